@@ -1,0 +1,79 @@
+//! Requantization of 32-bit accumulators to int8.
+
+use crate::{Tensor, TensorI32, TensorI8};
+
+/// Requantization parameters: `y = ((acc·multiplier + 2^(shift−1)) >> shift) + zero_point`,
+/// clamped to int8, then `max(y, zero_point)` when `relu` is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requant {
+    /// Fixed-point multiplier, `0..=32767` (a 16-bit signed hardware operand that is never negative).
+    pub multiplier: i32,
+    /// Arithmetic right shift, `0..=47`.
+    pub shift: u32,
+    /// Output zero point, `-128..=127`.
+    pub zero_point: i32,
+    /// Clamp below at the zero point (ReLU in the quantized domain).
+    pub relu: bool,
+}
+
+impl Requant {
+    /// Allowed range of `multiplier`.
+    pub const MULTIPLIER: (i64, i64) = (0, 32767);
+    /// Allowed range of `shift`.
+    pub const SHIFT: (i64, i64) = (0, 47);
+    /// Allowed range of `zero_point`.
+    pub const ZERO_POINT: (i64, i64) = (-128, 127);
+}
+
+/// One accumulator to int8. The product is formed in 64 bits (it cannot overflow: |acc| ≤ 2^31,
+/// multiplier < 2^15), the rounding term is added only when `shift > 0`, and `>>` is arithmetic
+/// (rounds toward −∞), so ties round toward +∞ ("half up").
+pub fn requantize(acc: i32, q: &Requant) -> i8 {
+    let prod = acc as i64 * q.multiplier as i64;
+    let rounded = if q.shift == 0 { prod } else { (prod + (1i64 << (q.shift - 1))) >> q.shift };
+    let mut y = (rounded + q.zero_point as i64).clamp(-128, 127);
+    if q.relu {
+        y = y.max(q.zero_point as i64);
+    }
+    y as i8
+}
+
+/// [`requantize`] applied element-wise.
+pub fn requantize_tensor(acc: &TensorI32, q: &Requant) -> TensorI8 {
+    Tensor { shape: acc.shape.clone(), data: acc.data.iter().map(|&a| requantize(a, q)).collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(multiplier: i32, shift: u32, zero_point: i32, relu: bool) -> Requant {
+        Requant { multiplier, shift, zero_point, relu }
+    }
+
+    #[test]
+    fn requant_worked_examples_from_the_arithmetic_doc() {
+        // 100·3 = 300; (300 + 4) >> 3 = 38; + 5 = 43.
+        assert_eq!(requantize(100, &q(3, 3, 5, false)), 43);
+        // Ties: 12 >> 3 = 1.5 rounds to 2; -12 >> 3 = -1.5 rounds to -1 (half up).
+        assert_eq!(requantize(12, &q(1, 3, 0, false)), 2);
+        assert_eq!(requantize(-12, &q(1, 3, 0, false)), -1);
+        // shift 0: no rounding term.
+        assert_eq!(requantize(-7, &q(2, 0, 0, false)), -14);
+        // Saturation both ways.
+        assert_eq!(requantize(1000, &q(1, 0, 0, false)), 127);
+        assert_eq!(requantize(-1000, &q(1, 0, 0, false)), -128);
+        // relu clamps at the zero point, not at 0.
+        assert_eq!(requantize(-50, &q(1, 0, -10, true)), -10);
+        assert_eq!(requantize(-5, &q(1, 0, -10, true)), -10);
+        assert_eq!(requantize(20, &q(1, 0, -10, true)), 10);
+    }
+
+    #[test]
+    fn requant_extreme_operands_do_not_overflow() {
+        assert_eq!(requantize(i32::MIN, &q(32767, 47, 0, false)), 0);
+        assert_eq!(requantize(i32::MIN, &q(32767, 16, 0, false)), -128);
+        assert_eq!(requantize(i32::MAX, &q(32767, 47, 0, false)), 0);
+        assert_eq!(requantize(i32::MAX, &q(32767, 30, 0, false)), 127);
+    }
+}
