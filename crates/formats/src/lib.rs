@@ -1,0 +1,33 @@
+//! File formats of accelgen (specified in `docs/formats.md`): tensors (inline JSON or `.npy`),
+//! case files, network files and result files.
+//!
+//! Every parser reports bad input as an error string that names the field (`layers[1].stride[0]`),
+//! the value and what is allowed; nothing here panics on user input.
+
+mod case;
+mod compare;
+mod json;
+mod tensor;
+
+pub use case::{
+    golden_layer, read_json, Case, ConvLayer, Layer, Network, Output, PoolLayer, MAX_GEOMETRY, OPS,
+};
+pub use compare::{compare, Mismatch, Comparison};
+pub use tensor::{parse_tensor, tensor_json, Elem, TensorField, MAX_ELEMENTS};
+
+use serde_json::{json, Map, Value};
+
+/// The result document: `{"output", "golden_match", "expected_match", "stats"}`.
+pub fn result_json(
+    output: &accelgen_golden::Tensor<i64>,
+    golden_match: bool,
+    expected_match: Option<bool>,
+    stats: Map<String, Value>,
+) -> Value {
+    json!({
+        "output": tensor_json(output),
+        "golden_match": golden_match,
+        "expected_match": expected_match,
+        "stats": Value::Object(stats),
+    })
+}

@@ -1,0 +1,315 @@
+//! Case and network files, and their evaluation by the golden model.
+
+use crate::json::{field_err, join, Obj};
+use crate::tensor::{parse_tensor, TensorField};
+use accelgen_golden::{
+    avgpool2d, conv2d, maxpool2d, requantize_tensor, ConvParams, PoolMode, PoolParams, Requant,
+    Tensor, TensorI32, TensorI8,
+};
+use serde_json::Value;
+use std::path::Path;
+
+/// Largest stride, padding or pooling window side a file may give (a guard against typos; the
+/// hardware limits are narrower and checked by each block).
+pub const MAX_GEOMETRY: i64 = 4096;
+
+/// A convolution layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvLayer {
+    /// `[K, C, R, S]` int8.
+    pub weight: TensorField<i8>,
+    /// `[K]` int32.
+    pub bias: Option<TensorField<i32>>,
+    /// Stride and padding.
+    pub params: ConvParams,
+    /// Requantization to int8; without it the output is the int32 accumulator.
+    pub requant: Option<Requant>,
+}
+
+/// A pooling layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolLayer {
+    /// Max or average.
+    pub mode: PoolMode,
+    /// Window, stride and padding.
+    pub params: PoolParams,
+}
+
+/// One layer of a case or network.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Layer {
+    /// `"op": "conv2d"`.
+    Conv(ConvLayer),
+    /// `"op": "maxpool2d"` or `"avgpool2d"`.
+    Pool(PoolLayer),
+}
+
+/// The known values of `op`.
+pub const OPS: [&str; 3] = ["conv2d", "maxpool2d", "avgpool2d"];
+
+impl Layer {
+    /// The `op` string of this layer.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Layer::Conv(_) => "conv2d",
+            Layer::Pool(PoolLayer { mode: PoolMode::Max, .. }) => "maxpool2d",
+            Layer::Pool(PoolLayer { mode: PoolMode::Avg, .. }) => "avgpool2d",
+        }
+    }
+
+    /// Output shape and whether the output is int8 (else int32), given the input shape.
+    pub fn output_shape(&self, input: &[usize], path: &str) -> Result<(Vec<usize>, bool), String> {
+        match self {
+            Layer::Conv(c) => {
+                let bias = c.bias.as_ref().map(|b| b.shape.as_slice());
+                let dims = c.params.check(input, &c.weight.shape, bias).map_err(|e| {
+                    field_err(path, e)
+                })?;
+                Ok((dims.to_vec(), c.requant.is_some()))
+            }
+            Layer::Pool(p) => {
+                let dims = p.params.check(input).map_err(|e| field_err(path, e))?;
+                Ok((dims.to_vec(), true))
+            }
+        }
+    }
+}
+
+/// The output of a layer: int8 after requantization or pooling, int32 accumulators otherwise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// int8 values.
+    I8(TensorI8),
+    /// int32 values.
+    I32(TensorI32),
+}
+
+impl Output {
+    /// The values widened to `i64`, for comparison and output files.
+    pub fn to_i64(&self) -> Tensor<i64> {
+        match self {
+            Output::I8(t) => t.to_i64(),
+            Output::I32(t) => t.to_i64(),
+        }
+    }
+
+    /// The int8 tensor, if this output is one.
+    pub fn as_i8(&self) -> Option<&TensorI8> {
+        match self {
+            Output::I8(t) => Some(t),
+            Output::I32(_) => None,
+        }
+    }
+}
+
+/// Runs one layer through the golden model. `path` names the layer in messages.
+pub fn golden_layer(input: &TensorI8, layer: &Layer, path: &str) -> Result<Output, String> {
+    match layer {
+        Layer::Conv(c) => {
+            let weight = c.weight.require(&join(path, "weight"))?;
+            let bias = c.bias.as_ref().map(|b| b.require(&join(path, "bias"))).transpose()?;
+            let acc = conv2d(input, &weight, bias.as_ref(), &c.params)
+                .map_err(|e| field_err(path, e))?;
+            Ok(match &c.requant {
+                Some(q) => Output::I8(requantize_tensor(&acc, q)),
+                None => Output::I32(acc),
+            })
+        }
+        Layer::Pool(p) => {
+            let f = match p.mode {
+                PoolMode::Max => maxpool2d,
+                PoolMode::Avg => avgpool2d,
+            };
+            Ok(Output::I8(f(input, &p.params).map_err(|e| field_err(path, e))?))
+        }
+    }
+}
+
+/// A case file: one layer applied to one input, with an optional expected output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    /// `[C, H, W]` int8 with data.
+    pub input: TensorI8,
+    /// The operation.
+    pub layer: Layer,
+    /// The output the file says to expect.
+    pub expected: Option<Tensor<i64>>,
+}
+
+impl Case {
+    /// Parses a case document. `base` is the folder `.npy` paths are relative to.
+    pub fn from_value(v: &Value, base: &Path) -> Result<Case, String> {
+        let o = Obj::new(v, "")?;
+        let input = parse_tensor::<i8>(o.req("input")?, "input", base, Some(3))?.require("input")?;
+        let layer = parse_layer(&o, base, &["input", "expected"])?;
+        let (out_shape, out_i8) = layer.output_shape(&input.shape, "")
+            .map_err(|e| e.replacen("field \"\": ", "", 1))?;
+        let layer = require_layer_data(layer, "")?;
+        let expected = match o.get("expected") {
+            None => None,
+            Some(ev) => {
+                let t = if out_i8 {
+                    parse_tensor::<i8>(ev, "expected", base, None)?
+                        .require("expected")?
+                        .to_i64()
+                } else {
+                    parse_tensor::<i32>(ev, "expected", base, None)?
+                        .require("expected")?
+                        .to_i64()
+                };
+                if t.shape != out_shape {
+                    return Err(field_err(
+                        "expected",
+                        format!("has shape {:?} but the output has shape {out_shape:?}", t.shape),
+                    ));
+                }
+                Some(t)
+            }
+        };
+        Ok(Case { input, layer, expected })
+    }
+
+    /// Reads and parses a case file; messages start with the file's path.
+    pub fn load(file: &Path) -> Result<Case, String> {
+        let v = read_json(file)?;
+        let base = file.parent().unwrap_or(Path::new("."));
+        Case::from_value(&v, base).map_err(|e| format!("{}: {e}", file.display()))
+    }
+
+    /// The golden model's output for this case.
+    pub fn golden(&self) -> Result<Output, String> {
+        golden_layer(&self.input, &self.layer, "")
+    }
+}
+
+/// A network file: an input and a chain of layers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    /// `[C, H, W]` int8, with or without data.
+    pub input: TensorField<i8>,
+    /// The layers in order.
+    pub layers: Vec<Layer>,
+    /// Input shape of every layer, and the output shape last (`layers.len() + 1` entries).
+    pub shapes: Vec<Vec<usize>>,
+}
+
+impl Network {
+    /// Parses a network document and checks that the layers' shapes chain.
+    pub fn from_value(v: &Value, base: &Path) -> Result<Network, String> {
+        let o = Obj::new(v, "")?;
+        o.only(&["input", "layers"])?;
+        let input = parse_tensor::<i8>(o.req("input")?, "input", base, Some(3))?;
+        let lv = o.req("layers")?;
+        let arr = lv
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| field_err("layers", "must be a non-empty array of layer objects"))?;
+        let mut layers = Vec::with_capacity(arr.len());
+        let mut shapes = vec![input.shape.clone()];
+        for (i, lv) in arr.iter().enumerate() {
+            let path = format!("layers[{i}]");
+            let lo = Obj::new(lv, &path)?;
+            let layer = parse_layer(&lo, base, &[])?;
+            let (out, is_i8) = layer.output_shape(shapes.last().expect("non-empty"), &path)?;
+            if !is_i8 && i + 1 < arr.len() {
+                return Err(field_err(
+                    &path,
+                    "conv2d without \"requant\" outputs int32 accumulators, which the next layer \
+                     cannot take as int8 input: add \"requant\"",
+                ));
+            }
+            layers.push(layer);
+            shapes.push(out);
+        }
+        Ok(Network { input, layers, shapes })
+    }
+
+    /// Reads and parses a network file; messages start with the file's path.
+    pub fn load(file: &Path) -> Result<Network, String> {
+        let v = read_json(file)?;
+        let base = file.parent().unwrap_or(Path::new("."));
+        Network::from_value(&v, base).map_err(|e| format!("{}: {e}", file.display()))
+    }
+
+    /// Runs every layer through the golden model; needs every tensor's data.
+    pub fn golden(&self) -> Result<Output, String> {
+        let mut x = Output::I8(self.input.require("input")?);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let input = x.as_i8().expect("chaining checked at parse time");
+            x = golden_layer(input, layer, &format!("layers[{i}]"))?;
+        }
+        Ok(x)
+    }
+}
+
+/// Reads a JSON file with messages that name it.
+pub fn read_json(file: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", file.display()))
+}
+
+fn require_layer_data(layer: Layer, path: &str) -> Result<Layer, String> {
+    if let Layer::Conv(c) = &layer {
+        c.weight.require(&join(path, "weight"))?;
+        if let Some(b) = &c.bias {
+            b.require(&join(path, "bias"))?;
+        }
+    }
+    Ok(layer)
+}
+
+fn parse_layer(o: &Obj, base: &Path, extra: &[&str]) -> Result<Layer, String> {
+    let op = o.str("op")?;
+    let g = MAX_GEOMETRY;
+    match op {
+        "conv2d" => {
+            let mut allowed = vec!["op", "weight", "bias", "stride", "padding", "requant"];
+            allowed.extend_from_slice(extra);
+            o.only(&allowed)?;
+            let weight = parse_tensor::<i8>(o.req("weight")?, &o.path_of("weight"), base, Some(4))?;
+            let bias = o
+                .get("bias")
+                .map(|b| parse_tensor::<i32>(b, &o.path_of("bias"), base, Some(1)))
+                .transpose()?;
+            let params = ConvParams {
+                stride: o.pair("stride", 1, g, Some([1, 1]))?,
+                padding: o.pair("padding", 0, g, Some([0, 0]))?,
+            };
+            let requant = match o.get("requant") {
+                None => None,
+                Some(rv) => {
+                    let r = Obj::new(rv, &o.path_of("requant"))?;
+                    r.only(&["multiplier", "shift", "zero_point", "relu"])?;
+                    let (ml, mh) = Requant::MULTIPLIER;
+                    let (sl, sh) = Requant::SHIFT;
+                    let (zl, zh) = Requant::ZERO_POINT;
+                    Some(Requant {
+                        multiplier: r.int("multiplier", ml, mh)? as i32,
+                        shift: r.int("shift", sl, sh)? as u32,
+                        zero_point: r.int("zero_point", zl, zh)? as i32,
+                        relu: r.bool_or("relu", false)?,
+                    })
+                }
+            };
+            Ok(Layer::Conv(ConvLayer { weight, bias, params, requant }))
+        }
+        "maxpool2d" | "avgpool2d" => {
+            let mut allowed = vec!["op", "kernel", "stride", "padding"];
+            allowed.extend_from_slice(extra);
+            o.only(&allowed)?;
+            let kernel = o.pair("kernel", 1, g, None)?;
+            let params = PoolParams {
+                kernel,
+                stride: o.pair("stride", 1, g, Some(kernel))?,
+                padding: o.pair("padding", 0, g, Some([0, 0]))?,
+            };
+            let mode = if op == "maxpool2d" { PoolMode::Max } else { PoolMode::Avg };
+            Ok(Layer::Pool(PoolLayer { mode, params }))
+        }
+        other => Err(field_err(
+            &o.path_of("op"),
+            format!("unknown op \"{other}\": known ops are {}", OPS.join(", ")),
+        )),
+    }
+}
