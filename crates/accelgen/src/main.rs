@@ -1,1 +1,307 @@
-fn main(){}
+//! `accelgen`: generate the accelerator's Verilog, run cases through its hardware simulation and
+//! the golden model, and inspect configurations.
+//!
+//! Exit codes: 0 everything matched, 1 a result differed (from the golden model or `expected`),
+//! 2 bad input (file, field or value), 3 the operation has no hardware block yet.
+
+use accelgen_config::{HwConfig, Preset};
+use accelgen_formats::{compare, read_json, result_json, Case, Comparison, Network, Output};
+use accelgen_golden::Tensor;
+use accelgen_sim::{run_case, RunError, RunOptions};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+mod generate;
+mod suite;
+
+const AFTER_HELP: &str = "\
+Examples:
+  accelgen config show --preset tiny
+  accelgen golden testbenches/vectors/conv_bias_4ch_6k_3x3.json
+  accelgen run testbenches/vectors/maxpool_2x2_s2.json --preset tiny --out result.json
+  accelgen generate --preset default            # writes hdl_out/default/
+  accelgen suite --preset default               # every case in testbenches/, a pass/fail table
+
+Exit codes: 0 all matched, 1 a mismatch, 2 bad input, 3 no hardware block for the operation.";
+
+#[derive(Parser)]
+#[command(name = "accelgen", version, about = "Generator for a CNN accelerator: Verilog, golden-model testbenches, waveforms", after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+/// Which hardware configuration to use.
+#[derive(Args, Clone)]
+struct ConfigArgs {
+    /// A named preset (tiny, default).
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
+    preset: Option<String>,
+    /// A configuration file: a whole configuration, or {"preset": NAME, ...overrides}.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    fn load(&self) -> Result<HwConfig, Failure> {
+        match (&self.preset, &self.config) {
+            (_, Some(file)) => {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", file.display())))?;
+                HwConfig::from_json(&text)
+                    .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))
+            }
+            (Some(name), None) => Ok(Preset::from_name(name).map_err(Failure::Input)?.config()),
+            (None, None) => Ok(Preset::Default.config()),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Show a configuration as JSON.
+    Config {
+        #[command(subcommand)]
+        cmd: ConfigCmd,
+    },
+    /// Run a case through the hardware simulation and compare it with the golden model.
+    #[command(after_help = "Example:\n  accelgen run testbenches/vectors/maxpool_2x2_s2.json --preset tiny --vcd target/pool.vcd")]
+    Run {
+        /// The case file (JSON).
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Write the result document here.
+        #[arg(long, value_name = "RESULT.json")]
+        out: Option<PathBuf>,
+        /// Write a waveform of the simulation here.
+        #[arg(long, value_name = "FILE")]
+        vcd: Option<PathBuf>,
+        /// Overwrite --out / --vcd files that already exist.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run a case or a network file through the golden model only.
+    #[command(after_help = "Example:\n  accelgen golden testbenches/vectors/avgpool_3x3_s2_pad1.json --out golden.json")]
+    Golden {
+        /// The case or network file (JSON).
+        file: PathBuf,
+        /// Write the result document here.
+        #[arg(long, value_name = "RESULT.json")]
+        out: Option<PathBuf>,
+        /// Overwrite --out if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Emit the accelerator's Verilog.
+    #[command(after_help = "Example:\n  accelgen generate --preset tiny --out hdl_out/tiny")]
+    Generate {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Output folder (default hdl_out/<configuration name>). Only files accelgen wrote are
+        /// replaced.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Run every case under the given folders (default testbenches/) and print a pass/fail table.
+    #[command(after_help = "Example:\n  accelgen suite testbenches/vectors --preset tiny")]
+    Suite {
+        /// Folders (searched recursively) or case files.
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print a preset, or a configuration file after validation, as JSON.
+    Show {
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+/// How a command failed; each maps to an exit code.
+pub(crate) enum Failure {
+    /// Bad input: exit 2.
+    Input(String),
+    /// A result differed: exit 1.
+    Mismatch,
+    /// No hardware block: exit 3.
+    NoBlock(String),
+}
+
+impl From<RunError> for Failure {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::NoBlock(s) => Failure::NoBlock(s),
+            RunError::Unsupported(s) => Failure::Input(s),
+            RunError::Sim(s) => Failure::Input(format!("simulation failed: {s}")),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.cmd {
+        Cmd::Config { cmd: ConfigCmd::Show { config } } => config.load().map(|c| {
+            println!("{}", c.to_json());
+        }),
+        Cmd::Golden { file, out, force } => cmd_golden(&file, out.as_deref(), force),
+        Cmd::Run { file, config, out, vcd, force } => {
+            cmd_run(&file, &config, out.as_deref(), vcd, force)
+        }
+        Cmd::Generate { config, out } => config.load().and_then(|cfg| {
+            let dir = out.unwrap_or_else(|| PathBuf::from("hdl_out").join(&cfg.name));
+            generate::generate(&cfg, &dir).map_err(Failure::Input)
+        }),
+        Cmd::Suite { paths, config } => config.load().and_then(|cfg| suite::suite(&paths, &cfg)),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Mismatch) => ExitCode::from(1),
+        Err(Failure::Input(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::NoBlock(msg)) => {
+            eprintln!("not available: {msg}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// Refuses to replace an existing file unless `force` is given.
+pub(crate) fn check_writable(path: &Path, force: bool) -> Result<(), Failure> {
+    if path.exists() && !force {
+        return Err(Failure::Input(format!(
+            "{} already exists: pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn write_result(path: &Path, doc: &Value) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(doc).expect("a result serialises") + "\n";
+    std::fs::write(path, text)
+        .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
+}
+
+fn shape_str(s: &[usize]) -> String {
+    s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×")
+}
+
+fn describe_case(case: &Case, out: &Tensor<i64>) -> String {
+    format!(
+        "{}: input {} → output {} ({})",
+        case.layer.op(),
+        shape_str(&case.input.shape),
+        shape_str(&out.shape),
+        if matches!(case.golden(), Ok(Output::I8(_))) { "int8" } else { "int32" }
+    )
+}
+
+fn cmd_golden(file: &Path, out: Option<&Path>, force: bool) -> Result<(), Failure> {
+    if let Some(o) = out {
+        check_writable(o, force)?;
+    }
+    let doc = read_json(file).map_err(Failure::Input)?;
+    let is_network = doc.get("layers").is_some();
+    let base = file.parent().unwrap_or(Path::new("."));
+    let in_file = |e: String| Failure::Input(format!("{}: {e}", file.display()));
+    let (output, expected, headline) = if is_network {
+        let net = Network::from_value(&doc, base).map_err(in_file)?;
+        let o = net.golden().map_err(in_file)?.to_i64();
+        let head = format!(
+            "network of {} layers: input {} → output {}",
+            net.layers.len(),
+            shape_str(&net.shapes[0]),
+            shape_str(&o.shape)
+        );
+        (o, None, head)
+    } else {
+        let case = Case::from_value(&doc, base).map_err(in_file)?;
+        let o = case.golden().map_err(in_file)?.to_i64();
+        let head = describe_case(&case, &o);
+        (o, case.expected.clone(), head)
+    };
+    println!("{}: golden model", file.display());
+    println!("  {headline}");
+    let cmp = expected.as_ref().map(|e| compare(&output, e, 8));
+    print_expected(cmp.as_ref());
+    let expected_match = cmp.as_ref().map(Comparison::matches);
+    if let Some(o) = out {
+        // The golden model is the reference here, so golden_match holds by definition.
+        write_result(o, &result_json(&output, true, expected_match, Map::new()))?;
+        println!("  result written to {}", o.display());
+    }
+    if expected_match == Some(false) {
+        return Err(Failure::Mismatch);
+    }
+    Ok(())
+}
+
+fn print_expected(cmp: Option<&Comparison>) {
+    match cmp {
+        None => println!("  expected: none given"),
+        Some(c) if c.matches() => println!("  expected: match"),
+        Some(c) => print!("  expected: MISMATCH\n{}", indent(&c.describe("    vs expected"))),
+    }
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+fn cmd_run(
+    file: &Path,
+    config: &ConfigArgs,
+    out: Option<&Path>,
+    vcd: Option<PathBuf>,
+    force: bool,
+) -> Result<(), Failure> {
+    for p in out.iter().copied().chain(vcd.as_deref()) {
+        check_writable(p, force)?;
+    }
+    let cfg = config.load()?;
+    let case = Case::load(file).map_err(Failure::Input)?;
+    let golden = case
+        .golden()
+        .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?
+        .to_i64();
+    println!("{}: hardware simulation, configuration {}", file.display(), cfg.name);
+    println!("  {}", describe_case(&case, &golden));
+    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone() })?;
+    let got = run.output.to_i64();
+    let gcmp = compare(&got, &golden, 8);
+    if gcmp.matches() {
+        println!("  golden: match");
+    } else {
+        print!("  golden: MISMATCH\n{}", indent(&gcmp.describe("    vs golden")));
+    }
+    let ecmp = case.expected.as_ref().map(|e| compare(&got, e, 8));
+    print_expected(ecmp.as_ref());
+    println!("  stats:");
+    for (k, v) in &run.stats {
+        println!("    {k}: {v}");
+    }
+    if run.violations > 0 {
+        println!("  invariant violations: {} (a violation fails the run)", run.violations);
+    }
+    if let Some(v) = &vcd {
+        println!("  waveform written to {}", v.display());
+    }
+    let expected_match = ecmp.as_ref().map(Comparison::matches);
+    if let Some(o) = out {
+        write_result(o, &result_json(&got, gcmp.matches(), expected_match, run.stats.clone()))?;
+        println!("  result written to {}", o.display());
+    }
+    if !gcmp.matches() || expected_match == Some(false) || run.violations > 0 {
+        return Err(Failure::Mismatch);
+    }
+    Ok(())
+}

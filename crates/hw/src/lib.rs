@@ -1,1 +1,9 @@
+//! Hardware blocks of the accelgen accelerator, described with rust-hdl.
+//!
+//! One block per file, a folder per family; [`prelude`] re-exports the public blocks. Nothing is
+//! written while constructing a block: [`emit`] returns the Verilog as text.
+
+pub mod emit;
+pub mod prelude;
+
 pub use rust_hdl;

@@ -1,0 +1,57 @@
+//! Simulation engines: run a case through the hardware block that implements its operation and
+//! return the block's output with cycle statistics.
+//!
+//! The command line and the test suites call [`run_case`]; it chooses the block by the case's `op`.
+//! Blocks not built yet answer [`RunError::NoBlock`], which the command reports as such.
+
+use accelgen_config::HwConfig;
+use accelgen_formats::{Case, Output};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+/// Options of one hardware run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Write a waveform of the run here.
+    pub vcd: Option<PathBuf>,
+}
+
+/// What a hardware run produced.
+#[derive(Clone, Debug)]
+pub struct HwRun {
+    /// The block's output as read from its ports.
+    pub output: Output,
+    /// Cycle statistics and invariant counters (`stats` in the result file).
+    pub stats: Map<String, Value>,
+    /// Invariant violations seen by the testbench; any violation fails the run.
+    pub violations: u64,
+}
+
+/// Why a hardware run gave no output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// No hardware block implements this operation yet.
+    NoBlock(String),
+    /// The case does not fit the configured hardware (names the limit).
+    Unsupported(String),
+    /// The simulation itself failed (a hang caught by the cycle bound, a protocol error).
+    Sim(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::NoBlock(s) | RunError::Unsupported(s) | RunError::Sim(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Runs `case` through the hardware simulation of the block that implements its operation.
+pub fn run_case(case: &Case, cfg: &HwConfig, opts: &RunOptions) -> Result<HwRun, RunError> {
+    let _ = (cfg, opts);
+    Err(RunError::NoBlock(format!(
+        "no hardware block implements {} yet (see the open block issues); `accelgen golden` \
+         runs the golden model alone",
+        case.layer.op()
+    )))
+}
