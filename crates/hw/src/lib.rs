@@ -4,6 +4,9 @@
 //! written while constructing a block: [`emit`] returns the Verilog as text.
 
 pub mod emit;
+pub mod pe;
 pub mod prelude;
+pub mod sim;
+pub mod testutil;
 
 pub use rust_hdl;

@@ -1,0 +1,270 @@
+//! # Pe: one processing element of the convolution array
+//!
+//! Implements patents.md §1: an input register written only from the left neighbour (or, in
+//! column 0, from the row's input port), K ≥ 2 pre-stored kernels used once each per slow cycle,
+//! and one 16×16 multiplier shared by the K kernels.
+//!
+//! Timing: one clock (the fast clock). `strobe` is high in the last fast cycle of every slow
+//! cycle; the input register loads only at that edge, so it is stable for the K fast cycles of a
+//! slow cycle. In fast sub-cycle j (`ksel` one-hot bit j) the PE multiplies its input by kernel j.
+//!
+//! Partial sums flow down the column: `psum_out` is a K-stage shift register, so the PE below,
+//! which sees the same datum one slow cycle (K fast cycles) later, adds to the sum of the same
+//! kernel j. Products are exact: int8 operands are sign-extended to the unsigned 16×16 multiplier,
+//! whose low 16 bits are the exact signed product (|a·b| ≤ 2^14), then sign-extended to 32 bits.
+//!
+//! Weights are double-buffered: `w_we` with one-hot `w_sel` writes a shadow register; a datum whose
+//! tag has bit 1 (`TAG_SWAP`, see `pe/mod.rs`) set copies every shadow register into the active one as it is loaded, so
+//! a new pass's weights take effect with its first datum, PE by PE, as that datum shifts along.
+//!
+//! | port | dir | width | meaning |
+//! |---|---|---|---|
+//! | `clock` | in | 1 | fast clock |
+//! | `strobe` | in | 1 | last fast cycle of a slow cycle: input register loads |
+//! | `ksel` | in | 16 | one-hot sub-cycle: kernel j is used when bit j is set |
+//! | `x_in`, `tag_in` | in | 8, 5 | datum and its tag from the left neighbour or the row port |
+//! | `x_out`, `tag_out` | out | 8, 5 | the input register and its tag (to the right neighbour) |
+//! | `psum_in` | in | 32 | partial sum from the PE above (0 in row 0) |
+//! | `psum_out` | out | 32 | partial sum K fast cycles old (to the PE below) |
+//! | `w_we`, `w_sel`, `w_data` | in | 1, 16, 8 | shadow-weight write port |
+//! | `kernel_used` | out | 16 | one-hot kernel multiplied this cycle (for invariant checks) |
+
+use rust_hdl::prelude::*;
+
+/// Parameters of a PE.
+#[derive(Clone, Copy, Debug)]
+pub struct PeParams {
+    /// Kernels pre-stored, K ≥ 2.
+    pub kernels: usize,
+}
+
+/// One processing element.
+#[derive(LogicBlock)]
+pub struct Pe {
+    /// Fast clock.
+    pub clock: Signal<In, Clock>,
+    /// High in the last fast cycle of a slow cycle.
+    pub strobe: Signal<In, Bit>,
+    /// One-hot kernel select for this fast cycle.
+    pub ksel: Signal<In, Bits<16>>,
+    /// Datum from the left (or the row port in column 0).
+    pub x_in: Signal<In, Bits<8>>,
+    /// Tag travelling with `x_in`.
+    pub tag_in: Signal<In, Bits<5>>,
+    /// The input register, to the right neighbour.
+    pub x_out: Signal<Out, Bits<8>>,
+    /// The input register's tag.
+    pub tag_out: Signal<Out, Bits<5>>,
+    /// Partial sum from the PE above.
+    pub psum_in: Signal<In, Bits<32>>,
+    /// Partial sum to the PE below, K fast cycles after it was formed.
+    pub psum_out: Signal<Out, Bits<32>>,
+    /// Shadow weight write enable.
+    pub w_we: Signal<In, Bit>,
+    /// One-hot shadow weight to write.
+    pub w_sel: Signal<In, Bits<16>>,
+    /// Weight to write.
+    pub w_data: Signal<In, Bits<8>>,
+    /// One-hot kernel multiplied this cycle.
+    pub kernel_used: Signal<Out, Bits<16>>,
+    /// Input register (loads on strobe only).
+    x: DFF<Bits<8>>,
+    /// Tag register, loads with `x`.
+    tag: DFF<Bits<5>>,
+    /// Active weights, one per kernel.
+    w: Vec<DFF<Bits<8>>>,
+    /// Shadow weights for the next pass.
+    ws: Vec<DFF<Bits<8>>>,
+    /// Partial-sum delay line, K stages.
+    psum: Vec<DFF<Bits<32>>>,
+    /// Weight of the selected kernel.
+    wsel: Signal<Local, Bits<8>>,
+    /// Input sign-extended to 16 bits.
+    x16: Signal<Local, Bits<16>>,
+    /// Weight sign-extended to 16 bits.
+    w16: Signal<Local, Bits<16>>,
+    /// Unsigned 16×16 product; its low 16 bits are the signed product.
+    prod: Signal<Local, Bits<32>>,
+    /// Signed product sign-extended to 32 bits.
+    prod32: Signal<Local, Bits<32>>,
+}
+
+impl Pe {
+    /// A PE with `p.kernels` kernels.
+    pub fn new(p: &PeParams) -> Pe {
+        assert!((2..=16).contains(&p.kernels), "validated by the configuration");
+        Pe {
+            clock: Default::default(),
+            strobe: Default::default(),
+            ksel: Default::default(),
+            x_in: Default::default(),
+            tag_in: Default::default(),
+            x_out: Default::default(),
+            tag_out: Default::default(),
+            psum_in: Default::default(),
+            psum_out: Default::default(),
+            w_we: Default::default(),
+            w_sel: Default::default(),
+            w_data: Default::default(),
+            kernel_used: Default::default(),
+            x: Default::default(),
+            tag: Default::default(),
+            w: (0..p.kernels).map(|_| Default::default()).collect(),
+            ws: (0..p.kernels).map(|_| Default::default()).collect(),
+            psum: (0..p.kernels).map(|_| Default::default()).collect(),
+            wsel: Default::default(),
+            x16: Default::default(),
+            w16: Default::default(),
+            prod: Default::default(),
+            prod32: Default::default(),
+        }
+    }
+}
+
+impl Logic for Pe {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // Defaults: every register holds, every local is driven.
+        dff_setup!(self, clock, x, tag);
+        for j in 0..self.w.len() {
+            self.w[j].clock.next = self.clock.val();
+            self.w[j].d.next = self.w[j].q.val();
+            self.ws[j].clock.next = self.clock.val();
+            self.ws[j].d.next = self.ws[j].q.val();
+            self.psum[j].clock.next = self.clock.val();
+        }
+        self.wsel.next = 0.into();
+        // Input register: loads only at the end of a slow cycle.
+        if self.strobe.val() {
+            self.x.d.next = self.x_in.val();
+            self.tag.d.next = self.tag_in.val();
+        }
+        self.x_out.next = self.x.q.val();
+        self.tag_out.next = self.tag.q.val();
+        // Kernel j in sub-cycle j.
+        for j in 0..self.w.len() {
+            if self.ksel.val().get_bit(j) {
+                self.wsel.next = self.w[j].q.val();
+            }
+        }
+        self.kernel_used.next = self.ksel.val();
+        // Exact signed product on the unsigned 16×16 multiplier.
+        if self.x.q.val().get_bit(7) {
+            self.x16.next = bit_cast::<16, 8>(self.x.q.val()) | bits::<16>(0xFF00);
+        } else {
+            self.x16.next = bit_cast::<16, 8>(self.x.q.val());
+        }
+        if self.wsel.val().get_bit(7) {
+            self.w16.next = bit_cast::<16, 8>(self.wsel.val()) | bits::<16>(0xFF00);
+        } else {
+            self.w16.next = bit_cast::<16, 8>(self.wsel.val());
+        }
+        self.prod.next = self.x16.val() * self.w16.val();
+        if self.prod.val().get_bit(15) {
+            self.prod32.next =
+                bit_cast::<32, 16>(self.prod.val().get_bits::<16>(0)) - bits::<32>(0x1_0000);
+        } else {
+            self.prod32.next = bit_cast::<32, 16>(self.prod.val().get_bits::<16>(0));
+        }
+        // Partial sums: K-stage delay line down the column.
+        self.psum[0].d.next = self.psum_in.val() + self.prod32.val();
+        for j in 1..self.w.len() {
+            self.psum[j].d.next = self.psum[j - 1].q.val();
+        }
+        // `last` is a one-value loop so the index is a loop variable, which rust-hdl's Verilog
+        // generator can evaluate (it cannot evaluate `self.w.len() - 1` inside brackets).
+        for last in (self.w.len() - 1)..self.w.len() {
+            self.psum_out.next = self.psum[last].q.val();
+        }
+        // Weights: shadow writes, and the swap that travels with a pass's first datum.
+        for j in 0..self.w.len() {
+            if self.w_we.val() & self.w_sel.val().get_bit(j) {
+                self.ws[j].d.next = self.w_data.val();
+            }
+            if self.strobe.val() & self.tag_in.val().get_bit(1) {
+                self.w[j].d.next = self.ws[j].q.val();
+            }
+        }
+    }
+}
+
+impl crate::sim::Clocked for Pe {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Harness;
+    use crate::testutil::Rng;
+
+    /// A cycle-level reference of the PE, written from the datasheet above.
+    struct Model {
+        x: u8,
+        tag: u8,
+        w: Vec<u8>,
+        ws: Vec<u8>,
+        psum: Vec<u32>,
+    }
+
+    fn sext8(v: u8) -> i32 {
+        v as i8 as i32
+    }
+
+    #[test]
+    fn pe_matches_its_cycle_model_on_random_stimulus() {
+        for k in [2usize, 3, 5] {
+            let mut rng = Rng::from_env("pe", 11 + k as u64);
+            let mut h = Harness::new(Pe::new(&PeParams { kernels: k })).unwrap();
+            let mut m = Model { x: 0, tag: 0, w: vec![0; k], ws: vec![0; k], psum: vec![0; k] };
+            for cycle in 0..400 {
+                let strobe = rng.below(3) == 0;
+                let ksel: u64 = if rng.below(8) == 0 { 0 } else { 1 << rng.below(k as u64) };
+                let x_in = rng.below(256) as u8;
+                let tag_in = rng.below(32) as u8;
+                let psum_in = rng.next() as u32;
+                let w_we = rng.below(2) == 1;
+                let w_sel: u64 = 1 << rng.below(k as u64);
+                let w_data = rng.below(256) as u8;
+                let u = &mut h.uut;
+                u.strobe.next = strobe;
+                u.ksel.next = ksel.into();
+                u.x_in.next = (x_in as u64).into();
+                u.tag_in.next = (tag_in as u64).into();
+                u.psum_in.next = (psum_in as u64).into();
+                u.w_we.next = w_we;
+                u.w_sel.next = w_sel.into();
+                u.w_data.next = (w_data as u64).into();
+                h.settle().unwrap();
+                // Outputs before the edge.
+                let u = &h.uut;
+                assert_eq!(u.x_out.val().index() as u8, m.x, "x_out at cycle {cycle}, k={k}");
+                assert_eq!(u.tag_out.val().index() as u8, m.tag, "tag_out at cycle {cycle}");
+                assert_eq!(u.psum_out.val().index() as u32, m.psum[k - 1], "psum_out at {cycle}");
+                let wsel = (0..k).find(|&j| ksel >> j & 1 == 1).map_or(0, |j| m.w[j]);
+                let prod = sext8(m.x) * sext8(wsel);
+                h.step().unwrap();
+                // Reference edge.
+                for j in (1..k).rev() {
+                    m.psum[j] = m.psum[j - 1];
+                }
+                m.psum[0] = psum_in.wrapping_add(prod as u32);
+                let old_ws = m.ws.clone();
+                for j in 0..k {
+                    if w_we && w_sel >> j & 1 == 1 {
+                        m.ws[j] = w_data;
+                    }
+                    if strobe && tag_in >> 1 & 1 == 1 {
+                        m.w[j] = old_ws[j];
+                    }
+                }
+                if strobe {
+                    m.x = x_in;
+                    m.tag = tag_in;
+                }
+            }
+        }
+    }
+}
