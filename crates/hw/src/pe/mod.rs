@@ -4,8 +4,10 @@
 //! Tag bits travel with each datum through the input shift chain (`Bits<5>`):
 
 mod pe;
+mod requant;
 
 pub use pe::{Pe, PeParams};
+pub use requant::Requant;
 
 /// Tag bit: the datum is a real pixel (not a bubble).
 pub const TAG_VALID: usize = 0;

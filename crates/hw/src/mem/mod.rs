@@ -1,0 +1,5 @@
+//! Memories.
+
+mod ram;
+
+pub use ram::SyncRam;

@@ -1,0 +1,130 @@
+//! # SyncRam: simple dual-port RAM, one clock, synchronous read with enable
+//!
+//! | port | dir | width | meaning |
+//! |---|---|---|---|
+//! | `clock` | in | 1 | the clock of both ports |
+//! | `r_en`, `r_addr` | in | 1, 16 | read: `r_data` takes `mem[r_addr]` at the next edge when `r_en` |
+//! | `r_data` | out | T | read data, held while `r_en` is low |
+//! | `w_en`, `w_addr`, `w_data` | in | 1, 16, T | write at the edge when `w_en` |
+//!
+//! A read and a write of the same address in one cycle return the old value (read-first), as
+//! FPGA block RAM in read-first mode does. The depth is a run-time generator parameter (at most
+//! 2^16); the simulation model is a `Vec`, and reads past the depth return 0 in simulation (the
+//! controllers never issue them; the Verilog leaves them undefined).
+
+use rust_hdl::prelude::*;
+
+/// A `depth`-entry RAM of `T` words.
+#[derive(LogicBlock)]
+pub struct SyncRam<T: Synth> {
+    /// Clock of both ports.
+    pub clock: Signal<In, Clock>,
+    /// Read enable.
+    pub r_en: Signal<In, Bit>,
+    /// Read address.
+    pub r_addr: Signal<In, Bits<16>>,
+    /// Read data (registered).
+    pub r_data: Signal<Out, T>,
+    /// Write enable.
+    pub w_en: Signal<In, Bit>,
+    /// Write address.
+    pub w_addr: Signal<In, Bits<16>>,
+    /// Write data.
+    pub w_data: Signal<In, T>,
+    /// Simulation contents (not a signal: skipped by rust-hdl's derive).
+    _mem: Box<Vec<T>>,
+}
+
+impl<T: Synth> SyncRam<T> {
+    /// A RAM of `depth` words, all zero.
+    pub fn new(depth: usize) -> Self {
+        assert!((1..=1 << 16).contains(&depth), "validated by the configuration");
+        SyncRam {
+            clock: Default::default(),
+            r_en: Default::default(),
+            r_addr: Default::default(),
+            r_data: Default::default(),
+            w_en: Default::default(),
+            w_addr: Default::default(),
+            w_data: Default::default(),
+            _mem: Box::new(vec![T::default(); depth]),
+        }
+    }
+
+    /// Number of words.
+    pub fn depth(&self) -> usize {
+        self._mem.len()
+    }
+
+    /// The simulated contents (for testbench inspection only).
+    pub fn contents(&self) -> &[T] {
+        &self._mem
+    }
+}
+
+impl<T: Synth> Logic for SyncRam<T> {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            if self.r_en.val() {
+                let a = self.r_addr.val().index();
+                self.r_data.next = self._mem.get(a).copied().unwrap_or_default();
+            }
+            if self.w_en.val() {
+                let a = self.w_addr.val().index();
+                if let Some(slot) = self._mem.get_mut(a) {
+                    *slot = self.w_data.val();
+                }
+            }
+        }
+    }
+
+    fn connect(&mut self) {
+        self.r_data.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(format!(
+            "\
+reg [{msb}:0] mem [0:{last}];
+always @(posedge clock) begin
+   if (r_en) r_data <= mem[r_addr];
+   if (w_en) mem[w_addr] <= w_data;
+end",
+            msb = T::BITS - 1,
+            last = self._mem.len() - 1
+        ))
+    }
+}
+
+impl<T: Synth> crate::sim::Clocked for SyncRam<T> {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Harness;
+
+    #[test]
+    fn sync_ram_reads_first_and_holds_data_without_enable() {
+        let mut h = Harness::new(SyncRam::<Bits<8>>::new(5)).unwrap();
+        let u = &mut h.uut;
+        u.w_en.next = true;
+        u.w_addr.next = 3.into();
+        u.w_data.next = 42.into();
+        u.r_en.next = true;
+        u.r_addr.next = 3.into();
+        h.step().unwrap();
+        assert_eq!(h.uut.r_data.val(), 0, "read-first: the old value");
+        h.uut.w_en.next = false;
+        h.step().unwrap();
+        assert_eq!(h.uut.r_data.val(), 42);
+        h.uut.r_en.next = false;
+        h.uut.r_addr.next = 0.into();
+        h.step().unwrap();
+        assert_eq!(h.uut.r_data.val(), 42, "held without r_en");
+        assert_eq!(h.uut.contents()[3], 42);
+    }
+}

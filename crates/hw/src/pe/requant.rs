@@ -1,0 +1,212 @@
+//! # Requant: the activation unit after the accumulation buffer
+//!
+//! `y = ((acc·multiplier + 2^(shift−1)) >> shift) + zero_point`, clamped to int8, then
+//! `max(y, zero_point)` with `relu` (docs/arithmetic.md). With `en` low the accumulator passes
+//! through unchanged (int32 output). Bit-exact with `accelgen_golden::requantize`.
+//!
+//! The 32×16 product is built from two unsigned 16×16 multipliers (the only multiplier rust-hdl
+//! offers): `acc·m = hi·m·2^16 + lo·m − [acc < 0]·m·2^32`, where `lo`/`hi` are the unsigned halves
+//! of the accumulator's two's-complement bits; the sum is formed in 64 bits.
+//!
+//! Pipeline: 3 stages, one value per cycle. `out_*` follow `in_*` 3 cycles later.
+//!
+//! | port | dir | width | meaning |
+//! |---|---|---|---|
+//! | `in_valid`, `in_idx`, `in_acc` | in | 1, 32, 32 | a value and its output index |
+//! | `en`, `mult`, `shift`, `zp`, `relu` | in | 1, 16, 8, 8, 1 | parameter registers |
+//! | `out_valid`, `out_idx`, `out_data` | out | 1, 32, 32 | result (int8 sign-extended, or acc) |
+
+use rust_hdl::prelude::*;
+
+/// The requantizer.
+#[derive(LogicBlock, Default)]
+pub struct Requant {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Input valid.
+    pub in_valid: Signal<In, Bit>,
+    /// Output index carried alongside.
+    pub in_idx: Signal<In, Bits<32>>,
+    /// Accumulator (two's complement).
+    pub in_acc: Signal<In, Bits<32>>,
+    /// Requantize (else pass the accumulator through).
+    pub en: Signal<In, Bit>,
+    /// Multiplier, 0..=32767.
+    pub mult: Signal<In, Bits<16>>,
+    /// Right shift, 0..=47.
+    pub shift: Signal<In, Bits<8>>,
+    /// Zero point (int8 two's complement).
+    pub zp: Signal<In, Bits<8>>,
+    /// Clamp below at the zero point.
+    pub relu: Signal<In, Bit>,
+    /// Output valid.
+    pub out_valid: Signal<Out, Bit>,
+    /// Output index.
+    pub out_idx: Signal<Out, Bits<32>>,
+    /// Output value.
+    pub out_data: Signal<Out, Bits<32>>,
+    /// Stage 1: valid, index, accumulator, partial products, sign.
+    s1_valid: DFF<Bit>,
+    s1_idx: DFF<Bits<32>>,
+    s1_acc: DFF<Bits<32>>,
+    s1_plo: DFF<Bits<32>>,
+    s1_phi: DFF<Bits<32>>,
+    /// Stage 2: the rounded, shifted 64-bit value.
+    s2_valid: DFF<Bit>,
+    s2_idx: DFF<Bits<32>>,
+    s2_acc: DFF<Bits<32>>,
+    s2_y: DFF<Bits<64>>,
+    /// Stage 3: output registers.
+    s3_valid: DFF<Bit>,
+    s3_idx: DFF<Bits<32>>,
+    s3_data: DFF<Bits<32>>,
+    /// acc·mult in 64-bit two's complement.
+    prod: Signal<Local, Bits<64>>,
+    /// prod plus the rounding term.
+    rounded: Signal<Local, Bits<64>>,
+    /// Arithmetic right shift of `rounded`.
+    shifted: Signal<Local, Bits<64>>,
+    /// Zero point sign-extended to 64 bits.
+    zp64: Signal<Local, Bits<64>>,
+    /// shifted + zero point.
+    y: Signal<Local, Bits<64>>,
+    /// y clamped to int8.
+    clamped: Signal<Local, Bits<8>>,
+    /// After relu.
+    act: Signal<Local, Bits<8>>,
+}
+
+impl Logic for Requant {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, s1_valid, s1_idx, s1_acc, s1_plo, s1_phi, s2_valid, s2_idx, s2_acc, s2_y,
+            s3_valid, s3_idx, s3_data
+        );
+        // Stage 1: the two 16×16 partial products.
+        self.s1_valid.d.next = self.in_valid.val();
+        self.s1_idx.d.next = self.in_idx.val();
+        self.s1_acc.d.next = self.in_acc.val();
+        self.s1_plo.d.next = self.in_acc.val().get_bits::<16>(0) * self.mult.val();
+        self.s1_phi.d.next = self.in_acc.val().get_bits::<16>(16) * self.mult.val();
+        // Stage 2: 64-bit product, rounding, arithmetic shift.
+        if self.s1_acc.q.val().get_bit(31) {
+            self.prod.next = (bit_cast::<64, 32>(self.s1_phi.q.val()) << 16)
+                + bit_cast::<64, 32>(self.s1_plo.q.val())
+                - (bit_cast::<64, 16>(self.mult.val()) << 32);
+        } else {
+            self.prod.next = (bit_cast::<64, 32>(self.s1_phi.q.val()) << 16)
+                + bit_cast::<64, 32>(self.s1_plo.q.val());
+        }
+        if self.shift.val().any() {
+            self.rounded.next = self.prod.val() + (bits::<64>(1) << (self.shift.val() - 1));
+        } else {
+            self.rounded.next = self.prod.val();
+        }
+        if self.rounded.val().get_bit(63) {
+            self.shifted.next = !((!self.rounded.val()) >> self.shift.val());
+        } else {
+            self.shifted.next = self.rounded.val() >> self.shift.val();
+        }
+        self.s2_valid.d.next = self.s1_valid.q.val();
+        self.s2_idx.d.next = self.s1_idx.q.val();
+        self.s2_acc.d.next = self.s1_acc.q.val();
+        self.s2_y.d.next = self.shifted.val();
+        // Stage 3: zero point, clamp, relu.
+        if self.zp.val().get_bit(7) {
+            self.zp64.next = !bit_cast::<64, 8>(!self.zp.val());
+        } else {
+            self.zp64.next = bit_cast::<64, 8>(self.zp.val());
+        }
+        self.y.next = self.s2_y.q.val() + self.zp64.val();
+        // In int8 range iff bits 63..7 are all equal.
+        if self.y.val().get_bits::<57>(7).all() | !self.y.val().get_bits::<57>(7).any() {
+            self.clamped.next = self.y.val().get_bits::<8>(0);
+        } else if self.y.val().get_bit(63) {
+            self.clamped.next = bits::<8>(0x80);
+        } else {
+            self.clamped.next = bits::<8>(0x7F);
+        }
+        // Signed compare as unsigned with the sign bits flipped.
+        if self.relu.val() & ((self.clamped.val() ^ 0x80) < (self.zp.val() ^ 0x80)) {
+            self.act.next = self.zp.val();
+        } else {
+            self.act.next = self.clamped.val();
+        }
+        self.s3_valid.d.next = self.s2_valid.q.val();
+        self.s3_idx.d.next = self.s2_idx.q.val();
+        if self.en.val() {
+            if self.act.val().get_bit(7) {
+                self.s3_data.d.next = !bit_cast::<32, 8>(!self.act.val());
+            } else {
+                self.s3_data.d.next = bit_cast::<32, 8>(self.act.val());
+            }
+        } else {
+            self.s3_data.d.next = self.s2_acc.q.val();
+        }
+        self.out_valid.next = self.s3_valid.q.val();
+        self.out_idx.next = self.s3_idx.q.val();
+        self.out_data.next = self.s3_data.q.val();
+    }
+}
+
+impl crate::sim::Clocked for Requant {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Harness;
+    use crate::testutil::Rng;
+    use accelgen_golden::{requantize, Requant as Q};
+
+    #[test]
+    fn requant_is_bit_exact_with_golden_on_random_and_extreme_values() {
+        let mut rng = Rng::from_env("requant", 7);
+        let mut h = Harness::new(Requant::default()).unwrap();
+        let extremes = [i32::MIN, i32::MAX, 0, -1, 1, 127, -128, 128, -129, 1 << 30, -(1 << 30)];
+        let mut cases = vec![];
+        for i in 0..3000 {
+            let acc = if i < 200 {
+                extremes[i % extremes.len()]
+            } else {
+                match rng.below(3) {
+                    0 => rng.next() as i32,
+                    1 => rng.range(-70000, 70000) as i32,
+                    _ => rng.range(-300, 300) as i32,
+                }
+            };
+            let q = Q {
+                multiplier: if i % 7 == 0 { 32767 } else { rng.range(0, 32767) as i32 },
+                shift: if i % 11 == 0 { 47 } else { rng.range(0, 47) as u32 },
+                zero_point: rng.range(-128, 127) as i32,
+                relu: rng.below(2) == 1,
+            };
+            cases.push((acc, q, rng.below(4) != 0));
+        }
+        // Parameters are registers in the engine; hold each case's for the whole pipeline.
+        for (n, (acc, q, en)) in cases.iter().enumerate() {
+            let u = &mut h.uut;
+            u.in_valid.next = true;
+            u.in_idx.next = (n as u64).into();
+            u.in_acc.next = (*acc as u32 as u64).into();
+            u.en.next = *en;
+            u.mult.next = (q.multiplier as u64).into();
+            u.shift.next = (q.shift as u64).into();
+            u.zp.next = (q.zero_point as u8 as u64).into();
+            u.relu.next = q.relu;
+            for _ in 0..3 {
+                h.step().unwrap();
+            }
+            h.settle().unwrap();
+            let u = &h.uut;
+            assert!(u.out_valid.val());
+            assert_eq!(u.out_idx.val().index(), n);
+            let want = if *en { requantize(*acc, q) as i32 } else { *acc };
+            assert_eq!(u.out_data.val().index() as u32 as i32, want, "acc {acc}, {q:?}, en {en}");
+        }
+    }
+}
