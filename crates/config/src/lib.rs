@@ -25,6 +25,12 @@ pub struct PeArrayConfig {
     pub acc_bits: u32,
     /// Entries of the first cache (input buffer) per row.
     pub first_cache_depth: u32,
+    /// Words of the weight buffer (weights of every pass of a layer, in pass order).
+    pub weight_buffer_depth: u32,
+    /// Entries per column per half of the accumulation buffer (K·Ho·Wo must fit one half).
+    pub acc_buffer_depth: u32,
+    /// Entries of the bias buffer (output channels of a layer).
+    pub bias_buffer_depth: u32,
 }
 
 /// Generator parameters of the pooling unit.
@@ -115,7 +121,10 @@ impl Preset {
                     kernels_per_pe: 2,
                     operand_bits: 8,
                     acc_bits: 32,
-                    first_cache_depth: 64,
+                    first_cache_depth: 256,
+                    weight_buffer_depth: 4096,
+                    acc_buffer_depth: 256,
+                    bias_buffer_depth: 64,
                 },
                 pooling: PoolingConfig {
                     rows_per_read: 3,
@@ -134,7 +143,10 @@ impl Preset {
                     kernels_per_pe: 4,
                     operand_bits: 8,
                     acc_bits: 32,
-                    first_cache_depth: 1024,
+                    first_cache_depth: 8192,
+                    weight_buffer_depth: 65536,
+                    acc_buffer_depth: 4096,
+                    bias_buffer_depth: 1024,
                 },
                 pooling: PoolingConfig {
                     rows_per_read: 3,
@@ -163,6 +175,12 @@ pub mod limits {
     pub const ACC_BITS: (u32, u32) = (32, 32);
     /// `pe_array.first_cache_depth`.
     pub const FIRST_CACHE_DEPTH: (u32, u32) = (2, 65536);
+    /// `pe_array.weight_buffer_depth`.
+    pub const WEIGHT_BUFFER_DEPTH: (u32, u32) = (16, 65536);
+    /// `pe_array.acc_buffer_depth`.
+    pub const ACC_BUFFER_DEPTH: (u32, u32) = (2, 65536);
+    /// `pe_array.bias_buffer_depth`.
+    pub const BIAS_BUFFER_DEPTH: (u32, u32) = (1, 65536);
     /// `pooling.rows_per_read`.
     pub const ROWS_PER_READ: (u32, u32) = (1, 16);
     /// `pooling.cols_per_update`.
@@ -241,6 +259,17 @@ impl HwConfig {
         in_range("pe_array.operand_bits", pe.operand_bits, OPERAND_BITS)?;
         in_range("pe_array.acc_bits", pe.acc_bits, ACC_BITS)?;
         in_range("pe_array.first_cache_depth", pe.first_cache_depth, FIRST_CACHE_DEPTH)?;
+        in_range("pe_array.weight_buffer_depth", pe.weight_buffer_depth, WEIGHT_BUFFER_DEPTH)?;
+        in_range("pe_array.acc_buffer_depth", pe.acc_buffer_depth, ACC_BUFFER_DEPTH)?;
+        in_range("pe_array.bias_buffer_depth", pe.bias_buffer_depth, BIAS_BUFFER_DEPTH)?;
+        let per_pass = pe.rows * pe.cols * pe.kernels_per_pe;
+        if per_pass > pe.weight_buffer_depth {
+            return Err(format!(
+                "pe_array.weight_buffer_depth = {} is out of range: allowed {}..={} (one pass \
+                 needs rows·cols·kernels_per_pe = {} weights)",
+                pe.weight_buffer_depth, per_pass, WEIGHT_BUFFER_DEPTH.1, per_pass
+            ));
+        }
         let pool = &self.pooling;
         in_range("pooling.rows_per_read", pool.rows_per_read, ROWS_PER_READ)?;
         in_range("pooling.cols_per_update", pool.cols_per_update, COLS_PER_UPDATE)?;

@@ -5,9 +5,11 @@
 //! Blocks not built yet answer [`RunError::NoBlock`], which the command reports as such.
 
 use accelgen_config::HwConfig;
-use accelgen_formats::{Case, Output};
+use accelgen_formats::{Case, Layer, Output};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
+
+pub mod conv;
 
 /// Options of one hardware run.
 #[derive(Clone, Debug, Default)]
@@ -48,7 +50,10 @@ impl std::fmt::Display for RunError {
 
 /// Runs `case` through the hardware simulation of the block that implements its operation.
 pub fn run_case(case: &Case, cfg: &HwConfig, opts: &RunOptions) -> Result<HwRun, RunError> {
-    let _ = (cfg, opts);
+    if let Layer::Conv(conv) = &case.layer {
+        let e = accelgen_hw::pe::ConvEngineParams::from_config(&cfg.pe_array);
+        return conv::run_conv(&e, &case.input, conv, opts);
+    }
     Err(RunError::NoBlock(format!(
         "no hardware block implements {} yet (see the open block issues); `accelgen golden` \
          runs the golden model alone",

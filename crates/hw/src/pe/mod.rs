@@ -3,10 +3,16 @@
 //!
 //! Tag bits travel with each datum through the input shift chain (`Bits<5>`):
 
+mod acc_column;
+mod engine;
 mod pe;
 mod requant;
+mod skew;
 
+pub use acc_column::{AccColumn, AccColumnParams};
+pub use engine::{ConvEngine, ConvEngineParams};
 pub use pe::{Pe, PeParams};
+pub use skew::SkewLine;
 pub use requant::Requant;
 
 /// Tag bit: the datum is a real pixel (not a bubble).

@@ -121,6 +121,13 @@ impl Pe {
     }
 }
 
+impl Pe {
+    /// K, the kernels this PE stores.
+    pub fn kernels(&self) -> usize {
+        self.w.len()
+    }
+}
+
 impl Logic for Pe {
     #[hdl_gen]
     fn update(&mut self) {

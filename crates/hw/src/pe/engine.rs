@@ -1,0 +1,845 @@
+//! # ConvEngine: runs a whole `conv2d` layer on an R×C array of K-kernel PEs
+//!
+//! Implements patents.md §1 with the weight-stationary dataflow of `docs/conv-array.md`:
+//!
+//! - **First cache**: one bank per PE row; bank r holds input channels r, r+R, r+2R, … (channel
+//!   tile t at offset t·H·W). Every bank is read at the same address once per pixel; row r's datum
+//!   waits r slow cycles in its [`SkewLine`] and is then written **only into PE (r, 0)**, from where
+//!   it shifts one PE to the right per slow cycle.
+//! - **A pass** fixes one output-channel tile (C·K channels), one input-channel tile (R channels)
+//!   and one kernel tap (kr, ks); it streams every output pixel once. PE (r, c) holds, for kernel
+//!   j, the weight of output channel tile·C·K + c·K + j and input channel tile·R + r at that tap.
+//!   Padding is streamed as zeros. Passes follow each other with one bubble slow cycle.
+//! - **Weights** are read from the weight buffer (filled by the host in pass order: pass, row,
+//!   column, kernel) one per cycle into the PEs' shadow registers while the previous pass runs,
+//!   and take effect with the pass's first datum.
+//! - **Accumulation buffer** ([`AccColumn`]): sums passes of one output-channel tile; tiles
+//!   alternate between its two halves, so a finished tile drains (bias, [`Requant`], output port)
+//!   while the next accumulates.
+//!
+//! One clock; the slow cycle is K fast cycles (`strobe` in the last). Host side: load ports write
+//! the first cache, weight and bias buffers; parameter registers are inputs; `start` (one cycle)
+//! runs the layer and `done` rises when the last output has left `out_*`.
+//!
+//! | port | dir | width | meaning |
+//! |---|---|---|---|
+//! | `ld_we`, `ld_target` | in | 1, 2 | load strobe; 0 first cache, 1 weight buffer, 2 bias buffer |
+//! | `ld_rowsel` | in | 64 | one-hot first-cache bank (row) for target 0 |
+//! | `ld_addr`, `ld_data` | in | 16, 32 | address and word (int8 in the low byte for 0 and 1) |
+//! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
+//! | `start` | in | 1 | begin the layer (ignored while busy) |
+//! | `busy`, `done` | out | 1, 1 | running; finished (held until the next start) |
+//! | `out_valid`, `out_idx`, `out_data` | out | 1, 32, 32 | one output value per cycle at most, flat index k·Ho·Wo + y·Wo + x |
+
+use crate::mem::SyncRam;
+use crate::pe::{AccColumn, AccColumnParams, Pe, PeParams, Requant, SkewLine};
+use rust_hdl::prelude::*;
+
+/// Generator parameters of the engine (from `pe_array` in the configuration).
+#[derive(Clone, Copy, Debug)]
+pub struct ConvEngineParams {
+    /// PE rows R ≥ 1.
+    pub rows: usize,
+    /// PE columns C ≥ 2.
+    pub cols: usize,
+    /// Kernels per PE K ≥ 2.
+    pub kernels: usize,
+    /// First-cache entries per row.
+    pub first_cache_depth: usize,
+    /// Weight buffer words.
+    pub weight_buffer_depth: usize,
+    /// Accumulation entries per column per half.
+    pub acc_buffer_depth: usize,
+    /// Bias buffer entries.
+    pub bias_buffer_depth: usize,
+}
+
+impl ConvEngineParams {
+    /// The engine parameters of a validated configuration.
+    pub fn from_config(c: &accelgen_config::PeArrayConfig) -> Self {
+        ConvEngineParams {
+            rows: c.rows as usize,
+            cols: c.cols as usize,
+            kernels: c.kernels_per_pe as usize,
+            first_cache_depth: c.first_cache_depth as usize,
+            weight_buffer_depth: c.weight_buffer_depth as usize,
+            acc_buffer_depth: c.acc_buffer_depth as usize,
+            bias_buffer_depth: c.bias_buffer_depth as usize,
+        }
+    }
+}
+
+/// The convolution engine.
+#[derive(LogicBlock)]
+pub struct ConvEngine {
+    /// The (fast) clock.
+    pub clock: Signal<In, Clock>,
+    /// Load strobe.
+    pub ld_we: Signal<In, Bit>,
+    /// Load target: 0 first cache, 1 weight buffer, 2 bias buffer.
+    pub ld_target: Signal<In, Bits<2>>,
+    /// One-hot first-cache bank.
+    pub ld_rowsel: Signal<In, Bits<64>>,
+    /// Load address.
+    pub ld_addr: Signal<In, Bits<16>>,
+    /// Load word.
+    pub ld_data: Signal<In, Bits<32>>,
+    /// Input height H.
+    pub p_h: Signal<In, Bits<16>>,
+    /// Input width W.
+    pub p_w: Signal<In, Bits<16>>,
+    /// Output height Ho.
+    pub p_ho: Signal<In, Bits<16>>,
+    /// Output width Wo.
+    pub p_wo: Signal<In, Bits<16>>,
+    /// Kernel height.
+    pub p_kh: Signal<In, Bits<16>>,
+    /// Kernel width.
+    pub p_kw: Signal<In, Bits<16>>,
+    /// Vertical stride.
+    pub p_sh: Signal<In, Bits<16>>,
+    /// Horizontal stride.
+    pub p_sw: Signal<In, Bits<16>>,
+    /// Vertical padding.
+    pub p_ph: Signal<In, Bits<16>>,
+    /// Horizontal padding.
+    pub p_pw: Signal<In, Bits<16>>,
+    /// Input-channel tiles, ceil(Cin / R).
+    pub p_ic_tiles: Signal<In, Bits<16>>,
+    /// Output-channel tiles, ceil(Cout / (C·K)).
+    pub p_oc_tiles: Signal<In, Bits<16>>,
+    /// Output channels Cout.
+    pub p_cout: Signal<In, Bits<16>>,
+    /// H·W (first-cache words per channel tile).
+    pub p_plane: Signal<In, Bits<16>>,
+    /// Ho·Wo (pixels per pass).
+    pub p_pixels: Signal<In, Bits<16>>,
+    /// sh·W.
+    pub p_shw: Signal<In, Bits<16>>,
+    /// ph·W.
+    pub p_phw: Signal<In, Bits<16>>,
+    /// Passes of the layer, oc_tiles·ic_tiles·kh·kw.
+    pub p_passes: Signal<In, Bits<16>>,
+    /// C·K·Ho·Wo (output values per tile).
+    pub p_tile_out: Signal<In, Bits<32>>,
+    /// Requantize outputs.
+    pub p_rq_en: Signal<In, Bit>,
+    /// Requantization multiplier.
+    pub p_mult: Signal<In, Bits<16>>,
+    /// Requantization shift.
+    pub p_shift: Signal<In, Bits<8>>,
+    /// Zero point.
+    pub p_zp: Signal<In, Bits<8>>,
+    /// ReLU.
+    pub p_relu: Signal<In, Bit>,
+    /// Start the layer.
+    pub start: Signal<In, Bit>,
+    /// Running.
+    pub busy: Signal<Out, Bit>,
+    /// Finished.
+    pub done: Signal<Out, Bit>,
+    /// Output valid.
+    pub out_valid: Signal<Out, Bit>,
+    /// Output flat index.
+    pub out_idx: Signal<Out, Bits<32>>,
+    /// Output value (int8 sign-extended when requantized, else int32).
+    pub out_data: Signal<Out, Bits<32>>,
+
+    /// The PEs, row-major: PE (r, c) is `pes[r·C + c]`.
+    pes: Vec<Pe>,
+    /// First-cache banks, one per row.
+    banks: Vec<SyncRam<Bits<8>>>,
+    /// Row skew lines for rows 1..R (`skew[r−1]` has r stages).
+    skew: Vec<SkewLine>,
+    /// Accumulation buffer columns.
+    accs: Vec<AccColumn>,
+    /// Weight buffer.
+    wmem: SyncRam<Bits<8>>,
+    /// Bias buffer.
+    bmem: SyncRam<Bits<32>>,
+    /// Activation unit.
+    rq: Requant,
+    /// K and C·K as constants.
+    kconst: Constant<Bits<16>>,
+    ckconst: Constant<Bits<16>>,
+
+    /// Engine state: running, finished, end-of-run countdown.
+    run: DFF<Bit>,
+    fin: DFF<Bit>,
+    tail: DFF<Bits<4>>,
+    /// Fast-cycle phase: one-hot kernel select and its index.
+    ksel: DFF<Bits<16>>,
+    sub: DFF<Bits<4>>,
+    /// Issue slot (what the first cache is read for in this slow cycle).
+    slot_valid: DFF<Bit>,
+    slot_pad: DFF<Bit>,
+    slot_tag: DFF<Bits<5>>,
+    slot_addr: DFF<Bits<16>>,
+    /// Pass being issued and the pixel cursor within it.
+    in_pass: DFF<Bit>,
+    all_issued: DFF<Bit>,
+    pix_left: DFF<Bits<16>>,
+    px: DFF<Bits<16>>,
+    ixp: DFF<Bits<16>>,
+    iyp: DFF<Bits<16>>,
+    rowbase: DFF<Bits<16>>,
+    ks: DFF<Bits<16>>,
+    kr: DFF<Bits<16>>,
+    krw: DFF<Bits<16>>,
+    ict: DFF<Bits<16>>,
+    planebase: DFF<Bits<16>>,
+    oct: DFF<Bits<16>>,
+    ocbase: DFF<Bits<16>>,
+    outbase: DFF<Bits<32>>,
+    /// Weight loader: state, address, one-hot row / column / kernel, passes left to load.
+    wl_loading: DFF<Bit>,
+    wl_ready: DFF<Bit>,
+    wl_wait: DFF<Bit>,
+    wl_ptr: DFF<Bits<16>>,
+    wl_row: DFF<Bits<64>>,
+    wl_col: DFF<Bits<64>>,
+    wl_k: DFF<Bits<16>>,
+    wl_left: DFF<Bits<16>>,
+    /// Weight write, one cycle after the buffer read.
+    wl_we_d: DFF<Bit>,
+    wl_row_d: DFF<Bits<64>>,
+    wl_col_d: DFF<Bits<64>>,
+    wl_k_d: DFF<Bits<16>>,
+    /// Accumulation halves: in use, waiting to drain, and their tile's channel / output bases.
+    busy0: DFF<Bit>,
+    busy1: DFF<Bit>,
+    pend0: DFF<Bit>,
+    pend1: DFF<Bit>,
+    ocb0: DFF<Bits<16>>,
+    ocb1: DFF<Bits<16>>,
+    outb0: DFF<Bits<32>>,
+    outb1: DFF<Bits<32>>,
+    /// Drain cursor.
+    d_active: DFF<Bit>,
+    d_half: DFF<Bit>,
+    d_col: DFF<Bits<64>>,
+    d_j: DFF<Bits<16>>,
+    d_addr: DFF<Bits<16>>,
+    d_pleft: DFF<Bits<16>>,
+    d_oc: DFF<Bits<16>>,
+    d_idx: DFF<Bits<32>>,
+    /// Drain stage 1: the read's validity, index and column.
+    d1_valid: DFF<Bit>,
+    d1_idx: DFF<Bits<32>>,
+    d1_col: DFF<Bits<64>>,
+
+    /// Last fast cycle of the slow cycle.
+    strobe: Signal<Local, Bit>,
+    /// Datum of row 0 this slow cycle (zero for padding and bubbles).
+    row0_x: Signal<Local, Bits<8>>,
+    /// The pass may start now (weights ready, accumulation half free).
+    can_start: Signal<Local, Bit>,
+    /// The pass being issued is the first / last of its output-channel tile.
+    tile_first: Signal<Local, Bit>,
+    tile_last: Signal<Local, Bit>,
+    /// Issue decisions at this strobe.
+    issue_next: Signal<Local, Bit>,
+    issue_new: Signal<Local, Bit>,
+    /// Cursor values for the slot being issued.
+    n_px: Signal<Local, Bits<16>>,
+    n_ixp: Signal<Local, Bits<16>>,
+    n_iyp: Signal<Local, Bits<16>>,
+    n_rowbase: Signal<Local, Bits<16>>,
+    n_pix_left: Signal<Local, Bits<16>>,
+    /// The last PE loads a pass's first datum (its shadow weights are free again).
+    last_swap: Signal<Local, Bit>,
+    /// The last accumulation column finished a tile, and which half.
+    tile_done: Signal<Local, Bit>,
+    tile_done_half: Signal<Local, Bit>,
+    /// Drain read data of the selected column.
+    d1_acc: Signal<Local, Bits<32>>,
+    /// The drain is at the tile's last output channel.
+    d_end: Signal<Local, Bit>,
+    /// Tag bits of the slot being issued: swap, first, last, half.
+    t_swap: Signal<Local, Bits<5>>,
+    t_first: Signal<Local, Bits<5>>,
+    t_last: Signal<Local, Bits<5>>,
+    t_half: Signal<Local, Bits<5>>,
+}
+
+impl ConvEngine {
+    /// An engine with the given generator parameters.
+    pub fn new(p: &ConvEngineParams) -> Self {
+        assert!(p.rows >= 1 && p.rows <= 64 && p.cols >= 2 && p.cols <= 64);
+        let pe = PeParams { kernels: p.kernels };
+        let acc = AccColumnParams { kernels: p.kernels, depth: p.acc_buffer_depth };
+        ConvEngine {
+            clock: Default::default(),
+            ld_we: Default::default(),
+            ld_target: Default::default(),
+            ld_rowsel: Default::default(),
+            ld_addr: Default::default(),
+            ld_data: Default::default(),
+            p_h: Default::default(),
+            p_w: Default::default(),
+            p_ho: Default::default(),
+            p_wo: Default::default(),
+            p_kh: Default::default(),
+            p_kw: Default::default(),
+            p_sh: Default::default(),
+            p_sw: Default::default(),
+            p_ph: Default::default(),
+            p_pw: Default::default(),
+            p_ic_tiles: Default::default(),
+            p_oc_tiles: Default::default(),
+            p_cout: Default::default(),
+            p_plane: Default::default(),
+            p_pixels: Default::default(),
+            p_shw: Default::default(),
+            p_phw: Default::default(),
+            p_passes: Default::default(),
+            p_tile_out: Default::default(),
+            p_rq_en: Default::default(),
+            p_mult: Default::default(),
+            p_shift: Default::default(),
+            p_zp: Default::default(),
+            p_relu: Default::default(),
+            start: Default::default(),
+            busy: Default::default(),
+            done: Default::default(),
+            out_valid: Default::default(),
+            out_idx: Default::default(),
+            out_data: Default::default(),
+            pes: (0..p.rows * p.cols).map(|_| Pe::new(&pe)).collect(),
+            banks: (0..p.rows).map(|_| SyncRam::new(p.first_cache_depth)).collect(),
+            skew: (1..p.rows).map(SkewLine::new).collect(),
+            accs: (0..p.cols).map(|_| AccColumn::new(&acc)).collect(),
+            wmem: SyncRam::new(p.weight_buffer_depth),
+            bmem: SyncRam::new(p.bias_buffer_depth),
+            rq: Requant::default(),
+            kconst: Constant::new((p.kernels as u64).into()),
+            ckconst: Constant::new(((p.cols * p.kernels) as u64).into()),
+            run: Default::default(),
+            fin: Default::default(),
+            tail: Default::default(),
+            ksel: Default::default(),
+            sub: Default::default(),
+            slot_valid: Default::default(),
+            slot_pad: Default::default(),
+            slot_tag: Default::default(),
+            slot_addr: Default::default(),
+            in_pass: Default::default(),
+            all_issued: Default::default(),
+            pix_left: Default::default(),
+            px: Default::default(),
+            ixp: Default::default(),
+            iyp: Default::default(),
+            rowbase: Default::default(),
+            ks: Default::default(),
+            kr: Default::default(),
+            krw: Default::default(),
+            ict: Default::default(),
+            planebase: Default::default(),
+            oct: Default::default(),
+            ocbase: Default::default(),
+            outbase: Default::default(),
+            wl_loading: Default::default(),
+            wl_ready: Default::default(),
+            wl_wait: Default::default(),
+            wl_ptr: Default::default(),
+            wl_row: Default::default(),
+            wl_col: Default::default(),
+            wl_k: Default::default(),
+            wl_left: Default::default(),
+            wl_we_d: Default::default(),
+            wl_row_d: Default::default(),
+            wl_col_d: Default::default(),
+            wl_k_d: Default::default(),
+            busy0: Default::default(),
+            busy1: Default::default(),
+            pend0: Default::default(),
+            pend1: Default::default(),
+            ocb0: Default::default(),
+            ocb1: Default::default(),
+            outb0: Default::default(),
+            outb1: Default::default(),
+            d_active: Default::default(),
+            d_half: Default::default(),
+            d_col: Default::default(),
+            d_j: Default::default(),
+            d_addr: Default::default(),
+            d_pleft: Default::default(),
+            d_oc: Default::default(),
+            d_idx: Default::default(),
+            d1_valid: Default::default(),
+            d1_idx: Default::default(),
+            d1_col: Default::default(),
+            strobe: Default::default(),
+            row0_x: Default::default(),
+            can_start: Default::default(),
+            tile_first: Default::default(),
+            tile_last: Default::default(),
+            issue_next: Default::default(),
+            issue_new: Default::default(),
+            n_px: Default::default(),
+            n_ixp: Default::default(),
+            n_iyp: Default::default(),
+            n_rowbase: Default::default(),
+            n_pix_left: Default::default(),
+            last_swap: Default::default(),
+            tile_done: Default::default(),
+            tile_done_half: Default::default(),
+            d1_acc: Default::default(),
+            d_end: Default::default(),
+            t_swap: Default::default(),
+            t_first: Default::default(),
+            t_last: Default::default(),
+            t_half: Default::default(),
+        }
+    }
+
+    /// PE rows R.
+    pub fn rows(&self) -> usize {
+        self.banks.len()
+    }
+
+    /// PE columns C.
+    pub fn cols(&self) -> usize {
+        self.accs.len()
+    }
+
+    /// PE (r, c), for testbench observation.
+    pub fn pe(&self, r: usize, c: usize) -> &Pe {
+        &self.pes[r * self.cols() + c]
+    }
+
+    /// First-cache bank of row r, for testbench observation.
+    pub fn bank(&self, r: usize) -> &SyncRam<Bits<8>> {
+        &self.banks[r]
+    }
+
+    /// The slow-cycle strobe (high in the last fast cycle of a slow cycle).
+    pub fn strobe(&self) -> bool {
+        self.strobe.val()
+    }
+
+    /// The datum written from the first cache into PE (r, 0) at this strobe, with its tag.
+    pub fn row_input(&self, r: usize) -> (Bits<8>, Bits<5>) {
+        if r == 0 {
+            (self.row0_x.val(), self.slot_tag.q.val())
+        } else {
+            (self.skew[r - 1].x_out.val(), self.skew[r - 1].tag_out.val())
+        }
+    }
+}
+
+impl Logic for ConvEngine {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // ---- Defaults: every register holds, every sub-block is clocked.
+        dff_setup!(
+            self, clock, run, fin, tail, ksel, sub, slot_valid, slot_pad, slot_tag, slot_addr,
+            in_pass, all_issued, pix_left, px, ixp, iyp, rowbase, ks, kr, krw, ict, planebase,
+            oct, ocbase, outbase, wl_loading, wl_ready, wl_wait, wl_ptr, wl_row, wl_col, wl_k,
+            wl_left, wl_we_d, wl_row_d, wl_col_d, wl_k_d, busy0, busy1, pend0, pend1, ocb0, ocb1,
+            outb0, outb1, d_active, d_half, d_col, d_j, d_addr, d_pleft, d_oc, d_idx, d1_valid,
+            d1_idx, d1_col
+        );
+        self.wmem.clock.next = self.clock.val();
+        self.bmem.clock.next = self.clock.val();
+        self.rq.clock.next = self.clock.val();
+        for i in 0..self.pes.len() {
+            self.pes[i].clock.next = self.clock.val();
+        }
+        for i in 0..self.banks.len() {
+            self.banks[i].clock.next = self.clock.val();
+        }
+        for i in 0..self.skew.len() {
+            self.skew[i].clock.next = self.clock.val();
+        }
+        for i in 0..self.accs.len() {
+            self.accs[i].clock.next = self.clock.val();
+        }
+
+        // ---- Fast-cycle phase: kernel j in sub-cycle j; the strobe marks sub-cycle K−1.
+        self.strobe.next = false;
+        for kl in (self.pes[0].kernels() - 1)..self.pes[0].kernels() {
+            self.strobe.next = self.ksel.q.val().get_bit(kl);
+        }
+        if self.strobe.val() | !self.ksel.q.val().any() {
+            self.ksel.d.next = 1.into();
+            self.sub.d.next = 0.into();
+        } else {
+            self.ksel.d.next = self.ksel.q.val() << 1;
+            self.sub.d.next = self.sub.q.val() + 1;
+        }
+
+        // ---- Host loads.
+        self.wmem.w_en.next = self.ld_we.val() & (self.ld_target.val() == 1);
+        self.wmem.w_addr.next = self.ld_addr.val();
+        self.wmem.w_data.next = self.ld_data.val().get_bits::<8>(0);
+        self.bmem.w_en.next = self.ld_we.val() & (self.ld_target.val() == 2);
+        self.bmem.w_addr.next = self.ld_addr.val();
+        self.bmem.w_data.next = self.ld_data.val();
+        for r in 0..self.banks.len() {
+            self.banks[r].w_en.next =
+                self.ld_we.val() & (self.ld_target.val() == 0) & self.ld_rowsel.val().get_bit(r);
+            self.banks[r].w_addr.next = self.ld_addr.val();
+            self.banks[r].w_data.next = self.ld_data.val().get_bits::<8>(0);
+            // One read per pixel, at sub-cycle 0 of the slow cycle, the same address in every bank.
+            self.banks[r].r_en.next =
+                self.slot_valid.q.val() & !self.slot_pad.q.val() & self.ksel.q.val().get_bit(0);
+            self.banks[r].r_addr.next = self.slot_addr.q.val();
+        }
+
+        // ---- Rows: first cache → (skew) → PE (r, 0) only; then PE to PE along the row.
+        if self.slot_valid.q.val() & !self.slot_pad.q.val() {
+            self.row0_x.next = self.banks[0].r_data.val();
+        } else {
+            self.row0_x.next = 0.into();
+        }
+        self.pes[0].x_in.next = self.row0_x.val();
+        self.pes[0].tag_in.next = self.slot_tag.q.val();
+        for cols in self.accs.len()..(self.accs.len() + 1) {
+            for r in 1..self.banks.len() {
+                self.skew[r - 1].strobe.next = self.strobe.val();
+                if self.slot_valid.q.val() & !self.slot_pad.q.val() {
+                    self.skew[r - 1].x_in.next = self.banks[r].r_data.val();
+                } else {
+                    self.skew[r - 1].x_in.next = 0.into();
+                }
+                self.skew[r - 1].tag_in.next = self.slot_tag.q.val();
+                self.pes[r * cols].x_in.next = self.skew[r - 1].x_out.val();
+                self.pes[r * cols].tag_in.next = self.skew[r - 1].tag_out.val();
+            }
+            for r in 0..self.banks.len() {
+                for c in 1..self.accs.len() {
+                    self.pes[r * cols + c].x_in.next = self.pes[r * cols + c - 1].x_out.val();
+                    self.pes[r * cols + c].tag_in.next = self.pes[r * cols + c - 1].tag_out.val();
+                }
+                for c in 0..self.accs.len() {
+                    self.pes[r * cols + c].strobe.next = self.strobe.val();
+                    self.pes[r * cols + c].ksel.next = self.ksel.q.val();
+                    self.pes[r * cols + c].w_we.next = self.wl_we_d.q.val()
+                        & self.wl_row_d.q.val().get_bit(r)
+                        & self.wl_col_d.q.val().get_bit(c);
+                    self.pes[r * cols + c].w_sel.next = self.wl_k_d.q.val();
+                    self.pes[r * cols + c].w_data.next = self.wmem.r_data.val();
+                }
+            }
+            // Partial sums down the columns.
+            for c in 0..self.accs.len() {
+                self.pes[c].psum_in.next = 0.into();
+            }
+            for r in 1..self.banks.len() {
+                for c in 0..self.accs.len() {
+                    self.pes[r * cols + c].psum_in.next = self.pes[r * cols + c - cols].psum_out.val();
+                }
+            }
+            // Bottom row → accumulation columns.
+            for rows in self.banks.len()..(self.banks.len() + 1) {
+                for c in 0..self.accs.len() {
+                    self.accs[c].strobe.next = self.strobe.val();
+                    self.accs[c].sub.next = self.sub.q.val();
+                    self.accs[c].tag_in.next = self.pes[rows * cols - cols + c].tag_out.val();
+                    self.accs[c].psum_in.next = self.pes[rows * cols - cols + c].psum_out.val();
+                    self.accs[c].d_en.next = self.d_active.q.val() & self.d_col.q.val().get_bit(c);
+                    self.accs[c].d_half.next = self.d_half.q.val();
+                    self.accs[c].d_addr.next = self.d_addr.q.val();
+                }
+                // The last PE loading a pass's first datum frees the shadow weights.
+                self.last_swap.next =
+                    self.strobe.val() & self.pes[rows * cols - 1].tag_in.val().get_bit(1);
+            }
+            self.tile_done.next = false;
+            self.tile_done_half.next = false;
+            for cl in (self.accs.len() - 1)..self.accs.len() {
+                self.tile_done.next = self.accs[cl].tile_done.val();
+                self.tile_done_half.next = self.accs[cl].tile_half.val();
+            }
+        }
+
+        // ---- Start / done handshake.
+        self.busy.next = self.run.q.val();
+        self.done.next = self.fin.q.val();
+        if self.start.val() & !self.run.q.val() {
+            self.run.d.next = true;
+            self.fin.d.next = false;
+            self.tail.d.next = 8.into();
+            self.in_pass.d.next = false;
+            self.all_issued.d.next = self.p_passes.val() == 0;
+            self.ks.d.next = 0.into();
+            self.kr.d.next = 0.into();
+            self.krw.d.next = 0.into();
+            self.ict.d.next = 0.into();
+            self.planebase.d.next = 0.into();
+            self.oct.d.next = 0.into();
+            self.ocbase.d.next = 0.into();
+            self.outbase.d.next = 0.into();
+            self.wl_loading.d.next = self.p_passes.val().any();
+            self.wl_ready.d.next = false;
+            self.wl_wait.d.next = false;
+            self.wl_ptr.d.next = 0.into();
+            self.wl_row.d.next = 1.into();
+            self.wl_col.d.next = 1.into();
+            self.wl_k.d.next = 1.into();
+            self.wl_left.d.next = self.p_passes.val();
+            self.busy0.d.next = false;
+            self.busy1.d.next = false;
+            self.pend0.d.next = false;
+            self.pend1.d.next = false;
+            self.d_active.d.next = false;
+        }
+
+        // ---- Issue: at each strobe, choose what the first cache is read for next slow cycle.
+        self.tile_first.next =
+            !self.ks.q.val().any() & !self.kr.q.val().any() & !self.ict.q.val().any();
+        self.tile_last.next = (self.ks.q.val() + 1 == self.p_kw.val())
+            & (self.kr.q.val() + 1 == self.p_kh.val())
+            & (self.ict.q.val() + 1 == self.p_ic_tiles.val());
+        if self.oct.q.val().get_bit(0) {
+            self.can_start.next = self.wl_ready.q.val() & !(self.tile_first.val() & self.busy1.q.val());
+        } else {
+            self.can_start.next = self.wl_ready.q.val() & !(self.tile_first.val() & self.busy0.q.val());
+        }
+        self.issue_next.next = self.in_pass.q.val() & self.pix_left.q.val().any();
+        self.issue_new.next = self.run.q.val()
+            & !self.in_pass.q.val()
+            & !self.all_issued.q.val()
+            & self.can_start.val();
+        // Cursor of the slot being issued.
+        self.n_px.next = 0.into();
+        self.n_ixp.next = self.ks.q.val();
+        self.n_iyp.next = self.kr.q.val();
+        self.n_rowbase.next = self.planebase.q.val() + self.krw.q.val() - self.p_phw.val();
+        self.n_pix_left.next = self.p_pixels.val() - 1;
+        if self.issue_next.val() {
+            self.n_pix_left.next = self.pix_left.q.val() - 1;
+            if self.px.q.val() + 1 == self.p_wo.val() {
+                self.n_iyp.next = self.iyp.q.val() + self.p_sh.val();
+                self.n_rowbase.next = self.rowbase.q.val() + self.p_shw.val();
+            } else {
+                self.n_px.next = self.px.q.val() + 1;
+                self.n_ixp.next = self.ixp.q.val() + self.p_sw.val();
+                self.n_iyp.next = self.iyp.q.val();
+                self.n_rowbase.next = self.rowbase.q.val();
+            }
+        }
+        self.t_swap.next = 0.into();
+        if self.issue_new.val() {
+            self.t_swap.next = 2.into();
+        }
+        self.t_first.next = 0.into();
+        if self.tile_first.val() {
+            self.t_first.next = 4.into();
+        }
+        self.t_last.next = 0.into();
+        if self.tile_last.val() & !self.n_pix_left.val().any() {
+            self.t_last.next = 8.into();
+        }
+        self.t_half.next = 0.into();
+        if self.oct.q.val().get_bit(0) {
+            self.t_half.next = 16.into();
+        }
+        if self.strobe.val() {
+            self.slot_valid.d.next = self.issue_next.val() | self.issue_new.val();
+            self.slot_addr.d.next = self.n_rowbase.val() + self.n_ixp.val() - self.p_pw.val();
+            self.slot_pad.d.next = (self.n_iyp.val() < self.p_ph.val())
+                | (self.n_iyp.val() >= self.p_h.val() + self.p_ph.val())
+                | (self.n_ixp.val() < self.p_pw.val())
+                | (self.n_ixp.val() >= self.p_w.val() + self.p_pw.val());
+            // Tag: valid, swap, first, last, half.
+            self.slot_tag.d.next = 0.into();
+            if self.issue_next.val() | self.issue_new.val() {
+                self.slot_tag.d.next =
+                    self.t_swap.val() | self.t_first.val() | self.t_last.val() | self.t_half.val() | 1;
+                self.px.d.next = self.n_px.val();
+                self.ixp.d.next = self.n_ixp.val();
+                self.iyp.d.next = self.n_iyp.val();
+                self.rowbase.d.next = self.n_rowbase.val();
+                self.pix_left.d.next = self.n_pix_left.val();
+            }
+            if self.issue_new.val() {
+                self.in_pass.d.next = true;
+                self.wl_ready.d.next = false;
+                self.wl_wait.d.next = true;
+                if self.tile_first.val() {
+                    if self.oct.q.val().get_bit(0) {
+                        self.busy1.d.next = true;
+                        self.ocb1.d.next = self.ocbase.q.val();
+                        self.outb1.d.next = self.outbase.q.val();
+                    } else {
+                        self.busy0.d.next = true;
+                        self.ocb0.d.next = self.ocbase.q.val();
+                        self.outb0.d.next = self.outbase.q.val();
+                    }
+                }
+            }
+            // The slot now ending was the pass's last pixel: advance to the next pass.
+            if self.in_pass.q.val() & !self.pix_left.q.val().any() {
+                self.in_pass.d.next = false;
+                if self.ks.q.val() + 1 != self.p_kw.val() {
+                    self.ks.d.next = self.ks.q.val() + 1;
+                } else {
+                    self.ks.d.next = 0.into();
+                    if self.kr.q.val() + 1 != self.p_kh.val() {
+                        self.kr.d.next = self.kr.q.val() + 1;
+                        self.krw.d.next = self.krw.q.val() + self.p_w.val();
+                    } else {
+                        self.kr.d.next = 0.into();
+                        self.krw.d.next = 0.into();
+                        if self.ict.q.val() + 1 != self.p_ic_tiles.val() {
+                            self.ict.d.next = self.ict.q.val() + 1;
+                            self.planebase.d.next = self.planebase.q.val() + self.p_plane.val();
+                        } else {
+                            self.ict.d.next = 0.into();
+                            self.planebase.d.next = 0.into();
+                            if self.oct.q.val() + 1 != self.p_oc_tiles.val() {
+                                self.oct.d.next = self.oct.q.val() + 1;
+                                self.ocbase.d.next = self.ocbase.q.val() + self.ckconst.val();
+                                self.outbase.d.next = self.outbase.q.val() + self.p_tile_out.val();
+                            } else {
+                                self.all_issued.d.next = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // ---- Weight loader: one weight per cycle into the shadow registers, in pass order.
+        self.wmem.r_en.next = self.wl_loading.q.val();
+        self.wmem.r_addr.next = self.wl_ptr.q.val();
+        self.wl_we_d.d.next = self.wl_loading.q.val();
+        self.wl_row_d.d.next = self.wl_row.q.val();
+        self.wl_col_d.d.next = self.wl_col.q.val();
+        self.wl_k_d.d.next = self.wl_k.q.val();
+        if self.wl_loading.q.val() {
+            self.wl_ptr.d.next = self.wl_ptr.q.val() + 1;
+            self.wl_k.d.next = self.wl_k.q.val() << 1;
+            for kl in (self.pes[0].kernels() - 1)..self.pes[0].kernels() {
+                if self.wl_k.q.val().get_bit(kl) {
+                    self.wl_k.d.next = 1.into();
+                    self.wl_col.d.next = self.wl_col.q.val() << 1;
+                    for cl in (self.accs.len() - 1)..self.accs.len() {
+                        if self.wl_col.q.val().get_bit(cl) {
+                            self.wl_col.d.next = 1.into();
+                            self.wl_row.d.next = self.wl_row.q.val() << 1;
+                            for rl in (self.banks.len() - 1)..self.banks.len() {
+                                if self.wl_row.q.val().get_bit(rl) {
+                                    self.wl_row.d.next = 1.into();
+                                    self.wl_loading.d.next = false;
+                                    self.wl_ready.d.next = true;
+                                    self.wl_left.d.next = self.wl_left.q.val() - 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if self.wl_wait.q.val() & self.last_swap.val() {
+            self.wl_wait.d.next = false;
+            self.wl_loading.d.next = self.wl_left.q.val().any();
+        }
+
+        // ---- Drain: finished tiles → bias → requant → output port.
+        if self.tile_done.val() {
+            if self.tile_done_half.val() {
+                self.pend1.d.next = true;
+            } else {
+                self.pend0.d.next = true;
+            }
+        }
+        // The drain ends after the last output channel of the tile (or of the layer).
+        self.d_end.next = self.d_oc.q.val() + 1 >= self.p_cout.val();
+        for cl in (self.accs.len() - 1)..self.accs.len() {
+            if self.d_col.q.val().get_bit(cl) & (self.d_j.q.val() + 1 == self.kconst.val()) {
+                self.d_end.next = true;
+            }
+        }
+        self.bmem.r_en.next = self.d_active.q.val();
+        self.bmem.r_addr.next = self.d_oc.q.val();
+        self.d1_valid.d.next = self.d_active.q.val() & (self.d_oc.q.val() < self.p_cout.val());
+        self.d1_idx.d.next = self.d_idx.q.val();
+        self.d1_col.d.next = self.d_col.q.val();
+        if !self.d_active.q.val() {
+            if self.pend0.q.val() {
+                self.pend0.d.next = false;
+                self.d_active.d.next = true;
+                self.d_half.d.next = false;
+                self.d_oc.d.next = self.ocb0.q.val();
+                self.d_idx.d.next = self.outb0.q.val();
+            } else if self.pend1.q.val() {
+                self.pend1.d.next = false;
+                self.d_active.d.next = true;
+                self.d_half.d.next = true;
+                self.d_oc.d.next = self.ocb1.q.val();
+                self.d_idx.d.next = self.outb1.q.val();
+            }
+            self.d_col.d.next = 1.into();
+            self.d_j.d.next = 0.into();
+            self.d_addr.d.next = 0.into();
+            self.d_pleft.d.next = self.p_pixels.val() - 1;
+        } else {
+            self.d_idx.d.next = self.d_idx.q.val() + 1;
+            if self.d_pleft.q.val().any() {
+                self.d_pleft.d.next = self.d_pleft.q.val() - 1;
+                self.d_addr.d.next = self.d_addr.q.val() + self.kconst.val();
+            } else {
+                // Next output channel.
+                self.d_pleft.d.next = self.p_pixels.val() - 1;
+                self.d_oc.d.next = self.d_oc.q.val() + 1;
+                if self.d_j.q.val() + 1 == self.kconst.val() {
+                    self.d_j.d.next = 0.into();
+                    self.d_addr.d.next = 0.into();
+                    self.d_col.d.next = self.d_col.q.val() << 1;
+                } else {
+                    self.d_j.d.next = self.d_j.q.val() + 1;
+                    self.d_addr.d.next = self.d_j.q.val() + 1;
+                }
+                if self.d_end.val() {
+                    self.d_active.d.next = false;
+                    if self.d_half.q.val() {
+                        self.busy1.d.next = false;
+                    } else {
+                        self.busy0.d.next = false;
+                    }
+                }
+            }
+        }
+        self.d1_acc.next = 0.into();
+        for c in 0..self.accs.len() {
+            if self.d1_col.q.val().get_bit(c) {
+                self.d1_acc.next = self.accs[c].d_data.val();
+            }
+        }
+        self.rq.in_valid.next = self.d1_valid.q.val();
+        self.rq.in_idx.next = self.d1_idx.q.val();
+        self.rq.in_acc.next = self.d1_acc.val() + self.bmem.r_data.val();
+        self.rq.en.next = self.p_rq_en.val();
+        self.rq.mult.next = self.p_mult.val();
+        self.rq.shift.next = self.p_shift.val();
+        self.rq.zp.next = self.p_zp.val();
+        self.rq.relu.next = self.p_relu.val();
+        self.out_valid.next = self.rq.out_valid.val();
+        self.out_idx.next = self.rq.out_idx.val();
+        self.out_data.next = self.rq.out_data.val();
+
+        // ---- Finish: everything issued, both halves drained, the output pipeline empty.
+        if self.run.q.val()
+            & self.all_issued.q.val()
+            & !self.busy0.q.val()
+            & !self.busy1.q.val()
+            & !self.d_active.q.val()
+        {
+            if self.tail.q.val().any() {
+                self.tail.d.next = self.tail.q.val() - 1;
+            } else {
+                self.run.d.next = false;
+                self.fin.d.next = true;
+            }
+        }
+    }
+}
+
+impl crate::sim::Clocked for ConvEngine {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}

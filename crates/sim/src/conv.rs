@@ -1,0 +1,389 @@
+//! The conv engine's host driver and testbench: lays a `conv2d` case out for the hardware (the
+//! compiler's job in the integrated accelerator), loads it through the engine's ports, runs it,
+//! reads the outputs from the output port, and checks the PE-array invariants on every cycle.
+
+use crate::{HwRun, RunError, RunOptions};
+use accelgen_formats::{ConvLayer, Output};
+use accelgen_golden::{conv_output_dims, Tensor, TensorI8};
+use accelgen_hw::pe::{ConvEngine, ConvEngineParams};
+use accelgen_hw::rust_hdl::prelude::*;
+use accelgen_hw::sim::Harness;
+use serde_json::{json, Map, Value};
+
+/// A layer laid out for one engine: parameter registers and buffer images.
+#[derive(Clone, Debug)]
+pub struct ConvPlan {
+    /// Input channels, height, width.
+    pub cin: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output channels.
+    pub cout: usize,
+    /// Output height and width.
+    pub ho: usize,
+    /// Output width.
+    pub wo: usize,
+    /// Kernel height and width.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Stride.
+    pub stride: [usize; 2],
+    /// Padding.
+    pub padding: [usize; 2],
+    /// ceil(Cin / R).
+    pub ic_tiles: usize,
+    /// ceil(Cout / (C·K)).
+    pub oc_tiles: usize,
+    /// Passes: oc_tiles · ic_tiles · kh · kw.
+    pub passes: usize,
+    /// Useful multiply-accumulates: Cout · Ho · Wo · Cin · kh · kw.
+    pub macs: u64,
+}
+
+fn unsupported(what: &str, need: usize, field: &str, have: usize) -> RunError {
+    RunError::Unsupported(format!(
+        "this layer needs {what} = {need}, but {field} = {have} in the configuration"
+    ))
+}
+
+impl ConvPlan {
+    /// Checks that the layer fits the engine's buffers and register widths.
+    pub fn new(
+        e: &ConvEngineParams,
+        input: &[usize],
+        weight: &[usize],
+        stride: [usize; 2],
+        padding: [usize; 2],
+    ) -> Result<ConvPlan, RunError> {
+        let p = accelgen_golden::ConvParams { stride, padding };
+        let [cout, ho, wo] =
+            conv_output_dims(input, weight, &p).map_err(RunError::Unsupported)?;
+        let (cin, h, w, kh, kw) = (input[0], input[1], input[2], weight[2], weight[3]);
+        let ic_tiles = cin.div_ceil(e.rows);
+        let oc_tiles = cout.div_ceil(e.cols * e.kernels);
+        let passes = oc_tiles * ic_tiles * kh * kw;
+        let per_pass = e.rows * e.cols * e.kernels;
+        if ic_tiles * h * w > e.first_cache_depth {
+            return Err(unsupported(
+                "ceil(Cin/rows)·H·W",
+                ic_tiles * h * w,
+                "pe_array.first_cache_depth",
+                e.first_cache_depth,
+            ));
+        }
+        if passes * per_pass > e.weight_buffer_depth {
+            return Err(unsupported(
+                "passes·rows·cols·kernels_per_pe weights",
+                passes * per_pass,
+                "pe_array.weight_buffer_depth",
+                e.weight_buffer_depth,
+            ));
+        }
+        if e.kernels * ho * wo > e.acc_buffer_depth {
+            return Err(unsupported(
+                "kernels_per_pe·Ho·Wo",
+                e.kernels * ho * wo,
+                "pe_array.acc_buffer_depth",
+                e.acc_buffer_depth,
+            ));
+        }
+        if cout > e.bias_buffer_depth {
+            return Err(unsupported("Cout", cout, "pe_array.bias_buffer_depth", e.bias_buffer_depth));
+        }
+        for (name, v) in [("H + 2·ph", h + 2 * padding[0]), ("W + 2·pw", w + 2 * padding[1])] {
+            if v >= 1 << 16 {
+                return Err(RunError::Unsupported(format!("{name} = {v} must be below 65536")));
+            }
+        }
+        if passes >= 1 << 16 || (cout * ho * wo) as u64 >= 1 << 32 {
+            return Err(RunError::Unsupported(format!(
+                "{passes} passes or {} outputs exceed the engine's counters",
+                cout * ho * wo
+            )));
+        }
+        let macs = (cout * ho * wo * cin * kh * kw) as u64;
+        Ok(ConvPlan {
+            cin, h, w, cout, ho, wo, kh, kw, stride, padding, ic_tiles, oc_tiles, passes, macs,
+        })
+    }
+
+    /// Output pixels per pass, Ho·Wo.
+    pub fn pixels(&self) -> usize {
+        self.ho * self.wo
+    }
+
+    /// The first-cache image of bank `r`: channel tile t, row y, column x at (t·H + y)·W + x.
+    pub fn bank_image(&self, e: &ConvEngineParams, input: &TensorI8, r: usize) -> Vec<i8> {
+        let mut v = Vec::with_capacity(self.ic_tiles * self.h * self.w);
+        for t in 0..self.ic_tiles {
+            let c = t * e.rows + r;
+            for i in 0..self.h * self.w {
+                v.push(if c < self.cin { input.data[c * self.h * self.w + i] } else { 0 });
+            }
+        }
+        v
+    }
+
+    /// The weight-buffer image: pass (oct, ict, kr, ks), then row r, column c, kernel j; PE (r, c)
+    /// kernel j holds output channel oct·C·K + c·K + j, input channel ict·R + r (zero outside).
+    pub fn weight_image(&self, e: &ConvEngineParams, weight: &TensorI8) -> Vec<i8> {
+        let mut v = Vec::with_capacity(self.passes * e.rows * e.cols * e.kernels);
+        for oct in 0..self.oc_tiles {
+            for ict in 0..self.ic_tiles {
+                for kr in 0..self.kh {
+                    for ks in 0..self.kw {
+                        for r in 0..e.rows {
+                            for c in 0..e.cols {
+                                for j in 0..e.kernels {
+                                    let oc = oct * e.cols * e.kernels + c * e.kernels + j;
+                                    let ic = ict * e.rows + r;
+                                    v.push(if oc < self.cout && ic < self.cin {
+                                        weight.at(&[oc, ic, kr, ks])
+                                    } else {
+                                        0
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Invariant counters checked by the testbench on every cycle.
+#[derive(Clone, Debug, Default)]
+struct Invariants {
+    cache_writes_outside_col0: u64,
+    shift_chain_breaks: u64,
+    kernel_use_violations: u64,
+    first_cache_reads: u64,
+}
+
+fn set_u(sig: &mut Signal<In, Bits<16>>, v: usize) {
+    sig.next = (v as u64).into();
+}
+
+/// Runs a conv2d case on the engine.
+pub fn run_conv(
+    e: &ConvEngineParams,
+    input: &TensorI8,
+    layer: &ConvLayer,
+    opts: &RunOptions,
+) -> Result<HwRun, RunError> {
+    let weight = layer.weight.require("weight").map_err(RunError::Unsupported)?;
+    let bias = match &layer.bias {
+        Some(b) => Some(b.require("bias").map_err(RunError::Unsupported)?),
+        None => None,
+    };
+    let plan =
+        ConvPlan::new(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding)?;
+    let sim = |s: String| RunError::Sim(s);
+    let mut h = Harness::new(ConvEngine::new(e)).map_err(sim)?;
+    if let Some(path) = &opts.vcd {
+        let f = std::fs::File::create(path)
+            .map_err(|err| RunError::Unsupported(format!("{}: cannot write: {err}", path.display())))?;
+        h.record_vcd(Box::new(std::io::BufWriter::new(f)));
+    }
+
+    // ---- Load the buffers through the load port, one word per cycle.
+    let mut load_cycles = 0u64;
+    let mut load = |h: &mut Harness<ConvEngine>, target: u64, rowsel: u64, addr: usize, data: i64| {
+        let u = &mut h.uut;
+        u.ld_we.next = true;
+        u.ld_target.next = target.into();
+        u.ld_rowsel.next = rowsel.into();
+        u.ld_addr.next = (addr as u64).into();
+        u.ld_data.next = (data as u32 as u64).into();
+        load_cycles += 1;
+        h.step()
+    };
+    for r in 0..e.rows {
+        for (a, &v) in plan.bank_image(e, input, r).iter().enumerate() {
+            load(&mut h, 0, 1 << r, a, v as i64).map_err(sim)?;
+        }
+    }
+    for (a, &v) in plan.weight_image(e, &weight).iter().enumerate() {
+        load(&mut h, 1, 0, a, v as i64).map_err(sim)?;
+    }
+    for oc in 0..plan.cout {
+        load(&mut h, 2, 0, oc, bias.as_ref().map_or(0, |b| b.data[oc] as i64)).map_err(sim)?;
+    }
+    h.uut.ld_we.next = false;
+
+    // ---- Parameter registers.
+    let u = &mut h.uut;
+    set_u(&mut u.p_h, plan.h);
+    set_u(&mut u.p_w, plan.w);
+    set_u(&mut u.p_ho, plan.ho);
+    set_u(&mut u.p_wo, plan.wo);
+    set_u(&mut u.p_kh, plan.kh);
+    set_u(&mut u.p_kw, plan.kw);
+    set_u(&mut u.p_sh, plan.stride[0]);
+    set_u(&mut u.p_sw, plan.stride[1]);
+    set_u(&mut u.p_ph, plan.padding[0]);
+    set_u(&mut u.p_pw, plan.padding[1]);
+    set_u(&mut u.p_ic_tiles, plan.ic_tiles);
+    set_u(&mut u.p_oc_tiles, plan.oc_tiles);
+    set_u(&mut u.p_cout, plan.cout);
+    set_u(&mut u.p_plane, plan.h * plan.w);
+    set_u(&mut u.p_pixels, plan.pixels());
+    set_u(&mut u.p_shw, (plan.stride[0] * plan.w) & 0xFFFF);
+    set_u(&mut u.p_phw, (plan.padding[0] * plan.w) & 0xFFFF);
+    set_u(&mut u.p_passes, plan.passes);
+    u.p_tile_out.next = ((e.cols * e.kernels * plan.pixels()) as u64).into();
+    let rq = layer.requant.unwrap_or(accelgen_golden::Requant {
+        multiplier: 0,
+        shift: 0,
+        zero_point: 0,
+        relu: false,
+    });
+    u.p_rq_en.next = layer.requant.is_some();
+    u.p_mult.next = (rq.multiplier as u64).into();
+    u.p_shift.next = (rq.shift as u64).into();
+    u.p_zp.next = (rq.zero_point as u8 as u64).into();
+    u.p_relu.next = rq.relu;
+
+    // ---- Run, collecting outputs and checking invariants every cycle.
+    u.start.next = true;
+    h.step().map_err(sim)?;
+    h.uut.start.next = false;
+    let t0 = h.cycles;
+    let n_out = plan.cout * plan.pixels();
+    let mut out: Vec<Option<i64>> = vec![None; n_out];
+    let mut inv = Invariants::default();
+    let (rows, cols, k) = (e.rows, e.cols, e.kernels);
+    // Kernel-use record of the current slow cycle: one bit-set per PE.
+    let mut used = vec![0u32; rows * cols];
+    let mut x_prev: Vec<u64> = vec![0; rows * cols];
+    let bound = cycle_bound(e, &plan);
+    // Kernel-use records start at the first slow-cycle boundary after start.
+    let mut synced = false;
+    let mut fault = None;
+    loop {
+        h.settle().map_err(sim)?;
+        let u = &h.uut;
+        if u.done.val() {
+            break;
+        }
+        if h.cycles - t0 > bound {
+            return Err(RunError::Sim(format!(
+                "no done after {bound} cycles (the bound for this layer): the engine hung"
+            )));
+        }
+        // Outputs.
+        if u.out_valid.val() {
+            let idx = u.out_idx.val().index();
+            let v = u.out_data.val().index() as u32 as i32 as i64;
+            match out.get_mut(idx) {
+                Some(slot @ None) => *slot = Some(v),
+                Some(Some(_)) => fault = Some(format!("output index {idx} written twice")),
+                None => fault = Some(format!("output index {idx} outside {n_out} outputs")),
+            }
+        }
+        // Kernel use and input-register stability within the slow cycle.
+        let strobe = u.strobe();
+        for r in 0..rows {
+            for c in 0..cols {
+                let pe = u.pe(r, c);
+                let i = r * cols + c;
+                let ku = pe.kernel_used.val().index() as u32;
+                if synced && (ku.count_ones() != 1 || used[i] & ku != 0) {
+                    inv.kernel_use_violations += 1;
+                }
+                used[i] |= ku;
+                x_prev[i] = pe.x_out.val().index() as u64;
+            }
+        }
+        for r in 0..rows {
+            if u.bank(r).r_en.val() {
+                inv.first_cache_reads += 1;
+            }
+        }
+        let row_in: Vec<u64> = (0..rows).map(|r| u.row_input(r).0.index() as u64).collect();
+        h.step().map_err(sim)?;
+        if strobe {
+            let u = &h.uut;
+            for r in 0..rows {
+                for c in 0..cols {
+                    let i = r * cols + c;
+                    if synced && used[i] != (1u32 << k) - 1 {
+                        inv.kernel_use_violations += 1;
+                    }
+                    used[i] = 0;
+                    let now = u.pe(r, c).x_out.val().index() as u64;
+                    if c == 0 {
+                        if now != row_in[r] {
+                            inv.shift_chain_breaks += 1;
+                        }
+                    } else if now != x_prev[i - 1] {
+                        inv.shift_chain_breaks += 1;
+                        if now == row_in[r] {
+                            inv.cache_writes_outside_col0 += 1;
+                        }
+                    }
+                }
+            }
+            synced = true;
+        } else {
+            // Between strobes every input register must hold.
+            let u = &h.uut;
+            for r in 0..rows {
+                for c in 0..cols {
+                    if u.pe(r, c).x_out.val().index() as u64 != x_prev[r * cols + c] {
+                        inv.kernel_use_violations += 1;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(f) = fault {
+        return Err(RunError::Sim(f));
+    }
+    let cycles = h.cycles - t0;
+    let missing = out.iter().filter(|o| o.is_none()).count();
+    if missing > 0 {
+        return Err(RunError::Sim(format!("{missing} of {n_out} outputs never left the engine")));
+    }
+    let data: Vec<i64> = out.into_iter().map(|o| o.unwrap_or(0)).collect();
+    let shape = [plan.cout, plan.ho, plan.wo];
+    let output = if layer.requant.is_some() {
+        Output::I8(Tensor::from_vec(&shape, data.iter().map(|&v| v as i8).collect()).expect("shape"))
+    } else {
+        Output::I32(Tensor::from_vec(&shape, data.iter().map(|&v| v as i32).collect()).expect("shape"))
+    };
+    let slow = cycles as f64 / k as f64;
+    let util = plan.macs as f64 / ((rows * cols * k) as f64 * slow);
+    let ideal = plan.macs as f64 / (rows * cols) as f64; // fast cycles at one MAC per PE per cycle
+    let violations =
+        inv.cache_writes_outside_col0 + inv.shift_chain_breaks + inv.kernel_use_violations;
+    let mut stats = Map::new();
+    let mut put = |k: &str, v: Value| {
+        stats.insert(k.to_string(), v);
+    };
+    put("cycles", json!(cycles));
+    put("macs", json!(plan.macs));
+    put("pe_utilization", json!((util * 10000.0).round() / 10000.0));
+    put("first_cache_reads", json!(inv.first_cache_reads));
+    put("cache_writes_outside_col0", json!(inv.cache_writes_outside_col0));
+    put("shift_chain_breaks", json!(inv.shift_chain_breaks));
+    put("kernel_use_violations", json!(inv.kernel_use_violations));
+    put("ideal_cycles", json!(ideal.ceil() as u64));
+    put("slow_cycles", json!(cycles / k as u64));
+    put("passes", json!(plan.passes));
+    put("load_cycles", json!(load_cycles));
+    put("array", json!(format!("{rows}x{cols}, K={k}")));
+    Ok(HwRun { output, stats, violations })
+}
+
+/// Upper bound on run cycles before the testbench declares a hang: generous, from the pass count.
+fn cycle_bound(e: &ConvEngineParams, p: &ConvPlan) -> u64 {
+    let per_pass = (p.pixels() + e.rows + e.cols + 4) * e.kernels + e.rows * e.cols * e.kernels;
+    let drain = p.oc_tiles * (e.cols * e.kernels * p.pixels() + 16);
+    (p.passes * per_pass + drain + 1000) as u64 * 2
+}
