@@ -9,5 +9,6 @@ pub mod pe;
 pub mod prelude;
 pub mod sim;
 pub mod testutil;
+pub mod verilog;
 
 pub use rust_hdl;

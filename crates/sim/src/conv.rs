@@ -220,7 +220,6 @@ pub fn run_conv(
     let u = &mut h.uut;
     set_u(&mut u.p_h, plan.h);
     set_u(&mut u.p_w, plan.w);
-    set_u(&mut u.p_ho, plan.ho);
     set_u(&mut u.p_wo, plan.wo);
     set_u(&mut u.p_kh, plan.kh);
     set_u(&mut u.p_kw, plan.kw);

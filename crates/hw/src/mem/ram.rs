@@ -89,7 +89,8 @@ reg [{msb}:0] mem [0:{last}];
 always @(posedge clock) begin
    if (r_en) r_data <= mem[r_addr];
    if (w_en) mem[w_addr] <= w_data;
-end",
+end
+",
             msb = T::BITS - 1,
             last = self._mem.len() - 1
         ))

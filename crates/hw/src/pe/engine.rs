@@ -88,8 +88,6 @@ pub struct ConvEngine {
     pub p_h: Signal<In, Bits<16>>,
     /// Input width W.
     pub p_w: Signal<In, Bits<16>>,
-    /// Output height Ho.
-    pub p_ho: Signal<In, Bits<16>>,
     /// Output width Wo.
     pub p_wo: Signal<In, Bits<16>>,
     /// Kernel height.
@@ -277,7 +275,6 @@ impl ConvEngine {
             ld_data: Default::default(),
             p_h: Default::default(),
             p_w: Default::default(),
-            p_ho: Default::default(),
             p_wo: Default::default(),
             p_kh: Default::default(),
             p_kw: Default::default(),
@@ -843,3 +840,4 @@ impl crate::sim::Clocked for ConvEngine {
         &mut self.clock
     }
 }
+

@@ -1,0 +1,173 @@
+//! Post-processing of rust-hdl's Verilog into the product that reaches `hdl_out/`.
+//!
+//! rust-hdl writes one module per instance path (`top$pes$3$w$1`), names the top `top`, and uses
+//! `$` in every identifier. This pass:
+//! 1. deduplicates identical modules, bottom-up until nothing changes (one PE module instanced
+//!    R·C times, one flip-flop module per width);
+//! 2. names modules readably: the top after the block, flip-flops `dff_w<width>`, others after
+//!    their field (`pes` → `<top>_pe`), numbered when different contents share a name;
+//! 3. replaces `$` in identifiers by `__`.
+//!
+//! The output is deterministic for a given design, so snapshots and freshness checks are stable.
+
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Clone, Debug)]
+struct Module {
+    name: String,
+    /// Everything between the header line and the `endmodule` line.
+    body: String,
+    /// The argument list of the header, `(a,b,c)`.
+    args: String,
+}
+
+fn parse(verilog: &str) -> Vec<Module> {
+    let mut out = vec![];
+    let mut rest = verilog;
+    while let Some(start) = rest.find("\nmodule ") {
+        let after = &rest[start + "\nmodule ".len()..];
+        let paren = after.find('(').expect("module header has arguments");
+        let name = after[..paren].to_string();
+        let header_end = after.find(");").expect("module header ends") + 2;
+        let args = after[paren..header_end - 1].to_string();
+        let end_marker = format!("endmodule // {name}");
+        let end = after.find(&end_marker).expect("rust-hdl closes every module with its name");
+        let body = after[header_end..end].to_string();
+        out.push(Module { name, body, args });
+        rest = &after[end + end_marker.len()..];
+    }
+    out
+}
+
+/// Replaces the module name of instantiation lines (`<module> <instance>(`) through `map`.
+fn rename_instances(body: &str, map: &HashMap<String, String>) -> String {
+    body.lines()
+        .map(|line| {
+            let t = line.trim_start();
+            let indent = &line[..line.len() - t.len()];
+            if let Some((m, rest)) = t.split_once(' ') {
+                if rest.ends_with('(') && !rest.contains(' ') {
+                    if let Some(new) = map.get(m) {
+                        return format!("{indent}{new} {rest}");
+                    }
+                }
+            }
+            line.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn dedup(mut mods: Vec<Module>) -> Vec<Module> {
+    loop {
+        let mut first: HashMap<(String, String), String> = HashMap::new();
+        let mut map = HashMap::new();
+        for m in &mods {
+            let key = (m.args.clone(), m.body.clone());
+            match first.get(&key) {
+                Some(keep) => {
+                    map.insert(m.name.clone(), keep.clone());
+                }
+                None => {
+                    first.insert(key, m.name.clone());
+                }
+            }
+        }
+        if map.is_empty() {
+            return mods;
+        }
+        mods.retain(|m| !map.contains_key(&m.name));
+        for m in &mut mods {
+            m.body = rename_instances(&m.body, &map);
+        }
+    }
+}
+
+fn dff_width(m: &Module) -> Option<String> {
+    if m.args != "(d,q,clock)" || !m.body.contains("q <= d;") {
+        return None;
+    }
+    let decl = m.body.lines().find(|l| l.contains("input wire") && l.trim_end().ends_with(" d;"))?;
+    Some(match (decl.find('['), decl.find(':')) {
+        (Some(a), Some(b)) => {
+            let msb: usize = decl[a + 1..b].trim().parse().ok()?;
+            (msb + 1).to_string()
+        }
+        _ => "1".to_string(),
+    })
+}
+
+/// Readable names for a field segment of an instance path.
+fn display_name(segment: &str) -> &str {
+    match segment {
+        "pes" => "pe",
+        "accs" => "acc_column",
+        "skew" => "skew_line",
+        "banks" => "first_cache_bank",
+        "wmem" => "weight_buffer",
+        "bmem" => "bias_buffer",
+        "rq" => "requant",
+        "ram0" | "ram1" => "acc_ram",
+        other => other,
+    }
+}
+
+fn readable_names(mods: &[Module], top: &str) -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    let mut used: BTreeMap<String, usize> = BTreeMap::new();
+    for m in mods {
+        let base = if m.name == "top" {
+            top.to_string()
+        } else if let Some(w) = dff_width(m) {
+            format!("dff_w{w}")
+        } else {
+            let seg = m
+                .name
+                .split('$')
+                .rev()
+                .find(|s| !s.chars().all(|c| c.is_ascii_digit()))
+                .unwrap_or("block");
+            format!("{top}_{}", display_name(seg))
+        };
+        let n = used.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let name = if *n == 1 { base } else { format!("{base}_{n}") };
+        names.insert(m.name.clone(), name);
+    }
+    names
+}
+
+/// The post-processed Verilog of a design whose top module should be called `top_name`, with
+/// `header` (comment lines) first.
+pub fn postprocess(raw: &str, top_name: &str, header: &str) -> String {
+    let mods = dedup(parse(raw));
+    let names = readable_names(&mods, top_name);
+    let mut out = String::from(header);
+    for m in &mods {
+        let name = &names[&m.name];
+        let mut body = rename_instances(&m.body, &names).replace('$', "__");
+        if !body.ends_with('\n') {
+            body.push('\n');
+        }
+        out.push_str(&format!("\nmodule {name}{};{body}endmodule // {name}\n", m.args));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RAW: &str = "\n\nmodule top(clock,a);\n    top$x x(\n    );\n    top$y y(\n    );\nendmodule // top\n\n\nmodule top$x(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$x\n\n\nmodule top$y(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$y\n";
+
+    #[test]
+    fn identical_modules_collapse_and_get_readable_names() {
+        let v = postprocess(RAW, "blk", "// header\n");
+        assert!(v.starts_with("// header\n"));
+        assert_eq!(v.matches("\nmodule ").count(), 2, "{v}");
+        assert!(v.contains("module blk(clock,a);"), "{v}");
+        assert!(v.contains("module dff_w8(d,q,clock);"), "{v}");
+        assert!(v.contains("    dff_w8 x(") && v.contains("    dff_w8 y("), "{v}");
+        assert!(!v.contains('$'), "{v}");
+    }
+}

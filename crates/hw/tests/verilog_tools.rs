@@ -1,0 +1,98 @@
+//! The emitted Verilog is a product: it passes `verilator --lint-only -Wall` (with the committed,
+//! reasoned waivers only) and yosys `hierarchy -check; proc; check -assert`, for every preset;
+//! `hdl_out/` is fresh; and the tiny preset's Verilog is snapshotted for review.
+
+use accelgen_config::Preset;
+use accelgen_hw::emit::{emit_all, verilog_of};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tool(name: &str) -> Command {
+    let probe = Command::new(name).arg("--version").output();
+    if probe.is_err() {
+        panic!("{name} is not installed: run `make setup` (Debian: apt-get install verilator yosys)");
+    }
+    Command::new(name)
+}
+
+fn write_preset(p: Preset) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilog").join(p.name());
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in emit_all(&p.config()).unwrap() {
+        std::fs::write(dir.join(&f.name), &f.text).unwrap();
+    }
+    dir
+}
+
+fn run_in(dir: &Path, cmd: &mut Command) -> (bool, String) {
+    let out = cmd.current_dir(dir).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned()
+        + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn emitted_verilog_passes_verilator_lint_wall_for_every_preset() {
+    let waivers = repo().join("crates/hw/lint/waivers.vlt");
+    for p in Preset::ALL {
+        let dir = write_preset(p);
+        let (ok, text) = run_in(
+            &dir,
+            tool("verilator").args(["--lint-only", "-Wall"]).arg(&waivers).args(["-f", "conv_engine.f"]),
+        );
+        assert!(ok && !text.contains("%Warning"), "{}: verilator:\n{text}", p.name());
+    }
+}
+
+#[test]
+fn emitted_verilog_passes_yosys_checks_for_every_preset() {
+    for p in Preset::ALL {
+        let dir = write_preset(p);
+        let (ok, text) = run_in(&dir, tool("yosys").args(["-q", "-s", "conv_engine.ys"]));
+        assert!(ok, "{}: yosys:\n{text}", p.name());
+        assert!(!text.contains("Warning"), "{}: yosys warned:\n{text}", p.name());
+    }
+}
+
+#[test]
+fn hdl_out_is_fresh_for_every_preset() {
+    for p in Preset::ALL {
+        let dir = repo().join("hdl_out").join(p.name());
+        let files = emit_all(&p.config()).unwrap();
+        for f in &files {
+            let committed = std::fs::read_to_string(dir.join(&f.name)).unwrap_or_default();
+            assert!(
+                committed == f.text,
+                "hdl_out/{}/{} is stale: run `make verilog` and commit the result",
+                p.name(),
+                f.name
+            );
+        }
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                files.iter().any(|f| f.name == name) || name == "reports",
+                "hdl_out/{}/{name} is not generated any more: delete it",
+                p.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn tiny_conv_engine_verilog_snapshot() {
+    let v = verilog_of(&Preset::Tiny.config(), "conv_engine").unwrap();
+    insta::assert_snapshot!("tiny_conv_engine", v);
+}
+
+#[test]
+fn identical_pes_share_one_module() {
+    let v = verilog_of(&Preset::Default.config(), "conv_engine").unwrap();
+    assert_eq!(v.matches("\nmodule conv_engine_pe(").count(), 1);
+    assert_eq!(v.matches("    conv_engine_pe pes__").count(), 64, "8x8 PE instances");
+    assert!(!v.contains('$'));
+}
