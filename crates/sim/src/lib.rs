@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use std::path::PathBuf;
 
 pub mod conv;
+pub mod conv_model;
 
 /// Options of one hardware run.
 #[derive(Clone, Debug, Default)]

@@ -5,7 +5,8 @@ use accelgen_formats::{Case, ConvLayer, Layer, TensorField};
 use accelgen_golden::{ConvParams, Requant, Tensor, TensorI8};
 use accelgen_hw::pe::ConvEngineParams;
 use accelgen_hw::testutil::Rng;
-use accelgen_sim::conv::run_conv;
+use accelgen_sim::conv::{run_conv, ConvPlan};
+use accelgen_sim::conv_model::conv_cycles;
 use accelgen_sim::RunOptions;
 use std::path::PathBuf;
 
@@ -79,6 +80,9 @@ fn check(e: &ConvEngineParams, l: &Layer2, what: &str) -> serde_json::Map<String
     for key in ["cache_writes_outside_col0", "shift_chain_breaks", "kernel_use_violations"] {
         assert_eq!(run.stats[key], 0, "{what}: {key}");
     }
+    let plan = ConvPlan::new(e, &l.input.shape, &l.layer.weight.shape, l.layer.params.stride, l.layer.params.padding).unwrap();
+    let model = conv_cycles(e, &plan);
+    assert_eq!(run.stats["cycles"], model.cycles, "{what}: cycle model vs simulation");
     run.stats
 }
 

@@ -558,6 +558,9 @@ impl Logic for ConvEngine {
             self.run.d.next = true;
             self.fin.d.next = false;
             self.tail.d.next = 8.into();
+            // Restart the fast-cycle phase so that a run's cycle count depends only on the layer.
+            self.ksel.d.next = 1.into();
+            self.sub.d.next = 0.into();
             self.in_pass.d.next = false;
             self.all_issued.d.next = self.p_passes.val() == 0;
             self.ks.d.next = 0.into();
