@@ -29,8 +29,10 @@ pub struct PeArrayConfig {
     pub weight_buffer_depth: u32,
     /// Entries per column per half of the accumulation buffer (K·Ho·Wo must fit one half).
     pub acc_buffer_depth: u32,
-    /// Entries of the bias buffer (output channels of a layer).
+    /// Entries per column bank of the bias buffer (K per output-channel tile).
     pub bias_buffer_depth: u32,
+    /// Entries per column bank of the output buffer (K·Ho·Wo per output-channel tile).
+    pub output_buffer_depth: u32,
 }
 
 /// Generator parameters of the pooling unit.
@@ -125,6 +127,7 @@ impl Preset {
                     weight_buffer_depth: 4096,
                     acc_buffer_depth: 256,
                     bias_buffer_depth: 64,
+                    output_buffer_depth: 1024,
                 },
                 pooling: PoolingConfig {
                     rows_per_read: 3,
@@ -146,7 +149,8 @@ impl Preset {
                     first_cache_depth: 8192,
                     weight_buffer_depth: 65536,
                     acc_buffer_depth: 4096,
-                    bias_buffer_depth: 1024,
+                    bias_buffer_depth: 256,
+                    output_buffer_depth: 16384,
                 },
                 pooling: PoolingConfig {
                     rows_per_read: 3,
@@ -181,6 +185,8 @@ pub mod limits {
     pub const ACC_BUFFER_DEPTH: (u32, u32) = (2, 65536);
     /// `pe_array.bias_buffer_depth`.
     pub const BIAS_BUFFER_DEPTH: (u32, u32) = (1, 65536);
+    /// `pe_array.output_buffer_depth`.
+    pub const OUTPUT_BUFFER_DEPTH: (u32, u32) = (1, 65536);
     /// `pooling.rows_per_read`.
     pub const ROWS_PER_READ: (u32, u32) = (1, 16);
     /// `pooling.cols_per_update`.
@@ -262,6 +268,7 @@ impl HwConfig {
         in_range("pe_array.weight_buffer_depth", pe.weight_buffer_depth, WEIGHT_BUFFER_DEPTH)?;
         in_range("pe_array.acc_buffer_depth", pe.acc_buffer_depth, ACC_BUFFER_DEPTH)?;
         in_range("pe_array.bias_buffer_depth", pe.bias_buffer_depth, BIAS_BUFFER_DEPTH)?;
+        in_range("pe_array.output_buffer_depth", pe.output_buffer_depth, OUTPUT_BUFFER_DEPTH)?;
         let per_pass = pe.rows * pe.cols * pe.kernels_per_pe;
         if per_pass > pe.weight_buffer_depth {
             return Err(format!(

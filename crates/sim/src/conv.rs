@@ -90,18 +90,30 @@ impl ConvPlan {
                 e.acc_buffer_depth,
             ));
         }
-        if cout > e.bias_buffer_depth {
-            return Err(unsupported("Cout", cout, "pe_array.bias_buffer_depth", e.bias_buffer_depth));
+        if oc_tiles * e.kernels > e.bias_buffer_depth {
+            return Err(unsupported(
+                "ceil(Cout/(cols·kernels_per_pe))·kernels_per_pe",
+                oc_tiles * e.kernels,
+                "pe_array.bias_buffer_depth",
+                e.bias_buffer_depth,
+            ));
+        }
+        if oc_tiles * e.kernels * ho * wo > e.output_buffer_depth {
+            return Err(unsupported(
+                "ceil(Cout/(cols·kernels_per_pe))·kernels_per_pe·Ho·Wo",
+                oc_tiles * e.kernels * ho * wo,
+                "pe_array.output_buffer_depth",
+                e.output_buffer_depth,
+            ));
         }
         for (name, v) in [("H + 2·ph", h + 2 * padding[0]), ("W + 2·pw", w + 2 * padding[1])] {
             if v >= 1 << 16 {
                 return Err(RunError::Unsupported(format!("{name} = {v} must be below 65536")));
             }
         }
-        if passes >= 1 << 16 || (cout * ho * wo) as u64 >= 1 << 32 {
+        if passes >= 1 << 16 {
             return Err(RunError::Unsupported(format!(
-                "{passes} passes or {} outputs exceed the engine's counters",
-                cout * ho * wo
+                "{passes} passes exceed the engine's 16-bit pass counter"
             )));
         }
         let macs = (cout * ho * wo * cin * kh * kw) as u64;
@@ -211,8 +223,15 @@ pub fn run_conv(
     for (a, &v) in plan.weight_image(e, &weight).iter().enumerate() {
         load(&mut h, 1, 0, a, v as i64).map_err(sim)?;
     }
-    for oc in 0..plan.cout {
-        load(&mut h, 2, 0, oc, bias.as_ref().map_or(0, |b| b.data[oc] as i64)).map_err(sim)?;
+    // Bias bank c, entry t·K + j: output channel t·C·K + c·K + j.
+    for t in 0..plan.oc_tiles {
+        for c in 0..e.cols {
+            for j in 0..e.kernels {
+                let oc = t * e.cols * e.kernels + c * e.kernels + j;
+                let v = bias.as_ref().filter(|_| oc < plan.cout).map_or(0, |b| b.data[oc] as i64);
+                load(&mut h, 2, 1 << c, t * e.kernels + j, v).map_err(sim)?;
+            }
+        }
     }
     h.uut.ld_we.next = false;
 
@@ -229,13 +248,12 @@ pub fn run_conv(
     set_u(&mut u.p_pw, plan.padding[1]);
     set_u(&mut u.p_ic_tiles, plan.ic_tiles);
     set_u(&mut u.p_oc_tiles, plan.oc_tiles);
-    set_u(&mut u.p_cout, plan.cout);
     set_u(&mut u.p_plane, plan.h * plan.w);
     set_u(&mut u.p_pixels, plan.pixels());
     set_u(&mut u.p_shw, (plan.stride[0] * plan.w) & 0xFFFF);
     set_u(&mut u.p_phw, (plan.padding[0] * plan.w) & 0xFFFF);
     set_u(&mut u.p_passes, plan.passes);
-    u.p_tile_out.next = ((e.cols * e.kernels * plan.pixels()) as u64).into();
+    set_u(&mut u.p_kp, e.kernels * plan.pixels());
     let rq = layer.requant.unwrap_or(accelgen_golden::Requant {
         multiplier: 0,
         shift: 0,
@@ -253,8 +271,6 @@ pub fn run_conv(
     h.step().map_err(sim)?;
     h.uut.start.next = false;
     let t0 = h.cycles;
-    let n_out = plan.cout * plan.pixels();
-    let mut out: Vec<Option<i64>> = vec![None; n_out];
     let mut inv = Invariants::default();
     let (rows, cols, k) = (e.rows, e.cols, e.kernels);
     // Kernel-use record of the current slow cycle: one bit-set per PE.
@@ -263,7 +279,6 @@ pub fn run_conv(
     let bound = cycle_bound(e, &plan);
     // Kernel-use records start at the first slow-cycle boundary after start.
     let mut synced = false;
-    let mut fault = None;
     loop {
         h.settle().map_err(sim)?;
         let u = &h.uut;
@@ -274,16 +289,6 @@ pub fn run_conv(
             return Err(RunError::Sim(format!(
                 "no done after {bound} cycles (the bound for this layer): the engine hung"
             )));
-        }
-        // Outputs.
-        if u.out_valid.val() {
-            let idx = u.out_idx.val().index();
-            let v = u.out_data.val().index() as u32 as i32 as i64;
-            match out.get_mut(idx) {
-                Some(slot @ None) => *slot = Some(v),
-                Some(Some(_)) => fault = Some(format!("output index {idx} written twice")),
-                None => fault = Some(format!("output index {idx} outside {n_out} outputs")),
-            }
         }
         // Kernel use and input-register stability within the slow cycle.
         let strobe = u.strobe();
@@ -341,15 +346,25 @@ pub fn run_conv(
             }
         }
     }
-    if let Some(f) = fault {
-        return Err(RunError::Sim(f));
-    }
     let cycles = h.cycles - t0;
-    let missing = out.iter().filter(|o| o.is_none()).count();
-    if missing > 0 {
-        return Err(RunError::Sim(format!("{missing} of {n_out} outputs never left the engine")));
+    // ---- Read the output buffer back through the read port (one word per cycle, pipelined).
+    let p_n = plan.pixels();
+    let mut data = vec![0i64; plan.cout * p_n];
+    let mut unload_cycles = 0u64;
+    for oc in 0..plan.cout {
+        let (t, c, j) = (oc / (e.cols * k), oc / k % e.cols, oc % k);
+        for p in 0..p_n {
+            let u = &mut h.uut;
+            u.rd_en.next = true;
+            u.rd_bank.next = (1u64 << c).into();
+            u.rd_addr.next = (((t * k + j) * p_n + p) as u64).into();
+            h.step().map_err(sim)?;
+            h.settle().map_err(sim)?;
+            data[oc * p_n + p] = h.uut.rd_data.val().index() as u32 as i32 as i64;
+            unload_cycles += 1;
+        }
     }
-    let data: Vec<i64> = out.into_iter().map(|o| o.unwrap_or(0)).collect();
+    h.uut.rd_en.next = false;
     let shape = [plan.cout, plan.ho, plan.wo];
     let output = if layer.requant.is_some() {
         Output::I8(Tensor::from_vec(&shape, data.iter().map(|&v| v as i8).collect()).expect("shape"))
@@ -376,6 +391,7 @@ pub fn run_conv(
     put("slow_cycles", json!(cycles / k as u64));
     put("passes", json!(plan.passes));
     put("load_cycles", json!(load_cycles));
+    put("unload_cycles", json!(unload_cycles));
     put("array", json!(format!("{rows}x{cols}, K={k}")));
     Ok(HwRun { output, stats, violations })
 }

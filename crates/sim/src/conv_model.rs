@@ -34,7 +34,6 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
     let (pixels, wo) = (p.pixels() as u64, p.wo as u64);
     let (kw, kh, ict_n, oct_n) = (p.kw as u64, p.kh as u64, p.ic_tiles as u64, p.oc_tiles as u64);
     let passes = p.passes as u64;
-    let ck = c * k;
     // Slot tags by strobe index; the datapath only delays them.
     let mut tags: Vec<Tag> = vec![];
     // State (the engine's registers after the start edge).
@@ -48,10 +47,8 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
     let (mut wl_n, mut wl_left) = (0u64, passes);
     let mut busy = [false; 2];
     let mut pend = [false; 2];
-    let mut ocb = [0u64; 2];
-    let mut ocbase = 0u64;
     let (mut d_active, mut d_half) = (false, 0usize);
-    let (mut d_col, mut d_j, mut d_pleft, mut d_oc) = (0u64, 0u64, 0u64, 0u64);
+    let (mut d_j, mut d_pleft) = (0u64, 0u64);
     let mut tail = 8u64;
     let mut pend_at: Vec<(u64, usize)> = vec![];
     let (mut issue_slots, mut bubble_slots) = (0u64, 0u64);
@@ -77,7 +74,7 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
         let issue_next = in_pass && pix_left > 0;
         let issue_new = !in_pass && !all_issued && can_start;
         let mut last_swap = false;
-        let (mut n_ks, mut n_kr, mut n_ict, mut n_oct, mut n_ocbase) = (ks, kr, ict, oct, ocbase);
+        let (mut n_ks, mut n_kr, mut n_ict, mut n_oct) = (ks, kr, ict, oct);
         if strobe {
             let m = tags.len() as u64; // index of this strobe
             let n_pix_left = if issue_next { pix_left - 1 } else { pixels - 1 };
@@ -100,7 +97,6 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
                 n.wl_wait = true;
                 if tile_first {
                     n_busy[half] = true;
-                    ocb[half] = ocbase;
                 }
             }
             if in_pass && pix_left == 0 {
@@ -119,7 +115,6 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
                             n_ict = 0;
                             if oct + 1 != oct_n {
                                 n_oct = oct + 1;
-                                n_ocbase = ocbase + ck;
                             } else {
                                 n.all_issued = true;
                             }
@@ -165,25 +160,17 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
                     n_pend[h] = false;
                     n_d_active = true;
                     d_half = h;
-                    d_oc = ocb[h];
                     break;
                 }
             }
-            d_col = 0;
             d_j = 0;
             d_pleft = pixels - 1;
         } else if d_pleft > 0 {
             d_pleft -= 1;
         } else {
-            let d_end = d_oc + 1 >= p.cout as u64 || (d_col == c - 1 && d_j + 1 == k);
+            let d_end = d_j + 1 == k;
             d_pleft = pixels - 1;
-            d_oc += 1;
-            if d_j + 1 == k {
-                d_j = 0;
-                d_col += 1;
-            } else {
-                d_j += 1;
-            }
+            d_j += 1;
             if d_end {
                 n_d_active = false;
                 n_busy[d_half] = false;
@@ -214,7 +201,6 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
         kr = n_kr;
         ict = n_ict;
         oct = n_oct;
-        ocbase = n_ocbase;
         t += 1;
         if fin {
             return ConvCycles { cycles: t, issue_slots, bubble_slots };

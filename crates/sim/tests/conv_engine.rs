@@ -19,6 +19,7 @@ fn engine(rows: usize, cols: usize, kernels: usize) -> ConvEngineParams {
         weight_buffer_depth: 8192,
         acc_buffer_depth: 512,
         bias_buffer_depth: 64,
+        output_buffer_depth: 2048,
     }
 }
 

@@ -14,22 +14,26 @@
 //!   column, kernel) one per cycle into the PEs' shadow registers while the previous pass runs,
 //!   and take effect with the pass's first datum.
 //! - **Accumulation buffer** ([`AccColumn`]): sums passes of one output-channel tile; tiles
-//!   alternate between its two halves, so a finished tile drains (bias, [`Requant`], output port)
-//!   while the next accumulates.
+//!   alternate between its two halves, so a finished tile drains while the next accumulates. The
+//!   drain runs all C columns in parallel (one bias bank and one [`Requant`] per column) into the
+//!   C banks of the **output buffer**, K·Ho·Wo cycles per tile.
 //!
 //! One clock; the slow cycle is K fast cycles (`strobe` in the last). Host side: load ports write
 //! the first cache, weight and bias buffers; parameter registers are inputs; `start` (one cycle)
-//! runs the layer and `done` rises when the last output has left `out_*`.
+//! runs the layer and `done` rises when the last output is in the output buffer, which the host
+//! then reads through `rd_*`. Output channel oc = t·C·K + c·K + j, pixel p, lives in output bank c
+//! at (t·K + j)·Ho·Wo + p; its bias in bias bank c at t·K + j.
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `ld_we`, `ld_target` | in | 1, 2 | load strobe; 0 first cache, 1 weight buffer, 2 bias buffer |
-//! | `ld_rowsel` | in | 64 | one-hot first-cache bank (row) for target 0 |
+//! | `ld_rowsel` | in | 64 | one-hot bank: first-cache row (target 0) or bias column (target 2) |
 //! | `ld_addr`, `ld_data` | in | 16, 32 | address and word (int8 in the low byte for 0 and 1) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
 //! | `start` | in | 1 | begin the layer (ignored while busy) |
 //! | `busy`, `done` | out | 1, 1 | running; finished (held until the next start) |
-//! | `out_valid`, `out_idx`, `out_data` | out | 1, 32, 32 | one output value per cycle at most, flat index k·Ho·Wo + y·Wo + x |
+//! | `rd_en`, `rd_bank`, `rd_addr` | in | 1, 64, 16 | host read of the output buffer (one-hot bank) |
+//! | `rd_data` | out | 32 | the word read, one cycle after `rd_en` (int8 sign-extended, or int32) |
 
 use crate::mem::SyncRam;
 use crate::pe::{AccColumn, AccColumnParams, Pe, PeParams, Requant, SkewLine};
@@ -50,8 +54,10 @@ pub struct ConvEngineParams {
     pub weight_buffer_depth: usize,
     /// Accumulation entries per column per half.
     pub acc_buffer_depth: usize,
-    /// Bias buffer entries.
+    /// Bias entries per column bank.
     pub bias_buffer_depth: usize,
+    /// Output entries per column bank.
+    pub output_buffer_depth: usize,
 }
 
 impl ConvEngineParams {
@@ -65,6 +71,7 @@ impl ConvEngineParams {
             weight_buffer_depth: c.weight_buffer_depth as usize,
             acc_buffer_depth: c.acc_buffer_depth as usize,
             bias_buffer_depth: c.bias_buffer_depth as usize,
+            output_buffer_depth: c.output_buffer_depth as usize,
         }
     }
 }
@@ -106,8 +113,6 @@ pub struct ConvEngine {
     pub p_ic_tiles: Signal<In, Bits<16>>,
     /// Output-channel tiles, ceil(Cout / (C·K)).
     pub p_oc_tiles: Signal<In, Bits<16>>,
-    /// Output channels Cout.
-    pub p_cout: Signal<In, Bits<16>>,
     /// H·W (first-cache words per channel tile).
     pub p_plane: Signal<In, Bits<16>>,
     /// Ho·Wo (pixels per pass).
@@ -118,8 +123,8 @@ pub struct ConvEngine {
     pub p_phw: Signal<In, Bits<16>>,
     /// Passes of the layer, oc_tiles·ic_tiles·kh·kw.
     pub p_passes: Signal<In, Bits<16>>,
-    /// C·K·Ho·Wo (output values per tile).
-    pub p_tile_out: Signal<In, Bits<32>>,
+    /// K·Ho·Wo (output entries per bank per tile).
+    pub p_kp: Signal<In, Bits<16>>,
     /// Requantize outputs.
     pub p_rq_en: Signal<In, Bit>,
     /// Requantization multiplier.
@@ -136,12 +141,14 @@ pub struct ConvEngine {
     pub busy: Signal<Out, Bit>,
     /// Finished.
     pub done: Signal<Out, Bit>,
-    /// Output valid.
-    pub out_valid: Signal<Out, Bit>,
-    /// Output flat index.
-    pub out_idx: Signal<Out, Bits<32>>,
-    /// Output value (int8 sign-extended when requantized, else int32).
-    pub out_data: Signal<Out, Bits<32>>,
+    /// Host read of the output buffer.
+    pub rd_en: Signal<In, Bit>,
+    /// One-hot output bank (column) to read.
+    pub rd_bank: Signal<In, Bits<64>>,
+    /// Entry to read.
+    pub rd_addr: Signal<In, Bits<16>>,
+    /// Word read (int8 sign-extended when requantized, else int32).
+    pub rd_data: Signal<Out, Bits<32>>,
 
     /// The PEs, row-major: PE (r, c) is `pes[r·C + c]`.
     pes: Vec<Pe>,
@@ -153,13 +160,14 @@ pub struct ConvEngine {
     accs: Vec<AccColumn>,
     /// Weight buffer.
     wmem: SyncRam<Bits<8>>,
-    /// Bias buffer.
-    bmem: SyncRam<Bits<32>>,
-    /// Activation unit.
-    rq: Requant,
-    /// K and C·K as constants.
+    /// Bias banks, one per column.
+    bbanks: Vec<SyncRam<Bits<32>>>,
+    /// Activation units, one per column.
+    rqs: Vec<Requant>,
+    /// Output buffer banks, one per column.
+    obanks: Vec<SyncRam<Bits<32>>>,
+    /// K as a constant.
     kconst: Constant<Bits<16>>,
-    ckconst: Constant<Bits<16>>,
 
     /// Engine state: running, finished, end-of-run countdown.
     run: DFF<Bit>,
@@ -187,8 +195,8 @@ pub struct ConvEngine {
     ict: DFF<Bits<16>>,
     planebase: DFF<Bits<16>>,
     oct: DFF<Bits<16>>,
-    ocbase: DFF<Bits<16>>,
-    outbase: DFF<Bits<32>>,
+    bbase: DFF<Bits<16>>,
+    obase: DFF<Bits<16>>,
     /// Weight loader: state, address, one-hot row / column / kernel, passes left to load.
     wl_loading: DFF<Bit>,
     wl_ready: DFF<Bit>,
@@ -203,28 +211,28 @@ pub struct ConvEngine {
     wl_row_d: DFF<Bits<64>>,
     wl_col_d: DFF<Bits<64>>,
     wl_k_d: DFF<Bits<16>>,
-    /// Accumulation halves: in use, waiting to drain, and their tile's channel / output bases.
+    /// Accumulation halves: in use, waiting to drain, and their tile's bias / output bases.
     busy0: DFF<Bit>,
     busy1: DFF<Bit>,
     pend0: DFF<Bit>,
     pend1: DFF<Bit>,
-    ocb0: DFF<Bits<16>>,
-    ocb1: DFF<Bits<16>>,
-    outb0: DFF<Bits<32>>,
-    outb1: DFF<Bits<32>>,
+    bb0: DFF<Bits<16>>,
+    bb1: DFF<Bits<16>>,
+    ob0: DFF<Bits<16>>,
+    ob1: DFF<Bits<16>>,
     /// Drain cursor.
     d_active: DFF<Bit>,
     d_half: DFF<Bit>,
-    d_col: DFF<Bits<64>>,
     d_j: DFF<Bits<16>>,
     d_addr: DFF<Bits<16>>,
     d_pleft: DFF<Bits<16>>,
-    d_oc: DFF<Bits<16>>,
-    d_idx: DFF<Bits<32>>,
-    /// Drain stage 1: the read's validity, index and column.
+    d_baddr: DFF<Bits<16>>,
+    d_oaddr: DFF<Bits<16>>,
+    /// Drain stage 1: the read's validity and output entry.
     d1_valid: DFF<Bit>,
-    d1_idx: DFF<Bits<32>>,
-    d1_col: DFF<Bits<64>>,
+    d1_oaddr: DFF<Bits<16>>,
+    /// Output bank the host read last cycle.
+    rd_sel: DFF<Bits<64>>,
 
     /// Last fast cycle of the slow cycle.
     strobe: Signal<Local, Bit>,
@@ -249,9 +257,7 @@ pub struct ConvEngine {
     /// The last accumulation column finished a tile, and which half.
     tile_done: Signal<Local, Bit>,
     tile_done_half: Signal<Local, Bit>,
-    /// Drain read data of the selected column.
-    d1_acc: Signal<Local, Bits<32>>,
-    /// The drain is at the tile's last output channel.
+    /// The drain is at the tile's last kernel index.
     d_end: Signal<Local, Bit>,
     /// Tag bits of the slot being issued: swap, first, last, half.
     t_swap: Signal<Local, Bits<5>>,
@@ -284,13 +290,12 @@ impl ConvEngine {
             p_pw: Default::default(),
             p_ic_tiles: Default::default(),
             p_oc_tiles: Default::default(),
-            p_cout: Default::default(),
             p_plane: Default::default(),
             p_pixels: Default::default(),
             p_shw: Default::default(),
             p_phw: Default::default(),
             p_passes: Default::default(),
-            p_tile_out: Default::default(),
+            p_kp: Default::default(),
             p_rq_en: Default::default(),
             p_mult: Default::default(),
             p_shift: Default::default(),
@@ -299,18 +304,19 @@ impl ConvEngine {
             start: Default::default(),
             busy: Default::default(),
             done: Default::default(),
-            out_valid: Default::default(),
-            out_idx: Default::default(),
-            out_data: Default::default(),
+            rd_en: Default::default(),
+            rd_bank: Default::default(),
+            rd_addr: Default::default(),
+            rd_data: Default::default(),
             pes: (0..p.rows * p.cols).map(|_| Pe::new(&pe)).collect(),
             banks: (0..p.rows).map(|_| SyncRam::new(p.first_cache_depth)).collect(),
             skew: (1..p.rows).map(SkewLine::new).collect(),
             accs: (0..p.cols).map(|_| AccColumn::new(&acc)).collect(),
             wmem: SyncRam::new(p.weight_buffer_depth),
-            bmem: SyncRam::new(p.bias_buffer_depth),
-            rq: Requant::default(),
+            bbanks: (0..p.cols).map(|_| SyncRam::new(p.bias_buffer_depth)).collect(),
+            rqs: (0..p.cols).map(|_| Requant::default()).collect(),
+            obanks: (0..p.cols).map(|_| SyncRam::new(p.output_buffer_depth)).collect(),
             kconst: Constant::new((p.kernels as u64).into()),
-            ckconst: Constant::new(((p.cols * p.kernels) as u64).into()),
             run: Default::default(),
             fin: Default::default(),
             tail: Default::default(),
@@ -333,8 +339,8 @@ impl ConvEngine {
             ict: Default::default(),
             planebase: Default::default(),
             oct: Default::default(),
-            ocbase: Default::default(),
-            outbase: Default::default(),
+            bbase: Default::default(),
+            obase: Default::default(),
             wl_loading: Default::default(),
             wl_ready: Default::default(),
             wl_wait: Default::default(),
@@ -351,21 +357,20 @@ impl ConvEngine {
             busy1: Default::default(),
             pend0: Default::default(),
             pend1: Default::default(),
-            ocb0: Default::default(),
-            ocb1: Default::default(),
-            outb0: Default::default(),
-            outb1: Default::default(),
+            bb0: Default::default(),
+            bb1: Default::default(),
+            ob0: Default::default(),
+            ob1: Default::default(),
             d_active: Default::default(),
             d_half: Default::default(),
-            d_col: Default::default(),
             d_j: Default::default(),
             d_addr: Default::default(),
             d_pleft: Default::default(),
-            d_oc: Default::default(),
-            d_idx: Default::default(),
+            d_baddr: Default::default(),
+            d_oaddr: Default::default(),
             d1_valid: Default::default(),
-            d1_idx: Default::default(),
-            d1_col: Default::default(),
+            d1_oaddr: Default::default(),
+            rd_sel: Default::default(),
             strobe: Default::default(),
             row0_x: Default::default(),
             can_start: Default::default(),
@@ -381,7 +386,6 @@ impl ConvEngine {
             last_swap: Default::default(),
             tile_done: Default::default(),
             tile_done_half: Default::default(),
-            d1_acc: Default::default(),
             d_end: Default::default(),
             t_swap: Default::default(),
             t_first: Default::default(),
@@ -432,14 +436,17 @@ impl Logic for ConvEngine {
         dff_setup!(
             self, clock, run, fin, tail, ksel, sub, slot_valid, slot_pad, slot_tag, slot_addr,
             in_pass, all_issued, pix_left, px, ixp, iyp, rowbase, ks, kr, krw, ict, planebase,
-            oct, ocbase, outbase, wl_loading, wl_ready, wl_wait, wl_ptr, wl_row, wl_col, wl_k,
-            wl_left, wl_we_d, wl_row_d, wl_col_d, wl_k_d, busy0, busy1, pend0, pend1, ocb0, ocb1,
-            outb0, outb1, d_active, d_half, d_col, d_j, d_addr, d_pleft, d_oc, d_idx, d1_valid,
-            d1_idx, d1_col
+            oct, bbase, obase, wl_loading, wl_ready, wl_wait, wl_ptr, wl_row, wl_col, wl_k,
+            wl_left, wl_we_d, wl_row_d, wl_col_d, wl_k_d, busy0, busy1, pend0, pend1, bb0, bb1,
+            ob0, ob1, d_active, d_half, d_j, d_addr, d_pleft, d_baddr, d_oaddr, d1_valid,
+            d1_oaddr, rd_sel
         );
         self.wmem.clock.next = self.clock.val();
-        self.bmem.clock.next = self.clock.val();
-        self.rq.clock.next = self.clock.val();
+        for c in 0..self.accs.len() {
+            self.bbanks[c].clock.next = self.clock.val();
+            self.rqs[c].clock.next = self.clock.val();
+            self.obanks[c].clock.next = self.clock.val();
+        }
         for i in 0..self.pes.len() {
             self.pes[i].clock.next = self.clock.val();
         }
@@ -470,9 +477,12 @@ impl Logic for ConvEngine {
         self.wmem.w_en.next = self.ld_we.val() & (self.ld_target.val() == 1);
         self.wmem.w_addr.next = self.ld_addr.val();
         self.wmem.w_data.next = self.ld_data.val().get_bits::<8>(0);
-        self.bmem.w_en.next = self.ld_we.val() & (self.ld_target.val() == 2);
-        self.bmem.w_addr.next = self.ld_addr.val();
-        self.bmem.w_data.next = self.ld_data.val();
+        for c in 0..self.accs.len() {
+            self.bbanks[c].w_en.next =
+                self.ld_we.val() & (self.ld_target.val() == 2) & self.ld_rowsel.val().get_bit(c);
+            self.bbanks[c].w_addr.next = self.ld_addr.val();
+            self.bbanks[c].w_data.next = self.ld_data.val();
+        }
         for r in 0..self.banks.len() {
             self.banks[r].w_en.next =
                 self.ld_we.val() & (self.ld_target.val() == 0) & self.ld_rowsel.val().get_bit(r);
@@ -535,7 +545,7 @@ impl Logic for ConvEngine {
                     self.accs[c].sub.next = self.sub.q.val();
                     self.accs[c].tag_in.next = self.pes[rows * cols - cols + c].tag_out.val();
                     self.accs[c].psum_in.next = self.pes[rows * cols - cols + c].psum_out.val();
-                    self.accs[c].d_en.next = self.d_active.q.val() & self.d_col.q.val().get_bit(c);
+                    self.accs[c].d_en.next = self.d_active.q.val();
                     self.accs[c].d_half.next = self.d_half.q.val();
                     self.accs[c].d_addr.next = self.d_addr.q.val();
                 }
@@ -569,8 +579,8 @@ impl Logic for ConvEngine {
             self.ict.d.next = 0.into();
             self.planebase.d.next = 0.into();
             self.oct.d.next = 0.into();
-            self.ocbase.d.next = 0.into();
-            self.outbase.d.next = 0.into();
+            self.bbase.d.next = 0.into();
+            self.obase.d.next = 0.into();
             self.wl_loading.d.next = self.p_passes.val().any();
             self.wl_ready.d.next = false;
             self.wl_wait.d.next = false;
@@ -661,12 +671,12 @@ impl Logic for ConvEngine {
                 if self.tile_first.val() {
                     if self.oct.q.val().get_bit(0) {
                         self.busy1.d.next = true;
-                        self.ocb1.d.next = self.ocbase.q.val();
-                        self.outb1.d.next = self.outbase.q.val();
+                        self.bb1.d.next = self.bbase.q.val();
+                        self.ob1.d.next = self.obase.q.val();
                     } else {
                         self.busy0.d.next = true;
-                        self.ocb0.d.next = self.ocbase.q.val();
-                        self.outb0.d.next = self.outbase.q.val();
+                        self.bb0.d.next = self.bbase.q.val();
+                        self.ob0.d.next = self.obase.q.val();
                     }
                 }
             }
@@ -691,8 +701,8 @@ impl Logic for ConvEngine {
                             self.planebase.d.next = 0.into();
                             if self.oct.q.val() + 1 != self.p_oc_tiles.val() {
                                 self.oct.d.next = self.oct.q.val() + 1;
-                                self.ocbase.d.next = self.ocbase.q.val() + self.ckconst.val();
-                                self.outbase.d.next = self.outbase.q.val() + self.p_tile_out.val();
+                                self.bbase.d.next = self.bbase.q.val() + self.kconst.val();
+                                self.obase.d.next = self.obase.q.val() + self.p_kp.val();
                             } else {
                                 self.all_issued.d.next = true;
                             }
@@ -738,7 +748,7 @@ impl Logic for ConvEngine {
             self.wl_loading.d.next = self.wl_left.q.val().any();
         }
 
-        // ---- Drain: finished tiles → bias → requant → output port.
+        // ---- Drain: a finished tile, all columns at once → bias → requant → output buffer.
         if self.tile_done.val() {
             if self.tile_done_half.val() {
                 self.pend1.d.next = true;
@@ -746,53 +756,37 @@ impl Logic for ConvEngine {
                 self.pend0.d.next = true;
             }
         }
-        // The drain ends after the last output channel of the tile (or of the layer).
-        self.d_end.next = self.d_oc.q.val() + 1 >= self.p_cout.val();
-        for cl in (self.accs.len() - 1)..self.accs.len() {
-            if self.d_col.q.val().get_bit(cl) & (self.d_j.q.val() + 1 == self.kconst.val()) {
-                self.d_end.next = true;
-            }
-        }
-        self.bmem.r_en.next = self.d_active.q.val();
-        self.bmem.r_addr.next = self.d_oc.q.val();
-        self.d1_valid.d.next = self.d_active.q.val() & (self.d_oc.q.val() < self.p_cout.val());
-        self.d1_idx.d.next = self.d_idx.q.val();
-        self.d1_col.d.next = self.d_col.q.val();
+        self.d_end.next = self.d_j.q.val() + 1 == self.kconst.val();
+        self.d1_valid.d.next = self.d_active.q.val();
+        self.d1_oaddr.d.next = self.d_oaddr.q.val();
         if !self.d_active.q.val() {
             if self.pend0.q.val() {
                 self.pend0.d.next = false;
                 self.d_active.d.next = true;
                 self.d_half.d.next = false;
-                self.d_oc.d.next = self.ocb0.q.val();
-                self.d_idx.d.next = self.outb0.q.val();
+                self.d_baddr.d.next = self.bb0.q.val();
+                self.d_oaddr.d.next = self.ob0.q.val();
             } else if self.pend1.q.val() {
                 self.pend1.d.next = false;
                 self.d_active.d.next = true;
                 self.d_half.d.next = true;
-                self.d_oc.d.next = self.ocb1.q.val();
-                self.d_idx.d.next = self.outb1.q.val();
+                self.d_baddr.d.next = self.bb1.q.val();
+                self.d_oaddr.d.next = self.ob1.q.val();
             }
-            self.d_col.d.next = 1.into();
             self.d_j.d.next = 0.into();
             self.d_addr.d.next = 0.into();
             self.d_pleft.d.next = self.p_pixels.val() - 1;
         } else {
-            self.d_idx.d.next = self.d_idx.q.val() + 1;
+            // Entry (t·K + j)·Ho·Wo + p: consecutive in j-major, p-minor order.
+            self.d_oaddr.d.next = self.d_oaddr.q.val() + 1;
             if self.d_pleft.q.val().any() {
                 self.d_pleft.d.next = self.d_pleft.q.val() - 1;
                 self.d_addr.d.next = self.d_addr.q.val() + self.kconst.val();
             } else {
-                // Next output channel.
                 self.d_pleft.d.next = self.p_pixels.val() - 1;
-                self.d_oc.d.next = self.d_oc.q.val() + 1;
-                if self.d_j.q.val() + 1 == self.kconst.val() {
-                    self.d_j.d.next = 0.into();
-                    self.d_addr.d.next = 0.into();
-                    self.d_col.d.next = self.d_col.q.val() << 1;
-                } else {
-                    self.d_j.d.next = self.d_j.q.val() + 1;
-                    self.d_addr.d.next = self.d_j.q.val() + 1;
-                }
+                self.d_baddr.d.next = self.d_baddr.q.val() + 1;
+                self.d_j.d.next = self.d_j.q.val() + 1;
+                self.d_addr.d.next = self.d_j.q.val() + 1;
                 if self.d_end.val() {
                     self.d_active.d.next = false;
                     if self.d_half.q.val() {
@@ -803,23 +797,28 @@ impl Logic for ConvEngine {
                 }
             }
         }
-        self.d1_acc.next = 0.into();
+        self.rd_sel.d.next = self.rd_bank.val();
+        self.rd_data.next = 0.into();
         for c in 0..self.accs.len() {
-            if self.d1_col.q.val().get_bit(c) {
-                self.d1_acc.next = self.accs[c].d_data.val();
+            self.bbanks[c].r_en.next = self.d_active.q.val();
+            self.bbanks[c].r_addr.next = self.d_baddr.q.val();
+            self.rqs[c].in_valid.next = self.d1_valid.q.val();
+            self.rqs[c].in_idx.next = self.d1_oaddr.q.val();
+            self.rqs[c].in_acc.next = self.accs[c].d_data.val() + self.bbanks[c].r_data.val();
+            self.rqs[c].en.next = self.p_rq_en.val();
+            self.rqs[c].mult.next = self.p_mult.val();
+            self.rqs[c].shift.next = self.p_shift.val();
+            self.rqs[c].zp.next = self.p_zp.val();
+            self.rqs[c].relu.next = self.p_relu.val();
+            self.obanks[c].w_en.next = self.rqs[c].out_valid.val();
+            self.obanks[c].w_addr.next = self.rqs[c].out_idx.val();
+            self.obanks[c].w_data.next = self.rqs[c].out_data.val();
+            self.obanks[c].r_en.next = self.rd_en.val() & self.rd_bank.val().get_bit(c);
+            self.obanks[c].r_addr.next = self.rd_addr.val();
+            if self.rd_sel.q.val().get_bit(c) {
+                self.rd_data.next = self.obanks[c].r_data.val();
             }
         }
-        self.rq.in_valid.next = self.d1_valid.q.val();
-        self.rq.in_idx.next = self.d1_idx.q.val();
-        self.rq.in_acc.next = self.d1_acc.val() + self.bmem.r_data.val();
-        self.rq.en.next = self.p_rq_en.val();
-        self.rq.mult.next = self.p_mult.val();
-        self.rq.shift.next = self.p_shift.val();
-        self.rq.zp.next = self.p_zp.val();
-        self.rq.relu.next = self.p_relu.val();
-        self.out_valid.next = self.rq.out_valid.val();
-        self.out_idx.next = self.rq.out_idx.val();
-        self.out_data.next = self.rq.out_data.val();
 
         // ---- Finish: everything issued, both halves drained, the output pipeline empty.
         if self.run.q.val()

@@ -12,9 +12,9 @@
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
-//! | `in_valid`, `in_idx`, `in_acc` | in | 1, 32, 32 | a value and its output index |
+//! | `in_valid`, `in_idx`, `in_acc` | in | 1, 16, 32 | a value and its output-buffer entry |
 //! | `en`, `mult`, `shift`, `zp`, `relu` | in | 1, 16, 8, 8, 1 | parameter registers |
-//! | `out_valid`, `out_idx`, `out_data` | out | 1, 32, 32 | result (int8 sign-extended, or acc) |
+//! | `out_valid`, `out_idx`, `out_data` | out | 1, 16, 32 | result (int8 sign-extended, or acc) |
 
 use rust_hdl::prelude::*;
 
@@ -26,7 +26,7 @@ pub struct Requant {
     /// Input valid.
     pub in_valid: Signal<In, Bit>,
     /// Output index carried alongside.
-    pub in_idx: Signal<In, Bits<32>>,
+    pub in_idx: Signal<In, Bits<16>>,
     /// Accumulator (two's complement).
     pub in_acc: Signal<In, Bits<32>>,
     /// Requantize (else pass the accumulator through).
@@ -42,23 +42,23 @@ pub struct Requant {
     /// Output valid.
     pub out_valid: Signal<Out, Bit>,
     /// Output index.
-    pub out_idx: Signal<Out, Bits<32>>,
+    pub out_idx: Signal<Out, Bits<16>>,
     /// Output value.
     pub out_data: Signal<Out, Bits<32>>,
     /// Stage 1: valid, index, accumulator, partial products, sign.
     s1_valid: DFF<Bit>,
-    s1_idx: DFF<Bits<32>>,
+    s1_idx: DFF<Bits<16>>,
     s1_acc: DFF<Bits<32>>,
     s1_plo: DFF<Bits<32>>,
     s1_phi: DFF<Bits<32>>,
     /// Stage 2: the rounded, shifted 64-bit value.
     s2_valid: DFF<Bit>,
-    s2_idx: DFF<Bits<32>>,
+    s2_idx: DFF<Bits<16>>,
     s2_acc: DFF<Bits<32>>,
     s2_y: DFF<Bits<64>>,
     /// Stage 3: output registers.
     s3_valid: DFF<Bit>,
-    s3_idx: DFF<Bits<32>>,
+    s3_idx: DFF<Bits<16>>,
     s3_data: DFF<Bits<32>>,
     /// acc·mult in 64-bit two's complement.
     prod: Signal<Local, Bits<64>>,
