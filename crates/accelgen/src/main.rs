@@ -82,6 +82,9 @@ enum Cmd {
         /// Overwrite --out / --vcd files that already exist.
         #[arg(long)]
         force: bool,
+        /// Pooling clock divider, one of the configuration's pool_clock.dividers (pooling cases).
+        #[arg(long, value_name = "D")]
+        divider: Option<u32>,
     },
     /// Run a case or a network file through the golden model only.
     #[command(after_help = "Example:\n  accelgen golden testbenches/vectors/avgpool_3x3_s2_pad1.json --out golden.json")]
@@ -151,8 +154,8 @@ fn main() -> ExitCode {
             println!("{}", c.to_json());
         }),
         Cmd::Golden { file, out, force } => cmd_golden(&file, out.as_deref(), force),
-        Cmd::Run { file, config, out, vcd, force } => {
-            cmd_run(&file, &config, out.as_deref(), vcd, force)
+        Cmd::Run { file, config, out, vcd, force, divider } => {
+            cmd_run(&file, &config, out.as_deref(), vcd, force, divider)
         }
         Cmd::Generate { config, out } => config.load().and_then(|cfg| {
             let dir = out.unwrap_or_else(|| PathBuf::from("hdl_out").join(&cfg.name));
@@ -263,19 +266,23 @@ fn cmd_run(
     out: Option<&Path>,
     vcd: Option<PathBuf>,
     force: bool,
+    divider: Option<u32>,
 ) -> Result<(), Failure> {
     for p in out.iter().copied().chain(vcd.as_deref()) {
         check_writable(p, force)?;
     }
     let cfg = config.load()?;
     let case = Case::load(file).map_err(Failure::Input)?;
+    if divider.is_some() && case.layer.op() == "conv2d" {
+        return Err(Failure::Input("--divider applies to pooling cases only".into()));
+    }
     let golden = case
         .golden()
         .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?
         .to_i64();
     println!("{}: hardware simulation, configuration {}", file.display(), cfg.name);
     println!("  {}", describe_case(&case, &golden));
-    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone() })?;
+    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone(), divider })?;
     let got = run.output.to_i64();
     let gcmp = compare(&got, &golden, 8);
     if gcmp.matches() {

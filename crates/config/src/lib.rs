@@ -47,6 +47,8 @@ pub struct PoolingConfig {
     pub retained_cols: u32,
     /// Largest window side supported (both directions).
     pub max_window: u32,
+    /// Entries per feature-memory bank (k banks).
+    pub feature_memory_depth: u32,
 }
 
 /// Generator parameters of the instruction buffer and decompressor.
@@ -134,6 +136,7 @@ impl Preset {
                     cols_per_update: 2,
                     retained_cols: 2,
                     max_window: 3,
+                    feature_memory_depth: 1024,
                 },
                 isa: IsaConfig { word_bits: 64, buffer_depth: 64 },
                 pool_clock: PoolClockConfig { dividers: vec![1, 2, 4] },
@@ -157,6 +160,7 @@ impl Preset {
                     cols_per_update: 4,
                     retained_cols: 2,
                     max_window: 3,
+                    feature_memory_depth: 16384,
                 },
                 isa: IsaConfig { word_bits: 64, buffer_depth: 4096 },
                 pool_clock: PoolClockConfig { dividers: vec![1, 2, 4, 8] },
@@ -195,6 +199,8 @@ pub mod limits {
     pub const RETAINED_COLS: (u32, u32) = (0, 16);
     /// `pooling.max_window`.
     pub const MAX_WINDOW: (u32, u32) = (1, 16);
+    /// `pooling.feature_memory_depth`.
+    pub const FEATURE_MEMORY_DEPTH: (u32, u32) = (1, 65536);
     /// `isa.word_bits`.
     pub const WORD_BITS: (u32, u32) = (32, 256);
     /// `isa.buffer_depth`.
@@ -300,6 +306,13 @@ impl HwConfig {
                 w = pool.max_window
             )
         })?;
+        in_range(
+            "pooling.cols_per_update",
+            pool.cols_per_update,
+            (COLS_PER_UPDATE.0, 32 - pool.retained_cols),
+        )
+        .map_err(|e| format!("{e} (the region holds at most 32 columns: retained_cols + cols_per_update)"))?;
+        in_range("pooling.feature_memory_depth", pool.feature_memory_depth, FEATURE_MEMORY_DEPTH)?;
         in_range("isa.word_bits", self.isa.word_bits, WORD_BITS)?;
         if self.isa.word_bits % 8 != 0 {
             return Err(format!(

@@ -6,6 +6,7 @@
 pub mod emit;
 pub mod mem;
 pub mod pe;
+pub mod pool;
 pub mod prelude;
 pub mod sim;
 pub mod testutil;

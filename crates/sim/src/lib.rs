@@ -11,12 +11,15 @@ use std::path::PathBuf;
 
 pub mod conv;
 pub mod conv_model;
+pub mod pool;
 
 /// Options of one hardware run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// Write a waveform of the run here.
     pub vcd: Option<PathBuf>,
+    /// Pooling clock divider (default 1, full rate).
+    pub divider: Option<u32>,
 }
 
 /// What a hardware run produced.
@@ -54,6 +57,10 @@ pub fn run_case(case: &Case, cfg: &HwConfig, opts: &RunOptions) -> Result<HwRun,
     if let Layer::Conv(conv) = &case.layer {
         let e = accelgen_hw::pe::ConvEngineParams::from_config(&cfg.pe_array);
         return conv::run_conv(&e, &case.input, conv, opts);
+    }
+    if let Layer::Pool(pool) = &case.layer {
+        let u = accelgen_hw::pool::PoolUnitParams::from_config(&cfg.pooling);
+        return pool::run_pool(&u, &cfg.pool_clock.dividers, &case.input, pool, opts);
     }
     Err(RunError::NoBlock(format!(
         "no hardware block implements {} yet (see the open block issues); `accelgen golden` \

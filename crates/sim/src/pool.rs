@@ -1,0 +1,281 @@
+//! The pooling unit's host driver and testbench: lays the input out in the banked feature memory,
+//! loads it through the unit's port, applies the clock divider through the `conv_done` event, runs
+//! the layer, collects the output stream, and checks the window-register-file invariants every
+//! cycle.
+
+use crate::{HwRun, RunError, RunOptions};
+use accelgen_formats::{Output, PoolLayer};
+use accelgen_golden::{PoolMode, Tensor, TensorI8};
+use accelgen_hw::pool::{PoolUnit, PoolUnitParams};
+use accelgen_hw::rust_hdl::prelude::*;
+use accelgen_hw::sim::Harness;
+use serde_json::{json, Map, Value};
+use std::collections::HashSet;
+
+/// A pooling layer laid out for one unit.
+#[derive(Clone, Debug)]
+pub struct PoolPlan {
+    /// Channels, input height and width.
+    pub c: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output height and width.
+    pub ho: usize,
+    /// Output width.
+    pub wo: usize,
+    /// Window, stride, padding.
+    pub kernel: [usize; 2],
+    /// Stride.
+    pub stride: [usize; 2],
+    /// Padding.
+    pub padding: [usize; 2],
+    /// Bank rows per channel, ceil((H + 2·ph) / k).
+    pub hb: usize,
+    /// Padded columns read per row band (a multiple of n).
+    pub xcols: usize,
+}
+
+impl PoolPlan {
+    /// Checks that the layer fits the unit; errors name the limit.
+    pub fn new(u: &PoolUnitParams, input: &[usize], layer: &PoolLayer) -> Result<PoolPlan, RunError> {
+        let p = &layer.params;
+        let [c, ho, wo] = p.check(input).map_err(RunError::Unsupported)?;
+        let (h, w) = (input[1], input[2]);
+        let bad = |s: String| Err(RunError::Unsupported(s));
+        for (axis, k) in ["height", "width"].iter().zip(p.kernel) {
+            if k > u.max_window {
+                return bad(format!(
+                    "window {axis} {k} exceeds pooling.max_window = {}",
+                    u.max_window
+                ));
+            }
+        }
+        if p.stride[0] > u.rows_per_read {
+            return bad(format!(
+                "vertical stride {} exceeds pooling.rows_per_read = {}",
+                p.stride[0], u.rows_per_read
+            ));
+        }
+        let k = u.rows_per_read;
+        let hb = (h + 2 * p.padding[0]).div_ceil(k);
+        if c * hb * w > u.feature_memory_depth {
+            return bad(format!(
+                "this layer needs C·ceil((H + 2·ph)/k)·W = {} feature-memory entries per bank, but \
+                 pooling.feature_memory_depth = {}",
+                c * hb * w,
+                u.feature_memory_depth
+            ));
+        }
+        let needed = (wo - 1) * p.stride[1] + p.kernel[1];
+        let xcols = needed.div_ceil(u.cols_per_update) * u.cols_per_update;
+        if xcols >= 1 << 16 || c * hb * w >= 1 << 16 || c >= 1 << 16 {
+            return bad("the layer exceeds the unit's 16-bit counters".into());
+        }
+        Ok(PoolPlan {
+            c, h, w, ho, wo, kernel: p.kernel, stride: p.stride, padding: p.padding, hb, xcols,
+        })
+    }
+
+    /// Enabled cycles the unit needs at full rate (its cycle model): one column per cycle, every
+    /// row band `xcols` columns, plus the pipeline (read, shift, load, n candidate ends, output)
+    /// and the finishing countdown. Equal to the simulation's count at divider 1 (tested).
+    pub fn enabled_cycles(&self, u: &PoolUnitParams) -> u64 {
+        (self.c * self.ho * self.xcols + u.cols_per_update + 7) as u64
+    }
+}
+
+fn set_u(sig: &mut Signal<In, Bits<16>>, v: usize) {
+    sig.next = (v as u64).into();
+}
+
+/// Runs a pooling case on the unit at clock divider `opts.divider` (default 1).
+pub fn run_pool(
+    u: &PoolUnitParams,
+    dividers: &[u32],
+    input: &TensorI8,
+    layer: &PoolLayer,
+    opts: &RunOptions,
+) -> Result<HwRun, RunError> {
+    let plan = PoolPlan::new(u, &input.shape, layer)?;
+    let div = opts.divider.unwrap_or(1);
+    if !dividers.contains(&div) {
+        return Err(RunError::Unsupported(format!(
+            "--divider {div} is not one of the configured pool_clock.dividers {dividers:?}"
+        )));
+    }
+    let sim = RunError::Sim;
+    let mut h = Harness::new(PoolUnit::new(u)).map_err(sim)?;
+    if let Some(path) = &opts.vcd {
+        let f = std::fs::File::create(path).map_err(|err| {
+            RunError::Unsupported(format!("{}: cannot write: {err}", path.display()))
+        })?;
+        h.record_vcd(Box::new(std::io::BufWriter::new(f)));
+    }
+    let k = u.rows_per_read;
+    let n = u.cols_per_update;
+    let m = u.retained_cols;
+    // ---- Feature memory: padded row ρ = y + ph in bank ρ mod k, entry (c·hb + ρ div k)·W + x.
+    let mut load_cycles = 0u64;
+    for c in 0..plan.c {
+        for y in 0..plan.h {
+            let rho = y + plan.padding[0];
+            for x in 0..plan.w {
+                let uu = &mut h.uut;
+                uu.ld_we.next = true;
+                uu.ld_bank.next = (1u64 << (rho % k)).into();
+                uu.ld_addr.next = (((c * plan.hb + rho / k) * plan.w + x) as u64).into();
+                uu.ld_data.next = (input.data[(c * plan.h + y) * plan.w + x] as u8 as u64).into();
+                h.step().map_err(sim)?;
+                load_cycles += 1;
+            }
+        }
+    }
+    let uu = &mut h.uut;
+    uu.ld_we.next = false;
+    set_u(&mut uu.p_c, plan.c);
+    set_u(&mut uu.p_h, plan.h);
+    set_u(&mut uu.p_w, plan.w);
+    set_u(&mut uu.p_ho, plan.ho);
+    set_u(&mut uu.p_wo, plan.wo);
+    set_u(&mut uu.p_kh, plan.kernel[0]);
+    set_u(&mut uu.p_kw, plan.kernel[1]);
+    set_u(&mut uu.p_sh, plan.stride[0]);
+    set_u(&mut uu.p_sw, plan.stride[1]);
+    set_u(&mut uu.p_ph, plan.padding[0]);
+    set_u(&mut uu.p_pw, plan.padding[1]);
+    set_u(&mut uu.p_hbw, plan.hb * plan.w);
+    set_u(&mut uu.p_xcols, plan.xcols);
+    set_u(&mut uu.p_count, plan.kernel[0] * plan.kernel[1]);
+    uu.p_avg.next = layer.mode == PoolMode::Avg;
+    // ---- The divider changes only on the convolution-done event while idle.
+    uu.p_div.next = (div as u64).into();
+    uu.conv_done.next = true;
+    h.step().map_err(sim)?;
+    h.uut.conv_done.next = false;
+    h.step().map_err(sim)?;
+    let div_now = h.uut.div_now.val().index() as u32;
+    if div_now.max(1) != div {
+        return Err(RunError::Sim(format!("divider {div} not applied (unit shows {div_now})")));
+    }
+    // ---- Run.
+    h.uut.start.next = true;
+    h.step().map_err(sim)?;
+    h.uut.start.next = false;
+    let t0 = h.cycles;
+    let n_out = plan.c * plan.ho * plan.wo;
+    let mut out: Vec<Option<i64>> = vec![None; n_out];
+    let bound = (plan.enabled_cycles(u) + 64) * div as u64 * 2;
+    let (mut update_period_violations, mut retained_mismatches, mut column_rereads) = (0u64, 0, 0);
+    let (mut column_reads, mut values_read, mut enabled, mut windows) = (0u64, 0u64, 0u64, 0u64);
+    let mut band_cols: HashSet<u64> = HashSet::new();
+    let mut shifts_in_update = 0usize;
+    let mut prev_region: Option<Vec<Vec<u8>>> = None;
+    let mut fault = None;
+    let mut div_changes = 0u64;
+    loop {
+        h.settle().map_err(sim)?;
+        let uu = &h.uut;
+        if uu.done.val() {
+            break;
+        }
+        if h.cycles - t0 > bound {
+            return Err(RunError::Sim(format!("no done after {bound} cycles: the unit hung")));
+        }
+        if uu.div_now.val().index() as u32 != div_now {
+            div_changes += 1;
+        }
+        if uu.enable.val() {
+            enabled += 1;
+        }
+        if uu.out_valid.val() {
+            windows += 1;
+            let idx = uu.out_idx.val().index();
+            let v = uu.out_data.val().index() as u8 as i8 as i64;
+            match out.get_mut(idx) {
+                Some(slot @ None) => *slot = Some(v),
+                Some(Some(_)) => fault = Some(format!("output {idx} written twice")),
+                None => fault = Some(format!("output {idx} outside {n_out} outputs")),
+            }
+        }
+        // Column reads: once per row band.
+        if let Some((x, vals)) = uu.read_issue() {
+            if x == 0 {
+                band_cols.clear();
+            }
+            if vals > 0 {
+                column_reads += 1;
+                values_read += vals as u64;
+                if !band_cols.insert(x) {
+                    column_rereads += 1;
+                }
+            }
+        }
+        // Update period: exactly n column shifts per update.
+        let (shift, upd_end, band_first) = uu.shift_event();
+        if shift {
+            if band_first {
+                shifts_in_update = 0;
+            }
+            shifts_in_update += 1;
+            if upd_end {
+                if shifts_in_update != n {
+                    update_period_violations += 1;
+                }
+                shifts_in_update = 0;
+            }
+        }
+        // The kernel's copy: its first m columns are the previous copy's last m, unless a band
+        // starts (then they must be marked invalid).
+        if uu.kernel_load() {
+            let cols: Vec<_> = (0..m + n).map(|j| uu.region_col(j)).collect();
+            let first_of_band = cols[..m].iter().all(|c| !c.2);
+            if let (Some(prev), false) = (&prev_region, first_of_band) {
+                for j in 0..m {
+                    if cols[j].0 != prev[n + j] {
+                        retained_mismatches += 1;
+                    }
+                }
+            }
+            if !first_of_band && cols[..m].iter().any(|c| !c.2) {
+                retained_mismatches += 1;
+            }
+            prev_region = Some(cols.into_iter().map(|c| c.0).collect());
+        }
+        h.step().map_err(sim)?;
+    }
+    if let Some(f) = fault {
+        return Err(RunError::Sim(f));
+    }
+    let missing = out.iter().filter(|o| o.is_none()).count();
+    if missing > 0 {
+        return Err(RunError::Sim(format!("{missing} of {n_out} outputs never left the unit")));
+    }
+    let cycles = h.cycles - t0;
+    let data = out.into_iter().map(|o| o.unwrap_or(0) as i8).collect();
+    let output = Output::I8(Tensor::from_vec(&[plan.c, plan.ho, plan.wo], data).expect("shape"));
+    let inputs = (plan.c * plan.h * plan.w) as f64;
+    let mut stats = Map::new();
+    let mut put = |key: &str, v: Value| {
+        stats.insert(key.to_string(), v);
+    };
+    put("cycles", json!(cycles));
+    put("feature_reads", json!(column_reads));
+    put("reads_per_input", json!((values_read as f64 / inputs * 10000.0).round() / 10000.0));
+    put("windows_per_cycle", json!((windows as f64 / cycles as f64 * 10000.0).round() / 10000.0));
+    put("update_period_violations", json!(update_period_violations));
+    put("retained_mismatches", json!(retained_mismatches));
+    put("column_rereads", json!(column_rereads));
+    put("divider", json!(div));
+    put("enabled_cycles", json!(enabled));
+    put("model_enabled_cycles", json!(plan.enabled_cycles(u)));
+    put("naive_reads_per_input", json!(
+        ((plan.kernel[0] * plan.kernel[1]) as f64 / (plan.stride[0] * plan.stride[1]) as f64 * 10000.0)
+            .round() / 10000.0
+    ));
+    put("load_cycles", json!(load_cycles));
+    put("divider_changes_while_running", json!(div_changes));
+    let violations = update_period_violations + retained_mismatches + column_rereads + div_changes;
+    Ok(HwRun { output, stats, violations })
+}
