@@ -727,3 +727,67 @@ impl crate::sim::Clocked for PoolUnit {
         &mut self.clock
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::Harness;
+
+    fn set(sig: &mut Signal<In, Bits<16>>, v: u64) {
+        sig.next = v.into();
+    }
+
+    fn pulse_conv_done(h: &mut Harness<PoolUnit>, div: u64) {
+        h.uut.p_div.next = div.into();
+        h.uut.conv_done.next = true;
+        h.step().unwrap();
+        h.uut.conv_done.next = false;
+        h.step().unwrap();
+    }
+
+    #[test]
+    fn divider_changes_only_on_conv_done_while_idle_and_only_when_different() {
+        let p = PoolUnitParams {
+            rows_per_read: 3,
+            cols_per_update: 2,
+            retained_cols: 2,
+            max_window: 3,
+            feature_memory_depth: 64,
+        };
+        let mut h = Harness::new(PoolUnit::new(&p)).unwrap();
+        // A 1×4×8 max pool 2×2/2: enough cycles to poke at while running.
+        let u = &mut h.uut;
+        for (sig, v) in [(&mut u.p_c, 1), (&mut u.p_h, 4), (&mut u.p_w, 8), (&mut u.p_ho, 2)] {
+            set(sig, v);
+        }
+        for (sig, v) in [(&mut u.p_wo, 4), (&mut u.p_kh, 2), (&mut u.p_kw, 2), (&mut u.p_sh, 2)] {
+            set(sig, v);
+        }
+        for (sig, v) in [(&mut u.p_sw, 2), (&mut u.p_hbw, 16), (&mut u.p_xcols, 8), (&mut u.p_count, 4)] {
+            set(sig, v);
+        }
+        // A change of p_div alone does nothing.
+        h.uut.p_div.next = 2.into();
+        h.step().unwrap();
+        assert_eq!(h.uut.div_now.val(), 0u64, "no conv_done, no change");
+        pulse_conv_done(&mut h, 2);
+        assert_eq!(h.uut.div_now.val(), 2u64, "idle + conv_done + different: applied");
+        h.uut.start.next = true;
+        h.step().unwrap();
+        h.uut.start.next = false;
+        pulse_conv_done(&mut h, 4);
+        assert!(h.uut.busy.val(), "still running");
+        assert_eq!(h.uut.div_now.val(), 2u64, "never while running");
+        let mut n = 0;
+        while !h.uut.done.val() {
+            h.step().unwrap();
+            n += 1;
+            assert!(n < 10_000, "hung");
+        }
+        // Same value: nothing to switch.
+        pulse_conv_done(&mut h, 2);
+        assert_eq!(h.uut.div_now.val(), 2u64);
+        pulse_conv_done(&mut h, 4);
+        assert_eq!(h.uut.div_now.val(), 4u64);
+    }
+}
