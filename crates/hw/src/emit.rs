@@ -1,6 +1,7 @@
 //! Verilog emission of every block for a configuration: the files `accelgen generate` writes.
 
 use crate::pe::{ConvEngine, ConvEngineParams};
+use crate::pool::{PoolUnit, PoolUnitParams};
 use crate::verilog::postprocess;
 use accelgen_config::HwConfig;
 use rust_hdl::prelude::*;
@@ -25,11 +26,16 @@ pub fn header(cfg: &HwConfig, comment: &str) -> String {
     )
 }
 
+/// The names of the top-level blocks, in the order they are emitted.
+pub const TOPS: [&str; 2] = ["conv_engine", "pool_unit"];
+
 /// The top-level blocks: (module name, raw rust-hdl Verilog).
 fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
     let mut engine = ConvEngine::new(&ConvEngineParams::from_config(&cfg.pe_array));
     engine.connect_all();
-    vec![("conv_engine", generate_verilog(&engine))]
+    let mut pool = PoolUnit::new(&PoolUnitParams::from_config(&cfg.pooling));
+    pool.connect_all();
+    vec![("conv_engine", generate_verilog(&engine)), ("pool_unit", generate_verilog(&pool))]
 }
 
 /// The post-processed Verilog of top module `top` (exposed for tests and tools).

@@ -108,6 +108,8 @@ fn display_name(segment: &str) -> &str {
         "bmem" => "bias_buffer",
         "rq" => "requant",
         "ram0" | "ram1" => "acc_ram",
+        "sx" => "sign_ext",
+        "avgdiv" => "avg_div",
         other => other,
     }
 }

@@ -3,7 +3,7 @@
 //! `hdl_out/` is fresh; and the tiny preset's Verilog is snapshotted for review.
 
 use accelgen_config::Preset;
-use accelgen_hw::emit::{emit_all, verilog_of};
+use accelgen_hw::emit::{emit_all, verilog_of, TOPS};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,11 +40,16 @@ fn emitted_verilog_passes_verilator_lint_wall_for_every_preset() {
     let waivers = repo().join("crates/hw/lint/waivers.vlt");
     for p in Preset::ALL {
         let dir = write_preset(p);
-        let (ok, text) = run_in(
-            &dir,
-            tool("verilator").args(["--lint-only", "-Wall"]).arg(&waivers).args(["-f", "conv_engine.f"]),
-        );
-        assert!(ok && !text.contains("%Warning"), "{}: verilator:\n{text}", p.name());
+        for top in TOPS {
+            let (ok, text) = run_in(
+                &dir,
+                tool("verilator")
+                    .args(["--lint-only", "-Wall"])
+                    .arg(&waivers)
+                    .args(["-f", &format!("{top}.f"), "--top-module", top]),
+            );
+            assert!(ok && !text.contains("%Warning"), "{} {top}: verilator:\n{text}", p.name());
+        }
     }
 }
 
@@ -52,9 +57,11 @@ fn emitted_verilog_passes_verilator_lint_wall_for_every_preset() {
 fn emitted_verilog_passes_yosys_checks_for_every_preset() {
     for p in Preset::ALL {
         let dir = write_preset(p);
-        let (ok, text) = run_in(&dir, tool("yosys").args(["-q", "-s", "conv_engine.ys"]));
-        assert!(ok, "{}: yosys:\n{text}", p.name());
-        assert!(!text.contains("Warning"), "{}: yosys warned:\n{text}", p.name());
+        for top in TOPS {
+            let (ok, text) = run_in(&dir, tool("yosys").args(["-q", "-s", &format!("{top}.ys")]));
+            assert!(ok, "{} {top}: yosys:\n{text}", p.name());
+            assert!(!text.contains("Warning"), "{} {top}: yosys warned:\n{text}", p.name());
+        }
     }
 }
 
@@ -87,6 +94,12 @@ fn hdl_out_is_fresh_for_every_preset() {
 fn tiny_conv_engine_verilog_snapshot() {
     let v = verilog_of(&Preset::Tiny.config(), "conv_engine").unwrap();
     insta::assert_snapshot!("tiny_conv_engine", v);
+}
+
+#[test]
+fn tiny_pool_unit_verilog_snapshot() {
+    let v = verilog_of(&Preset::Tiny.config(), "pool_unit").unwrap();
+    insta::assert_snapshot!("tiny_pool_unit", v);
 }
 
 #[test]

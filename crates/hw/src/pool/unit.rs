@@ -192,7 +192,7 @@ pub struct PoolUnit {
     /// Clock enable.
     ce: Signal<Local, Bit>,
     /// This column is inside the map (not horizontal padding).
-    real: Signal<Local, Bit>,
+    col_real: Signal<Local, Bit>,
     /// Row-valid mask of the current band, and its bounds.
     rowmask: Signal<Local, Bits<16>>,
     lo: Signal<Local, Bits<16>>,
@@ -210,6 +210,8 @@ pub struct PoolUnit {
     kwmask: Signal<Local, Bits<16>>,
     smax: Vec<Signal<Local, Bits<16>>>,
     ssum: Vec<Signal<Local, Bits<16>>>,
+    /// The window's max, un-biased.
+    omax: Signal<Local, Bits<16>>,
     /// A window ends at this candidate.
     emit: Signal<Local, Bit>,
     /// Window cursor after this cycle's emission.
@@ -306,7 +308,7 @@ impl PoolUnit {
             o_idx: Default::default(),
             o_data: Default::default(),
             ce: Default::default(),
-            real: Default::default(),
+            col_real: Default::default(),
             rowmask: Default::default(),
             lo: Default::default(),
             hi: Default::default(),
@@ -318,6 +320,7 @@ impl PoolUnit {
             kwmask: Default::default(),
             smax: vec_of(w),
             ssum: vec_of(w),
+            omax: Default::default(),
             emit: Default::default(),
             en_next: Default::default(),
             en_xo: Default::default(),
@@ -357,7 +360,7 @@ impl PoolUnit {
     /// read happens).
     pub fn read_issue(&self) -> Option<(u64, u32)> {
         if self.ce.val() & self.run.q.val() & !self.reads_done.q.val() {
-            let n = if self.real.val() { self.rowmask.val().index().count_ones() } else { 0 };
+            let n = if self.col_real.val() { self.rowmask.val().index().count_ones() } else { 0 };
             Some((self.rd_x.q.val().index() as u64, n))
         } else {
             None
@@ -429,7 +432,7 @@ impl Logic for PoolUnit {
         self.out_data.next = self.o_data.q.val();
 
         // ---- Read stage: one padded column of the current row band per enabled cycle.
-        self.real.next = (self.rd_x.q.val() >= self.p_pw.val())
+        self.col_real.next = (self.rd_x.q.val() >= self.p_pw.val())
             & (self.rd_x.q.val() < self.p_w.val() + self.p_pw.val());
         if self.p_ph.val() > self.rho0.q.val() {
             self.lo.next = self.p_ph.val() - self.rho0.q.val();
@@ -459,10 +462,10 @@ impl Logic for PoolUnit {
             self.m_valid.d.next = false;
             if self.run.q.val() & !self.reads_done.q.val() {
                 for b in 0..self.banks.len() {
-                    self.banks[b].r_en.next = self.real.val();
+                    self.banks[b].r_en.next = self.col_real.val();
                 }
                 self.m_valid.d.next = true;
-                self.m_real.d.next = self.real.val();
+                self.m_real.d.next = self.col_real.val();
                 self.m_r0oh.d.next = bits::<16>(1) << self.r0.q.val();
                 self.m_mask.d.next = self.rowmask.val();
                 self.m_bandfirst.d.next = !self.rd_x.q.val().any();
@@ -605,6 +608,7 @@ impl Logic for PoolUnit {
         }
         for wl in (self.smax.len() - 1)..self.smax.len() {
             self.avgdiv.sum.next = self.ssum[wl].val();
+            self.omax.next = self.smax[wl].val() ^ 0x8000;
         }
         self.avgdiv.count.next = self.p_count.val();
 
@@ -625,9 +629,7 @@ impl Logic for PoolUnit {
                 if self.p_avg.val() {
                     self.o_data.d.next = self.avgdiv.avg.val();
                 } else {
-                    for wl in (self.smax.len() - 1)..self.smax.len() {
-                        self.o_data.d.next = (self.smax[wl].val() ^ 0x8000).get_bits::<8>(0);
-                    }
+                    self.o_data.d.next = self.omax.val().get_bits::<8>(0);
                 }
                 self.e_next.d.next = self.en_next.val();
                 self.e_xo.d.next = self.en_xo.val();
