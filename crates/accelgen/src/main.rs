@@ -108,6 +108,17 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Plan the pooling clock divider of every pooling layer of a network.
+    #[command(name = "plan-clock", after_help = "Example:\n  accelgen plan-clock testbenches/networks/alexnet.json --preset default")]
+    PlanClock {
+        /// The network file (JSON; shapes without data are enough).
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Print the plan as JSON (one object per pooling layer).
+        #[arg(long)]
+        json: bool,
+    },
     /// Run every case under the given folders (default testbenches/) and print a pass/fail table.
     #[command(after_help = "Example:\n  accelgen suite testbenches/vectors --preset tiny")]
     Suite {
@@ -162,6 +173,9 @@ fn main() -> ExitCode {
             generate::generate(&cfg, &dir).map_err(Failure::Input)
         }),
         Cmd::Suite { paths, config } => config.load().and_then(|cfg| suite::suite(&paths, &cfg)),
+        Cmd::PlanClock { file, config, json } => {
+            config.load().and_then(|cfg| cmd_plan_clock(&file, &cfg, json))
+        }
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -309,6 +323,64 @@ fn cmd_run(
     }
     if !gcmp.matches() || expected_match == Some(false) || run.violations > 0 {
         return Err(Failure::Mismatch);
+    }
+    Ok(())
+}
+
+fn cmd_plan_clock(file: &Path, cfg: &HwConfig, as_json: bool) -> Result<(), Failure> {
+    let net = Network::load(file).map_err(Failure::Input)?;
+    let rows = accelgen_sim::planner::plan_clock(&net, cfg)
+        .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
+    if as_json {
+        let v: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "layer": r.layer, "op": r.op, "conv_layer": r.conv_layer,
+                    "conv_cycles": r.conv_cycles, "pool_cycles_full": r.pool_cycles_full,
+                    "divider": r.divider, "pool_cycles": r.pool_cycles,
+                    "enabled_cycles_saved": r.enabled_cycles_saved, "meets": r.meets,
+                    "switch": r.switch,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).expect("serialises"));
+        return Ok(());
+    }
+    println!(
+        "{}: pooling clock plan, configuration {} (dividers {:?})",
+        file.display(),
+        cfg.name,
+        cfg.pool_clock.dividers
+    );
+    println!(
+        "{:<7} {:<10} {:>5} {:>12} {:>12} {:>7} {:>12} {:>14} {:>6}",
+        "layer", "op", "conv", "conv cycles", "pool @1", "divider", "pool @div", "enabled saved", "switch"
+    );
+    for r in &rows {
+        let conv = r.conv_layer.map_or("-".to_string(), |c| c.to_string());
+        let t = r.conv_cycles.map_or("-".to_string(), |c| c.to_string());
+        println!(
+            "{:<7} {:<10} {:>5} {:>12} {:>12} {:>7} {:>12} {:>14} {:>6}{}",
+            r.layer,
+            r.op,
+            conv,
+            t,
+            r.pool_cycles_full,
+            r.divider,
+            r.pool_cycles,
+            r.enabled_cycles_saved,
+            if r.switch { "yes" } else { "no" },
+            if r.meets { "" } else { "  (misses the budget even at full rate)" }
+        );
+    }
+    let saved: u64 = rows.iter().map(|r| r.enabled_cycles_saved).sum();
+    let budget: u64 = rows.iter().filter_map(|r| r.conv_cycles).sum();
+    if budget > 0 {
+        println!(
+            "enabled cycles saved: {saved} of {budget} ({:.1}%)",
+            100.0 * saved as f64 / budget as f64
+        );
     }
     Ok(())
 }

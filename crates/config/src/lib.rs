@@ -163,7 +163,7 @@ impl Preset {
                     feature_memory_depth: 16384,
                 },
                 isa: IsaConfig { word_bits: 64, buffer_depth: 4096 },
-                pool_clock: PoolClockConfig { dividers: vec![1, 2, 4, 8] },
+                pool_clock: PoolClockConfig { dividers: vec![1, 2, 4, 8, 16, 32, 64] },
             },
         }
     }
@@ -205,8 +205,8 @@ pub mod limits {
     pub const WORD_BITS: (u32, u32) = (32, 256);
     /// `isa.buffer_depth`.
     pub const BUFFER_DEPTH: (u32, u32) = (1, 1 << 20);
-    /// Each of `pool_clock.dividers`.
-    pub const DIVIDER: (u32, u32) = (1, 1024);
+    /// Each of `pool_clock.dividers` (the pooling unit's divider register is 8 bits).
+    pub const DIVIDER: (u32, u32) = (1, 255);
 }
 
 fn in_range(field: &str, value: u32, (lo, hi): (u32, u32)) -> Result<(), String> {
@@ -415,7 +415,7 @@ mod tests {
         );
         assert_eq!(
             with(|c| c.pool_clock.dividers = vec![1, 2000]).unwrap_err(),
-            "pool_clock.dividers[1] = 2000 is out of range: allowed 1..=1024"
+            "pool_clock.dividers[1] = 2000 is out of range: allowed 1..=255"
         );
         assert_eq!(
             with(|c| c.name = "a b".into()).unwrap_err(),

@@ -50,8 +50,9 @@ fn unsupported(what: &str, need: usize, field: &str, have: usize) -> RunError {
 }
 
 impl ConvPlan {
-    /// Checks that the layer fits the engine's buffers and register widths.
-    pub fn new(
+    /// The layer's tiling on the engine, without checking buffer capacities (for cycle estimates
+    /// of layers larger than one run; the integrated controller tiles those).
+    pub fn geometry(
         e: &ConvEngineParams,
         input: &[usize],
         weight: &[usize],
@@ -65,6 +66,22 @@ impl ConvPlan {
         let ic_tiles = cin.div_ceil(e.rows);
         let oc_tiles = cout.div_ceil(e.cols * e.kernels);
         let passes = oc_tiles * ic_tiles * kh * kw;
+        let macs = (cout * ho * wo * cin * kh * kw) as u64;
+        Ok(ConvPlan {
+            cin, h, w, cout, ho, wo, kh, kw, stride, padding, ic_tiles, oc_tiles, passes, macs,
+        })
+    }
+
+    /// Checks that the layer fits the engine's buffers and register widths.
+    pub fn new(
+        e: &ConvEngineParams,
+        input: &[usize],
+        weight: &[usize],
+        stride: [usize; 2],
+        padding: [usize; 2],
+    ) -> Result<ConvPlan, RunError> {
+        let plan = ConvPlan::geometry(e, input, weight, stride, padding)?;
+        let ConvPlan { cin: _, h, w, cout: _, ho, wo, ic_tiles, oc_tiles, passes, .. } = plan;
         let per_pass = e.rows * e.cols * e.kernels;
         if ic_tiles * h * w > e.first_cache_depth {
             return Err(unsupported(
@@ -116,10 +133,7 @@ impl ConvPlan {
                 "{passes} passes exceed the engine's 16-bit pass counter"
             )));
         }
-        let macs = (cout * ho * wo * cin * kh * kw) as u64;
-        Ok(ConvPlan {
-            cin, h, w, cout, ho, wo, kh, kw, stride, padding, ic_tiles, oc_tiles, passes, macs,
-        })
+        Ok(plan)
     }
 
     /// Output pixels per pass, Ho·Wo.

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 pub mod conv;
 pub mod conv_model;
+pub mod planner;
 pub mod pool;
 
 /// Options of one hardware run.

@@ -40,6 +40,28 @@ pub struct PoolPlan {
 impl PoolPlan {
     /// Checks that the layer fits the unit; errors name the limit.
     pub fn new(u: &PoolUnitParams, input: &[usize], layer: &PoolLayer) -> Result<PoolPlan, RunError> {
+        let plan = PoolPlan::geometry(u, input, layer)?;
+        let need = plan.c * plan.hb * plan.w;
+        if need > u.feature_memory_depth {
+            return Err(RunError::Unsupported(format!(
+                "this layer needs C·ceil((H + 2·ph)/k)·W = {need} feature-memory entries per bank, \
+                 but pooling.feature_memory_depth = {}",
+                u.feature_memory_depth
+            )));
+        }
+        if plan.xcols >= 1 << 16 || need >= 1 << 16 || plan.c >= 1 << 16 {
+            return Err(RunError::Unsupported("the layer exceeds the unit's 16-bit counters".into()));
+        }
+        Ok(plan)
+    }
+
+    /// The layer's schedule on the unit, without the feature-memory capacity check (for cycle
+    /// estimates of layers larger than one run).
+    pub fn geometry(
+        u: &PoolUnitParams,
+        input: &[usize],
+        layer: &PoolLayer,
+    ) -> Result<PoolPlan, RunError> {
         let p = &layer.params;
         let [c, ho, wo] = p.check(input).map_err(RunError::Unsupported)?;
         let (h, w) = (input[1], input[2]);
@@ -60,19 +82,8 @@ impl PoolPlan {
         }
         let k = u.rows_per_read;
         let hb = (h + 2 * p.padding[0]).div_ceil(k);
-        if c * hb * w > u.feature_memory_depth {
-            return bad(format!(
-                "this layer needs C·ceil((H + 2·ph)/k)·W = {} feature-memory entries per bank, but \
-                 pooling.feature_memory_depth = {}",
-                c * hb * w,
-                u.feature_memory_depth
-            ));
-        }
         let needed = (wo - 1) * p.stride[1] + p.kernel[1];
         let xcols = needed.div_ceil(u.cols_per_update) * u.cols_per_update;
-        if xcols >= 1 << 16 || c * hb * w >= 1 << 16 || c >= 1 << 16 {
-            return bad("the layer exceeds the unit's 16-bit counters".into());
-        }
         Ok(PoolPlan {
             c, h, w, ho, wo, kernel: p.kernel, stride: p.stride, padding: p.padding, hb, xcols,
         })

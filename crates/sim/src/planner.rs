@@ -1,0 +1,121 @@
+//! Pooling clock planner (patents.md §4): for each pooling layer of a network, the slowest clock
+//! divider from the configured set with which pooling still finishes within the cycles of its
+//! convolution layer.
+//!
+//! - T, the time budget, is the cycle count of the associated convolution layer (the nearest
+//!   `conv2d` before the pooling layer) from the conv engine's cycle model, which the tests hold
+//!   equal to the engine's simulation.
+//! - The pooling unit needs E enabled cycles at any divider ([`PoolPlan::enabled_cycles`], equal to
+//!   its simulation); at divider d it takes E·d cycles. The chosen divider is the largest d with
+//!   E·d ≤ T; when even d = 1 misses T, d = 1 and the row says so.
+//! - The divider is applied only when the convolution layer is done and the unit is idle, and only
+//!   when it differs from the one in force (`switch`).
+//! - *Enabled cycles saved*: over the convolution layer's T cycles, a unit at full rate has its
+//!   clock enable high in all T cycles (it finishes and idles, still enabled); at divider d the
+//!   enable is high in ceil(T/d) of them. The difference is the register clocking the plan avoids.
+
+use crate::conv::ConvPlan;
+use crate::conv_model::conv_cycles;
+use crate::pool::PoolPlan;
+use accelgen_config::HwConfig;
+use accelgen_formats::{Layer, Network};
+use accelgen_hw::pe::ConvEngineParams;
+use accelgen_hw::pool::PoolUnitParams;
+
+/// The plan of one pooling layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolClockRow {
+    /// Index of the pooling layer in the network.
+    pub layer: usize,
+    /// `maxpool2d` or `avgpool2d`.
+    pub op: &'static str,
+    /// Index of the associated convolution layer, if any precedes it.
+    pub conv_layer: Option<usize>,
+    /// T: that convolution layer's cycles (None without one).
+    pub conv_cycles: Option<u64>,
+    /// E: pooling cycles at full rate (divider 1).
+    pub pool_cycles_full: u64,
+    /// Chosen divider.
+    pub divider: u32,
+    /// Pooling cycles at the chosen divider, E·d.
+    pub pool_cycles: u64,
+    /// T − ceil(T/d).
+    pub enabled_cycles_saved: u64,
+    /// E·d ≤ T (always true when no convolution precedes).
+    pub meets: bool,
+    /// The divider differs from the one in force before this layer (a switch happens).
+    pub switch: bool,
+}
+
+/// The largest divider d in `dividers` with `full·d ≤ budget`, and whether one exists (if not, 1).
+pub fn choose_divider(full: u64, budget: u64, dividers: &[u32]) -> (u32, bool) {
+    dividers
+        .iter()
+        .copied()
+        .filter(|&d| full * d as u64 <= budget)
+        .max()
+        .map_or((1, false), |d| (d, true))
+}
+
+/// Plans every pooling layer of `net` on the configured hardware.
+pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, String> {
+    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let u = PoolUnitParams::from_config(&cfg.pooling);
+    let dividers = &cfg.pool_clock.dividers;
+    let mut rows = vec![];
+    let mut last_conv: Option<(usize, u64)> = None;
+    let mut in_force = 1u32;
+    for (i, layer) in net.layers.iter().enumerate() {
+        let input = &net.shapes[i];
+        let path = format!("layers[{i}]");
+        match layer {
+            Layer::Conv(c) => {
+                let plan = ConvPlan::geometry(&e, input, &c.weight.shape, c.params.stride, c.params.padding)
+                    .map_err(|err| format!("{path}: {err}"))?;
+                last_conv = Some((i, conv_cycles(&e, &plan).cycles));
+            }
+            Layer::Pool(p) => {
+                let plan = PoolPlan::geometry(&u, input, p).map_err(|err| format!("{path}: {err}"))?;
+                let full = plan.enabled_cycles(&u);
+                let (divider, meets) = match last_conv {
+                    Some((_, t)) => choose_divider(full, t, dividers),
+                    None => (1, true),
+                };
+                let saved = last_conv.map_or(0, |(_, t)| t - t.div_ceil(divider as u64));
+                rows.push(PoolClockRow {
+                    layer: i,
+                    op: layer.op(),
+                    conv_layer: last_conv.map(|(j, _)| j),
+                    conv_cycles: last_conv.map(|(_, t)| t),
+                    pool_cycles_full: full,
+                    divider,
+                    pool_cycles: full * divider as u64,
+                    enabled_cycles_saved: saved,
+                    meets,
+                    switch: divider != in_force,
+                });
+                in_force = divider;
+                // A pooling layer consumes its convolution layer's time budget.
+                last_conv = None;
+            }
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choose_divider_takes_the_slowest_rate_that_meets_the_budget() {
+        let d = [1, 2, 4, 8];
+        assert_eq!(choose_divider(100, 450, &d), (4, true)); // 400 ≤ 450 < 800
+        assert_eq!(choose_divider(100, 400, &d), (4, true)); // equality meets
+        assert_eq!(choose_divider(100, 399, &d), (2, true));
+        assert_eq!(choose_divider(100, 800, &d), (8, true));
+        assert_eq!(choose_divider(100, 100_000, &d), (8, true)); // no slower rate exists
+        assert_eq!(choose_divider(100, 99, &d), (1, false)); // even full rate misses
+        assert_eq!(choose_divider(10, 35, &[1, 3]), (3, true));
+    }
+}

@@ -1,0 +1,71 @@
+//! The pooling clock planner on a hand-computed example, cross-checked against the simulations of
+//! both engines: the conv engine's simulated cycles are the budget, the pooling unit at the chosen
+//! divider finishes within it, with results identical to full rate.
+
+use accelgen_config::Preset;
+use accelgen_formats::{ConvLayer, Layer, Network, PoolLayer, TensorField};
+use accelgen_golden::{ConvParams, PoolMode, PoolParams, Requant};
+use accelgen_hw::pe::ConvEngineParams;
+use accelgen_hw::pool::PoolUnitParams;
+use accelgen_hw::testutil::Rng;
+use accelgen_sim::planner::plan_clock;
+use accelgen_sim::{conv::run_conv, pool::run_pool, RunOptions};
+
+#[test]
+fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
+    let cfg = Preset::Tiny.config();
+    let mut rng = Rng::from_env("planner", 12);
+    let input_data: Vec<i8> = (0..64).map(|_| rng.range(-128, 127) as i8).collect();
+    let weight: Vec<i8> = (0..36).map(|_| rng.range(-128, 127) as i8).collect();
+    let conv = ConvLayer {
+        weight: TensorField { shape: vec![4, 1, 3, 3], data: Some(weight) },
+        bias: None,
+        params: ConvParams { stride: [1, 1], padding: [1, 1] },
+        requant: Some(Requant { multiplier: 900, shift: 12, zero_point: 0, relu: true }),
+    };
+    let pool = PoolLayer {
+        mode: PoolMode::Max,
+        params: PoolParams { kernel: [2, 2], stride: [2, 2], padding: [0, 0] },
+    };
+    let net = Network {
+        input: TensorField { shape: vec![1, 8, 8], data: Some(input_data.clone()) },
+        layers: vec![Layer::Conv(conv.clone()), Layer::Pool(pool.clone()), Layer::Pool(pool.clone())],
+        shapes: vec![vec![1, 8, 8], vec![4, 8, 8], vec![4, 4, 4], vec![4, 2, 2]],
+    };
+    let rows = plan_clock(&net, &cfg).unwrap();
+    assert_eq!(rows.len(), 2);
+    let r = &rows[0];
+    // By hand: 4 channels × 4 row bands × 8 padded columns (Wo = 4 windows of 2 at stride 2 end at
+    // column 7; 8 is a multiple of n = 2) + n + 7 pipeline cycles.
+    assert_eq!(r.pool_cycles_full, 4 * 4 * 8 + 2 + 7);
+    // The budget is the conv engine's simulated cycle count.
+    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let input = accelgen_golden::Tensor::from_vec(&[1, 8, 8], input_data).unwrap();
+    let conv_run = run_conv(&e, &input, &conv, &RunOptions::default()).unwrap();
+    let t = conv_run.stats["cycles"].as_u64().unwrap();
+    assert_eq!(r.conv_cycles, Some(t));
+    // Slowest configured divider (tiny: 1, 2, 4) whose E·d fits T.
+    let want = [1u32, 2, 4].into_iter().filter(|&d| 137 * d as u64 <= t).max().unwrap_or(1);
+    assert_eq!(r.divider, want, "T = {t}");
+    assert!(r.meets && r.switch == (want != 1));
+    assert_eq!(r.enabled_cycles_saved, t - t.div_ceil(want as u64));
+    // The pooling unit at that divider finishes within T, with the same results as at full rate.
+    let u = PoolUnitParams::from_config(&cfg.pooling);
+    let pooled_input = conv_run.output.as_i8().unwrap().clone();
+    let full = run_pool(&u, &cfg.pool_clock.dividers, &pooled_input, &pool, &RunOptions::default()).unwrap();
+    let slow = run_pool(
+        &u,
+        &cfg.pool_clock.dividers,
+        &pooled_input,
+        &pool,
+        &RunOptions { divider: Some(r.divider), ..Default::default() },
+    )
+    .unwrap();
+    assert_eq!(full.output, slow.output);
+    assert!(slow.stats["cycles"].as_u64().unwrap() <= t);
+    assert_eq!(full.stats["enabled_cycles"], r.pool_cycles_full);
+    // A pooling layer right after another pooling layer has no convolution time to fill.
+    let r2 = &rows[1];
+    assert_eq!((r2.conv_layer, r2.divider, r2.enabled_cycles_saved), (None, 1, 0));
+    assert_eq!(r2.switch, want != 1, "back to full rate is a switch");
+}
