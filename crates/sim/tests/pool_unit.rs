@@ -131,3 +131,31 @@ fn overlapping_windows_never_re_read_a_column_within_a_row_band() {
     let plan = PoolPlan::new(&u, &[c, h, w], &layer).unwrap();
     assert_eq!(stats["enabled_cycles"], plan.enabled_cycles(&u));
 }
+
+#[test]
+fn pool_unit_matches_every_committed_pool_vector_at_every_divider() {
+    let cfg = accelgen_config::Preset::Tiny.config();
+    let u = PoolUnitParams::from_config(&cfg.pooling);
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/vectors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut n = 0;
+    for f in files {
+        let case = Case::load(&f).unwrap();
+        let Layer::Pool(pool) = &case.layer else { continue };
+        let expected = case.expected.clone().unwrap();
+        for &d in &cfg.pool_clock.dividers {
+            let opts = RunOptions { divider: Some(d), ..Default::default() };
+            let run = run_pool(&u, &cfg.pool_clock.dividers, &case.input, pool, &opts).unwrap();
+            let c = accelgen_formats::compare(&run.output.to_i64(), &expected, 5);
+            assert!(c.matches(), "{} at divider {d}: {}", f.display(), c.describe("unit vs numpy"));
+            assert_eq!(run.violations, 0, "{} at divider {d}", f.display());
+        }
+        n += 1;
+    }
+    assert!(n >= 10, "only {n} pooling vectors");
+}
