@@ -2085,7 +2085,7 @@ module conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_va
         s2_acc__d = s1_acc__q;
         s2_y__d = shifted;
         if (zp[32'h7]) begin
-            zp64 = ~((~zp) & 64'hffffffffffffffff);
+            zp64 = ((zp) & 64'hffffffffffffffff) - ((32'h100) & 64'hffffffffffffffff);
         end
         else begin
             zp64 = ((zp) & 64'hffffffffffffffff);
@@ -2110,7 +2110,7 @@ module conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_va
         s3_idx__d = s2_idx__q;
         if (en) begin
             if (act[32'h7]) begin
-                s3_data__d = ~((~act) & 32'hffffffff);
+                s3_data__d = ((act) & 32'hffffffff) - ((32'h100) & 32'hffffffff);
             end
             else begin
                 s3_data__d = ((act) & 32'hffffffff);

@@ -7,6 +7,7 @@
 use accelgen_config::{HwConfig, Preset};
 use accelgen_formats::{compare, read_json, result_json, Case, Comparison, Network, Output};
 use accelgen_golden::Tensor;
+use accelgen_sim::engines::Engine;
 use accelgen_sim::{run_case, RunError, RunOptions};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
@@ -85,6 +86,10 @@ enum Cmd {
         /// Pooling clock divider, one of the configuration's pool_clock.dividers (pooling cases).
         #[arg(long, value_name = "D")]
         divider: Option<u32>,
+        /// Also replay the run on the emitted Verilog: rust (default), icarus or verilator; the
+        /// outputs of every clock period must equal rust-hdl's.
+        #[arg(long, value_name = "ENGINE", default_value = "rust")]
+        engine: String,
     },
     /// Run a case or a network file through the golden model only.
     #[command(after_help = "Example:\n  accelgen golden testbenches/vectors/avgpool_3x3_s2_pad1.json --out golden.json")]
@@ -165,8 +170,10 @@ fn main() -> ExitCode {
             println!("{}", c.to_json());
         }),
         Cmd::Golden { file, out, force } => cmd_golden(&file, out.as_deref(), force),
-        Cmd::Run { file, config, out, vcd, force, divider } => {
-            cmd_run(&file, &config, out.as_deref(), vcd, force, divider)
+        Cmd::Run { file, config, out, vcd, force, divider, engine } => {
+            Engine::from_name(&engine).map_err(Failure::Input).and_then(|engine| {
+                cmd_run(&file, &config, out.as_deref(), vcd, force, divider, engine)
+            })
         }
         Cmd::Generate { config, out } => config.load().and_then(|cfg| {
             let dir = out.unwrap_or_else(|| PathBuf::from("hdl_out").join(&cfg.name));
@@ -281,6 +288,7 @@ fn cmd_run(
     vcd: Option<PathBuf>,
     force: bool,
     divider: Option<u32>,
+    engine: Engine,
 ) -> Result<(), Failure> {
     for p in out.iter().copied().chain(vcd.as_deref()) {
         check_writable(p, force)?;
@@ -296,7 +304,7 @@ fn cmd_run(
         .to_i64();
     println!("{}: hardware simulation, configuration {}", file.display(), cfg.name);
     println!("  {}", describe_case(&case, &golden));
-    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone(), divider })?;
+    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone(), divider, engine, work_dir: None })?;
     let got = run.output.to_i64();
     let gcmp = compare(&got, &golden, 8);
     if gcmp.matches() {

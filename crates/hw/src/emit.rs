@@ -38,6 +38,13 @@ fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
     vec![("conv_engine", generate_verilog(&engine)), ("pool_unit", generate_verilog(&pool))]
 }
 
+/// The post-processed Verilog of any block as top module `top` (for the Verilog engines, which
+/// replay a run on exactly the design that ran).
+pub fn verilog_of_block<B: Block>(block: &mut B, top: &str, header_text: &str) -> String {
+    block.connect_all();
+    postprocess(&generate_verilog(block), top, header_text)
+}
+
 /// The post-processed Verilog of top module `top` (exposed for tests and tools).
 pub fn verilog_of(cfg: &HwConfig, top: &str) -> Option<String> {
     tops(cfg)

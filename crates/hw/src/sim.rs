@@ -5,6 +5,7 @@
 //! `simulate` around each clock edge and optionally records a VCD. Nothing is written unless a VCD
 //! writer is given.
 
+use rust_hdl::core::atom::{Atom, AtomKind};
 use rust_hdl::prelude::*;
 use std::io::Write;
 
@@ -17,6 +18,71 @@ pub trait Clocked: Block {
     fn clock_mut(&mut self) -> &mut Signal<In, Clock>;
 }
 
+/// A top-level port: name, width, direction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Port {
+    /// Port name as in the Verilog.
+    pub name: String,
+    /// Width in bits.
+    pub bits: usize,
+    /// Input (else output).
+    pub input: bool,
+}
+
+/// Every clock period's top-level input values (as applied before the rising edge) and output
+/// values (after the period), as hex strings of the port's width: the stimulus and the expected
+/// response for replaying a run on the emitted Verilog.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// Ports in declaration order, clock excluded.
+    pub ports: Vec<Port>,
+    /// One line per period: input values, in `ports` order (inputs only).
+    pub inputs: Vec<Vec<String>>,
+    /// One line per period: output values, in `ports` order (outputs only).
+    pub outputs: Vec<Vec<String>>,
+}
+
+struct PortProbe {
+    depth: usize,
+    ports: Vec<Port>,
+    values: Vec<String>,
+}
+
+impl Probe for PortProbe {
+    fn visit_start_scope(&mut self, _name: &str, _node: &dyn Block) {
+        self.depth += 1;
+    }
+    fn visit_end_scope(&mut self, _name: &str, _node: &dyn Block) {
+        self.depth -= 1;
+    }
+    fn visit_atom(&mut self, name: &str, signal: &dyn Atom) {
+        let input = match signal.kind() {
+            AtomKind::InputParameter => true,
+            AtomKind::OutputParameter => false,
+            _ => return,
+        };
+        if self.depth != 1 || name == "clock" {
+            return;
+        }
+        self.ports.push(Port { name: name.to_string(), bits: signal.bits(), input });
+        self.values.push(hex_of(&signal.verilog().to_string(), signal.bits()));
+    }
+}
+
+/// `8'h2a` / `5'b101` → zero-padded lowercase hex of the port's width.
+fn hex_of(lit: &str, bits: usize) -> String {
+    let (_, rest) = lit.split_once('\'').unwrap_or(("", lit));
+    let (radix, digits) = rest.split_at(1);
+    let v = u128::from_str_radix(digits, if radix == "b" { 2 } else { 16 }).unwrap_or(0);
+    format!("{:0width$x}", v, width = bits.div_ceil(4))
+}
+
+fn port_values(uut: &dyn Block) -> (Vec<Port>, Vec<String>) {
+    let mut p = PortProbe { depth: 0, ports: vec![], values: vec![] };
+    uut.accept("uut", &mut p);
+    (p.ports, p.values)
+}
+
 /// Drives a block: each [`Harness::step`] is one full clock period.
 pub struct Harness<B: Clocked> {
     /// The block under test; set inputs through `.next`, read outputs through `.val()`.
@@ -24,6 +90,7 @@ pub struct Harness<B: Clocked> {
     /// Clock periods simulated so far.
     pub cycles: u64,
     vcd: Option<VCDProbe<Box<dyn Write>>>,
+    trace: Option<Trace>,
 }
 
 impl<B: Clocked> Harness<B> {
@@ -31,7 +98,7 @@ impl<B: Clocked> Harness<B> {
     pub fn new(mut uut: B) -> Result<Self, String> {
         uut.connect_all();
         check_all(&uut).map_err(|e| format!("hardware check failed: {e:?}"))?;
-        let mut h = Harness { uut, cycles: 0, vcd: None };
+        let mut h = Harness { uut, cycles: 0, vcd: None, trace: None };
         h.settle()?;
         Ok(h)
     }
@@ -41,6 +108,17 @@ impl<B: Clocked> Harness<B> {
         let mut probe = write_vcd_header(w, &self.uut);
         let _ = probe.timestamp(0);
         self.vcd = Some(write_vcd_dump(probe, &self.uut));
+    }
+
+    /// Records every later period's top-level inputs and outputs (see [`Trace`]).
+    pub fn record_trace(&mut self) {
+        let (ports, _) = port_values(&self.uut);
+        self.trace = Some(Trace { ports, ..Trace::default() });
+    }
+
+    /// The trace recorded so far, if recording.
+    pub fn take_trace(&mut self) -> Option<Trace> {
+        self.trace.take()
     }
 
     /// Propagates input changes until nothing changes.
@@ -62,6 +140,11 @@ impl<B: Clocked> Harness<B> {
     /// One clock period: settle the inputs set so far, rising edge, falling edge.
     pub fn step(&mut self) -> Result<(), String> {
         self.settle()?;
+        if self.trace.is_some() {
+            let (ports, vals) = port_values(&self.uut);
+            let ins = ports.iter().zip(vals).filter(|(p, _)| p.input).map(|(_, v)| v).collect();
+            self.trace.as_mut().expect("checked").inputs.push(ins);
+        }
         self.uut.clock_mut().next = Clock { clk: true };
         self.settle()?;
         self.dump(2 * self.cycles + 1);
@@ -69,6 +152,11 @@ impl<B: Clocked> Harness<B> {
         self.settle()?;
         self.cycles += 1;
         self.dump(2 * self.cycles);
+        if self.trace.is_some() {
+            let (ports, vals) = port_values(&self.uut);
+            let outs = ports.iter().zip(vals).filter(|(p, _)| !p.input).map(|(_, v)| v).collect();
+            self.trace.as_mut().expect("checked").outputs.push(outs);
+        }
         Ok(())
     }
 }

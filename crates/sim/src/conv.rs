@@ -211,6 +211,9 @@ pub fn run_conv(
         ConvPlan::new(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding)?;
     let sim = |s: String| RunError::Sim(s);
     let mut h = Harness::new(ConvEngine::new(e)).map_err(sim)?;
+    if opts.engine != crate::engines::Engine::Rust {
+        h.record_trace();
+    }
     if let Some(path) = &opts.vcd {
         let f = std::fs::File::create(path)
             .map_err(|err| RunError::Unsupported(format!("{}: cannot write: {err}", path.display())))?;
@@ -407,6 +410,7 @@ pub fn run_conv(
     put("load_cycles", json!(load_cycles));
     put("unload_cycles", json!(unload_cycles));
     put("array", json!(format!("{rows}x{cols}, K={k}")));
+    opts.check_engine(ConvEngine::new(e), "conv_engine", h.take_trace(), &mut stats)?;
     Ok(HwRun { output, stats, violations })
 }
 

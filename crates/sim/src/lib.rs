@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 pub mod conv;
 pub mod conv_model;
+pub mod engines;
 pub mod planner;
 pub mod pool;
 
@@ -21,6 +22,30 @@ pub struct RunOptions {
     pub vcd: Option<PathBuf>,
     /// Pooling clock divider (default 1, full rate).
     pub divider: Option<u32>,
+    /// Also replay the run on the emitted Verilog in this simulator (default: rust-hdl only).
+    pub engine: engines::Engine,
+    /// Where Verilog engines build and cache their simulators (default `target/accelgen-engines`).
+    pub work_dir: Option<PathBuf>,
+}
+
+impl RunOptions {
+    /// Replays a recorded rust-hdl run of `block` (top module `top`) in the chosen Verilog engine,
+    /// adding `engine` and `engine_periods` to the stats; any difference is a simulation error.
+    pub fn check_engine<B: accelgen_hw::rust_hdl::prelude::Block>(
+        &self,
+        mut block: B,
+        top: &str,
+        trace: Option<accelgen_hw::sim::Trace>,
+        stats: &mut Map<String, Value>,
+    ) -> Result<(), RunError> {
+        stats.insert("engine".into(), Value::from(self.engine.name()));
+        let Some(trace) = trace else { return Ok(()) };
+        let design = accelgen_hw::emit::verilog_of_block(&mut block, top, "// replayed design\n");
+        let work = self.work_dir.clone().unwrap_or_else(|| PathBuf::from("target/accelgen-engines"));
+        engines::replay(self.engine, top, &design, &trace, &work).map_err(RunError::Sim)?;
+        stats.insert("engine_periods".into(), Value::from(trace.inputs.len()));
+        Ok(())
+    }
 }
 
 /// What a hardware run produced.

@@ -118,6 +118,9 @@ pub fn run_pool(
     }
     let sim = RunError::Sim;
     let mut h = Harness::new(PoolUnit::new(u)).map_err(sim)?;
+    if opts.engine != crate::engines::Engine::Rust {
+        h.record_trace();
+    }
     if let Some(path) = &opts.vcd {
         let f = std::fs::File::create(path).map_err(|err| {
             RunError::Unsupported(format!("{}: cannot write: {err}", path.display()))
@@ -288,5 +291,6 @@ pub fn run_pool(
     put("load_cycles", json!(load_cycles));
     put("divider_changes_while_running", json!(div_changes));
     let violations = update_period_violations + retained_mismatches + column_rereads + div_changes;
+    opts.check_engine(PoolUnit::new(u), "pool_unit", h.take_trace(), &mut stats)?;
     Ok(HwRun { output, stats, violations })
 }

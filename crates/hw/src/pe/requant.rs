@@ -114,7 +114,10 @@ impl Logic for Requant {
         self.s2_y.d.next = self.shifted.val();
         // Stage 3: zero point, clamp, relu.
         if self.zp.val().get_bit(7) {
-            self.zp64.next = !bit_cast::<64, 8>(!self.zp.val());
+            // Sign extension by subtraction: `!bit_cast(!x)` would differ in Verilog, where the
+            // inner `~` is evaluated at the 64-bit context width (found by the Icarus/Verilator
+            // replay).
+            self.zp64.next = bit_cast::<64, 8>(self.zp.val()) - bits::<64>(0x100);
         } else {
             self.zp64.next = bit_cast::<64, 8>(self.zp.val());
         }
@@ -137,7 +140,7 @@ impl Logic for Requant {
         self.s3_idx.d.next = self.s2_idx.q.val();
         if self.en.val() {
             if self.act.val().get_bit(7) {
-                self.s3_data.d.next = !bit_cast::<32, 8>(!self.act.val());
+                self.s3_data.d.next = bit_cast::<32, 8>(self.act.val()) - bits::<32>(0x100);
             } else {
                 self.s3_data.d.next = bit_cast::<32, 8>(self.act.val());
             }
