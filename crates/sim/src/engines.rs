@@ -139,8 +139,16 @@ fn build(engine: Engine, top: &str, design: &str, tb: &str, work: &Path) -> Resu
 /// equal the recorded ones, else the first difference.
 pub fn replay(engine: Engine, top: &str, design: &str, trace: &Trace, work: &Path) -> Result<(), String> {
     let tb = testbench(top, trace);
-    let mut cmd = build(engine, top, design, &tb, work)?;
-    let run_dir: PathBuf = work.join(format!("run-{}-{}", engine.name(), std::process::id()));
+    let mut cmd = {
+        // One build at a time in this process: parallel callers of the same design share it.
+        static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+        build(engine, top, design, &tb, work)?
+    };
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run_id = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let run_dir: PathBuf =
+        work.join(format!("run-{}-{}-{run_id}", engine.name(), std::process::id()));
     std::fs::create_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
     let stim = run_dir.join(format!("{top}.stim"));
     let outp = run_dir.join(format!("{top}.out"));

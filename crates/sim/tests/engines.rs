@@ -82,3 +82,26 @@ fn an_unknown_engine_name_is_refused_with_the_known_ones() {
         "unknown engine \"modelsim\": known engines are rust, icarus, verilator"
     );
 }
+
+#[test]
+fn every_committed_vector_gives_identical_outputs_on_icarus_and_verilator() {
+    let cfg = Preset::Tiny.config();
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("engines");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/vectors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20);
+    for f in files {
+        let case = Case::load(&f).unwrap();
+        for engine in [Engine::Icarus, Engine::Verilator] {
+            let opts = RunOptions { engine, work_dir: Some(work.clone()), ..Default::default() };
+            let run = run_case(&case, &cfg, &opts)
+                .unwrap_or_else(|e| panic!("{} on {}: {e}", f.display(), engine.name()));
+            assert_eq!(&run.output.to_i64(), case.expected.as_ref().unwrap(), "{}", f.display());
+        }
+    }
+}
