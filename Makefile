@@ -4,9 +4,9 @@ CARGO ?= cargo
 PRESETS := tiny default
 ACCELGEN := target/release/accelgen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := verilator iverilog yosys
+APT_PACKAGES := verilator iverilog yosys nextpnr-ice40
 
-.PHONY: help setup demo test verilog lint bench vectors build clean-hdl
+.PHONY: help setup demo test verilog lint synth bench vectors build
 
 help:
 	@echo "make setup    install what is missing (Debian: $(APT_PACKAGES)); Rust is assumed"
@@ -14,6 +14,7 @@ help:
 	@echo "make test     every test (unit, golden vectors, command line, hardware simulation, lint)"
 	@echo "make verilog  regenerate hdl_out/<preset>/ for: $(PRESETS)"
 	@echo "make lint     verilator --lint-only -Wall and yosys checks on hdl_out/"
+	@echo "make synth    yosys resource reports (generic, iCE40) and nextpnr-ice40 Fmax into hdl_out/<preset>/reports/"
 	@echo "make bench    benchmarks (cycles, utilization, ratios)"
 	@echo "make vectors  regenerate testbenches/vectors/ with numpy (pip install numpy)"
 
@@ -39,6 +40,23 @@ verilog: build
 
 lint:
 	$(CARGO) test --release -p accelgen-hw --test verilog_tools
+
+TOPS := conv_engine pool_unit
+# Resource reports per block and preset; nextpnr-ice40 (Debian package nextpnr-ice40) places and
+# routes the tiny preset's blocks on an HX8K and reports Fmax. Netlists go to target/synth/.
+synth: verilog
+	@mkdir -p target/synth
+	@for p in $(PRESETS); do for t in $(TOPS); do \
+	  echo "synth $$p/$$t"; mkdir -p hdl_out/$$p/reports; \
+	  yosys -q -p "read_verilog hdl_out/$$p/$$t.v; synth -top $$t; tee -q -o hdl_out/$$p/reports/$${t}_generic.txt stat" || exit 1; \
+	  yosys -q -p "read_verilog hdl_out/$$p/$$t.v; synth_ice40 -top $$t -json target/synth/$${p}_$$t.json; tee -q -o hdl_out/$$p/reports/$${t}_ice40.txt stat" || exit 1; \
+	done; done
+	@for t in $(TOPS); do \
+	  echo "nextpnr-ice40 tiny/$$t"; \
+	  nextpnr-ice40 --hx8k --package ct256 --json target/synth/tiny_$$t.json --pcf-allow-unconstrained \
+	    --freq 12 --report hdl_out/tiny/reports/$${t}_nextpnr.json > target/synth/tiny_$$t.nextpnr.log 2>&1 \
+	    || { echo "  nextpnr failed: see target/synth/tiny_$$t.nextpnr.log"; tail -3 target/synth/tiny_$$t.nextpnr.log; }; \
+	done
 
 bench:
 	$(CARGO) bench --workspace
