@@ -31,3 +31,20 @@ pub fn result_json(
         "stats": Value::Object(stats),
     })
 }
+
+/// The `.json` files directly in `dir`, sorted by name.
+pub fn json_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read: {e}", dir.display()))?;
+    let mut files: Vec<_> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The committed numpy vector cases, `testbenches/vectors/*.json` (for tests).
+pub fn vector_files() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/vectors");
+    json_files(&dir).expect("testbenches/vectors is part of the repository")
+}

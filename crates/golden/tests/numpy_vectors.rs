@@ -1,19 +1,7 @@
 //! The golden model against every independently produced vector in `testbenches/vectors/`
 //! (made by `testbenches/gen_vectors.py` with numpy).
 
-use accelgen_formats::{compare, Case};
-use std::path::PathBuf;
-
-fn vector_files() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-}
+use accelgen_formats::{compare, vector_files, Case};
 
 #[test]
 fn golden_model_reproduces_every_numpy_vector_exactly() {

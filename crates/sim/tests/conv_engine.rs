@@ -8,7 +8,6 @@ use accelgen_hw::testutil::Rng;
 use accelgen_sim::conv::{run_conv, ConvPlan};
 use accelgen_sim::conv_model::conv_cycles;
 use accelgen_sim::RunOptions;
-use std::path::PathBuf;
 
 fn engine(rows: usize, cols: usize, kernels: usize) -> ConvEngineParams {
     ConvEngineParams {
@@ -131,13 +130,7 @@ fn pe_array_matches_golden_on_degenerate_layers() {
 
 #[test]
 fn pe_array_matches_every_committed_conv_vector_on_two_array_shapes() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = accelgen_formats::vector_files();
     let mut n = 0;
     for f in files {
         let case = Case::load(&f).unwrap();

@@ -87,13 +87,7 @@ fn an_unknown_engine_name_is_refused_with_the_known_ones() {
 fn every_committed_vector_gives_identical_outputs_on_icarus_and_verilator() {
     let cfg = Preset::Tiny.config();
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("engines");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = accelgen_formats::vector_files();
     assert!(files.len() >= 20);
     for f in files {
         let case = Case::load(&f).unwrap();

@@ -136,13 +136,7 @@ fn overlapping_windows_never_re_read_a_column_within_a_row_band() {
 fn pool_unit_matches_every_committed_pool_vector_at_every_divider() {
     let cfg = accelgen_config::Preset::Tiny.config();
     let u = PoolUnitParams::from_config(&cfg.pooling);
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/vectors");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = accelgen_formats::vector_files();
     let mut n = 0;
     for f in files {
         let case = Case::load(&f).unwrap();
