@@ -42,13 +42,14 @@ lint:
 	$(CARGO) test --release -p accelgen-hw --test verilog_tools
 
 TOPS := conv_engine pool_unit
-# Resource reports per block and preset; nextpnr-ice40 (Debian package nextpnr-ice40) places and
+# Resource reports per block and preset: coarse-grained cells (memories kept as $mem cells) and the
+# iCE40 mapping; nextpnr-ice40 (Debian package nextpnr-ice40) places and
 # routes the tiny preset's blocks on an HX8K and reports Fmax. Netlists go to target/synth/.
 synth: verilog
 	@mkdir -p target/synth
 	@for p in $(PRESETS); do for t in $(TOPS); do \
 	  echo "synth $$p/$$t"; mkdir -p hdl_out/$$p/reports; \
-	  yosys -q -p "read_verilog hdl_out/$$p/$$t.v; synth -top $$t; tee -q -o hdl_out/$$p/reports/$${t}_generic.txt stat" || exit 1; \
+	  yosys -q -p "read_verilog hdl_out/$$p/$$t.v; synth -top $$t -run :fine; tee -q -o hdl_out/$$p/reports/$${t}_coarse.txt stat" || exit 1; \
 	  yosys -q -p "read_verilog hdl_out/$$p/$$t.v; synth_ice40 -top $$t -json target/synth/$${p}_$$t.json; tee -q -o hdl_out/$$p/reports/$${t}_ice40.txt stat" || exit 1; \
 	done; done
 	@for t in $(TOPS); do \

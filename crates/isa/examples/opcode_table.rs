@@ -1,0 +1,1 @@
+fn main() { print!("{}", accelgen_isa::markdown_table()); }

@@ -1,0 +1,343 @@
+//! The accelgen instruction set (patents.md §3).
+//!
+//! **One table** ([`TABLE`]) lists every opcode: its name, code, target functional module, fields
+//! and their widths. It drives the encoder and decoder here, the compressor ([`compress`]), the
+//! disassembler ([`Instr::disassemble`]) and the table in `docs/isa.md` ([`markdown_table`]); adding
+//! an opcode is one row.
+//!
+//! Encoding: an instruction is `OPCODE_BITS` of opcode followed by its fields in table order,
+//! least-significant bit first; its length is fixed by its opcode. Each functional module has one
+//! control register; every opcode of a module writes its own fields of that register.
+
+pub mod compress;
+
+/// Bits of the opcode at the start of every instruction.
+pub const OPCODE_BITS: u32 = 5;
+
+/// The functional modules, each with one control register (claim), plus control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Module {
+    /// Internal memory access: load/store descriptors.
+    Mem,
+    /// The PE array: convolution setup.
+    Pe,
+    /// Accumulation.
+    Acc,
+    /// Activation: bias, requantization, relu.
+    Act,
+    /// Pooling: window, stride, mode, shape, clock divider.
+    Pool,
+    /// Synchronisation and program control (no module register).
+    Ctrl,
+}
+
+impl Module {
+    /// The modules that own a register, in register-file order.
+    pub const WITH_REGISTER: [Module; 5] = [Module::Mem, Module::Pe, Module::Acc, Module::Act, Module::Pool];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Module::Mem => "mem",
+            Module::Pe => "pe",
+            Module::Acc => "acc",
+            Module::Act => "act",
+            Module::Pool => "pool",
+            Module::Ctrl => "ctrl",
+        }
+    }
+}
+
+/// One field of an instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    /// Name (as in the disassembly).
+    pub name: &'static str,
+    /// Width in bits.
+    pub bits: u32,
+}
+
+/// One row of the opcode table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpInfo {
+    /// Mnemonic.
+    pub name: &'static str,
+    /// Opcode value.
+    pub code: u8,
+    /// Target module.
+    pub module: Module,
+    /// Fields, in encoding order.
+    pub fields: &'static [Field],
+    /// What it does.
+    pub doc: &'static str,
+}
+
+impl OpInfo {
+    /// Length in bits, opcode included.
+    pub fn len(&self) -> u32 {
+        OPCODE_BITS + self.fields.iter().map(|f| f.bits).sum::<u32>()
+    }
+
+    /// Never true: every instruction has an opcode (clippy's len/is_empty pairing).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+const fn f(name: &'static str, bits: u32) -> Field {
+    Field { name, bits }
+}
+
+/// Opcode of the padding instruction (all-zero bits decode as NOP).
+pub const NOP: u8 = 0;
+/// Opcode that ends a program.
+pub const END: u8 = 31;
+
+/// The opcode table.
+pub static TABLE: &[OpInfo] = &[
+    OpInfo { name: "NOP", code: NOP, module: Module::Ctrl, fields: &[], doc: "padding: the rest of the word is empty" },
+    OpInfo {
+        name: "MEM_LOAD",
+        code: 1,
+        module: Module::Mem,
+        fields: &[f("target", 2), f("addr", 24), f("words", 20)],
+        doc: "load `words` from external memory at `addr` into target 0 first cache, 1 weight buffer, 2 bias buffer, 3 feature memory",
+    },
+    OpInfo {
+        name: "MEM_STORE",
+        code: 2,
+        module: Module::Mem,
+        fields: &[f("source", 1), f("addr", 24), f("words", 20)],
+        doc: "store `words` of source 0 conv output buffer, 1 pooling output to external memory at `addr`",
+    },
+    OpInfo {
+        name: "PE_SHAPE",
+        code: 3,
+        module: Module::Pe,
+        fields: &[f("cin", 12), f("h", 10), f("w", 10)],
+        doc: "input of the convolution: channels, height, width",
+    },
+    OpInfo {
+        name: "PE_KERNEL",
+        code: 4,
+        module: Module::Pe,
+        fields: &[f("cout", 12), f("kh", 4), f("kw", 4), f("sh", 3), f("sw", 3), f("ph", 3), f("pw", 3)],
+        doc: "output channels, kernel, stride and padding of the convolution",
+    },
+    OpInfo {
+        name: "ACC_TILES",
+        code: 5,
+        module: Module::Acc,
+        fields: &[f("ic_tiles", 8), f("oc_tiles", 8), f("passes", 16)],
+        doc: "accumulation: input- and output-channel tiles and passes of the layer",
+    },
+    OpInfo {
+        name: "ACT_REQUANT",
+        code: 6,
+        module: Module::Act,
+        fields: &[f("en", 1), f("multiplier", 15), f("shift", 6), f("zero_point", 8), f("relu", 1)],
+        doc: "activation: requantization (multiplier, shift, zero point two's complement) and relu",
+    },
+    OpInfo {
+        name: "POOL_WINDOW",
+        code: 7,
+        module: Module::Pool,
+        fields: &[f("avg", 1), f("kh", 4), f("kw", 4), f("sh", 4), f("sw", 4), f("ph", 2), f("pw", 2)],
+        doc: "pooling mode (1 average), window, stride, padding",
+    },
+    OpInfo {
+        name: "POOL_SHAPE",
+        code: 8,
+        module: Module::Pool,
+        fields: &[f("c", 12), f("h", 10), f("w", 10)],
+        doc: "input of the pooling layer: channels, height, width",
+    },
+    OpInfo {
+        name: "POOL_CLOCK",
+        code: 9,
+        module: Module::Pool,
+        fields: &[f("divider", 8)],
+        doc: "pooling clock divider, applied when the running convolution is done",
+    },
+    OpInfo {
+        name: "RUN",
+        code: 10,
+        module: Module::Ctrl,
+        fields: &[f("modules", 5)],
+        doc: "start the modules in the mask (bit order mem, pe, acc, act, pool)",
+    },
+    OpInfo {
+        name: "SYNC",
+        code: 11,
+        module: Module::Ctrl,
+        fields: &[f("modules", 5)],
+        doc: "wait until the modules in the mask are done",
+    },
+    OpInfo { name: "END", code: END, module: Module::Ctrl, fields: &[], doc: "end of program" },
+];
+
+/// The table row of an opcode.
+pub fn op(code: u8) -> Option<&'static OpInfo> {
+    TABLE.iter().find(|o| o.code == code)
+}
+
+/// The table row of a mnemonic.
+pub fn op_named(name: &str) -> Option<&'static OpInfo> {
+    TABLE.iter().find(|o| o.name == name)
+}
+
+/// The longest instruction in bits.
+pub fn max_len() -> u32 {
+    TABLE.iter().map(|o| o.len()).max().unwrap_or(OPCODE_BITS)
+}
+
+/// One instruction: an opcode and a value per field.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Instr {
+    /// Opcode.
+    pub code: u8,
+    /// Field values, in table order.
+    pub values: Vec<u64>,
+}
+
+impl Instr {
+    /// An instruction by mnemonic and field values; errors name the field and its range.
+    pub fn new(name: &str, values: &[u64]) -> Result<Instr, String> {
+        let info = op_named(name).ok_or_else(|| format!("unknown instruction {name}"))?;
+        if values.len() != info.fields.len() {
+            return Err(format!("{name} takes {} fields, got {}", info.fields.len(), values.len()));
+        }
+        for (f, &v) in info.fields.iter().zip(values) {
+            if v >> f.bits != 0 {
+                return Err(format!(
+                    "{name}.{} = {v} is out of range: allowed 0..={}",
+                    f.name,
+                    (1u64 << f.bits) - 1
+                ));
+            }
+        }
+        Ok(Instr { code: info.code, values: values.to_vec() })
+    }
+
+    /// Its table row (the opcode is always valid for a constructed instruction).
+    pub fn info(&self) -> &'static OpInfo {
+        op(self.code).expect("constructed instructions have table opcodes")
+    }
+
+    /// Length in bits.
+    pub fn len(&self) -> u32 {
+        self.info().len()
+    }
+
+    /// Never true (clippy's len/is_empty pairing).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The encoded bits, LSB first (opcode in the low bits).
+    pub fn encode(&self) -> u128 {
+        let mut bits = self.code as u128;
+        let mut at = OPCODE_BITS;
+        for (f, &v) in self.info().fields.iter().zip(&self.values) {
+            bits |= (v as u128) << at;
+            at += f.bits;
+        }
+        bits
+    }
+
+    /// Decodes the instruction whose opcode is in the low bits of `bits` (more bits may follow).
+    pub fn decode(bits: u128) -> Result<Instr, String> {
+        let code = (bits & ((1 << OPCODE_BITS) - 1)) as u8;
+        let info = op(code).ok_or_else(|| format!("illegal opcode {code}"))?;
+        let mut at = OPCODE_BITS;
+        let mut values = Vec::with_capacity(info.fields.len());
+        for f in info.fields {
+            values.push(((bits >> at) & ((1u128 << f.bits) - 1)) as u64);
+            at += f.bits;
+        }
+        Ok(Instr { code, values })
+    }
+
+    /// `MEM_LOAD target=1 addr=4096 words=2304`.
+    pub fn disassemble(&self) -> String {
+        let info = self.info();
+        let mut s = info.name.to_string();
+        for (f, v) in info.fields.iter().zip(&self.values) {
+            s += &format!(" {}={v}", f.name);
+        }
+        s
+    }
+}
+
+/// The opcode table as Markdown (the source of the table in `docs/isa.md`).
+pub fn markdown_table() -> String {
+    let mut s = String::from("| opcode | name | module | length (bits) | fields (bits) | what it does |\n|---|---|---|---|---|---|\n");
+    for o in TABLE {
+        let fields: Vec<String> = o.fields.iter().map(|f| format!("{} ({})", f.name, f.bits)).collect();
+        s += &format!(
+            "| {} | `{}` | {} | {} | {} | {} |\n",
+            o.code,
+            o.name,
+            o.module.name(),
+            o.len(),
+            if fields.is_empty() { "—".to_string() } else { fields.join(", ") },
+            o.doc
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_unique_codes_and_fits_the_opcode_width() {
+        for (i, a) in TABLE.iter().enumerate() {
+            assert!((a.code as u32) < 1 << OPCODE_BITS, "{}", a.name);
+            assert!(a.len() <= 64, "{} is {} bits", a.name, a.len());
+            for b in &TABLE[i + 1..] {
+                assert_ne!(a.code, b.code, "{} and {}", a.name, b.name);
+                assert_ne!(a.name, b.name);
+            }
+        }
+        assert_eq!(op(NOP).unwrap().len(), OPCODE_BITS);
+        assert_eq!(Instr::decode(0).unwrap().code, NOP, "zero bits are padding");
+    }
+
+    #[test]
+    fn every_opcode_round_trips_through_its_encoding() {
+        for o in TABLE {
+            let values: Vec<u64> = o.fields.iter().map(|f| (1u64 << f.bits) - 1).collect();
+            let i = Instr::new(o.name, &values).unwrap();
+            assert_eq!(Instr::decode(i.encode()).unwrap(), i, "{}", o.name);
+            assert!(i.encode() < 1u128 << o.len());
+        }
+    }
+
+    #[test]
+    fn out_of_range_fields_and_illegal_opcodes_are_errors() {
+        assert_eq!(
+            Instr::new("POOL_CLOCK", &[256]).unwrap_err(),
+            "POOL_CLOCK.divider = 256 is out of range: allowed 0..=255"
+        );
+        assert_eq!(Instr::decode(20).unwrap_err(), "illegal opcode 20");
+        assert_eq!(
+            Instr::new("POOL_CLOCK", &[4]).unwrap().disassemble(),
+            "POOL_CLOCK divider=4"
+        );
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn docs_isa_md_holds_the_current_opcode_table() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/isa.md"))
+            .expect("docs/isa.md exists");
+        assert!(
+            doc.contains(&super::markdown_table()),
+            "docs/isa.md's opcode table is stale: paste accelgen_isa::markdown_table() into it"
+        );
+    }
+}
