@@ -113,6 +113,23 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Compile a network into the accelerator's instructions, uncompressed and compressed.
+    #[command(after_help = "Example:\n  accelgen compile testbenches/networks/vgg16.json --preset default --out target/vgg16 --json\n\nWrites DIR/program.bin (one instruction per W-bit word, little-endian), DIR/program.cbin\n(duplicates dropped, instructions packed into W-bit words) and DIR/program.txt (disassembly).")]
+    Compile {
+        /// The network file (JSON; shapes without data are enough).
+        file: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Output folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Print the sizes as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Overwrite program files that already exist in DIR.
+        #[arg(long)]
+        force: bool,
+    },
     /// Plan the pooling clock divider of every pooling layer of a network.
     #[command(name = "plan-clock", after_help = "Example:\n  accelgen plan-clock testbenches/networks/alexnet.json --preset default")]
     PlanClock {
@@ -180,6 +197,9 @@ fn main() -> ExitCode {
             generate::generate(&cfg, &dir).map_err(Failure::Input)
         }),
         Cmd::Suite { paths, config } => config.load().and_then(|cfg| suite::suite(&paths, &cfg)),
+        Cmd::Compile { file, config, out, json, force } => {
+            config.load().and_then(|cfg| cmd_compile(&file, &cfg, &out, json, force))
+        }
         Cmd::PlanClock { file, config, json } => {
             config.load().and_then(|cfg| cmd_plan_clock(&file, &cfg, json))
         }
@@ -388,6 +408,53 @@ fn cmd_plan_clock(file: &Path, cfg: &HwConfig, as_json: bool) -> Result<(), Fail
         println!(
             "enabled cycles saved: {saved} of {budget} ({:.1}%)",
             100.0 * saved as f64 / budget as f64
+        );
+    }
+    Ok(())
+}
+
+fn cmd_compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, force: bool) -> Result<(), Failure> {
+    use accelgen_isa::compress;
+    let net = Network::load(file).map_err(Failure::Input)?;
+    let prog = accelgen_sim::compiler::compile(&net, cfg)
+        .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
+    let w = cfg.isa.word_bits;
+    let raw = compress::one_per_word(&prog, w);
+    let (packed, stats) = compress::compress(&prog, w);
+    if stats.packed_words > cfg.isa.buffer_depth as usize {
+        return Err(Failure::Input(format!(
+            "{}: the compressed program needs {} words, but isa.buffer_depth = {}",
+            file.display(),
+            stats.packed_words,
+            cfg.isa.buffer_depth
+        )));
+    }
+    let names = ["program.bin", "program.cbin", "program.txt"];
+    for n in names {
+        check_writable(&out.join(n), force)?;
+    }
+    std::fs::create_dir_all(out)
+        .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", out.display())))?;
+    let text: String = prog.iter().map(|i| i.disassemble() + "\n").collect();
+    for (n, bytes) in names.iter().zip([raw, packed, text.into_bytes()]) {
+        let p = out.join(n);
+        std::fs::write(&p, bytes).map_err(|e| Failure::Input(format!("{}: cannot write: {e}", p.display())))?;
+    }
+    let ratio = stats.raw_bytes as f64 / stats.compressed_bytes.max(1) as f64;
+    if as_json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "instructions": stats.instructions, "raw_bytes": stats.raw_bytes,
+                "compressed_bytes": stats.compressed_bytes, "dropped_duplicates": stats.dropped_duplicates,
+                "packed_words": stats.packed_words, "ratio": (ratio * 1000.0).round() / 1000.0,
+            })
+        );
+    } else {
+        println!(
+            "{}: {} instructions, {} raw bytes, {} compressed bytes ({} duplicates dropped, {} words of {w} bits), ratio {ratio:.2}; wrote {}",
+            file.display(), stats.instructions, stats.raw_bytes, stats.compressed_bytes,
+            stats.dropped_duplicates, stats.packed_words, out.display()
         );
     }
     Ok(())

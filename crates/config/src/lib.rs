@@ -162,7 +162,7 @@ impl Preset {
                     max_window: 3,
                     feature_memory_depth: 16384,
                 },
-                isa: IsaConfig { word_bits: 64, buffer_depth: 4096 },
+                isa: IsaConfig { word_bits: 64, buffer_depth: 16384 },
                 pool_clock: PoolClockConfig { dividers: vec![1, 2, 4, 8, 16, 32, 64] },
             },
         }

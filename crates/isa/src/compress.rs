@@ -2,7 +2,9 @@
 //!
 //! 1. **Drop duplicates**: an instruction that would rewrite its module-register fields with the
 //!    values they already hold is dropped (always safe). Registers reset to zero, so a first write
-//!    of all zeros is a duplicate too. Control instructions (`RUN`, `SYNC`, `END`) are never dropped.
+//!    of all zeros is a duplicate too. Control instructions (`RUN`, `SYNC`, `END`) and memory
+//!    transfers (`MEM_LOAD`, `MEM_STORE`: writing the memory-access register starts a transfer, so
+//!    a repeated one is a second transfer, not a no-op) are never dropped.
 //! 2. **Pack**: instructions are placed whole, in order, into W-bit words, LSB first; an
 //!    instruction that does not fit the rest of a word starts the next one. The unused tail of a
 //!    word is zero, which decodes as `NOP` ("the rest of this word is empty").
@@ -20,7 +22,7 @@ pub fn drop_duplicates(prog: &[Instr]) -> (Vec<Instr>, usize) {
     let mut held: HashMap<u8, Vec<u64>> = HashMap::new();
     let mut out = Vec::with_capacity(prog.len());
     for i in prog {
-        if i.info().module == Module::Ctrl {
+        if matches!(i.info().module, Module::Ctrl | Module::Mem) {
             out.push(i.clone());
             continue;
         }
@@ -248,13 +250,16 @@ mod tests {
 
     #[test]
     fn packing_keeps_instructions_whole() {
-        // 51-bit MEM_LOADs: one per 64-bit word, the 13-bit tail left as NOP padding.
-        let load = Instr::new("MEM_LOAD", &[1, 5, 7]).unwrap();
+        // 37-bit PE_SHAPE + 26-bit POOL_WINDOW fill 63 of 64 bits; a 13-bit POOL_CLOCK after them
+        // does not fit the last bit and starts the next word.
+        let shape = Instr::new("PE_SHAPE", &[3, 5, 7]).unwrap();
+        let window = Instr::new("POOL_WINDOW", &[1, 2, 2, 2, 2, 0, 0]).unwrap();
         let clock = Instr::new("POOL_CLOCK", &[2]).unwrap();
         let end = Instr::new("END", &[]).unwrap();
-        let p = vec![load.clone(), clock.clone(), load, clock, end];
+        assert_eq!((shape.len(), window.len(), clock.len()), (37, 26, 13));
+        let p = vec![shape.clone(), window.clone(), clock.clone(), shape, window, clock, end];
         let packed = pack(&p, 64);
-        assert_eq!(packed.len(), 3 * 8, "[load+clock] [load+clock] [end]");
+        assert_eq!(packed.len(), 3 * 8, "[shape+window] [clock+shape] [window+clock+end]");
         assert_eq!(unpack(&packed, 64).unwrap(), p);
     }
 

@@ -100,14 +100,14 @@ pub static TABLE: &[OpInfo] = &[
         name: "MEM_LOAD",
         code: 1,
         module: Module::Mem,
-        fields: &[f("target", 2), f("addr", 24), f("words", 20)],
+        fields: &[f("target", 2), f("addr", 26), f("words", 20)],
         doc: "load `words` from external memory at `addr` into target 0 first cache, 1 weight buffer, 2 bias buffer, 3 feature memory",
     },
     OpInfo {
         name: "MEM_STORE",
         code: 2,
         module: Module::Mem,
-        fields: &[f("source", 1), f("addr", 24), f("words", 20)],
+        fields: &[f("source", 1), f("addr", 26), f("words", 20)],
         doc: "store `words` of source 0 conv output buffer, 1 pooling output to external memory at `addr`",
     },
     OpInfo {
@@ -128,8 +128,8 @@ pub static TABLE: &[OpInfo] = &[
         name: "ACC_TILES",
         code: 5,
         module: Module::Acc,
-        fields: &[f("ic_tiles", 8), f("oc_tiles", 8), f("passes", 16)],
-        doc: "accumulation: input- and output-channel tiles and passes of the layer",
+        fields: &[f("ic_tiles", 8), f("oc_tiles", 8), f("passes", 16), f("keep", 1), f("drain", 1)],
+        doc: "accumulation: input- and output-channel tiles and passes of the run; `keep` adds to the buffer's sums (a later input-channel group), `drain` requantizes and stores them (the last group)",
     },
     OpInfo {
         name: "ACT_REQUANT",

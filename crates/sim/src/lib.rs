@@ -9,6 +9,7 @@ use accelgen_formats::{Case, Layer, Output};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 
+pub mod compiler;
 pub mod conv;
 pub mod conv_model;
 pub mod engines;
