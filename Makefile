@@ -41,7 +41,7 @@ verilog: build
 lint:
 	$(CARGO) test --release -p accelgen-hw --test verilog_tools
 
-TOPS := conv_engine pool_unit
+TOPS := conv_engine pool_unit instr_decompressor
 # Resource reports per block and preset: coarse-grained cells (memories kept as $mem cells) and the
 # iCE40 mapping; nextpnr-ice40 (Debian package nextpnr-ice40) places and
 # routes the tiny preset's blocks on an HX8K and reports Fmax. Netlists go to target/synth/.

@@ -67,11 +67,17 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ConfigCmd,
     },
-    /// Run a case through the hardware simulation and compare it with the golden model.
-    #[command(after_help = "Example:\n  accelgen run testbenches/vectors/maxpool_2x2_s2.json --preset tiny --vcd target/pool.vcd")]
+    /// Run a case through the hardware simulation and compare it with the golden model, or load a
+    /// compiled program into the hardware decompressor (--program).
+    #[command(after_help = "Examples:\n  accelgen run testbenches/vectors/maxpool_2x2_s2.json --preset tiny --vcd target/pool.vcd\n  accelgen compile testbenches/networks/lenet5.json --out target/lenet5 && accelgen run --program target/lenet5")]
     Run {
         /// The case file (JSON).
-        file: PathBuf,
+        #[arg(required_unless_present = "program", conflicts_with = "program")]
+        file: Option<PathBuf>,
+        /// A folder written by `accelgen compile`: load program.cbin through the decompressor's
+        /// register interface and check its register writes against program.bin's.
+        #[arg(long, value_name = "DIR")]
+        program: Option<PathBuf>,
         #[command(flatten)]
         config: ConfigArgs,
         /// Write the result document here.
@@ -187,9 +193,11 @@ fn main() -> ExitCode {
             println!("{}", c.to_json());
         }),
         Cmd::Golden { file, out, force } => cmd_golden(&file, out.as_deref(), force),
-        Cmd::Run { file, config, out, vcd, force, divider, engine } => {
-            Engine::from_name(&engine).map_err(Failure::Input).and_then(|engine| {
-                cmd_run(&file, &config, out.as_deref(), vcd, force, divider, engine)
+        Cmd::Run { file, program, config, out, vcd, force, divider, engine } => {
+            Engine::from_name(&engine).map_err(Failure::Input).and_then(|engine| match (file, program) {
+                (_, Some(dir)) => cmd_run_program(&dir, &config, engine),
+                (Some(file), None) => cmd_run(&file, &config, out.as_deref(), vcd, force, divider, engine),
+                (None, None) => Err(Failure::Input("give a case file or --program DIR".into())),
             })
         }
         Cmd::Generate { config, out } => config.load().and_then(|cfg| {
@@ -456,6 +464,57 @@ fn cmd_compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, force: bo
             file.display(), stats.instructions, stats.raw_bytes, stats.compressed_bytes,
             stats.dropped_duplicates, stats.packed_words, out.display()
         );
+    }
+    Ok(())
+}
+
+fn cmd_run_program(dir: &Path, config: &ConfigArgs, engine: Engine) -> Result<(), Failure> {
+    use accelgen_isa::compress::{drop_duplicates, unpack};
+    let cfg = config.load()?;
+    if cfg.isa.word_bits != accelgen_hw::isa::WORD_BITS as u32 {
+        return Err(Failure::Input(format!(
+            "isa.word_bits = {} is not supported by the hardware decompressor: allowed 64",
+            cfg.isa.word_bits
+        )));
+    }
+    let read = |name: &str| {
+        let p = dir.join(name);
+        std::fs::read(&p).map_err(|e| Failure::Input(format!("{}: cannot read: {e}", p.display())))
+    };
+    let (bin, cbin) = (read("program.bin")?, read("program.cbin")?);
+    let prog = unpack(&bin, 64)
+        .map_err(|e| Failure::Input(format!("{}: {e}", dir.join("program.bin").display())))?;
+    let want = drop_duplicates(&prog).0;
+    let opts = RunOptions { engine, ..Default::default() };
+    let run = accelgen_sim::program::run_program(cfg.isa.buffer_depth as usize, &cbin, &opts)?;
+    println!("{}: hardware decompressor, configuration {}", dir.display(), cfg.name);
+    println!(
+        "  {} words loaded by register writes ({} accepted), {} register writes decoded",
+        cbin.len() / 8,
+        run.accepted_words,
+        run.writes.len()
+    );
+    for (k, v) in &run.stats {
+        println!("    {k}: {v}");
+    }
+    let matches = run.writes == want;
+    if matches {
+        println!("  register writes: match ({} effective writes of {} instructions)", want.len(), prog.len());
+    } else {
+        let at = run.writes.iter().zip(&want).position(|(a, b)| a != b).unwrap_or(run.writes.len().min(want.len()));
+        println!("  register writes: MISMATCH at write {at}");
+        if let Some(w) = want.get(at) {
+            println!("    want {}", w.disassemble());
+        }
+        if let Some(g) = run.writes.get(at) {
+            println!("    got  {}", g.disassemble());
+        }
+    }
+    if run.error || run.overflow {
+        println!("  status: error {}, overflow {}", run.error, run.overflow);
+    }
+    if !matches || run.error || run.overflow {
+        return Err(Failure::Mismatch);
     }
     Ok(())
 }

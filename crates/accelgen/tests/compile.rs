@@ -43,5 +43,16 @@ fn compile_round_trips_every_network_and_reports_its_sizes() {
             .unwrap();
         assert_eq!(again.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&again.stderr).contains("already exists: pass --force"));
+        // The hardware decompressor reproduces the effective register writes.
+        if net != "vgg16" {
+            let run = Command::new(env!("CARGO_BIN_EXE_accelgen"))
+                .args(["run", "--preset", "default", "--program"])
+                .arg(&dir)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&run.stdout);
+            assert!(run.status.success(), "{net}: {text}{}", String::from_utf8_lossy(&run.stderr));
+            assert!(text.contains("register writes: match"), "{text}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Verilog emission of every block for a configuration: the files `accelgen generate` writes.
 
 use crate::pe::{ConvEngine, ConvEngineParams};
+use crate::isa::InstrDecompressor;
 use crate::pool::{PoolUnit, PoolUnitParams};
 use crate::verilog::postprocess;
 use accelgen_config::HwConfig;
@@ -27,7 +28,7 @@ pub fn header(cfg: &HwConfig, comment: &str) -> String {
 }
 
 /// The names of the top-level blocks, in the order they are emitted.
-pub const TOPS: [&str; 2] = ["conv_engine", "pool_unit"];
+pub const TOPS: [&str; 3] = ["conv_engine", "pool_unit", "instr_decompressor"];
 
 /// The top-level blocks: (module name, raw rust-hdl Verilog).
 fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
@@ -35,7 +36,13 @@ fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
     engine.connect_all();
     let mut pool = PoolUnit::new(&PoolUnitParams::from_config(&cfg.pooling));
     pool.connect_all();
-    vec![("conv_engine", generate_verilog(&engine)), ("pool_unit", generate_verilog(&pool))]
+    let mut dec = InstrDecompressor::new(cfg.isa.buffer_depth as usize);
+    dec.connect_all();
+    vec![
+        ("conv_engine", generate_verilog(&engine)),
+        ("pool_unit", generate_verilog(&pool)),
+        ("instr_decompressor", generate_verilog(&dec)),
+    ]
 }
 
 /// The post-processed Verilog of any block as top module `top` (for the Verilog engines, which

@@ -110,6 +110,7 @@ fn display_name(segment: &str) -> &str {
         "ram0" | "ram1" => "acc_ram",
         "sx" => "sign_ext",
         "avgdiv" => "avg_div",
+        "ibuf" => "instr_buffer",
         other => other,
     }
 }

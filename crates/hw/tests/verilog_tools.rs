@@ -97,6 +97,12 @@ fn tiny_conv_engine_verilog_snapshot() {
 }
 
 #[test]
+fn tiny_instr_decompressor_verilog_snapshot() {
+    let v = verilog_of(&Preset::Tiny.config(), "instr_decompressor").unwrap();
+    insta::assert_snapshot!("tiny_instr_decompressor", v);
+}
+
+#[test]
 fn tiny_pool_unit_verilog_snapshot() {
     let v = verilog_of(&Preset::Tiny.config(), "pool_unit").unwrap();
     insta::assert_snapshot!("tiny_pool_unit", v);

@@ -39,5 +39,25 @@ fn main() {
             ratio
         );
     }
-    println!("(the hardware decompressor's cell count will join this table when it exists)");
+    // The decompressor's size: yosys coarse-grained cells (the instruction buffer kept as a memory).
+    let v = accelgen_hw::emit::verilog_of(&cfg, "instr_decompressor").unwrap();
+    let dir = std::env::temp_dir().join(format!("accelgen-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("d.v"), v).unwrap();
+    let out = Command::new("yosys")
+        .current_dir(&dir)
+        .args(["-q", "-p", "read_verilog d.v; synth -top instr_decompressor -flatten -run :fine; tee -q -o stat.txt stat"])
+        .output();
+    let cells = match out {
+        Ok(o) if o.status.success() => std::fs::read_to_string(dir.join("stat.txt"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("Number of cells"))
+            .last()
+            .map(|l| l.split_whitespace().last().unwrap_or("?").to_string())
+            .unwrap_or_else(|| "?".into()),
+        _ => "(yosys missing)".into(),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("hardware decompressor (default preset, {}-word buffer): {cells} yosys cells (coarse, flattened)", cfg.isa.buffer_depth);
 }

@@ -99,3 +99,27 @@ fn every_committed_vector_gives_identical_outputs_on_icarus_and_verilator() {
         }
     }
 }
+
+#[test]
+fn the_decompressor_replays_identically_on_icarus_and_verilator() {
+    use accelgen_isa::compress::{compress, drop_duplicates};
+    use accelgen_isa::Instr;
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("engines");
+    let prog: Vec<Instr> = [
+        Instr::new("PE_SHAPE", &[3, 8, 8]).unwrap(),
+        Instr::new("MEM_LOAD", &[1, 4096, 300]).unwrap(),
+        Instr::new("POOL_CLOCK", &[4]).unwrap(),
+        Instr::new("POOL_CLOCK", &[4]).unwrap(),
+        Instr::new("RUN", &[2]).unwrap(),
+        Instr::new("SYNC", &[2]).unwrap(),
+        Instr::new("END", &[]).unwrap(),
+    ]
+    .to_vec();
+    let (packed, _) = compress(&prog, 64);
+    for engine in [Engine::Icarus, Engine::Verilator] {
+        let opts = RunOptions { engine, work_dir: Some(work.clone()), ..Default::default() };
+        let run = accelgen_sim::program::run_program(64, &packed, &opts)
+            .unwrap_or_else(|e| panic!("{}: {e}", engine.name()));
+        assert_eq!(run.writes, drop_duplicates(&prog).0);
+    }
+}
