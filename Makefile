@@ -54,7 +54,8 @@ synth: verilog
 	done; done
 	@for t in $(TOPS); do \
 	  echo "nextpnr-ice40 tiny/$$t"; \
-	  nextpnr-ice40 --hx8k --package ct256 --json target/synth/tiny_$$t.json --pcf-allow-unconstrained \
+	  yosys -q -p "read_verilog hdl_out/tiny/$$t.v hdl_out/tiny/$${t}_fmax.v; synth_ice40 -top $${t}_fmax -json target/synth/tiny_$${t}_fmax.json" || exit 1; \
+	  nextpnr-ice40 --hx8k --package ct256 --json target/synth/tiny_$${t}_fmax.json --pcf-allow-unconstrained \
 	    --freq 12 --report hdl_out/tiny/reports/$${t}_nextpnr.json > target/synth/tiny_$$t.nextpnr.log 2>&1 \
 	    || { echo "  nextpnr failed: see target/synth/tiny_$$t.nextpnr.log"; tail -3 target/synth/tiny_$$t.nextpnr.log; }; \
 	done

@@ -1703,7 +1703,7 @@ module conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
-    reg [31:0] mem [0:1023];
+    reg [31:0] mem [0:511];
     always @(posedge clock) begin
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
@@ -2202,7 +2202,7 @@ module conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [7:0] w_data;
     
     // Update code (custom)
-    reg [7:0] mem [0:4095];
+    reg [7:0] mem [0:1023];
     always @(posedge clock) begin
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod bench;
 mod generate;
 mod suite;
 
@@ -136,6 +137,11 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        cmd: BenchCmd,
+    },
     /// Plan the pooling clock divider of every pooling layer of a network.
     #[command(name = "plan-clock", after_help = "Example:\n  accelgen plan-clock testbenches/networks/alexnet.json --preset default")]
     PlanClock {
@@ -154,6 +160,16 @@ enum Cmd {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         config: ConfigArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Cycles per second of every simulation engine on the same design and stimulus.
+    Sim {
+        /// One line of JSON: {"rust_hdl_cps", "verilator_inproc_cps", "verilator_standalone_cps", "icarus_cps"}.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -208,6 +224,7 @@ fn main() -> ExitCode {
         Cmd::Compile { file, config, out, json, force } => {
             config.load().and_then(|cfg| cmd_compile(&file, &cfg, &out, json, force))
         }
+        Cmd::Bench { cmd: BenchCmd::Sim { json } } => bench::bench_sim(json),
         Cmd::PlanClock { file, config, json } => {
             config.load().and_then(|cfg| cmd_plan_clock(&file, &cfg, json))
         }

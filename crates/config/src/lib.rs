@@ -126,10 +126,10 @@ impl Preset {
                     operand_bits: 8,
                     acc_bits: 32,
                     first_cache_depth: 256,
-                    weight_buffer_depth: 4096,
+                    weight_buffer_depth: 1024,
                     acc_buffer_depth: 256,
                     bias_buffer_depth: 64,
-                    output_buffer_depth: 1024,
+                    output_buffer_depth: 512,
                 },
                 pooling: PoolingConfig {
                     rows_per_read: 3,

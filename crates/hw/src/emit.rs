@@ -60,15 +60,77 @@ pub fn verilog_of(cfg: &HwConfig, top: &str) -> Option<String> {
         .map(|(name, raw)| postprocess(&raw, name, &header(cfg, "//")))
 }
 
+/// A place-and-route wrapper for measuring a block's Fmax on a small FPGA: every input port is
+/// fed from one serial shift register and every output bit is XOR-reduced into one register, so
+/// the block's internal paths are timed without needing a pin per port.
+pub fn fmax_wrapper(verilog: &str, top: &str, header_text: &str) -> String {
+    let start = verilog.find(&format!("\nmodule {top}(")).expect("the top module is present");
+    let body = &verilog[start..];
+    let end = body.find("endmodule").unwrap_or(body.len());
+    let mut ins = vec![];
+    let mut outs = vec![];
+    for line in body[..end].lines() {
+        let t = line.trim();
+        let (dir, rest) = if let Some(r) = t.strip_prefix("input wire") {
+            (true, r)
+        } else if let Some(r) = t.strip_prefix("output reg").or_else(|| t.strip_prefix("output wire")) {
+            (false, r)
+        } else {
+            continue;
+        };
+        let rest = rest.trim().trim_end_matches(';');
+        let (width, name) = match rest.strip_prefix('[') {
+            Some(r) => {
+                let (range, name) = r.split_once(']').expect("a range closes");
+                let msb: usize = range.split(':').next().unwrap_or("0").trim().parse().unwrap_or(0);
+                (msb + 1, name.trim().to_string())
+            }
+            None => (1, rest.trim().to_string()),
+        };
+        if name == "clock" {
+            continue;
+        }
+        if dir {
+            ins.push((name, width));
+        } else {
+            outs.push((name, width));
+        }
+    }
+    let total: usize = ins.iter().map(|p| p.1).sum::<usize>().max(2);
+    let mut v = String::from(header_text);
+    v += &format!("\nmodule {top}_fmax(clock, din, dout);\n    input wire clock;\n    input wire din;\n    output reg dout;\n");
+    v += &format!("    reg [{}:0] sh;\n    initial sh = 0;\n    initial dout = 0;\n", total - 1);
+    v += &format!("    always @(posedge clock) sh <= {{sh[{}:0], din}};\n", total - 2);
+    for (name, w) in &outs {
+        v += &format!("    wire [{}:0] o_{name};\n", w - 1);
+    }
+    let mut conns = vec![".clock(clock)".to_string()];
+    let mut at = 0;
+    for (name, w) in &ins {
+        conns.push(format!(".{name}(sh[{}:{at}])", at + w - 1));
+        at += w;
+    }
+    for (name, _) in &outs {
+        conns.push(format!(".{name}(o_{name})"));
+    }
+    v += &format!("    {top} core({});\n", conns.join(", "));
+    let reduce: Vec<String> = outs.iter().map(|(n, _)| format!("o_{n}")).collect();
+    v += &format!("    always @(posedge clock) dout <= ^{{{}}};\nendmodule // {top}_fmax\n", reduce.join(", "));
+    v
+}
+
 /// Every file `accelgen generate` writes for `cfg`: per top module its Verilog, a filelist
-/// (`<top>.f`, paths relative to its folder) and a yosys check script (`<top>.ys`).
+/// (`<top>.f`, paths relative to its folder), a yosys check script (`<top>.ys`) and the Fmax
+/// wrapper (`<top>_fmax.v`, used by `make synth`).
 pub fn emit_all(cfg: &HwConfig) -> Result<Vec<EmittedFile>, String> {
     let mut files = vec![];
     for (name, raw) in tops(cfg) {
+        let v = postprocess(&raw, name, &header(cfg, "//"));
         files.push(EmittedFile {
-            name: format!("{name}.v"),
-            text: postprocess(&raw, name, &header(cfg, "//")),
+            name: format!("{name}_fmax.v"),
+            text: fmax_wrapper(&v, name, &header(cfg, "//")),
         });
+        files.push(EmittedFile { name: format!("{name}.v"), text: v });
         files.push(EmittedFile {
             name: format!("{name}.f"),
             text: format!("{}{name}.v\n", header(cfg, "//")),

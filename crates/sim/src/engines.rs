@@ -135,9 +135,15 @@ fn build(engine: Engine, top: &str, design: &str, tb: &str, work: &Path) -> Resu
     })
 }
 
-/// Replays `trace` on `design` (top module `top`) in `engine`; Ok when every period's outputs
-/// equal the recorded ones, else the first difference.
-pub fn replay(engine: Engine, top: &str, design: &str, trace: &Trace, work: &Path) -> Result<(), String> {
+/// Replays `trace` on `design` (top module `top`) in `engine`; Ok with the simulator's run time
+/// (build excluded) when every period's outputs equal the recorded ones, else the first difference.
+pub fn replay(
+    engine: Engine,
+    top: &str,
+    design: &str,
+    trace: &Trace,
+    work: &Path,
+) -> Result<std::time::Duration, String> {
     let tb = testbench(top, trace);
     let mut cmd = {
         // One build at a time in this process: parallel callers of the same design share it.
@@ -154,10 +160,12 @@ pub fn replay(engine: Engine, top: &str, design: &str, trace: &Trace, work: &Pat
     let outp = run_dir.join(format!("{top}.out"));
     let text: String = trace.inputs.iter().map(|l| l.join(" ") + "\n").collect();
     std::fs::write(&stim, text).map_err(|e| format!("{}: {e}", stim.display()))?;
+    let t0 = std::time::Instant::now();
     run(
         cmd.arg(format!("+stim={}", stim.display())).arg(format!("+out={}", outp.display())),
         engine.name(),
     )?;
+    let elapsed = t0.elapsed();
     let got = std::fs::read_to_string(&outp).map_err(|e| format!("{}: {e}", outp.display()))?;
     if std::env::var_os("ACCELGEN_KEEP_RUNS").is_none() {
         let _ = std::fs::remove_dir_all(&run_dir);
@@ -182,5 +190,5 @@ pub fn replay(engine: Engine, top: &str, design: &str, trace: &Trace, work: &Pat
             }
         }
     }
-    Ok(())
+    Ok(elapsed)
 }

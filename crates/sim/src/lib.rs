@@ -44,8 +44,10 @@ impl RunOptions {
         let Some(trace) = trace else { return Ok(()) };
         let design = accelgen_hw::emit::verilog_of_block(&mut block, top, "// replayed design\n");
         let work = self.work_dir.clone().unwrap_or_else(|| PathBuf::from("target/accelgen-engines"));
-        engines::replay(self.engine, top, &design, &trace, &work).map_err(RunError::Sim)?;
+        let t = engines::replay(self.engine, top, &design, &trace, &work).map_err(RunError::Sim)?;
         stats.insert("engine_periods".into(), Value::from(trace.inputs.len()));
+        // Timing information for `accelgen bench sim`; never asserted.
+        stats.insert("engine_seconds".into(), Value::from(t.as_secs_f64()));
         Ok(())
     }
 }
