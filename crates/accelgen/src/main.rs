@@ -25,6 +25,10 @@ Examples:
   accelgen run testbenches/vectors/maxpool_2x2_s2.json --preset tiny --out result.json
   accelgen generate --preset default            # writes hdl_out/default/
   accelgen suite --preset default               # every case in testbenches/, a pass/fail table
+  accelgen run testbenches/vectors/avgpool_3x3_s1.json --preset tiny --divider 2 --engine icarus
+  accelgen plan-clock testbenches/networks/alexnet.json
+  accelgen compile testbenches/networks/lenet5.json --out target/lenet5 && accelgen run --program target/lenet5
+  accelgen bench sim --json
 
 Exit codes: 0 all matched, 1 a mismatch, 2 bad input, 3 no hardware block for the operation.";
 
