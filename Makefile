@@ -4,7 +4,7 @@ CARGO ?= cargo
 PRESETS := tiny default
 ACCELGEN := target/release/accelgen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := verilator iverilog yosys nextpnr-ice40
+APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++
 
 .PHONY: help setup demo test verilog lint synth bench vectors build
 
@@ -60,8 +60,9 @@ synth: verilog
 	    || { echo "  nextpnr failed: see target/synth/tiny_$$t.nextpnr.log"; tail -3 target/synth/tiny_$$t.nextpnr.log; }; \
 	done
 
-bench:
+bench: build
 	$(CARGO) bench --workspace
+	$(ACCELGEN) bench sim
 
 vectors:
 	python3 testbenches/gen_vectors.py > testbenches/vectors/NOTES.txt

@@ -97,8 +97,9 @@ enum Cmd {
         /// Pooling clock divider, one of the configuration's pool_clock.dividers (pooling cases).
         #[arg(long, value_name = "D")]
         divider: Option<u32>,
-        /// Also replay the run on the emitted Verilog: rust (default), icarus or verilator; the
-        /// outputs of every clock period must equal rust-hdl's.
+        /// Also replay the run on the emitted Verilog: rust (default), icarus, verilator (a model
+        /// loaded into this process) or verilator-standalone; the outputs of every clock period
+        /// must equal rust-hdl's.
         #[arg(long, value_name = "ENGINE", default_value = "rust")]
         engine: String,
     },
@@ -353,7 +354,7 @@ fn cmd_run(
         .to_i64();
     println!("{}: hardware simulation, configuration {}", file.display(), cfg.name);
     println!("  {}", describe_case(&case, &golden));
-    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone(), divider, engine, work_dir: None })?;
+    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone(), divider, engine, ..Default::default() })?;
     let got = run.output.to_i64();
     let gcmp = compare(&got, &golden, 8);
     if gcmp.matches() {

@@ -21,8 +21,10 @@ pub enum Engine {
     Rust,
     /// Icarus Verilog (`iverilog` + `vvp`) on the emitted Verilog.
     Icarus,
-    /// Verilator (`--binary`) on the emitted Verilog.
+    /// Verilator, in this process: the model is a shared library driven through a C ABI.
     Verilator,
+    /// Verilator, the same model linked into a standalone C++ harness (the speed reference).
+    VerilatorStandalone,
 }
 
 impl Engine {
@@ -32,6 +34,7 @@ impl Engine {
             Engine::Rust => "rust",
             Engine::Icarus => "icarus",
             Engine::Verilator => "verilator",
+            Engine::VerilatorStandalone => "verilator-standalone",
         }
     }
 
@@ -41,7 +44,10 @@ impl Engine {
             "rust" => Ok(Engine::Rust),
             "icarus" => Ok(Engine::Icarus),
             "verilator" => Ok(Engine::Verilator),
-            other => Err(format!("unknown engine \"{other}\": known engines are rust, icarus, verilator")),
+            "verilator-standalone" => Ok(Engine::VerilatorStandalone),
+            other => Err(format!(
+                "unknown engine \"{other}\": known engines are rust, icarus, verilator, verilator-standalone"
+            )),
         }
     }
 }
@@ -114,25 +120,13 @@ fn build(engine: Engine, top: &str, design: &str, tb: &str, work: &Path) -> Resu
                     .args(["-g2012", "-s", "tb", "-o", "sim.vvp", "tb.v", "design.v"]),
                 "iverilog",
             )?,
-            Engine::Verilator => run(
-                Command::new("verilator").current_dir(&dir).args([
-                    "--binary", "-j", "2", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-UNOPTFLAT",
-                    "--top-module", "tb", "--Mdir", "obj", "-o", "vsim", "tb.v", "design.v",
-                ]),
-                "verilator",
-            )?,
-            Engine::Rust => return Err("the rust engine needs no build".into()),
+            _ => return Err(format!("the {} engine has no Verilog testbench", engine.name())),
         }
         std::fs::write(&ready, "").map_err(io)?;
     }
-    Ok(match engine {
-        Engine::Icarus => {
-            let mut c = Command::new("vvp");
-            c.arg("-n").arg(dir.join("sim.vvp"));
-            c
-        }
-        _ => Command::new(dir.join("obj").join("vsim")),
-    })
+    let mut c = Command::new("vvp");
+    c.arg("-n").arg(dir.join("sim.vvp"));
+    Ok(c)
 }
 
 /// Replays `trace` on `design` (top module `top`) in `engine`; Ok with the simulator's run time
@@ -144,44 +138,28 @@ pub fn replay(
     trace: &Trace,
     work: &Path,
 ) -> Result<std::time::Duration, String> {
-    let tb = testbench(top, trace);
-    let mut cmd = {
-        // One build at a time in this process: parallel callers of the same design share it.
-        static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-        build(engine, top, design, &tb, work)?
+    let (got, elapsed) = match engine {
+        Engine::Icarus => replay_icarus(top, design, trace, work)?,
+        Engine::Verilator | Engine::VerilatorStandalone => replay_verilator(engine, top, design, trace, work)?,
+        Engine::Rust => return Err("the rust engine is the reference; there is nothing to replay".into()),
     };
-    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let run_id = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let run_dir: PathBuf =
-        work.join(format!("run-{}-{}-{run_id}", engine.name(), std::process::id()));
-    std::fs::create_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
-    let stim = run_dir.join(format!("{top}.stim"));
-    let outp = run_dir.join(format!("{top}.out"));
-    let text: String = trace.inputs.iter().map(|l| l.join(" ") + "\n").collect();
-    std::fs::write(&stim, text).map_err(|e| format!("{}: {e}", stim.display()))?;
-    let t0 = std::time::Instant::now();
-    run(
-        cmd.arg(format!("+stim={}", stim.display())).arg(format!("+out={}", outp.display())),
-        engine.name(),
-    )?;
-    let elapsed = t0.elapsed();
-    let got = std::fs::read_to_string(&outp).map_err(|e| format!("{}: {e}", outp.display()))?;
-    if std::env::var_os("ACCELGEN_KEEP_RUNS").is_none() {
-        let _ = std::fs::remove_dir_all(&run_dir);
-    }
+    compare(engine, trace, &got)?;
+    Ok(elapsed)
+}
+
+/// Requires `got` (one row of output values per period) to equal the trace's outputs.
+fn compare(engine: Engine, trace: &Trace, got: &[Vec<String>]) -> Result<(), String> {
     let outs: Vec<&str> = trace.ports.iter().filter(|p| !p.input).map(|p| p.name.as_str()).collect();
-    let lines: Vec<&str> = got.lines().collect();
-    if lines.len() != trace.outputs.len() {
+    if got.len() != trace.outputs.len() {
         return Err(format!(
             "{} ran {} clock periods, rust-hdl {}",
             engine.name(),
-            lines.len(),
+            got.len(),
             trace.outputs.len()
         ));
     }
-    for (cycle, (line, want)) in lines.iter().zip(&trace.outputs).enumerate() {
-        for ((name, g), w) in outs.iter().zip(line.split_whitespace()).zip(want) {
+    for (cycle, (line, want)) in got.iter().zip(&trace.outputs).enumerate() {
+        for ((name, g), w) in outs.iter().zip(line).zip(want) {
             if g != w {
                 return Err(format!(
                     "{} differs from rust-hdl at clock period {cycle}: {name} = {g}, rust-hdl {w}",
@@ -190,5 +168,92 @@ pub fn replay(
             }
         }
     }
-    Ok(elapsed)
+    Ok(())
+}
+
+/// The trace's ports as the in-process engine wants them.
+pub fn port_specs(trace: &Trace) -> Vec<accelgen_vsim::PortSpec> {
+    trace
+        .ports
+        .iter()
+        .map(|p| accelgen_vsim::PortSpec { name: p.name.clone(), bits: p.bits, input: p.input })
+        .collect()
+}
+
+/// The trace's inputs as one flat row of values per period.
+pub fn input_values(trace: &Trace) -> Result<Vec<u64>, String> {
+    let mut v = Vec::with_capacity(trace.inputs.len() * trace.inputs.first().map_or(0, Vec::len));
+    for (cycle, line) in trace.inputs.iter().enumerate() {
+        for x in line {
+            v.push(u64::from_str_radix(x, 16).map_err(|e| format!("trace period {cycle}: input {x}: {e}"))?);
+        }
+    }
+    Ok(v)
+}
+
+/// Builds (once per design, cached under `work`) the Verilator model of `design` for the trace's ports.
+pub fn verilator_build(top: &str, design: &str, trace: &Trace, work: &Path) -> Result<accelgen_vsim::Build, String> {
+    // One build at a time in this process: parallel callers of the same design share it.
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
+    accelgen_vsim::build(top, "clock", design, &port_specs(trace), work)
+}
+
+fn replay_verilator(
+    engine: Engine,
+    top: &str,
+    design: &str,
+    trace: &Trace,
+    work: &Path,
+) -> Result<(Vec<Vec<String>>, std::time::Duration), String> {
+    let b = verilator_build(top, design, trace, work)?;
+    let inputs = input_values(trace)?;
+    let (values, elapsed) = if engine == Engine::Verilator {
+        let mut m = b.load()?;
+        let mut out = vec![0u64; trace.inputs.len() * b.outputs.len()];
+        let t0 = std::time::Instant::now();
+        m.run(&inputs, &mut out)?;
+        (out, t0.elapsed())
+    } else {
+        b.run_standalone(&inputs, work)?
+    };
+    let rows = values
+        .chunks(b.outputs.len().max(1))
+        .take(trace.inputs.len())
+        .map(|row| row.iter().zip(&b.outputs).map(|(v, p)| format!("{:0w$x}", v, w = p.bits.div_ceil(4))).collect())
+        .collect();
+    Ok((rows, elapsed))
+}
+
+fn replay_icarus(
+    top: &str,
+    design: &str,
+    trace: &Trace,
+    work: &Path,
+) -> Result<(Vec<Vec<String>>, std::time::Duration), String> {
+    let tb = testbench(top, trace);
+    let mut cmd = {
+        // One build at a time in this process: parallel callers of the same design share it.
+        static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+        build(Engine::Icarus, top, design, &tb, work)?
+    };
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run_id = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let run_dir: PathBuf = work.join(format!("run-icarus-{}-{run_id}", std::process::id()));
+    std::fs::create_dir_all(&run_dir).map_err(|e| format!("{}: {e}", run_dir.display()))?;
+    let stim = run_dir.join(format!("{top}.stim"));
+    let outp = run_dir.join(format!("{top}.out"));
+    let text: String = trace.inputs.iter().map(|l| l.join(" ") + "\n").collect();
+    std::fs::write(&stim, text).map_err(|e| format!("{}: {e}", stim.display()))?;
+    let t0 = std::time::Instant::now();
+    run(cmd.arg(format!("+stim={}", stim.display())).arg(format!("+out={}", outp.display())), "icarus")?;
+    let elapsed = t0.elapsed();
+    let got = std::fs::read_to_string(&outp).map_err(|e| format!("{}: {e}", outp.display()))?;
+    if std::env::var_os("ACCELGEN_KEEP_RUNS").is_none() {
+        let _ = std::fs::remove_dir_all(&run_dir);
+    }
+    let rows = got.lines().map(|l| l.split_whitespace().map(str::to_string).collect()).collect();
+    Ok((rows, elapsed))
 }

@@ -26,6 +26,9 @@ pub struct RunOptions {
     pub divider: Option<u32>,
     /// Also replay the run on the emitted Verilog in this simulator (default: rust-hdl only).
     pub engine: engines::Engine,
+    /// More engines to replay the same recorded run in (`accelgen bench sim`); each adds
+    /// `engine_seconds.<name>` to the stats.
+    pub extra_engines: Vec<engines::Engine>,
     /// Where Verilog engines build and cache their simulators (default `target/accelgen-engines`).
     pub work_dir: Option<PathBuf>,
 }
@@ -48,6 +51,10 @@ impl RunOptions {
         stats.insert("engine_periods".into(), Value::from(trace.inputs.len()));
         // Timing information for `accelgen bench sim`; never asserted.
         stats.insert("engine_seconds".into(), Value::from(t.as_secs_f64()));
+        for &e in &self.extra_engines {
+            let t = engines::replay(e, top, &design, &trace, &work).map_err(RunError::Sim)?;
+            stats.insert(format!("engine_seconds.{}", e.name()), Value::from(t.as_secs_f64()));
+        }
         Ok(())
     }
 }

@@ -79,7 +79,7 @@ fn rust_hdl_icarus_and_verilator_agree_on_every_clock_period() {
 fn an_unknown_engine_name_is_refused_with_the_known_ones() {
     assert_eq!(
         Engine::from_name("modelsim").unwrap_err(),
-        "unknown engine \"modelsim\": known engines are rust, icarus, verilator"
+        "unknown engine \"modelsim\": known engines are rust, icarus, verilator, verilator-standalone"
     );
 }
 
@@ -116,10 +116,45 @@ fn the_decompressor_replays_identically_on_icarus_and_verilator() {
     ]
     .to_vec();
     let (packed, _) = compress(&prog, 64);
-    for engine in [Engine::Icarus, Engine::Verilator] {
+    for engine in [Engine::Icarus, Engine::Verilator, Engine::VerilatorStandalone] {
         let opts = RunOptions { engine, work_dir: Some(work.clone()), ..Default::default() };
         let run = accelgen_sim::program::run_program(64, &packed, &opts)
             .unwrap_or_else(|e| panic!("{}: {e}", engine.name()));
         assert_eq!(run.writes, drop_duplicates(&prog).0);
+    }
+}
+
+/// The comparison can fail: a trace whose recorded output is altered in one period is rejected by
+/// every engine, naming the period and the port.
+#[test]
+fn a_changed_output_in_one_period_is_reported_by_every_engine() {
+    use accelgen_hw::isa::InstrDecompressor;
+    use accelgen_hw::sim::Harness;
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("engines");
+    let mut h = Harness::new(InstrDecompressor::new(16)).unwrap();
+    h.record_trace();
+    for v in [0x1234u64, 0x5678, 0x9abc] {
+        h.uut.reg_we.next = true;
+        h.uut.reg_addr.next = 0.into();
+        h.uut.reg_wdata.next = v.into();
+        h.step().unwrap();
+    }
+    h.uut.reg_we.next = false;
+    h.step().unwrap();
+    let mut trace = h.take_trace().unwrap();
+    let design = accelgen_hw::emit::verilog_of_block(&mut InstrDecompressor::new(16), "instr_decompressor", "");
+    let count = trace.ports.iter().filter(|p| !p.input).position(|p| p.name == "count").unwrap();
+    assert_eq!(trace.outputs[2][count], "0003");
+    for engine in [Engine::Icarus, Engine::Verilator, Engine::VerilatorStandalone] {
+        accelgen_sim::engines::replay(engine, "instr_decompressor", &design, &trace, &work)
+            .unwrap_or_else(|e| panic!("{}: {e}", engine.name()));
+    }
+    trace.outputs[2][count] = "0004".into();
+    for engine in [Engine::Icarus, Engine::Verilator, Engine::VerilatorStandalone] {
+        let err = accelgen_sim::engines::replay(engine, "instr_decompressor", &design, &trace, &work).unwrap_err();
+        assert_eq!(
+            err,
+            format!("{} differs from rust-hdl at clock period 2: count = 0003, rust-hdl 0004", engine.name())
+        );
     }
 }
