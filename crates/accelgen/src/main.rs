@@ -459,14 +459,21 @@ fn cmd_compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, force: bo
             cfg.isa.buffer_depth
         )));
     }
-    let names = ["program.bin", "program.cbin", "program.txt"];
+    let names = ["program.bin", "program.cbin", "program.txt", "program.ctxt"];
     for n in names {
         check_writable(&out.join(n), force)?;
     }
     std::fs::create_dir_all(out)
         .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", out.display())))?;
     let text: String = prog.iter().map(|i| i.disassemble() + "\n").collect();
-    for (n, bytes) in names.iter().zip([raw, packed, text.into_bytes()]) {
+    // The compressed stream as the decompressor reads it, one line per word.
+    let ctext: String = compress::unpack_words(&packed, w)
+        .map_err(|e| Failure::Input(format!("internal: the compressed program does not unpack: {e}")))?
+        .iter()
+        .enumerate()
+        .map(|(n, word)| format!("{n:6}: {}\n", word.iter().map(|i| i.disassemble()).collect::<Vec<_>>().join(" | ")))
+        .collect();
+    for (n, bytes) in names.iter().zip([raw, packed, text.into_bytes(), ctext.into_bytes()]) {
         let p = out.join(n);
         std::fs::write(&p, bytes).map_err(|e| Failure::Input(format!("{}: cannot write: {e}", p.display())))?;
     }
@@ -478,6 +485,8 @@ fn cmd_compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, force: bo
                 "instructions": stats.instructions, "raw_bytes": stats.raw_bytes,
                 "compressed_bytes": stats.compressed_bytes, "dropped_duplicates": stats.dropped_duplicates,
                 "packed_words": stats.packed_words, "ratio": (ratio * 1000.0).round() / 1000.0,
+                "delta_transfers": stats.delta_transfers, "repeats": stats.repeats,
+                "stream_instructions": stats.stream_instructions,
             })
         );
     } else {

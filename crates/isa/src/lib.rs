@@ -173,8 +173,33 @@ pub static TABLE: &[OpInfo] = &[
         fields: &[f("modules", 5)],
         doc: "wait until the modules in the mask are done",
     },
+    OpInfo {
+        name: "MEM_ADD",
+        code: MEM_ADD,
+        module: Module::Mem,
+        fields: &[f("slot", 3), f("delta", 18)],
+        doc: "compressed form of a transfer: the last issued `MEM_LOAD` of target `slot` (0-3) or `MEM_STORE` of source `slot`-4 (4, 5) again with `addr` + `delta` (two's complement) and the same `words`; the decompressor writes the full instruction",
+    },
+    OpInfo {
+        name: "REPEAT",
+        code: REPEAT,
+        module: Module::Ctrl,
+        fields: &[f("dist", 8), f("count", 12)],
+        doc: "compressed form of a run: issue `count`+1 instructions, each a copy of the one issued `dist`+1 places back, a transfer's `addr` continued by its step from the one 2(`dist`+1) back (same opcode and target; else copied as is); expanded by the decompressor",
+    },
     OpInfo { name: "END", code: END, module: Module::Ctrl, fields: &[], doc: "end of program" },
 ];
+
+/// Opcode of the transfer delta form (never written to a module register).
+pub const MEM_ADD: u8 = 12;
+/// Opcode of the repeat form (never written to a module register).
+pub const REPEAT: u8 = 13;
+
+/// True for the forms that exist only in compressed streams (`MEM_ADD`, `REPEAT`): the compiler
+/// never emits them and the decompressor expands them.
+pub fn is_compressed_form(code: u8) -> bool {
+    code == MEM_ADD || code == REPEAT
+}
 
 /// The table row of an opcode.
 pub fn op(code: u8) -> Option<&'static OpInfo> {
