@@ -19,8 +19,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
     
     // Constant declarations
     localparam  depth = 32'h4000;
-    localparam  lens = 256'h5000000000000000000000000000000000000000a0a0d251a24272525343505;
-    localparam  mods = 256'h2000000000000000000000000000000000000000202010101008040202010120;
+    localparam  slot_mask = 256'hffffffff;
+    localparam  lens = 256'h50000000000000000000000000000000000191a0a0a0d251a24272525343505;
+    localparam  mods = 256'h2000000000000000000000000000000000002001202010101008040202010120;
     
     // Stub signals
     reg  ibuf__clock;
@@ -63,6 +64,15 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
     reg  nxt_valid__d;
     wire  nxt_valid__q;
     reg  nxt_valid__clock;
+    reg  tk_valid__d;
+    wire  tk_valid__q;
+    reg  tk_valid__clock;
+    reg  [4:0] tk_op__d;
+    wire  [4:0] tk_op__q;
+    reg  tk_op__clock;
+    reg  [63:0] tk_payload__d;
+    wire  [63:0] tk_payload__q;
+    reg  tk_payload__clock;
     reg  o_valid__d;
     wire  o_valid__q;
     reg  o_valid__clock;
@@ -75,15 +85,88 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
     reg  [63:0] o_payload__d;
     wire  [63:0] o_payload__q;
     reg  o_payload__clock;
+    reg  hist_c__clock;
+    reg  hist_c__r_en;
+    reg  [15:0] hist_c__r_addr;
+    wire  [63:0] hist_c__r_data;
+    reg  hist_c__w_en;
+    reg  [15:0] hist_c__w_addr;
+    reg  [63:0] hist_c__w_data;
+    reg  hist_p__clock;
+    reg  hist_p__r_en;
+    reg  [15:0] hist_p__r_addr;
+    wire  [32:0] hist_p__r_data;
+    reg  hist_p__w_en;
+    reg  [15:0] hist_p__w_addr;
+    reg  [32:0] hist_p__w_data;
+    reg  [15:0] hptr__d;
+    wire  [15:0] hptr__q;
+    reg  hptr__clock;
+    reg  [9:0] fill__d;
+    wire  [9:0] fill__q;
+    reg  fill__clock;
+    reg  [63:0] last__d;
+    wire  [63:0] last__q;
+    reg  last__clock;
+    reg  [12:0] rep_rem__d;
+    wire  [12:0] rep_rem__q;
+    reg  rep_rem__clock;
+    reg  [255:0] s_addr__d;
+    wire  [255:0] s_addr__q;
+    reg  s_addr__clock;
+    reg  [255:0] s_words__d;
+    wire  [255:0] s_words__q;
+    reg  s_words__clock;
     
     // Local signals
+    reg  adv;
+    reg  is_rep;
+    reg  [15:0] rd;
+    reg  [15:0] rd2;
+    reg  [12:0] rcount;
+    reg  [12:0] rem_now;
+    reg  [15:0] nd;
+    reg  [63:0] cc;
+    reg  [32:0] pp;
+    reg  cont;
+    reg  [25:0] ca_ld;
+    reg  [25:0] pa_ld;
+    reg  [25:0] na_ld;
+    reg  [25:0] ca_st;
+    reg  [25:0] pa_st;
+    reg  [25:0] na_st;
+    reg  [63:0] na_ld64;
+    reg  [63:0] na_st64;
+    reg  [2:0] ma_slot;
+    reg  [7:0] ma_off;
+    reg  [17:0] ma_delta;
+    reg  [25:0] ma_delta26;
+    reg  [25:0] ma_base;
+    reg  [25:0] ma_addr;
+    reg  [19:0] ma_words;
+    reg  [1:0] ma_lo2;
+    reg  [63:0] ma_addr64;
+    reg  [63:0] ma_words64;
+    reg  [63:0] ma_tgt64;
+    reg  [63:0] x;
+    reg  [4:0] x_op;
+    reg  issue;
+    reg  consumed;
+    reg  x_err;
+    reg  [7:0] xs_slot;
+    reg  [25:0] xs_addr;
+    reg  [19:0] xs_words;
+    reg  [255:0] xs_addr256;
+    reg  [255:0] xs_words256;
+    reg  [255:0] xs_mask256;
+    reg  [15:0] hptr_next;
+    reg  [15:0] dd;
     reg  cur_empty;
     reg  [63:0] src;
     reg  [7:0] src_left;
     reg  src_ok;
     reg  [4:0] op;
     reg  [7:0] len;
-    reg  [5:0] opmod;
     reg  [7:0] toff;
     reg  [63:0] mask;
     reg  [63:0] next_word;
@@ -156,6 +239,21 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         .q(nxt_valid__q),
         .clock(nxt_valid__clock)
     );
+    dff_w1 tk_valid(
+        .d(tk_valid__d),
+        .q(tk_valid__q),
+        .clock(tk_valid__clock)
+    );
+    dff_w5 tk_op(
+        .d(tk_op__d),
+        .q(tk_op__q),
+        .clock(tk_op__clock)
+    );
+    dff_w64 tk_payload(
+        .d(tk_payload__d),
+        .q(tk_payload__q),
+        .clock(tk_payload__clock)
+    );
     dff_w1 o_valid(
         .d(o_valid__d),
         .q(o_valid__q),
@@ -176,6 +274,54 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         .q(o_payload__q),
         .clock(o_payload__clock)
     );
+    instr_decompressor_hist_c hist_c(
+        .clock(hist_c__clock),
+        .r_en(hist_c__r_en),
+        .r_addr(hist_c__r_addr),
+        .r_data(hist_c__r_data),
+        .w_en(hist_c__w_en),
+        .w_addr(hist_c__w_addr),
+        .w_data(hist_c__w_data)
+    );
+    instr_decompressor_hist_p hist_p(
+        .clock(hist_p__clock),
+        .r_en(hist_p__r_en),
+        .r_addr(hist_p__r_addr),
+        .r_data(hist_p__r_data),
+        .w_en(hist_p__w_en),
+        .w_addr(hist_p__w_addr),
+        .w_data(hist_p__w_data)
+    );
+    dff_w16 hptr(
+        .d(hptr__d),
+        .q(hptr__q),
+        .clock(hptr__clock)
+    );
+    dff_w10 fill(
+        .d(fill__d),
+        .q(fill__q),
+        .clock(fill__clock)
+    );
+    dff_w64 last(
+        .d(last__d),
+        .q(last__q),
+        .clock(last__clock)
+    );
+    dff_w13 rep_rem(
+        .d(rep_rem__d),
+        .q(rep_rem__q),
+        .clock(rep_rem__clock)
+    );
+    dff_w256 s_addr(
+        .d(s_addr__d),
+        .q(s_addr__q),
+        .clock(s_addr__clock)
+    );
+    dff_w256 s_words(
+        .d(s_words__d),
+        .q(s_words__q),
+        .clock(s_words__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -190,10 +336,19 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         cur_valid__clock = clock;
         nxt__clock = clock;
         nxt_valid__clock = clock;
+        tk_valid__clock = clock;
+        tk_op__clock = clock;
+        tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
         o_op__clock = clock;
         o_payload__clock = clock;
+        hptr__clock = clock;
+        fill__clock = clock;
+        last__clock = clock;
+        rep_rem__clock = clock;
+        s_addr__clock = clock;
+        s_words__clock = clock;
         wptr__d = wptr__q;
         overflow__d = overflow__q;
         error__d = error__q;
@@ -205,13 +360,24 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         cur_valid__d = cur_valid__q;
         nxt__d = nxt__q;
         nxt_valid__d = nxt_valid__q;
+        tk_valid__d = tk_valid__q;
+        tk_op__d = tk_op__q;
+        tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
         o_payload__d = o_payload__q;
+        hptr__d = hptr__q;
+        fill__d = fill__q;
+        last__d = last__q;
+        rep_rem__d = rep_rem__q;
+        s_addr__d = s_addr__q;
+        s_words__d = s_words__q;
         ibuf__clock = clock;
+        hist_c__clock = clock;
+        hist_p__clock = clock;
         count = wptr__q;
-        st_busy = busy__q;
+        st_busy = busy__q | tk_valid__q;
         st_error = error__q;
         st_overflow = overflow__q;
         wr_valid = o_valid__q;
@@ -231,6 +397,142 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
                 overflow__d = 1'b1;
             end
         end
+        is_rep = tk_valid__q & (tk_op__q == 32'hd);
+        rd = (tk_payload__q[(32'h5)+:(16)] & ((32'hff) & 16'hffff)) + 32'h1;
+        rd2 = rd << 32'h1;
+        rcount = (tk_payload__q[(32'hd)+:(13)] & ((32'hfff) & 13'h1fff)) + 32'h1;
+        if (rep_rem__q == 32'h0) begin
+            rem_now = rcount;
+        end
+        else begin
+            rem_now = rep_rem__q;
+        end
+        if (rd == 32'h1) begin
+            cc = last__q;
+        end
+        else begin
+            cc = hist_c__r_data;
+        end
+        pp = hist_p__r_data;
+        ca_ld = cc[(32'h7)+:(26)];
+        pa_ld = pp[(32'h7)+:(26)];
+        na_ld = ca_ld + ca_ld - pa_ld;
+        ca_st = cc[(32'h6)+:(26)];
+        pa_st = pp[(32'h6)+:(26)];
+        na_st = ca_st + ca_st - pa_st;
+        na_ld64 = ((na_ld) & 64'hffffffffffffffff) << 32'h7;
+        na_st64 = ((na_st) & 64'hffffffffffffffff) << 32'h6;
+        cont = (((fill__q) & 16'hffff) >= rd2) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 32'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 32'h2) & (cc[32'h5] == pp[32'h5])));
+        ma_slot = tk_payload__q[(32'h5)+:(3)];
+        ma_off = ((ma_slot) & 8'hff) << 32'h5;
+        ma_delta = tk_payload__q[(32'h8)+:(18)];
+        if (ma_delta[32'h11]) begin
+            ma_delta26 = ((ma_delta) & 26'h3ffffff) - ((32'h1 << 32'h12) & 26'h3ffffff);
+        end
+        else begin
+            ma_delta26 = ((ma_delta) & 26'h3ffffff);
+        end
+        ma_base = s_addr__q[(ma_off)+:(26)];
+        ma_addr = ma_base + ma_delta26;
+        ma_words = s_words__q[(ma_off)+:(20)];
+        ma_lo2 = ma_slot[(32'h0)+:(2)];
+        ma_addr64 = ((ma_addr) & 64'hffffffffffffffff);
+        ma_words64 = ((ma_words) & 64'hffffffffffffffff);
+        ma_tgt64 = ((ma_lo2) & 64'hffffffffffffffff) << 32'h5;
+        issue = 1'b0;
+        consumed = 1'b0;
+        x_err = 1'b0;
+        x = tk_payload__q;
+        if (tk_valid__q) begin
+            if (is_rep) begin
+                if (((fill__q) & 16'hffff) < rd) begin
+                    x_err = 1'b1;
+                end
+                else begin
+                    issue = 1'b1;
+                    consumed = rem_now == 32'h1;
+                    if (cont & (cc[(32'h0)+:(5)] == 32'h1)) begin
+                        x = (cc & ~(((32'h3ffffff) & 64'hffffffffffffffff) << 32'h7)) | na_ld64;
+                    end
+                    else if (cont) begin
+                        x = (cc & ~(((32'h3ffffff) & 64'hffffffffffffffff) << 32'h6)) | na_st64;
+                    end
+                    else begin
+                        x = cc;
+                    end
+                end
+            end
+            else if (tk_op__q == 32'hc) begin
+                if (ma_slot > 32'h5) begin
+                    x_err = 1'b1;
+                end
+                else begin
+                    issue = 1'b1;
+                    consumed = 1'b1;
+                    if (ma_slot < 32'h4) begin
+                        x = ((32'h1) & 64'hffffffffffffffff) | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
+                    end
+                    else begin
+                        x = ((32'h2) & 64'hffffffffffffffff) | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
+                    end
+                end
+            end
+            else begin
+                issue = 1'b1;
+                consumed = 1'b1;
+            end
+        end
+        x_op = x[(32'h0)+:(5)];
+        if (x_op == 32'h1) begin
+            xs_slot = x[(32'h5)+:(8)] & ((32'h3) & 8'hff);
+            xs_addr = x[(32'h7)+:(26)];
+            xs_words = x[(32'h21)+:(20)];
+        end
+        else begin
+            xs_slot = (x[(32'h5)+:(8)] & ((32'h1) & 8'hff)) + 32'h4;
+            xs_addr = x[(32'h6)+:(26)];
+            xs_words = x[(32'h20)+:(20)];
+        end
+        xs_mask256 = slot_mask << (xs_slot << 32'h5);
+        xs_addr256 = ((xs_addr) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << (xs_slot << 32'h5);
+        xs_words256 = ((xs_words) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << (xs_slot << 32'h5);
+        hist_c__w_en = issue;
+        hist_c__w_addr = hptr__q;
+        hist_c__w_data = x;
+        hist_p__w_en = issue;
+        hist_p__w_addr = hptr__q;
+        hist_p__w_data = x[(32'h0)+:(33)];
+        if (issue) begin
+            o_valid__d = 1'b1;
+            o_op__d = x_op;
+            o_payload__d = x;
+            o_module__d = mods[((((x_op) & 8'hff) << 32'h3))+:(6)];
+            last__d = x;
+            hptr__d = (hptr__q + 32'h1) & ((32'h1ff) & 16'hffff);
+            if (fill__q != 32'h3ff) begin
+                fill__d = fill__q + 32'h1;
+            end
+            if ((x_op == 32'h1) | (x_op == 32'h2)) begin
+                s_addr__d = (s_addr__q & ~xs_mask256) | xs_addr256;
+                s_words__d = (s_words__q & ~xs_mask256) | xs_words256;
+            end
+        end
+        if (is_rep & issue) begin
+            if (consumed) begin
+                rep_rem__d = 32'h0;
+            end
+            else begin
+                rep_rem__d = rem_now - 32'h1;
+            end
+        end
+        tk_valid__d = tk_valid__q & ~consumed;
+        if (x_err) begin
+            error__d = 1'b1;
+            busy__d = 1'b0;
+            tk_valid__d = 1'b0;
+            rep_rem__d = 32'h0;
+        end
+        adv = ~tk_valid__q | consumed;
         cur_empty = (left__q < 32'h5) | ~|cur__q[(32'h0)+:(5)] | ~cur_valid__q;
         if (nxt_valid__q) begin
             next_word = nxt__q;
@@ -249,11 +551,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
             src_left = left__q;
             src_ok = 1'b1;
         end
-        consume = busy__q & cur_empty & next_ok;
+        consume = busy__q & adv & cur_empty & next_ok;
         op = src[(32'h0)+:(5)];
         toff = ((op) & 8'hff) << 32'h3;
         len = lens[(toff)+:(8)];
-        opmod = mods[(toff)+:(6)];
         if (len >= 32'h40) begin
             mask = ~((32'h0) & 64'hffffffffffffffff);
         end
@@ -279,7 +580,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
             rptr__d = rptr__q + 32'h1;
             fetching__d = 1'b1;
         end
-        if (busy__q) begin
+        if (busy__q & adv & ~x_err) begin
             if (src_ok) begin
                 if (cur_empty) begin
                     cur__d = next_word;
@@ -294,10 +595,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
                     busy__d = 1'b0;
                 end
                 else begin
-                    o_valid__d = 1'b1;
-                    o_op__d = op;
-                    o_module__d = opmod;
-                    o_payload__d = src & mask;
+                    tk_valid__d = 1'b1;
+                    tk_op__d = op;
+                    tk_payload__d = src & mask;
                     cur__d = src >> len;
                     left__d = src_left - len;
                     cur_valid__d = 1'b1;
@@ -311,20 +611,46 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
                 busy__d = 1'b0;
             end
         end
+        nd = (src[(32'h5)+:(16)] & ((32'hff) & 16'hffff)) + 32'h1;
+        if (issue) begin
+            hptr_next = hptr__q + 32'h1;
+        end
+        else begin
+            hptr_next = hptr__q;
+        end
+        if (is_rep & ~consumed) begin
+            dd = rd;
+        end
+        else begin
+            dd = nd;
+        end
+        hist_c__r_en = 1'b1;
+        hist_c__r_addr = (hptr_next - dd) & ((32'h1ff) & 16'hffff);
+        hist_p__r_en = 1'b1;
+        hist_p__r_addr = (hptr_next - (dd << 32'h1)) & ((32'h1ff) & 16'hffff);
         if (reg_we & (reg_addr == 32'h1)) begin
             if (reg_wdata[32'h1]) begin
                 wptr__d = 32'h0;
                 overflow__d = 1'b0;
                 error__d = 1'b0;
                 busy__d = 1'b0;
+                tk_valid__d = 1'b0;
+                rep_rem__d = 32'h0;
             end
-            if (reg_wdata[32'h0] & ~busy__q) begin
+            if (reg_wdata[32'h0] & ~busy__q & ~tk_valid__q) begin
                 busy__d = 1'b1;
                 error__d = 1'b0;
                 rptr__d = 32'h0;
                 fetching__d = 1'b0;
                 cur_valid__d = 1'b0;
                 nxt_valid__d = 1'b0;
+                tk_valid__d = 1'b0;
+                rep_rem__d = 32'h0;
+                hptr__d = 32'h0;
+                fill__d = 32'h0;
+                last__d = 32'h0;
+                s_addr__d = 32'h0;
+                s_words__d = 32'h0;
             end
         end
     end
@@ -366,6 +692,80 @@ module dff_w64(d,q,clock);
     end
           
 endmodule // dff_w64
+
+module dff_w10(d,q,clock);
+    
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dff_w10
+
+module instr_decompressor_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [63:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [63:0] w_data;
+    
+    // Update code (custom)
+    reg [63:0] mem [0:511];
+    always @(posedge clock) begin
+       if (r_en) r_data <= mem[r_addr];
+       if (w_en) mem[w_addr] <= w_data;
+    end
+endmodule // instr_decompressor_hist_c
+
+module instr_decompressor_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [32:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [32:0] w_data;
+    
+    // Update code (custom)
+    reg [32:0] mem [0:511];
+    always @(posedge clock) begin
+       if (r_en) r_data <= mem[r_addr];
+       if (w_en) mem[w_addr] <= w_data;
+    end
+endmodule // instr_decompressor_hist_p
+
+module dff_w16(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dff_w16
 
 module instr_decompressor_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
@@ -440,20 +840,38 @@ module dff_w5(d,q,clock);
           
 endmodule // dff_w5
 
-module dff_w16(d,q,clock);
+module dff_w13(d,q,clock);
     
     // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [12:0] d;
+    output reg  [12:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 16'h0;
+       q = 13'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dff_w16
+endmodule // dff_w13
+
+module dff_w256(d,q,clock);
+    
+    // Module arguments
+    input wire  [255:0] d;
+    output reg  [255:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 256'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // dff_w256

@@ -126,7 +126,7 @@ enum Cmd {
         out: Option<PathBuf>,
     },
     /// Compile a network into the accelerator's instructions, uncompressed and compressed.
-    #[command(after_help = "Example:\n  accelgen compile testbenches/networks/vgg16.json --preset default --out target/vgg16 --json\n\nWrites DIR/program.bin (one instruction per W-bit word, little-endian), DIR/program.cbin\n(duplicates dropped, instructions packed into W-bit words) and DIR/program.txt (disassembly).")]
+    #[command(after_help = "Example:\n  accelgen compile testbenches/networks/vgg16.json --preset default --out target/vgg16 --json\n\nWrites DIR/program.bin (one instruction per W-bit word, little-endian), DIR/program.cbin\n(duplicates dropped, transfers as MEM_ADD deltas, loops as REPEAT, packed into W-bit words),\nDIR/program.txt (disassembly of program.bin) and DIR/program.ctxt (program.cbin, one word per line).")]
     Compile {
         /// The network file (JSON; shapes without data are enough).
         file: PathBuf,

@@ -2,7 +2,7 @@
 //! compressed form to the same effective register writes, and the sizes the JSON reports are the
 //! files' sizes.
 
-use accelgen_isa::compress::{drop_duplicates, unpack};
+use accelgen_isa::compress::{decompress, drop_duplicates, unpack, unpack_words};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -29,7 +29,18 @@ fn compile_round_trips_every_network_and_reports_its_sizes() {
             assert_eq!(line, i.disassemble());
         }
         let (kept, dropped) = drop_duplicates(&prog);
-        assert_eq!(unpack(&cbin, 64).unwrap(), kept, "{net}: compressed form decodes to the effective writes");
+        assert_eq!(decompress(&cbin, 64).unwrap(), kept, "{net}: compressed form decodes to the effective writes");
+        // program.ctxt lists the compressed stream, one line per word.
+        let ctext = std::fs::read_to_string(dir.join("program.ctxt")).unwrap();
+        let words = unpack_words(&cbin, 64).unwrap();
+        assert_eq!(ctext.lines().count(), words.len());
+        for (line, word) in ctext.lines().zip(&words) {
+            let listed: Vec<String> = word.iter().map(|i| i.disassemble()).collect();
+            assert!(line.ends_with(&listed.join(" | ")), "{net}: {line}");
+        }
+        if net != "lenet5" {
+            assert!(stats["repeats"].as_u64().unwrap() > 0 && stats["delta_transfers"].as_u64().unwrap() > 0, "{net}");
+        }
         assert_eq!(dropped as u64, stats["dropped_duplicates"].as_u64().unwrap());
         assert_eq!(bin.len() as u64, stats["raw_bytes"].as_u64().unwrap());
         assert_eq!(cbin.len() as u64, stats["compressed_bytes"].as_u64().unwrap());

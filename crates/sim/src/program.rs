@@ -52,7 +52,8 @@ pub fn run_program(depth: usize, bytes: &[u8], opts: &RunOptions) -> Result<Prog
     h.uut.reg_we.next = false;
     let t0 = h.cycles;
     let words = (bytes.len() / 8) as u64;
-    let bound = words * 16 + 64;
+    // Every word holds at most two REPEATs of at most 4096 copies each (a REPEAT is 25 bits).
+    let bound = words * (2 * accelgen_isa::compress::MAX_REPEAT as u64 + 16) + 64;
     let mut writes = vec![];
     loop {
         h.settle().map_err(sim)?;

@@ -11,7 +11,8 @@ use accelgen_sim::program::run_program;
 use accelgen_sim::RunOptions;
 
 fn random_program(rng: &mut Rng, n: usize) -> Vec<Instr> {
-    let ops: Vec<_> = TABLE.iter().filter(|o| o.code != NOP && o.code != END).collect();
+    let ops: Vec<_> =
+        TABLE.iter().filter(|o| o.code != NOP && o.code != END && !accelgen_isa::is_compressed_form(o.code)).collect();
     let mut p: Vec<Instr> = (0..n)
         .map(|_| {
             let o = ops[rng.below(ops.len() as u64) as usize];
@@ -100,4 +101,94 @@ fn random_bit_flips_never_hang_the_decoder() {
             assert_eq!(run.writes.last().map(|i| i.code), Some(END));
         }
     }
+}
+
+/// Loop nests like the compiler's (transfers stepping by per-target strides, sometimes broken;
+/// register writes that sometimes change; RUN/SYNC): they compress into `MEM_ADD` and `REPEAT`.
+fn loop_program(rng: &mut Rng) -> Vec<Instr> {
+    let mut p = vec![];
+    for _ in 0..1 + rng.below(3) {
+        let body = 1 + rng.below(5) as usize;
+        let iters = 1 + rng.below(40);
+        let ops: Vec<(u64, u64, u64, u64)> =
+            (0..body).map(|_| (rng.below(6), rng.below(5000), rng.below(4096), 1 + rng.below(1000))).collect();
+        for it in 0..iters {
+            for &(slot, base, stride, words) in &ops {
+                let addr = (base + it * stride) & ((1 << 26) - 1);
+                let words = if rng.below(30) == 0 { words + 1 } else { words };
+                p.push(if slot < 4 {
+                    Instr::new("MEM_LOAD", &[slot, addr, words]).unwrap()
+                } else {
+                    Instr::new("MEM_STORE", &[slot - 4, addr, words]).unwrap()
+                });
+            }
+            if rng.below(4) == 0 {
+                p.push(Instr::new("PE_SHAPE", &[1 + rng.below(3), 8, 8]).unwrap());
+            }
+            p.push(Instr::new("RUN", &[14]).unwrap());
+            p.push(Instr::new("SYNC", &[14]).unwrap());
+        }
+    }
+    p.push(Instr::new("END", &[]).unwrap());
+    p
+}
+
+#[test]
+fn loop_programs_with_mem_add_and_repeat_round_trip_at_one_instruction_per_cycle() {
+    let mut rng = Rng::from_env("decompressor_loops", 47);
+    let (mut adds, mut repeats) = (0, 0);
+    for _ in 0..25 {
+        let prog = loop_program(&mut rng);
+        let (packed, stats) = compress(&prog, 64);
+        adds += stats.delta_transfers;
+        repeats += stats.repeats;
+        let run = run_program(4096, &packed, &RunOptions::default()).unwrap();
+        assert!(!run.error);
+        assert_eq!(run.writes, drop_duplicates(&prog).0);
+        let cycles = run.stats["cycles"].as_u64().unwrap();
+        assert!(cycles <= run.writes.len() as u64 + 3, "{cycles} cycles for {} instructions", run.writes.len());
+    }
+    assert!(adds > 20 && repeats > 20, "the programs exercised MEM_ADD ({adds}) and REPEAT ({repeats})");
+}
+
+#[test]
+fn malformed_compressed_forms_set_the_error_flag_and_long_repeats_run() {
+    let run_i = Instr::new("RUN", &[2]).unwrap();
+    let end = Instr::new("END", &[]).unwrap();
+    let rep = |d, n| Instr::new("REPEAT", &[d, n]).unwrap();
+    // A REPEAT before anything was issued reaches before the start.
+    let r = run_program(16, &pack(&[rep(0, 3), end.clone()], 64), &RunOptions::default()).unwrap();
+    assert!(r.error);
+    assert!(r.writes.is_empty());
+    // Distance 3 after two instructions.
+    let r = run_program(16, &pack(&[run_i.clone(), run_i.clone(), rep(2, 0), end.clone()], 64), &RunOptions::default())
+        .unwrap();
+    assert!(r.error);
+    assert_eq!(r.writes.len(), 2);
+    // MEM_ADD with slot 6 or 7.
+    for slot in [6, 7] {
+        let bad = Instr::new("MEM_ADD", &[slot, 5]).unwrap();
+        let r = run_program(16, &pack(&[run_i.clone(), bad, end.clone()], 64), &RunOptions::default()).unwrap();
+        assert!(r.error, "slot {slot}");
+        assert_eq!(r.writes, vec![run_i.clone()]);
+    }
+    // The longest REPEAT (4096 copies) at distance 1 (the bypass path); then two loads 30 apart
+    // and ten copies at distance 1 continuing the step; then a period-2 loop of a load and a store
+    // continued at distance 2; all equal to the software decompressor.
+    let ld = Instr::new("MEM_LOAD", &[3, 100, 7]).unwrap();
+    let ld2 = Instr::new("MEM_LOAD", &[3, 130, 7]).unwrap();
+    let st = |a| Instr::new("MEM_STORE", &[1, a, 9]).unwrap();
+    let ld3 = |a| Instr::new("MEM_LOAD", &[2, a, 5]).unwrap();
+    let stream =
+        vec![run_i.clone(), rep(0, 4095), ld, ld2, rep(0, 9), ld3(1000), st(20), ld3(900), st(25), rep(1, 5), end];
+    let bytes = pack(&stream, 64);
+    let want = accelgen_isa::compress::decompress(&bytes, 64).unwrap();
+    assert_eq!(want.len(), 1 + 4096 + 2 + 10 + 4 + 6 + 1);
+    assert_eq!(want[4099].values[1], 160, "the copy of 130 continues the step 30");
+    assert_eq!(want[4108].values[1], 430);
+    assert_eq!(want[4113..4119].iter().map(|i| i.values[1]).collect::<Vec<_>>(), [800, 30, 700, 35, 600, 40]);
+    let r = run_program(16, &bytes, &RunOptions::default()).unwrap();
+    assert!(!r.error);
+    assert_eq!(r.writes, want);
+    assert!(r.stats["cycles"].as_u64().unwrap() <= want.len() as u64 + 3);
 }

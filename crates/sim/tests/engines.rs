@@ -105,17 +105,24 @@ fn the_decompressor_replays_identically_on_icarus_and_verilator() {
     use accelgen_isa::compress::{compress, drop_duplicates};
     use accelgen_isa::Instr;
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("engines");
-    let prog: Vec<Instr> = [
+    let mut prog: Vec<Instr> = [
         Instr::new("PE_SHAPE", &[3, 8, 8]).unwrap(),
         Instr::new("MEM_LOAD", &[1, 4096, 300]).unwrap(),
         Instr::new("POOL_CLOCK", &[4]).unwrap(),
         Instr::new("POOL_CLOCK", &[4]).unwrap(),
         Instr::new("RUN", &[2]).unwrap(),
         Instr::new("SYNC", &[2]).unwrap(),
-        Instr::new("END", &[]).unwrap(),
     ]
     .to_vec();
-    let (packed, _) = compress(&prog, 64);
+    // A tiled loop: MEM_ADD and REPEAT (distance > 1, address continuation) in the Verilog too.
+    for i in 0..40u64 {
+        prog.push(Instr::new("MEM_LOAD", &[0, 1000 + 96 * i, 480]).unwrap());
+        prog.push(Instr::new("MEM_STORE", &[0, 70000 + 32 * i, 128]).unwrap());
+        prog.push(Instr::new("RUN", &[14]).unwrap());
+    }
+    prog.push(Instr::new("END", &[]).unwrap());
+    let (packed, stats) = compress(&prog, 64);
+    assert!(stats.repeats > 0 && stats.delta_transfers > 0);
     for engine in [Engine::Icarus, Engine::Verilator, Engine::VerilatorStandalone] {
         let opts = RunOptions { engine, work_dir: Some(work.clone()), ..Default::default() };
         let run = accelgen_sim::program::run_program(64, &packed, &opts)

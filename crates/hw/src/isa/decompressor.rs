@@ -15,18 +15,30 @@
 //!   Lengths and modules come from the opcode table (`accelgen_isa::TABLE`) as constants. An
 //!   illegal opcode, an instruction running past its word, or running out of words before `END`
 //!   sets `error` and stops; `END` stops cleanly. Every path ends within count + 2 cycles per word.
+//! - **Expansion** (a second stage after the token register `tk`): `MEM_ADD` becomes its full
+//!   transfer from the slot registers (address and word count of each slot's last issued
+//!   transfer); `REPEAT dist, count` issues count+1 copies of the instruction dist+1 back, a
+//!   transfer's address continued by its step from the one 2(dist+1) back. The last 512 issued
+//!   instructions are kept in two history RAMs (one read port each: the copy and the one a period
+//!   earlier); a copy's reads are issued the cycle before it is needed (for a new `REPEAT`, in the
+//!   cycle the unpacker decodes it), and distance 1 is bypassed from the last issued instruction,
+//!   so a `REPEAT` costs no cycle of its own: one register write per cycle. A `REPEAT` reaching
+//!   before the first instruction, or a `MEM_ADD` with an unknown slot, sets `error` and stops.
 //! - **Output**: `wr_valid`, `wr_module` (one-hot: mem, pe, acc, act, pool, ctrl), `wr_op`,
 //!   `wr_payload` (the instruction's bits, opcode included): the write into the matching module's
-//!   register, exposed as ports until the integrated top exists.
+//!   register, exposed as ports until the integrated top exists. `st_busy` covers the whole
+//!   pipeline.
 //!
 //! The word width is 64 bits (`isa.word_bits = 64`).
 
 use crate::mem::SyncRam;
-use accelgen_isa::{Module, TABLE};
+use accelgen_isa::{Module, MEM_ADD, REPEAT, TABLE};
 use rust_hdl::prelude::*;
 
 /// Word width of this decompressor.
 pub const WORD_BITS: usize = 64;
+/// Entries of the history RAMs: two `REPEAT` periods of the longest distance.
+pub const HISTORY_DEPTH: usize = 2 * accelgen_isa::compress::MAX_DIST;
 
 /// The decompressor.
 #[derive(LogicBlock)]
@@ -59,6 +71,9 @@ pub struct InstrDecompressor {
     ibuf: SyncRam<Bits<64>>,
     /// Buffer capacity.
     depth: Constant<Bits<32>>,
+    /// Ones in the low 32 bits: one slot's field in the slot registers (a constant: `!` on a
+    /// widened value would invert the widening bits in Verilog).
+    slot_mask: Constant<Bits<256>>,
     /// Length (8 bits) of each of the 32 opcodes, 0 = illegal.
     lens: Constant<Bits<256>>,
     /// One-hot module (8 bits) of each opcode.
@@ -79,21 +94,88 @@ pub struct InstrDecompressor {
     /// Prefetched next word.
     nxt: DFF<Bits<64>>,
     nxt_valid: DFF<Bit>,
+    /// Token register between unpacking and expansion.
+    tk_valid: DFF<Bit>,
+    tk_op: DFF<Bits<5>>,
+    tk_payload: DFF<Bits<64>>,
     /// Output registers.
     o_valid: DFF<Bit>,
     o_module: DFF<Bits<6>>,
     o_op: DFF<Bits<5>>,
     o_payload: DFF<Bits<64>>,
+    /// History of issued instructions (two copies: one read port each; the second keeps the 33 low
+    /// bits, enough for a transfer's opcode, target and address) and its write pointer.
+    hist_c: SyncRam<Bits<64>>,
+    hist_p: SyncRam<Bits<33>>,
+    hptr: DFF<Bits<16>>,
+    /// Instructions issued since start, saturating at 1023.
+    fill: DFF<Bits<10>>,
+    /// The last issued instruction (distance-1 bypass).
+    last: DFF<Bits<64>>,
+    /// Copies still to issue of the `REPEAT` in `tk`, this cycle's included (0: not started).
+    rep_rem: DFF<Bits<13>>,
+    /// Per slot (32 bits each, 8 slots so that any 3-bit slot field indexes inside), the address and word count of the last issued transfer.
+    s_addr: DFF<Bits<256>>,
+    s_words: DFF<Bits<256>>,
+    /// Unpacking may load `tk` this cycle.
+    adv: Signal<Local, Bit>,
+    /// Expansion: `tk` is a REPEAT; its distance, 2·distance and count; copies left this cycle.
+    is_rep: Signal<Local, Bit>,
+    rd: Signal<Local, Bits<16>>,
+    rd2: Signal<Local, Bits<16>>,
+    rcount: Signal<Local, Bits<13>>,
+    rem_now: Signal<Local, Bits<13>>,
+    /// The distance of a REPEAT the unpacker decodes this cycle.
+    nd: Signal<Local, Bits<16>>,
+    /// Copy source, the one a period earlier, and whether that one exists and matches.
+    cc: Signal<Local, Bits<64>>,
+    pp: Signal<Local, Bits<33>>,
+    cont: Signal<Local, Bit>,
+    /// Continued addresses in the load and the store layout.
+    ca_ld: Signal<Local, Bits<26>>,
+    pa_ld: Signal<Local, Bits<26>>,
+    na_ld: Signal<Local, Bits<26>>,
+    ca_st: Signal<Local, Bits<26>>,
+    pa_st: Signal<Local, Bits<26>>,
+    na_st: Signal<Local, Bits<26>>,
+    na_ld64: Signal<Local, Bits<64>>,
+    na_st64: Signal<Local, Bits<64>>,
+    /// MEM_ADD: slot, offset of its slot fields, delta, address, words.
+    ma_slot: Signal<Local, Bits<3>>,
+    ma_off: Signal<Local, Bits<8>>,
+    ma_delta: Signal<Local, Bits<18>>,
+    ma_delta26: Signal<Local, Bits<26>>,
+    ma_base: Signal<Local, Bits<26>>,
+    ma_addr: Signal<Local, Bits<26>>,
+    ma_words: Signal<Local, Bits<20>>,
+    ma_lo2: Signal<Local, Bits<2>>,
+    ma_addr64: Signal<Local, Bits<64>>,
+    ma_words64: Signal<Local, Bits<64>>,
+    ma_tgt64: Signal<Local, Bits<64>>,
+    /// The instruction issued this cycle, whether there is one, and whether tk is consumed.
+    x: Signal<Local, Bits<64>>,
+    x_op: Signal<Local, Bits<5>>,
+    issue: Signal<Local, Bit>,
+    consumed: Signal<Local, Bit>,
+    x_err: Signal<Local, Bit>,
+    /// The issued transfer's slot fields (for the slot registers).
+    xs_slot: Signal<Local, Bits<8>>,
+    xs_addr: Signal<Local, Bits<26>>,
+    xs_words: Signal<Local, Bits<20>>,
+    xs_addr256: Signal<Local, Bits<256>>,
+    xs_words256: Signal<Local, Bits<256>>,
+    xs_mask256: Signal<Local, Bits<256>>,
+    hptr_next: Signal<Local, Bits<16>>,
+    dd: Signal<Local, Bits<16>>,
     /// The current word has no instruction left (NOP or fewer than 5 bits).
     cur_empty: Signal<Local, Bit>,
     /// The word decoded from this cycle and its bits left.
     src: Signal<Local, Bits<64>>,
     src_left: Signal<Local, Bits<8>>,
     src_ok: Signal<Local, Bit>,
-    /// Decoded opcode, its length and module.
+    /// Decoded opcode and its length.
     op: Signal<Local, Bits<5>>,
     len: Signal<Local, Bits<8>>,
-    opmod: Signal<Local, Bits<6>>,
     /// Bit offset of the opcode's entry in the tables.
     toff: Signal<Local, Bits<8>>,
     /// Mask of the instruction's bits.
@@ -148,6 +230,7 @@ impl InstrDecompressor {
             wr_payload: Default::default(),
             ibuf: SyncRam::new(depth),
             depth: Constant::new((depth as u64).into()),
+            slot_mask: Constant::new(bit_cast::<256, 32>(!bits::<32>(0))),
             lens: Constant::new(lens),
             mods: Constant::new(mods),
             wptr: Default::default(),
@@ -161,17 +244,69 @@ impl InstrDecompressor {
             cur_valid: Default::default(),
             nxt: Default::default(),
             nxt_valid: Default::default(),
+            tk_valid: Default::default(),
+            tk_op: Default::default(),
+            tk_payload: Default::default(),
             o_valid: Default::default(),
             o_module: Default::default(),
             o_op: Default::default(),
             o_payload: Default::default(),
+            hist_c: SyncRam::new(HISTORY_DEPTH),
+            hist_p: SyncRam::new(HISTORY_DEPTH),
+            hptr: Default::default(),
+            fill: Default::default(),
+            last: Default::default(),
+            rep_rem: Default::default(),
+            s_addr: Default::default(),
+            s_words: Default::default(),
+            adv: Default::default(),
+            is_rep: Default::default(),
+            rd: Default::default(),
+            rd2: Default::default(),
+            rcount: Default::default(),
+            rem_now: Default::default(),
+            nd: Default::default(),
+            cc: Default::default(),
+            pp: Default::default(),
+            cont: Default::default(),
+            ca_ld: Default::default(),
+            pa_ld: Default::default(),
+            na_ld: Default::default(),
+            ca_st: Default::default(),
+            pa_st: Default::default(),
+            na_st: Default::default(),
+            na_ld64: Default::default(),
+            na_st64: Default::default(),
+            ma_slot: Default::default(),
+            ma_off: Default::default(),
+            ma_delta: Default::default(),
+            ma_delta26: Default::default(),
+            ma_base: Default::default(),
+            ma_addr: Default::default(),
+            ma_words: Default::default(),
+            ma_lo2: Default::default(),
+            ma_addr64: Default::default(),
+            ma_words64: Default::default(),
+            ma_tgt64: Default::default(),
+            x: Default::default(),
+            x_op: Default::default(),
+            issue: Default::default(),
+            consumed: Default::default(),
+            x_err: Default::default(),
+            xs_slot: Default::default(),
+            xs_addr: Default::default(),
+            xs_words: Default::default(),
+            xs_addr256: Default::default(),
+            xs_words256: Default::default(),
+            xs_mask256: Default::default(),
+            hptr_next: Default::default(),
+            dd: Default::default(),
             cur_empty: Default::default(),
             src: Default::default(),
             src_left: Default::default(),
             src_ok: Default::default(),
             op: Default::default(),
             len: Default::default(),
-            opmod: Default::default(),
             toff: Default::default(),
             mask: Default::default(),
             next_word: Default::default(),
@@ -182,16 +317,22 @@ impl InstrDecompressor {
     }
 }
 
+// The expansion stage compares opcodes with literals (hdl_gen translates no paths to constants).
+const _: () = assert!(MEM_ADD == 12 && REPEAT == 13 && HISTORY_DEPTH == 512);
+
 impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
             self, clock, wptr, overflow, error, busy, rptr, fetching, cur, left, cur_valid, nxt,
-            nxt_valid, o_valid, o_module, o_op, o_payload
+            nxt_valid, tk_valid, tk_op, tk_payload, o_valid, o_module, o_op, o_payload, hptr, fill,
+            last, rep_rem, s_addr, s_words
         );
         self.ibuf.clock.next = self.clock.val();
+        self.hist_c.clock.next = self.clock.val();
+        self.hist_p.clock.next = self.clock.val();
         self.count.next = self.wptr.q.val();
-        self.st_busy.next = self.busy.q.val();
+        self.st_busy.next = self.busy.q.val() | self.tk_valid.q.val();
         self.st_error.next = self.error.q.val();
         self.st_overflow.next = self.overflow.q.val();
         self.wr_valid.next = self.o_valid.q.val();
@@ -213,8 +354,139 @@ impl Logic for InstrDecompressor {
             }
         }
 
-        // ---- Decode from the current word, or from the next one when it is used up. The next
-        // word is the prefetched one, or the one arriving from the buffer this cycle (bypass).
+        // ---- Expansion stage: the token in `tk` becomes this cycle's register write.
+        self.is_rep.next = self.tk_valid.q.val() & (self.tk_op.q.val() == 13);
+        self.rd.next = (self.tk_payload.q.val().get_bits::<16>(5) & bits::<16>(255)) + 1;
+        self.rd2.next = self.rd.val() << 1;
+        self.rcount.next = (self.tk_payload.q.val().get_bits::<13>(13) & bits::<13>(4095)) + 1;
+        if self.rep_rem.q.val() == 0 {
+            self.rem_now.next = self.rcount.val();
+        } else {
+            self.rem_now.next = self.rep_rem.q.val();
+        }
+        if self.rd.val() == 1 {
+            self.cc.next = self.last.q.val();
+        } else {
+            self.cc.next = self.hist_c.r_data.val();
+        }
+        self.pp.next = self.hist_p.r_data.val();
+        self.ca_ld.next = self.cc.val().get_bits::<26>(7);
+        self.pa_ld.next = self.pp.val().get_bits::<26>(7);
+        self.na_ld.next = self.ca_ld.val() + self.ca_ld.val() - self.pa_ld.val();
+        self.ca_st.next = self.cc.val().get_bits::<26>(6);
+        self.pa_st.next = self.pp.val().get_bits::<26>(6);
+        self.na_st.next = self.ca_st.val() + self.ca_st.val() - self.pa_st.val();
+        self.na_ld64.next = bit_cast::<64, 26>(self.na_ld.val()) << 7;
+        self.na_st64.next = bit_cast::<64, 26>(self.na_st.val()) << 6;
+        self.cont.next = (bit_cast::<16, 10>(self.fill.q.val()) >= self.rd2.val())
+            & (self.cc.val().get_bits::<5>(0) == self.pp.val().get_bits::<5>(0))
+            & (((self.cc.val().get_bits::<5>(0) == 1) & (self.cc.val().get_bits::<2>(5) == self.pp.val().get_bits::<2>(5)))
+                | ((self.cc.val().get_bits::<5>(0) == 2) & (self.cc.val().get_bit(5) == self.pp.val().get_bit(5))));
+        self.ma_slot.next = self.tk_payload.q.val().get_bits::<3>(5);
+        self.ma_off.next = bit_cast::<8, 3>(self.ma_slot.val()) << 5;
+        self.ma_delta.next = self.tk_payload.q.val().get_bits::<18>(8);
+        if self.ma_delta.val().get_bit(17) {
+            self.ma_delta26.next = bit_cast::<26, 18>(self.ma_delta.val()) - bits::<26>(1 << 18);
+        } else {
+            self.ma_delta26.next = bit_cast::<26, 18>(self.ma_delta.val());
+        }
+        self.ma_base.next = self.s_addr.q.val().get_bits::<26>(self.ma_off.val().index());
+        self.ma_addr.next = self.ma_base.val() + self.ma_delta26.val();
+        self.ma_words.next = self.s_words.q.val().get_bits::<20>(self.ma_off.val().index());
+        self.ma_lo2.next = self.ma_slot.val().get_bits::<2>(0);
+        self.ma_addr64.next = bit_cast::<64, 26>(self.ma_addr.val());
+        self.ma_words64.next = bit_cast::<64, 20>(self.ma_words.val());
+        self.ma_tgt64.next = bit_cast::<64, 2>(self.ma_lo2.val()) << 5;
+        self.issue.next = false;
+        self.consumed.next = false;
+        self.x_err.next = false;
+        self.x.next = self.tk_payload.q.val();
+        if self.tk_valid.q.val() {
+            if self.is_rep.val() {
+                if bit_cast::<16, 10>(self.fill.q.val()) < self.rd.val() {
+                    // The copy would reach before the first instruction.
+                    self.x_err.next = true;
+                } else {
+                    self.issue.next = true;
+                    self.consumed.next = self.rem_now.val() == 1;
+                    if self.cont.val() & (self.cc.val().get_bits::<5>(0) == 1) {
+                        self.x.next = (self.cc.val() & !(bits::<64>(0x3ff_ffff) << 7)) | self.na_ld64.val();
+                    } else if self.cont.val() {
+                        self.x.next = (self.cc.val() & !(bits::<64>(0x3ff_ffff) << 6)) | self.na_st64.val();
+                    } else {
+                        self.x.next = self.cc.val();
+                    }
+                }
+            } else if self.tk_op.q.val() == 12 {
+                if self.ma_slot.val() > 5 {
+                    self.x_err.next = true;
+                } else {
+                    self.issue.next = true;
+                    self.consumed.next = true;
+                    if self.ma_slot.val() < 4 {
+                        self.x.next = bits::<64>(1) | self.ma_tgt64.val() | (self.ma_addr64.val() << 7) | (self.ma_words64.val() << 33);
+                    } else {
+                        self.x.next = bits::<64>(2) | self.ma_tgt64.val() | (self.ma_addr64.val() << 6) | (self.ma_words64.val() << 32);
+                    }
+                }
+            } else {
+                self.issue.next = true;
+                self.consumed.next = true;
+            }
+        }
+        self.x_op.next = self.x.val().get_bits::<5>(0);
+        if self.x_op.val() == 1 {
+            self.xs_slot.next = self.x.val().get_bits::<8>(5) & bits::<8>(3);
+            self.xs_addr.next = self.x.val().get_bits::<26>(7);
+            self.xs_words.next = self.x.val().get_bits::<20>(33);
+        } else {
+            self.xs_slot.next = (self.x.val().get_bits::<8>(5) & bits::<8>(1)) + 4;
+            self.xs_addr.next = self.x.val().get_bits::<26>(6);
+            self.xs_words.next = self.x.val().get_bits::<20>(32);
+        }
+        self.xs_mask256.next = self.slot_mask.val() << (self.xs_slot.val() << 5);
+        self.xs_addr256.next = bit_cast::<256, 26>(self.xs_addr.val()) << (self.xs_slot.val() << 5);
+        self.xs_words256.next = bit_cast::<256, 20>(self.xs_words.val()) << (self.xs_slot.val() << 5);
+        self.hist_c.w_en.next = self.issue.val();
+        self.hist_c.w_addr.next = self.hptr.q.val();
+        self.hist_c.w_data.next = self.x.val();
+        self.hist_p.w_en.next = self.issue.val();
+        self.hist_p.w_addr.next = self.hptr.q.val();
+        self.hist_p.w_data.next = self.x.val().get_bits::<33>(0);
+        if self.issue.val() {
+            self.o_valid.d.next = true;
+            self.o_op.d.next = self.x_op.val();
+            self.o_payload.d.next = self.x.val();
+            self.o_module.d.next = self.mods.val().get_bits::<6>((bit_cast::<8, 5>(self.x_op.val()) << 3).index());
+            self.last.d.next = self.x.val();
+            self.hptr.d.next = (self.hptr.q.val() + 1) & bits::<16>(511);
+            if self.fill.q.val() != 1023 {
+                self.fill.d.next = self.fill.q.val() + 1;
+            }
+            if (self.x_op.val() == 1) | (self.x_op.val() == 2) {
+                self.s_addr.d.next = (self.s_addr.q.val() & !self.xs_mask256.val()) | self.xs_addr256.val();
+                self.s_words.d.next = (self.s_words.q.val() & !self.xs_mask256.val()) | self.xs_words256.val();
+            }
+        }
+        if self.is_rep.val() & self.issue.val() {
+            if self.consumed.val() {
+                self.rep_rem.d.next = 0.into();
+            } else {
+                self.rep_rem.d.next = self.rem_now.val() - 1;
+            }
+        }
+        self.tk_valid.d.next = self.tk_valid.q.val() & !self.consumed.val();
+        if self.x_err.val() {
+            self.error.d.next = true;
+            self.busy.d.next = false;
+            self.tk_valid.d.next = false;
+            self.rep_rem.d.next = 0.into();
+        }
+        self.adv.next = !self.tk_valid.q.val() | self.consumed.val();
+
+        // ---- Unpacking: decode from the current word, or from the next one when it is used up.
+        // The next word is the prefetched one, or the one arriving from the buffer this cycle
+        // (bypass).
         self.cur_empty.next = (self.left.q.val() < 5)
             | !self.cur.q.val().get_bits::<5>(0).any()
             | !self.cur_valid.q.val();
@@ -233,11 +505,10 @@ impl Logic for InstrDecompressor {
             self.src_left.next = self.left.q.val();
             self.src_ok.next = true;
         }
-        self.consume.next = self.busy.q.val() & self.cur_empty.val() & self.next_ok.val();
+        self.consume.next = self.busy.q.val() & self.adv.val() & self.cur_empty.val() & self.next_ok.val();
         self.op.next = self.src.val().get_bits::<5>(0);
         self.toff.next = bit_cast::<8, 5>(self.op.val()) << 3;
         self.len.next = self.lens.val().get_bits::<8>(self.toff.val().index());
-        self.opmod.next = self.mods.val().get_bits::<6>(self.toff.val().index());
         if self.len.val() >= 64 {
             self.mask.next = !bits::<64>(0);
         } else {
@@ -265,7 +536,7 @@ impl Logic for InstrDecompressor {
             self.rptr.d.next = self.rptr.q.val() + 1;
             self.fetching.d.next = true;
         }
-        if self.busy.q.val() {
+        if self.busy.q.val() & self.adv.val() & !self.x_err.val() {
             if self.src_ok.val() {
                 if self.cur_empty.val() {
                     // The next word becomes current.
@@ -280,10 +551,9 @@ impl Logic for InstrDecompressor {
                     self.error.d.next = true;
                     self.busy.d.next = false;
                 } else {
-                    self.o_valid.d.next = true;
-                    self.o_op.d.next = self.op.val();
-                    self.o_module.d.next = self.opmod.val();
-                    self.o_payload.d.next = self.src.val() & self.mask.val();
+                    self.tk_valid.d.next = true;
+                    self.tk_op.d.next = self.op.val();
+                    self.tk_payload.d.next = self.src.val() & self.mask.val();
                     self.cur.d.next = self.src.val() >> self.len.val();
                     self.left.d.next = self.src_left.val() - self.len.val();
                     self.cur_valid.d.next = true;
@@ -298,6 +568,24 @@ impl Logic for InstrDecompressor {
             }
         }
 
+        // ---- History reads for next cycle's copy: the REPEAT in `tk` if it continues, else a
+        // REPEAT the unpacker loads into `tk` this cycle (its distance is decoded from `src`).
+        self.nd.next = (self.src.val().get_bits::<16>(5) & bits::<16>(255)) + 1;
+        if self.issue.val() {
+            self.hptr_next.next = self.hptr.q.val() + 1;
+        } else {
+            self.hptr_next.next = self.hptr.q.val();
+        }
+        if self.is_rep.val() & !self.consumed.val() {
+            self.dd.next = self.rd.val();
+        } else {
+            self.dd.next = self.nd.val();
+        }
+        self.hist_c.r_en.next = true;
+        self.hist_c.r_addr.next = (self.hptr_next.val() - self.dd.val()) & bits::<16>(511);
+        self.hist_p.r_en.next = true;
+        self.hist_p.r_addr.next = (self.hptr_next.val() - (self.dd.val() << 1)) & bits::<16>(511);
+
         // ---- Control register.
         if self.reg_we.val() & (self.reg_addr.val() == 1) {
             if self.reg_wdata.val().get_bit(1) {
@@ -305,14 +593,23 @@ impl Logic for InstrDecompressor {
                 self.overflow.d.next = false;
                 self.error.d.next = false;
                 self.busy.d.next = false;
+                self.tk_valid.d.next = false;
+                self.rep_rem.d.next = 0.into();
             }
-            if self.reg_wdata.val().get_bit(0) & !self.busy.q.val() {
+            if self.reg_wdata.val().get_bit(0) & !self.busy.q.val() & !self.tk_valid.q.val() {
                 self.busy.d.next = true;
                 self.error.d.next = false;
                 self.rptr.d.next = 0.into();
                 self.fetching.d.next = false;
                 self.cur_valid.d.next = false;
                 self.nxt_valid.d.next = false;
+                self.tk_valid.d.next = false;
+                self.rep_rem.d.next = 0.into();
+                self.hptr.d.next = 0.into();
+                self.fill.d.next = 0.into();
+                self.last.d.next = 0.into();
+                self.s_addr.d.next = 0.into();
+                self.s_words.d.next = 0.into();
             }
         }
     }
