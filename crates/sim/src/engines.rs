@@ -91,15 +91,7 @@ pub fn testbench(top: &str, trace: &Trace) -> String {
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
-    let out = cmd.output().map_err(|e| {
-        format!("cannot run {what}: {e} (install it with `make setup`: Debian packages verilator, iverilog)")
-    })?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(15).collect();
-        return Err(format!("{what} failed:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n")));
-    }
-    Ok(())
+    accelgen_vsim::run_tool(cmd, what).map(|_| ())
 }
 
 /// Builds (or reuses) the simulator for `design` + `tb` and returns the command that runs it.

@@ -140,10 +140,11 @@ int main(int argc, char** argv) {
 }
 "#;
 
-fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {what}: {e} (install it with `make setup`: Debian packages verilator, g++)"))?;
+/// Runs a tool; its stdout, or an error with the last 15 lines of its stderr.
+pub fn run_tool(cmd: &mut Command, what: &str) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| {
+        format!("cannot run {what}: {e} (install it with `make setup`: Debian packages verilator, iverilog, g++)")
+    })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = err.lines().rev().take(15).collect();
@@ -154,8 +155,8 @@ fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
 
 /// Verilator's version line and include folder.
 fn verilator_env() -> Result<(String, PathBuf), String> {
-    let version = run(Command::new("verilator").arg("--version"), "verilator")?.trim().to_string();
-    let root = run(Command::new("verilator").args(["--getenv", "VERILATOR_ROOT"]), "verilator")?;
+    let version = run_tool(Command::new("verilator").arg("--version"), "verilator")?.trim().to_string();
+    let root = run_tool(Command::new("verilator").args(["--getenv", "VERILATOR_ROOT"]), "verilator")?;
     Ok((version, PathBuf::from(root.trim()).join("include")))
 }
 
@@ -190,7 +191,7 @@ pub fn build(top: &str, clock: &str, design: &str, ports: &[PortSpec], cache: &P
     std::fs::write(tmp.join("shim.cpp"), format!("{defs}{SHIM}")).map_err(ioerr)?;
     std::fs::write(tmp.join("standalone.cpp"), format!("{defs}{STANDALONE}")).map_err(ioerr)?;
     let result = (|| {
-        run(
+        run_tool(
             Command::new("verilator").current_dir(&tmp).args([
                 "--cc", "-O3", "--top-module", top, "--prefix", "Vdut", "--Mdir", "obj",
                 "-CFLAGS", "-fPIC", "-CFLAGS", "-O2", "-MAKEFLAGS", "OPT_FAST=-O2",
@@ -204,7 +205,7 @@ pub fn build(top: &str, clock: &str, design: &str, ports: &[PortSpec], cache: &P
             format!("-I{}", include.join("vltstd").display()),
         ];
         for (src, obj) in [("verilated.cpp", "verilated.o"), ("verilated_threads.cpp", "verilated_threads.o")] {
-            run(
+            run_tool(
                 Command::new("g++")
                     .current_dir(&tmp)
                     .args(["-O2", "-fPIC", "-faligned-new", "-c", "-o", obj])
@@ -214,7 +215,7 @@ pub fn build(top: &str, clock: &str, design: &str, ports: &[PortSpec], cache: &P
             )?;
         }
         let link = ["obj/Vdut__ALL.a", "verilated.o", "verilated_threads.o", "-pthread"];
-        run(
+        run_tool(
             Command::new("g++")
                 .current_dir(&tmp)
                 .args(["-O2", "-fPIC", "-faligned-new", "-shared", "-o", "libdut.so", "shim.cpp"])
@@ -222,7 +223,7 @@ pub fn build(top: &str, clock: &str, design: &str, ports: &[PortSpec], cache: &P
                 .args(link),
             "g++ (shim)",
         )?;
-        run(
+        run_tool(
             Command::new("g++")
                 .current_dir(&tmp)
                 .args(["-O2", "-faligned-new", "-o", "vsim_standalone", "standalone.cpp"])
@@ -261,7 +262,7 @@ impl Build {
         let out = stim.with_extension("out");
         let bytes: Vec<u8> = inputs.iter().flat_map(|v| v.to_le_bytes()).collect();
         std::fs::write(&stim, bytes).map_err(|e| format!("{}: {e}", stim.display()))?;
-        let said = run(Command::new(self.dir.join("vsim_standalone")).arg(&stim).arg(&out), "vsim_standalone");
+        let said = run_tool(Command::new(self.dir.join("vsim_standalone")).arg(&stim).arg(&out), "vsim_standalone");
         let got = std::fs::read(&out);
         let _ = std::fs::remove_file(&stim);
         let _ = std::fs::remove_file(&out);
