@@ -8,12 +8,14 @@ type FnU32 = unsafe extern "C" fn() -> u32;
 type FnNew = unsafe extern "C" fn() -> *mut c_void;
 type FnFree = unsafe extern "C" fn(*mut c_void);
 type FnRun = unsafe extern "C" fn(*mut c_void, *const u64, *mut u64, u64);
+type FnEval = unsafe extern "C" fn(*mut c_void, *const u64, *mut u64);
 
 /// One instance of a Verilator model in this process. Clock periods run through [`Model::run`];
 /// the model keeps its state between calls.
 pub struct Model {
     handle: *mut c_void,
     run: FnRun,
+    eval: FnEval,
     free: FnFree,
     n_in: usize,
     n_out: usize,
@@ -59,11 +61,12 @@ impl Model {
             let new: FnNew = *l.get::<FnNew>(b"ag_new\0").map_err(what)?;
             let free: FnFree = *l.get::<FnFree>(b"ag_free\0").map_err(what)?;
             let run: FnRun = *l.get::<FnRun>(b"ag_run\0").map_err(what)?;
+            let eval: FnEval = *l.get::<FnEval>(b"ag_eval\0").map_err(what)?;
             let handle = new();
             if handle.is_null() {
                 return Err(format!("{}: could not create a model instance", lib.display()));
             }
-            Ok(Model { handle, run, free, n_in, n_out, periods: 0, _lib: l })
+            Ok(Model { handle, run, eval, free, n_in, n_out, periods: 0, _lib: l })
         }
     }
 
@@ -99,6 +102,24 @@ impl Model {
         // exactly n * n_in values and writes exactly n * n_out values, both checked above.
         unsafe { (self.run)(self.handle, inputs.as_ptr(), outputs.as_mut_ptr(), n as u64) };
         self.periods += n as u64;
+        Ok(())
+    }
+
+    /// No clock edge: applies `inputs` (one value per input port), lets the combinational logic
+    /// settle and writes the outputs (and observed signals) into `outputs`.
+    pub fn eval(&mut self, inputs: &[u64], outputs: &mut [u64]) -> Result<(), String> {
+        if inputs.len() != self.n_in || outputs.len() != self.n_out {
+            return Err(format!(
+                "eval: {} input values and {} output slots, the model has {} inputs and {} outputs",
+                inputs.len(),
+                outputs.len(),
+                self.n_in,
+                self.n_out
+            ));
+        }
+        // SAFETY: `handle` is a live instance of this library; the shim reads exactly n_in values
+        // and writes exactly n_out values, both checked above.
+        unsafe { (self.eval)(self.handle, inputs.as_ptr(), outputs.as_mut_ptr()) };
         Ok(())
     }
 

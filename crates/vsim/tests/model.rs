@@ -62,7 +62,7 @@ fn stimulus(n: usize) -> Vec<[u64; 3]> {
 
 #[test]
 fn in_process_and_standalone_match_the_reference() {
-    let b = build("acc", "clock", DESIGN, &ports(), &cache()).unwrap();
+    let b = build("acc", "clock", DESIGN, &ports(), &[], &cache()).unwrap();
     let stim = stimulus(5000);
     let want = reference(&stim);
     let flat: Vec<u64> = stim.iter().flatten().copied().collect();
@@ -97,8 +97,8 @@ fn in_process_and_standalone_match_the_reference() {
 
 #[test]
 fn second_build_is_cached_and_wrong_shapes_are_errors() {
-    let b1 = build("acc", "clock", DESIGN, &ports(), &cache()).unwrap();
-    let b2 = build("acc", "clock", DESIGN, &ports(), &cache()).unwrap();
+    let b1 = build("acc", "clock", DESIGN, &ports(), &[], &cache()).unwrap();
+    let b2 = build("acc", "clock", DESIGN, &ports(), &[], &cache()).unwrap();
     assert_eq!(b1.dir, b2.dir);
     let mut m = b1.load().unwrap();
     let err = m.run(&[0, 0], &mut [0; 3]).unwrap_err();
@@ -107,13 +107,57 @@ fn second_build_is_cached_and_wrong_shapes_are_errors() {
     assert!(err.contains("3 inputs and 3 outputs"), "{err}");
     let mut wide = ports();
     wide[2].bits = 65;
-    let err = build("acc", "clock", DESIGN, &wide, &cache()).unwrap_err();
-    assert!(err.contains("port wide is 65 bits"), "{err}");
+    let err = build("acc", "clock", DESIGN, &wide, &[], &cache()).unwrap_err();
+    assert!(err.contains("signal wide is 65 bits"), "{err}");
 }
 
 #[test]
 fn verilog_errors_are_reported() {
     let err = build("broken", "clock", "module broken(input wire clock, output wire y); assign y = nope; endmodule\n",
-        &[port("y", 1, false)], &cache()).unwrap_err();
+        &[port("y", 1, false)], &[], &cache()).unwrap_err();
     assert!(err.contains("verilator failed"), "{err}");
+}
+
+/// A design with internal signals named as rust-hdl names them: a register, and a wire driven by
+/// an instance's output (the kind Verilator would otherwise inline away).
+const OBSERVED: &str = r#"
+module inc(input wire [7:0] a, output wire [7:0] y);
+  assign y = a + 8'd1;
+endmodule
+module obs(input wire clock, input wire [7:0] a, output reg [7:0] q);
+  reg [7:0] pes__0__x;
+  wire [7:0] pes__1__y;
+  inc pes__1(.a(pes__0__x), .y(pes__1__y));
+  always @(posedge clock) begin pes__0__x <= a; q <= pes__1__y; end
+endmodule
+"#;
+
+#[test]
+fn observed_internal_signals_follow_the_outputs_and_eval_settles_without_a_clock() {
+    let ports = [port("a", 8, true), port("q", 8, false)];
+    let observed = [port("pes__0__x", 8, false), port("pes__1__y", 8, false)];
+    let b = build("obs", "clock", OBSERVED, &ports, &observed, &cache()).unwrap();
+    assert_eq!(b.observed.len(), 2);
+    let mut m = b.load().unwrap();
+    assert_eq!(m.n_outputs(), 3);
+    // Reference, period by period: x <= a; q <= x + 1 (old x); y = x + 1 (new x).
+    let (mut x, mut q) = (0u64, 0u64);
+    for a in [5u64, 9, 200, 255, 0, 17] {
+        let out = m.step(&[a]).unwrap();
+        q = (x + 1) & 0xff;
+        x = a;
+        assert_eq!(out, vec![q, x, (x + 1) & 0xff], "after a = {a}");
+    }
+    // eval applies inputs without a clock edge: registers keep their values.
+    let mut out = vec![0; 3];
+    m.eval(&[99], &mut out).unwrap();
+    assert_eq!(out, vec![q, x, (x + 1) & 0xff]);
+    assert_eq!(m.periods(), 6);
+}
+
+#[test]
+fn an_observed_signal_that_does_not_exist_is_named() {
+    let err = build("obs", "clock", OBSERVED, &[port("a", 8, true), port("q", 8, false)],
+        &[port("pes__9__z", 8, false)], &cache()).unwrap_err();
+    assert!(err.contains("pes__9__z"), "{err}");
 }
