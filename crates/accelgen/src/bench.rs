@@ -1,5 +1,13 @@
 //! `accelgen bench sim`: the same design and stimulus (the default preset's conv engine on a fixed
-//! 3x3 16->32 layer on a 10x10 map) in every engine, as clock periods per second.
+//! 3x3 16->32 layer on a 10x10 map) in every engine, as clock periods per second, and the wall
+//! time of `accelgen run` on a 64->64 3x3 14x14 layer on rust-hdl and on Verilator.
+//!
+//! Timed regions (docs/engines.md): `rust_hdl_cps` and `verilator_direct_cps` time the testbench
+//! from the end of its construction to the end of the run (loading, running, unloading, the
+//! driver's own checks included; model build, Verilog generation and harness construction
+//! excluded); the replay keys time the replay loop alone; `layer_wall_s` times a whole `accelgen
+//! run` process (parse, golden model, Verilog, model load, simulation, compare) after a warm-up
+//! run that builds and caches the Verilator model.
 
 use crate::Failure;
 use accelgen_config::Preset;
@@ -9,12 +17,11 @@ use accelgen_hw::pe::ConvEngineParams;
 use accelgen_sim::conv::run_conv;
 use accelgen_sim::engines::Engine;
 use accelgen_sim::RunOptions;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-pub(crate) fn bench_sim(as_json: bool) -> Result<(), Failure> {
-    let cfg = Preset::Default.config();
-    let e = ConvEngineParams::from_config(&cfg.pe_array);
-    let (cin, cout, h, w) = (16, 32, 10, 10);
+/// A deterministic layer: `cin`→`cout`, 3x3, padding 1, on `h`x`w`.
+fn layer(cin: usize, cout: usize, h: usize, w: usize) -> (accelgen_golden::TensorI8, ConvLayer) {
     let input = Tensor::from_vec(&[cin, h, w], (0..cin * h * w).map(|i| (i * 7 % 255) as u8 as i8).collect())
         .expect("shape");
     let n = cout * cin * 9;
@@ -24,46 +31,107 @@ pub(crate) fn bench_sim(as_json: bool) -> Result<(), Failure> {
         params: ConvParams { stride: [1, 1], padding: [1, 1] },
         requant: None,
     };
-    let sim = |e: accelgen_sim::RunError| Failure::Input(format!("bench sim: {e}"));
-    // rust-hdl alone (no trace recording).
+    (input, layer)
+}
+
+/// Writes the 64->64 3x3 14x14 case file for the wall-time measurement.
+fn write_layer_case(path: &Path) -> Result<(), Failure> {
+    let (input, l) = layer(64, 64, 14, 14);
+    let case = serde_json::json!({
+        "op": "conv2d",
+        "input": {"shape": input.shape, "data": input.data},
+        "weight": {"shape": l.weight.shape, "data": l.weight.data},
+        "stride": [1, 1],
+        "padding": [1, 1],
+    });
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+        .and_then(|_| std::fs::write(path, case.to_string()))
+        .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+}
+
+/// Wall time of one `accelgen run CASE --preset default --engine ENGINE` process.
+fn run_wall(case: &Path, engine: &str) -> Result<f64, Failure> {
+    let exe = std::env::current_exe().map_err(|e| Failure::Input(format!("bench sim: {e}")))?;
     let t = Instant::now();
-    let base = run_conv(&e, &input, &layer, &RunOptions::default()).map_err(sim)?;
-    let rust_secs = t.elapsed().as_secs_f64();
-    // One more rust-hdl run records the stimulus; every Verilog engine replays that same trace
-    // and must reproduce every output on every period.
-    eprintln!("bench sim: replaying in Verilator (in-process, standalone) and Icarus; the first run builds and caches each simulator");
-    let opts = RunOptions {
-        engine: Engine::Verilator,
-        extra_engines: vec![Engine::VerilatorStandalone, Engine::Icarus],
-        ..Default::default()
-    };
-    let run = run_conv(&e, &input, &layer, &opts).map_err(sim)?;
-    if base.output != run.output {
+    let out = std::process::Command::new(exe)
+        .args(["run", &case.display().to_string(), "--preset", "default", "--engine", engine])
+        .output()
+        .map_err(|e| Failure::Input(format!("bench sim: {e}")))?;
+    let secs = t.elapsed().as_secs_f64();
+    if !out.status.success() {
+        return Err(Failure::Input(format!(
+            "bench sim: accelgen run --engine {engine} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(secs)
+}
+
+pub(crate) fn bench_sim(as_json: bool) -> Result<(), Failure> {
+    let cfg = Preset::Default.config();
+    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let (cin, cout, h, w) = (16, 32, 10, 10);
+    let (input, layer) = layer(cin, cout, h, w);
+    let sim = |e: accelgen_sim::RunError| Failure::Input(format!("bench sim: {e}"));
+    let opts = |engine, extra_engines| RunOptions { engine, extra_engines, timing: true, ..Default::default() };
+    eprintln!("bench sim: the first run builds and caches each simulator");
+    // Warm-up: builds the Verilator model and caches the Verilog; not timed.
+    run_conv(&e, &input, &layer, &opts(Engine::Verilator, vec![])).map_err(sim)?;
+    let secs = |run: &accelgen_sim::HwRun, key: &str| run.stats.get(key).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
+    let rust = run_conv(&e, &input, &layer, &opts(Engine::Rust, vec![])).map_err(sim)?;
+    let direct = run_conv(&e, &input, &layer, &opts(Engine::Verilator, vec![])).map_err(sim)?;
+    // rust-hdl once more, recording the stimulus, which Icarus and Verilator (batched in-process
+    // and standalone) replay: the same stimulus, period for period.
+    let replay = run_conv(&e, &input, &layer, &opts(Engine::Icarus, vec![Engine::Verilator, Engine::VerilatorStandalone]))
+        .map_err(sim)?;
+    if rust.output != direct.output || rust.output != replay.output {
         return Err(Failure::Mismatch);
     }
-    let periods = run.stats["engine_periods"].as_u64().unwrap_or(0) as f64;
-    let cps = |key: &str| periods / run.stats[key].as_f64().unwrap_or(f64::NAN);
-    let rust_cps = periods / rust_secs;
-    let inproc = cps("engine_seconds");
-    let standalone = cps("engine_seconds.verilator-standalone");
-    let icarus = cps("engine_seconds.icarus");
+    let periods = rust.stats["sim_periods"].as_u64().unwrap_or(0) as f64;
+    for run in [&direct, &replay] {
+        if run.stats["sim_periods"].as_u64() != Some(periods as u64) {
+            return Err(Failure::Input("bench sim: the engines ran different stimuli".into()));
+        }
+    }
+    let rust_cps = periods / secs(&rust, "sim_seconds");
+    let direct_cps = periods / secs(&direct, "sim_seconds");
+    let inproc = periods / secs(&replay, "engine_seconds.verilator");
+    let standalone = periods / secs(&replay, "engine_seconds.verilator-standalone");
+    let icarus = periods / secs(&replay, "engine_seconds");
+
+    let case = PathBuf::from("target/bench/layer_64to64_3x3_14x14.json");
+    write_layer_case(&case)?;
+    eprintln!("bench sim: accelgen run of the 64->64 3x3 14x14 layer on the default preset (rust-hdl takes about half a minute)");
+    run_wall(&case, "verilator")?; // warm-up: model build
+    let wall_v = run_wall(&case, "verilator")?;
+    let wall_r = run_wall(&case, "rust")?;
     if as_json {
         println!(
             "{}",
             serde_json::json!({
                 "rust_hdl_cps": rust_cps.round(),
+                "verilator_direct_cps": direct_cps.round(),
                 "verilator_inproc_cps": inproc.round(),
                 "verilator_standalone_cps": standalone.round(),
                 "icarus_cps": icarus.round(),
+                "layer_wall_s": {"rust": (wall_r * 1000.0).round() / 1000.0, "verilator": (wall_v * 1000.0).round() / 1000.0},
             })
         );
     } else {
         println!("simulation speed, default conv engine, 3x3 {cin}->{cout} on {h}x{w}: {periods} clock periods per run");
-        println!("  engine                      cycles/s   vs rust-hdl");
-        println!("  rust-hdl                {rust_cps:>12.0}   1.0x");
-        println!("  Verilator (in-process)  {inproc:>12.0}   {:.1}x   ({:.2}x the standalone harness)", inproc / rust_cps, inproc / standalone);
-        println!("  Verilator (standalone)  {standalone:>12.0}   {:.1}x", standalone / rust_cps);
-        println!("  Icarus                  {icarus:>12.0}   {:.2}x", icarus / rust_cps);
+        println!("  engine                               cycles/s   vs rust-hdl");
+        println!("  rust-hdl (testbench)             {rust_cps:>12.0}   1.0x");
+        println!(
+            "  Verilator, direct testbench      {direct_cps:>12.0}   {:.1}x   ({:.2}x the standalone harness)",
+            direct_cps / rust_cps,
+            direct_cps / standalone
+        );
+        println!("  Verilator, in-process replay     {inproc:>12.0}   {:.1}x", inproc / rust_cps);
+        println!("  Verilator, standalone replay     {standalone:>12.0}   {:.1}x", standalone / rust_cps);
+        println!("  Icarus replay                    {icarus:>12.0}   {:.2}x", icarus / rust_cps);
+        println!("accelgen run, 64->64 3x3 on 14x14, default preset, whole process:");
+        println!("  rust-hdl {wall_r:.2} s, Verilator {wall_v:.2} s: {:.0}x shorter on Verilator", wall_r / wall_v);
     }
     Ok(())
 }

@@ -97,9 +97,10 @@ enum Cmd {
         /// Pooling clock divider, one of the configuration's pool_clock.dividers (pooling cases).
         #[arg(long, value_name = "D")]
         divider: Option<u32>,
-        /// Also replay the run on the emitted Verilog: rust (default), icarus, verilator (a model
-        /// loaded into this process) or verilator-standalone; the outputs of every clock period
-        /// must equal rust-hdl's.
+        /// Simulation engine: rust (rust-hdl, default), verilator (the emitted Verilog as a
+        /// Verilator model in this process; no rust-hdl run), cross (both in lock-step, every
+        /// output and observed signal equal on every clock period), icarus or
+        /// verilator-standalone (rust-hdl's recorded stimulus replayed on the emitted Verilog).
         #[arg(long, value_name = "ENGINE", default_value = "rust")]
         engine: String,
     },

@@ -4,6 +4,7 @@
 //! written while constructing a block: [`emit`] returns the Verilog as text.
 
 pub mod emit;
+pub mod io;
 pub mod isa;
 pub mod mem;
 pub mod pe;

@@ -77,6 +77,11 @@ fn hex_of(lit: &str, bits: usize) -> String {
     format!("{:0width$x}", v, width = bits.div_ceil(4))
 }
 
+/// The block's top-level ports (clock excluded), in declaration order.
+pub fn ports_of(uut: &dyn Block) -> Vec<Port> {
+    port_values(uut).0
+}
+
 fn port_values(uut: &dyn Block) -> (Vec<Port>, Vec<String>) {
     let mut p = PortProbe { depth: 0, ports: vec![], values: vec![] };
     uut.accept("uut", &mut p);

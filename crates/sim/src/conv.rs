@@ -6,8 +6,7 @@ use crate::{HwRun, RunError, RunOptions};
 use accelgen_formats::{ConvLayer, Output};
 use accelgen_golden::{conv_output_dims, Tensor, TensorI8};
 use accelgen_hw::pe::{ConvEngine, ConvEngineParams};
-use accelgen_hw::rust_hdl::prelude::*;
-use accelgen_hw::sim::Harness;
+use crate::tb::{Sig, Tb};
 use serde_json::{json, Map, Value};
 
 /// A layer laid out for one engine: parameter registers and buffer images.
@@ -191,8 +190,54 @@ struct Invariants {
     first_cache_reads: u64,
 }
 
-fn set_u(sig: &mut Signal<In, Bits<16>>, v: usize) {
-    sig.next = (v as u64).into();
+/// The engine's signals the driver uses, resolved once.
+struct ConvSigs {
+    ld_we: Sig,
+    ld_target: Sig,
+    ld_rowsel: Sig,
+    ld_addr: Sig,
+    ld_data: Sig,
+    start: Sig,
+    done: Sig,
+    rd_en: Sig,
+    rd_bank: Sig,
+    rd_addr: Sig,
+    rd_data: Sig,
+    strobe: Sig,
+    /// Per row: first-cache read enable, datum into PE (r, 0).
+    bank_ren: Vec<Sig>,
+    row_in: Vec<Sig>,
+    /// Per PE (row-major): input register, kernels used this cycle.
+    x: Vec<Sig>,
+    kernel_used: Vec<Sig>,
+}
+
+impl ConvSigs {
+    fn new(tb: &Tb, e: &ConvEngineParams) -> Result<ConvSigs, String> {
+        let s = |n: &str| tb.sig(n);
+        Ok(ConvSigs {
+            ld_we: s("ld_we")?,
+            ld_target: s("ld_target")?,
+            ld_rowsel: s("ld_rowsel")?,
+            ld_addr: s("ld_addr")?,
+            ld_data: s("ld_data")?,
+            start: s("start")?,
+            done: s("done")?,
+            rd_en: s("rd_en")?,
+            rd_bank: s("rd_bank")?,
+            rd_addr: s("rd_addr")?,
+            rd_data: s("rd_data")?,
+            strobe: s("strobe")?,
+            bank_ren: (0..e.rows).map(|r| s(&format!("banks__{r}__r_en"))).collect::<Result<_, _>>()?,
+            row_in: (0..e.rows)
+                .map(|r| if r == 0 { s("row0_x") } else { s(&format!("skew__{}__x_out", r - 1)) })
+                .collect::<Result<_, _>>()?,
+            x: (0..e.rows * e.cols).map(|i| s(&format!("pes__{i}__x_out"))).collect::<Result<_, _>>()?,
+            kernel_used: (0..e.rows * e.cols)
+                .map(|i| s(&format!("pes__{i}__kernel_used")))
+                .collect::<Result<_, _>>()?,
+        })
+    }
 }
 
 /// Runs a conv2d case on the engine.
@@ -209,36 +254,28 @@ pub fn run_conv(
     };
     let plan =
         ConvPlan::new(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding)?;
-    let sim = |s: String| RunError::Sim(s);
-    let mut h = Harness::new(ConvEngine::new(e)).map_err(sim)?;
-    if opts.engine != crate::engines::Engine::Rust {
-        h.record_trace();
-    }
-    if let Some(path) = &opts.vcd {
-        let f = std::fs::File::create(path)
-            .map_err(|err| RunError::Unsupported(format!("{}: cannot write: {err}", path.display())))?;
-        h.record_vcd(Box::new(std::io::BufWriter::new(f)));
-    }
+    let sim = RunError::Sim;
+    let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;
+    let sg = ConvSigs::new(&tb, e).map_err(sim)?;
 
     // ---- Load the buffers through the load port, one word per cycle.
     let mut load_cycles = 0u64;
-    let mut load = |h: &mut Harness<ConvEngine>, target: u64, rowsel: u64, addr: usize, data: i64| {
-        let u = &mut h.uut;
-        u.ld_we.next = true;
-        u.ld_target.next = target.into();
-        u.ld_rowsel.next = rowsel.into();
-        u.ld_addr.next = (addr as u64).into();
-        u.ld_data.next = (data as u32 as u64).into();
+    let mut load = |tb: &mut Tb, target: u64, rowsel: u64, addr: usize, data: i64| {
+        tb.poke(sg.ld_we, 1);
+        tb.poke(sg.ld_target, target);
+        tb.poke(sg.ld_rowsel, rowsel);
+        tb.poke(sg.ld_addr, addr as u64);
+        tb.poke(sg.ld_data, data as u32 as u64);
         load_cycles += 1;
-        h.step()
+        tb.step()
     };
     for r in 0..e.rows {
         for (a, &v) in plan.bank_image(e, input, r).iter().enumerate() {
-            load(&mut h, 0, 1 << r, a, v as i64).map_err(sim)?;
+            load(&mut tb, 0, 1 << r, a, v as i64).map_err(sim)?;
         }
     }
     for (a, &v) in plan.weight_image(e, &weight).iter().enumerate() {
-        load(&mut h, 1, 0, a, v as i64).map_err(sim)?;
+        load(&mut tb, 1, 0, a, v as i64).map_err(sim)?;
     }
     // Bias bank c, entry t·K + j: output channel t·C·K + c·K + j.
     for t in 0..plan.oc_tiles {
@@ -246,90 +283,90 @@ pub fn run_conv(
             for j in 0..e.kernels {
                 let oc = t * e.cols * e.kernels + c * e.kernels + j;
                 let v = bias.as_ref().filter(|_| oc < plan.cout).map_or(0, |b| b.data[oc] as i64);
-                load(&mut h, 2, 1 << c, t * e.kernels + j, v).map_err(sim)?;
+                load(&mut tb, 2, 1 << c, t * e.kernels + j, v).map_err(sim)?;
             }
         }
     }
-    h.uut.ld_we.next = false;
+    tb.poke(sg.ld_we, 0);
 
     // ---- Parameter registers.
-    let u = &mut h.uut;
-    set_u(&mut u.p_h, plan.h);
-    set_u(&mut u.p_w, plan.w);
-    set_u(&mut u.p_wo, plan.wo);
-    set_u(&mut u.p_kh, plan.kh);
-    set_u(&mut u.p_kw, plan.kw);
-    set_u(&mut u.p_sh, plan.stride[0]);
-    set_u(&mut u.p_sw, plan.stride[1]);
-    set_u(&mut u.p_ph, plan.padding[0]);
-    set_u(&mut u.p_pw, plan.padding[1]);
-    set_u(&mut u.p_ic_tiles, plan.ic_tiles);
-    set_u(&mut u.p_oc_tiles, plan.oc_tiles);
-    set_u(&mut u.p_plane, plan.h * plan.w);
-    set_u(&mut u.p_pixels, plan.pixels());
-    set_u(&mut u.p_shw, (plan.stride[0] * plan.w) & 0xFFFF);
-    set_u(&mut u.p_phw, (plan.padding[0] * plan.w) & 0xFFFF);
-    set_u(&mut u.p_passes, plan.passes);
-    set_u(&mut u.p_kp, e.kernels * plan.pixels());
     let rq = layer.requant.unwrap_or(accelgen_golden::Requant {
         multiplier: 0,
         shift: 0,
         zero_point: 0,
         relu: false,
     });
-    u.p_rq_en.next = layer.requant.is_some();
-    u.p_mult.next = (rq.multiplier as u64).into();
-    u.p_shift.next = (rq.shift as u64).into();
-    u.p_zp.next = (rq.zero_point as u8 as u64).into();
-    u.p_relu.next = rq.relu;
+    let params: [(&str, u64); 22] = [
+        ("p_h", plan.h as u64),
+        ("p_w", plan.w as u64),
+        ("p_wo", plan.wo as u64),
+        ("p_kh", plan.kh as u64),
+        ("p_kw", plan.kw as u64),
+        ("p_sh", plan.stride[0] as u64),
+        ("p_sw", plan.stride[1] as u64),
+        ("p_ph", plan.padding[0] as u64),
+        ("p_pw", plan.padding[1] as u64),
+        ("p_ic_tiles", plan.ic_tiles as u64),
+        ("p_oc_tiles", plan.oc_tiles as u64),
+        ("p_plane", (plan.h * plan.w) as u64),
+        ("p_pixels", plan.pixels() as u64),
+        ("p_shw", ((plan.stride[0] * plan.w) & 0xFFFF) as u64),
+        ("p_phw", ((plan.padding[0] * plan.w) & 0xFFFF) as u64),
+        ("p_passes", plan.passes as u64),
+        ("p_kp", (e.kernels * plan.pixels()) as u64),
+        ("p_rq_en", u64::from(layer.requant.is_some())),
+        ("p_mult", rq.multiplier as u64),
+        ("p_shift", u64::from(rq.shift)),
+        ("p_zp", rq.zero_point as u8 as u64),
+        ("p_relu", u64::from(rq.relu)),
+    ];
+    for (name, v) in params {
+        let s = tb.sig(name).map_err(sim)?;
+        tb.poke(s, v);
+    }
 
     // ---- Run, collecting outputs and checking invariants every cycle.
-    u.start.next = true;
-    h.step().map_err(sim)?;
-    h.uut.start.next = false;
-    let t0 = h.cycles;
+    tb.poke(sg.start, 1);
+    tb.step().map_err(sim)?;
+    tb.poke(sg.start, 0);
+    let t0 = tb.cycles();
+    let bound = cycle_bound(e, &plan);
+    tb.expect_periods(|| t0 + crate::conv_model::conv_cycles(e, &plan).cycles, "conv engine");
     let mut inv = Invariants::default();
     let (rows, cols, k) = (e.rows, e.cols, e.kernels);
     // Kernel-use record of the current slow cycle: one bit-set per PE.
     let mut used = vec![0u32; rows * cols];
     let mut x_prev: Vec<u64> = vec![0; rows * cols];
-    let bound = cycle_bound(e, &plan);
+    let mut row_in = vec![0u64; rows];
     // Kernel-use records start at the first slow-cycle boundary after start.
     let mut synced = false;
     loop {
-        h.settle().map_err(sim)?;
-        let u = &h.uut;
-        if u.done.val() {
+        if tb.is_set(sg.done) {
             break;
         }
-        if h.cycles - t0 > bound {
+        if tb.cycles() - t0 > bound {
             return Err(RunError::Sim(format!(
                 "no done after {bound} cycles (the bound for this layer): the engine hung"
             )));
         }
         // Kernel use and input-register stability within the slow cycle.
-        let strobe = u.strobe();
-        for r in 0..rows {
-            for c in 0..cols {
-                let pe = u.pe(r, c);
-                let i = r * cols + c;
-                let ku = pe.kernel_used.val().index() as u32;
-                if synced && (ku.count_ones() != 1 || used[i] & ku != 0) {
-                    inv.kernel_use_violations += 1;
-                }
-                used[i] |= ku;
-                x_prev[i] = pe.x_out.val().index() as u64;
+        let strobe = tb.is_set(sg.strobe);
+        for i in 0..rows * cols {
+            let ku = tb.peek(sg.kernel_used[i]) as u32;
+            if synced && (ku.count_ones() != 1 || used[i] & ku != 0) {
+                inv.kernel_use_violations += 1;
             }
+            used[i] |= ku;
+            x_prev[i] = tb.peek(sg.x[i]);
         }
         for r in 0..rows {
-            if u.bank(r).r_en.val() {
+            if tb.is_set(sg.bank_ren[r]) {
                 inv.first_cache_reads += 1;
             }
+            row_in[r] = tb.peek(sg.row_in[r]);
         }
-        let row_in: Vec<u64> = (0..rows).map(|r| u.row_input(r).0.index() as u64).collect();
-        h.step().map_err(sim)?;
+        tb.step().map_err(sim)?;
         if strobe {
-            let u = &h.uut;
             for r in 0..rows {
                 for c in 0..cols {
                     let i = r * cols + c;
@@ -337,7 +374,7 @@ pub fn run_conv(
                         inv.kernel_use_violations += 1;
                     }
                     used[i] = 0;
-                    let now = u.pe(r, c).x_out.val().index() as u64;
+                    let now = tb.peek(sg.x[i]);
                     if c == 0 {
                         if now != row_in[r] {
                             inv.shift_chain_breaks += 1;
@@ -353,17 +390,14 @@ pub fn run_conv(
             synced = true;
         } else {
             // Between strobes every input register must hold.
-            let u = &h.uut;
-            for r in 0..rows {
-                for c in 0..cols {
-                    if u.pe(r, c).x_out.val().index() as u64 != x_prev[r * cols + c] {
-                        inv.kernel_use_violations += 1;
-                    }
+            for i in 0..rows * cols {
+                if tb.peek(sg.x[i]) != x_prev[i] {
+                    inv.kernel_use_violations += 1;
                 }
             }
         }
     }
-    let cycles = h.cycles - t0;
+    let cycles = tb.cycles() - t0;
     // ---- Read the output buffer back through the read port (one word per cycle, pipelined).
     let p_n = plan.pixels();
     let mut data = vec![0i64; plan.cout * p_n];
@@ -371,17 +405,15 @@ pub fn run_conv(
     for oc in 0..plan.cout {
         let (t, c, j) = (oc / (e.cols * k), oc / k % e.cols, oc % k);
         for p in 0..p_n {
-            let u = &mut h.uut;
-            u.rd_en.next = true;
-            u.rd_bank.next = (1u64 << c).into();
-            u.rd_addr.next = (((t * k + j) * p_n + p) as u64).into();
-            h.step().map_err(sim)?;
-            h.settle().map_err(sim)?;
-            data[oc * p_n + p] = h.uut.rd_data.val().index() as u32 as i32 as i64;
+            tb.poke(sg.rd_en, 1);
+            tb.poke(sg.rd_bank, 1u64 << c);
+            tb.poke(sg.rd_addr, ((t * k + j) * p_n + p) as u64);
+            tb.step().map_err(sim)?;
+            data[oc * p_n + p] = tb.peek(sg.rd_data) as u32 as i32 as i64;
             unload_cycles += 1;
         }
     }
-    h.uut.rd_en.next = false;
+    tb.poke(sg.rd_en, 0);
     let shape = [plan.cout, plan.ho, plan.wo];
     let output = if layer.requant.is_some() {
         Output::I8(Tensor::from_vec(&shape, data.iter().map(|&v| v as i8).collect()).expect("shape"))
@@ -410,7 +442,8 @@ pub fn run_conv(
     put("load_cycles", json!(load_cycles));
     put("unload_cycles", json!(unload_cycles));
     put("array", json!(format!("{rows}x{cols}, K={k}")));
-    opts.check_engine(ConvEngine::new(e), "conv_engine", h.take_trace(), &mut stats)?;
+    tb.report(&mut stats, opts.timing);
+    opts.check_engine(|| ConvEngine::new(e), "conv_engine", tb.take_trace(), &mut stats)?;
     Ok(HwRun { output, stats, violations })
 }
 

@@ -25,6 +25,8 @@ pub enum Engine {
     Verilator,
     /// Verilator, the same model linked into a standalone C++ harness (the speed reference).
     VerilatorStandalone,
+    /// rust-hdl and the in-process Verilator model in lock-step, compared every clock period.
+    Cross,
 }
 
 impl Engine {
@@ -35,6 +37,7 @@ impl Engine {
             Engine::Icarus => "icarus",
             Engine::Verilator => "verilator",
             Engine::VerilatorStandalone => "verilator-standalone",
+            Engine::Cross => "cross",
         }
     }
 
@@ -45,8 +48,9 @@ impl Engine {
             "icarus" => Ok(Engine::Icarus),
             "verilator" => Ok(Engine::Verilator),
             "verilator-standalone" => Ok(Engine::VerilatorStandalone),
+            "cross" => Ok(Engine::Cross),
             other => Err(format!(
-                "unknown engine \"{other}\": known engines are rust, icarus, verilator, verilator-standalone"
+                "unknown engine \"{other}\": known engines are rust, verilator, cross, icarus, verilator-standalone"
             )),
         }
     }
@@ -133,7 +137,9 @@ pub fn replay(
     let (got, elapsed) = match engine {
         Engine::Icarus => replay_icarus(top, design, trace, work)?,
         Engine::Verilator | Engine::VerilatorStandalone => replay_verilator(engine, top, design, trace, work)?,
-        Engine::Rust => return Err("the rust engine is the reference; there is nothing to replay".into()),
+        Engine::Rust | Engine::Cross => {
+            return Err(format!("the {} engine drives the testbench directly; there is nothing to replay", engine.name()))
+        }
     };
     compare(engine, trace, &got)?;
     Ok(elapsed)
@@ -189,7 +195,7 @@ pub fn verilator_build(top: &str, design: &str, trace: &Trace, work: &Path) -> R
     static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
-    accelgen_vsim::build(top, "clock", design, &port_specs(trace), work)
+    accelgen_vsim::build(top, "clock", design, &port_specs(trace), &[], work)
 }
 
 fn replay_verilator(

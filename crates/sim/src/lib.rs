@@ -16,6 +16,7 @@ pub mod engines;
 pub mod planner;
 pub mod program;
 pub mod pool;
+pub mod tb;
 
 /// Options of one hardware run.
 #[derive(Clone, Debug, Default)]
@@ -31,22 +32,56 @@ pub struct RunOptions {
     pub extra_engines: Vec<engines::Engine>,
     /// Where Verilog engines build and cache their simulators (default `target/accelgen-engines`).
     pub work_dir: Option<PathBuf>,
+    /// Report the testbench's wall time as `sim_seconds` (benchmarks; never asserted).
+    pub timing: bool,
 }
 
 impl RunOptions {
+    /// Where Verilog engines build and cache their simulators.
+    pub fn work(&self) -> PathBuf {
+        self.work_dir.clone().unwrap_or_else(|| PathBuf::from("target/accelgen-engines"))
+    }
+
+    /// The testbench for the block `make` builds (top module `top`, generator parameters `key`)
+    /// on this run's engine, with the waveform file opened when `vcd` is set.
+    pub fn testbench<B: accelgen_hw::io::TopIo + 'static>(
+        &self,
+        make: impl Fn() -> B,
+        top: &str,
+        key: &str,
+    ) -> Result<tb::Tb, RunError> {
+        let vcd: Option<Box<dyn std::io::Write>> = match &self.vcd {
+            Some(_) if matches!(self.engine, engines::Engine::Verilator | engines::Engine::Cross) => {
+                return Err(RunError::Unsupported(format!(
+                    "--vcd is not available with --engine {} yet: run with --engine rust for a waveform",
+                    self.engine.name()
+                )))
+            }
+            Some(path) => {
+                let f = std::fs::File::create(path).map_err(|err| {
+                    RunError::Unsupported(format!("{}: cannot write: {err}", path.display()))
+                })?;
+                Some(Box::new(std::io::BufWriter::new(f)))
+            }
+            None => None,
+        };
+        tb::Tb::new(make, top, key, self.engine, &self.work(), vcd).map_err(RunError::Sim)
+    }
+
     /// Replays a recorded rust-hdl run of `block` (top module `top`) in the chosen Verilog engine,
     /// adding `engine` and `engine_periods` to the stats; any difference is a simulation error.
     pub fn check_engine<B: accelgen_hw::rust_hdl::prelude::Block>(
         &self,
-        mut block: B,
+        make: impl FnOnce() -> B,
         top: &str,
         trace: Option<accelgen_hw::sim::Trace>,
         stats: &mut Map<String, Value>,
     ) -> Result<(), RunError> {
         stats.insert("engine".into(), Value::from(self.engine.name()));
         let Some(trace) = trace else { return Ok(()) };
+        let mut block = make();
         let design = accelgen_hw::emit::verilog_of_block(&mut block, top, "// replayed design\n");
-        let work = self.work_dir.clone().unwrap_or_else(|| PathBuf::from("target/accelgen-engines"));
+        let work = self.work();
         let t = engines::replay(self.engine, top, &design, &trace, &work).map_err(RunError::Sim)?;
         stats.insert("engine_periods".into(), Value::from(trace.inputs.len()));
         // Timing information for `accelgen bench sim`; never asserted.

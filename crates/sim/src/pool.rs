@@ -7,8 +7,7 @@ use crate::{HwRun, RunError, RunOptions};
 use accelgen_formats::{Output, PoolLayer};
 use accelgen_golden::{PoolMode, Tensor, TensorI8};
 use accelgen_hw::pool::{PoolUnit, PoolUnitParams};
-use accelgen_hw::rust_hdl::prelude::*;
-use accelgen_hw::sim::Harness;
+use crate::tb::{Sig, Tb};
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
@@ -97,8 +96,74 @@ impl PoolPlan {
     }
 }
 
-fn set_u(sig: &mut Signal<In, Bits<16>>, v: usize) {
-    sig.next = (v as u64).into();
+/// The unit's signals the driver uses, resolved once.
+struct PoolSigs {
+    ld_we: Sig,
+    ld_bank: Sig,
+    ld_addr: Sig,
+    ld_data: Sig,
+    p_div: Sig,
+    conv_done: Sig,
+    start: Sig,
+    done: Sig,
+    enable: Sig,
+    div_now: Sig,
+    out_valid: Sig,
+    out_idx: Sig,
+    out_data: Sig,
+    ce: Sig,
+    run: Sig,
+    reads_done: Sig,
+    col_real: Sig,
+    rowmask: Sig,
+    rd_x: Sig,
+    m_valid: Sig,
+    m_updend: Sig,
+    m_bandfirst: Sig,
+    ld_pending: Sig,
+    /// Per region column: holds current-band data, and its k values.
+    rvalid: Vec<Sig>,
+    region: Vec<Vec<Sig>>,
+    /// Per feature-memory bank: read enable.
+    bank_ren: Vec<Sig>,
+}
+
+impl PoolSigs {
+    fn new(tb: &Tb, u: &PoolUnitParams) -> Result<PoolSigs, String> {
+        let s = |n: &str| tb.sig(n);
+        let k = u.rows_per_read;
+        let mn = u.retained_cols + u.cols_per_update;
+        Ok(PoolSigs {
+            ld_we: s("ld_we")?,
+            ld_bank: s("ld_bank")?,
+            ld_addr: s("ld_addr")?,
+            ld_data: s("ld_data")?,
+            p_div: s("p_div")?,
+            conv_done: s("conv_done")?,
+            start: s("start")?,
+            done: s("done")?,
+            enable: s("enable")?,
+            div_now: s("div_now")?,
+            out_valid: s("out_valid")?,
+            out_idx: s("out_idx")?,
+            out_data: s("out_data")?,
+            ce: s("ce")?,
+            run: s("run__q")?,
+            reads_done: s("reads_done__q")?,
+            col_real: s("col_real")?,
+            rowmask: s("rowmask")?,
+            rd_x: s("rd_x__q")?,
+            m_valid: s("m_valid__q")?,
+            m_updend: s("m_updend__q")?,
+            m_bandfirst: s("m_bandfirst__q")?,
+            ld_pending: s("ld_pending__q")?,
+            rvalid: (0..mn).map(|j| s(&format!("rvalid__{j}__q"))).collect::<Result<_, _>>()?,
+            region: (0..mn)
+                .map(|j| (0..k).map(|r| s(&format!("region__{}__q", j * k + r))).collect::<Result<_, _>>())
+                .collect::<Result<_, _>>()?,
+            bank_ren: (0..k).map(|b| s(&format!("banks__{b}__r_en"))).collect::<Result<_, _>>()?,
+        })
+    }
 }
 
 /// Runs a pooling case on the unit at clock divider `opts.divider` (default 1).
@@ -117,16 +182,8 @@ pub fn run_pool(
         )));
     }
     let sim = RunError::Sim;
-    let mut h = Harness::new(PoolUnit::new(u)).map_err(sim)?;
-    if opts.engine != crate::engines::Engine::Rust {
-        h.record_trace();
-    }
-    if let Some(path) = &opts.vcd {
-        let f = std::fs::File::create(path).map_err(|err| {
-            RunError::Unsupported(format!("{}: cannot write: {err}", path.display()))
-        })?;
-        h.record_vcd(Box::new(std::io::BufWriter::new(f)));
-    }
+    let mut tb = opts.testbench(|| PoolUnit::new(u), "pool_unit", &format!("{u:?}"))?;
+    let sg = PoolSigs::new(&tb, u).map_err(sim)?;
     let k = u.rows_per_read;
     let n = u.cols_per_update;
     let m = u.retained_cols;
@@ -136,104 +193,115 @@ pub fn run_pool(
         for y in 0..plan.h {
             let rho = y + plan.padding[0];
             for x in 0..plan.w {
-                let uu = &mut h.uut;
-                uu.ld_we.next = true;
-                uu.ld_bank.next = (1u64 << (rho % k)).into();
-                uu.ld_addr.next = (((c * plan.hb + rho / k) * plan.w + x) as u64).into();
-                uu.ld_data.next = (input.data[(c * plan.h + y) * plan.w + x] as u8 as u64).into();
-                h.step().map_err(sim)?;
+                tb.poke(sg.ld_we, 1);
+                tb.poke(sg.ld_bank, 1u64 << (rho % k));
+                tb.poke(sg.ld_addr, ((c * plan.hb + rho / k) * plan.w + x) as u64);
+                tb.poke(sg.ld_data, input.data[(c * plan.h + y) * plan.w + x] as u8 as u64);
+                tb.step().map_err(sim)?;
                 load_cycles += 1;
             }
         }
     }
-    let uu = &mut h.uut;
-    uu.ld_we.next = false;
-    set_u(&mut uu.p_c, plan.c);
-    set_u(&mut uu.p_h, plan.h);
-    set_u(&mut uu.p_w, plan.w);
-    set_u(&mut uu.p_ho, plan.ho);
-    set_u(&mut uu.p_wo, plan.wo);
-    set_u(&mut uu.p_kh, plan.kernel[0]);
-    set_u(&mut uu.p_kw, plan.kernel[1]);
-    set_u(&mut uu.p_sh, plan.stride[0]);
-    set_u(&mut uu.p_sw, plan.stride[1]);
-    set_u(&mut uu.p_ph, plan.padding[0]);
-    set_u(&mut uu.p_pw, plan.padding[1]);
-    set_u(&mut uu.p_hbw, plan.hb * plan.w);
-    set_u(&mut uu.p_xcols, plan.xcols);
-    set_u(&mut uu.p_count, plan.kernel[0] * plan.kernel[1]);
-    uu.p_avg.next = layer.mode == PoolMode::Avg;
+    tb.poke(sg.ld_we, 0);
+    let params: [(&str, usize); 15] = [
+        ("p_c", plan.c),
+        ("p_h", plan.h),
+        ("p_w", plan.w),
+        ("p_ho", plan.ho),
+        ("p_wo", plan.wo),
+        ("p_kh", plan.kernel[0]),
+        ("p_kw", plan.kernel[1]),
+        ("p_sh", plan.stride[0]),
+        ("p_sw", plan.stride[1]),
+        ("p_ph", plan.padding[0]),
+        ("p_pw", plan.padding[1]),
+        ("p_hbw", plan.hb * plan.w),
+        ("p_xcols", plan.xcols),
+        ("p_count", plan.kernel[0] * plan.kernel[1]),
+        ("p_avg", usize::from(layer.mode == PoolMode::Avg)),
+    ];
+    for (name, v) in params {
+        let s = tb.sig(name).map_err(sim)?;
+        tb.poke(s, v as u64);
+    }
     // ---- The divider changes only on the convolution-done event while idle.
-    uu.p_div.next = (div as u64).into();
-    uu.conv_done.next = true;
-    h.step().map_err(sim)?;
-    h.uut.conv_done.next = false;
-    h.step().map_err(sim)?;
-    let div_now = h.uut.div_now.val().index() as u32;
+    tb.poke(sg.p_div, u64::from(div));
+    tb.poke(sg.conv_done, 1);
+    tb.step().map_err(sim)?;
+    tb.poke(sg.conv_done, 0);
+    tb.step().map_err(sim)?;
+    let div_now = tb.peek(sg.div_now) as u32;
     if div_now.max(1) != div {
         return Err(RunError::Sim(format!("divider {div} not applied (unit shows {div_now})")));
     }
     // ---- Run.
-    h.uut.start.next = true;
-    h.step().map_err(sim)?;
-    h.uut.start.next = false;
-    let t0 = h.cycles;
+    tb.poke(sg.start, 1);
+    tb.step().map_err(sim)?;
+    tb.poke(sg.start, 0);
+    let t0 = tb.cycles();
     let n_out = plan.c * plan.ho * plan.wo;
     let mut out: Vec<Option<i64>> = vec![None; n_out];
     let bound = (plan.enabled_cycles(u) + 64) * div as u64 * 2;
+    tb.expect_periods(|| t0 + plan.enabled_cycles(u) * div as u64, "pooling unit");
     let (mut update_period_violations, mut retained_mismatches, mut column_rereads) = (0u64, 0, 0);
     let (mut column_reads, mut values_read, mut enabled, mut windows) = (0u64, 0u64, 0u64, 0u64);
+    let mut bank_reads = 0u64;
     let mut band_cols: HashSet<u64> = HashSet::new();
     let mut shifts_in_update = 0usize;
     let mut prev_region: Option<Vec<Vec<u8>>> = None;
     let mut fault = None;
     let mut div_changes = 0u64;
     loop {
-        h.settle().map_err(sim)?;
-        let uu = &h.uut;
-        if uu.done.val() {
+        if tb.is_set(sg.done) {
             break;
         }
-        if h.cycles - t0 > bound {
+        if tb.cycles() - t0 > bound {
             return Err(RunError::Sim(format!("no done after {bound} cycles: the unit hung")));
         }
-        if uu.div_now.val().index() as u32 != div_now {
+        if tb.peek(sg.div_now) as u32 != div_now {
             div_changes += 1;
         }
-        if uu.enable.val() {
+        if tb.is_set(sg.enable) {
             enabled += 1;
         }
-        if uu.out_valid.val() {
+        for &b in &sg.bank_ren {
+            if tb.is_set(b) {
+                bank_reads += 1;
+            }
+        }
+        if tb.is_set(sg.out_valid) {
             windows += 1;
-            let idx = uu.out_idx.val().index();
-            let v = uu.out_data.val().index() as u8 as i8 as i64;
+            let idx = tb.peek(sg.out_idx) as usize;
+            let v = tb.peek(sg.out_data) as u8 as i8 as i64;
             match out.get_mut(idx) {
                 Some(slot @ None) => *slot = Some(v),
                 Some(Some(_)) => fault = Some(format!("output {idx} written twice")),
                 None => fault = Some(format!("output {idx} outside {n_out} outputs")),
             }
         }
+        let ce = tb.is_set(sg.ce);
         // Column reads: once per row band.
-        if let Some((x, vals)) = uu.read_issue() {
+        if ce && tb.is_set(sg.run) && !tb.is_set(sg.reads_done) {
+            let x = tb.peek(sg.rd_x);
+            let vals = if tb.is_set(sg.col_real) { tb.peek(sg.rowmask).count_ones() } else { 0 };
             if x == 0 {
                 band_cols.clear();
             }
             if vals > 0 {
                 column_reads += 1;
-                values_read += vals as u64;
+                values_read += u64::from(vals);
                 if !band_cols.insert(x) {
                     column_rereads += 1;
                 }
             }
         }
         // Update period: exactly n column shifts per update.
-        let (shift, upd_end, band_first) = uu.shift_event();
-        if shift {
-            if band_first {
+        if ce && tb.is_set(sg.m_valid) {
+            if tb.is_set(sg.m_bandfirst) {
                 shifts_in_update = 0;
             }
             shifts_in_update += 1;
-            if upd_end {
+            if tb.is_set(sg.m_updend) {
                 if shifts_in_update != n {
                     update_period_violations += 1;
                 }
@@ -242,9 +310,14 @@ pub fn run_pool(
         }
         // The kernel's copy: its first m columns are the previous copy's last m, unless a band
         // starts (then they must be marked invalid).
-        if uu.kernel_load() {
-            let cols: Vec<_> = (0..m + n).map(|j| uu.region_col(j)).collect();
-            let first_of_band = cols[..m].iter().all(|c| !c.2);
+        if ce && tb.is_set(sg.ld_pending) {
+            let cols: Vec<(Vec<u8>, bool)> = (0..m + n)
+                .map(|j| {
+                    let vals = sg.region[j].iter().map(|&s| tb.peek(s) as u8).collect();
+                    (vals, tb.is_set(sg.rvalid[j]))
+                })
+                .collect();
+            let first_of_band = cols[..m].iter().all(|c| !c.1);
             if let (Some(prev), false) = (&prev_region, first_of_band) {
                 for j in 0..m {
                     if cols[j].0 != prev[n + j] {
@@ -252,12 +325,12 @@ pub fn run_pool(
                     }
                 }
             }
-            if !first_of_band && cols[..m].iter().any(|c| !c.2) {
+            if !first_of_band && cols[..m].iter().any(|c| !c.1) {
                 retained_mismatches += 1;
             }
             prev_region = Some(cols.into_iter().map(|c| c.0).collect());
         }
-        h.step().map_err(sim)?;
+        tb.step().map_err(sim)?;
     }
     if let Some(f) = fault {
         return Err(RunError::Sim(f));
@@ -266,7 +339,7 @@ pub fn run_pool(
     if missing > 0 {
         return Err(RunError::Sim(format!("{missing} of {n_out} outputs never left the unit")));
     }
-    let cycles = h.cycles - t0;
+    let cycles = tb.cycles() - t0;
     let data = out.into_iter().map(|o| o.unwrap_or(0) as i8).collect();
     let output = Output::I8(Tensor::from_vec(&[plan.c, plan.ho, plan.wo], data).expect("shape"));
     let inputs = (plan.c * plan.h * plan.w) as f64;
@@ -276,6 +349,7 @@ pub fn run_pool(
     };
     put("cycles", json!(cycles));
     put("feature_reads", json!(column_reads));
+    put("bank_reads", json!(bank_reads));
     put("reads_per_input", json!((values_read as f64 / inputs * 10000.0).round() / 10000.0));
     put("windows_per_cycle", json!((windows as f64 / cycles as f64 * 10000.0).round() / 10000.0));
     put("update_period_violations", json!(update_period_violations));
@@ -291,6 +365,7 @@ pub fn run_pool(
     put("load_cycles", json!(load_cycles));
     put("divider_changes_while_running", json!(div_changes));
     let violations = update_period_violations + retained_mismatches + column_rereads + div_changes;
-    opts.check_engine(PoolUnit::new(u), "pool_unit", h.take_trace(), &mut stats)?;
+    tb.report(&mut stats, opts.timing);
+    opts.check_engine(|| PoolUnit::new(u), "pool_unit", tb.take_trace(), &mut stats)?;
     Ok(HwRun { output, stats, violations })
 }

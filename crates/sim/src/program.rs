@@ -3,7 +3,6 @@
 
 use crate::{RunError, RunOptions};
 use accelgen_hw::isa::{InstrDecompressor, WORD_BITS};
-use accelgen_hw::sim::Harness;
 use accelgen_isa::Instr;
 use serde_json::{json, Map, Value};
 
@@ -32,45 +31,45 @@ pub fn run_program(depth: usize, bytes: &[u8], opts: &RunOptions) -> Result<Prog
         )));
     }
     let sim = RunError::Sim;
-    let mut h = Harness::new(InstrDecompressor::new(depth)).map_err(sim)?;
-    if opts.engine != crate::engines::Engine::Rust {
-        h.record_trace();
-    }
+    let mut tb = opts.testbench(|| InstrDecompressor::new(depth), "instr_decompressor", &format!("depth {depth}"))?;
+    let s = |n: &str| tb.sig(n).map_err(sim);
+    let (reg_we, reg_addr, reg_wdata) = (s("reg_we")?, s("reg_addr")?, s("reg_wdata")?);
+    let (wr_valid, wr_payload, st_busy) = (s("wr_valid")?, s("wr_payload")?, s("st_busy")?);
+    let (count, st_error, st_overflow) = (s("count")?, s("st_error")?, s("st_overflow")?);
     let mut load_cycles = 0u64;
     for word in bytes.chunks(8) {
-        let v = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        h.uut.reg_we.next = true;
-        h.uut.reg_addr.next = 0.into();
-        h.uut.reg_wdata.next = v.into();
-        h.step().map_err(sim)?;
+        tb.poke(reg_we, 1);
+        tb.poke(reg_addr, 0);
+        tb.poke(reg_wdata, u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        tb.step().map_err(sim)?;
         load_cycles += 1;
     }
-    h.uut.reg_we.next = true;
-    h.uut.reg_addr.next = 1.into();
-    h.uut.reg_wdata.next = 1u64.into();
-    h.step().map_err(sim)?;
-    h.uut.reg_we.next = false;
-    let t0 = h.cycles;
+    tb.poke(reg_we, 1);
+    tb.poke(reg_addr, 1);
+    tb.poke(reg_wdata, 1);
+    tb.step().map_err(sim)?;
+    tb.poke(reg_we, 0);
+    let t0 = tb.cycles();
     let words = (bytes.len() / 8) as u64;
     // Every word holds at most two REPEATs of at most 4096 copies each (a REPEAT is 25 bits).
     let bound = words * (2 * accelgen_isa::compress::MAX_REPEAT as u64 + 16) + 64;
     let mut writes = vec![];
     loop {
-        h.settle().map_err(sim)?;
-        if h.uut.wr_valid.val() {
-            let payload = h.uut.wr_payload.val().to_u64() as u128;
+        let valid = tb.is_set(wr_valid);
+        if valid {
+            let payload = tb.peek(wr_payload) as u128;
             let i = Instr::decode(payload).map_err(|e| RunError::Sim(format!("decoder wrote {e}")))?;
             writes.push(i);
         }
-        if !h.uut.st_busy.val() && !h.uut.wr_valid.val() && h.cycles > t0 {
+        if !tb.is_set(st_busy) && !valid && tb.cycles() > t0 {
             break;
         }
-        if h.cycles - t0 > bound {
+        if tb.cycles() - t0 > bound {
             return Err(RunError::Sim(format!("the decoder did not stop within {bound} cycles")));
         }
-        h.step().map_err(sim)?;
+        tb.step().map_err(sim)?;
     }
-    let cycles = h.cycles - t0;
+    let cycles = tb.cycles() - t0;
     let mut stats = Map::new();
     stats.insert("cycles".into(), json!(cycles));
     stats.insert("instructions".into(), json!(writes.len()));
@@ -80,14 +79,15 @@ pub fn run_program(depth: usize, bytes: &[u8], opts: &RunOptions) -> Result<Prog
     );
     stats.insert("load_cycles".into(), json!(load_cycles));
     stats.insert("words".into(), json!(words));
+    tb.report(&mut stats, opts.timing);
     let run = ProgramRun {
         writes,
-        accepted_words: h.uut.count.val().index() as u64,
-        error: h.uut.st_error.val(),
-        overflow: h.uut.st_overflow.val(),
+        accepted_words: tb.peek(count),
+        error: tb.is_set(st_error),
+        overflow: tb.is_set(st_overflow),
         stats,
     };
     let mut stats = run.stats.clone();
-    opts.check_engine(InstrDecompressor::new(depth), "instr_decompressor", h.take_trace(), &mut stats)?;
+    opts.check_engine(|| InstrDecompressor::new(depth), "instr_decompressor", tb.take_trace(), &mut stats)?;
     Ok(ProgramRun { stats, ..run })
 }

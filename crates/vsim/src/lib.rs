@@ -213,6 +213,31 @@ fn verilator_env() -> Result<(String, PathBuf), String> {
     Ok((version, PathBuf::from(root.trim()).join("include")))
 }
 
+/// Identifies the installed Verilator without running it (it is a Perl script: two runs cost a
+/// tenth of a second on every cached load): the path, size and modification time of the
+/// `verilator` found on `PATH` and of the `verilator_bin` beside it. A reinstall or upgrade
+/// changes them, so the cache key changes and the model is rebuilt.
+fn verilator_fingerprint() -> Result<String, String> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let exe = dir.join("verilator");
+        if let Ok(meta) = std::fs::metadata(&exe) {
+            if !meta.is_file() {
+                continue;
+            }
+            let mut fp = String::new();
+            for f in [exe.clone(), dir.join("verilator_bin")] {
+                if let Ok(m) = std::fs::metadata(&f) {
+                    let mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+                    fp += &format!("{}:{}:{:?};", f.display(), m.len(), mtime);
+                }
+            }
+            return Ok(fp);
+        }
+    }
+    Err("cannot run verilator: not found on PATH (install it with `make setup`: Debian packages verilator, g++)".into())
+}
+
 /// Builds (or finds in `cache`) the model of `design`, whose top module `top` has a clock input
 /// `clock` and the other `ports`; the signals `observed` (names of signals of the top module) are
 /// sampled after the outputs every period. The first build of a design prints that it is building
@@ -233,15 +258,15 @@ pub fn build(
     let observed: Vec<PortSpec> = observed.iter().map(|p| PortSpec { input: false, ..p.clone() }).collect();
     let io = io_header(top, clock, &inputs, &outputs, &observed);
     let vlt = observe_vlt(top, &observed);
-    let (version, include) = verilator_env()?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    (top, clock, design, &io, &vlt, SHIM, STANDALONE, &version, ABI_VERSION).hash(&mut hasher);
+    (top, clock, design, &io, &vlt, SHIM, STANDALONE, verilator_fingerprint()?, ABI_VERSION).hash(&mut hasher);
     let dir = cache.join(format!("verilator-inproc-{top}-{:016x}", hasher.finish()));
     let built = Build { dir: dir.clone(), inputs, outputs, observed: observed.clone() };
     if dir.join("libdut.so").exists() && dir.join("vsim_standalone").exists() {
         return Ok(built);
     }
     let started = std::time::Instant::now();
+    let (version, include) = verilator_env()?;
     eprintln!("building the Verilator model of {top} (once per design; cached in {})", dir.display());
     // Build in a private folder and rename it into place: concurrent builders (test threads,
     // parallel test processes) never see a half-built library.
@@ -254,6 +279,7 @@ pub fn build(
     std::fs::write(tmp.join("design.v"), design).map_err(ioerr)?;
     std::fs::write(tmp.join("io.h"), io).map_err(ioerr)?;
     std::fs::write(tmp.join("observe.vlt"), vlt).map_err(ioerr)?;
+    std::fs::write(tmp.join("verilator-version.txt"), format!("{version}\n")).map_err(ioerr)?;
     let defs = format!("#define AG_ABI_VERSION {ABI_VERSION}\n#define AG_CLOCK {clock}\n");
     std::fs::write(tmp.join("shim.cpp"), format!("{defs}{SHIM}")).map_err(ioerr)?;
     std::fs::write(tmp.join("standalone.cpp"), format!("{defs}{STANDALONE}")).map_err(ioerr)?;

@@ -620,3 +620,9 @@ impl crate::sim::Clocked for InstrDecompressor {
         &mut self.clock
     }
 }
+
+crate::top_io!(
+    InstrDecompressor,
+    inputs: [reg_we, reg_addr, reg_wdata],
+    outputs: [count, st_busy, st_error, st_overflow, wr_valid, wr_module, wr_op, wr_payload],
+);

@@ -843,3 +843,31 @@ impl crate::sim::Clocked for ConvEngine {
     }
 }
 
+
+crate::top_io!(
+    ConvEngine,
+    inputs: [
+        ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph,
+        p_pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
+        p_mult, p_shift, p_zp, p_relu, start, rd_en, rd_bank, rd_addr,
+    ],
+    outputs: [busy, done, rd_data],
+    /// Observed: the slow-cycle strobe; per row, the first-cache bank's read enable and the datum
+    /// written into PE (r, 0); per PE, its input register and the kernels it used this cycle.
+    fn walk_observed(&self, s: &mut dyn crate::io::ObsSink) {
+        use crate::io::PortValue;
+        s.add(&|| "strobe".into(), 1, self.strobe.val().get_u64());
+        for r in 0..self.rows() {
+            s.add(&|| format!("banks__{r}__r_en"), 1, self.banks[r].r_en.val().get_u64());
+            if r == 0 {
+                s.add(&|| "row0_x".into(), 8, self.row0_x.val().get_u64());
+            } else {
+                s.add(&|| format!("skew__{}__x_out", r - 1), 8, self.skew[r - 1].x_out.val().get_u64());
+            }
+        }
+        for i in 0..self.pes.len() {
+            s.add(&|| format!("pes__{i}__x_out"), 8, self.pes[i].x_out.val().get_u64());
+            s.add(&|| format!("pes__{i}__kernel_used"), 16, self.pes[i].kernel_used.val().get_u64());
+        }
+    }
+);

@@ -793,3 +793,41 @@ mod tests {
         assert_eq!(h.uut.div_now.val(), 4u64);
     }
 }
+
+crate::top_io!(
+    PoolUnit,
+    inputs: [
+        ld_we, ld_bank, ld_addr, ld_data, p_c, p_h, p_w, p_ho, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph,
+        p_pw, p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, start,
+    ],
+    outputs: [busy, done, enable, div_now, out_valid, out_idx, out_data],
+    /// Observed: the clock enable and the read cursor (run, reads done, column inside the map,
+    /// row mask, padded column), the shift stage (valid, update end, band first), the kernel load,
+    /// every region column (valid, element mask, values) and every feature-memory bank's read
+    /// enable (the reads the memory sees).
+    fn walk_observed(&self, s: &mut dyn crate::io::ObsSink) {
+        use crate::io::PortValue;
+        s.add(&|| "ce".into(), 1, self.ce.val().get_u64());
+        s.add(&|| "run__q".into(), 1, self.run.q.val().get_u64());
+        s.add(&|| "reads_done__q".into(), 1, self.reads_done.q.val().get_u64());
+        s.add(&|| "col_real".into(), 1, self.col_real.val().get_u64());
+        s.add(&|| "rowmask".into(), 16, self.rowmask.val().get_u64());
+        s.add(&|| "rd_x__q".into(), 16, self.rd_x.q.val().get_u64());
+        s.add(&|| "m_valid__q".into(), 1, self.m_valid.q.val().get_u64());
+        s.add(&|| "m_updend__q".into(), 1, self.m_updend.q.val().get_u64());
+        s.add(&|| "m_bandfirst__q".into(), 1, self.m_bandfirst.q.val().get_u64());
+        s.add(&|| "ld_pending__q".into(), 1, self.ld_pending.q.val().get_u64());
+        let k = self.rows_per_read();
+        for j in 0..self.region_cols() {
+            s.add(&|| format!("rvalid__{j}__q"), 1, self.rvalid[j].q.val().get_u64());
+            s.add(&|| format!("rmask__{j}__q"), 16, self.rmask[j].q.val().get_u64());
+            for r in 0..k {
+                let i = j * k + r;
+                s.add(&|| format!("region__{i}__q"), 16, self.region[i].q.val().get_u64());
+            }
+        }
+        for b in 0..k {
+            s.add(&|| format!("banks__{b}__r_en"), 1, self.banks[b].r_en.val().get_u64());
+        }
+    }
+);
