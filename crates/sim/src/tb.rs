@@ -210,6 +210,8 @@ pub struct Tb {
     engine: Engine,
     cycles: u64,
     progress: Option<indicatif::ProgressBar>,
+    /// What the progress bar names.
+    what: String,
     /// When construction ended: the timed region of `accelgen bench sim` starts here.
     started: std::time::Instant,
 }
@@ -317,7 +319,7 @@ impl Tb {
                 Box::new(b)
             }
         };
-        Ok(Tb { backend, signals, engine, cycles: 0, progress: None, started: std::time::Instant::now() })
+        Ok(Tb { backend, signals, engine, cycles: 0, progress: None, what: String::new(), started: std::time::Instant::now() })
     }
 
     /// Two rust-hdl models of the same top in lock-step, compared like `--engine cross` compares
@@ -331,7 +333,7 @@ impl Tb {
         let b = Box::new(rust_backend(make_b(), n_ports, n_obs, false)?);
         let names = signals.outputs.iter().map(|p| p.name.clone()).collect();
         let backend = Box::new(CrossBackend { a, b, a_name: "model a", b_name: "model b", names, error: None });
-        Ok(Tb { backend, signals, engine: Engine::Cross, cycles: 0, progress: None, started: std::time::Instant::now() })
+        Ok(Tb { backend, signals, engine: Engine::Cross, cycles: 0, progress: None, what: String::new(), started: std::time::Instant::now() })
     }
 
     /// The engine running this testbench.
@@ -375,9 +377,12 @@ impl Tb {
     pub fn step(&mut self) -> Result<(), String> {
         self.backend.step().map_err(|e| format!("clock period {}: {e}", self.cycles))?;
         self.cycles += 1;
-        if let Some(p) = &self.progress {
-            if self.cycles & 0xffff == 0 {
+        if self.cycles & 0xffff == 0 {
+            if let Some(p) = &self.progress {
                 p.set_position(self.cycles);
+                let rate = self.cycles as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+                let left = p.length().unwrap_or(0).saturating_sub(self.cycles) as f64 / rate.max(1.0);
+                p.set_message(format!("{} on {}, {rate:.0} periods/s, about {left:.0} s left", self.what, self.engine.name()));
             }
         }
         Ok(())
@@ -395,17 +400,18 @@ impl Tb {
             return;
         }
         let total = total();
-        if total < 1 << 20 {
+        if total < 100_000 {
             return;
         }
         let p = indicatif::ProgressBar::new(total);
         p.set_position(self.cycles);
         p.set_style(
             indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:30}] {pos}/{len} clock periods, {per_sec}, eta {eta}",
+                "[{bar:30}] {pos}/{len} clock periods, {msg}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
+        self.what = what.to_string();
         p.set_message(format!("{what} on {}", self.engine.name()));
         self.progress = Some(p);
     }
