@@ -48,834 +48,898 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__0__strobe;
     reg  [15:0] pes__0__ksel;
     reg  [7:0] pes__0__x_in;
-    reg  [4:0] pes__0__tag_in;
+    reg  [5:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
-    wire  [4:0] pes__0__tag_out;
+    wire  [5:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
     reg  pes__0__w_we;
     reg  [15:0] pes__0__w_sel;
     reg  [7:0] pes__0__w_data;
-    wire  [15:0] pes__0__kernel_used;
+    wire  [7:0] pes__0__w_used;
+    wire  pes__0__mac;
     reg  pes__1__clock;
     reg  pes__1__strobe;
     reg  [15:0] pes__1__ksel;
     reg  [7:0] pes__1__x_in;
-    reg  [4:0] pes__1__tag_in;
+    reg  [5:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
-    wire  [4:0] pes__1__tag_out;
+    wire  [5:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
     reg  pes__1__w_we;
     reg  [15:0] pes__1__w_sel;
     reg  [7:0] pes__1__w_data;
-    wire  [15:0] pes__1__kernel_used;
+    wire  [7:0] pes__1__w_used;
+    wire  pes__1__mac;
     reg  pes__2__clock;
     reg  pes__2__strobe;
     reg  [15:0] pes__2__ksel;
     reg  [7:0] pes__2__x_in;
-    reg  [4:0] pes__2__tag_in;
+    reg  [5:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
-    wire  [4:0] pes__2__tag_out;
+    wire  [5:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
     reg  pes__2__w_we;
     reg  [15:0] pes__2__w_sel;
     reg  [7:0] pes__2__w_data;
-    wire  [15:0] pes__2__kernel_used;
+    wire  [7:0] pes__2__w_used;
+    wire  pes__2__mac;
     reg  pes__3__clock;
     reg  pes__3__strobe;
     reg  [15:0] pes__3__ksel;
     reg  [7:0] pes__3__x_in;
-    reg  [4:0] pes__3__tag_in;
+    reg  [5:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
-    wire  [4:0] pes__3__tag_out;
+    wire  [5:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
     reg  pes__3__w_we;
     reg  [15:0] pes__3__w_sel;
     reg  [7:0] pes__3__w_data;
-    wire  [15:0] pes__3__kernel_used;
+    wire  [7:0] pes__3__w_used;
+    wire  pes__3__mac;
     reg  pes__4__clock;
     reg  pes__4__strobe;
     reg  [15:0] pes__4__ksel;
     reg  [7:0] pes__4__x_in;
-    reg  [4:0] pes__4__tag_in;
+    reg  [5:0] pes__4__tag_in;
     wire  [7:0] pes__4__x_out;
-    wire  [4:0] pes__4__tag_out;
+    wire  [5:0] pes__4__tag_out;
     reg  [31:0] pes__4__psum_in;
     wire  [31:0] pes__4__psum_out;
     reg  pes__4__w_we;
     reg  [15:0] pes__4__w_sel;
     reg  [7:0] pes__4__w_data;
-    wire  [15:0] pes__4__kernel_used;
+    wire  [7:0] pes__4__w_used;
+    wire  pes__4__mac;
     reg  pes__5__clock;
     reg  pes__5__strobe;
     reg  [15:0] pes__5__ksel;
     reg  [7:0] pes__5__x_in;
-    reg  [4:0] pes__5__tag_in;
+    reg  [5:0] pes__5__tag_in;
     wire  [7:0] pes__5__x_out;
-    wire  [4:0] pes__5__tag_out;
+    wire  [5:0] pes__5__tag_out;
     reg  [31:0] pes__5__psum_in;
     wire  [31:0] pes__5__psum_out;
     reg  pes__5__w_we;
     reg  [15:0] pes__5__w_sel;
     reg  [7:0] pes__5__w_data;
-    wire  [15:0] pes__5__kernel_used;
+    wire  [7:0] pes__5__w_used;
+    wire  pes__5__mac;
     reg  pes__6__clock;
     reg  pes__6__strobe;
     reg  [15:0] pes__6__ksel;
     reg  [7:0] pes__6__x_in;
-    reg  [4:0] pes__6__tag_in;
+    reg  [5:0] pes__6__tag_in;
     wire  [7:0] pes__6__x_out;
-    wire  [4:0] pes__6__tag_out;
+    wire  [5:0] pes__6__tag_out;
     reg  [31:0] pes__6__psum_in;
     wire  [31:0] pes__6__psum_out;
     reg  pes__6__w_we;
     reg  [15:0] pes__6__w_sel;
     reg  [7:0] pes__6__w_data;
-    wire  [15:0] pes__6__kernel_used;
+    wire  [7:0] pes__6__w_used;
+    wire  pes__6__mac;
     reg  pes__7__clock;
     reg  pes__7__strobe;
     reg  [15:0] pes__7__ksel;
     reg  [7:0] pes__7__x_in;
-    reg  [4:0] pes__7__tag_in;
+    reg  [5:0] pes__7__tag_in;
     wire  [7:0] pes__7__x_out;
-    wire  [4:0] pes__7__tag_out;
+    wire  [5:0] pes__7__tag_out;
     reg  [31:0] pes__7__psum_in;
     wire  [31:0] pes__7__psum_out;
     reg  pes__7__w_we;
     reg  [15:0] pes__7__w_sel;
     reg  [7:0] pes__7__w_data;
-    wire  [15:0] pes__7__kernel_used;
+    wire  [7:0] pes__7__w_used;
+    wire  pes__7__mac;
     reg  pes__8__clock;
     reg  pes__8__strobe;
     reg  [15:0] pes__8__ksel;
     reg  [7:0] pes__8__x_in;
-    reg  [4:0] pes__8__tag_in;
+    reg  [5:0] pes__8__tag_in;
     wire  [7:0] pes__8__x_out;
-    wire  [4:0] pes__8__tag_out;
+    wire  [5:0] pes__8__tag_out;
     reg  [31:0] pes__8__psum_in;
     wire  [31:0] pes__8__psum_out;
     reg  pes__8__w_we;
     reg  [15:0] pes__8__w_sel;
     reg  [7:0] pes__8__w_data;
-    wire  [15:0] pes__8__kernel_used;
+    wire  [7:0] pes__8__w_used;
+    wire  pes__8__mac;
     reg  pes__9__clock;
     reg  pes__9__strobe;
     reg  [15:0] pes__9__ksel;
     reg  [7:0] pes__9__x_in;
-    reg  [4:0] pes__9__tag_in;
+    reg  [5:0] pes__9__tag_in;
     wire  [7:0] pes__9__x_out;
-    wire  [4:0] pes__9__tag_out;
+    wire  [5:0] pes__9__tag_out;
     reg  [31:0] pes__9__psum_in;
     wire  [31:0] pes__9__psum_out;
     reg  pes__9__w_we;
     reg  [15:0] pes__9__w_sel;
     reg  [7:0] pes__9__w_data;
-    wire  [15:0] pes__9__kernel_used;
+    wire  [7:0] pes__9__w_used;
+    wire  pes__9__mac;
     reg  pes__10__clock;
     reg  pes__10__strobe;
     reg  [15:0] pes__10__ksel;
     reg  [7:0] pes__10__x_in;
-    reg  [4:0] pes__10__tag_in;
+    reg  [5:0] pes__10__tag_in;
     wire  [7:0] pes__10__x_out;
-    wire  [4:0] pes__10__tag_out;
+    wire  [5:0] pes__10__tag_out;
     reg  [31:0] pes__10__psum_in;
     wire  [31:0] pes__10__psum_out;
     reg  pes__10__w_we;
     reg  [15:0] pes__10__w_sel;
     reg  [7:0] pes__10__w_data;
-    wire  [15:0] pes__10__kernel_used;
+    wire  [7:0] pes__10__w_used;
+    wire  pes__10__mac;
     reg  pes__11__clock;
     reg  pes__11__strobe;
     reg  [15:0] pes__11__ksel;
     reg  [7:0] pes__11__x_in;
-    reg  [4:0] pes__11__tag_in;
+    reg  [5:0] pes__11__tag_in;
     wire  [7:0] pes__11__x_out;
-    wire  [4:0] pes__11__tag_out;
+    wire  [5:0] pes__11__tag_out;
     reg  [31:0] pes__11__psum_in;
     wire  [31:0] pes__11__psum_out;
     reg  pes__11__w_we;
     reg  [15:0] pes__11__w_sel;
     reg  [7:0] pes__11__w_data;
-    wire  [15:0] pes__11__kernel_used;
+    wire  [7:0] pes__11__w_used;
+    wire  pes__11__mac;
     reg  pes__12__clock;
     reg  pes__12__strobe;
     reg  [15:0] pes__12__ksel;
     reg  [7:0] pes__12__x_in;
-    reg  [4:0] pes__12__tag_in;
+    reg  [5:0] pes__12__tag_in;
     wire  [7:0] pes__12__x_out;
-    wire  [4:0] pes__12__tag_out;
+    wire  [5:0] pes__12__tag_out;
     reg  [31:0] pes__12__psum_in;
     wire  [31:0] pes__12__psum_out;
     reg  pes__12__w_we;
     reg  [15:0] pes__12__w_sel;
     reg  [7:0] pes__12__w_data;
-    wire  [15:0] pes__12__kernel_used;
+    wire  [7:0] pes__12__w_used;
+    wire  pes__12__mac;
     reg  pes__13__clock;
     reg  pes__13__strobe;
     reg  [15:0] pes__13__ksel;
     reg  [7:0] pes__13__x_in;
-    reg  [4:0] pes__13__tag_in;
+    reg  [5:0] pes__13__tag_in;
     wire  [7:0] pes__13__x_out;
-    wire  [4:0] pes__13__tag_out;
+    wire  [5:0] pes__13__tag_out;
     reg  [31:0] pes__13__psum_in;
     wire  [31:0] pes__13__psum_out;
     reg  pes__13__w_we;
     reg  [15:0] pes__13__w_sel;
     reg  [7:0] pes__13__w_data;
-    wire  [15:0] pes__13__kernel_used;
+    wire  [7:0] pes__13__w_used;
+    wire  pes__13__mac;
     reg  pes__14__clock;
     reg  pes__14__strobe;
     reg  [15:0] pes__14__ksel;
     reg  [7:0] pes__14__x_in;
-    reg  [4:0] pes__14__tag_in;
+    reg  [5:0] pes__14__tag_in;
     wire  [7:0] pes__14__x_out;
-    wire  [4:0] pes__14__tag_out;
+    wire  [5:0] pes__14__tag_out;
     reg  [31:0] pes__14__psum_in;
     wire  [31:0] pes__14__psum_out;
     reg  pes__14__w_we;
     reg  [15:0] pes__14__w_sel;
     reg  [7:0] pes__14__w_data;
-    wire  [15:0] pes__14__kernel_used;
+    wire  [7:0] pes__14__w_used;
+    wire  pes__14__mac;
     reg  pes__15__clock;
     reg  pes__15__strobe;
     reg  [15:0] pes__15__ksel;
     reg  [7:0] pes__15__x_in;
-    reg  [4:0] pes__15__tag_in;
+    reg  [5:0] pes__15__tag_in;
     wire  [7:0] pes__15__x_out;
-    wire  [4:0] pes__15__tag_out;
+    wire  [5:0] pes__15__tag_out;
     reg  [31:0] pes__15__psum_in;
     wire  [31:0] pes__15__psum_out;
     reg  pes__15__w_we;
     reg  [15:0] pes__15__w_sel;
     reg  [7:0] pes__15__w_data;
-    wire  [15:0] pes__15__kernel_used;
+    wire  [7:0] pes__15__w_used;
+    wire  pes__15__mac;
     reg  pes__16__clock;
     reg  pes__16__strobe;
     reg  [15:0] pes__16__ksel;
     reg  [7:0] pes__16__x_in;
-    reg  [4:0] pes__16__tag_in;
+    reg  [5:0] pes__16__tag_in;
     wire  [7:0] pes__16__x_out;
-    wire  [4:0] pes__16__tag_out;
+    wire  [5:0] pes__16__tag_out;
     reg  [31:0] pes__16__psum_in;
     wire  [31:0] pes__16__psum_out;
     reg  pes__16__w_we;
     reg  [15:0] pes__16__w_sel;
     reg  [7:0] pes__16__w_data;
-    wire  [15:0] pes__16__kernel_used;
+    wire  [7:0] pes__16__w_used;
+    wire  pes__16__mac;
     reg  pes__17__clock;
     reg  pes__17__strobe;
     reg  [15:0] pes__17__ksel;
     reg  [7:0] pes__17__x_in;
-    reg  [4:0] pes__17__tag_in;
+    reg  [5:0] pes__17__tag_in;
     wire  [7:0] pes__17__x_out;
-    wire  [4:0] pes__17__tag_out;
+    wire  [5:0] pes__17__tag_out;
     reg  [31:0] pes__17__psum_in;
     wire  [31:0] pes__17__psum_out;
     reg  pes__17__w_we;
     reg  [15:0] pes__17__w_sel;
     reg  [7:0] pes__17__w_data;
-    wire  [15:0] pes__17__kernel_used;
+    wire  [7:0] pes__17__w_used;
+    wire  pes__17__mac;
     reg  pes__18__clock;
     reg  pes__18__strobe;
     reg  [15:0] pes__18__ksel;
     reg  [7:0] pes__18__x_in;
-    reg  [4:0] pes__18__tag_in;
+    reg  [5:0] pes__18__tag_in;
     wire  [7:0] pes__18__x_out;
-    wire  [4:0] pes__18__tag_out;
+    wire  [5:0] pes__18__tag_out;
     reg  [31:0] pes__18__psum_in;
     wire  [31:0] pes__18__psum_out;
     reg  pes__18__w_we;
     reg  [15:0] pes__18__w_sel;
     reg  [7:0] pes__18__w_data;
-    wire  [15:0] pes__18__kernel_used;
+    wire  [7:0] pes__18__w_used;
+    wire  pes__18__mac;
     reg  pes__19__clock;
     reg  pes__19__strobe;
     reg  [15:0] pes__19__ksel;
     reg  [7:0] pes__19__x_in;
-    reg  [4:0] pes__19__tag_in;
+    reg  [5:0] pes__19__tag_in;
     wire  [7:0] pes__19__x_out;
-    wire  [4:0] pes__19__tag_out;
+    wire  [5:0] pes__19__tag_out;
     reg  [31:0] pes__19__psum_in;
     wire  [31:0] pes__19__psum_out;
     reg  pes__19__w_we;
     reg  [15:0] pes__19__w_sel;
     reg  [7:0] pes__19__w_data;
-    wire  [15:0] pes__19__kernel_used;
+    wire  [7:0] pes__19__w_used;
+    wire  pes__19__mac;
     reg  pes__20__clock;
     reg  pes__20__strobe;
     reg  [15:0] pes__20__ksel;
     reg  [7:0] pes__20__x_in;
-    reg  [4:0] pes__20__tag_in;
+    reg  [5:0] pes__20__tag_in;
     wire  [7:0] pes__20__x_out;
-    wire  [4:0] pes__20__tag_out;
+    wire  [5:0] pes__20__tag_out;
     reg  [31:0] pes__20__psum_in;
     wire  [31:0] pes__20__psum_out;
     reg  pes__20__w_we;
     reg  [15:0] pes__20__w_sel;
     reg  [7:0] pes__20__w_data;
-    wire  [15:0] pes__20__kernel_used;
+    wire  [7:0] pes__20__w_used;
+    wire  pes__20__mac;
     reg  pes__21__clock;
     reg  pes__21__strobe;
     reg  [15:0] pes__21__ksel;
     reg  [7:0] pes__21__x_in;
-    reg  [4:0] pes__21__tag_in;
+    reg  [5:0] pes__21__tag_in;
     wire  [7:0] pes__21__x_out;
-    wire  [4:0] pes__21__tag_out;
+    wire  [5:0] pes__21__tag_out;
     reg  [31:0] pes__21__psum_in;
     wire  [31:0] pes__21__psum_out;
     reg  pes__21__w_we;
     reg  [15:0] pes__21__w_sel;
     reg  [7:0] pes__21__w_data;
-    wire  [15:0] pes__21__kernel_used;
+    wire  [7:0] pes__21__w_used;
+    wire  pes__21__mac;
     reg  pes__22__clock;
     reg  pes__22__strobe;
     reg  [15:0] pes__22__ksel;
     reg  [7:0] pes__22__x_in;
-    reg  [4:0] pes__22__tag_in;
+    reg  [5:0] pes__22__tag_in;
     wire  [7:0] pes__22__x_out;
-    wire  [4:0] pes__22__tag_out;
+    wire  [5:0] pes__22__tag_out;
     reg  [31:0] pes__22__psum_in;
     wire  [31:0] pes__22__psum_out;
     reg  pes__22__w_we;
     reg  [15:0] pes__22__w_sel;
     reg  [7:0] pes__22__w_data;
-    wire  [15:0] pes__22__kernel_used;
+    wire  [7:0] pes__22__w_used;
+    wire  pes__22__mac;
     reg  pes__23__clock;
     reg  pes__23__strobe;
     reg  [15:0] pes__23__ksel;
     reg  [7:0] pes__23__x_in;
-    reg  [4:0] pes__23__tag_in;
+    reg  [5:0] pes__23__tag_in;
     wire  [7:0] pes__23__x_out;
-    wire  [4:0] pes__23__tag_out;
+    wire  [5:0] pes__23__tag_out;
     reg  [31:0] pes__23__psum_in;
     wire  [31:0] pes__23__psum_out;
     reg  pes__23__w_we;
     reg  [15:0] pes__23__w_sel;
     reg  [7:0] pes__23__w_data;
-    wire  [15:0] pes__23__kernel_used;
+    wire  [7:0] pes__23__w_used;
+    wire  pes__23__mac;
     reg  pes__24__clock;
     reg  pes__24__strobe;
     reg  [15:0] pes__24__ksel;
     reg  [7:0] pes__24__x_in;
-    reg  [4:0] pes__24__tag_in;
+    reg  [5:0] pes__24__tag_in;
     wire  [7:0] pes__24__x_out;
-    wire  [4:0] pes__24__tag_out;
+    wire  [5:0] pes__24__tag_out;
     reg  [31:0] pes__24__psum_in;
     wire  [31:0] pes__24__psum_out;
     reg  pes__24__w_we;
     reg  [15:0] pes__24__w_sel;
     reg  [7:0] pes__24__w_data;
-    wire  [15:0] pes__24__kernel_used;
+    wire  [7:0] pes__24__w_used;
+    wire  pes__24__mac;
     reg  pes__25__clock;
     reg  pes__25__strobe;
     reg  [15:0] pes__25__ksel;
     reg  [7:0] pes__25__x_in;
-    reg  [4:0] pes__25__tag_in;
+    reg  [5:0] pes__25__tag_in;
     wire  [7:0] pes__25__x_out;
-    wire  [4:0] pes__25__tag_out;
+    wire  [5:0] pes__25__tag_out;
     reg  [31:0] pes__25__psum_in;
     wire  [31:0] pes__25__psum_out;
     reg  pes__25__w_we;
     reg  [15:0] pes__25__w_sel;
     reg  [7:0] pes__25__w_data;
-    wire  [15:0] pes__25__kernel_used;
+    wire  [7:0] pes__25__w_used;
+    wire  pes__25__mac;
     reg  pes__26__clock;
     reg  pes__26__strobe;
     reg  [15:0] pes__26__ksel;
     reg  [7:0] pes__26__x_in;
-    reg  [4:0] pes__26__tag_in;
+    reg  [5:0] pes__26__tag_in;
     wire  [7:0] pes__26__x_out;
-    wire  [4:0] pes__26__tag_out;
+    wire  [5:0] pes__26__tag_out;
     reg  [31:0] pes__26__psum_in;
     wire  [31:0] pes__26__psum_out;
     reg  pes__26__w_we;
     reg  [15:0] pes__26__w_sel;
     reg  [7:0] pes__26__w_data;
-    wire  [15:0] pes__26__kernel_used;
+    wire  [7:0] pes__26__w_used;
+    wire  pes__26__mac;
     reg  pes__27__clock;
     reg  pes__27__strobe;
     reg  [15:0] pes__27__ksel;
     reg  [7:0] pes__27__x_in;
-    reg  [4:0] pes__27__tag_in;
+    reg  [5:0] pes__27__tag_in;
     wire  [7:0] pes__27__x_out;
-    wire  [4:0] pes__27__tag_out;
+    wire  [5:0] pes__27__tag_out;
     reg  [31:0] pes__27__psum_in;
     wire  [31:0] pes__27__psum_out;
     reg  pes__27__w_we;
     reg  [15:0] pes__27__w_sel;
     reg  [7:0] pes__27__w_data;
-    wire  [15:0] pes__27__kernel_used;
+    wire  [7:0] pes__27__w_used;
+    wire  pes__27__mac;
     reg  pes__28__clock;
     reg  pes__28__strobe;
     reg  [15:0] pes__28__ksel;
     reg  [7:0] pes__28__x_in;
-    reg  [4:0] pes__28__tag_in;
+    reg  [5:0] pes__28__tag_in;
     wire  [7:0] pes__28__x_out;
-    wire  [4:0] pes__28__tag_out;
+    wire  [5:0] pes__28__tag_out;
     reg  [31:0] pes__28__psum_in;
     wire  [31:0] pes__28__psum_out;
     reg  pes__28__w_we;
     reg  [15:0] pes__28__w_sel;
     reg  [7:0] pes__28__w_data;
-    wire  [15:0] pes__28__kernel_used;
+    wire  [7:0] pes__28__w_used;
+    wire  pes__28__mac;
     reg  pes__29__clock;
     reg  pes__29__strobe;
     reg  [15:0] pes__29__ksel;
     reg  [7:0] pes__29__x_in;
-    reg  [4:0] pes__29__tag_in;
+    reg  [5:0] pes__29__tag_in;
     wire  [7:0] pes__29__x_out;
-    wire  [4:0] pes__29__tag_out;
+    wire  [5:0] pes__29__tag_out;
     reg  [31:0] pes__29__psum_in;
     wire  [31:0] pes__29__psum_out;
     reg  pes__29__w_we;
     reg  [15:0] pes__29__w_sel;
     reg  [7:0] pes__29__w_data;
-    wire  [15:0] pes__29__kernel_used;
+    wire  [7:0] pes__29__w_used;
+    wire  pes__29__mac;
     reg  pes__30__clock;
     reg  pes__30__strobe;
     reg  [15:0] pes__30__ksel;
     reg  [7:0] pes__30__x_in;
-    reg  [4:0] pes__30__tag_in;
+    reg  [5:0] pes__30__tag_in;
     wire  [7:0] pes__30__x_out;
-    wire  [4:0] pes__30__tag_out;
+    wire  [5:0] pes__30__tag_out;
     reg  [31:0] pes__30__psum_in;
     wire  [31:0] pes__30__psum_out;
     reg  pes__30__w_we;
     reg  [15:0] pes__30__w_sel;
     reg  [7:0] pes__30__w_data;
-    wire  [15:0] pes__30__kernel_used;
+    wire  [7:0] pes__30__w_used;
+    wire  pes__30__mac;
     reg  pes__31__clock;
     reg  pes__31__strobe;
     reg  [15:0] pes__31__ksel;
     reg  [7:0] pes__31__x_in;
-    reg  [4:0] pes__31__tag_in;
+    reg  [5:0] pes__31__tag_in;
     wire  [7:0] pes__31__x_out;
-    wire  [4:0] pes__31__tag_out;
+    wire  [5:0] pes__31__tag_out;
     reg  [31:0] pes__31__psum_in;
     wire  [31:0] pes__31__psum_out;
     reg  pes__31__w_we;
     reg  [15:0] pes__31__w_sel;
     reg  [7:0] pes__31__w_data;
-    wire  [15:0] pes__31__kernel_used;
+    wire  [7:0] pes__31__w_used;
+    wire  pes__31__mac;
     reg  pes__32__clock;
     reg  pes__32__strobe;
     reg  [15:0] pes__32__ksel;
     reg  [7:0] pes__32__x_in;
-    reg  [4:0] pes__32__tag_in;
+    reg  [5:0] pes__32__tag_in;
     wire  [7:0] pes__32__x_out;
-    wire  [4:0] pes__32__tag_out;
+    wire  [5:0] pes__32__tag_out;
     reg  [31:0] pes__32__psum_in;
     wire  [31:0] pes__32__psum_out;
     reg  pes__32__w_we;
     reg  [15:0] pes__32__w_sel;
     reg  [7:0] pes__32__w_data;
-    wire  [15:0] pes__32__kernel_used;
+    wire  [7:0] pes__32__w_used;
+    wire  pes__32__mac;
     reg  pes__33__clock;
     reg  pes__33__strobe;
     reg  [15:0] pes__33__ksel;
     reg  [7:0] pes__33__x_in;
-    reg  [4:0] pes__33__tag_in;
+    reg  [5:0] pes__33__tag_in;
     wire  [7:0] pes__33__x_out;
-    wire  [4:0] pes__33__tag_out;
+    wire  [5:0] pes__33__tag_out;
     reg  [31:0] pes__33__psum_in;
     wire  [31:0] pes__33__psum_out;
     reg  pes__33__w_we;
     reg  [15:0] pes__33__w_sel;
     reg  [7:0] pes__33__w_data;
-    wire  [15:0] pes__33__kernel_used;
+    wire  [7:0] pes__33__w_used;
+    wire  pes__33__mac;
     reg  pes__34__clock;
     reg  pes__34__strobe;
     reg  [15:0] pes__34__ksel;
     reg  [7:0] pes__34__x_in;
-    reg  [4:0] pes__34__tag_in;
+    reg  [5:0] pes__34__tag_in;
     wire  [7:0] pes__34__x_out;
-    wire  [4:0] pes__34__tag_out;
+    wire  [5:0] pes__34__tag_out;
     reg  [31:0] pes__34__psum_in;
     wire  [31:0] pes__34__psum_out;
     reg  pes__34__w_we;
     reg  [15:0] pes__34__w_sel;
     reg  [7:0] pes__34__w_data;
-    wire  [15:0] pes__34__kernel_used;
+    wire  [7:0] pes__34__w_used;
+    wire  pes__34__mac;
     reg  pes__35__clock;
     reg  pes__35__strobe;
     reg  [15:0] pes__35__ksel;
     reg  [7:0] pes__35__x_in;
-    reg  [4:0] pes__35__tag_in;
+    reg  [5:0] pes__35__tag_in;
     wire  [7:0] pes__35__x_out;
-    wire  [4:0] pes__35__tag_out;
+    wire  [5:0] pes__35__tag_out;
     reg  [31:0] pes__35__psum_in;
     wire  [31:0] pes__35__psum_out;
     reg  pes__35__w_we;
     reg  [15:0] pes__35__w_sel;
     reg  [7:0] pes__35__w_data;
-    wire  [15:0] pes__35__kernel_used;
+    wire  [7:0] pes__35__w_used;
+    wire  pes__35__mac;
     reg  pes__36__clock;
     reg  pes__36__strobe;
     reg  [15:0] pes__36__ksel;
     reg  [7:0] pes__36__x_in;
-    reg  [4:0] pes__36__tag_in;
+    reg  [5:0] pes__36__tag_in;
     wire  [7:0] pes__36__x_out;
-    wire  [4:0] pes__36__tag_out;
+    wire  [5:0] pes__36__tag_out;
     reg  [31:0] pes__36__psum_in;
     wire  [31:0] pes__36__psum_out;
     reg  pes__36__w_we;
     reg  [15:0] pes__36__w_sel;
     reg  [7:0] pes__36__w_data;
-    wire  [15:0] pes__36__kernel_used;
+    wire  [7:0] pes__36__w_used;
+    wire  pes__36__mac;
     reg  pes__37__clock;
     reg  pes__37__strobe;
     reg  [15:0] pes__37__ksel;
     reg  [7:0] pes__37__x_in;
-    reg  [4:0] pes__37__tag_in;
+    reg  [5:0] pes__37__tag_in;
     wire  [7:0] pes__37__x_out;
-    wire  [4:0] pes__37__tag_out;
+    wire  [5:0] pes__37__tag_out;
     reg  [31:0] pes__37__psum_in;
     wire  [31:0] pes__37__psum_out;
     reg  pes__37__w_we;
     reg  [15:0] pes__37__w_sel;
     reg  [7:0] pes__37__w_data;
-    wire  [15:0] pes__37__kernel_used;
+    wire  [7:0] pes__37__w_used;
+    wire  pes__37__mac;
     reg  pes__38__clock;
     reg  pes__38__strobe;
     reg  [15:0] pes__38__ksel;
     reg  [7:0] pes__38__x_in;
-    reg  [4:0] pes__38__tag_in;
+    reg  [5:0] pes__38__tag_in;
     wire  [7:0] pes__38__x_out;
-    wire  [4:0] pes__38__tag_out;
+    wire  [5:0] pes__38__tag_out;
     reg  [31:0] pes__38__psum_in;
     wire  [31:0] pes__38__psum_out;
     reg  pes__38__w_we;
     reg  [15:0] pes__38__w_sel;
     reg  [7:0] pes__38__w_data;
-    wire  [15:0] pes__38__kernel_used;
+    wire  [7:0] pes__38__w_used;
+    wire  pes__38__mac;
     reg  pes__39__clock;
     reg  pes__39__strobe;
     reg  [15:0] pes__39__ksel;
     reg  [7:0] pes__39__x_in;
-    reg  [4:0] pes__39__tag_in;
+    reg  [5:0] pes__39__tag_in;
     wire  [7:0] pes__39__x_out;
-    wire  [4:0] pes__39__tag_out;
+    wire  [5:0] pes__39__tag_out;
     reg  [31:0] pes__39__psum_in;
     wire  [31:0] pes__39__psum_out;
     reg  pes__39__w_we;
     reg  [15:0] pes__39__w_sel;
     reg  [7:0] pes__39__w_data;
-    wire  [15:0] pes__39__kernel_used;
+    wire  [7:0] pes__39__w_used;
+    wire  pes__39__mac;
     reg  pes__40__clock;
     reg  pes__40__strobe;
     reg  [15:0] pes__40__ksel;
     reg  [7:0] pes__40__x_in;
-    reg  [4:0] pes__40__tag_in;
+    reg  [5:0] pes__40__tag_in;
     wire  [7:0] pes__40__x_out;
-    wire  [4:0] pes__40__tag_out;
+    wire  [5:0] pes__40__tag_out;
     reg  [31:0] pes__40__psum_in;
     wire  [31:0] pes__40__psum_out;
     reg  pes__40__w_we;
     reg  [15:0] pes__40__w_sel;
     reg  [7:0] pes__40__w_data;
-    wire  [15:0] pes__40__kernel_used;
+    wire  [7:0] pes__40__w_used;
+    wire  pes__40__mac;
     reg  pes__41__clock;
     reg  pes__41__strobe;
     reg  [15:0] pes__41__ksel;
     reg  [7:0] pes__41__x_in;
-    reg  [4:0] pes__41__tag_in;
+    reg  [5:0] pes__41__tag_in;
     wire  [7:0] pes__41__x_out;
-    wire  [4:0] pes__41__tag_out;
+    wire  [5:0] pes__41__tag_out;
     reg  [31:0] pes__41__psum_in;
     wire  [31:0] pes__41__psum_out;
     reg  pes__41__w_we;
     reg  [15:0] pes__41__w_sel;
     reg  [7:0] pes__41__w_data;
-    wire  [15:0] pes__41__kernel_used;
+    wire  [7:0] pes__41__w_used;
+    wire  pes__41__mac;
     reg  pes__42__clock;
     reg  pes__42__strobe;
     reg  [15:0] pes__42__ksel;
     reg  [7:0] pes__42__x_in;
-    reg  [4:0] pes__42__tag_in;
+    reg  [5:0] pes__42__tag_in;
     wire  [7:0] pes__42__x_out;
-    wire  [4:0] pes__42__tag_out;
+    wire  [5:0] pes__42__tag_out;
     reg  [31:0] pes__42__psum_in;
     wire  [31:0] pes__42__psum_out;
     reg  pes__42__w_we;
     reg  [15:0] pes__42__w_sel;
     reg  [7:0] pes__42__w_data;
-    wire  [15:0] pes__42__kernel_used;
+    wire  [7:0] pes__42__w_used;
+    wire  pes__42__mac;
     reg  pes__43__clock;
     reg  pes__43__strobe;
     reg  [15:0] pes__43__ksel;
     reg  [7:0] pes__43__x_in;
-    reg  [4:0] pes__43__tag_in;
+    reg  [5:0] pes__43__tag_in;
     wire  [7:0] pes__43__x_out;
-    wire  [4:0] pes__43__tag_out;
+    wire  [5:0] pes__43__tag_out;
     reg  [31:0] pes__43__psum_in;
     wire  [31:0] pes__43__psum_out;
     reg  pes__43__w_we;
     reg  [15:0] pes__43__w_sel;
     reg  [7:0] pes__43__w_data;
-    wire  [15:0] pes__43__kernel_used;
+    wire  [7:0] pes__43__w_used;
+    wire  pes__43__mac;
     reg  pes__44__clock;
     reg  pes__44__strobe;
     reg  [15:0] pes__44__ksel;
     reg  [7:0] pes__44__x_in;
-    reg  [4:0] pes__44__tag_in;
+    reg  [5:0] pes__44__tag_in;
     wire  [7:0] pes__44__x_out;
-    wire  [4:0] pes__44__tag_out;
+    wire  [5:0] pes__44__tag_out;
     reg  [31:0] pes__44__psum_in;
     wire  [31:0] pes__44__psum_out;
     reg  pes__44__w_we;
     reg  [15:0] pes__44__w_sel;
     reg  [7:0] pes__44__w_data;
-    wire  [15:0] pes__44__kernel_used;
+    wire  [7:0] pes__44__w_used;
+    wire  pes__44__mac;
     reg  pes__45__clock;
     reg  pes__45__strobe;
     reg  [15:0] pes__45__ksel;
     reg  [7:0] pes__45__x_in;
-    reg  [4:0] pes__45__tag_in;
+    reg  [5:0] pes__45__tag_in;
     wire  [7:0] pes__45__x_out;
-    wire  [4:0] pes__45__tag_out;
+    wire  [5:0] pes__45__tag_out;
     reg  [31:0] pes__45__psum_in;
     wire  [31:0] pes__45__psum_out;
     reg  pes__45__w_we;
     reg  [15:0] pes__45__w_sel;
     reg  [7:0] pes__45__w_data;
-    wire  [15:0] pes__45__kernel_used;
+    wire  [7:0] pes__45__w_used;
+    wire  pes__45__mac;
     reg  pes__46__clock;
     reg  pes__46__strobe;
     reg  [15:0] pes__46__ksel;
     reg  [7:0] pes__46__x_in;
-    reg  [4:0] pes__46__tag_in;
+    reg  [5:0] pes__46__tag_in;
     wire  [7:0] pes__46__x_out;
-    wire  [4:0] pes__46__tag_out;
+    wire  [5:0] pes__46__tag_out;
     reg  [31:0] pes__46__psum_in;
     wire  [31:0] pes__46__psum_out;
     reg  pes__46__w_we;
     reg  [15:0] pes__46__w_sel;
     reg  [7:0] pes__46__w_data;
-    wire  [15:0] pes__46__kernel_used;
+    wire  [7:0] pes__46__w_used;
+    wire  pes__46__mac;
     reg  pes__47__clock;
     reg  pes__47__strobe;
     reg  [15:0] pes__47__ksel;
     reg  [7:0] pes__47__x_in;
-    reg  [4:0] pes__47__tag_in;
+    reg  [5:0] pes__47__tag_in;
     wire  [7:0] pes__47__x_out;
-    wire  [4:0] pes__47__tag_out;
+    wire  [5:0] pes__47__tag_out;
     reg  [31:0] pes__47__psum_in;
     wire  [31:0] pes__47__psum_out;
     reg  pes__47__w_we;
     reg  [15:0] pes__47__w_sel;
     reg  [7:0] pes__47__w_data;
-    wire  [15:0] pes__47__kernel_used;
+    wire  [7:0] pes__47__w_used;
+    wire  pes__47__mac;
     reg  pes__48__clock;
     reg  pes__48__strobe;
     reg  [15:0] pes__48__ksel;
     reg  [7:0] pes__48__x_in;
-    reg  [4:0] pes__48__tag_in;
+    reg  [5:0] pes__48__tag_in;
     wire  [7:0] pes__48__x_out;
-    wire  [4:0] pes__48__tag_out;
+    wire  [5:0] pes__48__tag_out;
     reg  [31:0] pes__48__psum_in;
     wire  [31:0] pes__48__psum_out;
     reg  pes__48__w_we;
     reg  [15:0] pes__48__w_sel;
     reg  [7:0] pes__48__w_data;
-    wire  [15:0] pes__48__kernel_used;
+    wire  [7:0] pes__48__w_used;
+    wire  pes__48__mac;
     reg  pes__49__clock;
     reg  pes__49__strobe;
     reg  [15:0] pes__49__ksel;
     reg  [7:0] pes__49__x_in;
-    reg  [4:0] pes__49__tag_in;
+    reg  [5:0] pes__49__tag_in;
     wire  [7:0] pes__49__x_out;
-    wire  [4:0] pes__49__tag_out;
+    wire  [5:0] pes__49__tag_out;
     reg  [31:0] pes__49__psum_in;
     wire  [31:0] pes__49__psum_out;
     reg  pes__49__w_we;
     reg  [15:0] pes__49__w_sel;
     reg  [7:0] pes__49__w_data;
-    wire  [15:0] pes__49__kernel_used;
+    wire  [7:0] pes__49__w_used;
+    wire  pes__49__mac;
     reg  pes__50__clock;
     reg  pes__50__strobe;
     reg  [15:0] pes__50__ksel;
     reg  [7:0] pes__50__x_in;
-    reg  [4:0] pes__50__tag_in;
+    reg  [5:0] pes__50__tag_in;
     wire  [7:0] pes__50__x_out;
-    wire  [4:0] pes__50__tag_out;
+    wire  [5:0] pes__50__tag_out;
     reg  [31:0] pes__50__psum_in;
     wire  [31:0] pes__50__psum_out;
     reg  pes__50__w_we;
     reg  [15:0] pes__50__w_sel;
     reg  [7:0] pes__50__w_data;
-    wire  [15:0] pes__50__kernel_used;
+    wire  [7:0] pes__50__w_used;
+    wire  pes__50__mac;
     reg  pes__51__clock;
     reg  pes__51__strobe;
     reg  [15:0] pes__51__ksel;
     reg  [7:0] pes__51__x_in;
-    reg  [4:0] pes__51__tag_in;
+    reg  [5:0] pes__51__tag_in;
     wire  [7:0] pes__51__x_out;
-    wire  [4:0] pes__51__tag_out;
+    wire  [5:0] pes__51__tag_out;
     reg  [31:0] pes__51__psum_in;
     wire  [31:0] pes__51__psum_out;
     reg  pes__51__w_we;
     reg  [15:0] pes__51__w_sel;
     reg  [7:0] pes__51__w_data;
-    wire  [15:0] pes__51__kernel_used;
+    wire  [7:0] pes__51__w_used;
+    wire  pes__51__mac;
     reg  pes__52__clock;
     reg  pes__52__strobe;
     reg  [15:0] pes__52__ksel;
     reg  [7:0] pes__52__x_in;
-    reg  [4:0] pes__52__tag_in;
+    reg  [5:0] pes__52__tag_in;
     wire  [7:0] pes__52__x_out;
-    wire  [4:0] pes__52__tag_out;
+    wire  [5:0] pes__52__tag_out;
     reg  [31:0] pes__52__psum_in;
     wire  [31:0] pes__52__psum_out;
     reg  pes__52__w_we;
     reg  [15:0] pes__52__w_sel;
     reg  [7:0] pes__52__w_data;
-    wire  [15:0] pes__52__kernel_used;
+    wire  [7:0] pes__52__w_used;
+    wire  pes__52__mac;
     reg  pes__53__clock;
     reg  pes__53__strobe;
     reg  [15:0] pes__53__ksel;
     reg  [7:0] pes__53__x_in;
-    reg  [4:0] pes__53__tag_in;
+    reg  [5:0] pes__53__tag_in;
     wire  [7:0] pes__53__x_out;
-    wire  [4:0] pes__53__tag_out;
+    wire  [5:0] pes__53__tag_out;
     reg  [31:0] pes__53__psum_in;
     wire  [31:0] pes__53__psum_out;
     reg  pes__53__w_we;
     reg  [15:0] pes__53__w_sel;
     reg  [7:0] pes__53__w_data;
-    wire  [15:0] pes__53__kernel_used;
+    wire  [7:0] pes__53__w_used;
+    wire  pes__53__mac;
     reg  pes__54__clock;
     reg  pes__54__strobe;
     reg  [15:0] pes__54__ksel;
     reg  [7:0] pes__54__x_in;
-    reg  [4:0] pes__54__tag_in;
+    reg  [5:0] pes__54__tag_in;
     wire  [7:0] pes__54__x_out;
-    wire  [4:0] pes__54__tag_out;
+    wire  [5:0] pes__54__tag_out;
     reg  [31:0] pes__54__psum_in;
     wire  [31:0] pes__54__psum_out;
     reg  pes__54__w_we;
     reg  [15:0] pes__54__w_sel;
     reg  [7:0] pes__54__w_data;
-    wire  [15:0] pes__54__kernel_used;
+    wire  [7:0] pes__54__w_used;
+    wire  pes__54__mac;
     reg  pes__55__clock;
     reg  pes__55__strobe;
     reg  [15:0] pes__55__ksel;
     reg  [7:0] pes__55__x_in;
-    reg  [4:0] pes__55__tag_in;
+    reg  [5:0] pes__55__tag_in;
     wire  [7:0] pes__55__x_out;
-    wire  [4:0] pes__55__tag_out;
+    wire  [5:0] pes__55__tag_out;
     reg  [31:0] pes__55__psum_in;
     wire  [31:0] pes__55__psum_out;
     reg  pes__55__w_we;
     reg  [15:0] pes__55__w_sel;
     reg  [7:0] pes__55__w_data;
-    wire  [15:0] pes__55__kernel_used;
+    wire  [7:0] pes__55__w_used;
+    wire  pes__55__mac;
     reg  pes__56__clock;
     reg  pes__56__strobe;
     reg  [15:0] pes__56__ksel;
     reg  [7:0] pes__56__x_in;
-    reg  [4:0] pes__56__tag_in;
+    reg  [5:0] pes__56__tag_in;
     wire  [7:0] pes__56__x_out;
-    wire  [4:0] pes__56__tag_out;
+    wire  [5:0] pes__56__tag_out;
     reg  [31:0] pes__56__psum_in;
     wire  [31:0] pes__56__psum_out;
     reg  pes__56__w_we;
     reg  [15:0] pes__56__w_sel;
     reg  [7:0] pes__56__w_data;
-    wire  [15:0] pes__56__kernel_used;
+    wire  [7:0] pes__56__w_used;
+    wire  pes__56__mac;
     reg  pes__57__clock;
     reg  pes__57__strobe;
     reg  [15:0] pes__57__ksel;
     reg  [7:0] pes__57__x_in;
-    reg  [4:0] pes__57__tag_in;
+    reg  [5:0] pes__57__tag_in;
     wire  [7:0] pes__57__x_out;
-    wire  [4:0] pes__57__tag_out;
+    wire  [5:0] pes__57__tag_out;
     reg  [31:0] pes__57__psum_in;
     wire  [31:0] pes__57__psum_out;
     reg  pes__57__w_we;
     reg  [15:0] pes__57__w_sel;
     reg  [7:0] pes__57__w_data;
-    wire  [15:0] pes__57__kernel_used;
+    wire  [7:0] pes__57__w_used;
+    wire  pes__57__mac;
     reg  pes__58__clock;
     reg  pes__58__strobe;
     reg  [15:0] pes__58__ksel;
     reg  [7:0] pes__58__x_in;
-    reg  [4:0] pes__58__tag_in;
+    reg  [5:0] pes__58__tag_in;
     wire  [7:0] pes__58__x_out;
-    wire  [4:0] pes__58__tag_out;
+    wire  [5:0] pes__58__tag_out;
     reg  [31:0] pes__58__psum_in;
     wire  [31:0] pes__58__psum_out;
     reg  pes__58__w_we;
     reg  [15:0] pes__58__w_sel;
     reg  [7:0] pes__58__w_data;
-    wire  [15:0] pes__58__kernel_used;
+    wire  [7:0] pes__58__w_used;
+    wire  pes__58__mac;
     reg  pes__59__clock;
     reg  pes__59__strobe;
     reg  [15:0] pes__59__ksel;
     reg  [7:0] pes__59__x_in;
-    reg  [4:0] pes__59__tag_in;
+    reg  [5:0] pes__59__tag_in;
     wire  [7:0] pes__59__x_out;
-    wire  [4:0] pes__59__tag_out;
+    wire  [5:0] pes__59__tag_out;
     reg  [31:0] pes__59__psum_in;
     wire  [31:0] pes__59__psum_out;
     reg  pes__59__w_we;
     reg  [15:0] pes__59__w_sel;
     reg  [7:0] pes__59__w_data;
-    wire  [15:0] pes__59__kernel_used;
+    wire  [7:0] pes__59__w_used;
+    wire  pes__59__mac;
     reg  pes__60__clock;
     reg  pes__60__strobe;
     reg  [15:0] pes__60__ksel;
     reg  [7:0] pes__60__x_in;
-    reg  [4:0] pes__60__tag_in;
+    reg  [5:0] pes__60__tag_in;
     wire  [7:0] pes__60__x_out;
-    wire  [4:0] pes__60__tag_out;
+    wire  [5:0] pes__60__tag_out;
     reg  [31:0] pes__60__psum_in;
     wire  [31:0] pes__60__psum_out;
     reg  pes__60__w_we;
     reg  [15:0] pes__60__w_sel;
     reg  [7:0] pes__60__w_data;
-    wire  [15:0] pes__60__kernel_used;
+    wire  [7:0] pes__60__w_used;
+    wire  pes__60__mac;
     reg  pes__61__clock;
     reg  pes__61__strobe;
     reg  [15:0] pes__61__ksel;
     reg  [7:0] pes__61__x_in;
-    reg  [4:0] pes__61__tag_in;
+    reg  [5:0] pes__61__tag_in;
     wire  [7:0] pes__61__x_out;
-    wire  [4:0] pes__61__tag_out;
+    wire  [5:0] pes__61__tag_out;
     reg  [31:0] pes__61__psum_in;
     wire  [31:0] pes__61__psum_out;
     reg  pes__61__w_we;
     reg  [15:0] pes__61__w_sel;
     reg  [7:0] pes__61__w_data;
-    wire  [15:0] pes__61__kernel_used;
+    wire  [7:0] pes__61__w_used;
+    wire  pes__61__mac;
     reg  pes__62__clock;
     reg  pes__62__strobe;
     reg  [15:0] pes__62__ksel;
     reg  [7:0] pes__62__x_in;
-    reg  [4:0] pes__62__tag_in;
+    reg  [5:0] pes__62__tag_in;
     wire  [7:0] pes__62__x_out;
-    wire  [4:0] pes__62__tag_out;
+    wire  [5:0] pes__62__tag_out;
     reg  [31:0] pes__62__psum_in;
     wire  [31:0] pes__62__psum_out;
     reg  pes__62__w_we;
     reg  [15:0] pes__62__w_sel;
     reg  [7:0] pes__62__w_data;
-    wire  [15:0] pes__62__kernel_used;
+    wire  [7:0] pes__62__w_used;
+    wire  pes__62__mac;
     reg  pes__63__clock;
     reg  pes__63__strobe;
     reg  [15:0] pes__63__ksel;
     reg  [7:0] pes__63__x_in;
-    reg  [4:0] pes__63__tag_in;
+    reg  [5:0] pes__63__tag_in;
     wire  [7:0] pes__63__x_out;
-    wire  [4:0] pes__63__tag_out;
+    wire  [5:0] pes__63__tag_out;
     reg  [31:0] pes__63__psum_in;
     wire  [31:0] pes__63__psum_out;
     reg  pes__63__w_we;
     reg  [15:0] pes__63__w_sel;
     reg  [7:0] pes__63__w_data;
-    wire  [15:0] pes__63__kernel_used;
+    wire  [7:0] pes__63__w_used;
+    wire  pes__63__mac;
     reg  banks__0__clock;
     reg  banks__0__r_en;
     reg  [15:0] banks__0__r_addr;
@@ -935,49 +999,49 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
-    reg  [4:0] skew__0__tag_in;
+    reg  [5:0] skew__0__tag_in;
     wire  [7:0] skew__0__x_out;
-    wire  [4:0] skew__0__tag_out;
+    wire  [5:0] skew__0__tag_out;
     reg  skew__1__clock;
     reg  skew__1__strobe;
     reg  [7:0] skew__1__x_in;
-    reg  [4:0] skew__1__tag_in;
+    reg  [5:0] skew__1__tag_in;
     wire  [7:0] skew__1__x_out;
-    wire  [4:0] skew__1__tag_out;
+    wire  [5:0] skew__1__tag_out;
     reg  skew__2__clock;
     reg  skew__2__strobe;
     reg  [7:0] skew__2__x_in;
-    reg  [4:0] skew__2__tag_in;
+    reg  [5:0] skew__2__tag_in;
     wire  [7:0] skew__2__x_out;
-    wire  [4:0] skew__2__tag_out;
+    wire  [5:0] skew__2__tag_out;
     reg  skew__3__clock;
     reg  skew__3__strobe;
     reg  [7:0] skew__3__x_in;
-    reg  [4:0] skew__3__tag_in;
+    reg  [5:0] skew__3__tag_in;
     wire  [7:0] skew__3__x_out;
-    wire  [4:0] skew__3__tag_out;
+    wire  [5:0] skew__3__tag_out;
     reg  skew__4__clock;
     reg  skew__4__strobe;
     reg  [7:0] skew__4__x_in;
-    reg  [4:0] skew__4__tag_in;
+    reg  [5:0] skew__4__tag_in;
     wire  [7:0] skew__4__x_out;
-    wire  [4:0] skew__4__tag_out;
+    wire  [5:0] skew__4__tag_out;
     reg  skew__5__clock;
     reg  skew__5__strobe;
     reg  [7:0] skew__5__x_in;
-    reg  [4:0] skew__5__tag_in;
+    reg  [5:0] skew__5__tag_in;
     wire  [7:0] skew__5__x_out;
-    wire  [4:0] skew__5__tag_out;
+    wire  [5:0] skew__5__tag_out;
     reg  skew__6__clock;
     reg  skew__6__strobe;
     reg  [7:0] skew__6__x_in;
-    reg  [4:0] skew__6__tag_in;
+    reg  [5:0] skew__6__tag_in;
     wire  [7:0] skew__6__x_out;
-    wire  [4:0] skew__6__tag_out;
+    wire  [5:0] skew__6__tag_out;
     reg  accs__0__clock;
     reg  accs__0__strobe;
     reg  [3:0] accs__0__sub;
-    reg  [4:0] accs__0__tag_in;
+    reg  [5:0] accs__0__tag_in;
     reg  [31:0] accs__0__psum_in;
     reg  accs__0__d_en;
     reg  accs__0__d_half;
@@ -988,7 +1052,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
-    reg  [4:0] accs__1__tag_in;
+    reg  [5:0] accs__1__tag_in;
     reg  [31:0] accs__1__psum_in;
     reg  accs__1__d_en;
     reg  accs__1__d_half;
@@ -999,7 +1063,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  accs__2__clock;
     reg  accs__2__strobe;
     reg  [3:0] accs__2__sub;
-    reg  [4:0] accs__2__tag_in;
+    reg  [5:0] accs__2__tag_in;
     reg  [31:0] accs__2__psum_in;
     reg  accs__2__d_en;
     reg  accs__2__d_half;
@@ -1010,7 +1074,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  accs__3__clock;
     reg  accs__3__strobe;
     reg  [3:0] accs__3__sub;
-    reg  [4:0] accs__3__tag_in;
+    reg  [5:0] accs__3__tag_in;
     reg  [31:0] accs__3__psum_in;
     reg  accs__3__d_en;
     reg  accs__3__d_half;
@@ -1021,7 +1085,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  accs__4__clock;
     reg  accs__4__strobe;
     reg  [3:0] accs__4__sub;
-    reg  [4:0] accs__4__tag_in;
+    reg  [5:0] accs__4__tag_in;
     reg  [31:0] accs__4__psum_in;
     reg  accs__4__d_en;
     reg  accs__4__d_half;
@@ -1032,7 +1096,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  accs__5__clock;
     reg  accs__5__strobe;
     reg  [3:0] accs__5__sub;
-    reg  [4:0] accs__5__tag_in;
+    reg  [5:0] accs__5__tag_in;
     reg  [31:0] accs__5__psum_in;
     reg  accs__5__d_en;
     reg  accs__5__d_half;
@@ -1043,7 +1107,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  accs__6__clock;
     reg  accs__6__strobe;
     reg  [3:0] accs__6__sub;
-    reg  [4:0] accs__6__tag_in;
+    reg  [5:0] accs__6__tag_in;
     reg  [31:0] accs__6__psum_in;
     reg  accs__6__d_en;
     reg  accs__6__d_half;
@@ -1054,7 +1118,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  accs__7__clock;
     reg  accs__7__strobe;
     reg  [3:0] accs__7__sub;
-    reg  [4:0] accs__7__tag_in;
+    reg  [5:0] accs__7__tag_in;
     reg  [31:0] accs__7__psum_in;
     reg  accs__7__d_en;
     reg  accs__7__d_half;
@@ -1298,8 +1362,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  slot_pad__d;
     wire  slot_pad__q;
     reg  slot_pad__clock;
-    reg  [4:0] slot_tag__d;
-    wire  [4:0] slot_tag__q;
+    reg  [5:0] slot_tag__d;
+    wire  [5:0] slot_tag__q;
     reg  slot_tag__clock;
     reg  [15:0] slot_addr__d;
     wire  [15:0] slot_addr__q;
@@ -1457,10 +1521,12 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  tile_done;
     reg  tile_done_half;
     reg  d_end;
-    reg  [4:0] t_swap;
-    reg  [4:0] t_first;
-    reg  [4:0] t_last;
-    reg  [4:0] t_half;
+    reg  [5:0] t_swap;
+    reg  [5:0] t_first;
+    reg  [5:0] t_last;
+    reg  [5:0] t_half;
+    reg  [5:0] t_pad;
+    reg  n_pad;
     
     // Sub module instances
     conv_engine_pe pes__0(
@@ -1476,7 +1542,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__0__w_we),
         .w_sel(pes__0__w_sel),
         .w_data(pes__0__w_data),
-        .kernel_used(pes__0__kernel_used)
+        .w_used(pes__0__w_used),
+        .mac(pes__0__mac)
     );
     conv_engine_pe pes__1(
         .clock(pes__1__clock),
@@ -1491,7 +1558,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__1__w_we),
         .w_sel(pes__1__w_sel),
         .w_data(pes__1__w_data),
-        .kernel_used(pes__1__kernel_used)
+        .w_used(pes__1__w_used),
+        .mac(pes__1__mac)
     );
     conv_engine_pe pes__2(
         .clock(pes__2__clock),
@@ -1506,7 +1574,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__2__w_we),
         .w_sel(pes__2__w_sel),
         .w_data(pes__2__w_data),
-        .kernel_used(pes__2__kernel_used)
+        .w_used(pes__2__w_used),
+        .mac(pes__2__mac)
     );
     conv_engine_pe pes__3(
         .clock(pes__3__clock),
@@ -1521,7 +1590,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__3__w_we),
         .w_sel(pes__3__w_sel),
         .w_data(pes__3__w_data),
-        .kernel_used(pes__3__kernel_used)
+        .w_used(pes__3__w_used),
+        .mac(pes__3__mac)
     );
     conv_engine_pe pes__4(
         .clock(pes__4__clock),
@@ -1536,7 +1606,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__4__w_we),
         .w_sel(pes__4__w_sel),
         .w_data(pes__4__w_data),
-        .kernel_used(pes__4__kernel_used)
+        .w_used(pes__4__w_used),
+        .mac(pes__4__mac)
     );
     conv_engine_pe pes__5(
         .clock(pes__5__clock),
@@ -1551,7 +1622,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__5__w_we),
         .w_sel(pes__5__w_sel),
         .w_data(pes__5__w_data),
-        .kernel_used(pes__5__kernel_used)
+        .w_used(pes__5__w_used),
+        .mac(pes__5__mac)
     );
     conv_engine_pe pes__6(
         .clock(pes__6__clock),
@@ -1566,7 +1638,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__6__w_we),
         .w_sel(pes__6__w_sel),
         .w_data(pes__6__w_data),
-        .kernel_used(pes__6__kernel_used)
+        .w_used(pes__6__w_used),
+        .mac(pes__6__mac)
     );
     conv_engine_pe pes__7(
         .clock(pes__7__clock),
@@ -1581,7 +1654,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__7__w_we),
         .w_sel(pes__7__w_sel),
         .w_data(pes__7__w_data),
-        .kernel_used(pes__7__kernel_used)
+        .w_used(pes__7__w_used),
+        .mac(pes__7__mac)
     );
     conv_engine_pe pes__8(
         .clock(pes__8__clock),
@@ -1596,7 +1670,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__8__w_we),
         .w_sel(pes__8__w_sel),
         .w_data(pes__8__w_data),
-        .kernel_used(pes__8__kernel_used)
+        .w_used(pes__8__w_used),
+        .mac(pes__8__mac)
     );
     conv_engine_pe pes__9(
         .clock(pes__9__clock),
@@ -1611,7 +1686,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__9__w_we),
         .w_sel(pes__9__w_sel),
         .w_data(pes__9__w_data),
-        .kernel_used(pes__9__kernel_used)
+        .w_used(pes__9__w_used),
+        .mac(pes__9__mac)
     );
     conv_engine_pe pes__10(
         .clock(pes__10__clock),
@@ -1626,7 +1702,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__10__w_we),
         .w_sel(pes__10__w_sel),
         .w_data(pes__10__w_data),
-        .kernel_used(pes__10__kernel_used)
+        .w_used(pes__10__w_used),
+        .mac(pes__10__mac)
     );
     conv_engine_pe pes__11(
         .clock(pes__11__clock),
@@ -1641,7 +1718,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__11__w_we),
         .w_sel(pes__11__w_sel),
         .w_data(pes__11__w_data),
-        .kernel_used(pes__11__kernel_used)
+        .w_used(pes__11__w_used),
+        .mac(pes__11__mac)
     );
     conv_engine_pe pes__12(
         .clock(pes__12__clock),
@@ -1656,7 +1734,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__12__w_we),
         .w_sel(pes__12__w_sel),
         .w_data(pes__12__w_data),
-        .kernel_used(pes__12__kernel_used)
+        .w_used(pes__12__w_used),
+        .mac(pes__12__mac)
     );
     conv_engine_pe pes__13(
         .clock(pes__13__clock),
@@ -1671,7 +1750,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__13__w_we),
         .w_sel(pes__13__w_sel),
         .w_data(pes__13__w_data),
-        .kernel_used(pes__13__kernel_used)
+        .w_used(pes__13__w_used),
+        .mac(pes__13__mac)
     );
     conv_engine_pe pes__14(
         .clock(pes__14__clock),
@@ -1686,7 +1766,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__14__w_we),
         .w_sel(pes__14__w_sel),
         .w_data(pes__14__w_data),
-        .kernel_used(pes__14__kernel_used)
+        .w_used(pes__14__w_used),
+        .mac(pes__14__mac)
     );
     conv_engine_pe pes__15(
         .clock(pes__15__clock),
@@ -1701,7 +1782,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__15__w_we),
         .w_sel(pes__15__w_sel),
         .w_data(pes__15__w_data),
-        .kernel_used(pes__15__kernel_used)
+        .w_used(pes__15__w_used),
+        .mac(pes__15__mac)
     );
     conv_engine_pe pes__16(
         .clock(pes__16__clock),
@@ -1716,7 +1798,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__16__w_we),
         .w_sel(pes__16__w_sel),
         .w_data(pes__16__w_data),
-        .kernel_used(pes__16__kernel_used)
+        .w_used(pes__16__w_used),
+        .mac(pes__16__mac)
     );
     conv_engine_pe pes__17(
         .clock(pes__17__clock),
@@ -1731,7 +1814,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__17__w_we),
         .w_sel(pes__17__w_sel),
         .w_data(pes__17__w_data),
-        .kernel_used(pes__17__kernel_used)
+        .w_used(pes__17__w_used),
+        .mac(pes__17__mac)
     );
     conv_engine_pe pes__18(
         .clock(pes__18__clock),
@@ -1746,7 +1830,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__18__w_we),
         .w_sel(pes__18__w_sel),
         .w_data(pes__18__w_data),
-        .kernel_used(pes__18__kernel_used)
+        .w_used(pes__18__w_used),
+        .mac(pes__18__mac)
     );
     conv_engine_pe pes__19(
         .clock(pes__19__clock),
@@ -1761,7 +1846,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__19__w_we),
         .w_sel(pes__19__w_sel),
         .w_data(pes__19__w_data),
-        .kernel_used(pes__19__kernel_used)
+        .w_used(pes__19__w_used),
+        .mac(pes__19__mac)
     );
     conv_engine_pe pes__20(
         .clock(pes__20__clock),
@@ -1776,7 +1862,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__20__w_we),
         .w_sel(pes__20__w_sel),
         .w_data(pes__20__w_data),
-        .kernel_used(pes__20__kernel_used)
+        .w_used(pes__20__w_used),
+        .mac(pes__20__mac)
     );
     conv_engine_pe pes__21(
         .clock(pes__21__clock),
@@ -1791,7 +1878,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__21__w_we),
         .w_sel(pes__21__w_sel),
         .w_data(pes__21__w_data),
-        .kernel_used(pes__21__kernel_used)
+        .w_used(pes__21__w_used),
+        .mac(pes__21__mac)
     );
     conv_engine_pe pes__22(
         .clock(pes__22__clock),
@@ -1806,7 +1894,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__22__w_we),
         .w_sel(pes__22__w_sel),
         .w_data(pes__22__w_data),
-        .kernel_used(pes__22__kernel_used)
+        .w_used(pes__22__w_used),
+        .mac(pes__22__mac)
     );
     conv_engine_pe pes__23(
         .clock(pes__23__clock),
@@ -1821,7 +1910,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__23__w_we),
         .w_sel(pes__23__w_sel),
         .w_data(pes__23__w_data),
-        .kernel_used(pes__23__kernel_used)
+        .w_used(pes__23__w_used),
+        .mac(pes__23__mac)
     );
     conv_engine_pe pes__24(
         .clock(pes__24__clock),
@@ -1836,7 +1926,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__24__w_we),
         .w_sel(pes__24__w_sel),
         .w_data(pes__24__w_data),
-        .kernel_used(pes__24__kernel_used)
+        .w_used(pes__24__w_used),
+        .mac(pes__24__mac)
     );
     conv_engine_pe pes__25(
         .clock(pes__25__clock),
@@ -1851,7 +1942,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__25__w_we),
         .w_sel(pes__25__w_sel),
         .w_data(pes__25__w_data),
-        .kernel_used(pes__25__kernel_used)
+        .w_used(pes__25__w_used),
+        .mac(pes__25__mac)
     );
     conv_engine_pe pes__26(
         .clock(pes__26__clock),
@@ -1866,7 +1958,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__26__w_we),
         .w_sel(pes__26__w_sel),
         .w_data(pes__26__w_data),
-        .kernel_used(pes__26__kernel_used)
+        .w_used(pes__26__w_used),
+        .mac(pes__26__mac)
     );
     conv_engine_pe pes__27(
         .clock(pes__27__clock),
@@ -1881,7 +1974,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__27__w_we),
         .w_sel(pes__27__w_sel),
         .w_data(pes__27__w_data),
-        .kernel_used(pes__27__kernel_used)
+        .w_used(pes__27__w_used),
+        .mac(pes__27__mac)
     );
     conv_engine_pe pes__28(
         .clock(pes__28__clock),
@@ -1896,7 +1990,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__28__w_we),
         .w_sel(pes__28__w_sel),
         .w_data(pes__28__w_data),
-        .kernel_used(pes__28__kernel_used)
+        .w_used(pes__28__w_used),
+        .mac(pes__28__mac)
     );
     conv_engine_pe pes__29(
         .clock(pes__29__clock),
@@ -1911,7 +2006,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__29__w_we),
         .w_sel(pes__29__w_sel),
         .w_data(pes__29__w_data),
-        .kernel_used(pes__29__kernel_used)
+        .w_used(pes__29__w_used),
+        .mac(pes__29__mac)
     );
     conv_engine_pe pes__30(
         .clock(pes__30__clock),
@@ -1926,7 +2022,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__30__w_we),
         .w_sel(pes__30__w_sel),
         .w_data(pes__30__w_data),
-        .kernel_used(pes__30__kernel_used)
+        .w_used(pes__30__w_used),
+        .mac(pes__30__mac)
     );
     conv_engine_pe pes__31(
         .clock(pes__31__clock),
@@ -1941,7 +2038,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__31__w_we),
         .w_sel(pes__31__w_sel),
         .w_data(pes__31__w_data),
-        .kernel_used(pes__31__kernel_used)
+        .w_used(pes__31__w_used),
+        .mac(pes__31__mac)
     );
     conv_engine_pe pes__32(
         .clock(pes__32__clock),
@@ -1956,7 +2054,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__32__w_we),
         .w_sel(pes__32__w_sel),
         .w_data(pes__32__w_data),
-        .kernel_used(pes__32__kernel_used)
+        .w_used(pes__32__w_used),
+        .mac(pes__32__mac)
     );
     conv_engine_pe pes__33(
         .clock(pes__33__clock),
@@ -1971,7 +2070,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__33__w_we),
         .w_sel(pes__33__w_sel),
         .w_data(pes__33__w_data),
-        .kernel_used(pes__33__kernel_used)
+        .w_used(pes__33__w_used),
+        .mac(pes__33__mac)
     );
     conv_engine_pe pes__34(
         .clock(pes__34__clock),
@@ -1986,7 +2086,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__34__w_we),
         .w_sel(pes__34__w_sel),
         .w_data(pes__34__w_data),
-        .kernel_used(pes__34__kernel_used)
+        .w_used(pes__34__w_used),
+        .mac(pes__34__mac)
     );
     conv_engine_pe pes__35(
         .clock(pes__35__clock),
@@ -2001,7 +2102,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__35__w_we),
         .w_sel(pes__35__w_sel),
         .w_data(pes__35__w_data),
-        .kernel_used(pes__35__kernel_used)
+        .w_used(pes__35__w_used),
+        .mac(pes__35__mac)
     );
     conv_engine_pe pes__36(
         .clock(pes__36__clock),
@@ -2016,7 +2118,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__36__w_we),
         .w_sel(pes__36__w_sel),
         .w_data(pes__36__w_data),
-        .kernel_used(pes__36__kernel_used)
+        .w_used(pes__36__w_used),
+        .mac(pes__36__mac)
     );
     conv_engine_pe pes__37(
         .clock(pes__37__clock),
@@ -2031,7 +2134,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__37__w_we),
         .w_sel(pes__37__w_sel),
         .w_data(pes__37__w_data),
-        .kernel_used(pes__37__kernel_used)
+        .w_used(pes__37__w_used),
+        .mac(pes__37__mac)
     );
     conv_engine_pe pes__38(
         .clock(pes__38__clock),
@@ -2046,7 +2150,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__38__w_we),
         .w_sel(pes__38__w_sel),
         .w_data(pes__38__w_data),
-        .kernel_used(pes__38__kernel_used)
+        .w_used(pes__38__w_used),
+        .mac(pes__38__mac)
     );
     conv_engine_pe pes__39(
         .clock(pes__39__clock),
@@ -2061,7 +2166,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__39__w_we),
         .w_sel(pes__39__w_sel),
         .w_data(pes__39__w_data),
-        .kernel_used(pes__39__kernel_used)
+        .w_used(pes__39__w_used),
+        .mac(pes__39__mac)
     );
     conv_engine_pe pes__40(
         .clock(pes__40__clock),
@@ -2076,7 +2182,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__40__w_we),
         .w_sel(pes__40__w_sel),
         .w_data(pes__40__w_data),
-        .kernel_used(pes__40__kernel_used)
+        .w_used(pes__40__w_used),
+        .mac(pes__40__mac)
     );
     conv_engine_pe pes__41(
         .clock(pes__41__clock),
@@ -2091,7 +2198,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__41__w_we),
         .w_sel(pes__41__w_sel),
         .w_data(pes__41__w_data),
-        .kernel_used(pes__41__kernel_used)
+        .w_used(pes__41__w_used),
+        .mac(pes__41__mac)
     );
     conv_engine_pe pes__42(
         .clock(pes__42__clock),
@@ -2106,7 +2214,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__42__w_we),
         .w_sel(pes__42__w_sel),
         .w_data(pes__42__w_data),
-        .kernel_used(pes__42__kernel_used)
+        .w_used(pes__42__w_used),
+        .mac(pes__42__mac)
     );
     conv_engine_pe pes__43(
         .clock(pes__43__clock),
@@ -2121,7 +2230,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__43__w_we),
         .w_sel(pes__43__w_sel),
         .w_data(pes__43__w_data),
-        .kernel_used(pes__43__kernel_used)
+        .w_used(pes__43__w_used),
+        .mac(pes__43__mac)
     );
     conv_engine_pe pes__44(
         .clock(pes__44__clock),
@@ -2136,7 +2246,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__44__w_we),
         .w_sel(pes__44__w_sel),
         .w_data(pes__44__w_data),
-        .kernel_used(pes__44__kernel_used)
+        .w_used(pes__44__w_used),
+        .mac(pes__44__mac)
     );
     conv_engine_pe pes__45(
         .clock(pes__45__clock),
@@ -2151,7 +2262,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__45__w_we),
         .w_sel(pes__45__w_sel),
         .w_data(pes__45__w_data),
-        .kernel_used(pes__45__kernel_used)
+        .w_used(pes__45__w_used),
+        .mac(pes__45__mac)
     );
     conv_engine_pe pes__46(
         .clock(pes__46__clock),
@@ -2166,7 +2278,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__46__w_we),
         .w_sel(pes__46__w_sel),
         .w_data(pes__46__w_data),
-        .kernel_used(pes__46__kernel_used)
+        .w_used(pes__46__w_used),
+        .mac(pes__46__mac)
     );
     conv_engine_pe pes__47(
         .clock(pes__47__clock),
@@ -2181,7 +2294,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__47__w_we),
         .w_sel(pes__47__w_sel),
         .w_data(pes__47__w_data),
-        .kernel_used(pes__47__kernel_used)
+        .w_used(pes__47__w_used),
+        .mac(pes__47__mac)
     );
     conv_engine_pe pes__48(
         .clock(pes__48__clock),
@@ -2196,7 +2310,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__48__w_we),
         .w_sel(pes__48__w_sel),
         .w_data(pes__48__w_data),
-        .kernel_used(pes__48__kernel_used)
+        .w_used(pes__48__w_used),
+        .mac(pes__48__mac)
     );
     conv_engine_pe pes__49(
         .clock(pes__49__clock),
@@ -2211,7 +2326,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__49__w_we),
         .w_sel(pes__49__w_sel),
         .w_data(pes__49__w_data),
-        .kernel_used(pes__49__kernel_used)
+        .w_used(pes__49__w_used),
+        .mac(pes__49__mac)
     );
     conv_engine_pe pes__50(
         .clock(pes__50__clock),
@@ -2226,7 +2342,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__50__w_we),
         .w_sel(pes__50__w_sel),
         .w_data(pes__50__w_data),
-        .kernel_used(pes__50__kernel_used)
+        .w_used(pes__50__w_used),
+        .mac(pes__50__mac)
     );
     conv_engine_pe pes__51(
         .clock(pes__51__clock),
@@ -2241,7 +2358,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__51__w_we),
         .w_sel(pes__51__w_sel),
         .w_data(pes__51__w_data),
-        .kernel_used(pes__51__kernel_used)
+        .w_used(pes__51__w_used),
+        .mac(pes__51__mac)
     );
     conv_engine_pe pes__52(
         .clock(pes__52__clock),
@@ -2256,7 +2374,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__52__w_we),
         .w_sel(pes__52__w_sel),
         .w_data(pes__52__w_data),
-        .kernel_used(pes__52__kernel_used)
+        .w_used(pes__52__w_used),
+        .mac(pes__52__mac)
     );
     conv_engine_pe pes__53(
         .clock(pes__53__clock),
@@ -2271,7 +2390,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__53__w_we),
         .w_sel(pes__53__w_sel),
         .w_data(pes__53__w_data),
-        .kernel_used(pes__53__kernel_used)
+        .w_used(pes__53__w_used),
+        .mac(pes__53__mac)
     );
     conv_engine_pe pes__54(
         .clock(pes__54__clock),
@@ -2286,7 +2406,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__54__w_we),
         .w_sel(pes__54__w_sel),
         .w_data(pes__54__w_data),
-        .kernel_used(pes__54__kernel_used)
+        .w_used(pes__54__w_used),
+        .mac(pes__54__mac)
     );
     conv_engine_pe pes__55(
         .clock(pes__55__clock),
@@ -2301,7 +2422,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__55__w_we),
         .w_sel(pes__55__w_sel),
         .w_data(pes__55__w_data),
-        .kernel_used(pes__55__kernel_used)
+        .w_used(pes__55__w_used),
+        .mac(pes__55__mac)
     );
     conv_engine_pe pes__56(
         .clock(pes__56__clock),
@@ -2316,7 +2438,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__56__w_we),
         .w_sel(pes__56__w_sel),
         .w_data(pes__56__w_data),
-        .kernel_used(pes__56__kernel_used)
+        .w_used(pes__56__w_used),
+        .mac(pes__56__mac)
     );
     conv_engine_pe pes__57(
         .clock(pes__57__clock),
@@ -2331,7 +2454,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__57__w_we),
         .w_sel(pes__57__w_sel),
         .w_data(pes__57__w_data),
-        .kernel_used(pes__57__kernel_used)
+        .w_used(pes__57__w_used),
+        .mac(pes__57__mac)
     );
     conv_engine_pe pes__58(
         .clock(pes__58__clock),
@@ -2346,7 +2470,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__58__w_we),
         .w_sel(pes__58__w_sel),
         .w_data(pes__58__w_data),
-        .kernel_used(pes__58__kernel_used)
+        .w_used(pes__58__w_used),
+        .mac(pes__58__mac)
     );
     conv_engine_pe pes__59(
         .clock(pes__59__clock),
@@ -2361,7 +2486,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__59__w_we),
         .w_sel(pes__59__w_sel),
         .w_data(pes__59__w_data),
-        .kernel_used(pes__59__kernel_used)
+        .w_used(pes__59__w_used),
+        .mac(pes__59__mac)
     );
     conv_engine_pe pes__60(
         .clock(pes__60__clock),
@@ -2376,7 +2502,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__60__w_we),
         .w_sel(pes__60__w_sel),
         .w_data(pes__60__w_data),
-        .kernel_used(pes__60__kernel_used)
+        .w_used(pes__60__w_used),
+        .mac(pes__60__mac)
     );
     conv_engine_pe pes__61(
         .clock(pes__61__clock),
@@ -2391,7 +2518,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__61__w_we),
         .w_sel(pes__61__w_sel),
         .w_data(pes__61__w_data),
-        .kernel_used(pes__61__kernel_used)
+        .w_used(pes__61__w_used),
+        .mac(pes__61__mac)
     );
     conv_engine_pe pes__62(
         .clock(pes__62__clock),
@@ -2406,7 +2534,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__62__w_we),
         .w_sel(pes__62__w_sel),
         .w_data(pes__62__w_data),
-        .kernel_used(pes__62__kernel_used)
+        .w_used(pes__62__w_used),
+        .mac(pes__62__mac)
     );
     conv_engine_pe pes__63(
         .clock(pes__63__clock),
@@ -2421,7 +2550,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__63__w_we),
         .w_sel(pes__63__w_sel),
         .w_data(pes__63__w_data),
-        .kernel_used(pes__63__kernel_used)
+        .w_used(pes__63__w_used),
+        .mac(pes__63__mac)
     );
     conv_engine_first_cache_bank banks__0(
         .clock(banks__0__clock),
@@ -2955,7 +3085,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .q(slot_pad__q),
         .clock(slot_pad__clock)
     );
-    dff_w5 slot_tag(
+    dff_w6 slot_tag(
         .d(slot_tag__d),
         .q(slot_tag__q),
         .clock(slot_tag__clock)
@@ -4201,13 +4331,18 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (oct__q[32'h0]) begin
             t_half = 32'h10;
         end
+        n_pad = (n_iyp < p_ph) | (n_iyp >= p_h + p_ph) | (n_ixp < p_pw) | (n_ixp >= p_w + p_pw);
+        t_pad = 32'h0;
+        if (n_pad) begin
+            t_pad = 32'h20;
+        end
         if (strobe) begin
             slot_valid__d = issue_next | issue_new;
             slot_addr__d = n_rowbase + n_ixp - p_pw;
-            slot_pad__d = (n_iyp < p_ph) | (n_iyp >= p_h + p_ph) | (n_ixp < p_pw) | (n_ixp >= p_w + p_pw);
+            slot_pad__d = n_pad;
             slot_tag__d = 32'h0;
             if (issue_next | issue_new) begin
-                slot_tag__d = t_swap | t_first | t_last | t_half | 32'h1;
+                slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 32'h1;
                 px__d = n_px;
                 ixp__d = n_ixp;
                 iyp__d = n_iyp;
@@ -4510,7 +4645,7 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
     input wire  clock;
     input wire  strobe;
     input wire  [3:0] sub;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     input wire  [31:0] psum_in;
     input wire  d_en;
     input wire  d_half;
@@ -4523,8 +4658,8 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
     localparam  kconst = 16'h4;
     
     // Stub signals
-    reg  [4:0] vtag__d;
-    wire  [4:0] vtag__q;
+    reg  [5:0] vtag__d;
+    wire  [5:0] vtag__q;
     reg  vtag__clock;
     reg  [15:0] pbase__d;
     wire  [15:0] pbase__q;
@@ -4575,7 +4710,7 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
     reg  [15:0] addr_now;
     
     // Sub module instances
-    dff_w5 vtag(
+    dff_w6 vtag(
         .d(vtag__d),
         .q(vtag__q),
         .clock(vtag__clock)
@@ -4809,23 +4944,23 @@ module dff_w32(d,q,clock);
           
 endmodule // dff_w32
 
-module dff_w5(d,q,clock);
+module dff_w6(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dff_w5
+endmodule // dff_w6
 
 module conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
@@ -4884,29 +5019,30 @@ module conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // conv_engine_obanks
 
-module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,kernel_used);
+module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [15:0] ksel;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
     input wire  w_we;
     input wire  [15:0] w_sel;
     input wire  [7:0] w_data;
-    output reg  [15:0] kernel_used;
+    output reg  [7:0] w_used;
+    output reg  mac;
     
     // Stub signals
     reg  [7:0] x__d;
     wire  [7:0] x__q;
     reg  x__clock;
-    reg  [4:0] tag__d;
-    wire  [4:0] tag__q;
+    reg  [5:0] tag__d;
+    wire  [5:0] tag__q;
     reg  tag__clock;
     reg  [7:0] w__0__d;
     wire  [7:0] w__0__q;
@@ -4958,7 +5094,7 @@ module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_o
         .q(x__q),
         .clock(x__clock)
     );
-    dff_w5 tag(
+    dff_w6 tag(
         .d(tag__d),
         .q(tag__q),
         .clock(tag__clock)
@@ -5069,7 +5205,8 @@ module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_o
         if (ksel[3]) begin
             wsel = w__3__q;
         end
-        kernel_used = ksel;
+        w_used = wsel;
+        mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
         if (x__q[32'h7]) begin
             x16 = ((x__q) & 16'hffff) | ((32'hff00) & 16'hffff);
         end
@@ -5384,16 +5521,16 @@ module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
     wire  [7:0] x__0__q;
     reg  x__0__clock;
-    reg  [4:0] tag__0__d;
-    wire  [4:0] tag__0__q;
+    reg  [5:0] tag__0__d;
+    wire  [5:0] tag__0__q;
     reg  tag__0__clock;
     
     // Sub module instances
@@ -5402,7 +5539,7 @@ module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w5 tag__0(
+    dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
@@ -5430,9 +5567,9 @@ module conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -5441,11 +5578,11 @@ module conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__1__d;
     wire  [7:0] x__1__q;
     reg  x__1__clock;
-    reg  [4:0] tag__0__d;
-    wire  [4:0] tag__0__q;
+    reg  [5:0] tag__0__d;
+    wire  [5:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [4:0] tag__1__d;
-    wire  [4:0] tag__1__q;
+    reg  [5:0] tag__1__d;
+    wire  [5:0] tag__1__q;
     reg  tag__1__clock;
     
     // Sub module instances
@@ -5459,12 +5596,12 @@ module conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__1__q),
         .clock(x__1__clock)
     );
-    dff_w5 tag__0(
+    dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w5 tag__1(
+    dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
@@ -5498,9 +5635,9 @@ module conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -5512,14 +5649,14 @@ module conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__2__d;
     wire  [7:0] x__2__q;
     reg  x__2__clock;
-    reg  [4:0] tag__0__d;
-    wire  [4:0] tag__0__q;
+    reg  [5:0] tag__0__d;
+    wire  [5:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [4:0] tag__1__d;
-    wire  [4:0] tag__1__q;
+    reg  [5:0] tag__1__d;
+    wire  [5:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [4:0] tag__2__d;
-    wire  [4:0] tag__2__q;
+    reg  [5:0] tag__2__d;
+    wire  [5:0] tag__2__q;
     reg  tag__2__clock;
     
     // Sub module instances
@@ -5538,17 +5675,17 @@ module conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__2__q),
         .clock(x__2__clock)
     );
-    dff_w5 tag__0(
+    dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w5 tag__1(
+    dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w5 tag__2(
+    dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
@@ -5588,9 +5725,9 @@ module conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -5605,17 +5742,17 @@ module conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__3__d;
     wire  [7:0] x__3__q;
     reg  x__3__clock;
-    reg  [4:0] tag__0__d;
-    wire  [4:0] tag__0__q;
+    reg  [5:0] tag__0__d;
+    wire  [5:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [4:0] tag__1__d;
-    wire  [4:0] tag__1__q;
+    reg  [5:0] tag__1__d;
+    wire  [5:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [4:0] tag__2__d;
-    wire  [4:0] tag__2__q;
+    reg  [5:0] tag__2__d;
+    wire  [5:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [4:0] tag__3__d;
-    wire  [4:0] tag__3__q;
+    reg  [5:0] tag__3__d;
+    wire  [5:0] tag__3__q;
     reg  tag__3__clock;
     
     // Sub module instances
@@ -5639,22 +5776,22 @@ module conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__3__q),
         .clock(x__3__clock)
     );
-    dff_w5 tag__0(
+    dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w5 tag__1(
+    dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w5 tag__2(
+    dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    dff_w5 tag__3(
+    dff_w6 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
@@ -5700,9 +5837,9 @@ module conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -5720,20 +5857,20 @@ module conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__4__d;
     wire  [7:0] x__4__q;
     reg  x__4__clock;
-    reg  [4:0] tag__0__d;
-    wire  [4:0] tag__0__q;
+    reg  [5:0] tag__0__d;
+    wire  [5:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [4:0] tag__1__d;
-    wire  [4:0] tag__1__q;
+    reg  [5:0] tag__1__d;
+    wire  [5:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [4:0] tag__2__d;
-    wire  [4:0] tag__2__q;
+    reg  [5:0] tag__2__d;
+    wire  [5:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [4:0] tag__3__d;
-    wire  [4:0] tag__3__q;
+    reg  [5:0] tag__3__d;
+    wire  [5:0] tag__3__q;
     reg  tag__3__clock;
-    reg  [4:0] tag__4__d;
-    wire  [4:0] tag__4__q;
+    reg  [5:0] tag__4__d;
+    wire  [5:0] tag__4__q;
     reg  tag__4__clock;
     
     // Sub module instances
@@ -5762,27 +5899,27 @@ module conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__4__q),
         .clock(x__4__clock)
     );
-    dff_w5 tag__0(
+    dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w5 tag__1(
+    dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w5 tag__2(
+    dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    dff_w5 tag__3(
+    dff_w6 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    dff_w5 tag__4(
+    dff_w6 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
@@ -5834,9 +5971,9 @@ module conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -5857,23 +5994,23 @@ module conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__5__d;
     wire  [7:0] x__5__q;
     reg  x__5__clock;
-    reg  [4:0] tag__0__d;
-    wire  [4:0] tag__0__q;
+    reg  [5:0] tag__0__d;
+    wire  [5:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [4:0] tag__1__d;
-    wire  [4:0] tag__1__q;
+    reg  [5:0] tag__1__d;
+    wire  [5:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [4:0] tag__2__d;
-    wire  [4:0] tag__2__q;
+    reg  [5:0] tag__2__d;
+    wire  [5:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [4:0] tag__3__d;
-    wire  [4:0] tag__3__q;
+    reg  [5:0] tag__3__d;
+    wire  [5:0] tag__3__q;
     reg  tag__3__clock;
-    reg  [4:0] tag__4__d;
-    wire  [4:0] tag__4__q;
+    reg  [5:0] tag__4__d;
+    wire  [5:0] tag__4__q;
     reg  tag__4__clock;
-    reg  [4:0] tag__5__d;
-    wire  [4:0] tag__5__q;
+    reg  [5:0] tag__5__d;
+    wire  [5:0] tag__5__q;
     reg  tag__5__clock;
     
     // Sub module instances
@@ -5907,32 +6044,32 @@ module conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__5__q),
         .clock(x__5__clock)
     );
-    dff_w5 tag__0(
+    dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w5 tag__1(
+    dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w5 tag__2(
+    dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    dff_w5 tag__3(
+    dff_w6 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    dff_w5 tag__4(
+    dff_w6 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
     );
-    dff_w5 tag__5(
+    dff_w6 tag__5(
         .d(tag__5__d),
         .q(tag__5__q),
         .clock(tag__5__clock)
@@ -5990,9 +6127,9 @@ module conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -6016,26 +6153,26 @@ module conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__6__d;
     wire  [7:0] x__6__q;
     reg  x__6__clock;
-    reg  [4:0] tag__0__d;
-    wire  [4:0] tag__0__q;
+    reg  [5:0] tag__0__d;
+    wire  [5:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [4:0] tag__1__d;
-    wire  [4:0] tag__1__q;
+    reg  [5:0] tag__1__d;
+    wire  [5:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [4:0] tag__2__d;
-    wire  [4:0] tag__2__q;
+    reg  [5:0] tag__2__d;
+    wire  [5:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [4:0] tag__3__d;
-    wire  [4:0] tag__3__q;
+    reg  [5:0] tag__3__d;
+    wire  [5:0] tag__3__q;
     reg  tag__3__clock;
-    reg  [4:0] tag__4__d;
-    wire  [4:0] tag__4__q;
+    reg  [5:0] tag__4__d;
+    wire  [5:0] tag__4__q;
     reg  tag__4__clock;
-    reg  [4:0] tag__5__d;
-    wire  [4:0] tag__5__q;
+    reg  [5:0] tag__5__d;
+    wire  [5:0] tag__5__q;
     reg  tag__5__clock;
-    reg  [4:0] tag__6__d;
-    wire  [4:0] tag__6__q;
+    reg  [5:0] tag__6__d;
+    wire  [5:0] tag__6__q;
     reg  tag__6__clock;
     
     // Sub module instances
@@ -6074,37 +6211,37 @@ module conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__6__q),
         .clock(x__6__clock)
     );
-    dff_w5 tag__0(
+    dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w5 tag__1(
+    dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w5 tag__2(
+    dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    dff_w5 tag__3(
+    dff_w6 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    dff_w5 tag__4(
+    dff_w6 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
     );
-    dff_w5 tag__5(
+    dff_w6 tag__5(
         .d(tag__5__d),
         .q(tag__5__q),
         .clock(tag__5__clock)
     );
-    dff_w5 tag__6(
+    dff_w6 tag__6(
         .d(tag__6__d),
         .q(tag__6__q),
         .clock(tag__6__clock)

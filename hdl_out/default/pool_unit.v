@@ -330,6 +330,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  ce;
     reg  col_real;
     reg  [15:0] rowmask;
+    reg  [15:0] bankmask;
     reg  [15:0] lo;
     reg  [15:0] hi;
     reg  [15:0] thermo;
@@ -1076,6 +1077,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             hi = p_kh;
         end
         rowmask = ((((32'h1) & 16'hffff) << hi) - 32'h1) & ~((((32'h1) & 16'hffff) << lo) - 32'h1);
+        bankmask = ((rowmask << r0__q) | (rowmask >> (kconst - r0__q))) & ((((32'h1) & 16'hffff) << kconst) - 32'h1);
         thermo = (((32'h1) & 16'hffff) << r0__q) - 32'h1;
         r0n = r0__q + p_sh;
         banks__0__r_en = 1'b0;
@@ -1102,9 +1104,9 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         if (ce) begin
             m_valid__d = 1'b0;
             if (run__q & ~reads_done__q) begin
-                banks__0__r_en = col_real;
-                banks__1__r_en = col_real;
-                banks__2__r_en = col_real;
+                banks__0__r_en = col_real & bankmask[0];
+                banks__1__r_en = col_real & bankmask[1];
+                banks__2__r_en = col_real & bankmask[2];
                 m_valid__d = 1'b1;
                 m_real__d = col_real;
                 m_r0oh__d = ((32'h1) & 16'hffff) << r0__q;

@@ -48,54 +48,58 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__0__strobe;
     reg  [15:0] pes__0__ksel;
     reg  [7:0] pes__0__x_in;
-    reg  [4:0] pes__0__tag_in;
+    reg  [5:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
-    wire  [4:0] pes__0__tag_out;
+    wire  [5:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
     reg  pes__0__w_we;
     reg  [15:0] pes__0__w_sel;
     reg  [7:0] pes__0__w_data;
-    wire  [15:0] pes__0__kernel_used;
+    wire  [7:0] pes__0__w_used;
+    wire  pes__0__mac;
     reg  pes__1__clock;
     reg  pes__1__strobe;
     reg  [15:0] pes__1__ksel;
     reg  [7:0] pes__1__x_in;
-    reg  [4:0] pes__1__tag_in;
+    reg  [5:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
-    wire  [4:0] pes__1__tag_out;
+    wire  [5:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
     reg  pes__1__w_we;
     reg  [15:0] pes__1__w_sel;
     reg  [7:0] pes__1__w_data;
-    wire  [15:0] pes__1__kernel_used;
+    wire  [7:0] pes__1__w_used;
+    wire  pes__1__mac;
     reg  pes__2__clock;
     reg  pes__2__strobe;
     reg  [15:0] pes__2__ksel;
     reg  [7:0] pes__2__x_in;
-    reg  [4:0] pes__2__tag_in;
+    reg  [5:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
-    wire  [4:0] pes__2__tag_out;
+    wire  [5:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
     reg  pes__2__w_we;
     reg  [15:0] pes__2__w_sel;
     reg  [7:0] pes__2__w_data;
-    wire  [15:0] pes__2__kernel_used;
+    wire  [7:0] pes__2__w_used;
+    wire  pes__2__mac;
     reg  pes__3__clock;
     reg  pes__3__strobe;
     reg  [15:0] pes__3__ksel;
     reg  [7:0] pes__3__x_in;
-    reg  [4:0] pes__3__tag_in;
+    reg  [5:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
-    wire  [4:0] pes__3__tag_out;
+    wire  [5:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
     reg  pes__3__w_we;
     reg  [15:0] pes__3__w_sel;
     reg  [7:0] pes__3__w_data;
-    wire  [15:0] pes__3__kernel_used;
+    wire  [7:0] pes__3__w_used;
+    wire  pes__3__mac;
     reg  banks__0__clock;
     reg  banks__0__r_en;
     reg  [15:0] banks__0__r_addr;
@@ -113,13 +117,13 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
-    reg  [4:0] skew__0__tag_in;
+    reg  [5:0] skew__0__tag_in;
     wire  [7:0] skew__0__x_out;
-    wire  [4:0] skew__0__tag_out;
+    wire  [5:0] skew__0__tag_out;
     reg  accs__0__clock;
     reg  accs__0__strobe;
     reg  [3:0] accs__0__sub;
-    reg  [4:0] accs__0__tag_in;
+    reg  [5:0] accs__0__tag_in;
     reg  [31:0] accs__0__psum_in;
     reg  accs__0__d_en;
     reg  accs__0__d_half;
@@ -130,7 +134,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
-    reg  [4:0] accs__1__tag_in;
+    reg  [5:0] accs__1__tag_in;
     reg  [31:0] accs__1__psum_in;
     reg  accs__1__d_en;
     reg  accs__1__d_half;
@@ -218,8 +222,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  slot_pad__d;
     wire  slot_pad__q;
     reg  slot_pad__clock;
-    reg  [4:0] slot_tag__d;
-    wire  [4:0] slot_tag__q;
+    reg  [5:0] slot_tag__d;
+    wire  [5:0] slot_tag__q;
     reg  slot_tag__clock;
     reg  [15:0] slot_addr__d;
     wire  [15:0] slot_addr__q;
@@ -377,10 +381,12 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  tile_done;
     reg  tile_done_half;
     reg  d_end;
-    reg  [4:0] t_swap;
-    reg  [4:0] t_first;
-    reg  [4:0] t_last;
-    reg  [4:0] t_half;
+    reg  [5:0] t_swap;
+    reg  [5:0] t_first;
+    reg  [5:0] t_last;
+    reg  [5:0] t_half;
+    reg  [5:0] t_pad;
+    reg  n_pad;
     
     // Sub module instances
     conv_engine_pe pes__0(
@@ -396,7 +402,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__0__w_we),
         .w_sel(pes__0__w_sel),
         .w_data(pes__0__w_data),
-        .kernel_used(pes__0__kernel_used)
+        .w_used(pes__0__w_used),
+        .mac(pes__0__mac)
     );
     conv_engine_pe pes__1(
         .clock(pes__1__clock),
@@ -411,7 +418,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__1__w_we),
         .w_sel(pes__1__w_sel),
         .w_data(pes__1__w_data),
-        .kernel_used(pes__1__kernel_used)
+        .w_used(pes__1__w_used),
+        .mac(pes__1__mac)
     );
     conv_engine_pe pes__2(
         .clock(pes__2__clock),
@@ -426,7 +434,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__2__w_we),
         .w_sel(pes__2__w_sel),
         .w_data(pes__2__w_data),
-        .kernel_used(pes__2__kernel_used)
+        .w_used(pes__2__w_used),
+        .mac(pes__2__mac)
     );
     conv_engine_pe pes__3(
         .clock(pes__3__clock),
@@ -441,7 +450,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_we(pes__3__w_we),
         .w_sel(pes__3__w_sel),
         .w_data(pes__3__w_data),
-        .kernel_used(pes__3__kernel_used)
+        .w_used(pes__3__w_used),
+        .mac(pes__3__mac)
     );
     conv_engine_first_cache_bank banks__0(
         .clock(banks__0__clock),
@@ -603,7 +613,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .q(slot_pad__q),
         .clock(slot_pad__clock)
     );
-    dff_w5 slot_tag(
+    dff_w6 slot_tag(
         .d(slot_tag__d),
         .q(slot_tag__q),
         .clock(slot_tag__clock)
@@ -1135,13 +1145,18 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (oct__q[32'h0]) begin
             t_half = 32'h10;
         end
+        n_pad = (n_iyp < p_ph) | (n_iyp >= p_h + p_ph) | (n_ixp < p_pw) | (n_ixp >= p_w + p_pw);
+        t_pad = 32'h0;
+        if (n_pad) begin
+            t_pad = 32'h20;
+        end
         if (strobe) begin
             slot_valid__d = issue_next | issue_new;
             slot_addr__d = n_rowbase + n_ixp - p_pw;
-            slot_pad__d = (n_iyp < p_ph) | (n_iyp >= p_h + p_ph) | (n_ixp < p_pw) | (n_ixp >= p_w + p_pw);
+            slot_pad__d = n_pad;
             slot_tag__d = 32'h0;
             if (issue_next | issue_new) begin
-                slot_tag__d = t_swap | t_first | t_last | t_half | 32'h1;
+                slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 32'h1;
                 px__d = n_px;
                 ixp__d = n_ixp;
                 iyp__d = n_iyp;
@@ -1336,7 +1351,7 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
     input wire  clock;
     input wire  strobe;
     input wire  [3:0] sub;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     input wire  [31:0] psum_in;
     input wire  d_en;
     input wire  d_half;
@@ -1349,8 +1364,8 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
     localparam  kconst = 16'h2;
     
     // Stub signals
-    reg  [4:0] vtag__d;
-    wire  [4:0] vtag__q;
+    reg  [5:0] vtag__d;
+    wire  [5:0] vtag__q;
     reg  vtag__clock;
     reg  [15:0] pbase__d;
     wire  [15:0] pbase__q;
@@ -1401,7 +1416,7 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
     reg  [15:0] addr_now;
     
     // Sub module instances
-    dff_w5 vtag(
+    dff_w6 vtag(
         .d(vtag__d),
         .q(vtag__q),
         .clock(vtag__clock)
@@ -1635,23 +1650,23 @@ module dff_w32(d,q,clock);
           
 endmodule // dff_w32
 
-module dff_w5(d,q,clock);
+module dff_w6(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // dff_w5
+endmodule // dff_w6
 
 module conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
@@ -1710,29 +1725,30 @@ module conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // conv_engine_obanks
 
-module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,kernel_used);
+module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [15:0] ksel;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
     input wire  w_we;
     input wire  [15:0] w_sel;
     input wire  [7:0] w_data;
-    output reg  [15:0] kernel_used;
+    output reg  [7:0] w_used;
+    output reg  mac;
     
     // Stub signals
     reg  [7:0] x__d;
     wire  [7:0] x__q;
     reg  x__clock;
-    reg  [4:0] tag__d;
-    wire  [4:0] tag__q;
+    reg  [5:0] tag__d;
+    wire  [5:0] tag__q;
     reg  tag__clock;
     reg  [7:0] w__0__d;
     wire  [7:0] w__0__q;
@@ -1766,7 +1782,7 @@ module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_o
         .q(x__q),
         .clock(x__clock)
     );
-    dff_w5 tag(
+    dff_w6 tag(
         .d(tag__d),
         .q(tag__q),
         .clock(tag__clock)
@@ -1831,7 +1847,8 @@ module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_o
         if (ksel[1]) begin
             wsel = w__1__q;
         end
-        kernel_used = ksel;
+        w_used = wsel;
+        mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
         if (x__q[32'h7]) begin
             x16 = ((x__q) & 16'hffff) | ((32'hff00) & 16'hffff);
         end
@@ -2132,16 +2149,16 @@ module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [4:0] tag_in;
+    input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [4:0] tag_out;
+    output reg  [5:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
     wire  [7:0] x__0__q;
     reg  x__0__clock;
-    reg  [4:0] tag__0__d;
-    wire  [4:0] tag__0__q;
+    reg  [5:0] tag__0__d;
+    wire  [5:0] tag__0__q;
     reg  tag__0__clock;
     
     // Sub module instances
@@ -2150,7 +2167,7 @@ module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w5 tag__0(
+    dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)

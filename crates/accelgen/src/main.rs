@@ -196,6 +196,8 @@ pub(crate) enum Failure {
     Mismatch,
     /// No hardware block: exit 3.
     NoBlock(String),
+    /// The hardware failed (did not finish, engines disagreed, a simulator failed): exit 1.
+    Hardware(String),
 }
 
 impl From<RunError> for Failure {
@@ -203,7 +205,7 @@ impl From<RunError> for Failure {
         match e {
             RunError::NoBlock(s) => Failure::NoBlock(s),
             RunError::Unsupported(s) => Failure::Input(s),
-            RunError::Sim(s) => Failure::Input(format!("simulation failed: {s}")),
+            RunError::Sim(s) => Failure::Hardware(s),
         }
     }
 }
@@ -245,6 +247,10 @@ fn main() -> ExitCode {
         Err(Failure::NoBlock(msg)) => {
             eprintln!("not available: {msg}");
             ExitCode::from(3)
+        }
+        Err(Failure::Hardware(msg)) => {
+            eprintln!("hardware failure: {msg}");
+            ExitCode::from(1)
         }
     }
 }

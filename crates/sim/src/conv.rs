@@ -7,6 +7,7 @@ use accelgen_formats::{ConvLayer, Output};
 use accelgen_golden::{conv_output_dims, Tensor, TensorI8};
 use accelgen_hw::pe::{ConvEngine, ConvEngineParams};
 use crate::tb::{Sig, Tb};
+use accelgen_hw::pe::{TAG_SWAP, TAG_VALID};
 use serde_json::{json, Map, Value};
 
 /// A layer laid out for one engine: parameter registers and buffer images.
@@ -188,6 +189,8 @@ struct Invariants {
     shift_chain_breaks: u64,
     kernel_use_violations: u64,
     first_cache_reads: u64,
+    /// MACs the PEs performed on a datum read from the first cache (observed `mac` outputs).
+    pe_macs: u64,
 }
 
 /// The engine's signals the driver uses, resolved once.
@@ -207,14 +210,21 @@ struct ConvSigs {
     /// Per row: first-cache read enable, datum into PE (r, 0).
     bank_ren: Vec<Sig>,
     row_in: Vec<Sig>,
-    /// Per PE (row-major): input register, kernels used this cycle.
+    /// Per PE (row-major): data input, input register and its tag, the weight multiplied this
+    /// cycle, and whether this cycle's product is a MAC on a real datum.
+    x_in: Vec<Sig>,
     x: Vec<Sig>,
-    kernel_used: Vec<Sig>,
+    tag: Vec<Sig>,
+    w_used: Vec<Sig>,
+    mac: Vec<Sig>,
 }
 
 impl ConvSigs {
     fn new(tb: &Tb, e: &ConvEngineParams) -> Result<ConvSigs, String> {
         let s = |n: &str| tb.sig(n);
+        let per_pe = |port: &str| -> Result<Vec<Sig>, String> {
+            (0..e.rows * e.cols).map(|i| tb.sig(&format!("pes__{i}__{port}"))).collect()
+        };
         Ok(ConvSigs {
             ld_we: s("ld_we")?,
             ld_target: s("ld_target")?,
@@ -232,10 +242,11 @@ impl ConvSigs {
             row_in: (0..e.rows)
                 .map(|r| if r == 0 { s("row0_x") } else { s(&format!("skew__{}__x_out", r - 1)) })
                 .collect::<Result<_, _>>()?,
-            x: (0..e.rows * e.cols).map(|i| s(&format!("pes__{i}__x_out"))).collect::<Result<_, _>>()?,
-            kernel_used: (0..e.rows * e.cols)
-                .map(|i| s(&format!("pes__{i}__kernel_used")))
-                .collect::<Result<_, _>>()?,
+            x_in: per_pe("x_in")?,
+            x: per_pe("x_out")?,
+            tag: per_pe("tag_out")?,
+            w_used: per_pe("w_used")?,
+            mac: per_pe("mac")?,
         })
     }
 }
@@ -334,29 +345,46 @@ pub fn run_conv(
     tb.expect_periods(|| t0 + crate::conv_model::conv_cycles(e, &plan).cycles, "conv engine");
     let mut inv = Invariants::default();
     let (rows, cols, k) = (e.rows, e.cols, e.kernels);
-    // Kernel-use record of the current slow cycle: one bit-set per PE.
-    let mut used = vec![0u32; rows * cols];
-    let mut x_prev: Vec<u64> = vec![0; rows * cols];
+    let n_pe = rows * cols;
+    // What each PE must multiply: the weight image it was loaded from, by pass, PE and kernel.
+    let wimg = plan.weight_image(e, &weight);
+    // Per PE: passes whose weights it has swapped in (a datum tagged TAG_SWAP loaded).
+    let mut pass = vec![0usize; n_pe];
+    let mut x_prev: Vec<u64> = vec![0; n_pe];
+    let mut x_in = vec![0u64; n_pe];
     let mut row_in = vec![0u64; rows];
-    // Kernel-use records start at the first slow-cycle boundary after start.
-    let mut synced = false;
+    // The fast sub-cycle, counted by the testbench from the strobes (the engine restarts its phase
+    // at start): kernel j must be multiplied in sub-cycle j.
+    let mut sub = 0usize;
     loop {
         if tb.is_set(sg.done) {
             break;
         }
         if tb.cycles() - t0 > bound {
             return Err(RunError::Sim(format!(
-                "no done after {bound} cycles (the bound for this layer): the engine hung"
+                "no done after {bound} cycles (the bound for this layer): the engine hung; stopped at clock period {}",
+                tb.cycles()
             )));
         }
-        // Kernel use and input-register stability within the slow cycle.
         let strobe = tb.is_set(sg.strobe);
-        for i in 0..rows * cols {
-            let ku = tb.peek(sg.kernel_used[i]) as u32;
-            if synced && (ku.count_ones() != 1 || used[i] & ku != 0) {
-                inv.kernel_use_violations += 1;
+        if sub >= k || (strobe && sub != k - 1) {
+            inv.kernel_use_violations += 1;
+        }
+        for i in 0..n_pe {
+            let tag = tb.peek(sg.tag[i]);
+            if tag >> TAG_VALID & 1 == 1 {
+                // The weight multiplied must be kernel `sub` of the pass this PE is in.
+                let want = pass[i]
+                    .checked_sub(1)
+                    .and_then(|p| wimg.get((p * n_pe + i) * k + sub.min(k - 1)))
+                    .map(|&w| w as u8 as u64);
+                if want != Some(tb.peek(sg.w_used[i])) {
+                    inv.kernel_use_violations += 1;
+                }
             }
-            used[i] |= ku;
+            if tb.is_set(sg.mac[i]) {
+                inv.pe_macs += 1;
+            }
             x_prev[i] = tb.peek(sg.x[i]);
         }
         for r in 0..rows {
@@ -365,32 +393,38 @@ pub fn run_conv(
             }
             row_in[r] = tb.peek(sg.row_in[r]);
         }
+        if strobe {
+            // The first cache's datum of row r may enter PE (r, 0) only: PE (r, c > 0) offered
+            // the cache's datum while its left neighbour holds another one is a cache write.
+            for i in 0..n_pe {
+                x_in[i] = tb.peek(sg.x_in[i]);
+                let (r, c) = (i / cols, i % cols);
+                if c > 0 && x_in[i] == row_in[r] && x_in[i] != x_prev[i - 1] {
+                    inv.cache_writes_outside_col0 += 1;
+                }
+            }
+        }
         tb.step().map_err(sim)?;
         if strobe {
+            sub = 0;
             for r in 0..rows {
                 for c in 0..cols {
                     let i = r * cols + c;
-                    if synced && used[i] != (1u32 << k) - 1 {
-                        inv.kernel_use_violations += 1;
-                    }
-                    used[i] = 0;
+                    // PE (r, c)'s register now holds what PE (r, c − 1) held (row input for c = 0).
                     let now = tb.peek(sg.x[i]);
-                    if c == 0 {
-                        if now != row_in[r] {
-                            inv.shift_chain_breaks += 1;
-                        }
-                    } else if now != x_prev[i - 1] {
+                    let want = if c == 0 { row_in[r] } else { x_prev[i - 1] };
+                    if now != want {
                         inv.shift_chain_breaks += 1;
-                        if now == row_in[r] {
-                            inv.cache_writes_outside_col0 += 1;
-                        }
+                    }
+                    if tb.peek(sg.tag[i]) >> TAG_SWAP & 1 == 1 {
+                        pass[i] += 1;
                     }
                 }
             }
-            synced = true;
         } else {
-            // Between strobes every input register must hold.
-            for i in 0..rows * cols {
+            sub += 1;
+            // Between strobes every input register must hold (kernels share one stable datum).
+            for i in 0..n_pe {
                 if tb.peek(sg.x[i]) != x_prev[i] {
                     inv.kernel_use_violations += 1;
                 }
@@ -432,6 +466,8 @@ pub fn run_conv(
     put("cycles", json!(cycles));
     put("macs", json!(plan.macs));
     put("pe_utilization", json!((util * 10000.0).round() / 10000.0));
+    put("pe_macs", json!(inv.pe_macs));
+    put("pe_mac_utilization", json!(((inv.pe_macs as f64 / ((rows * cols) as f64 * cycles as f64)) * 10000.0).round() / 10000.0));
     put("first_cache_reads", json!(inv.first_cache_reads));
     put("cache_writes_outside_col0", json!(inv.cache_writes_outside_col0));
     put("shift_chain_breaks", json!(inv.shift_chain_breaks));

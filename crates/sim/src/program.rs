@@ -65,7 +65,10 @@ pub fn run_program(depth: usize, bytes: &[u8], opts: &RunOptions) -> Result<Prog
             break;
         }
         if tb.cycles() - t0 > bound {
-            return Err(RunError::Sim(format!("the decoder did not stop within {bound} cycles")));
+            return Err(RunError::Sim(format!(
+                "the decoder did not stop within {bound} cycles; stopped at clock period {}",
+                tb.cycles()
+            )));
         }
         tb.step().map_err(sim)?;
     }

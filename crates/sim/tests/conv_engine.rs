@@ -19,6 +19,7 @@ fn engine(rows: usize, cols: usize, kernels: usize) -> ConvEngineParams {
         acc_buffer_depth: 512,
         bias_buffer_depth: 64,
         output_buffer_depth: 2048,
+        fault: accelgen_hw::pe::ConvFault::None,
     }
 }
 
@@ -158,4 +159,35 @@ fn first_cache_is_read_once_per_datum_per_row_per_pass() {
     let passes = 2 * 3 * 2; // ic_tiles · kh · kw (one output tile)
     assert_eq!(stats["passes"], passes);
     assert_eq!(stats["first_cache_reads"], (passes * ho * wo * 3) as u64);
+}
+
+/// `pe_macs` (counted from the PEs' `mac` outputs) equals a count made here from the geometry
+/// alone: every (output pixel, kernel tap) whose input lies inside the map is multiplied by every
+/// PE's K kernels once per channel tile, padding channels of the last tiles included.
+#[test]
+fn pe_macs_counts_every_multiply_on_a_datum_inside_the_map() {
+    let mut rng = Rng::new(17);
+    let e = engine(2, 3, 2);
+    for (cin, h, w, cout, k, stride, pad) in [(3, 6, 7, 5, 3, [1, 1], [1, 1]), (4, 7, 5, 6, 3, [2, 1], [2, 0]), (2, 4, 4, 6, 1, [1, 1], [0, 0])] {
+        let l = layer(&mut rng, cin, h, w, cout, k, k, stride, pad);
+        let stats = check(&e, &l, "pe_macs");
+        let ho = (h + 2 * pad[0] - k) / stride[0] + 1;
+        let wo = (w + 2 * pad[1] - k) / stride[1] + 1;
+        let mut inside = 0u64;
+        for oy in 0..ho {
+            for ox in 0..wo {
+                for kr in 0..k {
+                    for ks in 0..k {
+                        let (y, x) = ((oy * stride[0] + kr) as i64 - pad[0] as i64, (ox * stride[1] + ks) as i64 - pad[1] as i64);
+                        if (0..h as i64).contains(&y) && (0..w as i64).contains(&x) {
+                            inside += 1;
+                        }
+                    }
+                }
+            }
+        }
+        let tiles = (cin.div_ceil(e.rows) * cout.div_ceil(e.cols * e.kernels)) as u64;
+        let want = inside * tiles * (e.rows * e.cols * e.kernels) as u64;
+        assert_eq!(stats["pe_macs"], want, "{cin}x{h}x{w} -> {cout}, k{k} s{stride:?} p{pad:?}");
+    }
 }

@@ -16,6 +16,7 @@ fn unit(k: usize, n: usize, m: usize, w: usize) -> PoolUnitParams {
         retained_cols: m,
         max_window: w,
         feature_memory_depth: 4096,
+        fault: accelgen_hw::pool::PoolFault::None,
     }
 }
 

@@ -19,6 +19,7 @@
 //! | `tile_done`, `tile_half` | out | 1, 1 | pulse: the entry tagged last of its tile was written |
 
 use crate::mem::SyncRam;
+use crate::pe::Tag;
 use rust_hdl::prelude::*;
 
 /// Parameters of an accumulation column.
@@ -40,7 +41,7 @@ pub struct AccColumn {
     /// Sub-cycle index j.
     pub sub: Signal<In, Bits<4>>,
     /// Tag of the bottom PE's input register.
-    pub tag_in: Signal<In, Bits<5>>,
+    pub tag_in: Signal<In, Tag>,
     /// Partial sum leaving the bottom PE.
     pub psum_in: Signal<In, Bits<32>>,
     /// Drain read enable.
@@ -58,7 +59,7 @@ pub struct AccColumn {
     /// K as a constant.
     kconst: Constant<Bits<16>>,
     /// Tag of the datum whose sums arrive this slow cycle.
-    vtag: DFF<Bits<5>>,
+    vtag: DFF<Tag>,
     /// pixel·K of that datum.
     pbase: DFF<Bits<16>>,
     /// Read-modify-write stage: valid, entry, sum, first-pass, last, half.

@@ -36,7 +36,7 @@
 //! | `rd_data` | out | 32 | the word read, one cycle after `rd_en` (int8 sign-extended, or int32) |
 
 use crate::mem::SyncRam;
-use crate::pe::{AccColumn, AccColumnParams, Pe, PeParams, Requant, SkewLine};
+use crate::pe::{AccColumn, AccColumnParams, ConvFault, Pe, PeFault, PeParams, Requant, SkewLine, Tag};
 use rust_hdl::prelude::*;
 
 /// Generator parameters of the engine (from `pe_array` in the configuration).
@@ -58,6 +58,8 @@ pub struct ConvEngineParams {
     pub bias_buffer_depth: usize,
     /// Output entries per column bank.
     pub output_buffer_depth: usize,
+    /// A fault built in on purpose (tests of the invariant counters); `None` otherwise.
+    pub fault: ConvFault,
 }
 
 impl ConvEngineParams {
@@ -72,6 +74,7 @@ impl ConvEngineParams {
             acc_buffer_depth: c.acc_buffer_depth as usize,
             bias_buffer_depth: c.bias_buffer_depth as usize,
             output_buffer_depth: c.output_buffer_depth as usize,
+            fault: ConvFault::None,
         }
     }
 }
@@ -179,7 +182,7 @@ pub struct ConvEngine {
     /// Issue slot (what the first cache is read for in this slow cycle).
     slot_valid: DFF<Bit>,
     slot_pad: DFF<Bit>,
-    slot_tag: DFF<Bits<5>>,
+    slot_tag: DFF<Tag>,
     slot_addr: DFF<Bits<16>>,
     /// Pass being issued and the pixel cursor within it.
     in_pass: DFF<Bit>,
@@ -260,17 +263,28 @@ pub struct ConvEngine {
     /// The drain is at the tile's last kernel index.
     d_end: Signal<Local, Bit>,
     /// Tag bits of the slot being issued: swap, first, last, half.
-    t_swap: Signal<Local, Bits<5>>,
-    t_first: Signal<Local, Bits<5>>,
-    t_last: Signal<Local, Bits<5>>,
-    t_half: Signal<Local, Bits<5>>,
+    t_swap: Signal<Local, Tag>,
+    t_first: Signal<Local, Tag>,
+    t_last: Signal<Local, Tag>,
+    t_half: Signal<Local, Tag>,
+    t_pad: Signal<Local, Tag>,
+    /// The slot being issued is spatial padding.
+    n_pad: Signal<Local, Bit>,
+    /// Built-in fault (tests only): row inputs also wired into column 1. Empty in a product.
+    fault_cache: Vec<Constant<Bit>>,
 }
 
 impl ConvEngine {
     /// An engine with the given generator parameters.
     pub fn new(p: &ConvEngineParams) -> Self {
         assert!(p.rows >= 1 && p.rows <= 64 && p.cols >= 2 && p.cols <= 64);
-        let pe = PeParams { kernels: p.kernels };
+        let pe = PeParams { kernels: p.kernels, fault: PeFault::None };
+        // PE (0, 1) carries the PE-level faults.
+        let pe_fault = match p.fault {
+            ConvFault::HoldRegister => PeFault::HoldRegister,
+            ConvFault::KernelRotated => PeFault::KernelRotated,
+            _ => PeFault::None,
+        };
         let acc = AccColumnParams { kernels: p.kernels, depth: p.acc_buffer_depth };
         ConvEngine {
             clock: Default::default(),
@@ -308,7 +322,9 @@ impl ConvEngine {
             rd_bank: Default::default(),
             rd_addr: Default::default(),
             rd_data: Default::default(),
-            pes: (0..p.rows * p.cols).map(|_| Pe::new(&pe)).collect(),
+            pes: (0..p.rows * p.cols)
+                .map(|i| Pe::new(&PeParams { fault: if i == 1 { pe_fault } else { PeFault::None }, ..pe }))
+                .collect(),
             banks: (0..p.rows).map(|_| SyncRam::new(p.first_cache_depth)).collect(),
             skew: (1..p.rows).map(SkewLine::new).collect(),
             accs: (0..p.cols).map(|_| AccColumn::new(&acc)).collect(),
@@ -391,6 +407,9 @@ impl ConvEngine {
             t_first: Default::default(),
             t_last: Default::default(),
             t_half: Default::default(),
+            t_pad: Default::default(),
+            n_pad: Default::default(),
+            fault_cache: (p.fault == ConvFault::CacheIntoCol1).then(|| Constant::new(true)).into_iter().collect(),
         }
     }
 
@@ -420,7 +439,7 @@ impl ConvEngine {
     }
 
     /// The datum written from the first cache into PE (r, 0) at this strobe, with its tag.
-    pub fn row_input(&self, r: usize) -> (Bits<8>, Bits<5>) {
+    pub fn row_input(&self, r: usize) -> (Bits<8>, Tag) {
         if r == 0 {
             (self.row0_x.val(), self.slot_tag.q.val())
         } else {
@@ -518,6 +537,11 @@ impl Logic for ConvEngine {
                 for c in 1..self.accs.len() {
                     self.pes[r * cols + c].x_in.next = self.pes[r * cols + c - 1].x_out.val();
                     self.pes[r * cols + c].tag_in.next = self.pes[r * cols + c - 1].tag_out.val();
+                }
+                for f in 0..self.fault_cache.len() {
+                    if self.fault_cache[f].val() {
+                        self.pes[r * cols + 1].x_in.next = self.pes[r * cols].x_in.val();
+                    }
                 }
                 for c in 0..self.accs.len() {
                     self.pes[r * cols + c].strobe.next = self.strobe.val();
@@ -646,18 +670,27 @@ impl Logic for ConvEngine {
         if self.oct.q.val().get_bit(0) {
             self.t_half.next = 16.into();
         }
+        self.n_pad.next = (self.n_iyp.val() < self.p_ph.val())
+            | (self.n_iyp.val() >= self.p_h.val() + self.p_ph.val())
+            | (self.n_ixp.val() < self.p_pw.val())
+            | (self.n_ixp.val() >= self.p_w.val() + self.p_pw.val());
+        self.t_pad.next = 0.into();
+        if self.n_pad.val() {
+            self.t_pad.next = 32.into();
+        }
         if self.strobe.val() {
             self.slot_valid.d.next = self.issue_next.val() | self.issue_new.val();
             self.slot_addr.d.next = self.n_rowbase.val() + self.n_ixp.val() - self.p_pw.val();
-            self.slot_pad.d.next = (self.n_iyp.val() < self.p_ph.val())
-                | (self.n_iyp.val() >= self.p_h.val() + self.p_ph.val())
-                | (self.n_ixp.val() < self.p_pw.val())
-                | (self.n_ixp.val() >= self.p_w.val() + self.p_pw.val());
-            // Tag: valid, swap, first, last, half.
+            self.slot_pad.d.next = self.n_pad.val();
+            // Tag: valid, swap, first, last, half, pad.
             self.slot_tag.d.next = 0.into();
             if self.issue_next.val() | self.issue_new.val() {
-                self.slot_tag.d.next =
-                    self.t_swap.val() | self.t_first.val() | self.t_last.val() | self.t_half.val() | 1;
+                self.slot_tag.d.next = self.t_swap.val()
+                    | self.t_first.val()
+                    | self.t_last.val()
+                    | self.t_half.val()
+                    | self.t_pad.val()
+                    | 1;
                 self.px.d.next = self.n_px.val();
                 self.ixp.d.next = self.n_ixp.val();
                 self.iyp.d.next = self.n_iyp.val();
@@ -853,7 +886,8 @@ crate::top_io!(
     ],
     outputs: [busy, done, rd_data],
     /// Observed: the slow-cycle strobe; per row, the first-cache bank's read enable and the datum
-    /// written into PE (r, 0); per PE, its input register and the kernels it used this cycle.
+    /// written into PE (r, 0); per PE, its data input, its input register and tag, the weight it
+    /// multiplies this cycle and whether that product is a MAC on a real datum.
     fn walk_observed(&self, s: &mut dyn crate::io::ObsSink) {
         use crate::io::PortValue;
         s.add(&|| "strobe".into(), 1, self.strobe.val().get_u64());
@@ -866,8 +900,11 @@ crate::top_io!(
             }
         }
         for i in 0..self.pes.len() {
+            s.add(&|| format!("pes__{i}__x_in"), 8, self.pes[i].x_in.val().get_u64());
             s.add(&|| format!("pes__{i}__x_out"), 8, self.pes[i].x_out.val().get_u64());
-            s.add(&|| format!("pes__{i}__kernel_used"), 16, self.pes[i].kernel_used.val().get_u64());
+            s.add(&|| format!("pes__{i}__tag_out"), 6, self.pes[i].tag_out.val().get_u64());
+            s.add(&|| format!("pes__{i}__w_used"), 8, self.pes[i].w_used.val().get_u64());
+            s.add(&|| format!("pes__{i}__mac"), 1, self.pes[i].mac.val().get_u64());
         }
     }
 );

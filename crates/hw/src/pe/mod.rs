@@ -1,7 +1,9 @@
 //! The convolution PE array family (patents.md §1): the processing element, the requantizer and
 //! the conv engine that runs a whole `conv2d` layer.
 //!
-//! Tag bits travel with each datum through the input shift chain (`Bits<5>`):
+//! Tag bits travel with each datum through the input shift chain ([`Tag`]):
+
+use rust_hdl::prelude::Bits;
 
 mod acc_column;
 mod engine;
@@ -11,7 +13,7 @@ mod skew;
 
 pub use acc_column::{AccColumn, AccColumnParams};
 pub use engine::{ConvEngine, ConvEngineParams};
-pub use pe::{Pe, PeParams};
+pub use pe::{Pe, PeFault, PeParams};
 pub use skew::SkewLine;
 pub use requant::Requant;
 
@@ -25,3 +27,24 @@ pub const TAG_FIRST: usize = 2;
 pub const TAG_LAST: usize = 3;
 /// Tag bit: which half of the double-buffered accumulation buffer the tile uses.
 pub const TAG_HALF: usize = 4;
+/// Tag bit: the datum is spatial padding (streamed as zero, not read from the first cache).
+pub const TAG_PAD: usize = 5;
+
+/// The tag travelling with each datum.
+pub type Tag = Bits<6>;
+
+/// A fault a test builds into the hardware on purpose, to show that the invariant counter
+/// watching for it rises. `None` in every product; a faulty block emits different Verilog.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConvFault {
+    /// No fault.
+    #[default]
+    None,
+    /// Row r's first-cache datum is also wired into PE (r, 1)'s input.
+    CacheIntoCol1,
+    /// PE (0, 1)'s input register does not load on some strobes (it holds its datum when the
+    /// incoming one's low bit is set).
+    HoldRegister,
+    /// PE (0, 1) multiplies kernel (j + 1) mod K in sub-cycle j.
+    KernelRotated,
+}

@@ -27,8 +27,12 @@
 //! | `psum_in` | in | 32 | partial sum from the PE above (0 in row 0) |
 //! | `psum_out` | out | 32 | partial sum K fast cycles old (to the PE below) |
 //! | `w_we`, `w_sel`, `w_data` | in | 1, 16, 8 | shadow-weight write port |
-//! | `kernel_used` | out | 16 | one-hot kernel multiplied this cycle (for invariant checks) |
+//! | `w_used` | out | 8 | the weight multiplied this cycle (observation: what the PE really multiplies) |
+//! | `mac` | out | 1 | this cycle's product is a MAC on a datum read from the first cache (valid, not padding) |
 
+use crate::pe::{Tag, TAG_PAD, TAG_VALID};
+
+const _: () = assert!(TAG_VALID == 0 && TAG_PAD == 5, "update() uses the tag bits as literals");
 use rust_hdl::prelude::*;
 
 /// Parameters of a PE.
@@ -36,6 +40,21 @@ use rust_hdl::prelude::*;
 pub struct PeParams {
     /// Kernels pre-stored, K ≥ 2.
     pub kernels: usize,
+    /// A fault built in on purpose (tests of the invariant counters); `None` otherwise.
+    pub fault: PeFault,
+}
+
+/// Faults a PE can be built with, for tests that show an invariant counter catches them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PeFault {
+    /// No fault.
+    #[default]
+    None,
+    /// The input register ignores a strobe when the incoming datum's low bit is set (the tag
+    /// still loads, so the run ends).
+    HoldRegister,
+    /// Sub-cycle j multiplies kernel (j + 1) mod K.
+    KernelRotated,
 }
 
 /// One processing element.
@@ -50,11 +69,11 @@ pub struct Pe {
     /// Datum from the left (or the row port in column 0).
     pub x_in: Signal<In, Bits<8>>,
     /// Tag travelling with `x_in`.
-    pub tag_in: Signal<In, Bits<5>>,
+    pub tag_in: Signal<In, Tag>,
     /// The input register, to the right neighbour.
     pub x_out: Signal<Out, Bits<8>>,
     /// The input register's tag.
-    pub tag_out: Signal<Out, Bits<5>>,
+    pub tag_out: Signal<Out, Tag>,
     /// Partial sum from the PE above.
     pub psum_in: Signal<In, Bits<32>>,
     /// Partial sum to the PE below, K fast cycles after it was formed.
@@ -65,12 +84,14 @@ pub struct Pe {
     pub w_sel: Signal<In, Bits<16>>,
     /// Weight to write.
     pub w_data: Signal<In, Bits<8>>,
-    /// One-hot kernel multiplied this cycle.
-    pub kernel_used: Signal<Out, Bits<16>>,
+    /// The weight multiplied this cycle.
+    pub w_used: Signal<Out, Bits<8>>,
+    /// This cycle's product is a MAC on a real datum (tag valid, not padding).
+    pub mac: Signal<Out, Bit>,
     /// Input register (loads on strobe only).
     x: DFF<Bits<8>>,
     /// Tag register, loads with `x`.
-    tag: DFF<Bits<5>>,
+    tag: DFF<Tag>,
     /// Active weights, one per kernel.
     w: Vec<DFF<Bits<8>>>,
     /// Shadow weights for the next pass.
@@ -87,6 +108,10 @@ pub struct Pe {
     prod: Signal<Local, Bits<32>>,
     /// Signed product sign-extended to 32 bits.
     prod32: Signal<Local, Bits<32>>,
+    /// Built-in faults (tests only): one element when the fault is present, none otherwise, so
+    /// a product PE's Verilog has no trace of them.
+    fault_hold: Vec<Constant<Bit>>,
+    fault_rotate: Vec<Constant<Bit>>,
 }
 
 impl Pe {
@@ -106,7 +131,8 @@ impl Pe {
             w_we: Default::default(),
             w_sel: Default::default(),
             w_data: Default::default(),
-            kernel_used: Default::default(),
+            w_used: Default::default(),
+            mac: Default::default(),
             x: Default::default(),
             tag: Default::default(),
             w: (0..p.kernels).map(|_| Default::default()).collect(),
@@ -117,6 +143,8 @@ impl Pe {
             w16: Default::default(),
             prod: Default::default(),
             prod32: Default::default(),
+            fault_hold: (p.fault == PeFault::HoldRegister).then(|| Constant::new(true)).into_iter().collect(),
+            fault_rotate: (p.fault == PeFault::KernelRotated).then(|| Constant::new(true)).into_iter().collect(),
         }
     }
 }
@@ -146,6 +174,12 @@ impl Logic for Pe {
             self.x.d.next = self.x_in.val();
             self.tag.d.next = self.tag_in.val();
         }
+        for f in 0..self.fault_hold.len() {
+            // The datum only: the tag (control) still flows, so the run ends.
+            if self.fault_hold[f].val() & self.x_in.val().get_bit(0) {
+                self.x.d.next = self.x.q.val();
+            }
+        }
         self.x_out.next = self.x.q.val();
         self.tag_out.next = self.tag.q.val();
         // Kernel j in sub-cycle j.
@@ -154,7 +188,24 @@ impl Logic for Pe {
                 self.wsel.next = self.w[j].q.val();
             }
         }
-        self.kernel_used.next = self.ksel.val();
+        for f in 0..self.fault_rotate.len() {
+            if self.fault_rotate[f].val() {
+                for j in 1..self.w.len() {
+                    if self.ksel.val().get_bit(j - 1) {
+                        self.wsel.next = self.w[j].q.val();
+                    }
+                }
+                for last in (self.w.len() - 1)..self.w.len() {
+                    if self.ksel.val().get_bit(last) {
+                        self.wsel.next = self.w[0].q.val();
+                    }
+                }
+            }
+        }
+        self.w_used.next = self.wsel.val();
+        // Bits 0 (TAG_VALID) and 5 (TAG_PAD): literals, since rust-hdl emits a named constant as
+        // an undeclared Verilog name; the assert below ties them to the constants.
+        self.mac.next = self.ksel.val().any() & self.tag.q.val().get_bit(0) & !self.tag.q.val().get_bit(5);
         // Exact signed product on the unsigned 16×16 multiplier.
         if self.x.q.val().get_bit(7) {
             self.x16.next = bit_cast::<16, 8>(self.x.q.val()) | bits::<16>(0xFF00);
@@ -224,13 +275,13 @@ mod tests {
     fn pe_matches_its_cycle_model_on_random_stimulus() {
         for k in [2usize, 3, 5] {
             let mut rng = Rng::from_env("pe", 11 + k as u64);
-            let mut h = Harness::new(Pe::new(&PeParams { kernels: k })).unwrap();
+            let mut h = Harness::new(Pe::new(&PeParams { kernels: k, fault: PeFault::None })).unwrap();
             let mut m = Model { x: 0, tag: 0, w: vec![0; k], ws: vec![0; k], psum: vec![0; k] };
             for cycle in 0..400 {
                 let strobe = rng.below(3) == 0;
                 let ksel: u64 = if rng.below(8) == 0 { 0 } else { 1 << rng.below(k as u64) };
                 let x_in = rng.below(256) as u8;
-                let tag_in = rng.below(32) as u8;
+                let tag_in = rng.below(64) as u8;
                 let psum_in = rng.next() as u32;
                 let w_we = rng.below(2) == 1;
                 let w_sel: u64 = 1 << rng.below(k as u64);
@@ -251,6 +302,9 @@ mod tests {
                 assert_eq!(u.tag_out.val().index() as u8, m.tag, "tag_out at cycle {cycle}");
                 assert_eq!(u.psum_out.val().index() as u32, m.psum[k - 1], "psum_out at {cycle}");
                 let wsel = (0..k).find(|&j| ksel >> j & 1 == 1).map_or(0, |j| m.w[j]);
+                assert_eq!(u.w_used.val().index() as u8, wsel, "w_used at cycle {cycle}");
+                let mac = ksel != 0 && m.tag & 1 == 1 && m.tag >> 5 & 1 == 0;
+                assert_eq!(u.mac.val(), mac, "mac at cycle {cycle}");
                 let prod = sext8(m.x) * sext8(wsel);
                 h.step().unwrap();
                 // Reference edge.

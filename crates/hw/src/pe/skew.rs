@@ -11,6 +11,7 @@
 //! | `x_in`, `tag_in` | in | 8, 5 | the row's datum and tag from the first cache |
 //! | `x_out`, `tag_out` | out | 8, 5 | the same, `depth` slow cycles later |
 
+use crate::pe::Tag;
 use rust_hdl::prelude::*;
 
 /// A `depth`-stage strobe-enabled delay line of datum and tag.
@@ -23,15 +24,15 @@ pub struct SkewLine {
     /// Datum in.
     pub x_in: Signal<In, Bits<8>>,
     /// Tag in.
-    pub tag_in: Signal<In, Bits<5>>,
+    pub tag_in: Signal<In, Tag>,
     /// Datum out.
     pub x_out: Signal<Out, Bits<8>>,
     /// Tag out.
-    pub tag_out: Signal<Out, Bits<5>>,
+    pub tag_out: Signal<Out, Tag>,
     /// Datum stages.
     x: Vec<DFF<Bits<8>>>,
     /// Tag stages.
-    tag: Vec<DFF<Bits<5>>>,
+    tag: Vec<DFF<Tag>>,
 }
 
 impl SkewLine {

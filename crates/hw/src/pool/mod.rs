@@ -5,4 +5,4 @@ mod avg_div;
 mod unit;
 
 pub use avg_div::AvgDiv;
-pub use unit::{PoolUnit, PoolUnitParams};
+pub use unit::{PoolFault, PoolUnit, PoolUnitParams};

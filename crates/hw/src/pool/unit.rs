@@ -45,6 +45,25 @@ pub struct PoolUnitParams {
     pub max_window: usize,
     /// Entries per feature-memory bank.
     pub feature_memory_depth: usize,
+    /// A fault built in on purpose (tests of the invariant counters); `None` otherwise.
+    pub fault: PoolFault,
+}
+
+/// Faults the unit can be built with, for tests that show an invariant counter catches them.
+/// A product unit has none; a faulty unit emits different Verilog.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PoolFault {
+    /// No fault.
+    #[default]
+    None,
+    /// Bank addresses ignore the column's low bit: every other column re-reads its neighbour.
+    RereadColumn,
+    /// Every read ends an update (updates of one column instead of n).
+    ShortUpdate,
+    /// Region column 0 does not shift: the retained columns are stale.
+    StaleRetained,
+    /// A new divider register value takes effect at once, even while running.
+    DividerWhileRunning,
 }
 
 impl PoolUnitParams {
@@ -56,6 +75,7 @@ impl PoolUnitParams {
             retained_cols: c.retained_cols as usize,
             max_window: c.max_window as usize,
             feature_memory_depth: c.feature_memory_depth as usize,
+            fault: PoolFault::None,
         }
     }
 }
@@ -195,6 +215,8 @@ pub struct PoolUnit {
     col_real: Signal<Local, Bit>,
     /// Row-valid mask of the current band, and its bounds.
     rowmask: Signal<Local, Bits<16>>,
+    /// The row mask in bank order (bank (r0 + i) mod k holds band row i): the banks read.
+    bankmask: Signal<Local, Bits<16>>,
     lo: Signal<Local, Bits<16>>,
     hi: Signal<Local, Bits<16>>,
     /// Thermometer of banks whose row lies in the next bank row (b < r0).
@@ -217,6 +239,16 @@ pub struct PoolUnit {
     /// Window cursor after this cycle's emission.
     en_next: Signal<Local, Bits<16>>,
     en_xo: Signal<Local, Bits<16>>,
+    /// Built-in faults (tests only): one element when present, none in a product.
+    fault_reread: Vec<Constant<Bit>>,
+    fault_short: Vec<Constant<Bit>>,
+    fault_stale: Vec<Constant<Bit>>,
+    fault_divider: Vec<Constant<Bit>>,
+}
+
+/// One constant when the fault is built in, none otherwise.
+fn fault_if(on: bool) -> Vec<Constant<Bit>> {
+    on.then(|| Constant::new(true)).into_iter().collect()
 }
 
 fn vec_of<T: Default>(n: usize) -> Vec<T> {
@@ -310,6 +342,7 @@ impl PoolUnit {
             ce: Default::default(),
             col_real: Default::default(),
             rowmask: Default::default(),
+            bankmask: Default::default(),
             lo: Default::default(),
             hi: Default::default(),
             thermo: Default::default(),
@@ -324,6 +357,10 @@ impl PoolUnit {
             emit: Default::default(),
             en_next: Default::default(),
             en_xo: Default::default(),
+            fault_reread: fault_if(p.fault == PoolFault::RereadColumn),
+            fault_short: fault_if(p.fault == PoolFault::ShortUpdate),
+            fault_stale: fault_if(p.fault == PoolFault::StaleRetained),
+            fault_divider: fault_if(p.fault == PoolFault::DividerWhileRunning),
         }
     }
 
@@ -422,6 +459,11 @@ impl Logic for PoolUnit {
             self.div.d.next = self.p_div.val();
             self.cecnt.d.next = 0.into();
         }
+        for f in 0..self.fault_divider.len() {
+            if self.fault_divider[f].val() & (self.p_div.val() != self.div.q.val()) & self.p_div.val().any() {
+                self.div.d.next = self.p_div.val();
+            }
+        }
         self.enable.next = self.ce.val();
         self.div_now.next = self.div.q.val();
         self.busy.next = self.run.q.val();
@@ -446,6 +488,10 @@ impl Logic for PoolUnit {
         }
         self.rowmask.next =
             ((bits::<16>(1) << self.hi.val()) - 1) & !((bits::<16>(1) << self.lo.val()) - 1);
+        // Rotate left by r0 within k bits: only banks holding a needed row are read.
+        self.bankmask.next = ((self.rowmask.val() << self.r0.q.val())
+            | (self.rowmask.val() >> (self.kconst.val() - self.r0.q.val())))
+            & ((bits::<16>(1) << self.kconst.val()) - 1);
         self.thermo.next = (bits::<16>(1) << self.r0.q.val()) - 1;
         self.r0n.next = self.r0.q.val() + self.p_sh.val();
         for b in 0..self.banks.len() {
@@ -458,11 +504,19 @@ impl Logic for PoolUnit {
                     self.bandaddr.q.val() + self.rd_x.q.val() - self.p_pw.val();
             }
         }
+        for f in 0..self.fault_reread.len() {
+            if self.fault_reread[f].val() {
+                for b in 0..self.banks.len() {
+                    self.banks[b].r_addr.next =
+                        self.bandaddr.q.val() + (self.rd_x.q.val() & 0xFFFE) - self.p_pw.val();
+                }
+            }
+        }
         if self.ce.val() {
             self.m_valid.d.next = false;
             if self.run.q.val() & !self.reads_done.q.val() {
                 for b in 0..self.banks.len() {
-                    self.banks[b].r_en.next = self.col_real.val();
+                    self.banks[b].r_en.next = self.col_real.val() & self.bankmask.val().get_bit(b);
                 }
                 self.m_valid.d.next = true;
                 self.m_real.d.next = self.col_real.val();
@@ -470,6 +524,11 @@ impl Logic for PoolUnit {
                 self.m_mask.d.next = self.rowmask.val();
                 self.m_bandfirst.d.next = !self.rd_x.q.val().any();
                 self.m_updend.d.next = self.rd_upd.q.val() == self.nlast.val();
+                for f in 0..self.fault_short.len() {
+                    if self.fault_short[f].val() {
+                        self.m_updend.d.next = true;
+                    }
+                }
                 self.m_outrow.d.next = self.outrow.q.val();
                 if self.rd_upd.q.val().any() {
                     self.m_ubase.d.next = self.rd_ubase.q.val();
@@ -530,6 +589,13 @@ impl Logic for PoolUnit {
                     self.rmask[j].d.next = self.rmask[j + 1].q.val();
                     // Retained columns are invalid at the start of a row band.
                     self.rvalid[j].d.next = self.rvalid[j + 1].q.val() & !self.m_bandfirst.q.val();
+                }
+                for f in 0..self.fault_stale.len() {
+                    if self.fault_stale[f].val() {
+                        for r in 0..self.banks.len() {
+                            self.region[r].d.next = self.region[r].q.val();
+                        }
+                    }
                 }
                 for last in (self.rvalid.len() - 1)..self.rvalid.len() {
                     for r in 0..self.banks.len() {
@@ -750,6 +816,7 @@ mod tests {
     #[test]
     fn divider_changes_only_on_conv_done_while_idle_and_only_when_different() {
         let p = PoolUnitParams {
+            fault: PoolFault::None,
             rows_per_read: 3,
             cols_per_update: 2,
             retained_cols: 2,
@@ -804,7 +871,7 @@ crate::top_io!(
     /// Observed: the clock enable and the read cursor (run, reads done, column inside the map,
     /// row mask, padded column), the shift stage (valid, update end, band first), the kernel load,
     /// every region column (valid, element mask, values) and every feature-memory bank's read
-    /// enable (the reads the memory sees).
+    /// enable and address (the reads the memory sees).
     fn walk_observed(&self, s: &mut dyn crate::io::ObsSink) {
         use crate::io::PortValue;
         s.add(&|| "ce".into(), 1, self.ce.val().get_u64());
@@ -828,6 +895,7 @@ crate::top_io!(
         }
         for b in 0..k {
             s.add(&|| format!("banks__{b}__r_en"), 1, self.banks[b].r_en.val().get_u64());
+            s.add(&|| format!("banks__{b}__r_addr"), 16, self.banks[b].r_addr.val().get_u64());
         }
     }
 );
