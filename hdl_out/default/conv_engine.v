@@ -1529,7 +1529,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  n_pad;
     
     // Sub module instances
-    conv_engine_pe pes__0(
+    default_conv_engine_pe pes__0(
         .clock(pes__0__clock),
         .strobe(pes__0__strobe),
         .ksel(pes__0__ksel),
@@ -1545,7 +1545,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__0__w_used),
         .mac(pes__0__mac)
     );
-    conv_engine_pe pes__1(
+    default_conv_engine_pe pes__1(
         .clock(pes__1__clock),
         .strobe(pes__1__strobe),
         .ksel(pes__1__ksel),
@@ -1561,7 +1561,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__1__w_used),
         .mac(pes__1__mac)
     );
-    conv_engine_pe pes__2(
+    default_conv_engine_pe pes__2(
         .clock(pes__2__clock),
         .strobe(pes__2__strobe),
         .ksel(pes__2__ksel),
@@ -1577,7 +1577,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__2__w_used),
         .mac(pes__2__mac)
     );
-    conv_engine_pe pes__3(
+    default_conv_engine_pe pes__3(
         .clock(pes__3__clock),
         .strobe(pes__3__strobe),
         .ksel(pes__3__ksel),
@@ -1593,7 +1593,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__3__w_used),
         .mac(pes__3__mac)
     );
-    conv_engine_pe pes__4(
+    default_conv_engine_pe pes__4(
         .clock(pes__4__clock),
         .strobe(pes__4__strobe),
         .ksel(pes__4__ksel),
@@ -1609,7 +1609,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__4__w_used),
         .mac(pes__4__mac)
     );
-    conv_engine_pe pes__5(
+    default_conv_engine_pe pes__5(
         .clock(pes__5__clock),
         .strobe(pes__5__strobe),
         .ksel(pes__5__ksel),
@@ -1625,7 +1625,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__5__w_used),
         .mac(pes__5__mac)
     );
-    conv_engine_pe pes__6(
+    default_conv_engine_pe pes__6(
         .clock(pes__6__clock),
         .strobe(pes__6__strobe),
         .ksel(pes__6__ksel),
@@ -1641,7 +1641,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__6__w_used),
         .mac(pes__6__mac)
     );
-    conv_engine_pe pes__7(
+    default_conv_engine_pe pes__7(
         .clock(pes__7__clock),
         .strobe(pes__7__strobe),
         .ksel(pes__7__ksel),
@@ -1657,7 +1657,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__7__w_used),
         .mac(pes__7__mac)
     );
-    conv_engine_pe pes__8(
+    default_conv_engine_pe pes__8(
         .clock(pes__8__clock),
         .strobe(pes__8__strobe),
         .ksel(pes__8__ksel),
@@ -1673,7 +1673,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__8__w_used),
         .mac(pes__8__mac)
     );
-    conv_engine_pe pes__9(
+    default_conv_engine_pe pes__9(
         .clock(pes__9__clock),
         .strobe(pes__9__strobe),
         .ksel(pes__9__ksel),
@@ -1689,7 +1689,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__9__w_used),
         .mac(pes__9__mac)
     );
-    conv_engine_pe pes__10(
+    default_conv_engine_pe pes__10(
         .clock(pes__10__clock),
         .strobe(pes__10__strobe),
         .ksel(pes__10__ksel),
@@ -1705,7 +1705,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__10__w_used),
         .mac(pes__10__mac)
     );
-    conv_engine_pe pes__11(
+    default_conv_engine_pe pes__11(
         .clock(pes__11__clock),
         .strobe(pes__11__strobe),
         .ksel(pes__11__ksel),
@@ -1721,7 +1721,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__11__w_used),
         .mac(pes__11__mac)
     );
-    conv_engine_pe pes__12(
+    default_conv_engine_pe pes__12(
         .clock(pes__12__clock),
         .strobe(pes__12__strobe),
         .ksel(pes__12__ksel),
@@ -1737,7 +1737,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__12__w_used),
         .mac(pes__12__mac)
     );
-    conv_engine_pe pes__13(
+    default_conv_engine_pe pes__13(
         .clock(pes__13__clock),
         .strobe(pes__13__strobe),
         .ksel(pes__13__ksel),
@@ -1753,7 +1753,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__13__w_used),
         .mac(pes__13__mac)
     );
-    conv_engine_pe pes__14(
+    default_conv_engine_pe pes__14(
         .clock(pes__14__clock),
         .strobe(pes__14__strobe),
         .ksel(pes__14__ksel),
@@ -1769,7 +1769,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__14__w_used),
         .mac(pes__14__mac)
     );
-    conv_engine_pe pes__15(
+    default_conv_engine_pe pes__15(
         .clock(pes__15__clock),
         .strobe(pes__15__strobe),
         .ksel(pes__15__ksel),
@@ -1785,7 +1785,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__15__w_used),
         .mac(pes__15__mac)
     );
-    conv_engine_pe pes__16(
+    default_conv_engine_pe pes__16(
         .clock(pes__16__clock),
         .strobe(pes__16__strobe),
         .ksel(pes__16__ksel),
@@ -1801,7 +1801,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__16__w_used),
         .mac(pes__16__mac)
     );
-    conv_engine_pe pes__17(
+    default_conv_engine_pe pes__17(
         .clock(pes__17__clock),
         .strobe(pes__17__strobe),
         .ksel(pes__17__ksel),
@@ -1817,7 +1817,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__17__w_used),
         .mac(pes__17__mac)
     );
-    conv_engine_pe pes__18(
+    default_conv_engine_pe pes__18(
         .clock(pes__18__clock),
         .strobe(pes__18__strobe),
         .ksel(pes__18__ksel),
@@ -1833,7 +1833,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__18__w_used),
         .mac(pes__18__mac)
     );
-    conv_engine_pe pes__19(
+    default_conv_engine_pe pes__19(
         .clock(pes__19__clock),
         .strobe(pes__19__strobe),
         .ksel(pes__19__ksel),
@@ -1849,7 +1849,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__19__w_used),
         .mac(pes__19__mac)
     );
-    conv_engine_pe pes__20(
+    default_conv_engine_pe pes__20(
         .clock(pes__20__clock),
         .strobe(pes__20__strobe),
         .ksel(pes__20__ksel),
@@ -1865,7 +1865,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__20__w_used),
         .mac(pes__20__mac)
     );
-    conv_engine_pe pes__21(
+    default_conv_engine_pe pes__21(
         .clock(pes__21__clock),
         .strobe(pes__21__strobe),
         .ksel(pes__21__ksel),
@@ -1881,7 +1881,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__21__w_used),
         .mac(pes__21__mac)
     );
-    conv_engine_pe pes__22(
+    default_conv_engine_pe pes__22(
         .clock(pes__22__clock),
         .strobe(pes__22__strobe),
         .ksel(pes__22__ksel),
@@ -1897,7 +1897,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__22__w_used),
         .mac(pes__22__mac)
     );
-    conv_engine_pe pes__23(
+    default_conv_engine_pe pes__23(
         .clock(pes__23__clock),
         .strobe(pes__23__strobe),
         .ksel(pes__23__ksel),
@@ -1913,7 +1913,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__23__w_used),
         .mac(pes__23__mac)
     );
-    conv_engine_pe pes__24(
+    default_conv_engine_pe pes__24(
         .clock(pes__24__clock),
         .strobe(pes__24__strobe),
         .ksel(pes__24__ksel),
@@ -1929,7 +1929,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__24__w_used),
         .mac(pes__24__mac)
     );
-    conv_engine_pe pes__25(
+    default_conv_engine_pe pes__25(
         .clock(pes__25__clock),
         .strobe(pes__25__strobe),
         .ksel(pes__25__ksel),
@@ -1945,7 +1945,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__25__w_used),
         .mac(pes__25__mac)
     );
-    conv_engine_pe pes__26(
+    default_conv_engine_pe pes__26(
         .clock(pes__26__clock),
         .strobe(pes__26__strobe),
         .ksel(pes__26__ksel),
@@ -1961,7 +1961,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__26__w_used),
         .mac(pes__26__mac)
     );
-    conv_engine_pe pes__27(
+    default_conv_engine_pe pes__27(
         .clock(pes__27__clock),
         .strobe(pes__27__strobe),
         .ksel(pes__27__ksel),
@@ -1977,7 +1977,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__27__w_used),
         .mac(pes__27__mac)
     );
-    conv_engine_pe pes__28(
+    default_conv_engine_pe pes__28(
         .clock(pes__28__clock),
         .strobe(pes__28__strobe),
         .ksel(pes__28__ksel),
@@ -1993,7 +1993,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__28__w_used),
         .mac(pes__28__mac)
     );
-    conv_engine_pe pes__29(
+    default_conv_engine_pe pes__29(
         .clock(pes__29__clock),
         .strobe(pes__29__strobe),
         .ksel(pes__29__ksel),
@@ -2009,7 +2009,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__29__w_used),
         .mac(pes__29__mac)
     );
-    conv_engine_pe pes__30(
+    default_conv_engine_pe pes__30(
         .clock(pes__30__clock),
         .strobe(pes__30__strobe),
         .ksel(pes__30__ksel),
@@ -2025,7 +2025,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__30__w_used),
         .mac(pes__30__mac)
     );
-    conv_engine_pe pes__31(
+    default_conv_engine_pe pes__31(
         .clock(pes__31__clock),
         .strobe(pes__31__strobe),
         .ksel(pes__31__ksel),
@@ -2041,7 +2041,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__31__w_used),
         .mac(pes__31__mac)
     );
-    conv_engine_pe pes__32(
+    default_conv_engine_pe pes__32(
         .clock(pes__32__clock),
         .strobe(pes__32__strobe),
         .ksel(pes__32__ksel),
@@ -2057,7 +2057,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__32__w_used),
         .mac(pes__32__mac)
     );
-    conv_engine_pe pes__33(
+    default_conv_engine_pe pes__33(
         .clock(pes__33__clock),
         .strobe(pes__33__strobe),
         .ksel(pes__33__ksel),
@@ -2073,7 +2073,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__33__w_used),
         .mac(pes__33__mac)
     );
-    conv_engine_pe pes__34(
+    default_conv_engine_pe pes__34(
         .clock(pes__34__clock),
         .strobe(pes__34__strobe),
         .ksel(pes__34__ksel),
@@ -2089,7 +2089,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__34__w_used),
         .mac(pes__34__mac)
     );
-    conv_engine_pe pes__35(
+    default_conv_engine_pe pes__35(
         .clock(pes__35__clock),
         .strobe(pes__35__strobe),
         .ksel(pes__35__ksel),
@@ -2105,7 +2105,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__35__w_used),
         .mac(pes__35__mac)
     );
-    conv_engine_pe pes__36(
+    default_conv_engine_pe pes__36(
         .clock(pes__36__clock),
         .strobe(pes__36__strobe),
         .ksel(pes__36__ksel),
@@ -2121,7 +2121,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__36__w_used),
         .mac(pes__36__mac)
     );
-    conv_engine_pe pes__37(
+    default_conv_engine_pe pes__37(
         .clock(pes__37__clock),
         .strobe(pes__37__strobe),
         .ksel(pes__37__ksel),
@@ -2137,7 +2137,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__37__w_used),
         .mac(pes__37__mac)
     );
-    conv_engine_pe pes__38(
+    default_conv_engine_pe pes__38(
         .clock(pes__38__clock),
         .strobe(pes__38__strobe),
         .ksel(pes__38__ksel),
@@ -2153,7 +2153,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__38__w_used),
         .mac(pes__38__mac)
     );
-    conv_engine_pe pes__39(
+    default_conv_engine_pe pes__39(
         .clock(pes__39__clock),
         .strobe(pes__39__strobe),
         .ksel(pes__39__ksel),
@@ -2169,7 +2169,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__39__w_used),
         .mac(pes__39__mac)
     );
-    conv_engine_pe pes__40(
+    default_conv_engine_pe pes__40(
         .clock(pes__40__clock),
         .strobe(pes__40__strobe),
         .ksel(pes__40__ksel),
@@ -2185,7 +2185,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__40__w_used),
         .mac(pes__40__mac)
     );
-    conv_engine_pe pes__41(
+    default_conv_engine_pe pes__41(
         .clock(pes__41__clock),
         .strobe(pes__41__strobe),
         .ksel(pes__41__ksel),
@@ -2201,7 +2201,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__41__w_used),
         .mac(pes__41__mac)
     );
-    conv_engine_pe pes__42(
+    default_conv_engine_pe pes__42(
         .clock(pes__42__clock),
         .strobe(pes__42__strobe),
         .ksel(pes__42__ksel),
@@ -2217,7 +2217,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__42__w_used),
         .mac(pes__42__mac)
     );
-    conv_engine_pe pes__43(
+    default_conv_engine_pe pes__43(
         .clock(pes__43__clock),
         .strobe(pes__43__strobe),
         .ksel(pes__43__ksel),
@@ -2233,7 +2233,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__43__w_used),
         .mac(pes__43__mac)
     );
-    conv_engine_pe pes__44(
+    default_conv_engine_pe pes__44(
         .clock(pes__44__clock),
         .strobe(pes__44__strobe),
         .ksel(pes__44__ksel),
@@ -2249,7 +2249,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__44__w_used),
         .mac(pes__44__mac)
     );
-    conv_engine_pe pes__45(
+    default_conv_engine_pe pes__45(
         .clock(pes__45__clock),
         .strobe(pes__45__strobe),
         .ksel(pes__45__ksel),
@@ -2265,7 +2265,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__45__w_used),
         .mac(pes__45__mac)
     );
-    conv_engine_pe pes__46(
+    default_conv_engine_pe pes__46(
         .clock(pes__46__clock),
         .strobe(pes__46__strobe),
         .ksel(pes__46__ksel),
@@ -2281,7 +2281,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__46__w_used),
         .mac(pes__46__mac)
     );
-    conv_engine_pe pes__47(
+    default_conv_engine_pe pes__47(
         .clock(pes__47__clock),
         .strobe(pes__47__strobe),
         .ksel(pes__47__ksel),
@@ -2297,7 +2297,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__47__w_used),
         .mac(pes__47__mac)
     );
-    conv_engine_pe pes__48(
+    default_conv_engine_pe pes__48(
         .clock(pes__48__clock),
         .strobe(pes__48__strobe),
         .ksel(pes__48__ksel),
@@ -2313,7 +2313,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__48__w_used),
         .mac(pes__48__mac)
     );
-    conv_engine_pe pes__49(
+    default_conv_engine_pe pes__49(
         .clock(pes__49__clock),
         .strobe(pes__49__strobe),
         .ksel(pes__49__ksel),
@@ -2329,7 +2329,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__49__w_used),
         .mac(pes__49__mac)
     );
-    conv_engine_pe pes__50(
+    default_conv_engine_pe pes__50(
         .clock(pes__50__clock),
         .strobe(pes__50__strobe),
         .ksel(pes__50__ksel),
@@ -2345,7 +2345,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__50__w_used),
         .mac(pes__50__mac)
     );
-    conv_engine_pe pes__51(
+    default_conv_engine_pe pes__51(
         .clock(pes__51__clock),
         .strobe(pes__51__strobe),
         .ksel(pes__51__ksel),
@@ -2361,7 +2361,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__51__w_used),
         .mac(pes__51__mac)
     );
-    conv_engine_pe pes__52(
+    default_conv_engine_pe pes__52(
         .clock(pes__52__clock),
         .strobe(pes__52__strobe),
         .ksel(pes__52__ksel),
@@ -2377,7 +2377,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__52__w_used),
         .mac(pes__52__mac)
     );
-    conv_engine_pe pes__53(
+    default_conv_engine_pe pes__53(
         .clock(pes__53__clock),
         .strobe(pes__53__strobe),
         .ksel(pes__53__ksel),
@@ -2393,7 +2393,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__53__w_used),
         .mac(pes__53__mac)
     );
-    conv_engine_pe pes__54(
+    default_conv_engine_pe pes__54(
         .clock(pes__54__clock),
         .strobe(pes__54__strobe),
         .ksel(pes__54__ksel),
@@ -2409,7 +2409,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__54__w_used),
         .mac(pes__54__mac)
     );
-    conv_engine_pe pes__55(
+    default_conv_engine_pe pes__55(
         .clock(pes__55__clock),
         .strobe(pes__55__strobe),
         .ksel(pes__55__ksel),
@@ -2425,7 +2425,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__55__w_used),
         .mac(pes__55__mac)
     );
-    conv_engine_pe pes__56(
+    default_conv_engine_pe pes__56(
         .clock(pes__56__clock),
         .strobe(pes__56__strobe),
         .ksel(pes__56__ksel),
@@ -2441,7 +2441,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__56__w_used),
         .mac(pes__56__mac)
     );
-    conv_engine_pe pes__57(
+    default_conv_engine_pe pes__57(
         .clock(pes__57__clock),
         .strobe(pes__57__strobe),
         .ksel(pes__57__ksel),
@@ -2457,7 +2457,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__57__w_used),
         .mac(pes__57__mac)
     );
-    conv_engine_pe pes__58(
+    default_conv_engine_pe pes__58(
         .clock(pes__58__clock),
         .strobe(pes__58__strobe),
         .ksel(pes__58__ksel),
@@ -2473,7 +2473,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__58__w_used),
         .mac(pes__58__mac)
     );
-    conv_engine_pe pes__59(
+    default_conv_engine_pe pes__59(
         .clock(pes__59__clock),
         .strobe(pes__59__strobe),
         .ksel(pes__59__ksel),
@@ -2489,7 +2489,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__59__w_used),
         .mac(pes__59__mac)
     );
-    conv_engine_pe pes__60(
+    default_conv_engine_pe pes__60(
         .clock(pes__60__clock),
         .strobe(pes__60__strobe),
         .ksel(pes__60__ksel),
@@ -2505,7 +2505,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__60__w_used),
         .mac(pes__60__mac)
     );
-    conv_engine_pe pes__61(
+    default_conv_engine_pe pes__61(
         .clock(pes__61__clock),
         .strobe(pes__61__strobe),
         .ksel(pes__61__ksel),
@@ -2521,7 +2521,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__61__w_used),
         .mac(pes__61__mac)
     );
-    conv_engine_pe pes__62(
+    default_conv_engine_pe pes__62(
         .clock(pes__62__clock),
         .strobe(pes__62__strobe),
         .ksel(pes__62__ksel),
@@ -2537,7 +2537,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__62__w_used),
         .mac(pes__62__mac)
     );
-    conv_engine_pe pes__63(
+    default_conv_engine_pe pes__63(
         .clock(pes__63__clock),
         .strobe(pes__63__strobe),
         .ksel(pes__63__ksel),
@@ -2553,7 +2553,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__63__w_used),
         .mac(pes__63__mac)
     );
-    conv_engine_first_cache_bank banks__0(
+    default_conv_engine_first_cache_bank banks__0(
         .clock(banks__0__clock),
         .r_en(banks__0__r_en),
         .r_addr(banks__0__r_addr),
@@ -2562,7 +2562,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__0__w_addr),
         .w_data(banks__0__w_data)
     );
-    conv_engine_first_cache_bank banks__1(
+    default_conv_engine_first_cache_bank banks__1(
         .clock(banks__1__clock),
         .r_en(banks__1__r_en),
         .r_addr(banks__1__r_addr),
@@ -2571,7 +2571,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__1__w_addr),
         .w_data(banks__1__w_data)
     );
-    conv_engine_first_cache_bank banks__2(
+    default_conv_engine_first_cache_bank banks__2(
         .clock(banks__2__clock),
         .r_en(banks__2__r_en),
         .r_addr(banks__2__r_addr),
@@ -2580,7 +2580,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__2__w_addr),
         .w_data(banks__2__w_data)
     );
-    conv_engine_first_cache_bank banks__3(
+    default_conv_engine_first_cache_bank banks__3(
         .clock(banks__3__clock),
         .r_en(banks__3__r_en),
         .r_addr(banks__3__r_addr),
@@ -2589,7 +2589,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__3__w_addr),
         .w_data(banks__3__w_data)
     );
-    conv_engine_first_cache_bank banks__4(
+    default_conv_engine_first_cache_bank banks__4(
         .clock(banks__4__clock),
         .r_en(banks__4__r_en),
         .r_addr(banks__4__r_addr),
@@ -2598,7 +2598,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__4__w_addr),
         .w_data(banks__4__w_data)
     );
-    conv_engine_first_cache_bank banks__5(
+    default_conv_engine_first_cache_bank banks__5(
         .clock(banks__5__clock),
         .r_en(banks__5__r_en),
         .r_addr(banks__5__r_addr),
@@ -2607,7 +2607,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__5__w_addr),
         .w_data(banks__5__w_data)
     );
-    conv_engine_first_cache_bank banks__6(
+    default_conv_engine_first_cache_bank banks__6(
         .clock(banks__6__clock),
         .r_en(banks__6__r_en),
         .r_addr(banks__6__r_addr),
@@ -2616,7 +2616,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__6__w_addr),
         .w_data(banks__6__w_data)
     );
-    conv_engine_first_cache_bank banks__7(
+    default_conv_engine_first_cache_bank banks__7(
         .clock(banks__7__clock),
         .r_en(banks__7__r_en),
         .r_addr(banks__7__r_addr),
@@ -2625,7 +2625,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__7__w_addr),
         .w_data(banks__7__w_data)
     );
-    conv_engine_skew_line skew__0(
+    default_conv_engine_skew_line skew__0(
         .clock(skew__0__clock),
         .strobe(skew__0__strobe),
         .x_in(skew__0__x_in),
@@ -2633,7 +2633,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .x_out(skew__0__x_out),
         .tag_out(skew__0__tag_out)
     );
-    conv_engine_skew_line_2 skew__1(
+    default_conv_engine_skew_line_2 skew__1(
         .clock(skew__1__clock),
         .strobe(skew__1__strobe),
         .x_in(skew__1__x_in),
@@ -2641,7 +2641,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .x_out(skew__1__x_out),
         .tag_out(skew__1__tag_out)
     );
-    conv_engine_skew_line_3 skew__2(
+    default_conv_engine_skew_line_3 skew__2(
         .clock(skew__2__clock),
         .strobe(skew__2__strobe),
         .x_in(skew__2__x_in),
@@ -2649,7 +2649,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .x_out(skew__2__x_out),
         .tag_out(skew__2__tag_out)
     );
-    conv_engine_skew_line_4 skew__3(
+    default_conv_engine_skew_line_4 skew__3(
         .clock(skew__3__clock),
         .strobe(skew__3__strobe),
         .x_in(skew__3__x_in),
@@ -2657,7 +2657,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .x_out(skew__3__x_out),
         .tag_out(skew__3__tag_out)
     );
-    conv_engine_skew_line_5 skew__4(
+    default_conv_engine_skew_line_5 skew__4(
         .clock(skew__4__clock),
         .strobe(skew__4__strobe),
         .x_in(skew__4__x_in),
@@ -2665,7 +2665,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .x_out(skew__4__x_out),
         .tag_out(skew__4__tag_out)
     );
-    conv_engine_skew_line_6 skew__5(
+    default_conv_engine_skew_line_6 skew__5(
         .clock(skew__5__clock),
         .strobe(skew__5__strobe),
         .x_in(skew__5__x_in),
@@ -2673,7 +2673,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .x_out(skew__5__x_out),
         .tag_out(skew__5__tag_out)
     );
-    conv_engine_skew_line_7 skew__6(
+    default_conv_engine_skew_line_7 skew__6(
         .clock(skew__6__clock),
         .strobe(skew__6__strobe),
         .x_in(skew__6__x_in),
@@ -2681,7 +2681,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .x_out(skew__6__x_out),
         .tag_out(skew__6__tag_out)
     );
-    conv_engine_acc_column accs__0(
+    default_conv_engine_acc_column accs__0(
         .clock(accs__0__clock),
         .strobe(accs__0__strobe),
         .sub(accs__0__sub),
@@ -2694,7 +2694,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__0__tile_done),
         .tile_half(accs__0__tile_half)
     );
-    conv_engine_acc_column accs__1(
+    default_conv_engine_acc_column accs__1(
         .clock(accs__1__clock),
         .strobe(accs__1__strobe),
         .sub(accs__1__sub),
@@ -2707,7 +2707,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__1__tile_done),
         .tile_half(accs__1__tile_half)
     );
-    conv_engine_acc_column accs__2(
+    default_conv_engine_acc_column accs__2(
         .clock(accs__2__clock),
         .strobe(accs__2__strobe),
         .sub(accs__2__sub),
@@ -2720,7 +2720,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__2__tile_done),
         .tile_half(accs__2__tile_half)
     );
-    conv_engine_acc_column accs__3(
+    default_conv_engine_acc_column accs__3(
         .clock(accs__3__clock),
         .strobe(accs__3__strobe),
         .sub(accs__3__sub),
@@ -2733,7 +2733,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__3__tile_done),
         .tile_half(accs__3__tile_half)
     );
-    conv_engine_acc_column accs__4(
+    default_conv_engine_acc_column accs__4(
         .clock(accs__4__clock),
         .strobe(accs__4__strobe),
         .sub(accs__4__sub),
@@ -2746,7 +2746,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__4__tile_done),
         .tile_half(accs__4__tile_half)
     );
-    conv_engine_acc_column accs__5(
+    default_conv_engine_acc_column accs__5(
         .clock(accs__5__clock),
         .strobe(accs__5__strobe),
         .sub(accs__5__sub),
@@ -2759,7 +2759,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__5__tile_done),
         .tile_half(accs__5__tile_half)
     );
-    conv_engine_acc_column accs__6(
+    default_conv_engine_acc_column accs__6(
         .clock(accs__6__clock),
         .strobe(accs__6__strobe),
         .sub(accs__6__sub),
@@ -2772,7 +2772,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__6__tile_done),
         .tile_half(accs__6__tile_half)
     );
-    conv_engine_acc_column accs__7(
+    default_conv_engine_acc_column accs__7(
         .clock(accs__7__clock),
         .strobe(accs__7__strobe),
         .sub(accs__7__sub),
@@ -2785,7 +2785,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__7__tile_done),
         .tile_half(accs__7__tile_half)
     );
-    conv_engine_weight_buffer wmem(
+    default_conv_engine_weight_buffer wmem(
         .clock(wmem__clock),
         .r_en(wmem__r_en),
         .r_addr(wmem__r_addr),
@@ -2794,7 +2794,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(wmem__w_addr),
         .w_data(wmem__w_data)
     );
-    conv_engine_bbanks bbanks__0(
+    default_conv_engine_bbanks bbanks__0(
         .clock(bbanks__0__clock),
         .r_en(bbanks__0__r_en),
         .r_addr(bbanks__0__r_addr),
@@ -2803,7 +2803,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__0__w_addr),
         .w_data(bbanks__0__w_data)
     );
-    conv_engine_bbanks bbanks__1(
+    default_conv_engine_bbanks bbanks__1(
         .clock(bbanks__1__clock),
         .r_en(bbanks__1__r_en),
         .r_addr(bbanks__1__r_addr),
@@ -2812,7 +2812,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__1__w_addr),
         .w_data(bbanks__1__w_data)
     );
-    conv_engine_bbanks bbanks__2(
+    default_conv_engine_bbanks bbanks__2(
         .clock(bbanks__2__clock),
         .r_en(bbanks__2__r_en),
         .r_addr(bbanks__2__r_addr),
@@ -2821,7 +2821,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__2__w_addr),
         .w_data(bbanks__2__w_data)
     );
-    conv_engine_bbanks bbanks__3(
+    default_conv_engine_bbanks bbanks__3(
         .clock(bbanks__3__clock),
         .r_en(bbanks__3__r_en),
         .r_addr(bbanks__3__r_addr),
@@ -2830,7 +2830,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__3__w_addr),
         .w_data(bbanks__3__w_data)
     );
-    conv_engine_bbanks bbanks__4(
+    default_conv_engine_bbanks bbanks__4(
         .clock(bbanks__4__clock),
         .r_en(bbanks__4__r_en),
         .r_addr(bbanks__4__r_addr),
@@ -2839,7 +2839,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__4__w_addr),
         .w_data(bbanks__4__w_data)
     );
-    conv_engine_bbanks bbanks__5(
+    default_conv_engine_bbanks bbanks__5(
         .clock(bbanks__5__clock),
         .r_en(bbanks__5__r_en),
         .r_addr(bbanks__5__r_addr),
@@ -2848,7 +2848,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__5__w_addr),
         .w_data(bbanks__5__w_data)
     );
-    conv_engine_bbanks bbanks__6(
+    default_conv_engine_bbanks bbanks__6(
         .clock(bbanks__6__clock),
         .r_en(bbanks__6__r_en),
         .r_addr(bbanks__6__r_addr),
@@ -2857,7 +2857,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__6__w_addr),
         .w_data(bbanks__6__w_data)
     );
-    conv_engine_bbanks bbanks__7(
+    default_conv_engine_bbanks bbanks__7(
         .clock(bbanks__7__clock),
         .r_en(bbanks__7__r_en),
         .r_addr(bbanks__7__r_addr),
@@ -2866,7 +2866,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__7__w_addr),
         .w_data(bbanks__7__w_data)
     );
-    conv_engine_rqs rqs__0(
+    default_conv_engine_rqs rqs__0(
         .clock(rqs__0__clock),
         .in_valid(rqs__0__in_valid),
         .in_idx(rqs__0__in_idx),
@@ -2880,7 +2880,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__0__out_idx),
         .out_data(rqs__0__out_data)
     );
-    conv_engine_rqs rqs__1(
+    default_conv_engine_rqs rqs__1(
         .clock(rqs__1__clock),
         .in_valid(rqs__1__in_valid),
         .in_idx(rqs__1__in_idx),
@@ -2894,7 +2894,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__1__out_idx),
         .out_data(rqs__1__out_data)
     );
-    conv_engine_rqs rqs__2(
+    default_conv_engine_rqs rqs__2(
         .clock(rqs__2__clock),
         .in_valid(rqs__2__in_valid),
         .in_idx(rqs__2__in_idx),
@@ -2908,7 +2908,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__2__out_idx),
         .out_data(rqs__2__out_data)
     );
-    conv_engine_rqs rqs__3(
+    default_conv_engine_rqs rqs__3(
         .clock(rqs__3__clock),
         .in_valid(rqs__3__in_valid),
         .in_idx(rqs__3__in_idx),
@@ -2922,7 +2922,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__3__out_idx),
         .out_data(rqs__3__out_data)
     );
-    conv_engine_rqs rqs__4(
+    default_conv_engine_rqs rqs__4(
         .clock(rqs__4__clock),
         .in_valid(rqs__4__in_valid),
         .in_idx(rqs__4__in_idx),
@@ -2936,7 +2936,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__4__out_idx),
         .out_data(rqs__4__out_data)
     );
-    conv_engine_rqs rqs__5(
+    default_conv_engine_rqs rqs__5(
         .clock(rqs__5__clock),
         .in_valid(rqs__5__in_valid),
         .in_idx(rqs__5__in_idx),
@@ -2950,7 +2950,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__5__out_idx),
         .out_data(rqs__5__out_data)
     );
-    conv_engine_rqs rqs__6(
+    default_conv_engine_rqs rqs__6(
         .clock(rqs__6__clock),
         .in_valid(rqs__6__in_valid),
         .in_idx(rqs__6__in_idx),
@@ -2964,7 +2964,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__6__out_idx),
         .out_data(rqs__6__out_data)
     );
-    conv_engine_rqs rqs__7(
+    default_conv_engine_rqs rqs__7(
         .clock(rqs__7__clock),
         .in_valid(rqs__7__in_valid),
         .in_idx(rqs__7__in_idx),
@@ -2978,7 +2978,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__7__out_idx),
         .out_data(rqs__7__out_data)
     );
-    conv_engine_obanks obanks__0(
+    default_conv_engine_obanks obanks__0(
         .clock(obanks__0__clock),
         .r_en(obanks__0__r_en),
         .r_addr(obanks__0__r_addr),
@@ -2987,7 +2987,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__0__w_addr),
         .w_data(obanks__0__w_data)
     );
-    conv_engine_obanks obanks__1(
+    default_conv_engine_obanks obanks__1(
         .clock(obanks__1__clock),
         .r_en(obanks__1__r_en),
         .r_addr(obanks__1__r_addr),
@@ -2996,7 +2996,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__1__w_addr),
         .w_data(obanks__1__w_data)
     );
-    conv_engine_obanks obanks__2(
+    default_conv_engine_obanks obanks__2(
         .clock(obanks__2__clock),
         .r_en(obanks__2__r_en),
         .r_addr(obanks__2__r_addr),
@@ -3005,7 +3005,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__2__w_addr),
         .w_data(obanks__2__w_data)
     );
-    conv_engine_obanks obanks__3(
+    default_conv_engine_obanks obanks__3(
         .clock(obanks__3__clock),
         .r_en(obanks__3__r_en),
         .r_addr(obanks__3__r_addr),
@@ -3014,7 +3014,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__3__w_addr),
         .w_data(obanks__3__w_data)
     );
-    conv_engine_obanks obanks__4(
+    default_conv_engine_obanks obanks__4(
         .clock(obanks__4__clock),
         .r_en(obanks__4__r_en),
         .r_addr(obanks__4__r_addr),
@@ -3023,7 +3023,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__4__w_addr),
         .w_data(obanks__4__w_data)
     );
-    conv_engine_obanks obanks__5(
+    default_conv_engine_obanks obanks__5(
         .clock(obanks__5__clock),
         .r_en(obanks__5__r_en),
         .r_addr(obanks__5__r_addr),
@@ -3032,7 +3032,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__5__w_addr),
         .w_data(obanks__5__w_data)
     );
-    conv_engine_obanks obanks__6(
+    default_conv_engine_obanks obanks__6(
         .clock(obanks__6__clock),
         .r_en(obanks__6__r_en),
         .r_addr(obanks__6__r_addr),
@@ -3041,7 +3041,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__6__w_addr),
         .w_data(obanks__6__w_data)
     );
-    conv_engine_obanks obanks__7(
+    default_conv_engine_obanks obanks__7(
         .clock(obanks__7__clock),
         .r_en(obanks__7__r_en),
         .r_addr(obanks__7__r_addr),
@@ -3050,272 +3050,272 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__7__w_addr),
         .w_data(obanks__7__w_data)
     );
-    dff_w1 run(
+    default_conv_engine_dff_w1 run(
         .d(run__d),
         .q(run__q),
         .clock(run__clock)
     );
-    dff_w1 fin(
+    default_conv_engine_dff_w1 fin(
         .d(fin__d),
         .q(fin__q),
         .clock(fin__clock)
     );
-    dff_w4 tail(
+    default_conv_engine_dff_w4 tail(
         .d(tail__d),
         .q(tail__q),
         .clock(tail__clock)
     );
-    dff_w16 ksel(
+    default_conv_engine_dff_w16 ksel(
         .d(ksel__d),
         .q(ksel__q),
         .clock(ksel__clock)
     );
-    dff_w4 sub(
+    default_conv_engine_dff_w4 sub(
         .d(sub__d),
         .q(sub__q),
         .clock(sub__clock)
     );
-    dff_w1 slot_valid(
+    default_conv_engine_dff_w1 slot_valid(
         .d(slot_valid__d),
         .q(slot_valid__q),
         .clock(slot_valid__clock)
     );
-    dff_w1 slot_pad(
+    default_conv_engine_dff_w1 slot_pad(
         .d(slot_pad__d),
         .q(slot_pad__q),
         .clock(slot_pad__clock)
     );
-    dff_w6 slot_tag(
+    default_conv_engine_dff_w6 slot_tag(
         .d(slot_tag__d),
         .q(slot_tag__q),
         .clock(slot_tag__clock)
     );
-    dff_w16 slot_addr(
+    default_conv_engine_dff_w16 slot_addr(
         .d(slot_addr__d),
         .q(slot_addr__q),
         .clock(slot_addr__clock)
     );
-    dff_w1 in_pass(
+    default_conv_engine_dff_w1 in_pass(
         .d(in_pass__d),
         .q(in_pass__q),
         .clock(in_pass__clock)
     );
-    dff_w1 all_issued(
+    default_conv_engine_dff_w1 all_issued(
         .d(all_issued__d),
         .q(all_issued__q),
         .clock(all_issued__clock)
     );
-    dff_w16 pix_left(
+    default_conv_engine_dff_w16 pix_left(
         .d(pix_left__d),
         .q(pix_left__q),
         .clock(pix_left__clock)
     );
-    dff_w16 px(
+    default_conv_engine_dff_w16 px(
         .d(px__d),
         .q(px__q),
         .clock(px__clock)
     );
-    dff_w16 ixp(
+    default_conv_engine_dff_w16 ixp(
         .d(ixp__d),
         .q(ixp__q),
         .clock(ixp__clock)
     );
-    dff_w16 iyp(
+    default_conv_engine_dff_w16 iyp(
         .d(iyp__d),
         .q(iyp__q),
         .clock(iyp__clock)
     );
-    dff_w16 rowbase(
+    default_conv_engine_dff_w16 rowbase(
         .d(rowbase__d),
         .q(rowbase__q),
         .clock(rowbase__clock)
     );
-    dff_w16 ks(
+    default_conv_engine_dff_w16 ks(
         .d(ks__d),
         .q(ks__q),
         .clock(ks__clock)
     );
-    dff_w16 kr(
+    default_conv_engine_dff_w16 kr(
         .d(kr__d),
         .q(kr__q),
         .clock(kr__clock)
     );
-    dff_w16 krw(
+    default_conv_engine_dff_w16 krw(
         .d(krw__d),
         .q(krw__q),
         .clock(krw__clock)
     );
-    dff_w16 ict(
+    default_conv_engine_dff_w16 ict(
         .d(ict__d),
         .q(ict__q),
         .clock(ict__clock)
     );
-    dff_w16 planebase(
+    default_conv_engine_dff_w16 planebase(
         .d(planebase__d),
         .q(planebase__q),
         .clock(planebase__clock)
     );
-    dff_w16 oct(
+    default_conv_engine_dff_w16 oct(
         .d(oct__d),
         .q(oct__q),
         .clock(oct__clock)
     );
-    dff_w16 bbase(
+    default_conv_engine_dff_w16 bbase(
         .d(bbase__d),
         .q(bbase__q),
         .clock(bbase__clock)
     );
-    dff_w16 obase(
+    default_conv_engine_dff_w16 obase(
         .d(obase__d),
         .q(obase__q),
         .clock(obase__clock)
     );
-    dff_w1 wl_loading(
+    default_conv_engine_dff_w1 wl_loading(
         .d(wl_loading__d),
         .q(wl_loading__q),
         .clock(wl_loading__clock)
     );
-    dff_w1 wl_ready(
+    default_conv_engine_dff_w1 wl_ready(
         .d(wl_ready__d),
         .q(wl_ready__q),
         .clock(wl_ready__clock)
     );
-    dff_w1 wl_wait(
+    default_conv_engine_dff_w1 wl_wait(
         .d(wl_wait__d),
         .q(wl_wait__q),
         .clock(wl_wait__clock)
     );
-    dff_w16 wl_ptr(
+    default_conv_engine_dff_w16 wl_ptr(
         .d(wl_ptr__d),
         .q(wl_ptr__q),
         .clock(wl_ptr__clock)
     );
-    dff_w64 wl_row(
+    default_conv_engine_dff_w64 wl_row(
         .d(wl_row__d),
         .q(wl_row__q),
         .clock(wl_row__clock)
     );
-    dff_w64 wl_col(
+    default_conv_engine_dff_w64 wl_col(
         .d(wl_col__d),
         .q(wl_col__q),
         .clock(wl_col__clock)
     );
-    dff_w16 wl_k(
+    default_conv_engine_dff_w16 wl_k(
         .d(wl_k__d),
         .q(wl_k__q),
         .clock(wl_k__clock)
     );
-    dff_w16 wl_left(
+    default_conv_engine_dff_w16 wl_left(
         .d(wl_left__d),
         .q(wl_left__q),
         .clock(wl_left__clock)
     );
-    dff_w1 wl_we_d(
+    default_conv_engine_dff_w1 wl_we_d(
         .d(wl_we_d__d),
         .q(wl_we_d__q),
         .clock(wl_we_d__clock)
     );
-    dff_w64 wl_row_d(
+    default_conv_engine_dff_w64 wl_row_d(
         .d(wl_row_d__d),
         .q(wl_row_d__q),
         .clock(wl_row_d__clock)
     );
-    dff_w64 wl_col_d(
+    default_conv_engine_dff_w64 wl_col_d(
         .d(wl_col_d__d),
         .q(wl_col_d__q),
         .clock(wl_col_d__clock)
     );
-    dff_w16 wl_k_d(
+    default_conv_engine_dff_w16 wl_k_d(
         .d(wl_k_d__d),
         .q(wl_k_d__q),
         .clock(wl_k_d__clock)
     );
-    dff_w1 busy0(
+    default_conv_engine_dff_w1 busy0(
         .d(busy0__d),
         .q(busy0__q),
         .clock(busy0__clock)
     );
-    dff_w1 busy1(
+    default_conv_engine_dff_w1 busy1(
         .d(busy1__d),
         .q(busy1__q),
         .clock(busy1__clock)
     );
-    dff_w1 pend0(
+    default_conv_engine_dff_w1 pend0(
         .d(pend0__d),
         .q(pend0__q),
         .clock(pend0__clock)
     );
-    dff_w1 pend1(
+    default_conv_engine_dff_w1 pend1(
         .d(pend1__d),
         .q(pend1__q),
         .clock(pend1__clock)
     );
-    dff_w16 bb0(
+    default_conv_engine_dff_w16 bb0(
         .d(bb0__d),
         .q(bb0__q),
         .clock(bb0__clock)
     );
-    dff_w16 bb1(
+    default_conv_engine_dff_w16 bb1(
         .d(bb1__d),
         .q(bb1__q),
         .clock(bb1__clock)
     );
-    dff_w16 ob0(
+    default_conv_engine_dff_w16 ob0(
         .d(ob0__d),
         .q(ob0__q),
         .clock(ob0__clock)
     );
-    dff_w16 ob1(
+    default_conv_engine_dff_w16 ob1(
         .d(ob1__d),
         .q(ob1__q),
         .clock(ob1__clock)
     );
-    dff_w1 d_active(
+    default_conv_engine_dff_w1 d_active(
         .d(d_active__d),
         .q(d_active__q),
         .clock(d_active__clock)
     );
-    dff_w1 d_half(
+    default_conv_engine_dff_w1 d_half(
         .d(d_half__d),
         .q(d_half__q),
         .clock(d_half__clock)
     );
-    dff_w16 d_j(
+    default_conv_engine_dff_w16 d_j(
         .d(d_j__d),
         .q(d_j__q),
         .clock(d_j__clock)
     );
-    dff_w16 d_addr(
+    default_conv_engine_dff_w16 d_addr(
         .d(d_addr__d),
         .q(d_addr__q),
         .clock(d_addr__clock)
     );
-    dff_w16 d_pleft(
+    default_conv_engine_dff_w16 d_pleft(
         .d(d_pleft__d),
         .q(d_pleft__q),
         .clock(d_pleft__clock)
     );
-    dff_w16 d_baddr(
+    default_conv_engine_dff_w16 d_baddr(
         .d(d_baddr__d),
         .q(d_baddr__q),
         .clock(d_baddr__clock)
     );
-    dff_w16 d_oaddr(
+    default_conv_engine_dff_w16 d_oaddr(
         .d(d_oaddr__d),
         .q(d_oaddr__q),
         .clock(d_oaddr__clock)
     );
-    dff_w1 d1_valid(
+    default_conv_engine_dff_w1 d1_valid(
         .d(d1_valid__d),
         .q(d1_valid__q),
         .clock(d1_valid__clock)
     );
-    dff_w16 d1_oaddr(
+    default_conv_engine_dff_w16 d1_oaddr(
         .d(d1_oaddr__d),
         .q(d1_oaddr__q),
         .clock(d1_oaddr__clock)
     );
-    dff_w64 rd_sel(
+    default_conv_engine_dff_w64 rd_sel(
         .d(rd_sel__d),
         .q(rd_sel__q),
         .clock(rd_sel__clock)
@@ -4639,7 +4639,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     
 endmodule // conv_engine
 
-module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half);
+module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half);
     
     // Module arguments
     input wire  clock;
@@ -4710,62 +4710,62 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
     reg  [15:0] addr_now;
     
     // Sub module instances
-    dff_w6 vtag(
+    default_conv_engine_dff_w6 vtag(
         .d(vtag__d),
         .q(vtag__q),
         .clock(vtag__clock)
     );
-    dff_w16 pbase(
+    default_conv_engine_dff_w16 pbase(
         .d(pbase__d),
         .q(pbase__q),
         .clock(pbase__clock)
     );
-    dff_w1 s1_valid(
+    default_conv_engine_dff_w1 s1_valid(
         .d(s1_valid__d),
         .q(s1_valid__q),
         .clock(s1_valid__clock)
     );
-    dff_w16 s1_addr(
+    default_conv_engine_dff_w16 s1_addr(
         .d(s1_addr__d),
         .q(s1_addr__q),
         .clock(s1_addr__clock)
     );
-    dff_w32 s1_psum(
+    default_conv_engine_dff_w32 s1_psum(
         .d(s1_psum__d),
         .q(s1_psum__q),
         .clock(s1_psum__clock)
     );
-    dff_w1 s1_first(
+    default_conv_engine_dff_w1 s1_first(
         .d(s1_first__d),
         .q(s1_first__q),
         .clock(s1_first__clock)
     );
-    dff_w1 s1_last(
+    default_conv_engine_dff_w1 s1_last(
         .d(s1_last__d),
         .q(s1_last__q),
         .clock(s1_last__clock)
     );
-    dff_w1 s1_half(
+    default_conv_engine_dff_w1 s1_half(
         .d(s1_half__d),
         .q(s1_half__q),
         .clock(s1_half__clock)
     );
-    dff_w1 done(
+    default_conv_engine_dff_w1 done(
         .d(done__d),
         .q(done__q),
         .clock(done__clock)
     );
-    dff_w1 done_half(
+    default_conv_engine_dff_w1 done_half(
         .d(done_half__d),
         .q(done_half__q),
         .clock(done_half__clock)
     );
-    dff_w1 d_half_r(
+    default_conv_engine_dff_w1 d_half_r(
         .d(d_half_r__d),
         .q(d_half_r__q),
         .clock(d_half_r__clock)
     );
-    conv_engine_acc_ram ram0(
+    default_conv_engine_acc_ram ram0(
         .clock(ram0__clock),
         .r_en(ram0__r_en),
         .r_addr(ram0__r_addr),
@@ -4774,7 +4774,7 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
         .w_addr(ram0__w_addr),
         .w_data(ram0__w_data)
     );
-    conv_engine_acc_ram ram1(
+    default_conv_engine_acc_ram ram1(
         .clock(ram1__clock),
         .r_en(ram1__r_en),
         .r_addr(ram1__r_addr),
@@ -4869,9 +4869,9 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
         end
     end
     
-endmodule // conv_engine_acc_column
+endmodule // default_conv_engine_acc_column
 
-module dff_w1(d,q,clock);
+module default_conv_engine_dff_w1(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -4887,9 +4887,9 @@ module dff_w1(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w1
+endmodule // default_conv_engine_dff_w1
 
-module dff_w16(d,q,clock);
+module default_conv_engine_dff_w16(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -4905,9 +4905,9 @@ module dff_w16(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w16
+endmodule // default_conv_engine_dff_w16
 
-module conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -4924,9 +4924,9 @@ module conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_acc_ram
+endmodule // default_conv_engine_acc_ram
 
-module dff_w32(d,q,clock);
+module default_conv_engine_dff_w32(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -4942,9 +4942,9 @@ module dff_w32(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w32
+endmodule // default_conv_engine_dff_w32
 
-module dff_w6(d,q,clock);
+module default_conv_engine_dff_w6(d,q,clock);
     
     // Module arguments
     input wire  [5:0] d;
@@ -4960,9 +4960,9 @@ module dff_w6(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w6
+endmodule // default_conv_engine_dff_w6
 
-module conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -4979,9 +4979,9 @@ module conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_first_cache_bank
+endmodule // default_conv_engine_first_cache_bank
 
-module conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -4998,9 +4998,9 @@ module conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_bbanks
+endmodule // default_conv_engine_bbanks
 
-module conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -5017,9 +5017,9 @@ module conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_obanks
+endmodule // default_conv_engine_obanks
 
-module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
@@ -5089,72 +5089,72 @@ module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_o
     reg  [31:0] prod32;
     
     // Sub module instances
-    dff_w8 x(
+    default_conv_engine_dff_w8 x(
         .d(x__d),
         .q(x__q),
         .clock(x__clock)
     );
-    dff_w6 tag(
+    default_conv_engine_dff_w6 tag(
         .d(tag__d),
         .q(tag__q),
         .clock(tag__clock)
     );
-    dff_w8 w__0(
+    default_conv_engine_dff_w8 w__0(
         .d(w__0__d),
         .q(w__0__q),
         .clock(w__0__clock)
     );
-    dff_w8 w__1(
+    default_conv_engine_dff_w8 w__1(
         .d(w__1__d),
         .q(w__1__q),
         .clock(w__1__clock)
     );
-    dff_w8 w__2(
+    default_conv_engine_dff_w8 w__2(
         .d(w__2__d),
         .q(w__2__q),
         .clock(w__2__clock)
     );
-    dff_w8 w__3(
+    default_conv_engine_dff_w8 w__3(
         .d(w__3__d),
         .q(w__3__q),
         .clock(w__3__clock)
     );
-    dff_w8 ws__0(
+    default_conv_engine_dff_w8 ws__0(
         .d(ws__0__d),
         .q(ws__0__q),
         .clock(ws__0__clock)
     );
-    dff_w8 ws__1(
+    default_conv_engine_dff_w8 ws__1(
         .d(ws__1__d),
         .q(ws__1__q),
         .clock(ws__1__clock)
     );
-    dff_w8 ws__2(
+    default_conv_engine_dff_w8 ws__2(
         .d(ws__2__d),
         .q(ws__2__q),
         .clock(ws__2__clock)
     );
-    dff_w8 ws__3(
+    default_conv_engine_dff_w8 ws__3(
         .d(ws__3__d),
         .q(ws__3__q),
         .clock(ws__3__clock)
     );
-    dff_w32 psum__0(
+    default_conv_engine_dff_w32 psum__0(
         .d(psum__0__d),
         .q(psum__0__q),
         .clock(psum__0__clock)
     );
-    dff_w32 psum__1(
+    default_conv_engine_dff_w32 psum__1(
         .d(psum__1__d),
         .q(psum__1__q),
         .clock(psum__1__clock)
     );
-    dff_w32 psum__2(
+    default_conv_engine_dff_w32 psum__2(
         .d(psum__2__d),
         .q(psum__2__q),
         .clock(psum__2__clock)
     );
-    dff_w32 psum__3(
+    default_conv_engine_dff_w32 psum__3(
         .d(psum__3__d),
         .q(psum__3__q),
         .clock(psum__3__clock)
@@ -5257,9 +5257,9 @@ module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_o
         end
     end
     
-endmodule // conv_engine_pe
+endmodule // default_conv_engine_pe
 
-module dff_w8(d,q,clock);
+module default_conv_engine_dff_w8(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -5275,9 +5275,9 @@ module dff_w8(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w8
+endmodule // default_conv_engine_dff_w8
 
-module dff_w64(d,q,clock);
+module default_conv_engine_dff_w64(d,q,clock);
     
     // Module arguments
     input wire  [63:0] d;
@@ -5293,9 +5293,9 @@ module dff_w64(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w64
+endmodule // default_conv_engine_dff_w64
 
-module conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_valid,out_idx,out_data);
+module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -5359,62 +5359,62 @@ module conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_va
     reg  [7:0] act;
     
     // Sub module instances
-    dff_w1 s1_valid(
+    default_conv_engine_dff_w1 s1_valid(
         .d(s1_valid__d),
         .q(s1_valid__q),
         .clock(s1_valid__clock)
     );
-    dff_w16 s1_idx(
+    default_conv_engine_dff_w16 s1_idx(
         .d(s1_idx__d),
         .q(s1_idx__q),
         .clock(s1_idx__clock)
     );
-    dff_w32 s1_acc(
+    default_conv_engine_dff_w32 s1_acc(
         .d(s1_acc__d),
         .q(s1_acc__q),
         .clock(s1_acc__clock)
     );
-    dff_w32 s1_plo(
+    default_conv_engine_dff_w32 s1_plo(
         .d(s1_plo__d),
         .q(s1_plo__q),
         .clock(s1_plo__clock)
     );
-    dff_w32 s1_phi(
+    default_conv_engine_dff_w32 s1_phi(
         .d(s1_phi__d),
         .q(s1_phi__q),
         .clock(s1_phi__clock)
     );
-    dff_w1 s2_valid(
+    default_conv_engine_dff_w1 s2_valid(
         .d(s2_valid__d),
         .q(s2_valid__q),
         .clock(s2_valid__clock)
     );
-    dff_w16 s2_idx(
+    default_conv_engine_dff_w16 s2_idx(
         .d(s2_idx__d),
         .q(s2_idx__q),
         .clock(s2_idx__clock)
     );
-    dff_w32 s2_acc(
+    default_conv_engine_dff_w32 s2_acc(
         .d(s2_acc__d),
         .q(s2_acc__q),
         .clock(s2_acc__clock)
     );
-    dff_w64 s2_y(
+    default_conv_engine_dff_w64 s2_y(
         .d(s2_y__d),
         .q(s2_y__q),
         .clock(s2_y__clock)
     );
-    dff_w1 s3_valid(
+    default_conv_engine_dff_w1 s3_valid(
         .d(s3_valid__d),
         .q(s3_valid__q),
         .clock(s3_valid__clock)
     );
-    dff_w16 s3_idx(
+    default_conv_engine_dff_w16 s3_idx(
         .d(s3_idx__d),
         .q(s3_idx__q),
         .clock(s3_idx__clock)
     );
-    dff_w32 s3_data(
+    default_conv_engine_dff_w32 s3_data(
         .d(s3_data__d),
         .q(s3_data__q),
         .clock(s3_data__clock)
@@ -5513,9 +5513,9 @@ module conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_va
         out_data = s3_data__q;
     end
     
-endmodule // conv_engine_rqs
+endmodule // default_conv_engine_rqs
 
-module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
+module default_conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
@@ -5534,12 +5534,12 @@ module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  tag__0__clock;
     
     // Sub module instances
-    dff_w8 x__0(
+    default_conv_engine_dff_w8 x__0(
         .d(x__0__d),
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w6 tag__0(
+    default_conv_engine_dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
@@ -5559,9 +5559,9 @@ module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
         tag_out = tag__0__q;
     end
     
-endmodule // conv_engine_skew_line
+endmodule // default_conv_engine_skew_line
 
-module conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
+module default_conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
@@ -5586,22 +5586,22 @@ module conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  tag__1__clock;
     
     // Sub module instances
-    dff_w8 x__0(
+    default_conv_engine_dff_w8 x__0(
         .d(x__0__d),
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w8 x__1(
+    default_conv_engine_dff_w8 x__1(
         .d(x__1__d),
         .q(x__1__q),
         .clock(x__1__clock)
     );
-    dff_w6 tag__0(
+    default_conv_engine_dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w6 tag__1(
+    default_conv_engine_dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
@@ -5627,9 +5627,9 @@ module conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
         tag_out = tag__1__q;
     end
     
-endmodule // conv_engine_skew_line_2
+endmodule // default_conv_engine_skew_line_2
 
-module conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
+module default_conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
@@ -5660,32 +5660,32 @@ module conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  tag__2__clock;
     
     // Sub module instances
-    dff_w8 x__0(
+    default_conv_engine_dff_w8 x__0(
         .d(x__0__d),
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w8 x__1(
+    default_conv_engine_dff_w8 x__1(
         .d(x__1__d),
         .q(x__1__q),
         .clock(x__1__clock)
     );
-    dff_w8 x__2(
+    default_conv_engine_dff_w8 x__2(
         .d(x__2__d),
         .q(x__2__q),
         .clock(x__2__clock)
     );
-    dff_w6 tag__0(
+    default_conv_engine_dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w6 tag__1(
+    default_conv_engine_dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w6 tag__2(
+    default_conv_engine_dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
@@ -5717,9 +5717,9 @@ module conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
         tag_out = tag__2__q;
     end
     
-endmodule // conv_engine_skew_line_3
+endmodule // default_conv_engine_skew_line_3
 
-module conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
+module default_conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
@@ -5756,42 +5756,42 @@ module conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  tag__3__clock;
     
     // Sub module instances
-    dff_w8 x__0(
+    default_conv_engine_dff_w8 x__0(
         .d(x__0__d),
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w8 x__1(
+    default_conv_engine_dff_w8 x__1(
         .d(x__1__d),
         .q(x__1__q),
         .clock(x__1__clock)
     );
-    dff_w8 x__2(
+    default_conv_engine_dff_w8 x__2(
         .d(x__2__d),
         .q(x__2__q),
         .clock(x__2__clock)
     );
-    dff_w8 x__3(
+    default_conv_engine_dff_w8 x__3(
         .d(x__3__d),
         .q(x__3__q),
         .clock(x__3__clock)
     );
-    dff_w6 tag__0(
+    default_conv_engine_dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w6 tag__1(
+    default_conv_engine_dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w6 tag__2(
+    default_conv_engine_dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    dff_w6 tag__3(
+    default_conv_engine_dff_w6 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
@@ -5829,9 +5829,9 @@ module conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
         tag_out = tag__3__q;
     end
     
-endmodule // conv_engine_skew_line_4
+endmodule // default_conv_engine_skew_line_4
 
-module conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
+module default_conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
@@ -5874,52 +5874,52 @@ module conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  tag__4__clock;
     
     // Sub module instances
-    dff_w8 x__0(
+    default_conv_engine_dff_w8 x__0(
         .d(x__0__d),
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w8 x__1(
+    default_conv_engine_dff_w8 x__1(
         .d(x__1__d),
         .q(x__1__q),
         .clock(x__1__clock)
     );
-    dff_w8 x__2(
+    default_conv_engine_dff_w8 x__2(
         .d(x__2__d),
         .q(x__2__q),
         .clock(x__2__clock)
     );
-    dff_w8 x__3(
+    default_conv_engine_dff_w8 x__3(
         .d(x__3__d),
         .q(x__3__q),
         .clock(x__3__clock)
     );
-    dff_w8 x__4(
+    default_conv_engine_dff_w8 x__4(
         .d(x__4__d),
         .q(x__4__q),
         .clock(x__4__clock)
     );
-    dff_w6 tag__0(
+    default_conv_engine_dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w6 tag__1(
+    default_conv_engine_dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w6 tag__2(
+    default_conv_engine_dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    dff_w6 tag__3(
+    default_conv_engine_dff_w6 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    dff_w6 tag__4(
+    default_conv_engine_dff_w6 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
@@ -5963,9 +5963,9 @@ module conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
         tag_out = tag__4__q;
     end
     
-endmodule // conv_engine_skew_line_5
+endmodule // default_conv_engine_skew_line_5
 
-module conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
+module default_conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
@@ -6014,62 +6014,62 @@ module conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  tag__5__clock;
     
     // Sub module instances
-    dff_w8 x__0(
+    default_conv_engine_dff_w8 x__0(
         .d(x__0__d),
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w8 x__1(
+    default_conv_engine_dff_w8 x__1(
         .d(x__1__d),
         .q(x__1__q),
         .clock(x__1__clock)
     );
-    dff_w8 x__2(
+    default_conv_engine_dff_w8 x__2(
         .d(x__2__d),
         .q(x__2__q),
         .clock(x__2__clock)
     );
-    dff_w8 x__3(
+    default_conv_engine_dff_w8 x__3(
         .d(x__3__d),
         .q(x__3__q),
         .clock(x__3__clock)
     );
-    dff_w8 x__4(
+    default_conv_engine_dff_w8 x__4(
         .d(x__4__d),
         .q(x__4__q),
         .clock(x__4__clock)
     );
-    dff_w8 x__5(
+    default_conv_engine_dff_w8 x__5(
         .d(x__5__d),
         .q(x__5__q),
         .clock(x__5__clock)
     );
-    dff_w6 tag__0(
+    default_conv_engine_dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w6 tag__1(
+    default_conv_engine_dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w6 tag__2(
+    default_conv_engine_dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    dff_w6 tag__3(
+    default_conv_engine_dff_w6 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    dff_w6 tag__4(
+    default_conv_engine_dff_w6 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
     );
-    dff_w6 tag__5(
+    default_conv_engine_dff_w6 tag__5(
         .d(tag__5__d),
         .q(tag__5__q),
         .clock(tag__5__clock)
@@ -6119,9 +6119,9 @@ module conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
         tag_out = tag__5__q;
     end
     
-endmodule // conv_engine_skew_line_6
+endmodule // default_conv_engine_skew_line_6
 
-module conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
+module default_conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
@@ -6176,72 +6176,72 @@ module conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  tag__6__clock;
     
     // Sub module instances
-    dff_w8 x__0(
+    default_conv_engine_dff_w8 x__0(
         .d(x__0__d),
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w8 x__1(
+    default_conv_engine_dff_w8 x__1(
         .d(x__1__d),
         .q(x__1__q),
         .clock(x__1__clock)
     );
-    dff_w8 x__2(
+    default_conv_engine_dff_w8 x__2(
         .d(x__2__d),
         .q(x__2__q),
         .clock(x__2__clock)
     );
-    dff_w8 x__3(
+    default_conv_engine_dff_w8 x__3(
         .d(x__3__d),
         .q(x__3__q),
         .clock(x__3__clock)
     );
-    dff_w8 x__4(
+    default_conv_engine_dff_w8 x__4(
         .d(x__4__d),
         .q(x__4__q),
         .clock(x__4__clock)
     );
-    dff_w8 x__5(
+    default_conv_engine_dff_w8 x__5(
         .d(x__5__d),
         .q(x__5__q),
         .clock(x__5__clock)
     );
-    dff_w8 x__6(
+    default_conv_engine_dff_w8 x__6(
         .d(x__6__d),
         .q(x__6__q),
         .clock(x__6__clock)
     );
-    dff_w6 tag__0(
+    default_conv_engine_dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    dff_w6 tag__1(
+    default_conv_engine_dff_w6 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    dff_w6 tag__2(
+    default_conv_engine_dff_w6 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    dff_w6 tag__3(
+    default_conv_engine_dff_w6 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    dff_w6 tag__4(
+    default_conv_engine_dff_w6 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
     );
-    dff_w6 tag__5(
+    default_conv_engine_dff_w6 tag__5(
         .d(tag__5__d),
         .q(tag__5__q),
         .clock(tag__5__clock)
     );
-    dff_w6 tag__6(
+    default_conv_engine_dff_w6 tag__6(
         .d(tag__6__d),
         .q(tag__6__q),
         .clock(tag__6__clock)
@@ -6297,9 +6297,9 @@ module conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
         tag_out = tag__6__q;
     end
     
-endmodule // conv_engine_skew_line_7
+endmodule // default_conv_engine_skew_line_7
 
-module dff_w4(d,q,clock);
+module default_conv_engine_dff_w4(d,q,clock);
     
     // Module arguments
     input wire  [3:0] d;
@@ -6315,9 +6315,9 @@ module dff_w4(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w4
+endmodule // default_conv_engine_dff_w4
 
-module conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -6334,4 +6334,4 @@ module conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_weight_buffer
+endmodule // default_conv_engine_weight_buffer

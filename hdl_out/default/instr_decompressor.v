@@ -175,7 +175,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
     reg  nxt_valid_next;
     
     // Sub module instances
-    instr_decompressor_instr_buffer ibuf(
+    default_instr_decompressor_instr_buffer ibuf(
         .clock(ibuf__clock),
         .r_en(ibuf__r_en),
         .r_addr(ibuf__r_addr),
@@ -184,97 +184,97 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         .w_addr(ibuf__w_addr),
         .w_data(ibuf__w_data)
     );
-    dff_w16 wptr(
+    default_instr_decompressor_dff_w16 wptr(
         .d(wptr__d),
         .q(wptr__q),
         .clock(wptr__clock)
     );
-    dff_w1 overflow(
+    default_instr_decompressor_dff_w1 overflow(
         .d(overflow__d),
         .q(overflow__q),
         .clock(overflow__clock)
     );
-    dff_w1 error(
+    default_instr_decompressor_dff_w1 error(
         .d(error__d),
         .q(error__q),
         .clock(error__clock)
     );
-    dff_w1 busy(
+    default_instr_decompressor_dff_w1 busy(
         .d(busy__d),
         .q(busy__q),
         .clock(busy__clock)
     );
-    dff_w16 rptr(
+    default_instr_decompressor_dff_w16 rptr(
         .d(rptr__d),
         .q(rptr__q),
         .clock(rptr__clock)
     );
-    dff_w1 fetching(
+    default_instr_decompressor_dff_w1 fetching(
         .d(fetching__d),
         .q(fetching__q),
         .clock(fetching__clock)
     );
-    dff_w64 cur(
+    default_instr_decompressor_dff_w64 cur(
         .d(cur__d),
         .q(cur__q),
         .clock(cur__clock)
     );
-    dff_w8 left(
+    default_instr_decompressor_dff_w8 left(
         .d(left__d),
         .q(left__q),
         .clock(left__clock)
     );
-    dff_w1 cur_valid(
+    default_instr_decompressor_dff_w1 cur_valid(
         .d(cur_valid__d),
         .q(cur_valid__q),
         .clock(cur_valid__clock)
     );
-    dff_w64 nxt(
+    default_instr_decompressor_dff_w64 nxt(
         .d(nxt__d),
         .q(nxt__q),
         .clock(nxt__clock)
     );
-    dff_w1 nxt_valid(
+    default_instr_decompressor_dff_w1 nxt_valid(
         .d(nxt_valid__d),
         .q(nxt_valid__q),
         .clock(nxt_valid__clock)
     );
-    dff_w1 tk_valid(
+    default_instr_decompressor_dff_w1 tk_valid(
         .d(tk_valid__d),
         .q(tk_valid__q),
         .clock(tk_valid__clock)
     );
-    dff_w5 tk_op(
+    default_instr_decompressor_dff_w5 tk_op(
         .d(tk_op__d),
         .q(tk_op__q),
         .clock(tk_op__clock)
     );
-    dff_w64 tk_payload(
+    default_instr_decompressor_dff_w64 tk_payload(
         .d(tk_payload__d),
         .q(tk_payload__q),
         .clock(tk_payload__clock)
     );
-    dff_w1 o_valid(
+    default_instr_decompressor_dff_w1 o_valid(
         .d(o_valid__d),
         .q(o_valid__q),
         .clock(o_valid__clock)
     );
-    dff_w6 o_module(
+    default_instr_decompressor_dff_w6 o_module(
         .d(o_module__d),
         .q(o_module__q),
         .clock(o_module__clock)
     );
-    dff_w5 o_op(
+    default_instr_decompressor_dff_w5 o_op(
         .d(o_op__d),
         .q(o_op__q),
         .clock(o_op__clock)
     );
-    dff_w64 o_payload(
+    default_instr_decompressor_dff_w64 o_payload(
         .d(o_payload__d),
         .q(o_payload__q),
         .clock(o_payload__clock)
     );
-    instr_decompressor_hist_c hist_c(
+    default_instr_decompressor_hist_c hist_c(
         .clock(hist_c__clock),
         .r_en(hist_c__r_en),
         .r_addr(hist_c__r_addr),
@@ -283,7 +283,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         .w_addr(hist_c__w_addr),
         .w_data(hist_c__w_data)
     );
-    instr_decompressor_hist_p hist_p(
+    default_instr_decompressor_hist_p hist_p(
         .clock(hist_p__clock),
         .r_en(hist_p__r_en),
         .r_addr(hist_p__r_addr),
@@ -292,32 +292,32 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         .w_addr(hist_p__w_addr),
         .w_data(hist_p__w_data)
     );
-    dff_w16 hptr(
+    default_instr_decompressor_dff_w16 hptr(
         .d(hptr__d),
         .q(hptr__q),
         .clock(hptr__clock)
     );
-    dff_w10 fill(
+    default_instr_decompressor_dff_w10 fill(
         .d(fill__d),
         .q(fill__q),
         .clock(fill__clock)
     );
-    dff_w64 last(
+    default_instr_decompressor_dff_w64 last(
         .d(last__d),
         .q(last__q),
         .clock(last__clock)
     );
-    dff_w13 rep_rem(
+    default_instr_decompressor_dff_w13 rep_rem(
         .d(rep_rem__d),
         .q(rep_rem__q),
         .clock(rep_rem__clock)
     );
-    dff_w256 s_addr(
+    default_instr_decompressor_dff_w256 s_addr(
         .d(s_addr__d),
         .q(s_addr__q),
         .clock(s_addr__clock)
     );
-    dff_w256 s_words(
+    default_instr_decompressor_dff_w256 s_words(
         .d(s_words__d),
         .q(s_words__q),
         .clock(s_words__clock)
@@ -657,7 +657,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
     
 endmodule // instr_decompressor
 
-module dff_w1(d,q,clock);
+module default_instr_decompressor_dff_w1(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -673,9 +673,9 @@ module dff_w1(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w1
+endmodule // default_instr_decompressor_dff_w1
 
-module dff_w64(d,q,clock);
+module default_instr_decompressor_dff_w64(d,q,clock);
     
     // Module arguments
     input wire  [63:0] d;
@@ -691,9 +691,9 @@ module dff_w64(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w64
+endmodule // default_instr_decompressor_dff_w64
 
-module dff_w10(d,q,clock);
+module default_instr_decompressor_dff_w10(d,q,clock);
     
     // Module arguments
     input wire  [9:0] d;
@@ -709,9 +709,9 @@ module dff_w10(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w10
+endmodule // default_instr_decompressor_dff_w10
 
-module instr_decompressor_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_instr_decompressor_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -728,9 +728,9 @@ module instr_decompressor_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // instr_decompressor_hist_c
+endmodule // default_instr_decompressor_hist_c
 
-module instr_decompressor_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_instr_decompressor_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -747,9 +747,9 @@ module instr_decompressor_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // instr_decompressor_hist_p
+endmodule // default_instr_decompressor_hist_p
 
-module dff_w16(d,q,clock);
+module default_instr_decompressor_dff_w16(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -765,9 +765,9 @@ module dff_w16(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w16
+endmodule // default_instr_decompressor_dff_w16
 
-module instr_decompressor_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_instr_decompressor_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -784,9 +784,9 @@ module instr_decompressor_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // instr_decompressor_instr_buffer
+endmodule // default_instr_decompressor_instr_buffer
 
-module dff_w8(d,q,clock);
+module default_instr_decompressor_dff_w8(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -802,9 +802,9 @@ module dff_w8(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w8
+endmodule // default_instr_decompressor_dff_w8
 
-module dff_w6(d,q,clock);
+module default_instr_decompressor_dff_w6(d,q,clock);
     
     // Module arguments
     input wire  [5:0] d;
@@ -820,9 +820,9 @@ module dff_w6(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w6
+endmodule // default_instr_decompressor_dff_w6
 
-module dff_w5(d,q,clock);
+module default_instr_decompressor_dff_w5(d,q,clock);
     
     // Module arguments
     input wire  [4:0] d;
@@ -838,9 +838,9 @@ module dff_w5(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w5
+endmodule // default_instr_decompressor_dff_w5
 
-module dff_w13(d,q,clock);
+module default_instr_decompressor_dff_w13(d,q,clock);
     
     // Module arguments
     input wire  [12:0] d;
@@ -856,9 +856,9 @@ module dff_w13(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w13
+endmodule // default_instr_decompressor_dff_w13
 
-module dff_w256(d,q,clock);
+module default_instr_decompressor_dff_w256(d,q,clock);
     
     // Module arguments
     input wire  [255:0] d;
@@ -874,4 +874,4 @@ module dff_w256(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w256
+endmodule // default_instr_decompressor_dff_w256

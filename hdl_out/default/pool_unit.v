@@ -387,7 +387,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [15:0] en_xo;
     
     // Sub module instances
-    pool_unit_first_cache_bank banks__0(
+    default_pool_unit_first_cache_bank banks__0(
         .clock(banks__0__clock),
         .r_en(banks__0__r_en),
         .r_addr(banks__0__r_addr),
@@ -396,7 +396,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .w_addr(banks__0__w_addr),
         .w_data(banks__0__w_data)
     );
-    pool_unit_first_cache_bank banks__1(
+    default_pool_unit_first_cache_bank banks__1(
         .clock(banks__1__clock),
         .r_en(banks__1__r_en),
         .r_addr(banks__1__r_addr),
@@ -405,7 +405,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .w_addr(banks__1__w_addr),
         .w_data(banks__1__w_data)
     );
-    pool_unit_first_cache_bank banks__2(
+    default_pool_unit_first_cache_bank banks__2(
         .clock(banks__2__clock),
         .r_en(banks__2__r_en),
         .r_addr(banks__2__r_addr),
@@ -414,444 +414,444 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .w_addr(banks__2__w_addr),
         .w_data(banks__2__w_data)
     );
-    pool_unit_avg_div avgdiv(
+    default_pool_unit_avg_div avgdiv(
         .sum(avgdiv__sum),
         .count(avgdiv__count),
         .avg(avgdiv__avg)
     );
-    pool_unit_sign_ext sx__0(
+    default_pool_unit_sign_ext sx__0(
         .a(sx__0__a),
         .y(sx__0__y)
     );
-    pool_unit_sign_ext sx__1(
+    default_pool_unit_sign_ext sx__1(
         .a(sx__1__a),
         .y(sx__1__y)
     );
-    pool_unit_sign_ext sx__2(
+    default_pool_unit_sign_ext sx__2(
         .a(sx__2__a),
         .y(sx__2__y)
     );
-    dff_w16 region__0(
+    default_pool_unit_dff_w16 region__0(
         .d(region__0__d),
         .q(region__0__q),
         .clock(region__0__clock)
     );
-    dff_w16 region__1(
+    default_pool_unit_dff_w16 region__1(
         .d(region__1__d),
         .q(region__1__q),
         .clock(region__1__clock)
     );
-    dff_w16 region__2(
+    default_pool_unit_dff_w16 region__2(
         .d(region__2__d),
         .q(region__2__q),
         .clock(region__2__clock)
     );
-    dff_w16 region__3(
+    default_pool_unit_dff_w16 region__3(
         .d(region__3__d),
         .q(region__3__q),
         .clock(region__3__clock)
     );
-    dff_w16 region__4(
+    default_pool_unit_dff_w16 region__4(
         .d(region__4__d),
         .q(region__4__q),
         .clock(region__4__clock)
     );
-    dff_w16 region__5(
+    default_pool_unit_dff_w16 region__5(
         .d(region__5__d),
         .q(region__5__q),
         .clock(region__5__clock)
     );
-    dff_w16 region__6(
+    default_pool_unit_dff_w16 region__6(
         .d(region__6__d),
         .q(region__6__q),
         .clock(region__6__clock)
     );
-    dff_w16 region__7(
+    default_pool_unit_dff_w16 region__7(
         .d(region__7__d),
         .q(region__7__q),
         .clock(region__7__clock)
     );
-    dff_w16 region__8(
+    default_pool_unit_dff_w16 region__8(
         .d(region__8__d),
         .q(region__8__q),
         .clock(region__8__clock)
     );
-    dff_w16 region__9(
+    default_pool_unit_dff_w16 region__9(
         .d(region__9__d),
         .q(region__9__q),
         .clock(region__9__clock)
     );
-    dff_w16 region__10(
+    default_pool_unit_dff_w16 region__10(
         .d(region__10__d),
         .q(region__10__q),
         .clock(region__10__clock)
     );
-    dff_w16 region__11(
+    default_pool_unit_dff_w16 region__11(
         .d(region__11__d),
         .q(region__11__q),
         .clock(region__11__clock)
     );
-    dff_w16 region__12(
+    default_pool_unit_dff_w16 region__12(
         .d(region__12__d),
         .q(region__12__q),
         .clock(region__12__clock)
     );
-    dff_w16 region__13(
+    default_pool_unit_dff_w16 region__13(
         .d(region__13__d),
         .q(region__13__q),
         .clock(region__13__clock)
     );
-    dff_w16 region__14(
+    default_pool_unit_dff_w16 region__14(
         .d(region__14__d),
         .q(region__14__q),
         .clock(region__14__clock)
     );
-    dff_w16 region__15(
+    default_pool_unit_dff_w16 region__15(
         .d(region__15__d),
         .q(region__15__q),
         .clock(region__15__clock)
     );
-    dff_w16 region__16(
+    default_pool_unit_dff_w16 region__16(
         .d(region__16__d),
         .q(region__16__q),
         .clock(region__16__clock)
     );
-    dff_w16 region__17(
+    default_pool_unit_dff_w16 region__17(
         .d(region__17__d),
         .q(region__17__q),
         .clock(region__17__clock)
     );
-    dff_w16 rmask__0(
+    default_pool_unit_dff_w16 rmask__0(
         .d(rmask__0__d),
         .q(rmask__0__q),
         .clock(rmask__0__clock)
     );
-    dff_w16 rmask__1(
+    default_pool_unit_dff_w16 rmask__1(
         .d(rmask__1__d),
         .q(rmask__1__q),
         .clock(rmask__1__clock)
     );
-    dff_w16 rmask__2(
+    default_pool_unit_dff_w16 rmask__2(
         .d(rmask__2__d),
         .q(rmask__2__q),
         .clock(rmask__2__clock)
     );
-    dff_w16 rmask__3(
+    default_pool_unit_dff_w16 rmask__3(
         .d(rmask__3__d),
         .q(rmask__3__q),
         .clock(rmask__3__clock)
     );
-    dff_w16 rmask__4(
+    default_pool_unit_dff_w16 rmask__4(
         .d(rmask__4__d),
         .q(rmask__4__q),
         .clock(rmask__4__clock)
     );
-    dff_w16 rmask__5(
+    default_pool_unit_dff_w16 rmask__5(
         .d(rmask__5__d),
         .q(rmask__5__q),
         .clock(rmask__5__clock)
     );
-    dff_w1 rvalid__0(
+    default_pool_unit_dff_w1 rvalid__0(
         .d(rvalid__0__d),
         .q(rvalid__0__q),
         .clock(rvalid__0__clock)
     );
-    dff_w1 rvalid__1(
+    default_pool_unit_dff_w1 rvalid__1(
         .d(rvalid__1__d),
         .q(rvalid__1__q),
         .clock(rvalid__1__clock)
     );
-    dff_w1 rvalid__2(
+    default_pool_unit_dff_w1 rvalid__2(
         .d(rvalid__2__d),
         .q(rvalid__2__q),
         .clock(rvalid__2__clock)
     );
-    dff_w1 rvalid__3(
+    default_pool_unit_dff_w1 rvalid__3(
         .d(rvalid__3__d),
         .q(rvalid__3__q),
         .clock(rvalid__3__clock)
     );
-    dff_w1 rvalid__4(
+    default_pool_unit_dff_w1 rvalid__4(
         .d(rvalid__4__d),
         .q(rvalid__4__q),
         .clock(rvalid__4__clock)
     );
-    dff_w1 rvalid__5(
+    default_pool_unit_dff_w1 rvalid__5(
         .d(rvalid__5__d),
         .q(rvalid__5__q),
         .clock(rvalid__5__clock)
     );
-    dff_w16 cmax__0(
+    default_pool_unit_dff_w16 cmax__0(
         .d(cmax__0__d),
         .q(cmax__0__q),
         .clock(cmax__0__clock)
     );
-    dff_w16 cmax__1(
+    default_pool_unit_dff_w16 cmax__1(
         .d(cmax__1__d),
         .q(cmax__1__q),
         .clock(cmax__1__clock)
     );
-    dff_w16 cmax__2(
+    default_pool_unit_dff_w16 cmax__2(
         .d(cmax__2__d),
         .q(cmax__2__q),
         .clock(cmax__2__clock)
     );
-    dff_w16 cmax__3(
+    default_pool_unit_dff_w16 cmax__3(
         .d(cmax__3__d),
         .q(cmax__3__q),
         .clock(cmax__3__clock)
     );
-    dff_w16 cmax__4(
+    default_pool_unit_dff_w16 cmax__4(
         .d(cmax__4__d),
         .q(cmax__4__q),
         .clock(cmax__4__clock)
     );
-    dff_w16 cmax__5(
+    default_pool_unit_dff_w16 cmax__5(
         .d(cmax__5__d),
         .q(cmax__5__q),
         .clock(cmax__5__clock)
     );
-    dff_w16 csum__0(
+    default_pool_unit_dff_w16 csum__0(
         .d(csum__0__d),
         .q(csum__0__q),
         .clock(csum__0__clock)
     );
-    dff_w16 csum__1(
+    default_pool_unit_dff_w16 csum__1(
         .d(csum__1__d),
         .q(csum__1__q),
         .clock(csum__1__clock)
     );
-    dff_w16 csum__2(
+    default_pool_unit_dff_w16 csum__2(
         .d(csum__2__d),
         .q(csum__2__q),
         .clock(csum__2__clock)
     );
-    dff_w16 csum__3(
+    default_pool_unit_dff_w16 csum__3(
         .d(csum__3__d),
         .q(csum__3__q),
         .clock(csum__3__clock)
     );
-    dff_w16 csum__4(
+    default_pool_unit_dff_w16 csum__4(
         .d(csum__4__d),
         .q(csum__4__q),
         .clock(csum__4__clock)
     );
-    dff_w16 csum__5(
+    default_pool_unit_dff_w16 csum__5(
         .d(csum__5__d),
         .q(csum__5__q),
         .clock(csum__5__clock)
     );
-    dff_w1 cany__0(
+    default_pool_unit_dff_w1 cany__0(
         .d(cany__0__d),
         .q(cany__0__q),
         .clock(cany__0__clock)
     );
-    dff_w1 cany__1(
+    default_pool_unit_dff_w1 cany__1(
         .d(cany__1__d),
         .q(cany__1__q),
         .clock(cany__1__clock)
     );
-    dff_w1 cany__2(
+    default_pool_unit_dff_w1 cany__2(
         .d(cany__2__d),
         .q(cany__2__q),
         .clock(cany__2__clock)
     );
-    dff_w1 cany__3(
+    default_pool_unit_dff_w1 cany__3(
         .d(cany__3__d),
         .q(cany__3__q),
         .clock(cany__3__clock)
     );
-    dff_w1 cany__4(
+    default_pool_unit_dff_w1 cany__4(
         .d(cany__4__d),
         .q(cany__4__q),
         .clock(cany__4__clock)
     );
-    dff_w1 cany__5(
+    default_pool_unit_dff_w1 cany__5(
         .d(cany__5__d),
         .q(cany__5__q),
         .clock(cany__5__clock)
     );
-    dff_w8 div(
+    default_pool_unit_dff_w8 div(
         .d(div__d),
         .q(div__q),
         .clock(div__clock)
     );
-    dff_w8 cecnt(
+    default_pool_unit_dff_w8 cecnt(
         .d(cecnt__d),
         .q(cecnt__q),
         .clock(cecnt__clock)
     );
-    dff_w1 run(
+    default_pool_unit_dff_w1 run(
         .d(run__d),
         .q(run__q),
         .clock(run__clock)
     );
-    dff_w1 fin(
+    default_pool_unit_dff_w1 fin(
         .d(fin__d),
         .q(fin__q),
         .clock(fin__clock)
     );
-    dff_w4 tail(
+    default_pool_unit_dff_w4 tail(
         .d(tail__d),
         .q(tail__q),
         .clock(tail__clock)
     );
-    dff_w16 rd_x(
+    default_pool_unit_dff_w16 rd_x(
         .d(rd_x__d),
         .q(rd_x__q),
         .clock(rd_x__clock)
     );
-    dff_w8 rd_upd(
+    default_pool_unit_dff_w8 rd_upd(
         .d(rd_upd__d),
         .q(rd_upd__q),
         .clock(rd_upd__clock)
     );
-    dff_w16 rd_ubase(
+    default_pool_unit_dff_w16 rd_ubase(
         .d(rd_ubase__d),
         .q(rd_ubase__q),
         .clock(rd_ubase__clock)
     );
-    dff_w1 reads_done(
+    default_pool_unit_dff_w1 reads_done(
         .d(reads_done__d),
         .q(reads_done__q),
         .clock(reads_done__clock)
     );
-    dff_w16 c(
+    default_pool_unit_dff_w16 c(
         .d(c__d),
         .q(c__q),
         .clock(c__clock)
     );
-    dff_w16 yo(
+    default_pool_unit_dff_w16 yo(
         .d(yo__d),
         .q(yo__q),
         .clock(yo__clock)
     );
-    dff_w16 rho0(
+    default_pool_unit_dff_w16 rho0(
         .d(rho0__d),
         .q(rho0__q),
         .clock(rho0__clock)
     );
-    dff_w16 r0(
+    default_pool_unit_dff_w16 r0(
         .d(r0__d),
         .q(r0__q),
         .clock(r0__clock)
     );
-    dff_w16 bandaddr(
+    default_pool_unit_dff_w16 bandaddr(
         .d(bandaddr__d),
         .q(bandaddr__q),
         .clock(bandaddr__clock)
     );
-    dff_w16 chanbase(
+    default_pool_unit_dff_w16 chanbase(
         .d(chanbase__d),
         .q(chanbase__q),
         .clock(chanbase__clock)
     );
-    dff_w32 outrow(
+    default_pool_unit_dff_w32 outrow(
         .d(outrow__d),
         .q(outrow__q),
         .clock(outrow__clock)
     );
-    dff_w1 m_valid(
+    default_pool_unit_dff_w1 m_valid(
         .d(m_valid__d),
         .q(m_valid__q),
         .clock(m_valid__clock)
     );
-    dff_w1 m_real(
+    default_pool_unit_dff_w1 m_real(
         .d(m_real__d),
         .q(m_real__q),
         .clock(m_real__clock)
     );
-    dff_w16 m_r0oh(
+    default_pool_unit_dff_w16 m_r0oh(
         .d(m_r0oh__d),
         .q(m_r0oh__q),
         .clock(m_r0oh__clock)
     );
-    dff_w16 m_mask(
+    default_pool_unit_dff_w16 m_mask(
         .d(m_mask__d),
         .q(m_mask__q),
         .clock(m_mask__clock)
     );
-    dff_w1 m_bandfirst(
+    default_pool_unit_dff_w1 m_bandfirst(
         .d(m_bandfirst__d),
         .q(m_bandfirst__q),
         .clock(m_bandfirst__clock)
     );
-    dff_w1 m_updend(
+    default_pool_unit_dff_w1 m_updend(
         .d(m_updend__d),
         .q(m_updend__q),
         .clock(m_updend__clock)
     );
-    dff_w16 m_ubase(
+    default_pool_unit_dff_w16 m_ubase(
         .d(m_ubase__d),
         .q(m_ubase__q),
         .clock(m_ubase__clock)
     );
-    dff_w32 m_outrow(
+    default_pool_unit_dff_w32 m_outrow(
         .d(m_outrow__d),
         .q(m_outrow__q),
         .clock(m_outrow__clock)
     );
-    dff_w1 ld_pending(
+    default_pool_unit_dff_w1 ld_pending(
         .d(ld_pending__d),
         .q(ld_pending__q),
         .clock(ld_pending__clock)
     );
-    dff_w16 k_ubase(
+    default_pool_unit_dff_w16 k_ubase(
         .d(k_ubase__d),
         .q(k_ubase__q),
         .clock(k_ubase__clock)
     );
-    dff_w1 k_bandfirst(
+    default_pool_unit_dff_w1 k_bandfirst(
         .d(k_bandfirst__d),
         .q(k_bandfirst__q),
         .clock(k_bandfirst__clock)
     );
-    dff_w32 k_outrow(
+    default_pool_unit_dff_w32 k_outrow(
         .d(k_outrow__d),
         .q(k_outrow__q),
         .clock(k_outrow__clock)
     );
-    dff_w1 e_active(
+    default_pool_unit_dff_w1 e_active(
         .d(e_active__d),
         .q(e_active__q),
         .clock(e_active__clock)
     );
-    dff_w8 e_j(
+    default_pool_unit_dff_w8 e_j(
         .d(e_j__d),
         .q(e_j__q),
         .clock(e_j__clock)
     );
-    dff_w16 e_ep(
+    default_pool_unit_dff_w16 e_ep(
         .d(e_ep__d),
         .q(e_ep__q),
         .clock(e_ep__clock)
     );
-    dff_w16 e_next(
+    default_pool_unit_dff_w16 e_next(
         .d(e_next__d),
         .q(e_next__q),
         .clock(e_next__clock)
     );
-    dff_w16 e_xo(
+    default_pool_unit_dff_w16 e_xo(
         .d(e_xo__d),
         .q(e_xo__q),
         .clock(e_xo__clock)
     );
-    dff_w32 e_outrow(
+    default_pool_unit_dff_w32 e_outrow(
         .d(e_outrow__d),
         .q(e_outrow__q),
         .clock(e_outrow__clock)
     );
-    dff_w1 o_valid(
+    default_pool_unit_dff_w1 o_valid(
         .d(o_valid__d),
         .q(o_valid__q),
         .clock(o_valid__clock)
     );
-    dff_w32 o_idx(
+    default_pool_unit_dff_w32 o_idx(
         .d(o_idx__d),
         .q(o_idx__q),
         .clock(o_idx__clock)
     );
-    dff_w8 o_data(
+    default_pool_unit_dff_w8 o_data(
         .d(o_data__d),
         .q(o_data__q),
         .clock(o_data__clock)
@@ -1559,7 +1559,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     
 endmodule // pool_unit
 
-module pool_unit_avg_div(sum,count,avg);
+module default_pool_unit_avg_div(sum,count,avg);
     
     // Module arguments
     input wire  [15:0] sum;
@@ -1664,9 +1664,9 @@ module pool_unit_avg_div(sum,count,avg);
         avg = p0 ^ 32'h80;
     end
     
-endmodule // pool_unit_avg_div
+endmodule // default_pool_unit_avg_div
 
-module dff_w16(d,q,clock);
+module default_pool_unit_dff_w16(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -1682,9 +1682,9 @@ module dff_w16(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w16
+endmodule // default_pool_unit_dff_w16
 
-module pool_unit_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_pool_unit_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -1701,9 +1701,9 @@ module pool_unit_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // pool_unit_first_cache_bank
+endmodule // default_pool_unit_first_cache_bank
 
-module dff_w1(d,q,clock);
+module default_pool_unit_dff_w1(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -1719,9 +1719,9 @@ module dff_w1(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w1
+endmodule // default_pool_unit_dff_w1
 
-module dff_w8(d,q,clock);
+module default_pool_unit_dff_w8(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -1737,9 +1737,9 @@ module dff_w8(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w8
+endmodule // default_pool_unit_dff_w8
 
-module dff_w32(d,q,clock);
+module default_pool_unit_dff_w32(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -1755,9 +1755,9 @@ module dff_w32(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w32
+endmodule // default_pool_unit_dff_w32
 
-module pool_unit_sign_ext(a,y);
+module default_pool_unit_sign_ext(a,y);
     
     // Module arguments
     input wire  [7:0] a;
@@ -1773,9 +1773,9 @@ module pool_unit_sign_ext(a,y);
         end
     end
     
-endmodule // pool_unit_sign_ext
+endmodule // default_pool_unit_sign_ext
 
-module dff_w4(d,q,clock);
+module default_pool_unit_dff_w4(d,q,clock);
     
     // Module arguments
     input wire  [3:0] d;
@@ -1791,4 +1791,4 @@ module dff_w4(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w4
+endmodule // default_pool_unit_dff_w4

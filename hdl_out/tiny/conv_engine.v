@@ -389,7 +389,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  n_pad;
     
     // Sub module instances
-    conv_engine_pe pes__0(
+    tiny_conv_engine_pe pes__0(
         .clock(pes__0__clock),
         .strobe(pes__0__strobe),
         .ksel(pes__0__ksel),
@@ -405,7 +405,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__0__w_used),
         .mac(pes__0__mac)
     );
-    conv_engine_pe pes__1(
+    tiny_conv_engine_pe pes__1(
         .clock(pes__1__clock),
         .strobe(pes__1__strobe),
         .ksel(pes__1__ksel),
@@ -421,7 +421,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__1__w_used),
         .mac(pes__1__mac)
     );
-    conv_engine_pe pes__2(
+    tiny_conv_engine_pe pes__2(
         .clock(pes__2__clock),
         .strobe(pes__2__strobe),
         .ksel(pes__2__ksel),
@@ -437,7 +437,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__2__w_used),
         .mac(pes__2__mac)
     );
-    conv_engine_pe pes__3(
+    tiny_conv_engine_pe pes__3(
         .clock(pes__3__clock),
         .strobe(pes__3__strobe),
         .ksel(pes__3__ksel),
@@ -453,7 +453,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_used(pes__3__w_used),
         .mac(pes__3__mac)
     );
-    conv_engine_first_cache_bank banks__0(
+    tiny_conv_engine_first_cache_bank banks__0(
         .clock(banks__0__clock),
         .r_en(banks__0__r_en),
         .r_addr(banks__0__r_addr),
@@ -462,7 +462,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__0__w_addr),
         .w_data(banks__0__w_data)
     );
-    conv_engine_first_cache_bank banks__1(
+    tiny_conv_engine_first_cache_bank banks__1(
         .clock(banks__1__clock),
         .r_en(banks__1__r_en),
         .r_addr(banks__1__r_addr),
@@ -471,7 +471,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(banks__1__w_addr),
         .w_data(banks__1__w_data)
     );
-    conv_engine_skew_line skew__0(
+    tiny_conv_engine_skew_line skew__0(
         .clock(skew__0__clock),
         .strobe(skew__0__strobe),
         .x_in(skew__0__x_in),
@@ -479,7 +479,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .x_out(skew__0__x_out),
         .tag_out(skew__0__tag_out)
     );
-    conv_engine_acc_column accs__0(
+    tiny_conv_engine_acc_column accs__0(
         .clock(accs__0__clock),
         .strobe(accs__0__strobe),
         .sub(accs__0__sub),
@@ -492,7 +492,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__0__tile_done),
         .tile_half(accs__0__tile_half)
     );
-    conv_engine_acc_column accs__1(
+    tiny_conv_engine_acc_column accs__1(
         .clock(accs__1__clock),
         .strobe(accs__1__strobe),
         .sub(accs__1__sub),
@@ -505,7 +505,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .tile_done(accs__1__tile_done),
         .tile_half(accs__1__tile_half)
     );
-    conv_engine_weight_buffer wmem(
+    tiny_conv_engine_weight_buffer wmem(
         .clock(wmem__clock),
         .r_en(wmem__r_en),
         .r_addr(wmem__r_addr),
@@ -514,7 +514,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(wmem__w_addr),
         .w_data(wmem__w_data)
     );
-    conv_engine_bbanks bbanks__0(
+    tiny_conv_engine_bbanks bbanks__0(
         .clock(bbanks__0__clock),
         .r_en(bbanks__0__r_en),
         .r_addr(bbanks__0__r_addr),
@@ -523,7 +523,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__0__w_addr),
         .w_data(bbanks__0__w_data)
     );
-    conv_engine_bbanks bbanks__1(
+    tiny_conv_engine_bbanks bbanks__1(
         .clock(bbanks__1__clock),
         .r_en(bbanks__1__r_en),
         .r_addr(bbanks__1__r_addr),
@@ -532,7 +532,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(bbanks__1__w_addr),
         .w_data(bbanks__1__w_data)
     );
-    conv_engine_rqs rqs__0(
+    tiny_conv_engine_rqs rqs__0(
         .clock(rqs__0__clock),
         .in_valid(rqs__0__in_valid),
         .in_idx(rqs__0__in_idx),
@@ -546,7 +546,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__0__out_idx),
         .out_data(rqs__0__out_data)
     );
-    conv_engine_rqs rqs__1(
+    tiny_conv_engine_rqs rqs__1(
         .clock(rqs__1__clock),
         .in_valid(rqs__1__in_valid),
         .in_idx(rqs__1__in_idx),
@@ -560,7 +560,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .out_idx(rqs__1__out_idx),
         .out_data(rqs__1__out_data)
     );
-    conv_engine_obanks obanks__0(
+    tiny_conv_engine_obanks obanks__0(
         .clock(obanks__0__clock),
         .r_en(obanks__0__r_en),
         .r_addr(obanks__0__r_addr),
@@ -569,7 +569,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__0__w_addr),
         .w_data(obanks__0__w_data)
     );
-    conv_engine_obanks obanks__1(
+    tiny_conv_engine_obanks obanks__1(
         .clock(obanks__1__clock),
         .r_en(obanks__1__r_en),
         .r_addr(obanks__1__r_addr),
@@ -578,272 +578,272 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(obanks__1__w_addr),
         .w_data(obanks__1__w_data)
     );
-    dff_w1 run(
+    tiny_conv_engine_dff_w1 run(
         .d(run__d),
         .q(run__q),
         .clock(run__clock)
     );
-    dff_w1 fin(
+    tiny_conv_engine_dff_w1 fin(
         .d(fin__d),
         .q(fin__q),
         .clock(fin__clock)
     );
-    dff_w4 tail(
+    tiny_conv_engine_dff_w4 tail(
         .d(tail__d),
         .q(tail__q),
         .clock(tail__clock)
     );
-    dff_w16 ksel(
+    tiny_conv_engine_dff_w16 ksel(
         .d(ksel__d),
         .q(ksel__q),
         .clock(ksel__clock)
     );
-    dff_w4 sub(
+    tiny_conv_engine_dff_w4 sub(
         .d(sub__d),
         .q(sub__q),
         .clock(sub__clock)
     );
-    dff_w1 slot_valid(
+    tiny_conv_engine_dff_w1 slot_valid(
         .d(slot_valid__d),
         .q(slot_valid__q),
         .clock(slot_valid__clock)
     );
-    dff_w1 slot_pad(
+    tiny_conv_engine_dff_w1 slot_pad(
         .d(slot_pad__d),
         .q(slot_pad__q),
         .clock(slot_pad__clock)
     );
-    dff_w6 slot_tag(
+    tiny_conv_engine_dff_w6 slot_tag(
         .d(slot_tag__d),
         .q(slot_tag__q),
         .clock(slot_tag__clock)
     );
-    dff_w16 slot_addr(
+    tiny_conv_engine_dff_w16 slot_addr(
         .d(slot_addr__d),
         .q(slot_addr__q),
         .clock(slot_addr__clock)
     );
-    dff_w1 in_pass(
+    tiny_conv_engine_dff_w1 in_pass(
         .d(in_pass__d),
         .q(in_pass__q),
         .clock(in_pass__clock)
     );
-    dff_w1 all_issued(
+    tiny_conv_engine_dff_w1 all_issued(
         .d(all_issued__d),
         .q(all_issued__q),
         .clock(all_issued__clock)
     );
-    dff_w16 pix_left(
+    tiny_conv_engine_dff_w16 pix_left(
         .d(pix_left__d),
         .q(pix_left__q),
         .clock(pix_left__clock)
     );
-    dff_w16 px(
+    tiny_conv_engine_dff_w16 px(
         .d(px__d),
         .q(px__q),
         .clock(px__clock)
     );
-    dff_w16 ixp(
+    tiny_conv_engine_dff_w16 ixp(
         .d(ixp__d),
         .q(ixp__q),
         .clock(ixp__clock)
     );
-    dff_w16 iyp(
+    tiny_conv_engine_dff_w16 iyp(
         .d(iyp__d),
         .q(iyp__q),
         .clock(iyp__clock)
     );
-    dff_w16 rowbase(
+    tiny_conv_engine_dff_w16 rowbase(
         .d(rowbase__d),
         .q(rowbase__q),
         .clock(rowbase__clock)
     );
-    dff_w16 ks(
+    tiny_conv_engine_dff_w16 ks(
         .d(ks__d),
         .q(ks__q),
         .clock(ks__clock)
     );
-    dff_w16 kr(
+    tiny_conv_engine_dff_w16 kr(
         .d(kr__d),
         .q(kr__q),
         .clock(kr__clock)
     );
-    dff_w16 krw(
+    tiny_conv_engine_dff_w16 krw(
         .d(krw__d),
         .q(krw__q),
         .clock(krw__clock)
     );
-    dff_w16 ict(
+    tiny_conv_engine_dff_w16 ict(
         .d(ict__d),
         .q(ict__q),
         .clock(ict__clock)
     );
-    dff_w16 planebase(
+    tiny_conv_engine_dff_w16 planebase(
         .d(planebase__d),
         .q(planebase__q),
         .clock(planebase__clock)
     );
-    dff_w16 oct(
+    tiny_conv_engine_dff_w16 oct(
         .d(oct__d),
         .q(oct__q),
         .clock(oct__clock)
     );
-    dff_w16 bbase(
+    tiny_conv_engine_dff_w16 bbase(
         .d(bbase__d),
         .q(bbase__q),
         .clock(bbase__clock)
     );
-    dff_w16 obase(
+    tiny_conv_engine_dff_w16 obase(
         .d(obase__d),
         .q(obase__q),
         .clock(obase__clock)
     );
-    dff_w1 wl_loading(
+    tiny_conv_engine_dff_w1 wl_loading(
         .d(wl_loading__d),
         .q(wl_loading__q),
         .clock(wl_loading__clock)
     );
-    dff_w1 wl_ready(
+    tiny_conv_engine_dff_w1 wl_ready(
         .d(wl_ready__d),
         .q(wl_ready__q),
         .clock(wl_ready__clock)
     );
-    dff_w1 wl_wait(
+    tiny_conv_engine_dff_w1 wl_wait(
         .d(wl_wait__d),
         .q(wl_wait__q),
         .clock(wl_wait__clock)
     );
-    dff_w16 wl_ptr(
+    tiny_conv_engine_dff_w16 wl_ptr(
         .d(wl_ptr__d),
         .q(wl_ptr__q),
         .clock(wl_ptr__clock)
     );
-    dff_w64 wl_row(
+    tiny_conv_engine_dff_w64 wl_row(
         .d(wl_row__d),
         .q(wl_row__q),
         .clock(wl_row__clock)
     );
-    dff_w64 wl_col(
+    tiny_conv_engine_dff_w64 wl_col(
         .d(wl_col__d),
         .q(wl_col__q),
         .clock(wl_col__clock)
     );
-    dff_w16 wl_k(
+    tiny_conv_engine_dff_w16 wl_k(
         .d(wl_k__d),
         .q(wl_k__q),
         .clock(wl_k__clock)
     );
-    dff_w16 wl_left(
+    tiny_conv_engine_dff_w16 wl_left(
         .d(wl_left__d),
         .q(wl_left__q),
         .clock(wl_left__clock)
     );
-    dff_w1 wl_we_d(
+    tiny_conv_engine_dff_w1 wl_we_d(
         .d(wl_we_d__d),
         .q(wl_we_d__q),
         .clock(wl_we_d__clock)
     );
-    dff_w64 wl_row_d(
+    tiny_conv_engine_dff_w64 wl_row_d(
         .d(wl_row_d__d),
         .q(wl_row_d__q),
         .clock(wl_row_d__clock)
     );
-    dff_w64 wl_col_d(
+    tiny_conv_engine_dff_w64 wl_col_d(
         .d(wl_col_d__d),
         .q(wl_col_d__q),
         .clock(wl_col_d__clock)
     );
-    dff_w16 wl_k_d(
+    tiny_conv_engine_dff_w16 wl_k_d(
         .d(wl_k_d__d),
         .q(wl_k_d__q),
         .clock(wl_k_d__clock)
     );
-    dff_w1 busy0(
+    tiny_conv_engine_dff_w1 busy0(
         .d(busy0__d),
         .q(busy0__q),
         .clock(busy0__clock)
     );
-    dff_w1 busy1(
+    tiny_conv_engine_dff_w1 busy1(
         .d(busy1__d),
         .q(busy1__q),
         .clock(busy1__clock)
     );
-    dff_w1 pend0(
+    tiny_conv_engine_dff_w1 pend0(
         .d(pend0__d),
         .q(pend0__q),
         .clock(pend0__clock)
     );
-    dff_w1 pend1(
+    tiny_conv_engine_dff_w1 pend1(
         .d(pend1__d),
         .q(pend1__q),
         .clock(pend1__clock)
     );
-    dff_w16 bb0(
+    tiny_conv_engine_dff_w16 bb0(
         .d(bb0__d),
         .q(bb0__q),
         .clock(bb0__clock)
     );
-    dff_w16 bb1(
+    tiny_conv_engine_dff_w16 bb1(
         .d(bb1__d),
         .q(bb1__q),
         .clock(bb1__clock)
     );
-    dff_w16 ob0(
+    tiny_conv_engine_dff_w16 ob0(
         .d(ob0__d),
         .q(ob0__q),
         .clock(ob0__clock)
     );
-    dff_w16 ob1(
+    tiny_conv_engine_dff_w16 ob1(
         .d(ob1__d),
         .q(ob1__q),
         .clock(ob1__clock)
     );
-    dff_w1 d_active(
+    tiny_conv_engine_dff_w1 d_active(
         .d(d_active__d),
         .q(d_active__q),
         .clock(d_active__clock)
     );
-    dff_w1 d_half(
+    tiny_conv_engine_dff_w1 d_half(
         .d(d_half__d),
         .q(d_half__q),
         .clock(d_half__clock)
     );
-    dff_w16 d_j(
+    tiny_conv_engine_dff_w16 d_j(
         .d(d_j__d),
         .q(d_j__q),
         .clock(d_j__clock)
     );
-    dff_w16 d_addr(
+    tiny_conv_engine_dff_w16 d_addr(
         .d(d_addr__d),
         .q(d_addr__q),
         .clock(d_addr__clock)
     );
-    dff_w16 d_pleft(
+    tiny_conv_engine_dff_w16 d_pleft(
         .d(d_pleft__d),
         .q(d_pleft__q),
         .clock(d_pleft__clock)
     );
-    dff_w16 d_baddr(
+    tiny_conv_engine_dff_w16 d_baddr(
         .d(d_baddr__d),
         .q(d_baddr__q),
         .clock(d_baddr__clock)
     );
-    dff_w16 d_oaddr(
+    tiny_conv_engine_dff_w16 d_oaddr(
         .d(d_oaddr__d),
         .q(d_oaddr__q),
         .clock(d_oaddr__clock)
     );
-    dff_w1 d1_valid(
+    tiny_conv_engine_dff_w1 d1_valid(
         .d(d1_valid__d),
         .q(d1_valid__q),
         .clock(d1_valid__clock)
     );
-    dff_w16 d1_oaddr(
+    tiny_conv_engine_dff_w16 d1_oaddr(
         .d(d1_oaddr__d),
         .q(d1_oaddr__q),
         .clock(d1_oaddr__clock)
     );
-    dff_w64 rd_sel(
+    tiny_conv_engine_dff_w64 rd_sel(
         .d(rd_sel__d),
         .q(rd_sel__q),
         .clock(rd_sel__clock)
@@ -1345,7 +1345,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     
 endmodule // conv_engine
 
-module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half);
+module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half);
     
     // Module arguments
     input wire  clock;
@@ -1416,62 +1416,62 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
     reg  [15:0] addr_now;
     
     // Sub module instances
-    dff_w6 vtag(
+    tiny_conv_engine_dff_w6 vtag(
         .d(vtag__d),
         .q(vtag__q),
         .clock(vtag__clock)
     );
-    dff_w16 pbase(
+    tiny_conv_engine_dff_w16 pbase(
         .d(pbase__d),
         .q(pbase__q),
         .clock(pbase__clock)
     );
-    dff_w1 s1_valid(
+    tiny_conv_engine_dff_w1 s1_valid(
         .d(s1_valid__d),
         .q(s1_valid__q),
         .clock(s1_valid__clock)
     );
-    dff_w16 s1_addr(
+    tiny_conv_engine_dff_w16 s1_addr(
         .d(s1_addr__d),
         .q(s1_addr__q),
         .clock(s1_addr__clock)
     );
-    dff_w32 s1_psum(
+    tiny_conv_engine_dff_w32 s1_psum(
         .d(s1_psum__d),
         .q(s1_psum__q),
         .clock(s1_psum__clock)
     );
-    dff_w1 s1_first(
+    tiny_conv_engine_dff_w1 s1_first(
         .d(s1_first__d),
         .q(s1_first__q),
         .clock(s1_first__clock)
     );
-    dff_w1 s1_last(
+    tiny_conv_engine_dff_w1 s1_last(
         .d(s1_last__d),
         .q(s1_last__q),
         .clock(s1_last__clock)
     );
-    dff_w1 s1_half(
+    tiny_conv_engine_dff_w1 s1_half(
         .d(s1_half__d),
         .q(s1_half__q),
         .clock(s1_half__clock)
     );
-    dff_w1 done(
+    tiny_conv_engine_dff_w1 done(
         .d(done__d),
         .q(done__q),
         .clock(done__clock)
     );
-    dff_w1 done_half(
+    tiny_conv_engine_dff_w1 done_half(
         .d(done_half__d),
         .q(done_half__q),
         .clock(done_half__clock)
     );
-    dff_w1 d_half_r(
+    tiny_conv_engine_dff_w1 d_half_r(
         .d(d_half_r__d),
         .q(d_half_r__q),
         .clock(d_half_r__clock)
     );
-    conv_engine_acc_ram ram0(
+    tiny_conv_engine_acc_ram ram0(
         .clock(ram0__clock),
         .r_en(ram0__r_en),
         .r_addr(ram0__r_addr),
@@ -1480,7 +1480,7 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
         .w_addr(ram0__w_addr),
         .w_data(ram0__w_data)
     );
-    conv_engine_acc_ram ram1(
+    tiny_conv_engine_acc_ram ram1(
         .clock(ram1__clock),
         .r_en(ram1__r_en),
         .r_addr(ram1__r_addr),
@@ -1575,9 +1575,9 @@ module conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr
         end
     end
     
-endmodule // conv_engine_acc_column
+endmodule // tiny_conv_engine_acc_column
 
-module dff_w1(d,q,clock);
+module tiny_conv_engine_dff_w1(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -1593,9 +1593,9 @@ module dff_w1(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w1
+endmodule // tiny_conv_engine_dff_w1
 
-module dff_w16(d,q,clock);
+module tiny_conv_engine_dff_w16(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -1611,9 +1611,9 @@ module dff_w16(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w16
+endmodule // tiny_conv_engine_dff_w16
 
-module conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -1630,9 +1630,9 @@ module conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_acc_ram
+endmodule // tiny_conv_engine_acc_ram
 
-module dff_w32(d,q,clock);
+module tiny_conv_engine_dff_w32(d,q,clock);
     
     // Module arguments
     input wire  [31:0] d;
@@ -1648,9 +1648,9 @@ module dff_w32(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w32
+endmodule // tiny_conv_engine_dff_w32
 
-module dff_w6(d,q,clock);
+module tiny_conv_engine_dff_w6(d,q,clock);
     
     // Module arguments
     input wire  [5:0] d;
@@ -1666,9 +1666,9 @@ module dff_w6(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w6
+endmodule // tiny_conv_engine_dff_w6
 
-module conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -1685,9 +1685,9 @@ module conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_first_cache_bank
+endmodule // tiny_conv_engine_first_cache_bank
 
-module conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -1704,9 +1704,9 @@ module conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_bbanks
+endmodule // tiny_conv_engine_bbanks
 
-module conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -1723,9 +1723,9 @@ module conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_obanks
+endmodule // tiny_conv_engine_obanks
 
-module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
@@ -1777,42 +1777,42 @@ module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_o
     reg  [31:0] prod32;
     
     // Sub module instances
-    dff_w8 x(
+    tiny_conv_engine_dff_w8 x(
         .d(x__d),
         .q(x__q),
         .clock(x__clock)
     );
-    dff_w6 tag(
+    tiny_conv_engine_dff_w6 tag(
         .d(tag__d),
         .q(tag__q),
         .clock(tag__clock)
     );
-    dff_w8 w__0(
+    tiny_conv_engine_dff_w8 w__0(
         .d(w__0__d),
         .q(w__0__q),
         .clock(w__0__clock)
     );
-    dff_w8 w__1(
+    tiny_conv_engine_dff_w8 w__1(
         .d(w__1__d),
         .q(w__1__q),
         .clock(w__1__clock)
     );
-    dff_w8 ws__0(
+    tiny_conv_engine_dff_w8 ws__0(
         .d(ws__0__d),
         .q(ws__0__q),
         .clock(ws__0__clock)
     );
-    dff_w8 ws__1(
+    tiny_conv_engine_dff_w8 ws__1(
         .d(ws__1__d),
         .q(ws__1__q),
         .clock(ws__1__clock)
     );
-    dff_w32 psum__0(
+    tiny_conv_engine_dff_w32 psum__0(
         .d(psum__0__d),
         .q(psum__0__q),
         .clock(psum__0__clock)
     );
-    dff_w32 psum__1(
+    tiny_conv_engine_dff_w32 psum__1(
         .d(psum__1__d),
         .q(psum__1__q),
         .clock(psum__1__clock)
@@ -1885,9 +1885,9 @@ module conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_o
         end
     end
     
-endmodule // conv_engine_pe
+endmodule // tiny_conv_engine_pe
 
-module dff_w8(d,q,clock);
+module tiny_conv_engine_dff_w8(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -1903,9 +1903,9 @@ module dff_w8(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w8
+endmodule // tiny_conv_engine_dff_w8
 
-module dff_w64(d,q,clock);
+module tiny_conv_engine_dff_w64(d,q,clock);
     
     // Module arguments
     input wire  [63:0] d;
@@ -1921,9 +1921,9 @@ module dff_w64(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w64
+endmodule // tiny_conv_engine_dff_w64
 
-module conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_valid,out_idx,out_data);
+module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -1987,62 +1987,62 @@ module conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_va
     reg  [7:0] act;
     
     // Sub module instances
-    dff_w1 s1_valid(
+    tiny_conv_engine_dff_w1 s1_valid(
         .d(s1_valid__d),
         .q(s1_valid__q),
         .clock(s1_valid__clock)
     );
-    dff_w16 s1_idx(
+    tiny_conv_engine_dff_w16 s1_idx(
         .d(s1_idx__d),
         .q(s1_idx__q),
         .clock(s1_idx__clock)
     );
-    dff_w32 s1_acc(
+    tiny_conv_engine_dff_w32 s1_acc(
         .d(s1_acc__d),
         .q(s1_acc__q),
         .clock(s1_acc__clock)
     );
-    dff_w32 s1_plo(
+    tiny_conv_engine_dff_w32 s1_plo(
         .d(s1_plo__d),
         .q(s1_plo__q),
         .clock(s1_plo__clock)
     );
-    dff_w32 s1_phi(
+    tiny_conv_engine_dff_w32 s1_phi(
         .d(s1_phi__d),
         .q(s1_phi__q),
         .clock(s1_phi__clock)
     );
-    dff_w1 s2_valid(
+    tiny_conv_engine_dff_w1 s2_valid(
         .d(s2_valid__d),
         .q(s2_valid__q),
         .clock(s2_valid__clock)
     );
-    dff_w16 s2_idx(
+    tiny_conv_engine_dff_w16 s2_idx(
         .d(s2_idx__d),
         .q(s2_idx__q),
         .clock(s2_idx__clock)
     );
-    dff_w32 s2_acc(
+    tiny_conv_engine_dff_w32 s2_acc(
         .d(s2_acc__d),
         .q(s2_acc__q),
         .clock(s2_acc__clock)
     );
-    dff_w64 s2_y(
+    tiny_conv_engine_dff_w64 s2_y(
         .d(s2_y__d),
         .q(s2_y__q),
         .clock(s2_y__clock)
     );
-    dff_w1 s3_valid(
+    tiny_conv_engine_dff_w1 s3_valid(
         .d(s3_valid__d),
         .q(s3_valid__q),
         .clock(s3_valid__clock)
     );
-    dff_w16 s3_idx(
+    tiny_conv_engine_dff_w16 s3_idx(
         .d(s3_idx__d),
         .q(s3_idx__q),
         .clock(s3_idx__clock)
     );
-    dff_w32 s3_data(
+    tiny_conv_engine_dff_w32 s3_data(
         .d(s3_data__d),
         .q(s3_data__q),
         .clock(s3_data__clock)
@@ -2141,9 +2141,9 @@ module conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_va
         out_data = s3_data__q;
     end
     
-endmodule // conv_engine_rqs
+endmodule // tiny_conv_engine_rqs
 
-module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
+module tiny_conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
@@ -2162,12 +2162,12 @@ module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  tag__0__clock;
     
     // Sub module instances
-    dff_w8 x__0(
+    tiny_conv_engine_dff_w8 x__0(
         .d(x__0__d),
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    dff_w6 tag__0(
+    tiny_conv_engine_dff_w6 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
@@ -2187,9 +2187,9 @@ module conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
         tag_out = tag__0__q;
     end
     
-endmodule // conv_engine_skew_line
+endmodule // tiny_conv_engine_skew_line
 
-module dff_w4(d,q,clock);
+module tiny_conv_engine_dff_w4(d,q,clock);
     
     // Module arguments
     input wire  [3:0] d;
@@ -2205,9 +2205,9 @@ module dff_w4(d,q,clock);
        q <= d;
     end
           
-endmodule // dff_w4
+endmodule // tiny_conv_engine_dff_w4
 
-module conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -2224,4 +2224,4 @@ module conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (r_en) r_data <= mem[r_addr];
        if (w_en) mem[w_addr] <= w_data;
     end
-endmodule // conv_engine_weight_buffer
+endmodule // tiny_conv_engine_weight_buffer

@@ -27,6 +27,17 @@ pub fn header(cfg: &HwConfig, comment: &str) -> String {
     )
 }
 
+/// The prefix of every submodule name of `cfg`'s Verilog: the configuration's name as an
+/// identifier, so two presets' files never define the same module differently.
+pub fn module_prefix(cfg: &HwConfig) -> String {
+    let id: String = cfg.name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    if id.starts_with(|c: char| c.is_ascii_digit()) || id.is_empty() {
+        format!("cfg_{id}_")
+    } else {
+        format!("{id}_")
+    }
+}
+
 /// The names of the top-level blocks, in the order they are emitted.
 pub const TOPS: [&str; 3] = ["conv_engine", "pool_unit", "instr_decompressor"];
 
@@ -49,7 +60,7 @@ fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
 /// replay a run on exactly the design that ran).
 pub fn verilog_of_block<B: Block>(block: &mut B, top: &str, header_text: &str) -> String {
     block.connect_all();
-    postprocess(&generate_verilog(block), top, header_text)
+    postprocess(&generate_verilog(block), top, "", header_text)
 }
 
 /// The post-processed Verilog of top module `top` (exposed for tests and tools).
@@ -57,7 +68,7 @@ pub fn verilog_of(cfg: &HwConfig, top: &str) -> Option<String> {
     tops(cfg)
         .into_iter()
         .find(|(name, _)| *name == top)
-        .map(|(name, raw)| postprocess(&raw, name, &header(cfg, "//")))
+        .map(|(name, raw)| postprocess(&raw, name, &module_prefix(cfg), &header(cfg, "//")))
 }
 
 /// A place-and-route wrapper for measuring a block's Fmax on a small FPGA: every input port is
@@ -125,7 +136,7 @@ pub fn fmax_wrapper(verilog: &str, top: &str, header_text: &str) -> String {
 pub fn emit_all(cfg: &HwConfig) -> Result<Vec<EmittedFile>, String> {
     let mut files = vec![];
     for (name, raw) in tops(cfg) {
-        let v = postprocess(&raw, name, &header(cfg, "//"));
+        let v = postprocess(&raw, name, &module_prefix(cfg), &header(cfg, "//"));
         files.push(EmittedFile {
             name: format!("{name}_fmax.v"),
             text: fmax_wrapper(&v, name, &header(cfg, "//")),

@@ -115,14 +115,17 @@ fn display_name(segment: &str) -> &str {
     }
 }
 
-fn readable_names(mods: &[Module], top: &str) -> HashMap<String, String> {
+/// Module names: the top keeps `top`; every other module is `{prefix}{top}_<what>` (flip-flops
+/// `{prefix}{top}_dff_w<width>`), so the files of all tops of one preset share no module name
+/// and, with the preset as prefix, two presets' differing submodules never share one either.
+fn readable_names(mods: &[Module], top: &str, prefix: &str) -> HashMap<String, String> {
     let mut names = HashMap::new();
     let mut used: BTreeMap<String, usize> = BTreeMap::new();
     for m in mods {
         let base = if m.name == "top" {
             top.to_string()
         } else if let Some(w) = dff_width(m) {
-            format!("dff_w{w}")
+            format!("{prefix}{top}_dff_w{w}")
         } else {
             let seg = m
                 .name
@@ -130,7 +133,7 @@ fn readable_names(mods: &[Module], top: &str) -> HashMap<String, String> {
                 .rev()
                 .find(|s| !s.chars().all(|c| c.is_ascii_digit()))
                 .unwrap_or("block");
-            format!("{top}_{}", display_name(seg))
+            format!("{prefix}{top}_{}", display_name(seg))
         };
         let n = used.entry(base.clone()).or_insert(0);
         *n += 1;
@@ -141,10 +144,11 @@ fn readable_names(mods: &[Module], top: &str) -> HashMap<String, String> {
 }
 
 /// The post-processed Verilog of a design whose top module should be called `top_name`, with
-/// `header` (comment lines) first.
-pub fn postprocess(raw: &str, top_name: &str, header: &str) -> String {
+/// `header` (comment lines) first; submodule names start with `prefix` (the preset, e.g.
+/// `tiny_`, or empty).
+pub fn postprocess(raw: &str, top_name: &str, prefix: &str, header: &str) -> String {
     let mods = dedup(parse(raw));
-    let names = readable_names(&mods, top_name);
+    let names = readable_names(&mods, top_name, prefix);
     let mut out = String::from(header);
     for m in &mods {
         let name = &names[&m.name];
@@ -165,12 +169,12 @@ mod tests {
 
     #[test]
     fn identical_modules_collapse_and_get_readable_names() {
-        let v = postprocess(RAW, "blk", "// header\n");
+        let v = postprocess(RAW, "blk", "p_", "// header\n");
         assert!(v.starts_with("// header\n"));
         assert_eq!(v.matches("\nmodule ").count(), 2, "{v}");
         assert!(v.contains("module blk(clock,a);"), "{v}");
-        assert!(v.contains("module dff_w8(d,q,clock);"), "{v}");
-        assert!(v.contains("    dff_w8 x(") && v.contains("    dff_w8 y("), "{v}");
+        assert!(v.contains("module p_blk_dff_w8(d,q,clock);"), "{v}");
+        assert!(v.contains("    p_blk_dff_w8 x(") && v.contains("    p_blk_dff_w8 y("), "{v}");
         assert!(!v.contains('$'), "{v}");
     }
 }

@@ -65,6 +65,34 @@ fn emitted_verilog_passes_yosys_checks_for_every_preset() {
     }
 }
 
+/// Every Verilog file of one preset goes into one FPGA project: no module is defined twice, in
+/// yosys (which stops on a redefinition) and in one Verilator lint run over all of them.
+#[test]
+fn all_files_of_a_preset_load_into_one_project() {
+    let waivers = repo().join("crates/hw/lint/waivers.vlt");
+    for p in Preset::ALL {
+        let dir = write_preset(p);
+        let files: Vec<String> = TOPS.iter().map(|t| format!("{t}.v")).collect();
+        let (ok, text) = run_in(&dir, tool("yosys").arg("-q").arg("-p").arg(format!(
+            "read_verilog {}; hierarchy -check; proc; check -assert",
+            files.join(" ")
+        )));
+        assert!(ok && !text.contains("Warning"), "{}: one yosys project:\n{text}", p.name());
+        // Verilator needs one top: a wrapper instancing every block top.
+        let mut wrap = String::from("module all_tops(input wire clock);\n");
+        for t in TOPS {
+            wrap += &format!("  /* verilator lint_off PINCONNECTEMPTY */\n  {t} u_{t}(.clock(clock));\n");
+        }
+        wrap += "endmodule\n";
+        std::fs::write(dir.join("all_tops.sv"), wrap).unwrap();
+        let (ok, text) = run_in(
+            &dir,
+            tool("verilator").args(["--lint-only", "-Wno-fatal", "--top-module", "all_tops"]).arg(&waivers).args(&files).arg("all_tops.sv"),
+        );
+        assert!(ok && !text.contains("MODDUP") && !text.contains("%Error"), "{}: one Verilator project:\n{text}", p.name());
+    }
+}
+
 #[test]
 fn hdl_out_is_fresh_for_every_preset() {
     for p in Preset::ALL {
@@ -111,7 +139,7 @@ fn tiny_pool_unit_verilog_snapshot() {
 #[test]
 fn identical_pes_share_one_module() {
     let v = verilog_of(&Preset::Default.config(), "conv_engine").unwrap();
-    assert_eq!(v.matches("\nmodule conv_engine_pe(").count(), 1);
-    assert_eq!(v.matches("    conv_engine_pe pes__").count(), 64, "8x8 PE instances");
+    assert_eq!(v.matches("\nmodule default_conv_engine_pe(").count(), 1);
+    assert_eq!(v.matches("    default_conv_engine_pe pes__").count(), 64, "8x8 PE instances");
     assert!(!v.contains('$'));
 }
