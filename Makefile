@@ -6,7 +6,7 @@ ACCELGEN := target/release/accelgen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++
 
-.PHONY: help setup demo test verilog lint synth bench vectors build
+.PHONY: help setup demo test verilog lint synth bench vectors build fuzz
 
 help:
 	@echo "make setup    install what is missing (Debian: $(APT_PACKAGES)); Rust is assumed"
@@ -17,6 +17,7 @@ help:
 	@echo "make synth    yosys resource reports (generic, iCE40) and nextpnr-ice40 Fmax into hdl_out/<preset>/reports/"
 	@echo "make bench    benchmarks (cycles, utilization, ratios)"
 	@echo "make vectors  regenerate testbenches/vectors/ with numpy (pip install numpy)"
+	@echo "make fuzz     the input-parser fuzz targets with 20,000 mutated inputs each (the tests run 256)"
 
 setup:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup.rs) first"; exit 1; }
@@ -63,6 +64,9 @@ synth: verilog
 bench: build
 	$(CARGO) bench --workspace
 	$(ACCELGEN) bench sim
+
+fuzz:
+	PROPTEST_CASES=20000 $(CARGO) test --release -p accelgen --test fuzz
 
 vectors:
 	python3 testbenches/gen_vectors.py > testbenches/vectors/NOTES.txt

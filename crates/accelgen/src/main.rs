@@ -54,8 +54,9 @@ impl ConfigArgs {
     fn load(&self) -> Result<HwConfig, Failure> {
         match (&self.preset, &self.config) {
             (_, Some(file)) => {
-                let text = std::fs::read_to_string(file)
-                    .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", file.display())))?;
+                use accelgen_config::input;
+                let text = input::read_text(file, input::MAX_CONFIG_BYTES, "configuration file")
+                    .map_err(Failure::Input)?;
                 HwConfig::from_json(&text)
                     .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))
             }
@@ -219,7 +220,21 @@ fn main() -> ExitCode {
         Cmd::Golden { file, out, force } => cmd_golden(&file, out.as_deref(), force),
         Cmd::Run { file, program, config, out, vcd, force, divider, engine } => {
             Engine::from_name(&engine).map_err(Failure::Input).and_then(|engine| match (file, program) {
-                (_, Some(dir)) => cmd_run_program(&dir, &config, engine),
+                (_, Some(dir)) => {
+                    // Options of case runs that a program run would silently ignore are refused.
+                    let unused = [
+                        ("--out", out.is_some()),
+                        ("--vcd", vcd.is_some()),
+                        ("--force", force),
+                        ("--divider", divider.is_some()),
+                    ];
+                    match unused.iter().find(|(_, given)| *given) {
+                        Some((flag, _)) => Err(Failure::Input(format!(
+                            "{flag} does not apply to --program (it runs the decompressor on a compiled program)"
+                        ))),
+                        None => cmd_run_program(&dir, &config, engine),
+                    }
+                }
                 (Some(file), None) => cmd_run(&file, &config, out.as_deref(), vcd, force, divider, engine),
                 (None, None) => Err(Failure::Input("give a case file or --program DIR".into())),
             })
@@ -239,19 +254,53 @@ fn main() -> ExitCode {
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Mismatch) => ExitCode::from(1),
-        Err(Failure::Input(msg)) => {
-            eprintln!("error: {msg}");
-            ExitCode::from(2)
+        Err(f) => {
+            if let Some(msg) = f.message() {
+                eprintln!("{msg}");
+            }
+            ExitCode::from(f.exit_code())
         }
-        Err(Failure::NoBlock(msg)) => {
-            eprintln!("not available: {msg}");
-            ExitCode::from(3)
+    }
+}
+
+impl Failure {
+    /// The process exit code (README: 1 mismatch or hardware failure, 2 bad input, 3 no block).
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Mismatch | Failure::Hardware(_) => 1,
+            Failure::Input(_) => 2,
+            Failure::NoBlock(_) => 3,
         }
-        Err(Failure::Hardware(msg)) => {
-            eprintln!("hardware failure: {msg}");
-            ExitCode::from(1)
+    }
+
+    /// What is printed on stderr.
+    fn message(&self) -> Option<String> {
+        match self {
+            Failure::Mismatch => None,
+            Failure::Input(m) => Some(format!("error: {m}")),
+            Failure::NoBlock(m) => Some(format!("not available: {m}")),
+            Failure::Hardware(m) => Some(format!("hardware failure: {m}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A simulation that never finishes is a hardware failure (exit 1) with the period, not bad
+    /// input; a case that does not fit is bad input.
+    #[test]
+    fn simulation_failures_exit_1_and_bad_input_exits_2() {
+        let hang = Failure::from(RunError::Sim("no done after 10 cycles: the engine hung; stopped at clock period 99".into()));
+        assert_eq!(hang.exit_code(), 1);
+        assert_eq!(
+            hang.message().unwrap(),
+            "hardware failure: no done after 10 cycles: the engine hung; stopped at clock period 99"
+        );
+        assert_eq!(Failure::from(RunError::Unsupported("too big".into())).exit_code(), 2);
+        assert_eq!(Failure::from(RunError::NoBlock("x".into())).exit_code(), 3);
+        assert_eq!(Failure::Mismatch.exit_code(), 1);
     }
 }
 
@@ -350,6 +399,16 @@ fn cmd_run(
     for p in out.iter().copied().chain(vcd.as_deref()) {
         check_writable(p, force)?;
     }
+    if let (Some(o), Some(v)) = (out, vcd.as_deref()) {
+        let same = o == v
+            || (o.exists() && v.exists() && std::fs::canonicalize(o).ok() == std::fs::canonicalize(v).ok());
+        if same {
+            return Err(Failure::Input(format!(
+                "--out and --vcd name the same file {}: the result would overwrite the waveform",
+                o.display()
+            )));
+        }
+    }
     let cfg = config.load()?;
     let case = Case::load(file).map_err(Failure::Input)?;
     if divider.is_some() && case.layer.op() == "conv2d" {
@@ -361,7 +420,12 @@ fn cmd_run(
         .to_i64();
     println!("{}: hardware simulation, configuration {}", file.display(), cfg.name);
     println!("  {}", describe_case(&case, &golden));
-    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone(), divider, engine, ..Default::default() })?;
+    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone(), divider, engine, ..Default::default() })
+        .map_err(|e| match e {
+            // A case that does not fit: name the case file and the configuration.
+            RunError::Unsupported(s) => Failure::Input(format!("{}: {s} (configuration {})", file.display(), cfg.name)),
+            other => other.into(),
+        })?;
     let got = run.output.to_i64();
     let gcmp = compare(&got, &golden, 8);
     if gcmp.matches() {
@@ -480,10 +544,26 @@ fn cmd_compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, force: bo
         .enumerate()
         .map(|(n, word)| format!("{n:6}: {}\n", word.iter().map(|i| i.disassemble()).collect::<Vec<_>>().join(" | ")))
         .collect();
-    for (n, bytes) in names.iter().zip([raw, packed, text.into_bytes(), ctext.into_bytes()]) {
+    // All four files or none: each is written into a private folder beside them, then renamed
+    // into place once every one is written and no target is something other than a file.
+    for n in names {
         let p = out.join(n);
-        std::fs::write(&p, bytes).map_err(|e| Failure::Input(format!("{}: cannot write: {e}", p.display())))?;
+        if p.symlink_metadata().is_ok_and(|m| !m.is_file()) {
+            return Err(Failure::Input(format!("{}: exists and is not a file; nothing was written", p.display())));
+        }
     }
+    let tmp = out.join(format!(".accelgen-compile-{}", std::process::id()));
+    let io = |p: &Path, e: std::io::Error| Failure::Input(format!("{}: cannot write: {e}", p.display()));
+    std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+    let written = names.iter().zip([raw, packed, text.into_bytes(), ctext.into_bytes()]).try_for_each(|(n, bytes)| {
+        let p = tmp.join(n);
+        std::fs::write(&p, bytes).map_err(|e| io(&p, e))
+    });
+    let moved = written.and_then(|()| {
+        names.iter().try_for_each(|n| std::fs::rename(tmp.join(n), out.join(n)).map_err(|e| io(&out.join(n), e)))
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    moved?;
     let ratio = stats.raw_bytes as f64 / stats.compressed_bytes.max(1) as f64;
     if as_json {
         println!(
@@ -515,13 +595,24 @@ fn cmd_run_program(dir: &Path, config: &ConfigArgs, engine: Engine) -> Result<()
             cfg.isa.word_bits
         )));
     }
-    let read = |name: &str| {
-        let p = dir.join(name);
-        std::fs::read(&p).map_err(|e| Failure::Input(format!("{}: cannot read: {e}", p.display())))
+    // Both files are bad input (exit 2) when malformed or too large, checked before any
+    // simulation: program.cbin must fit the decompressor's buffer and decode in software.
+    let word_bytes = (cfg.isa.word_bits / 8) as u64;
+    let cap = cfg.isa.buffer_depth as u64 * word_bytes;
+    let read = |name: &str, limit: u64, what: &str| {
+        accelgen_config::input::read_limited(&dir.join(name), limit, what).map_err(|e| {
+            Failure::Input(if name == "program.cbin" && e.contains("larger than") {
+                format!("{e}: the decompressor buffer holds isa.buffer_depth = {} words of {} bits", cfg.isa.buffer_depth, cfg.isa.word_bits)
+            } else {
+                e
+            })
+        })
     };
-    let (bin, cbin) = (read("program.bin")?, read("program.cbin")?);
-    let prog = unpack(&bin, 64)
-        .map_err(|e| Failure::Input(format!("{}: {e}", dir.join("program.bin").display())))?;
+    let bin = read("program.bin", accelgen_config::input::MAX_JSON_BYTES, "program")?;
+    let cbin = read("program.cbin", cap, "compressed program")?;
+    let in_file = |name: &str, e: String| Failure::Input(format!("{}: {e}", dir.join(name).display()));
+    let prog = unpack(&bin, 64).map_err(|e| in_file("program.bin", e))?;
+    accelgen_isa::compress::decompress(&cbin, 64).map_err(|e| in_file("program.cbin", e))?;
     let want = drop_duplicates(&prog).0;
     let opts = RunOptions { engine, ..Default::default() };
     let run = accelgen_sim::program::run_program(cfg.isa.buffer_depth as usize, &cbin, &opts)?;

@@ -7,43 +7,69 @@ use accelgen_formats::{compare, read_json, Case};
 use accelgen_sim::{run_case, RunError, RunOptions};
 use std::path::{Path, PathBuf};
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
-    if path.is_dir() {
+/// Every `.json` file under `path`. Symbolic links are followed, but a folder already visited
+/// (a link back up the tree) is not entered twice, and a dangling or looping link is an error
+/// with the system's reason.
+fn collect(path: &Path, out: &mut Vec<PathBuf>, seen: &mut std::collections::HashSet<PathBuf>) -> Result<(), Failure> {
+    let meta = std::fs::metadata(path).map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
+    if meta.is_dir() {
+        let real = std::fs::canonicalize(path).map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
+        if !seen.insert(real) {
+            return Ok(());
+        }
         let rd = std::fs::read_dir(path)
             .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
         let mut entries: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for e in entries {
-            collect(&e, out)?;
+            collect(&e, out, seen)?;
         }
     } else if path.extension().is_some_and(|x| x == "json") {
         out.push(path.to_path_buf());
-    } else if !path.exists() {
-        return Err(Failure::Input(format!("{}: no such file or folder", path.display())));
     }
     Ok(())
 }
 
-/// A case file has an `op` and an `input`; other JSON files (networks, results) are skipped.
-fn is_case(v: &serde_json::Value) -> bool {
-    v.get("op").is_some() && v.get("input").is_some()
+/// What a JSON file of a testbench folder is.
+enum Kind {
+    /// A case (`op` and `input`): run.
+    Case(serde_json::Value),
+    /// A network (`layers`): not a case, skipped.
+    Network,
+}
+
+fn kind(f: &Path) -> Result<Kind, String> {
+    let doc = read_json(f)?;
+    if doc.get("op").is_some() && doc.get("input").is_some() {
+        Ok(Kind::Case(doc))
+    } else if doc.get("layers").is_some() {
+        Ok(Kind::Network)
+    } else {
+        Err(format!("{}: neither a case (op, input) nor a network (layers)", f.display()))
+    }
 }
 
 pub(crate) fn suite(paths: &[PathBuf], cfg: &HwConfig) -> Result<(), Failure> {
     let roots = if paths.is_empty() { vec![PathBuf::from("testbenches")] } else { paths.to_vec() };
     let mut files = vec![];
+    let mut seen = std::collections::HashSet::new();
     for r in &roots {
-        collect(r, &mut files)?;
+        collect(r, &mut files, &mut seen)?;
     }
     println!("suite on configuration {}: {} file(s)", cfg.name, files.len());
     println!("{:<44} {:<10} {:<10} {:<22} {:>10}", "case", "op", "golden", "hardware", "cycles");
     let (mut pass, mut fail, mut no_hw, mut skipped) = (0, 0, 0, 0);
     for f in &files {
         let name = f.strip_prefix("testbenches").unwrap_or(f).display().to_string();
-        let doc = match read_json(f) {
-            Ok(d) if is_case(&d) => d,
-            _ => {
+        let doc = match kind(f) {
+            Ok(Kind::Case(d)) => d,
+            Ok(Kind::Network) => {
                 skipped += 1;
+                continue;
+            }
+            Err(e) => {
+                println!("{name:<44} {:<10} {:<10} {e}", "?", "ERROR");
+                fail += 1;
                 continue;
             }
         };
@@ -84,7 +110,7 @@ pub(crate) fn suite(paths: &[PathBuf], cfg: &HwConfig) -> Result<(), Failure> {
         }
     }
     println!(
-        "{pass} passed, {fail} failed ({no_hw} golden-only: no hardware block yet; {skipped} non-case file(s) skipped)"
+        "{pass} passed, {fail} failed ({no_hw} golden-only: no hardware block yet; {skipped} network file(s) skipped)"
     );
     if fail > 0 {
         return Err(Failure::Mismatch);

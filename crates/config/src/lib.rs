@@ -6,6 +6,8 @@
 //! struct per block. There is no silent `Default` for the whole accelerator: use a named
 //! [`Preset`].
 
+pub mod input;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -203,10 +205,35 @@ pub mod limits {
     pub const FEATURE_MEMORY_DEPTH: (u32, u32) = (1, 65536);
     /// `isa.word_bits`.
     pub const WORD_BITS: (u32, u32) = (32, 256);
-    /// `isa.buffer_depth`.
-    pub const BUFFER_DEPTH: (u32, u32) = (1, 1 << 20);
+    /// `isa.buffer_depth`: the decompressor counts words and addresses its buffer in 16 bits.
+    pub const BUFFER_DEPTH: (u32, u32) = (1, 65535);
     /// Each of `pool_clock.dividers` (the pooling unit's divider register is 8 bits).
     pub const DIVIDER: (u32, u32) = (1, 255);
+
+    /// The allowed range of a numeric field by its dotted path (for type errors).
+    pub fn of_field(path: &str) -> Option<(u32, u32)> {
+        Some(match path {
+            "pe_array.rows" => ROWS,
+            "pe_array.cols" => COLS,
+            "pe_array.kernels_per_pe" => KERNELS_PER_PE,
+            "pe_array.operand_bits" => OPERAND_BITS,
+            "pe_array.acc_bits" => ACC_BITS,
+            "pe_array.first_cache_depth" => FIRST_CACHE_DEPTH,
+            "pe_array.weight_buffer_depth" => WEIGHT_BUFFER_DEPTH,
+            "pe_array.acc_buffer_depth" => ACC_BUFFER_DEPTH,
+            "pe_array.bias_buffer_depth" => BIAS_BUFFER_DEPTH,
+            "pe_array.output_buffer_depth" => OUTPUT_BUFFER_DEPTH,
+            "pooling.rows_per_read" => ROWS_PER_READ,
+            "pooling.cols_per_update" => COLS_PER_UPDATE,
+            "pooling.retained_cols" => RETAINED_COLS,
+            "pooling.max_window" => MAX_WINDOW,
+            "pooling.feature_memory_depth" => FEATURE_MEMORY_DEPTH,
+            "isa.word_bits" => WORD_BITS,
+            "isa.buffer_depth" => BUFFER_DEPTH,
+            p if p.starts_with("pool_clock.dividers[") => DIVIDER,
+            _ => return None,
+        })
+    }
 }
 
 fn in_range(field: &str, value: u32, (lo, hi): (u32, u32)) -> Result<(), String> {
@@ -222,8 +249,7 @@ impl HwConfig {
     /// whose other fields override the preset's (objects merge field by field). The result is
     /// validated.
     pub fn from_json(text: &str) -> Result<HwConfig, String> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        let value: Value = input::parse_json(text).map_err(|e| format!("not valid JSON: {e}"))?;
         let Value::Object(mut obj) = value else {
             return Err("the configuration must be a JSON object".into());
         };
@@ -240,8 +266,11 @@ impl HwConfig {
             }
             Some(other) => return Err(format!("preset must be a string, got {other}")),
         };
-        let cfg: HwConfig =
-            serde_json::from_value(merged).map_err(|e| format!("configuration: {e}"))?;
+        let cfg: HwConfig = serde_path_to_error::deserialize(merged).map_err(|e| {
+            let path = e.path().to_string();
+            let range = limits::of_field(&path).map_or(String::new(), |(lo, hi)| format!(" (allowed {lo}..={hi})"));
+            format!("field \"{path}\": {}{range}", e.inner())
+        })?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -374,6 +403,26 @@ mod tests {
     }
 
     #[test]
+    fn type_errors_and_duplicate_keys_name_the_field() {
+        assert_eq!(
+            HwConfig::from_json(r#"{"preset": "tiny", "pe_array": {"rows": -1}}"#).unwrap_err(),
+            "field \"pe_array.rows\": invalid value: integer `-1`, expected u32 (allowed 1..=64)"
+        );
+        assert_eq!(
+            HwConfig::from_json(r#"{"preset": "tiny", "isa": {"buffer_depth": "big"}}"#).unwrap_err(),
+            "field \"isa.buffer_depth\": invalid type: string \"big\", expected u32 (allowed 1..=65535)"
+        );
+        assert_eq!(
+            HwConfig::from_json(r#"{"preset": "tiny", "pe_array": {"rows": 2, "rows": 3}}"#).unwrap_err(),
+            "not valid JSON: duplicate field \"pe_array.rows\" at line 1 column 49"
+        );
+        assert_eq!(
+            with(|c| c.isa.buffer_depth = 65536).unwrap_err(),
+            "isa.buffer_depth = 65536 is out of range: allowed 1..=65535"
+        );
+    }
+
+    #[test]
     fn config_errors_name_the_field_value_and_range_word_for_word() {
         assert_eq!(
             with(|c| c.pe_array.rows = 0).unwrap_err(),
@@ -450,7 +499,7 @@ mod tests {
     #[test]
     fn unknown_fields_and_presets_are_rejected_with_their_names() {
         let e = HwConfig::from_json(r#"{"preset": "tiny", "pe_array": {"rowz": 3}}"#).unwrap_err();
-        assert!(e.starts_with("configuration: unknown field `rowz`"), "{e}");
+        assert!(e.starts_with("field \"pe_array.rowz\": unknown field `rowz`"), "{e}");
         assert_eq!(
             HwConfig::from_json(r#"{"preset": "huge"}"#).unwrap_err(),
             "unknown preset \"huge\": known presets are tiny, default"

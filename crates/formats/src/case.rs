@@ -243,10 +243,11 @@ impl Network {
 }
 
 /// Reads a JSON file with messages that name it.
+/// Only regular files of at most [`input::MAX_JSON_BYTES`] are read; duplicate keys are refused.
 pub fn read_json(file: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: not valid JSON: {e}", file.display()))
+    use accelgen_config::input;
+    let text = input::read_text(file, input::MAX_JSON_BYTES, "JSON file")?;
+    input::parse_json(&text).map_err(|e| format!("{}: not valid JSON: {e}", file.display()))
 }
 
 fn require_layer_data(layer: Layer, path: &str) -> Result<Layer, String> {

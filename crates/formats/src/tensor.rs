@@ -148,10 +148,13 @@ fn checked_len(shape: &[usize], path: &str) -> Result<usize, String> {
 
 fn read_npy<T: Elem>(file: &Path, path: &str) -> Result<TensorField<T>, String> {
     let shown = file.display();
-    let bytes = std::fs::read(file)
-        .map_err(|e| field_err(path, format!("cannot read .npy file {shown}: {e}")))?;
-    let npy = npyz::NpyFile::new(&bytes[..])
-        .map_err(|e| field_err(path, format!("{shown} is not a valid .npy file: {e}")))?;
+    use accelgen_config::input;
+    let bytes = input::read_limited(file, input::MAX_NPY_BYTES, ".npy file").map_err(|e| field_err(path, e))?;
+    // npyz's header errors quote the parser's state over several lines: keep the first line.
+    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| {
+        let first = e.to_string().lines().next().unwrap_or("").trim().to_string();
+        field_err(path, format!("{shown} is not a valid .npy file: {first}"))
+    })?;
     if npy.order() != npyz::Order::C {
         return Err(field_err(path, format!("{shown} is in Fortran order; save it in C order")));
     }

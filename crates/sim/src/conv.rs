@@ -265,6 +265,7 @@ pub fn run_conv(
     };
     let plan =
         ConvPlan::new(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding)?;
+    check_work(e, &plan, opts.engine)?;
     let sim = RunError::Sim;
     let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;
     let sg = ConvSigs::new(&tb, e).map_err(sim)?;
@@ -479,13 +480,60 @@ pub fn run_conv(
     put("unload_cycles", json!(unload_cycles));
     put("array", json!(format!("{rows}x{cols}, K={k}")));
     tb.report(&mut stats, opts.timing);
-    opts.check_engine(|| ConvEngine::new(e), "conv_engine", tb.take_trace(), &mut stats)?;
+    let trace = tb.take_trace();
+    tb.finish().map_err(RunError::Unsupported)?;
+    opts.check_engine(|| ConvEngine::new(e), "conv_engine", trace, &mut stats)?;
     Ok(HwRun { output, stats, violations })
 }
 
-/// Upper bound on run cycles before the testbench declares a hang: generous, from the pass count.
+/// Most PE-cycles (clock periods × PEs) a run may need on rust-hdl (about 7 minutes at the
+/// 450,000 to 720,000 PE-cycles per second it simulates, 8×8 to 64×64 arrays) and on the
+/// in-process Verilator model (50 times that). Checked before anything is built, so a huge array
+/// or layer is refused at once.
+pub const MAX_PE_CYCLES_RUST: u64 = 300_000_000;
+/// See [`MAX_PE_CYCLES_RUST`].
+pub const MAX_PE_CYCLES_VERILATOR: u64 = 15_000_000_000;
+/// Largest array the Verilator engines build (the C++ model's compile time grows with it).
+pub const MAX_VERILATOR_PES: usize = 1024;
+
+/// Refuses a run whose estimated work exceeds the engine's limit, naming the figures.
+fn check_work(e: &ConvEngineParams, plan: &ConvPlan, engine: crate::engines::Engine) -> Result<(), RunError> {
+    use crate::engines::Engine;
+    let pes = (e.rows * e.cols) as u64;
+    let load = (plan.ic_tiles * plan.h * plan.w * e.rows + plan.passes * e.rows * e.cols * e.kernels + plan.oc_tiles * e.cols * e.kernels) as u64;
+    let periods = load + cycle_estimate(e, plan) + (plan.cout * plan.pixels()) as u64;
+    let work = periods.saturating_mul(pes);
+    let verilator = matches!(engine, Engine::Verilator);
+    let limit = if verilator { MAX_PE_CYCLES_VERILATOR } else { MAX_PE_CYCLES_RUST };
+    if engine != Engine::Rust && e.rows * e.cols > MAX_VERILATOR_PES {
+        return Err(RunError::Unsupported(format!(
+            "a {}x{} array has {} PEs; the Verilog engines build models of at most {MAX_VERILATOR_PES} PEs",
+            e.rows, e.cols, pes
+        )));
+    }
+    if work > limit {
+        return Err(RunError::Unsupported(format!(
+            "this case needs about {periods} clock periods on a {}x{} array ({work} PE-cycles), more than the \
+             {limit} allowed on the {} engine{}",
+            e.rows,
+            e.cols,
+            engine.name(),
+            if verilator { "" } else { " (--engine verilator allows 50 times more)" }
+        )));
+    }
+    Ok(())
+}
+
+/// A closed-form upper estimate of a layer's run cycles (no stepping, no allocation; saturating):
+/// every pass streams its pixels plus the pipeline fill and a weight load, then every tile drains.
+pub fn cycle_estimate(e: &ConvEngineParams, p: &ConvPlan) -> u64 {
+    let u = |v: usize| v as u64;
+    let per_pass = (u(p.pixels()) + u(e.rows + e.cols + 4)).saturating_mul(u(e.kernels)) + u(e.rows * e.cols * e.kernels);
+    let drain = u(p.oc_tiles).saturating_mul(u(e.cols * e.kernels).saturating_mul(u(p.pixels())) + 16);
+    u(p.passes).saturating_mul(per_pass).saturating_add(drain).saturating_add(1000)
+}
+
+/// Upper bound on run cycles before the testbench declares a hang: twice the estimate.
 fn cycle_bound(e: &ConvEngineParams, p: &ConvPlan) -> u64 {
-    let per_pass = (p.pixels() + e.rows + e.cols + 4) * e.kernels + e.rows * e.cols * e.kernels;
-    let drain = p.oc_tiles * (e.cols * e.kernels * p.pixels() + 16);
-    (p.passes * per_pass + drain + 1000) as u64 * 2
+    cycle_estimate(e, p).saturating_mul(2)
 }

@@ -34,8 +34,16 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
     let (pixels, wo) = (p.pixels() as u64, p.wo as u64);
     let (kw, kh, ict_n, oct_n) = (p.kw as u64, p.kh as u64, p.ic_tiles as u64, p.oc_tiles as u64);
     let passes = p.passes as u64;
-    // Slot tags by strobe index; the datapath only delays them.
-    let mut tags: Vec<Tag> = vec![];
+    // Slot tags of the last R+C+2 strobes (the datapath only delays them), and the strobe count:
+    // memory stays constant however long the layer.
+    let keep = (r + c + 2) as usize;
+    let mut tags: std::collections::VecDeque<Tag> = std::collections::VecDeque::with_capacity(keep + 1);
+    let mut strobes = 0u64;
+    // The tag issued at strobe `i`, if still kept.
+    let tag_at = |tags: &std::collections::VecDeque<Tag>, strobes: u64, i: u64| -> Option<Tag> {
+        let first = strobes - tags.len() as u64;
+        i.checked_sub(first).and_then(|j| tags.get(j as usize).copied())
+    };
     // State (the engine's registers after the start edge).
     let mut sub = 0u64;
     let mut in_pass = false;
@@ -61,11 +69,12 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
         let mut n_busy = busy;
         let mut n_pend = pend;
         // Tile-done pulses become pending drains.
-        for &(at, h) in &pend_at {
+        pend_at.retain(|&(at, h)| {
             if at == t {
                 n_pend[h] = true;
             }
-        }
+            at > t
+        });
         // Issue.
         let tile_first = ks == 0 && kr == 0 && ict == 0;
         let tile_last = ks + 1 == kw && kr + 1 == kh && ict + 1 == ict_n;
@@ -76,7 +85,7 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
         let mut last_swap = false;
         let (mut n_ks, mut n_kr, mut n_ict, mut n_oct) = (ks, kr, ict, oct);
         if strobe {
-            let m = tags.len() as u64; // index of this strobe
+            let m = strobes; // index of this strobe
             let n_pix_left = if issue_next { pix_left - 1 } else { pixels - 1 };
             let tag = Tag {
                 valid: issue_next || issue_new,
@@ -124,18 +133,22 @@ pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
             }
             // The last PE loads the tag issued R+C−1 strobes ago.
             if let Some(i) = (m + 1).checked_sub(r + c) {
-                last_swap = tags.get(i as usize).is_some_and(|t| t.valid && t.swap);
+                last_swap = tag_at(&tags, strobes, i).is_some_and(|t| t.valid && t.swap);
             }
             // The last accumulation column stores the last entry of a tile issued R+C+1 strobes
             // ago; the drain sees the pending flag 3 cycles after this strobe.
             if let Some(i) = m.checked_sub(1 + r + c) {
-                if let Some(tg) = tags.get(i as usize) {
+                if let Some(tg) = tag_at(&tags, strobes, i) {
                     if tg.valid && tg.last {
                         pend_at.push((t + 2, tg.half as usize));
                     }
                 }
             }
-            tags.push(tag);
+            tags.push_back(tag);
+            if tags.len() > keep {
+                tags.pop_front();
+            }
+            strobes += 1;
         }
         // Weight loader.
         if wl_loading {

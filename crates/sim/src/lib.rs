@@ -50,21 +50,13 @@ impl RunOptions {
         top: &str,
         key: &str,
     ) -> Result<tb::Tb, RunError> {
-        let vcd: Option<Box<dyn std::io::Write>> = match &self.vcd {
-            Some(_) if matches!(self.engine, engines::Engine::Verilator | engines::Engine::Cross) => {
-                return Err(RunError::Unsupported(format!(
-                    "--vcd is not available with --engine {} yet: run with --engine rust for a waveform",
-                    self.engine.name()
-                )))
-            }
-            Some(path) => {
-                let f = std::fs::File::create(path).map_err(|err| {
-                    RunError::Unsupported(format!("{}: cannot write: {err}", path.display()))
-                })?;
-                Some(Box::new(std::io::BufWriter::new(f)))
-            }
-            None => None,
-        };
+        if self.vcd.is_some() && matches!(self.engine, engines::Engine::Verilator | engines::Engine::Cross) {
+            return Err(RunError::Unsupported(format!(
+                "--vcd is not available with --engine {} yet: run with --engine rust for a waveform",
+                self.engine.name()
+            )));
+        }
+        let vcd = self.vcd.as_deref().map(tb::VcdSink::create).transpose().map_err(RunError::Unsupported)?;
         tb::Tb::new(make, top, key, self.engine, &self.work(), vcd).map_err(RunError::Sim)
     }
 

@@ -57,6 +57,10 @@ pub fn choose_divider(full: u64, budget: u64, dividers: &[u32]) -> (u32, bool) {
         .map_or((1, false), |d| (d, true))
 }
 
+/// Most clock periods of one layer the cycle model is asked to step through (about 25 s of
+/// stepping at 200 million modelled cycles per second; a VGG-16 layer needs under 10^8).
+pub const MAX_MODEL_CYCLES: u64 = 5_000_000_000;
+
 /// Plans every pooling layer of `net` on the configured hardware.
 pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, String> {
     let e = ConvEngineParams::from_config(&cfg.pe_array);
@@ -72,6 +76,13 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
             Layer::Conv(c) => {
                 let plan = ConvPlan::geometry(&e, input, &c.weight.shape, c.params.stride, c.params.padding)
                     .map_err(|err| format!("{path}: {err}"))?;
+                let estimate = crate::conv::cycle_estimate(&e, &plan);
+                if estimate > MAX_MODEL_CYCLES {
+                    return Err(format!(
+                        "{path}: this convolution takes about {estimate} clock periods on this configuration, \
+                         more than the {MAX_MODEL_CYCLES} the cycle model evaluates"
+                    ));
+                }
                 last_conv = Some((i, conv_cycles(&e, &plan).cycles));
             }
             Layer::Pool(p) => {

@@ -168,6 +168,11 @@ impl PoolSigs {
     }
 }
 
+/// Most clock periods of a pooling run on rust-hdl (minutes) and on the Verilator engine.
+pub const MAX_PERIODS_RUST: u64 = 20_000_000;
+/// See [`MAX_PERIODS_RUST`].
+pub const MAX_PERIODS_VERILATOR: u64 = 1_000_000_000;
+
 /// Runs a pooling case on the unit at clock divider `opts.divider` (default 1).
 pub fn run_pool(
     u: &PoolUnitParams,
@@ -181,6 +186,15 @@ pub fn run_pool(
     if !dividers.contains(&div) {
         return Err(RunError::Unsupported(format!(
             "--divider {div} is not one of the configured pool_clock.dividers {dividers:?}"
+        )));
+    }
+    // Refuse, before building anything, a run longer than the engine's limit.
+    let periods = (plan.c * plan.h * plan.w) as u64 + (plan.enabled_cycles(u) + 64) * u64::from(div);
+    let limit = if opts.engine == crate::engines::Engine::Verilator { MAX_PERIODS_VERILATOR } else { MAX_PERIODS_RUST };
+    if periods > limit {
+        return Err(RunError::Unsupported(format!(
+            "this case needs about {periods} clock periods at divider {div}, more than the {limit} allowed on the {} engine",
+            opts.engine.name()
         )));
     }
     let sim = RunError::Sim;
@@ -370,6 +384,8 @@ pub fn run_pool(
     let violations =
         update_period_violations + retained_mismatches + column_rereads + div_changes + output_faults + missing;
     tb.report(&mut stats, opts.timing);
-    opts.check_engine(|| PoolUnit::new(u), "pool_unit", tb.take_trace(), &mut stats)?;
+    let trace = tb.take_trace();
+    tb.finish().map_err(RunError::Unsupported)?;
+    opts.check_engine(|| PoolUnit::new(u), "pool_unit", trace, &mut stats)?;
     Ok(HwRun { output, stats, violations })
 }

@@ -23,6 +23,57 @@ use accelgen_hw::sim::{Harness, Port, Trace};
 use std::io::IsTerminal;
 use std::path::Path;
 
+/// A waveform file that never fails a write: rust-hdl's VCD writer panics on an I/O error (a
+/// full disk, `/dev/full`), so the first error is kept here, later writes are dropped, and
+/// [`Tb::finish`] reports it.
+pub struct VcdSink {
+    inner: std::io::BufWriter<std::fs::File>,
+    path: std::path::PathBuf,
+    error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl VcdSink {
+    /// Creates `path` for writing.
+    pub fn create(path: &Path) -> Result<VcdSink, String> {
+        let f = std::fs::File::create(path).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        Ok(VcdSink { inner: std::io::BufWriter::new(f), path: path.to_path_buf(), error: Default::default() })
+    }
+
+    fn record(&self, r: std::io::Result<()>) {
+        if let Err(e) = r {
+            let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert_with(|| format!("{}: cannot write the waveform: {e}", self.path.display()));
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.error.lock().map_or(true, |s| s.is_some())
+    }
+}
+
+impl std::io::Write for VcdSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.failed() {
+            let r = self.inner.write_all(buf);
+            self.record(r);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.failed() {
+            let r = self.inner.flush();
+            self.record(r);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for VcdSink {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
+}
+
 /// A signal of the top: an input, or an output / observed signal (outputs first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sig {
@@ -214,6 +265,8 @@ pub struct Tb {
     what: String,
     /// When construction ended: the timed region of `accelgen bench sim` starts here.
     started: std::time::Instant,
+    /// The waveform's first write error, if a waveform is written.
+    vcd_error: Option<std::sync::Arc<std::sync::Mutex<Option<String>>>>,
 }
 
 /// The emitted Verilog of `block`, cached under `work/designs/`: generating it takes a third of a
@@ -291,8 +344,9 @@ impl Tb {
         key: &str,
         engine: Engine,
         work: &Path,
-        vcd: Option<Box<dyn std::io::Write>>,
+        vcd: Option<VcdSink>,
     ) -> Result<Tb, String> {
+        let vcd_error = vcd.as_ref().map(|v| v.error.clone());
         let block = make();
         let signals = Signals::of(&block)?;
         let n_ports = block.output_names().len();
@@ -314,12 +368,31 @@ impl Tb {
             Engine::Rust | Engine::Icarus | Engine::VerilatorStandalone => {
                 let mut b = rust_backend(block, n_ports, n_obs, engine != Engine::Rust)?;
                 if let Some(w) = vcd {
-                    b.h.record_vcd(w);
+                    b.h.record_vcd(Box::new(w));
                 }
                 Box::new(b)
             }
         };
-        Ok(Tb { backend, signals, engine, cycles: 0, progress: None, what: String::new(), started: std::time::Instant::now() })
+        Ok(Tb {
+            backend,
+            signals,
+            engine,
+            cycles: 0,
+            progress: None,
+            what: String::new(),
+            started: std::time::Instant::now(),
+            vcd_error,
+        })
+    }
+
+    /// Ends the run: closes the waveform (if any) and reports a write error it met.
+    pub fn finish(self) -> Result<(), String> {
+        let err = self.vcd_error.clone();
+        drop(self);
+        match err.and_then(|e| e.lock().ok().and_then(|mut s| s.take())) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Two rust-hdl models of the same top in lock-step, compared like `--engine cross` compares
@@ -333,7 +406,16 @@ impl Tb {
         let b = Box::new(rust_backend(make_b(), n_ports, n_obs, false)?);
         let names = signals.outputs.iter().map(|p| p.name.clone()).collect();
         let backend = Box::new(CrossBackend { a, b, a_name: "model a", b_name: "model b", names, error: None });
-        Ok(Tb { backend, signals, engine: Engine::Cross, cycles: 0, progress: None, what: String::new(), started: std::time::Instant::now() })
+        Ok(Tb {
+            backend,
+            signals,
+            engine: Engine::Cross,
+            cycles: 0,
+            progress: None,
+            what: String::new(),
+            started: std::time::Instant::now(),
+            vcd_error: None,
+        })
     }
 
     /// The engine running this testbench.
