@@ -10,7 +10,7 @@ APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++
 
 help:
 	@echo "make setup    install what is missing (Debian: $(APT_PACKAGES)); Rust is assumed"
-	@echo "make demo     generate hdl_out/default/ and run the testbench suite on the default preset"
+	@echo "make demo     generate hdl_out/default/, run the testbench suite and LeNet-5 on the default preset"
 	@echo "make test     every test (unit, golden vectors, command line, hardware simulation, lint)"
 	@echo "make verilog  regenerate hdl_out/<preset>/ for: $(PRESETS)"
 	@echo "make lint     verilator --lint-only -Wall and yosys checks on hdl_out/"
@@ -32,6 +32,7 @@ build:
 demo: build
 	$(ACCELGEN) generate --preset default --out hdl_out/default
 	$(ACCELGEN) suite --preset default testbenches
+	$(ACCELGEN) run testbenches/networks/lenet5_data.json --preset default --engine verilator
 
 test:
 	$(CARGO) test --workspace --release
@@ -70,3 +71,4 @@ fuzz:
 
 vectors:
 	python3 testbenches/gen_vectors.py > testbenches/vectors/NOTES.txt
+	python3 testbenches/gen_networks.py

@@ -352,7 +352,7 @@ fn cmd_golden(file: &Path, out: Option<&Path>, force: bool) -> Result<(), Failur
             shape_str(&net.shapes[0]),
             shape_str(&o.shape)
         );
-        (o, None, head)
+        (o, net.expected.clone(), head)
     } else {
         let case = Case::from_value(&doc, base).map_err(in_file)?;
         let o = case.golden().map_err(in_file)?.to_i64();
@@ -410,6 +410,17 @@ fn cmd_run(
         }
     }
     let cfg = config.load()?;
+    if read_json(file).map_err(Failure::Input)?.get("layers").is_some() {
+        if divider.is_some() {
+            return Err(Failure::Input(
+                "--divider applies to pooling cases; a network's pooling layers run at the planner's dividers".into(),
+            ));
+        }
+        if vcd.is_some() {
+            return Err(Failure::Input("--vcd is not available for networks yet: run a layer as a case".into()));
+        }
+        return cmd_run_network(file, &cfg, out, engine);
+    }
     let case = Case::load(file).map_err(Failure::Input)?;
     if divider.is_some() && case.layer.op() == "conv2d" {
         return Err(Failure::Input("--divider applies to pooling cases only".into()));
@@ -451,6 +462,72 @@ fn cmd_run(
         println!("  result written to {}", o.display());
     }
     if !gcmp.matches() || expected_match == Some(false) || run.violations > 0 {
+        return Err(Failure::Mismatch);
+    }
+    Ok(())
+}
+
+/// `accelgen run NET.json`: every layer on its hardware block, host-sequenced (see
+/// `accelgen_sim::network`), a per-layer table, the network's output against the golden network
+/// and `expected`.
+fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, engine: Engine) -> Result<(), Failure> {
+    let net = Network::load(file).map_err(Failure::Input)?;
+    let in_file = |e: String| Failure::Input(format!("{}: {e}", file.display()));
+    let golden = net.golden().map_err(in_file)?.to_i64();
+    let run = accelgen_sim::network::run_network(&net, cfg, &RunOptions { engine, ..Default::default() })
+        .map_err(|e| match e {
+            RunError::Unsupported(s) => Failure::Input(format!("{}: {s} (configuration {})", file.display(), cfg.name)),
+            other => other.into(),
+        })?;
+    println!(
+        "{}: network of {} layers on the hardware blocks, host-sequenced (not yet accel_top); configuration {}, engine {}",
+        file.display(),
+        net.layers.len(),
+        cfg.name,
+        engine.name()
+    );
+    println!(
+        "  {:<5} {:<10} {:<12} {:>10} {:>10} {:>10} {:>7} {:>7} {:>7} {:>10}",
+        "layer", "op", "output", "cycles", "compute", "macs", "util", "divider", "golden", "violations"
+    );
+    for (i, l) in run.layers.iter().enumerate() {
+        let per = &run.stats["layers"][i];
+        println!(
+            "  {:<5} {:<10} {:<12} {:>10} {:>10} {:>10} {:>7} {:>7} {:>7} {:>10}",
+            i,
+            l.op,
+            shape_str(&net.shapes[i + 1]),
+            per["cycles"].to_string(),
+            per["compute_cycles"].to_string(),
+            per["macs"].to_string(),
+            per["pe_utilization"].to_string(),
+            per["pool_divider"].as_u64().map_or("-".to_string(), |d| d.to_string()),
+            if l.matches_golden { "match" } else { "DIFFER" },
+            l.violations
+        );
+    }
+    let got = run.output.to_i64();
+    let gcmp = compare(&got, &golden, 8);
+    if gcmp.matches() {
+        println!("  golden network: match");
+    } else {
+        print!("  golden network: MISMATCH\n{}", indent(&gcmp.describe("    vs golden")));
+    }
+    let ecmp = net.expected.as_ref().map(|e| compare(&got, e, 8));
+    print_expected(ecmp.as_ref());
+    println!("  stats:");
+    for (k, v) in run.stats.iter().filter(|(k, _)| *k != "layers") {
+        println!("    {k}: {v}");
+    }
+    if run.violations > 0 {
+        println!("  invariant violations: {} (a violation fails the run)", run.violations);
+    }
+    let expected_match = ecmp.as_ref().map(Comparison::matches);
+    if let Some(o) = out {
+        write_result(o, &result_json(&got, gcmp.matches(), expected_match, run.stats.clone()))?;
+        println!("  result written to {}", o.display());
+    }
+    if !gcmp.matches() || expected_match == Some(false) || run.violations > 0 || run.layers.iter().any(|l| !l.matches_golden) {
         return Err(Failure::Mismatch);
     }
     Ok(())

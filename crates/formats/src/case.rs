@@ -145,27 +145,7 @@ impl Case {
         let (out_shape, out_i8) = layer.output_shape(&input.shape, "")
             .map_err(|e| e.replacen("field \"\": ", "", 1))?;
         let layer = require_layer_data(layer, "")?;
-        let expected = match o.get("expected") {
-            None => None,
-            Some(ev) => {
-                let t = if out_i8 {
-                    parse_tensor::<i8>(ev, "expected", base, None)?
-                        .require("expected")?
-                        .to_i64()
-                } else {
-                    parse_tensor::<i32>(ev, "expected", base, None)?
-                        .require("expected")?
-                        .to_i64()
-                };
-                if t.shape != out_shape {
-                    return Err(field_err(
-                        "expected",
-                        format!("has shape {:?} but the output has shape {out_shape:?}", t.shape),
-                    ));
-                }
-                Some(t)
-            }
-        };
+        let expected = parse_expected(&o, base, &out_shape, out_i8)?;
         Ok(Case { input, layer, expected })
     }
 
@@ -182,6 +162,21 @@ impl Case {
     }
 }
 
+/// The optional `expected` output of a case or network: int8, or int32 for a conv2d without
+/// requant, of the output's shape.
+fn parse_expected(o: &Obj, base: &Path, out_shape: &[usize], out_i8: bool) -> Result<Option<Tensor<i64>>, String> {
+    let Some(ev) = o.get("expected") else { return Ok(None) };
+    let t = if out_i8 {
+        parse_tensor::<i8>(ev, "expected", base, None)?.require("expected")?.to_i64()
+    } else {
+        parse_tensor::<i32>(ev, "expected", base, None)?.require("expected")?.to_i64()
+    };
+    if t.shape != out_shape {
+        return Err(field_err("expected", format!("has shape {:?} but the output has shape {out_shape:?}", t.shape)));
+    }
+    Ok(Some(t))
+}
+
 /// A network file: an input and a chain of layers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network {
@@ -191,13 +186,15 @@ pub struct Network {
     pub layers: Vec<Layer>,
     /// Input shape of every layer, and the output shape last (`layers.len() + 1` entries).
     pub shapes: Vec<Vec<usize>>,
+    /// The network's expected output, when given.
+    pub expected: Option<Tensor<i64>>,
 }
 
 impl Network {
     /// Parses a network document and checks that the layers' shapes chain.
     pub fn from_value(v: &Value, base: &Path) -> Result<Network, String> {
         let o = Obj::new(v, "")?;
-        o.only(&["input", "layers"])?;
+        o.only(&["input", "layers", "expected"])?;
         let input = parse_tensor::<i8>(o.req("input")?, "input", base, Some(3))?;
         let lv = o.req("layers")?;
         let arr = lv
@@ -221,7 +218,13 @@ impl Network {
             layers.push(layer);
             shapes.push(out);
         }
-        Ok(Network { input, layers, shapes })
+        let last = shapes.last().expect("non-empty").clone();
+        let out_i8 = match layers.last() {
+            Some(Layer::Conv(c)) => c.requant.is_some(),
+            _ => true,
+        };
+        let expected = parse_expected(&o, base, &last, out_i8)?;
+        Ok(Network { input, layers, shapes, expected })
     }
 
     /// Reads and parses a network file; messages start with the file's path.

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 pub mod compiler;
 pub mod conv;
 pub mod conv_model;
+pub mod network;
 pub mod engines;
 pub mod planner;
 pub mod program;

@@ -31,6 +31,7 @@ fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
         input: TensorField { shape: vec![1, 8, 8], data: Some(input_data.clone()) },
         layers: vec![Layer::Conv(conv.clone()), Layer::Pool(pool.clone()), Layer::Pool(pool.clone())],
         shapes: vec![vec![1, 8, 8], vec![4, 8, 8], vec![4, 4, 4], vec![4, 2, 2]],
+        expected: None,
     };
     let rows = plan_clock(&net, &cfg).unwrap();
     assert_eq!(rows.len(), 2);

@@ -1,0 +1,129 @@
+//! Whole networks on the block engines (host-sequenced): LeNet-5 with seeded data on the default
+//! preset (Verilator), seeded random small networks on the tiny preset (rust-hdl and Verilator):
+//! every layer and the network's output equal the golden model, no invariant violated, and the
+//! pooling layers run at the planner's dividers.
+
+use accelgen_config::Preset;
+use accelgen_formats::Network;
+use accelgen_hw::testutil::Rng;
+use accelgen_sim::engines::Engine;
+use accelgen_sim::network::run_network;
+use accelgen_sim::planner::plan_clock;
+use accelgen_sim::RunOptions;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+fn opts(engine: Engine) -> RunOptions {
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("network");
+    RunOptions { engine, work_dir: Some(work), ..Default::default() }
+}
+
+/// Fills every tensor of a network document that has a shape but no data: int8 for inputs and
+/// weights, int32 in ±4000 for biases.
+fn fill(v: &mut Value, rng: &mut Rng, key: &str) {
+    match v {
+        Value::Object(m) => {
+            if let (Some(Value::Array(shape)), false) = (m.get("shape"), m.contains_key("data")) {
+                let n: u64 = shape.iter().map(|d| d.as_u64().unwrap()).product();
+                let data: Vec<i64> =
+                    (0..n).map(|_| if key == "bias" { rng.range(-4000, 4000) } else { rng.range(-128, 127) }).collect();
+                m.insert("data".into(), json!(data));
+                return;
+            }
+            for (k, x) in m.iter_mut() {
+                fill(x, rng, k);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| fill(x, rng, key)),
+        _ => {}
+    }
+}
+
+fn check(net: &Network, preset: Preset, engine: Engine, what: &str) {
+    let cfg = preset.config();
+    let golden = net.golden().unwrap().to_i64();
+    let run = run_network(net, &cfg, &opts(engine)).unwrap_or_else(|e| panic!("{what} on {}: {e}", engine.name()));
+    assert_eq!(run.output.to_i64(), golden, "{what} on {}", engine.name());
+    assert_eq!(run.violations, 0, "{what}");
+    assert!(run.layers.iter().all(|l| l.matches_golden), "{what}");
+    // Pooling layers ran at the planner's divider.
+    let plan = plan_clock(net, &cfg).unwrap();
+    for row in plan {
+        assert_eq!(run.layers[row.layer].stats["pool_divider"], row.divider, "{what}: layer {}", row.layer);
+        assert_eq!(run.layers[row.layer].stats["divider"], row.divider, "{what}: the unit's divider");
+    }
+    assert_eq!(run.stats["layers"].as_array().unwrap().len(), net.layers.len());
+    assert!(run.stats["cycles"].as_u64().unwrap() > run.stats["compute_cycles"].as_u64().unwrap());
+}
+
+#[test]
+fn lenet5_with_data_runs_bit_exact_on_the_default_preset() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testbenches/networks/lenet5.json"));
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut rng = Rng::from_env("lenet5-data", 5);
+    fill(&mut doc, &mut rng, "");
+    let net = Network::from_value(&doc, Path::new(".")).unwrap();
+    check(&net, Preset::Default, Engine::Verilator, "LeNet-5");
+}
+
+/// A random chain of conv and pool layers that fits the tiny preset's blocks.
+fn random_network(rng: &mut Rng) -> Value {
+    let (mut c, mut h, mut w) = (rng.range(1, 3) as usize, rng.range(6, 9) as usize, rng.range(6, 9) as usize);
+    let input = json!({"shape": [c, h, w]});
+    let mut layers = vec![];
+    let n = rng.range(2, 4);
+    for i in 0..n {
+        let last = i + 1 == n;
+        if rng.below(3) == 0 && h >= 4 && w >= 4 {
+            let (k, s) = if rng.below(2) == 0 { (2, 2) } else { (3, 2) };
+            let mode = if rng.below(2) == 0 { "maxpool2d" } else { "avgpool2d" };
+            layers.push(json!({"op": mode, "kernel": [k, k], "stride": [s, s]}));
+            h = (h - k) / s + 1;
+            w = (w - k) / s + 1;
+        } else {
+            let k = if rng.below(2) == 0 { 3 } else { 1 };
+            let p = if k == 3 { rng.below(2) as usize } else { 0 };
+            let s = if k == 3 && rng.below(3) == 0 { 2 } else { 1 };
+            let cout = rng.range(1, 5) as usize;
+            let mut l = json!({"op": "conv2d", "weight": {"shape": [cout, c, k, k]}, "bias": {"shape": [cout]},
+                               "stride": [s, s], "padding": [p, p]});
+            if !last || rng.below(2) == 0 {
+                l["requant"] = json!({"multiplier": rng.range(200, 3000), "shift": rng.range(12, 16), "zero_point": rng.range(-5, 5), "relu": rng.below(2) == 0});
+            }
+            layers.push(l);
+            h = (h + 2 * p - k) / s + 1;
+            w = (w + 2 * p - k) / s + 1;
+            c = cout;
+        }
+        if h < 2 || w < 2 {
+            break;
+        }
+    }
+    // A network ending in int32 must end with that conv.
+    json!({"input": input, "layers": layers})
+}
+
+#[test]
+fn random_small_networks_run_bit_exact_on_rust_hdl_and_verilator() {
+    let mut rng = Rng::from_env("networks", 23);
+    let mut ran = 0;
+    while ran < 6 {
+        let mut doc = random_network(&mut rng);
+        fill(&mut doc, &mut rng, "");
+        let Ok(net) = Network::from_value(&doc, Path::new(".")) else { continue };
+        let engine = if ran % 2 == 0 { Engine::Rust } else { Engine::Verilator };
+        check(&net, Preset::Tiny, engine, &format!("network {ran}: {doc:.200}"));
+        ran += 1;
+    }
+}
+
+#[test]
+fn a_layer_that_does_not_fit_its_block_is_refused_naming_the_layer() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testbenches/networks/lenet5.json"));
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    fill(&mut doc, &mut Rng::new(1), "");
+    let net = Network::from_value(&doc, Path::new(".")).unwrap();
+    let err = run_network(&net, &Preset::Tiny.config(), &opts(Engine::Rust)).unwrap_err().to_string();
+    assert!(err.starts_with("layers[0] (conv2d): this layer needs"), "{err}");
+    assert!(err.contains("in the configuration"), "{err}");
+}
