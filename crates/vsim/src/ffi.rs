@@ -9,6 +9,7 @@ type FnNew = unsafe extern "C" fn() -> *mut c_void;
 type FnFree = unsafe extern "C" fn(*mut c_void);
 type FnRun = unsafe extern "C" fn(*mut c_void, *const u64, *mut u64, u64);
 type FnEval = unsafe extern "C" fn(*mut c_void, *const u64, *mut u64);
+type FnTraceOpen = unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> i32;
 
 /// One instance of a Verilator model in this process. Clock periods run through [`Model::run`];
 /// the model keeps its state between calls.
@@ -16,6 +17,8 @@ pub struct Model {
     handle: *mut c_void,
     run: FnRun,
     eval: FnEval,
+    trace_open: FnTraceOpen,
+    trace_close: FnFree,
     free: FnFree,
     n_in: usize,
     n_out: usize,
@@ -62,11 +65,13 @@ impl Model {
             let free: FnFree = *l.get::<FnFree>(b"ag_free\0").map_err(what)?;
             let run: FnRun = *l.get::<FnRun>(b"ag_run\0").map_err(what)?;
             let eval: FnEval = *l.get::<FnEval>(b"ag_eval\0").map_err(what)?;
+            let trace_open: FnTraceOpen = *l.get::<FnTraceOpen>(b"ag_trace_open\0").map_err(what)?;
+            let trace_close: FnFree = *l.get::<FnFree>(b"ag_trace_close\0").map_err(what)?;
             let handle = new();
             if handle.is_null() {
                 return Err(format!("{}: could not create a model instance", lib.display()));
             }
-            Ok(Model { handle, run, eval, free, n_in, n_out, periods: 0, _lib: l })
+            Ok(Model { handle, run, eval, trace_open, trace_close, free, n_in, n_out, periods: 0, _lib: l })
         }
     }
 
@@ -121,6 +126,26 @@ impl Model {
         // and writes exactly n_out values, both checked above.
         unsafe { (self.eval)(self.handle, inputs.as_ptr(), outputs.as_mut_ptr()) };
         Ok(())
+    }
+
+    /// Starts writing a VCD waveform of every later period to `path` (a model from
+    /// [`crate::build_traced`]): times 2t+1 after the rising and 2t+2 after the falling edge of
+    /// period t, as rust-hdl's harness writes them.
+    pub fn trace_open(&mut self, path: &std::path::Path) -> Result<(), String> {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| format!("{}: a path with a NUL byte", path.display()))?;
+        // SAFETY: `handle` is live; the shim copies the path before returning.
+        match unsafe { (self.trace_open)(self.handle, c.as_ptr()) } {
+            0 => Ok(()),
+            -1 => Err("this Verilator model was built without tracing (use build_traced)".into()),
+            _ => Err(format!("{}: cannot write the waveform", path.display())),
+        }
+    }
+
+    /// Closes the waveform (flushing it); later periods are not traced.
+    pub fn trace_close(&mut self) {
+        // SAFETY: `handle` is live; closing without an open trace does nothing.
+        unsafe { (self.trace_close)(self.handle) };
     }
 
     /// One clock period: applies `inputs`, returns the outputs.

@@ -161,3 +161,26 @@ fn an_observed_signal_that_does_not_exist_is_named() {
         &[port("pes__9__z", 8, false)], &cache()).unwrap_err();
     assert!(err.contains("pes__9__z"), "{err}");
 }
+
+#[test]
+fn a_traced_build_writes_a_vcd_with_the_harness_times() {
+    let ports = [port("a", 8, true), port("q", 8, false)];
+    let b = accelgen_vsim::build_traced("obs", "clock", OBSERVED, &ports, &[], &cache()).unwrap();
+    assert!(b.trace);
+    let vcd = cache().join("obs-trace.vcd");
+    let mut m = b.load().unwrap();
+    m.trace_open(&vcd).unwrap();
+    for a in [1u64, 2, 3] {
+        m.step(&[a]).unwrap();
+    }
+    m.trace_close();
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    for t in ["#0", "#1", "#2", "#5", "#6"] {
+        assert!(text.lines().any(|l| l == t), "{t} in {text}");
+    }
+    assert!(!text.lines().any(|l| l == "#7"));
+    assert!(text.contains(" pes__0__x ") && text.contains(" q "), "{text}");
+    // An untraced build says so.
+    let plain = build("obs", "clock", OBSERVED, &ports, &[], &cache()).unwrap();
+    assert!(plain.load().unwrap().trace_open(&vcd).unwrap_err().contains("without tracing"));
+}
