@@ -4,9 +4,9 @@ CARGO ?= cargo
 PRESETS := tiny default
 ACCELGEN := target/release/accelgen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++
+APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++ fonts-dejavu-core
 
-.PHONY: help setup demo test verilog lint synth bench vectors build fuzz
+.PHONY: help setup demo test verilog lint synth bench vectors build fuzz waves
 
 help:
 	@echo "make setup    install what is missing (Debian: $(APT_PACKAGES)); Rust is assumed"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench    benchmarks (cycles, utilization, ratios)"
 	@echo "make vectors  regenerate testbenches/vectors/ with numpy (pip install numpy)"
 	@echo "make fuzz     the input-parser fuzz targets with 20,000 mutated inputs each (the tests run 256)"
+	@echo "make waves    regenerate the waveform pictures of docs/waveforms.md (docs/img/)"
 
 setup:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup.rs) first"; exit 1; }
@@ -65,6 +66,19 @@ synth: verilog
 bench: build
 	$(CARGO) bench --workspace
 	$(ACCELGEN) bench sim
+
+# The three protocols of patents.md as pictures: the conv row shift chain with the K kernels taking
+# turns, a pooling update (n reads, m columns kept), the decompressor's register writes.
+WAVES := target/waves
+waves: build
+	@mkdir -p docs/img $(WAVES)
+	$(ACCELGEN) run testbenches/vectors/conv_3ch_4k_3x3_pad1_6x7.json --preset tiny --vcd $(WAVES)/conv.vcd --force > /dev/null
+	$(ACCELGEN) wave $(WAVES)/conv.vcd --signals conv_engine.clock conv_engine.strobe conv_engine.ksel.q conv_engine.row0_x 'pes__0.x_out' 'pes__1.x_out' 'skew__0.x_out' 'pes__2.x_out' 'pes__3.x_out' 'pes__0.w_used' 'pes__1.w_used' --from 341 --to 359 --png docs/img/conv_shift_chain.png --force
+	$(ACCELGEN) run testbenches/vectors/maxpool_3x3_s2_overlap.json --preset tiny --vcd $(WAVES)/pool.vcd --force > /dev/null
+	$(ACCELGEN) wave $(WAVES)/pool.vcd --signals pool_unit.clock rd_x.q 'banks__*.r_en' m_valid.q m_updend.q ld_pending.q 'region__0.q' 'region__3.q' 'region__6.q' 'region__9.q' out_valid out_data --from 197 --to 217 --png docs/img/pool_update.png --force
+	$(ACCELGEN) compile testbenches/networks/lenet5.json --preset tiny --out $(WAVES)/lenet5 --force > /dev/null
+	$(ACCELGEN) run --program $(WAVES)/lenet5 --preset tiny --vcd $(WAVES)/dec.vcd --force > /dev/null
+	$(ACCELGEN) wave $(WAVES)/dec.vcd --signals instr_decompressor.clock reg_we reg_addr count st_busy wr_valid wr_module wr_op --from 40 --to 70 --png docs/img/decompressor.png --force
 
 fuzz:
 	PROPTEST_CASES=20000 $(CARGO) test --release -p accelgen --test fuzz

@@ -89,9 +89,17 @@ enum Cmd {
         /// Write the result document here.
         #[arg(long, value_name = "RESULT.json")]
         out: Option<PathBuf>,
-        /// Write a waveform of the simulation here.
+        /// Write a waveform of the simulation here (engines rust, verilator, icarus), with a
+        /// GTKWave layout beside it (FILE with extension .gtkw).
         #[arg(long, value_name = "FILE")]
         vcd: Option<PathBuf>,
+        /// With --vcd: only clock periods FROM..TO (end exclusive).
+        #[arg(long, value_name = "FROM:TO")]
+        vcd_window: Option<String>,
+        /// With --vcd: only signals whose full name matches (`*` wildcards, e.g.
+        /// 'pool_unit.region__*'); repeatable. The clock is always kept.
+        #[arg(long, value_name = "PATTERN")]
+        vcd_scope: Vec<String>,
         /// Overwrite --out / --vcd files that already exist.
         #[arg(long)]
         force: bool,
@@ -148,6 +156,30 @@ enum Cmd {
     Bench {
         #[command(subcommand)]
         cmd: BenchCmd,
+    },
+    /// Show a waveform: in the terminal, or as an SVG or PNG picture.
+    #[command(after_help = "Examples:\n  accelgen run testbenches/vectors/maxpool_2x2_s2.json --preset tiny --vcd target/p.vcd\n  accelgen wave target/p.vcd --signals 'pool_unit.ce' 'pool_unit.region__*' --from 40 --to 70\n  accelgen wave target/p.vcd --signals '*out_*' --svg target/p.svg")]
+    Wave {
+        /// The waveform (VCD; as written by --vcd, or any VCD with a clock in its top scope).
+        file: PathBuf,
+        /// Signals to show: full names with `*` wildcards, or name endings (default: all).
+        #[arg(long, value_name = "PATTERN", num_args = 1..)]
+        signals: Vec<String>,
+        /// First clock period shown.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        from: usize,
+        /// Clock period after the last shown (default FROM + 40).
+        #[arg(long, value_name = "M")]
+        to: Option<usize>,
+        /// Write an SVG picture here instead of printing.
+        #[arg(long, value_name = "OUT.svg", conflicts_with = "png")]
+        svg: Option<PathBuf>,
+        /// Write a PNG picture here instead of printing.
+        #[arg(long, value_name = "OUT.png")]
+        png: Option<PathBuf>,
+        /// Overwrite --svg / --png if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Plan the pooling clock divider of every pooling layer of a network.
     #[command(name = "plan-clock", after_help = "Example:\n  accelgen plan-clock testbenches/networks/alexnet.json --preset default")]
@@ -218,24 +250,27 @@ fn main() -> ExitCode {
             println!("{}", c.to_json());
         }),
         Cmd::Golden { file, out, force } => cmd_golden(&file, out.as_deref(), force),
-        Cmd::Run { file, program, config, out, vcd, force, divider, engine } => {
+        Cmd::Run { file, program, config, out, vcd, vcd_window, vcd_scope, force, divider, engine } => {
             Engine::from_name(&engine).map_err(Failure::Input).and_then(|engine| match (file, program) {
                 (_, Some(dir)) => {
                     // Options of case runs that a program run would silently ignore are refused.
-                    let unused = [
-                        ("--out", out.is_some()),
-                        ("--vcd", vcd.is_some()),
-                        ("--force", force),
-                        ("--divider", divider.is_some()),
-                    ];
+                    let unused = [("--out", out.is_some()), ("--divider", divider.is_some())];
                     match unused.iter().find(|(_, given)| *given) {
                         Some((flag, _)) => Err(Failure::Input(format!(
                             "{flag} does not apply to --program (it runs the decompressor on a compiled program)"
                         ))),
-                        None => cmd_run_program(&dir, &config, engine),
+                        None => parse_window(vcd_window.as_deref(), vcd.is_some(), !vcd_scope.is_empty()).and_then(|w| {
+                            let gtkw = vcd.as_deref().map(accelgen_sim::tb::gtkw_path);
+                            for p in vcd.iter().chain(gtkw.iter()) {
+                                check_writable(p, force)?;
+                            }
+                            let opts = RunOptions { engine, vcd, vcd_window: w, vcd_scopes: vcd_scope, ..Default::default() };
+                            cmd_run_program(&dir, &config, opts)
+                        }),
                     }
                 }
-                (Some(file), None) => cmd_run(&file, &config, out.as_deref(), vcd, force, divider, engine),
+                (Some(file), None) => parse_window(vcd_window.as_deref(), vcd.is_some(), !vcd_scope.is_empty())
+                    .and_then(|w| cmd_run(&file, &config, out.as_deref(), vcd, (w, vcd_scope), force, divider, engine)),
                 (None, None) => Err(Failure::Input("give a case file or --program DIR".into())),
             })
         }
@@ -248,6 +283,7 @@ fn main() -> ExitCode {
             config.load().and_then(|cfg| cmd_compile(&file, &cfg, &out, json, force))
         }
         Cmd::Bench { cmd: BenchCmd::Sim { json } } => bench::bench_sim(json),
+        Cmd::Wave { file, signals, from, to, svg, png, force } => cmd_wave(&file, &signals, from, to, svg.as_deref(), png.as_deref(), force),
         Cmd::PlanClock { file, config, json } => {
             config.load().and_then(|cfg| cmd_plan_clock(&file, &cfg, json))
         }
@@ -387,16 +423,34 @@ fn indent(s: &str) -> String {
     s.lines().map(|l| format!("  {l}\n")).collect()
 }
 
+/// `--vcd-window FROM:TO` (only with --vcd, like --vcd-scope).
+fn parse_window(w: Option<&str>, vcd: bool, scopes: bool) -> Result<Option<(u64, u64)>, Failure> {
+    if !vcd && (w.is_some() || scopes) {
+        return Err(Failure::Input("--vcd-window and --vcd-scope need --vcd FILE".into()));
+    }
+    let Some(w) = w else { return Ok(None) };
+    let bad = || Failure::Input(format!("--vcd-window {w}: expected FROM:TO, clock periods with FROM < TO"));
+    let (a, b) = w.split_once(':').ok_or_else(bad)?;
+    let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if a >= b {
+        return Err(bad());
+    }
+    Ok(Some((a, b)))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn cmd_run(
     file: &Path,
     config: &ConfigArgs,
     out: Option<&Path>,
     vcd: Option<PathBuf>,
+    (vcd_window, vcd_scopes): (Option<(u64, u64)>, Vec<String>),
     force: bool,
     divider: Option<u32>,
     engine: Engine,
 ) -> Result<(), Failure> {
-    for p in out.iter().copied().chain(vcd.as_deref()) {
+    let gtkw = vcd.as_deref().map(accelgen_sim::tb::gtkw_path);
+    for p in out.iter().copied().chain(vcd.as_deref()).chain(gtkw.as_deref()) {
         check_writable(p, force)?;
     }
     if let (Some(o), Some(v)) = (out, vcd.as_deref()) {
@@ -431,7 +485,8 @@ fn cmd_run(
         .to_i64();
     println!("{}: hardware simulation, configuration {}", file.display(), cfg.name);
     println!("  {}", describe_case(&case, &golden));
-    let run = run_case(&case, &cfg, &RunOptions { vcd: vcd.clone(), divider, engine, ..Default::default() })
+    let opts = RunOptions { vcd: vcd.clone(), vcd_window, vcd_scopes, divider, engine, ..Default::default() };
+    let run = run_case(&case, &cfg, &opts)
         .map_err(|e| match e {
             // A case that does not fit: name the case file and the configuration.
             RunError::Unsupported(s) => Failure::Input(format!("{}: {s} (configuration {})", file.display(), cfg.name)),
@@ -453,8 +508,8 @@ fn cmd_run(
     if run.violations > 0 {
         println!("  invariant violations: {} (a violation fails the run)", run.violations);
     }
-    if let Some(v) = &vcd {
-        println!("  waveform written to {}", v.display());
+    if let (Some(v), Some(g)) = (&vcd, &gtkw) {
+        println!("  waveform written to {} (GTKWave layout: {}; `accelgen wave {}` shows it here)", v.display(), g.display(), v.display());
     }
     let expected_match = ecmp.as_ref().map(Comparison::matches);
     if let Some(o) = out {
@@ -529,6 +584,37 @@ fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, engine: Engi
     }
     if !gcmp.matches() || expected_match == Some(false) || run.violations > 0 || run.layers.iter().any(|l| !l.matches_golden) {
         return Err(Failure::Mismatch);
+    }
+    Ok(())
+}
+
+fn cmd_wave(
+    file: &Path,
+    signals: &[String],
+    from: usize,
+    to: Option<usize>,
+    svg: Option<&Path>,
+    png: Option<&Path>,
+    force: bool,
+) -> Result<(), Failure> {
+    for p in svg.iter().chain(png.iter()) {
+        check_writable(p, force)?;
+    }
+    let waves = accelgen_wave::load(file).map_err(Failure::Input)?;
+    let to = to.unwrap_or(from + 40);
+    let in_file = |e: String| Failure::Input(format!("{}: {e}", file.display()));
+    match (svg, png) {
+        (None, None) => print!("{}", accelgen_wave::render_text(&waves, signals, from, to).map_err(in_file)?),
+        (Some(out), _) | (None, Some(out)) => {
+            let picture = accelgen_wave::render_svg(&waves, signals, from, to).map_err(in_file)?;
+            let bytes = if png.is_some() {
+                accelgen_wave::svg_to_png(&picture).map_err(Failure::Input)?
+            } else {
+                picture.into_bytes()
+            };
+            std::fs::write(out, bytes).map_err(|e| Failure::Input(format!("{}: cannot write: {e}", out.display())))?;
+            println!("{}: periods {from}..{} of {} written to {}", file.display(), to.min(waves.periods), waves.periods, out.display());
+        }
     }
     Ok(())
 }
@@ -663,7 +749,7 @@ fn cmd_compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, force: bo
     Ok(())
 }
 
-fn cmd_run_program(dir: &Path, config: &ConfigArgs, engine: Engine) -> Result<(), Failure> {
+fn cmd_run_program(dir: &Path, config: &ConfigArgs, opts: RunOptions) -> Result<(), Failure> {
     use accelgen_isa::compress::{drop_duplicates, unpack};
     let cfg = config.load()?;
     if cfg.isa.word_bits != accelgen_hw::isa::WORD_BITS as u32 {
@@ -691,7 +777,6 @@ fn cmd_run_program(dir: &Path, config: &ConfigArgs, engine: Engine) -> Result<()
     let prog = unpack(&bin, 64).map_err(|e| in_file("program.bin", e))?;
     accelgen_isa::compress::decompress(&cbin, 64).map_err(|e| in_file("program.cbin", e))?;
     let want = drop_duplicates(&prog).0;
-    let opts = RunOptions { engine, ..Default::default() };
     let run = accelgen_sim::program::run_program(cfg.isa.buffer_depth as usize, &cbin, &opts)?;
     println!("{}: hardware decompressor, configuration {}", dir.display(), cfg.name);
     println!(

@@ -43,5 +43,5 @@ fn plan_clock_rejects_a_case_file_with_a_named_field() {
     let out = Command::new(env!("CARGO_BIN_EXE_accelgen")).args(["plan-clock", &file]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is not a known field here (known: input, layers)"), "{err}");
+    assert!(err.contains("is not a known field here (known: input, layers, expected)"), "{err}");
 }

@@ -78,7 +78,8 @@ pub fn testbench(top: &str, trace: &Trace) -> String {
     let outs: Vec<&str> = trace.ports.iter().filter(|p| !p.input).map(|p| p.name.as_str()).collect();
     let fmt_in = vec!["%h"; ins.len()].join(" ");
     let fmt_out = vec!["%h"; outs.len()].join(" ");
-    v += "  integer stim, outf, n;\n  reg [8*1024-1:0] stim_path, out_path;\n  initial begin\n";
+    v += "  integer stim, outf, n;\n  reg [8*1024-1:0] stim_path, out_path, vcd_path;\n  initial begin\n";
+    v += "    if ($value$plusargs(\"vcd=%s\", vcd_path)) begin\n      $dumpfile(vcd_path);\n      $dumpvars(0, uut);\n    end\n";
     v += "    if (!$value$plusargs(\"stim=%s\", stim_path) || !$value$plusargs(\"out=%s\", out_path)) begin\n";
     v += "      $display(\"usage: +stim=FILE +out=FILE\");\n      $finish;\n    end\n";
     v += "    stim = $fopen(stim_path, \"r\");\n    outf = $fopen(out_path, \"w\");\n";
@@ -134,8 +135,23 @@ pub fn replay(
     trace: &Trace,
     work: &Path,
 ) -> Result<std::time::Duration, String> {
+    replay_with_vcd(engine, top, design, trace, work, None)
+}
+
+/// [`replay`], with Icarus also writing its raw VCD to `vcd` (scope `tb.uut` is the design).
+pub fn replay_with_vcd(
+    engine: Engine,
+    top: &str,
+    design: &str,
+    trace: &Trace,
+    work: &Path,
+    vcd: Option<&Path>,
+) -> Result<std::time::Duration, String> {
+    if vcd.is_some() && engine != Engine::Icarus {
+        return Err(format!("the {} replay writes no waveform", engine.name()));
+    }
     let (got, elapsed) = match engine {
-        Engine::Icarus => replay_icarus(top, design, trace, work)?,
+        Engine::Icarus => replay_icarus(top, design, trace, work, vcd)?,
         Engine::Verilator | Engine::VerilatorStandalone => replay_verilator(engine, top, design, trace, work)?,
         Engine::Rust | Engine::Cross => {
             return Err(format!("the {} engine drives the testbench directly; there is nothing to replay", engine.name()))
@@ -229,6 +245,7 @@ fn replay_icarus(
     design: &str,
     trace: &Trace,
     work: &Path,
+    vcd: Option<&Path>,
 ) -> Result<(Vec<Vec<String>>, std::time::Duration), String> {
     let tb = testbench(top, trace);
     let mut cmd = {
@@ -246,7 +263,11 @@ fn replay_icarus(
     let text: String = trace.inputs.iter().map(|l| l.join(" ") + "\n").collect();
     std::fs::write(&stim, text).map_err(|e| format!("{}: {e}", stim.display()))?;
     let t0 = std::time::Instant::now();
-    run(cmd.arg(format!("+stim={}", stim.display())).arg(format!("+out={}", outp.display())), "icarus")?;
+    cmd.arg(format!("+stim={}", stim.display())).arg(format!("+out={}", outp.display()));
+    if let Some(v) = vcd {
+        cmd.arg(format!("+vcd={}", v.display()));
+    }
+    run(&mut cmd, "icarus")?;
     let elapsed = t0.elapsed();
     let got = std::fs::read_to_string(&outp).map_err(|e| format!("{}: {e}", outp.display()))?;
     if std::env::var_os("ACCELGEN_KEEP_RUNS").is_none() {

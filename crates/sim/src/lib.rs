@@ -35,6 +35,10 @@ pub struct RunOptions {
     pub work_dir: Option<PathBuf>,
     /// Report the testbench's wall time as `sim_seconds` (benchmarks; never asserted).
     pub timing: bool,
+    /// With `vcd`: clock periods `from..to` only.
+    pub vcd_window: Option<(u64, u64)>,
+    /// With `vcd`: signal name patterns to keep (all when empty).
+    pub vcd_scopes: Vec<String>,
 }
 
 impl RunOptions {
@@ -51,14 +55,34 @@ impl RunOptions {
         top: &str,
         key: &str,
     ) -> Result<tb::Tb, RunError> {
-        if self.vcd.is_some() && matches!(self.engine, engines::Engine::Verilator | engines::Engine::Cross) {
-            return Err(RunError::Unsupported(format!(
-                "--vcd is not available with --engine {} yet: run with --engine rust for a waveform",
-                self.engine.name()
-            )));
+        let wave = match (&self.vcd, self.engine) {
+            (Some(_), engines::Engine::Cross | engines::Engine::VerilatorStandalone) => {
+                return Err(RunError::Unsupported(format!(
+                    "--vcd is not available with --engine {}: use rust, verilator or icarus",
+                    self.engine.name()
+                )))
+            }
+            // Icarus writes its own waveform when it replays the run (check_engine).
+            (Some(path), engines::Engine::Rust | engines::Engine::Verilator) => Some(self.wave_request(path, top)),
+            _ => None,
+        };
+        tb::Tb::new(make, top, key, self.engine, &self.work(), wave).map_err(|e| {
+            if e.contains("cannot write") {
+                RunError::Unsupported(e)
+            } else {
+                RunError::Sim(e)
+            }
+        })
+    }
+
+    /// The waveform request for `path` with this run's window, scopes and `top`'s viewer groups.
+    pub fn wave_request(&self, path: &std::path::Path, top: &str) -> tb::WaveRequest {
+        tb::WaveRequest {
+            path: path.to_path_buf(),
+            window: self.vcd_window,
+            scopes: self.vcd_scopes.clone(),
+            groups: wave_groups(top),
         }
-        let vcd = self.vcd.as_deref().map(tb::VcdSink::create).transpose().map_err(RunError::Unsupported)?;
-        tb::Tb::new(make, top, key, self.engine, &self.work(), vcd).map_err(RunError::Sim)
     }
 
     /// Replays a recorded rust-hdl run of `block` (top module `top`) in the chosen Verilog engine,
@@ -75,7 +99,20 @@ impl RunOptions {
         let mut block = make();
         let design = accelgen_hw::emit::verilog_of_block(&mut block, top, "// replayed design\n");
         let work = self.work();
-        let t = engines::replay(self.engine, top, &design, &trace, &work).map_err(RunError::Sim)?;
+        let raw = match (&self.vcd, self.engine) {
+            (Some(_), engines::Engine::Icarus) => {
+                std::fs::create_dir_all(work.join("waves")).map_err(|e| RunError::Sim(e.to_string()))?;
+                Some(work.join("waves").join(format!("icarus-raw-{}-{top}.vcd", std::process::id())))
+            }
+            _ => None,
+        };
+        let t = engines::replay_with_vcd(self.engine, top, &design, &trace, &work, raw.as_deref()).map_err(RunError::Sim)?;
+        if let (Some(raw), Some(path)) = (&raw, &self.vcd) {
+            let req = self.wave_request(path, top);
+            let r = tb::normalize_and_layout(raw, &["tb".to_string(), "uut".to_string()], top, &req);
+            let _ = std::fs::remove_file(raw);
+            r.map_err(RunError::Unsupported)?;
+        }
         stats.insert("engine_periods".into(), Value::from(trace.inputs.len()));
         // Timing information for `accelgen bench sim`; never asserted.
         stats.insert("engine_seconds".into(), Value::from(t.as_secs_f64()));
@@ -84,6 +121,30 @@ impl RunOptions {
             stats.insert(format!("engine_seconds.{}", e.name()), Value::from(t.as_secs_f64()));
         }
         Ok(())
+    }
+}
+
+/// GTKWave groups of each top: titles and signal name patterns, in the order a reader wants them.
+pub fn wave_groups(top: &str) -> Vec<(String, Vec<String>)> {
+    let g = |title: &str, pats: &[&str]| (title.to_string(), pats.iter().map(|p| format!("{top}.{p}")).collect::<Vec<_>>());
+    match top {
+        "conv_engine" => vec![
+            g("handshake and parameters", &["clock", "start", "busy", "done", "ld_we", "ld_target", "ld_rowsel", "ld_addr", "ld_data", "p_*"]),
+            g("row 0 shift chain: strobe, kernel select, datum into PE (0, 0), each PE's input register, tag, weight used", &["strobe", "ksel.q", "row0_x", "slot_tag.q", "pes__*.x_out", "pes__*.tag_out", "pes__*.w_used", "pes__*.mac"]),
+            g("first cache reads", &["banks__*.r_en", "banks__*.r_addr", "banks__*.r_data"]),
+            g("output read port", &["rd_en", "rd_bank", "rd_addr", "rd_data"]),
+        ],
+        "pool_unit" => vec![
+            g("handshake, divider and clock enable", &["clock", "start", "busy", "done", "conv_done", "p_div", "div_now", "enable", "ce"]),
+            g("reads: column cursor, bank read enables", &["rd_x.q", "rd_upd.q", "rowmask", "banks__*.r_en", "banks__*.r_addr"]),
+            g("window register file: shift, update end, region columns (retained m, new n)", &["m_valid.q", "m_updend.q", "m_bandfirst.q", "ld_pending.q", "rvalid__*.q", "region__*.q"]),
+            g("output", &["out_valid", "out_idx", "out_data"]),
+        ],
+        "instr_decompressor" => vec![
+            g("register writes from the host", &["clock", "reg_we", "reg_addr", "reg_wdata", "count", "st_busy", "st_error", "st_overflow"]),
+            g("decoded instructions, one per cycle", &["wr_valid", "wr_module", "wr_op", "wr_payload"]),
+        ],
+        _ => vec![g("ports", &["*"])],
     }
 }
 

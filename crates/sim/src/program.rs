@@ -91,6 +91,8 @@ pub fn run_program(depth: usize, bytes: &[u8], opts: &RunOptions) -> Result<Prog
         stats,
     };
     let mut stats = run.stats.clone();
-    opts.check_engine(|| InstrDecompressor::new(depth), "instr_decompressor", tb.take_trace(), &mut stats)?;
+    let trace = tb.take_trace();
+    tb.finish().map_err(RunError::Unsupported)?;
+    opts.check_engine(|| InstrDecompressor::new(depth), "instr_decompressor", trace, &mut stats)?;
     Ok(ProgramRun { stats, ..run })
 }

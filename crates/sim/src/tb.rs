@@ -74,6 +74,76 @@ impl Drop for VcdSink {
     }
 }
 
+/// A waveform to record: where, which clock periods and signals, and the GTKWave groups.
+#[derive(Clone, Debug, Default)]
+pub struct WaveRequest {
+    /// The normalised VCD to write.
+    pub path: std::path::PathBuf,
+    /// Clock periods `from..to` only.
+    pub window: Option<(u64, u64)>,
+    /// Signal name patterns (`*` wildcards) to keep; all when empty.
+    pub scopes: Vec<String>,
+    /// GTKWave groups: a title and signal name patterns (full names, `top.` first).
+    pub groups: Vec<(String, Vec<String>)>,
+}
+
+/// A waveform being recorded into a raw file, normalised at the end.
+struct Recording {
+    req: WaveRequest,
+    raw: std::path::PathBuf,
+    root: Vec<String>,
+    top: String,
+}
+
+impl Recording {
+    fn new(req: WaveRequest, top: &str, engine: Engine, work: &Path) -> Result<Recording, String> {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = work.join("waves");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let raw = dir.join(format!("raw-{}-{n}.vcd", std::process::id()));
+        let root = match engine {
+            Engine::Verilator => vec!["dut".to_string(), top.to_string()],
+            _ => vec!["uut".to_string()],
+        };
+        Ok(Recording { req, raw, root, top: top.to_string() })
+    }
+
+    fn finish(self) -> Result<(), String> {
+        let r = normalize_and_layout(&self.raw, &self.root, &self.top, &self.req);
+        let _ = std::fs::remove_file(&self.raw);
+        r
+    }
+}
+
+/// Rewrites the raw waveform `raw` (top module at scope path `root`) into `req.path` and writes
+/// the GTKWave layout beside it ([`gtkw_path`]).
+pub fn normalize_and_layout(raw: &Path, root: &[String], top: &str, req: &WaveRequest) -> Result<(), String> {
+    let n = accelgen_wave::Normalize { root: root.to_vec(), top: top.to_string(), window: req.window, scopes: req.scopes.clone() };
+    accelgen_wave::normalize(raw, &req.path, &n)?;
+    let names = accelgen_wave::signal_names(&req.path)?;
+    let groups: Vec<(String, Vec<(String, u32)>)> = req
+        .groups
+        .iter()
+        .map(|(title, pats)| {
+            let sigs = pats
+                .iter()
+                .flat_map(|p| names.iter().filter(move |(n, _)| accelgen_wave::matches(p, n)))
+                .cloned()
+                .collect();
+            (title.clone(), sigs)
+        })
+        .filter(|(_, s): &(String, Vec<(String, u32)>)| !s.is_empty())
+        .collect();
+    let gtkw = gtkw_path(&req.path);
+    std::fs::write(&gtkw, accelgen_wave::gtkw(&req.path, &groups)).map_err(|e| format!("{}: cannot write: {e}", gtkw.display()))
+}
+
+/// The GTKWave save file beside a waveform: `x.vcd` → `x.gtkw`.
+pub fn gtkw_path(vcd: &Path) -> std::path::PathBuf {
+    vcd.with_extension("gtkw")
+}
+
 /// A signal of the top: an input, or an output / observed signal (outputs first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sig {
@@ -267,6 +337,8 @@ pub struct Tb {
     started: std::time::Instant,
     /// The waveform's first write error, if a waveform is written.
     vcd_error: Option<std::sync::Arc<std::sync::Mutex<Option<String>>>>,
+    /// The waveform being recorded.
+    recording: Option<Recording>,
 }
 
 /// The emitted Verilog of `block`, cached under `work/designs/`: generating it takes a third of a
@@ -305,6 +377,7 @@ fn verilator_backend<B: TopIo>(
     key: &str,
     signals: &Signals,
     work: &Path,
+    trace: Option<&Path>,
 ) -> Result<VerilatorBackend, String> {
     let design = design_text(&mut block, top, key, work);
     let spec = |p: &Port| accelgen_vsim::PortSpec { name: p.name.clone(), bits: p.bits, input: p.input };
@@ -316,9 +389,16 @@ fn verilator_backend<B: TopIo>(
         static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
         std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
-        accelgen_vsim::build(top, "clock", &design, &ports, &observed, work)?
+        if trace.is_some() {
+            accelgen_vsim::build_traced(top, "clock", &design, &ports, &observed, work)?
+        } else {
+            accelgen_vsim::build(top, "clock", &design, &ports, &observed, work)?
+        }
     };
     let mut model = build.load()?;
+    if let Some(raw) = trace {
+        model.trace_open(raw)?;
+    }
     let mut outputs = vec![0; signals.outputs.len()];
     let inputs = vec![0; signals.inputs.len()];
     model.eval(&inputs, &mut outputs)?;
@@ -336,39 +416,43 @@ fn rust_backend<B: TopIo + 'static>(block: B, n_ports: usize, n_obs: usize, trac
 impl Tb {
     /// A testbench for the block that `make` constructs (top module `top` in the Verilog, `key`
     /// its generator parameters, e.g. their `Debug` text) on `engine`; Verilator models are built
-    /// once per design under `work`. With `vcd`, rust-hdl records a waveform (the Verilator
-    /// engines write none yet: an error says so).
+    /// once per design under `work`. With `wave`, the rust-hdl and Verilator engines record a
+    /// waveform, normalised into the requested file by [`Tb::finish`].
     pub fn new<B: TopIo + 'static>(
         make: impl Fn() -> B,
         top: &str,
         key: &str,
         engine: Engine,
         work: &Path,
-        vcd: Option<VcdSink>,
+        wave: Option<WaveRequest>,
     ) -> Result<Tb, String> {
-        let vcd_error = vcd.as_ref().map(|v| v.error.clone());
         let block = make();
         let signals = Signals::of(&block)?;
         let n_ports = block.output_names().len();
         let n_obs = signals.outputs.len() - n_ports;
-        if vcd.is_some() && matches!(engine, Engine::Verilator | Engine::Cross) {
-            return Err(format!(
-                "--vcd is not available with --engine {} yet: run the case with --engine rust for a waveform",
-                engine.name()
-            ));
+        let mut recording = None;
+        if let Some(req) = wave {
+            if !matches!(engine, Engine::Rust | Engine::Verilator) {
+                return Err(format!("the {} engine records no waveform here", engine.name()));
+            }
+            recording = Some(Recording::new(req, top, engine, work)?);
         }
+        let raw = recording.as_ref().map(|r| r.raw.clone());
+        let mut vcd_error = None;
         let backend: Box<dyn Backend> = match engine {
-            Engine::Verilator => Box::new(verilator_backend(block, top, key, &signals, work)?),
+            Engine::Verilator => Box::new(verilator_backend(block, top, key, &signals, work, raw.as_deref())?),
             Engine::Cross => {
-                let b = Box::new(verilator_backend(block, top, key, &signals, work)?);
+                let b = Box::new(verilator_backend(block, top, key, &signals, work, None)?);
                 let a = Box::new(rust_backend(make(), n_ports, n_obs, false)?);
                 let names = signals.outputs.iter().map(|p| p.name.clone()).collect();
                 Box::new(CrossBackend { a, b, a_name: "rust-hdl", b_name: "verilator", names, error: None })
             }
             Engine::Rust | Engine::Icarus | Engine::VerilatorStandalone => {
                 let mut b = rust_backend(block, n_ports, n_obs, engine != Engine::Rust)?;
-                if let Some(w) = vcd {
-                    b.h.record_vcd(Box::new(w));
+                if let Some(raw) = &raw {
+                    let sink = VcdSink::create(raw)?;
+                    vcd_error = Some(sink.error.clone());
+                    b.h.record_vcd(Box::new(sink));
                 }
                 Box::new(b)
             }
@@ -382,15 +466,21 @@ impl Tb {
             what: String::new(),
             started: std::time::Instant::now(),
             vcd_error,
+            recording,
         })
     }
 
-    /// Ends the run: closes the waveform (if any) and reports a write error it met.
-    pub fn finish(self) -> Result<(), String> {
+    /// Ends the run: closes the waveform (if any), reports a write error it met, and writes the
+    /// normalised waveform and its GTKWave layout.
+    pub fn finish(mut self) -> Result<(), String> {
         let err = self.vcd_error.clone();
+        let recording = self.recording.take();
         drop(self);
-        match err.and_then(|e| e.lock().ok().and_then(|mut s| s.take())) {
-            Some(e) => Err(e),
+        if let Some(e) = err.and_then(|e| e.lock().ok().and_then(|mut s| s.take())) {
+            return Err(e);
+        }
+        match recording {
+            Some(r) => r.finish(),
             None => Ok(()),
         }
     }
@@ -415,6 +505,7 @@ impl Tb {
             what: String::new(),
             started: std::time::Instant::now(),
             vcd_error: None,
+            recording: None,
         })
     }
 
