@@ -470,10 +470,16 @@ fn cmd_run(
                 "--divider applies to pooling cases; a network's pooling layers run at the planner's dividers".into(),
             ));
         }
-        if vcd.is_some() {
-            return Err(Failure::Input("--vcd is not available for networks yet: run a layer as a case".into()));
+        if let Some(v) = &vcd {
+            let net = Network::load(file).map_err(Failure::Input)?;
+            for i in 0..net.layers.len() {
+                let lw = accelgen_sim::network::layer_waveform(v, i);
+                check_writable(&lw, force)?;
+                check_writable(&accelgen_sim::tb::gtkw_path(&lw), force)?;
+            }
         }
-        return cmd_run_network(file, &cfg, out, engine);
+        let opts = RunOptions { vcd: vcd.clone(), vcd_window, vcd_scopes, engine, ..Default::default() };
+        return cmd_run_network(file, &cfg, out, opts);
     }
     let case = Case::load(file).map_err(Failure::Input)?;
     if divider.is_some() && case.layer.op() == "conv2d" {
@@ -509,7 +515,12 @@ fn cmd_run(
         println!("  invariant violations: {} (a violation fails the run)", run.violations);
     }
     if let (Some(v), Some(g)) = (&vcd, &gtkw) {
-        println!("  waveform written to {} (GTKWave layout: {}; `accelgen wave {}` shows it here)", v.display(), g.display(), v.display());
+        let here = if v.extension().is_some_and(|e| e == "fst") {
+            String::new()
+        } else {
+            format!("; `accelgen wave {}` shows it here", v.display())
+        };
+        println!("  waveform written to {} (GTKWave layout: {}{here})", v.display(), g.display());
     }
     let expected_match = ecmp.as_ref().map(Comparison::matches);
     if let Some(o) = out {
@@ -525,11 +536,12 @@ fn cmd_run(
 /// `accelgen run NET.json`: every layer on its hardware block, host-sequenced (see
 /// `accelgen_sim::network`), a per-layer table, the network's output against the golden network
 /// and `expected`.
-fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, engine: Engine) -> Result<(), Failure> {
+fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
+    let engine = opts.engine;
     let net = Network::load(file).map_err(Failure::Input)?;
     let in_file = |e: String| Failure::Input(format!("{}: {e}", file.display()));
     let golden = net.golden().map_err(in_file)?.to_i64();
-    let run = accelgen_sim::network::run_network(&net, cfg, &RunOptions { engine, ..Default::default() })
+    let run = accelgen_sim::network::run_network(&net, cfg, &opts)
         .map_err(|e| match e {
             RunError::Unsupported(s) => Failure::Input(format!("{}: {s} (configuration {})", file.display(), cfg.name)),
             other => other.into(),
@@ -577,6 +589,13 @@ fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, engine: Engi
     if run.violations > 0 {
         println!("  invariant violations: {} (a violation fails the run)", run.violations);
     }
+    if let Some(v) = &opts.vcd {
+        println!(
+            "  waveforms: one per layer, {} … {} (each with its .gtkw layout)",
+            accelgen_sim::network::layer_waveform(v, 0).display(),
+            accelgen_sim::network::layer_waveform(v, net.layers.len() - 1).display()
+        );
+    }
     let expected_match = ecmp.as_ref().map(Comparison::matches);
     if let Some(o) = out {
         write_result(o, &result_json(&got, gcmp.matches(), expected_match, run.stats.clone()))?;
@@ -599,6 +618,12 @@ fn cmd_wave(
 ) -> Result<(), Failure> {
     for p in svg.iter().chain(png.iter()) {
         check_writable(p, force)?;
+    }
+    if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("fst")) {
+        return Err(Failure::Input(format!(
+            "{}: accelgen wave reads VCD files; open FST in GTKWave, or write the waveform as .vcd",
+            file.display()
+        )));
     }
     let waves = accelgen_wave::load(file).map_err(Failure::Input)?;
     let to = to.unwrap_or(from + 40);

@@ -47,6 +47,14 @@ fn ratio(x: u64, y: u64) -> f64 {
     (x as f64 / y.max(1) as f64 * 10000.0).round() / 10000.0
 }
 
+/// The waveform of layer `i` when the network's is `path`: `net.vcd` → `net.layer0.vcd` (each
+/// layer runs on its own testbench, so each has its own waveform and GTKWave layout).
+pub fn layer_waveform(path: &std::path::Path, i: usize) -> std::path::PathBuf {
+    let stem = path.file_stem().map_or_else(|| "wave".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path.extension().map_or_else(|| "vcd".into(), |s| s.to_string_lossy().into_owned());
+    path.with_file_name(format!("{stem}.layer{i}.{ext}"))
+}
+
 /// Runs `net` (every tensor with data) layer by layer. Network stats: `mode`; `cycles`, the clock
 /// periods the blocks ran (loading through their ports, running, reading back); `compute_cycles`,
 /// start to done summed; `macs` (formula) and `pe_macs` (observed) of the conv layers;
@@ -70,7 +78,8 @@ pub fn run_network(net: &Network, cfg: &HwConfig, opts: &RunOptions) -> Result<N
             Layer::Pool(_) => plan.iter().find(|r| r.layer == i).map(|r| r.divider),
             Layer::Conv(_) => None,
         };
-        let o = RunOptions { divider, vcd: None, ..opts.clone() };
+        let vcd = opts.vcd.as_deref().map(|p| layer_waveform(p, i));
+        let o = RunOptions { divider, vcd, ..opts.clone() };
         let run: HwRun = run_case(&case, cfg, &o).map_err(|e| match e {
             RunError::Unsupported(s) => RunError::Unsupported(format!("{at} ({}): {s}", layer.op())),
             RunError::Sim(s) => RunError::Sim(format!("{at} ({}): {s}", layer.op())),

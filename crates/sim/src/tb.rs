@@ -120,8 +120,20 @@ impl Recording {
 /// the GTKWave layout beside it ([`gtkw_path`]).
 pub fn normalize_and_layout(raw: &Path, root: &[String], top: &str, req: &WaveRequest) -> Result<(), String> {
     let n = accelgen_wave::Normalize { root: root.to_vec(), top: top.to_string(), window: req.window, scopes: req.scopes.clone() };
-    accelgen_wave::normalize(raw, &req.path, &n)?;
-    let names = accelgen_wave::signal_names(&req.path)?;
+    // A `.fst` file: normalise into a VCD beside the raw one, then convert.
+    let fst = req.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("fst"));
+    let vcd = if fst { raw.with_extension("normalised.vcd") } else { req.path.clone() };
+    let written = accelgen_wave::normalize(raw, &vcd, &n).and_then(|_| {
+        let names = accelgen_wave::signal_names(&vcd)?;
+        if fst {
+            accelgen_wave::vcd_to_fst(&vcd, &req.path)?;
+        }
+        Ok(names)
+    });
+    if fst {
+        let _ = std::fs::remove_file(&vcd);
+    }
+    let names = written?;
     let groups: Vec<(String, Vec<(String, u32)>)> = req
         .groups
         .iter()

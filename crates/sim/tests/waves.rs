@@ -246,3 +246,35 @@ fn waveform_snapshot_of_the_decompressor() {
     .unwrap();
     insta::assert_snapshot!("decompressor_writes", view);
 }
+
+/// `--vcd FILE.fst` writes FST: read back with `wellen` (another reader), every top-level port
+/// has the same value in every clock period as in the VCD of the same run.
+#[test]
+fn an_fst_waveform_holds_the_same_values_as_the_vcd() {
+    let case = vector("maxpool_2x2_s2");
+    let d = dir("fst");
+    let (vcd, fst) = (d.join("p.vcd"), d.join("p.fst"));
+    run_with_vcd(&case, Engine::Rust, &vcd, None);
+    run_with_vcd(&case, Engine::Rust, &fst, None);
+    assert!(std::fs::metadata(&fst).unwrap().len() * 4 < std::fs::metadata(&vcd).unwrap().len());
+    assert!(std::fs::read_to_string(accelgen_sim::tb::gtkw_path(&fst)).unwrap().contains("p.fst"));
+    let (want, periods) = read_vcd(&vcd);
+    let mut w = wellen::simple::read(&fst).unwrap();
+    let times: Vec<u64> = w.time_table().to_vec();
+    for port in ports("pool_unit") {
+        let name = port.strip_prefix("pool_unit.").unwrap();
+        let var = w.hierarchy().lookup_var(&["pool_unit"], &name).unwrap_or_else(|| panic!("{port} in the FST"));
+        let sig = w.hierarchy()[var].signal_ref();
+        w.load_signals(&[sig]);
+        let changes: Vec<(u64, u64)> = w
+            .get_signal(sig)
+            .unwrap()
+            .iter_changes()
+            .map(|(i, v)| (times[i as usize], u64::from_str_radix(&v.to_bit_string().unwrap().replace(['x', 'z'], "0"), 2).unwrap()))
+            .collect();
+        let got: Vec<u64> = (0..periods)
+            .map(|p| changes.iter().take_while(|(t, _)| *t <= 2 * p + 2).last().map_or(0, |c| c.1))
+            .collect();
+        assert_eq!(&got, &want[&port], "{port}");
+    }
+}

@@ -435,3 +435,84 @@ pub fn signal_names(path: &Path) -> Result<Vec<(String, u32)>, String> {
     collect(&header.items, &mut vec![], &mut vars);
     Ok(vars.into_iter().map(|v| (v.path.join("."), v.size)).collect())
 }
+
+/// Converts a VCD (as [`normalize`] writes it) into FST: the same scopes, names, widths and
+/// value changes, in GTKWave's compact format.
+pub fn vcd_to_fst(vcd_path: &Path, fst_path: &Path) -> Result<(), String> {
+    use fst_writer::{FstInfo, FstScopeType, FstSignalId, FstSignalType, FstVarDirection, FstVarType};
+    let ferr = |e: fst_writer::FstWriteError| format!("{}: cannot write FST: {e:?}", fst_path.display());
+    let f = std::fs::File::open(vcd_path).map_err(io_err(vcd_path))?;
+    let mut p = vcd::Parser::new(BufReader::new(f));
+    let header = p.parse_header().map_err(|e| parse_error(vcd_path, e))?;
+    let info = FstInfo {
+        start_time: 0,
+        timescale_exponent: -12,
+        version: "accelgen".into(),
+        date: String::new(),
+        file_type: fst_writer::FstFileType::Verilog,
+    };
+    let mut w = fst_writer::open_fst(fst_path, &info).map_err(ferr)?;
+    let mut ids: HashMap<IdCode, (FstSignalId, u32)> = HashMap::new();
+    fn walk<W: std::io::Write + std::io::Seek>(
+        items: &[ScopeItem],
+        w: &mut fst_writer::FstHeaderWriter<W>,
+        ids: &mut HashMap<IdCode, (FstSignalId, u32)>,
+    ) -> fst_writer::Result<()> {
+        for item in items {
+            match item {
+                ScopeItem::Scope(s) => {
+                    w.scope(&s.identifier, "", FstScopeType::Module)?;
+                    walk(&s.children, w, ids)?;
+                    w.up_scope()?;
+                }
+                ScopeItem::Var(v) => {
+                    let alias = ids.get(&v.code).map(|x| x.0);
+                    let id = w.var(&v.reference, FstSignalType::bit_vec(v.size), FstVarType::Wire, FstVarDirection::Implicit, alias)?;
+                    ids.insert(v.code, (id, v.size));
+                }
+            }
+        }
+        Ok(())
+    }
+    walk(&header.items, &mut w, &mut ids).map_err(ferr)?;
+    let mut body = w.finish().map_err(ferr)?;
+    let bits = |v: &[Value], size: u32| -> Vec<u8> {
+        let c = |b: &Value| match b {
+            Value::V0 => b'0',
+            Value::V1 => b'1',
+            Value::X => b'x',
+            Value::Z => b'z',
+        };
+        let mut s: Vec<u8> = v.iter().map(c).collect();
+        // VCD leaves out leading bits: zeros, or x/z when the first written bit is one.
+        let fill = match s.first() {
+            Some(b'x') => b'x',
+            Some(b'z') => b'z',
+            _ => b'0',
+        };
+        while (s.len() as u32) < size {
+            s.insert(0, fill);
+        }
+        s.truncate(size as usize);
+        s
+    };
+    for cmd in p {
+        let cmd = cmd.map_err(|e| parse_error(vcd_path, e))?;
+        match cmd {
+            Command::Timestamp(t) => body.time_change(t).map_err(ferr)?,
+            Command::ChangeScalar(code, v) => {
+                if let Some(&(id, size)) = ids.get(&code) {
+                    body.signal_change(id, &bits(&[v], size)).map_err(ferr)?;
+                }
+            }
+            Command::ChangeVector(code, v) => {
+                if let Some(&(id, size)) = ids.get(&code) {
+                    body.signal_change(id, &bits(&v, size)).map_err(ferr)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    body.finish().map_err(ferr)?;
+    Ok(())
+}
