@@ -492,21 +492,9 @@ fn cmd_run(
     println!("{}: hardware simulation, configuration {}", file.display(), cfg.name);
     println!("  {}", describe_case(&case, &golden));
     let opts = RunOptions { vcd: vcd.clone(), vcd_window, vcd_scopes, divider, engine, ..Default::default() };
-    let run = run_case(&case, &cfg, &opts)
-        .map_err(|e| match e {
-            // A case that does not fit: name the case file and the configuration.
-            RunError::Unsupported(s) => Failure::Input(format!("{}: {s} (configuration {})", file.display(), cfg.name)),
-            other => other.into(),
-        })?;
+    let run = run_case(&case, &cfg, &opts).map_err(|e| naming(e, file, &cfg))?;
     let got = run.output.to_i64();
-    let gcmp = compare(&got, &golden, 8);
-    if gcmp.matches() {
-        println!("  golden: match");
-    } else {
-        print!("  golden: MISMATCH\n{}", indent(&gcmp.describe("    vs golden")));
-    }
-    let ecmp = case.expected.as_ref().map(|e| compare(&got, e, 8));
-    print_expected(ecmp.as_ref());
+    let (gcmp, ecmp) = report_comparisons("golden", &got, &golden, case.expected.as_ref());
     println!("  stats:");
     for (k, v) in &run.stats {
         println!("    {k}: {v}");
@@ -533,6 +521,33 @@ fn cmd_run(
     Ok(())
 }
 
+/// A run's error as the command reports it: a case or network that does not fit names the file
+/// and the configuration.
+fn naming(e: RunError, file: &Path, cfg: &HwConfig) -> Failure {
+    match e {
+        RunError::Unsupported(s) => Failure::Input(format!("{}: {s} (configuration {})", file.display(), cfg.name)),
+        other => other.into(),
+    }
+}
+
+/// Prints the output's comparison with the golden model (`what`) and with `expected`.
+fn report_comparisons(
+    what: &str,
+    got: &Tensor<i64>,
+    golden: &Tensor<i64>,
+    expected: Option<&Tensor<i64>>,
+) -> (Comparison, Option<Comparison>) {
+    let gcmp = compare(got, golden, 8);
+    if gcmp.matches() {
+        println!("  {what}: match");
+    } else {
+        print!("  {what}: MISMATCH\n{}", indent(&gcmp.describe("    vs golden")));
+    }
+    let ecmp = expected.map(|e| compare(got, e, 8));
+    print_expected(ecmp.as_ref());
+    (gcmp, ecmp)
+}
+
 /// `accelgen run NET.json`: every layer on its hardware block, host-sequenced (see
 /// `accelgen_sim::network`), a per-layer table, the network's output against the golden network
 /// and `expected`.
@@ -541,11 +556,7 @@ fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts: RunOpt
     let net = Network::load(file).map_err(Failure::Input)?;
     let in_file = |e: String| Failure::Input(format!("{}: {e}", file.display()));
     let golden = net.golden().map_err(in_file)?.to_i64();
-    let run = accelgen_sim::network::run_network(&net, cfg, &opts)
-        .map_err(|e| match e {
-            RunError::Unsupported(s) => Failure::Input(format!("{}: {s} (configuration {})", file.display(), cfg.name)),
-            other => other.into(),
-        })?;
+    let run = accelgen_sim::network::run_network(&net, cfg, &opts).map_err(|e| naming(e, file, cfg))?;
     println!(
         "{}: network of {} layers on the hardware blocks, host-sequenced (not yet accel_top); configuration {}, engine {}",
         file.display(),
@@ -574,14 +585,7 @@ fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts: RunOpt
         );
     }
     let got = run.output.to_i64();
-    let gcmp = compare(&got, &golden, 8);
-    if gcmp.matches() {
-        println!("  golden network: match");
-    } else {
-        print!("  golden network: MISMATCH\n{}", indent(&gcmp.describe("    vs golden")));
-    }
-    let ecmp = net.expected.as_ref().map(|e| compare(&got, e, 8));
-    print_expected(ecmp.as_ref());
+    let (gcmp, ecmp) = report_comparisons("golden network", &got, &golden, net.expected.as_ref());
     println!("  stats:");
     for (k, v) in run.stats.iter().filter(|(k, _)| *k != "layers") {
         println!("    {k}: {v}");
