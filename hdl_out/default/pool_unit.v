@@ -1130,7 +1130,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 rd_x__d = rd_x__q + 32'h1;
                 if (rd_x__q + 32'h1 == p_xcols) begin
                     rd_x__d = 32'h0;
-                    outrow__d = outrow__q + ((p_wo) & 32'hffffffff);
+                    outrow__d = outrow__q + ({16'd0, p_wo});
                     if (yo__q + 32'h1 == p_ho) begin
                         yo__d = 32'h0;
                         rho0__d = 32'h0;
@@ -1468,7 +1468,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         if (ce) begin
             if (e_active__q) begin
                 o_valid__d = emit;
-                o_idx__d = e_outrow__q + ((e_xo__q) & 32'hffffffff);
+                o_idx__d = e_outrow__q + ({16'd0, e_xo__q});
                 if (p_avg) begin
                     o_data__d = avgdiv__avg;
                 end
@@ -1590,13 +1590,13 @@ module default_pool_unit_avg_div(sum,count,avg);
     // Update code
     always @(*) begin
         if (sum[32'hf]) begin
-            s18 = ((sum) & 18'h3ffff) | ((32'h30000) & 18'h3ffff);
+            s18 = ({2'd0, sum}) | ((32'h30000) & 18'h3ffff);
         end
         else begin
-            s18 = ((sum) & 18'h3ffff);
+            s18 = ({2'd0, sum});
         end
-        d18 = ((count) & 18'h3ffff) << 32'h1;
-        m18 = (s18 << 32'h1) + ((count) & 18'h3ffff) + (((count) & 18'h3ffff) << 32'h8);
+        d18 = ({2'd0, count}) << 32'h1;
+        m18 = (s18 << 32'h1) + ({2'd0, count}) + (({2'd0, count}) << 32'h8);
         if (m18 >= (d18 << 32'h7)) begin
             r7 = m18 - (d18 << 32'h7);
             p7 = ((32'h0) & 8'hff) | ((32'h80) & 8'hff);
@@ -1766,10 +1766,10 @@ module default_pool_unit_sign_ext(a,y);
     // Update code
     always @(*) begin
         if (a[32'h7]) begin
-            y = ((a) & 16'hffff) | ((32'hff00) & 16'hffff);
+            y = ({8'd0, a}) | ((32'hff00) & 16'hffff);
         end
         else begin
-            y = ((a) & 16'hffff);
+            y = ({8'd0, a});
         end
     end
     

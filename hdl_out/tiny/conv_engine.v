@@ -1525,7 +1525,7 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
                 pbase__d = pbase__q + kconst;
             end
         end
-        addr_now = pbase__q + ((sub) & 16'hffff);
+        addr_now = pbase__q + ({12'd0, sub});
         s1_valid__d = vtag__q[32'h0];
         s1_addr__d = addr_now;
         s1_psum__d = psum_in;
@@ -1850,23 +1850,23 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
         w_used = wsel;
         mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
         if (x__q[32'h7]) begin
-            x16 = ((x__q) & 16'hffff) | ((32'hff00) & 16'hffff);
+            x16 = ({8'd0, x__q}) | ((32'hff00) & 16'hffff);
         end
         else begin
-            x16 = ((x__q) & 16'hffff);
+            x16 = ({8'd0, x__q});
         end
         if (wsel[32'h7]) begin
-            w16 = ((wsel) & 16'hffff) | ((32'hff00) & 16'hffff);
+            w16 = ({8'd0, wsel}) | ((32'hff00) & 16'hffff);
         end
         else begin
-            w16 = ((wsel) & 16'hffff);
+            w16 = ({8'd0, wsel});
         end
         prod = x16 * w16;
         if (prod[32'hf]) begin
-            prod32 = ((prod[(32'h0)+:(16)]) & 32'hffffffff) - ((32'h10000) & 32'hffffffff);
+            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) - ((32'h10000) & 32'hffffffff);
         end
         else begin
-            prod32 = ((prod[(32'h0)+:(16)]) & 32'hffffffff);
+            prod32 = ({16'd0, prod[(32'h0)+:(16)]});
         end
         psum__0__d = psum_in + prod32;
         psum__1__d = psum__0__q;
@@ -2080,10 +2080,10 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
         s1_plo__d = in_acc[(32'h0)+:(16)] * mult;
         s1_phi__d = in_acc[(32'h10)+:(16)] * mult;
         if (s1_acc__q[32'h1f]) begin
-            prod = (((s1_phi__q) & 64'hffffffffffffffff) << 32'h10) + ((s1_plo__q) & 64'hffffffffffffffff) - (((mult) & 64'hffffffffffffffff) << 32'h20);
+            prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q}) - (({48'd0, mult}) << 32'h20);
         end
         else begin
-            prod = (((s1_phi__q) & 64'hffffffffffffffff) << 32'h10) + ((s1_plo__q) & 64'hffffffffffffffff);
+            prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
         end
         if (|shift) begin
             rounded = prod + (((32'h1) & 64'hffffffffffffffff) << (shift - 32'h1));
@@ -2102,10 +2102,10 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
         s2_acc__d = s1_acc__q;
         s2_y__d = shifted;
         if (zp[32'h7]) begin
-            zp64 = ((zp) & 64'hffffffffffffffff) - ((32'h100) & 64'hffffffffffffffff);
+            zp64 = ({56'd0, zp}) - ((32'h100) & 64'hffffffffffffffff);
         end
         else begin
-            zp64 = ((zp) & 64'hffffffffffffffff);
+            zp64 = ({56'd0, zp});
         end
         y = s2_y__q + zp64;
         if (&y[(32'h7)+:(57)] | ~|y[(32'h7)+:(57)]) begin
@@ -2127,10 +2127,10 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
         s3_idx__d = s2_idx__q;
         if (en) begin
             if (act[32'h7]) begin
-                s3_data__d = ((act) & 32'hffffffff) - ((32'h100) & 32'hffffffff);
+                s3_data__d = ({24'd0, act}) - ((32'h100) & 32'hffffffff);
             end
             else begin
-                s3_data__d = ((act) & 32'hffffffff);
+                s3_data__d = ({24'd0, act});
             end
         end
         else begin

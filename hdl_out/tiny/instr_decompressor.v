@@ -389,7 +389,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         ibuf__w_addr = wptr__q;
         ibuf__w_data = reg_wdata;
         if (reg_we & (reg_addr == 32'h0)) begin
-            if (((wptr__q) & 32'hffffffff) < depth) begin
+            if (({16'd0, wptr__q}) < depth) begin
                 ibuf__w_en = 1'b1;
                 wptr__d = wptr__q + 32'h1;
             end
@@ -420,32 +420,32 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         ca_st = cc[(32'h6)+:(26)];
         pa_st = pp[(32'h6)+:(26)];
         na_st = ca_st + ca_st - pa_st;
-        na_ld64 = ((na_ld) & 64'hffffffffffffffff) << 32'h7;
-        na_st64 = ((na_st) & 64'hffffffffffffffff) << 32'h6;
-        cont = (((fill__q) & 16'hffff) >= rd2) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 32'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 32'h2) & (cc[32'h5] == pp[32'h5])));
+        na_ld64 = ({38'd0, na_ld}) << 32'h7;
+        na_st64 = ({38'd0, na_st}) << 32'h6;
+        cont = (({6'd0, fill__q}) >= rd2) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 32'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 32'h2) & (cc[32'h5] == pp[32'h5])));
         ma_slot = tk_payload__q[(32'h5)+:(3)];
-        ma_off = ((ma_slot) & 8'hff) << 32'h5;
+        ma_off = ({5'd0, ma_slot}) << 32'h5;
         ma_delta = tk_payload__q[(32'h8)+:(18)];
         if (ma_delta[32'h11]) begin
-            ma_delta26 = ((ma_delta) & 26'h3ffffff) - ((32'h1 << 32'h12) & 26'h3ffffff);
+            ma_delta26 = ({8'd0, ma_delta}) - ((32'h1 << 32'h12) & 26'h3ffffff);
         end
         else begin
-            ma_delta26 = ((ma_delta) & 26'h3ffffff);
+            ma_delta26 = ({8'd0, ma_delta});
         end
         ma_base = s_addr__q[(ma_off)+:(26)];
         ma_addr = ma_base + ma_delta26;
         ma_words = s_words__q[(ma_off)+:(20)];
         ma_lo2 = ma_slot[(32'h0)+:(2)];
-        ma_addr64 = ((ma_addr) & 64'hffffffffffffffff);
-        ma_words64 = ((ma_words) & 64'hffffffffffffffff);
-        ma_tgt64 = ((ma_lo2) & 64'hffffffffffffffff) << 32'h5;
+        ma_addr64 = ({38'd0, ma_addr});
+        ma_words64 = ({44'd0, ma_words});
+        ma_tgt64 = ({62'd0, ma_lo2}) << 32'h5;
         issue = 1'b0;
         consumed = 1'b0;
         x_err = 1'b0;
         x = tk_payload__q;
         if (tk_valid__q) begin
             if (is_rep) begin
-                if (((fill__q) & 16'hffff) < rd) begin
+                if (({6'd0, fill__q}) < rd) begin
                     x_err = 1'b1;
                 end
                 else begin
@@ -494,8 +494,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
             xs_words = x[(32'h20)+:(20)];
         end
         xs_mask256 = slot_mask << (xs_slot << 32'h5);
-        xs_addr256 = ((xs_addr) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << (xs_slot << 32'h5);
-        xs_words256 = ((xs_words) & 256'hffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) << (xs_slot << 32'h5);
+        xs_addr256 = ({230'd0, xs_addr}) << (xs_slot << 32'h5);
+        xs_words256 = ({236'd0, xs_words}) << (xs_slot << 32'h5);
         hist_c__w_en = issue;
         hist_c__w_addr = hptr__q;
         hist_c__w_data = x;
@@ -506,7 +506,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
             o_valid__d = 1'b1;
             o_op__d = x_op;
             o_payload__d = x;
-            o_module__d = mods[((((x_op) & 8'hff) << 32'h3))+:(6)];
+            o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
             last__d = x;
             hptr__d = (hptr__q + 32'h1) & ((32'h1ff) & 16'hffff);
             if (fill__q != 32'h3ff) begin
@@ -553,7 +553,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,count,st_busy,st_error
         end
         consume = busy__q & adv & cur_empty & next_ok;
         op = src[(32'h0)+:(5)];
-        toff = ((op) & 8'hff) << 32'h3;
+        toff = ({3'd0, op}) << 32'h3;
         len = lens[(toff)+:(8)];
         if (len >= 32'h40) begin
             mask = ~((32'h0) & 64'hffffffffffffffff);

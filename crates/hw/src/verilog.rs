@@ -6,7 +6,10 @@
 //!    R·C times, one flip-flop module per width);
 //! 2. names modules readably: the top after the block, flip-flops `dff_w<width>`, others after
 //!    their field (`pes` → `<top>_pe`), numbered when different contents share a name;
-//! 3. replaces `$` in identifiers by `__`.
+//! 3. replaces `$` in identifiers by `__`;
+//! 4. writes rust-hdl's zero extension `((x) & 16'hffff)` of a narrower `x` as the concatenation
+//!    `({8'd0, x})`: the same value (signals are unsigned), without an operation between operands
+//!    of different widths (slang's `-Wbitwise-op-mismatch`).
 //!
 //! The output is deterministic for a given design, so snapshots and freshness checks are stable.
 
@@ -143,6 +146,90 @@ fn readable_names(mods: &[Module], top: &str, prefix: &str) -> HashMap<String, S
     names
 }
 
+/// Widths of the signals a module body declares (`reg [15:0] x;`, `input wire  y;`).
+fn declared_widths(body: &str) -> HashMap<String, u32> {
+    let mut widths = HashMap::new();
+    for line in body.lines() {
+        let mut t = line.trim();
+        for kw in ["input ", "output "] {
+            t = t.strip_prefix(kw).unwrap_or(t);
+        }
+        let Some(rest) = t.strip_prefix("wire ").or_else(|| t.strip_prefix("reg ")) else { continue };
+        let rest = rest.trim();
+        let (width, name) = match rest.strip_prefix('[') {
+            Some(r) => {
+                let Some((range, name)) = r.split_once(']') else { continue };
+                let Some((msb, lsb)) = range.split_once(':') else { continue };
+                match (msb.trim().parse::<u32>(), lsb.trim().parse::<u32>()) {
+                    (Ok(m), Ok(0)) => (m + 1, name),
+                    _ => continue,
+                }
+            }
+            None => (1, rest),
+        };
+        let name = name.trim().trim_end_matches(';').trim();
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            widths.insert(name.to_string(), width);
+        }
+    }
+    widths
+}
+
+/// `W'h…` that is all ones in W bits: W.
+fn all_ones_literal(lit: &str) -> Option<u32> {
+    let (w, hex) = lit.split_once("'h")?;
+    let w: u32 = w.parse().ok()?;
+    if w == 0 || w > 256 || hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    // All ones: every digit f except a leading one that holds the remaining w % 4 bits.
+    let full = (w / 4) as usize;
+    let top = w % 4;
+    let want = if top == 0 { "f".repeat(full) } else { format!("{:x}{}", (1u32 << top) - 1, "f".repeat(full)) };
+    (hex.to_ascii_lowercase() == want).then_some(w)
+}
+
+/// Step 4 of the module documentation, on one module body.
+fn explicit_zero_extension(body: &str) -> String {
+    let widths = declared_widths(body);
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(i) = rest.find("((") {
+        out.push_str(&rest[..i]);
+        let cand = &rest[i..];
+        // `((EXPR) & W'hMASK)`, EXPR an identifier or `name[(32'h0)+:(N)]`.
+        let rewritten = (|| {
+            let inner = &cand[2..];
+            let close = inner.find(") & ")?;
+            let expr = &inner[..close];
+            let width = if let Some((name, sel)) = expr.split_once("[(32'h0)+:(") {
+                widths.get(name)?;
+                sel.strip_suffix(")]")?.parse::<u32>().ok()?
+            } else if expr.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                *widths.get(expr)?
+            } else {
+                return None;
+            };
+            let after = &inner[close + 4..];
+            let end = after.find(')')?;
+            let w = all_ones_literal(&after[..end])?;
+            (width < w).then(|| (format!("({{{}'d0, {expr}}})", w - width), 2 + close + 4 + end + 1))
+        })();
+        match rewritten {
+            Some((text, used)) => {
+                out.push_str(&text);
+                rest = &cand[used..];
+            }
+            None => {
+                out.push_str("(");
+                rest = &cand[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The post-processed Verilog of a design whose top module should be called `top_name`, with
 /// `header` (comment lines) first; submodule names start with `prefix` (the preset, e.g.
 /// `tiny_`, or empty).
@@ -152,7 +239,7 @@ pub fn postprocess(raw: &str, top_name: &str, prefix: &str, header: &str) -> Str
     let mut out = String::from(header);
     for m in &mods {
         let name = &names[&m.name];
-        let mut body = rename_instances(&m.body, &names).replace('$', "__");
+        let mut body = explicit_zero_extension(&rename_instances(&m.body, &names).replace('$', "__"));
         if !body.ends_with('\n') {
             body.push('\n');
         }
@@ -166,6 +253,18 @@ mod tests {
     use super::*;
 
     const RAW: &str = "\n\nmodule top(clock,a);\n    top$x x(\n    );\n    top$y y(\n    );\nendmodule // top\n\n\nmodule top$x(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$x\n\n\nmodule top$y(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$y\n";
+
+    #[test]
+    fn zero_extensions_become_concatenations_of_the_declared_width() {
+        let body = "\n    reg  [4:0] op;\n    input wire  [15:0] prod;\n    reg  [7:0] w8;\n    always @(*) begin\n        toff = ((op) & 8'hff) << 32'h3;\n        p = ((prod[(32'h0)+:(16)]) & 32'hffffffff) - ((32'h10000) & 32'hffffffff);\n        q = ((w8) & 8'hff) + ((op) & 18'h3ffff);\n    end\n";
+        let got = explicit_zero_extension(body);
+        assert!(got.contains("toff = ({3'd0, op}) << 32'h3;"), "{got}");
+        assert!(got.contains("p = ({16'd0, prod[(32'h0)+:(16)]}) - ((32'h10000) & 32'hffffffff);"), "{got}");
+        // Same width: left alone; 18 bits of all ones recognised.
+        assert!(got.contains("q = ((w8) & 8'hff) + ({13'd0, op});"), "{got}");
+        assert_eq!(all_ones_literal("26'h3ffffff"), Some(26));
+        assert_eq!(all_ones_literal("16'hff00"), None);
+    }
 
     #[test]
     fn identical_modules_collapse_and_get_readable_names() {
