@@ -1500,6 +1500,36 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [15:0] d1_oaddr__d;
     wire  [15:0] d1_oaddr__q;
     reg  d1_oaddr__clock;
+    reg  d2_valid__d;
+    wire  d2_valid__q;
+    reg  d2_valid__clock;
+    reg  [15:0] d2_oaddr__d;
+    wire  [15:0] d2_oaddr__q;
+    reg  d2_oaddr__clock;
+    reg  [31:0] dsum__0__d;
+    wire  [31:0] dsum__0__q;
+    reg  dsum__0__clock;
+    reg  [31:0] dsum__1__d;
+    wire  [31:0] dsum__1__q;
+    reg  dsum__1__clock;
+    reg  [31:0] dsum__2__d;
+    wire  [31:0] dsum__2__q;
+    reg  dsum__2__clock;
+    reg  [31:0] dsum__3__d;
+    wire  [31:0] dsum__3__q;
+    reg  dsum__3__clock;
+    reg  [31:0] dsum__4__d;
+    wire  [31:0] dsum__4__q;
+    reg  dsum__4__clock;
+    reg  [31:0] dsum__5__d;
+    wire  [31:0] dsum__5__q;
+    reg  dsum__5__clock;
+    reg  [31:0] dsum__6__d;
+    wire  [31:0] dsum__6__q;
+    reg  dsum__6__clock;
+    reg  [31:0] dsum__7__d;
+    wire  [31:0] dsum__7__q;
+    reg  dsum__7__clock;
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
@@ -3315,6 +3345,56 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .q(d1_oaddr__q),
         .clock(d1_oaddr__clock)
     );
+    default_conv_engine_dff_w1 d2_valid(
+        .d(d2_valid__d),
+        .q(d2_valid__q),
+        .clock(d2_valid__clock)
+    );
+    default_conv_engine_dff_w16 d2_oaddr(
+        .d(d2_oaddr__d),
+        .q(d2_oaddr__q),
+        .clock(d2_oaddr__clock)
+    );
+    default_conv_engine_dff_w32 dsum__0(
+        .d(dsum__0__d),
+        .q(dsum__0__q),
+        .clock(dsum__0__clock)
+    );
+    default_conv_engine_dff_w32 dsum__1(
+        .d(dsum__1__d),
+        .q(dsum__1__q),
+        .clock(dsum__1__clock)
+    );
+    default_conv_engine_dff_w32 dsum__2(
+        .d(dsum__2__d),
+        .q(dsum__2__q),
+        .clock(dsum__2__clock)
+    );
+    default_conv_engine_dff_w32 dsum__3(
+        .d(dsum__3__d),
+        .q(dsum__3__q),
+        .clock(dsum__3__clock)
+    );
+    default_conv_engine_dff_w32 dsum__4(
+        .d(dsum__4__d),
+        .q(dsum__4__q),
+        .clock(dsum__4__clock)
+    );
+    default_conv_engine_dff_w32 dsum__5(
+        .d(dsum__5__d),
+        .q(dsum__5__q),
+        .clock(dsum__5__clock)
+    );
+    default_conv_engine_dff_w32 dsum__6(
+        .d(dsum__6__d),
+        .q(dsum__6__q),
+        .clock(dsum__6__clock)
+    );
+    default_conv_engine_dff_w32 dsum__7(
+        .d(dsum__7__d),
+        .q(dsum__7__q),
+        .clock(dsum__7__clock)
+    );
     default_conv_engine_dff_w64 rd_sel(
         .d(rd_sel__d),
         .q(rd_sel__q),
@@ -3376,6 +3456,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         d_oaddr__clock = clock;
         d1_valid__clock = clock;
         d1_oaddr__clock = clock;
+        d2_valid__clock = clock;
+        d2_oaddr__clock = clock;
         rd_sel__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
@@ -3430,6 +3512,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         d_oaddr__d = d_oaddr__q;
         d1_valid__d = d1_valid__q;
         d1_oaddr__d = d1_oaddr__q;
+        d2_valid__d = d2_valid__q;
+        d2_oaddr__d = d2_oaddr__q;
         rd_sel__d = rd_sel__q;
         wmem__clock = clock;
         bbanks__0__clock = clock;
@@ -4439,6 +4523,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         d_end = d_j__q + 32'h1 == kconst;
         d1_valid__d = d_active__q;
         d1_oaddr__d = d_oaddr__q;
+        d2_valid__d = d1_valid__q;
+        d2_oaddr__d = d1_oaddr__q;
         if (~d_active__q) begin
             if (pend0__q) begin
                 pend0__d = 1'b0;
@@ -4484,9 +4570,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         rd_data = 32'h0;
         bbanks__0__r_en = d_active__q;
         bbanks__0__r_addr = d_baddr__q;
-        rqs__0__in_valid = d1_valid__q;
-        rqs__0__in_idx = d1_oaddr__q;
-        rqs__0__in_acc = accs__0__d_data + bbanks__0__r_data;
+        dsum__0__clock = clock;
+        dsum__0__d = accs__0__d_data + bbanks__0__r_data;
+        rqs__0__in_valid = d2_valid__q;
+        rqs__0__in_idx = d2_oaddr__q;
+        rqs__0__in_acc = dsum__0__q;
         rqs__0__en = p_rq_en;
         rqs__0__mult = p_mult;
         rqs__0__shift = p_shift;
@@ -4502,9 +4590,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         bbanks__1__r_en = d_active__q;
         bbanks__1__r_addr = d_baddr__q;
-        rqs__1__in_valid = d1_valid__q;
-        rqs__1__in_idx = d1_oaddr__q;
-        rqs__1__in_acc = accs__1__d_data + bbanks__1__r_data;
+        dsum__1__clock = clock;
+        dsum__1__d = accs__1__d_data + bbanks__1__r_data;
+        rqs__1__in_valid = d2_valid__q;
+        rqs__1__in_idx = d2_oaddr__q;
+        rqs__1__in_acc = dsum__1__q;
         rqs__1__en = p_rq_en;
         rqs__1__mult = p_mult;
         rqs__1__shift = p_shift;
@@ -4520,9 +4610,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         bbanks__2__r_en = d_active__q;
         bbanks__2__r_addr = d_baddr__q;
-        rqs__2__in_valid = d1_valid__q;
-        rqs__2__in_idx = d1_oaddr__q;
-        rqs__2__in_acc = accs__2__d_data + bbanks__2__r_data;
+        dsum__2__clock = clock;
+        dsum__2__d = accs__2__d_data + bbanks__2__r_data;
+        rqs__2__in_valid = d2_valid__q;
+        rqs__2__in_idx = d2_oaddr__q;
+        rqs__2__in_acc = dsum__2__q;
         rqs__2__en = p_rq_en;
         rqs__2__mult = p_mult;
         rqs__2__shift = p_shift;
@@ -4538,9 +4630,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         bbanks__3__r_en = d_active__q;
         bbanks__3__r_addr = d_baddr__q;
-        rqs__3__in_valid = d1_valid__q;
-        rqs__3__in_idx = d1_oaddr__q;
-        rqs__3__in_acc = accs__3__d_data + bbanks__3__r_data;
+        dsum__3__clock = clock;
+        dsum__3__d = accs__3__d_data + bbanks__3__r_data;
+        rqs__3__in_valid = d2_valid__q;
+        rqs__3__in_idx = d2_oaddr__q;
+        rqs__3__in_acc = dsum__3__q;
         rqs__3__en = p_rq_en;
         rqs__3__mult = p_mult;
         rqs__3__shift = p_shift;
@@ -4556,9 +4650,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         bbanks__4__r_en = d_active__q;
         bbanks__4__r_addr = d_baddr__q;
-        rqs__4__in_valid = d1_valid__q;
-        rqs__4__in_idx = d1_oaddr__q;
-        rqs__4__in_acc = accs__4__d_data + bbanks__4__r_data;
+        dsum__4__clock = clock;
+        dsum__4__d = accs__4__d_data + bbanks__4__r_data;
+        rqs__4__in_valid = d2_valid__q;
+        rqs__4__in_idx = d2_oaddr__q;
+        rqs__4__in_acc = dsum__4__q;
         rqs__4__en = p_rq_en;
         rqs__4__mult = p_mult;
         rqs__4__shift = p_shift;
@@ -4574,9 +4670,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         bbanks__5__r_en = d_active__q;
         bbanks__5__r_addr = d_baddr__q;
-        rqs__5__in_valid = d1_valid__q;
-        rqs__5__in_idx = d1_oaddr__q;
-        rqs__5__in_acc = accs__5__d_data + bbanks__5__r_data;
+        dsum__5__clock = clock;
+        dsum__5__d = accs__5__d_data + bbanks__5__r_data;
+        rqs__5__in_valid = d2_valid__q;
+        rqs__5__in_idx = d2_oaddr__q;
+        rqs__5__in_acc = dsum__5__q;
         rqs__5__en = p_rq_en;
         rqs__5__mult = p_mult;
         rqs__5__shift = p_shift;
@@ -4592,9 +4690,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         bbanks__6__r_en = d_active__q;
         bbanks__6__r_addr = d_baddr__q;
-        rqs__6__in_valid = d1_valid__q;
-        rqs__6__in_idx = d1_oaddr__q;
-        rqs__6__in_acc = accs__6__d_data + bbanks__6__r_data;
+        dsum__6__clock = clock;
+        dsum__6__d = accs__6__d_data + bbanks__6__r_data;
+        rqs__6__in_valid = d2_valid__q;
+        rqs__6__in_idx = d2_oaddr__q;
+        rqs__6__in_acc = dsum__6__q;
         rqs__6__en = p_rq_en;
         rqs__6__mult = p_mult;
         rqs__6__shift = p_shift;
@@ -4610,9 +4710,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         bbanks__7__r_en = d_active__q;
         bbanks__7__r_addr = d_baddr__q;
-        rqs__7__in_valid = d1_valid__q;
-        rqs__7__in_idx = d1_oaddr__q;
-        rqs__7__in_acc = accs__7__d_data + bbanks__7__r_data;
+        dsum__7__clock = clock;
+        dsum__7__d = accs__7__d_data + bbanks__7__r_data;
+        rqs__7__in_valid = d2_valid__q;
+        rqs__7__in_idx = d2_oaddr__q;
+        rqs__7__in_acc = dsum__7__q;
         rqs__7__en = p_rq_en;
         rqs__7__mult = p_mult;
         rqs__7__shift = p_shift;

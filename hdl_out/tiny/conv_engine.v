@@ -360,6 +360,18 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [15:0] d1_oaddr__d;
     wire  [15:0] d1_oaddr__q;
     reg  d1_oaddr__clock;
+    reg  d2_valid__d;
+    wire  d2_valid__q;
+    reg  d2_valid__clock;
+    reg  [15:0] d2_oaddr__d;
+    wire  [15:0] d2_oaddr__q;
+    reg  d2_oaddr__clock;
+    reg  [31:0] dsum__0__d;
+    wire  [31:0] dsum__0__q;
+    reg  dsum__0__clock;
+    reg  [31:0] dsum__1__d;
+    wire  [31:0] dsum__1__q;
+    reg  dsum__1__clock;
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
@@ -843,6 +855,26 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .q(d1_oaddr__q),
         .clock(d1_oaddr__clock)
     );
+    tiny_conv_engine_dff_w1 d2_valid(
+        .d(d2_valid__d),
+        .q(d2_valid__q),
+        .clock(d2_valid__clock)
+    );
+    tiny_conv_engine_dff_w16 d2_oaddr(
+        .d(d2_oaddr__d),
+        .q(d2_oaddr__q),
+        .clock(d2_oaddr__clock)
+    );
+    tiny_conv_engine_dff_w32 dsum__0(
+        .d(dsum__0__d),
+        .q(dsum__0__q),
+        .clock(dsum__0__clock)
+    );
+    tiny_conv_engine_dff_w32 dsum__1(
+        .d(dsum__1__d),
+        .q(dsum__1__q),
+        .clock(dsum__1__clock)
+    );
     tiny_conv_engine_dff_w64 rd_sel(
         .d(rd_sel__d),
         .q(rd_sel__q),
@@ -904,6 +936,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         d_oaddr__clock = clock;
         d1_valid__clock = clock;
         d1_oaddr__clock = clock;
+        d2_valid__clock = clock;
+        d2_oaddr__clock = clock;
         rd_sel__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
@@ -958,6 +992,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         d_oaddr__d = d_oaddr__q;
         d1_valid__d = d1_valid__q;
         d1_oaddr__d = d1_oaddr__q;
+        d2_valid__d = d2_valid__q;
+        d2_oaddr__d = d2_oaddr__q;
         rd_sel__d = rd_sel__q;
         wmem__clock = clock;
         bbanks__0__clock = clock;
@@ -1253,6 +1289,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         d_end = d_j__q + 32'h1 == kconst;
         d1_valid__d = d_active__q;
         d1_oaddr__d = d_oaddr__q;
+        d2_valid__d = d1_valid__q;
+        d2_oaddr__d = d1_oaddr__q;
         if (~d_active__q) begin
             if (pend0__q) begin
                 pend0__d = 1'b0;
@@ -1298,9 +1336,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         rd_data = 32'h0;
         bbanks__0__r_en = d_active__q;
         bbanks__0__r_addr = d_baddr__q;
-        rqs__0__in_valid = d1_valid__q;
-        rqs__0__in_idx = d1_oaddr__q;
-        rqs__0__in_acc = accs__0__d_data + bbanks__0__r_data;
+        dsum__0__clock = clock;
+        dsum__0__d = accs__0__d_data + bbanks__0__r_data;
+        rqs__0__in_valid = d2_valid__q;
+        rqs__0__in_idx = d2_oaddr__q;
+        rqs__0__in_acc = dsum__0__q;
         rqs__0__en = p_rq_en;
         rqs__0__mult = p_mult;
         rqs__0__shift = p_shift;
@@ -1316,9 +1356,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         bbanks__1__r_en = d_active__q;
         bbanks__1__r_addr = d_baddr__q;
-        rqs__1__in_valid = d1_valid__q;
-        rqs__1__in_idx = d1_oaddr__q;
-        rqs__1__in_acc = accs__1__d_data + bbanks__1__r_data;
+        dsum__1__clock = clock;
+        dsum__1__d = accs__1__d_data + bbanks__1__r_data;
+        rqs__1__in_valid = d2_valid__q;
+        rqs__1__in_idx = d2_oaddr__q;
+        rqs__1__in_acc = dsum__1__q;
         rqs__1__en = p_rq_en;
         rqs__1__mult = p_mult;
         rqs__1__shift = p_shift;
