@@ -5429,6 +5429,18 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
     reg  [31:0] s1_phi__d;
     wire  [31:0] s1_phi__q;
     reg  s1_phi__clock;
+    reg  s2a_valid__d;
+    wire  s2a_valid__q;
+    reg  s2a_valid__clock;
+    reg  [15:0] s2a_idx__d;
+    wire  [15:0] s2a_idx__q;
+    reg  s2a_idx__clock;
+    reg  [31:0] s2a_acc__d;
+    wire  [31:0] s2a_acc__q;
+    reg  s2a_acc__clock;
+    reg  [63:0] s2a_rounded__d;
+    wire  [63:0] s2a_rounded__q;
+    reg  s2a_rounded__clock;
     reg  s2_valid__d;
     wire  s2_valid__q;
     reg  s2_valid__clock;
@@ -5486,6 +5498,26 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         .q(s1_phi__q),
         .clock(s1_phi__clock)
     );
+    default_conv_engine_dff_w1 s2a_valid(
+        .d(s2a_valid__d),
+        .q(s2a_valid__q),
+        .clock(s2a_valid__clock)
+    );
+    default_conv_engine_dff_w16 s2a_idx(
+        .d(s2a_idx__d),
+        .q(s2a_idx__q),
+        .clock(s2a_idx__clock)
+    );
+    default_conv_engine_dff_w32 s2a_acc(
+        .d(s2a_acc__d),
+        .q(s2a_acc__q),
+        .clock(s2a_acc__clock)
+    );
+    default_conv_engine_dff_w64 s2a_rounded(
+        .d(s2a_rounded__d),
+        .q(s2a_rounded__q),
+        .clock(s2a_rounded__clock)
+    );
     default_conv_engine_dff_w1 s2_valid(
         .d(s2_valid__d),
         .q(s2_valid__q),
@@ -5529,6 +5561,10 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s1_acc__clock = clock;
         s1_plo__clock = clock;
         s1_phi__clock = clock;
+        s2a_valid__clock = clock;
+        s2a_idx__clock = clock;
+        s2a_acc__clock = clock;
+        s2a_rounded__clock = clock;
         s2_valid__clock = clock;
         s2_idx__clock = clock;
         s2_acc__clock = clock;
@@ -5541,6 +5577,10 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s1_acc__d = s1_acc__q;
         s1_plo__d = s1_plo__q;
         s1_phi__d = s1_phi__q;
+        s2a_valid__d = s2a_valid__q;
+        s2a_idx__d = s2a_idx__q;
+        s2a_acc__d = s2a_acc__q;
+        s2a_rounded__d = s2a_rounded__q;
         s2_valid__d = s2_valid__q;
         s2_idx__d = s2_idx__q;
         s2_acc__d = s2_acc__q;
@@ -5565,15 +5605,19 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         else begin
             rounded = prod;
         end
-        if (rounded[32'h3f]) begin
-            shifted = ~((~rounded) >> shift);
+        s2a_valid__d = s1_valid__q;
+        s2a_idx__d = s1_idx__q;
+        s2a_acc__d = s1_acc__q;
+        s2a_rounded__d = rounded;
+        if (s2a_rounded__q[32'h3f]) begin
+            shifted = ~((~s2a_rounded__q) >> shift);
         end
         else begin
-            shifted = rounded >> shift;
+            shifted = s2a_rounded__q >> shift;
         end
-        s2_valid__d = s1_valid__q;
-        s2_idx__d = s1_idx__q;
-        s2_acc__d = s1_acc__q;
+        s2_valid__d = s2a_valid__q;
+        s2_idx__d = s2a_idx__q;
+        s2_acc__d = s2a_acc__q;
         s2_y__d = shifted;
         if (zp[32'h7]) begin
             zp64 = ({56'd0, zp}) - ((32'h100) & 64'hffffffffffffffff);

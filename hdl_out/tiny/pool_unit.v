@@ -268,6 +268,18 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [31:0] e_outrow__d;
     wire  [31:0] e_outrow__q;
     reg  e_outrow__clock;
+    reg  q_valid__d;
+    wire  q_valid__q;
+    reg  q_valid__clock;
+    reg  [31:0] q_idx__d;
+    wire  [31:0] q_idx__q;
+    reg  q_idx__clock;
+    reg  [15:0] q_sum__d;
+    wire  [15:0] q_sum__q;
+    reg  q_sum__clock;
+    reg  [7:0] q_max__d;
+    wire  [7:0] q_max__q;
+    reg  q_max__clock;
     reg  o_valid__d;
     wire  o_valid__q;
     reg  o_valid__clock;
@@ -322,6 +334,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [15:0] ssum__1;
     reg  [15:0] ssum__2;
     reg  [15:0] omax;
+    reg  [15:0] wsum;
     reg  emit;
     reg  [15:0] en_next;
     reg  [15:0] en_xo;
@@ -701,6 +714,26 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .q(e_outrow__q),
         .clock(e_outrow__clock)
     );
+    tiny_pool_unit_dff_w1 q_valid(
+        .d(q_valid__d),
+        .q(q_valid__q),
+        .clock(q_valid__clock)
+    );
+    tiny_pool_unit_dff_w32 q_idx(
+        .d(q_idx__d),
+        .q(q_idx__q),
+        .clock(q_idx__clock)
+    );
+    tiny_pool_unit_dff_w16 q_sum(
+        .d(q_sum__d),
+        .q(q_sum__q),
+        .clock(q_sum__clock)
+    );
+    tiny_pool_unit_dff_w8 q_max(
+        .d(q_max__d),
+        .q(q_max__q),
+        .clock(q_max__clock)
+    );
     tiny_pool_unit_dff_w1 o_valid(
         .d(o_valid__d),
         .q(o_valid__q),
@@ -753,6 +786,10 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         e_next__clock = clock;
         e_xo__clock = clock;
         e_outrow__clock = clock;
+        q_valid__clock = clock;
+        q_idx__clock = clock;
+        q_sum__clock = clock;
+        q_max__clock = clock;
         o_valid__clock = clock;
         o_idx__clock = clock;
         o_data__clock = clock;
@@ -790,6 +827,10 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         e_next__d = e_next__q;
         e_xo__d = e_xo__q;
         e_outrow__d = e_outrow__q;
+        q_valid__d = q_valid__q;
+        q_idx__d = q_idx__q;
+        q_sum__d = q_sum__q;
+        q_max__d = q_max__q;
         o_valid__d = o_valid__q;
         o_idx__d = o_idx__q;
         o_data__d = o_data__q;
@@ -1209,8 +1250,9 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         else begin
             ssum__2 = ssum__1;
         end
-        avgdiv__sum = ssum__2;
         omax = smax__2 ^ 32'h8000;
+        wsum = ssum__2;
+        avgdiv__sum = q_sum__q;
         avgdiv__count = p_count;
         emit = e_active__q & (e_ep__q == e_next__q) & (e_xo__q < p_wo);
         en_next = e_next__q;
@@ -1220,15 +1262,20 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             en_xo = e_xo__q + 32'h1;
         end
         if (ce) begin
+            o_valid__d = q_valid__q;
+            o_idx__d = q_idx__q;
+            if (p_avg) begin
+                o_data__d = avgdiv__avg;
+            end
+            else begin
+                o_data__d = q_max__q;
+            end
+            q_valid__d = 1'b0;
             if (e_active__q) begin
-                o_valid__d = emit;
-                o_idx__d = e_outrow__q + ({16'd0, e_xo__q});
-                if (p_avg) begin
-                    o_data__d = avgdiv__avg;
-                end
-                else begin
-                    o_data__d = omax[(32'h0)+:(8)];
-                end
+                q_valid__d = emit;
+                q_idx__d = e_outrow__q + ({16'd0, e_xo__q});
+                q_sum__d = wsum;
+                q_max__d = omax[(32'h0)+:(8)];
                 e_next__d = en_next;
                 e_xo__d = en_xo;
                 e_j__d = e_j__q + 32'h1;

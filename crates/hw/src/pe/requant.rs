@@ -8,7 +8,9 @@
 //! offers): `acc·m = hi·m·2^16 + lo·m − [acc < 0]·m·2^32`, where `lo`/`hi` are the unsigned halves
 //! of the accumulator's two's-complement bits; the sum is formed in 64 bits.
 //!
-//! Pipeline: 3 stages, one value per cycle. `out_*` follow `in_*` 3 cycles later.
+//! Pipeline: 4 stages, one value per cycle. `out_*` follow `in_*` 4 cycles later: partial
+//! products; their 64-bit sum plus the rounding term; the arithmetic shift; zero point, clamp and
+//! relu. (The sum and the shift were one stage: the ECP5's critical path.)
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
@@ -51,6 +53,11 @@ pub struct Requant {
     s1_acc: DFF<Bits<32>>,
     s1_plo: DFF<Bits<32>>,
     s1_phi: DFF<Bits<32>>,
+    /// Stage 2a: the product plus the rounding term, before the shift.
+    s2a_valid: DFF<Bit>,
+    s2a_idx: DFF<Bits<16>>,
+    s2a_acc: DFF<Bits<32>>,
+    s2a_rounded: DFF<Bits<64>>,
     /// Stage 2: the rounded, shifted 64-bit value.
     s2_valid: DFF<Bit>,
     s2_idx: DFF<Bits<16>>,
@@ -80,8 +87,8 @@ impl Logic for Requant {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, s1_valid, s1_idx, s1_acc, s1_plo, s1_phi, s2_valid, s2_idx, s2_acc, s2_y,
-            s3_valid, s3_idx, s3_data
+            self, clock, s1_valid, s1_idx, s1_acc, s1_plo, s1_phi, s2a_valid, s2a_idx, s2a_acc,
+            s2a_rounded, s2_valid, s2_idx, s2_acc, s2_y, s3_valid, s3_idx, s3_data
         );
         // Stage 1: the two 16×16 partial products.
         self.s1_valid.d.next = self.in_valid.val();
@@ -103,14 +110,19 @@ impl Logic for Requant {
         } else {
             self.rounded.next = self.prod.val();
         }
-        if self.rounded.val().get_bit(63) {
-            self.shifted.next = !((!self.rounded.val()) >> self.shift.val());
+        self.s2a_valid.d.next = self.s1_valid.q.val();
+        self.s2a_idx.d.next = self.s1_idx.q.val();
+        self.s2a_acc.d.next = self.s1_acc.q.val();
+        self.s2a_rounded.d.next = self.rounded.val();
+        // Stage 2b: arithmetic shift.
+        if self.s2a_rounded.q.val().get_bit(63) {
+            self.shifted.next = !((!self.s2a_rounded.q.val()) >> self.shift.val());
         } else {
-            self.shifted.next = self.rounded.val() >> self.shift.val();
+            self.shifted.next = self.s2a_rounded.q.val() >> self.shift.val();
         }
-        self.s2_valid.d.next = self.s1_valid.q.val();
-        self.s2_idx.d.next = self.s1_idx.q.val();
-        self.s2_acc.d.next = self.s1_acc.q.val();
+        self.s2_valid.d.next = self.s2a_valid.q.val();
+        self.s2_idx.d.next = self.s2a_idx.q.val();
+        self.s2_acc.d.next = self.s2a_acc.q.val();
         self.s2_y.d.next = self.shifted.val();
         // Stage 3: zero point, clamp, relu.
         if self.zp.val().get_bit(7) {
@@ -201,7 +213,7 @@ mod tests {
             u.shift.next = (q.shift as u64).into();
             u.zp.next = (q.zero_point as u8 as u64).into();
             u.relu.next = q.relu;
-            for _ in 0..3 {
+            for _ in 0..4 {
                 h.step().unwrap();
             }
             h.settle().unwrap();

@@ -204,6 +204,12 @@ pub struct PoolUnit {
     e_next: DFF<Bits<16>>,
     e_xo: DFF<Bits<16>>,
     e_outrow: DFF<Bits<32>>,
+    /// Window stage: the second level's result (sum and max) of the window ending this cycle,
+    /// registered before the average divider (they were one timing path).
+    q_valid: DFF<Bit>,
+    q_idx: DFF<Bits<32>>,
+    q_sum: DFF<Bits<16>>,
+    q_max: DFF<Bits<8>>,
     /// Output registers.
     o_valid: DFF<Bit>,
     o_idx: DFF<Bits<32>>,
@@ -234,6 +240,8 @@ pub struct PoolUnit {
     ssum: Vec<Signal<Local, Bits<16>>>,
     /// The window's max, un-biased.
     omax: Signal<Local, Bits<16>>,
+    /// The window's sum (the second level's last slot).
+    wsum: Signal<Local, Bits<16>>,
     /// A window ends at this candidate.
     emit: Signal<Local, Bit>,
     /// Window cursor after this cycle's emission.
@@ -336,6 +344,10 @@ impl PoolUnit {
             e_next: Default::default(),
             e_xo: Default::default(),
             e_outrow: Default::default(),
+            q_valid: Default::default(),
+            q_idx: Default::default(),
+            q_sum: Default::default(),
+            q_max: Default::default(),
             o_valid: Default::default(),
             o_idx: Default::default(),
             o_data: Default::default(),
@@ -354,6 +366,7 @@ impl PoolUnit {
             smax: vec_of(w),
             ssum: vec_of(w),
             omax: Default::default(),
+            wsum: Default::default(),
             emit: Default::default(),
             en_next: Default::default(),
             en_xo: Default::default(),
@@ -418,7 +431,7 @@ impl Logic for PoolUnit {
             self, clock, div, cecnt, run, fin, tail, rd_x, rd_upd, rd_ubase, reads_done, c, yo,
             rho0, r0, bandaddr, chanbase, outrow, m_valid, m_real, m_r0oh, m_mask, m_bandfirst,
             m_updend, m_ubase, m_outrow, ld_pending, k_ubase, k_bandfirst, k_outrow, e_active, e_j,
-            e_ep, e_next, e_xo, e_outrow, o_valid, o_idx, o_data
+            e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, o_valid, o_idx, o_data
         );
         for i in 0..self.region.len() {
             self.region[i].clock.next = self.clock.val();
@@ -673,9 +686,11 @@ impl Logic for PoolUnit {
             }
         }
         for wl in (self.smax.len() - 1)..self.smax.len() {
-            self.avgdiv.sum.next = self.ssum[wl].val();
             self.omax.next = self.smax[wl].val() ^ 0x8000;
+            self.wsum.next = self.ssum[wl].val();
         }
+        // The divider works on the registered window sum (window stage → output stage).
+        self.avgdiv.sum.next = self.q_sum.q.val();
         self.avgdiv.count.next = self.p_count.val();
 
         // ---- Emission: one candidate window end per enabled cycle.
@@ -689,14 +704,20 @@ impl Logic for PoolUnit {
             self.en_xo.next = self.e_xo.q.val() + 1;
         }
         if self.ce.val() {
+            // Output stage: the window stage's result, averaged or as its max.
+            self.o_valid.d.next = self.q_valid.q.val();
+            self.o_idx.d.next = self.q_idx.q.val();
+            if self.p_avg.val() {
+                self.o_data.d.next = self.avgdiv.avg.val();
+            } else {
+                self.o_data.d.next = self.q_max.q.val();
+            }
+            self.q_valid.d.next = false;
             if self.e_active.q.val() {
-                self.o_valid.d.next = self.emit.val();
-                self.o_idx.d.next = self.e_outrow.q.val() + bit_cast::<32, 16>(self.e_xo.q.val());
-                if self.p_avg.val() {
-                    self.o_data.d.next = self.avgdiv.avg.val();
-                } else {
-                    self.o_data.d.next = self.omax.val().get_bits::<8>(0);
-                }
+                self.q_valid.d.next = self.emit.val();
+                self.q_idx.d.next = self.e_outrow.q.val() + bit_cast::<32, 16>(self.e_xo.q.val());
+                self.q_sum.d.next = self.wsum.val();
+                self.q_max.d.next = self.omax.val().get_bits::<8>(0);
                 self.e_next.d.next = self.en_next.val();
                 self.e_xo.d.next = self.en_xo.val();
                 self.e_j.d.next = self.e_j.q.val() + 1;
