@@ -63,6 +63,10 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [7:0] banks__2__w_data;
     reg  [15:0] avgdiv__sum;
     reg  [15:0] avgdiv__count;
+    wire  [17:0] avgdiv__hi_rem;
+    wire  [7:0] avgdiv__hi_quot;
+    reg  [17:0] avgdiv__lo_rem;
+    reg  [7:0] avgdiv__lo_quot;
     wire  [7:0] avgdiv__avg;
     reg  [7:0] sx__0__a;
     wire  [15:0] sx__0__y;
@@ -280,6 +284,21 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [7:0] q_max__d;
     wire  [7:0] q_max__q;
     reg  q_max__clock;
+    reg  h_valid__d;
+    wire  h_valid__q;
+    reg  h_valid__clock;
+    reg  [31:0] h_idx__d;
+    wire  [31:0] h_idx__q;
+    reg  h_idx__clock;
+    reg  [7:0] h_max__d;
+    wire  [7:0] h_max__q;
+    reg  h_max__clock;
+    reg  [17:0] h_rem__d;
+    wire  [17:0] h_rem__q;
+    reg  h_rem__clock;
+    reg  [7:0] h_quot__d;
+    wire  [7:0] h_quot__q;
+    reg  h_quot__clock;
     reg  o_valid__d;
     wire  o_valid__q;
     reg  o_valid__clock;
@@ -370,6 +389,10 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     tiny_pool_unit_avg_div avgdiv(
         .sum(avgdiv__sum),
         .count(avgdiv__count),
+        .hi_rem(avgdiv__hi_rem),
+        .hi_quot(avgdiv__hi_quot),
+        .lo_rem(avgdiv__lo_rem),
+        .lo_quot(avgdiv__lo_quot),
         .avg(avgdiv__avg)
     );
     tiny_pool_unit_sign_ext sx__0(
@@ -734,6 +757,31 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .q(q_max__q),
         .clock(q_max__clock)
     );
+    tiny_pool_unit_dff_w1 h_valid(
+        .d(h_valid__d),
+        .q(h_valid__q),
+        .clock(h_valid__clock)
+    );
+    tiny_pool_unit_dff_w32 h_idx(
+        .d(h_idx__d),
+        .q(h_idx__q),
+        .clock(h_idx__clock)
+    );
+    tiny_pool_unit_dff_w8 h_max(
+        .d(h_max__d),
+        .q(h_max__q),
+        .clock(h_max__clock)
+    );
+    tiny_pool_unit_dff_w18 h_rem(
+        .d(h_rem__d),
+        .q(h_rem__q),
+        .clock(h_rem__clock)
+    );
+    tiny_pool_unit_dff_w8 h_quot(
+        .d(h_quot__d),
+        .q(h_quot__q),
+        .clock(h_quot__clock)
+    );
     tiny_pool_unit_dff_w1 o_valid(
         .d(o_valid__d),
         .q(o_valid__q),
@@ -790,6 +838,11 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         q_idx__clock = clock;
         q_sum__clock = clock;
         q_max__clock = clock;
+        h_valid__clock = clock;
+        h_idx__clock = clock;
+        h_max__clock = clock;
+        h_rem__clock = clock;
+        h_quot__clock = clock;
         o_valid__clock = clock;
         o_idx__clock = clock;
         o_data__clock = clock;
@@ -831,6 +884,11 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         q_idx__d = q_idx__q;
         q_sum__d = q_sum__q;
         q_max__d = q_max__q;
+        h_valid__d = h_valid__q;
+        h_idx__d = h_idx__q;
+        h_max__d = h_max__q;
+        h_rem__d = h_rem__q;
+        h_quot__d = h_quot__q;
         o_valid__d = o_valid__q;
         o_idx__d = o_idx__q;
         o_data__d = o_data__q;
@@ -1254,6 +1312,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         wsum = ssum__2;
         avgdiv__sum = q_sum__q;
         avgdiv__count = p_count;
+        avgdiv__lo_rem = h_rem__q;
+        avgdiv__lo_quot = h_quot__q;
         emit = e_active__q & (e_ep__q == e_next__q) & (e_xo__q < p_wo);
         en_next = e_next__q;
         en_xo = e_xo__q;
@@ -1262,14 +1322,19 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             en_xo = e_xo__q + 32'h1;
         end
         if (ce) begin
-            o_valid__d = q_valid__q;
-            o_idx__d = q_idx__q;
+            o_valid__d = h_valid__q;
+            o_idx__d = h_idx__q;
             if (p_avg) begin
                 o_data__d = avgdiv__avg;
             end
             else begin
-                o_data__d = q_max__q;
+                o_data__d = h_max__q;
             end
+            h_valid__d = q_valid__q;
+            h_idx__d = q_idx__q;
+            h_max__d = q_max__q;
+            h_rem__d = avgdiv__hi_rem;
+            h_quot__d = avgdiv__hi_quot;
             q_valid__d = 1'b0;
             if (e_active__q) begin
                 q_valid__d = emit;
@@ -1348,11 +1413,15 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     
 endmodule // pool_unit
 
-module tiny_pool_unit_avg_div(sum,count,avg);
+module tiny_pool_unit_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
     
     // Module arguments
     input wire  [15:0] sum;
     input wire  [15:0] count;
+    output reg  [17:0] hi_rem;
+    output reg  [7:0] hi_quot;
+    input wire  [17:0] lo_rem;
+    input wire  [7:0] lo_quot;
     output reg  [7:0] avg;
     
     // Local signals
@@ -1418,13 +1487,15 @@ module tiny_pool_unit_avg_div(sum,count,avg);
             r4 = r5;
             p4 = p5;
         end
-        if (r4 >= (d18 << 32'h3)) begin
-            r3 = r4 - (d18 << 32'h3);
-            p3 = p4 | ((32'h8) & 8'hff);
+        hi_rem = r4;
+        hi_quot = p4;
+        if (lo_rem >= (d18 << 32'h3)) begin
+            r3 = lo_rem - (d18 << 32'h3);
+            p3 = lo_quot | ((32'h8) & 8'hff);
         end
         else begin
-            r3 = r4;
-            p3 = p4;
+            r3 = lo_rem;
+            p3 = lo_quot;
         end
         if (r3 >= (d18 << 32'h2)) begin
             r2 = r3 - (d18 << 32'h2);
@@ -1545,6 +1616,24 @@ module tiny_pool_unit_dff_w32(d,q,clock);
     end
           
 endmodule // tiny_pool_unit_dff_w32
+
+module tiny_pool_unit_dff_w18(d,q,clock);
+    
+    // Module arguments
+    input wire  [17:0] d;
+    output reg  [17:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 18'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_pool_unit_dff_w18
 
 module tiny_pool_unit_sign_ext(a,y);
     

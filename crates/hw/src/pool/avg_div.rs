@@ -5,10 +5,17 @@
 //! (never negative, below 2^17) it is `floor(M / (2·count)) − 128`, an 8-bit quotient that an
 //! 8-stage restoring divider computes exactly. No multiplier, no approximation.
 //!
+//! The eight stages are two halves with ports between them, so a user can register the
+//! remainder and partial quotient after the upper four quotient bits (the pooling unit does: one
+//! long combinational path became two). Connecting `hi_rem`/`hi_quot` to `lo_rem`/`lo_quot`
+//! directly gives the single-cycle divider.
+//!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `sum` | in | 16 | window sum (two's complement) |
-//! | `count` | in | 16 | kh·kw |
+//! | `count` | in | 16 | kh·kw (held for both halves) |
+//! | `hi_rem`, `hi_quot` | out | 18, 8 | remainder and quotient bits 7..4 after the upper half |
+//! | `lo_rem`, `lo_quot` | in | 18, 8 | the same, into the lower half |
 //! | `avg` | out | 8 | the rounded average (two's complement) |
 
 use rust_hdl::prelude::*;
@@ -20,6 +27,14 @@ pub struct AvgDiv {
     pub sum: Signal<In, Bits<16>>,
     /// Window size kh·kw.
     pub count: Signal<In, Bits<16>>,
+    /// Remainder after the upper half.
+    pub hi_rem: Signal<Out, Bits<18>>,
+    /// Quotient bits 7..4 after the upper half.
+    pub hi_quot: Signal<Out, Bits<8>>,
+    /// Remainder into the lower half.
+    pub lo_rem: Signal<In, Bits<18>>,
+    /// Quotient bits into the lower half.
+    pub lo_quot: Signal<In, Bits<8>>,
     /// Rounded average.
     pub avg: Signal<Out, Bits<8>>,
     /// Dividend M in 18 bits.
@@ -94,12 +109,15 @@ impl Logic for AvgDiv {
             self.r4.next = self.r5.val();
             self.p4.next = self.p5.val();
         }
-        if self.r4.val() >= (self.d18.val() << 3) {
-            self.r3.next = self.r4.val() - (self.d18.val() << 3);
-            self.p3.next = self.p4.val() | bits::<8>(8);
+        // Upper half out, lower half in.
+        self.hi_rem.next = self.r4.val();
+        self.hi_quot.next = self.p4.val();
+        if self.lo_rem.val() >= (self.d18.val() << 3) {
+            self.r3.next = self.lo_rem.val() - (self.d18.val() << 3);
+            self.p3.next = self.lo_quot.val() | bits::<8>(8);
         } else {
-            self.r3.next = self.r4.val();
-            self.p3.next = self.p4.val();
+            self.r3.next = self.lo_rem.val();
+            self.p3.next = self.lo_quot.val();
         }
         if self.r3.val() >= (self.d18.val() << 2) {
             self.r2.next = self.r3.val() - (self.d18.val() << 2);
@@ -145,6 +163,10 @@ mod tests {
             for &sum in sums.iter().chain((0..40).map(|i| (i * 7919 % (255 * count + 1)) - 128 * count).collect::<Vec<_>>().iter()) {
                 d.sum.next = ((sum as u64) & 0xFFFF).into();
                 d.count.next = (count as u64).into();
+                assert!(simulate(&mut d, 100));
+                // The halves joined, as a register between them would after a cycle.
+                d.lo_rem.next = d.hi_rem.val();
+                d.lo_quot.next = d.hi_quot.val();
                 assert!(simulate(&mut d, 100));
                 let got = d.avg.val().index() as u8 as i8 as i64;
                 assert_eq!(got, golden(sum, count), "sum {sum} count {count}");

@@ -210,6 +210,13 @@ pub struct PoolUnit {
     q_idx: DFF<Bits<32>>,
     q_sum: DFF<Bits<16>>,
     q_max: DFF<Bits<8>>,
+    /// Divider stage: the upper half of the average divider done, with the window's max and
+    /// output index carried along.
+    h_valid: DFF<Bit>,
+    h_idx: DFF<Bits<32>>,
+    h_max: DFF<Bits<8>>,
+    h_rem: DFF<Bits<18>>,
+    h_quot: DFF<Bits<8>>,
     /// Output registers.
     o_valid: DFF<Bit>,
     o_idx: DFF<Bits<32>>,
@@ -348,6 +355,11 @@ impl PoolUnit {
             q_idx: Default::default(),
             q_sum: Default::default(),
             q_max: Default::default(),
+            h_valid: Default::default(),
+            h_idx: Default::default(),
+            h_max: Default::default(),
+            h_rem: Default::default(),
+            h_quot: Default::default(),
             o_valid: Default::default(),
             o_idx: Default::default(),
             o_data: Default::default(),
@@ -431,7 +443,8 @@ impl Logic for PoolUnit {
             self, clock, div, cecnt, run, fin, tail, rd_x, rd_upd, rd_ubase, reads_done, c, yo,
             rho0, r0, bandaddr, chanbase, outrow, m_valid, m_real, m_r0oh, m_mask, m_bandfirst,
             m_updend, m_ubase, m_outrow, ld_pending, k_ubase, k_bandfirst, k_outrow, e_active, e_j,
-            e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, o_valid, o_idx, o_data
+            e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, h_valid, h_idx, h_max, h_rem,
+            h_quot, o_valid, o_idx, o_data
         );
         for i in 0..self.region.len() {
             self.region[i].clock.next = self.clock.val();
@@ -689,9 +702,12 @@ impl Logic for PoolUnit {
             self.omax.next = self.smax[wl].val() ^ 0x8000;
             self.wsum.next = self.ssum[wl].val();
         }
-        // The divider works on the registered window sum (window stage → output stage).
+        // The divider's upper half works on the registered window sum (window stage → divider
+        // stage), its lower half on the registered partial result (divider stage → output stage).
         self.avgdiv.sum.next = self.q_sum.q.val();
         self.avgdiv.count.next = self.p_count.val();
+        self.avgdiv.lo_rem.next = self.h_rem.q.val();
+        self.avgdiv.lo_quot.next = self.h_quot.q.val();
 
         // ---- Emission: one candidate window end per enabled cycle.
         self.emit.next = self.e_active.q.val()
@@ -704,14 +720,20 @@ impl Logic for PoolUnit {
             self.en_xo.next = self.e_xo.q.val() + 1;
         }
         if self.ce.val() {
-            // Output stage: the window stage's result, averaged or as its max.
-            self.o_valid.d.next = self.q_valid.q.val();
-            self.o_idx.d.next = self.q_idx.q.val();
+            // Output stage: the divider stage's result, averaged or as its max.
+            self.o_valid.d.next = self.h_valid.q.val();
+            self.o_idx.d.next = self.h_idx.q.val();
             if self.p_avg.val() {
                 self.o_data.d.next = self.avgdiv.avg.val();
             } else {
-                self.o_data.d.next = self.q_max.q.val();
+                self.o_data.d.next = self.h_max.q.val();
             }
+            // Divider stage: the upper half of the division of the window stage's sum.
+            self.h_valid.d.next = self.q_valid.q.val();
+            self.h_idx.d.next = self.q_idx.q.val();
+            self.h_max.d.next = self.q_max.q.val();
+            self.h_rem.d.next = self.avgdiv.hi_rem.val();
+            self.h_quot.d.next = self.avgdiv.hi_quot.val();
             self.q_valid.d.next = false;
             if self.e_active.q.val() {
                 self.q_valid.d.next = self.emit.val();
