@@ -2,6 +2,9 @@
 //! naming the file (and the field or limit), the documented exit code, no panic, no hang and no
 //! unbounded allocation.
 
+mod common;
+use common::accelgen;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -14,26 +17,6 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Runs accelgen with a 60 s guard (a hang fails the test instead of blocking the suite).
-fn accelgen(args: &[&str]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_accelgen"))
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if t.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("accelgen {args:?} did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked"), "accelgen {args:?} panicked: {err}");
-    (out.status.code().expect("exited normally"), String::from_utf8_lossy(&out.stdout).into_owned(), err)
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -1,19 +1,10 @@
 //! `accelgen run NET.json`: LeNet-5 with numpy-computed data (testbenches/gen_networks.py) through
 //! the golden network and through the hardware blocks, layer by layer.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::accelgen;
 
-fn accelgen(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_accelgen"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .args(args)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked"), "{err}");
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned(), err)
-}
+use std::path::PathBuf;
 
 const NET: &str = "testbenches/networks/lenet5_data.json";
 

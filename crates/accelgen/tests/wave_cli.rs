@@ -1,25 +1,16 @@
 //! `accelgen run --vcd` and `accelgen wave`: the waveform and its layout are written, the terminal
 //! and picture renderings work, and a missing, truncated or malformed VCD is a clear error, exit 2.
 
+mod common;
+use common::accelgen;
+
 use std::path::PathBuf;
-use std::process::Command;
 
 fn scratch(name: &str) -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wave_cli").join(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn accelgen(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_accelgen"))
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .args(args)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked"), "{err}");
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned(), err)
 }
 
 #[test]
