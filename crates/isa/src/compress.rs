@@ -2,7 +2,7 @@
 //!
 //! 1. **Drop duplicates**: an instruction that would rewrite its module-register fields with the
 //!    values they already hold is dropped (always safe). Registers reset to zero, so a first write
-//!    of all zeros is a duplicate too. Control instructions (`RUN`, `SYNC`, `END`) and memory
+//!    of all zeros is a duplicate too (`MEM_SHAPE` included). Control instructions (`RUN`, `SYNC`, `END`) and memory
 //!    transfers (`MEM_LOAD`, `MEM_STORE`: writing the memory-access register starts a transfer, so
 //!    a repeated one is a second transfer, not a no-op) are never dropped.
 //! 2. **Transfer deltas** ([`delta_encode`]): a `MEM_LOAD`/`MEM_STORE` whose address is its slot's
@@ -29,7 +29,7 @@ pub fn drop_duplicates(prog: &[Instr]) -> (Vec<Instr>, usize) {
     let mut held: HashMap<u8, Vec<u64>> = HashMap::new();
     let mut out = Vec::with_capacity(prog.len());
     for i in prog {
-        if matches!(i.info().module, Module::Ctrl | Module::Mem) {
+        if i.info().module == Module::Ctrl || slot_of(i).is_some() {
             out.push(i.clone());
             continue;
         }

@@ -1,19 +1,32 @@
-//! The network compiler: a network file → the accelerator's instruction stream for the configured
-//! hardware, tiling included (patents.md §3: "a compiler turns the model into an instruction set
-//! for this chip").
+//! The network compiler: a network file → the program `accel_top` executes (patents.md §3: "a
+//! compiler turns the model into an instruction set for this chip"), with the external-memory
+//! layout the program assumes. `docs/isa.md` describes the semantics; [`crate::interp`] executes
+//! them in software and `accel_top` in hardware.
 //!
-//! External memory layout (byte addresses): the network input at 0, then every layer's weights
-//! (in the conv engine's pass order) and biases, then two activation regions used alternately.
+//! **External memory** is word-addressed, one tensor element per 32-bit word (int8 values
+//! sign-extended). Regions, in order: the network input (C·H·W, CHW order); per convolution
+//! layer its weight blocks (one per output-channel group and input-channel group, each in the
+//! conv engine's pass order, zero where a tile runs past the channels) and its bias blocks (one
+//! per output-channel group, in bias-bank order); then every layer's output in CHW order, each in
+//! its own region (no region is reused, so no transfer can overwrite a tensor still to be read).
 //!
-//! Per convolution layer: output-channel groups so that a group's weights fit the weight buffer;
-//! within a group, output-row bands so that the band's input (with its halo, and with vertical
-//! padding written as zero rows by the loader, so bands carry no vertical padding of their own)
-//! fits the first cache, and its sums fit the accumulation and output buffers. Per band:
-//! `MEM_LOAD` input, `PE_SHAPE`, `PE_KERNEL`, `ACC_TILES`, `ACT_REQUANT`, `RUN`, `SYNC`, `MEM_STORE`;
-//! per group first `MEM_LOAD` weights and bias. Per pooling layer: row bands that fit the feature
-//! memory, each `POOL_SHAPE`, `POOL_WINDOW`, `POOL_CLOCK` (the planner's divider), `MEM_LOAD`,
-//! `RUN`, `SYNC`, `MEM_STORE`. The program ends with `END`. Instructions that repeat a register's
-//! value are emitted anyway; dropping them is the compressor's job.
+//! **Convolution layers** run as a sequence of *runs* of the conv engine. A run covers one
+//! output-channel group (T output tiles of C·K channels), one input-channel group (G input tiles
+//! of R channels) and one band of output rows. Output groups are as large as the weight buffer
+//! allows when all input tiles fit it at once; otherwise a group is one output tile and its
+//! input channels are split into groups whose sums accumulate in the accumulation buffer
+//! (`ACC_TILES keep`/`drain`). Bands are the most output rows whose input rows (with the halo
+//! a kernel taller than its stride needs) fit the first cache and whose sums fit the
+//! accumulation and output buffers. Vertical padding is not stored: `PE_KERNEL.ph` gives a band
+//! its padding rows above the first loaded row, and rows past the loaded ones are padding.
+//!
+//! **Pooling layers** run in channel groups (whole planes: the unit's feature memory holds
+//! `C·ceil((H + 2·ph)/k)·W` entries per bank and the pooling output buffer `C·Ho·Wo`). The
+//! planner's divider is written by `POOL_CLOCK` right after the producing convolution layer's last
+//! `RUN`, so the unit switches rate when that layer is done.
+//!
+//! Every run is `[MEM_SHAPE, MEM_LOAD …] SYNC mem, RUN, SYNC, [MEM_SHAPE, MEM_STORE]`: one data
+//! mover, so no transfer overlaps compute in this version (docs/accelerator.md).
 
 use crate::conv::ConvPlan;
 use crate::planner::plan_clock;
@@ -21,162 +34,467 @@ use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network};
 use accelgen_golden::PoolMode;
 use accelgen_hw::pe::ConvEngineParams;
+use accelgen_hw::pool::PoolUnitParams;
 use accelgen_isa::Instr;
 
-const M_MEM: u64 = 1;
-const M_PE: u64 = 2;
-const M_ACC: u64 = 4;
-const M_ACT: u64 = 8;
-const M_POOL: u64 = 16;
+/// Module mask bits of `RUN` / `SYNC`.
+pub const M_MEM: u64 = 1;
+/// The conv engine (`pe`; `acc` and `act` are parts of it).
+pub const M_PE: u64 = 2;
+/// Accumulation (part of the conv engine).
+pub const M_ACC: u64 = 4;
+/// Activation (part of the conv engine).
+pub const M_ACT: u64 = 8;
+/// The pooling unit.
+pub const M_POOL: u64 = 16;
 
-fn ins(name: &str, v: &[u64], at: &str) -> Result<Instr, String> {
-    Instr::new(name, v).map_err(|e| format!("{at}: {e}"))
+/// Largest external-memory address + 1 (the 26-bit `addr` fields).
+pub const ADDR_SPACE: u64 = 1 << 26;
+
+/// How a convolution layer is split into runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvTiling {
+    /// The layer's geometry on the engine.
+    pub plan: ConvPlan,
+    /// Output tiles per output-channel group.
+    pub tiles: usize,
+    /// Input tiles per input-channel group.
+    pub icg: usize,
+    /// Output rows per band.
+    pub band: usize,
+    /// External address of each weight block, `[oc group][ic group]`, and its word count.
+    pub weight_blocks: Vec<Vec<(u64, u64)>>,
+    /// External address of each output group's bias block, and its word count.
+    pub bias_blocks: Vec<(u64, u64)>,
+}
+
+impl ConvTiling {
+    /// Output-channel groups.
+    pub fn oc_groups(&self) -> usize {
+        self.plan.oc_tiles.div_ceil(self.tiles)
+    }
+
+    /// Input-channel groups.
+    pub fn ic_groups(&self) -> usize {
+        self.plan.ic_tiles.div_ceil(self.icg)
+    }
+}
+
+/// How a pooling layer is split into runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolTiling {
+    /// Channels per run.
+    pub channels: usize,
+    /// Feature-memory rows per channel and bank, ceil((H + 2·ph)/k).
+    pub hb: usize,
+    /// Columns read per row band.
+    pub xcols: usize,
+    /// The planner's clock divider.
+    pub divider: u32,
+}
+
+/// Per layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LayerTiling {
+    /// A convolution.
+    Conv(ConvTiling),
+    /// A pooling layer.
+    Pool(PoolTiling),
+}
+
+/// The external-memory layout of a compiled network (word addresses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The network input.
+    pub input: u64,
+    /// Each layer's output (the last one is the network's output).
+    pub outputs: Vec<u64>,
+    /// Element count of every tensor: the input, then each layer's output.
+    pub sizes: Vec<u64>,
+    /// Per layer, its tiling.
+    pub layers: Vec<LayerTiling>,
+    /// Words the layout uses.
+    pub words: u64,
+}
+
+/// A compiled network.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The instructions, `END` last.
+    pub prog: Vec<Instr>,
+    /// The layer each instruction belongs to (`END` belongs to the last).
+    pub layer_of: Vec<usize>,
+    /// Where everything lives in external memory.
+    pub layout: Layout,
+}
+
+struct Emitter {
+    prog: Vec<Instr>,
+    layer_of: Vec<usize>,
+    layer: usize,
+    at: String,
+}
+
+impl Emitter {
+    fn push(&mut self, name: &str, v: &[u64]) -> Result<(), String> {
+        let i = Instr::new(name, v).map_err(|e| format!("{}: {e}", self.at))?;
+        self.prog.push(i);
+        self.layer_of.push(self.layer);
+        Ok(())
+    }
+
+    fn transfer(&mut self, name: &str, which: u64, addr: u64, words: u64, len: u64, stride: u64) -> Result<(), String> {
+        if words == 0 {
+            return Ok(());
+        }
+        if addr + words.max(stride * words.div_ceil(len.max(1))) > ADDR_SPACE + stride {
+            return Err(format!("{}: a transfer at word {addr} runs past the 26-bit address space", self.at));
+        }
+        self.push("MEM_SHAPE", &[len, stride])?;
+        self.push(name, &[which, addr, words])
+    }
+}
+
+fn fit_err(at: &str, what: &str, need: usize, field: &str, have: usize) -> String {
+    format!("{at}: cannot be tiled onto this configuration: {what} needs {need}, but {field} = {have}")
+}
+
+/// Chooses a convolution layer's tiling (without block addresses).
+fn conv_tiling(e: &ConvEngineParams, plan: ConvPlan, at: &str) -> Result<ConvTiling, String> {
+    let (r, c, k) = (e.rows, e.cols, e.kernels);
+    let tap_words = plan.kh * plan.kw * r * c * k;
+    if tap_words > e.weight_buffer_depth {
+        return Err(fit_err(at, "one input tile of one output tile (kh·kw·rows·cols·K weights)", tap_words, "pe_array.weight_buffer_depth", e.weight_buffer_depth));
+    }
+    // Input tiles one run can take: the weight buffer, and the first cache for a one-row band.
+    let row_in = plan.kh.min(plan.h) * plan.w;
+    let icg = (e.weight_buffer_depth / tap_words).min(e.first_cache_depth / row_in.max(1)).min(plan.ic_tiles);
+    if icg == 0 {
+        return Err(fit_err(at, "one output row's input (kernel rows·W of one input tile)", row_in, "pe_array.first_cache_depth", e.first_cache_depth));
+    }
+    let most = (e.weight_buffer_depth / (icg * tap_words)).min(plan.oc_tiles).min(e.bias_buffer_depth / k).max(1);
+    // Input-channel groups accumulate into kept sums: at most 2 output tiles (the two halves).
+    let tiles = if icg < plan.ic_tiles { most.min(2) } else { most };
+    if k > e.bias_buffer_depth {
+        return Err(fit_err(at, "one output tile's biases", k, "pe_array.bias_buffer_depth", e.bias_buffer_depth));
+    }
+    let fits = |rows: usize| {
+        let hin = ((rows - 1) * plan.stride[0] + plan.kh).min(plan.h);
+        icg * hin * plan.w <= e.first_cache_depth
+            && k * rows * plan.wo <= e.acc_buffer_depth
+            && tiles * k * rows * plan.wo <= e.output_buffer_depth
+            && rows * plan.wo < 1 << 16
+            && hin < 1 << 10
+    };
+    let band = (1..=plan.ho).rev().find(|&b| fits(b)).ok_or_else(|| {
+        let hin = plan.kh.min(plan.h);
+        if icg * hin * plan.w > e.first_cache_depth {
+            fit_err(at, "one output row's input (input tiles·kernel rows·W)", icg * hin * plan.w, "pe_array.first_cache_depth", e.first_cache_depth)
+        } else if k * plan.wo > e.acc_buffer_depth {
+            fit_err(at, "one output row's sums (K·Wo)", k * plan.wo, "pe_array.acc_buffer_depth", e.acc_buffer_depth)
+        } else {
+            fit_err(at, "one output row (tiles·K·Wo)", tiles * k * plan.wo, "pe_array.output_buffer_depth", e.output_buffer_depth)
+        }
+    })?;
+    Ok(ConvTiling { plan, tiles, icg, band, weight_blocks: vec![], bias_blocks: vec![] })
+}
+
+/// The pooling unit's feature-memory rows per channel and its columns per row band.
+pub fn pool_geometry(u: &PoolUnitParams, h: usize, w: usize, wo: usize, kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> (usize, usize) {
+    let hb = (h + 2 * padding[0]).div_ceil(u.rows_per_read);
+    let needed = (wo - 1) * stride[1] + kernel[1];
+    let _ = w;
+    (hb, needed.div_ceil(u.cols_per_update) * u.cols_per_update)
+}
+
+/// The layout and tiling of `net` on `cfg` (no instructions).
+pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
+    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let u = PoolUnitParams::from_config(&cfg.pooling);
+    let dividers = plan_clock(net, cfg)?;
+    let mut next = net.shapes[0].iter().product::<usize>() as u64;
+    let mut layers = vec![];
+    for (i, layer) in net.layers.iter().enumerate() {
+        let at = format!("layers[{i}] ({})", layer.op());
+        let input = &net.shapes[i];
+        match layer {
+            Layer::Conv(cl) => {
+                let plan = ConvPlan::geometry(&e, input, &cl.weight.shape, cl.params.stride, cl.params.padding)
+                    .map_err(|err| format!("{at}: {err}"))?;
+                if plan.kh > 15 || plan.kw > 15 || plan.stride[0] > 7 || plan.stride[1] > 7 || plan.padding[0] > 7 || plan.padding[1] > 7 {
+                    return Err(format!("{at}: kernel sides must be at most 15 and stride and padding at most 7 (the PE_KERNEL fields)"));
+                }
+                if plan.w > 1023 || plan.wo > 1023 || plan.ic_tiles > 255 || plan.oc_tiles > 255 {
+                    return Err(format!("{at}: W and Wo must be at most 1023 and the channel tiles at most 255 (the PE_SHAPE and ACC_TILES fields)"));
+                }
+                let mut t = conv_tiling(&e, plan, &at)?;
+                let per_pass = (e.rows * e.cols * e.kernels) as u64;
+                for g in 0..t.oc_groups() {
+                    let tiles = t.tiles.min(t.plan.oc_tiles - g * t.tiles) as u64;
+                    let mut row = vec![];
+                    for ig in 0..t.ic_groups() {
+                        let gt = t.icg.min(t.plan.ic_tiles - ig * t.icg) as u64;
+                        let words = tiles * gt * (t.plan.kh * t.plan.kw) as u64 * per_pass;
+                        row.push((next, words));
+                        next += words;
+                    }
+                    t.weight_blocks.push(row);
+                }
+                for g in 0..t.oc_groups() {
+                    let tiles = t.tiles.min(t.plan.oc_tiles - g * t.tiles) as u64;
+                    let words = tiles * (e.kernels * e.cols) as u64;
+                    t.bias_blocks.push((next, words));
+                    next += words;
+                }
+                layers.push(LayerTiling::Conv(t));
+            }
+            Layer::Pool(pl) => {
+                let [c, h, w] = [input[0], input[1], input[2]];
+                let out = &net.shapes[i + 1];
+                let (ho, wo) = (out[1], out[2]);
+                let p = &pl.params;
+                for (axis, kk) in ["height", "width"].iter().zip(p.kernel) {
+                    if kk > u.max_window {
+                        return Err(format!("{at}: window {axis} {kk} exceeds pooling.max_window = {}", u.max_window));
+                    }
+                }
+                if p.stride[0] > u.rows_per_read {
+                    return Err(format!("{at}: vertical stride {} exceeds pooling.rows_per_read = {}", p.stride[0], u.rows_per_read));
+                }
+                if p.stride[0] > 15 || p.stride[1] > 15 || p.padding[0] > 3 || p.padding[1] > 3 || h > 1023 || w > 1023 || c > 4095 {
+                    return Err(format!("{at}: stride at most 15, padding at most 3, H and W at most 1023, C at most 4095 (the POOL_* fields)"));
+                }
+                let (hb, xcols) = pool_geometry(&u, h, w, wo, p.kernel, p.stride, p.padding);
+                let per_channel = hb * w;
+                let by_input = u.feature_memory_depth / per_channel.max(1);
+                let by_output = u.feature_memory_depth / (ho * wo).max(1);
+                let channels = by_input.min(by_output).min(c);
+                if channels == 0 {
+                    return Err(if by_input == 0 {
+                        fit_err(&at, "one channel (ceil((H + 2·ph)/k)·W entries per bank)", per_channel, "pooling.feature_memory_depth", u.feature_memory_depth)
+                    } else {
+                        fit_err(&at, "one channel's output (Ho·Wo, the pooling output buffer has feature_memory_depth entries)", ho * wo, "pooling.feature_memory_depth", u.feature_memory_depth)
+                    });
+                }
+                if xcols > 4095 || channels * hb * w >= 1 << 16 {
+                    return Err(format!("{at}: the layer exceeds the pooling unit's counters"));
+                }
+                let divider = dividers.iter().find(|d| d.layer == i).map_or(1, |d| d.divider);
+                layers.push(LayerTiling::Pool(PoolTiling { channels, hb, xcols, divider }));
+            }
+        }
+    }
+    let input = 0;
+    let mut outputs = vec![];
+    let mut sizes = vec![net.shapes[0].iter().product::<usize>() as u64];
+    for s in &net.shapes[1..] {
+        let n = s.iter().product::<usize>() as u64;
+        outputs.push(next);
+        sizes.push(n);
+        next += n;
+    }
+    if next > ADDR_SPACE {
+        return Err(format!("the network needs {next} words of external memory, more than the 26-bit address space ({ADDR_SPACE})"));
+    }
+    Ok(Layout { input, outputs, sizes, layers, words: next })
+}
+
+/// Compiles `net` for `cfg`: the instructions only (see [`compile_full`]).
+pub fn compile(net: &Network, cfg: &HwConfig) -> Result<Vec<Instr>, String> {
+    Ok(compile_full(net, cfg)?.prog)
 }
 
 /// Compiles `net` for `cfg`.
-pub fn compile(net: &Network, cfg: &HwConfig) -> Result<Vec<Instr>, String> {
+pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     let e = ConvEngineParams::from_config(&cfg.pe_array);
-    let pool_dividers = plan_clock(net, cfg)?;
-    let (r, c, k) = (e.rows, e.cols, e.kernels);
-    let mut prog = vec![];
-    // External memory allocation.
-    let input_bytes: usize = net.shapes[0].iter().product();
-    let mut next = input_bytes as u64;
-    let mut params = vec![];
-    for layer in &net.layers {
-        if let Layer::Conv(cl) = layer {
-            let w: usize = cl.weight.shape.iter().product();
-            let b = cl.weight.shape[0] * 4;
-            params.push((next, next + w as u64));
-            next += (w + b) as u64;
-        } else {
-            params.push((0, 0));
-        }
-    }
-    let largest = net.shapes.iter().map(|s| s.iter().product::<usize>()).max().unwrap_or(0) as u64;
-    let regions = [next, next + largest * 4];
-    let mut src = 0u64;
+    let lay = layout(net, cfg)?;
+    let (c, k) = (e.cols, e.kernels);
+    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new() };
     for (i, layer) in net.layers.iter().enumerate() {
-        let at = format!("layers[{i}]");
-        let input = &net.shapes[i];
-        let (cin, h, w) = (input[0], input[1], input[2]);
-        let dst = regions[i % 2];
-        match layer {
-            Layer::Conv(cl) => {
-                let ws = &cl.weight.shape;
-                let (cout, kh, kw) = (ws[0], ws[2], ws[3]);
-                let [sh, sw] = cl.params.stride;
-                let [ph, pw] = cl.params.padding;
-                let plan = ConvPlan::geometry(&e, input, ws, cl.params.stride, cl.params.padding)
-                    .map_err(|err| format!("{at}: {err}"))?;
-                let (ho, wo) = (plan.ho, plan.wo);
-                let tap_words = kh * kw * r * c * k; // weights of one input tile of one output tile
-                let per_tile_passes = plan.ic_tiles * kh * kw;
-                // Output tiles per group when a tile's weights fit whole; else one output tile and
-                // input-channel groups that accumulate into the same sums (ACC_TILES keep/drain).
-                let (tiles_per_group, icg) = if plan.ic_tiles * tap_words <= e.weight_buffer_depth {
-                    ((e.weight_buffer_depth / (plan.ic_tiles * tap_words)).max(1), plan.ic_tiles)
-                } else {
-                    (1, e.weight_buffer_depth / tap_words)
-                };
-                if icg == 0 {
-                    return Err(format!(
-                        "{at}: one input tile of one output tile needs {tap_words} weights, more than pe_array.weight_buffer_depth"
-                    ));
-                }
-                let groups = plan.ic_tiles.div_ceil(icg);
-                let wp = w + 2 * pw;
-                // Largest band of output rows that fits the buffers.
-                let fits = |rows: usize, tiles: usize| {
-                    let hin = (rows - 1) * sh + kh;
-                    icg * hin * wp <= e.first_cache_depth
-                        && k * rows * wo <= e.acc_buffer_depth
-                        && tiles * k * rows * wo <= e.output_buffer_depth
-                };
-                let (wbase, bbase) = params[i];
-                let mut tile0 = 0;
-                while tile0 < plan.oc_tiles {
-                    let tiles = tiles_per_group.min(plan.oc_tiles - tile0);
-                    let band = (1..=ho).rev().find(|&b| fits(b, tiles)).ok_or_else(|| {
-                        format!("{at}: not even one output row fits the conv engine's buffers")
-                    })?;
-                    let cout_g = (cout - tile0 * c * k).min(tiles * c * k);
-                    let tile_wbase = wbase + (tile0 * plan.ic_tiles * tap_words) as u64;
-                    prog.push(ins("MEM_LOAD", &[2, bbase + (tile0 * c * k * 4) as u64, (tiles * c * k) as u64], &at)?);
-                    if groups == 1 {
-                        prog.push(ins("MEM_LOAD", &[1, tile_wbase, (tiles * per_tile_passes * r * c * k) as u64], &at)?);
-                    }
-                    let mut y0 = 0;
-                    while y0 < ho {
-                        let rows = band.min(ho - y0);
-                        let hin = (rows - 1) * sh + kh;
-                        // Input rows y0·sh − ph … (padded rows are written as zeros by the loader).
-                        let first_row = (y0 * sh) as i64 - ph as i64;
-                        for g in 0..groups {
-                            let gt = icg.min(plan.ic_tiles - g * icg);
-                            let cin_g = (cin - g * icg * r).min(gt * r);
-                            if groups > 1 {
-                                let gw = tile_wbase + (g * icg * tap_words) as u64;
-                                prog.push(ins("MEM_LOAD", &[1, gw, (gt * tap_words) as u64], &at)?);
+        m.layer = i;
+        m.at = format!("layers[{i}] ({})", layer.op());
+        let src = if i == 0 { lay.input } else { lay.outputs[i - 1] };
+        let dst = lay.outputs[i];
+        // The divider of a pooling layer right after this conv layer.
+        let next_div = match net.layers.get(i + 1).zip(lay.layers.get(i + 1)) {
+            Some((Layer::Pool(_), LayerTiling::Pool(p))) => Some(p.divider),
+            _ => None,
+        };
+        match (layer, &lay.layers[i]) {
+            (Layer::Conv(cl), LayerTiling::Conv(t)) => {
+                let p = &t.plan;
+                let (h, w, ho, wo) = (p.h as u64, p.w as u64, p.ho as u64, p.wo as u64);
+                let rq = cl.requant.map_or([0, 0, 0, 0, 0], |q| {
+                    [1, q.multiplier as u64, u64::from(q.shift), q.zero_point as u8 as u64, u64::from(q.relu)]
+                });
+                let bands = p.ho.div_ceil(t.band);
+                let last_run = (t.oc_groups(), bands, t.ic_groups());
+                for g in 0..t.oc_groups() {
+                    let tiles = t.tiles.min(p.oc_tiles - g * t.tiles);
+                    let cout_g = (p.cout - g * t.tiles * c * k).min(tiles * c * k) as u64;
+                    let (ba, bw) = t.bias_blocks[g];
+                    m.transfer("MEM_LOAD", 2, ba, bw, 0, 0)?;
+                    for b in 0..bands {
+                        let oy0 = b * t.band;
+                        let rows = t.band.min(p.ho - oy0);
+                        let top = (oy0 * p.stride[0]) as i64 - p.padding[0] as i64;
+                        let r0 = top.max(0) as usize;
+                        let r1 = ((oy0 + rows - 1) * p.stride[0] + p.kh).saturating_sub(p.padding[0]).min(p.h);
+                        let hin = r1 - r0;
+                        let ph_band = (r0 as i64 - top) as u64;
+                        for ig in 0..t.ic_groups() {
+                            let gt = t.icg.min(p.ic_tiles - ig * t.icg);
+                            let cin_g = (p.cin - ig * t.icg * e.rows).min(gt * e.rows) as u64;
+                            if b == 0 || t.ic_groups() > 1 {
+                                let (wa, ww) = t.weight_blocks[g][ig];
+                                m.transfer("MEM_LOAD", 1, wa, ww, 0, 0)?;
                             }
-                            let addr = src as i64 + ((g * icg * r) as i64 * h as i64 + first_row.max(0)) * w as i64;
-                            prog.push(ins("MEM_LOAD", &[0, addr as u64, (gt * r * hin * wp) as u64], &at)?);
-                            prog.push(ins("PE_SHAPE", &[cin_g as u64, hin as u64, w as u64], &at)?);
-                            prog.push(ins("PE_KERNEL", &[cout_g as u64, kh as u64, kw as u64, sh as u64, sw as u64, 0, pw as u64], &at)?);
-                            let keep = (g > 0) as u64;
-                            let drain = (g + 1 == groups) as u64;
-                            prog.push(ins("ACC_TILES", &[gt as u64, tiles as u64, (tiles * gt * kh * kw) as u64, keep, drain], &at)?);
-                            let rq = cl.requant.map_or([0, 0, 0, 0, 0], |q| {
-                                [1, q.multiplier as u64, q.shift as u64, q.zero_point as u8 as u64, q.relu as u64]
-                            });
-                            prog.push(ins("ACT_REQUANT", &rq, &at)?);
-                            prog.push(ins("RUN", &[M_PE | M_ACC | M_ACT], &at)?);
-                            prog.push(ins("SYNC", &[M_PE | M_ACC | M_ACT], &at)?);
+                            let a = src + ((ig * t.icg * e.rows) * p.h * p.w + r0 * p.w) as u64;
+                            m.transfer("MEM_LOAD", 0, a, cin_g * hin as u64 * w, hin as u64 * w, h * w)?;
+                            m.push("PE_SHAPE", &[hin as u64, w, rows as u64, wo])?;
+                            m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, p.padding[1] as u64])?;
+                            let keep = u64::from(ig > 0);
+                            let drain = u64::from(ig + 1 == t.ic_groups());
+                            m.push("ACC_TILES", &[gt as u64, tiles as u64, keep, drain])?;
+                            m.push("ACT_REQUANT", &rq)?;
+                            m.push("SYNC", &[M_MEM])?;
+                            m.push("RUN", &[M_PE | M_ACC | M_ACT])?;
+                            if (g + 1, b + 1, ig + 1) == last_run {
+                                if let Some(d) = next_div {
+                                    // Applied by the pooling unit when this run (the layer) is done.
+                                    m.push("POOL_CLOCK", &[u64::from(d)])?;
+                                }
+                            }
+                            m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
                         }
-                        let out_bytes = if cl.requant.is_some() { 1 } else { 4 };
-                        let oaddr = dst + ((tile0 * c * k * ho + y0) * wo * out_bytes) as u64;
-                        prog.push(ins("MEM_STORE", &[0, oaddr, (cout_g * rows * wo) as u64], &at)?);
-                        y0 += rows;
+                        let a = dst + (g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo;
+                        m.transfer("MEM_STORE", 0, a, cout_g * rows as u64 * wo, rows as u64 * wo, ho * wo)?;
                     }
-                    tile0 += tiles;
                 }
-                prog.push(ins("SYNC", &[M_MEM], &at)?);
             }
-            Layer::Pool(pl) => {
-                let u = accelgen_hw::pool::PoolUnitParams::from_config(&cfg.pooling);
-                let [kh, kw] = pl.params.kernel;
-                let [sh, sw] = pl.params.stride;
-                let [ph, pw] = pl.params.padding;
+            (Layer::Pool(pl), LayerTiling::Pool(t)) => {
+                let input = &net.shapes[i];
                 let out = &net.shapes[i + 1];
-                let (ho, wo) = (out[1], out[2]);
-                let divider = pool_dividers.iter().find(|p| p.layer == i).map_or(1, |p| p.divider);
-                let fits = |rows: usize| {
-                    let hin = (rows - 1) * sh + kh;
-                    cin * hin.div_ceil(u.rows_per_read) * (w + 2 * pw) <= u.feature_memory_depth
-                };
-                let band = (1..=ho).rev().find(|&b| fits(b)).ok_or_else(|| {
-                    format!("{at}: not even one output row fits pooling.feature_memory_depth")
-                })?;
-                let mut y0 = 0;
-                while y0 < ho {
-                    let rows = band.min(ho - y0);
-                    let hin = (rows - 1) * sh + kh;
-                    let first_row = (y0 * sh) as i64 - ph as i64;
-                    let addr = src as i64 + first_row.max(0) * w as i64;
-                    prog.push(ins("POOL_SHAPE", &[cin as u64, hin as u64, w as u64], &at)?);
-                    let avg = (pl.mode == PoolMode::Avg) as u64;
-                    prog.push(ins("POOL_WINDOW", &[avg, kh as u64, kw as u64, sh as u64, sw as u64, 0, pw as u64], &at)?);
-                    prog.push(ins("POOL_CLOCK", &[divider as u64], &at)?);
-                    prog.push(ins("MEM_LOAD", &[3, addr as u64, (cin * hin * (w + 2 * pw)) as u64], &at)?);
-                    prog.push(ins("RUN", &[M_POOL], &at)?);
-                    prog.push(ins("SYNC", &[M_POOL], &at)?);
-                    prog.push(ins("MEM_STORE", &[1, dst + (y0 * wo) as u64, (cin * rows * wo) as u64], &at)?);
-                    y0 += rows;
+                let (cn, h, w) = (input[0], input[1] as u64, input[2] as u64);
+                let (ho, wo) = (out[1] as u64, out[2] as u64);
+                let pp = &pl.params;
+                let follows_conv = i > 0 && matches!(net.layers[i - 1], Layer::Conv(_));
+                if !follows_conv {
+                    m.push("POOL_CLOCK", &[u64::from(t.divider)])?;
+                }
+                let avg = u64::from(pl.mode == PoolMode::Avg);
+                let mut c0 = 0;
+                while c0 < cn {
+                    let cg = t.channels.min(cn - c0) as u64;
+                    m.push("POOL_SHAPE", &[cg, h, w, ho, wo])?;
+                    m.push("POOL_WINDOW", &[avg, pp.kernel[0] as u64, pp.kernel[1] as u64, pp.stride[0] as u64, pp.stride[1] as u64, pp.padding[0] as u64, pp.padding[1] as u64])?;
+                    m.push("POOL_GEOM", &[t.hb as u64, t.xcols as u64])?;
+                    m.transfer("MEM_LOAD", 3, src + c0 as u64 * h * w, cg * h * w, h * w, h * w)?;
+                    m.push("SYNC", &[M_MEM])?;
+                    m.push("RUN", &[M_POOL])?;
+                    m.push("SYNC", &[M_POOL])?;
+                    m.transfer("MEM_STORE", 1, dst + c0 as u64 * ho * wo, cg * ho * wo, ho * wo, ho * wo)?;
+                    c0 += cg as usize;
+                }
+            }
+            _ => unreachable!("layout() follows the layers"),
+        }
+    }
+    m.push("SYNC", &[M_MEM | M_PE | M_ACC | M_ACT | M_POOL])?;
+    m.push("END", &[])?;
+    Ok(Compiled { prog: m.prog, layer_of: m.layer_of, layout: lay })
+}
+
+/// The external-memory image before a run: the input, every weight and bias block; zero
+/// elsewhere. Needs every tensor's data.
+pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u32>, String> {
+    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let (r, c, k) = (e.rows, e.cols, e.kernels);
+    let mut mem = vec![0u32; lay.words as usize];
+    let input = net.input.require("input")?;
+    for (i, &v) in input.data.iter().enumerate() {
+        mem[lay.input as usize + i] = v as i32 as u32;
+    }
+    for (li, (layer, t)) in net.layers.iter().zip(&lay.layers).enumerate() {
+        let (Layer::Conv(cl), LayerTiling::Conv(t)) = (layer, t) else { continue };
+        let weight = cl.weight.require(&format!("layers[{li}].weight"))?;
+        let bias = match &cl.bias {
+            Some(b) => Some(b.require(&format!("layers[{li}].bias"))?),
+            None => None,
+        };
+        let p = &t.plan;
+        for g in 0..t.oc_groups() {
+            let tiles = t.tiles.min(p.oc_tiles - g * t.tiles);
+            for ig in 0..t.ic_groups() {
+                let gt = t.icg.min(p.ic_tiles - ig * t.icg);
+                let mut a = t.weight_blocks[g][ig].0 as usize;
+                for oct in 0..tiles {
+                    for ict in 0..gt {
+                        for kr in 0..p.kh {
+                            for ks in 0..p.kw {
+                                for rr in 0..r {
+                                    for cc in 0..c {
+                                        for j in 0..k {
+                                            let oc = (g * t.tiles + oct) * c * k + cc * k + j;
+                                            let ic = (ig * t.icg + ict) * r + rr;
+                                            let v = if oc < p.cout && ic < p.cin { weight.at(&[oc, ic, kr, ks]) } else { 0 };
+                                            mem[a] = v as i32 as u32;
+                                            a += 1;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let mut a = t.bias_blocks[g].0 as usize;
+            for tt in 0..tiles {
+                for j in 0..k {
+                    for cc in 0..c {
+                        let oc = (g * t.tiles + tt) * c * k + cc * k + j;
+                        mem[a] = bias.as_ref().filter(|_| oc < p.cout).map_or(0, |b| b.data[oc]) as u32;
+                        a += 1;
+                    }
                 }
             }
         }
-        src = dst;
     }
-    prog.push(ins("END", &[], "end")?);
-    Ok(prog)
+    Ok(mem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_regions_do_not_overlap_and_tiling_fits_the_buffers() {
+        for preset in [accelgen_config::Preset::Tiny, accelgen_config::Preset::Default] {
+            let cfg = preset.config();
+            let e = ConvEngineParams::from_config(&cfg.pe_array);
+            for name in ["lenet5", "alexnet", "vgg16"] {
+                let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../testbenches/networks/{name}.json"));
+                let net = Network::load(&path).unwrap();
+                let Ok(lay) = layout(&net, &cfg) else { continue };
+                let mut spans = vec![(lay.input, lay.sizes[0])];
+                for (o, s) in lay.outputs.iter().zip(&lay.sizes[1..]) {
+                    spans.push((*o, *s));
+                }
+                for t in &lay.layers {
+                    if let LayerTiling::Conv(t) = t {
+                        spans.extend(t.weight_blocks.iter().flatten().copied());
+                        spans.extend(t.bias_blocks.iter().copied());
+                        let tap = t.plan.kh * t.plan.kw * e.rows * e.cols * e.kernels;
+                        assert!(t.tiles * t.icg * tap <= e.weight_buffer_depth, "{name}");
+                        assert!(t.ic_groups() == 1 || t.tiles <= 2, "{name}: kept sums need at most 2 tiles");
+                    }
+                }
+                spans.sort();
+                for w in spans.windows(2) {
+                    assert!(w[0].0 + w[0].1 <= w[1].0, "{name} on {preset:?}: {w:?} overlap");
+                }
+                assert!(spans.last().map_or(0, |s| s.0 + s.1) <= lay.words);
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use accelgen_hw::pe::{TAG_SWAP, TAG_VALID};
 use serde_json::{json, Map, Value};
 
 /// A layer laid out for one engine: parameter registers and buffer images.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvPlan {
     /// Input channels, height, width.
     pub cin: usize,

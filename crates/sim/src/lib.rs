@@ -14,6 +14,7 @@ pub mod conv;
 pub mod conv_model;
 pub mod network;
 pub mod engines;
+pub mod interp;
 pub mod planner;
 pub mod program;
 pub mod pool;

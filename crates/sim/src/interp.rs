@@ -1,0 +1,306 @@
+//! A software interpreter of the instruction stream: what a program *means*, executed on a model
+//! of external memory and of the on-chip buffers with the hardware's layouts (docs/isa.md,
+//! "Program semantics"). It runs a compiled program on the memory image and leaves the network's
+//! output in memory, so a compiler or layout bug shows up without simulating hardware; `accel_top`
+//! must leave the same memory contents.
+//!
+//! Instructions run one after another (`RUN` completes at once, `SYNC` has nothing to wait for).
+//! An access outside a buffer or outside memory, a run with a zero tile count or an illegal
+//! opcode is an error naming the instruction.
+
+use accelgen_config::HwConfig;
+use accelgen_golden::{requantize, Requant};
+use accelgen_hw::pe::ConvEngineParams;
+use accelgen_hw::pool::PoolUnitParams;
+use accelgen_isa::Instr;
+use std::collections::HashMap;
+
+/// What a program did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// Words read from / written to external memory.
+    pub mem_reads: u64,
+    /// Words written.
+    pub mem_writes: u64,
+    /// Conv engine and pooling unit runs.
+    pub conv_runs: u64,
+    /// Pooling runs.
+    pub pool_runs: u64,
+    /// Multiply-accumulates of the conv runs on real (non-padding) positions of loaded channels.
+    pub macs: u64,
+    /// The pooling divider in force at each pooling run.
+    pub pool_dividers: Vec<u32>,
+}
+
+/// The machine state.
+pub struct Machine {
+    e: ConvEngineParams,
+    u: PoolUnitParams,
+    regs: HashMap<u8, Vec<u64>>,
+    fc: Vec<Vec<i8>>,
+    wbuf: Vec<i8>,
+    bias: Vec<Vec<i32>>,
+    acc: Vec<[Vec<i32>; 2]>,
+    out: Vec<Vec<i32>>,
+    fm: Vec<Vec<i8>>,
+    pout: Vec<i8>,
+    div: u32,
+    div_req: u32,
+    /// External memory, one word per element.
+    pub mem: Vec<u32>,
+    /// Counters.
+    pub trace: Trace,
+}
+
+fn get(b: &[u8], i: usize) -> u64 {
+    b.get(i).map_or(0, |&v| u64::from(v))
+}
+
+impl Machine {
+    /// A machine for `cfg` with external memory `mem`; every buffer zero.
+    pub fn new(cfg: &HwConfig, mem: Vec<u32>) -> Machine {
+        let e = ConvEngineParams::from_config(&cfg.pe_array);
+        let u = PoolUnitParams::from_config(&cfg.pooling);
+        Machine {
+            regs: HashMap::new(),
+            fc: vec![vec![0; e.first_cache_depth]; e.rows],
+            wbuf: vec![0; e.weight_buffer_depth],
+            bias: vec![vec![0; e.bias_buffer_depth]; e.cols],
+            acc: (0..e.cols).map(|_| [vec![0; e.acc_buffer_depth], vec![0; e.acc_buffer_depth]]).collect(),
+            out: vec![vec![0; e.output_buffer_depth]; e.cols],
+            fm: vec![vec![0; u.feature_memory_depth]; u.rows_per_read],
+            pout: vec![0; u.feature_memory_depth],
+            div: 1,
+            div_req: 0,
+            e,
+            u,
+            mem,
+            trace: Trace::default(),
+        }
+    }
+
+    fn reg(&self, name: &str) -> Vec<u64> {
+        let info = accelgen_isa::op_named(name).expect("known opcode");
+        self.regs.get(&info.code).cloned().unwrap_or_else(|| vec![0; info.fields.len()])
+    }
+
+    /// Runs `prog` (decompressed: no `MEM_ADD` or `REPEAT`) to its `END`.
+    pub fn run(&mut self, prog: &[Instr]) -> Result<(), String> {
+        let _ = get;
+        for (n, i) in prog.iter().enumerate() {
+            let at = |e: String| format!("instruction {n} ({}): {e}", i.disassemble());
+            match i.info().name {
+                "END" => return Ok(()),
+                "NOP" | "SYNC" => {}
+                "MEM_LOAD" => self.load(i.values[0], i.values[1], i.values[2]).map_err(at)?,
+                "MEM_STORE" => self.store(i.values[0], i.values[1], i.values[2]).map_err(at)?,
+                "RUN" => {
+                    let m = i.values[0];
+                    if m & (crate::compiler::M_PE | crate::compiler::M_ACC | crate::compiler::M_ACT) != 0 {
+                        self.conv().map_err(at)?;
+                    }
+                    if m & crate::compiler::M_POOL != 0 {
+                        self.pool().map_err(at)?;
+                    }
+                }
+                "MEM_ADD" | "REPEAT" => return Err(at("a compressed form in a decompressed program".into())),
+                _ => {
+                    self.regs.insert(i.code, i.values.clone());
+                    if i.info().name == "POOL_CLOCK" {
+                        // Applied when the running convolution is done; runs complete at once here.
+                        self.div_req = i.values[0] as u32;
+                        if self.div_req != 0 {
+                            self.div = self.div_req;
+                        }
+                    }
+                }
+            }
+        }
+        Err("the program has no END".into())
+    }
+
+    fn chunks(&self, words: u64) -> (u64, u64) {
+        let s = self.reg("MEM_SHAPE");
+        let len = if s[0] == 0 { words.max(1) } else { s[0] };
+        (len, s[1])
+    }
+
+    fn ext(&self, addr: u64, i: u64, len: u64, stride: u64) -> Result<usize, String> {
+        let a = addr + (i / len) * stride + i % len;
+        if a as usize >= self.mem.len() {
+            return Err(format!("external address {a} is outside the memory ({} words)", self.mem.len()));
+        }
+        Ok(a as usize)
+    }
+
+    fn load(&mut self, target: u64, addr: u64, words: u64) -> Result<(), String> {
+        let (len, stride) = self.chunks(words);
+        let (r, c, k) = (self.e.rows as u64, self.e.cols as u64, self.u.rows_per_read as u64);
+        let pool_w = self.reg("POOL_SHAPE")[2];
+        let ph = self.reg("POOL_WINDOW")[5];
+        let hbw = self.reg("POOL_GEOM")[0] * pool_w;
+        for i in 0..words {
+            let v = self.mem[self.ext(addr, i, len, stride)?];
+            let (chunk, within) = (i / len, i % len);
+            let (bank, a, depth) = match target {
+                0 => (chunk % r, (chunk / r) * len + within, self.e.first_cache_depth),
+                1 => (0, i, self.e.weight_buffer_depth),
+                2 => (i % c, i / c, self.e.bias_buffer_depth),
+                _ => {
+                    if pool_w == 0 {
+                        return Err("a feature-memory load needs POOL_SHAPE.w".into());
+                    }
+                    let rho = within / pool_w + ph;
+                    (rho % k, chunk * hbw + (rho / k) * pool_w + within % pool_w, self.u.feature_memory_depth)
+                }
+            };
+            if a as usize >= depth {
+                return Err(format!("word {i} goes to entry {a} of a {depth}-entry buffer (target {target})"));
+            }
+            let (b, a) = (bank as usize, a as usize);
+            match target {
+                0 => self.fc[b][a] = v as i8,
+                1 => self.wbuf[a] = v as i8,
+                2 => self.bias[b][a] = v as i32,
+                _ => self.fm[b][a] = v as i8,
+            }
+        }
+        self.trace.mem_reads += words;
+        Ok(())
+    }
+
+    fn store(&mut self, source: u64, addr: u64, words: u64) -> Result<(), String> {
+        let (len, stride) = self.chunks(words);
+        let (c, k) = (self.e.cols as u64, self.e.kernels as u64);
+        for i in 0..words {
+            let (chunk, within) = (i / len, i % len);
+            let v = if source == 0 {
+                let (t, cc, j) = (chunk / (c * k), (chunk / k) % c, chunk % k);
+                let a = ((t * k + j) * len + within) as usize;
+                *self.out[cc as usize].get(a).ok_or_else(|| format!("word {i} reads entry {a} of the output buffer"))? as u32
+            } else {
+                *self.pout.get(i as usize).ok_or_else(|| format!("word {i} reads past the pooling output buffer"))? as i32 as u32
+            };
+            let a = self.ext(addr, i, len, stride)?;
+            self.mem[a] = v;
+        }
+        self.trace.mem_writes += words;
+        Ok(())
+    }
+
+    fn conv(&mut self) -> Result<(), String> {
+        let s = self.reg("PE_SHAPE");
+        let kn = self.reg("PE_KERNEL");
+        let t = self.reg("ACC_TILES");
+        let q = self.reg("ACT_REQUANT");
+        let [h, w, ho, wo] = [s[0], s[1], s[2], s[3]].map(|v| v as usize);
+        let [kh, kw, sh, sw, ph, pw] = [kn[0], kn[1], kn[2], kn[3], kn[4], kn[5]].map(|v| v as usize);
+        let (ic_tiles, oc_tiles, keep, drain) = (t[0] as usize, t[1] as usize, t[2] != 0, t[3] != 0);
+        if [h, w, ho, wo, kh, kw, sh, sw, ic_tiles, oc_tiles].contains(&0) {
+            return Err("a conv run with a zero size, stride or tile count".into());
+        }
+        let (r, c, k) = (self.e.rows, self.e.cols, self.e.kernels);
+        let (plane, p_n) = (h * w, ho * wo);
+        if ic_tiles * plane > self.e.first_cache_depth
+            || oc_tiles * ic_tiles * kh * kw * r * c * k > self.e.weight_buffer_depth
+            || p_n * k > self.e.acc_buffer_depth
+            || oc_tiles * k * p_n > self.e.output_buffer_depth
+            || oc_tiles * k > self.e.bias_buffer_depth
+            || (!drain && oc_tiles > 2)
+        {
+            return Err("the run does not fit the conv engine's buffers".into());
+        }
+        let rq = Requant { multiplier: q[1] as i32, shift: q[2] as u32, zero_point: q[3] as u8 as i8 as i32, relu: q[4] != 0 };
+        for tt in 0..oc_tiles {
+            let half = tt % 2;
+            for cc in 0..c {
+                for j in 0..k {
+                    for p in 0..p_n {
+                        let (oy, ox) = (p / wo, p % wo);
+                        let mut sum = 0i32;
+                        for ict in 0..ic_tiles {
+                            for kr in 0..kh {
+                                let iyp = oy * sh + kr;
+                                for ks in 0..kw {
+                                    let ixp = ox * sw + ks;
+                                    if iyp < ph || iyp >= h + ph || ixp < pw || ixp >= w + pw {
+                                        continue;
+                                    }
+                                    let a = ict * plane + (iyp - ph) * w + ixp - pw;
+                                    let pass = ((tt * ic_tiles + ict) * kh + kr) * kw + ks;
+                                    for rr in 0..r {
+                                        let wv = self.wbuf[pass * r * c * k + (rr * c + cc) * k + j];
+                                        sum = sum.wrapping_add(i32::from(self.fc[rr][a]) * i32::from(wv));
+                                    }
+                                    self.trace.macs += 1;
+                                }
+                            }
+                        }
+                        let e = p * k + j;
+                        let acc = if keep { self.acc[cc][half][e].wrapping_add(sum) } else { sum };
+                        self.acc[cc][half][e] = acc;
+                        if drain {
+                            let v = acc.wrapping_add(self.bias[cc][tt * k + j]);
+                            self.out[cc][(tt * k + j) * p_n + p] = if q[0] != 0 { i32::from(requantize(v, &rq)) } else { v };
+                        }
+                    }
+                }
+            }
+        }
+        self.trace.conv_runs += 1;
+        Ok(())
+    }
+
+    fn pool(&mut self) -> Result<(), String> {
+        let s = self.reg("POOL_SHAPE");
+        let win = self.reg("POOL_WINDOW");
+        let g = self.reg("POOL_GEOM");
+        let [cn, h, w, ho, wo] = [s[0], s[1], s[2], s[3], s[4]].map(|v| v as usize);
+        let [avg, kh, kw, sh, sw, ph, pw] = [win[0], win[1], win[2], win[3], win[4], win[5], win[6]].map(|v| v as usize);
+        let hbw = g[0] as usize * w;
+        let k = self.u.rows_per_read;
+        if [cn, h, w, ho, wo, kh, kw, sh, sw].contains(&0) || sh > k || kh > self.u.max_window || kw > self.u.max_window {
+            return Err("a pooling run with a zero size or a window, stride beyond the unit".into());
+        }
+        if cn * hbw > self.u.feature_memory_depth || cn * ho * wo > self.pout.len() {
+            return Err("the run does not fit the pooling unit's memories".into());
+        }
+        let count = (kh * kw) as i64;
+        for c in 0..cn {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    let (mut max, mut sum) = (i64::MIN, 0i64);
+                    for rr in 0..kh {
+                        let rho = oy * sh + rr;
+                        if rho < ph || rho >= h + ph {
+                            continue;
+                        }
+                        for ss in 0..kw {
+                            let xp = ox * sw + ss;
+                            if xp < pw || xp >= w + pw {
+                                continue;
+                            }
+                            let v = i64::from(self.fm[rho % k][c * hbw + (rho / k) * w + xp - pw]);
+                            max = max.max(v);
+                            sum += v;
+                        }
+                    }
+                    let v = if avg != 0 { (2 * sum + count).div_euclid(2 * count) } else { max };
+                    self.pout[(c * ho + oy) * wo + ox] = v as i8;
+                }
+            }
+        }
+        self.trace.pool_runs += 1;
+        self.trace.pool_dividers.push(self.div);
+        Ok(())
+    }
+}
+
+/// Runs a compiled network in the interpreter: the output tensor's words.
+pub fn run_compiled(c: &crate::compiler::Compiled, cfg: &HwConfig, mem: Vec<u32>) -> Result<(Vec<u32>, Trace), String> {
+    let mut m = Machine::new(cfg, mem);
+    m.run(&c.prog)?;
+    let lay = &c.layout;
+    let (o, n) = (*lay.outputs.last().expect("a layer") as usize, *lay.sizes.last().expect("a layer") as usize);
+    Ok((m.mem[o..o + n].to_vec(), m.trace))
+}

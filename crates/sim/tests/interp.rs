@@ -1,0 +1,85 @@
+//! Program semantics without hardware: the compiled program, run by the software interpreter on
+//! the memory image, leaves the golden network's output in memory (LeNet-5, a network larger
+//! than the default buffers, random networks on the tiny preset), and a program that reaches
+//! outside a buffer is an error naming the instruction.
+
+mod common;
+
+use accelgen_config::{HwConfig, Preset};
+use accelgen_formats::Network;
+use accelgen_hw::testutil::Rng;
+use accelgen_sim::compiler::{compile_full, memory_image, LayerTiling};
+use accelgen_sim::interp::run_compiled;
+use common::*;
+use std::path::Path;
+
+fn check(net: &Network, cfg: &HwConfig, what: &str) -> accelgen_sim::compiler::Compiled {
+    let c = compile_full(net, cfg).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let mem = memory_image(net, cfg, &c.layout).unwrap();
+    let (out, trace) = run_compiled(&c, cfg, mem).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let golden = net.golden().unwrap().to_i64();
+    let got: Vec<i64> = out.iter().map(|&v| i64::from(v as i32)).collect();
+    assert_eq!(got, golden.data, "{what}");
+    assert!(trace.mem_reads > 0 && trace.mem_writes as usize >= golden.data.len(), "{what}");
+    c
+}
+
+#[test]
+fn lenet5_program_computes_the_network_on_both_presets() {
+    let net = with_data("lenet5", 5);
+    for p in [Preset::Tiny, Preset::Default] {
+        let c = check(&net, &p.config(), &format!("LeNet-5 on {p:?}"));
+        if p == Preset::Tiny {
+            // The tiny preset needs every kind of tiling on LeNet-5.
+            let convs: Vec<_> = c.layout.layers.iter().filter_map(|l| if let LayerTiling::Conv(t) = l { Some(t) } else { None }).collect();
+            assert!(convs.iter().any(|t| t.band < t.plan.ho), "row bands");
+            assert!(convs.iter().any(|t| t.ic_groups() > 1), "input-channel groups");
+            assert!(convs.iter().any(|t| t.oc_groups() > 1), "output-channel groups");
+        }
+    }
+}
+
+#[test]
+fn a_network_larger_than_the_default_buffers_is_tiled_and_exact() {
+    // VGG-style block: two 3×3 convs of 64 channels on 56×56, then maxpool.
+    let net = net_of(
+        [64, 56, 56],
+        vec![conv(64, 64, 3, 1, 1, false), conv(64, 64, 3, 1, 1, false), serde_json::json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]})],
+        9,
+    );
+    let c = check(&net, &Preset::Default.config(), "VGG-style block");
+    let LayerTiling::Conv(t) = &c.layout.layers[0] else { panic!() };
+    assert!(t.band < t.plan.ho, "row bands: {t:?}");
+    // 256 input channels: more weights per output tile than the 65,536-entry weight buffer.
+    let net = net_of([256, 20, 20], vec![conv(256, 40, 3, 1, 1, false), conv(40, 24, 3, 2, 0, true)], 10);
+    let c = check(&net, &Preset::Default.config(), "256-channel layer");
+    let LayerTiling::Conv(t) = &c.layout.layers[0] else { panic!() };
+    assert!(t.band < t.plan.ho && t.ic_groups() > 1 && t.oc_groups() > 1, "all three tilings: {t:?}");
+}
+
+#[test]
+fn random_networks_compute_the_golden_output_on_the_tiny_preset() {
+    let mut rng = Rng::from_env("interp-networks", 31);
+    let cfg = Preset::Tiny.config();
+    let mut ran = 0;
+    while ran < 60 {
+        let mut doc = random_network(&mut rng, 7, 20);
+        fill(&mut doc, &mut rng, "");
+        let Ok(net) = Network::from_value(&doc, Path::new(".")) else { continue };
+        check(&net, &cfg, &format!("network {ran}: {doc:.300}"));
+        ran += 1;
+    }
+}
+
+#[test]
+fn a_program_that_reaches_past_a_buffer_is_an_error_naming_the_instruction() {
+    let net = with_data("lenet5", 5);
+    let cfg = Preset::Tiny.config();
+    let mut c = compile_full(&net, &cfg).unwrap();
+    let mem = memory_image(&net, &cfg, &c.layout).unwrap();
+    let i = c.prog.iter().position(|i| i.info().name == "MEM_LOAD" && i.values[0] == 1).unwrap();
+    c.prog[i].values[2] = 5000; // more weights than the 1024-entry buffer
+    let err = run_compiled(&c, &cfg, mem).unwrap_err();
+    assert!(err.starts_with(&format!("instruction {i} (MEM_LOAD")), "{err}");
+    assert!(err.contains("1024-entry buffer"), "{err}");
+}
