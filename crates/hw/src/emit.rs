@@ -39,7 +39,7 @@ pub fn module_prefix(cfg: &HwConfig) -> String {
 }
 
 /// The names of the top-level blocks, in the order they are emitted.
-pub const TOPS: [&str; 3] = ["conv_engine", "pool_unit", "instr_decompressor"];
+pub const TOPS: [&str; 4] = ["conv_engine", "pool_unit", "instr_decompressor", "accel_top"];
 
 /// The top-level blocks: (module name, raw rust-hdl Verilog).
 fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
@@ -49,10 +49,13 @@ fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
     pool.connect_all();
     let mut dec = InstrDecompressor::new(cfg.isa.buffer_depth as usize);
     dec.connect_all();
+    let mut top = crate::top::AccelTop::new(cfg);
+    top.connect_all();
     vec![
         ("conv_engine", generate_verilog(&engine)),
         ("pool_unit", generate_verilog(&pool)),
         ("instr_decompressor", generate_verilog(&dec)),
+        ("accel_top", generate_verilog(&top)),
     ]
 }
 

@@ -12,6 +12,7 @@ pub mod pool;
 pub mod prelude;
 pub mod sim;
 pub mod testutil;
+pub mod top;
 pub mod verilog;
 
 pub use rust_hdl;

@@ -26,11 +26,18 @@ use std::collections::HashMap;
 /// Drops every instruction that would rewrite its register fields with the values they hold.
 /// Returns the kept instructions and the number dropped.
 pub fn drop_duplicates(prog: &[Instr]) -> (Vec<Instr>, usize) {
+    let kept: Vec<Instr> = kept_indices(prog).into_iter().map(|i| prog[i].clone()).collect();
+    let dropped = prog.len() - kept.len();
+    (kept, dropped)
+}
+
+/// The indices of the instructions [`drop_duplicates`] keeps, in order.
+pub fn kept_indices(prog: &[Instr]) -> Vec<usize> {
     let mut held: HashMap<u8, Vec<u64>> = HashMap::new();
     let mut out = Vec::with_capacity(prog.len());
-    for i in prog {
+    for (n, i) in prog.iter().enumerate() {
         if i.info().module == Module::Ctrl || slot_of(i).is_some() {
-            out.push(i.clone());
+            out.push(n);
             continue;
         }
         let zeros = vec![0; i.values.len()];
@@ -39,10 +46,9 @@ pub fn drop_duplicates(prog: &[Instr]) -> (Vec<Instr>, usize) {
             continue;
         }
         held.insert(i.code, i.values.clone());
-        out.push(i.clone());
+        out.push(n);
     }
-    let dropped = prog.len() - out.len();
-    (out, dropped)
+    out
 }
 
 /// Farthest a `REPEAT` copies from; the decompressor keeps the last 2·MAX_DIST instructions.

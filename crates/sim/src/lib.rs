@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use std::path::PathBuf;
 
 pub mod compiler;
+pub mod accel;
 pub mod conv;
 pub mod conv_model;
 pub mod network;

@@ -51,6 +51,10 @@ pub struct InstrDecompressor {
     pub reg_addr: Signal<In, Bits<2>>,
     /// Register write data.
     pub reg_wdata: Signal<In, Bits<64>>,
+    /// The consumer cannot take the instruction on the write port this cycle: every register of
+    /// the decoding pipeline holds (and the RAM reads are not repeated, so their data holds), and
+    /// the same instruction is presented again. Tie low when the consumer is always ready.
+    pub hold: Signal<In, Bit>,
     /// Words accepted.
     pub count: Signal<Out, Bits<16>>,
     /// Status: decoding.
@@ -220,6 +224,7 @@ impl InstrDecompressor {
             reg_we: Default::default(),
             reg_addr: Default::default(),
             reg_wdata: Default::default(),
+            hold: Default::default(),
             count: Default::default(),
             st_busy: Default::default(),
             st_error: Default::default(),
@@ -586,6 +591,37 @@ impl Logic for InstrDecompressor {
         self.hist_p.r_en.next = true;
         self.hist_p.r_addr.next = (self.hptr_next.val() - (self.dd.val() << 1)) & bits::<16>(511);
 
+        // ---- Back-pressure: freeze the decoding pipeline.
+        if self.hold.val() {
+            self.rptr.d.next = self.rptr.q.val();
+            self.fetching.d.next = self.fetching.q.val();
+            self.cur.d.next = self.cur.q.val();
+            self.left.d.next = self.left.q.val();
+            self.cur_valid.d.next = self.cur_valid.q.val();
+            self.nxt.d.next = self.nxt.q.val();
+            self.nxt_valid.d.next = self.nxt_valid.q.val();
+            self.tk_valid.d.next = self.tk_valid.q.val();
+            self.tk_op.d.next = self.tk_op.q.val();
+            self.tk_payload.d.next = self.tk_payload.q.val();
+            self.o_valid.d.next = self.o_valid.q.val();
+            self.o_module.d.next = self.o_module.q.val();
+            self.o_op.d.next = self.o_op.q.val();
+            self.o_payload.d.next = self.o_payload.q.val();
+            self.hptr.d.next = self.hptr.q.val();
+            self.fill.d.next = self.fill.q.val();
+            self.last.d.next = self.last.q.val();
+            self.rep_rem.d.next = self.rep_rem.q.val();
+            self.s_addr.d.next = self.s_addr.q.val();
+            self.s_words.d.next = self.s_words.q.val();
+            self.error.d.next = self.error.q.val();
+            self.busy.d.next = self.busy.q.val();
+            self.ibuf.r_en.next = false;
+            self.hist_c.r_en.next = false;
+            self.hist_c.w_en.next = false;
+            self.hist_p.r_en.next = false;
+            self.hist_p.w_en.next = false;
+        }
+
         // ---- Control register.
         if self.reg_we.val() & (self.reg_addr.val() == 1) {
             if self.reg_wdata.val().get_bit(1) {
@@ -623,6 +659,6 @@ impl crate::sim::Clocked for InstrDecompressor {
 
 crate::top_io!(
     InstrDecompressor,
-    inputs: [reg_we, reg_addr, reg_wdata],
+    inputs: [reg_we, reg_addr, reg_wdata, hold],
     outputs: [count, st_busy, st_error, st_overflow, wr_valid, wr_module, wr_op, wr_payload],
 );

@@ -30,6 +30,7 @@
 //! | `ld_rowsel` | in | 64 | one-hot bank: first-cache row (target 0) or bias column (target 2) |
 //! | `ld_addr`, `ld_data` | in | 16, 32 | address and word (int8 in the low byte for 0 and 1) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
+//! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
 //! | `start` | in | 1 | begin the layer (ignored while busy) |
 //! | `busy`, `done` | out | 1, 1 | running; finished (held until the next start) |
 //! | `rd_en`, `rd_bank`, `rd_addr` | in | 1, 64, 16 | host read of the output buffer (one-hot bank) |
@@ -138,6 +139,12 @@ pub struct ConvEngine {
     pub p_zp: Signal<In, Bits<8>>,
     /// ReLU.
     pub p_relu: Signal<In, Bit>,
+    /// Add this run's sums to the ones a previous run kept (a later input-channel group): the
+    /// first pass of a tile does not clear its entries.
+    pub p_keep: Signal<In, Bit>,
+    /// Keep this run's sums instead of draining them (not the last input-channel group); at most
+    /// two output tiles, one per half.
+    pub p_nodrain: Signal<In, Bit>,
     /// Start the layer.
     pub start: Signal<In, Bit>,
     /// Running.
@@ -321,6 +328,8 @@ impl ConvEngine {
             p_shift: Default::default(),
             p_zp: Default::default(),
             p_relu: Default::default(),
+            p_keep: Default::default(),
+            p_nodrain: Default::default(),
             start: Default::default(),
             busy: Default::default(),
             done: Default::default(),
@@ -668,7 +677,7 @@ impl Logic for ConvEngine {
             self.t_swap.next = 2.into();
         }
         self.t_first.next = 0.into();
-        if self.tile_first.val() {
+        if self.tile_first.val() & !self.p_keep.val() {
             self.t_first.next = 4.into();
         }
         self.t_last.next = 0.into();
@@ -792,7 +801,14 @@ impl Logic for ConvEngine {
 
         // ---- Drain: a finished tile, all columns at once → bias → requant → output buffer.
         if self.tile_done.val() {
-            if self.tile_done_half.val() {
+            if self.p_nodrain.val() {
+                // The sums stay for the next run; the half is free for it.
+                if self.tile_done_half.val() {
+                    self.busy1.d.next = false;
+                } else {
+                    self.busy0.d.next = false;
+                }
+            } else if self.tile_done_half.val() {
                 self.pend1.d.next = true;
             } else {
                 self.pend0.d.next = true;
@@ -895,7 +911,7 @@ crate::top_io!(
     inputs: [
         ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph,
         p_pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
-        p_mult, p_shift, p_zp, p_relu, start, rd_en, rd_bank, rd_addr,
+        p_mult, p_shift, p_zp, p_relu, p_keep, p_nodrain, start, rd_en, rd_bank, rd_addr,
     ],
     outputs: [busy, done, rd_data],
     /// Observed: the slow-cycle strobe; per row, the first-cache bank's read enable and the datum

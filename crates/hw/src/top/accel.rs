@@ -1,0 +1,795 @@
+//! # AccelTop: the integrated accelerator
+//!
+//! The host loads a compressed program through the register port and starts it; the instruction
+//! decompressor unpacks it one instruction per cycle into the **dispatcher**, which writes each
+//! instruction into its functional module's control register (one register per module, patents.md
+//! §3), starts transfers and runs, and waits where an instruction needs a module that is busy.
+//! The modules: the **data mover** (external memory port ↔ on-chip buffers), the **conv engine**
+//! and the **pooling unit** with its output buffer. See `docs/accelerator.md` for the block diagram,
+//! the register map and the dispatch rules.
+//!
+//! Dispatch rules (scoreboarding on module busy flags, plus the program's `SYNC` barriers):
+//! - a write to a module's register waits until that module is idle (it never changes the
+//!   parameters of a running module); `MEM_LOAD` / `MEM_STORE` wait until the mover is idle and
+//!   start it;
+//! - `RUN` waits until the modules it starts are idle; `SYNC` until the modules in its mask are;
+//!   `END` until every module is, then sets `done`;
+//! - `RUN` and transfers also wait three cycles after the last register write (the derived
+//!   parameters, products of register fields, are registered in two stages);
+//! - `POOL_CLOCK` is applied by the pooling unit at the next "convolution done" event: the conv
+//!   engine finishing a run, or, when the engine is idle as the register is written, at once.
+//!
+//! Errors stop dispatching and set `error` with a code: 1 malformed instruction stream (the
+//! decompressor's error), 2 a transfer reached past an on-chip buffer, 3 an instruction that
+//! is not dispatchable (a compressed form or `NOP` reaching the dispatcher), 4 the program was
+//! larger than the instruction buffer.
+//!
+//! | register (read, `reg_raddr`) | meaning |
+//! |---|---|
+//! | 0 STATUS | bit 0 busy, 1 done, 2 error, 8-11 error code, 12 program overflow |
+//! | 1 CYCLES | cycles since start |
+//! | 2 INSTRUCTIONS | instructions dispatched |
+//! | 3 DISPATCH_STALLS | cycles an instruction waited for a module |
+//! | 4 CONV_BUSY / 5 POOL_BUSY / 6 MEM_BUSY | cycles each module was busy |
+//! | 7 MEM_STALLS | cycles a memory request waited for the port |
+//! | 8 WORDS | program words accepted |
+//!
+//! Writes (`reg_we`, `reg_addr`): 0 DATA appends a program word; 1 CTRL: bit 0 start, bit 1 clear.
+
+use crate::isa::InstrDecompressor;
+use crate::mem::SyncRam;
+use crate::pe::{ConvEngine, ConvEngineParams};
+use crate::pool::{PoolUnit, PoolUnitParams};
+use crate::top::{DataMover, DataMoverParams};
+use accelgen_config::HwConfig;
+use rust_hdl::prelude::*;
+
+/// The integrated accelerator.
+#[derive(LogicBlock)]
+pub struct AccelTop {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Host register write.
+    pub reg_we: Signal<In, Bit>,
+    /// Register written: 0 DATA, 1 CTRL.
+    pub reg_addr: Signal<In, Bits<4>>,
+    /// Write data.
+    pub reg_wdata: Signal<In, Bits<64>>,
+    /// Register read address.
+    pub reg_raddr: Signal<In, Bits<4>>,
+    /// The register read, one cycle later.
+    pub reg_rdata: Signal<Out, Bits<32>>,
+    /// Status: running, finished, stopped on an error.
+    pub st_busy: Signal<Out, Bit>,
+    /// Finished.
+    pub st_done: Signal<Out, Bit>,
+    /// Stopped on an error.
+    pub st_error: Signal<Out, Bit>,
+    /// External memory: request valid.
+    pub m_req_valid: Signal<Out, Bit>,
+    /// Request ready.
+    pub m_req_ready: Signal<In, Bit>,
+    /// Write request.
+    pub m_req_we: Signal<Out, Bit>,
+    /// Word address.
+    pub m_req_addr: Signal<Out, Bits<26>>,
+    /// Write data.
+    pub m_req_wdata: Signal<Out, Bits<32>>,
+    /// Read response valid.
+    pub m_rsp_valid: Signal<In, Bit>,
+    /// Response ready.
+    pub m_rsp_ready: Signal<Out, Bit>,
+    /// Response data.
+    pub m_rsp_data: Signal<In, Bits<32>>,
+
+    /// The blocks.
+    pub dec: InstrDecompressor,
+    /// Conv engine.
+    pub conv: ConvEngine,
+    /// Pooling unit.
+    pub pool: PoolUnit,
+    /// Data mover.
+    pub mover: DataMover,
+    /// Pooling output buffer.
+    pout: SyncRam<Bits<8>>,
+
+    /// Module registers: memory (chunk length, stride).
+    m_len: DFF<Bits<20>>,
+    m_stride: DFF<Bits<26>>,
+    /// PE: geometry and kernel.
+    pe_h: DFF<Bits<16>>,
+    pe_w: DFF<Bits<16>>,
+    pe_ho: DFF<Bits<16>>,
+    pe_wo: DFF<Bits<16>>,
+    pe_kh: DFF<Bits<16>>,
+    pe_kw: DFF<Bits<16>>,
+    pe_sh: DFF<Bits<16>>,
+    pe_sw: DFF<Bits<16>>,
+    pe_ph: DFF<Bits<16>>,
+    pe_pw: DFF<Bits<16>>,
+    /// Accumulation.
+    acc_ic: DFF<Bits<16>>,
+    acc_oc: DFF<Bits<16>>,
+    acc_keep: DFF<Bit>,
+    acc_drain: DFF<Bit>,
+    /// Activation.
+    act_en: DFF<Bit>,
+    act_mult: DFF<Bits<16>>,
+    act_shift: DFF<Bits<8>>,
+    act_zp: DFF<Bits<8>>,
+    act_relu: DFF<Bit>,
+    /// Pooling.
+    pl_c: DFF<Bits<16>>,
+    pl_h: DFF<Bits<16>>,
+    pl_w: DFF<Bits<16>>,
+    pl_ho: DFF<Bits<16>>,
+    pl_wo: DFF<Bits<16>>,
+    pl_avg: DFF<Bit>,
+    pl_kh: DFF<Bits<16>>,
+    pl_kw: DFF<Bits<16>>,
+    pl_sh: DFF<Bits<16>>,
+    pl_sw: DFF<Bits<16>>,
+    pl_ph: DFF<Bits<2>>,
+    pl_pw: DFF<Bits<16>>,
+    pl_hb: DFF<Bits<16>>,
+    pl_xcols: DFF<Bits<16>>,
+    pl_div: DFF<Bits<8>>,
+    /// Derived parameters (registered products).
+    x_plane: DFF<Bits<16>>,
+    x_pixels: DFF<Bits<16>>,
+    x_shw: DFF<Bits<16>>,
+    x_phw: DFF<Bits<16>>,
+    x_tiles: DFF<Bits<16>>,
+    x_taps: DFF<Bits<16>>,
+    x_passes: DFF<Bits<16>>,
+    x_kp: DFF<Bits<16>>,
+    x_hbw: DFF<Bits<16>>,
+    x_count: DFF<Bits<16>>,
+    kconst: Constant<Bits<16>>,
+    /// Sign extension of a pooled int8 to a 32-bit word.
+    sext: Constant<Bits<32>>,
+    /// Dispatcher state.
+    running: DFF<Bit>,
+    fin: DFF<Bit>,
+    err: DFF<Bit>,
+    code: DFF<Bits<4>>,
+    settle: DFF<Bits<2>>,
+    c_start: DFF<Bit>,
+    p_start: DFF<Bit>,
+    conv_done_q: DFF<Bit>,
+    clk_now: DFF<Bit>,
+    /// Counters.
+    n_cycles: DFF<Bits<32>>,
+    n_instr: DFF<Bits<32>>,
+    n_dstall: DFF<Bits<32>>,
+    n_conv: DFF<Bits<32>>,
+    n_pool: DFF<Bits<32>>,
+    n_mem: DFF<Bits<32>>,
+    n_mstall: DFF<Bits<32>>,
+    rdata: DFF<Bits<32>>,
+
+    /// Decoded this cycle.
+    op: Signal<Local, Bits<5>>,
+    pl: Signal<Local, Bits<64>>,
+    conv_idle: Signal<Local, Bit>,
+    pool_idle: Signal<Local, Bit>,
+    mem_idle: Signal<Local, Bit>,
+    mask: Signal<Local, Bits<5>>,
+    ok: Signal<Local, Bit>,
+    accept: Signal<Local, Bit>,
+    bad_op: Signal<Local, Bit>,
+    /// Status register value.
+    status: Signal<Local, Bits<32>>,
+    /// Products before their registers.
+    mx_plane: Signal<Local, Bits<32>>,
+    mx_pixels: Signal<Local, Bits<32>>,
+    mx_shw: Signal<Local, Bits<32>>,
+    mx_phw: Signal<Local, Bits<32>>,
+    mx_tiles: Signal<Local, Bits<32>>,
+    mx_taps: Signal<Local, Bits<32>>,
+    mx_passes: Signal<Local, Bits<32>>,
+    mx_kp: Signal<Local, Bits<32>>,
+    mx_hbw: Signal<Local, Bits<32>>,
+    mx_count: Signal<Local, Bits<32>>,
+}
+
+impl AccelTop {
+    /// The accelerator of a validated configuration.
+    pub fn new(cfg: &HwConfig) -> Self {
+        let e = ConvEngineParams::from_config(&cfg.pe_array);
+        let u = PoolUnitParams::from_config(&cfg.pooling);
+        Self::with_blocks(cfg, &e, &u)
+    }
+
+    /// The accelerator with the given block parameters (faults included, for tests).
+    pub fn with_blocks(cfg: &HwConfig, e: &ConvEngineParams, u: &PoolUnitParams) -> Self {
+        let mp = DataMoverParams {
+            rows: e.rows,
+            cols: e.cols,
+            kernels: e.kernels,
+            fm_banks: u.rows_per_read,
+            depths: [
+                e.first_cache_depth,
+                e.weight_buffer_depth,
+                e.bias_buffer_depth,
+                u.feature_memory_depth,
+                e.output_buffer_depth,
+                u.feature_memory_depth,
+            ],
+        };
+        AccelTop {
+            clock: Default::default(),
+            reg_we: Default::default(),
+            reg_addr: Default::default(),
+            reg_wdata: Default::default(),
+            reg_raddr: Default::default(),
+            reg_rdata: Default::default(),
+            st_busy: Default::default(),
+            st_done: Default::default(),
+            st_error: Default::default(),
+            m_req_valid: Default::default(),
+            m_req_ready: Default::default(),
+            m_req_we: Default::default(),
+            m_req_addr: Default::default(),
+            m_req_wdata: Default::default(),
+            m_rsp_valid: Default::default(),
+            m_rsp_ready: Default::default(),
+            m_rsp_data: Default::default(),
+            dec: InstrDecompressor::new(cfg.isa.buffer_depth as usize),
+            conv: ConvEngine::new(e),
+            pool: PoolUnit::new(u),
+            mover: DataMover::new(&mp),
+            pout: SyncRam::new(u.feature_memory_depth),
+            m_len: Default::default(),
+            m_stride: Default::default(),
+            pe_h: Default::default(),
+            pe_w: Default::default(),
+            pe_ho: Default::default(),
+            pe_wo: Default::default(),
+            pe_kh: Default::default(),
+            pe_kw: Default::default(),
+            pe_sh: Default::default(),
+            pe_sw: Default::default(),
+            pe_ph: Default::default(),
+            pe_pw: Default::default(),
+            acc_ic: Default::default(),
+            acc_oc: Default::default(),
+            acc_keep: Default::default(),
+            acc_drain: Default::default(),
+            act_en: Default::default(),
+            act_mult: Default::default(),
+            act_shift: Default::default(),
+            act_zp: Default::default(),
+            act_relu: Default::default(),
+            pl_c: Default::default(),
+            pl_h: Default::default(),
+            pl_w: Default::default(),
+            pl_ho: Default::default(),
+            pl_wo: Default::default(),
+            pl_avg: Default::default(),
+            pl_kh: Default::default(),
+            pl_kw: Default::default(),
+            pl_sh: Default::default(),
+            pl_sw: Default::default(),
+            pl_ph: Default::default(),
+            pl_pw: Default::default(),
+            pl_hb: Default::default(),
+            pl_xcols: Default::default(),
+            pl_div: Default::default(),
+            x_plane: Default::default(),
+            x_pixels: Default::default(),
+            x_shw: Default::default(),
+            x_phw: Default::default(),
+            x_tiles: Default::default(),
+            x_taps: Default::default(),
+            x_passes: Default::default(),
+            x_kp: Default::default(),
+            x_hbw: Default::default(),
+            x_count: Default::default(),
+            kconst: Constant::new((e.kernels as u64).into()),
+            sext: Constant::new(0xffff_ff00u64.into()),
+            running: Default::default(),
+            fin: Default::default(),
+            err: Default::default(),
+            code: Default::default(),
+            settle: Default::default(),
+            c_start: Default::default(),
+            p_start: Default::default(),
+            conv_done_q: Default::default(),
+            clk_now: Default::default(),
+            n_cycles: Default::default(),
+            n_instr: Default::default(),
+            n_dstall: Default::default(),
+            n_conv: Default::default(),
+            n_pool: Default::default(),
+            n_mem: Default::default(),
+            n_mstall: Default::default(),
+            rdata: Default::default(),
+            op: Default::default(),
+            pl: Default::default(),
+            conv_idle: Default::default(),
+            pool_idle: Default::default(),
+            mem_idle: Default::default(),
+            mask: Default::default(),
+            ok: Default::default(),
+            accept: Default::default(),
+            bad_op: Default::default(),
+            status: Default::default(),
+            mx_plane: Default::default(),
+            mx_pixels: Default::default(),
+            mx_shw: Default::default(),
+            mx_phw: Default::default(),
+            mx_tiles: Default::default(),
+            mx_taps: Default::default(),
+            mx_passes: Default::default(),
+            mx_kp: Default::default(),
+            mx_hbw: Default::default(),
+            mx_count: Default::default(),
+        }
+    }
+}
+
+// The dispatcher decodes fields at fixed bit positions (hdl_gen takes literals); a test checks
+// them against the opcode table.
+/// (opcode name, field, first bit, width) as the dispatcher decodes them.
+pub const DECODED_FIELDS: &[(&str, &str, usize, usize)] = &[
+    ("MEM_LOAD", "target", 5, 2),
+    ("MEM_LOAD", "addr", 7, 26),
+    ("MEM_LOAD", "words", 33, 20),
+    ("MEM_STORE", "source", 5, 1),
+    ("MEM_STORE", "addr", 6, 26),
+    ("MEM_STORE", "words", 32, 20),
+    ("PE_SHAPE", "h", 5, 10),
+    ("PE_SHAPE", "w", 15, 10),
+    ("PE_SHAPE", "ho", 25, 10),
+    ("PE_SHAPE", "wo", 35, 10),
+    ("PE_KERNEL", "kh", 5, 4),
+    ("PE_KERNEL", "kw", 9, 4),
+    ("PE_KERNEL", "sh", 13, 3),
+    ("PE_KERNEL", "sw", 16, 3),
+    ("PE_KERNEL", "ph", 19, 3),
+    ("PE_KERNEL", "pw", 22, 3),
+    ("ACC_TILES", "ic_tiles", 5, 8),
+    ("ACC_TILES", "oc_tiles", 13, 8),
+    ("ACC_TILES", "keep", 21, 1),
+    ("ACC_TILES", "drain", 22, 1),
+    ("ACT_REQUANT", "en", 5, 1),
+    ("ACT_REQUANT", "multiplier", 6, 15),
+    ("ACT_REQUANT", "shift", 21, 6),
+    ("ACT_REQUANT", "zero_point", 27, 8),
+    ("ACT_REQUANT", "relu", 35, 1),
+    ("POOL_WINDOW", "avg", 5, 1),
+    ("POOL_WINDOW", "kh", 6, 4),
+    ("POOL_WINDOW", "kw", 10, 4),
+    ("POOL_WINDOW", "sh", 14, 4),
+    ("POOL_WINDOW", "sw", 18, 4),
+    ("POOL_WINDOW", "ph", 22, 2),
+    ("POOL_WINDOW", "pw", 24, 2),
+    ("POOL_SHAPE", "c", 5, 12),
+    ("POOL_SHAPE", "h", 17, 10),
+    ("POOL_SHAPE", "w", 27, 10),
+    ("POOL_SHAPE", "ho", 37, 10),
+    ("POOL_SHAPE", "wo", 47, 10),
+    ("POOL_CLOCK", "divider", 5, 8),
+    ("RUN", "modules", 5, 5),
+    ("SYNC", "modules", 5, 5),
+    ("MEM_SHAPE", "len", 5, 20),
+    ("MEM_SHAPE", "stride", 25, 26),
+    ("POOL_GEOM", "hb", 5, 10),
+    ("POOL_GEOM", "xcols", 15, 12),
+];
+
+impl Logic for AccelTop {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, m_len, m_stride, pe_h, pe_w, pe_ho, pe_wo, pe_kh, pe_kw, pe_sh, pe_sw,
+            pe_ph, pe_pw, acc_ic, acc_oc, acc_keep, acc_drain, act_en, act_mult, act_shift,
+            act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho, pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw,
+            pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
+            x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, c_start,
+            p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
+            n_mstall, rdata
+        );
+        self.dec.clock.next = self.clock.val();
+        self.conv.clock.next = self.clock.val();
+        self.pool.clock.next = self.clock.val();
+        self.mover.clock.next = self.clock.val();
+        self.pout.clock.next = self.clock.val();
+
+        // ---- Host register port.
+        self.dec.reg_we.next = self.reg_we.val() & (self.reg_addr.val() < 2);
+        self.dec.reg_addr.next = self.reg_addr.val().get_bits::<2>(0);
+        self.dec.reg_wdata.next = self.reg_wdata.val();
+        self.st_busy.next = self.running.q.val();
+        self.st_done.next = self.fin.q.val();
+        self.st_error.next = self.err.q.val();
+        self.reg_rdata.next = self.rdata.q.val();
+        self.status.next = bit_cast::<32, 4>(self.code.q.val()) << 8;
+        if self.running.q.val() {
+            self.status.next = self.status.val() | bits::<32>(1);
+        }
+        if self.fin.q.val() {
+            self.status.next = self.status.val() | bits::<32>(2);
+        }
+        if self.err.q.val() {
+            self.status.next = self.status.val() | bits::<32>(4);
+        }
+        if self.dec.st_overflow.val() {
+            self.status.next = self.status.val() | bits::<32>(0x1000);
+        }
+        self.rdata.d.next = 0.into();
+        if self.reg_raddr.val() == 0 {
+            self.rdata.d.next = self.status.val();
+        } else if self.reg_raddr.val() == 1 {
+            self.rdata.d.next = self.n_cycles.q.val();
+        } else if self.reg_raddr.val() == 2 {
+            self.rdata.d.next = self.n_instr.q.val();
+        } else if self.reg_raddr.val() == 3 {
+            self.rdata.d.next = self.n_dstall.q.val();
+        } else if self.reg_raddr.val() == 4 {
+            self.rdata.d.next = self.n_conv.q.val();
+        } else if self.reg_raddr.val() == 5 {
+            self.rdata.d.next = self.n_pool.q.val();
+        } else if self.reg_raddr.val() == 6 {
+            self.rdata.d.next = self.n_mem.q.val();
+        } else if self.reg_raddr.val() == 7 {
+            self.rdata.d.next = self.n_mstall.q.val();
+        } else if self.reg_raddr.val() == 8 {
+            self.rdata.d.next = bit_cast::<32, 16>(self.dec.count.val());
+        }
+
+        // ---- Dispatcher.
+        self.op.next = self.dec.wr_op.val();
+        self.pl.next = self.dec.wr_payload.val();
+        self.mask.next = self.pl.val().get_bits::<5>(5);
+        self.conv_idle.next = !self.conv.busy.val() & !self.c_start.q.val();
+        self.pool_idle.next = !self.pool.busy.val() & !self.p_start.q.val();
+        self.mem_idle.next = !self.mover.busy.val();
+        self.bad_op.next = false;
+        self.ok.next = false;
+        if (self.op.val() == 1) | (self.op.val() == 2) {
+            self.ok.next = self.mem_idle.val() & !self.settle.q.val().any();
+        } else if self.op.val() == 14 {
+            self.ok.next = self.mem_idle.val();
+        } else if (self.op.val() >= 3) & (self.op.val() <= 6) {
+            self.ok.next = self.conv_idle.val();
+        } else if (self.op.val() >= 7) & (self.op.val() <= 9) {
+            self.ok.next = self.pool_idle.val();
+        } else if self.op.val() == 15 {
+            self.ok.next = self.pool_idle.val();
+        } else if self.op.val() == 10 {
+            self.ok.next = !self.settle.q.val().any()
+                & (self.conv_idle.val() | !(self.mask.val() & bits::<5>(14)).any())
+                & (self.pool_idle.val() | !self.mask.val().get_bit(4));
+        } else if self.op.val() == 11 {
+            self.ok.next = (self.mem_idle.val() | !self.mask.val().get_bit(0))
+                & (self.conv_idle.val() | !(self.mask.val() & bits::<5>(14)).any())
+                & (self.pool_idle.val() | !self.mask.val().get_bit(4));
+        } else if self.op.val() == 31 {
+            self.ok.next = self.mem_idle.val() & self.conv_idle.val() & self.pool_idle.val();
+        } else {
+            self.bad_op.next = true;
+        }
+        self.accept.next = self.dec.wr_valid.val() & self.running.q.val() & !self.err.q.val() & self.ok.val();
+        self.dec.hold.next = self.dec.wr_valid.val() & !self.accept.val();
+
+        self.c_start.d.next = false;
+        self.p_start.d.next = false;
+        self.clk_now.d.next = false;
+        if self.settle.q.val().any() {
+            self.settle.d.next = self.settle.q.val() - 1;
+        }
+        self.mover.go.next = false;
+        self.mover.g_store.next = self.op.val() == 2;
+        if self.op.val() == 2 {
+            self.mover.g_sel.next = bit_cast::<2, 1>(self.pl.val().get_bits::<1>(5));
+            self.mover.g_addr.next = self.pl.val().get_bits::<26>(6);
+            self.mover.g_words.next = self.pl.val().get_bits::<20>(32);
+        } else {
+            self.mover.g_sel.next = self.pl.val().get_bits::<2>(5);
+            self.mover.g_addr.next = self.pl.val().get_bits::<26>(7);
+            self.mover.g_words.next = self.pl.val().get_bits::<20>(33);
+        }
+        self.mover.g_len.next = self.m_len.q.val();
+        self.mover.g_stride.next = self.m_stride.q.val();
+        self.mover.g_fw.next = self.pl_w.q.val();
+        self.mover.g_fph.next = self.pl_ph.q.val();
+        self.mover.g_hbw.next = self.x_hbw.q.val();
+        if self.accept.val() {
+            self.n_instr.d.next = self.n_instr.q.val() + 1;
+            if (self.op.val() >= 3) & (self.op.val() <= 9) {
+                self.settle.d.next = 3.into();
+            }
+            if self.op.val() == 15 {
+                self.settle.d.next = 3.into();
+            }
+            if (self.op.val() == 1) | (self.op.val() == 2) {
+                self.mover.go.next = true;
+            }
+            if self.op.val() == 14 {
+                self.m_len.d.next = self.pl.val().get_bits::<20>(5);
+                self.m_stride.d.next = self.pl.val().get_bits::<26>(25);
+            }
+            if self.op.val() == 3 {
+                self.pe_h.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(5));
+                self.pe_w.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(15));
+                self.pe_ho.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(25));
+                self.pe_wo.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(35));
+            }
+            if self.op.val() == 4 {
+                self.pe_kh.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(5));
+                self.pe_kw.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(9));
+                self.pe_sh.d.next = bit_cast::<16, 3>(self.pl.val().get_bits::<3>(13));
+                self.pe_sw.d.next = bit_cast::<16, 3>(self.pl.val().get_bits::<3>(16));
+                self.pe_ph.d.next = bit_cast::<16, 3>(self.pl.val().get_bits::<3>(19));
+                self.pe_pw.d.next = bit_cast::<16, 3>(self.pl.val().get_bits::<3>(22));
+            }
+            if self.op.val() == 5 {
+                self.acc_ic.d.next = bit_cast::<16, 8>(self.pl.val().get_bits::<8>(5));
+                self.acc_oc.d.next = bit_cast::<16, 8>(self.pl.val().get_bits::<8>(13));
+                self.acc_keep.d.next = self.pl.val().get_bit(21);
+                self.acc_drain.d.next = self.pl.val().get_bit(22);
+            }
+            if self.op.val() == 6 {
+                self.act_en.d.next = self.pl.val().get_bit(5);
+                self.act_mult.d.next = bit_cast::<16, 15>(self.pl.val().get_bits::<15>(6));
+                self.act_shift.d.next = bit_cast::<8, 6>(self.pl.val().get_bits::<6>(21));
+                self.act_zp.d.next = self.pl.val().get_bits::<8>(27);
+                self.act_relu.d.next = self.pl.val().get_bit(35);
+            }
+            if self.op.val() == 7 {
+                self.pl_avg.d.next = self.pl.val().get_bit(5);
+                self.pl_kh.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(6));
+                self.pl_kw.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(10));
+                self.pl_sh.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(14));
+                self.pl_sw.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(18));
+                self.pl_ph.d.next = self.pl.val().get_bits::<2>(22);
+                self.pl_pw.d.next = bit_cast::<16, 2>(self.pl.val().get_bits::<2>(24));
+            }
+            if self.op.val() == 8 {
+                self.pl_c.d.next = bit_cast::<16, 12>(self.pl.val().get_bits::<12>(5));
+                self.pl_h.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(17));
+                self.pl_w.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(27));
+                self.pl_ho.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(37));
+                self.pl_wo.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(47));
+            }
+            if self.op.val() == 9 {
+                self.pl_div.d.next = self.pl.val().get_bits::<8>(5);
+                self.clk_now.d.next = self.conv_idle.val();
+            }
+            if self.op.val() == 15 {
+                self.pl_hb.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(5));
+                self.pl_xcols.d.next = bit_cast::<16, 12>(self.pl.val().get_bits::<12>(15));
+            }
+            if self.op.val() == 10 {
+                self.c_start.d.next = (self.mask.val() & bits::<5>(14)).any();
+                self.p_start.d.next = self.mask.val().get_bit(4);
+            }
+            if self.op.val() == 31 {
+                self.running.d.next = false;
+                self.fin.d.next = true;
+            }
+        }
+
+        // ---- Derived parameters: two registered stages of products.
+        self.mx_plane.next = self.pe_h.q.val() * self.pe_w.q.val();
+        self.x_plane.d.next = self.mx_plane.val().get_bits::<16>(0);
+        self.mx_pixels.next = self.pe_ho.q.val() * self.pe_wo.q.val();
+        self.x_pixels.d.next = self.mx_pixels.val().get_bits::<16>(0);
+        self.mx_shw.next = self.pe_sh.q.val() * self.pe_w.q.val();
+        self.x_shw.d.next = self.mx_shw.val().get_bits::<16>(0);
+        self.mx_phw.next = self.pe_ph.q.val() * self.pe_w.q.val();
+        self.x_phw.d.next = self.mx_phw.val().get_bits::<16>(0);
+        self.mx_tiles.next = self.acc_ic.q.val() * self.acc_oc.q.val();
+        self.x_tiles.d.next = self.mx_tiles.val().get_bits::<16>(0);
+        self.mx_taps.next = self.pe_kh.q.val() * self.pe_kw.q.val();
+        self.x_taps.d.next = self.mx_taps.val().get_bits::<16>(0);
+        self.mx_passes.next = self.x_tiles.q.val() * self.x_taps.q.val();
+        self.x_passes.d.next = self.mx_passes.val().get_bits::<16>(0);
+        self.mx_kp.next = self.x_pixels.q.val() * self.kconst.val();
+        self.x_kp.d.next = self.mx_kp.val().get_bits::<16>(0);
+        self.mx_hbw.next = self.pl_hb.q.val() * self.pl_w.q.val();
+        self.x_hbw.d.next = self.mx_hbw.val().get_bits::<16>(0);
+        self.mx_count.next = self.pl_kh.q.val() * self.pl_kw.q.val();
+        self.x_count.d.next = self.mx_count.val().get_bits::<16>(0);
+
+        // ---- Conv engine.
+        self.conv.p_h.next = self.pe_h.q.val();
+        self.conv.p_w.next = self.pe_w.q.val();
+        self.conv.p_wo.next = self.pe_wo.q.val();
+        self.conv.p_kh.next = self.pe_kh.q.val();
+        self.conv.p_kw.next = self.pe_kw.q.val();
+        self.conv.p_sh.next = self.pe_sh.q.val();
+        self.conv.p_sw.next = self.pe_sw.q.val();
+        self.conv.p_ph.next = self.pe_ph.q.val();
+        self.conv.p_pw.next = self.pe_pw.q.val();
+        self.conv.p_ic_tiles.next = self.acc_ic.q.val();
+        self.conv.p_oc_tiles.next = self.acc_oc.q.val();
+        self.conv.p_plane.next = self.x_plane.q.val();
+        self.conv.p_pixels.next = self.x_pixels.q.val();
+        self.conv.p_shw.next = self.x_shw.q.val();
+        self.conv.p_phw.next = self.x_phw.q.val();
+        self.conv.p_passes.next = self.x_passes.q.val();
+        self.conv.p_kp.next = self.x_kp.q.val();
+        self.conv.p_rq_en.next = self.act_en.q.val();
+        self.conv.p_mult.next = self.act_mult.q.val();
+        self.conv.p_shift.next = self.act_shift.q.val();
+        self.conv.p_zp.next = self.act_zp.q.val();
+        self.conv.p_relu.next = self.act_relu.q.val();
+        self.conv.p_keep.next = self.acc_keep.q.val();
+        self.conv.p_nodrain.next = !self.acc_drain.q.val();
+        self.conv.start.next = self.c_start.q.val();
+        self.conv.ld_we.next = self.mover.w_en.val() & (self.mover.w_sel.val() != 3);
+        self.conv.ld_target.next = self.mover.w_sel.val();
+        self.conv.ld_rowsel.next = self.mover.w_bank.val();
+        self.conv.ld_addr.next = self.mover.w_addr.val();
+        self.conv.ld_data.next = self.mover.w_data.val();
+        self.conv.rd_en.next = self.mover.r_en.val() & !self.mover.r_sel.val();
+        self.conv.rd_bank.next = self.mover.r_bank.val();
+        self.conv.rd_addr.next = self.mover.r_addr.val();
+
+        // ---- Pooling unit and its output buffer.
+        self.pool.p_c.next = self.pl_c.q.val();
+        self.pool.p_h.next = self.pl_h.q.val();
+        self.pool.p_w.next = self.pl_w.q.val();
+        self.pool.p_ho.next = self.pl_ho.q.val();
+        self.pool.p_wo.next = self.pl_wo.q.val();
+        self.pool.p_kh.next = self.pl_kh.q.val();
+        self.pool.p_kw.next = self.pl_kw.q.val();
+        self.pool.p_sh.next = self.pl_sh.q.val();
+        self.pool.p_sw.next = self.pl_sw.q.val();
+        self.pool.p_ph.next = bit_cast::<16, 2>(self.pl_ph.q.val());
+        self.pool.p_pw.next = self.pl_pw.q.val();
+        self.pool.p_hbw.next = self.x_hbw.q.val();
+        self.pool.p_xcols.next = self.pl_xcols.q.val();
+        self.pool.p_count.next = self.x_count.q.val();
+        self.pool.p_avg.next = self.pl_avg.q.val();
+        self.pool.p_div.next = self.pl_div.q.val();
+        self.conv_done_q.d.next = self.conv.done.val();
+        self.pool.conv_done.next = (self.conv.done.val() & !self.conv_done_q.q.val()) | self.clk_now.q.val();
+        self.pool.start.next = self.p_start.q.val();
+        self.pool.ld_we.next = self.mover.w_en.val() & (self.mover.w_sel.val() == 3);
+        self.pool.ld_bank.next = self.mover.w_bank.val().get_bits::<16>(0);
+        self.pool.ld_addr.next = self.mover.w_addr.val();
+        self.pool.ld_data.next = self.mover.w_data.val().get_bits::<8>(0);
+        self.pout.w_en.next = self.pool.out_valid.val();
+        self.pout.w_addr.next = self.pool.out_idx.val().get_bits::<16>(0);
+        self.pout.w_data.next = self.pool.out_data.val();
+        self.pout.r_en.next = self.mover.r_en.val() & self.mover.r_sel.val();
+        self.pout.r_addr.next = self.mover.r_addr.val();
+        if self.mover.r_sel.val() {
+            if self.pout.r_data.val().get_bit(7) {
+                self.mover.r_data.next = bit_cast::<32, 8>(self.pout.r_data.val()) | self.sext.val();
+            } else {
+                self.mover.r_data.next = bit_cast::<32, 8>(self.pout.r_data.val());
+            }
+        } else {
+            self.mover.r_data.next = self.conv.rd_data.val();
+        }
+
+        // ---- External memory port.
+        self.m_req_valid.next = self.mover.m_req_valid.val();
+        self.m_req_we.next = self.mover.m_req_we.val();
+        self.m_req_addr.next = self.mover.m_req_addr.val();
+        self.m_req_wdata.next = self.mover.m_req_wdata.val();
+        self.mover.m_req_ready.next = self.m_req_ready.val();
+        self.mover.m_rsp_valid.next = self.m_rsp_valid.val();
+        self.mover.m_rsp_data.next = self.m_rsp_data.val();
+        self.m_rsp_ready.next = self.mover.m_rsp_ready.val();
+
+        // ---- Counters and errors.
+        if self.running.q.val() {
+            self.n_cycles.d.next = self.n_cycles.q.val() + 1;
+            if self.dec.wr_valid.val() & !self.accept.val() {
+                self.n_dstall.d.next = self.n_dstall.q.val() + 1;
+            }
+            if self.conv.busy.val() {
+                self.n_conv.d.next = self.n_conv.q.val() + 1;
+            }
+            if self.pool.busy.val() {
+                self.n_pool.d.next = self.n_pool.q.val() + 1;
+            }
+            if self.mover.busy.val() {
+                self.n_mem.d.next = self.n_mem.q.val() + 1;
+            }
+            if self.mover.m_req_valid.val() & !self.m_req_ready.val() {
+                self.n_mstall.d.next = self.n_mstall.q.val() + 1;
+            }
+            if !self.err.q.val() {
+                if self.dec.st_error.val() {
+                    self.err.d.next = true;
+                    self.code.d.next = 1.into();
+                } else if self.mover.err.val() {
+                    self.err.d.next = true;
+                    self.code.d.next = 2.into();
+                } else if self.dec.wr_valid.val() & self.bad_op.val() {
+                    self.err.d.next = true;
+                    self.code.d.next = 3.into();
+                }
+            }
+            if self.err.q.val() {
+                self.running.d.next = false;
+            }
+        }
+
+        // ---- Start and clear (CTRL).
+        if self.reg_we.val() & (self.reg_addr.val() == 1) {
+            if self.reg_wdata.val().get_bit(1) {
+                self.running.d.next = false;
+                self.fin.d.next = false;
+                self.err.d.next = false;
+                self.code.d.next = 0.into();
+            }
+            if self.reg_wdata.val().get_bit(0) & !self.running.q.val() {
+                self.fin.d.next = false;
+                self.n_cycles.d.next = 0.into();
+                self.n_instr.d.next = 0.into();
+                self.n_dstall.d.next = 0.into();
+                self.n_conv.d.next = 0.into();
+                self.n_pool.d.next = 0.into();
+                self.n_mem.d.next = 0.into();
+                self.n_mstall.d.next = 0.into();
+                if self.dec.st_overflow.val() {
+                    self.err.d.next = true;
+                    self.code.d.next = 4.into();
+                } else {
+                    self.running.d.next = true;
+                    self.err.d.next = false;
+                    self.code.d.next = 0.into();
+                }
+            }
+        }
+    }
+}
+
+impl crate::sim::Clocked for AccelTop {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}
+
+crate::top_io!(
+    AccelTop,
+    inputs: [reg_we, reg_addr, reg_wdata, reg_raddr, m_req_ready, m_rsp_valid, m_rsp_data],
+    outputs: [
+        reg_rdata, st_busy, st_done, st_error, m_req_valid, m_req_we, m_req_addr, m_req_wdata,
+        m_rsp_ready,
+    ],
+    /// Observed: the dispatcher's instruction count (per-layer attribution) and the pooling
+    /// unit's divider in force.
+    fn walk_observed(&self, s: &mut dyn crate::io::ObsSink) {
+        use crate::io::PortValue;
+        s.add(&|| "n_instr__q".into(), 32, self.n_instr.q.val().get_u64());
+        s.add(&|| "pool__div_now".into(), 8, self.pool.div_now.val().get_u64());
+        s.add(&|| "conv__busy".into(), 1, self.conv.busy.val().get_u64());
+        s.add(&|| "pool__busy".into(), 1, self.pool.busy.val().get_u64());
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::DECODED_FIELDS;
+
+    #[test]
+    fn decoded_field_positions_match_the_opcode_table() {
+        for &(name, field, at, width) in DECODED_FIELDS {
+            let op = accelgen_isa::op_named(name).unwrap();
+            let mut pos = accelgen_isa::OPCODE_BITS as usize;
+            let mut found = None;
+            for f in op.fields {
+                if f.name == field {
+                    found = Some((pos, f.bits as usize));
+                }
+                pos += f.bits as usize;
+            }
+            assert_eq!(found, Some((at, width)), "{name}.{field}");
+        }
+        const _: () = assert!(accelgen_isa::END == 31);
+        for (name, code) in [("MEM_LOAD", 1), ("MEM_STORE", 2), ("PE_SHAPE", 3), ("PE_KERNEL", 4), ("ACC_TILES", 5),
+            ("ACT_REQUANT", 6), ("POOL_WINDOW", 7), ("POOL_SHAPE", 8), ("POOL_CLOCK", 9), ("RUN", 10), ("SYNC", 11),
+            ("MEM_SHAPE", 14), ("POOL_GEOM", 15)] {
+            assert_eq!(accelgen_isa::op_named(name).unwrap().code, code, "{name}");
+        }
+    }
+}

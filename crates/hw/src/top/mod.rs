@@ -1,0 +1,7 @@
+//! The integrated accelerator: the dispatcher top and its data mover.
+
+mod accel;
+mod mover;
+
+pub use accel::{AccelTop, DECODED_FIELDS};
+pub use mover::{DataMover, DataMoverParams};

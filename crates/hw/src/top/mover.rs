@@ -1,0 +1,533 @@
+//! # DataMover: transfers between the external memory port and the on-chip buffers
+//!
+//! One transfer at a time (`go` while idle), as `MEM_LOAD` / `MEM_STORE` describe it (docs/isa.md):
+//! `words` words at external address `addr`, accessed in chunks of `len` words `stride` apart
+//! (`len` = 0: one chunk). A chunk is one channel of the on-chip layout:
+//!
+//! | transfer | on-chip place of word i (chunk n, offset o) |
+//! |---|---|
+//! | load 0, first cache | bank n mod R, entry (n div R)·len + o |
+//! | load 1, weight buffer | entry i |
+//! | load 2, bias buffer | bank i mod C, entry i div C |
+//! | load 3, feature memory | row ρ = o div W + ph: bank ρ mod k, entry n·hb·W + (ρ div k)·W + o mod W |
+//! | store 0, conv output buffer | channel n = t·C·K + c·K + j: bank c, entry (t·K + j)·len + o |
+//! | store 1, pooling output | entry i |
+//!
+//! **External port**: requests `m_req_*` (valid/ready; `we` with `wdata` for a write), read
+//! responses `m_rsp_*` in request order (valid/ready; the mover is always ready). Loads issue one
+//! read per cycle while the port is ready, however many are outstanding, and write each response
+//! into its buffer one cycle after it arrives. Stores read the buffer one word ahead and offer it
+//! as a write request; a stalled request holds the word (the buffer is not read again).
+//!
+//! An on-chip entry beyond the buffer's depth is not written (or read) and sets `err`.
+
+use rust_hdl::prelude::*;
+
+/// Generator parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct DataMoverParams {
+    /// PE rows R (first-cache banks).
+    pub rows: usize,
+    /// PE columns C (bias and output banks).
+    pub cols: usize,
+    /// Kernels per PE K.
+    pub kernels: usize,
+    /// Feature-memory banks k.
+    pub fm_banks: usize,
+    /// Depths: first-cache bank, weight buffer, bias bank, feature-memory bank, output bank,
+    /// pooling output buffer.
+    pub depths: [usize; 6],
+}
+
+/// The data mover.
+#[derive(LogicBlock)]
+pub struct DataMover {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Start a transfer (ignored while busy).
+    pub go: Signal<In, Bit>,
+    /// Store (else load).
+    pub g_store: Signal<In, Bit>,
+    /// Load target 0-3, or store source 0-1.
+    pub g_sel: Signal<In, Bits<2>>,
+    /// External word address.
+    pub g_addr: Signal<In, Bits<26>>,
+    /// Words.
+    pub g_words: Signal<In, Bits<20>>,
+    /// Chunk length (0: one chunk).
+    pub g_len: Signal<In, Bits<20>>,
+    /// Chunk stride.
+    pub g_stride: Signal<In, Bits<26>>,
+    /// Feature-memory geometry: map width W, top padding ph, hb·W.
+    pub g_fw: Signal<In, Bits<16>>,
+    /// Top padding of the pooling layer.
+    pub g_fph: Signal<In, Bits<2>>,
+    /// hb·W.
+    pub g_hbw: Signal<In, Bits<16>>,
+    /// A transfer is in progress.
+    pub busy: Signal<Out, Bit>,
+    /// Sticky until the next `go`: an on-chip entry was out of range.
+    pub err: Signal<Out, Bit>,
+    /// Words requested this cycle (observation: 1 when a request is accepted).
+    pub m_req_valid: Signal<Out, Bit>,
+    /// The memory accepts a request.
+    pub m_req_ready: Signal<In, Bit>,
+    /// Write request.
+    pub m_req_we: Signal<Out, Bit>,
+    /// Word address.
+    pub m_req_addr: Signal<Out, Bits<26>>,
+    /// Write data.
+    pub m_req_wdata: Signal<Out, Bits<32>>,
+    /// A read response.
+    pub m_rsp_valid: Signal<In, Bit>,
+    /// The mover takes responses.
+    pub m_rsp_ready: Signal<Out, Bit>,
+    /// Response data.
+    pub m_rsp_data: Signal<In, Bits<32>>,
+    /// On-chip write (loads).
+    pub w_en: Signal<Out, Bit>,
+    /// Load target of the write.
+    pub w_sel: Signal<Out, Bits<2>>,
+    /// One-hot bank.
+    pub w_bank: Signal<Out, Bits<64>>,
+    /// Entry.
+    pub w_addr: Signal<Out, Bits<16>>,
+    /// Word.
+    pub w_data: Signal<Out, Bits<32>>,
+    /// On-chip read (stores).
+    pub r_en: Signal<Out, Bit>,
+    /// Store source of the read.
+    pub r_sel: Signal<Out, Bit>,
+    /// One-hot bank.
+    pub r_bank: Signal<Out, Bits<64>>,
+    /// Entry.
+    pub r_addr: Signal<Out, Bits<16>>,
+    /// The word read (one cycle after `r_en`, held until the next read).
+    pub r_data: Signal<In, Bits<32>>,
+
+    /// One-hot last bank of R, C and k banks.
+    last_r: Constant<Bits<64>>,
+    last_c: Constant<Bits<64>>,
+    last_k: Constant<Bits<64>>,
+    /// K − 1.
+    last_j: Constant<Bits<16>>,
+    /// Depths (up to 65,536).
+    d_fc: Constant<Bits<20>>,
+    d_wb: Constant<Bits<20>>,
+    d_bias: Constant<Bits<20>>,
+    d_fm: Constant<Bits<20>>,
+    d_out: Constant<Bits<20>>,
+    d_pout: Constant<Bits<20>>,
+    /// Feature-memory start bank for ph = 0..3 (16 bits each, one-hot) and ph div k (2 bits each).
+    fm_bank0: Constant<Bits<64>>,
+    fm_rows0: Constant<Bits<8>>,
+
+    act: DFF<Bit>,
+    st: DFF<Bit>,
+    sel: DFF<Bits<2>>,
+    len: DFF<Bits<20>>,
+    stride: DFF<Bits<26>>,
+    fw: DFF<Bits<16>>,
+    hbw: DFF<Bits<16>>,
+    errf: DFF<Bit>,
+    /// External side: chunk base, offset in the chunk, requests left.
+    e_base: DFF<Bits<26>>,
+    e_off: DFF<Bits<20>>,
+    e_left: DFF<Bits<20>>,
+    /// Loads: responses left. Stores: writes left, and the first buffer read was issued.
+    o_left: DFF<Bits<20>>,
+    primed: DFF<Bit>,
+    /// On-chip side (current word): offset in chunk, linear index, bank, base, row, x / j.
+    oc: DFF<Bits<20>>,
+    oi: DFF<Bits<20>>,
+    ob: DFF<Bits<64>>,
+    obase: DFF<Bits<16>>,
+    orow: DFF<Bits<16>>,
+    ox: DFF<Bits<16>>,
+    /// Feature-memory start of a channel: bank and row offset.
+    fb0: DFF<Bits<64>>,
+    fr0: DFF<Bits<16>>,
+    /// Registered on-chip write.
+    wv: DFF<Bit>,
+    wsel: DFF<Bits<2>>,
+    wbank: DFF<Bits<64>>,
+    waddr: DFF<Bits<16>>,
+    wdata: DFF<Bits<32>>,
+
+    /// Next on-chip state (after the current word).
+    n_oc: Signal<Local, Bits<20>>,
+    n_oi: Signal<Local, Bits<20>>,
+    n_ob: Signal<Local, Bits<64>>,
+    n_obase: Signal<Local, Bits<16>>,
+    n_orow: Signal<Local, Bits<16>>,
+    n_ox: Signal<Local, Bits<16>>,
+    chunk_end: Signal<Local, Bit>,
+    /// Bank wrap of the current one-hot bank for R, C, k banks.
+    wr_r: Signal<Local, Bit>,
+    wr_c: Signal<Local, Bit>,
+    wr_k: Signal<Local, Bit>,
+    /// On-chip address of the current and the next word, and the depth of the place.
+    a_cur: Signal<Local, Bits<20>>,
+    a_nxt: Signal<Local, Bits<20>>,
+    depth: Signal<Local, Bits<20>>,
+    /// Request / response handshakes this cycle.
+    req_fire: Signal<Local, Bit>,
+    rsp_take: Signal<Local, Bit>,
+    adv: Signal<Local, Bit>,
+    /// ph·W candidates.
+    q_rows: Signal<Local, Bits<2>>,
+}
+
+fn onehot_last(n: usize) -> Bits<64> {
+    Bits::<64>::from(1u64 << (n - 1))
+}
+
+impl DataMover {
+    /// A mover for the given buffers.
+    pub fn new(p: &DataMoverParams) -> Self {
+        assert!((1..=64).contains(&p.rows) && (2..=64).contains(&p.cols) && (1..=16).contains(&p.fm_banks));
+        assert!(p.kernels >= 2 && p.depths.iter().all(|&d| (1..=1 << 16).contains(&d)));
+        let mut bank0 = 0u64;
+        let mut rows0 = 0u64;
+        for ph in 0..4 {
+            bank0 |= (1u64 << (ph % p.fm_banks)) << (16 * ph);
+            rows0 |= ((ph / p.fm_banks) as u64) << (2 * ph);
+        }
+        let d = |i: usize| Constant::new(Bits::<20>::from(p.depths[i] as u64));
+        DataMover {
+            clock: Default::default(),
+            go: Default::default(),
+            g_store: Default::default(),
+            g_sel: Default::default(),
+            g_addr: Default::default(),
+            g_words: Default::default(),
+            g_len: Default::default(),
+            g_stride: Default::default(),
+            g_fw: Default::default(),
+            g_fph: Default::default(),
+            g_hbw: Default::default(),
+            busy: Default::default(),
+            err: Default::default(),
+            m_req_valid: Default::default(),
+            m_req_ready: Default::default(),
+            m_req_we: Default::default(),
+            m_req_addr: Default::default(),
+            m_req_wdata: Default::default(),
+            m_rsp_valid: Default::default(),
+            m_rsp_ready: Default::default(),
+            m_rsp_data: Default::default(),
+            w_en: Default::default(),
+            w_sel: Default::default(),
+            w_bank: Default::default(),
+            w_addr: Default::default(),
+            w_data: Default::default(),
+            r_en: Default::default(),
+            r_sel: Default::default(),
+            r_bank: Default::default(),
+            r_addr: Default::default(),
+            r_data: Default::default(),
+            last_r: Constant::new(onehot_last(p.rows)),
+            last_c: Constant::new(onehot_last(p.cols)),
+            last_k: Constant::new(onehot_last(p.fm_banks)),
+            last_j: Constant::new(Bits::<16>::from((p.kernels - 1) as u64)),
+            d_fc: d(0),
+            d_wb: d(1),
+            d_bias: d(2),
+            d_fm: d(3),
+            d_out: d(4),
+            d_pout: d(5),
+            fm_bank0: Constant::new(bank0.into()),
+            fm_rows0: Constant::new(rows0.into()),
+            act: Default::default(),
+            st: Default::default(),
+            sel: Default::default(),
+            len: Default::default(),
+            stride: Default::default(),
+            fw: Default::default(),
+            hbw: Default::default(),
+            errf: Default::default(),
+            e_base: Default::default(),
+            e_off: Default::default(),
+            e_left: Default::default(),
+            o_left: Default::default(),
+            primed: Default::default(),
+            oc: Default::default(),
+            oi: Default::default(),
+            ob: Default::default(),
+            obase: Default::default(),
+            orow: Default::default(),
+            ox: Default::default(),
+            fb0: Default::default(),
+            fr0: Default::default(),
+            wv: Default::default(),
+            wsel: Default::default(),
+            wbank: Default::default(),
+            waddr: Default::default(),
+            wdata: Default::default(),
+            n_oc: Default::default(),
+            n_oi: Default::default(),
+            n_ob: Default::default(),
+            n_obase: Default::default(),
+            n_orow: Default::default(),
+            n_ox: Default::default(),
+            chunk_end: Default::default(),
+            wr_r: Default::default(),
+            wr_c: Default::default(),
+            wr_k: Default::default(),
+            a_cur: Default::default(),
+            a_nxt: Default::default(),
+            depth: Default::default(),
+            req_fire: Default::default(),
+            rsp_take: Default::default(),
+            adv: Default::default(),
+            q_rows: Default::default(),
+        }
+    }
+}
+
+impl Logic for DataMover {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, act, st, sel, len, stride, fw, hbw, errf, e_base, e_off, e_left, o_left,
+            primed, oc, oi, ob, obase, orow, ox, fb0, fr0, wv, wsel, wbank, waddr, wdata
+        );
+        self.busy.next = self.act.q.val() | self.wv.q.val();
+        self.err.next = self.errf.q.val();
+
+        // ---- Next on-chip state after the current word, per place.
+        self.chunk_end.next = self.oc.q.val() + 1 == self.len.q.val();
+        self.wr_r.next = (self.ob.q.val() & self.last_r.val()).any();
+        self.wr_c.next = (self.ob.q.val() & self.last_c.val()).any();
+        self.wr_k.next = (self.ob.q.val() & self.last_k.val()).any();
+        self.n_oi.next = self.oi.q.val() + 1;
+        self.n_oc.next = self.oc.q.val() + 1;
+        self.n_ob.next = self.ob.q.val();
+        self.n_obase.next = self.obase.q.val();
+        self.n_orow.next = self.orow.q.val();
+        self.n_ox.next = self.ox.q.val();
+        if self.chunk_end.val() {
+            self.n_oc.next = 0.into();
+        }
+        if !self.st.q.val() & (self.sel.q.val() == 0) {
+            // First cache: a chunk per bank, R chunks per plane.
+            if self.chunk_end.val() {
+                if self.wr_r.val() {
+                    self.n_ob.next = 1.into();
+                    self.n_obase.next = self.obase.q.val() + self.len.q.val().get_bits::<16>(0);
+                } else {
+                    self.n_ob.next = self.ob.q.val() << 1;
+                }
+            }
+        } else if !self.st.q.val() & (self.sel.q.val() == 2) {
+            // Bias: banks in turn, then the next entry.
+            if self.wr_c.val() {
+                self.n_ob.next = 1.into();
+                self.n_obase.next = self.obase.q.val() + 1;
+            } else {
+                self.n_ob.next = self.ob.q.val() << 1;
+            }
+        } else if !self.st.q.val() & (self.sel.q.val() == 3) {
+            // Feature memory: along the row, then the next padded row's bank.
+            if self.chunk_end.val() {
+                self.n_ox.next = 0.into();
+                self.n_ob.next = self.fb0.q.val();
+                self.n_orow.next = self.fr0.q.val();
+                self.n_obase.next = self.obase.q.val() + self.hbw.q.val();
+            } else if self.ox.q.val() + 1 == self.fw.q.val() {
+                self.n_ox.next = 0.into();
+                if self.wr_k.val() {
+                    self.n_ob.next = 1.into();
+                    self.n_orow.next = self.orow.q.val() + self.fw.q.val();
+                } else {
+                    self.n_ob.next = self.ob.q.val() << 1;
+                }
+            } else {
+                self.n_ox.next = self.ox.q.val() + 1;
+            }
+        } else if self.st.q.val() & !self.sel.q.val().get_bit(0) {
+            // Conv output: channel t·C·K + c·K + j at bank c, entry (t·K + j)·len.
+            if self.chunk_end.val() {
+                self.n_obase.next = self.obase.q.val() + self.len.q.val().get_bits::<16>(0);
+                if self.ox.q.val() == self.last_j.val() {
+                    self.n_ox.next = 0.into();
+                    if self.wr_c.val() {
+                        self.n_ob.next = 1.into();
+                        self.n_orow.next = self.obase.q.val() + self.len.q.val().get_bits::<16>(0);
+                    } else {
+                        self.n_ob.next = self.ob.q.val() << 1;
+                        self.n_obase.next = self.orow.q.val();
+                    }
+                } else {
+                    self.n_ox.next = self.ox.q.val() + 1;
+                }
+            }
+        }
+        // On-chip address of the current and the next word.
+        self.a_cur.next = self.oi.q.val();
+        self.a_nxt.next = self.n_oi.val();
+        self.depth.next = self.d_pout.val();
+        if !self.st.q.val() {
+            if self.sel.q.val() == 0 {
+                self.a_cur.next = bit_cast::<20, 16>(self.obase.q.val()) + self.oc.q.val();
+                self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val()) + self.n_oc.val();
+                self.depth.next = self.d_fc.val();
+            } else if self.sel.q.val() == 1 {
+                self.depth.next = self.d_wb.val();
+            } else if self.sel.q.val() == 2 {
+                self.a_cur.next = bit_cast::<20, 16>(self.obase.q.val());
+                self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val());
+                self.depth.next = self.d_bias.val();
+            } else {
+                self.a_cur.next = bit_cast::<20, 16>(self.obase.q.val())
+                    + bit_cast::<20, 16>(self.orow.q.val())
+                    + bit_cast::<20, 16>(self.ox.q.val());
+                self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val())
+                    + bit_cast::<20, 16>(self.n_orow.val())
+                    + bit_cast::<20, 16>(self.n_ox.val());
+                self.depth.next = self.d_fm.val();
+            }
+        } else if !self.sel.q.val().get_bit(0) {
+            self.a_cur.next = bit_cast::<20, 16>(self.obase.q.val()) + self.oc.q.val();
+            self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val()) + self.n_oc.val();
+            self.depth.next = self.d_out.val();
+        }
+
+        // ---- External requests: one per cycle while the port is ready.
+        self.m_req_addr.next = self.e_base.q.val() + bit_cast::<26, 20>(self.e_off.q.val());
+        self.m_req_we.next = self.st.q.val();
+        self.m_req_wdata.next = self.r_data.val();
+        self.m_req_valid.next = self.act.q.val()
+            & self.e_left.q.val().any()
+            & (!self.st.q.val() | self.primed.q.val());
+        self.req_fire.next = self.m_req_valid.val() & self.m_req_ready.val();
+        if self.req_fire.val() {
+            self.e_left.d.next = self.e_left.q.val() - 1;
+            if self.e_off.q.val() + 1 == self.len.q.val() {
+                self.e_off.d.next = 0.into();
+                self.e_base.d.next = self.e_base.q.val() + self.stride.q.val();
+            } else {
+                self.e_off.d.next = self.e_off.q.val() + 1;
+            }
+        }
+        self.m_rsp_ready.next = true;
+        self.rsp_take.next = self.m_rsp_valid.val() & self.act.q.val() & !self.st.q.val();
+
+        // ---- On-chip side: loads write each response; stores read one word ahead.
+        self.wv.d.next = false;
+        self.r_en.next = false;
+        self.r_sel.next = self.sel.q.val().get_bit(0);
+        self.r_bank.next = self.ob.q.val();
+        self.r_addr.next = self.a_cur.val().get_bits::<16>(0);
+        self.adv.next = false;
+        if self.act.q.val() & !self.st.q.val() {
+            self.adv.next = self.rsp_take.val();
+            if self.rsp_take.val() {
+                if self.a_cur.val() < self.depth.val() {
+                    self.wv.d.next = true;
+                } else {
+                    self.errf.d.next = true;
+                }
+                self.wsel.d.next = self.sel.q.val();
+                self.wbank.d.next = self.ob.q.val();
+                self.waddr.d.next = self.a_cur.val().get_bits::<16>(0);
+                self.wdata.d.next = self.m_rsp_data.val();
+                self.o_left.d.next = self.o_left.q.val() - 1;
+                if self.o_left.q.val() == 1 {
+                    self.act.d.next = false;
+                }
+            }
+        }
+        if self.act.q.val() & self.st.q.val() {
+            if !self.primed.q.val() {
+                self.primed.d.next = true;
+                self.r_en.next = self.a_cur.val() < self.depth.val();
+                if !(self.a_cur.val() < self.depth.val()) {
+                    self.errf.d.next = true;
+                }
+            } else if self.req_fire.val() {
+                self.adv.next = true;
+                self.o_left.d.next = self.o_left.q.val() - 1;
+                if self.o_left.q.val() == 1 {
+                    self.act.d.next = false;
+                } else {
+                    self.r_bank.next = self.n_ob.val();
+                    self.r_addr.next = self.a_nxt.val().get_bits::<16>(0);
+                    self.r_en.next = self.a_nxt.val() < self.depth.val();
+                    if !(self.a_nxt.val() < self.depth.val()) {
+                        self.errf.d.next = true;
+                    }
+                }
+            }
+        }
+        if self.adv.val() {
+            self.oc.d.next = self.n_oc.val();
+            self.oi.d.next = self.n_oi.val();
+            self.ob.d.next = self.n_ob.val();
+            self.obase.d.next = self.n_obase.val();
+            self.orow.d.next = self.n_orow.val();
+            self.ox.d.next = self.n_ox.val();
+        }
+        self.w_en.next = self.wv.q.val();
+        self.w_sel.next = self.wsel.q.val();
+        self.w_bank.next = self.wbank.q.val();
+        self.w_addr.next = self.waddr.q.val();
+        self.w_data.next = self.wdata.q.val();
+
+        // ---- Start.
+        self.q_rows.next = self.fm_rows0.val().get_bits::<2>((bit_cast::<8, 2>(self.g_fph.val()) << 1).index());
+        if self.go.val() & !self.act.q.val() {
+            self.act.d.next = self.g_words.val().any();
+            self.errf.d.next = false;
+            self.st.d.next = self.g_store.val();
+            self.sel.d.next = self.g_sel.val();
+            if self.g_len.val().any() {
+                self.len.d.next = self.g_len.val();
+            } else {
+                self.len.d.next = self.g_words.val();
+            }
+            self.stride.d.next = self.g_stride.val();
+            self.fw.d.next = self.g_fw.val();
+            self.hbw.d.next = self.g_hbw.val();
+            self.e_base.d.next = self.g_addr.val();
+            self.e_off.d.next = 0.into();
+            self.e_left.d.next = self.g_words.val();
+            self.o_left.d.next = self.g_words.val();
+            self.primed.d.next = false;
+            self.oc.d.next = 0.into();
+            self.oi.d.next = 0.into();
+            self.obase.d.next = 0.into();
+            self.ox.d.next = 0.into();
+            self.ob.d.next = 1.into();
+            self.orow.d.next = 0.into();
+            if !self.g_store.val() & (self.g_sel.val() == 3) {
+                // Row ρ = ph of the padded map: bank ph mod k, entry (ph div k)·W.
+                self.ob.d.next = bit_cast::<64, 16>(
+                    self.fm_bank0.val().get_bits::<16>((bit_cast::<8, 2>(self.g_fph.val()) << 4).index()),
+                );
+                self.fb0.d.next = bit_cast::<64, 16>(
+                    self.fm_bank0.val().get_bits::<16>((bit_cast::<8, 2>(self.g_fph.val()) << 4).index()),
+                );
+                if self.q_rows.val() == 1 {
+                    self.orow.d.next = self.g_fw.val();
+                    self.fr0.d.next = self.g_fw.val();
+                } else if self.q_rows.val() == 2 {
+                    self.orow.d.next = self.g_fw.val() << 1;
+                    self.fr0.d.next = self.g_fw.val() << 1;
+                } else if self.q_rows.val() == 3 {
+                    self.orow.d.next = (self.g_fw.val() << 1) + self.g_fw.val();
+                    self.fr0.d.next = (self.g_fw.val() << 1) + self.g_fw.val();
+                } else {
+                    self.orow.d.next = 0.into();
+                    self.fr0.d.next = 0.into();
+                }
+            }
+        }
+    }
+}
+
+impl crate::sim::Clocked for DataMover {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}

@@ -1,0 +1,343 @@
+//! Whole networks on `accel_top`: compile, compress, load the program through the register port,
+//! place input, weights and biases in a memory model, run to `done`, read the output from memory.
+//!
+//! The memory model (this testbench's external memory) answers the top's word-addressed port:
+//! it accepts a request per cycle while ready, answers reads in order `latency` cycles after it
+//! accepted them, and, with `stall_every` = n > 0, is not ready one cycle in every n (a slow or
+//! shared memory). It counts the words the port read and wrote: `mem_read_bytes` and
+//! `mem_write_bytes` are those counts times 4 (32-bit words).
+
+use crate::compiler::{compile_full, memory_image, Compiled, LayerTiling};
+use crate::{RunError, RunOptions};
+use accelgen_config::HwConfig;
+use accelgen_formats::{Layer, Network, Output};
+use accelgen_golden::Tensor;
+use accelgen_hw::pe::ConvEngineParams;
+use accelgen_hw::pool::PoolUnitParams;
+use accelgen_hw::top::AccelTop;
+use accelgen_isa::compress;
+use serde_json::{json, Map, Value};
+use std::collections::VecDeque;
+
+/// The memory model's timing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemTiming {
+    /// Cycles from an accepted read request to its response (≥ 1).
+    pub latency: u32,
+    /// Not ready one cycle in every `stall_every` (0: always ready).
+    pub stall_every: u32,
+}
+
+impl Default for MemTiming {
+    fn default() -> Self {
+        MemTiming { latency: 1, stall_every: 0 }
+    }
+}
+
+/// Largest `--mem-latency`.
+pub const MAX_MEM_LATENCY: u32 = 1000;
+
+/// Faults for tests: blocks built with a fault, or a corrupted program.
+#[derive(Clone, Debug, Default)]
+pub struct AccelFaults {
+    /// Replace the compressed program with these bytes.
+    pub program: Option<Vec<u8>>,
+}
+
+/// A network's run on `accel_top`.
+#[derive(Clone, Debug)]
+pub struct AccelRun {
+    /// The output tensor read from external memory.
+    pub output: Output,
+    /// Network totals and per-layer figures (`layers`).
+    pub stats: Map<String, Value>,
+    /// The top stopped with its error flag (and this code).
+    pub error_code: Option<u64>,
+    /// The compiled program.
+    pub compiled: Compiled,
+}
+
+/// Status of a finished run.
+const ST_DONE: u64 = 2;
+const ST_ERROR: u64 = 4;
+
+fn ratio(x: u64, y: u64) -> f64 {
+    (x as f64 / y.max(1) as f64 * 10000.0).round() / 10000.0
+}
+
+/// Useful MACs of a conv layer (Cout·Ho·Wo·Cin·kh·kw).
+fn layer_macs(t: &LayerTiling) -> u64 {
+    match t {
+        LayerTiling::Conv(t) => t.plan.macs,
+        LayerTiling::Pool(_) => 0,
+    }
+}
+
+/// A generous bound on the run's clock periods, from the program (conv passes, pooling columns,
+/// transferred words): a run past it is a hang.
+fn period_bound(c: &Compiled, cfg: &HwConfig, mem: MemTiming) -> u64 {
+    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let k = e.kernels as u64;
+    let mut regs: std::collections::HashMap<&str, Vec<u64>> = Default::default();
+    let mut total = 10_000u64;
+    let slow = u64::from(mem.latency) + 2 + u64::from(mem.stall_every > 0);
+    for i in &c.prog {
+        let name = i.info().name;
+        total += 4;
+        match name {
+            "MEM_LOAD" | "MEM_STORE" => total += i.values[2] * slow * if mem.stall_every > 0 { 2 } else { 1 } + slow,
+            "RUN" => {
+                if i.values[0] & 14 != 0 {
+                    let s = regs.get("PE_SHAPE").cloned().unwrap_or_default();
+                    let kn = regs.get("PE_KERNEL").cloned().unwrap_or_default();
+                    let t = regs.get("ACC_TILES").cloned().unwrap_or_default();
+                    let g = |v: &Vec<u64>, j: usize| v.get(j).copied().unwrap_or(0);
+                    let passes = g(&t, 0) * g(&t, 1) * g(&kn, 0) * g(&kn, 1);
+                    let pixels = g(&s, 2) * g(&s, 3);
+                    let per_pass = (pixels + 2).max((e.rows * e.cols) as u64 + 2);
+                    total += (passes * per_pass + g(&t, 1) * pixels + 64) * k + 64;
+                }
+                if i.values[0] & 16 != 0 {
+                    let s = regs.get("POOL_SHAPE").cloned().unwrap_or_default();
+                    let gm = regs.get("POOL_GEOM").cloned().unwrap_or_default();
+                    let div = regs.get("POOL_CLOCK").map_or(1, |v| v[0].max(1));
+                    let g = |v: &Vec<u64>, j: usize| v.get(j).copied().unwrap_or(0);
+                    total += (g(&s, 0) * g(&s, 3) * g(&gm, 1) + 64) * 64.max(div) + 64;
+                }
+            }
+            _ => {
+                regs.insert(name, i.values.clone());
+            }
+        }
+    }
+    total * 2
+}
+
+/// Runs `net` (every tensor with data) on `accel_top` for `cfg`.
+pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTiming, faults: &AccelFaults) -> Result<AccelRun, RunError> {
+    if mem.latency == 0 || mem.latency > MAX_MEM_LATENCY {
+        return Err(RunError::Unsupported(format!("--mem-latency {} is out of range: allowed 1..={MAX_MEM_LATENCY}", mem.latency)));
+    }
+    match opts.engine {
+        crate::engines::Engine::Rust | crate::engines::Engine::Verilator | crate::engines::Engine::Cross => {}
+        other => {
+            return Err(RunError::Unsupported(format!(
+                "networks run on accel_top with --engine rust, verilator or cross, not {}",
+                other.name()
+            )))
+        }
+    }
+    let compiled = compile_full(net, cfg).map_err(RunError::Unsupported)?;
+    let image = memory_image(net, cfg, &compiled.layout).map_err(RunError::Unsupported)?;
+    let word_bits = cfg.isa.word_bits;
+    let (bytes, cstats) = compress::compress(&compiled.prog, word_bits);
+    let bytes = faults.program.clone().unwrap_or(bytes);
+    let words = bytes.len() / 8;
+    if words > cfg.isa.buffer_depth as usize && faults.program.is_none() {
+        return Err(RunError::Unsupported(format!(
+            "the compressed program is {words} words, more than isa.buffer_depth = {}",
+            cfg.isa.buffer_depth
+        )));
+    }
+    let kept = compress::kept_indices(&compiled.prog);
+    let layer_of: Vec<usize> = kept.iter().map(|&i| compiled.layer_of[i]).collect();
+    let is_transfer: Vec<bool> = kept.iter().map(|&i| matches!(compiled.prog[i].info().name, "MEM_LOAD" | "MEM_STORE")).collect();
+    let bound = period_bound(&compiled, cfg, mem) + words as u64;
+    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let pes = (e.rows * e.cols) as u64;
+    let limit = if opts.engine == crate::engines::Engine::Verilator {
+        crate::conv::MAX_PE_CYCLES_VERILATOR
+    } else {
+        crate::conv::MAX_PE_CYCLES_RUST
+    };
+    if bound.saturating_mul(pes) / 4 > limit {
+        return Err(RunError::Unsupported(format!(
+            "this network needs up to {} clock periods of {pes} PEs, more than the {limit} PE-cycles allowed on the {} engine",
+            bound / 2,
+            opts.engine.name()
+        )));
+    }
+    let u = PoolUnitParams::from_config(&cfg.pooling);
+    let key = format!("{e:?} {u:?} {:?}", cfg.isa);
+    let cfg2 = cfg.clone();
+    let mut tb = opts.testbench(move || AccelTop::with_blocks(&cfg2, &e, &u), "accel_top", &key)?;
+    let sim = RunError::Sim;
+    let s = |n: &str| tb.sig(n).map_err(sim);
+    let (reg_we, reg_addr, reg_wdata, reg_raddr, reg_rdata) = (s("reg_we")?, s("reg_addr")?, s("reg_wdata")?, s("reg_raddr")?, s("reg_rdata")?);
+    let (st_done, st_error) = (s("st_done")?, s("st_error")?);
+    let (req_valid, req_ready, req_we, req_addr, req_wdata) = (s("m_req_valid")?, s("m_req_ready")?, s("m_req_we")?, s("m_req_addr")?, s("m_req_wdata")?);
+    let (rsp_valid, rsp_data) = (s("m_rsp_valid")?, s("m_rsp_data")?);
+    let (n_instr, div_now, pool_busy) = (s("n_instr__q")?, s("pool__div_now")?, s("pool__busy")?);
+    let mut image = image;
+    let nl = net.layers.len();
+    let (mut l_cycles, mut l_reads, mut l_writes) = (vec![0u64; nl], vec![0u64; nl], vec![0u64; nl]);
+    let mut l_div: Vec<Option<u64>> = vec![None; nl];
+
+    // Load the program through the register port, then start.
+    let mut register_writes = 0u64;
+    for w in bytes.chunks(8) {
+        let mut b = [0u8; 8];
+        b[..w.len()].copy_from_slice(w);
+        tb.poke(reg_we, 1);
+        tb.poke(reg_addr, 0);
+        tb.poke(reg_wdata, u64::from_le_bytes(b));
+        tb.step().map_err(sim)?;
+        register_writes += 1;
+    }
+    tb.poke(reg_addr, 1);
+    tb.poke(reg_wdata, 1);
+    tb.step().map_err(sim)?;
+    register_writes += 1;
+    tb.poke(reg_we, 0);
+    tb.poke(reg_wdata, 0);
+    tb.expect_periods(|| bound / 4, "network on accel_top");
+
+    let t0 = tb.cycles();
+    let mut pending: VecDeque<(u64, u32)> = VecDeque::new();
+    let (mut reads, mut writes) = (0u64, 0u64);
+    let (mut cur_layer, mut mem_layer, mut last_n) = (0usize, 0usize, 0u64);
+    let mut mem_err: Option<String> = None;
+    loop {
+        let now = tb.cycles() - t0;
+        if tb.is_set(st_done) || tb.is_set(st_error) {
+            break;
+        }
+        if now > bound {
+            return Err(RunError::Sim(format!(
+                "accel_top did not finish within {bound} clock periods (the program's bound); stopped at clock period {}",
+                tb.cycles()
+            )));
+        }
+        let n = tb.peek(n_instr);
+        if n != last_n {
+            last_n = n;
+            let idx = (n as usize).saturating_sub(1);
+            if let Some(&l) = layer_of.get(idx) {
+                cur_layer = l;
+                if is_transfer[idx] {
+                    mem_layer = l;
+                }
+            }
+        }
+        l_cycles[cur_layer] += 1;
+        if tb.is_set(pool_busy) {
+            l_div[cur_layer] = Some(tb.peek(div_now).max(1));
+        }
+        // Memory model: a response whose time has come, then this cycle's request.
+        match pending.front() {
+            Some(&(at, data)) if at <= now => {
+                tb.poke(rsp_valid, 1);
+                tb.poke(rsp_data, u64::from(data));
+                pending.pop_front();
+            }
+            _ => tb.poke(rsp_valid, 0),
+        }
+        let ready = !(mem.stall_every > 0 && now % u64::from(mem.stall_every) == 0);
+        tb.poke(req_ready, u64::from(ready));
+        if ready && tb.is_set(req_valid) {
+            let a = tb.peek(req_addr) as usize;
+            match image.get_mut(a) {
+                None => {
+                    mem_err.get_or_insert_with(|| format!("a request for word {a}, outside the {}-word memory", image.len()));
+                    if !tb.is_set(req_we) {
+                        pending.push_back((now + u64::from(mem.latency), 0));
+                    }
+                }
+                Some(word) => {
+                    if tb.is_set(req_we) {
+                        *word = tb.peek(req_wdata) as u32;
+                        writes += 1;
+                        l_writes[mem_layer] += 1;
+                    } else {
+                        pending.push_back((now + u64::from(mem.latency), *word));
+                        reads += 1;
+                        l_reads[mem_layer] += 1;
+                    }
+                }
+            }
+        }
+        tb.step().map_err(sim)?;
+    }
+    let error = tb.is_set(st_error);
+    // Read the status and counter registers.
+    let mut regs = [0u64; 9];
+    for (i, r) in regs.iter_mut().enumerate() {
+        tb.poke(reg_raddr, i as u64);
+        tb.step().map_err(sim)?;
+        *r = tb.peek(reg_rdata);
+    }
+    let status = regs[0];
+    let mut stats = Map::new();
+    tb.report(&mut stats, opts.timing);
+    tb.finish().map_err(RunError::Unsupported)?;
+    if let Some(e) = mem_err {
+        return Err(RunError::Sim(format!("the memory model saw {e}")));
+    }
+    let error_code = (error || status & ST_ERROR != 0).then_some((status >> 8) & 15);
+    if error_code.is_none() && status & ST_DONE == 0 {
+        return Err(RunError::Sim(format!("accel_top stopped without done or error (status {status:#x})")));
+    }
+
+    // The output tensor from memory.
+    let lay = &compiled.layout;
+    let (o, n) = (*lay.outputs.last().expect("a layer") as usize, *lay.sizes.last().expect("a layer") as usize);
+    let shape = net.shapes.last().expect("a shape").clone();
+    let raw_out = matches!(net.layers.last(), Some(Layer::Conv(c)) if c.requant.is_none());
+    let words_out = &image[o..o + n];
+    let output = if raw_out {
+        Output::I32(Tensor::from_vec(&shape, words_out.iter().map(|&w| w as i32).collect()).map_err(RunError::Sim)?)
+    } else {
+        Output::I8(Tensor::from_vec(&shape, words_out.iter().map(|&w| w as i32 as i8).collect()).map_err(RunError::Sim)?)
+    };
+
+    let cycles = regs[1];
+    let macs: u64 = lay.layers.iter().map(layer_macs).sum();
+    stats.insert("mode".into(), json!("accel_top"));
+    stats.insert("engine".into(), json!(opts.engine.name()));
+    stats.insert("cycles".into(), json!(cycles));
+    stats.insert("macs".into(), json!(macs));
+    stats.insert("pe_utilization".into(), json!(ratio(macs, pes * cycles)));
+    stats.insert("mem_read_bytes".into(), json!(reads * 4));
+    stats.insert("mem_write_bytes".into(), json!(writes * 4));
+    stats.insert("register_writes".into(), json!(register_writes));
+    stats.insert("compressed_bytes".into(), json!(bytes.len()));
+    stats.insert("instructions".into(), json!(regs[2]));
+    stats.insert("program_instructions".into(), json!(cstats.instructions));
+    stats.insert("dispatch_stall_cycles".into(), json!(regs[3]));
+    stats.insert("conv_busy_cycles".into(), json!(regs[4]));
+    stats.insert("pool_busy_cycles".into(), json!(regs[5]));
+    stats.insert("mem_busy_cycles".into(), json!(regs[6]));
+    stats.insert("mem_stall_cycles".into(), json!(regs[7]));
+    stats.insert("program_words".into(), json!(regs[8]));
+    stats.insert("mem_latency".into(), json!(mem.latency));
+    stats.insert("mem_stall_every".into(), json!(mem.stall_every));
+    let min_bytes = 4 * (lay.sizes.iter().sum::<u64>()
+        + lay
+            .layers
+            .iter()
+            .map(|t| match t {
+                LayerTiling::Conv(t) => (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw + t.plan.cout) as u64,
+                LayerTiling::Pool(_) => 0,
+            })
+            .sum::<u64>());
+    stats.insert("mem_min_bytes".into(), json!(min_bytes));
+    if let Some(c) = error_code {
+        stats.insert("error_code".into(), json!(c));
+    }
+    let layers: Vec<Value> = (0..nl)
+        .map(|i| {
+            let m = layer_macs(&lay.layers[i]);
+            json!({
+                "op": net.layers[i].op(),
+                "cycles": l_cycles[i],
+                "macs": m,
+                "pe_utilization": ratio(m, pes * l_cycles[i]),
+                "pool_divider": l_div[i],
+                "mem_read_bytes": l_reads[i] * 4,
+                "mem_write_bytes": l_writes[i] * 4,
+            })
+        })
+        .collect();
+    stats.insert("layers".into(), Value::Array(layers));
+    Ok(AccelRun { output, stats, error_code, compiled })
+}
