@@ -140,7 +140,7 @@ impl Preset {
                     max_window: 3,
                     feature_memory_depth: 1024,
                 },
-                isa: IsaConfig { word_bits: 64, buffer_depth: 64 },
+                isa: IsaConfig { word_bits: 64, buffer_depth: 256 },
                 pool_clock: PoolClockConfig { dividers: vec![1, 2, 4] },
             },
             Preset::Default => HwConfig {

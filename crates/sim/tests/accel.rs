@@ -31,3 +31,10 @@ fn a_small_network_runs_on_rust_hdl() {
     let r = run(&net, &Preset::Tiny.config(), Engine::Rust, MemTiming::default(), "small");
     eprintln!("{}", serde_json::to_string_pretty(&r.stats).unwrap());
 }
+
+#[test]
+fn lenet5_runs_bit_exact_on_the_tiny_preset_with_every_tiling() {
+    let net = with_data("lenet5", 5);
+    let r = run(&net, &Preset::Tiny.config(), Engine::Verilator, MemTiming::default(), "LeNet-5 on tiny");
+    eprintln!("{}", serde_json::to_string_pretty(&r.stats).unwrap());
+}
