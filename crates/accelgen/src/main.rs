@@ -7,6 +7,7 @@
 use accelgen_config::{HwConfig, Preset};
 use accelgen_formats::{compare, read_json, result_json, Case, Comparison, Network, Output};
 use accelgen_golden::Tensor;
+use accelgen_sim::accel::MemTiming;
 use accelgen_sim::engines::Engine;
 use accelgen_sim::{run_case, RunError, RunOptions};
 use clap::{Args, Parser, Subcommand};
@@ -112,6 +113,20 @@ enum Cmd {
         /// verilator-standalone (rust-hdl's recorded stimulus replayed on the emitted Verilog).
         #[arg(long, value_name = "ENGINE", default_value = "rust")]
         engine: String,
+        /// Networks: run each layer on its block, host-sequenced (the reference run without
+        /// accel_top, its program or external memory).
+        #[arg(long)]
+        blocks: bool,
+        /// Networks on accel_top: cycles from a memory read request to its response (1..=1000).
+        #[arg(long, value_name = "N")]
+        mem_latency: Option<u32>,
+        /// Networks on accel_top: the memory is not ready one cycle in every N (0: always ready).
+        #[arg(long, value_name = "N")]
+        mem_stall: Option<u32>,
+        /// With --program: execute the program on accel_top with this network's tensors in
+        /// external memory (laid out as `accelgen compile` lays them out for the configuration).
+        #[arg(long, value_name = "NET.json", requires = "program")]
+        net: Option<PathBuf>,
     },
     /// Run a case or a network file through the golden model only.
     #[command(after_help = "Example:\n  accelgen golden testbenches/vectors/avgpool_3x3_s2_pad1.json --out golden.json")]
@@ -250,8 +265,20 @@ fn main() -> ExitCode {
             println!("{}", c.to_json());
         }),
         Cmd::Golden { file, out, force } => cmd_golden(&file, out.as_deref(), force),
-        Cmd::Run { file, program, config, out, vcd, vcd_window, vcd_scope, force, divider, engine } => {
+        Cmd::Run { file, program, config, out, vcd, vcd_window, vcd_scope, force, divider, engine, blocks, mem_latency, mem_stall, net } => {
+            let mem = NetArgs {
+                blocks,
+                timing: MemTiming { latency: mem_latency.unwrap_or(1), stall_every: mem_stall.unwrap_or(0) },
+                given: mem_latency.is_some() || mem_stall.is_some(),
+            };
             Engine::from_name(&engine).map_err(Failure::Input).and_then(|engine| match (file, program) {
+                (_, Some(dir)) if net.is_some() => {
+                    let gtkw = vcd.as_deref().map(accelgen_sim::tb::gtkw_path);
+                    out.iter().chain(vcd.iter()).chain(gtkw.iter()).try_for_each(|p| check_writable(p, force)).and_then(|()| {
+                        let opts = RunOptions { engine, vcd, ..Default::default() };
+                        config.load().and_then(|cfg| cmd_run_network(net.as_deref().expect("given"), &cfg, out.as_deref(), opts, mem, Some(&dir)))
+                    })
+                }
                 (_, Some(dir)) => {
                     // Options of case runs that a program run would silently ignore are refused.
                     let unused = [("--out", out.is_some()), ("--divider", divider.is_some())];
@@ -270,7 +297,7 @@ fn main() -> ExitCode {
                     }
                 }
                 (Some(file), None) => parse_window(vcd_window.as_deref(), vcd.is_some(), !vcd_scope.is_empty())
-                    .and_then(|w| cmd_run(&file, &config, out.as_deref(), vcd, (w, vcd_scope), force, divider, engine)),
+                    .and_then(|w| cmd_run(&file, &config, out.as_deref(), vcd, (w, vcd_scope), force, divider, engine, mem)),
                 (None, None) => Err(Failure::Input("give a case file or --program DIR".into())),
             })
         }
@@ -448,6 +475,7 @@ fn cmd_run(
     force: bool,
     divider: Option<u32>,
     engine: Engine,
+    mem: NetArgs,
 ) -> Result<(), Failure> {
     let gtkw = vcd.as_deref().map(accelgen_sim::tb::gtkw_path);
     for p in out.iter().copied().chain(vcd.as_deref()).chain(gtkw.as_deref()) {
@@ -470,7 +498,7 @@ fn cmd_run(
                 "--divider applies to pooling cases; a network's pooling layers run at the planner's dividers".into(),
             ));
         }
-        if let Some(v) = &vcd {
+        if let (Some(v), true) = (&vcd, mem.blocks) {
             let net = Network::load(file).map_err(Failure::Input)?;
             for i in 0..net.layers.len() {
                 let lw = accelgen_sim::network::layer_waveform(v, i);
@@ -479,7 +507,16 @@ fn cmd_run(
             }
         }
         let opts = RunOptions { vcd: vcd.clone(), vcd_window, vcd_scopes, engine, ..Default::default() };
-        return cmd_run_network(file, &cfg, out, opts);
+        if mem.blocks {
+            if mem.given {
+                return Err(Failure::Input("--mem-latency and --mem-stall apply to accel_top runs, not --blocks".into()));
+            }
+            return cmd_run_blocks(file, &cfg, out, opts);
+        }
+        return cmd_run_network(file, &cfg, out, opts, mem, None);
+    }
+    if mem.blocks || mem.given {
+        return Err(Failure::Input("--blocks, --mem-latency and --mem-stall apply to network files".into()));
     }
     let case = Case::load(file).map_err(Failure::Input)?;
     if divider.is_some() && case.layer.op() == "conv2d" {
@@ -548,17 +585,108 @@ fn report_comparisons(
     (gcmp, ecmp)
 }
 
-/// `accelgen run NET.json`: every layer on its hardware block, host-sequenced (see
-/// `accelgen_sim::network`), a per-layer table, the network's output against the golden network
-/// and `expected`.
-fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
+/// What a network run on accel_top takes beyond a case run's options.
+#[derive(Clone, Copy, Debug)]
+struct NetArgs {
+    /// Host-sequenced blocks instead of accel_top.
+    blocks: bool,
+    /// The memory model.
+    timing: MemTiming,
+    /// --mem-latency or --mem-stall was given.
+    given: bool,
+}
+
+/// Meaning of accel_top's error codes (docs/accelerator.md).
+fn error_meaning(code: u64) -> &'static str {
+    match code {
+        1 => "malformed instruction stream",
+        2 => "a transfer reached past an on-chip buffer",
+        3 => "an instruction the dispatcher cannot execute",
+        4 => "the program is larger than the instruction buffer",
+        _ => "unknown",
+    }
+}
+
+/// `accelgen run NET.json`: the network compiled, compressed, loaded through the register port
+/// and run on accel_top from a memory model; a per-layer table; the output read from memory
+/// against the golden network and `expected`. With `program`, that folder's program.cbin runs
+/// instead of a fresh compile.
+fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts: RunOptions, mem: NetArgs, program: Option<&Path>) -> Result<(), Failure> {
+    let net = Network::load(file).map_err(Failure::Input)?;
+    let in_file = |e: String| Failure::Input(format!("{}: {e}", file.display()));
+    let golden = net.golden().map_err(in_file)?.to_i64();
+    let mut faults = accelgen_sim::accel::AccelFaults::default();
+    if let Some(dir) = program {
+        let cap = u64::from(cfg.isa.buffer_depth) * u64::from(cfg.isa.word_bits / 8);
+        let cbin = accelgen_config::input::read_limited(&dir.join("program.cbin"), cap, "compressed program").map_err(Failure::Input)?;
+        accelgen_isa::compress::decompress(&cbin, 64).map_err(|e| Failure::Input(format!("{}: {e}", dir.join("program.cbin").display())))?;
+        faults.program = Some(cbin);
+    }
+    let run = accelgen_sim::accel::run_accel(&net, cfg, &opts, mem.timing, &faults).map_err(|e| naming(e, file, cfg))?;
+    println!(
+        "{}: network of {} layers on accel_top ({}); configuration {}, engine {}, memory latency {}{}",
+        file.display(),
+        net.layers.len(),
+        program.map_or("compiled, compressed, loaded by register writes".to_string(), |d| format!("program {}", d.join("program.cbin").display())),
+        cfg.name,
+        opts.engine.name(),
+        mem.timing.latency,
+        if mem.timing.stall_every > 0 { format!(", not ready 1 cycle in {}", mem.timing.stall_every) } else { String::new() }
+    );
+    println!(
+        "  {:<5} {:<10} {:<12} {:>10} {:>10} {:>7} {:>7} {:>12} {:>12}",
+        "layer", "op", "output", "cycles", "macs", "util", "divider", "mem read B", "mem write B"
+    );
+    for (i, layer) in net.layers.iter().enumerate() {
+        let per = &run.stats["layers"][i];
+        println!(
+            "  {:<5} {:<10} {:<12} {:>10} {:>10} {:>7} {:>7} {:>12} {:>12}",
+            i,
+            layer.op(),
+            shape_str(&net.shapes[i + 1]),
+            per["cycles"].to_string(),
+            per["macs"].to_string(),
+            per["pe_utilization"].to_string(),
+            per["pool_divider"].as_u64().map_or("-".to_string(), |d| d.to_string()),
+            per["mem_read_bytes"].to_string(),
+            per["mem_write_bytes"].to_string(),
+        );
+    }
+    if let Some(code) = run.error_code {
+        println!("  accel_top stopped with error code {code}: {}", error_meaning(code));
+    }
+    let got = run.output.to_i64();
+    let (gcmp, ecmp) = report_comparisons("golden network", &got, &golden, net.expected.as_ref());
+    println!("  stats:");
+    for (k, v) in run.stats.iter().filter(|(k, _)| *k != "layers") {
+        println!("    {k}: {v}");
+    }
+    if let Some(v) = &opts.vcd {
+        println!("  waveform written to {} (GTKWave layout: {})", v.display(), accelgen_sim::tb::gtkw_path(v).display());
+    }
+    let expected_match = ecmp.as_ref().map(Comparison::matches);
+    if let Some(o) = out {
+        write_result(o, &result_json(&got, gcmp.matches(), expected_match, run.stats.clone()))?;
+        println!("  result written to {}", o.display());
+    }
+    if let Some(code) = run.error_code {
+        return Err(Failure::Hardware(format!("{}: accel_top stopped with error code {code} ({})", file.display(), error_meaning(code))));
+    }
+    if !gcmp.matches() || expected_match == Some(false) {
+        return Err(Failure::Mismatch);
+    }
+    Ok(())
+}
+
+/// `accelgen run NET.json --blocks`: every layer on its hardware block, host-sequenced.
+fn cmd_run_blocks(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     let engine = opts.engine;
     let net = Network::load(file).map_err(Failure::Input)?;
     let in_file = |e: String| Failure::Input(format!("{}: {e}", file.display()));
     let golden = net.golden().map_err(in_file)?.to_i64();
     let run = accelgen_sim::network::run_network(&net, cfg, &opts).map_err(|e| naming(e, file, cfg))?;
     println!(
-        "{}: network of {} layers on the hardware blocks, host-sequenced (not yet accel_top); configuration {}, engine {}",
+        "{}: network of {} layers on the hardware blocks, host-sequenced (--blocks); configuration {}, engine {}",
         file.display(),
         net.layers.len(),
         cfg.name,
