@@ -603,6 +603,8 @@ fn error_meaning(code: u64) -> &'static str {
         2 => "a transfer reached past an on-chip buffer",
         3 => "an instruction the dispatcher cannot execute",
         4 => "the program is larger than the instruction buffer",
+        5 => "watchdog: an instruction waited too long for a module",
+        6 => "a RUN with a zero size, stride or tile count in its registers",
         _ => "unknown",
     }
 }
@@ -671,6 +673,9 @@ fn cmd_run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts: RunOpt
     }
     if let Some(code) = run.error_code {
         return Err(Failure::Hardware(format!("{}: accel_top stopped with error code {code} ({})", file.display(), error_meaning(code))));
+    }
+    if run.stats["mem_outside_accesses"].as_u64().unwrap_or(0) > 0 {
+        return Err(Failure::Hardware(format!("{}: accel_top accessed memory outside the network's layout", file.display())));
     }
     if !gcmp.matches() || expected_match == Some(false) {
         return Err(Failure::Mismatch);

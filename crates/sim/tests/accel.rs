@@ -13,6 +13,8 @@ use common::*;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
+const SLOW: MemTiming = MemTiming { latency: 9, stall_every: 3 };
+
 fn opts(engine: Engine) -> RunOptions {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("accel");
     RunOptions { engine, work_dir: Some(work), ..Default::default() }
@@ -21,20 +23,189 @@ fn opts(engine: Engine) -> RunOptions {
 fn run(net: &Network, cfg: &HwConfig, engine: Engine, mem: MemTiming, what: &str) -> AccelRun {
     let r = run_accel(net, cfg, &opts(engine), mem, &AccelFaults::default()).unwrap_or_else(|e| panic!("{what}: {e}"));
     assert_eq!(r.error_code, None, "{what}: {:?}", r.stats);
+    assert_eq!(r.stats["mem_outside_accesses"], 0, "{what}");
     assert_eq!(r.output.to_i64(), net.golden().unwrap().to_i64(), "{what}");
     r
 }
 
-#[test]
-fn a_small_network_runs_on_rust_hdl() {
-    let net = net_of([2, 8, 8], vec![conv(2, 3, 3, 1, 1, false), json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]}), conv(3, 2, 1, 1, 0, true)], 3);
-    let r = run(&net, &Preset::Tiny.config(), Engine::Rust, MemTiming::default(), "small");
-    eprintln!("{}", serde_json::to_string_pretty(&r.stats).unwrap());
+
+fn u(r: &AccelRun, k: &str) -> u64 {
+    r.stats[k].as_u64().unwrap_or_else(|| panic!("stats.{k}"))
+}
+
+/// The stats keys of the issue, and their consistency.
+fn check_stats(r: &AccelRun, net: &Network, cfg: &HwConfig) {
+    let pes = u64::from(cfg.pe_array.rows * cfg.pe_array.cols);
+    for k in ["cycles", "macs", "mem_read_bytes", "mem_write_bytes", "register_writes", "compressed_bytes", "instructions"] {
+        assert!(u(r, k) > 0, "{k}");
+    }
+    let util = r.stats["pe_utilization"].as_f64().unwrap();
+    assert!((util - u(r, "macs") as f64 / (pes * u(r, "cycles")) as f64).abs() < 1e-4);
+    let layers = r.stats["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), net.layers.len());
+    let sum = |k: &str| layers.iter().map(|l| l[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("macs"), u(r, "macs"));
+    assert_eq!(sum("mem_read_bytes"), u(r, "mem_read_bytes"));
+    assert_eq!(sum("mem_write_bytes"), u(r, "mem_write_bytes"));
+    // Every dispatched cycle belongs to one layer; the host's loading and reading are outside.
+    assert!(sum("cycles").abs_diff(u(r, "cycles")) <= 2, "{} vs {}", sum("cycles"), u(r, "cycles"));
+    // The program's words, plus the start, went through the register port.
+    assert_eq!(u(r, "register_writes"), u(r, "compressed_bytes") / 8 + 2, "the words, the watchdog and the start");
+    // The network's output was written once, and its input, weights and biases read at least once.
+    let out_bytes = 4 * net.shapes.last().unwrap().iter().product::<usize>() as u64;
+    assert!(u(r, "mem_write_bytes") >= out_bytes);
+    assert!(u(r, "mem_read_bytes") >= 4 * net.shapes[0].iter().product::<usize>() as u64);
+    for (l, layer) in layers.iter().zip(&net.layers) {
+        assert_eq!(l["op"], layer.op());
+        assert_eq!(l["pool_divider"].is_null(), layer.op() == "conv2d", "{l}");
+    }
 }
 
 #[test]
-fn lenet5_runs_bit_exact_on_the_tiny_preset_with_every_tiling() {
-    let net = with_data("lenet5", 5);
-    let r = run(&net, &Preset::Tiny.config(), Engine::Verilator, MemTiming::default(), "LeNet-5 on tiny");
-    eprintln!("{}", serde_json::to_string_pretty(&r.stats).unwrap());
+fn lenet5_with_numpy_data_runs_bit_exact_on_the_tiny_preset_with_every_tiling() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/networks/lenet5_data.json");
+    let net = Network::load(&path).unwrap();
+    let cfg = Preset::Tiny.config();
+    let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "LeNet-5 on tiny");
+    // The independently produced expected output (numpy) agrees too.
+    assert_eq!(r.output.to_i64(), *net.expected.as_ref().unwrap());
+    check_stats(&r, &net, &cfg);
+    // Pooling ran at the planner's dividers, as the hardware reported them.
+    let plan = accelgen_sim::planner::plan_clock(&net, &cfg).unwrap();
+    for row in plan {
+        assert_eq!(r.stats["layers"][row.layer]["pool_divider"], u64::from(row.divider), "layer {}", row.layer);
+    }
+}
+
+#[test]
+fn a_network_larger_than_the_default_buffers_runs_bit_exact() {
+    // 256 input channels: input-channel groups, row bands and two output groups on the default
+    // preset, then a stride-2 conv and an average pool.
+    let net = net_of(
+        [256, 20, 20],
+        vec![conv(256, 40, 3, 1, 1, false), conv(40, 24, 3, 2, 0, false), json!({"op": "avgpool2d", "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1]})],
+        10,
+    );
+    let cfg = Preset::Default.config();
+    let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "256-channel network on default");
+    check_stats(&r, &net, &cfg);
+    let lay = &r.compiled.layout.layers[0];
+    let accelgen_sim::compiler::LayerTiling::Conv(t) = lay else { panic!() };
+    assert!(t.ic_groups() > 1 && t.oc_groups() > 1 && t.band < t.plan.ho, "{t:?}");
+}
+
+#[test]
+fn random_networks_run_bit_exact_on_the_tiny_preset() {
+    let mut rng = Rng::from_env("accel-networks", 41);
+    let cfg = Preset::Tiny.config();
+    let mut ran = 0;
+    while ran < 12 {
+        let mut doc = random_network(&mut rng, 6, 14);
+        fill(&mut doc, &mut rng, "");
+        let Ok(net) = Network::from_value(&doc, Path::new(".")) else { continue };
+        // Two on rust-hdl; the rest on Verilator, some with a slow memory.
+        let engine = if ran < 2 { Engine::Rust } else { Engine::Verilator };
+        let mem = if ran % 3 == 2 { SLOW } else { MemTiming::default() };
+        let r = run(&net, &cfg, engine, mem, &format!("network {ran}: {doc:.300}"));
+        check_stats(&r, &net, &cfg);
+        ran += 1;
+    }
+}
+
+#[test]
+fn a_slow_memory_gives_the_same_output_and_the_same_traffic() {
+    let net = net_of([3, 12, 12], vec![conv(3, 5, 3, 1, 1, false), json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]}), conv(5, 4, 3, 1, 0, true)], 12);
+    let cfg = Preset::Tiny.config();
+    let fast = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "latency 1");
+    let slow = run(&net, &cfg, Engine::Verilator, SLOW, "latency 9, stalls");
+    assert_eq!(fast.output, slow.output);
+    for k in ["mem_read_bytes", "mem_write_bytes", "instructions", "macs"] {
+        assert_eq!(u(&fast, k), u(&slow, k), "{k}");
+    }
+    assert!(u(&slow, "cycles") > u(&fast, "cycles"), "a slow memory costs cycles");
+    assert_eq!(u(&fast, "mem_stall_cycles"), 0);
+    assert!(u(&slow, "mem_stall_cycles") > 0, "the port saw the stalls");
+    // The same on rust-hdl, cycle for cycle.
+    let rust = run(&net, &cfg, Engine::Rust, SLOW, "rust-hdl, slow");
+    assert_eq!(rust.stats["cycles"], slow.stats["cycles"]);
+    assert_eq!(rust.stats["layers"], slow.stats["layers"]);
+}
+
+#[test]
+fn corrupted_programs_set_the_error_flag_and_stop() {
+    let net = net_of([2, 8, 8], vec![conv(2, 3, 3, 1, 1, false), conv(3, 2, 1, 1, 0, true)], 3);
+    let cfg = Preset::Tiny.config();
+    let c = accelgen_sim::compiler::compile_full(&net, &cfg).unwrap();
+    let (good, _) = accelgen_isa::compress::compress(&c.prog, 64);
+    let mut rng = Rng::from_env("corrupt", 7);
+    let mut codes = std::collections::BTreeMap::new();
+    for trial in 0..30 {
+        let mut bytes = good.clone();
+        let faults = match trial {
+            // No END: the stream runs out.
+            0 => bytes[..bytes.len() - 8].to_vec(),
+            // A word of illegal opcodes.
+            1 => {
+                let n = bytes.len();
+                bytes[n / 2..n / 2 + 8].copy_from_slice(&0xf7bd_ef7b_def7_bdefu64.to_le_bytes());
+                bytes
+            }
+            _ => {
+                for _ in 0..3 {
+                    let bit = rng.below(bytes.len() as u64 * 8) as usize;
+                    bytes[bit / 8] ^= 1 << (bit % 8);
+                }
+                bytes
+            }
+        };
+        let faults = AccelFaults { program: Some(faults) };
+        // Either an error stop, a wrong output, or (a flip in a field that does not matter) the
+        // right one; never a hang or a simulator failure.
+        match run_accel(&net, &cfg, &opts(Engine::Verilator), MemTiming::default(), &faults) {
+            Ok(r) => {
+                if let Some(code) = r.error_code {
+                    *codes.entry(code).or_insert(0) += 1;
+                    // Stopped by the error, at the latest by the watchdog the host set.
+                    assert!(u(&r, "cycles") < 40_000, "stopped within a bound: {}", u(&r, "cycles"));
+                }
+                if trial < 2 {
+                    assert_eq!(r.error_code, Some(1), "trial {trial}: the decompressor's error");
+                }
+            }
+            Err(e) => panic!("trial {trial}: {e}"),
+        }
+    }
+    eprintln!("error codes of corrupted programs: {codes:?}");
+    assert!(codes.contains_key(&1), "{codes:?}");
+}
+
+#[test]
+fn a_transfer_past_a_buffer_stops_with_error_code_2() {
+    let net = net_of([2, 8, 8], vec![conv(2, 3, 3, 1, 1, true)], 3);
+    let cfg = Preset::Tiny.config();
+    let mut c = accelgen_sim::compiler::compile_full(&net, &cfg).unwrap();
+    let i = c.prog.iter().position(|i| i.info().name == "MEM_LOAD" && i.values[0] == 1).unwrap();
+    c.prog[i].values[2] = 2000; // more weights than the 1024-entry buffer
+    let (bytes, _) = accelgen_isa::compress::compress(&c.prog, 64);
+    for engine in [Engine::Rust, Engine::Verilator] {
+        let r = run_accel(&net, &cfg, &opts(engine), MemTiming::default(), &AccelFaults { program: Some(bytes.clone()) }).unwrap();
+        assert_eq!(r.error_code, Some(2), "{:?}", r.stats);
+    }
+    // The interpreter refuses the same program, naming the instruction.
+    let mem = accelgen_sim::compiler::memory_image(&net, &cfg, &c.layout).unwrap();
+    let err = accelgen_sim::interp::run_compiled(&c, &cfg, mem).unwrap_err();
+    assert!(err.starts_with(&format!("instruction {i} (MEM_LOAD")), "{err}");
+}
+
+#[test]
+fn the_hardware_leaves_the_interpreters_memory() {
+    // Not only the output: every tensor the program wrote is where the interpreter put it.
+    let net = net_of([3, 10, 10], vec![conv(3, 6, 3, 1, 1, false), json!({"op": "avgpool2d", "kernel": [2, 2], "stride": [2, 2]}), conv(6, 5, 3, 1, 1, false)], 21);
+    let cfg = Preset::Tiny.config();
+    let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "interpreter vs hardware");
+    let mem = accelgen_sim::compiler::memory_image(&net, &cfg, &r.compiled.layout).unwrap();
+    let mut m = accelgen_sim::interp::Machine::new(&cfg, mem);
+    m.run(&r.compiled.prog).unwrap();
+    assert_eq!(u(&r, "mem_read_bytes"), 4 * m.trace.mem_reads);
+    assert_eq!(u(&r, "mem_write_bytes"), 4 * m.trace.mem_writes);
 }

@@ -22,7 +22,9 @@
 //! Errors stop dispatching and set `error` with a code: 1 malformed instruction stream (the
 //! decompressor's error), 2 a transfer reached past an on-chip buffer, 3 an instruction that
 //! is not dispatchable (a compressed form or `NOP` reaching the dispatcher), 4 the program was
-//! larger than the instruction buffer.
+//! larger than the instruction buffer, 5 the watchdog: an instruction waited `WATCHDOG` cycles for
+//! a module (a module that never finishes, e.g. on parameters a corrupted program wrote), 6 a
+//! `RUN` of a module whose registers hold a zero size, stride or tile count.
 //!
 //! | register (read, `reg_raddr`) | meaning |
 //! |---|---|
@@ -34,7 +36,8 @@
 //! | 7 MEM_STALLS | cycles a memory request waited for the port |
 //! | 8 WORDS | program words accepted |
 //!
-//! Writes (`reg_we`, `reg_addr`): 0 DATA appends a program word; 1 CTRL: bit 0 start, bit 1 clear.
+//! Writes (`reg_we`, `reg_addr`): 0 DATA appends a program word; 1 CTRL: bit 0 start, bit 1 clear;
+//! 2 WATCHDOG: the most cycles one instruction may wait (0, the reset value: no limit).
 
 use crate::isa::InstrDecompressor;
 use crate::mem::SyncRam;
@@ -167,6 +170,9 @@ pub struct AccelTop {
     n_mem: DFF<Bits<32>>,
     n_mstall: DFF<Bits<32>>,
     rdata: DFF<Bits<32>>,
+    /// Watchdog: the limit (0: off) and the cycles the current instruction has waited.
+    wd_limit: DFF<Bits<32>>,
+    wd_count: DFF<Bits<32>>,
 
     /// Decoded this cycle.
     op: Signal<Local, Bits<5>>,
@@ -178,6 +184,10 @@ pub struct AccelTop {
     ok: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     bad_op: Signal<Local, Bit>,
+    /// A zero size, stride or tile count in the registers a `RUN` would start with.
+    conv_bad: Signal<Local, Bit>,
+    pool_bad: Signal<Local, Bit>,
+    run_bad: Signal<Local, Bit>,
     /// Status register value.
     status: Signal<Local, Bits<32>>,
     /// Products before their registers.
@@ -305,6 +315,8 @@ impl AccelTop {
             n_mem: Default::default(),
             n_mstall: Default::default(),
             rdata: Default::default(),
+            wd_limit: Default::default(),
+            wd_count: Default::default(),
             op: Default::default(),
             pl: Default::default(),
             conv_idle: Default::default(),
@@ -314,6 +326,9 @@ impl AccelTop {
             ok: Default::default(),
             accept: Default::default(),
             bad_op: Default::default(),
+            conv_bad: Default::default(),
+            pool_bad: Default::default(),
+            run_bad: Default::default(),
             status: Default::default(),
             mx_plane: Default::default(),
             mx_pixels: Default::default(),
@@ -389,7 +404,7 @@ impl Logic for AccelTop {
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
             x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, c_start,
             p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
-            n_mstall, rdata
+            n_mstall, rdata, wd_limit, wd_count
         );
         self.dec.clock.next = self.clock.val();
         self.conv.clock.next = self.clock.val();
@@ -471,7 +486,35 @@ impl Logic for AccelTop {
         } else {
             self.bad_op.next = true;
         }
-        self.accept.next = self.dec.wr_valid.val() & self.running.q.val() & !self.err.q.val() & self.ok.val();
+        self.conv_bad.next = !self.pe_h.q.val().any()
+            | !self.pe_w.q.val().any()
+            | !self.pe_ho.q.val().any()
+            | !self.pe_wo.q.val().any()
+            | !self.pe_kh.q.val().any()
+            | !self.pe_kw.q.val().any()
+            | !self.pe_sh.q.val().any()
+            | !self.pe_sw.q.val().any()
+            | !self.acc_ic.q.val().any()
+            | !self.acc_oc.q.val().any();
+        self.pool_bad.next = !self.pl_c.q.val().any()
+            | !self.pl_h.q.val().any()
+            | !self.pl_w.q.val().any()
+            | !self.pl_ho.q.val().any()
+            | !self.pl_wo.q.val().any()
+            | !self.pl_kh.q.val().any()
+            | !self.pl_kw.q.val().any()
+            | !self.pl_sh.q.val().any()
+            | !self.pl_sw.q.val().any()
+            | !self.pl_hb.q.val().any()
+            | !self.pl_xcols.q.val().any();
+        self.run_bad.next = (self.op.val() == 10)
+            & ((self.conv_bad.val() & (self.mask.val() & bits::<5>(14)).any())
+                | (self.pool_bad.val() & self.mask.val().get_bit(4)));
+        self.accept.next = self.dec.wr_valid.val()
+            & self.running.q.val()
+            & !self.err.q.val()
+            & self.ok.val()
+            & !self.run_bad.val();
         self.dec.hold.next = self.dec.wr_valid.val() & !self.accept.val();
 
         self.c_start.d.next = false;
@@ -679,6 +722,11 @@ impl Logic for AccelTop {
         self.m_rsp_ready.next = self.mover.m_rsp_ready.val();
 
         // ---- Counters and errors.
+        if self.accept.val() | !self.running.q.val() {
+            self.wd_count.d.next = 0.into();
+        } else if self.dec.wr_valid.val() {
+            self.wd_count.d.next = self.wd_count.q.val() + 1;
+        }
         if self.running.q.val() {
             self.n_cycles.d.next = self.n_cycles.q.val() + 1;
             if self.dec.wr_valid.val() & !self.accept.val() {
@@ -706,6 +754,12 @@ impl Logic for AccelTop {
                 } else if self.dec.wr_valid.val() & self.bad_op.val() {
                     self.err.d.next = true;
                     self.code.d.next = 3.into();
+                } else if self.dec.wr_valid.val() & self.run_bad.val() & self.ok.val() {
+                    self.err.d.next = true;
+                    self.code.d.next = 6.into();
+                } else if self.wd_limit.q.val().any() & (self.wd_count.q.val() == self.wd_limit.q.val()) {
+                    self.err.d.next = true;
+                    self.code.d.next = 5.into();
                 }
             }
             if self.err.q.val() {
@@ -713,7 +767,10 @@ impl Logic for AccelTop {
             }
         }
 
-        // ---- Start and clear (CTRL).
+        // ---- Watchdog limit (WATCHDOG), start and clear (CTRL).
+        if self.reg_we.val() & (self.reg_addr.val() == 2) {
+            self.wd_limit.d.next = self.reg_wdata.val().get_bits::<32>(0);
+        }
         if self.reg_we.val() & (self.reg_addr.val() == 1) {
             if self.reg_wdata.val().get_bit(1) {
                 self.running.d.next = false;
