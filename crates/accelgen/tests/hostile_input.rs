@@ -189,12 +189,12 @@ fn a_corrupt_truncated_or_oversized_compressed_program_is_bad_input_naming_the_f
     let (code, _, err) = accelgen(&["run", "--program", s(&dir), "--preset", "tiny"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&format!("{}:", cbin.display())), "{err}");
-    // More words than the tiny preset's 64-word buffer: refused from the size.
+    // More words than the tiny preset's 256-word buffer: refused from the size.
     std::fs::File::create(&cbin).unwrap().set_len(100 << 20).unwrap();
     let t = Instant::now();
     let (code, _, err) = accelgen(&["run", "--program", s(&dir), "--preset", "tiny"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("the decompressor buffer holds isa.buffer_depth = 64 words of 64 bits"), "{err}");
+    assert!(err.contains("the decompressor buffer holds isa.buffer_depth = 256 words of 64 bits"), "{err}");
     assert!(t.elapsed() < Duration::from_secs(10));
 }
 

@@ -1,5 +1,6 @@
 //! `accelgen run NET.json`: LeNet-5 with numpy-computed data (testbenches/gen_networks.py) through
-//! the golden network and through the hardware blocks, layer by layer.
+//! the golden network, through accel_top (compiled program, external memory) and through the
+//! hardware blocks layer by layer (`--blocks`).
 
 mod common;
 use common::accelgen;
@@ -17,7 +18,7 @@ fn the_golden_network_matches_numpy_on_lenet5() {
 }
 
 #[test]
-fn lenet5_runs_on_the_hardware_blocks_and_matches_numpy() {
+fn lenet5_runs_on_accel_top_and_matches_numpy() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("run_network");
     std::fs::create_dir_all(&dir).unwrap();
     let result = dir.join("lenet5.json");
@@ -31,12 +32,42 @@ fn lenet5_runs_on_the_hardware_blocks_and_matches_numpy() {
     let ops: Vec<&str> = layers.iter().map(|l| l["op"].as_str().unwrap()).collect();
     assert_eq!(ops, ["conv2d", "maxpool2d", "conv2d", "maxpool2d", "conv2d", "conv2d", "conv2d"]);
     for l in layers {
-        for key in ["cycles", "macs", "pe_utilization", "pool_divider"] {
+        for key in ["op", "cycles", "macs", "pe_utilization", "pool_divider", "mem_read_bytes", "mem_write_bytes"] {
             assert!(l.get(key).is_some(), "{key} in {l}");
         }
     }
     assert!(layers[1]["pool_divider"].as_u64().unwrap() >= 1);
     assert_eq!(doc["stats"]["macs"], layers.iter().map(|l| l["macs"].as_u64().unwrap()).sum::<u64>());
+    assert_eq!(doc["stats"]["mode"], "accel_top");
+    for key in ["cycles", "macs", "pe_utilization", "mem_read_bytes", "mem_write_bytes", "register_writes", "compressed_bytes", "instructions"] {
+        assert!(doc["stats"].get(key).is_some(), "stats.{key}");
+    }
+    assert!(out.contains("network of 7 layers on accel_top") && out.contains("mem read B"), "{out}");
+}
+
+#[test]
+fn lenet5_runs_on_the_hardware_blocks_with_blocks() {
+    let (code, out, err) = accelgen(&["run", NET, "--preset", "default", "--engine", "verilator", "--blocks"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("host-sequenced (--blocks)") && out.contains("expected: match"), "{out}");
+}
+
+#[test]
+fn a_compiled_program_executes_with_its_network() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("run_program_net");
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let (code, out, err) = accelgen(&["compile", NET, "--preset", "tiny", "--out", d]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = accelgen(&["run", "--program", d, "--net", NET, "--preset", "tiny", "--engine", "verilator"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("program.cbin") && out.contains("golden network: match"), "{out}");
+    // Another network's program on this network's memory: the output differs (exit 1).
+    let other = dir.join("other");
+    let (code, _, err) = accelgen(&["compile", "testbenches/networks/lenet5.json", "--preset", "default", "--out", other.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = accelgen(&["run", "--program", other.to_str().unwrap(), "--net", NET, "--preset", "tiny", "--engine", "verilator"]);
+    assert_eq!(code, 1, "{out}{err}");
 }
 
 #[test]
@@ -44,7 +75,27 @@ fn network_runs_refuse_case_only_options_and_layers_that_do_not_fit() {
     let (code, _, err) = accelgen(&["run", NET, "--preset", "default", "--divider", "2"]);
     assert_eq!(code, 2);
     assert!(err.contains("--divider applies to pooling cases"), "{err}");
-    let (code, _, err) = accelgen(&["run", NET, "--preset", "tiny"]);
+    let (code, _, err) = accelgen(&["run", NET, "--preset", "tiny", "--blocks"]);
     assert_eq!(code, 2);
     assert!(err.contains("lenet5_data.json: layers[0] (conv2d): this layer needs") && err.contains("(configuration tiny)"), "{err}");
+    let (code, _, err) = accelgen(&["run", NET, "--preset", "tiny", "--mem-latency", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--mem-latency 0 is out of range: allowed 1..=1000"), "{err}");
+    let (code, _, err) = accelgen(&["run", NET, "--blocks", "--mem-stall", "3"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("apply to accel_top runs"), "{err}");
+    let (code, _, err) = accelgen(&["run", "testbenches/vectors/maxpool_2x2_s2.json", "--mem-latency", "3"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("apply to network files"), "{err}");
+    // A layer no tiling fits: a 3-row kernel over a 2000-wide map on the tiny preset.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("run_network_wide");
+    std::fs::create_dir_all(&dir).unwrap();
+    let wide = dir.join("wide.json");
+    std::fs::write(&wide, r#"{"input": {"shape": [1, 4, 1000]}, "layers": [{"op": "conv2d", "weight": {"shape": [1, 1, 3, 3]}, "padding": [1, 1]}]}"#).unwrap();
+    let (code, _, err) = accelgen(&["compile", wide.to_str().unwrap(), "--preset", "tiny", "--out", dir.join("out").to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("layers[0] (conv2d): cannot be tiled onto this configuration: one output row's input (kernel rows·W of one input tile) needs 3000, but pe_array.first_cache_depth = 256"),
+        "{err}"
+    );
 }

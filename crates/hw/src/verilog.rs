@@ -197,14 +197,18 @@ fn explicit_zero_extension(body: &str) -> String {
     while let Some(i) = rest.find("((") {
         out.push_str(&rest[..i]);
         let cand = &rest[i..];
-        // `((EXPR) & W'hMASK)`, EXPR an identifier or `name[(32'h0)+:(N)]`.
+        // `((EXPR) & W'hMASK)`, EXPR an identifier or a part select `name[(32'hX)+:(N)]`.
         let rewritten = (|| {
             let inner = &cand[2..];
             let close = inner.find(") & ")?;
             let expr = &inner[..close];
-            let width = if let Some((name, sel)) = expr.split_once("[(32'h0)+:(") {
+            let width = if let Some((name, sel)) = expr.split_once("[(32'h") {
                 widths.get(name)?;
-                sel.strip_suffix(")]")?.parse::<u32>().ok()?
+                let (offset, n) = sel.split_once(")+:(")?;
+                if !offset.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return None;
+                }
+                n.strip_suffix(")]")?.parse::<u32>().ok()?
             } else if expr.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 *widths.get(expr)?
             } else {
@@ -256,12 +260,13 @@ mod tests {
 
     #[test]
     fn zero_extensions_become_concatenations_of_the_declared_width() {
-        let body = "\n    reg  [4:0] op;\n    input wire  [15:0] prod;\n    reg  [7:0] w8;\n    always @(*) begin\n        toff = ((op) & 8'hff) << 32'h3;\n        p = ((prod[(32'h0)+:(16)]) & 32'hffffffff) - ((32'h10000) & 32'hffffffff);\n        q = ((w8) & 8'hff) + ((op) & 18'h3ffff);\n    end\n";
+        let body = "\n    reg  [4:0] op;\n    input wire  [15:0] prod;\n    reg  [7:0] w8;\n    always @(*) begin\n        toff = ((op) & 8'hff) << 32'h3;\n        p = ((prod[(32'h0)+:(16)]) & 32'hffffffff) - ((32'h10000) & 32'hffffffff);\n        q = ((w8) & 8'hff) + ((op) & 18'h3ffff);\n        r = ((prod[(32'h5)+:(10)]) & 16'hffff);\n    end\n";
         let got = explicit_zero_extension(body);
         assert!(got.contains("toff = ({3'd0, op}) << 32'h3;"), "{got}");
         assert!(got.contains("p = ({16'd0, prod[(32'h0)+:(16)]}) - ((32'h10000) & 32'hffffffff);"), "{got}");
         // Same width: left alone; 18 bits of all ones recognised.
         assert!(got.contains("q = ((w8) & 8'hff) + ({13'd0, op});"), "{got}");
+        assert!(got.contains("r = ({6'd0, prod[(32'h5)+:(10)]});"), "{got}");
         assert_eq!(all_ones_literal("26'h3ffffff"), Some(26));
         assert_eq!(all_ones_literal("16'hff00"), None);
     }

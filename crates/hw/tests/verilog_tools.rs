@@ -134,6 +134,12 @@ fn tiny_pool_unit_verilog_snapshot() {
 }
 
 #[test]
+fn tiny_accel_top_verilog_snapshot() {
+    let v = verilog_of(&Preset::Tiny.config(), "accel_top").unwrap();
+    insta::assert_snapshot!("tiny_accel_top", v);
+}
+
+#[test]
 fn identical_pes_share_one_module() {
     let v = verilog_of(&Preset::Default.config(), "conv_engine").unwrap();
     assert_eq!(v.matches("\nmodule default_conv_engine_pe(").count(), 1);

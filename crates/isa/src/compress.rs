@@ -542,7 +542,7 @@ mod tests {
                     });
                 }
                 if rng.next() % 3 == 0 {
-                    p.push(Instr::new("PE_SHAPE", &[1 + rng.next() % 3, 8, 8]).unwrap());
+                    p.push(Instr::new("PE_SHAPE", &[1 + rng.next() % 3, 8, 8, 8]).unwrap());
                 }
                 p.push(Instr::new("RUN", &[14]).unwrap());
                 p.push(Instr::new("SYNC", &[14]).unwrap());
@@ -647,16 +647,16 @@ mod tests {
 
     #[test]
     fn packing_keeps_instructions_whole() {
-        // 37-bit PE_SHAPE + 26-bit POOL_WINDOW fill 63 of 64 bits; a 13-bit POOL_CLOCK after them
-        // does not fit the last bit and starts the next word.
-        let shape = Instr::new("PE_SHAPE", &[3, 5, 7]).unwrap();
+        // 45-bit PE_SHAPE + 13-bit POOL_CLOCK fill 58 of 64 bits; a 26-bit POOL_WINDOW after them
+        // does not fit the last 6 bits and starts the next word.
+        let shape = Instr::new("PE_SHAPE", &[3, 5, 7, 2]).unwrap();
         let window = Instr::new("POOL_WINDOW", &[1, 2, 2, 2, 2, 0, 0]).unwrap();
         let clock = Instr::new("POOL_CLOCK", &[2]).unwrap();
         let end = Instr::new("END", &[]).unwrap();
-        assert_eq!((shape.len(), window.len(), clock.len()), (37, 26, 13));
-        let p = vec![shape.clone(), window.clone(), clock.clone(), shape, window, clock, end];
+        assert_eq!((shape.len(), window.len(), clock.len()), (45, 26, 13));
+        let p = vec![shape.clone(), clock.clone(), window.clone(), clock, shape, end];
         let packed = pack(&p, 64);
-        assert_eq!(packed.len(), 3 * 8, "[shape+window] [clock+shape] [window+clock+end]");
+        assert_eq!(packed.len(), 3 * 8, "[shape+clock] [window+clock] [shape+end]");
         assert_eq!(unpack(&packed, 64).unwrap(), p);
     }
 

@@ -267,7 +267,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     }
     let error = tb.is_set(st_error);
     // Read the status and counter registers.
-    let mut regs = [0u64; 9];
+    let mut regs = [0u64; 11];
     for (i, r) in regs.iter_mut().enumerate() {
         tb.poke(reg_raddr, i as u64);
         tb.step().map_err(sim)?;
@@ -313,6 +313,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     stats.insert("mem_busy_cycles".into(), json!(regs[6]));
     stats.insert("mem_stall_cycles".into(), json!(regs[7]));
     stats.insert("program_words".into(), json!(regs[8]));
+    stats.insert("pool_enabled_cycles".into(), json!(regs[10]));
     stats.insert("mem_latency".into(), json!(mem.latency));
     stats.insert("mem_stall_every".into(), json!(mem.stall_every));
     let min_bytes = 4 * (lay.sizes.iter().sum::<u64>()

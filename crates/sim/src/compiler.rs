@@ -20,8 +20,9 @@
 //! accumulation and output buffers. Vertical padding is not stored: `PE_KERNEL.ph` gives a band
 //! its padding rows above the first loaded row, and rows past the loaded ones are padding.
 //!
-//! **Pooling layers** run in channel groups (whole planes: the unit's feature memory holds
-//! `C·ceil((H + 2·ph)/k)·W` entries per bank and the pooling output buffer `C·Ho·Wo`). The
+//! **Pooling layers** run in channel groups and, when one channel's plane does not fit, in bands
+//! of output rows (the feature memory holds `C·ceil((rows in + 2·ph)/k)·W` entries per bank, the
+//! pooling output buffer `C·rows·Wo`); bands carry their padding like conv bands. The
 //! planner's divider is written by `POOL_CLOCK` right after the producing convolution layer's last
 //! `RUN`, so the unit switches rate when that layer is done.
 //!
@@ -85,7 +86,9 @@ impl ConvTiling {
 pub struct PoolTiling {
     /// Channels per run.
     pub channels: usize,
-    /// Feature-memory rows per channel and bank, ceil((H + 2·ph)/k).
+    /// Output rows per band (Ho when a whole channel fits).
+    pub band: usize,
+    /// Feature-memory rows per channel and bank of a full band, ceil((rows in + 2·ph)/k).
     pub hb: usize,
     /// Columns read per row band.
     pub xcols: usize,
@@ -264,23 +267,25 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 if p.stride[0] > 15 || p.stride[1] > 15 || p.padding[0] > 3 || p.padding[1] > 3 || h > 1023 || w > 1023 || c > 4095 {
                     return Err(format!("{at}: stride at most 15, padding at most 3, H and W at most 1023, C at most 4095 (the POOL_* fields)"));
                 }
-                let (hb, xcols) = pool_geometry(&u, h, w, wo, p.kernel, p.stride, p.padding);
-                let per_channel = hb * w;
-                let by_input = u.feature_memory_depth / per_channel.max(1);
-                let by_output = u.feature_memory_depth / (ho * wo).max(1);
-                let channels = by_input.min(by_output).min(c);
-                if channels == 0 {
-                    return Err(if by_input == 0 {
-                        fit_err(&at, "one channel (ceil((H + 2·ph)/k)·W entries per bank)", per_channel, "pooling.feature_memory_depth", u.feature_memory_depth)
+                let (_, xcols) = pool_geometry(&u, h, w, wo, p.kernel, p.stride, p.padding);
+                // Rows in and bank rows of a band of `rows` output rows (worst case: padding both sides).
+                let rows_in = |rows: usize| ((rows - 1) * p.stride[0] + p.kernel[0]).min(h);
+                let hb_of = |rows: usize| (rows_in(rows) + 2 * p.padding[0]).div_ceil(u.rows_per_read);
+                let fits = |rows: usize| hb_of(rows) * w <= u.feature_memory_depth && rows * wo <= u.feature_memory_depth;
+                let band = (1..=ho).rev().find(|&r| fits(r)).ok_or_else(|| {
+                    if hb_of(1) * w > u.feature_memory_depth {
+                        fit_err(&at, "one output row of one channel (ceil((kernel rows + 2·ph)/k)·W entries per bank)", hb_of(1) * w, "pooling.feature_memory_depth", u.feature_memory_depth)
                     } else {
-                        fit_err(&at, "one channel's output (Ho·Wo, the pooling output buffer has feature_memory_depth entries)", ho * wo, "pooling.feature_memory_depth", u.feature_memory_depth)
-                    });
-                }
+                        fit_err(&at, "one output row of one channel (Wo; the pooling output buffer has feature_memory_depth entries)", wo, "pooling.feature_memory_depth", u.feature_memory_depth)
+                    }
+                })?;
+                let hb = hb_of(band);
+                let channels = (u.feature_memory_depth / (hb * w)).min(u.feature_memory_depth / (band * wo)).min(c).max(1);
                 if xcols > 4095 || channels * hb * w >= 1 << 16 {
                     return Err(format!("{at}: the layer exceeds the pooling unit's counters"));
                 }
                 let divider = dividers.iter().find(|d| d.layer == i).map_or(1, |d| d.divider);
-                layers.push(LayerTiling::Pool(PoolTiling { channels, hb, xcols, divider }));
+                layers.push(LayerTiling::Pool(PoolTiling { channels, band, hb, xcols, divider }));
             }
         }
     }
@@ -383,18 +388,32 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                     m.push("POOL_CLOCK", &[u64::from(t.divider)])?;
                 }
                 let avg = u64::from(pl.mode == PoolMode::Avg);
-                let mut c0 = 0;
-                while c0 < cn {
-                    let cg = t.channels.min(cn - c0) as u64;
-                    m.push("POOL_SHAPE", &[cg, h, w, ho, wo])?;
-                    m.push("POOL_WINDOW", &[avg, pp.kernel[0] as u64, pp.kernel[1] as u64, pp.stride[0] as u64, pp.stride[1] as u64, pp.padding[0] as u64, pp.padding[1] as u64])?;
-                    m.push("POOL_GEOM", &[t.hb as u64, t.xcols as u64])?;
-                    m.transfer("MEM_LOAD", 3, src + c0 as u64 * h * w, cg * h * w, h * w, h * w)?;
-                    m.push("SYNC", &[M_MEM])?;
-                    m.push("RUN", &[M_POOL])?;
-                    m.push("SYNC", &[M_POOL])?;
-                    m.transfer("MEM_STORE", 1, dst + c0 as u64 * ho * wo, cg * ho * wo, ho * wo, ho * wo)?;
-                    c0 += cg as usize;
+                let k = cfg.pooling.rows_per_read as usize;
+                let (ph, sh, kh) = (pp.padding[0], pp.stride[0], pp.kernel[0]);
+                let mut oy0 = 0;
+                while oy0 < ho as usize {
+                    let rows = t.band.min(ho as usize - oy0);
+                    // Input rows r0..r1 of the band; `ph_band` padding rows above r0.
+                    let top = (oy0 * sh) as i64 - ph as i64;
+                    let r0 = top.max(0) as usize;
+                    let r1 = ((oy0 + rows - 1) * sh + kh).saturating_sub(ph).min(h as usize);
+                    let hin = (r1 - r0) as u64;
+                    let ph_band = (r0 as i64 - top) as usize;
+                    let hb = (hin as usize + 2 * ph_band).div_ceil(k) as u64;
+                    let mut c0 = 0;
+                    while c0 < cn {
+                        let cg = t.channels.min(cn - c0) as u64;
+                        m.push("POOL_SHAPE", &[cg, hin, w, rows as u64, wo])?;
+                        m.push("POOL_WINDOW", &[avg, pp.kernel[0] as u64, pp.kernel[1] as u64, sh as u64, pp.stride[1] as u64, ph_band as u64, pp.padding[1] as u64])?;
+                        m.push("POOL_GEOM", &[hb, t.xcols as u64])?;
+                        m.transfer("MEM_LOAD", 3, src + c0 as u64 * h * w + r0 as u64 * w, cg * hin * w, hin * w, h * w)?;
+                        m.push("SYNC", &[M_MEM])?;
+                        m.push("RUN", &[M_POOL])?;
+                        m.push("SYNC", &[M_POOL])?;
+                        m.transfer("MEM_STORE", 1, dst + c0 as u64 * ho * wo + oy0 as u64 * wo, cg * rows as u64 * wo, rows as u64 * wo, ho * wo)?;
+                        c0 += cg as usize;
+                    }
+                    oy0 += rows;
                 }
             }
             _ => unreachable!("layout() follows the layers"),

@@ -108,7 +108,25 @@ fn random_networks_run_bit_exact_on_the_tiny_preset() {
         let mem = if ran % 3 == 2 { SLOW } else { MemTiming::default() };
         let r = run(&net, &cfg, engine, mem, &format!("network {ran}: {doc:.300}"));
         check_stats(&r, &net, &cfg);
+        // Every fourth also with pooling in row bands.
+        if ran % 4 == 3 && net.layers.iter().any(|l| l.op() != "conv2d") {
+            if let Ok(_) = accelgen_sim::compiler::compile_full(&net, &tiny_small_pool()) {
+                run(&net, &tiny_small_pool(), Engine::Verilator, mem, &format!("network {ran}, row-band pooling: {doc:.300}"));
+            }
+        }
         ran += 1;
+    }
+}
+
+#[test]
+fn pooling_in_row_bands_runs_bit_exact() {
+    let cfg = tiny_small_pool();
+    for (k, st, p) in [(3, 2, 1), (2, 2, 0), (3, 1, 1)] {
+        let net = net_of([3, 13, 11], vec![conv(3, 3, 3, 1, 1, false), json!({"op": "avgpool2d", "kernel": [k, k], "stride": [st, st], "padding": [p, p]}),
+            json!({"op": "maxpool2d", "kernel": [k, k], "stride": [1, 1], "padding": [p, p]})], 4);
+        let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), &format!("pool bands {k}/{st}/{p}"));
+        let accelgen_sim::compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
+        assert!(t.band < net.shapes[2][1], "{t:?}");
     }
 }
 

@@ -67,7 +67,25 @@ fn random_networks_compute_the_golden_output_on_the_tiny_preset() {
         fill(&mut doc, &mut rng, "");
         let Ok(net) = Network::from_value(&doc, Path::new(".")) else { continue };
         check(&net, &cfg, &format!("network {ran}: {doc:.300}"));
+        // Pooling in row bands.
+        if let Err(e) = compile_full(&net, &tiny_small_pool()) {
+            assert!(e.contains("cannot be tiled") && e.contains("feature_memory_depth"), "{e}");
+        } else {
+            check(&net, &tiny_small_pool(), &format!("network {ran} with row-band pooling: {doc:.300}"));
+        }
         ran += 1;
+    }
+}
+
+#[test]
+fn pooling_row_bands_are_exact() {
+    // 3×3 / 2 pooling with padding 1 on 13×11 maps: bands of one or two output rows.
+    for (k, st, p) in [(3, 2, 1), (2, 2, 0), (3, 1, 1), (3, 3, 0)] {
+        let net = net_of([3, 13, 11], vec![serde_json::json!({"op": "avgpool2d", "kernel": [k, k], "stride": [st, st], "padding": [p, p]}),
+            serde_json::json!({"op": "maxpool2d", "kernel": [k, k], "stride": [1, 1], "padding": [p, p]})], 4);
+        let c = check(&net, &tiny_small_pool(), &format!("pool {k}/{st}/{p}"));
+        let LayerTiling::Pool(t) = &c.layout.layers[0] else { panic!() };
+        assert!(t.band < net.shapes[1][1], "{t:?}");
     }
 }
 

@@ -28,13 +28,15 @@
 //!
 //! | register (read, `reg_raddr`) | meaning |
 //! |---|---|
-//! | 0 STATUS | bit 0 busy, 1 done, 2 error, 8-11 error code, 12 program overflow |
+//! | 0 STATUS | bit 0 busy, 1 done, 2 error, 3 decoding, 4 conv done, 5 pool done, 8-11 error code, 12 program overflow |
 //! | 1 CYCLES | cycles since start |
 //! | 2 INSTRUCTIONS | instructions dispatched |
 //! | 3 DISPATCH_STALLS | cycles an instruction waited for a module |
 //! | 4 CONV_BUSY / 5 POOL_BUSY / 6 MEM_BUSY | cycles each module was busy |
 //! | 7 MEM_STALLS | cycles a memory request waited for the port |
 //! | 8 WORDS | program words accepted |
+//! | 9 POOL_DIV | the pooling unit's clock divider in force |
+//! | 10 POOL_ENABLED | cycles the pooling unit was busy with its clock enable high |
 //!
 //! Writes (`reg_we`, `reg_addr`): 0 DATA appends a program word; 1 CTRL: bit 0 start, bit 1 clear;
 //! 2 WATCHDOG: the most cycles one instruction may wait (0, the reset value: no limit).
@@ -169,6 +171,7 @@ pub struct AccelTop {
     n_pool: DFF<Bits<32>>,
     n_mem: DFF<Bits<32>>,
     n_mstall: DFF<Bits<32>>,
+    n_pen: DFF<Bits<32>>,
     rdata: DFF<Bits<32>>,
     /// Watchdog: the limit (0: off) and the cycles the current instruction has waited.
     wd_limit: DFF<Bits<32>>,
@@ -314,6 +317,7 @@ impl AccelTop {
             n_pool: Default::default(),
             n_mem: Default::default(),
             n_mstall: Default::default(),
+            n_pen: Default::default(),
             rdata: Default::default(),
             wd_limit: Default::default(),
             wd_count: Default::default(),
@@ -404,7 +408,7 @@ impl Logic for AccelTop {
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
             x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, c_start,
             p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
-            n_mstall, rdata, wd_limit, wd_count
+            n_mstall, n_pen, rdata, wd_limit, wd_count
         );
         self.dec.clock.next = self.clock.val();
         self.conv.clock.next = self.clock.val();
@@ -430,6 +434,15 @@ impl Logic for AccelTop {
         if self.err.q.val() {
             self.status.next = self.status.val() | bits::<32>(4);
         }
+        if self.dec.st_busy.val() {
+            self.status.next = self.status.val() | bits::<32>(8);
+        }
+        if self.conv.done.val() {
+            self.status.next = self.status.val() | bits::<32>(16);
+        }
+        if self.pool.done.val() {
+            self.status.next = self.status.val() | bits::<32>(32);
+        }
         if self.dec.st_overflow.val() {
             self.status.next = self.status.val() | bits::<32>(0x1000);
         }
@@ -452,6 +465,10 @@ impl Logic for AccelTop {
             self.rdata.d.next = self.n_mstall.q.val();
         } else if self.reg_raddr.val() == 8 {
             self.rdata.d.next = bit_cast::<32, 16>(self.dec.count.val());
+        } else if self.reg_raddr.val() == 9 {
+            self.rdata.d.next = bit_cast::<32, 8>(self.pool.div_now.val());
+        } else if self.reg_raddr.val() == 10 {
+            self.rdata.d.next = self.n_pen.q.val();
         }
 
         // ---- Dispatcher.
@@ -737,6 +754,9 @@ impl Logic for AccelTop {
             }
             if self.pool.busy.val() {
                 self.n_pool.d.next = self.n_pool.q.val() + 1;
+                if self.pool.enable.val() {
+                    self.n_pen.d.next = self.n_pen.q.val() + 1;
+                }
             }
             if self.mover.busy.val() {
                 self.n_mem.d.next = self.n_mem.q.val() + 1;
@@ -787,6 +807,7 @@ impl Logic for AccelTop {
                 self.n_pool.d.next = 0.into();
                 self.n_mem.d.next = 0.into();
                 self.n_mstall.d.next = 0.into();
+                self.n_pen.d.next = 0.into();
                 if self.dec.st_overflow.val() {
                     self.err.d.next = true;
                     self.code.d.next = 4.into();

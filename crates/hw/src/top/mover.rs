@@ -174,8 +174,9 @@ pub struct DataMover {
     req_fire: Signal<Local, Bit>,
     rsp_take: Signal<Local, Bit>,
     adv: Signal<Local, Bit>,
-    /// ph·W candidates.
+    /// ph div k, and the one-hot bank of row ph.
     q_rows: Signal<Local, Bits<2>>,
+    fb_sel: Signal<Local, Bits<16>>,
 }
 
 fn onehot_last(n: usize) -> Bits<64> {
@@ -281,6 +282,7 @@ impl DataMover {
             rsp_take: Default::default(),
             adv: Default::default(),
             q_rows: Default::default(),
+            fb_sel: Default::default(),
         }
     }
 }
@@ -475,6 +477,7 @@ impl Logic for DataMover {
         self.w_data.next = self.wdata.q.val();
 
         // ---- Start.
+        self.fb_sel.next = self.fm_bank0.val().get_bits::<16>((bit_cast::<8, 2>(self.g_fph.val()) << 4).index());
         self.q_rows.next = self.fm_rows0.val().get_bits::<2>((bit_cast::<8, 2>(self.g_fph.val()) << 1).index());
         if self.go.val() & !self.act.q.val() {
             self.act.d.next = self.g_words.val().any();
@@ -502,12 +505,8 @@ impl Logic for DataMover {
             self.orow.d.next = 0.into();
             if !self.g_store.val() & (self.g_sel.val() == 3) {
                 // Row ρ = ph of the padded map: bank ph mod k, entry (ph div k)·W.
-                self.ob.d.next = bit_cast::<64, 16>(
-                    self.fm_bank0.val().get_bits::<16>((bit_cast::<8, 2>(self.g_fph.val()) << 4).index()),
-                );
-                self.fb0.d.next = bit_cast::<64, 16>(
-                    self.fm_bank0.val().get_bits::<16>((bit_cast::<8, 2>(self.g_fph.val()) << 4).index()),
-                );
+                self.ob.d.next = bit_cast::<64, 16>(self.fb_sel.val());
+                self.fb0.d.next = bit_cast::<64, 16>(self.fb_sel.val());
                 if self.q_rows.val() == 1 {
                     self.orow.d.next = self.g_fw.val();
                     self.fr0.d.next = self.g_fw.val();

@@ -95,3 +95,9 @@ pub fn random_network(rng: &mut Rng, max_c: i64, max_hw: i64) -> Value {
     }
     json!({"input": input, "layers": layers})
 }
+
+/// The tiny preset with a 40-entry feature memory and pooling output buffer: pooling layers of
+/// more than a few rows need row bands.
+pub fn tiny_small_pool() -> accelgen_config::HwConfig {
+    accelgen_config::HwConfig::from_json(r#"{"preset": "tiny", "pooling": {"feature_memory_depth": 40}}"#).unwrap()
+}
