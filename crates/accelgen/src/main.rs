@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod bench_accel;
 mod generate;
 mod suite;
 
@@ -225,6 +226,13 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Whole networks on accel_top (default preset, Verilator): network-wide PE utilization next
+    /// to the conv engine's compute-only figure, memory traffic next to the minimum.
+    Accel {
+        /// One line of JSON, a list of rows.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -310,6 +318,7 @@ fn main() -> ExitCode {
             config.load().and_then(|cfg| cmd_compile(&file, &cfg, &out, json, force))
         }
         Cmd::Bench { cmd: BenchCmd::Sim { json } } => bench::bench_sim(json),
+        Cmd::Bench { cmd: BenchCmd::Accel { json } } => bench_accel::bench_accel(json),
         Cmd::Wave { file, signals, from, to, svg, png, force } => cmd_wave(&file, &signals, from, to, svg.as_deref(), png.as_deref(), force),
         Cmd::PlanClock { file, config, json } => {
             config.load().and_then(|cfg| cmd_plan_clock(&file, &cfg, json))

@@ -1,0 +1,136 @@
+//! `accelgen bench accel`: whole networks on `accel_top` (default preset, Verilator), their
+//! network-wide PE utilization next to the conv engine's compute-only figure from its cycle model,
+//! and external-memory traffic next to the minimum (every input, weight, bias and output word moved
+//! once). All figures of a row come from the same run; the cycle model is the conv engine's exact
+//! model (`accelgen_sim::conv_model`, equal to the simulation on every tested layer) applied to
+//! each conv layer as one run, without tiling, data movement or pooling.
+
+use crate::Failure;
+use accelgen_config::Preset;
+use accelgen_formats::{Layer, Network};
+use accelgen_hw::pe::ConvEngineParams;
+use accelgen_sim::accel::{run_accel, AccelFaults, MemTiming};
+use accelgen_sim::conv::ConvPlan;
+use accelgen_sim::engines::Engine;
+use accelgen_sim::RunOptions;
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// A network document with deterministic data for every shape-only tensor.
+fn with_data(mut doc: Value) -> Value {
+    fn fill(v: &mut Value, key: &str, n: &mut u64) {
+        match v {
+            Value::Object(m) => {
+                if let (Some(Value::Array(shape)), false) = (m.get("shape"), m.contains_key("data")) {
+                    let len: u64 = shape.iter().map(|d| d.as_u64().unwrap_or(0)).product();
+                    let data: Vec<i64> = (0..len)
+                        .map(|i| {
+                            *n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407 + i);
+                            let r = (*n >> 33) as i64;
+                            if key == "bias" { r % 4001 - 2000 } else { r % 255 - 127 }
+                        })
+                        .collect();
+                    m.insert("data".into(), json!(data));
+                    return;
+                }
+                for (k, x) in m.iter_mut() {
+                    fill(x, k, n);
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| fill(x, key, n)),
+            _ => {}
+        }
+    }
+    fill(&mut doc, "", &mut 7);
+    doc
+}
+
+/// The VGG-style block of the issue: two 3×3 convs of 64 channels on 56×56, then maxpool 2.
+fn vgg_block() -> Value {
+    let conv = || {
+        json!({"op": "conv2d", "weight": {"shape": [64, 64, 3, 3]}, "bias": {"shape": [64]}, "stride": [1, 1], "padding": [1, 1],
+               "requant": {"multiplier": 300, "shift": 16, "zero_point": 0, "relu": true}})
+    };
+    json!({"input": {"shape": [64, 56, 56]}, "layers": [conv(), conv(), {"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]}]})
+}
+
+fn ratio(x: f64, y: f64) -> f64 {
+    (x / y.max(1e-12) * 1000.0).round() / 1000.0
+}
+
+pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
+    let cfg = Preset::Default.config();
+    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let pes = (e.rows * e.cols) as f64;
+    let fail = |s: String| Failure::Input(format!("bench accel: {s}"));
+    let lenet = Network::load(Path::new("testbenches/networks/lenet5_data.json")).map_err(fail)?;
+    let vgg = Network::from_value(&with_data(vgg_block()), Path::new(".")).map_err(fail)?;
+    let opts = RunOptions { engine: Engine::Verilator, ..Default::default() };
+    let mut rows = vec![];
+    for (name, net, mem) in [
+        ("LeNet-5", &lenet, MemTiming::default()),
+        ("VGG-style block", &vgg, MemTiming::default()),
+        ("VGG-style block, latency 20", &vgg, MemTiming { latency: 20, stall_every: 0 }),
+    ] {
+        eprintln!("bench accel: {name} on accel_top (default preset, Verilator)");
+        let run = run_accel(net, &cfg, &opts, mem, &AccelFaults::default()).map_err(|e| fail(e.to_string()))?;
+        if run.error_code.is_some() || run.output.to_i64() != net.golden().map_err(fail)?.to_i64() {
+            return Err(fail(format!("{name}: accel_top's output differs from the golden network")));
+        }
+        let s = &run.stats;
+        let u = |k: &str| s[k].as_u64().unwrap_or(0);
+        // The conv engine's compute-only cycles per conv layer, from its cycle model.
+        let (mut model_cycles, mut macs) = (0u64, 0u64);
+        for (i, layer) in net.layers.iter().enumerate() {
+            if let Layer::Conv(c) = layer {
+                let plan = ConvPlan::geometry(&e, &net.shapes[i], &c.weight.shape, c.params.stride, c.params.padding)
+                    .map_err(|e| fail(e.to_string()))?;
+                model_cycles += accelgen_sim::conv_model::conv_cycles(&e, &plan).cycles;
+                macs += plan.macs;
+            }
+        }
+        let net_util = macs as f64 / (pes * u("cycles") as f64);
+        let model_util = macs as f64 / (pes * model_cycles as f64);
+        let moved = u("mem_read_bytes") + u("mem_write_bytes");
+        rows.push(json!({
+            "network": name,
+            "mem_latency": mem.latency,
+            "cycles": u("cycles"),
+            "conv_model_cycles": model_cycles,
+            "macs": macs,
+            "pe_utilization": (net_util * 10000.0).round() / 10000.0,
+            "conv_model_utilization": (model_util * 10000.0).round() / 10000.0,
+            "utilization_ratio": ratio(net_util, model_util),
+            "conv_busy_cycles": u("conv_busy_cycles"),
+            "mem_busy_cycles": u("mem_busy_cycles"),
+            "mem_bytes": moved,
+            "mem_min_bytes": u("mem_min_bytes"),
+            "mem_bytes_ratio": ratio(moved as f64, u("mem_min_bytes") as f64),
+        }));
+    }
+    if as_json {
+        println!("{}", Value::Array(rows));
+        return Ok(());
+    }
+    println!("accel_top, default preset, Verilator (one run per row; utilization = MACs / (R·C·cycles)):");
+    println!(
+        "  {:<28} {:>10} {:>10} {:>8} {:>8} {:>7} {:>10} {:>10} {:>6}",
+        "network", "cycles", "model", "util", "model", "ratio", "mem B", "min B", "ratio"
+    );
+    for r in &rows {
+        println!(
+            "  {:<28} {:>10} {:>10} {:>8} {:>8} {:>7} {:>10} {:>10} {:>6}",
+            r["network"].as_str().unwrap_or(""),
+            r["cycles"],
+            r["conv_model_cycles"],
+            r["pe_utilization"],
+            r["conv_model_utilization"],
+            r["utilization_ratio"],
+            r["mem_bytes"],
+            r["mem_min_bytes"],
+            r["mem_bytes_ratio"]
+        );
+    }
+    println!("  model: the conv engine's cycle model on each conv layer as one run (no tiling, no data movement, no pooling)");
+    Ok(())
+}
