@@ -24,6 +24,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
     // Constant declarations
     localparam  kconst = 16'h2;
+    localparam  fc_half = 16'h80;
+    localparam  out_half = 16'h100;
     localparam  sext = 32'hffffff00;
     
     // Stub signals
@@ -70,6 +72,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  conv__p_relu;
     reg  conv__p_keep;
     reg  conv__p_nodrain;
+    reg  [15:0] conv__p_fbase;
+    reg  [15:0] conv__p_obase;
     reg  conv__start;
     wire  conv__busy;
     wire  conv__done;
@@ -118,6 +122,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] mover__g_fw;
     reg  [1:0] mover__g_fph;
     reg  [15:0] mover__g_hbw;
+    reg  mover__g_half;
     wire  mover__busy;
     wire  mover__err;
     wire  mover__m_req_valid;
@@ -151,6 +156,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [25:0] m_stride__d;
     wire  [25:0] m_stride__q;
     reg  m_stride__clock;
+    reg  m_half__d;
+    wire  m_half__q;
+    reg  m_half__clock;
     reg  [15:0] pe_h__d;
     wire  [15:0] pe_h__q;
     reg  pe_h__clock;
@@ -193,6 +201,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  acc_drain__d;
     wire  acc_drain__q;
     reg  acc_drain__clock;
+    reg  acc_fhalf__d;
+    wire  acc_fhalf__q;
+    reg  acc_fhalf__clock;
+    reg  acc_ohalf__d;
+    wire  acc_ohalf__q;
+    reg  acc_ohalf__clock;
     reg  act_en__d;
     wire  act_en__q;
     reg  act_en__clock;
@@ -416,6 +430,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_relu(conv__p_relu),
         .p_keep(conv__p_keep),
         .p_nodrain(conv__p_nodrain),
+        .p_fbase(conv__p_fbase),
+        .p_obase(conv__p_obase),
         .start(conv__start),
         .busy(conv__busy),
         .done(conv__done),
@@ -468,6 +484,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_fw(mover__g_fw),
         .g_fph(mover__g_fph),
         .g_hbw(mover__g_hbw),
+        .g_half(mover__g_half),
         .busy(mover__busy),
         .err(mover__err),
         .m_req_valid(mover__m_req_valid),
@@ -507,6 +524,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .d(m_stride__d),
         .q(m_stride__q),
         .clock(m_stride__clock)
+    );
+    tiny_accel_top_dff_w1 m_half(
+        .d(m_half__d),
+        .q(m_half__q),
+        .clock(m_half__clock)
     );
     tiny_accel_top_dff_w16 pe_h(
         .d(pe_h__d),
@@ -577,6 +599,16 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .d(acc_drain__d),
         .q(acc_drain__q),
         .clock(acc_drain__clock)
+    );
+    tiny_accel_top_dff_w1 acc_fhalf(
+        .d(acc_fhalf__d),
+        .q(acc_fhalf__q),
+        .clock(acc_fhalf__clock)
+    );
+    tiny_accel_top_dff_w1 acc_ohalf(
+        .d(acc_ohalf__d),
+        .q(acc_ohalf__q),
+        .clock(acc_ohalf__clock)
     );
     tiny_accel_top_dff_w1 act_en(
         .d(act_en__d),
@@ -833,6 +865,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     always @(*) begin
         m_len__clock = clock;
         m_stride__clock = clock;
+        m_half__clock = clock;
+        acc_fhalf__clock = clock;
+        acc_ohalf__clock = clock;
         pe_h__clock = clock;
         pe_w__clock = clock;
         pe_ho__clock = clock;
@@ -899,6 +934,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         wd_count__clock = clock;
         m_len__d = m_len__q;
         m_stride__d = m_stride__q;
+        m_half__d = m_half__q;
+        acc_fhalf__d = acc_fhalf__q;
+        acc_ohalf__d = acc_ohalf__q;
         pe_h__d = pe_h__q;
         pe_w__d = pe_w__q;
         pe_ho__d = pe_ho__q;
@@ -1091,6 +1129,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         end
         mover__g_len = m_len__q;
         mover__g_stride = m_stride__q;
+        mover__g_half = m_half__q;
         mover__g_fw = pl_w__q;
         mover__g_fph = pl_ph__q;
         mover__g_hbw = x_hbw__q;
@@ -1108,6 +1147,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if (op == 32'he) begin
                 m_len__d = pl[(32'h5)+:(20)];
                 m_stride__d = pl[(32'h19)+:(26)];
+                m_half__d = pl[32'h33];
             end
             if (op == 32'h3) begin
                 pe_h__d = ({6'd0, pl[(32'h5)+:(10)]});
@@ -1128,6 +1168,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 acc_oc__d = ({8'd0, pl[(32'hd)+:(8)]});
                 acc_keep__d = pl[32'h15];
                 acc_drain__d = pl[32'h16];
+                acc_fhalf__d = pl[32'h17];
+                acc_ohalf__d = pl[32'h18];
             end
             if (op == 32'h6) begin
                 act_en__d = pl[32'h5];
@@ -1213,6 +1255,14 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_relu = act_relu__q;
         conv__p_keep = acc_keep__q;
         conv__p_nodrain = ~acc_drain__q;
+        conv__p_fbase = 32'h0;
+        if (acc_fhalf__q) begin
+            conv__p_fbase = fc_half;
+        end
+        conv__p_obase = 32'h0;
+        if (acc_ohalf__q) begin
+            conv__p_obase = out_half;
+        end
         conv__start = c_start__q;
         conv__ld_we = mover__w_en & (mover__w_sel != 32'h3);
         conv__ld_target = mover__w_sel;
@@ -1428,7 +1478,7 @@ module tiny_accel_top_dff_w4(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w4
 
-module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_keep,p_nodrain,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -1461,6 +1511,8 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     input wire  p_relu;
     input wire  p_keep;
     input wire  p_nodrain;
+    input wire  [15:0] p_fbase;
+    input wire  [15:0] p_obase;
     input wire  start;
     output reg  busy;
     output reg  done;
@@ -2551,7 +2603,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
             planebase__d = 32'h0;
             oct__d = 32'h0;
             bbase__d = 32'h0;
-            obase__d = 32'h0;
+            obase__d = p_obase;
             wl_loading__d = |p_passes;
             wl_ready__d = 1'b0;
             wl_wait__d = 1'b0;
@@ -2617,7 +2669,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         end
         if (strobe) begin
             slot_valid__d = issue_next | issue_new;
-            slot_addr__d = n_rowbase + n_ixp - p_pw;
+            slot_addr__d = n_rowbase + n_ixp - p_pw + p_fbase;
             slot_pad__d = n_pad;
             slot_tag__d = 32'h0;
             if (issue_next | issue_new) begin
@@ -3697,7 +3749,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     // Constant declarations
     localparam  depth = 32'h100;
     localparam  slot_mask = 256'hffffffff;
-    localparam  lens = 256'h50000000000000000000000000000001b33191a0a0a0d391a2417192d343505;
+    localparam  lens = 256'h50000000000000000000000000000001b34191a0a0a0d391a2419192d343505;
     localparam  mods = 256'h2000000000000000000000000000000010012001202010101008040202010120;
     
     // Stub signals
@@ -4528,7 +4580,7 @@ module tiny_accel_top_dff_w26(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w26
 
-module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_rsp_valid,m_rsp_ready,m_rsp_data,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
+module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_rsp_valid,m_rsp_ready,m_rsp_data,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -4542,6 +4594,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     input wire  [15:0] g_fw;
     input wire  [1:0] g_fph;
     input wire  [15:0] g_hbw;
+    input wire  g_half;
     output reg  busy;
     output reg  err;
     output reg  m_req_valid;
@@ -4576,6 +4629,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     localparam  d_pout = 20'h400;
     localparam  fm_bank0 = 64'h1000400020001;
     localparam  fm_rows0 = 8'h40;
+    localparam  fc_half = 16'h80;
+    localparam  out_half = 16'h100;
     
     // Stub signals
     reg  act__d;
@@ -5072,6 +5127,15 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             ox__d = 32'h0;
             ob__d = 32'h1;
             orow__d = 32'h0;
+            if (g_half & (g_sel == 32'h0)) begin
+                if (g_store) begin
+                    obase__d = out_half;
+                    orow__d = out_half;
+                end
+                else begin
+                    obase__d = fc_half;
+                end
+            end
             if (~g_store & (g_sel == 32'h3)) begin
                 ob__d = ({48'd0, fb_sel});
                 fb0__d = ({48'd0, fb_sel});

@@ -103,6 +103,9 @@ pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
             "utilization_ratio": ratio(net_util, model_util),
             "conv_busy_cycles": u("conv_busy_cycles"),
             "mem_busy_cycles": u("mem_busy_cycles"),
+            "pool_busy_cycles": u("pool_busy_cycles"),
+            "layer_cycles": s["layers"].as_array().map(|l| l.iter().map(|x| x["cycles"].clone()).collect::<Vec<_>>()),
+            "pool_dividers": s["layers"].as_array().map(|l| l.iter().map(|x| x["pool_divider"].clone()).collect::<Vec<_>>()),
             "mem_bytes": moved,
             "mem_min_bytes": u("mem_min_bytes"),
             "mem_bytes_ratio": ratio(moved as f64, u("mem_min_bytes") as f64),
@@ -121,14 +124,14 @@ pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
         println!(
             "  {:<28} {:>10} {:>10} {:>8} {:>8} {:>7} {:>10} {:>10} {:>6}",
             r["network"].as_str().unwrap_or(""),
-            r["cycles"],
-            r["conv_model_cycles"],
-            r["pe_utilization"],
-            r["conv_model_utilization"],
-            r["utilization_ratio"],
-            r["mem_bytes"],
-            r["mem_min_bytes"],
-            r["mem_bytes_ratio"]
+            r["cycles"].to_string(),
+            r["conv_model_cycles"].to_string(),
+            r["pe_utilization"].to_string(),
+            r["conv_model_utilization"].to_string(),
+            r["utilization_ratio"].to_string(),
+            r["mem_bytes"].to_string(),
+            r["mem_min_bytes"].to_string(),
+            r["mem_bytes_ratio"].to_string()
         );
     }
     println!("  model: the conv engine's cycle model on each conv layer as one run (no tiling, no data movement, no pooling)");

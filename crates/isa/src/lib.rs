@@ -128,8 +128,8 @@ pub static TABLE: &[OpInfo] = &[
         name: "ACC_TILES",
         code: 5,
         module: Module::Acc,
-        fields: &[f("ic_tiles", 8), f("oc_tiles", 8), f("keep", 1), f("drain", 1)],
-        doc: "accumulation: input- and output-channel tiles of the run; `keep` adds to the sums a previous run kept (a later input-channel group), `drain` adds the bias, requantizes and writes the output buffer (the last group; else the sums are kept, at most 2 output tiles)",
+        fields: &[f("ic_tiles", 8), f("oc_tiles", 8), f("keep", 1), f("drain", 1), f("fhalf", 1), f("ohalf", 1)],
+        doc: "accumulation: input- and output-channel tiles of the run; `keep` adds to the sums a previous run kept (a later input-channel group), `drain` adds the bias, requantizes and writes the output buffer (the last group; else the sums are kept, at most 2 output tiles); `fhalf`, `ohalf`: the run reads the first cache and writes the output buffer from their upper half (double buffering)",
     },
     OpInfo {
         name: "ACT_REQUANT",
@@ -191,8 +191,8 @@ pub static TABLE: &[OpInfo] = &[
         name: "MEM_SHAPE",
         code: 14,
         module: Module::Mem,
-        fields: &[f("len", 20), f("stride", 26)],
-        doc: "shape of the following transfers: external memory is accessed in chunks of `len` words (0: one chunk), `stride` words apart; a chunk is one channel of the on-chip layout",
+        fields: &[f("len", 20), f("stride", 26), f("half", 1)],
+        doc: "shape of the following transfers: external memory is accessed in chunks of `len` words (0: one chunk), `stride` words apart; a chunk is one channel of the on-chip layout; `half`: first-cache loads and output-buffer stores use the buffer's upper half",
     },
     OpInfo {
         name: "POOL_GEOM",

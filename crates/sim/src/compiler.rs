@@ -26,8 +26,12 @@
 //! planner's divider is written by `POOL_CLOCK` right after the producing convolution layer's last
 //! `RUN`, so the unit switches rate when that layer is done.
 //!
-//! Every run is `[MEM_SHAPE, MEM_LOAD …] SYNC mem, RUN, SYNC, [MEM_SHAPE, MEM_STORE]`: one data
-//! mover, so no transfer overlaps compute in this version (docs/accelerator.md).
+//! A layer with several bands of one input group is **double-buffered**: bands fit half of the
+//! first cache and of the output buffer and alternate halves, and the program is
+//! `LOAD(0); for b: [SYNC mem, RUN(b), STORE(b−1), LOAD(b+1)]; SYNC, STORE(last)`, so the data
+//! mover loads the next band and stores the previous one while the engine runs (a `RUN` waits
+//! for the engine to be idle, which is what makes refilling a half safe). Other layers run
+//! `[LOAD …] SYNC mem, RUN, SYNC, [STORE]` per run (docs/accelerator.md).
 
 use crate::conv::ConvPlan;
 use crate::planner::plan_clock;
@@ -63,6 +67,9 @@ pub struct ConvTiling {
     pub icg: usize,
     /// Output rows per band.
     pub band: usize,
+    /// Bands alternate between the halves of the first cache and of the output buffer, and
+    /// transfers overlap the engine's runs.
+    pub double: bool,
     /// External address of each weight block, `[oc group][ic group]`, and its word count.
     pub weight_blocks: Vec<Vec<(u64, u64)>>,
     /// External address of each output group's bias block, and its word count.
@@ -146,14 +153,14 @@ impl Emitter {
         Ok(())
     }
 
-    fn transfer(&mut self, name: &str, which: u64, addr: u64, words: u64, len: u64, stride: u64) -> Result<(), String> {
+    fn transfer(&mut self, name: &str, which: u64, addr: u64, words: u64, len: u64, stride: u64, half: u64) -> Result<(), String> {
         if words == 0 {
             return Ok(());
         }
         if addr + words.max(stride * words.div_ceil(len.max(1))) > ADDR_SPACE + stride {
             return Err(format!("{}: a transfer at word {addr} runs past the 26-bit address space", self.at));
         }
-        self.push("MEM_SHAPE", &[len, stride])?;
+        self.push("MEM_SHAPE", &[len, stride, half])?;
         self.push(name, &[which, addr, words])
     }
 }
@@ -181,15 +188,16 @@ fn conv_tiling(e: &ConvEngineParams, plan: ConvPlan, at: &str) -> Result<ConvTil
     if k > e.bias_buffer_depth {
         return Err(fit_err(at, "one output tile's biases", k, "pe_array.bias_buffer_depth", e.bias_buffer_depth));
     }
-    let fits = |rows: usize| {
+    // `div` = 2: the band must fit half the first cache and half the output buffer.
+    let fits = |rows: usize, div: usize| {
         let hin = ((rows - 1) * plan.stride[0] + plan.kh).min(plan.h);
-        icg * hin * plan.w <= e.first_cache_depth
+        icg * hin * plan.w <= e.first_cache_depth / div
             && k * rows * plan.wo <= e.acc_buffer_depth
-            && tiles * k * rows * plan.wo <= e.output_buffer_depth
+            && tiles * k * rows * plan.wo <= e.output_buffer_depth / div
             && rows * plan.wo < 1 << 16
             && hin < 1 << 10
     };
-    let band = (1..=plan.ho).rev().find(|&b| fits(b)).ok_or_else(|| {
+    let band = (1..=plan.ho).rev().find(|&b| fits(b, 1)).ok_or_else(|| {
         let hin = plan.kh.min(plan.h);
         if icg * hin * plan.w > e.first_cache_depth {
             fit_err(at, "one output row's input (input tiles·kernel rows·W)", icg * hin * plan.w, "pe_array.first_cache_depth", e.first_cache_depth)
@@ -199,7 +207,14 @@ fn conv_tiling(e: &ConvEngineParams, plan: ConvPlan, at: &str) -> Result<ConvTil
             fit_err(at, "one output row (tiles·K·Wo)", tiles * k * plan.wo, "pe_array.output_buffer_depth", e.output_buffer_depth)
         }
     })?;
-    Ok(ConvTiling { plan, tiles, icg, band, weight_blocks: vec![], bias_blocks: vec![] })
+    // Double buffering: when the layer needs several bands of one input group, bands that fit
+    // half the buffers, so each band's input loads and the previous band's output stores while
+    // the engine computes.
+    let (band, double) = match (1..=plan.ho).rev().find(|&b| fits(b, 2)) {
+        Some(b) if band < plan.ho && icg == plan.ic_tiles => (b, true),
+        _ => (band, false),
+    };
+    Ok(ConvTiling { plan, tiles, icg, band, double, weight_blocks: vec![], bias_blocks: vec![] })
 }
 
 /// The pooling unit's feature-memory rows per channel and its columns per row band.
@@ -334,46 +349,85 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                 });
                 let bands = p.ho.div_ceil(t.band);
                 let last_run = (t.oc_groups(), bands, t.ic_groups());
+                // Band geometry: output rows from oy0, input rows r0.., padding rows above r0.
+                let band_geo = |b: usize| {
+                    let oy0 = b * t.band;
+                    let rows = t.band.min(p.ho - oy0);
+                    let top = (oy0 * p.stride[0]) as i64 - p.padding[0] as i64;
+                    let r0 = top.max(0) as usize;
+                    let r1 = ((oy0 + rows - 1) * p.stride[0] + p.kh).saturating_sub(p.padding[0]).min(p.h);
+                    (oy0, rows, r0, r1 - r0, (r0 as i64 - top) as u64)
+                };
                 for g in 0..t.oc_groups() {
                     let tiles = t.tiles.min(p.oc_tiles - g * t.tiles);
                     let cout_g = (p.cout - g * t.tiles * c * k).min(tiles * c * k) as u64;
                     let (ba, bw) = t.bias_blocks[g];
-                    m.transfer("MEM_LOAD", 2, ba, bw, 0, 0)?;
-                    for b in 0..bands {
-                        let oy0 = b * t.band;
-                        let rows = t.band.min(p.ho - oy0);
-                        let top = (oy0 * p.stride[0]) as i64 - p.padding[0] as i64;
-                        let r0 = top.max(0) as usize;
-                        let r1 = ((oy0 + rows - 1) * p.stride[0] + p.kh).saturating_sub(p.padding[0]).min(p.h);
-                        let hin = r1 - r0;
-                        let ph_band = (r0 as i64 - top) as u64;
-                        for ig in 0..t.ic_groups() {
-                            let gt = t.icg.min(p.ic_tiles - ig * t.icg);
-                            let cin_g = (p.cin - ig * t.icg * e.rows).min(gt * e.rows) as u64;
-                            if b == 0 || t.ic_groups() > 1 {
-                                let (wa, ww) = t.weight_blocks[g][ig];
-                                m.transfer("MEM_LOAD", 1, wa, ww, 0, 0)?;
-                            }
-                            let a = src + ((ig * t.icg * e.rows) * p.h * p.w + r0 * p.w) as u64;
-                            m.transfer("MEM_LOAD", 0, a, cin_g * hin as u64 * w, hin as u64 * w, h * w)?;
-                            m.push("PE_SHAPE", &[hin as u64, w, rows as u64, wo])?;
-                            m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, p.padding[1] as u64])?;
-                            let keep = u64::from(ig > 0);
-                            let drain = u64::from(ig + 1 == t.ic_groups());
-                            m.push("ACC_TILES", &[gt as u64, tiles as u64, keep, drain])?;
-                            m.push("ACT_REQUANT", &rq)?;
-                            m.push("SYNC", &[M_MEM])?;
-                            m.push("RUN", &[M_PE | M_ACC | M_ACT])?;
-                            if (g + 1, b + 1, ig + 1) == last_run {
-                                if let Some(d) = next_div {
-                                    // Applied by the pooling unit when this run (the layer) is done.
-                                    m.push("POOL_CLOCK", &[u64::from(d)])?;
-                                }
-                            }
-                            m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
-                        }
+                    m.transfer("MEM_LOAD", 2, ba, bw, 0, 0, 0)?;
+                    // The transfers of band b of input group ig.
+                    let load_input = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
+                        let (_, _, r0, hin, _) = band_geo(b);
+                        let gt = t.icg.min(p.ic_tiles - ig * t.icg);
+                        let cin_g = (p.cin - ig * t.icg * e.rows).min(gt * e.rows) as u64;
+                        let a = src + ((ig * t.icg * e.rows) * p.h * p.w + r0 * p.w) as u64;
+                        m.transfer("MEM_LOAD", 0, a, cin_g * hin as u64 * w, hin as u64 * w, h * w, half)
+                    };
+                    let store_output = |m: &mut Emitter, b: usize, half: u64| {
+                        let (oy0, rows, ..) = band_geo(b);
                         let a = dst + (g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo;
-                        m.transfer("MEM_STORE", 0, a, cout_g * rows as u64 * wo, rows as u64 * wo, ho * wo)?;
+                        m.transfer("MEM_STORE", 0, a, cout_g * rows as u64 * wo, rows as u64 * wo, ho * wo, half)
+                    };
+                    let run = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
+                        let (_, rows, _, hin, ph_band) = band_geo(b);
+                        let gt = t.icg.min(p.ic_tiles - ig * t.icg);
+                        m.push("PE_SHAPE", &[hin as u64, w, rows as u64, wo])?;
+                        m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, p.padding[1] as u64])?;
+                        let keep = u64::from(ig > 0);
+                        let drain = u64::from(ig + 1 == t.ic_groups());
+                        m.push("ACC_TILES", &[gt as u64, tiles as u64, keep, drain, half, half])?;
+                        m.push("ACT_REQUANT", &rq)?;
+                        m.push("SYNC", &[M_MEM])?;
+                        m.push("RUN", &[M_PE | M_ACC | M_ACT])?;
+                        if (g + 1, b + 1, ig + 1) == last_run {
+                            if let Some(d) = next_div {
+                                // Applied by the pooling unit when this run (the layer) is done.
+                                m.push("POOL_CLOCK", &[u64::from(d)])?;
+                            }
+                        }
+                        Ok::<(), String>(())
+                    };
+                    if t.double {
+                        // Band b computes from half b mod 2 while band b+1's input loads into the
+                        // other half and band b−1's output stores from the other output half. A
+                        // RUN waits until the engine is idle, so a half is refilled only after the
+                        // run that read it, and SYNC mem before each run orders the rest.
+                        let (wa, ww) = t.weight_blocks[g][0];
+                        m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
+                        load_input(&mut m, 0, 0, 0)?;
+                        for b in 0..bands {
+                            let half = (b % 2) as u64;
+                            run(&mut m, b, 0, half)?;
+                            if b > 0 {
+                                store_output(&mut m, b - 1, 1 - half)?;
+                            }
+                            if b + 1 < bands {
+                                load_input(&mut m, b + 1, 0, 1 - half)?;
+                            }
+                        }
+                        m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
+                        store_output(&mut m, bands - 1, ((bands - 1) % 2) as u64)?;
+                    } else {
+                        for b in 0..bands {
+                            for ig in 0..t.ic_groups() {
+                                if b == 0 || t.ic_groups() > 1 {
+                                    let (wa, ww) = t.weight_blocks[g][ig];
+                                    m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
+                                }
+                                load_input(&mut m, b, ig, 0)?;
+                                run(&mut m, b, ig, 0)?;
+                                m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
+                            }
+                            store_output(&mut m, b, 0)?;
+                        }
                     }
                 }
             }
@@ -406,11 +460,11 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                         m.push("POOL_SHAPE", &[cg, hin, w, rows as u64, wo])?;
                         m.push("POOL_WINDOW", &[avg, pp.kernel[0] as u64, pp.kernel[1] as u64, sh as u64, pp.stride[1] as u64, ph_band as u64, pp.padding[1] as u64])?;
                         m.push("POOL_GEOM", &[hb, t.xcols as u64])?;
-                        m.transfer("MEM_LOAD", 3, src + c0 as u64 * h * w + r0 as u64 * w, cg * hin * w, hin * w, h * w)?;
+                        m.transfer("MEM_LOAD", 3, src + c0 as u64 * h * w + r0 as u64 * w, cg * hin * w, hin * w, h * w, 0)?;
                         m.push("SYNC", &[M_MEM])?;
                         m.push("RUN", &[M_POOL])?;
                         m.push("SYNC", &[M_POOL])?;
-                        m.transfer("MEM_STORE", 1, dst + c0 as u64 * ho * wo + oy0 as u64 * wo, cg * rows as u64 * wo, rows as u64 * wo, ho * wo)?;
+                        m.transfer("MEM_STORE", 1, dst + c0 as u64 * ho * wo + oy0 as u64 * wo, cg * rows as u64 * wo, rows as u64 * wo, ho * wo, 0)?;
                         c0 += cg as usize;
                     }
                     oy0 += rows;

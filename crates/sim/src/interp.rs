@@ -125,6 +125,11 @@ impl Machine {
         (len, s[1])
     }
 
+    /// `MEM_SHAPE.half`: the first cache's or output buffer's upper half.
+    fn half(&self) -> bool {
+        self.reg("MEM_SHAPE")[2] != 0
+    }
+
     fn ext(&self, addr: u64, i: u64, len: u64, stride: u64) -> Result<usize, String> {
         let a = addr + (i / len) * stride + i % len;
         if a as usize >= self.mem.len() {
@@ -139,11 +144,12 @@ impl Machine {
         let pool_w = self.reg("POOL_SHAPE")[2];
         let ph = self.reg("POOL_WINDOW")[5];
         let hbw = self.reg("POOL_GEOM")[0] * pool_w;
+        let fc_base = if self.half() { (self.e.first_cache_depth / 2) as u64 } else { 0 };
         for i in 0..words {
             let v = self.mem[self.ext(addr, i, len, stride)?];
             let (chunk, within) = (i / len, i % len);
             let (bank, a, depth) = match target {
-                0 => (chunk % r, (chunk / r) * len + within, self.e.first_cache_depth),
+                0 => (chunk % r, fc_base + (chunk / r) * len + within, self.e.first_cache_depth),
                 1 => (0, i, self.e.weight_buffer_depth),
                 2 => (i % c, i / c, self.e.bias_buffer_depth),
                 _ => {
@@ -172,11 +178,12 @@ impl Machine {
     fn store(&mut self, source: u64, addr: u64, words: u64) -> Result<(), String> {
         let (len, stride) = self.chunks(words);
         let (c, k) = (self.e.cols as u64, self.e.kernels as u64);
+        let out_base = if self.half() { (self.e.output_buffer_depth / 2) as u64 } else { 0 };
         for i in 0..words {
             let (chunk, within) = (i / len, i % len);
             let v = if source == 0 {
                 let (t, cc, j) = (chunk / (c * k), (chunk / k) % c, chunk % k);
-                let a = ((t * k + j) * len + within) as usize;
+                let a = (out_base + (t * k + j) * len + within) as usize;
                 *self.out[cc as usize].get(a).ok_or_else(|| format!("word {i} reads entry {a} of the output buffer"))? as u32
             } else {
                 *self.pout.get(i as usize).ok_or_else(|| format!("word {i} reads past the pooling output buffer"))? as i32 as u32
@@ -196,15 +203,17 @@ impl Machine {
         let [h, w, ho, wo] = [s[0], s[1], s[2], s[3]].map(|v| v as usize);
         let [kh, kw, sh, sw, ph, pw] = [kn[0], kn[1], kn[2], kn[3], kn[4], kn[5]].map(|v| v as usize);
         let (ic_tiles, oc_tiles, keep, drain) = (t[0] as usize, t[1] as usize, t[2] != 0, t[3] != 0);
+        let fbase = if t[4] != 0 { self.e.first_cache_depth / 2 } else { 0 };
+        let obase = if t[5] != 0 { self.e.output_buffer_depth / 2 } else { 0 };
         if [h, w, ho, wo, kh, kw, sh, sw, ic_tiles, oc_tiles].contains(&0) {
             return Err("a conv run with a zero size, stride or tile count".into());
         }
         let (r, c, k) = (self.e.rows, self.e.cols, self.e.kernels);
         let (plane, p_n) = (h * w, ho * wo);
-        if ic_tiles * plane > self.e.first_cache_depth
+        if fbase + ic_tiles * plane > self.e.first_cache_depth
             || oc_tiles * ic_tiles * kh * kw * r * c * k > self.e.weight_buffer_depth
             || p_n * k > self.e.acc_buffer_depth
-            || oc_tiles * k * p_n > self.e.output_buffer_depth
+            || obase + oc_tiles * k * p_n > self.e.output_buffer_depth
             || oc_tiles * k > self.e.bias_buffer_depth
             || (!drain && oc_tiles > 2)
         {
@@ -226,7 +235,7 @@ impl Machine {
                                     if iyp < ph || iyp >= h + ph || ixp < pw || ixp >= w + pw {
                                         continue;
                                     }
-                                    let a = ict * plane + (iyp - ph) * w + ixp - pw;
+                                    let a = fbase + ict * plane + (iyp - ph) * w + ixp - pw;
                                     let pass = ((tt * ic_tiles + ict) * kh + kr) * kw + ks;
                                     for rr in 0..r {
                                         let wv = self.wbuf[pass * r * c * k + (rr * c + cc) * k + j];
@@ -241,7 +250,7 @@ impl Machine {
                         self.acc[cc][half][e] = acc;
                         if drain {
                             let v = acc.wrapping_add(self.bias[cc][tt * k + j]);
-                            self.out[cc][(tt * k + j) * p_n + p] = if q[0] != 0 { i32::from(requantize(v, &rq)) } else { v };
+                            self.out[cc][obase + (tt * k + j) * p_n + p] = if q[0] != 0 { i32::from(requantize(v, &rq)) } else { v };
                         }
                     }
                 }

@@ -49,7 +49,7 @@ fn a_network_larger_than_the_default_buffers_is_tiled_and_exact() {
     );
     let c = check(&net, &Preset::Default.config(), "VGG-style block");
     let LayerTiling::Conv(t) = &c.layout.layers[0] else { panic!() };
-    assert!(t.band < t.plan.ho, "row bands: {t:?}");
+    assert!(t.band < t.plan.ho && t.double, "row bands, double-buffered: {t:?}");
     // 256 input channels: more weights per output tile than the 65,536-entry weight buffer.
     let net = net_of([256, 20, 20], vec![conv(256, 40, 3, 1, 1, false), conv(40, 24, 3, 2, 0, true)], 10);
     let c = check(&net, &Preset::Default.config(), "256-channel layer");

@@ -31,6 +31,7 @@
 //! | `ld_addr`, `ld_data` | in | 16, 32 | address and word (int8 in the low byte for 0 and 1) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
+//! | `p_fbase`, `p_obase` | in | 16, 16 | first-cache and output-buffer entry of the run's start (double buffering) |
 //! | `start` | in | 1 | begin the layer (ignored while busy) |
 //! | `busy`, `done` | out | 1, 1 | running; finished (held until the next start) |
 //! | `rd_en`, `rd_bank`, `rd_addr` | in | 1, 64, 16 | host read of the output buffer (one-hot bank) |
@@ -145,6 +146,11 @@ pub struct ConvEngine {
     /// Keep this run's sums instead of draining them (not the last input-channel group); at most
     /// two output tiles, one per half.
     pub p_nodrain: Signal<In, Bit>,
+    /// First-cache entry where the run's input starts (double buffering: the other half loads
+    /// while this one is read).
+    pub p_fbase: Signal<In, Bits<16>>,
+    /// Output-buffer entry where the run's outputs start (the other half is stored meanwhile).
+    pub p_obase: Signal<In, Bits<16>>,
     /// Start the layer.
     pub start: Signal<In, Bit>,
     /// Running.
@@ -330,6 +336,8 @@ impl ConvEngine {
             p_relu: Default::default(),
             p_keep: Default::default(),
             p_nodrain: Default::default(),
+            p_fbase: Default::default(),
+            p_obase: Default::default(),
             start: Default::default(),
             busy: Default::default(),
             done: Default::default(),
@@ -622,7 +630,7 @@ impl Logic for ConvEngine {
             self.planebase.d.next = 0.into();
             self.oct.d.next = 0.into();
             self.bbase.d.next = 0.into();
-            self.obase.d.next = 0.into();
+            self.obase.d.next = self.p_obase.val();
             self.wl_loading.d.next = self.p_passes.val().any();
             self.wl_ready.d.next = false;
             self.wl_wait.d.next = false;
@@ -698,7 +706,7 @@ impl Logic for ConvEngine {
         }
         if self.strobe.val() {
             self.slot_valid.d.next = self.issue_next.val() | self.issue_new.val();
-            self.slot_addr.d.next = self.n_rowbase.val() + self.n_ixp.val() - self.p_pw.val();
+            self.slot_addr.d.next = self.n_rowbase.val() + self.n_ixp.val() - self.p_pw.val() + self.p_fbase.val();
             self.slot_pad.d.next = self.n_pad.val();
             // Tag: valid, swap, first, last, half, pad.
             self.slot_tag.d.next = 0.into();
@@ -911,7 +919,8 @@ crate::top_io!(
     inputs: [
         ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph,
         p_pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
-        p_mult, p_shift, p_zp, p_relu, p_keep, p_nodrain, start, rd_en, rd_bank, rd_addr,
+        p_mult, p_shift, p_zp, p_relu, p_keep, p_nodrain, p_fbase, p_obase, start, rd_en,
+        rd_bank, rd_addr,
     ],
     outputs: [busy, done, rd_data],
     /// Observed: the slow-cycle strobe; per row, the first-cache bank's read enable and the datum

@@ -101,6 +101,7 @@ pub struct AccelTop {
     /// Module registers: memory (chunk length, stride).
     m_len: DFF<Bits<20>>,
     m_stride: DFF<Bits<26>>,
+    m_half: DFF<Bit>,
     /// PE: geometry and kernel.
     pe_h: DFF<Bits<16>>,
     pe_w: DFF<Bits<16>>,
@@ -117,6 +118,8 @@ pub struct AccelTop {
     acc_oc: DFF<Bits<16>>,
     acc_keep: DFF<Bit>,
     acc_drain: DFF<Bit>,
+    acc_fhalf: DFF<Bit>,
+    acc_ohalf: DFF<Bit>,
     /// Activation.
     act_en: DFF<Bit>,
     act_mult: DFF<Bits<16>>,
@@ -151,6 +154,9 @@ pub struct AccelTop {
     x_hbw: DFF<Bits<16>>,
     x_count: DFF<Bits<16>>,
     kconst: Constant<Bits<16>>,
+    /// Upper halves of the first cache and the output buffer (double buffering).
+    fc_half: Constant<Bits<16>>,
+    out_half: Constant<Bits<16>>,
     /// Sign extension of a pooled int8 to a 32-bit word.
     sext: Constant<Bits<32>>,
     /// Dispatcher state.
@@ -255,6 +261,7 @@ impl AccelTop {
             pout: SyncRam::new(u.feature_memory_depth),
             m_len: Default::default(),
             m_stride: Default::default(),
+            m_half: Default::default(),
             pe_h: Default::default(),
             pe_w: Default::default(),
             pe_ho: Default::default(),
@@ -269,6 +276,8 @@ impl AccelTop {
             acc_oc: Default::default(),
             acc_keep: Default::default(),
             acc_drain: Default::default(),
+            acc_fhalf: Default::default(),
+            acc_ohalf: Default::default(),
             act_en: Default::default(),
             act_mult: Default::default(),
             act_shift: Default::default(),
@@ -301,6 +310,8 @@ impl AccelTop {
             x_count: Default::default(),
             kconst: Constant::new((e.kernels as u64).into()),
             sext: Constant::new(0xffff_ff00u64.into()),
+            fc_half: Constant::new(((e.first_cache_depth / 2) as u64).into()),
+            out_half: Constant::new(((e.output_buffer_depth / 2) as u64).into()),
             running: Default::default(),
             fin: Default::default(),
             err: Default::default(),
@@ -372,6 +383,8 @@ pub const DECODED_FIELDS: &[(&str, &str, usize, usize)] = &[
     ("ACC_TILES", "oc_tiles", 13, 8),
     ("ACC_TILES", "keep", 21, 1),
     ("ACC_TILES", "drain", 22, 1),
+    ("ACC_TILES", "fhalf", 23, 1),
+    ("ACC_TILES", "ohalf", 24, 1),
     ("ACT_REQUANT", "en", 5, 1),
     ("ACT_REQUANT", "multiplier", 6, 15),
     ("ACT_REQUANT", "shift", 21, 6),
@@ -394,6 +407,7 @@ pub const DECODED_FIELDS: &[(&str, &str, usize, usize)] = &[
     ("SYNC", "modules", 5, 5),
     ("MEM_SHAPE", "len", 5, 20),
     ("MEM_SHAPE", "stride", 25, 26),
+    ("MEM_SHAPE", "half", 51, 1),
     ("POOL_GEOM", "hb", 5, 10),
     ("POOL_GEOM", "xcols", 15, 12),
 ];
@@ -402,7 +416,7 @@ impl Logic for AccelTop {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, m_len, m_stride, pe_h, pe_w, pe_ho, pe_wo, pe_kh, pe_kw, pe_sh, pe_sw,
+            self, clock, m_len, m_stride, m_half, acc_fhalf, acc_ohalf, pe_h, pe_w, pe_ho, pe_wo, pe_kh, pe_kw, pe_sh, pe_sw,
             pe_ph, pe_pw, acc_ic, acc_oc, acc_keep, acc_drain, act_en, act_mult, act_shift,
             act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho, pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw,
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
@@ -553,6 +567,7 @@ impl Logic for AccelTop {
         }
         self.mover.g_len.next = self.m_len.q.val();
         self.mover.g_stride.next = self.m_stride.q.val();
+        self.mover.g_half.next = self.m_half.q.val();
         self.mover.g_fw.next = self.pl_w.q.val();
         self.mover.g_fph.next = self.pl_ph.q.val();
         self.mover.g_hbw.next = self.x_hbw.q.val();
@@ -570,6 +585,7 @@ impl Logic for AccelTop {
             if self.op.val() == 14 {
                 self.m_len.d.next = self.pl.val().get_bits::<20>(5);
                 self.m_stride.d.next = self.pl.val().get_bits::<26>(25);
+                self.m_half.d.next = self.pl.val().get_bit(51);
             }
             if self.op.val() == 3 {
                 self.pe_h.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(5));
@@ -590,6 +606,8 @@ impl Logic for AccelTop {
                 self.acc_oc.d.next = bit_cast::<16, 8>(self.pl.val().get_bits::<8>(13));
                 self.acc_keep.d.next = self.pl.val().get_bit(21);
                 self.acc_drain.d.next = self.pl.val().get_bit(22);
+                self.acc_fhalf.d.next = self.pl.val().get_bit(23);
+                self.acc_ohalf.d.next = self.pl.val().get_bit(24);
             }
             if self.op.val() == 6 {
                 self.act_en.d.next = self.pl.val().get_bit(5);
@@ -679,6 +697,14 @@ impl Logic for AccelTop {
         self.conv.p_relu.next = self.act_relu.q.val();
         self.conv.p_keep.next = self.acc_keep.q.val();
         self.conv.p_nodrain.next = !self.acc_drain.q.val();
+        self.conv.p_fbase.next = 0.into();
+        if self.acc_fhalf.q.val() {
+            self.conv.p_fbase.next = self.fc_half.val();
+        }
+        self.conv.p_obase.next = 0.into();
+        if self.acc_ohalf.q.val() {
+            self.conv.p_obase.next = self.out_half.val();
+        }
         self.conv.start.next = self.c_start.q.val();
         self.conv.ld_we.next = self.mover.w_en.val() & (self.mover.w_sel.val() != 3);
         self.conv.ld_target.next = self.mover.w_sel.val();

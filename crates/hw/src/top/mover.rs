@@ -6,12 +6,14 @@
 //!
 //! | transfer | on-chip place of word i (chunk n, offset o) |
 //! |---|---|
-//! | load 0, first cache | bank n mod R, entry (n div R)·len + o |
+//! | load 0, first cache | bank n mod R, entry B + (n div R)·len + o |
 //! | load 1, weight buffer | entry i |
 //! | load 2, bias buffer | bank i mod C, entry i div C |
 //! | load 3, feature memory | row ρ = o div W + ph: bank ρ mod k, entry n·hb·W + (ρ div k)·W + o mod W |
-//! | store 0, conv output buffer | channel n = t·C·K + c·K + j: bank c, entry (t·K + j)·len + o |
+//! | store 0, conv output buffer | channel n = t·C·K + c·K + j: bank c, entry B + (t·K + j)·len + o |
 //! | store 1, pooling output | entry i |
+//!
+//! B is 0, or half the buffer's depth with `g_half` (double buffering).
 //!
 //! **External port**: requests `m_req_*` (valid/ready; `we` with `wdata` for a write), read
 //! responses `m_rsp_*` in request order (valid/ready; the mover is always ready). Loads issue one
@@ -64,6 +66,8 @@ pub struct DataMover {
     pub g_fph: Signal<In, Bits<2>>,
     /// hb·W.
     pub g_hbw: Signal<In, Bits<16>>,
+    /// First-cache loads and output-buffer stores start at the buffer's upper half.
+    pub g_half: Signal<In, Bit>,
     /// A transfer is in progress.
     pub busy: Signal<Out, Bit>,
     /// Sticky until the next `go`: an on-chip entry was out of range.
@@ -121,6 +125,9 @@ pub struct DataMover {
     /// Feature-memory start bank for ph = 0..3 (16 bits each, one-hot) and ph div k (2 bits each).
     fm_bank0: Constant<Bits<64>>,
     fm_rows0: Constant<Bits<8>>,
+    /// Upper halves of the first cache and the output buffer.
+    fc_half: Constant<Bits<16>>,
+    out_half: Constant<Bits<16>>,
 
     act: DFF<Bit>,
     st: DFF<Bit>,
@@ -207,6 +214,7 @@ impl DataMover {
             g_fw: Default::default(),
             g_fph: Default::default(),
             g_hbw: Default::default(),
+            g_half: Default::default(),
             busy: Default::default(),
             err: Default::default(),
             m_req_valid: Default::default(),
@@ -239,6 +247,8 @@ impl DataMover {
             d_pout: d(5),
             fm_bank0: Constant::new(bank0.into()),
             fm_rows0: Constant::new(rows0.into()),
+            fc_half: Constant::new(((p.depths[0] / 2) as u64).into()),
+            out_half: Constant::new(((p.depths[4] / 2) as u64).into()),
             act: Default::default(),
             st: Default::default(),
             sel: Default::default(),
@@ -503,6 +513,14 @@ impl Logic for DataMover {
             self.ox.d.next = 0.into();
             self.ob.d.next = 1.into();
             self.orow.d.next = 0.into();
+            if self.g_half.val() & (self.g_sel.val() == 0) {
+                if self.g_store.val() {
+                    self.obase.d.next = self.out_half.val();
+                    self.orow.d.next = self.out_half.val();
+                } else {
+                    self.obase.d.next = self.fc_half.val();
+                }
+            }
             if !self.g_store.val() & (self.g_sel.val() == 3) {
                 // Row ρ = ph of the padded map: bank ph mod k, entry (ph div k)·W.
                 self.ob.d.next = bit_cast::<64, 16>(self.fb_sel.val());
