@@ -243,3 +243,30 @@ fn the_hardware_leaves_the_interpreters_memory() {
     assert_eq!(u(&r, "mem_read_bytes"), 4 * m.trace.mem_reads);
     assert_eq!(u(&r, "mem_write_bytes"), 4 * m.trace.mem_writes);
 }
+
+#[test]
+fn a_network_run_writes_one_waveform_with_a_grouped_layout() {
+    let net = net_of([2, 6, 6], vec![conv(2, 2, 3, 1, 1, false), json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]})], 5);
+    let cfg = Preset::Tiny.config();
+    for engine in [Engine::Rust, Engine::Verilator] {
+        let vcd = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("accel-wave-{}.vcd", engine.name()));
+        let o = RunOptions { vcd: Some(vcd.clone()), ..opts(engine) };
+        let r = run_accel(&net, &cfg, &o, MemTiming::default(), &AccelFaults::default()).unwrap();
+        assert_eq!(r.output.to_i64(), net.golden().unwrap().to_i64());
+        let names: std::collections::HashSet<String> =
+            accelgen_wave::signal_names(&vcd).unwrap().into_iter().map(|(n, _)| n).collect();
+        let gtkw = std::fs::read_to_string(accelgen_sim::tb::gtkw_path(&vcd)).unwrap();
+        for title in ["host register port", "dispatch", "external memory port", "conv engine and pooling unit"] {
+            assert!(gtkw.contains(&format!("-{title}")), "{title} in the layout");
+        }
+        let listed: Vec<&str> = gtkw.lines().filter(|l| l.starts_with("accel_top.")).collect();
+        assert!(listed.len() > 40, "{}", listed.len());
+        for l in listed {
+            let base = l.split('[').next().unwrap();
+            assert!(names.contains(base), "{base} of the layout is in the waveform ({})", engine.name());
+        }
+        // The run's start is in the waveform: busy rises after the program words.
+        let waves = accelgen_wave::load(&vcd).unwrap();
+        assert!(waves.periods as u64 >= r.stats["sim_periods"].as_u64().unwrap() - 20);
+    }
+}
