@@ -143,6 +143,10 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let kept = compress::kept_indices(&compiled.prog);
     let layer_of: Vec<usize> = kept.iter().map(|&i| compiled.layer_of[i]).collect();
     let is_transfer: Vec<bool> = kept.iter().map(|&i| matches!(compiled.prog[i].info().name, "MEM_LOAD" | "MEM_STORE")).collect();
+    let is_pool_run: Vec<bool> = kept
+        .iter()
+        .map(|&i| compiled.prog[i].info().name == "RUN" && compiled.prog[i].values[0] & crate::compiler::M_POOL != 0)
+        .collect();
     let bound = period_bound(&compiled, cfg, mem) + words as u64;
     let e = ConvEngineParams::from_config(&cfg.pe_array);
     let pes = (e.rows * e.cols) as u64;
@@ -201,7 +205,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let t0 = tb.cycles();
     let mut pending: VecDeque<(u64, u32)> = VecDeque::new();
     let (mut reads, mut writes) = (0u64, 0u64);
-    let (mut cur_layer, mut mem_layer, mut last_n) = (0usize, 0usize, 0u64);
+    let (mut cur_layer, mut mem_layer, mut pool_layer, mut last_n) = (0usize, 0usize, 0usize, 0u64);
     let mut outside = 0u64;
     loop {
         let now = tb.cycles() - t0;
@@ -223,11 +227,14 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
                 if is_transfer[idx] {
                     mem_layer = l;
                 }
+                if is_pool_run[idx] {
+                    pool_layer = l;
+                }
             }
         }
         l_cycles[cur_layer] += 1;
         if tb.is_set(pool_busy) {
-            l_div[cur_layer] = Some(tb.peek(div_now).max(1));
+            l_div[pool_layer] = Some(tb.peek(div_now).max(1));
         }
         // Memory model: a response whose time has come, then this cycle's request.
         match pending.front() {

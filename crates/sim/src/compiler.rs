@@ -294,6 +294,14 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                         fit_err(&at, "one output row of one channel (Wo; the pooling output buffer has feature_memory_depth entries)", wo, "pooling.feature_memory_depth", u.feature_memory_depth)
                     }
                 })?;
+                // Fused after a conv layer with one output group: bands as tall as the conv
+                // bands' output rows allow, so pooling starts while the conv layer still runs.
+                let band = match layers.last() {
+                    Some(LayerTiling::Conv(ct)) if ct.oc_groups() == 1 && ct.band < ct.plan.ho => {
+                        band.min((ct.band / p.stride[0]).max(1))
+                    }
+                    _ => band,
+                };
                 let hb = hb_of(band);
                 let channels = (u.feature_memory_depth / (hb * w)).min(u.feature_memory_depth / (band * wo)).min(c).max(1);
                 if xcols > 4095 || channels * hb * w >= 1 << 16 {
@@ -319,6 +327,132 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
     Ok(Layout { input, outputs, sizes, layers, words: next })
 }
 
+/// One pooling run: a channel group and a band of output rows.
+#[derive(Clone, Debug)]
+struct PoolRun {
+    c0: u64,
+    cg: u64,
+    oy0: u64,
+    rows: u64,
+    r0: u64,
+    hin: u64,
+    ph_band: u64,
+    hb: u64,
+    /// Input rows the run needs: up to (exclusive).
+    r1: usize,
+}
+
+/// A pooling layer's runs, issued in order as their input rows become available; each run's
+/// output is stored before the next run starts (one pooling output buffer).
+struct PoolQueue {
+    runs: std::collections::VecDeque<PoolRun>,
+    pending: Option<PoolRun>,
+    layer: usize,
+    at: String,
+    src: u64,
+    dst: u64,
+    /// h·w, w, ho·wo, wo, avg, window fields, xcols.
+    h: u64,
+    w: u64,
+    ho: u64,
+    wo: u64,
+    window: [u64; 6],
+    avg: u64,
+    xcols: u64,
+}
+
+impl PoolQueue {
+    fn new(net: &Network, lay: &Layout, cfg: &HwConfig, i: usize) -> PoolQueue {
+        let (Layer::Pool(pl), LayerTiling::Pool(t)) = (&net.layers[i], &lay.layers[i]) else { unreachable!("a pooling layer") };
+        let input = &net.shapes[i];
+        let out = &net.shapes[i + 1];
+        let (cn, h, w) = (input[0], input[1], input[2]);
+        let (ho, wo) = (out[1], out[2]);
+        let pp = &pl.params;
+        let k = cfg.pooling.rows_per_read as usize;
+        let (ph, sh, kh) = (pp.padding[0], pp.stride[0], pp.kernel[0]);
+        let mut runs = std::collections::VecDeque::new();
+        let mut oy0 = 0;
+        while oy0 < ho {
+            let rows = t.band.min(ho - oy0);
+            // Input rows r0..r1 of the band; `ph_band` padding rows above r0.
+            let top = (oy0 * sh) as i64 - ph as i64;
+            let r0 = top.max(0) as usize;
+            let r1 = ((oy0 + rows - 1) * sh + kh).saturating_sub(ph).min(h);
+            let ph_band = (r0 as i64 - top) as usize;
+            let hb = ((r1 - r0) + 2 * ph_band).div_ceil(k) as u64;
+            let mut c0 = 0;
+            while c0 < cn {
+                let cg = t.channels.min(cn - c0);
+                runs.push_back(PoolRun {
+                    c0: c0 as u64, cg: cg as u64, oy0: oy0 as u64, rows: rows as u64, r0: r0 as u64,
+                    hin: (r1 - r0) as u64, ph_band: ph_band as u64, hb, r1,
+                });
+                c0 += cg;
+            }
+            oy0 += rows;
+        }
+        PoolQueue {
+            runs,
+            pending: None,
+            layer: i,
+            at: format!("layers[{i}] ({})", net.layers[i].op()),
+            src: if i == 0 { lay.input } else { lay.outputs[i - 1] },
+            dst: lay.outputs[i],
+            h: h as u64,
+            w: w as u64,
+            ho: ho as u64,
+            wo: wo as u64,
+            window: [pp.kernel[0] as u64, pp.kernel[1] as u64, sh as u64, pp.stride[1] as u64, 0, pp.padding[1] as u64],
+            avg: u64::from(pl.mode == PoolMode::Avg),
+            xcols: t.xcols as u64,
+        }
+    }
+
+    /// Stores the previous run's output (after it finishes).
+    fn store_pending(&mut self, m: &mut Emitter) -> Result<(), String> {
+        if let Some(r) = self.pending.take() {
+            m.push("SYNC", &[M_POOL])?;
+            let a = self.dst + r.c0 * self.ho * self.wo + r.oy0 * self.wo;
+            m.transfer("MEM_STORE", 1, a, r.cg * r.rows * self.wo, r.rows * self.wo, self.ho * self.wo, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Issues every run whose input rows are below `stored` (input rows in memory).
+    fn issue_ready(&mut self, m: &mut Emitter, stored: usize) -> Result<(), String> {
+        let (layer, at) = (m.layer, std::mem::replace(&mut m.at, self.at.clone()));
+        m.layer = self.layer;
+        while self.runs.front().is_some_and(|r| r.r1 <= stored) {
+            let r = self.runs.pop_front().expect("checked");
+            self.store_pending(m)?;
+            let [kh, kw, sh, sw, _, pw] = self.window;
+            m.push("POOL_SHAPE", &[r.cg, r.hin, self.w, r.rows, self.wo])?;
+            m.push("POOL_WINDOW", &[self.avg, kh, kw, sh, sw, r.ph_band, pw])?;
+            m.push("POOL_GEOM", &[r.hb, self.xcols])?;
+            let a = self.src + r.c0 * self.h * self.w + r.r0 * self.w;
+            m.transfer("MEM_LOAD", 3, a, r.cg * r.hin * self.w, r.hin * self.w, self.h * self.w, 0)?;
+            m.push("SYNC", &[M_MEM])?;
+            m.push("RUN", &[M_POOL])?;
+            self.pending = Some(r);
+        }
+        m.layer = layer;
+        m.at = at;
+        Ok(())
+    }
+
+    /// Issues the rest and stores the last output.
+    fn finish(&mut self, m: &mut Emitter) -> Result<(), String> {
+        self.issue_ready(m, usize::MAX)?;
+        let (layer, at) = (m.layer, std::mem::replace(&mut m.at, self.at.clone()));
+        m.layer = self.layer;
+        self.store_pending(m)?;
+        m.layer = layer;
+        m.at = at;
+        Ok(())
+    }
+}
+
 /// Compiles `net` for `cfg`: the instructions only (see [`compile_full`]).
 pub fn compile(net: &Network, cfg: &HwConfig) -> Result<Vec<Instr>, String> {
     Ok(compile_full(net, cfg)?.prog)
@@ -330,16 +464,34 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     let lay = layout(net, cfg)?;
     let (c, k) = (e.cols, e.kernels);
     let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new() };
+    // Pooling layers that run during their convolution layer (fused).
+    let mut fused = vec![];
     for (i, layer) in net.layers.iter().enumerate() {
         m.layer = i;
         m.at = format!("layers[{i}] ({})", layer.op());
         let src = if i == 0 { lay.input } else { lay.outputs[i - 1] };
         let dst = lay.outputs[i];
-        // The divider of a pooling layer right after this conv layer.
+        // A pooling layer right after this conv layer: fused when the conv layer has one
+        // output-channel group (every band holds every channel), else run after it.
+        let fuse = match (lay.layers.get(i), lay.layers.get(i + 1)) {
+            (Some(LayerTiling::Conv(t)), Some(LayerTiling::Pool(_))) => t.oc_groups() == 1,
+            _ => false,
+        };
         let next_div = match net.layers.get(i + 1).zip(lay.layers.get(i + 1)) {
-            Some((Layer::Pool(_), LayerTiling::Pool(p))) => Some(p.divider),
+            Some((Layer::Pool(_), LayerTiling::Pool(p))) if !fuse => Some(p.divider),
             _ => None,
         };
+        let mut pool_q = None;
+        if fuse {
+            fused.push(i + 1);
+            let LayerTiling::Pool(pt) = &lay.layers[i + 1] else { unreachable!() };
+            // The fused pooling layer's rate, written while the conv engine and the pooling
+            // unit are idle: the previous layer is done, so it applies at once.
+            m.layer = i + 1;
+            m.push("POOL_CLOCK", &[u64::from(pt.divider)])?;
+            m.layer = i;
+            pool_q = Some(PoolQueue::new(net, &lay, cfg, i + 1));
+        }
         match (layer, &lay.layers[i]) {
             (Layer::Conv(cl), LayerTiling::Conv(t)) => {
                 let p = &t.plan;
@@ -412,6 +564,12 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                             if b + 1 < bands {
                                 load_input(&mut m, b + 1, 0, 1 - half)?;
                             }
+                            if let (Some(q), true) = (pool_q.as_mut(), b > 0) {
+                                // The mover runs transfers in order: band b−1's rows are in
+                                // memory before any later load reads them.
+                                let (oy0, rows, ..) = band_geo(b - 1);
+                                q.issue_ready(&mut m, oy0 + rows)?;
+                            }
                         }
                         m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
                         store_output(&mut m, bands - 1, ((bands - 1) % 2) as u64)?;
@@ -427,50 +585,29 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                                 m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
                             }
                             store_output(&mut m, b, 0)?;
+                            if let Some(q) = pool_q.as_mut() {
+                                let (oy0, rows, ..) = band_geo(b);
+                                q.issue_ready(&mut m, oy0 + rows)?;
+                            }
                         }
                     }
                 }
             }
-            (Layer::Pool(pl), LayerTiling::Pool(t)) => {
-                let input = &net.shapes[i];
-                let out = &net.shapes[i + 1];
-                let (cn, h, w) = (input[0], input[1] as u64, input[2] as u64);
-                let (ho, wo) = (out[1] as u64, out[2] as u64);
-                let pp = &pl.params;
+            (Layer::Pool(_), LayerTiling::Pool(t)) => {
+                if fused.contains(&i) {
+                    continue;
+                }
                 let follows_conv = i > 0 && matches!(net.layers[i - 1], Layer::Conv(_));
                 if !follows_conv {
                     m.push("POOL_CLOCK", &[u64::from(t.divider)])?;
                 }
-                let avg = u64::from(pl.mode == PoolMode::Avg);
-                let k = cfg.pooling.rows_per_read as usize;
-                let (ph, sh, kh) = (pp.padding[0], pp.stride[0], pp.kernel[0]);
-                let mut oy0 = 0;
-                while oy0 < ho as usize {
-                    let rows = t.band.min(ho as usize - oy0);
-                    // Input rows r0..r1 of the band; `ph_band` padding rows above r0.
-                    let top = (oy0 * sh) as i64 - ph as i64;
-                    let r0 = top.max(0) as usize;
-                    let r1 = ((oy0 + rows - 1) * sh + kh).saturating_sub(ph).min(h as usize);
-                    let hin = (r1 - r0) as u64;
-                    let ph_band = (r0 as i64 - top) as usize;
-                    let hb = (hin as usize + 2 * ph_band).div_ceil(k) as u64;
-                    let mut c0 = 0;
-                    while c0 < cn {
-                        let cg = t.channels.min(cn - c0) as u64;
-                        m.push("POOL_SHAPE", &[cg, hin, w, rows as u64, wo])?;
-                        m.push("POOL_WINDOW", &[avg, pp.kernel[0] as u64, pp.kernel[1] as u64, sh as u64, pp.stride[1] as u64, ph_band as u64, pp.padding[1] as u64])?;
-                        m.push("POOL_GEOM", &[hb, t.xcols as u64])?;
-                        m.transfer("MEM_LOAD", 3, src + c0 as u64 * h * w + r0 as u64 * w, cg * hin * w, hin * w, h * w, 0)?;
-                        m.push("SYNC", &[M_MEM])?;
-                        m.push("RUN", &[M_POOL])?;
-                        m.push("SYNC", &[M_POOL])?;
-                        m.transfer("MEM_STORE", 1, dst + c0 as u64 * ho * wo + oy0 as u64 * wo, cg * rows as u64 * wo, rows as u64 * wo, ho * wo, 0)?;
-                        c0 += cg as usize;
-                    }
-                    oy0 += rows;
-                }
+                let mut q = PoolQueue::new(net, &lay, cfg, i);
+                q.finish(&mut m)?;
             }
             _ => unreachable!("layout() follows the layers"),
+        }
+        if let Some(mut q) = pool_q {
+            q.finish(&mut m)?;
         }
     }
     m.push("SYNC", &[M_MEM | M_PE | M_ACC | M_ACT | M_POOL])?;

@@ -147,6 +147,25 @@ fn double_buffered_bands_overlap_transfers_with_compute() {
 }
 
 #[test]
+fn pooling_runs_during_its_convolution_layer_at_the_planners_rate() {
+    // conv (bands on tiny) then average pooling: the pooling unit works on the bands already in
+    // memory while the engine computes the next ones.
+    let net = net_of([2, 24, 24], vec![conv(2, 4, 3, 1, 1, false), json!({"op": "avgpool2d", "kernel": [2, 2], "stride": [2, 2]}), conv(4, 3, 3, 1, 0, true)], 9);
+    let cfg = Preset::Tiny.config();
+    let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "fused pooling");
+    let accelgen_sim::compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
+    assert!(t.band < 12, "pooling in bands that follow the conv bands: {t:?}");
+    // Overlap, from the hardware's busy counters.
+    assert!(u(&r, "cycles") < u(&r, "conv_busy_cycles") + u(&r, "pool_busy_cycles"), "{:?}", r.stats);
+    let plan = accelgen_sim::planner::plan_clock(&net, &cfg).unwrap();
+    assert_eq!(r.stats["layers"][1]["pool_divider"], u64::from(plan[0].divider));
+    // The program orders it: the interpreter, running it one instruction at a time, agrees.
+    let mem = accelgen_sim::compiler::memory_image(&net, &cfg, &r.compiled.layout).unwrap();
+    let (out, _) = accelgen_sim::interp::run_compiled(&r.compiled, &cfg, mem).unwrap();
+    assert_eq!(out.iter().map(|&v| i64::from(v as i32)).collect::<Vec<_>>(), net.golden().unwrap().to_i64().data);
+}
+
+#[test]
 fn a_slow_memory_gives_the_same_output_and_the_same_traffic() {
     let net = net_of([3, 12, 12], vec![conv(3, 5, 3, 1, 1, false), json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]}), conv(5, 4, 3, 1, 0, true)], 12);
     let cfg = Preset::Tiny.config();
