@@ -1006,7 +1006,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         pool__clock = clock;
         mover__clock = clock;
         pout__clock = clock;
-        dec__reg_we = reg_we & (reg_addr < 32'h2);
+        dec__reg_we = reg_we & (reg_addr < 4'h2);
         dec__reg_addr = reg_addr[(32'h0)+:(2)];
         dec__reg_wdata = reg_wdata;
         st_busy = running__q;
@@ -1015,58 +1015,58 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         reg_rdata = rdata__q;
         status = ({28'd0, code__q}) << 32'h8;
         if (running__q) begin
-            status = status | ((32'h1) & 32'hffffffff);
+            status = status | 32'h1;
         end
         if (fin__q) begin
-            status = status | ((32'h2) & 32'hffffffff);
+            status = status | 32'h2;
         end
         if (err__q) begin
-            status = status | ((32'h4) & 32'hffffffff);
+            status = status | 32'h4;
         end
         if (dec__st_busy) begin
-            status = status | ((32'h8) & 32'hffffffff);
+            status = status | 32'h8;
         end
         if (conv__done) begin
-            status = status | ((32'h10) & 32'hffffffff);
+            status = status | 32'h10;
         end
         if (pool__done) begin
-            status = status | ((32'h20) & 32'hffffffff);
+            status = status | 32'h20;
         end
         if (dec__st_overflow) begin
-            status = status | ((32'h1000) & 32'hffffffff);
+            status = status | 32'h1000;
         end
         rdata__d = 32'h0;
-        if (reg_raddr == 32'h0) begin
+        if (reg_raddr == 4'h0) begin
             rdata__d = status;
         end
-        else if (reg_raddr == 32'h1) begin
+        else if (reg_raddr == 4'h1) begin
             rdata__d = n_cycles__q;
         end
-        else if (reg_raddr == 32'h2) begin
+        else if (reg_raddr == 4'h2) begin
             rdata__d = n_instr__q;
         end
-        else if (reg_raddr == 32'h3) begin
+        else if (reg_raddr == 4'h3) begin
             rdata__d = n_dstall__q;
         end
-        else if (reg_raddr == 32'h4) begin
+        else if (reg_raddr == 4'h4) begin
             rdata__d = n_conv__q;
         end
-        else if (reg_raddr == 32'h5) begin
+        else if (reg_raddr == 4'h5) begin
             rdata__d = n_pool__q;
         end
-        else if (reg_raddr == 32'h6) begin
+        else if (reg_raddr == 4'h6) begin
             rdata__d = n_mem__q;
         end
-        else if (reg_raddr == 32'h7) begin
+        else if (reg_raddr == 4'h7) begin
             rdata__d = n_mstall__q;
         end
-        else if (reg_raddr == 32'h8) begin
+        else if (reg_raddr == 4'h8) begin
             rdata__d = ({16'd0, dec__count});
         end
-        else if (reg_raddr == 32'h9) begin
+        else if (reg_raddr == 4'h9) begin
             rdata__d = ({24'd0, pool__div_now});
         end
-        else if (reg_raddr == 32'ha) begin
+        else if (reg_raddr == 4'ha) begin
             rdata__d = n_pen__q;
         end
         op = dec__wr_op;
@@ -1077,28 +1077,28 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mem_idle = ~mover__busy;
         bad_op = 1'b0;
         ok = 1'b0;
-        if ((op == 32'h1) | (op == 32'h2)) begin
+        if ((op == 5'h1) | (op == 5'h2)) begin
             ok = mem_idle & ~|settle__q;
         end
-        else if (op == 32'he) begin
+        else if (op == 5'he) begin
             ok = mem_idle;
         end
-        else if ((op >= 32'h3) & (op <= 32'h6)) begin
+        else if ((op >= 5'h3) & (op <= 5'h6)) begin
             ok = conv_idle;
         end
-        else if ((op >= 32'h7) & (op <= 32'h9)) begin
+        else if ((op >= 5'h7) & (op <= 5'h9)) begin
             ok = pool_idle;
         end
-        else if (op == 32'hf) begin
+        else if (op == 5'hf) begin
             ok = pool_idle;
         end
-        else if (op == 32'ha) begin
-            ok = ~|settle__q & (conv_idle | ~|(mask & ((32'he) & 5'h1f))) & (pool_idle | ~mask[32'h4]);
+        else if (op == 5'ha) begin
+            ok = ~|settle__q & (conv_idle | ~|(mask & 5'he)) & (pool_idle | ~mask[32'h4]);
         end
-        else if (op == 32'hb) begin
-            ok = (mem_idle | ~mask[32'h0]) & (conv_idle | ~|(mask & ((32'he) & 5'h1f))) & (pool_idle | ~mask[32'h4]);
+        else if (op == 5'hb) begin
+            ok = (mem_idle | ~mask[32'h0]) & (conv_idle | ~|(mask & 5'he)) & (pool_idle | ~mask[32'h4]);
         end
-        else if (op == 32'h1f) begin
+        else if (op == 5'h1f) begin
             ok = mem_idle & conv_idle & pool_idle;
         end
         else begin
@@ -1106,18 +1106,18 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         end
         conv_bad = ~|pe_h__q | ~|pe_w__q | ~|pe_ho__q | ~|pe_wo__q | ~|pe_kh__q | ~|pe_kw__q | ~|pe_sh__q | ~|pe_sw__q | ~|acc_ic__q | ~|acc_oc__q;
         pool_bad = ~|pl_c__q | ~|pl_h__q | ~|pl_w__q | ~|pl_ho__q | ~|pl_wo__q | ~|pl_kh__q | ~|pl_kw__q | ~|pl_sh__q | ~|pl_sw__q | ~|pl_hb__q | ~|pl_xcols__q;
-        run_bad = (op == 32'ha) & ((conv_bad & |(mask & ((32'he) & 5'h1f))) | (pool_bad & mask[32'h4]));
+        run_bad = (op == 5'ha) & ((conv_bad & |(mask & 5'he)) | (pool_bad & mask[32'h4]));
         accept = dec__wr_valid & running__q & ~err__q & ok & ~run_bad;
         dec__hold = dec__wr_valid & ~accept;
         c_start__d = 1'b0;
         p_start__d = 1'b0;
         clk_now__d = 1'b0;
         if (|settle__q) begin
-            settle__d = settle__q - 32'h1;
+            settle__d = settle__q - 2'h1;
         end
         mover__go = 1'b0;
-        mover__g_store = op == 32'h2;
-        if (op == 32'h2) begin
+        mover__g_store = op == 5'h2;
+        if (op == 5'h2) begin
             mover__g_sel = ({1'd0, pl[(32'h5)+:(1)]});
             mover__g_addr = pl[(32'h6)+:(26)];
             mover__g_words = pl[(32'h20)+:(20)];
@@ -1135,27 +1135,27 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_hbw = x_hbw__q;
         if (accept) begin
             n_instr__d = n_instr__q + 32'h1;
-            if ((op >= 32'h3) & (op <= 32'h9)) begin
-                settle__d = 32'h3;
+            if ((op >= 5'h3) & (op <= 5'h9)) begin
+                settle__d = 2'h3;
             end
-            if (op == 32'hf) begin
-                settle__d = 32'h3;
+            if (op == 5'hf) begin
+                settle__d = 2'h3;
             end
-            if ((op == 32'h1) | (op == 32'h2)) begin
+            if ((op == 5'h1) | (op == 5'h2)) begin
                 mover__go = 1'b1;
             end
-            if (op == 32'he) begin
+            if (op == 5'he) begin
                 m_len__d = pl[(32'h5)+:(20)];
                 m_stride__d = pl[(32'h19)+:(26)];
                 m_half__d = pl[32'h33];
             end
-            if (op == 32'h3) begin
+            if (op == 5'h3) begin
                 pe_h__d = ({6'd0, pl[(32'h5)+:(10)]});
                 pe_w__d = ({6'd0, pl[(32'hf)+:(10)]});
                 pe_ho__d = ({6'd0, pl[(32'h19)+:(10)]});
                 pe_wo__d = ({6'd0, pl[(32'h23)+:(10)]});
             end
-            if (op == 32'h4) begin
+            if (op == 5'h4) begin
                 pe_kh__d = ({12'd0, pl[(32'h5)+:(4)]});
                 pe_kw__d = ({12'd0, pl[(32'h9)+:(4)]});
                 pe_sh__d = ({13'd0, pl[(32'hd)+:(3)]});
@@ -1163,7 +1163,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 pe_ph__d = ({13'd0, pl[(32'h13)+:(3)]});
                 pe_pw__d = ({13'd0, pl[(32'h16)+:(3)]});
             end
-            if (op == 32'h5) begin
+            if (op == 5'h5) begin
                 acc_ic__d = ({8'd0, pl[(32'h5)+:(8)]});
                 acc_oc__d = ({8'd0, pl[(32'hd)+:(8)]});
                 acc_keep__d = pl[32'h15];
@@ -1171,14 +1171,14 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 acc_fhalf__d = pl[32'h17];
                 acc_ohalf__d = pl[32'h18];
             end
-            if (op == 32'h6) begin
+            if (op == 5'h6) begin
                 act_en__d = pl[32'h5];
                 act_mult__d = ({1'd0, pl[(32'h6)+:(15)]});
                 act_shift__d = ({2'd0, pl[(32'h15)+:(6)]});
                 act_zp__d = pl[(32'h1b)+:(8)];
                 act_relu__d = pl[32'h23];
             end
-            if (op == 32'h7) begin
+            if (op == 5'h7) begin
                 pl_avg__d = pl[32'h5];
                 pl_kh__d = ({12'd0, pl[(32'h6)+:(4)]});
                 pl_kw__d = ({12'd0, pl[(32'ha)+:(4)]});
@@ -1187,26 +1187,26 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 pl_ph__d = pl[(32'h16)+:(2)];
                 pl_pw__d = ({14'd0, pl[(32'h18)+:(2)]});
             end
-            if (op == 32'h8) begin
+            if (op == 5'h8) begin
                 pl_c__d = ({4'd0, pl[(32'h5)+:(12)]});
                 pl_h__d = ({6'd0, pl[(32'h11)+:(10)]});
                 pl_w__d = ({6'd0, pl[(32'h1b)+:(10)]});
                 pl_ho__d = ({6'd0, pl[(32'h25)+:(10)]});
                 pl_wo__d = ({6'd0, pl[(32'h2f)+:(10)]});
             end
-            if (op == 32'h9) begin
+            if (op == 5'h9) begin
                 pl_div__d = pl[(32'h5)+:(8)];
                 clk_now__d = conv_idle;
             end
-            if (op == 32'hf) begin
+            if (op == 5'hf) begin
                 pl_hb__d = ({6'd0, pl[(32'h5)+:(10)]});
                 pl_xcols__d = ({4'd0, pl[(32'hf)+:(12)]});
             end
-            if (op == 32'ha) begin
-                c_start__d = |(mask & ((32'he) & 5'h1f));
+            if (op == 5'ha) begin
+                c_start__d = |(mask & 5'he);
                 p_start__d = mask[32'h4];
             end
-            if (op == 32'h1f) begin
+            if (op == 5'h1f) begin
                 running__d = 1'b0;
                 fin__d = 1'b1;
             end
@@ -1255,16 +1255,16 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_relu = act_relu__q;
         conv__p_keep = acc_keep__q;
         conv__p_nodrain = ~acc_drain__q;
-        conv__p_fbase = 32'h0;
+        conv__p_fbase = 16'h0;
         if (acc_fhalf__q) begin
             conv__p_fbase = fc_half;
         end
-        conv__p_obase = 32'h0;
+        conv__p_obase = 16'h0;
         if (acc_ohalf__q) begin
             conv__p_obase = out_half;
         end
         conv__start = c_start__q;
-        conv__ld_we = mover__w_en & (mover__w_sel != 32'h3);
+        conv__ld_we = mover__w_en & (mover__w_sel != 2'h3);
         conv__ld_target = mover__w_sel;
         conv__ld_rowsel = mover__w_bank;
         conv__ld_addr = mover__w_addr;
@@ -1291,7 +1291,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv_done_q__d = conv__done;
         pool__conv_done = (conv__done & ~conv_done_q__q) | clk_now__q;
         pool__start = p_start__q;
-        pool__ld_we = mover__w_en & (mover__w_sel == 32'h3);
+        pool__ld_we = mover__w_en & (mover__w_sel == 2'h3);
         pool__ld_bank = mover__w_bank[(32'h0)+:(16)];
         pool__ld_addr = mover__w_addr;
         pool__ld_data = mover__w_data[(32'h0)+:(8)];
@@ -1348,38 +1348,38 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if (~err__q) begin
                 if (dec__st_error) begin
                     err__d = 1'b1;
-                    code__d = 32'h1;
+                    code__d = 4'h1;
                 end
                 else if (mover__err) begin
                     err__d = 1'b1;
-                    code__d = 32'h2;
+                    code__d = 4'h2;
                 end
                 else if (dec__wr_valid & bad_op) begin
                     err__d = 1'b1;
-                    code__d = 32'h3;
+                    code__d = 4'h3;
                 end
                 else if (dec__wr_valid & run_bad & ok) begin
                     err__d = 1'b1;
-                    code__d = 32'h6;
+                    code__d = 4'h6;
                 end
                 else if (|wd_limit__q & (wd_count__q == wd_limit__q)) begin
                     err__d = 1'b1;
-                    code__d = 32'h5;
+                    code__d = 4'h5;
                 end
             end
             if (err__q) begin
                 running__d = 1'b0;
             end
         end
-        if (reg_we & (reg_addr == 32'h2)) begin
+        if (reg_we & (reg_addr == 4'h2)) begin
             wd_limit__d = reg_wdata[(32'h0)+:(32)];
         end
-        if (reg_we & (reg_addr == 32'h1)) begin
+        if (reg_we & (reg_addr == 4'h1)) begin
             if (reg_wdata[32'h1]) begin
                 running__d = 1'b0;
                 fin__d = 1'b0;
                 err__d = 1'b0;
-                code__d = 32'h0;
+                code__d = 4'h0;
             end
             if (reg_wdata[32'h0] & ~running__q) begin
                 fin__d = 1'b0;
@@ -1393,12 +1393,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 n_pen__d = 32'h0;
                 if (dec__st_overflow) begin
                     err__d = 1'b1;
-                    code__d = 32'h4;
+                    code__d = 4'h4;
                 end
                 else begin
                     running__d = 1'b1;
                     err__d = 1'b0;
-                    code__d = 32'h0;
+                    code__d = 4'h0;
                 end
             end
         end
@@ -5111,76 +5111,76 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         strobe = 1'b0;
         strobe = ksel__q[3];
         if (strobe | ~|ksel__q) begin
-            ksel__d = 32'h1;
-            sub__d = 32'h0;
+            ksel__d = 16'h1;
+            sub__d = 4'h0;
         end
         else begin
             ksel__d = ksel__q << 32'h1;
-            sub__d = sub__q + 32'h1;
+            sub__d = sub__q + 4'h1;
         end
-        wmem__w_en = ld_we & (ld_target == 32'h1);
+        wmem__w_en = ld_we & (ld_target == 2'h1);
         wmem__w_addr = ld_addr;
         wmem__w_data = ld_data[(32'h0)+:(8)];
-        bbanks__0__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[0];
+        bbanks__0__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
         bbanks__0__w_addr = ld_addr;
         bbanks__0__w_data = ld_data;
-        bbanks__1__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[1];
+        bbanks__1__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
         bbanks__1__w_addr = ld_addr;
         bbanks__1__w_data = ld_data;
-        bbanks__2__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[2];
+        bbanks__2__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[2];
         bbanks__2__w_addr = ld_addr;
         bbanks__2__w_data = ld_data;
-        bbanks__3__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[3];
+        bbanks__3__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[3];
         bbanks__3__w_addr = ld_addr;
         bbanks__3__w_data = ld_data;
-        bbanks__4__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[4];
+        bbanks__4__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[4];
         bbanks__4__w_addr = ld_addr;
         bbanks__4__w_data = ld_data;
-        bbanks__5__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[5];
+        bbanks__5__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[5];
         bbanks__5__w_addr = ld_addr;
         bbanks__5__w_data = ld_data;
-        bbanks__6__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[6];
+        bbanks__6__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[6];
         bbanks__6__w_addr = ld_addr;
         bbanks__6__w_data = ld_data;
-        bbanks__7__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[7];
+        bbanks__7__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[7];
         bbanks__7__w_addr = ld_addr;
         bbanks__7__w_data = ld_data;
-        banks__0__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[0];
+        banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
         banks__0__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
         banks__0__r_addr = slot_addr__q;
-        banks__1__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[1];
+        banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
         banks__1__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
         banks__1__r_addr = slot_addr__q;
-        banks__2__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[2];
+        banks__2__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[2];
         banks__2__w_addr = ld_addr;
         banks__2__w_data = ld_data[(32'h0)+:(8)];
         banks__2__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
         banks__2__r_addr = slot_addr__q;
-        banks__3__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[3];
+        banks__3__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[3];
         banks__3__w_addr = ld_addr;
         banks__3__w_data = ld_data[(32'h0)+:(8)];
         banks__3__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
         banks__3__r_addr = slot_addr__q;
-        banks__4__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[4];
+        banks__4__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[4];
         banks__4__w_addr = ld_addr;
         banks__4__w_data = ld_data[(32'h0)+:(8)];
         banks__4__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
         banks__4__r_addr = slot_addr__q;
-        banks__5__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[5];
+        banks__5__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[5];
         banks__5__w_addr = ld_addr;
         banks__5__w_data = ld_data[(32'h0)+:(8)];
         banks__5__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
         banks__5__r_addr = slot_addr__q;
-        banks__6__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[6];
+        banks__6__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[6];
         banks__6__w_addr = ld_addr;
         banks__6__w_data = ld_data[(32'h0)+:(8)];
         banks__6__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
         banks__6__r_addr = slot_addr__q;
-        banks__7__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[7];
+        banks__7__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[7];
         banks__7__w_addr = ld_addr;
         banks__7__w_data = ld_data[(32'h0)+:(8)];
         banks__7__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
@@ -5189,7 +5189,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             row0_x = banks__0__r_data;
         end
         else begin
-            row0_x = 32'h0;
+            row0_x = 8'h0;
         end
         pes__0__x_in = row0_x;
         pes__0__tag_in = slot_tag__q;
@@ -5198,7 +5198,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             skew__0__x_in = banks__1__r_data;
         end
         else begin
-            skew__0__x_in = 32'h0;
+            skew__0__x_in = 8'h0;
         end
         skew__0__tag_in = slot_tag__q;
         pes__8__x_in = skew__0__x_out;
@@ -5208,7 +5208,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             skew__1__x_in = banks__2__r_data;
         end
         else begin
-            skew__1__x_in = 32'h0;
+            skew__1__x_in = 8'h0;
         end
         skew__1__tag_in = slot_tag__q;
         pes__16__x_in = skew__1__x_out;
@@ -5218,7 +5218,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             skew__2__x_in = banks__3__r_data;
         end
         else begin
-            skew__2__x_in = 32'h0;
+            skew__2__x_in = 8'h0;
         end
         skew__2__tag_in = slot_tag__q;
         pes__24__x_in = skew__2__x_out;
@@ -5228,7 +5228,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             skew__3__x_in = banks__4__r_data;
         end
         else begin
-            skew__3__x_in = 32'h0;
+            skew__3__x_in = 8'h0;
         end
         skew__3__tag_in = slot_tag__q;
         pes__32__x_in = skew__3__x_out;
@@ -5238,7 +5238,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             skew__4__x_in = banks__5__r_data;
         end
         else begin
-            skew__4__x_in = 32'h0;
+            skew__4__x_in = 8'h0;
         end
         skew__4__tag_in = slot_tag__q;
         pes__40__x_in = skew__4__x_out;
@@ -5248,7 +5248,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             skew__5__x_in = banks__6__r_data;
         end
         else begin
-            skew__5__x_in = 32'h0;
+            skew__5__x_in = 8'h0;
         end
         skew__5__tag_in = slot_tag__q;
         pes__48__x_in = skew__5__x_out;
@@ -5258,7 +5258,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             skew__6__x_in = banks__7__r_data;
         end
         else begin
-            skew__6__x_in = 32'h0;
+            skew__6__x_in = 8'h0;
         end
         skew__6__tag_in = slot_tag__q;
         pes__56__x_in = skew__6__x_out;
@@ -5825,26 +5825,26 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         if (start & ~run__q) begin
             run__d = 1'b1;
             fin__d = 1'b0;
-            tail__d = 32'h8;
-            ksel__d = 32'h1;
-            sub__d = 32'h0;
+            tail__d = 4'h8;
+            ksel__d = 16'h1;
+            sub__d = 4'h0;
             in_pass__d = 1'b0;
-            all_issued__d = p_passes == 32'h0;
-            ks__d = 32'h0;
-            kr__d = 32'h0;
-            krw__d = 32'h0;
-            ict__d = 32'h0;
-            planebase__d = 32'h0;
-            oct__d = 32'h0;
-            bbase__d = 32'h0;
+            all_issued__d = p_passes == 16'h0;
+            ks__d = 16'h0;
+            kr__d = 16'h0;
+            krw__d = 16'h0;
+            ict__d = 16'h0;
+            planebase__d = 16'h0;
+            oct__d = 16'h0;
+            bbase__d = 16'h0;
             obase__d = p_obase;
             wl_loading__d = |p_passes;
             wl_ready__d = 1'b0;
             wl_wait__d = 1'b0;
-            wl_ptr__d = 32'h0;
-            wl_row__d = 32'h1;
-            wl_col__d = 32'h1;
-            wl_k__d = 32'h1;
+            wl_ptr__d = 16'h0;
+            wl_row__d = 64'h1;
+            wl_col__d = 64'h1;
+            wl_k__d = 16'h1;
             wl_left__d = p_passes;
             busy0__d = 1'b0;
             busy1__d = 1'b0;
@@ -5853,7 +5853,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             d_active__d = 1'b0;
         end
         tile_first = ~|ks__q & ~|kr__q & ~|ict__q;
-        tile_last = (ks__q + 32'h1 == p_kw) & (kr__q + 32'h1 == p_kh) & (ict__q + 32'h1 == p_ic_tiles);
+        tile_last = (ks__q + 16'h1 == p_kw) & (kr__q + 16'h1 == p_kh) & (ict__q + 16'h1 == p_ic_tiles);
         if (oct__q[32'h0]) begin
             can_start = wl_ready__q & ~(tile_first & busy1__q);
         end
@@ -5862,52 +5862,52 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         issue_next = in_pass__q & |pix_left__q;
         issue_new = run__q & ~in_pass__q & ~all_issued__q & can_start;
-        n_px = 32'h0;
+        n_px = 16'h0;
         n_ixp = ks__q;
         n_iyp = kr__q;
         n_rowbase = planebase__q + krw__q - p_phw;
-        n_pix_left = p_pixels - 32'h1;
+        n_pix_left = p_pixels - 16'h1;
         if (issue_next) begin
-            n_pix_left = pix_left__q - 32'h1;
-            if (px__q + 32'h1 == p_wo) begin
+            n_pix_left = pix_left__q - 16'h1;
+            if (px__q + 16'h1 == p_wo) begin
                 n_iyp = iyp__q + p_sh;
                 n_rowbase = rowbase__q + p_shw;
             end
             else begin
-                n_px = px__q + 32'h1;
+                n_px = px__q + 16'h1;
                 n_ixp = ixp__q + p_sw;
                 n_iyp = iyp__q;
                 n_rowbase = rowbase__q;
             end
         end
-        t_swap = 32'h0;
+        t_swap = 6'h0;
         if (issue_new) begin
-            t_swap = 32'h2;
+            t_swap = 6'h2;
         end
-        t_first = 32'h0;
+        t_first = 6'h0;
         if (tile_first & ~p_keep) begin
-            t_first = 32'h4;
+            t_first = 6'h4;
         end
-        t_last = 32'h0;
+        t_last = 6'h0;
         if (tile_last & ~|n_pix_left) begin
-            t_last = 32'h8;
+            t_last = 6'h8;
         end
-        t_half = 32'h0;
+        t_half = 6'h0;
         if (oct__q[32'h0]) begin
-            t_half = 32'h10;
+            t_half = 6'h10;
         end
         n_pad = (n_iyp < p_ph) | (n_iyp >= p_h + p_ph) | (n_ixp < p_pw) | (n_ixp >= p_w + p_pw);
-        t_pad = 32'h0;
+        t_pad = 6'h0;
         if (n_pad) begin
-            t_pad = 32'h20;
+            t_pad = 6'h20;
         end
         if (strobe) begin
             slot_valid__d = issue_next | issue_new;
             slot_addr__d = n_rowbase + n_ixp - p_pw + p_fbase;
             slot_pad__d = n_pad;
-            slot_tag__d = 32'h0;
+            slot_tag__d = 6'h0;
             if (issue_next | issue_new) begin
-                slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 32'h1;
+                slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 6'h1;
                 px__d = n_px;
                 ixp__d = n_ixp;
                 iyp__d = n_iyp;
@@ -5933,27 +5933,27 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             end
             if (in_pass__q & ~|pix_left__q) begin
                 in_pass__d = 1'b0;
-                if (ks__q + 32'h1 != p_kw) begin
-                    ks__d = ks__q + 32'h1;
+                if (ks__q + 16'h1 != p_kw) begin
+                    ks__d = ks__q + 16'h1;
                 end
                 else begin
-                    ks__d = 32'h0;
-                    if (kr__q + 32'h1 != p_kh) begin
-                        kr__d = kr__q + 32'h1;
+                    ks__d = 16'h0;
+                    if (kr__q + 16'h1 != p_kh) begin
+                        kr__d = kr__q + 16'h1;
                         krw__d = krw__q + p_w;
                     end
                     else begin
-                        kr__d = 32'h0;
-                        krw__d = 32'h0;
-                        if (ict__q + 32'h1 != p_ic_tiles) begin
-                            ict__d = ict__q + 32'h1;
+                        kr__d = 16'h0;
+                        krw__d = 16'h0;
+                        if (ict__q + 16'h1 != p_ic_tiles) begin
+                            ict__d = ict__q + 16'h1;
                             planebase__d = planebase__q + p_plane;
                         end
                         else begin
-                            ict__d = 32'h0;
-                            planebase__d = 32'h0;
-                            if (oct__q + 32'h1 != p_oc_tiles) begin
-                                oct__d = oct__q + 32'h1;
+                            ict__d = 16'h0;
+                            planebase__d = 16'h0;
+                            if (oct__q + 16'h1 != p_oc_tiles) begin
+                                oct__d = oct__q + 16'h1;
                                 bbase__d = bbase__q + kconst;
                                 obase__d = obase__q + p_kp;
                             end
@@ -5972,19 +5972,19 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         wl_col_d__d = wl_col__q;
         wl_k_d__d = wl_k__q;
         if (wl_loading__q) begin
-            wl_ptr__d = wl_ptr__q + 32'h1;
+            wl_ptr__d = wl_ptr__q + 16'h1;
             wl_k__d = wl_k__q << 32'h1;
             if (wl_k__q[3]) begin
-                wl_k__d = 32'h1;
+                wl_k__d = 16'h1;
                 wl_col__d = wl_col__q << 32'h1;
                 if (wl_col__q[7]) begin
-                    wl_col__d = 32'h1;
+                    wl_col__d = 64'h1;
                     wl_row__d = wl_row__q << 32'h1;
                     if (wl_row__q[7]) begin
-                        wl_row__d = 32'h1;
+                        wl_row__d = 64'h1;
                         wl_loading__d = 1'b0;
                         wl_ready__d = 1'b1;
-                        wl_left__d = wl_left__q - 32'h1;
+                        wl_left__d = wl_left__q - 16'h1;
                     end
                 end
             end
@@ -6009,7 +6009,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
                 pend0__d = 1'b1;
             end
         end
-        d_end = d_j__q + 32'h1 == kconst;
+        d_end = d_j__q + 16'h1 == kconst;
         d1_valid__d = d_active__q;
         d1_oaddr__d = d_oaddr__q;
         d2_valid__d = d1_valid__q;
@@ -6029,21 +6029,21 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
                 d_baddr__d = bb1__q;
                 d_oaddr__d = ob1__q;
             end
-            d_j__d = 32'h0;
-            d_addr__d = 32'h0;
-            d_pleft__d = p_pixels - 32'h1;
+            d_j__d = 16'h0;
+            d_addr__d = 16'h0;
+            d_pleft__d = p_pixels - 16'h1;
         end
         else begin
-            d_oaddr__d = d_oaddr__q + 32'h1;
+            d_oaddr__d = d_oaddr__q + 16'h1;
             if (|d_pleft__q) begin
-                d_pleft__d = d_pleft__q - 32'h1;
+                d_pleft__d = d_pleft__q - 16'h1;
                 d_addr__d = d_addr__q + kconst;
             end
             else begin
-                d_pleft__d = p_pixels - 32'h1;
-                d_baddr__d = d_baddr__q + 32'h1;
-                d_j__d = d_j__q + 32'h1;
-                d_addr__d = d_j__q + 32'h1;
+                d_pleft__d = p_pixels - 16'h1;
+                d_baddr__d = d_baddr__q + 16'h1;
+                d_j__d = d_j__q + 16'h1;
+                d_addr__d = d_j__q + 16'h1;
                 if (d_end) begin
                     d_active__d = 1'b0;
                     if (d_half__q) begin
@@ -6219,7 +6219,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         if (run__q & all_issued__q & ~busy0__q & ~busy1__q & ~d_active__q) begin
             if (|tail__q) begin
-                tail__d = tail__q - 32'h1;
+                tail__d = tail__q - 4'h1;
             end
             else begin
                 run__d = 1'b0;
@@ -6404,7 +6404,7 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         if (strobe) begin
             vtag__d = tag_in;
             if (tag_in[32'h1]) begin
-                pbase__d = 32'h0;
+                pbase__d = 16'h0;
             end
             else begin
                 pbase__d = pbase__q + kconst;
@@ -6476,8 +6476,8 @@ module default_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // Update code (custom)
     reg [31:0] mem [0:4095];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[11:0]];
+       if (w_en) mem[w_addr[11:0]] <= w_data;
     end
 endmodule // default_accel_top_acc_ram
 
@@ -6531,8 +6531,8 @@ module default_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     // Update code (custom)
     reg [7:0] mem [0:8191];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[12:0]];
+       if (w_en) mem[w_addr[12:0]] <= w_data;
     end
 endmodule // default_accel_top_first_cache_bank
 
@@ -6550,8 +6550,8 @@ module default_accel_top_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // Update code (custom)
     reg [31:0] mem [0:255];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[7:0]];
+       if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // default_accel_top_bbanks
 
@@ -6569,8 +6569,8 @@ module default_accel_top_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // Update code (custom)
     reg [31:0] mem [0:16383];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[13:0]];
+       if (w_en) mem[w_addr[13:0]] <= w_data;
     end
 endmodule // default_accel_top_obanks
 
@@ -6741,7 +6741,7 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
         ws__3__clock = clock;
         ws__3__d = ws__3__q;
         psum__3__clock = clock;
-        wsel = 32'h0;
+        wsel = 8'h0;
         if (strobe) begin
             x__d = x_in;
             tag__d = tag_in;
@@ -6763,20 +6763,20 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
         w_used = wsel;
         mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
         if (x__q[32'h7]) begin
-            x16 = ({8'd0, x__q}) | ((32'hff00) & 16'hffff);
+            x16 = ({8'd0, x__q}) | 16'hff00;
         end
         else begin
             x16 = ({8'd0, x__q});
         end
         if (wsel[32'h7]) begin
-            w16 = ({8'd0, wsel}) | ((32'hff00) & 16'hffff);
+            w16 = ({8'd0, wsel}) | 16'hff00;
         end
         else begin
             w16 = ({8'd0, wsel});
         end
         prod = x16 * w16;
         if (prod[32'hf]) begin
-            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) - ((32'h10000) & 32'hffffffff);
+            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) - 32'h10000;
         end
         else begin
             prod32 = ({16'd0, prod[(32'h0)+:(16)]});
@@ -7035,7 +7035,7 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
             prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
         end
         if (|shift) begin
-            rounded = prod + (((32'h1) & 64'hffffffffffffffff) << (shift - 32'h1));
+            rounded = prod + (64'h1 << (shift - 8'h1));
         end
         else begin
             rounded = prod;
@@ -7055,7 +7055,7 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         s2_acc__d = s2a_acc__q;
         s2_y__d = shifted;
         if (zp[32'h7]) begin
-            zp64 = ({56'd0, zp}) - ((32'h100) & 64'hffffffffffffffff);
+            zp64 = ({56'd0, zp}) - 64'h100;
         end
         else begin
             zp64 = ({56'd0, zp});
@@ -7065,12 +7065,12 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
             clamped = y[(32'h0)+:(8)];
         end
         else if (y[32'h3f]) begin
-            clamped = ((32'h80) & 8'hff);
+            clamped = 8'h80;
         end
         else begin
-            clamped = ((32'h7f) & 8'hff);
+            clamped = 8'h7f;
         end
-        if (relu & ((clamped ^ 32'h80) < (zp ^ 32'h80))) begin
+        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
             act = zp;
         end
         else begin
@@ -7080,7 +7080,7 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         s3_idx__d = s2_idx__q;
         if (en) begin
             if (act[32'h7]) begin
-                s3_data__d = ({24'd0, act}) - ((32'h100) & 32'hffffffff);
+                s3_data__d = ({24'd0, act}) - 32'h100;
             end
             else begin
                 s3_data__d = ({24'd0, act});
@@ -7894,8 +7894,8 @@ module default_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     // Update code (custom)
     reg [7:0] mem [0:65535];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[15:0]];
+       if (w_en) mem[w_addr[15:0]] <= w_data;
     end
 endmodule // default_accel_top_weight_buffer
 
@@ -8287,26 +8287,26 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         ibuf__w_en = 1'b0;
         ibuf__w_addr = wptr__q;
         ibuf__w_data = reg_wdata;
-        if (reg_we & (reg_addr == 32'h0)) begin
+        if (reg_we & (reg_addr == 2'h0)) begin
             if (({16'd0, wptr__q}) < depth) begin
                 ibuf__w_en = 1'b1;
-                wptr__d = wptr__q + 32'h1;
+                wptr__d = wptr__q + 16'h1;
             end
             else begin
                 overflow__d = 1'b1;
             end
         end
-        is_rep = tk_valid__q & (tk_op__q == 32'hd);
-        rd = (tk_payload__q[(32'h5)+:(16)] & ((32'hff) & 16'hffff)) + 32'h1;
+        is_rep = tk_valid__q & (tk_op__q == 5'hd);
+        rd = (tk_payload__q[(32'h5)+:(16)] & 16'hff) + 16'h1;
         rd2 = rd << 32'h1;
-        rcount = (tk_payload__q[(32'hd)+:(13)] & ((32'hfff) & 13'h1fff)) + 32'h1;
-        if (rep_rem__q == 32'h0) begin
+        rcount = (tk_payload__q[(32'hd)+:(13)] & 13'hfff) + 13'h1;
+        if (rep_rem__q == 13'h0) begin
             rem_now = rcount;
         end
         else begin
             rem_now = rep_rem__q;
         end
-        if (rd == 32'h1) begin
+        if (rd == 16'h1) begin
             cc = last__q;
         end
         else begin
@@ -8321,12 +8321,12 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         na_st = ca_st + ca_st - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
-        cont = (({6'd0, fill__q}) >= rd2) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 32'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 32'h2) & (cc[32'h5] == pp[32'h5])));
+        cont = (({6'd0, fill__q}) >= rd2) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
         ma_slot = tk_payload__q[(32'h5)+:(3)];
         ma_off = ({5'd0, ma_slot}) << 32'h5;
         ma_delta = tk_payload__q[(32'h8)+:(18)];
         if (ma_delta[32'h11]) begin
-            ma_delta26 = ({8'd0, ma_delta}) - ((32'h1 << 32'h12) & 26'h3ffffff);
+            ma_delta26 = ({8'd0, ma_delta}) - 26'h40000;
         end
         else begin
             ma_delta26 = ({8'd0, ma_delta});
@@ -8349,30 +8349,30 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 end
                 else begin
                     issue = 1'b1;
-                    consumed = rem_now == 32'h1;
-                    if (cont & (cc[(32'h0)+:(5)] == 32'h1)) begin
-                        x = (cc & ~(((32'h3ffffff) & 64'hffffffffffffffff) << 32'h7)) | na_ld64;
+                    consumed = rem_now == 13'h1;
+                    if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
+                        x = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
                     end
                     else if (cont) begin
-                        x = (cc & ~(((32'h3ffffff) & 64'hffffffffffffffff) << 32'h6)) | na_st64;
+                        x = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
                     end
                     else begin
                         x = cc;
                     end
                 end
             end
-            else if (tk_op__q == 32'hc) begin
-                if (ma_slot > 32'h5) begin
+            else if (tk_op__q == 5'hc) begin
+                if (ma_slot > 3'h5) begin
                     x_err = 1'b1;
                 end
                 else begin
                     issue = 1'b1;
                     consumed = 1'b1;
-                    if (ma_slot < 32'h4) begin
-                        x = ((32'h1) & 64'hffffffffffffffff) | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
+                    if (ma_slot < 3'h4) begin
+                        x = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
                     end
                     else begin
-                        x = ((32'h2) & 64'hffffffffffffffff) | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
+                        x = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
                     end
                 end
             end
@@ -8382,13 +8382,13 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             end
         end
         x_op = x[(32'h0)+:(5)];
-        if (x_op == 32'h1) begin
-            xs_slot = x[(32'h5)+:(8)] & ((32'h3) & 8'hff);
+        if (x_op == 5'h1) begin
+            xs_slot = x[(32'h5)+:(8)] & 8'h3;
             xs_addr = x[(32'h7)+:(26)];
             xs_words = x[(32'h21)+:(20)];
         end
         else begin
-            xs_slot = (x[(32'h5)+:(8)] & ((32'h1) & 8'hff)) + 32'h4;
+            xs_slot = (x[(32'h5)+:(8)] & 8'h1) + 8'h4;
             xs_addr = x[(32'h6)+:(26)];
             xs_words = x[(32'h20)+:(20)];
         end
@@ -8407,21 +8407,21 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             o_payload__d = x;
             o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
             last__d = x;
-            hptr__d = (hptr__q + 32'h1) & ((32'h1ff) & 16'hffff);
-            if (fill__q != 32'h3ff) begin
-                fill__d = fill__q + 32'h1;
+            hptr__d = (hptr__q + 16'h1) & 16'h1ff;
+            if (fill__q != 10'h3ff) begin
+                fill__d = fill__q + 10'h1;
             end
-            if ((x_op == 32'h1) | (x_op == 32'h2)) begin
+            if ((x_op == 5'h1) | (x_op == 5'h2)) begin
                 s_addr__d = (s_addr__q & ~xs_mask256) | xs_addr256;
                 s_words__d = (s_words__q & ~xs_mask256) | xs_words256;
             end
         end
         if (is_rep & issue) begin
             if (consumed) begin
-                rep_rem__d = 32'h0;
+                rep_rem__d = 13'h0;
             end
             else begin
-                rep_rem__d = rem_now - 32'h1;
+                rep_rem__d = rem_now - 13'h1;
             end
         end
         tk_valid__d = tk_valid__q & ~consumed;
@@ -8429,10 +8429,10 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             error__d = 1'b1;
             busy__d = 1'b0;
             tk_valid__d = 1'b0;
-            rep_rem__d = 32'h0;
+            rep_rem__d = 13'h0;
         end
         adv = ~tk_valid__q | consumed;
-        cur_empty = (left__q < 32'h5) | ~|cur__q[(32'h0)+:(5)] | ~cur_valid__q;
+        cur_empty = (left__q < 8'h5) | ~|cur__q[(32'h0)+:(5)] | ~cur_valid__q;
         if (nxt_valid__q) begin
             next_word = nxt__q;
         end
@@ -8442,7 +8442,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         next_ok = nxt_valid__q | fetching__q;
         if (cur_empty) begin
             src = next_word;
-            src_left = ((32'h40) & 8'hff);
+            src_left = 8'h40;
             src_ok = next_ok;
         end
         else begin
@@ -8454,11 +8454,11 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         op = src[(32'h0)+:(5)];
         toff = ({3'd0, op}) << 32'h3;
         len = lens[(toff)+:(8)];
-        if (len >= 32'h40) begin
-            mask = ~((32'h0) & 64'hffffffffffffffff);
+        if (len >= 8'h40) begin
+            mask = ~64'h0;
         end
         else begin
-            mask = (((32'h1) & 64'hffffffffffffffff) << len) - 32'h1;
+            mask = (64'h1 << len) - 64'h1;
         end
         nxt_valid_next = nxt_valid__q;
         if (nxt_valid__q & consume) begin
@@ -8476,14 +8476,14 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         fetching__d = 1'b0;
         if (busy__q & ~nxt_valid_next & (rptr__q < wptr__q)) begin
             ibuf__r_en = 1'b1;
-            rptr__d = rptr__q + 32'h1;
+            rptr__d = rptr__q + 16'h1;
             fetching__d = 1'b1;
         end
         if (busy__q & adv & ~x_err) begin
             if (src_ok) begin
                 if (cur_empty) begin
                     cur__d = next_word;
-                    left__d = ((32'h40) & 8'hff);
+                    left__d = 8'h40;
                     cur_valid__d = 1'b1;
                 end
                 if (~|op) begin
@@ -8500,7 +8500,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                     cur__d = src >> len;
                     left__d = src_left - len;
                     cur_valid__d = 1'b1;
-                    if (op == 32'h1f) begin
+                    if (op == 5'h1f) begin
                         busy__d = 1'b0;
                     end
                 end
@@ -8510,9 +8510,9 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 busy__d = 1'b0;
             end
         end
-        nd = (src[(32'h5)+:(16)] & ((32'hff) & 16'hffff)) + 32'h1;
+        nd = (src[(32'h5)+:(16)] & 16'hff) + 16'h1;
         if (issue) begin
-            hptr_next = hptr__q + 32'h1;
+            hptr_next = hptr__q + 16'h1;
         end
         else begin
             hptr_next = hptr__q;
@@ -8524,9 +8524,9 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             dd = nd;
         end
         hist_c__r_en = 1'b1;
-        hist_c__r_addr = (hptr_next - dd) & ((32'h1ff) & 16'hffff);
+        hist_c__r_addr = (hptr_next - dd) & 16'h1ff;
         hist_p__r_en = 1'b1;
-        hist_p__r_addr = (hptr_next - (dd << 32'h1)) & ((32'h1ff) & 16'hffff);
+        hist_p__r_addr = (hptr_next - (dd << 32'h1)) & 16'h1ff;
         if (hold) begin
             rptr__d = rptr__q;
             fetching__d = fetching__q;
@@ -8556,29 +8556,29 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             hist_p__r_en = 1'b0;
             hist_p__w_en = 1'b0;
         end
-        if (reg_we & (reg_addr == 32'h1)) begin
+        if (reg_we & (reg_addr == 2'h1)) begin
             if (reg_wdata[32'h1]) begin
-                wptr__d = 32'h0;
+                wptr__d = 16'h0;
                 overflow__d = 1'b0;
                 error__d = 1'b0;
                 busy__d = 1'b0;
                 tk_valid__d = 1'b0;
-                rep_rem__d = 32'h0;
+                rep_rem__d = 13'h0;
             end
             if (reg_wdata[32'h0] & ~busy__q & ~tk_valid__q) begin
                 busy__d = 1'b1;
                 error__d = 1'b0;
-                rptr__d = 32'h0;
+                rptr__d = 16'h0;
                 fetching__d = 1'b0;
                 cur_valid__d = 1'b0;
                 nxt_valid__d = 1'b0;
                 tk_valid__d = 1'b0;
-                rep_rem__d = 32'h0;
-                hptr__d = 32'h0;
-                fill__d = 32'h0;
-                last__d = 32'h0;
-                s_addr__d = 32'h0;
-                s_words__d = 32'h0;
+                rep_rem__d = 13'h0;
+                hptr__d = 16'h0;
+                fill__d = 10'h0;
+                last__d = 64'h0;
+                s_addr__d = 256'h0;
+                s_words__d = 256'h0;
             end
         end
     end
@@ -8617,8 +8617,8 @@ module default_accel_top_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // Update code (custom)
     reg [63:0] mem [0:511];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[8:0]];
+       if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // default_accel_top_hist_c
 
@@ -8636,8 +8636,8 @@ module default_accel_top_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // Update code (custom)
     reg [32:0] mem [0:511];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[8:0]];
+       if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // default_accel_top_hist_p
 
@@ -8655,8 +8655,8 @@ module default_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     // Update code (custom)
     reg [63:0] mem [0:16383];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[13:0]];
+       if (w_en) mem[w_addr[13:0]] <= w_data;
     end
 endmodule // default_accel_top_instr_buffer
 
@@ -9090,23 +9090,23 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         wdata__d = wdata__q;
         busy = act__q | wv__q;
         err = errf__q;
-        chunk_end = oc__q + 32'h1 == len__q;
+        chunk_end = oc__q + 20'h1 == len__q;
         wr_r = |(ob__q & last_r);
         wr_c = |(ob__q & last_c);
         wr_k = |(ob__q & last_k);
-        n_oi = oi__q + 32'h1;
-        n_oc = oc__q + 32'h1;
+        n_oi = oi__q + 20'h1;
+        n_oc = oc__q + 20'h1;
         n_ob = ob__q;
         n_obase = obase__q;
         n_orow = orow__q;
         n_ox = ox__q;
         if (chunk_end) begin
-            n_oc = 32'h0;
+            n_oc = 20'h0;
         end
-        if (~st__q & (sel__q == 32'h0)) begin
+        if (~st__q & (sel__q == 2'h0)) begin
             if (chunk_end) begin
                 if (wr_r) begin
-                    n_ob = 32'h1;
+                    n_ob = 64'h1;
                     n_obase = obase__q + len__q[(32'h0)+:(16)];
                 end
                 else begin
@@ -9114,26 +9114,26 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 end
             end
         end
-        else if (~st__q & (sel__q == 32'h2)) begin
+        else if (~st__q & (sel__q == 2'h2)) begin
             if (wr_c) begin
-                n_ob = 32'h1;
-                n_obase = obase__q + 32'h1;
+                n_ob = 64'h1;
+                n_obase = obase__q + 16'h1;
             end
             else begin
                 n_ob = ob__q << 32'h1;
             end
         end
-        else if (~st__q & (sel__q == 32'h3)) begin
+        else if (~st__q & (sel__q == 2'h3)) begin
             if (chunk_end) begin
-                n_ox = 32'h0;
+                n_ox = 16'h0;
                 n_ob = fb0__q;
                 n_orow = fr0__q;
                 n_obase = obase__q + hbw__q;
             end
-            else if (ox__q + 32'h1 == fw__q) begin
-                n_ox = 32'h0;
+            else if (ox__q + 16'h1 == fw__q) begin
+                n_ox = 16'h0;
                 if (wr_k) begin
-                    n_ob = 32'h1;
+                    n_ob = 64'h1;
                     n_orow = orow__q + fw__q;
                 end
                 else begin
@@ -9141,16 +9141,16 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 end
             end
             else begin
-                n_ox = ox__q + 32'h1;
+                n_ox = ox__q + 16'h1;
             end
         end
         else if (st__q & ~sel__q[32'h0]) begin
             if (chunk_end) begin
                 n_obase = obase__q + len__q[(32'h0)+:(16)];
                 if (ox__q == last_j) begin
-                    n_ox = 32'h0;
+                    n_ox = 16'h0;
                     if (wr_c) begin
-                        n_ob = 32'h1;
+                        n_ob = 64'h1;
                         n_orow = obase__q + len__q[(32'h0)+:(16)];
                     end
                     else begin
@@ -9159,7 +9159,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                     end
                 end
                 else begin
-                    n_ox = ox__q + 32'h1;
+                    n_ox = ox__q + 16'h1;
                 end
             end
         end
@@ -9167,15 +9167,15 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         a_nxt = n_oi;
         depth = d_pout;
         if (~st__q) begin
-            if (sel__q == 32'h0) begin
+            if (sel__q == 2'h0) begin
                 a_cur = ({4'd0, obase__q}) + oc__q;
                 a_nxt = ({4'd0, n_obase}) + n_oc;
                 depth = d_fc;
             end
-            else if (sel__q == 32'h1) begin
+            else if (sel__q == 2'h1) begin
                 depth = d_wb;
             end
-            else if (sel__q == 32'h2) begin
+            else if (sel__q == 2'h2) begin
                 a_cur = ({4'd0, obase__q});
                 a_nxt = ({4'd0, n_obase});
                 depth = d_bias;
@@ -9197,13 +9197,13 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         m_req_valid = act__q & |e_left__q & (~st__q | primed__q);
         req_fire = m_req_valid & m_req_ready;
         if (req_fire) begin
-            e_left__d = e_left__q - 32'h1;
-            if (e_off__q + 32'h1 == len__q) begin
-                e_off__d = 32'h0;
+            e_left__d = e_left__q - 20'h1;
+            if (e_off__q + 20'h1 == len__q) begin
+                e_off__d = 20'h0;
                 e_base__d = e_base__q + stride__q;
             end
             else begin
-                e_off__d = e_off__q + 32'h1;
+                e_off__d = e_off__q + 20'h1;
             end
         end
         m_rsp_ready = 1'b1;
@@ -9227,8 +9227,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 wbank__d = ob__q;
                 waddr__d = a_cur[(32'h0)+:(16)];
                 wdata__d = m_rsp_data;
-                o_left__d = o_left__q - 32'h1;
-                if (o_left__q == 32'h1) begin
+                o_left__d = o_left__q - 20'h1;
+                if (o_left__q == 20'h1) begin
                     act__d = 1'b0;
                 end
             end
@@ -9243,8 +9243,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             end
             else if (req_fire) begin
                 adv = 1'b1;
-                o_left__d = o_left__q - 32'h1;
-                if (o_left__q == 32'h1) begin
+                o_left__d = o_left__q - 20'h1;
+                if (o_left__q == 20'h1) begin
                     act__d = 1'b0;
                 end
                 else begin
@@ -9270,8 +9270,20 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         w_bank = wbank__q;
         w_addr = waddr__q;
         w_data = wdata__q;
-        fb_sel = fm_bank0[((({6'd0, g_fph}) << 32'h4))+:(16)];
-        q_rows = fm_rows0[((({6'd0, g_fph}) << 32'h1))+:(2)];
+        fb_sel = fm_bank0[(32'h0)+:(16)];
+        q_rows = fm_rows0[(32'h0)+:(2)];
+        if (g_fph == 2'h1) begin
+            fb_sel = fm_bank0[(32'h10)+:(16)];
+            q_rows = fm_rows0[(32'h2)+:(2)];
+        end
+        else if (g_fph == 2'h2) begin
+            fb_sel = fm_bank0[(32'h20)+:(16)];
+            q_rows = fm_rows0[(32'h4)+:(2)];
+        end
+        else if (g_fph == 2'h3) begin
+            fb_sel = fm_bank0[(32'h30)+:(16)];
+            q_rows = fm_rows0[(32'h6)+:(2)];
+        end
         if (go & ~act__q) begin
             act__d = |g_words;
             errf__d = 1'b0;
@@ -9287,17 +9299,17 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             fw__d = g_fw;
             hbw__d = g_hbw;
             e_base__d = g_addr;
-            e_off__d = 32'h0;
+            e_off__d = 20'h0;
             e_left__d = g_words;
             o_left__d = g_words;
             primed__d = 1'b0;
-            oc__d = 32'h0;
-            oi__d = 32'h0;
-            obase__d = 32'h0;
-            ox__d = 32'h0;
-            ob__d = 32'h1;
-            orow__d = 32'h0;
-            if (g_half & (g_sel == 32'h0)) begin
+            oc__d = 20'h0;
+            oi__d = 20'h0;
+            obase__d = 16'h0;
+            ox__d = 16'h0;
+            ob__d = 64'h1;
+            orow__d = 16'h0;
+            if (g_half & (g_sel == 2'h0)) begin
                 if (g_store) begin
                     obase__d = out_half;
                     orow__d = out_half;
@@ -9306,24 +9318,24 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                     obase__d = fc_half;
                 end
             end
-            if (~g_store & (g_sel == 32'h3)) begin
+            if (~g_store & (g_sel == 2'h3)) begin
                 ob__d = ({48'd0, fb_sel});
                 fb0__d = ({48'd0, fb_sel});
-                if (q_rows == 32'h1) begin
+                if (q_rows == 2'h1) begin
                     orow__d = g_fw;
                     fr0__d = g_fw;
                 end
-                else if (q_rows == 32'h2) begin
+                else if (q_rows == 2'h2) begin
                     orow__d = g_fw << 32'h1;
                     fr0__d = g_fw << 32'h1;
                 end
-                else if (q_rows == 32'h3) begin
+                else if (q_rows == 2'h3) begin
                     orow__d = (g_fw << 32'h1) + g_fw;
                     fr0__d = (g_fw << 32'h1) + g_fw;
                 end
                 else begin
-                    orow__d = 32'h0;
-                    fr0__d = 32'h0;
+                    orow__d = 16'h0;
+                    fr0__d = 16'h0;
                 end
             end
         end
@@ -10492,15 +10504,15 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         banks__2__w_data = ld_data;
         sx__2__a = banks__2__r_data;
         ce = ~|cecnt__q;
-        if (cecnt__q + 32'h1 >= div__q) begin
-            cecnt__d = 32'h0;
+        if (cecnt__q + 8'h1 >= div__q) begin
+            cecnt__d = 8'h0;
         end
         else begin
-            cecnt__d = cecnt__q + 32'h1;
+            cecnt__d = cecnt__q + 8'h1;
         end
         if (conv_done & ~run__q & (p_div != div__q) & |p_div) begin
             div__d = p_div;
-            cecnt__d = 32'h0;
+            cecnt__d = 8'h0;
         end
         enable = ce;
         div_now = div__q;
@@ -10515,7 +10527,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
             lo = p_ph - rho0__q;
         end
         else begin
-            lo = 32'h0;
+            lo = 16'h0;
         end
         if (p_h + p_ph - rho0__q < p_kh) begin
             hi = p_h + p_ph - rho0__q;
@@ -10523,9 +10535,9 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             hi = p_kh;
         end
-        rowmask = ((((32'h1) & 16'hffff) << hi) - 32'h1) & ~((((32'h1) & 16'hffff) << lo) - 32'h1);
-        bankmask = ((rowmask << r0__q) | (rowmask >> (kconst - r0__q))) & ((((32'h1) & 16'hffff) << kconst) - 32'h1);
-        thermo = (((32'h1) & 16'hffff) << r0__q) - 32'h1;
+        rowmask = ((16'h1 << hi) - 16'h1) & ~((16'h1 << lo) - 16'h1);
+        bankmask = ((rowmask << r0__q) | (rowmask >> (kconst - r0__q))) & ((16'h1 << kconst) - 16'h1);
+        thermo = (16'h1 << r0__q) - 16'h1;
         r0n = r0__q + p_sh;
         banks__0__r_en = 1'b0;
         if (thermo[0]) begin
@@ -10556,7 +10568,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                 banks__2__r_en = col_real & bankmask[2];
                 m_valid__d = 1'b1;
                 m_real__d = col_real;
-                m_r0oh__d = ((32'h1) & 16'hffff) << r0__q;
+                m_r0oh__d = 16'h1 << r0__q;
                 m_mask__d = rowmask;
                 m_bandfirst__d = ~|rd_x__q;
                 m_updend__d = rd_upd__q == nlast;
@@ -10569,30 +10581,30 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                     rd_ubase__d = rd_x__q;
                 end
                 if (rd_upd__q == nlast) begin
-                    rd_upd__d = 32'h0;
+                    rd_upd__d = 8'h0;
                 end
                 else begin
-                    rd_upd__d = rd_upd__q + 32'h1;
+                    rd_upd__d = rd_upd__q + 8'h1;
                 end
-                rd_x__d = rd_x__q + 32'h1;
-                if (rd_x__q + 32'h1 == p_xcols) begin
-                    rd_x__d = 32'h0;
+                rd_x__d = rd_x__q + 16'h1;
+                if (rd_x__q + 16'h1 == p_xcols) begin
+                    rd_x__d = 16'h0;
                     outrow__d = outrow__q + ({16'd0, p_wo});
-                    if (yo__q + 32'h1 == p_ho) begin
-                        yo__d = 32'h0;
-                        rho0__d = 32'h0;
-                        r0__d = 32'h0;
+                    if (yo__q + 16'h1 == p_ho) begin
+                        yo__d = 16'h0;
+                        rho0__d = 16'h0;
+                        r0__d = 16'h0;
                         chanbase__d = chanbase__q + p_hbw;
                         bandaddr__d = chanbase__q + p_hbw;
-                        if (c__q + 32'h1 == p_c) begin
+                        if (c__q + 16'h1 == p_c) begin
                             reads_done__d = 1'b1;
                         end
                         else begin
-                            c__d = c__q + 32'h1;
+                            c__d = c__q + 16'h1;
                         end
                     end
                     else begin
-                        yo__d = yo__q + 32'h1;
+                        yo__d = yo__q + 16'h1;
                         rho0__d = rho0__q + p_sh;
                         if (r0n >= kconst) begin
                             r0__d = r0n - kconst;
@@ -10605,7 +10617,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                 end
             end
         end
-        newcol__0 = 32'h0;
+        newcol__0 = 16'h0;
         if (m_r0oh__q[0]) begin
             newcol__0 = sx__0__y;
         end
@@ -10615,7 +10627,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         if (m_r0oh__q[2]) begin
             newcol__0 = sx__2__y;
         end
-        newcol__1 = 32'h0;
+        newcol__1 = 16'h0;
         if (m_r0oh__q[0]) begin
             newcol__1 = sx__1__y;
         end
@@ -10625,7 +10637,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         if (m_r0oh__q[2]) begin
             newcol__1 = sx__0__y;
         end
-        newcol__2 = 32'h0;
+        newcol__2 = 16'h0;
         if (m_r0oh__q[0]) begin
             newcol__2 = sx__2__y;
         end
@@ -10668,26 +10680,26 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                 rmask__5__d = m_mask__q;
             end
             else begin
-                rmask__5__d = 32'h0;
+                rmask__5__d = 16'h0;
             end
             rvalid__5__d = 1'b1;
             if (m_updend__q) begin
                 ld_pending__d = 1'b1;
                 k_ubase__d = m_ubase__q;
-                k_bandfirst__d = m_bandfirst__q | (m_ubase__q == 32'h0);
+                k_bandfirst__d = m_bandfirst__q | (m_ubase__q == 16'h0);
                 k_outrow__d = m_outrow__q;
             end
         end
         if (rmask__0__q[32'h0]) begin
-            fmax__0 = region__0__q ^ 32'h8000;
+            fmax__0 = region__0__q ^ 16'h8000;
             fsum__0 = region__0__q;
         end
         else begin
-            fmax__0 = 32'h0;
-            fsum__0 = 32'h0;
+            fmax__0 = 16'h0;
+            fsum__0 = 16'h0;
         end
-        if (rmask__0__q[1] & ((region__1__q ^ 32'h8000) > fmax__0)) begin
-            fmax__1 = region__1__q ^ 32'h8000;
+        if (rmask__0__q[1] & ((region__1__q ^ 16'h8000) > fmax__0)) begin
+            fmax__1 = region__1__q ^ 16'h8000;
         end
         else begin
             fmax__1 = fmax__0;
@@ -10698,8 +10710,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             fsum__1 = fsum__0;
         end
-        if (rmask__0__q[2] & ((region__2__q ^ 32'h8000) > fmax__1)) begin
-            fmax__2 = region__2__q ^ 32'h8000;
+        if (rmask__0__q[2] & ((region__2__q ^ 16'h8000) > fmax__1)) begin
+            fmax__2 = region__2__q ^ 16'h8000;
         end
         else begin
             fmax__2 = fmax__1;
@@ -10711,15 +10723,15 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
             fsum__2 = fsum__1;
         end
         if (rmask__1__q[32'h0]) begin
-            fmax__3 = region__3__q ^ 32'h8000;
+            fmax__3 = region__3__q ^ 16'h8000;
             fsum__3 = region__3__q;
         end
         else begin
-            fmax__3 = 32'h0;
-            fsum__3 = 32'h0;
+            fmax__3 = 16'h0;
+            fsum__3 = 16'h0;
         end
-        if (rmask__1__q[1] & ((region__4__q ^ 32'h8000) > fmax__3)) begin
-            fmax__4 = region__4__q ^ 32'h8000;
+        if (rmask__1__q[1] & ((region__4__q ^ 16'h8000) > fmax__3)) begin
+            fmax__4 = region__4__q ^ 16'h8000;
         end
         else begin
             fmax__4 = fmax__3;
@@ -10730,8 +10742,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             fsum__4 = fsum__3;
         end
-        if (rmask__1__q[2] & ((region__5__q ^ 32'h8000) > fmax__4)) begin
-            fmax__5 = region__5__q ^ 32'h8000;
+        if (rmask__1__q[2] & ((region__5__q ^ 16'h8000) > fmax__4)) begin
+            fmax__5 = region__5__q ^ 16'h8000;
         end
         else begin
             fmax__5 = fmax__4;
@@ -10743,15 +10755,15 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
             fsum__5 = fsum__4;
         end
         if (rmask__2__q[32'h0]) begin
-            fmax__6 = region__6__q ^ 32'h8000;
+            fmax__6 = region__6__q ^ 16'h8000;
             fsum__6 = region__6__q;
         end
         else begin
-            fmax__6 = 32'h0;
-            fsum__6 = 32'h0;
+            fmax__6 = 16'h0;
+            fsum__6 = 16'h0;
         end
-        if (rmask__2__q[1] & ((region__7__q ^ 32'h8000) > fmax__6)) begin
-            fmax__7 = region__7__q ^ 32'h8000;
+        if (rmask__2__q[1] & ((region__7__q ^ 16'h8000) > fmax__6)) begin
+            fmax__7 = region__7__q ^ 16'h8000;
         end
         else begin
             fmax__7 = fmax__6;
@@ -10762,8 +10774,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             fsum__7 = fsum__6;
         end
-        if (rmask__2__q[2] & ((region__8__q ^ 32'h8000) > fmax__7)) begin
-            fmax__8 = region__8__q ^ 32'h8000;
+        if (rmask__2__q[2] & ((region__8__q ^ 16'h8000) > fmax__7)) begin
+            fmax__8 = region__8__q ^ 16'h8000;
         end
         else begin
             fmax__8 = fmax__7;
@@ -10775,15 +10787,15 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
             fsum__8 = fsum__7;
         end
         if (rmask__3__q[32'h0]) begin
-            fmax__9 = region__9__q ^ 32'h8000;
+            fmax__9 = region__9__q ^ 16'h8000;
             fsum__9 = region__9__q;
         end
         else begin
-            fmax__9 = 32'h0;
-            fsum__9 = 32'h0;
+            fmax__9 = 16'h0;
+            fsum__9 = 16'h0;
         end
-        if (rmask__3__q[1] & ((region__10__q ^ 32'h8000) > fmax__9)) begin
-            fmax__10 = region__10__q ^ 32'h8000;
+        if (rmask__3__q[1] & ((region__10__q ^ 16'h8000) > fmax__9)) begin
+            fmax__10 = region__10__q ^ 16'h8000;
         end
         else begin
             fmax__10 = fmax__9;
@@ -10794,8 +10806,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             fsum__10 = fsum__9;
         end
-        if (rmask__3__q[2] & ((region__11__q ^ 32'h8000) > fmax__10)) begin
-            fmax__11 = region__11__q ^ 32'h8000;
+        if (rmask__3__q[2] & ((region__11__q ^ 16'h8000) > fmax__10)) begin
+            fmax__11 = region__11__q ^ 16'h8000;
         end
         else begin
             fmax__11 = fmax__10;
@@ -10807,15 +10819,15 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
             fsum__11 = fsum__10;
         end
         if (rmask__4__q[32'h0]) begin
-            fmax__12 = region__12__q ^ 32'h8000;
+            fmax__12 = region__12__q ^ 16'h8000;
             fsum__12 = region__12__q;
         end
         else begin
-            fmax__12 = 32'h0;
-            fsum__12 = 32'h0;
+            fmax__12 = 16'h0;
+            fsum__12 = 16'h0;
         end
-        if (rmask__4__q[1] & ((region__13__q ^ 32'h8000) > fmax__12)) begin
-            fmax__13 = region__13__q ^ 32'h8000;
+        if (rmask__4__q[1] & ((region__13__q ^ 16'h8000) > fmax__12)) begin
+            fmax__13 = region__13__q ^ 16'h8000;
         end
         else begin
             fmax__13 = fmax__12;
@@ -10826,8 +10838,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             fsum__13 = fsum__12;
         end
-        if (rmask__4__q[2] & ((region__14__q ^ 32'h8000) > fmax__13)) begin
-            fmax__14 = region__14__q ^ 32'h8000;
+        if (rmask__4__q[2] & ((region__14__q ^ 16'h8000) > fmax__13)) begin
+            fmax__14 = region__14__q ^ 16'h8000;
         end
         else begin
             fmax__14 = fmax__13;
@@ -10839,15 +10851,15 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
             fsum__14 = fsum__13;
         end
         if (rmask__5__q[32'h0]) begin
-            fmax__15 = region__15__q ^ 32'h8000;
+            fmax__15 = region__15__q ^ 16'h8000;
             fsum__15 = region__15__q;
         end
         else begin
-            fmax__15 = 32'h0;
-            fsum__15 = 32'h0;
+            fmax__15 = 16'h0;
+            fsum__15 = 16'h0;
         end
-        if (rmask__5__q[1] & ((region__16__q ^ 32'h8000) > fmax__15)) begin
-            fmax__16 = region__16__q ^ 32'h8000;
+        if (rmask__5__q[1] & ((region__16__q ^ 16'h8000) > fmax__15)) begin
+            fmax__16 = region__16__q ^ 16'h8000;
         end
         else begin
             fmax__16 = fmax__15;
@@ -10858,8 +10870,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             fsum__16 = fsum__15;
         end
-        if (rmask__5__q[2] & ((region__17__q ^ 32'h8000) > fmax__16)) begin
-            fmax__17 = region__17__q ^ 32'h8000;
+        if (rmask__5__q[2] & ((region__17__q ^ 16'h8000) > fmax__16)) begin
+            fmax__17 = region__17__q ^ 16'h8000;
         end
         else begin
             fmax__17 = fmax__16;
@@ -10870,12 +10882,12 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             fsum__17 = fsum__16;
         end
-        kwmask = (((32'h1) & 16'hffff) << p_kw) - 32'h1;
+        kwmask = (16'h1 << p_kw) - 16'h1;
         if (cany__2__q) begin
             smax__0 = cmax__2__q;
         end
         else begin
-            smax__0 = 32'h0;
+            smax__0 = 16'h0;
         end
         ssum__0 = csum__2__q;
         if (kwmask[1] & cany__1__q & (cmax__1__q > smax__0)) begin
@@ -10902,7 +10914,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             ssum__2 = ssum__1;
         end
-        omax = smax__2 ^ 32'h8000;
+        omax = smax__2 ^ 16'h8000;
         wsum = ssum__2;
         avgdiv__sum = q_sum__q;
         avgdiv__count = p_count;
@@ -10913,7 +10925,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         en_xo = e_xo__q;
         if (emit) begin
             en_next = e_next__q + p_sw;
-            en_xo = e_xo__q + 32'h1;
+            en_xo = e_xo__q + 16'h1;
         end
         if (ce) begin
             o_valid__d = h_valid__q;
@@ -10937,8 +10949,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                 q_max__d = omax[(32'h0)+:(8)];
                 e_next__d = en_next;
                 e_xo__d = en_xo;
-                e_j__d = e_j__q + 32'h1;
-                e_ep__d = e_ep__q + 32'h1;
+                e_j__d = e_j__q + 8'h1;
+                e_ep__d = e_ep__q + 16'h1;
                 if (e_j__q == nlast) begin
                     e_active__d = 1'b0;
                 end
@@ -10979,11 +10991,11 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                 csum__5__d = fsum__17;
                 cany__5__d = |rmask__5__q;
                 e_active__d = 1'b1;
-                e_j__d = 32'h0;
+                e_j__d = 8'h0;
                 e_ep__d = k_ubase__q;
                 if (k_bandfirst__q) begin
-                    e_next__d = p_kw - 32'h1;
-                    e_xo__d = 32'h0;
+                    e_next__d = p_kw - 16'h1;
+                    e_xo__d = 16'h0;
                     e_outrow__d = k_outrow__q;
                 end
             end
@@ -10991,16 +11003,16 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         if (start & ~run__q) begin
             run__d = 1'b1;
             fin__d = 1'b0;
-            tail__d = 32'h4;
-            rd_x__d = 32'h0;
-            rd_upd__d = 32'h0;
+            tail__d = 4'h4;
+            rd_x__d = 16'h0;
+            rd_upd__d = 8'h0;
             reads_done__d = 1'b0;
-            c__d = 32'h0;
-            yo__d = 32'h0;
-            rho0__d = 32'h0;
-            r0__d = 32'h0;
-            bandaddr__d = 32'h0;
-            chanbase__d = 32'h0;
+            c__d = 16'h0;
+            yo__d = 16'h0;
+            rho0__d = 16'h0;
+            r0__d = 16'h0;
+            bandaddr__d = 16'h0;
+            chanbase__d = 16'h0;
             outrow__d = 32'h0;
             m_valid__d = 1'b0;
             ld_pending__d = 1'b0;
@@ -11008,7 +11020,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         end
         if (ce & run__q & reads_done__q & ~m_valid__q & ~ld_pending__q & ~e_active__q) begin
             if (|tail__q) begin
-                tail__d = tail__q - 32'h1;
+                tail__d = tail__q - 4'h1;
             end
             else begin
                 run__d = 1'b0;
@@ -11054,7 +11066,7 @@ module default_accel_top_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
     // Update code
     always @(*) begin
         if (sum[32'hf]) begin
-            s18 = ({2'd0, sum}) | ((32'h30000) & 18'h3ffff);
+            s18 = ({2'd0, sum}) | 18'h30000;
         end
         else begin
             s18 = ({2'd0, sum});
@@ -11063,15 +11075,15 @@ module default_accel_top_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         m18 = (s18 << 32'h1) + ({2'd0, count}) + (({2'd0, count}) << 32'h8);
         if (m18 >= (d18 << 32'h7)) begin
             r7 = m18 - (d18 << 32'h7);
-            p7 = ((32'h0) & 8'hff) | ((32'h80) & 8'hff);
+            p7 = 8'h0 | 8'h80;
         end
         else begin
             r7 = m18;
-            p7 = ((32'h0) & 8'hff);
+            p7 = 8'h0;
         end
         if (r7 >= (d18 << 32'h6)) begin
             r6 = r7 - (d18 << 32'h6);
-            p6 = p7 | ((32'h40) & 8'hff);
+            p6 = p7 | 8'h40;
         end
         else begin
             r6 = r7;
@@ -11079,7 +11091,7 @@ module default_accel_top_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r6 >= (d18 << 32'h5)) begin
             r5 = r6 - (d18 << 32'h5);
-            p5 = p6 | ((32'h20) & 8'hff);
+            p5 = p6 | 8'h20;
         end
         else begin
             r5 = r6;
@@ -11087,7 +11099,7 @@ module default_accel_top_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r5 >= (d18 << 32'h4)) begin
             r4 = r5 - (d18 << 32'h4);
-            p4 = p5 | ((32'h10) & 8'hff);
+            p4 = p5 | 8'h10;
         end
         else begin
             r4 = r5;
@@ -11097,7 +11109,7 @@ module default_accel_top_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         hi_quot = p4;
         if (lo_rem >= (d18 << 32'h3)) begin
             r3 = lo_rem - (d18 << 32'h3);
-            p3 = lo_quot | ((32'h8) & 8'hff);
+            p3 = lo_quot | 8'h8;
         end
         else begin
             r3 = lo_rem;
@@ -11105,7 +11117,7 @@ module default_accel_top_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r3 >= (d18 << 32'h2)) begin
             r2 = r3 - (d18 << 32'h2);
-            p2 = p3 | ((32'h4) & 8'hff);
+            p2 = p3 | 8'h4;
         end
         else begin
             r2 = r3;
@@ -11113,7 +11125,7 @@ module default_accel_top_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r2 >= (d18 << 32'h1)) begin
             r1 = r2 - (d18 << 32'h1);
-            p1 = p2 | ((32'h2) & 8'hff);
+            p1 = p2 | 8'h2;
         end
         else begin
             r1 = r2;
@@ -11121,13 +11133,13 @@ module default_accel_top_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r1 >= (d18 << 32'h0)) begin
             r0 = r1 - (d18 << 32'h0);
-            p0 = p1 | ((32'h1) & 8'hff);
+            p0 = p1 | 8'h1;
         end
         else begin
             r0 = r1;
             p0 = p1;
         end
-        avg = p0 ^ 32'h80;
+        avg = p0 ^ 8'h80;
     end
     
 endmodule // default_accel_top_avg_div
@@ -11146,8 +11158,8 @@ module default_accel_top_first_cache_bank_2(clock,r_en,r_addr,r_data,w_en,w_addr
     // Update code (custom)
     reg [7:0] mem [0:16383];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[13:0]];
+       if (w_en) mem[w_addr[13:0]] <= w_data;
     end
 endmodule // default_accel_top_first_cache_bank_2
 
@@ -11178,7 +11190,7 @@ module default_accel_top_sign_ext(a,y);
     // Update code
     always @(*) begin
         if (a[32'h7]) begin
-            y = ({8'd0, a}) | ((32'hff00) & 16'hffff);
+            y = ({8'd0, a}) | 16'hff00;
         end
         else begin
             y = ({8'd0, a});

@@ -1018,28 +1018,28 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         strobe = 1'b0;
         strobe = ksel__q[1];
         if (strobe | ~|ksel__q) begin
-            ksel__d = 32'h1;
-            sub__d = 32'h0;
+            ksel__d = 16'h1;
+            sub__d = 4'h0;
         end
         else begin
             ksel__d = ksel__q << 32'h1;
-            sub__d = sub__q + 32'h1;
+            sub__d = sub__q + 4'h1;
         end
-        wmem__w_en = ld_we & (ld_target == 32'h1);
+        wmem__w_en = ld_we & (ld_target == 2'h1);
         wmem__w_addr = ld_addr;
         wmem__w_data = ld_data[(32'h0)+:(8)];
-        bbanks__0__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[0];
+        bbanks__0__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
         bbanks__0__w_addr = ld_addr;
         bbanks__0__w_data = ld_data;
-        bbanks__1__w_en = ld_we & (ld_target == 32'h2) & ld_rowsel[1];
+        bbanks__1__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
         bbanks__1__w_addr = ld_addr;
         bbanks__1__w_data = ld_data;
-        banks__0__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[0];
+        banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
         banks__0__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
         banks__0__r_addr = slot_addr__q;
-        banks__1__w_en = ld_we & (ld_target == 32'h0) & ld_rowsel[1];
+        banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
         banks__1__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
@@ -1048,7 +1048,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             row0_x = banks__0__r_data;
         end
         else begin
-            row0_x = 32'h0;
+            row0_x = 8'h0;
         end
         pes__0__x_in = row0_x;
         pes__0__tag_in = slot_tag__q;
@@ -1057,7 +1057,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             skew__0__x_in = banks__1__r_data;
         end
         else begin
-            skew__0__x_in = 32'h0;
+            skew__0__x_in = 8'h0;
         end
         skew__0__tag_in = slot_tag__q;
         pes__2__x_in = skew__0__x_out;
@@ -1114,26 +1114,26 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (start & ~run__q) begin
             run__d = 1'b1;
             fin__d = 1'b0;
-            tail__d = 32'h8;
-            ksel__d = 32'h1;
-            sub__d = 32'h0;
+            tail__d = 4'h8;
+            ksel__d = 16'h1;
+            sub__d = 4'h0;
             in_pass__d = 1'b0;
-            all_issued__d = p_passes == 32'h0;
-            ks__d = 32'h0;
-            kr__d = 32'h0;
-            krw__d = 32'h0;
-            ict__d = 32'h0;
-            planebase__d = 32'h0;
-            oct__d = 32'h0;
-            bbase__d = 32'h0;
+            all_issued__d = p_passes == 16'h0;
+            ks__d = 16'h0;
+            kr__d = 16'h0;
+            krw__d = 16'h0;
+            ict__d = 16'h0;
+            planebase__d = 16'h0;
+            oct__d = 16'h0;
+            bbase__d = 16'h0;
             obase__d = p_obase;
             wl_loading__d = |p_passes;
             wl_ready__d = 1'b0;
             wl_wait__d = 1'b0;
-            wl_ptr__d = 32'h0;
-            wl_row__d = 32'h1;
-            wl_col__d = 32'h1;
-            wl_k__d = 32'h1;
+            wl_ptr__d = 16'h0;
+            wl_row__d = 64'h1;
+            wl_col__d = 64'h1;
+            wl_k__d = 16'h1;
             wl_left__d = p_passes;
             busy0__d = 1'b0;
             busy1__d = 1'b0;
@@ -1142,7 +1142,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             d_active__d = 1'b0;
         end
         tile_first = ~|ks__q & ~|kr__q & ~|ict__q;
-        tile_last = (ks__q + 32'h1 == p_kw) & (kr__q + 32'h1 == p_kh) & (ict__q + 32'h1 == p_ic_tiles);
+        tile_last = (ks__q + 16'h1 == p_kw) & (kr__q + 16'h1 == p_kh) & (ict__q + 16'h1 == p_ic_tiles);
         if (oct__q[32'h0]) begin
             can_start = wl_ready__q & ~(tile_first & busy1__q);
         end
@@ -1151,52 +1151,52 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         issue_next = in_pass__q & |pix_left__q;
         issue_new = run__q & ~in_pass__q & ~all_issued__q & can_start;
-        n_px = 32'h0;
+        n_px = 16'h0;
         n_ixp = ks__q;
         n_iyp = kr__q;
         n_rowbase = planebase__q + krw__q - p_phw;
-        n_pix_left = p_pixels - 32'h1;
+        n_pix_left = p_pixels - 16'h1;
         if (issue_next) begin
-            n_pix_left = pix_left__q - 32'h1;
-            if (px__q + 32'h1 == p_wo) begin
+            n_pix_left = pix_left__q - 16'h1;
+            if (px__q + 16'h1 == p_wo) begin
                 n_iyp = iyp__q + p_sh;
                 n_rowbase = rowbase__q + p_shw;
             end
             else begin
-                n_px = px__q + 32'h1;
+                n_px = px__q + 16'h1;
                 n_ixp = ixp__q + p_sw;
                 n_iyp = iyp__q;
                 n_rowbase = rowbase__q;
             end
         end
-        t_swap = 32'h0;
+        t_swap = 6'h0;
         if (issue_new) begin
-            t_swap = 32'h2;
+            t_swap = 6'h2;
         end
-        t_first = 32'h0;
+        t_first = 6'h0;
         if (tile_first & ~p_keep) begin
-            t_first = 32'h4;
+            t_first = 6'h4;
         end
-        t_last = 32'h0;
+        t_last = 6'h0;
         if (tile_last & ~|n_pix_left) begin
-            t_last = 32'h8;
+            t_last = 6'h8;
         end
-        t_half = 32'h0;
+        t_half = 6'h0;
         if (oct__q[32'h0]) begin
-            t_half = 32'h10;
+            t_half = 6'h10;
         end
         n_pad = (n_iyp < p_ph) | (n_iyp >= p_h + p_ph) | (n_ixp < p_pw) | (n_ixp >= p_w + p_pw);
-        t_pad = 32'h0;
+        t_pad = 6'h0;
         if (n_pad) begin
-            t_pad = 32'h20;
+            t_pad = 6'h20;
         end
         if (strobe) begin
             slot_valid__d = issue_next | issue_new;
             slot_addr__d = n_rowbase + n_ixp - p_pw + p_fbase;
             slot_pad__d = n_pad;
-            slot_tag__d = 32'h0;
+            slot_tag__d = 6'h0;
             if (issue_next | issue_new) begin
-                slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 32'h1;
+                slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 6'h1;
                 px__d = n_px;
                 ixp__d = n_ixp;
                 iyp__d = n_iyp;
@@ -1222,27 +1222,27 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             end
             if (in_pass__q & ~|pix_left__q) begin
                 in_pass__d = 1'b0;
-                if (ks__q + 32'h1 != p_kw) begin
-                    ks__d = ks__q + 32'h1;
+                if (ks__q + 16'h1 != p_kw) begin
+                    ks__d = ks__q + 16'h1;
                 end
                 else begin
-                    ks__d = 32'h0;
-                    if (kr__q + 32'h1 != p_kh) begin
-                        kr__d = kr__q + 32'h1;
+                    ks__d = 16'h0;
+                    if (kr__q + 16'h1 != p_kh) begin
+                        kr__d = kr__q + 16'h1;
                         krw__d = krw__q + p_w;
                     end
                     else begin
-                        kr__d = 32'h0;
-                        krw__d = 32'h0;
-                        if (ict__q + 32'h1 != p_ic_tiles) begin
-                            ict__d = ict__q + 32'h1;
+                        kr__d = 16'h0;
+                        krw__d = 16'h0;
+                        if (ict__q + 16'h1 != p_ic_tiles) begin
+                            ict__d = ict__q + 16'h1;
                             planebase__d = planebase__q + p_plane;
                         end
                         else begin
-                            ict__d = 32'h0;
-                            planebase__d = 32'h0;
-                            if (oct__q + 32'h1 != p_oc_tiles) begin
-                                oct__d = oct__q + 32'h1;
+                            ict__d = 16'h0;
+                            planebase__d = 16'h0;
+                            if (oct__q + 16'h1 != p_oc_tiles) begin
+                                oct__d = oct__q + 16'h1;
                                 bbase__d = bbase__q + kconst;
                                 obase__d = obase__q + p_kp;
                             end
@@ -1261,19 +1261,19 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         wl_col_d__d = wl_col__q;
         wl_k_d__d = wl_k__q;
         if (wl_loading__q) begin
-            wl_ptr__d = wl_ptr__q + 32'h1;
+            wl_ptr__d = wl_ptr__q + 16'h1;
             wl_k__d = wl_k__q << 32'h1;
             if (wl_k__q[1]) begin
-                wl_k__d = 32'h1;
+                wl_k__d = 16'h1;
                 wl_col__d = wl_col__q << 32'h1;
                 if (wl_col__q[1]) begin
-                    wl_col__d = 32'h1;
+                    wl_col__d = 64'h1;
                     wl_row__d = wl_row__q << 32'h1;
                     if (wl_row__q[1]) begin
-                        wl_row__d = 32'h1;
+                        wl_row__d = 64'h1;
                         wl_loading__d = 1'b0;
                         wl_ready__d = 1'b1;
-                        wl_left__d = wl_left__q - 32'h1;
+                        wl_left__d = wl_left__q - 16'h1;
                     end
                 end
             end
@@ -1298,7 +1298,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
                 pend0__d = 1'b1;
             end
         end
-        d_end = d_j__q + 32'h1 == kconst;
+        d_end = d_j__q + 16'h1 == kconst;
         d1_valid__d = d_active__q;
         d1_oaddr__d = d_oaddr__q;
         d2_valid__d = d1_valid__q;
@@ -1318,21 +1318,21 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
                 d_baddr__d = bb1__q;
                 d_oaddr__d = ob1__q;
             end
-            d_j__d = 32'h0;
-            d_addr__d = 32'h0;
-            d_pleft__d = p_pixels - 32'h1;
+            d_j__d = 16'h0;
+            d_addr__d = 16'h0;
+            d_pleft__d = p_pixels - 16'h1;
         end
         else begin
-            d_oaddr__d = d_oaddr__q + 32'h1;
+            d_oaddr__d = d_oaddr__q + 16'h1;
             if (|d_pleft__q) begin
-                d_pleft__d = d_pleft__q - 32'h1;
+                d_pleft__d = d_pleft__q - 16'h1;
                 d_addr__d = d_addr__q + kconst;
             end
             else begin
-                d_pleft__d = p_pixels - 32'h1;
-                d_baddr__d = d_baddr__q + 32'h1;
-                d_j__d = d_j__q + 32'h1;
-                d_addr__d = d_j__q + 32'h1;
+                d_pleft__d = p_pixels - 16'h1;
+                d_baddr__d = d_baddr__q + 16'h1;
+                d_j__d = d_j__q + 16'h1;
+                d_addr__d = d_j__q + 16'h1;
                 if (d_end) begin
                     d_active__d = 1'b0;
                     if (d_half__q) begin
@@ -1388,7 +1388,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         if (run__q & all_issued__q & ~busy0__q & ~busy1__q & ~d_active__q) begin
             if (|tail__q) begin
-                tail__d = tail__q - 32'h1;
+                tail__d = tail__q - 4'h1;
             end
             else begin
                 run__d = 1'b0;
@@ -1573,7 +1573,7 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
         if (strobe) begin
             vtag__d = tag_in;
             if (tag_in[32'h1]) begin
-                pbase__d = 32'h0;
+                pbase__d = 16'h0;
             end
             else begin
                 pbase__d = pbase__q + kconst;
@@ -1681,8 +1681,8 @@ module tiny_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // Update code (custom)
     reg [31:0] mem [0:255];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[7:0]];
+       if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_acc_ram
 
@@ -1736,8 +1736,8 @@ module tiny_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_
     // Update code (custom)
     reg [7:0] mem [0:255];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[7:0]];
+       if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_first_cache_bank
 
@@ -1755,8 +1755,8 @@ module tiny_conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // Update code (custom)
     reg [31:0] mem [0:63];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[5:0]];
+       if (w_en) mem[w_addr[5:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_bbanks
 
@@ -1774,8 +1774,8 @@ module tiny_conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // Update code (custom)
     reg [31:0] mem [0:511];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[8:0]];
+       if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_obanks
 
@@ -1888,7 +1888,7 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
         ws__1__clock = clock;
         ws__1__d = ws__1__q;
         psum__1__clock = clock;
-        wsel = 32'h0;
+        wsel = 8'h0;
         if (strobe) begin
             x__d = x_in;
             tag__d = tag_in;
@@ -1904,20 +1904,20 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
         w_used = wsel;
         mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
         if (x__q[32'h7]) begin
-            x16 = ({8'd0, x__q}) | ((32'hff00) & 16'hffff);
+            x16 = ({8'd0, x__q}) | 16'hff00;
         end
         else begin
             x16 = ({8'd0, x__q});
         end
         if (wsel[32'h7]) begin
-            w16 = ({8'd0, wsel}) | ((32'hff00) & 16'hffff);
+            w16 = ({8'd0, wsel}) | 16'hff00;
         end
         else begin
             w16 = ({8'd0, wsel});
         end
         prod = x16 * w16;
         if (prod[32'hf]) begin
-            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) - ((32'h10000) & 32'hffffffff);
+            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) - 32'h10000;
         end
         else begin
             prod32 = ({16'd0, prod[(32'h0)+:(16)]});
@@ -2180,7 +2180,7 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
             prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
         end
         if (|shift) begin
-            rounded = prod + (((32'h1) & 64'hffffffffffffffff) << (shift - 32'h1));
+            rounded = prod + (64'h1 << (shift - 8'h1));
         end
         else begin
             rounded = prod;
@@ -2200,7 +2200,7 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
         s2_acc__d = s2a_acc__q;
         s2_y__d = shifted;
         if (zp[32'h7]) begin
-            zp64 = ({56'd0, zp}) - ((32'h100) & 64'hffffffffffffffff);
+            zp64 = ({56'd0, zp}) - 64'h100;
         end
         else begin
             zp64 = ({56'd0, zp});
@@ -2210,12 +2210,12 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
             clamped = y[(32'h0)+:(8)];
         end
         else if (y[32'h3f]) begin
-            clamped = ((32'h80) & 8'hff);
+            clamped = 8'h80;
         end
         else begin
-            clamped = ((32'h7f) & 8'hff);
+            clamped = 8'h7f;
         end
-        if (relu & ((clamped ^ 32'h80) < (zp ^ 32'h80))) begin
+        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
             act = zp;
         end
         else begin
@@ -2225,7 +2225,7 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
         s3_idx__d = s2_idx__q;
         if (en) begin
             if (act[32'h7]) begin
-                s3_data__d = ({24'd0, act}) - ((32'h100) & 32'hffffffff);
+                s3_data__d = ({24'd0, act}) - 32'h100;
             end
             else begin
                 s3_data__d = ({24'd0, act});
@@ -2319,7 +2319,7 @@ module tiny_conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     // Update code (custom)
     reg [7:0] mem [0:1023];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[9:0]];
+       if (w_en) mem[w_addr[9:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_weight_buffer

@@ -389,26 +389,26 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         ibuf__w_en = 1'b0;
         ibuf__w_addr = wptr__q;
         ibuf__w_data = reg_wdata;
-        if (reg_we & (reg_addr == 32'h0)) begin
+        if (reg_we & (reg_addr == 2'h0)) begin
             if (({16'd0, wptr__q}) < depth) begin
                 ibuf__w_en = 1'b1;
-                wptr__d = wptr__q + 32'h1;
+                wptr__d = wptr__q + 16'h1;
             end
             else begin
                 overflow__d = 1'b1;
             end
         end
-        is_rep = tk_valid__q & (tk_op__q == 32'hd);
-        rd = (tk_payload__q[(32'h5)+:(16)] & ((32'hff) & 16'hffff)) + 32'h1;
+        is_rep = tk_valid__q & (tk_op__q == 5'hd);
+        rd = (tk_payload__q[(32'h5)+:(16)] & 16'hff) + 16'h1;
         rd2 = rd << 32'h1;
-        rcount = (tk_payload__q[(32'hd)+:(13)] & ((32'hfff) & 13'h1fff)) + 32'h1;
-        if (rep_rem__q == 32'h0) begin
+        rcount = (tk_payload__q[(32'hd)+:(13)] & 13'hfff) + 13'h1;
+        if (rep_rem__q == 13'h0) begin
             rem_now = rcount;
         end
         else begin
             rem_now = rep_rem__q;
         end
-        if (rd == 32'h1) begin
+        if (rd == 16'h1) begin
             cc = last__q;
         end
         else begin
@@ -423,12 +423,12 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         na_st = ca_st + ca_st - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
-        cont = (({6'd0, fill__q}) >= rd2) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 32'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 32'h2) & (cc[32'h5] == pp[32'h5])));
+        cont = (({6'd0, fill__q}) >= rd2) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
         ma_slot = tk_payload__q[(32'h5)+:(3)];
         ma_off = ({5'd0, ma_slot}) << 32'h5;
         ma_delta = tk_payload__q[(32'h8)+:(18)];
         if (ma_delta[32'h11]) begin
-            ma_delta26 = ({8'd0, ma_delta}) - ((32'h1 << 32'h12) & 26'h3ffffff);
+            ma_delta26 = ({8'd0, ma_delta}) - 26'h40000;
         end
         else begin
             ma_delta26 = ({8'd0, ma_delta});
@@ -451,30 +451,30 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 end
                 else begin
                     issue = 1'b1;
-                    consumed = rem_now == 32'h1;
-                    if (cont & (cc[(32'h0)+:(5)] == 32'h1)) begin
-                        x = (cc & ~(((32'h3ffffff) & 64'hffffffffffffffff) << 32'h7)) | na_ld64;
+                    consumed = rem_now == 13'h1;
+                    if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
+                        x = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
                     end
                     else if (cont) begin
-                        x = (cc & ~(((32'h3ffffff) & 64'hffffffffffffffff) << 32'h6)) | na_st64;
+                        x = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
                     end
                     else begin
                         x = cc;
                     end
                 end
             end
-            else if (tk_op__q == 32'hc) begin
-                if (ma_slot > 32'h5) begin
+            else if (tk_op__q == 5'hc) begin
+                if (ma_slot > 3'h5) begin
                     x_err = 1'b1;
                 end
                 else begin
                     issue = 1'b1;
                     consumed = 1'b1;
-                    if (ma_slot < 32'h4) begin
-                        x = ((32'h1) & 64'hffffffffffffffff) | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
+                    if (ma_slot < 3'h4) begin
+                        x = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
                     end
                     else begin
-                        x = ((32'h2) & 64'hffffffffffffffff) | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
+                        x = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
                     end
                 end
             end
@@ -484,13 +484,13 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             end
         end
         x_op = x[(32'h0)+:(5)];
-        if (x_op == 32'h1) begin
-            xs_slot = x[(32'h5)+:(8)] & ((32'h3) & 8'hff);
+        if (x_op == 5'h1) begin
+            xs_slot = x[(32'h5)+:(8)] & 8'h3;
             xs_addr = x[(32'h7)+:(26)];
             xs_words = x[(32'h21)+:(20)];
         end
         else begin
-            xs_slot = (x[(32'h5)+:(8)] & ((32'h1) & 8'hff)) + 32'h4;
+            xs_slot = (x[(32'h5)+:(8)] & 8'h1) + 8'h4;
             xs_addr = x[(32'h6)+:(26)];
             xs_words = x[(32'h20)+:(20)];
         end
@@ -509,21 +509,21 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             o_payload__d = x;
             o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
             last__d = x;
-            hptr__d = (hptr__q + 32'h1) & ((32'h1ff) & 16'hffff);
-            if (fill__q != 32'h3ff) begin
-                fill__d = fill__q + 32'h1;
+            hptr__d = (hptr__q + 16'h1) & 16'h1ff;
+            if (fill__q != 10'h3ff) begin
+                fill__d = fill__q + 10'h1;
             end
-            if ((x_op == 32'h1) | (x_op == 32'h2)) begin
+            if ((x_op == 5'h1) | (x_op == 5'h2)) begin
                 s_addr__d = (s_addr__q & ~xs_mask256) | xs_addr256;
                 s_words__d = (s_words__q & ~xs_mask256) | xs_words256;
             end
         end
         if (is_rep & issue) begin
             if (consumed) begin
-                rep_rem__d = 32'h0;
+                rep_rem__d = 13'h0;
             end
             else begin
-                rep_rem__d = rem_now - 32'h1;
+                rep_rem__d = rem_now - 13'h1;
             end
         end
         tk_valid__d = tk_valid__q & ~consumed;
@@ -531,10 +531,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             error__d = 1'b1;
             busy__d = 1'b0;
             tk_valid__d = 1'b0;
-            rep_rem__d = 32'h0;
+            rep_rem__d = 13'h0;
         end
         adv = ~tk_valid__q | consumed;
-        cur_empty = (left__q < 32'h5) | ~|cur__q[(32'h0)+:(5)] | ~cur_valid__q;
+        cur_empty = (left__q < 8'h5) | ~|cur__q[(32'h0)+:(5)] | ~cur_valid__q;
         if (nxt_valid__q) begin
             next_word = nxt__q;
         end
@@ -544,7 +544,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         next_ok = nxt_valid__q | fetching__q;
         if (cur_empty) begin
             src = next_word;
-            src_left = ((32'h40) & 8'hff);
+            src_left = 8'h40;
             src_ok = next_ok;
         end
         else begin
@@ -556,11 +556,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         op = src[(32'h0)+:(5)];
         toff = ({3'd0, op}) << 32'h3;
         len = lens[(toff)+:(8)];
-        if (len >= 32'h40) begin
-            mask = ~((32'h0) & 64'hffffffffffffffff);
+        if (len >= 8'h40) begin
+            mask = ~64'h0;
         end
         else begin
-            mask = (((32'h1) & 64'hffffffffffffffff) << len) - 32'h1;
+            mask = (64'h1 << len) - 64'h1;
         end
         nxt_valid_next = nxt_valid__q;
         if (nxt_valid__q & consume) begin
@@ -578,14 +578,14 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         fetching__d = 1'b0;
         if (busy__q & ~nxt_valid_next & (rptr__q < wptr__q)) begin
             ibuf__r_en = 1'b1;
-            rptr__d = rptr__q + 32'h1;
+            rptr__d = rptr__q + 16'h1;
             fetching__d = 1'b1;
         end
         if (busy__q & adv & ~x_err) begin
             if (src_ok) begin
                 if (cur_empty) begin
                     cur__d = next_word;
-                    left__d = ((32'h40) & 8'hff);
+                    left__d = 8'h40;
                     cur_valid__d = 1'b1;
                 end
                 if (~|op) begin
@@ -602,7 +602,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                     cur__d = src >> len;
                     left__d = src_left - len;
                     cur_valid__d = 1'b1;
-                    if (op == 32'h1f) begin
+                    if (op == 5'h1f) begin
                         busy__d = 1'b0;
                     end
                 end
@@ -612,9 +612,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 busy__d = 1'b0;
             end
         end
-        nd = (src[(32'h5)+:(16)] & ((32'hff) & 16'hffff)) + 32'h1;
+        nd = (src[(32'h5)+:(16)] & 16'hff) + 16'h1;
         if (issue) begin
-            hptr_next = hptr__q + 32'h1;
+            hptr_next = hptr__q + 16'h1;
         end
         else begin
             hptr_next = hptr__q;
@@ -626,9 +626,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             dd = nd;
         end
         hist_c__r_en = 1'b1;
-        hist_c__r_addr = (hptr_next - dd) & ((32'h1ff) & 16'hffff);
+        hist_c__r_addr = (hptr_next - dd) & 16'h1ff;
         hist_p__r_en = 1'b1;
-        hist_p__r_addr = (hptr_next - (dd << 32'h1)) & ((32'h1ff) & 16'hffff);
+        hist_p__r_addr = (hptr_next - (dd << 32'h1)) & 16'h1ff;
         if (hold) begin
             rptr__d = rptr__q;
             fetching__d = fetching__q;
@@ -658,29 +658,29 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             hist_p__r_en = 1'b0;
             hist_p__w_en = 1'b0;
         end
-        if (reg_we & (reg_addr == 32'h1)) begin
+        if (reg_we & (reg_addr == 2'h1)) begin
             if (reg_wdata[32'h1]) begin
-                wptr__d = 32'h0;
+                wptr__d = 16'h0;
                 overflow__d = 1'b0;
                 error__d = 1'b0;
                 busy__d = 1'b0;
                 tk_valid__d = 1'b0;
-                rep_rem__d = 32'h0;
+                rep_rem__d = 13'h0;
             end
             if (reg_wdata[32'h0] & ~busy__q & ~tk_valid__q) begin
                 busy__d = 1'b1;
                 error__d = 1'b0;
-                rptr__d = 32'h0;
+                rptr__d = 16'h0;
                 fetching__d = 1'b0;
                 cur_valid__d = 1'b0;
                 nxt_valid__d = 1'b0;
                 tk_valid__d = 1'b0;
-                rep_rem__d = 32'h0;
-                hptr__d = 32'h0;
-                fill__d = 32'h0;
-                last__d = 32'h0;
-                s_addr__d = 32'h0;
-                s_words__d = 32'h0;
+                rep_rem__d = 13'h0;
+                hptr__d = 16'h0;
+                fill__d = 10'h0;
+                last__d = 64'h0;
+                s_addr__d = 256'h0;
+                s_words__d = 256'h0;
             end
         end
     end
@@ -755,8 +755,8 @@ module tiny_instr_decompressor_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     // Update code (custom)
     reg [63:0] mem [0:511];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[8:0]];
+       if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_instr_decompressor_hist_c
 
@@ -774,8 +774,8 @@ module tiny_instr_decompressor_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     // Update code (custom)
     reg [32:0] mem [0:511];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[8:0]];
+       if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_instr_decompressor_hist_p
 
@@ -811,8 +811,8 @@ module tiny_instr_decompressor_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr
     // Update code (custom)
     reg [63:0] mem [0:255];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[7:0]];
+       if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_instr_decompressor_instr_buffer
 

@@ -972,15 +972,15 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         banks__2__w_data = ld_data;
         sx__2__a = banks__2__r_data;
         ce = ~|cecnt__q;
-        if (cecnt__q + 32'h1 >= div__q) begin
-            cecnt__d = 32'h0;
+        if (cecnt__q + 8'h1 >= div__q) begin
+            cecnt__d = 8'h0;
         end
         else begin
-            cecnt__d = cecnt__q + 32'h1;
+            cecnt__d = cecnt__q + 8'h1;
         end
         if (conv_done & ~run__q & (p_div != div__q) & |p_div) begin
             div__d = p_div;
-            cecnt__d = 32'h0;
+            cecnt__d = 8'h0;
         end
         enable = ce;
         div_now = div__q;
@@ -995,7 +995,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             lo = p_ph - rho0__q;
         end
         else begin
-            lo = 32'h0;
+            lo = 16'h0;
         end
         if (p_h + p_ph - rho0__q < p_kh) begin
             hi = p_h + p_ph - rho0__q;
@@ -1003,9 +1003,9 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         else begin
             hi = p_kh;
         end
-        rowmask = ((((32'h1) & 16'hffff) << hi) - 32'h1) & ~((((32'h1) & 16'hffff) << lo) - 32'h1);
-        bankmask = ((rowmask << r0__q) | (rowmask >> (kconst - r0__q))) & ((((32'h1) & 16'hffff) << kconst) - 32'h1);
-        thermo = (((32'h1) & 16'hffff) << r0__q) - 32'h1;
+        rowmask = ((16'h1 << hi) - 16'h1) & ~((16'h1 << lo) - 16'h1);
+        bankmask = ((rowmask << r0__q) | (rowmask >> (kconst - r0__q))) & ((16'h1 << kconst) - 16'h1);
+        thermo = (16'h1 << r0__q) - 16'h1;
         r0n = r0__q + p_sh;
         banks__0__r_en = 1'b0;
         if (thermo[0]) begin
@@ -1036,7 +1036,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 banks__2__r_en = col_real & bankmask[2];
                 m_valid__d = 1'b1;
                 m_real__d = col_real;
-                m_r0oh__d = ((32'h1) & 16'hffff) << r0__q;
+                m_r0oh__d = 16'h1 << r0__q;
                 m_mask__d = rowmask;
                 m_bandfirst__d = ~|rd_x__q;
                 m_updend__d = rd_upd__q == nlast;
@@ -1049,30 +1049,30 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                     rd_ubase__d = rd_x__q;
                 end
                 if (rd_upd__q == nlast) begin
-                    rd_upd__d = 32'h0;
+                    rd_upd__d = 8'h0;
                 end
                 else begin
-                    rd_upd__d = rd_upd__q + 32'h1;
+                    rd_upd__d = rd_upd__q + 8'h1;
                 end
-                rd_x__d = rd_x__q + 32'h1;
-                if (rd_x__q + 32'h1 == p_xcols) begin
-                    rd_x__d = 32'h0;
+                rd_x__d = rd_x__q + 16'h1;
+                if (rd_x__q + 16'h1 == p_xcols) begin
+                    rd_x__d = 16'h0;
                     outrow__d = outrow__q + ({16'd0, p_wo});
-                    if (yo__q + 32'h1 == p_ho) begin
-                        yo__d = 32'h0;
-                        rho0__d = 32'h0;
-                        r0__d = 32'h0;
+                    if (yo__q + 16'h1 == p_ho) begin
+                        yo__d = 16'h0;
+                        rho0__d = 16'h0;
+                        r0__d = 16'h0;
                         chanbase__d = chanbase__q + p_hbw;
                         bandaddr__d = chanbase__q + p_hbw;
-                        if (c__q + 32'h1 == p_c) begin
+                        if (c__q + 16'h1 == p_c) begin
                             reads_done__d = 1'b1;
                         end
                         else begin
-                            c__d = c__q + 32'h1;
+                            c__d = c__q + 16'h1;
                         end
                     end
                     else begin
-                        yo__d = yo__q + 32'h1;
+                        yo__d = yo__q + 16'h1;
                         rho0__d = rho0__q + p_sh;
                         if (r0n >= kconst) begin
                             r0__d = r0n - kconst;
@@ -1085,7 +1085,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 end
             end
         end
-        newcol__0 = 32'h0;
+        newcol__0 = 16'h0;
         if (m_r0oh__q[0]) begin
             newcol__0 = sx__0__y;
         end
@@ -1095,7 +1095,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         if (m_r0oh__q[2]) begin
             newcol__0 = sx__2__y;
         end
-        newcol__1 = 32'h0;
+        newcol__1 = 16'h0;
         if (m_r0oh__q[0]) begin
             newcol__1 = sx__1__y;
         end
@@ -1105,7 +1105,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         if (m_r0oh__q[2]) begin
             newcol__1 = sx__0__y;
         end
-        newcol__2 = 32'h0;
+        newcol__2 = 16'h0;
         if (m_r0oh__q[0]) begin
             newcol__2 = sx__2__y;
         end
@@ -1138,26 +1138,26 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 rmask__3__d = m_mask__q;
             end
             else begin
-                rmask__3__d = 32'h0;
+                rmask__3__d = 16'h0;
             end
             rvalid__3__d = 1'b1;
             if (m_updend__q) begin
                 ld_pending__d = 1'b1;
                 k_ubase__d = m_ubase__q;
-                k_bandfirst__d = m_bandfirst__q | (m_ubase__q == 32'h0);
+                k_bandfirst__d = m_bandfirst__q | (m_ubase__q == 16'h0);
                 k_outrow__d = m_outrow__q;
             end
         end
         if (rmask__0__q[32'h0]) begin
-            fmax__0 = region__0__q ^ 32'h8000;
+            fmax__0 = region__0__q ^ 16'h8000;
             fsum__0 = region__0__q;
         end
         else begin
-            fmax__0 = 32'h0;
-            fsum__0 = 32'h0;
+            fmax__0 = 16'h0;
+            fsum__0 = 16'h0;
         end
-        if (rmask__0__q[1] & ((region__1__q ^ 32'h8000) > fmax__0)) begin
-            fmax__1 = region__1__q ^ 32'h8000;
+        if (rmask__0__q[1] & ((region__1__q ^ 16'h8000) > fmax__0)) begin
+            fmax__1 = region__1__q ^ 16'h8000;
         end
         else begin
             fmax__1 = fmax__0;
@@ -1168,8 +1168,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         else begin
             fsum__1 = fsum__0;
         end
-        if (rmask__0__q[2] & ((region__2__q ^ 32'h8000) > fmax__1)) begin
-            fmax__2 = region__2__q ^ 32'h8000;
+        if (rmask__0__q[2] & ((region__2__q ^ 16'h8000) > fmax__1)) begin
+            fmax__2 = region__2__q ^ 16'h8000;
         end
         else begin
             fmax__2 = fmax__1;
@@ -1181,15 +1181,15 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             fsum__2 = fsum__1;
         end
         if (rmask__1__q[32'h0]) begin
-            fmax__3 = region__3__q ^ 32'h8000;
+            fmax__3 = region__3__q ^ 16'h8000;
             fsum__3 = region__3__q;
         end
         else begin
-            fmax__3 = 32'h0;
-            fsum__3 = 32'h0;
+            fmax__3 = 16'h0;
+            fsum__3 = 16'h0;
         end
-        if (rmask__1__q[1] & ((region__4__q ^ 32'h8000) > fmax__3)) begin
-            fmax__4 = region__4__q ^ 32'h8000;
+        if (rmask__1__q[1] & ((region__4__q ^ 16'h8000) > fmax__3)) begin
+            fmax__4 = region__4__q ^ 16'h8000;
         end
         else begin
             fmax__4 = fmax__3;
@@ -1200,8 +1200,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         else begin
             fsum__4 = fsum__3;
         end
-        if (rmask__1__q[2] & ((region__5__q ^ 32'h8000) > fmax__4)) begin
-            fmax__5 = region__5__q ^ 32'h8000;
+        if (rmask__1__q[2] & ((region__5__q ^ 16'h8000) > fmax__4)) begin
+            fmax__5 = region__5__q ^ 16'h8000;
         end
         else begin
             fmax__5 = fmax__4;
@@ -1213,15 +1213,15 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             fsum__5 = fsum__4;
         end
         if (rmask__2__q[32'h0]) begin
-            fmax__6 = region__6__q ^ 32'h8000;
+            fmax__6 = region__6__q ^ 16'h8000;
             fsum__6 = region__6__q;
         end
         else begin
-            fmax__6 = 32'h0;
-            fsum__6 = 32'h0;
+            fmax__6 = 16'h0;
+            fsum__6 = 16'h0;
         end
-        if (rmask__2__q[1] & ((region__7__q ^ 32'h8000) > fmax__6)) begin
-            fmax__7 = region__7__q ^ 32'h8000;
+        if (rmask__2__q[1] & ((region__7__q ^ 16'h8000) > fmax__6)) begin
+            fmax__7 = region__7__q ^ 16'h8000;
         end
         else begin
             fmax__7 = fmax__6;
@@ -1232,8 +1232,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         else begin
             fsum__7 = fsum__6;
         end
-        if (rmask__2__q[2] & ((region__8__q ^ 32'h8000) > fmax__7)) begin
-            fmax__8 = region__8__q ^ 32'h8000;
+        if (rmask__2__q[2] & ((region__8__q ^ 16'h8000) > fmax__7)) begin
+            fmax__8 = region__8__q ^ 16'h8000;
         end
         else begin
             fmax__8 = fmax__7;
@@ -1245,15 +1245,15 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             fsum__8 = fsum__7;
         end
         if (rmask__3__q[32'h0]) begin
-            fmax__9 = region__9__q ^ 32'h8000;
+            fmax__9 = region__9__q ^ 16'h8000;
             fsum__9 = region__9__q;
         end
         else begin
-            fmax__9 = 32'h0;
-            fsum__9 = 32'h0;
+            fmax__9 = 16'h0;
+            fsum__9 = 16'h0;
         end
-        if (rmask__3__q[1] & ((region__10__q ^ 32'h8000) > fmax__9)) begin
-            fmax__10 = region__10__q ^ 32'h8000;
+        if (rmask__3__q[1] & ((region__10__q ^ 16'h8000) > fmax__9)) begin
+            fmax__10 = region__10__q ^ 16'h8000;
         end
         else begin
             fmax__10 = fmax__9;
@@ -1264,8 +1264,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         else begin
             fsum__10 = fsum__9;
         end
-        if (rmask__3__q[2] & ((region__11__q ^ 32'h8000) > fmax__10)) begin
-            fmax__11 = region__11__q ^ 32'h8000;
+        if (rmask__3__q[2] & ((region__11__q ^ 16'h8000) > fmax__10)) begin
+            fmax__11 = region__11__q ^ 16'h8000;
         end
         else begin
             fmax__11 = fmax__10;
@@ -1276,12 +1276,12 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         else begin
             fsum__11 = fsum__10;
         end
-        kwmask = (((32'h1) & 16'hffff) << p_kw) - 32'h1;
+        kwmask = (16'h1 << p_kw) - 16'h1;
         if (cany__2__q) begin
             smax__0 = cmax__2__q;
         end
         else begin
-            smax__0 = 32'h0;
+            smax__0 = 16'h0;
         end
         ssum__0 = csum__2__q;
         if (kwmask[1] & cany__1__q & (cmax__1__q > smax__0)) begin
@@ -1308,7 +1308,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         else begin
             ssum__2 = ssum__1;
         end
-        omax = smax__2 ^ 32'h8000;
+        omax = smax__2 ^ 16'h8000;
         wsum = ssum__2;
         avgdiv__sum = q_sum__q;
         avgdiv__count = p_count;
@@ -1319,7 +1319,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         en_xo = e_xo__q;
         if (emit) begin
             en_next = e_next__q + p_sw;
-            en_xo = e_xo__q + 32'h1;
+            en_xo = e_xo__q + 16'h1;
         end
         if (ce) begin
             o_valid__d = h_valid__q;
@@ -1343,8 +1343,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 q_max__d = omax[(32'h0)+:(8)];
                 e_next__d = en_next;
                 e_xo__d = en_xo;
-                e_j__d = e_j__q + 32'h1;
-                e_ep__d = e_ep__q + 32'h1;
+                e_j__d = e_j__q + 8'h1;
+                e_ep__d = e_ep__q + 16'h1;
                 if (e_j__q == nlast) begin
                     e_active__d = 1'b0;
                 end
@@ -1373,11 +1373,11 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 csum__3__d = fsum__11;
                 cany__3__d = |rmask__3__q;
                 e_active__d = 1'b1;
-                e_j__d = 32'h0;
+                e_j__d = 8'h0;
                 e_ep__d = k_ubase__q;
                 if (k_bandfirst__q) begin
-                    e_next__d = p_kw - 32'h1;
-                    e_xo__d = 32'h0;
+                    e_next__d = p_kw - 16'h1;
+                    e_xo__d = 16'h0;
                     e_outrow__d = k_outrow__q;
                 end
             end
@@ -1385,16 +1385,16 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         if (start & ~run__q) begin
             run__d = 1'b1;
             fin__d = 1'b0;
-            tail__d = 32'h4;
-            rd_x__d = 32'h0;
-            rd_upd__d = 32'h0;
+            tail__d = 4'h4;
+            rd_x__d = 16'h0;
+            rd_upd__d = 8'h0;
             reads_done__d = 1'b0;
-            c__d = 32'h0;
-            yo__d = 32'h0;
-            rho0__d = 32'h0;
-            r0__d = 32'h0;
-            bandaddr__d = 32'h0;
-            chanbase__d = 32'h0;
+            c__d = 16'h0;
+            yo__d = 16'h0;
+            rho0__d = 16'h0;
+            r0__d = 16'h0;
+            bandaddr__d = 16'h0;
+            chanbase__d = 16'h0;
             outrow__d = 32'h0;
             m_valid__d = 1'b0;
             ld_pending__d = 1'b0;
@@ -1402,7 +1402,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         end
         if (ce & run__q & reads_done__q & ~m_valid__q & ~ld_pending__q & ~e_active__q) begin
             if (|tail__q) begin
-                tail__d = tail__q - 32'h1;
+                tail__d = tail__q - 4'h1;
             end
             else begin
                 run__d = 1'b0;
@@ -1448,7 +1448,7 @@ module tiny_pool_unit_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
     // Update code
     always @(*) begin
         if (sum[32'hf]) begin
-            s18 = ({2'd0, sum}) | ((32'h30000) & 18'h3ffff);
+            s18 = ({2'd0, sum}) | 18'h30000;
         end
         else begin
             s18 = ({2'd0, sum});
@@ -1457,15 +1457,15 @@ module tiny_pool_unit_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         m18 = (s18 << 32'h1) + ({2'd0, count}) + (({2'd0, count}) << 32'h8);
         if (m18 >= (d18 << 32'h7)) begin
             r7 = m18 - (d18 << 32'h7);
-            p7 = ((32'h0) & 8'hff) | ((32'h80) & 8'hff);
+            p7 = 8'h0 | 8'h80;
         end
         else begin
             r7 = m18;
-            p7 = ((32'h0) & 8'hff);
+            p7 = 8'h0;
         end
         if (r7 >= (d18 << 32'h6)) begin
             r6 = r7 - (d18 << 32'h6);
-            p6 = p7 | ((32'h40) & 8'hff);
+            p6 = p7 | 8'h40;
         end
         else begin
             r6 = r7;
@@ -1473,7 +1473,7 @@ module tiny_pool_unit_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r6 >= (d18 << 32'h5)) begin
             r5 = r6 - (d18 << 32'h5);
-            p5 = p6 | ((32'h20) & 8'hff);
+            p5 = p6 | 8'h20;
         end
         else begin
             r5 = r6;
@@ -1481,7 +1481,7 @@ module tiny_pool_unit_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r5 >= (d18 << 32'h4)) begin
             r4 = r5 - (d18 << 32'h4);
-            p4 = p5 | ((32'h10) & 8'hff);
+            p4 = p5 | 8'h10;
         end
         else begin
             r4 = r5;
@@ -1491,7 +1491,7 @@ module tiny_pool_unit_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         hi_quot = p4;
         if (lo_rem >= (d18 << 32'h3)) begin
             r3 = lo_rem - (d18 << 32'h3);
-            p3 = lo_quot | ((32'h8) & 8'hff);
+            p3 = lo_quot | 8'h8;
         end
         else begin
             r3 = lo_rem;
@@ -1499,7 +1499,7 @@ module tiny_pool_unit_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r3 >= (d18 << 32'h2)) begin
             r2 = r3 - (d18 << 32'h2);
-            p2 = p3 | ((32'h4) & 8'hff);
+            p2 = p3 | 8'h4;
         end
         else begin
             r2 = r3;
@@ -1507,7 +1507,7 @@ module tiny_pool_unit_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r2 >= (d18 << 32'h1)) begin
             r1 = r2 - (d18 << 32'h1);
-            p1 = p2 | ((32'h2) & 8'hff);
+            p1 = p2 | 8'h2;
         end
         else begin
             r1 = r2;
@@ -1515,13 +1515,13 @@ module tiny_pool_unit_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
         end
         if (r1 >= (d18 << 32'h0)) begin
             r0 = r1 - (d18 << 32'h0);
-            p0 = p1 | ((32'h1) & 8'hff);
+            p0 = p1 | 8'h1;
         end
         else begin
             r0 = r1;
             p0 = p1;
         end
-        avg = p0 ^ 32'h80;
+        avg = p0 ^ 8'h80;
     end
     
 endmodule // tiny_pool_unit_avg_div
@@ -1558,8 +1558,8 @@ module tiny_pool_unit_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     // Update code (custom)
     reg [7:0] mem [0:1023];
     always @(posedge clock) begin
-       if (r_en) r_data <= mem[r_addr];
-       if (w_en) mem[w_addr] <= w_data;
+       if (r_en) r_data <= mem[r_addr[9:0]];
+       if (w_en) mem[w_addr[9:0]] <= w_data;
     end
 endmodule // tiny_pool_unit_first_cache_bank
 
@@ -1644,7 +1644,7 @@ module tiny_pool_unit_sign_ext(a,y);
     // Update code
     always @(*) begin
         if (a[32'h7]) begin
-            y = ({8'd0, a}) | ((32'hff00) & 16'hffff);
+            y = ({8'd0, a}) | 16'hff00;
         end
         else begin
             y = ({8'd0, a});

@@ -144,9 +144,16 @@ pub const LINT_WAIVERS_FILE: &str = "accelgen_lint.vlt";
 /// (`<top>.ys`) and the Fmax wrapper (`<top>_fmax.v`, used by `make synth`); and the lint
 /// waivers (`accelgen_lint.vlt`), so `verilator --lint-only -Wall -f <top>.f` needs nothing else.
 pub fn emit_all(cfg: &HwConfig) -> Result<Vec<EmittedFile>, String> {
+    let prefix = module_prefix(cfg);
+    let declfilename: String = TOPS
+        .iter()
+        .map(|t| {
+            format!("lint_off -rule DECLFILENAME -file \"*{t}.v\" -match \"Filename '{t}' does not match MODULE name: '{prefix}{t}_*'\"\n")
+        })
+        .collect();
     let mut files = vec![EmittedFile {
         name: LINT_WAIVERS_FILE.to_string(),
-        text: format!("{}{LINT_WAIVERS}", header(cfg, "//")),
+        text: format!("{}{LINT_WAIVERS}\n// Submodules of each top, in the top's file.\n{declfilename}", header(cfg, "//")),
     }];
     for (name, raw) in tops(cfg) {
         let v = postprocess(&raw, name, &module_prefix(cfg), &header(cfg, "//"));

@@ -9,7 +9,13 @@
 //! 3. replaces `$` in identifiers by `__`;
 //! 4. writes rust-hdl's zero extension `((x) & 16'hffff)` of a narrower `x` as the concatenation
 //!    `({8'd0, x})`: the same value (signals are unsigned), without an operation between operands
-//!    of different widths (slang's `-Wbitwise-op-mismatch`).
+//!    of different widths (slang's `-Wbitwise-op-mismatch`);
+//! 5. sizes rust-hdl's 32-bit literals: a masked literal `((32'h5) & 8'hff)` becomes `8'h5`, and
+//!    a literal that is an operand of an assignment, a comparison or an arithmetic or bitwise
+//!    operator whose other operand is a signal of width W becomes a W-bit literal (when its value
+//!    fits). rust-hdl gives both operands of such an operator the same type, so this is the width
+//!    the Rust code computes in; it also makes Verilog wrap where rust-hdl wraps (`x + 1 == y`
+//!    compares W-bit values in both).
 //!
 //! The output is deterministic for a given design, so snapshots and freshness checks are stable.
 
@@ -234,6 +240,132 @@ fn explicit_zero_extension(body: &str) -> String {
     out
 }
 
+/// Step 5 of the module documentation, on one module body.
+fn size_literals(body: &str) -> String {
+    use regex::{Captures, Regex};
+    use std::sync::OnceLock;
+    static RES: OnceLock<[Regex; 3]> = OnceLock::new();
+    let [masked, after, before] = RES.get_or_init(|| {
+        [
+            Regex::new(r"\(\(32'h([0-9a-fA-F]+)\) & (\d+'h[0-9a-fA-F]+)\)").expect("valid"),
+            Regex::new(r"\b([A-Za-z_][A-Za-z0-9_]*) (==|!=|<=|>=|<|>|\+|-|\^|&|\||=) 32'h([0-9a-fA-F]+)\b").expect("valid"),
+            Regex::new(r"\b32'h([0-9a-fA-F]+) (==|!=|<=|>=|<|>|\+|-|\^|&|\|) ([A-Za-z_][A-Za-z0-9_]*)(\[?)").expect("valid"),
+        ]
+    });
+    let widths = declared_widths(body);
+    let sized = |hex: &str, w: u32| -> Option<String> {
+        let v = u128::from_str_radix(hex, 16).ok()?;
+        (w != 32 && (w >= 128 || v < 1u128 << w)).then(|| format!("{w}'h{v:x}"))
+    };
+    let body = masked.replace_all(body, |c: &Captures| {
+        let w = all_ones_literal(&c[2]).filter(|&w| w <= 64);
+        let v = u128::from_str_radix(&c[1], 16).ok();
+        match (w, v) {
+            (Some(w), Some(v)) => format!("{w}'h{:x}", v & ((1u128 << w) - 1)),
+            _ => c[0].to_string(),
+        }
+    });
+    let body = after.replace_all(&body, |c: &Captures| {
+        match widths.get(&c[1]).and_then(|&w| sized(&c[3], w)) {
+            Some(lit) => format!("{} {} {lit}", &c[1], &c[2]),
+            None => c[0].to_string(),
+        }
+    });
+    let body = before.replace_all(&body, |c: &Captures| {
+        match (c[4].is_empty(), widths.get(&c[3]).and_then(|&w| sized(&c[1], w))) {
+            (true, Some(lit)) => format!("{lit} {} {}", &c[2], &c[3]),
+            _ => c[0].to_string(),
+        }
+    });
+    // A literal after a part select or a parenthesised operand of inferable width.
+    static OPLIT: OnceLock<Regex> = OnceLock::new();
+    let oplit = OPLIT.get_or_init(|| {
+        Regex::new(r"[\])] (==|!=|<=|>=|<|>|\+|-|\^|&|\|) 32'h([0-9a-fA-F]+)\b").expect("valid")
+    });
+    let mut out = String::with_capacity(body.len());
+    let mut last = 0;
+    for c in oplit.captures_iter(&body) {
+        let m = c.get(0).expect("match");
+        let operand_end = m.start() + 1;
+        if let Some(lit) = operand_width(&body[..operand_end], &widths).and_then(|w| sized(&c[2], w)) {
+            out.push_str(&body[last..operand_end]);
+            out.push_str(&format!(" {} {lit}", &c[1]));
+            last = m.end();
+        }
+    }
+    out.push_str(&body[last..]);
+    out
+}
+
+/// The width of the operand that ends `text` (a part select `x[(32'hN)+:(W)]`, or a
+/// parenthesised expression whose width shows in its first operand or its mask), if inferable.
+fn operand_width(text: &str, widths: &HashMap<String, u32>) -> Option<u32> {
+    use regex::Regex;
+    use std::sync::OnceLock;
+    static RES: OnceLock<[Regex; 5]> = OnceLock::new();
+    let [select, lit_shift, ident_op, masked, sel_op] = RES.get_or_init(|| {
+        [
+            Regex::new(r"^\(32'h[0-9a-fA-F]+\)\+:\((\d+)\)$").expect("valid"),
+            Regex::new(r"^(\d+)'h[0-9a-fA-F]+ (<<|>>) ").expect("valid"),
+            Regex::new(r"^([A-Za-z_][A-Za-z0-9_]*) (<<|>>|\+|-|&|\||\^) ").expect("valid"),
+            Regex::new(r" & (\d+'h[0-9a-fA-F]+)$").expect("valid"),
+            Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*\[\(32'h[0-9a-fA-F]+\)\+:\((\d+)\)\] (<<|>>|\+|-|&|\||\^) ").expect("valid"),
+        ]
+    });
+    let (close, open) = match text.chars().last()? {
+        ']' => (']', '['),
+        ')' => (')', '('),
+        _ => return None,
+    };
+    // The matching opening bracket.
+    let mut depth = 0;
+    let mut start = None;
+    for (i, ch) in text.char_indices().rev() {
+        if ch == close {
+            depth += 1;
+        } else if ch == open {
+            depth -= 1;
+            if depth == 0 {
+                start = Some(i);
+                break;
+            }
+        }
+    }
+    let inner = &text[start? + 1..text.len() - 1];
+    if close == ']' {
+        return select.captures(inner).and_then(|c| c[1].parse().ok());
+    }
+    if let Some(c) = lit_shift.captures(inner) {
+        return c[1].parse().ok();
+    }
+    if let Some(c) = sel_op.captures(inner) {
+        return c[1].parse().ok();
+    }
+    if let Some(c) = ident_op.captures(inner) {
+        return widths.get(&c[1]).copied();
+    }
+    if let Some(c) = masked.captures(inner) {
+        return all_ones_literal(&c[1]);
+    }
+    if inner.starts_with('(') {
+        // The first operand is itself parenthesised: its width.
+        let mut depth = 0;
+        for (i, ch) in inner.char_indices() {
+            match ch {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return operand_width(&inner[..=i], widths);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// The post-processed Verilog of a design whose top module should be called `top_name`, with
 /// `header` (comment lines) first; submodule names start with `prefix` (the preset, e.g.
 /// `tiny_`, or empty).
@@ -243,7 +375,7 @@ pub fn postprocess(raw: &str, top_name: &str, prefix: &str, header: &str) -> Str
     let mut out = String::from(header);
     for m in &mods {
         let name = &names[&m.name];
-        let mut body = explicit_zero_extension(&rename_instances(&m.body, &names).replace('$', "__"));
+        let mut body = size_literals(&explicit_zero_extension(&rename_instances(&m.body, &names).replace('$', "__")));
         if !body.ends_with('\n') {
             body.push('\n');
         }
@@ -269,6 +401,21 @@ mod tests {
         assert!(got.contains("r = ({6'd0, prod[(32'h5)+:(10)]});"), "{got}");
         assert_eq!(all_ones_literal("26'h3ffffff"), Some(26));
         assert_eq!(all_ones_literal("16'hff00"), None);
+    }
+
+    #[test]
+    fn literals_take_the_width_of_the_other_operand() {
+        let body = "\n    reg  [15:0] a;\n    reg  [4:0] op;\n    reg  [63:0] wide;\n    reg  [7:0] r;\n    always @(*) begin\n        a = 32'h0;\n        r = ((32'h1ff) & 8'hff);\n        x = a + 32'h1 == b;\n        y = 32'h3 < op;\n        z = op == 32'h40;\n        m = (64'h1 << len) - 32'h1;\n        s = (t[(32'h5)+:(13)] & 13'hfff) + 32'h1;\n        q = wide != 32'h0;\n        c = (cc[(32'h0)+:(5)] == 32'h2);\n    end\n";
+        let got = size_literals(body);
+        assert!(got.contains("a = 16'h0;"), "{got}");
+        assert!(got.contains("r = 8'hff;"), "masked literal, value masked: {got}");
+        assert!(got.contains("x = a + 16'h1 == b;"), "{got}");
+        assert!(got.contains("y = 5'h3 < op;"), "{got}");
+        assert!(got.contains("z = op == 32'h40;"), "64 does not fit 5 bits: left alone: {got}");
+        assert!(got.contains("m = (64'h1 << len) - 64'h1;"), "{got}");
+        assert!(got.contains("s = (t[(32'h5)+:(13)] & 13'hfff) + 13'h1;"), "{got}");
+        assert!(got.contains("q = wide != 64'h0;"), "widened: {got}");
+        assert!(got.contains("(cc[(32'h0)+:(5)] == 5'h2)"), "{got}");
     }
 
     #[test]

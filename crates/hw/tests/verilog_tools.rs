@@ -50,6 +50,20 @@ fn emitted_verilog_passes_verilator_lint_wall_for_every_preset() {
     }
 }
 
+/// The shipped waivers waive signals and messages, never a whole rule, and never WIDTH.
+#[test]
+fn the_shipped_waivers_name_what_they_waive() {
+    for p in Preset::ALL {
+        let text = emit_all(&p.config()).unwrap().into_iter().find(|f| f.name == accelgen_hw::emit::LINT_WAIVERS_FILE).unwrap().text;
+        let rules: Vec<&str> = text.lines().filter(|l| l.starts_with("lint_off")).collect();
+        assert!(rules.len() > 10);
+        for l in rules {
+            assert!(l.contains(" -match \""), "{}: a whole-rule waiver: {l}", p.name());
+            assert!(!l.contains("WIDTH"), "{}: {l}", p.name());
+        }
+    }
+}
+
 #[test]
 fn emitted_verilog_passes_yosys_checks_for_every_preset() {
     for p in Preset::ALL {

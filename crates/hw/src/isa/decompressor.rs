@@ -391,7 +391,7 @@ impl Logic for InstrDecompressor {
         self.ma_off.next = bit_cast::<8, 3>(self.ma_slot.val()) << 5;
         self.ma_delta.next = self.tk_payload.q.val().get_bits::<18>(8);
         if self.ma_delta.val().get_bit(17) {
-            self.ma_delta26.next = bit_cast::<26, 18>(self.ma_delta.val()) - bits::<26>(1 << 18);
+            self.ma_delta26.next = bit_cast::<26, 18>(self.ma_delta.val()) - bits::<26>(262_144);
         } else {
             self.ma_delta26.next = bit_cast::<26, 18>(self.ma_delta.val());
         }

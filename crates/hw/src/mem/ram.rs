@@ -83,16 +83,21 @@ impl<T: Synth> Logic for SyncRam<T> {
     }
 
     fn hdl(&self) -> Verilog {
+        // The array is indexed with the address bits its depth needs (the controllers keep
+        // addresses below the depth; the bits above are unused, waived in the lint file).
+        let depth = self._mem.len();
+        let bits = (usize::BITS - (depth - 1).leading_zeros()).max(1);
         Verilog::Custom(format!(
             "\
 reg [{msb}:0] mem [0:{last}];
 always @(posedge clock) begin
-   if (r_en) r_data <= mem[r_addr];
-   if (w_en) mem[w_addr] <= w_data;
+   if (r_en) r_data <= mem[r_addr[{ab}:0]];
+   if (w_en) mem[w_addr[{ab}:0]] <= w_data;
 end
 ",
             msb = T::BITS - 1,
-            last = self._mem.len() - 1
+            last = depth - 1,
+            ab = bits - 1
         ))
     }
 }

@@ -487,8 +487,19 @@ impl Logic for DataMover {
         self.w_data.next = self.wdata.q.val();
 
         // ---- Start.
-        self.fb_sel.next = self.fm_bank0.val().get_bits::<16>((bit_cast::<8, 2>(self.g_fph.val()) << 4).index());
-        self.q_rows.next = self.fm_rows0.val().get_bits::<2>((bit_cast::<8, 2>(self.g_fph.val()) << 1).index());
+        // The table entry of ph (0..=3), selected with constant indices.
+        self.fb_sel.next = self.fm_bank0.val().get_bits::<16>(0);
+        self.q_rows.next = self.fm_rows0.val().get_bits::<2>(0);
+        if self.g_fph.val() == 1 {
+            self.fb_sel.next = self.fm_bank0.val().get_bits::<16>(16);
+            self.q_rows.next = self.fm_rows0.val().get_bits::<2>(2);
+        } else if self.g_fph.val() == 2 {
+            self.fb_sel.next = self.fm_bank0.val().get_bits::<16>(32);
+            self.q_rows.next = self.fm_rows0.val().get_bits::<2>(4);
+        } else if self.g_fph.val() == 3 {
+            self.fb_sel.next = self.fm_bank0.val().get_bits::<16>(48);
+            self.q_rows.next = self.fm_rows0.val().get_bits::<2>(6);
+        }
         if self.go.val() & !self.act.q.val() {
             self.act.d.next = self.g_words.val().any();
             self.errf.d.next = false;
