@@ -294,8 +294,8 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                         fit_err(&at, "one output row of one channel (Wo; the pooling output buffer has feature_memory_depth entries)", wo, "pooling.feature_memory_depth", u.feature_memory_depth)
                     }
                 })?;
-                // Fused after a conv layer with one output group: bands as tall as the conv
-                // bands' output rows allow, so pooling starts while the conv layer still runs.
+                // Fused after a conv layer with one output group: pooling bands no taller than a
+                // conv band's output allows, so pooling starts while the conv layer still runs.
                 let band = match layers.last() {
                     Some(LayerTiling::Conv(ct)) if ct.oc_groups() == 1 && ct.band < ct.plan.ho => {
                         band.min((ct.band / p.stride[0]).max(1))
@@ -419,11 +419,13 @@ impl PoolQueue {
         Ok(())
     }
 
-    /// Issues every run whose input rows are below `stored` (input rows in memory).
-    fn issue_ready(&mut self, m: &mut Emitter, stored: usize) -> Result<(), String> {
+    /// Issues up to `most` runs whose input rows are below `stored` (input rows in memory).
+    fn issue_ready(&mut self, m: &mut Emitter, stored: usize, most: usize) -> Result<(), String> {
         let (layer, at) = (m.layer, std::mem::replace(&mut m.at, self.at.clone()));
         m.layer = self.layer;
-        while self.runs.front().is_some_and(|r| r.r1 <= stored) {
+        let mut issued = 0;
+        while issued < most && self.runs.front().is_some_and(|r| r.r1 <= stored) {
+            issued += 1;
             let r = self.runs.pop_front().expect("checked");
             self.store_pending(m)?;
             let [kh, kw, sh, sw, _, pw] = self.window;
@@ -443,7 +445,7 @@ impl PoolQueue {
 
     /// Issues the rest and stores the last output.
     fn finish(&mut self, m: &mut Emitter) -> Result<(), String> {
-        self.issue_ready(m, usize::MAX)?;
+        self.issue_ready(m, usize::MAX, usize::MAX)?;
         let (layer, at) = (m.layer, std::mem::replace(&mut m.at, self.at.clone()));
         m.layer = self.layer;
         self.store_pending(m)?;
@@ -567,8 +569,10 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                             if let (Some(q), true) = (pool_q.as_mut(), b > 0) {
                                 // The mover runs transfers in order: band b−1's rows are in
                                 // memory before any later load reads them.
+                                // Every ready run (measured on the VGG-style block: one run per
+                                // band or taller pooling bands leave a longer tail).
                                 let (oy0, rows, ..) = band_geo(b - 1);
-                                q.issue_ready(&mut m, oy0 + rows)?;
+                                q.issue_ready(&mut m, oy0 + rows, usize::MAX)?;
                             }
                         }
                         m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
@@ -587,7 +591,7 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                             store_output(&mut m, b, 0)?;
                             if let Some(q) = pool_q.as_mut() {
                                 let (oy0, rows, ..) = band_geo(b);
-                                q.issue_ready(&mut m, oy0 + rows)?;
+                                q.issue_ready(&mut m, oy0 + rows, usize::MAX)?;
                             }
                         }
                     }
