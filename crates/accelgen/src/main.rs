@@ -800,7 +800,7 @@ fn cmd_plan_clock(file: &Path, cfg: &HwConfig, as_json: bool) -> Result<(), Fail
             .map(|r| {
                 serde_json::json!({
                     "layer": r.layer, "op": r.op, "conv_layer": r.conv_layer,
-                    "conv_cycles": r.conv_cycles, "pool_cycles_full": r.pool_cycles_full,
+                    "conv_cycles": r.conv_cycles, "budget": r.budget, "pool_cycles_full": r.pool_cycles_full,
                     "divider": r.divider, "pool_cycles": r.pool_cycles,
                     "enabled_cycles_saved": r.enabled_cycles_saved, "meets": r.meets,
                     "switch": r.switch,
@@ -817,18 +817,20 @@ fn cmd_plan_clock(file: &Path, cfg: &HwConfig, as_json: bool) -> Result<(), Fail
         cfg.pool_clock.dividers
     );
     println!(
-        "{:<7} {:<10} {:>5} {:>12} {:>12} {:>7} {:>12} {:>14} {:>6}",
-        "layer", "op", "conv", "conv cycles", "pool @1", "divider", "pool @div", "enabled saved", "switch"
+        "{:<7} {:<10} {:>5} {:>12} {:>12} {:>12} {:>7} {:>12} {:>14} {:>6}",
+        "layer", "op", "conv", "conv cycles", "budget", "pool @1", "divider", "pool @div", "enabled saved", "switch"
     );
     for r in &rows {
         let conv = r.conv_layer.map_or("-".to_string(), |c| c.to_string());
         let t = r.conv_cycles.map_or("-".to_string(), |c| c.to_string());
+        let b = r.budget.map_or("-".to_string(), |c| c.to_string());
         println!(
-            "{:<7} {:<10} {:>5} {:>12} {:>12} {:>7} {:>12} {:>14} {:>6}{}",
+            "{:<7} {:<10} {:>5} {:>12} {:>12} {:>12} {:>7} {:>12} {:>14} {:>6}{}",
             r.layer,
             r.op,
             conv,
             t,
+            b,
             r.pool_cycles_full,
             r.divider,
             r.pool_cycles,

@@ -170,7 +170,7 @@ fn fit_err(at: &str, what: &str, need: usize, field: &str, have: usize) -> Strin
 }
 
 /// Chooses a convolution layer's tiling (without block addresses).
-fn conv_tiling(e: &ConvEngineParams, plan: ConvPlan, at: &str) -> Result<ConvTiling, String> {
+pub(crate) fn conv_tiling(e: &ConvEngineParams, plan: ConvPlan, at: &str) -> Result<ConvTiling, String> {
     let (r, c, k) = (e.rows, e.cols, e.kernels);
     let tap_words = plan.kh * plan.kw * r * c * k;
     if tap_words > e.weight_buffer_depth {

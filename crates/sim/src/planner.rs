@@ -2,9 +2,11 @@
 //! divider from the configured set with which pooling still finishes within the cycles of its
 //! convolution layer.
 //!
-//! - T, the time budget, is the cycle count of the associated convolution layer (the nearest
-//!   `conv2d` before the pooling layer) from the conv engine's cycle model, which the tests hold
-//!   equal to the engine's simulation.
+//! - T is the cycle count of the associated convolution layer (the nearest `conv2d` before the
+//!   pooling layer) from the conv engine's cycle model, which the tests hold equal to the engine's
+//!   simulation. The budget is T, except for a pooling layer that `accel_top` runs fused with its
+//!   convolution layer in n > 1 bands (`compiler`): it can start only when the first band is in
+//!   memory, so its budget is T·(n − 1)/n.
 //! - The pooling unit needs E enabled cycles at any divider ([`PoolPlan::enabled_cycles`], equal to
 //!   its simulation); at divider d it takes E·d cycles. The chosen divider is the largest d with
 //!   E·d ≤ T; when even d = 1 misses T, d = 1 and the row says so.
@@ -33,6 +35,8 @@ pub struct PoolClockRow {
     pub conv_layer: Option<usize>,
     /// T: that convolution layer's cycles (None without one).
     pub conv_cycles: Option<u64>,
+    /// The budget the divider is chosen for: T, or T·(n − 1)/n when fused with n conv bands.
+    pub budget: Option<u64>,
     /// E: pooling cycles at full rate (divider 1).
     pub pool_cycles_full: u64,
     /// Chosen divider.
@@ -67,7 +71,8 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
     let u = PoolUnitParams::from_config(&cfg.pooling);
     let dividers = &cfg.pool_clock.dividers;
     let mut rows = vec![];
-    let mut last_conv: Option<(usize, u64)> = None;
+    // The last conv layer: index, cycles, and the budget of a pooling layer right after it.
+    let mut last_conv: Option<(usize, u64, u64)> = None;
     let mut in_force = 1u32;
     for (i, layer) in net.layers.iter().enumerate() {
         let input = &net.shapes[i];
@@ -83,21 +88,31 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                          more than the {MAX_MODEL_CYCLES} the cycle model evaluates"
                     ));
                 }
-                last_conv = Some((i, conv_cycles(&e, &plan).cycles));
+                let t = conv_cycles(&e, &plan).cycles;
+                // Fused pooling (one output group, n > 1 bands): the first band's time is lost.
+                let budget = match crate::compiler::conv_tiling(&e, plan.clone(), &path) {
+                    Ok(ct) if ct.oc_groups() == 1 && ct.band < plan.ho => {
+                        let n = plan.ho.div_ceil(ct.band) as u64;
+                        t * (n - 1) / n
+                    }
+                    _ => t,
+                };
+                last_conv = Some((i, t, budget));
             }
             Layer::Pool(p) => {
                 let plan = PoolPlan::geometry(&u, input, p).map_err(|err| format!("{path}: {err}"))?;
                 let full = plan.enabled_cycles(&u);
                 let (divider, meets) = match last_conv {
-                    Some((_, t)) => choose_divider(full, t, dividers),
+                    Some((_, _, budget)) => choose_divider(full, budget, dividers),
                     None => (1, true),
                 };
-                let saved = last_conv.map_or(0, |(_, t)| t - t.div_ceil(divider as u64));
+                let saved = last_conv.map_or(0, |(_, t, _)| t - t.div_ceil(divider as u64));
                 rows.push(PoolClockRow {
                     layer: i,
                     op: layer.op(),
-                    conv_layer: last_conv.map(|(j, _)| j),
-                    conv_cycles: last_conv.map(|(_, t)| t),
+                    conv_layer: last_conv.map(|(j, _, _)| j),
+                    conv_cycles: last_conv.map(|(_, t, _)| t),
+                    budget: last_conv.map(|(_, _, b)| b),
                     pool_cycles_full: full,
                     divider,
                     pool_cycles: full * divider as u64,
