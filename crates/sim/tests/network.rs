@@ -3,7 +3,10 @@
 //! every layer and the network's output equal the golden model, no invariant violated, and the
 //! pooling layers run at the planner's dividers.
 
+mod common;
+
 use accelgen_config::Preset;
+use common::fill;
 use accelgen_formats::Network;
 use accelgen_hw::testutil::Rng;
 use accelgen_sim::engines::Engine;
@@ -16,27 +19,6 @@ use std::path::{Path, PathBuf};
 fn opts(engine: Engine) -> RunOptions {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("network");
     RunOptions { engine, work_dir: Some(work), ..Default::default() }
-}
-
-/// Fills every tensor of a network document that has a shape but no data: int8 for inputs and
-/// weights, int32 in ±4000 for biases.
-fn fill(v: &mut Value, rng: &mut Rng, key: &str) {
-    match v {
-        Value::Object(m) => {
-            if let (Some(Value::Array(shape)), false) = (m.get("shape"), m.contains_key("data")) {
-                let n: u64 = shape.iter().map(|d| d.as_u64().unwrap()).product();
-                let data: Vec<i64> =
-                    (0..n).map(|_| if key == "bias" { rng.range(-4000, 4000) } else { rng.range(-128, 127) }).collect();
-                m.insert("data".into(), json!(data));
-                return;
-            }
-            for (k, x) in m.iter_mut() {
-                fill(x, rng, k);
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| fill(x, rng, key)),
-        _ => {}
-    }
 }
 
 fn check(net: &Network, preset: Preset, engine: Engine, what: &str) {
