@@ -289,3 +289,11 @@ fn a_network_run_writes_one_waveform_with_a_grouped_layout() {
         assert!(waves.periods as u64 >= r.stats["sim_periods"].as_u64().unwrap() - 20);
     }
 }
+
+#[test]
+fn rust_hdl_and_verilator_agree_on_every_cycle_of_a_network() {
+    // Lock-step: every output port and observed signal equal on every clock period.
+    let net = net_of([2, 10, 10], vec![conv(2, 3, 3, 1, 1, false), json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]}), conv(3, 2, 1, 1, 0, true)], 13);
+    let r = run(&net, &Preset::Tiny.config(), Engine::Cross, SLOW, "cross");
+    assert_eq!(r.stats["engine"], "cross");
+}
