@@ -123,6 +123,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [1:0] mover__g_fph;
     reg  [15:0] mover__g_hbw;
     reg  mover__g_half;
+    reg  mover__g_copy;
     wire  mover__busy;
     wire  mover__err;
     wire  mover__m_req_valid;
@@ -485,6 +486,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_fph(mover__g_fph),
         .g_hbw(mover__g_hbw),
         .g_half(mover__g_half),
+        .g_copy(mover__g_copy),
         .busy(mover__busy),
         .err(mover__err),
         .m_req_valid(mover__m_req_valid),
@@ -1077,7 +1079,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mem_idle = ~mover__busy;
         bad_op = 1'b0;
         ok = 1'b0;
-        if ((op == 5'h1) | (op == 5'h2)) begin
+        if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
             ok = mem_idle & ~|settle__q;
         end
         else if (op == 5'he) begin
@@ -1117,7 +1119,13 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         end
         mover__go = 1'b0;
         mover__g_store = op == 5'h2;
-        if (op == 5'h2) begin
+        mover__g_copy = op == 5'h10;
+        if (op == 5'h10) begin
+            mover__g_sel = 2'h0;
+            mover__g_addr = 26'h0;
+            mover__g_words = pl[(32'h5)+:(20)];
+        end
+        else if (op == 5'h2) begin
             mover__g_sel = ({1'd0, pl[(32'h5)+:(1)]});
             mover__g_addr = pl[(32'h6)+:(26)];
             mover__g_words = pl[(32'h20)+:(20)];
@@ -1141,7 +1149,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if (op == 5'hf) begin
                 settle__d = 2'h3;
             end
-            if ((op == 5'h1) | (op == 5'h2)) begin
+            if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
                 mover__go = 1'b1;
             end
             if (op == 5'he) begin
@@ -7919,8 +7927,8 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     // Constant declarations
     localparam  depth = 32'h4000;
     localparam  slot_mask = 256'hffffffff;
-    localparam  lens = 256'h50000000000000000000000000000001b34191a0a0a0d391a2419192d343505;
-    localparam  mods = 256'h2000000000000000000000000000000010012001202010101008040202010120;
+    localparam  lens = 256'h50000000000000000000000000000191b34191a0a0a0d391a2419192d343505;
+    localparam  mods = 256'h2000000000000000000000000000000110012001202010101008040202010120;
     
     // Stub signals
     reg  ibuf__clock;
@@ -8750,7 +8758,7 @@ module default_accel_top_dff_w26(d,q,clock);
           
 endmodule // default_accel_top_dff_w26
 
-module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_rsp_valid,m_rsp_ready,m_rsp_data,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
+module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_rsp_valid,m_rsp_ready,m_rsp_data,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -8765,6 +8773,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     input wire  [1:0] g_fph;
     input wire  [15:0] g_hbw;
     input wire  g_half;
+    input wire  g_copy;
     output reg  busy;
     output reg  err;
     output reg  m_req_valid;
@@ -8866,6 +8875,21 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [15:0] fr0__d;
     wire  [15:0] fr0__q;
     reg  fr0__clock;
+    reg  cp__d;
+    wire  cp__q;
+    reg  cp__clock;
+    reg  [15:0] dx__d;
+    wire  [15:0] dx__q;
+    reg  dx__clock;
+    reg  [63:0] dob__d;
+    wire  [63:0] dob__q;
+    reg  dob__clock;
+    reg  [15:0] dbase__d;
+    wire  [15:0] dbase__q;
+    reg  dbase__clock;
+    reg  [15:0] drow__d;
+    wire  [15:0] drow__q;
+    reg  drow__clock;
     reg  wv__d;
     wire  wv__q;
     reg  wv__clock;
@@ -8896,6 +8920,13 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [19:0] a_cur;
     reg  [19:0] a_nxt;
     reg  [19:0] depth;
+    reg  d_wr;
+    reg  [15:0] n_dx;
+    reg  [63:0] n_dob;
+    reg  [15:0] n_dbase;
+    reg  [15:0] n_drow;
+    reg  [19:0] d_addr;
+    reg  sfire;
     reg  req_fire;
     reg  rsp_take;
     reg  adv;
@@ -9008,6 +9039,31 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .q(fr0__q),
         .clock(fr0__clock)
     );
+    default_accel_top_dff_w1 cp(
+        .d(cp__d),
+        .q(cp__q),
+        .clock(cp__clock)
+    );
+    default_accel_top_dff_w16 dx(
+        .d(dx__d),
+        .q(dx__q),
+        .clock(dx__clock)
+    );
+    default_accel_top_dff_w64 dob(
+        .d(dob__d),
+        .q(dob__q),
+        .clock(dob__clock)
+    );
+    default_accel_top_dff_w16 dbase(
+        .d(dbase__d),
+        .q(dbase__q),
+        .clock(dbase__clock)
+    );
+    default_accel_top_dff_w16 drow(
+        .d(drow__d),
+        .q(drow__q),
+        .clock(drow__clock)
+    );
     default_accel_top_dff_w1 wv(
         .d(wv__d),
         .q(wv__q),
@@ -9057,6 +9113,11 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         ox__clock = clock;
         fb0__clock = clock;
         fr0__clock = clock;
+        cp__clock = clock;
+        dx__clock = clock;
+        dob__clock = clock;
+        dbase__clock = clock;
+        drow__clock = clock;
         wv__clock = clock;
         wsel__clock = clock;
         wbank__clock = clock;
@@ -9083,6 +9144,11 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         ox__d = ox__q;
         fb0__d = fb0__q;
         fr0__d = fr0__q;
+        cp__d = cp__q;
+        dx__d = dx__q;
+        dob__d = dob__q;
+        dbase__d = dbase__q;
+        drow__d = drow__q;
         wv__d = wv__q;
         wsel__d = wsel__q;
         wbank__d = wbank__q;
@@ -9191,6 +9257,28 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             a_nxt = ({4'd0, n_obase}) + n_oc;
             depth = d_out;
         end
+        d_wr = |(dob__q & last_k);
+        n_dx = dx__q + 16'h1;
+        n_dob = dob__q;
+        n_dbase = dbase__q;
+        n_drow = drow__q;
+        if (chunk_end) begin
+            n_dx = 16'h0;
+            n_dob = fb0__q;
+            n_drow = fr0__q;
+            n_dbase = dbase__q + hbw__q;
+        end
+        else if (dx__q + 16'h1 == fw__q) begin
+            n_dx = 16'h0;
+            if (d_wr) begin
+                n_dob = 64'h1;
+                n_drow = drow__q + fw__q;
+            end
+            else begin
+                n_dob = dob__q << 32'h1;
+            end
+        end
+        d_addr = ({4'd0, dbase__q}) + ({4'd0, drow__q}) + ({4'd0, dx__q});
         m_req_addr = e_base__q + ({6'd0, e_off__q});
         m_req_we = st__q;
         m_req_wdata = r_data;
@@ -9233,7 +9321,24 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 end
             end
         end
+        sfire = req_fire | (cp__q & primed__q);
         if (act__q & st__q) begin
+            if (cp__q & primed__q) begin
+                if (d_addr < d_fm) begin
+                    wv__d = 1'b1;
+                end
+                else begin
+                    errf__d = 1'b1;
+                end
+                wsel__d = 2'h3;
+                wbank__d = dob__q;
+                waddr__d = d_addr[(32'h0)+:(16)];
+                wdata__d = r_data;
+                dx__d = n_dx;
+                dob__d = n_dob;
+                dbase__d = n_dbase;
+                drow__d = n_drow;
+            end
             if (~primed__q) begin
                 primed__d = 1'b1;
                 r_en = a_cur < depth;
@@ -9241,7 +9346,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                     errf__d = 1'b1;
                 end
             end
-            else if (req_fire) begin
+            else if (sfire) begin
                 adv = 1'b1;
                 o_left__d = o_left__q - 20'h1;
                 if (o_left__q == 20'h1) begin
@@ -9287,8 +9392,12 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         if (go & ~act__q) begin
             act__d = |g_words;
             errf__d = 1'b0;
-            st__d = g_store;
+            st__d = g_store | g_copy;
+            cp__d = g_copy;
             sel__d = g_sel;
+            if (g_copy) begin
+                sel__d = 2'h0;
+            end
             if (|g_len) begin
                 len__d = g_len;
             end
@@ -9301,6 +9410,9 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             e_base__d = g_addr;
             e_off__d = 20'h0;
             e_left__d = g_words;
+            if (g_copy) begin
+                e_left__d = 20'h0;
+            end
             o_left__d = g_words;
             primed__d = 1'b0;
             oc__d = 20'h0;
@@ -9309,8 +9421,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             ox__d = 16'h0;
             ob__d = 64'h1;
             orow__d = 16'h0;
-            if (g_half & (g_sel == 2'h0)) begin
-                if (g_store) begin
+            if (g_half & ((g_sel == 2'h0) | g_copy)) begin
+                if (g_store | g_copy) begin
                     obase__d = out_half;
                     orow__d = out_half;
                 end
@@ -9318,7 +9430,33 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                     obase__d = fc_half;
                 end
             end
-            if (~g_store & (g_sel == 2'h3)) begin
+            dx__d = 16'h0;
+            dbase__d = 16'h0;
+            dob__d = ({48'd0, fb_sel});
+            drow__d = 16'h0;
+            if (q_rows == 2'h1) begin
+                drow__d = g_fw;
+            end
+            else if (q_rows == 2'h2) begin
+                drow__d = g_fw << 32'h1;
+            end
+            else if (q_rows == 2'h3) begin
+                drow__d = (g_fw << 32'h1) + g_fw;
+            end
+            if (g_copy) begin
+                fb0__d = ({48'd0, fb_sel});
+                fr0__d = 16'h0;
+                if (q_rows == 2'h1) begin
+                    fr0__d = g_fw;
+                end
+                else if (q_rows == 2'h2) begin
+                    fr0__d = g_fw << 32'h1;
+                end
+                else if (q_rows == 2'h3) begin
+                    fr0__d = (g_fw << 32'h1) + g_fw;
+                end
+            end
+            if (~g_store & ~g_copy & (g_sel == 2'h3)) begin
                 ob__d = ({48'd0, fb_sel});
                 fb0__d = ({48'd0, fb_sel});
                 if (q_rows == 2'h1) begin

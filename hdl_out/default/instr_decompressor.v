@@ -21,8 +21,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     // Constant declarations
     localparam  depth = 32'h4000;
     localparam  slot_mask = 256'hffffffff;
-    localparam  lens = 256'h50000000000000000000000000000001b34191a0a0a0d391a2419192d343505;
-    localparam  mods = 256'h2000000000000000000000000000000010012001202010101008040202010120;
+    localparam  lens = 256'h50000000000000000000000000000191b34191a0a0a0d391a2419192d343505;
+    localparam  mods = 256'h2000000000000000000000000000000110012001202010101008040202010120;
     
     // Stub signals
     reg  ibuf__clock;

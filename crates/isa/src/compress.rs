@@ -3,7 +3,7 @@
 //! 1. **Drop duplicates**: an instruction that would rewrite its module-register fields with the
 //!    values they already hold is dropped (always safe). Registers reset to zero, so a first write
 //!    of all zeros is a duplicate too (`MEM_SHAPE` included). Control instructions (`RUN`, `SYNC`, `END`) and memory
-//!    transfers (`MEM_LOAD`, `MEM_STORE`: writing the memory-access register starts a transfer, so
+//!    transfers (`MEM_COPY` too) (`MEM_LOAD`, `MEM_STORE`: writing the memory-access register starts a transfer, so
 //!    a repeated one is a second transfer, not a no-op) are never dropped.
 //! 2. **Transfer deltas** ([`delta_encode`]): a `MEM_LOAD`/`MEM_STORE` whose address is its slot's
 //!    last address plus the slot's stride (the difference of the slot's last two addresses) and
@@ -36,7 +36,7 @@ pub fn kept_indices(prog: &[Instr]) -> Vec<usize> {
     let mut held: HashMap<u8, Vec<u64>> = HashMap::new();
     let mut out = Vec::with_capacity(prog.len());
     for (n, i) in prog.iter().enumerate() {
-        if i.info().module == Module::Ctrl || slot_of(i).is_some() {
+        if i.info().module == Module::Ctrl || slot_of(i).is_some() || i.info().name == "MEM_COPY" {
             out.push(n);
             continue;
         }

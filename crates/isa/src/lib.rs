@@ -201,6 +201,13 @@ pub static TABLE: &[OpInfo] = &[
         fields: &[f("hb", 10), f("xcols", 12)],
         doc: "pooling derived geometry: feature-memory rows per channel and bank, ceil((h + 2·ph) / k); padded columns read per row band, a multiple of n",
     },
+    OpInfo {
+        name: "MEM_COPY",
+        code: 16,
+        module: Module::Mem,
+        fields: &[f("words", 20)],
+        doc: "copy `words` values on chip from the conv output buffer (the store layout of source 0, `MEM_SHAPE` len and half) into the feature memory (the load layout of target 3): pooling takes the conv output without a round trip through external memory",
+    },
     OpInfo { name: "END", code: END, module: Module::Ctrl, fields: &[], doc: "end of program" },
 ];
 

@@ -101,6 +101,8 @@ pub struct PoolTiling {
     pub xcols: usize,
     /// The planner's clock divider.
     pub divider: u32,
+    /// Takes each conv band's output on chip (`MEM_COPY`), never reading it from external memory.
+    pub on_chip: bool,
 }
 
 /// Per layer.
@@ -170,7 +172,7 @@ fn fit_err(at: &str, what: &str, need: usize, field: &str, have: usize) -> Strin
 }
 
 /// Chooses a convolution layer's tiling (without block addresses).
-pub(crate) fn conv_tiling(e: &ConvEngineParams, plan: ConvPlan, at: &str) -> Result<ConvTiling, String> {
+pub(crate) fn conv_tiling(e: &ConvEngineParams, plan: ConvPlan, at: &str, multiple: usize) -> Result<ConvTiling, String> {
     let (r, c, k) = (e.rows, e.cols, e.kernels);
     let tap_words = plan.kh * plan.kw * r * c * k;
     if tap_words > e.weight_buffer_depth {
@@ -214,7 +216,20 @@ pub(crate) fn conv_tiling(e: &ConvEngineParams, plan: ConvPlan, at: &str) -> Res
         Some(b) if band < plan.ho && icg == plan.ic_tiles => (b, true),
         _ => (band, false),
     };
+    // Bands of a multiple of `multiple` rows (a pooling layer taking them on chip pools whole
+    // windows of each band).
+    let band = if band < plan.ho && band >= multiple { band - band % multiple } else { band };
     Ok(ConvTiling { plan, tiles, icg, band, double, weight_blocks: vec![], bias_blocks: vec![] })
+}
+
+/// The vertical stride of a pooling layer right after conv layer `i` that can take the conv
+/// output on chip (its windows do not overlap vertically and it has no vertical padding, so each
+/// conv band holds whole windows when its rows are a multiple of the stride), else 1.
+pub(crate) fn on_chip_multiple(net: &Network, i: usize) -> usize {
+    match net.layers.get(i + 1) {
+        Some(Layer::Pool(p)) if p.params.kernel[0] == p.params.stride[0] && p.params.padding[0] == 0 => p.params.stride[0],
+        _ => 1,
+    }
 }
 
 /// The pooling unit's feature-memory rows per channel and its columns per row band.
@@ -245,7 +260,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 if plan.w > 1023 || plan.wo > 1023 || plan.ic_tiles > 255 || plan.oc_tiles > 255 {
                     return Err(format!("{at}: W and Wo must be at most 1023 and the channel tiles at most 255 (the PE_SHAPE and ACC_TILES fields)"));
                 }
-                let mut t = conv_tiling(&e, plan, &at)?;
+                let mut t = conv_tiling(&e, plan, &at, on_chip_multiple(net, i))?;
                 let per_pass = (e.rows * e.cols * e.kernels) as u64;
                 for g in 0..t.oc_groups() {
                     let tiles = t.tiles.min(t.plan.oc_tiles - g * t.tiles) as u64;
@@ -308,7 +323,20 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                     return Err(format!("{at}: the layer exceeds the pooling unit's counters"));
                 }
                 let divider = dividers.iter().find(|d| d.layer == i).map_or(1, |d| d.divider);
-                layers.push(LayerTiling::Pool(PoolTiling { channels, band, hb, xcols, divider }));
+                // On chip: after a one-group conv layer whose bands hold whole windows, when a
+                // band of every channel fits the feature memory and its output the output buffer.
+                let on_chip = match layers.last() {
+                    Some(LayerTiling::Conv(ct)) if ct.oc_groups() == 1 && on_chip_multiple(net, i - 1) > 1 => {
+                        let rows = ct.band.min(ct.plan.ho);
+                        (rows % p.stride[0] == 0 || rows == ct.plan.ho)
+                            && rows >= p.stride[0]
+                            && c * rows.div_ceil(u.rows_per_read) * w <= u.feature_memory_depth
+                            && c * (rows / p.stride[0]) * wo <= u.feature_memory_depth
+                            && c < 1 << 12
+                    }
+                    _ => false,
+                };
+                layers.push(LayerTiling::Pool(PoolTiling { channels, band, hb, xcols, divider, on_chip }));
             }
         }
     }
@@ -359,6 +387,9 @@ struct PoolQueue {
     window: [u64; 6],
     avg: u64,
     xcols: u64,
+    /// Channels, and the feature memory's banks k.
+    channels: u64,
+    k: usize,
 }
 
 impl PoolQueue {
@@ -406,7 +437,40 @@ impl PoolQueue {
             window: [pp.kernel[0] as u64, pp.kernel[1] as u64, sh as u64, pp.stride[1] as u64, 0, pp.padding[1] as u64],
             avg: u64::from(pl.mode == PoolMode::Avg),
             xcols: t.xcols as u64,
+            channels: cn as u64,
+            k,
         }
+    }
+
+    /// On chip: pools conv output rows `oy0..oy0 + rows` (every channel) from the conv output
+    /// buffer's half `half`, copied into the feature memory (`MEM_COPY`); `wo` is the conv output
+    /// width (this layer's input width).
+    fn on_chip_band(&mut self, m: &mut Emitter, oy0: usize, rows: usize, half: u64) -> Result<(), String> {
+        let sh = self.window[2] as usize;
+        let (p_oy0, p_end) = (oy0 / sh, ((oy0 + rows) / sh).min(self.ho as usize));
+        if p_end <= p_oy0 {
+            return Ok(());
+        }
+        let (layer, at) = (m.layer, std::mem::replace(&mut m.at, self.at.clone()));
+        m.layer = self.layer;
+        self.store_pending(m)?;
+        let [kh, kw, _, sw, _, pw] = self.window;
+        let p_rows = (p_end - p_oy0) as u64;
+        let hb = rows.div_ceil(self.k) as u64;
+        m.push("POOL_SHAPE", &[self.channels, rows as u64, self.w, p_rows, self.wo])?;
+        m.push("POOL_WINDOW", &[self.avg, kh, kw, sh as u64, sw, 0, pw])?;
+        m.push("POOL_GEOM", &[hb, self.xcols])?;
+        m.push("MEM_SHAPE", &[rows as u64 * self.w, 0, half])?;
+        m.push("MEM_COPY", &[self.channels * rows as u64 * self.w])?;
+        m.push("SYNC", &[M_MEM])?;
+        m.push("RUN", &[M_POOL])?;
+        self.pending = Some(PoolRun {
+            c0: 0, cg: self.channels, oy0: p_oy0 as u64, rows: p_rows, r0: oy0 as u64, hin: rows as u64, ph_band: 0, hb,
+            r1: oy0 + rows,
+        });
+        m.layer = layer;
+        m.at = at;
+        Ok(())
     }
 
     /// Stores the previous run's output (after it finishes).
@@ -492,8 +556,13 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
             m.layer = i + 1;
             m.push("POOL_CLOCK", &[u64::from(pt.divider)])?;
             m.layer = i;
-            pool_q = Some(PoolQueue::new(net, &lay, cfg, i + 1));
+            let mut q = PoolQueue::new(net, &lay, cfg, i + 1);
+            if pt.on_chip {
+                q.runs.clear();
+            }
+            pool_q = Some(q);
         }
+        let on_chip = matches!(lay.layers.get(i + 1), Some(LayerTiling::Pool(pt)) if fuse && pt.on_chip);
         match (layer, &lay.layers[i]) {
             (Layer::Conv(cl), LayerTiling::Conv(t)) => {
                 let p = &t.plan;
@@ -561,7 +630,12 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                             let half = (b % 2) as u64;
                             run(&mut m, b, 0, half)?;
                             if b > 0 {
-                                store_output(&mut m, b - 1, 1 - half)?;
+                                if let (Some(q), true) = (pool_q.as_mut(), on_chip) {
+                                    let (oy0, rows, ..) = band_geo(b - 1);
+                                    q.on_chip_band(&mut m, oy0, rows, 1 - half)?;
+                                } else {
+                                    store_output(&mut m, b - 1, 1 - half)?;
+                                }
                             }
                             if b + 1 < bands {
                                 load_input(&mut m, b + 1, 0, 1 - half)?;
@@ -576,7 +650,12 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                             }
                         }
                         m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
-                        store_output(&mut m, bands - 1, ((bands - 1) % 2) as u64)?;
+                        if let (Some(q), true) = (pool_q.as_mut(), on_chip) {
+                            let (oy0, rows, ..) = band_geo(bands - 1);
+                            q.on_chip_band(&mut m, oy0, rows, ((bands - 1) % 2) as u64)?;
+                        } else {
+                            store_output(&mut m, bands - 1, ((bands - 1) % 2) as u64)?;
+                        }
                     } else {
                         for b in 0..bands {
                             for ig in 0..t.ic_groups() {
@@ -588,7 +667,12 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
                                 run(&mut m, b, ig, 0)?;
                                 m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
                             }
-                            store_output(&mut m, b, 0)?;
+                            if let (Some(q), true) = (pool_q.as_mut(), on_chip) {
+                                let (oy0, rows, ..) = band_geo(b);
+                                q.on_chip_band(&mut m, oy0, rows, 0)?;
+                            } else {
+                                store_output(&mut m, b, 0)?;
+                            }
                             if let Some(q) = pool_q.as_mut() {
                                 let (oy0, rows, ..) = band_geo(b);
                                 q.issue_ready(&mut m, oy0 + rows, usize::MAX)?;

@@ -26,6 +26,8 @@ pub struct Trace {
     pub conv_runs: u64,
     /// Pooling runs.
     pub pool_runs: u64,
+    /// Words copied on chip (`MEM_COPY`).
+    pub copies: u64,
     /// Multiply-accumulates of the conv runs on real (non-padding) positions of loaded channels.
     pub macs: u64,
     /// The pooling divider in force at each pooling run.
@@ -94,6 +96,7 @@ impl Machine {
                 "NOP" | "SYNC" => {}
                 "MEM_LOAD" => self.load(i.values[0], i.values[1], i.values[2]).map_err(at)?,
                 "MEM_STORE" => self.store(i.values[0], i.values[1], i.values[2]).map_err(at)?,
+                "MEM_COPY" => self.copy(i.values[0]).map_err(at)?,
                 "RUN" => {
                     let m = i.values[0];
                     if m & (crate::compiler::M_PE | crate::compiler::M_ACC | crate::compiler::M_ACT) != 0 {
@@ -192,6 +195,35 @@ impl Machine {
             self.mem[a] = v;
         }
         self.trace.mem_writes += words;
+        Ok(())
+    }
+
+    /// `MEM_COPY`: the conv output buffer (store layout of source 0) into the feature memory
+    /// (load layout of target 3), on chip.
+    fn copy(&mut self, words: u64) -> Result<(), String> {
+        let (len, _) = self.chunks(words);
+        let (c, k) = (self.e.cols as u64, self.e.kernels as u64);
+        let out_base = if self.half() { (self.e.output_buffer_depth / 2) as u64 } else { 0 };
+        let pool_w = self.reg("POOL_SHAPE")[2];
+        let ph = self.reg("POOL_WINDOW")[5];
+        let hbw = self.reg("POOL_GEOM")[0] * pool_w;
+        let kb = self.u.rows_per_read as u64;
+        if pool_w == 0 {
+            return Err("a copy into the feature memory needs POOL_SHAPE.w".into());
+        }
+        for i in 0..words {
+            let (chunk, within) = (i / len, i % len);
+            let (t, cc, j) = (chunk / (c * k), (chunk / k) % c, chunk % k);
+            let a = (out_base + (t * k + j) * len + within) as usize;
+            let v = *self.out[cc as usize].get(a).ok_or_else(|| format!("word {i} reads entry {a} of the output buffer"))?;
+            let rho = within / pool_w + ph;
+            let d = (chunk * hbw + (rho / kb) * pool_w + within % pool_w) as usize;
+            if d >= self.u.feature_memory_depth {
+                return Err(format!("word {i} goes to entry {d} of a {}-entry buffer (feature memory)", self.u.feature_memory_depth));
+            }
+            self.fm[(rho % kb) as usize][d] = v as i8;
+        }
+        self.trace.copies += words;
         Ok(())
     }
 

@@ -90,7 +90,7 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                 }
                 let t = conv_cycles(&e, &plan).cycles;
                 // Fused pooling (one output group, n > 1 bands): the first band's time is lost.
-                let budget = match crate::compiler::conv_tiling(&e, plan.clone(), &path) {
+                let budget = match crate::compiler::conv_tiling(&e, plan.clone(), &path, crate::compiler::on_chip_multiple(net, i)) {
                     Ok(ct) if ct.oc_groups() == 1 && ct.band < plan.ho => {
                         let n = plan.ho.div_ceil(ct.band) as u64;
                         t * (n - 1) / n

@@ -154,7 +154,11 @@ fn pooling_runs_during_its_convolution_layer_at_the_planners_rate() {
     let cfg = Preset::Tiny.config();
     let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "fused pooling");
     let accelgen_sim::compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
-    assert!(t.band < 12, "pooling in bands that follow the conv bands: {t:?}");
+    assert!(t.on_chip, "2×2/2 windows never straddle a band of even rows: on chip: {t:?}");
+    // The conv output goes from the output buffer into the feature memory, never to memory.
+    assert!(r.compiled.prog.iter().any(|i| i.info().name == "MEM_COPY"));
+    assert_eq!(r.stats["layers"][0]["mem_write_bytes"], 0, "{}", r.stats["layers"][0]);
+    assert_eq!(r.stats["layers"][1]["mem_read_bytes"], 0, "{}", r.stats["layers"][1]);
     // Overlap, from the hardware's busy counters.
     assert!(u(&r, "cycles") < u(&r, "conv_busy_cycles") + u(&r, "pool_busy_cycles"), "{:?}", r.stats);
     let plan = accelgen_sim::planner::plan_clock(&net, &cfg).unwrap();
@@ -163,6 +167,17 @@ fn pooling_runs_during_its_convolution_layer_at_the_planners_rate() {
     let mem = accelgen_sim::compiler::memory_image(&net, &cfg, &r.compiled.layout).unwrap();
     let (out, _) = accelgen_sim::interp::run_compiled(&r.compiled, &cfg, mem).unwrap();
     assert_eq!(out.iter().map(|&v| i64::from(v as i32)).collect::<Vec<_>>(), net.golden().unwrap().to_i64().data);
+}
+
+#[test]
+fn overlapping_pooling_windows_take_the_conv_output_from_memory() {
+    // 3×3/2 windows straddle conv bands: the fused pooling reads the stored conv rows back.
+    let net = net_of([2, 24, 24], vec![conv(2, 4, 3, 1, 1, false), json!({"op": "maxpool2d", "kernel": [3, 3], "stride": [2, 2]})], 19);
+    let r = run(&net, &Preset::Tiny.config(), Engine::Verilator, MemTiming::default(), "pooling from memory");
+    let accelgen_sim::compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
+    assert!(!t.on_chip, "{t:?}");
+    assert!(!r.compiled.prog.iter().any(|i| i.info().name == "MEM_COPY"));
+    assert!(r.stats["layers"][1]["mem_read_bytes"].as_u64().unwrap() > 0);
 }
 
 #[test]

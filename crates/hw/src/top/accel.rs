@@ -10,8 +10,8 @@
 //!
 //! Dispatch rules (scoreboarding on module busy flags, plus the program's `SYNC` barriers):
 //! - a write to a module's register waits until that module is idle (it never changes the
-//!   parameters of a running module); `MEM_LOAD` / `MEM_STORE` wait until the mover is idle and
-//!   start it;
+//!   parameters of a running module); `MEM_LOAD` / `MEM_STORE` / `MEM_COPY` wait until the mover
+//!   is idle and start it;
 //! - `RUN` waits until the modules it starts are idle; `SYNC` until the modules in its mask are;
 //!   `END` until every module is, then sets `done`;
 //! - `RUN` and transfers also wait three cycles after the last register write (the derived
@@ -410,6 +410,7 @@ pub const DECODED_FIELDS: &[(&str, &str, usize, usize)] = &[
     ("MEM_SHAPE", "half", 51, 1),
     ("POOL_GEOM", "hb", 5, 10),
     ("POOL_GEOM", "xcols", 15, 12),
+    ("MEM_COPY", "words", 5, 20),
 ];
 
 impl Logic for AccelTop {
@@ -494,7 +495,7 @@ impl Logic for AccelTop {
         self.mem_idle.next = !self.mover.busy.val();
         self.bad_op.next = false;
         self.ok.next = false;
-        if (self.op.val() == 1) | (self.op.val() == 2) {
+        if (self.op.val() == 1) | (self.op.val() == 2) | (self.op.val() == 16) {
             self.ok.next = self.mem_idle.val() & !self.settle.q.val().any();
         } else if self.op.val() == 14 {
             self.ok.next = self.mem_idle.val();
@@ -556,7 +557,12 @@ impl Logic for AccelTop {
         }
         self.mover.go.next = false;
         self.mover.g_store.next = self.op.val() == 2;
-        if self.op.val() == 2 {
+        self.mover.g_copy.next = self.op.val() == 16;
+        if self.op.val() == 16 {
+            self.mover.g_sel.next = 0.into();
+            self.mover.g_addr.next = 0.into();
+            self.mover.g_words.next = self.pl.val().get_bits::<20>(5);
+        } else if self.op.val() == 2 {
             self.mover.g_sel.next = bit_cast::<2, 1>(self.pl.val().get_bits::<1>(5));
             self.mover.g_addr.next = self.pl.val().get_bits::<26>(6);
             self.mover.g_words.next = self.pl.val().get_bits::<20>(32);
@@ -579,7 +585,7 @@ impl Logic for AccelTop {
             if self.op.val() == 15 {
                 self.settle.d.next = 3.into();
             }
-            if (self.op.val() == 1) | (self.op.val() == 2) {
+            if (self.op.val() == 1) | (self.op.val() == 2) | (self.op.val() == 16) {
                 self.mover.go.next = true;
             }
             if self.op.val() == 14 {
@@ -892,7 +898,7 @@ mod tests {
         const _: () = assert!(accelgen_isa::END == 31);
         for (name, code) in [("MEM_LOAD", 1), ("MEM_STORE", 2), ("PE_SHAPE", 3), ("PE_KERNEL", 4), ("ACC_TILES", 5),
             ("ACT_REQUANT", 6), ("POOL_WINDOW", 7), ("POOL_SHAPE", 8), ("POOL_CLOCK", 9), ("RUN", 10), ("SYNC", 11),
-            ("MEM_SHAPE", 14), ("POOL_GEOM", 15)] {
+            ("MEM_SHAPE", 14), ("POOL_GEOM", 15), ("MEM_COPY", 16)] {
             assert_eq!(accelgen_isa::op_named(name).unwrap().code, code, "{name}");
         }
     }

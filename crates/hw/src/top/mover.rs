@@ -12,6 +12,7 @@
 //! | load 3, feature memory | row ρ = o div W + ph: bank ρ mod k, entry n·hb·W + (ρ div k)·W + o mod W |
 //! | store 0, conv output buffer | channel n = t·C·K + c·K + j: bank c, entry B + (t·K + j)·len + o |
 //! | store 1, pooling output | entry i |
+//! | copy (`g_copy`) | read as store 0, written as load 3: the conv output into the feature memory, on chip |
 //!
 //! B is 0, or half the buffer's depth with `g_half` (double buffering).
 //!
@@ -68,6 +69,9 @@ pub struct DataMover {
     pub g_hbw: Signal<In, Bits<16>>,
     /// First-cache loads and output-buffer stores start at the buffer's upper half.
     pub g_half: Signal<In, Bit>,
+    /// Copy on chip: the conv output buffer (store layout of source 0) into the feature memory
+    /// (load layout of target 3); no external access.
+    pub g_copy: Signal<In, Bit>,
     /// A transfer is in progress.
     pub busy: Signal<Out, Bit>,
     /// Sticky until the next `go`: an on-chip entry was out of range.
@@ -154,6 +158,12 @@ pub struct DataMover {
     /// Feature-memory start of a channel: bank and row offset.
     fb0: DFF<Bits<64>>,
     fr0: DFF<Bits<16>>,
+    /// Copy mode, and the destination (feature memory) cursor: x, one-hot bank, channel base, row.
+    cp: DFF<Bit>,
+    dx: DFF<Bits<16>>,
+    dob: DFF<Bits<64>>,
+    dbase: DFF<Bits<16>>,
+    drow: DFF<Bits<16>>,
     /// Registered on-chip write.
     wv: DFF<Bit>,
     wsel: DFF<Bits<2>>,
@@ -177,6 +187,15 @@ pub struct DataMover {
     a_cur: Signal<Local, Bits<20>>,
     a_nxt: Signal<Local, Bits<20>>,
     depth: Signal<Local, Bits<20>>,
+    /// The destination cursor's next state and address (copies), its bank wrap.
+    d_wr: Signal<Local, Bit>,
+    n_dx: Signal<Local, Bits<16>>,
+    n_dob: Signal<Local, Bits<64>>,
+    n_dbase: Signal<Local, Bits<16>>,
+    n_drow: Signal<Local, Bits<16>>,
+    d_addr: Signal<Local, Bits<20>>,
+    /// A store's or copy's word moves this cycle.
+    sfire: Signal<Local, Bit>,
     /// Request / response handshakes this cycle.
     req_fire: Signal<Local, Bit>,
     rsp_take: Signal<Local, Bit>,
@@ -215,6 +234,7 @@ impl DataMover {
             g_fph: Default::default(),
             g_hbw: Default::default(),
             g_half: Default::default(),
+            g_copy: Default::default(),
             busy: Default::default(),
             err: Default::default(),
             m_req_valid: Default::default(),
@@ -270,6 +290,11 @@ impl DataMover {
             ox: Default::default(),
             fb0: Default::default(),
             fr0: Default::default(),
+            cp: Default::default(),
+            dx: Default::default(),
+            dob: Default::default(),
+            dbase: Default::default(),
+            drow: Default::default(),
             wv: Default::default(),
             wsel: Default::default(),
             wbank: Default::default(),
@@ -288,6 +313,13 @@ impl DataMover {
             a_cur: Default::default(),
             a_nxt: Default::default(),
             depth: Default::default(),
+            d_wr: Default::default(),
+            n_dx: Default::default(),
+            n_dob: Default::default(),
+            n_dbase: Default::default(),
+            n_drow: Default::default(),
+            d_addr: Default::default(),
+            sfire: Default::default(),
             req_fire: Default::default(),
             rsp_take: Default::default(),
             adv: Default::default(),
@@ -302,7 +334,8 @@ impl Logic for DataMover {
     fn update(&mut self) {
         dff_setup!(
             self, clock, act, st, sel, len, stride, fw, hbw, errf, e_base, e_off, e_left, o_left,
-            primed, oc, oi, ob, obase, orow, ox, fb0, fr0, wv, wsel, wbank, waddr, wdata
+            primed, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dob, dbase, drow, wv, wsel, wbank,
+            waddr, wdata
         );
         self.busy.next = self.act.q.val() | self.wv.q.val();
         self.err.next = self.errf.q.val();
@@ -405,6 +438,30 @@ impl Logic for DataMover {
             self.depth.next = self.d_out.val();
         }
 
+        // ---- Copies: the destination cursor walks the feature-memory layout (as load target 3).
+        self.d_wr.next = (self.dob.q.val() & self.last_k.val()).any();
+        self.n_dx.next = self.dx.q.val() + 1;
+        self.n_dob.next = self.dob.q.val();
+        self.n_dbase.next = self.dbase.q.val();
+        self.n_drow.next = self.drow.q.val();
+        if self.chunk_end.val() {
+            self.n_dx.next = 0.into();
+            self.n_dob.next = self.fb0.q.val();
+            self.n_drow.next = self.fr0.q.val();
+            self.n_dbase.next = self.dbase.q.val() + self.hbw.q.val();
+        } else if self.dx.q.val() + 1 == self.fw.q.val() {
+            self.n_dx.next = 0.into();
+            if self.d_wr.val() {
+                self.n_dob.next = 1.into();
+                self.n_drow.next = self.drow.q.val() + self.fw.q.val();
+            } else {
+                self.n_dob.next = self.dob.q.val() << 1;
+            }
+        }
+        self.d_addr.next = bit_cast::<20, 16>(self.dbase.q.val())
+            + bit_cast::<20, 16>(self.drow.q.val())
+            + bit_cast::<20, 16>(self.dx.q.val());
+
         // ---- External requests: one per cycle while the port is ready.
         self.m_req_addr.next = self.e_base.q.val() + bit_cast::<26, 20>(self.e_off.q.val());
         self.m_req_we.next = self.st.q.val();
@@ -450,14 +507,31 @@ impl Logic for DataMover {
                 }
             }
         }
+        self.sfire.next = self.req_fire.val() | (self.cp.q.val() & self.primed.q.val());
         if self.act.q.val() & self.st.q.val() {
+            if self.cp.q.val() & self.primed.q.val() {
+                // The word read last cycle goes into the feature memory.
+                if self.d_addr.val() < self.d_fm.val() {
+                    self.wv.d.next = true;
+                } else {
+                    self.errf.d.next = true;
+                }
+                self.wsel.d.next = 3.into();
+                self.wbank.d.next = self.dob.q.val();
+                self.waddr.d.next = self.d_addr.val().get_bits::<16>(0);
+                self.wdata.d.next = self.r_data.val();
+                self.dx.d.next = self.n_dx.val();
+                self.dob.d.next = self.n_dob.val();
+                self.dbase.d.next = self.n_dbase.val();
+                self.drow.d.next = self.n_drow.val();
+            }
             if !self.primed.q.val() {
                 self.primed.d.next = true;
                 self.r_en.next = self.a_cur.val() < self.depth.val();
                 if !(self.a_cur.val() < self.depth.val()) {
                     self.errf.d.next = true;
                 }
-            } else if self.req_fire.val() {
+            } else if self.sfire.val() {
                 self.adv.next = true;
                 self.o_left.d.next = self.o_left.q.val() - 1;
                 if self.o_left.q.val() == 1 {
@@ -503,8 +577,12 @@ impl Logic for DataMover {
         if self.go.val() & !self.act.q.val() {
             self.act.d.next = self.g_words.val().any();
             self.errf.d.next = false;
-            self.st.d.next = self.g_store.val();
+            self.st.d.next = self.g_store.val() | self.g_copy.val();
+            self.cp.d.next = self.g_copy.val();
             self.sel.d.next = self.g_sel.val();
+            if self.g_copy.val() {
+                self.sel.d.next = 0.into();
+            }
             if self.g_len.val().any() {
                 self.len.d.next = self.g_len.val();
             } else {
@@ -516,6 +594,9 @@ impl Logic for DataMover {
             self.e_base.d.next = self.g_addr.val();
             self.e_off.d.next = 0.into();
             self.e_left.d.next = self.g_words.val();
+            if self.g_copy.val() {
+                self.e_left.d.next = 0.into();
+            }
             self.o_left.d.next = self.g_words.val();
             self.primed.d.next = false;
             self.oc.d.next = 0.into();
@@ -524,15 +605,38 @@ impl Logic for DataMover {
             self.ox.d.next = 0.into();
             self.ob.d.next = 1.into();
             self.orow.d.next = 0.into();
-            if self.g_half.val() & (self.g_sel.val() == 0) {
-                if self.g_store.val() {
+            if self.g_half.val() & ((self.g_sel.val() == 0) | self.g_copy.val()) {
+                if self.g_store.val() | self.g_copy.val() {
                     self.obase.d.next = self.out_half.val();
                     self.orow.d.next = self.out_half.val();
                 } else {
                     self.obase.d.next = self.fc_half.val();
                 }
             }
-            if !self.g_store.val() & (self.g_sel.val() == 3) {
+            // The destination cursor of a copy starts like a feature-memory load.
+            self.dx.d.next = 0.into();
+            self.dbase.d.next = 0.into();
+            self.dob.d.next = bit_cast::<64, 16>(self.fb_sel.val());
+            self.drow.d.next = 0.into();
+            if self.q_rows.val() == 1 {
+                self.drow.d.next = self.g_fw.val();
+            } else if self.q_rows.val() == 2 {
+                self.drow.d.next = self.g_fw.val() << 1;
+            } else if self.q_rows.val() == 3 {
+                self.drow.d.next = (self.g_fw.val() << 1) + self.g_fw.val();
+            }
+            if self.g_copy.val() {
+                self.fb0.d.next = bit_cast::<64, 16>(self.fb_sel.val());
+                self.fr0.d.next = 0.into();
+                if self.q_rows.val() == 1 {
+                    self.fr0.d.next = self.g_fw.val();
+                } else if self.q_rows.val() == 2 {
+                    self.fr0.d.next = self.g_fw.val() << 1;
+                } else if self.q_rows.val() == 3 {
+                    self.fr0.d.next = (self.g_fw.val() << 1) + self.g_fw.val();
+                }
+            }
+            if !self.g_store.val() & !self.g_copy.val() & (self.g_sel.val() == 3) {
                 // Row ρ = ph of the padded map: bank ph mod k, entry (ph div k)·W.
                 self.ob.d.next = bit_cast::<64, 16>(self.fb_sel.val());
                 self.fb0.d.next = bit_cast::<64, 16>(self.fb_sel.val());
