@@ -63,6 +63,20 @@ pub struct IsaConfig {
     pub buffer_depth: u32,
 }
 
+/// The external memory port of the integrated accelerator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryConfig {
+    /// Width of one memory word in bits: 32 or 64 (one or two 32-bit element lanes per word).
+    pub word_bits: u32,
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        MemoryConfig { word_bits: 32 }
+    }
+}
+
 /// The pooling clock-enable dividers the planner may choose from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,6 +99,9 @@ pub struct HwConfig {
     pub isa: IsaConfig,
     /// Pooling clock dividers.
     pub pool_clock: PoolClockConfig,
+    /// External memory port (a document without it gets 32-bit words).
+    #[serde(default)]
+    pub memory: MemoryConfig,
 }
 
 /// Named configurations.
@@ -142,6 +159,7 @@ impl Preset {
                 },
                 isa: IsaConfig { word_bits: 64, buffer_depth: 256 },
                 pool_clock: PoolClockConfig { dividers: vec![1, 2, 4] },
+                memory: MemoryConfig { word_bits: 32 },
             },
             Preset::Default => HwConfig {
                 name: "default".into(),
@@ -166,6 +184,7 @@ impl Preset {
                 },
                 isa: IsaConfig { word_bits: 64, buffer_depth: 16384 },
                 pool_clock: PoolClockConfig { dividers: vec![1, 2, 4, 8, 16, 32, 64] },
+                memory: MemoryConfig { word_bits: 32 },
             },
         }
     }
@@ -209,6 +228,8 @@ pub mod limits {
     pub const BUFFER_DEPTH: (u32, u32) = (1, 65535);
     /// Each of `pool_clock.dividers` (the pooling unit's divider register is 8 bits).
     pub const DIVIDER: (u32, u32) = (1, 255);
+    /// `memory.word_bits`: one or two 32-bit lanes (32 or 64).
+    pub const MEMORY_WORD_BITS: (u32, u32) = (32, 64);
 
     /// The allowed range of a numeric field by its dotted path (for type errors).
     pub fn of_field(path: &str) -> Option<(u32, u32)> {
@@ -230,6 +251,7 @@ pub mod limits {
             "pooling.feature_memory_depth" => FEATURE_MEMORY_DEPTH,
             "isa.word_bits" => WORD_BITS,
             "isa.buffer_depth" => BUFFER_DEPTH,
+            "memory.word_bits" => MEMORY_WORD_BITS,
             p if p.starts_with("pool_clock.dividers[") => DIVIDER,
             _ => return None,
         })
@@ -350,6 +372,13 @@ impl HwConfig {
             ));
         }
         in_range("isa.buffer_depth", self.isa.buffer_depth, BUFFER_DEPTH)?;
+        in_range("memory.word_bits", self.memory.word_bits, MEMORY_WORD_BITS)?;
+        if self.memory.word_bits % 32 != 0 {
+            return Err(format!(
+                "memory.word_bits = {} must be 32 or 64 (one or two 32-bit element lanes per word)",
+                self.memory.word_bits
+            ));
+        }
         let d = &self.pool_clock.dividers;
         if d.first() != Some(&1) {
             return Err(format!(
@@ -485,6 +514,18 @@ mod tests {
             c.pool_clock.dividers = vec![1];
         })
         .unwrap();
+    }
+
+    #[test]
+    fn memory_words_are_32_or_64_bits() {
+        let with = |bits: u32| HwConfig::from_json(&format!(r#"{{"preset": "tiny", "memory": {{"word_bits": {bits}}}}}"#));
+        assert_eq!(with(64).unwrap().memory.word_bits, 64);
+        assert_eq!(with(48).unwrap_err(), "memory.word_bits = 48 must be 32 or 64 (one or two 32-bit element lanes per word)");
+        assert_eq!(with(128).unwrap_err(), "memory.word_bits = 128 is out of range: allowed 32..=64");
+        // A complete document written before the field existed gets 32-bit words.
+        let mut v: serde_json::Value = serde_json::from_str(&Preset::Tiny.config().to_json()).unwrap();
+        v.as_object_mut().unwrap().remove("memory");
+        assert_eq!(HwConfig::from_json(&v.to_string()).unwrap().memory.word_bits, 32);
     }
 
     #[test]

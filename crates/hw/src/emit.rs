@@ -49,13 +49,23 @@ fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
     pool.connect_all();
     let mut dec = InstrDecompressor::new(cfg.isa.buffer_depth as usize);
     dec.connect_all();
-    let mut top = crate::top::AccelTop::new(cfg);
-    top.connect_all();
+    let top_v = match cfg.memory.word_bits {
+        64 => {
+            let mut top = crate::top::AccelTop::<64, 2>::new(cfg);
+            top.connect_all();
+            generate_verilog(&top)
+        }
+        _ => {
+            let mut top = crate::top::AccelTop::<32, 1>::new(cfg);
+            top.connect_all();
+            generate_verilog(&top)
+        }
+    };
     vec![
         ("conv_engine", generate_verilog(&engine)),
         ("pool_unit", generate_verilog(&pool)),
         ("instr_decompressor", generate_verilog(&dec)),
-        ("accel_top", generate_verilog(&top)),
+        ("accel_top", top_v),
     ]
 }
 

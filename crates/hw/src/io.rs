@@ -107,7 +107,10 @@ pub trait ObsSink {
 #[macro_export]
 macro_rules! top_io {
     ($ty:ty, inputs: [$($i:ident),* $(,)?], outputs: [$($o:ident),* $(,)?] $(, $($extra:tt)*)?) => {
-        impl $crate::io::TopIo for $ty {
+        $crate::top_io!(impl [] $ty, inputs: [$($i),*], outputs: [$($o),*] $(, $($extra)*)?);
+    };
+    (impl [$($g:tt)*] $ty:ty, inputs: [$($i:ident),* $(,)?], outputs: [$($o:ident),* $(,)?] $(, $($extra:tt)*)?) => {
+        impl<$($g)*> $crate::io::TopIo for $ty {
             fn input_names(&self) -> &'static [&'static str] {
                 &[$(stringify!($i)),*]
             }

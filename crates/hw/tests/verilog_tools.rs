@@ -50,6 +50,23 @@ fn emitted_verilog_passes_verilator_lint_wall_for_every_preset() {
     }
 }
 
+/// `memory.word_bits = 64`: the accel_top with the 64-bit memory port lints clean and passes yosys.
+#[test]
+fn a_64_bit_memory_port_lints_and_synthesizes() {
+    let cfg = accelgen_config::HwConfig::from_json(r#"{"preset": "tiny", "memory": {"word_bits": 64}}"#).unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilog").join("tiny64");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in emit_all(&cfg).unwrap() {
+        std::fs::write(dir.join(&f.name), &f.text).unwrap();
+    }
+    let v = std::fs::read_to_string(dir.join("accel_top.v")).unwrap();
+    assert!(v.contains("output reg  [63:0] m_req_wdata;") || v.contains("output reg [63:0] m_req_wdata;"), "a 64-bit write port");
+    let (ok, text) = run_in(&dir, tool("verilator").args(["--lint-only", "-Wall", "-f", "accel_top.f", "--top-module", "accel_top"]));
+    assert!(ok && !text.contains("%Warning"), "verilator:\n{text}");
+    let (ok, text) = run_in(&dir, tool("yosys").args(["-q", "-s", "accel_top.ys"]));
+    assert!(ok && !text.contains("Warning"), "yosys:\n{text}");
+}
+
 /// The shipped waivers waive signals and messages, never a whole rule, and never WIDTH.
 #[test]
 fn the_shipped_waivers_name_what_they_waive() {

@@ -4,8 +4,9 @@
 //! The memory model (this testbench's external memory) answers the top's word-addressed port:
 //! it accepts a request per cycle while ready, answers reads in order `latency` cycles after it
 //! accepted them, and, with `stall_every` = n > 0, is not ready one cycle in every n (a slow or
-//! shared memory). It counts the words the port read and wrote: `mem_read_bytes` and
-//! `mem_write_bytes` are those counts times 4 (32-bit words). A request outside the memory reads 0
+//! shared memory). Words are `memory.word_bits` wide (32 or 64: one or two 32-bit element lanes;
+//! a write changes the lanes its enables name). It counts the words the port read and wrote:
+//! `mem_read_bytes` and `mem_write_bytes` are those counts times the word's bytes. A request outside the memory reads 0
 //! or is dropped and counts in `mem_outside_accesses` (a compiled program never makes one).
 
 use crate::compiler::{compile_full, memory_image, Compiled, LayerTiling};
@@ -163,17 +164,25 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
         )));
     }
     let u = PoolUnitParams::from_config(&cfg.pooling);
-    let key = format!("{e:?} {u:?} {:?}", cfg.isa);
+    let key = format!("{e:?} {u:?} {:?} {:?}", cfg.isa, cfg.memory);
     let cfg2 = cfg.clone();
-    let mut tb = opts.testbench(move || AccelTop::with_blocks(&cfg2, &e, &u), "accel_top", &key)?;
+    let lanes = (cfg.memory.word_bits / 32) as usize;
+    let mut tb = if lanes == 2 {
+        opts.testbench(move || AccelTop::<64, 2>::with_blocks(&cfg2, &e, &u), "accel_top", &key)?
+    } else {
+        opts.testbench(move || AccelTop::<32, 1>::with_blocks(&cfg2, &e, &u), "accel_top", &key)?
+    };
     let sim = RunError::Sim;
     let s = |n: &str| tb.sig(n).map_err(sim);
     let (reg_we, reg_addr, reg_wdata, reg_raddr, reg_rdata) = (s("reg_we")?, s("reg_addr")?, s("reg_wdata")?, s("reg_raddr")?, s("reg_rdata")?);
     let (st_done, st_error) = (s("st_done")?, s("st_error")?);
     let (req_valid, req_ready, req_we, req_addr, req_wdata) = (s("m_req_valid")?, s("m_req_ready")?, s("m_req_we")?, s("m_req_addr")?, s("m_req_wdata")?);
+    let req_be = s("m_req_be")?;
     let (rsp_valid, rsp_data) = (s("m_rsp_valid")?, s("m_rsp_data")?);
     let (n_instr, div_now, pool_busy) = (s("n_instr__q")?, s("pool__div_now")?, s("pool__busy")?);
+    // Whole words: the image padded to a multiple of the lanes.
     let mut image = image;
+    image.resize(image.len().div_ceil(lanes) * lanes, 0);
     let nl = net.layers.len();
     let (mut l_cycles, mut l_reads, mut l_writes) = (vec![0u64; nl], vec![0u64; nl], vec![0u64; nl]);
     let mut l_div: Vec<Option<u64>> = vec![None; nl];
@@ -203,7 +212,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     tb.expect_periods(|| bound / 4, "network on accel_top");
 
     let t0 = tb.cycles();
-    let mut pending: VecDeque<(u64, u32)> = VecDeque::new();
+    let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
     let (mut reads, mut writes) = (0u64, 0u64);
     let (mut cur_layer, mut mem_layer, mut pool_layer, mut last_n) = (0usize, 0usize, 0usize, 0u64);
     let mut outside = 0u64;
@@ -240,7 +249,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
         match pending.front() {
             Some(&(at, data)) if at <= now => {
                 tb.poke(rsp_valid, 1);
-                tb.poke(rsp_data, u64::from(data));
+                tb.poke(rsp_data, data);
                 pending.pop_front();
             }
             _ => tb.poke(rsp_valid, 0),
@@ -249,25 +258,27 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
         tb.poke(req_ready, u64::from(ready));
         if ready && tb.is_set(req_valid) {
             let a = tb.peek(req_addr) as usize;
-            match image.get_mut(a) {
-                None => {
-                    // Outside the memory: reads return 0, writes are dropped, both counted.
-                    outside += 1;
-                    if !tb.is_set(req_we) {
-                        pending.push_back((now + u64::from(mem.latency), 0));
+            let base = a * lanes;
+            if base + lanes > image.len() {
+                // Outside the memory: reads return 0, writes are dropped, both counted.
+                outside += 1;
+                if !tb.is_set(req_we) {
+                    pending.push_back((now + u64::from(mem.latency), 0));
+                }
+            } else if tb.is_set(req_we) {
+                let (data, be) = (tb.peek(req_wdata), tb.peek(req_be));
+                for l in 0..lanes {
+                    if be >> l & 1 == 1 {
+                        image[base + l] = (data >> (32 * l)) as u32;
                     }
                 }
-                Some(word) => {
-                    if tb.is_set(req_we) {
-                        *word = tb.peek(req_wdata) as u32;
-                        writes += 1;
-                        l_writes[mem_layer] += 1;
-                    } else {
-                        pending.push_back((now + u64::from(mem.latency), *word));
-                        reads += 1;
-                        l_reads[mem_layer] += 1;
-                    }
-                }
+                writes += 1;
+                l_writes[mem_layer] += 1;
+            } else {
+                let word = (0..lanes).fold(0u64, |w, l| w | u64::from(image[base + l]) << (32 * l));
+                pending.push_back((now + u64::from(mem.latency), word));
+                reads += 1;
+                l_reads[mem_layer] += 1;
             }
         }
         tb.step().map_err(sim)?;
@@ -308,8 +319,10 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     stats.insert("cycles".into(), json!(cycles));
     stats.insert("macs".into(), json!(macs));
     stats.insert("pe_utilization".into(), json!(ratio(macs, pes * cycles)));
-    stats.insert("mem_read_bytes".into(), json!(reads * 4));
-    stats.insert("mem_write_bytes".into(), json!(writes * 4));
+    let word_bytes = u64::from(cfg.memory.word_bits / 8);
+    stats.insert("mem_read_bytes".into(), json!(reads * word_bytes));
+    stats.insert("mem_write_bytes".into(), json!(writes * word_bytes));
+    stats.insert("mem_word_bits".into(), json!(cfg.memory.word_bits));
     stats.insert("register_writes".into(), json!(register_writes));
     stats.insert("compressed_bytes".into(), json!(bytes.len()));
     stats.insert("instructions".into(), json!(regs[2]));
@@ -346,8 +359,8 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
                 "macs": m,
                 "pe_utilization": ratio(m, pes * l_cycles[i]),
                 "pool_divider": l_div[i],
-                "mem_read_bytes": l_reads[i] * 4,
-                "mem_write_bytes": l_writes[i] * 4,
+                "mem_read_bytes": l_reads[i] * word_bytes,
+                "mem_write_bytes": l_writes[i] * word_bytes,
             })
         })
         .collect();

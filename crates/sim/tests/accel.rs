@@ -312,3 +312,21 @@ fn rust_hdl_and_verilator_agree_on_every_cycle_of_a_network() {
     let r = run(&net, &Preset::Tiny.config(), Engine::Cross, SLOW, "cross");
     assert_eq!(r.stats["engine"], "cross");
 }
+
+#[test]
+fn a_64_bit_memory_port_runs_the_same_networks() {
+    // memory.word_bits = 64: two element lanes per word, writes enable their lane.
+    let cfg = HwConfig::from_json(r#"{"preset": "tiny", "memory": {"word_bits": 64}}"#).unwrap();
+    let net = net_of([3, 11, 9], vec![conv(3, 5, 3, 1, 1, false), json!({"op": "maxpool2d", "kernel": [3, 3], "stride": [2, 2]}), conv(5, 3, 1, 1, 0, true)], 17);
+    let narrow = run(&net, &Preset::Tiny.config(), Engine::Verilator, MemTiming::default(), "32-bit words");
+    for engine in [Engine::Rust, Engine::Verilator] {
+        let wide = run(&net, &cfg, engine, SLOW, "64-bit words");
+        assert_eq!(wide.stats["mem_word_bits"], 64);
+        // One element per request, as with 32-bit words: twice the bytes on the wider port.
+        assert_eq!(u(&wide, "mem_read_bytes"), 2 * u(&narrow, "mem_read_bytes"));
+        assert_eq!(u(&wide, "mem_write_bytes"), 2 * u(&narrow, "mem_write_bytes"));
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/networks/lenet5_data.json");
+    let lenet = Network::load(&path).unwrap();
+    run(&lenet, &cfg, Engine::Verilator, MemTiming { latency: 3, stall_every: 5 }, "LeNet-5, 64-bit words");
+}

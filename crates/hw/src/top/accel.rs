@@ -49,9 +49,9 @@ use crate::top::{DataMover, DataMoverParams};
 use accelgen_config::HwConfig;
 use rust_hdl::prelude::*;
 
-/// The integrated accelerator.
+/// The integrated accelerator, with memory words of W bits (L 32-bit lanes: `memory.word_bits`).
 #[derive(LogicBlock)]
-pub struct AccelTop {
+pub struct AccelTop<const W: usize, const L: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Host register write.
@@ -79,13 +79,15 @@ pub struct AccelTop {
     /// Word address.
     pub m_req_addr: Signal<Out, Bits<26>>,
     /// Write data.
-    pub m_req_wdata: Signal<Out, Bits<32>>,
+    pub m_req_wdata: Signal<Out, Bits<W>>,
+    /// Lane enables of a write.
+    pub m_req_be: Signal<Out, Bits<L>>,
     /// Read response valid.
     pub m_rsp_valid: Signal<In, Bit>,
     /// Response ready.
     pub m_rsp_ready: Signal<Out, Bit>,
     /// Response data.
-    pub m_rsp_data: Signal<In, Bits<32>>,
+    pub m_rsp_data: Signal<In, Bits<W>>,
 
     /// The blocks.
     pub dec: InstrDecompressor,
@@ -94,7 +96,7 @@ pub struct AccelTop {
     /// Pooling unit.
     pub pool: PoolUnit,
     /// Data mover.
-    pub mover: DataMover,
+    pub mover: DataMover<W, L>,
     /// Pooling output buffer.
     pout: SyncRam<Bits<8>>,
 
@@ -212,8 +214,8 @@ pub struct AccelTop {
     mx_count: Signal<Local, Bits<32>>,
 }
 
-impl AccelTop {
-    /// The accelerator of a validated configuration.
+impl<const W: usize, const L: usize> AccelTop<W, L> {
+    /// The accelerator of a validated configuration (whose `memory.word_bits` is W).
     pub fn new(cfg: &HwConfig) -> Self {
         let e = ConvEngineParams::from_config(&cfg.pe_array);
         let u = PoolUnitParams::from_config(&cfg.pooling);
@@ -222,6 +224,7 @@ impl AccelTop {
 
     /// The accelerator with the given block parameters (faults included, for tests).
     pub fn with_blocks(cfg: &HwConfig, e: &ConvEngineParams, u: &PoolUnitParams) -> Self {
+        assert_eq!(cfg.memory.word_bits as usize, W, "the configuration's memory word");
         let mp = DataMoverParams {
             rows: e.rows,
             cols: e.cols,
@@ -251,6 +254,7 @@ impl AccelTop {
             m_req_we: Default::default(),
             m_req_addr: Default::default(),
             m_req_wdata: Default::default(),
+            m_req_be: Default::default(),
             m_rsp_valid: Default::default(),
             m_rsp_ready: Default::default(),
             m_rsp_data: Default::default(),
@@ -413,7 +417,7 @@ pub const DECODED_FIELDS: &[(&str, &str, usize, usize)] = &[
     ("MEM_COPY", "words", 5, 20),
 ];
 
-impl Logic for AccelTop {
+impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
@@ -765,6 +769,7 @@ impl Logic for AccelTop {
         self.m_req_we.next = self.mover.m_req_we.val();
         self.m_req_addr.next = self.mover.m_req_addr.val();
         self.m_req_wdata.next = self.mover.m_req_wdata.val();
+        self.m_req_be.next = self.mover.m_req_be.val();
         self.mover.m_req_ready.next = self.m_req_ready.val();
         self.mover.m_rsp_valid.next = self.m_rsp_valid.val();
         self.mover.m_rsp_data.next = self.m_rsp_data.val();
@@ -853,18 +858,18 @@ impl Logic for AccelTop {
     }
 }
 
-impl crate::sim::Clocked for AccelTop {
+impl<const W: usize, const L: usize> crate::sim::Clocked for AccelTop<W, L> {
     fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
         &mut self.clock
     }
 }
 
 crate::top_io!(
-    AccelTop,
+    impl [const W: usize, const L: usize] AccelTop<W, L>,
     inputs: [reg_we, reg_addr, reg_wdata, reg_raddr, m_req_ready, m_rsp_valid, m_rsp_data],
     outputs: [
         reg_rdata, st_busy, st_done, st_error, m_req_valid, m_req_we, m_req_addr, m_req_wdata,
-        m_rsp_ready,
+        m_req_be, m_rsp_ready,
     ],
     /// Observed: the dispatcher's instruction count (per-layer attribution) and the pooling
     /// unit's divider in force.

@@ -16,8 +16,9 @@
 //!
 //! B is 0, or half the buffer's depth with `g_half` (double buffering).
 //!
-//! **External port**: requests `m_req_*` (valid/ready; `we` with `wdata` for a write), read
-//! responses `m_rsp_*` in request order (valid/ready; the mover is always ready). Loads issue one
+//! **External port**: W-bit words of L 32-bit lanes (`memory.word_bits`: 32 or 64); element i
+//! of external memory is lane i mod L of word i div L. Requests `m_req_*` (valid/ready; `we` with
+//! `wdata` and the lane enables `be` for a write), read responses `m_rsp_*` in request order (valid/ready; the mover is always ready). Loads issue one
 //! read per cycle while the port is ready, however many are outstanding, and write each response
 //! into its buffer one cycle after it arrives. Stores read the buffer one word ahead and offer it
 //! as a write request; a stalled request holds the word (the buffer is not read again).
@@ -42,9 +43,11 @@ pub struct DataMoverParams {
     pub depths: [usize; 6],
 }
 
-/// The data mover.
+/// The data mover for memory words of W bits holding L 32-bit element lanes (W = 32·L, L = 1
+/// or 2). Element addresses are lane addresses; the port's word address is the element address
+/// divided by L, and a write enables only its element's lane (`m_req_be`).
 #[derive(LogicBlock)]
-pub struct DataMover {
+pub struct DataMover<const W: usize, const L: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Start a transfer (ignored while busy).
@@ -84,14 +87,16 @@ pub struct DataMover {
     pub m_req_we: Signal<Out, Bit>,
     /// Word address.
     pub m_req_addr: Signal<Out, Bits<26>>,
-    /// Write data.
-    pub m_req_wdata: Signal<Out, Bits<32>>,
+    /// Write data (the element in every lane).
+    pub m_req_wdata: Signal<Out, Bits<W>>,
+    /// Lane enables of a write (one-hot: the element's lane).
+    pub m_req_be: Signal<Out, Bits<L>>,
     /// A read response.
     pub m_rsp_valid: Signal<In, Bit>,
     /// The mover takes responses.
     pub m_rsp_ready: Signal<Out, Bit>,
     /// Response data.
-    pub m_rsp_data: Signal<In, Bits<32>>,
+    pub m_rsp_data: Signal<In, Bits<W>>,
     /// On-chip write (loads).
     pub w_en: Signal<Out, Bit>,
     /// Load target of the write.
@@ -113,6 +118,20 @@ pub struct DataMover {
     /// The word read (one cycle after `r_en`, held until the next read).
     pub r_data: Signal<In, Bits<32>>,
 
+    /// Lanes: the element address's lane bits (0 with one lane), the word-address shift, the
+    /// one-hot enables of lanes 0 and 1.
+    lane_mask: Constant<Bits<26>>,
+    lshift: Constant<Bits<26>>,
+    be0: Constant<Bits<L>>,
+    be1: Constant<Bits<L>>,
+    /// Loads: the element address of the next response (responses come in request order).
+    r_base: DFF<Bits<26>>,
+    r_off: DFF<Bits<20>>,
+    /// Element address of the request, of the response, and the response's element.
+    ea: Signal<Local, Bits<26>>,
+    ra: Signal<Local, Bits<26>>,
+    rsp_elem: Signal<Local, Bits<32>>,
+    wword: Signal<Local, Bits<W>>,
     /// One-hot last bank of R, C and k banks.
     last_r: Constant<Bits<64>>,
     last_c: Constant<Bits<64>>,
@@ -209,9 +228,10 @@ fn onehot_last(n: usize) -> Bits<64> {
     Bits::<64>::from(1u64 << (n - 1))
 }
 
-impl DataMover {
+impl<const W: usize, const L: usize> DataMover<W, L> {
     /// A mover for the given buffers.
     pub fn new(p: &DataMoverParams) -> Self {
+        assert!((L == 1 || L == 2) && W == 32 * L, "32-bit lanes, one or two per word");
         assert!((1..=64).contains(&p.rows) && (2..=64).contains(&p.cols) && (1..=16).contains(&p.fm_banks));
         assert!(p.kernels >= 2 && p.depths.iter().all(|&d| (1..=1 << 16).contains(&d)));
         let mut bank0 = 0u64;
@@ -242,6 +262,7 @@ impl DataMover {
             m_req_we: Default::default(),
             m_req_addr: Default::default(),
             m_req_wdata: Default::default(),
+            m_req_be: Default::default(),
             m_rsp_valid: Default::default(),
             m_rsp_ready: Default::default(),
             m_rsp_data: Default::default(),
@@ -255,6 +276,16 @@ impl DataMover {
             r_bank: Default::default(),
             r_addr: Default::default(),
             r_data: Default::default(),
+            lane_mask: Constant::new(((L - 1) as u64).into()),
+            lshift: Constant::new(((L - 1) as u64).into()),
+            be0: Constant::new(1u64.into()),
+            be1: Constant::new(((1u64 << (L - 1)) & !1).into()),
+            r_base: Default::default(),
+            r_off: Default::default(),
+            ea: Default::default(),
+            ra: Default::default(),
+            rsp_elem: Default::default(),
+            wword: Default::default(),
             last_r: Constant::new(onehot_last(p.rows)),
             last_c: Constant::new(onehot_last(p.cols)),
             last_k: Constant::new(onehot_last(p.fm_banks)),
@@ -329,13 +360,13 @@ impl DataMover {
     }
 }
 
-impl Logic for DataMover {
+impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
             self, clock, act, st, sel, len, stride, fw, hbw, errf, e_base, e_off, e_left, o_left,
             primed, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dob, dbase, drow, wv, wsel, wbank,
-            waddr, wdata
+            waddr, wdata, r_base, r_off
         );
         self.busy.next = self.act.q.val() | self.wv.q.val();
         self.err.next = self.errf.q.val();
@@ -463,9 +494,19 @@ impl Logic for DataMover {
             + bit_cast::<20, 16>(self.dx.q.val());
 
         // ---- External requests: one per cycle while the port is ready.
-        self.m_req_addr.next = self.e_base.q.val() + bit_cast::<26, 20>(self.e_off.q.val());
+        self.ea.next = self.e_base.q.val() + bit_cast::<26, 20>(self.e_off.q.val());
+        self.m_req_addr.next = self.ea.val() >> self.lshift.val();
         self.m_req_we.next = self.st.q.val();
-        self.m_req_wdata.next = self.r_data.val();
+        // The element in every lane; the lane enable picks the one written.
+        self.wword.next = bit_cast::<W, 32>(self.r_data.val());
+        for _l in 1..self.lanes() {
+            self.wword.next = self.wword.val() | (bit_cast::<W, 32>(self.r_data.val()) << 32);
+        }
+        self.m_req_wdata.next = self.wword.val();
+        self.m_req_be.next = self.be0.val();
+        if (self.ea.val() & self.lane_mask.val()).any() {
+            self.m_req_be.next = self.be1.val();
+        }
         self.m_req_valid.next = self.act.q.val()
             & self.e_left.q.val().any()
             & (!self.st.q.val() | self.primed.q.val());
@@ -481,6 +522,22 @@ impl Logic for DataMover {
         }
         self.m_rsp_ready.next = true;
         self.rsp_take.next = self.m_rsp_valid.val() & self.act.q.val() & !self.st.q.val();
+        // The response's element: its lane of the word, from the response cursor.
+        self.ra.next = self.r_base.q.val() + bit_cast::<26, 20>(self.r_off.q.val());
+        self.rsp_elem.next = self.m_rsp_data.val().get_bits::<32>(0);
+        for l in 1..self.lanes() {
+            if (self.ra.val() & self.lane_mask.val()).any() {
+                self.rsp_elem.next = self.m_rsp_data.val().get_bits::<32>(32 * l);
+            }
+        }
+        if self.rsp_take.val() {
+            if self.r_off.q.val() + 1 == self.len.q.val() {
+                self.r_off.d.next = 0.into();
+                self.r_base.d.next = self.r_base.q.val() + self.stride.q.val();
+            } else {
+                self.r_off.d.next = self.r_off.q.val() + 1;
+            }
+        }
 
         // ---- On-chip side: loads write each response; stores read one word ahead.
         self.wv.d.next = false;
@@ -500,7 +557,7 @@ impl Logic for DataMover {
                 self.wsel.d.next = self.sel.q.val();
                 self.wbank.d.next = self.ob.q.val();
                 self.waddr.d.next = self.a_cur.val().get_bits::<16>(0);
-                self.wdata.d.next = self.m_rsp_data.val();
+                self.wdata.d.next = self.rsp_elem.val();
                 self.o_left.d.next = self.o_left.q.val() - 1;
                 if self.o_left.q.val() == 1 {
                     self.act.d.next = false;
@@ -593,6 +650,8 @@ impl Logic for DataMover {
             self.hbw.d.next = self.g_hbw.val();
             self.e_base.d.next = self.g_addr.val();
             self.e_off.d.next = 0.into();
+            self.r_base.d.next = self.g_addr.val();
+            self.r_off.d.next = 0.into();
             self.e_left.d.next = self.g_words.val();
             if self.g_copy.val() {
                 self.e_left.d.next = 0.into();
@@ -658,7 +717,14 @@ impl Logic for DataMover {
     }
 }
 
-impl crate::sim::Clocked for DataMover {
+impl<const W: usize, const L: usize> DataMover<W, L> {
+    /// Lanes per word.
+    pub fn lanes(&self) -> usize {
+        L
+    }
+}
+
+impl<const W: usize, const L: usize> crate::sim::Clocked for DataMover<W, L> {
     fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
         &mut self.clock
     }
