@@ -8935,7 +8935,6 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  chunk_end;
     reg  wr_r;
     reg  wr_c;
-    reg  wr_k;
     reg  [19:0] a_cur;
     reg  [19:0] a_nxt;
     reg  [19:0] depth;
@@ -9192,7 +9191,28 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         chunk_end = oc__q + 20'h1 == len__q;
         wr_r = |(ob__q & last_r);
         wr_c = |(ob__q & last_c);
-        wr_k = |(ob__q & last_k);
+        d_wr = |(dob__q & last_k);
+        n_dx = dx__q + 16'h1;
+        n_dob = dob__q;
+        n_dbase = dbase__q;
+        n_drow = drow__q;
+        if (chunk_end) begin
+            n_dx = 16'h0;
+            n_dob = fb0__q;
+            n_drow = fr0__q;
+            n_dbase = dbase__q + hbw__q;
+        end
+        else if (dx__q + 16'h1 == fw__q) begin
+            n_dx = 16'h0;
+            if (d_wr) begin
+                n_dob = 64'h1;
+                n_drow = drow__q + fw__q;
+            end
+            else begin
+                n_dob = dob__q << 32'h1;
+            end
+        end
+        d_addr = ({4'd0, dbase__q}) + ({4'd0, drow__q}) + ({4'd0, dx__q});
         n_oi = oi__q + 20'h1;
         n_oc = oc__q + 20'h1;
         n_ob = ob__q;
@@ -9220,27 +9240,6 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             end
             else begin
                 n_ob = ob__q << 32'h1;
-            end
-        end
-        else if (~st__q & (sel__q == 2'h3)) begin
-            if (chunk_end) begin
-                n_ox = 16'h0;
-                n_ob = fb0__q;
-                n_orow = fr0__q;
-                n_obase = obase__q + hbw__q;
-            end
-            else if (ox__q + 16'h1 == fw__q) begin
-                n_ox = 16'h0;
-                if (wr_k) begin
-                    n_ob = 64'h1;
-                    n_orow = orow__q + fw__q;
-                end
-                else begin
-                    n_ob = ob__q << 32'h1;
-                end
-            end
-            else begin
-                n_ox = ox__q + 16'h1;
             end
         end
         else if (st__q & ~sel__q[32'h0]) begin
@@ -9280,8 +9279,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 depth = d_bias;
             end
             else begin
-                a_cur = ({4'd0, obase__q}) + ({4'd0, orow__q}) + ({4'd0, ox__q});
-                a_nxt = ({4'd0, n_obase}) + ({4'd0, n_orow}) + ({4'd0, n_ox});
+                a_cur = d_addr;
                 depth = d_fm;
             end
         end
@@ -9290,28 +9288,6 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             a_nxt = ({4'd0, n_obase}) + n_oc;
             depth = d_out;
         end
-        d_wr = |(dob__q & last_k);
-        n_dx = dx__q + 16'h1;
-        n_dob = dob__q;
-        n_dbase = dbase__q;
-        n_drow = drow__q;
-        if (chunk_end) begin
-            n_dx = 16'h0;
-            n_dob = fb0__q;
-            n_drow = fr0__q;
-            n_dbase = dbase__q + hbw__q;
-        end
-        else if (dx__q + 16'h1 == fw__q) begin
-            n_dx = 16'h0;
-            if (d_wr) begin
-                n_dob = 64'h1;
-                n_drow = drow__q + fw__q;
-            end
-            else begin
-                n_dob = dob__q << 32'h1;
-            end
-        end
-        d_addr = ({4'd0, dbase__q}) + ({4'd0, drow__q}) + ({4'd0, dx__q});
         ea = e_base__q + ({6'd0, e_off__q});
         m_req_addr = ea >> lshift;
         m_req_we = st__q;
@@ -9365,6 +9341,13 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 wbank__d = ob__q;
                 waddr__d = a_cur[(32'h0)+:(16)];
                 wdata__d = rsp_elem;
+                if (sel__q == 2'h3) begin
+                    wbank__d = dob__q;
+                    dx__d = n_dx;
+                    dob__d = n_dob;
+                    dbase__d = n_dbase;
+                    drow__d = n_drow;
+                end
                 o_left__d = o_left__q - 20'h1;
                 if (o_left__q == 20'h1) begin
                     act__d = 1'b0;
@@ -9495,7 +9478,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             else if (q_rows == 2'h3) begin
                 drow__d = (g_fw << 32'h1) + g_fw;
             end
-            if (g_copy) begin
+            if (g_copy | (~g_store & (g_sel == 2'h3))) begin
                 fb0__d = ({48'd0, fb_sel});
                 fr0__d = 16'h0;
                 if (q_rows == 2'h1) begin
@@ -9506,26 +9489,6 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 end
                 else if (q_rows == 2'h3) begin
                     fr0__d = (g_fw << 32'h1) + g_fw;
-                end
-            end
-            if (~g_store & ~g_copy & (g_sel == 2'h3)) begin
-                ob__d = ({48'd0, fb_sel});
-                fb0__d = ({48'd0, fb_sel});
-                if (q_rows == 2'h1) begin
-                    orow__d = g_fw;
-                    fr0__d = g_fw;
-                end
-                else if (q_rows == 2'h2) begin
-                    orow__d = g_fw << 32'h1;
-                    fr0__d = g_fw << 32'h1;
-                end
-                else if (q_rows == 2'h3) begin
-                    orow__d = (g_fw << 32'h1) + g_fw;
-                    fr0__d = (g_fw << 32'h1) + g_fw;
-                end
-                else begin
-                    orow__d = 16'h0;
-                    fr0__d = 16'h0;
                 end
             end
         end

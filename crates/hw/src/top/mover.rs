@@ -177,7 +177,8 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// Feature-memory start of a channel: bank and row offset.
     fb0: DFF<Bits<64>>,
     fr0: DFF<Bits<16>>,
-    /// Copy mode, and the destination (feature memory) cursor: x, one-hot bank, channel base, row.
+    /// Copy mode, and the feature-memory cursor (load target 3, copies): x, one-hot bank, channel
+    /// base, row.
     cp: DFF<Bit>,
     dx: DFF<Bits<16>>,
     dob: DFF<Bits<64>>,
@@ -198,10 +199,9 @@ pub struct DataMover<const W: usize, const L: usize> {
     n_orow: Signal<Local, Bits<16>>,
     n_ox: Signal<Local, Bits<16>>,
     chunk_end: Signal<Local, Bit>,
-    /// Bank wrap of the current one-hot bank for R, C, k banks.
+    /// Bank wrap of the current one-hot bank for R and C banks.
     wr_r: Signal<Local, Bit>,
     wr_c: Signal<Local, Bit>,
-    wr_k: Signal<Local, Bit>,
     /// On-chip address of the current and the next word, and the depth of the place.
     a_cur: Signal<Local, Bits<20>>,
     a_nxt: Signal<Local, Bits<20>>,
@@ -340,7 +340,6 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             chunk_end: Default::default(),
             wr_r: Default::default(),
             wr_c: Default::default(),
-            wr_k: Default::default(),
             a_cur: Default::default(),
             a_nxt: Default::default(),
             depth: Default::default(),
@@ -375,7 +374,31 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.chunk_end.next = self.oc.q.val() + 1 == self.len.q.val();
         self.wr_r.next = (self.ob.q.val() & self.last_r.val()).any();
         self.wr_c.next = (self.ob.q.val() & self.last_c.val()).any();
-        self.wr_k.next = (self.ob.q.val() & self.last_k.val()).any();
+        // ---- The feature-memory cursor (load target 3 and copies): along the row, then the next
+        // padded row's bank; a new chunk (channel) starts at row ρ = ph of the next channel.
+        self.d_wr.next = (self.dob.q.val() & self.last_k.val()).any();
+        self.n_dx.next = self.dx.q.val() + 1;
+        self.n_dob.next = self.dob.q.val();
+        self.n_dbase.next = self.dbase.q.val();
+        self.n_drow.next = self.drow.q.val();
+        if self.chunk_end.val() {
+            self.n_dx.next = 0.into();
+            self.n_dob.next = self.fb0.q.val();
+            self.n_drow.next = self.fr0.q.val();
+            self.n_dbase.next = self.dbase.q.val() + self.hbw.q.val();
+        } else if self.dx.q.val() + 1 == self.fw.q.val() {
+            self.n_dx.next = 0.into();
+            if self.d_wr.val() {
+                self.n_dob.next = 1.into();
+                self.n_drow.next = self.drow.q.val() + self.fw.q.val();
+            } else {
+                self.n_dob.next = self.dob.q.val() << 1;
+            }
+        }
+        self.d_addr.next = bit_cast::<20, 16>(self.dbase.q.val())
+            + bit_cast::<20, 16>(self.drow.q.val())
+            + bit_cast::<20, 16>(self.dx.q.val());
+
         self.n_oi.next = self.oi.q.val() + 1;
         self.n_oc.next = self.oc.q.val() + 1;
         self.n_ob.next = self.ob.q.val();
@@ -402,24 +425,6 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 self.n_obase.next = self.obase.q.val() + 1;
             } else {
                 self.n_ob.next = self.ob.q.val() << 1;
-            }
-        } else if !self.st.q.val() & (self.sel.q.val() == 3) {
-            // Feature memory: along the row, then the next padded row's bank.
-            if self.chunk_end.val() {
-                self.n_ox.next = 0.into();
-                self.n_ob.next = self.fb0.q.val();
-                self.n_orow.next = self.fr0.q.val();
-                self.n_obase.next = self.obase.q.val() + self.hbw.q.val();
-            } else if self.ox.q.val() + 1 == self.fw.q.val() {
-                self.n_ox.next = 0.into();
-                if self.wr_k.val() {
-                    self.n_ob.next = 1.into();
-                    self.n_orow.next = self.orow.q.val() + self.fw.q.val();
-                } else {
-                    self.n_ob.next = self.ob.q.val() << 1;
-                }
-            } else {
-                self.n_ox.next = self.ox.q.val() + 1;
             }
         } else if self.st.q.val() & !self.sel.q.val().get_bit(0) {
             // Conv output: channel t·C·K + c·K + j at bank c, entry (t·K + j)·len.
@@ -455,12 +460,8 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val());
                 self.depth.next = self.d_bias.val();
             } else {
-                self.a_cur.next = bit_cast::<20, 16>(self.obase.q.val())
-                    + bit_cast::<20, 16>(self.orow.q.val())
-                    + bit_cast::<20, 16>(self.ox.q.val());
-                self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val())
-                    + bit_cast::<20, 16>(self.n_orow.val())
-                    + bit_cast::<20, 16>(self.n_ox.val());
+                // The feature memory: the destination cursor's address (`d_addr`).
+                self.a_cur.next = self.d_addr.val();
                 self.depth.next = self.d_fm.val();
             }
         } else if !self.sel.q.val().get_bit(0) {
@@ -468,30 +469,6 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val()) + self.n_oc.val();
             self.depth.next = self.d_out.val();
         }
-
-        // ---- Copies: the destination cursor walks the feature-memory layout (as load target 3).
-        self.d_wr.next = (self.dob.q.val() & self.last_k.val()).any();
-        self.n_dx.next = self.dx.q.val() + 1;
-        self.n_dob.next = self.dob.q.val();
-        self.n_dbase.next = self.dbase.q.val();
-        self.n_drow.next = self.drow.q.val();
-        if self.chunk_end.val() {
-            self.n_dx.next = 0.into();
-            self.n_dob.next = self.fb0.q.val();
-            self.n_drow.next = self.fr0.q.val();
-            self.n_dbase.next = self.dbase.q.val() + self.hbw.q.val();
-        } else if self.dx.q.val() + 1 == self.fw.q.val() {
-            self.n_dx.next = 0.into();
-            if self.d_wr.val() {
-                self.n_dob.next = 1.into();
-                self.n_drow.next = self.drow.q.val() + self.fw.q.val();
-            } else {
-                self.n_dob.next = self.dob.q.val() << 1;
-            }
-        }
-        self.d_addr.next = bit_cast::<20, 16>(self.dbase.q.val())
-            + bit_cast::<20, 16>(self.drow.q.val())
-            + bit_cast::<20, 16>(self.dx.q.val());
 
         // ---- External requests: one per cycle while the port is ready.
         self.ea.next = self.e_base.q.val() + bit_cast::<26, 20>(self.e_off.q.val());
@@ -558,6 +535,13 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 self.wbank.d.next = self.ob.q.val();
                 self.waddr.d.next = self.a_cur.val().get_bits::<16>(0);
                 self.wdata.d.next = self.rsp_elem.val();
+                if self.sel.q.val() == 3 {
+                    self.wbank.d.next = self.dob.q.val();
+                    self.dx.d.next = self.n_dx.val();
+                    self.dob.d.next = self.n_dob.val();
+                    self.dbase.d.next = self.n_dbase.val();
+                    self.drow.d.next = self.n_drow.val();
+                }
                 self.o_left.d.next = self.o_left.q.val() - 1;
                 if self.o_left.q.val() == 1 {
                     self.act.d.next = false;
@@ -684,7 +668,8 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             } else if self.q_rows.val() == 3 {
                 self.drow.d.next = (self.g_fw.val() << 1) + self.g_fw.val();
             }
-            if self.g_copy.val() {
+            if self.g_copy.val() | (!self.g_store.val() & (self.g_sel.val() == 3)) {
+                // Row ρ = ph of the padded map: bank ph mod k, entry (ph div k)·W.
                 self.fb0.d.next = bit_cast::<64, 16>(self.fb_sel.val());
                 self.fr0.d.next = 0.into();
                 if self.q_rows.val() == 1 {
@@ -693,24 +678,6 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                     self.fr0.d.next = self.g_fw.val() << 1;
                 } else if self.q_rows.val() == 3 {
                     self.fr0.d.next = (self.g_fw.val() << 1) + self.g_fw.val();
-                }
-            }
-            if !self.g_store.val() & !self.g_copy.val() & (self.g_sel.val() == 3) {
-                // Row ρ = ph of the padded map: bank ph mod k, entry (ph div k)·W.
-                self.ob.d.next = bit_cast::<64, 16>(self.fb_sel.val());
-                self.fb0.d.next = bit_cast::<64, 16>(self.fb_sel.val());
-                if self.q_rows.val() == 1 {
-                    self.orow.d.next = self.g_fw.val();
-                    self.fr0.d.next = self.g_fw.val();
-                } else if self.q_rows.val() == 2 {
-                    self.orow.d.next = self.g_fw.val() << 1;
-                    self.fr0.d.next = self.g_fw.val() << 1;
-                } else if self.q_rows.val() == 3 {
-                    self.orow.d.next = (self.g_fw.val() << 1) + self.g_fw.val();
-                    self.fr0.d.next = (self.g_fw.val() << 1) + self.g_fw.val();
-                } else {
-                    self.orow.d.next = 0.into();
-                    self.fr0.d.next = 0.into();
                 }
             }
         }
