@@ -3,8 +3,8 @@
 //! layout the program assumes. `docs/isa.md` describes the semantics; [`crate::interp`] executes
 //! them in software and `accel_top` in hardware.
 //!
-//! **External memory** is word-addressed, one tensor element per 32-bit word (int8 values
-//! sign-extended). Regions, in order: the network input (C·H·W, CHW order); per convolution
+//! **External memory** is element-addressed here, one tensor element per 32-bit lane (int8 values
+//! sign-extended; a memory word holds one or two lanes, `memory.word_bits`). Regions, in order: the network input (C·H·W, CHW order); per convolution
 //! layer its weight blocks (one per output-channel group and input-channel group, each in the
 //! conv engine's pass order, zero where a tile runs past the channels) and its bias blocks (one
 //! per output-channel group, in bias-bank order); then every layer's output in CHW order, each in
@@ -22,9 +22,15 @@
 //!
 //! **Pooling layers** run in channel groups and, when one channel's plane does not fit, in bands
 //! of output rows (the feature memory holds `C·ceil((rows in + 2·ph)/k)·W` entries per bank, the
-//! pooling output buffer `C·rows·Wo`); bands carry their padding like conv bands. The
-//! planner's divider is written by `POOL_CLOCK` right after the producing convolution layer's last
-//! `RUN`, so the unit switches rate when that layer is done.
+//! pooling output buffer `C·rows·Wo`); bands carry their padding like conv bands. A pooling
+//! layer right after a conv layer with one output group is **fused**: its runs are issued inside
+//! the conv layer's band loop, as soon as their input rows are in memory, or, when its windows do
+//! not overlap vertically and have no vertical padding, each conv band's output is copied on chip
+//! into the feature memory (`MEM_COPY`) and pooled without a round trip through external memory
+//! (conv bands are then a multiple of the pooling stride). A fused layer's divider (`POOL_CLOCK`)
+//! is written before the conv layer starts, with the engine idle; any other pooling layer's right
+//! after the producing convolution layer's last `RUN`, so the unit switches rate when that layer
+//! is done.
 //!
 //! A layer with several bands of one input group is **double-buffered**: bands fit half of the
 //! first cache and of the output buffer and alternate halves, and the program is
