@@ -351,6 +351,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [31:0] n_pen__d;
     wire  [31:0] n_pen__q;
     reg  n_pen__clock;
+    reg  [31:0] n_wmem__d;
+    wire  [31:0] n_wmem__q;
+    reg  n_wmem__clock;
+    reg  [31:0] n_wconv__d;
+    wire  [31:0] n_wconv__q;
+    reg  n_wconv__clock;
+    reg  [31:0] n_wpool__d;
+    wire  [31:0] n_wpool__q;
+    reg  n_wpool__clock;
     reg  [31:0] rdata__d;
     wire  [31:0] rdata__q;
     reg  rdata__clock;
@@ -374,6 +383,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  conv_bad;
     reg  pool_bad;
     reg  run_bad;
+    reg  need_mem;
+    reg  need_conv;
+    reg  need_pool;
     reg  [31:0] status;
     reg  [31:0] mx_plane;
     reg  [31:0] mx_pixels;
@@ -850,6 +862,21 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(n_pen__q),
         .clock(n_pen__clock)
     );
+    tiny_accel_top_dff_w32 n_wmem(
+        .d(n_wmem__d),
+        .q(n_wmem__q),
+        .clock(n_wmem__clock)
+    );
+    tiny_accel_top_dff_w32 n_wconv(
+        .d(n_wconv__d),
+        .q(n_wconv__q),
+        .clock(n_wconv__clock)
+    );
+    tiny_accel_top_dff_w32 n_wpool(
+        .d(n_wpool__d),
+        .q(n_wpool__q),
+        .clock(n_wpool__clock)
+    );
     tiny_accel_top_dff_w32 rdata(
         .d(rdata__d),
         .q(rdata__q),
@@ -934,6 +961,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         n_mem__clock = clock;
         n_mstall__clock = clock;
         n_pen__clock = clock;
+        n_wmem__clock = clock;
+        n_wconv__clock = clock;
+        n_wpool__clock = clock;
         rdata__clock = clock;
         wd_limit__clock = clock;
         wd_count__clock = clock;
@@ -1003,6 +1033,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         n_mem__d = n_mem__q;
         n_mstall__d = n_mstall__q;
         n_pen__d = n_pen__q;
+        n_wmem__d = n_wmem__q;
+        n_wconv__d = n_wconv__q;
+        n_wpool__d = n_wpool__q;
         rdata__d = rdata__q;
         wd_limit__d = wd_limit__q;
         wd_count__d = wd_count__q;
@@ -1074,6 +1107,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         else if (reg_raddr == 4'ha) begin
             rdata__d = n_pen__q;
         end
+        else if (reg_raddr == 4'hb) begin
+            rdata__d = n_wmem__q;
+        end
+        else if (reg_raddr == 4'hc) begin
+            rdata__d = n_wconv__q;
+        end
+        else if (reg_raddr == 4'hd) begin
+            rdata__d = n_wpool__q;
+        end
         op = dec__wr_op;
         pl = dec__wr_payload;
         mask = pl[(32'h5)+:(5)];
@@ -1112,6 +1154,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv_bad = ~|pe_h__q | ~|pe_w__q | ~|pe_ho__q | ~|pe_wo__q | ~|pe_kh__q | ~|pe_kw__q | ~|pe_sh__q | ~|pe_sw__q | ~|acc_ic__q | ~|acc_oc__q;
         pool_bad = ~|pl_c__q | ~|pl_h__q | ~|pl_w__q | ~|pl_ho__q | ~|pl_wo__q | ~|pl_kh__q | ~|pl_kw__q | ~|pl_sh__q | ~|pl_sw__q | ~|pl_hb__q | ~|pl_xcols__q;
         run_bad = (op == 5'ha) & ((conv_bad & |(mask & 5'he)) | (pool_bad & mask[32'h4]));
+        need_mem = (op == 5'h1) | (op == 5'h2) | (op == 5'he) | (op == 5'h10) | ((op == 5'hb) & mask[32'h0]) | (op == 5'h1f);
+        need_conv = ((op >= 5'h3) & (op <= 5'h6)) | (((op == 5'ha) | (op == 5'hb)) & |(mask & 5'he)) | (op == 5'h1f);
+        need_pool = ((op >= 5'h7) & (op <= 5'h9)) | (op == 5'hf) | (((op == 5'ha) | (op == 5'hb)) & mask[32'h4]) | (op == 5'h1f);
         accept = dec__wr_valid & running__q & ~err__q & ok & ~run_bad;
         dec__hold = dec__wr_valid & ~accept;
         c_start__d = 1'b0;
@@ -1341,6 +1386,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             n_cycles__d = n_cycles__q + 32'h1;
             if (dec__wr_valid & ~accept) begin
                 n_dstall__d = n_dstall__q + 32'h1;
+                if (need_mem & ~mem_idle) begin
+                    n_wmem__d = n_wmem__q + 32'h1;
+                end
+                if (need_conv & ~conv_idle) begin
+                    n_wconv__d = n_wconv__q + 32'h1;
+                end
+                if (need_pool & ~pool_idle) begin
+                    n_wpool__d = n_wpool__q + 32'h1;
+                end
             end
             if (conv__busy) begin
                 n_conv__d = n_conv__q + 32'h1;
@@ -1403,6 +1457,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 n_mem__d = 32'h0;
                 n_mstall__d = 32'h0;
                 n_pen__d = 32'h0;
+                n_wmem__d = 32'h0;
+                n_wconv__d = 32'h0;
+                n_wpool__d = 32'h0;
                 if (dec__st_overflow) begin
                     err__d = 1'b1;
                     code__d = 4'h4;

@@ -285,7 +285,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     }
     let error = tb.is_set(st_error);
     // Read the status and counter registers.
-    let mut regs = [0u64; 11];
+    let mut regs = [0u64; 14];
     for (i, r) in regs.iter_mut().enumerate() {
         tb.poke(reg_raddr, i as u64);
         tb.step().map_err(sim)?;
@@ -334,6 +334,9 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     stats.insert("mem_stall_cycles".into(), json!(regs[7]));
     stats.insert("program_words".into(), json!(regs[8]));
     stats.insert("pool_enabled_cycles".into(), json!(regs[10]));
+    stats.insert("mem_wait_cycles".into(), json!(regs[11]));
+    stats.insert("conv_wait_cycles".into(), json!(regs[12]));
+    stats.insert("pool_wait_cycles".into(), json!(regs[13]));
     stats.insert("mem_latency".into(), json!(mem.latency));
     stats.insert("mem_stall_every".into(), json!(mem.stall_every));
     let min_bytes = 4 * (lay.sizes.iter().sum::<u64>()

@@ -49,6 +49,10 @@ fn check_stats(r: &AccelRun, net: &Network, cfg: &HwConfig) {
     assert_eq!(sum("mem_write_bytes"), u(r, "mem_write_bytes"));
     // Every dispatched cycle belongs to one layer; the host's loading and reading are outside.
     assert!(sum("cycles").abs_diff(u(r, "cycles")) <= 2, "{} vs {}", sum("cycles"), u(r, "cycles"));
+    // Every wait was for a busy module: the per-module waits cover the dispatcher's stalls.
+    let waits = u(r, "mem_wait_cycles") + u(r, "conv_wait_cycles") + u(r, "pool_wait_cycles");
+    let stalls = u(r, "dispatch_stall_cycles");
+    assert!(u(r, "conv_wait_cycles") > 0 && waits <= 3 * stalls && waits >= stalls / 2, "{:?}", r.stats);
     // The program's words, plus the start, went through the register port.
     assert_eq!(u(r, "register_writes"), u(r, "compressed_bytes") / 8 + 2, "the words, the watchdog and the start");
     // The network's output was written once, and its input, weights and biases read at least once.

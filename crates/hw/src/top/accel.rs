@@ -37,6 +37,7 @@
 //! | 8 WORDS | program words accepted |
 //! | 9 POOL_DIV | the pooling unit's clock divider in force |
 //! | 10 POOL_ENABLED | cycles the pooling unit was busy with its clock enable high |
+//! | 11 MEM_WAIT / 12 CONV_WAIT / 13 POOL_WAIT | cycles an instruction waited for that module |
 //!
 //! Writes (`reg_we`, `reg_addr`): 0 DATA appends a program word; 1 CTRL: bit 0 start, bit 1 clear;
 //! 2 WATCHDOG: the most cycles one instruction may wait (0, the reset value: no limit).
@@ -180,6 +181,10 @@ pub struct AccelTop<const W: usize, const L: usize> {
     n_mem: DFF<Bits<32>>,
     n_mstall: DFF<Bits<32>>,
     n_pen: DFF<Bits<32>>,
+    /// Cycles an instruction waited for each module (mem, conv, pool).
+    n_wmem: DFF<Bits<32>>,
+    n_wconv: DFF<Bits<32>>,
+    n_wpool: DFF<Bits<32>>,
     rdata: DFF<Bits<32>>,
     /// Watchdog: the limit (0: off) and the cycles the current instruction has waited.
     wd_limit: DFF<Bits<32>>,
@@ -199,6 +204,10 @@ pub struct AccelTop<const W: usize, const L: usize> {
     conv_bad: Signal<Local, Bit>,
     pool_bad: Signal<Local, Bit>,
     run_bad: Signal<Local, Bit>,
+    /// The modules the presented instruction needs idle.
+    need_mem: Signal<Local, Bit>,
+    need_conv: Signal<Local, Bit>,
+    need_pool: Signal<Local, Bit>,
     /// Status register value.
     status: Signal<Local, Bits<32>>,
     /// Products before their registers.
@@ -333,6 +342,9 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             n_mem: Default::default(),
             n_mstall: Default::default(),
             n_pen: Default::default(),
+            n_wmem: Default::default(),
+            n_wconv: Default::default(),
+            n_wpool: Default::default(),
             rdata: Default::default(),
             wd_limit: Default::default(),
             wd_count: Default::default(),
@@ -348,6 +360,9 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             conv_bad: Default::default(),
             pool_bad: Default::default(),
             run_bad: Default::default(),
+            need_mem: Default::default(),
+            need_conv: Default::default(),
+            need_pool: Default::default(),
             status: Default::default(),
             mx_plane: Default::default(),
             mx_pixels: Default::default(),
@@ -427,7 +442,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
             x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, c_start,
             p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
-            n_mstall, n_pen, rdata, wd_limit, wd_count
+            n_mstall, n_pen, n_wmem, n_wconv, n_wpool, rdata, wd_limit, wd_count
         );
         self.dec.clock.next = self.clock.val();
         self.conv.clock.next = self.clock.val();
@@ -488,6 +503,12 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             self.rdata.d.next = bit_cast::<32, 8>(self.pool.div_now.val());
         } else if self.reg_raddr.val() == 10 {
             self.rdata.d.next = self.n_pen.q.val();
+        } else if self.reg_raddr.val() == 11 {
+            self.rdata.d.next = self.n_wmem.q.val();
+        } else if self.reg_raddr.val() == 12 {
+            self.rdata.d.next = self.n_wconv.q.val();
+        } else if self.reg_raddr.val() == 13 {
+            self.rdata.d.next = self.n_wpool.q.val();
         }
 
         // ---- Dispatcher.
@@ -546,6 +567,19 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.run_bad.next = (self.op.val() == 10)
             & ((self.conv_bad.val() & (self.mask.val() & bits::<5>(14)).any())
                 | (self.pool_bad.val() & self.mask.val().get_bit(4)));
+        self.need_mem.next = (self.op.val() == 1)
+            | (self.op.val() == 2)
+            | (self.op.val() == 14)
+            | (self.op.val() == 16)
+            | ((self.op.val() == 11) & self.mask.val().get_bit(0))
+            | (self.op.val() == 31);
+        self.need_conv.next = ((self.op.val() >= 3) & (self.op.val() <= 6))
+            | (((self.op.val() == 10) | (self.op.val() == 11)) & (self.mask.val() & bits::<5>(14)).any())
+            | (self.op.val() == 31);
+        self.need_pool.next = ((self.op.val() >= 7) & (self.op.val() <= 9))
+            | (self.op.val() == 15)
+            | (((self.op.val() == 10) | (self.op.val() == 11)) & self.mask.val().get_bit(4))
+            | (self.op.val() == 31);
         self.accept.next = self.dec.wr_valid.val()
             & self.running.q.val()
             & !self.err.q.val()
@@ -785,6 +819,16 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             self.n_cycles.d.next = self.n_cycles.q.val() + 1;
             if self.dec.wr_valid.val() & !self.accept.val() {
                 self.n_dstall.d.next = self.n_dstall.q.val() + 1;
+                // Each busy module the waiting instruction needs idle.
+                if self.need_mem.val() & !self.mem_idle.val() {
+                    self.n_wmem.d.next = self.n_wmem.q.val() + 1;
+                }
+                if self.need_conv.val() & !self.conv_idle.val() {
+                    self.n_wconv.d.next = self.n_wconv.q.val() + 1;
+                }
+                if self.need_pool.val() & !self.pool_idle.val() {
+                    self.n_wpool.d.next = self.n_wpool.q.val() + 1;
+                }
             }
             if self.conv.busy.val() {
                 self.n_conv.d.next = self.n_conv.q.val() + 1;
@@ -845,6 +889,9 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
                 self.n_mem.d.next = 0.into();
                 self.n_mstall.d.next = 0.into();
                 self.n_pen.d.next = 0.into();
+                self.n_wmem.d.next = 0.into();
+                self.n_wconv.d.next = 0.into();
+                self.n_wpool.d.next = 0.into();
                 if self.dec.st_overflow.val() {
                     self.err.d.next = true;
                     self.code.d.next = 4.into();
