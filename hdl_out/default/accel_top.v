@@ -6957,6 +6957,24 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
     reg  [63:0] s2_y__d;
     wire  [63:0] s2_y__q;
     reg  s2_y__clock;
+    reg  s3a_valid__d;
+    wire  s3a_valid__q;
+    reg  s3a_valid__clock;
+    reg  [15:0] s3a_idx__d;
+    wire  [15:0] s3a_idx__q;
+    reg  s3a_idx__clock;
+    reg  [31:0] s3a_acc__d;
+    wire  [31:0] s3a_acc__q;
+    reg  s3a_acc__clock;
+    reg  [7:0] s3a_low__d;
+    wire  [7:0] s3a_low__q;
+    reg  s3a_low__clock;
+    reg  s3a_inrange__d;
+    wire  s3a_inrange__q;
+    reg  s3a_inrange__clock;
+    reg  s3a_neg__d;
+    wire  s3a_neg__q;
+    reg  s3a_neg__clock;
     reg  s3_valid__d;
     wire  s3_valid__q;
     reg  s3_valid__clock;
@@ -7042,6 +7060,36 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         .q(s2_y__q),
         .clock(s2_y__clock)
     );
+    default_accel_top_dff_w1 s3a_valid(
+        .d(s3a_valid__d),
+        .q(s3a_valid__q),
+        .clock(s3a_valid__clock)
+    );
+    default_accel_top_dff_w16 s3a_idx(
+        .d(s3a_idx__d),
+        .q(s3a_idx__q),
+        .clock(s3a_idx__clock)
+    );
+    default_accel_top_dff_w32 s3a_acc(
+        .d(s3a_acc__d),
+        .q(s3a_acc__q),
+        .clock(s3a_acc__clock)
+    );
+    default_accel_top_dff_w8 s3a_low(
+        .d(s3a_low__d),
+        .q(s3a_low__q),
+        .clock(s3a_low__clock)
+    );
+    default_accel_top_dff_w1 s3a_inrange(
+        .d(s3a_inrange__d),
+        .q(s3a_inrange__q),
+        .clock(s3a_inrange__clock)
+    );
+    default_accel_top_dff_w1 s3a_neg(
+        .d(s3a_neg__d),
+        .q(s3a_neg__q),
+        .clock(s3a_neg__clock)
+    );
     default_accel_top_dff_w1 s3_valid(
         .d(s3_valid__d),
         .q(s3_valid__q),
@@ -7073,6 +7121,12 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         s2_idx__clock = clock;
         s2_acc__clock = clock;
         s2_y__clock = clock;
+        s3a_valid__clock = clock;
+        s3a_idx__clock = clock;
+        s3a_acc__clock = clock;
+        s3a_low__clock = clock;
+        s3a_inrange__clock = clock;
+        s3a_neg__clock = clock;
         s3_valid__clock = clock;
         s3_idx__clock = clock;
         s3_data__clock = clock;
@@ -7089,6 +7143,12 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         s2_idx__d = s2_idx__q;
         s2_acc__d = s2_acc__q;
         s2_y__d = s2_y__q;
+        s3a_valid__d = s3a_valid__q;
+        s3a_idx__d = s3a_idx__q;
+        s3a_acc__d = s3a_acc__q;
+        s3a_low__d = s3a_low__q;
+        s3a_inrange__d = s3a_inrange__q;
+        s3a_neg__d = s3a_neg__q;
         s3_valid__d = s3_valid__q;
         s3_idx__d = s3_idx__q;
         s3_data__d = s3_data__q;
@@ -7130,10 +7190,16 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
             zp64 = ({56'd0, zp});
         end
         y = s2_y__q + zp64;
-        if (&y[(32'h7)+:(57)] | ~|y[(32'h7)+:(57)]) begin
-            clamped = y[(32'h0)+:(8)];
+        s3a_valid__d = s2_valid__q;
+        s3a_idx__d = s2_idx__q;
+        s3a_acc__d = s2_acc__q;
+        s3a_low__d = y[(32'h0)+:(8)];
+        s3a_inrange__d = &y[(32'h7)+:(57)] | ~|y[(32'h7)+:(57)];
+        s3a_neg__d = y[32'h3f];
+        if (s3a_inrange__q) begin
+            clamped = s3a_low__q;
         end
-        else if (y[32'h3f]) begin
+        else if (s3a_neg__q) begin
             clamped = 8'h80;
         end
         else begin
@@ -7145,8 +7211,8 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         else begin
             act = clamped;
         end
-        s3_valid__d = s2_valid__q;
-        s3_idx__d = s2_idx__q;
+        s3_valid__d = s3a_valid__q;
+        s3_idx__d = s3a_idx__q;
         if (en) begin
             if (act[32'h7]) begin
                 s3_data__d = ({24'd0, act}) - 32'h100;
@@ -7156,7 +7222,7 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
             end
         end
         else begin
-            s3_data__d = s2_acc__q;
+            s3_data__d = s3a_acc__q;
         end
         out_valid = s3_valid__q;
         out_idx = s3_idx__q;
@@ -9631,12 +9697,10 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  banks__2__w_en;
     reg  [15:0] banks__2__w_addr;
     reg  [7:0] banks__2__w_data;
+    reg  avgdiv__clock;
+    reg  avgdiv__ce;
     reg  [15:0] avgdiv__sum;
     reg  [15:0] avgdiv__count;
-    wire  [17:0] avgdiv__hi_rem;
-    wire  [7:0] avgdiv__hi_quot;
-    reg  [17:0] avgdiv__lo_rem;
-    reg  [7:0] avgdiv__lo_quot;
     wire  [7:0] avgdiv__avg;
     reg  [7:0] sx__0__a;
     wire  [15:0] sx__0__y;
@@ -9734,23 +9798,23 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  rvalid__5__d;
     wire  rvalid__5__q;
     reg  rvalid__5__clock;
-    reg  [15:0] cmax__0__d;
-    wire  [15:0] cmax__0__q;
+    reg  [8:0] cmax__0__d;
+    wire  [8:0] cmax__0__q;
     reg  cmax__0__clock;
-    reg  [15:0] cmax__1__d;
-    wire  [15:0] cmax__1__q;
+    reg  [8:0] cmax__1__d;
+    wire  [8:0] cmax__1__q;
     reg  cmax__1__clock;
-    reg  [15:0] cmax__2__d;
-    wire  [15:0] cmax__2__q;
+    reg  [8:0] cmax__2__d;
+    wire  [8:0] cmax__2__q;
     reg  cmax__2__clock;
-    reg  [15:0] cmax__3__d;
-    wire  [15:0] cmax__3__q;
+    reg  [8:0] cmax__3__d;
+    wire  [8:0] cmax__3__q;
     reg  cmax__3__clock;
-    reg  [15:0] cmax__4__d;
-    wire  [15:0] cmax__4__q;
+    reg  [8:0] cmax__4__d;
+    wire  [8:0] cmax__4__q;
     reg  cmax__4__clock;
-    reg  [15:0] cmax__5__d;
-    wire  [15:0] cmax__5__q;
+    reg  [8:0] cmax__5__d;
+    wire  [8:0] cmax__5__q;
     reg  cmax__5__clock;
     reg  [15:0] csum__0__d;
     wire  [15:0] csum__0__q;
@@ -9821,15 +9885,51 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  [15:0] yo__d;
     wire  [15:0] yo__q;
     reg  yo__clock;
-    reg  [15:0] rho0__d;
-    wire  [15:0] rho0__q;
-    reg  rho0__clock;
     reg  [15:0] r0__d;
     wire  [15:0] r0__q;
     reg  r0__clock;
     reg  [15:0] bandaddr__d;
     wire  [15:0] bandaddr__q;
     reg  bandaddr__clock;
+    reg  [15:0] ra0__d;
+    wire  [15:0] ra0__q;
+    reg  ra0__clock;
+    reg  [15:0] ra1__d;
+    wire  [15:0] ra1__q;
+    reg  ra1__clock;
+    reg  [15:0] nb_chan__d;
+    wire  [15:0] nb_chan__q;
+    reg  nb_chan__clock;
+    reg  [15:0] nb_row__d;
+    wire  [15:0] nb_row__q;
+    reg  nb_row__clock;
+    reg  [15:0] na_chan0__d;
+    wire  [15:0] na_chan0__q;
+    reg  na_chan0__clock;
+    reg  [15:0] na_chan1__d;
+    wire  [15:0] na_chan1__q;
+    reg  na_chan1__clock;
+    reg  [15:0] na_row0__d;
+    wire  [15:0] na_row0__q;
+    reg  na_row0__clock;
+    reg  [15:0] na_row1__d;
+    wire  [15:0] na_row1__q;
+    reg  na_row1__clock;
+    reg  [15:0] na_same0__d;
+    wire  [15:0] na_same0__q;
+    reg  na_same0__clock;
+    reg  [15:0] na_same1__d;
+    wire  [15:0] na_same1__q;
+    reg  na_same1__clock;
+    reg  ylast__d;
+    wire  ylast__q;
+    reg  ylast__clock;
+    reg  clast__d;
+    wire  clast__q;
+    reg  clast__clock;
+    reg  r0wrap__d;
+    wire  r0wrap__q;
+    reg  r0wrap__clock;
     reg  [15:0] chanbase__d;
     wire  [15:0] chanbase__q;
     reg  chanbase__clock;
@@ -9872,6 +9972,108 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  [31:0] k_outrow__d;
     wire  [31:0] k_outrow__q;
     reg  k_outrow__clock;
+    reg  ld2__d;
+    wire  ld2__q;
+    reg  ld2__clock;
+    reg  [15:0] l_ubase__d;
+    wire  [15:0] l_ubase__q;
+    reg  l_ubase__clock;
+    reg  l_bandfirst__d;
+    wire  l_bandfirst__q;
+    reg  l_bandfirst__clock;
+    reg  [31:0] l_outrow__d;
+    wire  [31:0] l_outrow__q;
+    reg  l_outrow__clock;
+    reg  [8:0] lmax__0__d;
+    wire  [8:0] lmax__0__q;
+    reg  lmax__0__clock;
+    reg  [8:0] lmax__1__d;
+    wire  [8:0] lmax__1__q;
+    reg  lmax__1__clock;
+    reg  [8:0] lmax__2__d;
+    wire  [8:0] lmax__2__q;
+    reg  lmax__2__clock;
+    reg  [8:0] lmax__3__d;
+    wire  [8:0] lmax__3__q;
+    reg  lmax__3__clock;
+    reg  [8:0] lmax__4__d;
+    wire  [8:0] lmax__4__q;
+    reg  lmax__4__clock;
+    reg  [8:0] lmax__5__d;
+    wire  [8:0] lmax__5__q;
+    reg  lmax__5__clock;
+    reg  [15:0] lsum__0__d;
+    wire  [15:0] lsum__0__q;
+    reg  lsum__0__clock;
+    reg  [15:0] lsum__1__d;
+    wire  [15:0] lsum__1__q;
+    reg  lsum__1__clock;
+    reg  [15:0] lsum__2__d;
+    wire  [15:0] lsum__2__q;
+    reg  lsum__2__clock;
+    reg  [15:0] lsum__3__d;
+    wire  [15:0] lsum__3__q;
+    reg  lsum__3__clock;
+    reg  [15:0] lsum__4__d;
+    wire  [15:0] lsum__4__q;
+    reg  lsum__4__clock;
+    reg  [15:0] lsum__5__d;
+    wire  [15:0] lsum__5__q;
+    reg  lsum__5__clock;
+    reg  [8:0] lbmax__0__d;
+    wire  [8:0] lbmax__0__q;
+    reg  lbmax__0__clock;
+    reg  [8:0] lbmax__1__d;
+    wire  [8:0] lbmax__1__q;
+    reg  lbmax__1__clock;
+    reg  [8:0] lbmax__2__d;
+    wire  [8:0] lbmax__2__q;
+    reg  lbmax__2__clock;
+    reg  [8:0] lbmax__3__d;
+    wire  [8:0] lbmax__3__q;
+    reg  lbmax__3__clock;
+    reg  [8:0] lbmax__4__d;
+    wire  [8:0] lbmax__4__q;
+    reg  lbmax__4__clock;
+    reg  [8:0] lbmax__5__d;
+    wire  [8:0] lbmax__5__q;
+    reg  lbmax__5__clock;
+    reg  [15:0] lbsum__0__d;
+    wire  [15:0] lbsum__0__q;
+    reg  lbsum__0__clock;
+    reg  [15:0] lbsum__1__d;
+    wire  [15:0] lbsum__1__q;
+    reg  lbsum__1__clock;
+    reg  [15:0] lbsum__2__d;
+    wire  [15:0] lbsum__2__q;
+    reg  lbsum__2__clock;
+    reg  [15:0] lbsum__3__d;
+    wire  [15:0] lbsum__3__q;
+    reg  lbsum__3__clock;
+    reg  [15:0] lbsum__4__d;
+    wire  [15:0] lbsum__4__q;
+    reg  lbsum__4__clock;
+    reg  [15:0] lbsum__5__d;
+    wire  [15:0] lbsum__5__q;
+    reg  lbsum__5__clock;
+    reg  lany__0__d;
+    wire  lany__0__q;
+    reg  lany__0__clock;
+    reg  lany__1__d;
+    wire  lany__1__q;
+    reg  lany__1__clock;
+    reg  lany__2__d;
+    wire  lany__2__q;
+    reg  lany__2__clock;
+    reg  lany__3__d;
+    wire  lany__3__q;
+    reg  lany__3__clock;
+    reg  lany__4__d;
+    wire  lany__4__q;
+    reg  lany__4__clock;
+    reg  lany__5__d;
+    wire  lany__5__q;
+    reg  lany__5__clock;
     reg  e_active__d;
     wire  e_active__q;
     reg  e_active__clock;
@@ -9902,21 +10104,60 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  [7:0] q_max__d;
     wire  [7:0] q_max__q;
     reg  q_max__clock;
-    reg  h_valid__d;
-    wire  h_valid__q;
-    reg  h_valid__clock;
-    reg  [31:0] h_idx__d;
-    wire  [31:0] h_idx__q;
-    reg  h_idx__clock;
-    reg  [7:0] h_max__d;
-    wire  [7:0] h_max__q;
-    reg  h_max__clock;
-    reg  [17:0] h_rem__d;
-    wire  [17:0] h_rem__q;
-    reg  h_rem__clock;
-    reg  [7:0] h_quot__d;
-    wire  [7:0] h_quot__q;
-    reg  h_quot__clock;
+    reg  w_valid__d;
+    wire  w_valid__q;
+    reg  w_valid__clock;
+    reg  [31:0] w_idx__d;
+    wire  [31:0] w_idx__q;
+    reg  w_idx__clock;
+    reg  [8:0] wa_max__d;
+    wire  [8:0] wa_max__q;
+    reg  wa_max__clock;
+    reg  [15:0] wa_sum__d;
+    wire  [15:0] wa_sum__q;
+    reg  wa_sum__clock;
+    reg  [8:0] wb_max__d;
+    wire  [8:0] wb_max__q;
+    reg  wb_max__clock;
+    reg  [15:0] wb_sum__d;
+    wire  [15:0] wb_sum__q;
+    reg  wb_sum__clock;
+    reg  h1_valid__d;
+    wire  h1_valid__q;
+    reg  h1_valid__clock;
+    reg  [31:0] h1_idx__d;
+    wire  [31:0] h1_idx__q;
+    reg  h1_idx__clock;
+    reg  [7:0] h1_max__d;
+    wire  [7:0] h1_max__q;
+    reg  h1_max__clock;
+    reg  h2_valid__d;
+    wire  h2_valid__q;
+    reg  h2_valid__clock;
+    reg  [31:0] h2_idx__d;
+    wire  [31:0] h2_idx__q;
+    reg  h2_idx__clock;
+    reg  [7:0] h2_max__d;
+    wire  [7:0] h2_max__q;
+    reg  h2_max__clock;
+    reg  h3_valid__d;
+    wire  h3_valid__q;
+    reg  h3_valid__clock;
+    reg  [31:0] h3_idx__d;
+    wire  [31:0] h3_idx__q;
+    reg  h3_idx__clock;
+    reg  [7:0] h3_max__d;
+    wire  [7:0] h3_max__q;
+    reg  h3_max__clock;
+    reg  h4_valid__d;
+    wire  h4_valid__q;
+    reg  h4_valid__clock;
+    reg  [31:0] h4_idx__d;
+    wire  [31:0] h4_idx__q;
+    reg  h4_idx__clock;
+    reg  [7:0] h4_max__d;
+    wire  [7:0] h4_max__q;
+    reg  h4_max__clock;
     reg  o_valid__d;
     wire  o_valid__q;
     reg  o_valid__clock;
@@ -9926,37 +10167,102 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  [7:0] o_data__d;
     wire  [7:0] o_data__q;
     reg  o_data__clock;
+    reg  [15:0] nyo__d;
+    wire  [15:0] nyo__q;
+    reg  nyo__clock;
+    reg  [15:0] lo_p__d;
+    wire  [15:0] lo_p__q;
+    reg  lo_p__clock;
+    reg  [15:0] hi_p__d;
+    wire  [15:0] hi_p__q;
+    reg  hi_p__clock;
+    reg  [15:0] rem_p__d;
+    wire  [15:0] rem_p__q;
+    reg  rem_p__clock;
+    reg  [15:0] nr0__d;
+    wire  [15:0] nr0__q;
+    reg  nr0__clock;
+    reg  [15:0] nr0c__d;
+    wire  [15:0] nr0c__q;
+    reg  nr0c__clock;
+    reg  [15:0] holast__d;
+    wire  [15:0] holast__q;
+    reg  holast__clock;
+    reg  [15:0] xlast__d;
+    wire  [15:0] xlast__q;
+    reg  xlast__clock;
+    reg  [15:0] b0_lo__d;
+    wire  [15:0] b0_lo__q;
+    reg  b0_lo__clock;
+    reg  [15:0] b0_rem__d;
+    wire  [15:0] b0_rem__q;
+    reg  b0_rem__clock;
+    reg  [15:0] b0_hi__d;
+    wire  [15:0] b0_hi__q;
+    reg  b0_hi__clock;
+    reg  [15:0] khmask__d;
+    wire  [15:0] khmask__q;
+    reg  khmask__clock;
+    reg  [15:0] rowmask_nr__d;
+    wire  [15:0] rowmask_nr__q;
+    reg  rowmask_nr__clock;
+    reg  [15:0] bankmask_nr__d;
+    wire  [15:0] bankmask_nr__q;
+    reg  bankmask_nr__clock;
+    reg  [15:0] rowmask_c__d;
+    wire  [15:0] rowmask_c__q;
+    reg  rowmask_c__clock;
+    reg  [15:0] bankmask_c__d;
+    wire  [15:0] bankmask_c__q;
+    reg  bankmask_c__clock;
+    reg  [15:0] thermo_nr__d;
+    wire  [15:0] thermo_nr__q;
+    reg  thermo_nr__clock;
+    reg  [15:0] thermo_c__d;
+    wire  [15:0] thermo_c__q;
+    reg  thermo_c__clock;
+    reg  [1:0] prime__d;
+    wire  [1:0] prime__q;
+    reg  prime__clock;
+    reg  bub__d;
+    wire  bub__q;
+    reg  bub__clock;
+    reg  be__d;
+    wire  be__q;
+    reg  be__clock;
     
     // Local signals
     reg  ce;
     reg  col_real;
     reg  [15:0] rowmask;
     reg  [15:0] bankmask;
-    reg  [15:0] lo;
-    reg  [15:0] hi;
     reg  [15:0] thermo;
     reg  [15:0] r0n;
+    reg  nwrap;
+    reg  [15:0] nyo1;
+    reg  [15:0] rem1;
+    reg  [15:0] nr0s;
+    reg  [15:0] nr01;
+    reg  [15:0] th_b0;
+    reg  [15:0] th_rem1;
+    reg  [15:0] rowmask_s;
+    reg  bandend;
+    reg  take;
     reg  [15:0] newcol__0;
     reg  [15:0] newcol__1;
     reg  [15:0] newcol__2;
-    reg  [15:0] fmax__0;
-    reg  [15:0] fmax__1;
-    reg  [15:0] fmax__2;
-    reg  [15:0] fmax__3;
-    reg  [15:0] fmax__4;
-    reg  [15:0] fmax__5;
-    reg  [15:0] fmax__6;
-    reg  [15:0] fmax__7;
-    reg  [15:0] fmax__8;
-    reg  [15:0] fmax__9;
-    reg  [15:0] fmax__10;
-    reg  [15:0] fmax__11;
-    reg  [15:0] fmax__12;
-    reg  [15:0] fmax__13;
-    reg  [15:0] fmax__14;
-    reg  [15:0] fmax__15;
-    reg  [15:0] fmax__16;
-    reg  [15:0] fmax__17;
+    reg  [8:0] fmax__0;
+    reg  [8:0] fmax__1;
+    reg  [8:0] fmax__2;
+    reg  [8:0] fmax__3;
+    reg  [8:0] fmax__4;
+    reg  [8:0] fmax__5;
+    reg  [8:0] fmax__6;
+    reg  [8:0] fmax__7;
+    reg  [8:0] fmax__8;
+    reg  [8:0] fmax__9;
+    reg  [8:0] fmax__10;
+    reg  [8:0] fmax__11;
     reg  [15:0] fsum__0;
     reg  [15:0] fsum__1;
     reg  [15:0] fsum__2;
@@ -9969,20 +10275,46 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  [15:0] fsum__9;
     reg  [15:0] fsum__10;
     reg  [15:0] fsum__11;
-    reg  [15:0] fsum__12;
-    reg  [15:0] fsum__13;
-    reg  [15:0] fsum__14;
-    reg  [15:0] fsum__15;
-    reg  [15:0] fsum__16;
-    reg  [15:0] fsum__17;
+    reg  [8:0] fmaxb__0;
+    reg  [8:0] fmaxb__1;
+    reg  [8:0] fmaxb__2;
+    reg  [8:0] fmaxb__3;
+    reg  [8:0] fmaxb__4;
+    reg  [8:0] fmaxb__5;
+    reg  [8:0] fmaxb__6;
+    reg  [8:0] fmaxb__7;
+    reg  [8:0] fmaxb__8;
+    reg  [8:0] fmaxb__9;
+    reg  [8:0] fmaxb__10;
+    reg  [8:0] fmaxb__11;
+    reg  [15:0] fsumb__0;
+    reg  [15:0] fsumb__1;
+    reg  [15:0] fsumb__2;
+    reg  [15:0] fsumb__3;
+    reg  [15:0] fsumb__4;
+    reg  [15:0] fsumb__5;
+    reg  [15:0] fsumb__6;
+    reg  [15:0] fsumb__7;
+    reg  [15:0] fsumb__8;
+    reg  [15:0] fsumb__9;
+    reg  [15:0] fsumb__10;
+    reg  [15:0] fsumb__11;
+    reg  [8:0] cmaxin__0;
+    reg  [8:0] cmaxin__1;
+    reg  [8:0] cmaxin__2;
+    reg  [8:0] cmaxin__3;
+    reg  [8:0] cmaxin__4;
+    reg  [8:0] cmaxin__5;
     reg  [15:0] kwmask;
-    reg  [15:0] smax__0;
-    reg  [15:0] smax__1;
-    reg  [15:0] smax__2;
+    reg  [8:0] smax__0;
+    reg  [8:0] smax__1;
     reg  [15:0] ssum__0;
     reg  [15:0] ssum__1;
-    reg  [15:0] ssum__2;
-    reg  [15:0] omax;
+    reg  [8:0] smaxb__0;
+    reg  [8:0] smaxb__1;
+    reg  [15:0] ssumb__0;
+    reg  [15:0] ssumb__1;
+    reg  [7:0] omax;
     reg  [15:0] wsum;
     reg  emit;
     reg  [15:0] en_next;
@@ -10017,12 +10349,10 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .w_data(banks__2__w_data)
     );
     default_accel_top_avg_div avgdiv(
+        .clock(avgdiv__clock),
+        .ce(avgdiv__ce),
         .sum(avgdiv__sum),
         .count(avgdiv__count),
-        .hi_rem(avgdiv__hi_rem),
-        .hi_quot(avgdiv__hi_quot),
-        .lo_rem(avgdiv__lo_rem),
-        .lo_quot(avgdiv__lo_quot),
         .avg(avgdiv__avg)
     );
     default_accel_top_sign_ext sx__0(
@@ -10187,32 +10517,32 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .q(rvalid__5__q),
         .clock(rvalid__5__clock)
     );
-    default_accel_top_dff_w16 cmax__0(
+    default_accel_top_dff_w9 cmax__0(
         .d(cmax__0__d),
         .q(cmax__0__q),
         .clock(cmax__0__clock)
     );
-    default_accel_top_dff_w16 cmax__1(
+    default_accel_top_dff_w9 cmax__1(
         .d(cmax__1__d),
         .q(cmax__1__q),
         .clock(cmax__1__clock)
     );
-    default_accel_top_dff_w16 cmax__2(
+    default_accel_top_dff_w9 cmax__2(
         .d(cmax__2__d),
         .q(cmax__2__q),
         .clock(cmax__2__clock)
     );
-    default_accel_top_dff_w16 cmax__3(
+    default_accel_top_dff_w9 cmax__3(
         .d(cmax__3__d),
         .q(cmax__3__q),
         .clock(cmax__3__clock)
     );
-    default_accel_top_dff_w16 cmax__4(
+    default_accel_top_dff_w9 cmax__4(
         .d(cmax__4__d),
         .q(cmax__4__q),
         .clock(cmax__4__clock)
     );
-    default_accel_top_dff_w16 cmax__5(
+    default_accel_top_dff_w9 cmax__5(
         .d(cmax__5__d),
         .q(cmax__5__q),
         .clock(cmax__5__clock)
@@ -10332,11 +10662,6 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .q(yo__q),
         .clock(yo__clock)
     );
-    default_accel_top_dff_w16 rho0(
-        .d(rho0__d),
-        .q(rho0__q),
-        .clock(rho0__clock)
-    );
     default_accel_top_dff_w16 r0(
         .d(r0__d),
         .q(r0__q),
@@ -10346,6 +10671,71 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .d(bandaddr__d),
         .q(bandaddr__q),
         .clock(bandaddr__clock)
+    );
+    default_accel_top_dff_w16 ra0(
+        .d(ra0__d),
+        .q(ra0__q),
+        .clock(ra0__clock)
+    );
+    default_accel_top_dff_w16 ra1(
+        .d(ra1__d),
+        .q(ra1__q),
+        .clock(ra1__clock)
+    );
+    default_accel_top_dff_w16 nb_chan(
+        .d(nb_chan__d),
+        .q(nb_chan__q),
+        .clock(nb_chan__clock)
+    );
+    default_accel_top_dff_w16 nb_row(
+        .d(nb_row__d),
+        .q(nb_row__q),
+        .clock(nb_row__clock)
+    );
+    default_accel_top_dff_w16 na_chan0(
+        .d(na_chan0__d),
+        .q(na_chan0__q),
+        .clock(na_chan0__clock)
+    );
+    default_accel_top_dff_w16 na_chan1(
+        .d(na_chan1__d),
+        .q(na_chan1__q),
+        .clock(na_chan1__clock)
+    );
+    default_accel_top_dff_w16 na_row0(
+        .d(na_row0__d),
+        .q(na_row0__q),
+        .clock(na_row0__clock)
+    );
+    default_accel_top_dff_w16 na_row1(
+        .d(na_row1__d),
+        .q(na_row1__q),
+        .clock(na_row1__clock)
+    );
+    default_accel_top_dff_w16 na_same0(
+        .d(na_same0__d),
+        .q(na_same0__q),
+        .clock(na_same0__clock)
+    );
+    default_accel_top_dff_w16 na_same1(
+        .d(na_same1__d),
+        .q(na_same1__q),
+        .clock(na_same1__clock)
+    );
+    default_accel_top_dff_w1 ylast(
+        .d(ylast__d),
+        .q(ylast__q),
+        .clock(ylast__clock)
+    );
+    default_accel_top_dff_w1 clast(
+        .d(clast__d),
+        .q(clast__q),
+        .clock(clast__clock)
+    );
+    default_accel_top_dff_w1 r0wrap(
+        .d(r0wrap__d),
+        .q(r0wrap__q),
+        .clock(r0wrap__clock)
     );
     default_accel_top_dff_w16 chanbase(
         .d(chanbase__d),
@@ -10417,6 +10807,176 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .q(k_outrow__q),
         .clock(k_outrow__clock)
     );
+    default_accel_top_dff_w1 ld2(
+        .d(ld2__d),
+        .q(ld2__q),
+        .clock(ld2__clock)
+    );
+    default_accel_top_dff_w16 l_ubase(
+        .d(l_ubase__d),
+        .q(l_ubase__q),
+        .clock(l_ubase__clock)
+    );
+    default_accel_top_dff_w1 l_bandfirst(
+        .d(l_bandfirst__d),
+        .q(l_bandfirst__q),
+        .clock(l_bandfirst__clock)
+    );
+    default_accel_top_dff_w32 l_outrow(
+        .d(l_outrow__d),
+        .q(l_outrow__q),
+        .clock(l_outrow__clock)
+    );
+    default_accel_top_dff_w9 lmax__0(
+        .d(lmax__0__d),
+        .q(lmax__0__q),
+        .clock(lmax__0__clock)
+    );
+    default_accel_top_dff_w9 lmax__1(
+        .d(lmax__1__d),
+        .q(lmax__1__q),
+        .clock(lmax__1__clock)
+    );
+    default_accel_top_dff_w9 lmax__2(
+        .d(lmax__2__d),
+        .q(lmax__2__q),
+        .clock(lmax__2__clock)
+    );
+    default_accel_top_dff_w9 lmax__3(
+        .d(lmax__3__d),
+        .q(lmax__3__q),
+        .clock(lmax__3__clock)
+    );
+    default_accel_top_dff_w9 lmax__4(
+        .d(lmax__4__d),
+        .q(lmax__4__q),
+        .clock(lmax__4__clock)
+    );
+    default_accel_top_dff_w9 lmax__5(
+        .d(lmax__5__d),
+        .q(lmax__5__q),
+        .clock(lmax__5__clock)
+    );
+    default_accel_top_dff_w16 lsum__0(
+        .d(lsum__0__d),
+        .q(lsum__0__q),
+        .clock(lsum__0__clock)
+    );
+    default_accel_top_dff_w16 lsum__1(
+        .d(lsum__1__d),
+        .q(lsum__1__q),
+        .clock(lsum__1__clock)
+    );
+    default_accel_top_dff_w16 lsum__2(
+        .d(lsum__2__d),
+        .q(lsum__2__q),
+        .clock(lsum__2__clock)
+    );
+    default_accel_top_dff_w16 lsum__3(
+        .d(lsum__3__d),
+        .q(lsum__3__q),
+        .clock(lsum__3__clock)
+    );
+    default_accel_top_dff_w16 lsum__4(
+        .d(lsum__4__d),
+        .q(lsum__4__q),
+        .clock(lsum__4__clock)
+    );
+    default_accel_top_dff_w16 lsum__5(
+        .d(lsum__5__d),
+        .q(lsum__5__q),
+        .clock(lsum__5__clock)
+    );
+    default_accel_top_dff_w9 lbmax__0(
+        .d(lbmax__0__d),
+        .q(lbmax__0__q),
+        .clock(lbmax__0__clock)
+    );
+    default_accel_top_dff_w9 lbmax__1(
+        .d(lbmax__1__d),
+        .q(lbmax__1__q),
+        .clock(lbmax__1__clock)
+    );
+    default_accel_top_dff_w9 lbmax__2(
+        .d(lbmax__2__d),
+        .q(lbmax__2__q),
+        .clock(lbmax__2__clock)
+    );
+    default_accel_top_dff_w9 lbmax__3(
+        .d(lbmax__3__d),
+        .q(lbmax__3__q),
+        .clock(lbmax__3__clock)
+    );
+    default_accel_top_dff_w9 lbmax__4(
+        .d(lbmax__4__d),
+        .q(lbmax__4__q),
+        .clock(lbmax__4__clock)
+    );
+    default_accel_top_dff_w9 lbmax__5(
+        .d(lbmax__5__d),
+        .q(lbmax__5__q),
+        .clock(lbmax__5__clock)
+    );
+    default_accel_top_dff_w16 lbsum__0(
+        .d(lbsum__0__d),
+        .q(lbsum__0__q),
+        .clock(lbsum__0__clock)
+    );
+    default_accel_top_dff_w16 lbsum__1(
+        .d(lbsum__1__d),
+        .q(lbsum__1__q),
+        .clock(lbsum__1__clock)
+    );
+    default_accel_top_dff_w16 lbsum__2(
+        .d(lbsum__2__d),
+        .q(lbsum__2__q),
+        .clock(lbsum__2__clock)
+    );
+    default_accel_top_dff_w16 lbsum__3(
+        .d(lbsum__3__d),
+        .q(lbsum__3__q),
+        .clock(lbsum__3__clock)
+    );
+    default_accel_top_dff_w16 lbsum__4(
+        .d(lbsum__4__d),
+        .q(lbsum__4__q),
+        .clock(lbsum__4__clock)
+    );
+    default_accel_top_dff_w16 lbsum__5(
+        .d(lbsum__5__d),
+        .q(lbsum__5__q),
+        .clock(lbsum__5__clock)
+    );
+    default_accel_top_dff_w1 lany__0(
+        .d(lany__0__d),
+        .q(lany__0__q),
+        .clock(lany__0__clock)
+    );
+    default_accel_top_dff_w1 lany__1(
+        .d(lany__1__d),
+        .q(lany__1__q),
+        .clock(lany__1__clock)
+    );
+    default_accel_top_dff_w1 lany__2(
+        .d(lany__2__d),
+        .q(lany__2__q),
+        .clock(lany__2__clock)
+    );
+    default_accel_top_dff_w1 lany__3(
+        .d(lany__3__d),
+        .q(lany__3__q),
+        .clock(lany__3__clock)
+    );
+    default_accel_top_dff_w1 lany__4(
+        .d(lany__4__d),
+        .q(lany__4__q),
+        .clock(lany__4__clock)
+    );
+    default_accel_top_dff_w1 lany__5(
+        .d(lany__5__d),
+        .q(lany__5__q),
+        .clock(lany__5__clock)
+    );
     default_accel_top_dff_w1 e_active(
         .d(e_active__d),
         .q(e_active__q),
@@ -10467,30 +11027,95 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .q(q_max__q),
         .clock(q_max__clock)
     );
-    default_accel_top_dff_w1 h_valid(
-        .d(h_valid__d),
-        .q(h_valid__q),
-        .clock(h_valid__clock)
+    default_accel_top_dff_w1 w_valid(
+        .d(w_valid__d),
+        .q(w_valid__q),
+        .clock(w_valid__clock)
     );
-    default_accel_top_dff_w32 h_idx(
-        .d(h_idx__d),
-        .q(h_idx__q),
-        .clock(h_idx__clock)
+    default_accel_top_dff_w32 w_idx(
+        .d(w_idx__d),
+        .q(w_idx__q),
+        .clock(w_idx__clock)
     );
-    default_accel_top_dff_w8 h_max(
-        .d(h_max__d),
-        .q(h_max__q),
-        .clock(h_max__clock)
+    default_accel_top_dff_w9 wa_max(
+        .d(wa_max__d),
+        .q(wa_max__q),
+        .clock(wa_max__clock)
     );
-    default_accel_top_dff_w18 h_rem(
-        .d(h_rem__d),
-        .q(h_rem__q),
-        .clock(h_rem__clock)
+    default_accel_top_dff_w16 wa_sum(
+        .d(wa_sum__d),
+        .q(wa_sum__q),
+        .clock(wa_sum__clock)
     );
-    default_accel_top_dff_w8 h_quot(
-        .d(h_quot__d),
-        .q(h_quot__q),
-        .clock(h_quot__clock)
+    default_accel_top_dff_w9 wb_max(
+        .d(wb_max__d),
+        .q(wb_max__q),
+        .clock(wb_max__clock)
+    );
+    default_accel_top_dff_w16 wb_sum(
+        .d(wb_sum__d),
+        .q(wb_sum__q),
+        .clock(wb_sum__clock)
+    );
+    default_accel_top_dff_w1 h1_valid(
+        .d(h1_valid__d),
+        .q(h1_valid__q),
+        .clock(h1_valid__clock)
+    );
+    default_accel_top_dff_w32 h1_idx(
+        .d(h1_idx__d),
+        .q(h1_idx__q),
+        .clock(h1_idx__clock)
+    );
+    default_accel_top_dff_w8 h1_max(
+        .d(h1_max__d),
+        .q(h1_max__q),
+        .clock(h1_max__clock)
+    );
+    default_accel_top_dff_w1 h2_valid(
+        .d(h2_valid__d),
+        .q(h2_valid__q),
+        .clock(h2_valid__clock)
+    );
+    default_accel_top_dff_w32 h2_idx(
+        .d(h2_idx__d),
+        .q(h2_idx__q),
+        .clock(h2_idx__clock)
+    );
+    default_accel_top_dff_w8 h2_max(
+        .d(h2_max__d),
+        .q(h2_max__q),
+        .clock(h2_max__clock)
+    );
+    default_accel_top_dff_w1 h3_valid(
+        .d(h3_valid__d),
+        .q(h3_valid__q),
+        .clock(h3_valid__clock)
+    );
+    default_accel_top_dff_w32 h3_idx(
+        .d(h3_idx__d),
+        .q(h3_idx__q),
+        .clock(h3_idx__clock)
+    );
+    default_accel_top_dff_w8 h3_max(
+        .d(h3_max__d),
+        .q(h3_max__q),
+        .clock(h3_max__clock)
+    );
+    default_accel_top_dff_w1 h4_valid(
+        .d(h4_valid__d),
+        .q(h4_valid__q),
+        .clock(h4_valid__clock)
+    );
+    default_accel_top_dff_w32 h4_idx(
+        .d(h4_idx__d),
+        .q(h4_idx__q),
+        .clock(h4_idx__clock)
+    );
+    default_accel_top_dff_w8 h4_max(
+        .d(h4_max__d),
+        .q(h4_max__q),
+        .clock(h4_max__clock)
     );
     default_accel_top_dff_w1 o_valid(
         .d(o_valid__d),
@@ -10507,6 +11132,111 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .q(o_data__q),
         .clock(o_data__clock)
     );
+    default_accel_top_dff_w16 nyo(
+        .d(nyo__d),
+        .q(nyo__q),
+        .clock(nyo__clock)
+    );
+    default_accel_top_dff_w16 lo_p(
+        .d(lo_p__d),
+        .q(lo_p__q),
+        .clock(lo_p__clock)
+    );
+    default_accel_top_dff_w16 hi_p(
+        .d(hi_p__d),
+        .q(hi_p__q),
+        .clock(hi_p__clock)
+    );
+    default_accel_top_dff_w16 rem_p(
+        .d(rem_p__d),
+        .q(rem_p__q),
+        .clock(rem_p__clock)
+    );
+    default_accel_top_dff_w16 nr0(
+        .d(nr0__d),
+        .q(nr0__q),
+        .clock(nr0__clock)
+    );
+    default_accel_top_dff_w16 nr0c(
+        .d(nr0c__d),
+        .q(nr0c__q),
+        .clock(nr0c__clock)
+    );
+    default_accel_top_dff_w16 holast(
+        .d(holast__d),
+        .q(holast__q),
+        .clock(holast__clock)
+    );
+    default_accel_top_dff_w16 xlast(
+        .d(xlast__d),
+        .q(xlast__q),
+        .clock(xlast__clock)
+    );
+    default_accel_top_dff_w16 b0_lo(
+        .d(b0_lo__d),
+        .q(b0_lo__q),
+        .clock(b0_lo__clock)
+    );
+    default_accel_top_dff_w16 b0_rem(
+        .d(b0_rem__d),
+        .q(b0_rem__q),
+        .clock(b0_rem__clock)
+    );
+    default_accel_top_dff_w16 b0_hi(
+        .d(b0_hi__d),
+        .q(b0_hi__q),
+        .clock(b0_hi__clock)
+    );
+    default_accel_top_dff_w16 khmask(
+        .d(khmask__d),
+        .q(khmask__q),
+        .clock(khmask__clock)
+    );
+    default_accel_top_dff_w16 rowmask_nr(
+        .d(rowmask_nr__d),
+        .q(rowmask_nr__q),
+        .clock(rowmask_nr__clock)
+    );
+    default_accel_top_dff_w16 bankmask_nr(
+        .d(bankmask_nr__d),
+        .q(bankmask_nr__q),
+        .clock(bankmask_nr__clock)
+    );
+    default_accel_top_dff_w16 rowmask_c(
+        .d(rowmask_c__d),
+        .q(rowmask_c__q),
+        .clock(rowmask_c__clock)
+    );
+    default_accel_top_dff_w16 bankmask_c(
+        .d(bankmask_c__d),
+        .q(bankmask_c__q),
+        .clock(bankmask_c__clock)
+    );
+    default_accel_top_dff_w16 thermo_nr(
+        .d(thermo_nr__d),
+        .q(thermo_nr__q),
+        .clock(thermo_nr__clock)
+    );
+    default_accel_top_dff_w16 thermo_c(
+        .d(thermo_c__d),
+        .q(thermo_c__q),
+        .clock(thermo_c__clock)
+    );
+    default_accel_top_dff_w2 prime(
+        .d(prime__d),
+        .q(prime__q),
+        .clock(prime__clock)
+    );
+    default_accel_top_dff_w1 bub(
+        .d(bub__d),
+        .q(bub__q),
+        .clock(bub__clock)
+    );
+    default_accel_top_dff_w1 be(
+        .d(be__d),
+        .q(be__q),
+        .clock(be__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -10521,9 +11251,21 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         reads_done__clock = clock;
         c__clock = clock;
         yo__clock = clock;
-        rho0__clock = clock;
         r0__clock = clock;
         bandaddr__clock = clock;
+        ra0__clock = clock;
+        ra1__clock = clock;
+        nb_chan__clock = clock;
+        nb_row__clock = clock;
+        na_chan0__clock = clock;
+        na_chan1__clock = clock;
+        na_row0__clock = clock;
+        na_row1__clock = clock;
+        na_same0__clock = clock;
+        na_same1__clock = clock;
+        ylast__clock = clock;
+        clast__clock = clock;
+        r0wrap__clock = clock;
         chanbase__clock = clock;
         outrow__clock = clock;
         m_valid__clock = clock;
@@ -10538,6 +11280,16 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         k_ubase__clock = clock;
         k_bandfirst__clock = clock;
         k_outrow__clock = clock;
+        ld2__clock = clock;
+        l_ubase__clock = clock;
+        l_bandfirst__clock = clock;
+        l_outrow__clock = clock;
+        w_valid__clock = clock;
+        w_idx__clock = clock;
+        wa_max__clock = clock;
+        wa_sum__clock = clock;
+        wb_max__clock = clock;
+        wb_sum__clock = clock;
         e_active__clock = clock;
         e_j__clock = clock;
         e_ep__clock = clock;
@@ -10548,11 +11300,39 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         q_idx__clock = clock;
         q_sum__clock = clock;
         q_max__clock = clock;
-        h_valid__clock = clock;
-        h_idx__clock = clock;
-        h_max__clock = clock;
-        h_rem__clock = clock;
-        h_quot__clock = clock;
+        nyo__clock = clock;
+        lo_p__clock = clock;
+        hi_p__clock = clock;
+        rem_p__clock = clock;
+        nr0__clock = clock;
+        nr0c__clock = clock;
+        be__clock = clock;
+        xlast__clock = clock;
+        holast__clock = clock;
+        b0_lo__clock = clock;
+        b0_rem__clock = clock;
+        b0_hi__clock = clock;
+        khmask__clock = clock;
+        rowmask_nr__clock = clock;
+        bankmask_nr__clock = clock;
+        rowmask_c__clock = clock;
+        bankmask_c__clock = clock;
+        thermo_nr__clock = clock;
+        thermo_c__clock = clock;
+        prime__clock = clock;
+        bub__clock = clock;
+        h1_valid__clock = clock;
+        h1_idx__clock = clock;
+        h1_max__clock = clock;
+        h2_valid__clock = clock;
+        h2_idx__clock = clock;
+        h2_max__clock = clock;
+        h3_valid__clock = clock;
+        h3_idx__clock = clock;
+        h3_max__clock = clock;
+        h4_valid__clock = clock;
+        h4_idx__clock = clock;
+        h4_max__clock = clock;
         o_valid__clock = clock;
         o_idx__clock = clock;
         o_data__clock = clock;
@@ -10567,9 +11347,21 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         reads_done__d = reads_done__q;
         c__d = c__q;
         yo__d = yo__q;
-        rho0__d = rho0__q;
         r0__d = r0__q;
         bandaddr__d = bandaddr__q;
+        ra0__d = ra0__q;
+        ra1__d = ra1__q;
+        nb_chan__d = nb_chan__q;
+        nb_row__d = nb_row__q;
+        na_chan0__d = na_chan0__q;
+        na_chan1__d = na_chan1__q;
+        na_row0__d = na_row0__q;
+        na_row1__d = na_row1__q;
+        na_same0__d = na_same0__q;
+        na_same1__d = na_same1__q;
+        ylast__d = ylast__q;
+        clast__d = clast__q;
+        r0wrap__d = r0wrap__q;
         chanbase__d = chanbase__q;
         outrow__d = outrow__q;
         m_valid__d = m_valid__q;
@@ -10584,6 +11376,16 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         k_ubase__d = k_ubase__q;
         k_bandfirst__d = k_bandfirst__q;
         k_outrow__d = k_outrow__q;
+        ld2__d = ld2__q;
+        l_ubase__d = l_ubase__q;
+        l_bandfirst__d = l_bandfirst__q;
+        l_outrow__d = l_outrow__q;
+        w_valid__d = w_valid__q;
+        w_idx__d = w_idx__q;
+        wa_max__d = wa_max__q;
+        wa_sum__d = wa_sum__q;
+        wb_max__d = wb_max__q;
+        wb_sum__d = wb_sum__q;
         e_active__d = e_active__q;
         e_j__d = e_j__q;
         e_ep__d = e_ep__q;
@@ -10594,11 +11396,39 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         q_idx__d = q_idx__q;
         q_sum__d = q_sum__q;
         q_max__d = q_max__q;
-        h_valid__d = h_valid__q;
-        h_idx__d = h_idx__q;
-        h_max__d = h_max__q;
-        h_rem__d = h_rem__q;
-        h_quot__d = h_quot__q;
+        nyo__d = nyo__q;
+        lo_p__d = lo_p__q;
+        hi_p__d = hi_p__q;
+        rem_p__d = rem_p__q;
+        nr0__d = nr0__q;
+        nr0c__d = nr0c__q;
+        be__d = be__q;
+        xlast__d = xlast__q;
+        holast__d = holast__q;
+        b0_lo__d = b0_lo__q;
+        b0_rem__d = b0_rem__q;
+        b0_hi__d = b0_hi__q;
+        khmask__d = khmask__q;
+        rowmask_nr__d = rowmask_nr__q;
+        bankmask_nr__d = bankmask_nr__q;
+        rowmask_c__d = rowmask_c__q;
+        bankmask_c__d = bankmask_c__q;
+        thermo_nr__d = thermo_nr__q;
+        thermo_c__d = thermo_c__q;
+        prime__d = prime__q;
+        bub__d = bub__q;
+        h1_valid__d = h1_valid__q;
+        h1_idx__d = h1_idx__q;
+        h1_max__d = h1_max__q;
+        h2_valid__d = h2_valid__q;
+        h2_idx__d = h2_idx__q;
+        h2_max__d = h2_max__q;
+        h3_valid__d = h3_valid__q;
+        h3_idx__d = h3_idx__q;
+        h3_max__d = h3_max__q;
+        h4_valid__d = h4_valid__q;
+        h4_idx__d = h4_idx__q;
+        h4_max__d = h4_max__q;
         o_valid__d = o_valid__q;
         o_idx__d = o_idx__q;
         o_data__d = o_data__q;
@@ -10648,6 +11478,22 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         csum__0__d = csum__0__q;
         cany__0__clock = clock;
         cany__0__d = cany__0__q;
+        lmax__0__clock = clock;
+        lmax__0__d = lmax__0__q;
+        lsum__0__clock = clock;
+        lsum__0__d = lsum__0__q;
+        lbmax__0__clock = clock;
+        lbmax__0__d = lbmax__0__q;
+        lbsum__0__clock = clock;
+        lbsum__0__d = lbsum__0__q;
+        if (lmax__0__q > lbmax__0__q) begin
+            cmaxin__0 = lmax__0__q;
+        end
+        else begin
+            cmaxin__0 = lbmax__0__q;
+        end
+        lany__0__clock = clock;
+        lany__0__d = lany__0__q;
         rmask__1__clock = clock;
         rmask__1__d = rmask__1__q;
         rvalid__1__clock = clock;
@@ -10658,6 +11504,22 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         csum__1__d = csum__1__q;
         cany__1__clock = clock;
         cany__1__d = cany__1__q;
+        lmax__1__clock = clock;
+        lmax__1__d = lmax__1__q;
+        lsum__1__clock = clock;
+        lsum__1__d = lsum__1__q;
+        lbmax__1__clock = clock;
+        lbmax__1__d = lbmax__1__q;
+        lbsum__1__clock = clock;
+        lbsum__1__d = lbsum__1__q;
+        if (lmax__1__q > lbmax__1__q) begin
+            cmaxin__1 = lmax__1__q;
+        end
+        else begin
+            cmaxin__1 = lbmax__1__q;
+        end
+        lany__1__clock = clock;
+        lany__1__d = lany__1__q;
         rmask__2__clock = clock;
         rmask__2__d = rmask__2__q;
         rvalid__2__clock = clock;
@@ -10668,6 +11530,22 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         csum__2__d = csum__2__q;
         cany__2__clock = clock;
         cany__2__d = cany__2__q;
+        lmax__2__clock = clock;
+        lmax__2__d = lmax__2__q;
+        lsum__2__clock = clock;
+        lsum__2__d = lsum__2__q;
+        lbmax__2__clock = clock;
+        lbmax__2__d = lbmax__2__q;
+        lbsum__2__clock = clock;
+        lbsum__2__d = lbsum__2__q;
+        if (lmax__2__q > lbmax__2__q) begin
+            cmaxin__2 = lmax__2__q;
+        end
+        else begin
+            cmaxin__2 = lbmax__2__q;
+        end
+        lany__2__clock = clock;
+        lany__2__d = lany__2__q;
         rmask__3__clock = clock;
         rmask__3__d = rmask__3__q;
         rvalid__3__clock = clock;
@@ -10678,6 +11556,22 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         csum__3__d = csum__3__q;
         cany__3__clock = clock;
         cany__3__d = cany__3__q;
+        lmax__3__clock = clock;
+        lmax__3__d = lmax__3__q;
+        lsum__3__clock = clock;
+        lsum__3__d = lsum__3__q;
+        lbmax__3__clock = clock;
+        lbmax__3__d = lbmax__3__q;
+        lbsum__3__clock = clock;
+        lbsum__3__d = lbsum__3__q;
+        if (lmax__3__q > lbmax__3__q) begin
+            cmaxin__3 = lmax__3__q;
+        end
+        else begin
+            cmaxin__3 = lbmax__3__q;
+        end
+        lany__3__clock = clock;
+        lany__3__d = lany__3__q;
         rmask__4__clock = clock;
         rmask__4__d = rmask__4__q;
         rvalid__4__clock = clock;
@@ -10688,6 +11582,22 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         csum__4__d = csum__4__q;
         cany__4__clock = clock;
         cany__4__d = cany__4__q;
+        lmax__4__clock = clock;
+        lmax__4__d = lmax__4__q;
+        lsum__4__clock = clock;
+        lsum__4__d = lsum__4__q;
+        lbmax__4__clock = clock;
+        lbmax__4__d = lbmax__4__q;
+        lbsum__4__clock = clock;
+        lbsum__4__d = lbsum__4__q;
+        if (lmax__4__q > lbmax__4__q) begin
+            cmaxin__4 = lmax__4__q;
+        end
+        else begin
+            cmaxin__4 = lbmax__4__q;
+        end
+        lany__4__clock = clock;
+        lany__4__d = lany__4__q;
         rmask__5__clock = clock;
         rmask__5__d = rmask__5__q;
         rvalid__5__clock = clock;
@@ -10698,6 +11608,22 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         csum__5__d = csum__5__q;
         cany__5__clock = clock;
         cany__5__d = cany__5__q;
+        lmax__5__clock = clock;
+        lmax__5__d = lmax__5__q;
+        lsum__5__clock = clock;
+        lsum__5__d = lsum__5__q;
+        lbmax__5__clock = clock;
+        lbmax__5__d = lbmax__5__q;
+        lbsum__5__clock = clock;
+        lbsum__5__d = lbsum__5__q;
+        if (lmax__5__q > lbmax__5__q) begin
+            cmaxin__5 = lmax__5__q;
+        end
+        else begin
+            cmaxin__5 = lbmax__5__q;
+        end
+        lany__5__clock = clock;
+        lany__5__d = lany__5__q;
         banks__0__clock = clock;
         banks__0__w_en = ld_we & ld_bank[0];
         banks__0__w_addr = ld_addr;
@@ -10733,46 +11659,124 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         out_idx = o_idx__q;
         out_data = o_data__q;
         col_real = (rd_x__q >= p_pw) & (rd_x__q < p_w + p_pw);
-        if (p_ph > rho0__q) begin
-            lo = p_ph - rho0__q;
+        khmask__d = ~(16'hffff << p_kh);
+        if (p_ph < 16'h10) begin
+            b0_lo__d = ~(16'hffff << p_ph);
         end
         else begin
-            lo = 16'h0;
+            b0_lo__d = 16'hffff;
         end
-        if (p_h + p_ph - rho0__q < p_kh) begin
-            hi = p_h + p_ph - rho0__q;
+        b0_rem__d = p_h + p_ph;
+        if (p_h + p_ph < 16'h10) begin
+            th_b0 = ~(16'hffff << (p_h + p_ph));
         end
         else begin
-            hi = p_kh;
+            th_b0 = 16'hffff;
         end
-        rowmask = ((16'h1 << hi) - 16'h1) & ~((16'h1 << lo) - 16'h1);
-        bankmask = ((rowmask << r0__q) | (rowmask >> (kconst - r0__q))) & ((16'h1 << kconst) - 16'h1);
-        thermo = (16'h1 << r0__q) - 16'h1;
+        b0_hi__d = th_b0 & ~(16'hffff << p_kh);
+        rowmask_s = hi_p__q & ~lo_p__q;
+        rowmask_nr__d = rowmask_s;
+        bankmask_nr__d = ((rowmask_s << nr0__q) | (rowmask_s >> nr0c__q)) & ((16'h1 << kconst) - 16'h1);
+        rowmask = rowmask_c__q;
+        bankmask = bankmask_c__q;
+        holast__d = p_ho - 16'h1;
+        nwrap = nyo__q == holast__q;
+        if (nwrap) begin
+            nyo1 = 16'h0;
+        end
+        else begin
+            nyo1 = nyo__q + 16'h1;
+        end
+        rem1 = rem_p__q - p_sh;
+        if (~|rem1[(32'h4)+:(12)]) begin
+            th_rem1 = ~(16'hffff << rem1);
+        end
+        else begin
+            th_rem1 = 16'hffff;
+        end
+        nr0s = nr0__q + p_sh;
+        if (nr0s >= kconst) begin
+            nr01 = nr0s - kconst;
+        end
+        else begin
+            nr01 = nr0s;
+        end
+        thermo = thermo_c__q;
+        thermo_nr__d = ~(16'hffff << nr0__q);
         r0n = r0__q + p_sh;
         banks__0__r_en = 1'b0;
         if (thermo[0]) begin
-            banks__0__r_addr = bandaddr__q + p_w + rd_x__q - p_pw;
+            banks__0__r_addr = ra1__q;
         end
         else begin
-            banks__0__r_addr = bandaddr__q + rd_x__q - p_pw;
+            banks__0__r_addr = ra0__q;
         end
         banks__1__r_en = 1'b0;
         if (thermo[1]) begin
-            banks__1__r_addr = bandaddr__q + p_w + rd_x__q - p_pw;
+            banks__1__r_addr = ra1__q;
         end
         else begin
-            banks__1__r_addr = bandaddr__q + rd_x__q - p_pw;
+            banks__1__r_addr = ra0__q;
         end
         banks__2__r_en = 1'b0;
         if (thermo[2]) begin
-            banks__2__r_addr = bandaddr__q + p_w + rd_x__q - p_pw;
+            banks__2__r_addr = ra1__q;
         end
         else begin
-            banks__2__r_addr = bandaddr__q + rd_x__q - p_pw;
+            banks__2__r_addr = ra0__q;
         end
+        xlast__d = p_xcols - 16'h1;
+        bandend = be__q;
+        nb_chan__d = chanbase__q + p_hbw;
+        nb_row__d = bandaddr__q + p_w;
+        na_chan0__d = chanbase__q + p_hbw - p_pw;
+        na_chan1__d = chanbase__q + p_hbw + p_w - p_pw;
+        na_row0__d = bandaddr__q + p_w - p_pw;
+        na_row1__d = bandaddr__q + p_w + p_w - p_pw;
+        na_same0__d = bandaddr__q - p_pw;
+        na_same1__d = bandaddr__q + p_w - p_pw;
+        ylast__d = yo__q == holast__q;
+        clast__d = c__q + 16'h1 == p_c;
+        r0wrap__d = r0n >= kconst;
+        take = run__q & ((prime__q == 2'h1) | bub__q | (~reads_done__q & ~|prime__q & bandend & (p_xcols != 16'h1)));
         if (ce) begin
             m_valid__d = 1'b0;
-            if (run__q & ~reads_done__q) begin
+            bub__d = 1'b0;
+            if (run__q & |prime__q) begin
+                prime__d = prime__q - 2'h1;
+            end
+            if (run__q & (prime__q == 2'h3)) begin
+                nyo__d = 16'h0;
+                lo_p__d = b0_lo__q;
+                rem_p__d = b0_rem__q;
+                hi_p__d = b0_hi__q;
+                nr0__d = 16'h0;
+                nr0c__d = kconst;
+            end
+            if (take) begin
+                rowmask_c__d = rowmask_nr__q;
+                bankmask_c__d = bankmask_nr__q;
+                thermo_c__d = thermo_nr__q;
+                nyo__d = nyo1;
+                if (~nwrap) begin
+                    lo_p__d = lo_p__q >> p_sh;
+                    rem_p__d = rem1;
+                    hi_p__d = th_rem1 & khmask__q;
+                    nr0__d = nr01;
+                    nr0c__d = kconst - nr01;
+                end
+                else begin
+                    lo_p__d = b0_lo__q;
+                    rem_p__d = b0_rem__q;
+                    hi_p__d = b0_hi__q;
+                    nr0__d = 16'h0;
+                    nr0c__d = kconst;
+                end
+            end
+            if (run__q & ~reads_done__q & ~|prime__q & ~bub__q) begin
+                bub__d = bandend & (p_xcols == 16'h1);
+            end
+            if (run__q & ~reads_done__q & ~bub__q & ~|prime__q) begin
                 banks__0__r_en = col_real & bankmask[0];
                 banks__1__r_en = col_real & bankmask[1];
                 banks__2__r_en = col_real & bankmask[2];
@@ -10797,16 +11801,32 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                     rd_upd__d = rd_upd__q + 8'h1;
                 end
                 rd_x__d = rd_x__q + 16'h1;
-                if (rd_x__q + 16'h1 == p_xcols) begin
+                be__d = rd_x__q + 16'h1 == xlast__q;
+                ra0__d = ra0__q + 16'h1;
+                ra1__d = ra1__q + 16'h1;
+                if (bandend) begin
                     rd_x__d = 16'h0;
+                    be__d = p_xcols == 16'h1;
+                    if (ylast__q) begin
+                        bandaddr__d = nb_chan__q;
+                        ra0__d = na_chan0__q;
+                        ra1__d = na_chan1__q;
+                    end
+                    else if (r0wrap__q) begin
+                        bandaddr__d = nb_row__q;
+                        ra0__d = na_row0__q;
+                        ra1__d = na_row1__q;
+                    end
+                    else begin
+                        ra0__d = na_same0__q;
+                        ra1__d = na_same1__q;
+                    end
                     outrow__d = outrow__q + ({16'd0, p_wo});
-                    if (yo__q + 16'h1 == p_ho) begin
+                    if (ylast__q) begin
                         yo__d = 16'h0;
-                        rho0__d = 16'h0;
                         r0__d = 16'h0;
                         chanbase__d = chanbase__q + p_hbw;
-                        bandaddr__d = chanbase__q + p_hbw;
-                        if (c__q + 16'h1 == p_c) begin
+                        if (clast__q) begin
                             reads_done__d = 1'b1;
                         end
                         else begin
@@ -10815,10 +11835,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                     end
                     else begin
                         yo__d = yo__q + 16'h1;
-                        rho0__d = rho0__q + p_sh;
                         if (r0n >= kconst) begin
                             r0__d = r0n - kconst;
-                            bandaddr__d = bandaddr__q + p_w;
                         end
                         else begin
                             r0__d = r0n;
@@ -10901,15 +11919,15 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
             end
         end
         if (rmask__0__q[32'h0]) begin
-            fmax__0 = region__0__q ^ 16'h8000;
+            fmax__0 = region__0__q[(32'h0)+:(9)] ^ 9'h100;
             fsum__0 = region__0__q;
         end
         else begin
-            fmax__0 = 16'h0;
+            fmax__0 = 9'h0;
             fsum__0 = 16'h0;
         end
-        if (rmask__0__q[1] & ((region__1__q ^ 16'h8000) > fmax__0)) begin
-            fmax__1 = region__1__q ^ 16'h8000;
+        if (rmask__0__q[1] & ((region__1__q[(32'h0)+:(9)] ^ 9'h100) > fmax__0)) begin
+            fmax__1 = region__1__q[(32'h0)+:(9)] ^ 9'h100;
         end
         else begin
             fmax__1 = fmax__0;
@@ -10920,184 +11938,196 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             fsum__1 = fsum__0;
         end
-        if (rmask__0__q[2] & ((region__2__q ^ 16'h8000) > fmax__1)) begin
-            fmax__2 = region__2__q ^ 16'h8000;
+        fmaxb__0 = 9'h0;
+        fsumb__0 = 16'h0;
+        if (rmask__0__q[2 + 1 - 32'h1] & ((region__2__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__0)) begin
+            fmaxb__1 = region__2__q[(32'h0)+:(9)] ^ 9'h100;
         end
         else begin
-            fmax__2 = fmax__1;
+            fmaxb__1 = fmaxb__0;
         end
-        if (rmask__0__q[2]) begin
-            fsum__2 = fsum__1 + region__2__q;
+        if (rmask__0__q[2 + 1 - 32'h1]) begin
+            fsumb__1 = fsumb__0 + region__2__q;
         end
         else begin
-            fsum__2 = fsum__1;
+            fsumb__1 = fsumb__0;
         end
         if (rmask__1__q[32'h0]) begin
-            fmax__3 = region__3__q ^ 16'h8000;
-            fsum__3 = region__3__q;
+            fmax__2 = region__3__q[(32'h0)+:(9)] ^ 9'h100;
+            fsum__2 = region__3__q;
         end
         else begin
-            fmax__3 = 16'h0;
-            fsum__3 = 16'h0;
+            fmax__2 = 9'h0;
+            fsum__2 = 16'h0;
         end
-        if (rmask__1__q[1] & ((region__4__q ^ 16'h8000) > fmax__3)) begin
-            fmax__4 = region__4__q ^ 16'h8000;
+        if (rmask__1__q[1] & ((region__4__q[(32'h0)+:(9)] ^ 9'h100) > fmax__2)) begin
+            fmax__3 = region__4__q[(32'h0)+:(9)] ^ 9'h100;
         end
         else begin
-            fmax__4 = fmax__3;
+            fmax__3 = fmax__2;
         end
         if (rmask__1__q[1]) begin
-            fsum__4 = fsum__3 + region__4__q;
+            fsum__3 = fsum__2 + region__4__q;
         end
         else begin
-            fsum__4 = fsum__3;
+            fsum__3 = fsum__2;
         end
-        if (rmask__1__q[2] & ((region__5__q ^ 16'h8000) > fmax__4)) begin
-            fmax__5 = region__5__q ^ 16'h8000;
+        fmaxb__2 = 9'h0;
+        fsumb__2 = 16'h0;
+        if (rmask__1__q[2 + 1 - 32'h1] & ((region__5__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__2)) begin
+            fmaxb__3 = region__5__q[(32'h0)+:(9)] ^ 9'h100;
+        end
+        else begin
+            fmaxb__3 = fmaxb__2;
+        end
+        if (rmask__1__q[2 + 1 - 32'h1]) begin
+            fsumb__3 = fsumb__2 + region__5__q;
+        end
+        else begin
+            fsumb__3 = fsumb__2;
+        end
+        if (rmask__2__q[32'h0]) begin
+            fmax__4 = region__6__q[(32'h0)+:(9)] ^ 9'h100;
+            fsum__4 = region__6__q;
+        end
+        else begin
+            fmax__4 = 9'h0;
+            fsum__4 = 16'h0;
+        end
+        if (rmask__2__q[1] & ((region__7__q[(32'h0)+:(9)] ^ 9'h100) > fmax__4)) begin
+            fmax__5 = region__7__q[(32'h0)+:(9)] ^ 9'h100;
         end
         else begin
             fmax__5 = fmax__4;
         end
-        if (rmask__1__q[2]) begin
-            fsum__5 = fsum__4 + region__5__q;
+        if (rmask__2__q[1]) begin
+            fsum__5 = fsum__4 + region__7__q;
         end
         else begin
             fsum__5 = fsum__4;
         end
-        if (rmask__2__q[32'h0]) begin
-            fmax__6 = region__6__q ^ 16'h8000;
-            fsum__6 = region__6__q;
+        fmaxb__4 = 9'h0;
+        fsumb__4 = 16'h0;
+        if (rmask__2__q[2 + 1 - 32'h1] & ((region__8__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__4)) begin
+            fmaxb__5 = region__8__q[(32'h0)+:(9)] ^ 9'h100;
         end
         else begin
-            fmax__6 = 16'h0;
+            fmaxb__5 = fmaxb__4;
+        end
+        if (rmask__2__q[2 + 1 - 32'h1]) begin
+            fsumb__5 = fsumb__4 + region__8__q;
+        end
+        else begin
+            fsumb__5 = fsumb__4;
+        end
+        if (rmask__3__q[32'h0]) begin
+            fmax__6 = region__9__q[(32'h0)+:(9)] ^ 9'h100;
+            fsum__6 = region__9__q;
+        end
+        else begin
+            fmax__6 = 9'h0;
             fsum__6 = 16'h0;
         end
-        if (rmask__2__q[1] & ((region__7__q ^ 16'h8000) > fmax__6)) begin
-            fmax__7 = region__7__q ^ 16'h8000;
+        if (rmask__3__q[1] & ((region__10__q[(32'h0)+:(9)] ^ 9'h100) > fmax__6)) begin
+            fmax__7 = region__10__q[(32'h0)+:(9)] ^ 9'h100;
         end
         else begin
             fmax__7 = fmax__6;
         end
-        if (rmask__2__q[1]) begin
-            fsum__7 = fsum__6 + region__7__q;
+        if (rmask__3__q[1]) begin
+            fsum__7 = fsum__6 + region__10__q;
         end
         else begin
             fsum__7 = fsum__6;
         end
-        if (rmask__2__q[2] & ((region__8__q ^ 16'h8000) > fmax__7)) begin
-            fmax__8 = region__8__q ^ 16'h8000;
+        fmaxb__6 = 9'h0;
+        fsumb__6 = 16'h0;
+        if (rmask__3__q[2 + 1 - 32'h1] & ((region__11__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__6)) begin
+            fmaxb__7 = region__11__q[(32'h0)+:(9)] ^ 9'h100;
         end
         else begin
-            fmax__8 = fmax__7;
+            fmaxb__7 = fmaxb__6;
         end
-        if (rmask__2__q[2]) begin
-            fsum__8 = fsum__7 + region__8__q;
-        end
-        else begin
-            fsum__8 = fsum__7;
-        end
-        if (rmask__3__q[32'h0]) begin
-            fmax__9 = region__9__q ^ 16'h8000;
-            fsum__9 = region__9__q;
+        if (rmask__3__q[2 + 1 - 32'h1]) begin
+            fsumb__7 = fsumb__6 + region__11__q;
         end
         else begin
-            fmax__9 = 16'h0;
-            fsum__9 = 16'h0;
+            fsumb__7 = fsumb__6;
         end
-        if (rmask__3__q[1] & ((region__10__q ^ 16'h8000) > fmax__9)) begin
-            fmax__10 = region__10__q ^ 16'h8000;
-        end
-        else begin
-            fmax__10 = fmax__9;
-        end
-        if (rmask__3__q[1]) begin
-            fsum__10 = fsum__9 + region__10__q;
+        if (rmask__4__q[32'h0]) begin
+            fmax__8 = region__12__q[(32'h0)+:(9)] ^ 9'h100;
+            fsum__8 = region__12__q;
         end
         else begin
-            fsum__10 = fsum__9;
+            fmax__8 = 9'h0;
+            fsum__8 = 16'h0;
         end
-        if (rmask__3__q[2] & ((region__11__q ^ 16'h8000) > fmax__10)) begin
-            fmax__11 = region__11__q ^ 16'h8000;
+        if (rmask__4__q[1] & ((region__13__q[(32'h0)+:(9)] ^ 9'h100) > fmax__8)) begin
+            fmax__9 = region__13__q[(32'h0)+:(9)] ^ 9'h100;
+        end
+        else begin
+            fmax__9 = fmax__8;
+        end
+        if (rmask__4__q[1]) begin
+            fsum__9 = fsum__8 + region__13__q;
+        end
+        else begin
+            fsum__9 = fsum__8;
+        end
+        fmaxb__8 = 9'h0;
+        fsumb__8 = 16'h0;
+        if (rmask__4__q[2 + 1 - 32'h1] & ((region__14__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__8)) begin
+            fmaxb__9 = region__14__q[(32'h0)+:(9)] ^ 9'h100;
+        end
+        else begin
+            fmaxb__9 = fmaxb__8;
+        end
+        if (rmask__4__q[2 + 1 - 32'h1]) begin
+            fsumb__9 = fsumb__8 + region__14__q;
+        end
+        else begin
+            fsumb__9 = fsumb__8;
+        end
+        if (rmask__5__q[32'h0]) begin
+            fmax__10 = region__15__q[(32'h0)+:(9)] ^ 9'h100;
+            fsum__10 = region__15__q;
+        end
+        else begin
+            fmax__10 = 9'h0;
+            fsum__10 = 16'h0;
+        end
+        if (rmask__5__q[1] & ((region__16__q[(32'h0)+:(9)] ^ 9'h100) > fmax__10)) begin
+            fmax__11 = region__16__q[(32'h0)+:(9)] ^ 9'h100;
         end
         else begin
             fmax__11 = fmax__10;
         end
-        if (rmask__3__q[2]) begin
-            fsum__11 = fsum__10 + region__11__q;
+        if (rmask__5__q[1]) begin
+            fsum__11 = fsum__10 + region__16__q;
         end
         else begin
             fsum__11 = fsum__10;
         end
-        if (rmask__4__q[32'h0]) begin
-            fmax__12 = region__12__q ^ 16'h8000;
-            fsum__12 = region__12__q;
+        fmaxb__10 = 9'h0;
+        fsumb__10 = 16'h0;
+        if (rmask__5__q[2 + 1 - 32'h1] & ((region__17__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__10)) begin
+            fmaxb__11 = region__17__q[(32'h0)+:(9)] ^ 9'h100;
         end
         else begin
-            fmax__12 = 16'h0;
-            fsum__12 = 16'h0;
+            fmaxb__11 = fmaxb__10;
         end
-        if (rmask__4__q[1] & ((region__13__q ^ 16'h8000) > fmax__12)) begin
-            fmax__13 = region__13__q ^ 16'h8000;
-        end
-        else begin
-            fmax__13 = fmax__12;
-        end
-        if (rmask__4__q[1]) begin
-            fsum__13 = fsum__12 + region__13__q;
+        if (rmask__5__q[2 + 1 - 32'h1]) begin
+            fsumb__11 = fsumb__10 + region__17__q;
         end
         else begin
-            fsum__13 = fsum__12;
-        end
-        if (rmask__4__q[2] & ((region__14__q ^ 16'h8000) > fmax__13)) begin
-            fmax__14 = region__14__q ^ 16'h8000;
-        end
-        else begin
-            fmax__14 = fmax__13;
-        end
-        if (rmask__4__q[2]) begin
-            fsum__14 = fsum__13 + region__14__q;
-        end
-        else begin
-            fsum__14 = fsum__13;
-        end
-        if (rmask__5__q[32'h0]) begin
-            fmax__15 = region__15__q ^ 16'h8000;
-            fsum__15 = region__15__q;
-        end
-        else begin
-            fmax__15 = 16'h0;
-            fsum__15 = 16'h0;
-        end
-        if (rmask__5__q[1] & ((region__16__q ^ 16'h8000) > fmax__15)) begin
-            fmax__16 = region__16__q ^ 16'h8000;
-        end
-        else begin
-            fmax__16 = fmax__15;
-        end
-        if (rmask__5__q[1]) begin
-            fsum__16 = fsum__15 + region__16__q;
-        end
-        else begin
-            fsum__16 = fsum__15;
-        end
-        if (rmask__5__q[2] & ((region__17__q ^ 16'h8000) > fmax__16)) begin
-            fmax__17 = region__17__q ^ 16'h8000;
-        end
-        else begin
-            fmax__17 = fmax__16;
-        end
-        if (rmask__5__q[2]) begin
-            fsum__17 = fsum__16 + region__17__q;
-        end
-        else begin
-            fsum__17 = fsum__16;
+            fsumb__11 = fsumb__10;
         end
         kwmask = (16'h1 << p_kw) - 16'h1;
         if (cany__2__q) begin
             smax__0 = cmax__2__q;
         end
         else begin
-            smax__0 = 16'h0;
+            smax__0 = 9'h0;
         end
         ssum__0 = csum__2__q;
         if (kwmask[1] & cany__1__q & (cmax__1__q > smax__0)) begin
@@ -11112,24 +12142,31 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         else begin
             ssum__1 = ssum__0;
         end
-        if (kwmask[2] & cany__0__q & (cmax__0__q > smax__1)) begin
-            smax__2 = cmax__0__q;
+        smaxb__0 = 9'h0;
+        ssumb__0 = 16'h0;
+        if (kwmask[2 + 1 - 32'h1] & cany__0__q & (cmax__0__q > smaxb__0)) begin
+            smaxb__1 = cmax__0__q;
         end
         else begin
-            smax__2 = smax__1;
+            smaxb__1 = smaxb__0;
         end
-        if (kwmask[2]) begin
-            ssum__2 = ssum__1 + csum__0__q;
+        if (kwmask[2 + 1 - 32'h1]) begin
+            ssumb__1 = ssumb__0 + csum__0__q;
         end
         else begin
-            ssum__2 = ssum__1;
+            ssumb__1 = ssumb__0;
         end
-        omax = smax__2 ^ 16'h8000;
-        wsum = ssum__2;
+        if (wa_max__q > wb_max__q) begin
+            omax = wa_max__q[(32'h0)+:(8)];
+        end
+        else begin
+            omax = wb_max__q[(32'h0)+:(8)];
+        end
+        wsum = wa_sum__q + wb_sum__q;
+        avgdiv__clock = clock;
+        avgdiv__ce = ce;
         avgdiv__sum = q_sum__q;
         avgdiv__count = p_count;
-        avgdiv__lo_rem = h_rem__q;
-        avgdiv__lo_quot = h_quot__q;
         emit = e_active__q & (e_ep__q == e_next__q) & (e_xo__q < p_wo);
         en_next = e_next__q;
         en_xo = e_xo__q;
@@ -11138,25 +12175,38 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
             en_xo = e_xo__q + 16'h1;
         end
         if (ce) begin
-            o_valid__d = h_valid__q;
-            o_idx__d = h_idx__q;
+            o_valid__d = h4_valid__q;
+            o_idx__d = h4_idx__q;
             if (p_avg) begin
                 o_data__d = avgdiv__avg;
             end
             else begin
-                o_data__d = h_max__q;
+                o_data__d = h4_max__q;
             end
-            h_valid__d = q_valid__q;
-            h_idx__d = q_idx__q;
-            h_max__d = q_max__q;
-            h_rem__d = avgdiv__hi_rem;
-            h_quot__d = avgdiv__hi_quot;
-            q_valid__d = 1'b0;
+            h4_valid__d = h3_valid__q;
+            h4_idx__d = h3_idx__q;
+            h4_max__d = h3_max__q;
+            h3_valid__d = h2_valid__q;
+            h3_idx__d = h2_idx__q;
+            h3_max__d = h2_max__q;
+            h2_valid__d = h1_valid__q;
+            h2_idx__d = h1_idx__q;
+            h2_max__d = h1_max__q;
+            h1_valid__d = q_valid__q;
+            h1_idx__d = q_idx__q;
+            h1_max__d = q_max__q;
+            q_valid__d = w_valid__q;
+            q_idx__d = w_idx__q;
+            q_sum__d = wsum;
+            q_max__d = omax;
+            w_valid__d = 1'b0;
             if (e_active__q) begin
-                q_valid__d = emit;
-                q_idx__d = e_outrow__q + ({16'd0, e_xo__q});
-                q_sum__d = wsum;
-                q_max__d = omax[(32'h0)+:(8)];
+                w_valid__d = emit;
+                w_idx__d = e_outrow__q + ({16'd0, e_xo__q});
+                wa_max__d = smax__1;
+                wa_sum__d = ssum__1;
+                wb_max__d = smaxb__1;
+                wb_sum__d = ssumb__1;
                 e_next__d = en_next;
                 e_xo__d = en_xo;
                 e_j__d = e_j__q + 8'h1;
@@ -11180,55 +12230,95 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                 csum__4__d = csum__5__q;
                 cany__4__d = cany__5__q;
             end
+            ld2__d = ld_pending__q;
             if (ld_pending__q) begin
-                ld_pending__d = 1'b0;
-                cmax__0__d = fmax__2;
-                csum__0__d = fsum__2;
-                cany__0__d = |rmask__0__q;
-                cmax__1__d = fmax__5;
-                csum__1__d = fsum__5;
-                cany__1__d = |rmask__1__q;
-                cmax__2__d = fmax__8;
-                csum__2__d = fsum__8;
-                cany__2__d = |rmask__2__q;
-                cmax__3__d = fmax__11;
-                csum__3__d = fsum__11;
-                cany__3__d = |rmask__3__q;
-                cmax__4__d = fmax__14;
-                csum__4__d = fsum__14;
-                cany__4__d = |rmask__4__q;
-                cmax__5__d = fmax__17;
-                csum__5__d = fsum__17;
-                cany__5__d = |rmask__5__q;
+                ld_pending__d = m_valid__q & m_updend__q;
+                lmax__0__d = fmax__1;
+                lsum__0__d = fsum__1;
+                lbmax__0__d = fmaxb__1;
+                lbsum__0__d = fsumb__1;
+                lany__0__d = |rmask__0__q;
+                lmax__1__d = fmax__3;
+                lsum__1__d = fsum__3;
+                lbmax__1__d = fmaxb__3;
+                lbsum__1__d = fsumb__3;
+                lany__1__d = |rmask__1__q;
+                lmax__2__d = fmax__5;
+                lsum__2__d = fsum__5;
+                lbmax__2__d = fmaxb__5;
+                lbsum__2__d = fsumb__5;
+                lany__2__d = |rmask__2__q;
+                lmax__3__d = fmax__7;
+                lsum__3__d = fsum__7;
+                lbmax__3__d = fmaxb__7;
+                lbsum__3__d = fsumb__7;
+                lany__3__d = |rmask__3__q;
+                lmax__4__d = fmax__9;
+                lsum__4__d = fsum__9;
+                lbmax__4__d = fmaxb__9;
+                lbsum__4__d = fsumb__9;
+                lany__4__d = |rmask__4__q;
+                lmax__5__d = fmax__11;
+                lsum__5__d = fsum__11;
+                lbmax__5__d = fmaxb__11;
+                lbsum__5__d = fsumb__11;
+                lany__5__d = |rmask__5__q;
+                l_ubase__d = k_ubase__q;
+                l_bandfirst__d = k_bandfirst__q;
+                l_outrow__d = k_outrow__q;
+            end
+            if (ld2__q) begin
+                cmax__0__d = cmaxin__0;
+                csum__0__d = lsum__0__q + lbsum__0__q;
+                cany__0__d = lany__0__q;
+                cmax__1__d = cmaxin__1;
+                csum__1__d = lsum__1__q + lbsum__1__q;
+                cany__1__d = lany__1__q;
+                cmax__2__d = cmaxin__2;
+                csum__2__d = lsum__2__q + lbsum__2__q;
+                cany__2__d = lany__2__q;
+                cmax__3__d = cmaxin__3;
+                csum__3__d = lsum__3__q + lbsum__3__q;
+                cany__3__d = lany__3__q;
+                cmax__4__d = cmaxin__4;
+                csum__4__d = lsum__4__q + lbsum__4__q;
+                cany__4__d = lany__4__q;
+                cmax__5__d = cmaxin__5;
+                csum__5__d = lsum__5__q + lbsum__5__q;
+                cany__5__d = lany__5__q;
                 e_active__d = 1'b1;
                 e_j__d = 8'h0;
-                e_ep__d = k_ubase__q;
-                if (k_bandfirst__q) begin
+                e_ep__d = l_ubase__q;
+                if (l_bandfirst__q) begin
                     e_next__d = p_kw - 16'h1;
                     e_xo__d = 16'h0;
-                    e_outrow__d = k_outrow__q;
+                    e_outrow__d = l_outrow__q;
                 end
             end
         end
         if (start & ~run__q) begin
             run__d = 1'b1;
             fin__d = 1'b0;
-            tail__d = 4'h4;
+            tail__d = 4'h8;
             rd_x__d = 16'h0;
             rd_upd__d = 8'h0;
             reads_done__d = 1'b0;
             c__d = 16'h0;
             yo__d = 16'h0;
-            rho0__d = 16'h0;
             r0__d = 16'h0;
+            prime__d = 2'h3;
+            bub__d = 1'b0;
             bandaddr__d = 16'h0;
+            be__d = p_xcols == 16'h1;
+            ra0__d = 16'h0 - p_pw;
+            ra1__d = p_w - p_pw;
             chanbase__d = 16'h0;
             outrow__d = 32'h0;
             m_valid__d = 1'b0;
             ld_pending__d = 1'b0;
             e_active__d = 1'b0;
         end
-        if (ce & run__q & reads_done__q & ~m_valid__q & ~ld_pending__q & ~e_active__q) begin
+        if (ce & run__q & reads_done__q & ~m_valid__q & ~ld_pending__q & ~ld2__q & ~e_active__q) begin
             if (|tail__q) begin
                 tail__d = tail__q - 4'h1;
             end
@@ -11241,118 +12331,257 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     
 endmodule // default_accel_top_pool
 
-module default_accel_top_avg_div(sum,count,hi_rem,hi_quot,lo_rem,lo_quot,avg);
+module default_accel_top_avg_div(clock,ce,sum,count,avg);
     
     // Module arguments
+    input wire  clock;
+    input wire  ce;
     input wire  [15:0] sum;
     input wire  [15:0] count;
-    output reg  [17:0] hi_rem;
-    output reg  [7:0] hi_quot;
-    input wire  [17:0] lo_rem;
-    input wire  [7:0] lo_quot;
     output reg  [7:0] avg;
     
+    // Stub signals
+    reg  [17:0] dd__d;
+    wire  [17:0] dd__q;
+    reg  dd__clock;
+    reg  [17:0] kk__d;
+    wire  [17:0] kk__q;
+    reg  kk__clock;
+    reg  [17:0] r1__d;
+    wire  [17:0] r1__q;
+    reg  r1__clock;
+    reg  [7:0] q1__d;
+    wire  [7:0] q1__q;
+    reg  q1__clock;
+    reg  [17:0] r2__d;
+    wire  [17:0] r2__q;
+    reg  r2__clock;
+    reg  [7:0] q2__d;
+    wire  [7:0] q2__q;
+    reg  q2__clock;
+    reg  [17:0] r3__d;
+    wire  [17:0] r3__q;
+    reg  r3__clock;
+    reg  [7:0] q3__d;
+    wire  [7:0] q3__q;
+    reg  q3__clock;
+    reg  [17:0] r4__d;
+    wire  [17:0] r4__q;
+    reg  r4__clock;
+    reg  [7:0] q4__d;
+    wire  [7:0] q4__q;
+    reg  q4__clock;
+    
     // Local signals
-    reg  [17:0] m18;
-    reg  [17:0] d18;
     reg  [17:0] s18;
-    reg  [17:0] r7;
-    reg  [7:0] p7;
-    reg  [17:0] r6;
-    reg  [7:0] p6;
-    reg  [17:0] r5;
-    reg  [7:0] p5;
-    reg  [17:0] r4;
-    reg  [7:0] p4;
-    reg  [17:0] r3;
-    reg  [7:0] p3;
-    reg  [17:0] r2;
-    reg  [7:0] p2;
-    reg  [17:0] r1;
-    reg  [7:0] p1;
-    reg  [17:0] r0;
+    reg  [17:0] m18;
     reg  [7:0] p0;
+    reg  [18:0] t1;
+    reg  [17:0] a1;
+    reg  [7:0] p1;
+    reg  [18:0] t2;
+    reg  [17:0] a2;
+    reg  [7:0] p2;
+    reg  [18:0] t3;
+    reg  [17:0] a3;
+    reg  [7:0] p3;
+    reg  [18:0] t4;
+    reg  [17:0] a4;
+    reg  [7:0] p4;
+    reg  [18:0] t5;
+    reg  [17:0] a5;
+    reg  [7:0] p5;
+    reg  [18:0] t6;
+    reg  [17:0] a6;
+    reg  [7:0] p6;
+    reg  [18:0] t7;
+    reg  [17:0] a7;
+    reg  [7:0] p7;
+    
+    // Sub module instances
+    default_accel_top_dff_w18 dd(
+        .d(dd__d),
+        .q(dd__q),
+        .clock(dd__clock)
+    );
+    default_accel_top_dff_w18 kk(
+        .d(kk__d),
+        .q(kk__q),
+        .clock(kk__clock)
+    );
+    default_accel_top_dff_w18 r1(
+        .d(r1__d),
+        .q(r1__q),
+        .clock(r1__clock)
+    );
+    default_accel_top_dff_w8 q1(
+        .d(q1__d),
+        .q(q1__q),
+        .clock(q1__clock)
+    );
+    default_accel_top_dff_w18 r2(
+        .d(r2__d),
+        .q(r2__q),
+        .clock(r2__clock)
+    );
+    default_accel_top_dff_w8 q2(
+        .d(q2__d),
+        .q(q2__q),
+        .clock(q2__clock)
+    );
+    default_accel_top_dff_w18 r3(
+        .d(r3__d),
+        .q(r3__q),
+        .clock(r3__clock)
+    );
+    default_accel_top_dff_w8 q3(
+        .d(q3__d),
+        .q(q3__q),
+        .clock(q3__clock)
+    );
+    default_accel_top_dff_w18 r4(
+        .d(r4__d),
+        .q(r4__q),
+        .clock(r4__clock)
+    );
+    default_accel_top_dff_w8 q4(
+        .d(q4__d),
+        .q(q4__q),
+        .clock(q4__clock)
+    );
     
     // Update code
     always @(*) begin
+        dd__clock = clock;
+        kk__clock = clock;
+        r1__clock = clock;
+        q1__clock = clock;
+        r2__clock = clock;
+        q2__clock = clock;
+        r3__clock = clock;
+        q3__clock = clock;
+        r4__clock = clock;
+        q4__clock = clock;
+        dd__d = dd__q;
+        kk__d = kk__q;
+        r1__d = r1__q;
+        q1__d = q1__q;
+        r2__d = r2__q;
+        q2__d = q2__q;
+        r3__d = r3__q;
+        q3__d = q3__q;
+        r4__d = r4__q;
+        q4__d = q4__q;
+        dd__d = ({2'd0, count}) << 32'h1;
+        kk__d = ({2'd0, count}) + (({2'd0, count}) << 32'h8);
         if (sum[32'hf]) begin
             s18 = ({2'd0, sum}) | 18'h30000;
         end
         else begin
             s18 = ({2'd0, sum});
         end
-        d18 = ({2'd0, count}) << 32'h1;
-        m18 = (s18 << 32'h1) + ({2'd0, count}) + (({2'd0, count}) << 32'h8);
-        if (m18 >= (d18 << 32'h7)) begin
-            r7 = m18 - (d18 << 32'h7);
-            p7 = 8'h0 | 8'h80;
-        end
-        else begin
-            r7 = m18;
+        m18 = (s18 << 32'h1) + kk__q;
+        t7 = ({1'd0, m18}) - (({1'd0, dd__q}) << 32'h7);
+        if (t7[32'h12]) begin
+            a7 = m18;
             p7 = 8'h0;
         end
-        if (r7 >= (d18 << 32'h6)) begin
-            r6 = r7 - (d18 << 32'h6);
-            p6 = p7 | 8'h40;
+        else begin
+            a7 = t7[(32'h0)+:(18)];
+            p7 = 8'h0 | 8'h80;
+        end
+        t6 = ({1'd0, r1__q}) - (({1'd0, dd__q}) << 32'h6);
+        if (t6[32'h12]) begin
+            a6 = r1__q;
+            p6 = q1__q;
         end
         else begin
-            r6 = r7;
-            p6 = p7;
+            a6 = t6[(32'h0)+:(18)];
+            p6 = q1__q | 8'h40;
         end
-        if (r6 >= (d18 << 32'h5)) begin
-            r5 = r6 - (d18 << 32'h5);
-            p5 = p6 | 8'h20;
-        end
-        else begin
-            r5 = r6;
+        t5 = ({1'd0, a6}) - (({1'd0, dd__q}) << 32'h5);
+        if (t5[32'h12]) begin
+            a5 = a6;
             p5 = p6;
         end
-        if (r5 >= (d18 << 32'h4)) begin
-            r4 = r5 - (d18 << 32'h4);
-            p4 = p5 | 8'h10;
+        else begin
+            a5 = t5[(32'h0)+:(18)];
+            p5 = p6 | 8'h20;
+        end
+        t4 = ({1'd0, r2__q}) - (({1'd0, dd__q}) << 32'h4);
+        if (t4[32'h12]) begin
+            a4 = r2__q;
+            p4 = q2__q;
         end
         else begin
-            r4 = r5;
-            p4 = p5;
+            a4 = t4[(32'h0)+:(18)];
+            p4 = q2__q | 8'h10;
         end
-        hi_rem = r4;
-        hi_quot = p4;
-        if (lo_rem >= (d18 << 32'h3)) begin
-            r3 = lo_rem - (d18 << 32'h3);
-            p3 = lo_quot | 8'h8;
-        end
-        else begin
-            r3 = lo_rem;
-            p3 = lo_quot;
-        end
-        if (r3 >= (d18 << 32'h2)) begin
-            r2 = r3 - (d18 << 32'h2);
-            p2 = p3 | 8'h4;
+        t3 = ({1'd0, a4}) - (({1'd0, dd__q}) << 32'h3);
+        if (t3[32'h12]) begin
+            a3 = a4;
+            p3 = p4;
         end
         else begin
-            r2 = r3;
-            p2 = p3;
+            a3 = t3[(32'h0)+:(18)];
+            p3 = p4 | 8'h8;
         end
-        if (r2 >= (d18 << 32'h1)) begin
-            r1 = r2 - (d18 << 32'h1);
-            p1 = p2 | 8'h2;
+        t2 = ({1'd0, r3__q}) - (({1'd0, dd__q}) << 32'h2);
+        if (t2[32'h12]) begin
+            a2 = r3__q;
+            p2 = q3__q;
         end
         else begin
-            r1 = r2;
+            a2 = t2[(32'h0)+:(18)];
+            p2 = q3__q | 8'h4;
+        end
+        t1 = ({1'd0, a2}) - (({1'd0, dd__q}) << 32'h1);
+        if (t1[32'h12]) begin
+            a1 = a2;
             p1 = p2;
         end
-        if (r1 >= (d18 << 32'h0)) begin
-            r0 = r1 - (d18 << 32'h0);
-            p0 = p1 | 8'h1;
+        else begin
+            a1 = t1[(32'h0)+:(18)];
+            p1 = p2 | 8'h2;
+        end
+        if (r4__q >= dd__q) begin
+            p0 = q4__q | 8'h1;
         end
         else begin
-            r0 = r1;
-            p0 = p1;
+            p0 = q4__q;
+        end
+        if (ce) begin
+            r1__d = a7;
+            q1__d = p7;
+            r2__d = a5;
+            q2__d = p5;
+            r3__d = a3;
+            q3__d = p3;
+            r4__d = a1;
+            q4__d = p1;
         end
         avg = p0 ^ 8'h80;
     end
     
 endmodule // default_accel_top_avg_div
+
+module default_accel_top_dff_w18(d,q,clock);
+    
+    // Module arguments
+    input wire  [17:0] d;
+    output reg  [17:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 18'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w18
 
 module default_accel_top_first_cache_bank_2(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
@@ -11373,23 +12602,23 @@ module default_accel_top_first_cache_bank_2(clock,r_en,r_addr,r_data,w_en,w_addr
     end
 endmodule // default_accel_top_first_cache_bank_2
 
-module default_accel_top_dff_w18(d,q,clock);
+module default_accel_top_dff_w9(d,q,clock);
     
     // Module arguments
-    input wire  [17:0] d;
-    output reg  [17:0] q;
+    input wire  [8:0] d;
+    output reg  [8:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 18'h0;
+       q = 9'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // default_accel_top_dff_w18
+endmodule // default_accel_top_dff_w9
 
 module default_accel_top_sign_ext(a,y);
     

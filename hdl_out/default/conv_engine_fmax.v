@@ -13,5 +13,8 @@ module conv_engine_fmax(clock, din, dout);
     wire [0:0] o_done;
     wire [31:0] o_rd_data;
     conv_engine core(.clock(clock), .ld_we(sh[0:0]), .ld_target(sh[2:1]), .ld_rowsel(sh[66:3]), .ld_addr(sh[82:67]), .ld_data(sh[114:83]), .p_h(sh[130:115]), .p_w(sh[146:131]), .p_wo(sh[162:147]), .p_kh(sh[178:163]), .p_kw(sh[194:179]), .p_sh(sh[210:195]), .p_sw(sh[226:211]), .p_ph(sh[242:227]), .p_pw(sh[258:243]), .p_ic_tiles(sh[274:259]), .p_oc_tiles(sh[290:275]), .p_plane(sh[306:291]), .p_pixels(sh[322:307]), .p_shw(sh[338:323]), .p_phw(sh[354:339]), .p_passes(sh[370:355]), .p_kp(sh[386:371]), .p_rq_en(sh[387:387]), .p_mult(sh[403:388]), .p_shift(sh[411:404]), .p_zp(sh[419:412]), .p_relu(sh[420:420]), .p_keep(sh[421:421]), .p_nodrain(sh[422:422]), .p_fbase(sh[438:423]), .p_obase(sh[454:439]), .start(sh[455:455]), .rd_en(sh[456:456]), .rd_bank(sh[520:457]), .rd_addr(sh[536:521]), .busy(o_busy), .done(o_done), .rd_data(o_rd_data));
-    always @(posedge clock) dout <= ^{o_busy, o_done, o_rd_data};
+    reg [33:0] oreg;
+    initial oreg = 0;
+    always @(posedge clock) oreg <= {o_busy, o_done, o_rd_data};
+    always @(posedge clock) dout <= ^oreg;
 endmodule // conv_engine_fmax

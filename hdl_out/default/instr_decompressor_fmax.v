@@ -18,5 +18,8 @@ module instr_decompressor_fmax(clock, din, dout);
     wire [4:0] o_wr_op;
     wire [63:0] o_wr_payload;
     instr_decompressor core(.clock(clock), .reg_we(sh[0:0]), .reg_addr(sh[2:1]), .reg_wdata(sh[66:3]), .hold(sh[67:67]), .count(o_count), .st_busy(o_st_busy), .st_error(o_st_error), .st_overflow(o_st_overflow), .wr_valid(o_wr_valid), .wr_module(o_wr_module), .wr_op(o_wr_op), .wr_payload(o_wr_payload));
-    always @(posedge clock) dout <= ^{o_count, o_st_busy, o_st_error, o_st_overflow, o_wr_valid, o_wr_module, o_wr_op, o_wr_payload};
+    reg [94:0] oreg;
+    initial oreg = 0;
+    always @(posedge clock) oreg <= {o_count, o_st_busy, o_st_error, o_st_overflow, o_wr_valid, o_wr_module, o_wr_op, o_wr_payload};
+    always @(posedge clock) dout <= ^oreg;
 endmodule // instr_decompressor_fmax

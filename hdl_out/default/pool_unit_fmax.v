@@ -17,5 +17,8 @@ module pool_unit_fmax(clock, din, dout);
     wire [31:0] o_out_idx;
     wire [7:0] o_out_data;
     pool_unit core(.clock(clock), .ld_we(sh[0:0]), .ld_bank(sh[16:1]), .ld_addr(sh[32:17]), .ld_data(sh[40:33]), .p_c(sh[56:41]), .p_h(sh[72:57]), .p_w(sh[88:73]), .p_ho(sh[104:89]), .p_wo(sh[120:105]), .p_kh(sh[136:121]), .p_kw(sh[152:137]), .p_sh(sh[168:153]), .p_sw(sh[184:169]), .p_ph(sh[200:185]), .p_pw(sh[216:201]), .p_hbw(sh[232:217]), .p_xcols(sh[248:233]), .p_count(sh[264:249]), .p_avg(sh[265:265]), .p_div(sh[273:266]), .conv_done(sh[274:274]), .start(sh[275:275]), .busy(o_busy), .done(o_done), .enable(o_enable), .div_now(o_div_now), .out_valid(o_out_valid), .out_idx(o_out_idx), .out_data(o_out_data));
-    always @(posedge clock) dout <= ^{o_busy, o_done, o_enable, o_div_now, o_out_valid, o_out_idx, o_out_data};
+    reg [51:0] oreg;
+    initial oreg = 0;
+    always @(posedge clock) oreg <= {o_busy, o_done, o_enable, o_div_now, o_out_valid, o_out_idx, o_out_data};
+    always @(posedge clock) dout <= ^oreg;
 endmodule // pool_unit_fmax

@@ -2033,6 +2033,24 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
     reg  [63:0] s2_y__d;
     wire  [63:0] s2_y__q;
     reg  s2_y__clock;
+    reg  s3a_valid__d;
+    wire  s3a_valid__q;
+    reg  s3a_valid__clock;
+    reg  [15:0] s3a_idx__d;
+    wire  [15:0] s3a_idx__q;
+    reg  s3a_idx__clock;
+    reg  [31:0] s3a_acc__d;
+    wire  [31:0] s3a_acc__q;
+    reg  s3a_acc__clock;
+    reg  [7:0] s3a_low__d;
+    wire  [7:0] s3a_low__q;
+    reg  s3a_low__clock;
+    reg  s3a_inrange__d;
+    wire  s3a_inrange__q;
+    reg  s3a_inrange__clock;
+    reg  s3a_neg__d;
+    wire  s3a_neg__q;
+    reg  s3a_neg__clock;
     reg  s3_valid__d;
     wire  s3_valid__q;
     reg  s3_valid__clock;
@@ -2118,6 +2136,36 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
         .q(s2_y__q),
         .clock(s2_y__clock)
     );
+    tiny_conv_engine_dff_w1 s3a_valid(
+        .d(s3a_valid__d),
+        .q(s3a_valid__q),
+        .clock(s3a_valid__clock)
+    );
+    tiny_conv_engine_dff_w16 s3a_idx(
+        .d(s3a_idx__d),
+        .q(s3a_idx__q),
+        .clock(s3a_idx__clock)
+    );
+    tiny_conv_engine_dff_w32 s3a_acc(
+        .d(s3a_acc__d),
+        .q(s3a_acc__q),
+        .clock(s3a_acc__clock)
+    );
+    tiny_conv_engine_dff_w8 s3a_low(
+        .d(s3a_low__d),
+        .q(s3a_low__q),
+        .clock(s3a_low__clock)
+    );
+    tiny_conv_engine_dff_w1 s3a_inrange(
+        .d(s3a_inrange__d),
+        .q(s3a_inrange__q),
+        .clock(s3a_inrange__clock)
+    );
+    tiny_conv_engine_dff_w1 s3a_neg(
+        .d(s3a_neg__d),
+        .q(s3a_neg__q),
+        .clock(s3a_neg__clock)
+    );
     tiny_conv_engine_dff_w1 s3_valid(
         .d(s3_valid__d),
         .q(s3_valid__q),
@@ -2149,6 +2197,12 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
         s2_idx__clock = clock;
         s2_acc__clock = clock;
         s2_y__clock = clock;
+        s3a_valid__clock = clock;
+        s3a_idx__clock = clock;
+        s3a_acc__clock = clock;
+        s3a_low__clock = clock;
+        s3a_inrange__clock = clock;
+        s3a_neg__clock = clock;
         s3_valid__clock = clock;
         s3_idx__clock = clock;
         s3_data__clock = clock;
@@ -2165,6 +2219,12 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
         s2_idx__d = s2_idx__q;
         s2_acc__d = s2_acc__q;
         s2_y__d = s2_y__q;
+        s3a_valid__d = s3a_valid__q;
+        s3a_idx__d = s3a_idx__q;
+        s3a_acc__d = s3a_acc__q;
+        s3a_low__d = s3a_low__q;
+        s3a_inrange__d = s3a_inrange__q;
+        s3a_neg__d = s3a_neg__q;
         s3_valid__d = s3_valid__q;
         s3_idx__d = s3_idx__q;
         s3_data__d = s3_data__q;
@@ -2206,10 +2266,16 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
             zp64 = ({56'd0, zp});
         end
         y = s2_y__q + zp64;
-        if (&y[(32'h7)+:(57)] | ~|y[(32'h7)+:(57)]) begin
-            clamped = y[(32'h0)+:(8)];
+        s3a_valid__d = s2_valid__q;
+        s3a_idx__d = s2_idx__q;
+        s3a_acc__d = s2_acc__q;
+        s3a_low__d = y[(32'h0)+:(8)];
+        s3a_inrange__d = &y[(32'h7)+:(57)] | ~|y[(32'h7)+:(57)];
+        s3a_neg__d = y[32'h3f];
+        if (s3a_inrange__q) begin
+            clamped = s3a_low__q;
         end
-        else if (y[32'h3f]) begin
+        else if (s3a_neg__q) begin
             clamped = 8'h80;
         end
         else begin
@@ -2221,8 +2287,8 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
         else begin
             act = clamped;
         end
-        s3_valid__d = s2_valid__q;
-        s3_idx__d = s2_idx__q;
+        s3_valid__d = s3a_valid__q;
+        s3_idx__d = s3a_idx__q;
         if (en) begin
             if (act[32'h7]) begin
                 s3_data__d = ({24'd0, act}) - 32'h100;
@@ -2232,7 +2298,7 @@ module tiny_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,o
             end
         end
         else begin
-            s3_data__d = s2_acc__q;
+            s3_data__d = s3a_acc__q;
         end
         out_valid = s3_valid__q;
         out_idx = s3_idx__q;

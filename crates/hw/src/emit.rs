@@ -85,8 +85,8 @@ pub fn verilog_of(cfg: &HwConfig, top: &str) -> Option<String> {
 }
 
 /// A place-and-route wrapper for measuring a block's Fmax on a small FPGA: every input port is
-/// fed from one serial shift register and every output bit is XOR-reduced into one register, so
-/// the block's internal paths are timed without needing a pin per port.
+/// fed from one serial shift register and every output bit is registered, then XOR-reduced into
+/// one register, so the block's internal paths are timed without needing a pin per port.
 pub fn fmax_wrapper(verilog: &str, top: &str, header_text: &str) -> String {
     let start = verilog.find(&format!("\nmodule {top}(")).expect("the top module is present");
     let body = &verilog[start..];
@@ -138,8 +138,14 @@ pub fn fmax_wrapper(verilog: &str, top: &str, header_text: &str) -> String {
         conns.push(format!(".{name}(o_{name})"));
     }
     v += &format!("    {top} core({});\n", conns.join(", "));
+    // Every output bit into its own flip-flop (as the consumer's input register would take it),
+    // then the XOR of those registers: the block's output paths end at a register, and the
+    // reduction tree is a path of the wrapper's own.
     let reduce: Vec<String> = outs.iter().map(|(n, _)| format!("o_{n}")).collect();
-    v += &format!("    always @(posedge clock) dout <= ^{{{}}};\nendmodule // {top}_fmax\n", reduce.join(", "));
+    let owidth: usize = outs.iter().map(|p| p.1).sum::<usize>().max(1);
+    v += &format!("    reg [{}:0] oreg;\n    initial oreg = 0;\n", owidth - 1);
+    v += &format!("    always @(posedge clock) oreg <= {{{}}};\n", reduce.join(", "));
+    v += &format!("    always @(posedge clock) dout <= ^oreg;\nendmodule // {top}_fmax\n");
     v
 }
 

@@ -91,8 +91,14 @@ impl PoolPlan {
     /// Enabled cycles the unit needs at full rate (its cycle model): one column per cycle, every
     /// row band `xcols` columns, plus the pipeline (read, shift, load, n candidate ends, output)
     /// and the finishing countdown. Equal to the simulation's count at divider 1 (tested).
+    ///
+    /// Three enabled cycles before the first read fill the row-mask pipeline; a one-column band
+    /// (`xcols` = 1) costs two enabled cycles, its read and a cycle in which the next band's row
+    /// masks register (the last band's is not waited for).
     pub fn enabled_cycles(&self, u: &PoolUnitParams) -> u64 {
-        (self.c * self.ho * self.xcols + u.cols_per_update + 7) as u64
+        let bands = self.c * self.ho;
+        let reads = if self.xcols == 1 { 2 * bands - 1 } else { bands * self.xcols };
+        (reads + u.cols_per_update + 15) as u64
     }
 }
 
@@ -269,6 +275,7 @@ pub fn run_pool(
     // (bank, address) pairs read in the current row band.
     let mut band_reads: HashSet<(usize, u64)> = HashSet::new();
     let mut shifts_in_update = 0usize;
+    let mut band_shifts = 0usize;
     let mut prev_region: Option<Vec<Vec<u8>>> = None;
     // Outputs written twice or outside the tensor (counted, so a faulty unit's stats are seen).
     let mut output_faults = 0u64;
@@ -313,24 +320,14 @@ pub fn run_pool(
             }
         }
         // Column reads: cycles in which the read stage fetches a column inside the map.
-        if reading && tb.is_set(sg.col_real) && tb.peek(sg.rowmask) != 0 {
+        // (Any bank enabled: a bubble cycle of a one-column band reads nothing.)
+        if (0..k).any(|b| tb.is_set(sg.bank_ren[b])) {
             column_reads += 1;
         }
-        // Update period: exactly n column shifts per update.
-        if ce && tb.is_set(sg.m_valid) {
-            if tb.is_set(sg.m_bandfirst) {
-                shifts_in_update = 0;
-            }
-            shifts_in_update += 1;
-            if tb.is_set(sg.m_updend) {
-                if shifts_in_update != n {
-                    update_period_violations += 1;
-                }
-                shifts_in_update = 0;
-            }
-        }
-        // The kernel's copy: its first m columns are the previous copy's last m, unless a band
-        // starts (then they must be marked invalid).
+        // The kernel's copy (it reads the region before this cycle's shift): after s shifts in
+        // the band exactly the last min(s, m + n) columns hold band data (the retained ones are
+        // marked invalid at a band start), and each valid retained column j < m equals column
+        // n + j of the previous copy.
         if ce && tb.is_set(sg.ld_pending) {
             let cols: Vec<(Vec<u8>, bool)> = (0..m + n)
                 .map(|j| {
@@ -338,18 +335,29 @@ pub fn run_pool(
                     (vals, tb.is_set(sg.rvalid[j]))
                 })
                 .collect();
-            let first_of_band = cols[..m].iter().all(|c| !c.1);
-            if let (Some(prev), false) = (&prev_region, first_of_band) {
-                for j in 0..m {
-                    if cols[j].0 != prev[n + j] {
-                        retained_mismatches += 1;
-                    }
+            let valid_from = (m + n).saturating_sub(band_shifts);
+            for (j, c) in cols.iter().enumerate() {
+                let stale = j < m && c.1 && prev_region.as_ref().is_none_or(|p: &Vec<Vec<u8>>| c.0 != p[n + j]);
+                if c.1 != (j >= valid_from) || stale {
+                    retained_mismatches += 1;
                 }
             }
-            if !first_of_band && cols[..m].iter().any(|c| !c.1) {
-                retained_mismatches += 1;
-            }
             prev_region = Some(cols.into_iter().map(|c| c.0).collect());
+        }
+        // Update period: exactly n column shifts per update.
+        if ce && tb.is_set(sg.m_valid) {
+            if tb.is_set(sg.m_bandfirst) {
+                shifts_in_update = 0;
+                band_shifts = 0;
+            }
+            shifts_in_update += 1;
+            band_shifts += 1;
+            if tb.is_set(sg.m_updend) {
+                if shifts_in_update != n {
+                    update_period_violations += 1;
+                }
+                shifts_in_update = 0;
+            }
         }
         tb.step().map_err(sim)?;
     }

@@ -1,5 +1,5 @@
 //! The pooling unit against the golden model: a sweep of windows, strides, modes, widths (every
-//! residue mod n), padding and channel counts on three unit shapes; identical results at every
+//! residue mod n), padding and channel counts on four unit shapes (n = 1 among them); identical results at every
 //! clock divider; the enabled-cycle model; the read counts the window register file promises.
 
 use accelgen_formats::{Case, Layer, PoolLayer};
@@ -51,7 +51,7 @@ fn check(
 fn pool_unit_matches_golden_on_the_window_stride_mode_width_padding_sweep() {
     let mut rng = Rng::from_env("pool_sweep", 4);
     let mut runs = 0;
-    for u in [unit(3, 2, 2, 3), unit(3, 3, 2, 3), unit(4, 4, 3, 4)] {
+    for u in [unit(3, 1, 2, 3), unit(3, 2, 2, 3), unit(3, 3, 2, 3), unit(4, 4, 3, 4)] {
         let n = u.cols_per_update;
         for kh in 1..=u.max_window {
             for kw in 1..=u.max_window {
@@ -153,4 +153,31 @@ fn pool_unit_matches_every_committed_pool_vector_at_every_divider() {
         n += 1;
     }
     assert!(n >= 10, "only {n} pooling vectors");
+}
+
+/// One-column row bands (n = 1 and a one-column output): each band's only read is also its last,
+/// so the unit waits one enabled cycle for the next band's registered row masks. Padded rows at
+/// the top and bottom make the masks differ from band to band; the cycle model counts the wait.
+#[test]
+fn one_column_bands_wait_for_their_row_masks() {
+    let mut rng = Rng::from_env("pool_one_column", 21);
+    for u in [unit(2, 1, 1, 2), unit(3, 1, 2, 3), unit(3, 2, 2, 3)] {
+        for (kh, sh, ph, w) in [(1, 1, 0, 1), (2, 1, 1, 1), (3, 2, 1, 1), (3, 1, 1, 2), (2, 2, 0, 3)] {
+            if kh > u.max_window {
+                continue;
+            }
+            let input = random_input(&mut rng, 2, 5, w);
+            for mode in [PoolMode::Max, PoolMode::Avg] {
+                let layer = PoolLayer {
+                    mode,
+                    params: PoolParams { kernel: [kh, 1], stride: [sh, 1], padding: [ph, 0] },
+                };
+                let what = format!("n{} {mode:?} {kh}x1/{sh} pad {ph} on 2x5x{w}", u.cols_per_update);
+                let stats = check(&u, &input, &layer, 1, &what);
+                assert_eq!(stats["enabled_cycles"], stats["model_enabled_cycles"], "{what}");
+                let slow = check(&u, &input, &layer, 3, &what);
+                assert_eq!(slow["enabled_cycles"], stats["enabled_cycles"], "{what}");
+            }
+        }
+    }
 }

@@ -8,9 +8,10 @@
 //! offers): `acc·m = hi·m·2^16 + lo·m − [acc < 0]·m·2^32`, where `lo`/`hi` are the unsigned halves
 //! of the accumulator's two's-complement bits; the sum is formed in 64 bits.
 //!
-//! Pipeline: 4 stages, one value per cycle. `out_*` follow `in_*` 4 cycles later: partial
-//! products; their 64-bit sum plus the rounding term; the arithmetic shift; zero point, clamp and
-//! relu. (The sum and the shift were one stage: the ECP5's critical path.)
+//! Pipeline: 5 stages, one value per cycle. `out_*` follow `in_*` 5 cycles later: partial
+//! products; their 64-bit sum plus the rounding term; the arithmetic shift; the zero point added
+//! and the int8 range tested; clamp, relu and sign extension. (The sum and the shift were one
+//! stage, and so were the zero point and the clamp: each was the ECP5's critical path.)
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
@@ -19,6 +20,9 @@
 //! | `out_valid`, `out_idx`, `out_data` | out | 1, 16, 32 | result (int8 sign-extended, or acc) |
 
 use rust_hdl::prelude::*;
+
+/// Registered stages between `in_*` and `out_*`.
+pub const REQUANT_STAGES: usize = 5;
 
 /// The requantizer.
 #[derive(LogicBlock, Default)]
@@ -63,6 +67,14 @@ pub struct Requant {
     s2_idx: DFF<Bits<16>>,
     s2_acc: DFF<Bits<32>>,
     s2_y: DFF<Bits<64>>,
+    /// Stage 3a: the shifted value plus the zero point, as its low byte, whether it lies in the
+    /// int8 range, and its sign.
+    s3a_valid: DFF<Bit>,
+    s3a_idx: DFF<Bits<16>>,
+    s3a_acc: DFF<Bits<32>>,
+    s3a_low: DFF<Bits<8>>,
+    s3a_inrange: DFF<Bit>,
+    s3a_neg: DFF<Bit>,
     /// Stage 3: output registers.
     s3_valid: DFF<Bit>,
     s3_idx: DFF<Bits<16>>,
@@ -88,7 +100,8 @@ impl Logic for Requant {
     fn update(&mut self) {
         dff_setup!(
             self, clock, s1_valid, s1_idx, s1_acc, s1_plo, s1_phi, s2a_valid, s2a_idx, s2a_acc,
-            s2a_rounded, s2_valid, s2_idx, s2_acc, s2_y, s3_valid, s3_idx, s3_data
+            s2a_rounded, s2_valid, s2_idx, s2_acc, s2_y, s3a_valid, s3a_idx, s3a_acc, s3a_low, s3a_inrange,
+            s3a_neg, s3_valid, s3_idx, s3_data
         );
         // Stage 1: the two 16×16 partial products.
         self.s1_valid.d.next = self.in_valid.val();
@@ -124,7 +137,7 @@ impl Logic for Requant {
         self.s2_idx.d.next = self.s2a_idx.q.val();
         self.s2_acc.d.next = self.s2a_acc.q.val();
         self.s2_y.d.next = self.shifted.val();
-        // Stage 3: zero point, clamp, relu.
+        // Stage 3a: zero point, and the int8 range test.
         if self.zp.val().get_bit(7) {
             // Sign extension by subtraction: `!bit_cast(!x)` would differ in Verilog, where the
             // inner `~` is evaluated at the 64-bit context width (found by the Icarus/Verilator
@@ -134,10 +147,18 @@ impl Logic for Requant {
             self.zp64.next = bit_cast::<64, 8>(self.zp.val());
         }
         self.y.next = self.s2_y.q.val() + self.zp64.val();
+        self.s3a_valid.d.next = self.s2_valid.q.val();
+        self.s3a_idx.d.next = self.s2_idx.q.val();
+        self.s3a_acc.d.next = self.s2_acc.q.val();
+        self.s3a_low.d.next = self.y.val().get_bits::<8>(0);
         // In int8 range iff bits 63..7 are all equal.
-        if self.y.val().get_bits::<57>(7).all() | !self.y.val().get_bits::<57>(7).any() {
-            self.clamped.next = self.y.val().get_bits::<8>(0);
-        } else if self.y.val().get_bit(63) {
+        self.s3a_inrange.d.next =
+            self.y.val().get_bits::<57>(7).all() | !self.y.val().get_bits::<57>(7).any();
+        self.s3a_neg.d.next = self.y.val().get_bit(63);
+        // Stage 3: clamp, relu, sign extension.
+        if self.s3a_inrange.q.val() {
+            self.clamped.next = self.s3a_low.q.val();
+        } else if self.s3a_neg.q.val() {
             self.clamped.next = bits::<8>(0x80);
         } else {
             self.clamped.next = bits::<8>(0x7F);
@@ -148,8 +169,8 @@ impl Logic for Requant {
         } else {
             self.act.next = self.clamped.val();
         }
-        self.s3_valid.d.next = self.s2_valid.q.val();
-        self.s3_idx.d.next = self.s2_idx.q.val();
+        self.s3_valid.d.next = self.s3a_valid.q.val();
+        self.s3_idx.d.next = self.s3a_idx.q.val();
         if self.en.val() {
             if self.act.val().get_bit(7) {
                 self.s3_data.d.next = bit_cast::<32, 8>(self.act.val()) - bits::<32>(0x100);
@@ -157,7 +178,7 @@ impl Logic for Requant {
                 self.s3_data.d.next = bit_cast::<32, 8>(self.act.val());
             }
         } else {
-            self.s3_data.d.next = self.s2_acc.q.val();
+            self.s3_data.d.next = self.s3a_acc.q.val();
         }
         self.out_valid.next = self.s3_valid.q.val();
         self.out_idx.next = self.s3_idx.q.val();
@@ -213,7 +234,7 @@ mod tests {
             u.shift.next = (q.shift as u64).into();
             u.zp.next = (q.zero_point as u8 as u64).into();
             u.relu.next = q.relu;
-            for _ in 0..4 {
+            for _ in 0..REQUANT_STAGES {
                 h.step().unwrap();
             }
             h.settle().unwrap();

@@ -4,5 +4,5 @@
 mod avg_div;
 mod unit;
 
-pub use avg_div::AvgDiv;
+pub use avg_div::{AvgDiv, AVG_DIV_STAGES};
 pub use unit::{PoolFault, PoolUnit, PoolUnitParams};

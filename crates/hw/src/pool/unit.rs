@@ -29,7 +29,10 @@
 //! | `out_valid`, `out_idx`, `out_data` | out | 1, 32, 8 | one pooled value, flat index (c·Ho + y)·Wo + x |
 
 use crate::mem::SyncRam;
-use crate::pool::AvgDiv;
+use crate::pool::{AvgDiv, AVG_DIV_STAGES};
+
+// The side registers h1..h4 are written for a four-stage divider.
+const _: () = assert!(AVG_DIV_STAGES == 4);
 use rust_hdl::prelude::*;
 
 /// Generator parameters of the pooling unit.
@@ -160,8 +163,9 @@ pub struct PoolUnit {
     rmask: Vec<DFF<Bits<16>>>,
     /// Region column holds data of the current row band.
     rvalid: Vec<DFF<Bit>>,
-    /// First-level results of the kernel's copy: biased max (x ^ 0x8000), sum, any valid element.
-    cmax: Vec<DFF<Bits<16>>>,
+    /// First-level results of the kernel's copy: biased 9-bit max (x + 256, i.e. the low nine
+    /// bits of x with bit 8 flipped), sum, any valid element.
+    cmax: Vec<DFF<Bits<9>>>,
     csum: Vec<DFF<Bits<16>>>,
     cany: Vec<DFF<Bit>>,
     /// Rate control: divider in force and the enable counter.
@@ -178,9 +182,26 @@ pub struct PoolUnit {
     reads_done: DFF<Bit>,
     c: DFF<Bits<16>>,
     yo: DFF<Bits<16>>,
-    rho0: DFF<Bits<16>>,
     r0: DFF<Bits<16>>,
     bandaddr: DFF<Bits<16>>,
+    /// Read addresses (timing): `bandaddr + rd_x − pw` for banks in the band's bank row, and
+    /// `w` more for banks in the next, stepped with the cursor instead of added per read.
+    ra0: DFF<Bits<16>>,
+    ra1: DFF<Bits<16>>,
+    /// The next band's `bandaddr` and read addresses for its three cases (next channel, next
+    /// bank row, same bank row), and the case, registered every clock (their inputs change only
+    /// at a band change, and the next one is at least two clocks later).
+    nb_chan: DFF<Bits<16>>,
+    nb_row: DFF<Bits<16>>,
+    na_chan0: DFF<Bits<16>>,
+    na_chan1: DFF<Bits<16>>,
+    na_row0: DFF<Bits<16>>,
+    na_row1: DFF<Bits<16>>,
+    na_same0: DFF<Bits<16>>,
+    na_same1: DFF<Bits<16>>,
+    ylast: DFF<Bit>,
+    clast: DFF<Bit>,
+    r0wrap: DFF<Bit>,
     chanbase: DFF<Bits<16>>,
     outrow: DFF<Bits<32>>,
     /// Read → shift-in stage.
@@ -197,6 +218,17 @@ pub struct PoolUnit {
     k_ubase: DFF<Bits<16>>,
     k_bandfirst: DFF<Bit>,
     k_outrow: DFF<Bits<32>>,
+    /// First-level stage (timing): the region's column results registered before the kernel
+    /// load, with the update's position carried along.
+    ld2: DFF<Bit>,
+    l_ubase: DFF<Bits<16>>,
+    l_bandfirst: DFF<Bit>,
+    l_outrow: DFF<Bits<32>>,
+    lmax: Vec<DFF<Bits<9>>>,
+    lsum: Vec<DFF<Bits<16>>>,
+    lbmax: Vec<DFF<Bits<9>>>,
+    lbsum: Vec<DFF<Bits<16>>>,
+    lany: Vec<DFF<Bit>>,
     /// Window emission over the n candidate ends of an update.
     e_active: DFF<Bit>,
     e_j: DFF<Bits<8>>,
@@ -210,13 +242,28 @@ pub struct PoolUnit {
     q_idx: DFF<Bits<32>>,
     q_sum: DFF<Bits<16>>,
     q_max: DFF<Bits<8>>,
-    /// Divider stage: the upper half of the average divider done, with the window's max and
-    /// output index carried along.
-    h_valid: DFF<Bit>,
-    h_idx: DFF<Bits<32>>,
-    h_max: DFF<Bits<8>>,
-    h_rem: DFF<Bits<18>>,
-    h_quot: DFF<Bits<8>>,
+    /// Window half stage (timing): the second level over the window's last ceil(w/2) columns
+    /// (`wa_*`) and over the rest (`wb_*`), registered before they are combined into `q_*`.
+    w_valid: DFF<Bit>,
+    w_idx: DFF<Bits<32>>,
+    wa_max: DFF<Bits<9>>,
+    wa_sum: DFF<Bits<16>>,
+    wb_max: DFF<Bits<9>>,
+    wb_sum: DFF<Bits<16>>,
+    /// Divider stages 1 to 4 (the average divider's own registers hold the partial division):
+    /// the window's valid flag, max and output index carried along.
+    h1_valid: DFF<Bit>,
+    h1_idx: DFF<Bits<32>>,
+    h1_max: DFF<Bits<8>>,
+    h2_valid: DFF<Bit>,
+    h2_idx: DFF<Bits<32>>,
+    h2_max: DFF<Bits<8>>,
+    h3_valid: DFF<Bit>,
+    h3_idx: DFF<Bits<32>>,
+    h3_max: DFF<Bits<8>>,
+    h4_valid: DFF<Bit>,
+    h4_idx: DFF<Bits<32>>,
+    h4_max: DFF<Bits<8>>,
     /// Output registers.
     o_valid: DFF<Bit>,
     o_idx: DFF<Bits<32>>,
@@ -226,27 +273,87 @@ pub struct PoolUnit {
     ce: Signal<Local, Bit>,
     /// This column is inside the map (not horizontal padding).
     col_real: Signal<Local, Bit>,
-    /// Row-valid mask of the current band, and its bounds.
+    /// Row-valid mask of the current band.
     rowmask: Signal<Local, Bits<16>>,
     /// The row mask in bank order (bank (r0 + i) mod k holds band row i): the banks read.
     bankmask: Signal<Local, Bits<16>>,
-    lo: Signal<Local, Bits<16>>,
-    hi: Signal<Local, Bits<16>>,
     /// Thermometer of banks whose row lies in the next bank row (b < r0).
     thermo: Signal<Local, Bits<16>>,
     /// r0 + sh.
     r0n: Signal<Local, Bits<16>>,
+    /// Row-band masks (timing). A pointer names the band after the current one by thermometer
+    /// masks of its first and one-past-last needed window row (`lo_p`, `hi_p`), the rows left below its top
+    /// (`rem_p`), its first bank (`nr0`) and index (`nyo`), each stepped by subtraction when a
+    /// band starts; one free-running stage turns it into the row and bank masks, which a band
+    /// change takes into `rowmask_c`/`bankmask_c`. The read stage reads registers instead of a
+    /// subtract-compare-shift-rotate chain.
+    nyo: DFF<Bits<16>>,
+    lo_p: DFF<Bits<16>>,
+    hi_p: DFF<Bits<16>>,
+    rem_p: DFF<Bits<16>>,
+    nr0: DFF<Bits<16>>,
+    /// k − nr0 (the rotation's right shift).
+    nr0c: DFF<Bits<16>>,
+    /// The last padded column of a band, `xcols` − 1, and the last band, `Ho` − 1 (every clock).
+    holast: DFF<Bits<16>>,
+    xlast: DFF<Bits<16>>,
+    /// Band 0's pointer values and the window-height mask, from the parameters (every clock).
+    b0_lo: DFF<Bits<16>>,
+    b0_rem: DFF<Bits<16>>,
+    b0_hi: DFF<Bits<16>>,
+    khmask: DFF<Bits<16>>,
+    /// The pointer's masks.
+    rowmask_nr: DFF<Bits<16>>,
+    bankmask_nr: DFF<Bits<16>>,
+    /// The current band's masks (and the thermometer of its first bank, `thermo`).
+    rowmask_c: DFF<Bits<16>>,
+    bankmask_c: DFF<Bits<16>>,
+    thermo_nr: DFF<Bits<16>>,
+    thermo_c: DFF<Bits<16>>,
+    /// Enabled cycles left before the first read: the pointer takes band 0 (from parameters
+    /// registered a clock earlier), its masks register, the current band takes them.
+    prime: DFF<Bits<2>>,
+    /// A read just ended a one-column band (`xcols` = 1): the next enabled cycle reads nothing
+    /// and takes the masks, which were not ready at the read.
+    bub: DFF<Bit>,
+    /// The pointer names a channel's last band.
+    nwrap: Signal<Local, Bit>,
+    /// The pointer's next band index, its rows left, and its bank (before and after the wrap).
+    nyo1: Signal<Local, Bits<16>>,
+    rem1: Signal<Local, Bits<16>>,
+    nr0s: Signal<Local, Bits<16>>,
+    nr01: Signal<Local, Bits<16>>,
+    /// Thermometers (bit i set for i < x, all set for x ≥ 16) of h + ph and of the pointer's
+    /// next rows left.
+    th_b0: Signal<Local, Bits<16>>,
+    th_rem1: Signal<Local, Bits<16>>,
+    /// The pointer's row mask, combinational.
+    rowmask_s: Signal<Local, Bits<16>>,
+    /// The read that ends the current band (`be`: registered, stepped with the cursor).
+    bandend: Signal<Local, Bit>,
+    be: DFF<Bit>,
+    /// Take the pointer's masks into the current band's and step the pointer.
+    take: Signal<Local, Bit>,
     /// The new column, rotated into band order.
     newcol: Vec<Signal<Local, Bits<16>>>,
     /// First-level chains per element.
-    fmax: Vec<Signal<Local, Bits<16>>>,
+    fmax: Vec<Signal<Local, Bits<9>>>,
     fsum: Vec<Signal<Local, Bits<16>>>,
+    /// The second chain per column (rows ceil(k/2)..k), element 0 the identity.
+    fmaxb: Vec<Signal<Local, Bits<9>>>,
+    fsumb: Vec<Signal<Local, Bits<16>>>,
+    /// The kernel's column max, the larger of the two chains' registered results.
+    cmaxin: Vec<Signal<Local, Bits<9>>>,
     /// Second-level chains per window slot, and the window-width mask.
     kwmask: Signal<Local, Bits<16>>,
-    smax: Vec<Signal<Local, Bits<16>>>,
+    smax: Vec<Signal<Local, Bits<9>>>,
     ssum: Vec<Signal<Local, Bits<16>>>,
-    /// The window's max, un-biased.
-    omax: Signal<Local, Bits<16>>,
+    /// The second half's chain: element 0 is the identity, element i covers window column
+    /// ceil(w/2) + i − 1.
+    smaxb: Vec<Signal<Local, Bits<9>>>,
+    ssumb: Vec<Signal<Local, Bits<16>>>,
+    /// The window's max (its low eight bits: the int8 value).
+    omax: Signal<Local, Bits<8>>,
     /// The window's sum (the second level's last slot).
     wsum: Signal<Local, Bits<16>>,
     /// A window ends at this candidate.
@@ -328,9 +435,21 @@ impl PoolUnit {
             reads_done: Default::default(),
             c: Default::default(),
             yo: Default::default(),
-            rho0: Default::default(),
             r0: Default::default(),
             bandaddr: Default::default(),
+            ra0: Default::default(),
+            ra1: Default::default(),
+            nb_chan: Default::default(),
+            nb_row: Default::default(),
+            na_chan0: Default::default(),
+            na_chan1: Default::default(),
+            na_row0: Default::default(),
+            na_row1: Default::default(),
+            na_same0: Default::default(),
+            na_same1: Default::default(),
+            ylast: Default::default(),
+            clast: Default::default(),
+            r0wrap: Default::default(),
             chanbase: Default::default(),
             outrow: Default::default(),
             m_valid: Default::default(),
@@ -345,6 +464,15 @@ impl PoolUnit {
             k_ubase: Default::default(),
             k_bandfirst: Default::default(),
             k_outrow: Default::default(),
+            ld2: Default::default(),
+            l_ubase: Default::default(),
+            l_bandfirst: Default::default(),
+            l_outrow: Default::default(),
+            lmax: vec_of(mn),
+            lsum: vec_of(mn),
+            lbmax: vec_of(mn),
+            lbsum: vec_of(mn),
+            lany: vec_of(mn),
             e_active: Default::default(),
             e_j: Default::default(),
             e_ep: Default::default(),
@@ -355,11 +483,24 @@ impl PoolUnit {
             q_idx: Default::default(),
             q_sum: Default::default(),
             q_max: Default::default(),
-            h_valid: Default::default(),
-            h_idx: Default::default(),
-            h_max: Default::default(),
-            h_rem: Default::default(),
-            h_quot: Default::default(),
+            w_valid: Default::default(),
+            w_idx: Default::default(),
+            wa_max: Default::default(),
+            wa_sum: Default::default(),
+            wb_max: Default::default(),
+            wb_sum: Default::default(),
+            h1_valid: Default::default(),
+            h1_idx: Default::default(),
+            h1_max: Default::default(),
+            h2_valid: Default::default(),
+            h2_idx: Default::default(),
+            h2_max: Default::default(),
+            h3_valid: Default::default(),
+            h3_idx: Default::default(),
+            h3_max: Default::default(),
+            h4_valid: Default::default(),
+            h4_idx: Default::default(),
+            h4_max: Default::default(),
             o_valid: Default::default(),
             o_idx: Default::default(),
             o_data: Default::default(),
@@ -367,16 +508,50 @@ impl PoolUnit {
             col_real: Default::default(),
             rowmask: Default::default(),
             bankmask: Default::default(),
-            lo: Default::default(),
-            hi: Default::default(),
             thermo: Default::default(),
             r0n: Default::default(),
+            nyo: Default::default(),
+            lo_p: Default::default(),
+            hi_p: Default::default(),
+            rem_p: Default::default(),
+            nr0: Default::default(),
+            nr0c: Default::default(),
+            xlast: Default::default(),
+            holast: Default::default(),
+            nwrap: Default::default(),
+            b0_lo: Default::default(),
+            b0_rem: Default::default(),
+            khmask: Default::default(),
+            b0_hi: Default::default(),
+            rowmask_nr: Default::default(),
+            bankmask_nr: Default::default(),
+            rowmask_c: Default::default(),
+            thermo_nr: Default::default(),
+            thermo_c: Default::default(),
+            bankmask_c: Default::default(),
+            prime: Default::default(),
+            bub: Default::default(),
+            nyo1: Default::default(),
+            rem1: Default::default(),
+            nr0s: Default::default(),
+            nr01: Default::default(),
+            th_b0: Default::default(),
+            th_rem1: Default::default(),
+            rowmask_s: Default::default(),
+            bandend: Default::default(),
+            be: Default::default(),
+            take: Default::default(),
             newcol: vec_of(k),
-            fmax: vec_of(k * mn),
-            fsum: vec_of(k * mn),
+            fmax: vec_of(k.div_ceil(2) * mn),
+            fsum: vec_of(k.div_ceil(2) * mn),
+            fmaxb: vec_of((k - k.div_ceil(2) + 1) * mn),
+            fsumb: vec_of((k - k.div_ceil(2) + 1) * mn),
+            cmaxin: vec_of(mn),
             kwmask: Default::default(),
-            smax: vec_of(w),
-            ssum: vec_of(w),
+            smax: vec_of(w.div_ceil(2)),
+            ssum: vec_of(w.div_ceil(2)),
+            smaxb: vec_of(w - w.div_ceil(2) + 1),
+            ssumb: vec_of(w - w.div_ceil(2) + 1),
             omax: Default::default(),
             wsum: Default::default(),
             emit: Default::default(),
@@ -441,10 +616,14 @@ impl Logic for PoolUnit {
         // ---- Defaults: registers hold; sub-blocks clocked.
         dff_setup!(
             self, clock, div, cecnt, run, fin, tail, rd_x, rd_upd, rd_ubase, reads_done, c, yo,
-            rho0, r0, bandaddr, chanbase, outrow, m_valid, m_real, m_r0oh, m_mask, m_bandfirst,
-            m_updend, m_ubase, m_outrow, ld_pending, k_ubase, k_bandfirst, k_outrow, e_active, e_j,
-            e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, h_valid, h_idx, h_max, h_rem,
-            h_quot, o_valid, o_idx, o_data
+            r0, bandaddr, ra0, ra1, nb_chan, nb_row, na_chan0, na_chan1, na_row0,
+            na_row1, na_same0, na_same1, ylast, clast, r0wrap, chanbase, outrow, m_valid, m_real, m_r0oh, m_mask, m_bandfirst,
+            m_updend, m_ubase, m_outrow, ld_pending, k_ubase, k_bandfirst, k_outrow, ld2, l_ubase, l_bandfirst,
+            l_outrow, w_valid, w_idx, wa_max, wa_sum, wb_max, wb_sum, e_active, e_j,
+            e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, nyo, lo_p, hi_p, rem_p, nr0, nr0c, be, xlast, holast, b0_lo,
+            b0_rem, b0_hi, khmask, rowmask_nr, bankmask_nr, rowmask_c, bankmask_c, thermo_nr, thermo_c, prime, bub, h1_valid, h1_idx, h1_max,
+            h2_valid, h2_idx, h2_max, h3_valid, h3_idx, h3_max, h4_valid, h4_idx, h4_max, o_valid,
+            o_idx, o_data
         );
         for i in 0..self.region.len() {
             self.region[i].clock.next = self.clock.val();
@@ -461,6 +640,21 @@ impl Logic for PoolUnit {
             self.csum[j].d.next = self.csum[j].q.val();
             self.cany[j].clock.next = self.clock.val();
             self.cany[j].d.next = self.cany[j].q.val();
+            self.lmax[j].clock.next = self.clock.val();
+            self.lmax[j].d.next = self.lmax[j].q.val();
+            self.lsum[j].clock.next = self.clock.val();
+            self.lsum[j].d.next = self.lsum[j].q.val();
+            self.lbmax[j].clock.next = self.clock.val();
+            self.lbmax[j].d.next = self.lbmax[j].q.val();
+            self.lbsum[j].clock.next = self.clock.val();
+            self.lbsum[j].d.next = self.lbsum[j].q.val();
+            if self.lmax[j].q.val() > self.lbmax[j].q.val() {
+                self.cmaxin[j].next = self.lmax[j].q.val();
+            } else {
+                self.cmaxin[j].next = self.lbmax[j].q.val();
+            }
+            self.lany[j].clock.next = self.clock.val();
+            self.lany[j].d.next = self.lany[j].q.val();
         }
         for b in 0..self.banks.len() {
             self.banks[b].clock.next = self.clock.val();
@@ -502,32 +696,60 @@ impl Logic for PoolUnit {
         // ---- Read stage: one padded column of the current row band per enabled cycle.
         self.col_real.next = (self.rd_x.q.val() >= self.p_pw.val())
             & (self.rd_x.q.val() < self.p_w.val() + self.p_pw.val());
-        if self.p_ph.val() > self.rho0.q.val() {
-            self.lo.next = self.p_ph.val() - self.rho0.q.val();
+        // Band 0's pointer values (the parameters are held while the unit runs, from the start
+        // cycle on). A thermometer !(0xFFFF << x), bit i set for i < x, is taken only of values
+        // up to 16 (window sizes, or clamped first): a decoder, no carry chain.
+        self.khmask.d.next = !(bits::<16>(0xFFFF) << self.p_kh.val());
+        if self.p_ph.val() < 16 {
+            self.b0_lo.d.next = !(bits::<16>(0xFFFF) << self.p_ph.val());
         } else {
-            self.lo.next = 0.into();
+            self.b0_lo.d.next = 0xFFFF.into();
         }
-        if self.p_h.val() + self.p_ph.val() - self.rho0.q.val() < self.p_kh.val() {
-            self.hi.next = self.p_h.val() + self.p_ph.val() - self.rho0.q.val();
+        self.b0_rem.d.next = self.p_h.val() + self.p_ph.val();
+        if self.p_h.val() + self.p_ph.val() < 16 {
+            self.th_b0.next = !(bits::<16>(0xFFFF) << (self.p_h.val() + self.p_ph.val()));
         } else {
-            self.hi.next = self.p_kh.val();
+            self.th_b0.next = 0xFFFF.into();
         }
-        self.rowmask.next =
-            ((bits::<16>(1) << self.hi.val()) - 1) & !((bits::<16>(1) << self.lo.val()) - 1);
+        self.b0_hi.d.next = self.th_b0.val() & !(bits::<16>(0xFFFF) << self.p_kh.val());
+        // The pointer's masks, registered every clock.
+        self.rowmask_s.next = self.hi_p.q.val() & !self.lo_p.q.val();
+        self.rowmask_nr.d.next = self.rowmask_s.val();
         // Rotate left by r0 within k bits: only banks holding a needed row are read.
-        self.bankmask.next = ((self.rowmask.val() << self.r0.q.val())
-            | (self.rowmask.val() >> (self.kconst.val() - self.r0.q.val())))
+        self.bankmask_nr.d.next = ((self.rowmask_s.val() << self.nr0.q.val())
+            | (self.rowmask_s.val() >> self.nr0c.q.val()))
             & ((bits::<16>(1) << self.kconst.val()) - 1);
-        self.thermo.next = (bits::<16>(1) << self.r0.q.val()) - 1;
+        self.rowmask.next = self.rowmask_c.q.val();
+        self.bankmask.next = self.bankmask_c.q.val();
+        // The pointer's step: the next channel's first band after the last, else sh rows down.
+        self.holast.d.next = self.p_ho.val() - 1;
+        self.nwrap.next = self.nyo.q.val() == self.holast.q.val();
+        if self.nwrap.val() {
+            self.nyo1.next = 0.into();
+        } else {
+            self.nyo1.next = self.nyo.q.val() + 1;
+        }
+        self.rem1.next = self.rem_p.q.val() - self.p_sh.val();
+        if !self.rem1.val().get_bits::<12>(4).any() {
+            self.th_rem1.next = !(bits::<16>(0xFFFF) << self.rem1.val());
+        } else {
+            self.th_rem1.next = 0xFFFF.into();
+        }
+        self.nr0s.next = self.nr0.q.val() + self.p_sh.val();
+        if self.nr0s.val() >= self.kconst.val() {
+            self.nr01.next = self.nr0s.val() - self.kconst.val();
+        } else {
+            self.nr01.next = self.nr0s.val();
+        }
+        self.thermo.next = self.thermo_c.q.val();
+        self.thermo_nr.d.next = !(bits::<16>(0xFFFF) << self.nr0.q.val());
         self.r0n.next = self.r0.q.val() + self.p_sh.val();
         for b in 0..self.banks.len() {
             self.banks[b].r_en.next = false;
             if self.thermo.val().get_bit(b) {
-                self.banks[b].r_addr.next =
-                    self.bandaddr.q.val() + self.p_w.val() + self.rd_x.q.val() - self.p_pw.val();
+                self.banks[b].r_addr.next = self.ra1.q.val();
             } else {
-                self.banks[b].r_addr.next =
-                    self.bandaddr.q.val() + self.rd_x.q.val() - self.p_pw.val();
+                self.banks[b].r_addr.next = self.ra0.q.val();
             }
         }
         for f in 0..self.fault_reread.len() {
@@ -538,9 +760,69 @@ impl Logic for PoolUnit {
                 }
             }
         }
+        self.xlast.d.next = self.p_xcols.val() - 1;
+        self.bandend.next = self.be.q.val();
+        // The band after this one starts at the next channel's base, one bank row further
+        // (when its first row wraps past bank k − 1), or where this one does.
+        self.nb_chan.d.next = self.chanbase.q.val() + self.p_hbw.val();
+        self.nb_row.d.next = self.bandaddr.q.val() + self.p_w.val();
+        self.na_chan0.d.next = self.chanbase.q.val() + self.p_hbw.val() - self.p_pw.val();
+        self.na_chan1.d.next = self.chanbase.q.val() + self.p_hbw.val() + self.p_w.val() - self.p_pw.val();
+        self.na_row0.d.next = self.bandaddr.q.val() + self.p_w.val() - self.p_pw.val();
+        self.na_row1.d.next = self.bandaddr.q.val() + self.p_w.val() + self.p_w.val() - self.p_pw.val();
+        self.na_same0.d.next = self.bandaddr.q.val() - self.p_pw.val();
+        self.na_same1.d.next = self.bandaddr.q.val() + self.p_w.val() - self.p_pw.val();
+        self.ylast.d.next = self.yo.q.val() == self.holast.q.val();
+        self.clast.d.next = self.c.q.val() + 1 == self.p_c.val();
+        self.r0wrap.d.next = self.r0n.val() >= self.kconst.val();
+        // The last priming cycle, a read that ends a band of two or more columns, or the
+        // cycle after a one-column band: the current band takes the pointer's masks, and the
+        // pointer steps.
+        self.take.next = self.run.q.val()
+            & ((self.prime.q.val() == 1)
+                | self.bub.q.val()
+                | (!self.reads_done.q.val()
+                    & !self.prime.q.val().any()
+                    & self.bandend.val()
+                    & (self.p_xcols.val() != 1)));
         if self.ce.val() {
             self.m_valid.d.next = false;
-            if self.run.q.val() & !self.reads_done.q.val() {
+            self.bub.d.next = false;
+            if self.run.q.val() & self.prime.q.val().any() {
+                self.prime.d.next = self.prime.q.val() - 1;
+            }
+            // The first priming cycle: the pointer takes band 0.
+            if self.run.q.val() & (self.prime.q.val() == 3) {
+                self.nyo.d.next = 0.into();
+                self.lo_p.d.next = self.b0_lo.q.val();
+                self.rem_p.d.next = self.b0_rem.q.val();
+                self.hi_p.d.next = self.b0_hi.q.val();
+                self.nr0.d.next = 0.into();
+                self.nr0c.d.next = self.kconst.val();
+            }
+            if self.take.val() {
+                self.rowmask_c.d.next = self.rowmask_nr.q.val();
+                self.bankmask_c.d.next = self.bankmask_nr.q.val();
+                self.thermo_c.d.next = self.thermo_nr.q.val();
+                self.nyo.d.next = self.nyo1.val();
+                if !self.nwrap.val() {
+                    self.lo_p.d.next = self.lo_p.q.val() >> self.p_sh.val();
+                    self.rem_p.d.next = self.rem1.val();
+                    self.hi_p.d.next = self.th_rem1.val() & self.khmask.q.val();
+                    self.nr0.d.next = self.nr01.val();
+                    self.nr0c.d.next = self.kconst.val() - self.nr01.val();
+                } else {
+                    self.lo_p.d.next = self.b0_lo.q.val();
+                    self.rem_p.d.next = self.b0_rem.q.val();
+                    self.hi_p.d.next = self.b0_hi.q.val();
+                    self.nr0.d.next = 0.into();
+                    self.nr0c.d.next = self.kconst.val();
+                }
+            }
+            if self.run.q.val() & !self.reads_done.q.val() & !self.prime.q.val().any() & !self.bub.q.val() {
+                self.bub.d.next = self.bandend.val() & (self.p_xcols.val() == 1);
+            }
+            if self.run.q.val() & !self.reads_done.q.val() & !self.bub.q.val() & !self.prime.q.val().any() {
                 for b in 0..self.banks.len() {
                     self.banks[b].r_en.next = self.col_real.val() & self.bankmask.val().get_bit(b);
                 }
@@ -568,27 +850,39 @@ impl Logic for PoolUnit {
                     self.rd_upd.d.next = self.rd_upd.q.val() + 1;
                 }
                 self.rd_x.d.next = self.rd_x.q.val() + 1;
-                if self.rd_x.q.val() + 1 == self.p_xcols.val() {
+                self.be.d.next = self.rd_x.q.val() + 1 == self.xlast.q.val();
+                self.ra0.d.next = self.ra0.q.val() + 1;
+                self.ra1.d.next = self.ra1.q.val() + 1;
+                if self.bandend.val() {
                     // Next row band.
                     self.rd_x.d.next = 0.into();
+                    self.be.d.next = self.p_xcols.val() == 1;
+                    if self.ylast.q.val() {
+                        self.bandaddr.d.next = self.nb_chan.q.val();
+                        self.ra0.d.next = self.na_chan0.q.val();
+                        self.ra1.d.next = self.na_chan1.q.val();
+                    } else if self.r0wrap.q.val() {
+                        self.bandaddr.d.next = self.nb_row.q.val();
+                        self.ra0.d.next = self.na_row0.q.val();
+                        self.ra1.d.next = self.na_row1.q.val();
+                    } else {
+                        self.ra0.d.next = self.na_same0.q.val();
+                        self.ra1.d.next = self.na_same1.q.val();
+                    }
                     self.outrow.d.next = self.outrow.q.val() + bit_cast::<32, 16>(self.p_wo.val());
-                    if self.yo.q.val() + 1 == self.p_ho.val() {
+                    if self.ylast.q.val() {
                         self.yo.d.next = 0.into();
-                        self.rho0.d.next = 0.into();
                         self.r0.d.next = 0.into();
                         self.chanbase.d.next = self.chanbase.q.val() + self.p_hbw.val();
-                        self.bandaddr.d.next = self.chanbase.q.val() + self.p_hbw.val();
-                        if self.c.q.val() + 1 == self.p_c.val() {
+                        if self.clast.q.val() {
                             self.reads_done.d.next = true;
                         } else {
                             self.c.d.next = self.c.q.val() + 1;
                         }
                     } else {
                         self.yo.d.next = self.yo.q.val() + 1;
-                        self.rho0.d.next = self.rho0.q.val() + self.p_sh.val();
                         if self.r0n.val() >= self.kconst.val() {
                             self.r0.d.next = self.r0n.val() - self.kconst.val();
-                            self.bandaddr.d.next = self.bandaddr.q.val() + self.p_w.val();
                         } else {
                             self.r0.d.next = self.r0n.val();
                         }
@@ -643,29 +937,54 @@ impl Logic for PoolUnit {
             }
 
             // ---- First level: down every region column (the kernel's copy is loaded below).
-            for j in 0..self.rvalid.len() {
-                // Row 0 starts each chain; max compares biased values (x ^ 0x8000: unsigned order
-                // equals signed order, and 0 is below every int8).
-                if self.rmask[j].q.val().get_bit(0) {
-                    self.fmax[j * kk].next = self.region[j * kk].q.val() ^ 0x8000;
-                    self.fsum[j * kk].next = self.region[j * kk].q.val();
-                } else {
-                    self.fmax[j * kk].next = 0.into();
-                    self.fsum[j * kk].next = 0.into();
-                }
-                for r in 1..self.banks.len() {
-                    if self.rmask[j].q.val().get_bit(r)
-                        & ((self.region[j * kk + r].q.val() ^ 0x8000) > self.fmax[j * kk + r - 1].val())
-                    {
-                        self.fmax[j * kk + r].next = self.region[j * kk + r].q.val() ^ 0x8000;
-                    } else {
-                        self.fmax[j * kk + r].next = self.fmax[j * kk + r - 1].val();
-                    }
-                    if self.rmask[j].q.val().get_bit(r) {
-                        self.fsum[j * kk + r].next =
-                            self.fsum[j * kk + r - 1].val() + self.region[j * kk + r].q.val();
-                    } else {
-                        self.fsum[j * kk + r].next = self.fsum[j * kk + r - 1].val();
+            // Two chains per column (timing): rows 0..ceil(k/2) and the rest, combined when the
+            // kernel loads its copy.
+            for ka in (self.fmax.len() / self.rvalid.len())..(self.fmax.len() / self.rvalid.len() + 1) {
+                for kb in (self.fmaxb.len() / self.rvalid.len())..(self.fmaxb.len() / self.rvalid.len() + 1) {
+                    for j in 0..self.rvalid.len() {
+                        // Row 0 starts the first chain; max compares 9-bit biased values (x + 256:
+                        // unsigned order equals signed order, 0 is below every int8, and the carry
+                        // chains are nine bits long instead of sixteen).
+                        if self.rmask[j].q.val().get_bit(0) {
+                            self.fmax[j * ka].next = self.region[j * kk].q.val().get_bits::<9>(0) ^ 0x100;
+                            self.fsum[j * ka].next = self.region[j * kk].q.val();
+                        } else {
+                            self.fmax[j * ka].next = 0.into();
+                            self.fsum[j * ka].next = 0.into();
+                        }
+                        for r in 1..(self.fmax.len() / self.rvalid.len()) {
+                            if self.rmask[j].q.val().get_bit(r)
+                                & ((self.region[j * kk + r].q.val().get_bits::<9>(0) ^ 0x100) > self.fmax[j * ka + r - 1].val())
+                            {
+                                self.fmax[j * ka + r].next = self.region[j * kk + r].q.val().get_bits::<9>(0) ^ 0x100;
+                            } else {
+                                self.fmax[j * ka + r].next = self.fmax[j * ka + r - 1].val();
+                            }
+                            if self.rmask[j].q.val().get_bit(r) {
+                                self.fsum[j * ka + r].next =
+                                    self.fsum[j * ka + r - 1].val() + self.region[j * kk + r].q.val();
+                            } else {
+                                self.fsum[j * ka + r].next = self.fsum[j * ka + r - 1].val();
+                            }
+                        }
+                        // The second chain starts from the identities (0 and 0).
+                        self.fmaxb[j * kb].next = 0.into();
+                        self.fsumb[j * kb].next = 0.into();
+                        for i in 1..(self.fmaxb.len() / self.rvalid.len()) {
+                            if self.rmask[j].q.val().get_bit(ka + i - 1)
+                                & ((self.region[j * kk + ka + i - 1].q.val().get_bits::<9>(0) ^ 0x100) > self.fmaxb[j * kb + i - 1].val())
+                            {
+                                self.fmaxb[j * kb + i].next = self.region[j * kk + ka + i - 1].q.val().get_bits::<9>(0) ^ 0x100;
+                            } else {
+                                self.fmaxb[j * kb + i].next = self.fmaxb[j * kb + i - 1].val();
+                            }
+                            if self.rmask[j].q.val().get_bit(ka + i - 1) {
+                                self.fsumb[j * kb + i].next =
+                                    self.fsumb[j * kb + i - 1].val() + self.region[j * kk + ka + i - 1].q.val();
+                            } else {
+                                self.fsumb[j * kb + i].next = self.fsumb[j * kb + i - 1].val();
+                            }
+                        }
                     }
                 }
             }
@@ -682,6 +1001,7 @@ impl Logic for PoolUnit {
                 }
                 self.ssum[t].next = self.csum[mm - t].q.val();
             }
+            // First half: the window's last ceil(w/2) columns.
             for t in 1..self.smax.len() {
                 if self.kwmask.val().get_bit(t)
                     & self.cany[mm - t].q.val()
@@ -697,17 +1017,40 @@ impl Logic for PoolUnit {
                     self.ssum[t].next = self.ssum[t - 1].val();
                 }
             }
+            // Second half: the columns before them (0 and 0 are the identities).
+            self.smaxb[0].next = 0.into();
+            self.ssumb[0].next = 0.into();
+            for ha in self.smax.len()..(self.smax.len() + 1) {
+                for i in 1..self.smaxb.len() {
+                    if self.kwmask.val().get_bit(ha + i - 1)
+                        & self.cany[mm - ha - i + 1].q.val()
+                        & (self.cmax[mm - ha - i + 1].q.val() > self.smaxb[i - 1].val())
+                    {
+                        self.smaxb[i].next = self.cmax[mm - ha - i + 1].q.val();
+                    } else {
+                        self.smaxb[i].next = self.smaxb[i - 1].val();
+                    }
+                    if self.kwmask.val().get_bit(ha + i - 1) {
+                        self.ssumb[i].next = self.ssumb[i - 1].val() + self.csum[mm - ha - i + 1].q.val();
+                    } else {
+                        self.ssumb[i].next = self.ssumb[i - 1].val();
+                    }
+                }
+            }
         }
-        for wl in (self.smax.len() - 1)..self.smax.len() {
-            self.omax.next = self.smax[wl].val() ^ 0x8000;
-            self.wsum.next = self.ssum[wl].val();
+        // The halves combined (window half stage → window stage).
+        if self.wa_max.q.val() > self.wb_max.q.val() {
+            self.omax.next = self.wa_max.q.val().get_bits::<8>(0);
+        } else {
+            self.omax.next = self.wb_max.q.val().get_bits::<8>(0);
         }
-        // The divider's upper half works on the registered window sum (window stage → divider
-        // stage), its lower half on the registered partial result (divider stage → output stage).
+        self.wsum.next = self.wa_sum.q.val() + self.wb_sum.q.val();
+        // The divider takes the registered window sum and advances with the window stage's
+        // side registers: its result is on `avg` when the window reaches h4.
+        self.avgdiv.clock.next = self.clock.val();
+        self.avgdiv.ce.next = self.ce.val();
         self.avgdiv.sum.next = self.q_sum.q.val();
         self.avgdiv.count.next = self.p_count.val();
-        self.avgdiv.lo_rem.next = self.h_rem.q.val();
-        self.avgdiv.lo_quot.next = self.h_quot.q.val();
 
         // ---- Emission: one candidate window end per enabled cycle.
         self.emit.next = self.e_active.q.val()
@@ -721,25 +1064,44 @@ impl Logic for PoolUnit {
         }
         if self.ce.val() {
             // Output stage: the divider stage's result, averaged or as its max.
-            self.o_valid.d.next = self.h_valid.q.val();
-            self.o_idx.d.next = self.h_idx.q.val();
+            self.o_valid.d.next = self.h4_valid.q.val();
+            self.o_idx.d.next = self.h4_idx.q.val();
             if self.p_avg.val() {
                 self.o_data.d.next = self.avgdiv.avg.val();
             } else {
-                self.o_data.d.next = self.h_max.q.val();
+                self.o_data.d.next = self.h4_max.q.val();
             }
-            // Divider stage: the upper half of the division of the window stage's sum.
-            self.h_valid.d.next = self.q_valid.q.val();
-            self.h_idx.d.next = self.q_idx.q.val();
-            self.h_max.d.next = self.q_max.q.val();
-            self.h_rem.d.next = self.avgdiv.hi_rem.val();
-            self.h_quot.d.next = self.avgdiv.hi_quot.val();
-            self.q_valid.d.next = false;
+            // Divider stages: the window's flag, index and max ride along the division.
+            self.h4_valid.d.next = self.h3_valid.q.val();
+            self.h4_idx.d.next = self.h3_idx.q.val();
+            self.h4_max.d.next = self.h3_max.q.val();
+            self.h3_valid.d.next = self.h2_valid.q.val();
+            self.h3_idx.d.next = self.h2_idx.q.val();
+            self.h3_max.d.next = self.h2_max.q.val();
+            self.h2_valid.d.next = self.h1_valid.q.val();
+            self.h2_idx.d.next = self.h1_idx.q.val();
+            self.h2_max.d.next = self.h1_max.q.val();
+            self.h1_valid.d.next = self.q_valid.q.val();
+            self.h1_idx.d.next = self.q_idx.q.val();
+            self.h1_max.d.next = self.q_max.q.val();
+            // Window stage: the two halves combined.
+            self.q_valid.d.next = self.w_valid.q.val();
+            self.q_idx.d.next = self.w_idx.q.val();
+            self.q_sum.d.next = self.wsum.val();
+            self.q_max.d.next = self.omax.val();
+            // Window half stage: the candidate window's two halves.
+            self.w_valid.d.next = false;
             if self.e_active.q.val() {
-                self.q_valid.d.next = self.emit.val();
-                self.q_idx.d.next = self.e_outrow.q.val() + bit_cast::<32, 16>(self.e_xo.q.val());
-                self.q_sum.d.next = self.wsum.val();
-                self.q_max.d.next = self.omax.val().get_bits::<8>(0);
+                self.w_valid.d.next = self.emit.val();
+                self.w_idx.d.next = self.e_outrow.q.val() + bit_cast::<32, 16>(self.e_xo.q.val());
+                for wl in (self.smax.len() - 1)..self.smax.len() {
+                    self.wa_max.d.next = self.smax[wl].val();
+                    self.wa_sum.d.next = self.ssum[wl].val();
+                }
+                for wl in (self.smaxb.len() - 1)..self.smaxb.len() {
+                    self.wb_max.d.next = self.smaxb[wl].val();
+                    self.wb_sum.d.next = self.ssumb[wl].val();
+                }
                 self.e_next.d.next = self.en_next.val();
                 self.e_xo.d.next = self.en_xo.val();
                 self.e_j.d.next = self.e_j.q.val() + 1;
@@ -754,25 +1116,41 @@ impl Logic for PoolUnit {
                     self.cany[j].d.next = self.cany[j + 1].q.val();
                 }
             }
-            // Kernel load: the region's m + n columns, first-level pooled.
+            // First-level stage: the region's m + n columns, first-level pooled, registered.
+            self.ld2.d.next = self.ld_pending.q.val();
             if self.ld_pending.q.val() {
-                self.ld_pending.d.next = false;
-                for kk in self.banks.len()..(self.banks.len() + 1) {
-                    for j in 0..self.rvalid.len() {
-                        for rl in (self.banks.len() - 1)..self.banks.len() {
-                            self.cmax[j].d.next = self.fmax[j * kk + rl].val();
-                            self.csum[j].d.next = self.fsum[j * kk + rl].val();
+                // Consumed, unless the shift stage completes the next update in this same cycle
+                // (n = 1: an update every enabled cycle).
+                self.ld_pending.d.next = self.m_valid.q.val() & self.m_updend.q.val();
+                for ka in (self.fmax.len() / self.rvalid.len())..(self.fmax.len() / self.rvalid.len() + 1) {
+                    for kb in (self.fmaxb.len() / self.rvalid.len())..(self.fmaxb.len() / self.rvalid.len() + 1) {
+                        for j in 0..self.rvalid.len() {
+                            self.lmax[j].d.next = self.fmax[j * ka + ka - 1].val();
+                            self.lsum[j].d.next = self.fsum[j * ka + ka - 1].val();
+                            self.lbmax[j].d.next = self.fmaxb[j * kb + kb - 1].val();
+                            self.lbsum[j].d.next = self.fsumb[j * kb + kb - 1].val();
+                            self.lany[j].d.next = self.rmask[j].q.val().any();
                         }
-                        self.cany[j].d.next = self.rmask[j].q.val().any();
                     }
+                }
+                self.l_ubase.d.next = self.k_ubase.q.val();
+                self.l_bandfirst.d.next = self.k_bandfirst.q.val();
+                self.l_outrow.d.next = self.k_outrow.q.val();
+            }
+            // Kernel load: the registered column results.
+            if self.ld2.q.val() {
+                for j in 0..self.rvalid.len() {
+                    self.cmax[j].d.next = self.cmaxin[j].val();
+                    self.csum[j].d.next = self.lsum[j].q.val() + self.lbsum[j].q.val();
+                    self.cany[j].d.next = self.lany[j].q.val();
                 }
                 self.e_active.d.next = true;
                 self.e_j.d.next = 0.into();
-                self.e_ep.d.next = self.k_ubase.q.val();
-                if self.k_bandfirst.q.val() {
+                self.e_ep.d.next = self.l_ubase.q.val();
+                if self.l_bandfirst.q.val() {
                     self.e_next.d.next = self.p_kw.val() - 1;
                     self.e_xo.d.next = 0.into();
-                    self.e_outrow.d.next = self.k_outrow.q.val();
+                    self.e_outrow.d.next = self.l_outrow.q.val();
                 }
             }
         }
@@ -781,15 +1159,19 @@ impl Logic for PoolUnit {
         if self.start.val() & !self.run.q.val() {
             self.run.d.next = true;
             self.fin.d.next = false;
-            self.tail.d.next = 4.into();
+            self.tail.d.next = 8.into();
             self.rd_x.d.next = 0.into();
             self.rd_upd.d.next = 0.into();
             self.reads_done.d.next = false;
             self.c.d.next = 0.into();
             self.yo.d.next = 0.into();
-            self.rho0.d.next = 0.into();
             self.r0.d.next = 0.into();
+            self.prime.d.next = 3.into();
+            self.bub.d.next = false;
             self.bandaddr.d.next = 0.into();
+            self.be.d.next = self.p_xcols.val() == 1;
+            self.ra0.d.next = bits::<16>(0) - self.p_pw.val();
+            self.ra1.d.next = self.p_w.val() - self.p_pw.val();
             self.chanbase.d.next = 0.into();
             self.outrow.d.next = 0.into();
             self.m_valid.d.next = false;
@@ -801,6 +1183,7 @@ impl Logic for PoolUnit {
             & self.reads_done.q.val()
             & !self.m_valid.q.val()
             & !self.ld_pending.q.val()
+            & !self.ld2.q.val()
             & !self.e_active.q.val()
         {
             if self.tail.q.val().any() {
