@@ -3056,6 +3056,60 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [15:0] d2_oaddr__d;
     wire  [15:0] d2_oaddr__q;
     reg  d2_oaddr__clock;
+    reg  [31:0] dacc__0__d;
+    wire  [31:0] dacc__0__q;
+    reg  dacc__0__clock;
+    reg  [31:0] dacc__1__d;
+    wire  [31:0] dacc__1__q;
+    reg  dacc__1__clock;
+    reg  [31:0] dacc__2__d;
+    wire  [31:0] dacc__2__q;
+    reg  dacc__2__clock;
+    reg  [31:0] dacc__3__d;
+    wire  [31:0] dacc__3__q;
+    reg  dacc__3__clock;
+    reg  [31:0] dacc__4__d;
+    wire  [31:0] dacc__4__q;
+    reg  dacc__4__clock;
+    reg  [31:0] dacc__5__d;
+    wire  [31:0] dacc__5__q;
+    reg  dacc__5__clock;
+    reg  [31:0] dacc__6__d;
+    wire  [31:0] dacc__6__q;
+    reg  dacc__6__clock;
+    reg  [31:0] dacc__7__d;
+    wire  [31:0] dacc__7__q;
+    reg  dacc__7__clock;
+    reg  [31:0] dbias__0__d;
+    wire  [31:0] dbias__0__q;
+    reg  dbias__0__clock;
+    reg  [31:0] dbias__1__d;
+    wire  [31:0] dbias__1__q;
+    reg  dbias__1__clock;
+    reg  [31:0] dbias__2__d;
+    wire  [31:0] dbias__2__q;
+    reg  dbias__2__clock;
+    reg  [31:0] dbias__3__d;
+    wire  [31:0] dbias__3__q;
+    reg  dbias__3__clock;
+    reg  [31:0] dbias__4__d;
+    wire  [31:0] dbias__4__q;
+    reg  dbias__4__clock;
+    reg  [31:0] dbias__5__d;
+    wire  [31:0] dbias__5__q;
+    reg  dbias__5__clock;
+    reg  [31:0] dbias__6__d;
+    wire  [31:0] dbias__6__q;
+    reg  dbias__6__clock;
+    reg  [31:0] dbias__7__d;
+    wire  [31:0] dbias__7__q;
+    reg  dbias__7__clock;
+    reg  d3_valid__d;
+    wire  d3_valid__q;
+    reg  d3_valid__clock;
+    reg  [15:0] d3_oaddr__d;
+    wire  [15:0] d3_oaddr__q;
+    reg  d3_oaddr__clock;
     reg  [31:0] dsum__0__d;
     wire  [31:0] dsum__0__q;
     reg  dsum__0__clock;
@@ -4905,6 +4959,96 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .q(d2_oaddr__q),
         .clock(d2_oaddr__clock)
     );
+    default_accel_top_dff_w32 dacc__0(
+        .d(dacc__0__d),
+        .q(dacc__0__q),
+        .clock(dacc__0__clock)
+    );
+    default_accel_top_dff_w32 dacc__1(
+        .d(dacc__1__d),
+        .q(dacc__1__q),
+        .clock(dacc__1__clock)
+    );
+    default_accel_top_dff_w32 dacc__2(
+        .d(dacc__2__d),
+        .q(dacc__2__q),
+        .clock(dacc__2__clock)
+    );
+    default_accel_top_dff_w32 dacc__3(
+        .d(dacc__3__d),
+        .q(dacc__3__q),
+        .clock(dacc__3__clock)
+    );
+    default_accel_top_dff_w32 dacc__4(
+        .d(dacc__4__d),
+        .q(dacc__4__q),
+        .clock(dacc__4__clock)
+    );
+    default_accel_top_dff_w32 dacc__5(
+        .d(dacc__5__d),
+        .q(dacc__5__q),
+        .clock(dacc__5__clock)
+    );
+    default_accel_top_dff_w32 dacc__6(
+        .d(dacc__6__d),
+        .q(dacc__6__q),
+        .clock(dacc__6__clock)
+    );
+    default_accel_top_dff_w32 dacc__7(
+        .d(dacc__7__d),
+        .q(dacc__7__q),
+        .clock(dacc__7__clock)
+    );
+    default_accel_top_dff_w32 dbias__0(
+        .d(dbias__0__d),
+        .q(dbias__0__q),
+        .clock(dbias__0__clock)
+    );
+    default_accel_top_dff_w32 dbias__1(
+        .d(dbias__1__d),
+        .q(dbias__1__q),
+        .clock(dbias__1__clock)
+    );
+    default_accel_top_dff_w32 dbias__2(
+        .d(dbias__2__d),
+        .q(dbias__2__q),
+        .clock(dbias__2__clock)
+    );
+    default_accel_top_dff_w32 dbias__3(
+        .d(dbias__3__d),
+        .q(dbias__3__q),
+        .clock(dbias__3__clock)
+    );
+    default_accel_top_dff_w32 dbias__4(
+        .d(dbias__4__d),
+        .q(dbias__4__q),
+        .clock(dbias__4__clock)
+    );
+    default_accel_top_dff_w32 dbias__5(
+        .d(dbias__5__d),
+        .q(dbias__5__q),
+        .clock(dbias__5__clock)
+    );
+    default_accel_top_dff_w32 dbias__6(
+        .d(dbias__6__d),
+        .q(dbias__6__q),
+        .clock(dbias__6__clock)
+    );
+    default_accel_top_dff_w32 dbias__7(
+        .d(dbias__7__d),
+        .q(dbias__7__q),
+        .clock(dbias__7__clock)
+    );
+    default_accel_top_dff_w1 d3_valid(
+        .d(d3_valid__d),
+        .q(d3_valid__q),
+        .clock(d3_valid__clock)
+    );
+    default_accel_top_dff_w16 d3_oaddr(
+        .d(d3_oaddr__d),
+        .q(d3_oaddr__q),
+        .clock(d3_oaddr__clock)
+    );
     default_accel_top_dff_w32 dsum__0(
         .d(dsum__0__d),
         .q(dsum__0__q),
@@ -5008,6 +5152,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         d1_oaddr__clock = clock;
         d2_valid__clock = clock;
         d2_oaddr__clock = clock;
+        d3_valid__clock = clock;
+        d3_oaddr__clock = clock;
         rd_sel__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
@@ -5064,6 +5210,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         d1_oaddr__d = d1_oaddr__q;
         d2_valid__d = d2_valid__q;
         d2_oaddr__d = d2_oaddr__q;
+        d3_valid__d = d3_valid__q;
+        d3_oaddr__d = d3_oaddr__q;
         rd_sel__d = rd_sel__q;
         wmem__clock = clock;
         bbanks__0__clock = clock;
@@ -6083,6 +6231,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         d1_oaddr__d = d_oaddr__q;
         d2_valid__d = d1_valid__q;
         d2_oaddr__d = d1_oaddr__q;
+        d3_valid__d = d2_valid__q;
+        d3_oaddr__d = d2_oaddr__q;
         if (~d_active__q) begin
             if (pend0__q) begin
                 pend0__d = 1'b0;
@@ -6128,10 +6278,14 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         rd_data = 32'h0;
         bbanks__0__r_en = d_active__q;
         bbanks__0__r_addr = d_baddr__q;
+        dacc__0__clock = clock;
+        dacc__0__d = accs__0__d_data;
+        dbias__0__clock = clock;
+        dbias__0__d = bbanks__0__r_data;
         dsum__0__clock = clock;
-        dsum__0__d = accs__0__d_data + bbanks__0__r_data;
-        rqs__0__in_valid = d2_valid__q;
-        rqs__0__in_idx = d2_oaddr__q;
+        dsum__0__d = dacc__0__q + dbias__0__q;
+        rqs__0__in_valid = d3_valid__q;
+        rqs__0__in_idx = d3_oaddr__q;
         rqs__0__in_acc = dsum__0__q;
         rqs__0__en = p_rq_en;
         rqs__0__mult = p_mult;
@@ -6148,10 +6302,14 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         bbanks__1__r_en = d_active__q;
         bbanks__1__r_addr = d_baddr__q;
+        dacc__1__clock = clock;
+        dacc__1__d = accs__1__d_data;
+        dbias__1__clock = clock;
+        dbias__1__d = bbanks__1__r_data;
         dsum__1__clock = clock;
-        dsum__1__d = accs__1__d_data + bbanks__1__r_data;
-        rqs__1__in_valid = d2_valid__q;
-        rqs__1__in_idx = d2_oaddr__q;
+        dsum__1__d = dacc__1__q + dbias__1__q;
+        rqs__1__in_valid = d3_valid__q;
+        rqs__1__in_idx = d3_oaddr__q;
         rqs__1__in_acc = dsum__1__q;
         rqs__1__en = p_rq_en;
         rqs__1__mult = p_mult;
@@ -6168,10 +6326,14 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         bbanks__2__r_en = d_active__q;
         bbanks__2__r_addr = d_baddr__q;
+        dacc__2__clock = clock;
+        dacc__2__d = accs__2__d_data;
+        dbias__2__clock = clock;
+        dbias__2__d = bbanks__2__r_data;
         dsum__2__clock = clock;
-        dsum__2__d = accs__2__d_data + bbanks__2__r_data;
-        rqs__2__in_valid = d2_valid__q;
-        rqs__2__in_idx = d2_oaddr__q;
+        dsum__2__d = dacc__2__q + dbias__2__q;
+        rqs__2__in_valid = d3_valid__q;
+        rqs__2__in_idx = d3_oaddr__q;
         rqs__2__in_acc = dsum__2__q;
         rqs__2__en = p_rq_en;
         rqs__2__mult = p_mult;
@@ -6188,10 +6350,14 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         bbanks__3__r_en = d_active__q;
         bbanks__3__r_addr = d_baddr__q;
+        dacc__3__clock = clock;
+        dacc__3__d = accs__3__d_data;
+        dbias__3__clock = clock;
+        dbias__3__d = bbanks__3__r_data;
         dsum__3__clock = clock;
-        dsum__3__d = accs__3__d_data + bbanks__3__r_data;
-        rqs__3__in_valid = d2_valid__q;
-        rqs__3__in_idx = d2_oaddr__q;
+        dsum__3__d = dacc__3__q + dbias__3__q;
+        rqs__3__in_valid = d3_valid__q;
+        rqs__3__in_idx = d3_oaddr__q;
         rqs__3__in_acc = dsum__3__q;
         rqs__3__en = p_rq_en;
         rqs__3__mult = p_mult;
@@ -6208,10 +6374,14 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         bbanks__4__r_en = d_active__q;
         bbanks__4__r_addr = d_baddr__q;
+        dacc__4__clock = clock;
+        dacc__4__d = accs__4__d_data;
+        dbias__4__clock = clock;
+        dbias__4__d = bbanks__4__r_data;
         dsum__4__clock = clock;
-        dsum__4__d = accs__4__d_data + bbanks__4__r_data;
-        rqs__4__in_valid = d2_valid__q;
-        rqs__4__in_idx = d2_oaddr__q;
+        dsum__4__d = dacc__4__q + dbias__4__q;
+        rqs__4__in_valid = d3_valid__q;
+        rqs__4__in_idx = d3_oaddr__q;
         rqs__4__in_acc = dsum__4__q;
         rqs__4__en = p_rq_en;
         rqs__4__mult = p_mult;
@@ -6228,10 +6398,14 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         bbanks__5__r_en = d_active__q;
         bbanks__5__r_addr = d_baddr__q;
+        dacc__5__clock = clock;
+        dacc__5__d = accs__5__d_data;
+        dbias__5__clock = clock;
+        dbias__5__d = bbanks__5__r_data;
         dsum__5__clock = clock;
-        dsum__5__d = accs__5__d_data + bbanks__5__r_data;
-        rqs__5__in_valid = d2_valid__q;
-        rqs__5__in_idx = d2_oaddr__q;
+        dsum__5__d = dacc__5__q + dbias__5__q;
+        rqs__5__in_valid = d3_valid__q;
+        rqs__5__in_idx = d3_oaddr__q;
         rqs__5__in_acc = dsum__5__q;
         rqs__5__en = p_rq_en;
         rqs__5__mult = p_mult;
@@ -6248,10 +6422,14 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         bbanks__6__r_en = d_active__q;
         bbanks__6__r_addr = d_baddr__q;
+        dacc__6__clock = clock;
+        dacc__6__d = accs__6__d_data;
+        dbias__6__clock = clock;
+        dbias__6__d = bbanks__6__r_data;
         dsum__6__clock = clock;
-        dsum__6__d = accs__6__d_data + bbanks__6__r_data;
-        rqs__6__in_valid = d2_valid__q;
-        rqs__6__in_idx = d2_oaddr__q;
+        dsum__6__d = dacc__6__q + dbias__6__q;
+        rqs__6__in_valid = d3_valid__q;
+        rqs__6__in_idx = d3_oaddr__q;
         rqs__6__in_acc = dsum__6__q;
         rqs__6__en = p_rq_en;
         rqs__6__mult = p_mult;
@@ -6268,10 +6446,14 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         bbanks__7__r_en = d_active__q;
         bbanks__7__r_addr = d_baddr__q;
+        dacc__7__clock = clock;
+        dacc__7__d = accs__7__d_data;
+        dbias__7__clock = clock;
+        dbias__7__d = bbanks__7__r_data;
         dsum__7__clock = clock;
-        dsum__7__d = accs__7__d_data + bbanks__7__r_data;
-        rqs__7__in_valid = d2_valid__q;
-        rqs__7__in_idx = d2_oaddr__q;
+        dsum__7__d = dacc__7__q + dbias__7__q;
+        rqs__7__in_valid = d3_valid__q;
+        rqs__7__in_idx = d3_oaddr__q;
         rqs__7__in_acc = dsum__7__q;
         rqs__7__en = p_rq_en;
         rqs__7__mult = p_mult;
@@ -6342,6 +6524,36 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     reg  s1_half__d;
     wire  s1_half__q;
     reg  s1_half__clock;
+    reg  s2_valid__d;
+    wire  s2_valid__q;
+    reg  s2_valid__clock;
+    reg  [15:0] s2_addr__d;
+    wire  [15:0] s2_addr__q;
+    reg  s2_addr__clock;
+    reg  [31:0] s2_psum__d;
+    wire  [31:0] s2_psum__q;
+    reg  s2_psum__clock;
+    reg  s2_first__d;
+    wire  s2_first__q;
+    reg  s2_first__clock;
+    reg  s2_half__d;
+    wire  s2_half__q;
+    reg  s2_half__clock;
+    reg  [31:0] s2_old__d;
+    wire  [31:0] s2_old__q;
+    reg  s2_old__clock;
+    reg  lw_valid__d;
+    wire  lw_valid__q;
+    reg  lw_valid__clock;
+    reg  [15:0] lw_addr__d;
+    wire  [15:0] lw_addr__q;
+    reg  lw_addr__clock;
+    reg  lw_half__d;
+    wire  lw_half__q;
+    reg  lw_half__clock;
+    reg  [31:0] lw_data__d;
+    wire  [31:0] lw_data__q;
+    reg  lw_data__clock;
     reg  done__d;
     wire  done__q;
     reg  done__clock;
@@ -6367,6 +6579,7 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     reg  [31:0] ram1__w_data;
     
     // Local signals
+    reg  [31:0] wsum;
     reg  [15:0] addr_now;
     
     // Sub module instances
@@ -6409,6 +6622,56 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         .d(s1_half__d),
         .q(s1_half__q),
         .clock(s1_half__clock)
+    );
+    default_accel_top_dff_w1 s2_valid(
+        .d(s2_valid__d),
+        .q(s2_valid__q),
+        .clock(s2_valid__clock)
+    );
+    default_accel_top_dff_w16 s2_addr(
+        .d(s2_addr__d),
+        .q(s2_addr__q),
+        .clock(s2_addr__clock)
+    );
+    default_accel_top_dff_w32 s2_psum(
+        .d(s2_psum__d),
+        .q(s2_psum__q),
+        .clock(s2_psum__clock)
+    );
+    default_accel_top_dff_w1 s2_first(
+        .d(s2_first__d),
+        .q(s2_first__q),
+        .clock(s2_first__clock)
+    );
+    default_accel_top_dff_w1 s2_half(
+        .d(s2_half__d),
+        .q(s2_half__q),
+        .clock(s2_half__clock)
+    );
+    default_accel_top_dff_w32 s2_old(
+        .d(s2_old__d),
+        .q(s2_old__q),
+        .clock(s2_old__clock)
+    );
+    default_accel_top_dff_w1 lw_valid(
+        .d(lw_valid__d),
+        .q(lw_valid__q),
+        .clock(lw_valid__clock)
+    );
+    default_accel_top_dff_w16 lw_addr(
+        .d(lw_addr__d),
+        .q(lw_addr__q),
+        .clock(lw_addr__clock)
+    );
+    default_accel_top_dff_w1 lw_half(
+        .d(lw_half__d),
+        .q(lw_half__q),
+        .clock(lw_half__clock)
+    );
+    default_accel_top_dff_w32 lw_data(
+        .d(lw_data__d),
+        .q(lw_data__q),
+        .clock(lw_data__clock)
     );
     default_accel_top_dff_w1 done(
         .d(done__d),
@@ -6454,6 +6717,16 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         s1_first__clock = clock;
         s1_last__clock = clock;
         s1_half__clock = clock;
+        s2_valid__clock = clock;
+        s2_addr__clock = clock;
+        s2_psum__clock = clock;
+        s2_first__clock = clock;
+        s2_half__clock = clock;
+        s2_old__clock = clock;
+        lw_valid__clock = clock;
+        lw_addr__clock = clock;
+        lw_half__clock = clock;
+        lw_data__clock = clock;
         done__clock = clock;
         done_half__clock = clock;
         d_half_r__clock = clock;
@@ -6465,6 +6738,16 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         s1_first__d = s1_first__q;
         s1_last__d = s1_last__q;
         s1_half__d = s1_half__q;
+        s2_valid__d = s2_valid__q;
+        s2_addr__d = s2_addr__q;
+        s2_psum__d = s2_psum__q;
+        s2_first__d = s2_first__q;
+        s2_half__d = s2_half__q;
+        s2_old__d = s2_old__q;
+        lw_valid__d = lw_valid__q;
+        lw_addr__d = lw_addr__q;
+        lw_half__d = lw_half__q;
+        lw_data__d = lw_data__q;
         done__d = done__q;
         done_half__d = done_half__q;
         d_half_r__d = d_half_r__q;
@@ -6504,17 +6787,35 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         else if (d_en & d_half) begin
             ram1__r_en = 1'b1;
         end
-        ram0__w_addr = s1_addr__q;
-        ram1__w_addr = s1_addr__q;
-        ram0__w_en = s1_valid__q & ~s1_half__q;
-        ram1__w_en = s1_valid__q & s1_half__q;
-        if (s1_first__q) begin
-            ram0__w_data = s1_psum__q;
-            ram1__w_data = s1_psum__q;
+        if (s2_first__q) begin
+            wsum = s2_psum__q;
         end
         else begin
-            ram0__w_data = ram0__r_data + s1_psum__q;
-            ram1__w_data = ram1__r_data + s1_psum__q;
+            wsum = s2_old__q + s2_psum__q;
+        end
+        ram0__w_addr = s2_addr__q;
+        ram1__w_addr = s2_addr__q;
+        ram0__w_en = s2_valid__q & ~s2_half__q;
+        ram1__w_en = s2_valid__q & s2_half__q;
+        ram0__w_data = wsum;
+        ram1__w_data = wsum;
+        lw_valid__d = s2_valid__q;
+        lw_addr__d = s2_addr__q;
+        lw_half__d = s2_half__q;
+        lw_data__d = wsum;
+        s2_valid__d = s1_valid__q;
+        s2_addr__d = s1_addr__q;
+        s2_psum__d = s1_psum__q;
+        s2_first__d = s1_first__q;
+        s2_half__d = s1_half__q;
+        if (lw_valid__q & (lw_addr__q == s1_addr__q) & (lw_half__q == s1_half__q)) begin
+            s2_old__d = lw_data__q;
+        end
+        else if (s1_half__q) begin
+            s2_old__d = ram1__r_data;
+        end
+        else begin
+            s2_old__d = ram0__r_data;
         end
         done__d = s1_valid__q & s1_last__q;
         done_half__d = s1_half__q;
@@ -6530,6 +6831,24 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     end
     
 endmodule // default_accel_top_acc_column
+
+module default_accel_top_dff_w32(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w32
 
 module default_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
@@ -6549,24 +6868,6 @@ module default_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (w_en) mem[w_addr[11:0]] <= w_data;
     end
 endmodule // default_accel_top_acc_ram
-
-module default_accel_top_dff_w32(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w32
 
 module default_accel_top_dff_w6(d,q,clock);
     
@@ -6845,7 +7146,7 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
         end
         prod = x16 * w16;
         if (prod[32'hf]) begin
-            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) - 32'h10000;
+            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) | (32'hffff << 32'h10);
         end
         else begin
             prod32 = ({16'd0, prod[(32'h0)+:(16)]});

@@ -370,6 +370,24 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [15:0] d2_oaddr__d;
     wire  [15:0] d2_oaddr__q;
     reg  d2_oaddr__clock;
+    reg  [31:0] dacc__0__d;
+    wire  [31:0] dacc__0__q;
+    reg  dacc__0__clock;
+    reg  [31:0] dacc__1__d;
+    wire  [31:0] dacc__1__q;
+    reg  dacc__1__clock;
+    reg  [31:0] dbias__0__d;
+    wire  [31:0] dbias__0__q;
+    reg  dbias__0__clock;
+    reg  [31:0] dbias__1__d;
+    wire  [31:0] dbias__1__q;
+    reg  dbias__1__clock;
+    reg  d3_valid__d;
+    wire  d3_valid__q;
+    reg  d3_valid__clock;
+    reg  [15:0] d3_oaddr__d;
+    wire  [15:0] d3_oaddr__q;
+    reg  d3_oaddr__clock;
     reg  [31:0] dsum__0__d;
     wire  [31:0] dsum__0__q;
     reg  dsum__0__clock;
@@ -869,6 +887,36 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .q(d2_oaddr__q),
         .clock(d2_oaddr__clock)
     );
+    tiny_conv_engine_dff_w32 dacc__0(
+        .d(dacc__0__d),
+        .q(dacc__0__q),
+        .clock(dacc__0__clock)
+    );
+    tiny_conv_engine_dff_w32 dacc__1(
+        .d(dacc__1__d),
+        .q(dacc__1__q),
+        .clock(dacc__1__clock)
+    );
+    tiny_conv_engine_dff_w32 dbias__0(
+        .d(dbias__0__d),
+        .q(dbias__0__q),
+        .clock(dbias__0__clock)
+    );
+    tiny_conv_engine_dff_w32 dbias__1(
+        .d(dbias__1__d),
+        .q(dbias__1__q),
+        .clock(dbias__1__clock)
+    );
+    tiny_conv_engine_dff_w1 d3_valid(
+        .d(d3_valid__d),
+        .q(d3_valid__q),
+        .clock(d3_valid__clock)
+    );
+    tiny_conv_engine_dff_w16 d3_oaddr(
+        .d(d3_oaddr__d),
+        .q(d3_oaddr__q),
+        .clock(d3_oaddr__clock)
+    );
     tiny_conv_engine_dff_w32 dsum__0(
         .d(dsum__0__d),
         .q(dsum__0__q),
@@ -942,6 +990,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         d1_oaddr__clock = clock;
         d2_valid__clock = clock;
         d2_oaddr__clock = clock;
+        d3_valid__clock = clock;
+        d3_oaddr__clock = clock;
         rd_sel__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
@@ -998,6 +1048,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         d1_oaddr__d = d1_oaddr__q;
         d2_valid__d = d2_valid__q;
         d2_oaddr__d = d2_oaddr__q;
+        d3_valid__d = d3_valid__q;
+        d3_oaddr__d = d3_oaddr__q;
         rd_sel__d = rd_sel__q;
         wmem__clock = clock;
         bbanks__0__clock = clock;
@@ -1303,6 +1355,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         d1_oaddr__d = d_oaddr__q;
         d2_valid__d = d1_valid__q;
         d2_oaddr__d = d1_oaddr__q;
+        d3_valid__d = d2_valid__q;
+        d3_oaddr__d = d2_oaddr__q;
         if (~d_active__q) begin
             if (pend0__q) begin
                 pend0__d = 1'b0;
@@ -1348,10 +1402,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         rd_data = 32'h0;
         bbanks__0__r_en = d_active__q;
         bbanks__0__r_addr = d_baddr__q;
+        dacc__0__clock = clock;
+        dacc__0__d = accs__0__d_data;
+        dbias__0__clock = clock;
+        dbias__0__d = bbanks__0__r_data;
         dsum__0__clock = clock;
-        dsum__0__d = accs__0__d_data + bbanks__0__r_data;
-        rqs__0__in_valid = d2_valid__q;
-        rqs__0__in_idx = d2_oaddr__q;
+        dsum__0__d = dacc__0__q + dbias__0__q;
+        rqs__0__in_valid = d3_valid__q;
+        rqs__0__in_idx = d3_oaddr__q;
         rqs__0__in_acc = dsum__0__q;
         rqs__0__en = p_rq_en;
         rqs__0__mult = p_mult;
@@ -1368,10 +1426,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         bbanks__1__r_en = d_active__q;
         bbanks__1__r_addr = d_baddr__q;
+        dacc__1__clock = clock;
+        dacc__1__d = accs__1__d_data;
+        dbias__1__clock = clock;
+        dbias__1__d = bbanks__1__r_data;
         dsum__1__clock = clock;
-        dsum__1__d = accs__1__d_data + bbanks__1__r_data;
-        rqs__1__in_valid = d2_valid__q;
-        rqs__1__in_idx = d2_oaddr__q;
+        dsum__1__d = dacc__1__q + dbias__1__q;
+        rqs__1__in_valid = d3_valid__q;
+        rqs__1__in_idx = d3_oaddr__q;
         rqs__1__in_acc = dsum__1__q;
         rqs__1__en = p_rq_en;
         rqs__1__mult = p_mult;
@@ -1442,6 +1504,36 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
     reg  s1_half__d;
     wire  s1_half__q;
     reg  s1_half__clock;
+    reg  s2_valid__d;
+    wire  s2_valid__q;
+    reg  s2_valid__clock;
+    reg  [15:0] s2_addr__d;
+    wire  [15:0] s2_addr__q;
+    reg  s2_addr__clock;
+    reg  [31:0] s2_psum__d;
+    wire  [31:0] s2_psum__q;
+    reg  s2_psum__clock;
+    reg  s2_first__d;
+    wire  s2_first__q;
+    reg  s2_first__clock;
+    reg  s2_half__d;
+    wire  s2_half__q;
+    reg  s2_half__clock;
+    reg  [31:0] s2_old__d;
+    wire  [31:0] s2_old__q;
+    reg  s2_old__clock;
+    reg  lw_valid__d;
+    wire  lw_valid__q;
+    reg  lw_valid__clock;
+    reg  [15:0] lw_addr__d;
+    wire  [15:0] lw_addr__q;
+    reg  lw_addr__clock;
+    reg  lw_half__d;
+    wire  lw_half__q;
+    reg  lw_half__clock;
+    reg  [31:0] lw_data__d;
+    wire  [31:0] lw_data__q;
+    reg  lw_data__clock;
     reg  done__d;
     wire  done__q;
     reg  done__clock;
@@ -1467,6 +1559,7 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
     reg  [31:0] ram1__w_data;
     
     // Local signals
+    reg  [31:0] wsum;
     reg  [15:0] addr_now;
     
     // Sub module instances
@@ -1509,6 +1602,56 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
         .d(s1_half__d),
         .q(s1_half__q),
         .clock(s1_half__clock)
+    );
+    tiny_conv_engine_dff_w1 s2_valid(
+        .d(s2_valid__d),
+        .q(s2_valid__q),
+        .clock(s2_valid__clock)
+    );
+    tiny_conv_engine_dff_w16 s2_addr(
+        .d(s2_addr__d),
+        .q(s2_addr__q),
+        .clock(s2_addr__clock)
+    );
+    tiny_conv_engine_dff_w32 s2_psum(
+        .d(s2_psum__d),
+        .q(s2_psum__q),
+        .clock(s2_psum__clock)
+    );
+    tiny_conv_engine_dff_w1 s2_first(
+        .d(s2_first__d),
+        .q(s2_first__q),
+        .clock(s2_first__clock)
+    );
+    tiny_conv_engine_dff_w1 s2_half(
+        .d(s2_half__d),
+        .q(s2_half__q),
+        .clock(s2_half__clock)
+    );
+    tiny_conv_engine_dff_w32 s2_old(
+        .d(s2_old__d),
+        .q(s2_old__q),
+        .clock(s2_old__clock)
+    );
+    tiny_conv_engine_dff_w1 lw_valid(
+        .d(lw_valid__d),
+        .q(lw_valid__q),
+        .clock(lw_valid__clock)
+    );
+    tiny_conv_engine_dff_w16 lw_addr(
+        .d(lw_addr__d),
+        .q(lw_addr__q),
+        .clock(lw_addr__clock)
+    );
+    tiny_conv_engine_dff_w1 lw_half(
+        .d(lw_half__d),
+        .q(lw_half__q),
+        .clock(lw_half__clock)
+    );
+    tiny_conv_engine_dff_w32 lw_data(
+        .d(lw_data__d),
+        .q(lw_data__q),
+        .clock(lw_data__clock)
     );
     tiny_conv_engine_dff_w1 done(
         .d(done__d),
@@ -1554,6 +1697,16 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
         s1_first__clock = clock;
         s1_last__clock = clock;
         s1_half__clock = clock;
+        s2_valid__clock = clock;
+        s2_addr__clock = clock;
+        s2_psum__clock = clock;
+        s2_first__clock = clock;
+        s2_half__clock = clock;
+        s2_old__clock = clock;
+        lw_valid__clock = clock;
+        lw_addr__clock = clock;
+        lw_half__clock = clock;
+        lw_data__clock = clock;
         done__clock = clock;
         done_half__clock = clock;
         d_half_r__clock = clock;
@@ -1565,6 +1718,16 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
         s1_first__d = s1_first__q;
         s1_last__d = s1_last__q;
         s1_half__d = s1_half__q;
+        s2_valid__d = s2_valid__q;
+        s2_addr__d = s2_addr__q;
+        s2_psum__d = s2_psum__q;
+        s2_first__d = s2_first__q;
+        s2_half__d = s2_half__q;
+        s2_old__d = s2_old__q;
+        lw_valid__d = lw_valid__q;
+        lw_addr__d = lw_addr__q;
+        lw_half__d = lw_half__q;
+        lw_data__d = lw_data__q;
         done__d = done__q;
         done_half__d = done_half__q;
         d_half_r__d = d_half_r__q;
@@ -1604,17 +1767,35 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
         else if (d_en & d_half) begin
             ram1__r_en = 1'b1;
         end
-        ram0__w_addr = s1_addr__q;
-        ram1__w_addr = s1_addr__q;
-        ram0__w_en = s1_valid__q & ~s1_half__q;
-        ram1__w_en = s1_valid__q & s1_half__q;
-        if (s1_first__q) begin
-            ram0__w_data = s1_psum__q;
-            ram1__w_data = s1_psum__q;
+        if (s2_first__q) begin
+            wsum = s2_psum__q;
         end
         else begin
-            ram0__w_data = ram0__r_data + s1_psum__q;
-            ram1__w_data = ram1__r_data + s1_psum__q;
+            wsum = s2_old__q + s2_psum__q;
+        end
+        ram0__w_addr = s2_addr__q;
+        ram1__w_addr = s2_addr__q;
+        ram0__w_en = s2_valid__q & ~s2_half__q;
+        ram1__w_en = s2_valid__q & s2_half__q;
+        ram0__w_data = wsum;
+        ram1__w_data = wsum;
+        lw_valid__d = s2_valid__q;
+        lw_addr__d = s2_addr__q;
+        lw_half__d = s2_half__q;
+        lw_data__d = wsum;
+        s2_valid__d = s1_valid__q;
+        s2_addr__d = s1_addr__q;
+        s2_psum__d = s1_psum__q;
+        s2_first__d = s1_first__q;
+        s2_half__d = s1_half__q;
+        if (lw_valid__q & (lw_addr__q == s1_addr__q) & (lw_half__q == s1_half__q)) begin
+            s2_old__d = lw_data__q;
+        end
+        else if (s1_half__q) begin
+            s2_old__d = ram1__r_data;
+        end
+        else begin
+            s2_old__d = ram0__r_data;
         end
         done__d = s1_valid__q & s1_last__q;
         done_half__d = s1_half__q;
@@ -1667,6 +1848,24 @@ module tiny_conv_engine_dff_w16(d,q,clock);
           
 endmodule // tiny_conv_engine_dff_w16
 
+module tiny_conv_engine_dff_w32(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_conv_engine_dff_w32
+
 module tiny_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
@@ -1685,24 +1884,6 @@ module tiny_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_acc_ram
-
-module tiny_conv_engine_dff_w32(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_conv_engine_dff_w32
 
 module tiny_conv_engine_dff_w6(d,q,clock);
     
@@ -1917,7 +2098,7 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
         end
         prod = x16 * w16;
         if (prod[32'hf]) begin
-            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) - 32'h10000;
+            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) | (32'hffff << 32'h10);
         end
         else begin
             prod32 = ({16'd0, prod[(32'h0)+:(16)]});

@@ -8,7 +8,13 @@
 //! strobe like a PE input register, so during slow cycle t it holds the tag of the datum the bottom
 //! PE used in slow cycle t−1, and in sub-cycle j `psum_in` is that datum's complete column sum for
 //! kernel j. The entry is `pixel·K + j`; the pixel counter restarts at each pass's first datum.
-//! Read-modify-write: read in cycle f, write `(first ? 0 : old) + psum` in cycle f+1.
+//! Read-modify-write over three cycles (timing: the RAM's read data is registered before the
+//! adder): read in cycle f, register the old value in f+1, write `(first ? 0 : old) + psum` in
+//! f+2. An entry read in the cycle an older write to it lands takes that write's value instead
+//! (a register of last cycle's write), so entries revisited two cycles apart (one-pixel passes
+//! back to back with K = 2) still add up. The tile-done pulse
+//! keeps its timing (registered from the read stage): it rises in the cycle of the tile's last
+//! write, and the drain reads at least three cycles later.
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
@@ -69,6 +75,20 @@ pub struct AccColumn {
     s1_first: DFF<Bit>,
     s1_last: DFF<Bit>,
     s1_half: DFF<Bit>,
+    /// Write stage: valid, entry, sum, first-pass, half, and the old value (read or forwarded).
+    s2_valid: DFF<Bit>,
+    s2_addr: DFF<Bits<16>>,
+    s2_psum: DFF<Bits<32>>,
+    s2_first: DFF<Bit>,
+    s2_half: DFF<Bit>,
+    s2_old: DFF<Bits<32>>,
+    /// Last cycle's write: valid, entry, half, value (forwarded to a read of the same entry).
+    lw_valid: DFF<Bit>,
+    lw_addr: DFF<Bits<16>>,
+    lw_half: DFF<Bit>,
+    lw_data: DFF<Bits<32>>,
+    /// The value the write stage writes.
+    wsum: Signal<Local, Bits<32>>,
     /// Tile-done pulse and its half.
     done: DFF<Bit>,
     done_half: DFF<Bit>,
@@ -105,6 +125,17 @@ impl AccColumn {
             s1_first: Default::default(),
             s1_last: Default::default(),
             s1_half: Default::default(),
+            s2_valid: Default::default(),
+            s2_addr: Default::default(),
+            s2_psum: Default::default(),
+            s2_first: Default::default(),
+            s2_half: Default::default(),
+            s2_old: Default::default(),
+            lw_valid: Default::default(),
+            lw_addr: Default::default(),
+            lw_half: Default::default(),
+            lw_data: Default::default(),
+            wsum: Default::default(),
             done: Default::default(),
             done_half: Default::default(),
             d_half_r: Default::default(),
@@ -128,7 +159,8 @@ impl Logic for AccColumn {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, vtag, pbase, s1_valid, s1_addr, s1_psum, s1_first, s1_last, s1_half, done,
+            self, clock, vtag, pbase, s1_valid, s1_addr, s1_psum, s1_first, s1_last, s1_half, s2_valid,
+            s2_addr, s2_psum, s2_first, s2_half, s2_old, lw_valid, lw_addr, lw_half, lw_data, done,
             done_half, d_half_r
         );
         self.ram0.clock.next = self.clock.val();
@@ -168,16 +200,39 @@ impl Logic for AccColumn {
             self.ram1.r_en.next = true;
         }
         // Write stage.
-        self.ram0.w_addr.next = self.s1_addr.q.val();
-        self.ram1.w_addr.next = self.s1_addr.q.val();
-        self.ram0.w_en.next = self.s1_valid.q.val() & !self.s1_half.q.val();
-        self.ram1.w_en.next = self.s1_valid.q.val() & self.s1_half.q.val();
-        if self.s1_first.q.val() {
-            self.ram0.w_data.next = self.s1_psum.q.val();
-            self.ram1.w_data.next = self.s1_psum.q.val();
+        if self.s2_first.q.val() {
+            self.wsum.next = self.s2_psum.q.val();
         } else {
-            self.ram0.w_data.next = self.ram0.r_data.val() + self.s1_psum.q.val();
-            self.ram1.w_data.next = self.ram1.r_data.val() + self.s1_psum.q.val();
+            self.wsum.next = self.s2_old.q.val() + self.s2_psum.q.val();
+        }
+        self.ram0.w_addr.next = self.s2_addr.q.val();
+        self.ram1.w_addr.next = self.s2_addr.q.val();
+        self.ram0.w_en.next = self.s2_valid.q.val() & !self.s2_half.q.val();
+        self.ram1.w_en.next = self.s2_valid.q.val() & self.s2_half.q.val();
+        self.ram0.w_data.next = self.wsum.val();
+        self.ram1.w_data.next = self.wsum.val();
+        self.lw_valid.d.next = self.s2_valid.q.val();
+        self.lw_addr.d.next = self.s2_addr.q.val();
+        self.lw_half.d.next = self.s2_half.q.val();
+        self.lw_data.d.next = self.wsum.val();
+        // Old-value stage: the read data, or the value written to the same entry in the cycle of
+        // the read (the RAM returned the value before it). An entry is revisited at least K ≥ 2
+        // cycles after its read (the K entries of a datum are distinct), so the write stage
+        // itself never holds the same entry.
+        self.s2_valid.d.next = self.s1_valid.q.val();
+        self.s2_addr.d.next = self.s1_addr.q.val();
+        self.s2_psum.d.next = self.s1_psum.q.val();
+        self.s2_first.d.next = self.s1_first.q.val();
+        self.s2_half.d.next = self.s1_half.q.val();
+        if self.lw_valid.q.val()
+            & (self.lw_addr.q.val() == self.s1_addr.q.val())
+            & (self.lw_half.q.val() == self.s1_half.q.val())
+        {
+            self.s2_old.d.next = self.lw_data.q.val();
+        } else if self.s1_half.q.val() {
+            self.s2_old.d.next = self.ram1.r_data.val();
+        } else {
+            self.s2_old.d.next = self.ram0.r_data.val();
         }
         self.done.d.next = self.s1_valid.q.val() & self.s1_last.q.val();
         self.done_half.d.next = self.s1_half.q.val();
@@ -189,6 +244,71 @@ impl Logic for AccColumn {
             self.d_data.next = self.ram1.r_data.val();
         } else {
             self.d_data.next = self.ram0.r_data.val();
+        }
+    }
+}
+
+impl crate::sim::Clocked for AccColumn {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pe::{TAG_FIRST, TAG_LAST, TAG_SWAP, TAG_VALID};
+    use crate::sim::Harness;
+
+    /// One-pixel passes back to back with K = 2: each entry is read again two cycles after its
+    /// previous read, in the cycle that read's write lands. The sums must still be exact.
+    #[test]
+    fn back_to_back_one_pixel_passes_accumulate_exactly() {
+        let k = 2usize;
+        let mut h = Harness::new(AccColumn::new(&AccColumnParams { kernels: k, depth: 16 })).unwrap();
+        let passes = 6usize;
+        let psum = |p: usize, j: usize| (p as u64 * 1000 + j as u64 * 7 + 3) * if j == 0 { 1 } else { 5 };
+        let mut want = [0u64; 2];
+        // Slow cycle p presents pass p's datum tag at its strobe; its sums arrive in slow cycle
+        // p + 1 (the virtual row register), sub-cycle j carrying kernel j's sum.
+        for p in 0..=passes {
+            for j in 0..k {
+                let u = &mut h.uut;
+                u.sub.next = (j as u64).into();
+                u.strobe.next = j == k - 1;
+                let mut tag = 0u64;
+                if p < passes {
+                    tag |= 1 << TAG_VALID | 1 << TAG_SWAP;
+                    if p == 0 {
+                        tag |= 1 << TAG_FIRST;
+                    }
+                    if p == passes - 1 {
+                        tag |= 1 << TAG_LAST;
+                    }
+                }
+                u.tag_in.next = tag.into();
+                // The sums of the datum loaded at the previous strobe (pass p − 1).
+                u.psum_in.next = if p >= 1 { psum(p - 1, j).into() } else { 0u64.into() };
+                if p >= 1 {
+                    want[j] += psum(p - 1, j);
+                }
+                h.step().unwrap();
+            }
+        }
+        for _ in 0..4 {
+            h.uut.strobe.next = false;
+            h.uut.tag_in.next = 0u64.into();
+            h.step().unwrap();
+        }
+        for (j, w) in want.iter().enumerate() {
+            h.uut.d_en.next = true;
+            h.uut.d_half.next = false;
+            h.uut.d_addr.next = (j as u64).into();
+            h.step().unwrap();
+            h.uut.d_en.next = false;
+            h.step().unwrap();
+            h.settle().unwrap();
+            assert_eq!(h.uut.d_data.val().index() as u64, *w, "entry {j}");
         }
     }
 }

@@ -247,11 +247,15 @@ pub struct ConvEngine {
     /// Drain stage 1: the read's validity and output entry.
     d1_valid: DFF<Bit>,
     d1_oaddr: DFF<Bits<16>>,
-    /// Drain stage 2: the accumulated sum plus bias, registered per column before the
-    /// requantizer's multipliers (the RAM reads and the adder are one timing path, the multiply
-    /// the next), with its validity and output entry.
+    /// Drain stage 2: the accumulated sum and the bias as read, registered per column (the
+    /// RAM reads end at registers), with the validity and output entry.
     d2_valid: DFF<Bit>,
     d2_oaddr: DFF<Bits<16>>,
+    dacc: Vec<DFF<Bits<32>>>,
+    dbias: Vec<DFF<Bits<32>>>,
+    /// Drain stage 3: their sum, registered before the requantizer's multipliers.
+    d3_valid: DFF<Bit>,
+    d3_oaddr: DFF<Bits<16>>,
     dsum: Vec<DFF<Bits<32>>>,
     /// Output bank the host read last cycle.
     rd_sel: DFF<Bits<64>>,
@@ -411,6 +415,10 @@ impl ConvEngine {
             d1_oaddr: Default::default(),
             d2_valid: Default::default(),
             d2_oaddr: Default::default(),
+            dacc: (0..p.cols).map(|_| Default::default()).collect(),
+            dbias: (0..p.cols).map(|_| Default::default()).collect(),
+            d3_valid: Default::default(),
+            d3_oaddr: Default::default(),
             dsum: (0..p.cols).map(|_| Default::default()).collect(),
             rd_sel: Default::default(),
             strobe: Default::default(),
@@ -484,7 +492,7 @@ impl Logic for ConvEngine {
             oct, bbase, obase, wl_loading, wl_ready, wl_wait, wl_ptr, wl_row, wl_col, wl_k,
             wl_left, wl_we_d, wl_row_d, wl_col_d, wl_k_d, busy0, busy1, pend0, pend1, bb0, bb1,
             ob0, ob1, d_active, d_half, d_j, d_addr, d_pleft, d_baddr, d_oaddr, d1_valid,
-            d1_oaddr, d2_valid, d2_oaddr, rd_sel
+            d1_oaddr, d2_valid, d2_oaddr, d3_valid, d3_oaddr, rd_sel
         );
         self.wmem.clock.next = self.clock.val();
         for c in 0..self.accs.len() {
@@ -827,6 +835,8 @@ impl Logic for ConvEngine {
         self.d1_oaddr.d.next = self.d_oaddr.q.val();
         self.d2_valid.d.next = self.d1_valid.q.val();
         self.d2_oaddr.d.next = self.d1_oaddr.q.val();
+        self.d3_valid.d.next = self.d2_valid.q.val();
+        self.d3_oaddr.d.next = self.d2_oaddr.q.val();
         if !self.d_active.q.val() {
             if self.pend0.q.val() {
                 self.pend0.d.next = false;
@@ -870,10 +880,14 @@ impl Logic for ConvEngine {
         for c in 0..self.accs.len() {
             self.bbanks[c].r_en.next = self.d_active.q.val();
             self.bbanks[c].r_addr.next = self.d_baddr.q.val();
+            self.dacc[c].clock.next = self.clock.val();
+            self.dacc[c].d.next = self.accs[c].d_data.val();
+            self.dbias[c].clock.next = self.clock.val();
+            self.dbias[c].d.next = self.bbanks[c].r_data.val();
             self.dsum[c].clock.next = self.clock.val();
-            self.dsum[c].d.next = self.accs[c].d_data.val() + self.bbanks[c].r_data.val();
-            self.rqs[c].in_valid.next = self.d2_valid.q.val();
-            self.rqs[c].in_idx.next = self.d2_oaddr.q.val();
+            self.dsum[c].d.next = self.dacc[c].q.val() + self.dbias[c].q.val();
+            self.rqs[c].in_valid.next = self.d3_valid.q.val();
+            self.rqs[c].in_idx.next = self.d3_oaddr.q.val();
             self.rqs[c].in_acc.next = self.dsum[c].q.val();
             self.rqs[c].en.next = self.p_rq_en.val();
             self.rqs[c].mult.next = self.p_mult.val();

@@ -219,8 +219,10 @@ impl Logic for Pe {
         }
         self.prod.next = self.x16.val() * self.w16.val();
         if self.prod.val().get_bit(15) {
+            // Sign extension by OR (wiring and one LUT level, no carry chain in front of the
+            // accumulating adder).
             self.prod32.next =
-                bit_cast::<32, 16>(self.prod.val().get_bits::<16>(0)) - bits::<32>(0x1_0000);
+                bit_cast::<32, 16>(self.prod.val().get_bits::<16>(0)) | (bits::<32>(0xFFFF) << 16);
         } else {
             self.prod32.next = bit_cast::<32, 16>(self.prod.val().get_bits::<16>(0));
         }
