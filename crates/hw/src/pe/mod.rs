@@ -15,7 +15,7 @@ pub use acc_column::{AccColumn, AccColumnParams};
 pub use engine::{ConvEngine, ConvEngineParams};
 pub use pe::{Pe, PeFault, PeParams};
 pub use skew::SkewLine;
-pub use requant::Requant;
+pub use requant::{Requant, REQUANT_STAGES};
 
 /// Tag bit: the datum is a real pixel (not a bubble).
 pub const TAG_VALID: usize = 0;
