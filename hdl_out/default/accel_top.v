@@ -9344,6 +9344,12 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [31:0] wdata__d;
     wire  [31:0] wdata__q;
     reg  wdata__clock;
+    reg  cend__d;
+    wire  cend__q;
+    reg  cend__clock;
+    reg  len1__d;
+    wire  len1__q;
+    reg  len1__clock;
     
     // Local signals
     reg  [25:0] ea;
@@ -9541,6 +9547,16 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .q(wdata__q),
         .clock(wdata__clock)
     );
+    default_accel_top_dff_w1 cend(
+        .d(cend__d),
+        .q(cend__q),
+        .clock(cend__clock)
+    );
+    default_accel_top_dff_w1 len1(
+        .d(len1__d),
+        .q(len1__q),
+        .clock(len1__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -9557,6 +9573,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         e_left__clock = clock;
         o_left__clock = clock;
         primed__clock = clock;
+        cend__clock = clock;
+        len1__clock = clock;
         oc__clock = clock;
         oi__clock = clock;
         ob__clock = clock;
@@ -9590,6 +9608,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         e_left__d = e_left__q;
         o_left__d = o_left__q;
         primed__d = primed__q;
+        cend__d = cend__q;
+        len1__d = len1__q;
         oc__d = oc__q;
         oi__d = oi__q;
         ob__d = ob__q;
@@ -9612,7 +9632,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         r_off__d = r_off__q;
         busy = act__q | wv__q;
         err = errf__q;
-        chunk_end = oc__q + 20'h1 == len__q;
+        chunk_end = cend__q;
         wr_r = |(ob__q & last_r);
         wr_c = |(ob__q & last_c);
         d_wr = |(dob__q & last_k);
@@ -9820,6 +9840,12 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             end
         end
         if (adv) begin
+            if (chunk_end) begin
+                cend__d = len1__q;
+            end
+            else begin
+                cend__d = oc__q + 20'h2 == len__q;
+            end
             oc__d = n_oc;
             oi__d = n_oi;
             ob__d = n_ob;
@@ -9857,9 +9883,13 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             end
             if (|g_len) begin
                 len__d = g_len;
+                len1__d = g_len == 20'h1;
+                cend__d = g_len == 20'h1;
             end
             else begin
                 len__d = g_words;
+                len1__d = g_words == 20'h1;
+                cend__d = g_words == 20'h1;
             end
             stride__d = g_stride;
             fw__d = g_fw;

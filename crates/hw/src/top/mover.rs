@@ -199,6 +199,10 @@ pub struct DataMover<const W: usize, const L: usize> {
     n_orow: Signal<Local, Bits<16>>,
     n_ox: Signal<Local, Bits<16>>,
     chunk_end: Signal<Local, Bit>,
+    /// `chunk_end` registered (timing): set when the cursor steps onto a chunk's last word.
+    cend: DFF<Bit>,
+    /// The transfer's chunks are one word long.
+    len1: DFF<Bit>,
     /// Bank wrap of the current one-hot bank for R and C banks.
     wr_r: Signal<Local, Bit>,
     wr_c: Signal<Local, Bit>,
@@ -338,6 +342,8 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             n_orow: Default::default(),
             n_ox: Default::default(),
             chunk_end: Default::default(),
+            cend: Default::default(),
+            len1: Default::default(),
             wr_r: Default::default(),
             wr_c: Default::default(),
             a_cur: Default::default(),
@@ -364,14 +370,14 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, act, st, sel, len, stride, fw, hbw, errf, e_base, e_off, e_left, o_left,
-            primed, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dob, dbase, drow, wv, wsel, wbank,
+            primed, cend, len1, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dob, dbase, drow, wv, wsel, wbank,
             waddr, wdata, r_base, r_off
         );
         self.busy.next = self.act.q.val() | self.wv.q.val();
         self.err.next = self.errf.q.val();
 
         // ---- Next on-chip state after the current word, per place.
-        self.chunk_end.next = self.oc.q.val() + 1 == self.len.q.val();
+        self.chunk_end.next = self.cend.q.val();
         self.wr_r.next = (self.ob.q.val() & self.last_r.val()).any();
         self.wr_c.next = (self.ob.q.val() & self.last_c.val()).any();
         // ---- The feature-memory cursor (load target 3 and copies): along the row, then the next
@@ -588,6 +594,13 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             }
         }
         if self.adv.val() {
+            // The word after this one ends its chunk: a new chunk of one word, or the
+            // second-to-last word of this one.
+            if self.chunk_end.val() {
+                self.cend.d.next = self.len1.q.val();
+            } else {
+                self.cend.d.next = self.oc.q.val() + 2 == self.len.q.val();
+            }
             self.oc.d.next = self.n_oc.val();
             self.oi.d.next = self.n_oi.val();
             self.ob.d.next = self.n_ob.val();
@@ -626,8 +639,12 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             }
             if self.g_len.val().any() {
                 self.len.d.next = self.g_len.val();
+                self.len1.d.next = self.g_len.val() == 1;
+                self.cend.d.next = self.g_len.val() == 1;
             } else {
                 self.len.d.next = self.g_words.val();
+                self.len1.d.next = self.g_words.val() == 1;
+                self.cend.d.next = self.g_words.val() == 1;
             }
             self.stride.d.next = self.g_stride.val();
             self.fw.d.next = self.g_fw.val();
