@@ -4103,12 +4103,24 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  cur_valid__d;
     wire  cur_valid__q;
     reg  cur_valid__clock;
-    reg  [63:0] nxt__d;
-    wire  [63:0] nxt__q;
-    reg  nxt__clock;
-    reg  nxt_valid__d;
-    wire  nxt_valid__q;
-    reg  nxt_valid__clock;
+    reg  [63:0] q0__d;
+    wire  [63:0] q0__q;
+    reg  q0__clock;
+    reg  [63:0] q1__d;
+    wire  [63:0] q1__q;
+    reg  q1__clock;
+    reg  [63:0] q2__d;
+    wire  [63:0] q2__q;
+    reg  q2__clock;
+    reg  v0__d;
+    wire  v0__q;
+    reg  v0__clock;
+    reg  v1__d;
+    wire  v1__q;
+    reg  v1__clock;
+    reg  v2__d;
+    wire  v2__q;
+    reg  v2__clock;
     reg  tk_valid__d;
     wire  tk_valid__q;
     reg  tk_valid__clock;
@@ -4217,7 +4229,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [63:0] next_word;
     reg  next_ok;
     reg  consume;
-    reg  nxt_valid_next;
+    reg  room;
     
     // Sub module instances
     tiny_accel_top_instr_buffer ibuf(
@@ -4274,15 +4286,35 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(cur_valid__q),
         .clock(cur_valid__clock)
     );
-    tiny_accel_top_dff_w64 nxt(
-        .d(nxt__d),
-        .q(nxt__q),
-        .clock(nxt__clock)
+    tiny_accel_top_dff_w64 q0(
+        .d(q0__d),
+        .q(q0__q),
+        .clock(q0__clock)
     );
-    tiny_accel_top_dff_w1 nxt_valid(
-        .d(nxt_valid__d),
-        .q(nxt_valid__q),
-        .clock(nxt_valid__clock)
+    tiny_accel_top_dff_w64 q1(
+        .d(q1__d),
+        .q(q1__q),
+        .clock(q1__clock)
+    );
+    tiny_accel_top_dff_w64 q2(
+        .d(q2__d),
+        .q(q2__q),
+        .clock(q2__clock)
+    );
+    tiny_accel_top_dff_w1 v0(
+        .d(v0__d),
+        .q(v0__q),
+        .clock(v0__clock)
+    );
+    tiny_accel_top_dff_w1 v1(
+        .d(v1__d),
+        .q(v1__q),
+        .clock(v1__clock)
+    );
+    tiny_accel_top_dff_w1 v2(
+        .d(v2__d),
+        .q(v2__q),
+        .clock(v2__clock)
     );
     tiny_accel_top_dff_w1 tk_valid(
         .d(tk_valid__d),
@@ -4379,8 +4411,12 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         cur__clock = clock;
         left__clock = clock;
         cur_valid__clock = clock;
-        nxt__clock = clock;
-        nxt_valid__clock = clock;
+        q0__clock = clock;
+        q1__clock = clock;
+        q2__clock = clock;
+        v0__clock = clock;
+        v1__clock = clock;
+        v2__clock = clock;
         tk_valid__clock = clock;
         tk_op__clock = clock;
         tk_payload__clock = clock;
@@ -4403,8 +4439,12 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         cur__d = cur__q;
         left__d = left__q;
         cur_valid__d = cur_valid__q;
-        nxt__d = nxt__q;
-        nxt_valid__d = nxt_valid__q;
+        q0__d = q0__q;
+        q1__d = q1__q;
+        q2__d = q2__q;
+        v0__d = v0__q;
+        v1__d = v1__q;
+        v2__d = v2__q;
         tk_valid__d = tk_valid__q;
         tk_op__d = tk_op__q;
         tk_payload__d = tk_payload__q;
@@ -4579,13 +4619,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         end
         adv = ~tk_valid__q | consumed;
         cur_empty = (left__q < 8'h5) | ~|cur__q[(32'h0)+:(5)] | ~cur_valid__q;
-        if (nxt_valid__q) begin
-            next_word = nxt__q;
-        end
-        else begin
-            next_word = ibuf__r_data;
-        end
-        next_ok = nxt_valid__q | fetching__q;
+        next_word = q0__q;
+        next_ok = v0__q;
         if (cur_empty) begin
             src = next_word;
             src_left = 8'h40;
@@ -4606,21 +4641,43 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         else begin
             mask = (64'h1 << len) - 64'h1;
         end
-        nxt_valid_next = nxt_valid__q;
-        if (nxt_valid__q & consume) begin
-            nxt_valid_next = fetching__q;
+        if (consume) begin
+            if (v1__q) begin
+                q0__d = q1__q;
+            end
+            else begin
+                q0__d = ibuf__r_data;
+            end
+            if (v2__q) begin
+                q1__d = q2__q;
+            end
+            else begin
+                q1__d = ibuf__r_data;
+            end
+            q2__d = ibuf__r_data;
+            v0__d = v1__q | fetching__q;
+            v1__d = v2__q | (v1__q & fetching__q);
+            v2__d = v2__q & fetching__q;
         end
-        if (~nxt_valid__q & fetching__q & ~consume) begin
-            nxt_valid_next = 1'b1;
+        else begin
+            if (~v0__q) begin
+                q0__d = ibuf__r_data;
+            end
+            if (~v1__q) begin
+                q1__d = ibuf__r_data;
+            end
+            if (~v2__q) begin
+                q2__d = ibuf__r_data;
+            end
+            v0__d = v0__q | fetching__q;
+            v1__d = v1__q | (v0__q & fetching__q);
+            v2__d = v2__q | (v1__q & fetching__q);
         end
-        if (fetching__q & (nxt_valid__q | ~consume)) begin
-            nxt__d = ibuf__r_data;
-        end
-        nxt_valid__d = nxt_valid_next & busy__q;
+        room = ~(v2__q | (v1__q & fetching__q));
         ibuf__r_en = 1'b0;
         ibuf__r_addr = rptr__q;
         fetching__d = 1'b0;
-        if (busy__q & ~nxt_valid_next & (rptr__q < wptr__q)) begin
+        if (busy__q & room & (rptr__q < wptr__q)) begin
             ibuf__r_en = 1'b1;
             rptr__d = rptr__q + 16'h1;
             fetching__d = 1'b1;
@@ -4679,8 +4736,12 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             cur__d = cur__q;
             left__d = left__q;
             cur_valid__d = cur_valid__q;
-            nxt__d = nxt__q;
-            nxt_valid__d = nxt_valid__q;
+            q0__d = q0__q;
+            q1__d = q1__q;
+            q2__d = q2__q;
+            v0__d = v0__q;
+            v1__d = v1__q;
+            v2__d = v2__q;
             tk_valid__d = tk_valid__q;
             tk_op__d = tk_op__q;
             tk_payload__d = tk_payload__q;
@@ -4717,7 +4778,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 rptr__d = 16'h0;
                 fetching__d = 1'b0;
                 cur_valid__d = 1'b0;
-                nxt_valid__d = 1'b0;
+                v0__d = 1'b0;
+                v1__d = 1'b0;
+                v2__d = 1'b0;
                 tk_valid__d = 1'b0;
                 rep_rem__d = 13'h0;
                 hptr__d = 16'h0;

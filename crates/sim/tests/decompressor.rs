@@ -39,9 +39,10 @@ fn compiled_networks_round_trip_through_the_hardware_decompressor() {
         let run = run_program(cfg.isa.buffer_depth as usize, &packed, &RunOptions::default()).unwrap();
         assert!(!run.error && !run.overflow, "{net}");
         assert_eq!(run.writes, drop_duplicates(&prog).0, "{net}: effective register writes");
-        // One instruction per cycle, plus the first fetch and the output register.
+        // One instruction per cycle, plus the first fetch, its landing register and the output
+        // register.
         let cycles = run.stats["cycles"].as_u64().unwrap();
-        assert!(cycles <= run.writes.len() as u64 + 3, "{net}: {cycles} cycles for {} instructions", run.writes.len());
+        assert!(cycles <= run.writes.len() as u64 + 4, "{net}: {cycles} cycles for {} instructions", run.writes.len());
     }
 }
 
@@ -146,7 +147,7 @@ fn loop_programs_with_mem_add_and_repeat_round_trip_at_one_instruction_per_cycle
         assert!(!run.error);
         assert_eq!(run.writes, drop_duplicates(&prog).0);
         let cycles = run.stats["cycles"].as_u64().unwrap();
-        assert!(cycles <= run.writes.len() as u64 + 3, "{cycles} cycles for {} instructions", run.writes.len());
+        assert!(cycles <= run.writes.len() as u64 + 4, "{cycles} cycles for {} instructions", run.writes.len());
     }
     assert!(adds > 20 && repeats > 20, "the programs exercised MEM_ADD ({adds}) and REPEAT ({repeats})");
 }
@@ -190,5 +191,5 @@ fn malformed_compressed_forms_set_the_error_flag_and_long_repeats_run() {
     let r = run_program(16, &bytes, &RunOptions::default()).unwrap();
     assert!(!r.error);
     assert_eq!(r.writes, want);
-    assert!(r.stats["cycles"].as_u64().unwrap() <= want.len() as u64 + 3);
+    assert!(r.stats["cycles"].as_u64().unwrap() <= want.len() as u64 + 4);
 }

@@ -9,9 +9,11 @@
 //!   no accepted word is lost; `reg_addr` 1 (CTRL): bit 0 start, bit 1 clear (pointer, status).
 //!   Status: `st_busy`, `st_error`, `st_overflow`.
 //! - **Decoding**: instructions are read LSB first from the current word; a zero opcode (`NOP`) or
-//!   fewer than 5 bits left means "next word". The next word is prefetched (or taken straight from
-//!   the buffer's read port as it arrives), and the decoder reads from it in the same cycle the
-//!   current one runs out, so it emits one instruction per cycle.
+//!   fewer than 5 bits left means "next word". Words are prefetched into a queue of three
+//!   registers (the buffer's read data always lands in a register first: no read-to-decode
+//!   path), fetched while the queue and the fetch in flight hold at most two, and the decoder
+//!   takes the head in the same cycle the current word runs out, so it emits one instruction per
+//!   cycle (after one more cycle at start than a bypass would take).
 //!   Lengths and modules come from the opcode table (`accelgen_isa::TABLE`) as constants. An
 //!   illegal opcode, an instruction running past its word, or running out of words before `END`
 //!   sets `error` and stops; `END` stops cleanly. Every path ends within count + 2 cycles per word.
@@ -95,9 +97,14 @@ pub struct InstrDecompressor {
     cur: DFF<Bits<64>>,
     left: DFF<Bits<8>>,
     cur_valid: DFF<Bit>,
-    /// Prefetched next word.
-    nxt: DFF<Bits<64>>,
-    nxt_valid: DFF<Bit>,
+    /// Prefetched words, a queue of three (timing: the buffer's read data always lands in a
+    /// register before the unpacker sees it; three entries keep one word per cycle flowing).
+    q0: DFF<Bits<64>>,
+    q1: DFF<Bits<64>>,
+    q2: DFF<Bits<64>>,
+    v0: DFF<Bit>,
+    v1: DFF<Bit>,
+    v2: DFF<Bit>,
     /// Token register between unpacking and expansion.
     tk_valid: DFF<Bit>,
     tk_op: DFF<Bits<5>>,
@@ -190,7 +197,8 @@ pub struct InstrDecompressor {
     /// The next word is taken into decoding this cycle.
     consume: Signal<Local, Bit>,
     /// The prefetch slot's validity after this cycle.
-    nxt_valid_next: Signal<Local, Bit>,
+    /// Queue entries and in-flight fetch: at most two, so a new fetch fits when it lands.
+    room: Signal<Local, Bit>,
 }
 
 fn table_constants() -> (Bits<256>, Bits<256>) {
@@ -247,8 +255,12 @@ impl InstrDecompressor {
             cur: Default::default(),
             left: Default::default(),
             cur_valid: Default::default(),
-            nxt: Default::default(),
-            nxt_valid: Default::default(),
+            q0: Default::default(),
+            q1: Default::default(),
+            q2: Default::default(),
+            v0: Default::default(),
+            v1: Default::default(),
+            v2: Default::default(),
             tk_valid: Default::default(),
             tk_op: Default::default(),
             tk_payload: Default::default(),
@@ -317,7 +329,7 @@ impl InstrDecompressor {
             next_word: Default::default(),
             next_ok: Default::default(),
             consume: Default::default(),
-            nxt_valid_next: Default::default(),
+            room: Default::default(),
         }
     }
 }
@@ -329,8 +341,8 @@ impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, wptr, overflow, error, busy, rptr, fetching, cur, left, cur_valid, nxt,
-            nxt_valid, tk_valid, tk_op, tk_payload, o_valid, o_module, o_op, o_payload, hptr, fill,
+            self, clock, wptr, overflow, error, busy, rptr, fetching, cur, left, cur_valid, q0,
+            q1, q2, v0, v1, v2, tk_valid, tk_op, tk_payload, o_valid, o_module, o_op, o_payload, hptr, fill,
             last, rep_rem, s_addr, s_words
         );
         self.ibuf.clock.next = self.clock.val();
@@ -495,12 +507,8 @@ impl Logic for InstrDecompressor {
         self.cur_empty.next = (self.left.q.val() < 5)
             | !self.cur.q.val().get_bits::<5>(0).any()
             | !self.cur_valid.q.val();
-        if self.nxt_valid.q.val() {
-            self.next_word.next = self.nxt.q.val();
-        } else {
-            self.next_word.next = self.ibuf.r_data.val();
-        }
-        self.next_ok.next = self.nxt_valid.q.val() | self.fetching.q.val();
+        self.next_word.next = self.q0.q.val();
+        self.next_ok.next = self.v0.q.val();
         if self.cur_empty.val() {
             self.src.next = self.next_word.val();
             self.src_left.next = bits::<8>(64);
@@ -519,24 +527,44 @@ impl Logic for InstrDecompressor {
         } else {
             self.mask.next = (bits::<64>(1) << self.len.val()) - 1;
         }
-        // The prefetch slot after this cycle: a word arriving while the slot is free and not
-        // consumed is kept; a kept word that is consumed frees it.
-        self.nxt_valid_next.next = self.nxt_valid.q.val();
-        if self.nxt_valid.q.val() & self.consume.val() {
-            self.nxt_valid_next.next = self.fetching.q.val();
+        // The queue after this cycle: pop the head when the unpacker takes it, append the word
+        // arriving from the buffer (a fetch issued last cycle) behind the entries that stay.
+        if self.consume.val() {
+            if self.v1.q.val() {
+                self.q0.d.next = self.q1.q.val();
+            } else {
+                self.q0.d.next = self.ibuf.r_data.val();
+            }
+            if self.v2.q.val() {
+                self.q1.d.next = self.q2.q.val();
+            } else {
+                self.q1.d.next = self.ibuf.r_data.val();
+            }
+            self.q2.d.next = self.ibuf.r_data.val();
+            self.v0.d.next = self.v1.q.val() | self.fetching.q.val();
+            self.v1.d.next = self.v2.q.val() | (self.v1.q.val() & self.fetching.q.val());
+            self.v2.d.next = self.v2.q.val() & self.fetching.q.val();
+        } else {
+            if !self.v0.q.val() {
+                self.q0.d.next = self.ibuf.r_data.val();
+            }
+            if !self.v1.q.val() {
+                self.q1.d.next = self.ibuf.r_data.val();
+            }
+            if !self.v2.q.val() {
+                self.q2.d.next = self.ibuf.r_data.val();
+            }
+            self.v0.d.next = self.v0.q.val() | self.fetching.q.val();
+            self.v1.d.next = self.v1.q.val() | (self.v0.q.val() & self.fetching.q.val());
+            self.v2.d.next = self.v2.q.val() | (self.v1.q.val() & self.fetching.q.val());
         }
-        if !self.nxt_valid.q.val() & self.fetching.q.val() & !self.consume.val() {
-            self.nxt_valid_next.next = true;
-        }
-        if self.fetching.q.val() & (self.nxt_valid.q.val() | !self.consume.val()) {
-            self.nxt.d.next = self.ibuf.r_data.val();
-        }
-        self.nxt_valid.d.next = self.nxt_valid_next.val() & self.busy.q.val();
-        // Fetch whenever the slot will be free when the data arrives.
+        // Fetch when the entries and the fetch in flight are at most two (from registers only:
+        // the read enable does not wait for this cycle's decoding).
+        self.room.next = !(self.v2.q.val() | (self.v1.q.val() & self.fetching.q.val()));
         self.ibuf.r_en.next = false;
         self.ibuf.r_addr.next = self.rptr.q.val();
         self.fetching.d.next = false;
-        if self.busy.q.val() & !self.nxt_valid_next.val() & (self.rptr.q.val() < self.wptr.q.val()) {
+        if self.busy.q.val() & self.room.val() & (self.rptr.q.val() < self.wptr.q.val()) {
             self.ibuf.r_en.next = true;
             self.rptr.d.next = self.rptr.q.val() + 1;
             self.fetching.d.next = true;
@@ -598,8 +626,12 @@ impl Logic for InstrDecompressor {
             self.cur.d.next = self.cur.q.val();
             self.left.d.next = self.left.q.val();
             self.cur_valid.d.next = self.cur_valid.q.val();
-            self.nxt.d.next = self.nxt.q.val();
-            self.nxt_valid.d.next = self.nxt_valid.q.val();
+            self.q0.d.next = self.q0.q.val();
+            self.q1.d.next = self.q1.q.val();
+            self.q2.d.next = self.q2.q.val();
+            self.v0.d.next = self.v0.q.val();
+            self.v1.d.next = self.v1.q.val();
+            self.v2.d.next = self.v2.q.val();
             self.tk_valid.d.next = self.tk_valid.q.val();
             self.tk_op.d.next = self.tk_op.q.val();
             self.tk_payload.d.next = self.tk_payload.q.val();
@@ -638,7 +670,9 @@ impl Logic for InstrDecompressor {
                 self.rptr.d.next = 0.into();
                 self.fetching.d.next = false;
                 self.cur_valid.d.next = false;
-                self.nxt_valid.d.next = false;
+                self.v0.d.next = false;
+                self.v1.d.next = false;
+                self.v2.d.next = false;
                 self.tk_valid.d.next = false;
                 self.rep_rem.d.next = 0.into();
                 self.hptr.d.next = 0.into();
