@@ -369,6 +369,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [31:0] wd_count__d;
     wire  [31:0] wd_count__q;
     reg  wd_count__clock;
+    reg  conv_bad_r__d;
+    wire  conv_bad_r__q;
+    reg  conv_bad_r__clock;
+    reg  pool_bad_r__d;
+    wire  pool_bad_r__q;
+    reg  pool_bad_r__clock;
     
     // Local signals
     reg  [4:0] op;
@@ -892,6 +898,16 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(wd_count__q),
         .clock(wd_count__clock)
     );
+    default_accel_top_dff_w1 conv_bad_r(
+        .d(conv_bad_r__d),
+        .q(conv_bad_r__q),
+        .clock(conv_bad_r__clock)
+    );
+    default_accel_top_dff_w1 pool_bad_r(
+        .d(pool_bad_r__d),
+        .q(pool_bad_r__q),
+        .clock(pool_bad_r__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -949,6 +965,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         err__clock = clock;
         code__clock = clock;
         settle__clock = clock;
+        conv_bad_r__clock = clock;
+        pool_bad_r__clock = clock;
         c_start__clock = clock;
         p_start__clock = clock;
         conv_done_q__clock = clock;
@@ -1021,6 +1039,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         err__d = err__q;
         code__d = code__q;
         settle__d = settle__q;
+        conv_bad_r__d = conv_bad_r__q;
+        pool_bad_r__d = pool_bad_r__q;
         c_start__d = c_start__q;
         p_start__d = p_start__q;
         conv_done_q__d = conv_done_q__q;
@@ -1153,7 +1173,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         end
         conv_bad = ~|pe_h__q | ~|pe_w__q | ~|pe_ho__q | ~|pe_wo__q | ~|pe_kh__q | ~|pe_kw__q | ~|pe_sh__q | ~|pe_sw__q | ~|acc_ic__q | ~|acc_oc__q;
         pool_bad = ~|pl_c__q | ~|pl_h__q | ~|pl_w__q | ~|pl_ho__q | ~|pl_wo__q | ~|pl_kh__q | ~|pl_kw__q | ~|pl_sh__q | ~|pl_sw__q | ~|pl_hb__q | ~|pl_xcols__q;
-        run_bad = (op == 5'ha) & ((conv_bad & |(mask & 5'he)) | (pool_bad & mask[32'h4]));
+        conv_bad_r__d = conv_bad;
+        pool_bad_r__d = pool_bad;
+        run_bad = (op == 5'ha) & ((conv_bad_r__q & |(mask & 5'he)) | (pool_bad_r__q & mask[32'h4]));
         need_mem = (op == 5'h1) | (op == 5'h2) | (op == 5'he) | (op == 5'h10) | ((op == 5'hb) & mask[32'h0]) | (op == 5'h1f);
         need_conv = ((op >= 5'h3) & (op <= 5'h6)) | (((op == 5'ha) | (op == 5'hb)) & |(mask & 5'he)) | (op == 5'h1f);
         need_pool = ((op >= 5'h7) & (op <= 5'h9)) | (op == 5'hf) | (((op == 5'ha) | (op == 5'hb)) & mask[32'h4]) | (op == 5'h1f);

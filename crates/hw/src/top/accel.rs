@@ -203,6 +203,10 @@ pub struct AccelTop<const W: usize, const L: usize> {
     /// A zero size, stride or tile count in the registers a `RUN` would start with.
     conv_bad: Signal<Local, Bit>,
     pool_bad: Signal<Local, Bit>,
+    /// The same, registered (timing): a RUN waits for `settle` after the last parameter write,
+    /// so the registered flags describe the parameters it starts with.
+    conv_bad_r: DFF<Bit>,
+    pool_bad_r: DFF<Bit>,
     run_bad: Signal<Local, Bit>,
     /// The modules the presented instruction needs idle.
     need_mem: Signal<Local, Bit>,
@@ -359,6 +363,8 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             bad_op: Default::default(),
             conv_bad: Default::default(),
             pool_bad: Default::default(),
+            conv_bad_r: Default::default(),
+            pool_bad_r: Default::default(),
             run_bad: Default::default(),
             need_mem: Default::default(),
             need_conv: Default::default(),
@@ -440,7 +446,8 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             pe_ph, pe_pw, acc_ic, acc_oc, acc_keep, acc_drain, act_en, act_mult, act_shift,
             act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho, pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw,
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
-            x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, c_start,
+            x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, conv_bad_r,
+            pool_bad_r, c_start,
             p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
             n_mstall, n_pen, n_wmem, n_wconv, n_wpool, rdata, wd_limit, wd_count
         );
@@ -564,9 +571,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             | !self.pl_sw.q.val().any()
             | !self.pl_hb.q.val().any()
             | !self.pl_xcols.q.val().any();
+        self.conv_bad_r.d.next = self.conv_bad.val();
+        self.pool_bad_r.d.next = self.pool_bad.val();
         self.run_bad.next = (self.op.val() == 10)
-            & ((self.conv_bad.val() & (self.mask.val() & bits::<5>(14)).any())
-                | (self.pool_bad.val() & self.mask.val().get_bit(4)));
+            & ((self.conv_bad_r.q.val() & (self.mask.val() & bits::<5>(14)).any())
+                | (self.pool_bad_r.q.val() & self.mask.val().get_bit(4)));
         self.need_mem.next = (self.op.val() == 1)
             | (self.op.val() == 2)
             | (self.op.val() == 14)
