@@ -9435,6 +9435,12 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  len1__d;
     wire  len1__q;
     reg  len1__clock;
+    reg  cend_d__d;
+    wire  cend_d__q;
+    reg  cend_d__clock;
+    reg  [63:0] rb__d;
+    wire  [63:0] rb__q;
+    reg  rb__clock;
     
     // Local signals
     reg  [25:0] ea;
@@ -9448,10 +9454,10 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [15:0] n_orow;
     reg  [15:0] n_ox;
     reg  chunk_end;
+    reg  d_cend;
     reg  wr_r;
     reg  wr_c;
     reg  [19:0] a_cur;
-    reg  [19:0] a_nxt;
     reg  [19:0] depth;
     reg  d_wr;
     reg  [15:0] n_dx;
@@ -9642,6 +9648,16 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .q(len1__q),
         .clock(len1__clock)
     );
+    default_accel_top_dff_w1 cend_d(
+        .d(cend_d__d),
+        .q(cend_d__q),
+        .clock(cend_d__clock)
+    );
+    default_accel_top_dff_w64 rb(
+        .d(rb__d),
+        .q(rb__q),
+        .clock(rb__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -9660,6 +9676,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         primed__clock = clock;
         cend__clock = clock;
         len1__clock = clock;
+        cend_d__clock = clock;
+        rb__clock = clock;
         oc__clock = clock;
         oi__clock = clock;
         ob__clock = clock;
@@ -9695,6 +9713,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         primed__d = primed__q;
         cend__d = cend__q;
         len1__d = len1__q;
+        cend_d__d = cend_d__q;
+        rb__d = rb__q;
         oc__d = oc__q;
         oi__d = oi__q;
         ob__d = ob__q;
@@ -9725,7 +9745,13 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         n_dob = dob__q;
         n_dbase = dbase__q;
         n_drow = drow__q;
-        if (chunk_end) begin
+        if (cp__q) begin
+            d_cend = cend_d__q;
+        end
+        else begin
+            d_cend = chunk_end;
+        end
+        if (d_cend) begin
             n_dx = 16'h0;
             n_dob = fb0__q;
             n_drow = fr0__q;
@@ -9791,12 +9817,10 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             end
         end
         a_cur = oi__q;
-        a_nxt = n_oi;
         depth = d_pout;
         if (~st__q) begin
             if (sel__q == 2'h0) begin
                 a_cur = ({4'd0, obase__q}) + oc__q;
-                a_nxt = ({4'd0, n_obase}) + n_oc;
                 depth = d_fc;
             end
             else if (sel__q == 2'h1) begin
@@ -9804,7 +9828,6 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             end
             else if (sel__q == 2'h2) begin
                 a_cur = ({4'd0, obase__q});
-                a_nxt = ({4'd0, n_obase});
                 depth = d_bias;
             end
             else begin
@@ -9814,7 +9837,6 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         end
         else if (~sel__q[32'h0]) begin
             a_cur = ({4'd0, obase__q}) + oc__q;
-            a_nxt = ({4'd0, n_obase}) + n_oc;
             depth = d_out;
         end
         ea = e_base__q + ({6'd0, e_off__q});
@@ -9854,7 +9876,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         wv__d = 1'b0;
         r_en = 1'b0;
         r_sel = sel__q[32'h0];
-        r_bank = ob__q;
+        r_bank = rb__q;
         r_addr = a_cur[(32'h0)+:(16)];
         adv = 1'b0;
         if (act__q & ~st__q) begin
@@ -9903,6 +9925,9 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             end
             if (~primed__q) begin
                 primed__d = 1'b1;
+                adv = 1'b1;
+                r_bank = ob__q;
+                rb__d = ob__q;
                 r_en = a_cur < depth;
                 if (~(a_cur < depth)) begin
                     errf__d = 1'b1;
@@ -9915,16 +9940,18 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                     act__d = 1'b0;
                 end
                 else begin
-                    r_bank = n_ob;
-                    r_addr = a_nxt[(32'h0)+:(16)];
-                    r_en = a_nxt < depth;
-                    if (~(a_nxt < depth)) begin
+                    r_bank = ob__q;
+                    rb__d = ob__q;
+                    r_addr = a_cur[(32'h0)+:(16)];
+                    r_en = a_cur < depth;
+                    if (~(a_cur < depth)) begin
                         errf__d = 1'b1;
                     end
                 end
             end
         end
         if (adv) begin
+            cend_d__d = cend__q;
             if (chunk_end) begin
                 cend__d = len1__q;
             end

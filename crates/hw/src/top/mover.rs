@@ -203,12 +203,17 @@ pub struct DataMover<const W: usize, const L: usize> {
     cend: DFF<Bit>,
     /// The transfer's chunks are one word long.
     len1: DFF<Bit>,
+    /// `cend` of the word read last (a copy writes it a cycle after its read, when the cursor
+    /// already names the next word), and the chunk end the destination cursor steps with.
+    cend_d: DFF<Bit>,
+    /// Bank of the word last read (the cursor is already past it).
+    rb: DFF<Bits<64>>,
+    d_cend: Signal<Local, Bit>,
     /// Bank wrap of the current one-hot bank for R and C banks.
     wr_r: Signal<Local, Bit>,
     wr_c: Signal<Local, Bit>,
     /// On-chip address of the current and the next word, and the depth of the place.
     a_cur: Signal<Local, Bits<20>>,
-    a_nxt: Signal<Local, Bits<20>>,
     depth: Signal<Local, Bits<20>>,
     /// The destination cursor's next state and address (copies), its bank wrap.
     d_wr: Signal<Local, Bit>,
@@ -344,10 +349,12 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             chunk_end: Default::default(),
             cend: Default::default(),
             len1: Default::default(),
+            cend_d: Default::default(),
+            rb: Default::default(),
+            d_cend: Default::default(),
             wr_r: Default::default(),
             wr_c: Default::default(),
             a_cur: Default::default(),
-            a_nxt: Default::default(),
             depth: Default::default(),
             d_wr: Default::default(),
             n_dx: Default::default(),
@@ -370,7 +377,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, act, st, sel, len, stride, fw, hbw, errf, e_base, e_off, e_left, o_left,
-            primed, cend, len1, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dob, dbase, drow, wv, wsel, wbank,
+            primed, cend, len1, cend_d, rb, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dob, dbase, drow, wv, wsel, wbank,
             waddr, wdata, r_base, r_off
         );
         self.busy.next = self.act.q.val() | self.wv.q.val();
@@ -387,7 +394,12 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.n_dob.next = self.dob.q.val();
         self.n_dbase.next = self.dbase.q.val();
         self.n_drow.next = self.drow.q.val();
-        if self.chunk_end.val() {
+        if self.cp.q.val() {
+            self.d_cend.next = self.cend_d.q.val();
+        } else {
+            self.d_cend.next = self.chunk_end.val();
+        }
+        if self.d_cend.val() {
             self.n_dx.next = 0.into();
             self.n_dob.next = self.fb0.q.val();
             self.n_drow.next = self.fr0.q.val();
@@ -452,18 +464,15 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         }
         // On-chip address of the current and the next word.
         self.a_cur.next = self.oi.q.val();
-        self.a_nxt.next = self.n_oi.val();
         self.depth.next = self.d_pout.val();
         if !self.st.q.val() {
             if self.sel.q.val() == 0 {
                 self.a_cur.next = bit_cast::<20, 16>(self.obase.q.val()) + self.oc.q.val();
-                self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val()) + self.n_oc.val();
                 self.depth.next = self.d_fc.val();
             } else if self.sel.q.val() == 1 {
                 self.depth.next = self.d_wb.val();
             } else if self.sel.q.val() == 2 {
                 self.a_cur.next = bit_cast::<20, 16>(self.obase.q.val());
-                self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val());
                 self.depth.next = self.d_bias.val();
             } else {
                 // The feature memory: the destination cursor's address (`d_addr`).
@@ -472,7 +481,6 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             }
         } else if !self.sel.q.val().get_bit(0) {
             self.a_cur.next = bit_cast::<20, 16>(self.obase.q.val()) + self.oc.q.val();
-            self.a_nxt.next = bit_cast::<20, 16>(self.n_obase.val()) + self.n_oc.val();
             self.depth.next = self.d_out.val();
         }
 
@@ -526,7 +534,9 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.wv.d.next = false;
         self.r_en.next = false;
         self.r_sel.next = self.sel.q.val().get_bit(0);
-        self.r_bank.next = self.ob.q.val();
+        // The bank of the word on the read data (the output buffer selects its bank with the
+        // last cycle's `r_bank`, read or not), unless a new word is read below.
+        self.r_bank.next = self.rb.q.val();
         self.r_addr.next = self.a_cur.val().get_bits::<16>(0);
         self.adv.next = false;
         if self.act.q.val() & !self.st.q.val() {
@@ -573,7 +583,13 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 self.drow.d.next = self.n_drow.val();
             }
             if !self.primed.q.val() {
+                // Read the first word and step the cursor: from here on it names the next
+                // word to read, so a read's address comes from registers through one adder, not
+                // through the cursor's step logic (timing).
                 self.primed.d.next = true;
+                self.adv.next = true;
+                self.r_bank.next = self.ob.q.val();
+                self.rb.d.next = self.ob.q.val();
                 self.r_en.next = self.a_cur.val() < self.depth.val();
                 if !(self.a_cur.val() < self.depth.val()) {
                     self.errf.d.next = true;
@@ -584,16 +600,19 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 if self.o_left.q.val() == 1 {
                     self.act.d.next = false;
                 } else {
-                    self.r_bank.next = self.n_ob.val();
-                    self.r_addr.next = self.a_nxt.val().get_bits::<16>(0);
-                    self.r_en.next = self.a_nxt.val() < self.depth.val();
-                    if !(self.a_nxt.val() < self.depth.val()) {
+                    // The cursor already names the next word to read.
+                    self.r_bank.next = self.ob.q.val();
+                    self.rb.d.next = self.ob.q.val();
+                    self.r_addr.next = self.a_cur.val().get_bits::<16>(0);
+                    self.r_en.next = self.a_cur.val() < self.depth.val();
+                    if !(self.a_cur.val() < self.depth.val()) {
                         self.errf.d.next = true;
                     }
                 }
             }
         }
         if self.adv.val() {
+            self.cend_d.d.next = self.cend.q.val();
             // The word after this one ends its chunk: a new chunk of one word, or the
             // second-to-last word of this one.
             if self.chunk_end.val() {
