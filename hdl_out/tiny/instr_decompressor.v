@@ -130,8 +130,24 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [255:0] s_words__d;
     wire  [255:0] s_words__q;
     reg  s_words__clock;
+    reg  sp_valid__d;
+    wire  sp_valid__q;
+    reg  sp_valid__clock;
+    reg  [7:0] sp_slot__d;
+    wire  [7:0] sp_slot__q;
+    reg  sp_slot__clock;
+    reg  [25:0] sp_addr__d;
+    wire  [25:0] sp_addr__q;
+    reg  sp_addr__clock;
+    reg  [19:0] sp_words__d;
+    wire  [19:0] sp_words__q;
+    reg  sp_words__clock;
     
     // Local signals
+    reg  [255:0] sp_mask256;
+    reg  [255:0] sp_addr256;
+    reg  [255:0] sp_words256;
+    reg  ma_pend;
     reg  adv;
     reg  is_rep;
     reg  [15:0] rd;
@@ -169,9 +185,6 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [7:0] xs_slot;
     reg  [25:0] xs_addr;
     reg  [19:0] xs_words;
-    reg  [255:0] xs_addr256;
-    reg  [255:0] xs_words256;
-    reg  [255:0] xs_mask256;
     reg  [15:0] hptr_next;
     reg  [15:0] dd;
     reg  cur_empty;
@@ -355,6 +368,26 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(s_words__q),
         .clock(s_words__clock)
     );
+    tiny_instr_decompressor_dff_w1 sp_valid(
+        .d(sp_valid__d),
+        .q(sp_valid__q),
+        .clock(sp_valid__clock)
+    );
+    tiny_instr_decompressor_dff_w8 sp_slot(
+        .d(sp_slot__d),
+        .q(sp_slot__q),
+        .clock(sp_slot__clock)
+    );
+    tiny_instr_decompressor_dff_w26 sp_addr(
+        .d(sp_addr__d),
+        .q(sp_addr__q),
+        .clock(sp_addr__clock)
+    );
+    tiny_instr_decompressor_dff_w20 sp_words(
+        .d(sp_words__d),
+        .q(sp_words__q),
+        .clock(sp_words__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -386,6 +419,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         rep_rem__clock = clock;
         s_addr__clock = clock;
         s_words__clock = clock;
+        sp_valid__clock = clock;
+        sp_slot__clock = clock;
+        sp_addr__clock = clock;
+        sp_words__clock = clock;
         wptr__d = wptr__q;
         overflow__d = overflow__q;
         error__d = error__q;
@@ -414,6 +451,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         rep_rem__d = rep_rem__q;
         s_addr__d = s_addr__q;
         s_words__d = s_words__q;
+        sp_valid__d = sp_valid__q;
+        sp_slot__d = sp_slot__q;
+        sp_addr__d = sp_addr__q;
+        sp_words__d = sp_words__q;
         ibuf__clock = clock;
         hist_c__clock = clock;
         hist_p__clock = clock;
@@ -473,9 +514,16 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         else begin
             ma_delta26 = ({8'd0, ma_delta});
         end
-        ma_base = s_addr__q[(ma_off)+:(26)];
+        ma_pend = sp_valid__q & (sp_slot__q == ({5'd0, ma_slot}));
+        if (ma_pend) begin
+            ma_base = sp_addr__q;
+            ma_words = sp_words__q;
+        end
+        else begin
+            ma_base = s_addr__q[(ma_off)+:(26)];
+            ma_words = s_words__q[(ma_off)+:(20)];
+        end
         ma_addr = ma_base + ma_delta26;
-        ma_words = s_words__q[(ma_off)+:(20)];
         ma_lo2 = ma_slot[(32'h0)+:(2)];
         ma_addr64 = ({38'd0, ma_addr});
         ma_words64 = ({44'd0, ma_words});
@@ -534,9 +582,14 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             xs_addr = x[(32'h6)+:(26)];
             xs_words = x[(32'h20)+:(20)];
         end
-        xs_mask256 = slot_mask << (xs_slot << 32'h5);
-        xs_addr256 = ({230'd0, xs_addr}) << (xs_slot << 32'h5);
-        xs_words256 = ({236'd0, xs_words}) << (xs_slot << 32'h5);
+        sp_mask256 = slot_mask << (sp_slot__q << 32'h5);
+        sp_addr256 = ({230'd0, sp_addr__q}) << (sp_slot__q << 32'h5);
+        sp_words256 = ({236'd0, sp_words__q}) << (sp_slot__q << 32'h5);
+        sp_valid__d = 1'b0;
+        if (sp_valid__q) begin
+            s_addr__d = (s_addr__q & ~sp_mask256) | sp_addr256;
+            s_words__d = (s_words__q & ~sp_mask256) | sp_words256;
+        end
         hist_c__w_en = issue;
         hist_c__w_addr = hptr__q;
         hist_c__w_data = x;
@@ -554,8 +607,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 fill__d = fill__q + 10'h1;
             end
             if ((x_op == 5'h1) | (x_op == 5'h2)) begin
-                s_addr__d = (s_addr__q & ~xs_mask256) | xs_addr256;
-                s_words__d = (s_words__q & ~xs_mask256) | xs_words256;
+                sp_valid__d = 1'b1;
+                sp_slot__d = xs_slot;
+                sp_addr__d = xs_addr;
+                sp_words__d = xs_words;
             end
         end
         if (is_rep & issue) begin
@@ -711,6 +766,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             rep_rem__d = rep_rem__q;
             s_addr__d = s_addr__q;
             s_words__d = s_words__q;
+            sp_valid__d = sp_valid__q;
+            sp_slot__d = sp_slot__q;
+            sp_addr__d = sp_addr__q;
+            sp_words__d = sp_words__q;
             error__d = error__q;
             busy__d = busy__q;
             ibuf__r_en = 1'b0;
@@ -744,6 +803,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 last__d = 64'h0;
                 s_addr__d = 256'h0;
                 s_words__d = 256'h0;
+                sp_valid__d = 1'b0;
             end
         end
     end
@@ -968,3 +1028,39 @@ module tiny_instr_decompressor_dff_w256(d,q,clock);
     end
           
 endmodule // tiny_instr_decompressor_dff_w256
+
+module tiny_instr_decompressor_dff_w26(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_instr_decompressor_dff_w26
+
+module tiny_instr_decompressor_dff_w20(d,q,clock);
+    
+    // Module arguments
+    input wire  [19:0] d;
+    output reg  [19:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 20'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_instr_decompressor_dff_w20

@@ -193,3 +193,26 @@ fn malformed_compressed_forms_set_the_error_flag_and_long_repeats_run() {
     assert_eq!(r.writes, want);
     assert!(r.stats["cycles"].as_u64().unwrap() <= want.len() as u64 + 4);
 }
+
+/// Transfers on one slot back to back with irregular steps: every one after the first becomes a
+/// `MEM_ADD` on the transfer issued the cycle before, whose slot update is still pending (the
+/// slot registers take an issued transfer a cycle later; the expansion takes it from there).
+#[test]
+fn mem_add_right_after_a_transfer_on_its_slot_uses_that_transfer() {
+    let mut p = vec![];
+    let mut addr = 1000u64;
+    for (i, step) in [3u64, 7, 2, 11, 5, 13, 1, 17, 4].iter().enumerate() {
+        addr += step;
+        p.push(Instr::new("MEM_LOAD", &[1, addr, 7]).unwrap());
+        if i % 3 == 2 {
+            p.push(Instr::new("MEM_STORE", &[1, addr * 2, 9]).unwrap());
+            p.push(Instr::new("MEM_STORE", &[1, addr * 2 + 5, 9]).unwrap());
+        }
+    }
+    p.push(Instr::new("END", &[]).unwrap());
+    let (packed, stats) = compress(&p, 64);
+    assert!(stats.delta_transfers >= 8, "the compressor made MEM_ADDs: {}", stats.delta_transfers);
+    let run = run_program(4096, &packed, &RunOptions::default()).unwrap();
+    assert!(!run.error);
+    assert_eq!(run.writes, drop_duplicates(&p).0);
+}

@@ -128,6 +128,18 @@ pub struct InstrDecompressor {
     /// Per slot (32 bits each, 8 slots so that any 3-bit slot field indexes inside), the address and word count of the last issued transfer.
     s_addr: DFF<Bits<256>>,
     s_words: DFF<Bits<256>>,
+    /// A transfer issued last cycle, not yet in the slot registers (timing: the update follows
+    /// the issue by a cycle; a `MEM_ADD` of the same slot takes it from here).
+    sp_valid: DFF<Bit>,
+    sp_slot: DFF<Bits<8>>,
+    sp_addr: DFF<Bits<26>>,
+    sp_words: DFF<Bits<20>>,
+    /// The pending update's field mask and values in slot position.
+    sp_mask256: Signal<Local, Bits<256>>,
+    sp_addr256: Signal<Local, Bits<256>>,
+    sp_words256: Signal<Local, Bits<256>>,
+    /// A `MEM_ADD`'s slot is the pending one.
+    ma_pend: Signal<Local, Bit>,
     /// Unpacking may load `tk` this cycle.
     adv: Signal<Local, Bit>,
     /// Expansion: `tk` is a REPEAT; its distance, 2·distance and count; copies left this cycle.
@@ -173,9 +185,6 @@ pub struct InstrDecompressor {
     xs_slot: Signal<Local, Bits<8>>,
     xs_addr: Signal<Local, Bits<26>>,
     xs_words: Signal<Local, Bits<20>>,
-    xs_addr256: Signal<Local, Bits<256>>,
-    xs_words256: Signal<Local, Bits<256>>,
-    xs_mask256: Signal<Local, Bits<256>>,
     hptr_next: Signal<Local, Bits<16>>,
     dd: Signal<Local, Bits<16>>,
     /// The current word has no instruction left (NOP or fewer than 5 bits).
@@ -276,6 +285,14 @@ impl InstrDecompressor {
             rep_rem: Default::default(),
             s_addr: Default::default(),
             s_words: Default::default(),
+            sp_valid: Default::default(),
+            sp_slot: Default::default(),
+            sp_addr: Default::default(),
+            sp_words: Default::default(),
+            sp_mask256: Default::default(),
+            sp_addr256: Default::default(),
+            sp_words256: Default::default(),
+            ma_pend: Default::default(),
             adv: Default::default(),
             is_rep: Default::default(),
             rd: Default::default(),
@@ -313,9 +330,6 @@ impl InstrDecompressor {
             xs_slot: Default::default(),
             xs_addr: Default::default(),
             xs_words: Default::default(),
-            xs_addr256: Default::default(),
-            xs_words256: Default::default(),
-            xs_mask256: Default::default(),
             hptr_next: Default::default(),
             dd: Default::default(),
             cur_empty: Default::default(),
@@ -343,7 +357,7 @@ impl Logic for InstrDecompressor {
         dff_setup!(
             self, clock, wptr, overflow, error, busy, rptr, fetching, cur, left, cur_valid, q0,
             q1, q2, v0, v1, v2, tk_valid, tk_op, tk_payload, o_valid, o_module, o_op, o_payload, hptr, fill,
-            last, rep_rem, s_addr, s_words
+            last, rep_rem, s_addr, s_words, sp_valid, sp_slot, sp_addr, sp_words
         );
         self.ibuf.clock.next = self.clock.val();
         self.hist_c.clock.next = self.clock.val();
@@ -407,9 +421,15 @@ impl Logic for InstrDecompressor {
         } else {
             self.ma_delta26.next = bit_cast::<26, 18>(self.ma_delta.val());
         }
-        self.ma_base.next = self.s_addr.q.val().get_bits::<26>(self.ma_off.val().index());
+        self.ma_pend.next = self.sp_valid.q.val() & (self.sp_slot.q.val() == bit_cast::<8, 3>(self.ma_slot.val()));
+        if self.ma_pend.val() {
+            self.ma_base.next = self.sp_addr.q.val();
+            self.ma_words.next = self.sp_words.q.val();
+        } else {
+            self.ma_base.next = self.s_addr.q.val().get_bits::<26>(self.ma_off.val().index());
+            self.ma_words.next = self.s_words.q.val().get_bits::<20>(self.ma_off.val().index());
+        }
         self.ma_addr.next = self.ma_base.val() + self.ma_delta26.val();
-        self.ma_words.next = self.s_words.q.val().get_bits::<20>(self.ma_off.val().index());
         self.ma_lo2.next = self.ma_slot.val().get_bits::<2>(0);
         self.ma_addr64.next = bit_cast::<64, 26>(self.ma_addr.val());
         self.ma_words64.next = bit_cast::<64, 20>(self.ma_words.val());
@@ -461,9 +481,15 @@ impl Logic for InstrDecompressor {
             self.xs_addr.next = self.x.val().get_bits::<26>(6);
             self.xs_words.next = self.x.val().get_bits::<20>(32);
         }
-        self.xs_mask256.next = self.slot_mask.val() << (self.xs_slot.val() << 5);
-        self.xs_addr256.next = bit_cast::<256, 26>(self.xs_addr.val()) << (self.xs_slot.val() << 5);
-        self.xs_words256.next = bit_cast::<256, 20>(self.xs_words.val()) << (self.xs_slot.val() << 5);
+        self.sp_mask256.next = self.slot_mask.val() << (self.sp_slot.q.val() << 5);
+        self.sp_addr256.next = bit_cast::<256, 26>(self.sp_addr.q.val()) << (self.sp_slot.q.val() << 5);
+        self.sp_words256.next = bit_cast::<256, 20>(self.sp_words.q.val()) << (self.sp_slot.q.val() << 5);
+        // The pending transfer goes into its slot.
+        self.sp_valid.d.next = false;
+        if self.sp_valid.q.val() {
+            self.s_addr.d.next = (self.s_addr.q.val() & !self.sp_mask256.val()) | self.sp_addr256.val();
+            self.s_words.d.next = (self.s_words.q.val() & !self.sp_mask256.val()) | self.sp_words256.val();
+        }
         self.hist_c.w_en.next = self.issue.val();
         self.hist_c.w_addr.next = self.hptr.q.val();
         self.hist_c.w_data.next = self.x.val();
@@ -481,8 +507,10 @@ impl Logic for InstrDecompressor {
                 self.fill.d.next = self.fill.q.val() + 1;
             }
             if (self.x_op.val() == 1) | (self.x_op.val() == 2) {
-                self.s_addr.d.next = (self.s_addr.q.val() & !self.xs_mask256.val()) | self.xs_addr256.val();
-                self.s_words.d.next = (self.s_words.q.val() & !self.xs_mask256.val()) | self.xs_words256.val();
+                self.sp_valid.d.next = true;
+                self.sp_slot.d.next = self.xs_slot.val();
+                self.sp_addr.d.next = self.xs_addr.val();
+                self.sp_words.d.next = self.xs_words.val();
             }
         }
         if self.is_rep.val() & self.issue.val() {
@@ -645,6 +673,10 @@ impl Logic for InstrDecompressor {
             self.rep_rem.d.next = self.rep_rem.q.val();
             self.s_addr.d.next = self.s_addr.q.val();
             self.s_words.d.next = self.s_words.q.val();
+            self.sp_valid.d.next = self.sp_valid.q.val();
+            self.sp_slot.d.next = self.sp_slot.q.val();
+            self.sp_addr.d.next = self.sp_addr.q.val();
+            self.sp_words.d.next = self.sp_words.q.val();
             self.error.d.next = self.error.q.val();
             self.busy.d.next = self.busy.q.val();
             self.ibuf.r_en.next = false;
@@ -680,6 +712,7 @@ impl Logic for InstrDecompressor {
                 self.last.d.next = 0.into();
                 self.s_addr.d.next = 0.into();
                 self.s_words.d.next = 0.into();
+                self.sp_valid.d.next = false;
             }
         }
     }
