@@ -19,7 +19,8 @@
 //!   sets `error` and stops; `END` stops cleanly. Every path ends within count + 2 cycles per word.
 //! - **Expansion** (a second stage after the token register `tk`): `MEM_ADD` becomes its full
 //!   transfer from the slot registers (address and word count of each slot's last issued
-//!   transfer); `REPEAT dist, count` issues count+1 copies of the instruction dist+1 back, a
+//!   transfer; an issued transfer enters them a cycle later, and a `MEM_ADD` right behind it
+//!   takes it from the pending register); `REPEAT dist, count` issues count+1 copies of the instruction dist+1 back, a
 //!   transfer's address continued by its step from the one 2(dist+1) back. The last 512 issued
 //!   instructions are kept in two history RAMs (one read port each: the copy and the one a period
 //!   earlier); a copy's reads are issued the cycle before it is needed (for a new `REPEAT`, in the
