@@ -10421,9 +10421,6 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  [15:0] na_same0__d;
     wire  [15:0] na_same0__q;
     reg  na_same0__clock;
-    reg  [15:0] na_same1__d;
-    wire  [15:0] na_same1__q;
-    reg  na_same1__clock;
     reg  ylast__d;
     wire  ylast__q;
     reg  ylast__clock;
@@ -11220,11 +11217,6 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .q(na_same0__q),
         .clock(na_same0__clock)
     );
-    default_accel_top_dff_w16 na_same1(
-        .d(na_same1__d),
-        .q(na_same1__q),
-        .clock(na_same1__clock)
-    );
     default_accel_top_dff_w1 ylast(
         .d(ylast__d),
         .q(ylast__q),
@@ -11765,7 +11757,6 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         na_row0__clock = clock;
         na_row1__clock = clock;
         na_same0__clock = clock;
-        na_same1__clock = clock;
         ylast__clock = clock;
         clast__clock = clock;
         r0wrap__clock = clock;
@@ -11861,7 +11852,6 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         na_row0__d = na_row0__q;
         na_row1__d = na_row1__q;
         na_same0__d = na_same0__q;
-        na_same1__d = na_same1__q;
         ylast__d = ylast__q;
         clast__d = clast__q;
         r0wrap__d = r0wrap__q;
@@ -12237,7 +12227,6 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         na_row0__d = bandaddr__q + p_w - p_pw;
         na_row1__d = bandaddr__q + p_w + p_w - p_pw;
         na_same0__d = bandaddr__q - p_pw;
-        na_same1__d = bandaddr__q + p_w - p_pw;
         ylast__d = yo__q == holast__q;
         clast__d = c__q + 16'h1 == p_c;
         r0wrap__d = r0n >= kconst;
@@ -12322,13 +12311,13 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                     end
                     else begin
                         ra0__d = na_same0__q;
-                        ra1__d = na_same1__q;
+                        ra1__d = na_row0__q;
                     end
                     outrow__d = outrow__q + ({16'd0, p_wo});
                     if (ylast__q) begin
                         yo__d = 16'h0;
                         r0__d = 16'h0;
-                        chanbase__d = chanbase__q + p_hbw;
+                        chanbase__d = nb_chan__q;
                         if (clast__q) begin
                             reads_done__d = 1'b1;
                         end

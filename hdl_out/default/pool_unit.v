@@ -282,9 +282,6 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [15:0] na_same0__d;
     wire  [15:0] na_same0__q;
     reg  na_same0__clock;
-    reg  [15:0] na_same1__d;
-    wire  [15:0] na_same1__q;
-    reg  na_same1__clock;
     reg  ylast__d;
     wire  ylast__q;
     reg  ylast__clock;
@@ -1081,11 +1078,6 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .q(na_same0__q),
         .clock(na_same0__clock)
     );
-    default_pool_unit_dff_w16 na_same1(
-        .d(na_same1__d),
-        .q(na_same1__q),
-        .clock(na_same1__clock)
-    );
     default_pool_unit_dff_w1 ylast(
         .d(ylast__d),
         .q(ylast__q),
@@ -1626,7 +1618,6 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         na_row0__clock = clock;
         na_row1__clock = clock;
         na_same0__clock = clock;
-        na_same1__clock = clock;
         ylast__clock = clock;
         clast__clock = clock;
         r0wrap__clock = clock;
@@ -1722,7 +1713,6 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         na_row0__d = na_row0__q;
         na_row1__d = na_row1__q;
         na_same0__d = na_same0__q;
-        na_same1__d = na_same1__q;
         ylast__d = ylast__q;
         clast__d = clast__q;
         r0wrap__d = r0wrap__q;
@@ -2098,7 +2088,6 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         na_row0__d = bandaddr__q + p_w - p_pw;
         na_row1__d = bandaddr__q + p_w + p_w - p_pw;
         na_same0__d = bandaddr__q - p_pw;
-        na_same1__d = bandaddr__q + p_w - p_pw;
         ylast__d = yo__q == holast__q;
         clast__d = c__q + 16'h1 == p_c;
         r0wrap__d = r0n >= kconst;
@@ -2183,13 +2172,13 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                     end
                     else begin
                         ra0__d = na_same0__q;
-                        ra1__d = na_same1__q;
+                        ra1__d = na_row0__q;
                     end
                     outrow__d = outrow__q + ({16'd0, p_wo});
                     if (ylast__q) begin
                         yo__d = 16'h0;
                         r0__d = 16'h0;
-                        chanbase__d = chanbase__q + p_hbw;
+                        chanbase__d = nb_chan__q;
                         if (clast__q) begin
                             reads_done__d = 1'b1;
                         end

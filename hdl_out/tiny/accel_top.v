@@ -6083,9 +6083,6 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  [15:0] na_same0__d;
     wire  [15:0] na_same0__q;
     reg  na_same0__clock;
-    reg  [15:0] na_same1__d;
-    wire  [15:0] na_same1__q;
-    reg  na_same1__clock;
     reg  ylast__d;
     wire  ylast__q;
     reg  ylast__clock;
@@ -6754,11 +6751,6 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .q(na_same0__q),
         .clock(na_same0__clock)
     );
-    tiny_accel_top_dff_w16 na_same1(
-        .d(na_same1__d),
-        .q(na_same1__q),
-        .clock(na_same1__clock)
-    );
     tiny_accel_top_dff_w1 ylast(
         .d(ylast__d),
         .q(ylast__q),
@@ -7249,7 +7241,6 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         na_row0__clock = clock;
         na_row1__clock = clock;
         na_same0__clock = clock;
-        na_same1__clock = clock;
         ylast__clock = clock;
         clast__clock = clock;
         r0wrap__clock = clock;
@@ -7345,7 +7336,6 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         na_row0__d = na_row0__q;
         na_row1__d = na_row1__q;
         na_same0__d = na_same0__q;
-        na_same1__d = na_same1__q;
         ylast__d = ylast__q;
         clast__d = clast__q;
         r0wrap__d = r0wrap__q;
@@ -7657,7 +7647,6 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         na_row0__d = bandaddr__q + p_w - p_pw;
         na_row1__d = bandaddr__q + p_w + p_w - p_pw;
         na_same0__d = bandaddr__q - p_pw;
-        na_same1__d = bandaddr__q + p_w - p_pw;
         ylast__d = yo__q == holast__q;
         clast__d = c__q + 16'h1 == p_c;
         r0wrap__d = r0n >= kconst;
@@ -7742,13 +7731,13 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
                     end
                     else begin
                         ra0__d = na_same0__q;
-                        ra1__d = na_same1__q;
+                        ra1__d = na_row0__q;
                     end
                     outrow__d = outrow__q + ({16'd0, p_wo});
                     if (ylast__q) begin
                         yo__d = 16'h0;
                         r0__d = 16'h0;
-                        chanbase__d = chanbase__q + p_hbw;
+                        chanbase__d = nb_chan__q;
                         if (clast__q) begin
                             reads_done__d = 1'b1;
                         end

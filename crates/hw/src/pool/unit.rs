@@ -198,7 +198,6 @@ pub struct PoolUnit {
     na_row0: DFF<Bits<16>>,
     na_row1: DFF<Bits<16>>,
     na_same0: DFF<Bits<16>>,
-    na_same1: DFF<Bits<16>>,
     ylast: DFF<Bit>,
     clast: DFF<Bit>,
     r0wrap: DFF<Bit>,
@@ -446,7 +445,6 @@ impl PoolUnit {
             na_row0: Default::default(),
             na_row1: Default::default(),
             na_same0: Default::default(),
-            na_same1: Default::default(),
             ylast: Default::default(),
             clast: Default::default(),
             r0wrap: Default::default(),
@@ -617,7 +615,7 @@ impl Logic for PoolUnit {
         dff_setup!(
             self, clock, div, cecnt, run, fin, tail, rd_x, rd_upd, rd_ubase, reads_done, c, yo,
             r0, bandaddr, ra0, ra1, nb_chan, nb_row, na_chan0, na_chan1, na_row0,
-            na_row1, na_same0, na_same1, ylast, clast, r0wrap, chanbase, outrow, m_valid, m_real, m_r0oh, m_mask, m_bandfirst,
+            na_row1, na_same0, ylast, clast, r0wrap, chanbase, outrow, m_valid, m_real, m_r0oh, m_mask, m_bandfirst,
             m_updend, m_ubase, m_outrow, ld_pending, k_ubase, k_bandfirst, k_outrow, ld2, l_ubase, l_bandfirst,
             l_outrow, w_valid, w_idx, wa_max, wa_sum, wb_max, wb_sum, e_active, e_j,
             e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, nyo, lo_p, hi_p, rem_p, nr0, nr0c, be, xlast, holast, b0_lo,
@@ -771,7 +769,6 @@ impl Logic for PoolUnit {
         self.na_row0.d.next = self.bandaddr.q.val() + self.p_w.val() - self.p_pw.val();
         self.na_row1.d.next = self.bandaddr.q.val() + self.p_w.val() + self.p_w.val() - self.p_pw.val();
         self.na_same0.d.next = self.bandaddr.q.val() - self.p_pw.val();
-        self.na_same1.d.next = self.bandaddr.q.val() + self.p_w.val() - self.p_pw.val();
         self.ylast.d.next = self.yo.q.val() == self.holast.q.val();
         self.clast.d.next = self.c.q.val() + 1 == self.p_c.val();
         self.r0wrap.d.next = self.r0n.val() >= self.kconst.val();
@@ -867,13 +864,14 @@ impl Logic for PoolUnit {
                         self.ra1.d.next = self.na_row1.q.val();
                     } else {
                         self.ra0.d.next = self.na_same0.q.val();
-                        self.ra1.d.next = self.na_same1.q.val();
+                        // The same bank row: the next row's base is this band's `na_row0`.
+                        self.ra1.d.next = self.na_row0.q.val();
                     }
                     self.outrow.d.next = self.outrow.q.val() + bit_cast::<32, 16>(self.p_wo.val());
                     if self.ylast.q.val() {
                         self.yo.d.next = 0.into();
                         self.r0.d.next = 0.into();
-                        self.chanbase.d.next = self.chanbase.q.val() + self.p_hbw.val();
+                        self.chanbase.d.next = self.nb_chan.q.val();
                         if self.clast.q.val() {
                             self.reads_done.d.next = true;
                         } else {
