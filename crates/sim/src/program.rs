@@ -24,6 +24,18 @@ pub struct ProgramRun {
 /// Loads `bytes` (64-bit little-endian words) into a `depth`-word decompressor, runs it, and
 /// returns the writes; the run is bounded, so a malformed stream ends in an error, never a hang.
 pub fn run_program(depth: usize, bytes: &[u8], opts: &RunOptions) -> Result<ProgramRun, RunError> {
+    run_program_held(depth, bytes, opts, |_| false)
+}
+
+/// [`run_program`] with back-pressure: `hold(cycle)` says whether the consumer refuses the write
+/// port in that cycle after start (the decompressor then presents the same instruction again);
+/// a write counts only in a cycle without hold.
+pub fn run_program_held(
+    depth: usize,
+    bytes: &[u8],
+    opts: &RunOptions,
+    mut hold: impl FnMut(u64) -> bool,
+) -> Result<ProgramRun, RunError> {
     if bytes.len() % (WORD_BITS / 8) != 0 {
         return Err(RunError::Unsupported(format!(
             "{} bytes are not a whole number of 64-bit words",
@@ -36,6 +48,7 @@ pub fn run_program(depth: usize, bytes: &[u8], opts: &RunOptions) -> Result<Prog
     let (reg_we, reg_addr, reg_wdata) = (s("reg_we")?, s("reg_addr")?, s("reg_wdata")?);
     let (wr_valid, wr_payload, st_busy) = (s("wr_valid")?, s("wr_payload")?, s("st_busy")?);
     let (count, st_error, st_overflow) = (s("count")?, s("st_error")?, s("st_overflow")?);
+    let hold_port = s("hold")?;
     let mut load_cycles = 0u64;
     for word in bytes.chunks(8) {
         tb.poke(reg_we, 1);
@@ -54,9 +67,13 @@ pub fn run_program(depth: usize, bytes: &[u8], opts: &RunOptions) -> Result<Prog
     // Every word holds at most two REPEATs of at most 4096 copies each (a REPEAT is 25 bits).
     let bound = words * (2 * accelgen_isa::compress::MAX_REPEAT as u64 + 16) + 64;
     let mut writes = vec![];
+    let mut held = 0u64;
     loop {
+        let h = hold(tb.cycles() - t0);
+        tb.poke(hold_port, h as u64);
+        held += h as u64;
         let valid = tb.is_set(wr_valid);
-        if valid {
+        if valid && !h {
             let payload = tb.peek(wr_payload) as u128;
             let i = Instr::decode(payload).map_err(|e| RunError::Sim(format!("decoder wrote {e}")))?;
             writes.push(i);
@@ -64,7 +81,7 @@ pub fn run_program(depth: usize, bytes: &[u8], opts: &RunOptions) -> Result<Prog
         if !tb.is_set(st_busy) && !valid && tb.cycles() > t0 {
             break;
         }
-        if tb.cycles() - t0 > bound {
+        if tb.cycles() - t0 > bound + held.min(bound) {
             return Err(RunError::Sim(format!(
                 "the decoder did not stop within {bound} cycles; stopped at clock period {}",
                 tb.cycles()

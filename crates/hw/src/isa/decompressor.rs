@@ -13,20 +13,27 @@
 //!   registers (the buffer's read data always lands in a register first: no read-to-decode
 //!   path), fetched while the queue and the fetch in flight hold at most two, and the decoder
 //!   takes the head in the same cycle the current word runs out, so it emits one instruction per
-//!   cycle (after one more cycle at start than a bypass would take).
-//!   Lengths and modules come from the opcode table (`accelgen_isa::TABLE`) as constants. An
+//!   cycle (after one more cycle at start than a bypass would take). Whether the current word is
+//!   used up is a register (`empty`), computed with the word from both candidate sources
+//!   (current word, queue head) before the select; the opcode's length is looked up for both
+//!   too. Lengths and modules come from the opcode table (`accelgen_isa::TABLE`) as constants. An
 //!   illegal opcode, an instruction running past its word, or running out of words before `END`
 //!   sets `error` and stops; `END` stops cleanly. Every path ends within count + 2 cycles per word.
-//! - **Expansion** (a second stage after the token register `tk`): `MEM_ADD` becomes its full
-//!   transfer from the slot registers (address and word count of each slot's last issued
-//!   transfer; an issued transfer enters them a cycle later, and a `MEM_ADD` right behind it
-//!   takes it from the pending register); `REPEAT dist, count` issues count+1 copies of the instruction dist+1 back, a
-//!   transfer's address continued by its step from the one 2(dist+1) back. The last 512 issued
-//!   instructions are kept in two history RAMs (one read port each: the copy and the one a period
-//!   earlier); a copy's reads are issued the cycle before it is needed (for a new `REPEAT`, in the
-//!   cycle the unpacker decodes it), and distance 1 is bypassed from the last issued instruction,
-//!   so a `REPEAT` costs no cycle of its own: one register write per cycle. A `REPEAT` reaching
-//!   before the first instruction, or a `MEM_ADD` with an unknown slot, sets `error` and stops.
+//! - **Expansion** (a second stage after the token register `tk`, whose class flags are decoded
+//!   with it): `MEM_ADD` becomes its full transfer from the slot registers (address and word
+//!   count of each slot's last issued transfer, selected by slot in the decode cycle; an issued
+//!   transfer enters them a cycle later, and a `MEM_ADD` right behind it takes it from the
+//!   pending register); `REPEAT dist, count` issues count+1 copies of the instruction dist+1
+//!   back, a transfer's address continued by its step from the one 2(dist+1) back. The last 512
+//!   issued instructions are kept in two history RAMs (one read port each: the copy and the one
+//!   a period earlier) whose read data is registered (`cc_r`, `pp_r`) before the address
+//!   arithmetic: a copy's reads are issued two cycles before it is issued. Distances 1 and 2 are
+//!   bypassed from the last two issued instructions (`last`, `last2`), so a `REPEAT` at distance
+//!   1 costs no cycle of its own; a `REPEAT` at distance 2 or more waits one priming cycle in
+//!   `tk` (its first reads are issued when it is decoded). A `REPEAT` reaching before the first
+//!   instruction, or a `MEM_ADD` with an unknown slot, sets `error` and stops. For timing, the
+//!   unpacker's advance and the internal state ignore these checks (an error stops everything and
+//!   a start resets what it touched); only the output register is qualified by them.
 //! - **Output**: `wr_valid`, `wr_module` (one-hot: mem, pe, acc, act, pool, ctrl), `wr_op`,
 //!   `wr_payload` (the instruction's bits, opcode included): the write into the matching module's
 //!   register, exposed as ports until the integrated top exists. `st_busy` covers the whole
@@ -98,6 +105,9 @@ pub struct InstrDecompressor {
     cur: DFF<Bits<64>>,
     left: DFF<Bits<8>>,
     cur_valid: DFF<Bit>,
+    /// The current word has no instruction left (NOP, fewer than 5 bits, or none): registered
+    /// with `cur` (timing: the word select does not wait for a compare).
+    empty: DFF<Bit>,
     /// Prefetched words, a queue of three (timing: the buffer's read data always lands in a
     /// register before the unpacker sees it; three entries keep one word per cycle flowing).
     q0: DFF<Bits<64>>,
@@ -109,6 +119,23 @@ pub struct InstrDecompressor {
     /// Token register between unpacking and expansion.
     tk_valid: DFF<Bit>,
     tk_op: DFF<Bits<5>>,
+    /// The token's class, decoded with it (timing): REPEAT, MEM_ADD, a full transfer
+    /// (MEM_LOAD/MEM_STORE), a REPEAT at distance 1, at distance 2.
+    tk_rep: DFF<Bit>,
+    tk_ma: DFF<Bit>,
+    tk_tr: DFF<Bit>,
+    tk_d1: DFF<Bit>,
+    tk_d2: DFF<Bit>,
+    /// The issued instruction is a transfer (for the slot registers), per expansion case.
+    x_tr: Signal<Local, Bit>,
+    /// The slot fields of a copied transfer (address continued or copied).
+    r_slot: Signal<Local, Bits<8>>,
+    r_addr: Signal<Local, Bits<26>>,
+    r_words: Signal<Local, Bits<20>>,
+    /// The slot fields of a passed-through transfer.
+    p_slot: Signal<Local, Bits<8>>,
+    p_addr: Signal<Local, Bits<26>>,
+    p_words: Signal<Local, Bits<20>>,
     tk_payload: DFF<Bits<64>>,
     /// Output registers.
     o_valid: DFF<Bit>,
@@ -120,10 +147,50 @@ pub struct InstrDecompressor {
     hist_c: SyncRam<Bits<64>>,
     hist_p: SyncRam<Bits<33>>,
     hptr: DFF<Bits<16>>,
+    /// `hptr` + 1, − 1 and − 2 (low 9 bits; timing: each read address is one subtraction).
+    hp1: DFF<Bits<16>>,
+    hm1: DFF<Bits<16>>,
+    hm2: DFF<Bits<16>>,
+    /// The distance field (distance − 1) of the REPEAT in `tk`.
+    f_tk: Signal<Local, Bits<16>>,
     /// Instructions issued since start, saturating at 1023.
     fill: DFF<Bits<10>>,
-    /// The last issued instruction (distance-1 bypass).
+    /// The last two issued instructions (distance-1 and distance-2 bypasses).
     last: DFF<Bits<64>>,
+    last2: DFF<Bits<64>>,
+    /// The history reads, registered (timing: no RAM read feeds the address arithmetic).
+    cc_r: DFF<Bits<64>>,
+    pp_r: DFF<Bits<33>>,
+    /// The `REPEAT` in `tk` (distance 2 or more) has had its priming cycle.
+    primed: DFF<Bit>,
+    /// The `REPEAT` in `tk` waits this cycle for its first copy's registered history reads.
+    prime: Signal<Local, Bit>,
+    /// The `REPEAT` in `tk` has distance 1 or 2 (bypassed from `last`, `last2`).
+    rd1: Signal<Local, Bit>,
+    rd2e: Signal<Local, Bit>,
+    /// History read address candidates (timing: computed from registers in parallel, then
+    /// selected): the REPEAT in `tk` after one or two more issued instructions, or a REPEAT the
+    /// unpacker decodes after zero or one.
+    ra_rep1: Signal<Local, Bits<16>>,
+    ra_rep2: Signal<Local, Bits<16>>,
+    ra_new0: Signal<Local, Bits<16>>,
+    ra_new1: Signal<Local, Bits<16>>,
+    /// The distance field (distance − 1) of a REPEAT at the head of the current word and of the
+    /// queue head, and the candidates from each (the word is chosen after the adders).
+    f_cur: Signal<Local, Bits<16>>,
+    f_q0: Signal<Local, Bits<16>>,
+    ra_c0: Signal<Local, Bits<16>>,
+    ra_c1: Signal<Local, Bits<16>>,
+    ra_q0: Signal<Local, Bits<16>>,
+    ra_q1: Signal<Local, Bits<16>>,
+    rp_c0: Signal<Local, Bits<16>>,
+    rp_c1: Signal<Local, Bits<16>>,
+    rp_q0: Signal<Local, Bits<16>>,
+    rp_q1: Signal<Local, Bits<16>>,
+    rp_rep1: Signal<Local, Bits<16>>,
+    rp_rep2: Signal<Local, Bits<16>>,
+    rp_new0: Signal<Local, Bits<16>>,
+    rp_new1: Signal<Local, Bits<16>>,
     /// Copies still to issue of the `REPEAT` in `tk`, this cycle's included (0: not started).
     rep_rem: DFF<Bits<13>>,
     /// Per slot (32 bits each, 8 slots so that any 3-bit slot field indexes inside), the address and word count of the last issued transfer.
@@ -135,6 +202,14 @@ pub struct InstrDecompressor {
     sp_slot: DFF<Bits<8>>,
     sp_addr: DFF<Bits<26>>,
     sp_words: DFF<Bits<20>>,
+    /// The slot fields a `MEM_ADD` decoded last cycle finds in the slot registers now (timing:
+    /// the field select by slot happens in the decode cycle; the pending transfer is still
+    /// checked in the expansion cycle).
+    mb_addr: DFF<Bits<26>>,
+    mb_words: DFF<Bits<20>>,
+    /// The slot field of the instruction the unpacker decodes and its offset.
+    src_slot: Signal<Local, Bits<3>>,
+    src_off: Signal<Local, Bits<8>>,
     /// The pending update's field mask and values in slot position.
     sp_mask256: Signal<Local, Bits<256>>,
     sp_addr256: Signal<Local, Bits<256>>,
@@ -143,14 +218,12 @@ pub struct InstrDecompressor {
     ma_pend: Signal<Local, Bit>,
     /// Unpacking may load `tk` this cycle.
     adv: Signal<Local, Bit>,
-    /// Expansion: `tk` is a REPEAT; its distance, 2·distance and count; copies left this cycle.
+    /// Expansion: `tk` is a REPEAT; its count; copies left this cycle.
     is_rep: Signal<Local, Bit>,
-    rd: Signal<Local, Bits<16>>,
-    rd2: Signal<Local, Bits<16>>,
     rcount: Signal<Local, Bits<13>>,
     rem_now: Signal<Local, Bits<13>>,
-    /// The distance of a REPEAT the unpacker decodes this cycle.
-    nd: Signal<Local, Bits<16>>,
+    /// The REPEAT in `tk` issues its last copy (if it issues).
+    last_copy: Signal<Local, Bit>,
     /// Copy source, the one a period earlier, and whether that one exists and matches.
     cc: Signal<Local, Bits<64>>,
     pp: Signal<Local, Bits<33>>,
@@ -164,12 +237,12 @@ pub struct InstrDecompressor {
     na_st: Signal<Local, Bits<26>>,
     na_ld64: Signal<Local, Bits<64>>,
     na_st64: Signal<Local, Bits<64>>,
-    /// MEM_ADD: slot, offset of its slot fields, delta, address, words.
+    /// MEM_ADD: slot, delta, the sums with the slot registers and with the pending transfer, the address, words.
     ma_slot: Signal<Local, Bits<3>>,
-    ma_off: Signal<Local, Bits<8>>,
     ma_delta: Signal<Local, Bits<18>>,
     ma_delta26: Signal<Local, Bits<26>>,
     ma_base: Signal<Local, Bits<26>>,
+    ma_sum_p: Signal<Local, Bits<26>>,
     ma_addr: Signal<Local, Bits<26>>,
     ma_words: Signal<Local, Bits<20>>,
     ma_lo2: Signal<Local, Bits<2>>,
@@ -186,19 +259,37 @@ pub struct InstrDecompressor {
     xs_slot: Signal<Local, Bits<8>>,
     xs_addr: Signal<Local, Bits<26>>,
     xs_words: Signal<Local, Bits<20>>,
-    hptr_next: Signal<Local, Bits<16>>,
-    dd: Signal<Local, Bits<16>>,
+
     /// The current word has no instruction left (NOP or fewer than 5 bits).
     cur_empty: Signal<Local, Bit>,
     /// The word decoded from this cycle and its bits left.
     src: Signal<Local, Bits<64>>,
     src_left: Signal<Local, Bits<8>>,
     src_ok: Signal<Local, Bit>,
-    /// Decoded opcode and its length.
+    /// Decoded opcode and its length (looked up for the current word and the queue head in
+    /// parallel, then selected).
     op: Signal<Local, Bits<5>>,
     len: Signal<Local, Bits<8>>,
-    /// Bit offset of the opcode's entry in the tables.
-    toff: Signal<Local, Bits<8>>,
+    len_cur: Signal<Local, Bits<8>>,
+    len_q0: Signal<Local, Bits<8>>,
+    /// The word and bits left after the decoded instruction.
+    nxt_cur: Signal<Local, Bits<64>>,
+    nxt_left: Signal<Local, Bits<8>>,
+    /// Bits left after the instruction with a borrow bit (set: it runs past its word), from
+    /// the current word and from the queue head (timing: formed before the word select).
+    nl9: Signal<Local, Bits<9>>,
+    nl9_cur: Signal<Local, Bits<9>>,
+    nl9_q0: Signal<Local, Bits<9>>,
+    /// The instruction runs past its word; fewer than 5 bits are left after it.
+    overrun: Signal<Local, Bit>,
+    short_cur: Signal<Local, Bit>,
+    short_q0: Signal<Local, Bit>,
+    /// The current word / the queue head is used up after its first instruction.
+    e_cur: Signal<Local, Bit>,
+    e_q0: Signal<Local, Bit>,
+    /// Each source word shifted past its first instruction (only the next opcode is used).
+    sh_cur: Signal<Local, Bits<64>>,
+    sh_q0: Signal<Local, Bits<64>>,
     /// Mask of the instruction's bits.
     mask: Signal<Local, Bits<64>>,
     /// The word after the current one (prefetched or arriving) and whether there is one.
@@ -265,6 +356,7 @@ impl InstrDecompressor {
             cur: Default::default(),
             left: Default::default(),
             cur_valid: Default::default(),
+            empty: Default::default(),
             q0: Default::default(),
             q1: Default::default(),
             q2: Default::default(),
@@ -273,6 +365,18 @@ impl InstrDecompressor {
             v2: Default::default(),
             tk_valid: Default::default(),
             tk_op: Default::default(),
+            tk_rep: Default::default(),
+            tk_ma: Default::default(),
+            tk_tr: Default::default(),
+            tk_d1: Default::default(),
+            tk_d2: Default::default(),
+            x_tr: Default::default(),
+            r_slot: Default::default(),
+            r_addr: Default::default(),
+            r_words: Default::default(),
+            p_slot: Default::default(),
+            p_addr: Default::default(),
+            p_words: Default::default(),
             tk_payload: Default::default(),
             o_valid: Default::default(),
             o_module: Default::default(),
@@ -281,8 +385,37 @@ impl InstrDecompressor {
             hist_c: SyncRam::new(HISTORY_DEPTH),
             hist_p: SyncRam::new(HISTORY_DEPTH),
             hptr: Default::default(),
+            hp1: Default::default(),
+            hm1: Default::default(),
+            hm2: Default::default(),
+            f_tk: Default::default(),
             fill: Default::default(),
             last: Default::default(),
+            last2: Default::default(),
+            cc_r: Default::default(),
+            pp_r: Default::default(),
+            primed: Default::default(),
+            prime: Default::default(),
+            rd1: Default::default(),
+            rd2e: Default::default(),
+            ra_rep1: Default::default(),
+            ra_rep2: Default::default(),
+            ra_new0: Default::default(),
+            ra_new1: Default::default(),
+            f_cur: Default::default(),
+            f_q0: Default::default(),
+            ra_c0: Default::default(),
+            ra_c1: Default::default(),
+            ra_q0: Default::default(),
+            ra_q1: Default::default(),
+            rp_c0: Default::default(),
+            rp_c1: Default::default(),
+            rp_q0: Default::default(),
+            rp_q1: Default::default(),
+            rp_rep1: Default::default(),
+            rp_rep2: Default::default(),
+            rp_new0: Default::default(),
+            rp_new1: Default::default(),
             rep_rem: Default::default(),
             s_addr: Default::default(),
             s_words: Default::default(),
@@ -290,17 +423,19 @@ impl InstrDecompressor {
             sp_slot: Default::default(),
             sp_addr: Default::default(),
             sp_words: Default::default(),
+            mb_addr: Default::default(),
+            mb_words: Default::default(),
+            src_slot: Default::default(),
+            src_off: Default::default(),
             sp_mask256: Default::default(),
             sp_addr256: Default::default(),
             sp_words256: Default::default(),
             ma_pend: Default::default(),
             adv: Default::default(),
             is_rep: Default::default(),
-            rd: Default::default(),
-            rd2: Default::default(),
             rcount: Default::default(),
             rem_now: Default::default(),
-            nd: Default::default(),
+            last_copy: Default::default(),
             cc: Default::default(),
             pp: Default::default(),
             cont: Default::default(),
@@ -313,10 +448,10 @@ impl InstrDecompressor {
             na_ld64: Default::default(),
             na_st64: Default::default(),
             ma_slot: Default::default(),
-            ma_off: Default::default(),
             ma_delta: Default::default(),
             ma_delta26: Default::default(),
             ma_base: Default::default(),
+            ma_sum_p: Default::default(),
             ma_addr: Default::default(),
             ma_words: Default::default(),
             ma_lo2: Default::default(),
@@ -331,15 +466,26 @@ impl InstrDecompressor {
             xs_slot: Default::default(),
             xs_addr: Default::default(),
             xs_words: Default::default(),
-            hptr_next: Default::default(),
-            dd: Default::default(),
             cur_empty: Default::default(),
             src: Default::default(),
             src_left: Default::default(),
             src_ok: Default::default(),
             op: Default::default(),
             len: Default::default(),
-            toff: Default::default(),
+            len_cur: Default::default(),
+            len_q0: Default::default(),
+            nxt_cur: Default::default(),
+            nxt_left: Default::default(),
+            nl9: Default::default(),
+            nl9_cur: Default::default(),
+            nl9_q0: Default::default(),
+            overrun: Default::default(),
+            short_cur: Default::default(),
+            short_q0: Default::default(),
+            e_cur: Default::default(),
+            e_q0: Default::default(),
+            sh_cur: Default::default(),
+            sh_q0: Default::default(),
             mask: Default::default(),
             next_word: Default::default(),
             next_ok: Default::default(),
@@ -356,9 +502,9 @@ impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, wptr, overflow, error, busy, rptr, fetching, cur, left, cur_valid, q0,
-            q1, q2, v0, v1, v2, tk_valid, tk_op, tk_payload, o_valid, o_module, o_op, o_payload, hptr, fill,
-            last, rep_rem, s_addr, s_words, sp_valid, sp_slot, sp_addr, sp_words
+            self, clock, wptr, overflow, error, busy, rptr, fetching, cur, left, cur_valid, empty, q0,
+            q1, q2, v0, v1, v2, tk_valid, tk_op, tk_rep, tk_ma, tk_tr, tk_d1, tk_d2, tk_payload, o_valid, o_module, o_op, o_payload, hptr, hp1, hm1, hm2, fill,
+            last, last2, cc_r, pp_r, primed, rep_rem, s_addr, s_words, sp_valid, sp_slot, sp_addr, sp_words, mb_addr, mb_words
         );
         self.ibuf.clock.next = self.clock.val();
         self.hist_c.clock.next = self.clock.val();
@@ -387,21 +533,31 @@ impl Logic for InstrDecompressor {
         }
 
         // ---- Expansion stage: the token in `tk` becomes this cycle's register write.
-        self.is_rep.next = self.tk_valid.q.val() & (self.tk_op.q.val() == 13);
-        self.rd.next = (self.tk_payload.q.val().get_bits::<16>(5) & bits::<16>(255)) + 1;
-        self.rd2.next = self.rd.val() << 1;
+        self.is_rep.next = self.tk_valid.q.val() & self.tk_rep.q.val();
+        self.f_tk.next = self.tk_payload.q.val().get_bits::<16>(5) & bits::<16>(255);
         self.rcount.next = (self.tk_payload.q.val().get_bits::<13>(13) & bits::<13>(4095)) + 1;
         if self.rep_rem.q.val() == 0 {
             self.rem_now.next = self.rcount.val();
         } else {
             self.rem_now.next = self.rep_rem.q.val();
         }
-        if self.rd.val() == 1 {
+        self.cc_r.d.next = self.hist_c.r_data.val();
+        self.pp_r.d.next = self.hist_p.r_data.val();
+        self.rd1.next = self.tk_d1.q.val();
+        self.rd2e.next = self.tk_d2.q.val();
+        if self.rd1.val() {
             self.cc.next = self.last.q.val();
+            self.pp.next = self.last2.q.val().get_bits::<33>(0);
+        } else if self.rd2e.val() {
+            self.cc.next = self.last2.q.val();
+            self.pp.next = self.pp_r.q.val();
         } else {
-            self.cc.next = self.hist_c.r_data.val();
+            self.cc.next = self.cc_r.q.val();
+            self.pp.next = self.pp_r.q.val();
         }
-        self.pp.next = self.hist_p.r_data.val();
+        // A REPEAT at distance 2 or more waits one cycle in `tk`: its first copy's reads were
+        // issued when it was decoded and land in `cc_r`/`pp_r` a cycle after it arrives.
+        self.prime.next = self.is_rep.val() & !self.rd1.val() & !self.primed.q.val();
         self.ca_ld.next = self.cc.val().get_bits::<26>(7);
         self.pa_ld.next = self.pp.val().get_bits::<26>(7);
         self.na_ld.next = self.ca_ld.val() + self.ca_ld.val() - self.pa_ld.val();
@@ -410,12 +566,11 @@ impl Logic for InstrDecompressor {
         self.na_st.next = self.ca_st.val() + self.ca_st.val() - self.pa_st.val();
         self.na_ld64.next = bit_cast::<64, 26>(self.na_ld.val()) << 7;
         self.na_st64.next = bit_cast::<64, 26>(self.na_st.val()) << 6;
-        self.cont.next = (bit_cast::<16, 10>(self.fill.q.val()) >= self.rd2.val())
+        self.cont.next = (bit_cast::<16, 10>(self.fill.q.val()) > ((self.f_tk.val() << 1) | bits::<16>(1)))
             & (self.cc.val().get_bits::<5>(0) == self.pp.val().get_bits::<5>(0))
             & (((self.cc.val().get_bits::<5>(0) == 1) & (self.cc.val().get_bits::<2>(5) == self.pp.val().get_bits::<2>(5)))
                 | ((self.cc.val().get_bits::<5>(0) == 2) & (self.cc.val().get_bit(5) == self.pp.val().get_bit(5))));
         self.ma_slot.next = self.tk_payload.q.val().get_bits::<3>(5);
-        self.ma_off.next = bit_cast::<8, 3>(self.ma_slot.val()) << 5;
         self.ma_delta.next = self.tk_payload.q.val().get_bits::<18>(8);
         if self.ma_delta.val().get_bit(17) {
             self.ma_delta26.next = bit_cast::<26, 18>(self.ma_delta.val()) - bits::<26>(262_144);
@@ -423,30 +578,74 @@ impl Logic for InstrDecompressor {
             self.ma_delta26.next = bit_cast::<26, 18>(self.ma_delta.val());
         }
         self.ma_pend.next = self.sp_valid.q.val() & (self.sp_slot.q.val() == bit_cast::<8, 3>(self.ma_slot.val()));
+        // Both sums are formed, then the slot compare picks one (timing).
+        self.ma_base.next = self.mb_addr.q.val() + self.ma_delta26.val();
+        self.ma_sum_p.next = self.sp_addr.q.val() + self.ma_delta26.val();
         if self.ma_pend.val() {
-            self.ma_base.next = self.sp_addr.q.val();
+            self.ma_addr.next = self.ma_sum_p.val();
             self.ma_words.next = self.sp_words.q.val();
         } else {
-            self.ma_base.next = self.s_addr.q.val().get_bits::<26>(self.ma_off.val().index());
-            self.ma_words.next = self.s_words.q.val().get_bits::<20>(self.ma_off.val().index());
+            self.ma_addr.next = self.ma_base.val();
+            self.ma_words.next = self.mb_words.q.val();
         }
-        self.ma_addr.next = self.ma_base.val() + self.ma_delta26.val();
         self.ma_lo2.next = self.ma_slot.val().get_bits::<2>(0);
         self.ma_addr64.next = bit_cast::<64, 26>(self.ma_addr.val());
         self.ma_words64.next = bit_cast::<64, 20>(self.ma_words.val());
         self.ma_tgt64.next = bit_cast::<64, 2>(self.ma_lo2.val()) << 5;
+        // The slot fields of the issued transfer, formed per case next to the instruction
+        // itself (timing: not decoded again from the selected instruction).
+        if self.tk_op.q.val() == 1 {
+            self.p_slot.next = self.tk_payload.q.val().get_bits::<8>(5) & bits::<8>(3);
+            self.p_addr.next = self.tk_payload.q.val().get_bits::<26>(7);
+            self.p_words.next = self.tk_payload.q.val().get_bits::<20>(33);
+        } else {
+            self.p_slot.next = (self.tk_payload.q.val().get_bits::<8>(5) & bits::<8>(1)) | bits::<8>(4);
+            self.p_addr.next = self.tk_payload.q.val().get_bits::<26>(6);
+            self.p_words.next = self.tk_payload.q.val().get_bits::<20>(32);
+        }
+        if self.cc.val().get_bits::<5>(0) == 1 {
+            self.r_slot.next = self.cc.val().get_bits::<8>(5) & bits::<8>(3);
+            self.r_words.next = self.cc.val().get_bits::<20>(33);
+            if self.cont.val() {
+                self.r_addr.next = self.na_ld.val();
+            } else {
+                self.r_addr.next = self.ca_ld.val();
+            }
+        } else {
+            self.r_slot.next = (self.cc.val().get_bits::<8>(5) & bits::<8>(1)) | bits::<8>(4);
+            self.r_words.next = self.cc.val().get_bits::<20>(32);
+            if self.cont.val() {
+                self.r_addr.next = self.na_st.val();
+            } else {
+                self.r_addr.next = self.ca_st.val();
+            }
+        }
         self.issue.next = false;
         self.consumed.next = false;
         self.x_err.next = false;
         self.x.next = self.tk_payload.q.val();
+        self.x_tr.next = self.tk_tr.q.val();
+        self.xs_slot.next = self.p_slot.val();
+        self.xs_addr.next = self.p_addr.val();
+        self.xs_words.next = self.p_words.val();
+        // `consumed` ignores errors (timing: the unpacker's advance does not wait for the
+        // checks); an error stops the decoder below, after the unpacker, and overrides it.
+        self.last_copy.next = ((self.rep_rem.q.val() == 0) & !self.tk_payload.q.val().get_bits::<12>(13).any())
+            | (self.rep_rem.q.val() == 1);
         if self.tk_valid.q.val() {
             if self.is_rep.val() {
-                if bit_cast::<16, 10>(self.fill.q.val()) < self.rd.val() {
-                    // The copy would reach before the first instruction.
-                    self.x_err.next = true;
+                // A copy reaching before the first instruction (fill only grows, so the first
+                // copy's check is the one that matters).
+                self.x_err.next = !(bit_cast::<16, 10>(self.fill.q.val()) > self.f_tk.val());
+                if self.prime.val() {
+                    self.primed.d.next = true;
                 } else {
                     self.issue.next = true;
-                    self.consumed.next = self.rem_now.val() == 1;
+                    self.consumed.next = self.last_copy.val();
+                    self.x_tr.next = (self.cc.val().get_bits::<5>(0) == 1) | (self.cc.val().get_bits::<5>(0) == 2);
+                    self.xs_slot.next = self.r_slot.val();
+                    self.xs_addr.next = self.r_addr.val();
+                    self.xs_words.next = self.r_words.val();
                     if self.cont.val() & (self.cc.val().get_bits::<5>(0) == 1) {
                         self.x.next = (self.cc.val() & !(bits::<64>(0x3ff_ffff) << 7)) | self.na_ld64.val();
                     } else if self.cont.val() {
@@ -455,33 +654,30 @@ impl Logic for InstrDecompressor {
                         self.x.next = self.cc.val();
                     }
                 }
-            } else if self.tk_op.q.val() == 12 {
-                if self.ma_slot.val() > 5 {
-                    self.x_err.next = true;
+            } else if self.tk_ma.q.val() {
+                self.x_err.next = self.ma_slot.val().get_bit(2) & self.ma_slot.val().get_bit(1);
+                self.issue.next = true;
+                self.consumed.next = true;
+                self.x_tr.next = true;
+                self.xs_slot.next = bit_cast::<8, 3>(self.ma_slot.val());
+                self.xs_addr.next = self.ma_addr.val();
+                self.xs_words.next = self.ma_words.val();
+                if !self.ma_slot.val().get_bit(2) {
+                    self.x.next = bits::<64>(1) | self.ma_tgt64.val() | (self.ma_addr64.val() << 7) | (self.ma_words64.val() << 33);
                 } else {
-                    self.issue.next = true;
-                    self.consumed.next = true;
-                    if self.ma_slot.val() < 4 {
-                        self.x.next = bits::<64>(1) | self.ma_tgt64.val() | (self.ma_addr64.val() << 7) | (self.ma_words64.val() << 33);
-                    } else {
-                        self.x.next = bits::<64>(2) | self.ma_tgt64.val() | (self.ma_addr64.val() << 6) | (self.ma_words64.val() << 32);
-                    }
+                    self.x.next = bits::<64>(2) | self.ma_tgt64.val() | (self.ma_addr64.val() << 6) | (self.ma_words64.val() << 32);
                 }
             } else {
                 self.issue.next = true;
                 self.consumed.next = true;
             }
         }
-        self.x_op.next = self.x.val().get_bits::<5>(0);
-        if self.x_op.val() == 1 {
-            self.xs_slot.next = self.x.val().get_bits::<8>(5) & bits::<8>(3);
-            self.xs_addr.next = self.x.val().get_bits::<26>(7);
-            self.xs_words.next = self.x.val().get_bits::<20>(33);
-        } else {
-            self.xs_slot.next = (self.x.val().get_bits::<8>(5) & bits::<8>(1)) + 4;
-            self.xs_addr.next = self.x.val().get_bits::<26>(6);
-            self.xs_words.next = self.x.val().get_bits::<20>(32);
+        // `issue` ignores errors too (timing): an error stops the decoder, and a start resets
+        // every register it touches, but the output register takes only error-free instructions.
+        if self.x_err.val() {
+            self.primed.d.next = false;
         }
+        self.x_op.next = self.x.val().get_bits::<5>(0);
         self.sp_mask256.next = self.slot_mask.val() << (self.sp_slot.q.val() << 5);
         self.sp_addr256.next = bit_cast::<256, 26>(self.sp_addr.q.val()) << (self.sp_slot.q.val() << 5);
         self.sp_words256.next = bit_cast::<256, 20>(self.sp_words.q.val()) << (self.sp_slot.q.val() << 5);
@@ -498,16 +694,20 @@ impl Logic for InstrDecompressor {
         self.hist_p.w_addr.next = self.hptr.q.val();
         self.hist_p.w_data.next = self.x.val().get_bits::<33>(0);
         if self.issue.val() {
-            self.o_valid.d.next = true;
+            self.o_valid.d.next = !self.x_err.val();
             self.o_op.d.next = self.x_op.val();
             self.o_payload.d.next = self.x.val();
             self.o_module.d.next = self.mods.val().get_bits::<6>((bit_cast::<8, 5>(self.x_op.val()) << 3).index());
             self.last.d.next = self.x.val();
+            self.last2.d.next = self.last.q.val();
             self.hptr.d.next = (self.hptr.q.val() + 1) & bits::<16>(511);
+            self.hp1.d.next = self.hp1.q.val() + 1;
+            self.hm1.d.next = self.hm1.q.val() + 1;
+            self.hm2.d.next = self.hm2.q.val() + 1;
             if self.fill.q.val() != 1023 {
                 self.fill.d.next = self.fill.q.val() + 1;
             }
-            if (self.x_op.val() == 1) | (self.x_op.val() == 2) {
+            if self.x_tr.val() {
                 self.sp_valid.d.next = true;
                 self.sp_slot.d.next = self.xs_slot.val();
                 self.sp_addr.d.next = self.xs_addr.val();
@@ -522,20 +722,15 @@ impl Logic for InstrDecompressor {
             }
         }
         self.tk_valid.d.next = self.tk_valid.q.val() & !self.consumed.val();
-        if self.x_err.val() {
-            self.error.d.next = true;
-            self.busy.d.next = false;
-            self.tk_valid.d.next = false;
-            self.rep_rem.d.next = 0.into();
+        if self.consumed.val() {
+            self.primed.d.next = false;
         }
         self.adv.next = !self.tk_valid.q.val() | self.consumed.val();
 
         // ---- Unpacking: decode from the current word, or from the next one when it is used up.
         // The next word is the prefetched one, or the one arriving from the buffer this cycle
         // (bypass).
-        self.cur_empty.next = (self.left.q.val() < 5)
-            | !self.cur.q.val().get_bits::<5>(0).any()
-            | !self.cur_valid.q.val();
+        self.cur_empty.next = self.empty.q.val();
         self.next_word.next = self.q0.q.val();
         self.next_ok.next = self.v0.q.val();
         if self.cur_empty.val() {
@@ -549,12 +744,44 @@ impl Logic for InstrDecompressor {
         }
         self.consume.next = self.busy.q.val() & self.adv.val() & self.cur_empty.val() & self.next_ok.val();
         self.op.next = self.src.val().get_bits::<5>(0);
-        self.toff.next = bit_cast::<8, 5>(self.op.val()) << 3;
-        self.len.next = self.lens.val().get_bits::<8>(self.toff.val().index());
-        if self.len.val() >= 64 {
+        self.len_cur.next =
+            self.lens.val().get_bits::<8>((bit_cast::<8, 5>(self.cur.q.val().get_bits::<5>(0)) << 3).index());
+        self.len_q0.next =
+            self.lens.val().get_bits::<8>((bit_cast::<8, 5>(self.q0.q.val().get_bits::<5>(0)) << 3).index());
+        if self.cur_empty.val() {
+            self.len.next = self.len_q0.val();
+        } else {
+            self.len.next = self.len_cur.val();
+        }
+        self.nxt_cur.next = self.src.val() >> self.len.val();
+        self.nl9_cur.next = bit_cast::<9, 8>(self.left.q.val()) - bit_cast::<9, 8>(self.len_cur.val());
+        self.nl9_q0.next = bits::<9>(64) - bit_cast::<9, 8>(self.len_q0.val());
+        if self.cur_empty.val() {
+            self.nl9.next = self.nl9_q0.val();
+        } else {
+            self.nl9.next = self.nl9_cur.val();
+        }
+        self.nxt_left.next = self.nl9.val().get_bits::<8>(0);
+        self.overrun.next = self.nl9.val().get_bit(8);
+        // Whether the word is used up after this instruction (NOP at the head, or fewer than 5
+        // bits left: `< 5` as gates, no carry chain), for each source word before the select.
+        self.short_cur.next = !self.nl9_cur.val().get_bits::<5>(3).any()
+            & !(self.nl9_cur.val().get_bit(2) & (self.nl9_cur.val().get_bit(1) | self.nl9_cur.val().get_bit(0)));
+        self.short_q0.next = !self.nl9_q0.val().get_bits::<5>(3).any()
+            & !(self.nl9_q0.val().get_bit(2) & (self.nl9_q0.val().get_bit(1) | self.nl9_q0.val().get_bit(0)));
+        self.sh_cur.next = self.cur.q.val() >> self.len_cur.val();
+        self.sh_q0.next = self.q0.q.val() >> self.len_q0.val();
+        self.e_cur.next = !self.cur.q.val().get_bits::<5>(0).any()
+            | self.short_cur.val()
+            | !self.sh_cur.val().get_bits::<5>(0).any();
+        self.e_q0.next = !self.q0.q.val().get_bits::<5>(0).any()
+            | self.short_q0.val()
+            | !self.sh_q0.val().get_bits::<5>(0).any();
+        // (A shifted constant, not 2^len − 1: no 64-bit carry chain.)
+        if self.len.val().get_bit(6) | self.len.val().get_bit(7) {
             self.mask.next = !bits::<64>(0);
         } else {
-            self.mask.next = (bits::<64>(1) << self.len.val()) - 1;
+            self.mask.next = !(!bits::<64>(0) << self.len.val().get_bits::<6>(0));
         }
         // The queue after this cycle: pop the head when the unpacker takes it, append the word
         // arriving from the buffer (a fetch issued last cycle) behind the entries that stay.
@@ -598,29 +825,36 @@ impl Logic for InstrDecompressor {
             self.rptr.d.next = self.rptr.q.val() + 1;
             self.fetching.d.next = true;
         }
-        if self.busy.q.val() & self.adv.val() & !self.x_err.val() {
+        // (`adv` is low while an erroneous token sits in `tk`, so no error gates this.)
+        if self.busy.q.val() & self.adv.val() {
             if self.src_ok.val() {
+                // The word moves past the instruction whatever it is (timing: the shifter's
+                // result is not selected by the checks): after an error nothing decodes again,
+                // and a word that starts with NOP is empty (skipped).
+                self.cur.d.next = self.nxt_cur.val();
+                self.left.d.next = self.nxt_left.val();
+                self.cur_valid.d.next = self.op.val().any();
                 if self.cur_empty.val() {
-                    // The next word becomes current.
-                    self.cur.d.next = self.next_word.val();
-                    self.left.d.next = bits::<8>(64);
-                    self.cur_valid.d.next = true;
-                }
-                if !self.op.val().any() {
-                    // A word that starts with NOP is empty: skip it.
-                    self.cur_valid.d.next = false;
-                } else if !self.len.val().any() | (self.len.val() > self.src_left.val()) {
-                    self.error.d.next = true;
-                    self.busy.d.next = false;
+                    self.empty.d.next = self.e_q0.val();
                 } else {
-                    self.tk_valid.d.next = true;
-                    self.tk_op.d.next = self.op.val();
-                    self.tk_payload.d.next = self.src.val() & self.mask.val();
-                    self.cur.d.next = self.src.val() >> self.len.val();
-                    self.left.d.next = self.src_left.val() - self.len.val();
-                    self.cur_valid.d.next = true;
-                    if self.op.val() == 31 {
+                    self.empty.d.next = self.e_cur.val();
+                }
+                if self.op.val().any() {
+                    if !self.len.val().any() | self.overrun.val() {
+                        self.error.d.next = true;
                         self.busy.d.next = false;
+                    } else {
+                        self.tk_valid.d.next = true;
+                        self.tk_op.d.next = self.op.val();
+                        self.tk_rep.d.next = self.op.val() == 13;
+                        self.tk_ma.d.next = self.op.val() == 12;
+                        self.tk_tr.d.next = (self.op.val() == 1) | (self.op.val() == 2);
+                        self.tk_d1.d.next = !self.src.val().get_bits::<8>(5).any();
+                        self.tk_d2.d.next = self.src.val().get_bits::<8>(5) == 1;
+                        self.tk_payload.d.next = self.src.val() & self.mask.val();
+                        if self.op.val() == 31 {
+                            self.busy.d.next = false;
+                        }
                     }
                 }
             } else if !self.fetching.q.val() & (self.rptr.q.val() >= self.wptr.q.val()) {
@@ -630,23 +864,75 @@ impl Logic for InstrDecompressor {
             }
         }
 
-        // ---- History reads for next cycle's copy: the REPEAT in `tk` if it continues, else a
-        // REPEAT the unpacker loads into `tk` this cycle (its distance is decoded from `src`).
-        self.nd.next = (self.src.val().get_bits::<16>(5) & bits::<16>(255)) + 1;
-        if self.issue.val() {
-            self.hptr_next.next = self.hptr.q.val() + 1;
+        // The slot fields for a MEM_ADD decoded now: the slot registers after this cycle's
+        // pending update.
+        self.src_slot.next = self.src.val().get_bits::<3>(5);
+        self.src_off.next = bit_cast::<8, 3>(self.src_slot.val()) << 5;
+        if self.sp_valid.q.val() & (self.sp_slot.q.val() == bit_cast::<8, 3>(self.src_slot.val())) {
+            self.mb_addr.d.next = self.sp_addr.q.val();
+            self.mb_words.d.next = self.sp_words.q.val();
         } else {
-            self.hptr_next.next = self.hptr.q.val();
+            self.mb_addr.d.next = self.s_addr.q.val().get_bits::<26>(self.src_off.val().index());
+            self.mb_words.d.next = self.s_words.q.val().get_bits::<20>(self.src_off.val().index());
         }
-        if self.is_rep.val() & !self.consumed.val() {
-            self.dd.next = self.rd.val();
+
+        // ---- A malformed token stops the decoder (last word on `tk`, `busy` and `error`).
+        if self.x_err.val() {
+            self.error.d.next = true;
+            self.busy.d.next = false;
+            self.tk_valid.d.next = false;
+            self.rep_rem.d.next = 0.into();
+        }
+
+        // ---- History reads. The reads land in `cc_r`/`pp_r` for the copy two cycles ahead: the REPEAT in `tk`
+        // primes or issues this cycle and issues the next, else a REPEAT decoded now primes next
+        // cycle (after `tk`'s instruction, if any, issues now). An erroneous token stops the
+        // decoder, so its reads do not matter and the selection ignores errors.
+        // The decoded word is the current one or the queue head (`src`): both candidates are
+        // formed from registers and `cur_empty` picks one.
+        self.f_cur.next = self.cur.q.val().get_bits::<16>(5) & bits::<16>(255);
+        self.f_q0.next = self.q0.q.val().get_bits::<16>(5) & bits::<16>(255);
+        // (distance d = f + 1: hptr + k − d = (hptr + k − 1) − f.)
+        self.ra_c0.next = self.hm1.q.val() - self.f_cur.val();
+        self.ra_c1.next = self.hptr.q.val() - self.f_cur.val();
+        self.ra_q0.next = self.hm1.q.val() - self.f_q0.val();
+        self.ra_q1.next = self.hptr.q.val() - self.f_q0.val();
+        self.rp_c0.next = self.hm2.q.val() - (self.f_cur.val() << 1);
+        self.rp_c1.next = self.hm1.q.val() - (self.f_cur.val() << 1);
+        self.rp_q0.next = self.hm2.q.val() - (self.f_q0.val() << 1);
+        self.rp_q1.next = self.hm1.q.val() - (self.f_q0.val() << 1);
+        if self.cur_empty.val() {
+            self.ra_new0.next = self.ra_q0.val();
+            self.ra_new1.next = self.ra_q1.val();
+            self.rp_new0.next = self.rp_q0.val();
+            self.rp_new1.next = self.rp_q1.val();
         } else {
-            self.dd.next = self.nd.val();
+            self.ra_new0.next = self.ra_c0.val();
+            self.ra_new1.next = self.ra_c1.val();
+            self.rp_new0.next = self.rp_c0.val();
+            self.rp_new1.next = self.rp_c1.val();
         }
+        self.ra_rep1.next = self.hptr.q.val() - self.f_tk.val();
+        self.ra_rep2.next = self.hp1.q.val() - self.f_tk.val();
+        self.rp_rep1.next = self.hm1.q.val() - (self.f_tk.val() << 1);
+        self.rp_rep2.next = self.hptr.q.val() - (self.f_tk.val() << 1);
         self.hist_c.r_en.next = true;
-        self.hist_c.r_addr.next = (self.hptr_next.val() - self.dd.val()) & bits::<16>(511);
         self.hist_p.r_en.next = true;
-        self.hist_p.r_addr.next = (self.hptr_next.val() - (self.dd.val() << 1)) & bits::<16>(511);
+        if self.is_rep.val() & !self.consumed.val() {
+            if self.prime.val() {
+                self.hist_c.r_addr.next = self.ra_rep1.val() & bits::<16>(511);
+                self.hist_p.r_addr.next = self.rp_rep1.val() & bits::<16>(511);
+            } else {
+                self.hist_c.r_addr.next = self.ra_rep2.val() & bits::<16>(511);
+                self.hist_p.r_addr.next = self.rp_rep2.val() & bits::<16>(511);
+            }
+        } else if self.tk_valid.q.val() {
+            self.hist_c.r_addr.next = self.ra_new1.val() & bits::<16>(511);
+            self.hist_p.r_addr.next = self.rp_new1.val() & bits::<16>(511);
+        } else {
+            self.hist_c.r_addr.next = self.ra_new0.val() & bits::<16>(511);
+            self.hist_p.r_addr.next = self.rp_new0.val() & bits::<16>(511);
+        }
 
         // ---- Back-pressure: freeze the decoding pipeline.
         if self.hold.val() {
@@ -655,6 +941,7 @@ impl Logic for InstrDecompressor {
             self.cur.d.next = self.cur.q.val();
             self.left.d.next = self.left.q.val();
             self.cur_valid.d.next = self.cur_valid.q.val();
+            self.empty.d.next = self.empty.q.val();
             self.q0.d.next = self.q0.q.val();
             self.q1.d.next = self.q1.q.val();
             self.q2.d.next = self.q2.q.val();
@@ -663,14 +950,26 @@ impl Logic for InstrDecompressor {
             self.v2.d.next = self.v2.q.val();
             self.tk_valid.d.next = self.tk_valid.q.val();
             self.tk_op.d.next = self.tk_op.q.val();
+            self.tk_rep.d.next = self.tk_rep.q.val();
+            self.tk_ma.d.next = self.tk_ma.q.val();
+            self.tk_tr.d.next = self.tk_tr.q.val();
+            self.tk_d1.d.next = self.tk_d1.q.val();
+            self.tk_d2.d.next = self.tk_d2.q.val();
             self.tk_payload.d.next = self.tk_payload.q.val();
             self.o_valid.d.next = self.o_valid.q.val();
             self.o_module.d.next = self.o_module.q.val();
             self.o_op.d.next = self.o_op.q.val();
             self.o_payload.d.next = self.o_payload.q.val();
             self.hptr.d.next = self.hptr.q.val();
+            self.hp1.d.next = self.hp1.q.val();
+            self.hm1.d.next = self.hm1.q.val();
+            self.hm2.d.next = self.hm2.q.val();
             self.fill.d.next = self.fill.q.val();
             self.last.d.next = self.last.q.val();
+            self.last2.d.next = self.last2.q.val();
+            self.cc_r.d.next = self.cc_r.q.val();
+            self.pp_r.d.next = self.pp_r.q.val();
+            self.primed.d.next = self.primed.q.val();
             self.rep_rem.d.next = self.rep_rem.q.val();
             self.s_addr.d.next = self.s_addr.q.val();
             self.s_words.d.next = self.s_words.q.val();
@@ -678,6 +977,8 @@ impl Logic for InstrDecompressor {
             self.sp_slot.d.next = self.sp_slot.q.val();
             self.sp_addr.d.next = self.sp_addr.q.val();
             self.sp_words.d.next = self.sp_words.q.val();
+            self.mb_addr.d.next = self.mb_addr.q.val();
+            self.mb_words.d.next = self.mb_words.q.val();
             self.error.d.next = self.error.q.val();
             self.busy.d.next = self.busy.q.val();
             self.ibuf.r_en.next = false;
@@ -696,6 +997,7 @@ impl Logic for InstrDecompressor {
                 self.busy.d.next = false;
                 self.tk_valid.d.next = false;
                 self.rep_rem.d.next = 0.into();
+                self.primed.d.next = false;
             }
             if self.reg_wdata.val().get_bit(0) & !self.busy.q.val() & !self.tk_valid.q.val() {
                 self.busy.d.next = true;
@@ -703,14 +1005,20 @@ impl Logic for InstrDecompressor {
                 self.rptr.d.next = 0.into();
                 self.fetching.d.next = false;
                 self.cur_valid.d.next = false;
+                self.empty.d.next = true;
                 self.v0.d.next = false;
                 self.v1.d.next = false;
                 self.v2.d.next = false;
                 self.tk_valid.d.next = false;
                 self.rep_rem.d.next = 0.into();
                 self.hptr.d.next = 0.into();
+                self.hp1.d.next = 1.into();
+                self.hm1.d.next = bits::<16>(65535);
+                self.hm2.d.next = bits::<16>(65534);
                 self.fill.d.next = 0.into();
                 self.last.d.next = 0.into();
+                self.last2.d.next = 0.into();
+                self.primed.d.next = false;
                 self.s_addr.d.next = 0.into();
                 self.s_words.d.next = 0.into();
                 self.sp_valid.d.next = false;
