@@ -6,10 +6,11 @@
 //!
 //! Timing: `tag_in`/`psum_in` come from the bottom PE. A virtual "row R" tag register loads at the
 //! strobe like a PE input register, so during slow cycle t it holds the tag of the datum the bottom
-//! PE used in slow cycle t−1, and in sub-cycle j `psum_in` is that datum's complete column sum for
-//! kernel j. The entry is `pixel·K + j`; the pixel counter restarts at each pass's first datum.
-//! Read-modify-write over three cycles (timing: the RAM's read data is registered before the
-//! adder): read in cycle f, register the old value in f+1, write `(first ? 0 : old) + psum` in
+//! PE used in slow cycle t−1, and one cycle after sub-cycle j (the PEs register their products)
+//! `psum_in` is that datum's complete column sum for kernel j. The entry is `pixel·K + j`; the
+//! pixel counter restarts at each pass's first datum. Read-modify-write over three cycles
+//! (timing: the RAM's read data is registered before the adder): read in sub-cycle j (cycle
+//! f), register both halves' read data and the arriving sum in f+1, write `(first ? 0 : old) + psum` in
 //! f+2. An entry read in the cycle an older write to it lands takes that write's value instead
 //! (a register of last cycle's write), so entries revisited two cycles apart (one-pixel passes
 //! back to back with K = 2) still add up. The tile-done pulse
@@ -19,7 +20,7 @@
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `strobe`, `sub` | in | 1, 4 | slow-cycle strobe, sub-cycle index j |
-//! | `tag_in`, `psum_in` | in | 5, 32 | from the bottom PE |
+//! | `tag_in`, `psum_in` | in | 5, 32 | from the bottom PE (`psum_in` one cycle after its sub-cycle) |
 //! | `d_en`, `d_half`, `d_addr` | in | 1, 1, 16 | drain read of one entry of one half |
 //! | `d_data` | out | 32 | drain read data, one cycle after `d_en` |
 //! | `tile_done`, `tile_half` | out | 1, 1 | pulse: the entry tagged last of its tile was written |
@@ -68,10 +69,9 @@ pub struct AccColumn {
     vtag: DFF<Tag>,
     /// pixel·K of that datum.
     pbase: DFF<Bits<16>>,
-    /// Read-modify-write stage: valid, entry, sum, first-pass, last, half.
+    /// Read stage: valid, entry, first-pass, last, half.
     s1_valid: DFF<Bit>,
     s1_addr: DFF<Bits<16>>,
-    s1_psum: DFF<Bits<32>>,
     s1_first: DFF<Bit>,
     s1_last: DFF<Bit>,
     s1_half: DFF<Bit>,
@@ -81,7 +81,14 @@ pub struct AccColumn {
     s2_psum: DFF<Bits<32>>,
     s2_first: DFF<Bit>,
     s2_half: DFF<Bit>,
-    s2_old: DFF<Bits<32>>,
+    /// Both halves' read data, registered.
+    s2_old0: DFF<Bits<32>>,
+    s2_old1: DFF<Bits<32>>,
+    /// The entry was written in the cycle of its read: take `s2_lw` (that write) instead.
+    s2_fwd: DFF<Bit>,
+    s2_lw: DFF<Bits<32>>,
+    /// The old value the write stage adds to.
+    old: Signal<Local, Bits<32>>,
     /// Last cycle's write: valid, entry, half, value (forwarded to a read of the same entry).
     lw_valid: DFF<Bit>,
     lw_addr: DFF<Bits<16>>,
@@ -121,7 +128,6 @@ impl AccColumn {
             pbase: Default::default(),
             s1_valid: Default::default(),
             s1_addr: Default::default(),
-            s1_psum: Default::default(),
             s1_first: Default::default(),
             s1_last: Default::default(),
             s1_half: Default::default(),
@@ -130,7 +136,11 @@ impl AccColumn {
             s2_psum: Default::default(),
             s2_first: Default::default(),
             s2_half: Default::default(),
-            s2_old: Default::default(),
+            s2_old0: Default::default(),
+            s2_old1: Default::default(),
+            s2_fwd: Default::default(),
+            s2_lw: Default::default(),
+            old: Default::default(),
             lw_valid: Default::default(),
             lw_addr: Default::default(),
             lw_half: Default::default(),
@@ -159,8 +169,8 @@ impl Logic for AccColumn {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, vtag, pbase, s1_valid, s1_addr, s1_psum, s1_first, s1_last, s1_half, s2_valid,
-            s2_addr, s2_psum, s2_first, s2_half, s2_old, lw_valid, lw_addr, lw_half, lw_data, done,
+            self, clock, vtag, pbase, s1_valid, s1_addr, s1_first, s1_last, s1_half, s2_valid,
+            s2_addr, s2_psum, s2_first, s2_half, s2_old0, s2_old1, s2_fwd, s2_lw, lw_valid, lw_addr, lw_half, lw_data, done,
             done_half, d_half_r
         );
         self.ram0.clock.next = self.clock.val();
@@ -178,7 +188,6 @@ impl Logic for AccColumn {
         // Read stage.
         self.s1_valid.d.next = self.vtag.q.val().get_bit(0);
         self.s1_addr.d.next = self.addr_now.val();
-        self.s1_psum.d.next = self.psum_in.val();
         self.s1_first.d.next = self.vtag.q.val().get_bit(2);
         self.s1_last.d.next = self.vtag.q.val().get_bit(3) & self.strobe.val();
         self.s1_half.d.next = self.vtag.q.val().get_bit(4);
@@ -200,10 +209,17 @@ impl Logic for AccColumn {
             self.ram1.r_en.next = true;
         }
         // Write stage.
+        if self.s2_fwd.q.val() {
+            self.old.next = self.s2_lw.q.val();
+        } else if self.s2_half.q.val() {
+            self.old.next = self.s2_old1.q.val();
+        } else {
+            self.old.next = self.s2_old0.q.val();
+        }
         if self.s2_first.q.val() {
             self.wsum.next = self.s2_psum.q.val();
         } else {
-            self.wsum.next = self.s2_old.q.val() + self.s2_psum.q.val();
+            self.wsum.next = self.old.val() + self.s2_psum.q.val();
         }
         self.ram0.w_addr.next = self.s2_addr.q.val();
         self.ram1.w_addr.next = self.s2_addr.q.val();
@@ -221,19 +237,18 @@ impl Logic for AccColumn {
         // itself never holds the same entry.
         self.s2_valid.d.next = self.s1_valid.q.val();
         self.s2_addr.d.next = self.s1_addr.q.val();
-        self.s2_psum.d.next = self.s1_psum.q.val();
+        // The PE's registered product puts each sum on `psum_in` one cycle after its read.
+        self.s2_psum.d.next = self.psum_in.val();
         self.s2_first.d.next = self.s1_first.q.val();
         self.s2_half.d.next = self.s1_half.q.val();
-        if self.lw_valid.q.val()
+        // (Timing: the RAMs' read data goes straight into registers; the selection waits for
+        // the write stage.)
+        self.s2_old0.d.next = self.ram0.r_data.val();
+        self.s2_old1.d.next = self.ram1.r_data.val();
+        self.s2_fwd.d.next = self.lw_valid.q.val()
             & (self.lw_addr.q.val() == self.s1_addr.q.val())
-            & (self.lw_half.q.val() == self.s1_half.q.val())
-        {
-            self.s2_old.d.next = self.lw_data.q.val();
-        } else if self.s1_half.q.val() {
-            self.s2_old.d.next = self.ram1.r_data.val();
-        } else {
-            self.s2_old.d.next = self.ram0.r_data.val();
-        }
+            & (self.lw_half.q.val() == self.s1_half.q.val());
+        self.s2_lw.d.next = self.lw_data.q.val();
         self.done.d.next = self.s1_valid.q.val() & self.s1_last.q.val();
         self.done_half.d.next = self.s1_half.q.val();
         self.tile_done.next = self.done.q.val();
@@ -270,7 +285,9 @@ mod tests {
         let psum = |p: usize, j: usize| (p as u64 * 1000 + j as u64 * 7 + 3) * if j == 0 { 1 } else { 5 };
         let mut want = [0u64; 2];
         // Slow cycle p presents pass p's datum tag at its strobe; its sums arrive in slow cycle
-        // p + 1 (the virtual row register), sub-cycle j carrying kernel j's sum.
+        // p + 1 (the virtual row register), kernel j's sum one cycle after sub-cycle j (the
+        // PE's registered product).
+        let mut late = 0u64;
         for p in 0..=passes {
             for j in 0..k {
                 let u = &mut h.uut;
@@ -287,8 +304,9 @@ mod tests {
                     }
                 }
                 u.tag_in.next = tag.into();
-                // The sums of the datum loaded at the previous strobe (pass p − 1).
-                u.psum_in.next = if p >= 1 { psum(p - 1, j).into() } else { 0u64.into() };
+                // The sums of the datum loaded at the previous strobe (pass p − 1), a cycle late.
+                u.psum_in.next = late.into();
+                late = if p >= 1 { psum(p - 1, j) } else { 0 };
                 if p >= 1 {
                     want[j] += psum(p - 1, j);
                 }
@@ -298,6 +316,7 @@ mod tests {
         for _ in 0..4 {
             h.uut.strobe.next = false;
             h.uut.tag_in.next = 0u64.into();
+            h.uut.psum_in.next = std::mem::take(&mut late).into();
             h.step().unwrap();
         }
         for (j, w) in want.iter().enumerate() {

@@ -197,6 +197,26 @@ pub struct ConvEngine {
     slot_pad: DFF<Bit>,
     slot_tag: DFF<Tag>,
     slot_addr: DFF<Bits<16>>,
+    /// The slot candidates of both cases, registered the cycle before each strobe: cursor,
+    /// first-cache address, padding, last of its tile.
+    ca_px: DFF<Bits<16>>,
+    ca_ixp: DFF<Bits<16>>,
+    ca_iyp: DFF<Bits<16>>,
+    ca_rowbase: DFF<Bits<16>>,
+    ca_pixl: DFF<Bits<16>>,
+    ca_addr: DFF<Bits<16>>,
+    ca_pad: DFF<Bit>,
+    ca_last: DFF<Bit>,
+    cb_rowbase: DFF<Bits<16>>,
+    cb_pixl: DFF<Bits<16>>,
+    cb_addr: DFF<Bits<16>>,
+    cb_pad: DFF<Bit>,
+    cb_last: DFF<Bit>,
+    /// Parameter sums, registered (the parameters are stable from the start of a run, and the
+    /// first candidates are formed a cycle after it): `p_wo` − 1, `p_h` + `p_ph`, `p_w` + `p_pw`.
+    p_wo1: DFF<Bits<16>>,
+    p_hph: DFF<Bits<16>>,
+    p_wpw: DFF<Bits<16>>,
     /// Pass being issued and the pixel cursor within it.
     in_pass: DFF<Bit>,
     all_issued: DFF<Bit>,
@@ -211,6 +231,12 @@ pub struct ConvEngine {
     ict: DFF<Bits<16>>,
     planebase: DFF<Bits<16>>,
     oct: DFF<Bits<16>>,
+    /// `ks`, `kr`, `ict`, `oct` are at their last value (timing: registered with the counters,
+    /// so the pass advance compares nothing).
+    ks_l: DFF<Bit>,
+    kr_l: DFF<Bit>,
+    ict_l: DFF<Bit>,
+    oct_l: DFF<Bit>,
     bbase: DFF<Bits<16>>,
     obase: DFF<Bits<16>>,
     /// Weight loader: state, address, one-hot row / column / kernel, passes left to load.
@@ -272,12 +298,22 @@ pub struct ConvEngine {
     /// Issue decisions at this strobe.
     issue_next: Signal<Local, Bit>,
     issue_new: Signal<Local, Bit>,
-    /// Cursor values for the slot being issued.
-    n_px: Signal<Local, Bits<16>>,
-    n_ixp: Signal<Local, Bits<16>>,
-    n_iyp: Signal<Local, Bits<16>>,
-    n_rowbase: Signal<Local, Bits<16>>,
-    n_pix_left: Signal<Local, Bits<16>>,
+    /// Cursor values for the slot to issue: the pass's next pixel (A: at the end of its row or
+    /// not) and a new pass's first pixel (B).
+    a_eol: Signal<Local, Bit>,
+    a_px: Signal<Local, Bits<16>>,
+    a_ixp: Signal<Local, Bits<16>>,
+    a_iyp: Signal<Local, Bits<16>>,
+    a_rowbase: Signal<Local, Bits<16>>,
+    a_pixl: Signal<Local, Bits<16>>,
+    b_rowbase: Signal<Local, Bits<16>>,
+    b_pixl: Signal<Local, Bits<16>>,
+    /// The next row's input row and the next pixel's input column; the padding of the A slot at
+    /// the end of a row and inside it.
+    a_yn: Signal<Local, Bits<16>>,
+    a_xn: Signal<Local, Bits<16>>,
+    pad_eol: Signal<Local, Bit>,
+    pad_mid: Signal<Local, Bit>,
     /// The last PE loads a pass's first datum (its shadow weights are free again).
     last_swap: Signal<Local, Bit>,
     /// The last accumulation column finished a tile, and which half.
@@ -291,8 +327,6 @@ pub struct ConvEngine {
     t_last: Signal<Local, Tag>,
     t_half: Signal<Local, Tag>,
     t_pad: Signal<Local, Tag>,
-    /// The slot being issued is spatial padding.
-    n_pad: Signal<Local, Bit>,
     /// Built-in fault (tests only): row inputs also wired into column 1. Empty in a product.
     fault_cache: Vec<Constant<Bit>>,
 }
@@ -377,6 +411,10 @@ impl ConvEngine {
             iyp: Default::default(),
             rowbase: Default::default(),
             ks: Default::default(),
+            ks_l: Default::default(),
+            kr_l: Default::default(),
+            ict_l: Default::default(),
+            oct_l: Default::default(),
             kr: Default::default(),
             krw: Default::default(),
             ict: Default::default(),
@@ -428,11 +466,34 @@ impl ConvEngine {
             tile_last: Default::default(),
             issue_next: Default::default(),
             issue_new: Default::default(),
-            n_px: Default::default(),
-            n_ixp: Default::default(),
-            n_iyp: Default::default(),
-            n_rowbase: Default::default(),
-            n_pix_left: Default::default(),
+            a_eol: Default::default(),
+            a_px: Default::default(),
+            a_ixp: Default::default(),
+            a_iyp: Default::default(),
+            a_rowbase: Default::default(),
+            a_pixl: Default::default(),
+            b_rowbase: Default::default(),
+            b_pixl: Default::default(),
+            ca_px: Default::default(),
+            ca_ixp: Default::default(),
+            ca_iyp: Default::default(),
+            ca_rowbase: Default::default(),
+            ca_pixl: Default::default(),
+            ca_addr: Default::default(),
+            ca_pad: Default::default(),
+            ca_last: Default::default(),
+            cb_rowbase: Default::default(),
+            cb_pixl: Default::default(),
+            cb_addr: Default::default(),
+            cb_pad: Default::default(),
+            cb_last: Default::default(),
+            p_wo1: Default::default(),
+            p_hph: Default::default(),
+            p_wpw: Default::default(),
+            a_yn: Default::default(),
+            a_xn: Default::default(),
+            pad_eol: Default::default(),
+            pad_mid: Default::default(),
             last_swap: Default::default(),
             tile_done: Default::default(),
             tile_done_half: Default::default(),
@@ -442,7 +503,6 @@ impl ConvEngine {
             t_last: Default::default(),
             t_half: Default::default(),
             t_pad: Default::default(),
-            n_pad: Default::default(),
             fault_cache: (p.fault == ConvFault::CacheIntoCol1).then(|| Constant::new(true)).into_iter().collect(),
         }
     }
@@ -488,7 +548,9 @@ impl Logic for ConvEngine {
         // ---- Defaults: every register holds, every sub-block is clocked.
         dff_setup!(
             self, clock, run, fin, tail, ksel, sub, slot_valid, slot_pad, slot_tag, slot_addr,
-            in_pass, all_issued, pix_left, px, ixp, iyp, rowbase, ks, kr, krw, ict, planebase,
+            ca_px, ca_ixp, ca_iyp, ca_rowbase, ca_pixl, ca_addr, ca_pad, ca_last, cb_rowbase, cb_pixl,
+            cb_addr, cb_pad, cb_last, p_wo1, p_hph, p_wpw,
+            in_pass, all_issued, pix_left, px, ixp, iyp, rowbase, ks, kr, krw, ict, planebase, ks_l, kr_l, ict_l, oct_l,
             oct, bbase, obase, wl_loading, wl_ready, wl_wait, wl_ptr, wl_row, wl_col, wl_k,
             wl_left, wl_we_d, wl_row_d, wl_col_d, wl_k_d, busy0, busy1, pend0, pend1, bb0, bb1,
             ob0, ob1, d_active, d_half, d_j, d_addr, d_pleft, d_baddr, d_oaddr, d1_valid,
@@ -637,6 +699,10 @@ impl Logic for ConvEngine {
             self.ict.d.next = 0.into();
             self.planebase.d.next = 0.into();
             self.oct.d.next = 0.into();
+            self.ks_l.d.next = self.p_kw.val() == 1;
+            self.kr_l.d.next = self.p_kh.val() == 1;
+            self.ict_l.d.next = self.p_ic_tiles.val() == 1;
+            self.oct_l.d.next = self.p_oc_tiles.val() == 1;
             self.bbase.d.next = 0.into();
             self.obase.d.next = self.p_obase.val();
             self.wl_loading.d.next = self.p_passes.val().any();
@@ -657,9 +723,7 @@ impl Logic for ConvEngine {
         // ---- Issue: at each strobe, choose what the first cache is read for next slow cycle.
         self.tile_first.next =
             !self.ks.q.val().any() & !self.kr.q.val().any() & !self.ict.q.val().any();
-        self.tile_last.next = (self.ks.q.val() + 1 == self.p_kw.val())
-            & (self.kr.q.val() + 1 == self.p_kh.val())
-            & (self.ict.q.val() + 1 == self.p_ic_tiles.val());
+        self.tile_last.next = self.ks_l.q.val() & self.kr_l.q.val() & self.ict_l.q.val();
         if self.oct.q.val().get_bit(0) {
             self.can_start.next = self.wl_ready.q.val() & !(self.tile_first.val() & self.busy1.q.val());
         } else {
@@ -670,24 +734,61 @@ impl Logic for ConvEngine {
             & !self.in_pass.q.val()
             & !self.all_issued.q.val()
             & self.can_start.val();
-        // Cursor of the slot being issued.
-        self.n_px.next = 0.into();
-        self.n_ixp.next = self.ks.q.val();
-        self.n_iyp.next = self.kr.q.val();
-        self.n_rowbase.next = self.planebase.q.val() + self.krw.q.val() - self.p_phw.val();
-        self.n_pix_left.next = self.p_pixels.val() - 1;
-        if self.issue_next.val() {
-            self.n_pix_left.next = self.pix_left.q.val() - 1;
-            if self.px.q.val() + 1 == self.p_wo.val() {
-                self.n_iyp.next = self.iyp.q.val() + self.p_sh.val();
-                self.n_rowbase.next = self.rowbase.q.val() + self.p_shw.val();
-            } else {
-                self.n_px.next = self.px.q.val() + 1;
-                self.n_ixp.next = self.ixp.q.val() + self.p_sw.val();
-                self.n_iyp.next = self.iyp.q.val();
-                self.n_rowbase.next = self.rowbase.q.val();
-            }
+        // Cursor of the slot to issue, for both cases, registered in the cycle before each
+        // strobe (timing: the issue state changes only at strobes, which are K ≥ 2 cycles
+        // apart, so the candidates formed from it the cycle before a strobe are current; only
+        // the choice between them waits for the strobe's live flags).
+        // Case A, the pass's next pixel: along the row, or the first pixel of the next row.
+        self.a_eol.next = self.px.q.val() == self.p_wo1.q.val();
+        self.p_wo1.d.next = self.p_wo.val() - 1;
+        self.p_hph.d.next = self.p_h.val() + self.p_ph.val();
+        self.p_wpw.d.next = self.p_w.val() + self.p_pw.val();
+        // Padding of both A candidates, formed in parallel with the end-of-row compare.
+        self.a_yn.next = self.iyp.q.val() + self.p_sh.val();
+        self.a_xn.next = self.ixp.q.val() + self.p_sw.val();
+        self.pad_eol.next = (self.a_yn.val() < self.p_ph.val())
+            | (self.a_yn.val() >= self.p_hph.q.val())
+            | (self.ks.q.val() < self.p_pw.val())
+            | (self.ks.q.val() >= self.p_wpw.q.val());
+        self.pad_mid.next = (self.iyp.q.val() < self.p_ph.val())
+            | (self.iyp.q.val() >= self.p_hph.q.val())
+            | (self.a_xn.val() < self.p_pw.val())
+            | (self.a_xn.val() >= self.p_wpw.q.val());
+        if self.a_eol.val() {
+            self.a_px.next = 0.into();
+            self.a_ixp.next = self.ks.q.val();
+            self.a_iyp.next = self.a_yn.val();
+            self.a_rowbase.next = self.rowbase.q.val() + self.p_shw.val();
+        } else {
+            self.a_px.next = self.px.q.val() + 1;
+            self.a_ixp.next = self.a_xn.val();
+            self.a_iyp.next = self.iyp.q.val();
+            self.a_rowbase.next = self.rowbase.q.val();
         }
+        self.a_pixl.next = self.pix_left.q.val() - 1;
+        // Case B, a new pass's first pixel.
+        self.b_rowbase.next = self.planebase.q.val() + self.krw.q.val() - self.p_phw.val();
+        self.b_pixl.next = self.p_pixels.val() - 1;
+        self.ca_px.d.next = self.a_px.val();
+        self.ca_ixp.d.next = self.a_ixp.val();
+        self.ca_iyp.d.next = self.a_iyp.val();
+        self.ca_rowbase.d.next = self.a_rowbase.val();
+        self.ca_pixl.d.next = self.a_pixl.val();
+        self.ca_addr.d.next = self.a_rowbase.val() + self.a_ixp.val() - self.p_pw.val() + self.p_fbase.val();
+        if self.a_eol.val() {
+            self.ca_pad.d.next = self.pad_eol.val();
+        } else {
+            self.ca_pad.d.next = self.pad_mid.val();
+        }
+        self.ca_last.d.next = self.tile_last.val() & !self.a_pixl.val().any();
+        self.cb_rowbase.d.next = self.b_rowbase.val();
+        self.cb_pixl.d.next = self.b_pixl.val();
+        self.cb_addr.d.next = self.b_rowbase.val() + self.ks.q.val() - self.p_pw.val() + self.p_fbase.val();
+        self.cb_pad.d.next = (self.kr.q.val() < self.p_ph.val())
+            | (self.kr.q.val() >= self.p_hph.q.val())
+            | (self.ks.q.val() < self.p_pw.val())
+            | (self.ks.q.val() >= self.p_wpw.q.val());
+        self.cb_last.d.next = self.tile_last.val() & !self.b_pixl.val().any();
         self.t_swap.next = 0.into();
         if self.issue_new.val() {
             self.t_swap.next = 2.into();
@@ -697,25 +798,35 @@ impl Logic for ConvEngine {
             self.t_first.next = 4.into();
         }
         self.t_last.next = 0.into();
-        if self.tile_last.val() & !self.n_pix_left.val().any() {
-            self.t_last.next = 8.into();
+        self.t_pad.next = 0.into();
+        if self.issue_next.val() {
+            if self.ca_last.q.val() {
+                self.t_last.next = 8.into();
+            }
+            if self.ca_pad.q.val() {
+                self.t_pad.next = 32.into();
+            }
+        } else {
+            if self.cb_last.q.val() {
+                self.t_last.next = 8.into();
+            }
+            if self.cb_pad.q.val() {
+                self.t_pad.next = 32.into();
+            }
         }
         self.t_half.next = 0.into();
         if self.oct.q.val().get_bit(0) {
             self.t_half.next = 16.into();
         }
-        self.n_pad.next = (self.n_iyp.val() < self.p_ph.val())
-            | (self.n_iyp.val() >= self.p_h.val() + self.p_ph.val())
-            | (self.n_ixp.val() < self.p_pw.val())
-            | (self.n_ixp.val() >= self.p_w.val() + self.p_pw.val());
-        self.t_pad.next = 0.into();
-        if self.n_pad.val() {
-            self.t_pad.next = 32.into();
-        }
         if self.strobe.val() {
             self.slot_valid.d.next = self.issue_next.val() | self.issue_new.val();
-            self.slot_addr.d.next = self.n_rowbase.val() + self.n_ixp.val() - self.p_pw.val() + self.p_fbase.val();
-            self.slot_pad.d.next = self.n_pad.val();
+            if self.issue_next.val() {
+                self.slot_addr.d.next = self.ca_addr.q.val();
+                self.slot_pad.d.next = self.ca_pad.q.val();
+            } else {
+                self.slot_addr.d.next = self.cb_addr.q.val();
+                self.slot_pad.d.next = self.cb_pad.q.val();
+            }
             // Tag: valid, swap, first, last, half, pad.
             self.slot_tag.d.next = 0.into();
             if self.issue_next.val() | self.issue_new.val() {
@@ -725,11 +836,19 @@ impl Logic for ConvEngine {
                     | self.t_half.val()
                     | self.t_pad.val()
                     | 1;
-                self.px.d.next = self.n_px.val();
-                self.ixp.d.next = self.n_ixp.val();
-                self.iyp.d.next = self.n_iyp.val();
-                self.rowbase.d.next = self.n_rowbase.val();
-                self.pix_left.d.next = self.n_pix_left.val();
+            }
+            if self.issue_next.val() {
+                self.px.d.next = self.ca_px.q.val();
+                self.ixp.d.next = self.ca_ixp.q.val();
+                self.iyp.d.next = self.ca_iyp.q.val();
+                self.rowbase.d.next = self.ca_rowbase.q.val();
+                self.pix_left.d.next = self.ca_pixl.q.val();
+            } else if self.issue_new.val() {
+                self.px.d.next = 0.into();
+                self.ixp.d.next = self.ks.q.val();
+                self.iyp.d.next = self.kr.q.val();
+                self.rowbase.d.next = self.cb_rowbase.q.val();
+                self.pix_left.d.next = self.cb_pixl.q.val();
             }
             if self.issue_new.val() {
                 self.in_pass.d.next = true;
@@ -750,24 +869,31 @@ impl Logic for ConvEngine {
             // The slot now ending was the pass's last pixel: advance to the next pass.
             if self.in_pass.q.val() & !self.pix_left.q.val().any() {
                 self.in_pass.d.next = false;
-                if self.ks.q.val() + 1 != self.p_kw.val() {
+                if !self.ks_l.q.val() {
                     self.ks.d.next = self.ks.q.val() + 1;
+                    self.ks_l.d.next = self.ks.q.val() + 2 == self.p_kw.val();
                 } else {
                     self.ks.d.next = 0.into();
-                    if self.kr.q.val() + 1 != self.p_kh.val() {
+                    self.ks_l.d.next = self.p_kw.val() == 1;
+                    if !self.kr_l.q.val() {
                         self.kr.d.next = self.kr.q.val() + 1;
+                        self.kr_l.d.next = self.kr.q.val() + 2 == self.p_kh.val();
                         self.krw.d.next = self.krw.q.val() + self.p_w.val();
                     } else {
                         self.kr.d.next = 0.into();
+                        self.kr_l.d.next = self.p_kh.val() == 1;
                         self.krw.d.next = 0.into();
-                        if self.ict.q.val() + 1 != self.p_ic_tiles.val() {
+                        if !self.ict_l.q.val() {
                             self.ict.d.next = self.ict.q.val() + 1;
+                            self.ict_l.d.next = self.ict.q.val() + 2 == self.p_ic_tiles.val();
                             self.planebase.d.next = self.planebase.q.val() + self.p_plane.val();
                         } else {
                             self.ict.d.next = 0.into();
+                            self.ict_l.d.next = self.p_ic_tiles.val() == 1;
                             self.planebase.d.next = 0.into();
-                            if self.oct.q.val() + 1 != self.p_oc_tiles.val() {
+                            if !self.oct_l.q.val() {
                                 self.oct.d.next = self.oct.q.val() + 1;
+                                self.oct_l.d.next = self.oct.q.val() + 2 == self.p_oc_tiles.val();
                                 self.bbase.d.next = self.bbase.q.val() + self.kconst.val();
                                 self.obase.d.next = self.obase.q.val() + self.p_kp.val();
                             } else {

@@ -11,7 +11,10 @@
 //! Partial sums flow down the column: `psum_out` is a K-stage shift register, so the PE below,
 //! which sees the same datum one slow cycle (K fast cycles) later, adds to the sum of the same
 //! kernel j. Products are exact: int8 operands are sign-extended to the unsigned 16×16 multiplier,
-//! whose low 16 bits are the exact signed product (|a·b| ≤ 2^14), then sign-extended to 32 bits.
+//! whose low 16 bits are the exact signed product (|a·b| ≤ 2^14), registered, and added
+//! (sign-extended to 32 bits) one fast cycle after the multiply; every PE of a column has the
+//! same latency, so the chain still meets the same datum and kernel, and the bottom row's sums
+//! leave one fast cycle later than the multiply schedule alone would say.
 //!
 //! Weights are double-buffered: `w_we` with one-hot `w_sel` writes a shadow register; a datum whose
 //! tag has bit 1 (`TAG_SWAP`, see `pe/mod.rs`) set copies every shadow register into the active one as it is loaded, so
@@ -106,6 +109,9 @@ pub struct Pe {
     w16: Signal<Local, Bits<16>>,
     /// Unsigned 16×16 product; its low 16 bits are the signed product.
     prod: Signal<Local, Bits<32>>,
+    /// The product, registered (timing: the multiplier and the accumulating adder are in
+    /// different cycles); it joins the partial sum one fast cycle after the multiply.
+    prod_r: DFF<Bits<16>>,
     /// Signed product sign-extended to 32 bits.
     prod32: Signal<Local, Bits<32>>,
     /// Built-in faults (tests only): one element when the fault is present, none otherwise, so
@@ -142,6 +148,7 @@ impl Pe {
             x16: Default::default(),
             w16: Default::default(),
             prod: Default::default(),
+            prod_r: Default::default(),
             prod32: Default::default(),
             fault_hold: (p.fault == PeFault::HoldRegister).then(|| Constant::new(true)).into_iter().collect(),
             fault_rotate: (p.fault == PeFault::KernelRotated).then(|| Constant::new(true)).into_iter().collect(),
@@ -160,7 +167,7 @@ impl Logic for Pe {
     #[hdl_gen]
     fn update(&mut self) {
         // Defaults: every register holds, every local is driven.
-        dff_setup!(self, clock, x, tag);
+        dff_setup!(self, clock, x, tag, prod_r);
         for j in 0..self.w.len() {
             self.w[j].clock.next = self.clock.val();
             self.w[j].d.next = self.w[j].q.val();
@@ -218,13 +225,13 @@ impl Logic for Pe {
             self.w16.next = bit_cast::<16, 8>(self.wsel.val());
         }
         self.prod.next = self.x16.val() * self.w16.val();
-        if self.prod.val().get_bit(15) {
+        self.prod_r.d.next = self.prod.val().get_bits::<16>(0);
+        if self.prod_r.q.val().get_bit(15) {
             // Sign extension by OR (wiring and one LUT level, no carry chain in front of the
             // accumulating adder).
-            self.prod32.next =
-                bit_cast::<32, 16>(self.prod.val().get_bits::<16>(0)) | (bits::<32>(0xFFFF) << 16);
+            self.prod32.next = bit_cast::<32, 16>(self.prod_r.q.val()) | (bits::<32>(0xFFFF) << 16);
         } else {
-            self.prod32.next = bit_cast::<32, 16>(self.prod.val().get_bits::<16>(0));
+            self.prod32.next = bit_cast::<32, 16>(self.prod_r.q.val());
         }
         // Partial sums: K-stage delay line down the column.
         self.psum[0].d.next = self.psum_in.val() + self.prod32.val();
@@ -267,6 +274,7 @@ mod tests {
         w: Vec<u8>,
         ws: Vec<u8>,
         psum: Vec<u32>,
+        prod: i32,
     }
 
     fn sext8(v: u8) -> i32 {
@@ -278,7 +286,7 @@ mod tests {
         for k in [2usize, 3, 5] {
             let mut rng = Rng::from_env("pe", 11 + k as u64);
             let mut h = Harness::new(Pe::new(&PeParams { kernels: k, fault: PeFault::None })).unwrap();
-            let mut m = Model { x: 0, tag: 0, w: vec![0; k], ws: vec![0; k], psum: vec![0; k] };
+            let mut m = Model { x: 0, tag: 0, w: vec![0; k], ws: vec![0; k], psum: vec![0; k], prod: 0 };
             for cycle in 0..400 {
                 let strobe = rng.below(3) == 0;
                 let ksel: u64 = if rng.below(8) == 0 { 0 } else { 1 << rng.below(k as u64) };
@@ -309,11 +317,12 @@ mod tests {
                 assert_eq!(u.mac.val(), mac, "mac at cycle {cycle}");
                 let prod = sext8(m.x) * sext8(wsel);
                 h.step().unwrap();
-                // Reference edge.
+                // Reference edge: the sum takes last cycle's product.
                 for j in (1..k).rev() {
                     m.psum[j] = m.psum[j - 1];
                 }
-                m.psum[0] = psum_in.wrapping_add(prod as u32);
+                m.psum[0] = psum_in.wrapping_add(m.prod as u32);
+                m.prod = prod;
                 let old_ws = m.ws.clone();
                 for j in 0..k {
                     if w_we && w_sel >> j & 1 == 1 {

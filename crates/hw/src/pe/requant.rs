@@ -11,7 +11,9 @@
 //! Pipeline: 5 stages, one value per cycle. `out_*` follow `in_*` 5 cycles later: partial
 //! products; their 64-bit sum plus the rounding term; the arithmetic shift; the zero point added
 //! and the int8 range tested; clamp, relu and sign extension. (The sum and the shift were one
-//! stage, and so were the zero point and the clamp: each was the ECP5's critical path.)
+//! stage, and so were the zero point and the clamp: each was the ECP5's critical path. The
+//! rounding term and the negative correction are one registered constant per sign, formed from
+//! the parameter registers a cycle ahead, so the sum stage adds three operands and no shifter.)
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
@@ -62,6 +64,13 @@ pub struct Requant {
     s2a_idx: DFF<Bits<16>>,
     s2a_acc: DFF<Bits<32>>,
     s2a_rounded: DFF<Bits<64>>,
+    /// The constant added to the product, from the parameter registers (registered: they are
+    /// stable while the engine runs): the rounding term, and the rounding term minus
+    /// `mult`·2^32 (the correction for a negative accumulator on the unsigned multipliers).
+    rc_pos: DFF<Bits<64>>,
+    rc_neg: DFF<Bits<64>>,
+    /// The rounding term from this cycle's parameters.
+    rc_now: Signal<Local, Bits<64>>,
     /// Stage 2: the rounded, shifted 64-bit value.
     s2_valid: DFF<Bit>,
     s2_idx: DFF<Bits<16>>,
@@ -100,7 +109,7 @@ impl Logic for Requant {
     fn update(&mut self) {
         dff_setup!(
             self, clock, s1_valid, s1_idx, s1_acc, s1_plo, s1_phi, s2a_valid, s2a_idx, s2a_acc,
-            s2a_rounded, s2_valid, s2_idx, s2_acc, s2_y, s3a_valid, s3a_idx, s3a_acc, s3a_low, s3a_inrange,
+            s2a_rounded, rc_pos, rc_neg, s2_valid, s2_idx, s2_acc, s2_y, s3a_valid, s3a_idx, s3a_acc, s3a_low, s3a_inrange,
             s3a_neg, s3_valid, s3_idx, s3_data
         );
         // Stage 1: the two 16×16 partial products.
@@ -110,18 +119,18 @@ impl Logic for Requant {
         self.s1_plo.d.next = self.in_acc.val().get_bits::<16>(0) * self.mult.val();
         self.s1_phi.d.next = self.in_acc.val().get_bits::<16>(16) * self.mult.val();
         // Stage 2: 64-bit product, rounding, arithmetic shift.
-        if self.s1_acc.q.val().get_bit(31) {
-            self.prod.next = (bit_cast::<64, 32>(self.s1_phi.q.val()) << 16)
-                + bit_cast::<64, 32>(self.s1_plo.q.val())
-                - (bit_cast::<64, 16>(self.mult.val()) << 32);
-        } else {
-            self.prod.next = (bit_cast::<64, 32>(self.s1_phi.q.val()) << 16)
-                + bit_cast::<64, 32>(self.s1_plo.q.val());
-        }
         if self.shift.val().any() {
-            self.rounded.next = self.prod.val() + (bits::<64>(1) << (self.shift.val() - 1));
+            self.rc_now.next = bits::<64>(1) << (self.shift.val() - 1);
         } else {
-            self.rounded.next = self.prod.val();
+            self.rc_now.next = 0.into();
+        }
+        self.rc_pos.d.next = self.rc_now.val();
+        self.rc_neg.d.next = self.rc_now.val() - (bit_cast::<64, 16>(self.mult.val()) << 32);
+        self.prod.next = (bit_cast::<64, 32>(self.s1_phi.q.val()) << 16) + bit_cast::<64, 32>(self.s1_plo.q.val());
+        if self.s1_acc.q.val().get_bit(31) {
+            self.rounded.next = self.prod.val() + self.rc_neg.q.val();
+        } else {
+            self.rounded.next = self.prod.val() + self.rc_pos.q.val();
         }
         self.s2a_valid.d.next = self.s1_valid.q.val();
         self.s2a_idx.d.next = self.s1_idx.q.val();
