@@ -2940,6 +2940,54 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [15:0] slot_addr__d;
     wire  [15:0] slot_addr__q;
     reg  slot_addr__clock;
+    reg  [15:0] ca_px__d;
+    wire  [15:0] ca_px__q;
+    reg  ca_px__clock;
+    reg  [15:0] ca_ixp__d;
+    wire  [15:0] ca_ixp__q;
+    reg  ca_ixp__clock;
+    reg  [15:0] ca_iyp__d;
+    wire  [15:0] ca_iyp__q;
+    reg  ca_iyp__clock;
+    reg  [15:0] ca_rowbase__d;
+    wire  [15:0] ca_rowbase__q;
+    reg  ca_rowbase__clock;
+    reg  [15:0] ca_pixl__d;
+    wire  [15:0] ca_pixl__q;
+    reg  ca_pixl__clock;
+    reg  [15:0] ca_addr__d;
+    wire  [15:0] ca_addr__q;
+    reg  ca_addr__clock;
+    reg  ca_pad__d;
+    wire  ca_pad__q;
+    reg  ca_pad__clock;
+    reg  ca_last__d;
+    wire  ca_last__q;
+    reg  ca_last__clock;
+    reg  [15:0] cb_rowbase__d;
+    wire  [15:0] cb_rowbase__q;
+    reg  cb_rowbase__clock;
+    reg  [15:0] cb_pixl__d;
+    wire  [15:0] cb_pixl__q;
+    reg  cb_pixl__clock;
+    reg  [15:0] cb_addr__d;
+    wire  [15:0] cb_addr__q;
+    reg  cb_addr__clock;
+    reg  cb_pad__d;
+    wire  cb_pad__q;
+    reg  cb_pad__clock;
+    reg  cb_last__d;
+    wire  cb_last__q;
+    reg  cb_last__clock;
+    reg  [15:0] p_wo1__d;
+    wire  [15:0] p_wo1__q;
+    reg  p_wo1__clock;
+    reg  [15:0] p_hph__d;
+    wire  [15:0] p_hph__q;
+    reg  p_hph__clock;
+    reg  [15:0] p_wpw__d;
+    wire  [15:0] p_wpw__q;
+    reg  p_wpw__clock;
     reg  in_pass__d;
     wire  in_pass__q;
     reg  in_pass__clock;
@@ -2979,6 +3027,18 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [15:0] oct__d;
     wire  [15:0] oct__q;
     reg  oct__clock;
+    reg  ks_l__d;
+    wire  ks_l__q;
+    reg  ks_l__clock;
+    reg  kr_l__d;
+    wire  kr_l__q;
+    reg  kr_l__clock;
+    reg  ict_l__d;
+    wire  ict_l__q;
+    reg  ict_l__clock;
+    reg  oct_l__d;
+    wire  oct_l__q;
+    reg  oct_l__clock;
     reg  [15:0] bbase__d;
     wire  [15:0] bbase__q;
     reg  bbase__clock;
@@ -3168,11 +3228,18 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  tile_last;
     reg  issue_next;
     reg  issue_new;
-    reg  [15:0] n_px;
-    reg  [15:0] n_ixp;
-    reg  [15:0] n_iyp;
-    reg  [15:0] n_rowbase;
-    reg  [15:0] n_pix_left;
+    reg  a_eol;
+    reg  [15:0] a_px;
+    reg  [15:0] a_ixp;
+    reg  [15:0] a_iyp;
+    reg  [15:0] a_rowbase;
+    reg  [15:0] a_pixl;
+    reg  [15:0] b_rowbase;
+    reg  [15:0] b_pixl;
+    reg  [15:0] a_yn;
+    reg  [15:0] a_xn;
+    reg  pad_eol;
+    reg  pad_mid;
     reg  last_swap;
     reg  tile_done;
     reg  tile_done_half;
@@ -3182,7 +3249,6 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [5:0] t_last;
     reg  [5:0] t_half;
     reg  [5:0] t_pad;
-    reg  n_pad;
     
     // Sub module instances
     default_accel_top_pe pes__0(
@@ -4751,6 +4817,86 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .q(slot_addr__q),
         .clock(slot_addr__clock)
     );
+    default_accel_top_dff_w16 ca_px(
+        .d(ca_px__d),
+        .q(ca_px__q),
+        .clock(ca_px__clock)
+    );
+    default_accel_top_dff_w16 ca_ixp(
+        .d(ca_ixp__d),
+        .q(ca_ixp__q),
+        .clock(ca_ixp__clock)
+    );
+    default_accel_top_dff_w16 ca_iyp(
+        .d(ca_iyp__d),
+        .q(ca_iyp__q),
+        .clock(ca_iyp__clock)
+    );
+    default_accel_top_dff_w16 ca_rowbase(
+        .d(ca_rowbase__d),
+        .q(ca_rowbase__q),
+        .clock(ca_rowbase__clock)
+    );
+    default_accel_top_dff_w16 ca_pixl(
+        .d(ca_pixl__d),
+        .q(ca_pixl__q),
+        .clock(ca_pixl__clock)
+    );
+    default_accel_top_dff_w16 ca_addr(
+        .d(ca_addr__d),
+        .q(ca_addr__q),
+        .clock(ca_addr__clock)
+    );
+    default_accel_top_dff_w1 ca_pad(
+        .d(ca_pad__d),
+        .q(ca_pad__q),
+        .clock(ca_pad__clock)
+    );
+    default_accel_top_dff_w1 ca_last(
+        .d(ca_last__d),
+        .q(ca_last__q),
+        .clock(ca_last__clock)
+    );
+    default_accel_top_dff_w16 cb_rowbase(
+        .d(cb_rowbase__d),
+        .q(cb_rowbase__q),
+        .clock(cb_rowbase__clock)
+    );
+    default_accel_top_dff_w16 cb_pixl(
+        .d(cb_pixl__d),
+        .q(cb_pixl__q),
+        .clock(cb_pixl__clock)
+    );
+    default_accel_top_dff_w16 cb_addr(
+        .d(cb_addr__d),
+        .q(cb_addr__q),
+        .clock(cb_addr__clock)
+    );
+    default_accel_top_dff_w1 cb_pad(
+        .d(cb_pad__d),
+        .q(cb_pad__q),
+        .clock(cb_pad__clock)
+    );
+    default_accel_top_dff_w1 cb_last(
+        .d(cb_last__d),
+        .q(cb_last__q),
+        .clock(cb_last__clock)
+    );
+    default_accel_top_dff_w16 p_wo1(
+        .d(p_wo1__d),
+        .q(p_wo1__q),
+        .clock(p_wo1__clock)
+    );
+    default_accel_top_dff_w16 p_hph(
+        .d(p_hph__d),
+        .q(p_hph__q),
+        .clock(p_hph__clock)
+    );
+    default_accel_top_dff_w16 p_wpw(
+        .d(p_wpw__d),
+        .q(p_wpw__q),
+        .clock(p_wpw__clock)
+    );
     default_accel_top_dff_w1 in_pass(
         .d(in_pass__d),
         .q(in_pass__q),
@@ -4815,6 +4961,26 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .d(oct__d),
         .q(oct__q),
         .clock(oct__clock)
+    );
+    default_accel_top_dff_w1 ks_l(
+        .d(ks_l__d),
+        .q(ks_l__q),
+        .clock(ks_l__clock)
+    );
+    default_accel_top_dff_w1 kr_l(
+        .d(kr_l__d),
+        .q(kr_l__q),
+        .clock(kr_l__clock)
+    );
+    default_accel_top_dff_w1 ict_l(
+        .d(ict_l__d),
+        .q(ict_l__q),
+        .clock(ict_l__clock)
+    );
+    default_accel_top_dff_w1 oct_l(
+        .d(oct_l__d),
+        .q(oct_l__q),
+        .clock(oct_l__clock)
     );
     default_accel_top_dff_w16 bbase(
         .d(bbase__d),
@@ -5128,6 +5294,22 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         slot_pad__clock = clock;
         slot_tag__clock = clock;
         slot_addr__clock = clock;
+        ca_px__clock = clock;
+        ca_ixp__clock = clock;
+        ca_iyp__clock = clock;
+        ca_rowbase__clock = clock;
+        ca_pixl__clock = clock;
+        ca_addr__clock = clock;
+        ca_pad__clock = clock;
+        ca_last__clock = clock;
+        cb_rowbase__clock = clock;
+        cb_pixl__clock = clock;
+        cb_addr__clock = clock;
+        cb_pad__clock = clock;
+        cb_last__clock = clock;
+        p_wo1__clock = clock;
+        p_hph__clock = clock;
+        p_wpw__clock = clock;
         in_pass__clock = clock;
         all_issued__clock = clock;
         pix_left__clock = clock;
@@ -5140,6 +5322,10 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         krw__clock = clock;
         ict__clock = clock;
         planebase__clock = clock;
+        ks_l__clock = clock;
+        kr_l__clock = clock;
+        ict_l__clock = clock;
+        oct_l__clock = clock;
         oct__clock = clock;
         bbase__clock = clock;
         obase__clock = clock;
@@ -5186,6 +5372,22 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         slot_pad__d = slot_pad__q;
         slot_tag__d = slot_tag__q;
         slot_addr__d = slot_addr__q;
+        ca_px__d = ca_px__q;
+        ca_ixp__d = ca_ixp__q;
+        ca_iyp__d = ca_iyp__q;
+        ca_rowbase__d = ca_rowbase__q;
+        ca_pixl__d = ca_pixl__q;
+        ca_addr__d = ca_addr__q;
+        ca_pad__d = ca_pad__q;
+        ca_last__d = ca_last__q;
+        cb_rowbase__d = cb_rowbase__q;
+        cb_pixl__d = cb_pixl__q;
+        cb_addr__d = cb_addr__q;
+        cb_pad__d = cb_pad__q;
+        cb_last__d = cb_last__q;
+        p_wo1__d = p_wo1__q;
+        p_hph__d = p_hph__q;
+        p_wpw__d = p_wpw__q;
         in_pass__d = in_pass__q;
         all_issued__d = all_issued__q;
         pix_left__d = pix_left__q;
@@ -5198,6 +5400,10 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         krw__d = krw__q;
         ict__d = ict__q;
         planebase__d = planebase__q;
+        ks_l__d = ks_l__q;
+        kr_l__d = kr_l__q;
+        ict_l__d = ict_l__q;
+        oct_l__d = oct_l__q;
         oct__d = oct__q;
         bbase__d = bbase__q;
         obase__d = obase__q;
@@ -6075,6 +6281,10 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             ict__d = 16'h0;
             planebase__d = 16'h0;
             oct__d = 16'h0;
+            ks_l__d = p_kw == 16'h1;
+            kr_l__d = p_kh == 16'h1;
+            ict_l__d = p_ic_tiles == 16'h1;
+            oct_l__d = p_oc_tiles == 16'h1;
             bbase__d = 16'h0;
             obase__d = p_obase;
             wl_loading__d = |p_passes;
@@ -6092,7 +6302,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             d_active__d = 1'b0;
         end
         tile_first = ~|ks__q & ~|kr__q & ~|ict__q;
-        tile_last = (ks__q + 16'h1 == p_kw) & (kr__q + 16'h1 == p_kh) & (ict__q + 16'h1 == p_ic_tiles);
+        tile_last = ks_l__q & kr_l__q & ict_l__q;
         if (oct__q[32'h0]) begin
             can_start = wl_ready__q & ~(tile_first & busy1__q);
         end
@@ -6101,24 +6311,47 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         issue_next = in_pass__q & |pix_left__q;
         issue_new = run__q & ~in_pass__q & ~all_issued__q & can_start;
-        n_px = 16'h0;
-        n_ixp = ks__q;
-        n_iyp = kr__q;
-        n_rowbase = planebase__q + krw__q - p_phw;
-        n_pix_left = p_pixels - 16'h1;
-        if (issue_next) begin
-            n_pix_left = pix_left__q - 16'h1;
-            if (px__q + 16'h1 == p_wo) begin
-                n_iyp = iyp__q + p_sh;
-                n_rowbase = rowbase__q + p_shw;
-            end
-            else begin
-                n_px = px__q + 16'h1;
-                n_ixp = ixp__q + p_sw;
-                n_iyp = iyp__q;
-                n_rowbase = rowbase__q;
-            end
+        a_eol = px__q == p_wo1__q;
+        p_wo1__d = p_wo - 16'h1;
+        p_hph__d = p_h + p_ph;
+        p_wpw__d = p_w + p_pw;
+        a_yn = iyp__q + p_sh;
+        a_xn = ixp__q + p_sw;
+        pad_eol = (a_yn < p_ph) | (a_yn >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
+        pad_mid = (iyp__q < p_ph) | (iyp__q >= p_hph__q) | (a_xn < p_pw) | (a_xn >= p_wpw__q);
+        if (a_eol) begin
+            a_px = 16'h0;
+            a_ixp = ks__q;
+            a_iyp = a_yn;
+            a_rowbase = rowbase__q + p_shw;
         end
+        else begin
+            a_px = px__q + 16'h1;
+            a_ixp = a_xn;
+            a_iyp = iyp__q;
+            a_rowbase = rowbase__q;
+        end
+        a_pixl = pix_left__q - 16'h1;
+        b_rowbase = planebase__q + krw__q - p_phw;
+        b_pixl = p_pixels - 16'h1;
+        ca_px__d = a_px;
+        ca_ixp__d = a_ixp;
+        ca_iyp__d = a_iyp;
+        ca_rowbase__d = a_rowbase;
+        ca_pixl__d = a_pixl;
+        ca_addr__d = a_rowbase + a_ixp - p_pw + p_fbase;
+        if (a_eol) begin
+            ca_pad__d = pad_eol;
+        end
+        else begin
+            ca_pad__d = pad_mid;
+        end
+        ca_last__d = tile_last & ~|a_pixl;
+        cb_rowbase__d = b_rowbase;
+        cb_pixl__d = b_pixl;
+        cb_addr__d = b_rowbase + ks__q - p_pw + p_fbase;
+        cb_pad__d = (kr__q < p_ph) | (kr__q >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
+        cb_last__d = tile_last & ~|b_pixl;
         t_swap = 6'h0;
         if (issue_new) begin
             t_swap = 6'h2;
@@ -6128,30 +6361,54 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             t_first = 6'h4;
         end
         t_last = 6'h0;
-        if (tile_last & ~|n_pix_left) begin
-            t_last = 6'h8;
+        t_pad = 6'h0;
+        if (issue_next) begin
+            if (ca_last__q) begin
+                t_last = 6'h8;
+            end
+            if (ca_pad__q) begin
+                t_pad = 6'h20;
+            end
+        end
+        else begin
+            if (cb_last__q) begin
+                t_last = 6'h8;
+            end
+            if (cb_pad__q) begin
+                t_pad = 6'h20;
+            end
         end
         t_half = 6'h0;
         if (oct__q[32'h0]) begin
             t_half = 6'h10;
         end
-        n_pad = (n_iyp < p_ph) | (n_iyp >= p_h + p_ph) | (n_ixp < p_pw) | (n_ixp >= p_w + p_pw);
-        t_pad = 6'h0;
-        if (n_pad) begin
-            t_pad = 6'h20;
-        end
         if (strobe) begin
             slot_valid__d = issue_next | issue_new;
-            slot_addr__d = n_rowbase + n_ixp - p_pw + p_fbase;
-            slot_pad__d = n_pad;
+            if (issue_next) begin
+                slot_addr__d = ca_addr__q;
+                slot_pad__d = ca_pad__q;
+            end
+            else begin
+                slot_addr__d = cb_addr__q;
+                slot_pad__d = cb_pad__q;
+            end
             slot_tag__d = 6'h0;
             if (issue_next | issue_new) begin
                 slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 6'h1;
-                px__d = n_px;
-                ixp__d = n_ixp;
-                iyp__d = n_iyp;
-                rowbase__d = n_rowbase;
-                pix_left__d = n_pix_left;
+            end
+            if (issue_next) begin
+                px__d = ca_px__q;
+                ixp__d = ca_ixp__q;
+                iyp__d = ca_iyp__q;
+                rowbase__d = ca_rowbase__q;
+                pix_left__d = ca_pixl__q;
+            end
+            else if (issue_new) begin
+                px__d = 16'h0;
+                ixp__d = ks__q;
+                iyp__d = kr__q;
+                rowbase__d = cb_rowbase__q;
+                pix_left__d = cb_pixl__q;
             end
             if (issue_new) begin
                 in_pass__d = 1'b1;
@@ -6172,27 +6429,34 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             end
             if (in_pass__q & ~|pix_left__q) begin
                 in_pass__d = 1'b0;
-                if (ks__q + 16'h1 != p_kw) begin
+                if (~ks_l__q) begin
                     ks__d = ks__q + 16'h1;
+                    ks_l__d = ks__q + 16'h2 == p_kw;
                 end
                 else begin
                     ks__d = 16'h0;
-                    if (kr__q + 16'h1 != p_kh) begin
+                    ks_l__d = p_kw == 16'h1;
+                    if (~kr_l__q) begin
                         kr__d = kr__q + 16'h1;
+                        kr_l__d = kr__q + 16'h2 == p_kh;
                         krw__d = krw__q + p_w;
                     end
                     else begin
                         kr__d = 16'h0;
+                        kr_l__d = p_kh == 16'h1;
                         krw__d = 16'h0;
-                        if (ict__q + 16'h1 != p_ic_tiles) begin
+                        if (~ict_l__q) begin
                             ict__d = ict__q + 16'h1;
+                            ict_l__d = ict__q + 16'h2 == p_ic_tiles;
                             planebase__d = planebase__q + p_plane;
                         end
                         else begin
                             ict__d = 16'h0;
+                            ict_l__d = p_ic_tiles == 16'h1;
                             planebase__d = 16'h0;
-                            if (oct__q + 16'h1 != p_oc_tiles) begin
+                            if (~oct_l__q) begin
                                 oct__d = oct__q + 16'h1;
+                                oct_l__d = oct__q + 16'h2 == p_oc_tiles;
                                 bbase__d = bbase__q + kconst;
                                 obase__d = obase__q + p_kp;
                             end
@@ -6534,9 +6798,6 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     reg  [15:0] s1_addr__d;
     wire  [15:0] s1_addr__q;
     reg  s1_addr__clock;
-    reg  [31:0] s1_psum__d;
-    wire  [31:0] s1_psum__q;
-    reg  s1_psum__clock;
     reg  s1_first__d;
     wire  s1_first__q;
     reg  s1_first__clock;
@@ -6561,9 +6822,18 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     reg  s2_half__d;
     wire  s2_half__q;
     reg  s2_half__clock;
-    reg  [31:0] s2_old__d;
-    wire  [31:0] s2_old__q;
-    reg  s2_old__clock;
+    reg  [31:0] s2_old0__d;
+    wire  [31:0] s2_old0__q;
+    reg  s2_old0__clock;
+    reg  [31:0] s2_old1__d;
+    wire  [31:0] s2_old1__q;
+    reg  s2_old1__clock;
+    reg  s2_fwd__d;
+    wire  s2_fwd__q;
+    reg  s2_fwd__clock;
+    reg  [31:0] s2_lw__d;
+    wire  [31:0] s2_lw__q;
+    reg  s2_lw__clock;
     reg  lw_valid__d;
     wire  lw_valid__q;
     reg  lw_valid__clock;
@@ -6601,6 +6871,7 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     reg  [31:0] ram1__w_data;
     
     // Local signals
+    reg  [31:0] old;
     reg  [31:0] wsum;
     reg  [15:0] addr_now;
     
@@ -6624,11 +6895,6 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         .d(s1_addr__d),
         .q(s1_addr__q),
         .clock(s1_addr__clock)
-    );
-    default_accel_top_dff_w32 s1_psum(
-        .d(s1_psum__d),
-        .q(s1_psum__q),
-        .clock(s1_psum__clock)
     );
     default_accel_top_dff_w1 s1_first(
         .d(s1_first__d),
@@ -6670,10 +6936,25 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         .q(s2_half__q),
         .clock(s2_half__clock)
     );
-    default_accel_top_dff_w32 s2_old(
-        .d(s2_old__d),
-        .q(s2_old__q),
-        .clock(s2_old__clock)
+    default_accel_top_dff_w32 s2_old0(
+        .d(s2_old0__d),
+        .q(s2_old0__q),
+        .clock(s2_old0__clock)
+    );
+    default_accel_top_dff_w32 s2_old1(
+        .d(s2_old1__d),
+        .q(s2_old1__q),
+        .clock(s2_old1__clock)
+    );
+    default_accel_top_dff_w1 s2_fwd(
+        .d(s2_fwd__d),
+        .q(s2_fwd__q),
+        .clock(s2_fwd__clock)
+    );
+    default_accel_top_dff_w32 s2_lw(
+        .d(s2_lw__d),
+        .q(s2_lw__q),
+        .clock(s2_lw__clock)
     );
     default_accel_top_dff_w1 lw_valid(
         .d(lw_valid__d),
@@ -6735,7 +7016,6 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         pbase__clock = clock;
         s1_valid__clock = clock;
         s1_addr__clock = clock;
-        s1_psum__clock = clock;
         s1_first__clock = clock;
         s1_last__clock = clock;
         s1_half__clock = clock;
@@ -6744,7 +7024,10 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         s2_psum__clock = clock;
         s2_first__clock = clock;
         s2_half__clock = clock;
-        s2_old__clock = clock;
+        s2_old0__clock = clock;
+        s2_old1__clock = clock;
+        s2_fwd__clock = clock;
+        s2_lw__clock = clock;
         lw_valid__clock = clock;
         lw_addr__clock = clock;
         lw_half__clock = clock;
@@ -6756,7 +7039,6 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         pbase__d = pbase__q;
         s1_valid__d = s1_valid__q;
         s1_addr__d = s1_addr__q;
-        s1_psum__d = s1_psum__q;
         s1_first__d = s1_first__q;
         s1_last__d = s1_last__q;
         s1_half__d = s1_half__q;
@@ -6765,7 +7047,10 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         s2_psum__d = s2_psum__q;
         s2_first__d = s2_first__q;
         s2_half__d = s2_half__q;
-        s2_old__d = s2_old__q;
+        s2_old0__d = s2_old0__q;
+        s2_old1__d = s2_old1__q;
+        s2_fwd__d = s2_fwd__q;
+        s2_lw__d = s2_lw__q;
         lw_valid__d = lw_valid__q;
         lw_addr__d = lw_addr__q;
         lw_half__d = lw_half__q;
@@ -6787,7 +7072,6 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         addr_now = pbase__q + ({12'd0, sub});
         s1_valid__d = vtag__q[32'h0];
         s1_addr__d = addr_now;
-        s1_psum__d = psum_in;
         s1_first__d = vtag__q[32'h2];
         s1_last__d = vtag__q[32'h3] & strobe;
         s1_half__d = vtag__q[32'h4];
@@ -6809,11 +7093,20 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         else if (d_en & d_half) begin
             ram1__r_en = 1'b1;
         end
+        if (s2_fwd__q) begin
+            old = s2_lw__q;
+        end
+        else if (s2_half__q) begin
+            old = s2_old1__q;
+        end
+        else begin
+            old = s2_old0__q;
+        end
         if (s2_first__q) begin
             wsum = s2_psum__q;
         end
         else begin
-            wsum = s2_old__q + s2_psum__q;
+            wsum = old + s2_psum__q;
         end
         ram0__w_addr = s2_addr__q;
         ram1__w_addr = s2_addr__q;
@@ -6827,18 +7120,13 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         lw_data__d = wsum;
         s2_valid__d = s1_valid__q;
         s2_addr__d = s1_addr__q;
-        s2_psum__d = s1_psum__q;
+        s2_psum__d = psum_in;
         s2_first__d = s1_first__q;
         s2_half__d = s1_half__q;
-        if (lw_valid__q & (lw_addr__q == s1_addr__q) & (lw_half__q == s1_half__q)) begin
-            s2_old__d = lw_data__q;
-        end
-        else if (s1_half__q) begin
-            s2_old__d = ram1__r_data;
-        end
-        else begin
-            s2_old__d = ram0__r_data;
-        end
+        s2_old0__d = ram0__r_data;
+        s2_old1__d = ram1__r_data;
+        s2_fwd__d = lw_valid__q & (lw_addr__q == s1_addr__q) & (lw_half__q == s1_half__q);
+        s2_lw__d = lw_data__q;
         done__d = s1_valid__q & s1_last__q;
         done_half__d = s1_half__q;
         tile_done = done__q;
@@ -7027,6 +7315,9 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
     reg  [31:0] psum__3__d;
     wire  [31:0] psum__3__q;
     reg  psum__3__clock;
+    reg  [15:0] prod_r__d;
+    wire  [15:0] prod_r__q;
+    reg  prod_r__clock;
     
     // Local signals
     reg  [7:0] wsel;
@@ -7106,13 +7397,20 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
         .q(psum__3__q),
         .clock(psum__3__clock)
     );
+    default_accel_top_dff_w16 prod_r(
+        .d(prod_r__d),
+        .q(prod_r__q),
+        .clock(prod_r__clock)
+    );
     
     // Update code
     always @(*) begin
         x__clock = clock;
         tag__clock = clock;
+        prod_r__clock = clock;
         x__d = x__q;
         tag__d = tag__q;
+        prod_r__d = prod_r__q;
         w__0__clock = clock;
         w__0__d = w__0__q;
         ws__0__clock = clock;
@@ -7167,11 +7465,12 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
             w16 = ({8'd0, wsel});
         end
         prod = x16 * w16;
-        if (prod[32'hf]) begin
-            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) | (32'hffff << 32'h10);
+        prod_r__d = prod[(32'h0)+:(16)];
+        if (prod_r__q[32'hf]) begin
+            prod32 = ({16'd0, prod_r__q}) | (32'hffff << 32'h10);
         end
         else begin
-            prod32 = ({16'd0, prod[(32'h0)+:(16)]});
+            prod32 = ({16'd0, prod_r__q});
         end
         psum__0__d = psum_in + prod32;
         psum__1__d = psum__0__q;
@@ -7268,6 +7567,12 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
     reg  [63:0] s2a_rounded__d;
     wire  [63:0] s2a_rounded__q;
     reg  s2a_rounded__clock;
+    reg  [63:0] rc_pos__d;
+    wire  [63:0] rc_pos__q;
+    reg  rc_pos__clock;
+    reg  [63:0] rc_neg__d;
+    wire  [63:0] rc_neg__q;
+    reg  rc_neg__clock;
     reg  s2_valid__d;
     wire  s2_valid__q;
     reg  s2_valid__clock;
@@ -7309,6 +7614,7 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
     reg  s3_data__clock;
     
     // Local signals
+    reg  [63:0] rc_now;
     reg  [63:0] prod;
     reg  [63:0] rounded;
     reg  [63:0] shifted;
@@ -7362,6 +7668,16 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         .d(s2a_rounded__d),
         .q(s2a_rounded__q),
         .clock(s2a_rounded__clock)
+    );
+    default_accel_top_dff_w64 rc_pos(
+        .d(rc_pos__d),
+        .q(rc_pos__q),
+        .clock(rc_pos__clock)
+    );
+    default_accel_top_dff_w64 rc_neg(
+        .d(rc_neg__d),
+        .q(rc_neg__q),
+        .clock(rc_neg__clock)
     );
     default_accel_top_dff_w1 s2_valid(
         .d(s2_valid__d),
@@ -7440,6 +7756,8 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         s2a_idx__clock = clock;
         s2a_acc__clock = clock;
         s2a_rounded__clock = clock;
+        rc_pos__clock = clock;
+        rc_neg__clock = clock;
         s2_valid__clock = clock;
         s2_idx__clock = clock;
         s2_acc__clock = clock;
@@ -7462,6 +7780,8 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         s2a_idx__d = s2a_idx__q;
         s2a_acc__d = s2a_acc__q;
         s2a_rounded__d = s2a_rounded__q;
+        rc_pos__d = rc_pos__q;
+        rc_neg__d = rc_neg__q;
         s2_valid__d = s2_valid__q;
         s2_idx__d = s2_idx__q;
         s2_acc__d = s2_acc__q;
@@ -7480,17 +7800,20 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         s1_acc__d = in_acc;
         s1_plo__d = in_acc[(32'h0)+:(16)] * mult;
         s1_phi__d = in_acc[(32'h10)+:(16)] * mult;
-        if (s1_acc__q[32'h1f]) begin
-            prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q}) - (({48'd0, mult}) << 32'h20);
-        end
-        else begin
-            prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
-        end
         if (|shift) begin
-            rounded = prod + (64'h1 << (shift - 8'h1));
+            rc_now = 64'h1 << (shift - 8'h1);
         end
         else begin
-            rounded = prod;
+            rc_now = 64'h0;
+        end
+        rc_pos__d = rc_now;
+        rc_neg__d = rc_now - (({48'd0, mult}) << 32'h20);
+        prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
+        if (s1_acc__q[32'h1f]) begin
+            rounded = prod + rc_neg__q;
+        end
+        else begin
+            rounded = prod + rc_pos__q;
         end
         s2a_valid__d = s1_valid__q;
         s2a_idx__d = s1_idx__q;
@@ -8415,6 +8738,9 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  cur_valid__d;
     wire  cur_valid__q;
     reg  cur_valid__clock;
+    reg  empty__d;
+    wire  empty__q;
+    reg  empty__clock;
     reg  [63:0] q0__d;
     wire  [63:0] q0__q;
     reg  q0__clock;
@@ -8439,6 +8765,21 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  [4:0] tk_op__d;
     wire  [4:0] tk_op__q;
     reg  tk_op__clock;
+    reg  tk_rep__d;
+    wire  tk_rep__q;
+    reg  tk_rep__clock;
+    reg  tk_ma__d;
+    wire  tk_ma__q;
+    reg  tk_ma__clock;
+    reg  tk_tr__d;
+    wire  tk_tr__q;
+    reg  tk_tr__clock;
+    reg  tk_d1__d;
+    wire  tk_d1__q;
+    reg  tk_d1__clock;
+    reg  tk_d2__d;
+    wire  tk_d2__q;
+    reg  tk_d2__clock;
     reg  [63:0] tk_payload__d;
     wire  [63:0] tk_payload__q;
     reg  tk_payload__clock;
@@ -8471,12 +8812,33 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  [15:0] hptr__d;
     wire  [15:0] hptr__q;
     reg  hptr__clock;
+    reg  [15:0] hp1__d;
+    wire  [15:0] hp1__q;
+    reg  hp1__clock;
+    reg  [15:0] hm1__d;
+    wire  [15:0] hm1__q;
+    reg  hm1__clock;
+    reg  [15:0] hm2__d;
+    wire  [15:0] hm2__q;
+    reg  hm2__clock;
     reg  [9:0] fill__d;
     wire  [9:0] fill__q;
     reg  fill__clock;
     reg  [63:0] last__d;
     wire  [63:0] last__q;
     reg  last__clock;
+    reg  [63:0] last2__d;
+    wire  [63:0] last2__q;
+    reg  last2__clock;
+    reg  [63:0] cc_r__d;
+    wire  [63:0] cc_r__q;
+    reg  cc_r__clock;
+    reg  [32:0] pp_r__d;
+    wire  [32:0] pp_r__q;
+    reg  pp_r__clock;
+    reg  primed__d;
+    wire  primed__q;
+    reg  primed__clock;
     reg  [12:0] rep_rem__d;
     wire  [12:0] rep_rem__q;
     reg  rep_rem__clock;
@@ -8498,19 +8860,54 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  [19:0] sp_words__d;
     wire  [19:0] sp_words__q;
     reg  sp_words__clock;
+    reg  [25:0] mb_addr__d;
+    wire  [25:0] mb_addr__q;
+    reg  mb_addr__clock;
+    reg  [19:0] mb_words__d;
+    wire  [19:0] mb_words__q;
+    reg  mb_words__clock;
     
     // Local signals
+    reg  x_tr;
+    reg  [7:0] r_slot;
+    reg  [25:0] r_addr;
+    reg  [19:0] r_words;
+    reg  [7:0] p_slot;
+    reg  [25:0] p_addr;
+    reg  [19:0] p_words;
+    reg  [15:0] f_tk;
+    reg  prime;
+    reg  rd1;
+    reg  rd2e;
+    reg  [15:0] ra_rep1;
+    reg  [15:0] ra_rep2;
+    reg  [15:0] ra_new0;
+    reg  [15:0] ra_new1;
+    reg  [15:0] f_cur;
+    reg  [15:0] f_q0;
+    reg  [15:0] ra_c0;
+    reg  [15:0] ra_c1;
+    reg  [15:0] ra_q0;
+    reg  [15:0] ra_q1;
+    reg  [15:0] rp_c0;
+    reg  [15:0] rp_c1;
+    reg  [15:0] rp_q0;
+    reg  [15:0] rp_q1;
+    reg  [15:0] rp_rep1;
+    reg  [15:0] rp_rep2;
+    reg  [15:0] rp_new0;
+    reg  [15:0] rp_new1;
+    reg  [2:0] src_slot;
+    reg  [7:0] src_off;
     reg  [255:0] sp_mask256;
     reg  [255:0] sp_addr256;
     reg  [255:0] sp_words256;
     reg  ma_pend;
     reg  adv;
     reg  is_rep;
-    reg  [15:0] rd;
-    reg  [15:0] rd2;
     reg  [12:0] rcount;
     reg  [12:0] rem_now;
-    reg  [15:0] nd;
+    reg  last_copy;
     reg  [63:0] cc;
     reg  [32:0] pp;
     reg  cont;
@@ -8523,10 +8920,10 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  [63:0] na_ld64;
     reg  [63:0] na_st64;
     reg  [2:0] ma_slot;
-    reg  [7:0] ma_off;
     reg  [17:0] ma_delta;
     reg  [25:0] ma_delta26;
     reg  [25:0] ma_base;
+    reg  [25:0] ma_sum_p;
     reg  [25:0] ma_addr;
     reg  [19:0] ma_words;
     reg  [1:0] ma_lo2;
@@ -8541,15 +8938,25 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  [7:0] xs_slot;
     reg  [25:0] xs_addr;
     reg  [19:0] xs_words;
-    reg  [15:0] hptr_next;
-    reg  [15:0] dd;
     reg  cur_empty;
     reg  [63:0] src;
-    reg  [7:0] src_left;
     reg  src_ok;
     reg  [4:0] op;
     reg  [7:0] len;
-    reg  [7:0] toff;
+    reg  [7:0] len_cur;
+    reg  [7:0] len_q0;
+    reg  [63:0] nxt_cur;
+    reg  [7:0] nxt_left;
+    reg  [8:0] nl9;
+    reg  [8:0] nl9_cur;
+    reg  [8:0] nl9_q0;
+    reg  overrun;
+    reg  short_cur;
+    reg  short_q0;
+    reg  e_cur;
+    reg  e_q0;
+    reg  [63:0] sh_cur;
+    reg  [63:0] sh_q0;
     reg  [63:0] mask;
     reg  [63:0] next_word;
     reg  next_ok;
@@ -8611,6 +9018,11 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         .q(cur_valid__q),
         .clock(cur_valid__clock)
     );
+    default_accel_top_dff_w1 empty(
+        .d(empty__d),
+        .q(empty__q),
+        .clock(empty__clock)
+    );
     default_accel_top_dff_w64 q0(
         .d(q0__d),
         .q(q0__q),
@@ -8650,6 +9062,31 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         .d(tk_op__d),
         .q(tk_op__q),
         .clock(tk_op__clock)
+    );
+    default_accel_top_dff_w1 tk_rep(
+        .d(tk_rep__d),
+        .q(tk_rep__q),
+        .clock(tk_rep__clock)
+    );
+    default_accel_top_dff_w1 tk_ma(
+        .d(tk_ma__d),
+        .q(tk_ma__q),
+        .clock(tk_ma__clock)
+    );
+    default_accel_top_dff_w1 tk_tr(
+        .d(tk_tr__d),
+        .q(tk_tr__q),
+        .clock(tk_tr__clock)
+    );
+    default_accel_top_dff_w1 tk_d1(
+        .d(tk_d1__d),
+        .q(tk_d1__q),
+        .clock(tk_d1__clock)
+    );
+    default_accel_top_dff_w1 tk_d2(
+        .d(tk_d2__d),
+        .q(tk_d2__q),
+        .clock(tk_d2__clock)
     );
     default_accel_top_dff_w64 tk_payload(
         .d(tk_payload__d),
@@ -8699,6 +9136,21 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         .q(hptr__q),
         .clock(hptr__clock)
     );
+    default_accel_top_dff_w16 hp1(
+        .d(hp1__d),
+        .q(hp1__q),
+        .clock(hp1__clock)
+    );
+    default_accel_top_dff_w16 hm1(
+        .d(hm1__d),
+        .q(hm1__q),
+        .clock(hm1__clock)
+    );
+    default_accel_top_dff_w16 hm2(
+        .d(hm2__d),
+        .q(hm2__q),
+        .clock(hm2__clock)
+    );
     default_accel_top_dff_w10 fill(
         .d(fill__d),
         .q(fill__q),
@@ -8708,6 +9160,26 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         .d(last__d),
         .q(last__q),
         .clock(last__clock)
+    );
+    default_accel_top_dff_w64 last2(
+        .d(last2__d),
+        .q(last2__q),
+        .clock(last2__clock)
+    );
+    default_accel_top_dff_w64 cc_r(
+        .d(cc_r__d),
+        .q(cc_r__q),
+        .clock(cc_r__clock)
+    );
+    default_accel_top_dff_w33 pp_r(
+        .d(pp_r__d),
+        .q(pp_r__q),
+        .clock(pp_r__clock)
+    );
+    default_accel_top_dff_w1 primed(
+        .d(primed__d),
+        .q(primed__q),
+        .clock(primed__clock)
     );
     default_accel_top_dff_w13 rep_rem(
         .d(rep_rem__d),
@@ -8744,6 +9216,16 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         .q(sp_words__q),
         .clock(sp_words__clock)
     );
+    default_accel_top_dff_w26 mb_addr(
+        .d(mb_addr__d),
+        .q(mb_addr__q),
+        .clock(mb_addr__clock)
+    );
+    default_accel_top_dff_w20 mb_words(
+        .d(mb_words__d),
+        .q(mb_words__q),
+        .clock(mb_words__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -8756,6 +9238,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         cur__clock = clock;
         left__clock = clock;
         cur_valid__clock = clock;
+        empty__clock = clock;
         q0__clock = clock;
         q1__clock = clock;
         q2__clock = clock;
@@ -8764,14 +9247,26 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         v2__clock = clock;
         tk_valid__clock = clock;
         tk_op__clock = clock;
+        tk_rep__clock = clock;
+        tk_ma__clock = clock;
+        tk_tr__clock = clock;
+        tk_d1__clock = clock;
+        tk_d2__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
         o_op__clock = clock;
         o_payload__clock = clock;
         hptr__clock = clock;
+        hp1__clock = clock;
+        hm1__clock = clock;
+        hm2__clock = clock;
         fill__clock = clock;
         last__clock = clock;
+        last2__clock = clock;
+        cc_r__clock = clock;
+        pp_r__clock = clock;
+        primed__clock = clock;
         rep_rem__clock = clock;
         s_addr__clock = clock;
         s_words__clock = clock;
@@ -8779,6 +9274,8 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         sp_slot__clock = clock;
         sp_addr__clock = clock;
         sp_words__clock = clock;
+        mb_addr__clock = clock;
+        mb_words__clock = clock;
         wptr__d = wptr__q;
         overflow__d = overflow__q;
         error__d = error__q;
@@ -8788,6 +9285,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         cur__d = cur__q;
         left__d = left__q;
         cur_valid__d = cur_valid__q;
+        empty__d = empty__q;
         q0__d = q0__q;
         q1__d = q1__q;
         q2__d = q2__q;
@@ -8796,14 +9294,26 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         v2__d = v2__q;
         tk_valid__d = tk_valid__q;
         tk_op__d = tk_op__q;
+        tk_rep__d = tk_rep__q;
+        tk_ma__d = tk_ma__q;
+        tk_tr__d = tk_tr__q;
+        tk_d1__d = tk_d1__q;
+        tk_d2__d = tk_d2__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
         o_payload__d = o_payload__q;
         hptr__d = hptr__q;
+        hp1__d = hp1__q;
+        hm1__d = hm1__q;
+        hm2__d = hm2__q;
         fill__d = fill__q;
         last__d = last__q;
+        last2__d = last2__q;
+        cc_r__d = cc_r__q;
+        pp_r__d = pp_r__q;
+        primed__d = primed__q;
         rep_rem__d = rep_rem__q;
         s_addr__d = s_addr__q;
         s_words__d = s_words__q;
@@ -8811,6 +9321,8 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         sp_slot__d = sp_slot__q;
         sp_addr__d = sp_addr__q;
         sp_words__d = sp_words__q;
+        mb_addr__d = mb_addr__q;
+        mb_words__d = mb_words__q;
         ibuf__clock = clock;
         hist_c__clock = clock;
         hist_p__clock = clock;
@@ -8835,9 +9347,8 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 overflow__d = 1'b1;
             end
         end
-        is_rep = tk_valid__q & (tk_op__q == 5'hd);
-        rd = (tk_payload__q[(32'h5)+:(16)] & 16'hff) + 16'h1;
-        rd2 = rd << 32'h1;
+        is_rep = tk_valid__q & tk_rep__q;
+        f_tk = tk_payload__q[(32'h5)+:(16)] & 16'hff;
         rcount = (tk_payload__q[(32'hd)+:(13)] & 13'hfff) + 13'h1;
         if (rep_rem__q == 13'h0) begin
             rem_now = rcount;
@@ -8845,13 +9356,23 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         else begin
             rem_now = rep_rem__q;
         end
-        if (rd == 16'h1) begin
+        cc_r__d = hist_c__r_data;
+        pp_r__d = hist_p__r_data;
+        rd1 = tk_d1__q;
+        rd2e = tk_d2__q;
+        if (rd1) begin
             cc = last__q;
+            pp = last2__q[(32'h0)+:(33)];
+        end
+        else if (rd2e) begin
+            cc = last2__q;
+            pp = pp_r__q;
         end
         else begin
-            cc = hist_c__r_data;
+            cc = cc_r__q;
+            pp = pp_r__q;
         end
-        pp = hist_p__r_data;
+        prime = is_rep & ~rd1 & ~primed__q;
         ca_ld = cc[(32'h7)+:(26)];
         pa_ld = pp[(32'h7)+:(26)];
         na_ld = ca_ld + ca_ld - pa_ld;
@@ -8860,9 +9381,8 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         na_st = ca_st + ca_st - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
-        cont = (({6'd0, fill__q}) >= rd2) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
+        cont = (({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1)) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
         ma_slot = tk_payload__q[(32'h5)+:(3)];
-        ma_off = ({5'd0, ma_slot}) << 32'h5;
         ma_delta = tk_payload__q[(32'h8)+:(18)];
         if (ma_delta[32'h11]) begin
             ma_delta26 = ({8'd0, ma_delta}) - 26'h40000;
@@ -8871,31 +9391,72 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             ma_delta26 = ({8'd0, ma_delta});
         end
         ma_pend = sp_valid__q & (sp_slot__q == ({5'd0, ma_slot}));
+        ma_base = mb_addr__q + ma_delta26;
+        ma_sum_p = sp_addr__q + ma_delta26;
         if (ma_pend) begin
-            ma_base = sp_addr__q;
+            ma_addr = ma_sum_p;
             ma_words = sp_words__q;
         end
         else begin
-            ma_base = s_addr__q[(ma_off)+:(26)];
-            ma_words = s_words__q[(ma_off)+:(20)];
+            ma_addr = ma_base;
+            ma_words = mb_words__q;
         end
-        ma_addr = ma_base + ma_delta26;
         ma_lo2 = ma_slot[(32'h0)+:(2)];
         ma_addr64 = ({38'd0, ma_addr});
         ma_words64 = ({44'd0, ma_words});
         ma_tgt64 = ({62'd0, ma_lo2}) << 32'h5;
+        if (tk_op__q == 5'h1) begin
+            p_slot = tk_payload__q[(32'h5)+:(8)] & 8'h3;
+            p_addr = tk_payload__q[(32'h7)+:(26)];
+            p_words = tk_payload__q[(32'h21)+:(20)];
+        end
+        else begin
+            p_slot = (tk_payload__q[(32'h5)+:(8)] & 8'h1) | 8'h4;
+            p_addr = tk_payload__q[(32'h6)+:(26)];
+            p_words = tk_payload__q[(32'h20)+:(20)];
+        end
+        if (cc[(32'h0)+:(5)] == 5'h1) begin
+            r_slot = cc[(32'h5)+:(8)] & 8'h3;
+            r_words = cc[(32'h21)+:(20)];
+            if (cont) begin
+                r_addr = na_ld;
+            end
+            else begin
+                r_addr = ca_ld;
+            end
+        end
+        else begin
+            r_slot = (cc[(32'h5)+:(8)] & 8'h1) | 8'h4;
+            r_words = cc[(32'h20)+:(20)];
+            if (cont) begin
+                r_addr = na_st;
+            end
+            else begin
+                r_addr = ca_st;
+            end
+        end
         issue = 1'b0;
         consumed = 1'b0;
         x_err = 1'b0;
         x = tk_payload__q;
+        x_tr = tk_tr__q;
+        xs_slot = p_slot;
+        xs_addr = p_addr;
+        xs_words = p_words;
+        last_copy = ((rep_rem__q == 13'h0) & ~|tk_payload__q[(32'hd)+:(12)]) | (rep_rem__q == 13'h1);
         if (tk_valid__q) begin
             if (is_rep) begin
-                if (({6'd0, fill__q}) < rd) begin
-                    x_err = 1'b1;
+                x_err = ~(({6'd0, fill__q}) > f_tk);
+                if (prime) begin
+                    primed__d = 1'b1;
                 end
                 else begin
                     issue = 1'b1;
-                    consumed = rem_now == 13'h1;
+                    consumed = last_copy;
+                    x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
+                    xs_slot = r_slot;
+                    xs_addr = r_addr;
+                    xs_words = r_words;
                     if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
                         x = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
                     end
@@ -8907,19 +9468,19 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                     end
                 end
             end
-            else if (tk_op__q == 5'hc) begin
-                if (ma_slot > 3'h5) begin
-                    x_err = 1'b1;
+            else if (tk_ma__q) begin
+                x_err = ma_slot[32'h2] & ma_slot[32'h1];
+                issue = 1'b1;
+                consumed = 1'b1;
+                x_tr = 1'b1;
+                xs_slot = ({5'd0, ma_slot});
+                xs_addr = ma_addr;
+                xs_words = ma_words;
+                if (~ma_slot[32'h2]) begin
+                    x = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
                 end
                 else begin
-                    issue = 1'b1;
-                    consumed = 1'b1;
-                    if (ma_slot < 3'h4) begin
-                        x = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
-                    end
-                    else begin
-                        x = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
-                    end
+                    x = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
                 end
             end
             else begin
@@ -8927,17 +9488,10 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 consumed = 1'b1;
             end
         end
+        if (x_err) begin
+            primed__d = 1'b0;
+        end
         x_op = x[(32'h0)+:(5)];
-        if (x_op == 5'h1) begin
-            xs_slot = x[(32'h5)+:(8)] & 8'h3;
-            xs_addr = x[(32'h7)+:(26)];
-            xs_words = x[(32'h21)+:(20)];
-        end
-        else begin
-            xs_slot = (x[(32'h5)+:(8)] & 8'h1) + 8'h4;
-            xs_addr = x[(32'h6)+:(26)];
-            xs_words = x[(32'h20)+:(20)];
-        end
         sp_mask256 = slot_mask << (sp_slot__q << 32'h5);
         sp_addr256 = ({230'd0, sp_addr__q}) << (sp_slot__q << 32'h5);
         sp_words256 = ({236'd0, sp_words__q}) << (sp_slot__q << 32'h5);
@@ -8953,16 +9507,20 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         hist_p__w_addr = hptr__q;
         hist_p__w_data = x[(32'h0)+:(33)];
         if (issue) begin
-            o_valid__d = 1'b1;
+            o_valid__d = ~x_err;
             o_op__d = x_op;
             o_payload__d = x;
             o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
             last__d = x;
+            last2__d = last__q;
             hptr__d = (hptr__q + 16'h1) & 16'h1ff;
+            hp1__d = hp1__q + 16'h1;
+            hm1__d = hm1__q + 16'h1;
+            hm2__d = hm2__q + 16'h1;
             if (fill__q != 10'h3ff) begin
                 fill__d = fill__q + 10'h1;
             end
-            if ((x_op == 5'h1) | (x_op == 5'h2)) begin
+            if (x_tr) begin
                 sp_valid__d = 1'b1;
                 sp_slot__d = xs_slot;
                 sp_addr__d = xs_addr;
@@ -8978,35 +9536,53 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             end
         end
         tk_valid__d = tk_valid__q & ~consumed;
-        if (x_err) begin
-            error__d = 1'b1;
-            busy__d = 1'b0;
-            tk_valid__d = 1'b0;
-            rep_rem__d = 13'h0;
+        if (consumed) begin
+            primed__d = 1'b0;
         end
         adv = ~tk_valid__q | consumed;
-        cur_empty = (left__q < 8'h5) | ~|cur__q[(32'h0)+:(5)] | ~cur_valid__q;
+        cur_empty = empty__q;
         next_word = q0__q;
         next_ok = v0__q;
         if (cur_empty) begin
             src = next_word;
-            src_left = 8'h40;
             src_ok = next_ok;
         end
         else begin
             src = cur__q;
-            src_left = left__q;
             src_ok = 1'b1;
         end
         consume = busy__q & adv & cur_empty & next_ok;
         op = src[(32'h0)+:(5)];
-        toff = ({3'd0, op}) << 32'h3;
-        len = lens[(toff)+:(8)];
-        if (len >= 8'h40) begin
+        len_cur = lens[((({3'd0, cur__q[(32'h0)+:(5)]}) << 32'h3))+:(8)];
+        len_q0 = lens[((({3'd0, q0__q[(32'h0)+:(5)]}) << 32'h3))+:(8)];
+        if (cur_empty) begin
+            len = len_q0;
+        end
+        else begin
+            len = len_cur;
+        end
+        nxt_cur = src >> len;
+        nl9_cur = ({1'd0, left__q}) - ({1'd0, len_cur});
+        nl9_q0 = 9'h40 - ({1'd0, len_q0});
+        if (cur_empty) begin
+            nl9 = nl9_q0;
+        end
+        else begin
+            nl9 = nl9_cur;
+        end
+        nxt_left = nl9[(32'h0)+:(8)];
+        overrun = nl9[32'h8];
+        short_cur = ~|nl9_cur[(32'h3)+:(5)] & ~(nl9_cur[32'h2] & (nl9_cur[32'h1] | nl9_cur[32'h0]));
+        short_q0 = ~|nl9_q0[(32'h3)+:(5)] & ~(nl9_q0[32'h2] & (nl9_q0[32'h1] | nl9_q0[32'h0]));
+        sh_cur = cur__q >> len_cur;
+        sh_q0 = q0__q >> len_q0;
+        e_cur = ~|cur__q[(32'h0)+:(5)] | short_cur | ~|sh_cur[(32'h0)+:(5)];
+        e_q0 = ~|q0__q[(32'h0)+:(5)] | short_q0 | ~|sh_q0[(32'h0)+:(5)];
+        if (len[32'h6] | len[32'h7]) begin
             mask = ~64'h0;
         end
         else begin
-            mask = (64'h1 << len) - 64'h1;
+            mask = ~(~64'h0 << len[(32'h0)+:(6)]);
         end
         if (consume) begin
             if (v1__q) begin
@@ -9049,29 +9625,34 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             rptr__d = rptr__q + 16'h1;
             fetching__d = 1'b1;
         end
-        if (busy__q & adv & ~x_err) begin
+        if (busy__q & adv) begin
             if (src_ok) begin
+                cur__d = nxt_cur;
+                left__d = nxt_left;
+                cur_valid__d = |op;
                 if (cur_empty) begin
-                    cur__d = next_word;
-                    left__d = 8'h40;
-                    cur_valid__d = 1'b1;
-                end
-                if (~|op) begin
-                    cur_valid__d = 1'b0;
-                end
-                else if (~|len | (len > src_left)) begin
-                    error__d = 1'b1;
-                    busy__d = 1'b0;
+                    empty__d = e_q0;
                 end
                 else begin
-                    tk_valid__d = 1'b1;
-                    tk_op__d = op;
-                    tk_payload__d = src & mask;
-                    cur__d = src >> len;
-                    left__d = src_left - len;
-                    cur_valid__d = 1'b1;
-                    if (op == 5'h1f) begin
+                    empty__d = e_cur;
+                end
+                if (|op) begin
+                    if (~|len | overrun) begin
+                        error__d = 1'b1;
                         busy__d = 1'b0;
+                    end
+                    else begin
+                        tk_valid__d = 1'b1;
+                        tk_op__d = op;
+                        tk_rep__d = op == 5'hd;
+                        tk_ma__d = op == 5'hc;
+                        tk_tr__d = (op == 5'h1) | (op == 5'h2);
+                        tk_d1__d = ~|src[(32'h5)+:(8)];
+                        tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
+                        tk_payload__d = src & mask;
+                        if (op == 5'h1f) begin
+                            busy__d = 1'b0;
+                        end
                     end
                 end
             end
@@ -9080,29 +9661,75 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 busy__d = 1'b0;
             end
         end
-        nd = (src[(32'h5)+:(16)] & 16'hff) + 16'h1;
-        if (issue) begin
-            hptr_next = hptr__q + 16'h1;
+        src_slot = src[(32'h5)+:(3)];
+        src_off = ({5'd0, src_slot}) << 32'h5;
+        if (sp_valid__q & (sp_slot__q == ({5'd0, src_slot}))) begin
+            mb_addr__d = sp_addr__q;
+            mb_words__d = sp_words__q;
         end
         else begin
-            hptr_next = hptr__q;
+            mb_addr__d = s_addr__q[(src_off)+:(26)];
+            mb_words__d = s_words__q[(src_off)+:(20)];
         end
-        if (is_rep & ~consumed) begin
-            dd = rd;
+        if (x_err) begin
+            error__d = 1'b1;
+            busy__d = 1'b0;
+            tk_valid__d = 1'b0;
+            rep_rem__d = 13'h0;
+        end
+        f_cur = cur__q[(32'h5)+:(16)] & 16'hff;
+        f_q0 = q0__q[(32'h5)+:(16)] & 16'hff;
+        ra_c0 = hm1__q - f_cur;
+        ra_c1 = hptr__q - f_cur;
+        ra_q0 = hm1__q - f_q0;
+        ra_q1 = hptr__q - f_q0;
+        rp_c0 = hm2__q - (f_cur << 32'h1);
+        rp_c1 = hm1__q - (f_cur << 32'h1);
+        rp_q0 = hm2__q - (f_q0 << 32'h1);
+        rp_q1 = hm1__q - (f_q0 << 32'h1);
+        if (cur_empty) begin
+            ra_new0 = ra_q0;
+            ra_new1 = ra_q1;
+            rp_new0 = rp_q0;
+            rp_new1 = rp_q1;
         end
         else begin
-            dd = nd;
+            ra_new0 = ra_c0;
+            ra_new1 = ra_c1;
+            rp_new0 = rp_c0;
+            rp_new1 = rp_c1;
         end
+        ra_rep1 = hptr__q - f_tk;
+        ra_rep2 = hp1__q - f_tk;
+        rp_rep1 = hm1__q - (f_tk << 32'h1);
+        rp_rep2 = hptr__q - (f_tk << 32'h1);
         hist_c__r_en = 1'b1;
-        hist_c__r_addr = (hptr_next - dd) & 16'h1ff;
         hist_p__r_en = 1'b1;
-        hist_p__r_addr = (hptr_next - (dd << 32'h1)) & 16'h1ff;
+        if (is_rep & ~consumed) begin
+            if (prime) begin
+                hist_c__r_addr = ra_rep1 & 16'h1ff;
+                hist_p__r_addr = rp_rep1 & 16'h1ff;
+            end
+            else begin
+                hist_c__r_addr = ra_rep2 & 16'h1ff;
+                hist_p__r_addr = rp_rep2 & 16'h1ff;
+            end
+        end
+        else if (tk_valid__q) begin
+            hist_c__r_addr = ra_new1 & 16'h1ff;
+            hist_p__r_addr = rp_new1 & 16'h1ff;
+        end
+        else begin
+            hist_c__r_addr = ra_new0 & 16'h1ff;
+            hist_p__r_addr = rp_new0 & 16'h1ff;
+        end
         if (hold) begin
             rptr__d = rptr__q;
             fetching__d = fetching__q;
             cur__d = cur__q;
             left__d = left__q;
             cur_valid__d = cur_valid__q;
+            empty__d = empty__q;
             q0__d = q0__q;
             q1__d = q1__q;
             q2__d = q2__q;
@@ -9111,14 +9738,26 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             v2__d = v2__q;
             tk_valid__d = tk_valid__q;
             tk_op__d = tk_op__q;
+            tk_rep__d = tk_rep__q;
+            tk_ma__d = tk_ma__q;
+            tk_tr__d = tk_tr__q;
+            tk_d1__d = tk_d1__q;
+            tk_d2__d = tk_d2__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;
             o_op__d = o_op__q;
             o_payload__d = o_payload__q;
             hptr__d = hptr__q;
+            hp1__d = hp1__q;
+            hm1__d = hm1__q;
+            hm2__d = hm2__q;
             fill__d = fill__q;
             last__d = last__q;
+            last2__d = last2__q;
+            cc_r__d = cc_r__q;
+            pp_r__d = pp_r__q;
+            primed__d = primed__q;
             rep_rem__d = rep_rem__q;
             s_addr__d = s_addr__q;
             s_words__d = s_words__q;
@@ -9126,6 +9765,8 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             sp_slot__d = sp_slot__q;
             sp_addr__d = sp_addr__q;
             sp_words__d = sp_words__q;
+            mb_addr__d = mb_addr__q;
+            mb_words__d = mb_words__q;
             error__d = error__q;
             busy__d = busy__q;
             ibuf__r_en = 1'b0;
@@ -9142,6 +9783,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 busy__d = 1'b0;
                 tk_valid__d = 1'b0;
                 rep_rem__d = 13'h0;
+                primed__d = 1'b0;
             end
             if (reg_wdata[32'h0] & ~busy__q & ~tk_valid__q) begin
                 busy__d = 1'b1;
@@ -9149,14 +9791,20 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 rptr__d = 16'h0;
                 fetching__d = 1'b0;
                 cur_valid__d = 1'b0;
+                empty__d = 1'b1;
                 v0__d = 1'b0;
                 v1__d = 1'b0;
                 v2__d = 1'b0;
                 tk_valid__d = 1'b0;
                 rep_rem__d = 13'h0;
                 hptr__d = 16'h0;
+                hp1__d = 16'h1;
+                hm1__d = 16'hffff;
+                hm2__d = 16'hfffe;
                 fill__d = 10'h0;
                 last__d = 64'h0;
+                last2__d = 64'h0;
+                primed__d = 1'b0;
                 s_addr__d = 256'h0;
                 s_words__d = 256'h0;
                 sp_valid__d = 1'b0;
@@ -9241,6 +9889,42 @@ module default_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     end
 endmodule // default_accel_top_instr_buffer
 
+module default_accel_top_dff_w26(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w26
+
+module default_accel_top_dff_w20(d,q,clock);
+    
+    // Module arguments
+    input wire  [19:0] d;
+    output reg  [19:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 20'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w20
+
 module default_accel_top_dff_w5(d,q,clock);
     
     // Module arguments
@@ -9258,6 +9942,24 @@ module default_accel_top_dff_w5(d,q,clock);
     end
           
 endmodule // default_accel_top_dff_w5
+
+module default_accel_top_dff_w33(d,q,clock);
+    
+    // Module arguments
+    input wire  [32:0] d;
+    output reg  [32:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 33'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w33
 
 module default_accel_top_dff_w13(d,q,clock);
     
@@ -9294,42 +9996,6 @@ module default_accel_top_dff_w256(d,q,clock);
     end
           
 endmodule // default_accel_top_dff_w256
-
-module default_accel_top_dff_w26(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w26
-
-module default_accel_top_dff_w20(d,q,clock);
-    
-    // Module arguments
-    input wire  [19:0] d;
-    output reg  [19:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 20'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w20
 
 module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     

@@ -1372,6 +1372,54 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [15:0] slot_addr__d;
     wire  [15:0] slot_addr__q;
     reg  slot_addr__clock;
+    reg  [15:0] ca_px__d;
+    wire  [15:0] ca_px__q;
+    reg  ca_px__clock;
+    reg  [15:0] ca_ixp__d;
+    wire  [15:0] ca_ixp__q;
+    reg  ca_ixp__clock;
+    reg  [15:0] ca_iyp__d;
+    wire  [15:0] ca_iyp__q;
+    reg  ca_iyp__clock;
+    reg  [15:0] ca_rowbase__d;
+    wire  [15:0] ca_rowbase__q;
+    reg  ca_rowbase__clock;
+    reg  [15:0] ca_pixl__d;
+    wire  [15:0] ca_pixl__q;
+    reg  ca_pixl__clock;
+    reg  [15:0] ca_addr__d;
+    wire  [15:0] ca_addr__q;
+    reg  ca_addr__clock;
+    reg  ca_pad__d;
+    wire  ca_pad__q;
+    reg  ca_pad__clock;
+    reg  ca_last__d;
+    wire  ca_last__q;
+    reg  ca_last__clock;
+    reg  [15:0] cb_rowbase__d;
+    wire  [15:0] cb_rowbase__q;
+    reg  cb_rowbase__clock;
+    reg  [15:0] cb_pixl__d;
+    wire  [15:0] cb_pixl__q;
+    reg  cb_pixl__clock;
+    reg  [15:0] cb_addr__d;
+    wire  [15:0] cb_addr__q;
+    reg  cb_addr__clock;
+    reg  cb_pad__d;
+    wire  cb_pad__q;
+    reg  cb_pad__clock;
+    reg  cb_last__d;
+    wire  cb_last__q;
+    reg  cb_last__clock;
+    reg  [15:0] p_wo1__d;
+    wire  [15:0] p_wo1__q;
+    reg  p_wo1__clock;
+    reg  [15:0] p_hph__d;
+    wire  [15:0] p_hph__q;
+    reg  p_hph__clock;
+    reg  [15:0] p_wpw__d;
+    wire  [15:0] p_wpw__q;
+    reg  p_wpw__clock;
     reg  in_pass__d;
     wire  in_pass__q;
     reg  in_pass__clock;
@@ -1411,6 +1459,18 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [15:0] oct__d;
     wire  [15:0] oct__q;
     reg  oct__clock;
+    reg  ks_l__d;
+    wire  ks_l__q;
+    reg  ks_l__clock;
+    reg  kr_l__d;
+    wire  kr_l__q;
+    reg  kr_l__clock;
+    reg  ict_l__d;
+    wire  ict_l__q;
+    reg  ict_l__clock;
+    reg  oct_l__d;
+    wire  oct_l__q;
+    reg  oct_l__clock;
     reg  [15:0] bbase__d;
     wire  [15:0] bbase__q;
     reg  bbase__clock;
@@ -1600,11 +1660,18 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  tile_last;
     reg  issue_next;
     reg  issue_new;
-    reg  [15:0] n_px;
-    reg  [15:0] n_ixp;
-    reg  [15:0] n_iyp;
-    reg  [15:0] n_rowbase;
-    reg  [15:0] n_pix_left;
+    reg  a_eol;
+    reg  [15:0] a_px;
+    reg  [15:0] a_ixp;
+    reg  [15:0] a_iyp;
+    reg  [15:0] a_rowbase;
+    reg  [15:0] a_pixl;
+    reg  [15:0] b_rowbase;
+    reg  [15:0] b_pixl;
+    reg  [15:0] a_yn;
+    reg  [15:0] a_xn;
+    reg  pad_eol;
+    reg  pad_mid;
     reg  last_swap;
     reg  tile_done;
     reg  tile_done_half;
@@ -1614,7 +1681,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [5:0] t_last;
     reg  [5:0] t_half;
     reg  [5:0] t_pad;
-    reg  n_pad;
     
     // Sub module instances
     default_conv_engine_pe pes__0(
@@ -3183,6 +3249,86 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .q(slot_addr__q),
         .clock(slot_addr__clock)
     );
+    default_conv_engine_dff_w16 ca_px(
+        .d(ca_px__d),
+        .q(ca_px__q),
+        .clock(ca_px__clock)
+    );
+    default_conv_engine_dff_w16 ca_ixp(
+        .d(ca_ixp__d),
+        .q(ca_ixp__q),
+        .clock(ca_ixp__clock)
+    );
+    default_conv_engine_dff_w16 ca_iyp(
+        .d(ca_iyp__d),
+        .q(ca_iyp__q),
+        .clock(ca_iyp__clock)
+    );
+    default_conv_engine_dff_w16 ca_rowbase(
+        .d(ca_rowbase__d),
+        .q(ca_rowbase__q),
+        .clock(ca_rowbase__clock)
+    );
+    default_conv_engine_dff_w16 ca_pixl(
+        .d(ca_pixl__d),
+        .q(ca_pixl__q),
+        .clock(ca_pixl__clock)
+    );
+    default_conv_engine_dff_w16 ca_addr(
+        .d(ca_addr__d),
+        .q(ca_addr__q),
+        .clock(ca_addr__clock)
+    );
+    default_conv_engine_dff_w1 ca_pad(
+        .d(ca_pad__d),
+        .q(ca_pad__q),
+        .clock(ca_pad__clock)
+    );
+    default_conv_engine_dff_w1 ca_last(
+        .d(ca_last__d),
+        .q(ca_last__q),
+        .clock(ca_last__clock)
+    );
+    default_conv_engine_dff_w16 cb_rowbase(
+        .d(cb_rowbase__d),
+        .q(cb_rowbase__q),
+        .clock(cb_rowbase__clock)
+    );
+    default_conv_engine_dff_w16 cb_pixl(
+        .d(cb_pixl__d),
+        .q(cb_pixl__q),
+        .clock(cb_pixl__clock)
+    );
+    default_conv_engine_dff_w16 cb_addr(
+        .d(cb_addr__d),
+        .q(cb_addr__q),
+        .clock(cb_addr__clock)
+    );
+    default_conv_engine_dff_w1 cb_pad(
+        .d(cb_pad__d),
+        .q(cb_pad__q),
+        .clock(cb_pad__clock)
+    );
+    default_conv_engine_dff_w1 cb_last(
+        .d(cb_last__d),
+        .q(cb_last__q),
+        .clock(cb_last__clock)
+    );
+    default_conv_engine_dff_w16 p_wo1(
+        .d(p_wo1__d),
+        .q(p_wo1__q),
+        .clock(p_wo1__clock)
+    );
+    default_conv_engine_dff_w16 p_hph(
+        .d(p_hph__d),
+        .q(p_hph__q),
+        .clock(p_hph__clock)
+    );
+    default_conv_engine_dff_w16 p_wpw(
+        .d(p_wpw__d),
+        .q(p_wpw__q),
+        .clock(p_wpw__clock)
+    );
     default_conv_engine_dff_w1 in_pass(
         .d(in_pass__d),
         .q(in_pass__q),
@@ -3247,6 +3393,26 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .d(oct__d),
         .q(oct__q),
         .clock(oct__clock)
+    );
+    default_conv_engine_dff_w1 ks_l(
+        .d(ks_l__d),
+        .q(ks_l__q),
+        .clock(ks_l__clock)
+    );
+    default_conv_engine_dff_w1 kr_l(
+        .d(kr_l__d),
+        .q(kr_l__q),
+        .clock(kr_l__clock)
+    );
+    default_conv_engine_dff_w1 ict_l(
+        .d(ict_l__d),
+        .q(ict_l__q),
+        .clock(ict_l__clock)
+    );
+    default_conv_engine_dff_w1 oct_l(
+        .d(oct_l__d),
+        .q(oct_l__q),
+        .clock(oct_l__clock)
     );
     default_conv_engine_dff_w16 bbase(
         .d(bbase__d),
@@ -3560,6 +3726,22 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         slot_pad__clock = clock;
         slot_tag__clock = clock;
         slot_addr__clock = clock;
+        ca_px__clock = clock;
+        ca_ixp__clock = clock;
+        ca_iyp__clock = clock;
+        ca_rowbase__clock = clock;
+        ca_pixl__clock = clock;
+        ca_addr__clock = clock;
+        ca_pad__clock = clock;
+        ca_last__clock = clock;
+        cb_rowbase__clock = clock;
+        cb_pixl__clock = clock;
+        cb_addr__clock = clock;
+        cb_pad__clock = clock;
+        cb_last__clock = clock;
+        p_wo1__clock = clock;
+        p_hph__clock = clock;
+        p_wpw__clock = clock;
         in_pass__clock = clock;
         all_issued__clock = clock;
         pix_left__clock = clock;
@@ -3572,6 +3754,10 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         krw__clock = clock;
         ict__clock = clock;
         planebase__clock = clock;
+        ks_l__clock = clock;
+        kr_l__clock = clock;
+        ict_l__clock = clock;
+        oct_l__clock = clock;
         oct__clock = clock;
         bbase__clock = clock;
         obase__clock = clock;
@@ -3618,6 +3804,22 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         slot_pad__d = slot_pad__q;
         slot_tag__d = slot_tag__q;
         slot_addr__d = slot_addr__q;
+        ca_px__d = ca_px__q;
+        ca_ixp__d = ca_ixp__q;
+        ca_iyp__d = ca_iyp__q;
+        ca_rowbase__d = ca_rowbase__q;
+        ca_pixl__d = ca_pixl__q;
+        ca_addr__d = ca_addr__q;
+        ca_pad__d = ca_pad__q;
+        ca_last__d = ca_last__q;
+        cb_rowbase__d = cb_rowbase__q;
+        cb_pixl__d = cb_pixl__q;
+        cb_addr__d = cb_addr__q;
+        cb_pad__d = cb_pad__q;
+        cb_last__d = cb_last__q;
+        p_wo1__d = p_wo1__q;
+        p_hph__d = p_hph__q;
+        p_wpw__d = p_wpw__q;
         in_pass__d = in_pass__q;
         all_issued__d = all_issued__q;
         pix_left__d = pix_left__q;
@@ -3630,6 +3832,10 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         krw__d = krw__q;
         ict__d = ict__q;
         planebase__d = planebase__q;
+        ks_l__d = ks_l__q;
+        kr_l__d = kr_l__q;
+        ict_l__d = ict_l__q;
+        oct_l__d = oct_l__q;
         oct__d = oct__q;
         bbase__d = bbase__q;
         obase__d = obase__q;
@@ -4507,6 +4713,10 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             ict__d = 16'h0;
             planebase__d = 16'h0;
             oct__d = 16'h0;
+            ks_l__d = p_kw == 16'h1;
+            kr_l__d = p_kh == 16'h1;
+            ict_l__d = p_ic_tiles == 16'h1;
+            oct_l__d = p_oc_tiles == 16'h1;
             bbase__d = 16'h0;
             obase__d = p_obase;
             wl_loading__d = |p_passes;
@@ -4524,7 +4734,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             d_active__d = 1'b0;
         end
         tile_first = ~|ks__q & ~|kr__q & ~|ict__q;
-        tile_last = (ks__q + 16'h1 == p_kw) & (kr__q + 16'h1 == p_kh) & (ict__q + 16'h1 == p_ic_tiles);
+        tile_last = ks_l__q & kr_l__q & ict_l__q;
         if (oct__q[32'h0]) begin
             can_start = wl_ready__q & ~(tile_first & busy1__q);
         end
@@ -4533,24 +4743,47 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         end
         issue_next = in_pass__q & |pix_left__q;
         issue_new = run__q & ~in_pass__q & ~all_issued__q & can_start;
-        n_px = 16'h0;
-        n_ixp = ks__q;
-        n_iyp = kr__q;
-        n_rowbase = planebase__q + krw__q - p_phw;
-        n_pix_left = p_pixels - 16'h1;
-        if (issue_next) begin
-            n_pix_left = pix_left__q - 16'h1;
-            if (px__q + 16'h1 == p_wo) begin
-                n_iyp = iyp__q + p_sh;
-                n_rowbase = rowbase__q + p_shw;
-            end
-            else begin
-                n_px = px__q + 16'h1;
-                n_ixp = ixp__q + p_sw;
-                n_iyp = iyp__q;
-                n_rowbase = rowbase__q;
-            end
+        a_eol = px__q == p_wo1__q;
+        p_wo1__d = p_wo - 16'h1;
+        p_hph__d = p_h + p_ph;
+        p_wpw__d = p_w + p_pw;
+        a_yn = iyp__q + p_sh;
+        a_xn = ixp__q + p_sw;
+        pad_eol = (a_yn < p_ph) | (a_yn >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
+        pad_mid = (iyp__q < p_ph) | (iyp__q >= p_hph__q) | (a_xn < p_pw) | (a_xn >= p_wpw__q);
+        if (a_eol) begin
+            a_px = 16'h0;
+            a_ixp = ks__q;
+            a_iyp = a_yn;
+            a_rowbase = rowbase__q + p_shw;
         end
+        else begin
+            a_px = px__q + 16'h1;
+            a_ixp = a_xn;
+            a_iyp = iyp__q;
+            a_rowbase = rowbase__q;
+        end
+        a_pixl = pix_left__q - 16'h1;
+        b_rowbase = planebase__q + krw__q - p_phw;
+        b_pixl = p_pixels - 16'h1;
+        ca_px__d = a_px;
+        ca_ixp__d = a_ixp;
+        ca_iyp__d = a_iyp;
+        ca_rowbase__d = a_rowbase;
+        ca_pixl__d = a_pixl;
+        ca_addr__d = a_rowbase + a_ixp - p_pw + p_fbase;
+        if (a_eol) begin
+            ca_pad__d = pad_eol;
+        end
+        else begin
+            ca_pad__d = pad_mid;
+        end
+        ca_last__d = tile_last & ~|a_pixl;
+        cb_rowbase__d = b_rowbase;
+        cb_pixl__d = b_pixl;
+        cb_addr__d = b_rowbase + ks__q - p_pw + p_fbase;
+        cb_pad__d = (kr__q < p_ph) | (kr__q >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
+        cb_last__d = tile_last & ~|b_pixl;
         t_swap = 6'h0;
         if (issue_new) begin
             t_swap = 6'h2;
@@ -4560,30 +4793,54 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             t_first = 6'h4;
         end
         t_last = 6'h0;
-        if (tile_last & ~|n_pix_left) begin
-            t_last = 6'h8;
+        t_pad = 6'h0;
+        if (issue_next) begin
+            if (ca_last__q) begin
+                t_last = 6'h8;
+            end
+            if (ca_pad__q) begin
+                t_pad = 6'h20;
+            end
+        end
+        else begin
+            if (cb_last__q) begin
+                t_last = 6'h8;
+            end
+            if (cb_pad__q) begin
+                t_pad = 6'h20;
+            end
         end
         t_half = 6'h0;
         if (oct__q[32'h0]) begin
             t_half = 6'h10;
         end
-        n_pad = (n_iyp < p_ph) | (n_iyp >= p_h + p_ph) | (n_ixp < p_pw) | (n_ixp >= p_w + p_pw);
-        t_pad = 6'h0;
-        if (n_pad) begin
-            t_pad = 6'h20;
-        end
         if (strobe) begin
             slot_valid__d = issue_next | issue_new;
-            slot_addr__d = n_rowbase + n_ixp - p_pw + p_fbase;
-            slot_pad__d = n_pad;
+            if (issue_next) begin
+                slot_addr__d = ca_addr__q;
+                slot_pad__d = ca_pad__q;
+            end
+            else begin
+                slot_addr__d = cb_addr__q;
+                slot_pad__d = cb_pad__q;
+            end
             slot_tag__d = 6'h0;
             if (issue_next | issue_new) begin
                 slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 6'h1;
-                px__d = n_px;
-                ixp__d = n_ixp;
-                iyp__d = n_iyp;
-                rowbase__d = n_rowbase;
-                pix_left__d = n_pix_left;
+            end
+            if (issue_next) begin
+                px__d = ca_px__q;
+                ixp__d = ca_ixp__q;
+                iyp__d = ca_iyp__q;
+                rowbase__d = ca_rowbase__q;
+                pix_left__d = ca_pixl__q;
+            end
+            else if (issue_new) begin
+                px__d = 16'h0;
+                ixp__d = ks__q;
+                iyp__d = kr__q;
+                rowbase__d = cb_rowbase__q;
+                pix_left__d = cb_pixl__q;
             end
             if (issue_new) begin
                 in_pass__d = 1'b1;
@@ -4604,27 +4861,34 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             end
             if (in_pass__q & ~|pix_left__q) begin
                 in_pass__d = 1'b0;
-                if (ks__q + 16'h1 != p_kw) begin
+                if (~ks_l__q) begin
                     ks__d = ks__q + 16'h1;
+                    ks_l__d = ks__q + 16'h2 == p_kw;
                 end
                 else begin
                     ks__d = 16'h0;
-                    if (kr__q + 16'h1 != p_kh) begin
+                    ks_l__d = p_kw == 16'h1;
+                    if (~kr_l__q) begin
                         kr__d = kr__q + 16'h1;
+                        kr_l__d = kr__q + 16'h2 == p_kh;
                         krw__d = krw__q + p_w;
                     end
                     else begin
                         kr__d = 16'h0;
+                        kr_l__d = p_kh == 16'h1;
                         krw__d = 16'h0;
-                        if (ict__q + 16'h1 != p_ic_tiles) begin
+                        if (~ict_l__q) begin
                             ict__d = ict__q + 16'h1;
+                            ict_l__d = ict__q + 16'h2 == p_ic_tiles;
                             planebase__d = planebase__q + p_plane;
                         end
                         else begin
                             ict__d = 16'h0;
+                            ict_l__d = p_ic_tiles == 16'h1;
                             planebase__d = 16'h0;
-                            if (oct__q + 16'h1 != p_oc_tiles) begin
+                            if (~oct_l__q) begin
                                 oct__d = oct__q + 16'h1;
+                                oct_l__d = oct__q + 16'h2 == p_oc_tiles;
                                 bbase__d = bbase__q + kconst;
                                 obase__d = obase__q + p_kp;
                             end
@@ -4966,9 +5230,6 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
     reg  [15:0] s1_addr__d;
     wire  [15:0] s1_addr__q;
     reg  s1_addr__clock;
-    reg  [31:0] s1_psum__d;
-    wire  [31:0] s1_psum__q;
-    reg  s1_psum__clock;
     reg  s1_first__d;
     wire  s1_first__q;
     reg  s1_first__clock;
@@ -4993,9 +5254,18 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
     reg  s2_half__d;
     wire  s2_half__q;
     reg  s2_half__clock;
-    reg  [31:0] s2_old__d;
-    wire  [31:0] s2_old__q;
-    reg  s2_old__clock;
+    reg  [31:0] s2_old0__d;
+    wire  [31:0] s2_old0__q;
+    reg  s2_old0__clock;
+    reg  [31:0] s2_old1__d;
+    wire  [31:0] s2_old1__q;
+    reg  s2_old1__clock;
+    reg  s2_fwd__d;
+    wire  s2_fwd__q;
+    reg  s2_fwd__clock;
+    reg  [31:0] s2_lw__d;
+    wire  [31:0] s2_lw__q;
+    reg  s2_lw__clock;
     reg  lw_valid__d;
     wire  lw_valid__q;
     reg  lw_valid__clock;
@@ -5033,6 +5303,7 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
     reg  [31:0] ram1__w_data;
     
     // Local signals
+    reg  [31:0] old;
     reg  [31:0] wsum;
     reg  [15:0] addr_now;
     
@@ -5056,11 +5327,6 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         .d(s1_addr__d),
         .q(s1_addr__q),
         .clock(s1_addr__clock)
-    );
-    default_conv_engine_dff_w32 s1_psum(
-        .d(s1_psum__d),
-        .q(s1_psum__q),
-        .clock(s1_psum__clock)
     );
     default_conv_engine_dff_w1 s1_first(
         .d(s1_first__d),
@@ -5102,10 +5368,25 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         .q(s2_half__q),
         .clock(s2_half__clock)
     );
-    default_conv_engine_dff_w32 s2_old(
-        .d(s2_old__d),
-        .q(s2_old__q),
-        .clock(s2_old__clock)
+    default_conv_engine_dff_w32 s2_old0(
+        .d(s2_old0__d),
+        .q(s2_old0__q),
+        .clock(s2_old0__clock)
+    );
+    default_conv_engine_dff_w32 s2_old1(
+        .d(s2_old1__d),
+        .q(s2_old1__q),
+        .clock(s2_old1__clock)
+    );
+    default_conv_engine_dff_w1 s2_fwd(
+        .d(s2_fwd__d),
+        .q(s2_fwd__q),
+        .clock(s2_fwd__clock)
+    );
+    default_conv_engine_dff_w32 s2_lw(
+        .d(s2_lw__d),
+        .q(s2_lw__q),
+        .clock(s2_lw__clock)
     );
     default_conv_engine_dff_w1 lw_valid(
         .d(lw_valid__d),
@@ -5167,7 +5448,6 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         pbase__clock = clock;
         s1_valid__clock = clock;
         s1_addr__clock = clock;
-        s1_psum__clock = clock;
         s1_first__clock = clock;
         s1_last__clock = clock;
         s1_half__clock = clock;
@@ -5176,7 +5456,10 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         s2_psum__clock = clock;
         s2_first__clock = clock;
         s2_half__clock = clock;
-        s2_old__clock = clock;
+        s2_old0__clock = clock;
+        s2_old1__clock = clock;
+        s2_fwd__clock = clock;
+        s2_lw__clock = clock;
         lw_valid__clock = clock;
         lw_addr__clock = clock;
         lw_half__clock = clock;
@@ -5188,7 +5471,6 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         pbase__d = pbase__q;
         s1_valid__d = s1_valid__q;
         s1_addr__d = s1_addr__q;
-        s1_psum__d = s1_psum__q;
         s1_first__d = s1_first__q;
         s1_last__d = s1_last__q;
         s1_half__d = s1_half__q;
@@ -5197,7 +5479,10 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         s2_psum__d = s2_psum__q;
         s2_first__d = s2_first__q;
         s2_half__d = s2_half__q;
-        s2_old__d = s2_old__q;
+        s2_old0__d = s2_old0__q;
+        s2_old1__d = s2_old1__q;
+        s2_fwd__d = s2_fwd__q;
+        s2_lw__d = s2_lw__q;
         lw_valid__d = lw_valid__q;
         lw_addr__d = lw_addr__q;
         lw_half__d = lw_half__q;
@@ -5219,7 +5504,6 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         addr_now = pbase__q + ({12'd0, sub});
         s1_valid__d = vtag__q[32'h0];
         s1_addr__d = addr_now;
-        s1_psum__d = psum_in;
         s1_first__d = vtag__q[32'h2];
         s1_last__d = vtag__q[32'h3] & strobe;
         s1_half__d = vtag__q[32'h4];
@@ -5241,11 +5525,20 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         else if (d_en & d_half) begin
             ram1__r_en = 1'b1;
         end
+        if (s2_fwd__q) begin
+            old = s2_lw__q;
+        end
+        else if (s2_half__q) begin
+            old = s2_old1__q;
+        end
+        else begin
+            old = s2_old0__q;
+        end
         if (s2_first__q) begin
             wsum = s2_psum__q;
         end
         else begin
-            wsum = s2_old__q + s2_psum__q;
+            wsum = old + s2_psum__q;
         end
         ram0__w_addr = s2_addr__q;
         ram1__w_addr = s2_addr__q;
@@ -5259,18 +5552,13 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         lw_data__d = wsum;
         s2_valid__d = s1_valid__q;
         s2_addr__d = s1_addr__q;
-        s2_psum__d = s1_psum__q;
+        s2_psum__d = psum_in;
         s2_first__d = s1_first__q;
         s2_half__d = s1_half__q;
-        if (lw_valid__q & (lw_addr__q == s1_addr__q) & (lw_half__q == s1_half__q)) begin
-            s2_old__d = lw_data__q;
-        end
-        else if (s1_half__q) begin
-            s2_old__d = ram1__r_data;
-        end
-        else begin
-            s2_old__d = ram0__r_data;
-        end
+        s2_old0__d = ram0__r_data;
+        s2_old1__d = ram1__r_data;
+        s2_fwd__d = lw_valid__q & (lw_addr__q == s1_addr__q) & (lw_half__q == s1_half__q);
+        s2_lw__d = lw_data__q;
         done__d = s1_valid__q & s1_last__q;
         done_half__d = s1_half__q;
         tile_done = done__q;
@@ -5495,6 +5783,9 @@ module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_i
     reg  [31:0] psum__3__d;
     wire  [31:0] psum__3__q;
     reg  psum__3__clock;
+    reg  [15:0] prod_r__d;
+    wire  [15:0] prod_r__q;
+    reg  prod_r__clock;
     
     // Local signals
     reg  [7:0] wsel;
@@ -5574,13 +5865,20 @@ module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_i
         .q(psum__3__q),
         .clock(psum__3__clock)
     );
+    default_conv_engine_dff_w16 prod_r(
+        .d(prod_r__d),
+        .q(prod_r__q),
+        .clock(prod_r__clock)
+    );
     
     // Update code
     always @(*) begin
         x__clock = clock;
         tag__clock = clock;
+        prod_r__clock = clock;
         x__d = x__q;
         tag__d = tag__q;
+        prod_r__d = prod_r__q;
         w__0__clock = clock;
         w__0__d = w__0__q;
         ws__0__clock = clock;
@@ -5635,11 +5933,12 @@ module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_i
             w16 = ({8'd0, wsel});
         end
         prod = x16 * w16;
-        if (prod[32'hf]) begin
-            prod32 = ({16'd0, prod[(32'h0)+:(16)]}) | (32'hffff << 32'h10);
+        prod_r__d = prod[(32'h0)+:(16)];
+        if (prod_r__q[32'hf]) begin
+            prod32 = ({16'd0, prod_r__q}) | (32'hffff << 32'h10);
         end
         else begin
-            prod32 = ({16'd0, prod[(32'h0)+:(16)]});
+            prod32 = ({16'd0, prod_r__q});
         end
         psum__0__d = psum_in + prod32;
         psum__1__d = psum__0__q;
@@ -5754,6 +6053,12 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
     reg  [63:0] s2a_rounded__d;
     wire  [63:0] s2a_rounded__q;
     reg  s2a_rounded__clock;
+    reg  [63:0] rc_pos__d;
+    wire  [63:0] rc_pos__q;
+    reg  rc_pos__clock;
+    reg  [63:0] rc_neg__d;
+    wire  [63:0] rc_neg__q;
+    reg  rc_neg__clock;
     reg  s2_valid__d;
     wire  s2_valid__q;
     reg  s2_valid__clock;
@@ -5795,6 +6100,7 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
     reg  s3_data__clock;
     
     // Local signals
+    reg  [63:0] rc_now;
     reg  [63:0] prod;
     reg  [63:0] rounded;
     reg  [63:0] shifted;
@@ -5848,6 +6154,16 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         .d(s2a_rounded__d),
         .q(s2a_rounded__q),
         .clock(s2a_rounded__clock)
+    );
+    default_conv_engine_dff_w64 rc_pos(
+        .d(rc_pos__d),
+        .q(rc_pos__q),
+        .clock(rc_pos__clock)
+    );
+    default_conv_engine_dff_w64 rc_neg(
+        .d(rc_neg__d),
+        .q(rc_neg__q),
+        .clock(rc_neg__clock)
     );
     default_conv_engine_dff_w1 s2_valid(
         .d(s2_valid__d),
@@ -5926,6 +6242,8 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s2a_idx__clock = clock;
         s2a_acc__clock = clock;
         s2a_rounded__clock = clock;
+        rc_pos__clock = clock;
+        rc_neg__clock = clock;
         s2_valid__clock = clock;
         s2_idx__clock = clock;
         s2_acc__clock = clock;
@@ -5948,6 +6266,8 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s2a_idx__d = s2a_idx__q;
         s2a_acc__d = s2a_acc__q;
         s2a_rounded__d = s2a_rounded__q;
+        rc_pos__d = rc_pos__q;
+        rc_neg__d = rc_neg__q;
         s2_valid__d = s2_valid__q;
         s2_idx__d = s2_idx__q;
         s2_acc__d = s2_acc__q;
@@ -5966,17 +6286,20 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s1_acc__d = in_acc;
         s1_plo__d = in_acc[(32'h0)+:(16)] * mult;
         s1_phi__d = in_acc[(32'h10)+:(16)] * mult;
-        if (s1_acc__q[32'h1f]) begin
-            prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q}) - (({48'd0, mult}) << 32'h20);
-        end
-        else begin
-            prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
-        end
         if (|shift) begin
-            rounded = prod + (64'h1 << (shift - 8'h1));
+            rc_now = 64'h1 << (shift - 8'h1);
         end
         else begin
-            rounded = prod;
+            rc_now = 64'h0;
+        end
+        rc_pos__d = rc_now;
+        rc_neg__d = rc_now - (({48'd0, mult}) << 32'h20);
+        prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
+        if (s1_acc__q[32'h1f]) begin
+            rounded = prod + rc_neg__q;
+        end
+        else begin
+            rounded = prod + rc_pos__q;
         end
         s2a_valid__d = s1_valid__q;
         s2a_idx__d = s1_idx__q;

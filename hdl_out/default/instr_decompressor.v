@@ -59,6 +59,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  cur_valid__d;
     wire  cur_valid__q;
     reg  cur_valid__clock;
+    reg  empty__d;
+    wire  empty__q;
+    reg  empty__clock;
     reg  [63:0] q0__d;
     wire  [63:0] q0__q;
     reg  q0__clock;
@@ -83,6 +86,21 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [4:0] tk_op__d;
     wire  [4:0] tk_op__q;
     reg  tk_op__clock;
+    reg  tk_rep__d;
+    wire  tk_rep__q;
+    reg  tk_rep__clock;
+    reg  tk_ma__d;
+    wire  tk_ma__q;
+    reg  tk_ma__clock;
+    reg  tk_tr__d;
+    wire  tk_tr__q;
+    reg  tk_tr__clock;
+    reg  tk_d1__d;
+    wire  tk_d1__q;
+    reg  tk_d1__clock;
+    reg  tk_d2__d;
+    wire  tk_d2__q;
+    reg  tk_d2__clock;
     reg  [63:0] tk_payload__d;
     wire  [63:0] tk_payload__q;
     reg  tk_payload__clock;
@@ -115,12 +133,33 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [15:0] hptr__d;
     wire  [15:0] hptr__q;
     reg  hptr__clock;
+    reg  [15:0] hp1__d;
+    wire  [15:0] hp1__q;
+    reg  hp1__clock;
+    reg  [15:0] hm1__d;
+    wire  [15:0] hm1__q;
+    reg  hm1__clock;
+    reg  [15:0] hm2__d;
+    wire  [15:0] hm2__q;
+    reg  hm2__clock;
     reg  [9:0] fill__d;
     wire  [9:0] fill__q;
     reg  fill__clock;
     reg  [63:0] last__d;
     wire  [63:0] last__q;
     reg  last__clock;
+    reg  [63:0] last2__d;
+    wire  [63:0] last2__q;
+    reg  last2__clock;
+    reg  [63:0] cc_r__d;
+    wire  [63:0] cc_r__q;
+    reg  cc_r__clock;
+    reg  [32:0] pp_r__d;
+    wire  [32:0] pp_r__q;
+    reg  pp_r__clock;
+    reg  primed__d;
+    wire  primed__q;
+    reg  primed__clock;
     reg  [12:0] rep_rem__d;
     wire  [12:0] rep_rem__q;
     reg  rep_rem__clock;
@@ -142,19 +181,54 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [19:0] sp_words__d;
     wire  [19:0] sp_words__q;
     reg  sp_words__clock;
+    reg  [25:0] mb_addr__d;
+    wire  [25:0] mb_addr__q;
+    reg  mb_addr__clock;
+    reg  [19:0] mb_words__d;
+    wire  [19:0] mb_words__q;
+    reg  mb_words__clock;
     
     // Local signals
+    reg  x_tr;
+    reg  [7:0] r_slot;
+    reg  [25:0] r_addr;
+    reg  [19:0] r_words;
+    reg  [7:0] p_slot;
+    reg  [25:0] p_addr;
+    reg  [19:0] p_words;
+    reg  [15:0] f_tk;
+    reg  prime;
+    reg  rd1;
+    reg  rd2e;
+    reg  [15:0] ra_rep1;
+    reg  [15:0] ra_rep2;
+    reg  [15:0] ra_new0;
+    reg  [15:0] ra_new1;
+    reg  [15:0] f_cur;
+    reg  [15:0] f_q0;
+    reg  [15:0] ra_c0;
+    reg  [15:0] ra_c1;
+    reg  [15:0] ra_q0;
+    reg  [15:0] ra_q1;
+    reg  [15:0] rp_c0;
+    reg  [15:0] rp_c1;
+    reg  [15:0] rp_q0;
+    reg  [15:0] rp_q1;
+    reg  [15:0] rp_rep1;
+    reg  [15:0] rp_rep2;
+    reg  [15:0] rp_new0;
+    reg  [15:0] rp_new1;
+    reg  [2:0] src_slot;
+    reg  [7:0] src_off;
     reg  [255:0] sp_mask256;
     reg  [255:0] sp_addr256;
     reg  [255:0] sp_words256;
     reg  ma_pend;
     reg  adv;
     reg  is_rep;
-    reg  [15:0] rd;
-    reg  [15:0] rd2;
     reg  [12:0] rcount;
     reg  [12:0] rem_now;
-    reg  [15:0] nd;
+    reg  last_copy;
     reg  [63:0] cc;
     reg  [32:0] pp;
     reg  cont;
@@ -167,10 +241,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [63:0] na_ld64;
     reg  [63:0] na_st64;
     reg  [2:0] ma_slot;
-    reg  [7:0] ma_off;
     reg  [17:0] ma_delta;
     reg  [25:0] ma_delta26;
     reg  [25:0] ma_base;
+    reg  [25:0] ma_sum_p;
     reg  [25:0] ma_addr;
     reg  [19:0] ma_words;
     reg  [1:0] ma_lo2;
@@ -185,15 +259,25 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [7:0] xs_slot;
     reg  [25:0] xs_addr;
     reg  [19:0] xs_words;
-    reg  [15:0] hptr_next;
-    reg  [15:0] dd;
     reg  cur_empty;
     reg  [63:0] src;
-    reg  [7:0] src_left;
     reg  src_ok;
     reg  [4:0] op;
     reg  [7:0] len;
-    reg  [7:0] toff;
+    reg  [7:0] len_cur;
+    reg  [7:0] len_q0;
+    reg  [63:0] nxt_cur;
+    reg  [7:0] nxt_left;
+    reg  [8:0] nl9;
+    reg  [8:0] nl9_cur;
+    reg  [8:0] nl9_q0;
+    reg  overrun;
+    reg  short_cur;
+    reg  short_q0;
+    reg  e_cur;
+    reg  e_q0;
+    reg  [63:0] sh_cur;
+    reg  [63:0] sh_q0;
     reg  [63:0] mask;
     reg  [63:0] next_word;
     reg  next_ok;
@@ -255,6 +339,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(cur_valid__q),
         .clock(cur_valid__clock)
     );
+    default_instr_decompressor_dff_w1 empty(
+        .d(empty__d),
+        .q(empty__q),
+        .clock(empty__clock)
+    );
     default_instr_decompressor_dff_w64 q0(
         .d(q0__d),
         .q(q0__q),
@@ -294,6 +383,31 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(tk_op__d),
         .q(tk_op__q),
         .clock(tk_op__clock)
+    );
+    default_instr_decompressor_dff_w1 tk_rep(
+        .d(tk_rep__d),
+        .q(tk_rep__q),
+        .clock(tk_rep__clock)
+    );
+    default_instr_decompressor_dff_w1 tk_ma(
+        .d(tk_ma__d),
+        .q(tk_ma__q),
+        .clock(tk_ma__clock)
+    );
+    default_instr_decompressor_dff_w1 tk_tr(
+        .d(tk_tr__d),
+        .q(tk_tr__q),
+        .clock(tk_tr__clock)
+    );
+    default_instr_decompressor_dff_w1 tk_d1(
+        .d(tk_d1__d),
+        .q(tk_d1__q),
+        .clock(tk_d1__clock)
+    );
+    default_instr_decompressor_dff_w1 tk_d2(
+        .d(tk_d2__d),
+        .q(tk_d2__q),
+        .clock(tk_d2__clock)
     );
     default_instr_decompressor_dff_w64 tk_payload(
         .d(tk_payload__d),
@@ -343,6 +457,21 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(hptr__q),
         .clock(hptr__clock)
     );
+    default_instr_decompressor_dff_w16 hp1(
+        .d(hp1__d),
+        .q(hp1__q),
+        .clock(hp1__clock)
+    );
+    default_instr_decompressor_dff_w16 hm1(
+        .d(hm1__d),
+        .q(hm1__q),
+        .clock(hm1__clock)
+    );
+    default_instr_decompressor_dff_w16 hm2(
+        .d(hm2__d),
+        .q(hm2__q),
+        .clock(hm2__clock)
+    );
     default_instr_decompressor_dff_w10 fill(
         .d(fill__d),
         .q(fill__q),
@@ -352,6 +481,26 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(last__d),
         .q(last__q),
         .clock(last__clock)
+    );
+    default_instr_decompressor_dff_w64 last2(
+        .d(last2__d),
+        .q(last2__q),
+        .clock(last2__clock)
+    );
+    default_instr_decompressor_dff_w64 cc_r(
+        .d(cc_r__d),
+        .q(cc_r__q),
+        .clock(cc_r__clock)
+    );
+    default_instr_decompressor_dff_w33 pp_r(
+        .d(pp_r__d),
+        .q(pp_r__q),
+        .clock(pp_r__clock)
+    );
+    default_instr_decompressor_dff_w1 primed(
+        .d(primed__d),
+        .q(primed__q),
+        .clock(primed__clock)
     );
     default_instr_decompressor_dff_w13 rep_rem(
         .d(rep_rem__d),
@@ -388,6 +537,16 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(sp_words__q),
         .clock(sp_words__clock)
     );
+    default_instr_decompressor_dff_w26 mb_addr(
+        .d(mb_addr__d),
+        .q(mb_addr__q),
+        .clock(mb_addr__clock)
+    );
+    default_instr_decompressor_dff_w20 mb_words(
+        .d(mb_words__d),
+        .q(mb_words__q),
+        .clock(mb_words__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -400,6 +559,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         cur__clock = clock;
         left__clock = clock;
         cur_valid__clock = clock;
+        empty__clock = clock;
         q0__clock = clock;
         q1__clock = clock;
         q2__clock = clock;
@@ -408,14 +568,26 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         v2__clock = clock;
         tk_valid__clock = clock;
         tk_op__clock = clock;
+        tk_rep__clock = clock;
+        tk_ma__clock = clock;
+        tk_tr__clock = clock;
+        tk_d1__clock = clock;
+        tk_d2__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
         o_op__clock = clock;
         o_payload__clock = clock;
         hptr__clock = clock;
+        hp1__clock = clock;
+        hm1__clock = clock;
+        hm2__clock = clock;
         fill__clock = clock;
         last__clock = clock;
+        last2__clock = clock;
+        cc_r__clock = clock;
+        pp_r__clock = clock;
+        primed__clock = clock;
         rep_rem__clock = clock;
         s_addr__clock = clock;
         s_words__clock = clock;
@@ -423,6 +595,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         sp_slot__clock = clock;
         sp_addr__clock = clock;
         sp_words__clock = clock;
+        mb_addr__clock = clock;
+        mb_words__clock = clock;
         wptr__d = wptr__q;
         overflow__d = overflow__q;
         error__d = error__q;
@@ -432,6 +606,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         cur__d = cur__q;
         left__d = left__q;
         cur_valid__d = cur_valid__q;
+        empty__d = empty__q;
         q0__d = q0__q;
         q1__d = q1__q;
         q2__d = q2__q;
@@ -440,14 +615,26 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         v2__d = v2__q;
         tk_valid__d = tk_valid__q;
         tk_op__d = tk_op__q;
+        tk_rep__d = tk_rep__q;
+        tk_ma__d = tk_ma__q;
+        tk_tr__d = tk_tr__q;
+        tk_d1__d = tk_d1__q;
+        tk_d2__d = tk_d2__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
         o_payload__d = o_payload__q;
         hptr__d = hptr__q;
+        hp1__d = hp1__q;
+        hm1__d = hm1__q;
+        hm2__d = hm2__q;
         fill__d = fill__q;
         last__d = last__q;
+        last2__d = last2__q;
+        cc_r__d = cc_r__q;
+        pp_r__d = pp_r__q;
+        primed__d = primed__q;
         rep_rem__d = rep_rem__q;
         s_addr__d = s_addr__q;
         s_words__d = s_words__q;
@@ -455,6 +642,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         sp_slot__d = sp_slot__q;
         sp_addr__d = sp_addr__q;
         sp_words__d = sp_words__q;
+        mb_addr__d = mb_addr__q;
+        mb_words__d = mb_words__q;
         ibuf__clock = clock;
         hist_c__clock = clock;
         hist_p__clock = clock;
@@ -479,9 +668,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 overflow__d = 1'b1;
             end
         end
-        is_rep = tk_valid__q & (tk_op__q == 5'hd);
-        rd = (tk_payload__q[(32'h5)+:(16)] & 16'hff) + 16'h1;
-        rd2 = rd << 32'h1;
+        is_rep = tk_valid__q & tk_rep__q;
+        f_tk = tk_payload__q[(32'h5)+:(16)] & 16'hff;
         rcount = (tk_payload__q[(32'hd)+:(13)] & 13'hfff) + 13'h1;
         if (rep_rem__q == 13'h0) begin
             rem_now = rcount;
@@ -489,13 +677,23 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         else begin
             rem_now = rep_rem__q;
         end
-        if (rd == 16'h1) begin
+        cc_r__d = hist_c__r_data;
+        pp_r__d = hist_p__r_data;
+        rd1 = tk_d1__q;
+        rd2e = tk_d2__q;
+        if (rd1) begin
             cc = last__q;
+            pp = last2__q[(32'h0)+:(33)];
+        end
+        else if (rd2e) begin
+            cc = last2__q;
+            pp = pp_r__q;
         end
         else begin
-            cc = hist_c__r_data;
+            cc = cc_r__q;
+            pp = pp_r__q;
         end
-        pp = hist_p__r_data;
+        prime = is_rep & ~rd1 & ~primed__q;
         ca_ld = cc[(32'h7)+:(26)];
         pa_ld = pp[(32'h7)+:(26)];
         na_ld = ca_ld + ca_ld - pa_ld;
@@ -504,9 +702,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         na_st = ca_st + ca_st - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
-        cont = (({6'd0, fill__q}) >= rd2) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
+        cont = (({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1)) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
         ma_slot = tk_payload__q[(32'h5)+:(3)];
-        ma_off = ({5'd0, ma_slot}) << 32'h5;
         ma_delta = tk_payload__q[(32'h8)+:(18)];
         if (ma_delta[32'h11]) begin
             ma_delta26 = ({8'd0, ma_delta}) - 26'h40000;
@@ -515,31 +712,72 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             ma_delta26 = ({8'd0, ma_delta});
         end
         ma_pend = sp_valid__q & (sp_slot__q == ({5'd0, ma_slot}));
+        ma_base = mb_addr__q + ma_delta26;
+        ma_sum_p = sp_addr__q + ma_delta26;
         if (ma_pend) begin
-            ma_base = sp_addr__q;
+            ma_addr = ma_sum_p;
             ma_words = sp_words__q;
         end
         else begin
-            ma_base = s_addr__q[(ma_off)+:(26)];
-            ma_words = s_words__q[(ma_off)+:(20)];
+            ma_addr = ma_base;
+            ma_words = mb_words__q;
         end
-        ma_addr = ma_base + ma_delta26;
         ma_lo2 = ma_slot[(32'h0)+:(2)];
         ma_addr64 = ({38'd0, ma_addr});
         ma_words64 = ({44'd0, ma_words});
         ma_tgt64 = ({62'd0, ma_lo2}) << 32'h5;
+        if (tk_op__q == 5'h1) begin
+            p_slot = tk_payload__q[(32'h5)+:(8)] & 8'h3;
+            p_addr = tk_payload__q[(32'h7)+:(26)];
+            p_words = tk_payload__q[(32'h21)+:(20)];
+        end
+        else begin
+            p_slot = (tk_payload__q[(32'h5)+:(8)] & 8'h1) | 8'h4;
+            p_addr = tk_payload__q[(32'h6)+:(26)];
+            p_words = tk_payload__q[(32'h20)+:(20)];
+        end
+        if (cc[(32'h0)+:(5)] == 5'h1) begin
+            r_slot = cc[(32'h5)+:(8)] & 8'h3;
+            r_words = cc[(32'h21)+:(20)];
+            if (cont) begin
+                r_addr = na_ld;
+            end
+            else begin
+                r_addr = ca_ld;
+            end
+        end
+        else begin
+            r_slot = (cc[(32'h5)+:(8)] & 8'h1) | 8'h4;
+            r_words = cc[(32'h20)+:(20)];
+            if (cont) begin
+                r_addr = na_st;
+            end
+            else begin
+                r_addr = ca_st;
+            end
+        end
         issue = 1'b0;
         consumed = 1'b0;
         x_err = 1'b0;
         x = tk_payload__q;
+        x_tr = tk_tr__q;
+        xs_slot = p_slot;
+        xs_addr = p_addr;
+        xs_words = p_words;
+        last_copy = ((rep_rem__q == 13'h0) & ~|tk_payload__q[(32'hd)+:(12)]) | (rep_rem__q == 13'h1);
         if (tk_valid__q) begin
             if (is_rep) begin
-                if (({6'd0, fill__q}) < rd) begin
-                    x_err = 1'b1;
+                x_err = ~(({6'd0, fill__q}) > f_tk);
+                if (prime) begin
+                    primed__d = 1'b1;
                 end
                 else begin
                     issue = 1'b1;
-                    consumed = rem_now == 13'h1;
+                    consumed = last_copy;
+                    x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
+                    xs_slot = r_slot;
+                    xs_addr = r_addr;
+                    xs_words = r_words;
                     if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
                         x = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
                     end
@@ -551,19 +789,19 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                     end
                 end
             end
-            else if (tk_op__q == 5'hc) begin
-                if (ma_slot > 3'h5) begin
-                    x_err = 1'b1;
+            else if (tk_ma__q) begin
+                x_err = ma_slot[32'h2] & ma_slot[32'h1];
+                issue = 1'b1;
+                consumed = 1'b1;
+                x_tr = 1'b1;
+                xs_slot = ({5'd0, ma_slot});
+                xs_addr = ma_addr;
+                xs_words = ma_words;
+                if (~ma_slot[32'h2]) begin
+                    x = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
                 end
                 else begin
-                    issue = 1'b1;
-                    consumed = 1'b1;
-                    if (ma_slot < 3'h4) begin
-                        x = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
-                    end
-                    else begin
-                        x = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
-                    end
+                    x = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
                 end
             end
             else begin
@@ -571,17 +809,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 consumed = 1'b1;
             end
         end
+        if (x_err) begin
+            primed__d = 1'b0;
+        end
         x_op = x[(32'h0)+:(5)];
-        if (x_op == 5'h1) begin
-            xs_slot = x[(32'h5)+:(8)] & 8'h3;
-            xs_addr = x[(32'h7)+:(26)];
-            xs_words = x[(32'h21)+:(20)];
-        end
-        else begin
-            xs_slot = (x[(32'h5)+:(8)] & 8'h1) + 8'h4;
-            xs_addr = x[(32'h6)+:(26)];
-            xs_words = x[(32'h20)+:(20)];
-        end
         sp_mask256 = slot_mask << (sp_slot__q << 32'h5);
         sp_addr256 = ({230'd0, sp_addr__q}) << (sp_slot__q << 32'h5);
         sp_words256 = ({236'd0, sp_words__q}) << (sp_slot__q << 32'h5);
@@ -597,16 +828,20 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         hist_p__w_addr = hptr__q;
         hist_p__w_data = x[(32'h0)+:(33)];
         if (issue) begin
-            o_valid__d = 1'b1;
+            o_valid__d = ~x_err;
             o_op__d = x_op;
             o_payload__d = x;
             o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
             last__d = x;
+            last2__d = last__q;
             hptr__d = (hptr__q + 16'h1) & 16'h1ff;
+            hp1__d = hp1__q + 16'h1;
+            hm1__d = hm1__q + 16'h1;
+            hm2__d = hm2__q + 16'h1;
             if (fill__q != 10'h3ff) begin
                 fill__d = fill__q + 10'h1;
             end
-            if ((x_op == 5'h1) | (x_op == 5'h2)) begin
+            if (x_tr) begin
                 sp_valid__d = 1'b1;
                 sp_slot__d = xs_slot;
                 sp_addr__d = xs_addr;
@@ -622,35 +857,53 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             end
         end
         tk_valid__d = tk_valid__q & ~consumed;
-        if (x_err) begin
-            error__d = 1'b1;
-            busy__d = 1'b0;
-            tk_valid__d = 1'b0;
-            rep_rem__d = 13'h0;
+        if (consumed) begin
+            primed__d = 1'b0;
         end
         adv = ~tk_valid__q | consumed;
-        cur_empty = (left__q < 8'h5) | ~|cur__q[(32'h0)+:(5)] | ~cur_valid__q;
+        cur_empty = empty__q;
         next_word = q0__q;
         next_ok = v0__q;
         if (cur_empty) begin
             src = next_word;
-            src_left = 8'h40;
             src_ok = next_ok;
         end
         else begin
             src = cur__q;
-            src_left = left__q;
             src_ok = 1'b1;
         end
         consume = busy__q & adv & cur_empty & next_ok;
         op = src[(32'h0)+:(5)];
-        toff = ({3'd0, op}) << 32'h3;
-        len = lens[(toff)+:(8)];
-        if (len >= 8'h40) begin
+        len_cur = lens[((({3'd0, cur__q[(32'h0)+:(5)]}) << 32'h3))+:(8)];
+        len_q0 = lens[((({3'd0, q0__q[(32'h0)+:(5)]}) << 32'h3))+:(8)];
+        if (cur_empty) begin
+            len = len_q0;
+        end
+        else begin
+            len = len_cur;
+        end
+        nxt_cur = src >> len;
+        nl9_cur = ({1'd0, left__q}) - ({1'd0, len_cur});
+        nl9_q0 = 9'h40 - ({1'd0, len_q0});
+        if (cur_empty) begin
+            nl9 = nl9_q0;
+        end
+        else begin
+            nl9 = nl9_cur;
+        end
+        nxt_left = nl9[(32'h0)+:(8)];
+        overrun = nl9[32'h8];
+        short_cur = ~|nl9_cur[(32'h3)+:(5)] & ~(nl9_cur[32'h2] & (nl9_cur[32'h1] | nl9_cur[32'h0]));
+        short_q0 = ~|nl9_q0[(32'h3)+:(5)] & ~(nl9_q0[32'h2] & (nl9_q0[32'h1] | nl9_q0[32'h0]));
+        sh_cur = cur__q >> len_cur;
+        sh_q0 = q0__q >> len_q0;
+        e_cur = ~|cur__q[(32'h0)+:(5)] | short_cur | ~|sh_cur[(32'h0)+:(5)];
+        e_q0 = ~|q0__q[(32'h0)+:(5)] | short_q0 | ~|sh_q0[(32'h0)+:(5)];
+        if (len[32'h6] | len[32'h7]) begin
             mask = ~64'h0;
         end
         else begin
-            mask = (64'h1 << len) - 64'h1;
+            mask = ~(~64'h0 << len[(32'h0)+:(6)]);
         end
         if (consume) begin
             if (v1__q) begin
@@ -693,29 +946,34 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             rptr__d = rptr__q + 16'h1;
             fetching__d = 1'b1;
         end
-        if (busy__q & adv & ~x_err) begin
+        if (busy__q & adv) begin
             if (src_ok) begin
+                cur__d = nxt_cur;
+                left__d = nxt_left;
+                cur_valid__d = |op;
                 if (cur_empty) begin
-                    cur__d = next_word;
-                    left__d = 8'h40;
-                    cur_valid__d = 1'b1;
-                end
-                if (~|op) begin
-                    cur_valid__d = 1'b0;
-                end
-                else if (~|len | (len > src_left)) begin
-                    error__d = 1'b1;
-                    busy__d = 1'b0;
+                    empty__d = e_q0;
                 end
                 else begin
-                    tk_valid__d = 1'b1;
-                    tk_op__d = op;
-                    tk_payload__d = src & mask;
-                    cur__d = src >> len;
-                    left__d = src_left - len;
-                    cur_valid__d = 1'b1;
-                    if (op == 5'h1f) begin
+                    empty__d = e_cur;
+                end
+                if (|op) begin
+                    if (~|len | overrun) begin
+                        error__d = 1'b1;
                         busy__d = 1'b0;
+                    end
+                    else begin
+                        tk_valid__d = 1'b1;
+                        tk_op__d = op;
+                        tk_rep__d = op == 5'hd;
+                        tk_ma__d = op == 5'hc;
+                        tk_tr__d = (op == 5'h1) | (op == 5'h2);
+                        tk_d1__d = ~|src[(32'h5)+:(8)];
+                        tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
+                        tk_payload__d = src & mask;
+                        if (op == 5'h1f) begin
+                            busy__d = 1'b0;
+                        end
                     end
                 end
             end
@@ -724,29 +982,75 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 busy__d = 1'b0;
             end
         end
-        nd = (src[(32'h5)+:(16)] & 16'hff) + 16'h1;
-        if (issue) begin
-            hptr_next = hptr__q + 16'h1;
+        src_slot = src[(32'h5)+:(3)];
+        src_off = ({5'd0, src_slot}) << 32'h5;
+        if (sp_valid__q & (sp_slot__q == ({5'd0, src_slot}))) begin
+            mb_addr__d = sp_addr__q;
+            mb_words__d = sp_words__q;
         end
         else begin
-            hptr_next = hptr__q;
+            mb_addr__d = s_addr__q[(src_off)+:(26)];
+            mb_words__d = s_words__q[(src_off)+:(20)];
         end
-        if (is_rep & ~consumed) begin
-            dd = rd;
+        if (x_err) begin
+            error__d = 1'b1;
+            busy__d = 1'b0;
+            tk_valid__d = 1'b0;
+            rep_rem__d = 13'h0;
+        end
+        f_cur = cur__q[(32'h5)+:(16)] & 16'hff;
+        f_q0 = q0__q[(32'h5)+:(16)] & 16'hff;
+        ra_c0 = hm1__q - f_cur;
+        ra_c1 = hptr__q - f_cur;
+        ra_q0 = hm1__q - f_q0;
+        ra_q1 = hptr__q - f_q0;
+        rp_c0 = hm2__q - (f_cur << 32'h1);
+        rp_c1 = hm1__q - (f_cur << 32'h1);
+        rp_q0 = hm2__q - (f_q0 << 32'h1);
+        rp_q1 = hm1__q - (f_q0 << 32'h1);
+        if (cur_empty) begin
+            ra_new0 = ra_q0;
+            ra_new1 = ra_q1;
+            rp_new0 = rp_q0;
+            rp_new1 = rp_q1;
         end
         else begin
-            dd = nd;
+            ra_new0 = ra_c0;
+            ra_new1 = ra_c1;
+            rp_new0 = rp_c0;
+            rp_new1 = rp_c1;
         end
+        ra_rep1 = hptr__q - f_tk;
+        ra_rep2 = hp1__q - f_tk;
+        rp_rep1 = hm1__q - (f_tk << 32'h1);
+        rp_rep2 = hptr__q - (f_tk << 32'h1);
         hist_c__r_en = 1'b1;
-        hist_c__r_addr = (hptr_next - dd) & 16'h1ff;
         hist_p__r_en = 1'b1;
-        hist_p__r_addr = (hptr_next - (dd << 32'h1)) & 16'h1ff;
+        if (is_rep & ~consumed) begin
+            if (prime) begin
+                hist_c__r_addr = ra_rep1 & 16'h1ff;
+                hist_p__r_addr = rp_rep1 & 16'h1ff;
+            end
+            else begin
+                hist_c__r_addr = ra_rep2 & 16'h1ff;
+                hist_p__r_addr = rp_rep2 & 16'h1ff;
+            end
+        end
+        else if (tk_valid__q) begin
+            hist_c__r_addr = ra_new1 & 16'h1ff;
+            hist_p__r_addr = rp_new1 & 16'h1ff;
+        end
+        else begin
+            hist_c__r_addr = ra_new0 & 16'h1ff;
+            hist_p__r_addr = rp_new0 & 16'h1ff;
+        end
         if (hold) begin
             rptr__d = rptr__q;
             fetching__d = fetching__q;
             cur__d = cur__q;
             left__d = left__q;
             cur_valid__d = cur_valid__q;
+            empty__d = empty__q;
             q0__d = q0__q;
             q1__d = q1__q;
             q2__d = q2__q;
@@ -755,14 +1059,26 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             v2__d = v2__q;
             tk_valid__d = tk_valid__q;
             tk_op__d = tk_op__q;
+            tk_rep__d = tk_rep__q;
+            tk_ma__d = tk_ma__q;
+            tk_tr__d = tk_tr__q;
+            tk_d1__d = tk_d1__q;
+            tk_d2__d = tk_d2__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;
             o_op__d = o_op__q;
             o_payload__d = o_payload__q;
             hptr__d = hptr__q;
+            hp1__d = hp1__q;
+            hm1__d = hm1__q;
+            hm2__d = hm2__q;
             fill__d = fill__q;
             last__d = last__q;
+            last2__d = last2__q;
+            cc_r__d = cc_r__q;
+            pp_r__d = pp_r__q;
+            primed__d = primed__q;
             rep_rem__d = rep_rem__q;
             s_addr__d = s_addr__q;
             s_words__d = s_words__q;
@@ -770,6 +1086,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             sp_slot__d = sp_slot__q;
             sp_addr__d = sp_addr__q;
             sp_words__d = sp_words__q;
+            mb_addr__d = mb_addr__q;
+            mb_words__d = mb_words__q;
             error__d = error__q;
             busy__d = busy__q;
             ibuf__r_en = 1'b0;
@@ -786,6 +1104,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 busy__d = 1'b0;
                 tk_valid__d = 1'b0;
                 rep_rem__d = 13'h0;
+                primed__d = 1'b0;
             end
             if (reg_wdata[32'h0] & ~busy__q & ~tk_valid__q) begin
                 busy__d = 1'b1;
@@ -793,14 +1112,20 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 rptr__d = 16'h0;
                 fetching__d = 1'b0;
                 cur_valid__d = 1'b0;
+                empty__d = 1'b1;
                 v0__d = 1'b0;
                 v1__d = 1'b0;
                 v2__d = 1'b0;
                 tk_valid__d = 1'b0;
                 rep_rem__d = 13'h0;
                 hptr__d = 16'h0;
+                hp1__d = 16'h1;
+                hm1__d = 16'hffff;
+                hm2__d = 16'hfffe;
                 fill__d = 10'h0;
                 last__d = 64'h0;
+                last2__d = 64'h0;
+                primed__d = 1'b0;
                 s_addr__d = 256'h0;
                 s_words__d = 256'h0;
                 sp_valid__d = 1'b0;
@@ -957,6 +1282,42 @@ module default_instr_decompressor_dff_w8(d,q,clock);
           
 endmodule // default_instr_decompressor_dff_w8
 
+module default_instr_decompressor_dff_w26(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 26'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_instr_decompressor_dff_w26
+
+module default_instr_decompressor_dff_w20(d,q,clock);
+    
+    // Module arguments
+    input wire  [19:0] d;
+    output reg  [19:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 20'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_instr_decompressor_dff_w20
+
 module default_instr_decompressor_dff_w6(d,q,clock);
     
     // Module arguments
@@ -993,6 +1354,24 @@ module default_instr_decompressor_dff_w5(d,q,clock);
           
 endmodule // default_instr_decompressor_dff_w5
 
+module default_instr_decompressor_dff_w33(d,q,clock);
+    
+    // Module arguments
+    input wire  [32:0] d;
+    output reg  [32:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 33'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_instr_decompressor_dff_w33
+
 module default_instr_decompressor_dff_w13(d,q,clock);
     
     // Module arguments
@@ -1028,39 +1407,3 @@ module default_instr_decompressor_dff_w256(d,q,clock);
     end
           
 endmodule // default_instr_decompressor_dff_w256
-
-module default_instr_decompressor_dff_w26(d,q,clock);
-    
-    // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_instr_decompressor_dff_w26
-
-module default_instr_decompressor_dff_w20(d,q,clock);
-    
-    // Module arguments
-    input wire  [19:0] d;
-    output reg  [19:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 20'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_instr_decompressor_dff_w20

@@ -369,6 +369,24 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [31:0] wd_count__d;
     wire  [31:0] wd_count__q;
     reg  wd_count__clock;
+    reg  iq0_v__d;
+    wire  iq0_v__q;
+    reg  iq0_v__clock;
+    reg  [4:0] iq0_op__d;
+    wire  [4:0] iq0_op__q;
+    reg  iq0_op__clock;
+    reg  [63:0] iq0_pl__d;
+    wire  [63:0] iq0_pl__q;
+    reg  iq0_pl__clock;
+    reg  iq1_v__d;
+    wire  iq1_v__q;
+    reg  iq1_v__clock;
+    reg  [4:0] iq1_op__d;
+    wire  [4:0] iq1_op__q;
+    reg  iq1_op__clock;
+    reg  [63:0] iq1_pl__d;
+    wire  [63:0] iq1_pl__q;
+    reg  iq1_pl__clock;
     reg  conv_bad_r__d;
     wire  conv_bad_r__q;
     reg  conv_bad_r__clock;
@@ -377,6 +395,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  pool_bad_r__clock;
     
     // Local signals
+    reg  arrive;
+    reg  iv;
     reg  [4:0] op;
     reg  [63:0] pl;
     reg  conv_idle;
@@ -387,6 +407,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  accept;
     reg  bad_op;
     reg  conv_bad;
+    reg  op_conv;
+    reg  op_pool;
     reg  pool_bad;
     reg  run_bad;
     reg  need_mem;
@@ -898,6 +920,36 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(wd_count__q),
         .clock(wd_count__clock)
     );
+    tiny_accel_top_dff_w1 iq0_v(
+        .d(iq0_v__d),
+        .q(iq0_v__q),
+        .clock(iq0_v__clock)
+    );
+    tiny_accel_top_dff_w5 iq0_op(
+        .d(iq0_op__d),
+        .q(iq0_op__q),
+        .clock(iq0_op__clock)
+    );
+    tiny_accel_top_dff_w64 iq0_pl(
+        .d(iq0_pl__d),
+        .q(iq0_pl__q),
+        .clock(iq0_pl__clock)
+    );
+    tiny_accel_top_dff_w1 iq1_v(
+        .d(iq1_v__d),
+        .q(iq1_v__q),
+        .clock(iq1_v__clock)
+    );
+    tiny_accel_top_dff_w5 iq1_op(
+        .d(iq1_op__d),
+        .q(iq1_op__q),
+        .clock(iq1_op__clock)
+    );
+    tiny_accel_top_dff_w64 iq1_pl(
+        .d(iq1_pl__d),
+        .q(iq1_pl__q),
+        .clock(iq1_pl__clock)
+    );
     tiny_accel_top_dff_w1 conv_bad_r(
         .d(conv_bad_r__d),
         .q(conv_bad_r__q),
@@ -968,6 +1020,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv_bad_r__clock = clock;
         pool_bad_r__clock = clock;
         c_start__clock = clock;
+        iq0_v__clock = clock;
+        iq0_op__clock = clock;
+        iq0_pl__clock = clock;
+        iq1_v__clock = clock;
+        iq1_op__clock = clock;
+        iq1_pl__clock = clock;
         p_start__clock = clock;
         conv_done_q__clock = clock;
         clk_now__clock = clock;
@@ -1042,6 +1100,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv_bad_r__d = conv_bad_r__q;
         pool_bad_r__d = pool_bad_r__q;
         c_start__d = c_start__q;
+        iq0_v__d = iq0_v__q;
+        iq0_op__d = iq0_op__q;
+        iq0_pl__d = iq0_pl__q;
+        iq1_v__d = iq1_v__q;
+        iq1_op__d = iq1_op__q;
+        iq1_pl__d = iq1_pl__q;
         p_start__d = p_start__q;
         conv_done_q__d = conv_done_q__q;
         clk_now__d = clk_now__q;
@@ -1136,12 +1200,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         else if (reg_raddr == 4'hd) begin
             rdata__d = n_wpool__q;
         end
-        op = dec__wr_op;
-        pl = dec__wr_payload;
+        iv = iq0_v__q;
+        op = iq0_op__q;
+        pl = iq0_pl__q;
         mask = pl[(32'h5)+:(5)];
         conv_idle = ~conv__busy & ~c_start__q;
         pool_idle = ~pool__busy & ~p_start__q;
         mem_idle = ~mover__busy;
+        op_conv = (op == 5'h3) | (op == 5'h4) | (op == 5'h5) | (op == 5'h6);
+        op_pool = (op == 5'h7) | (op == 5'h8) | (op == 5'h9);
         bad_op = 1'b0;
         ok = 1'b0;
         if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
@@ -1150,10 +1217,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         else if (op == 5'he) begin
             ok = mem_idle;
         end
-        else if ((op >= 5'h3) & (op <= 5'h6)) begin
+        else if (op_conv) begin
             ok = conv_idle;
         end
-        else if ((op >= 5'h7) & (op <= 5'h9)) begin
+        else if (op_pool) begin
             ok = pool_idle;
         end
         else if (op == 5'hf) begin
@@ -1177,10 +1244,36 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         pool_bad_r__d = pool_bad;
         run_bad = (op == 5'ha) & ((conv_bad_r__q & |(mask & 5'he)) | (pool_bad_r__q & mask[32'h4]));
         need_mem = (op == 5'h1) | (op == 5'h2) | (op == 5'he) | (op == 5'h10) | ((op == 5'hb) & mask[32'h0]) | (op == 5'h1f);
-        need_conv = ((op >= 5'h3) & (op <= 5'h6)) | (((op == 5'ha) | (op == 5'hb)) & |(mask & 5'he)) | (op == 5'h1f);
-        need_pool = ((op >= 5'h7) & (op <= 5'h9)) | (op == 5'hf) | (((op == 5'ha) | (op == 5'hb)) & mask[32'h4]) | (op == 5'h1f);
-        accept = dec__wr_valid & running__q & ~err__q & ok & ~run_bad;
-        dec__hold = dec__wr_valid & ~accept;
+        need_conv = op_conv | (((op == 5'ha) | (op == 5'hb)) & |(mask & 5'he)) | (op == 5'h1f);
+        need_pool = op_pool | (op == 5'hf) | (((op == 5'ha) | (op == 5'hb)) & mask[32'h4]) | (op == 5'h1f);
+        accept = iv & running__q & ~err__q & ok & ~run_bad;
+        dec__hold = iq1_v__q;
+        arrive = dec__wr_valid & ~iq1_v__q;
+        if (accept | ~iq0_v__q) begin
+            if (iq1_v__q) begin
+                iq0_v__d = 1'b1;
+                iq0_op__d = iq1_op__q;
+                iq0_pl__d = iq1_pl__q;
+                iq1_v__d = arrive;
+            end
+            else begin
+                iq0_v__d = arrive;
+                iq1_v__d = 1'b0;
+            end
+        end
+        else begin
+            iq1_v__d = iq1_v__q | arrive;
+        end
+        if (arrive) begin
+            if ((accept | ~iq0_v__q) & ~iq1_v__q) begin
+                iq0_op__d = dec__wr_op;
+                iq0_pl__d = dec__wr_payload;
+            end
+            else begin
+                iq1_op__d = dec__wr_op;
+                iq1_pl__d = dec__wr_payload;
+            end
+        end
         c_start__d = 1'b0;
         p_start__d = 1'b0;
         clk_now__d = 1'b0;
@@ -1213,7 +1306,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_hbw = x_hbw__q;
         if (accept) begin
             n_instr__d = n_instr__q + 32'h1;
-            if ((op >= 5'h3) & (op <= 5'h9)) begin
+            if (op_conv | op_pool) begin
                 settle__d = 2'h3;
             end
             if (op == 5'hf) begin
@@ -1401,12 +1494,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         if (accept | ~running__q) begin
             wd_count__d = 32'h0;
         end
-        else if (dec__wr_valid) begin
+        else if (iv) begin
             wd_count__d = wd_count__q + 32'h1;
         end
         if (running__q) begin
             n_cycles__d = n_cycles__q + 32'h1;
-            if (dec__wr_valid & ~accept) begin
+            if (iv & ~accept) begin
                 n_dstall__d = n_dstall__q + 32'h1;
                 if (need_mem & ~mem_idle) begin
                     n_wmem__d = n_wmem__q + 32'h1;
@@ -1442,11 +1535,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                     err__d = 1'b1;
                     code__d = 4'h2;
                 end
-                else if (dec__wr_valid & bad_op) begin
+                else if (iv & bad_op) begin
                     err__d = 1'b1;
                     code__d = 4'h3;
                 end
-                else if (dec__wr_valid & run_bad & ok) begin
+                else if (iv & run_bad & ok) begin
                     err__d = 1'b1;
                     code__d = 4'h6;
                 end
@@ -1468,8 +1561,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 fin__d = 1'b0;
                 err__d = 1'b0;
                 code__d = 4'h0;
+                iq0_v__d = 1'b0;
+                iq1_v__d = 1'b0;
             end
             if (reg_wdata[32'h0] & ~running__q) begin
+                iq0_v__d = 1'b0;
+                iq1_v__d = 1'b0;
                 fin__d = 1'b0;
                 n_cycles__d = 32'h0;
                 n_instr__d = 32'h0;
@@ -4650,7 +4747,6 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [19:0] xs_words;
     reg  cur_empty;
     reg  [63:0] src;
-    reg  [7:0] src_left;
     reg  src_ok;
     reg  [4:0] op;
     reg  [7:0] len;
@@ -5256,12 +5352,10 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         next_ok = v0__q;
         if (cur_empty) begin
             src = next_word;
-            src_left = 8'h40;
             src_ok = next_ok;
         end
         else begin
             src = cur__q;
-            src_left = left__q;
             src_ok = 1'b1;
         end
         consume = busy__q & adv & cur_empty & next_ok;
@@ -5898,6 +5992,9 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  wr_c;
     reg  [19:0] a_cur;
     reg  [19:0] depth;
+    reg  [19:0] a_rd;
+    reg  [19:0] depth_rd;
+    reg  rd_ok;
     reg  d_wr;
     reg  [15:0] n_dx;
     reg  [63:0] n_dob;
@@ -6278,6 +6375,15 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             a_cur = ({4'd0, obase__q}) + oc__q;
             depth = d_out;
         end
+        if (sel__q[32'h0]) begin
+            a_rd = oi__q;
+            depth_rd = d_pout;
+        end
+        else begin
+            a_rd = ({4'd0, obase__q}) + oc__q;
+            depth_rd = d_out;
+        end
+        rd_ok = a_rd < depth_rd;
         ea = e_base__q + ({6'd0, e_off__q});
         m_req_addr = ea >> lshift;
         m_req_we = st__q;
@@ -6316,7 +6422,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         r_en = 1'b0;
         r_sel = sel__q[32'h0];
         r_bank = rb__q;
-        r_addr = a_cur[(32'h0)+:(16)];
+        r_addr = a_rd[(32'h0)+:(16)];
         adv = 1'b0;
         if (act__q & ~st__q) begin
             adv = rsp_take;
@@ -6367,8 +6473,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                 adv = 1'b1;
                 r_bank = ob__q;
                 rb__d = ob__q;
-                r_en = a_cur < depth;
-                if (~(a_cur < depth)) begin
+                r_en = 1'b1;
+                if (~rd_ok) begin
                     errf__d = 1'b1;
                 end
             end
@@ -6381,9 +6487,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                 else begin
                     r_bank = ob__q;
                     rb__d = ob__q;
-                    r_addr = a_cur[(32'h0)+:(16)];
-                    r_en = a_cur < depth;
-                    if (~(a_cur < depth)) begin
+                    r_en = 1'b1;
+                    if (~rd_ok) begin
                         errf__d = 1'b1;
                     end
                 end

@@ -261,7 +261,6 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [19:0] xs_words;
     reg  cur_empty;
     reg  [63:0] src;
-    reg  [7:0] src_left;
     reg  src_ok;
     reg  [4:0] op;
     reg  [7:0] len;
@@ -867,12 +866,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         next_ok = v0__q;
         if (cur_empty) begin
             src = next_word;
-            src_left = 8'h40;
             src_ok = next_ok;
         end
         else begin
             src = cur__q;
-            src_left = left__q;
             src_ok = 1'b1;
         end
         consume = busy__q & adv & cur_empty & next_ok;

@@ -262,9 +262,8 @@ pub struct InstrDecompressor {
 
     /// The current word has no instruction left (NOP or fewer than 5 bits).
     cur_empty: Signal<Local, Bit>,
-    /// The word decoded from this cycle and its bits left.
+    /// The word decoded from this cycle and whether there is one.
     src: Signal<Local, Bits<64>>,
-    src_left: Signal<Local, Bits<8>>,
     src_ok: Signal<Local, Bit>,
     /// Decoded opcode and its length (looked up for the current word and the queue head in
     /// parallel, then selected).
@@ -468,7 +467,6 @@ impl InstrDecompressor {
             xs_words: Default::default(),
             cur_empty: Default::default(),
             src: Default::default(),
-            src_left: Default::default(),
             src_ok: Default::default(),
             op: Default::default(),
             len: Default::default(),
@@ -735,11 +733,9 @@ impl Logic for InstrDecompressor {
         self.next_ok.next = self.v0.q.val();
         if self.cur_empty.val() {
             self.src.next = self.next_word.val();
-            self.src_left.next = bits::<8>(64);
             self.src_ok.next = self.next_ok.val();
         } else {
             self.src.next = self.cur.q.val();
-            self.src_left.next = self.left.q.val();
             self.src_ok.next = true;
         }
         self.consume.next = self.busy.q.val() & self.adv.val() & self.cur_empty.val() & self.next_ok.val();

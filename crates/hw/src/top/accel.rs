@@ -1,7 +1,9 @@
 //! # AccelTop: the integrated accelerator
 //!
 //! The host loads a compressed program through the register port and starts it; the instruction
-//! decompressor unpacks it one instruction per cycle into the **dispatcher**, which writes each
+//! decompressor unpacks it one instruction per cycle, through a two-entry instruction queue
+//! (the decompressor is held by a register, the queue's second entry being full, not by the
+//! dispatcher's decision in the same cycle: timing), into the **dispatcher**, which writes each
 //! instruction into its functional module's control register (one register per module, patents.md
 //! §3), starts transfers and runs, and waits where an instruction needs a module that is busy.
 //! The modules: the **data mover** (external memory port ↔ on-chip buffers), the **conv engine**
@@ -190,6 +192,19 @@ pub struct AccelTop<const W: usize, const L: usize> {
     wd_limit: DFF<Bits<32>>,
     wd_count: DFF<Bits<32>>,
 
+    /// Instruction queue between the decompressor and the dispatcher (timing: the
+    /// decompressor's `hold` is a register, `iq1_v`, not the dispatcher's decision): the head
+    /// the dispatcher decodes and a skid entry taken while the head waits.
+    iq0_v: DFF<Bit>,
+    iq0_op: DFF<Bits<5>>,
+    iq0_pl: DFF<Bits<64>>,
+    iq1_v: DFF<Bit>,
+    iq1_op: DFF<Bits<5>>,
+    iq1_pl: DFF<Bits<64>>,
+    /// The decompressor delivers an instruction this cycle (valid, and not held).
+    arrive: Signal<Local, Bit>,
+    /// The instruction the dispatcher decodes this cycle is valid.
+    iv: Signal<Local, Bit>,
     /// Decoded this cycle.
     op: Signal<Local, Bits<5>>,
     pl: Signal<Local, Bits<64>>,
@@ -202,6 +217,9 @@ pub struct AccelTop<const W: usize, const L: usize> {
     bad_op: Signal<Local, Bit>,
     /// A zero size, stride or tile count in the registers a `RUN` would start with.
     conv_bad: Signal<Local, Bit>,
+    /// The opcode sets conv (3..=6) or pooling (7..=9) parameters.
+    op_conv: Signal<Local, Bit>,
+    op_pool: Signal<Local, Bit>,
     pool_bad: Signal<Local, Bit>,
     /// The same, registered (timing): a RUN waits for `settle` after the last parameter write,
     /// so the registered flags describe the parameters it starts with.
@@ -352,6 +370,14 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             rdata: Default::default(),
             wd_limit: Default::default(),
             wd_count: Default::default(),
+            iq0_v: Default::default(),
+            iq0_op: Default::default(),
+            iq0_pl: Default::default(),
+            iq1_v: Default::default(),
+            iq1_op: Default::default(),
+            iq1_pl: Default::default(),
+            arrive: Default::default(),
+            iv: Default::default(),
             op: Default::default(),
             pl: Default::default(),
             conv_idle: Default::default(),
@@ -362,6 +388,8 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             accept: Default::default(),
             bad_op: Default::default(),
             conv_bad: Default::default(),
+            op_conv: Default::default(),
+            op_pool: Default::default(),
             pool_bad: Default::default(),
             conv_bad_r: Default::default(),
             pool_bad_r: Default::default(),
@@ -447,7 +475,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho, pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw,
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
             x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, conv_bad_r,
-            pool_bad_r, c_start,
+            pool_bad_r, c_start, iq0_v, iq0_op, iq0_pl, iq1_v, iq1_op, iq1_pl,
             p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
             n_mstall, n_pen, n_wmem, n_wconv, n_wpool, rdata, wd_limit, wd_count
         );
@@ -519,21 +547,26 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         }
 
         // ---- Dispatcher.
-        self.op.next = self.dec.wr_op.val();
-        self.pl.next = self.dec.wr_payload.val();
+        self.iv.next = self.iq0_v.q.val();
+        self.op.next = self.iq0_op.q.val();
+        self.pl.next = self.iq0_pl.q.val();
         self.mask.next = self.pl.val().get_bits::<5>(5);
         self.conv_idle.next = !self.conv.busy.val() & !self.c_start.q.val();
         self.pool_idle.next = !self.pool.busy.val() & !self.p_start.q.val();
         self.mem_idle.next = !self.mover.busy.val();
+        // Opcode classes as equalities (timing: no magnitude compare, so no carry chain).
+        self.op_conv.next =
+            (self.op.val() == 3) | (self.op.val() == 4) | (self.op.val() == 5) | (self.op.val() == 6);
+        self.op_pool.next = (self.op.val() == 7) | (self.op.val() == 8) | (self.op.val() == 9);
         self.bad_op.next = false;
         self.ok.next = false;
         if (self.op.val() == 1) | (self.op.val() == 2) | (self.op.val() == 16) {
             self.ok.next = self.mem_idle.val() & !self.settle.q.val().any();
         } else if self.op.val() == 14 {
             self.ok.next = self.mem_idle.val();
-        } else if (self.op.val() >= 3) & (self.op.val() <= 6) {
+        } else if self.op_conv.val() {
             self.ok.next = self.conv_idle.val();
-        } else if (self.op.val() >= 7) & (self.op.val() <= 9) {
+        } else if self.op_pool.val() {
             self.ok.next = self.pool_idle.val();
         } else if self.op.val() == 15 {
             self.ok.next = self.pool_idle.val();
@@ -582,19 +615,45 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             | (self.op.val() == 16)
             | ((self.op.val() == 11) & self.mask.val().get_bit(0))
             | (self.op.val() == 31);
-        self.need_conv.next = ((self.op.val() >= 3) & (self.op.val() <= 6))
+        self.need_conv.next = self.op_conv.val()
             | (((self.op.val() == 10) | (self.op.val() == 11)) & (self.mask.val() & bits::<5>(14)).any())
             | (self.op.val() == 31);
-        self.need_pool.next = ((self.op.val() >= 7) & (self.op.val() <= 9))
+        self.need_pool.next = self.op_pool.val()
             | (self.op.val() == 15)
             | (((self.op.val() == 10) | (self.op.val() == 11)) & self.mask.val().get_bit(4))
             | (self.op.val() == 31);
-        self.accept.next = self.dec.wr_valid.val()
+        self.accept.next = self.iv.val()
             & self.running.q.val()
             & !self.err.q.val()
             & self.ok.val()
             & !self.run_bad.val();
-        self.dec.hold.next = self.dec.wr_valid.val() & !self.accept.val();
+        // The queue: pop the head when accepted, append an arriving instruction behind what
+        // stays; the decompressor is held while the skid entry is full (at most two entries:
+        // an instruction arrives only when `iq1` was empty).
+        self.dec.hold.next = self.iq1_v.q.val();
+        self.arrive.next = self.dec.wr_valid.val() & !self.iq1_v.q.val();
+        if self.accept.val() | !self.iq0_v.q.val() {
+            if self.iq1_v.q.val() {
+                self.iq0_v.d.next = true;
+                self.iq0_op.d.next = self.iq1_op.q.val();
+                self.iq0_pl.d.next = self.iq1_pl.q.val();
+                self.iq1_v.d.next = self.arrive.val();
+            } else {
+                self.iq0_v.d.next = self.arrive.val();
+                self.iq1_v.d.next = false;
+            }
+        } else {
+            self.iq1_v.d.next = self.iq1_v.q.val() | self.arrive.val();
+        }
+        if self.arrive.val() {
+            if (self.accept.val() | !self.iq0_v.q.val()) & !self.iq1_v.q.val() {
+                self.iq0_op.d.next = self.dec.wr_op.val();
+                self.iq0_pl.d.next = self.dec.wr_payload.val();
+            } else {
+                self.iq1_op.d.next = self.dec.wr_op.val();
+                self.iq1_pl.d.next = self.dec.wr_payload.val();
+            }
+        }
 
         self.c_start.d.next = false;
         self.p_start.d.next = false;
@@ -626,7 +685,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.mover.g_hbw.next = self.x_hbw.q.val();
         if self.accept.val() {
             self.n_instr.d.next = self.n_instr.q.val() + 1;
-            if (self.op.val() >= 3) & (self.op.val() <= 9) {
+            if self.op_conv.val() | self.op_pool.val() {
                 self.settle.d.next = 3.into();
             }
             if self.op.val() == 15 {
@@ -821,12 +880,12 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         // ---- Counters and errors.
         if self.accept.val() | !self.running.q.val() {
             self.wd_count.d.next = 0.into();
-        } else if self.dec.wr_valid.val() {
+        } else if self.iv.val() {
             self.wd_count.d.next = self.wd_count.q.val() + 1;
         }
         if self.running.q.val() {
             self.n_cycles.d.next = self.n_cycles.q.val() + 1;
-            if self.dec.wr_valid.val() & !self.accept.val() {
+            if self.iv.val() & !self.accept.val() {
                 self.n_dstall.d.next = self.n_dstall.q.val() + 1;
                 // Each busy module the waiting instruction needs idle.
                 if self.need_mem.val() & !self.mem_idle.val() {
@@ -861,10 +920,10 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
                 } else if self.mover.err.val() {
                     self.err.d.next = true;
                     self.code.d.next = 2.into();
-                } else if self.dec.wr_valid.val() & self.bad_op.val() {
+                } else if self.iv.val() & self.bad_op.val() {
                     self.err.d.next = true;
                     self.code.d.next = 3.into();
-                } else if self.dec.wr_valid.val() & self.run_bad.val() & self.ok.val() {
+                } else if self.iv.val() & self.run_bad.val() & self.ok.val() {
                     self.err.d.next = true;
                     self.code.d.next = 6.into();
                 } else if self.wd_limit.q.val().any() & (self.wd_count.q.val() == self.wd_limit.q.val()) {
@@ -887,8 +946,12 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
                 self.fin.d.next = false;
                 self.err.d.next = false;
                 self.code.d.next = 0.into();
+                self.iq0_v.d.next = false;
+                self.iq1_v.d.next = false;
             }
             if self.reg_wdata.val().get_bit(0) & !self.running.q.val() {
+                self.iq0_v.d.next = false;
+                self.iq1_v.d.next = false;
                 self.fin.d.next = false;
                 self.n_cycles.d.next = 0.into();
                 self.n_instr.d.next = 0.into();
