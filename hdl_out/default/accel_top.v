@@ -318,6 +318,24 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  c_start__d;
     wire  c_start__q;
     reg  c_start__clock;
+    reg  m_go__d;
+    wire  m_go__q;
+    reg  m_go__clock;
+    reg  g_store_r__d;
+    wire  g_store_r__q;
+    reg  g_store_r__clock;
+    reg  g_copy_r__d;
+    wire  g_copy_r__q;
+    reg  g_copy_r__clock;
+    reg  [1:0] g_sel_r__d;
+    wire  [1:0] g_sel_r__q;
+    reg  g_sel_r__clock;
+    reg  [25:0] g_addr_r__d;
+    wire  [25:0] g_addr_r__q;
+    reg  g_addr_r__clock;
+    reg  [19:0] g_words_r__d;
+    wire  [19:0] g_words_r__q;
+    reg  g_words_r__clock;
     reg  p_start__d;
     wire  p_start__q;
     reg  p_start__clock;
@@ -369,6 +387,24 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [31:0] wd_count__d;
     wire  [31:0] wd_count__q;
     reg  wd_count__clock;
+    reg  iq0_v__d;
+    wire  iq0_v__q;
+    reg  iq0_v__clock;
+    reg  [4:0] iq0_op__d;
+    wire  [4:0] iq0_op__q;
+    reg  iq0_op__clock;
+    reg  [63:0] iq0_pl__d;
+    wire  [63:0] iq0_pl__q;
+    reg  iq0_pl__clock;
+    reg  iq1_v__d;
+    wire  iq1_v__q;
+    reg  iq1_v__clock;
+    reg  [4:0] iq1_op__d;
+    wire  [4:0] iq1_op__q;
+    reg  iq1_op__clock;
+    reg  [63:0] iq1_pl__d;
+    wire  [63:0] iq1_pl__q;
+    reg  iq1_pl__clock;
     reg  conv_bad_r__d;
     wire  conv_bad_r__q;
     reg  conv_bad_r__clock;
@@ -377,6 +413,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  pool_bad_r__clock;
     
     // Local signals
+    reg  arrive;
+    reg  iv;
     reg  [4:0] op;
     reg  [63:0] pl;
     reg  conv_idle;
@@ -387,6 +425,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  accept;
     reg  bad_op;
     reg  conv_bad;
+    reg  op_conv;
+    reg  op_pool;
     reg  pool_bad;
     reg  run_bad;
     reg  need_mem;
@@ -813,6 +853,36 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(c_start__q),
         .clock(c_start__clock)
     );
+    default_accel_top_dff_w1 m_go(
+        .d(m_go__d),
+        .q(m_go__q),
+        .clock(m_go__clock)
+    );
+    default_accel_top_dff_w1 g_store_r(
+        .d(g_store_r__d),
+        .q(g_store_r__q),
+        .clock(g_store_r__clock)
+    );
+    default_accel_top_dff_w1 g_copy_r(
+        .d(g_copy_r__d),
+        .q(g_copy_r__q),
+        .clock(g_copy_r__clock)
+    );
+    default_accel_top_dff_w2 g_sel_r(
+        .d(g_sel_r__d),
+        .q(g_sel_r__q),
+        .clock(g_sel_r__clock)
+    );
+    default_accel_top_dff_w26 g_addr_r(
+        .d(g_addr_r__d),
+        .q(g_addr_r__q),
+        .clock(g_addr_r__clock)
+    );
+    default_accel_top_dff_w20 g_words_r(
+        .d(g_words_r__d),
+        .q(g_words_r__q),
+        .clock(g_words_r__clock)
+    );
     default_accel_top_dff_w1 p_start(
         .d(p_start__d),
         .q(p_start__q),
@@ -898,6 +968,36 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(wd_count__q),
         .clock(wd_count__clock)
     );
+    default_accel_top_dff_w1 iq0_v(
+        .d(iq0_v__d),
+        .q(iq0_v__q),
+        .clock(iq0_v__clock)
+    );
+    default_accel_top_dff_w5 iq0_op(
+        .d(iq0_op__d),
+        .q(iq0_op__q),
+        .clock(iq0_op__clock)
+    );
+    default_accel_top_dff_w64 iq0_pl(
+        .d(iq0_pl__d),
+        .q(iq0_pl__q),
+        .clock(iq0_pl__clock)
+    );
+    default_accel_top_dff_w1 iq1_v(
+        .d(iq1_v__d),
+        .q(iq1_v__q),
+        .clock(iq1_v__clock)
+    );
+    default_accel_top_dff_w5 iq1_op(
+        .d(iq1_op__d),
+        .q(iq1_op__q),
+        .clock(iq1_op__clock)
+    );
+    default_accel_top_dff_w64 iq1_pl(
+        .d(iq1_pl__d),
+        .q(iq1_pl__q),
+        .clock(iq1_pl__clock)
+    );
     default_accel_top_dff_w1 conv_bad_r(
         .d(conv_bad_r__d),
         .q(conv_bad_r__q),
@@ -968,6 +1068,18 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv_bad_r__clock = clock;
         pool_bad_r__clock = clock;
         c_start__clock = clock;
+        m_go__clock = clock;
+        g_store_r__clock = clock;
+        g_copy_r__clock = clock;
+        g_sel_r__clock = clock;
+        g_addr_r__clock = clock;
+        g_words_r__clock = clock;
+        iq0_v__clock = clock;
+        iq0_op__clock = clock;
+        iq0_pl__clock = clock;
+        iq1_v__clock = clock;
+        iq1_op__clock = clock;
+        iq1_pl__clock = clock;
         p_start__clock = clock;
         conv_done_q__clock = clock;
         clk_now__clock = clock;
@@ -1042,6 +1154,18 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv_bad_r__d = conv_bad_r__q;
         pool_bad_r__d = pool_bad_r__q;
         c_start__d = c_start__q;
+        m_go__d = m_go__q;
+        g_store_r__d = g_store_r__q;
+        g_copy_r__d = g_copy_r__q;
+        g_sel_r__d = g_sel_r__q;
+        g_addr_r__d = g_addr_r__q;
+        g_words_r__d = g_words_r__q;
+        iq0_v__d = iq0_v__q;
+        iq0_op__d = iq0_op__q;
+        iq0_pl__d = iq0_pl__q;
+        iq1_v__d = iq1_v__q;
+        iq1_op__d = iq1_op__q;
+        iq1_pl__d = iq1_pl__q;
         p_start__d = p_start__q;
         conv_done_q__d = conv_done_q__q;
         clk_now__d = clk_now__q;
@@ -1136,12 +1260,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         else if (reg_raddr == 4'hd) begin
             rdata__d = n_wpool__q;
         end
-        op = dec__wr_op;
-        pl = dec__wr_payload;
+        iv = iq0_v__q;
+        op = iq0_op__q;
+        pl = iq0_pl__q;
         mask = pl[(32'h5)+:(5)];
         conv_idle = ~conv__busy & ~c_start__q;
         pool_idle = ~pool__busy & ~p_start__q;
-        mem_idle = ~mover__busy;
+        mem_idle = ~mover__busy & ~m_go__q;
+        op_conv = (op == 5'h3) | (op == 5'h4) | (op == 5'h5) | (op == 5'h6);
+        op_pool = (op == 5'h7) | (op == 5'h8) | (op == 5'h9);
         bad_op = 1'b0;
         ok = 1'b0;
         if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
@@ -1150,10 +1277,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         else if (op == 5'he) begin
             ok = mem_idle;
         end
-        else if ((op >= 5'h3) & (op <= 5'h6)) begin
+        else if (op_conv) begin
             ok = conv_idle;
         end
-        else if ((op >= 5'h7) & (op <= 5'h9)) begin
+        else if (op_pool) begin
             ok = pool_idle;
         end
         else if (op == 5'hf) begin
@@ -1177,34 +1304,66 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         pool_bad_r__d = pool_bad;
         run_bad = (op == 5'ha) & ((conv_bad_r__q & |(mask & 5'he)) | (pool_bad_r__q & mask[32'h4]));
         need_mem = (op == 5'h1) | (op == 5'h2) | (op == 5'he) | (op == 5'h10) | ((op == 5'hb) & mask[32'h0]) | (op == 5'h1f);
-        need_conv = ((op >= 5'h3) & (op <= 5'h6)) | (((op == 5'ha) | (op == 5'hb)) & |(mask & 5'he)) | (op == 5'h1f);
-        need_pool = ((op >= 5'h7) & (op <= 5'h9)) | (op == 5'hf) | (((op == 5'ha) | (op == 5'hb)) & mask[32'h4]) | (op == 5'h1f);
-        accept = dec__wr_valid & running__q & ~err__q & ok & ~run_bad;
-        dec__hold = dec__wr_valid & ~accept;
+        need_conv = op_conv | (((op == 5'ha) | (op == 5'hb)) & |(mask & 5'he)) | (op == 5'h1f);
+        need_pool = op_pool | (op == 5'hf) | (((op == 5'ha) | (op == 5'hb)) & mask[32'h4]) | (op == 5'h1f);
+        accept = iv & running__q & ~err__q & ok & ~run_bad;
+        dec__hold = iq1_v__q;
+        arrive = dec__wr_valid & ~iq1_v__q;
+        if (accept | ~iq0_v__q) begin
+            if (iq1_v__q) begin
+                iq0_v__d = 1'b1;
+                iq0_op__d = iq1_op__q;
+                iq0_pl__d = iq1_pl__q;
+                iq1_v__d = arrive;
+            end
+            else begin
+                iq0_v__d = arrive;
+                iq1_v__d = 1'b0;
+            end
+        end
+        else begin
+            iq1_v__d = iq1_v__q | arrive;
+        end
+        if (arrive) begin
+            if ((accept | ~iq0_v__q) & ~iq1_v__q) begin
+                iq0_op__d = dec__wr_op;
+                iq0_pl__d = dec__wr_payload;
+            end
+            else begin
+                iq1_op__d = dec__wr_op;
+                iq1_pl__d = dec__wr_payload;
+            end
+        end
         c_start__d = 1'b0;
         p_start__d = 1'b0;
         clk_now__d = 1'b0;
         if (|settle__q) begin
             settle__d = settle__q - 2'h1;
         end
-        mover__go = 1'b0;
-        mover__g_store = op == 5'h2;
-        mover__g_copy = op == 5'h10;
+        m_go__d = 1'b0;
+        mover__go = m_go__q;
+        g_store_r__d = op == 5'h2;
+        g_copy_r__d = op == 5'h10;
         if (op == 5'h10) begin
-            mover__g_sel = 2'h0;
-            mover__g_addr = 26'h0;
-            mover__g_words = pl[(32'h5)+:(20)];
+            g_sel_r__d = 2'h0;
+            g_addr_r__d = 26'h0;
+            g_words_r__d = pl[(32'h5)+:(20)];
         end
         else if (op == 5'h2) begin
-            mover__g_sel = ({1'd0, pl[(32'h5)+:(1)]});
-            mover__g_addr = pl[(32'h6)+:(26)];
-            mover__g_words = pl[(32'h20)+:(20)];
+            g_sel_r__d = ({1'd0, pl[(32'h5)+:(1)]});
+            g_addr_r__d = pl[(32'h6)+:(26)];
+            g_words_r__d = pl[(32'h20)+:(20)];
         end
         else begin
-            mover__g_sel = pl[(32'h5)+:(2)];
-            mover__g_addr = pl[(32'h7)+:(26)];
-            mover__g_words = pl[(32'h21)+:(20)];
+            g_sel_r__d = pl[(32'h5)+:(2)];
+            g_addr_r__d = pl[(32'h7)+:(26)];
+            g_words_r__d = pl[(32'h21)+:(20)];
         end
+        mover__g_store = g_store_r__q;
+        mover__g_copy = g_copy_r__q;
+        mover__g_sel = g_sel_r__q;
+        mover__g_addr = g_addr_r__q;
+        mover__g_words = g_words_r__q;
         mover__g_len = m_len__q;
         mover__g_stride = m_stride__q;
         mover__g_half = m_half__q;
@@ -1213,14 +1372,14 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_hbw = x_hbw__q;
         if (accept) begin
             n_instr__d = n_instr__q + 32'h1;
-            if ((op >= 5'h3) & (op <= 5'h9)) begin
+            if (op_conv | op_pool) begin
                 settle__d = 2'h3;
             end
             if (op == 5'hf) begin
                 settle__d = 2'h3;
             end
             if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
-                mover__go = 1'b1;
+                m_go__d = 1'b1;
             end
             if (op == 5'he) begin
                 m_len__d = pl[(32'h5)+:(20)];
@@ -1401,12 +1560,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         if (accept | ~running__q) begin
             wd_count__d = 32'h0;
         end
-        else if (dec__wr_valid) begin
+        else if (iv) begin
             wd_count__d = wd_count__q + 32'h1;
         end
         if (running__q) begin
             n_cycles__d = n_cycles__q + 32'h1;
-            if (dec__wr_valid & ~accept) begin
+            if (iv & ~accept) begin
                 n_dstall__d = n_dstall__q + 32'h1;
                 if (need_mem & ~mem_idle) begin
                     n_wmem__d = n_wmem__q + 32'h1;
@@ -1442,11 +1601,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                     err__d = 1'b1;
                     code__d = 4'h2;
                 end
-                else if (dec__wr_valid & bad_op) begin
+                else if (iv & bad_op) begin
                     err__d = 1'b1;
                     code__d = 4'h3;
                 end
-                else if (dec__wr_valid & run_bad & ok) begin
+                else if (iv & run_bad & ok) begin
                     err__d = 1'b1;
                     code__d = 4'h6;
                 end
@@ -1468,8 +1627,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 fin__d = 1'b0;
                 err__d = 1'b0;
                 code__d = 4'h0;
+                iq0_v__d = 1'b0;
+                iq1_v__d = 1'b0;
             end
             if (reg_wdata[32'h0] & ~running__q) begin
+                iq0_v__d = 1'b0;
+                iq1_v__d = 1'b0;
                 fin__d = 1'b0;
                 n_cycles__d = 32'h0;
                 n_instr__d = 32'h0;
@@ -9997,6 +10160,24 @@ module default_accel_top_dff_w256(d,q,clock);
           
 endmodule // default_accel_top_dff_w256
 
+module default_accel_top_dff_w2(d,q,clock);
+    
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w2
+
 module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
@@ -10185,6 +10366,9 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  wr_c;
     reg  [19:0] a_cur;
     reg  [19:0] depth;
+    reg  [19:0] a_rd;
+    reg  [19:0] depth_rd;
+    reg  rd_ok;
     reg  d_wr;
     reg  [15:0] n_dx;
     reg  [63:0] n_dob;
@@ -10565,6 +10749,15 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             a_cur = ({4'd0, obase__q}) + oc__q;
             depth = d_out;
         end
+        if (sel__q[32'h0]) begin
+            a_rd = oi__q;
+            depth_rd = d_pout;
+        end
+        else begin
+            a_rd = ({4'd0, obase__q}) + oc__q;
+            depth_rd = d_out;
+        end
+        rd_ok = a_rd < depth_rd;
         ea = e_base__q + ({6'd0, e_off__q});
         m_req_addr = ea >> lshift;
         m_req_we = st__q;
@@ -10603,7 +10796,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         r_en = 1'b0;
         r_sel = sel__q[32'h0];
         r_bank = rb__q;
-        r_addr = a_cur[(32'h0)+:(16)];
+        r_addr = a_rd[(32'h0)+:(16)];
         adv = 1'b0;
         if (act__q & ~st__q) begin
             adv = rsp_take;
@@ -10654,8 +10847,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 adv = 1'b1;
                 r_bank = ob__q;
                 rb__d = ob__q;
-                r_en = a_cur < depth;
-                if (~(a_cur < depth)) begin
+                r_en = 1'b1;
+                if (~rd_ok) begin
                     errf__d = 1'b1;
                 end
             end
@@ -10668,9 +10861,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 else begin
                     r_bank = ob__q;
                     rb__d = ob__q;
-                    r_addr = a_cur[(32'h0)+:(16)];
-                    r_en = a_cur < depth;
-                    if (~(a_cur < depth)) begin
+                    r_en = 1'b1;
+                    if (~rd_ok) begin
                         errf__d = 1'b1;
                     end
                 end
@@ -10787,24 +10979,6 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     end
     
 endmodule // default_accel_top_mover
-
-module default_accel_top_dff_w2(d,q,clock);
-    
-    // Module arguments
-    input wire  [1:0] d;
-    output reg  [1:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 2'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w2
 
 module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
     

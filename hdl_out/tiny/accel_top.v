@@ -318,6 +318,24 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  c_start__d;
     wire  c_start__q;
     reg  c_start__clock;
+    reg  m_go__d;
+    wire  m_go__q;
+    reg  m_go__clock;
+    reg  g_store_r__d;
+    wire  g_store_r__q;
+    reg  g_store_r__clock;
+    reg  g_copy_r__d;
+    wire  g_copy_r__q;
+    reg  g_copy_r__clock;
+    reg  [1:0] g_sel_r__d;
+    wire  [1:0] g_sel_r__q;
+    reg  g_sel_r__clock;
+    reg  [25:0] g_addr_r__d;
+    wire  [25:0] g_addr_r__q;
+    reg  g_addr_r__clock;
+    reg  [19:0] g_words_r__d;
+    wire  [19:0] g_words_r__q;
+    reg  g_words_r__clock;
     reg  p_start__d;
     wire  p_start__q;
     reg  p_start__clock;
@@ -835,6 +853,36 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(c_start__q),
         .clock(c_start__clock)
     );
+    tiny_accel_top_dff_w1 m_go(
+        .d(m_go__d),
+        .q(m_go__q),
+        .clock(m_go__clock)
+    );
+    tiny_accel_top_dff_w1 g_store_r(
+        .d(g_store_r__d),
+        .q(g_store_r__q),
+        .clock(g_store_r__clock)
+    );
+    tiny_accel_top_dff_w1 g_copy_r(
+        .d(g_copy_r__d),
+        .q(g_copy_r__q),
+        .clock(g_copy_r__clock)
+    );
+    tiny_accel_top_dff_w2 g_sel_r(
+        .d(g_sel_r__d),
+        .q(g_sel_r__q),
+        .clock(g_sel_r__clock)
+    );
+    tiny_accel_top_dff_w26 g_addr_r(
+        .d(g_addr_r__d),
+        .q(g_addr_r__q),
+        .clock(g_addr_r__clock)
+    );
+    tiny_accel_top_dff_w20 g_words_r(
+        .d(g_words_r__d),
+        .q(g_words_r__q),
+        .clock(g_words_r__clock)
+    );
     tiny_accel_top_dff_w1 p_start(
         .d(p_start__d),
         .q(p_start__q),
@@ -1020,6 +1068,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv_bad_r__clock = clock;
         pool_bad_r__clock = clock;
         c_start__clock = clock;
+        m_go__clock = clock;
+        g_store_r__clock = clock;
+        g_copy_r__clock = clock;
+        g_sel_r__clock = clock;
+        g_addr_r__clock = clock;
+        g_words_r__clock = clock;
         iq0_v__clock = clock;
         iq0_op__clock = clock;
         iq0_pl__clock = clock;
@@ -1100,6 +1154,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv_bad_r__d = conv_bad_r__q;
         pool_bad_r__d = pool_bad_r__q;
         c_start__d = c_start__q;
+        m_go__d = m_go__q;
+        g_store_r__d = g_store_r__q;
+        g_copy_r__d = g_copy_r__q;
+        g_sel_r__d = g_sel_r__q;
+        g_addr_r__d = g_addr_r__q;
+        g_words_r__d = g_words_r__q;
         iq0_v__d = iq0_v__q;
         iq0_op__d = iq0_op__q;
         iq0_pl__d = iq0_pl__q;
@@ -1206,7 +1266,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mask = pl[(32'h5)+:(5)];
         conv_idle = ~conv__busy & ~c_start__q;
         pool_idle = ~pool__busy & ~p_start__q;
-        mem_idle = ~mover__busy;
+        mem_idle = ~mover__busy & ~m_go__q;
         op_conv = (op == 5'h3) | (op == 5'h4) | (op == 5'h5) | (op == 5'h6);
         op_pool = (op == 5'h7) | (op == 5'h8) | (op == 5'h9);
         bad_op = 1'b0;
@@ -1280,24 +1340,30 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         if (|settle__q) begin
             settle__d = settle__q - 2'h1;
         end
-        mover__go = 1'b0;
-        mover__g_store = op == 5'h2;
-        mover__g_copy = op == 5'h10;
+        m_go__d = 1'b0;
+        mover__go = m_go__q;
+        g_store_r__d = op == 5'h2;
+        g_copy_r__d = op == 5'h10;
         if (op == 5'h10) begin
-            mover__g_sel = 2'h0;
-            mover__g_addr = 26'h0;
-            mover__g_words = pl[(32'h5)+:(20)];
+            g_sel_r__d = 2'h0;
+            g_addr_r__d = 26'h0;
+            g_words_r__d = pl[(32'h5)+:(20)];
         end
         else if (op == 5'h2) begin
-            mover__g_sel = ({1'd0, pl[(32'h5)+:(1)]});
-            mover__g_addr = pl[(32'h6)+:(26)];
-            mover__g_words = pl[(32'h20)+:(20)];
+            g_sel_r__d = ({1'd0, pl[(32'h5)+:(1)]});
+            g_addr_r__d = pl[(32'h6)+:(26)];
+            g_words_r__d = pl[(32'h20)+:(20)];
         end
         else begin
-            mover__g_sel = pl[(32'h5)+:(2)];
-            mover__g_addr = pl[(32'h7)+:(26)];
-            mover__g_words = pl[(32'h21)+:(20)];
+            g_sel_r__d = pl[(32'h5)+:(2)];
+            g_addr_r__d = pl[(32'h7)+:(26)];
+            g_words_r__d = pl[(32'h21)+:(20)];
         end
+        mover__g_store = g_store_r__q;
+        mover__g_copy = g_copy_r__q;
+        mover__g_sel = g_sel_r__q;
+        mover__g_addr = g_addr_r__q;
+        mover__g_words = g_words_r__q;
         mover__g_len = m_len__q;
         mover__g_stride = m_stride__q;
         mover__g_half = m_half__q;
@@ -1313,7 +1379,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 settle__d = 2'h3;
             end
             if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
-                mover__go = 1'b1;
+                m_go__d = 1'b1;
             end
             if (op == 5'he) begin
                 m_len__d = pl[(32'h5)+:(20)];
@@ -5804,6 +5870,24 @@ module tiny_accel_top_dff_w256(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w256
 
+module tiny_accel_top_dff_w2(d,q,clock);
+    
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w2
+
 module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
@@ -6605,24 +6689,6 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     end
     
 endmodule // tiny_accel_top_mover
-
-module tiny_accel_top_dff_w2(d,q,clock);
-    
-    // Module arguments
-    input wire  [1:0] d;
-    output reg  [1:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 2'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w2
 
 module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
     

@@ -171,6 +171,13 @@ pub struct AccelTop<const W: usize, const L: usize> {
     code: DFF<Bits<4>>,
     settle: DFF<Bits<2>>,
     c_start: DFF<Bit>,
+    /// A transfer accepted last cycle starts the mover now, with its registered fields.
+    m_go: DFF<Bit>,
+    g_store_r: DFF<Bit>,
+    g_copy_r: DFF<Bit>,
+    g_sel_r: DFF<Bits<2>>,
+    g_addr_r: DFF<Bits<26>>,
+    g_words_r: DFF<Bits<20>>,
     p_start: DFF<Bit>,
     conv_done_q: DFF<Bit>,
     clk_now: DFF<Bit>,
@@ -353,6 +360,12 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             code: Default::default(),
             settle: Default::default(),
             c_start: Default::default(),
+            m_go: Default::default(),
+            g_store_r: Default::default(),
+            g_copy_r: Default::default(),
+            g_sel_r: Default::default(),
+            g_addr_r: Default::default(),
+            g_words_r: Default::default(),
             p_start: Default::default(),
             conv_done_q: Default::default(),
             clk_now: Default::default(),
@@ -475,7 +488,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho, pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw,
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
             x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, conv_bad_r,
-            pool_bad_r, c_start, iq0_v, iq0_op, iq0_pl, iq1_v, iq1_op, iq1_pl,
+            pool_bad_r, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, iq0_v, iq0_op, iq0_pl, iq1_v, iq1_op, iq1_pl,
             p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
             n_mstall, n_pen, n_wmem, n_wconv, n_wpool, rdata, wd_limit, wd_count
         );
@@ -553,7 +566,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.mask.next = self.pl.val().get_bits::<5>(5);
         self.conv_idle.next = !self.conv.busy.val() & !self.c_start.q.val();
         self.pool_idle.next = !self.pool.busy.val() & !self.p_start.q.val();
-        self.mem_idle.next = !self.mover.busy.val();
+        self.mem_idle.next = !self.mover.busy.val() & !self.m_go.q.val();
         // Opcode classes as equalities (timing: no magnitude compare, so no carry chain).
         self.op_conv.next =
             (self.op.val() == 3) | (self.op.val() == 4) | (self.op.val() == 5) | (self.op.val() == 6);
@@ -661,22 +674,31 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         if self.settle.q.val().any() {
             self.settle.d.next = self.settle.q.val() - 1;
         }
-        self.mover.go.next = false;
-        self.mover.g_store.next = self.op.val() == 2;
-        self.mover.g_copy.next = self.op.val() == 16;
+        // A transfer starts the mover a cycle after its acceptance (timing: the dispatcher's
+        // decision does not reach the mover's registers in its cycle); its fields are registered
+        // every cycle, and `mem_idle` counts the pending start as busy.
+        self.m_go.d.next = false;
+        self.mover.go.next = self.m_go.q.val();
+        self.g_store_r.d.next = self.op.val() == 2;
+        self.g_copy_r.d.next = self.op.val() == 16;
         if self.op.val() == 16 {
-            self.mover.g_sel.next = 0.into();
-            self.mover.g_addr.next = 0.into();
-            self.mover.g_words.next = self.pl.val().get_bits::<20>(5);
+            self.g_sel_r.d.next = 0.into();
+            self.g_addr_r.d.next = 0.into();
+            self.g_words_r.d.next = self.pl.val().get_bits::<20>(5);
         } else if self.op.val() == 2 {
-            self.mover.g_sel.next = bit_cast::<2, 1>(self.pl.val().get_bits::<1>(5));
-            self.mover.g_addr.next = self.pl.val().get_bits::<26>(6);
-            self.mover.g_words.next = self.pl.val().get_bits::<20>(32);
+            self.g_sel_r.d.next = bit_cast::<2, 1>(self.pl.val().get_bits::<1>(5));
+            self.g_addr_r.d.next = self.pl.val().get_bits::<26>(6);
+            self.g_words_r.d.next = self.pl.val().get_bits::<20>(32);
         } else {
-            self.mover.g_sel.next = self.pl.val().get_bits::<2>(5);
-            self.mover.g_addr.next = self.pl.val().get_bits::<26>(7);
-            self.mover.g_words.next = self.pl.val().get_bits::<20>(33);
+            self.g_sel_r.d.next = self.pl.val().get_bits::<2>(5);
+            self.g_addr_r.d.next = self.pl.val().get_bits::<26>(7);
+            self.g_words_r.d.next = self.pl.val().get_bits::<20>(33);
         }
+        self.mover.g_store.next = self.g_store_r.q.val();
+        self.mover.g_copy.next = self.g_copy_r.q.val();
+        self.mover.g_sel.next = self.g_sel_r.q.val();
+        self.mover.g_addr.next = self.g_addr_r.q.val();
+        self.mover.g_words.next = self.g_words_r.q.val();
         self.mover.g_len.next = self.m_len.q.val();
         self.mover.g_stride.next = self.m_stride.q.val();
         self.mover.g_half.next = self.m_half.q.val();
@@ -692,7 +714,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
                 self.settle.d.next = 3.into();
             }
             if (self.op.val() == 1) | (self.op.val() == 2) | (self.op.val() == 16) {
-                self.mover.go.next = true;
+                self.m_go.d.next = true;
             }
             if self.op.val() == 14 {
                 self.m_len.d.next = self.pl.val().get_bits::<20>(5);
