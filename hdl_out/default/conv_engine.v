@@ -1381,9 +1381,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [15:0] ca_iyp__d;
     wire  [15:0] ca_iyp__q;
     reg  ca_iyp__clock;
-    reg  [15:0] ca_rowbase__d;
-    wire  [15:0] ca_rowbase__q;
-    reg  ca_rowbase__clock;
     reg  [15:0] ca_pixl__d;
     wire  [15:0] ca_pixl__q;
     reg  ca_pixl__clock;
@@ -1396,9 +1393,12 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  ca_last__d;
     wire  ca_last__q;
     reg  ca_last__clock;
-    reg  [15:0] cb_rowbase__d;
-    wire  [15:0] cb_rowbase__q;
-    reg  cb_rowbase__clock;
+    reg  ca_eol__d;
+    wire  ca_eol__q;
+    reg  ca_eol__clock;
+    reg  [15:0] rowaddr__d;
+    wire  [15:0] rowaddr__q;
+    reg  rowaddr__clock;
     reg  [15:0] cb_pixl__d;
     wire  [15:0] cb_pixl__q;
     reg  cb_pixl__clock;
@@ -1438,9 +1438,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [15:0] iyp__d;
     wire  [15:0] iyp__q;
     reg  iyp__clock;
-    reg  [15:0] rowbase__d;
-    wire  [15:0] rowbase__q;
-    reg  rowbase__clock;
     reg  [15:0] ks__d;
     wire  [15:0] ks__q;
     reg  ks__clock;
@@ -1664,7 +1661,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [15:0] a_px;
     reg  [15:0] a_ixp;
     reg  [15:0] a_iyp;
-    reg  [15:0] a_rowbase;
     reg  [15:0] a_pixl;
     reg  [15:0] b_rowbase;
     reg  [15:0] b_pixl;
@@ -3264,11 +3260,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .q(ca_iyp__q),
         .clock(ca_iyp__clock)
     );
-    default_conv_engine_dff_w16 ca_rowbase(
-        .d(ca_rowbase__d),
-        .q(ca_rowbase__q),
-        .clock(ca_rowbase__clock)
-    );
     default_conv_engine_dff_w16 ca_pixl(
         .d(ca_pixl__d),
         .q(ca_pixl__q),
@@ -3289,10 +3280,15 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .q(ca_last__q),
         .clock(ca_last__clock)
     );
-    default_conv_engine_dff_w16 cb_rowbase(
-        .d(cb_rowbase__d),
-        .q(cb_rowbase__q),
-        .clock(cb_rowbase__clock)
+    default_conv_engine_dff_w1 ca_eol(
+        .d(ca_eol__d),
+        .q(ca_eol__q),
+        .clock(ca_eol__clock)
+    );
+    default_conv_engine_dff_w16 rowaddr(
+        .d(rowaddr__d),
+        .q(rowaddr__q),
+        .clock(rowaddr__clock)
     );
     default_conv_engine_dff_w16 cb_pixl(
         .d(cb_pixl__d),
@@ -3358,11 +3354,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .d(iyp__d),
         .q(iyp__q),
         .clock(iyp__clock)
-    );
-    default_conv_engine_dff_w16 rowbase(
-        .d(rowbase__d),
-        .q(rowbase__q),
-        .clock(rowbase__clock)
     );
     default_conv_engine_dff_w16 ks(
         .d(ks__d),
@@ -3729,12 +3720,10 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         ca_px__clock = clock;
         ca_ixp__clock = clock;
         ca_iyp__clock = clock;
-        ca_rowbase__clock = clock;
         ca_pixl__clock = clock;
         ca_addr__clock = clock;
         ca_pad__clock = clock;
         ca_last__clock = clock;
-        cb_rowbase__clock = clock;
         cb_pixl__clock = clock;
         cb_addr__clock = clock;
         cb_pad__clock = clock;
@@ -3742,13 +3731,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         p_wo1__clock = clock;
         p_hph__clock = clock;
         p_wpw__clock = clock;
+        ca_eol__clock = clock;
+        rowaddr__clock = clock;
         in_pass__clock = clock;
         all_issued__clock = clock;
         pix_left__clock = clock;
         px__clock = clock;
         ixp__clock = clock;
         iyp__clock = clock;
-        rowbase__clock = clock;
         ks__clock = clock;
         kr__clock = clock;
         krw__clock = clock;
@@ -3807,12 +3797,10 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         ca_px__d = ca_px__q;
         ca_ixp__d = ca_ixp__q;
         ca_iyp__d = ca_iyp__q;
-        ca_rowbase__d = ca_rowbase__q;
         ca_pixl__d = ca_pixl__q;
         ca_addr__d = ca_addr__q;
         ca_pad__d = ca_pad__q;
         ca_last__d = ca_last__q;
-        cb_rowbase__d = cb_rowbase__q;
         cb_pixl__d = cb_pixl__q;
         cb_addr__d = cb_addr__q;
         cb_pad__d = cb_pad__q;
@@ -3820,13 +3808,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         p_wo1__d = p_wo1__q;
         p_hph__d = p_hph__q;
         p_wpw__d = p_wpw__q;
+        ca_eol__d = ca_eol__q;
+        rowaddr__d = rowaddr__q;
         in_pass__d = in_pass__q;
         all_issued__d = all_issued__q;
         pix_left__d = pix_left__q;
         px__d = px__q;
         ixp__d = ixp__q;
         iyp__d = iyp__q;
-        rowbase__d = rowbase__q;
         ks__d = ks__q;
         kr__d = kr__q;
         krw__d = krw__q;
@@ -4755,13 +4744,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             a_px = 16'h0;
             a_ixp = ks__q;
             a_iyp = a_yn;
-            a_rowbase = rowbase__q + p_shw;
         end
         else begin
             a_px = px__q + 16'h1;
             a_ixp = a_xn;
             a_iyp = iyp__q;
-            a_rowbase = rowbase__q;
         end
         a_pixl = pix_left__q - 16'h1;
         b_rowbase = planebase__q + krw__q - p_phw;
@@ -4769,9 +4756,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         ca_px__d = a_px;
         ca_ixp__d = a_ixp;
         ca_iyp__d = a_iyp;
-        ca_rowbase__d = a_rowbase;
         ca_pixl__d = a_pixl;
-        ca_addr__d = a_rowbase + a_ixp - p_pw + p_fbase;
+        if (a_eol) begin
+            ca_addr__d = rowaddr__q + p_shw;
+        end
+        else begin
+            ca_addr__d = slot_addr__q + p_sw;
+        end
+        ca_eol__d = a_eol;
         if (a_eol) begin
             ca_pad__d = pad_eol;
         end
@@ -4779,7 +4771,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             ca_pad__d = pad_mid;
         end
         ca_last__d = tile_last & ~|a_pixl;
-        cb_rowbase__d = b_rowbase;
         cb_pixl__d = b_pixl;
         cb_addr__d = b_rowbase + ks__q - p_pw + p_fbase;
         cb_pad__d = (kr__q < p_ph) | (kr__q >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
@@ -4828,18 +4819,22 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             if (issue_next | issue_new) begin
                 slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 6'h1;
             end
+            if (issue_next & ca_eol__q) begin
+                rowaddr__d = ca_addr__q;
+            end
+            else if (issue_new & ~issue_next) begin
+                rowaddr__d = cb_addr__q;
+            end
             if (issue_next) begin
                 px__d = ca_px__q;
                 ixp__d = ca_ixp__q;
                 iyp__d = ca_iyp__q;
-                rowbase__d = ca_rowbase__q;
                 pix_left__d = ca_pixl__q;
             end
             else if (issue_new) begin
                 px__d = 16'h0;
                 ixp__d = ks__q;
                 iyp__d = kr__q;
-                rowbase__d = cb_rowbase__q;
                 pix_left__d = cb_pixl__q;
             end
             if (issue_new) begin

@@ -1972,9 +1972,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  [15:0] ca_iyp__d;
     wire  [15:0] ca_iyp__q;
     reg  ca_iyp__clock;
-    reg  [15:0] ca_rowbase__d;
-    wire  [15:0] ca_rowbase__q;
-    reg  ca_rowbase__clock;
     reg  [15:0] ca_pixl__d;
     wire  [15:0] ca_pixl__q;
     reg  ca_pixl__clock;
@@ -1987,9 +1984,12 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  ca_last__d;
     wire  ca_last__q;
     reg  ca_last__clock;
-    reg  [15:0] cb_rowbase__d;
-    wire  [15:0] cb_rowbase__q;
-    reg  cb_rowbase__clock;
+    reg  ca_eol__d;
+    wire  ca_eol__q;
+    reg  ca_eol__clock;
+    reg  [15:0] rowaddr__d;
+    wire  [15:0] rowaddr__q;
+    reg  rowaddr__clock;
     reg  [15:0] cb_pixl__d;
     wire  [15:0] cb_pixl__q;
     reg  cb_pixl__clock;
@@ -2029,9 +2029,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  [15:0] iyp__d;
     wire  [15:0] iyp__q;
     reg  iyp__clock;
-    reg  [15:0] rowbase__d;
-    wire  [15:0] rowbase__q;
-    reg  rowbase__clock;
     reg  [15:0] ks__d;
     wire  [15:0] ks__q;
     reg  ks__clock;
@@ -2201,7 +2198,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  [15:0] a_px;
     reg  [15:0] a_ixp;
     reg  [15:0] a_iyp;
-    reg  [15:0] a_rowbase;
     reg  [15:0] a_pixl;
     reg  [15:0] b_rowbase;
     reg  [15:0] b_pixl;
@@ -2469,11 +2465,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .q(ca_iyp__q),
         .clock(ca_iyp__clock)
     );
-    tiny_accel_top_dff_w16 ca_rowbase(
-        .d(ca_rowbase__d),
-        .q(ca_rowbase__q),
-        .clock(ca_rowbase__clock)
-    );
     tiny_accel_top_dff_w16 ca_pixl(
         .d(ca_pixl__d),
         .q(ca_pixl__q),
@@ -2494,10 +2485,15 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .q(ca_last__q),
         .clock(ca_last__clock)
     );
-    tiny_accel_top_dff_w16 cb_rowbase(
-        .d(cb_rowbase__d),
-        .q(cb_rowbase__q),
-        .clock(cb_rowbase__clock)
+    tiny_accel_top_dff_w1 ca_eol(
+        .d(ca_eol__d),
+        .q(ca_eol__q),
+        .clock(ca_eol__clock)
+    );
+    tiny_accel_top_dff_w16 rowaddr(
+        .d(rowaddr__d),
+        .q(rowaddr__q),
+        .clock(rowaddr__clock)
     );
     tiny_accel_top_dff_w16 cb_pixl(
         .d(cb_pixl__d),
@@ -2563,11 +2559,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .d(iyp__d),
         .q(iyp__q),
         .clock(iyp__clock)
-    );
-    tiny_accel_top_dff_w16 rowbase(
-        .d(rowbase__d),
-        .q(rowbase__q),
-        .clock(rowbase__clock)
     );
     tiny_accel_top_dff_w16 ks(
         .d(ks__d),
@@ -2844,12 +2835,10 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         ca_px__clock = clock;
         ca_ixp__clock = clock;
         ca_iyp__clock = clock;
-        ca_rowbase__clock = clock;
         ca_pixl__clock = clock;
         ca_addr__clock = clock;
         ca_pad__clock = clock;
         ca_last__clock = clock;
-        cb_rowbase__clock = clock;
         cb_pixl__clock = clock;
         cb_addr__clock = clock;
         cb_pad__clock = clock;
@@ -2857,13 +2846,14 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         p_wo1__clock = clock;
         p_hph__clock = clock;
         p_wpw__clock = clock;
+        ca_eol__clock = clock;
+        rowaddr__clock = clock;
         in_pass__clock = clock;
         all_issued__clock = clock;
         pix_left__clock = clock;
         px__clock = clock;
         ixp__clock = clock;
         iyp__clock = clock;
-        rowbase__clock = clock;
         ks__clock = clock;
         kr__clock = clock;
         krw__clock = clock;
@@ -2922,12 +2912,10 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         ca_px__d = ca_px__q;
         ca_ixp__d = ca_ixp__q;
         ca_iyp__d = ca_iyp__q;
-        ca_rowbase__d = ca_rowbase__q;
         ca_pixl__d = ca_pixl__q;
         ca_addr__d = ca_addr__q;
         ca_pad__d = ca_pad__q;
         ca_last__d = ca_last__q;
-        cb_rowbase__d = cb_rowbase__q;
         cb_pixl__d = cb_pixl__q;
         cb_addr__d = cb_addr__q;
         cb_pad__d = cb_pad__q;
@@ -2935,13 +2923,14 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         p_wo1__d = p_wo1__q;
         p_hph__d = p_hph__q;
         p_wpw__d = p_wpw__q;
+        ca_eol__d = ca_eol__q;
+        rowaddr__d = rowaddr__q;
         in_pass__d = in_pass__q;
         all_issued__d = all_issued__q;
         pix_left__d = pix_left__q;
         px__d = px__q;
         ixp__d = ixp__q;
         iyp__d = iyp__q;
-        rowbase__d = rowbase__q;
         ks__d = ks__q;
         kr__d = kr__q;
         krw__d = krw__q;
@@ -3156,13 +3145,11 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
             a_px = 16'h0;
             a_ixp = ks__q;
             a_iyp = a_yn;
-            a_rowbase = rowbase__q + p_shw;
         end
         else begin
             a_px = px__q + 16'h1;
             a_ixp = a_xn;
             a_iyp = iyp__q;
-            a_rowbase = rowbase__q;
         end
         a_pixl = pix_left__q - 16'h1;
         b_rowbase = planebase__q + krw__q - p_phw;
@@ -3170,9 +3157,14 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         ca_px__d = a_px;
         ca_ixp__d = a_ixp;
         ca_iyp__d = a_iyp;
-        ca_rowbase__d = a_rowbase;
         ca_pixl__d = a_pixl;
-        ca_addr__d = a_rowbase + a_ixp - p_pw + p_fbase;
+        if (a_eol) begin
+            ca_addr__d = rowaddr__q + p_shw;
+        end
+        else begin
+            ca_addr__d = slot_addr__q + p_sw;
+        end
+        ca_eol__d = a_eol;
         if (a_eol) begin
             ca_pad__d = pad_eol;
         end
@@ -3180,7 +3172,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
             ca_pad__d = pad_mid;
         end
         ca_last__d = tile_last & ~|a_pixl;
-        cb_rowbase__d = b_rowbase;
         cb_pixl__d = b_pixl;
         cb_addr__d = b_rowbase + ks__q - p_pw + p_fbase;
         cb_pad__d = (kr__q < p_ph) | (kr__q >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
@@ -3229,18 +3220,22 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
             if (issue_next | issue_new) begin
                 slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 6'h1;
             end
+            if (issue_next & ca_eol__q) begin
+                rowaddr__d = ca_addr__q;
+            end
+            else if (issue_new & ~issue_next) begin
+                rowaddr__d = cb_addr__q;
+            end
             if (issue_next) begin
                 px__d = ca_px__q;
                 ixp__d = ca_ixp__q;
                 iyp__d = ca_iyp__q;
-                rowbase__d = ca_rowbase__q;
                 pix_left__d = ca_pixl__q;
             end
             else if (issue_new) begin
                 px__d = 16'h0;
                 ixp__d = ks__q;
                 iyp__d = kr__q;
-                rowbase__d = cb_rowbase__q;
                 pix_left__d = cb_pixl__q;
             end
             if (issue_new) begin
@@ -6043,6 +6038,12 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [15:0] waddr__d;
     wire  [15:0] waddr__q;
     reg  waddr__clock;
+    reg  [19:0] wfull__d;
+    wire  [19:0] wfull__q;
+    reg  wfull__clock;
+    reg  [19:0] wdepth__d;
+    wire  [19:0] wdepth__q;
+    reg  wdepth__clock;
     reg  [31:0] wdata__d;
     wire  [31:0] wdata__q;
     reg  wdata__clock;
@@ -6064,6 +6065,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [25:0] ra;
     reg  [31:0] rsp_elem;
     reg  [31:0] wword;
+    reg  w_in;
     reg  [19:0] n_oc;
     reg  [19:0] n_oi;
     reg  [63:0] n_ob;
@@ -6253,6 +6255,16 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(waddr__q),
         .clock(waddr__clock)
     );
+    tiny_accel_top_dff_w20 wfull(
+        .d(wfull__d),
+        .q(wfull__q),
+        .clock(wfull__clock)
+    );
+    tiny_accel_top_dff_w20 wdepth(
+        .d(wdepth__d),
+        .q(wdepth__q),
+        .clock(wdepth__clock)
+    );
     tiny_accel_top_dff_w32 wdata(
         .d(wdata__d),
         .q(wdata__q),
@@ -6315,6 +6327,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         wsel__clock = clock;
         wbank__clock = clock;
         waddr__clock = clock;
+        wfull__clock = clock;
+        wdepth__clock = clock;
         wdata__clock = clock;
         r_base__clock = clock;
         r_off__clock = clock;
@@ -6352,6 +6366,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         wsel__d = wsel__q;
         wbank__d = wbank__q;
         waddr__d = waddr__q;
+        wfull__d = wfull__q;
+        wdepth__d = wdepth__q;
         wdata__d = wdata__q;
         r_base__d = r_base__q;
         r_off__d = r_off__q;
@@ -6511,12 +6527,9 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         if (act__q & ~st__q) begin
             adv = rsp_take;
             if (rsp_take) begin
-                if (a_cur < depth) begin
-                    wv__d = 1'b1;
-                end
-                else begin
-                    errf__d = 1'b1;
-                end
+                wv__d = 1'b1;
+                wfull__d = a_cur;
+                wdepth__d = depth;
                 wsel__d = sel__q;
                 wbank__d = ob__q;
                 waddr__d = a_cur[(32'h0)+:(16)];
@@ -6537,12 +6550,9 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         sfire = req_fire | (cp__q & primed__q);
         if (act__q & st__q) begin
             if (cp__q & primed__q) begin
-                if (d_addr < d_fm) begin
-                    wv__d = 1'b1;
-                end
-                else begin
-                    errf__d = 1'b1;
-                end
+                wv__d = 1'b1;
+                wfull__d = d_addr;
+                wdepth__d = d_fm;
                 wsel__d = 2'h3;
                 wbank__d = dob__q;
                 waddr__d = d_addr[(32'h0)+:(16)];
@@ -6593,7 +6603,11 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             orow__d = n_orow;
             ox__d = n_ox;
         end
-        w_en = wv__q;
+        w_in = wfull__q < wdepth__q;
+        w_en = wv__q & w_in;
+        if (wv__q & ~w_in) begin
+            errf__d = 1'b1;
+        end
         w_sel = wsel__q;
         w_bank = wbank__q;
         w_addr = waddr__q;

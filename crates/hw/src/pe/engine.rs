@@ -202,12 +202,13 @@ pub struct ConvEngine {
     ca_px: DFF<Bits<16>>,
     ca_ixp: DFF<Bits<16>>,
     ca_iyp: DFF<Bits<16>>,
-    ca_rowbase: DFF<Bits<16>>,
     ca_pixl: DFF<Bits<16>>,
     ca_addr: DFF<Bits<16>>,
     ca_pad: DFF<Bit>,
     ca_last: DFF<Bit>,
-    cb_rowbase: DFF<Bits<16>>,
+    /// The A slot starts a new row; the first-cache address of the current row's first pixel.
+    ca_eol: DFF<Bit>,
+    rowaddr: DFF<Bits<16>>,
     cb_pixl: DFF<Bits<16>>,
     cb_addr: DFF<Bits<16>>,
     cb_pad: DFF<Bit>,
@@ -224,7 +225,6 @@ pub struct ConvEngine {
     px: DFF<Bits<16>>,
     ixp: DFF<Bits<16>>,
     iyp: DFF<Bits<16>>,
-    rowbase: DFF<Bits<16>>,
     ks: DFF<Bits<16>>,
     kr: DFF<Bits<16>>,
     krw: DFF<Bits<16>>,
@@ -304,7 +304,6 @@ pub struct ConvEngine {
     a_px: Signal<Local, Bits<16>>,
     a_ixp: Signal<Local, Bits<16>>,
     a_iyp: Signal<Local, Bits<16>>,
-    a_rowbase: Signal<Local, Bits<16>>,
     a_pixl: Signal<Local, Bits<16>>,
     b_rowbase: Signal<Local, Bits<16>>,
     b_pixl: Signal<Local, Bits<16>>,
@@ -409,7 +408,6 @@ impl ConvEngine {
             px: Default::default(),
             ixp: Default::default(),
             iyp: Default::default(),
-            rowbase: Default::default(),
             ks: Default::default(),
             ks_l: Default::default(),
             kr_l: Default::default(),
@@ -470,19 +468,18 @@ impl ConvEngine {
             a_px: Default::default(),
             a_ixp: Default::default(),
             a_iyp: Default::default(),
-            a_rowbase: Default::default(),
             a_pixl: Default::default(),
             b_rowbase: Default::default(),
             b_pixl: Default::default(),
             ca_px: Default::default(),
             ca_ixp: Default::default(),
             ca_iyp: Default::default(),
-            ca_rowbase: Default::default(),
             ca_pixl: Default::default(),
             ca_addr: Default::default(),
             ca_pad: Default::default(),
             ca_last: Default::default(),
-            cb_rowbase: Default::default(),
+            ca_eol: Default::default(),
+            rowaddr: Default::default(),
             cb_pixl: Default::default(),
             cb_addr: Default::default(),
             cb_pad: Default::default(),
@@ -548,9 +545,9 @@ impl Logic for ConvEngine {
         // ---- Defaults: every register holds, every sub-block is clocked.
         dff_setup!(
             self, clock, run, fin, tail, ksel, sub, slot_valid, slot_pad, slot_tag, slot_addr,
-            ca_px, ca_ixp, ca_iyp, ca_rowbase, ca_pixl, ca_addr, ca_pad, ca_last, cb_rowbase, cb_pixl,
-            cb_addr, cb_pad, cb_last, p_wo1, p_hph, p_wpw,
-            in_pass, all_issued, pix_left, px, ixp, iyp, rowbase, ks, kr, krw, ict, planebase, ks_l, kr_l, ict_l, oct_l,
+            ca_px, ca_ixp, ca_iyp, ca_pixl, ca_addr, ca_pad, ca_last, cb_pixl,
+            cb_addr, cb_pad, cb_last, p_wo1, p_hph, p_wpw, ca_eol, rowaddr,
+            in_pass, all_issued, pix_left, px, ixp, iyp, ks, kr, krw, ict, planebase, ks_l, kr_l, ict_l, oct_l,
             oct, bbase, obase, wl_loading, wl_ready, wl_wait, wl_ptr, wl_row, wl_col, wl_k,
             wl_left, wl_we_d, wl_row_d, wl_col_d, wl_k_d, busy0, busy1, pend0, pend1, bb0, bb1,
             ob0, ob1, d_active, d_half, d_j, d_addr, d_pleft, d_baddr, d_oaddr, d1_valid,
@@ -758,12 +755,10 @@ impl Logic for ConvEngine {
             self.a_px.next = 0.into();
             self.a_ixp.next = self.ks.q.val();
             self.a_iyp.next = self.a_yn.val();
-            self.a_rowbase.next = self.rowbase.q.val() + self.p_shw.val();
         } else {
             self.a_px.next = self.px.q.val() + 1;
             self.a_ixp.next = self.a_xn.val();
             self.a_iyp.next = self.iyp.q.val();
-            self.a_rowbase.next = self.rowbase.q.val();
         }
         self.a_pixl.next = self.pix_left.q.val() - 1;
         // Case B, a new pass's first pixel.
@@ -772,16 +767,21 @@ impl Logic for ConvEngine {
         self.ca_px.d.next = self.a_px.val();
         self.ca_ixp.d.next = self.a_ixp.val();
         self.ca_iyp.d.next = self.a_iyp.val();
-        self.ca_rowbase.d.next = self.a_rowbase.val();
         self.ca_pixl.d.next = self.a_pixl.val();
-        self.ca_addr.d.next = self.a_rowbase.val() + self.a_ixp.val() - self.p_pw.val() + self.p_fbase.val();
+        // The next pixel's address steps from registers: along the row from the current slot's
+        // address, to a new row from the current row's first address (timing: one adder).
+        if self.a_eol.val() {
+            self.ca_addr.d.next = self.rowaddr.q.val() + self.p_shw.val();
+        } else {
+            self.ca_addr.d.next = self.slot_addr.q.val() + self.p_sw.val();
+        }
+        self.ca_eol.d.next = self.a_eol.val();
         if self.a_eol.val() {
             self.ca_pad.d.next = self.pad_eol.val();
         } else {
             self.ca_pad.d.next = self.pad_mid.val();
         }
         self.ca_last.d.next = self.tile_last.val() & !self.a_pixl.val().any();
-        self.cb_rowbase.d.next = self.b_rowbase.val();
         self.cb_pixl.d.next = self.b_pixl.val();
         self.cb_addr.d.next = self.b_rowbase.val() + self.ks.q.val() - self.p_pw.val() + self.p_fbase.val();
         self.cb_pad.d.next = (self.kr.q.val() < self.p_ph.val())
@@ -837,17 +837,20 @@ impl Logic for ConvEngine {
                     | self.t_pad.val()
                     | 1;
             }
+            if self.issue_next.val() & self.ca_eol.q.val() {
+                self.rowaddr.d.next = self.ca_addr.q.val();
+            } else if self.issue_new.val() & !self.issue_next.val() {
+                self.rowaddr.d.next = self.cb_addr.q.val();
+            }
             if self.issue_next.val() {
                 self.px.d.next = self.ca_px.q.val();
                 self.ixp.d.next = self.ca_ixp.q.val();
                 self.iyp.d.next = self.ca_iyp.q.val();
-                self.rowbase.d.next = self.ca_rowbase.q.val();
                 self.pix_left.d.next = self.ca_pixl.q.val();
             } else if self.issue_new.val() {
                 self.px.d.next = 0.into();
                 self.ixp.d.next = self.ks.q.val();
                 self.iyp.d.next = self.kr.q.val();
-                self.rowbase.d.next = self.cb_rowbase.q.val();
                 self.pix_left.d.next = self.cb_pixl.q.val();
             }
             if self.issue_new.val() {

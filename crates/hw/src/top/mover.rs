@@ -189,6 +189,11 @@ pub struct DataMover<const W: usize, const L: usize> {
     wsel: DFF<Bits<2>>,
     wbank: DFF<Bits<64>>,
     waddr: DFF<Bits<16>>,
+    /// The write's full on-chip address and its place's depth (checked in the write stage).
+    wfull: DFF<Bits<20>>,
+    wdepth: DFF<Bits<20>>,
+    /// The registered write is inside its place.
+    w_in: Signal<Local, Bit>,
     wdata: DFF<Bits<32>>,
 
     /// Next on-chip state (after the current word).
@@ -344,6 +349,9 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             wsel: Default::default(),
             wbank: Default::default(),
             waddr: Default::default(),
+            wfull: Default::default(),
+            wdepth: Default::default(),
+            w_in: Default::default(),
             wdata: Default::default(),
             n_oc: Default::default(),
             n_oi: Default::default(),
@@ -386,7 +394,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         dff_setup!(
             self, clock, act, st, sel, len, stride, fw, hbw, errf, e_base, e_off, e_left, o_left,
             primed, cend, len1, cend_d, rb, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dob, dbase, drow, wv, wsel, wbank,
-            waddr, wdata, r_base, r_off
+            waddr, wfull, wdepth, wdata, r_base, r_off
         );
         self.busy.next = self.act.q.val() | self.wv.q.val();
         self.err.next = self.errf.q.val();
@@ -559,11 +567,9 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         if self.act.q.val() & !self.st.q.val() {
             self.adv.next = self.rsp_take.val();
             if self.rsp_take.val() {
-                if self.a_cur.val() < self.depth.val() {
-                    self.wv.d.next = true;
-                } else {
-                    self.errf.d.next = true;
-                }
+                self.wv.d.next = true;
+                self.wfull.d.next = self.a_cur.val();
+                self.wdepth.d.next = self.depth.val();
                 self.wsel.d.next = self.sel.q.val();
                 self.wbank.d.next = self.ob.q.val();
                 self.waddr.d.next = self.a_cur.val().get_bits::<16>(0);
@@ -585,11 +591,9 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         if self.act.q.val() & self.st.q.val() {
             if self.cp.q.val() & self.primed.q.val() {
                 // The word read last cycle goes into the feature memory.
-                if self.d_addr.val() < self.d_fm.val() {
-                    self.wv.d.next = true;
-                } else {
-                    self.errf.d.next = true;
-                }
+                self.wv.d.next = true;
+                self.wfull.d.next = self.d_addr.val();
+                self.wdepth.d.next = self.d_fm.val();
                 self.wsel.d.next = 3.into();
                 self.wbank.d.next = self.dob.q.val();
                 self.waddr.d.next = self.d_addr.val().get_bits::<16>(0);
@@ -645,7 +649,13 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.orow.d.next = self.n_orow.val();
             self.ox.d.next = self.n_ox.val();
         }
-        self.w_en.next = self.wv.q.val();
+        // The bounds check happens in the write stage (timing: the address sums end in a
+        // register); a write past its place is dropped and stops the mover with the error.
+        self.w_in.next = self.wfull.q.val() < self.wdepth.q.val();
+        self.w_en.next = self.wv.q.val() & self.w_in.val();
+        if self.wv.q.val() & !self.w_in.val() {
+            self.errf.d.next = true;
+        }
         self.w_sel.next = self.wsel.q.val();
         self.w_bank.next = self.wbank.q.val();
         self.w_addr.next = self.waddr.q.val();
