@@ -8,7 +8,13 @@
 //! | `w_en`, `w_addr`, `w_data` | in | 1, 16, T | write at the edge when `w_en` |
 //!
 //! A read and a write of the same address in one cycle return the old value (read-first), as
-//! FPGA block RAM in read-first mode does. The depth is a run-time generator parameter (at most
+//! FPGA block RAM in read-first mode does; where the controller never uses such a read, a RAM
+//! built with [`SyncRam::collision_free`] leaves it undefined instead, so synthesis adds no
+//! collision logic (on the ECP5 the simple dual-port DP16KD has no cross-port read-first mode,
+//! and yosys emulates one with an address compare, a data register and a mux on the read data).
+//! Such a RAM returns the old word inverted on a collision, in the Rust model and in the
+//! Verilog outside synthesis (`SYNTHESIS` undefined: Verilator, slang), so a controller that
+//! did use the word would fail its bit-exact checks. The depth is a run-time generator parameter (at most
 //! 2^16); the simulation model is a `Vec`, and reads past the depth return 0 in simulation (the
 //! controllers never issue them; the Verilog leaves them undefined).
 
@@ -33,6 +39,8 @@ pub struct SyncRam<T: Synth> {
     pub w_data: Signal<In, T>,
     /// Simulation contents (not a signal: skipped by rust-hdl's derive).
     _mem: Box<Vec<T>>,
+    /// Collision-free RAM: what a colliding read returns in simulation; `None` for read-first.
+    _poison: Option<fn(T) -> T>,
 }
 
 impl<T: Synth> SyncRam<T> {
@@ -48,7 +56,13 @@ impl<T: Synth> SyncRam<T> {
             w_addr: Default::default(),
             w_data: Default::default(),
             _mem: Box::new(vec![T::default(); depth]),
+            _poison: None,
         }
+    }
+
+    /// Whether a read colliding with a write is left undefined (see the module header).
+    pub fn is_collision_free(&self) -> bool {
+        self._poison.is_some()
     }
 
     /// Number of words.
@@ -62,12 +76,29 @@ impl<T: Synth> SyncRam<T> {
     }
 }
 
+impl<const N: usize> SyncRam<Bits<N>> {
+    /// A RAM of `depth` words whose controller never uses a read of the word written in the same
+    /// cycle: the colliding read is undefined in hardware and returns the old word inverted in
+    /// simulation (see the module header).
+    pub fn collision_free(depth: usize) -> Self {
+        let mut ram = Self::new(depth);
+        ram._poison = Some(|v| !v);
+        ram
+    }
+}
+
 impl<T: Synth> Logic for SyncRam<T> {
     fn update(&mut self) {
         if self.clock.pos_edge() {
             if self.r_en.val() {
                 let a = self.r_addr.val().index();
-                self.r_data.next = self._mem.get(a).copied().unwrap_or_default();
+                let old = self._mem.get(a).copied().unwrap_or_default();
+                self.r_data.next = match self._poison {
+                    // The Verilog compares the address bits the depth needs; the controllers keep
+                    // addresses below the depth, so the full compare is the same.
+                    Some(poison) if self.w_en.val() && self.w_addr.val().index() == a => poison(old),
+                    _ => old,
+                };
             }
             if self.w_en.val() {
                 let a = self.w_addr.val().index();
@@ -87,17 +118,33 @@ impl<T: Synth> Logic for SyncRam<T> {
         // addresses below the depth; the bits above are unused, waived in the lint file).
         let depth = self._mem.len();
         let bits = (usize::BITS - (depth - 1).leading_zeros()).max(1);
-        Verilog::Custom(format!(
-            "\
+        let (msb, last, ab) = (T::BITS - 1, depth - 1, bits - 1);
+        if self._poison.is_none() {
+            return Verilog::Custom(format!(
+                "\
 reg [{msb}:0] mem [0:{last}];
 always @(posedge clock) begin
    if (r_en) r_data <= mem[r_addr[{ab}:0]];
    if (w_en) mem[w_addr[{ab}:0]] <= w_data;
 end
-",
-            msb = T::BITS - 1,
-            last = depth - 1,
-            ab = bits - 1
+"
+            ));
+        }
+        Verilog::Custom(format!(
+            "\
+// A read of the word written in the same cycle is never used: undefined in hardware (no
+// collision logic), the old word inverted in simulation so that a use would show.
+(* no_rw_check *)
+reg [{msb}:0] mem [0:{last}];
+always @(posedge clock) begin
+`ifdef SYNTHESIS
+   if (r_en) r_data <= mem[r_addr[{ab}:0]];
+`else
+   if (r_en) r_data <= (w_en && w_addr[{ab}:0] == r_addr[{ab}:0]) ? ~mem[r_addr[{ab}:0]] : mem[r_addr[{ab}:0]];
+`endif
+   if (w_en) mem[w_addr[{ab}:0]] <= w_data;
+end
+"
         ))
     }
 }
@@ -132,5 +179,29 @@ mod tests {
         h.step().unwrap();
         assert_eq!(h.uut.r_data.val(), 42, "held without r_en");
         assert_eq!(h.uut.contents()[3], 42);
+    }
+
+    #[test]
+    fn collision_free_ram_poisons_a_colliding_read_only() {
+        let mut h = Harness::new(SyncRam::<Bits<8>>::collision_free(5)).unwrap();
+        assert!(h.uut.is_collision_free());
+        let u = &mut h.uut;
+        u.w_en.next = true;
+        u.w_addr.next = 3.into();
+        u.w_data.next = 42.into();
+        u.r_en.next = true;
+        u.r_addr.next = 2.into();
+        h.step().unwrap();
+        assert_eq!(h.uut.r_data.val(), 0, "another address reads normally");
+        h.uut.w_data.next = 7.into();
+        h.uut.r_addr.next = 3.into();
+        h.step().unwrap();
+        assert_eq!(h.uut.r_data.val(), !42u8 as u64, "collision: the old word inverted");
+        h.uut.w_en.next = false;
+        h.step().unwrap();
+        assert_eq!(h.uut.r_data.val(), 7, "the write happened");
+        let v = h.uut.hdl();
+        let Verilog::Custom(text) = v else { panic!("custom Verilog expected") };
+        assert!(text.contains("(* no_rw_check *)") && text.contains("`ifdef SYNTHESIS"), "{text}");
     }
 }

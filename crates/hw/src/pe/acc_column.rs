@@ -150,8 +150,8 @@ impl AccColumn {
             done_half: Default::default(),
             d_half_r: Default::default(),
             addr_now: Default::default(),
-            ram0: SyncRam::new(p.depth),
-            ram1: SyncRam::new(p.depth),
+            ram0: SyncRam::collision_free(p.depth),
+            ram1: SyncRam::collision_free(p.depth),
         }
     }
 
