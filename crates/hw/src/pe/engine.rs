@@ -288,6 +288,8 @@ pub struct ConvEngine {
 
     /// Last fast cycle of the slow cycle.
     strobe: Signal<Local, Bit>,
+    /// Next fast cycle's kernel select (the PEs register their weight from it a cycle ahead).
+    ksel_nx: Signal<Local, Bits<16>>,
     /// Datum of row 0 this slow cycle (zero for padding and bubbles).
     row0_x: Signal<Local, Bits<8>>,
     /// The pass may start now (weights ready, accumulation half free).
@@ -385,13 +387,13 @@ impl ConvEngine {
             pes: (0..p.rows * p.cols)
                 .map(|i| Pe::new(&PeParams { fault: if i == 1 { pe_fault } else { PeFault::None }, ..pe }))
                 .collect(),
-            banks: (0..p.rows).map(|_| SyncRam::new(p.first_cache_depth)).collect(),
+            banks: (0..p.rows).map(|_| SyncRam::collision_free(p.first_cache_depth)).collect(),
             skew: (1..p.rows).map(SkewLine::new).collect(),
             accs: (0..p.cols).map(|_| AccColumn::new(&acc)).collect(),
-            wmem: SyncRam::new(p.weight_buffer_depth),
-            bbanks: (0..p.cols).map(|_| SyncRam::new(p.bias_buffer_depth)).collect(),
+            wmem: SyncRam::collision_free(p.weight_buffer_depth),
+            bbanks: (0..p.cols).map(|_| SyncRam::collision_free(p.bias_buffer_depth)).collect(),
             rqs: (0..p.cols).map(|_| Requant::default()).collect(),
-            obanks: (0..p.cols).map(|_| SyncRam::new(p.output_buffer_depth)).collect(),
+            obanks: (0..p.cols).map(|_| SyncRam::collision_free(p.output_buffer_depth)).collect(),
             kconst: Constant::new((p.kernels as u64).into()),
             run: Default::default(),
             fin: Default::default(),
@@ -458,6 +460,7 @@ impl ConvEngine {
             dsum: (0..p.cols).map(|_| Default::default()).collect(),
             rd_sel: Default::default(),
             strobe: Default::default(),
+            ksel_nx: Default::default(),
             row0_x: Default::default(),
             can_start: Default::default(),
             tile_first: Default::default(),
@@ -578,12 +581,18 @@ impl Logic for ConvEngine {
             self.strobe.next = self.ksel.q.val().get_bit(kl);
         }
         if self.strobe.val() | !self.ksel.q.val().any() {
-            self.ksel.d.next = 1.into();
+            self.ksel_nx.next = 1.into();
             self.sub.d.next = 0.into();
         } else {
-            self.ksel.d.next = self.ksel.q.val() << 1;
+            self.ksel_nx.next = self.ksel.q.val() << 1;
             self.sub.d.next = self.sub.q.val() + 1;
         }
+        // A start restarts the phase so that a run's cycle count depends only on the layer
+        // (formed here, before the PEs read the next select).
+        if self.start.val() & !self.run.q.val() {
+            self.ksel_nx.next = 1.into();
+        }
+        self.ksel.d.next = self.ksel_nx.val();
 
         // ---- Host loads.
         self.wmem.w_en.next = self.ld_we.val() & (self.ld_target.val() == 1);
@@ -639,6 +648,7 @@ impl Logic for ConvEngine {
                 for c in 0..self.accs.len() {
                     self.pes[r * cols + c].strobe.next = self.strobe.val();
                     self.pes[r * cols + c].ksel.next = self.ksel.q.val();
+                    self.pes[r * cols + c].ksel_nx.next = self.ksel_nx.val();
                     self.pes[r * cols + c].w_we.next = self.wl_we_d.q.val()
                         & self.wl_row_d.q.val().get_bit(r)
                         & self.wl_col_d.q.val().get_bit(c);
@@ -685,8 +695,7 @@ impl Logic for ConvEngine {
             self.run.d.next = true;
             self.fin.d.next = false;
             self.tail.d.next = 8.into();
-            // Restart the fast-cycle phase so that a run's cycle count depends only on the layer.
-            self.ksel.d.next = 1.into();
+            // Restart the fast-cycle phase (the select itself restarts above).
             self.sub.d.next = 0.into();
             self.in_pass.d.next = false;
             self.all_issued.d.next = self.p_passes.val() == 0;

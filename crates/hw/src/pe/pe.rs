@@ -7,6 +7,10 @@
 //! Timing: one clock (the fast clock). `strobe` is high in the last fast cycle of every slow
 //! cycle; the input register loads only at that edge, so it is stable for the K fast cycles of a
 //! slow cycle. In fast sub-cycle j (`ksel` one-hot bit j) the PE multiplies its input by kernel j.
+//! The weight to multiply is selected a cycle ahead from `ksel_nx` (the next cycle's `ksel`) and
+//! registered, so the multiplier's operands both come straight from registers (timing: the
+//! K-way select is not in front of the multiplier); a swap at that edge is seen by selecting
+//! from the shadow registers the swap copies.
 //!
 //! Partial sums flow down the column: `psum_out` is a K-stage shift register, so the PE below,
 //! which sees the same datum one slow cycle (K fast cycles) later, adds to the sum of the same
@@ -25,6 +29,7 @@
 //! | `clock` | in | 1 | fast clock |
 //! | `strobe` | in | 1 | last fast cycle of a slow cycle: input register loads |
 //! | `ksel` | in | 16 | one-hot sub-cycle: kernel j is used when bit j is set |
+//! | `ksel_nx` | in | 16 | `ksel` of the next fast cycle |
 //! | `x_in`, `tag_in` | in | 8, 5 | datum and its tag from the left neighbour or the row port |
 //! | `x_out`, `tag_out` | out | 8, 5 | the input register and its tag (to the right neighbour) |
 //! | `psum_in` | in | 32 | partial sum from the PE above (0 in row 0) |
@@ -69,6 +74,8 @@ pub struct Pe {
     pub strobe: Signal<In, Bit>,
     /// One-hot kernel select for this fast cycle.
     pub ksel: Signal<In, Bits<16>>,
+    /// The next fast cycle's `ksel`.
+    pub ksel_nx: Signal<In, Bits<16>>,
     /// Datum from the left (or the row port in column 0).
     pub x_in: Signal<In, Bits<8>>,
     /// Tag travelling with `x_in`.
@@ -101,8 +108,12 @@ pub struct Pe {
     ws: Vec<DFF<Bits<8>>>,
     /// Partial-sum delay line, K stages.
     psum: Vec<DFF<Bits<32>>>,
-    /// Weight of the selected kernel.
-    wsel: Signal<Local, Bits<8>>,
+    /// Weight of the kernel `ksel_nx` selects, as the weights will be after this edge.
+    wnx: Signal<Local, Bits<8>>,
+    /// Weight of the selected kernel, registered from `wnx`.
+    wsel: DFF<Bits<8>>,
+    /// A pass's first datum is loaded at this edge: its weights take effect.
+    swap: Signal<Local, Bit>,
     /// Input sign-extended to 16 bits.
     x16: Signal<Local, Bits<16>>,
     /// Weight sign-extended to 16 bits.
@@ -128,6 +139,7 @@ impl Pe {
             clock: Default::default(),
             strobe: Default::default(),
             ksel: Default::default(),
+            ksel_nx: Default::default(),
             x_in: Default::default(),
             tag_in: Default::default(),
             x_out: Default::default(),
@@ -144,7 +156,9 @@ impl Pe {
             w: (0..p.kernels).map(|_| Default::default()).collect(),
             ws: (0..p.kernels).map(|_| Default::default()).collect(),
             psum: (0..p.kernels).map(|_| Default::default()).collect(),
+            wnx: Default::default(),
             wsel: Default::default(),
+            swap: Default::default(),
             x16: Default::default(),
             w16: Default::default(),
             prod: Default::default(),
@@ -167,7 +181,7 @@ impl Logic for Pe {
     #[hdl_gen]
     fn update(&mut self) {
         // Defaults: every register holds, every local is driven.
-        dff_setup!(self, clock, x, tag, prod_r);
+        dff_setup!(self, clock, x, tag, prod_r, wsel);
         for j in 0..self.w.len() {
             self.w[j].clock.next = self.clock.val();
             self.w[j].d.next = self.w[j].q.val();
@@ -175,7 +189,8 @@ impl Logic for Pe {
             self.ws[j].d.next = self.ws[j].q.val();
             self.psum[j].clock.next = self.clock.val();
         }
-        self.wsel.next = 0.into();
+        self.wnx.next = 0.into();
+        self.swap.next = self.strobe.val() & self.tag_in.val().get_bit(1);
         // Input register: loads only at the end of a slow cycle.
         if self.strobe.val() {
             self.x.d.next = self.x_in.val();
@@ -189,27 +204,41 @@ impl Logic for Pe {
         }
         self.x_out.next = self.x.q.val();
         self.tag_out.next = self.tag.q.val();
-        // Kernel j in sub-cycle j.
+        // Kernel j in sub-cycle j, selected a cycle ahead: the weight register after this edge
+        // is the shadow register when a swap happens at it.
         for j in 0..self.w.len() {
-            if self.ksel.val().get_bit(j) {
-                self.wsel.next = self.w[j].q.val();
+            if self.ksel_nx.val().get_bit(j) {
+                if self.swap.val() {
+                    self.wnx.next = self.ws[j].q.val();
+                } else {
+                    self.wnx.next = self.w[j].q.val();
+                }
             }
         }
         for f in 0..self.fault_rotate.len() {
             if self.fault_rotate[f].val() {
                 for j in 1..self.w.len() {
-                    if self.ksel.val().get_bit(j - 1) {
-                        self.wsel.next = self.w[j].q.val();
+                    if self.ksel_nx.val().get_bit(j - 1) {
+                        if self.swap.val() {
+                            self.wnx.next = self.ws[j].q.val();
+                        } else {
+                            self.wnx.next = self.w[j].q.val();
+                        }
                     }
                 }
                 for last in (self.w.len() - 1)..self.w.len() {
-                    if self.ksel.val().get_bit(last) {
-                        self.wsel.next = self.w[0].q.val();
+                    if self.ksel_nx.val().get_bit(last) {
+                        if self.swap.val() {
+                            self.wnx.next = self.ws[0].q.val();
+                        } else {
+                            self.wnx.next = self.w[0].q.val();
+                        }
                     }
                 }
             }
         }
-        self.w_used.next = self.wsel.val();
+        self.wsel.d.next = self.wnx.val();
+        self.w_used.next = self.wsel.q.val();
         // Bits 0 (TAG_VALID) and 5 (TAG_PAD): literals, since rust-hdl emits a named constant as
         // an undeclared Verilog name; the assert below ties them to the constants.
         self.mac.next = self.ksel.val().any() & self.tag.q.val().get_bit(0) & !self.tag.q.val().get_bit(5);
@@ -219,10 +248,10 @@ impl Logic for Pe {
         } else {
             self.x16.next = bit_cast::<16, 8>(self.x.q.val());
         }
-        if self.wsel.val().get_bit(7) {
-            self.w16.next = bit_cast::<16, 8>(self.wsel.val()) | bits::<16>(0xFF00);
+        if self.wsel.q.val().get_bit(7) {
+            self.w16.next = bit_cast::<16, 8>(self.wsel.q.val()) | bits::<16>(0xFF00);
         } else {
-            self.w16.next = bit_cast::<16, 8>(self.wsel.val());
+            self.w16.next = bit_cast::<16, 8>(self.wsel.q.val());
         }
         self.prod.next = self.x16.val() * self.w16.val();
         self.prod_r.d.next = self.prod.val().get_bits::<16>(0);
@@ -248,7 +277,7 @@ impl Logic for Pe {
             if self.w_we.val() & self.w_sel.val().get_bit(j) {
                 self.ws[j].d.next = self.w_data.val();
             }
-            if self.strobe.val() & self.tag_in.val().get_bit(1) {
+            if self.swap.val() {
                 self.w[j].d.next = self.ws[j].q.val();
             }
         }
@@ -287,9 +316,11 @@ mod tests {
             let mut rng = Rng::from_env("pe", 11 + k as u64);
             let mut h = Harness::new(Pe::new(&PeParams { kernels: k, fault: PeFault::None })).unwrap();
             let mut m = Model { x: 0, tag: 0, w: vec![0; k], ws: vec![0; k], psum: vec![0; k], prod: 0 };
+            // The select of each cycle is known one cycle ahead (`ksel_nx`), as in the engine.
+            let mut ksel: u64 = 0;
             for cycle in 0..400 {
                 let strobe = rng.below(3) == 0;
-                let ksel: u64 = if rng.below(8) == 0 { 0 } else { 1 << rng.below(k as u64) };
+                let ksel_nx: u64 = if rng.below(8) == 0 { 0 } else { 1 << rng.below(k as u64) };
                 let x_in = rng.below(256) as u8;
                 let tag_in = rng.below(64) as u8;
                 let psum_in = rng.next() as u32;
@@ -299,6 +330,7 @@ mod tests {
                 let u = &mut h.uut;
                 u.strobe.next = strobe;
                 u.ksel.next = ksel.into();
+                u.ksel_nx.next = ksel_nx.into();
                 u.x_in.next = (x_in as u64).into();
                 u.tag_in.next = (tag_in as u64).into();
                 u.psum_in.next = (psum_in as u64).into();
@@ -336,6 +368,7 @@ mod tests {
                     m.x = x_in;
                     m.tag = tag_in;
                 }
+                ksel = ksel_nx;
             }
         }
     }
