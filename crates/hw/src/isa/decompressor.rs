@@ -27,9 +27,12 @@
 //!   back, a transfer's address continued by its step from the one 2(dist+1) back. The last 512
 //!   issued instructions are kept in two history RAMs (one read port each: the copy and the one
 //!   a period earlier) whose read data is registered (`cc_r`, `pp_r`) before the address
-//!   arithmetic: a copy's reads are issued two cycles before it is issued. Distances 1 and 2 are
-//!   bypassed from the last two issued instructions (`last`, `last2`), so a `REPEAT` at distance
-//!   1 costs no cycle of its own; a `REPEAT` at distance 2 or more waits one priming cycle in
+//!   arithmetic: a copy's reads are issued two cycles before it is issued. An issued
+//!   instruction is written into the history a cycle later, from `last` (timing: the RAMs' write
+//!   data comes from a register), so distances 1, 2 and 3 are bypassed from the last three issued
+//!   instructions (`last`, `last2`, `last3`; the read of a word written in the same cycle is
+//!   never used, and the RAMs leave it undefined), and a `REPEAT` at distance 1 costs no cycle
+//!   of its own; a `REPEAT` at distance 2 or more waits one priming cycle in
 //!   `tk` (its first reads are issued when it is decoded). A `REPEAT` reaching before the first
 //!   instruction, or a `MEM_ADD` with an unknown slot, sets `error` and stops. For timing, the
 //!   unpacker's advance and the internal state ignore these checks (an error stops everything and
@@ -120,12 +123,13 @@ pub struct InstrDecompressor {
     tk_valid: DFF<Bit>,
     tk_op: DFF<Bits<5>>,
     /// The token's class, decoded with it (timing): REPEAT, MEM_ADD, a full transfer
-    /// (MEM_LOAD/MEM_STORE), a REPEAT at distance 1, at distance 2.
+    /// (MEM_LOAD/MEM_STORE), a REPEAT at distance 1, 2, 3.
     tk_rep: DFF<Bit>,
     tk_ma: DFF<Bit>,
     tk_tr: DFF<Bit>,
     tk_d1: DFF<Bit>,
     tk_d2: DFF<Bit>,
+    tk_d3: DFF<Bit>,
     /// The issued instruction is a transfer (for the slot registers), per expansion case.
     x_tr: Signal<Local, Bit>,
     /// The slot fields of a copied transfer (address continued or copied).
@@ -155,9 +159,14 @@ pub struct InstrDecompressor {
     f_tk: Signal<Local, Bits<16>>,
     /// Instructions issued since start, saturating at 1023.
     fill: DFF<Bits<10>>,
-    /// The last two issued instructions (distance-1 and distance-2 bypasses).
+    /// The last three issued instructions (distance-1, -2 and -3 bypasses).
     last: DFF<Bits<64>>,
     last2: DFF<Bits<64>>,
+    last3: DFF<Bits<64>>,
+    /// The history write, a cycle after the issue (timing: the RAMs' write data is `last`, a
+    /// register, not the expansion's result): enable and address.
+    hw_en: DFF<Bit>,
+    hw_addr: DFF<Bits<16>>,
     /// The history reads, registered (timing: no RAM read feeds the address arithmetic).
     cc_r: DFF<Bits<64>>,
     pp_r: DFF<Bits<33>>,
@@ -165,9 +174,10 @@ pub struct InstrDecompressor {
     primed: DFF<Bit>,
     /// The `REPEAT` in `tk` waits this cycle for its first copy's registered history reads.
     prime: Signal<Local, Bit>,
-    /// The `REPEAT` in `tk` has distance 1 or 2 (bypassed from `last`, `last2`).
+    /// The `REPEAT` in `tk` has distance 1, 2 or 3 (bypassed from `last`, `last2`, `last3`).
     rd1: Signal<Local, Bit>,
     rd2e: Signal<Local, Bit>,
+    rd3: Signal<Local, Bit>,
     /// History read address candidates (timing: computed from registers in parallel, then
     /// selected): the REPEAT in `tk` after one or two more issued instructions, or a REPEAT the
     /// unpacker decodes after zero or one.
@@ -251,6 +261,10 @@ pub struct InstrDecompressor {
     ma_tgt64: Signal<Local, Bits<64>>,
     /// The instruction issued this cycle, whether there is one, and whether tk is consumed.
     x: Signal<Local, Bits<64>>,
+    /// The instruction a REPEAT copy issues, and a MEM_ADD's transfer (timing: each formed on its
+    /// own, then one select by the token's registered class flags).
+    x_rep: Signal<Local, Bits<64>>,
+    x_ma: Signal<Local, Bits<64>>,
     x_op: Signal<Local, Bits<5>>,
     issue: Signal<Local, Bit>,
     consumed: Signal<Local, Bit>,
@@ -341,7 +355,7 @@ impl InstrDecompressor {
             wr_module: Default::default(),
             wr_op: Default::default(),
             wr_payload: Default::default(),
-            ibuf: SyncRam::new(depth),
+            ibuf: SyncRam::collision_free(depth),
             depth: Constant::new((depth as u64).into()),
             slot_mask: Constant::new(bit_cast::<256, 32>(!bits::<32>(0))),
             lens: Constant::new(lens),
@@ -369,6 +383,7 @@ impl InstrDecompressor {
             tk_tr: Default::default(),
             tk_d1: Default::default(),
             tk_d2: Default::default(),
+            tk_d3: Default::default(),
             x_tr: Default::default(),
             r_slot: Default::default(),
             r_addr: Default::default(),
@@ -381,8 +396,8 @@ impl InstrDecompressor {
             o_module: Default::default(),
             o_op: Default::default(),
             o_payload: Default::default(),
-            hist_c: SyncRam::new(HISTORY_DEPTH),
-            hist_p: SyncRam::new(HISTORY_DEPTH),
+            hist_c: SyncRam::collision_free(HISTORY_DEPTH),
+            hist_p: SyncRam::collision_free(HISTORY_DEPTH),
             hptr: Default::default(),
             hp1: Default::default(),
             hm1: Default::default(),
@@ -391,12 +406,16 @@ impl InstrDecompressor {
             fill: Default::default(),
             last: Default::default(),
             last2: Default::default(),
+            last3: Default::default(),
+            hw_en: Default::default(),
+            hw_addr: Default::default(),
             cc_r: Default::default(),
             pp_r: Default::default(),
             primed: Default::default(),
             prime: Default::default(),
             rd1: Default::default(),
             rd2e: Default::default(),
+            rd3: Default::default(),
             ra_rep1: Default::default(),
             ra_rep2: Default::default(),
             ra_new0: Default::default(),
@@ -458,6 +477,8 @@ impl InstrDecompressor {
             ma_words64: Default::default(),
             ma_tgt64: Default::default(),
             x: Default::default(),
+            x_rep: Default::default(),
+            x_ma: Default::default(),
             x_op: Default::default(),
             issue: Default::default(),
             consumed: Default::default(),
@@ -501,8 +522,8 @@ impl Logic for InstrDecompressor {
     fn update(&mut self) {
         dff_setup!(
             self, clock, wptr, overflow, error, busy, rptr, fetching, cur, left, cur_valid, empty, q0,
-            q1, q2, v0, v1, v2, tk_valid, tk_op, tk_rep, tk_ma, tk_tr, tk_d1, tk_d2, tk_payload, o_valid, o_module, o_op, o_payload, hptr, hp1, hm1, hm2, fill,
-            last, last2, cc_r, pp_r, primed, rep_rem, s_addr, s_words, sp_valid, sp_slot, sp_addr, sp_words, mb_addr, mb_words
+            q1, q2, v0, v1, v2, tk_valid, tk_op, tk_rep, tk_ma, tk_tr, tk_d1, tk_d2, tk_d3, tk_payload, o_valid, o_module, o_op, o_payload, hptr, hp1, hm1, hm2, fill,
+            last, last2, last3, hw_en, hw_addr, cc_r, pp_r, primed, rep_rem, s_addr, s_words, sp_valid, sp_slot, sp_addr, sp_words, mb_addr, mb_words
         );
         self.ibuf.clock.next = self.clock.val();
         self.hist_c.clock.next = self.clock.val();
@@ -543,11 +564,15 @@ impl Logic for InstrDecompressor {
         self.pp_r.d.next = self.hist_p.r_data.val();
         self.rd1.next = self.tk_d1.q.val();
         self.rd2e.next = self.tk_d2.q.val();
+        self.rd3.next = self.tk_d3.q.val();
         if self.rd1.val() {
             self.cc.next = self.last.q.val();
             self.pp.next = self.last2.q.val().get_bits::<33>(0);
         } else if self.rd2e.val() {
             self.cc.next = self.last2.q.val();
+            self.pp.next = self.pp_r.q.val();
+        } else if self.rd3.val() {
+            self.cc.next = self.last3.q.val();
             self.pp.next = self.pp_r.q.val();
         } else {
             self.cc.next = self.cc_r.q.val();
@@ -558,10 +583,10 @@ impl Logic for InstrDecompressor {
         self.prime.next = self.is_rep.val() & !self.rd1.val() & !self.primed.q.val();
         self.ca_ld.next = self.cc.val().get_bits::<26>(7);
         self.pa_ld.next = self.pp.val().get_bits::<26>(7);
-        self.na_ld.next = self.ca_ld.val() + self.ca_ld.val() - self.pa_ld.val();
+        self.na_ld.next = (self.ca_ld.val() << 1) - self.pa_ld.val();
         self.ca_st.next = self.cc.val().get_bits::<26>(6);
         self.pa_st.next = self.pp.val().get_bits::<26>(6);
-        self.na_st.next = self.ca_st.val() + self.ca_st.val() - self.pa_st.val();
+        self.na_st.next = (self.ca_st.val() << 1) - self.pa_st.val();
         self.na_ld64.next = bit_cast::<64, 26>(self.na_ld.val()) << 7;
         self.na_st64.next = bit_cast::<64, 26>(self.na_st.val()) << 6;
         self.cont.next = (bit_cast::<16, 10>(self.fill.q.val()) > ((self.f_tk.val() << 1) | bits::<16>(1)))
@@ -618,14 +643,42 @@ impl Logic for InstrDecompressor {
                 self.r_addr.next = self.ca_st.val();
             }
         }
+        // The issued instruction and its slot fields: formed per class, then selected by the
+        // token's registered class flags (what is not issued does not matter).
+        if self.cont.val() & (self.cc.val().get_bits::<5>(0) == 1) {
+            self.x_rep.next = (self.cc.val() & !(bits::<64>(0x3ff_ffff) << 7)) | self.na_ld64.val();
+        } else if self.cont.val() {
+            self.x_rep.next = (self.cc.val() & !(bits::<64>(0x3ff_ffff) << 6)) | self.na_st64.val();
+        } else {
+            self.x_rep.next = self.cc.val();
+        }
+        if !self.ma_slot.val().get_bit(2) {
+            self.x_ma.next = bits::<64>(1) | self.ma_tgt64.val() | (self.ma_addr64.val() << 7) | (self.ma_words64.val() << 33);
+        } else {
+            self.x_ma.next = bits::<64>(2) | self.ma_tgt64.val() | (self.ma_addr64.val() << 6) | (self.ma_words64.val() << 32);
+        }
+        if self.tk_ma.q.val() {
+            self.x.next = self.x_ma.val();
+            self.x_tr.next = true;
+            self.xs_slot.next = bit_cast::<8, 3>(self.ma_slot.val());
+            self.xs_addr.next = self.ma_addr.val();
+            self.xs_words.next = self.ma_words.val();
+        } else if self.tk_rep.q.val() {
+            self.x.next = self.x_rep.val();
+            self.x_tr.next = (self.cc.val().get_bits::<5>(0) == 1) | (self.cc.val().get_bits::<5>(0) == 2);
+            self.xs_slot.next = self.r_slot.val();
+            self.xs_addr.next = self.r_addr.val();
+            self.xs_words.next = self.r_words.val();
+        } else {
+            self.x.next = self.tk_payload.q.val();
+            self.x_tr.next = self.tk_tr.q.val();
+            self.xs_slot.next = self.p_slot.val();
+            self.xs_addr.next = self.p_addr.val();
+            self.xs_words.next = self.p_words.val();
+        }
         self.issue.next = false;
         self.consumed.next = false;
         self.x_err.next = false;
-        self.x.next = self.tk_payload.q.val();
-        self.x_tr.next = self.tk_tr.q.val();
-        self.xs_slot.next = self.p_slot.val();
-        self.xs_addr.next = self.p_addr.val();
-        self.xs_words.next = self.p_words.val();
         // `consumed` ignores errors (timing: the unpacker's advance does not wait for the
         // checks); an error stops the decoder below, after the unpacker, and overrides it.
         self.last_copy.next = ((self.rep_rem.q.val() == 0) & !self.tk_payload.q.val().get_bits::<12>(13).any())
@@ -640,31 +693,11 @@ impl Logic for InstrDecompressor {
                 } else {
                     self.issue.next = true;
                     self.consumed.next = self.last_copy.val();
-                    self.x_tr.next = (self.cc.val().get_bits::<5>(0) == 1) | (self.cc.val().get_bits::<5>(0) == 2);
-                    self.xs_slot.next = self.r_slot.val();
-                    self.xs_addr.next = self.r_addr.val();
-                    self.xs_words.next = self.r_words.val();
-                    if self.cont.val() & (self.cc.val().get_bits::<5>(0) == 1) {
-                        self.x.next = (self.cc.val() & !(bits::<64>(0x3ff_ffff) << 7)) | self.na_ld64.val();
-                    } else if self.cont.val() {
-                        self.x.next = (self.cc.val() & !(bits::<64>(0x3ff_ffff) << 6)) | self.na_st64.val();
-                    } else {
-                        self.x.next = self.cc.val();
-                    }
                 }
             } else if self.tk_ma.q.val() {
                 self.x_err.next = self.ma_slot.val().get_bit(2) & self.ma_slot.val().get_bit(1);
                 self.issue.next = true;
                 self.consumed.next = true;
-                self.x_tr.next = true;
-                self.xs_slot.next = bit_cast::<8, 3>(self.ma_slot.val());
-                self.xs_addr.next = self.ma_addr.val();
-                self.xs_words.next = self.ma_words.val();
-                if !self.ma_slot.val().get_bit(2) {
-                    self.x.next = bits::<64>(1) | self.ma_tgt64.val() | (self.ma_addr64.val() << 7) | (self.ma_words64.val() << 33);
-                } else {
-                    self.x.next = bits::<64>(2) | self.ma_tgt64.val() | (self.ma_addr64.val() << 6) | (self.ma_words64.val() << 32);
-                }
             } else {
                 self.issue.next = true;
                 self.consumed.next = true;
@@ -685,12 +718,15 @@ impl Logic for InstrDecompressor {
             self.s_addr.d.next = (self.s_addr.q.val() & !self.sp_mask256.val()) | self.sp_addr256.val();
             self.s_words.d.next = (self.s_words.q.val() & !self.sp_mask256.val()) | self.sp_words256.val();
         }
-        self.hist_c.w_en.next = self.issue.val();
-        self.hist_c.w_addr.next = self.hptr.q.val();
-        self.hist_c.w_data.next = self.x.val();
-        self.hist_p.w_en.next = self.issue.val();
-        self.hist_p.w_addr.next = self.hptr.q.val();
-        self.hist_p.w_data.next = self.x.val().get_bits::<33>(0);
+        // The history write of last cycle's issue (from `last`); this cycle's follows next cycle.
+        self.hist_c.w_en.next = self.hw_en.q.val();
+        self.hist_c.w_addr.next = self.hw_addr.q.val();
+        self.hist_c.w_data.next = self.last.q.val();
+        self.hist_p.w_en.next = self.hw_en.q.val();
+        self.hist_p.w_addr.next = self.hw_addr.q.val();
+        self.hist_p.w_data.next = self.last.q.val().get_bits::<33>(0);
+        self.hw_en.d.next = self.issue.val();
+        self.hw_addr.d.next = self.hptr.q.val();
         if self.issue.val() {
             self.o_valid.d.next = !self.x_err.val();
             self.o_op.d.next = self.x_op.val();
@@ -698,6 +734,7 @@ impl Logic for InstrDecompressor {
             self.o_module.d.next = self.mods.val().get_bits::<6>((bit_cast::<8, 5>(self.x_op.val()) << 3).index());
             self.last.d.next = self.x.val();
             self.last2.d.next = self.last.q.val();
+            self.last3.d.next = self.last2.q.val();
             self.hptr.d.next = (self.hptr.q.val() + 1) & bits::<16>(511);
             self.hp1.d.next = self.hp1.q.val() + 1;
             self.hm1.d.next = self.hm1.q.val() + 1;
@@ -847,6 +884,7 @@ impl Logic for InstrDecompressor {
                         self.tk_tr.d.next = (self.op.val() == 1) | (self.op.val() == 2);
                         self.tk_d1.d.next = !self.src.val().get_bits::<8>(5).any();
                         self.tk_d2.d.next = self.src.val().get_bits::<8>(5) == 1;
+                        self.tk_d3.d.next = self.src.val().get_bits::<8>(5) == 2;
                         self.tk_payload.d.next = self.src.val() & self.mask.val();
                         if self.op.val() == 31 {
                             self.busy.d.next = false;
@@ -951,6 +989,7 @@ impl Logic for InstrDecompressor {
             self.tk_tr.d.next = self.tk_tr.q.val();
             self.tk_d1.d.next = self.tk_d1.q.val();
             self.tk_d2.d.next = self.tk_d2.q.val();
+            self.tk_d3.d.next = self.tk_d3.q.val();
             self.tk_payload.d.next = self.tk_payload.q.val();
             self.o_valid.d.next = self.o_valid.q.val();
             self.o_module.d.next = self.o_module.q.val();
@@ -963,6 +1002,10 @@ impl Logic for InstrDecompressor {
             self.fill.d.next = self.fill.q.val();
             self.last.d.next = self.last.q.val();
             self.last2.d.next = self.last2.q.val();
+            self.last3.d.next = self.last3.q.val();
+            // Last cycle's issue is written now (its data, `last`, holds); this cycle's issue is
+            // not taken, so nothing is written next cycle.
+            self.hw_en.d.next = false;
             self.cc_r.d.next = self.cc_r.q.val();
             self.pp_r.d.next = self.pp_r.q.val();
             self.primed.d.next = self.primed.q.val();
@@ -979,9 +1022,7 @@ impl Logic for InstrDecompressor {
             self.busy.d.next = self.busy.q.val();
             self.ibuf.r_en.next = false;
             self.hist_c.r_en.next = false;
-            self.hist_c.w_en.next = false;
             self.hist_p.r_en.next = false;
-            self.hist_p.w_en.next = false;
         }
 
         // ---- Control register.
@@ -1014,6 +1055,8 @@ impl Logic for InstrDecompressor {
                 self.fill.d.next = 0.into();
                 self.last.d.next = 0.into();
                 self.last2.d.next = 0.into();
+                self.last3.d.next = 0.into();
+                self.hw_en.d.next = false;
                 self.primed.d.next = false;
                 self.s_addr.d.next = 0.into();
                 self.s_words.d.next = 0.into();
