@@ -296,6 +296,10 @@ pub struct PoolUnit {
     /// The last padded column of a band, `xcols` − 1, and the last band, `Ho` − 1 (every clock).
     holast: DFF<Bits<16>>,
     xlast: DFF<Bits<16>>,
+    /// `Ho` − 2 (every clock), and whether the pointer names a channel's last band, registered
+    /// when the pointer steps (timing: no index compare in front of the pointer's step).
+    holm2: DFF<Bits<16>>,
+    nwrap_r: DFF<Bit>,
     /// Band 0's pointer values and the window-height mask, from the parameters (every clock).
     b0_lo: DFF<Bits<16>>,
     b0_rem: DFF<Bits<16>>,
@@ -412,7 +416,7 @@ impl PoolUnit {
             out_valid: Default::default(),
             out_idx: Default::default(),
             out_data: Default::default(),
-            banks: (0..k).map(|_| SyncRam::new(p.feature_memory_depth)).collect(),
+            banks: (0..k).map(|_| SyncRam::collision_free(p.feature_memory_depth)).collect(),
             sx: vec_of(k),
             avgdiv: Default::default(),
             kconst: Constant::new((k as u64).into()),
@@ -516,6 +520,8 @@ impl PoolUnit {
             nr0c: Default::default(),
             xlast: Default::default(),
             holast: Default::default(),
+            holm2: Default::default(),
+            nwrap_r: Default::default(),
             nwrap: Default::default(),
             b0_lo: Default::default(),
             b0_rem: Default::default(),
@@ -618,7 +624,7 @@ impl Logic for PoolUnit {
             na_row1, na_same0, ylast, clast, r0wrap, chanbase, outrow, m_valid, m_real, m_r0oh, m_mask, m_bandfirst,
             m_updend, m_ubase, m_outrow, ld_pending, k_ubase, k_bandfirst, k_outrow, ld2, l_ubase, l_bandfirst,
             l_outrow, w_valid, w_idx, wa_max, wa_sum, wb_max, wb_sum, e_active, e_j,
-            e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, nyo, lo_p, hi_p, rem_p, nr0, nr0c, be, xlast, holast, b0_lo,
+            e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, nyo, lo_p, hi_p, rem_p, nr0, nr0c, be, xlast, holast, holm2, nwrap_r, b0_lo,
             b0_rem, b0_hi, khmask, rowmask_nr, bankmask_nr, rowmask_c, bankmask_c, thermo_nr, thermo_c, prime, bub, h1_valid, h1_idx, h1_max,
             h2_valid, h2_idx, h2_max, h3_valid, h3_idx, h3_max, h4_valid, h4_idx, h4_max, o_valid,
             o_idx, o_data
@@ -721,7 +727,8 @@ impl Logic for PoolUnit {
         self.bankmask.next = self.bankmask_c.q.val();
         // The pointer's step: the next channel's first band after the last, else sh rows down.
         self.holast.d.next = self.p_ho.val() - 1;
-        self.nwrap.next = self.nyo.q.val() == self.holast.q.val();
+        self.holm2.d.next = self.p_ho.val() - 2;
+        self.nwrap.next = self.nwrap_r.q.val();
         if self.nwrap.val() {
             self.nyo1.next = 0.into();
         } else {
@@ -791,6 +798,7 @@ impl Logic for PoolUnit {
             // The first priming cycle: the pointer takes band 0.
             if self.run.q.val() & (self.prime.q.val() == 3) {
                 self.nyo.d.next = 0.into();
+                self.nwrap_r.d.next = self.p_ho.val() == 1;
                 self.lo_p.d.next = self.b0_lo.q.val();
                 self.rem_p.d.next = self.b0_rem.q.val();
                 self.hi_p.d.next = self.b0_hi.q.val();
@@ -803,12 +811,15 @@ impl Logic for PoolUnit {
                 self.thermo_c.d.next = self.thermo_nr.q.val();
                 self.nyo.d.next = self.nyo1.val();
                 if !self.nwrap.val() {
+                    // The next index is nyo + 1: the last band when nyo = Ho − 2.
+                    self.nwrap_r.d.next = self.nyo.q.val() == self.holm2.q.val();
                     self.lo_p.d.next = self.lo_p.q.val() >> self.p_sh.val();
                     self.rem_p.d.next = self.rem1.val();
                     self.hi_p.d.next = self.th_rem1.val() & self.khmask.q.val();
                     self.nr0.d.next = self.nr01.val();
                     self.nr0c.d.next = self.kconst.val() - self.nr01.val();
                 } else {
+                    self.nwrap_r.d.next = self.p_ho.val() == 1;
                     self.lo_p.d.next = self.b0_lo.q.val();
                     self.rem_p.d.next = self.b0_rem.q.val();
                     self.hi_p.d.next = self.b0_hi.q.val();
