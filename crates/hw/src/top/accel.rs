@@ -208,6 +208,33 @@ pub struct AccelTop<const W: usize, const L: usize> {
     iq1_v: DFF<Bit>,
     iq1_op: DFF<Bits<5>>,
     iq1_pl: DFF<Bits<64>>,
+    /// Each entry's wait class, decoded as it arrives (timing: the dispatcher's `ok` is an
+    /// AND of idle flags, no opcode decode): bit 0 needs the mover idle, 1 the conv engine, 2 the
+    /// pooling unit, 3 no pending parameter settle, 4 an illegal opcode.
+    iq0_k: DFF<Bits<5>>,
+    /// The instruction accepted last cycle, for the parameter writes (timing: the acceptance
+    /// does not fan out to every parameter register; a parameter write sets `settle` in its
+    /// acceptance cycle, and everything that reads parameters waits for it).
+    pw_v: DFF<Bit>,
+    pw_op: DFF<Bits<5>>,
+    pw_pl: DFF<Bits<64>>,
+    wop: Signal<Local, Bits<5>>,
+    wpl: Signal<Local, Bits<64>>,
+    iq1_k: DFF<Bits<5>>,
+    /// The arriving instruction's class.
+    arr_k: Signal<Local, Bits<5>>,
+    arr_mask: Signal<Local, Bits<5>>,
+    ak_mem: Signal<Local, Bits<5>>,
+    ak_conv: Signal<Local, Bits<5>>,
+    ak_pool: Signal<Local, Bits<5>>,
+    kk: Signal<Local, Bits<5>>,
+    /// The wait counters' conditions, registered (timing: the counters count a cycle later,
+    /// which the host's reads after the run cannot see): a valid instruction waited, and it
+    /// waited for the mover, the conv engine, the pooling unit.
+    w_any: DFF<Bit>,
+    w_mem: DFF<Bit>,
+    w_conv: DFF<Bit>,
+    w_pool: DFF<Bit>,
     /// The decompressor delivers an instruction this cycle (valid, and not held).
     arrive: Signal<Local, Bit>,
     /// The instruction the dispatcher decodes this cycle is valid.
@@ -300,7 +327,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             conv: ConvEngine::new(e),
             pool: PoolUnit::new(u),
             mover: DataMover::new(&mp),
-            pout: SyncRam::new(u.feature_memory_depth),
+            pout: SyncRam::collision_free(u.feature_memory_depth),
             m_len: Default::default(),
             m_stride: Default::default(),
             m_half: Default::default(),
@@ -389,6 +416,23 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             iq1_v: Default::default(),
             iq1_op: Default::default(),
             iq1_pl: Default::default(),
+            iq0_k: Default::default(),
+            pw_v: Default::default(),
+            pw_op: Default::default(),
+            pw_pl: Default::default(),
+            wop: Default::default(),
+            wpl: Default::default(),
+            iq1_k: Default::default(),
+            arr_k: Default::default(),
+            arr_mask: Default::default(),
+            ak_mem: Default::default(),
+            ak_conv: Default::default(),
+            ak_pool: Default::default(),
+            kk: Default::default(),
+            w_any: Default::default(),
+            w_mem: Default::default(),
+            w_conv: Default::default(),
+            w_pool: Default::default(),
             arrive: Default::default(),
             iv: Default::default(),
             op: Default::default(),
@@ -488,7 +532,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho, pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw,
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
             x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, conv_bad_r,
-            pool_bad_r, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, iq0_v, iq0_op, iq0_pl, iq1_v, iq1_op, iq1_pl,
+            pool_bad_r, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, iq0_v, iq0_op, iq0_pl, iq1_v, iq1_op, iq1_pl, iq0_k, iq1_k, pw_v, pw_op, pw_pl, w_any, w_mem, w_conv, w_pool,
             p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
             n_mstall, n_pen, n_wmem, n_wconv, n_wpool, rdata, wd_limit, wd_count
         );
@@ -571,31 +615,14 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.op_conv.next =
             (self.op.val() == 3) | (self.op.val() == 4) | (self.op.val() == 5) | (self.op.val() == 6);
         self.op_pool.next = (self.op.val() == 7) | (self.op.val() == 8) | (self.op.val() == 9);
-        self.bad_op.next = false;
-        self.ok.next = false;
-        if (self.op.val() == 1) | (self.op.val() == 2) | (self.op.val() == 16) {
-            self.ok.next = self.mem_idle.val() & !self.settle.q.val().any();
-        } else if self.op.val() == 14 {
-            self.ok.next = self.mem_idle.val();
-        } else if self.op_conv.val() {
-            self.ok.next = self.conv_idle.val();
-        } else if self.op_pool.val() {
-            self.ok.next = self.pool_idle.val();
-        } else if self.op.val() == 15 {
-            self.ok.next = self.pool_idle.val();
-        } else if self.op.val() == 10 {
-            self.ok.next = !self.settle.q.val().any()
-                & (self.conv_idle.val() | !(self.mask.val() & bits::<5>(14)).any())
-                & (self.pool_idle.val() | !self.mask.val().get_bit(4));
-        } else if self.op.val() == 11 {
-            self.ok.next = (self.mem_idle.val() | !self.mask.val().get_bit(0))
-                & (self.conv_idle.val() | !(self.mask.val() & bits::<5>(14)).any())
-                & (self.pool_idle.val() | !self.mask.val().get_bit(4));
-        } else if self.op.val() == 31 {
-            self.ok.next = self.mem_idle.val() & self.conv_idle.val() & self.pool_idle.val();
-        } else {
-            self.bad_op.next = true;
-        }
+        // What the head waits for, decoded when it arrived (see `iq0_k`).
+        self.kk.next = self.iq0_k.q.val();
+        self.bad_op.next = self.kk.val().get_bit(4);
+        self.ok.next = (self.mem_idle.val() | !self.kk.val().get_bit(0))
+            & (self.conv_idle.val() | !self.kk.val().get_bit(1))
+            & (self.pool_idle.val() | !self.kk.val().get_bit(2))
+            & (!self.settle.q.val().any() | !self.kk.val().get_bit(3))
+            & !self.kk.val().get_bit(4);
         self.conv_bad.next = !self.pe_h.q.val().any()
             | !self.pe_w.q.val().any()
             | !self.pe_ho.q.val().any()
@@ -622,19 +649,51 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.run_bad.next = (self.op.val() == 10)
             & ((self.conv_bad_r.q.val() & (self.mask.val() & bits::<5>(14)).any())
                 | (self.pool_bad_r.q.val() & self.mask.val().get_bit(4)));
-        self.need_mem.next = (self.op.val() == 1)
-            | (self.op.val() == 2)
-            | (self.op.val() == 14)
-            | (self.op.val() == 16)
-            | ((self.op.val() == 11) & self.mask.val().get_bit(0))
-            | (self.op.val() == 31);
-        self.need_conv.next = self.op_conv.val()
-            | (((self.op.val() == 10) | (self.op.val() == 11)) & (self.mask.val() & bits::<5>(14)).any())
-            | (self.op.val() == 31);
-        self.need_pool.next = self.op_pool.val()
-            | (self.op.val() == 15)
-            | (((self.op.val() == 10) | (self.op.val() == 11)) & self.mask.val().get_bit(4))
-            | (self.op.val() == 31);
+        self.need_mem.next = self.kk.val().get_bit(0);
+        self.need_conv.next = self.kk.val().get_bit(1);
+        self.need_pool.next = self.kk.val().get_bit(2);
+        // The class of an arriving instruction: transfers and SYNC wait for the mover (a transfer
+        // also for the parameters to settle), parameter writes for their module, RUN (10) for
+        // the parameters to settle and the modules in its mask, WAIT (11) for the modules in its
+        // mask, END (31) for all three; any other opcode is illegal.
+        self.arr_mask.next = self.dec.wr_payload.val().get_bits::<5>(5);
+        // The mask's modules as class bits (mask bit 0 mover, 1..=3 conv engine, 4 pooling).
+        self.ak_mem.next = 0.into();
+        self.ak_conv.next = 0.into();
+        self.ak_pool.next = 0.into();
+        if self.arr_mask.val().get_bit(0) {
+            self.ak_mem.next = bits::<5>(1);
+        }
+        if (self.arr_mask.val() & bits::<5>(14)).any() {
+            self.ak_conv.next = bits::<5>(2);
+        }
+        if self.arr_mask.val().get_bit(4) {
+            self.ak_pool.next = bits::<5>(4);
+        }
+        self.arr_k.next = bits::<5>(16);
+        if (self.dec.wr_op.val() == 1) | (self.dec.wr_op.val() == 2) | (self.dec.wr_op.val() == 16) {
+            self.arr_k.next = bits::<5>(9);
+        } else if self.dec.wr_op.val() == 14 {
+            self.arr_k.next = bits::<5>(1);
+        } else if (self.dec.wr_op.val() == 3)
+            | (self.dec.wr_op.val() == 4)
+            | (self.dec.wr_op.val() == 5)
+            | (self.dec.wr_op.val() == 6)
+        {
+            self.arr_k.next = bits::<5>(2);
+        } else if (self.dec.wr_op.val() == 7)
+            | (self.dec.wr_op.val() == 8)
+            | (self.dec.wr_op.val() == 9)
+            | (self.dec.wr_op.val() == 15)
+        {
+            self.arr_k.next = bits::<5>(4);
+        } else if self.dec.wr_op.val() == 10 {
+            self.arr_k.next = bits::<5>(8) | self.ak_conv.val() | self.ak_pool.val();
+        } else if self.dec.wr_op.val() == 11 {
+            self.arr_k.next = self.ak_mem.val() | self.ak_conv.val() | self.ak_pool.val();
+        } else if self.dec.wr_op.val() == 31 {
+            self.arr_k.next = bits::<5>(7);
+        }
         self.accept.next = self.iv.val()
             & self.running.q.val()
             & !self.err.q.val()
@@ -649,6 +708,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             if self.iq1_v.q.val() {
                 self.iq0_v.d.next = true;
                 self.iq0_op.d.next = self.iq1_op.q.val();
+                self.iq0_k.d.next = self.iq1_k.q.val();
                 self.iq0_pl.d.next = self.iq1_pl.q.val();
                 self.iq1_v.d.next = self.arrive.val();
             } else {
@@ -661,9 +721,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         if self.arrive.val() {
             if (self.accept.val() | !self.iq0_v.q.val()) & !self.iq1_v.q.val() {
                 self.iq0_op.d.next = self.dec.wr_op.val();
+                self.iq0_k.d.next = self.arr_k.val();
                 self.iq0_pl.d.next = self.dec.wr_payload.val();
             } else {
                 self.iq1_op.d.next = self.dec.wr_op.val();
+                self.iq1_k.d.next = self.arr_k.val();
                 self.iq1_pl.d.next = self.dec.wr_payload.val();
             }
         }
@@ -716,63 +778,9 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             if (self.op.val() == 1) | (self.op.val() == 2) | (self.op.val() == 16) {
                 self.m_go.d.next = true;
             }
-            if self.op.val() == 14 {
-                self.m_len.d.next = self.pl.val().get_bits::<20>(5);
-                self.m_stride.d.next = self.pl.val().get_bits::<26>(25);
-                self.m_half.d.next = self.pl.val().get_bit(51);
-            }
-            if self.op.val() == 3 {
-                self.pe_h.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(5));
-                self.pe_w.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(15));
-                self.pe_ho.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(25));
-                self.pe_wo.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(35));
-            }
-            if self.op.val() == 4 {
-                self.pe_kh.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(5));
-                self.pe_kw.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(9));
-                self.pe_sh.d.next = bit_cast::<16, 3>(self.pl.val().get_bits::<3>(13));
-                self.pe_sw.d.next = bit_cast::<16, 3>(self.pl.val().get_bits::<3>(16));
-                self.pe_ph.d.next = bit_cast::<16, 3>(self.pl.val().get_bits::<3>(19));
-                self.pe_pw.d.next = bit_cast::<16, 3>(self.pl.val().get_bits::<3>(22));
-            }
-            if self.op.val() == 5 {
-                self.acc_ic.d.next = bit_cast::<16, 8>(self.pl.val().get_bits::<8>(5));
-                self.acc_oc.d.next = bit_cast::<16, 8>(self.pl.val().get_bits::<8>(13));
-                self.acc_keep.d.next = self.pl.val().get_bit(21);
-                self.acc_drain.d.next = self.pl.val().get_bit(22);
-                self.acc_fhalf.d.next = self.pl.val().get_bit(23);
-                self.acc_ohalf.d.next = self.pl.val().get_bit(24);
-            }
-            if self.op.val() == 6 {
-                self.act_en.d.next = self.pl.val().get_bit(5);
-                self.act_mult.d.next = bit_cast::<16, 15>(self.pl.val().get_bits::<15>(6));
-                self.act_shift.d.next = bit_cast::<8, 6>(self.pl.val().get_bits::<6>(21));
-                self.act_zp.d.next = self.pl.val().get_bits::<8>(27);
-                self.act_relu.d.next = self.pl.val().get_bit(35);
-            }
-            if self.op.val() == 7 {
-                self.pl_avg.d.next = self.pl.val().get_bit(5);
-                self.pl_kh.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(6));
-                self.pl_kw.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(10));
-                self.pl_sh.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(14));
-                self.pl_sw.d.next = bit_cast::<16, 4>(self.pl.val().get_bits::<4>(18));
-                self.pl_ph.d.next = self.pl.val().get_bits::<2>(22);
-                self.pl_pw.d.next = bit_cast::<16, 2>(self.pl.val().get_bits::<2>(24));
-            }
-            if self.op.val() == 8 {
-                self.pl_c.d.next = bit_cast::<16, 12>(self.pl.val().get_bits::<12>(5));
-                self.pl_h.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(17));
-                self.pl_w.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(27));
-                self.pl_ho.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(37));
-                self.pl_wo.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(47));
-            }
             if self.op.val() == 9 {
                 self.pl_div.d.next = self.pl.val().get_bits::<8>(5);
                 self.clk_now.d.next = self.conv_idle.val();
-            }
-            if self.op.val() == 15 {
-                self.pl_hb.d.next = bit_cast::<16, 10>(self.pl.val().get_bits::<10>(5));
-                self.pl_xcols.d.next = bit_cast::<16, 12>(self.pl.val().get_bits::<12>(15));
             }
             if self.op.val() == 10 {
                 self.c_start.d.next = (self.mask.val() & bits::<5>(14)).any();
@@ -781,6 +789,70 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             if self.op.val() == 31 {
                 self.running.d.next = false;
                 self.fin.d.next = true;
+            }
+        }
+
+        // ---- Parameter writes, a cycle after their acceptance (from `pw_*`; the acceptance set
+        // `settle`, so nothing reads them before they land).
+        self.pw_v.d.next = self.accept.val();
+        self.pw_op.d.next = self.op.val();
+        self.pw_pl.d.next = self.pl.val();
+        self.wop.next = self.pw_op.q.val();
+        self.wpl.next = self.pw_pl.q.val();
+        if self.pw_v.q.val() {
+            if self.wop.val() == 14 {
+                self.m_len.d.next = self.wpl.val().get_bits::<20>(5);
+                self.m_stride.d.next = self.wpl.val().get_bits::<26>(25);
+                self.m_half.d.next = self.wpl.val().get_bit(51);
+            }
+            if self.wop.val() == 3 {
+                self.pe_h.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(5));
+                self.pe_w.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(15));
+                self.pe_ho.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(25));
+                self.pe_wo.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(35));
+            }
+            if self.wop.val() == 4 {
+                self.pe_kh.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(5));
+                self.pe_kw.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(9));
+                self.pe_sh.d.next = bit_cast::<16, 3>(self.wpl.val().get_bits::<3>(13));
+                self.pe_sw.d.next = bit_cast::<16, 3>(self.wpl.val().get_bits::<3>(16));
+                self.pe_ph.d.next = bit_cast::<16, 3>(self.wpl.val().get_bits::<3>(19));
+                self.pe_pw.d.next = bit_cast::<16, 3>(self.wpl.val().get_bits::<3>(22));
+            }
+            if self.wop.val() == 5 {
+                self.acc_ic.d.next = bit_cast::<16, 8>(self.wpl.val().get_bits::<8>(5));
+                self.acc_oc.d.next = bit_cast::<16, 8>(self.wpl.val().get_bits::<8>(13));
+                self.acc_keep.d.next = self.wpl.val().get_bit(21);
+                self.acc_drain.d.next = self.wpl.val().get_bit(22);
+                self.acc_fhalf.d.next = self.wpl.val().get_bit(23);
+                self.acc_ohalf.d.next = self.wpl.val().get_bit(24);
+            }
+            if self.wop.val() == 6 {
+                self.act_en.d.next = self.wpl.val().get_bit(5);
+                self.act_mult.d.next = bit_cast::<16, 15>(self.wpl.val().get_bits::<15>(6));
+                self.act_shift.d.next = bit_cast::<8, 6>(self.wpl.val().get_bits::<6>(21));
+                self.act_zp.d.next = self.wpl.val().get_bits::<8>(27);
+                self.act_relu.d.next = self.wpl.val().get_bit(35);
+            }
+            if self.wop.val() == 7 {
+                self.pl_avg.d.next = self.wpl.val().get_bit(5);
+                self.pl_kh.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(6));
+                self.pl_kw.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(10));
+                self.pl_sh.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(14));
+                self.pl_sw.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(18));
+                self.pl_ph.d.next = self.wpl.val().get_bits::<2>(22);
+                self.pl_pw.d.next = bit_cast::<16, 2>(self.wpl.val().get_bits::<2>(24));
+            }
+            if self.wop.val() == 8 {
+                self.pl_c.d.next = bit_cast::<16, 12>(self.wpl.val().get_bits::<12>(5));
+                self.pl_h.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(17));
+                self.pl_w.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(27));
+                self.pl_ho.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(37));
+                self.pl_wo.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(47));
+            }
+            if self.wop.val() == 15 {
+                self.pl_hb.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(5));
+                self.pl_xcols.d.next = bit_cast::<16, 12>(self.wpl.val().get_bits::<12>(15));
             }
         }
 
@@ -900,6 +972,22 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.m_rsp_ready.next = self.mover.m_rsp_ready.val();
 
         // ---- Counters and errors.
+        self.w_any.d.next = false;
+        self.w_mem.d.next = false;
+        self.w_conv.d.next = false;
+        self.w_pool.d.next = false;
+        if self.w_any.q.val() {
+            self.n_dstall.d.next = self.n_dstall.q.val() + 1;
+        }
+        if self.w_mem.q.val() {
+            self.n_wmem.d.next = self.n_wmem.q.val() + 1;
+        }
+        if self.w_conv.q.val() {
+            self.n_wconv.d.next = self.n_wconv.q.val() + 1;
+        }
+        if self.w_pool.q.val() {
+            self.n_wpool.d.next = self.n_wpool.q.val() + 1;
+        }
         if self.accept.val() | !self.running.q.val() {
             self.wd_count.d.next = 0.into();
         } else if self.iv.val() {
@@ -907,19 +995,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         }
         if self.running.q.val() {
             self.n_cycles.d.next = self.n_cycles.q.val() + 1;
-            if self.iv.val() & !self.accept.val() {
-                self.n_dstall.d.next = self.n_dstall.q.val() + 1;
-                // Each busy module the waiting instruction needs idle.
-                if self.need_mem.val() & !self.mem_idle.val() {
-                    self.n_wmem.d.next = self.n_wmem.q.val() + 1;
-                }
-                if self.need_conv.val() & !self.conv_idle.val() {
-                    self.n_wconv.d.next = self.n_wconv.q.val() + 1;
-                }
-                if self.need_pool.val() & !self.pool_idle.val() {
-                    self.n_wpool.d.next = self.n_wpool.q.val() + 1;
-                }
-            }
+            // Each busy module the waiting instruction needs idle (counted next cycle).
+            self.w_any.d.next = self.iv.val() & !self.accept.val();
+            self.w_mem.d.next = self.iv.val() & !self.accept.val() & self.need_mem.val() & !self.mem_idle.val();
+            self.w_conv.d.next = self.iv.val() & !self.accept.val() & self.need_conv.val() & !self.conv_idle.val();
+            self.w_pool.d.next = self.iv.val() & !self.accept.val() & self.need_pool.val() & !self.pool_idle.val();
             if self.conv.busy.val() {
                 self.n_conv.d.next = self.n_conv.q.val() + 1;
             }
