@@ -405,6 +405,33 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [63:0] iq1_pl__d;
     wire  [63:0] iq1_pl__q;
     reg  iq1_pl__clock;
+    reg  [4:0] iq0_k__d;
+    wire  [4:0] iq0_k__q;
+    reg  iq0_k__clock;
+    reg  pw_v__d;
+    wire  pw_v__q;
+    reg  pw_v__clock;
+    reg  [4:0] pw_op__d;
+    wire  [4:0] pw_op__q;
+    reg  pw_op__clock;
+    reg  [63:0] pw_pl__d;
+    wire  [63:0] pw_pl__q;
+    reg  pw_pl__clock;
+    reg  [4:0] iq1_k__d;
+    wire  [4:0] iq1_k__q;
+    reg  iq1_k__clock;
+    reg  w_any__d;
+    wire  w_any__q;
+    reg  w_any__clock;
+    reg  w_mem__d;
+    wire  w_mem__q;
+    reg  w_mem__clock;
+    reg  w_conv__d;
+    wire  w_conv__q;
+    reg  w_conv__clock;
+    reg  w_pool__d;
+    wire  w_pool__q;
+    reg  w_pool__clock;
     reg  conv_bad_r__d;
     wire  conv_bad_r__q;
     reg  conv_bad_r__clock;
@@ -413,6 +440,14 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  pool_bad_r__clock;
     
     // Local signals
+    reg  [4:0] wop;
+    reg  [63:0] wpl;
+    reg  [4:0] arr_k;
+    reg  [4:0] arr_mask;
+    reg  [4:0] ak_mem;
+    reg  [4:0] ak_conv;
+    reg  [4:0] ak_pool;
+    reg  [4:0] kk;
     reg  arrive;
     reg  iv;
     reg  [4:0] op;
@@ -998,6 +1033,51 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(iq1_pl__q),
         .clock(iq1_pl__clock)
     );
+    default_accel_top_dff_w5 iq0_k(
+        .d(iq0_k__d),
+        .q(iq0_k__q),
+        .clock(iq0_k__clock)
+    );
+    default_accel_top_dff_w1 pw_v(
+        .d(pw_v__d),
+        .q(pw_v__q),
+        .clock(pw_v__clock)
+    );
+    default_accel_top_dff_w5 pw_op(
+        .d(pw_op__d),
+        .q(pw_op__q),
+        .clock(pw_op__clock)
+    );
+    default_accel_top_dff_w64 pw_pl(
+        .d(pw_pl__d),
+        .q(pw_pl__q),
+        .clock(pw_pl__clock)
+    );
+    default_accel_top_dff_w5 iq1_k(
+        .d(iq1_k__d),
+        .q(iq1_k__q),
+        .clock(iq1_k__clock)
+    );
+    default_accel_top_dff_w1 w_any(
+        .d(w_any__d),
+        .q(w_any__q),
+        .clock(w_any__clock)
+    );
+    default_accel_top_dff_w1 w_mem(
+        .d(w_mem__d),
+        .q(w_mem__q),
+        .clock(w_mem__clock)
+    );
+    default_accel_top_dff_w1 w_conv(
+        .d(w_conv__d),
+        .q(w_conv__q),
+        .clock(w_conv__clock)
+    );
+    default_accel_top_dff_w1 w_pool(
+        .d(w_pool__d),
+        .q(w_pool__q),
+        .clock(w_pool__clock)
+    );
     default_accel_top_dff_w1 conv_bad_r(
         .d(conv_bad_r__d),
         .q(conv_bad_r__q),
@@ -1080,6 +1160,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         iq1_v__clock = clock;
         iq1_op__clock = clock;
         iq1_pl__clock = clock;
+        iq0_k__clock = clock;
+        iq1_k__clock = clock;
+        pw_v__clock = clock;
+        pw_op__clock = clock;
+        pw_pl__clock = clock;
+        w_any__clock = clock;
+        w_mem__clock = clock;
+        w_conv__clock = clock;
+        w_pool__clock = clock;
         p_start__clock = clock;
         conv_done_q__clock = clock;
         clk_now__clock = clock;
@@ -1166,6 +1255,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         iq1_v__d = iq1_v__q;
         iq1_op__d = iq1_op__q;
         iq1_pl__d = iq1_pl__q;
+        iq0_k__d = iq0_k__q;
+        iq1_k__d = iq1_k__q;
+        pw_v__d = pw_v__q;
+        pw_op__d = pw_op__q;
+        pw_pl__d = pw_pl__q;
+        w_any__d = w_any__q;
+        w_mem__d = w_mem__q;
+        w_conv__d = w_conv__q;
+        w_pool__d = w_pool__q;
         p_start__d = p_start__q;
         conv_done_q__d = conv_done_q__q;
         clk_now__d = clk_now__q;
@@ -1269,43 +1367,52 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mem_idle = ~mover__busy & ~m_go__q;
         op_conv = (op == 5'h3) | (op == 5'h4) | (op == 5'h5) | (op == 5'h6);
         op_pool = (op == 5'h7) | (op == 5'h8) | (op == 5'h9);
-        bad_op = 1'b0;
-        ok = 1'b0;
-        if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
-            ok = mem_idle & ~|settle__q;
-        end
-        else if (op == 5'he) begin
-            ok = mem_idle;
-        end
-        else if (op_conv) begin
-            ok = conv_idle;
-        end
-        else if (op_pool) begin
-            ok = pool_idle;
-        end
-        else if (op == 5'hf) begin
-            ok = pool_idle;
-        end
-        else if (op == 5'ha) begin
-            ok = ~|settle__q & (conv_idle | ~|(mask & 5'he)) & (pool_idle | ~mask[32'h4]);
-        end
-        else if (op == 5'hb) begin
-            ok = (mem_idle | ~mask[32'h0]) & (conv_idle | ~|(mask & 5'he)) & (pool_idle | ~mask[32'h4]);
-        end
-        else if (op == 5'h1f) begin
-            ok = mem_idle & conv_idle & pool_idle;
-        end
-        else begin
-            bad_op = 1'b1;
-        end
+        kk = iq0_k__q;
+        bad_op = kk[32'h4];
+        ok = (mem_idle | ~kk[32'h0]) & (conv_idle | ~kk[32'h1]) & (pool_idle | ~kk[32'h2]) & (~|settle__q | ~kk[32'h3]) & ~kk[32'h4];
         conv_bad = ~|pe_h__q | ~|pe_w__q | ~|pe_ho__q | ~|pe_wo__q | ~|pe_kh__q | ~|pe_kw__q | ~|pe_sh__q | ~|pe_sw__q | ~|acc_ic__q | ~|acc_oc__q;
         pool_bad = ~|pl_c__q | ~|pl_h__q | ~|pl_w__q | ~|pl_ho__q | ~|pl_wo__q | ~|pl_kh__q | ~|pl_kw__q | ~|pl_sh__q | ~|pl_sw__q | ~|pl_hb__q | ~|pl_xcols__q;
         conv_bad_r__d = conv_bad;
         pool_bad_r__d = pool_bad;
         run_bad = (op == 5'ha) & ((conv_bad_r__q & |(mask & 5'he)) | (pool_bad_r__q & mask[32'h4]));
-        need_mem = (op == 5'h1) | (op == 5'h2) | (op == 5'he) | (op == 5'h10) | ((op == 5'hb) & mask[32'h0]) | (op == 5'h1f);
-        need_conv = op_conv | (((op == 5'ha) | (op == 5'hb)) & |(mask & 5'he)) | (op == 5'h1f);
-        need_pool = op_pool | (op == 5'hf) | (((op == 5'ha) | (op == 5'hb)) & mask[32'h4]) | (op == 5'h1f);
+        need_mem = kk[32'h0];
+        need_conv = kk[32'h1];
+        need_pool = kk[32'h2];
+        arr_mask = dec__wr_payload[(32'h5)+:(5)];
+        ak_mem = 5'h0;
+        ak_conv = 5'h0;
+        ak_pool = 5'h0;
+        if (arr_mask[32'h0]) begin
+            ak_mem = 5'h1;
+        end
+        if (|(arr_mask & 5'he)) begin
+            ak_conv = 5'h2;
+        end
+        if (arr_mask[32'h4]) begin
+            ak_pool = 5'h4;
+        end
+        arr_k = 5'h10;
+        if ((dec__wr_op == 5'h1) | (dec__wr_op == 5'h2) | (dec__wr_op == 5'h10)) begin
+            arr_k = 5'h9;
+        end
+        else if (dec__wr_op == 5'he) begin
+            arr_k = 5'h1;
+        end
+        else if ((dec__wr_op == 5'h3) | (dec__wr_op == 5'h4) | (dec__wr_op == 5'h5) | (dec__wr_op == 5'h6)) begin
+            arr_k = 5'h2;
+        end
+        else if ((dec__wr_op == 5'h7) | (dec__wr_op == 5'h8) | (dec__wr_op == 5'h9) | (dec__wr_op == 5'hf)) begin
+            arr_k = 5'h4;
+        end
+        else if (dec__wr_op == 5'ha) begin
+            arr_k = 5'h8 | ak_conv | ak_pool;
+        end
+        else if (dec__wr_op == 5'hb) begin
+            arr_k = ak_mem | ak_conv | ak_pool;
+        end
+        else if (dec__wr_op == 5'h1f) begin
+            arr_k = 5'h7;
+        end
         accept = iv & running__q & ~err__q & ok & ~run_bad;
         dec__hold = iq1_v__q;
         arrive = dec__wr_valid & ~iq1_v__q;
@@ -1313,6 +1420,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if (iq1_v__q) begin
                 iq0_v__d = 1'b1;
                 iq0_op__d = iq1_op__q;
+                iq0_k__d = iq1_k__q;
                 iq0_pl__d = iq1_pl__q;
                 iq1_v__d = arrive;
             end
@@ -1327,10 +1435,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         if (arrive) begin
             if ((accept | ~iq0_v__q) & ~iq1_v__q) begin
                 iq0_op__d = dec__wr_op;
+                iq0_k__d = arr_k;
                 iq0_pl__d = dec__wr_payload;
             end
             else begin
                 iq1_op__d = dec__wr_op;
+                iq1_k__d = arr_k;
                 iq1_pl__d = dec__wr_payload;
             end
         end
@@ -1381,63 +1491,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
                 m_go__d = 1'b1;
             end
-            if (op == 5'he) begin
-                m_len__d = pl[(32'h5)+:(20)];
-                m_stride__d = pl[(32'h19)+:(26)];
-                m_half__d = pl[32'h33];
-            end
-            if (op == 5'h3) begin
-                pe_h__d = ({6'd0, pl[(32'h5)+:(10)]});
-                pe_w__d = ({6'd0, pl[(32'hf)+:(10)]});
-                pe_ho__d = ({6'd0, pl[(32'h19)+:(10)]});
-                pe_wo__d = ({6'd0, pl[(32'h23)+:(10)]});
-            end
-            if (op == 5'h4) begin
-                pe_kh__d = ({12'd0, pl[(32'h5)+:(4)]});
-                pe_kw__d = ({12'd0, pl[(32'h9)+:(4)]});
-                pe_sh__d = ({13'd0, pl[(32'hd)+:(3)]});
-                pe_sw__d = ({13'd0, pl[(32'h10)+:(3)]});
-                pe_ph__d = ({13'd0, pl[(32'h13)+:(3)]});
-                pe_pw__d = ({13'd0, pl[(32'h16)+:(3)]});
-            end
-            if (op == 5'h5) begin
-                acc_ic__d = ({8'd0, pl[(32'h5)+:(8)]});
-                acc_oc__d = ({8'd0, pl[(32'hd)+:(8)]});
-                acc_keep__d = pl[32'h15];
-                acc_drain__d = pl[32'h16];
-                acc_fhalf__d = pl[32'h17];
-                acc_ohalf__d = pl[32'h18];
-            end
-            if (op == 5'h6) begin
-                act_en__d = pl[32'h5];
-                act_mult__d = ({1'd0, pl[(32'h6)+:(15)]});
-                act_shift__d = ({2'd0, pl[(32'h15)+:(6)]});
-                act_zp__d = pl[(32'h1b)+:(8)];
-                act_relu__d = pl[32'h23];
-            end
-            if (op == 5'h7) begin
-                pl_avg__d = pl[32'h5];
-                pl_kh__d = ({12'd0, pl[(32'h6)+:(4)]});
-                pl_kw__d = ({12'd0, pl[(32'ha)+:(4)]});
-                pl_sh__d = ({12'd0, pl[(32'he)+:(4)]});
-                pl_sw__d = ({12'd0, pl[(32'h12)+:(4)]});
-                pl_ph__d = pl[(32'h16)+:(2)];
-                pl_pw__d = ({14'd0, pl[(32'h18)+:(2)]});
-            end
-            if (op == 5'h8) begin
-                pl_c__d = ({4'd0, pl[(32'h5)+:(12)]});
-                pl_h__d = ({6'd0, pl[(32'h11)+:(10)]});
-                pl_w__d = ({6'd0, pl[(32'h1b)+:(10)]});
-                pl_ho__d = ({6'd0, pl[(32'h25)+:(10)]});
-                pl_wo__d = ({6'd0, pl[(32'h2f)+:(10)]});
-            end
             if (op == 5'h9) begin
                 pl_div__d = pl[(32'h5)+:(8)];
                 clk_now__d = conv_idle;
-            end
-            if (op == 5'hf) begin
-                pl_hb__d = ({6'd0, pl[(32'h5)+:(10)]});
-                pl_xcols__d = ({4'd0, pl[(32'hf)+:(12)]});
             end
             if (op == 5'ha) begin
                 c_start__d = |(mask & 5'he);
@@ -1446,6 +1502,67 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if (op == 5'h1f) begin
                 running__d = 1'b0;
                 fin__d = 1'b1;
+            end
+        end
+        pw_v__d = accept;
+        pw_op__d = op;
+        pw_pl__d = pl;
+        wop = pw_op__q;
+        wpl = pw_pl__q;
+        if (pw_v__q) begin
+            if (wop == 5'he) begin
+                m_len__d = wpl[(32'h5)+:(20)];
+                m_stride__d = wpl[(32'h19)+:(26)];
+                m_half__d = wpl[32'h33];
+            end
+            if (wop == 5'h3) begin
+                pe_h__d = ({6'd0, wpl[(32'h5)+:(10)]});
+                pe_w__d = ({6'd0, wpl[(32'hf)+:(10)]});
+                pe_ho__d = ({6'd0, wpl[(32'h19)+:(10)]});
+                pe_wo__d = ({6'd0, wpl[(32'h23)+:(10)]});
+            end
+            if (wop == 5'h4) begin
+                pe_kh__d = ({12'd0, wpl[(32'h5)+:(4)]});
+                pe_kw__d = ({12'd0, wpl[(32'h9)+:(4)]});
+                pe_sh__d = ({13'd0, wpl[(32'hd)+:(3)]});
+                pe_sw__d = ({13'd0, wpl[(32'h10)+:(3)]});
+                pe_ph__d = ({13'd0, wpl[(32'h13)+:(3)]});
+                pe_pw__d = ({13'd0, wpl[(32'h16)+:(3)]});
+            end
+            if (wop == 5'h5) begin
+                acc_ic__d = ({8'd0, wpl[(32'h5)+:(8)]});
+                acc_oc__d = ({8'd0, wpl[(32'hd)+:(8)]});
+                acc_keep__d = wpl[32'h15];
+                acc_drain__d = wpl[32'h16];
+                acc_fhalf__d = wpl[32'h17];
+                acc_ohalf__d = wpl[32'h18];
+            end
+            if (wop == 5'h6) begin
+                act_en__d = wpl[32'h5];
+                act_mult__d = ({1'd0, wpl[(32'h6)+:(15)]});
+                act_shift__d = ({2'd0, wpl[(32'h15)+:(6)]});
+                act_zp__d = wpl[(32'h1b)+:(8)];
+                act_relu__d = wpl[32'h23];
+            end
+            if (wop == 5'h7) begin
+                pl_avg__d = wpl[32'h5];
+                pl_kh__d = ({12'd0, wpl[(32'h6)+:(4)]});
+                pl_kw__d = ({12'd0, wpl[(32'ha)+:(4)]});
+                pl_sh__d = ({12'd0, wpl[(32'he)+:(4)]});
+                pl_sw__d = ({12'd0, wpl[(32'h12)+:(4)]});
+                pl_ph__d = wpl[(32'h16)+:(2)];
+                pl_pw__d = ({14'd0, wpl[(32'h18)+:(2)]});
+            end
+            if (wop == 5'h8) begin
+                pl_c__d = ({4'd0, wpl[(32'h5)+:(12)]});
+                pl_h__d = ({6'd0, wpl[(32'h11)+:(10)]});
+                pl_w__d = ({6'd0, wpl[(32'h1b)+:(10)]});
+                pl_ho__d = ({6'd0, wpl[(32'h25)+:(10)]});
+                pl_wo__d = ({6'd0, wpl[(32'h2f)+:(10)]});
+            end
+            if (wop == 5'hf) begin
+                pl_hb__d = ({6'd0, wpl[(32'h5)+:(10)]});
+                pl_xcols__d = ({4'd0, wpl[(32'hf)+:(12)]});
             end
         end
         mx_plane = pe_h__q * pe_w__q;
@@ -1557,6 +1674,22 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__m_rsp_valid = m_rsp_valid;
         mover__m_rsp_data = m_rsp_data;
         m_rsp_ready = mover__m_rsp_ready;
+        w_any__d = 1'b0;
+        w_mem__d = 1'b0;
+        w_conv__d = 1'b0;
+        w_pool__d = 1'b0;
+        if (w_any__q) begin
+            n_dstall__d = n_dstall__q + 32'h1;
+        end
+        if (w_mem__q) begin
+            n_wmem__d = n_wmem__q + 32'h1;
+        end
+        if (w_conv__q) begin
+            n_wconv__d = n_wconv__q + 32'h1;
+        end
+        if (w_pool__q) begin
+            n_wpool__d = n_wpool__q + 32'h1;
+        end
         if (accept | ~running__q) begin
             wd_count__d = 32'h0;
         end
@@ -1565,18 +1698,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         end
         if (running__q) begin
             n_cycles__d = n_cycles__q + 32'h1;
-            if (iv & ~accept) begin
-                n_dstall__d = n_dstall__q + 32'h1;
-                if (need_mem & ~mem_idle) begin
-                    n_wmem__d = n_wmem__q + 32'h1;
-                end
-                if (need_conv & ~conv_idle) begin
-                    n_wconv__d = n_wconv__q + 32'h1;
-                end
-                if (need_pool & ~pool_idle) begin
-                    n_wpool__d = n_wpool__q + 32'h1;
-                end
-            end
+            w_any__d = iv & ~accept;
+            w_mem__d = iv & ~accept & need_mem & ~mem_idle;
+            w_conv__d = iv & ~accept & need_conv & ~conv_idle;
+            w_pool__d = iv & ~accept & need_pool & ~pool_idle;
             if (conv__busy) begin
                 n_conv__d = n_conv__q + 32'h1;
             end
@@ -1782,6 +1907,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__0__clock;
     reg  pes__0__strobe;
     reg  [15:0] pes__0__ksel;
+    reg  [15:0] pes__0__ksel_nx;
     reg  [7:0] pes__0__x_in;
     reg  [5:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
@@ -1796,6 +1922,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__1__clock;
     reg  pes__1__strobe;
     reg  [15:0] pes__1__ksel;
+    reg  [15:0] pes__1__ksel_nx;
     reg  [7:0] pes__1__x_in;
     reg  [5:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
@@ -1810,6 +1937,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__2__clock;
     reg  pes__2__strobe;
     reg  [15:0] pes__2__ksel;
+    reg  [15:0] pes__2__ksel_nx;
     reg  [7:0] pes__2__x_in;
     reg  [5:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
@@ -1824,6 +1952,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__3__clock;
     reg  pes__3__strobe;
     reg  [15:0] pes__3__ksel;
+    reg  [15:0] pes__3__ksel_nx;
     reg  [7:0] pes__3__x_in;
     reg  [5:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
@@ -1838,6 +1967,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__4__clock;
     reg  pes__4__strobe;
     reg  [15:0] pes__4__ksel;
+    reg  [15:0] pes__4__ksel_nx;
     reg  [7:0] pes__4__x_in;
     reg  [5:0] pes__4__tag_in;
     wire  [7:0] pes__4__x_out;
@@ -1852,6 +1982,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__5__clock;
     reg  pes__5__strobe;
     reg  [15:0] pes__5__ksel;
+    reg  [15:0] pes__5__ksel_nx;
     reg  [7:0] pes__5__x_in;
     reg  [5:0] pes__5__tag_in;
     wire  [7:0] pes__5__x_out;
@@ -1866,6 +1997,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__6__clock;
     reg  pes__6__strobe;
     reg  [15:0] pes__6__ksel;
+    reg  [15:0] pes__6__ksel_nx;
     reg  [7:0] pes__6__x_in;
     reg  [5:0] pes__6__tag_in;
     wire  [7:0] pes__6__x_out;
@@ -1880,6 +2012,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__7__clock;
     reg  pes__7__strobe;
     reg  [15:0] pes__7__ksel;
+    reg  [15:0] pes__7__ksel_nx;
     reg  [7:0] pes__7__x_in;
     reg  [5:0] pes__7__tag_in;
     wire  [7:0] pes__7__x_out;
@@ -1894,6 +2027,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__8__clock;
     reg  pes__8__strobe;
     reg  [15:0] pes__8__ksel;
+    reg  [15:0] pes__8__ksel_nx;
     reg  [7:0] pes__8__x_in;
     reg  [5:0] pes__8__tag_in;
     wire  [7:0] pes__8__x_out;
@@ -1908,6 +2042,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__9__clock;
     reg  pes__9__strobe;
     reg  [15:0] pes__9__ksel;
+    reg  [15:0] pes__9__ksel_nx;
     reg  [7:0] pes__9__x_in;
     reg  [5:0] pes__9__tag_in;
     wire  [7:0] pes__9__x_out;
@@ -1922,6 +2057,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__10__clock;
     reg  pes__10__strobe;
     reg  [15:0] pes__10__ksel;
+    reg  [15:0] pes__10__ksel_nx;
     reg  [7:0] pes__10__x_in;
     reg  [5:0] pes__10__tag_in;
     wire  [7:0] pes__10__x_out;
@@ -1936,6 +2072,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__11__clock;
     reg  pes__11__strobe;
     reg  [15:0] pes__11__ksel;
+    reg  [15:0] pes__11__ksel_nx;
     reg  [7:0] pes__11__x_in;
     reg  [5:0] pes__11__tag_in;
     wire  [7:0] pes__11__x_out;
@@ -1950,6 +2087,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__12__clock;
     reg  pes__12__strobe;
     reg  [15:0] pes__12__ksel;
+    reg  [15:0] pes__12__ksel_nx;
     reg  [7:0] pes__12__x_in;
     reg  [5:0] pes__12__tag_in;
     wire  [7:0] pes__12__x_out;
@@ -1964,6 +2102,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__13__clock;
     reg  pes__13__strobe;
     reg  [15:0] pes__13__ksel;
+    reg  [15:0] pes__13__ksel_nx;
     reg  [7:0] pes__13__x_in;
     reg  [5:0] pes__13__tag_in;
     wire  [7:0] pes__13__x_out;
@@ -1978,6 +2117,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__14__clock;
     reg  pes__14__strobe;
     reg  [15:0] pes__14__ksel;
+    reg  [15:0] pes__14__ksel_nx;
     reg  [7:0] pes__14__x_in;
     reg  [5:0] pes__14__tag_in;
     wire  [7:0] pes__14__x_out;
@@ -1992,6 +2132,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__15__clock;
     reg  pes__15__strobe;
     reg  [15:0] pes__15__ksel;
+    reg  [15:0] pes__15__ksel_nx;
     reg  [7:0] pes__15__x_in;
     reg  [5:0] pes__15__tag_in;
     wire  [7:0] pes__15__x_out;
@@ -2006,6 +2147,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__16__clock;
     reg  pes__16__strobe;
     reg  [15:0] pes__16__ksel;
+    reg  [15:0] pes__16__ksel_nx;
     reg  [7:0] pes__16__x_in;
     reg  [5:0] pes__16__tag_in;
     wire  [7:0] pes__16__x_out;
@@ -2020,6 +2162,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__17__clock;
     reg  pes__17__strobe;
     reg  [15:0] pes__17__ksel;
+    reg  [15:0] pes__17__ksel_nx;
     reg  [7:0] pes__17__x_in;
     reg  [5:0] pes__17__tag_in;
     wire  [7:0] pes__17__x_out;
@@ -2034,6 +2177,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__18__clock;
     reg  pes__18__strobe;
     reg  [15:0] pes__18__ksel;
+    reg  [15:0] pes__18__ksel_nx;
     reg  [7:0] pes__18__x_in;
     reg  [5:0] pes__18__tag_in;
     wire  [7:0] pes__18__x_out;
@@ -2048,6 +2192,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__19__clock;
     reg  pes__19__strobe;
     reg  [15:0] pes__19__ksel;
+    reg  [15:0] pes__19__ksel_nx;
     reg  [7:0] pes__19__x_in;
     reg  [5:0] pes__19__tag_in;
     wire  [7:0] pes__19__x_out;
@@ -2062,6 +2207,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__20__clock;
     reg  pes__20__strobe;
     reg  [15:0] pes__20__ksel;
+    reg  [15:0] pes__20__ksel_nx;
     reg  [7:0] pes__20__x_in;
     reg  [5:0] pes__20__tag_in;
     wire  [7:0] pes__20__x_out;
@@ -2076,6 +2222,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__21__clock;
     reg  pes__21__strobe;
     reg  [15:0] pes__21__ksel;
+    reg  [15:0] pes__21__ksel_nx;
     reg  [7:0] pes__21__x_in;
     reg  [5:0] pes__21__tag_in;
     wire  [7:0] pes__21__x_out;
@@ -2090,6 +2237,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__22__clock;
     reg  pes__22__strobe;
     reg  [15:0] pes__22__ksel;
+    reg  [15:0] pes__22__ksel_nx;
     reg  [7:0] pes__22__x_in;
     reg  [5:0] pes__22__tag_in;
     wire  [7:0] pes__22__x_out;
@@ -2104,6 +2252,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__23__clock;
     reg  pes__23__strobe;
     reg  [15:0] pes__23__ksel;
+    reg  [15:0] pes__23__ksel_nx;
     reg  [7:0] pes__23__x_in;
     reg  [5:0] pes__23__tag_in;
     wire  [7:0] pes__23__x_out;
@@ -2118,6 +2267,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__24__clock;
     reg  pes__24__strobe;
     reg  [15:0] pes__24__ksel;
+    reg  [15:0] pes__24__ksel_nx;
     reg  [7:0] pes__24__x_in;
     reg  [5:0] pes__24__tag_in;
     wire  [7:0] pes__24__x_out;
@@ -2132,6 +2282,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__25__clock;
     reg  pes__25__strobe;
     reg  [15:0] pes__25__ksel;
+    reg  [15:0] pes__25__ksel_nx;
     reg  [7:0] pes__25__x_in;
     reg  [5:0] pes__25__tag_in;
     wire  [7:0] pes__25__x_out;
@@ -2146,6 +2297,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__26__clock;
     reg  pes__26__strobe;
     reg  [15:0] pes__26__ksel;
+    reg  [15:0] pes__26__ksel_nx;
     reg  [7:0] pes__26__x_in;
     reg  [5:0] pes__26__tag_in;
     wire  [7:0] pes__26__x_out;
@@ -2160,6 +2312,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__27__clock;
     reg  pes__27__strobe;
     reg  [15:0] pes__27__ksel;
+    reg  [15:0] pes__27__ksel_nx;
     reg  [7:0] pes__27__x_in;
     reg  [5:0] pes__27__tag_in;
     wire  [7:0] pes__27__x_out;
@@ -2174,6 +2327,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__28__clock;
     reg  pes__28__strobe;
     reg  [15:0] pes__28__ksel;
+    reg  [15:0] pes__28__ksel_nx;
     reg  [7:0] pes__28__x_in;
     reg  [5:0] pes__28__tag_in;
     wire  [7:0] pes__28__x_out;
@@ -2188,6 +2342,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__29__clock;
     reg  pes__29__strobe;
     reg  [15:0] pes__29__ksel;
+    reg  [15:0] pes__29__ksel_nx;
     reg  [7:0] pes__29__x_in;
     reg  [5:0] pes__29__tag_in;
     wire  [7:0] pes__29__x_out;
@@ -2202,6 +2357,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__30__clock;
     reg  pes__30__strobe;
     reg  [15:0] pes__30__ksel;
+    reg  [15:0] pes__30__ksel_nx;
     reg  [7:0] pes__30__x_in;
     reg  [5:0] pes__30__tag_in;
     wire  [7:0] pes__30__x_out;
@@ -2216,6 +2372,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__31__clock;
     reg  pes__31__strobe;
     reg  [15:0] pes__31__ksel;
+    reg  [15:0] pes__31__ksel_nx;
     reg  [7:0] pes__31__x_in;
     reg  [5:0] pes__31__tag_in;
     wire  [7:0] pes__31__x_out;
@@ -2230,6 +2387,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__32__clock;
     reg  pes__32__strobe;
     reg  [15:0] pes__32__ksel;
+    reg  [15:0] pes__32__ksel_nx;
     reg  [7:0] pes__32__x_in;
     reg  [5:0] pes__32__tag_in;
     wire  [7:0] pes__32__x_out;
@@ -2244,6 +2402,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__33__clock;
     reg  pes__33__strobe;
     reg  [15:0] pes__33__ksel;
+    reg  [15:0] pes__33__ksel_nx;
     reg  [7:0] pes__33__x_in;
     reg  [5:0] pes__33__tag_in;
     wire  [7:0] pes__33__x_out;
@@ -2258,6 +2417,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__34__clock;
     reg  pes__34__strobe;
     reg  [15:0] pes__34__ksel;
+    reg  [15:0] pes__34__ksel_nx;
     reg  [7:0] pes__34__x_in;
     reg  [5:0] pes__34__tag_in;
     wire  [7:0] pes__34__x_out;
@@ -2272,6 +2432,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__35__clock;
     reg  pes__35__strobe;
     reg  [15:0] pes__35__ksel;
+    reg  [15:0] pes__35__ksel_nx;
     reg  [7:0] pes__35__x_in;
     reg  [5:0] pes__35__tag_in;
     wire  [7:0] pes__35__x_out;
@@ -2286,6 +2447,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__36__clock;
     reg  pes__36__strobe;
     reg  [15:0] pes__36__ksel;
+    reg  [15:0] pes__36__ksel_nx;
     reg  [7:0] pes__36__x_in;
     reg  [5:0] pes__36__tag_in;
     wire  [7:0] pes__36__x_out;
@@ -2300,6 +2462,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__37__clock;
     reg  pes__37__strobe;
     reg  [15:0] pes__37__ksel;
+    reg  [15:0] pes__37__ksel_nx;
     reg  [7:0] pes__37__x_in;
     reg  [5:0] pes__37__tag_in;
     wire  [7:0] pes__37__x_out;
@@ -2314,6 +2477,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__38__clock;
     reg  pes__38__strobe;
     reg  [15:0] pes__38__ksel;
+    reg  [15:0] pes__38__ksel_nx;
     reg  [7:0] pes__38__x_in;
     reg  [5:0] pes__38__tag_in;
     wire  [7:0] pes__38__x_out;
@@ -2328,6 +2492,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__39__clock;
     reg  pes__39__strobe;
     reg  [15:0] pes__39__ksel;
+    reg  [15:0] pes__39__ksel_nx;
     reg  [7:0] pes__39__x_in;
     reg  [5:0] pes__39__tag_in;
     wire  [7:0] pes__39__x_out;
@@ -2342,6 +2507,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__40__clock;
     reg  pes__40__strobe;
     reg  [15:0] pes__40__ksel;
+    reg  [15:0] pes__40__ksel_nx;
     reg  [7:0] pes__40__x_in;
     reg  [5:0] pes__40__tag_in;
     wire  [7:0] pes__40__x_out;
@@ -2356,6 +2522,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__41__clock;
     reg  pes__41__strobe;
     reg  [15:0] pes__41__ksel;
+    reg  [15:0] pes__41__ksel_nx;
     reg  [7:0] pes__41__x_in;
     reg  [5:0] pes__41__tag_in;
     wire  [7:0] pes__41__x_out;
@@ -2370,6 +2537,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__42__clock;
     reg  pes__42__strobe;
     reg  [15:0] pes__42__ksel;
+    reg  [15:0] pes__42__ksel_nx;
     reg  [7:0] pes__42__x_in;
     reg  [5:0] pes__42__tag_in;
     wire  [7:0] pes__42__x_out;
@@ -2384,6 +2552,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__43__clock;
     reg  pes__43__strobe;
     reg  [15:0] pes__43__ksel;
+    reg  [15:0] pes__43__ksel_nx;
     reg  [7:0] pes__43__x_in;
     reg  [5:0] pes__43__tag_in;
     wire  [7:0] pes__43__x_out;
@@ -2398,6 +2567,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__44__clock;
     reg  pes__44__strobe;
     reg  [15:0] pes__44__ksel;
+    reg  [15:0] pes__44__ksel_nx;
     reg  [7:0] pes__44__x_in;
     reg  [5:0] pes__44__tag_in;
     wire  [7:0] pes__44__x_out;
@@ -2412,6 +2582,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__45__clock;
     reg  pes__45__strobe;
     reg  [15:0] pes__45__ksel;
+    reg  [15:0] pes__45__ksel_nx;
     reg  [7:0] pes__45__x_in;
     reg  [5:0] pes__45__tag_in;
     wire  [7:0] pes__45__x_out;
@@ -2426,6 +2597,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__46__clock;
     reg  pes__46__strobe;
     reg  [15:0] pes__46__ksel;
+    reg  [15:0] pes__46__ksel_nx;
     reg  [7:0] pes__46__x_in;
     reg  [5:0] pes__46__tag_in;
     wire  [7:0] pes__46__x_out;
@@ -2440,6 +2612,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__47__clock;
     reg  pes__47__strobe;
     reg  [15:0] pes__47__ksel;
+    reg  [15:0] pes__47__ksel_nx;
     reg  [7:0] pes__47__x_in;
     reg  [5:0] pes__47__tag_in;
     wire  [7:0] pes__47__x_out;
@@ -2454,6 +2627,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__48__clock;
     reg  pes__48__strobe;
     reg  [15:0] pes__48__ksel;
+    reg  [15:0] pes__48__ksel_nx;
     reg  [7:0] pes__48__x_in;
     reg  [5:0] pes__48__tag_in;
     wire  [7:0] pes__48__x_out;
@@ -2468,6 +2642,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__49__clock;
     reg  pes__49__strobe;
     reg  [15:0] pes__49__ksel;
+    reg  [15:0] pes__49__ksel_nx;
     reg  [7:0] pes__49__x_in;
     reg  [5:0] pes__49__tag_in;
     wire  [7:0] pes__49__x_out;
@@ -2482,6 +2657,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__50__clock;
     reg  pes__50__strobe;
     reg  [15:0] pes__50__ksel;
+    reg  [15:0] pes__50__ksel_nx;
     reg  [7:0] pes__50__x_in;
     reg  [5:0] pes__50__tag_in;
     wire  [7:0] pes__50__x_out;
@@ -2496,6 +2672,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__51__clock;
     reg  pes__51__strobe;
     reg  [15:0] pes__51__ksel;
+    reg  [15:0] pes__51__ksel_nx;
     reg  [7:0] pes__51__x_in;
     reg  [5:0] pes__51__tag_in;
     wire  [7:0] pes__51__x_out;
@@ -2510,6 +2687,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__52__clock;
     reg  pes__52__strobe;
     reg  [15:0] pes__52__ksel;
+    reg  [15:0] pes__52__ksel_nx;
     reg  [7:0] pes__52__x_in;
     reg  [5:0] pes__52__tag_in;
     wire  [7:0] pes__52__x_out;
@@ -2524,6 +2702,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__53__clock;
     reg  pes__53__strobe;
     reg  [15:0] pes__53__ksel;
+    reg  [15:0] pes__53__ksel_nx;
     reg  [7:0] pes__53__x_in;
     reg  [5:0] pes__53__tag_in;
     wire  [7:0] pes__53__x_out;
@@ -2538,6 +2717,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__54__clock;
     reg  pes__54__strobe;
     reg  [15:0] pes__54__ksel;
+    reg  [15:0] pes__54__ksel_nx;
     reg  [7:0] pes__54__x_in;
     reg  [5:0] pes__54__tag_in;
     wire  [7:0] pes__54__x_out;
@@ -2552,6 +2732,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__55__clock;
     reg  pes__55__strobe;
     reg  [15:0] pes__55__ksel;
+    reg  [15:0] pes__55__ksel_nx;
     reg  [7:0] pes__55__x_in;
     reg  [5:0] pes__55__tag_in;
     wire  [7:0] pes__55__x_out;
@@ -2566,6 +2747,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__56__clock;
     reg  pes__56__strobe;
     reg  [15:0] pes__56__ksel;
+    reg  [15:0] pes__56__ksel_nx;
     reg  [7:0] pes__56__x_in;
     reg  [5:0] pes__56__tag_in;
     wire  [7:0] pes__56__x_out;
@@ -2580,6 +2762,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__57__clock;
     reg  pes__57__strobe;
     reg  [15:0] pes__57__ksel;
+    reg  [15:0] pes__57__ksel_nx;
     reg  [7:0] pes__57__x_in;
     reg  [5:0] pes__57__tag_in;
     wire  [7:0] pes__57__x_out;
@@ -2594,6 +2777,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__58__clock;
     reg  pes__58__strobe;
     reg  [15:0] pes__58__ksel;
+    reg  [15:0] pes__58__ksel_nx;
     reg  [7:0] pes__58__x_in;
     reg  [5:0] pes__58__tag_in;
     wire  [7:0] pes__58__x_out;
@@ -2608,6 +2792,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__59__clock;
     reg  pes__59__strobe;
     reg  [15:0] pes__59__ksel;
+    reg  [15:0] pes__59__ksel_nx;
     reg  [7:0] pes__59__x_in;
     reg  [5:0] pes__59__tag_in;
     wire  [7:0] pes__59__x_out;
@@ -2622,6 +2807,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__60__clock;
     reg  pes__60__strobe;
     reg  [15:0] pes__60__ksel;
+    reg  [15:0] pes__60__ksel_nx;
     reg  [7:0] pes__60__x_in;
     reg  [5:0] pes__60__tag_in;
     wire  [7:0] pes__60__x_out;
@@ -2636,6 +2822,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__61__clock;
     reg  pes__61__strobe;
     reg  [15:0] pes__61__ksel;
+    reg  [15:0] pes__61__ksel_nx;
     reg  [7:0] pes__61__x_in;
     reg  [5:0] pes__61__tag_in;
     wire  [7:0] pes__61__x_out;
@@ -2650,6 +2837,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__62__clock;
     reg  pes__62__strobe;
     reg  [15:0] pes__62__ksel;
+    reg  [15:0] pes__62__ksel_nx;
     reg  [7:0] pes__62__x_in;
     reg  [5:0] pes__62__tag_in;
     wire  [7:0] pes__62__x_out;
@@ -2664,6 +2852,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  pes__63__clock;
     reg  pes__63__strobe;
     reg  [15:0] pes__63__ksel;
+    reg  [15:0] pes__63__ksel_nx;
     reg  [7:0] pes__63__x_in;
     reg  [5:0] pes__63__tag_in;
     wire  [7:0] pes__63__x_out;
@@ -3382,6 +3571,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     
     // Local signals
     reg  strobe;
+    reg  [15:0] ksel_nx;
     reg  [7:0] row0_x;
     reg  can_start;
     reg  tile_first;
@@ -3414,6 +3604,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__0__clock),
         .strobe(pes__0__strobe),
         .ksel(pes__0__ksel),
+        .ksel_nx(pes__0__ksel_nx),
         .x_in(pes__0__x_in),
         .tag_in(pes__0__tag_in),
         .x_out(pes__0__x_out),
@@ -3430,6 +3621,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__1__clock),
         .strobe(pes__1__strobe),
         .ksel(pes__1__ksel),
+        .ksel_nx(pes__1__ksel_nx),
         .x_in(pes__1__x_in),
         .tag_in(pes__1__tag_in),
         .x_out(pes__1__x_out),
@@ -3446,6 +3638,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__2__clock),
         .strobe(pes__2__strobe),
         .ksel(pes__2__ksel),
+        .ksel_nx(pes__2__ksel_nx),
         .x_in(pes__2__x_in),
         .tag_in(pes__2__tag_in),
         .x_out(pes__2__x_out),
@@ -3462,6 +3655,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__3__clock),
         .strobe(pes__3__strobe),
         .ksel(pes__3__ksel),
+        .ksel_nx(pes__3__ksel_nx),
         .x_in(pes__3__x_in),
         .tag_in(pes__3__tag_in),
         .x_out(pes__3__x_out),
@@ -3478,6 +3672,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__4__clock),
         .strobe(pes__4__strobe),
         .ksel(pes__4__ksel),
+        .ksel_nx(pes__4__ksel_nx),
         .x_in(pes__4__x_in),
         .tag_in(pes__4__tag_in),
         .x_out(pes__4__x_out),
@@ -3494,6 +3689,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__5__clock),
         .strobe(pes__5__strobe),
         .ksel(pes__5__ksel),
+        .ksel_nx(pes__5__ksel_nx),
         .x_in(pes__5__x_in),
         .tag_in(pes__5__tag_in),
         .x_out(pes__5__x_out),
@@ -3510,6 +3706,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__6__clock),
         .strobe(pes__6__strobe),
         .ksel(pes__6__ksel),
+        .ksel_nx(pes__6__ksel_nx),
         .x_in(pes__6__x_in),
         .tag_in(pes__6__tag_in),
         .x_out(pes__6__x_out),
@@ -3526,6 +3723,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__7__clock),
         .strobe(pes__7__strobe),
         .ksel(pes__7__ksel),
+        .ksel_nx(pes__7__ksel_nx),
         .x_in(pes__7__x_in),
         .tag_in(pes__7__tag_in),
         .x_out(pes__7__x_out),
@@ -3542,6 +3740,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__8__clock),
         .strobe(pes__8__strobe),
         .ksel(pes__8__ksel),
+        .ksel_nx(pes__8__ksel_nx),
         .x_in(pes__8__x_in),
         .tag_in(pes__8__tag_in),
         .x_out(pes__8__x_out),
@@ -3558,6 +3757,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__9__clock),
         .strobe(pes__9__strobe),
         .ksel(pes__9__ksel),
+        .ksel_nx(pes__9__ksel_nx),
         .x_in(pes__9__x_in),
         .tag_in(pes__9__tag_in),
         .x_out(pes__9__x_out),
@@ -3574,6 +3774,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__10__clock),
         .strobe(pes__10__strobe),
         .ksel(pes__10__ksel),
+        .ksel_nx(pes__10__ksel_nx),
         .x_in(pes__10__x_in),
         .tag_in(pes__10__tag_in),
         .x_out(pes__10__x_out),
@@ -3590,6 +3791,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__11__clock),
         .strobe(pes__11__strobe),
         .ksel(pes__11__ksel),
+        .ksel_nx(pes__11__ksel_nx),
         .x_in(pes__11__x_in),
         .tag_in(pes__11__tag_in),
         .x_out(pes__11__x_out),
@@ -3606,6 +3808,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__12__clock),
         .strobe(pes__12__strobe),
         .ksel(pes__12__ksel),
+        .ksel_nx(pes__12__ksel_nx),
         .x_in(pes__12__x_in),
         .tag_in(pes__12__tag_in),
         .x_out(pes__12__x_out),
@@ -3622,6 +3825,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__13__clock),
         .strobe(pes__13__strobe),
         .ksel(pes__13__ksel),
+        .ksel_nx(pes__13__ksel_nx),
         .x_in(pes__13__x_in),
         .tag_in(pes__13__tag_in),
         .x_out(pes__13__x_out),
@@ -3638,6 +3842,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__14__clock),
         .strobe(pes__14__strobe),
         .ksel(pes__14__ksel),
+        .ksel_nx(pes__14__ksel_nx),
         .x_in(pes__14__x_in),
         .tag_in(pes__14__tag_in),
         .x_out(pes__14__x_out),
@@ -3654,6 +3859,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__15__clock),
         .strobe(pes__15__strobe),
         .ksel(pes__15__ksel),
+        .ksel_nx(pes__15__ksel_nx),
         .x_in(pes__15__x_in),
         .tag_in(pes__15__tag_in),
         .x_out(pes__15__x_out),
@@ -3670,6 +3876,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__16__clock),
         .strobe(pes__16__strobe),
         .ksel(pes__16__ksel),
+        .ksel_nx(pes__16__ksel_nx),
         .x_in(pes__16__x_in),
         .tag_in(pes__16__tag_in),
         .x_out(pes__16__x_out),
@@ -3686,6 +3893,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__17__clock),
         .strobe(pes__17__strobe),
         .ksel(pes__17__ksel),
+        .ksel_nx(pes__17__ksel_nx),
         .x_in(pes__17__x_in),
         .tag_in(pes__17__tag_in),
         .x_out(pes__17__x_out),
@@ -3702,6 +3910,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__18__clock),
         .strobe(pes__18__strobe),
         .ksel(pes__18__ksel),
+        .ksel_nx(pes__18__ksel_nx),
         .x_in(pes__18__x_in),
         .tag_in(pes__18__tag_in),
         .x_out(pes__18__x_out),
@@ -3718,6 +3927,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__19__clock),
         .strobe(pes__19__strobe),
         .ksel(pes__19__ksel),
+        .ksel_nx(pes__19__ksel_nx),
         .x_in(pes__19__x_in),
         .tag_in(pes__19__tag_in),
         .x_out(pes__19__x_out),
@@ -3734,6 +3944,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__20__clock),
         .strobe(pes__20__strobe),
         .ksel(pes__20__ksel),
+        .ksel_nx(pes__20__ksel_nx),
         .x_in(pes__20__x_in),
         .tag_in(pes__20__tag_in),
         .x_out(pes__20__x_out),
@@ -3750,6 +3961,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__21__clock),
         .strobe(pes__21__strobe),
         .ksel(pes__21__ksel),
+        .ksel_nx(pes__21__ksel_nx),
         .x_in(pes__21__x_in),
         .tag_in(pes__21__tag_in),
         .x_out(pes__21__x_out),
@@ -3766,6 +3978,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__22__clock),
         .strobe(pes__22__strobe),
         .ksel(pes__22__ksel),
+        .ksel_nx(pes__22__ksel_nx),
         .x_in(pes__22__x_in),
         .tag_in(pes__22__tag_in),
         .x_out(pes__22__x_out),
@@ -3782,6 +3995,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__23__clock),
         .strobe(pes__23__strobe),
         .ksel(pes__23__ksel),
+        .ksel_nx(pes__23__ksel_nx),
         .x_in(pes__23__x_in),
         .tag_in(pes__23__tag_in),
         .x_out(pes__23__x_out),
@@ -3798,6 +4012,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__24__clock),
         .strobe(pes__24__strobe),
         .ksel(pes__24__ksel),
+        .ksel_nx(pes__24__ksel_nx),
         .x_in(pes__24__x_in),
         .tag_in(pes__24__tag_in),
         .x_out(pes__24__x_out),
@@ -3814,6 +4029,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__25__clock),
         .strobe(pes__25__strobe),
         .ksel(pes__25__ksel),
+        .ksel_nx(pes__25__ksel_nx),
         .x_in(pes__25__x_in),
         .tag_in(pes__25__tag_in),
         .x_out(pes__25__x_out),
@@ -3830,6 +4046,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__26__clock),
         .strobe(pes__26__strobe),
         .ksel(pes__26__ksel),
+        .ksel_nx(pes__26__ksel_nx),
         .x_in(pes__26__x_in),
         .tag_in(pes__26__tag_in),
         .x_out(pes__26__x_out),
@@ -3846,6 +4063,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__27__clock),
         .strobe(pes__27__strobe),
         .ksel(pes__27__ksel),
+        .ksel_nx(pes__27__ksel_nx),
         .x_in(pes__27__x_in),
         .tag_in(pes__27__tag_in),
         .x_out(pes__27__x_out),
@@ -3862,6 +4080,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__28__clock),
         .strobe(pes__28__strobe),
         .ksel(pes__28__ksel),
+        .ksel_nx(pes__28__ksel_nx),
         .x_in(pes__28__x_in),
         .tag_in(pes__28__tag_in),
         .x_out(pes__28__x_out),
@@ -3878,6 +4097,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__29__clock),
         .strobe(pes__29__strobe),
         .ksel(pes__29__ksel),
+        .ksel_nx(pes__29__ksel_nx),
         .x_in(pes__29__x_in),
         .tag_in(pes__29__tag_in),
         .x_out(pes__29__x_out),
@@ -3894,6 +4114,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__30__clock),
         .strobe(pes__30__strobe),
         .ksel(pes__30__ksel),
+        .ksel_nx(pes__30__ksel_nx),
         .x_in(pes__30__x_in),
         .tag_in(pes__30__tag_in),
         .x_out(pes__30__x_out),
@@ -3910,6 +4131,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__31__clock),
         .strobe(pes__31__strobe),
         .ksel(pes__31__ksel),
+        .ksel_nx(pes__31__ksel_nx),
         .x_in(pes__31__x_in),
         .tag_in(pes__31__tag_in),
         .x_out(pes__31__x_out),
@@ -3926,6 +4148,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__32__clock),
         .strobe(pes__32__strobe),
         .ksel(pes__32__ksel),
+        .ksel_nx(pes__32__ksel_nx),
         .x_in(pes__32__x_in),
         .tag_in(pes__32__tag_in),
         .x_out(pes__32__x_out),
@@ -3942,6 +4165,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__33__clock),
         .strobe(pes__33__strobe),
         .ksel(pes__33__ksel),
+        .ksel_nx(pes__33__ksel_nx),
         .x_in(pes__33__x_in),
         .tag_in(pes__33__tag_in),
         .x_out(pes__33__x_out),
@@ -3958,6 +4182,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__34__clock),
         .strobe(pes__34__strobe),
         .ksel(pes__34__ksel),
+        .ksel_nx(pes__34__ksel_nx),
         .x_in(pes__34__x_in),
         .tag_in(pes__34__tag_in),
         .x_out(pes__34__x_out),
@@ -3974,6 +4199,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__35__clock),
         .strobe(pes__35__strobe),
         .ksel(pes__35__ksel),
+        .ksel_nx(pes__35__ksel_nx),
         .x_in(pes__35__x_in),
         .tag_in(pes__35__tag_in),
         .x_out(pes__35__x_out),
@@ -3990,6 +4216,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__36__clock),
         .strobe(pes__36__strobe),
         .ksel(pes__36__ksel),
+        .ksel_nx(pes__36__ksel_nx),
         .x_in(pes__36__x_in),
         .tag_in(pes__36__tag_in),
         .x_out(pes__36__x_out),
@@ -4006,6 +4233,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__37__clock),
         .strobe(pes__37__strobe),
         .ksel(pes__37__ksel),
+        .ksel_nx(pes__37__ksel_nx),
         .x_in(pes__37__x_in),
         .tag_in(pes__37__tag_in),
         .x_out(pes__37__x_out),
@@ -4022,6 +4250,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__38__clock),
         .strobe(pes__38__strobe),
         .ksel(pes__38__ksel),
+        .ksel_nx(pes__38__ksel_nx),
         .x_in(pes__38__x_in),
         .tag_in(pes__38__tag_in),
         .x_out(pes__38__x_out),
@@ -4038,6 +4267,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__39__clock),
         .strobe(pes__39__strobe),
         .ksel(pes__39__ksel),
+        .ksel_nx(pes__39__ksel_nx),
         .x_in(pes__39__x_in),
         .tag_in(pes__39__tag_in),
         .x_out(pes__39__x_out),
@@ -4054,6 +4284,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__40__clock),
         .strobe(pes__40__strobe),
         .ksel(pes__40__ksel),
+        .ksel_nx(pes__40__ksel_nx),
         .x_in(pes__40__x_in),
         .tag_in(pes__40__tag_in),
         .x_out(pes__40__x_out),
@@ -4070,6 +4301,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__41__clock),
         .strobe(pes__41__strobe),
         .ksel(pes__41__ksel),
+        .ksel_nx(pes__41__ksel_nx),
         .x_in(pes__41__x_in),
         .tag_in(pes__41__tag_in),
         .x_out(pes__41__x_out),
@@ -4086,6 +4318,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__42__clock),
         .strobe(pes__42__strobe),
         .ksel(pes__42__ksel),
+        .ksel_nx(pes__42__ksel_nx),
         .x_in(pes__42__x_in),
         .tag_in(pes__42__tag_in),
         .x_out(pes__42__x_out),
@@ -4102,6 +4335,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__43__clock),
         .strobe(pes__43__strobe),
         .ksel(pes__43__ksel),
+        .ksel_nx(pes__43__ksel_nx),
         .x_in(pes__43__x_in),
         .tag_in(pes__43__tag_in),
         .x_out(pes__43__x_out),
@@ -4118,6 +4352,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__44__clock),
         .strobe(pes__44__strobe),
         .ksel(pes__44__ksel),
+        .ksel_nx(pes__44__ksel_nx),
         .x_in(pes__44__x_in),
         .tag_in(pes__44__tag_in),
         .x_out(pes__44__x_out),
@@ -4134,6 +4369,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__45__clock),
         .strobe(pes__45__strobe),
         .ksel(pes__45__ksel),
+        .ksel_nx(pes__45__ksel_nx),
         .x_in(pes__45__x_in),
         .tag_in(pes__45__tag_in),
         .x_out(pes__45__x_out),
@@ -4150,6 +4386,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__46__clock),
         .strobe(pes__46__strobe),
         .ksel(pes__46__ksel),
+        .ksel_nx(pes__46__ksel_nx),
         .x_in(pes__46__x_in),
         .tag_in(pes__46__tag_in),
         .x_out(pes__46__x_out),
@@ -4166,6 +4403,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__47__clock),
         .strobe(pes__47__strobe),
         .ksel(pes__47__ksel),
+        .ksel_nx(pes__47__ksel_nx),
         .x_in(pes__47__x_in),
         .tag_in(pes__47__tag_in),
         .x_out(pes__47__x_out),
@@ -4182,6 +4420,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__48__clock),
         .strobe(pes__48__strobe),
         .ksel(pes__48__ksel),
+        .ksel_nx(pes__48__ksel_nx),
         .x_in(pes__48__x_in),
         .tag_in(pes__48__tag_in),
         .x_out(pes__48__x_out),
@@ -4198,6 +4437,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__49__clock),
         .strobe(pes__49__strobe),
         .ksel(pes__49__ksel),
+        .ksel_nx(pes__49__ksel_nx),
         .x_in(pes__49__x_in),
         .tag_in(pes__49__tag_in),
         .x_out(pes__49__x_out),
@@ -4214,6 +4454,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__50__clock),
         .strobe(pes__50__strobe),
         .ksel(pes__50__ksel),
+        .ksel_nx(pes__50__ksel_nx),
         .x_in(pes__50__x_in),
         .tag_in(pes__50__tag_in),
         .x_out(pes__50__x_out),
@@ -4230,6 +4471,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__51__clock),
         .strobe(pes__51__strobe),
         .ksel(pes__51__ksel),
+        .ksel_nx(pes__51__ksel_nx),
         .x_in(pes__51__x_in),
         .tag_in(pes__51__tag_in),
         .x_out(pes__51__x_out),
@@ -4246,6 +4488,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__52__clock),
         .strobe(pes__52__strobe),
         .ksel(pes__52__ksel),
+        .ksel_nx(pes__52__ksel_nx),
         .x_in(pes__52__x_in),
         .tag_in(pes__52__tag_in),
         .x_out(pes__52__x_out),
@@ -4262,6 +4505,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__53__clock),
         .strobe(pes__53__strobe),
         .ksel(pes__53__ksel),
+        .ksel_nx(pes__53__ksel_nx),
         .x_in(pes__53__x_in),
         .tag_in(pes__53__tag_in),
         .x_out(pes__53__x_out),
@@ -4278,6 +4522,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__54__clock),
         .strobe(pes__54__strobe),
         .ksel(pes__54__ksel),
+        .ksel_nx(pes__54__ksel_nx),
         .x_in(pes__54__x_in),
         .tag_in(pes__54__tag_in),
         .x_out(pes__54__x_out),
@@ -4294,6 +4539,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__55__clock),
         .strobe(pes__55__strobe),
         .ksel(pes__55__ksel),
+        .ksel_nx(pes__55__ksel_nx),
         .x_in(pes__55__x_in),
         .tag_in(pes__55__tag_in),
         .x_out(pes__55__x_out),
@@ -4310,6 +4556,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__56__clock),
         .strobe(pes__56__strobe),
         .ksel(pes__56__ksel),
+        .ksel_nx(pes__56__ksel_nx),
         .x_in(pes__56__x_in),
         .tag_in(pes__56__tag_in),
         .x_out(pes__56__x_out),
@@ -4326,6 +4573,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__57__clock),
         .strobe(pes__57__strobe),
         .ksel(pes__57__ksel),
+        .ksel_nx(pes__57__ksel_nx),
         .x_in(pes__57__x_in),
         .tag_in(pes__57__tag_in),
         .x_out(pes__57__x_out),
@@ -4342,6 +4590,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__58__clock),
         .strobe(pes__58__strobe),
         .ksel(pes__58__ksel),
+        .ksel_nx(pes__58__ksel_nx),
         .x_in(pes__58__x_in),
         .tag_in(pes__58__tag_in),
         .x_out(pes__58__x_out),
@@ -4358,6 +4607,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__59__clock),
         .strobe(pes__59__strobe),
         .ksel(pes__59__ksel),
+        .ksel_nx(pes__59__ksel_nx),
         .x_in(pes__59__x_in),
         .tag_in(pes__59__tag_in),
         .x_out(pes__59__x_out),
@@ -4374,6 +4624,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__60__clock),
         .strobe(pes__60__strobe),
         .ksel(pes__60__ksel),
+        .ksel_nx(pes__60__ksel_nx),
         .x_in(pes__60__x_in),
         .tag_in(pes__60__tag_in),
         .x_out(pes__60__x_out),
@@ -4390,6 +4641,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__61__clock),
         .strobe(pes__61__strobe),
         .ksel(pes__61__ksel),
+        .ksel_nx(pes__61__ksel_nx),
         .x_in(pes__61__x_in),
         .tag_in(pes__61__tag_in),
         .x_out(pes__61__x_out),
@@ -4406,6 +4658,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__62__clock),
         .strobe(pes__62__strobe),
         .ksel(pes__62__ksel),
+        .ksel_nx(pes__62__ksel_nx),
         .x_in(pes__62__x_in),
         .tag_in(pes__62__tag_in),
         .x_out(pes__62__x_out),
@@ -4422,6 +4675,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .clock(pes__63__clock),
         .strobe(pes__63__strobe),
         .ksel(pes__63__ksel),
+        .ksel_nx(pes__63__ksel_nx),
         .x_in(pes__63__x_in),
         .tag_in(pes__63__tag_in),
         .x_out(pes__63__x_out),
@@ -5708,13 +5962,17 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         strobe = 1'b0;
         strobe = ksel__q[3];
         if (strobe | ~|ksel__q) begin
-            ksel__d = 16'h1;
+            ksel_nx = 16'h1;
             sub__d = 4'h0;
         end
         else begin
-            ksel__d = ksel__q << 32'h1;
+            ksel_nx = ksel__q << 32'h1;
             sub__d = sub__q + 4'h1;
         end
+        if (start & ~run__q) begin
+            ksel_nx = 16'h1;
+        end
+        ksel__d = ksel_nx;
         wmem__w_en = ld_we & (ld_target == 2'h1);
         wmem__w_addr = ld_addr;
         wmem__w_data = ld_data[(32'h0)+:(8)];
@@ -5876,41 +6134,49 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__7__tag_in = pes__6__tag_out;
         pes__0__strobe = strobe;
         pes__0__ksel = ksel__q;
+        pes__0__ksel_nx = ksel_nx;
         pes__0__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[0];
         pes__0__w_sel = wl_k_d__q;
         pes__0__w_data = wmem__r_data;
         pes__1__strobe = strobe;
         pes__1__ksel = ksel__q;
+        pes__1__ksel_nx = ksel_nx;
         pes__1__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[1];
         pes__1__w_sel = wl_k_d__q;
         pes__1__w_data = wmem__r_data;
         pes__2__strobe = strobe;
         pes__2__ksel = ksel__q;
+        pes__2__ksel_nx = ksel_nx;
         pes__2__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[2];
         pes__2__w_sel = wl_k_d__q;
         pes__2__w_data = wmem__r_data;
         pes__3__strobe = strobe;
         pes__3__ksel = ksel__q;
+        pes__3__ksel_nx = ksel_nx;
         pes__3__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[3];
         pes__3__w_sel = wl_k_d__q;
         pes__3__w_data = wmem__r_data;
         pes__4__strobe = strobe;
         pes__4__ksel = ksel__q;
+        pes__4__ksel_nx = ksel_nx;
         pes__4__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[4];
         pes__4__w_sel = wl_k_d__q;
         pes__4__w_data = wmem__r_data;
         pes__5__strobe = strobe;
         pes__5__ksel = ksel__q;
+        pes__5__ksel_nx = ksel_nx;
         pes__5__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[5];
         pes__5__w_sel = wl_k_d__q;
         pes__5__w_data = wmem__r_data;
         pes__6__strobe = strobe;
         pes__6__ksel = ksel__q;
+        pes__6__ksel_nx = ksel_nx;
         pes__6__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[6];
         pes__6__w_sel = wl_k_d__q;
         pes__6__w_data = wmem__r_data;
         pes__7__strobe = strobe;
         pes__7__ksel = ksel__q;
+        pes__7__ksel_nx = ksel_nx;
         pes__7__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[7];
         pes__7__w_sel = wl_k_d__q;
         pes__7__w_data = wmem__r_data;
@@ -5930,41 +6196,49 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__15__tag_in = pes__14__tag_out;
         pes__8__strobe = strobe;
         pes__8__ksel = ksel__q;
+        pes__8__ksel_nx = ksel_nx;
         pes__8__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[0];
         pes__8__w_sel = wl_k_d__q;
         pes__8__w_data = wmem__r_data;
         pes__9__strobe = strobe;
         pes__9__ksel = ksel__q;
+        pes__9__ksel_nx = ksel_nx;
         pes__9__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[1];
         pes__9__w_sel = wl_k_d__q;
         pes__9__w_data = wmem__r_data;
         pes__10__strobe = strobe;
         pes__10__ksel = ksel__q;
+        pes__10__ksel_nx = ksel_nx;
         pes__10__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[2];
         pes__10__w_sel = wl_k_d__q;
         pes__10__w_data = wmem__r_data;
         pes__11__strobe = strobe;
         pes__11__ksel = ksel__q;
+        pes__11__ksel_nx = ksel_nx;
         pes__11__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[3];
         pes__11__w_sel = wl_k_d__q;
         pes__11__w_data = wmem__r_data;
         pes__12__strobe = strobe;
         pes__12__ksel = ksel__q;
+        pes__12__ksel_nx = ksel_nx;
         pes__12__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[4];
         pes__12__w_sel = wl_k_d__q;
         pes__12__w_data = wmem__r_data;
         pes__13__strobe = strobe;
         pes__13__ksel = ksel__q;
+        pes__13__ksel_nx = ksel_nx;
         pes__13__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[5];
         pes__13__w_sel = wl_k_d__q;
         pes__13__w_data = wmem__r_data;
         pes__14__strobe = strobe;
         pes__14__ksel = ksel__q;
+        pes__14__ksel_nx = ksel_nx;
         pes__14__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[6];
         pes__14__w_sel = wl_k_d__q;
         pes__14__w_data = wmem__r_data;
         pes__15__strobe = strobe;
         pes__15__ksel = ksel__q;
+        pes__15__ksel_nx = ksel_nx;
         pes__15__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[7];
         pes__15__w_sel = wl_k_d__q;
         pes__15__w_data = wmem__r_data;
@@ -5984,41 +6258,49 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__23__tag_in = pes__22__tag_out;
         pes__16__strobe = strobe;
         pes__16__ksel = ksel__q;
+        pes__16__ksel_nx = ksel_nx;
         pes__16__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[0];
         pes__16__w_sel = wl_k_d__q;
         pes__16__w_data = wmem__r_data;
         pes__17__strobe = strobe;
         pes__17__ksel = ksel__q;
+        pes__17__ksel_nx = ksel_nx;
         pes__17__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[1];
         pes__17__w_sel = wl_k_d__q;
         pes__17__w_data = wmem__r_data;
         pes__18__strobe = strobe;
         pes__18__ksel = ksel__q;
+        pes__18__ksel_nx = ksel_nx;
         pes__18__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[2];
         pes__18__w_sel = wl_k_d__q;
         pes__18__w_data = wmem__r_data;
         pes__19__strobe = strobe;
         pes__19__ksel = ksel__q;
+        pes__19__ksel_nx = ksel_nx;
         pes__19__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[3];
         pes__19__w_sel = wl_k_d__q;
         pes__19__w_data = wmem__r_data;
         pes__20__strobe = strobe;
         pes__20__ksel = ksel__q;
+        pes__20__ksel_nx = ksel_nx;
         pes__20__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[4];
         pes__20__w_sel = wl_k_d__q;
         pes__20__w_data = wmem__r_data;
         pes__21__strobe = strobe;
         pes__21__ksel = ksel__q;
+        pes__21__ksel_nx = ksel_nx;
         pes__21__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[5];
         pes__21__w_sel = wl_k_d__q;
         pes__21__w_data = wmem__r_data;
         pes__22__strobe = strobe;
         pes__22__ksel = ksel__q;
+        pes__22__ksel_nx = ksel_nx;
         pes__22__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[6];
         pes__22__w_sel = wl_k_d__q;
         pes__22__w_data = wmem__r_data;
         pes__23__strobe = strobe;
         pes__23__ksel = ksel__q;
+        pes__23__ksel_nx = ksel_nx;
         pes__23__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[7];
         pes__23__w_sel = wl_k_d__q;
         pes__23__w_data = wmem__r_data;
@@ -6038,41 +6320,49 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__31__tag_in = pes__30__tag_out;
         pes__24__strobe = strobe;
         pes__24__ksel = ksel__q;
+        pes__24__ksel_nx = ksel_nx;
         pes__24__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[0];
         pes__24__w_sel = wl_k_d__q;
         pes__24__w_data = wmem__r_data;
         pes__25__strobe = strobe;
         pes__25__ksel = ksel__q;
+        pes__25__ksel_nx = ksel_nx;
         pes__25__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[1];
         pes__25__w_sel = wl_k_d__q;
         pes__25__w_data = wmem__r_data;
         pes__26__strobe = strobe;
         pes__26__ksel = ksel__q;
+        pes__26__ksel_nx = ksel_nx;
         pes__26__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[2];
         pes__26__w_sel = wl_k_d__q;
         pes__26__w_data = wmem__r_data;
         pes__27__strobe = strobe;
         pes__27__ksel = ksel__q;
+        pes__27__ksel_nx = ksel_nx;
         pes__27__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[3];
         pes__27__w_sel = wl_k_d__q;
         pes__27__w_data = wmem__r_data;
         pes__28__strobe = strobe;
         pes__28__ksel = ksel__q;
+        pes__28__ksel_nx = ksel_nx;
         pes__28__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[4];
         pes__28__w_sel = wl_k_d__q;
         pes__28__w_data = wmem__r_data;
         pes__29__strobe = strobe;
         pes__29__ksel = ksel__q;
+        pes__29__ksel_nx = ksel_nx;
         pes__29__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[5];
         pes__29__w_sel = wl_k_d__q;
         pes__29__w_data = wmem__r_data;
         pes__30__strobe = strobe;
         pes__30__ksel = ksel__q;
+        pes__30__ksel_nx = ksel_nx;
         pes__30__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[6];
         pes__30__w_sel = wl_k_d__q;
         pes__30__w_data = wmem__r_data;
         pes__31__strobe = strobe;
         pes__31__ksel = ksel__q;
+        pes__31__ksel_nx = ksel_nx;
         pes__31__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[7];
         pes__31__w_sel = wl_k_d__q;
         pes__31__w_data = wmem__r_data;
@@ -6092,41 +6382,49 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__39__tag_in = pes__38__tag_out;
         pes__32__strobe = strobe;
         pes__32__ksel = ksel__q;
+        pes__32__ksel_nx = ksel_nx;
         pes__32__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[0];
         pes__32__w_sel = wl_k_d__q;
         pes__32__w_data = wmem__r_data;
         pes__33__strobe = strobe;
         pes__33__ksel = ksel__q;
+        pes__33__ksel_nx = ksel_nx;
         pes__33__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[1];
         pes__33__w_sel = wl_k_d__q;
         pes__33__w_data = wmem__r_data;
         pes__34__strobe = strobe;
         pes__34__ksel = ksel__q;
+        pes__34__ksel_nx = ksel_nx;
         pes__34__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[2];
         pes__34__w_sel = wl_k_d__q;
         pes__34__w_data = wmem__r_data;
         pes__35__strobe = strobe;
         pes__35__ksel = ksel__q;
+        pes__35__ksel_nx = ksel_nx;
         pes__35__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[3];
         pes__35__w_sel = wl_k_d__q;
         pes__35__w_data = wmem__r_data;
         pes__36__strobe = strobe;
         pes__36__ksel = ksel__q;
+        pes__36__ksel_nx = ksel_nx;
         pes__36__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[4];
         pes__36__w_sel = wl_k_d__q;
         pes__36__w_data = wmem__r_data;
         pes__37__strobe = strobe;
         pes__37__ksel = ksel__q;
+        pes__37__ksel_nx = ksel_nx;
         pes__37__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[5];
         pes__37__w_sel = wl_k_d__q;
         pes__37__w_data = wmem__r_data;
         pes__38__strobe = strobe;
         pes__38__ksel = ksel__q;
+        pes__38__ksel_nx = ksel_nx;
         pes__38__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[6];
         pes__38__w_sel = wl_k_d__q;
         pes__38__w_data = wmem__r_data;
         pes__39__strobe = strobe;
         pes__39__ksel = ksel__q;
+        pes__39__ksel_nx = ksel_nx;
         pes__39__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[7];
         pes__39__w_sel = wl_k_d__q;
         pes__39__w_data = wmem__r_data;
@@ -6146,41 +6444,49 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__47__tag_in = pes__46__tag_out;
         pes__40__strobe = strobe;
         pes__40__ksel = ksel__q;
+        pes__40__ksel_nx = ksel_nx;
         pes__40__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[0];
         pes__40__w_sel = wl_k_d__q;
         pes__40__w_data = wmem__r_data;
         pes__41__strobe = strobe;
         pes__41__ksel = ksel__q;
+        pes__41__ksel_nx = ksel_nx;
         pes__41__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[1];
         pes__41__w_sel = wl_k_d__q;
         pes__41__w_data = wmem__r_data;
         pes__42__strobe = strobe;
         pes__42__ksel = ksel__q;
+        pes__42__ksel_nx = ksel_nx;
         pes__42__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[2];
         pes__42__w_sel = wl_k_d__q;
         pes__42__w_data = wmem__r_data;
         pes__43__strobe = strobe;
         pes__43__ksel = ksel__q;
+        pes__43__ksel_nx = ksel_nx;
         pes__43__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[3];
         pes__43__w_sel = wl_k_d__q;
         pes__43__w_data = wmem__r_data;
         pes__44__strobe = strobe;
         pes__44__ksel = ksel__q;
+        pes__44__ksel_nx = ksel_nx;
         pes__44__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[4];
         pes__44__w_sel = wl_k_d__q;
         pes__44__w_data = wmem__r_data;
         pes__45__strobe = strobe;
         pes__45__ksel = ksel__q;
+        pes__45__ksel_nx = ksel_nx;
         pes__45__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[5];
         pes__45__w_sel = wl_k_d__q;
         pes__45__w_data = wmem__r_data;
         pes__46__strobe = strobe;
         pes__46__ksel = ksel__q;
+        pes__46__ksel_nx = ksel_nx;
         pes__46__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[6];
         pes__46__w_sel = wl_k_d__q;
         pes__46__w_data = wmem__r_data;
         pes__47__strobe = strobe;
         pes__47__ksel = ksel__q;
+        pes__47__ksel_nx = ksel_nx;
         pes__47__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[7];
         pes__47__w_sel = wl_k_d__q;
         pes__47__w_data = wmem__r_data;
@@ -6200,41 +6506,49 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__55__tag_in = pes__54__tag_out;
         pes__48__strobe = strobe;
         pes__48__ksel = ksel__q;
+        pes__48__ksel_nx = ksel_nx;
         pes__48__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[0];
         pes__48__w_sel = wl_k_d__q;
         pes__48__w_data = wmem__r_data;
         pes__49__strobe = strobe;
         pes__49__ksel = ksel__q;
+        pes__49__ksel_nx = ksel_nx;
         pes__49__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[1];
         pes__49__w_sel = wl_k_d__q;
         pes__49__w_data = wmem__r_data;
         pes__50__strobe = strobe;
         pes__50__ksel = ksel__q;
+        pes__50__ksel_nx = ksel_nx;
         pes__50__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[2];
         pes__50__w_sel = wl_k_d__q;
         pes__50__w_data = wmem__r_data;
         pes__51__strobe = strobe;
         pes__51__ksel = ksel__q;
+        pes__51__ksel_nx = ksel_nx;
         pes__51__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[3];
         pes__51__w_sel = wl_k_d__q;
         pes__51__w_data = wmem__r_data;
         pes__52__strobe = strobe;
         pes__52__ksel = ksel__q;
+        pes__52__ksel_nx = ksel_nx;
         pes__52__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[4];
         pes__52__w_sel = wl_k_d__q;
         pes__52__w_data = wmem__r_data;
         pes__53__strobe = strobe;
         pes__53__ksel = ksel__q;
+        pes__53__ksel_nx = ksel_nx;
         pes__53__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[5];
         pes__53__w_sel = wl_k_d__q;
         pes__53__w_data = wmem__r_data;
         pes__54__strobe = strobe;
         pes__54__ksel = ksel__q;
+        pes__54__ksel_nx = ksel_nx;
         pes__54__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[6];
         pes__54__w_sel = wl_k_d__q;
         pes__54__w_data = wmem__r_data;
         pes__55__strobe = strobe;
         pes__55__ksel = ksel__q;
+        pes__55__ksel_nx = ksel_nx;
         pes__55__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[7];
         pes__55__w_sel = wl_k_d__q;
         pes__55__w_data = wmem__r_data;
@@ -6254,41 +6568,49 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__63__tag_in = pes__62__tag_out;
         pes__56__strobe = strobe;
         pes__56__ksel = ksel__q;
+        pes__56__ksel_nx = ksel_nx;
         pes__56__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[0];
         pes__56__w_sel = wl_k_d__q;
         pes__56__w_data = wmem__r_data;
         pes__57__strobe = strobe;
         pes__57__ksel = ksel__q;
+        pes__57__ksel_nx = ksel_nx;
         pes__57__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[1];
         pes__57__w_sel = wl_k_d__q;
         pes__57__w_data = wmem__r_data;
         pes__58__strobe = strobe;
         pes__58__ksel = ksel__q;
+        pes__58__ksel_nx = ksel_nx;
         pes__58__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[2];
         pes__58__w_sel = wl_k_d__q;
         pes__58__w_data = wmem__r_data;
         pes__59__strobe = strobe;
         pes__59__ksel = ksel__q;
+        pes__59__ksel_nx = ksel_nx;
         pes__59__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[3];
         pes__59__w_sel = wl_k_d__q;
         pes__59__w_data = wmem__r_data;
         pes__60__strobe = strobe;
         pes__60__ksel = ksel__q;
+        pes__60__ksel_nx = ksel_nx;
         pes__60__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[4];
         pes__60__w_sel = wl_k_d__q;
         pes__60__w_data = wmem__r_data;
         pes__61__strobe = strobe;
         pes__61__ksel = ksel__q;
+        pes__61__ksel_nx = ksel_nx;
         pes__61__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[5];
         pes__61__w_sel = wl_k_d__q;
         pes__61__w_data = wmem__r_data;
         pes__62__strobe = strobe;
         pes__62__ksel = ksel__q;
+        pes__62__ksel_nx = ksel_nx;
         pes__62__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[6];
         pes__62__w_sel = wl_k_d__q;
         pes__62__w_data = wmem__r_data;
         pes__63__strobe = strobe;
         pes__63__ksel = ksel__q;
+        pes__63__ksel_nx = ksel_nx;
         pes__63__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[7];
         pes__63__w_sel = wl_k_d__q;
         pes__63__w_data = wmem__r_data;
@@ -6423,7 +6745,6 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             run__d = 1'b1;
             fin__d = 1'b0;
             tail__d = 4'h8;
-            ksel__d = 16'h1;
             sub__d = 4'h0;
             in_pass__d = 1'b0;
             all_issued__d = p_passes == 16'h0;
@@ -7330,9 +7651,16 @@ module default_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:4095];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[11:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[11:0] == r_addr[11:0]) ? ~mem[r_addr[11:0]] : mem[r_addr[11:0]];
+    `endif
        if (w_en) mem[w_addr[11:0]] <= w_data;
     end
 endmodule // default_accel_top_acc_ram
@@ -7367,9 +7695,16 @@ module default_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:8191];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[12:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[12:0] == r_addr[12:0]) ? ~mem[r_addr[12:0]] : mem[r_addr[12:0]];
+    `endif
        if (w_en) mem[w_addr[12:0]] <= w_data;
     end
 endmodule // default_accel_top_first_cache_bank
@@ -7386,9 +7721,16 @@ module default_accel_top_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:255];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // default_accel_top_bbanks
@@ -7405,19 +7747,27 @@ module default_accel_top_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:16383];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[13:0] == r_addr[13:0]) ? ~mem[r_addr[13:0]] : mem[r_addr[13:0]];
+    `endif
        if (w_en) mem[w_addr[13:0]] <= w_data;
     end
 endmodule // default_accel_top_obanks
 
-module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [15:0] ksel;
+    input wire  [15:0] ksel_nx;
     input wire  [7:0] x_in;
     input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
@@ -7473,12 +7823,16 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
     reg  [31:0] psum__3__d;
     wire  [31:0] psum__3__q;
     reg  psum__3__clock;
+    reg  [7:0] wsel__d;
+    wire  [7:0] wsel__q;
+    reg  wsel__clock;
     reg  [15:0] prod_r__d;
     wire  [15:0] prod_r__q;
     reg  prod_r__clock;
     
     // Local signals
-    reg  [7:0] wsel;
+    reg  [7:0] wnx;
+    reg  swap;
     reg  [15:0] x16;
     reg  [15:0] w16;
     reg  [31:0] prod;
@@ -7555,6 +7909,11 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
         .q(psum__3__q),
         .clock(psum__3__clock)
     );
+    default_accel_top_dff_w8 wsel(
+        .d(wsel__d),
+        .q(wsel__q),
+        .clock(wsel__clock)
+    );
     default_accel_top_dff_w16 prod_r(
         .d(prod_r__d),
         .q(prod_r__q),
@@ -7566,9 +7925,11 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
         x__clock = clock;
         tag__clock = clock;
         prod_r__clock = clock;
+        wsel__clock = clock;
         x__d = x__q;
         tag__d = tag__q;
         prod_r__d = prod_r__q;
+        wsel__d = wsel__q;
         w__0__clock = clock;
         w__0__d = w__0__q;
         ws__0__clock = clock;
@@ -7589,26 +7950,48 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
         ws__3__clock = clock;
         ws__3__d = ws__3__q;
         psum__3__clock = clock;
-        wsel = 8'h0;
+        wnx = 8'h0;
+        swap = strobe & tag_in[32'h1];
         if (strobe) begin
             x__d = x_in;
             tag__d = tag_in;
         end
         x_out = x__q;
         tag_out = tag__q;
-        if (ksel[0]) begin
-            wsel = w__0__q;
+        if (ksel_nx[0]) begin
+            if (swap) begin
+                wnx = ws__0__q;
+            end
+            else begin
+                wnx = w__0__q;
+            end
         end
-        if (ksel[1]) begin
-            wsel = w__1__q;
+        if (ksel_nx[1]) begin
+            if (swap) begin
+                wnx = ws__1__q;
+            end
+            else begin
+                wnx = w__1__q;
+            end
         end
-        if (ksel[2]) begin
-            wsel = w__2__q;
+        if (ksel_nx[2]) begin
+            if (swap) begin
+                wnx = ws__2__q;
+            end
+            else begin
+                wnx = w__2__q;
+            end
         end
-        if (ksel[3]) begin
-            wsel = w__3__q;
+        if (ksel_nx[3]) begin
+            if (swap) begin
+                wnx = ws__3__q;
+            end
+            else begin
+                wnx = w__3__q;
+            end
         end
-        w_used = wsel;
+        wsel__d = wnx;
+        w_used = wsel__q;
         mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
         if (x__q[32'h7]) begin
             x16 = ({8'd0, x__q}) | 16'hff00;
@@ -7616,11 +7999,11 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
         else begin
             x16 = ({8'd0, x__q});
         end
-        if (wsel[32'h7]) begin
-            w16 = ({8'd0, wsel}) | 16'hff00;
+        if (wsel__q[32'h7]) begin
+            w16 = ({8'd0, wsel__q}) | 16'hff00;
         end
         else begin
-            w16 = ({8'd0, wsel});
+            w16 = ({8'd0, wsel__q});
         end
         prod = x16 * w16;
         prod_r__d = prod[(32'h0)+:(16)];
@@ -7638,25 +8021,25 @@ module default_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,
         if (w_we & w_sel[0]) begin
             ws__0__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__0__d = ws__0__q;
         end
         if (w_we & w_sel[1]) begin
             ws__1__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__1__d = ws__1__q;
         end
         if (w_we & w_sel[2]) begin
             ws__2__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__2__d = ws__2__q;
         end
         if (w_we & w_sel[3]) begin
             ws__3__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__3__d = ws__3__q;
         end
     end
@@ -8831,9 +9214,16 @@ module default_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:65535];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[15:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[15:0] == r_addr[15:0]) ? ~mem[r_addr[15:0]] : mem[r_addr[15:0]];
+    `endif
        if (w_en) mem[w_addr[15:0]] <= w_data;
     end
 endmodule // default_accel_top_weight_buffer
@@ -8938,6 +9328,9 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  tk_d2__d;
     wire  tk_d2__q;
     reg  tk_d2__clock;
+    reg  tk_d3__d;
+    wire  tk_d3__q;
+    reg  tk_d3__clock;
     reg  [63:0] tk_payload__d;
     wire  [63:0] tk_payload__q;
     reg  tk_payload__clock;
@@ -8988,6 +9381,15 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  [63:0] last2__d;
     wire  [63:0] last2__q;
     reg  last2__clock;
+    reg  [63:0] last3__d;
+    wire  [63:0] last3__q;
+    reg  last3__clock;
+    reg  hw_en__d;
+    wire  hw_en__q;
+    reg  hw_en__clock;
+    reg  [15:0] hw_addr__d;
+    wire  [15:0] hw_addr__q;
+    reg  hw_addr__clock;
     reg  [63:0] cc_r__d;
     wire  [63:0] cc_r__q;
     reg  cc_r__clock;
@@ -9037,6 +9439,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  prime;
     reg  rd1;
     reg  rd2e;
+    reg  rd3;
     reg  [15:0] ra_rep1;
     reg  [15:0] ra_rep2;
     reg  [15:0] ra_new0;
@@ -9089,6 +9492,8 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  [63:0] ma_words64;
     reg  [63:0] ma_tgt64;
     reg  [63:0] x;
+    reg  [63:0] x_rep;
+    reg  [63:0] x_ma;
     reg  [4:0] x_op;
     reg  issue;
     reg  consumed;
@@ -9246,6 +9651,11 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         .q(tk_d2__q),
         .clock(tk_d2__clock)
     );
+    default_accel_top_dff_w1 tk_d3(
+        .d(tk_d3__d),
+        .q(tk_d3__q),
+        .clock(tk_d3__clock)
+    );
     default_accel_top_dff_w64 tk_payload(
         .d(tk_payload__d),
         .q(tk_payload__q),
@@ -9323,6 +9733,21 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         .d(last2__d),
         .q(last2__q),
         .clock(last2__clock)
+    );
+    default_accel_top_dff_w64 last3(
+        .d(last3__d),
+        .q(last3__q),
+        .clock(last3__clock)
+    );
+    default_accel_top_dff_w1 hw_en(
+        .d(hw_en__d),
+        .q(hw_en__q),
+        .clock(hw_en__clock)
+    );
+    default_accel_top_dff_w16 hw_addr(
+        .d(hw_addr__d),
+        .q(hw_addr__q),
+        .clock(hw_addr__clock)
     );
     default_accel_top_dff_w64 cc_r(
         .d(cc_r__d),
@@ -9410,6 +9835,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         tk_tr__clock = clock;
         tk_d1__clock = clock;
         tk_d2__clock = clock;
+        tk_d3__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
@@ -9422,6 +9848,9 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         fill__clock = clock;
         last__clock = clock;
         last2__clock = clock;
+        last3__clock = clock;
+        hw_en__clock = clock;
+        hw_addr__clock = clock;
         cc_r__clock = clock;
         pp_r__clock = clock;
         primed__clock = clock;
@@ -9457,6 +9886,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         tk_tr__d = tk_tr__q;
         tk_d1__d = tk_d1__q;
         tk_d2__d = tk_d2__q;
+        tk_d3__d = tk_d3__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
@@ -9469,6 +9899,9 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         fill__d = fill__q;
         last__d = last__q;
         last2__d = last2__q;
+        last3__d = last3__q;
+        hw_en__d = hw_en__q;
+        hw_addr__d = hw_addr__q;
         cc_r__d = cc_r__q;
         pp_r__d = pp_r__q;
         primed__d = primed__q;
@@ -9518,12 +9951,17 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         pp_r__d = hist_p__r_data;
         rd1 = tk_d1__q;
         rd2e = tk_d2__q;
+        rd3 = tk_d3__q;
         if (rd1) begin
             cc = last__q;
             pp = last2__q[(32'h0)+:(33)];
         end
         else if (rd2e) begin
             cc = last2__q;
+            pp = pp_r__q;
+        end
+        else if (rd3) begin
+            cc = last3__q;
             pp = pp_r__q;
         end
         else begin
@@ -9533,10 +9971,10 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         prime = is_rep & ~rd1 & ~primed__q;
         ca_ld = cc[(32'h7)+:(26)];
         pa_ld = pp[(32'h7)+:(26)];
-        na_ld = ca_ld + ca_ld - pa_ld;
+        na_ld = (ca_ld << 32'h1) - pa_ld;
         ca_st = cc[(32'h6)+:(26)];
         pa_st = pp[(32'h6)+:(26)];
-        na_st = ca_st + ca_st - pa_st;
+        na_st = (ca_st << 32'h1) - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
         cont = (({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1)) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
@@ -9593,14 +10031,45 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 r_addr = ca_st;
             end
         end
+        if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
+            x_rep = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
+        end
+        else if (cont) begin
+            x_rep = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
+        end
+        else begin
+            x_rep = cc;
+        end
+        if (~ma_slot[32'h2]) begin
+            x_ma = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
+        end
+        else begin
+            x_ma = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
+        end
+        if (tk_ma__q) begin
+            x = x_ma;
+            x_tr = 1'b1;
+            xs_slot = ({5'd0, ma_slot});
+            xs_addr = ma_addr;
+            xs_words = ma_words;
+        end
+        else if (tk_rep__q) begin
+            x = x_rep;
+            x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
+            xs_slot = r_slot;
+            xs_addr = r_addr;
+            xs_words = r_words;
+        end
+        else begin
+            x = tk_payload__q;
+            x_tr = tk_tr__q;
+            xs_slot = p_slot;
+            xs_addr = p_addr;
+            xs_words = p_words;
+        end
         issue = 1'b0;
         consumed = 1'b0;
         x_err = 1'b0;
-        x = tk_payload__q;
-        x_tr = tk_tr__q;
-        xs_slot = p_slot;
-        xs_addr = p_addr;
-        xs_words = p_words;
         last_copy = ((rep_rem__q == 13'h0) & ~|tk_payload__q[(32'hd)+:(12)]) | (rep_rem__q == 13'h1);
         if (tk_valid__q) begin
             if (is_rep) begin
@@ -9611,35 +10080,12 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 else begin
                     issue = 1'b1;
                     consumed = last_copy;
-                    x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
-                    xs_slot = r_slot;
-                    xs_addr = r_addr;
-                    xs_words = r_words;
-                    if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
-                        x = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
-                    end
-                    else if (cont) begin
-                        x = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
-                    end
-                    else begin
-                        x = cc;
-                    end
                 end
             end
             else if (tk_ma__q) begin
                 x_err = ma_slot[32'h2] & ma_slot[32'h1];
                 issue = 1'b1;
                 consumed = 1'b1;
-                x_tr = 1'b1;
-                xs_slot = ({5'd0, ma_slot});
-                xs_addr = ma_addr;
-                xs_words = ma_words;
-                if (~ma_slot[32'h2]) begin
-                    x = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
-                end
-                else begin
-                    x = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
-                end
             end
             else begin
                 issue = 1'b1;
@@ -9658,12 +10104,14 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             s_addr__d = (s_addr__q & ~sp_mask256) | sp_addr256;
             s_words__d = (s_words__q & ~sp_mask256) | sp_words256;
         end
-        hist_c__w_en = issue;
-        hist_c__w_addr = hptr__q;
-        hist_c__w_data = x;
-        hist_p__w_en = issue;
-        hist_p__w_addr = hptr__q;
-        hist_p__w_data = x[(32'h0)+:(33)];
+        hist_c__w_en = hw_en__q;
+        hist_c__w_addr = hw_addr__q;
+        hist_c__w_data = last__q;
+        hist_p__w_en = hw_en__q;
+        hist_p__w_addr = hw_addr__q;
+        hist_p__w_data = last__q[(32'h0)+:(33)];
+        hw_en__d = issue;
+        hw_addr__d = hptr__q;
         if (issue) begin
             o_valid__d = ~x_err;
             o_op__d = x_op;
@@ -9671,6 +10119,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
             last__d = x;
             last2__d = last__q;
+            last3__d = last2__q;
             hptr__d = (hptr__q + 16'h1) & 16'h1ff;
             hp1__d = hp1__q + 16'h1;
             hm1__d = hm1__q + 16'h1;
@@ -9807,6 +10256,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                         tk_tr__d = (op == 5'h1) | (op == 5'h2);
                         tk_d1__d = ~|src[(32'h5)+:(8)];
                         tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
+                        tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
                         tk_payload__d = src & mask;
                         if (op == 5'h1f) begin
                             busy__d = 1'b0;
@@ -9901,6 +10351,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             tk_tr__d = tk_tr__q;
             tk_d1__d = tk_d1__q;
             tk_d2__d = tk_d2__q;
+            tk_d3__d = tk_d3__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;
@@ -9913,6 +10364,8 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             fill__d = fill__q;
             last__d = last__q;
             last2__d = last2__q;
+            last3__d = last3__q;
+            hw_en__d = 1'b0;
             cc_r__d = cc_r__q;
             pp_r__d = pp_r__q;
             primed__d = primed__q;
@@ -9929,9 +10382,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             busy__d = busy__q;
             ibuf__r_en = 1'b0;
             hist_c__r_en = 1'b0;
-            hist_c__w_en = 1'b0;
             hist_p__r_en = 1'b0;
-            hist_p__w_en = 1'b0;
         end
         if (reg_we & (reg_addr == 2'h1)) begin
             if (reg_wdata[32'h1]) begin
@@ -9962,6 +10413,8 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 fill__d = 10'h0;
                 last__d = 64'h0;
                 last2__d = 64'h0;
+                last3__d = 64'h0;
+                hw_en__d = 1'b0;
                 primed__d = 1'b0;
                 s_addr__d = 256'h0;
                 s_words__d = 256'h0;
@@ -10002,9 +10455,16 @@ module default_accel_top_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [63:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [63:0] mem [0:511];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[8:0] == r_addr[8:0]) ? ~mem[r_addr[8:0]] : mem[r_addr[8:0]];
+    `endif
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // default_accel_top_hist_c
@@ -10021,9 +10481,16 @@ module default_accel_top_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [32:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [32:0] mem [0:511];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[8:0] == r_addr[8:0]) ? ~mem[r_addr[8:0]] : mem[r_addr[8:0]];
+    `endif
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // default_accel_top_hist_p
@@ -10040,9 +10507,16 @@ module default_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     input wire  [63:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [63:0] mem [0:16383];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[13:0] == r_addr[13:0]) ? ~mem[r_addr[13:0]] : mem[r_addr[13:0]];
+    `endif
        if (w_en) mem[w_addr[13:0]] <= w_data;
     end
 endmodule // default_accel_top_instr_buffer
@@ -11545,6 +12019,12 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  [15:0] xlast__d;
     wire  [15:0] xlast__q;
     reg  xlast__clock;
+    reg  [15:0] holm2__d;
+    wire  [15:0] holm2__q;
+    reg  holm2__clock;
+    reg  nwrap_r__d;
+    wire  nwrap_r__q;
+    reg  nwrap_r__clock;
     reg  [15:0] b0_lo__d;
     wire  [15:0] b0_lo__q;
     reg  b0_lo__clock;
@@ -12521,6 +13001,16 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .q(xlast__q),
         .clock(xlast__clock)
     );
+    default_accel_top_dff_w16 holm2(
+        .d(holm2__d),
+        .q(holm2__q),
+        .clock(holm2__clock)
+    );
+    default_accel_top_dff_w1 nwrap_r(
+        .d(nwrap_r__d),
+        .q(nwrap_r__q),
+        .clock(nwrap_r__clock)
+    );
     default_accel_top_dff_w16 b0_lo(
         .d(b0_lo__d),
         .q(b0_lo__q),
@@ -12657,6 +13147,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         be__clock = clock;
         xlast__clock = clock;
         holast__clock = clock;
+        holm2__clock = clock;
+        nwrap_r__clock = clock;
         b0_lo__clock = clock;
         b0_rem__clock = clock;
         b0_hi__clock = clock;
@@ -12752,6 +13244,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         be__d = be__q;
         xlast__d = xlast__q;
         holast__d = holast__q;
+        holm2__d = holm2__q;
+        nwrap_r__d = nwrap_r__q;
         b0_lo__d = b0_lo__q;
         b0_rem__d = b0_rem__q;
         b0_hi__d = b0_hi__q;
@@ -13027,7 +13521,8 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         rowmask = rowmask_c__q;
         bankmask = bankmask_c__q;
         holast__d = p_ho - 16'h1;
-        nwrap = nyo__q == holast__q;
+        holm2__d = p_ho - 16'h2;
+        nwrap = nwrap_r__q;
         if (nwrap) begin
             nyo1 = 16'h0;
         end
@@ -13093,6 +13588,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
             end
             if (run__q & (prime__q == 2'h3)) begin
                 nyo__d = 16'h0;
+                nwrap_r__d = p_ho == 16'h1;
                 lo_p__d = b0_lo__q;
                 rem_p__d = b0_rem__q;
                 hi_p__d = b0_hi__q;
@@ -13105,6 +13601,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                 thermo_c__d = thermo_nr__q;
                 nyo__d = nyo1;
                 if (~nwrap) begin
+                    nwrap_r__d = nyo__q == holm2__q;
                     lo_p__d = lo_p__q >> p_sh;
                     rem_p__d = rem1;
                     hi_p__d = th_rem1 & khmask__q;
@@ -13112,6 +13609,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
                     nr0c__d = kconst - nr01;
                 end
                 else begin
+                    nwrap_r__d = p_ho == 16'h1;
                     lo_p__d = b0_lo__q;
                     rem_p__d = b0_rem__q;
                     hi_p__d = b0_hi__q;
@@ -13941,9 +14439,16 @@ module default_accel_top_first_cache_bank_2(clock,r_en,r_addr,r_data,w_en,w_addr
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:16383];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[13:0] == r_addr[13:0]) ? ~mem[r_addr[13:0]] : mem[r_addr[13:0]];
+    `endif
        if (w_en) mem[w_addr[13:0]] <= w_data;
     end
 endmodule // default_accel_top_first_cache_bank_2

@@ -51,6 +51,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__0__clock;
     reg  pes__0__strobe;
     reg  [15:0] pes__0__ksel;
+    reg  [15:0] pes__0__ksel_nx;
     reg  [7:0] pes__0__x_in;
     reg  [5:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
@@ -65,6 +66,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__1__clock;
     reg  pes__1__strobe;
     reg  [15:0] pes__1__ksel;
+    reg  [15:0] pes__1__ksel_nx;
     reg  [7:0] pes__1__x_in;
     reg  [5:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
@@ -79,6 +81,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__2__clock;
     reg  pes__2__strobe;
     reg  [15:0] pes__2__ksel;
+    reg  [15:0] pes__2__ksel_nx;
     reg  [7:0] pes__2__x_in;
     reg  [5:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
@@ -93,6 +96,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__3__clock;
     reg  pes__3__strobe;
     reg  [15:0] pes__3__ksel;
+    reg  [15:0] pes__3__ksel_nx;
     reg  [7:0] pes__3__x_in;
     reg  [5:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
@@ -107,6 +111,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__4__clock;
     reg  pes__4__strobe;
     reg  [15:0] pes__4__ksel;
+    reg  [15:0] pes__4__ksel_nx;
     reg  [7:0] pes__4__x_in;
     reg  [5:0] pes__4__tag_in;
     wire  [7:0] pes__4__x_out;
@@ -121,6 +126,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__5__clock;
     reg  pes__5__strobe;
     reg  [15:0] pes__5__ksel;
+    reg  [15:0] pes__5__ksel_nx;
     reg  [7:0] pes__5__x_in;
     reg  [5:0] pes__5__tag_in;
     wire  [7:0] pes__5__x_out;
@@ -135,6 +141,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__6__clock;
     reg  pes__6__strobe;
     reg  [15:0] pes__6__ksel;
+    reg  [15:0] pes__6__ksel_nx;
     reg  [7:0] pes__6__x_in;
     reg  [5:0] pes__6__tag_in;
     wire  [7:0] pes__6__x_out;
@@ -149,6 +156,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__7__clock;
     reg  pes__7__strobe;
     reg  [15:0] pes__7__ksel;
+    reg  [15:0] pes__7__ksel_nx;
     reg  [7:0] pes__7__x_in;
     reg  [5:0] pes__7__tag_in;
     wire  [7:0] pes__7__x_out;
@@ -163,6 +171,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__8__clock;
     reg  pes__8__strobe;
     reg  [15:0] pes__8__ksel;
+    reg  [15:0] pes__8__ksel_nx;
     reg  [7:0] pes__8__x_in;
     reg  [5:0] pes__8__tag_in;
     wire  [7:0] pes__8__x_out;
@@ -177,6 +186,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__9__clock;
     reg  pes__9__strobe;
     reg  [15:0] pes__9__ksel;
+    reg  [15:0] pes__9__ksel_nx;
     reg  [7:0] pes__9__x_in;
     reg  [5:0] pes__9__tag_in;
     wire  [7:0] pes__9__x_out;
@@ -191,6 +201,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__10__clock;
     reg  pes__10__strobe;
     reg  [15:0] pes__10__ksel;
+    reg  [15:0] pes__10__ksel_nx;
     reg  [7:0] pes__10__x_in;
     reg  [5:0] pes__10__tag_in;
     wire  [7:0] pes__10__x_out;
@@ -205,6 +216,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__11__clock;
     reg  pes__11__strobe;
     reg  [15:0] pes__11__ksel;
+    reg  [15:0] pes__11__ksel_nx;
     reg  [7:0] pes__11__x_in;
     reg  [5:0] pes__11__tag_in;
     wire  [7:0] pes__11__x_out;
@@ -219,6 +231,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__12__clock;
     reg  pes__12__strobe;
     reg  [15:0] pes__12__ksel;
+    reg  [15:0] pes__12__ksel_nx;
     reg  [7:0] pes__12__x_in;
     reg  [5:0] pes__12__tag_in;
     wire  [7:0] pes__12__x_out;
@@ -233,6 +246,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__13__clock;
     reg  pes__13__strobe;
     reg  [15:0] pes__13__ksel;
+    reg  [15:0] pes__13__ksel_nx;
     reg  [7:0] pes__13__x_in;
     reg  [5:0] pes__13__tag_in;
     wire  [7:0] pes__13__x_out;
@@ -247,6 +261,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__14__clock;
     reg  pes__14__strobe;
     reg  [15:0] pes__14__ksel;
+    reg  [15:0] pes__14__ksel_nx;
     reg  [7:0] pes__14__x_in;
     reg  [5:0] pes__14__tag_in;
     wire  [7:0] pes__14__x_out;
@@ -261,6 +276,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__15__clock;
     reg  pes__15__strobe;
     reg  [15:0] pes__15__ksel;
+    reg  [15:0] pes__15__ksel_nx;
     reg  [7:0] pes__15__x_in;
     reg  [5:0] pes__15__tag_in;
     wire  [7:0] pes__15__x_out;
@@ -275,6 +291,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__16__clock;
     reg  pes__16__strobe;
     reg  [15:0] pes__16__ksel;
+    reg  [15:0] pes__16__ksel_nx;
     reg  [7:0] pes__16__x_in;
     reg  [5:0] pes__16__tag_in;
     wire  [7:0] pes__16__x_out;
@@ -289,6 +306,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__17__clock;
     reg  pes__17__strobe;
     reg  [15:0] pes__17__ksel;
+    reg  [15:0] pes__17__ksel_nx;
     reg  [7:0] pes__17__x_in;
     reg  [5:0] pes__17__tag_in;
     wire  [7:0] pes__17__x_out;
@@ -303,6 +321,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__18__clock;
     reg  pes__18__strobe;
     reg  [15:0] pes__18__ksel;
+    reg  [15:0] pes__18__ksel_nx;
     reg  [7:0] pes__18__x_in;
     reg  [5:0] pes__18__tag_in;
     wire  [7:0] pes__18__x_out;
@@ -317,6 +336,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__19__clock;
     reg  pes__19__strobe;
     reg  [15:0] pes__19__ksel;
+    reg  [15:0] pes__19__ksel_nx;
     reg  [7:0] pes__19__x_in;
     reg  [5:0] pes__19__tag_in;
     wire  [7:0] pes__19__x_out;
@@ -331,6 +351,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__20__clock;
     reg  pes__20__strobe;
     reg  [15:0] pes__20__ksel;
+    reg  [15:0] pes__20__ksel_nx;
     reg  [7:0] pes__20__x_in;
     reg  [5:0] pes__20__tag_in;
     wire  [7:0] pes__20__x_out;
@@ -345,6 +366,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__21__clock;
     reg  pes__21__strobe;
     reg  [15:0] pes__21__ksel;
+    reg  [15:0] pes__21__ksel_nx;
     reg  [7:0] pes__21__x_in;
     reg  [5:0] pes__21__tag_in;
     wire  [7:0] pes__21__x_out;
@@ -359,6 +381,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__22__clock;
     reg  pes__22__strobe;
     reg  [15:0] pes__22__ksel;
+    reg  [15:0] pes__22__ksel_nx;
     reg  [7:0] pes__22__x_in;
     reg  [5:0] pes__22__tag_in;
     wire  [7:0] pes__22__x_out;
@@ -373,6 +396,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__23__clock;
     reg  pes__23__strobe;
     reg  [15:0] pes__23__ksel;
+    reg  [15:0] pes__23__ksel_nx;
     reg  [7:0] pes__23__x_in;
     reg  [5:0] pes__23__tag_in;
     wire  [7:0] pes__23__x_out;
@@ -387,6 +411,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__24__clock;
     reg  pes__24__strobe;
     reg  [15:0] pes__24__ksel;
+    reg  [15:0] pes__24__ksel_nx;
     reg  [7:0] pes__24__x_in;
     reg  [5:0] pes__24__tag_in;
     wire  [7:0] pes__24__x_out;
@@ -401,6 +426,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__25__clock;
     reg  pes__25__strobe;
     reg  [15:0] pes__25__ksel;
+    reg  [15:0] pes__25__ksel_nx;
     reg  [7:0] pes__25__x_in;
     reg  [5:0] pes__25__tag_in;
     wire  [7:0] pes__25__x_out;
@@ -415,6 +441,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__26__clock;
     reg  pes__26__strobe;
     reg  [15:0] pes__26__ksel;
+    reg  [15:0] pes__26__ksel_nx;
     reg  [7:0] pes__26__x_in;
     reg  [5:0] pes__26__tag_in;
     wire  [7:0] pes__26__x_out;
@@ -429,6 +456,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__27__clock;
     reg  pes__27__strobe;
     reg  [15:0] pes__27__ksel;
+    reg  [15:0] pes__27__ksel_nx;
     reg  [7:0] pes__27__x_in;
     reg  [5:0] pes__27__tag_in;
     wire  [7:0] pes__27__x_out;
@@ -443,6 +471,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__28__clock;
     reg  pes__28__strobe;
     reg  [15:0] pes__28__ksel;
+    reg  [15:0] pes__28__ksel_nx;
     reg  [7:0] pes__28__x_in;
     reg  [5:0] pes__28__tag_in;
     wire  [7:0] pes__28__x_out;
@@ -457,6 +486,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__29__clock;
     reg  pes__29__strobe;
     reg  [15:0] pes__29__ksel;
+    reg  [15:0] pes__29__ksel_nx;
     reg  [7:0] pes__29__x_in;
     reg  [5:0] pes__29__tag_in;
     wire  [7:0] pes__29__x_out;
@@ -471,6 +501,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__30__clock;
     reg  pes__30__strobe;
     reg  [15:0] pes__30__ksel;
+    reg  [15:0] pes__30__ksel_nx;
     reg  [7:0] pes__30__x_in;
     reg  [5:0] pes__30__tag_in;
     wire  [7:0] pes__30__x_out;
@@ -485,6 +516,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__31__clock;
     reg  pes__31__strobe;
     reg  [15:0] pes__31__ksel;
+    reg  [15:0] pes__31__ksel_nx;
     reg  [7:0] pes__31__x_in;
     reg  [5:0] pes__31__tag_in;
     wire  [7:0] pes__31__x_out;
@@ -499,6 +531,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__32__clock;
     reg  pes__32__strobe;
     reg  [15:0] pes__32__ksel;
+    reg  [15:0] pes__32__ksel_nx;
     reg  [7:0] pes__32__x_in;
     reg  [5:0] pes__32__tag_in;
     wire  [7:0] pes__32__x_out;
@@ -513,6 +546,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__33__clock;
     reg  pes__33__strobe;
     reg  [15:0] pes__33__ksel;
+    reg  [15:0] pes__33__ksel_nx;
     reg  [7:0] pes__33__x_in;
     reg  [5:0] pes__33__tag_in;
     wire  [7:0] pes__33__x_out;
@@ -527,6 +561,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__34__clock;
     reg  pes__34__strobe;
     reg  [15:0] pes__34__ksel;
+    reg  [15:0] pes__34__ksel_nx;
     reg  [7:0] pes__34__x_in;
     reg  [5:0] pes__34__tag_in;
     wire  [7:0] pes__34__x_out;
@@ -541,6 +576,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__35__clock;
     reg  pes__35__strobe;
     reg  [15:0] pes__35__ksel;
+    reg  [15:0] pes__35__ksel_nx;
     reg  [7:0] pes__35__x_in;
     reg  [5:0] pes__35__tag_in;
     wire  [7:0] pes__35__x_out;
@@ -555,6 +591,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__36__clock;
     reg  pes__36__strobe;
     reg  [15:0] pes__36__ksel;
+    reg  [15:0] pes__36__ksel_nx;
     reg  [7:0] pes__36__x_in;
     reg  [5:0] pes__36__tag_in;
     wire  [7:0] pes__36__x_out;
@@ -569,6 +606,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__37__clock;
     reg  pes__37__strobe;
     reg  [15:0] pes__37__ksel;
+    reg  [15:0] pes__37__ksel_nx;
     reg  [7:0] pes__37__x_in;
     reg  [5:0] pes__37__tag_in;
     wire  [7:0] pes__37__x_out;
@@ -583,6 +621,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__38__clock;
     reg  pes__38__strobe;
     reg  [15:0] pes__38__ksel;
+    reg  [15:0] pes__38__ksel_nx;
     reg  [7:0] pes__38__x_in;
     reg  [5:0] pes__38__tag_in;
     wire  [7:0] pes__38__x_out;
@@ -597,6 +636,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__39__clock;
     reg  pes__39__strobe;
     reg  [15:0] pes__39__ksel;
+    reg  [15:0] pes__39__ksel_nx;
     reg  [7:0] pes__39__x_in;
     reg  [5:0] pes__39__tag_in;
     wire  [7:0] pes__39__x_out;
@@ -611,6 +651,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__40__clock;
     reg  pes__40__strobe;
     reg  [15:0] pes__40__ksel;
+    reg  [15:0] pes__40__ksel_nx;
     reg  [7:0] pes__40__x_in;
     reg  [5:0] pes__40__tag_in;
     wire  [7:0] pes__40__x_out;
@@ -625,6 +666,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__41__clock;
     reg  pes__41__strobe;
     reg  [15:0] pes__41__ksel;
+    reg  [15:0] pes__41__ksel_nx;
     reg  [7:0] pes__41__x_in;
     reg  [5:0] pes__41__tag_in;
     wire  [7:0] pes__41__x_out;
@@ -639,6 +681,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__42__clock;
     reg  pes__42__strobe;
     reg  [15:0] pes__42__ksel;
+    reg  [15:0] pes__42__ksel_nx;
     reg  [7:0] pes__42__x_in;
     reg  [5:0] pes__42__tag_in;
     wire  [7:0] pes__42__x_out;
@@ -653,6 +696,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__43__clock;
     reg  pes__43__strobe;
     reg  [15:0] pes__43__ksel;
+    reg  [15:0] pes__43__ksel_nx;
     reg  [7:0] pes__43__x_in;
     reg  [5:0] pes__43__tag_in;
     wire  [7:0] pes__43__x_out;
@@ -667,6 +711,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__44__clock;
     reg  pes__44__strobe;
     reg  [15:0] pes__44__ksel;
+    reg  [15:0] pes__44__ksel_nx;
     reg  [7:0] pes__44__x_in;
     reg  [5:0] pes__44__tag_in;
     wire  [7:0] pes__44__x_out;
@@ -681,6 +726,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__45__clock;
     reg  pes__45__strobe;
     reg  [15:0] pes__45__ksel;
+    reg  [15:0] pes__45__ksel_nx;
     reg  [7:0] pes__45__x_in;
     reg  [5:0] pes__45__tag_in;
     wire  [7:0] pes__45__x_out;
@@ -695,6 +741,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__46__clock;
     reg  pes__46__strobe;
     reg  [15:0] pes__46__ksel;
+    reg  [15:0] pes__46__ksel_nx;
     reg  [7:0] pes__46__x_in;
     reg  [5:0] pes__46__tag_in;
     wire  [7:0] pes__46__x_out;
@@ -709,6 +756,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__47__clock;
     reg  pes__47__strobe;
     reg  [15:0] pes__47__ksel;
+    reg  [15:0] pes__47__ksel_nx;
     reg  [7:0] pes__47__x_in;
     reg  [5:0] pes__47__tag_in;
     wire  [7:0] pes__47__x_out;
@@ -723,6 +771,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__48__clock;
     reg  pes__48__strobe;
     reg  [15:0] pes__48__ksel;
+    reg  [15:0] pes__48__ksel_nx;
     reg  [7:0] pes__48__x_in;
     reg  [5:0] pes__48__tag_in;
     wire  [7:0] pes__48__x_out;
@@ -737,6 +786,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__49__clock;
     reg  pes__49__strobe;
     reg  [15:0] pes__49__ksel;
+    reg  [15:0] pes__49__ksel_nx;
     reg  [7:0] pes__49__x_in;
     reg  [5:0] pes__49__tag_in;
     wire  [7:0] pes__49__x_out;
@@ -751,6 +801,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__50__clock;
     reg  pes__50__strobe;
     reg  [15:0] pes__50__ksel;
+    reg  [15:0] pes__50__ksel_nx;
     reg  [7:0] pes__50__x_in;
     reg  [5:0] pes__50__tag_in;
     wire  [7:0] pes__50__x_out;
@@ -765,6 +816,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__51__clock;
     reg  pes__51__strobe;
     reg  [15:0] pes__51__ksel;
+    reg  [15:0] pes__51__ksel_nx;
     reg  [7:0] pes__51__x_in;
     reg  [5:0] pes__51__tag_in;
     wire  [7:0] pes__51__x_out;
@@ -779,6 +831,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__52__clock;
     reg  pes__52__strobe;
     reg  [15:0] pes__52__ksel;
+    reg  [15:0] pes__52__ksel_nx;
     reg  [7:0] pes__52__x_in;
     reg  [5:0] pes__52__tag_in;
     wire  [7:0] pes__52__x_out;
@@ -793,6 +846,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__53__clock;
     reg  pes__53__strobe;
     reg  [15:0] pes__53__ksel;
+    reg  [15:0] pes__53__ksel_nx;
     reg  [7:0] pes__53__x_in;
     reg  [5:0] pes__53__tag_in;
     wire  [7:0] pes__53__x_out;
@@ -807,6 +861,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__54__clock;
     reg  pes__54__strobe;
     reg  [15:0] pes__54__ksel;
+    reg  [15:0] pes__54__ksel_nx;
     reg  [7:0] pes__54__x_in;
     reg  [5:0] pes__54__tag_in;
     wire  [7:0] pes__54__x_out;
@@ -821,6 +876,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__55__clock;
     reg  pes__55__strobe;
     reg  [15:0] pes__55__ksel;
+    reg  [15:0] pes__55__ksel_nx;
     reg  [7:0] pes__55__x_in;
     reg  [5:0] pes__55__tag_in;
     wire  [7:0] pes__55__x_out;
@@ -835,6 +891,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__56__clock;
     reg  pes__56__strobe;
     reg  [15:0] pes__56__ksel;
+    reg  [15:0] pes__56__ksel_nx;
     reg  [7:0] pes__56__x_in;
     reg  [5:0] pes__56__tag_in;
     wire  [7:0] pes__56__x_out;
@@ -849,6 +906,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__57__clock;
     reg  pes__57__strobe;
     reg  [15:0] pes__57__ksel;
+    reg  [15:0] pes__57__ksel_nx;
     reg  [7:0] pes__57__x_in;
     reg  [5:0] pes__57__tag_in;
     wire  [7:0] pes__57__x_out;
@@ -863,6 +921,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__58__clock;
     reg  pes__58__strobe;
     reg  [15:0] pes__58__ksel;
+    reg  [15:0] pes__58__ksel_nx;
     reg  [7:0] pes__58__x_in;
     reg  [5:0] pes__58__tag_in;
     wire  [7:0] pes__58__x_out;
@@ -877,6 +936,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__59__clock;
     reg  pes__59__strobe;
     reg  [15:0] pes__59__ksel;
+    reg  [15:0] pes__59__ksel_nx;
     reg  [7:0] pes__59__x_in;
     reg  [5:0] pes__59__tag_in;
     wire  [7:0] pes__59__x_out;
@@ -891,6 +951,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__60__clock;
     reg  pes__60__strobe;
     reg  [15:0] pes__60__ksel;
+    reg  [15:0] pes__60__ksel_nx;
     reg  [7:0] pes__60__x_in;
     reg  [5:0] pes__60__tag_in;
     wire  [7:0] pes__60__x_out;
@@ -905,6 +966,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__61__clock;
     reg  pes__61__strobe;
     reg  [15:0] pes__61__ksel;
+    reg  [15:0] pes__61__ksel_nx;
     reg  [7:0] pes__61__x_in;
     reg  [5:0] pes__61__tag_in;
     wire  [7:0] pes__61__x_out;
@@ -919,6 +981,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__62__clock;
     reg  pes__62__strobe;
     reg  [15:0] pes__62__ksel;
+    reg  [15:0] pes__62__ksel_nx;
     reg  [7:0] pes__62__x_in;
     reg  [5:0] pes__62__tag_in;
     wire  [7:0] pes__62__x_out;
@@ -933,6 +996,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__63__clock;
     reg  pes__63__strobe;
     reg  [15:0] pes__63__ksel;
+    reg  [15:0] pes__63__ksel_nx;
     reg  [7:0] pes__63__x_in;
     reg  [5:0] pes__63__tag_in;
     wire  [7:0] pes__63__x_out;
@@ -1651,6 +1715,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     
     // Local signals
     reg  strobe;
+    reg  [15:0] ksel_nx;
     reg  [7:0] row0_x;
     reg  can_start;
     reg  tile_first;
@@ -1683,6 +1748,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__0__clock),
         .strobe(pes__0__strobe),
         .ksel(pes__0__ksel),
+        .ksel_nx(pes__0__ksel_nx),
         .x_in(pes__0__x_in),
         .tag_in(pes__0__tag_in),
         .x_out(pes__0__x_out),
@@ -1699,6 +1765,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__1__clock),
         .strobe(pes__1__strobe),
         .ksel(pes__1__ksel),
+        .ksel_nx(pes__1__ksel_nx),
         .x_in(pes__1__x_in),
         .tag_in(pes__1__tag_in),
         .x_out(pes__1__x_out),
@@ -1715,6 +1782,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__2__clock),
         .strobe(pes__2__strobe),
         .ksel(pes__2__ksel),
+        .ksel_nx(pes__2__ksel_nx),
         .x_in(pes__2__x_in),
         .tag_in(pes__2__tag_in),
         .x_out(pes__2__x_out),
@@ -1731,6 +1799,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__3__clock),
         .strobe(pes__3__strobe),
         .ksel(pes__3__ksel),
+        .ksel_nx(pes__3__ksel_nx),
         .x_in(pes__3__x_in),
         .tag_in(pes__3__tag_in),
         .x_out(pes__3__x_out),
@@ -1747,6 +1816,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__4__clock),
         .strobe(pes__4__strobe),
         .ksel(pes__4__ksel),
+        .ksel_nx(pes__4__ksel_nx),
         .x_in(pes__4__x_in),
         .tag_in(pes__4__tag_in),
         .x_out(pes__4__x_out),
@@ -1763,6 +1833,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__5__clock),
         .strobe(pes__5__strobe),
         .ksel(pes__5__ksel),
+        .ksel_nx(pes__5__ksel_nx),
         .x_in(pes__5__x_in),
         .tag_in(pes__5__tag_in),
         .x_out(pes__5__x_out),
@@ -1779,6 +1850,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__6__clock),
         .strobe(pes__6__strobe),
         .ksel(pes__6__ksel),
+        .ksel_nx(pes__6__ksel_nx),
         .x_in(pes__6__x_in),
         .tag_in(pes__6__tag_in),
         .x_out(pes__6__x_out),
@@ -1795,6 +1867,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__7__clock),
         .strobe(pes__7__strobe),
         .ksel(pes__7__ksel),
+        .ksel_nx(pes__7__ksel_nx),
         .x_in(pes__7__x_in),
         .tag_in(pes__7__tag_in),
         .x_out(pes__7__x_out),
@@ -1811,6 +1884,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__8__clock),
         .strobe(pes__8__strobe),
         .ksel(pes__8__ksel),
+        .ksel_nx(pes__8__ksel_nx),
         .x_in(pes__8__x_in),
         .tag_in(pes__8__tag_in),
         .x_out(pes__8__x_out),
@@ -1827,6 +1901,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__9__clock),
         .strobe(pes__9__strobe),
         .ksel(pes__9__ksel),
+        .ksel_nx(pes__9__ksel_nx),
         .x_in(pes__9__x_in),
         .tag_in(pes__9__tag_in),
         .x_out(pes__9__x_out),
@@ -1843,6 +1918,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__10__clock),
         .strobe(pes__10__strobe),
         .ksel(pes__10__ksel),
+        .ksel_nx(pes__10__ksel_nx),
         .x_in(pes__10__x_in),
         .tag_in(pes__10__tag_in),
         .x_out(pes__10__x_out),
@@ -1859,6 +1935,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__11__clock),
         .strobe(pes__11__strobe),
         .ksel(pes__11__ksel),
+        .ksel_nx(pes__11__ksel_nx),
         .x_in(pes__11__x_in),
         .tag_in(pes__11__tag_in),
         .x_out(pes__11__x_out),
@@ -1875,6 +1952,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__12__clock),
         .strobe(pes__12__strobe),
         .ksel(pes__12__ksel),
+        .ksel_nx(pes__12__ksel_nx),
         .x_in(pes__12__x_in),
         .tag_in(pes__12__tag_in),
         .x_out(pes__12__x_out),
@@ -1891,6 +1969,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__13__clock),
         .strobe(pes__13__strobe),
         .ksel(pes__13__ksel),
+        .ksel_nx(pes__13__ksel_nx),
         .x_in(pes__13__x_in),
         .tag_in(pes__13__tag_in),
         .x_out(pes__13__x_out),
@@ -1907,6 +1986,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__14__clock),
         .strobe(pes__14__strobe),
         .ksel(pes__14__ksel),
+        .ksel_nx(pes__14__ksel_nx),
         .x_in(pes__14__x_in),
         .tag_in(pes__14__tag_in),
         .x_out(pes__14__x_out),
@@ -1923,6 +2003,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__15__clock),
         .strobe(pes__15__strobe),
         .ksel(pes__15__ksel),
+        .ksel_nx(pes__15__ksel_nx),
         .x_in(pes__15__x_in),
         .tag_in(pes__15__tag_in),
         .x_out(pes__15__x_out),
@@ -1939,6 +2020,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__16__clock),
         .strobe(pes__16__strobe),
         .ksel(pes__16__ksel),
+        .ksel_nx(pes__16__ksel_nx),
         .x_in(pes__16__x_in),
         .tag_in(pes__16__tag_in),
         .x_out(pes__16__x_out),
@@ -1955,6 +2037,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__17__clock),
         .strobe(pes__17__strobe),
         .ksel(pes__17__ksel),
+        .ksel_nx(pes__17__ksel_nx),
         .x_in(pes__17__x_in),
         .tag_in(pes__17__tag_in),
         .x_out(pes__17__x_out),
@@ -1971,6 +2054,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__18__clock),
         .strobe(pes__18__strobe),
         .ksel(pes__18__ksel),
+        .ksel_nx(pes__18__ksel_nx),
         .x_in(pes__18__x_in),
         .tag_in(pes__18__tag_in),
         .x_out(pes__18__x_out),
@@ -1987,6 +2071,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__19__clock),
         .strobe(pes__19__strobe),
         .ksel(pes__19__ksel),
+        .ksel_nx(pes__19__ksel_nx),
         .x_in(pes__19__x_in),
         .tag_in(pes__19__tag_in),
         .x_out(pes__19__x_out),
@@ -2003,6 +2088,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__20__clock),
         .strobe(pes__20__strobe),
         .ksel(pes__20__ksel),
+        .ksel_nx(pes__20__ksel_nx),
         .x_in(pes__20__x_in),
         .tag_in(pes__20__tag_in),
         .x_out(pes__20__x_out),
@@ -2019,6 +2105,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__21__clock),
         .strobe(pes__21__strobe),
         .ksel(pes__21__ksel),
+        .ksel_nx(pes__21__ksel_nx),
         .x_in(pes__21__x_in),
         .tag_in(pes__21__tag_in),
         .x_out(pes__21__x_out),
@@ -2035,6 +2122,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__22__clock),
         .strobe(pes__22__strobe),
         .ksel(pes__22__ksel),
+        .ksel_nx(pes__22__ksel_nx),
         .x_in(pes__22__x_in),
         .tag_in(pes__22__tag_in),
         .x_out(pes__22__x_out),
@@ -2051,6 +2139,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__23__clock),
         .strobe(pes__23__strobe),
         .ksel(pes__23__ksel),
+        .ksel_nx(pes__23__ksel_nx),
         .x_in(pes__23__x_in),
         .tag_in(pes__23__tag_in),
         .x_out(pes__23__x_out),
@@ -2067,6 +2156,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__24__clock),
         .strobe(pes__24__strobe),
         .ksel(pes__24__ksel),
+        .ksel_nx(pes__24__ksel_nx),
         .x_in(pes__24__x_in),
         .tag_in(pes__24__tag_in),
         .x_out(pes__24__x_out),
@@ -2083,6 +2173,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__25__clock),
         .strobe(pes__25__strobe),
         .ksel(pes__25__ksel),
+        .ksel_nx(pes__25__ksel_nx),
         .x_in(pes__25__x_in),
         .tag_in(pes__25__tag_in),
         .x_out(pes__25__x_out),
@@ -2099,6 +2190,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__26__clock),
         .strobe(pes__26__strobe),
         .ksel(pes__26__ksel),
+        .ksel_nx(pes__26__ksel_nx),
         .x_in(pes__26__x_in),
         .tag_in(pes__26__tag_in),
         .x_out(pes__26__x_out),
@@ -2115,6 +2207,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__27__clock),
         .strobe(pes__27__strobe),
         .ksel(pes__27__ksel),
+        .ksel_nx(pes__27__ksel_nx),
         .x_in(pes__27__x_in),
         .tag_in(pes__27__tag_in),
         .x_out(pes__27__x_out),
@@ -2131,6 +2224,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__28__clock),
         .strobe(pes__28__strobe),
         .ksel(pes__28__ksel),
+        .ksel_nx(pes__28__ksel_nx),
         .x_in(pes__28__x_in),
         .tag_in(pes__28__tag_in),
         .x_out(pes__28__x_out),
@@ -2147,6 +2241,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__29__clock),
         .strobe(pes__29__strobe),
         .ksel(pes__29__ksel),
+        .ksel_nx(pes__29__ksel_nx),
         .x_in(pes__29__x_in),
         .tag_in(pes__29__tag_in),
         .x_out(pes__29__x_out),
@@ -2163,6 +2258,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__30__clock),
         .strobe(pes__30__strobe),
         .ksel(pes__30__ksel),
+        .ksel_nx(pes__30__ksel_nx),
         .x_in(pes__30__x_in),
         .tag_in(pes__30__tag_in),
         .x_out(pes__30__x_out),
@@ -2179,6 +2275,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__31__clock),
         .strobe(pes__31__strobe),
         .ksel(pes__31__ksel),
+        .ksel_nx(pes__31__ksel_nx),
         .x_in(pes__31__x_in),
         .tag_in(pes__31__tag_in),
         .x_out(pes__31__x_out),
@@ -2195,6 +2292,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__32__clock),
         .strobe(pes__32__strobe),
         .ksel(pes__32__ksel),
+        .ksel_nx(pes__32__ksel_nx),
         .x_in(pes__32__x_in),
         .tag_in(pes__32__tag_in),
         .x_out(pes__32__x_out),
@@ -2211,6 +2309,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__33__clock),
         .strobe(pes__33__strobe),
         .ksel(pes__33__ksel),
+        .ksel_nx(pes__33__ksel_nx),
         .x_in(pes__33__x_in),
         .tag_in(pes__33__tag_in),
         .x_out(pes__33__x_out),
@@ -2227,6 +2326,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__34__clock),
         .strobe(pes__34__strobe),
         .ksel(pes__34__ksel),
+        .ksel_nx(pes__34__ksel_nx),
         .x_in(pes__34__x_in),
         .tag_in(pes__34__tag_in),
         .x_out(pes__34__x_out),
@@ -2243,6 +2343,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__35__clock),
         .strobe(pes__35__strobe),
         .ksel(pes__35__ksel),
+        .ksel_nx(pes__35__ksel_nx),
         .x_in(pes__35__x_in),
         .tag_in(pes__35__tag_in),
         .x_out(pes__35__x_out),
@@ -2259,6 +2360,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__36__clock),
         .strobe(pes__36__strobe),
         .ksel(pes__36__ksel),
+        .ksel_nx(pes__36__ksel_nx),
         .x_in(pes__36__x_in),
         .tag_in(pes__36__tag_in),
         .x_out(pes__36__x_out),
@@ -2275,6 +2377,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__37__clock),
         .strobe(pes__37__strobe),
         .ksel(pes__37__ksel),
+        .ksel_nx(pes__37__ksel_nx),
         .x_in(pes__37__x_in),
         .tag_in(pes__37__tag_in),
         .x_out(pes__37__x_out),
@@ -2291,6 +2394,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__38__clock),
         .strobe(pes__38__strobe),
         .ksel(pes__38__ksel),
+        .ksel_nx(pes__38__ksel_nx),
         .x_in(pes__38__x_in),
         .tag_in(pes__38__tag_in),
         .x_out(pes__38__x_out),
@@ -2307,6 +2411,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__39__clock),
         .strobe(pes__39__strobe),
         .ksel(pes__39__ksel),
+        .ksel_nx(pes__39__ksel_nx),
         .x_in(pes__39__x_in),
         .tag_in(pes__39__tag_in),
         .x_out(pes__39__x_out),
@@ -2323,6 +2428,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__40__clock),
         .strobe(pes__40__strobe),
         .ksel(pes__40__ksel),
+        .ksel_nx(pes__40__ksel_nx),
         .x_in(pes__40__x_in),
         .tag_in(pes__40__tag_in),
         .x_out(pes__40__x_out),
@@ -2339,6 +2445,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__41__clock),
         .strobe(pes__41__strobe),
         .ksel(pes__41__ksel),
+        .ksel_nx(pes__41__ksel_nx),
         .x_in(pes__41__x_in),
         .tag_in(pes__41__tag_in),
         .x_out(pes__41__x_out),
@@ -2355,6 +2462,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__42__clock),
         .strobe(pes__42__strobe),
         .ksel(pes__42__ksel),
+        .ksel_nx(pes__42__ksel_nx),
         .x_in(pes__42__x_in),
         .tag_in(pes__42__tag_in),
         .x_out(pes__42__x_out),
@@ -2371,6 +2479,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__43__clock),
         .strobe(pes__43__strobe),
         .ksel(pes__43__ksel),
+        .ksel_nx(pes__43__ksel_nx),
         .x_in(pes__43__x_in),
         .tag_in(pes__43__tag_in),
         .x_out(pes__43__x_out),
@@ -2387,6 +2496,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__44__clock),
         .strobe(pes__44__strobe),
         .ksel(pes__44__ksel),
+        .ksel_nx(pes__44__ksel_nx),
         .x_in(pes__44__x_in),
         .tag_in(pes__44__tag_in),
         .x_out(pes__44__x_out),
@@ -2403,6 +2513,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__45__clock),
         .strobe(pes__45__strobe),
         .ksel(pes__45__ksel),
+        .ksel_nx(pes__45__ksel_nx),
         .x_in(pes__45__x_in),
         .tag_in(pes__45__tag_in),
         .x_out(pes__45__x_out),
@@ -2419,6 +2530,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__46__clock),
         .strobe(pes__46__strobe),
         .ksel(pes__46__ksel),
+        .ksel_nx(pes__46__ksel_nx),
         .x_in(pes__46__x_in),
         .tag_in(pes__46__tag_in),
         .x_out(pes__46__x_out),
@@ -2435,6 +2547,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__47__clock),
         .strobe(pes__47__strobe),
         .ksel(pes__47__ksel),
+        .ksel_nx(pes__47__ksel_nx),
         .x_in(pes__47__x_in),
         .tag_in(pes__47__tag_in),
         .x_out(pes__47__x_out),
@@ -2451,6 +2564,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__48__clock),
         .strobe(pes__48__strobe),
         .ksel(pes__48__ksel),
+        .ksel_nx(pes__48__ksel_nx),
         .x_in(pes__48__x_in),
         .tag_in(pes__48__tag_in),
         .x_out(pes__48__x_out),
@@ -2467,6 +2581,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__49__clock),
         .strobe(pes__49__strobe),
         .ksel(pes__49__ksel),
+        .ksel_nx(pes__49__ksel_nx),
         .x_in(pes__49__x_in),
         .tag_in(pes__49__tag_in),
         .x_out(pes__49__x_out),
@@ -2483,6 +2598,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__50__clock),
         .strobe(pes__50__strobe),
         .ksel(pes__50__ksel),
+        .ksel_nx(pes__50__ksel_nx),
         .x_in(pes__50__x_in),
         .tag_in(pes__50__tag_in),
         .x_out(pes__50__x_out),
@@ -2499,6 +2615,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__51__clock),
         .strobe(pes__51__strobe),
         .ksel(pes__51__ksel),
+        .ksel_nx(pes__51__ksel_nx),
         .x_in(pes__51__x_in),
         .tag_in(pes__51__tag_in),
         .x_out(pes__51__x_out),
@@ -2515,6 +2632,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__52__clock),
         .strobe(pes__52__strobe),
         .ksel(pes__52__ksel),
+        .ksel_nx(pes__52__ksel_nx),
         .x_in(pes__52__x_in),
         .tag_in(pes__52__tag_in),
         .x_out(pes__52__x_out),
@@ -2531,6 +2649,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__53__clock),
         .strobe(pes__53__strobe),
         .ksel(pes__53__ksel),
+        .ksel_nx(pes__53__ksel_nx),
         .x_in(pes__53__x_in),
         .tag_in(pes__53__tag_in),
         .x_out(pes__53__x_out),
@@ -2547,6 +2666,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__54__clock),
         .strobe(pes__54__strobe),
         .ksel(pes__54__ksel),
+        .ksel_nx(pes__54__ksel_nx),
         .x_in(pes__54__x_in),
         .tag_in(pes__54__tag_in),
         .x_out(pes__54__x_out),
@@ -2563,6 +2683,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__55__clock),
         .strobe(pes__55__strobe),
         .ksel(pes__55__ksel),
+        .ksel_nx(pes__55__ksel_nx),
         .x_in(pes__55__x_in),
         .tag_in(pes__55__tag_in),
         .x_out(pes__55__x_out),
@@ -2579,6 +2700,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__56__clock),
         .strobe(pes__56__strobe),
         .ksel(pes__56__ksel),
+        .ksel_nx(pes__56__ksel_nx),
         .x_in(pes__56__x_in),
         .tag_in(pes__56__tag_in),
         .x_out(pes__56__x_out),
@@ -2595,6 +2717,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__57__clock),
         .strobe(pes__57__strobe),
         .ksel(pes__57__ksel),
+        .ksel_nx(pes__57__ksel_nx),
         .x_in(pes__57__x_in),
         .tag_in(pes__57__tag_in),
         .x_out(pes__57__x_out),
@@ -2611,6 +2734,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__58__clock),
         .strobe(pes__58__strobe),
         .ksel(pes__58__ksel),
+        .ksel_nx(pes__58__ksel_nx),
         .x_in(pes__58__x_in),
         .tag_in(pes__58__tag_in),
         .x_out(pes__58__x_out),
@@ -2627,6 +2751,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__59__clock),
         .strobe(pes__59__strobe),
         .ksel(pes__59__ksel),
+        .ksel_nx(pes__59__ksel_nx),
         .x_in(pes__59__x_in),
         .tag_in(pes__59__tag_in),
         .x_out(pes__59__x_out),
@@ -2643,6 +2768,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__60__clock),
         .strobe(pes__60__strobe),
         .ksel(pes__60__ksel),
+        .ksel_nx(pes__60__ksel_nx),
         .x_in(pes__60__x_in),
         .tag_in(pes__60__tag_in),
         .x_out(pes__60__x_out),
@@ -2659,6 +2785,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__61__clock),
         .strobe(pes__61__strobe),
         .ksel(pes__61__ksel),
+        .ksel_nx(pes__61__ksel_nx),
         .x_in(pes__61__x_in),
         .tag_in(pes__61__tag_in),
         .x_out(pes__61__x_out),
@@ -2675,6 +2802,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__62__clock),
         .strobe(pes__62__strobe),
         .ksel(pes__62__ksel),
+        .ksel_nx(pes__62__ksel_nx),
         .x_in(pes__62__x_in),
         .tag_in(pes__62__tag_in),
         .x_out(pes__62__x_out),
@@ -2691,6 +2819,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__63__clock),
         .strobe(pes__63__strobe),
         .ksel(pes__63__ksel),
+        .ksel_nx(pes__63__ksel_nx),
         .x_in(pes__63__x_in),
         .tag_in(pes__63__tag_in),
         .x_out(pes__63__x_out),
@@ -3977,13 +4106,17 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         strobe = 1'b0;
         strobe = ksel__q[3];
         if (strobe | ~|ksel__q) begin
-            ksel__d = 16'h1;
+            ksel_nx = 16'h1;
             sub__d = 4'h0;
         end
         else begin
-            ksel__d = ksel__q << 32'h1;
+            ksel_nx = ksel__q << 32'h1;
             sub__d = sub__q + 4'h1;
         end
+        if (start & ~run__q) begin
+            ksel_nx = 16'h1;
+        end
+        ksel__d = ksel_nx;
         wmem__w_en = ld_we & (ld_target == 2'h1);
         wmem__w_addr = ld_addr;
         wmem__w_data = ld_data[(32'h0)+:(8)];
@@ -4145,41 +4278,49 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__7__tag_in = pes__6__tag_out;
         pes__0__strobe = strobe;
         pes__0__ksel = ksel__q;
+        pes__0__ksel_nx = ksel_nx;
         pes__0__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[0];
         pes__0__w_sel = wl_k_d__q;
         pes__0__w_data = wmem__r_data;
         pes__1__strobe = strobe;
         pes__1__ksel = ksel__q;
+        pes__1__ksel_nx = ksel_nx;
         pes__1__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[1];
         pes__1__w_sel = wl_k_d__q;
         pes__1__w_data = wmem__r_data;
         pes__2__strobe = strobe;
         pes__2__ksel = ksel__q;
+        pes__2__ksel_nx = ksel_nx;
         pes__2__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[2];
         pes__2__w_sel = wl_k_d__q;
         pes__2__w_data = wmem__r_data;
         pes__3__strobe = strobe;
         pes__3__ksel = ksel__q;
+        pes__3__ksel_nx = ksel_nx;
         pes__3__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[3];
         pes__3__w_sel = wl_k_d__q;
         pes__3__w_data = wmem__r_data;
         pes__4__strobe = strobe;
         pes__4__ksel = ksel__q;
+        pes__4__ksel_nx = ksel_nx;
         pes__4__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[4];
         pes__4__w_sel = wl_k_d__q;
         pes__4__w_data = wmem__r_data;
         pes__5__strobe = strobe;
         pes__5__ksel = ksel__q;
+        pes__5__ksel_nx = ksel_nx;
         pes__5__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[5];
         pes__5__w_sel = wl_k_d__q;
         pes__5__w_data = wmem__r_data;
         pes__6__strobe = strobe;
         pes__6__ksel = ksel__q;
+        pes__6__ksel_nx = ksel_nx;
         pes__6__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[6];
         pes__6__w_sel = wl_k_d__q;
         pes__6__w_data = wmem__r_data;
         pes__7__strobe = strobe;
         pes__7__ksel = ksel__q;
+        pes__7__ksel_nx = ksel_nx;
         pes__7__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[7];
         pes__7__w_sel = wl_k_d__q;
         pes__7__w_data = wmem__r_data;
@@ -4199,41 +4340,49 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__15__tag_in = pes__14__tag_out;
         pes__8__strobe = strobe;
         pes__8__ksel = ksel__q;
+        pes__8__ksel_nx = ksel_nx;
         pes__8__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[0];
         pes__8__w_sel = wl_k_d__q;
         pes__8__w_data = wmem__r_data;
         pes__9__strobe = strobe;
         pes__9__ksel = ksel__q;
+        pes__9__ksel_nx = ksel_nx;
         pes__9__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[1];
         pes__9__w_sel = wl_k_d__q;
         pes__9__w_data = wmem__r_data;
         pes__10__strobe = strobe;
         pes__10__ksel = ksel__q;
+        pes__10__ksel_nx = ksel_nx;
         pes__10__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[2];
         pes__10__w_sel = wl_k_d__q;
         pes__10__w_data = wmem__r_data;
         pes__11__strobe = strobe;
         pes__11__ksel = ksel__q;
+        pes__11__ksel_nx = ksel_nx;
         pes__11__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[3];
         pes__11__w_sel = wl_k_d__q;
         pes__11__w_data = wmem__r_data;
         pes__12__strobe = strobe;
         pes__12__ksel = ksel__q;
+        pes__12__ksel_nx = ksel_nx;
         pes__12__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[4];
         pes__12__w_sel = wl_k_d__q;
         pes__12__w_data = wmem__r_data;
         pes__13__strobe = strobe;
         pes__13__ksel = ksel__q;
+        pes__13__ksel_nx = ksel_nx;
         pes__13__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[5];
         pes__13__w_sel = wl_k_d__q;
         pes__13__w_data = wmem__r_data;
         pes__14__strobe = strobe;
         pes__14__ksel = ksel__q;
+        pes__14__ksel_nx = ksel_nx;
         pes__14__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[6];
         pes__14__w_sel = wl_k_d__q;
         pes__14__w_data = wmem__r_data;
         pes__15__strobe = strobe;
         pes__15__ksel = ksel__q;
+        pes__15__ksel_nx = ksel_nx;
         pes__15__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[7];
         pes__15__w_sel = wl_k_d__q;
         pes__15__w_data = wmem__r_data;
@@ -4253,41 +4402,49 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__23__tag_in = pes__22__tag_out;
         pes__16__strobe = strobe;
         pes__16__ksel = ksel__q;
+        pes__16__ksel_nx = ksel_nx;
         pes__16__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[0];
         pes__16__w_sel = wl_k_d__q;
         pes__16__w_data = wmem__r_data;
         pes__17__strobe = strobe;
         pes__17__ksel = ksel__q;
+        pes__17__ksel_nx = ksel_nx;
         pes__17__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[1];
         pes__17__w_sel = wl_k_d__q;
         pes__17__w_data = wmem__r_data;
         pes__18__strobe = strobe;
         pes__18__ksel = ksel__q;
+        pes__18__ksel_nx = ksel_nx;
         pes__18__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[2];
         pes__18__w_sel = wl_k_d__q;
         pes__18__w_data = wmem__r_data;
         pes__19__strobe = strobe;
         pes__19__ksel = ksel__q;
+        pes__19__ksel_nx = ksel_nx;
         pes__19__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[3];
         pes__19__w_sel = wl_k_d__q;
         pes__19__w_data = wmem__r_data;
         pes__20__strobe = strobe;
         pes__20__ksel = ksel__q;
+        pes__20__ksel_nx = ksel_nx;
         pes__20__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[4];
         pes__20__w_sel = wl_k_d__q;
         pes__20__w_data = wmem__r_data;
         pes__21__strobe = strobe;
         pes__21__ksel = ksel__q;
+        pes__21__ksel_nx = ksel_nx;
         pes__21__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[5];
         pes__21__w_sel = wl_k_d__q;
         pes__21__w_data = wmem__r_data;
         pes__22__strobe = strobe;
         pes__22__ksel = ksel__q;
+        pes__22__ksel_nx = ksel_nx;
         pes__22__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[6];
         pes__22__w_sel = wl_k_d__q;
         pes__22__w_data = wmem__r_data;
         pes__23__strobe = strobe;
         pes__23__ksel = ksel__q;
+        pes__23__ksel_nx = ksel_nx;
         pes__23__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[7];
         pes__23__w_sel = wl_k_d__q;
         pes__23__w_data = wmem__r_data;
@@ -4307,41 +4464,49 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__31__tag_in = pes__30__tag_out;
         pes__24__strobe = strobe;
         pes__24__ksel = ksel__q;
+        pes__24__ksel_nx = ksel_nx;
         pes__24__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[0];
         pes__24__w_sel = wl_k_d__q;
         pes__24__w_data = wmem__r_data;
         pes__25__strobe = strobe;
         pes__25__ksel = ksel__q;
+        pes__25__ksel_nx = ksel_nx;
         pes__25__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[1];
         pes__25__w_sel = wl_k_d__q;
         pes__25__w_data = wmem__r_data;
         pes__26__strobe = strobe;
         pes__26__ksel = ksel__q;
+        pes__26__ksel_nx = ksel_nx;
         pes__26__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[2];
         pes__26__w_sel = wl_k_d__q;
         pes__26__w_data = wmem__r_data;
         pes__27__strobe = strobe;
         pes__27__ksel = ksel__q;
+        pes__27__ksel_nx = ksel_nx;
         pes__27__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[3];
         pes__27__w_sel = wl_k_d__q;
         pes__27__w_data = wmem__r_data;
         pes__28__strobe = strobe;
         pes__28__ksel = ksel__q;
+        pes__28__ksel_nx = ksel_nx;
         pes__28__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[4];
         pes__28__w_sel = wl_k_d__q;
         pes__28__w_data = wmem__r_data;
         pes__29__strobe = strobe;
         pes__29__ksel = ksel__q;
+        pes__29__ksel_nx = ksel_nx;
         pes__29__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[5];
         pes__29__w_sel = wl_k_d__q;
         pes__29__w_data = wmem__r_data;
         pes__30__strobe = strobe;
         pes__30__ksel = ksel__q;
+        pes__30__ksel_nx = ksel_nx;
         pes__30__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[6];
         pes__30__w_sel = wl_k_d__q;
         pes__30__w_data = wmem__r_data;
         pes__31__strobe = strobe;
         pes__31__ksel = ksel__q;
+        pes__31__ksel_nx = ksel_nx;
         pes__31__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[7];
         pes__31__w_sel = wl_k_d__q;
         pes__31__w_data = wmem__r_data;
@@ -4361,41 +4526,49 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__39__tag_in = pes__38__tag_out;
         pes__32__strobe = strobe;
         pes__32__ksel = ksel__q;
+        pes__32__ksel_nx = ksel_nx;
         pes__32__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[0];
         pes__32__w_sel = wl_k_d__q;
         pes__32__w_data = wmem__r_data;
         pes__33__strobe = strobe;
         pes__33__ksel = ksel__q;
+        pes__33__ksel_nx = ksel_nx;
         pes__33__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[1];
         pes__33__w_sel = wl_k_d__q;
         pes__33__w_data = wmem__r_data;
         pes__34__strobe = strobe;
         pes__34__ksel = ksel__q;
+        pes__34__ksel_nx = ksel_nx;
         pes__34__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[2];
         pes__34__w_sel = wl_k_d__q;
         pes__34__w_data = wmem__r_data;
         pes__35__strobe = strobe;
         pes__35__ksel = ksel__q;
+        pes__35__ksel_nx = ksel_nx;
         pes__35__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[3];
         pes__35__w_sel = wl_k_d__q;
         pes__35__w_data = wmem__r_data;
         pes__36__strobe = strobe;
         pes__36__ksel = ksel__q;
+        pes__36__ksel_nx = ksel_nx;
         pes__36__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[4];
         pes__36__w_sel = wl_k_d__q;
         pes__36__w_data = wmem__r_data;
         pes__37__strobe = strobe;
         pes__37__ksel = ksel__q;
+        pes__37__ksel_nx = ksel_nx;
         pes__37__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[5];
         pes__37__w_sel = wl_k_d__q;
         pes__37__w_data = wmem__r_data;
         pes__38__strobe = strobe;
         pes__38__ksel = ksel__q;
+        pes__38__ksel_nx = ksel_nx;
         pes__38__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[6];
         pes__38__w_sel = wl_k_d__q;
         pes__38__w_data = wmem__r_data;
         pes__39__strobe = strobe;
         pes__39__ksel = ksel__q;
+        pes__39__ksel_nx = ksel_nx;
         pes__39__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[7];
         pes__39__w_sel = wl_k_d__q;
         pes__39__w_data = wmem__r_data;
@@ -4415,41 +4588,49 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__47__tag_in = pes__46__tag_out;
         pes__40__strobe = strobe;
         pes__40__ksel = ksel__q;
+        pes__40__ksel_nx = ksel_nx;
         pes__40__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[0];
         pes__40__w_sel = wl_k_d__q;
         pes__40__w_data = wmem__r_data;
         pes__41__strobe = strobe;
         pes__41__ksel = ksel__q;
+        pes__41__ksel_nx = ksel_nx;
         pes__41__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[1];
         pes__41__w_sel = wl_k_d__q;
         pes__41__w_data = wmem__r_data;
         pes__42__strobe = strobe;
         pes__42__ksel = ksel__q;
+        pes__42__ksel_nx = ksel_nx;
         pes__42__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[2];
         pes__42__w_sel = wl_k_d__q;
         pes__42__w_data = wmem__r_data;
         pes__43__strobe = strobe;
         pes__43__ksel = ksel__q;
+        pes__43__ksel_nx = ksel_nx;
         pes__43__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[3];
         pes__43__w_sel = wl_k_d__q;
         pes__43__w_data = wmem__r_data;
         pes__44__strobe = strobe;
         pes__44__ksel = ksel__q;
+        pes__44__ksel_nx = ksel_nx;
         pes__44__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[4];
         pes__44__w_sel = wl_k_d__q;
         pes__44__w_data = wmem__r_data;
         pes__45__strobe = strobe;
         pes__45__ksel = ksel__q;
+        pes__45__ksel_nx = ksel_nx;
         pes__45__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[5];
         pes__45__w_sel = wl_k_d__q;
         pes__45__w_data = wmem__r_data;
         pes__46__strobe = strobe;
         pes__46__ksel = ksel__q;
+        pes__46__ksel_nx = ksel_nx;
         pes__46__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[6];
         pes__46__w_sel = wl_k_d__q;
         pes__46__w_data = wmem__r_data;
         pes__47__strobe = strobe;
         pes__47__ksel = ksel__q;
+        pes__47__ksel_nx = ksel_nx;
         pes__47__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[7];
         pes__47__w_sel = wl_k_d__q;
         pes__47__w_data = wmem__r_data;
@@ -4469,41 +4650,49 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__55__tag_in = pes__54__tag_out;
         pes__48__strobe = strobe;
         pes__48__ksel = ksel__q;
+        pes__48__ksel_nx = ksel_nx;
         pes__48__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[0];
         pes__48__w_sel = wl_k_d__q;
         pes__48__w_data = wmem__r_data;
         pes__49__strobe = strobe;
         pes__49__ksel = ksel__q;
+        pes__49__ksel_nx = ksel_nx;
         pes__49__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[1];
         pes__49__w_sel = wl_k_d__q;
         pes__49__w_data = wmem__r_data;
         pes__50__strobe = strobe;
         pes__50__ksel = ksel__q;
+        pes__50__ksel_nx = ksel_nx;
         pes__50__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[2];
         pes__50__w_sel = wl_k_d__q;
         pes__50__w_data = wmem__r_data;
         pes__51__strobe = strobe;
         pes__51__ksel = ksel__q;
+        pes__51__ksel_nx = ksel_nx;
         pes__51__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[3];
         pes__51__w_sel = wl_k_d__q;
         pes__51__w_data = wmem__r_data;
         pes__52__strobe = strobe;
         pes__52__ksel = ksel__q;
+        pes__52__ksel_nx = ksel_nx;
         pes__52__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[4];
         pes__52__w_sel = wl_k_d__q;
         pes__52__w_data = wmem__r_data;
         pes__53__strobe = strobe;
         pes__53__ksel = ksel__q;
+        pes__53__ksel_nx = ksel_nx;
         pes__53__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[5];
         pes__53__w_sel = wl_k_d__q;
         pes__53__w_data = wmem__r_data;
         pes__54__strobe = strobe;
         pes__54__ksel = ksel__q;
+        pes__54__ksel_nx = ksel_nx;
         pes__54__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[6];
         pes__54__w_sel = wl_k_d__q;
         pes__54__w_data = wmem__r_data;
         pes__55__strobe = strobe;
         pes__55__ksel = ksel__q;
+        pes__55__ksel_nx = ksel_nx;
         pes__55__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[7];
         pes__55__w_sel = wl_k_d__q;
         pes__55__w_data = wmem__r_data;
@@ -4523,41 +4712,49 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__63__tag_in = pes__62__tag_out;
         pes__56__strobe = strobe;
         pes__56__ksel = ksel__q;
+        pes__56__ksel_nx = ksel_nx;
         pes__56__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[0];
         pes__56__w_sel = wl_k_d__q;
         pes__56__w_data = wmem__r_data;
         pes__57__strobe = strobe;
         pes__57__ksel = ksel__q;
+        pes__57__ksel_nx = ksel_nx;
         pes__57__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[1];
         pes__57__w_sel = wl_k_d__q;
         pes__57__w_data = wmem__r_data;
         pes__58__strobe = strobe;
         pes__58__ksel = ksel__q;
+        pes__58__ksel_nx = ksel_nx;
         pes__58__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[2];
         pes__58__w_sel = wl_k_d__q;
         pes__58__w_data = wmem__r_data;
         pes__59__strobe = strobe;
         pes__59__ksel = ksel__q;
+        pes__59__ksel_nx = ksel_nx;
         pes__59__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[3];
         pes__59__w_sel = wl_k_d__q;
         pes__59__w_data = wmem__r_data;
         pes__60__strobe = strobe;
         pes__60__ksel = ksel__q;
+        pes__60__ksel_nx = ksel_nx;
         pes__60__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[4];
         pes__60__w_sel = wl_k_d__q;
         pes__60__w_data = wmem__r_data;
         pes__61__strobe = strobe;
         pes__61__ksel = ksel__q;
+        pes__61__ksel_nx = ksel_nx;
         pes__61__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[5];
         pes__61__w_sel = wl_k_d__q;
         pes__61__w_data = wmem__r_data;
         pes__62__strobe = strobe;
         pes__62__ksel = ksel__q;
+        pes__62__ksel_nx = ksel_nx;
         pes__62__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[6];
         pes__62__w_sel = wl_k_d__q;
         pes__62__w_data = wmem__r_data;
         pes__63__strobe = strobe;
         pes__63__ksel = ksel__q;
+        pes__63__ksel_nx = ksel_nx;
         pes__63__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[7];
         pes__63__w_sel = wl_k_d__q;
         pes__63__w_data = wmem__r_data;
@@ -4692,7 +4889,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             run__d = 1'b1;
             fin__d = 1'b0;
             tail__d = 4'h8;
-            ksel__d = 16'h1;
             sub__d = 4'h0;
             in_pass__d = 1'b0;
             all_issued__d = p_passes == 16'h0;
@@ -5635,9 +5831,16 @@ module default_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:4095];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[11:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[11:0] == r_addr[11:0]) ? ~mem[r_addr[11:0]] : mem[r_addr[11:0]];
+    `endif
        if (w_en) mem[w_addr[11:0]] <= w_data;
     end
 endmodule // default_conv_engine_acc_ram
@@ -5672,9 +5875,16 @@ module default_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:8191];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[12:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[12:0] == r_addr[12:0]) ? ~mem[r_addr[12:0]] : mem[r_addr[12:0]];
+    `endif
        if (w_en) mem[w_addr[12:0]] <= w_data;
     end
 endmodule // default_conv_engine_first_cache_bank
@@ -5691,9 +5901,16 @@ module default_conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:255];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // default_conv_engine_bbanks
@@ -5710,19 +5927,27 @@ module default_conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:16383];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[13:0] == r_addr[13:0]) ? ~mem[r_addr[13:0]] : mem[r_addr[13:0]];
+    `endif
        if (w_en) mem[w_addr[13:0]] <= w_data;
     end
 endmodule // default_conv_engine_obanks
 
-module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [15:0] ksel;
+    input wire  [15:0] ksel_nx;
     input wire  [7:0] x_in;
     input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
@@ -5778,12 +6003,16 @@ module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_i
     reg  [31:0] psum__3__d;
     wire  [31:0] psum__3__q;
     reg  psum__3__clock;
+    reg  [7:0] wsel__d;
+    wire  [7:0] wsel__q;
+    reg  wsel__clock;
     reg  [15:0] prod_r__d;
     wire  [15:0] prod_r__q;
     reg  prod_r__clock;
     
     // Local signals
-    reg  [7:0] wsel;
+    reg  [7:0] wnx;
+    reg  swap;
     reg  [15:0] x16;
     reg  [15:0] w16;
     reg  [31:0] prod;
@@ -5860,6 +6089,11 @@ module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_i
         .q(psum__3__q),
         .clock(psum__3__clock)
     );
+    default_conv_engine_dff_w8 wsel(
+        .d(wsel__d),
+        .q(wsel__q),
+        .clock(wsel__clock)
+    );
     default_conv_engine_dff_w16 prod_r(
         .d(prod_r__d),
         .q(prod_r__q),
@@ -5871,9 +6105,11 @@ module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_i
         x__clock = clock;
         tag__clock = clock;
         prod_r__clock = clock;
+        wsel__clock = clock;
         x__d = x__q;
         tag__d = tag__q;
         prod_r__d = prod_r__q;
+        wsel__d = wsel__q;
         w__0__clock = clock;
         w__0__d = w__0__q;
         ws__0__clock = clock;
@@ -5894,26 +6130,48 @@ module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_i
         ws__3__clock = clock;
         ws__3__d = ws__3__q;
         psum__3__clock = clock;
-        wsel = 8'h0;
+        wnx = 8'h0;
+        swap = strobe & tag_in[32'h1];
         if (strobe) begin
             x__d = x_in;
             tag__d = tag_in;
         end
         x_out = x__q;
         tag_out = tag__q;
-        if (ksel[0]) begin
-            wsel = w__0__q;
+        if (ksel_nx[0]) begin
+            if (swap) begin
+                wnx = ws__0__q;
+            end
+            else begin
+                wnx = w__0__q;
+            end
         end
-        if (ksel[1]) begin
-            wsel = w__1__q;
+        if (ksel_nx[1]) begin
+            if (swap) begin
+                wnx = ws__1__q;
+            end
+            else begin
+                wnx = w__1__q;
+            end
         end
-        if (ksel[2]) begin
-            wsel = w__2__q;
+        if (ksel_nx[2]) begin
+            if (swap) begin
+                wnx = ws__2__q;
+            end
+            else begin
+                wnx = w__2__q;
+            end
         end
-        if (ksel[3]) begin
-            wsel = w__3__q;
+        if (ksel_nx[3]) begin
+            if (swap) begin
+                wnx = ws__3__q;
+            end
+            else begin
+                wnx = w__3__q;
+            end
         end
-        w_used = wsel;
+        wsel__d = wnx;
+        w_used = wsel__q;
         mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
         if (x__q[32'h7]) begin
             x16 = ({8'd0, x__q}) | 16'hff00;
@@ -5921,11 +6179,11 @@ module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_i
         else begin
             x16 = ({8'd0, x__q});
         end
-        if (wsel[32'h7]) begin
-            w16 = ({8'd0, wsel}) | 16'hff00;
+        if (wsel__q[32'h7]) begin
+            w16 = ({8'd0, wsel__q}) | 16'hff00;
         end
         else begin
-            w16 = ({8'd0, wsel});
+            w16 = ({8'd0, wsel__q});
         end
         prod = x16 * w16;
         prod_r__d = prod[(32'h0)+:(16)];
@@ -5943,25 +6201,25 @@ module default_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_i
         if (w_we & w_sel[0]) begin
             ws__0__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__0__d = ws__0__q;
         end
         if (w_we & w_sel[1]) begin
             ws__1__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__1__d = ws__1__q;
         end
         if (w_we & w_sel[2]) begin
             ws__2__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__2__d = ws__2__q;
         end
         if (w_we & w_sel[3]) begin
             ws__3__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__3__d = ws__3__q;
         end
     end
@@ -7172,9 +7430,16 @@ module default_conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:65535];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[15:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[15:0] == r_addr[15:0]) ? ~mem[r_addr[15:0]] : mem[r_addr[15:0]];
+    `endif
        if (w_en) mem[w_addr[15:0]] <= w_data;
     end
 endmodule // default_conv_engine_weight_buffer

@@ -552,6 +552,12 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [15:0] xlast__d;
     wire  [15:0] xlast__q;
     reg  xlast__clock;
+    reg  [15:0] holm2__d;
+    wire  [15:0] holm2__q;
+    reg  holm2__clock;
+    reg  nwrap_r__d;
+    wire  nwrap_r__q;
+    reg  nwrap_r__clock;
     reg  [15:0] b0_lo__d;
     wire  [15:0] b0_lo__q;
     reg  b0_lo__clock;
@@ -1528,6 +1534,16 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .q(xlast__q),
         .clock(xlast__clock)
     );
+    default_pool_unit_dff_w16 holm2(
+        .d(holm2__d),
+        .q(holm2__q),
+        .clock(holm2__clock)
+    );
+    default_pool_unit_dff_w1 nwrap_r(
+        .d(nwrap_r__d),
+        .q(nwrap_r__q),
+        .clock(nwrap_r__clock)
+    );
     default_pool_unit_dff_w16 b0_lo(
         .d(b0_lo__d),
         .q(b0_lo__q),
@@ -1664,6 +1680,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         be__clock = clock;
         xlast__clock = clock;
         holast__clock = clock;
+        holm2__clock = clock;
+        nwrap_r__clock = clock;
         b0_lo__clock = clock;
         b0_rem__clock = clock;
         b0_hi__clock = clock;
@@ -1759,6 +1777,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         be__d = be__q;
         xlast__d = xlast__q;
         holast__d = holast__q;
+        holm2__d = holm2__q;
+        nwrap_r__d = nwrap_r__q;
         b0_lo__d = b0_lo__q;
         b0_rem__d = b0_rem__q;
         b0_hi__d = b0_hi__q;
@@ -2034,7 +2054,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         rowmask = rowmask_c__q;
         bankmask = bankmask_c__q;
         holast__d = p_ho - 16'h1;
-        nwrap = nyo__q == holast__q;
+        holm2__d = p_ho - 16'h2;
+        nwrap = nwrap_r__q;
         if (nwrap) begin
             nyo1 = 16'h0;
         end
@@ -2100,6 +2121,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             end
             if (run__q & (prime__q == 2'h3)) begin
                 nyo__d = 16'h0;
+                nwrap_r__d = p_ho == 16'h1;
                 lo_p__d = b0_lo__q;
                 rem_p__d = b0_rem__q;
                 hi_p__d = b0_hi__q;
@@ -2112,6 +2134,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 thermo_c__d = thermo_nr__q;
                 nyo__d = nyo1;
                 if (~nwrap) begin
+                    nwrap_r__d = nyo__q == holm2__q;
                     lo_p__d = lo_p__q >> p_sh;
                     rem_p__d = rem1;
                     hi_p__d = th_rem1 & khmask__q;
@@ -2119,6 +2142,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                     nr0c__d = kconst - nr01;
                 end
                 else begin
+                    nwrap_r__d = p_ho == 16'h1;
                     lo_p__d = b0_lo__q;
                     rem_p__d = b0_rem__q;
                     hi_p__d = b0_hi__q;
@@ -2984,9 +3008,16 @@ module default_pool_unit_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:16383];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[13:0] == r_addr[13:0]) ? ~mem[r_addr[13:0]] : mem[r_addr[13:0]];
+    `endif
        if (w_en) mem[w_addr[13:0]] <= w_data;
     end
 endmodule // default_pool_unit_first_cache_bank

@@ -405,6 +405,33 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [63:0] iq1_pl__d;
     wire  [63:0] iq1_pl__q;
     reg  iq1_pl__clock;
+    reg  [4:0] iq0_k__d;
+    wire  [4:0] iq0_k__q;
+    reg  iq0_k__clock;
+    reg  pw_v__d;
+    wire  pw_v__q;
+    reg  pw_v__clock;
+    reg  [4:0] pw_op__d;
+    wire  [4:0] pw_op__q;
+    reg  pw_op__clock;
+    reg  [63:0] pw_pl__d;
+    wire  [63:0] pw_pl__q;
+    reg  pw_pl__clock;
+    reg  [4:0] iq1_k__d;
+    wire  [4:0] iq1_k__q;
+    reg  iq1_k__clock;
+    reg  w_any__d;
+    wire  w_any__q;
+    reg  w_any__clock;
+    reg  w_mem__d;
+    wire  w_mem__q;
+    reg  w_mem__clock;
+    reg  w_conv__d;
+    wire  w_conv__q;
+    reg  w_conv__clock;
+    reg  w_pool__d;
+    wire  w_pool__q;
+    reg  w_pool__clock;
     reg  conv_bad_r__d;
     wire  conv_bad_r__q;
     reg  conv_bad_r__clock;
@@ -413,6 +440,14 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  pool_bad_r__clock;
     
     // Local signals
+    reg  [4:0] wop;
+    reg  [63:0] wpl;
+    reg  [4:0] arr_k;
+    reg  [4:0] arr_mask;
+    reg  [4:0] ak_mem;
+    reg  [4:0] ak_conv;
+    reg  [4:0] ak_pool;
+    reg  [4:0] kk;
     reg  arrive;
     reg  iv;
     reg  [4:0] op;
@@ -998,6 +1033,51 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(iq1_pl__q),
         .clock(iq1_pl__clock)
     );
+    tiny_accel_top_dff_w5 iq0_k(
+        .d(iq0_k__d),
+        .q(iq0_k__q),
+        .clock(iq0_k__clock)
+    );
+    tiny_accel_top_dff_w1 pw_v(
+        .d(pw_v__d),
+        .q(pw_v__q),
+        .clock(pw_v__clock)
+    );
+    tiny_accel_top_dff_w5 pw_op(
+        .d(pw_op__d),
+        .q(pw_op__q),
+        .clock(pw_op__clock)
+    );
+    tiny_accel_top_dff_w64 pw_pl(
+        .d(pw_pl__d),
+        .q(pw_pl__q),
+        .clock(pw_pl__clock)
+    );
+    tiny_accel_top_dff_w5 iq1_k(
+        .d(iq1_k__d),
+        .q(iq1_k__q),
+        .clock(iq1_k__clock)
+    );
+    tiny_accel_top_dff_w1 w_any(
+        .d(w_any__d),
+        .q(w_any__q),
+        .clock(w_any__clock)
+    );
+    tiny_accel_top_dff_w1 w_mem(
+        .d(w_mem__d),
+        .q(w_mem__q),
+        .clock(w_mem__clock)
+    );
+    tiny_accel_top_dff_w1 w_conv(
+        .d(w_conv__d),
+        .q(w_conv__q),
+        .clock(w_conv__clock)
+    );
+    tiny_accel_top_dff_w1 w_pool(
+        .d(w_pool__d),
+        .q(w_pool__q),
+        .clock(w_pool__clock)
+    );
     tiny_accel_top_dff_w1 conv_bad_r(
         .d(conv_bad_r__d),
         .q(conv_bad_r__q),
@@ -1080,6 +1160,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         iq1_v__clock = clock;
         iq1_op__clock = clock;
         iq1_pl__clock = clock;
+        iq0_k__clock = clock;
+        iq1_k__clock = clock;
+        pw_v__clock = clock;
+        pw_op__clock = clock;
+        pw_pl__clock = clock;
+        w_any__clock = clock;
+        w_mem__clock = clock;
+        w_conv__clock = clock;
+        w_pool__clock = clock;
         p_start__clock = clock;
         conv_done_q__clock = clock;
         clk_now__clock = clock;
@@ -1166,6 +1255,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         iq1_v__d = iq1_v__q;
         iq1_op__d = iq1_op__q;
         iq1_pl__d = iq1_pl__q;
+        iq0_k__d = iq0_k__q;
+        iq1_k__d = iq1_k__q;
+        pw_v__d = pw_v__q;
+        pw_op__d = pw_op__q;
+        pw_pl__d = pw_pl__q;
+        w_any__d = w_any__q;
+        w_mem__d = w_mem__q;
+        w_conv__d = w_conv__q;
+        w_pool__d = w_pool__q;
         p_start__d = p_start__q;
         conv_done_q__d = conv_done_q__q;
         clk_now__d = clk_now__q;
@@ -1269,43 +1367,52 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mem_idle = ~mover__busy & ~m_go__q;
         op_conv = (op == 5'h3) | (op == 5'h4) | (op == 5'h5) | (op == 5'h6);
         op_pool = (op == 5'h7) | (op == 5'h8) | (op == 5'h9);
-        bad_op = 1'b0;
-        ok = 1'b0;
-        if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
-            ok = mem_idle & ~|settle__q;
-        end
-        else if (op == 5'he) begin
-            ok = mem_idle;
-        end
-        else if (op_conv) begin
-            ok = conv_idle;
-        end
-        else if (op_pool) begin
-            ok = pool_idle;
-        end
-        else if (op == 5'hf) begin
-            ok = pool_idle;
-        end
-        else if (op == 5'ha) begin
-            ok = ~|settle__q & (conv_idle | ~|(mask & 5'he)) & (pool_idle | ~mask[32'h4]);
-        end
-        else if (op == 5'hb) begin
-            ok = (mem_idle | ~mask[32'h0]) & (conv_idle | ~|(mask & 5'he)) & (pool_idle | ~mask[32'h4]);
-        end
-        else if (op == 5'h1f) begin
-            ok = mem_idle & conv_idle & pool_idle;
-        end
-        else begin
-            bad_op = 1'b1;
-        end
+        kk = iq0_k__q;
+        bad_op = kk[32'h4];
+        ok = (mem_idle | ~kk[32'h0]) & (conv_idle | ~kk[32'h1]) & (pool_idle | ~kk[32'h2]) & (~|settle__q | ~kk[32'h3]) & ~kk[32'h4];
         conv_bad = ~|pe_h__q | ~|pe_w__q | ~|pe_ho__q | ~|pe_wo__q | ~|pe_kh__q | ~|pe_kw__q | ~|pe_sh__q | ~|pe_sw__q | ~|acc_ic__q | ~|acc_oc__q;
         pool_bad = ~|pl_c__q | ~|pl_h__q | ~|pl_w__q | ~|pl_ho__q | ~|pl_wo__q | ~|pl_kh__q | ~|pl_kw__q | ~|pl_sh__q | ~|pl_sw__q | ~|pl_hb__q | ~|pl_xcols__q;
         conv_bad_r__d = conv_bad;
         pool_bad_r__d = pool_bad;
         run_bad = (op == 5'ha) & ((conv_bad_r__q & |(mask & 5'he)) | (pool_bad_r__q & mask[32'h4]));
-        need_mem = (op == 5'h1) | (op == 5'h2) | (op == 5'he) | (op == 5'h10) | ((op == 5'hb) & mask[32'h0]) | (op == 5'h1f);
-        need_conv = op_conv | (((op == 5'ha) | (op == 5'hb)) & |(mask & 5'he)) | (op == 5'h1f);
-        need_pool = op_pool | (op == 5'hf) | (((op == 5'ha) | (op == 5'hb)) & mask[32'h4]) | (op == 5'h1f);
+        need_mem = kk[32'h0];
+        need_conv = kk[32'h1];
+        need_pool = kk[32'h2];
+        arr_mask = dec__wr_payload[(32'h5)+:(5)];
+        ak_mem = 5'h0;
+        ak_conv = 5'h0;
+        ak_pool = 5'h0;
+        if (arr_mask[32'h0]) begin
+            ak_mem = 5'h1;
+        end
+        if (|(arr_mask & 5'he)) begin
+            ak_conv = 5'h2;
+        end
+        if (arr_mask[32'h4]) begin
+            ak_pool = 5'h4;
+        end
+        arr_k = 5'h10;
+        if ((dec__wr_op == 5'h1) | (dec__wr_op == 5'h2) | (dec__wr_op == 5'h10)) begin
+            arr_k = 5'h9;
+        end
+        else if (dec__wr_op == 5'he) begin
+            arr_k = 5'h1;
+        end
+        else if ((dec__wr_op == 5'h3) | (dec__wr_op == 5'h4) | (dec__wr_op == 5'h5) | (dec__wr_op == 5'h6)) begin
+            arr_k = 5'h2;
+        end
+        else if ((dec__wr_op == 5'h7) | (dec__wr_op == 5'h8) | (dec__wr_op == 5'h9) | (dec__wr_op == 5'hf)) begin
+            arr_k = 5'h4;
+        end
+        else if (dec__wr_op == 5'ha) begin
+            arr_k = 5'h8 | ak_conv | ak_pool;
+        end
+        else if (dec__wr_op == 5'hb) begin
+            arr_k = ak_mem | ak_conv | ak_pool;
+        end
+        else if (dec__wr_op == 5'h1f) begin
+            arr_k = 5'h7;
+        end
         accept = iv & running__q & ~err__q & ok & ~run_bad;
         dec__hold = iq1_v__q;
         arrive = dec__wr_valid & ~iq1_v__q;
@@ -1313,6 +1420,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if (iq1_v__q) begin
                 iq0_v__d = 1'b1;
                 iq0_op__d = iq1_op__q;
+                iq0_k__d = iq1_k__q;
                 iq0_pl__d = iq1_pl__q;
                 iq1_v__d = arrive;
             end
@@ -1327,10 +1435,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         if (arrive) begin
             if ((accept | ~iq0_v__q) & ~iq1_v__q) begin
                 iq0_op__d = dec__wr_op;
+                iq0_k__d = arr_k;
                 iq0_pl__d = dec__wr_payload;
             end
             else begin
                 iq1_op__d = dec__wr_op;
+                iq1_k__d = arr_k;
                 iq1_pl__d = dec__wr_payload;
             end
         end
@@ -1381,63 +1491,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
                 m_go__d = 1'b1;
             end
-            if (op == 5'he) begin
-                m_len__d = pl[(32'h5)+:(20)];
-                m_stride__d = pl[(32'h19)+:(26)];
-                m_half__d = pl[32'h33];
-            end
-            if (op == 5'h3) begin
-                pe_h__d = ({6'd0, pl[(32'h5)+:(10)]});
-                pe_w__d = ({6'd0, pl[(32'hf)+:(10)]});
-                pe_ho__d = ({6'd0, pl[(32'h19)+:(10)]});
-                pe_wo__d = ({6'd0, pl[(32'h23)+:(10)]});
-            end
-            if (op == 5'h4) begin
-                pe_kh__d = ({12'd0, pl[(32'h5)+:(4)]});
-                pe_kw__d = ({12'd0, pl[(32'h9)+:(4)]});
-                pe_sh__d = ({13'd0, pl[(32'hd)+:(3)]});
-                pe_sw__d = ({13'd0, pl[(32'h10)+:(3)]});
-                pe_ph__d = ({13'd0, pl[(32'h13)+:(3)]});
-                pe_pw__d = ({13'd0, pl[(32'h16)+:(3)]});
-            end
-            if (op == 5'h5) begin
-                acc_ic__d = ({8'd0, pl[(32'h5)+:(8)]});
-                acc_oc__d = ({8'd0, pl[(32'hd)+:(8)]});
-                acc_keep__d = pl[32'h15];
-                acc_drain__d = pl[32'h16];
-                acc_fhalf__d = pl[32'h17];
-                acc_ohalf__d = pl[32'h18];
-            end
-            if (op == 5'h6) begin
-                act_en__d = pl[32'h5];
-                act_mult__d = ({1'd0, pl[(32'h6)+:(15)]});
-                act_shift__d = ({2'd0, pl[(32'h15)+:(6)]});
-                act_zp__d = pl[(32'h1b)+:(8)];
-                act_relu__d = pl[32'h23];
-            end
-            if (op == 5'h7) begin
-                pl_avg__d = pl[32'h5];
-                pl_kh__d = ({12'd0, pl[(32'h6)+:(4)]});
-                pl_kw__d = ({12'd0, pl[(32'ha)+:(4)]});
-                pl_sh__d = ({12'd0, pl[(32'he)+:(4)]});
-                pl_sw__d = ({12'd0, pl[(32'h12)+:(4)]});
-                pl_ph__d = pl[(32'h16)+:(2)];
-                pl_pw__d = ({14'd0, pl[(32'h18)+:(2)]});
-            end
-            if (op == 5'h8) begin
-                pl_c__d = ({4'd0, pl[(32'h5)+:(12)]});
-                pl_h__d = ({6'd0, pl[(32'h11)+:(10)]});
-                pl_w__d = ({6'd0, pl[(32'h1b)+:(10)]});
-                pl_ho__d = ({6'd0, pl[(32'h25)+:(10)]});
-                pl_wo__d = ({6'd0, pl[(32'h2f)+:(10)]});
-            end
             if (op == 5'h9) begin
                 pl_div__d = pl[(32'h5)+:(8)];
                 clk_now__d = conv_idle;
-            end
-            if (op == 5'hf) begin
-                pl_hb__d = ({6'd0, pl[(32'h5)+:(10)]});
-                pl_xcols__d = ({4'd0, pl[(32'hf)+:(12)]});
             end
             if (op == 5'ha) begin
                 c_start__d = |(mask & 5'he);
@@ -1446,6 +1502,67 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if (op == 5'h1f) begin
                 running__d = 1'b0;
                 fin__d = 1'b1;
+            end
+        end
+        pw_v__d = accept;
+        pw_op__d = op;
+        pw_pl__d = pl;
+        wop = pw_op__q;
+        wpl = pw_pl__q;
+        if (pw_v__q) begin
+            if (wop == 5'he) begin
+                m_len__d = wpl[(32'h5)+:(20)];
+                m_stride__d = wpl[(32'h19)+:(26)];
+                m_half__d = wpl[32'h33];
+            end
+            if (wop == 5'h3) begin
+                pe_h__d = ({6'd0, wpl[(32'h5)+:(10)]});
+                pe_w__d = ({6'd0, wpl[(32'hf)+:(10)]});
+                pe_ho__d = ({6'd0, wpl[(32'h19)+:(10)]});
+                pe_wo__d = ({6'd0, wpl[(32'h23)+:(10)]});
+            end
+            if (wop == 5'h4) begin
+                pe_kh__d = ({12'd0, wpl[(32'h5)+:(4)]});
+                pe_kw__d = ({12'd0, wpl[(32'h9)+:(4)]});
+                pe_sh__d = ({13'd0, wpl[(32'hd)+:(3)]});
+                pe_sw__d = ({13'd0, wpl[(32'h10)+:(3)]});
+                pe_ph__d = ({13'd0, wpl[(32'h13)+:(3)]});
+                pe_pw__d = ({13'd0, wpl[(32'h16)+:(3)]});
+            end
+            if (wop == 5'h5) begin
+                acc_ic__d = ({8'd0, wpl[(32'h5)+:(8)]});
+                acc_oc__d = ({8'd0, wpl[(32'hd)+:(8)]});
+                acc_keep__d = wpl[32'h15];
+                acc_drain__d = wpl[32'h16];
+                acc_fhalf__d = wpl[32'h17];
+                acc_ohalf__d = wpl[32'h18];
+            end
+            if (wop == 5'h6) begin
+                act_en__d = wpl[32'h5];
+                act_mult__d = ({1'd0, wpl[(32'h6)+:(15)]});
+                act_shift__d = ({2'd0, wpl[(32'h15)+:(6)]});
+                act_zp__d = wpl[(32'h1b)+:(8)];
+                act_relu__d = wpl[32'h23];
+            end
+            if (wop == 5'h7) begin
+                pl_avg__d = wpl[32'h5];
+                pl_kh__d = ({12'd0, wpl[(32'h6)+:(4)]});
+                pl_kw__d = ({12'd0, wpl[(32'ha)+:(4)]});
+                pl_sh__d = ({12'd0, wpl[(32'he)+:(4)]});
+                pl_sw__d = ({12'd0, wpl[(32'h12)+:(4)]});
+                pl_ph__d = wpl[(32'h16)+:(2)];
+                pl_pw__d = ({14'd0, wpl[(32'h18)+:(2)]});
+            end
+            if (wop == 5'h8) begin
+                pl_c__d = ({4'd0, wpl[(32'h5)+:(12)]});
+                pl_h__d = ({6'd0, wpl[(32'h11)+:(10)]});
+                pl_w__d = ({6'd0, wpl[(32'h1b)+:(10)]});
+                pl_ho__d = ({6'd0, wpl[(32'h25)+:(10)]});
+                pl_wo__d = ({6'd0, wpl[(32'h2f)+:(10)]});
+            end
+            if (wop == 5'hf) begin
+                pl_hb__d = ({6'd0, wpl[(32'h5)+:(10)]});
+                pl_xcols__d = ({4'd0, wpl[(32'hf)+:(12)]});
             end
         end
         mx_plane = pe_h__q * pe_w__q;
@@ -1557,6 +1674,22 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__m_rsp_valid = m_rsp_valid;
         mover__m_rsp_data = m_rsp_data;
         m_rsp_ready = mover__m_rsp_ready;
+        w_any__d = 1'b0;
+        w_mem__d = 1'b0;
+        w_conv__d = 1'b0;
+        w_pool__d = 1'b0;
+        if (w_any__q) begin
+            n_dstall__d = n_dstall__q + 32'h1;
+        end
+        if (w_mem__q) begin
+            n_wmem__d = n_wmem__q + 32'h1;
+        end
+        if (w_conv__q) begin
+            n_wconv__d = n_wconv__q + 32'h1;
+        end
+        if (w_pool__q) begin
+            n_wpool__d = n_wpool__q + 32'h1;
+        end
         if (accept | ~running__q) begin
             wd_count__d = 32'h0;
         end
@@ -1565,18 +1698,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         end
         if (running__q) begin
             n_cycles__d = n_cycles__q + 32'h1;
-            if (iv & ~accept) begin
-                n_dstall__d = n_dstall__q + 32'h1;
-                if (need_mem & ~mem_idle) begin
-                    n_wmem__d = n_wmem__q + 32'h1;
-                end
-                if (need_conv & ~conv_idle) begin
-                    n_wconv__d = n_wconv__q + 32'h1;
-                end
-                if (need_pool & ~pool_idle) begin
-                    n_wpool__d = n_wpool__q + 32'h1;
-                end
-            end
+            w_any__d = iv & ~accept;
+            w_mem__d = iv & ~accept & need_mem & ~mem_idle;
+            w_conv__d = iv & ~accept & need_conv & ~conv_idle;
+            w_pool__d = iv & ~accept & need_pool & ~pool_idle;
             if (conv__busy) begin
                 n_conv__d = n_conv__q + 32'h1;
             end
@@ -1782,6 +1907,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  pes__0__clock;
     reg  pes__0__strobe;
     reg  [15:0] pes__0__ksel;
+    reg  [15:0] pes__0__ksel_nx;
     reg  [7:0] pes__0__x_in;
     reg  [5:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
@@ -1796,6 +1922,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  pes__1__clock;
     reg  pes__1__strobe;
     reg  [15:0] pes__1__ksel;
+    reg  [15:0] pes__1__ksel_nx;
     reg  [7:0] pes__1__x_in;
     reg  [5:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
@@ -1810,6 +1937,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  pes__2__clock;
     reg  pes__2__strobe;
     reg  [15:0] pes__2__ksel;
+    reg  [15:0] pes__2__ksel_nx;
     reg  [7:0] pes__2__x_in;
     reg  [5:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
@@ -1824,6 +1952,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  pes__3__clock;
     reg  pes__3__strobe;
     reg  [15:0] pes__3__ksel;
+    reg  [15:0] pes__3__ksel_nx;
     reg  [7:0] pes__3__x_in;
     reg  [5:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
@@ -2188,6 +2317,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     
     // Local signals
     reg  strobe;
+    reg  [15:0] ksel_nx;
     reg  [7:0] row0_x;
     reg  can_start;
     reg  tile_first;
@@ -2220,6 +2350,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .clock(pes__0__clock),
         .strobe(pes__0__strobe),
         .ksel(pes__0__ksel),
+        .ksel_nx(pes__0__ksel_nx),
         .x_in(pes__0__x_in),
         .tag_in(pes__0__tag_in),
         .x_out(pes__0__x_out),
@@ -2236,6 +2367,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .clock(pes__1__clock),
         .strobe(pes__1__strobe),
         .ksel(pes__1__ksel),
+        .ksel_nx(pes__1__ksel_nx),
         .x_in(pes__1__x_in),
         .tag_in(pes__1__tag_in),
         .x_out(pes__1__x_out),
@@ -2252,6 +2384,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .clock(pes__2__clock),
         .strobe(pes__2__strobe),
         .ksel(pes__2__ksel),
+        .ksel_nx(pes__2__ksel_nx),
         .x_in(pes__2__x_in),
         .tag_in(pes__2__tag_in),
         .x_out(pes__2__x_out),
@@ -2268,6 +2401,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .clock(pes__3__clock),
         .strobe(pes__3__strobe),
         .ksel(pes__3__ksel),
+        .ksel_nx(pes__3__ksel_nx),
         .x_in(pes__3__x_in),
         .tag_in(pes__3__tag_in),
         .x_out(pes__3__x_out),
@@ -2996,13 +3130,17 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         strobe = 1'b0;
         strobe = ksel__q[1];
         if (strobe | ~|ksel__q) begin
-            ksel__d = 16'h1;
+            ksel_nx = 16'h1;
             sub__d = 4'h0;
         end
         else begin
-            ksel__d = ksel__q << 32'h1;
+            ksel_nx = ksel__q << 32'h1;
             sub__d = sub__q + 4'h1;
         end
+        if (start & ~run__q) begin
+            ksel_nx = 16'h1;
+        end
+        ksel__d = ksel_nx;
         wmem__w_en = ld_we & (ld_target == 2'h1);
         wmem__w_addr = ld_addr;
         wmem__w_data = ld_data[(32'h0)+:(8)];
@@ -3044,11 +3182,13 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         pes__1__tag_in = pes__0__tag_out;
         pes__0__strobe = strobe;
         pes__0__ksel = ksel__q;
+        pes__0__ksel_nx = ksel_nx;
         pes__0__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[0];
         pes__0__w_sel = wl_k_d__q;
         pes__0__w_data = wmem__r_data;
         pes__1__strobe = strobe;
         pes__1__ksel = ksel__q;
+        pes__1__ksel_nx = ksel_nx;
         pes__1__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[1];
         pes__1__w_sel = wl_k_d__q;
         pes__1__w_data = wmem__r_data;
@@ -3056,11 +3196,13 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         pes__3__tag_in = pes__2__tag_out;
         pes__2__strobe = strobe;
         pes__2__ksel = ksel__q;
+        pes__2__ksel_nx = ksel_nx;
         pes__2__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[0];
         pes__2__w_sel = wl_k_d__q;
         pes__2__w_data = wmem__r_data;
         pes__3__strobe = strobe;
         pes__3__ksel = ksel__q;
+        pes__3__ksel_nx = ksel_nx;
         pes__3__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[1];
         pes__3__w_sel = wl_k_d__q;
         pes__3__w_data = wmem__r_data;
@@ -3093,7 +3235,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
             run__d = 1'b1;
             fin__d = 1'b0;
             tail__d = 4'h8;
-            ksel__d = 16'h1;
             sub__d = 4'h0;
             in_pass__d = 1'b0;
             all_issued__d = p_passes == 16'h0;
@@ -3856,9 +3997,16 @@ module tiny_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:255];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_accel_top_acc_ram
@@ -3893,9 +4041,16 @@ module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:255];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_accel_top_first_cache_bank
@@ -3912,9 +4067,16 @@ module tiny_accel_top_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:63];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[5:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[5:0] == r_addr[5:0]) ? ~mem[r_addr[5:0]] : mem[r_addr[5:0]];
+    `endif
        if (w_en) mem[w_addr[5:0]] <= w_data;
     end
 endmodule // tiny_accel_top_bbanks
@@ -3931,19 +4093,27 @@ module tiny_accel_top_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:511];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[8:0] == r_addr[8:0]) ? ~mem[r_addr[8:0]] : mem[r_addr[8:0]];
+    `endif
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_accel_top_obanks
 
-module tiny_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [15:0] ksel;
+    input wire  [15:0] ksel_nx;
     input wire  [7:0] x_in;
     input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
@@ -3981,12 +4151,16 @@ module tiny_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psu
     reg  [31:0] psum__1__d;
     wire  [31:0] psum__1__q;
     reg  psum__1__clock;
+    reg  [7:0] wsel__d;
+    wire  [7:0] wsel__q;
+    reg  wsel__clock;
     reg  [15:0] prod_r__d;
     wire  [15:0] prod_r__q;
     reg  prod_r__clock;
     
     // Local signals
-    reg  [7:0] wsel;
+    reg  [7:0] wnx;
+    reg  swap;
     reg  [15:0] x16;
     reg  [15:0] w16;
     reg  [31:0] prod;
@@ -4033,6 +4207,11 @@ module tiny_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psu
         .q(psum__1__q),
         .clock(psum__1__clock)
     );
+    tiny_accel_top_dff_w8 wsel(
+        .d(wsel__d),
+        .q(wsel__q),
+        .clock(wsel__clock)
+    );
     tiny_accel_top_dff_w16 prod_r(
         .d(prod_r__d),
         .q(prod_r__q),
@@ -4044,9 +4223,11 @@ module tiny_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psu
         x__clock = clock;
         tag__clock = clock;
         prod_r__clock = clock;
+        wsel__clock = clock;
         x__d = x__q;
         tag__d = tag__q;
         prod_r__d = prod_r__q;
+        wsel__d = wsel__q;
         w__0__clock = clock;
         w__0__d = w__0__q;
         ws__0__clock = clock;
@@ -4057,20 +4238,32 @@ module tiny_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psu
         ws__1__clock = clock;
         ws__1__d = ws__1__q;
         psum__1__clock = clock;
-        wsel = 8'h0;
+        wnx = 8'h0;
+        swap = strobe & tag_in[32'h1];
         if (strobe) begin
             x__d = x_in;
             tag__d = tag_in;
         end
         x_out = x__q;
         tag_out = tag__q;
-        if (ksel[0]) begin
-            wsel = w__0__q;
+        if (ksel_nx[0]) begin
+            if (swap) begin
+                wnx = ws__0__q;
+            end
+            else begin
+                wnx = w__0__q;
+            end
         end
-        if (ksel[1]) begin
-            wsel = w__1__q;
+        if (ksel_nx[1]) begin
+            if (swap) begin
+                wnx = ws__1__q;
+            end
+            else begin
+                wnx = w__1__q;
+            end
         end
-        w_used = wsel;
+        wsel__d = wnx;
+        w_used = wsel__q;
         mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
         if (x__q[32'h7]) begin
             x16 = ({8'd0, x__q}) | 16'hff00;
@@ -4078,11 +4271,11 @@ module tiny_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psu
         else begin
             x16 = ({8'd0, x__q});
         end
-        if (wsel[32'h7]) begin
-            w16 = ({8'd0, wsel}) | 16'hff00;
+        if (wsel__q[32'h7]) begin
+            w16 = ({8'd0, wsel__q}) | 16'hff00;
         end
         else begin
-            w16 = ({8'd0, wsel});
+            w16 = ({8'd0, wsel__q});
         end
         prod = x16 * w16;
         prod_r__d = prod[(32'h0)+:(16)];
@@ -4098,13 +4291,13 @@ module tiny_accel_top_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psu
         if (w_we & w_sel[0]) begin
             ws__0__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__0__d = ws__0__q;
         end
         if (w_we & w_sel[1]) begin
             ws__1__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__1__d = ws__1__q;
         end
     end
@@ -4541,9 +4734,16 @@ module tiny_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:1023];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[9:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[9:0] == r_addr[9:0]) ? ~mem[r_addr[9:0]] : mem[r_addr[9:0]];
+    `endif
        if (w_en) mem[w_addr[9:0]] <= w_data;
     end
 endmodule // tiny_accel_top_weight_buffer
@@ -4648,6 +4848,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  tk_d2__d;
     wire  tk_d2__q;
     reg  tk_d2__clock;
+    reg  tk_d3__d;
+    wire  tk_d3__q;
+    reg  tk_d3__clock;
     reg  [63:0] tk_payload__d;
     wire  [63:0] tk_payload__q;
     reg  tk_payload__clock;
@@ -4698,6 +4901,15 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [63:0] last2__d;
     wire  [63:0] last2__q;
     reg  last2__clock;
+    reg  [63:0] last3__d;
+    wire  [63:0] last3__q;
+    reg  last3__clock;
+    reg  hw_en__d;
+    wire  hw_en__q;
+    reg  hw_en__clock;
+    reg  [15:0] hw_addr__d;
+    wire  [15:0] hw_addr__q;
+    reg  hw_addr__clock;
     reg  [63:0] cc_r__d;
     wire  [63:0] cc_r__q;
     reg  cc_r__clock;
@@ -4747,6 +4959,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  prime;
     reg  rd1;
     reg  rd2e;
+    reg  rd3;
     reg  [15:0] ra_rep1;
     reg  [15:0] ra_rep2;
     reg  [15:0] ra_new0;
@@ -4799,6 +5012,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [63:0] ma_words64;
     reg  [63:0] ma_tgt64;
     reg  [63:0] x;
+    reg  [63:0] x_rep;
+    reg  [63:0] x_ma;
     reg  [4:0] x_op;
     reg  issue;
     reg  consumed;
@@ -4956,6 +5171,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(tk_d2__q),
         .clock(tk_d2__clock)
     );
+    tiny_accel_top_dff_w1 tk_d3(
+        .d(tk_d3__d),
+        .q(tk_d3__q),
+        .clock(tk_d3__clock)
+    );
     tiny_accel_top_dff_w64 tk_payload(
         .d(tk_payload__d),
         .q(tk_payload__q),
@@ -5033,6 +5253,21 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(last2__d),
         .q(last2__q),
         .clock(last2__clock)
+    );
+    tiny_accel_top_dff_w64 last3(
+        .d(last3__d),
+        .q(last3__q),
+        .clock(last3__clock)
+    );
+    tiny_accel_top_dff_w1 hw_en(
+        .d(hw_en__d),
+        .q(hw_en__q),
+        .clock(hw_en__clock)
+    );
+    tiny_accel_top_dff_w16 hw_addr(
+        .d(hw_addr__d),
+        .q(hw_addr__q),
+        .clock(hw_addr__clock)
     );
     tiny_accel_top_dff_w64 cc_r(
         .d(cc_r__d),
@@ -5120,6 +5355,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_tr__clock = clock;
         tk_d1__clock = clock;
         tk_d2__clock = clock;
+        tk_d3__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
@@ -5132,6 +5368,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         fill__clock = clock;
         last__clock = clock;
         last2__clock = clock;
+        last3__clock = clock;
+        hw_en__clock = clock;
+        hw_addr__clock = clock;
         cc_r__clock = clock;
         pp_r__clock = clock;
         primed__clock = clock;
@@ -5167,6 +5406,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_tr__d = tk_tr__q;
         tk_d1__d = tk_d1__q;
         tk_d2__d = tk_d2__q;
+        tk_d3__d = tk_d3__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
@@ -5179,6 +5419,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         fill__d = fill__q;
         last__d = last__q;
         last2__d = last2__q;
+        last3__d = last3__q;
+        hw_en__d = hw_en__q;
+        hw_addr__d = hw_addr__q;
         cc_r__d = cc_r__q;
         pp_r__d = pp_r__q;
         primed__d = primed__q;
@@ -5228,12 +5471,17 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         pp_r__d = hist_p__r_data;
         rd1 = tk_d1__q;
         rd2e = tk_d2__q;
+        rd3 = tk_d3__q;
         if (rd1) begin
             cc = last__q;
             pp = last2__q[(32'h0)+:(33)];
         end
         else if (rd2e) begin
             cc = last2__q;
+            pp = pp_r__q;
+        end
+        else if (rd3) begin
+            cc = last3__q;
             pp = pp_r__q;
         end
         else begin
@@ -5243,10 +5491,10 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         prime = is_rep & ~rd1 & ~primed__q;
         ca_ld = cc[(32'h7)+:(26)];
         pa_ld = pp[(32'h7)+:(26)];
-        na_ld = ca_ld + ca_ld - pa_ld;
+        na_ld = (ca_ld << 32'h1) - pa_ld;
         ca_st = cc[(32'h6)+:(26)];
         pa_st = pp[(32'h6)+:(26)];
-        na_st = ca_st + ca_st - pa_st;
+        na_st = (ca_st << 32'h1) - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
         cont = (({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1)) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
@@ -5303,14 +5551,45 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 r_addr = ca_st;
             end
         end
+        if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
+            x_rep = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
+        end
+        else if (cont) begin
+            x_rep = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
+        end
+        else begin
+            x_rep = cc;
+        end
+        if (~ma_slot[32'h2]) begin
+            x_ma = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
+        end
+        else begin
+            x_ma = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
+        end
+        if (tk_ma__q) begin
+            x = x_ma;
+            x_tr = 1'b1;
+            xs_slot = ({5'd0, ma_slot});
+            xs_addr = ma_addr;
+            xs_words = ma_words;
+        end
+        else if (tk_rep__q) begin
+            x = x_rep;
+            x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
+            xs_slot = r_slot;
+            xs_addr = r_addr;
+            xs_words = r_words;
+        end
+        else begin
+            x = tk_payload__q;
+            x_tr = tk_tr__q;
+            xs_slot = p_slot;
+            xs_addr = p_addr;
+            xs_words = p_words;
+        end
         issue = 1'b0;
         consumed = 1'b0;
         x_err = 1'b0;
-        x = tk_payload__q;
-        x_tr = tk_tr__q;
-        xs_slot = p_slot;
-        xs_addr = p_addr;
-        xs_words = p_words;
         last_copy = ((rep_rem__q == 13'h0) & ~|tk_payload__q[(32'hd)+:(12)]) | (rep_rem__q == 13'h1);
         if (tk_valid__q) begin
             if (is_rep) begin
@@ -5321,35 +5600,12 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 else begin
                     issue = 1'b1;
                     consumed = last_copy;
-                    x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
-                    xs_slot = r_slot;
-                    xs_addr = r_addr;
-                    xs_words = r_words;
-                    if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
-                        x = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
-                    end
-                    else if (cont) begin
-                        x = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
-                    end
-                    else begin
-                        x = cc;
-                    end
                 end
             end
             else if (tk_ma__q) begin
                 x_err = ma_slot[32'h2] & ma_slot[32'h1];
                 issue = 1'b1;
                 consumed = 1'b1;
-                x_tr = 1'b1;
-                xs_slot = ({5'd0, ma_slot});
-                xs_addr = ma_addr;
-                xs_words = ma_words;
-                if (~ma_slot[32'h2]) begin
-                    x = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
-                end
-                else begin
-                    x = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
-                end
             end
             else begin
                 issue = 1'b1;
@@ -5368,12 +5624,14 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             s_addr__d = (s_addr__q & ~sp_mask256) | sp_addr256;
             s_words__d = (s_words__q & ~sp_mask256) | sp_words256;
         end
-        hist_c__w_en = issue;
-        hist_c__w_addr = hptr__q;
-        hist_c__w_data = x;
-        hist_p__w_en = issue;
-        hist_p__w_addr = hptr__q;
-        hist_p__w_data = x[(32'h0)+:(33)];
+        hist_c__w_en = hw_en__q;
+        hist_c__w_addr = hw_addr__q;
+        hist_c__w_data = last__q;
+        hist_p__w_en = hw_en__q;
+        hist_p__w_addr = hw_addr__q;
+        hist_p__w_data = last__q[(32'h0)+:(33)];
+        hw_en__d = issue;
+        hw_addr__d = hptr__q;
         if (issue) begin
             o_valid__d = ~x_err;
             o_op__d = x_op;
@@ -5381,6 +5639,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
             last__d = x;
             last2__d = last__q;
+            last3__d = last2__q;
             hptr__d = (hptr__q + 16'h1) & 16'h1ff;
             hp1__d = hp1__q + 16'h1;
             hm1__d = hm1__q + 16'h1;
@@ -5517,6 +5776,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                         tk_tr__d = (op == 5'h1) | (op == 5'h2);
                         tk_d1__d = ~|src[(32'h5)+:(8)];
                         tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
+                        tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
                         tk_payload__d = src & mask;
                         if (op == 5'h1f) begin
                             busy__d = 1'b0;
@@ -5611,6 +5871,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             tk_tr__d = tk_tr__q;
             tk_d1__d = tk_d1__q;
             tk_d2__d = tk_d2__q;
+            tk_d3__d = tk_d3__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;
@@ -5623,6 +5884,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             fill__d = fill__q;
             last__d = last__q;
             last2__d = last2__q;
+            last3__d = last3__q;
+            hw_en__d = 1'b0;
             cc_r__d = cc_r__q;
             pp_r__d = pp_r__q;
             primed__d = primed__q;
@@ -5639,9 +5902,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             busy__d = busy__q;
             ibuf__r_en = 1'b0;
             hist_c__r_en = 1'b0;
-            hist_c__w_en = 1'b0;
             hist_p__r_en = 1'b0;
-            hist_p__w_en = 1'b0;
         end
         if (reg_we & (reg_addr == 2'h1)) begin
             if (reg_wdata[32'h1]) begin
@@ -5672,6 +5933,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 fill__d = 10'h0;
                 last__d = 64'h0;
                 last2__d = 64'h0;
+                last3__d = 64'h0;
+                hw_en__d = 1'b0;
                 primed__d = 1'b0;
                 s_addr__d = 256'h0;
                 s_words__d = 256'h0;
@@ -5712,9 +5975,16 @@ module tiny_accel_top_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [63:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [63:0] mem [0:511];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[8:0] == r_addr[8:0]) ? ~mem[r_addr[8:0]] : mem[r_addr[8:0]];
+    `endif
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_accel_top_hist_c
@@ -5731,9 +6001,16 @@ module tiny_accel_top_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [32:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [32:0] mem [0:511];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[8:0] == r_addr[8:0]) ? ~mem[r_addr[8:0]] : mem[r_addr[8:0]];
+    `endif
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_accel_top_hist_p
@@ -5750,9 +6027,16 @@ module tiny_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [63:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [63:0] mem [0:255];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_accel_top_instr_buffer
@@ -7177,6 +7461,12 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  [15:0] xlast__d;
     wire  [15:0] xlast__q;
     reg  xlast__clock;
+    reg  [15:0] holm2__d;
+    wire  [15:0] holm2__q;
+    reg  holm2__clock;
+    reg  nwrap_r__d;
+    wire  nwrap_r__q;
+    reg  nwrap_r__clock;
     reg  [15:0] b0_lo__d;
     wire  [15:0] b0_lo__q;
     reg  b0_lo__clock;
@@ -8005,6 +8295,16 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .q(xlast__q),
         .clock(xlast__clock)
     );
+    tiny_accel_top_dff_w16 holm2(
+        .d(holm2__d),
+        .q(holm2__q),
+        .clock(holm2__clock)
+    );
+    tiny_accel_top_dff_w1 nwrap_r(
+        .d(nwrap_r__d),
+        .q(nwrap_r__q),
+        .clock(nwrap_r__clock)
+    );
     tiny_accel_top_dff_w16 b0_lo(
         .d(b0_lo__d),
         .q(b0_lo__q),
@@ -8141,6 +8441,8 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         be__clock = clock;
         xlast__clock = clock;
         holast__clock = clock;
+        holm2__clock = clock;
+        nwrap_r__clock = clock;
         b0_lo__clock = clock;
         b0_rem__clock = clock;
         b0_hi__clock = clock;
@@ -8236,6 +8538,8 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         be__d = be__q;
         xlast__d = xlast__q;
         holast__d = holast__q;
+        holm2__d = holm2__q;
+        nwrap_r__d = nwrap_r__q;
         b0_lo__d = b0_lo__q;
         b0_rem__d = b0_rem__q;
         b0_hi__d = b0_hi__q;
@@ -8447,7 +8751,8 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         rowmask = rowmask_c__q;
         bankmask = bankmask_c__q;
         holast__d = p_ho - 16'h1;
-        nwrap = nyo__q == holast__q;
+        holm2__d = p_ho - 16'h2;
+        nwrap = nwrap_r__q;
         if (nwrap) begin
             nyo1 = 16'h0;
         end
@@ -8513,6 +8818,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
             end
             if (run__q & (prime__q == 2'h3)) begin
                 nyo__d = 16'h0;
+                nwrap_r__d = p_ho == 16'h1;
                 lo_p__d = b0_lo__q;
                 rem_p__d = b0_rem__q;
                 hi_p__d = b0_hi__q;
@@ -8525,6 +8831,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
                 thermo_c__d = thermo_nr__q;
                 nyo__d = nyo1;
                 if (~nwrap) begin
+                    nwrap_r__d = nyo__q == holm2__q;
                     lo_p__d = lo_p__q >> p_sh;
                     rem_p__d = rem1;
                     hi_p__d = th_rem1 & khmask__q;
@@ -8532,6 +8839,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
                     nr0c__d = kconst - nr01;
                 end
                 else begin
+                    nwrap_r__d = p_ho == 16'h1;
                     lo_p__d = b0_lo__q;
                     rem_p__d = b0_rem__q;
                     hi_p__d = b0_hi__q;

@@ -51,6 +51,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__0__clock;
     reg  pes__0__strobe;
     reg  [15:0] pes__0__ksel;
+    reg  [15:0] pes__0__ksel_nx;
     reg  [7:0] pes__0__x_in;
     reg  [5:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
@@ -65,6 +66,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__1__clock;
     reg  pes__1__strobe;
     reg  [15:0] pes__1__ksel;
+    reg  [15:0] pes__1__ksel_nx;
     reg  [7:0] pes__1__x_in;
     reg  [5:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
@@ -79,6 +81,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__2__clock;
     reg  pes__2__strobe;
     reg  [15:0] pes__2__ksel;
+    reg  [15:0] pes__2__ksel_nx;
     reg  [7:0] pes__2__x_in;
     reg  [5:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
@@ -93,6 +96,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  pes__3__clock;
     reg  pes__3__strobe;
     reg  [15:0] pes__3__ksel;
+    reg  [15:0] pes__3__ksel_nx;
     reg  [7:0] pes__3__x_in;
     reg  [5:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
@@ -457,6 +461,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     
     // Local signals
     reg  strobe;
+    reg  [15:0] ksel_nx;
     reg  [7:0] row0_x;
     reg  can_start;
     reg  tile_first;
@@ -489,6 +494,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__0__clock),
         .strobe(pes__0__strobe),
         .ksel(pes__0__ksel),
+        .ksel_nx(pes__0__ksel_nx),
         .x_in(pes__0__x_in),
         .tag_in(pes__0__tag_in),
         .x_out(pes__0__x_out),
@@ -505,6 +511,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__1__clock),
         .strobe(pes__1__strobe),
         .ksel(pes__1__ksel),
+        .ksel_nx(pes__1__ksel_nx),
         .x_in(pes__1__x_in),
         .tag_in(pes__1__tag_in),
         .x_out(pes__1__x_out),
@@ -521,6 +528,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__2__clock),
         .strobe(pes__2__strobe),
         .ksel(pes__2__ksel),
+        .ksel_nx(pes__2__ksel_nx),
         .x_in(pes__2__x_in),
         .tag_in(pes__2__tag_in),
         .x_out(pes__2__x_out),
@@ -537,6 +545,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .clock(pes__3__clock),
         .strobe(pes__3__strobe),
         .ksel(pes__3__ksel),
+        .ksel_nx(pes__3__ksel_nx),
         .x_in(pes__3__x_in),
         .tag_in(pes__3__tag_in),
         .x_out(pes__3__x_out),
@@ -1265,13 +1274,17 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         strobe = 1'b0;
         strobe = ksel__q[1];
         if (strobe | ~|ksel__q) begin
-            ksel__d = 16'h1;
+            ksel_nx = 16'h1;
             sub__d = 4'h0;
         end
         else begin
-            ksel__d = ksel__q << 32'h1;
+            ksel_nx = ksel__q << 32'h1;
             sub__d = sub__q + 4'h1;
         end
+        if (start & ~run__q) begin
+            ksel_nx = 16'h1;
+        end
+        ksel__d = ksel_nx;
         wmem__w_en = ld_we & (ld_target == 2'h1);
         wmem__w_addr = ld_addr;
         wmem__w_data = ld_data[(32'h0)+:(8)];
@@ -1313,11 +1326,13 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__1__tag_in = pes__0__tag_out;
         pes__0__strobe = strobe;
         pes__0__ksel = ksel__q;
+        pes__0__ksel_nx = ksel_nx;
         pes__0__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[0];
         pes__0__w_sel = wl_k_d__q;
         pes__0__w_data = wmem__r_data;
         pes__1__strobe = strobe;
         pes__1__ksel = ksel__q;
+        pes__1__ksel_nx = ksel_nx;
         pes__1__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[1];
         pes__1__w_sel = wl_k_d__q;
         pes__1__w_data = wmem__r_data;
@@ -1325,11 +1340,13 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__3__tag_in = pes__2__tag_out;
         pes__2__strobe = strobe;
         pes__2__ksel = ksel__q;
+        pes__2__ksel_nx = ksel_nx;
         pes__2__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[0];
         pes__2__w_sel = wl_k_d__q;
         pes__2__w_data = wmem__r_data;
         pes__3__strobe = strobe;
         pes__3__ksel = ksel__q;
+        pes__3__ksel_nx = ksel_nx;
         pes__3__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[1];
         pes__3__w_sel = wl_k_d__q;
         pes__3__w_data = wmem__r_data;
@@ -1362,7 +1379,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             run__d = 1'b1;
             fin__d = 1'b0;
             tail__d = 4'h8;
-            ksel__d = 16'h1;
             sub__d = 4'h0;
             in_pass__d = 1'b0;
             all_issued__d = p_passes == 16'h0;
@@ -2161,9 +2177,16 @@ module tiny_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:255];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_acc_ram
@@ -2198,9 +2221,16 @@ module tiny_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:255];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_first_cache_bank
@@ -2217,9 +2247,16 @@ module tiny_conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:63];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[5:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[5:0] == r_addr[5:0]) ? ~mem[r_addr[5:0]] : mem[r_addr[5:0]];
+    `endif
        if (w_en) mem[w_addr[5:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_bbanks
@@ -2236,19 +2273,27 @@ module tiny_conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     input wire  [31:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [31:0] mem [0:511];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[8:0] == r_addr[8:0]) ? ~mem[r_addr[8:0]] : mem[r_addr[8:0]];
+    `endif
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_obanks
 
-module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+module tiny_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [15:0] ksel;
+    input wire  [15:0] ksel_nx;
     input wire  [7:0] x_in;
     input wire  [5:0] tag_in;
     output reg  [7:0] x_out;
@@ -2286,12 +2331,16 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
     reg  [31:0] psum__1__d;
     wire  [31:0] psum__1__q;
     reg  psum__1__clock;
+    reg  [7:0] wsel__d;
+    wire  [7:0] wsel__q;
+    reg  wsel__clock;
     reg  [15:0] prod_r__d;
     wire  [15:0] prod_r__q;
     reg  prod_r__clock;
     
     // Local signals
-    reg  [7:0] wsel;
+    reg  [7:0] wnx;
+    reg  swap;
     reg  [15:0] x16;
     reg  [15:0] w16;
     reg  [31:0] prod;
@@ -2338,6 +2387,11 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
         .q(psum__1__q),
         .clock(psum__1__clock)
     );
+    tiny_conv_engine_dff_w8 wsel(
+        .d(wsel__d),
+        .q(wsel__q),
+        .clock(wsel__clock)
+    );
     tiny_conv_engine_dff_w16 prod_r(
         .d(prod_r__d),
         .q(prod_r__q),
@@ -2349,9 +2403,11 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
         x__clock = clock;
         tag__clock = clock;
         prod_r__clock = clock;
+        wsel__clock = clock;
         x__d = x__q;
         tag__d = tag__q;
         prod_r__d = prod_r__q;
+        wsel__d = wsel__q;
         w__0__clock = clock;
         w__0__d = w__0__q;
         ws__0__clock = clock;
@@ -2362,20 +2418,32 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
         ws__1__clock = clock;
         ws__1__d = ws__1__q;
         psum__1__clock = clock;
-        wsel = 8'h0;
+        wnx = 8'h0;
+        swap = strobe & tag_in[32'h1];
         if (strobe) begin
             x__d = x_in;
             tag__d = tag_in;
         end
         x_out = x__q;
         tag_out = tag__q;
-        if (ksel[0]) begin
-            wsel = w__0__q;
+        if (ksel_nx[0]) begin
+            if (swap) begin
+                wnx = ws__0__q;
+            end
+            else begin
+                wnx = w__0__q;
+            end
         end
-        if (ksel[1]) begin
-            wsel = w__1__q;
+        if (ksel_nx[1]) begin
+            if (swap) begin
+                wnx = ws__1__q;
+            end
+            else begin
+                wnx = w__1__q;
+            end
         end
-        w_used = wsel;
+        wsel__d = wnx;
+        w_used = wsel__q;
         mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
         if (x__q[32'h7]) begin
             x16 = ({8'd0, x__q}) | 16'hff00;
@@ -2383,11 +2451,11 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
         else begin
             x16 = ({8'd0, x__q});
         end
-        if (wsel[32'h7]) begin
-            w16 = ({8'd0, wsel}) | 16'hff00;
+        if (wsel__q[32'h7]) begin
+            w16 = ({8'd0, wsel__q}) | 16'hff00;
         end
         else begin
-            w16 = ({8'd0, wsel});
+            w16 = ({8'd0, wsel__q});
         end
         prod = x16 * w16;
         prod_r__d = prod[(32'h0)+:(16)];
@@ -2403,13 +2471,13 @@ module tiny_conv_engine_pe(clock,strobe,ksel,x_in,tag_in,x_out,tag_out,psum_in,p
         if (w_we & w_sel[0]) begin
             ws__0__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__0__d = ws__0__q;
         end
         if (w_we & w_sel[1]) begin
             ws__1__d = w_data;
         end
-        if (strobe & tag_in[32'h1]) begin
+        if (swap) begin
             w__1__d = ws__1__q;
         end
     end
@@ -2882,9 +2950,16 @@ module tiny_conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     input wire  [7:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [7:0] mem [0:1023];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[9:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[9:0] == r_addr[9:0]) ? ~mem[r_addr[9:0]] : mem[r_addr[9:0]];
+    `endif
        if (w_en) mem[w_addr[9:0]] <= w_data;
     end
 endmodule // tiny_conv_engine_weight_buffer

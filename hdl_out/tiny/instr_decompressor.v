@@ -101,6 +101,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  tk_d2__d;
     wire  tk_d2__q;
     reg  tk_d2__clock;
+    reg  tk_d3__d;
+    wire  tk_d3__q;
+    reg  tk_d3__clock;
     reg  [63:0] tk_payload__d;
     wire  [63:0] tk_payload__q;
     reg  tk_payload__clock;
@@ -151,6 +154,15 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [63:0] last2__d;
     wire  [63:0] last2__q;
     reg  last2__clock;
+    reg  [63:0] last3__d;
+    wire  [63:0] last3__q;
+    reg  last3__clock;
+    reg  hw_en__d;
+    wire  hw_en__q;
+    reg  hw_en__clock;
+    reg  [15:0] hw_addr__d;
+    wire  [15:0] hw_addr__q;
+    reg  hw_addr__clock;
     reg  [63:0] cc_r__d;
     wire  [63:0] cc_r__q;
     reg  cc_r__clock;
@@ -200,6 +212,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  prime;
     reg  rd1;
     reg  rd2e;
+    reg  rd3;
     reg  [15:0] ra_rep1;
     reg  [15:0] ra_rep2;
     reg  [15:0] ra_new0;
@@ -252,6 +265,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [63:0] ma_words64;
     reg  [63:0] ma_tgt64;
     reg  [63:0] x;
+    reg  [63:0] x_rep;
+    reg  [63:0] x_ma;
     reg  [4:0] x_op;
     reg  issue;
     reg  consumed;
@@ -409,6 +424,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(tk_d2__q),
         .clock(tk_d2__clock)
     );
+    tiny_instr_decompressor_dff_w1 tk_d3(
+        .d(tk_d3__d),
+        .q(tk_d3__q),
+        .clock(tk_d3__clock)
+    );
     tiny_instr_decompressor_dff_w64 tk_payload(
         .d(tk_payload__d),
         .q(tk_payload__q),
@@ -486,6 +506,21 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(last2__d),
         .q(last2__q),
         .clock(last2__clock)
+    );
+    tiny_instr_decompressor_dff_w64 last3(
+        .d(last3__d),
+        .q(last3__q),
+        .clock(last3__clock)
+    );
+    tiny_instr_decompressor_dff_w1 hw_en(
+        .d(hw_en__d),
+        .q(hw_en__q),
+        .clock(hw_en__clock)
+    );
+    tiny_instr_decompressor_dff_w16 hw_addr(
+        .d(hw_addr__d),
+        .q(hw_addr__q),
+        .clock(hw_addr__clock)
     );
     tiny_instr_decompressor_dff_w64 cc_r(
         .d(cc_r__d),
@@ -573,6 +608,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_tr__clock = clock;
         tk_d1__clock = clock;
         tk_d2__clock = clock;
+        tk_d3__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
@@ -585,6 +621,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         fill__clock = clock;
         last__clock = clock;
         last2__clock = clock;
+        last3__clock = clock;
+        hw_en__clock = clock;
+        hw_addr__clock = clock;
         cc_r__clock = clock;
         pp_r__clock = clock;
         primed__clock = clock;
@@ -620,6 +659,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_tr__d = tk_tr__q;
         tk_d1__d = tk_d1__q;
         tk_d2__d = tk_d2__q;
+        tk_d3__d = tk_d3__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
@@ -632,6 +672,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         fill__d = fill__q;
         last__d = last__q;
         last2__d = last2__q;
+        last3__d = last3__q;
+        hw_en__d = hw_en__q;
+        hw_addr__d = hw_addr__q;
         cc_r__d = cc_r__q;
         pp_r__d = pp_r__q;
         primed__d = primed__q;
@@ -681,12 +724,17 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         pp_r__d = hist_p__r_data;
         rd1 = tk_d1__q;
         rd2e = tk_d2__q;
+        rd3 = tk_d3__q;
         if (rd1) begin
             cc = last__q;
             pp = last2__q[(32'h0)+:(33)];
         end
         else if (rd2e) begin
             cc = last2__q;
+            pp = pp_r__q;
+        end
+        else if (rd3) begin
+            cc = last3__q;
             pp = pp_r__q;
         end
         else begin
@@ -696,10 +744,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         prime = is_rep & ~rd1 & ~primed__q;
         ca_ld = cc[(32'h7)+:(26)];
         pa_ld = pp[(32'h7)+:(26)];
-        na_ld = ca_ld + ca_ld - pa_ld;
+        na_ld = (ca_ld << 32'h1) - pa_ld;
         ca_st = cc[(32'h6)+:(26)];
         pa_st = pp[(32'h6)+:(26)];
-        na_st = ca_st + ca_st - pa_st;
+        na_st = (ca_st << 32'h1) - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
         cont = (({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1)) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
@@ -756,14 +804,45 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 r_addr = ca_st;
             end
         end
+        if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
+            x_rep = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
+        end
+        else if (cont) begin
+            x_rep = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
+        end
+        else begin
+            x_rep = cc;
+        end
+        if (~ma_slot[32'h2]) begin
+            x_ma = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
+        end
+        else begin
+            x_ma = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
+        end
+        if (tk_ma__q) begin
+            x = x_ma;
+            x_tr = 1'b1;
+            xs_slot = ({5'd0, ma_slot});
+            xs_addr = ma_addr;
+            xs_words = ma_words;
+        end
+        else if (tk_rep__q) begin
+            x = x_rep;
+            x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
+            xs_slot = r_slot;
+            xs_addr = r_addr;
+            xs_words = r_words;
+        end
+        else begin
+            x = tk_payload__q;
+            x_tr = tk_tr__q;
+            xs_slot = p_slot;
+            xs_addr = p_addr;
+            xs_words = p_words;
+        end
         issue = 1'b0;
         consumed = 1'b0;
         x_err = 1'b0;
-        x = tk_payload__q;
-        x_tr = tk_tr__q;
-        xs_slot = p_slot;
-        xs_addr = p_addr;
-        xs_words = p_words;
         last_copy = ((rep_rem__q == 13'h0) & ~|tk_payload__q[(32'hd)+:(12)]) | (rep_rem__q == 13'h1);
         if (tk_valid__q) begin
             if (is_rep) begin
@@ -774,35 +853,12 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 else begin
                     issue = 1'b1;
                     consumed = last_copy;
-                    x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
-                    xs_slot = r_slot;
-                    xs_addr = r_addr;
-                    xs_words = r_words;
-                    if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
-                        x = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
-                    end
-                    else if (cont) begin
-                        x = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
-                    end
-                    else begin
-                        x = cc;
-                    end
                 end
             end
             else if (tk_ma__q) begin
                 x_err = ma_slot[32'h2] & ma_slot[32'h1];
                 issue = 1'b1;
                 consumed = 1'b1;
-                x_tr = 1'b1;
-                xs_slot = ({5'd0, ma_slot});
-                xs_addr = ma_addr;
-                xs_words = ma_words;
-                if (~ma_slot[32'h2]) begin
-                    x = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
-                end
-                else begin
-                    x = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
-                end
             end
             else begin
                 issue = 1'b1;
@@ -821,12 +877,14 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             s_addr__d = (s_addr__q & ~sp_mask256) | sp_addr256;
             s_words__d = (s_words__q & ~sp_mask256) | sp_words256;
         end
-        hist_c__w_en = issue;
-        hist_c__w_addr = hptr__q;
-        hist_c__w_data = x;
-        hist_p__w_en = issue;
-        hist_p__w_addr = hptr__q;
-        hist_p__w_data = x[(32'h0)+:(33)];
+        hist_c__w_en = hw_en__q;
+        hist_c__w_addr = hw_addr__q;
+        hist_c__w_data = last__q;
+        hist_p__w_en = hw_en__q;
+        hist_p__w_addr = hw_addr__q;
+        hist_p__w_data = last__q[(32'h0)+:(33)];
+        hw_en__d = issue;
+        hw_addr__d = hptr__q;
         if (issue) begin
             o_valid__d = ~x_err;
             o_op__d = x_op;
@@ -834,6 +892,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
             last__d = x;
             last2__d = last__q;
+            last3__d = last2__q;
             hptr__d = (hptr__q + 16'h1) & 16'h1ff;
             hp1__d = hp1__q + 16'h1;
             hm1__d = hm1__q + 16'h1;
@@ -970,6 +1029,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                         tk_tr__d = (op == 5'h1) | (op == 5'h2);
                         tk_d1__d = ~|src[(32'h5)+:(8)];
                         tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
+                        tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
                         tk_payload__d = src & mask;
                         if (op == 5'h1f) begin
                             busy__d = 1'b0;
@@ -1064,6 +1124,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             tk_tr__d = tk_tr__q;
             tk_d1__d = tk_d1__q;
             tk_d2__d = tk_d2__q;
+            tk_d3__d = tk_d3__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;
@@ -1076,6 +1137,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             fill__d = fill__q;
             last__d = last__q;
             last2__d = last2__q;
+            last3__d = last3__q;
+            hw_en__d = 1'b0;
             cc_r__d = cc_r__q;
             pp_r__d = pp_r__q;
             primed__d = primed__q;
@@ -1092,9 +1155,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             busy__d = busy__q;
             ibuf__r_en = 1'b0;
             hist_c__r_en = 1'b0;
-            hist_c__w_en = 1'b0;
             hist_p__r_en = 1'b0;
-            hist_p__w_en = 1'b0;
         end
         if (reg_we & (reg_addr == 2'h1)) begin
             if (reg_wdata[32'h1]) begin
@@ -1125,6 +1186,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 fill__d = 10'h0;
                 last__d = 64'h0;
                 last2__d = 64'h0;
+                last3__d = 64'h0;
+                hw_en__d = 1'b0;
                 primed__d = 1'b0;
                 s_addr__d = 256'h0;
                 s_words__d = 256'h0;
@@ -1201,9 +1264,16 @@ module tiny_instr_decompressor_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     input wire  [63:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [63:0] mem [0:511];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[8:0] == r_addr[8:0]) ? ~mem[r_addr[8:0]] : mem[r_addr[8:0]];
+    `endif
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_instr_decompressor_hist_c
@@ -1220,9 +1290,16 @@ module tiny_instr_decompressor_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     input wire  [32:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [32:0] mem [0:511];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[8:0] == r_addr[8:0]) ? ~mem[r_addr[8:0]] : mem[r_addr[8:0]];
+    `endif
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_instr_decompressor_hist_p
@@ -1257,9 +1334,16 @@ module tiny_instr_decompressor_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr
     input wire  [63:0] w_data;
     
     // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
     reg [63:0] mem [0:255];
     always @(posedge clock) begin
+    `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
 endmodule // tiny_instr_decompressor_instr_buffer
