@@ -195,6 +195,11 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// The registered write is inside its place.
     w_in: Signal<Local, Bit>,
     wdata: DFF<Bits<32>>,
+    /// A copy's word, registered from the read data every cycle, and whether the registered
+    /// write is a copy (timing: the load/copy select is after the registers, so a block RAM's
+    /// read data meets only its buffer select before a register).
+    wdata_cp: DFF<Bits<32>>,
+    wcp: DFF<Bit>,
 
     /// Next on-chip state (after the current word).
     n_oc: Signal<Local, Bits<20>>,
@@ -353,6 +358,8 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             wdepth: Default::default(),
             w_in: Default::default(),
             wdata: Default::default(),
+            wdata_cp: Default::default(),
+            wcp: Default::default(),
             n_oc: Default::default(),
             n_oi: Default::default(),
             n_ob: Default::default(),
@@ -394,7 +401,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         dff_setup!(
             self, clock, act, st, sel, len, stride, fw, hbw, errf, e_base, e_off, e_left, o_left,
             primed, cend, len1, cend_d, rb, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dob, dbase, drow, wv, wsel, wbank,
-            waddr, wfull, wdepth, wdata, r_base, r_off
+            waddr, wfull, wdepth, wdata, wdata_cp, wcp, r_base, r_off
         );
         self.busy.next = self.act.q.val() | self.wv.q.val();
         self.err.next = self.errf.q.val();
@@ -557,6 +564,8 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
 
         // ---- On-chip side: loads write each response; stores read one word ahead.
         self.wv.d.next = false;
+        self.wcp.d.next = false;
+        self.wdata_cp.d.next = self.r_data.val();
         self.r_en.next = false;
         self.r_sel.next = self.sel.q.val().get_bit(0);
         // The bank of the word on the read data (the output buffer selects its bank with the
@@ -597,7 +606,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 self.wsel.d.next = 3.into();
                 self.wbank.d.next = self.dob.q.val();
                 self.waddr.d.next = self.d_addr.val().get_bits::<16>(0);
-                self.wdata.d.next = self.r_data.val();
+                self.wcp.d.next = true;
                 self.dx.d.next = self.n_dx.val();
                 self.dob.d.next = self.n_dob.val();
                 self.dbase.d.next = self.n_dbase.val();
@@ -659,7 +668,11 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.w_sel.next = self.wsel.q.val();
         self.w_bank.next = self.wbank.q.val();
         self.w_addr.next = self.waddr.q.val();
-        self.w_data.next = self.wdata.q.val();
+        if self.wcp.q.val() {
+            self.w_data.next = self.wdata_cp.q.val();
+        } else {
+            self.w_data.next = self.wdata.q.val();
+        }
 
         // ---- Start.
         // The table entry of ph (0..=3), selected with constant indices.
