@@ -204,10 +204,15 @@ pub struct AccelTop<const W: usize, const L: usize> {
     /// the dispatcher decodes and a skid entry taken while the head waits.
     iq0_v: DFF<Bit>,
     iq0_op: DFF<Bits<5>>,
-    iq0_pl: DFF<Bits<64>>,
     iq1_v: DFF<Bit>,
     iq1_op: DFF<Bits<5>>,
-    iq1_pl: DFF<Bits<64>>,
+    /// The entries' payloads in a two-entry ring (timing: an arriving payload is written into
+    /// its slot, `wp`, and the head is the slot `rp` names, so no acceptance-dependent select
+    /// sits in front of 128 payload registers; the acceptance toggles `rp`).
+    pe0: DFF<Bits<64>>,
+    pe1: DFF<Bits<64>>,
+    wp: DFF<Bit>,
+    rp: DFF<Bit>,
     /// Each entry's wait class, decoded as it arrives (timing: the dispatcher's `ok` is an
     /// AND of idle flags, no opcode decode): bit 0 needs the mover idle, 1 the conv engine, 2 the
     /// pooling unit, 3 no pending parameter settle, 4 an illegal opcode.
@@ -412,10 +417,12 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             wd_count: Default::default(),
             iq0_v: Default::default(),
             iq0_op: Default::default(),
-            iq0_pl: Default::default(),
             iq1_v: Default::default(),
             iq1_op: Default::default(),
-            iq1_pl: Default::default(),
+            pe0: Default::default(),
+            pe1: Default::default(),
+            wp: Default::default(),
+            rp: Default::default(),
             iq0_k: Default::default(),
             pw_v: Default::default(),
             pw_op: Default::default(),
@@ -532,7 +539,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho, pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw,
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
             x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, conv_bad_r,
-            pool_bad_r, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, iq0_v, iq0_op, iq0_pl, iq1_v, iq1_op, iq1_pl, iq0_k, iq1_k, pw_v, pw_op, pw_pl, w_any, w_mem, w_conv, w_pool,
+            pool_bad_r, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, iq0_v, iq0_op, iq1_v, iq1_op, pe0, pe1, wp, rp, iq0_k, iq1_k, pw_v, pw_op, pw_pl, w_any, w_mem, w_conv, w_pool,
             p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
             n_mstall, n_pen, n_wmem, n_wconv, n_wpool, rdata, wd_limit, wd_count
         );
@@ -606,7 +613,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         // ---- Dispatcher.
         self.iv.next = self.iq0_v.q.val();
         self.op.next = self.iq0_op.q.val();
-        self.pl.next = self.iq0_pl.q.val();
+        if self.rp.q.val() {
+            self.pl.next = self.pe1.q.val();
+        } else {
+            self.pl.next = self.pe0.q.val();
+        }
         self.mask.next = self.pl.val().get_bits::<5>(5);
         self.conv_idle.next = !self.conv.busy.val() & !self.c_start.q.val();
         self.pool_idle.next = !self.pool.busy.val() & !self.p_start.q.val();
@@ -709,7 +720,6 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
                 self.iq0_v.d.next = true;
                 self.iq0_op.d.next = self.iq1_op.q.val();
                 self.iq0_k.d.next = self.iq1_k.q.val();
-                self.iq0_pl.d.next = self.iq1_pl.q.val();
                 self.iq1_v.d.next = self.arrive.val();
             } else {
                 self.iq0_v.d.next = self.arrive.val();
@@ -718,15 +728,25 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         } else {
             self.iq1_v.d.next = self.iq1_v.q.val() | self.arrive.val();
         }
+        // Payloads: written into the ring slot `wp` as they arrive; the head is slot `rp`.
+        if self.arrive.val() {
+            if self.wp.q.val() {
+                self.pe1.d.next = self.dec.wr_payload.val();
+            } else {
+                self.pe0.d.next = self.dec.wr_payload.val();
+            }
+            self.wp.d.next = !self.wp.q.val();
+        }
+        if self.accept.val() {
+            self.rp.d.next = !self.rp.q.val();
+        }
         if self.arrive.val() {
             if (self.accept.val() | !self.iq0_v.q.val()) & !self.iq1_v.q.val() {
                 self.iq0_op.d.next = self.dec.wr_op.val();
                 self.iq0_k.d.next = self.arr_k.val();
-                self.iq0_pl.d.next = self.dec.wr_payload.val();
             } else {
                 self.iq1_op.d.next = self.dec.wr_op.val();
                 self.iq1_k.d.next = self.arr_k.val();
-                self.iq1_pl.d.next = self.dec.wr_payload.val();
             }
         }
 
@@ -1050,10 +1070,14 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
                 self.code.d.next = 0.into();
                 self.iq0_v.d.next = false;
                 self.iq1_v.d.next = false;
+                self.wp.d.next = false;
+                self.rp.d.next = false;
             }
             if self.reg_wdata.val().get_bit(0) & !self.running.q.val() {
                 self.iq0_v.d.next = false;
                 self.iq1_v.d.next = false;
+                self.wp.d.next = false;
+                self.rp.d.next = false;
                 self.fin.d.next = false;
                 self.n_cycles.d.next = 0.into();
                 self.n_instr.d.next = 0.into();
