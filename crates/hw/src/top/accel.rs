@@ -198,6 +198,10 @@ pub struct AccelTop<const W: usize, const L: usize> {
     /// Watchdog: the limit (0: off) and the cycles the current instruction has waited.
     wd_limit: DFF<Bits<32>>,
     wd_count: DFF<Bits<32>>,
+    /// Last cycle's acceptance and head-valid flags, which the watchdog counts from (timing: the
+    /// acceptance does not reach the 32-bit counter in its cycle; the count lags one cycle).
+    wd_acc: DFF<Bit>,
+    wd_iv: DFF<Bit>,
 
     /// Instruction queue between the decompressor and the dispatcher (timing: the
     /// decompressor's `hold` is a register, `iq1_v`, not the dispatcher's decision): the head
@@ -415,6 +419,8 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             rdata: Default::default(),
             wd_limit: Default::default(),
             wd_count: Default::default(),
+            wd_acc: Default::default(),
+            wd_iv: Default::default(),
             iq0_v: Default::default(),
             iq0_op: Default::default(),
             iq1_v: Default::default(),
@@ -541,7 +547,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, conv_bad_r,
             pool_bad_r, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, iq0_v, iq0_op, iq1_v, iq1_op, pe0, pe1, wp, rp, iq0_k, iq1_k, pw_v, pw_op, pw_pl, w_any, w_mem, w_conv, w_pool,
             p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
-            n_mstall, n_pen, n_wmem, n_wconv, n_wpool, rdata, wd_limit, wd_count
+            n_mstall, n_pen, n_wmem, n_wconv, n_wpool, rdata, wd_limit, wd_count, wd_acc, wd_iv
         );
         self.dec.clock.next = self.clock.val();
         self.conv.clock.next = self.clock.val();
@@ -1008,9 +1014,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         if self.w_pool.q.val() {
             self.n_wpool.d.next = self.n_wpool.q.val() + 1;
         }
-        if self.accept.val() | !self.running.q.val() {
+        self.wd_acc.d.next = self.accept.val();
+        self.wd_iv.d.next = self.iv.val();
+        if self.wd_acc.q.val() | !self.running.q.val() {
             self.wd_count.d.next = 0.into();
-        } else if self.iv.val() {
+        } else if self.wd_iv.q.val() {
             self.wd_count.d.next = self.wd_count.q.val() + 1;
         }
         if self.running.q.val() {
