@@ -387,24 +387,36 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [31:0] wd_count__d;
     wire  [31:0] wd_count__q;
     reg  wd_count__clock;
+    reg  wd_acc__d;
+    wire  wd_acc__q;
+    reg  wd_acc__clock;
+    reg  wd_iv__d;
+    wire  wd_iv__q;
+    reg  wd_iv__clock;
     reg  iq0_v__d;
     wire  iq0_v__q;
     reg  iq0_v__clock;
     reg  [4:0] iq0_op__d;
     wire  [4:0] iq0_op__q;
     reg  iq0_op__clock;
-    reg  [63:0] iq0_pl__d;
-    wire  [63:0] iq0_pl__q;
-    reg  iq0_pl__clock;
     reg  iq1_v__d;
     wire  iq1_v__q;
     reg  iq1_v__clock;
     reg  [4:0] iq1_op__d;
     wire  [4:0] iq1_op__q;
     reg  iq1_op__clock;
-    reg  [63:0] iq1_pl__d;
-    wire  [63:0] iq1_pl__q;
-    reg  iq1_pl__clock;
+    reg  [63:0] pe0__d;
+    wire  [63:0] pe0__q;
+    reg  pe0__clock;
+    reg  [63:0] pe1__d;
+    wire  [63:0] pe1__q;
+    reg  pe1__clock;
+    reg  wp__d;
+    wire  wp__q;
+    reg  wp__clock;
+    reg  rp__d;
+    wire  rp__q;
+    reg  rp__clock;
     reg  [4:0] iq0_k__d;
     wire  [4:0] iq0_k__q;
     reg  iq0_k__clock;
@@ -1003,6 +1015,16 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(wd_count__q),
         .clock(wd_count__clock)
     );
+    default_accel_top_dff_w1 wd_acc(
+        .d(wd_acc__d),
+        .q(wd_acc__q),
+        .clock(wd_acc__clock)
+    );
+    default_accel_top_dff_w1 wd_iv(
+        .d(wd_iv__d),
+        .q(wd_iv__q),
+        .clock(wd_iv__clock)
+    );
     default_accel_top_dff_w1 iq0_v(
         .d(iq0_v__d),
         .q(iq0_v__q),
@@ -1012,11 +1034,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .d(iq0_op__d),
         .q(iq0_op__q),
         .clock(iq0_op__clock)
-    );
-    default_accel_top_dff_w64 iq0_pl(
-        .d(iq0_pl__d),
-        .q(iq0_pl__q),
-        .clock(iq0_pl__clock)
     );
     default_accel_top_dff_w1 iq1_v(
         .d(iq1_v__d),
@@ -1028,10 +1045,25 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(iq1_op__q),
         .clock(iq1_op__clock)
     );
-    default_accel_top_dff_w64 iq1_pl(
-        .d(iq1_pl__d),
-        .q(iq1_pl__q),
-        .clock(iq1_pl__clock)
+    default_accel_top_dff_w64 pe0(
+        .d(pe0__d),
+        .q(pe0__q),
+        .clock(pe0__clock)
+    );
+    default_accel_top_dff_w64 pe1(
+        .d(pe1__d),
+        .q(pe1__q),
+        .clock(pe1__clock)
+    );
+    default_accel_top_dff_w1 wp(
+        .d(wp__d),
+        .q(wp__q),
+        .clock(wp__clock)
+    );
+    default_accel_top_dff_w1 rp(
+        .d(rp__d),
+        .q(rp__q),
+        .clock(rp__clock)
     );
     default_accel_top_dff_w5 iq0_k(
         .d(iq0_k__d),
@@ -1156,10 +1188,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         g_words_r__clock = clock;
         iq0_v__clock = clock;
         iq0_op__clock = clock;
-        iq0_pl__clock = clock;
         iq1_v__clock = clock;
         iq1_op__clock = clock;
-        iq1_pl__clock = clock;
+        pe0__clock = clock;
+        pe1__clock = clock;
+        wp__clock = clock;
+        rp__clock = clock;
         iq0_k__clock = clock;
         iq1_k__clock = clock;
         pw_v__clock = clock;
@@ -1186,6 +1220,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         rdata__clock = clock;
         wd_limit__clock = clock;
         wd_count__clock = clock;
+        wd_acc__clock = clock;
+        wd_iv__clock = clock;
         m_len__d = m_len__q;
         m_stride__d = m_stride__q;
         m_half__d = m_half__q;
@@ -1251,10 +1287,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         g_words_r__d = g_words_r__q;
         iq0_v__d = iq0_v__q;
         iq0_op__d = iq0_op__q;
-        iq0_pl__d = iq0_pl__q;
         iq1_v__d = iq1_v__q;
         iq1_op__d = iq1_op__q;
-        iq1_pl__d = iq1_pl__q;
+        pe0__d = pe0__q;
+        pe1__d = pe1__q;
+        wp__d = wp__q;
+        rp__d = rp__q;
         iq0_k__d = iq0_k__q;
         iq1_k__d = iq1_k__q;
         pw_v__d = pw_v__q;
@@ -1281,6 +1319,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         rdata__d = rdata__q;
         wd_limit__d = wd_limit__q;
         wd_count__d = wd_count__q;
+        wd_acc__d = wd_acc__q;
+        wd_iv__d = wd_iv__q;
         dec__clock = clock;
         conv__clock = clock;
         pool__clock = clock;
@@ -1360,7 +1400,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         end
         iv = iq0_v__q;
         op = iq0_op__q;
-        pl = iq0_pl__q;
+        if (rp__q) begin
+            pl = pe1__q;
+        end
+        else begin
+            pl = pe0__q;
+        end
         mask = pl[(32'h5)+:(5)];
         conv_idle = ~conv__busy & ~c_start__q;
         pool_idle = ~pool__busy & ~p_start__q;
@@ -1421,7 +1466,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 iq0_v__d = 1'b1;
                 iq0_op__d = iq1_op__q;
                 iq0_k__d = iq1_k__q;
-                iq0_pl__d = iq1_pl__q;
                 iq1_v__d = arrive;
             end
             else begin
@@ -1433,15 +1477,25 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             iq1_v__d = iq1_v__q | arrive;
         end
         if (arrive) begin
+            if (wp__q) begin
+                pe1__d = dec__wr_payload;
+            end
+            else begin
+                pe0__d = dec__wr_payload;
+            end
+            wp__d = ~wp__q;
+        end
+        if (accept) begin
+            rp__d = ~rp__q;
+        end
+        if (arrive) begin
             if ((accept | ~iq0_v__q) & ~iq1_v__q) begin
                 iq0_op__d = dec__wr_op;
                 iq0_k__d = arr_k;
-                iq0_pl__d = dec__wr_payload;
             end
             else begin
                 iq1_op__d = dec__wr_op;
                 iq1_k__d = arr_k;
-                iq1_pl__d = dec__wr_payload;
             end
         end
         c_start__d = 1'b0;
@@ -1690,10 +1744,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         if (w_pool__q) begin
             n_wpool__d = n_wpool__q + 32'h1;
         end
-        if (accept | ~running__q) begin
+        wd_acc__d = accept;
+        wd_iv__d = iv;
+        if (wd_acc__q | ~running__q) begin
             wd_count__d = 32'h0;
         end
-        else if (iv) begin
+        else if (wd_iv__q) begin
             wd_count__d = wd_count__q + 32'h1;
         end
         if (running__q) begin
@@ -1754,10 +1810,14 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 code__d = 4'h0;
                 iq0_v__d = 1'b0;
                 iq1_v__d = 1'b0;
+                wp__d = 1'b0;
+                rp__d = 1'b0;
             end
             if (reg_wdata[32'h0] & ~running__q) begin
                 iq0_v__d = 1'b0;
                 iq1_v__d = 1'b0;
+                wp__d = 1'b0;
+                rp__d = 1'b0;
                 fin__d = 1'b0;
                 n_cycles__d = 32'h0;
                 n_instr__d = 32'h0;
@@ -10811,6 +10871,12 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [31:0] wdata__d;
     wire  [31:0] wdata__q;
     reg  wdata__clock;
+    reg  [31:0] wdata_cp__d;
+    wire  [31:0] wdata_cp__q;
+    reg  wdata_cp__clock;
+    reg  wcp__d;
+    wire  wcp__q;
+    reg  wcp__clock;
     reg  cend__d;
     wire  cend__q;
     reg  cend__clock;
@@ -11034,6 +11100,16 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .q(wdata__q),
         .clock(wdata__clock)
     );
+    default_accel_top_dff_w32 wdata_cp(
+        .d(wdata_cp__d),
+        .q(wdata_cp__q),
+        .clock(wdata_cp__clock)
+    );
+    default_accel_top_dff_w1 wcp(
+        .d(wcp__d),
+        .q(wcp__q),
+        .clock(wcp__clock)
+    );
     default_accel_top_dff_w1 cend(
         .d(cend__d),
         .q(cend__q),
@@ -11094,6 +11170,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         wfull__clock = clock;
         wdepth__clock = clock;
         wdata__clock = clock;
+        wdata_cp__clock = clock;
+        wcp__clock = clock;
         r_base__clock = clock;
         r_off__clock = clock;
         act__d = act__q;
@@ -11133,6 +11211,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         wfull__d = wfull__q;
         wdepth__d = wdepth__q;
         wdata__d = wdata__q;
+        wdata_cp__d = wdata_cp__q;
+        wcp__d = wcp__q;
         r_base__d = r_base__q;
         r_off__d = r_off__q;
         busy = act__q | wv__q;
@@ -11283,6 +11363,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             end
         end
         wv__d = 1'b0;
+        wcp__d = 1'b0;
+        wdata_cp__d = r_data;
         r_en = 1'b0;
         r_sel = sel__q[32'h0];
         r_bank = rb__q;
@@ -11320,7 +11402,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 wsel__d = 2'h3;
                 wbank__d = dob__q;
                 waddr__d = d_addr[(32'h0)+:(16)];
-                wdata__d = r_data;
+                wcp__d = 1'b1;
                 dx__d = n_dx;
                 dob__d = n_dob;
                 dbase__d = n_dbase;
@@ -11375,7 +11457,12 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         w_sel = wsel__q;
         w_bank = wbank__q;
         w_addr = waddr__q;
-        w_data = wdata__q;
+        if (wcp__q) begin
+            w_data = wdata_cp__q;
+        end
+        else begin
+            w_data = wdata__q;
+        end
         fb_sel = fm_bank0[(32'h0)+:(16)];
         q_rows = fm_rows0[(32'h0)+:(2)];
         if (g_fph == 2'h1) begin
