@@ -296,6 +296,9 @@ pub struct ConvEngine {
     can_start: Signal<Local, Bit>,
     /// The pass being issued is the first / last of its output-channel tile.
     tile_first: Signal<Local, Bit>,
+    /// `ks`, `kr` and `ict` are all zero (the next pass starts a tile), a register stepped with
+    /// them (timing: no 48-bit zero test in front of the issue decision).
+    tf: DFF<Bit>,
     tile_last: Signal<Local, Bit>,
     /// Issue decisions at this strobe.
     issue_next: Signal<Local, Bit>,
@@ -464,6 +467,7 @@ impl ConvEngine {
             row0_x: Default::default(),
             can_start: Default::default(),
             tile_first: Default::default(),
+            tf: Default::default(),
             tile_last: Default::default(),
             issue_next: Default::default(),
             issue_new: Default::default(),
@@ -550,7 +554,7 @@ impl Logic for ConvEngine {
             self, clock, run, fin, tail, ksel, sub, slot_valid, slot_pad, slot_tag, slot_addr,
             ca_px, ca_ixp, ca_iyp, ca_pixl, ca_addr, ca_pad, ca_last, cb_pixl,
             cb_addr, cb_pad, cb_last, p_wo1, p_hph, p_wpw, ca_eol, rowaddr,
-            in_pass, all_issued, pix_left, px, ixp, iyp, ks, kr, krw, ict, planebase, ks_l, kr_l, ict_l, oct_l,
+            in_pass, all_issued, pix_left, px, ixp, iyp, ks, kr, krw, ict, tf, planebase, ks_l, kr_l, ict_l, oct_l,
             oct, bbase, obase, wl_loading, wl_ready, wl_wait, wl_ptr, wl_row, wl_col, wl_k,
             wl_left, wl_we_d, wl_row_d, wl_col_d, wl_k_d, busy0, busy1, pend0, pend1, bb0, bb1,
             ob0, ob1, d_active, d_half, d_j, d_addr, d_pleft, d_baddr, d_oaddr, d1_valid,
@@ -703,6 +707,7 @@ impl Logic for ConvEngine {
             self.kr.d.next = 0.into();
             self.krw.d.next = 0.into();
             self.ict.d.next = 0.into();
+            self.tf.d.next = true;
             self.planebase.d.next = 0.into();
             self.oct.d.next = 0.into();
             self.ks_l.d.next = self.p_kw.val() == 1;
@@ -727,8 +732,7 @@ impl Logic for ConvEngine {
         }
 
         // ---- Issue: at each strobe, choose what the first cache is read for next slow cycle.
-        self.tile_first.next =
-            !self.ks.q.val().any() & !self.kr.q.val().any() & !self.ict.q.val().any();
+        self.tile_first.next = self.tf.q.val();
         self.tile_last.next = self.ks_l.q.val() & self.kr_l.q.val() & self.ict_l.q.val();
         if self.oct.q.val().get_bit(0) {
             self.can_start.next = self.wl_ready.q.val() & !(self.tile_first.val() & self.busy1.q.val());
@@ -881,6 +885,7 @@ impl Logic for ConvEngine {
             // The slot now ending was the pass's last pixel: advance to the next pass.
             if self.in_pass.q.val() & !self.pix_left.q.val().any() {
                 self.in_pass.d.next = false;
+                self.tf.d.next = false;
                 if !self.ks_l.q.val() {
                     self.ks.d.next = self.ks.q.val() + 1;
                     self.ks_l.d.next = self.ks.q.val() + 2 == self.p_kw.val();
@@ -901,6 +906,7 @@ impl Logic for ConvEngine {
                             self.planebase.d.next = self.planebase.q.val() + self.p_plane.val();
                         } else {
                             self.ict.d.next = 0.into();
+                            self.tf.d.next = true;
                             self.ict_l.d.next = self.p_ic_tiles.val() == 1;
                             self.planebase.d.next = 0.into();
                             if !self.oct_l.q.val() {
