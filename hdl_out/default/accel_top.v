@@ -3628,6 +3628,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
+    reg  tf__d;
+    wire  tf__q;
+    reg  tf__clock;
     
     // Local signals
     reg  strobe;
@@ -5750,6 +5753,11 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .q(rd_sel__q),
         .clock(rd_sel__clock)
     );
+    default_accel_top_dff_w1 tf(
+        .d(tf__d),
+        .q(tf__q),
+        .clock(tf__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -5788,6 +5796,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         kr__clock = clock;
         krw__clock = clock;
         ict__clock = clock;
+        tf__clock = clock;
         planebase__clock = clock;
         ks_l__clock = clock;
         kr_l__clock = clock;
@@ -5865,6 +5874,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         kr__d = kr__q;
         krw__d = krw__q;
         ict__d = ict__q;
+        tf__d = tf__q;
         planebase__d = planebase__q;
         ks_l__d = ks_l__q;
         kr_l__d = kr_l__q;
@@ -6812,6 +6822,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             kr__d = 16'h0;
             krw__d = 16'h0;
             ict__d = 16'h0;
+            tf__d = 1'b1;
             planebase__d = 16'h0;
             oct__d = 16'h0;
             ks_l__d = p_kw == 16'h1;
@@ -6834,7 +6845,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             pend1__d = 1'b0;
             d_active__d = 1'b0;
         end
-        tile_first = ~|ks__q & ~|kr__q & ~|ict__q;
+        tile_first = tf__q;
         tile_last = ks_l__q & kr_l__q & ict_l__q;
         if (oct__q[32'h0]) begin
             can_start = wl_ready__q & ~(tile_first & busy1__q);
@@ -6968,6 +6979,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
             end
             if (in_pass__q & ~|pix_left__q) begin
                 in_pass__d = 1'b0;
+                tf__d = 1'b0;
                 if (~ks_l__q) begin
                     ks__d = ks__q + 16'h1;
                     ks_l__d = ks__q + 16'h2 == p_kw;
@@ -6991,6 +7003,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
                         end
                         else begin
                             ict__d = 16'h0;
+                            tf__d = 1'b1;
                             ict_l__d = p_ic_tiles == 16'h1;
                             planebase__d = 16'h0;
                             if (~oct_l__q) begin

@@ -2374,6 +2374,9 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
+    reg  tf__d;
+    wire  tf__q;
+    reg  tf__clock;
     
     // Local signals
     reg  strobe;
@@ -3014,6 +3017,11 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .q(rd_sel__q),
         .clock(rd_sel__clock)
     );
+    tiny_accel_top_dff_w1 tf(
+        .d(tf__d),
+        .q(tf__q),
+        .clock(tf__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -3052,6 +3060,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         kr__clock = clock;
         krw__clock = clock;
         ict__clock = clock;
+        tf__clock = clock;
         planebase__clock = clock;
         ks_l__clock = clock;
         kr_l__clock = clock;
@@ -3129,6 +3138,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         kr__d = kr__q;
         krw__d = krw__q;
         ict__d = ict__q;
+        tf__d = tf__q;
         planebase__d = planebase__q;
         ks_l__d = ks_l__q;
         kr_l__d = kr_l__q;
@@ -3302,6 +3312,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
             kr__d = 16'h0;
             krw__d = 16'h0;
             ict__d = 16'h0;
+            tf__d = 1'b1;
             planebase__d = 16'h0;
             oct__d = 16'h0;
             ks_l__d = p_kw == 16'h1;
@@ -3324,7 +3335,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
             pend1__d = 1'b0;
             d_active__d = 1'b0;
         end
-        tile_first = ~|ks__q & ~|kr__q & ~|ict__q;
+        tile_first = tf__q;
         tile_last = ks_l__q & kr_l__q & ict_l__q;
         if (oct__q[32'h0]) begin
             can_start = wl_ready__q & ~(tile_first & busy1__q);
@@ -3458,6 +3469,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
             end
             if (in_pass__q & ~|pix_left__q) begin
                 in_pass__d = 1'b0;
+                tf__d = 1'b0;
                 if (~ks_l__q) begin
                     ks__d = ks__q + 16'h1;
                     ks_l__d = ks__q + 16'h2 == p_kw;
@@ -3481,6 +3493,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
                         end
                         else begin
                             ict__d = 16'h0;
+                            tf__d = 1'b1;
                             ict_l__d = p_ic_tiles == 16'h1;
                             planebase__d = 16'h0;
                             if (~oct_l__q) begin

@@ -458,6 +458,9 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
+    reg  tf__d;
+    wire  tf__q;
+    reg  tf__clock;
     
     // Local signals
     reg  strobe;
@@ -1098,6 +1101,11 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .q(rd_sel__q),
         .clock(rd_sel__clock)
     );
+    tiny_conv_engine_dff_w1 tf(
+        .d(tf__d),
+        .q(tf__q),
+        .clock(tf__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -1136,6 +1144,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         kr__clock = clock;
         krw__clock = clock;
         ict__clock = clock;
+        tf__clock = clock;
         planebase__clock = clock;
         ks_l__clock = clock;
         kr_l__clock = clock;
@@ -1213,6 +1222,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         kr__d = kr__q;
         krw__d = krw__q;
         ict__d = ict__q;
+        tf__d = tf__q;
         planebase__d = planebase__q;
         ks_l__d = ks_l__q;
         kr_l__d = kr_l__q;
@@ -1386,6 +1396,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             kr__d = 16'h0;
             krw__d = 16'h0;
             ict__d = 16'h0;
+            tf__d = 1'b1;
             planebase__d = 16'h0;
             oct__d = 16'h0;
             ks_l__d = p_kw == 16'h1;
@@ -1408,7 +1419,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             pend1__d = 1'b0;
             d_active__d = 1'b0;
         end
-        tile_first = ~|ks__q & ~|kr__q & ~|ict__q;
+        tile_first = tf__q;
         tile_last = ks_l__q & kr_l__q & ict_l__q;
         if (oct__q[32'h0]) begin
             can_start = wl_ready__q & ~(tile_first & busy1__q);
@@ -1542,6 +1553,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
             end
             if (in_pass__q & ~|pix_left__q) begin
                 in_pass__d = 1'b0;
+                tf__d = 1'b0;
                 if (~ks_l__q) begin
                     ks__d = ks__q + 16'h1;
                     ks_l__d = ks__q + 16'h2 == p_kw;
@@ -1565,6 +1577,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
                         end
                         else begin
                             ict__d = 16'h0;
+                            tf__d = 1'b1;
                             ict_l__d = p_ic_tiles == 16'h1;
                             planebase__d = 16'h0;
                             if (~oct_l__q) begin
