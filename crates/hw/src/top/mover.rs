@@ -233,6 +233,10 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// The destination cursor's next state and address (copies), its bank wrap.
     d_wr: Signal<Local, Bit>,
     n_dx: Signal<Local, Bits<16>>,
+    /// `dx` is the last column of its row (`dx` + 1 = `fw`), registered with `dx` (timing: no
+    /// compare in front of the row step), and the same for `n_dx`.
+    dx_l: DFF<Bit>,
+    n_dx_l: Signal<Local, Bit>,
     n_dob: Signal<Local, Bits<64>>,
     n_dbase: Signal<Local, Bits<16>>,
     n_drow: Signal<Local, Bits<16>>,
@@ -381,6 +385,8 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             rd_ok: Default::default(),
             d_wr: Default::default(),
             n_dx: Default::default(),
+            dx_l: Default::default(),
+            n_dx_l: Default::default(),
             n_dob: Default::default(),
             n_dbase: Default::default(),
             n_drow: Default::default(),
@@ -400,7 +406,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, act, st, sel, len, stride, fw, hbw, errf, e_base, e_off, e_left, o_left,
-            primed, cend, len1, cend_d, rb, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dob, dbase, drow, wv, wsel, wbank,
+            primed, cend, len1, cend_d, rb, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dx_l, dob, dbase, drow, wv, wsel, wbank,
             waddr, wfull, wdepth, wdata, wdata_cp, wcp, r_base, r_off
         );
         self.busy.next = self.act.q.val() | self.wv.q.val();
@@ -414,6 +420,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         // padded row's bank; a new chunk (channel) starts at row ρ = ph of the next channel.
         self.d_wr.next = (self.dob.q.val() & self.last_k.val()).any();
         self.n_dx.next = self.dx.q.val() + 1;
+        self.n_dx_l.next = self.dx.q.val() + 2 == self.fw.q.val();
         self.n_dob.next = self.dob.q.val();
         self.n_dbase.next = self.dbase.q.val();
         self.n_drow.next = self.drow.q.val();
@@ -424,11 +431,13 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         }
         if self.d_cend.val() {
             self.n_dx.next = 0.into();
+            self.n_dx_l.next = self.fw.q.val() == 1;
             self.n_dob.next = self.fb0.q.val();
             self.n_drow.next = self.fr0.q.val();
             self.n_dbase.next = self.dbase.q.val() + self.hbw.q.val();
-        } else if self.dx.q.val() + 1 == self.fw.q.val() {
+        } else if self.dx_l.q.val() {
             self.n_dx.next = 0.into();
+            self.n_dx_l.next = self.fw.q.val() == 1;
             if self.d_wr.val() {
                 self.n_dob.next = 1.into();
                 self.n_drow.next = self.drow.q.val() + self.fw.q.val();
@@ -586,6 +595,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 if self.sel.q.val() == 3 {
                     self.wbank.d.next = self.dob.q.val();
                     self.dx.d.next = self.n_dx.val();
+                    self.dx_l.d.next = self.n_dx_l.val();
                     self.dob.d.next = self.n_dob.val();
                     self.dbase.d.next = self.n_dbase.val();
                     self.drow.d.next = self.n_drow.val();
@@ -608,6 +618,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 self.waddr.d.next = self.d_addr.val().get_bits::<16>(0);
                 self.wcp.d.next = true;
                 self.dx.d.next = self.n_dx.val();
+                self.dx_l.d.next = self.n_dx_l.val();
                 self.dob.d.next = self.n_dob.val();
                 self.dbase.d.next = self.n_dbase.val();
                 self.drow.d.next = self.n_drow.val();
@@ -735,6 +746,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             }
             // The destination cursor of a copy starts like a feature-memory load.
             self.dx.d.next = 0.into();
+            self.dx_l.d.next = self.g_fw.val() == 1;
             self.dbase.d.next = 0.into();
             self.dob.d.next = bit_cast::<64, 16>(self.fb_sel.val());
             self.drow.d.next = 0.into();
