@@ -10902,6 +10902,9 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [63:0] rb__d;
     wire  [63:0] rb__q;
     reg  rb__clock;
+    reg  dx_l__d;
+    wire  dx_l__q;
+    reg  dx_l__clock;
     
     // Local signals
     reg  [25:0] ea;
@@ -10926,6 +10929,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  rd_ok;
     reg  d_wr;
     reg  [15:0] n_dx;
+    reg  n_dx_l;
     reg  [63:0] n_dob;
     reg  [15:0] n_dbase;
     reg  [15:0] n_drow;
@@ -11143,6 +11147,11 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .q(rb__q),
         .clock(rb__clock)
     );
+    default_accel_top_dff_w1 dx_l(
+        .d(dx_l__d),
+        .q(dx_l__q),
+        .clock(dx_l__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -11173,6 +11182,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         fr0__clock = clock;
         cp__clock = clock;
         dx__clock = clock;
+        dx_l__clock = clock;
         dob__clock = clock;
         dbase__clock = clock;
         drow__clock = clock;
@@ -11214,6 +11224,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         fr0__d = fr0__q;
         cp__d = cp__q;
         dx__d = dx__q;
+        dx_l__d = dx_l__q;
         dob__d = dob__q;
         dbase__d = dbase__q;
         drow__d = drow__q;
@@ -11235,6 +11246,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         wr_c = |(ob__q & last_c);
         d_wr = |(dob__q & last_k);
         n_dx = dx__q + 16'h1;
+        n_dx_l = dx__q + 16'h2 == fw__q;
         n_dob = dob__q;
         n_dbase = dbase__q;
         n_drow = drow__q;
@@ -11246,12 +11258,14 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         end
         if (d_cend) begin
             n_dx = 16'h0;
+            n_dx_l = fw__q == 16'h1;
             n_dob = fb0__q;
             n_drow = fr0__q;
             n_dbase = dbase__q + hbw__q;
         end
-        else if (dx__q + 16'h1 == fw__q) begin
+        else if (dx_l__q) begin
             n_dx = 16'h0;
+            n_dx_l = fw__q == 16'h1;
             if (d_wr) begin
                 n_dob = 64'h1;
                 n_drow = drow__q + fw__q;
@@ -11396,6 +11410,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 if (sel__q == 2'h3) begin
                     wbank__d = dob__q;
                     dx__d = n_dx;
+                    dx_l__d = n_dx_l;
                     dob__d = n_dob;
                     dbase__d = n_dbase;
                     drow__d = n_drow;
@@ -11417,6 +11432,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 waddr__d = d_addr[(32'h0)+:(16)];
                 wcp__d = 1'b1;
                 dx__d = n_dx;
+                dx_l__d = n_dx_l;
                 dob__d = n_dob;
                 dbase__d = n_dbase;
                 drow__d = n_drow;
@@ -11538,6 +11554,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 end
             end
             dx__d = 16'h0;
+            dx_l__d = g_fw == 16'h1;
             dbase__d = 16'h0;
             dob__d = ({48'd0, fb_sel});
             drow__d = 16'h0;
