@@ -9,11 +9,12 @@
 //!   no accepted word is lost; `reg_addr` 1 (CTRL): bit 0 start, bit 1 clear (pointer, status).
 //!   Status: `st_busy`, `st_error`, `st_overflow`.
 //! - **Decoding**: instructions are read LSB first from the current word; a zero opcode (`NOP`) or
-//!   fewer than 5 bits left means "next word". Words are prefetched into a queue of three
-//!   registers (the buffer's read data always lands in a register first: no read-to-decode
-//!   path), fetched while the queue and the fetch in flight hold at most two, and the decoder
-//!   takes the head in the same cycle the current word runs out, so it emits one instruction per
-//!   cycle (after one more cycle at start than a bypass would take). Whether the current word is
+//!   fewer than 5 bits left means "next word". The buffer's read data lands in one register
+//!   (`rd`, timing: the buffer may be many block RAMs across the part, each with a long
+//!   clock-to-output), and words queue behind it in four registers, fetched while the queue and
+//!   the fetches in flight (read, landing) hold at most three; the decoder takes the head in the
+//!   same cycle the current word runs out, so it emits one instruction per cycle (after two more
+//!   cycles at start than a bypass would take). Whether the current word is
 //!   used up is a register (`empty`), computed with the word from both candidate sources
 //!   (current word, queue head) before the select; the opcode's length is looked up for both
 //!   too. Lengths and modules come from the opcode table (`accelgen_isa::TABLE`) as constants. An
@@ -104,6 +105,11 @@ pub struct InstrDecompressor {
     rptr: DFF<Bits<16>>,
     /// A fetch was issued last cycle (its data is on the buffer's read port now).
     fetching: DFF<Bit>,
+    /// Landing register of the buffer's read data and its validity (timing: the buffer is up to
+    /// 64 block RAMs spread over the part, each with a long clock-to-output; their data goes
+    /// into one register placed next to them, and only that register fans out to the queue).
+    rd: DFF<Bits<64>>,
+    rd_v: DFF<Bit>,
     /// Current word (already shifted past decoded instructions) and bits left in it.
     cur: DFF<Bits<64>>,
     left: DFF<Bits<8>>,
@@ -111,14 +117,16 @@ pub struct InstrDecompressor {
     /// The current word has no instruction left (NOP, fewer than 5 bits, or none): registered
     /// with `cur` (timing: the word select does not wait for a compare).
     empty: DFF<Bit>,
-    /// Prefetched words, a queue of three (timing: the buffer's read data always lands in a
-    /// register before the unpacker sees it; three entries keep one word per cycle flowing).
+    /// Prefetched words, a queue of four filled from the landing register (four entries cover
+    /// the two cycles a fetch is in flight and keep one word per cycle flowing).
     q0: DFF<Bits<64>>,
     q1: DFF<Bits<64>>,
     q2: DFF<Bits<64>>,
+    q3: DFF<Bits<64>>,
     v0: DFF<Bit>,
     v1: DFF<Bit>,
     v2: DFF<Bit>,
+    v3: DFF<Bit>,
     /// Token register between unpacking and expansion.
     tk_valid: DFF<Bit>,
     tk_op: DFF<Bits<5>>,
@@ -130,6 +138,15 @@ pub struct InstrDecompressor {
     tk_d1: DFF<Bit>,
     tk_d2: DFF<Bit>,
     tk_d3: DFF<Bit>,
+    /// For a REPEAT in `tk`: the instruction a period before its copy exists (fill > 2(f+1) − 1),
+    /// registered (timing: the address continuation's select does not wait for a compare of
+    /// the fill counter). Formed for both candidate tokens and for the fill after this cycle's
+    /// issue (`cf_*`).
+    tk_cf: DFF<Bit>,
+    cf_tk_gt: Signal<Local, Bit>,
+    cf_tk_ge: Signal<Local, Bit>,
+    cf_cur: Signal<Local, Bit>,
+    cf_q0: Signal<Local, Bit>,
     /// The issued instruction is a transfer (for the slot registers), per expansion case.
     x_tr: Signal<Local, Bit>,
     /// The slot fields of a copied transfer (address continued or copied).
@@ -311,7 +328,8 @@ pub struct InstrDecompressor {
     /// The next word is taken into decoding this cycle.
     consume: Signal<Local, Bit>,
     /// The prefetch slot's validity after this cycle.
-    /// Queue entries and in-flight fetch: at most two, so a new fetch fits when it lands.
+    /// Queue entries and fetches in flight (read, landing): at most three, so a new fetch fits
+    /// when it lands.
     room: Signal<Local, Bit>,
 }
 
@@ -366,6 +384,8 @@ impl InstrDecompressor {
             busy: Default::default(),
             rptr: Default::default(),
             fetching: Default::default(),
+            rd: Default::default(),
+            rd_v: Default::default(),
             cur: Default::default(),
             left: Default::default(),
             cur_valid: Default::default(),
@@ -373,9 +393,11 @@ impl InstrDecompressor {
             q0: Default::default(),
             q1: Default::default(),
             q2: Default::default(),
+            q3: Default::default(),
             v0: Default::default(),
             v1: Default::default(),
             v2: Default::default(),
+            v3: Default::default(),
             tk_valid: Default::default(),
             tk_op: Default::default(),
             tk_rep: Default::default(),
@@ -384,6 +406,11 @@ impl InstrDecompressor {
             tk_d1: Default::default(),
             tk_d2: Default::default(),
             tk_d3: Default::default(),
+            tk_cf: Default::default(),
+            cf_tk_gt: Default::default(),
+            cf_tk_ge: Default::default(),
+            cf_cur: Default::default(),
+            cf_q0: Default::default(),
             x_tr: Default::default(),
             r_slot: Default::default(),
             r_addr: Default::default(),
@@ -521,8 +548,8 @@ impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, wptr, overflow, error, busy, rptr, fetching, cur, left, cur_valid, empty, q0,
-            q1, q2, v0, v1, v2, tk_valid, tk_op, tk_rep, tk_ma, tk_tr, tk_d1, tk_d2, tk_d3, tk_payload, o_valid, o_module, o_op, o_payload, hptr, hp1, hm1, hm2, fill,
+            self, clock, wptr, overflow, error, busy, rptr, fetching, rd, rd_v, cur, left, cur_valid, empty, q0,
+            q1, q2, q3, v0, v1, v2, v3, tk_valid, tk_op, tk_rep, tk_ma, tk_tr, tk_d1, tk_d2, tk_d3, tk_cf, tk_payload, o_valid, o_module, o_op, o_payload, hptr, hp1, hm1, hm2, fill,
             last, last2, last3, hw_en, hw_addr, cc_r, pp_r, primed, rep_rem, s_addr, s_words, sp_valid, sp_slot, sp_addr, sp_words, mb_addr, mb_words
         );
         self.ibuf.clock.next = self.clock.val();
@@ -589,7 +616,7 @@ impl Logic for InstrDecompressor {
         self.na_st.next = (self.ca_st.val() << 1) - self.pa_st.val();
         self.na_ld64.next = bit_cast::<64, 26>(self.na_ld.val()) << 7;
         self.na_st64.next = bit_cast::<64, 26>(self.na_st.val()) << 6;
-        self.cont.next = (bit_cast::<16, 10>(self.fill.q.val()) > ((self.f_tk.val() << 1) | bits::<16>(1)))
+        self.cont.next = self.tk_cf.q.val()
             & (self.cc.val().get_bits::<5>(0) == self.pp.val().get_bits::<5>(0))
             & (((self.cc.val().get_bits::<5>(0) == 1) & (self.cc.val().get_bits::<2>(5) == self.pp.val().get_bits::<2>(5)))
                 | ((self.cc.val().get_bits::<5>(0) == 2) & (self.cc.val().get_bit(5) == self.pp.val().get_bit(5))));
@@ -762,6 +789,23 @@ impl Logic for InstrDecompressor {
         }
         self.adv.next = !self.tk_valid.q.val() | self.consumed.val();
 
+        // The fill after this cycle's issue against 2(f + 1) − 1, for the token staying in `tk`
+        // and for the two candidates of the next one (the fill saturates at 1023, above every
+        // 2(f + 1) − 1 ≤ 511, so `fill ≥ x` stands for `fill + 1 > x`).
+        self.f_cur.next = self.cur.q.val().get_bits::<16>(5) & bits::<16>(255);
+        self.f_q0.next = self.q0.q.val().get_bits::<16>(5) & bits::<16>(255);
+        self.cf_tk_gt.next = bit_cast::<16, 10>(self.fill.q.val()) > ((self.f_tk.val() << 1) | bits::<16>(1));
+        self.cf_tk_ge.next = bit_cast::<16, 10>(self.fill.q.val()) >= ((self.f_tk.val() << 1) | bits::<16>(1));
+        if self.issue.val() {
+            self.tk_cf.d.next = self.cf_tk_ge.val();
+            self.cf_cur.next = bit_cast::<16, 10>(self.fill.q.val()) >= ((self.f_cur.val() << 1) | bits::<16>(1));
+            self.cf_q0.next = bit_cast::<16, 10>(self.fill.q.val()) >= ((self.f_q0.val() << 1) | bits::<16>(1));
+        } else {
+            self.tk_cf.d.next = self.cf_tk_gt.val();
+            self.cf_cur.next = bit_cast::<16, 10>(self.fill.q.val()) > ((self.f_cur.val() << 1) | bits::<16>(1));
+            self.cf_q0.next = bit_cast::<16, 10>(self.fill.q.val()) > ((self.f_q0.val() << 1) | bits::<16>(1));
+        }
+
         // ---- Unpacking: decode from the current word, or from the next one when it is used up.
         // The next word is the prefetched one, or the one arriving from the buffer this cycle
         // (bypass).
@@ -816,40 +860,58 @@ impl Logic for InstrDecompressor {
         } else {
             self.mask.next = !(!bits::<64>(0) << self.len.val().get_bits::<6>(0));
         }
-        // The queue after this cycle: pop the head when the unpacker takes it, append the word
-        // arriving from the buffer (a fetch issued last cycle) behind the entries that stay.
+        // The buffer's read data lands in `rd` (a fetch issued last cycle).
+        if self.fetching.q.val() {
+            self.rd.d.next = self.ibuf.r_data.val();
+        }
+        self.rd_v.d.next = self.fetching.q.val();
+        // The queue after this cycle: pop the head when the unpacker takes it, append the landed
+        // word (`rd`) behind the entries that stay.
         if self.consume.val() {
             if self.v1.q.val() {
                 self.q0.d.next = self.q1.q.val();
             } else {
-                self.q0.d.next = self.ibuf.r_data.val();
+                self.q0.d.next = self.rd.q.val();
             }
             if self.v2.q.val() {
                 self.q1.d.next = self.q2.q.val();
             } else {
-                self.q1.d.next = self.ibuf.r_data.val();
+                self.q1.d.next = self.rd.q.val();
             }
-            self.q2.d.next = self.ibuf.r_data.val();
-            self.v0.d.next = self.v1.q.val() | self.fetching.q.val();
-            self.v1.d.next = self.v2.q.val() | (self.v1.q.val() & self.fetching.q.val());
-            self.v2.d.next = self.v2.q.val() & self.fetching.q.val();
+            if self.v3.q.val() {
+                self.q2.d.next = self.q3.q.val();
+            } else {
+                self.q2.d.next = self.rd.q.val();
+            }
+            self.q3.d.next = self.rd.q.val();
+            self.v0.d.next = self.v1.q.val() | self.rd_v.q.val();
+            self.v1.d.next = self.v2.q.val() | (self.v1.q.val() & self.rd_v.q.val());
+            self.v2.d.next = self.v3.q.val() | (self.v2.q.val() & self.rd_v.q.val());
+            self.v3.d.next = self.v3.q.val() & self.rd_v.q.val();
         } else {
             if !self.v0.q.val() {
-                self.q0.d.next = self.ibuf.r_data.val();
+                self.q0.d.next = self.rd.q.val();
             }
             if !self.v1.q.val() {
-                self.q1.d.next = self.ibuf.r_data.val();
+                self.q1.d.next = self.rd.q.val();
             }
             if !self.v2.q.val() {
-                self.q2.d.next = self.ibuf.r_data.val();
+                self.q2.d.next = self.rd.q.val();
             }
-            self.v0.d.next = self.v0.q.val() | self.fetching.q.val();
-            self.v1.d.next = self.v1.q.val() | (self.v0.q.val() & self.fetching.q.val());
-            self.v2.d.next = self.v2.q.val() | (self.v1.q.val() & self.fetching.q.val());
+            if !self.v3.q.val() {
+                self.q3.d.next = self.rd.q.val();
+            }
+            self.v0.d.next = self.v0.q.val() | self.rd_v.q.val();
+            self.v1.d.next = self.v1.q.val() | (self.v0.q.val() & self.rd_v.q.val());
+            self.v2.d.next = self.v2.q.val() | (self.v1.q.val() & self.rd_v.q.val());
+            self.v3.d.next = self.v3.q.val() | (self.v2.q.val() & self.rd_v.q.val());
         }
-        // Fetch when the entries and the fetch in flight are at most two (from registers only:
-        // the read enable does not wait for this cycle's decoding).
-        self.room.next = !(self.v2.q.val() | (self.v1.q.val() & self.fetching.q.val()));
+        // Fetch when the entries and the fetches in flight are at most three (entries fill from
+        // the head, so "four or more" is v3, or v2 with one in flight, or v1 with two; from
+        // registers only: the read enable does not wait for this cycle's decoding).
+        self.room.next = !(self.v3.q.val()
+            | (self.v2.q.val() & (self.fetching.q.val() | self.rd_v.q.val()))
+            | (self.v1.q.val() & self.fetching.q.val() & self.rd_v.q.val()));
         self.ibuf.r_en.next = false;
         self.ibuf.r_addr.next = self.rptr.q.val();
         self.fetching.d.next = false;
@@ -885,13 +947,18 @@ impl Logic for InstrDecompressor {
                         self.tk_d1.d.next = !self.src.val().get_bits::<8>(5).any();
                         self.tk_d2.d.next = self.src.val().get_bits::<8>(5) == 1;
                         self.tk_d3.d.next = self.src.val().get_bits::<8>(5) == 2;
+                        if self.cur_empty.val() {
+                            self.tk_cf.d.next = self.cf_q0.val();
+                        } else {
+                            self.tk_cf.d.next = self.cf_cur.val();
+                        }
                         self.tk_payload.d.next = self.src.val() & self.mask.val();
                         if self.op.val() == 31 {
                             self.busy.d.next = false;
                         }
                     }
                 }
-            } else if !self.fetching.q.val() & (self.rptr.q.val() >= self.wptr.q.val()) {
+            } else if !self.fetching.q.val() & !self.rd_v.q.val() & (self.rptr.q.val() >= self.wptr.q.val()) {
                 // Out of words before END.
                 self.error.d.next = true;
                 self.busy.d.next = false;
@@ -924,8 +991,6 @@ impl Logic for InstrDecompressor {
         // decoder, so its reads do not matter and the selection ignores errors.
         // The decoded word is the current one or the queue head (`src`): both candidates are
         // formed from registers and `cur_empty` picks one.
-        self.f_cur.next = self.cur.q.val().get_bits::<16>(5) & bits::<16>(255);
-        self.f_q0.next = self.q0.q.val().get_bits::<16>(5) & bits::<16>(255);
         // (distance d = f + 1: hptr + k − d = (hptr + k − 1) − f.)
         self.ra_c0.next = self.hm1.q.val() - self.f_cur.val();
         self.ra_c1.next = self.hptr.q.val() - self.f_cur.val();
@@ -972,6 +1037,8 @@ impl Logic for InstrDecompressor {
         if self.hold.val() {
             self.rptr.d.next = self.rptr.q.val();
             self.fetching.d.next = self.fetching.q.val();
+            self.rd.d.next = self.rd.q.val();
+            self.rd_v.d.next = self.rd_v.q.val();
             self.cur.d.next = self.cur.q.val();
             self.left.d.next = self.left.q.val();
             self.cur_valid.d.next = self.cur_valid.q.val();
@@ -979,9 +1046,11 @@ impl Logic for InstrDecompressor {
             self.q0.d.next = self.q0.q.val();
             self.q1.d.next = self.q1.q.val();
             self.q2.d.next = self.q2.q.val();
+            self.q3.d.next = self.q3.q.val();
             self.v0.d.next = self.v0.q.val();
             self.v1.d.next = self.v1.q.val();
             self.v2.d.next = self.v2.q.val();
+            self.v3.d.next = self.v3.q.val();
             self.tk_valid.d.next = self.tk_valid.q.val();
             self.tk_op.d.next = self.tk_op.q.val();
             self.tk_rep.d.next = self.tk_rep.q.val();
@@ -990,6 +1059,7 @@ impl Logic for InstrDecompressor {
             self.tk_d1.d.next = self.tk_d1.q.val();
             self.tk_d2.d.next = self.tk_d2.q.val();
             self.tk_d3.d.next = self.tk_d3.q.val();
+            self.tk_cf.d.next = self.tk_cf.q.val();
             self.tk_payload.d.next = self.tk_payload.q.val();
             self.o_valid.d.next = self.o_valid.q.val();
             self.o_module.d.next = self.o_module.q.val();
@@ -1041,11 +1111,13 @@ impl Logic for InstrDecompressor {
                 self.error.d.next = false;
                 self.rptr.d.next = 0.into();
                 self.fetching.d.next = false;
+                self.rd_v.d.next = false;
                 self.cur_valid.d.next = false;
                 self.empty.d.next = true;
                 self.v0.d.next = false;
                 self.v1.d.next = false;
                 self.v2.d.next = false;
+                self.v3.d.next = false;
                 self.tk_valid.d.next = false;
                 self.rep_rem.d.next = 0.into();
                 self.hptr.d.next = 0.into();
