@@ -89,8 +89,8 @@ impl PoolPlan {
     }
 
     /// Enabled cycles the unit needs at full rate (its cycle model): one column per cycle, every
-    /// row band `xcols` columns, plus the pipeline (read, shift, load, n candidate ends, output)
-    /// and the finishing countdown. Equal to the simulation's count at divider 1 (tested).
+    /// row band `xcols` columns, plus the pipeline (read, landing register, shift, load, n
+    /// candidate ends, output) and the finishing countdown. Equal to the simulation's count at divider 1 (tested).
     ///
     /// Three enabled cycles before the first read fill the row-mask pipeline; a one-column band
     /// (`xcols` = 1) costs two enabled cycles, its read and a cycle in which the next band's row
@@ -98,7 +98,7 @@ impl PoolPlan {
     pub fn enabled_cycles(&self, u: &PoolUnitParams) -> u64 {
         let bands = self.c * self.ho;
         let reads = if self.xcols == 1 { 2 * bands - 1 } else { bands * self.xcols };
-        (reads + u.cols_per_update + 15) as u64
+        (reads + u.cols_per_update + 16) as u64
     }
 }
 

@@ -157,6 +157,10 @@ pub struct PoolUnit {
     nlast: Constant<Bits<8>>,
     /// Bank outputs sign-extended to 16 bits.
     sx: Vec<SignExt>,
+    /// Landing registers of the banks' read data, taken on the enabled cycle after the read
+    /// (timing: the block RAMs' long clock-to-output ends in a register next to them, not in
+    /// the rotation into the region).
+    bd: Vec<DFF<Bits<8>>>,
     /// Region values (sign-extended), column-major: row r of column j is `region[j·k + r]`.
     region: Vec<DFF<Bits<16>>>,
     /// Region element-valid masks, one per column (padding rows and columns are 0).
@@ -171,12 +175,24 @@ pub struct PoolUnit {
     /// Rate control: divider in force and the enable counter.
     div: DFF<Bits<8>>,
     cecnt: DFF<Bits<8>>,
+    /// `cecnt` is not zero, registered with it (timing: the enable, which gates most of the
+    /// unit, comes straight from a flip-flop).
+    nce: DFF<Bit>,
     /// Run state.
     run: DFF<Bit>,
     fin: DFF<Bit>,
     tail: DFF<Bits<4>>,
     /// Read cursor: padded column, position in the update, update start, band, channel.
     rd_x: DFF<Bits<16>>,
+    /// Whether `rd_x` is a column inside the map (not padding), registered with the cursor
+    /// (timing: the banks' read enables do not wait for two compares against the padding and
+    /// width): it turns on where `rd_x` steps onto `pw` and off where it steps onto `w + pw`,
+    /// compared as `rd_x == pw − 1` and `rd_x == w + pw − 1` against the constants `c_on`,
+    /// `c_off` (the parameters are held while the unit runs); `c_real0` is its value at column 0.
+    c_real: DFF<Bit>,
+    c_on: DFF<Bits<16>>,
+    c_off: DFF<Bits<16>>,
+    c_real0: DFF<Bit>,
     rd_upd: DFF<Bits<8>>,
     rd_ubase: DFF<Bits<16>>,
     reads_done: DFF<Bit>,
@@ -203,7 +219,17 @@ pub struct PoolUnit {
     r0wrap: DFF<Bit>,
     chanbase: DFF<Bits<16>>,
     outrow: DFF<Bits<32>>,
-    /// Read → shift-in stage.
+    /// Read stage: what the read issued on the last enabled cycle is (its data lands in `bd`
+    /// on the next one).
+    a_valid: DFF<Bit>,
+    a_real: DFF<Bit>,
+    a_r0oh: DFF<Bits<16>>,
+    a_mask: DFF<Bits<16>>,
+    a_bandfirst: DFF<Bit>,
+    a_updend: DFF<Bit>,
+    a_ubase: DFF<Bits<16>>,
+    a_outrow: DFF<Bits<32>>,
+    /// Landed → shift-in stage.
     m_valid: DFF<Bit>,
     m_real: DFF<Bit>,
     m_r0oh: DFF<Bits<16>>,
@@ -418,6 +444,7 @@ impl PoolUnit {
             out_data: Default::default(),
             banks: (0..k).map(|_| SyncRam::collision_free(p.feature_memory_depth)).collect(),
             sx: vec_of(k),
+            bd: vec_of(k),
             avgdiv: Default::default(),
             kconst: Constant::new((k as u64).into()),
             nlast: Constant::new(((p.cols_per_update - 1) as u64).into()),
@@ -429,10 +456,15 @@ impl PoolUnit {
             cany: vec_of(mn),
             div: Default::default(),
             cecnt: Default::default(),
+            nce: Default::default(),
             run: Default::default(),
             fin: Default::default(),
             tail: Default::default(),
             rd_x: Default::default(),
+            c_real: Default::default(),
+            c_on: Default::default(),
+            c_off: Default::default(),
+            c_real0: Default::default(),
             rd_upd: Default::default(),
             rd_ubase: Default::default(),
             reads_done: Default::default(),
@@ -454,6 +486,14 @@ impl PoolUnit {
             r0wrap: Default::default(),
             chanbase: Default::default(),
             outrow: Default::default(),
+            a_valid: Default::default(),
+            a_real: Default::default(),
+            a_r0oh: Default::default(),
+            a_mask: Default::default(),
+            a_bandfirst: Default::default(),
+            a_updend: Default::default(),
+            a_ubase: Default::default(),
+            a_outrow: Default::default(),
             m_valid: Default::default(),
             m_real: Default::default(),
             m_r0oh: Default::default(),
@@ -619,9 +659,10 @@ impl Logic for PoolUnit {
     fn update(&mut self) {
         // ---- Defaults: registers hold; sub-blocks clocked.
         dff_setup!(
-            self, clock, div, cecnt, run, fin, tail, rd_x, rd_upd, rd_ubase, reads_done, c, yo,
+            self, clock, div, cecnt, nce, run, fin, tail, rd_x, c_real, c_on, c_off, c_real0, rd_upd, rd_ubase, reads_done, c, yo,
             r0, bandaddr, ra0, ra1, nb_chan, nb_row, na_chan0, na_chan1, na_row0,
-            na_row1, na_same0, ylast, clast, r0wrap, chanbase, outrow, m_valid, m_real, m_r0oh, m_mask, m_bandfirst,
+            na_row1, na_same0, ylast, clast, r0wrap, chanbase, outrow, a_valid, a_real, a_r0oh, a_mask, a_bandfirst, a_updend,
+            a_ubase, a_outrow, m_valid, m_real, m_r0oh, m_mask, m_bandfirst,
             m_updend, m_ubase, m_outrow, ld_pending, k_ubase, k_bandfirst, k_outrow, ld2, l_ubase, l_bandfirst,
             l_outrow, w_valid, w_idx, wa_max, wa_sum, wb_max, wb_sum, e_active, e_j,
             e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, nyo, lo_p, hi_p, rem_p, nr0, nr0c, be, xlast, holast, holm2, nwrap_r, b0_lo,
@@ -665,15 +706,26 @@ impl Logic for PoolUnit {
             self.banks[b].w_en.next = self.ld_we.val() & self.ld_bank.val().get_bit(b);
             self.banks[b].w_addr.next = self.ld_addr.val();
             self.banks[b].w_data.next = self.ld_data.val();
-            self.sx[b].a.next = self.banks[b].r_data.val();
+            self.bd[b].clock.next = self.clock.val();
+            self.sx[b].a.next = self.bd[b].q.val();
         }
 
         // ---- Rate control: the enable fires once every `div` cycles.
-        self.ce.next = !self.cecnt.q.val().any();
+        self.ce.next = !self.nce.q.val();
+        // The banks' read data land on the enabled cycle after the read.
+        for b in 0..self.banks.len() {
+            if self.ce.val() {
+                self.bd[b].d.next = self.banks[b].r_data.val();
+            } else {
+                self.bd[b].d.next = self.bd[b].q.val();
+            }
+        }
         if self.cecnt.q.val() + 1 >= self.div.q.val() {
             self.cecnt.d.next = 0.into();
+            self.nce.d.next = false;
         } else {
             self.cecnt.d.next = self.cecnt.q.val() + 1;
+            self.nce.d.next = true;
         }
         if self.conv_done.val()
             & !self.run.q.val()
@@ -682,6 +734,7 @@ impl Logic for PoolUnit {
         {
             self.div.d.next = self.p_div.val();
             self.cecnt.d.next = 0.into();
+            self.nce.d.next = false;
         }
         for f in 0..self.fault_divider.len() {
             if self.fault_divider[f].val() & (self.p_div.val() != self.div.q.val()) & self.p_div.val().any() {
@@ -698,8 +751,10 @@ impl Logic for PoolUnit {
         self.out_data.next = self.o_data.q.val();
 
         // ---- Read stage: one padded column of the current row band per enabled cycle.
-        self.col_real.next = (self.rd_x.q.val() >= self.p_pw.val())
-            & (self.rd_x.q.val() < self.p_w.val() + self.p_pw.val());
+        self.col_real.next = self.c_real.q.val();
+        self.c_on.d.next = self.p_pw.val() - 1;
+        self.c_off.d.next = self.p_w.val() + self.p_pw.val() - 1;
+        self.c_real0.d.next = !self.p_pw.val().any() & self.p_w.val().any();
         // Band 0's pointer values (the parameters are held while the unit runs, from the start
         // cycle on). A thermometer !(0xFFFF << x), bit i set for i < x, is taken only of values
         // up to 16 (window sizes, or clamped first): a decoder, no carry chain.
@@ -790,7 +845,15 @@ impl Logic for PoolUnit {
                     & self.bandend.val()
                     & (self.p_xcols.val() != 1)));
         if self.ce.val() {
-            self.m_valid.d.next = false;
+            self.a_valid.d.next = false;
+            self.m_valid.d.next = self.a_valid.q.val();
+            self.m_real.d.next = self.a_real.q.val();
+            self.m_r0oh.d.next = self.a_r0oh.q.val();
+            self.m_mask.d.next = self.a_mask.q.val();
+            self.m_bandfirst.d.next = self.a_bandfirst.q.val();
+            self.m_updend.d.next = self.a_updend.q.val();
+            self.m_ubase.d.next = self.a_ubase.q.val();
+            self.m_outrow.d.next = self.a_outrow.q.val();
             self.bub.d.next = false;
             if self.run.q.val() & self.prime.q.val().any() {
                 self.prime.d.next = self.prime.q.val() - 1;
@@ -834,22 +897,22 @@ impl Logic for PoolUnit {
                 for b in 0..self.banks.len() {
                     self.banks[b].r_en.next = self.col_real.val() & self.bankmask.val().get_bit(b);
                 }
-                self.m_valid.d.next = true;
-                self.m_real.d.next = self.col_real.val();
-                self.m_r0oh.d.next = bits::<16>(1) << self.r0.q.val();
-                self.m_mask.d.next = self.rowmask.val();
-                self.m_bandfirst.d.next = !self.rd_x.q.val().any();
-                self.m_updend.d.next = self.rd_upd.q.val() == self.nlast.val();
+                self.a_valid.d.next = true;
+                self.a_real.d.next = self.col_real.val();
+                self.a_r0oh.d.next = bits::<16>(1) << self.r0.q.val();
+                self.a_mask.d.next = self.rowmask.val();
+                self.a_bandfirst.d.next = !self.rd_x.q.val().any();
+                self.a_updend.d.next = self.rd_upd.q.val() == self.nlast.val();
                 for f in 0..self.fault_short.len() {
                     if self.fault_short[f].val() {
-                        self.m_updend.d.next = true;
+                        self.a_updend.d.next = true;
                     }
                 }
-                self.m_outrow.d.next = self.outrow.q.val();
+                self.a_outrow.d.next = self.outrow.q.val();
                 if self.rd_upd.q.val().any() {
-                    self.m_ubase.d.next = self.rd_ubase.q.val();
+                    self.a_ubase.d.next = self.rd_ubase.q.val();
                 } else {
-                    self.m_ubase.d.next = self.rd_x.q.val();
+                    self.a_ubase.d.next = self.rd_x.q.val();
                     self.rd_ubase.d.next = self.rd_x.q.val();
                 }
                 if self.rd_upd.q.val() == self.nlast.val() {
@@ -858,12 +921,18 @@ impl Logic for PoolUnit {
                     self.rd_upd.d.next = self.rd_upd.q.val() + 1;
                 }
                 self.rd_x.d.next = self.rd_x.q.val() + 1;
+                if self.rd_x.q.val() == self.c_off.q.val() {
+                    self.c_real.d.next = false;
+                } else if self.rd_x.q.val() == self.c_on.q.val() {
+                    self.c_real.d.next = true;
+                }
                 self.be.d.next = self.rd_x.q.val() + 1 == self.xlast.q.val();
                 self.ra0.d.next = self.ra0.q.val() + 1;
                 self.ra1.d.next = self.ra1.q.val() + 1;
                 if self.bandend.val() {
                     // Next row band.
                     self.rd_x.d.next = 0.into();
+                    self.c_real.d.next = self.c_real0.q.val();
                     self.be.d.next = self.p_xcols.val() == 1;
                     if self.ylast.q.val() {
                         self.bandaddr.d.next = self.nb_chan.q.val();
@@ -1170,6 +1239,7 @@ impl Logic for PoolUnit {
             self.fin.d.next = false;
             self.tail.d.next = 8.into();
             self.rd_x.d.next = 0.into();
+            self.c_real.d.next = !self.p_pw.val().any() & self.p_w.val().any();
             self.rd_upd.d.next = 0.into();
             self.reads_done.d.next = false;
             self.c.d.next = 0.into();
@@ -1183,6 +1253,7 @@ impl Logic for PoolUnit {
             self.ra1.d.next = self.p_w.val() - self.p_pw.val();
             self.chanbase.d.next = 0.into();
             self.outrow.d.next = 0.into();
+            self.a_valid.d.next = false;
             self.m_valid.d.next = false;
             self.ld_pending.d.next = false;
             self.e_active.d.next = false;
@@ -1190,6 +1261,7 @@ impl Logic for PoolUnit {
         if self.ce.val()
             & self.run.q.val()
             & self.reads_done.q.val()
+            & !self.a_valid.q.val()
             & !self.m_valid.q.val()
             & !self.ld_pending.q.val()
             & !self.ld2.q.val()
