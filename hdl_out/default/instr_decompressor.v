@@ -50,6 +50,12 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  fetching__d;
     wire  fetching__q;
     reg  fetching__clock;
+    reg  [63:0] rd__d;
+    wire  [63:0] rd__q;
+    reg  rd__clock;
+    reg  rd_v__d;
+    wire  rd_v__q;
+    reg  rd_v__clock;
     reg  [63:0] cur__d;
     wire  [63:0] cur__q;
     reg  cur__clock;
@@ -71,6 +77,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [63:0] q2__d;
     wire  [63:0] q2__q;
     reg  q2__clock;
+    reg  [63:0] q3__d;
+    wire  [63:0] q3__q;
+    reg  q3__clock;
     reg  v0__d;
     wire  v0__q;
     reg  v0__clock;
@@ -80,6 +89,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  v2__d;
     wire  v2__q;
     reg  v2__clock;
+    reg  v3__d;
+    wire  v3__q;
+    reg  v3__clock;
     reg  tk_valid__d;
     wire  tk_valid__q;
     reg  tk_valid__clock;
@@ -104,6 +116,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  tk_d3__d;
     wire  tk_d3__q;
     reg  tk_d3__clock;
+    reg  tk_cf__d;
+    wire  tk_cf__q;
+    reg  tk_cf__clock;
     reg  [63:0] tk_payload__d;
     wire  [63:0] tk_payload__q;
     reg  tk_payload__clock;
@@ -201,6 +216,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  mb_words__clock;
     
     // Local signals
+    reg  cf_tk_gt;
+    reg  cf_tk_ge;
+    reg  cf_cur;
+    reg  cf_q0;
     reg  x_tr;
     reg  [7:0] r_slot;
     reg  [25:0] r_addr;
@@ -339,6 +358,16 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(fetching__q),
         .clock(fetching__clock)
     );
+    default_instr_decompressor_dff_w64 rd(
+        .d(rd__d),
+        .q(rd__q),
+        .clock(rd__clock)
+    );
+    default_instr_decompressor_dff_w1 rd_v(
+        .d(rd_v__d),
+        .q(rd_v__q),
+        .clock(rd_v__clock)
+    );
     default_instr_decompressor_dff_w64 cur(
         .d(cur__d),
         .q(cur__q),
@@ -374,6 +403,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(q2__q),
         .clock(q2__clock)
     );
+    default_instr_decompressor_dff_w64 q3(
+        .d(q3__d),
+        .q(q3__q),
+        .clock(q3__clock)
+    );
     default_instr_decompressor_dff_w1 v0(
         .d(v0__d),
         .q(v0__q),
@@ -388,6 +422,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(v2__d),
         .q(v2__q),
         .clock(v2__clock)
+    );
+    default_instr_decompressor_dff_w1 v3(
+        .d(v3__d),
+        .q(v3__q),
+        .clock(v3__clock)
     );
     default_instr_decompressor_dff_w1 tk_valid(
         .d(tk_valid__d),
@@ -428,6 +467,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(tk_d3__d),
         .q(tk_d3__q),
         .clock(tk_d3__clock)
+    );
+    default_instr_decompressor_dff_w1 tk_cf(
+        .d(tk_cf__d),
+        .q(tk_cf__q),
+        .clock(tk_cf__clock)
     );
     default_instr_decompressor_dff_w64 tk_payload(
         .d(tk_payload__d),
@@ -591,6 +635,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         busy__clock = clock;
         rptr__clock = clock;
         fetching__clock = clock;
+        rd__clock = clock;
+        rd_v__clock = clock;
         cur__clock = clock;
         left__clock = clock;
         cur_valid__clock = clock;
@@ -598,9 +644,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         q0__clock = clock;
         q1__clock = clock;
         q2__clock = clock;
+        q3__clock = clock;
         v0__clock = clock;
         v1__clock = clock;
         v2__clock = clock;
+        v3__clock = clock;
         tk_valid__clock = clock;
         tk_op__clock = clock;
         tk_rep__clock = clock;
@@ -609,6 +657,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_d1__clock = clock;
         tk_d2__clock = clock;
         tk_d3__clock = clock;
+        tk_cf__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
@@ -642,6 +691,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         busy__d = busy__q;
         rptr__d = rptr__q;
         fetching__d = fetching__q;
+        rd__d = rd__q;
+        rd_v__d = rd_v__q;
         cur__d = cur__q;
         left__d = left__q;
         cur_valid__d = cur_valid__q;
@@ -649,9 +700,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         q0__d = q0__q;
         q1__d = q1__q;
         q2__d = q2__q;
+        q3__d = q3__q;
         v0__d = v0__q;
         v1__d = v1__q;
         v2__d = v2__q;
+        v3__d = v3__q;
         tk_valid__d = tk_valid__q;
         tk_op__d = tk_op__q;
         tk_rep__d = tk_rep__q;
@@ -660,6 +713,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_d1__d = tk_d1__q;
         tk_d2__d = tk_d2__q;
         tk_d3__d = tk_d3__q;
+        tk_cf__d = tk_cf__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
@@ -750,7 +804,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         na_st = (ca_st << 32'h1) - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
-        cont = (({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1)) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
+        cont = tk_cf__q & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
         ma_slot = tk_payload__q[(32'h5)+:(3)];
         ma_delta = tk_payload__q[(32'h8)+:(18)];
         if (ma_delta[32'h11]) begin
@@ -920,6 +974,20 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             primed__d = 1'b0;
         end
         adv = ~tk_valid__q | consumed;
+        f_cur = cur__q[(32'h5)+:(16)] & 16'hff;
+        f_q0 = q0__q[(32'h5)+:(16)] & 16'hff;
+        cf_tk_gt = ({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1);
+        cf_tk_ge = ({6'd0, fill__q}) >= ((f_tk << 32'h1) | 16'h1);
+        if (issue) begin
+            tk_cf__d = cf_tk_ge;
+            cf_cur = ({6'd0, fill__q}) >= ((f_cur << 32'h1) | 16'h1);
+            cf_q0 = ({6'd0, fill__q}) >= ((f_q0 << 32'h1) | 16'h1);
+        end
+        else begin
+            tk_cf__d = cf_tk_gt;
+            cf_cur = ({6'd0, fill__q}) > ((f_cur << 32'h1) | 16'h1);
+            cf_q0 = ({6'd0, fill__q}) > ((f_q0 << 32'h1) | 16'h1);
+        end
         cur_empty = empty__q;
         next_word = q0__q;
         next_ok = v0__q;
@@ -964,39 +1032,54 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         else begin
             mask = ~(~64'h0 << len[(32'h0)+:(6)]);
         end
+        if (fetching__q) begin
+            rd__d = ibuf__r_data;
+        end
+        rd_v__d = fetching__q;
         if (consume) begin
             if (v1__q) begin
                 q0__d = q1__q;
             end
             else begin
-                q0__d = ibuf__r_data;
+                q0__d = rd__q;
             end
             if (v2__q) begin
                 q1__d = q2__q;
             end
             else begin
-                q1__d = ibuf__r_data;
+                q1__d = rd__q;
             end
-            q2__d = ibuf__r_data;
-            v0__d = v1__q | fetching__q;
-            v1__d = v2__q | (v1__q & fetching__q);
-            v2__d = v2__q & fetching__q;
+            if (v3__q) begin
+                q2__d = q3__q;
+            end
+            else begin
+                q2__d = rd__q;
+            end
+            q3__d = rd__q;
+            v0__d = v1__q | rd_v__q;
+            v1__d = v2__q | (v1__q & rd_v__q);
+            v2__d = v3__q | (v2__q & rd_v__q);
+            v3__d = v3__q & rd_v__q;
         end
         else begin
             if (~v0__q) begin
-                q0__d = ibuf__r_data;
+                q0__d = rd__q;
             end
             if (~v1__q) begin
-                q1__d = ibuf__r_data;
+                q1__d = rd__q;
             end
             if (~v2__q) begin
-                q2__d = ibuf__r_data;
+                q2__d = rd__q;
             end
-            v0__d = v0__q | fetching__q;
-            v1__d = v1__q | (v0__q & fetching__q);
-            v2__d = v2__q | (v1__q & fetching__q);
+            if (~v3__q) begin
+                q3__d = rd__q;
+            end
+            v0__d = v0__q | rd_v__q;
+            v1__d = v1__q | (v0__q & rd_v__q);
+            v2__d = v2__q | (v1__q & rd_v__q);
+            v3__d = v3__q | (v2__q & rd_v__q);
         end
-        room = ~(v2__q | (v1__q & fetching__q));
+        room = ~(v3__q | (v2__q & (fetching__q | rd_v__q)) | (v1__q & fetching__q & rd_v__q));
         ibuf__r_en = 1'b0;
         ibuf__r_addr = rptr__q;
         fetching__d = 1'b0;
@@ -1030,6 +1113,12 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                         tk_d1__d = ~|src[(32'h5)+:(8)];
                         tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
                         tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
+                        if (cur_empty) begin
+                            tk_cf__d = cf_q0;
+                        end
+                        else begin
+                            tk_cf__d = cf_cur;
+                        end
                         tk_payload__d = src & mask;
                         if (op == 5'h1f) begin
                             busy__d = 1'b0;
@@ -1037,7 +1126,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                     end
                 end
             end
-            else if (~fetching__q & (rptr__q >= wptr__q)) begin
+            else if (~fetching__q & ~rd_v__q & (rptr__q >= wptr__q)) begin
                 error__d = 1'b1;
                 busy__d = 1'b0;
             end
@@ -1058,8 +1147,6 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             tk_valid__d = 1'b0;
             rep_rem__d = 13'h0;
         end
-        f_cur = cur__q[(32'h5)+:(16)] & 16'hff;
-        f_q0 = q0__q[(32'h5)+:(16)] & 16'hff;
         ra_c0 = hm1__q - f_cur;
         ra_c1 = hptr__q - f_cur;
         ra_q0 = hm1__q - f_q0;
@@ -1107,6 +1194,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         if (hold) begin
             rptr__d = rptr__q;
             fetching__d = fetching__q;
+            rd__d = rd__q;
+            rd_v__d = rd_v__q;
             cur__d = cur__q;
             left__d = left__q;
             cur_valid__d = cur_valid__q;
@@ -1114,9 +1203,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             q0__d = q0__q;
             q1__d = q1__q;
             q2__d = q2__q;
+            q3__d = q3__q;
             v0__d = v0__q;
             v1__d = v1__q;
             v2__d = v2__q;
+            v3__d = v3__q;
             tk_valid__d = tk_valid__q;
             tk_op__d = tk_op__q;
             tk_rep__d = tk_rep__q;
@@ -1125,6 +1216,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             tk_d1__d = tk_d1__q;
             tk_d2__d = tk_d2__q;
             tk_d3__d = tk_d3__q;
+            tk_cf__d = tk_cf__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;
@@ -1172,11 +1264,13 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 error__d = 1'b0;
                 rptr__d = 16'h0;
                 fetching__d = 1'b0;
+                rd_v__d = 1'b0;
                 cur_valid__d = 1'b0;
                 empty__d = 1'b1;
                 v0__d = 1'b0;
                 v1__d = 1'b0;
                 v2__d = 1'b0;
+                v3__d = 1'b0;
                 tk_valid__d = 1'b0;
                 rep_rem__d = 13'h0;
                 hptr__d = 16'h0;

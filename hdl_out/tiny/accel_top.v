@@ -4870,6 +4870,12 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  fetching__d;
     wire  fetching__q;
     reg  fetching__clock;
+    reg  [63:0] rd__d;
+    wire  [63:0] rd__q;
+    reg  rd__clock;
+    reg  rd_v__d;
+    wire  rd_v__q;
+    reg  rd_v__clock;
     reg  [63:0] cur__d;
     wire  [63:0] cur__q;
     reg  cur__clock;
@@ -4891,6 +4897,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [63:0] q2__d;
     wire  [63:0] q2__q;
     reg  q2__clock;
+    reg  [63:0] q3__d;
+    wire  [63:0] q3__q;
+    reg  q3__clock;
     reg  v0__d;
     wire  v0__q;
     reg  v0__clock;
@@ -4900,6 +4909,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  v2__d;
     wire  v2__q;
     reg  v2__clock;
+    reg  v3__d;
+    wire  v3__q;
+    reg  v3__clock;
     reg  tk_valid__d;
     wire  tk_valid__q;
     reg  tk_valid__clock;
@@ -4924,6 +4936,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  tk_d3__d;
     wire  tk_d3__q;
     reg  tk_d3__clock;
+    reg  tk_cf__d;
+    wire  tk_cf__q;
+    reg  tk_cf__clock;
     reg  [63:0] tk_payload__d;
     wire  [63:0] tk_payload__q;
     reg  tk_payload__clock;
@@ -5021,6 +5036,10 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  mb_words__clock;
     
     // Local signals
+    reg  cf_tk_gt;
+    reg  cf_tk_ge;
+    reg  cf_cur;
+    reg  cf_q0;
     reg  x_tr;
     reg  [7:0] r_slot;
     reg  [25:0] r_addr;
@@ -5159,6 +5178,16 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(fetching__q),
         .clock(fetching__clock)
     );
+    tiny_accel_top_dff_w64 rd(
+        .d(rd__d),
+        .q(rd__q),
+        .clock(rd__clock)
+    );
+    tiny_accel_top_dff_w1 rd_v(
+        .d(rd_v__d),
+        .q(rd_v__q),
+        .clock(rd_v__clock)
+    );
     tiny_accel_top_dff_w64 cur(
         .d(cur__d),
         .q(cur__q),
@@ -5194,6 +5223,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(q2__q),
         .clock(q2__clock)
     );
+    tiny_accel_top_dff_w64 q3(
+        .d(q3__d),
+        .q(q3__q),
+        .clock(q3__clock)
+    );
     tiny_accel_top_dff_w1 v0(
         .d(v0__d),
         .q(v0__q),
@@ -5208,6 +5242,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(v2__d),
         .q(v2__q),
         .clock(v2__clock)
+    );
+    tiny_accel_top_dff_w1 v3(
+        .d(v3__d),
+        .q(v3__q),
+        .clock(v3__clock)
     );
     tiny_accel_top_dff_w1 tk_valid(
         .d(tk_valid__d),
@@ -5248,6 +5287,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(tk_d3__d),
         .q(tk_d3__q),
         .clock(tk_d3__clock)
+    );
+    tiny_accel_top_dff_w1 tk_cf(
+        .d(tk_cf__d),
+        .q(tk_cf__q),
+        .clock(tk_cf__clock)
     );
     tiny_accel_top_dff_w64 tk_payload(
         .d(tk_payload__d),
@@ -5411,6 +5455,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         busy__clock = clock;
         rptr__clock = clock;
         fetching__clock = clock;
+        rd__clock = clock;
+        rd_v__clock = clock;
         cur__clock = clock;
         left__clock = clock;
         cur_valid__clock = clock;
@@ -5418,9 +5464,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         q0__clock = clock;
         q1__clock = clock;
         q2__clock = clock;
+        q3__clock = clock;
         v0__clock = clock;
         v1__clock = clock;
         v2__clock = clock;
+        v3__clock = clock;
         tk_valid__clock = clock;
         tk_op__clock = clock;
         tk_rep__clock = clock;
@@ -5429,6 +5477,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_d1__clock = clock;
         tk_d2__clock = clock;
         tk_d3__clock = clock;
+        tk_cf__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
@@ -5462,6 +5511,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         busy__d = busy__q;
         rptr__d = rptr__q;
         fetching__d = fetching__q;
+        rd__d = rd__q;
+        rd_v__d = rd_v__q;
         cur__d = cur__q;
         left__d = left__q;
         cur_valid__d = cur_valid__q;
@@ -5469,9 +5520,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         q0__d = q0__q;
         q1__d = q1__q;
         q2__d = q2__q;
+        q3__d = q3__q;
         v0__d = v0__q;
         v1__d = v1__q;
         v2__d = v2__q;
+        v3__d = v3__q;
         tk_valid__d = tk_valid__q;
         tk_op__d = tk_op__q;
         tk_rep__d = tk_rep__q;
@@ -5480,6 +5533,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_d1__d = tk_d1__q;
         tk_d2__d = tk_d2__q;
         tk_d3__d = tk_d3__q;
+        tk_cf__d = tk_cf__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
@@ -5570,7 +5624,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         na_st = (ca_st << 32'h1) - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
-        cont = (({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1)) & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
+        cont = tk_cf__q & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
         ma_slot = tk_payload__q[(32'h5)+:(3)];
         ma_delta = tk_payload__q[(32'h8)+:(18)];
         if (ma_delta[32'h11]) begin
@@ -5740,6 +5794,20 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             primed__d = 1'b0;
         end
         adv = ~tk_valid__q | consumed;
+        f_cur = cur__q[(32'h5)+:(16)] & 16'hff;
+        f_q0 = q0__q[(32'h5)+:(16)] & 16'hff;
+        cf_tk_gt = ({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1);
+        cf_tk_ge = ({6'd0, fill__q}) >= ((f_tk << 32'h1) | 16'h1);
+        if (issue) begin
+            tk_cf__d = cf_tk_ge;
+            cf_cur = ({6'd0, fill__q}) >= ((f_cur << 32'h1) | 16'h1);
+            cf_q0 = ({6'd0, fill__q}) >= ((f_q0 << 32'h1) | 16'h1);
+        end
+        else begin
+            tk_cf__d = cf_tk_gt;
+            cf_cur = ({6'd0, fill__q}) > ((f_cur << 32'h1) | 16'h1);
+            cf_q0 = ({6'd0, fill__q}) > ((f_q0 << 32'h1) | 16'h1);
+        end
         cur_empty = empty__q;
         next_word = q0__q;
         next_ok = v0__q;
@@ -5784,39 +5852,54 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         else begin
             mask = ~(~64'h0 << len[(32'h0)+:(6)]);
         end
+        if (fetching__q) begin
+            rd__d = ibuf__r_data;
+        end
+        rd_v__d = fetching__q;
         if (consume) begin
             if (v1__q) begin
                 q0__d = q1__q;
             end
             else begin
-                q0__d = ibuf__r_data;
+                q0__d = rd__q;
             end
             if (v2__q) begin
                 q1__d = q2__q;
             end
             else begin
-                q1__d = ibuf__r_data;
+                q1__d = rd__q;
             end
-            q2__d = ibuf__r_data;
-            v0__d = v1__q | fetching__q;
-            v1__d = v2__q | (v1__q & fetching__q);
-            v2__d = v2__q & fetching__q;
+            if (v3__q) begin
+                q2__d = q3__q;
+            end
+            else begin
+                q2__d = rd__q;
+            end
+            q3__d = rd__q;
+            v0__d = v1__q | rd_v__q;
+            v1__d = v2__q | (v1__q & rd_v__q);
+            v2__d = v3__q | (v2__q & rd_v__q);
+            v3__d = v3__q & rd_v__q;
         end
         else begin
             if (~v0__q) begin
-                q0__d = ibuf__r_data;
+                q0__d = rd__q;
             end
             if (~v1__q) begin
-                q1__d = ibuf__r_data;
+                q1__d = rd__q;
             end
             if (~v2__q) begin
-                q2__d = ibuf__r_data;
+                q2__d = rd__q;
             end
-            v0__d = v0__q | fetching__q;
-            v1__d = v1__q | (v0__q & fetching__q);
-            v2__d = v2__q | (v1__q & fetching__q);
+            if (~v3__q) begin
+                q3__d = rd__q;
+            end
+            v0__d = v0__q | rd_v__q;
+            v1__d = v1__q | (v0__q & rd_v__q);
+            v2__d = v2__q | (v1__q & rd_v__q);
+            v3__d = v3__q | (v2__q & rd_v__q);
         end
-        room = ~(v2__q | (v1__q & fetching__q));
+        room = ~(v3__q | (v2__q & (fetching__q | rd_v__q)) | (v1__q & fetching__q & rd_v__q));
         ibuf__r_en = 1'b0;
         ibuf__r_addr = rptr__q;
         fetching__d = 1'b0;
@@ -5850,6 +5933,12 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                         tk_d1__d = ~|src[(32'h5)+:(8)];
                         tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
                         tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
+                        if (cur_empty) begin
+                            tk_cf__d = cf_q0;
+                        end
+                        else begin
+                            tk_cf__d = cf_cur;
+                        end
                         tk_payload__d = src & mask;
                         if (op == 5'h1f) begin
                             busy__d = 1'b0;
@@ -5857,7 +5946,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                     end
                 end
             end
-            else if (~fetching__q & (rptr__q >= wptr__q)) begin
+            else if (~fetching__q & ~rd_v__q & (rptr__q >= wptr__q)) begin
                 error__d = 1'b1;
                 busy__d = 1'b0;
             end
@@ -5878,8 +5967,6 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             tk_valid__d = 1'b0;
             rep_rem__d = 13'h0;
         end
-        f_cur = cur__q[(32'h5)+:(16)] & 16'hff;
-        f_q0 = q0__q[(32'h5)+:(16)] & 16'hff;
         ra_c0 = hm1__q - f_cur;
         ra_c1 = hptr__q - f_cur;
         ra_q0 = hm1__q - f_q0;
@@ -5927,6 +6014,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         if (hold) begin
             rptr__d = rptr__q;
             fetching__d = fetching__q;
+            rd__d = rd__q;
+            rd_v__d = rd_v__q;
             cur__d = cur__q;
             left__d = left__q;
             cur_valid__d = cur_valid__q;
@@ -5934,9 +6023,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             q0__d = q0__q;
             q1__d = q1__q;
             q2__d = q2__q;
+            q3__d = q3__q;
             v0__d = v0__q;
             v1__d = v1__q;
             v2__d = v2__q;
+            v3__d = v3__q;
             tk_valid__d = tk_valid__q;
             tk_op__d = tk_op__q;
             tk_rep__d = tk_rep__q;
@@ -5945,6 +6036,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             tk_d1__d = tk_d1__q;
             tk_d2__d = tk_d2__q;
             tk_d3__d = tk_d3__q;
+            tk_cf__d = tk_cf__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;
@@ -5992,11 +6084,13 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 error__d = 1'b0;
                 rptr__d = 16'h0;
                 fetching__d = 1'b0;
+                rd_v__d = 1'b0;
                 cur_valid__d = 1'b0;
                 empty__d = 1'b1;
                 v0__d = 1'b0;
                 v1__d = 1'b0;
                 v2__d = 1'b0;
+                v3__d = 1'b0;
                 tk_valid__d = 1'b0;
                 rep_rem__d = 13'h0;
                 hptr__d = 16'h0;
@@ -7176,6 +7270,15 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     wire  [15:0] sx__1__y;
     reg  [7:0] sx__2__a;
     wire  [15:0] sx__2__y;
+    reg  [7:0] bd__0__d;
+    wire  [7:0] bd__0__q;
+    reg  bd__0__clock;
+    reg  [7:0] bd__1__d;
+    wire  [7:0] bd__1__q;
+    reg  bd__1__clock;
+    reg  [7:0] bd__2__d;
+    wire  [7:0] bd__2__q;
+    reg  bd__2__clock;
     reg  [15:0] region__0__d;
     wire  [15:0] region__0__q;
     reg  region__0__clock;
@@ -7278,6 +7381,9 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  [7:0] cecnt__d;
     wire  [7:0] cecnt__q;
     reg  cecnt__clock;
+    reg  nce__d;
+    wire  nce__q;
+    reg  nce__clock;
     reg  run__d;
     wire  run__q;
     reg  run__clock;
@@ -7290,6 +7396,18 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  [15:0] rd_x__d;
     wire  [15:0] rd_x__q;
     reg  rd_x__clock;
+    reg  c_real__d;
+    wire  c_real__q;
+    reg  c_real__clock;
+    reg  [15:0] c_on__d;
+    wire  [15:0] c_on__q;
+    reg  c_on__clock;
+    reg  [15:0] c_off__d;
+    wire  [15:0] c_off__q;
+    reg  c_off__clock;
+    reg  c_real0__d;
+    wire  c_real0__q;
+    reg  c_real0__clock;
     reg  [7:0] rd_upd__d;
     wire  [7:0] rd_upd__q;
     reg  rd_upd__clock;
@@ -7353,6 +7471,30 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  [31:0] outrow__d;
     wire  [31:0] outrow__q;
     reg  outrow__clock;
+    reg  a_valid__d;
+    wire  a_valid__q;
+    reg  a_valid__clock;
+    reg  a_real__d;
+    wire  a_real__q;
+    reg  a_real__clock;
+    reg  [15:0] a_r0oh__d;
+    wire  [15:0] a_r0oh__q;
+    reg  a_r0oh__clock;
+    reg  [15:0] a_mask__d;
+    wire  [15:0] a_mask__q;
+    reg  a_mask__clock;
+    reg  a_bandfirst__d;
+    wire  a_bandfirst__q;
+    reg  a_bandfirst__clock;
+    reg  a_updend__d;
+    wire  a_updend__q;
+    reg  a_updend__clock;
+    reg  [15:0] a_ubase__d;
+    wire  [15:0] a_ubase__q;
+    reg  a_ubase__clock;
+    reg  [31:0] a_outrow__d;
+    wire  [31:0] a_outrow__q;
+    reg  a_outrow__clock;
     reg  m_valid__d;
     wire  m_valid__q;
     reg  m_valid__clock;
@@ -7742,6 +7884,21 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .a(sx__2__a),
         .y(sx__2__y)
     );
+    tiny_accel_top_dff_w8 bd__0(
+        .d(bd__0__d),
+        .q(bd__0__q),
+        .clock(bd__0__clock)
+    );
+    tiny_accel_top_dff_w8 bd__1(
+        .d(bd__1__d),
+        .q(bd__1__q),
+        .clock(bd__1__clock)
+    );
+    tiny_accel_top_dff_w8 bd__2(
+        .d(bd__2__d),
+        .q(bd__2__q),
+        .clock(bd__2__clock)
+    );
     tiny_accel_top_dff_w16 region__0(
         .d(region__0__d),
         .q(region__0__q),
@@ -7912,6 +8069,11 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .q(cecnt__q),
         .clock(cecnt__clock)
     );
+    tiny_accel_top_dff_w1 nce(
+        .d(nce__d),
+        .q(nce__q),
+        .clock(nce__clock)
+    );
     tiny_accel_top_dff_w1 run(
         .d(run__d),
         .q(run__q),
@@ -7931,6 +8093,26 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .d(rd_x__d),
         .q(rd_x__q),
         .clock(rd_x__clock)
+    );
+    tiny_accel_top_dff_w1 c_real(
+        .d(c_real__d),
+        .q(c_real__q),
+        .clock(c_real__clock)
+    );
+    tiny_accel_top_dff_w16 c_on(
+        .d(c_on__d),
+        .q(c_on__q),
+        .clock(c_on__clock)
+    );
+    tiny_accel_top_dff_w16 c_off(
+        .d(c_off__d),
+        .q(c_off__q),
+        .clock(c_off__clock)
+    );
+    tiny_accel_top_dff_w1 c_real0(
+        .d(c_real0__d),
+        .q(c_real0__q),
+        .clock(c_real0__clock)
     );
     tiny_accel_top_dff_w8 rd_upd(
         .d(rd_upd__d),
@@ -8036,6 +8218,46 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .d(outrow__d),
         .q(outrow__q),
         .clock(outrow__clock)
+    );
+    tiny_accel_top_dff_w1 a_valid(
+        .d(a_valid__d),
+        .q(a_valid__q),
+        .clock(a_valid__clock)
+    );
+    tiny_accel_top_dff_w1 a_real(
+        .d(a_real__d),
+        .q(a_real__q),
+        .clock(a_real__clock)
+    );
+    tiny_accel_top_dff_w16 a_r0oh(
+        .d(a_r0oh__d),
+        .q(a_r0oh__q),
+        .clock(a_r0oh__clock)
+    );
+    tiny_accel_top_dff_w16 a_mask(
+        .d(a_mask__d),
+        .q(a_mask__q),
+        .clock(a_mask__clock)
+    );
+    tiny_accel_top_dff_w1 a_bandfirst(
+        .d(a_bandfirst__d),
+        .q(a_bandfirst__q),
+        .clock(a_bandfirst__clock)
+    );
+    tiny_accel_top_dff_w1 a_updend(
+        .d(a_updend__d),
+        .q(a_updend__q),
+        .clock(a_updend__clock)
+    );
+    tiny_accel_top_dff_w16 a_ubase(
+        .d(a_ubase__d),
+        .q(a_ubase__q),
+        .clock(a_ubase__clock)
+    );
+    tiny_accel_top_dff_w32 a_outrow(
+        .d(a_outrow__d),
+        .q(a_outrow__q),
+        .clock(a_outrow__clock)
     );
     tiny_accel_top_dff_w1 m_valid(
         .d(m_valid__d),
@@ -8492,10 +8714,15 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     always @(*) begin
         div__clock = clock;
         cecnt__clock = clock;
+        nce__clock = clock;
         run__clock = clock;
         fin__clock = clock;
         tail__clock = clock;
         rd_x__clock = clock;
+        c_real__clock = clock;
+        c_on__clock = clock;
+        c_off__clock = clock;
+        c_real0__clock = clock;
         rd_upd__clock = clock;
         rd_ubase__clock = clock;
         reads_done__clock = clock;
@@ -8517,6 +8744,14 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         r0wrap__clock = clock;
         chanbase__clock = clock;
         outrow__clock = clock;
+        a_valid__clock = clock;
+        a_real__clock = clock;
+        a_r0oh__clock = clock;
+        a_mask__clock = clock;
+        a_bandfirst__clock = clock;
+        a_updend__clock = clock;
+        a_ubase__clock = clock;
+        a_outrow__clock = clock;
         m_valid__clock = clock;
         m_real__clock = clock;
         m_r0oh__clock = clock;
@@ -8589,10 +8824,15 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         o_data__clock = clock;
         div__d = div__q;
         cecnt__d = cecnt__q;
+        nce__d = nce__q;
         run__d = run__q;
         fin__d = fin__q;
         tail__d = tail__q;
         rd_x__d = rd_x__q;
+        c_real__d = c_real__q;
+        c_on__d = c_on__q;
+        c_off__d = c_off__q;
+        c_real0__d = c_real0__q;
         rd_upd__d = rd_upd__q;
         rd_ubase__d = rd_ubase__q;
         reads_done__d = reads_done__q;
@@ -8614,6 +8854,14 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         r0wrap__d = r0wrap__q;
         chanbase__d = chanbase__q;
         outrow__d = outrow__q;
+        a_valid__d = a_valid__q;
+        a_real__d = a_real__q;
+        a_r0oh__d = a_r0oh__q;
+        a_mask__d = a_mask__q;
+        a_bandfirst__d = a_bandfirst__q;
+        a_updend__d = a_updend__q;
+        a_ubase__d = a_ubase__q;
+        a_outrow__d = a_outrow__q;
         m_valid__d = m_valid__q;
         m_real__d = m_real__q;
         m_r0oh__d = m_r0oh__q;
@@ -8816,27 +9064,51 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         banks__0__w_en = ld_we & ld_bank[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data;
-        sx__0__a = banks__0__r_data;
+        bd__0__clock = clock;
+        sx__0__a = bd__0__q;
         banks__1__clock = clock;
         banks__1__w_en = ld_we & ld_bank[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data;
-        sx__1__a = banks__1__r_data;
+        bd__1__clock = clock;
+        sx__1__a = bd__1__q;
         banks__2__clock = clock;
         banks__2__w_en = ld_we & ld_bank[2];
         banks__2__w_addr = ld_addr;
         banks__2__w_data = ld_data;
-        sx__2__a = banks__2__r_data;
-        ce = ~|cecnt__q;
+        bd__2__clock = clock;
+        sx__2__a = bd__2__q;
+        ce = ~nce__q;
+        if (ce) begin
+            bd__0__d = banks__0__r_data;
+        end
+        else begin
+            bd__0__d = bd__0__q;
+        end
+        if (ce) begin
+            bd__1__d = banks__1__r_data;
+        end
+        else begin
+            bd__1__d = bd__1__q;
+        end
+        if (ce) begin
+            bd__2__d = banks__2__r_data;
+        end
+        else begin
+            bd__2__d = bd__2__q;
+        end
         if (cecnt__q + 8'h1 >= div__q) begin
             cecnt__d = 8'h0;
+            nce__d = 1'b0;
         end
         else begin
             cecnt__d = cecnt__q + 8'h1;
+            nce__d = 1'b1;
         end
         if (conv_done & ~run__q & (p_div != div__q) & |p_div) begin
             div__d = p_div;
             cecnt__d = 8'h0;
+            nce__d = 1'b0;
         end
         enable = ce;
         div_now = div__q;
@@ -8846,7 +9118,10 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         out_valid = o_valid__q;
         out_idx = o_idx__q;
         out_data = o_data__q;
-        col_real = (rd_x__q >= p_pw) & (rd_x__q < p_w + p_pw);
+        col_real = c_real__q;
+        c_on__d = p_pw - 16'h1;
+        c_off__d = p_w + p_pw - 16'h1;
+        c_real0__d = ~|p_pw & |p_w;
         khmask__d = ~(16'hffff << p_kh);
         if (p_ph < 16'h10) begin
             b0_lo__d = ~(16'hffff << p_ph);
@@ -8928,7 +9203,15 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         r0wrap__d = r0n >= kconst;
         take = run__q & ((prime__q == 2'h1) | bub__q | (~reads_done__q & ~|prime__q & bandend & (p_xcols != 16'h1)));
         if (ce) begin
-            m_valid__d = 1'b0;
+            a_valid__d = 1'b0;
+            m_valid__d = a_valid__q;
+            m_real__d = a_real__q;
+            m_r0oh__d = a_r0oh__q;
+            m_mask__d = a_mask__q;
+            m_bandfirst__d = a_bandfirst__q;
+            m_updend__d = a_updend__q;
+            m_ubase__d = a_ubase__q;
+            m_outrow__d = a_outrow__q;
             bub__d = 1'b0;
             if (run__q & |prime__q) begin
                 prime__d = prime__q - 2'h1;
@@ -8971,18 +9254,18 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
                 banks__0__r_en = col_real & bankmask[0];
                 banks__1__r_en = col_real & bankmask[1];
                 banks__2__r_en = col_real & bankmask[2];
-                m_valid__d = 1'b1;
-                m_real__d = col_real;
-                m_r0oh__d = 16'h1 << r0__q;
-                m_mask__d = rowmask;
-                m_bandfirst__d = ~|rd_x__q;
-                m_updend__d = rd_upd__q == nlast;
-                m_outrow__d = outrow__q;
+                a_valid__d = 1'b1;
+                a_real__d = col_real;
+                a_r0oh__d = 16'h1 << r0__q;
+                a_mask__d = rowmask;
+                a_bandfirst__d = ~|rd_x__q;
+                a_updend__d = rd_upd__q == nlast;
+                a_outrow__d = outrow__q;
                 if (|rd_upd__q) begin
-                    m_ubase__d = rd_ubase__q;
+                    a_ubase__d = rd_ubase__q;
                 end
                 else begin
-                    m_ubase__d = rd_x__q;
+                    a_ubase__d = rd_x__q;
                     rd_ubase__d = rd_x__q;
                 end
                 if (rd_upd__q == nlast) begin
@@ -8992,11 +9275,18 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
                     rd_upd__d = rd_upd__q + 8'h1;
                 end
                 rd_x__d = rd_x__q + 16'h1;
+                if (rd_x__q == c_off__q) begin
+                    c_real__d = 1'b0;
+                end
+                else if (rd_x__q == c_on__q) begin
+                    c_real__d = 1'b1;
+                end
                 be__d = rd_x__q + 16'h1 == xlast__q;
                 ra0__d = ra0__q + 16'h1;
                 ra1__d = ra1__q + 16'h1;
                 if (bandend) begin
                     rd_x__d = 16'h0;
+                    c_real__d = c_real0__q;
                     be__d = p_xcols == 16'h1;
                     if (ylast__q) begin
                         bandaddr__d = nb_chan__q;
@@ -9392,6 +9682,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
             fin__d = 1'b0;
             tail__d = 4'h8;
             rd_x__d = 16'h0;
+            c_real__d = ~|p_pw & |p_w;
             rd_upd__d = 8'h0;
             reads_done__d = 1'b0;
             c__d = 16'h0;
@@ -9405,11 +9696,12 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
             ra1__d = p_w - p_pw;
             chanbase__d = 16'h0;
             outrow__d = 32'h0;
+            a_valid__d = 1'b0;
             m_valid__d = 1'b0;
             ld_pending__d = 1'b0;
             e_active__d = 1'b0;
         end
-        if (ce & run__q & reads_done__q & ~m_valid__q & ~ld_pending__q & ~ld2__q & ~e_active__q) begin
+        if (ce & run__q & reads_done__q & ~a_valid__q & ~m_valid__q & ~ld_pending__q & ~ld2__q & ~e_active__q) begin
             if (|tail__q) begin
                 tail__d = tail__q - 4'h1;
             end

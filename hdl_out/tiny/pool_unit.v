@@ -72,6 +72,15 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     wire  [15:0] sx__1__y;
     reg  [7:0] sx__2__a;
     wire  [15:0] sx__2__y;
+    reg  [7:0] bd__0__d;
+    wire  [7:0] bd__0__q;
+    reg  bd__0__clock;
+    reg  [7:0] bd__1__d;
+    wire  [7:0] bd__1__q;
+    reg  bd__1__clock;
+    reg  [7:0] bd__2__d;
+    wire  [7:0] bd__2__q;
+    reg  bd__2__clock;
     reg  [15:0] region__0__d;
     wire  [15:0] region__0__q;
     reg  region__0__clock;
@@ -174,6 +183,9 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [7:0] cecnt__d;
     wire  [7:0] cecnt__q;
     reg  cecnt__clock;
+    reg  nce__d;
+    wire  nce__q;
+    reg  nce__clock;
     reg  run__d;
     wire  run__q;
     reg  run__clock;
@@ -186,6 +198,18 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [15:0] rd_x__d;
     wire  [15:0] rd_x__q;
     reg  rd_x__clock;
+    reg  c_real__d;
+    wire  c_real__q;
+    reg  c_real__clock;
+    reg  [15:0] c_on__d;
+    wire  [15:0] c_on__q;
+    reg  c_on__clock;
+    reg  [15:0] c_off__d;
+    wire  [15:0] c_off__q;
+    reg  c_off__clock;
+    reg  c_real0__d;
+    wire  c_real0__q;
+    reg  c_real0__clock;
     reg  [7:0] rd_upd__d;
     wire  [7:0] rd_upd__q;
     reg  rd_upd__clock;
@@ -249,6 +273,30 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  [31:0] outrow__d;
     wire  [31:0] outrow__q;
     reg  outrow__clock;
+    reg  a_valid__d;
+    wire  a_valid__q;
+    reg  a_valid__clock;
+    reg  a_real__d;
+    wire  a_real__q;
+    reg  a_real__clock;
+    reg  [15:0] a_r0oh__d;
+    wire  [15:0] a_r0oh__q;
+    reg  a_r0oh__clock;
+    reg  [15:0] a_mask__d;
+    wire  [15:0] a_mask__q;
+    reg  a_mask__clock;
+    reg  a_bandfirst__d;
+    wire  a_bandfirst__q;
+    reg  a_bandfirst__clock;
+    reg  a_updend__d;
+    wire  a_updend__q;
+    reg  a_updend__clock;
+    reg  [15:0] a_ubase__d;
+    wire  [15:0] a_ubase__q;
+    reg  a_ubase__clock;
+    reg  [31:0] a_outrow__d;
+    wire  [31:0] a_outrow__q;
+    reg  a_outrow__clock;
     reg  m_valid__d;
     wire  m_valid__q;
     reg  m_valid__clock;
@@ -638,6 +686,21 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .a(sx__2__a),
         .y(sx__2__y)
     );
+    tiny_pool_unit_dff_w8 bd__0(
+        .d(bd__0__d),
+        .q(bd__0__q),
+        .clock(bd__0__clock)
+    );
+    tiny_pool_unit_dff_w8 bd__1(
+        .d(bd__1__d),
+        .q(bd__1__q),
+        .clock(bd__1__clock)
+    );
+    tiny_pool_unit_dff_w8 bd__2(
+        .d(bd__2__d),
+        .q(bd__2__q),
+        .clock(bd__2__clock)
+    );
     tiny_pool_unit_dff_w16 region__0(
         .d(region__0__d),
         .q(region__0__q),
@@ -808,6 +871,11 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .q(cecnt__q),
         .clock(cecnt__clock)
     );
+    tiny_pool_unit_dff_w1 nce(
+        .d(nce__d),
+        .q(nce__q),
+        .clock(nce__clock)
+    );
     tiny_pool_unit_dff_w1 run(
         .d(run__d),
         .q(run__q),
@@ -827,6 +895,26 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .d(rd_x__d),
         .q(rd_x__q),
         .clock(rd_x__clock)
+    );
+    tiny_pool_unit_dff_w1 c_real(
+        .d(c_real__d),
+        .q(c_real__q),
+        .clock(c_real__clock)
+    );
+    tiny_pool_unit_dff_w16 c_on(
+        .d(c_on__d),
+        .q(c_on__q),
+        .clock(c_on__clock)
+    );
+    tiny_pool_unit_dff_w16 c_off(
+        .d(c_off__d),
+        .q(c_off__q),
+        .clock(c_off__clock)
+    );
+    tiny_pool_unit_dff_w1 c_real0(
+        .d(c_real0__d),
+        .q(c_real0__q),
+        .clock(c_real0__clock)
     );
     tiny_pool_unit_dff_w8 rd_upd(
         .d(rd_upd__d),
@@ -932,6 +1020,46 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .d(outrow__d),
         .q(outrow__q),
         .clock(outrow__clock)
+    );
+    tiny_pool_unit_dff_w1 a_valid(
+        .d(a_valid__d),
+        .q(a_valid__q),
+        .clock(a_valid__clock)
+    );
+    tiny_pool_unit_dff_w1 a_real(
+        .d(a_real__d),
+        .q(a_real__q),
+        .clock(a_real__clock)
+    );
+    tiny_pool_unit_dff_w16 a_r0oh(
+        .d(a_r0oh__d),
+        .q(a_r0oh__q),
+        .clock(a_r0oh__clock)
+    );
+    tiny_pool_unit_dff_w16 a_mask(
+        .d(a_mask__d),
+        .q(a_mask__q),
+        .clock(a_mask__clock)
+    );
+    tiny_pool_unit_dff_w1 a_bandfirst(
+        .d(a_bandfirst__d),
+        .q(a_bandfirst__q),
+        .clock(a_bandfirst__clock)
+    );
+    tiny_pool_unit_dff_w1 a_updend(
+        .d(a_updend__d),
+        .q(a_updend__q),
+        .clock(a_updend__clock)
+    );
+    tiny_pool_unit_dff_w16 a_ubase(
+        .d(a_ubase__d),
+        .q(a_ubase__q),
+        .clock(a_ubase__clock)
+    );
+    tiny_pool_unit_dff_w32 a_outrow(
+        .d(a_outrow__d),
+        .q(a_outrow__q),
+        .clock(a_outrow__clock)
     );
     tiny_pool_unit_dff_w1 m_valid(
         .d(m_valid__d),
@@ -1388,10 +1516,15 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     always @(*) begin
         div__clock = clock;
         cecnt__clock = clock;
+        nce__clock = clock;
         run__clock = clock;
         fin__clock = clock;
         tail__clock = clock;
         rd_x__clock = clock;
+        c_real__clock = clock;
+        c_on__clock = clock;
+        c_off__clock = clock;
+        c_real0__clock = clock;
         rd_upd__clock = clock;
         rd_ubase__clock = clock;
         reads_done__clock = clock;
@@ -1413,6 +1546,14 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         r0wrap__clock = clock;
         chanbase__clock = clock;
         outrow__clock = clock;
+        a_valid__clock = clock;
+        a_real__clock = clock;
+        a_r0oh__clock = clock;
+        a_mask__clock = clock;
+        a_bandfirst__clock = clock;
+        a_updend__clock = clock;
+        a_ubase__clock = clock;
+        a_outrow__clock = clock;
         m_valid__clock = clock;
         m_real__clock = clock;
         m_r0oh__clock = clock;
@@ -1485,10 +1626,15 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         o_data__clock = clock;
         div__d = div__q;
         cecnt__d = cecnt__q;
+        nce__d = nce__q;
         run__d = run__q;
         fin__d = fin__q;
         tail__d = tail__q;
         rd_x__d = rd_x__q;
+        c_real__d = c_real__q;
+        c_on__d = c_on__q;
+        c_off__d = c_off__q;
+        c_real0__d = c_real0__q;
         rd_upd__d = rd_upd__q;
         rd_ubase__d = rd_ubase__q;
         reads_done__d = reads_done__q;
@@ -1510,6 +1656,14 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         r0wrap__d = r0wrap__q;
         chanbase__d = chanbase__q;
         outrow__d = outrow__q;
+        a_valid__d = a_valid__q;
+        a_real__d = a_real__q;
+        a_r0oh__d = a_r0oh__q;
+        a_mask__d = a_mask__q;
+        a_bandfirst__d = a_bandfirst__q;
+        a_updend__d = a_updend__q;
+        a_ubase__d = a_ubase__q;
+        a_outrow__d = a_outrow__q;
         m_valid__d = m_valid__q;
         m_real__d = m_real__q;
         m_r0oh__d = m_r0oh__q;
@@ -1712,27 +1866,51 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         banks__0__w_en = ld_we & ld_bank[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data;
-        sx__0__a = banks__0__r_data;
+        bd__0__clock = clock;
+        sx__0__a = bd__0__q;
         banks__1__clock = clock;
         banks__1__w_en = ld_we & ld_bank[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data;
-        sx__1__a = banks__1__r_data;
+        bd__1__clock = clock;
+        sx__1__a = bd__1__q;
         banks__2__clock = clock;
         banks__2__w_en = ld_we & ld_bank[2];
         banks__2__w_addr = ld_addr;
         banks__2__w_data = ld_data;
-        sx__2__a = banks__2__r_data;
-        ce = ~|cecnt__q;
+        bd__2__clock = clock;
+        sx__2__a = bd__2__q;
+        ce = ~nce__q;
+        if (ce) begin
+            bd__0__d = banks__0__r_data;
+        end
+        else begin
+            bd__0__d = bd__0__q;
+        end
+        if (ce) begin
+            bd__1__d = banks__1__r_data;
+        end
+        else begin
+            bd__1__d = bd__1__q;
+        end
+        if (ce) begin
+            bd__2__d = banks__2__r_data;
+        end
+        else begin
+            bd__2__d = bd__2__q;
+        end
         if (cecnt__q + 8'h1 >= div__q) begin
             cecnt__d = 8'h0;
+            nce__d = 1'b0;
         end
         else begin
             cecnt__d = cecnt__q + 8'h1;
+            nce__d = 1'b1;
         end
         if (conv_done & ~run__q & (p_div != div__q) & |p_div) begin
             div__d = p_div;
             cecnt__d = 8'h0;
+            nce__d = 1'b0;
         end
         enable = ce;
         div_now = div__q;
@@ -1742,7 +1920,10 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         out_valid = o_valid__q;
         out_idx = o_idx__q;
         out_data = o_data__q;
-        col_real = (rd_x__q >= p_pw) & (rd_x__q < p_w + p_pw);
+        col_real = c_real__q;
+        c_on__d = p_pw - 16'h1;
+        c_off__d = p_w + p_pw - 16'h1;
+        c_real0__d = ~|p_pw & |p_w;
         khmask__d = ~(16'hffff << p_kh);
         if (p_ph < 16'h10) begin
             b0_lo__d = ~(16'hffff << p_ph);
@@ -1824,7 +2005,15 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         r0wrap__d = r0n >= kconst;
         take = run__q & ((prime__q == 2'h1) | bub__q | (~reads_done__q & ~|prime__q & bandend & (p_xcols != 16'h1)));
         if (ce) begin
-            m_valid__d = 1'b0;
+            a_valid__d = 1'b0;
+            m_valid__d = a_valid__q;
+            m_real__d = a_real__q;
+            m_r0oh__d = a_r0oh__q;
+            m_mask__d = a_mask__q;
+            m_bandfirst__d = a_bandfirst__q;
+            m_updend__d = a_updend__q;
+            m_ubase__d = a_ubase__q;
+            m_outrow__d = a_outrow__q;
             bub__d = 1'b0;
             if (run__q & |prime__q) begin
                 prime__d = prime__q - 2'h1;
@@ -1867,18 +2056,18 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 banks__0__r_en = col_real & bankmask[0];
                 banks__1__r_en = col_real & bankmask[1];
                 banks__2__r_en = col_real & bankmask[2];
-                m_valid__d = 1'b1;
-                m_real__d = col_real;
-                m_r0oh__d = 16'h1 << r0__q;
-                m_mask__d = rowmask;
-                m_bandfirst__d = ~|rd_x__q;
-                m_updend__d = rd_upd__q == nlast;
-                m_outrow__d = outrow__q;
+                a_valid__d = 1'b1;
+                a_real__d = col_real;
+                a_r0oh__d = 16'h1 << r0__q;
+                a_mask__d = rowmask;
+                a_bandfirst__d = ~|rd_x__q;
+                a_updend__d = rd_upd__q == nlast;
+                a_outrow__d = outrow__q;
                 if (|rd_upd__q) begin
-                    m_ubase__d = rd_ubase__q;
+                    a_ubase__d = rd_ubase__q;
                 end
                 else begin
-                    m_ubase__d = rd_x__q;
+                    a_ubase__d = rd_x__q;
                     rd_ubase__d = rd_x__q;
                 end
                 if (rd_upd__q == nlast) begin
@@ -1888,11 +2077,18 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                     rd_upd__d = rd_upd__q + 8'h1;
                 end
                 rd_x__d = rd_x__q + 16'h1;
+                if (rd_x__q == c_off__q) begin
+                    c_real__d = 1'b0;
+                end
+                else if (rd_x__q == c_on__q) begin
+                    c_real__d = 1'b1;
+                end
                 be__d = rd_x__q + 16'h1 == xlast__q;
                 ra0__d = ra0__q + 16'h1;
                 ra1__d = ra1__q + 16'h1;
                 if (bandend) begin
                     rd_x__d = 16'h0;
+                    c_real__d = c_real0__q;
                     be__d = p_xcols == 16'h1;
                     if (ylast__q) begin
                         bandaddr__d = nb_chan__q;
@@ -2288,6 +2484,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             fin__d = 1'b0;
             tail__d = 4'h8;
             rd_x__d = 16'h0;
+            c_real__d = ~|p_pw & |p_w;
             rd_upd__d = 8'h0;
             reads_done__d = 1'b0;
             c__d = 16'h0;
@@ -2301,11 +2498,12 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             ra1__d = p_w - p_pw;
             chanbase__d = 16'h0;
             outrow__d = 32'h0;
+            a_valid__d = 1'b0;
             m_valid__d = 1'b0;
             ld_pending__d = 1'b0;
             e_active__d = 1'b0;
         end
-        if (ce & run__q & reads_done__q & ~m_valid__q & ~ld_pending__q & ~ld2__q & ~e_active__q) begin
+        if (ce & run__q & reads_done__q & ~a_valid__q & ~m_valid__q & ~ld_pending__q & ~ld2__q & ~e_active__q) begin
             if (|tail__q) begin
                 tail__d = tail__q - 4'h1;
             end
@@ -2317,6 +2515,60 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     end
     
 endmodule // pool_unit
+
+module tiny_pool_unit_dff_w1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_pool_unit_dff_w1
+
+module tiny_pool_unit_dff_w16(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_pool_unit_dff_w16
+
+module tiny_pool_unit_dff_w32(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_pool_unit_dff_w32
 
 module tiny_pool_unit_avg_div(clock,ce,sum,count,avg);
     
@@ -2588,24 +2840,6 @@ module tiny_pool_unit_dff_w8(d,q,clock);
           
 endmodule // tiny_pool_unit_dff_w8
 
-module tiny_pool_unit_dff_w16(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_pool_unit_dff_w16
-
 module tiny_pool_unit_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
@@ -2632,24 +2866,6 @@ module tiny_pool_unit_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     end
 endmodule // tiny_pool_unit_first_cache_bank
 
-module tiny_pool_unit_dff_w1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_pool_unit_dff_w1
-
 module tiny_pool_unit_dff_w9(d,q,clock);
     
     // Module arguments
@@ -2667,24 +2883,6 @@ module tiny_pool_unit_dff_w9(d,q,clock);
     end
           
 endmodule // tiny_pool_unit_dff_w9
-
-module tiny_pool_unit_dff_w32(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_pool_unit_dff_w32
 
 module tiny_pool_unit_dff_w2(d,q,clock);
     
