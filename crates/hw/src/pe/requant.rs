@@ -71,6 +71,9 @@ pub struct Requant {
     rc_neg: DFF<Bits<64>>,
     /// The rounding term from this cycle's parameters.
     rc_now: Signal<Local, Bits<64>>,
+    /// The high half of the negative correction, `rc_now[63:32] − mult` (timing: `mult`·2^32
+    /// has no low bits, so the subtraction is 32 bits wide, not a 64-bit carry chain).
+    rc_neg_hi: Signal<Local, Bits<32>>,
     /// Stage 2: the rounded, shifted 64-bit value.
     s2_valid: DFF<Bit>,
     s2_idx: DFF<Bits<16>>,
@@ -94,10 +97,15 @@ pub struct Requant {
     rounded: Signal<Local, Bits<64>>,
     /// Arithmetic right shift of `rounded`.
     shifted: Signal<Local, Bits<64>>,
-    /// Zero point sign-extended to 64 bits.
-    zp64: Signal<Local, Bits<64>>,
-    /// shifted + zero point.
-    y: Signal<Local, Bits<64>>,
+    /// Zero point sign-extended to 11 bits.
+    zp11: Signal<Local, Bits<11>>,
+    /// The low 11 bits of shifted + zero point: the whole sum when `y_small`.
+    y11: Signal<Local, Bits<11>>,
+    /// The shifted value lies in [−512, 511] (bits 63..9 equal): only then can the sum with a
+    /// zero point in [−128, 127] be in the int8 range, and then it fits 11 bits (timing: an
+    /// 11-bit adder beside a 55-bit reduction, not a 64-bit adder and a 57-bit reduction behind
+    /// it).
+    y_small: Signal<Local, Bit>,
     /// y clamped to int8.
     clamped: Signal<Local, Bits<8>>,
     /// After relu.
@@ -125,7 +133,8 @@ impl Logic for Requant {
             self.rc_now.next = 0.into();
         }
         self.rc_pos.d.next = self.rc_now.val();
-        self.rc_neg.d.next = self.rc_now.val() - (bit_cast::<64, 16>(self.mult.val()) << 32);
+        self.rc_neg_hi.next = self.rc_now.val().get_bits::<32>(32) - bit_cast::<32, 16>(self.mult.val());
+        self.rc_neg.d.next = (bit_cast::<64, 32>(self.rc_neg_hi.val()) << 32) | bit_cast::<64, 32>(self.rc_now.val().get_bits::<32>(0));
         self.prod.next = (bit_cast::<64, 32>(self.s1_phi.q.val()) << 16) + bit_cast::<64, 32>(self.s1_plo.q.val());
         if self.s1_acc.q.val().get_bit(31) {
             self.rounded.next = self.prod.val() + self.rc_neg.q.val();
@@ -149,21 +158,26 @@ impl Logic for Requant {
         // Stage 3a: zero point, and the int8 range test.
         if self.zp.val().get_bit(7) {
             // Sign extension by subtraction: `!bit_cast(!x)` would differ in Verilog, where the
-            // inner `~` is evaluated at the 64-bit context width (found by the Icarus/Verilator
-            // replay).
-            self.zp64.next = bit_cast::<64, 8>(self.zp.val()) - bits::<64>(0x100);
+            // inner `~` is evaluated at the context width (found by the Icarus/Verilator replay).
+            self.zp11.next = bit_cast::<11, 8>(self.zp.val()) - bits::<11>(0x100);
         } else {
-            self.zp64.next = bit_cast::<64, 8>(self.zp.val());
+            self.zp11.next = bit_cast::<11, 8>(self.zp.val());
         }
-        self.y.next = self.s2_y.q.val() + self.zp64.val();
+        self.y11.next = self.s2_y.q.val().get_bits::<11>(0) + self.zp11.val();
+        self.y_small.next = self.s2_y.q.val().get_bits::<55>(9).all() | !self.s2_y.q.val().get_bits::<55>(9).any();
         self.s3a_valid.d.next = self.s2_valid.q.val();
         self.s3a_idx.d.next = self.s2_idx.q.val();
         self.s3a_acc.d.next = self.s2_acc.q.val();
-        self.s3a_low.d.next = self.y.val().get_bits::<8>(0);
-        // In int8 range iff bits 63..7 are all equal.
-        self.s3a_inrange.d.next =
-            self.y.val().get_bits::<57>(7).all() | !self.y.val().get_bits::<57>(7).any();
-        self.s3a_neg.d.next = self.y.val().get_bit(63);
+        self.s3a_low.d.next = self.y11.val().get_bits::<8>(0);
+        // In int8 range iff the sum's bits 63..7 are all equal: the shifted value is small and
+        // the 11-bit sum's bits 10..7 are equal. Otherwise the sum has the shifted value's sign.
+        self.s3a_inrange.d.next = self.y_small.val()
+            & (self.y11.val().get_bits::<4>(7).all() | !self.y11.val().get_bits::<4>(7).any());
+        if self.y_small.val() {
+            self.s3a_neg.d.next = self.y11.val().get_bit(10);
+        } else {
+            self.s3a_neg.d.next = self.s2_y.q.val().get_bit(63);
+        }
         // Stage 3: clamp, relu, sign extension.
         if self.s3a_inrange.q.val() {
             self.clamped.next = self.s3a_low.q.val();
