@@ -6367,11 +6367,13 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
     
     // Local signals
     reg  [63:0] rc_now;
+    reg  [31:0] rc_neg_hi;
     reg  [63:0] prod;
     reg  [63:0] rounded;
     reg  [63:0] shifted;
-    reg  [63:0] zp64;
-    reg  [63:0] y;
+    reg  [10:0] zp11;
+    reg  [10:0] y11;
+    reg  y_small;
     reg  [7:0] clamped;
     reg  [7:0] act;
     
@@ -6559,7 +6561,8 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
             rc_now = 64'h0;
         end
         rc_pos__d = rc_now;
-        rc_neg__d = rc_now - (({48'd0, mult}) << 32'h20);
+        rc_neg_hi = rc_now[(32'h20)+:(32)] - ({16'd0, mult});
+        rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_now[(32'h0)+:(32)]});
         prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
         if (s1_acc__q[32'h1f]) begin
             rounded = prod + rc_neg__q;
@@ -6582,18 +6585,24 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s2_acc__d = s2a_acc__q;
         s2_y__d = shifted;
         if (zp[32'h7]) begin
-            zp64 = ({56'd0, zp}) - 64'h100;
+            zp11 = ({3'd0, zp}) - 11'h100;
         end
         else begin
-            zp64 = ({56'd0, zp});
+            zp11 = ({3'd0, zp});
         end
-        y = s2_y__q + zp64;
+        y11 = s2_y__q[(32'h0)+:(11)] + zp11;
+        y_small = &s2_y__q[(32'h9)+:(55)] | ~|s2_y__q[(32'h9)+:(55)];
         s3a_valid__d = s2_valid__q;
         s3a_idx__d = s2_idx__q;
         s3a_acc__d = s2_acc__q;
-        s3a_low__d = y[(32'h0)+:(8)];
-        s3a_inrange__d = &y[(32'h7)+:(57)] | ~|y[(32'h7)+:(57)];
-        s3a_neg__d = y[32'h3f];
+        s3a_low__d = y11[(32'h0)+:(8)];
+        s3a_inrange__d = y_small & (&y11[(32'h7)+:(4)] | ~|y11[(32'h7)+:(4)]);
+        if (y_small) begin
+            s3a_neg__d = y11[32'ha];
+        end
+        else begin
+            s3a_neg__d = s2_y__q[32'h3f];
+        end
         if (s3a_inrange__q) begin
             clamped = s3a_low__q;
         end
