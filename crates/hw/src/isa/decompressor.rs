@@ -251,6 +251,10 @@ pub struct InstrDecompressor {
     rem_now: Signal<Local, Bits<13>>,
     /// The REPEAT in `tk` issues its last copy (if it issues).
     last_copy: Signal<Local, Bit>,
+    /// The REPEAT in `tk` issues its last copy next (registered: the unpacker's advance, which
+    /// waits for it, does not wait for compares of the copy counter): set from the count field
+    /// as the token enters `tk` (formed for both candidate words), and updated with each copy.
+    tk_lc: DFF<Bit>,
     /// Copy source, the one a period earlier, and whether that one exists and matches.
     cc: Signal<Local, Bits<64>>,
     pp: Signal<Local, Bits<33>>,
@@ -481,6 +485,7 @@ impl InstrDecompressor {
             rcount: Default::default(),
             rem_now: Default::default(),
             last_copy: Default::default(),
+            tk_lc: Default::default(),
             cc: Default::default(),
             pp: Default::default(),
             cont: Default::default(),
@@ -549,7 +554,7 @@ impl Logic for InstrDecompressor {
     fn update(&mut self) {
         dff_setup!(
             self, clock, wptr, overflow, error, busy, rptr, fetching, rd, rd_v, cur, left, cur_valid, empty, q0,
-            q1, q2, q3, v0, v1, v2, v3, tk_valid, tk_op, tk_rep, tk_ma, tk_tr, tk_d1, tk_d2, tk_d3, tk_cf, tk_payload, o_valid, o_module, o_op, o_payload, hptr, hp1, hm1, hm2, fill,
+            q1, q2, q3, v0, v1, v2, v3, tk_valid, tk_op, tk_rep, tk_ma, tk_tr, tk_d1, tk_d2, tk_d3, tk_cf, tk_lc, tk_payload, o_valid, o_module, o_op, o_payload, hptr, hp1, hm1, hm2, fill,
             last, last2, last3, hw_en, hw_addr, cc_r, pp_r, primed, rep_rem, s_addr, s_words, sp_valid, sp_slot, sp_addr, sp_words, mb_addr, mb_words
         );
         self.ibuf.clock.next = self.clock.val();
@@ -708,8 +713,7 @@ impl Logic for InstrDecompressor {
         self.x_err.next = false;
         // `consumed` ignores errors (timing: the unpacker's advance does not wait for the
         // checks); an error stops the decoder below, after the unpacker, and overrides it.
-        self.last_copy.next = ((self.rep_rem.q.val() == 0) & !self.tk_payload.q.val().get_bits::<12>(13).any())
-            | (self.rep_rem.q.val() == 1);
+        self.last_copy.next = self.tk_lc.q.val();
         if self.tk_valid.q.val() {
             if self.is_rep.val() {
                 // A copy reaching before the first instruction (fill only grows, so the first
@@ -781,6 +785,12 @@ impl Logic for InstrDecompressor {
                 self.rep_rem.d.next = 0.into();
             } else {
                 self.rep_rem.d.next = self.rem_now.val() - 1;
+                // The next copy is the last when two were left (or, before the first, count 1).
+                if self.rep_rem.q.val() == 0 {
+                    self.tk_lc.d.next = self.tk_payload.q.val().get_bits::<12>(13) == 1;
+                } else {
+                    self.tk_lc.d.next = self.rep_rem.q.val() == 2;
+                }
             }
         }
         self.tk_valid.d.next = self.tk_valid.q.val() & !self.consumed.val();
@@ -949,8 +959,10 @@ impl Logic for InstrDecompressor {
                         self.tk_d3.d.next = self.src.val().get_bits::<8>(5) == 2;
                         if self.cur_empty.val() {
                             self.tk_cf.d.next = self.cf_q0.val();
+                            self.tk_lc.d.next = !self.q0.q.val().get_bits::<12>(13).any();
                         } else {
                             self.tk_cf.d.next = self.cf_cur.val();
+                            self.tk_lc.d.next = !self.cur.q.val().get_bits::<12>(13).any();
                         }
                         self.tk_payload.d.next = self.src.val() & self.mask.val();
                         if self.op.val() == 31 {
@@ -1060,6 +1072,7 @@ impl Logic for InstrDecompressor {
             self.tk_d2.d.next = self.tk_d2.q.val();
             self.tk_d3.d.next = self.tk_d3.q.val();
             self.tk_cf.d.next = self.tk_cf.q.val();
+            self.tk_lc.d.next = self.tk_lc.q.val();
             self.tk_payload.d.next = self.tk_payload.q.val();
             self.o_valid.d.next = self.o_valid.q.val();
             self.o_module.d.next = self.o_module.q.val();
