@@ -13,7 +13,9 @@
 //! and the int8 range tested; clamp, relu and sign extension. (The sum and the shift were one
 //! stage, and so were the zero point and the clamp: each was the ECP5's critical path. The
 //! rounding term and the negative correction are one registered constant per sign, formed from
-//! the parameter registers a cycle ahead, so the sum stage adds three operands and no shifter.)
+//! the parameter registers two cycles ahead (the rounding term is registered first), so the sum
+//! stage adds three operands and no shifter; the parameters must be stable a cycle before a value
+//! enters.)
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
@@ -69,8 +71,12 @@ pub struct Requant {
     /// `mult`·2^32 (the correction for a negative accumulator on the unsigned multipliers).
     rc_pos: DFF<Bits<64>>,
     rc_neg: DFF<Bits<64>>,
-    /// The rounding term from this cycle's parameters.
+    /// The rounding term from this cycle's parameters, and registered (`rc_r`: the constants
+    /// below are formed from it a cycle later, so the parameters must be stable a cycle before
+    /// a value enters, as they are in the engine, where they are written before a run
+    /// starts).
     rc_now: Signal<Local, Bits<64>>,
+    rc_r: DFF<Bits<64>>,
     /// The high half of the negative correction, `rc_now[63:32] − mult` (timing: `mult`·2^32
     /// has no low bits, so the subtraction is 32 bits wide, not a 64-bit carry chain).
     rc_neg_hi: Signal<Local, Bits<32>>,
@@ -117,7 +123,7 @@ impl Logic for Requant {
     fn update(&mut self) {
         dff_setup!(
             self, clock, s1_valid, s1_idx, s1_acc, s1_plo, s1_phi, s2a_valid, s2a_idx, s2a_acc,
-            s2a_rounded, rc_pos, rc_neg, s2_valid, s2_idx, s2_acc, s2_y, s3a_valid, s3a_idx, s3a_acc, s3a_low, s3a_inrange,
+            s2a_rounded, rc_r, rc_pos, rc_neg, s2_valid, s2_idx, s2_acc, s2_y, s3a_valid, s3a_idx, s3a_acc, s3a_low, s3a_inrange,
             s3a_neg, s3_valid, s3_idx, s3_data
         );
         // Stage 1: the two 16×16 partial products.
@@ -132,9 +138,10 @@ impl Logic for Requant {
         } else {
             self.rc_now.next = 0.into();
         }
-        self.rc_pos.d.next = self.rc_now.val();
-        self.rc_neg_hi.next = self.rc_now.val().get_bits::<32>(32) - bit_cast::<32, 16>(self.mult.val());
-        self.rc_neg.d.next = (bit_cast::<64, 32>(self.rc_neg_hi.val()) << 32) | bit_cast::<64, 32>(self.rc_now.val().get_bits::<32>(0));
+        self.rc_r.d.next = self.rc_now.val();
+        self.rc_pos.d.next = self.rc_r.q.val();
+        self.rc_neg_hi.next = self.rc_r.q.val().get_bits::<32>(32) - bit_cast::<32, 16>(self.mult.val());
+        self.rc_neg.d.next = (bit_cast::<64, 32>(self.rc_neg_hi.val()) << 32) | bit_cast::<64, 32>(self.rc_r.q.val().get_bits::<32>(0));
         self.prod.next = (bit_cast::<64, 32>(self.s1_phi.q.val()) << 16) + bit_cast::<64, 32>(self.s1_plo.q.val());
         if self.s1_acc.q.val().get_bit(31) {
             self.rounded.next = self.prod.val() + self.rc_neg.q.val();
@@ -246,17 +253,21 @@ mod tests {
             };
             cases.push((acc, q, rng.below(4) != 0));
         }
-        // Parameters are registers in the engine; hold each case's for the whole pipeline.
+        // Parameters are registers in the engine, written before a run: set each case's a cycle
+        // before its value and hold them for the whole pipeline.
         for (n, (acc, q, en)) in cases.iter().enumerate() {
             let u = &mut h.uut;
-            u.in_valid.next = true;
-            u.in_idx.next = (n as u64).into();
-            u.in_acc.next = (*acc as u32 as u64).into();
+            u.in_valid.next = false;
             u.en.next = *en;
             u.mult.next = (q.multiplier as u64).into();
             u.shift.next = (q.shift as u64).into();
             u.zp.next = (q.zero_point as u8 as u64).into();
             u.relu.next = q.relu;
+            h.step().unwrap();
+            let u = &mut h.uut;
+            u.in_valid.next = true;
+            u.in_idx.next = (n as u64).into();
+            u.in_acc.next = (*acc as u32 as u64).into();
             for _ in 0..REQUANT_STAGES {
                 h.step().unwrap();
             }
