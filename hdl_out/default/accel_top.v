@@ -8187,6 +8187,9 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
     reg  [63:0] rc_neg__d;
     wire  [63:0] rc_neg__q;
     reg  rc_neg__clock;
+    reg  [63:0] rc_r__d;
+    wire  [63:0] rc_r__q;
+    reg  rc_r__clock;
     reg  s2_valid__d;
     wire  s2_valid__q;
     reg  s2_valid__clock;
@@ -8295,6 +8298,11 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         .q(rc_neg__q),
         .clock(rc_neg__clock)
     );
+    default_accel_top_dff_w64 rc_r(
+        .d(rc_r__d),
+        .q(rc_r__q),
+        .clock(rc_r__clock)
+    );
     default_accel_top_dff_w1 s2_valid(
         .d(s2_valid__d),
         .q(s2_valid__q),
@@ -8372,6 +8380,7 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         s2a_idx__clock = clock;
         s2a_acc__clock = clock;
         s2a_rounded__clock = clock;
+        rc_r__clock = clock;
         rc_pos__clock = clock;
         rc_neg__clock = clock;
         s2_valid__clock = clock;
@@ -8396,6 +8405,7 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         s2a_idx__d = s2a_idx__q;
         s2a_acc__d = s2a_acc__q;
         s2a_rounded__d = s2a_rounded__q;
+        rc_r__d = rc_r__q;
         rc_pos__d = rc_pos__q;
         rc_neg__d = rc_neg__q;
         s2_valid__d = s2_valid__q;
@@ -8422,9 +8432,10 @@ module default_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,
         else begin
             rc_now = 64'h0;
         end
-        rc_pos__d = rc_now;
-        rc_neg_hi = rc_now[(32'h20)+:(32)] - ({16'd0, mult});
-        rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_now[(32'h0)+:(32)]});
+        rc_r__d = rc_now;
+        rc_pos__d = rc_r__q;
+        rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, mult});
+        rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
         prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
         if (s1_acc__q[32'h1f]) begin
             rounded = prod + rc_neg__q;
@@ -9523,6 +9534,9 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  [19:0] mb_words__d;
     wire  [19:0] mb_words__q;
     reg  mb_words__clock;
+    reg  tk_lc__d;
+    wire  tk_lc__q;
+    reg  tk_lc__clock;
     
     // Local signals
     reg  cf_tk_gt;
@@ -9935,6 +9949,11 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         .q(mb_words__q),
         .clock(mb_words__clock)
     );
+    default_accel_top_dff_w1 tk_lc(
+        .d(tk_lc__d),
+        .q(tk_lc__q),
+        .clock(tk_lc__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -9967,6 +9986,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         tk_d2__clock = clock;
         tk_d3__clock = clock;
         tk_cf__clock = clock;
+        tk_lc__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
@@ -10023,6 +10043,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         tk_d2__d = tk_d2__q;
         tk_d3__d = tk_d3__q;
         tk_cf__d = tk_cf__q;
+        tk_lc__d = tk_lc__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
@@ -10206,7 +10227,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         issue = 1'b0;
         consumed = 1'b0;
         x_err = 1'b0;
-        last_copy = ((rep_rem__q == 13'h0) & ~|tk_payload__q[(32'hd)+:(12)]) | (rep_rem__q == 13'h1);
+        last_copy = tk_lc__q;
         if (tk_valid__q) begin
             if (is_rep) begin
                 x_err = ~(({6'd0, fill__q}) > f_tk);
@@ -10276,6 +10297,12 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             end
             else begin
                 rep_rem__d = rem_now - 13'h1;
+                if (rep_rem__q == 13'h0) begin
+                    tk_lc__d = tk_payload__q[(32'hd)+:(12)] == 12'h1;
+                end
+                else begin
+                    tk_lc__d = rep_rem__q == 13'h2;
+                end
             end
         end
         tk_valid__d = tk_valid__q & ~consumed;
@@ -10424,9 +10451,11 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                         tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
                         if (cur_empty) begin
                             tk_cf__d = cf_q0;
+                            tk_lc__d = ~|q0__q[(32'hd)+:(12)];
                         end
                         else begin
                             tk_cf__d = cf_cur;
+                            tk_lc__d = ~|cur__q[(32'hd)+:(12)];
                         end
                         tk_payload__d = src & mask;
                         if (op == 5'h1f) begin
@@ -10526,6 +10555,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             tk_d2__d = tk_d2__q;
             tk_d3__d = tk_d3__q;
             tk_cf__d = tk_cf__q;
+            tk_lc__d = tk_lc__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;

@@ -6325,6 +6325,9 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
     reg  [63:0] rc_neg__d;
     wire  [63:0] rc_neg__q;
     reg  rc_neg__clock;
+    reg  [63:0] rc_r__d;
+    wire  [63:0] rc_r__q;
+    reg  rc_r__clock;
     reg  s2_valid__d;
     wire  s2_valid__q;
     reg  s2_valid__clock;
@@ -6433,6 +6436,11 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         .q(rc_neg__q),
         .clock(rc_neg__clock)
     );
+    default_conv_engine_dff_w64 rc_r(
+        .d(rc_r__d),
+        .q(rc_r__q),
+        .clock(rc_r__clock)
+    );
     default_conv_engine_dff_w1 s2_valid(
         .d(s2_valid__d),
         .q(s2_valid__q),
@@ -6510,6 +6518,7 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s2a_idx__clock = clock;
         s2a_acc__clock = clock;
         s2a_rounded__clock = clock;
+        rc_r__clock = clock;
         rc_pos__clock = clock;
         rc_neg__clock = clock;
         s2_valid__clock = clock;
@@ -6534,6 +6543,7 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s2a_idx__d = s2a_idx__q;
         s2a_acc__d = s2a_acc__q;
         s2a_rounded__d = s2a_rounded__q;
+        rc_r__d = rc_r__q;
         rc_pos__d = rc_pos__q;
         rc_neg__d = rc_neg__q;
         s2_valid__d = s2_valid__q;
@@ -6560,9 +6570,10 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         else begin
             rc_now = 64'h0;
         end
-        rc_pos__d = rc_now;
-        rc_neg_hi = rc_now[(32'h20)+:(32)] - ({16'd0, mult});
-        rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_now[(32'h0)+:(32)]});
+        rc_r__d = rc_now;
+        rc_pos__d = rc_r__q;
+        rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, mult});
+        rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
         prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
         if (s1_acc__q[32'h1f]) begin
             rounded = prod + rc_neg__q;

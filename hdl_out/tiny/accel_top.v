@@ -4445,6 +4445,9 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
     reg  [63:0] rc_neg__d;
     wire  [63:0] rc_neg__q;
     reg  rc_neg__clock;
+    reg  [63:0] rc_r__d;
+    wire  [63:0] rc_r__q;
+    reg  rc_r__clock;
     reg  s2_valid__d;
     wire  s2_valid__q;
     reg  s2_valid__clock;
@@ -4553,6 +4556,11 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         .q(rc_neg__q),
         .clock(rc_neg__clock)
     );
+    tiny_accel_top_dff_w64 rc_r(
+        .d(rc_r__d),
+        .q(rc_r__q),
+        .clock(rc_r__clock)
+    );
     tiny_accel_top_dff_w1 s2_valid(
         .d(s2_valid__d),
         .q(s2_valid__q),
@@ -4630,6 +4638,7 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         s2a_idx__clock = clock;
         s2a_acc__clock = clock;
         s2a_rounded__clock = clock;
+        rc_r__clock = clock;
         rc_pos__clock = clock;
         rc_neg__clock = clock;
         s2_valid__clock = clock;
@@ -4654,6 +4663,7 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         s2a_idx__d = s2a_idx__q;
         s2a_acc__d = s2a_acc__q;
         s2a_rounded__d = s2a_rounded__q;
+        rc_r__d = rc_r__q;
         rc_pos__d = rc_pos__q;
         rc_neg__d = rc_neg__q;
         s2_valid__d = s2_valid__q;
@@ -4680,9 +4690,10 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         else begin
             rc_now = 64'h0;
         end
-        rc_pos__d = rc_now;
-        rc_neg_hi = rc_now[(32'h20)+:(32)] - ({16'd0, mult});
-        rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_now[(32'h0)+:(32)]});
+        rc_r__d = rc_now;
+        rc_pos__d = rc_r__q;
+        rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, mult});
+        rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
         prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
         if (s1_acc__q[32'h1f]) begin
             rounded = prod + rc_neg__q;
@@ -5043,6 +5054,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [19:0] mb_words__d;
     wire  [19:0] mb_words__q;
     reg  mb_words__clock;
+    reg  tk_lc__d;
+    wire  tk_lc__q;
+    reg  tk_lc__clock;
     
     // Local signals
     reg  cf_tk_gt;
@@ -5455,6 +5469,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(mb_words__q),
         .clock(mb_words__clock)
     );
+    tiny_accel_top_dff_w1 tk_lc(
+        .d(tk_lc__d),
+        .q(tk_lc__q),
+        .clock(tk_lc__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -5487,6 +5506,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_d2__clock = clock;
         tk_d3__clock = clock;
         tk_cf__clock = clock;
+        tk_lc__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
@@ -5543,6 +5563,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_d2__d = tk_d2__q;
         tk_d3__d = tk_d3__q;
         tk_cf__d = tk_cf__q;
+        tk_lc__d = tk_lc__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
@@ -5726,7 +5747,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         issue = 1'b0;
         consumed = 1'b0;
         x_err = 1'b0;
-        last_copy = ((rep_rem__q == 13'h0) & ~|tk_payload__q[(32'hd)+:(12)]) | (rep_rem__q == 13'h1);
+        last_copy = tk_lc__q;
         if (tk_valid__q) begin
             if (is_rep) begin
                 x_err = ~(({6'd0, fill__q}) > f_tk);
@@ -5796,6 +5817,12 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             end
             else begin
                 rep_rem__d = rem_now - 13'h1;
+                if (rep_rem__q == 13'h0) begin
+                    tk_lc__d = tk_payload__q[(32'hd)+:(12)] == 12'h1;
+                end
+                else begin
+                    tk_lc__d = rep_rem__q == 13'h2;
+                end
             end
         end
         tk_valid__d = tk_valid__q & ~consumed;
@@ -5944,9 +5971,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                         tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
                         if (cur_empty) begin
                             tk_cf__d = cf_q0;
+                            tk_lc__d = ~|q0__q[(32'hd)+:(12)];
                         end
                         else begin
                             tk_cf__d = cf_cur;
+                            tk_lc__d = ~|cur__q[(32'hd)+:(12)];
                         end
                         tk_payload__d = src & mask;
                         if (op == 5'h1f) begin
@@ -6046,6 +6075,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             tk_d2__d = tk_d2__q;
             tk_d3__d = tk_d3__q;
             tk_cf__d = tk_cf__q;
+            tk_lc__d = tk_lc__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;

@@ -214,6 +214,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [19:0] mb_words__d;
     wire  [19:0] mb_words__q;
     reg  mb_words__clock;
+    reg  tk_lc__d;
+    wire  tk_lc__q;
+    reg  tk_lc__clock;
     
     // Local signals
     reg  cf_tk_gt;
@@ -626,6 +629,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(mb_words__q),
         .clock(mb_words__clock)
     );
+    tiny_instr_decompressor_dff_w1 tk_lc(
+        .d(tk_lc__d),
+        .q(tk_lc__q),
+        .clock(tk_lc__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -658,6 +666,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_d2__clock = clock;
         tk_d3__clock = clock;
         tk_cf__clock = clock;
+        tk_lc__clock = clock;
         tk_payload__clock = clock;
         o_valid__clock = clock;
         o_module__clock = clock;
@@ -714,6 +723,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         tk_d2__d = tk_d2__q;
         tk_d3__d = tk_d3__q;
         tk_cf__d = tk_cf__q;
+        tk_lc__d = tk_lc__q;
         tk_payload__d = tk_payload__q;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
@@ -897,7 +907,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         issue = 1'b0;
         consumed = 1'b0;
         x_err = 1'b0;
-        last_copy = ((rep_rem__q == 13'h0) & ~|tk_payload__q[(32'hd)+:(12)]) | (rep_rem__q == 13'h1);
+        last_copy = tk_lc__q;
         if (tk_valid__q) begin
             if (is_rep) begin
                 x_err = ~(({6'd0, fill__q}) > f_tk);
@@ -967,6 +977,12 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             end
             else begin
                 rep_rem__d = rem_now - 13'h1;
+                if (rep_rem__q == 13'h0) begin
+                    tk_lc__d = tk_payload__q[(32'hd)+:(12)] == 12'h1;
+                end
+                else begin
+                    tk_lc__d = rep_rem__q == 13'h2;
+                end
             end
         end
         tk_valid__d = tk_valid__q & ~consumed;
@@ -1115,9 +1131,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                         tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
                         if (cur_empty) begin
                             tk_cf__d = cf_q0;
+                            tk_lc__d = ~|q0__q[(32'hd)+:(12)];
                         end
                         else begin
                             tk_cf__d = cf_cur;
+                            tk_lc__d = ~|cur__q[(32'hd)+:(12)];
                         end
                         tk_payload__d = src & mask;
                         if (op == 5'h1f) begin
@@ -1217,6 +1235,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             tk_d2__d = tk_d2__q;
             tk_d3__d = tk_d3__q;
             tk_cf__d = tk_cf__q;
+            tk_lc__d = tk_lc__q;
             tk_payload__d = tk_payload__q;
             o_valid__d = o_valid__q;
             o_module__d = o_module__q;
