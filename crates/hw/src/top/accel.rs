@@ -197,6 +197,12 @@ pub struct AccelTop<const W: usize, const L: usize> {
     rdata: DFF<Bits<32>>,
     /// Watchdog: the limit (0: off) and the cycles the current instruction has waited.
     wd_limit: DFF<Bits<32>>,
+    /// The host's DATA and CTRL writes, registered on their way to the decompressor (timing:
+    /// the host port's decode does not reach the decompressor's control in its cycle; the
+    /// decompressor takes each write a cycle after `accel_top`, in order).
+    h_we: DFF<Bit>,
+    h_addr: DFF<Bits<2>>,
+    h_wdata: DFF<Bits<64>>,
     wd_count: DFF<Bits<32>>,
     /// Last cycle's acceptance and head-valid flags, which the watchdog counts from (timing: the
     /// acceptance does not reach the 32-bit counter in its cycle; the count lags one cycle).
@@ -418,6 +424,9 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             n_wpool: Default::default(),
             rdata: Default::default(),
             wd_limit: Default::default(),
+            h_we: Default::default(),
+            h_addr: Default::default(),
+            h_wdata: Default::default(),
             wd_count: Default::default(),
             wd_acc: Default::default(),
             wd_iv: Default::default(),
@@ -540,7 +549,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, m_len, m_stride, m_half, acc_fhalf, acc_ohalf, pe_h, pe_w, pe_ho, pe_wo, pe_kh, pe_kw, pe_sh, pe_sw,
+            self, clock, h_we, h_addr, h_wdata, m_len, m_stride, m_half, acc_fhalf, acc_ohalf, pe_h, pe_w, pe_ho, pe_wo, pe_kh, pe_kw, pe_sh, pe_sw,
             pe_ph, pe_pw, acc_ic, acc_oc, acc_keep, acc_drain, act_en, act_mult, act_shift,
             act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho, pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw,
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
@@ -556,9 +565,12 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.pout.clock.next = self.clock.val();
 
         // ---- Host register port.
-        self.dec.reg_we.next = self.reg_we.val() & (self.reg_addr.val() < 2);
-        self.dec.reg_addr.next = self.reg_addr.val().get_bits::<2>(0);
-        self.dec.reg_wdata.next = self.reg_wdata.val();
+        self.h_we.d.next = self.reg_we.val() & (self.reg_addr.val() < 2);
+        self.h_addr.d.next = self.reg_addr.val().get_bits::<2>(0);
+        self.h_wdata.d.next = self.reg_wdata.val();
+        self.dec.reg_we.next = self.h_we.q.val();
+        self.dec.reg_addr.next = self.h_addr.q.val();
+        self.dec.reg_wdata.next = self.h_wdata.q.val();
         self.st_busy.next = self.running.q.val();
         self.st_done.next = self.fin.q.val();
         self.st_error.next = self.err.q.val();
