@@ -384,6 +384,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [31:0] wd_limit__d;
     wire  [31:0] wd_limit__q;
     reg  wd_limit__clock;
+    reg  h_we__d;
+    wire  h_we__q;
+    reg  h_we__clock;
+    reg  [1:0] h_addr__d;
+    wire  [1:0] h_addr__q;
+    reg  h_addr__clock;
+    reg  [63:0] h_wdata__d;
+    wire  [63:0] h_wdata__q;
+    reg  h_wdata__clock;
     reg  [31:0] wd_count__d;
     wire  [31:0] wd_count__q;
     reg  wd_count__clock;
@@ -1010,6 +1019,21 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(wd_limit__q),
         .clock(wd_limit__clock)
     );
+    default_accel_top_dff_w1 h_we(
+        .d(h_we__d),
+        .q(h_we__q),
+        .clock(h_we__clock)
+    );
+    default_accel_top_dff_w2 h_addr(
+        .d(h_addr__d),
+        .q(h_addr__q),
+        .clock(h_addr__clock)
+    );
+    default_accel_top_dff_w64 h_wdata(
+        .d(h_wdata__d),
+        .q(h_wdata__q),
+        .clock(h_wdata__clock)
+    );
     default_accel_top_dff_w32 wd_count(
         .d(wd_count__d),
         .q(wd_count__q),
@@ -1123,6 +1147,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
     // Update code
     always @(*) begin
+        h_we__clock = clock;
+        h_addr__clock = clock;
+        h_wdata__clock = clock;
         m_len__clock = clock;
         m_stride__clock = clock;
         m_half__clock = clock;
@@ -1222,6 +1249,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         wd_count__clock = clock;
         wd_acc__clock = clock;
         wd_iv__clock = clock;
+        h_we__d = h_we__q;
+        h_addr__d = h_addr__q;
+        h_wdata__d = h_wdata__q;
         m_len__d = m_len__q;
         m_stride__d = m_stride__q;
         m_half__d = m_half__q;
@@ -1326,9 +1356,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         pool__clock = clock;
         mover__clock = clock;
         pout__clock = clock;
-        dec__reg_we = reg_we & (reg_addr < 4'h2);
-        dec__reg_addr = reg_addr[(32'h0)+:(2)];
-        dec__reg_wdata = reg_wdata;
+        h_we__d = reg_we & (reg_addr < 4'h2);
+        h_addr__d = reg_addr[(32'h0)+:(2)];
+        h_wdata__d = reg_wdata;
+        dec__reg_we = h_we__q;
+        dec__reg_addr = h_addr__q;
+        dec__reg_wdata = h_wdata__q;
         st_busy = running__q;
         st_done = fin__q;
         st_error = err__q;
