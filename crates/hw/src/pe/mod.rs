@@ -7,12 +7,14 @@ use rust_hdl::prelude::Bits;
 
 mod acc_column;
 mod engine;
+mod mul;
 mod pe;
 mod requant;
 mod skew;
 
 pub use acc_column::{AccColumn, AccColumnParams};
 pub use engine::{ConvEngine, ConvEngineParams};
+pub use mul::{mul_low, RegMul};
 pub use pe::{Pe, PeFault, PeParams};
 pub use skew::SkewLine;
 pub use requant::{Requant, REQUANT_STAGES};

@@ -2,7 +2,7 @@
 //!
 //! Implements patents.md §1: an input register written only from the left neighbour (or, in
 //! column 0, from the row's input port), K ≥ 2 pre-stored kernels used once each per slow cycle,
-//! and one 16×16 multiplier shared by the K kernels.
+//! and one multiplier shared by the K kernels.
 //!
 //! Timing: one clock (the fast clock). `strobe` is high in the last fast cycle of every slow
 //! cycle; the input register loads only at that edge, so it is stable for the K fast cycles of a
@@ -14,8 +14,9 @@
 //!
 //! Partial sums flow down the column: `psum_out` is a K-stage shift register, so the PE below,
 //! which sees the same datum one slow cycle (K fast cycles) later, adds to the sum of the same
-//! kernel j. Products are exact: int8 operands are sign-extended to the unsigned 16×16 multiplier,
-//! whose low 16 bits are the exact signed product (|a·b| ≤ 2^14), registered, and added
+//! kernel j. Products are exact: the signed int8 × int8 product (|a·b| ≤ 2^14, 16 bits) is
+//! registered in the multiplier block ([`RegMul`], which on ECP5 is a DSP block with its output
+//! register), and added
 //! (sign-extended to 32 bits) one fast cycle after the multiply; every PE of a column has the
 //! same latency, so the chain still meets the same datum and kernel, and the bottom row's sums
 //! leave one fast cycle later than the multiply schedule alone would say.
@@ -38,6 +39,7 @@
 //! | `w_used` | out | 8 | the weight multiplied this cycle (observation: what the PE really multiplies) |
 //! | `mac` | out | 1 | this cycle's product is a MAC on a datum read from the first cache (valid, not padding) |
 
+use crate::pe::mul::RegMul;
 use crate::pe::{Tag, TAG_PAD, TAG_VALID};
 
 const _: () = assert!(TAG_VALID == 0 && TAG_PAD == 5, "update() uses the tag bits as literals");
@@ -114,15 +116,10 @@ pub struct Pe {
     wsel: DFF<Bits<8>>,
     /// A pass's first datum is loaded at this edge: its weights take effect.
     swap: Signal<Local, Bit>,
-    /// Input sign-extended to 16 bits.
-    x16: Signal<Local, Bits<16>>,
-    /// Weight sign-extended to 16 bits.
-    w16: Signal<Local, Bits<16>>,
-    /// Unsigned 16×16 product; its low 16 bits are the signed product.
-    prod: Signal<Local, Bits<32>>,
-    /// The product, registered (timing: the multiplier and the accumulating adder are in
-    /// different cycles); it joins the partial sum one fast cycle after the multiply.
-    prod_r: DFF<Bits<16>>,
+    /// The signed product of the input and the selected weight, registered (timing: the
+    /// multiplier and the accumulating adder are in different cycles); it joins the partial sum
+    /// one fast cycle after the multiply.
+    mul: RegMul<8, 8, 16>,
     /// Signed product sign-extended to 32 bits.
     prod32: Signal<Local, Bits<32>>,
     /// Built-in faults (tests only): one element when the fault is present, none otherwise, so
@@ -159,10 +156,7 @@ impl Pe {
             wnx: Default::default(),
             wsel: Default::default(),
             swap: Default::default(),
-            x16: Default::default(),
-            w16: Default::default(),
-            prod: Default::default(),
-            prod_r: Default::default(),
+            mul: RegMul::signed(),
             prod32: Default::default(),
             fault_hold: (p.fault == PeFault::HoldRegister).then(|| Constant::new(true)).into_iter().collect(),
             fault_rotate: (p.fault == PeFault::KernelRotated).then(|| Constant::new(true)).into_iter().collect(),
@@ -181,7 +175,7 @@ impl Logic for Pe {
     #[hdl_gen]
     fn update(&mut self) {
         // Defaults: every register holds, every local is driven.
-        dff_setup!(self, clock, x, tag, prod_r, wsel);
+        dff_setup!(self, clock, x, tag, wsel);
         for j in 0..self.w.len() {
             self.w[j].clock.next = self.clock.val();
             self.w[j].d.next = self.w[j].q.val();
@@ -242,25 +236,16 @@ impl Logic for Pe {
         // Bits 0 (TAG_VALID) and 5 (TAG_PAD): literals, since rust-hdl emits a named constant as
         // an undeclared Verilog name; the assert below ties them to the constants.
         self.mac.next = self.ksel.val().any() & self.tag.q.val().get_bit(0) & !self.tag.q.val().get_bit(5);
-        // Exact signed product on the unsigned 16×16 multiplier.
-        if self.x.q.val().get_bit(7) {
-            self.x16.next = bit_cast::<16, 8>(self.x.q.val()) | bits::<16>(0xFF00);
-        } else {
-            self.x16.next = bit_cast::<16, 8>(self.x.q.val());
-        }
-        if self.wsel.q.val().get_bit(7) {
-            self.w16.next = bit_cast::<16, 8>(self.wsel.q.val()) | bits::<16>(0xFF00);
-        } else {
-            self.w16.next = bit_cast::<16, 8>(self.wsel.q.val());
-        }
-        self.prod.next = self.x16.val() * self.w16.val();
-        self.prod_r.d.next = self.prod.val().get_bits::<16>(0);
-        if self.prod_r.q.val().get_bit(15) {
+        // Exact signed product (int8 × int8 fits in 16 bits), registered in the multiplier.
+        self.mul.clock.next = self.clock.val();
+        self.mul.a.next = self.x.q.val();
+        self.mul.b.next = self.wsel.q.val();
+        if self.mul.p.val().get_bit(15) {
             // Sign extension by OR (wiring and one LUT level, no carry chain in front of the
             // accumulating adder).
-            self.prod32.next = bit_cast::<32, 16>(self.prod_r.q.val()) | (bits::<32>(0xFFFF) << 16);
+            self.prod32.next = bit_cast::<32, 16>(self.mul.p.val()) | (bits::<32>(0xFFFF) << 16);
         } else {
-            self.prod32.next = bit_cast::<32, 16>(self.prod_r.q.val());
+            self.prod32.next = bit_cast::<32, 16>(self.mul.p.val());
         }
         // Partial sums: K-stage delay line down the column.
         self.psum[0].d.next = self.psum_in.val() + self.prod32.val();

@@ -23,6 +23,7 @@
 //! | `en`, `mult`, `shift`, `zp`, `relu` | in | 1, 16, 8, 8, 1 | parameter registers |
 //! | `out_valid`, `out_idx`, `out_data` | out | 1, 16, 32 | result (int8 sign-extended, or acc) |
 
+use crate::pe::mul::RegMul;
 use rust_hdl::prelude::*;
 
 /// Registered stages between `in_*` and `out_*`.
@@ -59,8 +60,10 @@ pub struct Requant {
     s1_valid: DFF<Bit>,
     s1_idx: DFF<Bits<16>>,
     s1_acc: DFF<Bits<32>>,
-    s1_plo: DFF<Bits<32>>,
-    s1_phi: DFF<Bits<32>>,
+    /// The partial products `lo·m`, `hi·m`, registered in their multipliers ([`RegMul`]: on
+    /// ECP5 a DSP block with its output register).
+    s1_plo: RegMul<16, 16, 32>,
+    s1_phi: RegMul<16, 16, 32>,
     /// Stage 2a: the product plus the rounding term, before the shift.
     s2a_valid: DFF<Bit>,
     s2a_idx: DFF<Bits<16>>,
@@ -122,7 +125,7 @@ impl Logic for Requant {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, s1_valid, s1_idx, s1_acc, s1_plo, s1_phi, s2a_valid, s2a_idx, s2a_acc,
+            self, clock, s1_valid, s1_idx, s1_acc, s2a_valid, s2a_idx, s2a_acc,
             s2a_rounded, rc_r, rc_pos, rc_neg, s2_valid, s2_idx, s2_acc, s2_y, s3a_valid, s3a_idx, s3a_acc, s3a_low, s3a_inrange,
             s3a_neg, s3_valid, s3_idx, s3_data
         );
@@ -130,8 +133,12 @@ impl Logic for Requant {
         self.s1_valid.d.next = self.in_valid.val();
         self.s1_idx.d.next = self.in_idx.val();
         self.s1_acc.d.next = self.in_acc.val();
-        self.s1_plo.d.next = self.in_acc.val().get_bits::<16>(0) * self.mult.val();
-        self.s1_phi.d.next = self.in_acc.val().get_bits::<16>(16) * self.mult.val();
+        self.s1_plo.clock.next = self.clock.val();
+        self.s1_plo.a.next = self.in_acc.val().get_bits::<16>(0);
+        self.s1_plo.b.next = self.mult.val();
+        self.s1_phi.clock.next = self.clock.val();
+        self.s1_phi.a.next = self.in_acc.val().get_bits::<16>(16);
+        self.s1_phi.b.next = self.mult.val();
         // Stage 2: 64-bit product, rounding, arithmetic shift.
         if self.shift.val().any() {
             self.rc_now.next = bits::<64>(1) << (self.shift.val() - 1);
@@ -142,7 +149,7 @@ impl Logic for Requant {
         self.rc_pos.d.next = self.rc_r.q.val();
         self.rc_neg_hi.next = self.rc_r.q.val().get_bits::<32>(32) - bit_cast::<32, 16>(self.mult.val());
         self.rc_neg.d.next = (bit_cast::<64, 32>(self.rc_neg_hi.val()) << 32) | bit_cast::<64, 32>(self.rc_r.q.val().get_bits::<32>(0));
-        self.prod.next = (bit_cast::<64, 32>(self.s1_phi.q.val()) << 16) + bit_cast::<64, 32>(self.s1_plo.q.val());
+        self.prod.next = (bit_cast::<64, 32>(self.s1_phi.p.val()) << 16) + bit_cast::<64, 32>(self.s1_plo.p.val());
         if self.s1_acc.q.val().get_bit(31) {
             self.rounded.next = self.prod.val() + self.rc_neg.q.val();
         } else {
