@@ -345,6 +345,9 @@ pub struct PoolUnit {
     /// A read just ended a one-column band (`xcols` = 1): the next enabled cycle reads nothing
     /// and takes the masks, which were not ready at the read.
     bub: DFF<Bit>,
+    /// `xcols` = 1, registered every clock (timing: no 16-bit compare in front of the band
+    /// step; the parameters are stable from a run's start and the first use is after priming).
+    xc1: DFF<Bit>,
     /// The pointer names a channel's last band.
     nwrap: Signal<Local, Bit>,
     /// The pointer's next band index, its rows left, and its bank (before and after the wrap).
@@ -575,6 +578,7 @@ impl PoolUnit {
             bankmask_c: Default::default(),
             prime: Default::default(),
             bub: Default::default(),
+            xc1: Default::default(),
             nyo1: Default::default(),
             rem1: Default::default(),
             nr0s: Default::default(),
@@ -666,7 +670,7 @@ impl Logic for PoolUnit {
             m_updend, m_ubase, m_outrow, ld_pending, k_ubase, k_bandfirst, k_outrow, ld2, l_ubase, l_bandfirst,
             l_outrow, w_valid, w_idx, wa_max, wa_sum, wb_max, wb_sum, e_active, e_j,
             e_ep, e_next, e_xo, e_outrow, q_valid, q_idx, q_sum, q_max, nyo, lo_p, hi_p, rem_p, nr0, nr0c, be, xlast, holast, holm2, nwrap_r, b0_lo,
-            b0_rem, b0_hi, khmask, rowmask_nr, bankmask_nr, rowmask_c, bankmask_c, thermo_nr, thermo_c, prime, bub, h1_valid, h1_idx, h1_max,
+            b0_rem, b0_hi, khmask, rowmask_nr, bankmask_nr, rowmask_c, bankmask_c, thermo_nr, thermo_c, prime, bub, xc1, h1_valid, h1_idx, h1_max,
             h2_valid, h2_idx, h2_max, h3_valid, h3_idx, h3_max, h4_valid, h4_idx, h4_max, o_valid,
             o_idx, o_data
         );
@@ -821,6 +825,7 @@ impl Logic for PoolUnit {
             }
         }
         self.xlast.d.next = self.p_xcols.val() - 1;
+        self.xc1.d.next = self.p_xcols.val() == 1;
         self.bandend.next = self.be.q.val();
         // The band after this one starts at the next channel's base, one bank row further
         // (when its first row wraps past bank k − 1), or where this one does.
@@ -843,7 +848,7 @@ impl Logic for PoolUnit {
                 | (!self.reads_done.q.val()
                     & !self.prime.q.val().any()
                     & self.bandend.val()
-                    & (self.p_xcols.val() != 1)));
+                    & !self.xc1.q.val()));
         if self.ce.val() {
             self.a_valid.d.next = false;
             self.m_valid.d.next = self.a_valid.q.val();
@@ -891,7 +896,7 @@ impl Logic for PoolUnit {
                 }
             }
             if self.run.q.val() & !self.reads_done.q.val() & !self.prime.q.val().any() & !self.bub.q.val() {
-                self.bub.d.next = self.bandend.val() & (self.p_xcols.val() == 1);
+                self.bub.d.next = self.bandend.val() & self.xc1.q.val();
             }
             if self.run.q.val() & !self.reads_done.q.val() & !self.bub.q.val() & !self.prime.q.val().any() {
                 for b in 0..self.banks.len() {
@@ -933,7 +938,7 @@ impl Logic for PoolUnit {
                     // Next row band.
                     self.rd_x.d.next = 0.into();
                     self.c_real.d.next = self.c_real0.q.val();
-                    self.be.d.next = self.p_xcols.val() == 1;
+                    self.be.d.next = self.xc1.q.val();
                     if self.ylast.q.val() {
                         self.bandaddr.d.next = self.nb_chan.q.val();
                         self.ra0.d.next = self.na_chan0.q.val();
