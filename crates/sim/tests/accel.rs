@@ -270,6 +270,21 @@ fn a_transfer_past_a_buffer_stops_with_error_code_2() {
 }
 
 #[test]
+fn a_store_reading_past_a_buffer_stops_with_error_code_2() {
+    // The store side's bounds check runs a cycle after the read (crates/hw/src/top/mover.rs).
+    let net = net_of([2, 8, 8], vec![conv(2, 3, 3, 1, 1, true)], 3);
+    let cfg = Preset::Tiny.config();
+    let mut c = accelgen_sim::compiler::compile_full(&net, &cfg).unwrap();
+    let i = c.prog.iter().position(|i| i.info().name == "MEM_STORE" && i.values[0] == 0).unwrap();
+    c.prog[i].values[2] = 4000; // more words than the conv output buffer holds
+    let (bytes, _) = accelgen_isa::compress::compress(&c.prog, 64);
+    for engine in [Engine::Rust, Engine::Verilator] {
+        let r = run_accel(&net, &cfg, &opts(engine), MemTiming::default(), &AccelFaults { program: Some(bytes.clone()) }).unwrap();
+        assert_eq!(r.error_code, Some(2), "{:?}", r.stats);
+    }
+}
+
+#[test]
 fn the_hardware_leaves_the_interpreters_memory() {
     // Not only the output: every tensor the program wrote is where the interpreter put it.
     let net = net_of([3, 10, 10], vec![conv(3, 6, 3, 1, 1, false), json!({"op": "avgpool2d", "kernel": [2, 2], "stride": [2, 2]}), conv(6, 5, 3, 1, 1, false)], 21);

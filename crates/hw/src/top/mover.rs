@@ -225,10 +225,17 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// On-chip address of the current and the next word, and the depth of the place.
     a_cur: Signal<Local, Bits<20>>,
     depth: Signal<Local, Bits<20>>,
-    /// The same for the word a store reads, and whether it is inside its place (timing: formed
-    /// apart from the load side's cursors, which a store never uses).
+    /// The same for the word a store reads (timing: formed apart from the load side's cursors,
+    /// which a store never uses).
     a_rd: Signal<Local, Bits<20>>,
     depth_rd: Signal<Local, Bits<20>>,
+    /// The bounds check of a store's read, a cycle after the read (timing: the address sum ends
+    /// in a register, the compare starts from one): a read was issued, its address and depth,
+    /// and whether it was inside its place. An out-of-place read reads some entry, harmlessly,
+    /// and sets the error flag a cycle later, before its word can leave as a write request.
+    rd_chk: DFF<Bit>,
+    rd_a_r: DFF<Bits<20>>,
+    rd_d_r: DFF<Bits<20>>,
     rd_ok: Signal<Local, Bit>,
     /// The destination cursor's next state and address (copies), its bank wrap.
     d_wr: Signal<Local, Bit>,
@@ -382,6 +389,9 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             depth: Default::default(),
             a_rd: Default::default(),
             depth_rd: Default::default(),
+            rd_chk: Default::default(),
+            rd_a_r: Default::default(),
+            rd_d_r: Default::default(),
             rd_ok: Default::default(),
             d_wr: Default::default(),
             n_dx: Default::default(),
@@ -407,7 +417,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         dff_setup!(
             self, clock, act, st, sel, len, stride, fw, hbw, errf, e_base, e_off, e_left, o_left,
             primed, cend, len1, cend_d, rb, oc, oi, ob, obase, orow, ox, fb0, fr0, cp, dx, dx_l, dob, dbase, drow, wv, wsel, wbank,
-            waddr, wfull, wdepth, wdata, wdata_cp, wcp, r_base, r_off
+            waddr, wfull, wdepth, wdata, wdata_cp, wcp, r_base, r_off, rd_chk, rd_a_r, rd_d_r
         );
         self.busy.next = self.act.q.val() | self.wv.q.val();
         self.err.next = self.errf.q.val();
@@ -523,7 +533,13 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.a_rd.next = bit_cast::<20, 16>(self.obase.q.val()) + self.oc.q.val();
             self.depth_rd.next = self.d_out.val();
         }
-        self.rd_ok.next = self.a_rd.val() < self.depth_rd.val();
+        self.rd_a_r.d.next = self.a_rd.val();
+        self.rd_d_r.d.next = self.depth_rd.val();
+        self.rd_chk.d.next = false;
+        self.rd_ok.next = self.rd_a_r.q.val() < self.rd_d_r.q.val();
+        if self.rd_chk.q.val() & !self.rd_ok.val() {
+            self.errf.d.next = true;
+        }
 
         // ---- External requests: one per cycle while the port is ready.
         self.ea.next = self.e_base.q.val() + bit_cast::<26, 20>(self.e_off.q.val());
@@ -634,9 +650,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 // (The read is not gated by the bounds check, timing: a read past the place
                 // reads some entry, harmlessly, and the error flag stops the run.)
                 self.r_en.next = true;
-                if !self.rd_ok.val() {
-                    self.errf.d.next = true;
-                }
+                self.rd_chk.d.next = true;
             } else if self.sfire.val() {
                 self.adv.next = true;
                 self.o_left.d.next = self.o_left.q.val() - 1;
@@ -647,9 +661,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                     self.r_bank.next = self.ob.q.val();
                     self.rb.d.next = self.ob.q.val();
                     self.r_en.next = true;
-                    if !self.rd_ok.val() {
-                        self.errf.d.next = true;
-                    }
+                    self.rd_chk.d.next = true;
                 }
             }
         }
