@@ -675,9 +675,13 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             | !self.pl_xcols.q.val().any();
         self.conv_bad_r.d.next = self.conv_bad.val();
         self.pool_bad_r.d.next = self.pool_bad.val();
-        self.run_bad.next = (self.op.val() == 10)
-            & ((self.conv_bad_r.q.val() & (self.mask.val() & bits::<5>(14)).any())
-                | (self.pool_bad_r.q.val() & self.mask.val().get_bit(4)));
+        // A RUN is the one class that waits for the settle count without the mover (transfers
+        // wait for both), and its conv and pool class bits are its mask's modules; so the head's
+        // registered class decides (timing: no opcode compare or payload select in front of
+        // `accept`).
+        self.run_bad.next = self.kk.val().get_bit(3)
+            & !self.kk.val().get_bit(0)
+            & ((self.conv_bad_r.q.val() & self.kk.val().get_bit(1)) | (self.pool_bad_r.q.val() & self.kk.val().get_bit(2)));
         self.need_mem.next = self.kk.val().get_bit(0);
         self.need_conv.next = self.kk.val().get_bit(1);
         self.need_pool.next = self.kk.val().get_bit(2);
