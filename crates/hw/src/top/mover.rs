@@ -23,7 +23,8 @@
 //! into its buffer one cycle after it arrives. Stores read the buffer one word ahead and offer it
 //! as a write request; a stalled request holds the word (the buffer is not read again).
 //!
-//! An on-chip entry beyond the buffer's depth is not written (or read) and sets `err`.
+//! An on-chip entry beyond the buffer's depth is not written and sets `err`; a store's read of
+//! one reads some entry (its word is stored as the transfer goes on) and sets `err` a cycle later.
 
 use rust_hdl::prelude::*;
 
@@ -232,7 +233,7 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// The bounds check of a store's read, a cycle after the read (timing: the address sum ends
     /// in a register, the compare starts from one): a read was issued, its address and depth,
     /// and whether it was inside its place. An out-of-place read reads some entry, harmlessly,
-    /// and sets the error flag a cycle later, before its word can leave as a write request.
+    /// and sets the error flag a cycle later; the dispatcher stops the run on it either way.
     rd_chk: DFF<Bit>,
     rd_a_r: DFF<Bits<20>>,
     rd_d_r: DFF<Bits<20>>,
