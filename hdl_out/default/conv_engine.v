@@ -6019,16 +6019,14 @@ module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_ou
     reg  [7:0] wsel__d;
     wire  [7:0] wsel__q;
     reg  wsel__clock;
-    reg  [15:0] prod_r__d;
-    wire  [15:0] prod_r__q;
-    reg  prod_r__clock;
+    reg  mul__clock;
+    reg  [7:0] mul__a;
+    reg  [7:0] mul__b;
+    wire  [15:0] mul__p;
     
     // Local signals
     reg  [7:0] wnx;
     reg  swap;
-    reg  [15:0] x16;
-    reg  [15:0] w16;
-    reg  [31:0] prod;
     reg  [31:0] prod32;
     
     // Sub module instances
@@ -6107,21 +6105,20 @@ module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_ou
         .q(wsel__q),
         .clock(wsel__clock)
     );
-    default_conv_engine_dff_w16 prod_r(
-        .d(prod_r__d),
-        .q(prod_r__q),
-        .clock(prod_r__clock)
+    default_conv_engine_mul mul(
+        .clock(mul__clock),
+        .a(mul__a),
+        .b(mul__b),
+        .p(mul__p)
     );
     
     // Update code
     always @(*) begin
         x__clock = clock;
         tag__clock = clock;
-        prod_r__clock = clock;
         wsel__clock = clock;
         x__d = x__q;
         tag__d = tag__q;
-        prod_r__d = prod_r__q;
         wsel__d = wsel__q;
         w__0__clock = clock;
         w__0__d = w__0__q;
@@ -6186,25 +6183,14 @@ module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_ou
         wsel__d = wnx;
         w_used = wsel__q;
         mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
-        if (x__q[32'h7]) begin
-            x16 = ({8'd0, x__q}) | 16'hff00;
+        mul__clock = clock;
+        mul__a = x__q;
+        mul__b = wsel__q;
+        if (mul__p[32'hf]) begin
+            prod32 = ({16'd0, mul__p}) | (32'hffff << 32'h10);
         end
         else begin
-            x16 = ({8'd0, x__q});
-        end
-        if (wsel__q[32'h7]) begin
-            w16 = ({8'd0, wsel__q}) | 16'hff00;
-        end
-        else begin
-            w16 = ({8'd0, wsel__q});
-        end
-        prod = x16 * w16;
-        prod_r__d = prod[(32'h0)+:(16)];
-        if (prod_r__q[32'hf]) begin
-            prod32 = ({16'd0, prod_r__q}) | (32'hffff << 32'h10);
-        end
-        else begin
-            prod32 = ({16'd0, prod_r__q});
+            prod32 = ({16'd0, mul__p});
         end
         psum__0__d = psum_in + prod32;
         psum__1__d = psum__0__q;
@@ -6238,6 +6224,34 @@ module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_ou
     end
     
 endmodule // default_conv_engine_pe
+
+module default_conv_engine_mul(clock,a,b,p);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] p;
+    
+    // Update code (custom)
+    `ifdef ACCELGEN_ECP5_DSP
+    // Lattice ECP5: the product register is the MULT18X18D's output register.
+    wire [15:0] mp;
+    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
+                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
+          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[7]), .A9(a[7]), .A10(a[7]), .A11(a[7]), .A12(a[7]), .A13(a[7]), .A14(a[7]), .A15(a[7]), .A16(a[7]), .A17(a[7]),
+          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[7]), .B9(b[7]), .B10(b[7]), .B11(b[7]), .B12(b[7]), .B13(b[7]), .B14(b[7]), .B15(b[7]), .B16(b[7]), .B17(b[7]),
+          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]),
+          .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+    always @(*) p = mp;
+    `else
+    wire [15:0] ax = {{8{a[7]}}, a};
+    wire [15:0] bx = {{8{b[7]}}, b};
+    initial p = 16'h0;
+    always @(posedge clock) p <= ax * bx;
+    `endif
+endmodule // default_conv_engine_mul
 
 module default_conv_engine_dff_w8(d,q,clock);
     
@@ -6301,12 +6315,14 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
     reg  [31:0] s1_acc__d;
     wire  [31:0] s1_acc__q;
     reg  s1_acc__clock;
-    reg  [31:0] s1_plo__d;
-    wire  [31:0] s1_plo__q;
     reg  s1_plo__clock;
-    reg  [31:0] s1_phi__d;
-    wire  [31:0] s1_phi__q;
+    reg  [15:0] s1_plo__a;
+    reg  [15:0] s1_plo__b;
+    wire  [31:0] s1_plo__p;
     reg  s1_phi__clock;
+    reg  [15:0] s1_phi__a;
+    reg  [15:0] s1_phi__b;
+    wire  [31:0] s1_phi__p;
     reg  s2a_valid__d;
     wire  s2a_valid__q;
     reg  s2a_valid__clock;
@@ -6396,15 +6412,17 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         .q(s1_acc__q),
         .clock(s1_acc__clock)
     );
-    default_conv_engine_dff_w32 s1_plo(
-        .d(s1_plo__d),
-        .q(s1_plo__q),
-        .clock(s1_plo__clock)
+    default_conv_engine_s1_phi s1_plo(
+        .clock(s1_plo__clock),
+        .a(s1_plo__a),
+        .b(s1_plo__b),
+        .p(s1_plo__p)
     );
-    default_conv_engine_dff_w32 s1_phi(
-        .d(s1_phi__d),
-        .q(s1_phi__q),
-        .clock(s1_phi__clock)
+    default_conv_engine_s1_phi s1_phi(
+        .clock(s1_phi__clock),
+        .a(s1_phi__a),
+        .b(s1_phi__b),
+        .p(s1_phi__p)
     );
     default_conv_engine_dff_w1 s2a_valid(
         .d(s2a_valid__d),
@@ -6512,8 +6530,6 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s1_valid__clock = clock;
         s1_idx__clock = clock;
         s1_acc__clock = clock;
-        s1_plo__clock = clock;
-        s1_phi__clock = clock;
         s2a_valid__clock = clock;
         s2a_idx__clock = clock;
         s2a_acc__clock = clock;
@@ -6537,8 +6553,6 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s1_valid__d = s1_valid__q;
         s1_idx__d = s1_idx__q;
         s1_acc__d = s1_acc__q;
-        s1_plo__d = s1_plo__q;
-        s1_phi__d = s1_phi__q;
         s2a_valid__d = s2a_valid__q;
         s2a_idx__d = s2a_idx__q;
         s2a_acc__d = s2a_acc__q;
@@ -6562,8 +6576,12 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         s1_valid__d = in_valid;
         s1_idx__d = in_idx;
         s1_acc__d = in_acc;
-        s1_plo__d = in_acc[(32'h0)+:(16)] * mult;
-        s1_phi__d = in_acc[(32'h10)+:(16)] * mult;
+        s1_plo__clock = clock;
+        s1_plo__a = in_acc[(32'h0)+:(16)];
+        s1_plo__b = mult;
+        s1_phi__clock = clock;
+        s1_phi__a = in_acc[(32'h10)+:(16)];
+        s1_phi__b = mult;
         if (|shift) begin
             rc_now = 64'h1 << (shift - 8'h1);
         end
@@ -6574,7 +6592,7 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         rc_pos__d = rc_r__q;
         rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, mult});
         rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
-        prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
+        prod = (({32'd0, s1_phi__p}) << 32'h10) + ({32'd0, s1_plo__p});
         if (s1_acc__q[32'h1f]) begin
             rounded = prod + rc_neg__q;
         end
@@ -6648,6 +6666,34 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
     end
     
 endmodule // default_conv_engine_rqs
+
+module default_conv_engine_s1_phi(clock,a,b,p);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [15:0] a;
+    input wire  [15:0] b;
+    output reg  [31:0] p;
+    
+    // Update code (custom)
+    `ifdef ACCELGEN_ECP5_DSP
+    // Lattice ECP5: the product register is the MULT18X18D's output register.
+    wire [31:0] mp;
+    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
+                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
+          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[8]), .A9(a[9]), .A10(a[10]), .A11(a[11]), .A12(a[12]), .A13(a[13]), .A14(a[14]), .A15(a[15]), .A16(1'b0), .A17(1'b0),
+          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[8]), .B9(b[9]), .B10(b[10]), .B11(b[11]), .B12(b[12]), .B13(b[13]), .B14(b[14]), .B15(b[15]), .B16(1'b0), .B17(1'b0),
+          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]), .P16(mp[16]), .P17(mp[17]), .P18(mp[18]), .P19(mp[19]), .P20(mp[20]), .P21(mp[21]), .P22(mp[22]), .P23(mp[23]), .P24(mp[24]), .P25(mp[25]), .P26(mp[26]), .P27(mp[27]), .P28(mp[28]), .P29(mp[29]), .P30(mp[30]), .P31(mp[31]),
+          .SIGNEDA(1'b0), .SIGNEDB(1'b0), .SOURCEA(1'b0), .SOURCEB(1'b0),
+          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+    always @(*) p = mp;
+    `else
+    wire [31:0] ax = {16'd0, a};
+    wire [31:0] bx = {16'd0, b};
+    initial p = 32'h0;
+    always @(posedge clock) p <= ax * bx;
+    `endif
+endmodule // default_conv_engine_s1_phi
 
 module default_conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     

@@ -642,6 +642,9 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  bub__d;
     wire  bub__q;
     reg  bub__clock;
+    reg  xc1__d;
+    wire  xc1__q;
+    reg  xc1__clock;
     reg  be__d;
     wire  be__q;
     reg  be__clock;
@@ -1732,6 +1735,11 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .q(bub__q),
         .clock(bub__clock)
     );
+    default_pool_unit_dff_w1 xc1(
+        .d(xc1__d),
+        .q(xc1__q),
+        .clock(xc1__clock)
+    );
     default_pool_unit_dff_w1 be(
         .d(be__d),
         .q(be__q),
@@ -1835,6 +1843,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         thermo_c__clock = clock;
         prime__clock = clock;
         bub__clock = clock;
+        xc1__clock = clock;
         h1_valid__clock = clock;
         h1_idx__clock = clock;
         h1_max__clock = clock;
@@ -1945,6 +1954,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         thermo_c__d = thermo_c__q;
         prime__d = prime__q;
         bub__d = bub__q;
+        xc1__d = xc1__q;
         h1_valid__d = h1_valid__q;
         h1_idx__d = h1_idx__q;
         h1_max__d = h1_max__q;
@@ -2282,6 +2292,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
             banks__2__r_addr = ra0__q;
         end
         xlast__d = p_xcols - 16'h1;
+        xc1__d = p_xcols == 16'h1;
         bandend = be__q;
         nb_chan__d = chanbase__q + p_hbw;
         nb_row__d = bandaddr__q + p_w;
@@ -2293,7 +2304,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         ylast__d = yo__q == holast__q;
         clast__d = c__q + 16'h1 == p_c;
         r0wrap__d = r0n >= kconst;
-        take = run__q & ((prime__q == 2'h1) | bub__q | (~reads_done__q & ~|prime__q & bandend & (p_xcols != 16'h1)));
+        take = run__q & ((prime__q == 2'h1) | bub__q | (~reads_done__q & ~|prime__q & bandend & ~xc1__q));
         if (ce) begin
             a_valid__d = 1'b0;
             m_valid__d = a_valid__q;
@@ -2340,7 +2351,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 end
             end
             if (run__q & ~reads_done__q & ~|prime__q & ~bub__q) begin
-                bub__d = bandend & (p_xcols == 16'h1);
+                bub__d = bandend & xc1__q;
             end
             if (run__q & ~reads_done__q & ~bub__q & ~|prime__q) begin
                 banks__0__r_en = col_real & bankmask[0];
@@ -2379,7 +2390,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
                 if (bandend) begin
                     rd_x__d = 16'h0;
                     c_real__d = c_real0__q;
-                    be__d = p_xcols == 16'h1;
+                    be__d = xc1__q;
                     if (ylast__q) begin
                         bandaddr__d = nb_chan__q;
                         ra0__d = na_chan0__q;

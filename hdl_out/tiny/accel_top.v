@@ -1452,7 +1452,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         pool_bad = ~|pl_c__q | ~|pl_h__q | ~|pl_w__q | ~|pl_ho__q | ~|pl_wo__q | ~|pl_kh__q | ~|pl_kw__q | ~|pl_sh__q | ~|pl_sw__q | ~|pl_hb__q | ~|pl_xcols__q;
         conv_bad_r__d = conv_bad;
         pool_bad_r__d = pool_bad;
-        run_bad = (op == 5'ha) & ((conv_bad_r__q & |(mask & 5'he)) | (pool_bad_r__q & mask[32'h4]));
+        run_bad = kk[32'h3] & ~kk[32'h0] & ((conv_bad_r__q & kk[32'h1]) | (pool_bad_r__q & kk[32'h2]));
         need_mem = kk[32'h0];
         need_conv = kk[32'h1];
         need_pool = kk[32'h2];
@@ -4260,16 +4260,14 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     reg  [7:0] wsel__d;
     wire  [7:0] wsel__q;
     reg  wsel__clock;
-    reg  [15:0] prod_r__d;
-    wire  [15:0] prod_r__q;
-    reg  prod_r__clock;
+    reg  mul__clock;
+    reg  [7:0] mul__a;
+    reg  [7:0] mul__b;
+    wire  [15:0] mul__p;
     
     // Local signals
     reg  [7:0] wnx;
     reg  swap;
-    reg  [15:0] x16;
-    reg  [15:0] w16;
-    reg  [31:0] prod;
     reg  [31:0] prod32;
     
     // Sub module instances
@@ -4318,21 +4316,20 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         .q(wsel__q),
         .clock(wsel__clock)
     );
-    tiny_accel_top_dff_w16 prod_r(
-        .d(prod_r__d),
-        .q(prod_r__q),
-        .clock(prod_r__clock)
+    tiny_accel_top_mul mul(
+        .clock(mul__clock),
+        .a(mul__a),
+        .b(mul__b),
+        .p(mul__p)
     );
     
     // Update code
     always @(*) begin
         x__clock = clock;
         tag__clock = clock;
-        prod_r__clock = clock;
         wsel__clock = clock;
         x__d = x__q;
         tag__d = tag__q;
-        prod_r__d = prod_r__q;
         wsel__d = wsel__q;
         w__0__clock = clock;
         w__0__d = w__0__q;
@@ -4371,25 +4368,14 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         wsel__d = wnx;
         w_used = wsel__q;
         mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
-        if (x__q[32'h7]) begin
-            x16 = ({8'd0, x__q}) | 16'hff00;
+        mul__clock = clock;
+        mul__a = x__q;
+        mul__b = wsel__q;
+        if (mul__p[32'hf]) begin
+            prod32 = ({16'd0, mul__p}) | (32'hffff << 32'h10);
         end
         else begin
-            x16 = ({8'd0, x__q});
-        end
-        if (wsel__q[32'h7]) begin
-            w16 = ({8'd0, wsel__q}) | 16'hff00;
-        end
-        else begin
-            w16 = ({8'd0, wsel__q});
-        end
-        prod = x16 * w16;
-        prod_r__d = prod[(32'h0)+:(16)];
-        if (prod_r__q[32'hf]) begin
-            prod32 = ({16'd0, prod_r__q}) | (32'hffff << 32'h10);
-        end
-        else begin
-            prod32 = ({16'd0, prod_r__q});
+            prod32 = ({16'd0, mul__p});
         end
         psum__0__d = psum_in + prod32;
         psum__1__d = psum__0__q;
@@ -4409,6 +4395,34 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     end
     
 endmodule // tiny_accel_top_pe
+
+module tiny_accel_top_mul(clock,a,b,p);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] p;
+    
+    // Update code (custom)
+    `ifdef ACCELGEN_ECP5_DSP
+    // Lattice ECP5: the product register is the MULT18X18D's output register.
+    wire [15:0] mp;
+    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
+                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
+          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[7]), .A9(a[7]), .A10(a[7]), .A11(a[7]), .A12(a[7]), .A13(a[7]), .A14(a[7]), .A15(a[7]), .A16(a[7]), .A17(a[7]),
+          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[7]), .B9(b[7]), .B10(b[7]), .B11(b[7]), .B12(b[7]), .B13(b[7]), .B14(b[7]), .B15(b[7]), .B16(b[7]), .B17(b[7]),
+          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]),
+          .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+    always @(*) p = mp;
+    `else
+    wire [15:0] ax = {{8{a[7]}}, a};
+    wire [15:0] bx = {{8{b[7]}}, b};
+    initial p = 16'h0;
+    always @(posedge clock) p <= ax * bx;
+    `endif
+endmodule // tiny_accel_top_mul
 
 module tiny_accel_top_dff_w64(d,q,clock);
     
@@ -4454,12 +4468,14 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
     reg  [31:0] s1_acc__d;
     wire  [31:0] s1_acc__q;
     reg  s1_acc__clock;
-    reg  [31:0] s1_plo__d;
-    wire  [31:0] s1_plo__q;
     reg  s1_plo__clock;
-    reg  [31:0] s1_phi__d;
-    wire  [31:0] s1_phi__q;
+    reg  [15:0] s1_plo__a;
+    reg  [15:0] s1_plo__b;
+    wire  [31:0] s1_plo__p;
     reg  s1_phi__clock;
+    reg  [15:0] s1_phi__a;
+    reg  [15:0] s1_phi__b;
+    wire  [31:0] s1_phi__p;
     reg  s2a_valid__d;
     wire  s2a_valid__q;
     reg  s2a_valid__clock;
@@ -4549,15 +4565,17 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         .q(s1_acc__q),
         .clock(s1_acc__clock)
     );
-    tiny_accel_top_dff_w32 s1_plo(
-        .d(s1_plo__d),
-        .q(s1_plo__q),
-        .clock(s1_plo__clock)
+    tiny_accel_top_s1_phi s1_plo(
+        .clock(s1_plo__clock),
+        .a(s1_plo__a),
+        .b(s1_plo__b),
+        .p(s1_plo__p)
     );
-    tiny_accel_top_dff_w32 s1_phi(
-        .d(s1_phi__d),
-        .q(s1_phi__q),
-        .clock(s1_phi__clock)
+    tiny_accel_top_s1_phi s1_phi(
+        .clock(s1_phi__clock),
+        .a(s1_phi__a),
+        .b(s1_phi__b),
+        .p(s1_phi__p)
     );
     tiny_accel_top_dff_w1 s2a_valid(
         .d(s2a_valid__d),
@@ -4665,8 +4683,6 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         s1_valid__clock = clock;
         s1_idx__clock = clock;
         s1_acc__clock = clock;
-        s1_plo__clock = clock;
-        s1_phi__clock = clock;
         s2a_valid__clock = clock;
         s2a_idx__clock = clock;
         s2a_acc__clock = clock;
@@ -4690,8 +4706,6 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         s1_valid__d = s1_valid__q;
         s1_idx__d = s1_idx__q;
         s1_acc__d = s1_acc__q;
-        s1_plo__d = s1_plo__q;
-        s1_phi__d = s1_phi__q;
         s2a_valid__d = s2a_valid__q;
         s2a_idx__d = s2a_idx__q;
         s2a_acc__d = s2a_acc__q;
@@ -4715,8 +4729,12 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         s1_valid__d = in_valid;
         s1_idx__d = in_idx;
         s1_acc__d = in_acc;
-        s1_plo__d = in_acc[(32'h0)+:(16)] * mult;
-        s1_phi__d = in_acc[(32'h10)+:(16)] * mult;
+        s1_plo__clock = clock;
+        s1_plo__a = in_acc[(32'h0)+:(16)];
+        s1_plo__b = mult;
+        s1_phi__clock = clock;
+        s1_phi__a = in_acc[(32'h10)+:(16)];
+        s1_phi__b = mult;
         if (|shift) begin
             rc_now = 64'h1 << (shift - 8'h1);
         end
@@ -4727,7 +4745,7 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         rc_pos__d = rc_r__q;
         rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, mult});
         rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
-        prod = (({32'd0, s1_phi__q}) << 32'h10) + ({32'd0, s1_plo__q});
+        prod = (({32'd0, s1_phi__p}) << 32'h10) + ({32'd0, s1_plo__p});
         if (s1_acc__q[32'h1f]) begin
             rounded = prod + rc_neg__q;
         end
@@ -4801,6 +4819,34 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
     end
     
 endmodule // tiny_accel_top_rqs
+
+module tiny_accel_top_s1_phi(clock,a,b,p);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [15:0] a;
+    input wire  [15:0] b;
+    output reg  [31:0] p;
+    
+    // Update code (custom)
+    `ifdef ACCELGEN_ECP5_DSP
+    // Lattice ECP5: the product register is the MULT18X18D's output register.
+    wire [31:0] mp;
+    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
+                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
+          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[8]), .A9(a[9]), .A10(a[10]), .A11(a[11]), .A12(a[12]), .A13(a[13]), .A14(a[14]), .A15(a[15]), .A16(1'b0), .A17(1'b0),
+          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[8]), .B9(b[9]), .B10(b[10]), .B11(b[11]), .B12(b[12]), .B13(b[13]), .B14(b[14]), .B15(b[15]), .B16(1'b0), .B17(1'b0),
+          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]), .P16(mp[16]), .P17(mp[17]), .P18(mp[18]), .P19(mp[19]), .P20(mp[20]), .P21(mp[21]), .P22(mp[22]), .P23(mp[23]), .P24(mp[24]), .P25(mp[25]), .P26(mp[26]), .P27(mp[27]), .P28(mp[28]), .P29(mp[29]), .P30(mp[30]), .P31(mp[31]),
+          .SIGNEDA(1'b0), .SIGNEDB(1'b0), .SOURCEA(1'b0), .SOURCEB(1'b0),
+          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+    always @(*) p = mp;
+    `else
+    wire [31:0] ax = {16'd0, a};
+    wire [31:0] bx = {16'd0, b};
+    initial p = 32'h0;
+    always @(posedge clock) p <= ax * bx;
+    `endif
+endmodule // tiny_accel_top_s1_phi
 
 module tiny_accel_top_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     
@@ -6588,6 +6634,15 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [63:0] rb__d;
     wire  [63:0] rb__q;
     reg  rb__clock;
+    reg  rd_chk__d;
+    wire  rd_chk__q;
+    reg  rd_chk__clock;
+    reg  [19:0] rd_a_r__d;
+    wire  [19:0] rd_a_r__q;
+    reg  rd_a_r__clock;
+    reg  [19:0] rd_d_r__d;
+    wire  [19:0] rd_d_r__q;
+    reg  rd_d_r__clock;
     reg  dx_l__d;
     wire  dx_l__q;
     reg  dx_l__clock;
@@ -6833,6 +6888,21 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(rb__q),
         .clock(rb__clock)
     );
+    tiny_accel_top_dff_w1 rd_chk(
+        .d(rd_chk__d),
+        .q(rd_chk__q),
+        .clock(rd_chk__clock)
+    );
+    tiny_accel_top_dff_w20 rd_a_r(
+        .d(rd_a_r__d),
+        .q(rd_a_r__q),
+        .clock(rd_a_r__clock)
+    );
+    tiny_accel_top_dff_w20 rd_d_r(
+        .d(rd_d_r__d),
+        .q(rd_d_r__q),
+        .clock(rd_d_r__clock)
+    );
     tiny_accel_top_dff_w1 dx_l(
         .d(dx_l__d),
         .q(dx_l__q),
@@ -6883,6 +6953,9 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         wcp__clock = clock;
         r_base__clock = clock;
         r_off__clock = clock;
+        rd_chk__clock = clock;
+        rd_a_r__clock = clock;
+        rd_d_r__clock = clock;
         act__d = act__q;
         st__d = st__q;
         sel__d = sel__q;
@@ -6925,6 +6998,9 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         wcp__d = wcp__q;
         r_base__d = r_base__q;
         r_off__d = r_off__q;
+        rd_chk__d = rd_chk__q;
+        rd_a_r__d = rd_a_r__q;
+        rd_d_r__d = rd_d_r__q;
         busy = act__q | wv__q;
         err = errf__q;
         chunk_end = cend__q;
@@ -7040,7 +7116,13 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             a_rd = ({4'd0, obase__q}) + oc__q;
             depth_rd = d_out;
         end
-        rd_ok = a_rd < depth_rd;
+        rd_a_r__d = a_rd;
+        rd_d_r__d = depth_rd;
+        rd_chk__d = 1'b0;
+        rd_ok = rd_a_r__q < rd_d_r__q;
+        if (rd_chk__q & ~rd_ok) begin
+            errf__d = 1'b1;
+        end
         ea = e_base__q + ({6'd0, e_off__q});
         m_req_addr = ea >> lshift;
         m_req_we = st__q;
@@ -7129,9 +7211,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                 r_bank = ob__q;
                 rb__d = ob__q;
                 r_en = 1'b1;
-                if (~rd_ok) begin
-                    errf__d = 1'b1;
-                end
+                rd_chk__d = 1'b1;
             end
             else if (sfire) begin
                 adv = 1'b1;
@@ -7143,9 +7223,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                     r_bank = ob__q;
                     rb__d = ob__q;
                     r_en = 1'b1;
-                    if (~rd_ok) begin
-                        errf__d = 1'b1;
-                    end
+                    rd_chk__d = 1'b1;
                 end
             end
         end
@@ -7834,6 +7912,9 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  bub__d;
     wire  bub__q;
     reg  bub__clock;
+    reg  xc1__d;
+    wire  xc1__q;
+    reg  xc1__clock;
     reg  be__d;
     wire  be__q;
     reg  be__clock;
@@ -8776,6 +8857,11 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .q(bub__q),
         .clock(bub__clock)
     );
+    tiny_accel_top_dff_w1 xc1(
+        .d(xc1__d),
+        .q(xc1__q),
+        .clock(xc1__clock)
+    );
     tiny_accel_top_dff_w1 be(
         .d(be__d),
         .q(be__q),
@@ -8879,6 +8965,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         thermo_c__clock = clock;
         prime__clock = clock;
         bub__clock = clock;
+        xc1__clock = clock;
         h1_valid__clock = clock;
         h1_idx__clock = clock;
         h1_max__clock = clock;
@@ -8989,6 +9076,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         thermo_c__d = thermo_c__q;
         prime__d = prime__q;
         bub__d = bub__q;
+        xc1__d = xc1__q;
         h1_valid__d = h1_valid__q;
         h1_idx__d = h1_idx__q;
         h1_max__d = h1_max__q;
@@ -9262,6 +9350,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
             banks__2__r_addr = ra0__q;
         end
         xlast__d = p_xcols - 16'h1;
+        xc1__d = p_xcols == 16'h1;
         bandend = be__q;
         nb_chan__d = chanbase__q + p_hbw;
         nb_row__d = bandaddr__q + p_w;
@@ -9273,7 +9362,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         ylast__d = yo__q == holast__q;
         clast__d = c__q + 16'h1 == p_c;
         r0wrap__d = r0n >= kconst;
-        take = run__q & ((prime__q == 2'h1) | bub__q | (~reads_done__q & ~|prime__q & bandend & (p_xcols != 16'h1)));
+        take = run__q & ((prime__q == 2'h1) | bub__q | (~reads_done__q & ~|prime__q & bandend & ~xc1__q));
         if (ce) begin
             a_valid__d = 1'b0;
             m_valid__d = a_valid__q;
@@ -9320,7 +9409,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
                 end
             end
             if (run__q & ~reads_done__q & ~|prime__q & ~bub__q) begin
-                bub__d = bandend & (p_xcols == 16'h1);
+                bub__d = bandend & xc1__q;
             end
             if (run__q & ~reads_done__q & ~bub__q & ~|prime__q) begin
                 banks__0__r_en = col_real & bankmask[0];
@@ -9359,7 +9448,7 @@ module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
                 if (bandend) begin
                     rd_x__d = 16'h0;
                     c_real__d = c_real0__q;
-                    be__d = p_xcols == 16'h1;
+                    be__d = xc1__q;
                     if (ylast__q) begin
                         bandaddr__d = nb_chan__q;
                         ra0__d = na_chan0__q;
