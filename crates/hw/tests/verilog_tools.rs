@@ -81,6 +81,60 @@ fn the_shipped_waivers_name_what_they_waive() {
     }
 }
 
+/// Verilator's waiver wildcards: `*` any run of characters, `?` one character.
+fn glob(pat: &[u8], text: &[u8]) -> bool {
+    match (pat.first(), text.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&pat[1..], text) || (!text.is_empty() && glob(pat, &text[1..])),
+        (Some(&p), Some(&t)) => (p == b'?' || p == t) && glob(&pat[1..], &text[1..]),
+        _ => false,
+    }
+}
+
+/// A waiver that no warning needs hides nothing today but would hide a new warning tomorrow:
+/// each shipped waiver matches at least one warning of the unwaived lint of some preset's tops.
+#[test]
+fn every_shipped_waiver_is_needed() {
+    let warning = regex::Regex::new(r"^%Warning-([A-Z0-9_]+): ([^:]+):\d+:\d+: (.*)$").unwrap();
+    let waiver = regex::Regex::new(r#"^lint_off -rule (\S+) -file "([^"]*)" -match "([^"]*)"$"#).unwrap();
+    let mut unused: Option<std::collections::BTreeSet<String>> = None;
+    for p in Preset::ALL {
+        let dir = write_preset(p);
+        let mut warnings = Vec::new();
+        for top in TOPS {
+            // A full Verilator build (not --lint-only), so the scheduling warnings (UNOPTFLAT)
+            // that engines building the Verilog meet are seen too.
+            let mdir = dir.join(format!("obj_unwaived_{top}"));
+            let (_, text) = run_in(&dir, tool("verilator").args(["--cc", "-Wall", "-Wno-fatal", "--Mdir"]).arg(&mdir).arg(format!("{top}.v")));
+            for l in text.lines() {
+                if let Some(c) = warning.captures(l) {
+                    warnings.push((c[1].to_string(), c[2].to_string(), c[3].to_string()));
+                }
+            }
+        }
+        assert!(!warnings.is_empty(), "{}: the unwaived lint warns (else this test checks nothing)", p.name());
+        let text = std::fs::read_to_string(dir.join(accelgen_hw::emit::LINT_WAIVERS_FILE)).unwrap();
+        let here: std::collections::BTreeSet<String> = text
+            .lines()
+            .filter(|l| l.starts_with("lint_off"))
+            .filter(|l| {
+                let c = waiver.captures(l).unwrap_or_else(|| panic!("waiver of an unexpected form: {l}"));
+                !warnings.iter().any(|(rule, file, msg)| {
+                    rule == &c[1] && glob(c[2].as_bytes(), file.as_bytes()) && glob(c[3].as_bytes(), msg.as_bytes())
+                })
+            })
+            .map(str::to_string)
+            .collect();
+        // A waiver shipped with every preset must be needed by one of them.
+        unused = Some(match unused {
+            None => here,
+            Some(u) => u.intersection(&here).cloned().collect(),
+        });
+    }
+    let unused = unused.unwrap();
+    assert!(unused.is_empty(), "waivers no warning needs:\n{}", unused.into_iter().collect::<Vec<_>>().join("\n"));
+}
+
 #[test]
 fn emitted_verilog_passes_yosys_checks_for_every_preset() {
     for p in Preset::ALL {
