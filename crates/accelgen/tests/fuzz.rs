@@ -75,7 +75,7 @@ fn parse_network(bytes: &[u8]) {
     if let Ok(text) = std::str::from_utf8(bytes) {
         if let Ok(v) = accelgen_config::input::parse_json(text) {
             if let Ok(net) = Network::from_value(&v, Path::new("/nonexistent")) {
-                let _ = accelgen_sim::planner::plan_clock(&net, &accelgen_config::Preset::Tiny.config());
+                let _ = accelgen_compiler::planner::plan_clock(&net, &accelgen_config::Preset::Tiny.config());
             }
         }
     }
@@ -86,7 +86,7 @@ fn compressed_seed() -> &'static [u8] {
     static SEED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     SEED.get_or_init(|| {
         let net = Network::load(&vectors().join("networks/lenet5.json")).unwrap();
-        let prog = accelgen_sim::compiler::compile(&net, &accelgen_config::Preset::Tiny.config()).unwrap();
+        let prog = accelgen_compiler::compile(&net, &accelgen_config::Preset::Tiny.config()).unwrap();
         accelgen_isa::compress::compress(&prog, 64).0
     })
 }

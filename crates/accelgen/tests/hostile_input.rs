@@ -165,12 +165,22 @@ fn compiled(name: &str) -> PathBuf {
 #[test]
 fn run_program_refuses_options_it_would_ignore() {
     let dir = compiled("progopts");
-    for extra in [vec!["--out", "x.json"], vec!["--divider", "2"]] {
+    // Refused by the mode (they apply to --program --net) ...
+    for extra in [vec!["--out", "x.json"], vec!["--mem-latency", "3"], vec!["--mem-stall", "2"]] {
         let mut args = vec!["run", "--program", s(&dir), "--preset", "tiny"];
         args.extend(extra.iter());
         let (code, _, err) = accelgen(&args);
         assert_eq!(code, 2, "{extra:?}");
         assert!(err.contains(&format!("{} does not apply to --program", extra[0])), "{err}");
+    }
+    // ... and by the command line, with or without --net.
+    let net = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testbenches/networks/lenet5.json");
+    for (flag, extra) in [("--divider", vec!["--divider", "2"]), ("--blocks", vec!["--blocks"]), ("--divider", vec!["--net", net, "--divider", "2"]), ("--blocks", vec!["--net", net, "--blocks"])] {
+        let mut args = vec!["run", "--program", s(&dir), "--preset", "tiny"];
+        args.extend(extra.iter());
+        let (code, _, err) = accelgen(&args);
+        assert_eq!(code, 2, "{extra:?}");
+        assert!(err.contains(&format!("'{flag}")) && err.contains("'--program <DIR>'") && err.contains("cannot be used with"), "{extra:?}: {err}");
     }
 }
 

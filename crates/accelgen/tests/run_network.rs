@@ -83,7 +83,7 @@ fn network_runs_refuse_case_only_options_and_layers_that_do_not_fit() {
     assert!(err.contains("--mem-latency 0 is out of range: allowed 1..=1000"), "{err}");
     let (code, _, err) = accelgen(&["run", NET, "--blocks", "--mem-stall", "3"]);
     assert_eq!(code, 2);
-    assert!(err.contains("apply to accel_top runs"), "{err}");
+    assert!(err.contains("'--blocks' cannot be used with '--mem-stall <N>'"), "{err}");
     let (code, _, err) = accelgen(&["run", "testbenches/vectors/maxpool_2x2_s2.json", "--mem-latency", "3"]);
     assert_eq!(code, 2);
     assert!(err.contains("apply to network files"), "{err}");

@@ -38,7 +38,7 @@ fn run_writes_a_waveform_and_layout_that_wave_renders() {
     // The layout is not overwritten either.
     let (code, _, err) = accelgen(&["run", "testbenches/vectors/maxpool_2x2_s2.json", "--preset", "tiny", "--vcd", d.join("q.vcd").to_str().unwrap(), "--vcd-window", "5:2"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--vcd-window 5:2: expected FROM:TO"), "{err}");
+    assert!(err.contains("invalid value '5:2' for '--vcd-window <FROM:TO>': expected FROM:TO"), "{err}");
 }
 
 #[test]

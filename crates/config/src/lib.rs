@@ -2,11 +2,15 @@
 //!
 //! One JSON document holds every generator parameter. The flow is one way:
 //! JSON → [`HwConfig::from_json`] (a named preset plus overrides) → [`HwConfig::validate`] with
-//! messages naming the field, the value and the allowed range → derived values and one params
-//! struct per block. There is no silent `Default` for the whole accelerator: use a named
+//! messages naming the field, the value and the allowed range → the derived values of
+//! [`derived`] ([`HwConfig::conv_array`], [`HwConfig::pool_array`]), which the hardware blocks,
+//! the compiler and the drivers all read. There is no silent `Default` for the whole accelerator: use a named
 //! [`Preset`].
 
+pub mod derived;
 pub mod input;
+
+pub use derived::{ConvArray, PoolArray};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -12,6 +12,7 @@ mod conv;
 mod pool;
 mod requant;
 mod tensor;
+pub mod testutil;
 
 pub use conv::{conv2d, conv_output_dims, ConvParams};
 pub use pool::{avgpool2d, maxpool2d, pool_output_dims, PoolMode, PoolParams};

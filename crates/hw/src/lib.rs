@@ -11,7 +11,7 @@ pub mod pe;
 pub mod pool;
 pub mod prelude;
 pub mod sim;
-pub mod testutil;
+pub use accelgen_golden::testutil;
 pub mod top;
 pub mod verilog;
 

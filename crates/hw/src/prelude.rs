@@ -1,7 +1,9 @@
-//! Re-exports of the public hardware blocks and their parameter structs.
+//! Re-exports of every public hardware block and its parameter struct.
 
 pub use crate::isa::InstrDecompressor;
 pub use crate::mem::SyncRam;
-pub use crate::pe::{AccColumn, ConvEngine, ConvEngineParams, Pe, PeParams, Requant, SkewLine};
+pub use crate::pe::{AccColumn, AccColumnParams, ConvEngine, ConvEngineParams, Pe, PeParams, RegMul, Requant, SkewLine};
 pub use crate::pool::{AvgDiv, PoolUnit, PoolUnitParams};
 pub use crate::sim::{Clocked, Harness, Trace};
+pub use crate::top::{AccelTop, DataMover, DataMoverParams};
+pub use accelgen_config::{ConvArray, PoolArray};

@@ -35,6 +35,19 @@ impl Module {
     /// The modules that own a register, in register-file order.
     pub const WITH_REGISTER: [Module; 5] = [Module::Mem, Module::Pe, Module::Acc, Module::Act, Module::Pool];
 
+    /// The module's bit in the `modules` mask of `RUN` and `SYNC`: its place in
+    /// [`Module::WITH_REGISTER`] (bit order mem, pe, acc, act, pool); `Ctrl` has none (0).
+    pub const fn mask(self) -> u64 {
+        let mut i = 0;
+        while i < Module::WITH_REGISTER.len() {
+            if Module::WITH_REGISTER[i] as u8 == self as u8 {
+                return 1 << i;
+            }
+            i += 1;
+        }
+        0
+    }
+
     /// Lower-case name.
     pub fn name(self) -> &'static str {
         match self {
@@ -46,6 +59,56 @@ impl Module {
             Module::Ctrl => "ctrl",
         }
     }
+}
+
+/// `RUN`/`SYNC` mask bit of the data mover.
+pub const M_MEM: u64 = Module::Mem.mask();
+/// Mask bit of the conv engine (`pe`; `acc` and `act` are parts of it).
+pub const M_PE: u64 = Module::Pe.mask();
+/// Mask bit of accumulation (part of the conv engine).
+pub const M_ACC: u64 = Module::Acc.mask();
+/// Mask bit of activation (part of the conv engine).
+pub const M_ACT: u64 = Module::Act.mask();
+/// Mask bit of the pooling unit.
+pub const M_POOL: u64 = Module::Pool.mask();
+/// Every module of the mask.
+pub const M_ALL: u64 = M_MEM | M_PE | M_ACC | M_ACT | M_POOL;
+
+/// One of `accel_top`'s error codes (STATUS bits 8-11; docs/accelerator.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorCode {
+    /// The code (never 0: 0 is no error).
+    pub code: u8,
+    /// What stopped the program.
+    pub meaning: &'static str,
+}
+
+/// The decompressor reported a malformed instruction stream.
+pub const ERR_STREAM: u8 = 1;
+/// A transfer reached past an on-chip buffer.
+pub const ERR_BOUNDS: u8 = 2;
+/// An instruction reached the dispatcher that it cannot execute (a compressed form, `NOP`).
+pub const ERR_NOT_DISPATCHABLE: u8 = 3;
+/// The program was larger than the instruction buffer.
+pub const ERR_PROGRAM_SIZE: u8 = 4;
+/// The watchdog: an instruction waited too long for a module.
+pub const ERR_WATCHDOG: u8 = 5;
+/// A `RUN` of a module whose registers hold a zero size, stride or tile count.
+pub const ERR_BAD_PARAMETERS: u8 = 6;
+
+/// Every error code, in code order: the hardware, the command's messages and the docs read it.
+pub const ERRORS: &[ErrorCode] = &[
+    ErrorCode { code: ERR_STREAM, meaning: "malformed instruction stream" },
+    ErrorCode { code: ERR_BOUNDS, meaning: "a transfer reached past an on-chip buffer" },
+    ErrorCode { code: ERR_NOT_DISPATCHABLE, meaning: "an instruction the dispatcher cannot execute" },
+    ErrorCode { code: ERR_PROGRAM_SIZE, meaning: "the program is larger than the instruction buffer" },
+    ErrorCode { code: ERR_WATCHDOG, meaning: "watchdog: an instruction waited too long for a module" },
+    ErrorCode { code: ERR_BAD_PARAMETERS, meaning: "a RUN with a zero size, stride or tile count in its registers" },
+];
+
+/// What an error code means (`unknown` for a code the table does not have).
+pub fn error_meaning(code: u64) -> &'static str {
+    ERRORS.iter().find(|e| u64::from(e.code) == code).map_or("unknown", |e| e.meaning)
 }
 
 /// One field of an instruction.

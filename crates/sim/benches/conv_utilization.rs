@@ -4,8 +4,8 @@
 
 use accelgen_config::Preset;
 use accelgen_hw::pe::ConvEngineParams;
-use accelgen_sim::conv::ConvPlan;
-use accelgen_sim::conv_model::conv_cycles;
+use accelgen_compiler::ConvPlan;
+use accelgen_compiler::cycle_model::conv_cycles;
 
 fn main() {
     let cfg = Preset::Default.config();

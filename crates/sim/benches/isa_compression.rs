@@ -23,7 +23,7 @@ fn main() {
     for net in ["lenet5", "alexnet", "vgg16"] {
         let path = format!("{}/../../testbenches/networks/{net}.json", env!("CARGO_MANIFEST_DIR"));
         let n = Network::load(std::path::Path::new(&path)).unwrap();
-        let prog = accelgen_sim::compiler::compile(&n, &cfg).unwrap();
+        let prog = accelgen_compiler::compile(&n, &cfg).unwrap();
         let raw = one_per_word(&prog, w);
         let (_, stats) = compress(&prog, w);
         let xz = tool_size("xz", &["-9e", "-c"], &raw);

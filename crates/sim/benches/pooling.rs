@@ -6,7 +6,7 @@ use accelgen_config::Preset;
 use accelgen_formats::{Network, PoolLayer};
 use accelgen_golden::{PoolMode, PoolParams, Tensor};
 use accelgen_hw::pool::PoolUnitParams;
-use accelgen_sim::planner::plan_clock;
+use accelgen_compiler::planner::plan_clock;
 use accelgen_sim::pool::run_pool;
 
 fn main() {

@@ -9,7 +9,7 @@
 //! `mem_read_bytes` and `mem_write_bytes` are those counts times the word's bytes. A request outside the memory reads 0
 //! or is dropped and counts in `mem_outside_accesses` (a compiled program never makes one).
 
-use crate::compiler::{compile_full, memory_image, Compiled, LayerTiling};
+use accelgen_compiler::{compile_full, memory_image, Compiled, LayerTiling};
 use crate::{RunError, RunOptions};
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network, Output};
@@ -78,7 +78,7 @@ fn layer_macs(t: &LayerTiling) -> u64 {
 /// A generous bound on the run's clock periods, from the program (conv passes, pooling columns,
 /// transferred words): a run past it is a hang.
 fn period_bound(c: &Compiled, cfg: &HwConfig, mem: MemTiming) -> u64 {
-    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let e = cfg.conv_array();
     let k = e.kernels as u64;
     let mut regs: std::collections::HashMap<&str, Vec<u64>> = Default::default();
     let mut total = 10_000u64;
@@ -146,7 +146,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let is_transfer: Vec<bool> = kept.iter().map(|&i| matches!(compiled.prog[i].info().name, "MEM_LOAD" | "MEM_STORE")).collect();
     let is_pool_run: Vec<bool> = kept
         .iter()
-        .map(|&i| compiled.prog[i].info().name == "RUN" && compiled.prog[i].values[0] & crate::compiler::M_POOL != 0)
+        .map(|&i| compiled.prog[i].info().name == "RUN" && compiled.prog[i].values[0] & accelgen_isa::M_POOL != 0)
         .collect();
     let bound = period_bound(&compiled, cfg, mem) + words as u64;
     let e = ConvEngineParams::from_config(&cfg.pe_array);

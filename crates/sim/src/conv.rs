@@ -3,184 +3,14 @@
 //! reads the outputs from the output port, and checks the PE-array invariants on every cycle.
 
 use crate::{HwRun, RunError, RunOptions};
+use accelgen_compiler::cycle_model::{conv_cycles, cycle_estimate};
+use accelgen_compiler::ConvPlan;
 use accelgen_formats::{ConvLayer, Output};
-use accelgen_golden::{conv_output_dims, Tensor, TensorI8};
+use accelgen_golden::{Tensor, TensorI8};
 use accelgen_hw::pe::{ConvEngine, ConvEngineParams};
 use crate::tb::{Sig, Tb};
 use accelgen_hw::pe::{TAG_SWAP, TAG_VALID};
 use serde_json::{json, Map, Value};
-
-/// A layer laid out for one engine: parameter registers and buffer images.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConvPlan {
-    /// Input channels, height, width.
-    pub cin: usize,
-    /// Input height.
-    pub h: usize,
-    /// Input width.
-    pub w: usize,
-    /// Output channels.
-    pub cout: usize,
-    /// Output height and width.
-    pub ho: usize,
-    /// Output width.
-    pub wo: usize,
-    /// Kernel height and width.
-    pub kh: usize,
-    /// Kernel width.
-    pub kw: usize,
-    /// Stride.
-    pub stride: [usize; 2],
-    /// Padding.
-    pub padding: [usize; 2],
-    /// ceil(Cin / R).
-    pub ic_tiles: usize,
-    /// ceil(Cout / (C·K)).
-    pub oc_tiles: usize,
-    /// Passes: oc_tiles · ic_tiles · kh · kw.
-    pub passes: usize,
-    /// Useful multiply-accumulates: Cout · Ho · Wo · Cin · kh · kw.
-    pub macs: u64,
-}
-
-fn unsupported(what: &str, need: usize, field: &str, have: usize) -> RunError {
-    RunError::Unsupported(format!(
-        "this layer needs {what} = {need}, but {field} = {have} in the configuration"
-    ))
-}
-
-impl ConvPlan {
-    /// The layer's tiling on the engine, without checking buffer capacities (for cycle estimates
-    /// of layers larger than one run; the integrated controller tiles those).
-    pub fn geometry(
-        e: &ConvEngineParams,
-        input: &[usize],
-        weight: &[usize],
-        stride: [usize; 2],
-        padding: [usize; 2],
-    ) -> Result<ConvPlan, RunError> {
-        let p = accelgen_golden::ConvParams { stride, padding };
-        let [cout, ho, wo] =
-            conv_output_dims(input, weight, &p).map_err(RunError::Unsupported)?;
-        let (cin, h, w, kh, kw) = (input[0], input[1], input[2], weight[2], weight[3]);
-        let ic_tiles = cin.div_ceil(e.rows);
-        let oc_tiles = cout.div_ceil(e.cols * e.kernels);
-        let passes = oc_tiles * ic_tiles * kh * kw;
-        let macs = (cout * ho * wo * cin * kh * kw) as u64;
-        Ok(ConvPlan {
-            cin, h, w, cout, ho, wo, kh, kw, stride, padding, ic_tiles, oc_tiles, passes, macs,
-        })
-    }
-
-    /// Checks that the layer fits the engine's buffers and register widths.
-    pub fn new(
-        e: &ConvEngineParams,
-        input: &[usize],
-        weight: &[usize],
-        stride: [usize; 2],
-        padding: [usize; 2],
-    ) -> Result<ConvPlan, RunError> {
-        let plan = ConvPlan::geometry(e, input, weight, stride, padding)?;
-        let ConvPlan { cin: _, h, w, cout: _, ho, wo, ic_tiles, oc_tiles, passes, .. } = plan;
-        let per_pass = e.rows * e.cols * e.kernels;
-        if ic_tiles * h * w > e.first_cache_depth {
-            return Err(unsupported(
-                "ceil(Cin/rows)·H·W",
-                ic_tiles * h * w,
-                "pe_array.first_cache_depth",
-                e.first_cache_depth,
-            ));
-        }
-        if passes * per_pass > e.weight_buffer_depth {
-            return Err(unsupported(
-                "passes·rows·cols·kernels_per_pe weights",
-                passes * per_pass,
-                "pe_array.weight_buffer_depth",
-                e.weight_buffer_depth,
-            ));
-        }
-        if e.kernels * ho * wo > e.acc_buffer_depth {
-            return Err(unsupported(
-                "kernels_per_pe·Ho·Wo",
-                e.kernels * ho * wo,
-                "pe_array.acc_buffer_depth",
-                e.acc_buffer_depth,
-            ));
-        }
-        if oc_tiles * e.kernels > e.bias_buffer_depth {
-            return Err(unsupported(
-                "ceil(Cout/(cols·kernels_per_pe))·kernels_per_pe",
-                oc_tiles * e.kernels,
-                "pe_array.bias_buffer_depth",
-                e.bias_buffer_depth,
-            ));
-        }
-        if oc_tiles * e.kernels * ho * wo > e.output_buffer_depth {
-            return Err(unsupported(
-                "ceil(Cout/(cols·kernels_per_pe))·kernels_per_pe·Ho·Wo",
-                oc_tiles * e.kernels * ho * wo,
-                "pe_array.output_buffer_depth",
-                e.output_buffer_depth,
-            ));
-        }
-        for (name, v) in [("H + 2·ph", h + 2 * padding[0]), ("W + 2·pw", w + 2 * padding[1])] {
-            if v >= 1 << 16 {
-                return Err(RunError::Unsupported(format!("{name} = {v} must be below 65536")));
-            }
-        }
-        if passes >= 1 << 16 {
-            return Err(RunError::Unsupported(format!(
-                "{passes} passes exceed the engine's 16-bit pass counter"
-            )));
-        }
-        Ok(plan)
-    }
-
-    /// Output pixels per pass, Ho·Wo.
-    pub fn pixels(&self) -> usize {
-        self.ho * self.wo
-    }
-
-    /// The first-cache image of bank `r`: channel tile t, row y, column x at (t·H + y)·W + x.
-    pub fn bank_image(&self, e: &ConvEngineParams, input: &TensorI8, r: usize) -> Vec<i8> {
-        let mut v = Vec::with_capacity(self.ic_tiles * self.h * self.w);
-        for t in 0..self.ic_tiles {
-            let c = t * e.rows + r;
-            for i in 0..self.h * self.w {
-                v.push(if c < self.cin { input.data[c * self.h * self.w + i] } else { 0 });
-            }
-        }
-        v
-    }
-
-    /// The weight-buffer image: pass (oct, ict, kr, ks), then row r, column c, kernel j; PE (r, c)
-    /// kernel j holds output channel oct·C·K + c·K + j, input channel ict·R + r (zero outside).
-    pub fn weight_image(&self, e: &ConvEngineParams, weight: &TensorI8) -> Vec<i8> {
-        let mut v = Vec::with_capacity(self.passes * e.rows * e.cols * e.kernels);
-        for oct in 0..self.oc_tiles {
-            for ict in 0..self.ic_tiles {
-                for kr in 0..self.kh {
-                    for ks in 0..self.kw {
-                        for r in 0..e.rows {
-                            for c in 0..e.cols {
-                                for j in 0..e.kernels {
-                                    let oc = oct * e.cols * e.kernels + c * e.kernels + j;
-                                    let ic = ict * e.rows + r;
-                                    v.push(if oc < self.cout && ic < self.cin {
-                                        weight.at(&[oc, ic, kr, ks])
-                                    } else {
-                                        0
-                                    });
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        v
-    }
-}
 
 /// Invariant counters checked by the testbench on every cycle.
 #[derive(Clone, Debug, Default)]
@@ -264,7 +94,7 @@ pub fn run_conv(
         None => None,
     };
     let plan =
-        ConvPlan::new(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding)?;
+        ConvPlan::new(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding).map_err(RunError::Unsupported)?;
     check_work(e, &plan, opts.engine)?;
     let sim = RunError::Sim;
     let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;
@@ -343,7 +173,7 @@ pub fn run_conv(
     tb.poke(sg.start, 0);
     let t0 = tb.cycles();
     let bound = cycle_bound(e, &plan);
-    tb.expect_periods(|| t0 + crate::conv_model::conv_cycles(e, &plan).cycles, "conv engine");
+    tb.expect_periods(|| t0 + conv_cycles(e, &plan).cycles, "conv engine");
     let mut inv = Invariants::default();
     let (rows, cols, k) = (e.rows, e.cols, e.kernels);
     let n_pe = rows * cols;
@@ -522,15 +352,6 @@ fn check_work(e: &ConvEngineParams, plan: &ConvPlan, engine: crate::engines::Eng
         )));
     }
     Ok(())
-}
-
-/// A closed-form upper estimate of a layer's run cycles (no stepping, no allocation; saturating):
-/// every pass streams its pixels plus the pipeline fill and a weight load, then every tile drains.
-pub fn cycle_estimate(e: &ConvEngineParams, p: &ConvPlan) -> u64 {
-    let u = |v: usize| v as u64;
-    let per_pass = (u(p.pixels()) + u(e.rows + e.cols + 4)).saturating_mul(u(e.kernels)) + u(e.rows * e.cols * e.kernels);
-    let drain = u(p.oc_tiles).saturating_mul(u(e.cols * e.kernels).saturating_mul(u(p.pixels())) + 16);
-    u(p.passes).saturating_mul(per_pass).saturating_add(drain).saturating_add(1000)
 }
 
 /// Upper bound on run cycles before the testbench declares a hang: twice the estimate.

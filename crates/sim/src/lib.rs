@@ -9,14 +9,10 @@ use accelgen_formats::{Case, Layer, Output};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 
-pub mod compiler;
 pub mod accel;
 pub mod conv;
-pub mod conv_model;
 pub mod network;
 pub mod engines;
-pub mod interp;
-pub mod planner;
 pub mod program;
 pub mod pool;
 pub mod tb;

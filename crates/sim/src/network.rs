@@ -62,7 +62,7 @@ pub fn layer_waveform(path: &std::path::Path, i: usize) -> std::path::PathBuf {
 /// `compute_cycles`, `macs`, `pe_utilization` (over the layer's cycles), `pool_divider`.
 pub fn run_network(net: &Network, cfg: &HwConfig, opts: &RunOptions) -> Result<NetRun, RunError> {
     let input = net.input.require("input").map_err(RunError::Unsupported)?;
-    let plan = crate::planner::plan_clock(net, cfg).map_err(RunError::Unsupported)?;
+    let plan = accelgen_compiler::planner::plan_clock(net, cfg).map_err(RunError::Unsupported)?;
     let pes = u64::from(cfg.pe_array.rows * cfg.pe_array.cols);
     let mut x = Output::I8(input);
     let mut layers = vec![];

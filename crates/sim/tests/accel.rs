@@ -1,15 +1,14 @@
 //! Whole networks on accel_top: the compiled program, loaded through the register port, runs
 //! from the memory model to done and leaves the golden network's output in memory.
 
-mod common;
 
 use accelgen_config::{HwConfig, Preset};
 use accelgen_formats::Network;
-use accelgen_hw::testutil::Rng;
+use accelgen_golden::testutil::Rng;
 use accelgen_sim::accel::{run_accel, AccelFaults, AccelRun, MemTiming};
 use accelgen_sim::engines::Engine;
 use accelgen_sim::RunOptions;
-use common::*;
+use accelgen_compiler::testnets::*;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -75,7 +74,7 @@ fn lenet5_with_numpy_data_runs_bit_exact_on_the_tiny_preset_with_every_tiling() 
     assert_eq!(r.output.to_i64(), *net.expected.as_ref().unwrap());
     check_stats(&r, &net, &cfg);
     // Pooling ran at the planner's dividers, as the hardware reported them.
-    let plan = accelgen_sim::planner::plan_clock(&net, &cfg).unwrap();
+    let plan = accelgen_compiler::planner::plan_clock(&net, &cfg).unwrap();
     for row in plan {
         assert_eq!(r.stats["layers"][row.layer]["pool_divider"], u64::from(row.divider), "layer {}", row.layer);
     }
@@ -94,7 +93,7 @@ fn a_network_larger_than_the_default_buffers_runs_bit_exact() {
     let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "256-channel network on default");
     check_stats(&r, &net, &cfg);
     let lay = &r.compiled.layout.layers[0];
-    let accelgen_sim::compiler::LayerTiling::Conv(t) = lay else { panic!() };
+    let accelgen_compiler::LayerTiling::Conv(t) = lay else { panic!() };
     assert!(t.ic_groups() > 1 && t.oc_groups() > 1 && t.band < t.plan.ho, "{t:?}");
 }
 
@@ -114,7 +113,7 @@ fn random_networks_run_bit_exact_on_the_tiny_preset() {
         check_stats(&r, &net, &cfg);
         // Every fourth also with pooling in row bands.
         if ran % 4 == 3 && net.layers.iter().any(|l| l.op() != "conv2d") {
-            if let Ok(_) = accelgen_sim::compiler::compile_full(&net, &tiny_small_pool()) {
+            if let Ok(_) = accelgen_compiler::compile_full(&net, &tiny_small_pool()) {
                 run(&net, &tiny_small_pool(), Engine::Verilator, mem, &format!("network {ran}, row-band pooling: {doc:.300}"));
             }
         }
@@ -129,7 +128,7 @@ fn pooling_in_row_bands_runs_bit_exact() {
         let net = net_of([3, 13, 11], vec![conv(3, 3, 3, 1, 1, false), json!({"op": "avgpool2d", "kernel": [k, k], "stride": [st, st], "padding": [p, p]}),
             json!({"op": "maxpool2d", "kernel": [k, k], "stride": [1, 1], "padding": [p, p]})], 4);
         let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), &format!("pool bands {k}/{st}/{p}"));
-        let accelgen_sim::compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
+        let accelgen_compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
         assert!(t.band < net.shapes[2][1], "{t:?}");
     }
 }
@@ -141,7 +140,7 @@ fn double_buffered_bands_overlap_transfers_with_compute() {
     let net = net_of([2, 24, 24], vec![conv(2, 4, 3, 1, 1, false), conv(4, 4, 3, 1, 1, true)], 8);
     let cfg = Preset::Tiny.config();
     let r = run(&net, &cfg, Engine::Verilator, SLOW, "double buffering");
-    let accelgen_sim::compiler::LayerTiling::Conv(t) = &r.compiled.layout.layers[0] else { panic!() };
+    let accelgen_compiler::LayerTiling::Conv(t) = &r.compiled.layout.layers[0] else { panic!() };
     assert!(t.double && t.plan.ho.div_ceil(t.band) >= 3, "{t:?}");
     // Overlap, counted by the hardware: the run took fewer cycles than the engine and the mover
     // were busy together.
@@ -157,7 +156,7 @@ fn pooling_runs_during_its_convolution_layer_at_the_planners_rate() {
     let net = net_of([2, 24, 24], vec![conv(2, 4, 3, 1, 1, false), json!({"op": "avgpool2d", "kernel": [2, 2], "stride": [2, 2]}), conv(4, 3, 3, 1, 0, true)], 9);
     let cfg = Preset::Tiny.config();
     let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "fused pooling");
-    let accelgen_sim::compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
+    let accelgen_compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
     assert!(t.on_chip, "2×2/2 windows never straddle a band of even rows: on chip: {t:?}");
     // The conv output goes from the output buffer into the feature memory, never to memory.
     assert!(r.compiled.prog.iter().any(|i| i.info().name == "MEM_COPY"));
@@ -165,11 +164,11 @@ fn pooling_runs_during_its_convolution_layer_at_the_planners_rate() {
     assert_eq!(r.stats["layers"][1]["mem_read_bytes"], 0, "{}", r.stats["layers"][1]);
     // Overlap, from the hardware's busy counters.
     assert!(u(&r, "cycles") < u(&r, "conv_busy_cycles") + u(&r, "pool_busy_cycles"), "{:?}", r.stats);
-    let plan = accelgen_sim::planner::plan_clock(&net, &cfg).unwrap();
+    let plan = accelgen_compiler::planner::plan_clock(&net, &cfg).unwrap();
     assert_eq!(r.stats["layers"][1]["pool_divider"], u64::from(plan[0].divider));
     // The program orders it: the interpreter, running it one instruction at a time, agrees.
-    let mem = accelgen_sim::compiler::memory_image(&net, &cfg, &r.compiled.layout).unwrap();
-    let (out, _) = accelgen_sim::interp::run_compiled(&r.compiled, &cfg, mem).unwrap();
+    let mem = accelgen_compiler::memory_image(&net, &cfg, &r.compiled.layout).unwrap();
+    let (out, _) = accelgen_compiler::interp::run_compiled(&r.compiled, &cfg, mem).unwrap();
     assert_eq!(out.iter().map(|&v| i64::from(v as i32)).collect::<Vec<_>>(), net.golden().unwrap().to_i64().data);
 }
 
@@ -178,7 +177,7 @@ fn overlapping_pooling_windows_take_the_conv_output_from_memory() {
     // 3×3/2 windows straddle conv bands: the fused pooling reads the stored conv rows back.
     let net = net_of([2, 24, 24], vec![conv(2, 4, 3, 1, 1, false), json!({"op": "maxpool2d", "kernel": [3, 3], "stride": [2, 2]})], 19);
     let r = run(&net, &Preset::Tiny.config(), Engine::Verilator, MemTiming::default(), "pooling from memory");
-    let accelgen_sim::compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
+    let accelgen_compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
     assert!(!t.on_chip, "{t:?}");
     assert!(!r.compiled.prog.iter().any(|i| i.info().name == "MEM_COPY"));
     assert!(r.stats["layers"][1]["mem_read_bytes"].as_u64().unwrap() > 0);
@@ -207,7 +206,7 @@ fn a_slow_memory_gives_the_same_output_and_the_same_traffic() {
 fn corrupted_programs_set_the_error_flag_and_stop() {
     let net = net_of([2, 8, 8], vec![conv(2, 3, 3, 1, 1, false), conv(3, 2, 1, 1, 0, true)], 3);
     let cfg = Preset::Tiny.config();
-    let c = accelgen_sim::compiler::compile_full(&net, &cfg).unwrap();
+    let c = accelgen_compiler::compile_full(&net, &cfg).unwrap();
     let (good, _) = accelgen_isa::compress::compress(&c.prog, 64);
     let mut rng = Rng::from_env("corrupt", 7);
     let mut codes = std::collections::BTreeMap::new();
@@ -255,7 +254,7 @@ fn corrupted_programs_set_the_error_flag_and_stop() {
 fn a_transfer_past_a_buffer_stops_with_error_code_2() {
     let net = net_of([2, 8, 8], vec![conv(2, 3, 3, 1, 1, true)], 3);
     let cfg = Preset::Tiny.config();
-    let mut c = accelgen_sim::compiler::compile_full(&net, &cfg).unwrap();
+    let mut c = accelgen_compiler::compile_full(&net, &cfg).unwrap();
     let i = c.prog.iter().position(|i| i.info().name == "MEM_LOAD" && i.values[0] == 1).unwrap();
     c.prog[i].values[2] = 2000; // more weights than the 1024-entry buffer
     let (bytes, _) = accelgen_isa::compress::compress(&c.prog, 64);
@@ -264,8 +263,8 @@ fn a_transfer_past_a_buffer_stops_with_error_code_2() {
         assert_eq!(r.error_code, Some(2), "{:?}", r.stats);
     }
     // The interpreter refuses the same program, naming the instruction.
-    let mem = accelgen_sim::compiler::memory_image(&net, &cfg, &c.layout).unwrap();
-    let err = accelgen_sim::interp::run_compiled(&c, &cfg, mem).unwrap_err();
+    let mem = accelgen_compiler::memory_image(&net, &cfg, &c.layout).unwrap();
+    let err = accelgen_compiler::interp::run_compiled(&c, &cfg, mem).unwrap_err();
     assert!(err.starts_with(&format!("instruction {i} (MEM_LOAD")), "{err}");
 }
 
@@ -274,7 +273,7 @@ fn a_store_reading_past_a_buffer_stops_with_error_code_2() {
     // The store side's bounds check runs a cycle after the read (crates/hw/src/top/mover.rs).
     let net = net_of([2, 8, 8], vec![conv(2, 3, 3, 1, 1, true)], 3);
     let cfg = Preset::Tiny.config();
-    let mut c = accelgen_sim::compiler::compile_full(&net, &cfg).unwrap();
+    let mut c = accelgen_compiler::compile_full(&net, &cfg).unwrap();
     let i = c.prog.iter().position(|i| i.info().name == "MEM_STORE" && i.values[0] == 0).unwrap();
     c.prog[i].values[2] = 4000; // more words than the conv output buffer holds
     let (bytes, _) = accelgen_isa::compress::compress(&c.prog, 64);
@@ -290,8 +289,8 @@ fn the_hardware_leaves_the_interpreters_memory() {
     let net = net_of([3, 10, 10], vec![conv(3, 6, 3, 1, 1, false), json!({"op": "avgpool2d", "kernel": [2, 2], "stride": [2, 2]}), conv(6, 5, 3, 1, 1, false)], 21);
     let cfg = Preset::Tiny.config();
     let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "interpreter vs hardware");
-    let mem = accelgen_sim::compiler::memory_image(&net, &cfg, &r.compiled.layout).unwrap();
-    let mut m = accelgen_sim::interp::Machine::new(&cfg, mem);
+    let mem = accelgen_compiler::memory_image(&net, &cfg, &r.compiled.layout).unwrap();
+    let mut m = accelgen_compiler::interp::Machine::new(&cfg, mem);
     m.run(&r.compiled.prog).unwrap();
     assert_eq!(u(&r, "mem_read_bytes"), 4 * m.trace.mem_reads);
     assert_eq!(u(&r, "mem_write_bytes"), 4 * m.trace.mem_writes);

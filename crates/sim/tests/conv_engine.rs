@@ -4,21 +4,24 @@
 use accelgen_formats::{Case, ConvLayer, Layer, TensorField};
 use accelgen_golden::{ConvParams, Requant, Tensor, TensorI8};
 use accelgen_hw::pe::ConvEngineParams;
-use accelgen_hw::testutil::Rng;
-use accelgen_sim::conv::{run_conv, ConvPlan};
-use accelgen_sim::conv_model::conv_cycles;
+use accelgen_golden::testutil::Rng;
+use accelgen_compiler::ConvPlan;
+use accelgen_sim::conv::run_conv;
+use accelgen_compiler::cycle_model::conv_cycles;
 use accelgen_sim::RunOptions;
 
 fn engine(rows: usize, cols: usize, kernels: usize) -> ConvEngineParams {
     ConvEngineParams {
-        rows,
-        cols,
-        kernels,
-        first_cache_depth: 1024,
-        weight_buffer_depth: 8192,
-        acc_buffer_depth: 512,
-        bias_buffer_depth: 64,
-        output_buffer_depth: 2048,
+        array: accelgen_config::ConvArray {
+            rows,
+            cols,
+            kernels,
+            first_cache_depth: 1024,
+            weight_buffer_depth: 8192,
+            acc_buffer_depth: 512,
+            bias_buffer_depth: 64,
+            output_buffer_depth: 2048,
+        },
         fault: accelgen_hw::pe::ConvFault::None,
     }
 }

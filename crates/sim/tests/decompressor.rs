@@ -4,7 +4,7 @@
 
 use accelgen_config::Preset;
 use accelgen_formats::Network;
-use accelgen_hw::testutil::Rng;
+use accelgen_golden::testutil::Rng;
 use accelgen_isa::compress::{compress, drop_duplicates, pack};
 use accelgen_isa::{Instr, END, NOP, TABLE};
 use accelgen_sim::program::run_program;
@@ -42,7 +42,7 @@ fn compiled_networks_round_trip_through_the_hardware_decompressor() {
     for net in ["lenet5", "alexnet", "vgg16"] {
         let path = format!("{}/../../testbenches/networks/{net}.json", env!("CARGO_MANIFEST_DIR"));
         let n = Network::load(std::path::Path::new(&path)).unwrap();
-        let prog = accelgen_sim::compiler::compile(&n, &cfg).unwrap();
+        let prog = accelgen_compiler::compile(&n, &cfg).unwrap();
         let (packed, _) = compress(&prog, 64);
         let run = run_program(cfg.isa.buffer_depth as usize, &packed, &RunOptions::default()).unwrap();
         assert!(!run.error && !run.overflow, "{net}");
@@ -234,7 +234,7 @@ fn random_back_pressure_changes_no_write() {
     let mut programs: Vec<Vec<Instr>> = (0..12).map(|_| loop_program(&mut rng)).collect();
     let path = format!("{}/../../testbenches/networks/lenet5.json", env!("CARGO_MANIFEST_DIR"));
     let n = Network::load(std::path::Path::new(&path)).unwrap();
-    programs.push(accelgen_sim::compiler::compile(&n, &Preset::Default.config()).unwrap());
+    programs.push(accelgen_compiler::compile(&n, &Preset::Default.config()).unwrap());
     let mut held_total = 0;
     for prog in &programs {
         let (packed, _) = compress(prog, 64);

@@ -7,7 +7,7 @@
 use accelgen_config::Preset;
 use accelgen_formats::{Case, ConvLayer, Layer, PoolLayer, TensorField};
 use accelgen_golden::{ConvParams, PoolMode, PoolParams, Requant, Tensor, TensorI8};
-use accelgen_hw::testutil::Rng;
+use accelgen_golden::testutil::Rng;
 use accelgen_sim::engines::Engine;
 use accelgen_sim::{run_case, RunOptions};
 use std::path::PathBuf;

@@ -7,7 +7,7 @@ use accelgen_formats::{ConvLayer, PoolLayer, TensorField};
 use accelgen_golden::{ConvParams, PoolMode, PoolParams, Tensor, TensorI8};
 use accelgen_hw::pe::{ConvEngineParams, ConvFault};
 use accelgen_hw::pool::{PoolFault, PoolUnitParams};
-use accelgen_hw::testutil::Rng;
+use accelgen_golden::testutil::Rng;
 use accelgen_sim::conv::run_conv;
 use accelgen_sim::engines::Engine;
 use accelgen_sim::pool::run_pool;
@@ -21,14 +21,16 @@ fn tensor(rng: &mut Rng, shape: &[usize]) -> TensorI8 {
 
 fn engine(fault: ConvFault) -> ConvEngineParams {
     ConvEngineParams {
-        rows: 2,
-        cols: 3,
-        kernels: 2,
-        first_cache_depth: 1024,
-        weight_buffer_depth: 4096,
-        acc_buffer_depth: 512,
-        bias_buffer_depth: 64,
-        output_buffer_depth: 2048,
+        array: accelgen_config::ConvArray {
+            rows: 2,
+            cols: 3,
+            kernels: 2,
+            first_cache_depth: 1024,
+            weight_buffer_depth: 4096,
+            acc_buffer_depth: 512,
+            bias_buffer_depth: 64,
+            output_buffer_depth: 2048,
+        },
         fault,
     }
 }
@@ -96,11 +98,13 @@ fn a_register_that_does_not_load_is_no_cache_write() {
 
 fn unit(fault: PoolFault) -> PoolUnitParams {
     PoolUnitParams {
-        rows_per_read: 3,
-        cols_per_update: 2,
-        retained_cols: 2,
-        max_window: 3,
-        feature_memory_depth: 1024,
+        array: accelgen_config::PoolArray {
+            rows_per_read: 3,
+            cols_per_update: 2,
+            retained_cols: 2,
+            max_window: 3,
+            feature_memory_depth: 1024,
+        },
         fault,
     }
 }

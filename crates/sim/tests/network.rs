@@ -3,15 +3,14 @@
 //! every layer and the network's output equal the golden model, no invariant violated, and the
 //! pooling layers run at the planner's dividers.
 
-mod common;
 
 use accelgen_config::Preset;
-use common::fill;
+use accelgen_compiler::testnets::fill;
 use accelgen_formats::Network;
-use accelgen_hw::testutil::Rng;
+use accelgen_golden::testutil::Rng;
 use accelgen_sim::engines::Engine;
 use accelgen_sim::network::run_network;
-use accelgen_sim::planner::plan_clock;
+use accelgen_compiler::planner::plan_clock;
 use accelgen_sim::RunOptions;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

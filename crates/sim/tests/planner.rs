@@ -7,8 +7,8 @@ use accelgen_formats::{ConvLayer, Layer, Network, PoolLayer, TensorField};
 use accelgen_golden::{ConvParams, PoolMode, PoolParams, Requant};
 use accelgen_hw::pe::ConvEngineParams;
 use accelgen_hw::pool::PoolUnitParams;
-use accelgen_hw::testutil::Rng;
-use accelgen_sim::planner::plan_clock;
+use accelgen_golden::testutil::Rng;
+use accelgen_compiler::planner::plan_clock;
 use accelgen_sim::{conv::run_conv, pool::run_pool, RunOptions};
 
 #[test]

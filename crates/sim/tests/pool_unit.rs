@@ -5,17 +5,20 @@
 use accelgen_formats::{Case, Layer, PoolLayer};
 use accelgen_golden::{PoolMode, PoolParams, Tensor, TensorI8};
 use accelgen_hw::pool::PoolUnitParams;
-use accelgen_hw::testutil::Rng;
-use accelgen_sim::pool::{run_pool, PoolPlan};
+use accelgen_golden::testutil::Rng;
+use accelgen_compiler::PoolPlan;
+use accelgen_sim::pool::run_pool;
 use accelgen_sim::RunOptions;
 
 fn unit(k: usize, n: usize, m: usize, w: usize) -> PoolUnitParams {
     PoolUnitParams {
-        rows_per_read: k,
-        cols_per_update: n,
-        retained_cols: m,
-        max_window: w,
-        feature_memory_depth: 4096,
+        array: accelgen_config::PoolArray {
+            rows_per_read: k,
+            cols_per_update: n,
+            retained_cols: m,
+            max_window: w,
+            feature_memory_depth: 4096,
+        },
         fault: accelgen_hw::pool::PoolFault::None,
     }
 }

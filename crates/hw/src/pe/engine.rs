@@ -39,27 +39,16 @@
 
 use crate::mem::SyncRam;
 use crate::pe::{AccColumn, AccColumnParams, ConvFault, Pe, PeFault, PeParams, Requant, SkewLine, Tag};
+use accelgen_config::ConvArray;
 use rust_hdl::prelude::*;
 
-/// Generator parameters of the engine (from `pe_array` in the configuration).
+/// Generator parameters of the engine: the array geometry derived from `pe_array` in the
+/// configuration ([`ConvArray`], which the compiler and the drivers read too) and a fault built in
+/// on purpose for the invariant-counter tests. Derefs to the [`ConvArray`], so `e.rows` reads it.
 #[derive(Clone, Copy, Debug)]
 pub struct ConvEngineParams {
-    /// PE rows R ≥ 1.
-    pub rows: usize,
-    /// PE columns C ≥ 2.
-    pub cols: usize,
-    /// Kernels per PE K ≥ 2.
-    pub kernels: usize,
-    /// First-cache entries per row.
-    pub first_cache_depth: usize,
-    /// Weight buffer words.
-    pub weight_buffer_depth: usize,
-    /// Accumulation entries per column per half.
-    pub acc_buffer_depth: usize,
-    /// Bias entries per column bank.
-    pub bias_buffer_depth: usize,
-    /// Output entries per column bank.
-    pub output_buffer_depth: usize,
+    /// Rows, columns, kernels per PE and buffer depths.
+    pub array: ConvArray,
     /// A fault built in on purpose (tests of the invariant counters); `None` otherwise.
     pub fault: ConvFault,
 }
@@ -67,17 +56,14 @@ pub struct ConvEngineParams {
 impl ConvEngineParams {
     /// The engine parameters of a validated configuration.
     pub fn from_config(c: &accelgen_config::PeArrayConfig) -> Self {
-        ConvEngineParams {
-            rows: c.rows as usize,
-            cols: c.cols as usize,
-            kernels: c.kernels_per_pe as usize,
-            first_cache_depth: c.first_cache_depth as usize,
-            weight_buffer_depth: c.weight_buffer_depth as usize,
-            acc_buffer_depth: c.acc_buffer_depth as usize,
-            bias_buffer_depth: c.bias_buffer_depth as usize,
-            output_buffer_depth: c.output_buffer_depth as usize,
-            fault: ConvFault::None,
-        }
+        ConvEngineParams { array: ConvArray::from_config(c), fault: ConvFault::None }
+    }
+}
+
+impl std::ops::Deref for ConvEngineParams {
+    type Target = ConvArray;
+    fn deref(&self) -> &ConvArray {
+        &self.array
     }
 }
 

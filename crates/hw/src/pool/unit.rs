@@ -33,23 +33,25 @@ use crate::pool::{AvgDiv, AVG_DIV_STAGES};
 
 // The side registers h1..h4 are written for a four-stage divider.
 const _: () = assert!(AVG_DIV_STAGES == 4);
+use accelgen_config::PoolArray;
 use rust_hdl::prelude::*;
 
-/// Generator parameters of the pooling unit.
+/// Generator parameters of the pooling unit: the geometry derived from `pooling` in the
+/// configuration ([`PoolArray`], which the compiler and the drivers read too) and a fault built in
+/// on purpose for the invariant-counter tests. Derefs to the [`PoolArray`].
 #[derive(Clone, Copy, Debug)]
 pub struct PoolUnitParams {
-    /// k: values per read (rows of the region).
-    pub rows_per_read: usize,
-    /// n: reads per update.
-    pub cols_per_update: usize,
-    /// m: columns retained from the previous update.
-    pub retained_cols: usize,
-    /// Largest window side.
-    pub max_window: usize,
-    /// Entries per feature-memory bank.
-    pub feature_memory_depth: usize,
+    /// k, n, m, window and feature-memory depth.
+    pub array: PoolArray,
     /// A fault built in on purpose (tests of the invariant counters); `None` otherwise.
     pub fault: PoolFault,
+}
+
+impl std::ops::Deref for PoolUnitParams {
+    type Target = PoolArray;
+    fn deref(&self) -> &PoolArray {
+        &self.array
+    }
 }
 
 /// Faults the unit can be built with, for tests that show an invariant counter catches them.
@@ -72,14 +74,7 @@ pub enum PoolFault {
 impl PoolUnitParams {
     /// The unit's parameters of a validated configuration.
     pub fn from_config(c: &accelgen_config::PoolingConfig) -> Self {
-        PoolUnitParams {
-            rows_per_read: c.rows_per_read as usize,
-            cols_per_update: c.cols_per_update as usize,
-            retained_cols: c.retained_cols as usize,
-            max_window: c.max_window as usize,
-            feature_memory_depth: c.feature_memory_depth as usize,
-            fault: PoolFault::None,
-        }
+        PoolUnitParams { array: PoolArray::from_config(c), fault: PoolFault::None }
     }
 }
 
@@ -1328,12 +1323,14 @@ mod tests {
     #[test]
     fn divider_changes_only_on_conv_done_while_idle_and_only_when_different() {
         let p = PoolUnitParams {
+            array: accelgen_config::PoolArray {
+                rows_per_read: 3,
+                cols_per_update: 2,
+                retained_cols: 2,
+                max_window: 3,
+                feature_memory_depth: 64,
+            },
             fault: PoolFault::None,
-            rows_per_read: 3,
-            cols_per_update: 2,
-            retained_cols: 2,
-            max_window: 3,
-            feature_memory_depth: 64,
         };
         let mut h = Harness::new(PoolUnit::new(&p)).unwrap();
         // A 1×4×8 max pool 2×2/2: enough cycles to poke at while running.

@@ -4,8 +4,8 @@
 //! on every random layer) and runs in microseconds, so benchmarks and the pooling clock planner can
 //! use it for layers far too large to simulate in rust-hdl.
 
-use crate::conv::ConvPlan;
-use accelgen_hw::pe::ConvEngineParams;
+use crate::conv_plan::ConvPlan;
+use accelgen_config::ConvArray;
 
 /// Cycles of one run, from the cycle after `start` to the first cycle `done` is high (the
 /// testbench's `cycles` statistic), with a breakdown.
@@ -28,7 +28,7 @@ struct Tag {
 }
 
 /// The engine's cycle count for a layer.
-pub fn conv_cycles(e: &ConvEngineParams, p: &ConvPlan) -> ConvCycles {
+pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
     let (r, c, k) = (e.rows as u64, e.cols as u64, e.kernels as u64);
     let rck = r * c * k;
     let (pixels, wo) = (p.pixels() as u64, p.wo as u64);
@@ -254,4 +254,13 @@ impl Snapshot {
         self.wl_ready = wl_ready;
         self.wl_wait = wl_wait;
     }
+}
+
+/// A closed-form upper estimate of a layer's run cycles (no stepping, no allocation; saturating):
+/// every pass streams its pixels plus the pipeline fill and a weight load, then every tile drains.
+pub fn cycle_estimate(e: &ConvArray, p: &ConvPlan) -> u64 {
+    let u = |v: usize| v as u64;
+    let per_pass = (u(p.pixels()) + u(e.rows + e.cols + 4)).saturating_mul(u(e.kernels)) + u(e.rows * e.cols * e.kernels);
+    let drain = u(p.oc_tiles).saturating_mul(u(e.cols * e.kernels).saturating_mul(u(p.pixels())) + 16);
+    u(p.passes).saturating_mul(per_pass).saturating_add(drain).saturating_add(1000)
 }

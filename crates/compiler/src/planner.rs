@@ -16,13 +16,12 @@
 //!   clock enable high in all T cycles (it finishes and idles, still enabled); at divider d the
 //!   enable is high in ceil(T/d) of them. The difference is the register clocking the plan avoids.
 
-use crate::conv::ConvPlan;
-use crate::conv_model::conv_cycles;
-use crate::pool::PoolPlan;
+use crate::conv_plan::ConvPlan;
+use crate::cycle_model::{conv_cycles, cycle_estimate};
+use crate::pool_plan::PoolPlan;
+use crate::tiling::{conv_tiling, on_chip_multiple};
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network};
-use accelgen_hw::pe::ConvEngineParams;
-use accelgen_hw::pool::PoolUnitParams;
 
 /// The plan of one pooling layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,8 +66,8 @@ pub const MAX_MODEL_CYCLES: u64 = 5_000_000_000;
 
 /// Plans every pooling layer of `net` on the configured hardware.
 pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, String> {
-    let e = ConvEngineParams::from_config(&cfg.pe_array);
-    let u = PoolUnitParams::from_config(&cfg.pooling);
+    let e = cfg.conv_array();
+    let u = cfg.pool_array();
     let dividers = &cfg.pool_clock.dividers;
     let mut rows = vec![];
     // The last conv layer: index, cycles, and the budget of a pooling layer right after it.
@@ -81,7 +80,7 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
             Layer::Conv(c) => {
                 let plan = ConvPlan::geometry(&e, input, &c.weight.shape, c.params.stride, c.params.padding)
                     .map_err(|err| format!("{path}: {err}"))?;
-                let estimate = crate::conv::cycle_estimate(&e, &plan);
+                let estimate = cycle_estimate(&e, &plan);
                 if estimate > MAX_MODEL_CYCLES {
                     return Err(format!(
                         "{path}: this convolution takes about {estimate} clock periods on this configuration, \
@@ -90,7 +89,7 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                 }
                 let t = conv_cycles(&e, &plan).cycles;
                 // Fused pooling (one output group, n > 1 bands): the first band's time is lost.
-                let budget = match crate::compiler::conv_tiling(&e, plan.clone(), &path, crate::compiler::on_chip_multiple(net, i)) {
+                let budget = match conv_tiling(&e, plan.clone(), &path, on_chip_multiple(net, i)) {
                     Ok(ct) if ct.oc_groups() == 1 && ct.band < plan.ho => {
                         let n = plan.ho.div_ceil(ct.band) as u64;
                         t * (n - 1) / n

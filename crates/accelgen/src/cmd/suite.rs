@@ -1,7 +1,7 @@
 //! `accelgen suite`: every case under the given folders through the golden model and the hardware
 //! simulation, as a pass/fail table.
 
-use crate::Failure;
+use crate::failure::Failure;
 use accelgen_config::HwConfig;
 use accelgen_formats::{compare, read_json, Case};
 use accelgen_sim::{run_case, RunError, RunOptions};

@@ -10,8 +10,7 @@
 
 use accelgen_config::HwConfig;
 use accelgen_golden::{requantize, Requant};
-use accelgen_hw::pe::ConvEngineParams;
-use accelgen_hw::pool::PoolUnitParams;
+use accelgen_config::{ConvArray, PoolArray};
 use accelgen_isa::Instr;
 use std::collections::HashMap;
 
@@ -36,8 +35,8 @@ pub struct Trace {
 
 /// The machine state.
 pub struct Machine {
-    e: ConvEngineParams,
-    u: PoolUnitParams,
+    e: ConvArray,
+    u: PoolArray,
     regs: HashMap<u8, Vec<u64>>,
     fc: Vec<Vec<i8>>,
     wbuf: Vec<i8>,
@@ -61,8 +60,8 @@ fn get(b: &[u8], i: usize) -> u64 {
 impl Machine {
     /// A machine for `cfg` with external memory `mem`; every buffer zero.
     pub fn new(cfg: &HwConfig, mem: Vec<u32>) -> Machine {
-        let e = ConvEngineParams::from_config(&cfg.pe_array);
-        let u = PoolUnitParams::from_config(&cfg.pooling);
+        let e = cfg.conv_array();
+        let u = cfg.pool_array();
         Machine {
             regs: HashMap::new(),
             fc: vec![vec![0; e.first_cache_depth]; e.rows],
@@ -99,10 +98,10 @@ impl Machine {
                 "MEM_COPY" => self.copy(i.values[0]).map_err(at)?,
                 "RUN" => {
                     let m = i.values[0];
-                    if m & (crate::compiler::M_PE | crate::compiler::M_ACC | crate::compiler::M_ACT) != 0 {
+                    if m & (accelgen_isa::M_PE | accelgen_isa::M_ACC | accelgen_isa::M_ACT) != 0 {
                         self.conv().map_err(at)?;
                     }
-                    if m & crate::compiler::M_POOL != 0 {
+                    if m & accelgen_isa::M_POOL != 0 {
                         self.pool().map_err(at)?;
                     }
                 }
@@ -338,7 +337,7 @@ impl Machine {
 }
 
 /// Runs a compiled network in the interpreter: the output tensor's words.
-pub fn run_compiled(c: &crate::compiler::Compiled, cfg: &HwConfig, mem: Vec<u32>) -> Result<(Vec<u32>, Trace), String> {
+pub fn run_compiled(c: &crate::lower::Compiled, cfg: &HwConfig, mem: Vec<u32>) -> Result<(Vec<u32>, Trace), String> {
     let mut m = Machine::new(cfg, mem);
     m.run(&c.prog)?;
     let lay = &c.layout;

@@ -3,17 +3,16 @@
 //! than the default buffers, random networks on the tiny preset), and a program that reaches
 //! outside a buffer is an error naming the instruction.
 
-mod common;
 
 use accelgen_config::{HwConfig, Preset};
 use accelgen_formats::Network;
-use accelgen_hw::testutil::Rng;
-use accelgen_sim::compiler::{compile_full, memory_image, LayerTiling};
-use accelgen_sim::interp::run_compiled;
-use common::*;
+use accelgen_golden::testutil::Rng;
+use accelgen_compiler::{compile_full, memory_image, LayerTiling};
+use accelgen_compiler::interp::run_compiled;
+use accelgen_compiler::testnets::*;
 use std::path::Path;
 
-fn check(net: &Network, cfg: &HwConfig, what: &str) -> accelgen_sim::compiler::Compiled {
+fn check(net: &Network, cfg: &HwConfig, what: &str) -> accelgen_compiler::Compiled {
     let c = compile_full(net, cfg).unwrap_or_else(|e| panic!("{what}: {e}"));
     let mem = memory_image(net, cfg, &c.layout).unwrap();
     let (out, trace) = run_compiled(&c, cfg, mem).unwrap_or_else(|e| panic!("{what}: {e}"));

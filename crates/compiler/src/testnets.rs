@@ -1,9 +1,8 @@
-//! Network documents shared by the network tests: seeded data for shape-only tensors and seeded
-//! random layer chains.
-#![allow(dead_code)]
+//! Network documents for tests, benchmarks and fuzzing: seeded data for shape-only tensors,
+//! seeded random layer chains, and the small configurations the network tests share.
 
 use accelgen_formats::Network;
-use accelgen_hw::testutil::Rng;
+use accelgen_golden::testutil::Rng;
 use serde_json::{json, Value};
 use std::path::Path;
 

@@ -9,7 +9,7 @@
 //! run` process (parse, golden model, Verilog, model load, simulation, compare) after a warm-up
 //! run that builds and caches the Verilator model.
 
-use crate::Failure;
+use crate::failure::Failure;
 use accelgen_config::Preset;
 use accelgen_formats::{ConvLayer, TensorField};
 use accelgen_golden::{ConvParams, Tensor};

@@ -2,15 +2,14 @@
 //! network-wide PE utilization next to the conv engine's compute-only figure from its cycle model,
 //! and external-memory traffic next to the minimum (every input, weight, bias and output word moved
 //! once). All figures of a row come from the same run; the cycle model is the conv engine's exact
-//! model (`accelgen_sim::conv_model`, equal to the simulation on every tested layer) applied to
+//! model (`accelgen_compiler::cycle_model`, equal to the simulation on every tested layer) applied to
 //! each conv layer as one run, without tiling, data movement or pooling.
 
-use crate::Failure;
+use crate::failure::Failure;
 use accelgen_config::Preset;
 use accelgen_formats::{Layer, Network};
-use accelgen_hw::pe::ConvEngineParams;
 use accelgen_sim::accel::{run_accel, AccelFaults, MemTiming};
-use accelgen_sim::conv::ConvPlan;
+use accelgen_compiler::ConvPlan;
 use accelgen_sim::engines::Engine;
 use accelgen_sim::RunOptions;
 use serde_json::{json, Value};
@@ -60,7 +59,7 @@ fn ratio(x: f64, y: f64) -> f64 {
 
 pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
     let cfg = Preset::Default.config();
-    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let e = cfg.conv_array();
     let pes = (e.rows * e.cols) as f64;
     let fail = |s: String| Failure::Input(format!("bench accel: {s}"));
     let lenet = Network::load(Path::new("testbenches/networks/lenet5_data.json")).map_err(fail)?;
@@ -85,7 +84,7 @@ pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
             if let Layer::Conv(c) = layer {
                 let plan = ConvPlan::geometry(&e, &net.shapes[i], &c.weight.shape, c.params.stride, c.params.padding)
                     .map_err(|e| fail(e.to_string()))?;
-                model_cycles += accelgen_sim::conv_model::conv_cycles(&e, &plan).cycles;
+                model_cycles += accelgen_compiler::cycle_model::conv_cycles(&e, &plan).cycles;
                 macs += plan.macs;
             }
         }

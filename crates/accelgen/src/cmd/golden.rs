@@ -1,0 +1,47 @@
+//! `accelgen golden`: a case or a network through the golden model only.
+
+use crate::failure::Failure;
+use crate::report::{check_writable, describe_case, print_expected, shape_str, write_result};
+use accelgen_formats::{compare, read_json, result_json, Case, Comparison, Network};
+use serde_json::Map;
+use std::path::Path;
+
+pub(crate) fn golden(file: &Path, out: Option<&Path>, force: bool) -> Result<(), Failure> {
+    if let Some(o) = out {
+        check_writable(o, force)?;
+    }
+    let doc = read_json(file).map_err(Failure::Input)?;
+    let is_network = doc.get("layers").is_some();
+    let base = file.parent().unwrap_or(Path::new("."));
+    let in_file = |e: String| Failure::Input(format!("{}: {e}", file.display()));
+    let (output, expected, headline) = if is_network {
+        let net = Network::from_value(&doc, base).map_err(in_file)?;
+        let o = net.golden().map_err(in_file)?.to_i64();
+        let head = format!(
+            "network of {} layers: input {} → output {}",
+            net.layers.len(),
+            shape_str(&net.shapes[0]),
+            shape_str(&o.shape)
+        );
+        (o, net.expected.clone(), head)
+    } else {
+        let case = Case::from_value(&doc, base).map_err(in_file)?;
+        let o = case.golden().map_err(in_file)?.to_i64();
+        let head = describe_case(&case, &o);
+        (o, case.expected.clone(), head)
+    };
+    println!("{}: golden model", file.display());
+    println!("  {headline}");
+    let cmp = expected.as_ref().map(|e| compare(&output, e, 8));
+    print_expected(cmp.as_ref());
+    let expected_match = cmp.as_ref().map(Comparison::matches);
+    if let Some(o) = out {
+        // The golden model is the reference here, so golden_match holds by definition.
+        write_result(o, &result_json(&output, true, expected_match, Map::new()))?;
+        println!("  result written to {}", o.display());
+    }
+    if expected_match == Some(false) {
+        return Err(Failure::Mismatch);
+    }
+    Ok(())
+}

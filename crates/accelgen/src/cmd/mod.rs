@@ -1,0 +1,42 @@
+//! One module per command; [`dispatch`] runs the one the command line names.
+
+pub(crate) mod bench;
+pub(crate) mod bench_accel;
+pub(crate) mod compile;
+pub(crate) mod generate;
+pub(crate) mod golden;
+pub(crate) mod network;
+pub(crate) mod plan_clock;
+pub(crate) mod program;
+pub(crate) mod run;
+pub(crate) mod suite;
+pub(crate) mod wave;
+
+use crate::cli::{BenchCmd, Cmd, ConfigCmd};
+use crate::failure::Failure;
+use std::path::PathBuf;
+
+/// Runs a parsed command.
+pub(crate) fn dispatch(cmd: Cmd) -> Result<(), Failure> {
+    match cmd {
+        Cmd::Config { cmd: ConfigCmd::Show { config } } => {
+            println!("{}", config.load()?.to_json());
+            Ok(())
+        }
+        Cmd::Golden { file, out, force } => golden::golden(&file, out.as_deref(), force),
+        Cmd::Run(args) => run::run(args),
+        Cmd::Generate { config, out } => {
+            let cfg = config.load()?;
+            let dir = out.unwrap_or_else(|| PathBuf::from("hdl_out").join(&cfg.name));
+            generate::generate(&cfg, &dir).map_err(Failure::Input)
+        }
+        Cmd::Suite { paths, config } => suite::suite(&paths, &config.load()?),
+        Cmd::Compile { file, config, out, json, force } => compile::compile(&file, &config.load()?, &out, json, force),
+        Cmd::Bench { cmd: BenchCmd::Sim { json } } => bench::bench_sim(json),
+        Cmd::Bench { cmd: BenchCmd::Accel { json } } => bench_accel::bench_accel(json),
+        Cmd::Wave { file, signals, from, to, svg, png, force } => {
+            wave::wave(&file, &signals, from, to, svg.as_deref(), png.as_deref(), force)
+        }
+        Cmd::PlanClock { file, config, json } => plan_clock::plan_clock(&file, &config.load()?, json),
+    }
+}

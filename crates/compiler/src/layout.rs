@@ -1,0 +1,241 @@
+//! The external-memory layout of a compiled network ([`Layout`]): every layer's tiling, its
+//! weight and bias blocks, and every tensor's region (word addresses; the rules are in the
+//! header of [`crate::lower`]), and the memory image a run starts from ([`memory_image`]).
+
+use crate::conv_plan::ConvPlan;
+use crate::planner::plan_clock;
+use crate::pool_plan::columns_per_band;
+use crate::tiling::{conv_tiling, fit_err, on_chip_multiple, LayerTiling, PoolTiling};
+use accelgen_config::HwConfig;
+use accelgen_formats::{Layer, Network};
+
+/// Largest external-memory address + 1 (the 26-bit `addr` fields).
+pub const ADDR_SPACE: u64 = 1 << 26;
+
+
+
+/// The external-memory layout of a compiled network (word addresses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The network input.
+    pub input: u64,
+    /// Each layer's output (the last one is the network's output).
+    pub outputs: Vec<u64>,
+    /// Element count of every tensor: the input, then each layer's output.
+    pub sizes: Vec<u64>,
+    /// Per layer, its tiling.
+    pub layers: Vec<LayerTiling>,
+    /// Words the layout uses.
+    pub words: u64,
+}
+
+
+/// The layout and tiling of `net` on `cfg` (no instructions).
+pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
+    let e = cfg.conv_array();
+    let u = cfg.pool_array();
+    let dividers = plan_clock(net, cfg)?;
+    let mut next = net.shapes[0].iter().product::<usize>() as u64;
+    let mut layers = vec![];
+    for (i, layer) in net.layers.iter().enumerate() {
+        let at = format!("layers[{i}] ({})", layer.op());
+        let input = &net.shapes[i];
+        match layer {
+            Layer::Conv(cl) => {
+                let plan = ConvPlan::geometry(&e, input, &cl.weight.shape, cl.params.stride, cl.params.padding)
+                    .map_err(|err| format!("{at}: {err}"))?;
+                if plan.kh > 15 || plan.kw > 15 || plan.stride[0] > 7 || plan.stride[1] > 7 || plan.padding[0] > 7 || plan.padding[1] > 7 {
+                    return Err(format!("{at}: kernel sides must be at most 15 and stride and padding at most 7 (the PE_KERNEL fields)"));
+                }
+                if plan.w > 1023 || plan.wo > 1023 || plan.ic_tiles > 255 || plan.oc_tiles > 255 {
+                    return Err(format!("{at}: W and Wo must be at most 1023 and the channel tiles at most 255 (the PE_SHAPE and ACC_TILES fields)"));
+                }
+                let mut t = conv_tiling(&e, plan, &at, on_chip_multiple(net, i))?;
+                let per_pass = (e.rows * e.cols * e.kernels) as u64;
+                for g in 0..t.oc_groups() {
+                    let tiles = t.tiles.min(t.plan.oc_tiles - g * t.tiles) as u64;
+                    let mut row = vec![];
+                    for ig in 0..t.ic_groups() {
+                        let gt = t.icg.min(t.plan.ic_tiles - ig * t.icg) as u64;
+                        let words = tiles * gt * (t.plan.kh * t.plan.kw) as u64 * per_pass;
+                        row.push((next, words));
+                        next += words;
+                    }
+                    t.weight_blocks.push(row);
+                }
+                for g in 0..t.oc_groups() {
+                    let tiles = t.tiles.min(t.plan.oc_tiles - g * t.tiles) as u64;
+                    let words = tiles * (e.kernels * e.cols) as u64;
+                    t.bias_blocks.push((next, words));
+                    next += words;
+                }
+                layers.push(LayerTiling::Conv(t));
+            }
+            Layer::Pool(pl) => {
+                let [c, h, w] = [input[0], input[1], input[2]];
+                let out = &net.shapes[i + 1];
+                let (ho, wo) = (out[1], out[2]);
+                let p = &pl.params;
+                for (axis, kk) in ["height", "width"].iter().zip(p.kernel) {
+                    if kk > u.max_window {
+                        return Err(format!("{at}: window {axis} {kk} exceeds pooling.max_window = {}", u.max_window));
+                    }
+                }
+                if p.stride[0] > u.rows_per_read {
+                    return Err(format!("{at}: vertical stride {} exceeds pooling.rows_per_read = {}", p.stride[0], u.rows_per_read));
+                }
+                if p.stride[0] > 15 || p.stride[1] > 15 || p.padding[0] > 3 || p.padding[1] > 3 || h > 1023 || w > 1023 || c > 4095 {
+                    return Err(format!("{at}: stride at most 15, padding at most 3, H and W at most 1023, C at most 4095 (the POOL_* fields)"));
+                }
+                let xcols = columns_per_band(&u, wo, p.kernel[1], p.stride[1]);
+                // Rows in and bank rows of a band of `rows` output rows (worst case: padding both sides).
+                let rows_in = |rows: usize| ((rows - 1) * p.stride[0] + p.kernel[0]).min(h);
+                let hb_of = |rows: usize| (rows_in(rows) + 2 * p.padding[0]).div_ceil(u.rows_per_read);
+                let fits = |rows: usize| hb_of(rows) * w <= u.feature_memory_depth && rows * wo <= u.feature_memory_depth;
+                let band = (1..=ho).rev().find(|&r| fits(r)).ok_or_else(|| {
+                    if hb_of(1) * w > u.feature_memory_depth {
+                        fit_err(&at, "one output row of one channel (ceil((kernel rows + 2·ph)/k)·W entries per bank)", hb_of(1) * w, "pooling.feature_memory_depth", u.feature_memory_depth)
+                    } else {
+                        fit_err(&at, "one output row of one channel (Wo; the pooling output buffer has feature_memory_depth entries)", wo, "pooling.feature_memory_depth", u.feature_memory_depth)
+                    }
+                })?;
+                // Fused after a conv layer with one output group: pooling bands no taller than a
+                // conv band's output allows, so pooling starts while the conv layer still runs.
+                let band = match layers.last() {
+                    Some(LayerTiling::Conv(ct)) if ct.oc_groups() == 1 && ct.band < ct.plan.ho => {
+                        band.min((ct.band / p.stride[0]).max(1))
+                    }
+                    _ => band,
+                };
+                let hb = hb_of(band);
+                let channels = (u.feature_memory_depth / (hb * w)).min(u.feature_memory_depth / (band * wo)).min(c).max(1);
+                if xcols > 4095 || channels * hb * w >= 1 << 16 {
+                    return Err(format!("{at}: the layer exceeds the pooling unit's counters"));
+                }
+                let divider = dividers.iter().find(|d| d.layer == i).map_or(1, |d| d.divider);
+                // On chip: after a one-group conv layer whose bands hold whole windows, when a
+                // band of every channel fits the feature memory and its output the output buffer.
+                let on_chip = match layers.last() {
+                    Some(LayerTiling::Conv(ct)) if ct.oc_groups() == 1 && on_chip_multiple(net, i - 1) > 1 => {
+                        let rows = ct.band.min(ct.plan.ho);
+                        (rows % p.stride[0] == 0 || rows == ct.plan.ho)
+                            && rows >= p.stride[0]
+                            && c * rows.div_ceil(u.rows_per_read) * w <= u.feature_memory_depth
+                            && c * (rows / p.stride[0]) * wo <= u.feature_memory_depth
+                            && c < 1 << 12
+                    }
+                    _ => false,
+                };
+                layers.push(LayerTiling::Pool(PoolTiling { channels, band, hb, xcols, divider, on_chip }));
+            }
+        }
+    }
+    let input = 0;
+    let mut outputs = vec![];
+    let mut sizes = vec![net.shapes[0].iter().product::<usize>() as u64];
+    for s in &net.shapes[1..] {
+        let n = s.iter().product::<usize>() as u64;
+        outputs.push(next);
+        sizes.push(n);
+        next += n;
+    }
+    if next > ADDR_SPACE {
+        return Err(format!("the network needs {next} words of external memory, more than the 26-bit address space ({ADDR_SPACE})"));
+    }
+    Ok(Layout { input, outputs, sizes, layers, words: next })
+}
+
+
+/// The external-memory image before a run: the input, every weight and bias block; zero
+/// elsewhere. Needs every tensor's data.
+pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u32>, String> {
+    let e = cfg.conv_array();
+    let (r, c, k) = (e.rows, e.cols, e.kernels);
+    let mut mem = vec![0u32; lay.words as usize];
+    let input = net.input.require("input")?;
+    for (i, &v) in input.data.iter().enumerate() {
+        mem[lay.input as usize + i] = v as i32 as u32;
+    }
+    for (li, (layer, t)) in net.layers.iter().zip(&lay.layers).enumerate() {
+        let (Layer::Conv(cl), LayerTiling::Conv(t)) = (layer, t) else { continue };
+        let weight = cl.weight.require(&format!("layers[{li}].weight"))?;
+        let bias = match &cl.bias {
+            Some(b) => Some(b.require(&format!("layers[{li}].bias"))?),
+            None => None,
+        };
+        let p = &t.plan;
+        for g in 0..t.oc_groups() {
+            let tiles = t.tiles.min(p.oc_tiles - g * t.tiles);
+            for ig in 0..t.ic_groups() {
+                let gt = t.icg.min(p.ic_tiles - ig * t.icg);
+                let mut a = t.weight_blocks[g][ig].0 as usize;
+                for oct in 0..tiles {
+                    for ict in 0..gt {
+                        for kr in 0..p.kh {
+                            for ks in 0..p.kw {
+                                for rr in 0..r {
+                                    for cc in 0..c {
+                                        for j in 0..k {
+                                            let oc = (g * t.tiles + oct) * c * k + cc * k + j;
+                                            let ic = (ig * t.icg + ict) * r + rr;
+                                            let v = if oc < p.cout && ic < p.cin { weight.at(&[oc, ic, kr, ks]) } else { 0 };
+                                            mem[a] = v as i32 as u32;
+                                            a += 1;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let mut a = t.bias_blocks[g].0 as usize;
+            for tt in 0..tiles {
+                for j in 0..k {
+                    for cc in 0..c {
+                        let oc = (g * t.tiles + tt) * c * k + cc * k + j;
+                        mem[a] = bias.as_ref().filter(|_| oc < p.cout).map_or(0, |b| b.data[oc]) as u32;
+                        a += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(mem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_regions_do_not_overlap_and_tiling_fits_the_buffers() {
+        for preset in [accelgen_config::Preset::Tiny, accelgen_config::Preset::Default] {
+            let cfg = preset.config();
+            let e = cfg.conv_array();
+            for name in ["lenet5", "alexnet", "vgg16"] {
+                let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../testbenches/networks/{name}.json"));
+                let net = Network::load(&path).unwrap();
+                let Ok(lay) = layout(&net, &cfg) else { continue };
+                let mut spans = vec![(lay.input, lay.sizes[0])];
+                for (o, s) in lay.outputs.iter().zip(&lay.sizes[1..]) {
+                    spans.push((*o, *s));
+                }
+                for t in &lay.layers {
+                    if let LayerTiling::Conv(t) = t {
+                        spans.extend(t.weight_blocks.iter().flatten().copied());
+                        spans.extend(t.bias_blocks.iter().copied());
+                        let tap = t.plan.kh * t.plan.kw * e.rows * e.cols * e.kernels;
+                        assert!(t.tiles * t.icg * tap <= e.weight_buffer_depth, "{name}");
+                        assert!(t.ic_groups() == 1 || t.tiles <= 2, "{name}: kept sums need at most 2 tiles");
+                    }
+                }
+                spans.sort();
+                for w in spans.windows(2) {
+                    assert!(w[0].0 + w[0].1 <= w[1].0, "{name} on {preset:?}: {w:?} overlap");
+                }
+                assert!(spans.last().map_or(0, |s| s.0 + s.1) <= lay.words);
+            }
+        }
+    }
+}

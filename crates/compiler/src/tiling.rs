@@ -1,0 +1,131 @@
+//! How a layer is split into runs of a block: a conv layer into output-channel groups,
+//! input-channel groups and bands of output rows ([`ConvTiling`]); a pooling layer into channel
+//! groups and bands ([`PoolTiling`]). The choice rules are in `docs/accelerator.md`.
+
+use crate::conv_plan::ConvPlan;
+use accelgen_config::ConvArray;
+use accelgen_formats::{Layer, Network};
+
+/// How a convolution layer is split into runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvTiling {
+    /// The layer's geometry on the engine.
+    pub plan: ConvPlan,
+    /// Output tiles per output-channel group.
+    pub tiles: usize,
+    /// Input tiles per input-channel group.
+    pub icg: usize,
+    /// Output rows per band.
+    pub band: usize,
+    /// Bands alternate between the halves of the first cache and of the output buffer, and
+    /// transfers overlap the engine's runs.
+    pub double: bool,
+    /// External address of each weight block, `[oc group][ic group]`, and its word count.
+    pub weight_blocks: Vec<Vec<(u64, u64)>>,
+    /// External address of each output group's bias block, and its word count.
+    pub bias_blocks: Vec<(u64, u64)>,
+}
+
+impl ConvTiling {
+    /// Output-channel groups.
+    pub fn oc_groups(&self) -> usize {
+        self.plan.oc_tiles.div_ceil(self.tiles)
+    }
+
+    /// Input-channel groups.
+    pub fn ic_groups(&self) -> usize {
+        self.plan.ic_tiles.div_ceil(self.icg)
+    }
+}
+
+/// How a pooling layer is split into runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolTiling {
+    /// Channels per run.
+    pub channels: usize,
+    /// Output rows per band (Ho when a whole channel fits).
+    pub band: usize,
+    /// Feature-memory rows per channel and bank of a full band, ceil((rows in + 2·ph)/k).
+    pub hb: usize,
+    /// Columns read per row band.
+    pub xcols: usize,
+    /// The planner's clock divider.
+    pub divider: u32,
+    /// Takes each conv band's output on chip (`MEM_COPY`), never reading it from external memory.
+    pub on_chip: bool,
+}
+
+/// Per layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LayerTiling {
+    /// A convolution.
+    Conv(ConvTiling),
+    /// A pooling layer.
+    Pool(PoolTiling),
+}
+
+
+pub(crate) fn fit_err(at: &str, what: &str, need: usize, field: &str, have: usize) -> String {
+    format!("{at}: cannot be tiled onto this configuration: {what} needs {need}, but {field} = {have}")
+}
+
+/// Chooses a convolution layer's tiling (without block addresses).
+pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize) -> Result<ConvTiling, String> {
+    let (r, c, k) = (e.rows, e.cols, e.kernels);
+    let tap_words = plan.kh * plan.kw * r * c * k;
+    if tap_words > e.weight_buffer_depth {
+        return Err(fit_err(at, "one input tile of one output tile (kh·kw·rows·cols·K weights)", tap_words, "pe_array.weight_buffer_depth", e.weight_buffer_depth));
+    }
+    // Input tiles one run can take: the weight buffer, and the first cache for a one-row band.
+    let row_in = plan.kh.min(plan.h) * plan.w;
+    let icg = (e.weight_buffer_depth / tap_words).min(e.first_cache_depth / row_in.max(1)).min(plan.ic_tiles);
+    if icg == 0 {
+        return Err(fit_err(at, "one output row's input (kernel rows·W of one input tile)", row_in, "pe_array.first_cache_depth", e.first_cache_depth));
+    }
+    let most = (e.weight_buffer_depth / (icg * tap_words)).min(plan.oc_tiles).min(e.bias_buffer_depth / k).max(1);
+    // Input-channel groups accumulate into kept sums: at most 2 output tiles (the two halves).
+    let tiles = if icg < plan.ic_tiles { most.min(2) } else { most };
+    if k > e.bias_buffer_depth {
+        return Err(fit_err(at, "one output tile's biases", k, "pe_array.bias_buffer_depth", e.bias_buffer_depth));
+    }
+    // `div` = 2: the band must fit half the first cache and half the output buffer.
+    let fits = |rows: usize, div: usize| {
+        let hin = ((rows - 1) * plan.stride[0] + plan.kh).min(plan.h);
+        icg * hin * plan.w <= e.first_cache_depth / div
+            && k * rows * plan.wo <= e.acc_buffer_depth
+            && tiles * k * rows * plan.wo <= e.output_buffer_depth / div
+            && rows * plan.wo < 1 << 16
+            && hin < 1 << 10
+    };
+    let band = (1..=plan.ho).rev().find(|&b| fits(b, 1)).ok_or_else(|| {
+        let hin = plan.kh.min(plan.h);
+        if icg * hin * plan.w > e.first_cache_depth {
+            fit_err(at, "one output row's input (input tiles·kernel rows·W)", icg * hin * plan.w, "pe_array.first_cache_depth", e.first_cache_depth)
+        } else if k * plan.wo > e.acc_buffer_depth {
+            fit_err(at, "one output row's sums (K·Wo)", k * plan.wo, "pe_array.acc_buffer_depth", e.acc_buffer_depth)
+        } else {
+            fit_err(at, "one output row (tiles·K·Wo)", tiles * k * plan.wo, "pe_array.output_buffer_depth", e.output_buffer_depth)
+        }
+    })?;
+    // Double buffering: when the layer needs several bands of one input group, bands that fit
+    // half the buffers, so each band's input loads and the previous band's output stores while
+    // the engine computes.
+    let (band, double) = match (1..=plan.ho).rev().find(|&b| fits(b, 2)) {
+        Some(b) if band < plan.ho && icg == plan.ic_tiles => (b, true),
+        _ => (band, false),
+    };
+    // Bands of a multiple of `multiple` rows (a pooling layer taking them on chip pools whole
+    // windows of each band).
+    let band = if band < plan.ho && band >= multiple { band - band % multiple } else { band };
+    Ok(ConvTiling { plan, tiles, icg, band, double, weight_blocks: vec![], bias_blocks: vec![] })
+}
+
+/// The vertical stride of a pooling layer right after conv layer `i` that can take the conv
+/// output on chip (its windows do not overlap vertically and it has no vertical padding, so each
+/// conv band holds whole windows when its rows are a multiple of the stride), else 1.
+pub fn on_chip_multiple(net: &Network, i: usize) -> usize {
+    match net.layers.get(i + 1) {
+        Some(Layer::Pool(p)) if p.params.kernel[0] == p.params.stride[0] && p.params.padding[0] == 0 => p.params.stride[0],
+        _ => 1,
+    }
+}
