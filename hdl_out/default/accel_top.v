@@ -28,6 +28,27 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     localparam  fc_half = 16'h1000;
     localparam  out_half = 16'h2000;
     localparam  sext = 32'hffffff00;
+    localparam  op_mem_load = 5'b1;
+    localparam  op_mem_store = 5'b10;
+    localparam  op_pe_shape = 5'b11;
+    localparam  op_pe_kernel = 5'b100;
+    localparam  op_acc_tiles = 5'b101;
+    localparam  op_act_requant = 5'b110;
+    localparam  op_pool_window = 5'b111;
+    localparam  op_pool_shape = 5'b1000;
+    localparam  op_pool_clock = 5'b1001;
+    localparam  op_run = 5'b1010;
+    localparam  op_sync = 5'b1011;
+    localparam  op_mem_shape = 5'b1110;
+    localparam  op_pool_geom = 5'b1111;
+    localparam  op_mem_copy = 5'b10000;
+    localparam  op_end = 5'b11111;
+    localparam  err_stream = 4'h1;
+    localparam  err_bounds = 4'h2;
+    localparam  err_not_dispatchable = 4'h3;
+    localparam  err_program_size = 4'h4;
+    localparam  err_watchdog = 4'h5;
+    localparam  err_bad_parameters = 4'h6;
     
     // Stub signals
     reg  dec__clock;
@@ -1443,8 +1464,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv_idle = ~conv__busy & ~c_start__q;
         pool_idle = ~pool__busy & ~p_start__q;
         mem_idle = ~mover__busy & ~m_go__q;
-        op_conv = (op == 5'h3) | (op == 5'h4) | (op == 5'h5) | (op == 5'h6);
-        op_pool = (op == 5'h7) | (op == 5'h8) | (op == 5'h9);
+        op_conv = (op == op_pe_shape) | (op == op_pe_kernel) | (op == op_acc_tiles) | (op == op_act_requant);
+        op_pool = (op == op_pool_window) | (op == op_pool_shape) | (op == op_pool_clock);
         kk = iq0_k__q;
         bad_op = kk[32'h4];
         ok = (mem_idle | ~kk[32'h0]) & (conv_idle | ~kk[32'h1]) & (pool_idle | ~kk[32'h2]) & (~|settle__q | ~kk[32'h3]) & ~kk[32'h4];
@@ -1470,25 +1491,25 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             ak_pool = 5'h4;
         end
         arr_k = 5'h10;
-        if ((dec__wr_op == 5'h1) | (dec__wr_op == 5'h2) | (dec__wr_op == 5'h10)) begin
+        if ((dec__wr_op == op_mem_load) | (dec__wr_op == op_mem_store) | (dec__wr_op == op_mem_copy)) begin
             arr_k = 5'h9;
         end
-        else if (dec__wr_op == 5'he) begin
+        else if (dec__wr_op == op_mem_shape) begin
             arr_k = 5'h1;
         end
-        else if ((dec__wr_op == 5'h3) | (dec__wr_op == 5'h4) | (dec__wr_op == 5'h5) | (dec__wr_op == 5'h6)) begin
+        else if ((dec__wr_op == op_pe_shape) | (dec__wr_op == op_pe_kernel) | (dec__wr_op == op_acc_tiles) | (dec__wr_op == op_act_requant)) begin
             arr_k = 5'h2;
         end
-        else if ((dec__wr_op == 5'h7) | (dec__wr_op == 5'h8) | (dec__wr_op == 5'h9) | (dec__wr_op == 5'hf)) begin
+        else if ((dec__wr_op == op_pool_window) | (dec__wr_op == op_pool_shape) | (dec__wr_op == op_pool_clock) | (dec__wr_op == op_pool_geom)) begin
             arr_k = 5'h4;
         end
-        else if (dec__wr_op == 5'ha) begin
+        else if (dec__wr_op == op_run) begin
             arr_k = 5'h8 | ak_conv | ak_pool;
         end
-        else if (dec__wr_op == 5'hb) begin
+        else if (dec__wr_op == op_sync) begin
             arr_k = ak_mem | ak_conv | ak_pool;
         end
-        else if (dec__wr_op == 5'h1f) begin
+        else if (dec__wr_op == op_end) begin
             arr_k = 5'h7;
         end
         accept = iv & running__q & ~err__q & ok & ~run_bad;
@@ -1539,14 +1560,14 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         end
         m_go__d = 1'b0;
         mover__go = m_go__q;
-        g_store_r__d = op == 5'h2;
-        g_copy_r__d = op == 5'h10;
-        if (op == 5'h10) begin
+        g_store_r__d = op == op_mem_store;
+        g_copy_r__d = op == op_mem_copy;
+        if (op == op_mem_copy) begin
             g_sel_r__d = 2'h0;
             g_addr_r__d = 26'h0;
             g_words_r__d = pl[(32'h5)+:(20)];
         end
-        else if (op == 5'h2) begin
+        else if (op == op_mem_store) begin
             g_sel_r__d = ({1'd0, pl[(32'h5)+:(1)]});
             g_addr_r__d = pl[(32'h6)+:(26)];
             g_words_r__d = pl[(32'h20)+:(20)];
@@ -1572,21 +1593,21 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if (op_conv | op_pool) begin
                 settle__d = 2'h3;
             end
-            if (op == 5'hf) begin
+            if (op == op_pool_geom) begin
                 settle__d = 2'h3;
             end
-            if ((op == 5'h1) | (op == 5'h2) | (op == 5'h10)) begin
+            if ((op == op_mem_load) | (op == op_mem_store) | (op == op_mem_copy)) begin
                 m_go__d = 1'b1;
             end
-            if (op == 5'h9) begin
+            if (op == op_pool_clock) begin
                 pl_div__d = pl[(32'h5)+:(8)];
                 clk_now__d = conv_idle;
             end
-            if (op == 5'ha) begin
+            if (op == op_run) begin
                 c_start__d = |(mask & 5'he);
                 p_start__d = mask[32'h4];
             end
-            if (op == 5'h1f) begin
+            if (op == op_end) begin
                 running__d = 1'b0;
                 fin__d = 1'b1;
             end
@@ -1597,18 +1618,18 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         wop = pw_op__q;
         wpl = pw_pl__q;
         if (pw_v__q) begin
-            if (wop == 5'he) begin
+            if (wop == op_mem_shape) begin
                 m_len__d = wpl[(32'h5)+:(20)];
                 m_stride__d = wpl[(32'h19)+:(26)];
-                m_half__d = wpl[32'h33];
+                m_half__d = |wpl[(32'h33)+:(1)];
             end
-            if (wop == 5'h3) begin
+            if (wop == op_pe_shape) begin
                 pe_h__d = ({6'd0, wpl[(32'h5)+:(10)]});
                 pe_w__d = ({6'd0, wpl[(32'hf)+:(10)]});
                 pe_ho__d = ({6'd0, wpl[(32'h19)+:(10)]});
                 pe_wo__d = ({6'd0, wpl[(32'h23)+:(10)]});
             end
-            if (wop == 5'h4) begin
+            if (wop == op_pe_kernel) begin
                 pe_kh__d = ({12'd0, wpl[(32'h5)+:(4)]});
                 pe_kw__d = ({12'd0, wpl[(32'h9)+:(4)]});
                 pe_sh__d = ({13'd0, wpl[(32'hd)+:(3)]});
@@ -1616,23 +1637,23 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 pe_ph__d = ({13'd0, wpl[(32'h13)+:(3)]});
                 pe_pw__d = ({13'd0, wpl[(32'h16)+:(3)]});
             end
-            if (wop == 5'h5) begin
+            if (wop == op_acc_tiles) begin
                 acc_ic__d = ({8'd0, wpl[(32'h5)+:(8)]});
                 acc_oc__d = ({8'd0, wpl[(32'hd)+:(8)]});
-                acc_keep__d = wpl[32'h15];
-                acc_drain__d = wpl[32'h16];
-                acc_fhalf__d = wpl[32'h17];
-                acc_ohalf__d = wpl[32'h18];
+                acc_keep__d = |wpl[(32'h15)+:(1)];
+                acc_drain__d = |wpl[(32'h16)+:(1)];
+                acc_fhalf__d = |wpl[(32'h17)+:(1)];
+                acc_ohalf__d = |wpl[(32'h18)+:(1)];
             end
-            if (wop == 5'h6) begin
-                act_en__d = wpl[32'h5];
+            if (wop == op_act_requant) begin
+                act_en__d = |wpl[(32'h5)+:(1)];
                 act_mult__d = ({1'd0, wpl[(32'h6)+:(15)]});
                 act_shift__d = ({2'd0, wpl[(32'h15)+:(6)]});
                 act_zp__d = wpl[(32'h1b)+:(8)];
-                act_relu__d = wpl[32'h23];
+                act_relu__d = |wpl[(32'h23)+:(1)];
             end
-            if (wop == 5'h7) begin
-                pl_avg__d = wpl[32'h5];
+            if (wop == op_pool_window) begin
+                pl_avg__d = |wpl[(32'h5)+:(1)];
                 pl_kh__d = ({12'd0, wpl[(32'h6)+:(4)]});
                 pl_kw__d = ({12'd0, wpl[(32'ha)+:(4)]});
                 pl_sh__d = ({12'd0, wpl[(32'he)+:(4)]});
@@ -1640,14 +1661,14 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 pl_ph__d = wpl[(32'h16)+:(2)];
                 pl_pw__d = ({14'd0, wpl[(32'h18)+:(2)]});
             end
-            if (wop == 5'h8) begin
+            if (wop == op_pool_shape) begin
                 pl_c__d = ({4'd0, wpl[(32'h5)+:(12)]});
                 pl_h__d = ({6'd0, wpl[(32'h11)+:(10)]});
                 pl_w__d = ({6'd0, wpl[(32'h1b)+:(10)]});
                 pl_ho__d = ({6'd0, wpl[(32'h25)+:(10)]});
                 pl_wo__d = ({6'd0, wpl[(32'h2f)+:(10)]});
             end
-            if (wop == 5'hf) begin
+            if (wop == op_pool_geom) begin
                 pl_hb__d = ({6'd0, wpl[(32'h5)+:(10)]});
                 pl_xcols__d = ({4'd0, wpl[(32'hf)+:(12)]});
             end
@@ -1809,23 +1830,23 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             if (~err__q) begin
                 if (dec__st_error) begin
                     err__d = 1'b1;
-                    code__d = 4'h1;
+                    code__d = err_stream;
                 end
                 else if (mover__err) begin
                     err__d = 1'b1;
-                    code__d = 4'h2;
+                    code__d = err_bounds;
                 end
                 else if (iv & bad_op) begin
                     err__d = 1'b1;
-                    code__d = 4'h3;
+                    code__d = err_not_dispatchable;
                 end
                 else if (iv & run_bad & ok) begin
                     err__d = 1'b1;
-                    code__d = 4'h6;
+                    code__d = err_bad_parameters;
                 end
                 else if (|wd_limit__q & (wd_count__q == wd_limit__q)) begin
                     err__d = 1'b1;
-                    code__d = 4'h5;
+                    code__d = err_watchdog;
                 end
             end
             if (err__q) begin
@@ -1865,7 +1886,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 n_wpool__d = 32'h0;
                 if (dec__st_overflow) begin
                     err__d = 1'b1;
-                    code__d = 4'h4;
+                    code__d = err_program_size;
                 end
                 else begin
                     running__d = 1'b1;
@@ -9422,6 +9443,11 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     localparam  slot_mask = 256'hffffffff;
     localparam  lens = 256'h50000000000000000000000000000191b34191a0a0a0d391a2419192d343505;
     localparam  mods = 256'h2000000000000000000000000000000110012001202010101008040202010120;
+    localparam  op_mem_load = 5'b1;
+    localparam  op_mem_store = 5'b10;
+    localparam  op_mem_add = 5'b1100;
+    localparam  op_repeat = 5'b1101;
+    localparam  op_end = 5'b11111;
     
     // Stub signals
     reg  ibuf__clock;
@@ -10213,7 +10239,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         na_st = (ca_st << 32'h1) - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
-        cont = tk_cf__q & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
+        cont = tk_cf__q & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == op_mem_load) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == op_mem_store) & (cc[(32'h5)+:(1)] == pp[(32'h5)+:(1)])));
         ma_slot = tk_payload__q[(32'h5)+:(3)];
         ma_delta = tk_payload__q[(32'h8)+:(18)];
         if (ma_delta[32'h11]) begin
@@ -10237,7 +10263,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         ma_addr64 = ({38'd0, ma_addr});
         ma_words64 = ({44'd0, ma_words});
         ma_tgt64 = ({62'd0, ma_lo2}) << 32'h5;
-        if (tk_op__q == 5'h1) begin
+        if (tk_op__q == op_mem_load) begin
             p_slot = tk_payload__q[(32'h5)+:(8)] & 8'h3;
             p_addr = tk_payload__q[(32'h7)+:(26)];
             p_words = tk_payload__q[(32'h21)+:(20)];
@@ -10247,7 +10273,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             p_addr = tk_payload__q[(32'h6)+:(26)];
             p_words = tk_payload__q[(32'h20)+:(20)];
         end
-        if (cc[(32'h0)+:(5)] == 5'h1) begin
+        if (cc[(32'h0)+:(5)] == op_mem_load) begin
             r_slot = cc[(32'h5)+:(8)] & 8'h3;
             r_words = cc[(32'h21)+:(20)];
             if (cont) begin
@@ -10267,7 +10293,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                 r_addr = ca_st;
             end
         end
-        if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
+        if (cont & (cc[(32'h0)+:(5)] == op_mem_load)) begin
             x_rep = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
         end
         else if (cont) begin
@@ -10291,7 +10317,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         end
         else if (tk_rep__q) begin
             x = x_rep;
-            x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
+            x_tr = (cc[(32'h0)+:(5)] == op_mem_load) | (cc[(32'h0)+:(5)] == op_mem_store);
             xs_slot = r_slot;
             xs_addr = r_addr;
             xs_words = r_words;
@@ -10522,9 +10548,9 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                     else begin
                         tk_valid__d = 1'b1;
                         tk_op__d = op;
-                        tk_rep__d = op == 5'hd;
-                        tk_ma__d = op == 5'hc;
-                        tk_tr__d = (op == 5'h1) | (op == 5'h2);
+                        tk_rep__d = op == op_repeat;
+                        tk_ma__d = op == op_mem_add;
+                        tk_tr__d = (op == op_mem_load) | (op == op_mem_store);
                         tk_d1__d = ~|src[(32'h5)+:(8)];
                         tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
                         tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
@@ -10537,7 +10563,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
                             tk_lc__d = ~|cur__q[(32'hd)+:(12)];
                         end
                         tk_payload__d = src & mask;
-                        if (op == 5'h1f) begin
+                        if (op == op_end) begin
                             busy__d = 1'b0;
                         end
                     end

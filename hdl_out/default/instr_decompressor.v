@@ -23,6 +23,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     localparam  slot_mask = 256'hffffffff;
     localparam  lens = 256'h50000000000000000000000000000191b34191a0a0a0d391a2419192d343505;
     localparam  mods = 256'h2000000000000000000000000000000110012001202010101008040202010120;
+    localparam  op_mem_load = 5'b1;
+    localparam  op_mem_store = 5'b10;
+    localparam  op_mem_add = 5'b1100;
+    localparam  op_repeat = 5'b1101;
+    localparam  op_end = 5'b11111;
     
     // Stub signals
     reg  ibuf__clock;
@@ -814,7 +819,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         na_st = (ca_st << 32'h1) - pa_st;
         na_ld64 = ({38'd0, na_ld}) << 32'h7;
         na_st64 = ({38'd0, na_st}) << 32'h6;
-        cont = tk_cf__q & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == 5'h1) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == 5'h2) & (cc[32'h5] == pp[32'h5])));
+        cont = tk_cf__q & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == op_mem_load) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == op_mem_store) & (cc[(32'h5)+:(1)] == pp[(32'h5)+:(1)])));
         ma_slot = tk_payload__q[(32'h5)+:(3)];
         ma_delta = tk_payload__q[(32'h8)+:(18)];
         if (ma_delta[32'h11]) begin
@@ -838,7 +843,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         ma_addr64 = ({38'd0, ma_addr});
         ma_words64 = ({44'd0, ma_words});
         ma_tgt64 = ({62'd0, ma_lo2}) << 32'h5;
-        if (tk_op__q == 5'h1) begin
+        if (tk_op__q == op_mem_load) begin
             p_slot = tk_payload__q[(32'h5)+:(8)] & 8'h3;
             p_addr = tk_payload__q[(32'h7)+:(26)];
             p_words = tk_payload__q[(32'h21)+:(20)];
@@ -848,7 +853,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             p_addr = tk_payload__q[(32'h6)+:(26)];
             p_words = tk_payload__q[(32'h20)+:(20)];
         end
-        if (cc[(32'h0)+:(5)] == 5'h1) begin
+        if (cc[(32'h0)+:(5)] == op_mem_load) begin
             r_slot = cc[(32'h5)+:(8)] & 8'h3;
             r_words = cc[(32'h21)+:(20)];
             if (cont) begin
@@ -868,7 +873,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 r_addr = ca_st;
             end
         end
-        if (cont & (cc[(32'h0)+:(5)] == 5'h1)) begin
+        if (cont & (cc[(32'h0)+:(5)] == op_mem_load)) begin
             x_rep = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
         end
         else if (cont) begin
@@ -892,7 +897,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         end
         else if (tk_rep__q) begin
             x = x_rep;
-            x_tr = (cc[(32'h0)+:(5)] == 5'h1) | (cc[(32'h0)+:(5)] == 5'h2);
+            x_tr = (cc[(32'h0)+:(5)] == op_mem_load) | (cc[(32'h0)+:(5)] == op_mem_store);
             xs_slot = r_slot;
             xs_addr = r_addr;
             xs_words = r_words;
@@ -1123,9 +1128,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                     else begin
                         tk_valid__d = 1'b1;
                         tk_op__d = op;
-                        tk_rep__d = op == 5'hd;
-                        tk_ma__d = op == 5'hc;
-                        tk_tr__d = (op == 5'h1) | (op == 5'h2);
+                        tk_rep__d = op == op_repeat;
+                        tk_ma__d = op == op_mem_add;
+                        tk_tr__d = (op == op_mem_load) | (op == op_mem_store);
                         tk_d1__d = ~|src[(32'h5)+:(8)];
                         tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
                         tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
@@ -1138,7 +1143,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                             tk_lc__d = ~|cur__q[(32'hd)+:(12)];
                         end
                         tk_payload__d = src & mask;
-                        if (op == 5'h1f) begin
+                        if (op == op_end) begin
                             busy__d = 1'b0;
                         end
                     end

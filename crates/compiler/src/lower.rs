@@ -40,7 +40,7 @@
 //! `[LOAD …] SYNC mem, RUN, SYNC, [STORE]` per run (docs/accelerator.md).
 
 use crate::layout::{layout, Layout, ADDR_SPACE};
-use crate::tiling::LayerTiling;
+use crate::tiling::{ConvTiling, LayerTiling};
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network};
 use accelgen_golden::PoolMode;
@@ -260,7 +260,6 @@ pub fn compile(net: &Network, cfg: &HwConfig) -> Result<Vec<Instr>, String> {
 pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     let e = cfg.conv_array();
     let lay = layout(net, cfg)?;
-    let (c, k) = (e.cols, e.kernels);
     let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new() };
     // Pooling layers that run during their convolution layer (fused).
     let mut fused = vec![];
@@ -297,121 +296,7 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
         let on_chip = matches!(lay.layers.get(i + 1), Some(LayerTiling::Pool(pt)) if fuse && pt.on_chip);
         match (layer, &lay.layers[i]) {
             (Layer::Conv(cl), LayerTiling::Conv(t)) => {
-                let p = &t.plan;
-                let (h, w, ho, wo) = (p.h as u64, p.w as u64, p.ho as u64, p.wo as u64);
-                let rq = cl.requant.map_or([0, 0, 0, 0, 0], |q| {
-                    [1, q.multiplier as u64, u64::from(q.shift), q.zero_point as u8 as u64, u64::from(q.relu)]
-                });
-                let bands = p.ho.div_ceil(t.band);
-                let last_run = (t.oc_groups(), bands, t.ic_groups());
-                // Band geometry: output rows from oy0, input rows r0.., padding rows above r0.
-                let band_geo = |b: usize| {
-                    let oy0 = b * t.band;
-                    let rows = t.band.min(p.ho - oy0);
-                    let top = (oy0 * p.stride[0]) as i64 - p.padding[0] as i64;
-                    let r0 = top.max(0) as usize;
-                    let r1 = ((oy0 + rows - 1) * p.stride[0] + p.kh).saturating_sub(p.padding[0]).min(p.h);
-                    (oy0, rows, r0, r1 - r0, (r0 as i64 - top) as u64)
-                };
-                for g in 0..t.oc_groups() {
-                    let tiles = t.tiles.min(p.oc_tiles - g * t.tiles);
-                    let cout_g = (p.cout - g * t.tiles * c * k).min(tiles * c * k) as u64;
-                    let (ba, bw) = t.bias_blocks[g];
-                    m.transfer("MEM_LOAD", 2, ba, bw, 0, 0, 0)?;
-                    // The transfers of band b of input group ig.
-                    let load_input = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
-                        let (_, _, r0, hin, _) = band_geo(b);
-                        let gt = t.icg.min(p.ic_tiles - ig * t.icg);
-                        let cin_g = (p.cin - ig * t.icg * e.rows).min(gt * e.rows) as u64;
-                        let a = src + ((ig * t.icg * e.rows) * p.h * p.w + r0 * p.w) as u64;
-                        m.transfer("MEM_LOAD", 0, a, cin_g * hin as u64 * w, hin as u64 * w, h * w, half)
-                    };
-                    let store_output = |m: &mut Emitter, b: usize, half: u64| {
-                        let (oy0, rows, ..) = band_geo(b);
-                        let a = dst + (g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo;
-                        m.transfer("MEM_STORE", 0, a, cout_g * rows as u64 * wo, rows as u64 * wo, ho * wo, half)
-                    };
-                    let run = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
-                        let (_, rows, _, hin, ph_band) = band_geo(b);
-                        let gt = t.icg.min(p.ic_tiles - ig * t.icg);
-                        m.push("PE_SHAPE", &[hin as u64, w, rows as u64, wo])?;
-                        m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, p.padding[1] as u64])?;
-                        let keep = u64::from(ig > 0);
-                        let drain = u64::from(ig + 1 == t.ic_groups());
-                        m.push("ACC_TILES", &[gt as u64, tiles as u64, keep, drain, half, half])?;
-                        m.push("ACT_REQUANT", &rq)?;
-                        m.push("SYNC", &[M_MEM])?;
-                        m.push("RUN", &[M_PE | M_ACC | M_ACT])?;
-                        if (g + 1, b + 1, ig + 1) == last_run {
-                            if let Some(d) = next_div {
-                                // Applied by the pooling unit when this run (the layer) is done.
-                                m.push("POOL_CLOCK", &[u64::from(d)])?;
-                            }
-                        }
-                        Ok::<(), String>(())
-                    };
-                    if t.double {
-                        // Band b computes from half b mod 2 while band b+1's input loads into the
-                        // other half and band b−1's output stores from the other output half. A
-                        // RUN waits until the engine is idle, so a half is refilled only after the
-                        // run that read it, and SYNC mem before each run orders the rest.
-                        let (wa, ww) = t.weight_blocks[g][0];
-                        m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
-                        load_input(&mut m, 0, 0, 0)?;
-                        for b in 0..bands {
-                            let half = (b % 2) as u64;
-                            run(&mut m, b, 0, half)?;
-                            if b > 0 {
-                                if let (Some(q), true) = (pool_q.as_mut(), on_chip) {
-                                    let (oy0, rows, ..) = band_geo(b - 1);
-                                    q.on_chip_band(&mut m, oy0, rows, 1 - half)?;
-                                } else {
-                                    store_output(&mut m, b - 1, 1 - half)?;
-                                }
-                            }
-                            if b + 1 < bands {
-                                load_input(&mut m, b + 1, 0, 1 - half)?;
-                            }
-                            if let (Some(q), true) = (pool_q.as_mut(), b > 0) {
-                                // The mover runs transfers in order: band b−1's rows are in
-                                // memory before any later load reads them.
-                                // Every ready run (measured on the VGG-style block: one run per
-                                // band or taller pooling bands leave a longer tail).
-                                let (oy0, rows, ..) = band_geo(b - 1);
-                                q.issue_ready(&mut m, oy0 + rows, usize::MAX)?;
-                            }
-                        }
-                        m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
-                        if let (Some(q), true) = (pool_q.as_mut(), on_chip) {
-                            let (oy0, rows, ..) = band_geo(bands - 1);
-                            q.on_chip_band(&mut m, oy0, rows, ((bands - 1) % 2) as u64)?;
-                        } else {
-                            store_output(&mut m, bands - 1, ((bands - 1) % 2) as u64)?;
-                        }
-                    } else {
-                        for b in 0..bands {
-                            for ig in 0..t.ic_groups() {
-                                if b == 0 || t.ic_groups() > 1 {
-                                    let (wa, ww) = t.weight_blocks[g][ig];
-                                    m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
-                                }
-                                load_input(&mut m, b, ig, 0)?;
-                                run(&mut m, b, ig, 0)?;
-                                m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
-                            }
-                            if let (Some(q), true) = (pool_q.as_mut(), on_chip) {
-                                let (oy0, rows, ..) = band_geo(b);
-                                q.on_chip_band(&mut m, oy0, rows, 0)?;
-                            } else {
-                                store_output(&mut m, b, 0)?;
-                            }
-                            if let Some(q) = pool_q.as_mut() {
-                                let (oy0, rows, ..) = band_geo(b);
-                                q.issue_ready(&mut m, oy0 + rows, usize::MAX)?;
-                            }
-                        }
-                    }
-                }
+                lower_conv(&mut m, &e, cl, t, (src, dst), next_div, pool_q.as_mut(), on_chip)?;
             }
             (Layer::Pool(_), LayerTiling::Pool(t)) => {
                 if fused.contains(&i) {
@@ -433,4 +318,138 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     m.push("SYNC", &[M_MEM | M_PE | M_ACC | M_ACT | M_POOL])?;
     m.push("END", &[])?;
     Ok(Compiled { prog: m.prog, layer_of: m.layer_of, layout: lay })
+}
+
+/// The transfers and runs of conv layer `cl` (its tiling `t`, input at `src`, output at `dst`):
+/// per output-channel group, its biases, then its bands, double-buffered or one input group at a
+/// time; `next_div` is the rate of a pooling layer that follows unfused, `pool_q` a fused one's
+/// runs (taking each band `on_chip` when set).
+#[allow(clippy::too_many_arguments)]
+fn lower_conv(
+    m: &mut Emitter,
+    e: &accelgen_config::ConvArray,
+    cl: &accelgen_formats::ConvLayer,
+    t: &ConvTiling,
+    (src, dst): (u64, u64),
+    next_div: Option<u32>,
+    mut pool_q: Option<&mut PoolQueue>,
+    on_chip: bool,
+) -> Result<(), String> {
+    let (c, k) = (e.cols, e.kernels);
+    let p = &t.plan;
+    let (h, w, ho, wo) = (p.h as u64, p.w as u64, p.ho as u64, p.wo as u64);
+    let rq = cl.requant.map_or([0, 0, 0, 0, 0], |q| {
+        [1, q.multiplier as u64, u64::from(q.shift), q.zero_point as u8 as u64, u64::from(q.relu)]
+    });
+    let bands = p.ho.div_ceil(t.band);
+    let last_run = (t.oc_groups(), bands, t.ic_groups());
+    // Band geometry: output rows from oy0, input rows r0.., padding rows above r0.
+    let band_geo = |b: usize| {
+        let oy0 = b * t.band;
+        let rows = t.band.min(p.ho - oy0);
+        let top = (oy0 * p.stride[0]) as i64 - p.padding[0] as i64;
+        let r0 = top.max(0) as usize;
+        let r1 = ((oy0 + rows - 1) * p.stride[0] + p.kh).saturating_sub(p.padding[0]).min(p.h);
+        (oy0, rows, r0, r1 - r0, (r0 as i64 - top) as u64)
+    };
+    for g in 0..t.oc_groups() {
+        let tiles = t.tiles.min(p.oc_tiles - g * t.tiles);
+        let cout_g = (p.cout - g * t.tiles * c * k).min(tiles * c * k) as u64;
+        let (ba, bw) = t.bias_blocks[g];
+        m.transfer("MEM_LOAD", 2, ba, bw, 0, 0, 0)?;
+        // The transfers of band b of input group ig.
+        let load_input = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
+            let (_, _, r0, hin, _) = band_geo(b);
+            let gt = t.icg.min(p.ic_tiles - ig * t.icg);
+            let cin_g = (p.cin - ig * t.icg * e.rows).min(gt * e.rows) as u64;
+            let a = src + ((ig * t.icg * e.rows) * p.h * p.w + r0 * p.w) as u64;
+            m.transfer("MEM_LOAD", 0, a, cin_g * hin as u64 * w, hin as u64 * w, h * w, half)
+        };
+        let store_output = |m: &mut Emitter, b: usize, half: u64| {
+            let (oy0, rows, ..) = band_geo(b);
+            let a = dst + (g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo;
+            m.transfer("MEM_STORE", 0, a, cout_g * rows as u64 * wo, rows as u64 * wo, ho * wo, half)
+        };
+        let run = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
+            let (_, rows, _, hin, ph_band) = band_geo(b);
+            let gt = t.icg.min(p.ic_tiles - ig * t.icg);
+            m.push("PE_SHAPE", &[hin as u64, w, rows as u64, wo])?;
+            m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, p.padding[1] as u64])?;
+            let keep = u64::from(ig > 0);
+            let drain = u64::from(ig + 1 == t.ic_groups());
+            m.push("ACC_TILES", &[gt as u64, tiles as u64, keep, drain, half, half])?;
+            m.push("ACT_REQUANT", &rq)?;
+            m.push("SYNC", &[M_MEM])?;
+            m.push("RUN", &[M_PE | M_ACC | M_ACT])?;
+            if (g + 1, b + 1, ig + 1) == last_run {
+                if let Some(d) = next_div {
+                    // Applied by the pooling unit when this run (the layer) is done.
+                    m.push("POOL_CLOCK", &[u64::from(d)])?;
+                }
+            }
+            Ok::<(), String>(())
+        };
+        if t.double {
+            // Band b computes from half b mod 2 while band b+1's input loads into the
+            // other half and band b−1's output stores from the other output half. A
+            // RUN waits until the engine is idle, so a half is refilled only after the
+            // run that read it, and SYNC mem before each run orders the rest.
+            let (wa, ww) = t.weight_blocks[g][0];
+            m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
+            load_input(m, 0, 0, 0)?;
+            for b in 0..bands {
+                let half = (b % 2) as u64;
+                run(m, b, 0, half)?;
+                if b > 0 {
+                    if let (Some(q), true) = (pool_q.as_deref_mut(), on_chip) {
+                        let (oy0, rows, ..) = band_geo(b - 1);
+                        q.on_chip_band(m, oy0, rows, 1 - half)?;
+                    } else {
+                        store_output(m, b - 1, 1 - half)?;
+                    }
+                }
+                if b + 1 < bands {
+                    load_input(m, b + 1, 0, 1 - half)?;
+                }
+                if let (Some(q), true) = (pool_q.as_deref_mut(), b > 0) {
+                    // The mover runs transfers in order: band b−1's rows are in
+                    // memory before any later load reads them.
+                    // Every ready run (measured on the VGG-style block: one run per
+                    // band or taller pooling bands leave a longer tail).
+                    let (oy0, rows, ..) = band_geo(b - 1);
+                    q.issue_ready(m, oy0 + rows, usize::MAX)?;
+                }
+            }
+            m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
+            if let (Some(q), true) = (pool_q.as_deref_mut(), on_chip) {
+                let (oy0, rows, ..) = band_geo(bands - 1);
+                q.on_chip_band(m, oy0, rows, ((bands - 1) % 2) as u64)?;
+            } else {
+                store_output(m, bands - 1, ((bands - 1) % 2) as u64)?;
+            }
+        } else {
+            for b in 0..bands {
+                for ig in 0..t.ic_groups() {
+                    if b == 0 || t.ic_groups() > 1 {
+                        let (wa, ww) = t.weight_blocks[g][ig];
+                        m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
+                    }
+                    load_input(m, b, ig, 0)?;
+                    run(m, b, ig, 0)?;
+                    m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
+                }
+                if let (Some(q), true) = (pool_q.as_deref_mut(), on_chip) {
+                    let (oy0, rows, ..) = band_geo(b);
+                    q.on_chip_band(m, oy0, rows, 0)?;
+                } else {
+                    store_output(m, b, 0)?;
+                }
+                if let Some(q) = pool_q.as_deref_mut() {
+                    let (oy0, rows, ..) = band_geo(b);
+                    q.issue_ready(m, oy0 + rows, usize::MAX)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

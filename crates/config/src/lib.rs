@@ -226,8 +226,8 @@ pub mod limits {
     pub const MAX_WINDOW: (u32, u32) = (1, 16);
     /// `pooling.feature_memory_depth`.
     pub const FEATURE_MEMORY_DEPTH: (u32, u32) = (1, 65536);
-    /// `isa.word_bits`.
-    pub const WORD_BITS: (u32, u32) = (32, 256);
+    /// `isa.word_bits`: the hardware decompressor reads 64-bit words.
+    pub const WORD_BITS: (u32, u32) = (64, 64);
     /// `isa.buffer_depth`: the decompressor counts words and addresses its buffer in 16 bits.
     pub const BUFFER_DEPTH: (u32, u32) = (1, 65535);
     /// Each of `pool_clock.dividers` (the pooling unit's divider register is 8 bits).
@@ -368,11 +368,10 @@ impl HwConfig {
         )
         .map_err(|e| format!("{e} (the region holds at most 32 columns: retained_cols + cols_per_update)"))?;
         in_range("pooling.feature_memory_depth", pool.feature_memory_depth, FEATURE_MEMORY_DEPTH)?;
-        in_range("isa.word_bits", self.isa.word_bits, WORD_BITS)?;
-        if self.isa.word_bits % 8 != 0 {
+        if self.isa.word_bits != WORD_BITS.0 {
             return Err(format!(
-                "isa.word_bits = {} must be a multiple of 8 (words are stored as whole bytes)",
-                self.isa.word_bits
+                "isa.word_bits = {} is not supported: allowed {} (the hardware decompressor reads {}-bit words)",
+                self.isa.word_bits, WORD_BITS.0, WORD_BITS.0
             ));
         }
         in_range("isa.buffer_depth", self.isa.buffer_depth, BUFFER_DEPTH)?;
@@ -484,8 +483,8 @@ mod tests {
              largest window, pooling.max_window = 3)"
         );
         assert_eq!(
-            with(|c| c.isa.word_bits = 60).unwrap_err(),
-            "isa.word_bits = 60 must be a multiple of 8 (words are stored as whole bytes)"
+            with(|c| c.isa.word_bits = 128).unwrap_err(),
+            "isa.word_bits = 128 is not supported: allowed 64 (the hardware decompressor reads 64-bit words)"
         );
         assert_eq!(
             with(|c| c.pool_clock.dividers = vec![2, 4]).unwrap_err(),

@@ -137,8 +137,14 @@ pub struct OpInfo {
 
 impl OpInfo {
     /// Length in bits, opcode included.
-    pub fn len(&self) -> u32 {
-        OPCODE_BITS + self.fields.iter().map(|f| f.bits).sum::<u32>()
+    pub const fn len(&self) -> u32 {
+        let mut n = OPCODE_BITS;
+        let mut i = 0;
+        while i < self.fields.len() {
+            n += self.fields[i].bits;
+            i += 1;
+        }
+        n
     }
 
     /// Never true: every instruction has an opcode (clippy's len/is_empty pairing).
@@ -157,7 +163,7 @@ pub const NOP: u8 = 0;
 pub const END: u8 = 31;
 
 /// The opcode table.
-pub static TABLE: &[OpInfo] = &[
+pub const TABLE: &[OpInfo] = &[
     OpInfo { name: "NOP", code: NOP, module: Module::Ctrl, fields: &[], doc: "padding: the rest of the word is empty" },
     OpInfo {
         name: "MEM_LOAD",
@@ -283,6 +289,71 @@ pub const REPEAT: u8 = 13;
 /// never emits them and the decompressor expands them.
 pub fn is_compressed_form(code: u8) -> bool {
     code == MEM_ADD || code == REPEAT
+}
+
+/// Where a field sits in an instruction: its first bit (the opcode is bits 0..OPCODE_BITS) and
+/// its width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldPos {
+    /// First bit.
+    pub offset: u32,
+    /// Width in bits.
+    pub bits: u32,
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The position of field `field` of opcode `op` in `table`; in a constant context an unknown
+/// name stops the build.
+pub const fn field_in(table: &[OpInfo], op: &str, field: &str) -> FieldPos {
+    let mut i = 0;
+    while i < table.len() {
+        if str_eq(table[i].name, op) {
+            let mut offset = OPCODE_BITS;
+            let mut j = 0;
+            while j < table[i].fields.len() {
+                let f = table[i].fields[j];
+                if str_eq(f.name, field) {
+                    return FieldPos { offset, bits: f.bits };
+                }
+                offset += f.bits;
+                j += 1;
+            }
+            panic!("the opcode has no field of that name");
+        }
+        i += 1;
+    }
+    panic!("no opcode of that name");
+}
+
+/// The position of a field in [`TABLE`]: what the hardware decoders slice.
+pub const fn field(op: &str, field: &str) -> FieldPos {
+    field_in(TABLE, op, field)
+}
+
+/// The code of opcode `op` in [`TABLE`] (an unknown name stops the build).
+pub const fn opcode(op: &str) -> u8 {
+    let mut i = 0;
+    while i < TABLE.len() {
+        if str_eq(TABLE[i].name, op) {
+            return TABLE[i].code;
+        }
+        i += 1;
+    }
+    panic!("no opcode of that name");
 }
 
 /// The table row of an opcode.
@@ -422,6 +493,29 @@ mod tests {
             assert_eq!(Instr::decode(i.encode()).unwrap(), i, "{}", o.name);
             assert!(i.encode() < 1u128 << o.len());
         }
+    }
+
+    #[test]
+    fn field_positions_follow_the_table_and_a_field_added_to_a_copy_moves_the_ones_after_it() {
+        for o in TABLE {
+            let mut at = OPCODE_BITS;
+            for f in o.fields {
+                assert_eq!(field(o.name, f.name), FieldPos { offset: at, bits: f.bits }, "{}.{}", o.name, f.name);
+                at += f.bits;
+            }
+            assert_eq!(at, o.len());
+            assert_eq!(opcode(o.name), o.code);
+        }
+        // A copy of the table with a 3-bit field inserted first in MEM_LOAD.
+        let widened: Vec<Field> = std::iter::once(f("new", 3)).chain(op_named("MEM_LOAD").unwrap().fields.iter().copied()).collect();
+        let widened: &'static [Field] = Box::leak(widened.into_boxed_slice());
+        let copy: Vec<OpInfo> =
+            TABLE.iter().map(|o| if o.name == "MEM_LOAD" { OpInfo { fields: widened, ..*o } } else { *o }).collect();
+        for name in ["target", "addr", "words"] {
+            let (a, b) = (field("MEM_LOAD", name), field_in(&copy, "MEM_LOAD", name));
+            assert_eq!((b.offset, b.bits), (a.offset + 3, a.bits), "{name}");
+        }
+        assert_eq!(field_in(&copy, "MEM_STORE", "addr"), field("MEM_STORE", "addr"));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! or is dropped and counts in `mem_outside_accesses` (a compiled program never makes one).
 
 use accelgen_compiler::{compile_full, memory_image, Compiled, LayerTiling};
+use crate::tb::{Sig, Tb};
 use crate::{RunError, RunOptions};
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network, Output};
@@ -73,6 +74,177 @@ fn layer_macs(t: &LayerTiling) -> u64 {
         LayerTiling::Conv(t) => t.plan.macs,
         LayerTiling::Pool(_) => 0,
     }
+}
+
+/// accel_top's external memory port, resolved once.
+struct MemPort {
+    req_valid: Sig,
+    req_ready: Sig,
+    req_we: Sig,
+    req_addr: Sig,
+    req_wdata: Sig,
+    req_be: Sig,
+    rsp_valid: Sig,
+    rsp_data: Sig,
+}
+
+impl MemPort {
+    fn new(tb: &Tb) -> Result<MemPort, String> {
+        Ok(MemPort {
+            req_valid: tb.sig("m_req_valid")?,
+            req_ready: tb.sig("m_req_ready")?,
+            req_we: tb.sig("m_req_we")?,
+            req_addr: tb.sig("m_req_addr")?,
+            req_wdata: tb.sig("m_req_wdata")?,
+            req_be: tb.sig("m_req_be")?,
+            rsp_valid: tb.sig("m_rsp_valid")?,
+            rsp_data: tb.sig("m_rsp_data")?,
+        })
+    }
+}
+
+/// The external memory model: words of `lanes` 32-bit elements, read responses `latency` cycles
+/// after their request and in order, the reads, writes and accesses outside the image counted.
+struct Memory {
+    /// The memory, element-addressed (padded to whole words).
+    image: Vec<u32>,
+    lanes: usize,
+    latency: u64,
+    /// Read responses due: (cycle, word).
+    pending: VecDeque<(u64, u64)>,
+    reads: u64,
+    writes: u64,
+    /// Requests outside the image: reads return 0, writes are dropped.
+    outside: u64,
+}
+
+impl Memory {
+    fn new(mut image: Vec<u32>, lanes: usize, latency: u32) -> Memory {
+        image.resize(image.len().div_ceil(lanes) * lanes, 0);
+        Memory { image, lanes, latency: u64::from(latency), pending: VecDeque::new(), reads: 0, writes: 0, outside: 0 }
+    }
+
+    /// Cycle `now`: a response whose time has come, then this cycle's request if the port is
+    /// `ready`. Returns whether a request inside the image was a write (`Some(true)`) or a read.
+    fn cycle(&mut self, tb: &mut Tb, p: &MemPort, now: u64, ready: bool) -> Option<bool> {
+        match self.pending.front() {
+            Some(&(at, data)) if at <= now => {
+                tb.poke(p.rsp_valid, 1);
+                tb.poke(p.rsp_data, data);
+                self.pending.pop_front();
+            }
+            _ => tb.poke(p.rsp_valid, 0),
+        }
+        tb.poke(p.req_ready, u64::from(ready));
+        if !ready || !tb.is_set(p.req_valid) {
+            return None;
+        }
+        let base = tb.peek(p.req_addr) as usize * self.lanes;
+        let write = tb.is_set(p.req_we);
+        if base + self.lanes > self.image.len() {
+            self.outside += 1;
+            if !write {
+                self.pending.push_back((now + self.latency, 0));
+            }
+            return None;
+        }
+        if write {
+            let (data, be) = (tb.peek(p.req_wdata), tb.peek(p.req_be));
+            for l in 0..self.lanes {
+                if be >> l & 1 == 1 {
+                    self.image[base + l] = (data >> (32 * l)) as u32;
+                }
+            }
+            self.writes += 1;
+        } else {
+            let word = (0..self.lanes).fold(0u64, |w, l| w | u64::from(self.image[base + l]) << (32 * l));
+            self.pending.push_back((now + self.latency, word));
+            self.reads += 1;
+        }
+        Some(write)
+    }
+}
+
+/// What a run of accel_top counted: the status and counter registers (read through the host
+/// port), the memory model's accesses, and what was loaded.
+struct RunCounts<'a> {
+    regs: [u64; 14],
+    memory: &'a Memory,
+    register_writes: u64,
+    compressed_bytes: usize,
+    program_instructions: usize,
+    error_code: Option<u64>,
+}
+
+/// Per layer (the layer of the last instruction dispatched): cycles, memory words read and
+/// written (by the layer of the last transfer), and the pooling divider seen while pooling ran.
+struct LayerCounts {
+    cycles: Vec<u64>,
+    reads: Vec<u64>,
+    writes: Vec<u64>,
+    dividers: Vec<Option<u64>>,
+}
+
+/// The run's statistics (`stats` of the result file) from what it counted.
+#[allow(clippy::too_many_arguments)]
+fn accel_stats(stats: &mut Map<String, Value>, net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTiming, lay: &accelgen_compiler::Layout, c: &RunCounts, l: &LayerCounts) {
+    let pes = cfg.conv_array().pes() as u64;
+    let cycles = c.regs[1];
+    let macs: u64 = lay.layers.iter().map(layer_macs).sum();
+    stats.insert("mode".into(), json!("accel_top"));
+    stats.insert("engine".into(), json!(opts.engine.name()));
+    stats.insert("cycles".into(), json!(cycles));
+    stats.insert("macs".into(), json!(macs));
+    stats.insert("pe_utilization".into(), json!(ratio(macs, pes * cycles)));
+    let word_bytes = u64::from(cfg.memory.word_bits / 8);
+    stats.insert("mem_read_bytes".into(), json!(c.memory.reads * word_bytes));
+    stats.insert("mem_write_bytes".into(), json!(c.memory.writes * word_bytes));
+    stats.insert("mem_word_bits".into(), json!(cfg.memory.word_bits));
+    stats.insert("register_writes".into(), json!(c.register_writes));
+    stats.insert("compressed_bytes".into(), json!(c.compressed_bytes));
+    stats.insert("instructions".into(), json!(c.regs[2]));
+    stats.insert("program_instructions".into(), json!(c.program_instructions));
+    stats.insert("dispatch_stall_cycles".into(), json!(c.regs[3]));
+    stats.insert("conv_busy_cycles".into(), json!(c.regs[4]));
+    stats.insert("pool_busy_cycles".into(), json!(c.regs[5]));
+    stats.insert("mem_busy_cycles".into(), json!(c.regs[6]));
+    stats.insert("mem_stall_cycles".into(), json!(c.regs[7]));
+    stats.insert("program_words".into(), json!(c.regs[8]));
+    stats.insert("pool_enabled_cycles".into(), json!(c.regs[10]));
+    stats.insert("mem_wait_cycles".into(), json!(c.regs[11]));
+    stats.insert("conv_wait_cycles".into(), json!(c.regs[12]));
+    stats.insert("pool_wait_cycles".into(), json!(c.regs[13]));
+    stats.insert("mem_latency".into(), json!(mem.latency));
+    stats.insert("mem_stall_every".into(), json!(mem.stall_every));
+    let min_bytes = 4 * (lay.sizes.iter().sum::<u64>()
+        + lay
+            .layers
+            .iter()
+            .map(|t| match t {
+                LayerTiling::Conv(t) => (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw + t.plan.cout) as u64,
+                LayerTiling::Pool(_) => 0,
+            })
+            .sum::<u64>());
+    stats.insert("mem_min_bytes".into(), json!(min_bytes));
+    stats.insert("mem_outside_accesses".into(), json!(c.memory.outside));
+    if let Some(code) = c.error_code {
+        stats.insert("error_code".into(), json!(code));
+    }
+    let layers: Vec<Value> = (0..net.layers.len())
+        .map(|i| {
+            let m = layer_macs(&lay.layers[i]);
+            json!({
+                "op": net.layers[i].op(),
+                "cycles": l.cycles[i],
+                "macs": m,
+                "pe_utilization": ratio(m, pes * l.cycles[i]),
+                "pool_divider": l.dividers[i],
+                "mem_read_bytes": l.reads[i] * word_bytes,
+                "mem_write_bytes": l.writes[i] * word_bytes,
+            })
+        })
+        .collect();
+    stats.insert("layers".into(), Value::Array(layers));
 }
 
 /// A generous bound on the run's clock periods, from the program (conv passes, pooling columns,
@@ -176,13 +348,9 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let s = |n: &str| tb.sig(n).map_err(sim);
     let (reg_we, reg_addr, reg_wdata, reg_raddr, reg_rdata) = (s("reg_we")?, s("reg_addr")?, s("reg_wdata")?, s("reg_raddr")?, s("reg_rdata")?);
     let (st_done, st_error) = (s("st_done")?, s("st_error")?);
-    let (req_valid, req_ready, req_we, req_addr, req_wdata) = (s("m_req_valid")?, s("m_req_ready")?, s("m_req_we")?, s("m_req_addr")?, s("m_req_wdata")?);
-    let req_be = s("m_req_be")?;
-    let (rsp_valid, rsp_data) = (s("m_rsp_valid")?, s("m_rsp_data")?);
+    let port = MemPort::new(&tb).map_err(sim)?;
     let (n_instr, div_now, pool_busy) = (s("n_instr__q")?, s("pool__div_now")?, s("pool__busy")?);
-    // Whole words: the image padded to a multiple of the lanes.
-    let mut image = image;
-    image.resize(image.len().div_ceil(lanes) * lanes, 0);
+    let mut memory = Memory::new(image, lanes, mem.latency);
     let nl = net.layers.len();
     let (mut l_cycles, mut l_reads, mut l_writes) = (vec![0u64; nl], vec![0u64; nl], vec![0u64; nl]);
     let mut l_div: Vec<Option<u64>> = vec![None; nl];
@@ -212,10 +380,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     tb.expect_periods(|| bound / 4, "network on accel_top");
 
     let t0 = tb.cycles();
-    let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
-    let (mut reads, mut writes) = (0u64, 0u64);
     let (mut cur_layer, mut mem_layer, mut pool_layer, mut last_n) = (0usize, 0usize, 0usize, 0u64);
-    let mut outside = 0u64;
     loop {
         let now = tb.cycles() - t0;
         if tb.is_set(st_done) || tb.is_set(st_error) {
@@ -245,39 +410,11 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
         if tb.is_set(pool_busy) {
             l_div[pool_layer] = Some(tb.peek(div_now).max(1));
         }
-        // Memory model: a response whose time has come, then this cycle's request.
-        match pending.front() {
-            Some(&(at, data)) if at <= now => {
-                tb.poke(rsp_valid, 1);
-                tb.poke(rsp_data, data);
-                pending.pop_front();
-            }
-            _ => tb.poke(rsp_valid, 0),
-        }
         let ready = !(mem.stall_every > 0 && now % u64::from(mem.stall_every) == 0);
-        tb.poke(req_ready, u64::from(ready));
-        if ready && tb.is_set(req_valid) {
-            let a = tb.peek(req_addr) as usize;
-            let base = a * lanes;
-            if base + lanes > image.len() {
-                // Outside the memory: reads return 0, writes are dropped, both counted.
-                outside += 1;
-                if !tb.is_set(req_we) {
-                    pending.push_back((now + u64::from(mem.latency), 0));
-                }
-            } else if tb.is_set(req_we) {
-                let (data, be) = (tb.peek(req_wdata), tb.peek(req_be));
-                for l in 0..lanes {
-                    if be >> l & 1 == 1 {
-                        image[base + l] = (data >> (32 * l)) as u32;
-                    }
-                }
-                writes += 1;
+        if let Some(write) = memory.cycle(&mut tb, &port, now, ready) {
+            if write {
                 l_writes[mem_layer] += 1;
             } else {
-                let word = (0..lanes).fold(0u64, |w, l| w | u64::from(image[base + l]) << (32 * l));
-                pending.push_back((now + u64::from(mem.latency), word));
-                reads += 1;
                 l_reads[mem_layer] += 1;
             }
         }
@@ -305,68 +442,15 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let (o, n) = (*lay.outputs.last().expect("a layer") as usize, *lay.sizes.last().expect("a layer") as usize);
     let shape = net.shapes.last().expect("a shape").clone();
     let raw_out = matches!(net.layers.last(), Some(Layer::Conv(c)) if c.requant.is_none());
-    let words_out = &image[o..o + n];
+    let words_out = &memory.image[o..o + n];
     let output = if raw_out {
         Output::I32(Tensor::from_vec(&shape, words_out.iter().map(|&w| w as i32).collect()).map_err(RunError::Sim)?)
     } else {
         Output::I8(Tensor::from_vec(&shape, words_out.iter().map(|&w| w as i32 as i8).collect()).map_err(RunError::Sim)?)
     };
 
-    let cycles = regs[1];
-    let macs: u64 = lay.layers.iter().map(layer_macs).sum();
-    stats.insert("mode".into(), json!("accel_top"));
-    stats.insert("engine".into(), json!(opts.engine.name()));
-    stats.insert("cycles".into(), json!(cycles));
-    stats.insert("macs".into(), json!(macs));
-    stats.insert("pe_utilization".into(), json!(ratio(macs, pes * cycles)));
-    let word_bytes = u64::from(cfg.memory.word_bits / 8);
-    stats.insert("mem_read_bytes".into(), json!(reads * word_bytes));
-    stats.insert("mem_write_bytes".into(), json!(writes * word_bytes));
-    stats.insert("mem_word_bits".into(), json!(cfg.memory.word_bits));
-    stats.insert("register_writes".into(), json!(register_writes));
-    stats.insert("compressed_bytes".into(), json!(bytes.len()));
-    stats.insert("instructions".into(), json!(regs[2]));
-    stats.insert("program_instructions".into(), json!(cstats.instructions));
-    stats.insert("dispatch_stall_cycles".into(), json!(regs[3]));
-    stats.insert("conv_busy_cycles".into(), json!(regs[4]));
-    stats.insert("pool_busy_cycles".into(), json!(regs[5]));
-    stats.insert("mem_busy_cycles".into(), json!(regs[6]));
-    stats.insert("mem_stall_cycles".into(), json!(regs[7]));
-    stats.insert("program_words".into(), json!(regs[8]));
-    stats.insert("pool_enabled_cycles".into(), json!(regs[10]));
-    stats.insert("mem_wait_cycles".into(), json!(regs[11]));
-    stats.insert("conv_wait_cycles".into(), json!(regs[12]));
-    stats.insert("pool_wait_cycles".into(), json!(regs[13]));
-    stats.insert("mem_latency".into(), json!(mem.latency));
-    stats.insert("mem_stall_every".into(), json!(mem.stall_every));
-    let min_bytes = 4 * (lay.sizes.iter().sum::<u64>()
-        + lay
-            .layers
-            .iter()
-            .map(|t| match t {
-                LayerTiling::Conv(t) => (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw + t.plan.cout) as u64,
-                LayerTiling::Pool(_) => 0,
-            })
-            .sum::<u64>());
-    stats.insert("mem_min_bytes".into(), json!(min_bytes));
-    stats.insert("mem_outside_accesses".into(), json!(outside));
-    if let Some(c) = error_code {
-        stats.insert("error_code".into(), json!(c));
-    }
-    let layers: Vec<Value> = (0..nl)
-        .map(|i| {
-            let m = layer_macs(&lay.layers[i]);
-            json!({
-                "op": net.layers[i].op(),
-                "cycles": l_cycles[i],
-                "macs": m,
-                "pe_utilization": ratio(m, pes * l_cycles[i]),
-                "pool_divider": l_div[i],
-                "mem_read_bytes": l_reads[i] * word_bytes,
-                "mem_write_bytes": l_writes[i] * word_bytes,
-            })
-        })
-        .collect();
-    stats.insert("layers".into(), Value::Array(layers));
+    let counts = RunCounts { regs, memory: &memory, register_writes, compressed_bytes: bytes.len(), program_instructions: cstats.instructions, error_code };
+    let layer_counts = LayerCounts { cycles: l_cycles, reads: l_reads, writes: l_writes, dividers: l_div };
+    accel_stats(&mut stats, net, cfg, opts, mem, lay, &counts, &layer_counts);
     Ok(AccelRun { output, stats, error_code, compiled })
 }

@@ -4,9 +4,9 @@
 //! the planner chose for it. Every layer is compared with the golden model on its own input, and
 //! the network's output with the golden network.
 //!
-//! This is not yet the integrated accelerator (`accel_top`, where the decompressed program drives
-//! a data mover and the engines from an external memory port): no program, no external memory, no
-//! tiling. A layer must fit its block's buffers; one that does not is refused naming the layer.
+//! This is the reference run beside the integrated accelerator (`accelgen run NET.json` runs
+//! `accel_top`, where the decompressed program drives a data mover and the engines from an
+//! external memory port): here there is no program, no external memory and no tiling. A layer must fit its block's buffers; one that does not is refused naming the layer.
 
 use crate::{run_case, HwRun, RunError, RunOptions};
 use accelgen_config::HwConfig;

@@ -15,32 +15,9 @@ use accelgen_sim::RunOptions;
 use serde_json::{json, Value};
 use std::path::Path;
 
-/// A network document with deterministic data for every shape-only tensor.
+/// A network document with seeded data for every shape-only tensor.
 fn with_data(mut doc: Value) -> Value {
-    fn fill(v: &mut Value, key: &str, n: &mut u64) {
-        match v {
-            Value::Object(m) => {
-                if let (Some(Value::Array(shape)), false) = (m.get("shape"), m.contains_key("data")) {
-                    let len: u64 = shape.iter().map(|d| d.as_u64().unwrap_or(0)).product();
-                    let data: Vec<i64> = (0..len)
-                        .map(|i| {
-                            *n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407 + i);
-                            let r = (*n >> 33) as i64;
-                            if key == "bias" { r % 4001 - 2000 } else { r % 255 - 127 }
-                        })
-                        .collect();
-                    m.insert("data".into(), json!(data));
-                    return;
-                }
-                for (k, x) in m.iter_mut() {
-                    fill(x, k, n);
-                }
-            }
-            Value::Array(a) => a.iter_mut().for_each(|x| fill(x, key, n)),
-            _ => {}
-        }
-    }
-    fill(&mut doc, "", &mut 7);
+    accelgen_compiler::testnets::fill(&mut doc, &mut accelgen_golden::testutil::Rng::new(7), "");
     doc
 }
 

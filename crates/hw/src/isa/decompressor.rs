@@ -40,12 +40,13 @@
 //!   a start resets what it touched); only the output register is qualified by them.
 //! - **Output**: `wr_valid`, `wr_module` (one-hot: mem, pe, acc, act, pool, ctrl), `wr_op`,
 //!   `wr_payload` (the instruction's bits, opcode included): the write into the matching module's
-//!   register, exposed as ports until the integrated top exists. `st_busy` covers the whole
-//!   pipeline.
+//!   register, exposed as ports (`accel_top`'s dispatcher takes them). `st_busy` covers the
+//!   whole pipeline.
 //!
 //! The word width is 64 bits (`isa.word_bits = 64`).
 
 use crate::mem::SyncRam;
+use crate::isa::InstrFields;
 use accelgen_isa::{Module, MEM_ADD, REPEAT, TABLE};
 use rust_hdl::prelude::*;
 
@@ -96,6 +97,12 @@ pub struct InstrDecompressor {
     lens: Constant<Bits<256>>,
     /// One-hot module (8 bits) of each opcode.
     mods: Constant<Bits<256>>,
+    /// Opcodes the expander compares with, from the opcode table.
+    op_mem_load: Constant<Bits<5>>,
+    op_mem_store: Constant<Bits<5>>,
+    op_mem_add: Constant<Bits<5>>,
+    op_repeat: Constant<Bits<5>>,
+    op_end: Constant<Bits<5>>,
     /// Write pointer and status flags.
     wptr: DFF<Bits<16>>,
     overflow: DFF<Bit>,
@@ -361,7 +368,7 @@ fn table_constants() -> (Bits<256>, Bits<256>) {
 impl InstrDecompressor {
     /// A decompressor with a `depth`-word instruction buffer.
     pub fn new(depth: usize) -> Self {
-        assert!((1..=1 << 16).contains(&depth));
+        assert!((1..=1 << 16).contains(&depth), "instruction buffer depth {depth}: allowed 1..=65536");
         let (lens, mods) = table_constants();
         InstrDecompressor {
             clock: Default::default(),
@@ -382,6 +389,11 @@ impl InstrDecompressor {
             slot_mask: Constant::new(bit_cast::<256, 32>(!bits::<32>(0))),
             lens: Constant::new(lens),
             mods: Constant::new(mods),
+            op_mem_load: Constant::new(u64::from(accelgen_isa::opcode("MEM_LOAD")).into()),
+            op_mem_store: Constant::new(u64::from(accelgen_isa::opcode("MEM_STORE")).into()),
+            op_mem_add: Constant::new(u64::from(MEM_ADD).into()),
+            op_repeat: Constant::new(u64::from(REPEAT).into()),
+            op_end: Constant::new(u64::from(accelgen_isa::END).into()),
             wptr: Default::default(),
             overflow: Default::default(),
             error: Default::default(),
@@ -548,6 +560,22 @@ impl InstrDecompressor {
 
 // The expansion stage compares opcodes with literals (hdl_gen translates no paths to constants).
 const _: () = assert!(MEM_ADD == 12 && REPEAT == 13 && HISTORY_DEPTH == 512);
+// The configuration accepts only the word this decompressor reads.
+const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 && accelgen_config::limits::WORD_BITS.1 == WORD_BITS as u32);
+
+// Where the expander reads a field wider than the table's (a slot, a distance or a count widened
+// for arithmetic) or writes one by shifting (a MEM_ADD's transfer, a REPEAT's continued address),
+// it uses these positions; the build stops if the table moves them.
+const _: () = {
+    use accelgen_isa::{field, FieldPos};
+    const fn at(f: FieldPos, offset: u32, bits: u32) -> bool {
+        f.offset == offset && f.bits == bits
+    }
+    assert!(at(field("MEM_LOAD", "target"), 5, 2) && at(field("MEM_LOAD", "addr"), 7, 26) && at(field("MEM_LOAD", "words"), 33, 20));
+    assert!(at(field("MEM_STORE", "source"), 5, 1) && at(field("MEM_STORE", "addr"), 6, 26) && at(field("MEM_STORE", "words"), 32, 20));
+    assert!(at(field("REPEAT", "dist"), 5, 8) && at(field("REPEAT", "count"), 13, 12));
+    assert!(at(field("MEM_ADD", "slot"), 5, 3) && at(field("MEM_ADD", "delta"), 8, 18));
+};
 
 impl Logic for InstrDecompressor {
     #[hdl_gen]
@@ -613,20 +641,20 @@ impl Logic for InstrDecompressor {
         // A REPEAT at distance 2 or more waits one cycle in `tk`: its first copy's reads were
         // issued when it was decoded and land in `cc_r`/`pp_r` a cycle after it arrives.
         self.prime.next = self.is_rep.val() & !self.rd1.val() & !self.primed.q.val();
-        self.ca_ld.next = self.cc.val().get_bits::<26>(7);
-        self.pa_ld.next = self.pp.val().get_bits::<26>(7);
+        self.ca_ld.next = self.cc.val().get_value_load_addr();
+        self.pa_ld.next = self.pp.val().get_value_load_addr();
         self.na_ld.next = (self.ca_ld.val() << 1) - self.pa_ld.val();
-        self.ca_st.next = self.cc.val().get_bits::<26>(6);
-        self.pa_st.next = self.pp.val().get_bits::<26>(6);
+        self.ca_st.next = self.cc.val().get_value_store_addr();
+        self.pa_st.next = self.pp.val().get_value_store_addr();
         self.na_st.next = (self.ca_st.val() << 1) - self.pa_st.val();
         self.na_ld64.next = bit_cast::<64, 26>(self.na_ld.val()) << 7;
         self.na_st64.next = bit_cast::<64, 26>(self.na_st.val()) << 6;
         self.cont.next = self.tk_cf.q.val()
-            & (self.cc.val().get_bits::<5>(0) == self.pp.val().get_bits::<5>(0))
-            & (((self.cc.val().get_bits::<5>(0) == 1) & (self.cc.val().get_bits::<2>(5) == self.pp.val().get_bits::<2>(5)))
-                | ((self.cc.val().get_bits::<5>(0) == 2) & (self.cc.val().get_bit(5) == self.pp.val().get_bit(5))));
-        self.ma_slot.next = self.tk_payload.q.val().get_bits::<3>(5);
-        self.ma_delta.next = self.tk_payload.q.val().get_bits::<18>(8);
+            & (self.cc.val().get_value_opcode() == self.pp.val().get_value_opcode())
+            & (((self.cc.val().get_value_opcode() == self.op_mem_load.val()) & (self.cc.val().get_value_load_target() == self.pp.val().get_value_load_target()))
+                | ((self.cc.val().get_value_opcode() == self.op_mem_store.val()) & (self.cc.val().get_value_store_source() == self.pp.val().get_value_store_source())));
+        self.ma_slot.next = self.tk_payload.q.val().get_value_add_slot();
+        self.ma_delta.next = self.tk_payload.q.val().get_value_add_delta();
         if self.ma_delta.val().get_bit(17) {
             self.ma_delta26.next = bit_cast::<26, 18>(self.ma_delta.val()) - bits::<26>(262_144);
         } else {
@@ -649,18 +677,18 @@ impl Logic for InstrDecompressor {
         self.ma_tgt64.next = bit_cast::<64, 2>(self.ma_lo2.val()) << 5;
         // The slot fields of the issued transfer, formed per case next to the instruction
         // itself (timing: not decoded again from the selected instruction).
-        if self.tk_op.q.val() == 1 {
+        if self.tk_op.q.val() == self.op_mem_load.val() {
             self.p_slot.next = self.tk_payload.q.val().get_bits::<8>(5) & bits::<8>(3);
-            self.p_addr.next = self.tk_payload.q.val().get_bits::<26>(7);
-            self.p_words.next = self.tk_payload.q.val().get_bits::<20>(33);
+            self.p_addr.next = self.tk_payload.q.val().get_value_load_addr();
+            self.p_words.next = self.tk_payload.q.val().get_value_load_words();
         } else {
             self.p_slot.next = (self.tk_payload.q.val().get_bits::<8>(5) & bits::<8>(1)) | bits::<8>(4);
-            self.p_addr.next = self.tk_payload.q.val().get_bits::<26>(6);
-            self.p_words.next = self.tk_payload.q.val().get_bits::<20>(32);
+            self.p_addr.next = self.tk_payload.q.val().get_value_store_addr();
+            self.p_words.next = self.tk_payload.q.val().get_value_store_words();
         }
-        if self.cc.val().get_bits::<5>(0) == 1 {
+        if self.cc.val().get_value_opcode() == self.op_mem_load.val() {
             self.r_slot.next = self.cc.val().get_bits::<8>(5) & bits::<8>(3);
-            self.r_words.next = self.cc.val().get_bits::<20>(33);
+            self.r_words.next = self.cc.val().get_value_load_words();
             if self.cont.val() {
                 self.r_addr.next = self.na_ld.val();
             } else {
@@ -668,7 +696,7 @@ impl Logic for InstrDecompressor {
             }
         } else {
             self.r_slot.next = (self.cc.val().get_bits::<8>(5) & bits::<8>(1)) | bits::<8>(4);
-            self.r_words.next = self.cc.val().get_bits::<20>(32);
+            self.r_words.next = self.cc.val().get_value_store_words();
             if self.cont.val() {
                 self.r_addr.next = self.na_st.val();
             } else {
@@ -677,7 +705,7 @@ impl Logic for InstrDecompressor {
         }
         // The issued instruction and its slot fields: formed per class, then selected by the
         // token's registered class flags (what is not issued does not matter).
-        if self.cont.val() & (self.cc.val().get_bits::<5>(0) == 1) {
+        if self.cont.val() & (self.cc.val().get_value_opcode() == self.op_mem_load.val()) {
             self.x_rep.next = (self.cc.val() & !(bits::<64>(0x3ff_ffff) << 7)) | self.na_ld64.val();
         } else if self.cont.val() {
             self.x_rep.next = (self.cc.val() & !(bits::<64>(0x3ff_ffff) << 6)) | self.na_st64.val();
@@ -697,7 +725,7 @@ impl Logic for InstrDecompressor {
             self.xs_words.next = self.ma_words.val();
         } else if self.tk_rep.q.val() {
             self.x.next = self.x_rep.val();
-            self.x_tr.next = (self.cc.val().get_bits::<5>(0) == 1) | (self.cc.val().get_bits::<5>(0) == 2);
+            self.x_tr.next = (self.cc.val().get_value_opcode() == self.op_mem_load.val()) | (self.cc.val().get_value_opcode() == self.op_mem_store.val());
             self.xs_slot.next = self.r_slot.val();
             self.xs_addr.next = self.r_addr.val();
             self.xs_words.next = self.r_words.val();
@@ -739,7 +767,7 @@ impl Logic for InstrDecompressor {
         if self.x_err.val() {
             self.primed.d.next = false;
         }
-        self.x_op.next = self.x.val().get_bits::<5>(0);
+        self.x_op.next = self.x.val().get_value_opcode();
         self.sp_mask256.next = self.slot_mask.val() << (self.sp_slot.q.val() << 5);
         self.sp_addr256.next = bit_cast::<256, 26>(self.sp_addr.q.val()) << (self.sp_slot.q.val() << 5);
         self.sp_words256.next = bit_cast::<256, 20>(self.sp_words.q.val()) << (self.sp_slot.q.val() << 5);
@@ -787,7 +815,7 @@ impl Logic for InstrDecompressor {
                 self.rep_rem.d.next = self.rem_now.val() - 1;
                 // The next copy is the last when two were left (or, before the first, count 1).
                 if self.rep_rem.q.val() == 0 {
-                    self.tk_lc.d.next = self.tk_payload.q.val().get_bits::<12>(13) == 1;
+                    self.tk_lc.d.next = self.tk_payload.q.val().get_value_repeat_count() == 1;
                 } else {
                     self.tk_lc.d.next = self.rep_rem.q.val() == 2;
                 }
@@ -830,11 +858,11 @@ impl Logic for InstrDecompressor {
             self.src_ok.next = true;
         }
         self.consume.next = self.busy.q.val() & self.adv.val() & self.cur_empty.val() & self.next_ok.val();
-        self.op.next = self.src.val().get_bits::<5>(0);
+        self.op.next = self.src.val().get_value_opcode();
         self.len_cur.next =
-            self.lens.val().get_bits::<8>((bit_cast::<8, 5>(self.cur.q.val().get_bits::<5>(0)) << 3).index());
+            self.lens.val().get_bits::<8>((bit_cast::<8, 5>(self.cur.q.val().get_value_opcode()) << 3).index());
         self.len_q0.next =
-            self.lens.val().get_bits::<8>((bit_cast::<8, 5>(self.q0.q.val().get_bits::<5>(0)) << 3).index());
+            self.lens.val().get_bits::<8>((bit_cast::<8, 5>(self.q0.q.val().get_value_opcode()) << 3).index());
         if self.cur_empty.val() {
             self.len.next = self.len_q0.val();
         } else {
@@ -858,12 +886,12 @@ impl Logic for InstrDecompressor {
             & !(self.nl9_q0.val().get_bit(2) & (self.nl9_q0.val().get_bit(1) | self.nl9_q0.val().get_bit(0)));
         self.sh_cur.next = self.cur.q.val() >> self.len_cur.val();
         self.sh_q0.next = self.q0.q.val() >> self.len_q0.val();
-        self.e_cur.next = !self.cur.q.val().get_bits::<5>(0).any()
+        self.e_cur.next = !self.cur.q.val().get_value_opcode().any()
             | self.short_cur.val()
-            | !self.sh_cur.val().get_bits::<5>(0).any();
-        self.e_q0.next = !self.q0.q.val().get_bits::<5>(0).any()
+            | !self.sh_cur.val().get_value_opcode().any();
+        self.e_q0.next = !self.q0.q.val().get_value_opcode().any()
             | self.short_q0.val()
-            | !self.sh_q0.val().get_bits::<5>(0).any();
+            | !self.sh_q0.val().get_value_opcode().any();
         // (A shifted constant, not 2^len − 1: no 64-bit carry chain.)
         if self.len.val().get_bit(6) | self.len.val().get_bit(7) {
             self.mask.next = !bits::<64>(0);
@@ -951,21 +979,21 @@ impl Logic for InstrDecompressor {
                     } else {
                         self.tk_valid.d.next = true;
                         self.tk_op.d.next = self.op.val();
-                        self.tk_rep.d.next = self.op.val() == 13;
-                        self.tk_ma.d.next = self.op.val() == 12;
-                        self.tk_tr.d.next = (self.op.val() == 1) | (self.op.val() == 2);
-                        self.tk_d1.d.next = !self.src.val().get_bits::<8>(5).any();
-                        self.tk_d2.d.next = self.src.val().get_bits::<8>(5) == 1;
-                        self.tk_d3.d.next = self.src.val().get_bits::<8>(5) == 2;
+                        self.tk_rep.d.next = self.op.val() == self.op_repeat.val();
+                        self.tk_ma.d.next = self.op.val() == self.op_mem_add.val();
+                        self.tk_tr.d.next = (self.op.val() == self.op_mem_load.val()) | (self.op.val() == self.op_mem_store.val());
+                        self.tk_d1.d.next = !self.src.val().get_value_repeat_dist().any();
+                        self.tk_d2.d.next = self.src.val().get_value_repeat_dist() == 1;
+                        self.tk_d3.d.next = self.src.val().get_value_repeat_dist() == 2;
                         if self.cur_empty.val() {
                             self.tk_cf.d.next = self.cf_q0.val();
-                            self.tk_lc.d.next = !self.q0.q.val().get_bits::<12>(13).any();
+                            self.tk_lc.d.next = !self.q0.q.val().get_value_repeat_count().any();
                         } else {
                             self.tk_cf.d.next = self.cf_cur.val();
-                            self.tk_lc.d.next = !self.cur.q.val().get_bits::<12>(13).any();
+                            self.tk_lc.d.next = !self.cur.q.val().get_value_repeat_count().any();
                         }
                         self.tk_payload.d.next = self.src.val() & self.mask.val();
-                        if self.op.val() == 31 {
+                        if self.op.val() == self.op_end.val() {
                             self.busy.d.next = false;
                         }
                     }
@@ -979,7 +1007,7 @@ impl Logic for InstrDecompressor {
 
         // The slot fields for a MEM_ADD decoded now: the slot registers after this cycle's
         // pending update.
-        self.src_slot.next = self.src.val().get_bits::<3>(5);
+        self.src_slot.next = self.src.val().get_value_add_slot();
         self.src_off.next = bit_cast::<8, 3>(self.src_slot.val()) << 5;
         if self.sp_valid.q.val() & (self.sp_slot.q.val() == bit_cast::<8, 3>(self.src_slot.val())) {
             self.mb_addr.d.next = self.sp_addr.q.val();

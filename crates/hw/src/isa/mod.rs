@@ -1,5 +1,7 @@
 //! The instruction family (patents.md §3): the instruction buffer and decompressor.
 
 mod decompressor;
+mod fields;
 
 pub use decompressor::{InstrDecompressor, WORD_BITS};
+pub use fields::{InstrFields, DECODED_FIELDS};

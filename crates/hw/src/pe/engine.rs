@@ -324,7 +324,7 @@ pub struct ConvEngine {
 impl ConvEngine {
     /// An engine with the given generator parameters.
     pub fn new(p: &ConvEngineParams) -> Self {
-        assert!(p.rows >= 1 && p.rows <= 64 && p.cols >= 2 && p.cols <= 64);
+        assert!(p.rows >= 1 && p.rows <= 64 && p.cols >= 2 && p.cols <= 64, "a {}x{} array: rows 1..=64, cols 2..=64 (validated configurations never get here)", p.rows, p.cols);
         let pe = PeParams { kernels: p.kernels, fault: PeFault::None };
         // PE (0, 1) carries the PE-level faults.
         let pe_fault = match p.fault {

@@ -31,8 +31,8 @@
 //! | `strobe` | in | 1 | last fast cycle of a slow cycle: input register loads |
 //! | `ksel` | in | 16 | one-hot sub-cycle: kernel j is used when bit j is set |
 //! | `ksel_nx` | in | 16 | `ksel` of the next fast cycle |
-//! | `x_in`, `tag_in` | in | 8, 5 | datum and its tag from the left neighbour or the row port |
-//! | `x_out`, `tag_out` | out | 8, 5 | the input register and its tag (to the right neighbour) |
+//! | `x_in`, `tag_in` | in | 8, 6 | datum and its tag from the left neighbour or the row port |
+//! | `x_out`, `tag_out` | out | 8, 6 | the input register and its tag (to the right neighbour) |
 //! | `psum_in` | in | 32 | partial sum from the PE above (0 in row 0) |
 //! | `psum_out` | out | 32 | partial sum K fast cycles old (to the PE below) |
 //! | `w_we`, `w_sel`, `w_data` | in | 1, 16, 8 | shadow-weight write port |

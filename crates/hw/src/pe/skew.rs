@@ -38,7 +38,7 @@ pub struct SkewLine {
 impl SkewLine {
     /// A line of `depth ≥ 1` stages.
     pub fn new(depth: usize) -> Self {
-        assert!(depth >= 1);
+        assert!(depth >= 1, "a skew line needs at least one register");
         SkewLine {
             clock: Default::default(),
             strobe: Default::default(),

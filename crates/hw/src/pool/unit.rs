@@ -408,7 +408,10 @@ impl PoolUnit {
     /// A unit with the given generator parameters.
     pub fn new(p: &PoolUnitParams) -> Self {
         let (k, mn, w) = (p.rows_per_read, p.retained_cols + p.cols_per_update, p.max_window);
-        assert!((1..=16).contains(&k) && (1..=32).contains(&mn) && w <= k && w <= p.retained_cols + 1);
+        assert!(
+            (1..=16).contains(&k) && (1..=32).contains(&mn) && w <= k && w <= p.retained_cols + 1,
+            "pooling unit k = {k}, m + n = {mn}, window {w}: allowed k 1..=16, m + n 1..=32, window at most k and m + 1 (validated configurations never get here)"
+        );
         PoolUnit {
             clock: Default::default(),
             ld_we: Default::default(),

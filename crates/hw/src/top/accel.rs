@@ -44,7 +44,7 @@
 //! Writes (`reg_we`, `reg_addr`): 0 DATA appends a program word; 1 CTRL: bit 0 start, bit 1 clear;
 //! 2 WATCHDOG: the most cycles one instruction may wait (0, the reset value: no limit).
 
-use crate::isa::InstrDecompressor;
+use crate::isa::{InstrDecompressor, InstrFields};
 use crate::mem::SyncRam;
 use crate::pe::{ConvEngine, ConvEngineParams};
 use crate::pool::{PoolUnit, PoolUnitParams};
@@ -164,6 +164,29 @@ pub struct AccelTop<const W: usize, const L: usize> {
     out_half: Constant<Bits<16>>,
     /// Sign extension of a pooled int8 to a 32-bit word.
     sext: Constant<Bits<32>>,
+    /// Opcodes the dispatcher compares with, from the opcode table.
+    op_mem_load: Constant<Bits<5>>,
+    op_mem_store: Constant<Bits<5>>,
+    op_pe_shape: Constant<Bits<5>>,
+    op_pe_kernel: Constant<Bits<5>>,
+    op_acc_tiles: Constant<Bits<5>>,
+    op_act_requant: Constant<Bits<5>>,
+    op_pool_window: Constant<Bits<5>>,
+    op_pool_shape: Constant<Bits<5>>,
+    op_pool_clock: Constant<Bits<5>>,
+    op_run: Constant<Bits<5>>,
+    op_sync: Constant<Bits<5>>,
+    op_mem_shape: Constant<Bits<5>>,
+    op_pool_geom: Constant<Bits<5>>,
+    op_mem_copy: Constant<Bits<5>>,
+    op_end: Constant<Bits<5>>,
+    /// Error codes, from `accelgen_isa::ERRORS`.
+    err_stream: Constant<Bits<4>>,
+    err_bounds: Constant<Bits<4>>,
+    err_not_dispatchable: Constant<Bits<4>>,
+    err_program_size: Constant<Bits<4>>,
+    err_watchdog: Constant<Bits<4>>,
+    err_bad_parameters: Constant<Bits<4>>,
     /// Dispatcher state.
     running: DFF<Bit>,
     fin: DFF<Bit>,
@@ -396,6 +419,27 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             sext: Constant::new(0xffff_ff00u64.into()),
             fc_half: Constant::new(((e.first_cache_depth / 2) as u64).into()),
             out_half: Constant::new(((e.output_buffer_depth / 2) as u64).into()),
+            op_mem_load: Constant::new(u64::from(accelgen_isa::opcode("MEM_LOAD")).into()),
+            op_mem_store: Constant::new(u64::from(accelgen_isa::opcode("MEM_STORE")).into()),
+            op_pe_shape: Constant::new(u64::from(accelgen_isa::opcode("PE_SHAPE")).into()),
+            op_pe_kernel: Constant::new(u64::from(accelgen_isa::opcode("PE_KERNEL")).into()),
+            op_acc_tiles: Constant::new(u64::from(accelgen_isa::opcode("ACC_TILES")).into()),
+            op_act_requant: Constant::new(u64::from(accelgen_isa::opcode("ACT_REQUANT")).into()),
+            op_pool_window: Constant::new(u64::from(accelgen_isa::opcode("POOL_WINDOW")).into()),
+            op_pool_shape: Constant::new(u64::from(accelgen_isa::opcode("POOL_SHAPE")).into()),
+            op_pool_clock: Constant::new(u64::from(accelgen_isa::opcode("POOL_CLOCK")).into()),
+            op_run: Constant::new(u64::from(accelgen_isa::opcode("RUN")).into()),
+            op_sync: Constant::new(u64::from(accelgen_isa::opcode("SYNC")).into()),
+            op_mem_shape: Constant::new(u64::from(accelgen_isa::opcode("MEM_SHAPE")).into()),
+            op_pool_geom: Constant::new(u64::from(accelgen_isa::opcode("POOL_GEOM")).into()),
+            op_mem_copy: Constant::new(u64::from(accelgen_isa::opcode("MEM_COPY")).into()),
+            op_end: Constant::new(u64::from(accelgen_isa::opcode("END")).into()),
+            err_stream: Constant::new(u64::from(accelgen_isa::ERR_STREAM).into()),
+            err_bounds: Constant::new(u64::from(accelgen_isa::ERR_BOUNDS).into()),
+            err_not_dispatchable: Constant::new(u64::from(accelgen_isa::ERR_NOT_DISPATCHABLE).into()),
+            err_program_size: Constant::new(u64::from(accelgen_isa::ERR_PROGRAM_SIZE).into()),
+            err_watchdog: Constant::new(u64::from(accelgen_isa::ERR_WATCHDOG).into()),
+            err_bad_parameters: Constant::new(u64::from(accelgen_isa::ERR_BAD_PARAMETERS).into()),
             running: Default::default(),
             fin: Default::default(),
             err: Default::default(),
@@ -491,59 +535,11 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
     }
 }
 
-// The dispatcher decodes fields at fixed bit positions (hdl_gen takes literals); a test checks
-// them against the opcode table.
-/// (opcode name, field, first bit, width) as the dispatcher decodes them.
-pub const DECODED_FIELDS: &[(&str, &str, usize, usize)] = &[
-    ("MEM_LOAD", "target", 5, 2),
-    ("MEM_LOAD", "addr", 7, 26),
-    ("MEM_LOAD", "words", 33, 20),
-    ("MEM_STORE", "source", 5, 1),
-    ("MEM_STORE", "addr", 6, 26),
-    ("MEM_STORE", "words", 32, 20),
-    ("PE_SHAPE", "h", 5, 10),
-    ("PE_SHAPE", "w", 15, 10),
-    ("PE_SHAPE", "ho", 25, 10),
-    ("PE_SHAPE", "wo", 35, 10),
-    ("PE_KERNEL", "kh", 5, 4),
-    ("PE_KERNEL", "kw", 9, 4),
-    ("PE_KERNEL", "sh", 13, 3),
-    ("PE_KERNEL", "sw", 16, 3),
-    ("PE_KERNEL", "ph", 19, 3),
-    ("PE_KERNEL", "pw", 22, 3),
-    ("ACC_TILES", "ic_tiles", 5, 8),
-    ("ACC_TILES", "oc_tiles", 13, 8),
-    ("ACC_TILES", "keep", 21, 1),
-    ("ACC_TILES", "drain", 22, 1),
-    ("ACC_TILES", "fhalf", 23, 1),
-    ("ACC_TILES", "ohalf", 24, 1),
-    ("ACT_REQUANT", "en", 5, 1),
-    ("ACT_REQUANT", "multiplier", 6, 15),
-    ("ACT_REQUANT", "shift", 21, 6),
-    ("ACT_REQUANT", "zero_point", 27, 8),
-    ("ACT_REQUANT", "relu", 35, 1),
-    ("POOL_WINDOW", "avg", 5, 1),
-    ("POOL_WINDOW", "kh", 6, 4),
-    ("POOL_WINDOW", "kw", 10, 4),
-    ("POOL_WINDOW", "sh", 14, 4),
-    ("POOL_WINDOW", "sw", 18, 4),
-    ("POOL_WINDOW", "ph", 22, 2),
-    ("POOL_WINDOW", "pw", 24, 2),
-    ("POOL_SHAPE", "c", 5, 12),
-    ("POOL_SHAPE", "h", 17, 10),
-    ("POOL_SHAPE", "w", 27, 10),
-    ("POOL_SHAPE", "ho", 37, 10),
-    ("POOL_SHAPE", "wo", 47, 10),
-    ("POOL_CLOCK", "divider", 5, 8),
-    ("RUN", "modules", 5, 5),
-    ("SYNC", "modules", 5, 5),
-    ("MEM_SHAPE", "len", 5, 20),
-    ("MEM_SHAPE", "stride", 25, 26),
-    ("MEM_SHAPE", "half", 51, 1),
-    ("POOL_GEOM", "hb", 5, 10),
-    ("POOL_GEOM", "xcols", 15, 12),
-    ("MEM_COPY", "words", 5, 20),
-];
+// RUN and SYNC share the dispatcher's mask decode (`get_value_run_modules`).
+const _: () = {
+    let (run, sync) = (accelgen_isa::field("RUN", "modules"), accelgen_isa::field("SYNC", "modules"));
+    assert!(run.offset == sync.offset && run.bits == sync.bits);
+};
 
 impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
     #[hdl_gen]
@@ -636,14 +632,14 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         } else {
             self.pl.next = self.pe0.q.val();
         }
-        self.mask.next = self.pl.val().get_bits::<5>(5);
+        self.mask.next = self.pl.val().get_value_run_modules();
         self.conv_idle.next = !self.conv.busy.val() & !self.c_start.q.val();
         self.pool_idle.next = !self.pool.busy.val() & !self.p_start.q.val();
         self.mem_idle.next = !self.mover.busy.val() & !self.m_go.q.val();
         // Opcode classes as equalities (timing: no magnitude compare, so no carry chain).
         self.op_conv.next =
-            (self.op.val() == 3) | (self.op.val() == 4) | (self.op.val() == 5) | (self.op.val() == 6);
-        self.op_pool.next = (self.op.val() == 7) | (self.op.val() == 8) | (self.op.val() == 9);
+            (self.op.val() == self.op_pe_shape.val()) | (self.op.val() == self.op_pe_kernel.val()) | (self.op.val() == self.op_acc_tiles.val()) | (self.op.val() == self.op_act_requant.val());
+        self.op_pool.next = (self.op.val() == self.op_pool_window.val()) | (self.op.val() == self.op_pool_shape.val()) | (self.op.val() == self.op_pool_clock.val());
         // What the head waits for, decoded when it arrived (see `iq0_k`).
         self.kk.next = self.iq0_k.q.val();
         self.bad_op.next = self.kk.val().get_bit(4);
@@ -687,9 +683,9 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.need_pool.next = self.kk.val().get_bit(2);
         // The class of an arriving instruction: transfers and SYNC wait for the mover (a transfer
         // also for the parameters to settle), parameter writes for their module, RUN (10) for
-        // the parameters to settle and the modules in its mask, WAIT (11) for the modules in its
+        // the parameters to settle and the modules in its mask, SYNC (11) for the modules in its
         // mask, END (31) for all three; any other opcode is illegal.
-        self.arr_mask.next = self.dec.wr_payload.val().get_bits::<5>(5);
+        self.arr_mask.next = self.dec.wr_payload.val().get_value_run_modules();
         // The mask's modules as class bits (mask bit 0 mover, 1..=3 conv engine, 4 pooling).
         self.ak_mem.next = 0.into();
         self.ak_conv.next = 0.into();
@@ -704,27 +700,27 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             self.ak_pool.next = bits::<5>(4);
         }
         self.arr_k.next = bits::<5>(16);
-        if (self.dec.wr_op.val() == 1) | (self.dec.wr_op.val() == 2) | (self.dec.wr_op.val() == 16) {
+        if (self.dec.wr_op.val() == self.op_mem_load.val()) | (self.dec.wr_op.val() == self.op_mem_store.val()) | (self.dec.wr_op.val() == self.op_mem_copy.val()) {
             self.arr_k.next = bits::<5>(9);
-        } else if self.dec.wr_op.val() == 14 {
+        } else if self.dec.wr_op.val() == self.op_mem_shape.val() {
             self.arr_k.next = bits::<5>(1);
-        } else if (self.dec.wr_op.val() == 3)
-            | (self.dec.wr_op.val() == 4)
-            | (self.dec.wr_op.val() == 5)
-            | (self.dec.wr_op.val() == 6)
+        } else if (self.dec.wr_op.val() == self.op_pe_shape.val())
+            | (self.dec.wr_op.val() == self.op_pe_kernel.val())
+            | (self.dec.wr_op.val() == self.op_acc_tiles.val())
+            | (self.dec.wr_op.val() == self.op_act_requant.val())
         {
             self.arr_k.next = bits::<5>(2);
-        } else if (self.dec.wr_op.val() == 7)
-            | (self.dec.wr_op.val() == 8)
-            | (self.dec.wr_op.val() == 9)
-            | (self.dec.wr_op.val() == 15)
+        } else if (self.dec.wr_op.val() == self.op_pool_window.val())
+            | (self.dec.wr_op.val() == self.op_pool_shape.val())
+            | (self.dec.wr_op.val() == self.op_pool_clock.val())
+            | (self.dec.wr_op.val() == self.op_pool_geom.val())
         {
             self.arr_k.next = bits::<5>(4);
-        } else if self.dec.wr_op.val() == 10 {
+        } else if self.dec.wr_op.val() == self.op_run.val() {
             self.arr_k.next = bits::<5>(8) | self.ak_conv.val() | self.ak_pool.val();
-        } else if self.dec.wr_op.val() == 11 {
+        } else if self.dec.wr_op.val() == self.op_sync.val() {
             self.arr_k.next = self.ak_mem.val() | self.ak_conv.val() | self.ak_pool.val();
-        } else if self.dec.wr_op.val() == 31 {
+        } else if self.dec.wr_op.val() == self.op_end.val() {
             self.arr_k.next = bits::<5>(7);
         }
         self.accept.next = self.iv.val()
@@ -783,20 +779,20 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         // every cycle, and `mem_idle` counts the pending start as busy.
         self.m_go.d.next = false;
         self.mover.go.next = self.m_go.q.val();
-        self.g_store_r.d.next = self.op.val() == 2;
-        self.g_copy_r.d.next = self.op.val() == 16;
-        if self.op.val() == 16 {
+        self.g_store_r.d.next = self.op.val() == self.op_mem_store.val();
+        self.g_copy_r.d.next = self.op.val() == self.op_mem_copy.val();
+        if self.op.val() == self.op_mem_copy.val() {
             self.g_sel_r.d.next = 0.into();
             self.g_addr_r.d.next = 0.into();
-            self.g_words_r.d.next = self.pl.val().get_bits::<20>(5);
-        } else if self.op.val() == 2 {
-            self.g_sel_r.d.next = bit_cast::<2, 1>(self.pl.val().get_bits::<1>(5));
-            self.g_addr_r.d.next = self.pl.val().get_bits::<26>(6);
-            self.g_words_r.d.next = self.pl.val().get_bits::<20>(32);
+            self.g_words_r.d.next = self.pl.val().get_value_copy_words();
+        } else if self.op.val() == self.op_mem_store.val() {
+            self.g_sel_r.d.next = bit_cast::<2, 1>(self.pl.val().get_value_store_source());
+            self.g_addr_r.d.next = self.pl.val().get_value_store_addr();
+            self.g_words_r.d.next = self.pl.val().get_value_store_words();
         } else {
-            self.g_sel_r.d.next = self.pl.val().get_bits::<2>(5);
-            self.g_addr_r.d.next = self.pl.val().get_bits::<26>(7);
-            self.g_words_r.d.next = self.pl.val().get_bits::<20>(33);
+            self.g_sel_r.d.next = self.pl.val().get_value_load_target();
+            self.g_addr_r.d.next = self.pl.val().get_value_load_addr();
+            self.g_words_r.d.next = self.pl.val().get_value_load_words();
         }
         self.mover.g_store.next = self.g_store_r.q.val();
         self.mover.g_copy.next = self.g_copy_r.q.val();
@@ -814,21 +810,21 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             if self.op_conv.val() | self.op_pool.val() {
                 self.settle.d.next = 3.into();
             }
-            if self.op.val() == 15 {
+            if self.op.val() == self.op_pool_geom.val() {
                 self.settle.d.next = 3.into();
             }
-            if (self.op.val() == 1) | (self.op.val() == 2) | (self.op.val() == 16) {
+            if (self.op.val() == self.op_mem_load.val()) | (self.op.val() == self.op_mem_store.val()) | (self.op.val() == self.op_mem_copy.val()) {
                 self.m_go.d.next = true;
             }
-            if self.op.val() == 9 {
-                self.pl_div.d.next = self.pl.val().get_bits::<8>(5);
+            if self.op.val() == self.op_pool_clock.val() {
+                self.pl_div.d.next = self.pl.val().get_value_pool_divider();
                 self.clk_now.d.next = self.conv_idle.val();
             }
-            if self.op.val() == 10 {
+            if self.op.val() == self.op_run.val() {
                 self.c_start.d.next = (self.mask.val() & bits::<5>(14)).any();
                 self.p_start.d.next = self.mask.val().get_bit(4);
             }
-            if self.op.val() == 31 {
+            if self.op.val() == self.op_end.val() {
                 self.running.d.next = false;
                 self.fin.d.next = true;
             }
@@ -842,59 +838,59 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.wop.next = self.pw_op.q.val();
         self.wpl.next = self.pw_pl.q.val();
         if self.pw_v.q.val() {
-            if self.wop.val() == 14 {
-                self.m_len.d.next = self.wpl.val().get_bits::<20>(5);
-                self.m_stride.d.next = self.wpl.val().get_bits::<26>(25);
-                self.m_half.d.next = self.wpl.val().get_bit(51);
+            if self.wop.val() == self.op_mem_shape.val() {
+                self.m_len.d.next = self.wpl.val().get_value_shape_len();
+                self.m_stride.d.next = self.wpl.val().get_value_shape_stride();
+                self.m_half.d.next = self.wpl.val().get_value_shape_half().any();
             }
-            if self.wop.val() == 3 {
-                self.pe_h.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(5));
-                self.pe_w.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(15));
-                self.pe_ho.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(25));
-                self.pe_wo.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(35));
+            if self.wop.val() == self.op_pe_shape.val() {
+                self.pe_h.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pe_h());
+                self.pe_w.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pe_w());
+                self.pe_ho.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pe_ho());
+                self.pe_wo.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pe_wo());
             }
-            if self.wop.val() == 4 {
-                self.pe_kh.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(5));
-                self.pe_kw.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(9));
-                self.pe_sh.d.next = bit_cast::<16, 3>(self.wpl.val().get_bits::<3>(13));
-                self.pe_sw.d.next = bit_cast::<16, 3>(self.wpl.val().get_bits::<3>(16));
-                self.pe_ph.d.next = bit_cast::<16, 3>(self.wpl.val().get_bits::<3>(19));
-                self.pe_pw.d.next = bit_cast::<16, 3>(self.wpl.val().get_bits::<3>(22));
+            if self.wop.val() == self.op_pe_kernel.val() {
+                self.pe_kh.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pe_kh());
+                self.pe_kw.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pe_kw());
+                self.pe_sh.d.next = bit_cast::<16, 3>(self.wpl.val().get_value_pe_sh());
+                self.pe_sw.d.next = bit_cast::<16, 3>(self.wpl.val().get_value_pe_sw());
+                self.pe_ph.d.next = bit_cast::<16, 3>(self.wpl.val().get_value_pe_ph());
+                self.pe_pw.d.next = bit_cast::<16, 3>(self.wpl.val().get_value_pe_pw());
             }
-            if self.wop.val() == 5 {
-                self.acc_ic.d.next = bit_cast::<16, 8>(self.wpl.val().get_bits::<8>(5));
-                self.acc_oc.d.next = bit_cast::<16, 8>(self.wpl.val().get_bits::<8>(13));
-                self.acc_keep.d.next = self.wpl.val().get_bit(21);
-                self.acc_drain.d.next = self.wpl.val().get_bit(22);
-                self.acc_fhalf.d.next = self.wpl.val().get_bit(23);
-                self.acc_ohalf.d.next = self.wpl.val().get_bit(24);
+            if self.wop.val() == self.op_acc_tiles.val() {
+                self.acc_ic.d.next = bit_cast::<16, 8>(self.wpl.val().get_value_acc_ic_tiles());
+                self.acc_oc.d.next = bit_cast::<16, 8>(self.wpl.val().get_value_acc_oc_tiles());
+                self.acc_keep.d.next = self.wpl.val().get_value_acc_keep().any();
+                self.acc_drain.d.next = self.wpl.val().get_value_acc_drain().any();
+                self.acc_fhalf.d.next = self.wpl.val().get_value_acc_fhalf().any();
+                self.acc_ohalf.d.next = self.wpl.val().get_value_acc_ohalf().any();
             }
-            if self.wop.val() == 6 {
-                self.act_en.d.next = self.wpl.val().get_bit(5);
-                self.act_mult.d.next = bit_cast::<16, 15>(self.wpl.val().get_bits::<15>(6));
-                self.act_shift.d.next = bit_cast::<8, 6>(self.wpl.val().get_bits::<6>(21));
-                self.act_zp.d.next = self.wpl.val().get_bits::<8>(27);
-                self.act_relu.d.next = self.wpl.val().get_bit(35);
+            if self.wop.val() == self.op_act_requant.val() {
+                self.act_en.d.next = self.wpl.val().get_value_act_en().any();
+                self.act_mult.d.next = bit_cast::<16, 15>(self.wpl.val().get_value_act_multiplier());
+                self.act_shift.d.next = bit_cast::<8, 6>(self.wpl.val().get_value_act_shift());
+                self.act_zp.d.next = self.wpl.val().get_value_act_zero_point();
+                self.act_relu.d.next = self.wpl.val().get_value_act_relu().any();
             }
-            if self.wop.val() == 7 {
-                self.pl_avg.d.next = self.wpl.val().get_bit(5);
-                self.pl_kh.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(6));
-                self.pl_kw.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(10));
-                self.pl_sh.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(14));
-                self.pl_sw.d.next = bit_cast::<16, 4>(self.wpl.val().get_bits::<4>(18));
-                self.pl_ph.d.next = self.wpl.val().get_bits::<2>(22);
-                self.pl_pw.d.next = bit_cast::<16, 2>(self.wpl.val().get_bits::<2>(24));
+            if self.wop.val() == self.op_pool_window.val() {
+                self.pl_avg.d.next = self.wpl.val().get_value_pool_avg().any();
+                self.pl_kh.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pool_kh());
+                self.pl_kw.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pool_kw());
+                self.pl_sh.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pool_sh());
+                self.pl_sw.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pool_sw());
+                self.pl_ph.d.next = self.wpl.val().get_value_pool_ph();
+                self.pl_pw.d.next = bit_cast::<16, 2>(self.wpl.val().get_value_pool_pw());
             }
-            if self.wop.val() == 8 {
-                self.pl_c.d.next = bit_cast::<16, 12>(self.wpl.val().get_bits::<12>(5));
-                self.pl_h.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(17));
-                self.pl_w.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(27));
-                self.pl_ho.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(37));
-                self.pl_wo.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(47));
+            if self.wop.val() == self.op_pool_shape.val() {
+                self.pl_c.d.next = bit_cast::<16, 12>(self.wpl.val().get_value_pool_c());
+                self.pl_h.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_h());
+                self.pl_w.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_w());
+                self.pl_ho.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_ho());
+                self.pl_wo.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_wo());
             }
-            if self.wop.val() == 15 {
-                self.pl_hb.d.next = bit_cast::<16, 10>(self.wpl.val().get_bits::<10>(5));
-                self.pl_xcols.d.next = bit_cast::<16, 12>(self.wpl.val().get_bits::<12>(15));
+            if self.wop.val() == self.op_pool_geom.val() {
+                self.pl_hb.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_hb());
+                self.pl_xcols.d.next = bit_cast::<16, 12>(self.wpl.val().get_value_pool_xcols());
             }
         }
 
@@ -1062,19 +1058,19 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             if !self.err.q.val() {
                 if self.dec.st_error.val() {
                     self.err.d.next = true;
-                    self.code.d.next = 1.into();
+                    self.code.d.next = self.err_stream.val();
                 } else if self.mover.err.val() {
                     self.err.d.next = true;
-                    self.code.d.next = 2.into();
+                    self.code.d.next = self.err_bounds.val();
                 } else if self.iv.val() & self.bad_op.val() {
                     self.err.d.next = true;
-                    self.code.d.next = 3.into();
+                    self.code.d.next = self.err_not_dispatchable.val();
                 } else if self.iv.val() & self.run_bad.val() & self.ok.val() {
                     self.err.d.next = true;
-                    self.code.d.next = 6.into();
+                    self.code.d.next = self.err_bad_parameters.val();
                 } else if self.wd_limit.q.val().any() & (self.wd_count.q.val() == self.wd_limit.q.val()) {
                     self.err.d.next = true;
-                    self.code.d.next = 5.into();
+                    self.code.d.next = self.err_watchdog.val();
                 }
             }
             if self.err.q.val() {
@@ -1116,7 +1112,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
                 self.n_wpool.d.next = 0.into();
                 if self.dec.st_overflow.val() {
                     self.err.d.next = true;
-                    self.code.d.next = 4.into();
+                    self.code.d.next = self.err_program_size.val();
                 } else {
                     self.running.d.next = true;
                     self.err.d.next = false;
@@ -1150,30 +1146,3 @@ crate::top_io!(
         s.add(&|| "pool__busy".into(), 1, self.pool.busy.val().get_u64());
     }
 );
-
-#[cfg(test)]
-mod tests {
-    use super::DECODED_FIELDS;
-
-    #[test]
-    fn decoded_field_positions_match_the_opcode_table() {
-        for &(name, field, at, width) in DECODED_FIELDS {
-            let op = accelgen_isa::op_named(name).unwrap();
-            let mut pos = accelgen_isa::OPCODE_BITS as usize;
-            let mut found = None;
-            for f in op.fields {
-                if f.name == field {
-                    found = Some((pos, f.bits as usize));
-                }
-                pos += f.bits as usize;
-            }
-            assert_eq!(found, Some((at, width)), "{name}.{field}");
-        }
-        const _: () = assert!(accelgen_isa::END == 31);
-        for (name, code) in [("MEM_LOAD", 1), ("MEM_STORE", 2), ("PE_SHAPE", 3), ("PE_KERNEL", 4), ("ACC_TILES", 5),
-            ("ACT_REQUANT", 6), ("POOL_WINDOW", 7), ("POOL_SHAPE", 8), ("POOL_CLOCK", 9), ("RUN", 10), ("SYNC", 11),
-            ("MEM_SHAPE", 14), ("POOL_GEOM", 15), ("MEM_COPY", 16)] {
-            assert_eq!(accelgen_isa::op_named(name).unwrap().code, code, "{name}");
-        }
-    }
-}

@@ -3,5 +3,5 @@
 mod accel;
 mod mover;
 
-pub use accel::{AccelTop, DECODED_FIELDS};
+pub use accel::AccelTop;
 pub use mover::{DataMover, DataMoverParams};

@@ -268,8 +268,14 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
     /// A mover for the given buffers.
     pub fn new(p: &DataMoverParams) -> Self {
         assert!((L == 1 || L == 2) && W == 32 * L, "32-bit lanes, one or two per word");
-        assert!((1..=64).contains(&p.rows) && (2..=64).contains(&p.cols) && (1..=16).contains(&p.fm_banks));
-        assert!(p.kernels >= 2 && p.depths.iter().all(|&d| (1..=1 << 16).contains(&d)));
+        assert!(
+            (1..=64).contains(&p.rows) && (2..=64).contains(&p.cols) && (1..=16).contains(&p.fm_banks),
+            "data mover for {} rows, {} cols, {} banks: allowed 1..=64, 2..=64, 1..=16",
+            p.rows,
+            p.cols,
+            p.fm_banks
+        );
+        assert!(p.kernels >= 2 && p.depths.iter().all(|&d| (1..=1 << 16).contains(&d)), "data mover: K >= 2 and buffer depths 1..=65536");
         let mut bank0 = 0u64;
         let mut rows0 = 0u64;
         for ph in 0..4 {
