@@ -247,6 +247,33 @@ fn accel_stats(stats: &mut Map<String, Value>, net: &Network, cfg: &HwConfig, op
     stats.insert("layers".into(), Value::Array(layers));
 }
 
+/// Loads the compressed program through the host register port (DATA), sets the watchdog to
+/// half the program's cycle bound (no instruction waits longer than the whole program), and
+/// starts (CTRL); returns the register writes made.
+fn load_and_start(tb: &mut Tb, bytes: &[u8], bound: u64) -> Result<u64, String> {
+    let (reg_we, reg_addr, reg_wdata) = (tb.sig("reg_we")?, tb.sig("reg_addr")?, tb.sig("reg_wdata")?);
+    let mut register_writes = 0u64;
+    for w in bytes.chunks(8) {
+        let mut b = [0u8; 8];
+        b[..w.len()].copy_from_slice(w);
+        tb.poke(reg_we, 1);
+        tb.poke(reg_addr, 0);
+        tb.poke(reg_wdata, u64::from_le_bytes(b));
+        tb.step()?;
+        register_writes += 1;
+    }
+    for (addr, data) in [(2, bound / 2), (1, 1)] {
+        tb.poke(reg_we, 1);
+        tb.poke(reg_addr, addr);
+        tb.poke(reg_wdata, data);
+        tb.step()?;
+        register_writes += 1;
+    }
+    tb.poke(reg_we, 0);
+    tb.poke(reg_wdata, 0);
+    Ok(register_writes)
+}
+
 /// A generous bound on the run's clock periods, from the program (conv passes, pooling columns,
 /// transferred words): a run past it is a hang.
 fn period_bound(c: &Compiled, cfg: &HwConfig, mem: MemTiming) -> u64 {
@@ -346,7 +373,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     };
     let sim = RunError::Sim;
     let s = |n: &str| tb.sig(n).map_err(sim);
-    let (reg_we, reg_addr, reg_wdata, reg_raddr, reg_rdata) = (s("reg_we")?, s("reg_addr")?, s("reg_wdata")?, s("reg_raddr")?, s("reg_rdata")?);
+    let (reg_raddr, reg_rdata) = (s("reg_raddr")?, s("reg_rdata")?);
     let (st_done, st_error) = (s("st_done")?, s("st_error")?);
     let port = MemPort::new(&tb).map_err(sim)?;
     let (n_instr, div_now, pool_busy) = (s("n_instr__q")?, s("pool__div_now")?, s("pool__busy")?);
@@ -355,28 +382,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let (mut l_cycles, mut l_reads, mut l_writes) = (vec![0u64; nl], vec![0u64; nl], vec![0u64; nl]);
     let mut l_div: Vec<Option<u64>> = vec![None; nl];
 
-    // Load the program through the register port, then start.
-    let mut register_writes = 0u64;
-    for w in bytes.chunks(8) {
-        let mut b = [0u8; 8];
-        b[..w.len()].copy_from_slice(w);
-        tb.poke(reg_we, 1);
-        tb.poke(reg_addr, 0);
-        tb.poke(reg_wdata, u64::from_le_bytes(b));
-        tb.step().map_err(sim)?;
-        register_writes += 1;
-    }
-    // The watchdog: no instruction waits longer than the whole program's bound.
-    tb.poke(reg_we, 1);
-    tb.poke(reg_addr, 2);
-    tb.poke(reg_wdata, bound / 2);
-    tb.step().map_err(sim)?;
-    tb.poke(reg_addr, 1);
-    tb.poke(reg_wdata, 1);
-    tb.step().map_err(sim)?;
-    register_writes += 2;
-    tb.poke(reg_we, 0);
-    tb.poke(reg_wdata, 0);
+    let register_writes = load_and_start(&mut tb, &bytes, bound).map_err(sim)?;
     tb.expect_periods(|| bound / 4, "network on accel_top");
 
     let t0 = tb.cycles();

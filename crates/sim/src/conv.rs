@@ -100,72 +100,9 @@ pub fn run_conv(
     let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;
     let sg = ConvSigs::new(&tb, e).map_err(sim)?;
 
-    // ---- Load the buffers through the load port, one word per cycle.
-    let mut load_cycles = 0u64;
-    let mut load = |tb: &mut Tb, target: u64, rowsel: u64, addr: usize, data: i64| {
-        tb.poke(sg.ld_we, 1);
-        tb.poke(sg.ld_target, target);
-        tb.poke(sg.ld_rowsel, rowsel);
-        tb.poke(sg.ld_addr, addr as u64);
-        tb.poke(sg.ld_data, data as u32 as u64);
-        load_cycles += 1;
-        tb.step()
-    };
-    for r in 0..e.rows {
-        for (a, &v) in plan.bank_image(e, input, r).iter().enumerate() {
-            load(&mut tb, 0, 1 << r, a, v as i64).map_err(sim)?;
-        }
-    }
-    for (a, &v) in plan.weight_image(e, &weight).iter().enumerate() {
-        load(&mut tb, 1, 0, a, v as i64).map_err(sim)?;
-    }
-    // Bias bank c, entry t·K + j: output channel t·C·K + c·K + j.
-    for t in 0..plan.oc_tiles {
-        for c in 0..e.cols {
-            for j in 0..e.kernels {
-                let oc = t * e.cols * e.kernels + c * e.kernels + j;
-                let v = bias.as_ref().filter(|_| oc < plan.cout).map_or(0, |b| b.data[oc] as i64);
-                load(&mut tb, 2, 1 << c, t * e.kernels + j, v).map_err(sim)?;
-            }
-        }
-    }
-    tb.poke(sg.ld_we, 0);
+    let load_cycles = load_buffers(&mut tb, &sg, e, &plan, input, &weight, bias.as_ref()).map_err(sim)?;
 
-    // ---- Parameter registers.
-    let rq = layer.requant.unwrap_or(accelgen_golden::Requant {
-        multiplier: 0,
-        shift: 0,
-        zero_point: 0,
-        relu: false,
-    });
-    let params: [(&str, u64); 22] = [
-        ("p_h", plan.h as u64),
-        ("p_w", plan.w as u64),
-        ("p_wo", plan.wo as u64),
-        ("p_kh", plan.kh as u64),
-        ("p_kw", plan.kw as u64),
-        ("p_sh", plan.stride[0] as u64),
-        ("p_sw", plan.stride[1] as u64),
-        ("p_ph", plan.padding[0] as u64),
-        ("p_pw", plan.padding[1] as u64),
-        ("p_ic_tiles", plan.ic_tiles as u64),
-        ("p_oc_tiles", plan.oc_tiles as u64),
-        ("p_plane", (plan.h * plan.w) as u64),
-        ("p_pixels", plan.pixels() as u64),
-        ("p_shw", ((plan.stride[0] * plan.w) & 0xFFFF) as u64),
-        ("p_phw", ((plan.padding[0] * plan.w) & 0xFFFF) as u64),
-        ("p_passes", plan.passes as u64),
-        ("p_kp", (e.kernels * plan.pixels()) as u64),
-        ("p_rq_en", u64::from(layer.requant.is_some())),
-        ("p_mult", rq.multiplier as u64),
-        ("p_shift", u64::from(rq.shift)),
-        ("p_zp", rq.zero_point as u8 as u64),
-        ("p_relu", u64::from(rq.relu)),
-    ];
-    for (name, v) in params {
-        let s = tb.sig(name).map_err(sim)?;
-        tb.poke(s, v);
-    }
+    set_parameters(&mut tb, e, &plan, layer).map_err(sim)?;
 
     // ---- Run, collecting outputs and checking invariants every cycle.
     tb.poke(sg.start, 1);
@@ -174,19 +111,7 @@ pub fn run_conv(
     let t0 = tb.cycles();
     let bound = cycle_bound(e, &plan);
     tb.expect_periods(|| t0 + conv_cycles(e, &plan).cycles, "conv engine");
-    let mut inv = Invariants::default();
-    let (rows, cols, k) = (e.rows, e.cols, e.kernels);
-    let n_pe = rows * cols;
-    // What each PE must multiply: the weight image it was loaded from, by pass, PE and kernel.
-    let wimg = plan.weight_image(e, &weight);
-    // Per PE: passes whose weights it has swapped in (a datum tagged TAG_SWAP loaded).
-    let mut pass = vec![0usize; n_pe];
-    let mut x_prev: Vec<u64> = vec![0; n_pe];
-    let mut x_in = vec![0u64; n_pe];
-    let mut row_in = vec![0u64; rows];
-    // The fast sub-cycle, counted by the testbench from the strobes (the engine restarts its phase
-    // at start): kernel j must be multiplied in sub-cycle j.
-    let mut sub = 0usize;
+    let mut mon = Monitor::new(e, plan.weight_image(e, &weight));
     loop {
         if tb.is_set(sg.done) {
             break;
@@ -197,71 +122,12 @@ pub fn run_conv(
                 tb.cycles()
             )));
         }
-        let strobe = tb.is_set(sg.strobe);
-        if sub >= k || (strobe && sub != k - 1) {
-            inv.kernel_use_violations += 1;
-        }
-        for i in 0..n_pe {
-            let tag = tb.peek(sg.tag[i]);
-            if tag >> TAG_VALID & 1 == 1 {
-                // The weight multiplied must be kernel `sub` of the pass this PE is in.
-                let want = pass[i]
-                    .checked_sub(1)
-                    .and_then(|p| wimg.get((p * n_pe + i) * k + sub.min(k - 1)))
-                    .map(|&w| w as u8 as u64);
-                if want != Some(tb.peek(sg.w_used[i])) {
-                    inv.kernel_use_violations += 1;
-                }
-            }
-            if tb.is_set(sg.mac[i]) {
-                inv.pe_macs += 1;
-            }
-            x_prev[i] = tb.peek(sg.x[i]);
-        }
-        for r in 0..rows {
-            if tb.is_set(sg.bank_ren[r]) {
-                inv.first_cache_reads += 1;
-            }
-            row_in[r] = tb.peek(sg.row_in[r]);
-        }
-        if strobe {
-            // The first cache's datum of row r may enter PE (r, 0) only: PE (r, c > 0) offered
-            // the cache's datum while its left neighbour holds another one is a cache write.
-            for i in 0..n_pe {
-                x_in[i] = tb.peek(sg.x_in[i]);
-                let (r, c) = (i / cols, i % cols);
-                if c > 0 && x_in[i] == row_in[r] && x_in[i] != x_prev[i - 1] {
-                    inv.cache_writes_outside_col0 += 1;
-                }
-            }
-        }
+        let strobe = mon.before_edge(&mut tb, &sg);
         tb.step().map_err(sim)?;
-        if strobe {
-            sub = 0;
-            for r in 0..rows {
-                for c in 0..cols {
-                    let i = r * cols + c;
-                    // PE (r, c)'s register now holds what PE (r, c − 1) held (row input for c = 0).
-                    let now = tb.peek(sg.x[i]);
-                    let want = if c == 0 { row_in[r] } else { x_prev[i - 1] };
-                    if now != want {
-                        inv.shift_chain_breaks += 1;
-                    }
-                    if tb.peek(sg.tag[i]) >> TAG_SWAP & 1 == 1 {
-                        pass[i] += 1;
-                    }
-                }
-            }
-        } else {
-            sub += 1;
-            // Between strobes every input register must hold (kernels share one stable datum).
-            for i in 0..n_pe {
-                if tb.peek(sg.x[i]) != x_prev[i] {
-                    inv.kernel_use_violations += 1;
-                }
-            }
-        }
+        mon.after_edge(&mut tb, &sg, strobe);
     }
+    let inv = mon.inv;
+    let (rows, cols, k) = (e.rows, e.cols, e.kernels);
     let cycles = tb.cycles() - t0;
     // ---- Read the output buffer back through the read port (one word per cycle, pipelined).
     let p_n = plan.pixels();
@@ -314,6 +180,199 @@ pub fn run_conv(
     tb.finish().map_err(RunError::Unsupported)?;
     opts.check_engine(|| ConvEngine::new(e), "conv_engine", trace, &mut stats)?;
     Ok(HwRun { output, stats, violations })
+}
+
+/// Loads the first cache, the weight buffer and the bias buffer through the load port, one word
+/// per cycle; returns the cycles it took.
+fn load_buffers(
+    tb: &mut Tb,
+    sg: &ConvSigs,
+    e: &ConvEngineParams,
+    plan: &ConvPlan,
+    input: &TensorI8,
+    weight: &TensorI8,
+    bias: Option<&accelgen_golden::TensorI32>,
+) -> Result<u64, String> {
+    let mut load_cycles = 0u64;
+    let mut load = |tb: &mut Tb, target: u64, rowsel: u64, addr: usize, data: i64| {
+        tb.poke(sg.ld_we, 1);
+        tb.poke(sg.ld_target, target);
+        tb.poke(sg.ld_rowsel, rowsel);
+        tb.poke(sg.ld_addr, addr as u64);
+        tb.poke(sg.ld_data, data as u32 as u64);
+        load_cycles += 1;
+        tb.step()
+    };
+    for r in 0..e.rows {
+        for (a, &v) in plan.bank_image(e, input, r).iter().enumerate() {
+            load(tb, 0, 1 << r, a, v as i64)?;
+        }
+    }
+    for (a, &v) in plan.weight_image(e, weight).iter().enumerate() {
+        load(tb, 1, 0, a, v as i64)?;
+    }
+    // Bias bank c, entry t·K + j: output channel t·C·K + c·K + j.
+    for t in 0..plan.oc_tiles {
+        for c in 0..e.cols {
+            for j in 0..e.kernels {
+                let oc = t * e.cols * e.kernels + c * e.kernels + j;
+                let v = bias.filter(|_| oc < plan.cout).map_or(0, |b| b.data[oc] as i64);
+                load(tb, 2, 1 << c, t * e.kernels + j, v)?;
+            }
+        }
+    }
+    tb.poke(sg.ld_we, 0);
+    Ok(load_cycles)
+}
+
+/// Sets the engine's layer parameter registers (`p_*`) from the plan and the requantization.
+fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &ConvLayer) -> Result<(), String> {
+    let rq = layer.requant.unwrap_or(accelgen_golden::Requant {
+        multiplier: 0,
+        shift: 0,
+        zero_point: 0,
+        relu: false,
+    });
+    let params: [(&str, u64); 22] = [
+        ("p_h", plan.h as u64),
+        ("p_w", plan.w as u64),
+        ("p_wo", plan.wo as u64),
+        ("p_kh", plan.kh as u64),
+        ("p_kw", plan.kw as u64),
+        ("p_sh", plan.stride[0] as u64),
+        ("p_sw", plan.stride[1] as u64),
+        ("p_ph", plan.padding[0] as u64),
+        ("p_pw", plan.padding[1] as u64),
+        ("p_ic_tiles", plan.ic_tiles as u64),
+        ("p_oc_tiles", plan.oc_tiles as u64),
+        ("p_plane", (plan.h * plan.w) as u64),
+        ("p_pixels", plan.pixels() as u64),
+        ("p_shw", ((plan.stride[0] * plan.w) & 0xFFFF) as u64),
+        ("p_phw", ((plan.padding[0] * plan.w) & 0xFFFF) as u64),
+        ("p_passes", plan.passes as u64),
+        ("p_kp", (e.kernels * plan.pixels()) as u64),
+        ("p_rq_en", u64::from(layer.requant.is_some())),
+        ("p_mult", rq.multiplier as u64),
+        ("p_shift", u64::from(rq.shift)),
+        ("p_zp", rq.zero_point as u8 as u64),
+        ("p_relu", u64::from(rq.relu)),
+    ];
+    for (name, v) in params {
+        let s = tb.sig(name)?;
+        tb.poke(s, v);
+    }
+
+    Ok(())
+}
+
+/// The invariant checks of a running engine, on every clock period: the testbench's own count of
+/// the fast sub-cycle, each PE's pass (from the swap tags it saw), and last period's registers.
+struct Monitor {
+    inv: Invariants,
+    rows: usize,
+    cols: usize,
+    k: usize,
+    /// What each PE must multiply: the weight image, by pass, PE and kernel.
+    wimg: Vec<i8>,
+    /// Per PE: passes whose weights it has swapped in (a datum tagged TAG_SWAP loaded).
+    pass: Vec<usize>,
+    x_prev: Vec<u64>,
+    row_in: Vec<u64>,
+    /// The fast sub-cycle, counted from the strobes (the engine restarts its phase at start):
+    /// kernel j must be multiplied in sub-cycle j.
+    sub: usize,
+}
+
+impl Monitor {
+    fn new(e: &ConvEngineParams, wimg: Vec<i8>) -> Monitor {
+        let n_pe = e.rows * e.cols;
+        Monitor {
+            inv: Invariants::default(),
+            rows: e.rows,
+            cols: e.cols,
+            k: e.kernels,
+            wimg,
+            pass: vec![0; n_pe],
+            x_prev: vec![0; n_pe],
+            row_in: vec![0; e.rows],
+            sub: 0,
+        }
+    }
+
+    /// Checks before the clock edge (kernel use, MACs, first-cache reads, writes into PEs past
+    /// column 0); returns whether this period ends a slow cycle (`strobe`).
+    fn before_edge(&mut self, tb: &mut Tb, sg: &ConvSigs) -> bool {
+        let (n_pe, k, cols) = (self.rows * self.cols, self.k, self.cols);
+        let inv = &mut self.inv;
+        let strobe = tb.is_set(sg.strobe);
+        if self.sub >= k || (strobe && self.sub != k - 1) {
+            inv.kernel_use_violations += 1;
+        }
+        for i in 0..n_pe {
+            let tag = tb.peek(sg.tag[i]);
+            if tag >> TAG_VALID & 1 == 1 {
+                // The weight multiplied must be kernel `sub` of the pass this PE is in.
+                let want = self.pass[i]
+                    .checked_sub(1)
+                    .and_then(|p| self.wimg.get((p * n_pe + i) * k + self.sub.min(k - 1)))
+                    .map(|&w| w as u8 as u64);
+                if want != Some(tb.peek(sg.w_used[i])) {
+                    inv.kernel_use_violations += 1;
+                }
+            }
+            if tb.is_set(sg.mac[i]) {
+                inv.pe_macs += 1;
+            }
+            self.x_prev[i] = tb.peek(sg.x[i]);
+        }
+        for r in 0..self.rows {
+            if tb.is_set(sg.bank_ren[r]) {
+                inv.first_cache_reads += 1;
+            }
+            self.row_in[r] = tb.peek(sg.row_in[r]);
+        }
+        if strobe {
+            // The first cache's datum of row r may enter PE (r, 0) only: PE (r, c > 0) offered
+            // the cache's datum while its left neighbour holds another one is a cache write.
+            for i in 0..n_pe {
+                let x_in = tb.peek(sg.x_in[i]);
+                let (r, c) = (i / cols, i % cols);
+                if c > 0 && x_in == self.row_in[r] && x_in != self.x_prev[i - 1] {
+                    inv.cache_writes_outside_col0 += 1;
+                }
+            }
+        }
+        strobe
+    }
+
+    /// Checks after the edge: at a strobe every input register took its left neighbour's datum
+    /// (the row input in column 0); between strobes every input register held.
+    fn after_edge(&mut self, tb: &mut Tb, sg: &ConvSigs, strobe: bool) {
+        let cols = self.cols;
+        if strobe {
+            self.sub = 0;
+            for r in 0..self.rows {
+                for c in 0..cols {
+                    let i = r * cols + c;
+                    let now = tb.peek(sg.x[i]);
+                    let want = if c == 0 { self.row_in[r] } else { self.x_prev[i - 1] };
+                    if now != want {
+                        self.inv.shift_chain_breaks += 1;
+                    }
+                    if tb.peek(sg.tag[i]) >> TAG_SWAP & 1 == 1 {
+                        self.pass[i] += 1;
+                    }
+                }
+            }
+        } else {
+            self.sub += 1;
+            for i in 0..self.rows * cols {
+                if tb.peek(sg.x[i]) != self.x_prev[i] {
+                    self.inv.kernel_use_violations += 1;
+                }
+            }
+        }
+    }
 }
 
 /// Most PE-cycles (clock periods × PEs) a run may need on rust-hdl (about 7 minutes at the

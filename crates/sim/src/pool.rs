@@ -80,6 +80,150 @@ impl PoolSigs {
     }
 }
 
+/// Loads the feature memory through the unit's port (padded row ρ = y + ph in bank ρ mod k,
+/// entry (c·hb + ρ div k)·W + x) and sets the layer's parameter registers; returns the load
+/// cycles.
+fn load_layer(tb: &mut Tb, sg: &PoolSigs, u: &PoolUnitParams, plan: &PoolPlan, input: &TensorI8, layer: &PoolLayer) -> Result<u64, String> {
+    let k = u.rows_per_read;
+    let mut load_cycles = 0u64;
+    for c in 0..plan.c {
+        for y in 0..plan.h {
+            let rho = y + plan.padding[0];
+            for x in 0..plan.w {
+                tb.poke(sg.ld_we, 1);
+                tb.poke(sg.ld_bank, 1u64 << (rho % k));
+                tb.poke(sg.ld_addr, ((c * plan.hb + rho / k) * plan.w + x) as u64);
+                tb.poke(sg.ld_data, input.data[(c * plan.h + y) * plan.w + x] as u8 as u64);
+                tb.step()?;
+                load_cycles += 1;
+            }
+        }
+    }
+    tb.poke(sg.ld_we, 0);
+    let params: [(&str, usize); 15] = [
+        ("p_c", plan.c),
+        ("p_h", plan.h),
+        ("p_w", plan.w),
+        ("p_ho", plan.ho),
+        ("p_wo", plan.wo),
+        ("p_kh", plan.kernel[0]),
+        ("p_kw", plan.kernel[1]),
+        ("p_sh", plan.stride[0]),
+        ("p_sw", plan.stride[1]),
+        ("p_ph", plan.padding[0]),
+        ("p_pw", plan.padding[1]),
+        ("p_hbw", plan.hb * plan.w),
+        ("p_xcols", plan.xcols),
+        ("p_count", plan.kernel[0] * plan.kernel[1]),
+        ("p_avg", usize::from(layer.mode == PoolMode::Avg)),
+    ];
+    for (name, v) in params {
+        let s = tb.sig(name)?;
+        tb.poke(s, v as u64);
+    }
+    Ok(load_cycles)
+}
+
+/// The invariant checks and counters of a running unit, observed every clock period before the
+/// edge.
+#[derive(Default)]
+struct PoolMonitor {
+    /// Each output as it left the unit.
+    out: Vec<Option<i64>>,
+    /// The divider in force at the start; a change while running is counted.
+    div_now: u32,
+    update_period_violations: u64,
+    retained_mismatches: u64,
+    column_rereads: u64,
+    column_reads: u64,
+    enabled: u64,
+    windows: u64,
+    bank_reads: u64,
+    /// Outputs written twice or outside the tensor (counted, so a faulty unit's stats are seen).
+    output_faults: u64,
+    div_changes: u64,
+    /// (bank, address) pairs read in the current row band.
+    band_reads: HashSet<(usize, u64)>,
+    shifts_in_update: usize,
+    band_shifts: usize,
+    prev_region: Option<Vec<Vec<u8>>>,
+}
+
+impl PoolMonitor {
+    fn observe(&mut self, tb: &mut Tb, sg: &PoolSigs, u: &PoolUnitParams) {
+        let (k, n, m) = (u.rows_per_read, u.cols_per_update, u.retained_cols);
+        if tb.peek(sg.div_now) as u32 != self.div_now {
+            self.div_changes += 1;
+        }
+        if tb.is_set(sg.enable) {
+            self.enabled += 1;
+        }
+        // Memory reads as the banks see them; a row band starts at the read of column 0.
+        let ce = tb.is_set(sg.ce);
+        let reading = ce && tb.is_set(sg.run) && !tb.is_set(sg.reads_done);
+        if reading && tb.peek(sg.rd_x) == 0 {
+            self.band_reads.clear();
+        }
+        for b in 0..k {
+            if tb.is_set(sg.bank_ren[b]) {
+                self.bank_reads += 1;
+                if !self.band_reads.insert((b, tb.peek(sg.bank_raddr[b]))) {
+                    self.column_rereads += 1;
+                }
+            }
+        }
+        if tb.is_set(sg.out_valid) {
+            self.windows += 1;
+            let idx = tb.peek(sg.out_idx) as usize;
+            let v = tb.peek(sg.out_data) as u8 as i8 as i64;
+            match self.out.get_mut(idx) {
+                Some(slot @ None) => *slot = Some(v),
+                Some(Some(_)) | None => self.output_faults += 1,
+            }
+        }
+        // Column reads: cycles in which the read stage fetches a column inside the map.
+        // (Any bank self.enabled: a bubble cycle of a one-column band reads nothing.)
+        if (0..k).any(|b| tb.is_set(sg.bank_ren[b])) {
+            self.column_reads += 1;
+        }
+        // The kernel's copy (it reads the region before this cycle's shift): after s shifts in
+        // the band exactly the last min(s, m + n) columns hold band data (the retained ones are
+        // marked invalid at a band start), and each valid retained column j < m equals column
+        // n + j of the previous copy.
+        if ce && tb.is_set(sg.ld_pending) {
+            let cols: Vec<(Vec<u8>, bool)> = (0..m + n)
+                .map(|j| {
+                    let vals = sg.region[j].iter().map(|&s| tb.peek(s) as u8).collect();
+                    (vals, tb.is_set(sg.rvalid[j]))
+                })
+                .collect();
+            let valid_from = (m + n).saturating_sub(self.band_shifts);
+            for (j, c) in cols.iter().enumerate() {
+                let stale = j < m && c.1 && self.prev_region.as_ref().is_none_or(|p: &Vec<Vec<u8>>| c.0 != p[n + j]);
+                if c.1 != (j >= valid_from) || stale {
+                    self.retained_mismatches += 1;
+                }
+            }
+            self.prev_region = Some(cols.into_iter().map(|c| c.0).collect());
+        }
+        // Update period: exactly n column shifts per update.
+        if ce && tb.is_set(sg.m_valid) {
+            if tb.is_set(sg.m_bandfirst) {
+                self.shifts_in_update = 0;
+                self.band_shifts = 0;
+            }
+            self.shifts_in_update += 1;
+            self.band_shifts += 1;
+            if tb.is_set(sg.m_updend) {
+                if self.shifts_in_update != n {
+                    self.update_period_violations += 1;
+                }
+                self.shifts_in_update = 0;
+            }
+        }
+    }
+}
+
 /// Most clock periods of a pooling run on rust-hdl (minutes) and on the Verilator engine.
 pub const MAX_PERIODS_RUST: u64 = 20_000_000;
 /// See [`MAX_PERIODS_RUST`].
@@ -112,46 +256,7 @@ pub fn run_pool(
     let sim = RunError::Sim;
     let mut tb = opts.testbench(|| PoolUnit::new(u), "pool_unit", &format!("{u:?}"))?;
     let sg = PoolSigs::new(&tb, u).map_err(sim)?;
-    let k = u.rows_per_read;
-    let n = u.cols_per_update;
-    let m = u.retained_cols;
-    // ---- Feature memory: padded row ρ = y + ph in bank ρ mod k, entry (c·hb + ρ div k)·W + x.
-    let mut load_cycles = 0u64;
-    for c in 0..plan.c {
-        for y in 0..plan.h {
-            let rho = y + plan.padding[0];
-            for x in 0..plan.w {
-                tb.poke(sg.ld_we, 1);
-                tb.poke(sg.ld_bank, 1u64 << (rho % k));
-                tb.poke(sg.ld_addr, ((c * plan.hb + rho / k) * plan.w + x) as u64);
-                tb.poke(sg.ld_data, input.data[(c * plan.h + y) * plan.w + x] as u8 as u64);
-                tb.step().map_err(sim)?;
-                load_cycles += 1;
-            }
-        }
-    }
-    tb.poke(sg.ld_we, 0);
-    let params: [(&str, usize); 15] = [
-        ("p_c", plan.c),
-        ("p_h", plan.h),
-        ("p_w", plan.w),
-        ("p_ho", plan.ho),
-        ("p_wo", plan.wo),
-        ("p_kh", plan.kernel[0]),
-        ("p_kw", plan.kernel[1]),
-        ("p_sh", plan.stride[0]),
-        ("p_sw", plan.stride[1]),
-        ("p_ph", plan.padding[0]),
-        ("p_pw", plan.padding[1]),
-        ("p_hbw", plan.hb * plan.w),
-        ("p_xcols", plan.xcols),
-        ("p_count", plan.kernel[0] * plan.kernel[1]),
-        ("p_avg", usize::from(layer.mode == PoolMode::Avg)),
-    ];
-    for (name, v) in params {
-        let s = tb.sig(name).map_err(sim)?;
-        tb.poke(s, v as u64);
-    }
+    let load_cycles = load_layer(&mut tb, &sg, u, &plan, input, layer).map_err(sim)?;
     // ---- The divider changes only on the convolution-done event while idle.
     tb.poke(sg.p_div, u64::from(div));
     tb.poke(sg.conv_done, 1);
@@ -172,20 +277,9 @@ pub fn run_pool(
     }
     let t0 = tb.cycles();
     let n_out = plan.c * plan.ho * plan.wo;
-    let mut out: Vec<Option<i64>> = vec![None; n_out];
     let bound = (plan.enabled_cycles(u) + 64) * div as u64 * 2;
     tb.expect_periods(|| t0 + plan.enabled_cycles(u) * div as u64, "pooling unit");
-    let (mut update_period_violations, mut retained_mismatches, mut column_rereads) = (0u64, 0, 0);
-    let (mut column_reads, mut enabled, mut windows) = (0u64, 0u64, 0u64);
-    let mut bank_reads = 0u64;
-    // (bank, address) pairs read in the current row band.
-    let mut band_reads: HashSet<(usize, u64)> = HashSet::new();
-    let mut shifts_in_update = 0usize;
-    let mut band_shifts = 0usize;
-    let mut prev_region: Option<Vec<Vec<u8>>> = None;
-    // Outputs written twice or outside the tensor (counted, so a faulty unit's stats are seen).
-    let mut output_faults = 0u64;
-    let mut div_changes = 0u64;
+    let mut mon = PoolMonitor { out: vec![None; n_out], div_now, ..Default::default() };
     loop {
         if tb.is_set(sg.done) {
             break;
@@ -196,77 +290,22 @@ pub fn run_pool(
                 tb.cycles()
             )));
         }
-        if tb.peek(sg.div_now) as u32 != div_now {
-            div_changes += 1;
-        }
-        if tb.is_set(sg.enable) {
-            enabled += 1;
-        }
-        // Memory reads as the banks see them; a row band starts at the read of column 0.
-        let ce = tb.is_set(sg.ce);
-        let reading = ce && tb.is_set(sg.run) && !tb.is_set(sg.reads_done);
-        if reading && tb.peek(sg.rd_x) == 0 {
-            band_reads.clear();
-        }
-        for b in 0..k {
-            if tb.is_set(sg.bank_ren[b]) {
-                bank_reads += 1;
-                if !band_reads.insert((b, tb.peek(sg.bank_raddr[b]))) {
-                    column_rereads += 1;
-                }
-            }
-        }
-        if tb.is_set(sg.out_valid) {
-            windows += 1;
-            let idx = tb.peek(sg.out_idx) as usize;
-            let v = tb.peek(sg.out_data) as u8 as i8 as i64;
-            match out.get_mut(idx) {
-                Some(slot @ None) => *slot = Some(v),
-                Some(Some(_)) | None => output_faults += 1,
-            }
-        }
-        // Column reads: cycles in which the read stage fetches a column inside the map.
-        // (Any bank enabled: a bubble cycle of a one-column band reads nothing.)
-        if (0..k).any(|b| tb.is_set(sg.bank_ren[b])) {
-            column_reads += 1;
-        }
-        // The kernel's copy (it reads the region before this cycle's shift): after s shifts in
-        // the band exactly the last min(s, m + n) columns hold band data (the retained ones are
-        // marked invalid at a band start), and each valid retained column j < m equals column
-        // n + j of the previous copy.
-        if ce && tb.is_set(sg.ld_pending) {
-            let cols: Vec<(Vec<u8>, bool)> = (0..m + n)
-                .map(|j| {
-                    let vals = sg.region[j].iter().map(|&s| tb.peek(s) as u8).collect();
-                    (vals, tb.is_set(sg.rvalid[j]))
-                })
-                .collect();
-            let valid_from = (m + n).saturating_sub(band_shifts);
-            for (j, c) in cols.iter().enumerate() {
-                let stale = j < m && c.1 && prev_region.as_ref().is_none_or(|p: &Vec<Vec<u8>>| c.0 != p[n + j]);
-                if c.1 != (j >= valid_from) || stale {
-                    retained_mismatches += 1;
-                }
-            }
-            prev_region = Some(cols.into_iter().map(|c| c.0).collect());
-        }
-        // Update period: exactly n column shifts per update.
-        if ce && tb.is_set(sg.m_valid) {
-            if tb.is_set(sg.m_bandfirst) {
-                shifts_in_update = 0;
-                band_shifts = 0;
-            }
-            shifts_in_update += 1;
-            band_shifts += 1;
-            if tb.is_set(sg.m_updend) {
-                if shifts_in_update != n {
-                    update_period_violations += 1;
-                }
-                shifts_in_update = 0;
-            }
-        }
+        mon.observe(&mut tb, &sg, u);
         tb.step().map_err(sim)?;
     }
+    let PoolMonitor {
+        out,
+        update_period_violations,
+        retained_mismatches,
+        column_rereads,
+        column_reads,
+        enabled,
+        windows,
+        bank_reads,
+        output_faults,
+        div_changes,
+        ..
+    } = mon;
     let missing = out.iter().filter(|o| o.is_none()).count() as u64;
     let cycles = tb.cycles() - t0;
     let data = out.into_iter().map(|o| o.unwrap_or(0) as i8).collect();
