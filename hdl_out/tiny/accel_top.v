@@ -43,6 +43,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     localparam  op_pool_geom = 5'b1111;
     localparam  op_mem_copy = 5'b10000;
     localparam  op_end = 5'b11111;
+    localparam  r_status = 4'h0;
+    localparam  r_words = 4'h8;
+    localparam  r_pool_div = 4'h9;
+    localparam  w_ctrl = 4'h1;
+    localparam  w_watchdog = 4'h2;
     localparam  err_stream = 4'h1;
     localparam  err_bounds = 4'h2;
     localparam  err_not_dispatchable = 4'h3;
@@ -366,39 +371,22 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  clk_now__d;
     wire  clk_now__q;
     reg  clk_now__clock;
-    reg  [31:0] n_cycles__d;
-    wire  [31:0] n_cycles__q;
-    reg  n_cycles__clock;
-    reg  [31:0] n_instr__d;
-    wire  [31:0] n_instr__q;
-    reg  n_instr__clock;
-    reg  [31:0] n_dstall__d;
-    wire  [31:0] n_dstall__q;
-    reg  n_dstall__clock;
-    reg  [31:0] n_conv__d;
-    wire  [31:0] n_conv__q;
-    reg  n_conv__clock;
-    reg  [31:0] n_pool__d;
-    wire  [31:0] n_pool__q;
-    reg  n_pool__clock;
-    reg  [31:0] n_mem__d;
-    wire  [31:0] n_mem__q;
-    reg  n_mem__clock;
-    reg  [31:0] n_mstall__d;
-    wire  [31:0] n_mstall__q;
-    reg  n_mstall__clock;
-    reg  [31:0] n_pen__d;
-    wire  [31:0] n_pen__q;
-    reg  n_pen__clock;
-    reg  [31:0] n_wmem__d;
-    wire  [31:0] n_wmem__q;
-    reg  n_wmem__clock;
-    reg  [31:0] n_wconv__d;
-    wire  [31:0] n_wconv__q;
-    reg  n_wconv__clock;
-    reg  [31:0] n_wpool__d;
-    wire  [31:0] n_wpool__q;
-    reg  n_wpool__clock;
+    reg  perf__clock;
+    reg  perf__clear;
+    reg  perf__cycles;
+    reg  perf__instructions;
+    reg  perf__dispatch_stalls;
+    reg  perf__conv_busy;
+    reg  perf__pool_busy;
+    reg  perf__mem_busy;
+    reg  perf__mem_stalls;
+    reg  perf__pool_enabled;
+    reg  perf__mem_wait;
+    reg  perf__conv_wait;
+    reg  perf__pool_wait;
+    reg  [3:0] perf__raddr;
+    wire  [31:0] perf__rdata;
+    wire  [31:0] perf__instr_count;
     reg  [31:0] rdata__d;
     wire  [31:0] rdata__q;
     reg  rdata__clock;
@@ -482,6 +470,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  pool_bad_r__clock;
     
     // Local signals
+    reg  start_cmd;
     reg  [4:0] wop;
     reg  [63:0] wpl;
     reg  [4:0] arr_k;
@@ -975,60 +964,23 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(clk_now__q),
         .clock(clk_now__clock)
     );
-    tiny_accel_top_dff_w32 n_cycles(
-        .d(n_cycles__d),
-        .q(n_cycles__q),
-        .clock(n_cycles__clock)
-    );
-    tiny_accel_top_dff_w32 n_instr(
-        .d(n_instr__d),
-        .q(n_instr__q),
-        .clock(n_instr__clock)
-    );
-    tiny_accel_top_dff_w32 n_dstall(
-        .d(n_dstall__d),
-        .q(n_dstall__q),
-        .clock(n_dstall__clock)
-    );
-    tiny_accel_top_dff_w32 n_conv(
-        .d(n_conv__d),
-        .q(n_conv__q),
-        .clock(n_conv__clock)
-    );
-    tiny_accel_top_dff_w32 n_pool(
-        .d(n_pool__d),
-        .q(n_pool__q),
-        .clock(n_pool__clock)
-    );
-    tiny_accel_top_dff_w32 n_mem(
-        .d(n_mem__d),
-        .q(n_mem__q),
-        .clock(n_mem__clock)
-    );
-    tiny_accel_top_dff_w32 n_mstall(
-        .d(n_mstall__d),
-        .q(n_mstall__q),
-        .clock(n_mstall__clock)
-    );
-    tiny_accel_top_dff_w32 n_pen(
-        .d(n_pen__d),
-        .q(n_pen__q),
-        .clock(n_pen__clock)
-    );
-    tiny_accel_top_dff_w32 n_wmem(
-        .d(n_wmem__d),
-        .q(n_wmem__q),
-        .clock(n_wmem__clock)
-    );
-    tiny_accel_top_dff_w32 n_wconv(
-        .d(n_wconv__d),
-        .q(n_wconv__q),
-        .clock(n_wconv__clock)
-    );
-    tiny_accel_top_dff_w32 n_wpool(
-        .d(n_wpool__d),
-        .q(n_wpool__q),
-        .clock(n_wpool__clock)
+    tiny_accel_top_perf perf(
+        .clock(perf__clock),
+        .clear(perf__clear),
+        .cycles(perf__cycles),
+        .instructions(perf__instructions),
+        .dispatch_stalls(perf__dispatch_stalls),
+        .conv_busy(perf__conv_busy),
+        .pool_busy(perf__pool_busy),
+        .mem_busy(perf__mem_busy),
+        .mem_stalls(perf__mem_stalls),
+        .pool_enabled(perf__pool_enabled),
+        .mem_wait(perf__mem_wait),
+        .conv_wait(perf__conv_wait),
+        .pool_wait(perf__pool_wait),
+        .raddr(perf__raddr),
+        .rdata(perf__rdata),
+        .instr_count(perf__instr_count)
     );
     tiny_accel_top_dff_w32 rdata(
         .d(rdata__d),
@@ -1254,17 +1206,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         p_start__clock = clock;
         conv_done_q__clock = clock;
         clk_now__clock = clock;
-        n_cycles__clock = clock;
-        n_instr__clock = clock;
-        n_dstall__clock = clock;
-        n_conv__clock = clock;
-        n_pool__clock = clock;
-        n_mem__clock = clock;
-        n_mstall__clock = clock;
-        n_pen__clock = clock;
-        n_wmem__clock = clock;
-        n_wconv__clock = clock;
-        n_wpool__clock = clock;
         rdata__clock = clock;
         wd_limit__clock = clock;
         wd_count__clock = clock;
@@ -1356,17 +1297,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         p_start__d = p_start__q;
         conv_done_q__d = conv_done_q__q;
         clk_now__d = clk_now__q;
-        n_cycles__d = n_cycles__q;
-        n_instr__d = n_instr__q;
-        n_dstall__d = n_dstall__q;
-        n_conv__d = n_conv__q;
-        n_pool__d = n_pool__q;
-        n_mem__d = n_mem__q;
-        n_mstall__d = n_mstall__q;
-        n_pen__d = n_pen__q;
-        n_wmem__d = n_wmem__q;
-        n_wconv__d = n_wconv__q;
-        n_wpool__d = n_wpool__q;
         rdata__d = rdata__q;
         wd_limit__d = wd_limit__q;
         wd_count__d = wd_count__q;
@@ -1376,6 +1306,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__clock = clock;
         pool__clock = clock;
         mover__clock = clock;
+        perf__clock = clock;
         pout__clock = clock;
         h_we__d = reg_we & (reg_addr < 4'h2);
         h_addr__d = reg_addr[(32'h0)+:(2)];
@@ -1409,48 +1340,16 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         if (dec__st_overflow) begin
             status = status | 32'h1000;
         end
-        rdata__d = 32'h0;
-        if (reg_raddr == 4'h0) begin
+        perf__raddr = reg_raddr;
+        rdata__d = perf__rdata;
+        if (reg_raddr == r_status) begin
             rdata__d = status;
         end
-        else if (reg_raddr == 4'h1) begin
-            rdata__d = n_cycles__q;
-        end
-        else if (reg_raddr == 4'h2) begin
-            rdata__d = n_instr__q;
-        end
-        else if (reg_raddr == 4'h3) begin
-            rdata__d = n_dstall__q;
-        end
-        else if (reg_raddr == 4'h4) begin
-            rdata__d = n_conv__q;
-        end
-        else if (reg_raddr == 4'h5) begin
-            rdata__d = n_pool__q;
-        end
-        else if (reg_raddr == 4'h6) begin
-            rdata__d = n_mem__q;
-        end
-        else if (reg_raddr == 4'h7) begin
-            rdata__d = n_mstall__q;
-        end
-        else if (reg_raddr == 4'h8) begin
+        else if (reg_raddr == r_words) begin
             rdata__d = ({16'd0, dec__count});
         end
-        else if (reg_raddr == 4'h9) begin
+        else if (reg_raddr == r_pool_div) begin
             rdata__d = ({24'd0, pool__div_now});
-        end
-        else if (reg_raddr == 4'ha) begin
-            rdata__d = n_pen__q;
-        end
-        else if (reg_raddr == 4'hb) begin
-            rdata__d = n_wmem__q;
-        end
-        else if (reg_raddr == 4'hc) begin
-            rdata__d = n_wconv__q;
-        end
-        else if (reg_raddr == 4'hd) begin
-            rdata__d = n_wpool__q;
         end
         iv = iq0_v__q;
         op = iq0_op__q;
@@ -1589,7 +1488,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_fph = pl_ph__q;
         mover__g_hbw = x_hbw__q;
         if (accept) begin
-            n_instr__d = n_instr__q + 32'h1;
             if (op_conv | op_pool) begin
                 settle__d = 2'h3;
             end
@@ -1786,18 +1684,17 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         w_mem__d = 1'b0;
         w_conv__d = 1'b0;
         w_pool__d = 1'b0;
-        if (w_any__q) begin
-            n_dstall__d = n_dstall__q + 32'h1;
-        end
-        if (w_mem__q) begin
-            n_wmem__d = n_wmem__q + 32'h1;
-        end
-        if (w_conv__q) begin
-            n_wconv__d = n_wconv__q + 32'h1;
-        end
-        if (w_pool__q) begin
-            n_wpool__d = n_wpool__q + 32'h1;
-        end
+        perf__cycles = running__q;
+        perf__instructions = accept;
+        perf__dispatch_stalls = w_any__q;
+        perf__mem_wait = w_mem__q;
+        perf__conv_wait = w_conv__q;
+        perf__pool_wait = w_pool__q;
+        perf__conv_busy = running__q & conv__busy;
+        perf__pool_busy = running__q & pool__busy;
+        perf__pool_enabled = running__q & pool__busy & pool__enable;
+        perf__mem_busy = running__q & mover__busy;
+        perf__mem_stalls = running__q & mover__m_req_valid & ~m_req_ready;
         wd_acc__d = accept;
         wd_iv__d = iv;
         if (wd_acc__q | ~running__q) begin
@@ -1807,26 +1704,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             wd_count__d = wd_count__q + 32'h1;
         end
         if (running__q) begin
-            n_cycles__d = n_cycles__q + 32'h1;
             w_any__d = iv & ~accept;
             w_mem__d = iv & ~accept & need_mem & ~mem_idle;
             w_conv__d = iv & ~accept & need_conv & ~conv_idle;
             w_pool__d = iv & ~accept & need_pool & ~pool_idle;
-            if (conv__busy) begin
-                n_conv__d = n_conv__q + 32'h1;
-            end
-            if (pool__busy) begin
-                n_pool__d = n_pool__q + 32'h1;
-                if (pool__enable) begin
-                    n_pen__d = n_pen__q + 32'h1;
-                end
-            end
-            if (mover__busy) begin
-                n_mem__d = n_mem__q + 32'h1;
-            end
-            if (mover__m_req_valid & ~m_req_ready) begin
-                n_mstall__d = n_mstall__q + 32'h1;
-            end
             if (~err__q) begin
                 if (dec__st_error) begin
                     err__d = 1'b1;
@@ -1853,10 +1734,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 running__d = 1'b0;
             end
         end
-        if (reg_we & (reg_addr == 4'h2)) begin
+        start_cmd = reg_we & (reg_addr == w_ctrl) & reg_wdata[32'h0] & ~running__q;
+        perf__clear = start_cmd;
+        if (reg_we & (reg_addr == w_watchdog)) begin
             wd_limit__d = reg_wdata[(32'h0)+:(32)];
         end
-        if (reg_we & (reg_addr == 4'h1)) begin
+        if (reg_we & (reg_addr == w_ctrl)) begin
             if (reg_wdata[32'h1]) begin
                 running__d = 1'b0;
                 fin__d = 1'b0;
@@ -1867,23 +1750,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                 wp__d = 1'b0;
                 rp__d = 1'b0;
             end
-            if (reg_wdata[32'h0] & ~running__q) begin
+            if (start_cmd) begin
                 iq0_v__d = 1'b0;
                 iq1_v__d = 1'b0;
                 wp__d = 1'b0;
                 rp__d = 1'b0;
                 fin__d = 1'b0;
-                n_cycles__d = 32'h0;
-                n_instr__d = 32'h0;
-                n_dstall__d = 32'h0;
-                n_conv__d = 32'h0;
-                n_pool__d = 32'h0;
-                n_mem__d = 32'h0;
-                n_mstall__d = 32'h0;
-                n_pen__d = 32'h0;
-                n_wmem__d = 32'h0;
-                n_wconv__d = 32'h0;
-                n_wpool__d = 32'h0;
                 if (dec__st_overflow) begin
                     err__d = 1'b1;
                     code__d = err_program_size;
@@ -7374,6 +7246,331 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     end
     
 endmodule // tiny_accel_top_mover
+
+module tiny_accel_top_perf(clock,clear,cycles,instructions,dispatch_stalls,conv_busy,pool_busy,mem_busy,mem_stalls,pool_enabled,mem_wait,conv_wait,pool_wait,raddr,rdata,instr_count);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  clear;
+    input wire  cycles;
+    input wire  instructions;
+    input wire  dispatch_stalls;
+    input wire  conv_busy;
+    input wire  pool_busy;
+    input wire  mem_busy;
+    input wire  mem_stalls;
+    input wire  pool_enabled;
+    input wire  mem_wait;
+    input wire  conv_wait;
+    input wire  pool_wait;
+    input wire  [3:0] raddr;
+    output reg  [31:0] rdata;
+    output reg  [31:0] instr_count;
+    
+    // Constant declarations
+    localparam  addr__0 = 4'h1;
+    localparam  addr__1 = 4'h2;
+    localparam  addr__2 = 4'h3;
+    localparam  addr__3 = 4'h4;
+    localparam  addr__4 = 4'h5;
+    localparam  addr__5 = 4'h6;
+    localparam  addr__6 = 4'h7;
+    localparam  addr__7 = 4'ha;
+    localparam  addr__8 = 4'hb;
+    localparam  addr__9 = 4'hc;
+    localparam  addr__10 = 4'hd;
+    localparam  instr_addr = 4'h2;
+    
+    // Stub signals
+    reg  [31:0] count__0__d;
+    wire  [31:0] count__0__q;
+    reg  count__0__clock;
+    reg  [31:0] count__1__d;
+    wire  [31:0] count__1__q;
+    reg  count__1__clock;
+    reg  [31:0] count__2__d;
+    wire  [31:0] count__2__q;
+    reg  count__2__clock;
+    reg  [31:0] count__3__d;
+    wire  [31:0] count__3__q;
+    reg  count__3__clock;
+    reg  [31:0] count__4__d;
+    wire  [31:0] count__4__q;
+    reg  count__4__clock;
+    reg  [31:0] count__5__d;
+    wire  [31:0] count__5__q;
+    reg  count__5__clock;
+    reg  [31:0] count__6__d;
+    wire  [31:0] count__6__q;
+    reg  count__6__clock;
+    reg  [31:0] count__7__d;
+    wire  [31:0] count__7__q;
+    reg  count__7__clock;
+    reg  [31:0] count__8__d;
+    wire  [31:0] count__8__q;
+    reg  count__8__clock;
+    reg  [31:0] count__9__d;
+    wire  [31:0] count__9__q;
+    reg  count__9__clock;
+    reg  [31:0] count__10__d;
+    wire  [31:0] count__10__q;
+    reg  count__10__clock;
+    
+    // Local signals
+    reg  [10:0] ev;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w32 count__0(
+        .d(count__0__d),
+        .q(count__0__q),
+        .clock(count__0__clock)
+    );
+    tiny_accel_top_dff_w32 count__1(
+        .d(count__1__d),
+        .q(count__1__q),
+        .clock(count__1__clock)
+    );
+    tiny_accel_top_dff_w32 count__2(
+        .d(count__2__d),
+        .q(count__2__q),
+        .clock(count__2__clock)
+    );
+    tiny_accel_top_dff_w32 count__3(
+        .d(count__3__d),
+        .q(count__3__q),
+        .clock(count__3__clock)
+    );
+    tiny_accel_top_dff_w32 count__4(
+        .d(count__4__d),
+        .q(count__4__q),
+        .clock(count__4__clock)
+    );
+    tiny_accel_top_dff_w32 count__5(
+        .d(count__5__d),
+        .q(count__5__q),
+        .clock(count__5__clock)
+    );
+    tiny_accel_top_dff_w32 count__6(
+        .d(count__6__d),
+        .q(count__6__q),
+        .clock(count__6__clock)
+    );
+    tiny_accel_top_dff_w32 count__7(
+        .d(count__7__d),
+        .q(count__7__q),
+        .clock(count__7__clock)
+    );
+    tiny_accel_top_dff_w32 count__8(
+        .d(count__8__d),
+        .q(count__8__q),
+        .clock(count__8__clock)
+    );
+    tiny_accel_top_dff_w32 count__9(
+        .d(count__9__d),
+        .q(count__9__q),
+        .clock(count__9__clock)
+    );
+    tiny_accel_top_dff_w32 count__10(
+        .d(count__10__d),
+        .q(count__10__q),
+        .clock(count__10__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__0__clock = clock;
+        count__0__d = count__0__q;
+        count__1__clock = clock;
+        count__1__d = count__1__q;
+        count__2__clock = clock;
+        count__2__d = count__2__q;
+        count__3__clock = clock;
+        count__3__d = count__3__q;
+        count__4__clock = clock;
+        count__4__d = count__4__q;
+        count__5__clock = clock;
+        count__5__d = count__5__q;
+        count__6__clock = clock;
+        count__6__d = count__6__q;
+        count__7__clock = clock;
+        count__7__d = count__7__q;
+        count__8__clock = clock;
+        count__8__d = count__8__q;
+        count__9__clock = clock;
+        count__9__d = count__9__q;
+        count__10__clock = clock;
+        count__10__d = count__10__q;
+        ev = 11'h0;
+        if (cycles) begin
+            ev = ev | 11'h1;
+        end
+        if (instructions) begin
+            ev = ev | 11'h2;
+        end
+        if (dispatch_stalls) begin
+            ev = ev | 11'h4;
+        end
+        if (conv_busy) begin
+            ev = ev | 11'h8;
+        end
+        if (pool_busy) begin
+            ev = ev | 11'h10;
+        end
+        if (mem_busy) begin
+            ev = ev | 11'h20;
+        end
+        if (mem_stalls) begin
+            ev = ev | 11'h40;
+        end
+        if (pool_enabled) begin
+            ev = ev | 11'h80;
+        end
+        if (mem_wait) begin
+            ev = ev | 11'h100;
+        end
+        if (conv_wait) begin
+            ev = ev | 11'h200;
+        end
+        if (pool_wait) begin
+            ev = ev | 11'h400;
+        end
+        rdata = 32'h0;
+        instr_count = 32'h0;
+        if (clear) begin
+            count__0__d = 32'h0;
+        end
+        else if (ev[0]) begin
+            count__0__d = count__0__q + 32'h1;
+        end
+        if (raddr == addr__0) begin
+            rdata = count__0__q;
+        end
+        if (addr__0 == instr_addr) begin
+            instr_count = count__0__q;
+        end
+        if (clear) begin
+            count__1__d = 32'h0;
+        end
+        else if (ev[1]) begin
+            count__1__d = count__1__q + 32'h1;
+        end
+        if (raddr == addr__1) begin
+            rdata = count__1__q;
+        end
+        if (addr__1 == instr_addr) begin
+            instr_count = count__1__q;
+        end
+        if (clear) begin
+            count__2__d = 32'h0;
+        end
+        else if (ev[2]) begin
+            count__2__d = count__2__q + 32'h1;
+        end
+        if (raddr == addr__2) begin
+            rdata = count__2__q;
+        end
+        if (addr__2 == instr_addr) begin
+            instr_count = count__2__q;
+        end
+        if (clear) begin
+            count__3__d = 32'h0;
+        end
+        else if (ev[3]) begin
+            count__3__d = count__3__q + 32'h1;
+        end
+        if (raddr == addr__3) begin
+            rdata = count__3__q;
+        end
+        if (addr__3 == instr_addr) begin
+            instr_count = count__3__q;
+        end
+        if (clear) begin
+            count__4__d = 32'h0;
+        end
+        else if (ev[4]) begin
+            count__4__d = count__4__q + 32'h1;
+        end
+        if (raddr == addr__4) begin
+            rdata = count__4__q;
+        end
+        if (addr__4 == instr_addr) begin
+            instr_count = count__4__q;
+        end
+        if (clear) begin
+            count__5__d = 32'h0;
+        end
+        else if (ev[5]) begin
+            count__5__d = count__5__q + 32'h1;
+        end
+        if (raddr == addr__5) begin
+            rdata = count__5__q;
+        end
+        if (addr__5 == instr_addr) begin
+            instr_count = count__5__q;
+        end
+        if (clear) begin
+            count__6__d = 32'h0;
+        end
+        else if (ev[6]) begin
+            count__6__d = count__6__q + 32'h1;
+        end
+        if (raddr == addr__6) begin
+            rdata = count__6__q;
+        end
+        if (addr__6 == instr_addr) begin
+            instr_count = count__6__q;
+        end
+        if (clear) begin
+            count__7__d = 32'h0;
+        end
+        else if (ev[7]) begin
+            count__7__d = count__7__q + 32'h1;
+        end
+        if (raddr == addr__7) begin
+            rdata = count__7__q;
+        end
+        if (addr__7 == instr_addr) begin
+            instr_count = count__7__q;
+        end
+        if (clear) begin
+            count__8__d = 32'h0;
+        end
+        else if (ev[8]) begin
+            count__8__d = count__8__q + 32'h1;
+        end
+        if (raddr == addr__8) begin
+            rdata = count__8__q;
+        end
+        if (addr__8 == instr_addr) begin
+            instr_count = count__8__q;
+        end
+        if (clear) begin
+            count__9__d = 32'h0;
+        end
+        else if (ev[9]) begin
+            count__9__d = count__9__q + 32'h1;
+        end
+        if (raddr == addr__9) begin
+            rdata = count__9__q;
+        end
+        if (addr__9 == instr_addr) begin
+            instr_count = count__9__q;
+        end
+        if (clear) begin
+            count__10__d = 32'h0;
+        end
+        else if (ev[10]) begin
+            count__10__d = count__10__q + 32'h1;
+        end
+        if (raddr == addr__10) begin
+            rdata = count__10__q;
+        end
+        if (addr__10 == instr_addr) begin
+            instr_count = count__10__q;
+        end
+    end
+    
+endmodule // tiny_accel_top_perf
 
 module tiny_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
     

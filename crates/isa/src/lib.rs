@@ -111,6 +111,66 @@ pub fn error_meaning(code: u64) -> &'static str {
     ERRORS.iter().find(|e| u64::from(e.code) == code).map_or("unknown", |e| e.meaning)
 }
 
+/// One of `accel_top`'s host registers (docs/accelerator.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Register {
+    /// Its address on the host port (`reg_raddr` for reads, `reg_addr` for writes).
+    pub addr: u8,
+    /// Its name.
+    pub name: &'static str,
+    /// What it holds, or what a write does.
+    pub doc: &'static str,
+}
+
+/// The registers the host reads (`reg_raddr` → `reg_rdata` a cycle later), 32 bits each.
+pub const READ_REGISTERS: &[Register] = &[
+    Register { addr: 0, name: "STATUS", doc: "bit 0 busy, 1 done, 2 error, 3 decoding, 4 conv engine done, 5 pooling done, 8-11 error code, 12 program overflow" },
+    Register { addr: 1, name: "CYCLES", doc: "cycles since start" },
+    Register { addr: 2, name: "INSTRUCTIONS", doc: "instructions dispatched" },
+    Register { addr: 3, name: "DISPATCH_STALLS", doc: "cycles an instruction waited for a module" },
+    Register { addr: 4, name: "CONV_BUSY", doc: "cycles the conv engine was busy" },
+    Register { addr: 5, name: "POOL_BUSY", doc: "cycles the pooling unit was busy" },
+    Register { addr: 6, name: "MEM_BUSY", doc: "cycles the data mover was busy" },
+    Register { addr: 7, name: "MEM_STALLS", doc: "cycles a memory request waited for `m_req_ready`" },
+    Register { addr: 8, name: "WORDS", doc: "program words accepted" },
+    Register { addr: 9, name: "POOL_DIV", doc: "the pooling unit's clock divider in force" },
+    Register { addr: 10, name: "POOL_ENABLED", doc: "cycles the pooling unit was busy with its clock enable high" },
+    Register { addr: 11, name: "MEM_WAIT", doc: "cycles an instruction waited for the data mover (busy while the instruction needs it idle)" },
+    Register { addr: 12, name: "CONV_WAIT", doc: "cycles an instruction waited for the conv engine (busy while the instruction needs it idle)" },
+    Register { addr: 13, name: "POOL_WAIT", doc: "cycles an instruction waited for the pooling unit (busy while the instruction needs it idle)" },
+];
+
+/// The registers the host writes (`reg_we`, `reg_addr`, `reg_wdata`).
+pub const WRITE_REGISTERS: &[Register] = &[
+    Register { addr: 0, name: "DATA", doc: "append a program word to the instruction buffer (`isa.buffer_depth` words; one past capacity sets the overflow flag and is dropped)" },
+    Register { addr: 1, name: "CTRL", doc: "bit 0 start (clears the counters and status; refused with error 4 after an overflow), bit 1 clear (status, buffer pointer)" },
+    Register { addr: 2, name: "WATCHDOG", doc: "the most cycles one instruction may wait for a module; 0 (reset) is no limit" },
+];
+
+/// The address of read register `name` (an unknown name stops the build in a constant).
+pub const fn read_register(name: &str) -> u8 {
+    let mut i = 0;
+    while i < READ_REGISTERS.len() {
+        if str_eq(READ_REGISTERS[i].name, name) {
+            return READ_REGISTERS[i].addr;
+        }
+        i += 1;
+    }
+    panic!("no read register of that name");
+}
+
+/// The address of write register `name`.
+pub const fn write_register(name: &str) -> u8 {
+    let mut i = 0;
+    while i < WRITE_REGISTERS.len() {
+        if str_eq(WRITE_REGISTERS[i].name, name) {
+            return WRITE_REGISTERS[i].addr;
+        }
+        i += 1;
+    }
+    panic!("no write register of that name");
+}
+
 /// One field of an instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Field {
@@ -532,8 +592,32 @@ mod tests {
     }
 }
 
+/// The host register map as Markdown (the source of the tables in `docs/accelerator.md`).
+pub fn register_markdown() -> String {
+    let table = |title: &str, regs: &[Register], what: &str| {
+        let mut s = format!("{title}\n\n| addr | name | {what} |\n|---|---|---|\n");
+        for r in regs {
+            s += &format!("| {} | {} | {} |\n", r.addr, r.name, r.doc);
+        }
+        s
+    };
+    table("Writes (`reg_we`, `reg_addr`, `reg_wdata`, 64 bits):", WRITE_REGISTERS, "effect")
+        + "\n"
+        + &table("Reads (`reg_raddr`; `reg_rdata` one cycle later, 32 bits):", READ_REGISTERS, "meaning")
+}
+
 #[cfg(test)]
 mod doc_tests {
+    #[test]
+    fn docs_accelerator_md_holds_the_current_register_map() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/accelerator.md"))
+            .expect("docs/accelerator.md exists");
+        assert!(
+            doc.contains(&super::register_markdown()),
+            "docs/accelerator.md's register tables are stale: paste accelgen_isa::register_markdown() into it"
+        );
+    }
+
     #[test]
     fn docs_isa_md_holds_the_current_opcode_table() {
         let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/isa.md"))

@@ -376,7 +376,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let (reg_raddr, reg_rdata) = (s("reg_raddr")?, s("reg_rdata")?);
     let (st_done, st_error) = (s("st_done")?, s("st_error")?);
     let port = MemPort::new(&tb).map_err(sim)?;
-    let (n_instr, div_now, pool_busy) = (s("n_instr__q")?, s("pool__div_now")?, s("pool__busy")?);
+    let (n_instr, div_now, pool_busy) = (s("perf__instr_count")?, s("pool__div_now")?, s("pool__busy")?);
     let mut memory = Memory::new(image, lanes, mem.latency);
     let nl = net.layers.len();
     let (mut l_cycles, mut l_reads, mut l_writes) = (vec![0u64; nl], vec![0u64; nl], vec![0u64; nl]);

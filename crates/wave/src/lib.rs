@@ -101,14 +101,9 @@ fn parse_error(path: &Path, e: std::io::Error) -> String {
     format!("{}: not a valid VCD file: {e}", path.display())
 }
 
-/// Rewrites the raw VCD `raw` into `out` (see the crate documentation).
-pub fn normalize(raw: &Path, out: &Path, n: &Normalize) -> Result<Written, String> {
-    let f = std::fs::File::open(raw).map_err(io_err(raw))?;
-    let mut p = vcd::Parser::new(BufReader::new(f));
-    let header = p.parse_header().map_err(|e| parse_error(raw, e))?;
-    let root = header
-        .find_scope(&n.root)
-        .ok_or_else(|| format!("{}: no scope {} in the waveform", raw.display(), n.root.join(".")))?;
+/// The variables under `n.root` that `n.scopes` keep (the clock always), and the clock's code.
+fn kept(header: &vcd::Header, n: &Normalize) -> Result<(Vec<Kept>, Option<IdCode>), String> {
+    let root = header.find_scope(&n.root).ok_or_else(|| format!("no scope {} in the waveform", n.root.join(".")))?;
     let mut vars = vec![];
     collect(&root.children, &mut vec![], &mut vars);
     let clock = vars.iter().find(|v| v.path == ["clock"]).map(|v| v.code);
@@ -116,7 +111,42 @@ pub fn normalize(raw: &Path, out: &Path, n: &Normalize) -> Result<Written, Strin
         let full = format!("{}.{}", n.top, v.path.join("."));
         v.path == ["clock"] || n.scopes.is_empty() || n.scopes.iter().any(|pat| matches(pat, &full))
     };
-    let vars: Vec<Kept> = vars.into_iter().filter(keep).collect();
+    Ok((vars.into_iter().filter(keep).collect(), clock))
+}
+
+/// Declares `vars` under scope `top` in the order they come, opening and closing scopes as the
+/// paths change; returns the new codes of each raw code (a raw signal kept under several names
+/// has several).
+fn declare<W: Write>(w: &mut vcd::Writer<W>, top: &str, vars: &[Kept]) -> std::io::Result<HashMap<IdCode, Vec<IdCode>>> {
+    let mut new_codes: HashMap<IdCode, Vec<IdCode>> = HashMap::new();
+    let mut open: Vec<String> = vec![];
+    w.add_module(top)?;
+    for v in vars {
+        let scope = &v.path[..v.path.len() - 1];
+        let common = open.iter().zip(scope).take_while(|(a, b)| a == b).count();
+        while open.len() > common {
+            w.upscope()?;
+            open.pop();
+        }
+        for s in &scope[common..] {
+            w.add_module(s)?;
+            open.push(s.clone());
+        }
+        let id = w.add_wire(v.size, v.path.last().expect("a name"))?;
+        new_codes.entry(v.code).or_default().push(id);
+    }
+    for _ in 0..=open.len() {
+        w.upscope()?;
+    }
+    Ok(new_codes)
+}
+
+/// Rewrites the raw VCD `raw` into `out` (see the crate documentation).
+pub fn normalize(raw: &Path, out: &Path, n: &Normalize) -> Result<Written, String> {
+    let f = std::fs::File::open(raw).map_err(io_err(raw))?;
+    let mut p = vcd::Parser::new(BufReader::new(f));
+    let header = p.parse_header().map_err(|e| parse_error(raw, e))?;
+    let (vars, clock) = kept(&header, n).map_err(|e| format!("{}: {e}", raw.display()))?;
 
     let file = std::fs::File::create(out).map_err(io_err(out))?;
     let mut buf = BufWriter::new(file);
@@ -124,27 +154,7 @@ pub fn normalize(raw: &Path, out: &Path, n: &Normalize) -> Result<Written, Strin
     let werr = io_err(out);
     w.timescale(1, vcd::TimescaleUnit::PS).map_err(&werr)?;
     w.comment(" one time unit = half a clock period: 2p+1 after the rising edge of period p, 2p+2 after its falling edge ").map_err(&werr)?;
-    // Scopes in the order the variables come, opening and closing as the paths change.
-    let mut new_codes: HashMap<IdCode, Vec<IdCode>> = HashMap::new();
-    let mut open: Vec<String> = vec![];
-    w.add_module(&n.top).map_err(&werr)?;
-    for v in &vars {
-        let scope = &v.path[..v.path.len() - 1];
-        let common = open.iter().zip(scope).take_while(|(a, b)| a == b).count();
-        while open.len() > common {
-            w.upscope().map_err(&werr)?;
-            open.pop();
-        }
-        for s in &scope[common..] {
-            w.add_module(s).map_err(&werr)?;
-            open.push(s.clone());
-        }
-        let id = w.add_wire(v.size, v.path.last().expect("a name")).map_err(&werr)?;
-        new_codes.entry(v.code).or_default().push(id);
-    }
-    for _ in 0..=open.len() {
-        w.upscope().map_err(&werr)?;
-    }
+    let new_codes = declare(&mut w, &n.top, &vars).map_err(&werr)?;
     w.enddefinitions().map_err(&werr)?;
 
     let (from, to) = n.window.unwrap_or((0, u64::MAX));

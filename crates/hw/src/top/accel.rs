@@ -48,7 +48,7 @@ use crate::isa::{InstrDecompressor, InstrFields};
 use crate::mem::SyncRam;
 use crate::pe::{ConvEngine, ConvEngineParams};
 use crate::pool::{PoolUnit, PoolUnitParams};
-use crate::top::{DataMover, DataMoverParams};
+use crate::top::{DataMover, DataMoverParams, PerfCounters};
 use accelgen_config::HwConfig;
 use rust_hdl::prelude::*;
 
@@ -180,6 +180,13 @@ pub struct AccelTop<const W: usize, const L: usize> {
     op_pool_geom: Constant<Bits<5>>,
     op_mem_copy: Constant<Bits<5>>,
     op_end: Constant<Bits<5>>,
+    /// Read addresses of the registers `accel_top` answers itself, from the register map.
+    r_status: Constant<Bits<4>>,
+    r_words: Constant<Bits<4>>,
+    r_pool_div: Constant<Bits<4>>,
+    /// Write addresses of CTRL and WATCHDOG, from the register map.
+    w_ctrl: Constant<Bits<4>>,
+    w_watchdog: Constant<Bits<4>>,
     /// Error codes, from `accelgen_isa::ERRORS`.
     err_stream: Constant<Bits<4>>,
     err_bounds: Constant<Bits<4>>,
@@ -204,19 +211,10 @@ pub struct AccelTop<const W: usize, const L: usize> {
     p_start: DFF<Bit>,
     conv_done_q: DFF<Bit>,
     clk_now: DFF<Bit>,
-    /// Counters.
-    n_cycles: DFF<Bits<32>>,
-    n_instr: DFF<Bits<32>>,
-    n_dstall: DFF<Bits<32>>,
-    n_conv: DFF<Bits<32>>,
-    n_pool: DFF<Bits<32>>,
-    n_mem: DFF<Bits<32>>,
-    n_mstall: DFF<Bits<32>>,
-    n_pen: DFF<Bits<32>>,
-    /// Cycles an instruction waited for each module (mem, conv, pool).
-    n_wmem: DFF<Bits<32>>,
-    n_wconv: DFF<Bits<32>>,
-    n_wpool: DFF<Bits<32>>,
+    /// The event counters and their host read port.
+    pub perf: PerfCounters,
+    /// The start command (CTRL bit 0 while not running): clears the counters.
+    start_cmd: Signal<Local, Bit>,
     rdata: DFF<Bits<32>>,
     /// Watchdog: the limit (0: off) and the cycles the current instruction has waited.
     wd_limit: DFF<Bits<32>>,
@@ -434,6 +432,11 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             op_pool_geom: Constant::new(u64::from(accelgen_isa::opcode("POOL_GEOM")).into()),
             op_mem_copy: Constant::new(u64::from(accelgen_isa::opcode("MEM_COPY")).into()),
             op_end: Constant::new(u64::from(accelgen_isa::opcode("END")).into()),
+            r_status: Constant::new(u64::from(accelgen_isa::read_register("STATUS")).into()),
+            r_words: Constant::new(u64::from(accelgen_isa::read_register("WORDS")).into()),
+            r_pool_div: Constant::new(u64::from(accelgen_isa::read_register("POOL_DIV")).into()),
+            w_ctrl: Constant::new(u64::from(accelgen_isa::write_register("CTRL")).into()),
+            w_watchdog: Constant::new(u64::from(accelgen_isa::write_register("WATCHDOG")).into()),
             err_stream: Constant::new(u64::from(accelgen_isa::ERR_STREAM).into()),
             err_bounds: Constant::new(u64::from(accelgen_isa::ERR_BOUNDS).into()),
             err_not_dispatchable: Constant::new(u64::from(accelgen_isa::ERR_NOT_DISPATCHABLE).into()),
@@ -455,17 +458,8 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             p_start: Default::default(),
             conv_done_q: Default::default(),
             clk_now: Default::default(),
-            n_cycles: Default::default(),
-            n_instr: Default::default(),
-            n_dstall: Default::default(),
-            n_conv: Default::default(),
-            n_pool: Default::default(),
-            n_mem: Default::default(),
-            n_mstall: Default::default(),
-            n_pen: Default::default(),
-            n_wmem: Default::default(),
-            n_wconv: Default::default(),
-            n_wpool: Default::default(),
+            perf: Default::default(),
+            start_cmd: Default::default(),
             rdata: Default::default(),
             wd_limit: Default::default(),
             h_we: Default::default(),
@@ -551,13 +545,13 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
             x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, conv_bad_r,
             pool_bad_r, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, iq0_v, iq0_op, iq1_v, iq1_op, pe0, pe1, wp, rp, iq0_k, iq1_k, pw_v, pw_op, pw_pl, w_any, w_mem, w_conv, w_pool,
-            p_start, conv_done_q, clk_now, n_cycles, n_instr, n_dstall, n_conv, n_pool, n_mem,
-            n_mstall, n_pen, n_wmem, n_wconv, n_wpool, rdata, wd_limit, wd_count, wd_acc, wd_iv
+            p_start, conv_done_q, clk_now, rdata, wd_limit, wd_count, wd_acc, wd_iv
         );
         self.dec.clock.next = self.clock.val();
         self.conv.clock.next = self.clock.val();
         self.pool.clock.next = self.clock.val();
         self.mover.clock.next = self.clock.val();
+        self.perf.clock.next = self.clock.val();
         self.pout.clock.next = self.clock.val();
 
         // ---- Host register port.
@@ -593,35 +587,15 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         if self.dec.st_overflow.val() {
             self.status.next = self.status.val() | bits::<32>(0x1000);
         }
-        self.rdata.d.next = 0.into();
-        if self.reg_raddr.val() == 0 {
+        // Host reads: the counters' register, else STATUS, WORDS, POOL_DIV.
+        self.perf.raddr.next = self.reg_raddr.val();
+        self.rdata.d.next = self.perf.rdata.val();
+        if self.reg_raddr.val() == self.r_status.val() {
             self.rdata.d.next = self.status.val();
-        } else if self.reg_raddr.val() == 1 {
-            self.rdata.d.next = self.n_cycles.q.val();
-        } else if self.reg_raddr.val() == 2 {
-            self.rdata.d.next = self.n_instr.q.val();
-        } else if self.reg_raddr.val() == 3 {
-            self.rdata.d.next = self.n_dstall.q.val();
-        } else if self.reg_raddr.val() == 4 {
-            self.rdata.d.next = self.n_conv.q.val();
-        } else if self.reg_raddr.val() == 5 {
-            self.rdata.d.next = self.n_pool.q.val();
-        } else if self.reg_raddr.val() == 6 {
-            self.rdata.d.next = self.n_mem.q.val();
-        } else if self.reg_raddr.val() == 7 {
-            self.rdata.d.next = self.n_mstall.q.val();
-        } else if self.reg_raddr.val() == 8 {
+        } else if self.reg_raddr.val() == self.r_words.val() {
             self.rdata.d.next = bit_cast::<32, 16>(self.dec.count.val());
-        } else if self.reg_raddr.val() == 9 {
+        } else if self.reg_raddr.val() == self.r_pool_div.val() {
             self.rdata.d.next = bit_cast::<32, 8>(self.pool.div_now.val());
-        } else if self.reg_raddr.val() == 10 {
-            self.rdata.d.next = self.n_pen.q.val();
-        } else if self.reg_raddr.val() == 11 {
-            self.rdata.d.next = self.n_wmem.q.val();
-        } else if self.reg_raddr.val() == 12 {
-            self.rdata.d.next = self.n_wconv.q.val();
-        } else if self.reg_raddr.val() == 13 {
-            self.rdata.d.next = self.n_wpool.q.val();
         }
 
         // ---- Dispatcher.
@@ -806,7 +780,6 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.mover.g_fph.next = self.pl_ph.q.val();
         self.mover.g_hbw.next = self.x_hbw.q.val();
         if self.accept.val() {
-            self.n_instr.d.next = self.n_instr.q.val() + 1;
             if self.op_conv.val() | self.op_pool.val() {
                 self.settle.d.next = 3.into();
             }
@@ -1014,18 +987,19 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.w_mem.d.next = false;
         self.w_conv.d.next = false;
         self.w_pool.d.next = false;
-        if self.w_any.q.val() {
-            self.n_dstall.d.next = self.n_dstall.q.val() + 1;
-        }
-        if self.w_mem.q.val() {
-            self.n_wmem.d.next = self.n_wmem.q.val() + 1;
-        }
-        if self.w_conv.q.val() {
-            self.n_wconv.d.next = self.n_wconv.q.val() + 1;
-        }
-        if self.w_pool.q.val() {
-            self.n_wpool.d.next = self.n_wpool.q.val() + 1;
-        }
+        // Counted events: each module's busy cycles and the memory stalls while running; a wait
+        // a cycle after it happened (`w_*`, registered).
+        self.perf.cycles.next = self.running.q.val();
+        self.perf.instructions.next = self.accept.val();
+        self.perf.dispatch_stalls.next = self.w_any.q.val();
+        self.perf.mem_wait.next = self.w_mem.q.val();
+        self.perf.conv_wait.next = self.w_conv.q.val();
+        self.perf.pool_wait.next = self.w_pool.q.val();
+        self.perf.conv_busy.next = self.running.q.val() & self.conv.busy.val();
+        self.perf.pool_busy.next = self.running.q.val() & self.pool.busy.val();
+        self.perf.pool_enabled.next = self.running.q.val() & self.pool.busy.val() & self.pool.enable.val();
+        self.perf.mem_busy.next = self.running.q.val() & self.mover.busy.val();
+        self.perf.mem_stalls.next = self.running.q.val() & self.mover.m_req_valid.val() & !self.m_req_ready.val();
         self.wd_acc.d.next = self.accept.val();
         self.wd_iv.d.next = self.iv.val();
         if self.wd_acc.q.val() | !self.running.q.val() {
@@ -1034,27 +1008,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             self.wd_count.d.next = self.wd_count.q.val() + 1;
         }
         if self.running.q.val() {
-            self.n_cycles.d.next = self.n_cycles.q.val() + 1;
             // Each busy module the waiting instruction needs idle (counted next cycle).
             self.w_any.d.next = self.iv.val() & !self.accept.val();
             self.w_mem.d.next = self.iv.val() & !self.accept.val() & self.need_mem.val() & !self.mem_idle.val();
             self.w_conv.d.next = self.iv.val() & !self.accept.val() & self.need_conv.val() & !self.conv_idle.val();
             self.w_pool.d.next = self.iv.val() & !self.accept.val() & self.need_pool.val() & !self.pool_idle.val();
-            if self.conv.busy.val() {
-                self.n_conv.d.next = self.n_conv.q.val() + 1;
-            }
-            if self.pool.busy.val() {
-                self.n_pool.d.next = self.n_pool.q.val() + 1;
-                if self.pool.enable.val() {
-                    self.n_pen.d.next = self.n_pen.q.val() + 1;
-                }
-            }
-            if self.mover.busy.val() {
-                self.n_mem.d.next = self.n_mem.q.val() + 1;
-            }
-            if self.mover.m_req_valid.val() & !self.m_req_ready.val() {
-                self.n_mstall.d.next = self.n_mstall.q.val() + 1;
-            }
             if !self.err.q.val() {
                 if self.dec.st_error.val() {
                     self.err.d.next = true;
@@ -1079,10 +1037,15 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         }
 
         // ---- Watchdog limit (WATCHDOG), start and clear (CTRL).
-        if self.reg_we.val() & (self.reg_addr.val() == 2) {
+        self.start_cmd.next = self.reg_we.val()
+            & (self.reg_addr.val() == self.w_ctrl.val())
+            & self.reg_wdata.val().get_bit(0)
+            & !self.running.q.val();
+        self.perf.clear.next = self.start_cmd.val();
+        if self.reg_we.val() & (self.reg_addr.val() == self.w_watchdog.val()) {
             self.wd_limit.d.next = self.reg_wdata.val().get_bits::<32>(0);
         }
-        if self.reg_we.val() & (self.reg_addr.val() == 1) {
+        if self.reg_we.val() & (self.reg_addr.val() == self.w_ctrl.val()) {
             if self.reg_wdata.val().get_bit(1) {
                 self.running.d.next = false;
                 self.fin.d.next = false;
@@ -1093,23 +1056,12 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
                 self.wp.d.next = false;
                 self.rp.d.next = false;
             }
-            if self.reg_wdata.val().get_bit(0) & !self.running.q.val() {
+            if self.start_cmd.val() {
                 self.iq0_v.d.next = false;
                 self.iq1_v.d.next = false;
                 self.wp.d.next = false;
                 self.rp.d.next = false;
                 self.fin.d.next = false;
-                self.n_cycles.d.next = 0.into();
-                self.n_instr.d.next = 0.into();
-                self.n_dstall.d.next = 0.into();
-                self.n_conv.d.next = 0.into();
-                self.n_pool.d.next = 0.into();
-                self.n_mem.d.next = 0.into();
-                self.n_mstall.d.next = 0.into();
-                self.n_pen.d.next = 0.into();
-                self.n_wmem.d.next = 0.into();
-                self.n_wconv.d.next = 0.into();
-                self.n_wpool.d.next = 0.into();
                 if self.dec.st_overflow.val() {
                     self.err.d.next = true;
                     self.code.d.next = self.err_program_size.val();
@@ -1140,7 +1092,7 @@ crate::top_io!(
     /// unit's divider in force.
     fn walk_observed(&self, s: &mut dyn crate::io::ObsSink) {
         use crate::io::PortValue;
-        s.add(&|| "n_instr__q".into(), 32, self.n_instr.q.val().get_u64());
+        s.add(&|| "perf__instr_count".into(), 32, self.perf.instr_count.val().get_u64());
         s.add(&|| "pool__div_now".into(), 8, self.pool.div_now.val().get_u64());
         s.add(&|| "conv__busy".into(), 1, self.conv.busy.val().get_u64());
         s.add(&|| "pool__busy".into(), 1, self.pool.busy.val().get_u64());
