@@ -27,232 +27,243 @@ struct Tag {
     half: bool,
 }
 
-/// The engine's cycle count for a layer.
-pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
-    let (r, c, k) = (e.rows as u64, e.cols as u64, e.kernels as u64);
-    let rck = r * c * k;
-    let (pixels, wo) = (p.pixels() as u64, p.wo as u64);
-    let (kw, kh, ict_n, oct_n) = (p.kw as u64, p.kh as u64, p.ic_tiles as u64, p.oc_tiles as u64);
-    let passes = p.passes as u64;
-    // Slot tags of the last R+C+2 strobes (the datapath only delays them), and the strobe count:
-    // memory stays constant however long the layer.
-    let keep = (r + c + 2) as usize;
-    let mut tags: std::collections::VecDeque<Tag> = std::collections::VecDeque::with_capacity(keep + 1);
-    let mut strobes = 0u64;
-    // The tag issued at strobe `i`, if still kept.
-    let tag_at = |tags: &std::collections::VecDeque<Tag>, strobes: u64, i: u64| -> Option<Tag> {
-        let first = strobes - tags.len() as u64;
-        i.checked_sub(first).and_then(|j| tags.get(j as usize).copied())
-    };
-    // State (the engine's registers after the start edge).
-    let mut sub = 0u64;
-    let mut in_pass = false;
-    let mut all_issued = passes == 0;
-    let (mut pix_left, mut px) = (0u64, 0u64);
-    let (mut ks, mut kr, mut ict, mut oct) = (0u64, 0u64, 0u64, 0u64);
-    let mut wl_loading = passes > 0;
-    let (mut wl_ready, mut wl_wait) = (false, false);
-    let (mut wl_n, mut wl_left) = (0u64, passes);
-    let mut busy = [false; 2];
-    let mut pend = [false; 2];
-    let (mut d_active, mut d_half) = (false, 0usize);
-    let (mut d_j, mut d_pleft) = (0u64, 0u64);
-    let mut tail = 8u64;
-    let mut pend_at: Vec<(u64, usize)> = vec![];
-    let (mut issue_slots, mut bubble_slots) = (0u64, 0u64);
-    let mut t = 0u64;
-    loop {
-        // `done` is the registered `fin`; the model stops at the cycle it is first seen high.
-        let strobe = sub == k - 1;
-        let mut n = Snapshot { sub: if strobe { 0 } else { sub + 1 }, ..Snapshot::default() };
-        n.copy_from(in_pass, all_issued, pix_left, px, wl_loading, wl_ready, wl_wait);
-        let mut n_busy = busy;
-        let mut n_pend = pend;
-        // Tile-done pulses become pending drains.
-        pend_at.retain(|&(at, h)| {
-            if at == t {
-                n_pend[h] = true;
-            }
-            at > t
-        });
-        // Issue.
-        let tile_first = ks == 0 && kr == 0 && ict == 0;
-        let tile_last = ks + 1 == kw && kr + 1 == kh && ict + 1 == ict_n;
-        let half = (oct & 1) as usize;
-        let can_start = wl_ready && !(tile_first && busy[half]);
-        let issue_next = in_pass && pix_left > 0;
-        let issue_new = !in_pass && !all_issued && can_start;
-        let mut last_swap = false;
-        let (mut n_ks, mut n_kr, mut n_ict, mut n_oct) = (ks, kr, ict, oct);
-        if strobe {
-            let m = strobes; // index of this strobe
-            let n_pix_left = if issue_next { pix_left - 1 } else { pixels - 1 };
-            let tag = Tag {
-                valid: issue_next || issue_new,
-                swap: issue_new,
-                last: (issue_next || issue_new) && tile_last && n_pix_left == 0,
-                half: half == 1,
-            };
-            if tag.valid {
-                issue_slots += 1;
-                n.pix_left = n_pix_left;
-                n.px = if issue_next && px + 1 != wo { px + 1 } else { 0 };
-            } else {
-                bubble_slots += 1;
-            }
-            if issue_new {
-                n.in_pass = true;
-                n.wl_ready = false;
-                n.wl_wait = true;
-                if tile_first {
-                    n_busy[half] = true;
-                }
-            }
-            if in_pass && pix_left == 0 {
-                n.in_pass = false;
-                if ks + 1 != kw {
-                    n_ks = ks + 1;
-                } else {
-                    n_ks = 0;
-                    if kr + 1 != kh {
-                        n_kr = kr + 1;
-                    } else {
-                        n_kr = 0;
-                        if ict + 1 != ict_n {
-                            n_ict = ict + 1;
-                        } else {
-                            n_ict = 0;
-                            if oct + 1 != oct_n {
-                                n_oct = oct + 1;
-                            } else {
-                                n.all_issued = true;
-                            }
-                        }
-                    }
-                }
-            }
-            // The last PE loads the tag issued R+C−1 strobes ago.
-            if let Some(i) = (m + 1).checked_sub(r + c) {
-                last_swap = tag_at(&tags, strobes, i).is_some_and(|t| t.valid && t.swap);
-            }
-            // The last accumulation column stores the last entry of a tile issued R+C+1 strobes
-            // ago; the drain sees the pending flag 3 cycles after this strobe.
-            if let Some(i) = m.checked_sub(1 + r + c) {
-                if let Some(tg) = tag_at(&tags, strobes, i) {
-                    if tg.valid && tg.last {
-                        pend_at.push((t + 2, tg.half as usize));
-                    }
-                }
-            }
-            tags.push_back(tag);
-            if tags.len() > keep {
-                tags.pop_front();
-            }
-            strobes += 1;
-        }
-        // Weight loader.
-        if wl_loading {
-            if wl_n + 1 == rck {
-                wl_n = 0;
-                n.wl_loading = false;
-                n.wl_ready = true;
-                wl_left -= 1;
-            } else {
-                wl_n += 1;
-            }
-        }
-        if wl_wait && last_swap {
-            n.wl_wait = false;
-            n.wl_loading = wl_left > 0;
-        }
-        // Drain.
-        let mut n_d_active = d_active;
-        if !d_active {
-            for h in 0..2 {
-                if pend[h] {
-                    n_pend[h] = false;
-                    n_d_active = true;
-                    d_half = h;
-                    break;
-                }
-            }
-            d_j = 0;
-            d_pleft = pixels - 1;
-        } else if d_pleft > 0 {
-            d_pleft -= 1;
-        } else {
-            let d_end = d_j + 1 == k;
-            d_pleft = pixels - 1;
-            d_j += 1;
-            if d_end {
-                n_d_active = false;
-                n_busy[d_half] = false;
-            }
-        }
-        // Finish.
-        let mut fin = false;
-        if all_issued && !busy[0] && !busy[1] && !d_active {
-            if tail > 0 {
-                tail -= 1;
-            } else {
-                fin = true;
-            }
-        }
-        // Edge.
-        sub = n.sub;
-        in_pass = n.in_pass;
-        all_issued = n.all_issued;
-        pix_left = n.pix_left;
-        px = n.px;
-        wl_loading = n.wl_loading;
-        wl_ready = n.wl_ready;
-        wl_wait = n.wl_wait;
-        busy = n_busy;
-        pend = n_pend;
-        d_active = n_d_active;
-        ks = n_ks;
-        kr = n_kr;
-        ict = n_ict;
-        oct = n_oct;
-        t += 1;
-        if fin {
-            return ConvCycles { cycles: t, issue_slots, bubble_slots };
-        }
-    }
+/// The layer and array constants the model reads.
+struct Geo {
+    k: u64,
+    /// Weights per pass, R·C·K.
+    rck: u64,
+    /// Strobes from issue to the last PE's input register, R + C − 1.
+    to_last_pe: u64,
+    pixels: u64,
+    wo: u64,
+    kw: u64,
+    kh: u64,
+    ict_n: u64,
+    oct_n: u64,
 }
 
-/// Next-state values of the single-bit and cursor registers.
-#[derive(Default)]
-struct Snapshot {
+/// The engine's control registers the model steps (names as in `ConvEngine`).
+#[derive(Clone, Copy, Default)]
+struct Regs {
+    /// Fast sub-cycle of the slow cycle.
     sub: u64,
+    /// Issue: inside a pass, every pass issued, pixels left in the pass, pixel column.
     in_pass: bool,
     all_issued: bool,
     pix_left: u64,
     px: u64,
+    /// Issue cursor: kernel column and row, input tile, output tile.
+    ks: u64,
+    kr: u64,
+    ict: u64,
+    oct: u64,
+    /// Weight loader: loading, a pass's weights ready, waiting for the swap; word, passes left.
     wl_loading: bool,
     wl_ready: bool,
     wl_wait: bool,
+    wl_n: u64,
+    wl_left: u64,
+    /// Accumulation halves: a tile accumulating in it, a tile done waiting for the drain.
+    busy: [bool; 2],
+    pend: [bool; 2],
+    /// Drain: active, its half, kernel, pixels left.
+    d_active: bool,
+    d_half: usize,
+    d_j: u64,
+    d_pleft: u64,
+    /// Cycles before `done` once everything has drained.
+    tail: u64,
 }
 
-impl Snapshot {
-    #[allow(clippy::too_many_arguments)]
-    fn copy_from(
-        &mut self,
-        in_pass: bool,
-        all_issued: bool,
-        pix_left: u64,
-        px: u64,
-        wl_loading: bool,
-        wl_ready: bool,
-        wl_wait: bool,
-    ) {
-        self.in_pass = in_pass;
-        self.all_issued = all_issued;
-        self.pix_left = pix_left;
-        self.px = px;
-        self.wl_loading = wl_loading;
-        self.wl_ready = wl_ready;
-        self.wl_wait = wl_wait;
+/// The slot tags of the last strobes (the datapath only delays them) and the strobe count: memory
+/// stays constant however long the layer.
+struct TagLine {
+    tags: std::collections::VecDeque<Tag>,
+    strobes: u64,
+    keep: usize,
+}
+
+impl TagLine {
+    /// The tag issued at strobe `i`, if still kept.
+    fn at(&self, i: u64) -> Option<Tag> {
+        let first = self.strobes - self.tags.len() as u64;
+        i.checked_sub(first).and_then(|j| self.tags.get(j as usize).copied())
+    }
+
+    fn push(&mut self, tag: Tag) {
+        self.tags.push_back(tag);
+        if self.tags.len() > self.keep {
+            self.tags.pop_front();
+        }
+        self.strobes += 1;
+    }
+}
+
+/// The engine's cycle count for a layer.
+pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
+    let (r, c, k) = (e.rows as u64, e.cols as u64, e.kernels as u64);
+    let g = Geo {
+        k,
+        rck: r * c * k,
+        to_last_pe: r + c - 1,
+        pixels: p.pixels() as u64,
+        wo: p.wo as u64,
+        kw: p.kw as u64,
+        kh: p.kh as u64,
+        ict_n: p.ic_tiles as u64,
+        oct_n: p.oc_tiles as u64,
+    };
+    let passes = p.passes as u64;
+    let mut line = TagLine { tags: Default::default(), strobes: 0, keep: (r + c + 2) as usize };
+    // The registers after the start edge.
+    let mut regs = Regs { all_issued: passes == 0, wl_loading: passes > 0, wl_left: passes, tail: 8, ..Regs::default() };
+    // Tile-done pulses on their way to the pending flags: (cycle, half).
+    let mut pend_at: Vec<(u64, usize)> = vec![];
+    let mut slots = (0u64, 0u64);
+    let mut t = 0u64;
+    loop {
+        // `done` is the registered `fin`; the model stops at the cycle it is first seen high.
+        let cur = regs;
+        let strobe = cur.sub == k - 1;
+        // Registers hold unless a stage below changes them.
+        let mut n = cur;
+        n.sub = if strobe { 0 } else { cur.sub + 1 };
+        pend_at.retain(|&(at, h)| {
+            if at == t {
+                n.pend[h] = true;
+            }
+            at > t
+        });
+        let last_swap = strobe && issue(&g, &cur, &mut n, &mut line, &mut slots, |at, half| pend_at.push((t + at, half)));
+        weight_loader(&g, &cur, &mut n, last_swap);
+        drain(&g, &cur, &mut n);
+        let drained = cur.all_issued && !cur.busy[0] && !cur.busy[1] && !cur.d_active;
+        let fin = drained && cur.tail == 0;
+        if drained && cur.tail > 0 {
+            n.tail = cur.tail - 1;
+        }
+        regs = n;
+        t += 1;
+        if fin {
+            return ConvCycles { cycles: t, issue_slots: slots.0, bubble_slots: slots.1 };
+        }
+    }
+}
+
+/// A strobe: the slot issues the next pixel of the pass, starts the next pass (its weights
+/// ready, its accumulation half free at a tile's first pass), or is a bubble; the cursor steps at
+/// a pass's end. Counts the slot in `slots` (issued, bubble), reports a tile's last entry to
+/// `pend` (cycles from now, half), and returns whether the last PE loads a swap tag.
+fn issue(g: &Geo, cur: &Regs, n: &mut Regs, line: &mut TagLine, slots: &mut (u64, u64), mut pend: impl FnMut(u64, usize)) -> bool {
+    let tile_first = cur.ks == 0 && cur.kr == 0 && cur.ict == 0;
+    let tile_last = cur.ks + 1 == g.kw && cur.kr + 1 == g.kh && cur.ict + 1 == g.ict_n;
+    let half = (cur.oct & 1) as usize;
+    let can_start = cur.wl_ready && !(tile_first && cur.busy[half]);
+    let issue_next = cur.in_pass && cur.pix_left > 0;
+    let issue_new = !cur.in_pass && !cur.all_issued && can_start;
+    let m = line.strobes; // index of this strobe
+    let n_pix_left = if issue_next { cur.pix_left - 1 } else { g.pixels - 1 };
+    let tag = Tag {
+        valid: issue_next || issue_new,
+        swap: issue_new,
+        last: (issue_next || issue_new) && tile_last && n_pix_left == 0,
+        half: half == 1,
+    };
+    if tag.valid {
+        slots.0 += 1;
+        n.pix_left = n_pix_left;
+        n.px = if issue_next && cur.px + 1 != g.wo { cur.px + 1 } else { 0 };
+    } else {
+        slots.1 += 1;
+    }
+    if issue_new {
+        n.in_pass = true;
+        n.wl_ready = false;
+        n.wl_wait = true;
+        if tile_first {
+            n.busy[half] = true;
+        }
+    }
+    if cur.in_pass && cur.pix_left == 0 {
+        n.in_pass = false;
+        step_cursor(g, cur, n);
+    }
+    // The last PE loads the tag issued R+C−1 strobes ago.
+    let last_swap = (m + 1).checked_sub(g.to_last_pe + 1).and_then(|i| line.at(i)).is_some_and(|t| t.valid && t.swap);
+    // The last accumulation column stores the last entry of a tile issued R+C+1 strobes ago; the
+    // drain sees the pending flag 3 cycles after this strobe.
+    if let Some(tg) = m.checked_sub(g.to_last_pe + 2).and_then(|i| line.at(i)) {
+        if tg.valid && tg.last {
+            pend(2, tg.half as usize);
+        }
+    }
+    line.push(tag);
+    last_swap
+}
+
+/// The issue cursor after a pass: kernel column, row, input tile, output tile; past the last,
+/// every pass is issued.
+fn step_cursor(g: &Geo, cur: &Regs, n: &mut Regs) {
+    if cur.ks + 1 != g.kw {
+        n.ks = cur.ks + 1;
+        return;
+    }
+    n.ks = 0;
+    if cur.kr + 1 != g.kh {
+        n.kr = cur.kr + 1;
+        return;
+    }
+    n.kr = 0;
+    if cur.ict + 1 != g.ict_n {
+        n.ict = cur.ict + 1;
+        return;
+    }
+    n.ict = 0;
+    if cur.oct + 1 != g.oct_n {
+        n.oct = cur.oct + 1;
+    } else {
+        n.all_issued = true;
+    }
+}
+
+/// The weight loader: R·C·K words per pass, one per cycle; a loaded pass waits until the last
+/// PE swaps the previous one in.
+fn weight_loader(g: &Geo, cur: &Regs, n: &mut Regs, last_swap: bool) {
+    if cur.wl_loading {
+        if cur.wl_n + 1 == g.rck {
+            n.wl_n = 0;
+            n.wl_loading = false;
+            n.wl_ready = true;
+            n.wl_left = cur.wl_left - 1;
+        } else {
+            n.wl_n = cur.wl_n + 1;
+        }
+    }
+    if cur.wl_wait && last_swap {
+        n.wl_wait = false;
+        n.wl_loading = n.wl_left > 0;
+    }
+}
+
+/// The drain: takes a pending half, then K·pixels entries, one per cycle, and frees the half.
+fn drain(g: &Geo, cur: &Regs, n: &mut Regs) {
+    if !cur.d_active {
+        if let Some(h) = (0..2).find(|&h| cur.pend[h]) {
+            n.pend[h] = false;
+            n.d_active = true;
+            n.d_half = h;
+        }
+        n.d_j = 0;
+        n.d_pleft = g.pixels - 1;
+    } else if cur.d_pleft > 0 {
+        n.d_pleft = cur.d_pleft - 1;
+    } else {
+        n.d_pleft = g.pixels - 1;
+        n.d_j = cur.d_j + 1;
+        if cur.d_j + 1 == g.k {
+            n.d_active = false;
+            n.busy[cur.d_half] = false;
+        }
     }
 }
 
