@@ -204,26 +204,21 @@ fn issue(g: &Geo, cur: &Regs, n: &mut Regs, line: &mut TagLine, slots: &mut (u64
 /// The issue cursor after a pass: kernel column, row, input tile, output tile; past the last,
 /// every pass is issued.
 fn step_cursor(g: &Geo, cur: &Regs, n: &mut Regs) {
-    if cur.ks + 1 != g.kw {
-        n.ks = cur.ks + 1;
-        return;
+    // An odometer: the first digit below its limit steps and the ones before it restart; past
+    // the last output tile every pass is issued (the tile stays).
+    let limit = [g.kw, g.kh, g.ict_n, g.oct_n];
+    let mut digit = [cur.ks, cur.kr, cur.ict, cur.oct];
+    match (0..4).find(|&i| digit[i] + 1 != limit[i]) {
+        Some(i) => {
+            digit[i] += 1;
+            digit[..i].fill(0);
+        }
+        None => {
+            digit[..3].fill(0);
+            n.all_issued = true;
+        }
     }
-    n.ks = 0;
-    if cur.kr + 1 != g.kh {
-        n.kr = cur.kr + 1;
-        return;
-    }
-    n.kr = 0;
-    if cur.ict + 1 != g.ict_n {
-        n.ict = cur.ict + 1;
-        return;
-    }
-    n.ict = 0;
-    if cur.oct + 1 != g.oct_n {
-        n.oct = cur.oct + 1;
-    } else {
-        n.all_issued = true;
-    }
+    [n.ks, n.kr, n.ict, n.oct] = digit;
 }
 
 /// The weight loader: R·C·K words per pass, one per cycle; a loaded pass waits until the last
