@@ -64,13 +64,7 @@ impl RunOptions {
             (Some(path), engines::Engine::Rust | engines::Engine::Verilator) => Some(self.wave_request(path, top)),
             _ => None,
         };
-        tb::Tb::new(make, top, key, self.engine, &self.work(), wave).map_err(|e| {
-            if e.contains("cannot write") {
-                RunError::Unsupported(e)
-            } else {
-                RunError::Sim(e)
-            }
-        })
+        tb::Tb::new(make, top, key, self.engine, &self.work(), wave)
     }
 
     /// The waveform request for `path` with this run's window, scopes and `top`'s viewer groups.

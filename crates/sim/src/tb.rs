@@ -437,32 +437,34 @@ impl Tb {
         engine: Engine,
         work: &Path,
         wave: Option<WaveRequest>,
-    ) -> Result<Tb, String> {
+    ) -> Result<Tb, crate::RunError> {
+        use crate::RunError::{Sim, Unsupported};
         let block = make();
-        let signals = Signals::of(&block)?;
+        let signals = Signals::of(&block).map_err(Sim)?;
         let n_ports = block.output_names().len();
         let n_obs = signals.outputs.len() - n_ports;
         let mut recording = None;
         if let Some(req) = wave {
             if !matches!(engine, Engine::Rust | Engine::Verilator) {
-                return Err(format!("the {} engine records no waveform here", engine.name()));
+                return Err(Sim(format!("the {} engine records no waveform here", engine.name())));
             }
-            recording = Some(Recording::new(req, top, engine, work)?);
+            recording = Some(Recording::new(req, top, engine, work).map_err(Sim)?);
         }
         let raw = recording.as_ref().map(|r| r.raw.clone());
         let mut vcd_error = None;
         let backend: Box<dyn Backend> = match engine {
-            Engine::Verilator => Box::new(verilator_backend(block, top, key, &signals, work, raw.as_deref())?),
+            Engine::Verilator => Box::new(verilator_backend(block, top, key, &signals, work, raw.as_deref()).map_err(Sim)?),
             Engine::Cross => {
-                let b = Box::new(verilator_backend(block, top, key, &signals, work, None)?);
-                let a = Box::new(rust_backend(make(), n_ports, n_obs, false)?);
+                let b = Box::new(verilator_backend(block, top, key, &signals, work, None).map_err(Sim)?);
+                let a = Box::new(rust_backend(make(), n_ports, n_obs, false).map_err(Sim)?);
                 let names = signals.outputs.iter().map(|p| p.name.clone()).collect();
                 Box::new(CrossBackend { a, b, a_name: "rust-hdl", b_name: "verilator", names, error: None })
             }
             Engine::Rust | Engine::Icarus | Engine::VerilatorStandalone => {
-                let mut b = rust_backend(block, n_ports, n_obs, engine != Engine::Rust)?;
+                let mut b = rust_backend(block, n_ports, n_obs, engine != Engine::Rust).map_err(Sim)?;
                 if let Some(raw) = &raw {
-                    let sink = VcdSink::create(raw)?;
+                    // The user's waveform file cannot be created: bad input, not a simulation failure.
+                    let sink = VcdSink::create(raw).map_err(Unsupported)?;
                     vcd_error = Some(sink.error.clone());
                     b.h.record_vcd(Box::new(sink));
                 }
