@@ -6388,33 +6388,51 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     output reg  [15:0] r_addr;
     input wire  [31:0] r_data;
     
-    // Constant declarations
-    localparam  lane_mask = 26'h0;
-    localparam  lshift = 26'h0;
-    localparam  be0 = 1'b1;
-    localparam  be1 = 1'b0;
-    localparam  last_r = 64'h2;
-    localparam  last_c = 64'h2;
-    localparam  last_k = 64'h4;
-    localparam  last_j = 16'h1;
-    localparam  d_fc = 20'h100;
-    localparam  d_wb = 20'h400;
-    localparam  d_bias = 20'h40;
-    localparam  d_fm = 20'h400;
-    localparam  d_out = 20'h200;
-    localparam  d_pout = 20'h400;
-    localparam  fm_bank0 = 64'h1000400020001;
-    localparam  fm_rows0 = 8'h40;
-    localparam  fc_half = 16'h80;
-    localparam  out_half = 16'h100;
-    
     // Stub signals
-    reg  [25:0] r_base__d;
-    wire  [25:0] r_base__q;
-    reg  r_base__clock;
-    reg  [19:0] r_off__d;
-    wire  [19:0] r_off__q;
-    reg  r_off__clock;
+    reg  ext__clock;
+    reg  ext__start;
+    reg  [25:0] ext__s_addr;
+    reg  [19:0] ext__s_words;
+    reg  [25:0] ext__s_stride;
+    reg  ext__s_copy;
+    reg  [19:0] ext__s_len;
+    reg  [31:0] ext__w_elem;
+    reg  ext__req_fire;
+    reg  ext__rsp_take;
+    reg  [31:0] ext__rsp_data;
+    wire  ext__pending;
+    wire  [25:0] ext__req_addr;
+    wire  ext__req_be;
+    wire  [31:0] ext__req_wdata;
+    wire  [31:0] ext__rsp_elem;
+    reg  cur__clock;
+    reg  cur__start;
+    reg  cur__s_store;
+    reg  cur__s_copy;
+    reg  [1:0] cur__s_sel;
+    reg  cur__s_half;
+    reg  [19:0] cur__s_len;
+    reg  cur__adv;
+    reg  [19:0] cur__fm_addr;
+    reg  [63:0] cur__fm_bank;
+    wire  cur__chunk_end;
+    wire  cur__chunk_end_d;
+    wire  [63:0] cur__bank;
+    wire  [19:0] cur__a_cur;
+    wire  [19:0] cur__depth;
+    wire  [15:0] cur__rd_addr;
+    reg  cur__rd_issue;
+    wire  cur__rd_fault;
+    reg  fm__clock;
+    reg  fm__start;
+    reg  [15:0] fm__s_fw;
+    reg  [15:0] fm__s_hbw;
+    reg  [1:0] fm__s_fph;
+    reg  fm__s_fm;
+    reg  fm__step;
+    reg  fm__chunk_end;
+    wire  [19:0] fm__addr;
+    wire  [63:0] fm__bank;
     reg  act__d;
     wire  act__q;
     reg  act__clock;
@@ -6424,172 +6442,98 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [1:0] sel__d;
     wire  [1:0] sel__q;
     reg  sel__clock;
-    reg  [19:0] len__d;
-    wire  [19:0] len__q;
-    reg  len__clock;
-    reg  [25:0] stride__d;
-    wire  [25:0] stride__q;
-    reg  stride__clock;
-    reg  [15:0] fw__d;
-    wire  [15:0] fw__q;
-    reg  fw__clock;
-    reg  [15:0] hbw__d;
-    wire  [15:0] hbw__q;
-    reg  hbw__clock;
+    reg  cp__d;
+    wire  cp__q;
+    reg  cp__clock;
     reg  errf__d;
     wire  errf__q;
     reg  errf__clock;
-    reg  [25:0] e_base__d;
-    wire  [25:0] e_base__q;
-    reg  e_base__clock;
-    reg  [19:0] e_off__d;
-    wire  [19:0] e_off__q;
-    reg  e_off__clock;
-    reg  [19:0] e_left__d;
-    wire  [19:0] e_left__q;
-    reg  e_left__clock;
     reg  [19:0] o_left__d;
     wire  [19:0] o_left__q;
     reg  o_left__clock;
     reg  primed__d;
     wire  primed__q;
     reg  primed__clock;
-    reg  [19:0] oc__d;
-    wire  [19:0] oc__q;
-    reg  oc__clock;
-    reg  [19:0] oi__d;
-    wire  [19:0] oi__q;
-    reg  oi__clock;
-    reg  [63:0] ob__d;
-    wire  [63:0] ob__q;
-    reg  ob__clock;
-    reg  [15:0] obase__d;
-    wire  [15:0] obase__q;
-    reg  obase__clock;
-    reg  [15:0] orow__d;
-    wire  [15:0] orow__q;
-    reg  orow__clock;
-    reg  [15:0] ox__d;
-    wire  [15:0] ox__q;
-    reg  ox__clock;
-    reg  [63:0] fb0__d;
-    wire  [63:0] fb0__q;
-    reg  fb0__clock;
-    reg  [15:0] fr0__d;
-    wire  [15:0] fr0__q;
-    reg  fr0__clock;
-    reg  cp__d;
-    wire  cp__q;
-    reg  cp__clock;
-    reg  [15:0] dx__d;
-    wire  [15:0] dx__q;
-    reg  dx__clock;
-    reg  [63:0] dob__d;
-    wire  [63:0] dob__q;
-    reg  dob__clock;
-    reg  [15:0] dbase__d;
-    wire  [15:0] dbase__q;
-    reg  dbase__clock;
-    reg  [15:0] drow__d;
-    wire  [15:0] drow__q;
-    reg  drow__clock;
-    reg  wv__d;
-    wire  wv__q;
-    reg  wv__clock;
-    reg  [1:0] wsel__d;
-    wire  [1:0] wsel__q;
-    reg  wsel__clock;
-    reg  [63:0] wbank__d;
-    wire  [63:0] wbank__q;
-    reg  wbank__clock;
-    reg  [15:0] waddr__d;
-    wire  [15:0] waddr__q;
-    reg  waddr__clock;
-    reg  [19:0] wfull__d;
-    wire  [19:0] wfull__q;
-    reg  wfull__clock;
-    reg  [19:0] wdepth__d;
-    wire  [19:0] wdepth__q;
-    reg  wdepth__clock;
-    reg  [31:0] wdata__d;
-    wire  [31:0] wdata__q;
-    reg  wdata__clock;
-    reg  [31:0] wdata_cp__d;
-    wire  [31:0] wdata_cp__q;
-    reg  wdata_cp__clock;
-    reg  wcp__d;
-    wire  wcp__q;
-    reg  wcp__clock;
-    reg  cend__d;
-    wire  cend__q;
-    reg  cend__clock;
-    reg  len1__d;
-    wire  len1__q;
-    reg  len1__clock;
-    reg  cend_d__d;
-    wire  cend_d__q;
-    reg  cend_d__clock;
     reg  [63:0] rb__d;
     wire  [63:0] rb__q;
     reg  rb__clock;
-    reg  rd_chk__d;
-    wire  rd_chk__q;
-    reg  rd_chk__clock;
-    reg  [19:0] rd_a_r__d;
-    wire  [19:0] rd_a_r__q;
-    reg  rd_a_r__clock;
-    reg  [19:0] rd_d_r__d;
-    wire  [19:0] rd_d_r__q;
-    reg  rd_d_r__clock;
-    reg  dx_l__d;
-    wire  dx_l__q;
-    reg  dx_l__clock;
+    reg  ws__clock;
+    reg  ws__load;
+    reg  [1:0] ws__l_sel;
+    reg  [63:0] ws__l_bank;
+    reg  [19:0] ws__l_addr;
+    reg  [19:0] ws__l_depth;
+    reg  [31:0] ws__l_data;
+    reg  ws__copy;
+    reg  [63:0] ws__c_bank;
+    reg  [19:0] ws__c_addr;
+    reg  [31:0] ws__r_data;
+    wire  ws__busy;
+    wire  ws__fault;
+    wire  ws__w_en;
+    wire  [1:0] ws__w_sel;
+    wire  [63:0] ws__w_bank;
+    wire  [15:0] ws__w_addr;
+    wire  [31:0] ws__w_data;
     
     // Local signals
-    reg  [25:0] ea;
-    reg  [25:0] ra;
-    reg  [31:0] rsp_elem;
-    reg  [31:0] wword;
-    reg  w_in;
-    reg  [19:0] n_oc;
-    reg  [19:0] n_oi;
-    reg  [63:0] n_ob;
-    reg  [15:0] n_obase;
-    reg  [15:0] n_orow;
-    reg  [15:0] n_ox;
-    reg  chunk_end;
-    reg  d_cend;
-    reg  wr_r;
-    reg  wr_c;
-    reg  [19:0] a_cur;
-    reg  [19:0] depth;
-    reg  [19:0] a_rd;
-    reg  [19:0] depth_rd;
-    reg  rd_ok;
-    reg  d_wr;
-    reg  [15:0] n_dx;
-    reg  n_dx_l;
-    reg  [63:0] n_dob;
-    reg  [15:0] n_dbase;
-    reg  [15:0] n_drow;
-    reg  [19:0] d_addr;
+    reg  start;
+    reg  [19:0] s_len;
     reg  sfire;
     reg  req_fire;
     reg  rsp_take;
     reg  adv;
-    reg  [1:0] q_rows;
-    reg  [15:0] fb_sel;
     
     // Sub module instances
-    tiny_accel_top_dff_w26 r_base(
-        .d(r_base__d),
-        .q(r_base__q),
-        .clock(r_base__clock)
+    tiny_accel_top_ext ext(
+        .clock(ext__clock),
+        .start(ext__start),
+        .s_addr(ext__s_addr),
+        .s_words(ext__s_words),
+        .s_stride(ext__s_stride),
+        .s_copy(ext__s_copy),
+        .s_len(ext__s_len),
+        .w_elem(ext__w_elem),
+        .req_fire(ext__req_fire),
+        .rsp_take(ext__rsp_take),
+        .rsp_data(ext__rsp_data),
+        .pending(ext__pending),
+        .req_addr(ext__req_addr),
+        .req_be(ext__req_be),
+        .req_wdata(ext__req_wdata),
+        .rsp_elem(ext__rsp_elem)
     );
-    tiny_accel_top_dff_w20 r_off(
-        .d(r_off__d),
-        .q(r_off__q),
-        .clock(r_off__clock)
+    tiny_accel_top_cur cur(
+        .clock(cur__clock),
+        .start(cur__start),
+        .s_store(cur__s_store),
+        .s_copy(cur__s_copy),
+        .s_sel(cur__s_sel),
+        .s_half(cur__s_half),
+        .s_len(cur__s_len),
+        .adv(cur__adv),
+        .fm_addr(cur__fm_addr),
+        .fm_bank(cur__fm_bank),
+        .chunk_end(cur__chunk_end),
+        .chunk_end_d(cur__chunk_end_d),
+        .bank(cur__bank),
+        .a_cur(cur__a_cur),
+        .depth(cur__depth),
+        .rd_addr(cur__rd_addr),
+        .rd_issue(cur__rd_issue),
+        .rd_fault(cur__rd_fault)
+    );
+    tiny_accel_top_fm fm(
+        .clock(fm__clock),
+        .start(fm__start),
+        .s_fw(fm__s_fw),
+        .s_hbw(fm__s_hbw),
+        .s_fph(fm__s_fph),
+        .s_fm(fm__s_fm),
+        .step(fm__step),
+        .chunk_end(fm__chunk_end),
+        .addr(fm__addr),
+        .bank(fm__bank)
     );
     tiny_accel_top_dff_w1 act(
         .d(act__d),
@@ -6606,6 +6550,579 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(sel__q),
         .clock(sel__clock)
     );
+    tiny_accel_top_dff_w1 cp(
+        .d(cp__d),
+        .q(cp__q),
+        .clock(cp__clock)
+    );
+    tiny_accel_top_dff_w1 errf(
+        .d(errf__d),
+        .q(errf__q),
+        .clock(errf__clock)
+    );
+    tiny_accel_top_dff_w20 o_left(
+        .d(o_left__d),
+        .q(o_left__q),
+        .clock(o_left__clock)
+    );
+    tiny_accel_top_dff_w1 primed(
+        .d(primed__d),
+        .q(primed__q),
+        .clock(primed__clock)
+    );
+    tiny_accel_top_dff_w64 rb(
+        .d(rb__d),
+        .q(rb__q),
+        .clock(rb__clock)
+    );
+    tiny_accel_top_ws ws(
+        .clock(ws__clock),
+        .load(ws__load),
+        .l_sel(ws__l_sel),
+        .l_bank(ws__l_bank),
+        .l_addr(ws__l_addr),
+        .l_depth(ws__l_depth),
+        .l_data(ws__l_data),
+        .copy(ws__copy),
+        .c_bank(ws__c_bank),
+        .c_addr(ws__c_addr),
+        .r_data(ws__r_data),
+        .busy(ws__busy),
+        .fault(ws__fault),
+        .w_en(ws__w_en),
+        .w_sel(ws__w_sel),
+        .w_bank(ws__w_bank),
+        .w_addr(ws__w_addr),
+        .w_data(ws__w_data)
+    );
+    
+    // Update code
+    always @(*) begin
+        act__clock = clock;
+        st__clock = clock;
+        sel__clock = clock;
+        cp__clock = clock;
+        errf__clock = clock;
+        o_left__clock = clock;
+        primed__clock = clock;
+        rb__clock = clock;
+        act__d = act__q;
+        st__d = st__q;
+        sel__d = sel__q;
+        cp__d = cp__q;
+        errf__d = errf__q;
+        o_left__d = o_left__q;
+        primed__d = primed__q;
+        rb__d = rb__q;
+        ext__clock = clock;
+        cur__clock = clock;
+        fm__clock = clock;
+        ws__clock = clock;
+        busy = act__q | ws__busy;
+        err = errf__q;
+        start = go & ~act__q;
+        if (|g_len) begin
+            s_len = g_len;
+        end
+        else begin
+            s_len = g_words;
+        end
+        ext__start = start;
+        ext__s_addr = g_addr;
+        ext__s_words = g_words;
+        ext__s_stride = g_stride;
+        ext__s_copy = g_copy;
+        ext__s_len = s_len;
+        ext__w_elem = r_data;
+        ext__rsp_data = m_rsp_data;
+        cur__start = start;
+        cur__s_store = g_store;
+        cur__s_copy = g_copy;
+        cur__s_sel = g_sel;
+        cur__s_half = g_half;
+        cur__s_len = s_len;
+        cur__fm_addr = fm__addr;
+        cur__fm_bank = fm__bank;
+        fm__start = start;
+        fm__s_fw = g_fw;
+        fm__s_hbw = g_hbw;
+        fm__s_fph = g_fph;
+        fm__s_fm = g_copy | (~g_store & (g_sel == 2'h3));
+        fm__step = 1'b0;
+        if (cp__q) begin
+            fm__chunk_end = cur__chunk_end_d;
+        end
+        else begin
+            fm__chunk_end = cur__chunk_end;
+        end
+        if (cur__rd_fault) begin
+            errf__d = 1'b1;
+        end
+        m_req_addr = ext__req_addr;
+        m_req_we = st__q;
+        m_req_wdata = ext__req_wdata;
+        m_req_be = ext__req_be;
+        m_req_valid = act__q & ext__pending & (~st__q | primed__q);
+        req_fire = m_req_valid & m_req_ready;
+        m_rsp_ready = 1'b1;
+        rsp_take = m_rsp_valid & act__q & ~st__q;
+        ws__load = 1'b0;
+        ws__copy = 1'b0;
+        ws__l_sel = sel__q;
+        ws__l_bank = cur__bank;
+        ws__l_addr = cur__a_cur;
+        ws__l_depth = cur__depth;
+        ws__l_data = ext__rsp_elem;
+        ws__c_bank = fm__bank;
+        ws__c_addr = fm__addr;
+        ws__r_data = r_data;
+        r_en = 1'b0;
+        r_sel = sel__q[32'h0];
+        r_bank = rb__q;
+        r_addr = cur__rd_addr;
+        adv = 1'b0;
+        if (act__q & ~st__q) begin
+            adv = rsp_take;
+            if (rsp_take) begin
+                ws__load = 1'b1;
+                fm__step = sel__q == 2'h3;
+                o_left__d = o_left__q - 20'h1;
+                if (o_left__q == 20'h1) begin
+                    act__d = 1'b0;
+                end
+            end
+        end
+        sfire = req_fire | (cp__q & primed__q);
+        if (act__q & st__q) begin
+            if (cp__q & primed__q) begin
+                ws__copy = 1'b1;
+                fm__step = 1'b1;
+            end
+            if (~primed__q) begin
+                primed__d = 1'b1;
+                adv = 1'b1;
+                r_bank = cur__bank;
+                rb__d = cur__bank;
+                r_en = 1'b1;
+            end
+            else if (sfire) begin
+                adv = 1'b1;
+                o_left__d = o_left__q - 20'h1;
+                if (o_left__q == 20'h1) begin
+                    act__d = 1'b0;
+                end
+                else begin
+                    r_bank = cur__bank;
+                    rb__d = cur__bank;
+                    r_en = 1'b1;
+                end
+            end
+        end
+        if (ws__fault) begin
+            errf__d = 1'b1;
+        end
+        w_en = ws__w_en;
+        w_sel = ws__w_sel;
+        w_bank = ws__w_bank;
+        w_addr = ws__w_addr;
+        w_data = ws__w_data;
+        if (start) begin
+            act__d = |g_words;
+            errf__d = 1'b0;
+            st__d = g_store | g_copy;
+            cp__d = g_copy;
+            sel__d = g_sel;
+            if (g_copy) begin
+                sel__d = 2'h0;
+            end
+            o_left__d = g_words;
+            primed__d = 1'b0;
+        end
+        ext__req_fire = req_fire;
+        ext__rsp_take = rsp_take;
+        cur__adv = adv;
+        cur__rd_issue = r_en;
+    end
+    
+endmodule // tiny_accel_top_mover
+
+module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  s_store;
+    input wire  s_copy;
+    input wire  [1:0] s_sel;
+    input wire  s_half;
+    input wire  [19:0] s_len;
+    input wire  adv;
+    input wire  [19:0] fm_addr;
+    input wire  [63:0] fm_bank;
+    output reg  chunk_end;
+    output reg  chunk_end_d;
+    output reg  [63:0] bank;
+    output reg  [19:0] a_cur;
+    output reg  [19:0] depth;
+    output reg  [15:0] rd_addr;
+    input wire  rd_issue;
+    output reg  rd_fault;
+    
+    // Constant declarations
+    localparam  last_r = 64'h2;
+    localparam  last_c = 64'h2;
+    localparam  last_j = 16'h1;
+    localparam  d_fc = 20'h100;
+    localparam  d_wb = 20'h400;
+    localparam  d_bias = 20'h40;
+    localparam  d_fm = 20'h400;
+    localparam  d_out = 20'h200;
+    localparam  d_pout = 20'h400;
+    localparam  fc_half = 16'h80;
+    localparam  out_half = 16'h100;
+    
+    // Stub signals
+    reg  st__d;
+    wire  st__q;
+    reg  st__clock;
+    reg  [1:0] sel__d;
+    wire  [1:0] sel__q;
+    reg  sel__clock;
+    reg  [19:0] len__d;
+    wire  [19:0] len__q;
+    reg  len__clock;
+    reg  [19:0] off__d;
+    wire  [19:0] off__q;
+    reg  off__clock;
+    reg  [19:0] idx__d;
+    wire  [19:0] idx__q;
+    reg  idx__clock;
+    reg  [63:0] bank_r__d;
+    wire  [63:0] bank_r__q;
+    reg  bank_r__clock;
+    reg  [15:0] base__d;
+    wire  [15:0] base__q;
+    reg  base__clock;
+    reg  [15:0] col_base__d;
+    wire  [15:0] col_base__q;
+    reg  col_base__clock;
+    reg  [15:0] kern__d;
+    wire  [15:0] kern__q;
+    reg  kern__clock;
+    reg  cend__d;
+    wire  cend__q;
+    reg  cend__clock;
+    reg  cend_d__d;
+    wire  cend_d__q;
+    reg  cend_d__clock;
+    reg  len1__d;
+    wire  len1__q;
+    reg  len1__clock;
+    reg  rd_chk__d;
+    wire  rd_chk__q;
+    reg  rd_chk__clock;
+    reg  [19:0] rd_a__d;
+    wire  [19:0] rd_a__q;
+    reg  rd_a__clock;
+    reg  [19:0] rd_d__d;
+    wire  [19:0] rd_d__q;
+    reg  rd_d__clock;
+    
+    // Local signals
+    reg  [19:0] a_rd;
+    reg  [19:0] depth_rd;
+    reg  wrap_r;
+    reg  wrap_c;
+    reg  [15:0] next_base;
+    reg  [19:0] a_out;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w1 st(
+        .d(st__d),
+        .q(st__q),
+        .clock(st__clock)
+    );
+    tiny_accel_top_dff_w2 sel(
+        .d(sel__d),
+        .q(sel__q),
+        .clock(sel__clock)
+    );
+    tiny_accel_top_dff_w20 len(
+        .d(len__d),
+        .q(len__q),
+        .clock(len__clock)
+    );
+    tiny_accel_top_dff_w20 off(
+        .d(off__d),
+        .q(off__q),
+        .clock(off__clock)
+    );
+    tiny_accel_top_dff_w20 idx(
+        .d(idx__d),
+        .q(idx__q),
+        .clock(idx__clock)
+    );
+    tiny_accel_top_dff_w64 bank_r(
+        .d(bank_r__d),
+        .q(bank_r__q),
+        .clock(bank_r__clock)
+    );
+    tiny_accel_top_dff_w16 base(
+        .d(base__d),
+        .q(base__q),
+        .clock(base__clock)
+    );
+    tiny_accel_top_dff_w16 col_base(
+        .d(col_base__d),
+        .q(col_base__q),
+        .clock(col_base__clock)
+    );
+    tiny_accel_top_dff_w16 kern(
+        .d(kern__d),
+        .q(kern__q),
+        .clock(kern__clock)
+    );
+    tiny_accel_top_dff_w1 cend(
+        .d(cend__d),
+        .q(cend__q),
+        .clock(cend__clock)
+    );
+    tiny_accel_top_dff_w1 cend_d(
+        .d(cend_d__d),
+        .q(cend_d__q),
+        .clock(cend_d__clock)
+    );
+    tiny_accel_top_dff_w1 len1(
+        .d(len1__d),
+        .q(len1__q),
+        .clock(len1__clock)
+    );
+    tiny_accel_top_dff_w1 rd_chk(
+        .d(rd_chk__d),
+        .q(rd_chk__q),
+        .clock(rd_chk__clock)
+    );
+    tiny_accel_top_dff_w20 rd_a(
+        .d(rd_a__d),
+        .q(rd_a__q),
+        .clock(rd_a__clock)
+    );
+    tiny_accel_top_dff_w20 rd_d(
+        .d(rd_d__d),
+        .q(rd_d__q),
+        .clock(rd_d__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        st__clock = clock;
+        sel__clock = clock;
+        len__clock = clock;
+        off__clock = clock;
+        idx__clock = clock;
+        bank_r__clock = clock;
+        base__clock = clock;
+        col_base__clock = clock;
+        kern__clock = clock;
+        cend__clock = clock;
+        cend_d__clock = clock;
+        len1__clock = clock;
+        rd_chk__clock = clock;
+        rd_a__clock = clock;
+        rd_d__clock = clock;
+        st__d = st__q;
+        sel__d = sel__q;
+        len__d = len__q;
+        off__d = off__q;
+        idx__d = idx__q;
+        bank_r__d = bank_r__q;
+        base__d = base__q;
+        col_base__d = col_base__q;
+        kern__d = kern__q;
+        cend__d = cend__q;
+        cend_d__d = cend_d__q;
+        len1__d = len1__q;
+        rd_chk__d = rd_chk__q;
+        rd_a__d = rd_a__q;
+        rd_d__d = rd_d__q;
+        chunk_end = cend__q;
+        chunk_end_d = cend_d__q;
+        bank = bank_r__q;
+        wrap_r = |(bank_r__q & last_r);
+        wrap_c = |(bank_r__q & last_c);
+        next_base = base__q + len__q[(32'h0)+:(16)];
+        a_out = ({4'd0, base__q}) + off__q;
+        a_cur = idx__q;
+        depth = d_pout;
+        if (~st__q) begin
+            if (sel__q == 2'h0) begin
+                a_cur = a_out;
+                depth = d_fc;
+            end
+            else if (sel__q == 2'h1) begin
+                depth = d_wb;
+            end
+            else if (sel__q == 2'h2) begin
+                a_cur = ({4'd0, base__q});
+                depth = d_bias;
+            end
+            else begin
+                a_cur = fm_addr;
+                depth = d_fm;
+                bank = fm_bank;
+            end
+        end
+        else if (~sel__q[32'h0]) begin
+            a_cur = a_out;
+            depth = d_out;
+        end
+        if (sel__q[32'h0]) begin
+            a_rd = idx__q;
+            depth_rd = d_pout;
+        end
+        else begin
+            a_rd = a_out;
+            depth_rd = d_out;
+        end
+        rd_addr = a_rd[(32'h0)+:(16)];
+        rd_chk__d = rd_issue;
+        rd_a__d = a_rd;
+        rd_d__d = depth_rd;
+        rd_fault = rd_chk__q & (rd_a__q >= rd_d__q);
+        if (adv) begin
+            cend_d__d = cend__q;
+            if (cend__q) begin
+                cend__d = len1__q;
+                off__d = 20'h0;
+            end
+            else begin
+                cend__d = off__q + 20'h2 == len__q;
+                off__d = off__q + 20'h1;
+            end
+            idx__d = idx__q + 20'h1;
+            if (~st__q & (sel__q == 2'h0)) begin
+                if (cend__q) begin
+                    if (wrap_r) begin
+                        bank_r__d = 64'h1;
+                        base__d = next_base;
+                    end
+                    else begin
+                        bank_r__d = bank_r__q << 32'h1;
+                    end
+                end
+            end
+            else if (~st__q & (sel__q == 2'h2)) begin
+                if (wrap_c) begin
+                    bank_r__d = 64'h1;
+                    base__d = base__q + 16'h1;
+                end
+                else begin
+                    bank_r__d = bank_r__q << 32'h1;
+                end
+            end
+            else if (st__q & ~sel__q[32'h0]) begin
+                if (cend__q) begin
+                    base__d = next_base;
+                    if (kern__q == last_j) begin
+                        kern__d = 16'h0;
+                        if (wrap_c) begin
+                            bank_r__d = 64'h1;
+                            col_base__d = next_base;
+                        end
+                        else begin
+                            bank_r__d = bank_r__q << 32'h1;
+                            base__d = col_base__q;
+                        end
+                    end
+                    else begin
+                        kern__d = kern__q + 16'h1;
+                    end
+                end
+            end
+        end
+        if (start) begin
+            st__d = s_store | s_copy;
+            sel__d = s_sel;
+            if (s_copy) begin
+                sel__d = 2'h0;
+            end
+            len__d = s_len;
+            len1__d = s_len == 20'h1;
+            cend__d = s_len == 20'h1;
+            off__d = 20'h0;
+            idx__d = 20'h0;
+            base__d = 16'h0;
+            kern__d = 16'h0;
+            bank_r__d = 64'h1;
+            col_base__d = 16'h0;
+            if (s_half & ((s_sel == 2'h0) | s_copy)) begin
+                if (s_store | s_copy) begin
+                    base__d = out_half;
+                    col_base__d = out_half;
+                end
+                else begin
+                    base__d = fc_half;
+                end
+            end
+        end
+    end
+    
+endmodule // tiny_accel_top_cur
+
+module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_elem,req_fire,rsp_take,rsp_data,pending,req_addr,req_be,req_wdata,rsp_elem);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  [25:0] s_addr;
+    input wire  [19:0] s_words;
+    input wire  [25:0] s_stride;
+    input wire  s_copy;
+    input wire  [19:0] s_len;
+    input wire  [31:0] w_elem;
+    input wire  req_fire;
+    input wire  rsp_take;
+    input wire  [31:0] rsp_data;
+    output reg  pending;
+    output reg  [25:0] req_addr;
+    output reg  req_be;
+    output reg  [31:0] req_wdata;
+    output reg  [31:0] rsp_elem;
+    
+    // Constant declarations
+    localparam  lane_mask = 26'h0;
+    localparam  lshift = 26'h0;
+    localparam  be0 = 1'b1;
+    localparam  be1 = 1'b0;
+    
+    // Stub signals
+    reg  [19:0] len__d;
+    wire  [19:0] len__q;
+    reg  len__clock;
+    reg  [25:0] stride__d;
+    wire  [25:0] stride__q;
+    reg  stride__clock;
+    reg  [25:0] e_base__d;
+    wire  [25:0] e_base__q;
+    reg  e_base__clock;
+    reg  [19:0] e_off__d;
+    wire  [19:0] e_off__q;
+    reg  e_off__clock;
+    reg  [19:0] e_left__d;
+    wire  [19:0] e_left__q;
+    reg  e_left__clock;
+    reg  [25:0] r_base__d;
+    wire  [25:0] r_base__q;
+    reg  r_base__clock;
+    reg  [19:0] r_off__d;
+    wire  [19:0] r_off__q;
+    reg  r_off__clock;
+    
+    // Local signals
+    reg  [25:0] ea;
+    reg  [25:0] ra;
+    
+    // Sub module instances
     tiny_accel_top_dff_w20 len(
         .d(len__d),
         .q(len__q),
@@ -6615,21 +7132,6 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .d(stride__d),
         .q(stride__q),
         .clock(stride__clock)
-    );
-    tiny_accel_top_dff_w16 fw(
-        .d(fw__d),
-        .q(fw__q),
-        .clock(fw__clock)
-    );
-    tiny_accel_top_dff_w16 hbw(
-        .d(hbw__d),
-        .q(hbw__q),
-        .clock(hbw__clock)
-    );
-    tiny_accel_top_dff_w1 errf(
-        .d(errf__d),
-        .q(errf__q),
-        .clock(errf__clock)
     );
     tiny_accel_top_dff_w26 e_base(
         .d(e_base__d),
@@ -6646,392 +7148,41 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(e_left__q),
         .clock(e_left__clock)
     );
-    tiny_accel_top_dff_w20 o_left(
-        .d(o_left__d),
-        .q(o_left__q),
-        .clock(o_left__clock)
+    tiny_accel_top_dff_w26 r_base(
+        .d(r_base__d),
+        .q(r_base__q),
+        .clock(r_base__clock)
     );
-    tiny_accel_top_dff_w1 primed(
-        .d(primed__d),
-        .q(primed__q),
-        .clock(primed__clock)
-    );
-    tiny_accel_top_dff_w20 oc(
-        .d(oc__d),
-        .q(oc__q),
-        .clock(oc__clock)
-    );
-    tiny_accel_top_dff_w20 oi(
-        .d(oi__d),
-        .q(oi__q),
-        .clock(oi__clock)
-    );
-    tiny_accel_top_dff_w64 ob(
-        .d(ob__d),
-        .q(ob__q),
-        .clock(ob__clock)
-    );
-    tiny_accel_top_dff_w16 obase(
-        .d(obase__d),
-        .q(obase__q),
-        .clock(obase__clock)
-    );
-    tiny_accel_top_dff_w16 orow(
-        .d(orow__d),
-        .q(orow__q),
-        .clock(orow__clock)
-    );
-    tiny_accel_top_dff_w16 ox(
-        .d(ox__d),
-        .q(ox__q),
-        .clock(ox__clock)
-    );
-    tiny_accel_top_dff_w64 fb0(
-        .d(fb0__d),
-        .q(fb0__q),
-        .clock(fb0__clock)
-    );
-    tiny_accel_top_dff_w16 fr0(
-        .d(fr0__d),
-        .q(fr0__q),
-        .clock(fr0__clock)
-    );
-    tiny_accel_top_dff_w1 cp(
-        .d(cp__d),
-        .q(cp__q),
-        .clock(cp__clock)
-    );
-    tiny_accel_top_dff_w16 dx(
-        .d(dx__d),
-        .q(dx__q),
-        .clock(dx__clock)
-    );
-    tiny_accel_top_dff_w64 dob(
-        .d(dob__d),
-        .q(dob__q),
-        .clock(dob__clock)
-    );
-    tiny_accel_top_dff_w16 dbase(
-        .d(dbase__d),
-        .q(dbase__q),
-        .clock(dbase__clock)
-    );
-    tiny_accel_top_dff_w16 drow(
-        .d(drow__d),
-        .q(drow__q),
-        .clock(drow__clock)
-    );
-    tiny_accel_top_dff_w1 wv(
-        .d(wv__d),
-        .q(wv__q),
-        .clock(wv__clock)
-    );
-    tiny_accel_top_dff_w2 wsel(
-        .d(wsel__d),
-        .q(wsel__q),
-        .clock(wsel__clock)
-    );
-    tiny_accel_top_dff_w64 wbank(
-        .d(wbank__d),
-        .q(wbank__q),
-        .clock(wbank__clock)
-    );
-    tiny_accel_top_dff_w16 waddr(
-        .d(waddr__d),
-        .q(waddr__q),
-        .clock(waddr__clock)
-    );
-    tiny_accel_top_dff_w20 wfull(
-        .d(wfull__d),
-        .q(wfull__q),
-        .clock(wfull__clock)
-    );
-    tiny_accel_top_dff_w20 wdepth(
-        .d(wdepth__d),
-        .q(wdepth__q),
-        .clock(wdepth__clock)
-    );
-    tiny_accel_top_dff_w32 wdata(
-        .d(wdata__d),
-        .q(wdata__q),
-        .clock(wdata__clock)
-    );
-    tiny_accel_top_dff_w32 wdata_cp(
-        .d(wdata_cp__d),
-        .q(wdata_cp__q),
-        .clock(wdata_cp__clock)
-    );
-    tiny_accel_top_dff_w1 wcp(
-        .d(wcp__d),
-        .q(wcp__q),
-        .clock(wcp__clock)
-    );
-    tiny_accel_top_dff_w1 cend(
-        .d(cend__d),
-        .q(cend__q),
-        .clock(cend__clock)
-    );
-    tiny_accel_top_dff_w1 len1(
-        .d(len1__d),
-        .q(len1__q),
-        .clock(len1__clock)
-    );
-    tiny_accel_top_dff_w1 cend_d(
-        .d(cend_d__d),
-        .q(cend_d__q),
-        .clock(cend_d__clock)
-    );
-    tiny_accel_top_dff_w64 rb(
-        .d(rb__d),
-        .q(rb__q),
-        .clock(rb__clock)
-    );
-    tiny_accel_top_dff_w1 rd_chk(
-        .d(rd_chk__d),
-        .q(rd_chk__q),
-        .clock(rd_chk__clock)
-    );
-    tiny_accel_top_dff_w20 rd_a_r(
-        .d(rd_a_r__d),
-        .q(rd_a_r__q),
-        .clock(rd_a_r__clock)
-    );
-    tiny_accel_top_dff_w20 rd_d_r(
-        .d(rd_d_r__d),
-        .q(rd_d_r__q),
-        .clock(rd_d_r__clock)
-    );
-    tiny_accel_top_dff_w1 dx_l(
-        .d(dx_l__d),
-        .q(dx_l__q),
-        .clock(dx_l__clock)
+    tiny_accel_top_dff_w20 r_off(
+        .d(r_off__d),
+        .q(r_off__q),
+        .clock(r_off__clock)
     );
     
     // Update code
     always @(*) begin
-        act__clock = clock;
-        st__clock = clock;
-        sel__clock = clock;
         len__clock = clock;
         stride__clock = clock;
-        fw__clock = clock;
-        hbw__clock = clock;
-        errf__clock = clock;
         e_base__clock = clock;
         e_off__clock = clock;
         e_left__clock = clock;
-        o_left__clock = clock;
-        primed__clock = clock;
-        cend__clock = clock;
-        len1__clock = clock;
-        cend_d__clock = clock;
-        rb__clock = clock;
-        oc__clock = clock;
-        oi__clock = clock;
-        ob__clock = clock;
-        obase__clock = clock;
-        orow__clock = clock;
-        ox__clock = clock;
-        fb0__clock = clock;
-        fr0__clock = clock;
-        cp__clock = clock;
-        dx__clock = clock;
-        dx_l__clock = clock;
-        dob__clock = clock;
-        dbase__clock = clock;
-        drow__clock = clock;
-        wv__clock = clock;
-        wsel__clock = clock;
-        wbank__clock = clock;
-        waddr__clock = clock;
-        wfull__clock = clock;
-        wdepth__clock = clock;
-        wdata__clock = clock;
-        wdata_cp__clock = clock;
-        wcp__clock = clock;
         r_base__clock = clock;
         r_off__clock = clock;
-        rd_chk__clock = clock;
-        rd_a_r__clock = clock;
-        rd_d_r__clock = clock;
-        act__d = act__q;
-        st__d = st__q;
-        sel__d = sel__q;
         len__d = len__q;
         stride__d = stride__q;
-        fw__d = fw__q;
-        hbw__d = hbw__q;
-        errf__d = errf__q;
         e_base__d = e_base__q;
         e_off__d = e_off__q;
         e_left__d = e_left__q;
-        o_left__d = o_left__q;
-        primed__d = primed__q;
-        cend__d = cend__q;
-        len1__d = len1__q;
-        cend_d__d = cend_d__q;
-        rb__d = rb__q;
-        oc__d = oc__q;
-        oi__d = oi__q;
-        ob__d = ob__q;
-        obase__d = obase__q;
-        orow__d = orow__q;
-        ox__d = ox__q;
-        fb0__d = fb0__q;
-        fr0__d = fr0__q;
-        cp__d = cp__q;
-        dx__d = dx__q;
-        dx_l__d = dx_l__q;
-        dob__d = dob__q;
-        dbase__d = dbase__q;
-        drow__d = drow__q;
-        wv__d = wv__q;
-        wsel__d = wsel__q;
-        wbank__d = wbank__q;
-        waddr__d = waddr__q;
-        wfull__d = wfull__q;
-        wdepth__d = wdepth__q;
-        wdata__d = wdata__q;
-        wdata_cp__d = wdata_cp__q;
-        wcp__d = wcp__q;
         r_base__d = r_base__q;
         r_off__d = r_off__q;
-        rd_chk__d = rd_chk__q;
-        rd_a_r__d = rd_a_r__q;
-        rd_d_r__d = rd_d_r__q;
-        busy = act__q | wv__q;
-        err = errf__q;
-        chunk_end = cend__q;
-        wr_r = |(ob__q & last_r);
-        wr_c = |(ob__q & last_c);
-        d_wr = |(dob__q & last_k);
-        n_dx = dx__q + 16'h1;
-        n_dx_l = dx__q + 16'h2 == fw__q;
-        n_dob = dob__q;
-        n_dbase = dbase__q;
-        n_drow = drow__q;
-        if (cp__q) begin
-            d_cend = cend_d__q;
-        end
-        else begin
-            d_cend = chunk_end;
-        end
-        if (d_cend) begin
-            n_dx = 16'h0;
-            n_dx_l = fw__q == 16'h1;
-            n_dob = fb0__q;
-            n_drow = fr0__q;
-            n_dbase = dbase__q + hbw__q;
-        end
-        else if (dx_l__q) begin
-            n_dx = 16'h0;
-            n_dx_l = fw__q == 16'h1;
-            if (d_wr) begin
-                n_dob = 64'h1;
-                n_drow = drow__q + fw__q;
-            end
-            else begin
-                n_dob = dob__q << 32'h1;
-            end
-        end
-        d_addr = ({4'd0, dbase__q}) + ({4'd0, drow__q}) + ({4'd0, dx__q});
-        n_oi = oi__q + 20'h1;
-        n_oc = oc__q + 20'h1;
-        n_ob = ob__q;
-        n_obase = obase__q;
-        n_orow = orow__q;
-        n_ox = ox__q;
-        if (chunk_end) begin
-            n_oc = 20'h0;
-        end
-        if (~st__q & (sel__q == 2'h0)) begin
-            if (chunk_end) begin
-                if (wr_r) begin
-                    n_ob = 64'h1;
-                    n_obase = obase__q + len__q[(32'h0)+:(16)];
-                end
-                else begin
-                    n_ob = ob__q << 32'h1;
-                end
-            end
-        end
-        else if (~st__q & (sel__q == 2'h2)) begin
-            if (wr_c) begin
-                n_ob = 64'h1;
-                n_obase = obase__q + 16'h1;
-            end
-            else begin
-                n_ob = ob__q << 32'h1;
-            end
-        end
-        else if (st__q & ~sel__q[32'h0]) begin
-            if (chunk_end) begin
-                n_obase = obase__q + len__q[(32'h0)+:(16)];
-                if (ox__q == last_j) begin
-                    n_ox = 16'h0;
-                    if (wr_c) begin
-                        n_ob = 64'h1;
-                        n_orow = obase__q + len__q[(32'h0)+:(16)];
-                    end
-                    else begin
-                        n_ob = ob__q << 32'h1;
-                        n_obase = orow__q;
-                    end
-                end
-                else begin
-                    n_ox = ox__q + 16'h1;
-                end
-            end
-        end
-        a_cur = oi__q;
-        depth = d_pout;
-        if (~st__q) begin
-            if (sel__q == 2'h0) begin
-                a_cur = ({4'd0, obase__q}) + oc__q;
-                depth = d_fc;
-            end
-            else if (sel__q == 2'h1) begin
-                depth = d_wb;
-            end
-            else if (sel__q == 2'h2) begin
-                a_cur = ({4'd0, obase__q});
-                depth = d_bias;
-            end
-            else begin
-                a_cur = d_addr;
-                depth = d_fm;
-            end
-        end
-        else if (~sel__q[32'h0]) begin
-            a_cur = ({4'd0, obase__q}) + oc__q;
-            depth = d_out;
-        end
-        if (sel__q[32'h0]) begin
-            a_rd = oi__q;
-            depth_rd = d_pout;
-        end
-        else begin
-            a_rd = ({4'd0, obase__q}) + oc__q;
-            depth_rd = d_out;
-        end
-        rd_a_r__d = a_rd;
-        rd_d_r__d = depth_rd;
-        rd_chk__d = 1'b0;
-        rd_ok = rd_a_r__q < rd_d_r__q;
-        if (rd_chk__q & ~rd_ok) begin
-            errf__d = 1'b1;
-        end
+        pending = |e_left__q;
         ea = e_base__q + ({6'd0, e_off__q});
-        m_req_addr = ea >> lshift;
-        m_req_we = st__q;
-        wword = ((r_data) & 32'hffffffff);
-        m_req_wdata = wword;
-        m_req_be = be0;
+        req_addr = ea >> lshift;
+        req_be = be0;
         if (|(ea & lane_mask)) begin
-            m_req_be = be1;
+            req_be = be1;
         end
-        m_req_valid = act__q & |e_left__q & (~st__q | primed__q);
-        req_fire = m_req_valid & m_req_ready;
+        req_wdata = ((w_elem) & 32'hffffffff);
         if (req_fire) begin
             e_left__d = e_left__q - 20'h1;
             if (e_off__q + 20'h1 == len__q) begin
@@ -7042,10 +7193,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                 e_off__d = e_off__q + 20'h1;
             end
         end
-        m_rsp_ready = 1'b1;
-        rsp_take = m_rsp_valid & act__q & ~st__q;
         ra = r_base__q + ({6'd0, r_off__q});
-        rsp_elem = m_rsp_data[(32'h0)+:(32)];
+        rsp_elem = rsp_data[(32'h0)+:(32)];
         if (rsp_take) begin
             if (r_off__q + 20'h1 == len__q) begin
                 r_off__d = 20'h0;
@@ -7055,197 +7204,355 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                 r_off__d = r_off__q + 20'h1;
             end
         end
-        wv__d = 1'b0;
-        wcp__d = 1'b0;
-        wdata_cp__d = r_data;
-        r_en = 1'b0;
-        r_sel = sel__q[32'h0];
-        r_bank = rb__q;
-        r_addr = a_rd[(32'h0)+:(16)];
-        adv = 1'b0;
-        if (act__q & ~st__q) begin
-            adv = rsp_take;
-            if (rsp_take) begin
-                wv__d = 1'b1;
-                wfull__d = a_cur;
-                wdepth__d = depth;
-                wsel__d = sel__q;
-                wbank__d = ob__q;
-                waddr__d = a_cur[(32'h0)+:(16)];
-                wdata__d = rsp_elem;
-                if (sel__q == 2'h3) begin
-                    wbank__d = dob__q;
-                    dx__d = n_dx;
-                    dx_l__d = n_dx_l;
-                    dob__d = n_dob;
-                    dbase__d = n_dbase;
-                    drow__d = n_drow;
-                end
-                o_left__d = o_left__q - 20'h1;
-                if (o_left__q == 20'h1) begin
-                    act__d = 1'b0;
-                end
-            end
-        end
-        sfire = req_fire | (cp__q & primed__q);
-        if (act__q & st__q) begin
-            if (cp__q & primed__q) begin
-                wv__d = 1'b1;
-                wfull__d = d_addr;
-                wdepth__d = d_fm;
-                wsel__d = 2'h3;
-                wbank__d = dob__q;
-                waddr__d = d_addr[(32'h0)+:(16)];
-                wcp__d = 1'b1;
-                dx__d = n_dx;
-                dx_l__d = n_dx_l;
-                dob__d = n_dob;
-                dbase__d = n_dbase;
-                drow__d = n_drow;
-            end
-            if (~primed__q) begin
-                primed__d = 1'b1;
-                adv = 1'b1;
-                r_bank = ob__q;
-                rb__d = ob__q;
-                r_en = 1'b1;
-                rd_chk__d = 1'b1;
-            end
-            else if (sfire) begin
-                adv = 1'b1;
-                o_left__d = o_left__q - 20'h1;
-                if (o_left__q == 20'h1) begin
-                    act__d = 1'b0;
-                end
-                else begin
-                    r_bank = ob__q;
-                    rb__d = ob__q;
-                    r_en = 1'b1;
-                    rd_chk__d = 1'b1;
-                end
-            end
-        end
-        if (adv) begin
-            cend_d__d = cend__q;
-            if (chunk_end) begin
-                cend__d = len1__q;
-            end
-            else begin
-                cend__d = oc__q + 20'h2 == len__q;
-            end
-            oc__d = n_oc;
-            oi__d = n_oi;
-            ob__d = n_ob;
-            obase__d = n_obase;
-            orow__d = n_orow;
-            ox__d = n_ox;
-        end
-        w_in = wfull__q < wdepth__q;
-        w_en = wv__q & w_in;
-        if (wv__q & ~w_in) begin
-            errf__d = 1'b1;
-        end
-        w_sel = wsel__q;
-        w_bank = wbank__q;
-        w_addr = waddr__q;
-        if (wcp__q) begin
-            w_data = wdata_cp__q;
-        end
-        else begin
-            w_data = wdata__q;
-        end
-        fb_sel = fm_bank0[(32'h0)+:(16)];
-        q_rows = fm_rows0[(32'h0)+:(2)];
-        if (g_fph == 2'h1) begin
-            fb_sel = fm_bank0[(32'h10)+:(16)];
-            q_rows = fm_rows0[(32'h2)+:(2)];
-        end
-        else if (g_fph == 2'h2) begin
-            fb_sel = fm_bank0[(32'h20)+:(16)];
-            q_rows = fm_rows0[(32'h4)+:(2)];
-        end
-        else if (g_fph == 2'h3) begin
-            fb_sel = fm_bank0[(32'h30)+:(16)];
-            q_rows = fm_rows0[(32'h6)+:(2)];
-        end
-        if (go & ~act__q) begin
-            act__d = |g_words;
-            errf__d = 1'b0;
-            st__d = g_store | g_copy;
-            cp__d = g_copy;
-            sel__d = g_sel;
-            if (g_copy) begin
-                sel__d = 2'h0;
-            end
-            if (|g_len) begin
-                len__d = g_len;
-                len1__d = g_len == 20'h1;
-                cend__d = g_len == 20'h1;
-            end
-            else begin
-                len__d = g_words;
-                len1__d = g_words == 20'h1;
-                cend__d = g_words == 20'h1;
-            end
-            stride__d = g_stride;
-            fw__d = g_fw;
-            hbw__d = g_hbw;
-            e_base__d = g_addr;
+        if (start) begin
+            len__d = s_len;
+            stride__d = s_stride;
+            e_base__d = s_addr;
             e_off__d = 20'h0;
-            r_base__d = g_addr;
+            r_base__d = s_addr;
             r_off__d = 20'h0;
-            e_left__d = g_words;
-            if (g_copy) begin
+            e_left__d = s_words;
+            if (s_copy) begin
                 e_left__d = 20'h0;
-            end
-            o_left__d = g_words;
-            primed__d = 1'b0;
-            oc__d = 20'h0;
-            oi__d = 20'h0;
-            obase__d = 16'h0;
-            ox__d = 16'h0;
-            ob__d = 64'h1;
-            orow__d = 16'h0;
-            if (g_half & ((g_sel == 2'h0) | g_copy)) begin
-                if (g_store | g_copy) begin
-                    obase__d = out_half;
-                    orow__d = out_half;
-                end
-                else begin
-                    obase__d = fc_half;
-                end
-            end
-            dx__d = 16'h0;
-            dx_l__d = g_fw == 16'h1;
-            dbase__d = 16'h0;
-            dob__d = ({48'd0, fb_sel});
-            drow__d = 16'h0;
-            if (q_rows == 2'h1) begin
-                drow__d = g_fw;
-            end
-            else if (q_rows == 2'h2) begin
-                drow__d = g_fw << 32'h1;
-            end
-            else if (q_rows == 2'h3) begin
-                drow__d = (g_fw << 32'h1) + g_fw;
-            end
-            if (g_copy | (~g_store & (g_sel == 2'h3))) begin
-                fb0__d = ({48'd0, fb_sel});
-                fr0__d = 16'h0;
-                if (q_rows == 2'h1) begin
-                    fr0__d = g_fw;
-                end
-                else if (q_rows == 2'h2) begin
-                    fr0__d = g_fw << 32'h1;
-                end
-                else if (q_rows == 2'h3) begin
-                    fr0__d = (g_fw << 32'h1) + g_fw;
-                end
             end
         end
     end
     
-endmodule // tiny_accel_top_mover
+endmodule // tiny_accel_top_ext
+
+module tiny_accel_top_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,bank);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  [15:0] s_fw;
+    input wire  [15:0] s_hbw;
+    input wire  [1:0] s_fph;
+    input wire  s_fm;
+    input wire  step;
+    input wire  chunk_end;
+    output reg  [19:0] addr;
+    output reg  [63:0] bank;
+    
+    // Constant declarations
+    localparam  last_k = 64'h4;
+    localparam  ph_bank = 64'h1000400020001;
+    localparam  ph_rows = 8'h40;
+    
+    // Stub signals
+    reg  [15:0] fw__d;
+    wire  [15:0] fw__q;
+    reg  fw__clock;
+    reg  [15:0] hbw__d;
+    wire  [15:0] hbw__q;
+    reg  hbw__clock;
+    reg  [15:0] x__d;
+    wire  [15:0] x__q;
+    reg  x__clock;
+    reg  x_last__d;
+    wire  x_last__q;
+    reg  x_last__clock;
+    reg  [63:0] bank_r__d;
+    wire  [63:0] bank_r__q;
+    reg  bank_r__clock;
+    reg  [15:0] base__d;
+    wire  [15:0] base__q;
+    reg  base__clock;
+    reg  [15:0] row__d;
+    wire  [15:0] row__q;
+    reg  row__clock;
+    reg  [63:0] ch_bank__d;
+    wire  [63:0] ch_bank__q;
+    reg  ch_bank__clock;
+    reg  [15:0] ch_row__d;
+    wire  [15:0] ch_row__q;
+    reg  ch_row__clock;
+    
+    // Local signals
+    reg  [15:0] ph_bank_sel;
+    reg  [1:0] ph_rows_sel;
+    reg  [15:0] row0;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w16 fw(
+        .d(fw__d),
+        .q(fw__q),
+        .clock(fw__clock)
+    );
+    tiny_accel_top_dff_w16 hbw(
+        .d(hbw__d),
+        .q(hbw__q),
+        .clock(hbw__clock)
+    );
+    tiny_accel_top_dff_w16 x(
+        .d(x__d),
+        .q(x__q),
+        .clock(x__clock)
+    );
+    tiny_accel_top_dff_w1 x_last(
+        .d(x_last__d),
+        .q(x_last__q),
+        .clock(x_last__clock)
+    );
+    tiny_accel_top_dff_w64 bank_r(
+        .d(bank_r__d),
+        .q(bank_r__q),
+        .clock(bank_r__clock)
+    );
+    tiny_accel_top_dff_w16 base(
+        .d(base__d),
+        .q(base__q),
+        .clock(base__clock)
+    );
+    tiny_accel_top_dff_w16 row(
+        .d(row__d),
+        .q(row__q),
+        .clock(row__clock)
+    );
+    tiny_accel_top_dff_w64 ch_bank(
+        .d(ch_bank__d),
+        .q(ch_bank__q),
+        .clock(ch_bank__clock)
+    );
+    tiny_accel_top_dff_w16 ch_row(
+        .d(ch_row__d),
+        .q(ch_row__q),
+        .clock(ch_row__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        fw__clock = clock;
+        hbw__clock = clock;
+        x__clock = clock;
+        x_last__clock = clock;
+        bank_r__clock = clock;
+        base__clock = clock;
+        row__clock = clock;
+        ch_bank__clock = clock;
+        ch_row__clock = clock;
+        fw__d = fw__q;
+        hbw__d = hbw__q;
+        x__d = x__q;
+        x_last__d = x_last__q;
+        bank_r__d = bank_r__q;
+        base__d = base__q;
+        row__d = row__q;
+        ch_bank__d = ch_bank__q;
+        ch_row__d = ch_row__q;
+        bank = bank_r__q;
+        addr = ({4'd0, base__q}) + ({4'd0, row__q}) + ({4'd0, x__q});
+        if (step) begin
+            if (chunk_end) begin
+                x__d = 16'h0;
+                x_last__d = fw__q == 16'h1;
+                bank_r__d = ch_bank__q;
+                row__d = ch_row__q;
+                base__d = base__q + hbw__q;
+            end
+            else if (x_last__q) begin
+                x__d = 16'h0;
+                x_last__d = fw__q == 16'h1;
+                if (|(bank_r__q & last_k)) begin
+                    bank_r__d = 64'h1;
+                    row__d = row__q + fw__q;
+                end
+                else begin
+                    bank_r__d = bank_r__q << 32'h1;
+                end
+            end
+            else begin
+                x__d = x__q + 16'h1;
+                x_last__d = x__q + 16'h2 == fw__q;
+            end
+        end
+        ph_bank_sel = ph_bank[(32'h0)+:(16)];
+        ph_rows_sel = ph_rows[(32'h0)+:(2)];
+        if (s_fph == 2'h1) begin
+            ph_bank_sel = ph_bank[(32'h10)+:(16)];
+            ph_rows_sel = ph_rows[(32'h2)+:(2)];
+        end
+        else if (s_fph == 2'h2) begin
+            ph_bank_sel = ph_bank[(32'h20)+:(16)];
+            ph_rows_sel = ph_rows[(32'h4)+:(2)];
+        end
+        else if (s_fph == 2'h3) begin
+            ph_bank_sel = ph_bank[(32'h30)+:(16)];
+            ph_rows_sel = ph_rows[(32'h6)+:(2)];
+        end
+        row0 = 16'h0;
+        if (ph_rows_sel == 2'h1) begin
+            row0 = s_fw;
+        end
+        else if (ph_rows_sel == 2'h2) begin
+            row0 = s_fw << 32'h1;
+        end
+        else if (ph_rows_sel == 2'h3) begin
+            row0 = (s_fw << 32'h1) + s_fw;
+        end
+        if (start) begin
+            fw__d = s_fw;
+            hbw__d = s_hbw;
+            x__d = 16'h0;
+            x_last__d = s_fw == 16'h1;
+            base__d = 16'h0;
+            bank_r__d = ({48'd0, ph_bank_sel});
+            row__d = row0;
+            if (s_fm) begin
+                ch_bank__d = ({48'd0, ph_bank_sel});
+                ch_row__d = row0;
+            end
+        end
+    end
+    
+endmodule // tiny_accel_top_fm
+
+module tiny_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  load;
+    input wire  [1:0] l_sel;
+    input wire  [63:0] l_bank;
+    input wire  [19:0] l_addr;
+    input wire  [19:0] l_depth;
+    input wire  [31:0] l_data;
+    input wire  copy;
+    input wire  [63:0] c_bank;
+    input wire  [19:0] c_addr;
+    input wire  [31:0] r_data;
+    output reg  busy;
+    output reg  fault;
+    output reg  w_en;
+    output reg  [1:0] w_sel;
+    output reg  [63:0] w_bank;
+    output reg  [15:0] w_addr;
+    output reg  [31:0] w_data;
+    
+    // Constant declarations
+    localparam  d_fm = 20'h400;
+    
+    // Stub signals
+    reg  valid__d;
+    wire  valid__q;
+    reg  valid__clock;
+    reg  [1:0] sel__d;
+    wire  [1:0] sel__q;
+    reg  sel__clock;
+    reg  [63:0] bank__d;
+    wire  [63:0] bank__q;
+    reg  bank__clock;
+    reg  [19:0] full__d;
+    wire  [19:0] full__q;
+    reg  full__clock;
+    reg  [19:0] depth__d;
+    wire  [19:0] depth__q;
+    reg  depth__clock;
+    reg  [31:0] data__d;
+    wire  [31:0] data__q;
+    reg  data__clock;
+    reg  [31:0] data_cp__d;
+    wire  [31:0] data_cp__q;
+    reg  data_cp__clock;
+    reg  is_cp__d;
+    wire  is_cp__q;
+    reg  is_cp__clock;
+    
+    // Local signals
+    reg  in_place;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w1 valid(
+        .d(valid__d),
+        .q(valid__q),
+        .clock(valid__clock)
+    );
+    tiny_accel_top_dff_w2 sel(
+        .d(sel__d),
+        .q(sel__q),
+        .clock(sel__clock)
+    );
+    tiny_accel_top_dff_w64 bank(
+        .d(bank__d),
+        .q(bank__q),
+        .clock(bank__clock)
+    );
+    tiny_accel_top_dff_w20 full(
+        .d(full__d),
+        .q(full__q),
+        .clock(full__clock)
+    );
+    tiny_accel_top_dff_w20 depth(
+        .d(depth__d),
+        .q(depth__q),
+        .clock(depth__clock)
+    );
+    tiny_accel_top_dff_w32 data(
+        .d(data__d),
+        .q(data__q),
+        .clock(data__clock)
+    );
+    tiny_accel_top_dff_w32 data_cp(
+        .d(data_cp__d),
+        .q(data_cp__q),
+        .clock(data_cp__clock)
+    );
+    tiny_accel_top_dff_w1 is_cp(
+        .d(is_cp__d),
+        .q(is_cp__q),
+        .clock(is_cp__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        valid__clock = clock;
+        sel__clock = clock;
+        bank__clock = clock;
+        full__clock = clock;
+        depth__clock = clock;
+        data__clock = clock;
+        data_cp__clock = clock;
+        is_cp__clock = clock;
+        valid__d = valid__q;
+        sel__d = sel__q;
+        bank__d = bank__q;
+        full__d = full__q;
+        depth__d = depth__q;
+        data__d = data__q;
+        data_cp__d = data_cp__q;
+        is_cp__d = is_cp__q;
+        valid__d = load | copy;
+        is_cp__d = copy;
+        data_cp__d = r_data;
+        if (load) begin
+            sel__d = l_sel;
+            bank__d = l_bank;
+            full__d = l_addr;
+            depth__d = l_depth;
+            data__d = l_data;
+        end
+        if (copy) begin
+            sel__d = 2'h3;
+            bank__d = c_bank;
+            full__d = c_addr;
+            depth__d = d_fm;
+        end
+        busy = valid__q;
+        in_place = full__q < depth__q;
+        w_en = valid__q & in_place;
+        fault = valid__q & ~in_place;
+        w_sel = sel__q;
+        w_bank = bank__q;
+        w_addr = full__q[(32'h0)+:(16)];
+        if (is_cp__q) begin
+            w_data = data_cp__q;
+        end
+        else begin
+            w_data = data__q;
+        end
+    end
+    
+endmodule // tiny_accel_top_ws
 
 module tiny_accel_top_perf(clock,clear,cycles,instructions,dispatch_stalls,conv_busy,pool_busy,mem_busy,mem_stalls,pool_enabled,mem_wait,conv_wait,pool_wait,raddr,rdata,instr_count);
     

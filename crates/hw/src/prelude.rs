@@ -5,5 +5,5 @@ pub use crate::mem::SyncRam;
 pub use crate::pe::{AccColumn, AccColumnParams, ConvEngine, ConvEngineParams, Pe, PeParams, RegMul, Requant, SkewLine};
 pub use crate::pool::{AvgDiv, PoolUnit, PoolUnitParams};
 pub use crate::sim::{Clocked, Harness, Trace};
-pub use crate::top::{AccelTop, DataMover, DataMoverParams};
+pub use crate::top::{AccelTop, ChunkCursor, DataMover, DataMoverParams, ExtCursor, FmCursor, PerfCounters, WriteStage};
 pub use accelgen_config::{ConvArray, PoolArray};

@@ -6,4 +6,4 @@ mod mover;
 
 pub use accel::AccelTop;
 pub use counters::PerfCounters;
-pub use mover::{DataMover, DataMoverParams};
+pub use mover::{ChunkCursor, DataMover, DataMoverParams, ExtCursor, FmCursor, WriteStage};

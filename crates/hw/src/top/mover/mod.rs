@@ -1,0 +1,352 @@
+//! # DataMover: transfers between the external memory port and the on-chip buffers
+//!
+//! One transfer at a time (`go` while idle), as `MEM_LOAD` / `MEM_STORE` describe it (docs/isa.md):
+//! `words` words at external address `addr`, accessed in chunks of `len` words `stride` apart
+//! (`len` = 0: one chunk). A chunk is one channel of the on-chip layout:
+//!
+//! | transfer | on-chip place of word i (chunk n, offset o) |
+//! |---|---|
+//! | load 0, first cache | bank n mod R, entry B + (n div R)·len + o |
+//! | load 1, weight buffer | entry i |
+//! | load 2, bias buffer | bank i mod C, entry i div C |
+//! | load 3, feature memory | row ρ = o div W + ph: bank ρ mod k, entry n·hb·W + (ρ div k)·W + o mod W |
+//! | store 0, conv output buffer | channel n = t·C·K + c·K + j: bank c, entry B + (t·K + j)·len + o |
+//! | store 1, pooling output | entry i |
+//! | copy (`g_copy`) | read as store 0, written as load 3: the conv output into the feature memory, on chip |
+//!
+//! B is 0, or half the buffer's depth with `g_half` (double buffering).
+//!
+//! **External port**: W-bit words of L 32-bit lanes (`memory.word_bits`: 32 or 64); element i
+//! of external memory is lane i mod L of word i div L. Requests `m_req_*` (valid/ready; `we` with
+//! `wdata` and the lane enables `be` for a write), read responses `m_rsp_*` in request order (valid/ready; the mover is always ready). Loads issue one
+//! read per cycle while the port is ready, however many are outstanding, and write each response
+//! into its buffer one cycle after it arrives. Stores read the buffer one word ahead and offer it
+//! as a write request; a stalled request holds the word (the buffer is not read again).
+//!
+//! An on-chip entry beyond the buffer's depth is not written and sets `err`; a store's read of
+//! one reads some entry (its word is stored as the transfer goes on) and sets `err` a cycle later.
+
+use rust_hdl::prelude::*;
+
+mod chunk_cursor;
+mod ext_cursor;
+mod fm_cursor;
+mod write_stage;
+
+pub use chunk_cursor::ChunkCursor;
+pub use ext_cursor::ExtCursor;
+pub use fm_cursor::FmCursor;
+pub use write_stage::WriteStage;
+
+/// Generator parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct DataMoverParams {
+    /// PE rows R (first-cache banks).
+    pub rows: usize,
+    /// PE columns C (bias and output banks).
+    pub cols: usize,
+    /// Kernels per PE K.
+    pub kernels: usize,
+    /// Feature-memory banks k.
+    pub fm_banks: usize,
+    /// Depths: first-cache bank, weight buffer, bias bank, feature-memory bank, output bank,
+    /// pooling output buffer.
+    pub depths: [usize; 6],
+}
+
+/// The data mover for memory words of W bits holding L 32-bit element lanes (W = 32·L, L = 1
+/// or 2). Element addresses are lane addresses; the port's word address is the element address
+/// divided by L, and a write enables only its element's lane (`m_req_be`).
+#[derive(LogicBlock)]
+pub struct DataMover<const W: usize, const L: usize> {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Start a transfer (ignored while busy).
+    pub go: Signal<In, Bit>,
+    /// Store (else load).
+    pub g_store: Signal<In, Bit>,
+    /// Load target 0-3, or store source 0-1.
+    pub g_sel: Signal<In, Bits<2>>,
+    /// External word address.
+    pub g_addr: Signal<In, Bits<26>>,
+    /// Words.
+    pub g_words: Signal<In, Bits<20>>,
+    /// Chunk length (0: one chunk).
+    pub g_len: Signal<In, Bits<20>>,
+    /// Chunk stride.
+    pub g_stride: Signal<In, Bits<26>>,
+    /// Feature-memory geometry: map width W, top padding ph, hb·W.
+    pub g_fw: Signal<In, Bits<16>>,
+    /// Top padding of the pooling layer.
+    pub g_fph: Signal<In, Bits<2>>,
+    /// hb·W.
+    pub g_hbw: Signal<In, Bits<16>>,
+    /// First-cache loads and output-buffer stores start at the buffer's upper half.
+    pub g_half: Signal<In, Bit>,
+    /// Copy on chip: the conv output buffer (store layout of source 0) into the feature memory
+    /// (load layout of target 3); no external access.
+    pub g_copy: Signal<In, Bit>,
+    /// A transfer is in progress.
+    pub busy: Signal<Out, Bit>,
+    /// Sticky until the next `go`: an on-chip entry was out of range.
+    pub err: Signal<Out, Bit>,
+    /// Words requested this cycle (observation: 1 when a request is accepted).
+    pub m_req_valid: Signal<Out, Bit>,
+    /// The memory accepts a request.
+    pub m_req_ready: Signal<In, Bit>,
+    /// Write request.
+    pub m_req_we: Signal<Out, Bit>,
+    /// Word address.
+    pub m_req_addr: Signal<Out, Bits<26>>,
+    /// Write data (the element in every lane).
+    pub m_req_wdata: Signal<Out, Bits<W>>,
+    /// Lane enables of a write (one-hot: the element's lane).
+    pub m_req_be: Signal<Out, Bits<L>>,
+    /// A read response.
+    pub m_rsp_valid: Signal<In, Bit>,
+    /// The mover takes responses.
+    pub m_rsp_ready: Signal<Out, Bit>,
+    /// Response data.
+    pub m_rsp_data: Signal<In, Bits<W>>,
+    /// On-chip write (loads).
+    pub w_en: Signal<Out, Bit>,
+    /// Load target of the write.
+    pub w_sel: Signal<Out, Bits<2>>,
+    /// One-hot bank.
+    pub w_bank: Signal<Out, Bits<64>>,
+    /// Entry.
+    pub w_addr: Signal<Out, Bits<16>>,
+    /// Word.
+    pub w_data: Signal<Out, Bits<32>>,
+    /// On-chip read (stores).
+    pub r_en: Signal<Out, Bit>,
+    /// Store source of the read.
+    pub r_sel: Signal<Out, Bit>,
+    /// One-hot bank.
+    pub r_bank: Signal<Out, Bits<64>>,
+    /// Entry.
+    pub r_addr: Signal<Out, Bits<16>>,
+    /// The word read (one cycle after `r_en`, held until the next read).
+    pub r_data: Signal<In, Bits<32>>,
+
+    /// External-side cursors: request and response addresses, lanes.
+    ext: ExtCursor<W, L>,
+    /// On-chip cursor: the current word's place.
+    cur: ChunkCursor,
+    /// Feature-memory cursor (load target 3, copies).
+    fm: FmCursor,
+    /// A transfer is running; it is a store (or copy); its place; it is a copy.
+    act: DFF<Bit>,
+    st: DFF<Bit>,
+    sel: DFF<Bits<2>>,
+    cp: DFF<Bit>,
+    /// Sticky error.
+    errf: DFF<Bit>,
+    /// Loads: responses left. Stores: writes left, and the first buffer read was issued.
+    o_left: DFF<Bits<20>>,
+    primed: DFF<Bit>,
+    /// A transfer starts (`go` while idle).
+    start: Signal<Local, Bit>,
+    /// The starting transfer's chunk length (`g_len`, or `g_words` for one chunk).
+    s_len: Signal<Local, Bits<20>>,
+    /// Bank of the word last read (the cursor is already past it).
+    rb: DFF<Bits<64>>,
+    /// The registered on-chip write.
+    ws: WriteStage,
+    /// A store's or copy's word moves this cycle.
+    sfire: Signal<Local, Bit>,
+    /// Request / response handshakes this cycle; the on-chip cursor steps.
+    req_fire: Signal<Local, Bit>,
+    rsp_take: Signal<Local, Bit>,
+    adv: Signal<Local, Bit>,
+}
+
+impl<const W: usize, const L: usize> DataMover<W, L> {
+    /// A mover for the given buffers.
+    pub fn new(p: &DataMoverParams) -> Self {
+        assert!(
+            (1..=64).contains(&p.rows) && (2..=64).contains(&p.cols) && (1..=16).contains(&p.fm_banks),
+            "data mover for {} rows, {} cols, {} banks: allowed 1..=64, 2..=64, 1..=16",
+            p.rows,
+            p.cols,
+            p.fm_banks
+        );
+        assert!(p.kernels >= 2 && p.depths.iter().all(|&d| (1..=1 << 16).contains(&d)), "data mover: K >= 2 and buffer depths 1..=65536");
+        block_with_defaults!(DataMover {
+            ext: ExtCursor::default(),
+            cur: ChunkCursor::new(p),
+            fm: FmCursor::new(p.fm_banks),
+            ws: WriteStage::new(p.depths[3]),
+        } defaults {
+            clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_fw, g_fph, g_hbw, g_half,
+            g_copy, busy, err, m_req_valid, m_req_ready, m_req_we, m_req_addr, m_req_wdata,
+            m_req_be, m_rsp_valid, m_rsp_ready, m_rsp_data, w_en, w_sel, w_bank, w_addr, w_data,
+            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, errf, o_left, primed, start, s_len,
+            rb, sfire, req_fire, rsp_take, adv,
+        })
+    }
+}
+
+impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, act, st, sel, cp, errf, o_left, primed, rb);
+        clock!(self, clock, ext, cur, fm, ws);
+        self.busy.next = self.act.q.val() | self.ws.busy.val();
+        self.err.next = self.errf.q.val();
+        self.start.next = self.go.val() & !self.act.q.val();
+        if self.g_len.val().any() {
+            self.s_len.next = self.g_len.val();
+        } else {
+            self.s_len.next = self.g_words.val();
+        }
+
+        // ---- The cursors: external, on-chip, feature memory.
+        self.ext.start.next = self.start.val();
+        self.ext.s_addr.next = self.g_addr.val();
+        self.ext.s_words.next = self.g_words.val();
+        self.ext.s_stride.next = self.g_stride.val();
+        self.ext.s_copy.next = self.g_copy.val();
+        self.ext.s_len.next = self.s_len.val();
+        self.ext.w_elem.next = self.r_data.val();
+        self.ext.rsp_data.next = self.m_rsp_data.val();
+        self.cur.start.next = self.start.val();
+        self.cur.s_store.next = self.g_store.val();
+        self.cur.s_copy.next = self.g_copy.val();
+        self.cur.s_sel.next = self.g_sel.val();
+        self.cur.s_half.next = self.g_half.val();
+        self.cur.s_len.next = self.s_len.val();
+        self.cur.fm_addr.next = self.fm.addr.val();
+        self.cur.fm_bank.next = self.fm.bank.val();
+        self.fm.start.next = self.start.val();
+        self.fm.s_fw.next = self.g_fw.val();
+        self.fm.s_hbw.next = self.g_hbw.val();
+        self.fm.s_fph.next = self.g_fph.val();
+        self.fm.s_fm.next = self.g_copy.val() | (!self.g_store.val() & (self.g_sel.val() == 3));
+        self.fm.step.next = false;
+        // A copy writes a word a cycle after its read, when the on-chip cursor already names
+        // the next word.
+        if self.cp.q.val() {
+            self.fm.chunk_end.next = self.cur.chunk_end_d.val();
+        } else {
+            self.fm.chunk_end.next = self.cur.chunk_end.val();
+        }
+
+        // ---- The store read's bounds check, a cycle after the read.
+        if self.cur.rd_fault.val() {
+            self.errf.d.next = true;
+        }
+
+        // ---- External requests: one per cycle while the port is ready.
+        self.m_req_addr.next = self.ext.req_addr.val();
+        self.m_req_we.next = self.st.q.val();
+        self.m_req_wdata.next = self.ext.req_wdata.val();
+        self.m_req_be.next = self.ext.req_be.val();
+        self.m_req_valid.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.primed.q.val());
+        self.req_fire.next = self.m_req_valid.val() & self.m_req_ready.val();
+        self.m_rsp_ready.next = true;
+        self.rsp_take.next = self.m_rsp_valid.val() & self.act.q.val() & !self.st.q.val();
+
+        // ---- On-chip side: loads write each response; stores read one word ahead.
+        self.ws.load.next = false;
+        self.ws.copy.next = false;
+        self.ws.l_sel.next = self.sel.q.val();
+        self.ws.l_bank.next = self.cur.bank.val();
+        self.ws.l_addr.next = self.cur.a_cur.val();
+        self.ws.l_depth.next = self.cur.depth.val();
+        self.ws.l_data.next = self.ext.rsp_elem.val();
+        self.ws.c_bank.next = self.fm.bank.val();
+        self.ws.c_addr.next = self.fm.addr.val();
+        self.ws.r_data.next = self.r_data.val();
+        self.r_en.next = false;
+        self.r_sel.next = self.sel.q.val().get_bit(0);
+        // The bank of the word on the read data (the output buffer selects its bank with the
+        // last cycle's `r_bank`, read or not), unless a new word is read below.
+        self.r_bank.next = self.rb.q.val();
+        self.r_addr.next = self.cur.rd_addr.val();
+        self.adv.next = false;
+        if self.act.q.val() & !self.st.q.val() {
+            self.adv.next = self.rsp_take.val();
+            if self.rsp_take.val() {
+                self.ws.load.next = true;
+                self.fm.step.next = self.sel.q.val() == 3;
+                self.o_left.d.next = self.o_left.q.val() - 1;
+                if self.o_left.q.val() == 1 {
+                    self.act.d.next = false;
+                }
+            }
+        }
+        self.sfire.next = self.req_fire.val() | (self.cp.q.val() & self.primed.q.val());
+        if self.act.q.val() & self.st.q.val() {
+            if self.cp.q.val() & self.primed.q.val() {
+                // The word read last cycle goes into the feature memory.
+                self.ws.copy.next = true;
+                self.fm.step.next = true;
+            }
+            if !self.primed.q.val() {
+                // Read the first word and step the cursor: from here on it names the next
+                // word to read, so a read's address comes from registers through one adder, not
+                // through the cursor's step logic (timing).
+                self.primed.d.next = true;
+                self.adv.next = true;
+                self.r_bank.next = self.cur.bank.val();
+                self.rb.d.next = self.cur.bank.val();
+                // (The read is not gated by the bounds check, timing: a read past the place
+                // reads some entry, harmlessly, and the error flag stops the run.)
+                self.r_en.next = true;
+            } else if self.sfire.val() {
+                self.adv.next = true;
+                self.o_left.d.next = self.o_left.q.val() - 1;
+                if self.o_left.q.val() == 1 {
+                    self.act.d.next = false;
+                } else {
+                    // The cursor already names the next word to read.
+                    self.r_bank.next = self.cur.bank.val();
+                    self.rb.d.next = self.cur.bank.val();
+                    self.r_en.next = true;
+                }
+            }
+        }
+        if self.ws.fault.val() {
+            self.errf.d.next = true;
+        }
+        self.w_en.next = self.ws.w_en.val();
+        self.w_sel.next = self.ws.w_sel.val();
+        self.w_bank.next = self.ws.w_bank.val();
+        self.w_addr.next = self.ws.w_addr.val();
+        self.w_data.next = self.ws.w_data.val();
+
+        // ---- Start.
+        if self.start.val() {
+            self.act.d.next = self.g_words.val().any();
+            self.errf.d.next = false;
+            self.st.d.next = self.g_store.val() | self.g_copy.val();
+            self.cp.d.next = self.g_copy.val();
+            self.sel.d.next = self.g_sel.val();
+            if self.g_copy.val() {
+                self.sel.d.next = 0.into();
+            }
+            self.o_left.d.next = self.g_words.val();
+            self.primed.d.next = false;
+        }
+        // The cursors step with this cycle's handshakes (assigned after them: rust-hdl reads a
+        // local signal only after its assignment).
+        self.ext.req_fire.next = self.req_fire.val();
+        self.ext.rsp_take.next = self.rsp_take.val();
+        self.cur.adv.next = self.adv.val();
+        self.cur.rd_issue.next = self.r_en.val();
+    }
+}
+
+impl<const W: usize, const L: usize> DataMover<W, L> {
+    /// Lanes per word.
+    pub fn lanes(&self) -> usize {
+        L
+    }
+}
+
+impl<const W: usize, const L: usize> crate::sim::Clocked for DataMover<W, L> {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}
