@@ -44,9 +44,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
     
-    // Constant declarations
-    localparam  kconst = 16'h4;
-    
     // Stub signals
     reg  pes__0__clock;
     reg  pes__0__strobe;
@@ -1201,550 +1198,199 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  wmem__w_en;
     reg  [15:0] wmem__w_addr;
     reg  [7:0] wmem__w_data;
-    reg  bbanks__0__clock;
-    reg  bbanks__0__r_en;
-    reg  [15:0] bbanks__0__r_addr;
-    wire  [31:0] bbanks__0__r_data;
-    reg  bbanks__0__w_en;
-    reg  [15:0] bbanks__0__w_addr;
-    reg  [31:0] bbanks__0__w_data;
-    reg  bbanks__1__clock;
-    reg  bbanks__1__r_en;
-    reg  [15:0] bbanks__1__r_addr;
-    wire  [31:0] bbanks__1__r_data;
-    reg  bbanks__1__w_en;
-    reg  [15:0] bbanks__1__w_addr;
-    reg  [31:0] bbanks__1__w_data;
-    reg  bbanks__2__clock;
-    reg  bbanks__2__r_en;
-    reg  [15:0] bbanks__2__r_addr;
-    wire  [31:0] bbanks__2__r_data;
-    reg  bbanks__2__w_en;
-    reg  [15:0] bbanks__2__w_addr;
-    reg  [31:0] bbanks__2__w_data;
-    reg  bbanks__3__clock;
-    reg  bbanks__3__r_en;
-    reg  [15:0] bbanks__3__r_addr;
-    wire  [31:0] bbanks__3__r_data;
-    reg  bbanks__3__w_en;
-    reg  [15:0] bbanks__3__w_addr;
-    reg  [31:0] bbanks__3__w_data;
-    reg  bbanks__4__clock;
-    reg  bbanks__4__r_en;
-    reg  [15:0] bbanks__4__r_addr;
-    wire  [31:0] bbanks__4__r_data;
-    reg  bbanks__4__w_en;
-    reg  [15:0] bbanks__4__w_addr;
-    reg  [31:0] bbanks__4__w_data;
-    reg  bbanks__5__clock;
-    reg  bbanks__5__r_en;
-    reg  [15:0] bbanks__5__r_addr;
-    wire  [31:0] bbanks__5__r_data;
-    reg  bbanks__5__w_en;
-    reg  [15:0] bbanks__5__w_addr;
-    reg  [31:0] bbanks__5__w_data;
-    reg  bbanks__6__clock;
-    reg  bbanks__6__r_en;
-    reg  [15:0] bbanks__6__r_addr;
-    wire  [31:0] bbanks__6__r_data;
-    reg  bbanks__6__w_en;
-    reg  [15:0] bbanks__6__w_addr;
-    reg  [31:0] bbanks__6__w_data;
-    reg  bbanks__7__clock;
-    reg  bbanks__7__r_en;
-    reg  [15:0] bbanks__7__r_addr;
-    wire  [31:0] bbanks__7__r_data;
-    reg  bbanks__7__w_en;
-    reg  [15:0] bbanks__7__w_addr;
-    reg  [31:0] bbanks__7__w_data;
-    reg  rqs__0__clock;
-    reg  rqs__0__in_valid;
-    reg  [15:0] rqs__0__in_idx;
-    reg  [31:0] rqs__0__in_acc;
-    reg  rqs__0__en;
-    reg  [15:0] rqs__0__mult;
-    reg  [7:0] rqs__0__shift;
-    reg  [7:0] rqs__0__zp;
-    reg  rqs__0__relu;
-    wire  rqs__0__out_valid;
-    wire  [15:0] rqs__0__out_idx;
-    wire  [31:0] rqs__0__out_data;
-    reg  rqs__1__clock;
-    reg  rqs__1__in_valid;
-    reg  [15:0] rqs__1__in_idx;
-    reg  [31:0] rqs__1__in_acc;
-    reg  rqs__1__en;
-    reg  [15:0] rqs__1__mult;
-    reg  [7:0] rqs__1__shift;
-    reg  [7:0] rqs__1__zp;
-    reg  rqs__1__relu;
-    wire  rqs__1__out_valid;
-    wire  [15:0] rqs__1__out_idx;
-    wire  [31:0] rqs__1__out_data;
-    reg  rqs__2__clock;
-    reg  rqs__2__in_valid;
-    reg  [15:0] rqs__2__in_idx;
-    reg  [31:0] rqs__2__in_acc;
-    reg  rqs__2__en;
-    reg  [15:0] rqs__2__mult;
-    reg  [7:0] rqs__2__shift;
-    reg  [7:0] rqs__2__zp;
-    reg  rqs__2__relu;
-    wire  rqs__2__out_valid;
-    wire  [15:0] rqs__2__out_idx;
-    wire  [31:0] rqs__2__out_data;
-    reg  rqs__3__clock;
-    reg  rqs__3__in_valid;
-    reg  [15:0] rqs__3__in_idx;
-    reg  [31:0] rqs__3__in_acc;
-    reg  rqs__3__en;
-    reg  [15:0] rqs__3__mult;
-    reg  [7:0] rqs__3__shift;
-    reg  [7:0] rqs__3__zp;
-    reg  rqs__3__relu;
-    wire  rqs__3__out_valid;
-    wire  [15:0] rqs__3__out_idx;
-    wire  [31:0] rqs__3__out_data;
-    reg  rqs__4__clock;
-    reg  rqs__4__in_valid;
-    reg  [15:0] rqs__4__in_idx;
-    reg  [31:0] rqs__4__in_acc;
-    reg  rqs__4__en;
-    reg  [15:0] rqs__4__mult;
-    reg  [7:0] rqs__4__shift;
-    reg  [7:0] rqs__4__zp;
-    reg  rqs__4__relu;
-    wire  rqs__4__out_valid;
-    wire  [15:0] rqs__4__out_idx;
-    wire  [31:0] rqs__4__out_data;
-    reg  rqs__5__clock;
-    reg  rqs__5__in_valid;
-    reg  [15:0] rqs__5__in_idx;
-    reg  [31:0] rqs__5__in_acc;
-    reg  rqs__5__en;
-    reg  [15:0] rqs__5__mult;
-    reg  [7:0] rqs__5__shift;
-    reg  [7:0] rqs__5__zp;
-    reg  rqs__5__relu;
-    wire  rqs__5__out_valid;
-    wire  [15:0] rqs__5__out_idx;
-    wire  [31:0] rqs__5__out_data;
-    reg  rqs__6__clock;
-    reg  rqs__6__in_valid;
-    reg  [15:0] rqs__6__in_idx;
-    reg  [31:0] rqs__6__in_acc;
-    reg  rqs__6__en;
-    reg  [15:0] rqs__6__mult;
-    reg  [7:0] rqs__6__shift;
-    reg  [7:0] rqs__6__zp;
-    reg  rqs__6__relu;
-    wire  rqs__6__out_valid;
-    wire  [15:0] rqs__6__out_idx;
-    wire  [31:0] rqs__6__out_data;
-    reg  rqs__7__clock;
-    reg  rqs__7__in_valid;
-    reg  [15:0] rqs__7__in_idx;
-    reg  [31:0] rqs__7__in_acc;
-    reg  rqs__7__en;
-    reg  [15:0] rqs__7__mult;
-    reg  [7:0] rqs__7__shift;
-    reg  [7:0] rqs__7__zp;
-    reg  rqs__7__relu;
-    wire  rqs__7__out_valid;
-    wire  [15:0] rqs__7__out_idx;
-    wire  [31:0] rqs__7__out_data;
-    reg  obanks__0__clock;
-    reg  obanks__0__r_en;
-    reg  [15:0] obanks__0__r_addr;
-    wire  [31:0] obanks__0__r_data;
-    reg  obanks__0__w_en;
-    reg  [15:0] obanks__0__w_addr;
-    reg  [31:0] obanks__0__w_data;
-    reg  obanks__1__clock;
-    reg  obanks__1__r_en;
-    reg  [15:0] obanks__1__r_addr;
-    wire  [31:0] obanks__1__r_data;
-    reg  obanks__1__w_en;
-    reg  [15:0] obanks__1__w_addr;
-    reg  [31:0] obanks__1__w_data;
-    reg  obanks__2__clock;
-    reg  obanks__2__r_en;
-    reg  [15:0] obanks__2__r_addr;
-    wire  [31:0] obanks__2__r_data;
-    reg  obanks__2__w_en;
-    reg  [15:0] obanks__2__w_addr;
-    reg  [31:0] obanks__2__w_data;
-    reg  obanks__3__clock;
-    reg  obanks__3__r_en;
-    reg  [15:0] obanks__3__r_addr;
-    wire  [31:0] obanks__3__r_data;
-    reg  obanks__3__w_en;
-    reg  [15:0] obanks__3__w_addr;
-    reg  [31:0] obanks__3__w_data;
-    reg  obanks__4__clock;
-    reg  obanks__4__r_en;
-    reg  [15:0] obanks__4__r_addr;
-    wire  [31:0] obanks__4__r_data;
-    reg  obanks__4__w_en;
-    reg  [15:0] obanks__4__w_addr;
-    reg  [31:0] obanks__4__w_data;
-    reg  obanks__5__clock;
-    reg  obanks__5__r_en;
-    reg  [15:0] obanks__5__r_addr;
-    wire  [31:0] obanks__5__r_data;
-    reg  obanks__5__w_en;
-    reg  [15:0] obanks__5__w_addr;
-    reg  [31:0] obanks__5__w_data;
-    reg  obanks__6__clock;
-    reg  obanks__6__r_en;
-    reg  [15:0] obanks__6__r_addr;
-    wire  [31:0] obanks__6__r_data;
-    reg  obanks__6__w_en;
-    reg  [15:0] obanks__6__w_addr;
-    reg  [31:0] obanks__6__w_data;
-    reg  obanks__7__clock;
-    reg  obanks__7__r_en;
-    reg  [15:0] obanks__7__r_addr;
-    wire  [31:0] obanks__7__r_data;
-    reg  obanks__7__w_en;
-    reg  [15:0] obanks__7__w_addr;
-    reg  [31:0] obanks__7__w_data;
-    reg  run__d;
-    wire  run__q;
-    reg  run__clock;
-    reg  fin__d;
-    wire  fin__q;
-    reg  fin__clock;
-    reg  [3:0] tail__d;
-    wire  [3:0] tail__q;
-    reg  tail__clock;
-    reg  [15:0] ksel__d;
-    wire  [15:0] ksel__q;
-    reg  ksel__clock;
-    reg  [3:0] sub__d;
-    wire  [3:0] sub__q;
-    reg  sub__clock;
-    reg  slot_valid__d;
-    wire  slot_valid__q;
-    reg  slot_valid__clock;
-    reg  slot_pad__d;
-    wire  slot_pad__q;
-    reg  slot_pad__clock;
-    reg  [5:0] slot_tag__d;
-    wire  [5:0] slot_tag__q;
-    reg  slot_tag__clock;
-    reg  [15:0] slot_addr__d;
-    wire  [15:0] slot_addr__q;
-    reg  slot_addr__clock;
-    reg  [15:0] ca_px__d;
-    wire  [15:0] ca_px__q;
-    reg  ca_px__clock;
-    reg  [15:0] ca_ixp__d;
-    wire  [15:0] ca_ixp__q;
-    reg  ca_ixp__clock;
-    reg  [15:0] ca_iyp__d;
-    wire  [15:0] ca_iyp__q;
-    reg  ca_iyp__clock;
-    reg  [15:0] ca_pixl__d;
-    wire  [15:0] ca_pixl__q;
-    reg  ca_pixl__clock;
-    reg  [15:0] ca_addr__d;
-    wire  [15:0] ca_addr__q;
-    reg  ca_addr__clock;
-    reg  ca_pad__d;
-    wire  ca_pad__q;
-    reg  ca_pad__clock;
-    reg  ca_last__d;
-    wire  ca_last__q;
-    reg  ca_last__clock;
-    reg  ca_eol__d;
-    wire  ca_eol__q;
-    reg  ca_eol__clock;
-    reg  [15:0] rowaddr__d;
-    wire  [15:0] rowaddr__q;
-    reg  rowaddr__clock;
-    reg  [15:0] cb_pixl__d;
-    wire  [15:0] cb_pixl__q;
-    reg  cb_pixl__clock;
-    reg  [15:0] cb_addr__d;
-    wire  [15:0] cb_addr__q;
-    reg  cb_addr__clock;
-    reg  cb_pad__d;
-    wire  cb_pad__q;
-    reg  cb_pad__clock;
-    reg  cb_last__d;
-    wire  cb_last__q;
-    reg  cb_last__clock;
-    reg  [15:0] p_wo1__d;
-    wire  [15:0] p_wo1__q;
-    reg  p_wo1__clock;
-    reg  [15:0] p_hph__d;
-    wire  [15:0] p_hph__q;
-    reg  p_hph__clock;
-    reg  [15:0] p_wpw__d;
-    wire  [15:0] p_wpw__q;
-    reg  p_wpw__clock;
-    reg  in_pass__d;
-    wire  in_pass__q;
-    reg  in_pass__clock;
-    reg  all_issued__d;
-    wire  all_issued__q;
-    reg  all_issued__clock;
-    reg  [15:0] pix_left__d;
-    wire  [15:0] pix_left__q;
-    reg  pix_left__clock;
-    reg  [15:0] px__d;
-    wire  [15:0] px__q;
-    reg  px__clock;
-    reg  [15:0] ixp__d;
-    wire  [15:0] ixp__q;
-    reg  ixp__clock;
-    reg  [15:0] iyp__d;
-    wire  [15:0] iyp__q;
-    reg  iyp__clock;
-    reg  [15:0] ks__d;
-    wire  [15:0] ks__q;
-    reg  ks__clock;
-    reg  [15:0] kr__d;
-    wire  [15:0] kr__q;
-    reg  kr__clock;
-    reg  [15:0] krw__d;
-    wire  [15:0] krw__q;
-    reg  krw__clock;
-    reg  [15:0] ict__d;
-    wire  [15:0] ict__q;
-    reg  ict__clock;
-    reg  [15:0] planebase__d;
-    wire  [15:0] planebase__q;
-    reg  planebase__clock;
-    reg  [15:0] oct__d;
-    wire  [15:0] oct__q;
-    reg  oct__clock;
-    reg  ks_l__d;
-    wire  ks_l__q;
-    reg  ks_l__clock;
-    reg  kr_l__d;
-    wire  kr_l__q;
-    reg  kr_l__clock;
-    reg  ict_l__d;
-    wire  ict_l__q;
-    reg  ict_l__clock;
-    reg  oct_l__d;
-    wire  oct_l__q;
-    reg  oct_l__clock;
-    reg  [15:0] bbase__d;
-    wire  [15:0] bbase__q;
-    reg  bbase__clock;
-    reg  [15:0] obase__d;
-    wire  [15:0] obase__q;
-    reg  obase__clock;
-    reg  wl_loading__d;
-    wire  wl_loading__q;
-    reg  wl_loading__clock;
-    reg  wl_ready__d;
-    wire  wl_ready__q;
-    reg  wl_ready__clock;
-    reg  wl_wait__d;
-    wire  wl_wait__q;
-    reg  wl_wait__clock;
-    reg  [15:0] wl_ptr__d;
-    wire  [15:0] wl_ptr__q;
-    reg  wl_ptr__clock;
-    reg  [63:0] wl_row__d;
-    wire  [63:0] wl_row__q;
-    reg  wl_row__clock;
-    reg  [63:0] wl_col__d;
-    wire  [63:0] wl_col__q;
-    reg  wl_col__clock;
-    reg  [15:0] wl_k__d;
-    wire  [15:0] wl_k__q;
-    reg  wl_k__clock;
-    reg  [15:0] wl_left__d;
-    wire  [15:0] wl_left__q;
-    reg  wl_left__clock;
-    reg  wl_we_d__d;
-    wire  wl_we_d__q;
-    reg  wl_we_d__clock;
-    reg  [63:0] wl_row_d__d;
-    wire  [63:0] wl_row_d__q;
-    reg  wl_row_d__clock;
-    reg  [63:0] wl_col_d__d;
-    wire  [63:0] wl_col_d__q;
-    reg  wl_col_d__clock;
-    reg  [15:0] wl_k_d__d;
-    wire  [15:0] wl_k_d__q;
-    reg  wl_k_d__clock;
-    reg  busy0__d;
-    wire  busy0__q;
-    reg  busy0__clock;
-    reg  busy1__d;
-    wire  busy1__q;
-    reg  busy1__clock;
-    reg  pend0__d;
-    wire  pend0__q;
-    reg  pend0__clock;
-    reg  pend1__d;
-    wire  pend1__q;
-    reg  pend1__clock;
-    reg  [15:0] bb0__d;
-    wire  [15:0] bb0__q;
-    reg  bb0__clock;
-    reg  [15:0] bb1__d;
-    wire  [15:0] bb1__q;
-    reg  bb1__clock;
-    reg  [15:0] ob0__d;
-    wire  [15:0] ob0__q;
-    reg  ob0__clock;
-    reg  [15:0] ob1__d;
-    wire  [15:0] ob1__q;
-    reg  ob1__clock;
-    reg  d_active__d;
-    wire  d_active__q;
-    reg  d_active__clock;
-    reg  d_half__d;
-    wire  d_half__q;
-    reg  d_half__clock;
-    reg  [15:0] d_j__d;
-    wire  [15:0] d_j__q;
-    reg  d_j__clock;
-    reg  [15:0] d_addr__d;
-    wire  [15:0] d_addr__q;
-    reg  d_addr__clock;
-    reg  [15:0] d_pleft__d;
-    wire  [15:0] d_pleft__q;
-    reg  d_pleft__clock;
-    reg  [15:0] d_baddr__d;
-    wire  [15:0] d_baddr__q;
-    reg  d_baddr__clock;
-    reg  [15:0] d_oaddr__d;
-    wire  [15:0] d_oaddr__q;
-    reg  d_oaddr__clock;
-    reg  d1_valid__d;
-    wire  d1_valid__q;
-    reg  d1_valid__clock;
-    reg  [15:0] d1_oaddr__d;
-    wire  [15:0] d1_oaddr__q;
-    reg  d1_oaddr__clock;
-    reg  d2_valid__d;
-    wire  d2_valid__q;
-    reg  d2_valid__clock;
-    reg  [15:0] d2_oaddr__d;
-    wire  [15:0] d2_oaddr__q;
-    reg  d2_oaddr__clock;
-    reg  [31:0] dacc__0__d;
-    wire  [31:0] dacc__0__q;
-    reg  dacc__0__clock;
-    reg  [31:0] dacc__1__d;
-    wire  [31:0] dacc__1__q;
-    reg  dacc__1__clock;
-    reg  [31:0] dacc__2__d;
-    wire  [31:0] dacc__2__q;
-    reg  dacc__2__clock;
-    reg  [31:0] dacc__3__d;
-    wire  [31:0] dacc__3__q;
-    reg  dacc__3__clock;
-    reg  [31:0] dacc__4__d;
-    wire  [31:0] dacc__4__q;
-    reg  dacc__4__clock;
-    reg  [31:0] dacc__5__d;
-    wire  [31:0] dacc__5__q;
-    reg  dacc__5__clock;
-    reg  [31:0] dacc__6__d;
-    wire  [31:0] dacc__6__q;
-    reg  dacc__6__clock;
-    reg  [31:0] dacc__7__d;
-    wire  [31:0] dacc__7__q;
-    reg  dacc__7__clock;
-    reg  [31:0] dbias__0__d;
-    wire  [31:0] dbias__0__q;
-    reg  dbias__0__clock;
-    reg  [31:0] dbias__1__d;
-    wire  [31:0] dbias__1__q;
-    reg  dbias__1__clock;
-    reg  [31:0] dbias__2__d;
-    wire  [31:0] dbias__2__q;
-    reg  dbias__2__clock;
-    reg  [31:0] dbias__3__d;
-    wire  [31:0] dbias__3__q;
-    reg  dbias__3__clock;
-    reg  [31:0] dbias__4__d;
-    wire  [31:0] dbias__4__q;
-    reg  dbias__4__clock;
-    reg  [31:0] dbias__5__d;
-    wire  [31:0] dbias__5__q;
-    reg  dbias__5__clock;
-    reg  [31:0] dbias__6__d;
-    wire  [31:0] dbias__6__q;
-    reg  dbias__6__clock;
-    reg  [31:0] dbias__7__d;
-    wire  [31:0] dbias__7__q;
-    reg  dbias__7__clock;
-    reg  d3_valid__d;
-    wire  d3_valid__q;
-    reg  d3_valid__clock;
-    reg  [15:0] d3_oaddr__d;
-    wire  [15:0] d3_oaddr__q;
-    reg  d3_oaddr__clock;
-    reg  [31:0] dsum__0__d;
-    wire  [31:0] dsum__0__q;
-    reg  dsum__0__clock;
-    reg  [31:0] dsum__1__d;
-    wire  [31:0] dsum__1__q;
-    reg  dsum__1__clock;
-    reg  [31:0] dsum__2__d;
-    wire  [31:0] dsum__2__q;
-    reg  dsum__2__clock;
-    reg  [31:0] dsum__3__d;
-    wire  [31:0] dsum__3__q;
-    reg  dsum__3__clock;
-    reg  [31:0] dsum__4__d;
-    wire  [31:0] dsum__4__q;
-    reg  dsum__4__clock;
-    reg  [31:0] dsum__5__d;
-    wire  [31:0] dsum__5__q;
-    reg  dsum__5__clock;
-    reg  [31:0] dsum__6__d;
-    wire  [31:0] dsum__6__q;
-    reg  dsum__6__clock;
-    reg  [31:0] dsum__7__d;
-    wire  [31:0] dsum__7__q;
-    reg  dsum__7__clock;
+    reg  cols__0__clock;
+    reg  cols__0__ld_we;
+    reg  [15:0] cols__0__ld_addr;
+    reg  [31:0] cols__0__ld_data;
+    reg  cols__0__b_en;
+    reg  [15:0] cols__0__b_addr;
+    reg  [31:0] cols__0__acc;
+    reg  cols__0__valid;
+    reg  [15:0] cols__0__idx;
+    reg  cols__0__en;
+    reg  [15:0] cols__0__mult;
+    reg  [7:0] cols__0__shift;
+    reg  [7:0] cols__0__zp;
+    reg  cols__0__relu;
+    reg  cols__0__rd_en;
+    reg  [15:0] cols__0__rd_addr;
+    wire  [31:0] cols__0__rd_data;
+    reg  cols__1__clock;
+    reg  cols__1__ld_we;
+    reg  [15:0] cols__1__ld_addr;
+    reg  [31:0] cols__1__ld_data;
+    reg  cols__1__b_en;
+    reg  [15:0] cols__1__b_addr;
+    reg  [31:0] cols__1__acc;
+    reg  cols__1__valid;
+    reg  [15:0] cols__1__idx;
+    reg  cols__1__en;
+    reg  [15:0] cols__1__mult;
+    reg  [7:0] cols__1__shift;
+    reg  [7:0] cols__1__zp;
+    reg  cols__1__relu;
+    reg  cols__1__rd_en;
+    reg  [15:0] cols__1__rd_addr;
+    wire  [31:0] cols__1__rd_data;
+    reg  cols__2__clock;
+    reg  cols__2__ld_we;
+    reg  [15:0] cols__2__ld_addr;
+    reg  [31:0] cols__2__ld_data;
+    reg  cols__2__b_en;
+    reg  [15:0] cols__2__b_addr;
+    reg  [31:0] cols__2__acc;
+    reg  cols__2__valid;
+    reg  [15:0] cols__2__idx;
+    reg  cols__2__en;
+    reg  [15:0] cols__2__mult;
+    reg  [7:0] cols__2__shift;
+    reg  [7:0] cols__2__zp;
+    reg  cols__2__relu;
+    reg  cols__2__rd_en;
+    reg  [15:0] cols__2__rd_addr;
+    wire  [31:0] cols__2__rd_data;
+    reg  cols__3__clock;
+    reg  cols__3__ld_we;
+    reg  [15:0] cols__3__ld_addr;
+    reg  [31:0] cols__3__ld_data;
+    reg  cols__3__b_en;
+    reg  [15:0] cols__3__b_addr;
+    reg  [31:0] cols__3__acc;
+    reg  cols__3__valid;
+    reg  [15:0] cols__3__idx;
+    reg  cols__3__en;
+    reg  [15:0] cols__3__mult;
+    reg  [7:0] cols__3__shift;
+    reg  [7:0] cols__3__zp;
+    reg  cols__3__relu;
+    reg  cols__3__rd_en;
+    reg  [15:0] cols__3__rd_addr;
+    wire  [31:0] cols__3__rd_data;
+    reg  cols__4__clock;
+    reg  cols__4__ld_we;
+    reg  [15:0] cols__4__ld_addr;
+    reg  [31:0] cols__4__ld_data;
+    reg  cols__4__b_en;
+    reg  [15:0] cols__4__b_addr;
+    reg  [31:0] cols__4__acc;
+    reg  cols__4__valid;
+    reg  [15:0] cols__4__idx;
+    reg  cols__4__en;
+    reg  [15:0] cols__4__mult;
+    reg  [7:0] cols__4__shift;
+    reg  [7:0] cols__4__zp;
+    reg  cols__4__relu;
+    reg  cols__4__rd_en;
+    reg  [15:0] cols__4__rd_addr;
+    wire  [31:0] cols__4__rd_data;
+    reg  cols__5__clock;
+    reg  cols__5__ld_we;
+    reg  [15:0] cols__5__ld_addr;
+    reg  [31:0] cols__5__ld_data;
+    reg  cols__5__b_en;
+    reg  [15:0] cols__5__b_addr;
+    reg  [31:0] cols__5__acc;
+    reg  cols__5__valid;
+    reg  [15:0] cols__5__idx;
+    reg  cols__5__en;
+    reg  [15:0] cols__5__mult;
+    reg  [7:0] cols__5__shift;
+    reg  [7:0] cols__5__zp;
+    reg  cols__5__relu;
+    reg  cols__5__rd_en;
+    reg  [15:0] cols__5__rd_addr;
+    wire  [31:0] cols__5__rd_data;
+    reg  cols__6__clock;
+    reg  cols__6__ld_we;
+    reg  [15:0] cols__6__ld_addr;
+    reg  [31:0] cols__6__ld_data;
+    reg  cols__6__b_en;
+    reg  [15:0] cols__6__b_addr;
+    reg  [31:0] cols__6__acc;
+    reg  cols__6__valid;
+    reg  [15:0] cols__6__idx;
+    reg  cols__6__en;
+    reg  [15:0] cols__6__mult;
+    reg  [7:0] cols__6__shift;
+    reg  [7:0] cols__6__zp;
+    reg  cols__6__relu;
+    reg  cols__6__rd_en;
+    reg  [15:0] cols__6__rd_addr;
+    wire  [31:0] cols__6__rd_data;
+    reg  cols__7__clock;
+    reg  cols__7__ld_we;
+    reg  [15:0] cols__7__ld_addr;
+    reg  [31:0] cols__7__ld_data;
+    reg  cols__7__b_en;
+    reg  [15:0] cols__7__b_addr;
+    reg  [31:0] cols__7__acc;
+    reg  cols__7__valid;
+    reg  [15:0] cols__7__idx;
+    reg  cols__7__en;
+    reg  [15:0] cols__7__mult;
+    reg  [7:0] cols__7__shift;
+    reg  [7:0] cols__7__zp;
+    reg  cols__7__relu;
+    reg  cols__7__rd_en;
+    reg  [15:0] cols__7__rd_addr;
+    wire  [31:0] cols__7__rd_data;
+    reg  seq__clock;
+    reg  seq__start;
+    reg  [15:0] seq__p_h;
+    reg  [15:0] seq__p_w;
+    reg  [15:0] seq__p_wo;
+    reg  [15:0] seq__p_kh;
+    reg  [15:0] seq__p_kw;
+    reg  [15:0] seq__p_sh;
+    reg  [15:0] seq__p_sw;
+    reg  [15:0] seq__p_ph;
+    reg  [15:0] seq__p_pw;
+    reg  [15:0] seq__p_ic_tiles;
+    reg  [15:0] seq__p_oc_tiles;
+    reg  [15:0] seq__p_plane;
+    reg  [15:0] seq__p_pixels;
+    reg  [15:0] seq__p_shw;
+    reg  [15:0] seq__p_phw;
+    reg  [15:0] seq__p_passes;
+    reg  [15:0] seq__p_kp;
+    reg  seq__p_keep;
+    reg  seq__p_nodrain;
+    reg  [15:0] seq__p_fbase;
+    reg  [15:0] seq__p_obase;
+    reg  seq__tile_done;
+    reg  seq__tile_half;
+    reg  seq__last_swap;
+    wire  seq__busy;
+    wire  seq__done;
+    wire  seq__strobe;
+    wire  [15:0] seq__ksel;
+    wire  [15:0] seq__ksel_nx;
+    wire  [3:0] seq__sub;
+    wire  seq__slot_valid;
+    wire  seq__slot_pad;
+    wire  [5:0] seq__slot_tag;
+    wire  [15:0] seq__slot_addr;
+    wire  seq__wl_rd_en;
+    wire  [15:0] seq__wl_rd_addr;
+    wire  seq__wl_we;
+    wire  [63:0] seq__wl_row;
+    wire  [63:0] seq__wl_col;
+    wire  [15:0] seq__wl_k;
+    wire  seq__d_en;
+    wire  seq__d_half;
+    wire  [15:0] seq__d_addr;
+    wire  [15:0] seq__d_baddr;
+    wire  seq__o_valid;
+    wire  [15:0] seq__o_idx;
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
-    reg  tf__d;
-    wire  tf__q;
-    reg  tf__clock;
     
     // Local signals
     reg  strobe;
-    reg  [15:0] ksel_nx;
     reg  [7:0] row0_x;
-    reg  can_start;
-    reg  tile_first;
-    reg  tile_last;
-    reg  issue_next;
-    reg  issue_new;
-    reg  a_eol;
-    reg  [15:0] a_px;
-    reg  [15:0] a_ixp;
-    reg  [15:0] a_iyp;
-    reg  [15:0] a_pixl;
-    reg  [15:0] b_rowbase;
-    reg  [15:0] b_pixl;
-    reg  [15:0] a_yn;
-    reg  [15:0] a_xn;
-    reg  pad_eol;
-    reg  pad_mid;
+    reg  slot_read;
     reg  last_swap;
-    reg  tile_done;
-    reg  tile_done_half;
-    reg  d_end;
-    reg  [5:0] t_swap;
-    reg  [5:0] t_first;
-    reg  [5:0] t_last;
-    reg  [5:0] t_half;
-    reg  [5:0] t_pad;
     
     // Sub module instances
     default_conv_engine_pe pes__0(
@@ -3076,956 +2722,236 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .w_addr(wmem__w_addr),
         .w_data(wmem__w_data)
     );
-    default_conv_engine_bbanks bbanks__0(
-        .clock(bbanks__0__clock),
-        .r_en(bbanks__0__r_en),
-        .r_addr(bbanks__0__r_addr),
-        .r_data(bbanks__0__r_data),
-        .w_en(bbanks__0__w_en),
-        .w_addr(bbanks__0__w_addr),
-        .w_data(bbanks__0__w_data)
-    );
-    default_conv_engine_bbanks bbanks__1(
-        .clock(bbanks__1__clock),
-        .r_en(bbanks__1__r_en),
-        .r_addr(bbanks__1__r_addr),
-        .r_data(bbanks__1__r_data),
-        .w_en(bbanks__1__w_en),
-        .w_addr(bbanks__1__w_addr),
-        .w_data(bbanks__1__w_data)
-    );
-    default_conv_engine_bbanks bbanks__2(
-        .clock(bbanks__2__clock),
-        .r_en(bbanks__2__r_en),
-        .r_addr(bbanks__2__r_addr),
-        .r_data(bbanks__2__r_data),
-        .w_en(bbanks__2__w_en),
-        .w_addr(bbanks__2__w_addr),
-        .w_data(bbanks__2__w_data)
-    );
-    default_conv_engine_bbanks bbanks__3(
-        .clock(bbanks__3__clock),
-        .r_en(bbanks__3__r_en),
-        .r_addr(bbanks__3__r_addr),
-        .r_data(bbanks__3__r_data),
-        .w_en(bbanks__3__w_en),
-        .w_addr(bbanks__3__w_addr),
-        .w_data(bbanks__3__w_data)
-    );
-    default_conv_engine_bbanks bbanks__4(
-        .clock(bbanks__4__clock),
-        .r_en(bbanks__4__r_en),
-        .r_addr(bbanks__4__r_addr),
-        .r_data(bbanks__4__r_data),
-        .w_en(bbanks__4__w_en),
-        .w_addr(bbanks__4__w_addr),
-        .w_data(bbanks__4__w_data)
-    );
-    default_conv_engine_bbanks bbanks__5(
-        .clock(bbanks__5__clock),
-        .r_en(bbanks__5__r_en),
-        .r_addr(bbanks__5__r_addr),
-        .r_data(bbanks__5__r_data),
-        .w_en(bbanks__5__w_en),
-        .w_addr(bbanks__5__w_addr),
-        .w_data(bbanks__5__w_data)
-    );
-    default_conv_engine_bbanks bbanks__6(
-        .clock(bbanks__6__clock),
-        .r_en(bbanks__6__r_en),
-        .r_addr(bbanks__6__r_addr),
-        .r_data(bbanks__6__r_data),
-        .w_en(bbanks__6__w_en),
-        .w_addr(bbanks__6__w_addr),
-        .w_data(bbanks__6__w_data)
-    );
-    default_conv_engine_bbanks bbanks__7(
-        .clock(bbanks__7__clock),
-        .r_en(bbanks__7__r_en),
-        .r_addr(bbanks__7__r_addr),
-        .r_data(bbanks__7__r_data),
-        .w_en(bbanks__7__w_en),
-        .w_addr(bbanks__7__w_addr),
-        .w_data(bbanks__7__w_data)
-    );
-    default_conv_engine_rqs rqs__0(
-        .clock(rqs__0__clock),
-        .in_valid(rqs__0__in_valid),
-        .in_idx(rqs__0__in_idx),
-        .in_acc(rqs__0__in_acc),
-        .en(rqs__0__en),
-        .mult(rqs__0__mult),
-        .shift(rqs__0__shift),
-        .zp(rqs__0__zp),
-        .relu(rqs__0__relu),
-        .out_valid(rqs__0__out_valid),
-        .out_idx(rqs__0__out_idx),
-        .out_data(rqs__0__out_data)
-    );
-    default_conv_engine_rqs rqs__1(
-        .clock(rqs__1__clock),
-        .in_valid(rqs__1__in_valid),
-        .in_idx(rqs__1__in_idx),
-        .in_acc(rqs__1__in_acc),
-        .en(rqs__1__en),
-        .mult(rqs__1__mult),
-        .shift(rqs__1__shift),
-        .zp(rqs__1__zp),
-        .relu(rqs__1__relu),
-        .out_valid(rqs__1__out_valid),
-        .out_idx(rqs__1__out_idx),
-        .out_data(rqs__1__out_data)
-    );
-    default_conv_engine_rqs rqs__2(
-        .clock(rqs__2__clock),
-        .in_valid(rqs__2__in_valid),
-        .in_idx(rqs__2__in_idx),
-        .in_acc(rqs__2__in_acc),
-        .en(rqs__2__en),
-        .mult(rqs__2__mult),
-        .shift(rqs__2__shift),
-        .zp(rqs__2__zp),
-        .relu(rqs__2__relu),
-        .out_valid(rqs__2__out_valid),
-        .out_idx(rqs__2__out_idx),
-        .out_data(rqs__2__out_data)
-    );
-    default_conv_engine_rqs rqs__3(
-        .clock(rqs__3__clock),
-        .in_valid(rqs__3__in_valid),
-        .in_idx(rqs__3__in_idx),
-        .in_acc(rqs__3__in_acc),
-        .en(rqs__3__en),
-        .mult(rqs__3__mult),
-        .shift(rqs__3__shift),
-        .zp(rqs__3__zp),
-        .relu(rqs__3__relu),
-        .out_valid(rqs__3__out_valid),
-        .out_idx(rqs__3__out_idx),
-        .out_data(rqs__3__out_data)
-    );
-    default_conv_engine_rqs rqs__4(
-        .clock(rqs__4__clock),
-        .in_valid(rqs__4__in_valid),
-        .in_idx(rqs__4__in_idx),
-        .in_acc(rqs__4__in_acc),
-        .en(rqs__4__en),
-        .mult(rqs__4__mult),
-        .shift(rqs__4__shift),
-        .zp(rqs__4__zp),
-        .relu(rqs__4__relu),
-        .out_valid(rqs__4__out_valid),
-        .out_idx(rqs__4__out_idx),
-        .out_data(rqs__4__out_data)
-    );
-    default_conv_engine_rqs rqs__5(
-        .clock(rqs__5__clock),
-        .in_valid(rqs__5__in_valid),
-        .in_idx(rqs__5__in_idx),
-        .in_acc(rqs__5__in_acc),
-        .en(rqs__5__en),
-        .mult(rqs__5__mult),
-        .shift(rqs__5__shift),
-        .zp(rqs__5__zp),
-        .relu(rqs__5__relu),
-        .out_valid(rqs__5__out_valid),
-        .out_idx(rqs__5__out_idx),
-        .out_data(rqs__5__out_data)
-    );
-    default_conv_engine_rqs rqs__6(
-        .clock(rqs__6__clock),
-        .in_valid(rqs__6__in_valid),
-        .in_idx(rqs__6__in_idx),
-        .in_acc(rqs__6__in_acc),
-        .en(rqs__6__en),
-        .mult(rqs__6__mult),
-        .shift(rqs__6__shift),
-        .zp(rqs__6__zp),
-        .relu(rqs__6__relu),
-        .out_valid(rqs__6__out_valid),
-        .out_idx(rqs__6__out_idx),
-        .out_data(rqs__6__out_data)
-    );
-    default_conv_engine_rqs rqs__7(
-        .clock(rqs__7__clock),
-        .in_valid(rqs__7__in_valid),
-        .in_idx(rqs__7__in_idx),
-        .in_acc(rqs__7__in_acc),
-        .en(rqs__7__en),
-        .mult(rqs__7__mult),
-        .shift(rqs__7__shift),
-        .zp(rqs__7__zp),
-        .relu(rqs__7__relu),
-        .out_valid(rqs__7__out_valid),
-        .out_idx(rqs__7__out_idx),
-        .out_data(rqs__7__out_data)
-    );
-    default_conv_engine_obanks obanks__0(
-        .clock(obanks__0__clock),
-        .r_en(obanks__0__r_en),
-        .r_addr(obanks__0__r_addr),
-        .r_data(obanks__0__r_data),
-        .w_en(obanks__0__w_en),
-        .w_addr(obanks__0__w_addr),
-        .w_data(obanks__0__w_data)
-    );
-    default_conv_engine_obanks obanks__1(
-        .clock(obanks__1__clock),
-        .r_en(obanks__1__r_en),
-        .r_addr(obanks__1__r_addr),
-        .r_data(obanks__1__r_data),
-        .w_en(obanks__1__w_en),
-        .w_addr(obanks__1__w_addr),
-        .w_data(obanks__1__w_data)
-    );
-    default_conv_engine_obanks obanks__2(
-        .clock(obanks__2__clock),
-        .r_en(obanks__2__r_en),
-        .r_addr(obanks__2__r_addr),
-        .r_data(obanks__2__r_data),
-        .w_en(obanks__2__w_en),
-        .w_addr(obanks__2__w_addr),
-        .w_data(obanks__2__w_data)
-    );
-    default_conv_engine_obanks obanks__3(
-        .clock(obanks__3__clock),
-        .r_en(obanks__3__r_en),
-        .r_addr(obanks__3__r_addr),
-        .r_data(obanks__3__r_data),
-        .w_en(obanks__3__w_en),
-        .w_addr(obanks__3__w_addr),
-        .w_data(obanks__3__w_data)
-    );
-    default_conv_engine_obanks obanks__4(
-        .clock(obanks__4__clock),
-        .r_en(obanks__4__r_en),
-        .r_addr(obanks__4__r_addr),
-        .r_data(obanks__4__r_data),
-        .w_en(obanks__4__w_en),
-        .w_addr(obanks__4__w_addr),
-        .w_data(obanks__4__w_data)
-    );
-    default_conv_engine_obanks obanks__5(
-        .clock(obanks__5__clock),
-        .r_en(obanks__5__r_en),
-        .r_addr(obanks__5__r_addr),
-        .r_data(obanks__5__r_data),
-        .w_en(obanks__5__w_en),
-        .w_addr(obanks__5__w_addr),
-        .w_data(obanks__5__w_data)
-    );
-    default_conv_engine_obanks obanks__6(
-        .clock(obanks__6__clock),
-        .r_en(obanks__6__r_en),
-        .r_addr(obanks__6__r_addr),
-        .r_data(obanks__6__r_data),
-        .w_en(obanks__6__w_en),
-        .w_addr(obanks__6__w_addr),
-        .w_data(obanks__6__w_data)
-    );
-    default_conv_engine_obanks obanks__7(
-        .clock(obanks__7__clock),
-        .r_en(obanks__7__r_en),
-        .r_addr(obanks__7__r_addr),
-        .r_data(obanks__7__r_data),
-        .w_en(obanks__7__w_en),
-        .w_addr(obanks__7__w_addr),
-        .w_data(obanks__7__w_data)
-    );
-    default_conv_engine_dff_w1 run(
-        .d(run__d),
-        .q(run__q),
-        .clock(run__clock)
-    );
-    default_conv_engine_dff_w1 fin(
-        .d(fin__d),
-        .q(fin__q),
-        .clock(fin__clock)
-    );
-    default_conv_engine_dff_w4 tail(
-        .d(tail__d),
-        .q(tail__q),
-        .clock(tail__clock)
-    );
-    default_conv_engine_dff_w16 ksel(
-        .d(ksel__d),
-        .q(ksel__q),
-        .clock(ksel__clock)
-    );
-    default_conv_engine_dff_w4 sub(
-        .d(sub__d),
-        .q(sub__q),
-        .clock(sub__clock)
-    );
-    default_conv_engine_dff_w1 slot_valid(
-        .d(slot_valid__d),
-        .q(slot_valid__q),
-        .clock(slot_valid__clock)
-    );
-    default_conv_engine_dff_w1 slot_pad(
-        .d(slot_pad__d),
-        .q(slot_pad__q),
-        .clock(slot_pad__clock)
-    );
-    default_conv_engine_dff_w6 slot_tag(
-        .d(slot_tag__d),
-        .q(slot_tag__q),
-        .clock(slot_tag__clock)
-    );
-    default_conv_engine_dff_w16 slot_addr(
-        .d(slot_addr__d),
-        .q(slot_addr__q),
-        .clock(slot_addr__clock)
-    );
-    default_conv_engine_dff_w16 ca_px(
-        .d(ca_px__d),
-        .q(ca_px__q),
-        .clock(ca_px__clock)
-    );
-    default_conv_engine_dff_w16 ca_ixp(
-        .d(ca_ixp__d),
-        .q(ca_ixp__q),
-        .clock(ca_ixp__clock)
-    );
-    default_conv_engine_dff_w16 ca_iyp(
-        .d(ca_iyp__d),
-        .q(ca_iyp__q),
-        .clock(ca_iyp__clock)
-    );
-    default_conv_engine_dff_w16 ca_pixl(
-        .d(ca_pixl__d),
-        .q(ca_pixl__q),
-        .clock(ca_pixl__clock)
-    );
-    default_conv_engine_dff_w16 ca_addr(
-        .d(ca_addr__d),
-        .q(ca_addr__q),
-        .clock(ca_addr__clock)
-    );
-    default_conv_engine_dff_w1 ca_pad(
-        .d(ca_pad__d),
-        .q(ca_pad__q),
-        .clock(ca_pad__clock)
-    );
-    default_conv_engine_dff_w1 ca_last(
-        .d(ca_last__d),
-        .q(ca_last__q),
-        .clock(ca_last__clock)
-    );
-    default_conv_engine_dff_w1 ca_eol(
-        .d(ca_eol__d),
-        .q(ca_eol__q),
-        .clock(ca_eol__clock)
-    );
-    default_conv_engine_dff_w16 rowaddr(
-        .d(rowaddr__d),
-        .q(rowaddr__q),
-        .clock(rowaddr__clock)
-    );
-    default_conv_engine_dff_w16 cb_pixl(
-        .d(cb_pixl__d),
-        .q(cb_pixl__q),
-        .clock(cb_pixl__clock)
-    );
-    default_conv_engine_dff_w16 cb_addr(
-        .d(cb_addr__d),
-        .q(cb_addr__q),
-        .clock(cb_addr__clock)
-    );
-    default_conv_engine_dff_w1 cb_pad(
-        .d(cb_pad__d),
-        .q(cb_pad__q),
-        .clock(cb_pad__clock)
-    );
-    default_conv_engine_dff_w1 cb_last(
-        .d(cb_last__d),
-        .q(cb_last__q),
-        .clock(cb_last__clock)
-    );
-    default_conv_engine_dff_w16 p_wo1(
-        .d(p_wo1__d),
-        .q(p_wo1__q),
-        .clock(p_wo1__clock)
-    );
-    default_conv_engine_dff_w16 p_hph(
-        .d(p_hph__d),
-        .q(p_hph__q),
-        .clock(p_hph__clock)
-    );
-    default_conv_engine_dff_w16 p_wpw(
-        .d(p_wpw__d),
-        .q(p_wpw__q),
-        .clock(p_wpw__clock)
-    );
-    default_conv_engine_dff_w1 in_pass(
-        .d(in_pass__d),
-        .q(in_pass__q),
-        .clock(in_pass__clock)
-    );
-    default_conv_engine_dff_w1 all_issued(
-        .d(all_issued__d),
-        .q(all_issued__q),
-        .clock(all_issued__clock)
-    );
-    default_conv_engine_dff_w16 pix_left(
-        .d(pix_left__d),
-        .q(pix_left__q),
-        .clock(pix_left__clock)
-    );
-    default_conv_engine_dff_w16 px(
-        .d(px__d),
-        .q(px__q),
-        .clock(px__clock)
-    );
-    default_conv_engine_dff_w16 ixp(
-        .d(ixp__d),
-        .q(ixp__q),
-        .clock(ixp__clock)
-    );
-    default_conv_engine_dff_w16 iyp(
-        .d(iyp__d),
-        .q(iyp__q),
-        .clock(iyp__clock)
-    );
-    default_conv_engine_dff_w16 ks(
-        .d(ks__d),
-        .q(ks__q),
-        .clock(ks__clock)
-    );
-    default_conv_engine_dff_w16 kr(
-        .d(kr__d),
-        .q(kr__q),
-        .clock(kr__clock)
-    );
-    default_conv_engine_dff_w16 krw(
-        .d(krw__d),
-        .q(krw__q),
-        .clock(krw__clock)
-    );
-    default_conv_engine_dff_w16 ict(
-        .d(ict__d),
-        .q(ict__q),
-        .clock(ict__clock)
-    );
-    default_conv_engine_dff_w16 planebase(
-        .d(planebase__d),
-        .q(planebase__q),
-        .clock(planebase__clock)
-    );
-    default_conv_engine_dff_w16 oct(
-        .d(oct__d),
-        .q(oct__q),
-        .clock(oct__clock)
-    );
-    default_conv_engine_dff_w1 ks_l(
-        .d(ks_l__d),
-        .q(ks_l__q),
-        .clock(ks_l__clock)
-    );
-    default_conv_engine_dff_w1 kr_l(
-        .d(kr_l__d),
-        .q(kr_l__q),
-        .clock(kr_l__clock)
-    );
-    default_conv_engine_dff_w1 ict_l(
-        .d(ict_l__d),
-        .q(ict_l__q),
-        .clock(ict_l__clock)
-    );
-    default_conv_engine_dff_w1 oct_l(
-        .d(oct_l__d),
-        .q(oct_l__q),
-        .clock(oct_l__clock)
-    );
-    default_conv_engine_dff_w16 bbase(
-        .d(bbase__d),
-        .q(bbase__q),
-        .clock(bbase__clock)
-    );
-    default_conv_engine_dff_w16 obase(
-        .d(obase__d),
-        .q(obase__q),
-        .clock(obase__clock)
-    );
-    default_conv_engine_dff_w1 wl_loading(
-        .d(wl_loading__d),
-        .q(wl_loading__q),
-        .clock(wl_loading__clock)
-    );
-    default_conv_engine_dff_w1 wl_ready(
-        .d(wl_ready__d),
-        .q(wl_ready__q),
-        .clock(wl_ready__clock)
-    );
-    default_conv_engine_dff_w1 wl_wait(
-        .d(wl_wait__d),
-        .q(wl_wait__q),
-        .clock(wl_wait__clock)
-    );
-    default_conv_engine_dff_w16 wl_ptr(
-        .d(wl_ptr__d),
-        .q(wl_ptr__q),
-        .clock(wl_ptr__clock)
-    );
-    default_conv_engine_dff_w64 wl_row(
-        .d(wl_row__d),
-        .q(wl_row__q),
-        .clock(wl_row__clock)
-    );
-    default_conv_engine_dff_w64 wl_col(
-        .d(wl_col__d),
-        .q(wl_col__q),
-        .clock(wl_col__clock)
-    );
-    default_conv_engine_dff_w16 wl_k(
-        .d(wl_k__d),
-        .q(wl_k__q),
-        .clock(wl_k__clock)
-    );
-    default_conv_engine_dff_w16 wl_left(
-        .d(wl_left__d),
-        .q(wl_left__q),
-        .clock(wl_left__clock)
-    );
-    default_conv_engine_dff_w1 wl_we_d(
-        .d(wl_we_d__d),
-        .q(wl_we_d__q),
-        .clock(wl_we_d__clock)
-    );
-    default_conv_engine_dff_w64 wl_row_d(
-        .d(wl_row_d__d),
-        .q(wl_row_d__q),
-        .clock(wl_row_d__clock)
-    );
-    default_conv_engine_dff_w64 wl_col_d(
-        .d(wl_col_d__d),
-        .q(wl_col_d__q),
-        .clock(wl_col_d__clock)
-    );
-    default_conv_engine_dff_w16 wl_k_d(
-        .d(wl_k_d__d),
-        .q(wl_k_d__q),
-        .clock(wl_k_d__clock)
-    );
-    default_conv_engine_dff_w1 busy0(
-        .d(busy0__d),
-        .q(busy0__q),
-        .clock(busy0__clock)
-    );
-    default_conv_engine_dff_w1 busy1(
-        .d(busy1__d),
-        .q(busy1__q),
-        .clock(busy1__clock)
-    );
-    default_conv_engine_dff_w1 pend0(
-        .d(pend0__d),
-        .q(pend0__q),
-        .clock(pend0__clock)
-    );
-    default_conv_engine_dff_w1 pend1(
-        .d(pend1__d),
-        .q(pend1__q),
-        .clock(pend1__clock)
-    );
-    default_conv_engine_dff_w16 bb0(
-        .d(bb0__d),
-        .q(bb0__q),
-        .clock(bb0__clock)
-    );
-    default_conv_engine_dff_w16 bb1(
-        .d(bb1__d),
-        .q(bb1__q),
-        .clock(bb1__clock)
-    );
-    default_conv_engine_dff_w16 ob0(
-        .d(ob0__d),
-        .q(ob0__q),
-        .clock(ob0__clock)
-    );
-    default_conv_engine_dff_w16 ob1(
-        .d(ob1__d),
-        .q(ob1__q),
-        .clock(ob1__clock)
-    );
-    default_conv_engine_dff_w1 d_active(
-        .d(d_active__d),
-        .q(d_active__q),
-        .clock(d_active__clock)
-    );
-    default_conv_engine_dff_w1 d_half(
-        .d(d_half__d),
-        .q(d_half__q),
-        .clock(d_half__clock)
-    );
-    default_conv_engine_dff_w16 d_j(
-        .d(d_j__d),
-        .q(d_j__q),
-        .clock(d_j__clock)
-    );
-    default_conv_engine_dff_w16 d_addr(
-        .d(d_addr__d),
-        .q(d_addr__q),
-        .clock(d_addr__clock)
-    );
-    default_conv_engine_dff_w16 d_pleft(
-        .d(d_pleft__d),
-        .q(d_pleft__q),
-        .clock(d_pleft__clock)
-    );
-    default_conv_engine_dff_w16 d_baddr(
-        .d(d_baddr__d),
-        .q(d_baddr__q),
-        .clock(d_baddr__clock)
-    );
-    default_conv_engine_dff_w16 d_oaddr(
-        .d(d_oaddr__d),
-        .q(d_oaddr__q),
-        .clock(d_oaddr__clock)
-    );
-    default_conv_engine_dff_w1 d1_valid(
-        .d(d1_valid__d),
-        .q(d1_valid__q),
-        .clock(d1_valid__clock)
-    );
-    default_conv_engine_dff_w16 d1_oaddr(
-        .d(d1_oaddr__d),
-        .q(d1_oaddr__q),
-        .clock(d1_oaddr__clock)
-    );
-    default_conv_engine_dff_w1 d2_valid(
-        .d(d2_valid__d),
-        .q(d2_valid__q),
-        .clock(d2_valid__clock)
-    );
-    default_conv_engine_dff_w16 d2_oaddr(
-        .d(d2_oaddr__d),
-        .q(d2_oaddr__q),
-        .clock(d2_oaddr__clock)
-    );
-    default_conv_engine_dff_w32 dacc__0(
-        .d(dacc__0__d),
-        .q(dacc__0__q),
-        .clock(dacc__0__clock)
-    );
-    default_conv_engine_dff_w32 dacc__1(
-        .d(dacc__1__d),
-        .q(dacc__1__q),
-        .clock(dacc__1__clock)
-    );
-    default_conv_engine_dff_w32 dacc__2(
-        .d(dacc__2__d),
-        .q(dacc__2__q),
-        .clock(dacc__2__clock)
-    );
-    default_conv_engine_dff_w32 dacc__3(
-        .d(dacc__3__d),
-        .q(dacc__3__q),
-        .clock(dacc__3__clock)
-    );
-    default_conv_engine_dff_w32 dacc__4(
-        .d(dacc__4__d),
-        .q(dacc__4__q),
-        .clock(dacc__4__clock)
-    );
-    default_conv_engine_dff_w32 dacc__5(
-        .d(dacc__5__d),
-        .q(dacc__5__q),
-        .clock(dacc__5__clock)
-    );
-    default_conv_engine_dff_w32 dacc__6(
-        .d(dacc__6__d),
-        .q(dacc__6__q),
-        .clock(dacc__6__clock)
-    );
-    default_conv_engine_dff_w32 dacc__7(
-        .d(dacc__7__d),
-        .q(dacc__7__q),
-        .clock(dacc__7__clock)
-    );
-    default_conv_engine_dff_w32 dbias__0(
-        .d(dbias__0__d),
-        .q(dbias__0__q),
-        .clock(dbias__0__clock)
-    );
-    default_conv_engine_dff_w32 dbias__1(
-        .d(dbias__1__d),
-        .q(dbias__1__q),
-        .clock(dbias__1__clock)
-    );
-    default_conv_engine_dff_w32 dbias__2(
-        .d(dbias__2__d),
-        .q(dbias__2__q),
-        .clock(dbias__2__clock)
-    );
-    default_conv_engine_dff_w32 dbias__3(
-        .d(dbias__3__d),
-        .q(dbias__3__q),
-        .clock(dbias__3__clock)
-    );
-    default_conv_engine_dff_w32 dbias__4(
-        .d(dbias__4__d),
-        .q(dbias__4__q),
-        .clock(dbias__4__clock)
-    );
-    default_conv_engine_dff_w32 dbias__5(
-        .d(dbias__5__d),
-        .q(dbias__5__q),
-        .clock(dbias__5__clock)
-    );
-    default_conv_engine_dff_w32 dbias__6(
-        .d(dbias__6__d),
-        .q(dbias__6__q),
-        .clock(dbias__6__clock)
-    );
-    default_conv_engine_dff_w32 dbias__7(
-        .d(dbias__7__d),
-        .q(dbias__7__q),
-        .clock(dbias__7__clock)
-    );
-    default_conv_engine_dff_w1 d3_valid(
-        .d(d3_valid__d),
-        .q(d3_valid__q),
-        .clock(d3_valid__clock)
-    );
-    default_conv_engine_dff_w16 d3_oaddr(
-        .d(d3_oaddr__d),
-        .q(d3_oaddr__q),
-        .clock(d3_oaddr__clock)
-    );
-    default_conv_engine_dff_w32 dsum__0(
-        .d(dsum__0__d),
-        .q(dsum__0__q),
-        .clock(dsum__0__clock)
-    );
-    default_conv_engine_dff_w32 dsum__1(
-        .d(dsum__1__d),
-        .q(dsum__1__q),
-        .clock(dsum__1__clock)
-    );
-    default_conv_engine_dff_w32 dsum__2(
-        .d(dsum__2__d),
-        .q(dsum__2__q),
-        .clock(dsum__2__clock)
-    );
-    default_conv_engine_dff_w32 dsum__3(
-        .d(dsum__3__d),
-        .q(dsum__3__q),
-        .clock(dsum__3__clock)
-    );
-    default_conv_engine_dff_w32 dsum__4(
-        .d(dsum__4__d),
-        .q(dsum__4__q),
-        .clock(dsum__4__clock)
-    );
-    default_conv_engine_dff_w32 dsum__5(
-        .d(dsum__5__d),
-        .q(dsum__5__q),
-        .clock(dsum__5__clock)
-    );
-    default_conv_engine_dff_w32 dsum__6(
-        .d(dsum__6__d),
-        .q(dsum__6__q),
-        .clock(dsum__6__clock)
-    );
-    default_conv_engine_dff_w32 dsum__7(
-        .d(dsum__7__d),
-        .q(dsum__7__q),
-        .clock(dsum__7__clock)
+    default_conv_engine_cols cols__0(
+        .clock(cols__0__clock),
+        .ld_we(cols__0__ld_we),
+        .ld_addr(cols__0__ld_addr),
+        .ld_data(cols__0__ld_data),
+        .b_en(cols__0__b_en),
+        .b_addr(cols__0__b_addr),
+        .acc(cols__0__acc),
+        .valid(cols__0__valid),
+        .idx(cols__0__idx),
+        .en(cols__0__en),
+        .mult(cols__0__mult),
+        .shift(cols__0__shift),
+        .zp(cols__0__zp),
+        .relu(cols__0__relu),
+        .rd_en(cols__0__rd_en),
+        .rd_addr(cols__0__rd_addr),
+        .rd_data(cols__0__rd_data)
+    );
+    default_conv_engine_cols cols__1(
+        .clock(cols__1__clock),
+        .ld_we(cols__1__ld_we),
+        .ld_addr(cols__1__ld_addr),
+        .ld_data(cols__1__ld_data),
+        .b_en(cols__1__b_en),
+        .b_addr(cols__1__b_addr),
+        .acc(cols__1__acc),
+        .valid(cols__1__valid),
+        .idx(cols__1__idx),
+        .en(cols__1__en),
+        .mult(cols__1__mult),
+        .shift(cols__1__shift),
+        .zp(cols__1__zp),
+        .relu(cols__1__relu),
+        .rd_en(cols__1__rd_en),
+        .rd_addr(cols__1__rd_addr),
+        .rd_data(cols__1__rd_data)
+    );
+    default_conv_engine_cols cols__2(
+        .clock(cols__2__clock),
+        .ld_we(cols__2__ld_we),
+        .ld_addr(cols__2__ld_addr),
+        .ld_data(cols__2__ld_data),
+        .b_en(cols__2__b_en),
+        .b_addr(cols__2__b_addr),
+        .acc(cols__2__acc),
+        .valid(cols__2__valid),
+        .idx(cols__2__idx),
+        .en(cols__2__en),
+        .mult(cols__2__mult),
+        .shift(cols__2__shift),
+        .zp(cols__2__zp),
+        .relu(cols__2__relu),
+        .rd_en(cols__2__rd_en),
+        .rd_addr(cols__2__rd_addr),
+        .rd_data(cols__2__rd_data)
+    );
+    default_conv_engine_cols cols__3(
+        .clock(cols__3__clock),
+        .ld_we(cols__3__ld_we),
+        .ld_addr(cols__3__ld_addr),
+        .ld_data(cols__3__ld_data),
+        .b_en(cols__3__b_en),
+        .b_addr(cols__3__b_addr),
+        .acc(cols__3__acc),
+        .valid(cols__3__valid),
+        .idx(cols__3__idx),
+        .en(cols__3__en),
+        .mult(cols__3__mult),
+        .shift(cols__3__shift),
+        .zp(cols__3__zp),
+        .relu(cols__3__relu),
+        .rd_en(cols__3__rd_en),
+        .rd_addr(cols__3__rd_addr),
+        .rd_data(cols__3__rd_data)
+    );
+    default_conv_engine_cols cols__4(
+        .clock(cols__4__clock),
+        .ld_we(cols__4__ld_we),
+        .ld_addr(cols__4__ld_addr),
+        .ld_data(cols__4__ld_data),
+        .b_en(cols__4__b_en),
+        .b_addr(cols__4__b_addr),
+        .acc(cols__4__acc),
+        .valid(cols__4__valid),
+        .idx(cols__4__idx),
+        .en(cols__4__en),
+        .mult(cols__4__mult),
+        .shift(cols__4__shift),
+        .zp(cols__4__zp),
+        .relu(cols__4__relu),
+        .rd_en(cols__4__rd_en),
+        .rd_addr(cols__4__rd_addr),
+        .rd_data(cols__4__rd_data)
+    );
+    default_conv_engine_cols cols__5(
+        .clock(cols__5__clock),
+        .ld_we(cols__5__ld_we),
+        .ld_addr(cols__5__ld_addr),
+        .ld_data(cols__5__ld_data),
+        .b_en(cols__5__b_en),
+        .b_addr(cols__5__b_addr),
+        .acc(cols__5__acc),
+        .valid(cols__5__valid),
+        .idx(cols__5__idx),
+        .en(cols__5__en),
+        .mult(cols__5__mult),
+        .shift(cols__5__shift),
+        .zp(cols__5__zp),
+        .relu(cols__5__relu),
+        .rd_en(cols__5__rd_en),
+        .rd_addr(cols__5__rd_addr),
+        .rd_data(cols__5__rd_data)
+    );
+    default_conv_engine_cols cols__6(
+        .clock(cols__6__clock),
+        .ld_we(cols__6__ld_we),
+        .ld_addr(cols__6__ld_addr),
+        .ld_data(cols__6__ld_data),
+        .b_en(cols__6__b_en),
+        .b_addr(cols__6__b_addr),
+        .acc(cols__6__acc),
+        .valid(cols__6__valid),
+        .idx(cols__6__idx),
+        .en(cols__6__en),
+        .mult(cols__6__mult),
+        .shift(cols__6__shift),
+        .zp(cols__6__zp),
+        .relu(cols__6__relu),
+        .rd_en(cols__6__rd_en),
+        .rd_addr(cols__6__rd_addr),
+        .rd_data(cols__6__rd_data)
+    );
+    default_conv_engine_cols cols__7(
+        .clock(cols__7__clock),
+        .ld_we(cols__7__ld_we),
+        .ld_addr(cols__7__ld_addr),
+        .ld_data(cols__7__ld_data),
+        .b_en(cols__7__b_en),
+        .b_addr(cols__7__b_addr),
+        .acc(cols__7__acc),
+        .valid(cols__7__valid),
+        .idx(cols__7__idx),
+        .en(cols__7__en),
+        .mult(cols__7__mult),
+        .shift(cols__7__shift),
+        .zp(cols__7__zp),
+        .relu(cols__7__relu),
+        .rd_en(cols__7__rd_en),
+        .rd_addr(cols__7__rd_addr),
+        .rd_data(cols__7__rd_data)
+    );
+    default_conv_engine_seq seq(
+        .clock(seq__clock),
+        .start(seq__start),
+        .p_h(seq__p_h),
+        .p_w(seq__p_w),
+        .p_wo(seq__p_wo),
+        .p_kh(seq__p_kh),
+        .p_kw(seq__p_kw),
+        .p_sh(seq__p_sh),
+        .p_sw(seq__p_sw),
+        .p_ph(seq__p_ph),
+        .p_pw(seq__p_pw),
+        .p_ic_tiles(seq__p_ic_tiles),
+        .p_oc_tiles(seq__p_oc_tiles),
+        .p_plane(seq__p_plane),
+        .p_pixels(seq__p_pixels),
+        .p_shw(seq__p_shw),
+        .p_phw(seq__p_phw),
+        .p_passes(seq__p_passes),
+        .p_kp(seq__p_kp),
+        .p_keep(seq__p_keep),
+        .p_nodrain(seq__p_nodrain),
+        .p_fbase(seq__p_fbase),
+        .p_obase(seq__p_obase),
+        .tile_done(seq__tile_done),
+        .tile_half(seq__tile_half),
+        .last_swap(seq__last_swap),
+        .busy(seq__busy),
+        .done(seq__done),
+        .strobe(seq__strobe),
+        .ksel(seq__ksel),
+        .ksel_nx(seq__ksel_nx),
+        .sub(seq__sub),
+        .slot_valid(seq__slot_valid),
+        .slot_pad(seq__slot_pad),
+        .slot_tag(seq__slot_tag),
+        .slot_addr(seq__slot_addr),
+        .wl_rd_en(seq__wl_rd_en),
+        .wl_rd_addr(seq__wl_rd_addr),
+        .wl_we(seq__wl_we),
+        .wl_row(seq__wl_row),
+        .wl_col(seq__wl_col),
+        .wl_k(seq__wl_k),
+        .d_en(seq__d_en),
+        .d_half(seq__d_half),
+        .d_addr(seq__d_addr),
+        .d_baddr(seq__d_baddr),
+        .o_valid(seq__o_valid),
+        .o_idx(seq__o_idx)
     );
     default_conv_engine_dff_w64 rd_sel(
         .d(rd_sel__d),
         .q(rd_sel__q),
         .clock(rd_sel__clock)
     );
-    default_conv_engine_dff_w1 tf(
-        .d(tf__d),
-        .q(tf__q),
-        .clock(tf__clock)
-    );
     
     // Update code
     always @(*) begin
-        run__clock = clock;
-        fin__clock = clock;
-        tail__clock = clock;
-        ksel__clock = clock;
-        sub__clock = clock;
-        slot_valid__clock = clock;
-        slot_pad__clock = clock;
-        slot_tag__clock = clock;
-        slot_addr__clock = clock;
-        ca_px__clock = clock;
-        ca_ixp__clock = clock;
-        ca_iyp__clock = clock;
-        ca_pixl__clock = clock;
-        ca_addr__clock = clock;
-        ca_pad__clock = clock;
-        ca_last__clock = clock;
-        cb_pixl__clock = clock;
-        cb_addr__clock = clock;
-        cb_pad__clock = clock;
-        cb_last__clock = clock;
-        p_wo1__clock = clock;
-        p_hph__clock = clock;
-        p_wpw__clock = clock;
-        ca_eol__clock = clock;
-        rowaddr__clock = clock;
-        in_pass__clock = clock;
-        all_issued__clock = clock;
-        pix_left__clock = clock;
-        px__clock = clock;
-        ixp__clock = clock;
-        iyp__clock = clock;
-        ks__clock = clock;
-        kr__clock = clock;
-        krw__clock = clock;
-        ict__clock = clock;
-        tf__clock = clock;
-        planebase__clock = clock;
-        ks_l__clock = clock;
-        kr_l__clock = clock;
-        ict_l__clock = clock;
-        oct_l__clock = clock;
-        oct__clock = clock;
-        bbase__clock = clock;
-        obase__clock = clock;
-        wl_loading__clock = clock;
-        wl_ready__clock = clock;
-        wl_wait__clock = clock;
-        wl_ptr__clock = clock;
-        wl_row__clock = clock;
-        wl_col__clock = clock;
-        wl_k__clock = clock;
-        wl_left__clock = clock;
-        wl_we_d__clock = clock;
-        wl_row_d__clock = clock;
-        wl_col_d__clock = clock;
-        wl_k_d__clock = clock;
-        busy0__clock = clock;
-        busy1__clock = clock;
-        pend0__clock = clock;
-        pend1__clock = clock;
-        bb0__clock = clock;
-        bb1__clock = clock;
-        ob0__clock = clock;
-        ob1__clock = clock;
-        d_active__clock = clock;
-        d_half__clock = clock;
-        d_j__clock = clock;
-        d_addr__clock = clock;
-        d_pleft__clock = clock;
-        d_baddr__clock = clock;
-        d_oaddr__clock = clock;
-        d1_valid__clock = clock;
-        d1_oaddr__clock = clock;
-        d2_valid__clock = clock;
-        d2_oaddr__clock = clock;
-        d3_valid__clock = clock;
-        d3_oaddr__clock = clock;
         rd_sel__clock = clock;
-        run__d = run__q;
-        fin__d = fin__q;
-        tail__d = tail__q;
-        ksel__d = ksel__q;
-        sub__d = sub__q;
-        slot_valid__d = slot_valid__q;
-        slot_pad__d = slot_pad__q;
-        slot_tag__d = slot_tag__q;
-        slot_addr__d = slot_addr__q;
-        ca_px__d = ca_px__q;
-        ca_ixp__d = ca_ixp__q;
-        ca_iyp__d = ca_iyp__q;
-        ca_pixl__d = ca_pixl__q;
-        ca_addr__d = ca_addr__q;
-        ca_pad__d = ca_pad__q;
-        ca_last__d = ca_last__q;
-        cb_pixl__d = cb_pixl__q;
-        cb_addr__d = cb_addr__q;
-        cb_pad__d = cb_pad__q;
-        cb_last__d = cb_last__q;
-        p_wo1__d = p_wo1__q;
-        p_hph__d = p_hph__q;
-        p_wpw__d = p_wpw__q;
-        ca_eol__d = ca_eol__q;
-        rowaddr__d = rowaddr__q;
-        in_pass__d = in_pass__q;
-        all_issued__d = all_issued__q;
-        pix_left__d = pix_left__q;
-        px__d = px__q;
-        ixp__d = ixp__q;
-        iyp__d = iyp__q;
-        ks__d = ks__q;
-        kr__d = kr__q;
-        krw__d = krw__q;
-        ict__d = ict__q;
-        tf__d = tf__q;
-        planebase__d = planebase__q;
-        ks_l__d = ks_l__q;
-        kr_l__d = kr_l__q;
-        ict_l__d = ict_l__q;
-        oct_l__d = oct_l__q;
-        oct__d = oct__q;
-        bbase__d = bbase__q;
-        obase__d = obase__q;
-        wl_loading__d = wl_loading__q;
-        wl_ready__d = wl_ready__q;
-        wl_wait__d = wl_wait__q;
-        wl_ptr__d = wl_ptr__q;
-        wl_row__d = wl_row__q;
-        wl_col__d = wl_col__q;
-        wl_k__d = wl_k__q;
-        wl_left__d = wl_left__q;
-        wl_we_d__d = wl_we_d__q;
-        wl_row_d__d = wl_row_d__q;
-        wl_col_d__d = wl_col_d__q;
-        wl_k_d__d = wl_k_d__q;
-        busy0__d = busy0__q;
-        busy1__d = busy1__q;
-        pend0__d = pend0__q;
-        pend1__d = pend1__q;
-        bb0__d = bb0__q;
-        bb1__d = bb1__q;
-        ob0__d = ob0__q;
-        ob1__d = ob1__q;
-        d_active__d = d_active__q;
-        d_half__d = d_half__q;
-        d_j__d = d_j__q;
-        d_addr__d = d_addr__q;
-        d_pleft__d = d_pleft__q;
-        d_baddr__d = d_baddr__q;
-        d_oaddr__d = d_oaddr__q;
-        d1_valid__d = d1_valid__q;
-        d1_oaddr__d = d1_oaddr__q;
-        d2_valid__d = d2_valid__q;
-        d2_oaddr__d = d2_oaddr__q;
-        d3_valid__d = d3_valid__q;
-        d3_oaddr__d = d3_oaddr__q;
         rd_sel__d = rd_sel__q;
         wmem__clock = clock;
-        bbanks__0__clock = clock;
-        rqs__0__clock = clock;
-        obanks__0__clock = clock;
-        bbanks__1__clock = clock;
-        rqs__1__clock = clock;
-        obanks__1__clock = clock;
-        bbanks__2__clock = clock;
-        rqs__2__clock = clock;
-        obanks__2__clock = clock;
-        bbanks__3__clock = clock;
-        rqs__3__clock = clock;
-        obanks__3__clock = clock;
-        bbanks__4__clock = clock;
-        rqs__4__clock = clock;
-        obanks__4__clock = clock;
-        bbanks__5__clock = clock;
-        rqs__5__clock = clock;
-        obanks__5__clock = clock;
-        bbanks__6__clock = clock;
-        rqs__6__clock = clock;
-        obanks__6__clock = clock;
-        bbanks__7__clock = clock;
-        rqs__7__clock = clock;
-        obanks__7__clock = clock;
+        seq__clock = clock;
+        accs__0__clock = clock;
+        cols__0__clock = clock;
+        accs__1__clock = clock;
+        cols__1__clock = clock;
+        accs__2__clock = clock;
+        cols__2__clock = clock;
+        accs__3__clock = clock;
+        cols__3__clock = clock;
+        accs__4__clock = clock;
+        cols__4__clock = clock;
+        accs__5__clock = clock;
+        cols__5__clock = clock;
+        accs__6__clock = clock;
+        cols__6__clock = clock;
+        accs__7__clock = clock;
+        cols__7__clock = clock;
         pes__0__clock = clock;
         pes__1__clock = clock;
         pes__2__clock = clock;
@@ -4090,186 +3016,152 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__61__clock = clock;
         pes__62__clock = clock;
         pes__63__clock = clock;
-        banks__0__clock = clock;
-        banks__1__clock = clock;
-        banks__2__clock = clock;
-        banks__3__clock = clock;
-        banks__4__clock = clock;
-        banks__5__clock = clock;
-        banks__6__clock = clock;
-        banks__7__clock = clock;
-        skew__0__clock = clock;
-        skew__1__clock = clock;
-        skew__2__clock = clock;
-        skew__3__clock = clock;
-        skew__4__clock = clock;
-        skew__5__clock = clock;
-        skew__6__clock = clock;
-        accs__0__clock = clock;
-        accs__1__clock = clock;
-        accs__2__clock = clock;
-        accs__3__clock = clock;
-        accs__4__clock = clock;
-        accs__5__clock = clock;
-        accs__6__clock = clock;
-        accs__7__clock = clock;
-        strobe = 1'b0;
-        strobe = ksel__q[3];
-        if (strobe | ~|ksel__q) begin
-            ksel_nx = 16'h1;
-            sub__d = 4'h0;
-        end
-        else begin
-            ksel_nx = ksel__q << 32'h1;
-            sub__d = sub__q + 4'h1;
-        end
-        if (start & ~run__q) begin
-            ksel_nx = 16'h1;
-        end
-        ksel__d = ksel_nx;
+        seq__start = start;
+        seq__p_h = p_h;
+        seq__p_w = p_w;
+        seq__p_wo = p_wo;
+        seq__p_kh = p_kh;
+        seq__p_kw = p_kw;
+        seq__p_sh = p_sh;
+        seq__p_sw = p_sw;
+        seq__p_ph = p_ph;
+        seq__p_pw = p_pw;
+        seq__p_ic_tiles = p_ic_tiles;
+        seq__p_oc_tiles = p_oc_tiles;
+        seq__p_plane = p_plane;
+        seq__p_pixels = p_pixels;
+        seq__p_shw = p_shw;
+        seq__p_phw = p_phw;
+        seq__p_passes = p_passes;
+        seq__p_kp = p_kp;
+        seq__p_keep = p_keep;
+        seq__p_nodrain = p_nodrain;
+        seq__p_fbase = p_fbase;
+        seq__p_obase = p_obase;
+        busy = seq__busy;
+        done = seq__done;
+        strobe = seq__strobe;
         wmem__w_en = ld_we & (ld_target == 2'h1);
         wmem__w_addr = ld_addr;
         wmem__w_data = ld_data[(32'h0)+:(8)];
-        bbanks__0__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
-        bbanks__0__w_addr = ld_addr;
-        bbanks__0__w_data = ld_data;
-        bbanks__1__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
-        bbanks__1__w_addr = ld_addr;
-        bbanks__1__w_data = ld_data;
-        bbanks__2__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[2];
-        bbanks__2__w_addr = ld_addr;
-        bbanks__2__w_data = ld_data;
-        bbanks__3__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[3];
-        bbanks__3__w_addr = ld_addr;
-        bbanks__3__w_data = ld_data;
-        bbanks__4__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[4];
-        bbanks__4__w_addr = ld_addr;
-        bbanks__4__w_data = ld_data;
-        bbanks__5__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[5];
-        bbanks__5__w_addr = ld_addr;
-        bbanks__5__w_data = ld_data;
-        bbanks__6__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[6];
-        bbanks__6__w_addr = ld_addr;
-        bbanks__6__w_data = ld_data;
-        bbanks__7__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[7];
-        bbanks__7__w_addr = ld_addr;
-        bbanks__7__w_data = ld_data;
+        wmem__r_en = seq__wl_rd_en;
+        wmem__r_addr = seq__wl_rd_addr;
+        slot_read = seq__slot_valid & ~seq__slot_pad;
+        banks__0__clock = clock;
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
-        banks__0__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__0__r_addr = slot_addr__q;
+        banks__0__r_en = slot_read & seq__ksel[32'h0];
+        banks__0__r_addr = seq__slot_addr;
+        banks__1__clock = clock;
         banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
-        banks__1__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__1__r_addr = slot_addr__q;
+        banks__1__r_en = slot_read & seq__ksel[32'h0];
+        banks__1__r_addr = seq__slot_addr;
+        banks__2__clock = clock;
         banks__2__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[2];
         banks__2__w_addr = ld_addr;
         banks__2__w_data = ld_data[(32'h0)+:(8)];
-        banks__2__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__2__r_addr = slot_addr__q;
+        banks__2__r_en = slot_read & seq__ksel[32'h0];
+        banks__2__r_addr = seq__slot_addr;
+        banks__3__clock = clock;
         banks__3__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[3];
         banks__3__w_addr = ld_addr;
         banks__3__w_data = ld_data[(32'h0)+:(8)];
-        banks__3__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__3__r_addr = slot_addr__q;
+        banks__3__r_en = slot_read & seq__ksel[32'h0];
+        banks__3__r_addr = seq__slot_addr;
+        banks__4__clock = clock;
         banks__4__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[4];
         banks__4__w_addr = ld_addr;
         banks__4__w_data = ld_data[(32'h0)+:(8)];
-        banks__4__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__4__r_addr = slot_addr__q;
+        banks__4__r_en = slot_read & seq__ksel[32'h0];
+        banks__4__r_addr = seq__slot_addr;
+        banks__5__clock = clock;
         banks__5__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[5];
         banks__5__w_addr = ld_addr;
         banks__5__w_data = ld_data[(32'h0)+:(8)];
-        banks__5__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__5__r_addr = slot_addr__q;
+        banks__5__r_en = slot_read & seq__ksel[32'h0];
+        banks__5__r_addr = seq__slot_addr;
+        banks__6__clock = clock;
         banks__6__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[6];
         banks__6__w_addr = ld_addr;
         banks__6__w_data = ld_data[(32'h0)+:(8)];
-        banks__6__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__6__r_addr = slot_addr__q;
+        banks__6__r_en = slot_read & seq__ksel[32'h0];
+        banks__6__r_addr = seq__slot_addr;
+        banks__7__clock = clock;
         banks__7__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[7];
         banks__7__w_addr = ld_addr;
         banks__7__w_data = ld_data[(32'h0)+:(8)];
-        banks__7__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__7__r_addr = slot_addr__q;
-        if (slot_valid__q & ~slot_pad__q) begin
+        banks__7__r_en = slot_read & seq__ksel[32'h0];
+        banks__7__r_addr = seq__slot_addr;
+        row0_x = 8'h0;
+        if (slot_read) begin
             row0_x = banks__0__r_data;
         end
-        else begin
-            row0_x = 8'h0;
-        end
         pes__0__x_in = row0_x;
-        pes__0__tag_in = slot_tag__q;
+        pes__0__tag_in = seq__slot_tag;
+        skew__0__clock = clock;
         skew__0__strobe = strobe;
-        if (slot_valid__q & ~slot_pad__q) begin
+        skew__0__x_in = 8'h0;
+        if (slot_read) begin
             skew__0__x_in = banks__1__r_data;
         end
-        else begin
-            skew__0__x_in = 8'h0;
-        end
-        skew__0__tag_in = slot_tag__q;
+        skew__0__tag_in = seq__slot_tag;
         pes__8__x_in = skew__0__x_out;
         pes__8__tag_in = skew__0__tag_out;
+        skew__1__clock = clock;
         skew__1__strobe = strobe;
-        if (slot_valid__q & ~slot_pad__q) begin
+        skew__1__x_in = 8'h0;
+        if (slot_read) begin
             skew__1__x_in = banks__2__r_data;
         end
-        else begin
-            skew__1__x_in = 8'h0;
-        end
-        skew__1__tag_in = slot_tag__q;
+        skew__1__tag_in = seq__slot_tag;
         pes__16__x_in = skew__1__x_out;
         pes__16__tag_in = skew__1__tag_out;
+        skew__2__clock = clock;
         skew__2__strobe = strobe;
-        if (slot_valid__q & ~slot_pad__q) begin
+        skew__2__x_in = 8'h0;
+        if (slot_read) begin
             skew__2__x_in = banks__3__r_data;
         end
-        else begin
-            skew__2__x_in = 8'h0;
-        end
-        skew__2__tag_in = slot_tag__q;
+        skew__2__tag_in = seq__slot_tag;
         pes__24__x_in = skew__2__x_out;
         pes__24__tag_in = skew__2__tag_out;
+        skew__3__clock = clock;
         skew__3__strobe = strobe;
-        if (slot_valid__q & ~slot_pad__q) begin
+        skew__3__x_in = 8'h0;
+        if (slot_read) begin
             skew__3__x_in = banks__4__r_data;
         end
-        else begin
-            skew__3__x_in = 8'h0;
-        end
-        skew__3__tag_in = slot_tag__q;
+        skew__3__tag_in = seq__slot_tag;
         pes__32__x_in = skew__3__x_out;
         pes__32__tag_in = skew__3__tag_out;
+        skew__4__clock = clock;
         skew__4__strobe = strobe;
-        if (slot_valid__q & ~slot_pad__q) begin
+        skew__4__x_in = 8'h0;
+        if (slot_read) begin
             skew__4__x_in = banks__5__r_data;
         end
-        else begin
-            skew__4__x_in = 8'h0;
-        end
-        skew__4__tag_in = slot_tag__q;
+        skew__4__tag_in = seq__slot_tag;
         pes__40__x_in = skew__4__x_out;
         pes__40__tag_in = skew__4__tag_out;
+        skew__5__clock = clock;
         skew__5__strobe = strobe;
-        if (slot_valid__q & ~slot_pad__q) begin
+        skew__5__x_in = 8'h0;
+        if (slot_read) begin
             skew__5__x_in = banks__6__r_data;
         end
-        else begin
-            skew__5__x_in = 8'h0;
-        end
-        skew__5__tag_in = slot_tag__q;
+        skew__5__tag_in = seq__slot_tag;
         pes__48__x_in = skew__5__x_out;
         pes__48__tag_in = skew__5__tag_out;
+        skew__6__clock = clock;
         skew__6__strobe = strobe;
-        if (slot_valid__q & ~slot_pad__q) begin
+        skew__6__x_in = 8'h0;
+        if (slot_read) begin
             skew__6__x_in = banks__7__r_data;
         end
-        else begin
-            skew__6__x_in = 8'h0;
-        end
-        skew__6__tag_in = slot_tag__q;
+        skew__6__tag_in = seq__slot_tag;
         pes__56__x_in = skew__6__x_out;
         pes__56__tag_in = skew__6__tag_out;
         pes__1__x_in = pes__0__x_out;
@@ -4287,52 +3179,52 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__7__x_in = pes__6__x_out;
         pes__7__tag_in = pes__6__tag_out;
         pes__0__strobe = strobe;
-        pes__0__ksel = ksel__q;
-        pes__0__ksel_nx = ksel_nx;
-        pes__0__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[0];
-        pes__0__w_sel = wl_k_d__q;
+        pes__0__ksel = seq__ksel;
+        pes__0__ksel_nx = seq__ksel_nx;
+        pes__0__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[0];
+        pes__0__w_sel = seq__wl_k;
         pes__0__w_data = wmem__r_data;
         pes__1__strobe = strobe;
-        pes__1__ksel = ksel__q;
-        pes__1__ksel_nx = ksel_nx;
-        pes__1__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[1];
-        pes__1__w_sel = wl_k_d__q;
+        pes__1__ksel = seq__ksel;
+        pes__1__ksel_nx = seq__ksel_nx;
+        pes__1__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[1];
+        pes__1__w_sel = seq__wl_k;
         pes__1__w_data = wmem__r_data;
         pes__2__strobe = strobe;
-        pes__2__ksel = ksel__q;
-        pes__2__ksel_nx = ksel_nx;
-        pes__2__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[2];
-        pes__2__w_sel = wl_k_d__q;
+        pes__2__ksel = seq__ksel;
+        pes__2__ksel_nx = seq__ksel_nx;
+        pes__2__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[2];
+        pes__2__w_sel = seq__wl_k;
         pes__2__w_data = wmem__r_data;
         pes__3__strobe = strobe;
-        pes__3__ksel = ksel__q;
-        pes__3__ksel_nx = ksel_nx;
-        pes__3__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[3];
-        pes__3__w_sel = wl_k_d__q;
+        pes__3__ksel = seq__ksel;
+        pes__3__ksel_nx = seq__ksel_nx;
+        pes__3__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[3];
+        pes__3__w_sel = seq__wl_k;
         pes__3__w_data = wmem__r_data;
         pes__4__strobe = strobe;
-        pes__4__ksel = ksel__q;
-        pes__4__ksel_nx = ksel_nx;
-        pes__4__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[4];
-        pes__4__w_sel = wl_k_d__q;
+        pes__4__ksel = seq__ksel;
+        pes__4__ksel_nx = seq__ksel_nx;
+        pes__4__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[4];
+        pes__4__w_sel = seq__wl_k;
         pes__4__w_data = wmem__r_data;
         pes__5__strobe = strobe;
-        pes__5__ksel = ksel__q;
-        pes__5__ksel_nx = ksel_nx;
-        pes__5__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[5];
-        pes__5__w_sel = wl_k_d__q;
+        pes__5__ksel = seq__ksel;
+        pes__5__ksel_nx = seq__ksel_nx;
+        pes__5__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[5];
+        pes__5__w_sel = seq__wl_k;
         pes__5__w_data = wmem__r_data;
         pes__6__strobe = strobe;
-        pes__6__ksel = ksel__q;
-        pes__6__ksel_nx = ksel_nx;
-        pes__6__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[6];
-        pes__6__w_sel = wl_k_d__q;
+        pes__6__ksel = seq__ksel;
+        pes__6__ksel_nx = seq__ksel_nx;
+        pes__6__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[6];
+        pes__6__w_sel = seq__wl_k;
         pes__6__w_data = wmem__r_data;
         pes__7__strobe = strobe;
-        pes__7__ksel = ksel__q;
-        pes__7__ksel_nx = ksel_nx;
-        pes__7__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[7];
-        pes__7__w_sel = wl_k_d__q;
+        pes__7__ksel = seq__ksel;
+        pes__7__ksel_nx = seq__ksel_nx;
+        pes__7__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[7];
+        pes__7__w_sel = seq__wl_k;
         pes__7__w_data = wmem__r_data;
         pes__9__x_in = pes__8__x_out;
         pes__9__tag_in = pes__8__tag_out;
@@ -4349,52 +3241,52 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__15__x_in = pes__14__x_out;
         pes__15__tag_in = pes__14__tag_out;
         pes__8__strobe = strobe;
-        pes__8__ksel = ksel__q;
-        pes__8__ksel_nx = ksel_nx;
-        pes__8__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[0];
-        pes__8__w_sel = wl_k_d__q;
+        pes__8__ksel = seq__ksel;
+        pes__8__ksel_nx = seq__ksel_nx;
+        pes__8__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[0];
+        pes__8__w_sel = seq__wl_k;
         pes__8__w_data = wmem__r_data;
         pes__9__strobe = strobe;
-        pes__9__ksel = ksel__q;
-        pes__9__ksel_nx = ksel_nx;
-        pes__9__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[1];
-        pes__9__w_sel = wl_k_d__q;
+        pes__9__ksel = seq__ksel;
+        pes__9__ksel_nx = seq__ksel_nx;
+        pes__9__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[1];
+        pes__9__w_sel = seq__wl_k;
         pes__9__w_data = wmem__r_data;
         pes__10__strobe = strobe;
-        pes__10__ksel = ksel__q;
-        pes__10__ksel_nx = ksel_nx;
-        pes__10__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[2];
-        pes__10__w_sel = wl_k_d__q;
+        pes__10__ksel = seq__ksel;
+        pes__10__ksel_nx = seq__ksel_nx;
+        pes__10__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[2];
+        pes__10__w_sel = seq__wl_k;
         pes__10__w_data = wmem__r_data;
         pes__11__strobe = strobe;
-        pes__11__ksel = ksel__q;
-        pes__11__ksel_nx = ksel_nx;
-        pes__11__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[3];
-        pes__11__w_sel = wl_k_d__q;
+        pes__11__ksel = seq__ksel;
+        pes__11__ksel_nx = seq__ksel_nx;
+        pes__11__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[3];
+        pes__11__w_sel = seq__wl_k;
         pes__11__w_data = wmem__r_data;
         pes__12__strobe = strobe;
-        pes__12__ksel = ksel__q;
-        pes__12__ksel_nx = ksel_nx;
-        pes__12__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[4];
-        pes__12__w_sel = wl_k_d__q;
+        pes__12__ksel = seq__ksel;
+        pes__12__ksel_nx = seq__ksel_nx;
+        pes__12__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[4];
+        pes__12__w_sel = seq__wl_k;
         pes__12__w_data = wmem__r_data;
         pes__13__strobe = strobe;
-        pes__13__ksel = ksel__q;
-        pes__13__ksel_nx = ksel_nx;
-        pes__13__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[5];
-        pes__13__w_sel = wl_k_d__q;
+        pes__13__ksel = seq__ksel;
+        pes__13__ksel_nx = seq__ksel_nx;
+        pes__13__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[5];
+        pes__13__w_sel = seq__wl_k;
         pes__13__w_data = wmem__r_data;
         pes__14__strobe = strobe;
-        pes__14__ksel = ksel__q;
-        pes__14__ksel_nx = ksel_nx;
-        pes__14__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[6];
-        pes__14__w_sel = wl_k_d__q;
+        pes__14__ksel = seq__ksel;
+        pes__14__ksel_nx = seq__ksel_nx;
+        pes__14__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[6];
+        pes__14__w_sel = seq__wl_k;
         pes__14__w_data = wmem__r_data;
         pes__15__strobe = strobe;
-        pes__15__ksel = ksel__q;
-        pes__15__ksel_nx = ksel_nx;
-        pes__15__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[7];
-        pes__15__w_sel = wl_k_d__q;
+        pes__15__ksel = seq__ksel;
+        pes__15__ksel_nx = seq__ksel_nx;
+        pes__15__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[7];
+        pes__15__w_sel = seq__wl_k;
         pes__15__w_data = wmem__r_data;
         pes__17__x_in = pes__16__x_out;
         pes__17__tag_in = pes__16__tag_out;
@@ -4411,52 +3303,52 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__23__x_in = pes__22__x_out;
         pes__23__tag_in = pes__22__tag_out;
         pes__16__strobe = strobe;
-        pes__16__ksel = ksel__q;
-        pes__16__ksel_nx = ksel_nx;
-        pes__16__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[0];
-        pes__16__w_sel = wl_k_d__q;
+        pes__16__ksel = seq__ksel;
+        pes__16__ksel_nx = seq__ksel_nx;
+        pes__16__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[0];
+        pes__16__w_sel = seq__wl_k;
         pes__16__w_data = wmem__r_data;
         pes__17__strobe = strobe;
-        pes__17__ksel = ksel__q;
-        pes__17__ksel_nx = ksel_nx;
-        pes__17__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[1];
-        pes__17__w_sel = wl_k_d__q;
+        pes__17__ksel = seq__ksel;
+        pes__17__ksel_nx = seq__ksel_nx;
+        pes__17__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[1];
+        pes__17__w_sel = seq__wl_k;
         pes__17__w_data = wmem__r_data;
         pes__18__strobe = strobe;
-        pes__18__ksel = ksel__q;
-        pes__18__ksel_nx = ksel_nx;
-        pes__18__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[2];
-        pes__18__w_sel = wl_k_d__q;
+        pes__18__ksel = seq__ksel;
+        pes__18__ksel_nx = seq__ksel_nx;
+        pes__18__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[2];
+        pes__18__w_sel = seq__wl_k;
         pes__18__w_data = wmem__r_data;
         pes__19__strobe = strobe;
-        pes__19__ksel = ksel__q;
-        pes__19__ksel_nx = ksel_nx;
-        pes__19__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[3];
-        pes__19__w_sel = wl_k_d__q;
+        pes__19__ksel = seq__ksel;
+        pes__19__ksel_nx = seq__ksel_nx;
+        pes__19__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[3];
+        pes__19__w_sel = seq__wl_k;
         pes__19__w_data = wmem__r_data;
         pes__20__strobe = strobe;
-        pes__20__ksel = ksel__q;
-        pes__20__ksel_nx = ksel_nx;
-        pes__20__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[4];
-        pes__20__w_sel = wl_k_d__q;
+        pes__20__ksel = seq__ksel;
+        pes__20__ksel_nx = seq__ksel_nx;
+        pes__20__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[4];
+        pes__20__w_sel = seq__wl_k;
         pes__20__w_data = wmem__r_data;
         pes__21__strobe = strobe;
-        pes__21__ksel = ksel__q;
-        pes__21__ksel_nx = ksel_nx;
-        pes__21__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[5];
-        pes__21__w_sel = wl_k_d__q;
+        pes__21__ksel = seq__ksel;
+        pes__21__ksel_nx = seq__ksel_nx;
+        pes__21__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[5];
+        pes__21__w_sel = seq__wl_k;
         pes__21__w_data = wmem__r_data;
         pes__22__strobe = strobe;
-        pes__22__ksel = ksel__q;
-        pes__22__ksel_nx = ksel_nx;
-        pes__22__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[6];
-        pes__22__w_sel = wl_k_d__q;
+        pes__22__ksel = seq__ksel;
+        pes__22__ksel_nx = seq__ksel_nx;
+        pes__22__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[6];
+        pes__22__w_sel = seq__wl_k;
         pes__22__w_data = wmem__r_data;
         pes__23__strobe = strobe;
-        pes__23__ksel = ksel__q;
-        pes__23__ksel_nx = ksel_nx;
-        pes__23__w_we = wl_we_d__q & wl_row_d__q[2] & wl_col_d__q[7];
-        pes__23__w_sel = wl_k_d__q;
+        pes__23__ksel = seq__ksel;
+        pes__23__ksel_nx = seq__ksel_nx;
+        pes__23__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[7];
+        pes__23__w_sel = seq__wl_k;
         pes__23__w_data = wmem__r_data;
         pes__25__x_in = pes__24__x_out;
         pes__25__tag_in = pes__24__tag_out;
@@ -4473,52 +3365,52 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__31__x_in = pes__30__x_out;
         pes__31__tag_in = pes__30__tag_out;
         pes__24__strobe = strobe;
-        pes__24__ksel = ksel__q;
-        pes__24__ksel_nx = ksel_nx;
-        pes__24__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[0];
-        pes__24__w_sel = wl_k_d__q;
+        pes__24__ksel = seq__ksel;
+        pes__24__ksel_nx = seq__ksel_nx;
+        pes__24__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[0];
+        pes__24__w_sel = seq__wl_k;
         pes__24__w_data = wmem__r_data;
         pes__25__strobe = strobe;
-        pes__25__ksel = ksel__q;
-        pes__25__ksel_nx = ksel_nx;
-        pes__25__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[1];
-        pes__25__w_sel = wl_k_d__q;
+        pes__25__ksel = seq__ksel;
+        pes__25__ksel_nx = seq__ksel_nx;
+        pes__25__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[1];
+        pes__25__w_sel = seq__wl_k;
         pes__25__w_data = wmem__r_data;
         pes__26__strobe = strobe;
-        pes__26__ksel = ksel__q;
-        pes__26__ksel_nx = ksel_nx;
-        pes__26__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[2];
-        pes__26__w_sel = wl_k_d__q;
+        pes__26__ksel = seq__ksel;
+        pes__26__ksel_nx = seq__ksel_nx;
+        pes__26__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[2];
+        pes__26__w_sel = seq__wl_k;
         pes__26__w_data = wmem__r_data;
         pes__27__strobe = strobe;
-        pes__27__ksel = ksel__q;
-        pes__27__ksel_nx = ksel_nx;
-        pes__27__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[3];
-        pes__27__w_sel = wl_k_d__q;
+        pes__27__ksel = seq__ksel;
+        pes__27__ksel_nx = seq__ksel_nx;
+        pes__27__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[3];
+        pes__27__w_sel = seq__wl_k;
         pes__27__w_data = wmem__r_data;
         pes__28__strobe = strobe;
-        pes__28__ksel = ksel__q;
-        pes__28__ksel_nx = ksel_nx;
-        pes__28__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[4];
-        pes__28__w_sel = wl_k_d__q;
+        pes__28__ksel = seq__ksel;
+        pes__28__ksel_nx = seq__ksel_nx;
+        pes__28__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[4];
+        pes__28__w_sel = seq__wl_k;
         pes__28__w_data = wmem__r_data;
         pes__29__strobe = strobe;
-        pes__29__ksel = ksel__q;
-        pes__29__ksel_nx = ksel_nx;
-        pes__29__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[5];
-        pes__29__w_sel = wl_k_d__q;
+        pes__29__ksel = seq__ksel;
+        pes__29__ksel_nx = seq__ksel_nx;
+        pes__29__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[5];
+        pes__29__w_sel = seq__wl_k;
         pes__29__w_data = wmem__r_data;
         pes__30__strobe = strobe;
-        pes__30__ksel = ksel__q;
-        pes__30__ksel_nx = ksel_nx;
-        pes__30__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[6];
-        pes__30__w_sel = wl_k_d__q;
+        pes__30__ksel = seq__ksel;
+        pes__30__ksel_nx = seq__ksel_nx;
+        pes__30__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[6];
+        pes__30__w_sel = seq__wl_k;
         pes__30__w_data = wmem__r_data;
         pes__31__strobe = strobe;
-        pes__31__ksel = ksel__q;
-        pes__31__ksel_nx = ksel_nx;
-        pes__31__w_we = wl_we_d__q & wl_row_d__q[3] & wl_col_d__q[7];
-        pes__31__w_sel = wl_k_d__q;
+        pes__31__ksel = seq__ksel;
+        pes__31__ksel_nx = seq__ksel_nx;
+        pes__31__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[7];
+        pes__31__w_sel = seq__wl_k;
         pes__31__w_data = wmem__r_data;
         pes__33__x_in = pes__32__x_out;
         pes__33__tag_in = pes__32__tag_out;
@@ -4535,52 +3427,52 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__39__x_in = pes__38__x_out;
         pes__39__tag_in = pes__38__tag_out;
         pes__32__strobe = strobe;
-        pes__32__ksel = ksel__q;
-        pes__32__ksel_nx = ksel_nx;
-        pes__32__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[0];
-        pes__32__w_sel = wl_k_d__q;
+        pes__32__ksel = seq__ksel;
+        pes__32__ksel_nx = seq__ksel_nx;
+        pes__32__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[0];
+        pes__32__w_sel = seq__wl_k;
         pes__32__w_data = wmem__r_data;
         pes__33__strobe = strobe;
-        pes__33__ksel = ksel__q;
-        pes__33__ksel_nx = ksel_nx;
-        pes__33__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[1];
-        pes__33__w_sel = wl_k_d__q;
+        pes__33__ksel = seq__ksel;
+        pes__33__ksel_nx = seq__ksel_nx;
+        pes__33__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[1];
+        pes__33__w_sel = seq__wl_k;
         pes__33__w_data = wmem__r_data;
         pes__34__strobe = strobe;
-        pes__34__ksel = ksel__q;
-        pes__34__ksel_nx = ksel_nx;
-        pes__34__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[2];
-        pes__34__w_sel = wl_k_d__q;
+        pes__34__ksel = seq__ksel;
+        pes__34__ksel_nx = seq__ksel_nx;
+        pes__34__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[2];
+        pes__34__w_sel = seq__wl_k;
         pes__34__w_data = wmem__r_data;
         pes__35__strobe = strobe;
-        pes__35__ksel = ksel__q;
-        pes__35__ksel_nx = ksel_nx;
-        pes__35__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[3];
-        pes__35__w_sel = wl_k_d__q;
+        pes__35__ksel = seq__ksel;
+        pes__35__ksel_nx = seq__ksel_nx;
+        pes__35__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[3];
+        pes__35__w_sel = seq__wl_k;
         pes__35__w_data = wmem__r_data;
         pes__36__strobe = strobe;
-        pes__36__ksel = ksel__q;
-        pes__36__ksel_nx = ksel_nx;
-        pes__36__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[4];
-        pes__36__w_sel = wl_k_d__q;
+        pes__36__ksel = seq__ksel;
+        pes__36__ksel_nx = seq__ksel_nx;
+        pes__36__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[4];
+        pes__36__w_sel = seq__wl_k;
         pes__36__w_data = wmem__r_data;
         pes__37__strobe = strobe;
-        pes__37__ksel = ksel__q;
-        pes__37__ksel_nx = ksel_nx;
-        pes__37__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[5];
-        pes__37__w_sel = wl_k_d__q;
+        pes__37__ksel = seq__ksel;
+        pes__37__ksel_nx = seq__ksel_nx;
+        pes__37__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[5];
+        pes__37__w_sel = seq__wl_k;
         pes__37__w_data = wmem__r_data;
         pes__38__strobe = strobe;
-        pes__38__ksel = ksel__q;
-        pes__38__ksel_nx = ksel_nx;
-        pes__38__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[6];
-        pes__38__w_sel = wl_k_d__q;
+        pes__38__ksel = seq__ksel;
+        pes__38__ksel_nx = seq__ksel_nx;
+        pes__38__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[6];
+        pes__38__w_sel = seq__wl_k;
         pes__38__w_data = wmem__r_data;
         pes__39__strobe = strobe;
-        pes__39__ksel = ksel__q;
-        pes__39__ksel_nx = ksel_nx;
-        pes__39__w_we = wl_we_d__q & wl_row_d__q[4] & wl_col_d__q[7];
-        pes__39__w_sel = wl_k_d__q;
+        pes__39__ksel = seq__ksel;
+        pes__39__ksel_nx = seq__ksel_nx;
+        pes__39__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[7];
+        pes__39__w_sel = seq__wl_k;
         pes__39__w_data = wmem__r_data;
         pes__41__x_in = pes__40__x_out;
         pes__41__tag_in = pes__40__tag_out;
@@ -4597,52 +3489,52 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__47__x_in = pes__46__x_out;
         pes__47__tag_in = pes__46__tag_out;
         pes__40__strobe = strobe;
-        pes__40__ksel = ksel__q;
-        pes__40__ksel_nx = ksel_nx;
-        pes__40__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[0];
-        pes__40__w_sel = wl_k_d__q;
+        pes__40__ksel = seq__ksel;
+        pes__40__ksel_nx = seq__ksel_nx;
+        pes__40__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[0];
+        pes__40__w_sel = seq__wl_k;
         pes__40__w_data = wmem__r_data;
         pes__41__strobe = strobe;
-        pes__41__ksel = ksel__q;
-        pes__41__ksel_nx = ksel_nx;
-        pes__41__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[1];
-        pes__41__w_sel = wl_k_d__q;
+        pes__41__ksel = seq__ksel;
+        pes__41__ksel_nx = seq__ksel_nx;
+        pes__41__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[1];
+        pes__41__w_sel = seq__wl_k;
         pes__41__w_data = wmem__r_data;
         pes__42__strobe = strobe;
-        pes__42__ksel = ksel__q;
-        pes__42__ksel_nx = ksel_nx;
-        pes__42__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[2];
-        pes__42__w_sel = wl_k_d__q;
+        pes__42__ksel = seq__ksel;
+        pes__42__ksel_nx = seq__ksel_nx;
+        pes__42__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[2];
+        pes__42__w_sel = seq__wl_k;
         pes__42__w_data = wmem__r_data;
         pes__43__strobe = strobe;
-        pes__43__ksel = ksel__q;
-        pes__43__ksel_nx = ksel_nx;
-        pes__43__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[3];
-        pes__43__w_sel = wl_k_d__q;
+        pes__43__ksel = seq__ksel;
+        pes__43__ksel_nx = seq__ksel_nx;
+        pes__43__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[3];
+        pes__43__w_sel = seq__wl_k;
         pes__43__w_data = wmem__r_data;
         pes__44__strobe = strobe;
-        pes__44__ksel = ksel__q;
-        pes__44__ksel_nx = ksel_nx;
-        pes__44__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[4];
-        pes__44__w_sel = wl_k_d__q;
+        pes__44__ksel = seq__ksel;
+        pes__44__ksel_nx = seq__ksel_nx;
+        pes__44__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[4];
+        pes__44__w_sel = seq__wl_k;
         pes__44__w_data = wmem__r_data;
         pes__45__strobe = strobe;
-        pes__45__ksel = ksel__q;
-        pes__45__ksel_nx = ksel_nx;
-        pes__45__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[5];
-        pes__45__w_sel = wl_k_d__q;
+        pes__45__ksel = seq__ksel;
+        pes__45__ksel_nx = seq__ksel_nx;
+        pes__45__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[5];
+        pes__45__w_sel = seq__wl_k;
         pes__45__w_data = wmem__r_data;
         pes__46__strobe = strobe;
-        pes__46__ksel = ksel__q;
-        pes__46__ksel_nx = ksel_nx;
-        pes__46__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[6];
-        pes__46__w_sel = wl_k_d__q;
+        pes__46__ksel = seq__ksel;
+        pes__46__ksel_nx = seq__ksel_nx;
+        pes__46__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[6];
+        pes__46__w_sel = seq__wl_k;
         pes__46__w_data = wmem__r_data;
         pes__47__strobe = strobe;
-        pes__47__ksel = ksel__q;
-        pes__47__ksel_nx = ksel_nx;
-        pes__47__w_we = wl_we_d__q & wl_row_d__q[5] & wl_col_d__q[7];
-        pes__47__w_sel = wl_k_d__q;
+        pes__47__ksel = seq__ksel;
+        pes__47__ksel_nx = seq__ksel_nx;
+        pes__47__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[7];
+        pes__47__w_sel = seq__wl_k;
         pes__47__w_data = wmem__r_data;
         pes__49__x_in = pes__48__x_out;
         pes__49__tag_in = pes__48__tag_out;
@@ -4659,52 +3551,52 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__55__x_in = pes__54__x_out;
         pes__55__tag_in = pes__54__tag_out;
         pes__48__strobe = strobe;
-        pes__48__ksel = ksel__q;
-        pes__48__ksel_nx = ksel_nx;
-        pes__48__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[0];
-        pes__48__w_sel = wl_k_d__q;
+        pes__48__ksel = seq__ksel;
+        pes__48__ksel_nx = seq__ksel_nx;
+        pes__48__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[0];
+        pes__48__w_sel = seq__wl_k;
         pes__48__w_data = wmem__r_data;
         pes__49__strobe = strobe;
-        pes__49__ksel = ksel__q;
-        pes__49__ksel_nx = ksel_nx;
-        pes__49__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[1];
-        pes__49__w_sel = wl_k_d__q;
+        pes__49__ksel = seq__ksel;
+        pes__49__ksel_nx = seq__ksel_nx;
+        pes__49__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[1];
+        pes__49__w_sel = seq__wl_k;
         pes__49__w_data = wmem__r_data;
         pes__50__strobe = strobe;
-        pes__50__ksel = ksel__q;
-        pes__50__ksel_nx = ksel_nx;
-        pes__50__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[2];
-        pes__50__w_sel = wl_k_d__q;
+        pes__50__ksel = seq__ksel;
+        pes__50__ksel_nx = seq__ksel_nx;
+        pes__50__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[2];
+        pes__50__w_sel = seq__wl_k;
         pes__50__w_data = wmem__r_data;
         pes__51__strobe = strobe;
-        pes__51__ksel = ksel__q;
-        pes__51__ksel_nx = ksel_nx;
-        pes__51__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[3];
-        pes__51__w_sel = wl_k_d__q;
+        pes__51__ksel = seq__ksel;
+        pes__51__ksel_nx = seq__ksel_nx;
+        pes__51__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[3];
+        pes__51__w_sel = seq__wl_k;
         pes__51__w_data = wmem__r_data;
         pes__52__strobe = strobe;
-        pes__52__ksel = ksel__q;
-        pes__52__ksel_nx = ksel_nx;
-        pes__52__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[4];
-        pes__52__w_sel = wl_k_d__q;
+        pes__52__ksel = seq__ksel;
+        pes__52__ksel_nx = seq__ksel_nx;
+        pes__52__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[4];
+        pes__52__w_sel = seq__wl_k;
         pes__52__w_data = wmem__r_data;
         pes__53__strobe = strobe;
-        pes__53__ksel = ksel__q;
-        pes__53__ksel_nx = ksel_nx;
-        pes__53__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[5];
-        pes__53__w_sel = wl_k_d__q;
+        pes__53__ksel = seq__ksel;
+        pes__53__ksel_nx = seq__ksel_nx;
+        pes__53__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[5];
+        pes__53__w_sel = seq__wl_k;
         pes__53__w_data = wmem__r_data;
         pes__54__strobe = strobe;
-        pes__54__ksel = ksel__q;
-        pes__54__ksel_nx = ksel_nx;
-        pes__54__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[6];
-        pes__54__w_sel = wl_k_d__q;
+        pes__54__ksel = seq__ksel;
+        pes__54__ksel_nx = seq__ksel_nx;
+        pes__54__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[6];
+        pes__54__w_sel = seq__wl_k;
         pes__54__w_data = wmem__r_data;
         pes__55__strobe = strobe;
-        pes__55__ksel = ksel__q;
-        pes__55__ksel_nx = ksel_nx;
-        pes__55__w_we = wl_we_d__q & wl_row_d__q[6] & wl_col_d__q[7];
-        pes__55__w_sel = wl_k_d__q;
+        pes__55__ksel = seq__ksel;
+        pes__55__ksel_nx = seq__ksel_nx;
+        pes__55__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[7];
+        pes__55__w_sel = seq__wl_k;
         pes__55__w_data = wmem__r_data;
         pes__57__x_in = pes__56__x_out;
         pes__57__tag_in = pes__56__tag_out;
@@ -4721,52 +3613,52 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__63__x_in = pes__62__x_out;
         pes__63__tag_in = pes__62__tag_out;
         pes__56__strobe = strobe;
-        pes__56__ksel = ksel__q;
-        pes__56__ksel_nx = ksel_nx;
-        pes__56__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[0];
-        pes__56__w_sel = wl_k_d__q;
+        pes__56__ksel = seq__ksel;
+        pes__56__ksel_nx = seq__ksel_nx;
+        pes__56__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[0];
+        pes__56__w_sel = seq__wl_k;
         pes__56__w_data = wmem__r_data;
         pes__57__strobe = strobe;
-        pes__57__ksel = ksel__q;
-        pes__57__ksel_nx = ksel_nx;
-        pes__57__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[1];
-        pes__57__w_sel = wl_k_d__q;
+        pes__57__ksel = seq__ksel;
+        pes__57__ksel_nx = seq__ksel_nx;
+        pes__57__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[1];
+        pes__57__w_sel = seq__wl_k;
         pes__57__w_data = wmem__r_data;
         pes__58__strobe = strobe;
-        pes__58__ksel = ksel__q;
-        pes__58__ksel_nx = ksel_nx;
-        pes__58__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[2];
-        pes__58__w_sel = wl_k_d__q;
+        pes__58__ksel = seq__ksel;
+        pes__58__ksel_nx = seq__ksel_nx;
+        pes__58__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[2];
+        pes__58__w_sel = seq__wl_k;
         pes__58__w_data = wmem__r_data;
         pes__59__strobe = strobe;
-        pes__59__ksel = ksel__q;
-        pes__59__ksel_nx = ksel_nx;
-        pes__59__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[3];
-        pes__59__w_sel = wl_k_d__q;
+        pes__59__ksel = seq__ksel;
+        pes__59__ksel_nx = seq__ksel_nx;
+        pes__59__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[3];
+        pes__59__w_sel = seq__wl_k;
         pes__59__w_data = wmem__r_data;
         pes__60__strobe = strobe;
-        pes__60__ksel = ksel__q;
-        pes__60__ksel_nx = ksel_nx;
-        pes__60__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[4];
-        pes__60__w_sel = wl_k_d__q;
+        pes__60__ksel = seq__ksel;
+        pes__60__ksel_nx = seq__ksel_nx;
+        pes__60__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[4];
+        pes__60__w_sel = seq__wl_k;
         pes__60__w_data = wmem__r_data;
         pes__61__strobe = strobe;
-        pes__61__ksel = ksel__q;
-        pes__61__ksel_nx = ksel_nx;
-        pes__61__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[5];
-        pes__61__w_sel = wl_k_d__q;
+        pes__61__ksel = seq__ksel;
+        pes__61__ksel_nx = seq__ksel_nx;
+        pes__61__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[5];
+        pes__61__w_sel = seq__wl_k;
         pes__61__w_data = wmem__r_data;
         pes__62__strobe = strobe;
-        pes__62__ksel = ksel__q;
-        pes__62__ksel_nx = ksel_nx;
-        pes__62__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[6];
-        pes__62__w_sel = wl_k_d__q;
+        pes__62__ksel = seq__ksel;
+        pes__62__ksel_nx = seq__ksel_nx;
+        pes__62__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[6];
+        pes__62__w_sel = seq__wl_k;
         pes__62__w_data = wmem__r_data;
         pes__63__strobe = strobe;
-        pes__63__ksel = ksel__q;
-        pes__63__ksel_nx = ksel_nx;
-        pes__63__w_we = wl_we_d__q & wl_row_d__q[7] & wl_col_d__q[7];
-        pes__63__w_sel = wl_k_d__q;
+        pes__63__ksel = seq__ksel;
+        pes__63__ksel_nx = seq__ksel_nx;
+        pes__63__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[7];
+        pes__63__w_sel = seq__wl_k;
         pes__63__w_data = wmem__r_data;
         pes__0__psum_in = 32'h0;
         pes__1__psum_in = 32'h0;
@@ -4833,571 +3725,210 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__62__psum_in = pes__54__psum_out;
         pes__63__psum_in = pes__55__psum_out;
         accs__0__strobe = strobe;
-        accs__0__sub = sub__q;
+        accs__0__sub = seq__sub;
         accs__0__tag_in = pes__56__tag_out;
         accs__0__psum_in = pes__56__psum_out;
-        accs__0__d_en = d_active__q;
-        accs__0__d_half = d_half__q;
-        accs__0__d_addr = d_addr__q;
+        accs__0__d_en = seq__d_en;
+        accs__0__d_half = seq__d_half;
+        accs__0__d_addr = seq__d_addr;
         accs__1__strobe = strobe;
-        accs__1__sub = sub__q;
+        accs__1__sub = seq__sub;
         accs__1__tag_in = pes__57__tag_out;
         accs__1__psum_in = pes__57__psum_out;
-        accs__1__d_en = d_active__q;
-        accs__1__d_half = d_half__q;
-        accs__1__d_addr = d_addr__q;
+        accs__1__d_en = seq__d_en;
+        accs__1__d_half = seq__d_half;
+        accs__1__d_addr = seq__d_addr;
         accs__2__strobe = strobe;
-        accs__2__sub = sub__q;
+        accs__2__sub = seq__sub;
         accs__2__tag_in = pes__58__tag_out;
         accs__2__psum_in = pes__58__psum_out;
-        accs__2__d_en = d_active__q;
-        accs__2__d_half = d_half__q;
-        accs__2__d_addr = d_addr__q;
+        accs__2__d_en = seq__d_en;
+        accs__2__d_half = seq__d_half;
+        accs__2__d_addr = seq__d_addr;
         accs__3__strobe = strobe;
-        accs__3__sub = sub__q;
+        accs__3__sub = seq__sub;
         accs__3__tag_in = pes__59__tag_out;
         accs__3__psum_in = pes__59__psum_out;
-        accs__3__d_en = d_active__q;
-        accs__3__d_half = d_half__q;
-        accs__3__d_addr = d_addr__q;
+        accs__3__d_en = seq__d_en;
+        accs__3__d_half = seq__d_half;
+        accs__3__d_addr = seq__d_addr;
         accs__4__strobe = strobe;
-        accs__4__sub = sub__q;
+        accs__4__sub = seq__sub;
         accs__4__tag_in = pes__60__tag_out;
         accs__4__psum_in = pes__60__psum_out;
-        accs__4__d_en = d_active__q;
-        accs__4__d_half = d_half__q;
-        accs__4__d_addr = d_addr__q;
+        accs__4__d_en = seq__d_en;
+        accs__4__d_half = seq__d_half;
+        accs__4__d_addr = seq__d_addr;
         accs__5__strobe = strobe;
-        accs__5__sub = sub__q;
+        accs__5__sub = seq__sub;
         accs__5__tag_in = pes__61__tag_out;
         accs__5__psum_in = pes__61__psum_out;
-        accs__5__d_en = d_active__q;
-        accs__5__d_half = d_half__q;
-        accs__5__d_addr = d_addr__q;
+        accs__5__d_en = seq__d_en;
+        accs__5__d_half = seq__d_half;
+        accs__5__d_addr = seq__d_addr;
         accs__6__strobe = strobe;
-        accs__6__sub = sub__q;
+        accs__6__sub = seq__sub;
         accs__6__tag_in = pes__62__tag_out;
         accs__6__psum_in = pes__62__psum_out;
-        accs__6__d_en = d_active__q;
-        accs__6__d_half = d_half__q;
-        accs__6__d_addr = d_addr__q;
+        accs__6__d_en = seq__d_en;
+        accs__6__d_half = seq__d_half;
+        accs__6__d_addr = seq__d_addr;
         accs__7__strobe = strobe;
-        accs__7__sub = sub__q;
+        accs__7__sub = seq__sub;
         accs__7__tag_in = pes__63__tag_out;
         accs__7__psum_in = pes__63__psum_out;
-        accs__7__d_en = d_active__q;
-        accs__7__d_half = d_half__q;
-        accs__7__d_addr = d_addr__q;
+        accs__7__d_en = seq__d_en;
+        accs__7__d_half = seq__d_half;
+        accs__7__d_addr = seq__d_addr;
         last_swap = strobe & pes__63__tag_in[32'h1];
-        tile_done = 1'b0;
-        tile_done_half = 1'b0;
-        tile_done = accs__7__tile_done;
-        tile_done_half = accs__7__tile_half;
-        busy = run__q;
-        done = fin__q;
-        if (start & ~run__q) begin
-            run__d = 1'b1;
-            fin__d = 1'b0;
-            tail__d = 4'h8;
-            sub__d = 4'h0;
-            in_pass__d = 1'b0;
-            all_issued__d = p_passes == 16'h0;
-            ks__d = 16'h0;
-            kr__d = 16'h0;
-            krw__d = 16'h0;
-            ict__d = 16'h0;
-            tf__d = 1'b1;
-            planebase__d = 16'h0;
-            oct__d = 16'h0;
-            ks_l__d = p_kw == 16'h1;
-            kr_l__d = p_kh == 16'h1;
-            ict_l__d = p_ic_tiles == 16'h1;
-            oct_l__d = p_oc_tiles == 16'h1;
-            bbase__d = 16'h0;
-            obase__d = p_obase;
-            wl_loading__d = |p_passes;
-            wl_ready__d = 1'b0;
-            wl_wait__d = 1'b0;
-            wl_ptr__d = 16'h0;
-            wl_row__d = 64'h1;
-            wl_col__d = 64'h1;
-            wl_k__d = 16'h1;
-            wl_left__d = p_passes;
-            busy0__d = 1'b0;
-            busy1__d = 1'b0;
-            pend0__d = 1'b0;
-            pend1__d = 1'b0;
-            d_active__d = 1'b0;
-        end
-        tile_first = tf__q;
-        tile_last = ks_l__q & kr_l__q & ict_l__q;
-        if (oct__q[32'h0]) begin
-            can_start = wl_ready__q & ~(tile_first & busy1__q);
-        end
-        else begin
-            can_start = wl_ready__q & ~(tile_first & busy0__q);
-        end
-        issue_next = in_pass__q & |pix_left__q;
-        issue_new = run__q & ~in_pass__q & ~all_issued__q & can_start;
-        a_eol = px__q == p_wo1__q;
-        p_wo1__d = p_wo - 16'h1;
-        p_hph__d = p_h + p_ph;
-        p_wpw__d = p_w + p_pw;
-        a_yn = iyp__q + p_sh;
-        a_xn = ixp__q + p_sw;
-        pad_eol = (a_yn < p_ph) | (a_yn >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
-        pad_mid = (iyp__q < p_ph) | (iyp__q >= p_hph__q) | (a_xn < p_pw) | (a_xn >= p_wpw__q);
-        if (a_eol) begin
-            a_px = 16'h0;
-            a_ixp = ks__q;
-            a_iyp = a_yn;
-        end
-        else begin
-            a_px = px__q + 16'h1;
-            a_ixp = a_xn;
-            a_iyp = iyp__q;
-        end
-        a_pixl = pix_left__q - 16'h1;
-        b_rowbase = planebase__q + krw__q - p_phw;
-        b_pixl = p_pixels - 16'h1;
-        ca_px__d = a_px;
-        ca_ixp__d = a_ixp;
-        ca_iyp__d = a_iyp;
-        ca_pixl__d = a_pixl;
-        if (a_eol) begin
-            ca_addr__d = rowaddr__q + p_shw;
-        end
-        else begin
-            ca_addr__d = slot_addr__q + p_sw;
-        end
-        ca_eol__d = a_eol;
-        if (a_eol) begin
-            ca_pad__d = pad_eol;
-        end
-        else begin
-            ca_pad__d = pad_mid;
-        end
-        ca_last__d = tile_last & ~|a_pixl;
-        cb_pixl__d = b_pixl;
-        cb_addr__d = b_rowbase + ks__q - p_pw + p_fbase;
-        cb_pad__d = (kr__q < p_ph) | (kr__q >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
-        cb_last__d = tile_last & ~|b_pixl;
-        t_swap = 6'h0;
-        if (issue_new) begin
-            t_swap = 6'h2;
-        end
-        t_first = 6'h0;
-        if (tile_first & ~p_keep) begin
-            t_first = 6'h4;
-        end
-        t_last = 6'h0;
-        t_pad = 6'h0;
-        if (issue_next) begin
-            if (ca_last__q) begin
-                t_last = 6'h8;
-            end
-            if (ca_pad__q) begin
-                t_pad = 6'h20;
-            end
-        end
-        else begin
-            if (cb_last__q) begin
-                t_last = 6'h8;
-            end
-            if (cb_pad__q) begin
-                t_pad = 6'h20;
-            end
-        end
-        t_half = 6'h0;
-        if (oct__q[32'h0]) begin
-            t_half = 6'h10;
-        end
-        if (strobe) begin
-            slot_valid__d = issue_next | issue_new;
-            if (issue_next) begin
-                slot_addr__d = ca_addr__q;
-                slot_pad__d = ca_pad__q;
-            end
-            else begin
-                slot_addr__d = cb_addr__q;
-                slot_pad__d = cb_pad__q;
-            end
-            slot_tag__d = 6'h0;
-            if (issue_next | issue_new) begin
-                slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 6'h1;
-            end
-            if (issue_next & ca_eol__q) begin
-                rowaddr__d = ca_addr__q;
-            end
-            else if (issue_new & ~issue_next) begin
-                rowaddr__d = cb_addr__q;
-            end
-            if (issue_next) begin
-                px__d = ca_px__q;
-                ixp__d = ca_ixp__q;
-                iyp__d = ca_iyp__q;
-                pix_left__d = ca_pixl__q;
-            end
-            else if (issue_new) begin
-                px__d = 16'h0;
-                ixp__d = ks__q;
-                iyp__d = kr__q;
-                pix_left__d = cb_pixl__q;
-            end
-            if (issue_new) begin
-                in_pass__d = 1'b1;
-                wl_ready__d = 1'b0;
-                wl_wait__d = 1'b1;
-                if (tile_first) begin
-                    if (oct__q[32'h0]) begin
-                        busy1__d = 1'b1;
-                        bb1__d = bbase__q;
-                        ob1__d = obase__q;
-                    end
-                    else begin
-                        busy0__d = 1'b1;
-                        bb0__d = bbase__q;
-                        ob0__d = obase__q;
-                    end
-                end
-            end
-            if (in_pass__q & ~|pix_left__q) begin
-                in_pass__d = 1'b0;
-                tf__d = 1'b0;
-                if (~ks_l__q) begin
-                    ks__d = ks__q + 16'h1;
-                    ks_l__d = ks__q + 16'h2 == p_kw;
-                end
-                else begin
-                    ks__d = 16'h0;
-                    ks_l__d = p_kw == 16'h1;
-                    if (~kr_l__q) begin
-                        kr__d = kr__q + 16'h1;
-                        kr_l__d = kr__q + 16'h2 == p_kh;
-                        krw__d = krw__q + p_w;
-                    end
-                    else begin
-                        kr__d = 16'h0;
-                        kr_l__d = p_kh == 16'h1;
-                        krw__d = 16'h0;
-                        if (~ict_l__q) begin
-                            ict__d = ict__q + 16'h1;
-                            ict_l__d = ict__q + 16'h2 == p_ic_tiles;
-                            planebase__d = planebase__q + p_plane;
-                        end
-                        else begin
-                            ict__d = 16'h0;
-                            tf__d = 1'b1;
-                            ict_l__d = p_ic_tiles == 16'h1;
-                            planebase__d = 16'h0;
-                            if (~oct_l__q) begin
-                                oct__d = oct__q + 16'h1;
-                                oct_l__d = oct__q + 16'h2 == p_oc_tiles;
-                                bbase__d = bbase__q + kconst;
-                                obase__d = obase__q + p_kp;
-                            end
-                            else begin
-                                all_issued__d = 1'b1;
-                            end
-                        end
-                    end
-                end
-            end
-        end
-        wmem__r_en = wl_loading__q;
-        wmem__r_addr = wl_ptr__q;
-        wl_we_d__d = wl_loading__q;
-        wl_row_d__d = wl_row__q;
-        wl_col_d__d = wl_col__q;
-        wl_k_d__d = wl_k__q;
-        if (wl_loading__q) begin
-            wl_ptr__d = wl_ptr__q + 16'h1;
-            wl_k__d = wl_k__q << 32'h1;
-            if (wl_k__q[3]) begin
-                wl_k__d = 16'h1;
-                wl_col__d = wl_col__q << 32'h1;
-                if (wl_col__q[7]) begin
-                    wl_col__d = 64'h1;
-                    wl_row__d = wl_row__q << 32'h1;
-                    if (wl_row__q[7]) begin
-                        wl_row__d = 64'h1;
-                        wl_loading__d = 1'b0;
-                        wl_ready__d = 1'b1;
-                        wl_left__d = wl_left__q - 16'h1;
-                    end
-                end
-            end
-        end
-        if (wl_wait__q & last_swap) begin
-            wl_wait__d = 1'b0;
-            wl_loading__d = |wl_left__q;
-        end
-        if (tile_done) begin
-            if (p_nodrain) begin
-                if (tile_done_half) begin
-                    busy1__d = 1'b0;
-                end
-                else begin
-                    busy0__d = 1'b0;
-                end
-            end
-            else if (tile_done_half) begin
-                pend1__d = 1'b1;
-            end
-            else begin
-                pend0__d = 1'b1;
-            end
-        end
-        d_end = d_j__q + 16'h1 == kconst;
-        d1_valid__d = d_active__q;
-        d1_oaddr__d = d_oaddr__q;
-        d2_valid__d = d1_valid__q;
-        d2_oaddr__d = d1_oaddr__q;
-        d3_valid__d = d2_valid__q;
-        d3_oaddr__d = d2_oaddr__q;
-        if (~d_active__q) begin
-            if (pend0__q) begin
-                pend0__d = 1'b0;
-                d_active__d = 1'b1;
-                d_half__d = 1'b0;
-                d_baddr__d = bb0__q;
-                d_oaddr__d = ob0__q;
-            end
-            else if (pend1__q) begin
-                pend1__d = 1'b0;
-                d_active__d = 1'b1;
-                d_half__d = 1'b1;
-                d_baddr__d = bb1__q;
-                d_oaddr__d = ob1__q;
-            end
-            d_j__d = 16'h0;
-            d_addr__d = 16'h0;
-            d_pleft__d = p_pixels - 16'h1;
-        end
-        else begin
-            d_oaddr__d = d_oaddr__q + 16'h1;
-            if (|d_pleft__q) begin
-                d_pleft__d = d_pleft__q - 16'h1;
-                d_addr__d = d_addr__q + kconst;
-            end
-            else begin
-                d_pleft__d = p_pixels - 16'h1;
-                d_baddr__d = d_baddr__q + 16'h1;
-                d_j__d = d_j__q + 16'h1;
-                d_addr__d = d_j__q + 16'h1;
-                if (d_end) begin
-                    d_active__d = 1'b0;
-                    if (d_half__q) begin
-                        busy1__d = 1'b0;
-                    end
-                    else begin
-                        busy0__d = 1'b0;
-                    end
-                end
-            end
-        end
+        seq__tile_done = accs__7__tile_done;
+        seq__tile_half = accs__7__tile_half;
+        seq__last_swap = last_swap;
         rd_sel__d = rd_bank;
         rd_data = 32'h0;
-        bbanks__0__r_en = d_active__q;
-        bbanks__0__r_addr = d_baddr__q;
-        dacc__0__clock = clock;
-        dacc__0__d = accs__0__d_data;
-        dbias__0__clock = clock;
-        dbias__0__d = bbanks__0__r_data;
-        dsum__0__clock = clock;
-        dsum__0__d = dacc__0__q + dbias__0__q;
-        rqs__0__in_valid = d3_valid__q;
-        rqs__0__in_idx = d3_oaddr__q;
-        rqs__0__in_acc = dsum__0__q;
-        rqs__0__en = p_rq_en;
-        rqs__0__mult = p_mult;
-        rqs__0__shift = p_shift;
-        rqs__0__zp = p_zp;
-        rqs__0__relu = p_relu;
-        obanks__0__w_en = rqs__0__out_valid;
-        obanks__0__w_addr = rqs__0__out_idx;
-        obanks__0__w_data = rqs__0__out_data;
-        obanks__0__r_en = rd_en & rd_bank[0];
-        obanks__0__r_addr = rd_addr;
+        cols__0__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
+        cols__0__ld_addr = ld_addr;
+        cols__0__ld_data = ld_data;
+        cols__0__b_en = seq__d_en;
+        cols__0__b_addr = seq__d_baddr;
+        cols__0__acc = accs__0__d_data;
+        cols__0__valid = seq__o_valid;
+        cols__0__idx = seq__o_idx;
+        cols__0__en = p_rq_en;
+        cols__0__mult = p_mult;
+        cols__0__shift = p_shift;
+        cols__0__zp = p_zp;
+        cols__0__relu = p_relu;
+        cols__0__rd_en = rd_en & rd_bank[0];
+        cols__0__rd_addr = rd_addr;
         if (rd_sel__q[0]) begin
-            rd_data = obanks__0__r_data;
+            rd_data = cols__0__rd_data;
         end
-        bbanks__1__r_en = d_active__q;
-        bbanks__1__r_addr = d_baddr__q;
-        dacc__1__clock = clock;
-        dacc__1__d = accs__1__d_data;
-        dbias__1__clock = clock;
-        dbias__1__d = bbanks__1__r_data;
-        dsum__1__clock = clock;
-        dsum__1__d = dacc__1__q + dbias__1__q;
-        rqs__1__in_valid = d3_valid__q;
-        rqs__1__in_idx = d3_oaddr__q;
-        rqs__1__in_acc = dsum__1__q;
-        rqs__1__en = p_rq_en;
-        rqs__1__mult = p_mult;
-        rqs__1__shift = p_shift;
-        rqs__1__zp = p_zp;
-        rqs__1__relu = p_relu;
-        obanks__1__w_en = rqs__1__out_valid;
-        obanks__1__w_addr = rqs__1__out_idx;
-        obanks__1__w_data = rqs__1__out_data;
-        obanks__1__r_en = rd_en & rd_bank[1];
-        obanks__1__r_addr = rd_addr;
+        cols__1__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
+        cols__1__ld_addr = ld_addr;
+        cols__1__ld_data = ld_data;
+        cols__1__b_en = seq__d_en;
+        cols__1__b_addr = seq__d_baddr;
+        cols__1__acc = accs__1__d_data;
+        cols__1__valid = seq__o_valid;
+        cols__1__idx = seq__o_idx;
+        cols__1__en = p_rq_en;
+        cols__1__mult = p_mult;
+        cols__1__shift = p_shift;
+        cols__1__zp = p_zp;
+        cols__1__relu = p_relu;
+        cols__1__rd_en = rd_en & rd_bank[1];
+        cols__1__rd_addr = rd_addr;
         if (rd_sel__q[1]) begin
-            rd_data = obanks__1__r_data;
+            rd_data = cols__1__rd_data;
         end
-        bbanks__2__r_en = d_active__q;
-        bbanks__2__r_addr = d_baddr__q;
-        dacc__2__clock = clock;
-        dacc__2__d = accs__2__d_data;
-        dbias__2__clock = clock;
-        dbias__2__d = bbanks__2__r_data;
-        dsum__2__clock = clock;
-        dsum__2__d = dacc__2__q + dbias__2__q;
-        rqs__2__in_valid = d3_valid__q;
-        rqs__2__in_idx = d3_oaddr__q;
-        rqs__2__in_acc = dsum__2__q;
-        rqs__2__en = p_rq_en;
-        rqs__2__mult = p_mult;
-        rqs__2__shift = p_shift;
-        rqs__2__zp = p_zp;
-        rqs__2__relu = p_relu;
-        obanks__2__w_en = rqs__2__out_valid;
-        obanks__2__w_addr = rqs__2__out_idx;
-        obanks__2__w_data = rqs__2__out_data;
-        obanks__2__r_en = rd_en & rd_bank[2];
-        obanks__2__r_addr = rd_addr;
+        cols__2__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[2];
+        cols__2__ld_addr = ld_addr;
+        cols__2__ld_data = ld_data;
+        cols__2__b_en = seq__d_en;
+        cols__2__b_addr = seq__d_baddr;
+        cols__2__acc = accs__2__d_data;
+        cols__2__valid = seq__o_valid;
+        cols__2__idx = seq__o_idx;
+        cols__2__en = p_rq_en;
+        cols__2__mult = p_mult;
+        cols__2__shift = p_shift;
+        cols__2__zp = p_zp;
+        cols__2__relu = p_relu;
+        cols__2__rd_en = rd_en & rd_bank[2];
+        cols__2__rd_addr = rd_addr;
         if (rd_sel__q[2]) begin
-            rd_data = obanks__2__r_data;
+            rd_data = cols__2__rd_data;
         end
-        bbanks__3__r_en = d_active__q;
-        bbanks__3__r_addr = d_baddr__q;
-        dacc__3__clock = clock;
-        dacc__3__d = accs__3__d_data;
-        dbias__3__clock = clock;
-        dbias__3__d = bbanks__3__r_data;
-        dsum__3__clock = clock;
-        dsum__3__d = dacc__3__q + dbias__3__q;
-        rqs__3__in_valid = d3_valid__q;
-        rqs__3__in_idx = d3_oaddr__q;
-        rqs__3__in_acc = dsum__3__q;
-        rqs__3__en = p_rq_en;
-        rqs__3__mult = p_mult;
-        rqs__3__shift = p_shift;
-        rqs__3__zp = p_zp;
-        rqs__3__relu = p_relu;
-        obanks__3__w_en = rqs__3__out_valid;
-        obanks__3__w_addr = rqs__3__out_idx;
-        obanks__3__w_data = rqs__3__out_data;
-        obanks__3__r_en = rd_en & rd_bank[3];
-        obanks__3__r_addr = rd_addr;
+        cols__3__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[3];
+        cols__3__ld_addr = ld_addr;
+        cols__3__ld_data = ld_data;
+        cols__3__b_en = seq__d_en;
+        cols__3__b_addr = seq__d_baddr;
+        cols__3__acc = accs__3__d_data;
+        cols__3__valid = seq__o_valid;
+        cols__3__idx = seq__o_idx;
+        cols__3__en = p_rq_en;
+        cols__3__mult = p_mult;
+        cols__3__shift = p_shift;
+        cols__3__zp = p_zp;
+        cols__3__relu = p_relu;
+        cols__3__rd_en = rd_en & rd_bank[3];
+        cols__3__rd_addr = rd_addr;
         if (rd_sel__q[3]) begin
-            rd_data = obanks__3__r_data;
+            rd_data = cols__3__rd_data;
         end
-        bbanks__4__r_en = d_active__q;
-        bbanks__4__r_addr = d_baddr__q;
-        dacc__4__clock = clock;
-        dacc__4__d = accs__4__d_data;
-        dbias__4__clock = clock;
-        dbias__4__d = bbanks__4__r_data;
-        dsum__4__clock = clock;
-        dsum__4__d = dacc__4__q + dbias__4__q;
-        rqs__4__in_valid = d3_valid__q;
-        rqs__4__in_idx = d3_oaddr__q;
-        rqs__4__in_acc = dsum__4__q;
-        rqs__4__en = p_rq_en;
-        rqs__4__mult = p_mult;
-        rqs__4__shift = p_shift;
-        rqs__4__zp = p_zp;
-        rqs__4__relu = p_relu;
-        obanks__4__w_en = rqs__4__out_valid;
-        obanks__4__w_addr = rqs__4__out_idx;
-        obanks__4__w_data = rqs__4__out_data;
-        obanks__4__r_en = rd_en & rd_bank[4];
-        obanks__4__r_addr = rd_addr;
+        cols__4__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[4];
+        cols__4__ld_addr = ld_addr;
+        cols__4__ld_data = ld_data;
+        cols__4__b_en = seq__d_en;
+        cols__4__b_addr = seq__d_baddr;
+        cols__4__acc = accs__4__d_data;
+        cols__4__valid = seq__o_valid;
+        cols__4__idx = seq__o_idx;
+        cols__4__en = p_rq_en;
+        cols__4__mult = p_mult;
+        cols__4__shift = p_shift;
+        cols__4__zp = p_zp;
+        cols__4__relu = p_relu;
+        cols__4__rd_en = rd_en & rd_bank[4];
+        cols__4__rd_addr = rd_addr;
         if (rd_sel__q[4]) begin
-            rd_data = obanks__4__r_data;
+            rd_data = cols__4__rd_data;
         end
-        bbanks__5__r_en = d_active__q;
-        bbanks__5__r_addr = d_baddr__q;
-        dacc__5__clock = clock;
-        dacc__5__d = accs__5__d_data;
-        dbias__5__clock = clock;
-        dbias__5__d = bbanks__5__r_data;
-        dsum__5__clock = clock;
-        dsum__5__d = dacc__5__q + dbias__5__q;
-        rqs__5__in_valid = d3_valid__q;
-        rqs__5__in_idx = d3_oaddr__q;
-        rqs__5__in_acc = dsum__5__q;
-        rqs__5__en = p_rq_en;
-        rqs__5__mult = p_mult;
-        rqs__5__shift = p_shift;
-        rqs__5__zp = p_zp;
-        rqs__5__relu = p_relu;
-        obanks__5__w_en = rqs__5__out_valid;
-        obanks__5__w_addr = rqs__5__out_idx;
-        obanks__5__w_data = rqs__5__out_data;
-        obanks__5__r_en = rd_en & rd_bank[5];
-        obanks__5__r_addr = rd_addr;
+        cols__5__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[5];
+        cols__5__ld_addr = ld_addr;
+        cols__5__ld_data = ld_data;
+        cols__5__b_en = seq__d_en;
+        cols__5__b_addr = seq__d_baddr;
+        cols__5__acc = accs__5__d_data;
+        cols__5__valid = seq__o_valid;
+        cols__5__idx = seq__o_idx;
+        cols__5__en = p_rq_en;
+        cols__5__mult = p_mult;
+        cols__5__shift = p_shift;
+        cols__5__zp = p_zp;
+        cols__5__relu = p_relu;
+        cols__5__rd_en = rd_en & rd_bank[5];
+        cols__5__rd_addr = rd_addr;
         if (rd_sel__q[5]) begin
-            rd_data = obanks__5__r_data;
+            rd_data = cols__5__rd_data;
         end
-        bbanks__6__r_en = d_active__q;
-        bbanks__6__r_addr = d_baddr__q;
-        dacc__6__clock = clock;
-        dacc__6__d = accs__6__d_data;
-        dbias__6__clock = clock;
-        dbias__6__d = bbanks__6__r_data;
-        dsum__6__clock = clock;
-        dsum__6__d = dacc__6__q + dbias__6__q;
-        rqs__6__in_valid = d3_valid__q;
-        rqs__6__in_idx = d3_oaddr__q;
-        rqs__6__in_acc = dsum__6__q;
-        rqs__6__en = p_rq_en;
-        rqs__6__mult = p_mult;
-        rqs__6__shift = p_shift;
-        rqs__6__zp = p_zp;
-        rqs__6__relu = p_relu;
-        obanks__6__w_en = rqs__6__out_valid;
-        obanks__6__w_addr = rqs__6__out_idx;
-        obanks__6__w_data = rqs__6__out_data;
-        obanks__6__r_en = rd_en & rd_bank[6];
-        obanks__6__r_addr = rd_addr;
+        cols__6__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[6];
+        cols__6__ld_addr = ld_addr;
+        cols__6__ld_data = ld_data;
+        cols__6__b_en = seq__d_en;
+        cols__6__b_addr = seq__d_baddr;
+        cols__6__acc = accs__6__d_data;
+        cols__6__valid = seq__o_valid;
+        cols__6__idx = seq__o_idx;
+        cols__6__en = p_rq_en;
+        cols__6__mult = p_mult;
+        cols__6__shift = p_shift;
+        cols__6__zp = p_zp;
+        cols__6__relu = p_relu;
+        cols__6__rd_en = rd_en & rd_bank[6];
+        cols__6__rd_addr = rd_addr;
         if (rd_sel__q[6]) begin
-            rd_data = obanks__6__r_data;
+            rd_data = cols__6__rd_data;
         end
-        bbanks__7__r_en = d_active__q;
-        bbanks__7__r_addr = d_baddr__q;
-        dacc__7__clock = clock;
-        dacc__7__d = accs__7__d_data;
-        dbias__7__clock = clock;
-        dbias__7__d = bbanks__7__r_data;
-        dsum__7__clock = clock;
-        dsum__7__d = dacc__7__q + dbias__7__q;
-        rqs__7__in_valid = d3_valid__q;
-        rqs__7__in_idx = d3_oaddr__q;
-        rqs__7__in_acc = dsum__7__q;
-        rqs__7__en = p_rq_en;
-        rqs__7__mult = p_mult;
-        rqs__7__shift = p_shift;
-        rqs__7__zp = p_zp;
-        rqs__7__relu = p_relu;
-        obanks__7__w_en = rqs__7__out_valid;
-        obanks__7__w_addr = rqs__7__out_idx;
-        obanks__7__w_data = rqs__7__out_data;
-        obanks__7__r_en = rd_en & rd_bank[7];
-        obanks__7__r_addr = rd_addr;
+        cols__7__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[7];
+        cols__7__ld_addr = ld_addr;
+        cols__7__ld_data = ld_data;
+        cols__7__b_en = seq__d_en;
+        cols__7__b_addr = seq__d_baddr;
+        cols__7__acc = accs__7__d_data;
+        cols__7__valid = seq__o_valid;
+        cols__7__idx = seq__o_idx;
+        cols__7__en = p_rq_en;
+        cols__7__mult = p_mult;
+        cols__7__shift = p_shift;
+        cols__7__zp = p_zp;
+        cols__7__relu = p_relu;
+        cols__7__rd_en = rd_en & rd_bank[7];
+        cols__7__rd_addr = rd_addr;
         if (rd_sel__q[7]) begin
-            rd_data = obanks__7__r_data;
-        end
-        if (run__q & all_issued__q & ~busy0__q & ~busy1__q & ~d_active__q) begin
-            if (|tail__q) begin
-                tail__d = tail__q - 4'h1;
-            end
-            else begin
-                run__d = 1'b0;
-                fin__d = 1'b1;
-            end
+            rd_data = cols__7__rd_data;
         end
     end
     
@@ -5902,7 +4433,151 @@ module default_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr
     end
 endmodule // default_conv_engine_first_cache_bank
 
-module default_conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,en,mult,shift,zp,relu,rd_en,rd_addr,rd_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  ld_we;
+    input wire  [15:0] ld_addr;
+    input wire  [31:0] ld_data;
+    input wire  b_en;
+    input wire  [15:0] b_addr;
+    input wire  [31:0] acc;
+    input wire  valid;
+    input wire  [15:0] idx;
+    input wire  en;
+    input wire  [15:0] mult;
+    input wire  [7:0] shift;
+    input wire  [7:0] zp;
+    input wire  relu;
+    input wire  rd_en;
+    input wire  [15:0] rd_addr;
+    output reg  [31:0] rd_data;
+    
+    // Stub signals
+    reg  bias__clock;
+    reg  bias__r_en;
+    reg  [15:0] bias__r_addr;
+    wire  [31:0] bias__r_data;
+    reg  bias__w_en;
+    reg  [15:0] bias__w_addr;
+    reg  [31:0] bias__w_data;
+    reg  rq__clock;
+    reg  rq__in_valid;
+    reg  [15:0] rq__in_idx;
+    reg  [31:0] rq__in_acc;
+    reg  rq__en;
+    reg  [15:0] rq__mult;
+    reg  [7:0] rq__shift;
+    reg  [7:0] rq__zp;
+    reg  rq__relu;
+    wire  rq__out_valid;
+    wire  [15:0] rq__out_idx;
+    wire  [31:0] rq__out_data;
+    reg  obank__clock;
+    reg  obank__r_en;
+    reg  [15:0] obank__r_addr;
+    wire  [31:0] obank__r_data;
+    reg  obank__w_en;
+    reg  [15:0] obank__w_addr;
+    reg  [31:0] obank__w_data;
+    reg  [31:0] acc_r__d;
+    wire  [31:0] acc_r__q;
+    reg  acc_r__clock;
+    reg  [31:0] bias_r__d;
+    wire  [31:0] bias_r__q;
+    reg  bias_r__clock;
+    reg  [31:0] sum__d;
+    wire  [31:0] sum__q;
+    reg  sum__clock;
+    
+    // Sub module instances
+    default_conv_engine_bias bias(
+        .clock(bias__clock),
+        .r_en(bias__r_en),
+        .r_addr(bias__r_addr),
+        .r_data(bias__r_data),
+        .w_en(bias__w_en),
+        .w_addr(bias__w_addr),
+        .w_data(bias__w_data)
+    );
+    default_conv_engine_requant rq(
+        .clock(rq__clock),
+        .in_valid(rq__in_valid),
+        .in_idx(rq__in_idx),
+        .in_acc(rq__in_acc),
+        .en(rq__en),
+        .mult(rq__mult),
+        .shift(rq__shift),
+        .zp(rq__zp),
+        .relu(rq__relu),
+        .out_valid(rq__out_valid),
+        .out_idx(rq__out_idx),
+        .out_data(rq__out_data)
+    );
+    default_conv_engine_obank obank(
+        .clock(obank__clock),
+        .r_en(obank__r_en),
+        .r_addr(obank__r_addr),
+        .r_data(obank__r_data),
+        .w_en(obank__w_en),
+        .w_addr(obank__w_addr),
+        .w_data(obank__w_data)
+    );
+    default_conv_engine_dff_w32 acc_r(
+        .d(acc_r__d),
+        .q(acc_r__q),
+        .clock(acc_r__clock)
+    );
+    default_conv_engine_dff_w32 bias_r(
+        .d(bias_r__d),
+        .q(bias_r__q),
+        .clock(bias_r__clock)
+    );
+    default_conv_engine_dff_w32 sum(
+        .d(sum__d),
+        .q(sum__q),
+        .clock(sum__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        acc_r__clock = clock;
+        bias_r__clock = clock;
+        sum__clock = clock;
+        acc_r__d = acc_r__q;
+        bias_r__d = bias_r__q;
+        sum__d = sum__q;
+        bias__clock = clock;
+        rq__clock = clock;
+        obank__clock = clock;
+        bias__w_en = ld_we;
+        bias__w_addr = ld_addr;
+        bias__w_data = ld_data;
+        bias__r_en = b_en;
+        bias__r_addr = b_addr;
+        acc_r__d = acc;
+        bias_r__d = bias__r_data;
+        sum__d = acc_r__q + bias_r__q;
+        rq__in_valid = valid;
+        rq__in_idx = idx;
+        rq__in_acc = sum__q;
+        rq__en = en;
+        rq__mult = mult;
+        rq__shift = shift;
+        rq__zp = zp;
+        rq__relu = relu;
+        obank__w_en = rq__out_valid;
+        obank__w_addr = rq__out_idx;
+        obank__w_data = rq__out_data;
+        obank__r_en = rd_en;
+        obank__r_addr = rd_addr;
+        rd_data = obank__r_data;
+    end
+    
+endmodule // default_conv_engine_cols
+
+module default_conv_engine_bias(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -5926,9 +4601,9 @@ module default_conv_engine_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
-endmodule // default_conv_engine_bbanks
+endmodule // default_conv_engine_bias
 
-module default_conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_conv_engine_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -5952,344 +4627,9 @@ module default_conv_engine_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     `endif
        if (w_en) mem[w_addr[13:0]] <= w_data;
     end
-endmodule // default_conv_engine_obanks
+endmodule // default_conv_engine_obank
 
-module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  strobe;
-    input wire  [15:0] ksel;
-    input wire  [15:0] ksel_nx;
-    input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
-    output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
-    input wire  [31:0] psum_in;
-    output reg  [31:0] psum_out;
-    input wire  w_we;
-    input wire  [15:0] w_sel;
-    input wire  [7:0] w_data;
-    output reg  [7:0] w_used;
-    output reg  mac;
-    
-    // Stub signals
-    reg  [7:0] x__d;
-    wire  [7:0] x__q;
-    reg  x__clock;
-    reg  [5:0] tag__d;
-    wire  [5:0] tag__q;
-    reg  tag__clock;
-    reg  [7:0] w__0__d;
-    wire  [7:0] w__0__q;
-    reg  w__0__clock;
-    reg  [7:0] w__1__d;
-    wire  [7:0] w__1__q;
-    reg  w__1__clock;
-    reg  [7:0] w__2__d;
-    wire  [7:0] w__2__q;
-    reg  w__2__clock;
-    reg  [7:0] w__3__d;
-    wire  [7:0] w__3__q;
-    reg  w__3__clock;
-    reg  [7:0] ws__0__d;
-    wire  [7:0] ws__0__q;
-    reg  ws__0__clock;
-    reg  [7:0] ws__1__d;
-    wire  [7:0] ws__1__q;
-    reg  ws__1__clock;
-    reg  [7:0] ws__2__d;
-    wire  [7:0] ws__2__q;
-    reg  ws__2__clock;
-    reg  [7:0] ws__3__d;
-    wire  [7:0] ws__3__q;
-    reg  ws__3__clock;
-    reg  [31:0] psum__0__d;
-    wire  [31:0] psum__0__q;
-    reg  psum__0__clock;
-    reg  [31:0] psum__1__d;
-    wire  [31:0] psum__1__q;
-    reg  psum__1__clock;
-    reg  [31:0] psum__2__d;
-    wire  [31:0] psum__2__q;
-    reg  psum__2__clock;
-    reg  [31:0] psum__3__d;
-    wire  [31:0] psum__3__q;
-    reg  psum__3__clock;
-    reg  [7:0] wsel__d;
-    wire  [7:0] wsel__q;
-    reg  wsel__clock;
-    reg  mul__clock;
-    reg  [7:0] mul__a;
-    reg  [7:0] mul__b;
-    wire  [15:0] mul__p;
-    
-    // Local signals
-    reg  [7:0] wnx;
-    reg  swap;
-    reg  [31:0] prod32;
-    
-    // Sub module instances
-    default_conv_engine_dff_w8 x(
-        .d(x__d),
-        .q(x__q),
-        .clock(x__clock)
-    );
-    default_conv_engine_dff_w6 tag(
-        .d(tag__d),
-        .q(tag__q),
-        .clock(tag__clock)
-    );
-    default_conv_engine_dff_w8 w__0(
-        .d(w__0__d),
-        .q(w__0__q),
-        .clock(w__0__clock)
-    );
-    default_conv_engine_dff_w8 w__1(
-        .d(w__1__d),
-        .q(w__1__q),
-        .clock(w__1__clock)
-    );
-    default_conv_engine_dff_w8 w__2(
-        .d(w__2__d),
-        .q(w__2__q),
-        .clock(w__2__clock)
-    );
-    default_conv_engine_dff_w8 w__3(
-        .d(w__3__d),
-        .q(w__3__q),
-        .clock(w__3__clock)
-    );
-    default_conv_engine_dff_w8 ws__0(
-        .d(ws__0__d),
-        .q(ws__0__q),
-        .clock(ws__0__clock)
-    );
-    default_conv_engine_dff_w8 ws__1(
-        .d(ws__1__d),
-        .q(ws__1__q),
-        .clock(ws__1__clock)
-    );
-    default_conv_engine_dff_w8 ws__2(
-        .d(ws__2__d),
-        .q(ws__2__q),
-        .clock(ws__2__clock)
-    );
-    default_conv_engine_dff_w8 ws__3(
-        .d(ws__3__d),
-        .q(ws__3__q),
-        .clock(ws__3__clock)
-    );
-    default_conv_engine_dff_w32 psum__0(
-        .d(psum__0__d),
-        .q(psum__0__q),
-        .clock(psum__0__clock)
-    );
-    default_conv_engine_dff_w32 psum__1(
-        .d(psum__1__d),
-        .q(psum__1__q),
-        .clock(psum__1__clock)
-    );
-    default_conv_engine_dff_w32 psum__2(
-        .d(psum__2__d),
-        .q(psum__2__q),
-        .clock(psum__2__clock)
-    );
-    default_conv_engine_dff_w32 psum__3(
-        .d(psum__3__d),
-        .q(psum__3__q),
-        .clock(psum__3__clock)
-    );
-    default_conv_engine_dff_w8 wsel(
-        .d(wsel__d),
-        .q(wsel__q),
-        .clock(wsel__clock)
-    );
-    default_conv_engine_mul mul(
-        .clock(mul__clock),
-        .a(mul__a),
-        .b(mul__b),
-        .p(mul__p)
-    );
-    
-    // Update code
-    always @(*) begin
-        x__clock = clock;
-        tag__clock = clock;
-        wsel__clock = clock;
-        x__d = x__q;
-        tag__d = tag__q;
-        wsel__d = wsel__q;
-        w__0__clock = clock;
-        w__0__d = w__0__q;
-        ws__0__clock = clock;
-        ws__0__d = ws__0__q;
-        psum__0__clock = clock;
-        w__1__clock = clock;
-        w__1__d = w__1__q;
-        ws__1__clock = clock;
-        ws__1__d = ws__1__q;
-        psum__1__clock = clock;
-        w__2__clock = clock;
-        w__2__d = w__2__q;
-        ws__2__clock = clock;
-        ws__2__d = ws__2__q;
-        psum__2__clock = clock;
-        w__3__clock = clock;
-        w__3__d = w__3__q;
-        ws__3__clock = clock;
-        ws__3__d = ws__3__q;
-        psum__3__clock = clock;
-        wnx = 8'h0;
-        swap = strobe & tag_in[32'h1];
-        if (strobe) begin
-            x__d = x_in;
-            tag__d = tag_in;
-        end
-        x_out = x__q;
-        tag_out = tag__q;
-        if (ksel_nx[0]) begin
-            if (swap) begin
-                wnx = ws__0__q;
-            end
-            else begin
-                wnx = w__0__q;
-            end
-        end
-        if (ksel_nx[1]) begin
-            if (swap) begin
-                wnx = ws__1__q;
-            end
-            else begin
-                wnx = w__1__q;
-            end
-        end
-        if (ksel_nx[2]) begin
-            if (swap) begin
-                wnx = ws__2__q;
-            end
-            else begin
-                wnx = w__2__q;
-            end
-        end
-        if (ksel_nx[3]) begin
-            if (swap) begin
-                wnx = ws__3__q;
-            end
-            else begin
-                wnx = w__3__q;
-            end
-        end
-        wsel__d = wnx;
-        w_used = wsel__q;
-        mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
-        mul__clock = clock;
-        mul__a = x__q;
-        mul__b = wsel__q;
-        if (mul__p[32'hf]) begin
-            prod32 = ({16'd0, mul__p}) | (32'hffff << 32'h10);
-        end
-        else begin
-            prod32 = ({16'd0, mul__p});
-        end
-        psum__0__d = psum_in + prod32;
-        psum__1__d = psum__0__q;
-        psum__2__d = psum__1__q;
-        psum__3__d = psum__2__q;
-        psum_out = psum__3__q;
-        if (w_we & w_sel[0]) begin
-            ws__0__d = w_data;
-        end
-        if (swap) begin
-            w__0__d = ws__0__q;
-        end
-        if (w_we & w_sel[1]) begin
-            ws__1__d = w_data;
-        end
-        if (swap) begin
-            w__1__d = ws__1__q;
-        end
-        if (w_we & w_sel[2]) begin
-            ws__2__d = w_data;
-        end
-        if (swap) begin
-            w__2__d = ws__2__q;
-        end
-        if (w_we & w_sel[3]) begin
-            ws__3__d = w_data;
-        end
-        if (swap) begin
-            w__3__d = ws__3__q;
-        end
-    end
-    
-endmodule // default_conv_engine_pe
-
-module default_conv_engine_mul(clock,a,b,p);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] p;
-    
-    // Update code (custom)
-    `ifdef ACCELGEN_ECP5_DSP
-    // Lattice ECP5: the product register is the MULT18X18D's output register.
-    wire [15:0] mp;
-    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
-                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
-          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[7]), .A9(a[7]), .A10(a[7]), .A11(a[7]), .A12(a[7]), .A13(a[7]), .A14(a[7]), .A15(a[7]), .A16(a[7]), .A17(a[7]),
-          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[7]), .B9(b[7]), .B10(b[7]), .B11(b[7]), .B12(b[7]), .B13(b[7]), .B14(b[7]), .B15(b[7]), .B16(b[7]), .B17(b[7]),
-          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]),
-          .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
-          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
-    always @(*) p = mp;
-    `else
-    wire [15:0] ax = {{8{a[7]}}, a};
-    wire [15:0] bx = {{8{b[7]}}, b};
-    initial p = 16'h0;
-    always @(posedge clock) p <= ax * bx;
-    `endif
-endmodule // default_conv_engine_mul
-
-module default_conv_engine_dff_w8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_conv_engine_dff_w8
-
-module default_conv_engine_dff_w64(d,q,clock);
-    
-    // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 64'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_conv_engine_dff_w64
-
-module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_valid,out_idx,out_data);
+module default_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -6665,7 +5005,25 @@ module default_conv_engine_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,rel
         out_data = s3_data__q;
     end
     
-endmodule // default_conv_engine_rqs
+endmodule // default_conv_engine_requant
+
+module default_conv_engine_dff_w64(d,q,clock);
+    
+    // Module arguments
+    input wire  [63:0] d;
+    output reg  [63:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 64'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_conv_engine_dff_w64
 
 module default_conv_engine_s1_phi(clock,a,b,p);
     
@@ -6694,6 +5052,1928 @@ module default_conv_engine_s1_phi(clock,a,b,p);
     always @(posedge clock) p <= ax * bx;
     `endif
 endmodule // default_conv_engine_s1_phi
+
+module default_conv_engine_dff_w8(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_conv_engine_dff_w8
+
+module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  strobe;
+    input wire  [15:0] ksel;
+    input wire  [15:0] ksel_nx;
+    input wire  [7:0] x_in;
+    input wire  [5:0] tag_in;
+    output reg  [7:0] x_out;
+    output reg  [5:0] tag_out;
+    input wire  [31:0] psum_in;
+    output reg  [31:0] psum_out;
+    input wire  w_we;
+    input wire  [15:0] w_sel;
+    input wire  [7:0] w_data;
+    output reg  [7:0] w_used;
+    output reg  mac;
+    
+    // Stub signals
+    reg  [7:0] x__d;
+    wire  [7:0] x__q;
+    reg  x__clock;
+    reg  [5:0] tag__d;
+    wire  [5:0] tag__q;
+    reg  tag__clock;
+    reg  [7:0] w__0__d;
+    wire  [7:0] w__0__q;
+    reg  w__0__clock;
+    reg  [7:0] w__1__d;
+    wire  [7:0] w__1__q;
+    reg  w__1__clock;
+    reg  [7:0] w__2__d;
+    wire  [7:0] w__2__q;
+    reg  w__2__clock;
+    reg  [7:0] w__3__d;
+    wire  [7:0] w__3__q;
+    reg  w__3__clock;
+    reg  [7:0] ws__0__d;
+    wire  [7:0] ws__0__q;
+    reg  ws__0__clock;
+    reg  [7:0] ws__1__d;
+    wire  [7:0] ws__1__q;
+    reg  ws__1__clock;
+    reg  [7:0] ws__2__d;
+    wire  [7:0] ws__2__q;
+    reg  ws__2__clock;
+    reg  [7:0] ws__3__d;
+    wire  [7:0] ws__3__q;
+    reg  ws__3__clock;
+    reg  [31:0] psum__0__d;
+    wire  [31:0] psum__0__q;
+    reg  psum__0__clock;
+    reg  [31:0] psum__1__d;
+    wire  [31:0] psum__1__q;
+    reg  psum__1__clock;
+    reg  [31:0] psum__2__d;
+    wire  [31:0] psum__2__q;
+    reg  psum__2__clock;
+    reg  [31:0] psum__3__d;
+    wire  [31:0] psum__3__q;
+    reg  psum__3__clock;
+    reg  [7:0] wsel__d;
+    wire  [7:0] wsel__q;
+    reg  wsel__clock;
+    reg  mul__clock;
+    reg  [7:0] mul__a;
+    reg  [7:0] mul__b;
+    wire  [15:0] mul__p;
+    
+    // Local signals
+    reg  [7:0] wnx;
+    reg  swap;
+    reg  [31:0] prod32;
+    
+    // Sub module instances
+    default_conv_engine_dff_w8 x(
+        .d(x__d),
+        .q(x__q),
+        .clock(x__clock)
+    );
+    default_conv_engine_dff_w6 tag(
+        .d(tag__d),
+        .q(tag__q),
+        .clock(tag__clock)
+    );
+    default_conv_engine_dff_w8 w__0(
+        .d(w__0__d),
+        .q(w__0__q),
+        .clock(w__0__clock)
+    );
+    default_conv_engine_dff_w8 w__1(
+        .d(w__1__d),
+        .q(w__1__q),
+        .clock(w__1__clock)
+    );
+    default_conv_engine_dff_w8 w__2(
+        .d(w__2__d),
+        .q(w__2__q),
+        .clock(w__2__clock)
+    );
+    default_conv_engine_dff_w8 w__3(
+        .d(w__3__d),
+        .q(w__3__q),
+        .clock(w__3__clock)
+    );
+    default_conv_engine_dff_w8 ws__0(
+        .d(ws__0__d),
+        .q(ws__0__q),
+        .clock(ws__0__clock)
+    );
+    default_conv_engine_dff_w8 ws__1(
+        .d(ws__1__d),
+        .q(ws__1__q),
+        .clock(ws__1__clock)
+    );
+    default_conv_engine_dff_w8 ws__2(
+        .d(ws__2__d),
+        .q(ws__2__q),
+        .clock(ws__2__clock)
+    );
+    default_conv_engine_dff_w8 ws__3(
+        .d(ws__3__d),
+        .q(ws__3__q),
+        .clock(ws__3__clock)
+    );
+    default_conv_engine_dff_w32 psum__0(
+        .d(psum__0__d),
+        .q(psum__0__q),
+        .clock(psum__0__clock)
+    );
+    default_conv_engine_dff_w32 psum__1(
+        .d(psum__1__d),
+        .q(psum__1__q),
+        .clock(psum__1__clock)
+    );
+    default_conv_engine_dff_w32 psum__2(
+        .d(psum__2__d),
+        .q(psum__2__q),
+        .clock(psum__2__clock)
+    );
+    default_conv_engine_dff_w32 psum__3(
+        .d(psum__3__d),
+        .q(psum__3__q),
+        .clock(psum__3__clock)
+    );
+    default_conv_engine_dff_w8 wsel(
+        .d(wsel__d),
+        .q(wsel__q),
+        .clock(wsel__clock)
+    );
+    default_conv_engine_mul mul(
+        .clock(mul__clock),
+        .a(mul__a),
+        .b(mul__b),
+        .p(mul__p)
+    );
+    
+    // Update code
+    always @(*) begin
+        x__clock = clock;
+        tag__clock = clock;
+        wsel__clock = clock;
+        x__d = x__q;
+        tag__d = tag__q;
+        wsel__d = wsel__q;
+        w__0__clock = clock;
+        w__0__d = w__0__q;
+        ws__0__clock = clock;
+        ws__0__d = ws__0__q;
+        psum__0__clock = clock;
+        w__1__clock = clock;
+        w__1__d = w__1__q;
+        ws__1__clock = clock;
+        ws__1__d = ws__1__q;
+        psum__1__clock = clock;
+        w__2__clock = clock;
+        w__2__d = w__2__q;
+        ws__2__clock = clock;
+        ws__2__d = ws__2__q;
+        psum__2__clock = clock;
+        w__3__clock = clock;
+        w__3__d = w__3__q;
+        ws__3__clock = clock;
+        ws__3__d = ws__3__q;
+        psum__3__clock = clock;
+        wnx = 8'h0;
+        swap = strobe & tag_in[32'h1];
+        if (strobe) begin
+            x__d = x_in;
+            tag__d = tag_in;
+        end
+        x_out = x__q;
+        tag_out = tag__q;
+        if (ksel_nx[0]) begin
+            if (swap) begin
+                wnx = ws__0__q;
+            end
+            else begin
+                wnx = w__0__q;
+            end
+        end
+        if (ksel_nx[1]) begin
+            if (swap) begin
+                wnx = ws__1__q;
+            end
+            else begin
+                wnx = w__1__q;
+            end
+        end
+        if (ksel_nx[2]) begin
+            if (swap) begin
+                wnx = ws__2__q;
+            end
+            else begin
+                wnx = w__2__q;
+            end
+        end
+        if (ksel_nx[3]) begin
+            if (swap) begin
+                wnx = ws__3__q;
+            end
+            else begin
+                wnx = w__3__q;
+            end
+        end
+        wsel__d = wnx;
+        w_used = wsel__q;
+        mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
+        mul__clock = clock;
+        mul__a = x__q;
+        mul__b = wsel__q;
+        if (mul__p[32'hf]) begin
+            prod32 = ({16'd0, mul__p}) | (32'hffff << 32'h10);
+        end
+        else begin
+            prod32 = ({16'd0, mul__p});
+        end
+        psum__0__d = psum_in + prod32;
+        psum__1__d = psum__0__q;
+        psum__2__d = psum__1__q;
+        psum__3__d = psum__2__q;
+        psum_out = psum__3__q;
+        if (w_we & w_sel[0]) begin
+            ws__0__d = w_data;
+        end
+        if (swap) begin
+            w__0__d = ws__0__q;
+        end
+        if (w_we & w_sel[1]) begin
+            ws__1__d = w_data;
+        end
+        if (swap) begin
+            w__1__d = ws__1__q;
+        end
+        if (w_we & w_sel[2]) begin
+            ws__2__d = w_data;
+        end
+        if (swap) begin
+            w__2__d = ws__2__q;
+        end
+        if (w_we & w_sel[3]) begin
+            ws__3__d = w_data;
+        end
+        if (swap) begin
+            w__3__d = ws__3__q;
+        end
+    end
+    
+endmodule // default_conv_engine_pe
+
+module default_conv_engine_mul(clock,a,b,p);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] p;
+    
+    // Update code (custom)
+    `ifdef ACCELGEN_ECP5_DSP
+    // Lattice ECP5: the product register is the MULT18X18D's output register.
+    wire [15:0] mp;
+    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
+                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
+          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[7]), .A9(a[7]), .A10(a[7]), .A11(a[7]), .A12(a[7]), .A13(a[7]), .A14(a[7]), .A15(a[7]), .A16(a[7]), .A17(a[7]),
+          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[7]), .B9(b[7]), .B10(b[7]), .B11(b[7]), .B12(b[7]), .B13(b[7]), .B14(b[7]), .B15(b[7]), .B16(b[7]), .B17(b[7]),
+          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]),
+          .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+    always @(*) p = mp;
+    `else
+    wire [15:0] ax = {{8{a[7]}}, a};
+    wire [15:0] bx = {{8{b[7]}}, b};
+    initial p = 16'h0;
+    always @(posedge clock) p <= ax * bx;
+    `endif
+endmodule // default_conv_engine_mul
+
+module default_conv_engine_seq(clock,start,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_keep,p_nodrain,p_fbase,p_obase,tile_done,tile_half,last_swap,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_col,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  [15:0] p_h;
+    input wire  [15:0] p_w;
+    input wire  [15:0] p_wo;
+    input wire  [15:0] p_kh;
+    input wire  [15:0] p_kw;
+    input wire  [15:0] p_sh;
+    input wire  [15:0] p_sw;
+    input wire  [15:0] p_ph;
+    input wire  [15:0] p_pw;
+    input wire  [15:0] p_ic_tiles;
+    input wire  [15:0] p_oc_tiles;
+    input wire  [15:0] p_plane;
+    input wire  [15:0] p_pixels;
+    input wire  [15:0] p_shw;
+    input wire  [15:0] p_phw;
+    input wire  [15:0] p_passes;
+    input wire  [15:0] p_kp;
+    input wire  p_keep;
+    input wire  p_nodrain;
+    input wire  [15:0] p_fbase;
+    input wire  [15:0] p_obase;
+    input wire  tile_done;
+    input wire  tile_half;
+    input wire  last_swap;
+    output reg  busy;
+    output reg  done;
+    output reg  strobe;
+    output reg  [15:0] ksel;
+    output reg  [15:0] ksel_nx;
+    output reg  [3:0] sub;
+    output reg  slot_valid;
+    output reg  slot_pad;
+    output reg  [5:0] slot_tag;
+    output reg  [15:0] slot_addr;
+    output reg  wl_rd_en;
+    output reg  [15:0] wl_rd_addr;
+    output reg  wl_we;
+    output reg  [63:0] wl_row;
+    output reg  [63:0] wl_col;
+    output reg  [15:0] wl_k;
+    output reg  d_en;
+    output reg  d_half;
+    output reg  [15:0] d_addr;
+    output reg  [15:0] d_baddr;
+    output reg  o_valid;
+    output reg  [15:0] o_idx;
+    
+    // Constant declarations
+    localparam  last_k = 16'h8;
+    
+    // Stub signals
+    reg  passes__clock;
+    reg  passes__start;
+    reg  passes__advance;
+    reg  [15:0] passes__p_kw;
+    reg  [15:0] passes__p_kh;
+    reg  [15:0] passes__p_ic_tiles;
+    reg  [15:0] passes__p_oc_tiles;
+    reg  [15:0] passes__p_w;
+    reg  [15:0] passes__p_plane;
+    reg  [15:0] passes__p_kp;
+    reg  [15:0] passes__p_obase;
+    reg  [15:0] passes__p_passes;
+    wire  [15:0] passes__ks;
+    wire  [15:0] passes__kr;
+    wire  [15:0] passes__krw;
+    wire  [15:0] passes__planebase;
+    wire  passes__half;
+    wire  passes__tile_first;
+    wire  passes__tile_last;
+    wire  [15:0] passes__bbase;
+    wire  [15:0] passes__obase;
+    wire  passes__all_issued;
+    reg  issuer__clock;
+    reg  issuer__strobe;
+    reg  issuer__start;
+    reg  issuer__issue_new;
+    reg  [15:0] issuer__p_wo;
+    reg  [15:0] issuer__p_h;
+    reg  [15:0] issuer__p_w;
+    reg  [15:0] issuer__p_ph;
+    reg  [15:0] issuer__p_pw;
+    reg  [15:0] issuer__p_sh;
+    reg  [15:0] issuer__p_sw;
+    reg  [15:0] issuer__p_shw;
+    reg  [15:0] issuer__p_phw;
+    reg  [15:0] issuer__p_pixels;
+    reg  [15:0] issuer__p_fbase;
+    reg  issuer__p_keep;
+    reg  [15:0] issuer__ks;
+    reg  [15:0] issuer__kr;
+    reg  [15:0] issuer__krw;
+    reg  [15:0] issuer__planebase;
+    reg  issuer__tile_first;
+    reg  issuer__tile_last;
+    reg  issuer__half;
+    wire  issuer__in_pass;
+    wire  [15:0] issuer__pix_left;
+    wire  issuer__slot_valid;
+    wire  issuer__slot_pad;
+    wire  [5:0] issuer__slot_tag;
+    wire  [15:0] issuer__slot_addr;
+    reg  loader__clock;
+    reg  loader__start;
+    reg  [15:0] loader__p_passes;
+    reg  loader__take;
+    reg  loader__swapped;
+    wire  loader__ready;
+    wire  loader__rd_en;
+    wire  [15:0] loader__rd_addr;
+    wire  loader__we;
+    wire  [63:0] loader__row;
+    wire  [63:0] loader__col;
+    wire  [15:0] loader__k;
+    reg  drain__clock;
+    reg  drain__start;
+    reg  drain__claim;
+    reg  drain__claim_half;
+    reg  [15:0] drain__claim_bb;
+    reg  [15:0] drain__claim_ob;
+    reg  drain__tile_done;
+    reg  drain__tile_half;
+    reg  drain__p_nodrain;
+    reg  [15:0] drain__p_pixels;
+    wire  drain__busy0;
+    wire  drain__busy1;
+    wire  drain__active;
+    wire  drain__half;
+    wire  [15:0] drain__addr;
+    wire  [15:0] drain__baddr;
+    wire  drain__out_valid;
+    wire  [15:0] drain__out_idx;
+    reg  run__d;
+    wire  run__q;
+    reg  run__clock;
+    reg  fin__d;
+    wire  fin__q;
+    reg  fin__clock;
+    reg  [3:0] tail__d;
+    wire  [3:0] tail__q;
+    reg  tail__clock;
+    reg  [15:0] ksel_r__d;
+    wire  [15:0] ksel_r__q;
+    reg  ksel_r__clock;
+    reg  [3:0] sub_r__d;
+    wire  [3:0] sub_r__q;
+    reg  sub_r__clock;
+    
+    // Local signals
+    reg  go;
+    reg  can_start;
+    reg  issue_new;
+    
+    // Sub module instances
+    default_conv_engine_passes passes(
+        .clock(passes__clock),
+        .start(passes__start),
+        .advance(passes__advance),
+        .p_kw(passes__p_kw),
+        .p_kh(passes__p_kh),
+        .p_ic_tiles(passes__p_ic_tiles),
+        .p_oc_tiles(passes__p_oc_tiles),
+        .p_w(passes__p_w),
+        .p_plane(passes__p_plane),
+        .p_kp(passes__p_kp),
+        .p_obase(passes__p_obase),
+        .p_passes(passes__p_passes),
+        .ks(passes__ks),
+        .kr(passes__kr),
+        .krw(passes__krw),
+        .planebase(passes__planebase),
+        .half(passes__half),
+        .tile_first(passes__tile_first),
+        .tile_last(passes__tile_last),
+        .bbase(passes__bbase),
+        .obase(passes__obase),
+        .all_issued(passes__all_issued)
+    );
+    default_conv_engine_issuer issuer(
+        .clock(issuer__clock),
+        .strobe(issuer__strobe),
+        .start(issuer__start),
+        .issue_new(issuer__issue_new),
+        .p_wo(issuer__p_wo),
+        .p_h(issuer__p_h),
+        .p_w(issuer__p_w),
+        .p_ph(issuer__p_ph),
+        .p_pw(issuer__p_pw),
+        .p_sh(issuer__p_sh),
+        .p_sw(issuer__p_sw),
+        .p_shw(issuer__p_shw),
+        .p_phw(issuer__p_phw),
+        .p_pixels(issuer__p_pixels),
+        .p_fbase(issuer__p_fbase),
+        .p_keep(issuer__p_keep),
+        .ks(issuer__ks),
+        .kr(issuer__kr),
+        .krw(issuer__krw),
+        .planebase(issuer__planebase),
+        .tile_first(issuer__tile_first),
+        .tile_last(issuer__tile_last),
+        .half(issuer__half),
+        .in_pass(issuer__in_pass),
+        .pix_left(issuer__pix_left),
+        .slot_valid(issuer__slot_valid),
+        .slot_pad(issuer__slot_pad),
+        .slot_tag(issuer__slot_tag),
+        .slot_addr(issuer__slot_addr)
+    );
+    default_conv_engine_loader loader(
+        .clock(loader__clock),
+        .start(loader__start),
+        .p_passes(loader__p_passes),
+        .take(loader__take),
+        .swapped(loader__swapped),
+        .ready(loader__ready),
+        .rd_en(loader__rd_en),
+        .rd_addr(loader__rd_addr),
+        .we(loader__we),
+        .row(loader__row),
+        .col(loader__col),
+        .k(loader__k)
+    );
+    default_conv_engine_drain drain(
+        .clock(drain__clock),
+        .start(drain__start),
+        .claim(drain__claim),
+        .claim_half(drain__claim_half),
+        .claim_bb(drain__claim_bb),
+        .claim_ob(drain__claim_ob),
+        .tile_done(drain__tile_done),
+        .tile_half(drain__tile_half),
+        .p_nodrain(drain__p_nodrain),
+        .p_pixels(drain__p_pixels),
+        .busy0(drain__busy0),
+        .busy1(drain__busy1),
+        .active(drain__active),
+        .half(drain__half),
+        .addr(drain__addr),
+        .baddr(drain__baddr),
+        .out_valid(drain__out_valid),
+        .out_idx(drain__out_idx)
+    );
+    default_conv_engine_dff_w1 run(
+        .d(run__d),
+        .q(run__q),
+        .clock(run__clock)
+    );
+    default_conv_engine_dff_w1 fin(
+        .d(fin__d),
+        .q(fin__q),
+        .clock(fin__clock)
+    );
+    default_conv_engine_dff_w4 tail(
+        .d(tail__d),
+        .q(tail__q),
+        .clock(tail__clock)
+    );
+    default_conv_engine_dff_w16 ksel_r(
+        .d(ksel_r__d),
+        .q(ksel_r__q),
+        .clock(ksel_r__clock)
+    );
+    default_conv_engine_dff_w4 sub_r(
+        .d(sub_r__d),
+        .q(sub_r__q),
+        .clock(sub_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        run__clock = clock;
+        fin__clock = clock;
+        tail__clock = clock;
+        ksel_r__clock = clock;
+        sub_r__clock = clock;
+        run__d = run__q;
+        fin__d = fin__q;
+        tail__d = tail__q;
+        ksel_r__d = ksel_r__q;
+        sub_r__d = sub_r__q;
+        passes__clock = clock;
+        issuer__clock = clock;
+        loader__clock = clock;
+        drain__clock = clock;
+        busy = run__q;
+        done = fin__q;
+        go = start & ~run__q;
+        strobe = |(ksel_r__q & last_k);
+        if (strobe | ~|ksel_r__q) begin
+            ksel_nx = 16'h1;
+            sub_r__d = 4'h0;
+        end
+        else begin
+            ksel_nx = ksel_r__q << 32'h1;
+            sub_r__d = sub_r__q + 4'h1;
+        end
+        if (go) begin
+            ksel_nx = 16'h1;
+            sub_r__d = 4'h0;
+            run__d = 1'b1;
+            fin__d = 1'b0;
+            tail__d = 4'h8;
+        end
+        ksel_r__d = ksel_nx;
+        ksel = ksel_r__q;
+        sub = sub_r__q;
+        passes__start = go;
+        passes__p_kw = p_kw;
+        passes__p_kh = p_kh;
+        passes__p_ic_tiles = p_ic_tiles;
+        passes__p_oc_tiles = p_oc_tiles;
+        passes__p_w = p_w;
+        passes__p_plane = p_plane;
+        passes__p_kp = p_kp;
+        passes__p_obase = p_obase;
+        passes__p_passes = p_passes;
+        passes__advance = strobe & issuer__in_pass & ~|issuer__pix_left;
+        if (passes__half) begin
+            can_start = loader__ready & ~(passes__tile_first & drain__busy1);
+        end
+        else begin
+            can_start = loader__ready & ~(passes__tile_first & drain__busy0);
+        end
+        issuer__strobe = strobe;
+        issuer__start = go;
+        issue_new = run__q & ~issuer__in_pass & ~passes__all_issued & can_start;
+        issuer__issue_new = issue_new;
+        issuer__p_wo = p_wo;
+        issuer__p_h = p_h;
+        issuer__p_w = p_w;
+        issuer__p_ph = p_ph;
+        issuer__p_pw = p_pw;
+        issuer__p_sh = p_sh;
+        issuer__p_sw = p_sw;
+        issuer__p_shw = p_shw;
+        issuer__p_phw = p_phw;
+        issuer__p_pixels = p_pixels;
+        issuer__p_fbase = p_fbase;
+        issuer__p_keep = p_keep;
+        issuer__ks = passes__ks;
+        issuer__kr = passes__kr;
+        issuer__krw = passes__krw;
+        issuer__planebase = passes__planebase;
+        issuer__tile_first = passes__tile_first;
+        issuer__tile_last = passes__tile_last;
+        issuer__half = passes__half;
+        loader__start = go;
+        loader__p_passes = p_passes;
+        loader__take = strobe & issue_new;
+        loader__swapped = last_swap;
+        drain__start = go;
+        drain__claim = strobe & issue_new & passes__tile_first;
+        drain__claim_half = passes__half;
+        drain__claim_bb = passes__bbase;
+        drain__claim_ob = passes__obase;
+        drain__tile_done = tile_done;
+        drain__tile_half = tile_half;
+        drain__p_nodrain = p_nodrain;
+        drain__p_pixels = p_pixels;
+        slot_valid = issuer__slot_valid;
+        slot_pad = issuer__slot_pad;
+        slot_tag = issuer__slot_tag;
+        slot_addr = issuer__slot_addr;
+        wl_rd_en = loader__rd_en;
+        wl_rd_addr = loader__rd_addr;
+        wl_we = loader__we;
+        wl_row = loader__row;
+        wl_col = loader__col;
+        wl_k = loader__k;
+        d_en = drain__active;
+        d_half = drain__half;
+        d_addr = drain__addr;
+        d_baddr = drain__baddr;
+        o_valid = drain__out_valid;
+        o_idx = drain__out_idx;
+        if (run__q & passes__all_issued & ~drain__busy0 & ~drain__busy1 & ~drain__active) begin
+            if (|tail__q) begin
+                tail__d = tail__q - 4'h1;
+            end
+            else begin
+                run__d = 1'b0;
+                fin__d = 1'b1;
+            end
+        end
+    end
+    
+endmodule // default_conv_engine_seq
+
+module default_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  claim;
+    input wire  claim_half;
+    input wire  [15:0] claim_bb;
+    input wire  [15:0] claim_ob;
+    input wire  tile_done;
+    input wire  tile_half;
+    input wire  p_nodrain;
+    input wire  [15:0] p_pixels;
+    output reg  busy0;
+    output reg  busy1;
+    output reg  active;
+    output reg  half;
+    output reg  [15:0] addr;
+    output reg  [15:0] baddr;
+    output reg  out_valid;
+    output reg  [15:0] out_idx;
+    
+    // Constant declarations
+    localparam  kernels = 16'h4;
+    
+    // Stub signals
+    reg  busy0_r__d;
+    wire  busy0_r__q;
+    reg  busy0_r__clock;
+    reg  busy1_r__d;
+    wire  busy1_r__q;
+    reg  busy1_r__clock;
+    reg  pend0__d;
+    wire  pend0__q;
+    reg  pend0__clock;
+    reg  pend1__d;
+    wire  pend1__q;
+    reg  pend1__clock;
+    reg  [15:0] bb0__d;
+    wire  [15:0] bb0__q;
+    reg  bb0__clock;
+    reg  [15:0] bb1__d;
+    wire  [15:0] bb1__q;
+    reg  bb1__clock;
+    reg  [15:0] ob0__d;
+    wire  [15:0] ob0__q;
+    reg  ob0__clock;
+    reg  [15:0] ob1__d;
+    wire  [15:0] ob1__q;
+    reg  ob1__clock;
+    reg  act__d;
+    wire  act__q;
+    reg  act__clock;
+    reg  half_r__d;
+    wire  half_r__q;
+    reg  half_r__clock;
+    reg  [15:0] j__d;
+    wire  [15:0] j__q;
+    reg  j__clock;
+    reg  [15:0] addr_r__d;
+    wire  [15:0] addr_r__q;
+    reg  addr_r__clock;
+    reg  [15:0] pleft__d;
+    wire  [15:0] pleft__q;
+    reg  pleft__clock;
+    reg  [15:0] baddr_r__d;
+    wire  [15:0] baddr_r__q;
+    reg  baddr_r__clock;
+    reg  [15:0] oaddr__d;
+    wire  [15:0] oaddr__q;
+    reg  oaddr__clock;
+    reg  v1__d;
+    wire  v1__q;
+    reg  v1__clock;
+    reg  [15:0] o1__d;
+    wire  [15:0] o1__q;
+    reg  o1__clock;
+    reg  v2__d;
+    wire  v2__q;
+    reg  v2__clock;
+    reg  [15:0] o2__d;
+    wire  [15:0] o2__q;
+    reg  o2__clock;
+    reg  v3__d;
+    wire  v3__q;
+    reg  v3__clock;
+    reg  [15:0] o3__d;
+    wire  [15:0] o3__q;
+    reg  o3__clock;
+    
+    // Sub module instances
+    default_conv_engine_dff_w1 busy0_r(
+        .d(busy0_r__d),
+        .q(busy0_r__q),
+        .clock(busy0_r__clock)
+    );
+    default_conv_engine_dff_w1 busy1_r(
+        .d(busy1_r__d),
+        .q(busy1_r__q),
+        .clock(busy1_r__clock)
+    );
+    default_conv_engine_dff_w1 pend0(
+        .d(pend0__d),
+        .q(pend0__q),
+        .clock(pend0__clock)
+    );
+    default_conv_engine_dff_w1 pend1(
+        .d(pend1__d),
+        .q(pend1__q),
+        .clock(pend1__clock)
+    );
+    default_conv_engine_dff_w16 bb0(
+        .d(bb0__d),
+        .q(bb0__q),
+        .clock(bb0__clock)
+    );
+    default_conv_engine_dff_w16 bb1(
+        .d(bb1__d),
+        .q(bb1__q),
+        .clock(bb1__clock)
+    );
+    default_conv_engine_dff_w16 ob0(
+        .d(ob0__d),
+        .q(ob0__q),
+        .clock(ob0__clock)
+    );
+    default_conv_engine_dff_w16 ob1(
+        .d(ob1__d),
+        .q(ob1__q),
+        .clock(ob1__clock)
+    );
+    default_conv_engine_dff_w1 act(
+        .d(act__d),
+        .q(act__q),
+        .clock(act__clock)
+    );
+    default_conv_engine_dff_w1 half_r(
+        .d(half_r__d),
+        .q(half_r__q),
+        .clock(half_r__clock)
+    );
+    default_conv_engine_dff_w16 j(
+        .d(j__d),
+        .q(j__q),
+        .clock(j__clock)
+    );
+    default_conv_engine_dff_w16 addr_r(
+        .d(addr_r__d),
+        .q(addr_r__q),
+        .clock(addr_r__clock)
+    );
+    default_conv_engine_dff_w16 pleft(
+        .d(pleft__d),
+        .q(pleft__q),
+        .clock(pleft__clock)
+    );
+    default_conv_engine_dff_w16 baddr_r(
+        .d(baddr_r__d),
+        .q(baddr_r__q),
+        .clock(baddr_r__clock)
+    );
+    default_conv_engine_dff_w16 oaddr(
+        .d(oaddr__d),
+        .q(oaddr__q),
+        .clock(oaddr__clock)
+    );
+    default_conv_engine_dff_w1 v1(
+        .d(v1__d),
+        .q(v1__q),
+        .clock(v1__clock)
+    );
+    default_conv_engine_dff_w16 o1(
+        .d(o1__d),
+        .q(o1__q),
+        .clock(o1__clock)
+    );
+    default_conv_engine_dff_w1 v2(
+        .d(v2__d),
+        .q(v2__q),
+        .clock(v2__clock)
+    );
+    default_conv_engine_dff_w16 o2(
+        .d(o2__d),
+        .q(o2__q),
+        .clock(o2__clock)
+    );
+    default_conv_engine_dff_w1 v3(
+        .d(v3__d),
+        .q(v3__q),
+        .clock(v3__clock)
+    );
+    default_conv_engine_dff_w16 o3(
+        .d(o3__d),
+        .q(o3__q),
+        .clock(o3__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        busy0_r__clock = clock;
+        busy1_r__clock = clock;
+        pend0__clock = clock;
+        pend1__clock = clock;
+        bb0__clock = clock;
+        bb1__clock = clock;
+        ob0__clock = clock;
+        ob1__clock = clock;
+        act__clock = clock;
+        half_r__clock = clock;
+        j__clock = clock;
+        addr_r__clock = clock;
+        pleft__clock = clock;
+        baddr_r__clock = clock;
+        oaddr__clock = clock;
+        v1__clock = clock;
+        o1__clock = clock;
+        v2__clock = clock;
+        o2__clock = clock;
+        v3__clock = clock;
+        o3__clock = clock;
+        busy0_r__d = busy0_r__q;
+        busy1_r__d = busy1_r__q;
+        pend0__d = pend0__q;
+        pend1__d = pend1__q;
+        bb0__d = bb0__q;
+        bb1__d = bb1__q;
+        ob0__d = ob0__q;
+        ob1__d = ob1__q;
+        act__d = act__q;
+        half_r__d = half_r__q;
+        j__d = j__q;
+        addr_r__d = addr_r__q;
+        pleft__d = pleft__q;
+        baddr_r__d = baddr_r__q;
+        oaddr__d = oaddr__q;
+        v1__d = v1__q;
+        o1__d = o1__q;
+        v2__d = v2__q;
+        o2__d = o2__q;
+        v3__d = v3__q;
+        o3__d = o3__q;
+        busy0 = busy0_r__q;
+        busy1 = busy1_r__q;
+        active = act__q;
+        half = half_r__q;
+        addr = addr_r__q;
+        baddr = baddr_r__q;
+        out_valid = v3__q;
+        out_idx = o3__q;
+        if (start) begin
+            busy0_r__d = 1'b0;
+            busy1_r__d = 1'b0;
+            pend0__d = 1'b0;
+            pend1__d = 1'b0;
+            act__d = 1'b0;
+        end
+        if (claim) begin
+            if (claim_half) begin
+                busy1_r__d = 1'b1;
+                bb1__d = claim_bb;
+                ob1__d = claim_ob;
+            end
+            else begin
+                busy0_r__d = 1'b1;
+                bb0__d = claim_bb;
+                ob0__d = claim_ob;
+            end
+        end
+        if (tile_done) begin
+            if (p_nodrain) begin
+                if (tile_half) begin
+                    busy1_r__d = 1'b0;
+                end
+                else begin
+                    busy0_r__d = 1'b0;
+                end
+            end
+            else if (tile_half) begin
+                pend1__d = 1'b1;
+            end
+            else begin
+                pend0__d = 1'b1;
+            end
+        end
+        v1__d = act__q;
+        o1__d = oaddr__q;
+        v2__d = v1__q;
+        o2__d = o1__q;
+        v3__d = v2__q;
+        o3__d = o2__q;
+        if (~act__q) begin
+            if (pend0__q) begin
+                pend0__d = 1'b0;
+                act__d = 1'b1;
+                half_r__d = 1'b0;
+                baddr_r__d = bb0__q;
+                oaddr__d = ob0__q;
+            end
+            else if (pend1__q) begin
+                pend1__d = 1'b0;
+                act__d = 1'b1;
+                half_r__d = 1'b1;
+                baddr_r__d = bb1__q;
+                oaddr__d = ob1__q;
+            end
+            j__d = 16'h0;
+            addr_r__d = 16'h0;
+            pleft__d = p_pixels - 16'h1;
+        end
+        else begin
+            oaddr__d = oaddr__q + 16'h1;
+            if (|pleft__q) begin
+                pleft__d = pleft__q - 16'h1;
+                addr_r__d = addr_r__q + kernels;
+            end
+            else begin
+                pleft__d = p_pixels - 16'h1;
+                baddr_r__d = baddr_r__q + 16'h1;
+                j__d = j__q + 16'h1;
+                addr_r__d = j__q + 16'h1;
+                if (j__q + 16'h1 == kernels) begin
+                    act__d = 1'b0;
+                    if (half_r__q) begin
+                        busy1_r__d = 1'b0;
+                    end
+                    else begin
+                        busy0_r__d = 1'b0;
+                    end
+                end
+            end
+        end
+    end
+    
+endmodule // default_conv_engine_drain
+
+module default_conv_engine_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  strobe;
+    input wire  start;
+    input wire  issue_new;
+    input wire  [15:0] p_wo;
+    input wire  [15:0] p_h;
+    input wire  [15:0] p_w;
+    input wire  [15:0] p_ph;
+    input wire  [15:0] p_pw;
+    input wire  [15:0] p_sh;
+    input wire  [15:0] p_sw;
+    input wire  [15:0] p_shw;
+    input wire  [15:0] p_phw;
+    input wire  [15:0] p_pixels;
+    input wire  [15:0] p_fbase;
+    input wire  p_keep;
+    input wire  [15:0] ks;
+    input wire  [15:0] kr;
+    input wire  [15:0] krw;
+    input wire  [15:0] planebase;
+    input wire  tile_first;
+    input wire  tile_last;
+    input wire  half;
+    output reg  in_pass;
+    output reg  [15:0] pix_left;
+    output reg  slot_valid;
+    output reg  slot_pad;
+    output reg  [5:0] slot_tag;
+    output reg  [15:0] slot_addr;
+    
+    // Constant declarations
+    localparam  tag_valid = 6'b1;
+    localparam  tag_swap = 6'b10;
+    localparam  tag_first = 6'b100;
+    localparam  tag_last = 6'b1000;
+    localparam  tag_half = 6'b10000;
+    localparam  tag_pad = 6'b100000;
+    
+    // Stub signals
+    reg  valid_r__d;
+    wire  valid_r__q;
+    reg  valid_r__clock;
+    reg  pad_r__d;
+    wire  pad_r__q;
+    reg  pad_r__clock;
+    reg  [5:0] tag_r__d;
+    wire  [5:0] tag_r__q;
+    reg  tag_r__clock;
+    reg  [15:0] addr_r__d;
+    wire  [15:0] addr_r__q;
+    reg  addr_r__clock;
+    reg  pass_r__d;
+    wire  pass_r__q;
+    reg  pass_r__clock;
+    reg  [15:0] left_r__d;
+    wire  [15:0] left_r__q;
+    reg  left_r__clock;
+    reg  [15:0] px__d;
+    wire  [15:0] px__q;
+    reg  px__clock;
+    reg  [15:0] ixp__d;
+    wire  [15:0] ixp__q;
+    reg  ixp__clock;
+    reg  [15:0] iyp__d;
+    wire  [15:0] iyp__q;
+    reg  iyp__clock;
+    reg  [15:0] rowaddr__d;
+    wire  [15:0] rowaddr__q;
+    reg  rowaddr__clock;
+    reg  [15:0] wo_last__d;
+    wire  [15:0] wo_last__q;
+    reg  wo_last__clock;
+    reg  [15:0] h_ph__d;
+    wire  [15:0] h_ph__q;
+    reg  h_ph__clock;
+    reg  [15:0] w_pw__d;
+    wire  [15:0] w_pw__q;
+    reg  w_pw__clock;
+    reg  [15:0] ca_px__d;
+    wire  [15:0] ca_px__q;
+    reg  ca_px__clock;
+    reg  [15:0] ca_ixp__d;
+    wire  [15:0] ca_ixp__q;
+    reg  ca_ixp__clock;
+    reg  [15:0] ca_iyp__d;
+    wire  [15:0] ca_iyp__q;
+    reg  ca_iyp__clock;
+    reg  [15:0] ca_pixl__d;
+    wire  [15:0] ca_pixl__q;
+    reg  ca_pixl__clock;
+    reg  [15:0] ca_addr__d;
+    wire  [15:0] ca_addr__q;
+    reg  ca_addr__clock;
+    reg  ca_pad__d;
+    wire  ca_pad__q;
+    reg  ca_pad__clock;
+    reg  ca_last__d;
+    wire  ca_last__q;
+    reg  ca_last__clock;
+    reg  ca_eol__d;
+    wire  ca_eol__q;
+    reg  ca_eol__clock;
+    reg  [15:0] cb_pixl__d;
+    wire  [15:0] cb_pixl__q;
+    reg  cb_pixl__clock;
+    reg  [15:0] cb_addr__d;
+    wire  [15:0] cb_addr__q;
+    reg  cb_addr__clock;
+    reg  cb_pad__d;
+    wire  cb_pad__q;
+    reg  cb_pad__clock;
+    reg  cb_last__d;
+    wire  cb_last__q;
+    reg  cb_last__clock;
+    
+    // Local signals
+    reg  a_eol;
+    reg  [15:0] a_px;
+    reg  [15:0] a_ixp;
+    reg  [15:0] a_iyp;
+    reg  [15:0] a_pixl;
+    reg  [15:0] a_yn;
+    reg  [15:0] a_xn;
+    reg  pad_eol;
+    reg  pad_mid;
+    reg  [15:0] b_rowbase;
+    reg  [15:0] b_pixl;
+    reg  pass_end;
+    reg  issue_next;
+    reg  [5:0] tag;
+    
+    // Sub module instances
+    default_conv_engine_dff_w1 valid_r(
+        .d(valid_r__d),
+        .q(valid_r__q),
+        .clock(valid_r__clock)
+    );
+    default_conv_engine_dff_w1 pad_r(
+        .d(pad_r__d),
+        .q(pad_r__q),
+        .clock(pad_r__clock)
+    );
+    default_conv_engine_dff_w6 tag_r(
+        .d(tag_r__d),
+        .q(tag_r__q),
+        .clock(tag_r__clock)
+    );
+    default_conv_engine_dff_w16 addr_r(
+        .d(addr_r__d),
+        .q(addr_r__q),
+        .clock(addr_r__clock)
+    );
+    default_conv_engine_dff_w1 pass_r(
+        .d(pass_r__d),
+        .q(pass_r__q),
+        .clock(pass_r__clock)
+    );
+    default_conv_engine_dff_w16 left_r(
+        .d(left_r__d),
+        .q(left_r__q),
+        .clock(left_r__clock)
+    );
+    default_conv_engine_dff_w16 px(
+        .d(px__d),
+        .q(px__q),
+        .clock(px__clock)
+    );
+    default_conv_engine_dff_w16 ixp(
+        .d(ixp__d),
+        .q(ixp__q),
+        .clock(ixp__clock)
+    );
+    default_conv_engine_dff_w16 iyp(
+        .d(iyp__d),
+        .q(iyp__q),
+        .clock(iyp__clock)
+    );
+    default_conv_engine_dff_w16 rowaddr(
+        .d(rowaddr__d),
+        .q(rowaddr__q),
+        .clock(rowaddr__clock)
+    );
+    default_conv_engine_dff_w16 wo_last(
+        .d(wo_last__d),
+        .q(wo_last__q),
+        .clock(wo_last__clock)
+    );
+    default_conv_engine_dff_w16 h_ph(
+        .d(h_ph__d),
+        .q(h_ph__q),
+        .clock(h_ph__clock)
+    );
+    default_conv_engine_dff_w16 w_pw(
+        .d(w_pw__d),
+        .q(w_pw__q),
+        .clock(w_pw__clock)
+    );
+    default_conv_engine_dff_w16 ca_px(
+        .d(ca_px__d),
+        .q(ca_px__q),
+        .clock(ca_px__clock)
+    );
+    default_conv_engine_dff_w16 ca_ixp(
+        .d(ca_ixp__d),
+        .q(ca_ixp__q),
+        .clock(ca_ixp__clock)
+    );
+    default_conv_engine_dff_w16 ca_iyp(
+        .d(ca_iyp__d),
+        .q(ca_iyp__q),
+        .clock(ca_iyp__clock)
+    );
+    default_conv_engine_dff_w16 ca_pixl(
+        .d(ca_pixl__d),
+        .q(ca_pixl__q),
+        .clock(ca_pixl__clock)
+    );
+    default_conv_engine_dff_w16 ca_addr(
+        .d(ca_addr__d),
+        .q(ca_addr__q),
+        .clock(ca_addr__clock)
+    );
+    default_conv_engine_dff_w1 ca_pad(
+        .d(ca_pad__d),
+        .q(ca_pad__q),
+        .clock(ca_pad__clock)
+    );
+    default_conv_engine_dff_w1 ca_last(
+        .d(ca_last__d),
+        .q(ca_last__q),
+        .clock(ca_last__clock)
+    );
+    default_conv_engine_dff_w1 ca_eol(
+        .d(ca_eol__d),
+        .q(ca_eol__q),
+        .clock(ca_eol__clock)
+    );
+    default_conv_engine_dff_w16 cb_pixl(
+        .d(cb_pixl__d),
+        .q(cb_pixl__q),
+        .clock(cb_pixl__clock)
+    );
+    default_conv_engine_dff_w16 cb_addr(
+        .d(cb_addr__d),
+        .q(cb_addr__q),
+        .clock(cb_addr__clock)
+    );
+    default_conv_engine_dff_w1 cb_pad(
+        .d(cb_pad__d),
+        .q(cb_pad__q),
+        .clock(cb_pad__clock)
+    );
+    default_conv_engine_dff_w1 cb_last(
+        .d(cb_last__d),
+        .q(cb_last__q),
+        .clock(cb_last__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        valid_r__clock = clock;
+        pad_r__clock = clock;
+        tag_r__clock = clock;
+        addr_r__clock = clock;
+        pass_r__clock = clock;
+        left_r__clock = clock;
+        px__clock = clock;
+        ixp__clock = clock;
+        iyp__clock = clock;
+        rowaddr__clock = clock;
+        wo_last__clock = clock;
+        h_ph__clock = clock;
+        w_pw__clock = clock;
+        ca_px__clock = clock;
+        ca_ixp__clock = clock;
+        ca_iyp__clock = clock;
+        ca_pixl__clock = clock;
+        ca_addr__clock = clock;
+        ca_pad__clock = clock;
+        ca_last__clock = clock;
+        ca_eol__clock = clock;
+        cb_pixl__clock = clock;
+        cb_addr__clock = clock;
+        cb_pad__clock = clock;
+        cb_last__clock = clock;
+        valid_r__d = valid_r__q;
+        pad_r__d = pad_r__q;
+        tag_r__d = tag_r__q;
+        addr_r__d = addr_r__q;
+        pass_r__d = pass_r__q;
+        left_r__d = left_r__q;
+        px__d = px__q;
+        ixp__d = ixp__q;
+        iyp__d = iyp__q;
+        rowaddr__d = rowaddr__q;
+        wo_last__d = wo_last__q;
+        h_ph__d = h_ph__q;
+        w_pw__d = w_pw__q;
+        ca_px__d = ca_px__q;
+        ca_ixp__d = ca_ixp__q;
+        ca_iyp__d = ca_iyp__q;
+        ca_pixl__d = ca_pixl__q;
+        ca_addr__d = ca_addr__q;
+        ca_pad__d = ca_pad__q;
+        ca_last__d = ca_last__q;
+        ca_eol__d = ca_eol__q;
+        cb_pixl__d = cb_pixl__q;
+        cb_addr__d = cb_addr__q;
+        cb_pad__d = cb_pad__q;
+        cb_last__d = cb_last__q;
+        slot_valid = valid_r__q;
+        slot_pad = pad_r__q;
+        slot_tag = tag_r__q;
+        slot_addr = addr_r__q;
+        issue_next = pass_r__q & |left_r__q;
+        in_pass = pass_r__q;
+        pix_left = left_r__q;
+        pass_end = pass_r__q & ~|left_r__q;
+        wo_last__d = p_wo - 16'h1;
+        h_ph__d = p_h + p_ph;
+        w_pw__d = p_w + p_pw;
+        a_eol = px__q == wo_last__q;
+        a_yn = iyp__q + p_sh;
+        a_xn = ixp__q + p_sw;
+        pad_eol = (a_yn < p_ph) | (a_yn >= h_ph__q) | (ks < p_pw) | (ks >= w_pw__q);
+        pad_mid = (iyp__q < p_ph) | (iyp__q >= h_ph__q) | (a_xn < p_pw) | (a_xn >= w_pw__q);
+        a_pixl = left_r__q - 16'h1;
+        if (a_eol) begin
+            a_px = 16'h0;
+            a_ixp = ks;
+            a_iyp = a_yn;
+            ca_addr__d = rowaddr__q + p_shw;
+            ca_pad__d = pad_eol;
+        end
+        else begin
+            a_px = px__q + 16'h1;
+            a_ixp = a_xn;
+            a_iyp = iyp__q;
+            ca_addr__d = addr_r__q + p_sw;
+            ca_pad__d = pad_mid;
+        end
+        ca_px__d = a_px;
+        ca_ixp__d = a_ixp;
+        ca_iyp__d = a_iyp;
+        ca_pixl__d = a_pixl;
+        ca_eol__d = a_eol;
+        ca_last__d = tile_last & ~|a_pixl;
+        b_rowbase = planebase + krw - p_phw;
+        b_pixl = p_pixels - 16'h1;
+        cb_pixl__d = b_pixl;
+        cb_addr__d = b_rowbase + ks - p_pw + p_fbase;
+        cb_pad__d = (kr < p_ph) | (kr >= h_ph__q) | (ks < p_pw) | (ks >= w_pw__q);
+        cb_last__d = tile_last & ~|b_pixl;
+        tag = tag_valid;
+        if (issue_new) begin
+            tag = tag | tag_swap;
+        end
+        if (tile_first & ~p_keep) begin
+            tag = tag | tag_first;
+        end
+        if ((issue_next & ca_last__q) | (~issue_next & cb_last__q)) begin
+            tag = tag | tag_last;
+        end
+        if ((issue_next & ca_pad__q) | (~issue_next & cb_pad__q)) begin
+            tag = tag | tag_pad;
+        end
+        if (half) begin
+            tag = tag | tag_half;
+        end
+        if (strobe) begin
+            valid_r__d = issue_next | issue_new;
+            tag_r__d = 6'h0;
+            if (issue_next | issue_new) begin
+                tag_r__d = tag;
+            end
+            if (issue_next) begin
+                addr_r__d = ca_addr__q;
+                pad_r__d = ca_pad__q;
+                px__d = ca_px__q;
+                ixp__d = ca_ixp__q;
+                iyp__d = ca_iyp__q;
+                left_r__d = ca_pixl__q;
+                if (ca_eol__q) begin
+                    rowaddr__d = ca_addr__q;
+                end
+            end
+            else begin
+                addr_r__d = cb_addr__q;
+                pad_r__d = cb_pad__q;
+            end
+            if (issue_new) begin
+                pass_r__d = 1'b1;
+                if (~issue_next) begin
+                    rowaddr__d = cb_addr__q;
+                    px__d = 16'h0;
+                    ixp__d = ks;
+                    iyp__d = kr;
+                    left_r__d = cb_pixl__q;
+                end
+            end
+            if (pass_end) begin
+                pass_r__d = 1'b0;
+            end
+        end
+        if (start) begin
+            pass_r__d = 1'b0;
+        end
+    end
+    
+endmodule // default_conv_engine_issuer
+
+module default_conv_engine_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_addr,we,row,col,k);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  [15:0] p_passes;
+    input wire  take;
+    input wire  swapped;
+    output reg  ready;
+    output reg  rd_en;
+    output reg  [15:0] rd_addr;
+    output reg  we;
+    output reg  [63:0] row;
+    output reg  [63:0] col;
+    output reg  [15:0] k;
+    
+    // Constant declarations
+    localparam  last_r = 64'h80;
+    localparam  last_c = 64'h80;
+    localparam  last_k = 16'h8;
+    
+    // Stub signals
+    reg  loading__d;
+    wire  loading__q;
+    reg  loading__clock;
+    reg  ready_r__d;
+    wire  ready_r__q;
+    reg  ready_r__clock;
+    reg  waiting__d;
+    wire  waiting__q;
+    reg  waiting__clock;
+    reg  [15:0] ptr__d;
+    wire  [15:0] ptr__q;
+    reg  ptr__clock;
+    reg  [63:0] row_r__d;
+    wire  [63:0] row_r__q;
+    reg  row_r__clock;
+    reg  [63:0] col_r__d;
+    wire  [63:0] col_r__q;
+    reg  col_r__clock;
+    reg  [15:0] k_r__d;
+    wire  [15:0] k_r__q;
+    reg  k_r__clock;
+    reg  [15:0] left__d;
+    wire  [15:0] left__q;
+    reg  left__clock;
+    reg  we_d__d;
+    wire  we_d__q;
+    reg  we_d__clock;
+    reg  [63:0] row_d__d;
+    wire  [63:0] row_d__q;
+    reg  row_d__clock;
+    reg  [63:0] col_d__d;
+    wire  [63:0] col_d__q;
+    reg  col_d__clock;
+    reg  [15:0] k_d__d;
+    wire  [15:0] k_d__q;
+    reg  k_d__clock;
+    
+    // Sub module instances
+    default_conv_engine_dff_w1 loading(
+        .d(loading__d),
+        .q(loading__q),
+        .clock(loading__clock)
+    );
+    default_conv_engine_dff_w1 ready_r(
+        .d(ready_r__d),
+        .q(ready_r__q),
+        .clock(ready_r__clock)
+    );
+    default_conv_engine_dff_w1 waiting(
+        .d(waiting__d),
+        .q(waiting__q),
+        .clock(waiting__clock)
+    );
+    default_conv_engine_dff_w16 ptr(
+        .d(ptr__d),
+        .q(ptr__q),
+        .clock(ptr__clock)
+    );
+    default_conv_engine_dff_w64 row_r(
+        .d(row_r__d),
+        .q(row_r__q),
+        .clock(row_r__clock)
+    );
+    default_conv_engine_dff_w64 col_r(
+        .d(col_r__d),
+        .q(col_r__q),
+        .clock(col_r__clock)
+    );
+    default_conv_engine_dff_w16 k_r(
+        .d(k_r__d),
+        .q(k_r__q),
+        .clock(k_r__clock)
+    );
+    default_conv_engine_dff_w16 left(
+        .d(left__d),
+        .q(left__q),
+        .clock(left__clock)
+    );
+    default_conv_engine_dff_w1 we_d(
+        .d(we_d__d),
+        .q(we_d__q),
+        .clock(we_d__clock)
+    );
+    default_conv_engine_dff_w64 row_d(
+        .d(row_d__d),
+        .q(row_d__q),
+        .clock(row_d__clock)
+    );
+    default_conv_engine_dff_w64 col_d(
+        .d(col_d__d),
+        .q(col_d__q),
+        .clock(col_d__clock)
+    );
+    default_conv_engine_dff_w16 k_d(
+        .d(k_d__d),
+        .q(k_d__q),
+        .clock(k_d__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        loading__clock = clock;
+        ready_r__clock = clock;
+        waiting__clock = clock;
+        ptr__clock = clock;
+        row_r__clock = clock;
+        col_r__clock = clock;
+        k_r__clock = clock;
+        left__clock = clock;
+        we_d__clock = clock;
+        row_d__clock = clock;
+        col_d__clock = clock;
+        k_d__clock = clock;
+        loading__d = loading__q;
+        ready_r__d = ready_r__q;
+        waiting__d = waiting__q;
+        ptr__d = ptr__q;
+        row_r__d = row_r__q;
+        col_r__d = col_r__q;
+        k_r__d = k_r__q;
+        left__d = left__q;
+        we_d__d = we_d__q;
+        row_d__d = row_d__q;
+        col_d__d = col_d__q;
+        k_d__d = k_d__q;
+        ready = ready_r__q;
+        rd_en = loading__q;
+        rd_addr = ptr__q;
+        we = we_d__q;
+        row = row_d__q;
+        col = col_d__q;
+        k = k_d__q;
+        if (start) begin
+            loading__d = |p_passes;
+            ready_r__d = 1'b0;
+            waiting__d = 1'b0;
+            ptr__d = 16'h0;
+            row_r__d = 64'h1;
+            col_r__d = 64'h1;
+            k_r__d = 16'h1;
+            left__d = p_passes;
+        end
+        if (take) begin
+            ready_r__d = 1'b0;
+            waiting__d = 1'b1;
+        end
+        we_d__d = loading__q;
+        row_d__d = row_r__q;
+        col_d__d = col_r__q;
+        k_d__d = k_r__q;
+        if (loading__q) begin
+            ptr__d = ptr__q + 16'h1;
+            k_r__d = k_r__q << 32'h1;
+            if (|(k_r__q & last_k)) begin
+                k_r__d = 16'h1;
+                col_r__d = col_r__q << 32'h1;
+                if (|(col_r__q & last_c)) begin
+                    col_r__d = 64'h1;
+                    row_r__d = row_r__q << 32'h1;
+                    if (|(row_r__q & last_r)) begin
+                        row_r__d = 64'h1;
+                        loading__d = 1'b0;
+                        ready_r__d = 1'b1;
+                        left__d = left__q - 16'h1;
+                    end
+                end
+            end
+        end
+        if (waiting__q & swapped) begin
+            waiting__d = 1'b0;
+            loading__d = |left__q;
+        end
+    end
+    
+endmodule // default_conv_engine_loader
+
+module default_conv_engine_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  advance;
+    input wire  [15:0] p_kw;
+    input wire  [15:0] p_kh;
+    input wire  [15:0] p_ic_tiles;
+    input wire  [15:0] p_oc_tiles;
+    input wire  [15:0] p_w;
+    input wire  [15:0] p_plane;
+    input wire  [15:0] p_kp;
+    input wire  [15:0] p_obase;
+    input wire  [15:0] p_passes;
+    output reg  [15:0] ks;
+    output reg  [15:0] kr;
+    output reg  [15:0] krw;
+    output reg  [15:0] planebase;
+    output reg  half;
+    output reg  tile_first;
+    output reg  tile_last;
+    output reg  [15:0] bbase;
+    output reg  [15:0] obase;
+    output reg  all_issued;
+    
+    // Constant declarations
+    localparam  kernels = 16'h4;
+    
+    // Stub signals
+    reg  [15:0] ks_r__d;
+    wire  [15:0] ks_r__q;
+    reg  ks_r__clock;
+    reg  [15:0] kr_r__d;
+    wire  [15:0] kr_r__q;
+    reg  kr_r__clock;
+    reg  [15:0] krw_r__d;
+    wire  [15:0] krw_r__q;
+    reg  krw_r__clock;
+    reg  [15:0] ict__d;
+    wire  [15:0] ict__q;
+    reg  ict__clock;
+    reg  [15:0] plane_r__d;
+    wire  [15:0] plane_r__q;
+    reg  plane_r__clock;
+    reg  [15:0] oct__d;
+    wire  [15:0] oct__q;
+    reg  oct__clock;
+    reg  ks_l__d;
+    wire  ks_l__q;
+    reg  ks_l__clock;
+    reg  kr_l__d;
+    wire  kr_l__q;
+    reg  kr_l__clock;
+    reg  ict_l__d;
+    wire  ict_l__q;
+    reg  ict_l__clock;
+    reg  oct_l__d;
+    wire  oct_l__q;
+    reg  oct_l__clock;
+    reg  first__d;
+    wire  first__q;
+    reg  first__clock;
+    reg  [15:0] bbase_r__d;
+    wire  [15:0] bbase_r__q;
+    reg  bbase_r__clock;
+    reg  [15:0] obase_r__d;
+    wire  [15:0] obase_r__q;
+    reg  obase_r__clock;
+    reg  done__d;
+    wire  done__q;
+    reg  done__clock;
+    
+    // Sub module instances
+    default_conv_engine_dff_w16 ks_r(
+        .d(ks_r__d),
+        .q(ks_r__q),
+        .clock(ks_r__clock)
+    );
+    default_conv_engine_dff_w16 kr_r(
+        .d(kr_r__d),
+        .q(kr_r__q),
+        .clock(kr_r__clock)
+    );
+    default_conv_engine_dff_w16 krw_r(
+        .d(krw_r__d),
+        .q(krw_r__q),
+        .clock(krw_r__clock)
+    );
+    default_conv_engine_dff_w16 ict(
+        .d(ict__d),
+        .q(ict__q),
+        .clock(ict__clock)
+    );
+    default_conv_engine_dff_w16 plane_r(
+        .d(plane_r__d),
+        .q(plane_r__q),
+        .clock(plane_r__clock)
+    );
+    default_conv_engine_dff_w16 oct(
+        .d(oct__d),
+        .q(oct__q),
+        .clock(oct__clock)
+    );
+    default_conv_engine_dff_w1 ks_l(
+        .d(ks_l__d),
+        .q(ks_l__q),
+        .clock(ks_l__clock)
+    );
+    default_conv_engine_dff_w1 kr_l(
+        .d(kr_l__d),
+        .q(kr_l__q),
+        .clock(kr_l__clock)
+    );
+    default_conv_engine_dff_w1 ict_l(
+        .d(ict_l__d),
+        .q(ict_l__q),
+        .clock(ict_l__clock)
+    );
+    default_conv_engine_dff_w1 oct_l(
+        .d(oct_l__d),
+        .q(oct_l__q),
+        .clock(oct_l__clock)
+    );
+    default_conv_engine_dff_w1 first(
+        .d(first__d),
+        .q(first__q),
+        .clock(first__clock)
+    );
+    default_conv_engine_dff_w16 bbase_r(
+        .d(bbase_r__d),
+        .q(bbase_r__q),
+        .clock(bbase_r__clock)
+    );
+    default_conv_engine_dff_w16 obase_r(
+        .d(obase_r__d),
+        .q(obase_r__q),
+        .clock(obase_r__clock)
+    );
+    default_conv_engine_dff_w1 done(
+        .d(done__d),
+        .q(done__q),
+        .clock(done__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        ks_r__clock = clock;
+        kr_r__clock = clock;
+        krw_r__clock = clock;
+        ict__clock = clock;
+        plane_r__clock = clock;
+        oct__clock = clock;
+        ks_l__clock = clock;
+        kr_l__clock = clock;
+        ict_l__clock = clock;
+        oct_l__clock = clock;
+        first__clock = clock;
+        bbase_r__clock = clock;
+        obase_r__clock = clock;
+        done__clock = clock;
+        ks_r__d = ks_r__q;
+        kr_r__d = kr_r__q;
+        krw_r__d = krw_r__q;
+        ict__d = ict__q;
+        plane_r__d = plane_r__q;
+        oct__d = oct__q;
+        ks_l__d = ks_l__q;
+        kr_l__d = kr_l__q;
+        ict_l__d = ict_l__q;
+        oct_l__d = oct_l__q;
+        first__d = first__q;
+        bbase_r__d = bbase_r__q;
+        obase_r__d = obase_r__q;
+        done__d = done__q;
+        ks = ks_r__q;
+        kr = kr_r__q;
+        krw = krw_r__q;
+        planebase = plane_r__q;
+        half = oct__q[32'h0];
+        tile_first = first__q;
+        tile_last = ks_l__q & kr_l__q & ict_l__q;
+        bbase = bbase_r__q;
+        obase = obase_r__q;
+        all_issued = done__q;
+        if (start) begin
+            done__d = p_passes == 16'h0;
+            ks_r__d = 16'h0;
+            kr_r__d = 16'h0;
+            krw_r__d = 16'h0;
+            ict__d = 16'h0;
+            first__d = 1'b1;
+            plane_r__d = 16'h0;
+            oct__d = 16'h0;
+            ks_l__d = p_kw == 16'h1;
+            kr_l__d = p_kh == 16'h1;
+            ict_l__d = p_ic_tiles == 16'h1;
+            oct_l__d = p_oc_tiles == 16'h1;
+            bbase_r__d = 16'h0;
+            obase_r__d = p_obase;
+        end
+        if (advance) begin
+            first__d = 1'b0;
+            if (~ks_l__q) begin
+                ks_r__d = ks_r__q + 16'h1;
+                ks_l__d = ks_r__q + 16'h2 == p_kw;
+            end
+            else begin
+                ks_r__d = 16'h0;
+                ks_l__d = p_kw == 16'h1;
+                if (~kr_l__q) begin
+                    kr_r__d = kr_r__q + 16'h1;
+                    kr_l__d = kr_r__q + 16'h2 == p_kh;
+                    krw_r__d = krw_r__q + p_w;
+                end
+                else begin
+                    kr_r__d = 16'h0;
+                    kr_l__d = p_kh == 16'h1;
+                    krw_r__d = 16'h0;
+                    if (~ict_l__q) begin
+                        ict__d = ict__q + 16'h1;
+                        ict_l__d = ict__q + 16'h2 == p_ic_tiles;
+                        plane_r__d = plane_r__q + p_plane;
+                    end
+                    else begin
+                        ict__d = 16'h0;
+                        first__d = 1'b1;
+                        ict_l__d = p_ic_tiles == 16'h1;
+                        plane_r__d = 16'h0;
+                        if (~oct_l__q) begin
+                            oct__d = oct__q + 16'h1;
+                            oct_l__d = oct__q + 16'h2 == p_oc_tiles;
+                            bbase_r__d = bbase_r__q + kernels;
+                            obase_r__d = obase_r__q + p_kp;
+                        end
+                        else begin
+                            done__d = 1'b1;
+                        end
+                    end
+                end
+            end
+        end
+    end
+    
+endmodule // default_conv_engine_passes
+
+module default_conv_engine_dff_w4(d,q,clock);
+    
+    // Module arguments
+    input wire  [3:0] d;
+    output reg  [3:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 4'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_conv_engine_dff_w4
 
 module default_conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     
@@ -7478,24 +7758,6 @@ module default_conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     end
     
 endmodule // default_conv_engine_skew_line_7
-
-module default_conv_engine_dff_w4(d,q,clock);
-    
-    // Module arguments
-    input wire  [3:0] d;
-    output reg  [3:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 4'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_conv_engine_dff_w4
 
 module default_conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     

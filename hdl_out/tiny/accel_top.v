@@ -1886,9 +1886,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
     
-    // Constant declarations
-    localparam  kconst = 16'h2;
-    
     // Stub signals
     reg  pes__0__clock;
     reg  pes__0__strobe;
@@ -1999,340 +1996,97 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  wmem__w_en;
     reg  [15:0] wmem__w_addr;
     reg  [7:0] wmem__w_data;
-    reg  bbanks__0__clock;
-    reg  bbanks__0__r_en;
-    reg  [15:0] bbanks__0__r_addr;
-    wire  [31:0] bbanks__0__r_data;
-    reg  bbanks__0__w_en;
-    reg  [15:0] bbanks__0__w_addr;
-    reg  [31:0] bbanks__0__w_data;
-    reg  bbanks__1__clock;
-    reg  bbanks__1__r_en;
-    reg  [15:0] bbanks__1__r_addr;
-    wire  [31:0] bbanks__1__r_data;
-    reg  bbanks__1__w_en;
-    reg  [15:0] bbanks__1__w_addr;
-    reg  [31:0] bbanks__1__w_data;
-    reg  rqs__0__clock;
-    reg  rqs__0__in_valid;
-    reg  [15:0] rqs__0__in_idx;
-    reg  [31:0] rqs__0__in_acc;
-    reg  rqs__0__en;
-    reg  [15:0] rqs__0__mult;
-    reg  [7:0] rqs__0__shift;
-    reg  [7:0] rqs__0__zp;
-    reg  rqs__0__relu;
-    wire  rqs__0__out_valid;
-    wire  [15:0] rqs__0__out_idx;
-    wire  [31:0] rqs__0__out_data;
-    reg  rqs__1__clock;
-    reg  rqs__1__in_valid;
-    reg  [15:0] rqs__1__in_idx;
-    reg  [31:0] rqs__1__in_acc;
-    reg  rqs__1__en;
-    reg  [15:0] rqs__1__mult;
-    reg  [7:0] rqs__1__shift;
-    reg  [7:0] rqs__1__zp;
-    reg  rqs__1__relu;
-    wire  rqs__1__out_valid;
-    wire  [15:0] rqs__1__out_idx;
-    wire  [31:0] rqs__1__out_data;
-    reg  obanks__0__clock;
-    reg  obanks__0__r_en;
-    reg  [15:0] obanks__0__r_addr;
-    wire  [31:0] obanks__0__r_data;
-    reg  obanks__0__w_en;
-    reg  [15:0] obanks__0__w_addr;
-    reg  [31:0] obanks__0__w_data;
-    reg  obanks__1__clock;
-    reg  obanks__1__r_en;
-    reg  [15:0] obanks__1__r_addr;
-    wire  [31:0] obanks__1__r_data;
-    reg  obanks__1__w_en;
-    reg  [15:0] obanks__1__w_addr;
-    reg  [31:0] obanks__1__w_data;
-    reg  run__d;
-    wire  run__q;
-    reg  run__clock;
-    reg  fin__d;
-    wire  fin__q;
-    reg  fin__clock;
-    reg  [3:0] tail__d;
-    wire  [3:0] tail__q;
-    reg  tail__clock;
-    reg  [15:0] ksel__d;
-    wire  [15:0] ksel__q;
-    reg  ksel__clock;
-    reg  [3:0] sub__d;
-    wire  [3:0] sub__q;
-    reg  sub__clock;
-    reg  slot_valid__d;
-    wire  slot_valid__q;
-    reg  slot_valid__clock;
-    reg  slot_pad__d;
-    wire  slot_pad__q;
-    reg  slot_pad__clock;
-    reg  [5:0] slot_tag__d;
-    wire  [5:0] slot_tag__q;
-    reg  slot_tag__clock;
-    reg  [15:0] slot_addr__d;
-    wire  [15:0] slot_addr__q;
-    reg  slot_addr__clock;
-    reg  [15:0] ca_px__d;
-    wire  [15:0] ca_px__q;
-    reg  ca_px__clock;
-    reg  [15:0] ca_ixp__d;
-    wire  [15:0] ca_ixp__q;
-    reg  ca_ixp__clock;
-    reg  [15:0] ca_iyp__d;
-    wire  [15:0] ca_iyp__q;
-    reg  ca_iyp__clock;
-    reg  [15:0] ca_pixl__d;
-    wire  [15:0] ca_pixl__q;
-    reg  ca_pixl__clock;
-    reg  [15:0] ca_addr__d;
-    wire  [15:0] ca_addr__q;
-    reg  ca_addr__clock;
-    reg  ca_pad__d;
-    wire  ca_pad__q;
-    reg  ca_pad__clock;
-    reg  ca_last__d;
-    wire  ca_last__q;
-    reg  ca_last__clock;
-    reg  ca_eol__d;
-    wire  ca_eol__q;
-    reg  ca_eol__clock;
-    reg  [15:0] rowaddr__d;
-    wire  [15:0] rowaddr__q;
-    reg  rowaddr__clock;
-    reg  [15:0] cb_pixl__d;
-    wire  [15:0] cb_pixl__q;
-    reg  cb_pixl__clock;
-    reg  [15:0] cb_addr__d;
-    wire  [15:0] cb_addr__q;
-    reg  cb_addr__clock;
-    reg  cb_pad__d;
-    wire  cb_pad__q;
-    reg  cb_pad__clock;
-    reg  cb_last__d;
-    wire  cb_last__q;
-    reg  cb_last__clock;
-    reg  [15:0] p_wo1__d;
-    wire  [15:0] p_wo1__q;
-    reg  p_wo1__clock;
-    reg  [15:0] p_hph__d;
-    wire  [15:0] p_hph__q;
-    reg  p_hph__clock;
-    reg  [15:0] p_wpw__d;
-    wire  [15:0] p_wpw__q;
-    reg  p_wpw__clock;
-    reg  in_pass__d;
-    wire  in_pass__q;
-    reg  in_pass__clock;
-    reg  all_issued__d;
-    wire  all_issued__q;
-    reg  all_issued__clock;
-    reg  [15:0] pix_left__d;
-    wire  [15:0] pix_left__q;
-    reg  pix_left__clock;
-    reg  [15:0] px__d;
-    wire  [15:0] px__q;
-    reg  px__clock;
-    reg  [15:0] ixp__d;
-    wire  [15:0] ixp__q;
-    reg  ixp__clock;
-    reg  [15:0] iyp__d;
-    wire  [15:0] iyp__q;
-    reg  iyp__clock;
-    reg  [15:0] ks__d;
-    wire  [15:0] ks__q;
-    reg  ks__clock;
-    reg  [15:0] kr__d;
-    wire  [15:0] kr__q;
-    reg  kr__clock;
-    reg  [15:0] krw__d;
-    wire  [15:0] krw__q;
-    reg  krw__clock;
-    reg  [15:0] ict__d;
-    wire  [15:0] ict__q;
-    reg  ict__clock;
-    reg  [15:0] planebase__d;
-    wire  [15:0] planebase__q;
-    reg  planebase__clock;
-    reg  [15:0] oct__d;
-    wire  [15:0] oct__q;
-    reg  oct__clock;
-    reg  ks_l__d;
-    wire  ks_l__q;
-    reg  ks_l__clock;
-    reg  kr_l__d;
-    wire  kr_l__q;
-    reg  kr_l__clock;
-    reg  ict_l__d;
-    wire  ict_l__q;
-    reg  ict_l__clock;
-    reg  oct_l__d;
-    wire  oct_l__q;
-    reg  oct_l__clock;
-    reg  [15:0] bbase__d;
-    wire  [15:0] bbase__q;
-    reg  bbase__clock;
-    reg  [15:0] obase__d;
-    wire  [15:0] obase__q;
-    reg  obase__clock;
-    reg  wl_loading__d;
-    wire  wl_loading__q;
-    reg  wl_loading__clock;
-    reg  wl_ready__d;
-    wire  wl_ready__q;
-    reg  wl_ready__clock;
-    reg  wl_wait__d;
-    wire  wl_wait__q;
-    reg  wl_wait__clock;
-    reg  [15:0] wl_ptr__d;
-    wire  [15:0] wl_ptr__q;
-    reg  wl_ptr__clock;
-    reg  [63:0] wl_row__d;
-    wire  [63:0] wl_row__q;
-    reg  wl_row__clock;
-    reg  [63:0] wl_col__d;
-    wire  [63:0] wl_col__q;
-    reg  wl_col__clock;
-    reg  [15:0] wl_k__d;
-    wire  [15:0] wl_k__q;
-    reg  wl_k__clock;
-    reg  [15:0] wl_left__d;
-    wire  [15:0] wl_left__q;
-    reg  wl_left__clock;
-    reg  wl_we_d__d;
-    wire  wl_we_d__q;
-    reg  wl_we_d__clock;
-    reg  [63:0] wl_row_d__d;
-    wire  [63:0] wl_row_d__q;
-    reg  wl_row_d__clock;
-    reg  [63:0] wl_col_d__d;
-    wire  [63:0] wl_col_d__q;
-    reg  wl_col_d__clock;
-    reg  [15:0] wl_k_d__d;
-    wire  [15:0] wl_k_d__q;
-    reg  wl_k_d__clock;
-    reg  busy0__d;
-    wire  busy0__q;
-    reg  busy0__clock;
-    reg  busy1__d;
-    wire  busy1__q;
-    reg  busy1__clock;
-    reg  pend0__d;
-    wire  pend0__q;
-    reg  pend0__clock;
-    reg  pend1__d;
-    wire  pend1__q;
-    reg  pend1__clock;
-    reg  [15:0] bb0__d;
-    wire  [15:0] bb0__q;
-    reg  bb0__clock;
-    reg  [15:0] bb1__d;
-    wire  [15:0] bb1__q;
-    reg  bb1__clock;
-    reg  [15:0] ob0__d;
-    wire  [15:0] ob0__q;
-    reg  ob0__clock;
-    reg  [15:0] ob1__d;
-    wire  [15:0] ob1__q;
-    reg  ob1__clock;
-    reg  d_active__d;
-    wire  d_active__q;
-    reg  d_active__clock;
-    reg  d_half__d;
-    wire  d_half__q;
-    reg  d_half__clock;
-    reg  [15:0] d_j__d;
-    wire  [15:0] d_j__q;
-    reg  d_j__clock;
-    reg  [15:0] d_addr__d;
-    wire  [15:0] d_addr__q;
-    reg  d_addr__clock;
-    reg  [15:0] d_pleft__d;
-    wire  [15:0] d_pleft__q;
-    reg  d_pleft__clock;
-    reg  [15:0] d_baddr__d;
-    wire  [15:0] d_baddr__q;
-    reg  d_baddr__clock;
-    reg  [15:0] d_oaddr__d;
-    wire  [15:0] d_oaddr__q;
-    reg  d_oaddr__clock;
-    reg  d1_valid__d;
-    wire  d1_valid__q;
-    reg  d1_valid__clock;
-    reg  [15:0] d1_oaddr__d;
-    wire  [15:0] d1_oaddr__q;
-    reg  d1_oaddr__clock;
-    reg  d2_valid__d;
-    wire  d2_valid__q;
-    reg  d2_valid__clock;
-    reg  [15:0] d2_oaddr__d;
-    wire  [15:0] d2_oaddr__q;
-    reg  d2_oaddr__clock;
-    reg  [31:0] dacc__0__d;
-    wire  [31:0] dacc__0__q;
-    reg  dacc__0__clock;
-    reg  [31:0] dacc__1__d;
-    wire  [31:0] dacc__1__q;
-    reg  dacc__1__clock;
-    reg  [31:0] dbias__0__d;
-    wire  [31:0] dbias__0__q;
-    reg  dbias__0__clock;
-    reg  [31:0] dbias__1__d;
-    wire  [31:0] dbias__1__q;
-    reg  dbias__1__clock;
-    reg  d3_valid__d;
-    wire  d3_valid__q;
-    reg  d3_valid__clock;
-    reg  [15:0] d3_oaddr__d;
-    wire  [15:0] d3_oaddr__q;
-    reg  d3_oaddr__clock;
-    reg  [31:0] dsum__0__d;
-    wire  [31:0] dsum__0__q;
-    reg  dsum__0__clock;
-    reg  [31:0] dsum__1__d;
-    wire  [31:0] dsum__1__q;
-    reg  dsum__1__clock;
+    reg  cols__0__clock;
+    reg  cols__0__ld_we;
+    reg  [15:0] cols__0__ld_addr;
+    reg  [31:0] cols__0__ld_data;
+    reg  cols__0__b_en;
+    reg  [15:0] cols__0__b_addr;
+    reg  [31:0] cols__0__acc;
+    reg  cols__0__valid;
+    reg  [15:0] cols__0__idx;
+    reg  cols__0__en;
+    reg  [15:0] cols__0__mult;
+    reg  [7:0] cols__0__shift;
+    reg  [7:0] cols__0__zp;
+    reg  cols__0__relu;
+    reg  cols__0__rd_en;
+    reg  [15:0] cols__0__rd_addr;
+    wire  [31:0] cols__0__rd_data;
+    reg  cols__1__clock;
+    reg  cols__1__ld_we;
+    reg  [15:0] cols__1__ld_addr;
+    reg  [31:0] cols__1__ld_data;
+    reg  cols__1__b_en;
+    reg  [15:0] cols__1__b_addr;
+    reg  [31:0] cols__1__acc;
+    reg  cols__1__valid;
+    reg  [15:0] cols__1__idx;
+    reg  cols__1__en;
+    reg  [15:0] cols__1__mult;
+    reg  [7:0] cols__1__shift;
+    reg  [7:0] cols__1__zp;
+    reg  cols__1__relu;
+    reg  cols__1__rd_en;
+    reg  [15:0] cols__1__rd_addr;
+    wire  [31:0] cols__1__rd_data;
+    reg  seq__clock;
+    reg  seq__start;
+    reg  [15:0] seq__p_h;
+    reg  [15:0] seq__p_w;
+    reg  [15:0] seq__p_wo;
+    reg  [15:0] seq__p_kh;
+    reg  [15:0] seq__p_kw;
+    reg  [15:0] seq__p_sh;
+    reg  [15:0] seq__p_sw;
+    reg  [15:0] seq__p_ph;
+    reg  [15:0] seq__p_pw;
+    reg  [15:0] seq__p_ic_tiles;
+    reg  [15:0] seq__p_oc_tiles;
+    reg  [15:0] seq__p_plane;
+    reg  [15:0] seq__p_pixels;
+    reg  [15:0] seq__p_shw;
+    reg  [15:0] seq__p_phw;
+    reg  [15:0] seq__p_passes;
+    reg  [15:0] seq__p_kp;
+    reg  seq__p_keep;
+    reg  seq__p_nodrain;
+    reg  [15:0] seq__p_fbase;
+    reg  [15:0] seq__p_obase;
+    reg  seq__tile_done;
+    reg  seq__tile_half;
+    reg  seq__last_swap;
+    wire  seq__busy;
+    wire  seq__done;
+    wire  seq__strobe;
+    wire  [15:0] seq__ksel;
+    wire  [15:0] seq__ksel_nx;
+    wire  [3:0] seq__sub;
+    wire  seq__slot_valid;
+    wire  seq__slot_pad;
+    wire  [5:0] seq__slot_tag;
+    wire  [15:0] seq__slot_addr;
+    wire  seq__wl_rd_en;
+    wire  [15:0] seq__wl_rd_addr;
+    wire  seq__wl_we;
+    wire  [63:0] seq__wl_row;
+    wire  [63:0] seq__wl_col;
+    wire  [15:0] seq__wl_k;
+    wire  seq__d_en;
+    wire  seq__d_half;
+    wire  [15:0] seq__d_addr;
+    wire  [15:0] seq__d_baddr;
+    wire  seq__o_valid;
+    wire  [15:0] seq__o_idx;
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
-    reg  tf__d;
-    wire  tf__q;
-    reg  tf__clock;
     
     // Local signals
     reg  strobe;
-    reg  [15:0] ksel_nx;
     reg  [7:0] row0_x;
-    reg  can_start;
-    reg  tile_first;
-    reg  tile_last;
-    reg  issue_next;
-    reg  issue_new;
-    reg  a_eol;
-    reg  [15:0] a_px;
-    reg  [15:0] a_ixp;
-    reg  [15:0] a_iyp;
-    reg  [15:0] a_pixl;
-    reg  [15:0] b_rowbase;
-    reg  [15:0] b_pixl;
-    reg  [15:0] a_yn;
-    reg  [15:0] a_xn;
-    reg  pad_eol;
-    reg  pad_mid;
+    reg  slot_read;
     reg  last_swap;
-    reg  tile_done;
-    reg  tile_done_half;
-    reg  d_end;
-    reg  [5:0] t_swap;
-    reg  [5:0] t_first;
-    reg  [5:0] t_last;
-    reg  [5:0] t_half;
-    reg  [5:0] t_pad;
     
     // Sub module instances
     tiny_accel_top_pe pes__0(
@@ -2464,1128 +2218,259 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .w_addr(wmem__w_addr),
         .w_data(wmem__w_data)
     );
-    tiny_accel_top_bbanks bbanks__0(
-        .clock(bbanks__0__clock),
-        .r_en(bbanks__0__r_en),
-        .r_addr(bbanks__0__r_addr),
-        .r_data(bbanks__0__r_data),
-        .w_en(bbanks__0__w_en),
-        .w_addr(bbanks__0__w_addr),
-        .w_data(bbanks__0__w_data)
-    );
-    tiny_accel_top_bbanks bbanks__1(
-        .clock(bbanks__1__clock),
-        .r_en(bbanks__1__r_en),
-        .r_addr(bbanks__1__r_addr),
-        .r_data(bbanks__1__r_data),
-        .w_en(bbanks__1__w_en),
-        .w_addr(bbanks__1__w_addr),
-        .w_data(bbanks__1__w_data)
-    );
-    tiny_accel_top_rqs rqs__0(
-        .clock(rqs__0__clock),
-        .in_valid(rqs__0__in_valid),
-        .in_idx(rqs__0__in_idx),
-        .in_acc(rqs__0__in_acc),
-        .en(rqs__0__en),
-        .mult(rqs__0__mult),
-        .shift(rqs__0__shift),
-        .zp(rqs__0__zp),
-        .relu(rqs__0__relu),
-        .out_valid(rqs__0__out_valid),
-        .out_idx(rqs__0__out_idx),
-        .out_data(rqs__0__out_data)
-    );
-    tiny_accel_top_rqs rqs__1(
-        .clock(rqs__1__clock),
-        .in_valid(rqs__1__in_valid),
-        .in_idx(rqs__1__in_idx),
-        .in_acc(rqs__1__in_acc),
-        .en(rqs__1__en),
-        .mult(rqs__1__mult),
-        .shift(rqs__1__shift),
-        .zp(rqs__1__zp),
-        .relu(rqs__1__relu),
-        .out_valid(rqs__1__out_valid),
-        .out_idx(rqs__1__out_idx),
-        .out_data(rqs__1__out_data)
-    );
-    tiny_accel_top_obanks obanks__0(
-        .clock(obanks__0__clock),
-        .r_en(obanks__0__r_en),
-        .r_addr(obanks__0__r_addr),
-        .r_data(obanks__0__r_data),
-        .w_en(obanks__0__w_en),
-        .w_addr(obanks__0__w_addr),
-        .w_data(obanks__0__w_data)
-    );
-    tiny_accel_top_obanks obanks__1(
-        .clock(obanks__1__clock),
-        .r_en(obanks__1__r_en),
-        .r_addr(obanks__1__r_addr),
-        .r_data(obanks__1__r_data),
-        .w_en(obanks__1__w_en),
-        .w_addr(obanks__1__w_addr),
-        .w_data(obanks__1__w_data)
-    );
-    tiny_accel_top_dff_w1 run(
-        .d(run__d),
-        .q(run__q),
-        .clock(run__clock)
-    );
-    tiny_accel_top_dff_w1 fin(
-        .d(fin__d),
-        .q(fin__q),
-        .clock(fin__clock)
-    );
-    tiny_accel_top_dff_w4 tail(
-        .d(tail__d),
-        .q(tail__q),
-        .clock(tail__clock)
-    );
-    tiny_accel_top_dff_w16 ksel(
-        .d(ksel__d),
-        .q(ksel__q),
-        .clock(ksel__clock)
-    );
-    tiny_accel_top_dff_w4 sub(
-        .d(sub__d),
-        .q(sub__q),
-        .clock(sub__clock)
-    );
-    tiny_accel_top_dff_w1 slot_valid(
-        .d(slot_valid__d),
-        .q(slot_valid__q),
-        .clock(slot_valid__clock)
-    );
-    tiny_accel_top_dff_w1 slot_pad(
-        .d(slot_pad__d),
-        .q(slot_pad__q),
-        .clock(slot_pad__clock)
-    );
-    tiny_accel_top_dff_w6 slot_tag(
-        .d(slot_tag__d),
-        .q(slot_tag__q),
-        .clock(slot_tag__clock)
-    );
-    tiny_accel_top_dff_w16 slot_addr(
-        .d(slot_addr__d),
-        .q(slot_addr__q),
-        .clock(slot_addr__clock)
-    );
-    tiny_accel_top_dff_w16 ca_px(
-        .d(ca_px__d),
-        .q(ca_px__q),
-        .clock(ca_px__clock)
-    );
-    tiny_accel_top_dff_w16 ca_ixp(
-        .d(ca_ixp__d),
-        .q(ca_ixp__q),
-        .clock(ca_ixp__clock)
-    );
-    tiny_accel_top_dff_w16 ca_iyp(
-        .d(ca_iyp__d),
-        .q(ca_iyp__q),
-        .clock(ca_iyp__clock)
-    );
-    tiny_accel_top_dff_w16 ca_pixl(
-        .d(ca_pixl__d),
-        .q(ca_pixl__q),
-        .clock(ca_pixl__clock)
-    );
-    tiny_accel_top_dff_w16 ca_addr(
-        .d(ca_addr__d),
-        .q(ca_addr__q),
-        .clock(ca_addr__clock)
-    );
-    tiny_accel_top_dff_w1 ca_pad(
-        .d(ca_pad__d),
-        .q(ca_pad__q),
-        .clock(ca_pad__clock)
-    );
-    tiny_accel_top_dff_w1 ca_last(
-        .d(ca_last__d),
-        .q(ca_last__q),
-        .clock(ca_last__clock)
-    );
-    tiny_accel_top_dff_w1 ca_eol(
-        .d(ca_eol__d),
-        .q(ca_eol__q),
-        .clock(ca_eol__clock)
-    );
-    tiny_accel_top_dff_w16 rowaddr(
-        .d(rowaddr__d),
-        .q(rowaddr__q),
-        .clock(rowaddr__clock)
-    );
-    tiny_accel_top_dff_w16 cb_pixl(
-        .d(cb_pixl__d),
-        .q(cb_pixl__q),
-        .clock(cb_pixl__clock)
-    );
-    tiny_accel_top_dff_w16 cb_addr(
-        .d(cb_addr__d),
-        .q(cb_addr__q),
-        .clock(cb_addr__clock)
-    );
-    tiny_accel_top_dff_w1 cb_pad(
-        .d(cb_pad__d),
-        .q(cb_pad__q),
-        .clock(cb_pad__clock)
-    );
-    tiny_accel_top_dff_w1 cb_last(
-        .d(cb_last__d),
-        .q(cb_last__q),
-        .clock(cb_last__clock)
-    );
-    tiny_accel_top_dff_w16 p_wo1(
-        .d(p_wo1__d),
-        .q(p_wo1__q),
-        .clock(p_wo1__clock)
-    );
-    tiny_accel_top_dff_w16 p_hph(
-        .d(p_hph__d),
-        .q(p_hph__q),
-        .clock(p_hph__clock)
-    );
-    tiny_accel_top_dff_w16 p_wpw(
-        .d(p_wpw__d),
-        .q(p_wpw__q),
-        .clock(p_wpw__clock)
-    );
-    tiny_accel_top_dff_w1 in_pass(
-        .d(in_pass__d),
-        .q(in_pass__q),
-        .clock(in_pass__clock)
-    );
-    tiny_accel_top_dff_w1 all_issued(
-        .d(all_issued__d),
-        .q(all_issued__q),
-        .clock(all_issued__clock)
-    );
-    tiny_accel_top_dff_w16 pix_left(
-        .d(pix_left__d),
-        .q(pix_left__q),
-        .clock(pix_left__clock)
-    );
-    tiny_accel_top_dff_w16 px(
-        .d(px__d),
-        .q(px__q),
-        .clock(px__clock)
-    );
-    tiny_accel_top_dff_w16 ixp(
-        .d(ixp__d),
-        .q(ixp__q),
-        .clock(ixp__clock)
-    );
-    tiny_accel_top_dff_w16 iyp(
-        .d(iyp__d),
-        .q(iyp__q),
-        .clock(iyp__clock)
-    );
-    tiny_accel_top_dff_w16 ks(
-        .d(ks__d),
-        .q(ks__q),
-        .clock(ks__clock)
-    );
-    tiny_accel_top_dff_w16 kr(
-        .d(kr__d),
-        .q(kr__q),
-        .clock(kr__clock)
-    );
-    tiny_accel_top_dff_w16 krw(
-        .d(krw__d),
-        .q(krw__q),
-        .clock(krw__clock)
-    );
-    tiny_accel_top_dff_w16 ict(
-        .d(ict__d),
-        .q(ict__q),
-        .clock(ict__clock)
-    );
-    tiny_accel_top_dff_w16 planebase(
-        .d(planebase__d),
-        .q(planebase__q),
-        .clock(planebase__clock)
-    );
-    tiny_accel_top_dff_w16 oct(
-        .d(oct__d),
-        .q(oct__q),
-        .clock(oct__clock)
-    );
-    tiny_accel_top_dff_w1 ks_l(
-        .d(ks_l__d),
-        .q(ks_l__q),
-        .clock(ks_l__clock)
-    );
-    tiny_accel_top_dff_w1 kr_l(
-        .d(kr_l__d),
-        .q(kr_l__q),
-        .clock(kr_l__clock)
-    );
-    tiny_accel_top_dff_w1 ict_l(
-        .d(ict_l__d),
-        .q(ict_l__q),
-        .clock(ict_l__clock)
-    );
-    tiny_accel_top_dff_w1 oct_l(
-        .d(oct_l__d),
-        .q(oct_l__q),
-        .clock(oct_l__clock)
-    );
-    tiny_accel_top_dff_w16 bbase(
-        .d(bbase__d),
-        .q(bbase__q),
-        .clock(bbase__clock)
-    );
-    tiny_accel_top_dff_w16 obase(
-        .d(obase__d),
-        .q(obase__q),
-        .clock(obase__clock)
-    );
-    tiny_accel_top_dff_w1 wl_loading(
-        .d(wl_loading__d),
-        .q(wl_loading__q),
-        .clock(wl_loading__clock)
-    );
-    tiny_accel_top_dff_w1 wl_ready(
-        .d(wl_ready__d),
-        .q(wl_ready__q),
-        .clock(wl_ready__clock)
-    );
-    tiny_accel_top_dff_w1 wl_wait(
-        .d(wl_wait__d),
-        .q(wl_wait__q),
-        .clock(wl_wait__clock)
-    );
-    tiny_accel_top_dff_w16 wl_ptr(
-        .d(wl_ptr__d),
-        .q(wl_ptr__q),
-        .clock(wl_ptr__clock)
-    );
-    tiny_accel_top_dff_w64 wl_row(
-        .d(wl_row__d),
-        .q(wl_row__q),
-        .clock(wl_row__clock)
-    );
-    tiny_accel_top_dff_w64 wl_col(
-        .d(wl_col__d),
-        .q(wl_col__q),
-        .clock(wl_col__clock)
-    );
-    tiny_accel_top_dff_w16 wl_k(
-        .d(wl_k__d),
-        .q(wl_k__q),
-        .clock(wl_k__clock)
-    );
-    tiny_accel_top_dff_w16 wl_left(
-        .d(wl_left__d),
-        .q(wl_left__q),
-        .clock(wl_left__clock)
-    );
-    tiny_accel_top_dff_w1 wl_we_d(
-        .d(wl_we_d__d),
-        .q(wl_we_d__q),
-        .clock(wl_we_d__clock)
-    );
-    tiny_accel_top_dff_w64 wl_row_d(
-        .d(wl_row_d__d),
-        .q(wl_row_d__q),
-        .clock(wl_row_d__clock)
-    );
-    tiny_accel_top_dff_w64 wl_col_d(
-        .d(wl_col_d__d),
-        .q(wl_col_d__q),
-        .clock(wl_col_d__clock)
-    );
-    tiny_accel_top_dff_w16 wl_k_d(
-        .d(wl_k_d__d),
-        .q(wl_k_d__q),
-        .clock(wl_k_d__clock)
-    );
-    tiny_accel_top_dff_w1 busy0(
-        .d(busy0__d),
-        .q(busy0__q),
-        .clock(busy0__clock)
-    );
-    tiny_accel_top_dff_w1 busy1(
-        .d(busy1__d),
-        .q(busy1__q),
-        .clock(busy1__clock)
-    );
-    tiny_accel_top_dff_w1 pend0(
-        .d(pend0__d),
-        .q(pend0__q),
-        .clock(pend0__clock)
-    );
-    tiny_accel_top_dff_w1 pend1(
-        .d(pend1__d),
-        .q(pend1__q),
-        .clock(pend1__clock)
-    );
-    tiny_accel_top_dff_w16 bb0(
-        .d(bb0__d),
-        .q(bb0__q),
-        .clock(bb0__clock)
-    );
-    tiny_accel_top_dff_w16 bb1(
-        .d(bb1__d),
-        .q(bb1__q),
-        .clock(bb1__clock)
-    );
-    tiny_accel_top_dff_w16 ob0(
-        .d(ob0__d),
-        .q(ob0__q),
-        .clock(ob0__clock)
-    );
-    tiny_accel_top_dff_w16 ob1(
-        .d(ob1__d),
-        .q(ob1__q),
-        .clock(ob1__clock)
-    );
-    tiny_accel_top_dff_w1 d_active(
-        .d(d_active__d),
-        .q(d_active__q),
-        .clock(d_active__clock)
-    );
-    tiny_accel_top_dff_w1 d_half(
-        .d(d_half__d),
-        .q(d_half__q),
-        .clock(d_half__clock)
-    );
-    tiny_accel_top_dff_w16 d_j(
-        .d(d_j__d),
-        .q(d_j__q),
-        .clock(d_j__clock)
-    );
-    tiny_accel_top_dff_w16 d_addr(
-        .d(d_addr__d),
-        .q(d_addr__q),
-        .clock(d_addr__clock)
-    );
-    tiny_accel_top_dff_w16 d_pleft(
-        .d(d_pleft__d),
-        .q(d_pleft__q),
-        .clock(d_pleft__clock)
-    );
-    tiny_accel_top_dff_w16 d_baddr(
-        .d(d_baddr__d),
-        .q(d_baddr__q),
-        .clock(d_baddr__clock)
-    );
-    tiny_accel_top_dff_w16 d_oaddr(
-        .d(d_oaddr__d),
-        .q(d_oaddr__q),
-        .clock(d_oaddr__clock)
-    );
-    tiny_accel_top_dff_w1 d1_valid(
-        .d(d1_valid__d),
-        .q(d1_valid__q),
-        .clock(d1_valid__clock)
-    );
-    tiny_accel_top_dff_w16 d1_oaddr(
-        .d(d1_oaddr__d),
-        .q(d1_oaddr__q),
-        .clock(d1_oaddr__clock)
-    );
-    tiny_accel_top_dff_w1 d2_valid(
-        .d(d2_valid__d),
-        .q(d2_valid__q),
-        .clock(d2_valid__clock)
-    );
-    tiny_accel_top_dff_w16 d2_oaddr(
-        .d(d2_oaddr__d),
-        .q(d2_oaddr__q),
-        .clock(d2_oaddr__clock)
-    );
-    tiny_accel_top_dff_w32 dacc__0(
-        .d(dacc__0__d),
-        .q(dacc__0__q),
-        .clock(dacc__0__clock)
-    );
-    tiny_accel_top_dff_w32 dacc__1(
-        .d(dacc__1__d),
-        .q(dacc__1__q),
-        .clock(dacc__1__clock)
-    );
-    tiny_accel_top_dff_w32 dbias__0(
-        .d(dbias__0__d),
-        .q(dbias__0__q),
-        .clock(dbias__0__clock)
-    );
-    tiny_accel_top_dff_w32 dbias__1(
-        .d(dbias__1__d),
-        .q(dbias__1__q),
-        .clock(dbias__1__clock)
-    );
-    tiny_accel_top_dff_w1 d3_valid(
-        .d(d3_valid__d),
-        .q(d3_valid__q),
-        .clock(d3_valid__clock)
-    );
-    tiny_accel_top_dff_w16 d3_oaddr(
-        .d(d3_oaddr__d),
-        .q(d3_oaddr__q),
-        .clock(d3_oaddr__clock)
-    );
-    tiny_accel_top_dff_w32 dsum__0(
-        .d(dsum__0__d),
-        .q(dsum__0__q),
-        .clock(dsum__0__clock)
-    );
-    tiny_accel_top_dff_w32 dsum__1(
-        .d(dsum__1__d),
-        .q(dsum__1__q),
-        .clock(dsum__1__clock)
+    tiny_accel_top_cols cols__0(
+        .clock(cols__0__clock),
+        .ld_we(cols__0__ld_we),
+        .ld_addr(cols__0__ld_addr),
+        .ld_data(cols__0__ld_data),
+        .b_en(cols__0__b_en),
+        .b_addr(cols__0__b_addr),
+        .acc(cols__0__acc),
+        .valid(cols__0__valid),
+        .idx(cols__0__idx),
+        .en(cols__0__en),
+        .mult(cols__0__mult),
+        .shift(cols__0__shift),
+        .zp(cols__0__zp),
+        .relu(cols__0__relu),
+        .rd_en(cols__0__rd_en),
+        .rd_addr(cols__0__rd_addr),
+        .rd_data(cols__0__rd_data)
+    );
+    tiny_accel_top_cols cols__1(
+        .clock(cols__1__clock),
+        .ld_we(cols__1__ld_we),
+        .ld_addr(cols__1__ld_addr),
+        .ld_data(cols__1__ld_data),
+        .b_en(cols__1__b_en),
+        .b_addr(cols__1__b_addr),
+        .acc(cols__1__acc),
+        .valid(cols__1__valid),
+        .idx(cols__1__idx),
+        .en(cols__1__en),
+        .mult(cols__1__mult),
+        .shift(cols__1__shift),
+        .zp(cols__1__zp),
+        .relu(cols__1__relu),
+        .rd_en(cols__1__rd_en),
+        .rd_addr(cols__1__rd_addr),
+        .rd_data(cols__1__rd_data)
+    );
+    tiny_accel_top_seq seq(
+        .clock(seq__clock),
+        .start(seq__start),
+        .p_h(seq__p_h),
+        .p_w(seq__p_w),
+        .p_wo(seq__p_wo),
+        .p_kh(seq__p_kh),
+        .p_kw(seq__p_kw),
+        .p_sh(seq__p_sh),
+        .p_sw(seq__p_sw),
+        .p_ph(seq__p_ph),
+        .p_pw(seq__p_pw),
+        .p_ic_tiles(seq__p_ic_tiles),
+        .p_oc_tiles(seq__p_oc_tiles),
+        .p_plane(seq__p_plane),
+        .p_pixels(seq__p_pixels),
+        .p_shw(seq__p_shw),
+        .p_phw(seq__p_phw),
+        .p_passes(seq__p_passes),
+        .p_kp(seq__p_kp),
+        .p_keep(seq__p_keep),
+        .p_nodrain(seq__p_nodrain),
+        .p_fbase(seq__p_fbase),
+        .p_obase(seq__p_obase),
+        .tile_done(seq__tile_done),
+        .tile_half(seq__tile_half),
+        .last_swap(seq__last_swap),
+        .busy(seq__busy),
+        .done(seq__done),
+        .strobe(seq__strobe),
+        .ksel(seq__ksel),
+        .ksel_nx(seq__ksel_nx),
+        .sub(seq__sub),
+        .slot_valid(seq__slot_valid),
+        .slot_pad(seq__slot_pad),
+        .slot_tag(seq__slot_tag),
+        .slot_addr(seq__slot_addr),
+        .wl_rd_en(seq__wl_rd_en),
+        .wl_rd_addr(seq__wl_rd_addr),
+        .wl_we(seq__wl_we),
+        .wl_row(seq__wl_row),
+        .wl_col(seq__wl_col),
+        .wl_k(seq__wl_k),
+        .d_en(seq__d_en),
+        .d_half(seq__d_half),
+        .d_addr(seq__d_addr),
+        .d_baddr(seq__d_baddr),
+        .o_valid(seq__o_valid),
+        .o_idx(seq__o_idx)
     );
     tiny_accel_top_dff_w64 rd_sel(
         .d(rd_sel__d),
         .q(rd_sel__q),
         .clock(rd_sel__clock)
     );
-    tiny_accel_top_dff_w1 tf(
-        .d(tf__d),
-        .q(tf__q),
-        .clock(tf__clock)
-    );
     
     // Update code
     always @(*) begin
-        run__clock = clock;
-        fin__clock = clock;
-        tail__clock = clock;
-        ksel__clock = clock;
-        sub__clock = clock;
-        slot_valid__clock = clock;
-        slot_pad__clock = clock;
-        slot_tag__clock = clock;
-        slot_addr__clock = clock;
-        ca_px__clock = clock;
-        ca_ixp__clock = clock;
-        ca_iyp__clock = clock;
-        ca_pixl__clock = clock;
-        ca_addr__clock = clock;
-        ca_pad__clock = clock;
-        ca_last__clock = clock;
-        cb_pixl__clock = clock;
-        cb_addr__clock = clock;
-        cb_pad__clock = clock;
-        cb_last__clock = clock;
-        p_wo1__clock = clock;
-        p_hph__clock = clock;
-        p_wpw__clock = clock;
-        ca_eol__clock = clock;
-        rowaddr__clock = clock;
-        in_pass__clock = clock;
-        all_issued__clock = clock;
-        pix_left__clock = clock;
-        px__clock = clock;
-        ixp__clock = clock;
-        iyp__clock = clock;
-        ks__clock = clock;
-        kr__clock = clock;
-        krw__clock = clock;
-        ict__clock = clock;
-        tf__clock = clock;
-        planebase__clock = clock;
-        ks_l__clock = clock;
-        kr_l__clock = clock;
-        ict_l__clock = clock;
-        oct_l__clock = clock;
-        oct__clock = clock;
-        bbase__clock = clock;
-        obase__clock = clock;
-        wl_loading__clock = clock;
-        wl_ready__clock = clock;
-        wl_wait__clock = clock;
-        wl_ptr__clock = clock;
-        wl_row__clock = clock;
-        wl_col__clock = clock;
-        wl_k__clock = clock;
-        wl_left__clock = clock;
-        wl_we_d__clock = clock;
-        wl_row_d__clock = clock;
-        wl_col_d__clock = clock;
-        wl_k_d__clock = clock;
-        busy0__clock = clock;
-        busy1__clock = clock;
-        pend0__clock = clock;
-        pend1__clock = clock;
-        bb0__clock = clock;
-        bb1__clock = clock;
-        ob0__clock = clock;
-        ob1__clock = clock;
-        d_active__clock = clock;
-        d_half__clock = clock;
-        d_j__clock = clock;
-        d_addr__clock = clock;
-        d_pleft__clock = clock;
-        d_baddr__clock = clock;
-        d_oaddr__clock = clock;
-        d1_valid__clock = clock;
-        d1_oaddr__clock = clock;
-        d2_valid__clock = clock;
-        d2_oaddr__clock = clock;
-        d3_valid__clock = clock;
-        d3_oaddr__clock = clock;
         rd_sel__clock = clock;
-        run__d = run__q;
-        fin__d = fin__q;
-        tail__d = tail__q;
-        ksel__d = ksel__q;
-        sub__d = sub__q;
-        slot_valid__d = slot_valid__q;
-        slot_pad__d = slot_pad__q;
-        slot_tag__d = slot_tag__q;
-        slot_addr__d = slot_addr__q;
-        ca_px__d = ca_px__q;
-        ca_ixp__d = ca_ixp__q;
-        ca_iyp__d = ca_iyp__q;
-        ca_pixl__d = ca_pixl__q;
-        ca_addr__d = ca_addr__q;
-        ca_pad__d = ca_pad__q;
-        ca_last__d = ca_last__q;
-        cb_pixl__d = cb_pixl__q;
-        cb_addr__d = cb_addr__q;
-        cb_pad__d = cb_pad__q;
-        cb_last__d = cb_last__q;
-        p_wo1__d = p_wo1__q;
-        p_hph__d = p_hph__q;
-        p_wpw__d = p_wpw__q;
-        ca_eol__d = ca_eol__q;
-        rowaddr__d = rowaddr__q;
-        in_pass__d = in_pass__q;
-        all_issued__d = all_issued__q;
-        pix_left__d = pix_left__q;
-        px__d = px__q;
-        ixp__d = ixp__q;
-        iyp__d = iyp__q;
-        ks__d = ks__q;
-        kr__d = kr__q;
-        krw__d = krw__q;
-        ict__d = ict__q;
-        tf__d = tf__q;
-        planebase__d = planebase__q;
-        ks_l__d = ks_l__q;
-        kr_l__d = kr_l__q;
-        ict_l__d = ict_l__q;
-        oct_l__d = oct_l__q;
-        oct__d = oct__q;
-        bbase__d = bbase__q;
-        obase__d = obase__q;
-        wl_loading__d = wl_loading__q;
-        wl_ready__d = wl_ready__q;
-        wl_wait__d = wl_wait__q;
-        wl_ptr__d = wl_ptr__q;
-        wl_row__d = wl_row__q;
-        wl_col__d = wl_col__q;
-        wl_k__d = wl_k__q;
-        wl_left__d = wl_left__q;
-        wl_we_d__d = wl_we_d__q;
-        wl_row_d__d = wl_row_d__q;
-        wl_col_d__d = wl_col_d__q;
-        wl_k_d__d = wl_k_d__q;
-        busy0__d = busy0__q;
-        busy1__d = busy1__q;
-        pend0__d = pend0__q;
-        pend1__d = pend1__q;
-        bb0__d = bb0__q;
-        bb1__d = bb1__q;
-        ob0__d = ob0__q;
-        ob1__d = ob1__q;
-        d_active__d = d_active__q;
-        d_half__d = d_half__q;
-        d_j__d = d_j__q;
-        d_addr__d = d_addr__q;
-        d_pleft__d = d_pleft__q;
-        d_baddr__d = d_baddr__q;
-        d_oaddr__d = d_oaddr__q;
-        d1_valid__d = d1_valid__q;
-        d1_oaddr__d = d1_oaddr__q;
-        d2_valid__d = d2_valid__q;
-        d2_oaddr__d = d2_oaddr__q;
-        d3_valid__d = d3_valid__q;
-        d3_oaddr__d = d3_oaddr__q;
         rd_sel__d = rd_sel__q;
         wmem__clock = clock;
-        bbanks__0__clock = clock;
-        rqs__0__clock = clock;
-        obanks__0__clock = clock;
-        bbanks__1__clock = clock;
-        rqs__1__clock = clock;
-        obanks__1__clock = clock;
+        seq__clock = clock;
+        accs__0__clock = clock;
+        cols__0__clock = clock;
+        accs__1__clock = clock;
+        cols__1__clock = clock;
         pes__0__clock = clock;
         pes__1__clock = clock;
         pes__2__clock = clock;
         pes__3__clock = clock;
-        banks__0__clock = clock;
-        banks__1__clock = clock;
-        skew__0__clock = clock;
-        accs__0__clock = clock;
-        accs__1__clock = clock;
-        strobe = 1'b0;
-        strobe = ksel__q[1];
-        if (strobe | ~|ksel__q) begin
-            ksel_nx = 16'h1;
-            sub__d = 4'h0;
-        end
-        else begin
-            ksel_nx = ksel__q << 32'h1;
-            sub__d = sub__q + 4'h1;
-        end
-        if (start & ~run__q) begin
-            ksel_nx = 16'h1;
-        end
-        ksel__d = ksel_nx;
+        seq__start = start;
+        seq__p_h = p_h;
+        seq__p_w = p_w;
+        seq__p_wo = p_wo;
+        seq__p_kh = p_kh;
+        seq__p_kw = p_kw;
+        seq__p_sh = p_sh;
+        seq__p_sw = p_sw;
+        seq__p_ph = p_ph;
+        seq__p_pw = p_pw;
+        seq__p_ic_tiles = p_ic_tiles;
+        seq__p_oc_tiles = p_oc_tiles;
+        seq__p_plane = p_plane;
+        seq__p_pixels = p_pixels;
+        seq__p_shw = p_shw;
+        seq__p_phw = p_phw;
+        seq__p_passes = p_passes;
+        seq__p_kp = p_kp;
+        seq__p_keep = p_keep;
+        seq__p_nodrain = p_nodrain;
+        seq__p_fbase = p_fbase;
+        seq__p_obase = p_obase;
+        busy = seq__busy;
+        done = seq__done;
+        strobe = seq__strobe;
         wmem__w_en = ld_we & (ld_target == 2'h1);
         wmem__w_addr = ld_addr;
         wmem__w_data = ld_data[(32'h0)+:(8)];
-        bbanks__0__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
-        bbanks__0__w_addr = ld_addr;
-        bbanks__0__w_data = ld_data;
-        bbanks__1__w_en = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
-        bbanks__1__w_addr = ld_addr;
-        bbanks__1__w_data = ld_data;
+        wmem__r_en = seq__wl_rd_en;
+        wmem__r_addr = seq__wl_rd_addr;
+        slot_read = seq__slot_valid & ~seq__slot_pad;
+        banks__0__clock = clock;
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
-        banks__0__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__0__r_addr = slot_addr__q;
+        banks__0__r_en = slot_read & seq__ksel[32'h0];
+        banks__0__r_addr = seq__slot_addr;
+        banks__1__clock = clock;
         banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
-        banks__1__r_en = slot_valid__q & ~slot_pad__q & ksel__q[32'h0];
-        banks__1__r_addr = slot_addr__q;
-        if (slot_valid__q & ~slot_pad__q) begin
+        banks__1__r_en = slot_read & seq__ksel[32'h0];
+        banks__1__r_addr = seq__slot_addr;
+        row0_x = 8'h0;
+        if (slot_read) begin
             row0_x = banks__0__r_data;
         end
-        else begin
-            row0_x = 8'h0;
-        end
         pes__0__x_in = row0_x;
-        pes__0__tag_in = slot_tag__q;
+        pes__0__tag_in = seq__slot_tag;
+        skew__0__clock = clock;
         skew__0__strobe = strobe;
-        if (slot_valid__q & ~slot_pad__q) begin
+        skew__0__x_in = 8'h0;
+        if (slot_read) begin
             skew__0__x_in = banks__1__r_data;
         end
-        else begin
-            skew__0__x_in = 8'h0;
-        end
-        skew__0__tag_in = slot_tag__q;
+        skew__0__tag_in = seq__slot_tag;
         pes__2__x_in = skew__0__x_out;
         pes__2__tag_in = skew__0__tag_out;
         pes__1__x_in = pes__0__x_out;
         pes__1__tag_in = pes__0__tag_out;
         pes__0__strobe = strobe;
-        pes__0__ksel = ksel__q;
-        pes__0__ksel_nx = ksel_nx;
-        pes__0__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[0];
-        pes__0__w_sel = wl_k_d__q;
+        pes__0__ksel = seq__ksel;
+        pes__0__ksel_nx = seq__ksel_nx;
+        pes__0__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[0];
+        pes__0__w_sel = seq__wl_k;
         pes__0__w_data = wmem__r_data;
         pes__1__strobe = strobe;
-        pes__1__ksel = ksel__q;
-        pes__1__ksel_nx = ksel_nx;
-        pes__1__w_we = wl_we_d__q & wl_row_d__q[0] & wl_col_d__q[1];
-        pes__1__w_sel = wl_k_d__q;
+        pes__1__ksel = seq__ksel;
+        pes__1__ksel_nx = seq__ksel_nx;
+        pes__1__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[1];
+        pes__1__w_sel = seq__wl_k;
         pes__1__w_data = wmem__r_data;
         pes__3__x_in = pes__2__x_out;
         pes__3__tag_in = pes__2__tag_out;
         pes__2__strobe = strobe;
-        pes__2__ksel = ksel__q;
-        pes__2__ksel_nx = ksel_nx;
-        pes__2__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[0];
-        pes__2__w_sel = wl_k_d__q;
+        pes__2__ksel = seq__ksel;
+        pes__2__ksel_nx = seq__ksel_nx;
+        pes__2__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[0];
+        pes__2__w_sel = seq__wl_k;
         pes__2__w_data = wmem__r_data;
         pes__3__strobe = strobe;
-        pes__3__ksel = ksel__q;
-        pes__3__ksel_nx = ksel_nx;
-        pes__3__w_we = wl_we_d__q & wl_row_d__q[1] & wl_col_d__q[1];
-        pes__3__w_sel = wl_k_d__q;
+        pes__3__ksel = seq__ksel;
+        pes__3__ksel_nx = seq__ksel_nx;
+        pes__3__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[1];
+        pes__3__w_sel = seq__wl_k;
         pes__3__w_data = wmem__r_data;
         pes__0__psum_in = 32'h0;
         pes__1__psum_in = 32'h0;
         pes__2__psum_in = pes__0__psum_out;
         pes__3__psum_in = pes__1__psum_out;
         accs__0__strobe = strobe;
-        accs__0__sub = sub__q;
+        accs__0__sub = seq__sub;
         accs__0__tag_in = pes__2__tag_out;
         accs__0__psum_in = pes__2__psum_out;
-        accs__0__d_en = d_active__q;
-        accs__0__d_half = d_half__q;
-        accs__0__d_addr = d_addr__q;
+        accs__0__d_en = seq__d_en;
+        accs__0__d_half = seq__d_half;
+        accs__0__d_addr = seq__d_addr;
         accs__1__strobe = strobe;
-        accs__1__sub = sub__q;
+        accs__1__sub = seq__sub;
         accs__1__tag_in = pes__3__tag_out;
         accs__1__psum_in = pes__3__psum_out;
-        accs__1__d_en = d_active__q;
-        accs__1__d_half = d_half__q;
-        accs__1__d_addr = d_addr__q;
+        accs__1__d_en = seq__d_en;
+        accs__1__d_half = seq__d_half;
+        accs__1__d_addr = seq__d_addr;
         last_swap = strobe & pes__3__tag_in[32'h1];
-        tile_done = 1'b0;
-        tile_done_half = 1'b0;
-        tile_done = accs__1__tile_done;
-        tile_done_half = accs__1__tile_half;
-        busy = run__q;
-        done = fin__q;
-        if (start & ~run__q) begin
-            run__d = 1'b1;
-            fin__d = 1'b0;
-            tail__d = 4'h8;
-            sub__d = 4'h0;
-            in_pass__d = 1'b0;
-            all_issued__d = p_passes == 16'h0;
-            ks__d = 16'h0;
-            kr__d = 16'h0;
-            krw__d = 16'h0;
-            ict__d = 16'h0;
-            tf__d = 1'b1;
-            planebase__d = 16'h0;
-            oct__d = 16'h0;
-            ks_l__d = p_kw == 16'h1;
-            kr_l__d = p_kh == 16'h1;
-            ict_l__d = p_ic_tiles == 16'h1;
-            oct_l__d = p_oc_tiles == 16'h1;
-            bbase__d = 16'h0;
-            obase__d = p_obase;
-            wl_loading__d = |p_passes;
-            wl_ready__d = 1'b0;
-            wl_wait__d = 1'b0;
-            wl_ptr__d = 16'h0;
-            wl_row__d = 64'h1;
-            wl_col__d = 64'h1;
-            wl_k__d = 16'h1;
-            wl_left__d = p_passes;
-            busy0__d = 1'b0;
-            busy1__d = 1'b0;
-            pend0__d = 1'b0;
-            pend1__d = 1'b0;
-            d_active__d = 1'b0;
-        end
-        tile_first = tf__q;
-        tile_last = ks_l__q & kr_l__q & ict_l__q;
-        if (oct__q[32'h0]) begin
-            can_start = wl_ready__q & ~(tile_first & busy1__q);
-        end
-        else begin
-            can_start = wl_ready__q & ~(tile_first & busy0__q);
-        end
-        issue_next = in_pass__q & |pix_left__q;
-        issue_new = run__q & ~in_pass__q & ~all_issued__q & can_start;
-        a_eol = px__q == p_wo1__q;
-        p_wo1__d = p_wo - 16'h1;
-        p_hph__d = p_h + p_ph;
-        p_wpw__d = p_w + p_pw;
-        a_yn = iyp__q + p_sh;
-        a_xn = ixp__q + p_sw;
-        pad_eol = (a_yn < p_ph) | (a_yn >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
-        pad_mid = (iyp__q < p_ph) | (iyp__q >= p_hph__q) | (a_xn < p_pw) | (a_xn >= p_wpw__q);
-        if (a_eol) begin
-            a_px = 16'h0;
-            a_ixp = ks__q;
-            a_iyp = a_yn;
-        end
-        else begin
-            a_px = px__q + 16'h1;
-            a_ixp = a_xn;
-            a_iyp = iyp__q;
-        end
-        a_pixl = pix_left__q - 16'h1;
-        b_rowbase = planebase__q + krw__q - p_phw;
-        b_pixl = p_pixels - 16'h1;
-        ca_px__d = a_px;
-        ca_ixp__d = a_ixp;
-        ca_iyp__d = a_iyp;
-        ca_pixl__d = a_pixl;
-        if (a_eol) begin
-            ca_addr__d = rowaddr__q + p_shw;
-        end
-        else begin
-            ca_addr__d = slot_addr__q + p_sw;
-        end
-        ca_eol__d = a_eol;
-        if (a_eol) begin
-            ca_pad__d = pad_eol;
-        end
-        else begin
-            ca_pad__d = pad_mid;
-        end
-        ca_last__d = tile_last & ~|a_pixl;
-        cb_pixl__d = b_pixl;
-        cb_addr__d = b_rowbase + ks__q - p_pw + p_fbase;
-        cb_pad__d = (kr__q < p_ph) | (kr__q >= p_hph__q) | (ks__q < p_pw) | (ks__q >= p_wpw__q);
-        cb_last__d = tile_last & ~|b_pixl;
-        t_swap = 6'h0;
-        if (issue_new) begin
-            t_swap = 6'h2;
-        end
-        t_first = 6'h0;
-        if (tile_first & ~p_keep) begin
-            t_first = 6'h4;
-        end
-        t_last = 6'h0;
-        t_pad = 6'h0;
-        if (issue_next) begin
-            if (ca_last__q) begin
-                t_last = 6'h8;
-            end
-            if (ca_pad__q) begin
-                t_pad = 6'h20;
-            end
-        end
-        else begin
-            if (cb_last__q) begin
-                t_last = 6'h8;
-            end
-            if (cb_pad__q) begin
-                t_pad = 6'h20;
-            end
-        end
-        t_half = 6'h0;
-        if (oct__q[32'h0]) begin
-            t_half = 6'h10;
-        end
-        if (strobe) begin
-            slot_valid__d = issue_next | issue_new;
-            if (issue_next) begin
-                slot_addr__d = ca_addr__q;
-                slot_pad__d = ca_pad__q;
-            end
-            else begin
-                slot_addr__d = cb_addr__q;
-                slot_pad__d = cb_pad__q;
-            end
-            slot_tag__d = 6'h0;
-            if (issue_next | issue_new) begin
-                slot_tag__d = t_swap | t_first | t_last | t_half | t_pad | 6'h1;
-            end
-            if (issue_next & ca_eol__q) begin
-                rowaddr__d = ca_addr__q;
-            end
-            else if (issue_new & ~issue_next) begin
-                rowaddr__d = cb_addr__q;
-            end
-            if (issue_next) begin
-                px__d = ca_px__q;
-                ixp__d = ca_ixp__q;
-                iyp__d = ca_iyp__q;
-                pix_left__d = ca_pixl__q;
-            end
-            else if (issue_new) begin
-                px__d = 16'h0;
-                ixp__d = ks__q;
-                iyp__d = kr__q;
-                pix_left__d = cb_pixl__q;
-            end
-            if (issue_new) begin
-                in_pass__d = 1'b1;
-                wl_ready__d = 1'b0;
-                wl_wait__d = 1'b1;
-                if (tile_first) begin
-                    if (oct__q[32'h0]) begin
-                        busy1__d = 1'b1;
-                        bb1__d = bbase__q;
-                        ob1__d = obase__q;
-                    end
-                    else begin
-                        busy0__d = 1'b1;
-                        bb0__d = bbase__q;
-                        ob0__d = obase__q;
-                    end
-                end
-            end
-            if (in_pass__q & ~|pix_left__q) begin
-                in_pass__d = 1'b0;
-                tf__d = 1'b0;
-                if (~ks_l__q) begin
-                    ks__d = ks__q + 16'h1;
-                    ks_l__d = ks__q + 16'h2 == p_kw;
-                end
-                else begin
-                    ks__d = 16'h0;
-                    ks_l__d = p_kw == 16'h1;
-                    if (~kr_l__q) begin
-                        kr__d = kr__q + 16'h1;
-                        kr_l__d = kr__q + 16'h2 == p_kh;
-                        krw__d = krw__q + p_w;
-                    end
-                    else begin
-                        kr__d = 16'h0;
-                        kr_l__d = p_kh == 16'h1;
-                        krw__d = 16'h0;
-                        if (~ict_l__q) begin
-                            ict__d = ict__q + 16'h1;
-                            ict_l__d = ict__q + 16'h2 == p_ic_tiles;
-                            planebase__d = planebase__q + p_plane;
-                        end
-                        else begin
-                            ict__d = 16'h0;
-                            tf__d = 1'b1;
-                            ict_l__d = p_ic_tiles == 16'h1;
-                            planebase__d = 16'h0;
-                            if (~oct_l__q) begin
-                                oct__d = oct__q + 16'h1;
-                                oct_l__d = oct__q + 16'h2 == p_oc_tiles;
-                                bbase__d = bbase__q + kconst;
-                                obase__d = obase__q + p_kp;
-                            end
-                            else begin
-                                all_issued__d = 1'b1;
-                            end
-                        end
-                    end
-                end
-            end
-        end
-        wmem__r_en = wl_loading__q;
-        wmem__r_addr = wl_ptr__q;
-        wl_we_d__d = wl_loading__q;
-        wl_row_d__d = wl_row__q;
-        wl_col_d__d = wl_col__q;
-        wl_k_d__d = wl_k__q;
-        if (wl_loading__q) begin
-            wl_ptr__d = wl_ptr__q + 16'h1;
-            wl_k__d = wl_k__q << 32'h1;
-            if (wl_k__q[1]) begin
-                wl_k__d = 16'h1;
-                wl_col__d = wl_col__q << 32'h1;
-                if (wl_col__q[1]) begin
-                    wl_col__d = 64'h1;
-                    wl_row__d = wl_row__q << 32'h1;
-                    if (wl_row__q[1]) begin
-                        wl_row__d = 64'h1;
-                        wl_loading__d = 1'b0;
-                        wl_ready__d = 1'b1;
-                        wl_left__d = wl_left__q - 16'h1;
-                    end
-                end
-            end
-        end
-        if (wl_wait__q & last_swap) begin
-            wl_wait__d = 1'b0;
-            wl_loading__d = |wl_left__q;
-        end
-        if (tile_done) begin
-            if (p_nodrain) begin
-                if (tile_done_half) begin
-                    busy1__d = 1'b0;
-                end
-                else begin
-                    busy0__d = 1'b0;
-                end
-            end
-            else if (tile_done_half) begin
-                pend1__d = 1'b1;
-            end
-            else begin
-                pend0__d = 1'b1;
-            end
-        end
-        d_end = d_j__q + 16'h1 == kconst;
-        d1_valid__d = d_active__q;
-        d1_oaddr__d = d_oaddr__q;
-        d2_valid__d = d1_valid__q;
-        d2_oaddr__d = d1_oaddr__q;
-        d3_valid__d = d2_valid__q;
-        d3_oaddr__d = d2_oaddr__q;
-        if (~d_active__q) begin
-            if (pend0__q) begin
-                pend0__d = 1'b0;
-                d_active__d = 1'b1;
-                d_half__d = 1'b0;
-                d_baddr__d = bb0__q;
-                d_oaddr__d = ob0__q;
-            end
-            else if (pend1__q) begin
-                pend1__d = 1'b0;
-                d_active__d = 1'b1;
-                d_half__d = 1'b1;
-                d_baddr__d = bb1__q;
-                d_oaddr__d = ob1__q;
-            end
-            d_j__d = 16'h0;
-            d_addr__d = 16'h0;
-            d_pleft__d = p_pixels - 16'h1;
-        end
-        else begin
-            d_oaddr__d = d_oaddr__q + 16'h1;
-            if (|d_pleft__q) begin
-                d_pleft__d = d_pleft__q - 16'h1;
-                d_addr__d = d_addr__q + kconst;
-            end
-            else begin
-                d_pleft__d = p_pixels - 16'h1;
-                d_baddr__d = d_baddr__q + 16'h1;
-                d_j__d = d_j__q + 16'h1;
-                d_addr__d = d_j__q + 16'h1;
-                if (d_end) begin
-                    d_active__d = 1'b0;
-                    if (d_half__q) begin
-                        busy1__d = 1'b0;
-                    end
-                    else begin
-                        busy0__d = 1'b0;
-                    end
-                end
-            end
-        end
+        seq__tile_done = accs__1__tile_done;
+        seq__tile_half = accs__1__tile_half;
+        seq__last_swap = last_swap;
         rd_sel__d = rd_bank;
         rd_data = 32'h0;
-        bbanks__0__r_en = d_active__q;
-        bbanks__0__r_addr = d_baddr__q;
-        dacc__0__clock = clock;
-        dacc__0__d = accs__0__d_data;
-        dbias__0__clock = clock;
-        dbias__0__d = bbanks__0__r_data;
-        dsum__0__clock = clock;
-        dsum__0__d = dacc__0__q + dbias__0__q;
-        rqs__0__in_valid = d3_valid__q;
-        rqs__0__in_idx = d3_oaddr__q;
-        rqs__0__in_acc = dsum__0__q;
-        rqs__0__en = p_rq_en;
-        rqs__0__mult = p_mult;
-        rqs__0__shift = p_shift;
-        rqs__0__zp = p_zp;
-        rqs__0__relu = p_relu;
-        obanks__0__w_en = rqs__0__out_valid;
-        obanks__0__w_addr = rqs__0__out_idx;
-        obanks__0__w_data = rqs__0__out_data;
-        obanks__0__r_en = rd_en & rd_bank[0];
-        obanks__0__r_addr = rd_addr;
+        cols__0__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
+        cols__0__ld_addr = ld_addr;
+        cols__0__ld_data = ld_data;
+        cols__0__b_en = seq__d_en;
+        cols__0__b_addr = seq__d_baddr;
+        cols__0__acc = accs__0__d_data;
+        cols__0__valid = seq__o_valid;
+        cols__0__idx = seq__o_idx;
+        cols__0__en = p_rq_en;
+        cols__0__mult = p_mult;
+        cols__0__shift = p_shift;
+        cols__0__zp = p_zp;
+        cols__0__relu = p_relu;
+        cols__0__rd_en = rd_en & rd_bank[0];
+        cols__0__rd_addr = rd_addr;
         if (rd_sel__q[0]) begin
-            rd_data = obanks__0__r_data;
+            rd_data = cols__0__rd_data;
         end
-        bbanks__1__r_en = d_active__q;
-        bbanks__1__r_addr = d_baddr__q;
-        dacc__1__clock = clock;
-        dacc__1__d = accs__1__d_data;
-        dbias__1__clock = clock;
-        dbias__1__d = bbanks__1__r_data;
-        dsum__1__clock = clock;
-        dsum__1__d = dacc__1__q + dbias__1__q;
-        rqs__1__in_valid = d3_valid__q;
-        rqs__1__in_idx = d3_oaddr__q;
-        rqs__1__in_acc = dsum__1__q;
-        rqs__1__en = p_rq_en;
-        rqs__1__mult = p_mult;
-        rqs__1__shift = p_shift;
-        rqs__1__zp = p_zp;
-        rqs__1__relu = p_relu;
-        obanks__1__w_en = rqs__1__out_valid;
-        obanks__1__w_addr = rqs__1__out_idx;
-        obanks__1__w_data = rqs__1__out_data;
-        obanks__1__r_en = rd_en & rd_bank[1];
-        obanks__1__r_addr = rd_addr;
+        cols__1__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
+        cols__1__ld_addr = ld_addr;
+        cols__1__ld_data = ld_data;
+        cols__1__b_en = seq__d_en;
+        cols__1__b_addr = seq__d_baddr;
+        cols__1__acc = accs__1__d_data;
+        cols__1__valid = seq__o_valid;
+        cols__1__idx = seq__o_idx;
+        cols__1__en = p_rq_en;
+        cols__1__mult = p_mult;
+        cols__1__shift = p_shift;
+        cols__1__zp = p_zp;
+        cols__1__relu = p_relu;
+        cols__1__rd_en = rd_en & rd_bank[1];
+        cols__1__rd_addr = rd_addr;
         if (rd_sel__q[1]) begin
-            rd_data = obanks__1__r_data;
-        end
-        if (run__q & all_issued__q & ~busy0__q & ~busy1__q & ~d_active__q) begin
-            if (|tail__q) begin
-                tail__d = tail__q - 4'h1;
-            end
-            else begin
-                run__d = 1'b0;
-                fin__d = 1'b1;
-            end
+            rd_data = cols__1__rd_data;
         end
     end
     
@@ -4054,7 +2939,151 @@ module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     end
 endmodule // tiny_accel_top_first_cache_bank
 
-module tiny_accel_top_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,en,mult,shift,zp,relu,rd_en,rd_addr,rd_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  ld_we;
+    input wire  [15:0] ld_addr;
+    input wire  [31:0] ld_data;
+    input wire  b_en;
+    input wire  [15:0] b_addr;
+    input wire  [31:0] acc;
+    input wire  valid;
+    input wire  [15:0] idx;
+    input wire  en;
+    input wire  [15:0] mult;
+    input wire  [7:0] shift;
+    input wire  [7:0] zp;
+    input wire  relu;
+    input wire  rd_en;
+    input wire  [15:0] rd_addr;
+    output reg  [31:0] rd_data;
+    
+    // Stub signals
+    reg  bias__clock;
+    reg  bias__r_en;
+    reg  [15:0] bias__r_addr;
+    wire  [31:0] bias__r_data;
+    reg  bias__w_en;
+    reg  [15:0] bias__w_addr;
+    reg  [31:0] bias__w_data;
+    reg  rq__clock;
+    reg  rq__in_valid;
+    reg  [15:0] rq__in_idx;
+    reg  [31:0] rq__in_acc;
+    reg  rq__en;
+    reg  [15:0] rq__mult;
+    reg  [7:0] rq__shift;
+    reg  [7:0] rq__zp;
+    reg  rq__relu;
+    wire  rq__out_valid;
+    wire  [15:0] rq__out_idx;
+    wire  [31:0] rq__out_data;
+    reg  obank__clock;
+    reg  obank__r_en;
+    reg  [15:0] obank__r_addr;
+    wire  [31:0] obank__r_data;
+    reg  obank__w_en;
+    reg  [15:0] obank__w_addr;
+    reg  [31:0] obank__w_data;
+    reg  [31:0] acc_r__d;
+    wire  [31:0] acc_r__q;
+    reg  acc_r__clock;
+    reg  [31:0] bias_r__d;
+    wire  [31:0] bias_r__q;
+    reg  bias_r__clock;
+    reg  [31:0] sum__d;
+    wire  [31:0] sum__q;
+    reg  sum__clock;
+    
+    // Sub module instances
+    tiny_accel_top_bias bias(
+        .clock(bias__clock),
+        .r_en(bias__r_en),
+        .r_addr(bias__r_addr),
+        .r_data(bias__r_data),
+        .w_en(bias__w_en),
+        .w_addr(bias__w_addr),
+        .w_data(bias__w_data)
+    );
+    tiny_accel_top_requant rq(
+        .clock(rq__clock),
+        .in_valid(rq__in_valid),
+        .in_idx(rq__in_idx),
+        .in_acc(rq__in_acc),
+        .en(rq__en),
+        .mult(rq__mult),
+        .shift(rq__shift),
+        .zp(rq__zp),
+        .relu(rq__relu),
+        .out_valid(rq__out_valid),
+        .out_idx(rq__out_idx),
+        .out_data(rq__out_data)
+    );
+    tiny_accel_top_obank obank(
+        .clock(obank__clock),
+        .r_en(obank__r_en),
+        .r_addr(obank__r_addr),
+        .r_data(obank__r_data),
+        .w_en(obank__w_en),
+        .w_addr(obank__w_addr),
+        .w_data(obank__w_data)
+    );
+    tiny_accel_top_dff_w32 acc_r(
+        .d(acc_r__d),
+        .q(acc_r__q),
+        .clock(acc_r__clock)
+    );
+    tiny_accel_top_dff_w32 bias_r(
+        .d(bias_r__d),
+        .q(bias_r__q),
+        .clock(bias_r__clock)
+    );
+    tiny_accel_top_dff_w32 sum(
+        .d(sum__d),
+        .q(sum__q),
+        .clock(sum__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        acc_r__clock = clock;
+        bias_r__clock = clock;
+        sum__clock = clock;
+        acc_r__d = acc_r__q;
+        bias_r__d = bias_r__q;
+        sum__d = sum__q;
+        bias__clock = clock;
+        rq__clock = clock;
+        obank__clock = clock;
+        bias__w_en = ld_we;
+        bias__w_addr = ld_addr;
+        bias__w_data = ld_data;
+        bias__r_en = b_en;
+        bias__r_addr = b_addr;
+        acc_r__d = acc;
+        bias_r__d = bias__r_data;
+        sum__d = acc_r__q + bias_r__q;
+        rq__in_valid = valid;
+        rq__in_idx = idx;
+        rq__in_acc = sum__q;
+        rq__en = en;
+        rq__mult = mult;
+        rq__shift = shift;
+        rq__zp = zp;
+        rq__relu = relu;
+        obank__w_en = rq__out_valid;
+        obank__w_addr = rq__out_idx;
+        obank__w_data = rq__out_data;
+        obank__r_en = rd_en;
+        obank__r_addr = rd_addr;
+        rd_data = obank__r_data;
+    end
+    
+endmodule // tiny_accel_top_cols
+
+module tiny_accel_top_bias(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -4078,9 +3107,9 @@ module tiny_accel_top_bbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     `endif
        if (w_en) mem[w_addr[5:0]] <= w_data;
     end
-endmodule // tiny_accel_top_bbanks
+endmodule // tiny_accel_top_bias
 
-module tiny_accel_top_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_accel_top_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -4104,238 +3133,9 @@ module tiny_accel_top_obanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     `endif
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
-endmodule // tiny_accel_top_obanks
+endmodule // tiny_accel_top_obank
 
-module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  strobe;
-    input wire  [15:0] ksel;
-    input wire  [15:0] ksel_nx;
-    input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
-    output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
-    input wire  [31:0] psum_in;
-    output reg  [31:0] psum_out;
-    input wire  w_we;
-    input wire  [15:0] w_sel;
-    input wire  [7:0] w_data;
-    output reg  [7:0] w_used;
-    output reg  mac;
-    
-    // Stub signals
-    reg  [7:0] x__d;
-    wire  [7:0] x__q;
-    reg  x__clock;
-    reg  [5:0] tag__d;
-    wire  [5:0] tag__q;
-    reg  tag__clock;
-    reg  [7:0] w__0__d;
-    wire  [7:0] w__0__q;
-    reg  w__0__clock;
-    reg  [7:0] w__1__d;
-    wire  [7:0] w__1__q;
-    reg  w__1__clock;
-    reg  [7:0] ws__0__d;
-    wire  [7:0] ws__0__q;
-    reg  ws__0__clock;
-    reg  [7:0] ws__1__d;
-    wire  [7:0] ws__1__q;
-    reg  ws__1__clock;
-    reg  [31:0] psum__0__d;
-    wire  [31:0] psum__0__q;
-    reg  psum__0__clock;
-    reg  [31:0] psum__1__d;
-    wire  [31:0] psum__1__q;
-    reg  psum__1__clock;
-    reg  [7:0] wsel__d;
-    wire  [7:0] wsel__q;
-    reg  wsel__clock;
-    reg  mul__clock;
-    reg  [7:0] mul__a;
-    reg  [7:0] mul__b;
-    wire  [15:0] mul__p;
-    
-    // Local signals
-    reg  [7:0] wnx;
-    reg  swap;
-    reg  [31:0] prod32;
-    
-    // Sub module instances
-    tiny_accel_top_dff_w8 x(
-        .d(x__d),
-        .q(x__q),
-        .clock(x__clock)
-    );
-    tiny_accel_top_dff_w6 tag(
-        .d(tag__d),
-        .q(tag__q),
-        .clock(tag__clock)
-    );
-    tiny_accel_top_dff_w8 w__0(
-        .d(w__0__d),
-        .q(w__0__q),
-        .clock(w__0__clock)
-    );
-    tiny_accel_top_dff_w8 w__1(
-        .d(w__1__d),
-        .q(w__1__q),
-        .clock(w__1__clock)
-    );
-    tiny_accel_top_dff_w8 ws__0(
-        .d(ws__0__d),
-        .q(ws__0__q),
-        .clock(ws__0__clock)
-    );
-    tiny_accel_top_dff_w8 ws__1(
-        .d(ws__1__d),
-        .q(ws__1__q),
-        .clock(ws__1__clock)
-    );
-    tiny_accel_top_dff_w32 psum__0(
-        .d(psum__0__d),
-        .q(psum__0__q),
-        .clock(psum__0__clock)
-    );
-    tiny_accel_top_dff_w32 psum__1(
-        .d(psum__1__d),
-        .q(psum__1__q),
-        .clock(psum__1__clock)
-    );
-    tiny_accel_top_dff_w8 wsel(
-        .d(wsel__d),
-        .q(wsel__q),
-        .clock(wsel__clock)
-    );
-    tiny_accel_top_mul mul(
-        .clock(mul__clock),
-        .a(mul__a),
-        .b(mul__b),
-        .p(mul__p)
-    );
-    
-    // Update code
-    always @(*) begin
-        x__clock = clock;
-        tag__clock = clock;
-        wsel__clock = clock;
-        x__d = x__q;
-        tag__d = tag__q;
-        wsel__d = wsel__q;
-        w__0__clock = clock;
-        w__0__d = w__0__q;
-        ws__0__clock = clock;
-        ws__0__d = ws__0__q;
-        psum__0__clock = clock;
-        w__1__clock = clock;
-        w__1__d = w__1__q;
-        ws__1__clock = clock;
-        ws__1__d = ws__1__q;
-        psum__1__clock = clock;
-        wnx = 8'h0;
-        swap = strobe & tag_in[32'h1];
-        if (strobe) begin
-            x__d = x_in;
-            tag__d = tag_in;
-        end
-        x_out = x__q;
-        tag_out = tag__q;
-        if (ksel_nx[0]) begin
-            if (swap) begin
-                wnx = ws__0__q;
-            end
-            else begin
-                wnx = w__0__q;
-            end
-        end
-        if (ksel_nx[1]) begin
-            if (swap) begin
-                wnx = ws__1__q;
-            end
-            else begin
-                wnx = w__1__q;
-            end
-        end
-        wsel__d = wnx;
-        w_used = wsel__q;
-        mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
-        mul__clock = clock;
-        mul__a = x__q;
-        mul__b = wsel__q;
-        if (mul__p[32'hf]) begin
-            prod32 = ({16'd0, mul__p}) | (32'hffff << 32'h10);
-        end
-        else begin
-            prod32 = ({16'd0, mul__p});
-        end
-        psum__0__d = psum_in + prod32;
-        psum__1__d = psum__0__q;
-        psum_out = psum__1__q;
-        if (w_we & w_sel[0]) begin
-            ws__0__d = w_data;
-        end
-        if (swap) begin
-            w__0__d = ws__0__q;
-        end
-        if (w_we & w_sel[1]) begin
-            ws__1__d = w_data;
-        end
-        if (swap) begin
-            w__1__d = ws__1__q;
-        end
-    end
-    
-endmodule // tiny_accel_top_pe
-
-module tiny_accel_top_mul(clock,a,b,p);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [7:0] a;
-    input wire  [7:0] b;
-    output reg  [15:0] p;
-    
-    // Update code (custom)
-    `ifdef ACCELGEN_ECP5_DSP
-    // Lattice ECP5: the product register is the MULT18X18D's output register.
-    wire [15:0] mp;
-    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
-                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
-          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[7]), .A9(a[7]), .A10(a[7]), .A11(a[7]), .A12(a[7]), .A13(a[7]), .A14(a[7]), .A15(a[7]), .A16(a[7]), .A17(a[7]),
-          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[7]), .B9(b[7]), .B10(b[7]), .B11(b[7]), .B12(b[7]), .B13(b[7]), .B14(b[7]), .B15(b[7]), .B16(b[7]), .B17(b[7]),
-          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]),
-          .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
-          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
-    always @(*) p = mp;
-    `else
-    wire [15:0] ax = {{8{a[7]}}, a};
-    wire [15:0] bx = {{8{b[7]}}, b};
-    initial p = 16'h0;
-    always @(posedge clock) p <= ax * bx;
-    `endif
-endmodule // tiny_accel_top_mul
-
-module tiny_accel_top_dff_w64(d,q,clock);
-    
-    // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 64'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w64
-
-module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_valid,out_idx,out_data);
+module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -4711,7 +3511,25 @@ module tiny_accel_top_rqs(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out
         out_data = s3_data__q;
     end
     
-endmodule // tiny_accel_top_rqs
+endmodule // tiny_accel_top_requant
+
+module tiny_accel_top_dff_w64(d,q,clock);
+    
+    // Module arguments
+    input wire  [63:0] d;
+    output reg  [63:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 64'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w64
 
 module tiny_accel_top_s1_phi(clock,a,b,p);
     
@@ -4740,6 +3558,1804 @@ module tiny_accel_top_s1_phi(clock,a,b,p);
     always @(posedge clock) p <= ax * bx;
     `endif
 endmodule // tiny_accel_top_s1_phi
+
+module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  strobe;
+    input wire  [15:0] ksel;
+    input wire  [15:0] ksel_nx;
+    input wire  [7:0] x_in;
+    input wire  [5:0] tag_in;
+    output reg  [7:0] x_out;
+    output reg  [5:0] tag_out;
+    input wire  [31:0] psum_in;
+    output reg  [31:0] psum_out;
+    input wire  w_we;
+    input wire  [15:0] w_sel;
+    input wire  [7:0] w_data;
+    output reg  [7:0] w_used;
+    output reg  mac;
+    
+    // Stub signals
+    reg  [7:0] x__d;
+    wire  [7:0] x__q;
+    reg  x__clock;
+    reg  [5:0] tag__d;
+    wire  [5:0] tag__q;
+    reg  tag__clock;
+    reg  [7:0] w__0__d;
+    wire  [7:0] w__0__q;
+    reg  w__0__clock;
+    reg  [7:0] w__1__d;
+    wire  [7:0] w__1__q;
+    reg  w__1__clock;
+    reg  [7:0] ws__0__d;
+    wire  [7:0] ws__0__q;
+    reg  ws__0__clock;
+    reg  [7:0] ws__1__d;
+    wire  [7:0] ws__1__q;
+    reg  ws__1__clock;
+    reg  [31:0] psum__0__d;
+    wire  [31:0] psum__0__q;
+    reg  psum__0__clock;
+    reg  [31:0] psum__1__d;
+    wire  [31:0] psum__1__q;
+    reg  psum__1__clock;
+    reg  [7:0] wsel__d;
+    wire  [7:0] wsel__q;
+    reg  wsel__clock;
+    reg  mul__clock;
+    reg  [7:0] mul__a;
+    reg  [7:0] mul__b;
+    wire  [15:0] mul__p;
+    
+    // Local signals
+    reg  [7:0] wnx;
+    reg  swap;
+    reg  [31:0] prod32;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w8 x(
+        .d(x__d),
+        .q(x__q),
+        .clock(x__clock)
+    );
+    tiny_accel_top_dff_w6 tag(
+        .d(tag__d),
+        .q(tag__q),
+        .clock(tag__clock)
+    );
+    tiny_accel_top_dff_w8 w__0(
+        .d(w__0__d),
+        .q(w__0__q),
+        .clock(w__0__clock)
+    );
+    tiny_accel_top_dff_w8 w__1(
+        .d(w__1__d),
+        .q(w__1__q),
+        .clock(w__1__clock)
+    );
+    tiny_accel_top_dff_w8 ws__0(
+        .d(ws__0__d),
+        .q(ws__0__q),
+        .clock(ws__0__clock)
+    );
+    tiny_accel_top_dff_w8 ws__1(
+        .d(ws__1__d),
+        .q(ws__1__q),
+        .clock(ws__1__clock)
+    );
+    tiny_accel_top_dff_w32 psum__0(
+        .d(psum__0__d),
+        .q(psum__0__q),
+        .clock(psum__0__clock)
+    );
+    tiny_accel_top_dff_w32 psum__1(
+        .d(psum__1__d),
+        .q(psum__1__q),
+        .clock(psum__1__clock)
+    );
+    tiny_accel_top_dff_w8 wsel(
+        .d(wsel__d),
+        .q(wsel__q),
+        .clock(wsel__clock)
+    );
+    tiny_accel_top_mul mul(
+        .clock(mul__clock),
+        .a(mul__a),
+        .b(mul__b),
+        .p(mul__p)
+    );
+    
+    // Update code
+    always @(*) begin
+        x__clock = clock;
+        tag__clock = clock;
+        wsel__clock = clock;
+        x__d = x__q;
+        tag__d = tag__q;
+        wsel__d = wsel__q;
+        w__0__clock = clock;
+        w__0__d = w__0__q;
+        ws__0__clock = clock;
+        ws__0__d = ws__0__q;
+        psum__0__clock = clock;
+        w__1__clock = clock;
+        w__1__d = w__1__q;
+        ws__1__clock = clock;
+        ws__1__d = ws__1__q;
+        psum__1__clock = clock;
+        wnx = 8'h0;
+        swap = strobe & tag_in[32'h1];
+        if (strobe) begin
+            x__d = x_in;
+            tag__d = tag_in;
+        end
+        x_out = x__q;
+        tag_out = tag__q;
+        if (ksel_nx[0]) begin
+            if (swap) begin
+                wnx = ws__0__q;
+            end
+            else begin
+                wnx = w__0__q;
+            end
+        end
+        if (ksel_nx[1]) begin
+            if (swap) begin
+                wnx = ws__1__q;
+            end
+            else begin
+                wnx = w__1__q;
+            end
+        end
+        wsel__d = wnx;
+        w_used = wsel__q;
+        mac = |ksel & tag__q[32'h0] & ~tag__q[32'h5];
+        mul__clock = clock;
+        mul__a = x__q;
+        mul__b = wsel__q;
+        if (mul__p[32'hf]) begin
+            prod32 = ({16'd0, mul__p}) | (32'hffff << 32'h10);
+        end
+        else begin
+            prod32 = ({16'd0, mul__p});
+        end
+        psum__0__d = psum_in + prod32;
+        psum__1__d = psum__0__q;
+        psum_out = psum__1__q;
+        if (w_we & w_sel[0]) begin
+            ws__0__d = w_data;
+        end
+        if (swap) begin
+            w__0__d = ws__0__q;
+        end
+        if (w_we & w_sel[1]) begin
+            ws__1__d = w_data;
+        end
+        if (swap) begin
+            w__1__d = ws__1__q;
+        end
+    end
+    
+endmodule // tiny_accel_top_pe
+
+module tiny_accel_top_mul(clock,a,b,p);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    output reg  [15:0] p;
+    
+    // Update code (custom)
+    `ifdef ACCELGEN_ECP5_DSP
+    // Lattice ECP5: the product register is the MULT18X18D's output register.
+    wire [15:0] mp;
+    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
+                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
+          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[7]), .A9(a[7]), .A10(a[7]), .A11(a[7]), .A12(a[7]), .A13(a[7]), .A14(a[7]), .A15(a[7]), .A16(a[7]), .A17(a[7]),
+          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[7]), .B9(b[7]), .B10(b[7]), .B11(b[7]), .B12(b[7]), .B13(b[7]), .B14(b[7]), .B15(b[7]), .B16(b[7]), .B17(b[7]),
+          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]),
+          .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
+          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+    always @(*) p = mp;
+    `else
+    wire [15:0] ax = {{8{a[7]}}, a};
+    wire [15:0] bx = {{8{b[7]}}, b};
+    initial p = 16'h0;
+    always @(posedge clock) p <= ax * bx;
+    `endif
+endmodule // tiny_accel_top_mul
+
+module tiny_accel_top_seq(clock,start,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_keep,p_nodrain,p_fbase,p_obase,tile_done,tile_half,last_swap,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_col,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  [15:0] p_h;
+    input wire  [15:0] p_w;
+    input wire  [15:0] p_wo;
+    input wire  [15:0] p_kh;
+    input wire  [15:0] p_kw;
+    input wire  [15:0] p_sh;
+    input wire  [15:0] p_sw;
+    input wire  [15:0] p_ph;
+    input wire  [15:0] p_pw;
+    input wire  [15:0] p_ic_tiles;
+    input wire  [15:0] p_oc_tiles;
+    input wire  [15:0] p_plane;
+    input wire  [15:0] p_pixels;
+    input wire  [15:0] p_shw;
+    input wire  [15:0] p_phw;
+    input wire  [15:0] p_passes;
+    input wire  [15:0] p_kp;
+    input wire  p_keep;
+    input wire  p_nodrain;
+    input wire  [15:0] p_fbase;
+    input wire  [15:0] p_obase;
+    input wire  tile_done;
+    input wire  tile_half;
+    input wire  last_swap;
+    output reg  busy;
+    output reg  done;
+    output reg  strobe;
+    output reg  [15:0] ksel;
+    output reg  [15:0] ksel_nx;
+    output reg  [3:0] sub;
+    output reg  slot_valid;
+    output reg  slot_pad;
+    output reg  [5:0] slot_tag;
+    output reg  [15:0] slot_addr;
+    output reg  wl_rd_en;
+    output reg  [15:0] wl_rd_addr;
+    output reg  wl_we;
+    output reg  [63:0] wl_row;
+    output reg  [63:0] wl_col;
+    output reg  [15:0] wl_k;
+    output reg  d_en;
+    output reg  d_half;
+    output reg  [15:0] d_addr;
+    output reg  [15:0] d_baddr;
+    output reg  o_valid;
+    output reg  [15:0] o_idx;
+    
+    // Constant declarations
+    localparam  last_k = 16'h2;
+    
+    // Stub signals
+    reg  passes__clock;
+    reg  passes__start;
+    reg  passes__advance;
+    reg  [15:0] passes__p_kw;
+    reg  [15:0] passes__p_kh;
+    reg  [15:0] passes__p_ic_tiles;
+    reg  [15:0] passes__p_oc_tiles;
+    reg  [15:0] passes__p_w;
+    reg  [15:0] passes__p_plane;
+    reg  [15:0] passes__p_kp;
+    reg  [15:0] passes__p_obase;
+    reg  [15:0] passes__p_passes;
+    wire  [15:0] passes__ks;
+    wire  [15:0] passes__kr;
+    wire  [15:0] passes__krw;
+    wire  [15:0] passes__planebase;
+    wire  passes__half;
+    wire  passes__tile_first;
+    wire  passes__tile_last;
+    wire  [15:0] passes__bbase;
+    wire  [15:0] passes__obase;
+    wire  passes__all_issued;
+    reg  issuer__clock;
+    reg  issuer__strobe;
+    reg  issuer__start;
+    reg  issuer__issue_new;
+    reg  [15:0] issuer__p_wo;
+    reg  [15:0] issuer__p_h;
+    reg  [15:0] issuer__p_w;
+    reg  [15:0] issuer__p_ph;
+    reg  [15:0] issuer__p_pw;
+    reg  [15:0] issuer__p_sh;
+    reg  [15:0] issuer__p_sw;
+    reg  [15:0] issuer__p_shw;
+    reg  [15:0] issuer__p_phw;
+    reg  [15:0] issuer__p_pixels;
+    reg  [15:0] issuer__p_fbase;
+    reg  issuer__p_keep;
+    reg  [15:0] issuer__ks;
+    reg  [15:0] issuer__kr;
+    reg  [15:0] issuer__krw;
+    reg  [15:0] issuer__planebase;
+    reg  issuer__tile_first;
+    reg  issuer__tile_last;
+    reg  issuer__half;
+    wire  issuer__in_pass;
+    wire  [15:0] issuer__pix_left;
+    wire  issuer__slot_valid;
+    wire  issuer__slot_pad;
+    wire  [5:0] issuer__slot_tag;
+    wire  [15:0] issuer__slot_addr;
+    reg  loader__clock;
+    reg  loader__start;
+    reg  [15:0] loader__p_passes;
+    reg  loader__take;
+    reg  loader__swapped;
+    wire  loader__ready;
+    wire  loader__rd_en;
+    wire  [15:0] loader__rd_addr;
+    wire  loader__we;
+    wire  [63:0] loader__row;
+    wire  [63:0] loader__col;
+    wire  [15:0] loader__k;
+    reg  drain__clock;
+    reg  drain__start;
+    reg  drain__claim;
+    reg  drain__claim_half;
+    reg  [15:0] drain__claim_bb;
+    reg  [15:0] drain__claim_ob;
+    reg  drain__tile_done;
+    reg  drain__tile_half;
+    reg  drain__p_nodrain;
+    reg  [15:0] drain__p_pixels;
+    wire  drain__busy0;
+    wire  drain__busy1;
+    wire  drain__active;
+    wire  drain__half;
+    wire  [15:0] drain__addr;
+    wire  [15:0] drain__baddr;
+    wire  drain__out_valid;
+    wire  [15:0] drain__out_idx;
+    reg  run__d;
+    wire  run__q;
+    reg  run__clock;
+    reg  fin__d;
+    wire  fin__q;
+    reg  fin__clock;
+    reg  [3:0] tail__d;
+    wire  [3:0] tail__q;
+    reg  tail__clock;
+    reg  [15:0] ksel_r__d;
+    wire  [15:0] ksel_r__q;
+    reg  ksel_r__clock;
+    reg  [3:0] sub_r__d;
+    wire  [3:0] sub_r__q;
+    reg  sub_r__clock;
+    
+    // Local signals
+    reg  go;
+    reg  can_start;
+    reg  issue_new;
+    
+    // Sub module instances
+    tiny_accel_top_passes passes(
+        .clock(passes__clock),
+        .start(passes__start),
+        .advance(passes__advance),
+        .p_kw(passes__p_kw),
+        .p_kh(passes__p_kh),
+        .p_ic_tiles(passes__p_ic_tiles),
+        .p_oc_tiles(passes__p_oc_tiles),
+        .p_w(passes__p_w),
+        .p_plane(passes__p_plane),
+        .p_kp(passes__p_kp),
+        .p_obase(passes__p_obase),
+        .p_passes(passes__p_passes),
+        .ks(passes__ks),
+        .kr(passes__kr),
+        .krw(passes__krw),
+        .planebase(passes__planebase),
+        .half(passes__half),
+        .tile_first(passes__tile_first),
+        .tile_last(passes__tile_last),
+        .bbase(passes__bbase),
+        .obase(passes__obase),
+        .all_issued(passes__all_issued)
+    );
+    tiny_accel_top_issuer issuer(
+        .clock(issuer__clock),
+        .strobe(issuer__strobe),
+        .start(issuer__start),
+        .issue_new(issuer__issue_new),
+        .p_wo(issuer__p_wo),
+        .p_h(issuer__p_h),
+        .p_w(issuer__p_w),
+        .p_ph(issuer__p_ph),
+        .p_pw(issuer__p_pw),
+        .p_sh(issuer__p_sh),
+        .p_sw(issuer__p_sw),
+        .p_shw(issuer__p_shw),
+        .p_phw(issuer__p_phw),
+        .p_pixels(issuer__p_pixels),
+        .p_fbase(issuer__p_fbase),
+        .p_keep(issuer__p_keep),
+        .ks(issuer__ks),
+        .kr(issuer__kr),
+        .krw(issuer__krw),
+        .planebase(issuer__planebase),
+        .tile_first(issuer__tile_first),
+        .tile_last(issuer__tile_last),
+        .half(issuer__half),
+        .in_pass(issuer__in_pass),
+        .pix_left(issuer__pix_left),
+        .slot_valid(issuer__slot_valid),
+        .slot_pad(issuer__slot_pad),
+        .slot_tag(issuer__slot_tag),
+        .slot_addr(issuer__slot_addr)
+    );
+    tiny_accel_top_loader loader(
+        .clock(loader__clock),
+        .start(loader__start),
+        .p_passes(loader__p_passes),
+        .take(loader__take),
+        .swapped(loader__swapped),
+        .ready(loader__ready),
+        .rd_en(loader__rd_en),
+        .rd_addr(loader__rd_addr),
+        .we(loader__we),
+        .row(loader__row),
+        .col(loader__col),
+        .k(loader__k)
+    );
+    tiny_accel_top_drain drain(
+        .clock(drain__clock),
+        .start(drain__start),
+        .claim(drain__claim),
+        .claim_half(drain__claim_half),
+        .claim_bb(drain__claim_bb),
+        .claim_ob(drain__claim_ob),
+        .tile_done(drain__tile_done),
+        .tile_half(drain__tile_half),
+        .p_nodrain(drain__p_nodrain),
+        .p_pixels(drain__p_pixels),
+        .busy0(drain__busy0),
+        .busy1(drain__busy1),
+        .active(drain__active),
+        .half(drain__half),
+        .addr(drain__addr),
+        .baddr(drain__baddr),
+        .out_valid(drain__out_valid),
+        .out_idx(drain__out_idx)
+    );
+    tiny_accel_top_dff_w1 run(
+        .d(run__d),
+        .q(run__q),
+        .clock(run__clock)
+    );
+    tiny_accel_top_dff_w1 fin(
+        .d(fin__d),
+        .q(fin__q),
+        .clock(fin__clock)
+    );
+    tiny_accel_top_dff_w4 tail(
+        .d(tail__d),
+        .q(tail__q),
+        .clock(tail__clock)
+    );
+    tiny_accel_top_dff_w16 ksel_r(
+        .d(ksel_r__d),
+        .q(ksel_r__q),
+        .clock(ksel_r__clock)
+    );
+    tiny_accel_top_dff_w4 sub_r(
+        .d(sub_r__d),
+        .q(sub_r__q),
+        .clock(sub_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        run__clock = clock;
+        fin__clock = clock;
+        tail__clock = clock;
+        ksel_r__clock = clock;
+        sub_r__clock = clock;
+        run__d = run__q;
+        fin__d = fin__q;
+        tail__d = tail__q;
+        ksel_r__d = ksel_r__q;
+        sub_r__d = sub_r__q;
+        passes__clock = clock;
+        issuer__clock = clock;
+        loader__clock = clock;
+        drain__clock = clock;
+        busy = run__q;
+        done = fin__q;
+        go = start & ~run__q;
+        strobe = |(ksel_r__q & last_k);
+        if (strobe | ~|ksel_r__q) begin
+            ksel_nx = 16'h1;
+            sub_r__d = 4'h0;
+        end
+        else begin
+            ksel_nx = ksel_r__q << 32'h1;
+            sub_r__d = sub_r__q + 4'h1;
+        end
+        if (go) begin
+            ksel_nx = 16'h1;
+            sub_r__d = 4'h0;
+            run__d = 1'b1;
+            fin__d = 1'b0;
+            tail__d = 4'h8;
+        end
+        ksel_r__d = ksel_nx;
+        ksel = ksel_r__q;
+        sub = sub_r__q;
+        passes__start = go;
+        passes__p_kw = p_kw;
+        passes__p_kh = p_kh;
+        passes__p_ic_tiles = p_ic_tiles;
+        passes__p_oc_tiles = p_oc_tiles;
+        passes__p_w = p_w;
+        passes__p_plane = p_plane;
+        passes__p_kp = p_kp;
+        passes__p_obase = p_obase;
+        passes__p_passes = p_passes;
+        passes__advance = strobe & issuer__in_pass & ~|issuer__pix_left;
+        if (passes__half) begin
+            can_start = loader__ready & ~(passes__tile_first & drain__busy1);
+        end
+        else begin
+            can_start = loader__ready & ~(passes__tile_first & drain__busy0);
+        end
+        issuer__strobe = strobe;
+        issuer__start = go;
+        issue_new = run__q & ~issuer__in_pass & ~passes__all_issued & can_start;
+        issuer__issue_new = issue_new;
+        issuer__p_wo = p_wo;
+        issuer__p_h = p_h;
+        issuer__p_w = p_w;
+        issuer__p_ph = p_ph;
+        issuer__p_pw = p_pw;
+        issuer__p_sh = p_sh;
+        issuer__p_sw = p_sw;
+        issuer__p_shw = p_shw;
+        issuer__p_phw = p_phw;
+        issuer__p_pixels = p_pixels;
+        issuer__p_fbase = p_fbase;
+        issuer__p_keep = p_keep;
+        issuer__ks = passes__ks;
+        issuer__kr = passes__kr;
+        issuer__krw = passes__krw;
+        issuer__planebase = passes__planebase;
+        issuer__tile_first = passes__tile_first;
+        issuer__tile_last = passes__tile_last;
+        issuer__half = passes__half;
+        loader__start = go;
+        loader__p_passes = p_passes;
+        loader__take = strobe & issue_new;
+        loader__swapped = last_swap;
+        drain__start = go;
+        drain__claim = strobe & issue_new & passes__tile_first;
+        drain__claim_half = passes__half;
+        drain__claim_bb = passes__bbase;
+        drain__claim_ob = passes__obase;
+        drain__tile_done = tile_done;
+        drain__tile_half = tile_half;
+        drain__p_nodrain = p_nodrain;
+        drain__p_pixels = p_pixels;
+        slot_valid = issuer__slot_valid;
+        slot_pad = issuer__slot_pad;
+        slot_tag = issuer__slot_tag;
+        slot_addr = issuer__slot_addr;
+        wl_rd_en = loader__rd_en;
+        wl_rd_addr = loader__rd_addr;
+        wl_we = loader__we;
+        wl_row = loader__row;
+        wl_col = loader__col;
+        wl_k = loader__k;
+        d_en = drain__active;
+        d_half = drain__half;
+        d_addr = drain__addr;
+        d_baddr = drain__baddr;
+        o_valid = drain__out_valid;
+        o_idx = drain__out_idx;
+        if (run__q & passes__all_issued & ~drain__busy0 & ~drain__busy1 & ~drain__active) begin
+            if (|tail__q) begin
+                tail__d = tail__q - 4'h1;
+            end
+            else begin
+                run__d = 1'b0;
+                fin__d = 1'b1;
+            end
+        end
+    end
+    
+endmodule // tiny_accel_top_seq
+
+module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  claim;
+    input wire  claim_half;
+    input wire  [15:0] claim_bb;
+    input wire  [15:0] claim_ob;
+    input wire  tile_done;
+    input wire  tile_half;
+    input wire  p_nodrain;
+    input wire  [15:0] p_pixels;
+    output reg  busy0;
+    output reg  busy1;
+    output reg  active;
+    output reg  half;
+    output reg  [15:0] addr;
+    output reg  [15:0] baddr;
+    output reg  out_valid;
+    output reg  [15:0] out_idx;
+    
+    // Constant declarations
+    localparam  kernels = 16'h2;
+    
+    // Stub signals
+    reg  busy0_r__d;
+    wire  busy0_r__q;
+    reg  busy0_r__clock;
+    reg  busy1_r__d;
+    wire  busy1_r__q;
+    reg  busy1_r__clock;
+    reg  pend0__d;
+    wire  pend0__q;
+    reg  pend0__clock;
+    reg  pend1__d;
+    wire  pend1__q;
+    reg  pend1__clock;
+    reg  [15:0] bb0__d;
+    wire  [15:0] bb0__q;
+    reg  bb0__clock;
+    reg  [15:0] bb1__d;
+    wire  [15:0] bb1__q;
+    reg  bb1__clock;
+    reg  [15:0] ob0__d;
+    wire  [15:0] ob0__q;
+    reg  ob0__clock;
+    reg  [15:0] ob1__d;
+    wire  [15:0] ob1__q;
+    reg  ob1__clock;
+    reg  act__d;
+    wire  act__q;
+    reg  act__clock;
+    reg  half_r__d;
+    wire  half_r__q;
+    reg  half_r__clock;
+    reg  [15:0] j__d;
+    wire  [15:0] j__q;
+    reg  j__clock;
+    reg  [15:0] addr_r__d;
+    wire  [15:0] addr_r__q;
+    reg  addr_r__clock;
+    reg  [15:0] pleft__d;
+    wire  [15:0] pleft__q;
+    reg  pleft__clock;
+    reg  [15:0] baddr_r__d;
+    wire  [15:0] baddr_r__q;
+    reg  baddr_r__clock;
+    reg  [15:0] oaddr__d;
+    wire  [15:0] oaddr__q;
+    reg  oaddr__clock;
+    reg  v1__d;
+    wire  v1__q;
+    reg  v1__clock;
+    reg  [15:0] o1__d;
+    wire  [15:0] o1__q;
+    reg  o1__clock;
+    reg  v2__d;
+    wire  v2__q;
+    reg  v2__clock;
+    reg  [15:0] o2__d;
+    wire  [15:0] o2__q;
+    reg  o2__clock;
+    reg  v3__d;
+    wire  v3__q;
+    reg  v3__clock;
+    reg  [15:0] o3__d;
+    wire  [15:0] o3__q;
+    reg  o3__clock;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w1 busy0_r(
+        .d(busy0_r__d),
+        .q(busy0_r__q),
+        .clock(busy0_r__clock)
+    );
+    tiny_accel_top_dff_w1 busy1_r(
+        .d(busy1_r__d),
+        .q(busy1_r__q),
+        .clock(busy1_r__clock)
+    );
+    tiny_accel_top_dff_w1 pend0(
+        .d(pend0__d),
+        .q(pend0__q),
+        .clock(pend0__clock)
+    );
+    tiny_accel_top_dff_w1 pend1(
+        .d(pend1__d),
+        .q(pend1__q),
+        .clock(pend1__clock)
+    );
+    tiny_accel_top_dff_w16 bb0(
+        .d(bb0__d),
+        .q(bb0__q),
+        .clock(bb0__clock)
+    );
+    tiny_accel_top_dff_w16 bb1(
+        .d(bb1__d),
+        .q(bb1__q),
+        .clock(bb1__clock)
+    );
+    tiny_accel_top_dff_w16 ob0(
+        .d(ob0__d),
+        .q(ob0__q),
+        .clock(ob0__clock)
+    );
+    tiny_accel_top_dff_w16 ob1(
+        .d(ob1__d),
+        .q(ob1__q),
+        .clock(ob1__clock)
+    );
+    tiny_accel_top_dff_w1 act(
+        .d(act__d),
+        .q(act__q),
+        .clock(act__clock)
+    );
+    tiny_accel_top_dff_w1 half_r(
+        .d(half_r__d),
+        .q(half_r__q),
+        .clock(half_r__clock)
+    );
+    tiny_accel_top_dff_w16 j(
+        .d(j__d),
+        .q(j__q),
+        .clock(j__clock)
+    );
+    tiny_accel_top_dff_w16 addr_r(
+        .d(addr_r__d),
+        .q(addr_r__q),
+        .clock(addr_r__clock)
+    );
+    tiny_accel_top_dff_w16 pleft(
+        .d(pleft__d),
+        .q(pleft__q),
+        .clock(pleft__clock)
+    );
+    tiny_accel_top_dff_w16 baddr_r(
+        .d(baddr_r__d),
+        .q(baddr_r__q),
+        .clock(baddr_r__clock)
+    );
+    tiny_accel_top_dff_w16 oaddr(
+        .d(oaddr__d),
+        .q(oaddr__q),
+        .clock(oaddr__clock)
+    );
+    tiny_accel_top_dff_w1 v1(
+        .d(v1__d),
+        .q(v1__q),
+        .clock(v1__clock)
+    );
+    tiny_accel_top_dff_w16 o1(
+        .d(o1__d),
+        .q(o1__q),
+        .clock(o1__clock)
+    );
+    tiny_accel_top_dff_w1 v2(
+        .d(v2__d),
+        .q(v2__q),
+        .clock(v2__clock)
+    );
+    tiny_accel_top_dff_w16 o2(
+        .d(o2__d),
+        .q(o2__q),
+        .clock(o2__clock)
+    );
+    tiny_accel_top_dff_w1 v3(
+        .d(v3__d),
+        .q(v3__q),
+        .clock(v3__clock)
+    );
+    tiny_accel_top_dff_w16 o3(
+        .d(o3__d),
+        .q(o3__q),
+        .clock(o3__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        busy0_r__clock = clock;
+        busy1_r__clock = clock;
+        pend0__clock = clock;
+        pend1__clock = clock;
+        bb0__clock = clock;
+        bb1__clock = clock;
+        ob0__clock = clock;
+        ob1__clock = clock;
+        act__clock = clock;
+        half_r__clock = clock;
+        j__clock = clock;
+        addr_r__clock = clock;
+        pleft__clock = clock;
+        baddr_r__clock = clock;
+        oaddr__clock = clock;
+        v1__clock = clock;
+        o1__clock = clock;
+        v2__clock = clock;
+        o2__clock = clock;
+        v3__clock = clock;
+        o3__clock = clock;
+        busy0_r__d = busy0_r__q;
+        busy1_r__d = busy1_r__q;
+        pend0__d = pend0__q;
+        pend1__d = pend1__q;
+        bb0__d = bb0__q;
+        bb1__d = bb1__q;
+        ob0__d = ob0__q;
+        ob1__d = ob1__q;
+        act__d = act__q;
+        half_r__d = half_r__q;
+        j__d = j__q;
+        addr_r__d = addr_r__q;
+        pleft__d = pleft__q;
+        baddr_r__d = baddr_r__q;
+        oaddr__d = oaddr__q;
+        v1__d = v1__q;
+        o1__d = o1__q;
+        v2__d = v2__q;
+        o2__d = o2__q;
+        v3__d = v3__q;
+        o3__d = o3__q;
+        busy0 = busy0_r__q;
+        busy1 = busy1_r__q;
+        active = act__q;
+        half = half_r__q;
+        addr = addr_r__q;
+        baddr = baddr_r__q;
+        out_valid = v3__q;
+        out_idx = o3__q;
+        if (start) begin
+            busy0_r__d = 1'b0;
+            busy1_r__d = 1'b0;
+            pend0__d = 1'b0;
+            pend1__d = 1'b0;
+            act__d = 1'b0;
+        end
+        if (claim) begin
+            if (claim_half) begin
+                busy1_r__d = 1'b1;
+                bb1__d = claim_bb;
+                ob1__d = claim_ob;
+            end
+            else begin
+                busy0_r__d = 1'b1;
+                bb0__d = claim_bb;
+                ob0__d = claim_ob;
+            end
+        end
+        if (tile_done) begin
+            if (p_nodrain) begin
+                if (tile_half) begin
+                    busy1_r__d = 1'b0;
+                end
+                else begin
+                    busy0_r__d = 1'b0;
+                end
+            end
+            else if (tile_half) begin
+                pend1__d = 1'b1;
+            end
+            else begin
+                pend0__d = 1'b1;
+            end
+        end
+        v1__d = act__q;
+        o1__d = oaddr__q;
+        v2__d = v1__q;
+        o2__d = o1__q;
+        v3__d = v2__q;
+        o3__d = o2__q;
+        if (~act__q) begin
+            if (pend0__q) begin
+                pend0__d = 1'b0;
+                act__d = 1'b1;
+                half_r__d = 1'b0;
+                baddr_r__d = bb0__q;
+                oaddr__d = ob0__q;
+            end
+            else if (pend1__q) begin
+                pend1__d = 1'b0;
+                act__d = 1'b1;
+                half_r__d = 1'b1;
+                baddr_r__d = bb1__q;
+                oaddr__d = ob1__q;
+            end
+            j__d = 16'h0;
+            addr_r__d = 16'h0;
+            pleft__d = p_pixels - 16'h1;
+        end
+        else begin
+            oaddr__d = oaddr__q + 16'h1;
+            if (|pleft__q) begin
+                pleft__d = pleft__q - 16'h1;
+                addr_r__d = addr_r__q + kernels;
+            end
+            else begin
+                pleft__d = p_pixels - 16'h1;
+                baddr_r__d = baddr_r__q + 16'h1;
+                j__d = j__q + 16'h1;
+                addr_r__d = j__q + 16'h1;
+                if (j__q + 16'h1 == kernels) begin
+                    act__d = 1'b0;
+                    if (half_r__q) begin
+                        busy1_r__d = 1'b0;
+                    end
+                    else begin
+                        busy0_r__d = 1'b0;
+                    end
+                end
+            end
+        end
+    end
+    
+endmodule // tiny_accel_top_drain
+
+module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  strobe;
+    input wire  start;
+    input wire  issue_new;
+    input wire  [15:0] p_wo;
+    input wire  [15:0] p_h;
+    input wire  [15:0] p_w;
+    input wire  [15:0] p_ph;
+    input wire  [15:0] p_pw;
+    input wire  [15:0] p_sh;
+    input wire  [15:0] p_sw;
+    input wire  [15:0] p_shw;
+    input wire  [15:0] p_phw;
+    input wire  [15:0] p_pixels;
+    input wire  [15:0] p_fbase;
+    input wire  p_keep;
+    input wire  [15:0] ks;
+    input wire  [15:0] kr;
+    input wire  [15:0] krw;
+    input wire  [15:0] planebase;
+    input wire  tile_first;
+    input wire  tile_last;
+    input wire  half;
+    output reg  in_pass;
+    output reg  [15:0] pix_left;
+    output reg  slot_valid;
+    output reg  slot_pad;
+    output reg  [5:0] slot_tag;
+    output reg  [15:0] slot_addr;
+    
+    // Constant declarations
+    localparam  tag_valid = 6'b1;
+    localparam  tag_swap = 6'b10;
+    localparam  tag_first = 6'b100;
+    localparam  tag_last = 6'b1000;
+    localparam  tag_half = 6'b10000;
+    localparam  tag_pad = 6'b100000;
+    
+    // Stub signals
+    reg  valid_r__d;
+    wire  valid_r__q;
+    reg  valid_r__clock;
+    reg  pad_r__d;
+    wire  pad_r__q;
+    reg  pad_r__clock;
+    reg  [5:0] tag_r__d;
+    wire  [5:0] tag_r__q;
+    reg  tag_r__clock;
+    reg  [15:0] addr_r__d;
+    wire  [15:0] addr_r__q;
+    reg  addr_r__clock;
+    reg  pass_r__d;
+    wire  pass_r__q;
+    reg  pass_r__clock;
+    reg  [15:0] left_r__d;
+    wire  [15:0] left_r__q;
+    reg  left_r__clock;
+    reg  [15:0] px__d;
+    wire  [15:0] px__q;
+    reg  px__clock;
+    reg  [15:0] ixp__d;
+    wire  [15:0] ixp__q;
+    reg  ixp__clock;
+    reg  [15:0] iyp__d;
+    wire  [15:0] iyp__q;
+    reg  iyp__clock;
+    reg  [15:0] rowaddr__d;
+    wire  [15:0] rowaddr__q;
+    reg  rowaddr__clock;
+    reg  [15:0] wo_last__d;
+    wire  [15:0] wo_last__q;
+    reg  wo_last__clock;
+    reg  [15:0] h_ph__d;
+    wire  [15:0] h_ph__q;
+    reg  h_ph__clock;
+    reg  [15:0] w_pw__d;
+    wire  [15:0] w_pw__q;
+    reg  w_pw__clock;
+    reg  [15:0] ca_px__d;
+    wire  [15:0] ca_px__q;
+    reg  ca_px__clock;
+    reg  [15:0] ca_ixp__d;
+    wire  [15:0] ca_ixp__q;
+    reg  ca_ixp__clock;
+    reg  [15:0] ca_iyp__d;
+    wire  [15:0] ca_iyp__q;
+    reg  ca_iyp__clock;
+    reg  [15:0] ca_pixl__d;
+    wire  [15:0] ca_pixl__q;
+    reg  ca_pixl__clock;
+    reg  [15:0] ca_addr__d;
+    wire  [15:0] ca_addr__q;
+    reg  ca_addr__clock;
+    reg  ca_pad__d;
+    wire  ca_pad__q;
+    reg  ca_pad__clock;
+    reg  ca_last__d;
+    wire  ca_last__q;
+    reg  ca_last__clock;
+    reg  ca_eol__d;
+    wire  ca_eol__q;
+    reg  ca_eol__clock;
+    reg  [15:0] cb_pixl__d;
+    wire  [15:0] cb_pixl__q;
+    reg  cb_pixl__clock;
+    reg  [15:0] cb_addr__d;
+    wire  [15:0] cb_addr__q;
+    reg  cb_addr__clock;
+    reg  cb_pad__d;
+    wire  cb_pad__q;
+    reg  cb_pad__clock;
+    reg  cb_last__d;
+    wire  cb_last__q;
+    reg  cb_last__clock;
+    
+    // Local signals
+    reg  a_eol;
+    reg  [15:0] a_px;
+    reg  [15:0] a_ixp;
+    reg  [15:0] a_iyp;
+    reg  [15:0] a_pixl;
+    reg  [15:0] a_yn;
+    reg  [15:0] a_xn;
+    reg  pad_eol;
+    reg  pad_mid;
+    reg  [15:0] b_rowbase;
+    reg  [15:0] b_pixl;
+    reg  pass_end;
+    reg  issue_next;
+    reg  [5:0] tag;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w1 valid_r(
+        .d(valid_r__d),
+        .q(valid_r__q),
+        .clock(valid_r__clock)
+    );
+    tiny_accel_top_dff_w1 pad_r(
+        .d(pad_r__d),
+        .q(pad_r__q),
+        .clock(pad_r__clock)
+    );
+    tiny_accel_top_dff_w6 tag_r(
+        .d(tag_r__d),
+        .q(tag_r__q),
+        .clock(tag_r__clock)
+    );
+    tiny_accel_top_dff_w16 addr_r(
+        .d(addr_r__d),
+        .q(addr_r__q),
+        .clock(addr_r__clock)
+    );
+    tiny_accel_top_dff_w1 pass_r(
+        .d(pass_r__d),
+        .q(pass_r__q),
+        .clock(pass_r__clock)
+    );
+    tiny_accel_top_dff_w16 left_r(
+        .d(left_r__d),
+        .q(left_r__q),
+        .clock(left_r__clock)
+    );
+    tiny_accel_top_dff_w16 px(
+        .d(px__d),
+        .q(px__q),
+        .clock(px__clock)
+    );
+    tiny_accel_top_dff_w16 ixp(
+        .d(ixp__d),
+        .q(ixp__q),
+        .clock(ixp__clock)
+    );
+    tiny_accel_top_dff_w16 iyp(
+        .d(iyp__d),
+        .q(iyp__q),
+        .clock(iyp__clock)
+    );
+    tiny_accel_top_dff_w16 rowaddr(
+        .d(rowaddr__d),
+        .q(rowaddr__q),
+        .clock(rowaddr__clock)
+    );
+    tiny_accel_top_dff_w16 wo_last(
+        .d(wo_last__d),
+        .q(wo_last__q),
+        .clock(wo_last__clock)
+    );
+    tiny_accel_top_dff_w16 h_ph(
+        .d(h_ph__d),
+        .q(h_ph__q),
+        .clock(h_ph__clock)
+    );
+    tiny_accel_top_dff_w16 w_pw(
+        .d(w_pw__d),
+        .q(w_pw__q),
+        .clock(w_pw__clock)
+    );
+    tiny_accel_top_dff_w16 ca_px(
+        .d(ca_px__d),
+        .q(ca_px__q),
+        .clock(ca_px__clock)
+    );
+    tiny_accel_top_dff_w16 ca_ixp(
+        .d(ca_ixp__d),
+        .q(ca_ixp__q),
+        .clock(ca_ixp__clock)
+    );
+    tiny_accel_top_dff_w16 ca_iyp(
+        .d(ca_iyp__d),
+        .q(ca_iyp__q),
+        .clock(ca_iyp__clock)
+    );
+    tiny_accel_top_dff_w16 ca_pixl(
+        .d(ca_pixl__d),
+        .q(ca_pixl__q),
+        .clock(ca_pixl__clock)
+    );
+    tiny_accel_top_dff_w16 ca_addr(
+        .d(ca_addr__d),
+        .q(ca_addr__q),
+        .clock(ca_addr__clock)
+    );
+    tiny_accel_top_dff_w1 ca_pad(
+        .d(ca_pad__d),
+        .q(ca_pad__q),
+        .clock(ca_pad__clock)
+    );
+    tiny_accel_top_dff_w1 ca_last(
+        .d(ca_last__d),
+        .q(ca_last__q),
+        .clock(ca_last__clock)
+    );
+    tiny_accel_top_dff_w1 ca_eol(
+        .d(ca_eol__d),
+        .q(ca_eol__q),
+        .clock(ca_eol__clock)
+    );
+    tiny_accel_top_dff_w16 cb_pixl(
+        .d(cb_pixl__d),
+        .q(cb_pixl__q),
+        .clock(cb_pixl__clock)
+    );
+    tiny_accel_top_dff_w16 cb_addr(
+        .d(cb_addr__d),
+        .q(cb_addr__q),
+        .clock(cb_addr__clock)
+    );
+    tiny_accel_top_dff_w1 cb_pad(
+        .d(cb_pad__d),
+        .q(cb_pad__q),
+        .clock(cb_pad__clock)
+    );
+    tiny_accel_top_dff_w1 cb_last(
+        .d(cb_last__d),
+        .q(cb_last__q),
+        .clock(cb_last__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        valid_r__clock = clock;
+        pad_r__clock = clock;
+        tag_r__clock = clock;
+        addr_r__clock = clock;
+        pass_r__clock = clock;
+        left_r__clock = clock;
+        px__clock = clock;
+        ixp__clock = clock;
+        iyp__clock = clock;
+        rowaddr__clock = clock;
+        wo_last__clock = clock;
+        h_ph__clock = clock;
+        w_pw__clock = clock;
+        ca_px__clock = clock;
+        ca_ixp__clock = clock;
+        ca_iyp__clock = clock;
+        ca_pixl__clock = clock;
+        ca_addr__clock = clock;
+        ca_pad__clock = clock;
+        ca_last__clock = clock;
+        ca_eol__clock = clock;
+        cb_pixl__clock = clock;
+        cb_addr__clock = clock;
+        cb_pad__clock = clock;
+        cb_last__clock = clock;
+        valid_r__d = valid_r__q;
+        pad_r__d = pad_r__q;
+        tag_r__d = tag_r__q;
+        addr_r__d = addr_r__q;
+        pass_r__d = pass_r__q;
+        left_r__d = left_r__q;
+        px__d = px__q;
+        ixp__d = ixp__q;
+        iyp__d = iyp__q;
+        rowaddr__d = rowaddr__q;
+        wo_last__d = wo_last__q;
+        h_ph__d = h_ph__q;
+        w_pw__d = w_pw__q;
+        ca_px__d = ca_px__q;
+        ca_ixp__d = ca_ixp__q;
+        ca_iyp__d = ca_iyp__q;
+        ca_pixl__d = ca_pixl__q;
+        ca_addr__d = ca_addr__q;
+        ca_pad__d = ca_pad__q;
+        ca_last__d = ca_last__q;
+        ca_eol__d = ca_eol__q;
+        cb_pixl__d = cb_pixl__q;
+        cb_addr__d = cb_addr__q;
+        cb_pad__d = cb_pad__q;
+        cb_last__d = cb_last__q;
+        slot_valid = valid_r__q;
+        slot_pad = pad_r__q;
+        slot_tag = tag_r__q;
+        slot_addr = addr_r__q;
+        issue_next = pass_r__q & |left_r__q;
+        in_pass = pass_r__q;
+        pix_left = left_r__q;
+        pass_end = pass_r__q & ~|left_r__q;
+        wo_last__d = p_wo - 16'h1;
+        h_ph__d = p_h + p_ph;
+        w_pw__d = p_w + p_pw;
+        a_eol = px__q == wo_last__q;
+        a_yn = iyp__q + p_sh;
+        a_xn = ixp__q + p_sw;
+        pad_eol = (a_yn < p_ph) | (a_yn >= h_ph__q) | (ks < p_pw) | (ks >= w_pw__q);
+        pad_mid = (iyp__q < p_ph) | (iyp__q >= h_ph__q) | (a_xn < p_pw) | (a_xn >= w_pw__q);
+        a_pixl = left_r__q - 16'h1;
+        if (a_eol) begin
+            a_px = 16'h0;
+            a_ixp = ks;
+            a_iyp = a_yn;
+            ca_addr__d = rowaddr__q + p_shw;
+            ca_pad__d = pad_eol;
+        end
+        else begin
+            a_px = px__q + 16'h1;
+            a_ixp = a_xn;
+            a_iyp = iyp__q;
+            ca_addr__d = addr_r__q + p_sw;
+            ca_pad__d = pad_mid;
+        end
+        ca_px__d = a_px;
+        ca_ixp__d = a_ixp;
+        ca_iyp__d = a_iyp;
+        ca_pixl__d = a_pixl;
+        ca_eol__d = a_eol;
+        ca_last__d = tile_last & ~|a_pixl;
+        b_rowbase = planebase + krw - p_phw;
+        b_pixl = p_pixels - 16'h1;
+        cb_pixl__d = b_pixl;
+        cb_addr__d = b_rowbase + ks - p_pw + p_fbase;
+        cb_pad__d = (kr < p_ph) | (kr >= h_ph__q) | (ks < p_pw) | (ks >= w_pw__q);
+        cb_last__d = tile_last & ~|b_pixl;
+        tag = tag_valid;
+        if (issue_new) begin
+            tag = tag | tag_swap;
+        end
+        if (tile_first & ~p_keep) begin
+            tag = tag | tag_first;
+        end
+        if ((issue_next & ca_last__q) | (~issue_next & cb_last__q)) begin
+            tag = tag | tag_last;
+        end
+        if ((issue_next & ca_pad__q) | (~issue_next & cb_pad__q)) begin
+            tag = tag | tag_pad;
+        end
+        if (half) begin
+            tag = tag | tag_half;
+        end
+        if (strobe) begin
+            valid_r__d = issue_next | issue_new;
+            tag_r__d = 6'h0;
+            if (issue_next | issue_new) begin
+                tag_r__d = tag;
+            end
+            if (issue_next) begin
+                addr_r__d = ca_addr__q;
+                pad_r__d = ca_pad__q;
+                px__d = ca_px__q;
+                ixp__d = ca_ixp__q;
+                iyp__d = ca_iyp__q;
+                left_r__d = ca_pixl__q;
+                if (ca_eol__q) begin
+                    rowaddr__d = ca_addr__q;
+                end
+            end
+            else begin
+                addr_r__d = cb_addr__q;
+                pad_r__d = cb_pad__q;
+            end
+            if (issue_new) begin
+                pass_r__d = 1'b1;
+                if (~issue_next) begin
+                    rowaddr__d = cb_addr__q;
+                    px__d = 16'h0;
+                    ixp__d = ks;
+                    iyp__d = kr;
+                    left_r__d = cb_pixl__q;
+                end
+            end
+            if (pass_end) begin
+                pass_r__d = 1'b0;
+            end
+        end
+        if (start) begin
+            pass_r__d = 1'b0;
+        end
+    end
+    
+endmodule // tiny_accel_top_issuer
+
+module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_addr,we,row,col,k);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  [15:0] p_passes;
+    input wire  take;
+    input wire  swapped;
+    output reg  ready;
+    output reg  rd_en;
+    output reg  [15:0] rd_addr;
+    output reg  we;
+    output reg  [63:0] row;
+    output reg  [63:0] col;
+    output reg  [15:0] k;
+    
+    // Constant declarations
+    localparam  last_r = 64'h2;
+    localparam  last_c = 64'h2;
+    localparam  last_k = 16'h2;
+    
+    // Stub signals
+    reg  loading__d;
+    wire  loading__q;
+    reg  loading__clock;
+    reg  ready_r__d;
+    wire  ready_r__q;
+    reg  ready_r__clock;
+    reg  waiting__d;
+    wire  waiting__q;
+    reg  waiting__clock;
+    reg  [15:0] ptr__d;
+    wire  [15:0] ptr__q;
+    reg  ptr__clock;
+    reg  [63:0] row_r__d;
+    wire  [63:0] row_r__q;
+    reg  row_r__clock;
+    reg  [63:0] col_r__d;
+    wire  [63:0] col_r__q;
+    reg  col_r__clock;
+    reg  [15:0] k_r__d;
+    wire  [15:0] k_r__q;
+    reg  k_r__clock;
+    reg  [15:0] left__d;
+    wire  [15:0] left__q;
+    reg  left__clock;
+    reg  we_d__d;
+    wire  we_d__q;
+    reg  we_d__clock;
+    reg  [63:0] row_d__d;
+    wire  [63:0] row_d__q;
+    reg  row_d__clock;
+    reg  [63:0] col_d__d;
+    wire  [63:0] col_d__q;
+    reg  col_d__clock;
+    reg  [15:0] k_d__d;
+    wire  [15:0] k_d__q;
+    reg  k_d__clock;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w1 loading(
+        .d(loading__d),
+        .q(loading__q),
+        .clock(loading__clock)
+    );
+    tiny_accel_top_dff_w1 ready_r(
+        .d(ready_r__d),
+        .q(ready_r__q),
+        .clock(ready_r__clock)
+    );
+    tiny_accel_top_dff_w1 waiting(
+        .d(waiting__d),
+        .q(waiting__q),
+        .clock(waiting__clock)
+    );
+    tiny_accel_top_dff_w16 ptr(
+        .d(ptr__d),
+        .q(ptr__q),
+        .clock(ptr__clock)
+    );
+    tiny_accel_top_dff_w64 row_r(
+        .d(row_r__d),
+        .q(row_r__q),
+        .clock(row_r__clock)
+    );
+    tiny_accel_top_dff_w64 col_r(
+        .d(col_r__d),
+        .q(col_r__q),
+        .clock(col_r__clock)
+    );
+    tiny_accel_top_dff_w16 k_r(
+        .d(k_r__d),
+        .q(k_r__q),
+        .clock(k_r__clock)
+    );
+    tiny_accel_top_dff_w16 left(
+        .d(left__d),
+        .q(left__q),
+        .clock(left__clock)
+    );
+    tiny_accel_top_dff_w1 we_d(
+        .d(we_d__d),
+        .q(we_d__q),
+        .clock(we_d__clock)
+    );
+    tiny_accel_top_dff_w64 row_d(
+        .d(row_d__d),
+        .q(row_d__q),
+        .clock(row_d__clock)
+    );
+    tiny_accel_top_dff_w64 col_d(
+        .d(col_d__d),
+        .q(col_d__q),
+        .clock(col_d__clock)
+    );
+    tiny_accel_top_dff_w16 k_d(
+        .d(k_d__d),
+        .q(k_d__q),
+        .clock(k_d__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        loading__clock = clock;
+        ready_r__clock = clock;
+        waiting__clock = clock;
+        ptr__clock = clock;
+        row_r__clock = clock;
+        col_r__clock = clock;
+        k_r__clock = clock;
+        left__clock = clock;
+        we_d__clock = clock;
+        row_d__clock = clock;
+        col_d__clock = clock;
+        k_d__clock = clock;
+        loading__d = loading__q;
+        ready_r__d = ready_r__q;
+        waiting__d = waiting__q;
+        ptr__d = ptr__q;
+        row_r__d = row_r__q;
+        col_r__d = col_r__q;
+        k_r__d = k_r__q;
+        left__d = left__q;
+        we_d__d = we_d__q;
+        row_d__d = row_d__q;
+        col_d__d = col_d__q;
+        k_d__d = k_d__q;
+        ready = ready_r__q;
+        rd_en = loading__q;
+        rd_addr = ptr__q;
+        we = we_d__q;
+        row = row_d__q;
+        col = col_d__q;
+        k = k_d__q;
+        if (start) begin
+            loading__d = |p_passes;
+            ready_r__d = 1'b0;
+            waiting__d = 1'b0;
+            ptr__d = 16'h0;
+            row_r__d = 64'h1;
+            col_r__d = 64'h1;
+            k_r__d = 16'h1;
+            left__d = p_passes;
+        end
+        if (take) begin
+            ready_r__d = 1'b0;
+            waiting__d = 1'b1;
+        end
+        we_d__d = loading__q;
+        row_d__d = row_r__q;
+        col_d__d = col_r__q;
+        k_d__d = k_r__q;
+        if (loading__q) begin
+            ptr__d = ptr__q + 16'h1;
+            k_r__d = k_r__q << 32'h1;
+            if (|(k_r__q & last_k)) begin
+                k_r__d = 16'h1;
+                col_r__d = col_r__q << 32'h1;
+                if (|(col_r__q & last_c)) begin
+                    col_r__d = 64'h1;
+                    row_r__d = row_r__q << 32'h1;
+                    if (|(row_r__q & last_r)) begin
+                        row_r__d = 64'h1;
+                        loading__d = 1'b0;
+                        ready_r__d = 1'b1;
+                        left__d = left__q - 16'h1;
+                    end
+                end
+            end
+        end
+        if (waiting__q & swapped) begin
+            waiting__d = 1'b0;
+            loading__d = |left__q;
+        end
+    end
+    
+endmodule // tiny_accel_top_loader
+
+module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  advance;
+    input wire  [15:0] p_kw;
+    input wire  [15:0] p_kh;
+    input wire  [15:0] p_ic_tiles;
+    input wire  [15:0] p_oc_tiles;
+    input wire  [15:0] p_w;
+    input wire  [15:0] p_plane;
+    input wire  [15:0] p_kp;
+    input wire  [15:0] p_obase;
+    input wire  [15:0] p_passes;
+    output reg  [15:0] ks;
+    output reg  [15:0] kr;
+    output reg  [15:0] krw;
+    output reg  [15:0] planebase;
+    output reg  half;
+    output reg  tile_first;
+    output reg  tile_last;
+    output reg  [15:0] bbase;
+    output reg  [15:0] obase;
+    output reg  all_issued;
+    
+    // Constant declarations
+    localparam  kernels = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] ks_r__d;
+    wire  [15:0] ks_r__q;
+    reg  ks_r__clock;
+    reg  [15:0] kr_r__d;
+    wire  [15:0] kr_r__q;
+    reg  kr_r__clock;
+    reg  [15:0] krw_r__d;
+    wire  [15:0] krw_r__q;
+    reg  krw_r__clock;
+    reg  [15:0] ict__d;
+    wire  [15:0] ict__q;
+    reg  ict__clock;
+    reg  [15:0] plane_r__d;
+    wire  [15:0] plane_r__q;
+    reg  plane_r__clock;
+    reg  [15:0] oct__d;
+    wire  [15:0] oct__q;
+    reg  oct__clock;
+    reg  ks_l__d;
+    wire  ks_l__q;
+    reg  ks_l__clock;
+    reg  kr_l__d;
+    wire  kr_l__q;
+    reg  kr_l__clock;
+    reg  ict_l__d;
+    wire  ict_l__q;
+    reg  ict_l__clock;
+    reg  oct_l__d;
+    wire  oct_l__q;
+    reg  oct_l__clock;
+    reg  first__d;
+    wire  first__q;
+    reg  first__clock;
+    reg  [15:0] bbase_r__d;
+    wire  [15:0] bbase_r__q;
+    reg  bbase_r__clock;
+    reg  [15:0] obase_r__d;
+    wire  [15:0] obase_r__q;
+    reg  obase_r__clock;
+    reg  done__d;
+    wire  done__q;
+    reg  done__clock;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w16 ks_r(
+        .d(ks_r__d),
+        .q(ks_r__q),
+        .clock(ks_r__clock)
+    );
+    tiny_accel_top_dff_w16 kr_r(
+        .d(kr_r__d),
+        .q(kr_r__q),
+        .clock(kr_r__clock)
+    );
+    tiny_accel_top_dff_w16 krw_r(
+        .d(krw_r__d),
+        .q(krw_r__q),
+        .clock(krw_r__clock)
+    );
+    tiny_accel_top_dff_w16 ict(
+        .d(ict__d),
+        .q(ict__q),
+        .clock(ict__clock)
+    );
+    tiny_accel_top_dff_w16 plane_r(
+        .d(plane_r__d),
+        .q(plane_r__q),
+        .clock(plane_r__clock)
+    );
+    tiny_accel_top_dff_w16 oct(
+        .d(oct__d),
+        .q(oct__q),
+        .clock(oct__clock)
+    );
+    tiny_accel_top_dff_w1 ks_l(
+        .d(ks_l__d),
+        .q(ks_l__q),
+        .clock(ks_l__clock)
+    );
+    tiny_accel_top_dff_w1 kr_l(
+        .d(kr_l__d),
+        .q(kr_l__q),
+        .clock(kr_l__clock)
+    );
+    tiny_accel_top_dff_w1 ict_l(
+        .d(ict_l__d),
+        .q(ict_l__q),
+        .clock(ict_l__clock)
+    );
+    tiny_accel_top_dff_w1 oct_l(
+        .d(oct_l__d),
+        .q(oct_l__q),
+        .clock(oct_l__clock)
+    );
+    tiny_accel_top_dff_w1 first(
+        .d(first__d),
+        .q(first__q),
+        .clock(first__clock)
+    );
+    tiny_accel_top_dff_w16 bbase_r(
+        .d(bbase_r__d),
+        .q(bbase_r__q),
+        .clock(bbase_r__clock)
+    );
+    tiny_accel_top_dff_w16 obase_r(
+        .d(obase_r__d),
+        .q(obase_r__q),
+        .clock(obase_r__clock)
+    );
+    tiny_accel_top_dff_w1 done(
+        .d(done__d),
+        .q(done__q),
+        .clock(done__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        ks_r__clock = clock;
+        kr_r__clock = clock;
+        krw_r__clock = clock;
+        ict__clock = clock;
+        plane_r__clock = clock;
+        oct__clock = clock;
+        ks_l__clock = clock;
+        kr_l__clock = clock;
+        ict_l__clock = clock;
+        oct_l__clock = clock;
+        first__clock = clock;
+        bbase_r__clock = clock;
+        obase_r__clock = clock;
+        done__clock = clock;
+        ks_r__d = ks_r__q;
+        kr_r__d = kr_r__q;
+        krw_r__d = krw_r__q;
+        ict__d = ict__q;
+        plane_r__d = plane_r__q;
+        oct__d = oct__q;
+        ks_l__d = ks_l__q;
+        kr_l__d = kr_l__q;
+        ict_l__d = ict_l__q;
+        oct_l__d = oct_l__q;
+        first__d = first__q;
+        bbase_r__d = bbase_r__q;
+        obase_r__d = obase_r__q;
+        done__d = done__q;
+        ks = ks_r__q;
+        kr = kr_r__q;
+        krw = krw_r__q;
+        planebase = plane_r__q;
+        half = oct__q[32'h0];
+        tile_first = first__q;
+        tile_last = ks_l__q & kr_l__q & ict_l__q;
+        bbase = bbase_r__q;
+        obase = obase_r__q;
+        all_issued = done__q;
+        if (start) begin
+            done__d = p_passes == 16'h0;
+            ks_r__d = 16'h0;
+            kr_r__d = 16'h0;
+            krw_r__d = 16'h0;
+            ict__d = 16'h0;
+            first__d = 1'b1;
+            plane_r__d = 16'h0;
+            oct__d = 16'h0;
+            ks_l__d = p_kw == 16'h1;
+            kr_l__d = p_kh == 16'h1;
+            ict_l__d = p_ic_tiles == 16'h1;
+            oct_l__d = p_oc_tiles == 16'h1;
+            bbase_r__d = 16'h0;
+            obase_r__d = p_obase;
+        end
+        if (advance) begin
+            first__d = 1'b0;
+            if (~ks_l__q) begin
+                ks_r__d = ks_r__q + 16'h1;
+                ks_l__d = ks_r__q + 16'h2 == p_kw;
+            end
+            else begin
+                ks_r__d = 16'h0;
+                ks_l__d = p_kw == 16'h1;
+                if (~kr_l__q) begin
+                    kr_r__d = kr_r__q + 16'h1;
+                    kr_l__d = kr_r__q + 16'h2 == p_kh;
+                    krw_r__d = krw_r__q + p_w;
+                end
+                else begin
+                    kr_r__d = 16'h0;
+                    kr_l__d = p_kh == 16'h1;
+                    krw_r__d = 16'h0;
+                    if (~ict_l__q) begin
+                        ict__d = ict__q + 16'h1;
+                        ict_l__d = ict__q + 16'h2 == p_ic_tiles;
+                        plane_r__d = plane_r__q + p_plane;
+                    end
+                    else begin
+                        ict__d = 16'h0;
+                        first__d = 1'b1;
+                        ict_l__d = p_ic_tiles == 16'h1;
+                        plane_r__d = 16'h0;
+                        if (~oct_l__q) begin
+                            oct__d = oct__q + 16'h1;
+                            oct_l__d = oct__q + 16'h2 == p_oc_tiles;
+                            bbase_r__d = bbase_r__q + kernels;
+                            obase_r__d = obase_r__q + p_kp;
+                        end
+                        else begin
+                            done__d = 1'b1;
+                        end
+                    end
+                end
+            end
+        end
+    end
+    
+endmodule // tiny_accel_top_passes
 
 module tiny_accel_top_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     

@@ -2,7 +2,10 @@
 
 pub use crate::isa::InstrDecompressor;
 pub use crate::mem::SyncRam;
-pub use crate::pe::{AccColumn, AccColumnParams, ConvEngine, ConvEngineParams, Pe, PeParams, RegMul, Requant, SkewLine};
+pub use crate::pe::{
+    AccColumn, AccColumnParams, ColumnOut, ConvEngine, ConvEngineParams, ConvSequencer, DrainControl, PassCounter, Pe, PeParams,
+    RegMul, Requant, SkewLine, SlotIssuer, WeightLoader,
+};
 pub use crate::pool::{AvgDiv, PoolUnit, PoolUnitParams};
 pub use crate::sim::{Clocked, Harness, Trace};
 pub use crate::top::{AccelTop, ChunkCursor, DataMover, DataMoverParams, ExtCursor, FmCursor, PerfCounters, WriteStage};

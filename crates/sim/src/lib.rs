@@ -122,7 +122,7 @@ pub fn wave_groups(top: &str) -> Vec<(String, Vec<String>)> {
     match top {
         "conv_engine" => vec![
             g("handshake and parameters", &["clock", "start", "busy", "done", "ld_we", "ld_target", "ld_rowsel", "ld_addr", "ld_data", "p_*"]),
-            g("row 0 shift chain: strobe, kernel select, datum into PE (0, 0), each PE's input register, tag, weight used", &["strobe", "ksel.q", "row0_x", "slot_tag.q", "pes__*.x_out", "pes__*.tag_out", "pes__*.w_used", "pes__*.mac"]),
+            g("row 0 shift chain: strobe, kernel select, datum into PE (0, 0), each PE's input register, tag, weight used", &["strobe", "seq.ksel", "row0_x", "seq.slot_tag", "pes__*.x_out", "pes__*.tag_out", "pes__*.w_used", "pes__*.mac"]),
             g("first cache reads", &["banks__*.r_en", "banks__*.r_addr", "banks__*.r_data"]),
             g("output read port", &["rd_en", "rd_bank", "rd_addr", "rd_data"]),
         ],

@@ -194,7 +194,7 @@ fn waveform_snapshot_of_the_row_shift_chain_and_kernel_turns() {
     let at = first(&w, "conv_engine.row0_x");
     let view = accelgen_wave::render_text(
         &w,
-        &pats(&["conv_engine.clock", "conv_engine.strobe", "conv_engine.ksel.q", "conv_engine.row0_x", "conv_engine.pes__0.x_out", "conv_engine.pes__1.x_out", "conv_engine.skew__0.x_out", "conv_engine.pes__2.x_out", "conv_engine.pes__3.x_out", "conv_engine.pes__0.w_used", "conv_engine.pes__1.w_used"]),
+        &pats(&["conv_engine.clock", "conv_engine.strobe", "conv_engine.seq.ksel", "conv_engine.row0_x", "conv_engine.pes__0.x_out", "conv_engine.pes__1.x_out", "conv_engine.skew__0.x_out", "conv_engine.pes__2.x_out", "conv_engine.pes__3.x_out", "conv_engine.pes__0.w_used", "conv_engine.pes__1.w_used"]),
         at - 2,
         at + 16,
     )

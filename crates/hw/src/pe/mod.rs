@@ -6,14 +6,26 @@
 use rust_hdl::prelude::Bits;
 
 mod acc_column;
+mod column_out;
+mod drain_control;
 mod engine;
 mod mul;
+mod pass_counter;
 mod pe;
 mod requant;
+mod sequencer;
 mod skew;
+mod slot_issuer;
+mod weight_loader;
 
 pub use acc_column::{AccColumn, AccColumnParams};
+pub use column_out::ColumnOut;
+pub use drain_control::DrainControl;
 pub use engine::{ConvEngine, ConvEngineParams};
+pub use pass_counter::PassCounter;
+pub use sequencer::ConvSequencer;
+pub use slot_issuer::SlotIssuer;
+pub use weight_loader::WeightLoader;
 pub use mul::{mul_low, RegMul};
 pub use pe::{Pe, PeFault, PeParams};
 pub use skew::SkewLine;

@@ -1,0 +1,184 @@
+//! # ColumnOut: one PE column's output side in the conv engine
+//!
+//! The drain of column c: its bias bank (loaded by the host), the sum of the accumulator and
+//! the bias, the [`Requant`] activation unit and the column's output-buffer bank (read by the
+//! host). Timing, with the drain's accumulator read at cycle t: `b_en`/`b_addr` at t (the bias
+//! read), `acc` at t + 1 (the accumulator's read data), `valid`/`idx` at t + 3; the accumulator
+//! and the bias are registered at t + 1 (RAM reads end at registers), their sum at t + 2 (before
+//! the requantizer's multipliers), and the requantized word is written REQUANT_STAGES cycles
+//! after t + 3.
+//!
+//! | port | dir | bits | meaning |
+//! |---|---|---|---|
+//! | `clock` | in | 1 | clock |
+//! | `ld_we`, `ld_addr`, `ld_data` | in | 1, 16, 32 | host write of the bias bank |
+//! | `b_en`, `b_addr` | in | 1, 16 | the drain's bias read |
+//! | `acc` | in | 32 | the accumulator read (a cycle after `b_en`) |
+//! | `valid`, `idx` | in | 1, 16 | the sum enters the requantizer, for output entry `idx` |
+//! | `en`, `mult`, `shift`, `zp`, `relu` | in | 1, 16, 8, 8, 1 | requantizer parameters |
+//! | `rd_en`, `rd_addr` | in | 1, 16 | host read of the output bank |
+//! | `rd_data` | out | 32 | the word read, a cycle after `rd_en` |
+
+use crate::mem::SyncRam;
+use crate::pe::Requant;
+use rust_hdl::prelude::*;
+
+/// The output side of one column.
+#[derive(LogicBlock)]
+pub struct ColumnOut {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Host write of the bias bank.
+    pub ld_we: Signal<In, Bit>,
+    /// Its entry.
+    pub ld_addr: Signal<In, Bits<16>>,
+    /// Its word.
+    pub ld_data: Signal<In, Bits<32>>,
+    /// The drain's bias read.
+    pub b_en: Signal<In, Bit>,
+    /// Its entry.
+    pub b_addr: Signal<In, Bits<16>>,
+    /// The accumulator read data.
+    pub acc: Signal<In, Bits<32>>,
+    /// The sum enters the requantizer.
+    pub valid: Signal<In, Bit>,
+    /// Its output entry.
+    pub idx: Signal<In, Bits<16>>,
+    /// Requantize.
+    pub en: Signal<In, Bit>,
+    /// Multiplier.
+    pub mult: Signal<In, Bits<16>>,
+    /// Shift.
+    pub shift: Signal<In, Bits<8>>,
+    /// Zero point.
+    pub zp: Signal<In, Bits<8>>,
+    /// ReLU.
+    pub relu: Signal<In, Bit>,
+    /// Host read of the output bank.
+    pub rd_en: Signal<In, Bit>,
+    /// Its entry.
+    pub rd_addr: Signal<In, Bits<16>>,
+    /// The word read.
+    pub rd_data: Signal<Out, Bits<32>>,
+    /// Bias bank.
+    bias: SyncRam<Bits<32>>,
+    /// Activation unit.
+    rq: Requant,
+    /// Output bank.
+    obank: SyncRam<Bits<32>>,
+    /// The accumulator and the bias as read; their sum.
+    acc_r: DFF<Bits<32>>,
+    bias_r: DFF<Bits<32>>,
+    sum: DFF<Bits<32>>,
+}
+
+impl ColumnOut {
+    /// A column with bias and output banks of the given depths.
+    pub fn new(bias_depth: usize, out_depth: usize) -> Self {
+        block_with_defaults!(ColumnOut {
+            bias: SyncRam::collision_free(bias_depth),
+            obank: SyncRam::collision_free(out_depth),
+        } defaults {
+            clock, ld_we, ld_addr, ld_data, b_en, b_addr, acc, valid, idx, en, mult, shift, zp,
+            relu, rd_en, rd_addr, rd_data, rq, acc_r, bias_r, sum,
+        })
+    }
+}
+
+impl Logic for ColumnOut {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, acc_r, bias_r, sum);
+        clock!(self, clock, bias, rq, obank);
+        self.bias.w_en.next = self.ld_we.val();
+        self.bias.w_addr.next = self.ld_addr.val();
+        self.bias.w_data.next = self.ld_data.val();
+        self.bias.r_en.next = self.b_en.val();
+        self.bias.r_addr.next = self.b_addr.val();
+        self.acc_r.d.next = self.acc.val();
+        self.bias_r.d.next = self.bias.r_data.val();
+        self.sum.d.next = self.acc_r.q.val() + self.bias_r.q.val();
+        self.rq.in_valid.next = self.valid.val();
+        self.rq.in_idx.next = self.idx.val();
+        self.rq.in_acc.next = self.sum.q.val();
+        self.rq.en.next = self.en.val();
+        self.rq.mult.next = self.mult.val();
+        self.rq.shift.next = self.shift.val();
+        self.rq.zp.next = self.zp.val();
+        self.rq.relu.next = self.relu.val();
+        self.obank.w_en.next = self.rq.out_valid.val();
+        self.obank.w_addr.next = self.rq.out_idx.val();
+        self.obank.w_data.next = self.rq.out_data.val();
+        self.obank.r_en.next = self.rd_en.val();
+        self.obank.r_addr.next = self.rd_addr.val();
+        self.rd_data.next = self.obank.r_data.val();
+    }
+}
+
+impl crate::sim::Clocked for ColumnOut {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pe::REQUANT_STAGES;
+    use crate::testutil::Rng;
+    use accelgen_golden::{requantize, Requant as Q};
+
+    /// Random biases loaded by the host; then a drain of random accumulators with the engine's
+    /// timing, with and without requantization; every output entry read back equals
+    /// `requantize(acc + bias)` (or the int32 sum).
+    #[test]
+    fn outputs_are_the_requantized_sum_of_accumulator_and_bias() {
+        let mut rng = Rng::from_env("column-out", 23);
+        let depth = 64;
+        let mut h = crate::sim::Harness::new(ColumnOut::new(depth, depth)).unwrap();
+        let bias: Vec<i32> = (0..depth).map(|_| rng.range(-1 << 20, 1 << 20) as i32).collect();
+        for (a, &b) in bias.iter().enumerate() {
+            h.uut.ld_we.next = true;
+            h.uut.ld_addr.next = (a as u64).into();
+            h.uut.ld_data.next = (b as u32 as u64).into();
+            h.step().unwrap();
+        }
+        h.uut.ld_we.next = false;
+        for en in [true, false] {
+            let q = Q { multiplier: rng.range(1, 32767) as i32, shift: rng.range(10, 30) as u32, zero_point: rng.range(-128, 127) as i32, relu: rng.below(2) == 1 };
+            let u = &mut h.uut;
+            u.en.next = en;
+            u.mult.next = (q.multiplier as u64).into();
+            u.shift.next = (q.shift as u64).into();
+            u.zp.next = (q.zero_point as u8 as u64).into();
+            u.relu.next = q.relu;
+            let accs: Vec<i32> = (0..depth).map(|_| rng.range(-1 << 24, 1 << 24) as i32).collect();
+            // Cycle t: bias read of entry (t·7) mod depth; t + 1: its accumulator; t + 3: valid,
+            // output entry t.
+            for t in 0..depth + 3 {
+                let u = &mut h.uut;
+                u.b_en.next = t < depth;
+                u.b_addr.next = (((t * 7) % depth) as u64).into();
+                u.acc.next = if (1..=depth).contains(&t) { (accs[t - 1] as u32 as u64).into() } else { 0.into() };
+                u.valid.next = t >= 3;
+                u.idx.next = ((t.wrapping_sub(3) % depth) as u64).into();
+                h.step().unwrap();
+            }
+            h.uut.valid.next = false;
+            h.uut.b_en.next = false;
+            for _ in 0..REQUANT_STAGES + 1 {
+                h.step().unwrap();
+            }
+            for (p, &acc) in accs.iter().enumerate() {
+                h.uut.rd_en.next = true;
+                h.uut.rd_addr.next = (p as u64).into();
+                h.step().unwrap();
+                h.uut.rd_en.next = false;
+                h.settle().unwrap();
+                let sum = acc.wrapping_add(bias[(p * 7) % depth]);
+                let want = if en { requantize(sum, &q) as i32 } else { sum };
+                assert_eq!(h.uut.rd_data.val().index() as u32 as i32, want, "entry {p}, en {en}");
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! # ConvSequencer: the conv engine's control
+//!
+//! Runs a layer from `start` to `done`: the fast-cycle phase (kernel j in sub-cycle j of each
+//! slow cycle, `strobe` in the last), the [`PassCounter`], the [`SlotIssuer`] (what the first
+//! cache is read for), the [`WeightLoader`] and the [`DrainControl`]. A new pass may start when
+//! its weights are loaded and, for a tile's first pass, the tile's accumulation half is free.
+//! The run ends when every pass is issued, both halves are drained and 8 more cycles have passed
+//! (the output pipeline is empty).
+//!
+//! | port | dir | bits | meaning |
+//! |---|---|---|---|
+//! | `clock`, `start` | in | 1 | clock; begin a run (ignored while busy) |
+//! | `p_*` | in | 16 (`p_keep`, `p_nodrain`: 1) | the engine's layer parameters |
+//! | `tile_done`, `tile_half` | in | 1 | the last accumulation column finished a tile, its half |
+//! | `last_swap` | in | 1 | the last PE loaded a pass's first datum (shadow weights free) |
+//! | `busy`, `done` | out | 1 | running; finished (held until the next start) |
+//! | `strobe`, `ksel`, `ksel_nx`, `sub` | out | 1, 16, 16, 4 | phase: strobe, one-hot kernel select (this and next cycle), its index |
+//! | `slot_*` | out | | the slot of this slow cycle ([`SlotIssuer`]) |
+//! | `wl_*` | out | | the weight-buffer read and the shadow write ([`WeightLoader`]) |
+//! | `d_en`, `d_half`, `d_addr`, `d_baddr`, `o_valid`, `o_idx` | out | | the drain ([`DrainControl`]) |
+
+use crate::pe::{DrainControl, PassCounter, SlotIssuer, Tag, WeightLoader};
+use rust_hdl::prelude::*;
+
+/// The control of an R×C engine of K-kernel PEs.
+#[derive(LogicBlock)]
+pub struct ConvSequencer {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Begin a run.
+    pub start: Signal<In, Bit>,
+    /// Input height H.
+    pub p_h: Signal<In, Bits<16>>,
+    /// Input width W.
+    pub p_w: Signal<In, Bits<16>>,
+    /// Output width Wo.
+    pub p_wo: Signal<In, Bits<16>>,
+    /// Kernel height.
+    pub p_kh: Signal<In, Bits<16>>,
+    /// Kernel width.
+    pub p_kw: Signal<In, Bits<16>>,
+    /// Vertical stride.
+    pub p_sh: Signal<In, Bits<16>>,
+    /// Horizontal stride.
+    pub p_sw: Signal<In, Bits<16>>,
+    /// Vertical padding.
+    pub p_ph: Signal<In, Bits<16>>,
+    /// Horizontal padding.
+    pub p_pw: Signal<In, Bits<16>>,
+    /// Input-channel tiles.
+    pub p_ic_tiles: Signal<In, Bits<16>>,
+    /// Output-channel tiles.
+    pub p_oc_tiles: Signal<In, Bits<16>>,
+    /// H·W.
+    pub p_plane: Signal<In, Bits<16>>,
+    /// Ho·Wo.
+    pub p_pixels: Signal<In, Bits<16>>,
+    /// sh·W.
+    pub p_shw: Signal<In, Bits<16>>,
+    /// ph·W.
+    pub p_phw: Signal<In, Bits<16>>,
+    /// Passes.
+    pub p_passes: Signal<In, Bits<16>>,
+    /// K·Ho·Wo.
+    pub p_kp: Signal<In, Bits<16>>,
+    /// Add to kept sums.
+    pub p_keep: Signal<In, Bit>,
+    /// Keep the sums.
+    pub p_nodrain: Signal<In, Bit>,
+    /// First-cache entry of the input.
+    pub p_fbase: Signal<In, Bits<16>>,
+    /// Output-buffer entry of the outputs.
+    pub p_obase: Signal<In, Bits<16>>,
+    /// The last accumulation column finished a tile.
+    pub tile_done: Signal<In, Bit>,
+    /// Its half.
+    pub tile_half: Signal<In, Bit>,
+    /// The last PE swapped a pass's weights in.
+    pub last_swap: Signal<In, Bit>,
+    /// Running.
+    pub busy: Signal<Out, Bit>,
+    /// Finished.
+    pub done: Signal<Out, Bit>,
+    /// Last fast cycle of the slow cycle.
+    pub strobe: Signal<Out, Bit>,
+    /// One-hot kernel select.
+    pub ksel: Signal<Out, Bits<16>>,
+    /// Next cycle's kernel select (the PEs register their weight from it a cycle ahead).
+    pub ksel_nx: Signal<Out, Bits<16>>,
+    /// Kernel index of the sub-cycle.
+    pub sub: Signal<Out, Bits<4>>,
+    /// The slot reads a pixel.
+    pub slot_valid: Signal<Out, Bit>,
+    /// The pixel is padding.
+    pub slot_pad: Signal<Out, Bit>,
+    /// Its tag.
+    pub slot_tag: Signal<Out, Tag>,
+    /// Its first-cache entry.
+    pub slot_addr: Signal<Out, Bits<16>>,
+    /// Weight-buffer read enable.
+    pub wl_rd_en: Signal<Out, Bit>,
+    /// Weight-buffer read address.
+    pub wl_rd_addr: Signal<Out, Bits<16>>,
+    /// Shadow write enable.
+    pub wl_we: Signal<Out, Bit>,
+    /// Its one-hot row.
+    pub wl_row: Signal<Out, Bits<64>>,
+    /// Its one-hot column.
+    pub wl_col: Signal<Out, Bits<64>>,
+    /// Its one-hot kernel.
+    pub wl_k: Signal<Out, Bits<16>>,
+    /// Accumulator and bias read enable (drain).
+    pub d_en: Signal<Out, Bit>,
+    /// Half drained.
+    pub d_half: Signal<Out, Bit>,
+    /// Accumulator entry.
+    pub d_addr: Signal<Out, Bits<16>>,
+    /// Bias entry.
+    pub d_baddr: Signal<Out, Bits<16>>,
+    /// A drained sum enters the requantizers.
+    pub o_valid: Signal<Out, Bit>,
+    /// Its output entry.
+    pub o_idx: Signal<Out, Bits<16>>,
+    passes: PassCounter,
+    issuer: SlotIssuer,
+    loader: WeightLoader,
+    drain: DrainControl,
+    /// One-hot kernel K − 1.
+    last_k: Constant<Bits<16>>,
+    /// Running, finished, end-of-run countdown.
+    run: DFF<Bit>,
+    fin: DFF<Bit>,
+    tail: DFF<Bits<4>>,
+    /// Phase: one-hot kernel select and its index.
+    ksel_r: DFF<Bits<16>>,
+    sub_r: DFF<Bits<4>>,
+    /// A run starts (`start` while idle).
+    go: Signal<Local, Bit>,
+    /// The pass may start now (weights ready, accumulation half free).
+    can_start: Signal<Local, Bit>,
+    /// A new pass starts at this strobe.
+    issue_new: Signal<Local, Bit>,
+}
+
+impl ConvSequencer {
+    /// The control of a `rows`×`cols` engine of `kernels`-kernel PEs.
+    pub fn new(rows: usize, cols: usize, kernels: usize) -> Self {
+        block_with_defaults!(ConvSequencer {
+            passes: PassCounter::new(kernels),
+            loader: WeightLoader::new(rows, cols, kernels),
+            drain: DrainControl::new(kernels),
+            last_k: Constant::new((1u64 << (kernels - 1)).into()),
+        } defaults {
+            clock, start, p_h, p_w, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph, p_pw, p_ic_tiles, p_oc_tiles,
+            p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_keep, p_nodrain, p_fbase, p_obase,
+            tile_done, tile_half, last_swap, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
+            slot_pad, slot_tag, slot_addr, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_col, wl_k, d_en,
+            d_half, d_addr, d_baddr, o_valid, o_idx, issuer, run, fin, tail, ksel_r, sub_r, go,
+            can_start, issue_new,
+        })
+    }
+}
+
+impl Logic for ConvSequencer {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, run, fin, tail, ksel_r, sub_r);
+        clock!(self, clock, passes, issuer, loader, drain);
+        self.busy.next = self.run.q.val();
+        self.done.next = self.fin.q.val();
+        self.go.next = self.start.val() & !self.run.q.val();
+
+        // ---- Fast-cycle phase: kernel j in sub-cycle j; the strobe marks sub-cycle K−1.
+        self.strobe.next = (self.ksel_r.q.val() & self.last_k.val()).any();
+        if self.strobe.val() | !self.ksel_r.q.val().any() {
+            self.ksel_nx.next = 1.into();
+            self.sub_r.d.next = 0.into();
+        } else {
+            self.ksel_nx.next = self.ksel_r.q.val() << 1;
+            self.sub_r.d.next = self.sub_r.q.val() + 1;
+        }
+        // A start restarts the phase, so that a run's cycle count depends only on the layer.
+        if self.go.val() {
+            self.ksel_nx.next = 1.into();
+            self.sub_r.d.next = 0.into();
+            self.run.d.next = true;
+            self.fin.d.next = false;
+            self.tail.d.next = 8.into();
+        }
+        self.ksel_r.d.next = self.ksel_nx.val();
+        self.ksel.next = self.ksel_r.q.val();
+        self.sub.next = self.sub_r.q.val();
+
+        // ---- Passes, slots, weights, drain.
+        self.passes.start.next = self.go.val();
+        self.passes.p_kw.next = self.p_kw.val();
+        self.passes.p_kh.next = self.p_kh.val();
+        self.passes.p_ic_tiles.next = self.p_ic_tiles.val();
+        self.passes.p_oc_tiles.next = self.p_oc_tiles.val();
+        self.passes.p_w.next = self.p_w.val();
+        self.passes.p_plane.next = self.p_plane.val();
+        self.passes.p_kp.next = self.p_kp.val();
+        self.passes.p_obase.next = self.p_obase.val();
+        self.passes.p_passes.next = self.p_passes.val();
+        self.passes.advance.next = self.strobe.val() & self.issuer.in_pass.val() & !self.issuer.pix_left.val().any();
+        if self.passes.half.val() {
+            self.can_start.next = self.loader.ready.val() & !(self.passes.tile_first.val() & self.drain.busy1.val());
+        } else {
+            self.can_start.next = self.loader.ready.val() & !(self.passes.tile_first.val() & self.drain.busy0.val());
+        }
+        self.issuer.strobe.next = self.strobe.val();
+        self.issuer.start.next = self.go.val();
+        self.issue_new.next =
+            self.run.q.val() & !self.issuer.in_pass.val() & !self.passes.all_issued.val() & self.can_start.val();
+        self.issuer.issue_new.next = self.issue_new.val();
+        self.issuer.p_wo.next = self.p_wo.val();
+        self.issuer.p_h.next = self.p_h.val();
+        self.issuer.p_w.next = self.p_w.val();
+        self.issuer.p_ph.next = self.p_ph.val();
+        self.issuer.p_pw.next = self.p_pw.val();
+        self.issuer.p_sh.next = self.p_sh.val();
+        self.issuer.p_sw.next = self.p_sw.val();
+        self.issuer.p_shw.next = self.p_shw.val();
+        self.issuer.p_phw.next = self.p_phw.val();
+        self.issuer.p_pixels.next = self.p_pixels.val();
+        self.issuer.p_fbase.next = self.p_fbase.val();
+        self.issuer.p_keep.next = self.p_keep.val();
+        self.issuer.ks.next = self.passes.ks.val();
+        self.issuer.kr.next = self.passes.kr.val();
+        self.issuer.krw.next = self.passes.krw.val();
+        self.issuer.planebase.next = self.passes.planebase.val();
+        self.issuer.tile_first.next = self.passes.tile_first.val();
+        self.issuer.tile_last.next = self.passes.tile_last.val();
+        self.issuer.half.next = self.passes.half.val();
+        self.loader.start.next = self.go.val();
+        self.loader.p_passes.next = self.p_passes.val();
+        self.loader.take.next = self.strobe.val() & self.issue_new.val();
+        self.loader.swapped.next = self.last_swap.val();
+        self.drain.start.next = self.go.val();
+        self.drain.claim.next = self.strobe.val() & self.issue_new.val() & self.passes.tile_first.val();
+        self.drain.claim_half.next = self.passes.half.val();
+        self.drain.claim_bb.next = self.passes.bbase.val();
+        self.drain.claim_ob.next = self.passes.obase.val();
+        self.drain.tile_done.next = self.tile_done.val();
+        self.drain.tile_half.next = self.tile_half.val();
+        self.drain.p_nodrain.next = self.p_nodrain.val();
+        self.drain.p_pixels.next = self.p_pixels.val();
+
+        // ---- Outputs of the parts.
+        self.slot_valid.next = self.issuer.slot_valid.val();
+        self.slot_pad.next = self.issuer.slot_pad.val();
+        self.slot_tag.next = self.issuer.slot_tag.val();
+        self.slot_addr.next = self.issuer.slot_addr.val();
+        self.wl_rd_en.next = self.loader.rd_en.val();
+        self.wl_rd_addr.next = self.loader.rd_addr.val();
+        self.wl_we.next = self.loader.we.val();
+        self.wl_row.next = self.loader.row.val();
+        self.wl_col.next = self.loader.col.val();
+        self.wl_k.next = self.loader.k.val();
+        self.d_en.next = self.drain.active.val();
+        self.d_half.next = self.drain.half.val();
+        self.d_addr.next = self.drain.addr.val();
+        self.d_baddr.next = self.drain.baddr.val();
+        self.o_valid.next = self.drain.out_valid.val();
+        self.o_idx.next = self.drain.out_idx.val();
+
+        // ---- Finish: everything issued, both halves drained, the output pipeline empty.
+        if self.run.q.val()
+            & self.passes.all_issued.val()
+            & !self.drain.busy0.val()
+            & !self.drain.busy1.val()
+            & !self.drain.active.val()
+        {
+            if self.tail.q.val().any() {
+                self.tail.d.next = self.tail.q.val() - 1;
+            } else {
+                self.run.d.next = false;
+                self.fin.d.next = true;
+            }
+        }
+    }
+}
+
+impl crate::sim::Clocked for ConvSequencer {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}

@@ -1,0 +1,167 @@
+//! # PoolRegs: the pooling unit's control registers in `accel_top`
+//!
+//! `POOL_WINDOW`, `POOL_SHAPE` and `POOL_GEOM` write the pooling unit's fields (one control
+//! register per functional module, patents.md §3), which this block holds and drives into the
+//! unit's parameter ports, with the derived hb·W and kh·kw (registered products). `bad` flags a
+//! zero size, stride or band geometry (a `RUN` of the unit with them is refused), registered.
+//! (`POOL_CLOCK`'s divider is taken by the dispatcher at acceptance: it is applied at the next
+//! "convolution done" event, not with the other parameters.)
+//!
+//! | port | dir | bits | meaning |
+//! |---|---|---|---|
+//! | `clock` | in | 1 | clock |
+//! | `we`, `op`, `payload` | in | 1, 5, 64 | an accepted instruction, a cycle after its acceptance |
+//! | `p_*` | out | as the unit's | the unit's parameters (`p_w`, `p_ph`, `p_hbw` also the mover's feature-memory layout) |
+//! | `bad` | out | 1 | a zero size, stride or band geometry |
+
+use accelgen_isa::opcode;
+use rust_hdl::prelude::*;
+
+use crate::isa::InstrFields;
+
+/// The pooling unit's registers.
+#[derive(LogicBlock)]
+pub struct PoolRegs {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Write the instruction's fields.
+    pub we: Signal<In, Bit>,
+    /// Its opcode.
+    pub op: Signal<In, Bits<5>>,
+    /// Its payload.
+    pub payload: Signal<In, Bits<64>>,
+    /// Channels.
+    pub p_c: Signal<Out, Bits<16>>,
+    /// Input height.
+    pub p_h: Signal<Out, Bits<16>>,
+    /// Input width.
+    pub p_w: Signal<Out, Bits<16>>,
+    /// Output height.
+    pub p_ho: Signal<Out, Bits<16>>,
+    /// Output width.
+    pub p_wo: Signal<Out, Bits<16>>,
+    /// Window height.
+    pub p_kh: Signal<Out, Bits<16>>,
+    /// Window width.
+    pub p_kw: Signal<Out, Bits<16>>,
+    /// Vertical stride.
+    pub p_sh: Signal<Out, Bits<16>>,
+    /// Horizontal stride.
+    pub p_sw: Signal<Out, Bits<16>>,
+    /// Top padding (0..=3).
+    pub p_ph: Signal<Out, Bits<2>>,
+    /// Left padding.
+    pub p_pw: Signal<Out, Bits<16>>,
+    /// hb·W.
+    pub p_hbw: Signal<Out, Bits<16>>,
+    /// Columns per band read.
+    pub p_xcols: Signal<Out, Bits<16>>,
+    /// kh·kw.
+    pub p_count: Signal<Out, Bits<16>>,
+    /// Average (else max).
+    pub p_avg: Signal<Out, Bit>,
+    /// A zero size, stride or band geometry.
+    pub bad: Signal<Out, Bit>,
+    op_pool_window: Constant<Bits<5>>,
+    op_pool_shape: Constant<Bits<5>>,
+    op_pool_geom: Constant<Bits<5>>,
+    c: DFF<Bits<16>>,
+    h: DFF<Bits<16>>,
+    w: DFF<Bits<16>>,
+    ho: DFF<Bits<16>>,
+    wo: DFF<Bits<16>>,
+    avg: DFF<Bit>,
+    kh: DFF<Bits<16>>,
+    kw: DFF<Bits<16>>,
+    sh: DFF<Bits<16>>,
+    sw: DFF<Bits<16>>,
+    ph: DFF<Bits<2>>,
+    pw: DFF<Bits<16>>,
+    hb: DFF<Bits<16>>,
+    xcols: DFF<Bits<16>>,
+    hbw: DFF<Bits<16>>,
+    count: DFF<Bits<16>>,
+    bad_r: DFF<Bit>,
+    /// Products before their registers (the compiler keeps each below 2^16).
+    mx_hbw: Signal<Local, Bits<32>>,
+    mx_count: Signal<Local, Bits<32>>,
+}
+
+impl Default for PoolRegs {
+    fn default() -> Self {
+        let op = |name: &str| Constant::new(u64::from(opcode(name)).into());
+        block_with_defaults!(PoolRegs {
+            op_pool_window: op("POOL_WINDOW"),
+            op_pool_shape: op("POOL_SHAPE"),
+            op_pool_geom: op("POOL_GEOM"),
+        } defaults {
+            clock, we, op, payload, p_c, p_h, p_w, p_ho, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph, p_pw,
+            p_hbw, p_xcols, p_count, p_avg, bad, c, h, w, ho, wo, avg, kh, kw, sh, sw, ph, pw, hb,
+            xcols, hbw, count, bad_r, mx_hbw, mx_count,
+        })
+    }
+}
+
+impl Logic for PoolRegs {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, c, h, w, ho, wo, avg, kh, kw, sh, sw, ph, pw, hb, xcols, hbw, count, bad_r);
+        if self.we.val() & (self.op.val() == self.op_pool_window.val()) {
+            self.avg.d.next = self.payload.val().get_value_pool_avg().any();
+            self.kh.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pool_kh());
+            self.kw.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pool_kw());
+            self.sh.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pool_sh());
+            self.sw.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pool_sw());
+            self.ph.d.next = self.payload.val().get_value_pool_ph();
+            self.pw.d.next = bit_cast::<16, 2>(self.payload.val().get_value_pool_pw());
+        }
+        if self.we.val() & (self.op.val() == self.op_pool_shape.val()) {
+            self.c.d.next = bit_cast::<16, 12>(self.payload.val().get_value_pool_c());
+            self.h.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_h());
+            self.w.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_w());
+            self.ho.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_ho());
+            self.wo.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_wo());
+        }
+        if self.we.val() & (self.op.val() == self.op_pool_geom.val()) {
+            self.hb.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_hb());
+            self.xcols.d.next = bit_cast::<16, 12>(self.payload.val().get_value_pool_xcols());
+        }
+        self.mx_hbw.next = self.hb.q.val() * self.w.q.val();
+        self.hbw.d.next = self.mx_hbw.val().get_bits::<16>(0);
+        self.mx_count.next = self.kh.q.val() * self.kw.q.val();
+        self.count.d.next = self.mx_count.val().get_bits::<16>(0);
+        self.bad_r.d.next = !self.c.q.val().any()
+            | !self.h.q.val().any()
+            | !self.w.q.val().any()
+            | !self.ho.q.val().any()
+            | !self.wo.q.val().any()
+            | !self.kh.q.val().any()
+            | !self.kw.q.val().any()
+            | !self.sh.q.val().any()
+            | !self.sw.q.val().any()
+            | !self.hb.q.val().any()
+            | !self.xcols.q.val().any();
+        self.p_c.next = self.c.q.val();
+        self.p_h.next = self.h.q.val();
+        self.p_w.next = self.w.q.val();
+        self.p_ho.next = self.ho.q.val();
+        self.p_wo.next = self.wo.q.val();
+        self.p_kh.next = self.kh.q.val();
+        self.p_kw.next = self.kw.q.val();
+        self.p_sh.next = self.sh.q.val();
+        self.p_sw.next = self.sw.q.val();
+        self.p_ph.next = self.ph.q.val();
+        self.p_pw.next = self.pw.q.val();
+        self.p_hbw.next = self.hbw.q.val();
+        self.p_xcols.next = self.xcols.q.val();
+        self.p_count.next = self.count.q.val();
+        self.p_avg.next = self.avg.q.val();
+        self.bad.next = self.bad_r.q.val();
+    }
+}
+
+impl crate::sim::Clocked for PoolRegs {
+    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
+        &mut self.clock
+    }
+}
