@@ -24,9 +24,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     input wire  [31:0] m_rsp_data;
     
     // Constant declarations
-    localparam  kconst = 16'h2;
-    localparam  fc_half = 16'h80;
-    localparam  out_half = 16'h100;
     localparam  sext = 32'hffffff00;
     localparam  op_mem_load = 5'b1;
     localparam  op_mem_store = 5'b10;
@@ -38,7 +35,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     localparam  op_pool_shape = 5'b1000;
     localparam  op_pool_clock = 5'b1001;
     localparam  op_run = 5'b1010;
-    localparam  op_sync = 5'b1011;
     localparam  op_mem_shape = 5'b1110;
     localparam  op_pool_geom = 5'b1111;
     localparam  op_mem_copy = 5'b10000;
@@ -188,144 +184,71 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  m_half__d;
     wire  m_half__q;
     reg  m_half__clock;
-    reg  [15:0] pe_h__d;
-    wire  [15:0] pe_h__q;
-    reg  pe_h__clock;
-    reg  [15:0] pe_w__d;
-    wire  [15:0] pe_w__q;
-    reg  pe_w__clock;
-    reg  [15:0] pe_ho__d;
-    wire  [15:0] pe_ho__q;
-    reg  pe_ho__clock;
-    reg  [15:0] pe_wo__d;
-    wire  [15:0] pe_wo__q;
-    reg  pe_wo__clock;
-    reg  [15:0] pe_kh__d;
-    wire  [15:0] pe_kh__q;
-    reg  pe_kh__clock;
-    reg  [15:0] pe_kw__d;
-    wire  [15:0] pe_kw__q;
-    reg  pe_kw__clock;
-    reg  [15:0] pe_sh__d;
-    wire  [15:0] pe_sh__q;
-    reg  pe_sh__clock;
-    reg  [15:0] pe_sw__d;
-    wire  [15:0] pe_sw__q;
-    reg  pe_sw__clock;
-    reg  [15:0] pe_ph__d;
-    wire  [15:0] pe_ph__q;
-    reg  pe_ph__clock;
-    reg  [15:0] pe_pw__d;
-    wire  [15:0] pe_pw__q;
-    reg  pe_pw__clock;
-    reg  [15:0] acc_ic__d;
-    wire  [15:0] acc_ic__q;
-    reg  acc_ic__clock;
-    reg  [15:0] acc_oc__d;
-    wire  [15:0] acc_oc__q;
-    reg  acc_oc__clock;
-    reg  acc_keep__d;
-    wire  acc_keep__q;
-    reg  acc_keep__clock;
-    reg  acc_drain__d;
-    wire  acc_drain__q;
-    reg  acc_drain__clock;
-    reg  acc_fhalf__d;
-    wire  acc_fhalf__q;
-    reg  acc_fhalf__clock;
-    reg  acc_ohalf__d;
-    wire  acc_ohalf__q;
-    reg  acc_ohalf__clock;
-    reg  act_en__d;
-    wire  act_en__q;
-    reg  act_en__clock;
-    reg  [15:0] act_mult__d;
-    wire  [15:0] act_mult__q;
-    reg  act_mult__clock;
-    reg  [7:0] act_shift__d;
-    wire  [7:0] act_shift__q;
-    reg  act_shift__clock;
-    reg  [7:0] act_zp__d;
-    wire  [7:0] act_zp__q;
-    reg  act_zp__clock;
-    reg  act_relu__d;
-    wire  act_relu__q;
-    reg  act_relu__clock;
-    reg  [15:0] pl_c__d;
-    wire  [15:0] pl_c__q;
-    reg  pl_c__clock;
-    reg  [15:0] pl_h__d;
-    wire  [15:0] pl_h__q;
-    reg  pl_h__clock;
-    reg  [15:0] pl_w__d;
-    wire  [15:0] pl_w__q;
-    reg  pl_w__clock;
-    reg  [15:0] pl_ho__d;
-    wire  [15:0] pl_ho__q;
-    reg  pl_ho__clock;
-    reg  [15:0] pl_wo__d;
-    wire  [15:0] pl_wo__q;
-    reg  pl_wo__clock;
-    reg  pl_avg__d;
-    wire  pl_avg__q;
-    reg  pl_avg__clock;
-    reg  [15:0] pl_kh__d;
-    wire  [15:0] pl_kh__q;
-    reg  pl_kh__clock;
-    reg  [15:0] pl_kw__d;
-    wire  [15:0] pl_kw__q;
-    reg  pl_kw__clock;
-    reg  [15:0] pl_sh__d;
-    wire  [15:0] pl_sh__q;
-    reg  pl_sh__clock;
-    reg  [15:0] pl_sw__d;
-    wire  [15:0] pl_sw__q;
-    reg  pl_sw__clock;
-    reg  [1:0] pl_ph__d;
-    wire  [1:0] pl_ph__q;
-    reg  pl_ph__clock;
-    reg  [15:0] pl_pw__d;
-    wire  [15:0] pl_pw__q;
-    reg  pl_pw__clock;
-    reg  [15:0] pl_hb__d;
-    wire  [15:0] pl_hb__q;
-    reg  pl_hb__clock;
-    reg  [15:0] pl_xcols__d;
-    wire  [15:0] pl_xcols__q;
-    reg  pl_xcols__clock;
     reg  [7:0] pl_div__d;
     wire  [7:0] pl_div__q;
     reg  pl_div__clock;
-    reg  [15:0] x_plane__d;
-    wire  [15:0] x_plane__q;
-    reg  x_plane__clock;
-    reg  [15:0] x_pixels__d;
-    wire  [15:0] x_pixels__q;
-    reg  x_pixels__clock;
-    reg  [15:0] x_shw__d;
-    wire  [15:0] x_shw__q;
-    reg  x_shw__clock;
-    reg  [15:0] x_phw__d;
-    wire  [15:0] x_phw__q;
-    reg  x_phw__clock;
-    reg  [15:0] x_tiles__d;
-    wire  [15:0] x_tiles__q;
-    reg  x_tiles__clock;
-    reg  [15:0] x_taps__d;
-    wire  [15:0] x_taps__q;
-    reg  x_taps__clock;
-    reg  [15:0] x_passes__d;
-    wire  [15:0] x_passes__q;
-    reg  x_passes__clock;
-    reg  [15:0] x_kp__d;
-    wire  [15:0] x_kp__q;
-    reg  x_kp__clock;
-    reg  [15:0] x_hbw__d;
-    wire  [15:0] x_hbw__q;
-    reg  x_hbw__clock;
-    reg  [15:0] x_count__d;
-    wire  [15:0] x_count__q;
-    reg  x_count__clock;
+    reg  cregs__clock;
+    reg  cregs__we;
+    reg  [4:0] cregs__op;
+    reg  [63:0] cregs__payload;
+    wire  [15:0] cregs__p_h;
+    wire  [15:0] cregs__p_w;
+    wire  [15:0] cregs__p_wo;
+    wire  [15:0] cregs__p_kh;
+    wire  [15:0] cregs__p_kw;
+    wire  [15:0] cregs__p_sh;
+    wire  [15:0] cregs__p_sw;
+    wire  [15:0] cregs__p_ph;
+    wire  [15:0] cregs__p_pw;
+    wire  [15:0] cregs__p_ic_tiles;
+    wire  [15:0] cregs__p_oc_tiles;
+    wire  [15:0] cregs__p_plane;
+    wire  [15:0] cregs__p_pixels;
+    wire  [15:0] cregs__p_shw;
+    wire  [15:0] cregs__p_phw;
+    wire  [15:0] cregs__p_passes;
+    wire  [15:0] cregs__p_kp;
+    wire  cregs__p_rq_en;
+    wire  [15:0] cregs__p_mult;
+    wire  [7:0] cregs__p_shift;
+    wire  [7:0] cregs__p_zp;
+    wire  cregs__p_relu;
+    wire  cregs__p_keep;
+    wire  cregs__p_nodrain;
+    wire  [15:0] cregs__p_fbase;
+    wire  [15:0] cregs__p_obase;
+    wire  cregs__bad;
+    reg  pregs__clock;
+    reg  pregs__we;
+    reg  [4:0] pregs__op;
+    reg  [63:0] pregs__payload;
+    wire  [15:0] pregs__p_c;
+    wire  [15:0] pregs__p_h;
+    wire  [15:0] pregs__p_w;
+    wire  [15:0] pregs__p_ho;
+    wire  [15:0] pregs__p_wo;
+    wire  [15:0] pregs__p_kh;
+    wire  [15:0] pregs__p_kw;
+    wire  [15:0] pregs__p_sh;
+    wire  [15:0] pregs__p_sw;
+    wire  [1:0] pregs__p_ph;
+    wire  [15:0] pregs__p_pw;
+    wire  [15:0] pregs__p_hbw;
+    wire  [15:0] pregs__p_xcols;
+    wire  [15:0] pregs__p_count;
+    wire  pregs__p_avg;
+    wire  pregs__bad;
+    reg  queue__clock;
+    reg  queue__flush;
+    reg  queue__in_valid;
+    reg  [4:0] queue__in_op;
+    reg  [63:0] queue__in_payload;
+    reg  queue__accept;
+    wire  queue__hold;
+    wire  queue__head_valid;
+    wire  [4:0] queue__head_op;
+    wire  [63:0] queue__head_pl;
+    wire  [4:0] queue__head_class;
     reg  running__d;
     wire  running__q;
     reg  running__clock;
@@ -411,33 +334,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  wd_iv__d;
     wire  wd_iv__q;
     reg  wd_iv__clock;
-    reg  iq0_v__d;
-    wire  iq0_v__q;
-    reg  iq0_v__clock;
-    reg  [4:0] iq0_op__d;
-    wire  [4:0] iq0_op__q;
-    reg  iq0_op__clock;
-    reg  iq1_v__d;
-    wire  iq1_v__q;
-    reg  iq1_v__clock;
-    reg  [4:0] iq1_op__d;
-    wire  [4:0] iq1_op__q;
-    reg  iq1_op__clock;
-    reg  [63:0] pe0__d;
-    wire  [63:0] pe0__q;
-    reg  pe0__clock;
-    reg  [63:0] pe1__d;
-    wire  [63:0] pe1__q;
-    reg  pe1__clock;
-    reg  wp__d;
-    wire  wp__q;
-    reg  wp__clock;
-    reg  rp__d;
-    wire  rp__q;
-    reg  rp__clock;
-    reg  [4:0] iq0_k__d;
-    wire  [4:0] iq0_k__q;
-    reg  iq0_k__clock;
     reg  pw_v__d;
     wire  pw_v__q;
     reg  pw_v__clock;
@@ -447,9 +343,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [63:0] pw_pl__d;
     wire  [63:0] pw_pl__q;
     reg  pw_pl__clock;
-    reg  [4:0] iq1_k__d;
-    wire  [4:0] iq1_k__q;
-    reg  iq1_k__clock;
     reg  w_any__d;
     wire  w_any__q;
     reg  w_any__clock;
@@ -462,25 +355,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  w_pool__d;
     wire  w_pool__q;
     reg  w_pool__clock;
-    reg  conv_bad_r__d;
-    wire  conv_bad_r__q;
-    reg  conv_bad_r__clock;
-    reg  pool_bad_r__d;
-    wire  pool_bad_r__q;
-    reg  pool_bad_r__clock;
     
     // Local signals
     reg  start_cmd;
-    reg  [4:0] wop;
-    reg  [63:0] wpl;
-    reg  [4:0] arr_k;
-    reg  [4:0] arr_mask;
-    reg  [4:0] ak_mem;
-    reg  [4:0] ak_conv;
-    reg  [4:0] ak_pool;
-    reg  [4:0] kk;
-    reg  arrive;
     reg  iv;
+    reg  [4:0] kk;
     reg  [4:0] op;
     reg  [63:0] pl;
     reg  conv_idle;
@@ -490,25 +369,13 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  ok;
     reg  accept;
     reg  bad_op;
-    reg  conv_bad;
     reg  op_conv;
     reg  op_pool;
-    reg  pool_bad;
     reg  run_bad;
     reg  need_mem;
     reg  need_conv;
     reg  need_pool;
     reg  [31:0] status;
-    reg  [31:0] mx_plane;
-    reg  [31:0] mx_pixels;
-    reg  [31:0] mx_shw;
-    reg  [31:0] mx_phw;
-    reg  [31:0] mx_tiles;
-    reg  [31:0] mx_taps;
-    reg  [31:0] mx_passes;
-    reg  [31:0] mx_kp;
-    reg  [31:0] mx_hbw;
-    reg  [31:0] mx_count;
     
     // Sub module instances
     tiny_accel_top_dec dec(
@@ -659,235 +526,78 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(m_half__q),
         .clock(m_half__clock)
     );
-    tiny_accel_top_dff_w16 pe_h(
-        .d(pe_h__d),
-        .q(pe_h__q),
-        .clock(pe_h__clock)
-    );
-    tiny_accel_top_dff_w16 pe_w(
-        .d(pe_w__d),
-        .q(pe_w__q),
-        .clock(pe_w__clock)
-    );
-    tiny_accel_top_dff_w16 pe_ho(
-        .d(pe_ho__d),
-        .q(pe_ho__q),
-        .clock(pe_ho__clock)
-    );
-    tiny_accel_top_dff_w16 pe_wo(
-        .d(pe_wo__d),
-        .q(pe_wo__q),
-        .clock(pe_wo__clock)
-    );
-    tiny_accel_top_dff_w16 pe_kh(
-        .d(pe_kh__d),
-        .q(pe_kh__q),
-        .clock(pe_kh__clock)
-    );
-    tiny_accel_top_dff_w16 pe_kw(
-        .d(pe_kw__d),
-        .q(pe_kw__q),
-        .clock(pe_kw__clock)
-    );
-    tiny_accel_top_dff_w16 pe_sh(
-        .d(pe_sh__d),
-        .q(pe_sh__q),
-        .clock(pe_sh__clock)
-    );
-    tiny_accel_top_dff_w16 pe_sw(
-        .d(pe_sw__d),
-        .q(pe_sw__q),
-        .clock(pe_sw__clock)
-    );
-    tiny_accel_top_dff_w16 pe_ph(
-        .d(pe_ph__d),
-        .q(pe_ph__q),
-        .clock(pe_ph__clock)
-    );
-    tiny_accel_top_dff_w16 pe_pw(
-        .d(pe_pw__d),
-        .q(pe_pw__q),
-        .clock(pe_pw__clock)
-    );
-    tiny_accel_top_dff_w16 acc_ic(
-        .d(acc_ic__d),
-        .q(acc_ic__q),
-        .clock(acc_ic__clock)
-    );
-    tiny_accel_top_dff_w16 acc_oc(
-        .d(acc_oc__d),
-        .q(acc_oc__q),
-        .clock(acc_oc__clock)
-    );
-    tiny_accel_top_dff_w1 acc_keep(
-        .d(acc_keep__d),
-        .q(acc_keep__q),
-        .clock(acc_keep__clock)
-    );
-    tiny_accel_top_dff_w1 acc_drain(
-        .d(acc_drain__d),
-        .q(acc_drain__q),
-        .clock(acc_drain__clock)
-    );
-    tiny_accel_top_dff_w1 acc_fhalf(
-        .d(acc_fhalf__d),
-        .q(acc_fhalf__q),
-        .clock(acc_fhalf__clock)
-    );
-    tiny_accel_top_dff_w1 acc_ohalf(
-        .d(acc_ohalf__d),
-        .q(acc_ohalf__q),
-        .clock(acc_ohalf__clock)
-    );
-    tiny_accel_top_dff_w1 act_en(
-        .d(act_en__d),
-        .q(act_en__q),
-        .clock(act_en__clock)
-    );
-    tiny_accel_top_dff_w16 act_mult(
-        .d(act_mult__d),
-        .q(act_mult__q),
-        .clock(act_mult__clock)
-    );
-    tiny_accel_top_dff_w8 act_shift(
-        .d(act_shift__d),
-        .q(act_shift__q),
-        .clock(act_shift__clock)
-    );
-    tiny_accel_top_dff_w8 act_zp(
-        .d(act_zp__d),
-        .q(act_zp__q),
-        .clock(act_zp__clock)
-    );
-    tiny_accel_top_dff_w1 act_relu(
-        .d(act_relu__d),
-        .q(act_relu__q),
-        .clock(act_relu__clock)
-    );
-    tiny_accel_top_dff_w16 pl_c(
-        .d(pl_c__d),
-        .q(pl_c__q),
-        .clock(pl_c__clock)
-    );
-    tiny_accel_top_dff_w16 pl_h(
-        .d(pl_h__d),
-        .q(pl_h__q),
-        .clock(pl_h__clock)
-    );
-    tiny_accel_top_dff_w16 pl_w(
-        .d(pl_w__d),
-        .q(pl_w__q),
-        .clock(pl_w__clock)
-    );
-    tiny_accel_top_dff_w16 pl_ho(
-        .d(pl_ho__d),
-        .q(pl_ho__q),
-        .clock(pl_ho__clock)
-    );
-    tiny_accel_top_dff_w16 pl_wo(
-        .d(pl_wo__d),
-        .q(pl_wo__q),
-        .clock(pl_wo__clock)
-    );
-    tiny_accel_top_dff_w1 pl_avg(
-        .d(pl_avg__d),
-        .q(pl_avg__q),
-        .clock(pl_avg__clock)
-    );
-    tiny_accel_top_dff_w16 pl_kh(
-        .d(pl_kh__d),
-        .q(pl_kh__q),
-        .clock(pl_kh__clock)
-    );
-    tiny_accel_top_dff_w16 pl_kw(
-        .d(pl_kw__d),
-        .q(pl_kw__q),
-        .clock(pl_kw__clock)
-    );
-    tiny_accel_top_dff_w16 pl_sh(
-        .d(pl_sh__d),
-        .q(pl_sh__q),
-        .clock(pl_sh__clock)
-    );
-    tiny_accel_top_dff_w16 pl_sw(
-        .d(pl_sw__d),
-        .q(pl_sw__q),
-        .clock(pl_sw__clock)
-    );
-    tiny_accel_top_dff_w2 pl_ph(
-        .d(pl_ph__d),
-        .q(pl_ph__q),
-        .clock(pl_ph__clock)
-    );
-    tiny_accel_top_dff_w16 pl_pw(
-        .d(pl_pw__d),
-        .q(pl_pw__q),
-        .clock(pl_pw__clock)
-    );
-    tiny_accel_top_dff_w16 pl_hb(
-        .d(pl_hb__d),
-        .q(pl_hb__q),
-        .clock(pl_hb__clock)
-    );
-    tiny_accel_top_dff_w16 pl_xcols(
-        .d(pl_xcols__d),
-        .q(pl_xcols__q),
-        .clock(pl_xcols__clock)
-    );
     tiny_accel_top_dff_w8 pl_div(
         .d(pl_div__d),
         .q(pl_div__q),
         .clock(pl_div__clock)
     );
-    tiny_accel_top_dff_w16 x_plane(
-        .d(x_plane__d),
-        .q(x_plane__q),
-        .clock(x_plane__clock)
+    tiny_accel_top_cregs cregs(
+        .clock(cregs__clock),
+        .we(cregs__we),
+        .op(cregs__op),
+        .payload(cregs__payload),
+        .p_h(cregs__p_h),
+        .p_w(cregs__p_w),
+        .p_wo(cregs__p_wo),
+        .p_kh(cregs__p_kh),
+        .p_kw(cregs__p_kw),
+        .p_sh(cregs__p_sh),
+        .p_sw(cregs__p_sw),
+        .p_ph(cregs__p_ph),
+        .p_pw(cregs__p_pw),
+        .p_ic_tiles(cregs__p_ic_tiles),
+        .p_oc_tiles(cregs__p_oc_tiles),
+        .p_plane(cregs__p_plane),
+        .p_pixels(cregs__p_pixels),
+        .p_shw(cregs__p_shw),
+        .p_phw(cregs__p_phw),
+        .p_passes(cregs__p_passes),
+        .p_kp(cregs__p_kp),
+        .p_rq_en(cregs__p_rq_en),
+        .p_mult(cregs__p_mult),
+        .p_shift(cregs__p_shift),
+        .p_zp(cregs__p_zp),
+        .p_relu(cregs__p_relu),
+        .p_keep(cregs__p_keep),
+        .p_nodrain(cregs__p_nodrain),
+        .p_fbase(cregs__p_fbase),
+        .p_obase(cregs__p_obase),
+        .bad(cregs__bad)
     );
-    tiny_accel_top_dff_w16 x_pixels(
-        .d(x_pixels__d),
-        .q(x_pixels__q),
-        .clock(x_pixels__clock)
+    tiny_accel_top_pregs pregs(
+        .clock(pregs__clock),
+        .we(pregs__we),
+        .op(pregs__op),
+        .payload(pregs__payload),
+        .p_c(pregs__p_c),
+        .p_h(pregs__p_h),
+        .p_w(pregs__p_w),
+        .p_ho(pregs__p_ho),
+        .p_wo(pregs__p_wo),
+        .p_kh(pregs__p_kh),
+        .p_kw(pregs__p_kw),
+        .p_sh(pregs__p_sh),
+        .p_sw(pregs__p_sw),
+        .p_ph(pregs__p_ph),
+        .p_pw(pregs__p_pw),
+        .p_hbw(pregs__p_hbw),
+        .p_xcols(pregs__p_xcols),
+        .p_count(pregs__p_count),
+        .p_avg(pregs__p_avg),
+        .bad(pregs__bad)
     );
-    tiny_accel_top_dff_w16 x_shw(
-        .d(x_shw__d),
-        .q(x_shw__q),
-        .clock(x_shw__clock)
-    );
-    tiny_accel_top_dff_w16 x_phw(
-        .d(x_phw__d),
-        .q(x_phw__q),
-        .clock(x_phw__clock)
-    );
-    tiny_accel_top_dff_w16 x_tiles(
-        .d(x_tiles__d),
-        .q(x_tiles__q),
-        .clock(x_tiles__clock)
-    );
-    tiny_accel_top_dff_w16 x_taps(
-        .d(x_taps__d),
-        .q(x_taps__q),
-        .clock(x_taps__clock)
-    );
-    tiny_accel_top_dff_w16 x_passes(
-        .d(x_passes__d),
-        .q(x_passes__q),
-        .clock(x_passes__clock)
-    );
-    tiny_accel_top_dff_w16 x_kp(
-        .d(x_kp__d),
-        .q(x_kp__q),
-        .clock(x_kp__clock)
-    );
-    tiny_accel_top_dff_w16 x_hbw(
-        .d(x_hbw__d),
-        .q(x_hbw__q),
-        .clock(x_hbw__clock)
-    );
-    tiny_accel_top_dff_w16 x_count(
-        .d(x_count__d),
-        .q(x_count__q),
-        .clock(x_count__clock)
+    tiny_accel_top_queue queue(
+        .clock(queue__clock),
+        .flush(queue__flush),
+        .in_valid(queue__in_valid),
+        .in_op(queue__in_op),
+        .in_payload(queue__in_payload),
+        .accept(queue__accept),
+        .hold(queue__hold),
+        .head_valid(queue__head_valid),
+        .head_op(queue__head_op),
+        .head_pl(queue__head_pl),
+        .head_class(queue__head_class)
     );
     tiny_accel_top_dff_w1 running(
         .d(running__d),
@@ -1022,51 +732,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(wd_iv__q),
         .clock(wd_iv__clock)
     );
-    tiny_accel_top_dff_w1 iq0_v(
-        .d(iq0_v__d),
-        .q(iq0_v__q),
-        .clock(iq0_v__clock)
-    );
-    tiny_accel_top_dff_w5 iq0_op(
-        .d(iq0_op__d),
-        .q(iq0_op__q),
-        .clock(iq0_op__clock)
-    );
-    tiny_accel_top_dff_w1 iq1_v(
-        .d(iq1_v__d),
-        .q(iq1_v__q),
-        .clock(iq1_v__clock)
-    );
-    tiny_accel_top_dff_w5 iq1_op(
-        .d(iq1_op__d),
-        .q(iq1_op__q),
-        .clock(iq1_op__clock)
-    );
-    tiny_accel_top_dff_w64 pe0(
-        .d(pe0__d),
-        .q(pe0__q),
-        .clock(pe0__clock)
-    );
-    tiny_accel_top_dff_w64 pe1(
-        .d(pe1__d),
-        .q(pe1__q),
-        .clock(pe1__clock)
-    );
-    tiny_accel_top_dff_w1 wp(
-        .d(wp__d),
-        .q(wp__q),
-        .clock(wp__clock)
-    );
-    tiny_accel_top_dff_w1 rp(
-        .d(rp__d),
-        .q(rp__q),
-        .clock(rp__clock)
-    );
-    tiny_accel_top_dff_w5 iq0_k(
-        .d(iq0_k__d),
-        .q(iq0_k__q),
-        .clock(iq0_k__clock)
-    );
     tiny_accel_top_dff_w1 pw_v(
         .d(pw_v__d),
         .q(pw_v__q),
@@ -1081,11 +746,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .d(pw_pl__d),
         .q(pw_pl__q),
         .clock(pw_pl__clock)
-    );
-    tiny_accel_top_dff_w5 iq1_k(
-        .d(iq1_k__d),
-        .q(iq1_k__q),
-        .clock(iq1_k__clock)
     );
     tiny_accel_top_dff_w1 w_any(
         .d(w_any__d),
@@ -1107,16 +767,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(w_pool__q),
         .clock(w_pool__clock)
     );
-    tiny_accel_top_dff_w1 conv_bad_r(
-        .d(conv_bad_r__d),
-        .q(conv_bad_r__q),
-        .clock(conv_bad_r__clock)
-    );
-    tiny_accel_top_dff_w1 pool_bad_r(
-        .d(pool_bad_r__d),
-        .q(pool_bad_r__q),
-        .clock(pool_bad_r__clock)
-    );
     
     // Update code
     always @(*) begin
@@ -1126,59 +776,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         m_len__clock = clock;
         m_stride__clock = clock;
         m_half__clock = clock;
-        acc_fhalf__clock = clock;
-        acc_ohalf__clock = clock;
-        pe_h__clock = clock;
-        pe_w__clock = clock;
-        pe_ho__clock = clock;
-        pe_wo__clock = clock;
-        pe_kh__clock = clock;
-        pe_kw__clock = clock;
-        pe_sh__clock = clock;
-        pe_sw__clock = clock;
-        pe_ph__clock = clock;
-        pe_pw__clock = clock;
-        acc_ic__clock = clock;
-        acc_oc__clock = clock;
-        acc_keep__clock = clock;
-        acc_drain__clock = clock;
-        act_en__clock = clock;
-        act_mult__clock = clock;
-        act_shift__clock = clock;
-        act_zp__clock = clock;
-        act_relu__clock = clock;
-        pl_c__clock = clock;
-        pl_h__clock = clock;
-        pl_w__clock = clock;
-        pl_ho__clock = clock;
-        pl_wo__clock = clock;
-        pl_avg__clock = clock;
-        pl_kh__clock = clock;
-        pl_kw__clock = clock;
-        pl_sh__clock = clock;
-        pl_sw__clock = clock;
-        pl_ph__clock = clock;
-        pl_pw__clock = clock;
-        pl_hb__clock = clock;
-        pl_xcols__clock = clock;
         pl_div__clock = clock;
-        x_plane__clock = clock;
-        x_pixels__clock = clock;
-        x_shw__clock = clock;
-        x_phw__clock = clock;
-        x_tiles__clock = clock;
-        x_taps__clock = clock;
-        x_passes__clock = clock;
-        x_kp__clock = clock;
-        x_hbw__clock = clock;
-        x_count__clock = clock;
         running__clock = clock;
         fin__clock = clock;
         err__clock = clock;
         code__clock = clock;
         settle__clock = clock;
-        conv_bad_r__clock = clock;
-        pool_bad_r__clock = clock;
         c_start__clock = clock;
         m_go__clock = clock;
         g_store_r__clock = clock;
@@ -1186,16 +789,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         g_sel_r__clock = clock;
         g_addr_r__clock = clock;
         g_words_r__clock = clock;
-        iq0_v__clock = clock;
-        iq0_op__clock = clock;
-        iq1_v__clock = clock;
-        iq1_op__clock = clock;
-        pe0__clock = clock;
-        pe1__clock = clock;
-        wp__clock = clock;
-        rp__clock = clock;
-        iq0_k__clock = clock;
-        iq1_k__clock = clock;
         pw_v__clock = clock;
         pw_op__clock = clock;
         pw_pl__clock = clock;
@@ -1217,59 +810,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         m_len__d = m_len__q;
         m_stride__d = m_stride__q;
         m_half__d = m_half__q;
-        acc_fhalf__d = acc_fhalf__q;
-        acc_ohalf__d = acc_ohalf__q;
-        pe_h__d = pe_h__q;
-        pe_w__d = pe_w__q;
-        pe_ho__d = pe_ho__q;
-        pe_wo__d = pe_wo__q;
-        pe_kh__d = pe_kh__q;
-        pe_kw__d = pe_kw__q;
-        pe_sh__d = pe_sh__q;
-        pe_sw__d = pe_sw__q;
-        pe_ph__d = pe_ph__q;
-        pe_pw__d = pe_pw__q;
-        acc_ic__d = acc_ic__q;
-        acc_oc__d = acc_oc__q;
-        acc_keep__d = acc_keep__q;
-        acc_drain__d = acc_drain__q;
-        act_en__d = act_en__q;
-        act_mult__d = act_mult__q;
-        act_shift__d = act_shift__q;
-        act_zp__d = act_zp__q;
-        act_relu__d = act_relu__q;
-        pl_c__d = pl_c__q;
-        pl_h__d = pl_h__q;
-        pl_w__d = pl_w__q;
-        pl_ho__d = pl_ho__q;
-        pl_wo__d = pl_wo__q;
-        pl_avg__d = pl_avg__q;
-        pl_kh__d = pl_kh__q;
-        pl_kw__d = pl_kw__q;
-        pl_sh__d = pl_sh__q;
-        pl_sw__d = pl_sw__q;
-        pl_ph__d = pl_ph__q;
-        pl_pw__d = pl_pw__q;
-        pl_hb__d = pl_hb__q;
-        pl_xcols__d = pl_xcols__q;
         pl_div__d = pl_div__q;
-        x_plane__d = x_plane__q;
-        x_pixels__d = x_pixels__q;
-        x_shw__d = x_shw__q;
-        x_phw__d = x_phw__q;
-        x_tiles__d = x_tiles__q;
-        x_taps__d = x_taps__q;
-        x_passes__d = x_passes__q;
-        x_kp__d = x_kp__q;
-        x_hbw__d = x_hbw__q;
-        x_count__d = x_count__q;
         running__d = running__q;
         fin__d = fin__q;
         err__d = err__q;
         code__d = code__q;
         settle__d = settle__q;
-        conv_bad_r__d = conv_bad_r__q;
-        pool_bad_r__d = pool_bad_r__q;
         c_start__d = c_start__q;
         m_go__d = m_go__q;
         g_store_r__d = g_store_r__q;
@@ -1277,16 +823,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         g_sel_r__d = g_sel_r__q;
         g_addr_r__d = g_addr_r__q;
         g_words_r__d = g_words_r__q;
-        iq0_v__d = iq0_v__q;
-        iq0_op__d = iq0_op__q;
-        iq1_v__d = iq1_v__q;
-        iq1_op__d = iq1_op__q;
-        pe0__d = pe0__q;
-        pe1__d = pe1__q;
-        wp__d = wp__q;
-        rp__d = rp__q;
-        iq0_k__d = iq0_k__q;
-        iq1_k__d = iq1_k__q;
         pw_v__d = pw_v__q;
         pw_op__d = pw_op__q;
         pw_pl__d = pw_pl__q;
@@ -1308,6 +844,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__clock = clock;
         perf__clock = clock;
         pout__clock = clock;
+        cregs__clock = clock;
+        pregs__clock = clock;
+        queue__clock = clock;
         h_we__d = reg_we & (reg_addr < 4'h2);
         h_addr__d = reg_addr[(32'h0)+:(2)];
         h_wdata__d = reg_wdata;
@@ -1351,106 +890,28 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         else if (reg_raddr == r_pool_div) begin
             rdata__d = ({24'd0, pool__div_now});
         end
-        iv = iq0_v__q;
-        op = iq0_op__q;
-        if (rp__q) begin
-            pl = pe1__q;
-        end
-        else begin
-            pl = pe0__q;
-        end
+        iv = queue__head_valid;
+        op = queue__head_op;
+        pl = queue__head_pl;
         mask = pl[(32'h5)+:(5)];
         conv_idle = ~conv__busy & ~c_start__q;
         pool_idle = ~pool__busy & ~p_start__q;
         mem_idle = ~mover__busy & ~m_go__q;
         op_conv = (op == op_pe_shape) | (op == op_pe_kernel) | (op == op_acc_tiles) | (op == op_act_requant);
         op_pool = (op == op_pool_window) | (op == op_pool_shape) | (op == op_pool_clock);
-        kk = iq0_k__q;
+        kk = queue__head_class;
         bad_op = kk[32'h4];
         ok = (mem_idle | ~kk[32'h0]) & (conv_idle | ~kk[32'h1]) & (pool_idle | ~kk[32'h2]) & (~|settle__q | ~kk[32'h3]) & ~kk[32'h4];
-        conv_bad = ~|pe_h__q | ~|pe_w__q | ~|pe_ho__q | ~|pe_wo__q | ~|pe_kh__q | ~|pe_kw__q | ~|pe_sh__q | ~|pe_sw__q | ~|acc_ic__q | ~|acc_oc__q;
-        pool_bad = ~|pl_c__q | ~|pl_h__q | ~|pl_w__q | ~|pl_ho__q | ~|pl_wo__q | ~|pl_kh__q | ~|pl_kw__q | ~|pl_sh__q | ~|pl_sw__q | ~|pl_hb__q | ~|pl_xcols__q;
-        conv_bad_r__d = conv_bad;
-        pool_bad_r__d = pool_bad;
-        run_bad = kk[32'h3] & ~kk[32'h0] & ((conv_bad_r__q & kk[32'h1]) | (pool_bad_r__q & kk[32'h2]));
+        run_bad = kk[32'h3] & ~kk[32'h0] & ((cregs__bad & kk[32'h1]) | (pregs__bad & kk[32'h2]));
         need_mem = kk[32'h0];
         need_conv = kk[32'h1];
         need_pool = kk[32'h2];
-        arr_mask = dec__wr_payload[(32'h5)+:(5)];
-        ak_mem = 5'h0;
-        ak_conv = 5'h0;
-        ak_pool = 5'h0;
-        if (arr_mask[32'h0]) begin
-            ak_mem = 5'h1;
-        end
-        if (|(arr_mask & 5'he)) begin
-            ak_conv = 5'h2;
-        end
-        if (arr_mask[32'h4]) begin
-            ak_pool = 5'h4;
-        end
-        arr_k = 5'h10;
-        if ((dec__wr_op == op_mem_load) | (dec__wr_op == op_mem_store) | (dec__wr_op == op_mem_copy)) begin
-            arr_k = 5'h9;
-        end
-        else if (dec__wr_op == op_mem_shape) begin
-            arr_k = 5'h1;
-        end
-        else if ((dec__wr_op == op_pe_shape) | (dec__wr_op == op_pe_kernel) | (dec__wr_op == op_acc_tiles) | (dec__wr_op == op_act_requant)) begin
-            arr_k = 5'h2;
-        end
-        else if ((dec__wr_op == op_pool_window) | (dec__wr_op == op_pool_shape) | (dec__wr_op == op_pool_clock) | (dec__wr_op == op_pool_geom)) begin
-            arr_k = 5'h4;
-        end
-        else if (dec__wr_op == op_run) begin
-            arr_k = 5'h8 | ak_conv | ak_pool;
-        end
-        else if (dec__wr_op == op_sync) begin
-            arr_k = ak_mem | ak_conv | ak_pool;
-        end
-        else if (dec__wr_op == op_end) begin
-            arr_k = 5'h7;
-        end
         accept = iv & running__q & ~err__q & ok & ~run_bad;
-        dec__hold = iq1_v__q;
-        arrive = dec__wr_valid & ~iq1_v__q;
-        if (accept | ~iq0_v__q) begin
-            if (iq1_v__q) begin
-                iq0_v__d = 1'b1;
-                iq0_op__d = iq1_op__q;
-                iq0_k__d = iq1_k__q;
-                iq1_v__d = arrive;
-            end
-            else begin
-                iq0_v__d = arrive;
-                iq1_v__d = 1'b0;
-            end
-        end
-        else begin
-            iq1_v__d = iq1_v__q | arrive;
-        end
-        if (arrive) begin
-            if (wp__q) begin
-                pe1__d = dec__wr_payload;
-            end
-            else begin
-                pe0__d = dec__wr_payload;
-            end
-            wp__d = ~wp__q;
-        end
-        if (accept) begin
-            rp__d = ~rp__q;
-        end
-        if (arrive) begin
-            if ((accept | ~iq0_v__q) & ~iq1_v__q) begin
-                iq0_op__d = dec__wr_op;
-                iq0_k__d = arr_k;
-            end
-            else begin
-                iq1_op__d = dec__wr_op;
-                iq1_k__d = arr_k;
-            end
-        end
+        queue__in_valid = dec__wr_valid;
+        queue__in_op = dec__wr_op;
+        queue__in_payload = dec__wr_payload;
+        queue__accept = accept;
+        dec__hold = queue__hold;
         c_start__d = 1'b0;
         p_start__d = 1'b0;
         clk_now__d = 1'b0;
@@ -1484,9 +945,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_len = m_len__q;
         mover__g_stride = m_stride__q;
         mover__g_half = m_half__q;
-        mover__g_fw = pl_w__q;
-        mover__g_fph = pl_ph__q;
-        mover__g_hbw = x_hbw__q;
+        mover__g_fw = pregs__p_w;
+        mover__g_fph = pregs__p_ph;
+        mover__g_hbw = pregs__p_hbw;
         if (accept) begin
             if (op_conv | op_pool) begin
                 settle__d = 2'h3;
@@ -1513,116 +974,43 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         pw_v__d = accept;
         pw_op__d = op;
         pw_pl__d = pl;
-        wop = pw_op__q;
-        wpl = pw_pl__q;
-        if (pw_v__q) begin
-            if (wop == op_mem_shape) begin
-                m_len__d = wpl[(32'h5)+:(20)];
-                m_stride__d = wpl[(32'h19)+:(26)];
-                m_half__d = |wpl[(32'h33)+:(1)];
-            end
-            if (wop == op_pe_shape) begin
-                pe_h__d = ({6'd0, wpl[(32'h5)+:(10)]});
-                pe_w__d = ({6'd0, wpl[(32'hf)+:(10)]});
-                pe_ho__d = ({6'd0, wpl[(32'h19)+:(10)]});
-                pe_wo__d = ({6'd0, wpl[(32'h23)+:(10)]});
-            end
-            if (wop == op_pe_kernel) begin
-                pe_kh__d = ({12'd0, wpl[(32'h5)+:(4)]});
-                pe_kw__d = ({12'd0, wpl[(32'h9)+:(4)]});
-                pe_sh__d = ({13'd0, wpl[(32'hd)+:(3)]});
-                pe_sw__d = ({13'd0, wpl[(32'h10)+:(3)]});
-                pe_ph__d = ({13'd0, wpl[(32'h13)+:(3)]});
-                pe_pw__d = ({13'd0, wpl[(32'h16)+:(3)]});
-            end
-            if (wop == op_acc_tiles) begin
-                acc_ic__d = ({8'd0, wpl[(32'h5)+:(8)]});
-                acc_oc__d = ({8'd0, wpl[(32'hd)+:(8)]});
-                acc_keep__d = |wpl[(32'h15)+:(1)];
-                acc_drain__d = |wpl[(32'h16)+:(1)];
-                acc_fhalf__d = |wpl[(32'h17)+:(1)];
-                acc_ohalf__d = |wpl[(32'h18)+:(1)];
-            end
-            if (wop == op_act_requant) begin
-                act_en__d = |wpl[(32'h5)+:(1)];
-                act_mult__d = ({1'd0, wpl[(32'h6)+:(15)]});
-                act_shift__d = ({2'd0, wpl[(32'h15)+:(6)]});
-                act_zp__d = wpl[(32'h1b)+:(8)];
-                act_relu__d = |wpl[(32'h23)+:(1)];
-            end
-            if (wop == op_pool_window) begin
-                pl_avg__d = |wpl[(32'h5)+:(1)];
-                pl_kh__d = ({12'd0, wpl[(32'h6)+:(4)]});
-                pl_kw__d = ({12'd0, wpl[(32'ha)+:(4)]});
-                pl_sh__d = ({12'd0, wpl[(32'he)+:(4)]});
-                pl_sw__d = ({12'd0, wpl[(32'h12)+:(4)]});
-                pl_ph__d = wpl[(32'h16)+:(2)];
-                pl_pw__d = ({14'd0, wpl[(32'h18)+:(2)]});
-            end
-            if (wop == op_pool_shape) begin
-                pl_c__d = ({4'd0, wpl[(32'h5)+:(12)]});
-                pl_h__d = ({6'd0, wpl[(32'h11)+:(10)]});
-                pl_w__d = ({6'd0, wpl[(32'h1b)+:(10)]});
-                pl_ho__d = ({6'd0, wpl[(32'h25)+:(10)]});
-                pl_wo__d = ({6'd0, wpl[(32'h2f)+:(10)]});
-            end
-            if (wop == op_pool_geom) begin
-                pl_hb__d = ({6'd0, wpl[(32'h5)+:(10)]});
-                pl_xcols__d = ({4'd0, wpl[(32'hf)+:(12)]});
-            end
+        if (pw_v__q & (pw_op__q == op_mem_shape)) begin
+            m_len__d = pw_pl__q[(32'h5)+:(20)];
+            m_stride__d = pw_pl__q[(32'h19)+:(26)];
+            m_half__d = |pw_pl__q[(32'h33)+:(1)];
         end
-        mx_plane = pe_h__q * pe_w__q;
-        x_plane__d = mx_plane[(32'h0)+:(16)];
-        mx_pixels = pe_ho__q * pe_wo__q;
-        x_pixels__d = mx_pixels[(32'h0)+:(16)];
-        mx_shw = pe_sh__q * pe_w__q;
-        x_shw__d = mx_shw[(32'h0)+:(16)];
-        mx_phw = pe_ph__q * pe_w__q;
-        x_phw__d = mx_phw[(32'h0)+:(16)];
-        mx_tiles = acc_ic__q * acc_oc__q;
-        x_tiles__d = mx_tiles[(32'h0)+:(16)];
-        mx_taps = pe_kh__q * pe_kw__q;
-        x_taps__d = mx_taps[(32'h0)+:(16)];
-        mx_passes = x_tiles__q * x_taps__q;
-        x_passes__d = mx_passes[(32'h0)+:(16)];
-        mx_kp = x_pixels__q * kconst;
-        x_kp__d = mx_kp[(32'h0)+:(16)];
-        mx_hbw = pl_hb__q * pl_w__q;
-        x_hbw__d = mx_hbw[(32'h0)+:(16)];
-        mx_count = pl_kh__q * pl_kw__q;
-        x_count__d = mx_count[(32'h0)+:(16)];
-        conv__p_h = pe_h__q;
-        conv__p_w = pe_w__q;
-        conv__p_wo = pe_wo__q;
-        conv__p_kh = pe_kh__q;
-        conv__p_kw = pe_kw__q;
-        conv__p_sh = pe_sh__q;
-        conv__p_sw = pe_sw__q;
-        conv__p_ph = pe_ph__q;
-        conv__p_pw = pe_pw__q;
-        conv__p_ic_tiles = acc_ic__q;
-        conv__p_oc_tiles = acc_oc__q;
-        conv__p_plane = x_plane__q;
-        conv__p_pixels = x_pixels__q;
-        conv__p_shw = x_shw__q;
-        conv__p_phw = x_phw__q;
-        conv__p_passes = x_passes__q;
-        conv__p_kp = x_kp__q;
-        conv__p_rq_en = act_en__q;
-        conv__p_mult = act_mult__q;
-        conv__p_shift = act_shift__q;
-        conv__p_zp = act_zp__q;
-        conv__p_relu = act_relu__q;
-        conv__p_keep = acc_keep__q;
-        conv__p_nodrain = ~acc_drain__q;
-        conv__p_fbase = 16'h0;
-        if (acc_fhalf__q) begin
-            conv__p_fbase = fc_half;
-        end
-        conv__p_obase = 16'h0;
-        if (acc_ohalf__q) begin
-            conv__p_obase = out_half;
-        end
+        cregs__we = pw_v__q;
+        cregs__op = pw_op__q;
+        cregs__payload = pw_pl__q;
+        pregs__we = pw_v__q;
+        pregs__op = pw_op__q;
+        pregs__payload = pw_pl__q;
+        conv__p_h = cregs__p_h;
+        conv__p_w = cregs__p_w;
+        conv__p_wo = cregs__p_wo;
+        conv__p_kh = cregs__p_kh;
+        conv__p_kw = cregs__p_kw;
+        conv__p_sh = cregs__p_sh;
+        conv__p_sw = cregs__p_sw;
+        conv__p_ph = cregs__p_ph;
+        conv__p_pw = cregs__p_pw;
+        conv__p_ic_tiles = cregs__p_ic_tiles;
+        conv__p_oc_tiles = cregs__p_oc_tiles;
+        conv__p_plane = cregs__p_plane;
+        conv__p_pixels = cregs__p_pixels;
+        conv__p_shw = cregs__p_shw;
+        conv__p_phw = cregs__p_phw;
+        conv__p_passes = cregs__p_passes;
+        conv__p_kp = cregs__p_kp;
+        conv__p_rq_en = cregs__p_rq_en;
+        conv__p_mult = cregs__p_mult;
+        conv__p_shift = cregs__p_shift;
+        conv__p_zp = cregs__p_zp;
+        conv__p_relu = cregs__p_relu;
+        conv__p_keep = cregs__p_keep;
+        conv__p_nodrain = cregs__p_nodrain;
+        conv__p_fbase = cregs__p_fbase;
+        conv__p_obase = cregs__p_obase;
         conv__start = c_start__q;
         conv__ld_we = mover__w_en & (mover__w_sel != 2'h3);
         conv__ld_target = mover__w_sel;
@@ -1632,21 +1020,21 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__rd_en = mover__r_en & ~mover__r_sel;
         conv__rd_bank = mover__r_bank;
         conv__rd_addr = mover__r_addr;
-        pool__p_c = pl_c__q;
-        pool__p_h = pl_h__q;
-        pool__p_w = pl_w__q;
-        pool__p_ho = pl_ho__q;
-        pool__p_wo = pl_wo__q;
-        pool__p_kh = pl_kh__q;
-        pool__p_kw = pl_kw__q;
-        pool__p_sh = pl_sh__q;
-        pool__p_sw = pl_sw__q;
-        pool__p_ph = ({14'd0, pl_ph__q});
-        pool__p_pw = pl_pw__q;
-        pool__p_hbw = x_hbw__q;
-        pool__p_xcols = pl_xcols__q;
-        pool__p_count = x_count__q;
-        pool__p_avg = pl_avg__q;
+        pool__p_c = pregs__p_c;
+        pool__p_h = pregs__p_h;
+        pool__p_w = pregs__p_w;
+        pool__p_ho = pregs__p_ho;
+        pool__p_wo = pregs__p_wo;
+        pool__p_kh = pregs__p_kh;
+        pool__p_kw = pregs__p_kw;
+        pool__p_sh = pregs__p_sh;
+        pool__p_sw = pregs__p_sw;
+        pool__p_pw = pregs__p_pw;
+        pool__p_hbw = pregs__p_hbw;
+        pool__p_xcols = pregs__p_xcols;
+        pool__p_count = pregs__p_count;
+        pool__p_avg = pregs__p_avg;
+        pool__p_ph = ({14'd0, pregs__p_ph});
         pool__p_div = pl_div__q;
         conv_done_q__d = conv__done;
         pool__conv_done = (conv__done & ~conv_done_q__q) | clk_now__q;
@@ -1739,22 +1127,17 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         if (reg_we & (reg_addr == w_watchdog)) begin
             wd_limit__d = reg_wdata[(32'h0)+:(32)];
         end
+        queue__flush = 1'b0;
         if (reg_we & (reg_addr == w_ctrl)) begin
             if (reg_wdata[32'h1]) begin
                 running__d = 1'b0;
                 fin__d = 1'b0;
                 err__d = 1'b0;
                 code__d = 4'h0;
-                iq0_v__d = 1'b0;
-                iq1_v__d = 1'b0;
-                wp__d = 1'b0;
-                rp__d = 1'b0;
+                queue__flush = 1'b1;
             end
             if (start_cmd) begin
-                iq0_v__d = 1'b0;
-                iq1_v__d = 1'b0;
-                wp__d = 1'b0;
-                rp__d = 1'b0;
+                queue__flush = 1'b1;
                 fin__d = 1'b0;
                 if (dec__st_overflow) begin
                     err__d = 1'b1;
@@ -1788,42 +1171,6 @@ module tiny_accel_top_dff_w1(d,q,clock);
     end
           
 endmodule // tiny_accel_top_dff_w1
-
-module tiny_accel_top_dff_w16(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w16
-
-module tiny_accel_top_dff_w8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w8
 
 module tiny_accel_top_dff_w4(d,q,clock);
     
@@ -2851,6 +2198,24 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
     
 endmodule // tiny_accel_top_acc_column
 
+module tiny_accel_top_dff_w16(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w16
+
 module tiny_accel_top_dff_w32(d,q,clock);
     
     // Module arguments
@@ -3558,6 +2923,24 @@ module tiny_accel_top_s1_phi(clock,a,b,p);
     always @(posedge clock) p <= ax * bx;
     `endif
 endmodule // tiny_accel_top_s1_phi
+
+module tiny_accel_top_dff_w8(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w8
 
 module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
@@ -5428,6 +4811,449 @@ module tiny_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
        if (w_en) mem[w_addr[9:0]] <= w_data;
     end
 endmodule // tiny_accel_top_weight_buffer
+
+module tiny_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_keep,p_nodrain,p_fbase,p_obase,bad);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  we;
+    input wire  [4:0] op;
+    input wire  [63:0] payload;
+    output reg  [15:0] p_h;
+    output reg  [15:0] p_w;
+    output reg  [15:0] p_wo;
+    output reg  [15:0] p_kh;
+    output reg  [15:0] p_kw;
+    output reg  [15:0] p_sh;
+    output reg  [15:0] p_sw;
+    output reg  [15:0] p_ph;
+    output reg  [15:0] p_pw;
+    output reg  [15:0] p_ic_tiles;
+    output reg  [15:0] p_oc_tiles;
+    output reg  [15:0] p_plane;
+    output reg  [15:0] p_pixels;
+    output reg  [15:0] p_shw;
+    output reg  [15:0] p_phw;
+    output reg  [15:0] p_passes;
+    output reg  [15:0] p_kp;
+    output reg  p_rq_en;
+    output reg  [15:0] p_mult;
+    output reg  [7:0] p_shift;
+    output reg  [7:0] p_zp;
+    output reg  p_relu;
+    output reg  p_keep;
+    output reg  p_nodrain;
+    output reg  [15:0] p_fbase;
+    output reg  [15:0] p_obase;
+    output reg  bad;
+    
+    // Constant declarations
+    localparam  op_pe_shape = 5'b11;
+    localparam  op_pe_kernel = 5'b100;
+    localparam  op_acc_tiles = 5'b101;
+    localparam  op_act_requant = 5'b110;
+    localparam  kernels = 16'h2;
+    localparam  fc_half = 16'h80;
+    localparam  out_half = 16'h100;
+    
+    // Stub signals
+    reg  [15:0] h__d;
+    wire  [15:0] h__q;
+    reg  h__clock;
+    reg  [15:0] w__d;
+    wire  [15:0] w__q;
+    reg  w__clock;
+    reg  [15:0] ho__d;
+    wire  [15:0] ho__q;
+    reg  ho__clock;
+    reg  [15:0] wo__d;
+    wire  [15:0] wo__q;
+    reg  wo__clock;
+    reg  [15:0] kh__d;
+    wire  [15:0] kh__q;
+    reg  kh__clock;
+    reg  [15:0] kw__d;
+    wire  [15:0] kw__q;
+    reg  kw__clock;
+    reg  [15:0] sh__d;
+    wire  [15:0] sh__q;
+    reg  sh__clock;
+    reg  [15:0] sw__d;
+    wire  [15:0] sw__q;
+    reg  sw__clock;
+    reg  [15:0] ph__d;
+    wire  [15:0] ph__q;
+    reg  ph__clock;
+    reg  [15:0] pw__d;
+    wire  [15:0] pw__q;
+    reg  pw__clock;
+    reg  [15:0] ic__d;
+    wire  [15:0] ic__q;
+    reg  ic__clock;
+    reg  [15:0] oc__d;
+    wire  [15:0] oc__q;
+    reg  oc__clock;
+    reg  keep__d;
+    wire  keep__q;
+    reg  keep__clock;
+    reg  drain__d;
+    wire  drain__q;
+    reg  drain__clock;
+    reg  fhalf__d;
+    wire  fhalf__q;
+    reg  fhalf__clock;
+    reg  ohalf__d;
+    wire  ohalf__q;
+    reg  ohalf__clock;
+    reg  rq_en__d;
+    wire  rq_en__q;
+    reg  rq_en__clock;
+    reg  [15:0] mult__d;
+    wire  [15:0] mult__q;
+    reg  mult__clock;
+    reg  [7:0] shift__d;
+    wire  [7:0] shift__q;
+    reg  shift__clock;
+    reg  [7:0] zp__d;
+    wire  [7:0] zp__q;
+    reg  zp__clock;
+    reg  relu__d;
+    wire  relu__q;
+    reg  relu__clock;
+    reg  [15:0] plane__d;
+    wire  [15:0] plane__q;
+    reg  plane__clock;
+    reg  [15:0] pixels__d;
+    wire  [15:0] pixels__q;
+    reg  pixels__clock;
+    reg  [15:0] shw__d;
+    wire  [15:0] shw__q;
+    reg  shw__clock;
+    reg  [15:0] phw__d;
+    wire  [15:0] phw__q;
+    reg  phw__clock;
+    reg  [15:0] tiles__d;
+    wire  [15:0] tiles__q;
+    reg  tiles__clock;
+    reg  [15:0] taps__d;
+    wire  [15:0] taps__q;
+    reg  taps__clock;
+    reg  [15:0] passes__d;
+    wire  [15:0] passes__q;
+    reg  passes__clock;
+    reg  [15:0] kp__d;
+    wire  [15:0] kp__q;
+    reg  kp__clock;
+    reg  bad_r__d;
+    wire  bad_r__q;
+    reg  bad_r__clock;
+    
+    // Local signals
+    reg  [31:0] mx_plane;
+    reg  [31:0] mx_pixels;
+    reg  [31:0] mx_shw;
+    reg  [31:0] mx_phw;
+    reg  [31:0] mx_tiles;
+    reg  [31:0] mx_taps;
+    reg  [31:0] mx_passes;
+    reg  [31:0] mx_kp;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w16 h(
+        .d(h__d),
+        .q(h__q),
+        .clock(h__clock)
+    );
+    tiny_accel_top_dff_w16 w(
+        .d(w__d),
+        .q(w__q),
+        .clock(w__clock)
+    );
+    tiny_accel_top_dff_w16 ho(
+        .d(ho__d),
+        .q(ho__q),
+        .clock(ho__clock)
+    );
+    tiny_accel_top_dff_w16 wo(
+        .d(wo__d),
+        .q(wo__q),
+        .clock(wo__clock)
+    );
+    tiny_accel_top_dff_w16 kh(
+        .d(kh__d),
+        .q(kh__q),
+        .clock(kh__clock)
+    );
+    tiny_accel_top_dff_w16 kw(
+        .d(kw__d),
+        .q(kw__q),
+        .clock(kw__clock)
+    );
+    tiny_accel_top_dff_w16 sh(
+        .d(sh__d),
+        .q(sh__q),
+        .clock(sh__clock)
+    );
+    tiny_accel_top_dff_w16 sw(
+        .d(sw__d),
+        .q(sw__q),
+        .clock(sw__clock)
+    );
+    tiny_accel_top_dff_w16 ph(
+        .d(ph__d),
+        .q(ph__q),
+        .clock(ph__clock)
+    );
+    tiny_accel_top_dff_w16 pw(
+        .d(pw__d),
+        .q(pw__q),
+        .clock(pw__clock)
+    );
+    tiny_accel_top_dff_w16 ic(
+        .d(ic__d),
+        .q(ic__q),
+        .clock(ic__clock)
+    );
+    tiny_accel_top_dff_w16 oc(
+        .d(oc__d),
+        .q(oc__q),
+        .clock(oc__clock)
+    );
+    tiny_accel_top_dff_w1 keep(
+        .d(keep__d),
+        .q(keep__q),
+        .clock(keep__clock)
+    );
+    tiny_accel_top_dff_w1 drain(
+        .d(drain__d),
+        .q(drain__q),
+        .clock(drain__clock)
+    );
+    tiny_accel_top_dff_w1 fhalf(
+        .d(fhalf__d),
+        .q(fhalf__q),
+        .clock(fhalf__clock)
+    );
+    tiny_accel_top_dff_w1 ohalf(
+        .d(ohalf__d),
+        .q(ohalf__q),
+        .clock(ohalf__clock)
+    );
+    tiny_accel_top_dff_w1 rq_en(
+        .d(rq_en__d),
+        .q(rq_en__q),
+        .clock(rq_en__clock)
+    );
+    tiny_accel_top_dff_w16 mult(
+        .d(mult__d),
+        .q(mult__q),
+        .clock(mult__clock)
+    );
+    tiny_accel_top_dff_w8 shift(
+        .d(shift__d),
+        .q(shift__q),
+        .clock(shift__clock)
+    );
+    tiny_accel_top_dff_w8 zp(
+        .d(zp__d),
+        .q(zp__q),
+        .clock(zp__clock)
+    );
+    tiny_accel_top_dff_w1 relu(
+        .d(relu__d),
+        .q(relu__q),
+        .clock(relu__clock)
+    );
+    tiny_accel_top_dff_w16 plane(
+        .d(plane__d),
+        .q(plane__q),
+        .clock(plane__clock)
+    );
+    tiny_accel_top_dff_w16 pixels(
+        .d(pixels__d),
+        .q(pixels__q),
+        .clock(pixels__clock)
+    );
+    tiny_accel_top_dff_w16 shw(
+        .d(shw__d),
+        .q(shw__q),
+        .clock(shw__clock)
+    );
+    tiny_accel_top_dff_w16 phw(
+        .d(phw__d),
+        .q(phw__q),
+        .clock(phw__clock)
+    );
+    tiny_accel_top_dff_w16 tiles(
+        .d(tiles__d),
+        .q(tiles__q),
+        .clock(tiles__clock)
+    );
+    tiny_accel_top_dff_w16 taps(
+        .d(taps__d),
+        .q(taps__q),
+        .clock(taps__clock)
+    );
+    tiny_accel_top_dff_w16 passes(
+        .d(passes__d),
+        .q(passes__q),
+        .clock(passes__clock)
+    );
+    tiny_accel_top_dff_w16 kp(
+        .d(kp__d),
+        .q(kp__q),
+        .clock(kp__clock)
+    );
+    tiny_accel_top_dff_w1 bad_r(
+        .d(bad_r__d),
+        .q(bad_r__q),
+        .clock(bad_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        h__clock = clock;
+        w__clock = clock;
+        ho__clock = clock;
+        wo__clock = clock;
+        kh__clock = clock;
+        kw__clock = clock;
+        sh__clock = clock;
+        sw__clock = clock;
+        ph__clock = clock;
+        pw__clock = clock;
+        ic__clock = clock;
+        oc__clock = clock;
+        keep__clock = clock;
+        drain__clock = clock;
+        fhalf__clock = clock;
+        ohalf__clock = clock;
+        rq_en__clock = clock;
+        mult__clock = clock;
+        shift__clock = clock;
+        zp__clock = clock;
+        relu__clock = clock;
+        plane__clock = clock;
+        pixels__clock = clock;
+        shw__clock = clock;
+        phw__clock = clock;
+        tiles__clock = clock;
+        taps__clock = clock;
+        passes__clock = clock;
+        kp__clock = clock;
+        bad_r__clock = clock;
+        h__d = h__q;
+        w__d = w__q;
+        ho__d = ho__q;
+        wo__d = wo__q;
+        kh__d = kh__q;
+        kw__d = kw__q;
+        sh__d = sh__q;
+        sw__d = sw__q;
+        ph__d = ph__q;
+        pw__d = pw__q;
+        ic__d = ic__q;
+        oc__d = oc__q;
+        keep__d = keep__q;
+        drain__d = drain__q;
+        fhalf__d = fhalf__q;
+        ohalf__d = ohalf__q;
+        rq_en__d = rq_en__q;
+        mult__d = mult__q;
+        shift__d = shift__q;
+        zp__d = zp__q;
+        relu__d = relu__q;
+        plane__d = plane__q;
+        pixels__d = pixels__q;
+        shw__d = shw__q;
+        phw__d = phw__q;
+        tiles__d = tiles__q;
+        taps__d = taps__q;
+        passes__d = passes__q;
+        kp__d = kp__q;
+        bad_r__d = bad_r__q;
+        if (we & (op == op_pe_shape)) begin
+            h__d = ({6'd0, payload[(32'h5)+:(10)]});
+            w__d = ({6'd0, payload[(32'hf)+:(10)]});
+            ho__d = ({6'd0, payload[(32'h19)+:(10)]});
+            wo__d = ({6'd0, payload[(32'h23)+:(10)]});
+        end
+        if (we & (op == op_pe_kernel)) begin
+            kh__d = ({12'd0, payload[(32'h5)+:(4)]});
+            kw__d = ({12'd0, payload[(32'h9)+:(4)]});
+            sh__d = ({13'd0, payload[(32'hd)+:(3)]});
+            sw__d = ({13'd0, payload[(32'h10)+:(3)]});
+            ph__d = ({13'd0, payload[(32'h13)+:(3)]});
+            pw__d = ({13'd0, payload[(32'h16)+:(3)]});
+        end
+        if (we & (op == op_acc_tiles)) begin
+            ic__d = ({8'd0, payload[(32'h5)+:(8)]});
+            oc__d = ({8'd0, payload[(32'hd)+:(8)]});
+            keep__d = |payload[(32'h15)+:(1)];
+            drain__d = |payload[(32'h16)+:(1)];
+            fhalf__d = |payload[(32'h17)+:(1)];
+            ohalf__d = |payload[(32'h18)+:(1)];
+        end
+        if (we & (op == op_act_requant)) begin
+            rq_en__d = |payload[(32'h5)+:(1)];
+            mult__d = ({1'd0, payload[(32'h6)+:(15)]});
+            shift__d = ({2'd0, payload[(32'h15)+:(6)]});
+            zp__d = payload[(32'h1b)+:(8)];
+            relu__d = |payload[(32'h23)+:(1)];
+        end
+        mx_plane = h__q * w__q;
+        plane__d = mx_plane[(32'h0)+:(16)];
+        mx_pixels = ho__q * wo__q;
+        pixels__d = mx_pixels[(32'h0)+:(16)];
+        mx_shw = sh__q * w__q;
+        shw__d = mx_shw[(32'h0)+:(16)];
+        mx_phw = ph__q * w__q;
+        phw__d = mx_phw[(32'h0)+:(16)];
+        mx_tiles = ic__q * oc__q;
+        tiles__d = mx_tiles[(32'h0)+:(16)];
+        mx_taps = kh__q * kw__q;
+        taps__d = mx_taps[(32'h0)+:(16)];
+        mx_passes = tiles__q * taps__q;
+        passes__d = mx_passes[(32'h0)+:(16)];
+        mx_kp = pixels__q * kernels;
+        kp__d = mx_kp[(32'h0)+:(16)];
+        bad_r__d = ~|h__q | ~|w__q | ~|ho__q | ~|wo__q | ~|kh__q | ~|kw__q | ~|sh__q | ~|sw__q | ~|ic__q | ~|oc__q;
+        p_h = h__q;
+        p_w = w__q;
+        p_wo = wo__q;
+        p_kh = kh__q;
+        p_kw = kw__q;
+        p_sh = sh__q;
+        p_sw = sw__q;
+        p_ph = ph__q;
+        p_pw = pw__q;
+        p_ic_tiles = ic__q;
+        p_oc_tiles = oc__q;
+        p_plane = plane__q;
+        p_pixels = pixels__q;
+        p_shw = shw__q;
+        p_phw = phw__q;
+        p_passes = passes__q;
+        p_kp = kp__q;
+        p_rq_en = rq_en__q;
+        p_mult = mult__q;
+        p_shift = shift__q;
+        p_zp = zp__q;
+        p_relu = relu__q;
+        p_keep = keep__q;
+        p_nodrain = ~drain__q;
+        p_fbase = 16'h0;
+        if (fhalf__q) begin
+            p_fbase = fc_half;
+        end
+        p_obase = 16'h0;
+        if (ohalf__q) begin
+            p_obase = out_half;
+        end
+        bad = bad_r__q;
+    end
+    
+endmodule // tiny_accel_top_cregs
 
 module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_error,st_overflow,wr_valid,wr_module,wr_op,wr_payload);
     
@@ -11308,3 +11134,500 @@ module tiny_accel_top_sign_ext(a,y);
     end
     
 endmodule // tiny_accel_top_sign_ext
+
+module tiny_accel_top_pregs(clock,we,op,payload,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,bad);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  we;
+    input wire  [4:0] op;
+    input wire  [63:0] payload;
+    output reg  [15:0] p_c;
+    output reg  [15:0] p_h;
+    output reg  [15:0] p_w;
+    output reg  [15:0] p_ho;
+    output reg  [15:0] p_wo;
+    output reg  [15:0] p_kh;
+    output reg  [15:0] p_kw;
+    output reg  [15:0] p_sh;
+    output reg  [15:0] p_sw;
+    output reg  [1:0] p_ph;
+    output reg  [15:0] p_pw;
+    output reg  [15:0] p_hbw;
+    output reg  [15:0] p_xcols;
+    output reg  [15:0] p_count;
+    output reg  p_avg;
+    output reg  bad;
+    
+    // Constant declarations
+    localparam  op_pool_window = 5'b111;
+    localparam  op_pool_shape = 5'b1000;
+    localparam  op_pool_geom = 5'b1111;
+    
+    // Stub signals
+    reg  [15:0] c__d;
+    wire  [15:0] c__q;
+    reg  c__clock;
+    reg  [15:0] h__d;
+    wire  [15:0] h__q;
+    reg  h__clock;
+    reg  [15:0] w__d;
+    wire  [15:0] w__q;
+    reg  w__clock;
+    reg  [15:0] ho__d;
+    wire  [15:0] ho__q;
+    reg  ho__clock;
+    reg  [15:0] wo__d;
+    wire  [15:0] wo__q;
+    reg  wo__clock;
+    reg  avg__d;
+    wire  avg__q;
+    reg  avg__clock;
+    reg  [15:0] kh__d;
+    wire  [15:0] kh__q;
+    reg  kh__clock;
+    reg  [15:0] kw__d;
+    wire  [15:0] kw__q;
+    reg  kw__clock;
+    reg  [15:0] sh__d;
+    wire  [15:0] sh__q;
+    reg  sh__clock;
+    reg  [15:0] sw__d;
+    wire  [15:0] sw__q;
+    reg  sw__clock;
+    reg  [1:0] ph__d;
+    wire  [1:0] ph__q;
+    reg  ph__clock;
+    reg  [15:0] pw__d;
+    wire  [15:0] pw__q;
+    reg  pw__clock;
+    reg  [15:0] hb__d;
+    wire  [15:0] hb__q;
+    reg  hb__clock;
+    reg  [15:0] xcols__d;
+    wire  [15:0] xcols__q;
+    reg  xcols__clock;
+    reg  [15:0] hbw__d;
+    wire  [15:0] hbw__q;
+    reg  hbw__clock;
+    reg  [15:0] count__d;
+    wire  [15:0] count__q;
+    reg  count__clock;
+    reg  bad_r__d;
+    wire  bad_r__q;
+    reg  bad_r__clock;
+    
+    // Local signals
+    reg  [31:0] mx_hbw;
+    reg  [31:0] mx_count;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w16 c(
+        .d(c__d),
+        .q(c__q),
+        .clock(c__clock)
+    );
+    tiny_accel_top_dff_w16 h(
+        .d(h__d),
+        .q(h__q),
+        .clock(h__clock)
+    );
+    tiny_accel_top_dff_w16 w(
+        .d(w__d),
+        .q(w__q),
+        .clock(w__clock)
+    );
+    tiny_accel_top_dff_w16 ho(
+        .d(ho__d),
+        .q(ho__q),
+        .clock(ho__clock)
+    );
+    tiny_accel_top_dff_w16 wo(
+        .d(wo__d),
+        .q(wo__q),
+        .clock(wo__clock)
+    );
+    tiny_accel_top_dff_w1 avg(
+        .d(avg__d),
+        .q(avg__q),
+        .clock(avg__clock)
+    );
+    tiny_accel_top_dff_w16 kh(
+        .d(kh__d),
+        .q(kh__q),
+        .clock(kh__clock)
+    );
+    tiny_accel_top_dff_w16 kw(
+        .d(kw__d),
+        .q(kw__q),
+        .clock(kw__clock)
+    );
+    tiny_accel_top_dff_w16 sh(
+        .d(sh__d),
+        .q(sh__q),
+        .clock(sh__clock)
+    );
+    tiny_accel_top_dff_w16 sw(
+        .d(sw__d),
+        .q(sw__q),
+        .clock(sw__clock)
+    );
+    tiny_accel_top_dff_w2 ph(
+        .d(ph__d),
+        .q(ph__q),
+        .clock(ph__clock)
+    );
+    tiny_accel_top_dff_w16 pw(
+        .d(pw__d),
+        .q(pw__q),
+        .clock(pw__clock)
+    );
+    tiny_accel_top_dff_w16 hb(
+        .d(hb__d),
+        .q(hb__q),
+        .clock(hb__clock)
+    );
+    tiny_accel_top_dff_w16 xcols(
+        .d(xcols__d),
+        .q(xcols__q),
+        .clock(xcols__clock)
+    );
+    tiny_accel_top_dff_w16 hbw(
+        .d(hbw__d),
+        .q(hbw__q),
+        .clock(hbw__clock)
+    );
+    tiny_accel_top_dff_w16 count(
+        .d(count__d),
+        .q(count__q),
+        .clock(count__clock)
+    );
+    tiny_accel_top_dff_w1 bad_r(
+        .d(bad_r__d),
+        .q(bad_r__q),
+        .clock(bad_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        c__clock = clock;
+        h__clock = clock;
+        w__clock = clock;
+        ho__clock = clock;
+        wo__clock = clock;
+        avg__clock = clock;
+        kh__clock = clock;
+        kw__clock = clock;
+        sh__clock = clock;
+        sw__clock = clock;
+        ph__clock = clock;
+        pw__clock = clock;
+        hb__clock = clock;
+        xcols__clock = clock;
+        hbw__clock = clock;
+        count__clock = clock;
+        bad_r__clock = clock;
+        c__d = c__q;
+        h__d = h__q;
+        w__d = w__q;
+        ho__d = ho__q;
+        wo__d = wo__q;
+        avg__d = avg__q;
+        kh__d = kh__q;
+        kw__d = kw__q;
+        sh__d = sh__q;
+        sw__d = sw__q;
+        ph__d = ph__q;
+        pw__d = pw__q;
+        hb__d = hb__q;
+        xcols__d = xcols__q;
+        hbw__d = hbw__q;
+        count__d = count__q;
+        bad_r__d = bad_r__q;
+        if (we & (op == op_pool_window)) begin
+            avg__d = |payload[(32'h5)+:(1)];
+            kh__d = ({12'd0, payload[(32'h6)+:(4)]});
+            kw__d = ({12'd0, payload[(32'ha)+:(4)]});
+            sh__d = ({12'd0, payload[(32'he)+:(4)]});
+            sw__d = ({12'd0, payload[(32'h12)+:(4)]});
+            ph__d = payload[(32'h16)+:(2)];
+            pw__d = ({14'd0, payload[(32'h18)+:(2)]});
+        end
+        if (we & (op == op_pool_shape)) begin
+            c__d = ({4'd0, payload[(32'h5)+:(12)]});
+            h__d = ({6'd0, payload[(32'h11)+:(10)]});
+            w__d = ({6'd0, payload[(32'h1b)+:(10)]});
+            ho__d = ({6'd0, payload[(32'h25)+:(10)]});
+            wo__d = ({6'd0, payload[(32'h2f)+:(10)]});
+        end
+        if (we & (op == op_pool_geom)) begin
+            hb__d = ({6'd0, payload[(32'h5)+:(10)]});
+            xcols__d = ({4'd0, payload[(32'hf)+:(12)]});
+        end
+        mx_hbw = hb__q * w__q;
+        hbw__d = mx_hbw[(32'h0)+:(16)];
+        mx_count = kh__q * kw__q;
+        count__d = mx_count[(32'h0)+:(16)];
+        bad_r__d = ~|c__q | ~|h__q | ~|w__q | ~|ho__q | ~|wo__q | ~|kh__q | ~|kw__q | ~|sh__q | ~|sw__q | ~|hb__q | ~|xcols__q;
+        p_c = c__q;
+        p_h = h__q;
+        p_w = w__q;
+        p_ho = ho__q;
+        p_wo = wo__q;
+        p_kh = kh__q;
+        p_kw = kw__q;
+        p_sh = sh__q;
+        p_sw = sw__q;
+        p_ph = ph__q;
+        p_pw = pw__q;
+        p_hbw = hbw__q;
+        p_xcols = xcols__q;
+        p_count = count__q;
+        p_avg = avg__q;
+        bad = bad_r__q;
+    end
+    
+endmodule // tiny_accel_top_pregs
+
+module tiny_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold,head_valid,head_op,head_pl,head_class);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  flush;
+    input wire  in_valid;
+    input wire  [4:0] in_op;
+    input wire  [63:0] in_payload;
+    input wire  accept;
+    output reg  hold;
+    output reg  head_valid;
+    output reg  [4:0] head_op;
+    output reg  [63:0] head_pl;
+    output reg  [4:0] head_class;
+    
+    // Constant declarations
+    localparam  op_mem_load = 5'b1;
+    localparam  op_mem_store = 5'b10;
+    localparam  op_mem_copy = 5'b10000;
+    localparam  op_mem_shape = 5'b1110;
+    localparam  op_pe_shape = 5'b11;
+    localparam  op_pe_kernel = 5'b100;
+    localparam  op_acc_tiles = 5'b101;
+    localparam  op_act_requant = 5'b110;
+    localparam  op_pool_window = 5'b111;
+    localparam  op_pool_shape = 5'b1000;
+    localparam  op_pool_clock = 5'b1001;
+    localparam  op_pool_geom = 5'b1111;
+    localparam  op_run = 5'b1010;
+    localparam  op_sync = 5'b1011;
+    localparam  op_end = 5'b11111;
+    localparam  m_mem = 5'b1;
+    localparam  m_conv = 5'b1110;
+    localparam  m_pool = 5'b10000;
+    localparam  k_mem = 5'b1;
+    localparam  k_conv = 5'b10;
+    localparam  k_pool = 5'b100;
+    localparam  k_settle = 5'b1000;
+    localparam  k_illegal = 5'b10000;
+    
+    // Stub signals
+    reg  v0__d;
+    wire  v0__q;
+    reg  v0__clock;
+    reg  [4:0] op0__d;
+    wire  [4:0] op0__q;
+    reg  op0__clock;
+    reg  [4:0] k0__d;
+    wire  [4:0] k0__q;
+    reg  k0__clock;
+    reg  v1__d;
+    wire  v1__q;
+    reg  v1__clock;
+    reg  [4:0] op1__d;
+    wire  [4:0] op1__q;
+    reg  op1__clock;
+    reg  [4:0] k1__d;
+    wire  [4:0] k1__q;
+    reg  k1__clock;
+    reg  [63:0] pl0__d;
+    wire  [63:0] pl0__q;
+    reg  pl0__clock;
+    reg  [63:0] pl1__d;
+    wire  [63:0] pl1__q;
+    reg  pl1__clock;
+    reg  wp__d;
+    wire  wp__q;
+    reg  wp__clock;
+    reg  rp__d;
+    wire  rp__q;
+    reg  rp__clock;
+    
+    // Local signals
+    reg  arrive;
+    reg  [4:0] mask;
+    reg  [4:0] mk;
+    reg  [4:0] arr_class;
+    reg  advance;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w1 v0(
+        .d(v0__d),
+        .q(v0__q),
+        .clock(v0__clock)
+    );
+    tiny_accel_top_dff_w5 op0(
+        .d(op0__d),
+        .q(op0__q),
+        .clock(op0__clock)
+    );
+    tiny_accel_top_dff_w5 k0(
+        .d(k0__d),
+        .q(k0__q),
+        .clock(k0__clock)
+    );
+    tiny_accel_top_dff_w1 v1(
+        .d(v1__d),
+        .q(v1__q),
+        .clock(v1__clock)
+    );
+    tiny_accel_top_dff_w5 op1(
+        .d(op1__d),
+        .q(op1__q),
+        .clock(op1__clock)
+    );
+    tiny_accel_top_dff_w5 k1(
+        .d(k1__d),
+        .q(k1__q),
+        .clock(k1__clock)
+    );
+    tiny_accel_top_dff_w64 pl0(
+        .d(pl0__d),
+        .q(pl0__q),
+        .clock(pl0__clock)
+    );
+    tiny_accel_top_dff_w64 pl1(
+        .d(pl1__d),
+        .q(pl1__q),
+        .clock(pl1__clock)
+    );
+    tiny_accel_top_dff_w1 wp(
+        .d(wp__d),
+        .q(wp__q),
+        .clock(wp__clock)
+    );
+    tiny_accel_top_dff_w1 rp(
+        .d(rp__d),
+        .q(rp__q),
+        .clock(rp__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        v0__clock = clock;
+        op0__clock = clock;
+        k0__clock = clock;
+        v1__clock = clock;
+        op1__clock = clock;
+        k1__clock = clock;
+        pl0__clock = clock;
+        pl1__clock = clock;
+        wp__clock = clock;
+        rp__clock = clock;
+        v0__d = v0__q;
+        op0__d = op0__q;
+        k0__d = k0__q;
+        v1__d = v1__q;
+        op1__d = op1__q;
+        k1__d = k1__q;
+        pl0__d = pl0__q;
+        pl1__d = pl1__q;
+        wp__d = wp__q;
+        rp__d = rp__q;
+        hold = v1__q;
+        head_valid = v0__q;
+        head_op = op0__q;
+        head_class = k0__q;
+        if (rp__q) begin
+            head_pl = pl1__q;
+        end
+        else begin
+            head_pl = pl0__q;
+        end
+        arrive = in_valid & ~v1__q;
+        mask = in_payload[(32'h5)+:(5)];
+        mk = 5'h0;
+        if (|(mask & m_mem)) begin
+            mk = k_mem;
+        end
+        if (|(mask & m_conv)) begin
+            mk = mk | k_conv;
+        end
+        if (|(mask & m_pool)) begin
+            mk = mk | k_pool;
+        end
+        arr_class = k_illegal;
+        if ((in_op == op_mem_load) | (in_op == op_mem_store) | (in_op == op_mem_copy)) begin
+            arr_class = k_mem | k_settle;
+        end
+        else if (in_op == op_mem_shape) begin
+            arr_class = k_mem;
+        end
+        else if ((in_op == op_pe_shape) | (in_op == op_pe_kernel) | (in_op == op_acc_tiles) | (in_op == op_act_requant)) begin
+            arr_class = k_conv;
+        end
+        else if ((in_op == op_pool_window) | (in_op == op_pool_shape) | (in_op == op_pool_clock) | (in_op == op_pool_geom)) begin
+            arr_class = k_pool;
+        end
+        else if (in_op == op_run) begin
+            arr_class = k_settle | (mk & (k_conv | k_pool));
+        end
+        else if (in_op == op_sync) begin
+            arr_class = mk;
+        end
+        else if (in_op == op_end) begin
+            arr_class = k_mem | k_conv | k_pool;
+        end
+        advance = accept | ~v0__q;
+        if (advance) begin
+            if (v1__q) begin
+                v0__d = 1'b1;
+                op0__d = op1__q;
+                k0__d = k1__q;
+                v1__d = arrive;
+            end
+            else begin
+                v0__d = arrive;
+                v1__d = 1'b0;
+            end
+        end
+        else begin
+            v1__d = v1__q | arrive;
+        end
+        if (arrive) begin
+            if (advance & ~v1__q) begin
+                op0__d = in_op;
+                k0__d = arr_class;
+            end
+            else begin
+                op1__d = in_op;
+                k1__d = arr_class;
+            end
+            if (wp__q) begin
+                pl1__d = in_payload;
+            end
+            else begin
+                pl0__d = in_payload;
+            end
+            wp__d = ~wp__q;
+        end
+        if (accept) begin
+            rp__d = ~rp__q;
+        end
+        if (flush) begin
+            v0__d = 1'b0;
+            v1__d = 1'b0;
+            wp__d = 1'b0;
+            rp__d = 1'b0;
+        end
+    end
+    
+endmodule // tiny_accel_top_queue

@@ -48,7 +48,7 @@ use crate::isa::{InstrDecompressor, InstrFields};
 use crate::mem::SyncRam;
 use crate::pe::{ConvEngine, ConvEngineParams};
 use crate::pool::{PoolUnit, PoolUnitParams};
-use crate::top::{DataMover, DataMoverParams, PerfCounters};
+use crate::top::{ConvRegs, DataMover, DataMoverParams, InstrQueue, PerfCounters, PoolRegs};
 use accelgen_config::HwConfig;
 use rust_hdl::prelude::*;
 
@@ -103,65 +103,17 @@ pub struct AccelTop<const W: usize, const L: usize> {
     /// Pooling output buffer.
     pout: SyncRam<Bits<8>>,
 
-    /// Module registers: memory (chunk length, stride).
+    /// Module registers: memory (chunk length, stride, upper half).
     m_len: DFF<Bits<20>>,
     m_stride: DFF<Bits<26>>,
     m_half: DFF<Bit>,
-    /// PE: geometry and kernel.
-    pe_h: DFF<Bits<16>>,
-    pe_w: DFF<Bits<16>>,
-    pe_ho: DFF<Bits<16>>,
-    pe_wo: DFF<Bits<16>>,
-    pe_kh: DFF<Bits<16>>,
-    pe_kw: DFF<Bits<16>>,
-    pe_sh: DFF<Bits<16>>,
-    pe_sw: DFF<Bits<16>>,
-    pe_ph: DFF<Bits<16>>,
-    pe_pw: DFF<Bits<16>>,
-    /// Accumulation.
-    acc_ic: DFF<Bits<16>>,
-    acc_oc: DFF<Bits<16>>,
-    acc_keep: DFF<Bit>,
-    acc_drain: DFF<Bit>,
-    acc_fhalf: DFF<Bit>,
-    acc_ohalf: DFF<Bit>,
-    /// Activation.
-    act_en: DFF<Bit>,
-    act_mult: DFF<Bits<16>>,
-    act_shift: DFF<Bits<8>>,
-    act_zp: DFF<Bits<8>>,
-    act_relu: DFF<Bit>,
-    /// Pooling.
-    pl_c: DFF<Bits<16>>,
-    pl_h: DFF<Bits<16>>,
-    pl_w: DFF<Bits<16>>,
-    pl_ho: DFF<Bits<16>>,
-    pl_wo: DFF<Bits<16>>,
-    pl_avg: DFF<Bit>,
-    pl_kh: DFF<Bits<16>>,
-    pl_kw: DFF<Bits<16>>,
-    pl_sh: DFF<Bits<16>>,
-    pl_sw: DFF<Bits<16>>,
-    pl_ph: DFF<Bits<2>>,
-    pl_pw: DFF<Bits<16>>,
-    pl_hb: DFF<Bits<16>>,
-    pl_xcols: DFF<Bits<16>>,
+    /// The pooling unit's clock divider, taken when `POOL_CLOCK` is accepted.
     pl_div: DFF<Bits<8>>,
-    /// Derived parameters (registered products).
-    x_plane: DFF<Bits<16>>,
-    x_pixels: DFF<Bits<16>>,
-    x_shw: DFF<Bits<16>>,
-    x_phw: DFF<Bits<16>>,
-    x_tiles: DFF<Bits<16>>,
-    x_taps: DFF<Bits<16>>,
-    x_passes: DFF<Bits<16>>,
-    x_kp: DFF<Bits<16>>,
-    x_hbw: DFF<Bits<16>>,
-    x_count: DFF<Bits<16>>,
-    kconst: Constant<Bits<16>>,
-    /// Upper halves of the first cache and the output buffer (double buffering).
-    fc_half: Constant<Bits<16>>,
-    out_half: Constant<Bits<16>>,
+    /// The conv engine's and the pooling unit's control registers.
+    cregs: ConvRegs,
+    pregs: PoolRegs,
+    /// Instruction queue between the decompressor and the dispatcher.
+    queue: InstrQueue,
     /// Sign extension of a pooled int8 to a 32-bit word.
     sext: Constant<Bits<32>>,
     /// Opcodes the dispatcher compares with, from the opcode table.
@@ -175,7 +127,6 @@ pub struct AccelTop<const W: usize, const L: usize> {
     op_pool_shape: Constant<Bits<5>>,
     op_pool_clock: Constant<Bits<5>>,
     op_run: Constant<Bits<5>>,
-    op_sync: Constant<Bits<5>>,
     op_mem_shape: Constant<Bits<5>>,
     op_pool_geom: Constant<Bits<5>>,
     op_mem_copy: Constant<Bits<5>>,
@@ -230,40 +181,12 @@ pub struct AccelTop<const W: usize, const L: usize> {
     wd_acc: DFF<Bit>,
     wd_iv: DFF<Bit>,
 
-    /// Instruction queue between the decompressor and the dispatcher (timing: the
-    /// decompressor's `hold` is a register, `iq1_v`, not the dispatcher's decision): the head
-    /// the dispatcher decodes and a skid entry taken while the head waits.
-    iq0_v: DFF<Bit>,
-    iq0_op: DFF<Bits<5>>,
-    iq1_v: DFF<Bit>,
-    iq1_op: DFF<Bits<5>>,
-    /// The entries' payloads in a two-entry ring (timing: an arriving payload is written into
-    /// its slot, `wp`, and the head is the slot `rp` names, so no acceptance-dependent select
-    /// sits in front of 128 payload registers; the acceptance toggles `rp`).
-    pe0: DFF<Bits<64>>,
-    pe1: DFF<Bits<64>>,
-    wp: DFF<Bit>,
-    rp: DFF<Bit>,
-    /// Each entry's wait class, decoded as it arrives (timing: the dispatcher's `ok` is an
-    /// AND of idle flags, no opcode decode): bit 0 needs the mover idle, 1 the conv engine, 2 the
-    /// pooling unit, 3 no pending parameter settle, 4 an illegal opcode.
-    iq0_k: DFF<Bits<5>>,
     /// The instruction accepted last cycle, for the parameter writes (timing: the acceptance
     /// does not fan out to every parameter register; a parameter write sets `settle` in its
     /// acceptance cycle, and everything that reads parameters waits for it).
     pw_v: DFF<Bit>,
     pw_op: DFF<Bits<5>>,
     pw_pl: DFF<Bits<64>>,
-    wop: Signal<Local, Bits<5>>,
-    wpl: Signal<Local, Bits<64>>,
-    iq1_k: DFF<Bits<5>>,
-    /// The arriving instruction's class.
-    arr_k: Signal<Local, Bits<5>>,
-    arr_mask: Signal<Local, Bits<5>>,
-    ak_mem: Signal<Local, Bits<5>>,
-    ak_conv: Signal<Local, Bits<5>>,
-    ak_pool: Signal<Local, Bits<5>>,
-    kk: Signal<Local, Bits<5>>,
     /// The wait counters' conditions, registered (timing: the counters count a cycle later,
     /// which the host's reads after the run cannot see): a valid instruction waited, and it
     /// waited for the mover, the conv engine, the pooling unit.
@@ -271,11 +194,10 @@ pub struct AccelTop<const W: usize, const L: usize> {
     w_mem: DFF<Bit>,
     w_conv: DFF<Bit>,
     w_pool: DFF<Bit>,
-    /// The decompressor delivers an instruction this cycle (valid, and not held).
-    arrive: Signal<Local, Bit>,
     /// The instruction the dispatcher decodes this cycle is valid.
     iv: Signal<Local, Bit>,
-    /// Decoded this cycle.
+    /// Decoded this cycle: opcode, payload, wait class.
+    kk: Signal<Local, Bits<5>>,
     op: Signal<Local, Bits<5>>,
     pl: Signal<Local, Bits<64>>,
     conv_idle: Signal<Local, Bit>,
@@ -285,16 +207,9 @@ pub struct AccelTop<const W: usize, const L: usize> {
     ok: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     bad_op: Signal<Local, Bit>,
-    /// A zero size, stride or tile count in the registers a `RUN` would start with.
-    conv_bad: Signal<Local, Bit>,
     /// The opcode sets conv (3..=6) or pooling (7..=9) parameters.
     op_conv: Signal<Local, Bit>,
     op_pool: Signal<Local, Bit>,
-    pool_bad: Signal<Local, Bit>,
-    /// The same, registered (timing): a RUN waits for `settle` after the last parameter write,
-    /// so the registered flags describe the parameters it starts with.
-    conv_bad_r: DFF<Bit>,
-    pool_bad_r: DFF<Bit>,
     run_bad: Signal<Local, Bit>,
     /// The modules the presented instruction needs idle.
     need_mem: Signal<Local, Bit>,
@@ -302,17 +217,6 @@ pub struct AccelTop<const W: usize, const L: usize> {
     need_pool: Signal<Local, Bit>,
     /// Status register value.
     status: Signal<Local, Bits<32>>,
-    /// Products before their registers.
-    mx_plane: Signal<Local, Bits<32>>,
-    mx_pixels: Signal<Local, Bits<32>>,
-    mx_shw: Signal<Local, Bits<32>>,
-    mx_phw: Signal<Local, Bits<32>>,
-    mx_tiles: Signal<Local, Bits<32>>,
-    mx_taps: Signal<Local, Bits<32>>,
-    mx_passes: Signal<Local, Bits<32>>,
-    mx_kp: Signal<Local, Bits<32>>,
-    mx_hbw: Signal<Local, Bits<32>>,
-    mx_count: Signal<Local, Bits<32>>,
 }
 
 impl<const W: usize, const L: usize> AccelTop<W, L> {
@@ -346,10 +250,10 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             pool: PoolUnit::new(u),
             mover: DataMover::new(&mp),
             pout: SyncRam::collision_free(u.feature_memory_depth),
-            kconst: Constant::new((e.kernels as u64).into()),
+            cregs: ConvRegs::new(e.kernels, e.first_cache_depth, e.output_buffer_depth),
+            pregs: PoolRegs::default(),
+            queue: InstrQueue::default(),
             sext: Constant::new(0xffff_ff00u64.into()),
-            fc_half: Constant::new(((e.first_cache_depth / 2) as u64).into()),
-            out_half: Constant::new(((e.output_buffer_depth / 2) as u64).into()),
             op_mem_load: Constant::new(u64::from(accelgen_isa::opcode("MEM_LOAD")).into()),
             op_mem_store: Constant::new(u64::from(accelgen_isa::opcode("MEM_STORE")).into()),
             op_pe_shape: Constant::new(u64::from(accelgen_isa::opcode("PE_SHAPE")).into()),
@@ -360,7 +264,6 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             op_pool_shape: Constant::new(u64::from(accelgen_isa::opcode("POOL_SHAPE")).into()),
             op_pool_clock: Constant::new(u64::from(accelgen_isa::opcode("POOL_CLOCK")).into()),
             op_run: Constant::new(u64::from(accelgen_isa::opcode("RUN")).into()),
-            op_sync: Constant::new(u64::from(accelgen_isa::opcode("SYNC")).into()),
             op_mem_shape: Constant::new(u64::from(accelgen_isa::opcode("MEM_SHAPE")).into()),
             op_pool_geom: Constant::new(u64::from(accelgen_isa::opcode("POOL_GEOM")).into()),
             op_mem_copy: Constant::new(u64::from(accelgen_isa::opcode("MEM_COPY")).into()),
@@ -379,19 +282,12 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, reg_raddr, reg_rdata, st_busy, st_done, st_error,
             m_req_valid, m_req_ready, m_req_we, m_req_addr, m_req_wdata, m_req_be, m_rsp_valid,
-            m_rsp_ready, m_rsp_data, m_len, m_stride, m_half, pe_h, pe_w, pe_ho, pe_wo, pe_kh,
-            pe_kw, pe_sh, pe_sw, pe_ph, pe_pw, acc_ic, acc_oc, acc_keep, acc_drain, acc_fhalf,
-            acc_ohalf, act_en, act_mult, act_shift, act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho,
-            pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw, pl_ph, pl_pw, pl_hb, pl_xcols, pl_div,
-            x_plane, x_pixels, x_shw, x_phw, x_tiles, x_taps, x_passes, x_kp, x_hbw, x_count,
-            running, fin, err, code, settle, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r,
-            g_words_r, p_start, conv_done_q, clk_now, perf, start_cmd, rdata, wd_limit, h_we,
-            h_addr, h_wdata, wd_count, wd_acc, wd_iv, iq0_v, iq0_op, iq1_v, iq1_op, pe0, pe1, wp,
-            rp, iq0_k, pw_v, pw_op, pw_pl, wop, wpl, iq1_k, arr_k, arr_mask, ak_mem, ak_conv,
-            ak_pool, kk, w_any, w_mem, w_conv, w_pool, arrive, iv, op, pl, conv_idle, pool_idle,
-            mem_idle, mask, ok, accept, bad_op, conv_bad, op_conv, op_pool, pool_bad, conv_bad_r,
-            pool_bad_r, run_bad, need_mem, need_conv, need_pool, status, mx_plane, mx_pixels,
-            mx_shw, mx_phw, mx_tiles, mx_taps, mx_passes, mx_kp, mx_hbw, mx_count,
+            m_rsp_ready, m_rsp_data, m_len, m_stride, m_half, pl_div, running, fin, err, code,
+            settle, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, p_start,
+            conv_done_q, clk_now, perf, start_cmd, rdata, wd_limit, h_we, h_addr, h_wdata, wd_count,
+            wd_acc, wd_iv, pw_v, pw_op, pw_pl, kk, w_any, w_mem, w_conv, w_pool, iv, op, pl,
+            conv_idle, pool_idle, mem_idle, mask, ok, accept, bad_op, op_conv, op_pool, run_bad,
+            need_mem, need_conv, need_pool, status,
         })
     }
 }
@@ -406,20 +302,12 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, h_we, h_addr, h_wdata, m_len, m_stride, m_half, acc_fhalf, acc_ohalf, pe_h, pe_w, pe_ho, pe_wo, pe_kh, pe_kw, pe_sh, pe_sw,
-            pe_ph, pe_pw, acc_ic, acc_oc, acc_keep, acc_drain, act_en, act_mult, act_shift,
-            act_zp, act_relu, pl_c, pl_h, pl_w, pl_ho, pl_wo, pl_avg, pl_kh, pl_kw, pl_sh, pl_sw,
-            pl_ph, pl_pw, pl_hb, pl_xcols, pl_div, x_plane, x_pixels, x_shw, x_phw, x_tiles,
-            x_taps, x_passes, x_kp, x_hbw, x_count, running, fin, err, code, settle, conv_bad_r,
-            pool_bad_r, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, iq0_v, iq0_op, iq1_v, iq1_op, pe0, pe1, wp, rp, iq0_k, iq1_k, pw_v, pw_op, pw_pl, w_any, w_mem, w_conv, w_pool,
-            p_start, conv_done_q, clk_now, rdata, wd_limit, wd_count, wd_acc, wd_iv
+            self, clock, h_we, h_addr, h_wdata, m_len, m_stride, m_half, pl_div, running, fin, err,
+            code, settle, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, pw_v,
+            pw_op, pw_pl, w_any, w_mem, w_conv, w_pool, p_start, conv_done_q, clk_now, rdata,
+            wd_limit, wd_count, wd_acc, wd_iv
         );
-        self.dec.clock.next = self.clock.val();
-        self.conv.clock.next = self.clock.val();
-        self.pool.clock.next = self.clock.val();
-        self.mover.clock.next = self.clock.val();
-        self.perf.clock.next = self.clock.val();
-        self.pout.clock.next = self.clock.val();
+        clock!(self, clock, dec, conv, pool, mover, perf, pout, cregs, pregs, queue);
 
         // ---- Host register port.
         self.h_we.d.next = self.reg_we.val() & (self.reg_addr.val() < 2);
@@ -466,13 +354,9 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         }
 
         // ---- Dispatcher.
-        self.iv.next = self.iq0_v.q.val();
-        self.op.next = self.iq0_op.q.val();
-        if self.rp.q.val() {
-            self.pl.next = self.pe1.q.val();
-        } else {
-            self.pl.next = self.pe0.q.val();
-        }
+        self.iv.next = self.queue.head_valid.val();
+        self.op.next = self.queue.head_op.val();
+        self.pl.next = self.queue.head_pl.val();
         self.mask.next = self.pl.val().get_value_run_modules();
         self.conv_idle.next = !self.conv.busy.val() & !self.c_start.q.val();
         self.pool_idle.next = !self.pool.busy.val() & !self.p_start.q.val();
@@ -481,133 +365,35 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.op_conv.next =
             (self.op.val() == self.op_pe_shape.val()) | (self.op.val() == self.op_pe_kernel.val()) | (self.op.val() == self.op_acc_tiles.val()) | (self.op.val() == self.op_act_requant.val());
         self.op_pool.next = (self.op.val() == self.op_pool_window.val()) | (self.op.val() == self.op_pool_shape.val()) | (self.op.val() == self.op_pool_clock.val());
-        // What the head waits for, decoded when it arrived (see `iq0_k`).
-        self.kk.next = self.iq0_k.q.val();
+        // What the head waits for, decoded when it arrived (`InstrQueue`).
+        self.kk.next = self.queue.head_class.val();
         self.bad_op.next = self.kk.val().get_bit(4);
         self.ok.next = (self.mem_idle.val() | !self.kk.val().get_bit(0))
             & (self.conv_idle.val() | !self.kk.val().get_bit(1))
             & (self.pool_idle.val() | !self.kk.val().get_bit(2))
             & (!self.settle.q.val().any() | !self.kk.val().get_bit(3))
             & !self.kk.val().get_bit(4);
-        self.conv_bad.next = !self.pe_h.q.val().any()
-            | !self.pe_w.q.val().any()
-            | !self.pe_ho.q.val().any()
-            | !self.pe_wo.q.val().any()
-            | !self.pe_kh.q.val().any()
-            | !self.pe_kw.q.val().any()
-            | !self.pe_sh.q.val().any()
-            | !self.pe_sw.q.val().any()
-            | !self.acc_ic.q.val().any()
-            | !self.acc_oc.q.val().any();
-        self.pool_bad.next = !self.pl_c.q.val().any()
-            | !self.pl_h.q.val().any()
-            | !self.pl_w.q.val().any()
-            | !self.pl_ho.q.val().any()
-            | !self.pl_wo.q.val().any()
-            | !self.pl_kh.q.val().any()
-            | !self.pl_kw.q.val().any()
-            | !self.pl_sh.q.val().any()
-            | !self.pl_sw.q.val().any()
-            | !self.pl_hb.q.val().any()
-            | !self.pl_xcols.q.val().any();
-        self.conv_bad_r.d.next = self.conv_bad.val();
-        self.pool_bad_r.d.next = self.pool_bad.val();
         // A RUN is the one class that waits for the settle count without the mover (transfers
         // wait for both), and its conv and pool class bits are its mask's modules; so the head's
         // registered class decides (timing: no opcode compare or payload select in front of
         // `accept`).
         self.run_bad.next = self.kk.val().get_bit(3)
             & !self.kk.val().get_bit(0)
-            & ((self.conv_bad_r.q.val() & self.kk.val().get_bit(1)) | (self.pool_bad_r.q.val() & self.kk.val().get_bit(2)));
+            & ((self.cregs.bad.val() & self.kk.val().get_bit(1)) | (self.pregs.bad.val() & self.kk.val().get_bit(2)));
         self.need_mem.next = self.kk.val().get_bit(0);
         self.need_conv.next = self.kk.val().get_bit(1);
         self.need_pool.next = self.kk.val().get_bit(2);
-        // The class of an arriving instruction: transfers and SYNC wait for the mover (a transfer
-        // also for the parameters to settle), parameter writes for their module, RUN (10) for
-        // the parameters to settle and the modules in its mask, SYNC (11) for the modules in its
-        // mask, END (31) for all three; any other opcode is illegal.
-        self.arr_mask.next = self.dec.wr_payload.val().get_value_run_modules();
-        // The mask's modules as class bits (mask bit 0 mover, 1..=3 conv engine, 4 pooling).
-        self.ak_mem.next = 0.into();
-        self.ak_conv.next = 0.into();
-        self.ak_pool.next = 0.into();
-        if self.arr_mask.val().get_bit(0) {
-            self.ak_mem.next = bits::<5>(1);
-        }
-        if (self.arr_mask.val() & bits::<5>(14)).any() {
-            self.ak_conv.next = bits::<5>(2);
-        }
-        if self.arr_mask.val().get_bit(4) {
-            self.ak_pool.next = bits::<5>(4);
-        }
-        self.arr_k.next = bits::<5>(16);
-        if (self.dec.wr_op.val() == self.op_mem_load.val()) | (self.dec.wr_op.val() == self.op_mem_store.val()) | (self.dec.wr_op.val() == self.op_mem_copy.val()) {
-            self.arr_k.next = bits::<5>(9);
-        } else if self.dec.wr_op.val() == self.op_mem_shape.val() {
-            self.arr_k.next = bits::<5>(1);
-        } else if (self.dec.wr_op.val() == self.op_pe_shape.val())
-            | (self.dec.wr_op.val() == self.op_pe_kernel.val())
-            | (self.dec.wr_op.val() == self.op_acc_tiles.val())
-            | (self.dec.wr_op.val() == self.op_act_requant.val())
-        {
-            self.arr_k.next = bits::<5>(2);
-        } else if (self.dec.wr_op.val() == self.op_pool_window.val())
-            | (self.dec.wr_op.val() == self.op_pool_shape.val())
-            | (self.dec.wr_op.val() == self.op_pool_clock.val())
-            | (self.dec.wr_op.val() == self.op_pool_geom.val())
-        {
-            self.arr_k.next = bits::<5>(4);
-        } else if self.dec.wr_op.val() == self.op_run.val() {
-            self.arr_k.next = bits::<5>(8) | self.ak_conv.val() | self.ak_pool.val();
-        } else if self.dec.wr_op.val() == self.op_sync.val() {
-            self.arr_k.next = self.ak_mem.val() | self.ak_conv.val() | self.ak_pool.val();
-        } else if self.dec.wr_op.val() == self.op_end.val() {
-            self.arr_k.next = bits::<5>(7);
-        }
         self.accept.next = self.iv.val()
             & self.running.q.val()
             & !self.err.q.val()
             & self.ok.val()
             & !self.run_bad.val();
-        // The queue: pop the head when accepted, append an arriving instruction behind what
-        // stays; the decompressor is held while the skid entry is full (at most two entries:
-        // an instruction arrives only when `iq1` was empty).
-        self.dec.hold.next = self.iq1_v.q.val();
-        self.arrive.next = self.dec.wr_valid.val() & !self.iq1_v.q.val();
-        if self.accept.val() | !self.iq0_v.q.val() {
-            if self.iq1_v.q.val() {
-                self.iq0_v.d.next = true;
-                self.iq0_op.d.next = self.iq1_op.q.val();
-                self.iq0_k.d.next = self.iq1_k.q.val();
-                self.iq1_v.d.next = self.arrive.val();
-            } else {
-                self.iq0_v.d.next = self.arrive.val();
-                self.iq1_v.d.next = false;
-            }
-        } else {
-            self.iq1_v.d.next = self.iq1_v.q.val() | self.arrive.val();
-        }
-        // Payloads: written into the ring slot `wp` as they arrive; the head is slot `rp`.
-        if self.arrive.val() {
-            if self.wp.q.val() {
-                self.pe1.d.next = self.dec.wr_payload.val();
-            } else {
-                self.pe0.d.next = self.dec.wr_payload.val();
-            }
-            self.wp.d.next = !self.wp.q.val();
-        }
-        if self.accept.val() {
-            self.rp.d.next = !self.rp.q.val();
-        }
-        if self.arrive.val() {
-            if (self.accept.val() | !self.iq0_v.q.val()) & !self.iq1_v.q.val() {
-                self.iq0_op.d.next = self.dec.wr_op.val();
-                self.iq0_k.d.next = self.arr_k.val();
-            } else {
-                self.iq1_op.d.next = self.dec.wr_op.val();
-                self.iq1_k.d.next = self.arr_k.val();
-            }
-        }
+        // The queue: the decompressor is held while its skid entry is full.
+        self.queue.in_valid.next = self.dec.wr_valid.val();
+        self.queue.in_op.next = self.dec.wr_op.val();
+        self.queue.in_payload.next = self.dec.wr_payload.val();
+        self.queue.accept.next = self.accept.val();
+        self.dec.hold.next = self.queue.hold.val();
 
         self.c_start.d.next = false;
         self.p_start.d.next = false;
@@ -643,9 +429,9 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.mover.g_len.next = self.m_len.q.val();
         self.mover.g_stride.next = self.m_stride.q.val();
         self.mover.g_half.next = self.m_half.q.val();
-        self.mover.g_fw.next = self.pl_w.q.val();
-        self.mover.g_fph.next = self.pl_ph.q.val();
-        self.mover.g_hbw.next = self.x_hbw.q.val();
+        self.mover.g_fw.next = self.pregs.p_w.val();
+        self.mover.g_fph.next = self.pregs.p_ph.val();
+        self.mover.g_hbw.next = self.pregs.p_hbw.val();
         if self.accept.val() {
             if self.op_conv.val() | self.op_pool.val() {
                 self.settle.d.next = 3.into();
@@ -675,120 +461,45 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.pw_v.d.next = self.accept.val();
         self.pw_op.d.next = self.op.val();
         self.pw_pl.d.next = self.pl.val();
-        self.wop.next = self.pw_op.q.val();
-        self.wpl.next = self.pw_pl.q.val();
-        if self.pw_v.q.val() {
-            if self.wop.val() == self.op_mem_shape.val() {
-                self.m_len.d.next = self.wpl.val().get_value_shape_len();
-                self.m_stride.d.next = self.wpl.val().get_value_shape_stride();
-                self.m_half.d.next = self.wpl.val().get_value_shape_half().any();
-            }
-            if self.wop.val() == self.op_pe_shape.val() {
-                self.pe_h.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pe_h());
-                self.pe_w.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pe_w());
-                self.pe_ho.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pe_ho());
-                self.pe_wo.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pe_wo());
-            }
-            if self.wop.val() == self.op_pe_kernel.val() {
-                self.pe_kh.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pe_kh());
-                self.pe_kw.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pe_kw());
-                self.pe_sh.d.next = bit_cast::<16, 3>(self.wpl.val().get_value_pe_sh());
-                self.pe_sw.d.next = bit_cast::<16, 3>(self.wpl.val().get_value_pe_sw());
-                self.pe_ph.d.next = bit_cast::<16, 3>(self.wpl.val().get_value_pe_ph());
-                self.pe_pw.d.next = bit_cast::<16, 3>(self.wpl.val().get_value_pe_pw());
-            }
-            if self.wop.val() == self.op_acc_tiles.val() {
-                self.acc_ic.d.next = bit_cast::<16, 8>(self.wpl.val().get_value_acc_ic_tiles());
-                self.acc_oc.d.next = bit_cast::<16, 8>(self.wpl.val().get_value_acc_oc_tiles());
-                self.acc_keep.d.next = self.wpl.val().get_value_acc_keep().any();
-                self.acc_drain.d.next = self.wpl.val().get_value_acc_drain().any();
-                self.acc_fhalf.d.next = self.wpl.val().get_value_acc_fhalf().any();
-                self.acc_ohalf.d.next = self.wpl.val().get_value_acc_ohalf().any();
-            }
-            if self.wop.val() == self.op_act_requant.val() {
-                self.act_en.d.next = self.wpl.val().get_value_act_en().any();
-                self.act_mult.d.next = bit_cast::<16, 15>(self.wpl.val().get_value_act_multiplier());
-                self.act_shift.d.next = bit_cast::<8, 6>(self.wpl.val().get_value_act_shift());
-                self.act_zp.d.next = self.wpl.val().get_value_act_zero_point();
-                self.act_relu.d.next = self.wpl.val().get_value_act_relu().any();
-            }
-            if self.wop.val() == self.op_pool_window.val() {
-                self.pl_avg.d.next = self.wpl.val().get_value_pool_avg().any();
-                self.pl_kh.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pool_kh());
-                self.pl_kw.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pool_kw());
-                self.pl_sh.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pool_sh());
-                self.pl_sw.d.next = bit_cast::<16, 4>(self.wpl.val().get_value_pool_sw());
-                self.pl_ph.d.next = self.wpl.val().get_value_pool_ph();
-                self.pl_pw.d.next = bit_cast::<16, 2>(self.wpl.val().get_value_pool_pw());
-            }
-            if self.wop.val() == self.op_pool_shape.val() {
-                self.pl_c.d.next = bit_cast::<16, 12>(self.wpl.val().get_value_pool_c());
-                self.pl_h.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_h());
-                self.pl_w.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_w());
-                self.pl_ho.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_ho());
-                self.pl_wo.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_wo());
-            }
-            if self.wop.val() == self.op_pool_geom.val() {
-                self.pl_hb.d.next = bit_cast::<16, 10>(self.wpl.val().get_value_pool_hb());
-                self.pl_xcols.d.next = bit_cast::<16, 12>(self.wpl.val().get_value_pool_xcols());
-            }
+        if self.pw_v.q.val() & (self.pw_op.q.val() == self.op_mem_shape.val()) {
+            self.m_len.d.next = self.pw_pl.q.val().get_value_shape_len();
+            self.m_stride.d.next = self.pw_pl.q.val().get_value_shape_stride();
+            self.m_half.d.next = self.pw_pl.q.val().get_value_shape_half().any();
         }
-
-        // ---- Derived parameters: two registered stages of products.
-        self.mx_plane.next = self.pe_h.q.val() * self.pe_w.q.val();
-        self.x_plane.d.next = self.mx_plane.val().get_bits::<16>(0);
-        self.mx_pixels.next = self.pe_ho.q.val() * self.pe_wo.q.val();
-        self.x_pixels.d.next = self.mx_pixels.val().get_bits::<16>(0);
-        self.mx_shw.next = self.pe_sh.q.val() * self.pe_w.q.val();
-        self.x_shw.d.next = self.mx_shw.val().get_bits::<16>(0);
-        self.mx_phw.next = self.pe_ph.q.val() * self.pe_w.q.val();
-        self.x_phw.d.next = self.mx_phw.val().get_bits::<16>(0);
-        self.mx_tiles.next = self.acc_ic.q.val() * self.acc_oc.q.val();
-        self.x_tiles.d.next = self.mx_tiles.val().get_bits::<16>(0);
-        self.mx_taps.next = self.pe_kh.q.val() * self.pe_kw.q.val();
-        self.x_taps.d.next = self.mx_taps.val().get_bits::<16>(0);
-        self.mx_passes.next = self.x_tiles.q.val() * self.x_taps.q.val();
-        self.x_passes.d.next = self.mx_passes.val().get_bits::<16>(0);
-        self.mx_kp.next = self.x_pixels.q.val() * self.kconst.val();
-        self.x_kp.d.next = self.mx_kp.val().get_bits::<16>(0);
-        self.mx_hbw.next = self.pl_hb.q.val() * self.pl_w.q.val();
-        self.x_hbw.d.next = self.mx_hbw.val().get_bits::<16>(0);
-        self.mx_count.next = self.pl_kh.q.val() * self.pl_kw.q.val();
-        self.x_count.d.next = self.mx_count.val().get_bits::<16>(0);
+        self.cregs.we.next = self.pw_v.q.val();
+        self.cregs.op.next = self.pw_op.q.val();
+        self.cregs.payload.next = self.pw_pl.q.val();
+        self.pregs.we.next = self.pw_v.q.val();
+        self.pregs.op.next = self.pw_op.q.val();
+        self.pregs.payload.next = self.pw_pl.q.val();
 
         // ---- Conv engine.
-        self.conv.p_h.next = self.pe_h.q.val();
-        self.conv.p_w.next = self.pe_w.q.val();
-        self.conv.p_wo.next = self.pe_wo.q.val();
-        self.conv.p_kh.next = self.pe_kh.q.val();
-        self.conv.p_kw.next = self.pe_kw.q.val();
-        self.conv.p_sh.next = self.pe_sh.q.val();
-        self.conv.p_sw.next = self.pe_sw.q.val();
-        self.conv.p_ph.next = self.pe_ph.q.val();
-        self.conv.p_pw.next = self.pe_pw.q.val();
-        self.conv.p_ic_tiles.next = self.acc_ic.q.val();
-        self.conv.p_oc_tiles.next = self.acc_oc.q.val();
-        self.conv.p_plane.next = self.x_plane.q.val();
-        self.conv.p_pixels.next = self.x_pixels.q.val();
-        self.conv.p_shw.next = self.x_shw.q.val();
-        self.conv.p_phw.next = self.x_phw.q.val();
-        self.conv.p_passes.next = self.x_passes.q.val();
-        self.conv.p_kp.next = self.x_kp.q.val();
-        self.conv.p_rq_en.next = self.act_en.q.val();
-        self.conv.p_mult.next = self.act_mult.q.val();
-        self.conv.p_shift.next = self.act_shift.q.val();
-        self.conv.p_zp.next = self.act_zp.q.val();
-        self.conv.p_relu.next = self.act_relu.q.val();
-        self.conv.p_keep.next = self.acc_keep.q.val();
-        self.conv.p_nodrain.next = !self.acc_drain.q.val();
-        self.conv.p_fbase.next = 0.into();
-        if self.acc_fhalf.q.val() {
-            self.conv.p_fbase.next = self.fc_half.val();
-        }
-        self.conv.p_obase.next = 0.into();
-        if self.acc_ohalf.q.val() {
-            self.conv.p_obase.next = self.out_half.val();
-        }
+        self.conv.p_h.next = self.cregs.p_h.val();
+        self.conv.p_w.next = self.cregs.p_w.val();
+        self.conv.p_wo.next = self.cregs.p_wo.val();
+        self.conv.p_kh.next = self.cregs.p_kh.val();
+        self.conv.p_kw.next = self.cregs.p_kw.val();
+        self.conv.p_sh.next = self.cregs.p_sh.val();
+        self.conv.p_sw.next = self.cregs.p_sw.val();
+        self.conv.p_ph.next = self.cregs.p_ph.val();
+        self.conv.p_pw.next = self.cregs.p_pw.val();
+        self.conv.p_ic_tiles.next = self.cregs.p_ic_tiles.val();
+        self.conv.p_oc_tiles.next = self.cregs.p_oc_tiles.val();
+        self.conv.p_plane.next = self.cregs.p_plane.val();
+        self.conv.p_pixels.next = self.cregs.p_pixels.val();
+        self.conv.p_shw.next = self.cregs.p_shw.val();
+        self.conv.p_phw.next = self.cregs.p_phw.val();
+        self.conv.p_passes.next = self.cregs.p_passes.val();
+        self.conv.p_kp.next = self.cregs.p_kp.val();
+        self.conv.p_rq_en.next = self.cregs.p_rq_en.val();
+        self.conv.p_mult.next = self.cregs.p_mult.val();
+        self.conv.p_shift.next = self.cregs.p_shift.val();
+        self.conv.p_zp.next = self.cregs.p_zp.val();
+        self.conv.p_relu.next = self.cregs.p_relu.val();
+        self.conv.p_keep.next = self.cregs.p_keep.val();
+        self.conv.p_nodrain.next = self.cregs.p_nodrain.val();
+        self.conv.p_fbase.next = self.cregs.p_fbase.val();
+        self.conv.p_obase.next = self.cregs.p_obase.val();
         self.conv.start.next = self.c_start.q.val();
         self.conv.ld_we.next = self.mover.w_en.val() & (self.mover.w_sel.val() != 3);
         self.conv.ld_target.next = self.mover.w_sel.val();
@@ -800,21 +511,21 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.rd_addr.next = self.mover.r_addr.val();
 
         // ---- Pooling unit and its output buffer.
-        self.pool.p_c.next = self.pl_c.q.val();
-        self.pool.p_h.next = self.pl_h.q.val();
-        self.pool.p_w.next = self.pl_w.q.val();
-        self.pool.p_ho.next = self.pl_ho.q.val();
-        self.pool.p_wo.next = self.pl_wo.q.val();
-        self.pool.p_kh.next = self.pl_kh.q.val();
-        self.pool.p_kw.next = self.pl_kw.q.val();
-        self.pool.p_sh.next = self.pl_sh.q.val();
-        self.pool.p_sw.next = self.pl_sw.q.val();
-        self.pool.p_ph.next = bit_cast::<16, 2>(self.pl_ph.q.val());
-        self.pool.p_pw.next = self.pl_pw.q.val();
-        self.pool.p_hbw.next = self.x_hbw.q.val();
-        self.pool.p_xcols.next = self.pl_xcols.q.val();
-        self.pool.p_count.next = self.x_count.q.val();
-        self.pool.p_avg.next = self.pl_avg.q.val();
+        self.pool.p_c.next = self.pregs.p_c.val();
+        self.pool.p_h.next = self.pregs.p_h.val();
+        self.pool.p_w.next = self.pregs.p_w.val();
+        self.pool.p_ho.next = self.pregs.p_ho.val();
+        self.pool.p_wo.next = self.pregs.p_wo.val();
+        self.pool.p_kh.next = self.pregs.p_kh.val();
+        self.pool.p_kw.next = self.pregs.p_kw.val();
+        self.pool.p_sh.next = self.pregs.p_sh.val();
+        self.pool.p_sw.next = self.pregs.p_sw.val();
+        self.pool.p_pw.next = self.pregs.p_pw.val();
+        self.pool.p_hbw.next = self.pregs.p_hbw.val();
+        self.pool.p_xcols.next = self.pregs.p_xcols.val();
+        self.pool.p_count.next = self.pregs.p_count.val();
+        self.pool.p_avg.next = self.pregs.p_avg.val();
+        self.pool.p_ph.next = bit_cast::<16, 2>(self.pregs.p_ph.val());
         self.pool.p_div.next = self.pl_div.q.val();
         self.conv_done_q.d.next = self.conv.done.val();
         self.pool.conv_done.next = (self.conv.done.val() & !self.conv_done_q.q.val()) | self.clk_now.q.val();
@@ -912,22 +623,17 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         if self.reg_we.val() & (self.reg_addr.val() == self.w_watchdog.val()) {
             self.wd_limit.d.next = self.reg_wdata.val().get_bits::<32>(0);
         }
+        self.queue.flush.next = false;
         if self.reg_we.val() & (self.reg_addr.val() == self.w_ctrl.val()) {
             if self.reg_wdata.val().get_bit(1) {
                 self.running.d.next = false;
                 self.fin.d.next = false;
                 self.err.d.next = false;
                 self.code.d.next = 0.into();
-                self.iq0_v.d.next = false;
-                self.iq1_v.d.next = false;
-                self.wp.d.next = false;
-                self.rp.d.next = false;
+                self.queue.flush.next = true;
             }
             if self.start_cmd.val() {
-                self.iq0_v.d.next = false;
-                self.iq1_v.d.next = false;
-                self.wp.d.next = false;
-                self.rp.d.next = false;
+                self.queue.flush.next = true;
                 self.fin.d.next = false;
                 if self.dec.st_overflow.val() {
                     self.err.d.next = true;

@@ -270,3 +270,68 @@ impl crate::sim::Clocked for ConvRegs {
         &mut self.clock
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::Rng;
+    use accelgen_isa::field;
+
+    /// An instruction's payload with the given field values, placed by the opcode table.
+    fn payload(op: &str, vals: &[(&str, u64)]) -> u64 {
+        vals.iter().fold(u64::from(opcode(op)), |p, &(n, v)| p | v << field(op, n).offset)
+    }
+
+    /// Random field values written through the four conv instructions (and a pooling
+    /// instruction that must change nothing): three cycles later every engine parameter equals
+    /// its field, the derived ones equal the products, and `bad` flags a zero size.
+    #[test]
+    fn every_parameter_is_its_field_or_the_product_of_its_fields() {
+        let mut rng = Rng::from_env("conv-regs", 37);
+        let (k, fc, od) = (3u64, 512u64, 1024u64);
+        let mut h = crate::sim::Harness::new(ConvRegs::new(k as usize, fc as usize, od as usize)).unwrap();
+        for _ in 0..40 {
+            let r = |rng: &mut Rng, bits: u32| rng.below(1 << bits);
+            let (hh, w, ho, wo) = (r(&mut rng, 6), r(&mut rng, 6), r(&mut rng, 6), r(&mut rng, 6));
+            let (kh, kw, sh, sw, ph, pw) = (r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3));
+            let (ic, oc, keep, drain, fh, oh) = (r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 1), r(&mut rng, 1), r(&mut rng, 1), r(&mut rng, 1));
+            let (en, mult, shift, zp, relu) = (r(&mut rng, 1), r(&mut rng, 15), r(&mut rng, 6), r(&mut rng, 8), r(&mut rng, 1));
+            let words = [
+                ("PE_SHAPE", payload("PE_SHAPE", &[("h", hh), ("w", w), ("ho", ho), ("wo", wo)])),
+                ("PE_KERNEL", payload("PE_KERNEL", &[("kh", kh), ("kw", kw), ("sh", sh), ("sw", sw), ("ph", ph), ("pw", pw)])),
+                ("ACC_TILES", payload("ACC_TILES", &[("ic_tiles", ic), ("oc_tiles", oc), ("keep", keep), ("drain", drain), ("fhalf", fh), ("ohalf", oh)])),
+                ("ACT_REQUANT", payload("ACT_REQUANT", &[("en", en), ("multiplier", mult), ("shift", shift), ("zero_point", zp), ("relu", relu)])),
+                ("POOL_SHAPE", payload("POOL_SHAPE", &[("c", 7), ("h", 9), ("w", 9), ("ho", 3), ("wo", 3)])),
+            ];
+            for (op, pl) in words {
+                h.uut.we.next = true;
+                h.uut.op.next = u64::from(opcode(op)).into();
+                h.uut.payload.next = pl.into();
+                h.step().unwrap();
+            }
+            h.uut.we.next = false;
+            for _ in 0..3 {
+                h.step().unwrap();
+            }
+            h.settle().unwrap();
+            let u = &h.uut;
+            let v = |s: &Signal<Out, Bits<16>>| s.val().index() as u64;
+            let got = [
+                v(&u.p_h), v(&u.p_w), v(&u.p_wo), v(&u.p_kh), v(&u.p_kw), v(&u.p_sh), v(&u.p_sw), v(&u.p_ph), v(&u.p_pw),
+                v(&u.p_ic_tiles), v(&u.p_oc_tiles), v(&u.p_plane), v(&u.p_pixels), v(&u.p_shw), v(&u.p_phw),
+                v(&u.p_passes), v(&u.p_kp), v(&u.p_mult), v(&u.p_fbase), v(&u.p_obase),
+            ];
+            let want = [
+                hh, w, wo, kh, kw, sh, sw, ph, pw, ic, oc, hh * w, ho * wo, sh * w, ph * w, ic * oc * kh * kw, k * ho * wo,
+                mult, fh * fc / 2, oh * od / 2,
+            ];
+            assert_eq!(got, want);
+            assert_eq!(
+                (u.p_rq_en.val(), u.p_shift.val().index() as u64, u.p_zp.val().index() as u64, u.p_relu.val()),
+                (en == 1, shift, zp, relu == 1)
+            );
+            assert_eq!((u.p_keep.val(), u.p_nodrain.val()), (keep == 1, drain == 0));
+            assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0));
+        }
+    }
+}

@@ -104,7 +104,7 @@ pub struct InstrQueue {
     arrive: Signal<Local, Bit>,
     mask: Signal<Local, Bits<5>>,
     mk: Signal<Local, Bits<5>>,
-    class: Signal<Local, Bits<5>>,
+    arr_class: Signal<Local, Bits<5>>,
     /// The head moves this cycle (popped, or empty).
     advance: Signal<Local, Bit>,
 }
@@ -139,7 +139,7 @@ impl Default for InstrQueue {
             k_illegal: c(K_ILLEGAL),
         } defaults {
             clock, flush, in_valid, in_op, in_payload, accept, hold, head_valid, head_op, head_pl,
-            head_class, v0, op0, k0, v1, op1, k1, pl0, pl1, wp, rp, arrive, mask, mk, class, advance,
+            head_class, v0, op0, k0, v1, op1, k1, pl0, pl1, wp, rp, arrive, mask, mk, arr_class, advance,
         })
     }
 }
@@ -171,33 +171,33 @@ impl Logic for InstrQueue {
         if (self.mask.val() & self.m_pool.val()).any() {
             self.mk.next = self.mk.val() | self.k_pool.val();
         }
-        self.class.next = self.k_illegal.val();
+        self.arr_class.next = self.k_illegal.val();
         if (self.in_op.val() == self.op_mem_load.val())
             | (self.in_op.val() == self.op_mem_store.val())
             | (self.in_op.val() == self.op_mem_copy.val())
         {
-            self.class.next = self.k_mem.val() | self.k_settle.val();
+            self.arr_class.next = self.k_mem.val() | self.k_settle.val();
         } else if self.in_op.val() == self.op_mem_shape.val() {
-            self.class.next = self.k_mem.val();
+            self.arr_class.next = self.k_mem.val();
         } else if (self.in_op.val() == self.op_pe_shape.val())
             | (self.in_op.val() == self.op_pe_kernel.val())
             | (self.in_op.val() == self.op_acc_tiles.val())
             | (self.in_op.val() == self.op_act_requant.val())
         {
-            self.class.next = self.k_conv.val();
+            self.arr_class.next = self.k_conv.val();
         } else if (self.in_op.val() == self.op_pool_window.val())
             | (self.in_op.val() == self.op_pool_shape.val())
             | (self.in_op.val() == self.op_pool_clock.val())
             | (self.in_op.val() == self.op_pool_geom.val())
         {
-            self.class.next = self.k_pool.val();
+            self.arr_class.next = self.k_pool.val();
         } else if self.in_op.val() == self.op_run.val() {
             // RUN waits for the modules it starts; the mover is not one.
-            self.class.next = self.k_settle.val() | (self.mk.val() & (self.k_conv.val() | self.k_pool.val()));
+            self.arr_class.next = self.k_settle.val() | (self.mk.val() & (self.k_conv.val() | self.k_pool.val()));
         } else if self.in_op.val() == self.op_sync.val() {
-            self.class.next = self.mk.val();
+            self.arr_class.next = self.mk.val();
         } else if self.in_op.val() == self.op_end.val() {
-            self.class.next = self.k_mem.val() | self.k_conv.val() | self.k_pool.val();
+            self.arr_class.next = self.k_mem.val() | self.k_conv.val() | self.k_pool.val();
         }
 
         // ---- Pop the head when accepted; append an arrival behind what stays.
@@ -218,10 +218,10 @@ impl Logic for InstrQueue {
         if self.arrive.val() {
             if self.advance.val() & !self.v1.q.val() {
                 self.op0.d.next = self.in_op.val();
-                self.k0.d.next = self.class.val();
+                self.k0.d.next = self.arr_class.val();
             } else {
                 self.op1.d.next = self.in_op.val();
-                self.k1.d.next = self.class.val();
+                self.k1.d.next = self.arr_class.val();
             }
             if self.wp.q.val() {
                 self.pl1.d.next = self.in_payload.val();

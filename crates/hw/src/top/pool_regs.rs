@@ -165,3 +165,55 @@ impl crate::sim::Clocked for PoolRegs {
         &mut self.clock
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::Rng;
+    use accelgen_isa::field;
+
+    fn payload(op: &str, vals: &[(&str, u64)]) -> u64 {
+        vals.iter().fold(u64::from(opcode(op)), |p, &(n, v)| p | v << field(op, n).offset)
+    }
+
+    /// Random field values written through the three pooling instructions (and a conv
+    /// instruction that must change nothing): two cycles later every unit parameter equals its
+    /// field, hb·W and kh·kw equal the products, and `bad` flags a zero size.
+    #[test]
+    fn every_parameter_is_its_field_or_the_product_of_its_fields() {
+        let mut rng = Rng::from_env("pool-regs", 41);
+        let mut h = crate::sim::Harness::new(PoolRegs::default()).unwrap();
+        for _ in 0..40 {
+            let r = |rng: &mut Rng, bits: u32| rng.below(1 << bits);
+            let (avg, kh, kw, sh, sw, ph, pw) = (r(&mut rng, 1), r(&mut rng, 4), r(&mut rng, 4), r(&mut rng, 4), r(&mut rng, 4), r(&mut rng, 2), r(&mut rng, 2));
+            let (c, hh, w, ho, wo) = (r(&mut rng, 5), r(&mut rng, 6), r(&mut rng, 6), r(&mut rng, 6), r(&mut rng, 6));
+            let (hb, xcols) = (r(&mut rng, 5), r(&mut rng, 7));
+            let words = [
+                ("POOL_WINDOW", payload("POOL_WINDOW", &[("avg", avg), ("kh", kh), ("kw", kw), ("sh", sh), ("sw", sw), ("ph", ph), ("pw", pw)])),
+                ("POOL_SHAPE", payload("POOL_SHAPE", &[("c", c), ("h", hh), ("w", w), ("ho", ho), ("wo", wo)])),
+                ("POOL_GEOM", payload("POOL_GEOM", &[("hb", hb), ("xcols", xcols)])),
+                ("PE_SHAPE", payload("PE_SHAPE", &[("h", 9), ("w", 9), ("ho", 3), ("wo", 3)])),
+            ];
+            for (op, pl) in words {
+                h.uut.we.next = true;
+                h.uut.op.next = u64::from(opcode(op)).into();
+                h.uut.payload.next = pl.into();
+                h.step().unwrap();
+            }
+            h.uut.we.next = false;
+            for _ in 0..2 {
+                h.step().unwrap();
+            }
+            h.settle().unwrap();
+            let u = &h.uut;
+            let v = |s: &Signal<Out, Bits<16>>| s.val().index() as u64;
+            let got = [
+                v(&u.p_c), v(&u.p_h), v(&u.p_w), v(&u.p_ho), v(&u.p_wo), v(&u.p_kh), v(&u.p_kw), v(&u.p_sh), v(&u.p_sw),
+                u.p_ph.val().index() as u64, v(&u.p_pw), v(&u.p_hbw), v(&u.p_xcols), v(&u.p_count),
+            ];
+            assert_eq!(got, [c, hh, w, ho, wo, kh, kw, sh, sw, ph, pw, hb * w, xcols, kh * kw]);
+            assert_eq!(u.p_avg.val(), avg == 1);
+            assert_eq!(u.bad.val(), [c, hh, w, ho, wo, kh, kw, sh, sw, hb, xcols].contains(&0));
+        }
+    }
+}
