@@ -25,20 +25,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
     // Constant declarations
     localparam  sext = 32'hffffff00;
-    localparam  op_mem_load = 5'b1;
-    localparam  op_mem_store = 5'b10;
-    localparam  op_pe_shape = 5'b11;
-    localparam  op_pe_kernel = 5'b100;
-    localparam  op_acc_tiles = 5'b101;
-    localparam  op_act_requant = 5'b110;
-    localparam  op_pool_window = 5'b111;
-    localparam  op_pool_shape = 5'b1000;
-    localparam  op_pool_clock = 5'b1001;
-    localparam  op_run = 5'b1010;
-    localparam  op_mem_shape = 5'b1110;
-    localparam  op_pool_geom = 5'b1111;
-    localparam  op_mem_copy = 5'b10000;
-    localparam  op_end = 5'b11111;
     localparam  r_status = 4'h0;
     localparam  r_words = 4'h8;
     localparam  r_pool_div = 4'h9;
@@ -175,18 +161,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  pout__w_en;
     reg  [15:0] pout__w_addr;
     reg  [7:0] pout__w_data;
-    reg  [19:0] m_len__d;
-    wire  [19:0] m_len__q;
-    reg  m_len__clock;
-    reg  [25:0] m_stride__d;
-    wire  [25:0] m_stride__q;
-    reg  m_stride__clock;
-    reg  m_half__d;
-    wire  m_half__q;
-    reg  m_half__clock;
-    reg  [7:0] pl_div__d;
-    wire  [7:0] pl_div__q;
-    reg  pl_div__clock;
     reg  cregs__clock;
     reg  cregs__we;
     reg  [4:0] cregs__op;
@@ -249,6 +223,43 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [4:0] queue__head_op;
     wire  [63:0] queue__head_pl;
     wire  [4:0] queue__head_class;
+    reg  disp__clock;
+    reg  disp__running;
+    reg  disp__enabled;
+    reg  disp__iv;
+    reg  [4:0] disp__op;
+    reg  [63:0] disp__pl;
+    reg  [4:0] disp__wait_class;
+    reg  disp__conv_busy;
+    reg  disp__pool_busy;
+    reg  disp__mover_busy;
+    reg  disp__conv_bad;
+    reg  disp__pool_bad;
+    wire  disp__accept;
+    wire  disp__ok;
+    wire  disp__bad_op;
+    wire  disp__run_bad;
+    wire  disp__ended;
+    wire  disp__conv_start;
+    wire  disp__pool_start;
+    wire  disp__clk_now;
+    wire  [7:0] disp__pool_div;
+    wire  disp__go;
+    wire  disp__g_store;
+    wire  disp__g_copy;
+    wire  [1:0] disp__g_sel;
+    wire  [25:0] disp__g_addr;
+    wire  [19:0] disp__g_words;
+    wire  [19:0] disp__g_len;
+    wire  [25:0] disp__g_stride;
+    wire  disp__g_half;
+    wire  disp__pw_v;
+    wire  [4:0] disp__pw_op;
+    wire  [63:0] disp__pw_pl;
+    wire  disp__w_any;
+    wire  disp__w_mem;
+    wire  disp__w_conv;
+    wire  disp__w_pool;
     reg  running__d;
     wire  running__q;
     reg  running__clock;
@@ -261,39 +272,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [3:0] code__d;
     wire  [3:0] code__q;
     reg  code__clock;
-    reg  [1:0] settle__d;
-    wire  [1:0] settle__q;
-    reg  settle__clock;
-    reg  c_start__d;
-    wire  c_start__q;
-    reg  c_start__clock;
-    reg  m_go__d;
-    wire  m_go__q;
-    reg  m_go__clock;
-    reg  g_store_r__d;
-    wire  g_store_r__q;
-    reg  g_store_r__clock;
-    reg  g_copy_r__d;
-    wire  g_copy_r__q;
-    reg  g_copy_r__clock;
-    reg  [1:0] g_sel_r__d;
-    wire  [1:0] g_sel_r__q;
-    reg  g_sel_r__clock;
-    reg  [25:0] g_addr_r__d;
-    wire  [25:0] g_addr_r__q;
-    reg  g_addr_r__clock;
-    reg  [19:0] g_words_r__d;
-    wire  [19:0] g_words_r__q;
-    reg  g_words_r__clock;
-    reg  p_start__d;
-    wire  p_start__q;
-    reg  p_start__clock;
     reg  conv_done_q__d;
     wire  conv_done_q__q;
     reg  conv_done_q__clock;
-    reg  clk_now__d;
-    wire  clk_now__q;
-    reg  clk_now__clock;
     reg  perf__clock;
     reg  perf__clear;
     reg  perf__cycles;
@@ -334,47 +315,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  wd_iv__d;
     wire  wd_iv__q;
     reg  wd_iv__clock;
-    reg  pw_v__d;
-    wire  pw_v__q;
-    reg  pw_v__clock;
-    reg  [4:0] pw_op__d;
-    wire  [4:0] pw_op__q;
-    reg  pw_op__clock;
-    reg  [63:0] pw_pl__d;
-    wire  [63:0] pw_pl__q;
-    reg  pw_pl__clock;
-    reg  w_any__d;
-    wire  w_any__q;
-    reg  w_any__clock;
-    reg  w_mem__d;
-    wire  w_mem__q;
-    reg  w_mem__clock;
-    reg  w_conv__d;
-    wire  w_conv__q;
-    reg  w_conv__clock;
-    reg  w_pool__d;
-    wire  w_pool__q;
-    reg  w_pool__clock;
     
     // Local signals
     reg  start_cmd;
     reg  iv;
-    reg  [4:0] kk;
-    reg  [4:0] op;
-    reg  [63:0] pl;
-    reg  conv_idle;
-    reg  pool_idle;
-    reg  mem_idle;
-    reg  [4:0] mask;
-    reg  ok;
-    reg  accept;
-    reg  bad_op;
-    reg  op_conv;
-    reg  op_pool;
-    reg  run_bad;
-    reg  need_mem;
-    reg  need_conv;
-    reg  need_pool;
     reg  [31:0] status;
     
     // Sub module instances
@@ -511,26 +455,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .w_addr(pout__w_addr),
         .w_data(pout__w_data)
     );
-    default_accel_top_dff_w20 m_len(
-        .d(m_len__d),
-        .q(m_len__q),
-        .clock(m_len__clock)
-    );
-    default_accel_top_dff_w26 m_stride(
-        .d(m_stride__d),
-        .q(m_stride__q),
-        .clock(m_stride__clock)
-    );
-    default_accel_top_dff_w1 m_half(
-        .d(m_half__d),
-        .q(m_half__q),
-        .clock(m_half__clock)
-    );
-    default_accel_top_dff_w8 pl_div(
-        .d(pl_div__d),
-        .q(pl_div__q),
-        .clock(pl_div__clock)
-    );
     default_accel_top_cregs cregs(
         .clock(cregs__clock),
         .we(cregs__we),
@@ -599,6 +523,45 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .head_pl(queue__head_pl),
         .head_class(queue__head_class)
     );
+    default_accel_top_disp disp(
+        .clock(disp__clock),
+        .running(disp__running),
+        .enabled(disp__enabled),
+        .iv(disp__iv),
+        .op(disp__op),
+        .pl(disp__pl),
+        .wait_class(disp__wait_class),
+        .conv_busy(disp__conv_busy),
+        .pool_busy(disp__pool_busy),
+        .mover_busy(disp__mover_busy),
+        .conv_bad(disp__conv_bad),
+        .pool_bad(disp__pool_bad),
+        .accept(disp__accept),
+        .ok(disp__ok),
+        .bad_op(disp__bad_op),
+        .run_bad(disp__run_bad),
+        .ended(disp__ended),
+        .conv_start(disp__conv_start),
+        .pool_start(disp__pool_start),
+        .clk_now(disp__clk_now),
+        .pool_div(disp__pool_div),
+        .go(disp__go),
+        .g_store(disp__g_store),
+        .g_copy(disp__g_copy),
+        .g_sel(disp__g_sel),
+        .g_addr(disp__g_addr),
+        .g_words(disp__g_words),
+        .g_len(disp__g_len),
+        .g_stride(disp__g_stride),
+        .g_half(disp__g_half),
+        .pw_v(disp__pw_v),
+        .pw_op(disp__pw_op),
+        .pw_pl(disp__pw_pl),
+        .w_any(disp__w_any),
+        .w_mem(disp__w_mem),
+        .w_conv(disp__w_conv),
+        .w_pool(disp__w_pool)
+    );
     default_accel_top_dff_w1 running(
         .d(running__d),
         .q(running__q),
@@ -619,60 +582,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(code__q),
         .clock(code__clock)
     );
-    default_accel_top_dff_w2 settle(
-        .d(settle__d),
-        .q(settle__q),
-        .clock(settle__clock)
-    );
-    default_accel_top_dff_w1 c_start(
-        .d(c_start__d),
-        .q(c_start__q),
-        .clock(c_start__clock)
-    );
-    default_accel_top_dff_w1 m_go(
-        .d(m_go__d),
-        .q(m_go__q),
-        .clock(m_go__clock)
-    );
-    default_accel_top_dff_w1 g_store_r(
-        .d(g_store_r__d),
-        .q(g_store_r__q),
-        .clock(g_store_r__clock)
-    );
-    default_accel_top_dff_w1 g_copy_r(
-        .d(g_copy_r__d),
-        .q(g_copy_r__q),
-        .clock(g_copy_r__clock)
-    );
-    default_accel_top_dff_w2 g_sel_r(
-        .d(g_sel_r__d),
-        .q(g_sel_r__q),
-        .clock(g_sel_r__clock)
-    );
-    default_accel_top_dff_w26 g_addr_r(
-        .d(g_addr_r__d),
-        .q(g_addr_r__q),
-        .clock(g_addr_r__clock)
-    );
-    default_accel_top_dff_w20 g_words_r(
-        .d(g_words_r__d),
-        .q(g_words_r__q),
-        .clock(g_words_r__clock)
-    );
-    default_accel_top_dff_w1 p_start(
-        .d(p_start__d),
-        .q(p_start__q),
-        .clock(p_start__clock)
-    );
     default_accel_top_dff_w1 conv_done_q(
         .d(conv_done_q__d),
         .q(conv_done_q__q),
         .clock(conv_done_q__clock)
-    );
-    default_accel_top_dff_w1 clk_now(
-        .d(clk_now__d),
-        .q(clk_now__q),
-        .clock(clk_now__clock)
     );
     default_accel_top_perf perf(
         .clock(perf__clock),
@@ -732,73 +645,17 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .q(wd_iv__q),
         .clock(wd_iv__clock)
     );
-    default_accel_top_dff_w1 pw_v(
-        .d(pw_v__d),
-        .q(pw_v__q),
-        .clock(pw_v__clock)
-    );
-    default_accel_top_dff_w5 pw_op(
-        .d(pw_op__d),
-        .q(pw_op__q),
-        .clock(pw_op__clock)
-    );
-    default_accel_top_dff_w64 pw_pl(
-        .d(pw_pl__d),
-        .q(pw_pl__q),
-        .clock(pw_pl__clock)
-    );
-    default_accel_top_dff_w1 w_any(
-        .d(w_any__d),
-        .q(w_any__q),
-        .clock(w_any__clock)
-    );
-    default_accel_top_dff_w1 w_mem(
-        .d(w_mem__d),
-        .q(w_mem__q),
-        .clock(w_mem__clock)
-    );
-    default_accel_top_dff_w1 w_conv(
-        .d(w_conv__d),
-        .q(w_conv__q),
-        .clock(w_conv__clock)
-    );
-    default_accel_top_dff_w1 w_pool(
-        .d(w_pool__d),
-        .q(w_pool__q),
-        .clock(w_pool__clock)
-    );
     
     // Update code
     always @(*) begin
         h_we__clock = clock;
         h_addr__clock = clock;
         h_wdata__clock = clock;
-        m_len__clock = clock;
-        m_stride__clock = clock;
-        m_half__clock = clock;
-        pl_div__clock = clock;
         running__clock = clock;
         fin__clock = clock;
         err__clock = clock;
         code__clock = clock;
-        settle__clock = clock;
-        c_start__clock = clock;
-        m_go__clock = clock;
-        g_store_r__clock = clock;
-        g_copy_r__clock = clock;
-        g_sel_r__clock = clock;
-        g_addr_r__clock = clock;
-        g_words_r__clock = clock;
-        pw_v__clock = clock;
-        pw_op__clock = clock;
-        pw_pl__clock = clock;
-        w_any__clock = clock;
-        w_mem__clock = clock;
-        w_conv__clock = clock;
-        w_pool__clock = clock;
-        p_start__clock = clock;
         conv_done_q__clock = clock;
-        clk_now__clock = clock;
         rdata__clock = clock;
         wd_limit__clock = clock;
         wd_count__clock = clock;
@@ -807,32 +664,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         h_we__d = h_we__q;
         h_addr__d = h_addr__q;
         h_wdata__d = h_wdata__q;
-        m_len__d = m_len__q;
-        m_stride__d = m_stride__q;
-        m_half__d = m_half__q;
-        pl_div__d = pl_div__q;
         running__d = running__q;
         fin__d = fin__q;
         err__d = err__q;
         code__d = code__q;
-        settle__d = settle__q;
-        c_start__d = c_start__q;
-        m_go__d = m_go__q;
-        g_store_r__d = g_store_r__q;
-        g_copy_r__d = g_copy_r__q;
-        g_sel_r__d = g_sel_r__q;
-        g_addr_r__d = g_addr_r__q;
-        g_words_r__d = g_words_r__q;
-        pw_v__d = pw_v__q;
-        pw_op__d = pw_op__q;
-        pw_pl__d = pw_pl__q;
-        w_any__d = w_any__q;
-        w_mem__d = w_mem__q;
-        w_conv__d = w_conv__q;
-        w_pool__d = w_pool__q;
-        p_start__d = p_start__q;
         conv_done_q__d = conv_done_q__q;
-        clk_now__d = clk_now__q;
         rdata__d = rdata__q;
         wd_limit__d = wd_limit__q;
         wd_count__d = wd_count__q;
@@ -847,6 +683,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         cregs__clock = clock;
         pregs__clock = clock;
         queue__clock = clock;
+        disp__clock = clock;
         h_we__d = reg_we & (reg_addr < 4'h2);
         h_addr__d = reg_addr[(32'h0)+:(2)];
         h_wdata__d = reg_wdata;
@@ -891,100 +728,44 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             rdata__d = ({24'd0, pool__div_now});
         end
         iv = queue__head_valid;
-        op = queue__head_op;
-        pl = queue__head_pl;
-        mask = pl[(32'h5)+:(5)];
-        conv_idle = ~conv__busy & ~c_start__q;
-        pool_idle = ~pool__busy & ~p_start__q;
-        mem_idle = ~mover__busy & ~m_go__q;
-        op_conv = (op == op_pe_shape) | (op == op_pe_kernel) | (op == op_acc_tiles) | (op == op_act_requant);
-        op_pool = (op == op_pool_window) | (op == op_pool_shape) | (op == op_pool_clock);
-        kk = queue__head_class;
-        bad_op = kk[32'h4];
-        ok = (mem_idle | ~kk[32'h0]) & (conv_idle | ~kk[32'h1]) & (pool_idle | ~kk[32'h2]) & (~|settle__q | ~kk[32'h3]) & ~kk[32'h4];
-        run_bad = kk[32'h3] & ~kk[32'h0] & ((cregs__bad & kk[32'h1]) | (pregs__bad & kk[32'h2]));
-        need_mem = kk[32'h0];
-        need_conv = kk[32'h1];
-        need_pool = kk[32'h2];
-        accept = iv & running__q & ~err__q & ok & ~run_bad;
+        disp__running = running__q;
+        disp__enabled = running__q & ~err__q;
+        disp__iv = queue__head_valid;
+        disp__op = queue__head_op;
+        disp__pl = queue__head_pl;
+        disp__wait_class = queue__head_class;
+        disp__conv_busy = conv__busy;
+        disp__pool_busy = pool__busy;
+        disp__mover_busy = mover__busy;
+        disp__conv_bad = cregs__bad;
+        disp__pool_bad = pregs__bad;
         queue__in_valid = dec__wr_valid;
         queue__in_op = dec__wr_op;
         queue__in_payload = dec__wr_payload;
-        queue__accept = accept;
+        queue__accept = disp__accept;
         dec__hold = queue__hold;
-        c_start__d = 1'b0;
-        p_start__d = 1'b0;
-        clk_now__d = 1'b0;
-        if (|settle__q) begin
-            settle__d = settle__q - 2'h1;
+        if (disp__ended) begin
+            running__d = 1'b0;
+            fin__d = 1'b1;
         end
-        m_go__d = 1'b0;
-        mover__go = m_go__q;
-        g_store_r__d = op == op_mem_store;
-        g_copy_r__d = op == op_mem_copy;
-        if (op == op_mem_copy) begin
-            g_sel_r__d = 2'h0;
-            g_addr_r__d = 26'h0;
-            g_words_r__d = pl[(32'h5)+:(20)];
-        end
-        else if (op == op_mem_store) begin
-            g_sel_r__d = ({1'd0, pl[(32'h5)+:(1)]});
-            g_addr_r__d = pl[(32'h6)+:(26)];
-            g_words_r__d = pl[(32'h20)+:(20)];
-        end
-        else begin
-            g_sel_r__d = pl[(32'h5)+:(2)];
-            g_addr_r__d = pl[(32'h7)+:(26)];
-            g_words_r__d = pl[(32'h21)+:(20)];
-        end
-        mover__g_store = g_store_r__q;
-        mover__g_copy = g_copy_r__q;
-        mover__g_sel = g_sel_r__q;
-        mover__g_addr = g_addr_r__q;
-        mover__g_words = g_words_r__q;
-        mover__g_len = m_len__q;
-        mover__g_stride = m_stride__q;
-        mover__g_half = m_half__q;
+        mover__go = disp__go;
+        mover__g_store = disp__g_store;
+        mover__g_copy = disp__g_copy;
+        mover__g_sel = disp__g_sel;
+        mover__g_addr = disp__g_addr;
+        mover__g_words = disp__g_words;
+        mover__g_len = disp__g_len;
+        mover__g_stride = disp__g_stride;
+        mover__g_half = disp__g_half;
         mover__g_fw = pregs__p_w;
         mover__g_fph = pregs__p_ph;
         mover__g_hbw = pregs__p_hbw;
-        if (accept) begin
-            if (op_conv | op_pool) begin
-                settle__d = 2'h3;
-            end
-            if (op == op_pool_geom) begin
-                settle__d = 2'h3;
-            end
-            if ((op == op_mem_load) | (op == op_mem_store) | (op == op_mem_copy)) begin
-                m_go__d = 1'b1;
-            end
-            if (op == op_pool_clock) begin
-                pl_div__d = pl[(32'h5)+:(8)];
-                clk_now__d = conv_idle;
-            end
-            if (op == op_run) begin
-                c_start__d = |(mask & 5'he);
-                p_start__d = mask[32'h4];
-            end
-            if (op == op_end) begin
-                running__d = 1'b0;
-                fin__d = 1'b1;
-            end
-        end
-        pw_v__d = accept;
-        pw_op__d = op;
-        pw_pl__d = pl;
-        if (pw_v__q & (pw_op__q == op_mem_shape)) begin
-            m_len__d = pw_pl__q[(32'h5)+:(20)];
-            m_stride__d = pw_pl__q[(32'h19)+:(26)];
-            m_half__d = |pw_pl__q[(32'h33)+:(1)];
-        end
-        cregs__we = pw_v__q;
-        cregs__op = pw_op__q;
-        cregs__payload = pw_pl__q;
-        pregs__we = pw_v__q;
-        pregs__op = pw_op__q;
-        pregs__payload = pw_pl__q;
+        cregs__we = disp__pw_v;
+        cregs__op = disp__pw_op;
+        cregs__payload = disp__pw_pl;
+        pregs__we = disp__pw_v;
+        pregs__op = disp__pw_op;
+        pregs__payload = disp__pw_pl;
         conv__p_h = cregs__p_h;
         conv__p_w = cregs__p_w;
         conv__p_wo = cregs__p_wo;
@@ -1011,7 +792,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_nodrain = cregs__p_nodrain;
         conv__p_fbase = cregs__p_fbase;
         conv__p_obase = cregs__p_obase;
-        conv__start = c_start__q;
+        conv__start = disp__conv_start;
         conv__ld_we = mover__w_en & (mover__w_sel != 2'h3);
         conv__ld_target = mover__w_sel;
         conv__ld_rowsel = mover__w_bank;
@@ -1035,10 +816,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         pool__p_count = pregs__p_count;
         pool__p_avg = pregs__p_avg;
         pool__p_ph = ({14'd0, pregs__p_ph});
-        pool__p_div = pl_div__q;
+        pool__p_div = disp__pool_div;
         conv_done_q__d = conv__done;
-        pool__conv_done = (conv__done & ~conv_done_q__q) | clk_now__q;
-        pool__start = p_start__q;
+        pool__conv_done = (conv__done & ~conv_done_q__q) | disp__clk_now;
+        pool__start = disp__pool_start;
         pool__ld_we = mover__w_en & (mover__w_sel == 2'h3);
         pool__ld_bank = mover__w_bank[(32'h0)+:(16)];
         pool__ld_addr = mover__w_addr;
@@ -1068,22 +849,18 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__m_rsp_valid = m_rsp_valid;
         mover__m_rsp_data = m_rsp_data;
         m_rsp_ready = mover__m_rsp_ready;
-        w_any__d = 1'b0;
-        w_mem__d = 1'b0;
-        w_conv__d = 1'b0;
-        w_pool__d = 1'b0;
         perf__cycles = running__q;
-        perf__instructions = accept;
-        perf__dispatch_stalls = w_any__q;
-        perf__mem_wait = w_mem__q;
-        perf__conv_wait = w_conv__q;
-        perf__pool_wait = w_pool__q;
+        perf__instructions = disp__accept;
+        perf__dispatch_stalls = disp__w_any;
+        perf__mem_wait = disp__w_mem;
+        perf__conv_wait = disp__w_conv;
+        perf__pool_wait = disp__w_pool;
         perf__conv_busy = running__q & conv__busy;
         perf__pool_busy = running__q & pool__busy;
         perf__pool_enabled = running__q & pool__busy & pool__enable;
         perf__mem_busy = running__q & mover__busy;
         perf__mem_stalls = running__q & mover__m_req_valid & ~m_req_ready;
-        wd_acc__d = accept;
+        wd_acc__d = disp__accept;
         wd_iv__d = iv;
         if (wd_acc__q | ~running__q) begin
             wd_count__d = 32'h0;
@@ -1092,10 +869,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
             wd_count__d = wd_count__q + 32'h1;
         end
         if (running__q) begin
-            w_any__d = iv & ~accept;
-            w_mem__d = iv & ~accept & need_mem & ~mem_idle;
-            w_conv__d = iv & ~accept & need_conv & ~conv_idle;
-            w_pool__d = iv & ~accept & need_pool & ~pool_idle;
             if (~err__q) begin
                 if (dec__st_error) begin
                     err__d = 1'b1;
@@ -1105,11 +878,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
                     err__d = 1'b1;
                     code__d = err_bounds;
                 end
-                else if (iv & bad_op) begin
+                else if (iv & disp__bad_op) begin
                     err__d = 1'b1;
                     code__d = err_not_dispatchable;
                 end
-                else if (iv & run_bad & ok) begin
+                else if (iv & disp__run_bad & disp__ok) begin
                     err__d = 1'b1;
                     code__d = err_bad_parameters;
                 end
@@ -1153,24 +926,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     end
     
 endmodule // accel_top
-
-module default_accel_top_dff_w1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w1
 
 module default_accel_top_dff_w4(d,q,clock);
     
@@ -5497,6 +5252,24 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     end
     
 endmodule // default_accel_top_acc_column
+
+module default_accel_top_dff_w1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w1
 
 module default_accel_top_dff_w16(d,q,clock);
     
@@ -10899,6 +10672,374 @@ module default_accel_top_dff_w256(d,q,clock);
     end
           
 endmodule // default_accel_top_dff_w256
+
+module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  running;
+    input wire  enabled;
+    input wire  iv;
+    input wire  [4:0] op;
+    input wire  [63:0] pl;
+    input wire  [4:0] wait_class;
+    input wire  conv_busy;
+    input wire  pool_busy;
+    input wire  mover_busy;
+    input wire  conv_bad;
+    input wire  pool_bad;
+    output reg  accept;
+    output reg  ok;
+    output reg  bad_op;
+    output reg  run_bad;
+    output reg  ended;
+    output reg  conv_start;
+    output reg  pool_start;
+    output reg  clk_now;
+    output reg  [7:0] pool_div;
+    output reg  go;
+    output reg  g_store;
+    output reg  g_copy;
+    output reg  [1:0] g_sel;
+    output reg  [25:0] g_addr;
+    output reg  [19:0] g_words;
+    output reg  [19:0] g_len;
+    output reg  [25:0] g_stride;
+    output reg  g_half;
+    output reg  pw_v;
+    output reg  [4:0] pw_op;
+    output reg  [63:0] pw_pl;
+    output reg  w_any;
+    output reg  w_mem;
+    output reg  w_conv;
+    output reg  w_pool;
+    
+    // Constant declarations
+    localparam  op_mem_load = 5'b1;
+    localparam  op_mem_store = 5'b10;
+    localparam  op_mem_copy = 5'b10000;
+    localparam  op_mem_shape = 5'b1110;
+    localparam  op_pe_shape = 5'b11;
+    localparam  op_pe_kernel = 5'b100;
+    localparam  op_acc_tiles = 5'b101;
+    localparam  op_act_requant = 5'b110;
+    localparam  op_pool_window = 5'b111;
+    localparam  op_pool_shape = 5'b1000;
+    localparam  op_pool_clock = 5'b1001;
+    localparam  op_pool_geom = 5'b1111;
+    localparam  op_run = 5'b1010;
+    localparam  op_end = 5'b11111;
+    localparam  m_conv = 5'b1110;
+    localparam  m_pool = 5'b10000;
+    
+    // Stub signals
+    reg  [1:0] settle__d;
+    wire  [1:0] settle__q;
+    reg  settle__clock;
+    reg  c_start__d;
+    wire  c_start__q;
+    reg  c_start__clock;
+    reg  p_start__d;
+    wire  p_start__q;
+    reg  p_start__clock;
+    reg  clk_now_r__d;
+    wire  clk_now_r__q;
+    reg  clk_now_r__clock;
+    reg  [7:0] div__d;
+    wire  [7:0] div__q;
+    reg  div__clock;
+    reg  m_go__d;
+    wire  m_go__q;
+    reg  m_go__clock;
+    reg  g_store_r__d;
+    wire  g_store_r__q;
+    reg  g_store_r__clock;
+    reg  g_copy_r__d;
+    wire  g_copy_r__q;
+    reg  g_copy_r__clock;
+    reg  [1:0] g_sel_r__d;
+    wire  [1:0] g_sel_r__q;
+    reg  g_sel_r__clock;
+    reg  [25:0] g_addr_r__d;
+    wire  [25:0] g_addr_r__q;
+    reg  g_addr_r__clock;
+    reg  [19:0] g_words_r__d;
+    wire  [19:0] g_words_r__q;
+    reg  g_words_r__clock;
+    reg  [19:0] m_len__d;
+    wire  [19:0] m_len__q;
+    reg  m_len__clock;
+    reg  [25:0] m_stride__d;
+    wire  [25:0] m_stride__q;
+    reg  m_stride__clock;
+    reg  m_half__d;
+    wire  m_half__q;
+    reg  m_half__clock;
+    reg  pw_v_r__d;
+    wire  pw_v_r__q;
+    reg  pw_v_r__clock;
+    reg  [4:0] pw_op_r__d;
+    wire  [4:0] pw_op_r__q;
+    reg  pw_op_r__clock;
+    reg  [63:0] pw_pl_r__d;
+    wire  [63:0] pw_pl_r__q;
+    reg  pw_pl_r__clock;
+    reg  w_any_r__d;
+    wire  w_any_r__q;
+    reg  w_any_r__clock;
+    reg  w_mem_r__d;
+    wire  w_mem_r__q;
+    reg  w_mem_r__clock;
+    reg  w_conv_r__d;
+    wire  w_conv_r__q;
+    reg  w_conv_r__clock;
+    reg  w_pool_r__d;
+    wire  w_pool_r__q;
+    reg  w_pool_r__clock;
+    
+    // Local signals
+    reg  conv_idle;
+    reg  pool_idle;
+    reg  mem_idle;
+    reg  waits;
+    reg  [4:0] mask;
+    
+    // Sub module instances
+    default_accel_top_dff_w2 settle(
+        .d(settle__d),
+        .q(settle__q),
+        .clock(settle__clock)
+    );
+    default_accel_top_dff_w1 c_start(
+        .d(c_start__d),
+        .q(c_start__q),
+        .clock(c_start__clock)
+    );
+    default_accel_top_dff_w1 p_start(
+        .d(p_start__d),
+        .q(p_start__q),
+        .clock(p_start__clock)
+    );
+    default_accel_top_dff_w1 clk_now_r(
+        .d(clk_now_r__d),
+        .q(clk_now_r__q),
+        .clock(clk_now_r__clock)
+    );
+    default_accel_top_dff_w8 div(
+        .d(div__d),
+        .q(div__q),
+        .clock(div__clock)
+    );
+    default_accel_top_dff_w1 m_go(
+        .d(m_go__d),
+        .q(m_go__q),
+        .clock(m_go__clock)
+    );
+    default_accel_top_dff_w1 g_store_r(
+        .d(g_store_r__d),
+        .q(g_store_r__q),
+        .clock(g_store_r__clock)
+    );
+    default_accel_top_dff_w1 g_copy_r(
+        .d(g_copy_r__d),
+        .q(g_copy_r__q),
+        .clock(g_copy_r__clock)
+    );
+    default_accel_top_dff_w2 g_sel_r(
+        .d(g_sel_r__d),
+        .q(g_sel_r__q),
+        .clock(g_sel_r__clock)
+    );
+    default_accel_top_dff_w26 g_addr_r(
+        .d(g_addr_r__d),
+        .q(g_addr_r__q),
+        .clock(g_addr_r__clock)
+    );
+    default_accel_top_dff_w20 g_words_r(
+        .d(g_words_r__d),
+        .q(g_words_r__q),
+        .clock(g_words_r__clock)
+    );
+    default_accel_top_dff_w20 m_len(
+        .d(m_len__d),
+        .q(m_len__q),
+        .clock(m_len__clock)
+    );
+    default_accel_top_dff_w26 m_stride(
+        .d(m_stride__d),
+        .q(m_stride__q),
+        .clock(m_stride__clock)
+    );
+    default_accel_top_dff_w1 m_half(
+        .d(m_half__d),
+        .q(m_half__q),
+        .clock(m_half__clock)
+    );
+    default_accel_top_dff_w1 pw_v_r(
+        .d(pw_v_r__d),
+        .q(pw_v_r__q),
+        .clock(pw_v_r__clock)
+    );
+    default_accel_top_dff_w5 pw_op_r(
+        .d(pw_op_r__d),
+        .q(pw_op_r__q),
+        .clock(pw_op_r__clock)
+    );
+    default_accel_top_dff_w64 pw_pl_r(
+        .d(pw_pl_r__d),
+        .q(pw_pl_r__q),
+        .clock(pw_pl_r__clock)
+    );
+    default_accel_top_dff_w1 w_any_r(
+        .d(w_any_r__d),
+        .q(w_any_r__q),
+        .clock(w_any_r__clock)
+    );
+    default_accel_top_dff_w1 w_mem_r(
+        .d(w_mem_r__d),
+        .q(w_mem_r__q),
+        .clock(w_mem_r__clock)
+    );
+    default_accel_top_dff_w1 w_conv_r(
+        .d(w_conv_r__d),
+        .q(w_conv_r__q),
+        .clock(w_conv_r__clock)
+    );
+    default_accel_top_dff_w1 w_pool_r(
+        .d(w_pool_r__d),
+        .q(w_pool_r__q),
+        .clock(w_pool_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        settle__clock = clock;
+        c_start__clock = clock;
+        p_start__clock = clock;
+        clk_now_r__clock = clock;
+        div__clock = clock;
+        m_go__clock = clock;
+        g_store_r__clock = clock;
+        g_copy_r__clock = clock;
+        g_sel_r__clock = clock;
+        g_addr_r__clock = clock;
+        g_words_r__clock = clock;
+        m_len__clock = clock;
+        m_stride__clock = clock;
+        m_half__clock = clock;
+        pw_v_r__clock = clock;
+        pw_op_r__clock = clock;
+        pw_pl_r__clock = clock;
+        w_any_r__clock = clock;
+        w_mem_r__clock = clock;
+        w_conv_r__clock = clock;
+        w_pool_r__clock = clock;
+        settle__d = settle__q;
+        c_start__d = c_start__q;
+        p_start__d = p_start__q;
+        clk_now_r__d = clk_now_r__q;
+        div__d = div__q;
+        m_go__d = m_go__q;
+        g_store_r__d = g_store_r__q;
+        g_copy_r__d = g_copy_r__q;
+        g_sel_r__d = g_sel_r__q;
+        g_addr_r__d = g_addr_r__q;
+        g_words_r__d = g_words_r__q;
+        m_len__d = m_len__q;
+        m_stride__d = m_stride__q;
+        m_half__d = m_half__q;
+        pw_v_r__d = pw_v_r__q;
+        pw_op_r__d = pw_op_r__q;
+        pw_pl_r__d = pw_pl_r__q;
+        w_any_r__d = w_any_r__q;
+        w_mem_r__d = w_mem_r__q;
+        w_conv_r__d = w_conv_r__q;
+        w_pool_r__d = w_pool_r__q;
+        conv_idle = ~conv_busy & ~c_start__q;
+        pool_idle = ~pool_busy & ~p_start__q;
+        mem_idle = ~mover_busy & ~m_go__q;
+        bad_op = wait_class[32'h4];
+        ok = (mem_idle | ~wait_class[32'h0]) & (conv_idle | ~wait_class[32'h1]) & (pool_idle | ~wait_class[32'h2]) & (~|settle__q | ~wait_class[32'h3]) & ~wait_class[32'h4];
+        run_bad = wait_class[32'h3] & ~wait_class[32'h0] & ((conv_bad & wait_class[32'h1]) | (pool_bad & wait_class[32'h2]));
+        accept = iv & enabled & ok & ~run_bad;
+        ended = accept & (op == op_end);
+        mask = pl[(32'h5)+:(5)];
+        c_start__d = 1'b0;
+        p_start__d = 1'b0;
+        clk_now_r__d = 1'b0;
+        m_go__d = 1'b0;
+        if (|settle__q) begin
+            settle__d = settle__q - 2'h1;
+        end
+        g_store_r__d = op == op_mem_store;
+        g_copy_r__d = op == op_mem_copy;
+        if (op == op_mem_copy) begin
+            g_sel_r__d = 2'h0;
+            g_addr_r__d = 26'h0;
+            g_words_r__d = pl[(32'h5)+:(20)];
+        end
+        else if (op == op_mem_store) begin
+            g_sel_r__d = ({1'd0, pl[(32'h5)+:(1)]});
+            g_addr_r__d = pl[(32'h6)+:(26)];
+            g_words_r__d = pl[(32'h20)+:(20)];
+        end
+        else begin
+            g_sel_r__d = pl[(32'h5)+:(2)];
+            g_addr_r__d = pl[(32'h7)+:(26)];
+            g_words_r__d = pl[(32'h21)+:(20)];
+        end
+        if (accept) begin
+            if ((op == op_pe_shape) | (op == op_pe_kernel) | (op == op_acc_tiles) | (op == op_act_requant) | (op == op_pool_window) | (op == op_pool_shape) | (op == op_pool_clock) | (op == op_pool_geom)) begin
+                settle__d = 2'h3;
+            end
+            if ((op == op_mem_load) | (op == op_mem_store) | (op == op_mem_copy)) begin
+                m_go__d = 1'b1;
+            end
+            if (op == op_pool_clock) begin
+                div__d = pl[(32'h5)+:(8)];
+                clk_now_r__d = conv_idle;
+            end
+            if (op == op_run) begin
+                c_start__d = |(mask & m_conv);
+                p_start__d = |(mask & m_pool);
+            end
+        end
+        pw_v_r__d = accept;
+        pw_op_r__d = op;
+        pw_pl_r__d = pl;
+        if (pw_v_r__q & (pw_op_r__q == op_mem_shape)) begin
+            m_len__d = pw_pl_r__q[(32'h5)+:(20)];
+            m_stride__d = pw_pl_r__q[(32'h19)+:(26)];
+            m_half__d = |pw_pl_r__q[(32'h33)+:(1)];
+        end
+        waits = running & iv & ~accept;
+        w_any_r__d = waits;
+        w_mem_r__d = waits & wait_class[32'h0] & ~mem_idle;
+        w_conv_r__d = waits & wait_class[32'h1] & ~conv_idle;
+        w_pool_r__d = waits & wait_class[32'h2] & ~pool_idle;
+        conv_start = c_start__q;
+        pool_start = p_start__q;
+        clk_now = clk_now_r__q;
+        pool_div = div__q;
+        go = m_go__q;
+        g_store = g_store_r__q;
+        g_copy = g_copy_r__q;
+        g_sel = g_sel_r__q;
+        g_addr = g_addr_r__q;
+        g_words = g_words_r__q;
+        g_len = m_len__q;
+        g_stride = m_stride__q;
+        g_half = m_half__q;
+        pw_v = pw_v_r__q;
+        pw_op = pw_op_r__q;
+        pw_pl = pw_pl_r__q;
+        w_any = w_any_r__q;
+        w_mem = w_mem_r__q;
+        w_conv = w_conv_r__q;
+        w_pool = w_pool_r__q;
+    end
+    
+endmodule // default_accel_top_disp
 
 module default_accel_top_dff_w2(d,q,clock);
     

@@ -44,11 +44,11 @@
 //! Writes (`reg_we`, `reg_addr`): 0 DATA appends a program word; 1 CTRL: bit 0 start, bit 1 clear;
 //! 2 WATCHDOG: the most cycles one instruction may wait (0, the reset value: no limit).
 
-use crate::isa::{InstrDecompressor, InstrFields};
+use crate::isa::InstrDecompressor;
 use crate::mem::SyncRam;
 use crate::pe::{ConvEngine, ConvEngineParams};
 use crate::pool::{PoolUnit, PoolUnitParams};
-use crate::top::{ConvRegs, DataMover, DataMoverParams, InstrQueue, PerfCounters, PoolRegs};
+use crate::top::{ConvRegs, DataMover, DataMoverParams, Dispatcher, InstrQueue, PerfCounters, PoolRegs};
 use accelgen_config::HwConfig;
 use rust_hdl::prelude::*;
 
@@ -103,34 +103,15 @@ pub struct AccelTop<const W: usize, const L: usize> {
     /// Pooling output buffer.
     pout: SyncRam<Bits<8>>,
 
-    /// Module registers: memory (chunk length, stride, upper half).
-    m_len: DFF<Bits<20>>,
-    m_stride: DFF<Bits<26>>,
-    m_half: DFF<Bit>,
-    /// The pooling unit's clock divider, taken when `POOL_CLOCK` is accepted.
-    pl_div: DFF<Bits<8>>,
     /// The conv engine's and the pooling unit's control registers.
     cregs: ConvRegs,
     pregs: PoolRegs,
     /// Instruction queue between the decompressor and the dispatcher.
     queue: InstrQueue,
+    /// The dispatcher: decision, starts, transfer fields, parameter writes.
+    disp: Dispatcher,
     /// Sign extension of a pooled int8 to a 32-bit word.
     sext: Constant<Bits<32>>,
-    /// Opcodes the dispatcher compares with, from the opcode table.
-    op_mem_load: Constant<Bits<5>>,
-    op_mem_store: Constant<Bits<5>>,
-    op_pe_shape: Constant<Bits<5>>,
-    op_pe_kernel: Constant<Bits<5>>,
-    op_acc_tiles: Constant<Bits<5>>,
-    op_act_requant: Constant<Bits<5>>,
-    op_pool_window: Constant<Bits<5>>,
-    op_pool_shape: Constant<Bits<5>>,
-    op_pool_clock: Constant<Bits<5>>,
-    op_run: Constant<Bits<5>>,
-    op_mem_shape: Constant<Bits<5>>,
-    op_pool_geom: Constant<Bits<5>>,
-    op_mem_copy: Constant<Bits<5>>,
-    op_end: Constant<Bits<5>>,
     /// Read addresses of the registers `accel_top` answers itself, from the register map.
     r_status: Constant<Bits<4>>,
     r_words: Constant<Bits<4>>,
@@ -150,18 +131,8 @@ pub struct AccelTop<const W: usize, const L: usize> {
     fin: DFF<Bit>,
     err: DFF<Bit>,
     code: DFF<Bits<4>>,
-    settle: DFF<Bits<2>>,
-    c_start: DFF<Bit>,
-    /// A transfer accepted last cycle starts the mover now, with its registered fields.
-    m_go: DFF<Bit>,
-    g_store_r: DFF<Bit>,
-    g_copy_r: DFF<Bit>,
-    g_sel_r: DFF<Bits<2>>,
-    g_addr_r: DFF<Bits<26>>,
-    g_words_r: DFF<Bits<20>>,
-    p_start: DFF<Bit>,
+    /// The conv engine's done flag last cycle (its rising edge is the "convolution done" event).
     conv_done_q: DFF<Bit>,
-    clk_now: DFF<Bit>,
     /// The event counters and their host read port.
     pub perf: PerfCounters,
     /// The start command (CTRL bit 0 while not running): clears the counters.
@@ -181,40 +152,8 @@ pub struct AccelTop<const W: usize, const L: usize> {
     wd_acc: DFF<Bit>,
     wd_iv: DFF<Bit>,
 
-    /// The instruction accepted last cycle, for the parameter writes (timing: the acceptance
-    /// does not fan out to every parameter register; a parameter write sets `settle` in its
-    /// acceptance cycle, and everything that reads parameters waits for it).
-    pw_v: DFF<Bit>,
-    pw_op: DFF<Bits<5>>,
-    pw_pl: DFF<Bits<64>>,
-    /// The wait counters' conditions, registered (timing: the counters count a cycle later,
-    /// which the host's reads after the run cannot see): a valid instruction waited, and it
-    /// waited for the mover, the conv engine, the pooling unit.
-    w_any: DFF<Bit>,
-    w_mem: DFF<Bit>,
-    w_conv: DFF<Bit>,
-    w_pool: DFF<Bit>,
-    /// The instruction the dispatcher decodes this cycle is valid.
+    /// The queue's head is valid.
     iv: Signal<Local, Bit>,
-    /// Decoded this cycle: opcode, payload, wait class.
-    kk: Signal<Local, Bits<5>>,
-    op: Signal<Local, Bits<5>>,
-    pl: Signal<Local, Bits<64>>,
-    conv_idle: Signal<Local, Bit>,
-    pool_idle: Signal<Local, Bit>,
-    mem_idle: Signal<Local, Bit>,
-    mask: Signal<Local, Bits<5>>,
-    ok: Signal<Local, Bit>,
-    accept: Signal<Local, Bit>,
-    bad_op: Signal<Local, Bit>,
-    /// The opcode sets conv (3..=6) or pooling (7..=9) parameters.
-    op_conv: Signal<Local, Bit>,
-    op_pool: Signal<Local, Bit>,
-    run_bad: Signal<Local, Bit>,
-    /// The modules the presented instruction needs idle.
-    need_mem: Signal<Local, Bit>,
-    need_conv: Signal<Local, Bit>,
-    need_pool: Signal<Local, Bit>,
     /// Status register value.
     status: Signal<Local, Bits<32>>,
 }
@@ -253,21 +192,8 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             cregs: ConvRegs::new(e.kernels, e.first_cache_depth, e.output_buffer_depth),
             pregs: PoolRegs::default(),
             queue: InstrQueue::default(),
+            disp: Dispatcher::default(),
             sext: Constant::new(0xffff_ff00u64.into()),
-            op_mem_load: Constant::new(u64::from(accelgen_isa::opcode("MEM_LOAD")).into()),
-            op_mem_store: Constant::new(u64::from(accelgen_isa::opcode("MEM_STORE")).into()),
-            op_pe_shape: Constant::new(u64::from(accelgen_isa::opcode("PE_SHAPE")).into()),
-            op_pe_kernel: Constant::new(u64::from(accelgen_isa::opcode("PE_KERNEL")).into()),
-            op_acc_tiles: Constant::new(u64::from(accelgen_isa::opcode("ACC_TILES")).into()),
-            op_act_requant: Constant::new(u64::from(accelgen_isa::opcode("ACT_REQUANT")).into()),
-            op_pool_window: Constant::new(u64::from(accelgen_isa::opcode("POOL_WINDOW")).into()),
-            op_pool_shape: Constant::new(u64::from(accelgen_isa::opcode("POOL_SHAPE")).into()),
-            op_pool_clock: Constant::new(u64::from(accelgen_isa::opcode("POOL_CLOCK")).into()),
-            op_run: Constant::new(u64::from(accelgen_isa::opcode("RUN")).into()),
-            op_mem_shape: Constant::new(u64::from(accelgen_isa::opcode("MEM_SHAPE")).into()),
-            op_pool_geom: Constant::new(u64::from(accelgen_isa::opcode("POOL_GEOM")).into()),
-            op_mem_copy: Constant::new(u64::from(accelgen_isa::opcode("MEM_COPY")).into()),
-            op_end: Constant::new(u64::from(accelgen_isa::opcode("END")).into()),
             r_status: Constant::new(u64::from(accelgen_isa::read_register("STATUS")).into()),
             r_words: Constant::new(u64::from(accelgen_isa::read_register("WORDS")).into()),
             r_pool_div: Constant::new(u64::from(accelgen_isa::read_register("POOL_DIV")).into()),
@@ -282,12 +208,8 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, reg_raddr, reg_rdata, st_busy, st_done, st_error,
             m_req_valid, m_req_ready, m_req_we, m_req_addr, m_req_wdata, m_req_be, m_rsp_valid,
-            m_rsp_ready, m_rsp_data, m_len, m_stride, m_half, pl_div, running, fin, err, code,
-            settle, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, p_start,
-            conv_done_q, clk_now, perf, start_cmd, rdata, wd_limit, h_we, h_addr, h_wdata, wd_count,
-            wd_acc, wd_iv, pw_v, pw_op, pw_pl, kk, w_any, w_mem, w_conv, w_pool, iv, op, pl,
-            conv_idle, pool_idle, mem_idle, mask, ok, accept, bad_op, op_conv, op_pool, run_bad,
-            need_mem, need_conv, need_pool, status,
+            m_rsp_ready, m_rsp_data, running, fin, err, code, conv_done_q, perf, start_cmd, rdata,
+            wd_limit, h_we, h_addr, h_wdata, wd_count, wd_acc, wd_iv, iv, status,
         })
     }
 }
@@ -301,13 +223,8 @@ const _: () = {
 impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, h_we, h_addr, h_wdata, m_len, m_stride, m_half, pl_div, running, fin, err,
-            code, settle, c_start, m_go, g_store_r, g_copy_r, g_sel_r, g_addr_r, g_words_r, pw_v,
-            pw_op, pw_pl, w_any, w_mem, w_conv, w_pool, p_start, conv_done_q, clk_now, rdata,
-            wd_limit, wd_count, wd_acc, wd_iv
-        );
-        clock!(self, clock, dec, conv, pool, mover, perf, pout, cregs, pregs, queue);
+        dff_setup!(self, clock, h_we, h_addr, h_wdata, running, fin, err, code, conv_done_q, rdata, wd_limit, wd_count, wd_acc, wd_iv);
+        clock!(self, clock, dec, conv, pool, mover, perf, pout, cregs, pregs, queue, disp);
 
         // ---- Host register port.
         self.h_we.d.next = self.reg_we.val() & (self.reg_addr.val() < 2);
@@ -353,125 +270,50 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             self.rdata.d.next = bit_cast::<32, 8>(self.pool.div_now.val());
         }
 
-        // ---- Dispatcher.
+        // ---- Dispatcher, fed by the instruction queue (the decompressor is held while the
+        // queue's skid entry is full).
         self.iv.next = self.queue.head_valid.val();
-        self.op.next = self.queue.head_op.val();
-        self.pl.next = self.queue.head_pl.val();
-        self.mask.next = self.pl.val().get_value_run_modules();
-        self.conv_idle.next = !self.conv.busy.val() & !self.c_start.q.val();
-        self.pool_idle.next = !self.pool.busy.val() & !self.p_start.q.val();
-        self.mem_idle.next = !self.mover.busy.val() & !self.m_go.q.val();
-        // Opcode classes as equalities (timing: no magnitude compare, so no carry chain).
-        self.op_conv.next =
-            (self.op.val() == self.op_pe_shape.val()) | (self.op.val() == self.op_pe_kernel.val()) | (self.op.val() == self.op_acc_tiles.val()) | (self.op.val() == self.op_act_requant.val());
-        self.op_pool.next = (self.op.val() == self.op_pool_window.val()) | (self.op.val() == self.op_pool_shape.val()) | (self.op.val() == self.op_pool_clock.val());
-        // What the head waits for, decoded when it arrived (`InstrQueue`).
-        self.kk.next = self.queue.head_class.val();
-        self.bad_op.next = self.kk.val().get_bit(4);
-        self.ok.next = (self.mem_idle.val() | !self.kk.val().get_bit(0))
-            & (self.conv_idle.val() | !self.kk.val().get_bit(1))
-            & (self.pool_idle.val() | !self.kk.val().get_bit(2))
-            & (!self.settle.q.val().any() | !self.kk.val().get_bit(3))
-            & !self.kk.val().get_bit(4);
-        // A RUN is the one class that waits for the settle count without the mover (transfers
-        // wait for both), and its conv and pool class bits are its mask's modules; so the head's
-        // registered class decides (timing: no opcode compare or payload select in front of
-        // `accept`).
-        self.run_bad.next = self.kk.val().get_bit(3)
-            & !self.kk.val().get_bit(0)
-            & ((self.cregs.bad.val() & self.kk.val().get_bit(1)) | (self.pregs.bad.val() & self.kk.val().get_bit(2)));
-        self.need_mem.next = self.kk.val().get_bit(0);
-        self.need_conv.next = self.kk.val().get_bit(1);
-        self.need_pool.next = self.kk.val().get_bit(2);
-        self.accept.next = self.iv.val()
-            & self.running.q.val()
-            & !self.err.q.val()
-            & self.ok.val()
-            & !self.run_bad.val();
-        // The queue: the decompressor is held while its skid entry is full.
+        self.disp.running.next = self.running.q.val();
+        self.disp.enabled.next = self.running.q.val() & !self.err.q.val();
+        // (From the queue directly, not through `iv`: Verilator orders an always block by the
+        // variables its statements share, and `iv` also feeds the error checks, which read the
+        // dispatcher's outputs; through `iv` the two blocks would form a false loop.)
+        self.disp.iv.next = self.queue.head_valid.val();
+        self.disp.op.next = self.queue.head_op.val();
+        self.disp.pl.next = self.queue.head_pl.val();
+        self.disp.wait_class.next = self.queue.head_class.val();
+        self.disp.conv_busy.next = self.conv.busy.val();
+        self.disp.pool_busy.next = self.pool.busy.val();
+        self.disp.mover_busy.next = self.mover.busy.val();
+        self.disp.conv_bad.next = self.cregs.bad.val();
+        self.disp.pool_bad.next = self.pregs.bad.val();
         self.queue.in_valid.next = self.dec.wr_valid.val();
         self.queue.in_op.next = self.dec.wr_op.val();
         self.queue.in_payload.next = self.dec.wr_payload.val();
-        self.queue.accept.next = self.accept.val();
+        self.queue.accept.next = self.disp.accept.val();
         self.dec.hold.next = self.queue.hold.val();
-
-        self.c_start.d.next = false;
-        self.p_start.d.next = false;
-        self.clk_now.d.next = false;
-        if self.settle.q.val().any() {
-            self.settle.d.next = self.settle.q.val() - 1;
+        if self.disp.ended.val() {
+            self.running.d.next = false;
+            self.fin.d.next = true;
         }
-        // A transfer starts the mover a cycle after its acceptance (timing: the dispatcher's
-        // decision does not reach the mover's registers in its cycle); its fields are registered
-        // every cycle, and `mem_idle` counts the pending start as busy.
-        self.m_go.d.next = false;
-        self.mover.go.next = self.m_go.q.val();
-        self.g_store_r.d.next = self.op.val() == self.op_mem_store.val();
-        self.g_copy_r.d.next = self.op.val() == self.op_mem_copy.val();
-        if self.op.val() == self.op_mem_copy.val() {
-            self.g_sel_r.d.next = 0.into();
-            self.g_addr_r.d.next = 0.into();
-            self.g_words_r.d.next = self.pl.val().get_value_copy_words();
-        } else if self.op.val() == self.op_mem_store.val() {
-            self.g_sel_r.d.next = bit_cast::<2, 1>(self.pl.val().get_value_store_source());
-            self.g_addr_r.d.next = self.pl.val().get_value_store_addr();
-            self.g_words_r.d.next = self.pl.val().get_value_store_words();
-        } else {
-            self.g_sel_r.d.next = self.pl.val().get_value_load_target();
-            self.g_addr_r.d.next = self.pl.val().get_value_load_addr();
-            self.g_words_r.d.next = self.pl.val().get_value_load_words();
-        }
-        self.mover.g_store.next = self.g_store_r.q.val();
-        self.mover.g_copy.next = self.g_copy_r.q.val();
-        self.mover.g_sel.next = self.g_sel_r.q.val();
-        self.mover.g_addr.next = self.g_addr_r.q.val();
-        self.mover.g_words.next = self.g_words_r.q.val();
-        self.mover.g_len.next = self.m_len.q.val();
-        self.mover.g_stride.next = self.m_stride.q.val();
-        self.mover.g_half.next = self.m_half.q.val();
+        self.mover.go.next = self.disp.go.val();
+        self.mover.g_store.next = self.disp.g_store.val();
+        self.mover.g_copy.next = self.disp.g_copy.val();
+        self.mover.g_sel.next = self.disp.g_sel.val();
+        self.mover.g_addr.next = self.disp.g_addr.val();
+        self.mover.g_words.next = self.disp.g_words.val();
+        self.mover.g_len.next = self.disp.g_len.val();
+        self.mover.g_stride.next = self.disp.g_stride.val();
+        self.mover.g_half.next = self.disp.g_half.val();
         self.mover.g_fw.next = self.pregs.p_w.val();
         self.mover.g_fph.next = self.pregs.p_ph.val();
         self.mover.g_hbw.next = self.pregs.p_hbw.val();
-        if self.accept.val() {
-            if self.op_conv.val() | self.op_pool.val() {
-                self.settle.d.next = 3.into();
-            }
-            if self.op.val() == self.op_pool_geom.val() {
-                self.settle.d.next = 3.into();
-            }
-            if (self.op.val() == self.op_mem_load.val()) | (self.op.val() == self.op_mem_store.val()) | (self.op.val() == self.op_mem_copy.val()) {
-                self.m_go.d.next = true;
-            }
-            if self.op.val() == self.op_pool_clock.val() {
-                self.pl_div.d.next = self.pl.val().get_value_pool_divider();
-                self.clk_now.d.next = self.conv_idle.val();
-            }
-            if self.op.val() == self.op_run.val() {
-                self.c_start.d.next = (self.mask.val() & bits::<5>(14)).any();
-                self.p_start.d.next = self.mask.val().get_bit(4);
-            }
-            if self.op.val() == self.op_end.val() {
-                self.running.d.next = false;
-                self.fin.d.next = true;
-            }
-        }
-
-        // ---- Parameter writes, a cycle after their acceptance (from `pw_*`; the acceptance set
-        // `settle`, so nothing reads them before they land).
-        self.pw_v.d.next = self.accept.val();
-        self.pw_op.d.next = self.op.val();
-        self.pw_pl.d.next = self.pl.val();
-        if self.pw_v.q.val() & (self.pw_op.q.val() == self.op_mem_shape.val()) {
-            self.m_len.d.next = self.pw_pl.q.val().get_value_shape_len();
-            self.m_stride.d.next = self.pw_pl.q.val().get_value_shape_stride();
-            self.m_half.d.next = self.pw_pl.q.val().get_value_shape_half().any();
-        }
-        self.cregs.we.next = self.pw_v.q.val();
-        self.cregs.op.next = self.pw_op.q.val();
-        self.cregs.payload.next = self.pw_pl.q.val();
-        self.pregs.we.next = self.pw_v.q.val();
-        self.pregs.op.next = self.pw_op.q.val();
-        self.pregs.payload.next = self.pw_pl.q.val();
+        self.cregs.we.next = self.disp.pw_v.val();
+        self.cregs.op.next = self.disp.pw_op.val();
+        self.cregs.payload.next = self.disp.pw_pl.val();
+        self.pregs.we.next = self.disp.pw_v.val();
+        self.pregs.op.next = self.disp.pw_op.val();
+        self.pregs.payload.next = self.disp.pw_pl.val();
 
         // ---- Conv engine.
         self.conv.p_h.next = self.cregs.p_h.val();
@@ -500,7 +342,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.p_nodrain.next = self.cregs.p_nodrain.val();
         self.conv.p_fbase.next = self.cregs.p_fbase.val();
         self.conv.p_obase.next = self.cregs.p_obase.val();
-        self.conv.start.next = self.c_start.q.val();
+        self.conv.start.next = self.disp.conv_start.val();
         self.conv.ld_we.next = self.mover.w_en.val() & (self.mover.w_sel.val() != 3);
         self.conv.ld_target.next = self.mover.w_sel.val();
         self.conv.ld_rowsel.next = self.mover.w_bank.val();
@@ -526,10 +368,10 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.pool.p_count.next = self.pregs.p_count.val();
         self.pool.p_avg.next = self.pregs.p_avg.val();
         self.pool.p_ph.next = bit_cast::<16, 2>(self.pregs.p_ph.val());
-        self.pool.p_div.next = self.pl_div.q.val();
+        self.pool.p_div.next = self.disp.pool_div.val();
         self.conv_done_q.d.next = self.conv.done.val();
-        self.pool.conv_done.next = (self.conv.done.val() & !self.conv_done_q.q.val()) | self.clk_now.q.val();
-        self.pool.start.next = self.p_start.q.val();
+        self.pool.conv_done.next = (self.conv.done.val() & !self.conv_done_q.q.val()) | self.disp.clk_now.val();
+        self.pool.start.next = self.disp.pool_start.val();
         self.pool.ld_we.next = self.mover.w_en.val() & (self.mover.w_sel.val() == 3);
         self.pool.ld_bank.next = self.mover.w_bank.val().get_bits::<16>(0);
         self.pool.ld_addr.next = self.mover.w_addr.val();
@@ -561,24 +403,20 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.m_rsp_ready.next = self.mover.m_rsp_ready.val();
 
         // ---- Counters and errors.
-        self.w_any.d.next = false;
-        self.w_mem.d.next = false;
-        self.w_conv.d.next = false;
-        self.w_pool.d.next = false;
         // Counted events: each module's busy cycles and the memory stalls while running; a wait
-        // a cycle after it happened (`w_*`, registered).
+        // a cycle after it happened (the dispatcher's `w_*`, registered).
         self.perf.cycles.next = self.running.q.val();
-        self.perf.instructions.next = self.accept.val();
-        self.perf.dispatch_stalls.next = self.w_any.q.val();
-        self.perf.mem_wait.next = self.w_mem.q.val();
-        self.perf.conv_wait.next = self.w_conv.q.val();
-        self.perf.pool_wait.next = self.w_pool.q.val();
+        self.perf.instructions.next = self.disp.accept.val();
+        self.perf.dispatch_stalls.next = self.disp.w_any.val();
+        self.perf.mem_wait.next = self.disp.w_mem.val();
+        self.perf.conv_wait.next = self.disp.w_conv.val();
+        self.perf.pool_wait.next = self.disp.w_pool.val();
         self.perf.conv_busy.next = self.running.q.val() & self.conv.busy.val();
         self.perf.pool_busy.next = self.running.q.val() & self.pool.busy.val();
         self.perf.pool_enabled.next = self.running.q.val() & self.pool.busy.val() & self.pool.enable.val();
         self.perf.mem_busy.next = self.running.q.val() & self.mover.busy.val();
         self.perf.mem_stalls.next = self.running.q.val() & self.mover.m_req_valid.val() & !self.m_req_ready.val();
-        self.wd_acc.d.next = self.accept.val();
+        self.wd_acc.d.next = self.disp.accept.val();
         self.wd_iv.d.next = self.iv.val();
         if self.wd_acc.q.val() | !self.running.q.val() {
             self.wd_count.d.next = 0.into();
@@ -586,11 +424,6 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
             self.wd_count.d.next = self.wd_count.q.val() + 1;
         }
         if self.running.q.val() {
-            // Each busy module the waiting instruction needs idle (counted next cycle).
-            self.w_any.d.next = self.iv.val() & !self.accept.val();
-            self.w_mem.d.next = self.iv.val() & !self.accept.val() & self.need_mem.val() & !self.mem_idle.val();
-            self.w_conv.d.next = self.iv.val() & !self.accept.val() & self.need_conv.val() & !self.conv_idle.val();
-            self.w_pool.d.next = self.iv.val() & !self.accept.val() & self.need_pool.val() & !self.pool_idle.val();
             if !self.err.q.val() {
                 if self.dec.st_error.val() {
                     self.err.d.next = true;
@@ -598,10 +431,10 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
                 } else if self.mover.err.val() {
                     self.err.d.next = true;
                     self.code.d.next = self.err_bounds.val();
-                } else if self.iv.val() & self.bad_op.val() {
+                } else if self.iv.val() & self.disp.bad_op.val() {
                     self.err.d.next = true;
                     self.code.d.next = self.err_not_dispatchable.val();
-                } else if self.iv.val() & self.run_bad.val() & self.ok.val() {
+                } else if self.iv.val() & self.disp.run_bad.val() & self.disp.ok.val() {
                     self.err.d.next = true;
                     self.code.d.next = self.err_bad_parameters.val();
                 } else if self.wd_limit.q.val().any() & (self.wd_count.q.val() == self.wd_limit.q.val()) {
