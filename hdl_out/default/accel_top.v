@@ -23,20 +23,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     output reg  m_rsp_ready;
     input wire  [31:0] m_rsp_data;
     
-    // Constant declarations
-    localparam  sext = 32'hffffff00;
-    localparam  r_status = 4'h0;
-    localparam  r_words = 4'h8;
-    localparam  r_pool_div = 4'h9;
-    localparam  w_ctrl = 4'h1;
-    localparam  w_watchdog = 4'h2;
-    localparam  err_stream = 4'h1;
-    localparam  err_bounds = 4'h2;
-    localparam  err_not_dispatchable = 4'h3;
-    localparam  err_program_size = 4'h4;
-    localparam  err_watchdog = 4'h5;
-    localparam  err_bad_parameters = 4'h6;
-    
     // Stub signals
     reg  dec__clock;
     reg  dec__reg_we;
@@ -91,35 +77,28 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] conv__rd_addr;
     wire  [31:0] conv__rd_data;
     reg  pool__clock;
+    reg  pool__we;
+    reg  [4:0] pool__op;
+    reg  [63:0] pool__payload;
+    reg  [7:0] pool__p_div;
+    reg  pool__conv_done;
+    reg  pool__clk_now;
+    reg  pool__start;
     reg  pool__ld_we;
     reg  [15:0] pool__ld_bank;
     reg  [15:0] pool__ld_addr;
     reg  [7:0] pool__ld_data;
-    reg  [15:0] pool__p_c;
-    reg  [15:0] pool__p_h;
-    reg  [15:0] pool__p_w;
-    reg  [15:0] pool__p_ho;
-    reg  [15:0] pool__p_wo;
-    reg  [15:0] pool__p_kh;
-    reg  [15:0] pool__p_kw;
-    reg  [15:0] pool__p_sh;
-    reg  [15:0] pool__p_sw;
-    reg  [15:0] pool__p_ph;
-    reg  [15:0] pool__p_pw;
-    reg  [15:0] pool__p_hbw;
-    reg  [15:0] pool__p_xcols;
-    reg  [15:0] pool__p_count;
-    reg  pool__p_avg;
-    reg  [7:0] pool__p_div;
-    reg  pool__conv_done;
-    reg  pool__start;
+    reg  pool__rd_en;
+    reg  [15:0] pool__rd_addr;
+    wire  [31:0] pool__rd_data;
     wire  pool__busy;
     wire  pool__done;
     wire  pool__enable;
     wire  [7:0] pool__div_now;
-    wire  pool__out_valid;
-    wire  [31:0] pool__out_idx;
-    wire  [7:0] pool__out_data;
+    wire  pool__bad;
+    wire  [15:0] pool__fw;
+    wire  [1:0] pool__fph;
+    wire  [15:0] pool__hbw;
     reg  mover__clock;
     reg  mover__go;
     reg  mover__g_store;
@@ -154,13 +133,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [63:0] mover__r_bank;
     wire  [15:0] mover__r_addr;
     reg  [31:0] mover__r_data;
-    reg  pout__clock;
-    reg  pout__r_en;
-    reg  [15:0] pout__r_addr;
-    wire  [7:0] pout__r_data;
-    reg  pout__w_en;
-    reg  [15:0] pout__w_addr;
-    reg  [7:0] pout__w_data;
     reg  cregs__clock;
     reg  cregs__we;
     reg  [4:0] cregs__op;
@@ -192,26 +164,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [15:0] cregs__p_fbase;
     wire  [15:0] cregs__p_obase;
     wire  cregs__bad;
-    reg  pregs__clock;
-    reg  pregs__we;
-    reg  [4:0] pregs__op;
-    reg  [63:0] pregs__payload;
-    wire  [15:0] pregs__p_c;
-    wire  [15:0] pregs__p_h;
-    wire  [15:0] pregs__p_w;
-    wire  [15:0] pregs__p_ho;
-    wire  [15:0] pregs__p_wo;
-    wire  [15:0] pregs__p_kh;
-    wire  [15:0] pregs__p_kw;
-    wire  [15:0] pregs__p_sh;
-    wire  [15:0] pregs__p_sw;
-    wire  [1:0] pregs__p_ph;
-    wire  [15:0] pregs__p_pw;
-    wire  [15:0] pregs__p_hbw;
-    wire  [15:0] pregs__p_xcols;
-    wire  [15:0] pregs__p_count;
-    wire  pregs__p_avg;
-    wire  pregs__bad;
     reg  queue__clock;
     reg  queue__flush;
     reg  queue__in_valid;
@@ -260,21 +212,35 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  disp__w_mem;
     wire  disp__w_conv;
     wire  disp__w_pool;
-    reg  running__d;
-    wire  running__q;
-    reg  running__clock;
-    reg  fin__d;
-    wire  fin__q;
-    reg  fin__clock;
-    reg  err__d;
-    wire  err__q;
-    reg  err__clock;
-    reg  [3:0] code__d;
-    wire  [3:0] code__q;
-    reg  code__clock;
-    reg  conv_done_q__d;
-    wire  conv_done_q__q;
-    reg  conv_done_q__clock;
+    reg  rc__clock;
+    reg  rc__reg_we;
+    reg  [3:0] rc__reg_addr;
+    reg  [63:0] rc__reg_wdata;
+    reg  [3:0] rc__reg_raddr;
+    reg  rc__dec_busy;
+    reg  rc__conv_done;
+    reg  rc__pool_done;
+    reg  rc__overflow;
+    reg  [15:0] rc__words;
+    reg  [7:0] rc__pool_div;
+    reg  [31:0] rc__perf_rdata;
+    reg  rc__dec_error;
+    reg  rc__mover_err;
+    reg  rc__iv;
+    reg  rc__bad_op;
+    reg  rc__run_bad;
+    reg  rc__ok;
+    reg  rc__accept;
+    reg  rc__ended;
+    wire  rc__dec_we;
+    wire  [1:0] rc__dec_addr;
+    wire  [63:0] rc__dec_wdata;
+    wire  rc__running;
+    wire  rc__done;
+    wire  rc__error;
+    wire  [31:0] rc__rdata;
+    wire  rc__start;
+    wire  rc__flush;
     reg  perf__clock;
     reg  perf__clear;
     reg  perf__cycles;
@@ -291,35 +257,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [3:0] perf__raddr;
     wire  [31:0] perf__rdata;
     wire  [31:0] perf__instr_count;
-    reg  [31:0] rdata__d;
-    wire  [31:0] rdata__q;
-    reg  rdata__clock;
-    reg  [31:0] wd_limit__d;
-    wire  [31:0] wd_limit__q;
-    reg  wd_limit__clock;
-    reg  h_we__d;
-    wire  h_we__q;
-    reg  h_we__clock;
-    reg  [1:0] h_addr__d;
-    wire  [1:0] h_addr__q;
-    reg  h_addr__clock;
-    reg  [63:0] h_wdata__d;
-    wire  [63:0] h_wdata__q;
-    reg  h_wdata__clock;
-    reg  [31:0] wd_count__d;
-    wire  [31:0] wd_count__q;
-    reg  wd_count__clock;
-    reg  wd_acc__d;
-    wire  wd_acc__q;
-    reg  wd_acc__clock;
-    reg  wd_iv__d;
-    wire  wd_iv__q;
-    reg  wd_iv__clock;
-    
-    // Local signals
-    reg  start_cmd;
-    reg  iv;
-    reg  [31:0] status;
     
     // Sub module instances
     default_accel_top_dec dec(
@@ -380,35 +317,28 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     );
     default_accel_top_pool pool(
         .clock(pool__clock),
+        .we(pool__we),
+        .op(pool__op),
+        .payload(pool__payload),
+        .p_div(pool__p_div),
+        .conv_done(pool__conv_done),
+        .clk_now(pool__clk_now),
+        .start(pool__start),
         .ld_we(pool__ld_we),
         .ld_bank(pool__ld_bank),
         .ld_addr(pool__ld_addr),
         .ld_data(pool__ld_data),
-        .p_c(pool__p_c),
-        .p_h(pool__p_h),
-        .p_w(pool__p_w),
-        .p_ho(pool__p_ho),
-        .p_wo(pool__p_wo),
-        .p_kh(pool__p_kh),
-        .p_kw(pool__p_kw),
-        .p_sh(pool__p_sh),
-        .p_sw(pool__p_sw),
-        .p_ph(pool__p_ph),
-        .p_pw(pool__p_pw),
-        .p_hbw(pool__p_hbw),
-        .p_xcols(pool__p_xcols),
-        .p_count(pool__p_count),
-        .p_avg(pool__p_avg),
-        .p_div(pool__p_div),
-        .conv_done(pool__conv_done),
-        .start(pool__start),
+        .rd_en(pool__rd_en),
+        .rd_addr(pool__rd_addr),
+        .rd_data(pool__rd_data),
         .busy(pool__busy),
         .done(pool__done),
         .enable(pool__enable),
         .div_now(pool__div_now),
-        .out_valid(pool__out_valid),
-        .out_idx(pool__out_idx),
-        .out_data(pool__out_data)
+        .bad(pool__bad),
+        .fw(pool__fw),
+        .fph(pool__fph),
+        .hbw(pool__hbw)
     );
     default_accel_top_mover mover(
         .clock(mover__clock),
@@ -446,15 +376,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .r_addr(mover__r_addr),
         .r_data(mover__r_data)
     );
-    default_accel_top_first_cache_bank_2 pout(
-        .clock(pout__clock),
-        .r_en(pout__r_en),
-        .r_addr(pout__r_addr),
-        .r_data(pout__r_data),
-        .w_en(pout__w_en),
-        .w_addr(pout__w_addr),
-        .w_data(pout__w_data)
-    );
     default_accel_top_cregs cregs(
         .clock(cregs__clock),
         .we(cregs__we),
@@ -487,28 +408,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_fbase(cregs__p_fbase),
         .p_obase(cregs__p_obase),
         .bad(cregs__bad)
-    );
-    default_accel_top_pregs pregs(
-        .clock(pregs__clock),
-        .we(pregs__we),
-        .op(pregs__op),
-        .payload(pregs__payload),
-        .p_c(pregs__p_c),
-        .p_h(pregs__p_h),
-        .p_w(pregs__p_w),
-        .p_ho(pregs__p_ho),
-        .p_wo(pregs__p_wo),
-        .p_kh(pregs__p_kh),
-        .p_kw(pregs__p_kw),
-        .p_sh(pregs__p_sh),
-        .p_sw(pregs__p_sw),
-        .p_ph(pregs__p_ph),
-        .p_pw(pregs__p_pw),
-        .p_hbw(pregs__p_hbw),
-        .p_xcols(pregs__p_xcols),
-        .p_count(pregs__p_count),
-        .p_avg(pregs__p_avg),
-        .bad(pregs__bad)
     );
     default_accel_top_queue queue(
         .clock(queue__clock),
@@ -562,30 +461,36 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .w_conv(disp__w_conv),
         .w_pool(disp__w_pool)
     );
-    default_accel_top_dff_w1 running(
-        .d(running__d),
-        .q(running__q),
-        .clock(running__clock)
-    );
-    default_accel_top_dff_w1 fin(
-        .d(fin__d),
-        .q(fin__q),
-        .clock(fin__clock)
-    );
-    default_accel_top_dff_w1 err(
-        .d(err__d),
-        .q(err__q),
-        .clock(err__clock)
-    );
-    default_accel_top_dff_w4 code(
-        .d(code__d),
-        .q(code__q),
-        .clock(code__clock)
-    );
-    default_accel_top_dff_w1 conv_done_q(
-        .d(conv_done_q__d),
-        .q(conv_done_q__q),
-        .clock(conv_done_q__clock)
+    default_accel_top_rc rc(
+        .clock(rc__clock),
+        .reg_we(rc__reg_we),
+        .reg_addr(rc__reg_addr),
+        .reg_wdata(rc__reg_wdata),
+        .reg_raddr(rc__reg_raddr),
+        .dec_busy(rc__dec_busy),
+        .conv_done(rc__conv_done),
+        .pool_done(rc__pool_done),
+        .overflow(rc__overflow),
+        .words(rc__words),
+        .pool_div(rc__pool_div),
+        .perf_rdata(rc__perf_rdata),
+        .dec_error(rc__dec_error),
+        .mover_err(rc__mover_err),
+        .iv(rc__iv),
+        .bad_op(rc__bad_op),
+        .run_bad(rc__run_bad),
+        .ok(rc__ok),
+        .accept(rc__accept),
+        .ended(rc__ended),
+        .dec_we(rc__dec_we),
+        .dec_addr(rc__dec_addr),
+        .dec_wdata(rc__dec_wdata),
+        .running(rc__running),
+        .done(rc__done),
+        .error(rc__error),
+        .rdata(rc__rdata),
+        .start(rc__start),
+        .flush(rc__flush)
     );
     default_accel_top_perf perf(
         .clock(perf__clock),
@@ -605,131 +510,49 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .rdata(perf__rdata),
         .instr_count(perf__instr_count)
     );
-    default_accel_top_dff_w32 rdata(
-        .d(rdata__d),
-        .q(rdata__q),
-        .clock(rdata__clock)
-    );
-    default_accel_top_dff_w32 wd_limit(
-        .d(wd_limit__d),
-        .q(wd_limit__q),
-        .clock(wd_limit__clock)
-    );
-    default_accel_top_dff_w1 h_we(
-        .d(h_we__d),
-        .q(h_we__q),
-        .clock(h_we__clock)
-    );
-    default_accel_top_dff_w2 h_addr(
-        .d(h_addr__d),
-        .q(h_addr__q),
-        .clock(h_addr__clock)
-    );
-    default_accel_top_dff_w64 h_wdata(
-        .d(h_wdata__d),
-        .q(h_wdata__q),
-        .clock(h_wdata__clock)
-    );
-    default_accel_top_dff_w32 wd_count(
-        .d(wd_count__d),
-        .q(wd_count__q),
-        .clock(wd_count__clock)
-    );
-    default_accel_top_dff_w1 wd_acc(
-        .d(wd_acc__d),
-        .q(wd_acc__q),
-        .clock(wd_acc__clock)
-    );
-    default_accel_top_dff_w1 wd_iv(
-        .d(wd_iv__d),
-        .q(wd_iv__q),
-        .clock(wd_iv__clock)
-    );
     
     // Update code
     always @(*) begin
-        h_we__clock = clock;
-        h_addr__clock = clock;
-        h_wdata__clock = clock;
-        running__clock = clock;
-        fin__clock = clock;
-        err__clock = clock;
-        code__clock = clock;
-        conv_done_q__clock = clock;
-        rdata__clock = clock;
-        wd_limit__clock = clock;
-        wd_count__clock = clock;
-        wd_acc__clock = clock;
-        wd_iv__clock = clock;
-        h_we__d = h_we__q;
-        h_addr__d = h_addr__q;
-        h_wdata__d = h_wdata__q;
-        running__d = running__q;
-        fin__d = fin__q;
-        err__d = err__q;
-        code__d = code__q;
-        conv_done_q__d = conv_done_q__q;
-        rdata__d = rdata__q;
-        wd_limit__d = wd_limit__q;
-        wd_count__d = wd_count__q;
-        wd_acc__d = wd_acc__q;
-        wd_iv__d = wd_iv__q;
         dec__clock = clock;
         conv__clock = clock;
         pool__clock = clock;
         mover__clock = clock;
         perf__clock = clock;
-        pout__clock = clock;
         cregs__clock = clock;
-        pregs__clock = clock;
         queue__clock = clock;
         disp__clock = clock;
-        h_we__d = reg_we & (reg_addr < 4'h2);
-        h_addr__d = reg_addr[(32'h0)+:(2)];
-        h_wdata__d = reg_wdata;
-        dec__reg_we = h_we__q;
-        dec__reg_addr = h_addr__q;
-        dec__reg_wdata = h_wdata__q;
-        st_busy = running__q;
-        st_done = fin__q;
-        st_error = err__q;
-        reg_rdata = rdata__q;
-        status = ({28'd0, code__q}) << 32'h8;
-        if (running__q) begin
-            status = status | 32'h1;
-        end
-        if (fin__q) begin
-            status = status | 32'h2;
-        end
-        if (err__q) begin
-            status = status | 32'h4;
-        end
-        if (dec__st_busy) begin
-            status = status | 32'h8;
-        end
-        if (conv__done) begin
-            status = status | 32'h10;
-        end
-        if (pool__done) begin
-            status = status | 32'h20;
-        end
-        if (dec__st_overflow) begin
-            status = status | 32'h1000;
-        end
+        rc__clock = clock;
+        rc__reg_we = reg_we;
+        rc__reg_addr = reg_addr;
+        rc__reg_wdata = reg_wdata;
+        rc__reg_raddr = reg_raddr;
+        rc__dec_busy = dec__st_busy;
+        rc__conv_done = conv__done;
+        rc__pool_done = pool__done;
+        rc__overflow = dec__st_overflow;
+        rc__words = dec__count;
+        rc__pool_div = pool__div_now;
+        rc__perf_rdata = perf__rdata;
+        rc__dec_error = dec__st_error;
+        rc__mover_err = mover__err;
+        rc__iv = queue__head_valid;
+        rc__bad_op = disp__bad_op;
+        rc__run_bad = disp__run_bad;
+        rc__ok = disp__ok;
+        rc__accept = disp__accept;
+        rc__ended = disp__ended;
+        dec__reg_we = rc__dec_we;
+        dec__reg_addr = rc__dec_addr;
+        dec__reg_wdata = rc__dec_wdata;
+        st_busy = rc__running;
+        st_done = rc__done;
+        st_error = rc__error;
+        reg_rdata = rc__rdata;
         perf__raddr = reg_raddr;
-        rdata__d = perf__rdata;
-        if (reg_raddr == r_status) begin
-            rdata__d = status;
-        end
-        else if (reg_raddr == r_words) begin
-            rdata__d = ({16'd0, dec__count});
-        end
-        else if (reg_raddr == r_pool_div) begin
-            rdata__d = ({24'd0, pool__div_now});
-        end
-        iv = queue__head_valid;
-        disp__running = running__q;
-        disp__enabled = running__q & ~err__q;
+        perf__clear = rc__start;
+        queue__flush = rc__flush;
+        disp__running = rc__running;
+        disp__enabled = rc__running & ~rc__error;
         disp__iv = queue__head_valid;
         disp__op = queue__head_op;
         disp__pl = queue__head_pl;
@@ -738,16 +561,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         disp__pool_busy = pool__busy;
         disp__mover_busy = mover__busy;
         disp__conv_bad = cregs__bad;
-        disp__pool_bad = pregs__bad;
+        disp__pool_bad = pool__bad;
         queue__in_valid = dec__wr_valid;
         queue__in_op = dec__wr_op;
         queue__in_payload = dec__wr_payload;
         queue__accept = disp__accept;
         dec__hold = queue__hold;
-        if (disp__ended) begin
-            running__d = 1'b0;
-            fin__d = 1'b1;
-        end
         mover__go = disp__go;
         mover__g_store = disp__g_store;
         mover__g_copy = disp__g_copy;
@@ -757,15 +576,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_len = disp__g_len;
         mover__g_stride = disp__g_stride;
         mover__g_half = disp__g_half;
-        mover__g_fw = pregs__p_w;
-        mover__g_fph = pregs__p_ph;
-        mover__g_hbw = pregs__p_hbw;
+        mover__g_fw = pool__fw;
+        mover__g_fph = pool__fph;
+        mover__g_hbw = pool__hbw;
         cregs__we = disp__pw_v;
         cregs__op = disp__pw_op;
         cregs__payload = disp__pw_pl;
-        pregs__we = disp__pw_v;
-        pregs__op = disp__pw_op;
-        pregs__payload = disp__pw_pl;
+        pool__we = disp__pw_v;
+        pool__op = disp__pw_op;
+        pool__payload = disp__pw_pl;
         conv__p_h = cregs__p_h;
         conv__p_w = cregs__p_w;
         conv__p_wo = cregs__p_wo;
@@ -801,44 +620,19 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__rd_en = mover__r_en & ~mover__r_sel;
         conv__rd_bank = mover__r_bank;
         conv__rd_addr = mover__r_addr;
-        pool__p_c = pregs__p_c;
-        pool__p_h = pregs__p_h;
-        pool__p_w = pregs__p_w;
-        pool__p_ho = pregs__p_ho;
-        pool__p_wo = pregs__p_wo;
-        pool__p_kh = pregs__p_kh;
-        pool__p_kw = pregs__p_kw;
-        pool__p_sh = pregs__p_sh;
-        pool__p_sw = pregs__p_sw;
-        pool__p_pw = pregs__p_pw;
-        pool__p_hbw = pregs__p_hbw;
-        pool__p_xcols = pregs__p_xcols;
-        pool__p_count = pregs__p_count;
-        pool__p_avg = pregs__p_avg;
-        pool__p_ph = ({14'd0, pregs__p_ph});
         pool__p_div = disp__pool_div;
-        conv_done_q__d = conv__done;
-        pool__conv_done = (conv__done & ~conv_done_q__q) | disp__clk_now;
+        pool__conv_done = conv__done;
+        pool__clk_now = disp__clk_now;
         pool__start = disp__pool_start;
         pool__ld_we = mover__w_en & (mover__w_sel == 2'h3);
         pool__ld_bank = mover__w_bank[(32'h0)+:(16)];
         pool__ld_addr = mover__w_addr;
         pool__ld_data = mover__w_data[(32'h0)+:(8)];
-        pout__w_en = pool__out_valid;
-        pout__w_addr = pool__out_idx[(32'h0)+:(16)];
-        pout__w_data = pool__out_data;
-        pout__r_en = mover__r_en & mover__r_sel;
-        pout__r_addr = mover__r_addr;
+        pool__rd_en = mover__r_en & mover__r_sel;
+        pool__rd_addr = mover__r_addr;
+        mover__r_data = conv__rd_data;
         if (mover__r_sel) begin
-            if (pout__r_data[32'h7]) begin
-                mover__r_data = ({24'd0, pout__r_data}) | sext;
-            end
-            else begin
-                mover__r_data = ({24'd0, pout__r_data});
-            end
-        end
-        else begin
-            mover__r_data = conv__rd_data;
+            mover__r_data = pool__rd_data;
         end
         m_req_valid = mover__m_req_valid;
         m_req_we = mover__m_req_we;
@@ -849,101 +643,20 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__m_rsp_valid = m_rsp_valid;
         mover__m_rsp_data = m_rsp_data;
         m_rsp_ready = mover__m_rsp_ready;
-        perf__cycles = running__q;
+        perf__cycles = rc__running;
         perf__instructions = disp__accept;
         perf__dispatch_stalls = disp__w_any;
         perf__mem_wait = disp__w_mem;
         perf__conv_wait = disp__w_conv;
         perf__pool_wait = disp__w_pool;
-        perf__conv_busy = running__q & conv__busy;
-        perf__pool_busy = running__q & pool__busy;
-        perf__pool_enabled = running__q & pool__busy & pool__enable;
-        perf__mem_busy = running__q & mover__busy;
-        perf__mem_stalls = running__q & mover__m_req_valid & ~m_req_ready;
-        wd_acc__d = disp__accept;
-        wd_iv__d = iv;
-        if (wd_acc__q | ~running__q) begin
-            wd_count__d = 32'h0;
-        end
-        else if (wd_iv__q) begin
-            wd_count__d = wd_count__q + 32'h1;
-        end
-        if (running__q) begin
-            if (~err__q) begin
-                if (dec__st_error) begin
-                    err__d = 1'b1;
-                    code__d = err_stream;
-                end
-                else if (mover__err) begin
-                    err__d = 1'b1;
-                    code__d = err_bounds;
-                end
-                else if (iv & disp__bad_op) begin
-                    err__d = 1'b1;
-                    code__d = err_not_dispatchable;
-                end
-                else if (iv & disp__run_bad & disp__ok) begin
-                    err__d = 1'b1;
-                    code__d = err_bad_parameters;
-                end
-                else if (|wd_limit__q & (wd_count__q == wd_limit__q)) begin
-                    err__d = 1'b1;
-                    code__d = err_watchdog;
-                end
-            end
-            if (err__q) begin
-                running__d = 1'b0;
-            end
-        end
-        start_cmd = reg_we & (reg_addr == w_ctrl) & reg_wdata[32'h0] & ~running__q;
-        perf__clear = start_cmd;
-        if (reg_we & (reg_addr == w_watchdog)) begin
-            wd_limit__d = reg_wdata[(32'h0)+:(32)];
-        end
-        queue__flush = 1'b0;
-        if (reg_we & (reg_addr == w_ctrl)) begin
-            if (reg_wdata[32'h1]) begin
-                running__d = 1'b0;
-                fin__d = 1'b0;
-                err__d = 1'b0;
-                code__d = 4'h0;
-                queue__flush = 1'b1;
-            end
-            if (start_cmd) begin
-                queue__flush = 1'b1;
-                fin__d = 1'b0;
-                if (dec__st_overflow) begin
-                    err__d = 1'b1;
-                    code__d = err_program_size;
-                end
-                else begin
-                    running__d = 1'b1;
-                    err__d = 1'b0;
-                    code__d = 4'h0;
-                end
-            end
-        end
+        perf__conv_busy = rc__running & conv__busy;
+        perf__pool_busy = rc__running & pool__busy;
+        perf__pool_enabled = rc__running & pool__busy & pool__enable;
+        perf__mem_busy = rc__running & mover__busy;
+        perf__mem_stalls = rc__running & mover__m_req_valid & ~m_req_ready;
     end
     
 endmodule // accel_top
-
-module default_accel_top_dff_w4(d,q,clock);
-    
-    // Module arguments
-    input wire  [3:0] d;
-    output reg  [3:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 4'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w4
 
 module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
@@ -7901,6 +7614,24 @@ module default_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_ti
     
 endmodule // default_accel_top_passes
 
+module default_accel_top_dff_w4(d,q,clock);
+    
+    // Module arguments
+    input wire  [3:0] d;
+    output reg  [3:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 4'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w4
+
 module default_accel_top_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
@@ -12588,7 +12319,503 @@ module default_accel_top_perf(clock,clear,cycles,instructions,dispatch_stalls,co
     
 endmodule // default_accel_top_perf
 
-module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
+module default_accel_top_pool(clock,we,op,payload,p_div,conv_done,clk_now,start,ld_we,ld_bank,ld_addr,ld_data,rd_en,rd_addr,rd_data,busy,done,enable,div_now,bad,fw,fph,hbw);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  we;
+    input wire  [4:0] op;
+    input wire  [63:0] payload;
+    input wire  [7:0] p_div;
+    input wire  conv_done;
+    input wire  clk_now;
+    input wire  start;
+    input wire  ld_we;
+    input wire  [15:0] ld_bank;
+    input wire  [15:0] ld_addr;
+    input wire  [7:0] ld_data;
+    input wire  rd_en;
+    input wire  [15:0] rd_addr;
+    output reg  [31:0] rd_data;
+    output reg  busy;
+    output reg  done;
+    output reg  enable;
+    output reg  [7:0] div_now;
+    output reg  bad;
+    output reg  [15:0] fw;
+    output reg  [1:0] fph;
+    output reg  [15:0] hbw;
+    
+    // Constant declarations
+    localparam  sext = 32'hffffff00;
+    
+    // Stub signals
+    reg  regs__clock;
+    reg  regs__we;
+    reg  [4:0] regs__op;
+    reg  [63:0] regs__payload;
+    wire  [15:0] regs__p_c;
+    wire  [15:0] regs__p_h;
+    wire  [15:0] regs__p_w;
+    wire  [15:0] regs__p_ho;
+    wire  [15:0] regs__p_wo;
+    wire  [15:0] regs__p_kh;
+    wire  [15:0] regs__p_kw;
+    wire  [15:0] regs__p_sh;
+    wire  [15:0] regs__p_sw;
+    wire  [1:0] regs__p_ph;
+    wire  [15:0] regs__p_pw;
+    wire  [15:0] regs__p_hbw;
+    wire  [15:0] regs__p_xcols;
+    wire  [15:0] regs__p_count;
+    wire  regs__p_avg;
+    wire  regs__bad;
+    reg  unit__clock;
+    reg  unit__ld_we;
+    reg  [15:0] unit__ld_bank;
+    reg  [15:0] unit__ld_addr;
+    reg  [7:0] unit__ld_data;
+    reg  [15:0] unit__p_c;
+    reg  [15:0] unit__p_h;
+    reg  [15:0] unit__p_w;
+    reg  [15:0] unit__p_ho;
+    reg  [15:0] unit__p_wo;
+    reg  [15:0] unit__p_kh;
+    reg  [15:0] unit__p_kw;
+    reg  [15:0] unit__p_sh;
+    reg  [15:0] unit__p_sw;
+    reg  [15:0] unit__p_ph;
+    reg  [15:0] unit__p_pw;
+    reg  [15:0] unit__p_hbw;
+    reg  [15:0] unit__p_xcols;
+    reg  [15:0] unit__p_count;
+    reg  unit__p_avg;
+    reg  [7:0] unit__p_div;
+    reg  unit__conv_done;
+    reg  unit__start;
+    wire  unit__busy;
+    wire  unit__done;
+    wire  unit__enable;
+    wire  [7:0] unit__div_now;
+    wire  unit__out_valid;
+    wire  [31:0] unit__out_idx;
+    wire  [7:0] unit__out_data;
+    reg  pout__clock;
+    reg  pout__r_en;
+    reg  [15:0] pout__r_addr;
+    wire  [7:0] pout__r_data;
+    reg  pout__w_en;
+    reg  [15:0] pout__w_addr;
+    reg  [7:0] pout__w_data;
+    reg  conv_done_q__d;
+    wire  conv_done_q__q;
+    reg  conv_done_q__clock;
+    
+    // Sub module instances
+    default_accel_top_regs regs(
+        .clock(regs__clock),
+        .we(regs__we),
+        .op(regs__op),
+        .payload(regs__payload),
+        .p_c(regs__p_c),
+        .p_h(regs__p_h),
+        .p_w(regs__p_w),
+        .p_ho(regs__p_ho),
+        .p_wo(regs__p_wo),
+        .p_kh(regs__p_kh),
+        .p_kw(regs__p_kw),
+        .p_sh(regs__p_sh),
+        .p_sw(regs__p_sw),
+        .p_ph(regs__p_ph),
+        .p_pw(regs__p_pw),
+        .p_hbw(regs__p_hbw),
+        .p_xcols(regs__p_xcols),
+        .p_count(regs__p_count),
+        .p_avg(regs__p_avg),
+        .bad(regs__bad)
+    );
+    default_accel_top_unit unit(
+        .clock(unit__clock),
+        .ld_we(unit__ld_we),
+        .ld_bank(unit__ld_bank),
+        .ld_addr(unit__ld_addr),
+        .ld_data(unit__ld_data),
+        .p_c(unit__p_c),
+        .p_h(unit__p_h),
+        .p_w(unit__p_w),
+        .p_ho(unit__p_ho),
+        .p_wo(unit__p_wo),
+        .p_kh(unit__p_kh),
+        .p_kw(unit__p_kw),
+        .p_sh(unit__p_sh),
+        .p_sw(unit__p_sw),
+        .p_ph(unit__p_ph),
+        .p_pw(unit__p_pw),
+        .p_hbw(unit__p_hbw),
+        .p_xcols(unit__p_xcols),
+        .p_count(unit__p_count),
+        .p_avg(unit__p_avg),
+        .p_div(unit__p_div),
+        .conv_done(unit__conv_done),
+        .start(unit__start),
+        .busy(unit__busy),
+        .done(unit__done),
+        .enable(unit__enable),
+        .div_now(unit__div_now),
+        .out_valid(unit__out_valid),
+        .out_idx(unit__out_idx),
+        .out_data(unit__out_data)
+    );
+    default_accel_top_pout pout(
+        .clock(pout__clock),
+        .r_en(pout__r_en),
+        .r_addr(pout__r_addr),
+        .r_data(pout__r_data),
+        .w_en(pout__w_en),
+        .w_addr(pout__w_addr),
+        .w_data(pout__w_data)
+    );
+    default_accel_top_dff_w1 conv_done_q(
+        .d(conv_done_q__d),
+        .q(conv_done_q__q),
+        .clock(conv_done_q__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        conv_done_q__clock = clock;
+        conv_done_q__d = conv_done_q__q;
+        regs__clock = clock;
+        unit__clock = clock;
+        pout__clock = clock;
+        regs__we = we;
+        regs__op = op;
+        regs__payload = payload;
+        unit__p_c = regs__p_c;
+        unit__p_h = regs__p_h;
+        unit__p_w = regs__p_w;
+        unit__p_ho = regs__p_ho;
+        unit__p_wo = regs__p_wo;
+        unit__p_kh = regs__p_kh;
+        unit__p_kw = regs__p_kw;
+        unit__p_sh = regs__p_sh;
+        unit__p_sw = regs__p_sw;
+        unit__p_ph = ({14'd0, regs__p_ph});
+        unit__p_pw = regs__p_pw;
+        unit__p_hbw = regs__p_hbw;
+        unit__p_xcols = regs__p_xcols;
+        unit__p_count = regs__p_count;
+        unit__p_avg = regs__p_avg;
+        unit__p_div = p_div;
+        conv_done_q__d = conv_done;
+        unit__conv_done = (conv_done & ~conv_done_q__q) | clk_now;
+        unit__start = start;
+        unit__ld_we = ld_we;
+        unit__ld_bank = ld_bank;
+        unit__ld_addr = ld_addr;
+        unit__ld_data = ld_data;
+        pout__w_en = unit__out_valid;
+        pout__w_addr = unit__out_idx[(32'h0)+:(16)];
+        pout__w_data = unit__out_data;
+        pout__r_en = rd_en;
+        pout__r_addr = rd_addr;
+        rd_data = ({24'd0, pout__r_data});
+        if (pout__r_data[32'h7]) begin
+            rd_data = ({24'd0, pout__r_data}) | sext;
+        end
+        busy = unit__busy;
+        done = unit__done;
+        enable = unit__enable;
+        div_now = unit__div_now;
+        bad = regs__bad;
+        fw = regs__p_w;
+        fph = regs__p_ph;
+        hbw = regs__p_hbw;
+    end
+    
+endmodule // default_accel_top_pool
+
+module default_accel_top_pout(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [7:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [7:0] w_data;
+    
+    // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
+    reg [7:0] mem [0:16383];
+    always @(posedge clock) begin
+    `ifdef SYNTHESIS
+       if (r_en) r_data <= mem[r_addr[13:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[13:0] == r_addr[13:0]) ? ~mem[r_addr[13:0]] : mem[r_addr[13:0]];
+    `endif
+       if (w_en) mem[w_addr[13:0]] <= w_data;
+    end
+endmodule // default_accel_top_pout
+
+module default_accel_top_regs(clock,we,op,payload,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,bad);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  we;
+    input wire  [4:0] op;
+    input wire  [63:0] payload;
+    output reg  [15:0] p_c;
+    output reg  [15:0] p_h;
+    output reg  [15:0] p_w;
+    output reg  [15:0] p_ho;
+    output reg  [15:0] p_wo;
+    output reg  [15:0] p_kh;
+    output reg  [15:0] p_kw;
+    output reg  [15:0] p_sh;
+    output reg  [15:0] p_sw;
+    output reg  [1:0] p_ph;
+    output reg  [15:0] p_pw;
+    output reg  [15:0] p_hbw;
+    output reg  [15:0] p_xcols;
+    output reg  [15:0] p_count;
+    output reg  p_avg;
+    output reg  bad;
+    
+    // Constant declarations
+    localparam  op_pool_window = 5'b111;
+    localparam  op_pool_shape = 5'b1000;
+    localparam  op_pool_geom = 5'b1111;
+    
+    // Stub signals
+    reg  [15:0] c__d;
+    wire  [15:0] c__q;
+    reg  c__clock;
+    reg  [15:0] h__d;
+    wire  [15:0] h__q;
+    reg  h__clock;
+    reg  [15:0] w__d;
+    wire  [15:0] w__q;
+    reg  w__clock;
+    reg  [15:0] ho__d;
+    wire  [15:0] ho__q;
+    reg  ho__clock;
+    reg  [15:0] wo__d;
+    wire  [15:0] wo__q;
+    reg  wo__clock;
+    reg  avg__d;
+    wire  avg__q;
+    reg  avg__clock;
+    reg  [15:0] kh__d;
+    wire  [15:0] kh__q;
+    reg  kh__clock;
+    reg  [15:0] kw__d;
+    wire  [15:0] kw__q;
+    reg  kw__clock;
+    reg  [15:0] sh__d;
+    wire  [15:0] sh__q;
+    reg  sh__clock;
+    reg  [15:0] sw__d;
+    wire  [15:0] sw__q;
+    reg  sw__clock;
+    reg  [1:0] ph__d;
+    wire  [1:0] ph__q;
+    reg  ph__clock;
+    reg  [15:0] pw__d;
+    wire  [15:0] pw__q;
+    reg  pw__clock;
+    reg  [15:0] hb__d;
+    wire  [15:0] hb__q;
+    reg  hb__clock;
+    reg  [15:0] xcols__d;
+    wire  [15:0] xcols__q;
+    reg  xcols__clock;
+    reg  [15:0] hbw__d;
+    wire  [15:0] hbw__q;
+    reg  hbw__clock;
+    reg  [15:0] count__d;
+    wire  [15:0] count__q;
+    reg  count__clock;
+    reg  bad_r__d;
+    wire  bad_r__q;
+    reg  bad_r__clock;
+    
+    // Local signals
+    reg  [31:0] mx_hbw;
+    reg  [31:0] mx_count;
+    
+    // Sub module instances
+    default_accel_top_dff_w16 c(
+        .d(c__d),
+        .q(c__q),
+        .clock(c__clock)
+    );
+    default_accel_top_dff_w16 h(
+        .d(h__d),
+        .q(h__q),
+        .clock(h__clock)
+    );
+    default_accel_top_dff_w16 w(
+        .d(w__d),
+        .q(w__q),
+        .clock(w__clock)
+    );
+    default_accel_top_dff_w16 ho(
+        .d(ho__d),
+        .q(ho__q),
+        .clock(ho__clock)
+    );
+    default_accel_top_dff_w16 wo(
+        .d(wo__d),
+        .q(wo__q),
+        .clock(wo__clock)
+    );
+    default_accel_top_dff_w1 avg(
+        .d(avg__d),
+        .q(avg__q),
+        .clock(avg__clock)
+    );
+    default_accel_top_dff_w16 kh(
+        .d(kh__d),
+        .q(kh__q),
+        .clock(kh__clock)
+    );
+    default_accel_top_dff_w16 kw(
+        .d(kw__d),
+        .q(kw__q),
+        .clock(kw__clock)
+    );
+    default_accel_top_dff_w16 sh(
+        .d(sh__d),
+        .q(sh__q),
+        .clock(sh__clock)
+    );
+    default_accel_top_dff_w16 sw(
+        .d(sw__d),
+        .q(sw__q),
+        .clock(sw__clock)
+    );
+    default_accel_top_dff_w2 ph(
+        .d(ph__d),
+        .q(ph__q),
+        .clock(ph__clock)
+    );
+    default_accel_top_dff_w16 pw(
+        .d(pw__d),
+        .q(pw__q),
+        .clock(pw__clock)
+    );
+    default_accel_top_dff_w16 hb(
+        .d(hb__d),
+        .q(hb__q),
+        .clock(hb__clock)
+    );
+    default_accel_top_dff_w16 xcols(
+        .d(xcols__d),
+        .q(xcols__q),
+        .clock(xcols__clock)
+    );
+    default_accel_top_dff_w16 hbw(
+        .d(hbw__d),
+        .q(hbw__q),
+        .clock(hbw__clock)
+    );
+    default_accel_top_dff_w16 count(
+        .d(count__d),
+        .q(count__q),
+        .clock(count__clock)
+    );
+    default_accel_top_dff_w1 bad_r(
+        .d(bad_r__d),
+        .q(bad_r__q),
+        .clock(bad_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        c__clock = clock;
+        h__clock = clock;
+        w__clock = clock;
+        ho__clock = clock;
+        wo__clock = clock;
+        avg__clock = clock;
+        kh__clock = clock;
+        kw__clock = clock;
+        sh__clock = clock;
+        sw__clock = clock;
+        ph__clock = clock;
+        pw__clock = clock;
+        hb__clock = clock;
+        xcols__clock = clock;
+        hbw__clock = clock;
+        count__clock = clock;
+        bad_r__clock = clock;
+        c__d = c__q;
+        h__d = h__q;
+        w__d = w__q;
+        ho__d = ho__q;
+        wo__d = wo__q;
+        avg__d = avg__q;
+        kh__d = kh__q;
+        kw__d = kw__q;
+        sh__d = sh__q;
+        sw__d = sw__q;
+        ph__d = ph__q;
+        pw__d = pw__q;
+        hb__d = hb__q;
+        xcols__d = xcols__q;
+        hbw__d = hbw__q;
+        count__d = count__q;
+        bad_r__d = bad_r__q;
+        if (we & (op == op_pool_window)) begin
+            avg__d = |payload[(32'h5)+:(1)];
+            kh__d = ({12'd0, payload[(32'h6)+:(4)]});
+            kw__d = ({12'd0, payload[(32'ha)+:(4)]});
+            sh__d = ({12'd0, payload[(32'he)+:(4)]});
+            sw__d = ({12'd0, payload[(32'h12)+:(4)]});
+            ph__d = payload[(32'h16)+:(2)];
+            pw__d = ({14'd0, payload[(32'h18)+:(2)]});
+        end
+        if (we & (op == op_pool_shape)) begin
+            c__d = ({4'd0, payload[(32'h5)+:(12)]});
+            h__d = ({6'd0, payload[(32'h11)+:(10)]});
+            w__d = ({6'd0, payload[(32'h1b)+:(10)]});
+            ho__d = ({6'd0, payload[(32'h25)+:(10)]});
+            wo__d = ({6'd0, payload[(32'h2f)+:(10)]});
+        end
+        if (we & (op == op_pool_geom)) begin
+            hb__d = ({6'd0, payload[(32'h5)+:(10)]});
+            xcols__d = ({4'd0, payload[(32'hf)+:(12)]});
+        end
+        mx_hbw = hb__q * w__q;
+        hbw__d = mx_hbw[(32'h0)+:(16)];
+        mx_count = kh__q * kw__q;
+        count__d = mx_count[(32'h0)+:(16)];
+        bad_r__d = ~|c__q | ~|h__q | ~|w__q | ~|ho__q | ~|wo__q | ~|kh__q | ~|kw__q | ~|sh__q | ~|sw__q | ~|hb__q | ~|xcols__q;
+        p_c = c__q;
+        p_h = h__q;
+        p_w = w__q;
+        p_ho = ho__q;
+        p_wo = wo__q;
+        p_kh = kh__q;
+        p_kw = kw__q;
+        p_sh = sh__q;
+        p_sw = sw__q;
+        p_ph = ph__q;
+        p_pw = pw__q;
+        p_hbw = hbw__q;
+        p_xcols = xcols__q;
+        p_count = count__q;
+        p_avg = avg__q;
+        bad = bad_r__q;
+    end
+    
+endmodule // default_accel_top_regs
+
+module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -13326,7 +13553,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  [15:0] en_xo;
     
     // Sub module instances
-    default_accel_top_first_cache_bank_2 banks__0(
+    default_accel_top_pout banks__0(
         .clock(banks__0__clock),
         .r_en(banks__0__r_en),
         .r_addr(banks__0__r_addr),
@@ -13335,7 +13562,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .w_addr(banks__0__w_addr),
         .w_data(banks__0__w_data)
     );
-    default_accel_top_first_cache_bank_2 banks__1(
+    default_accel_top_pout banks__1(
         .clock(banks__1__clock),
         .r_en(banks__1__r_en),
         .r_addr(banks__1__r_addr),
@@ -13344,7 +13571,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .w_addr(banks__1__w_addr),
         .w_data(banks__1__w_data)
     );
-    default_accel_top_first_cache_bank_2 banks__2(
+    default_accel_top_pout banks__2(
         .clock(banks__2__clock),
         .r_en(banks__2__r_en),
         .r_addr(banks__2__r_addr),
@@ -15502,7 +15729,7 @@ module default_accel_top_pool(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         end
     end
     
-endmodule // default_accel_top_pool
+endmodule // default_accel_top_unit
 
 module default_accel_top_avg_div(clock,ce,sum,count,avg);
     
@@ -15756,32 +15983,6 @@ module default_accel_top_dff_w18(d,q,clock);
           
 endmodule // default_accel_top_dff_w18
 
-module default_accel_top_first_cache_bank_2(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  r_en;
-    input wire  [15:0] r_addr;
-    output reg  [7:0] r_data;
-    input wire  w_en;
-    input wire  [15:0] w_addr;
-    input wire  [7:0] w_data;
-    
-    // Update code (custom)
-    // A read of the word written in the same cycle is never used: undefined in hardware (no
-    // collision logic), the old word inverted in simulation so that a use would show.
-    (* no_rw_check *)
-    reg [7:0] mem [0:16383];
-    always @(posedge clock) begin
-    `ifdef SYNTHESIS
-       if (r_en) r_data <= mem[r_addr[13:0]];
-    `else
-       if (r_en) r_data <= (w_en && w_addr[13:0] == r_addr[13:0]) ? ~mem[r_addr[13:0]] : mem[r_addr[13:0]];
-    `endif
-       if (w_en) mem[w_addr[13:0]] <= w_data;
-    end
-endmodule // default_accel_top_first_cache_bank_2
-
 module default_accel_top_dff_w9(d,q,clock);
     
     // Module arguments
@@ -15817,260 +16018,6 @@ module default_accel_top_sign_ext(a,y);
     end
     
 endmodule // default_accel_top_sign_ext
-
-module default_accel_top_pregs(clock,we,op,payload,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,bad);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  we;
-    input wire  [4:0] op;
-    input wire  [63:0] payload;
-    output reg  [15:0] p_c;
-    output reg  [15:0] p_h;
-    output reg  [15:0] p_w;
-    output reg  [15:0] p_ho;
-    output reg  [15:0] p_wo;
-    output reg  [15:0] p_kh;
-    output reg  [15:0] p_kw;
-    output reg  [15:0] p_sh;
-    output reg  [15:0] p_sw;
-    output reg  [1:0] p_ph;
-    output reg  [15:0] p_pw;
-    output reg  [15:0] p_hbw;
-    output reg  [15:0] p_xcols;
-    output reg  [15:0] p_count;
-    output reg  p_avg;
-    output reg  bad;
-    
-    // Constant declarations
-    localparam  op_pool_window = 5'b111;
-    localparam  op_pool_shape = 5'b1000;
-    localparam  op_pool_geom = 5'b1111;
-    
-    // Stub signals
-    reg  [15:0] c__d;
-    wire  [15:0] c__q;
-    reg  c__clock;
-    reg  [15:0] h__d;
-    wire  [15:0] h__q;
-    reg  h__clock;
-    reg  [15:0] w__d;
-    wire  [15:0] w__q;
-    reg  w__clock;
-    reg  [15:0] ho__d;
-    wire  [15:0] ho__q;
-    reg  ho__clock;
-    reg  [15:0] wo__d;
-    wire  [15:0] wo__q;
-    reg  wo__clock;
-    reg  avg__d;
-    wire  avg__q;
-    reg  avg__clock;
-    reg  [15:0] kh__d;
-    wire  [15:0] kh__q;
-    reg  kh__clock;
-    reg  [15:0] kw__d;
-    wire  [15:0] kw__q;
-    reg  kw__clock;
-    reg  [15:0] sh__d;
-    wire  [15:0] sh__q;
-    reg  sh__clock;
-    reg  [15:0] sw__d;
-    wire  [15:0] sw__q;
-    reg  sw__clock;
-    reg  [1:0] ph__d;
-    wire  [1:0] ph__q;
-    reg  ph__clock;
-    reg  [15:0] pw__d;
-    wire  [15:0] pw__q;
-    reg  pw__clock;
-    reg  [15:0] hb__d;
-    wire  [15:0] hb__q;
-    reg  hb__clock;
-    reg  [15:0] xcols__d;
-    wire  [15:0] xcols__q;
-    reg  xcols__clock;
-    reg  [15:0] hbw__d;
-    wire  [15:0] hbw__q;
-    reg  hbw__clock;
-    reg  [15:0] count__d;
-    wire  [15:0] count__q;
-    reg  count__clock;
-    reg  bad_r__d;
-    wire  bad_r__q;
-    reg  bad_r__clock;
-    
-    // Local signals
-    reg  [31:0] mx_hbw;
-    reg  [31:0] mx_count;
-    
-    // Sub module instances
-    default_accel_top_dff_w16 c(
-        .d(c__d),
-        .q(c__q),
-        .clock(c__clock)
-    );
-    default_accel_top_dff_w16 h(
-        .d(h__d),
-        .q(h__q),
-        .clock(h__clock)
-    );
-    default_accel_top_dff_w16 w(
-        .d(w__d),
-        .q(w__q),
-        .clock(w__clock)
-    );
-    default_accel_top_dff_w16 ho(
-        .d(ho__d),
-        .q(ho__q),
-        .clock(ho__clock)
-    );
-    default_accel_top_dff_w16 wo(
-        .d(wo__d),
-        .q(wo__q),
-        .clock(wo__clock)
-    );
-    default_accel_top_dff_w1 avg(
-        .d(avg__d),
-        .q(avg__q),
-        .clock(avg__clock)
-    );
-    default_accel_top_dff_w16 kh(
-        .d(kh__d),
-        .q(kh__q),
-        .clock(kh__clock)
-    );
-    default_accel_top_dff_w16 kw(
-        .d(kw__d),
-        .q(kw__q),
-        .clock(kw__clock)
-    );
-    default_accel_top_dff_w16 sh(
-        .d(sh__d),
-        .q(sh__q),
-        .clock(sh__clock)
-    );
-    default_accel_top_dff_w16 sw(
-        .d(sw__d),
-        .q(sw__q),
-        .clock(sw__clock)
-    );
-    default_accel_top_dff_w2 ph(
-        .d(ph__d),
-        .q(ph__q),
-        .clock(ph__clock)
-    );
-    default_accel_top_dff_w16 pw(
-        .d(pw__d),
-        .q(pw__q),
-        .clock(pw__clock)
-    );
-    default_accel_top_dff_w16 hb(
-        .d(hb__d),
-        .q(hb__q),
-        .clock(hb__clock)
-    );
-    default_accel_top_dff_w16 xcols(
-        .d(xcols__d),
-        .q(xcols__q),
-        .clock(xcols__clock)
-    );
-    default_accel_top_dff_w16 hbw(
-        .d(hbw__d),
-        .q(hbw__q),
-        .clock(hbw__clock)
-    );
-    default_accel_top_dff_w16 count(
-        .d(count__d),
-        .q(count__q),
-        .clock(count__clock)
-    );
-    default_accel_top_dff_w1 bad_r(
-        .d(bad_r__d),
-        .q(bad_r__q),
-        .clock(bad_r__clock)
-    );
-    
-    // Update code
-    always @(*) begin
-        c__clock = clock;
-        h__clock = clock;
-        w__clock = clock;
-        ho__clock = clock;
-        wo__clock = clock;
-        avg__clock = clock;
-        kh__clock = clock;
-        kw__clock = clock;
-        sh__clock = clock;
-        sw__clock = clock;
-        ph__clock = clock;
-        pw__clock = clock;
-        hb__clock = clock;
-        xcols__clock = clock;
-        hbw__clock = clock;
-        count__clock = clock;
-        bad_r__clock = clock;
-        c__d = c__q;
-        h__d = h__q;
-        w__d = w__q;
-        ho__d = ho__q;
-        wo__d = wo__q;
-        avg__d = avg__q;
-        kh__d = kh__q;
-        kw__d = kw__q;
-        sh__d = sh__q;
-        sw__d = sw__q;
-        ph__d = ph__q;
-        pw__d = pw__q;
-        hb__d = hb__q;
-        xcols__d = xcols__q;
-        hbw__d = hbw__q;
-        count__d = count__q;
-        bad_r__d = bad_r__q;
-        if (we & (op == op_pool_window)) begin
-            avg__d = |payload[(32'h5)+:(1)];
-            kh__d = ({12'd0, payload[(32'h6)+:(4)]});
-            kw__d = ({12'd0, payload[(32'ha)+:(4)]});
-            sh__d = ({12'd0, payload[(32'he)+:(4)]});
-            sw__d = ({12'd0, payload[(32'h12)+:(4)]});
-            ph__d = payload[(32'h16)+:(2)];
-            pw__d = ({14'd0, payload[(32'h18)+:(2)]});
-        end
-        if (we & (op == op_pool_shape)) begin
-            c__d = ({4'd0, payload[(32'h5)+:(12)]});
-            h__d = ({6'd0, payload[(32'h11)+:(10)]});
-            w__d = ({6'd0, payload[(32'h1b)+:(10)]});
-            ho__d = ({6'd0, payload[(32'h25)+:(10)]});
-            wo__d = ({6'd0, payload[(32'h2f)+:(10)]});
-        end
-        if (we & (op == op_pool_geom)) begin
-            hb__d = ({6'd0, payload[(32'h5)+:(10)]});
-            xcols__d = ({4'd0, payload[(32'hf)+:(12)]});
-        end
-        mx_hbw = hb__q * w__q;
-        hbw__d = mx_hbw[(32'h0)+:(16)];
-        mx_count = kh__q * kw__q;
-        count__d = mx_count[(32'h0)+:(16)];
-        bad_r__d = ~|c__q | ~|h__q | ~|w__q | ~|ho__q | ~|wo__q | ~|kh__q | ~|kw__q | ~|sh__q | ~|sw__q | ~|hb__q | ~|xcols__q;
-        p_c = c__q;
-        p_h = h__q;
-        p_w = w__q;
-        p_ho = ho__q;
-        p_wo = wo__q;
-        p_kh = kh__q;
-        p_kw = kw__q;
-        p_sh = sh__q;
-        p_sw = sw__q;
-        p_ph = ph__q;
-        p_pw = pw__q;
-        p_hbw = hbw__q;
-        p_xcols = xcols__q;
-        p_count = count__q;
-        p_avg = avg__q;
-        bad = bad_r__q;
-    end
-    
-endmodule // default_accel_top_pregs
 
 module default_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold,head_valid,head_op,head_pl,head_class);
     
@@ -16314,3 +16261,290 @@ module default_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
     end
     
 endmodule // default_accel_top_queue
+
+module default_accel_top_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv_done,pool_done,overflow,words,pool_div,perf_rdata,dec_error,mover_err,iv,bad_op,run_bad,ok,accept,ended,dec_we,dec_addr,dec_wdata,running,done,error,rdata,start,flush);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  reg_we;
+    input wire  [3:0] reg_addr;
+    input wire  [63:0] reg_wdata;
+    input wire  [3:0] reg_raddr;
+    input wire  dec_busy;
+    input wire  conv_done;
+    input wire  pool_done;
+    input wire  overflow;
+    input wire  [15:0] words;
+    input wire  [7:0] pool_div;
+    input wire  [31:0] perf_rdata;
+    input wire  dec_error;
+    input wire  mover_err;
+    input wire  iv;
+    input wire  bad_op;
+    input wire  run_bad;
+    input wire  ok;
+    input wire  accept;
+    input wire  ended;
+    output reg  dec_we;
+    output reg  [1:0] dec_addr;
+    output reg  [63:0] dec_wdata;
+    output reg  running;
+    output reg  done;
+    output reg  error;
+    output reg  [31:0] rdata;
+    output reg  start;
+    output reg  flush;
+    
+    // Constant declarations
+    localparam  r_status = 4'h0;
+    localparam  r_words = 4'h8;
+    localparam  r_pool_div = 4'h9;
+    localparam  w_ctrl = 4'h1;
+    localparam  w_watchdog = 4'h2;
+    localparam  err_stream = 4'h1;
+    localparam  err_bounds = 4'h2;
+    localparam  err_not_dispatchable = 4'h3;
+    localparam  err_program_size = 4'h4;
+    localparam  err_watchdog = 4'h5;
+    localparam  err_bad_parameters = 4'h6;
+    
+    // Stub signals
+    reg  h_we__d;
+    wire  h_we__q;
+    reg  h_we__clock;
+    reg  [1:0] h_addr__d;
+    wire  [1:0] h_addr__q;
+    reg  h_addr__clock;
+    reg  [63:0] h_wdata__d;
+    wire  [63:0] h_wdata__q;
+    reg  h_wdata__clock;
+    reg  run__d;
+    wire  run__q;
+    reg  run__clock;
+    reg  fin__d;
+    wire  fin__q;
+    reg  fin__clock;
+    reg  err__d;
+    wire  err__q;
+    reg  err__clock;
+    reg  [3:0] code__d;
+    wire  [3:0] code__q;
+    reg  code__clock;
+    reg  [31:0] rdata_r__d;
+    wire  [31:0] rdata_r__q;
+    reg  rdata_r__clock;
+    reg  [31:0] wd_limit__d;
+    wire  [31:0] wd_limit__q;
+    reg  wd_limit__clock;
+    reg  [31:0] wd_count__d;
+    wire  [31:0] wd_count__q;
+    reg  wd_count__clock;
+    reg  wd_acc__d;
+    wire  wd_acc__q;
+    reg  wd_acc__clock;
+    reg  wd_iv__d;
+    wire  wd_iv__q;
+    reg  wd_iv__clock;
+    
+    // Local signals
+    reg  [31:0] status;
+    reg  ctrl;
+    
+    // Sub module instances
+    default_accel_top_dff_w1 h_we(
+        .d(h_we__d),
+        .q(h_we__q),
+        .clock(h_we__clock)
+    );
+    default_accel_top_dff_w2 h_addr(
+        .d(h_addr__d),
+        .q(h_addr__q),
+        .clock(h_addr__clock)
+    );
+    default_accel_top_dff_w64 h_wdata(
+        .d(h_wdata__d),
+        .q(h_wdata__q),
+        .clock(h_wdata__clock)
+    );
+    default_accel_top_dff_w1 run(
+        .d(run__d),
+        .q(run__q),
+        .clock(run__clock)
+    );
+    default_accel_top_dff_w1 fin(
+        .d(fin__d),
+        .q(fin__q),
+        .clock(fin__clock)
+    );
+    default_accel_top_dff_w1 err(
+        .d(err__d),
+        .q(err__q),
+        .clock(err__clock)
+    );
+    default_accel_top_dff_w4 code(
+        .d(code__d),
+        .q(code__q),
+        .clock(code__clock)
+    );
+    default_accel_top_dff_w32 rdata_r(
+        .d(rdata_r__d),
+        .q(rdata_r__q),
+        .clock(rdata_r__clock)
+    );
+    default_accel_top_dff_w32 wd_limit(
+        .d(wd_limit__d),
+        .q(wd_limit__q),
+        .clock(wd_limit__clock)
+    );
+    default_accel_top_dff_w32 wd_count(
+        .d(wd_count__d),
+        .q(wd_count__q),
+        .clock(wd_count__clock)
+    );
+    default_accel_top_dff_w1 wd_acc(
+        .d(wd_acc__d),
+        .q(wd_acc__q),
+        .clock(wd_acc__clock)
+    );
+    default_accel_top_dff_w1 wd_iv(
+        .d(wd_iv__d),
+        .q(wd_iv__q),
+        .clock(wd_iv__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        h_we__clock = clock;
+        h_addr__clock = clock;
+        h_wdata__clock = clock;
+        run__clock = clock;
+        fin__clock = clock;
+        err__clock = clock;
+        code__clock = clock;
+        rdata_r__clock = clock;
+        wd_limit__clock = clock;
+        wd_count__clock = clock;
+        wd_acc__clock = clock;
+        wd_iv__clock = clock;
+        h_we__d = h_we__q;
+        h_addr__d = h_addr__q;
+        h_wdata__d = h_wdata__q;
+        run__d = run__q;
+        fin__d = fin__q;
+        err__d = err__q;
+        code__d = code__q;
+        rdata_r__d = rdata_r__q;
+        wd_limit__d = wd_limit__q;
+        wd_count__d = wd_count__q;
+        wd_acc__d = wd_acc__q;
+        wd_iv__d = wd_iv__q;
+        h_we__d = reg_we & (reg_addr < 4'h2);
+        h_addr__d = reg_addr[(32'h0)+:(2)];
+        h_wdata__d = reg_wdata;
+        dec_we = h_we__q;
+        dec_addr = h_addr__q;
+        dec_wdata = h_wdata__q;
+        running = run__q;
+        done = fin__q;
+        error = err__q;
+        rdata = rdata_r__q;
+        status = ({28'd0, code__q}) << 32'h8;
+        if (run__q) begin
+            status = status | 32'h1;
+        end
+        if (fin__q) begin
+            status = status | 32'h2;
+        end
+        if (err__q) begin
+            status = status | 32'h4;
+        end
+        if (dec_busy) begin
+            status = status | 32'h8;
+        end
+        if (conv_done) begin
+            status = status | 32'h10;
+        end
+        if (pool_done) begin
+            status = status | 32'h20;
+        end
+        if (overflow) begin
+            status = status | 32'h1000;
+        end
+        rdata_r__d = perf_rdata;
+        if (reg_raddr == r_status) begin
+            rdata_r__d = status;
+        end
+        else if (reg_raddr == r_words) begin
+            rdata_r__d = ({16'd0, words});
+        end
+        else if (reg_raddr == r_pool_div) begin
+            rdata_r__d = ({24'd0, pool_div});
+        end
+        if (ended) begin
+            run__d = 1'b0;
+            fin__d = 1'b1;
+        end
+        wd_acc__d = accept;
+        wd_iv__d = iv;
+        if (wd_acc__q | ~run__q) begin
+            wd_count__d = 32'h0;
+        end
+        else if (wd_iv__q) begin
+            wd_count__d = wd_count__q + 32'h1;
+        end
+        if (run__q) begin
+            if (~err__q) begin
+                if (dec_error) begin
+                    err__d = 1'b1;
+                    code__d = err_stream;
+                end
+                else if (mover_err) begin
+                    err__d = 1'b1;
+                    code__d = err_bounds;
+                end
+                else if (iv & bad_op) begin
+                    err__d = 1'b1;
+                    code__d = err_not_dispatchable;
+                end
+                else if (iv & run_bad & ok) begin
+                    err__d = 1'b1;
+                    code__d = err_bad_parameters;
+                end
+                else if (|wd_limit__q & (wd_count__q == wd_limit__q)) begin
+                    err__d = 1'b1;
+                    code__d = err_watchdog;
+                end
+            end
+            if (err__q) begin
+                run__d = 1'b0;
+            end
+        end
+        if (reg_we & (reg_addr == w_watchdog)) begin
+            wd_limit__d = reg_wdata[(32'h0)+:(32)];
+        end
+        ctrl = reg_we & (reg_addr == w_ctrl);
+        start = ctrl & reg_wdata[32'h0] & ~run__q;
+        flush = 1'b0;
+        if (ctrl & reg_wdata[32'h1]) begin
+            run__d = 1'b0;
+            fin__d = 1'b0;
+            err__d = 1'b0;
+            code__d = 4'h0;
+            flush = 1'b1;
+        end
+        if (start) begin
+            flush = 1'b1;
+            fin__d = 1'b0;
+            if (overflow) begin
+                err__d = 1'b1;
+                code__d = err_program_size;
+            end
+            else begin
+                run__d = 1'b1;
+                err__d = 1'b0;
+                code__d = 4'h0;
+            end
+        end
+    end
+    
+endmodule // default_accel_top_rc

@@ -9,6 +9,6 @@ pub use crate::pe::{
 pub use crate::pool::{AvgDiv, PoolUnit, PoolUnitParams};
 pub use crate::sim::{Clocked, Harness, Trace};
 pub use crate::top::{
-    AccelTop, ChunkCursor, ConvRegs, DataMover, DataMoverParams, Dispatcher, ExtCursor, FmCursor, InstrQueue, PerfCounters, PoolRegs, WriteStage,
+    AccelTop, ChunkCursor, ConvRegs, DataMover, DataMoverParams, Dispatcher, ExtCursor, FmCursor, InstrQueue, PerfCounters, PoolRegs, PoolSide, RunControl, WriteStage,
 };
 pub use accelgen_config::{ConvArray, PoolArray};

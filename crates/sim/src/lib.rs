@@ -138,9 +138,9 @@ pub fn wave_groups(top: &str) -> Vec<(String, Vec<String>)> {
         ],
         "accel_top" => vec![
             g("host register port and status", &["clock", "reg_we", "reg_addr", "reg_wdata", "reg_raddr", "reg_rdata", "st_busy", "st_done", "st_error"]),
-            g("dispatch: the instruction presented, back-pressure, module busy flags", &["dec.wr_valid", "dec.wr_op", "dec.wr_payload", "dec.hold", "perf.instr_count", "disp.settle.q", "conv.busy", "conv.done", "pool.busy", "mover.busy", "code.q"]),
+            g("dispatch: the instruction presented, back-pressure, module busy flags", &["dec.wr_valid", "dec.wr_op", "dec.wr_payload", "dec.hold", "perf.instr_count", "disp.settle.q", "conv.busy", "conv.done", "pool.busy", "mover.busy", "rc.code.q"]),
             g("external memory port and the mover's on-chip side", &["m_req_*", "m_rsp_*", "mover.w_en", "mover.w_sel", "mover.w_bank", "mover.w_addr", "mover.w_data", "mover.r_en", "mover.r_sel", "mover.r_addr"]),
-            g("conv engine and pooling unit", &["conv.start", "conv.p_*", "pool.start", "pool.p_div", "pool.div_now", "pool.conv_done", "pool.out_valid", "pool.out_idx", "pool.out_data"]),
+            g("conv engine and pooling unit", &["conv.start", "conv.p_*", "pool.start", "pool.p_div", "pool.div_now", "pool.unit.conv_done", "pool.unit.out_valid", "pool.unit.out_idx", "pool.unit.out_data"]),
         ],
         _ => vec![g("ports", &["*"])],
     }

@@ -45,10 +45,9 @@
 //! 2 WATCHDOG: the most cycles one instruction may wait (0, the reset value: no limit).
 
 use crate::isa::InstrDecompressor;
-use crate::mem::SyncRam;
 use crate::pe::{ConvEngine, ConvEngineParams};
-use crate::pool::{PoolUnit, PoolUnitParams};
-use crate::top::{ConvRegs, DataMover, DataMoverParams, Dispatcher, InstrQueue, PerfCounters, PoolRegs};
+use crate::pool::PoolUnitParams;
+use crate::top::{ConvRegs, DataMover, DataMoverParams, Dispatcher, InstrQueue, PerfCounters, PoolSide, RunControl};
 use accelgen_config::HwConfig;
 use rust_hdl::prelude::*;
 
@@ -96,66 +95,20 @@ pub struct AccelTop<const W: usize, const L: usize> {
     pub dec: InstrDecompressor,
     /// Conv engine.
     pub conv: ConvEngine,
-    /// Pooling unit.
-    pub pool: PoolUnit,
+    /// Pooling unit, its control registers and output buffer.
+    pub pool: PoolSide,
     /// Data mover.
     pub mover: DataMover<W, L>,
-    /// Pooling output buffer.
-    pout: SyncRam<Bits<8>>,
-
-    /// The conv engine's and the pooling unit's control registers.
+    /// The conv engine's control registers.
     cregs: ConvRegs,
-    pregs: PoolRegs,
     /// Instruction queue between the decompressor and the dispatcher.
     queue: InstrQueue,
     /// The dispatcher: decision, starts, transfer fields, parameter writes.
     disp: Dispatcher,
-    /// Sign extension of a pooled int8 to a 32-bit word.
-    sext: Constant<Bits<32>>,
-    /// Read addresses of the registers `accel_top` answers itself, from the register map.
-    r_status: Constant<Bits<4>>,
-    r_words: Constant<Bits<4>>,
-    r_pool_div: Constant<Bits<4>>,
-    /// Write addresses of CTRL and WATCHDOG, from the register map.
-    w_ctrl: Constant<Bits<4>>,
-    w_watchdog: Constant<Bits<4>>,
-    /// Error codes, from `accelgen_isa::ERRORS`.
-    err_stream: Constant<Bits<4>>,
-    err_bounds: Constant<Bits<4>>,
-    err_not_dispatchable: Constant<Bits<4>>,
-    err_program_size: Constant<Bits<4>>,
-    err_watchdog: Constant<Bits<4>>,
-    err_bad_parameters: Constant<Bits<4>>,
-    /// Dispatcher state.
-    running: DFF<Bit>,
-    fin: DFF<Bit>,
-    err: DFF<Bit>,
-    code: DFF<Bits<4>>,
-    /// The conv engine's done flag last cycle (its rising edge is the "convolution done" event).
-    conv_done_q: DFF<Bit>,
+    /// Host registers, run state, errors and watchdog.
+    rc: RunControl,
     /// The event counters and their host read port.
     pub perf: PerfCounters,
-    /// The start command (CTRL bit 0 while not running): clears the counters.
-    start_cmd: Signal<Local, Bit>,
-    rdata: DFF<Bits<32>>,
-    /// Watchdog: the limit (0: off) and the cycles the current instruction has waited.
-    wd_limit: DFF<Bits<32>>,
-    /// The host's DATA and CTRL writes, registered on their way to the decompressor (timing:
-    /// the host port's decode does not reach the decompressor's control in its cycle; the
-    /// decompressor takes each write a cycle after `accel_top`, in order).
-    h_we: DFF<Bit>,
-    h_addr: DFF<Bits<2>>,
-    h_wdata: DFF<Bits<64>>,
-    wd_count: DFF<Bits<32>>,
-    /// Last cycle's acceptance and head-valid flags, which the watchdog counts from (timing: the
-    /// acceptance does not reach the 32-bit counter in its cycle; the count lags one cycle).
-    wd_acc: DFF<Bit>,
-    wd_iv: DFF<Bit>,
-
-    /// The queue's head is valid.
-    iv: Signal<Local, Bit>,
-    /// Status register value.
-    status: Signal<Local, Bits<32>>,
 }
 
 impl<const W: usize, const L: usize> AccelTop<W, L> {
@@ -186,30 +139,16 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
         block_with_defaults!(AccelTop {
             dec: InstrDecompressor::new(cfg.isa.buffer_depth as usize),
             conv: ConvEngine::new(e),
-            pool: PoolUnit::new(u),
+            pool: PoolSide::new(u),
             mover: DataMover::new(&mp),
-            pout: SyncRam::collision_free(u.feature_memory_depth),
             cregs: ConvRegs::new(e.kernels, e.first_cache_depth, e.output_buffer_depth),
-            pregs: PoolRegs::default(),
             queue: InstrQueue::default(),
             disp: Dispatcher::default(),
-            sext: Constant::new(0xffff_ff00u64.into()),
-            r_status: Constant::new(u64::from(accelgen_isa::read_register("STATUS")).into()),
-            r_words: Constant::new(u64::from(accelgen_isa::read_register("WORDS")).into()),
-            r_pool_div: Constant::new(u64::from(accelgen_isa::read_register("POOL_DIV")).into()),
-            w_ctrl: Constant::new(u64::from(accelgen_isa::write_register("CTRL")).into()),
-            w_watchdog: Constant::new(u64::from(accelgen_isa::write_register("WATCHDOG")).into()),
-            err_stream: Constant::new(u64::from(accelgen_isa::ERR_STREAM).into()),
-            err_bounds: Constant::new(u64::from(accelgen_isa::ERR_BOUNDS).into()),
-            err_not_dispatchable: Constant::new(u64::from(accelgen_isa::ERR_NOT_DISPATCHABLE).into()),
-            err_program_size: Constant::new(u64::from(accelgen_isa::ERR_PROGRAM_SIZE).into()),
-            err_watchdog: Constant::new(u64::from(accelgen_isa::ERR_WATCHDOG).into()),
-            err_bad_parameters: Constant::new(u64::from(accelgen_isa::ERR_BAD_PARAMETERS).into()),
+            rc: RunControl::default(),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, reg_raddr, reg_rdata, st_busy, st_done, st_error,
             m_req_valid, m_req_ready, m_req_we, m_req_addr, m_req_wdata, m_req_be, m_rsp_valid,
-            m_rsp_ready, m_rsp_data, running, fin, err, code, conv_done_q, perf, start_cmd, rdata,
-            wd_limit, h_we, h_addr, h_wdata, wd_count, wd_acc, wd_iv, iv, status,
+            m_rsp_ready, m_rsp_data, perf,
         })
     }
 }
@@ -223,61 +162,43 @@ const _: () = {
 impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, h_we, h_addr, h_wdata, running, fin, err, code, conv_done_q, rdata, wd_limit, wd_count, wd_acc, wd_iv);
-        clock!(self, clock, dec, conv, pool, mover, perf, pout, cregs, pregs, queue, disp);
+        clock!(self, clock, dec, conv, pool, mover, perf, cregs, queue, disp, rc);
 
-        // ---- Host register port.
-        self.h_we.d.next = self.reg_we.val() & (self.reg_addr.val() < 2);
-        self.h_addr.d.next = self.reg_addr.val().get_bits::<2>(0);
-        self.h_wdata.d.next = self.reg_wdata.val();
-        self.dec.reg_we.next = self.h_we.q.val();
-        self.dec.reg_addr.next = self.h_addr.q.val();
-        self.dec.reg_wdata.next = self.h_wdata.q.val();
-        self.st_busy.next = self.running.q.val();
-        self.st_done.next = self.fin.q.val();
-        self.st_error.next = self.err.q.val();
-        self.reg_rdata.next = self.rdata.q.val();
-        self.status.next = bit_cast::<32, 4>(self.code.q.val()) << 8;
-        if self.running.q.val() {
-            self.status.next = self.status.val() | bits::<32>(1);
-        }
-        if self.fin.q.val() {
-            self.status.next = self.status.val() | bits::<32>(2);
-        }
-        if self.err.q.val() {
-            self.status.next = self.status.val() | bits::<32>(4);
-        }
-        if self.dec.st_busy.val() {
-            self.status.next = self.status.val() | bits::<32>(8);
-        }
-        if self.conv.done.val() {
-            self.status.next = self.status.val() | bits::<32>(16);
-        }
-        if self.pool.done.val() {
-            self.status.next = self.status.val() | bits::<32>(32);
-        }
-        if self.dec.st_overflow.val() {
-            self.status.next = self.status.val() | bits::<32>(0x1000);
-        }
-        // Host reads: the counters' register, else STATUS, WORDS, POOL_DIV.
+        // ---- Host registers, run state, errors.
+        self.rc.reg_we.next = self.reg_we.val();
+        self.rc.reg_addr.next = self.reg_addr.val();
+        self.rc.reg_wdata.next = self.reg_wdata.val();
+        self.rc.reg_raddr.next = self.reg_raddr.val();
+        self.rc.dec_busy.next = self.dec.st_busy.val();
+        self.rc.conv_done.next = self.conv.done.val();
+        self.rc.pool_done.next = self.pool.done.val();
+        self.rc.overflow.next = self.dec.st_overflow.val();
+        self.rc.words.next = self.dec.count.val();
+        self.rc.pool_div.next = self.pool.div_now.val();
+        self.rc.perf_rdata.next = self.perf.rdata.val();
+        self.rc.dec_error.next = self.dec.st_error.val();
+        self.rc.mover_err.next = self.mover.err.val();
+        self.rc.iv.next = self.queue.head_valid.val();
+        self.rc.bad_op.next = self.disp.bad_op.val();
+        self.rc.run_bad.next = self.disp.run_bad.val();
+        self.rc.ok.next = self.disp.ok.val();
+        self.rc.accept.next = self.disp.accept.val();
+        self.rc.ended.next = self.disp.ended.val();
+        self.dec.reg_we.next = self.rc.dec_we.val();
+        self.dec.reg_addr.next = self.rc.dec_addr.val();
+        self.dec.reg_wdata.next = self.rc.dec_wdata.val();
+        self.st_busy.next = self.rc.running.val();
+        self.st_done.next = self.rc.done.val();
+        self.st_error.next = self.rc.error.val();
+        self.reg_rdata.next = self.rc.rdata.val();
         self.perf.raddr.next = self.reg_raddr.val();
-        self.rdata.d.next = self.perf.rdata.val();
-        if self.reg_raddr.val() == self.r_status.val() {
-            self.rdata.d.next = self.status.val();
-        } else if self.reg_raddr.val() == self.r_words.val() {
-            self.rdata.d.next = bit_cast::<32, 16>(self.dec.count.val());
-        } else if self.reg_raddr.val() == self.r_pool_div.val() {
-            self.rdata.d.next = bit_cast::<32, 8>(self.pool.div_now.val());
-        }
+        self.perf.clear.next = self.rc.start.val();
+        self.queue.flush.next = self.rc.flush.val();
 
         // ---- Dispatcher, fed by the instruction queue (the decompressor is held while the
         // queue's skid entry is full).
-        self.iv.next = self.queue.head_valid.val();
-        self.disp.running.next = self.running.q.val();
-        self.disp.enabled.next = self.running.q.val() & !self.err.q.val();
-        // (From the queue directly, not through `iv`: Verilator orders an always block by the
-        // variables its statements share, and `iv` also feeds the error checks, which read the
-        // dispatcher's outputs; through `iv` the two blocks would form a false loop.)
+        self.disp.running.next = self.rc.running.val();
+        self.disp.enabled.next = self.rc.running.val() & !self.rc.error.val();
         self.disp.iv.next = self.queue.head_valid.val();
         self.disp.op.next = self.queue.head_op.val();
         self.disp.pl.next = self.queue.head_pl.val();
@@ -286,16 +207,12 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.disp.pool_busy.next = self.pool.busy.val();
         self.disp.mover_busy.next = self.mover.busy.val();
         self.disp.conv_bad.next = self.cregs.bad.val();
-        self.disp.pool_bad.next = self.pregs.bad.val();
+        self.disp.pool_bad.next = self.pool.bad.val();
         self.queue.in_valid.next = self.dec.wr_valid.val();
         self.queue.in_op.next = self.dec.wr_op.val();
         self.queue.in_payload.next = self.dec.wr_payload.val();
         self.queue.accept.next = self.disp.accept.val();
         self.dec.hold.next = self.queue.hold.val();
-        if self.disp.ended.val() {
-            self.running.d.next = false;
-            self.fin.d.next = true;
-        }
         self.mover.go.next = self.disp.go.val();
         self.mover.g_store.next = self.disp.g_store.val();
         self.mover.g_copy.next = self.disp.g_copy.val();
@@ -305,15 +222,15 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.mover.g_len.next = self.disp.g_len.val();
         self.mover.g_stride.next = self.disp.g_stride.val();
         self.mover.g_half.next = self.disp.g_half.val();
-        self.mover.g_fw.next = self.pregs.p_w.val();
-        self.mover.g_fph.next = self.pregs.p_ph.val();
-        self.mover.g_hbw.next = self.pregs.p_hbw.val();
+        self.mover.g_fw.next = self.pool.fw.val();
+        self.mover.g_fph.next = self.pool.fph.val();
+        self.mover.g_hbw.next = self.pool.hbw.val();
         self.cregs.we.next = self.disp.pw_v.val();
         self.cregs.op.next = self.disp.pw_op.val();
         self.cregs.payload.next = self.disp.pw_pl.val();
-        self.pregs.we.next = self.disp.pw_v.val();
-        self.pregs.op.next = self.disp.pw_op.val();
-        self.pregs.payload.next = self.disp.pw_pl.val();
+        self.pool.we.next = self.disp.pw_v.val();
+        self.pool.op.next = self.disp.pw_op.val();
+        self.pool.payload.next = self.disp.pw_pl.val();
 
         // ---- Conv engine.
         self.conv.p_h.next = self.cregs.p_h.val();
@@ -352,43 +269,20 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.rd_bank.next = self.mover.r_bank.val();
         self.conv.rd_addr.next = self.mover.r_addr.val();
 
-        // ---- Pooling unit and its output buffer.
-        self.pool.p_c.next = self.pregs.p_c.val();
-        self.pool.p_h.next = self.pregs.p_h.val();
-        self.pool.p_w.next = self.pregs.p_w.val();
-        self.pool.p_ho.next = self.pregs.p_ho.val();
-        self.pool.p_wo.next = self.pregs.p_wo.val();
-        self.pool.p_kh.next = self.pregs.p_kh.val();
-        self.pool.p_kw.next = self.pregs.p_kw.val();
-        self.pool.p_sh.next = self.pregs.p_sh.val();
-        self.pool.p_sw.next = self.pregs.p_sw.val();
-        self.pool.p_pw.next = self.pregs.p_pw.val();
-        self.pool.p_hbw.next = self.pregs.p_hbw.val();
-        self.pool.p_xcols.next = self.pregs.p_xcols.val();
-        self.pool.p_count.next = self.pregs.p_count.val();
-        self.pool.p_avg.next = self.pregs.p_avg.val();
-        self.pool.p_ph.next = bit_cast::<16, 2>(self.pregs.p_ph.val());
+        // ---- Pooling side; the mover's store reads from the conv output or the pooling output.
         self.pool.p_div.next = self.disp.pool_div.val();
-        self.conv_done_q.d.next = self.conv.done.val();
-        self.pool.conv_done.next = (self.conv.done.val() & !self.conv_done_q.q.val()) | self.disp.clk_now.val();
+        self.pool.conv_done.next = self.conv.done.val();
+        self.pool.clk_now.next = self.disp.clk_now.val();
         self.pool.start.next = self.disp.pool_start.val();
         self.pool.ld_we.next = self.mover.w_en.val() & (self.mover.w_sel.val() == 3);
         self.pool.ld_bank.next = self.mover.w_bank.val().get_bits::<16>(0);
         self.pool.ld_addr.next = self.mover.w_addr.val();
         self.pool.ld_data.next = self.mover.w_data.val().get_bits::<8>(0);
-        self.pout.w_en.next = self.pool.out_valid.val();
-        self.pout.w_addr.next = self.pool.out_idx.val().get_bits::<16>(0);
-        self.pout.w_data.next = self.pool.out_data.val();
-        self.pout.r_en.next = self.mover.r_en.val() & self.mover.r_sel.val();
-        self.pout.r_addr.next = self.mover.r_addr.val();
+        self.pool.rd_en.next = self.mover.r_en.val() & self.mover.r_sel.val();
+        self.pool.rd_addr.next = self.mover.r_addr.val();
+        self.mover.r_data.next = self.conv.rd_data.val();
         if self.mover.r_sel.val() {
-            if self.pout.r_data.val().get_bit(7) {
-                self.mover.r_data.next = bit_cast::<32, 8>(self.pout.r_data.val()) | self.sext.val();
-            } else {
-                self.mover.r_data.next = bit_cast::<32, 8>(self.pout.r_data.val());
-            }
-        } else {
-            self.mover.r_data.next = self.conv.rd_data.val();
+            self.mover.r_data.next = self.pool.rd_data.val();
         }
 
         // ---- External memory port.
@@ -402,82 +296,19 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.mover.m_rsp_data.next = self.m_rsp_data.val();
         self.m_rsp_ready.next = self.mover.m_rsp_ready.val();
 
-        // ---- Counters and errors.
-        // Counted events: each module's busy cycles and the memory stalls while running; a wait
+        // ---- Counters: each module's busy cycles and the memory stalls while running; a wait
         // a cycle after it happened (the dispatcher's `w_*`, registered).
-        self.perf.cycles.next = self.running.q.val();
+        self.perf.cycles.next = self.rc.running.val();
         self.perf.instructions.next = self.disp.accept.val();
         self.perf.dispatch_stalls.next = self.disp.w_any.val();
         self.perf.mem_wait.next = self.disp.w_mem.val();
         self.perf.conv_wait.next = self.disp.w_conv.val();
         self.perf.pool_wait.next = self.disp.w_pool.val();
-        self.perf.conv_busy.next = self.running.q.val() & self.conv.busy.val();
-        self.perf.pool_busy.next = self.running.q.val() & self.pool.busy.val();
-        self.perf.pool_enabled.next = self.running.q.val() & self.pool.busy.val() & self.pool.enable.val();
-        self.perf.mem_busy.next = self.running.q.val() & self.mover.busy.val();
-        self.perf.mem_stalls.next = self.running.q.val() & self.mover.m_req_valid.val() & !self.m_req_ready.val();
-        self.wd_acc.d.next = self.disp.accept.val();
-        self.wd_iv.d.next = self.iv.val();
-        if self.wd_acc.q.val() | !self.running.q.val() {
-            self.wd_count.d.next = 0.into();
-        } else if self.wd_iv.q.val() {
-            self.wd_count.d.next = self.wd_count.q.val() + 1;
-        }
-        if self.running.q.val() {
-            if !self.err.q.val() {
-                if self.dec.st_error.val() {
-                    self.err.d.next = true;
-                    self.code.d.next = self.err_stream.val();
-                } else if self.mover.err.val() {
-                    self.err.d.next = true;
-                    self.code.d.next = self.err_bounds.val();
-                } else if self.iv.val() & self.disp.bad_op.val() {
-                    self.err.d.next = true;
-                    self.code.d.next = self.err_not_dispatchable.val();
-                } else if self.iv.val() & self.disp.run_bad.val() & self.disp.ok.val() {
-                    self.err.d.next = true;
-                    self.code.d.next = self.err_bad_parameters.val();
-                } else if self.wd_limit.q.val().any() & (self.wd_count.q.val() == self.wd_limit.q.val()) {
-                    self.err.d.next = true;
-                    self.code.d.next = self.err_watchdog.val();
-                }
-            }
-            if self.err.q.val() {
-                self.running.d.next = false;
-            }
-        }
-
-        // ---- Watchdog limit (WATCHDOG), start and clear (CTRL).
-        self.start_cmd.next = self.reg_we.val()
-            & (self.reg_addr.val() == self.w_ctrl.val())
-            & self.reg_wdata.val().get_bit(0)
-            & !self.running.q.val();
-        self.perf.clear.next = self.start_cmd.val();
-        if self.reg_we.val() & (self.reg_addr.val() == self.w_watchdog.val()) {
-            self.wd_limit.d.next = self.reg_wdata.val().get_bits::<32>(0);
-        }
-        self.queue.flush.next = false;
-        if self.reg_we.val() & (self.reg_addr.val() == self.w_ctrl.val()) {
-            if self.reg_wdata.val().get_bit(1) {
-                self.running.d.next = false;
-                self.fin.d.next = false;
-                self.err.d.next = false;
-                self.code.d.next = 0.into();
-                self.queue.flush.next = true;
-            }
-            if self.start_cmd.val() {
-                self.queue.flush.next = true;
-                self.fin.d.next = false;
-                if self.dec.st_overflow.val() {
-                    self.err.d.next = true;
-                    self.code.d.next = self.err_program_size.val();
-                } else {
-                    self.running.d.next = true;
-                    self.err.d.next = false;
-                    self.code.d.next = 0.into();
-                }
-            }
-        }
+        self.perf.conv_busy.next = self.rc.running.val() & self.conv.busy.val();
+        self.perf.pool_busy.next = self.rc.running.val() & self.pool.busy.val();
+        self.perf.pool_enabled.next = self.rc.running.val() & self.pool.busy.val() & self.pool.enable.val();
+        self.perf.mem_busy.next = self.rc.running.val() & self.mover.busy.val();
+        self.perf.mem_stalls.next = self.rc.running.val() & self.mover.m_req_valid.val() & !self.m_req_ready.val();
     }
 }
 

@@ -275,12 +275,7 @@ impl crate::sim::Clocked for ConvRegs {
 mod tests {
     use super::*;
     use crate::testutil::Rng;
-    use accelgen_isa::field;
-
-    /// An instruction's payload with the given field values, placed by the opcode table.
-    fn payload(op: &str, vals: &[(&str, u64)]) -> u64 {
-        vals.iter().fold(u64::from(opcode(op)), |p, &(n, v)| p | v << field(op, n).offset)
-    }
+    use crate::top::testing::{payload, write_all};
 
     /// Random field values written through the four conv instructions (and a pooling
     /// instruction that must change nothing): three cycles later every engine parameter equals
@@ -303,17 +298,11 @@ mod tests {
                 ("ACT_REQUANT", payload("ACT_REQUANT", &[("en", en), ("multiplier", mult), ("shift", shift), ("zero_point", zp), ("relu", relu)])),
                 ("POOL_SHAPE", payload("POOL_SHAPE", &[("c", 7), ("h", 9), ("w", 9), ("ho", 3), ("wo", 3)])),
             ];
-            for (op, pl) in words {
-                h.uut.we.next = true;
-                h.uut.op.next = u64::from(opcode(op)).into();
-                h.uut.payload.next = pl.into();
-                h.step().unwrap();
-            }
-            h.uut.we.next = false;
-            for _ in 0..3 {
-                h.step().unwrap();
-            }
-            h.settle().unwrap();
+            write_all(&mut h, &words, 3, |u, we, op, pl| {
+                u.we.next = we;
+                u.op.next = op.into();
+                u.payload.next = pl.into();
+            });
             let u = &h.uut;
             let v = |s: &Signal<Out, Bits<16>>| s.val().index() as u64;
             let got = [

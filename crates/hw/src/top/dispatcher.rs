@@ -325,11 +325,8 @@ impl crate::sim::Clocked for Dispatcher {
 mod tests {
     use super::*;
     use crate::testutil::Rng;
+    use crate::top::testing::payload;
     use accelgen_isa::field;
-
-    fn payload(op: &str, vals: &[(&str, u64)]) -> u64 {
-        vals.iter().fold(u64::from(opcode(op)), |p, &(n, v)| p | v << field(op, n).offset)
-    }
 
     fn mods_of(pl: u64) -> u64 {
         pl >> field("RUN", "modules").offset & 31

@@ -170,11 +170,7 @@ impl crate::sim::Clocked for PoolRegs {
 mod tests {
     use super::*;
     use crate::testutil::Rng;
-    use accelgen_isa::field;
-
-    fn payload(op: &str, vals: &[(&str, u64)]) -> u64 {
-        vals.iter().fold(u64::from(opcode(op)), |p, &(n, v)| p | v << field(op, n).offset)
-    }
+    use crate::top::testing::{payload, write_all};
 
     /// Random field values written through the three pooling instructions (and a conv
     /// instruction that must change nothing): two cycles later every unit parameter equals its
@@ -194,17 +190,11 @@ mod tests {
                 ("POOL_GEOM", payload("POOL_GEOM", &[("hb", hb), ("xcols", xcols)])),
                 ("PE_SHAPE", payload("PE_SHAPE", &[("h", 9), ("w", 9), ("ho", 3), ("wo", 3)])),
             ];
-            for (op, pl) in words {
-                h.uut.we.next = true;
-                h.uut.op.next = u64::from(opcode(op)).into();
-                h.uut.payload.next = pl.into();
-                h.step().unwrap();
-            }
-            h.uut.we.next = false;
-            for _ in 0..2 {
-                h.step().unwrap();
-            }
-            h.settle().unwrap();
+            write_all(&mut h, &words, 2, |u, we, op, pl| {
+                u.we.next = we;
+                u.op.next = op.into();
+                u.payload.next = pl.into();
+            });
             let u = &h.uut;
             let v = |s: &Signal<Out, Bits<16>>| s.val().index() as u64;
             let got = [
