@@ -5,14 +5,14 @@
 
 
 use accelgen_config::Preset;
-use accelgen_compiler::testnets::fill;
+use accelgen_compiler::testnets::{fill, random_network};
 use accelgen_formats::Network;
 use accelgen_golden::testutil::Rng;
 use accelgen_sim::engines::Engine;
 use accelgen_sim::network::run_network;
 use accelgen_compiler::planner::plan_clock;
 use accelgen_sim::RunOptions;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn opts(engine: Engine) -> RunOptions {
@@ -47,49 +47,13 @@ fn lenet5_with_data_runs_bit_exact_on_the_default_preset() {
     check(&net, Preset::Default, Engine::Verilator, "LeNet-5");
 }
 
-/// A random chain of conv and pool layers that fits the tiny preset's blocks.
-fn random_network(rng: &mut Rng) -> Value {
-    let (mut c, mut h, mut w) = (rng.range(1, 3) as usize, rng.range(6, 9) as usize, rng.range(6, 9) as usize);
-    let input = json!({"shape": [c, h, w]});
-    let mut layers = vec![];
-    let n = rng.range(2, 4);
-    for i in 0..n {
-        let last = i + 1 == n;
-        if rng.below(3) == 0 && h >= 4 && w >= 4 {
-            let (k, s) = if rng.below(2) == 0 { (2, 2) } else { (3, 2) };
-            let mode = if rng.below(2) == 0 { "maxpool2d" } else { "avgpool2d" };
-            layers.push(json!({"op": mode, "kernel": [k, k], "stride": [s, s]}));
-            h = (h - k) / s + 1;
-            w = (w - k) / s + 1;
-        } else {
-            let k = if rng.below(2) == 0 { 3 } else { 1 };
-            let p = if k == 3 { rng.below(2) as usize } else { 0 };
-            let s = if k == 3 && rng.below(3) == 0 { 2 } else { 1 };
-            let cout = rng.range(1, 5) as usize;
-            let mut l = json!({"op": "conv2d", "weight": {"shape": [cout, c, k, k]}, "bias": {"shape": [cout]},
-                               "stride": [s, s], "padding": [p, p]});
-            if !last || rng.below(2) == 0 {
-                l["requant"] = json!({"multiplier": rng.range(200, 3000), "shift": rng.range(12, 16), "zero_point": rng.range(-5, 5), "relu": rng.below(2) == 0});
-            }
-            layers.push(l);
-            h = (h + 2 * p - k) / s + 1;
-            w = (w + 2 * p - k) / s + 1;
-            c = cout;
-        }
-        if h < 2 || w < 2 {
-            break;
-        }
-    }
-    // A network ending in int32 must end with that conv.
-    json!({"input": input, "layers": layers})
-}
-
 #[test]
 fn random_small_networks_run_bit_exact_on_rust_hdl_and_verilator() {
     let mut rng = Rng::from_env("networks", 23);
     let mut ran = 0;
     while ran < 6 {
-        let mut doc = random_network(&mut rng);
+        // Chains of conv and pool layers of up to 5 channels on maps of up to 9 (tiny preset).
+        let mut doc = random_network(&mut rng, 5, 9);
         fill(&mut doc, &mut rng, "");
         let Ok(net) = Network::from_value(&doc, Path::new(".")) else { continue };
         let engine = if ran % 2 == 0 { Engine::Rust } else { Engine::Verilator };
