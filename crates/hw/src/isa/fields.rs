@@ -141,3 +141,9 @@ mod tests {
         assert_eq!(w.get_my_width_shape_stride(), 26);
     }
 }
+
+/// The opcode `name` of the opcode table as a 5-bit constant, for a block that compares an
+/// instruction's opcode with it.
+pub fn opcode_const(name: &str) -> rust_hdl::prelude::Constant<rust_hdl::prelude::Bits<5>> {
+    rust_hdl::prelude::Constant::new(u64::from(accelgen_isa::opcode(name)).into())
+}

@@ -4,4 +4,4 @@ mod decompressor;
 mod fields;
 
 pub use decompressor::{InstrDecompressor, WORD_BITS};
-pub use fields::{InstrFields, DECODED_FIELDS};
+pub use fields::{opcode_const, InstrFields, DECODED_FIELDS};

@@ -153,12 +153,6 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
     }
 }
 
-// RUN and SYNC share the dispatcher's mask decode (`get_value_run_modules`).
-const _: () = {
-    let (run, sync) = (accelgen_isa::field("RUN", "modules"), accelgen_isa::field("SYNC", "modules"));
-    assert!(run.offset == sync.offset && run.bits == sync.bits);
-};
-
 impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
     #[hdl_gen]
     fn update(&mut self) {

@@ -17,10 +17,9 @@
 //! The dispatcher lets nothing read the parameters until three cycles after the last write
 //! (the write's cycle and the two product stages).
 
-use accelgen_isa::opcode;
 use rust_hdl::prelude::*;
 
-use crate::isa::InstrFields;
+use crate::isa::{opcode_const, InstrFields};
 
 /// The conv engine's registers.
 #[derive(LogicBlock)]
@@ -143,7 +142,7 @@ impl ConvRegs {
     /// The registers of an engine with `kernels` kernels per PE and the given first-cache and
     /// output-buffer depths.
     pub fn new(kernels: usize, first_cache_depth: usize, output_depth: usize) -> Self {
-        let op = |name: &str| Constant::new(u64::from(opcode(name)).into());
+        let op = opcode_const;
         block_with_defaults!(ConvRegs {
             op_pe_shape: op("PE_SHAPE"),
             op_pe_kernel: op("PE_KERNEL"),

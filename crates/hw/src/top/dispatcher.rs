@@ -26,10 +26,10 @@
 //! | `pw_v`, `pw_op`, `pw_pl` | out | 1, 5, 64 | the parameter write (an instruction accepted last cycle) |
 //! | `w_any`, `w_mem`, `w_conv`, `w_pool` | out | 1 | last cycle, a valid instruction waited (for the mover, the engine, the unit) |
 
-use accelgen_isa::{opcode, M_ACC, M_ACT, M_PE, M_POOL};
+use accelgen_isa::{M_ACC, M_ACT, M_PE, M_POOL};
 use rust_hdl::prelude::*;
 
-use crate::isa::InstrFields;
+use crate::isa::{opcode_const, InstrFields};
 
 /// The dispatcher.
 #[derive(LogicBlock)]
@@ -167,7 +167,7 @@ pub struct Dispatcher {
 
 impl Default for Dispatcher {
     fn default() -> Self {
-        let op = |name: &str| Constant::new(u64::from(opcode(name)).into());
+        let op = opcode_const;
         block_with_defaults!(Dispatcher {
             op_mem_load: op("MEM_LOAD"),
             op_mem_store: op("MEM_STORE"),
@@ -326,7 +326,7 @@ mod tests {
     use super::*;
     use crate::testutil::Rng;
     use crate::top::testing::payload;
-    use accelgen_isa::field;
+    use accelgen_isa::{field, opcode};
 
     fn mods_of(pl: u64) -> u64 {
         pl >> field("RUN", "modules").offset & 31

@@ -26,10 +26,16 @@
 //! | `hold` | out | 1 | hold the decompressor (the skid entry is full) |
 //! | `head_valid`, `head_op`, `head_pl`, `head_class` | out | 1, 5, 64, 5 | the head and its wait class |
 
-use accelgen_isa::{opcode, M_ACC, M_ACT, M_MEM, M_PE, M_POOL};
+use accelgen_isa::{M_ACC, M_ACT, M_MEM, M_PE, M_POOL};
 use rust_hdl::prelude::*;
 
-use crate::isa::InstrFields;
+use crate::isa::{opcode_const, InstrFields};
+
+// RUN and SYNC share one mask decode of the arriving payload (`get_value_run_modules`).
+const _: () = {
+    let (run, sync) = (accelgen_isa::field("RUN", "modules"), accelgen_isa::field("SYNC", "modules"));
+    assert!(run.offset == sync.offset && run.bits == sync.bits);
+};
 
 /// Wait-class bits.
 const K_MEM: u64 = 1;
@@ -111,7 +117,7 @@ pub struct InstrQueue {
 
 impl Default for InstrQueue {
     fn default() -> Self {
-        let op = |name: &str| Constant::new(u64::from(opcode(name)).into());
+        let op = opcode_const;
         let c = |v: u64| Constant::new(v.into());
         block_with_defaults!(InstrQueue {
             op_mem_load: op("MEM_LOAD"),

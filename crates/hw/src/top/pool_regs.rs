@@ -14,10 +14,9 @@
 //! | `p_*` | out | as the unit's | the unit's parameters (`p_w`, `p_ph`, `p_hbw` also the mover's feature-memory layout) |
 //! | `bad` | out | 1 | a zero size, stride or band geometry |
 
-use accelgen_isa::opcode;
 use rust_hdl::prelude::*;
 
-use crate::isa::InstrFields;
+use crate::isa::{opcode_const, InstrFields};
 
 /// The pooling unit's registers.
 #[derive(LogicBlock)]
@@ -89,7 +88,7 @@ pub struct PoolRegs {
 
 impl Default for PoolRegs {
     fn default() -> Self {
-        let op = |name: &str| Constant::new(u64::from(opcode(name)).into());
+        let op = opcode_const;
         block_with_defaults!(PoolRegs {
             op_pool_window: op("POOL_WINDOW"),
             op_pool_shape: op("POOL_SHAPE"),

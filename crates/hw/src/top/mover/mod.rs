@@ -338,13 +338,6 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     }
 }
 
-impl<const W: usize, const L: usize> DataMover<W, L> {
-    /// Lanes per word.
-    pub fn lanes(&self) -> usize {
-        L
-    }
-}
-
 impl<const W: usize, const L: usize> crate::sim::Clocked for DataMover<W, L> {
     fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
         &mut self.clock
