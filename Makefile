@@ -79,7 +79,7 @@ waves: build
 	$(ACCELGEN) run testbenches/vectors/conv_3ch_4k_3x3_pad1_6x7.json --preset tiny --vcd $(WAVES)/conv.vcd --force > /dev/null
 	$(ACCELGEN) wave $(WAVES)/conv.vcd --signals conv_engine.clock conv_engine.strobe conv_engine.ksel.q conv_engine.row0_x 'pes__0.x_out' 'pes__1.x_out' 'skew__0.x_out' 'pes__2.x_out' 'pes__3.x_out' 'pes__0.w_used' 'pes__1.w_used' --from 341 --to 359 --png docs/img/conv_shift_chain.png --force
 	$(ACCELGEN) run testbenches/vectors/maxpool_3x3_s2_overlap.json --preset tiny --vcd $(WAVES)/pool.vcd --force > /dev/null
-	$(ACCELGEN) wave $(WAVES)/pool.vcd --signals pool_unit.clock rd_x.q 'banks__*.r_en' m_valid.q m_updend.q ld_pending.q 'region__0.q' 'region__3.q' 'region__6.q' 'region__9.q' out_valid out_data --from 197 --to 217 --png docs/img/pool_update.png --force
+	$(ACCELGEN) wave $(WAVES)/pool.vcd --signals pool_unit.clock reader.rd_x 'banks__*.r_en' region.arrive region.update_end region.pending 'region.value__0' 'region.value__3' 'region.value__6' 'region.value__9' out_valid out_data --from 197 --to 217 --png docs/img/pool_update.png --force
 	$(ACCELGEN) compile testbenches/networks/lenet5.json --preset tiny --out $(WAVES)/lenet5 --force > /dev/null
 	$(ACCELGEN) run --program $(WAVES)/lenet5 --preset tiny --vcd $(WAVES)/dec.vcd --force > /dev/null
 	$(ACCELGEN) wave $(WAVES)/dec.vcd --signals instr_decompressor.clock reg_we reg_addr count st_busy wr_valid wr_module wr_op --from 40 --to 70 --png docs/img/decompressor.png --force

@@ -8697,9 +8697,9 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     output reg  [31:0] out_idx;
     output reg  [7:0] out_data;
     
-    // Constant declarations
-    localparam  kconst = 16'h3;
-    localparam  nlast = 8'h1;
+    // Enums
+    localparam RunState__Running = 1;
+    localparam RunState__Done = 2;
     
     // Stub signals
     reg  banks__0__clock;
@@ -8723,26 +8723,2283 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  banks__2__w_en;
     reg  [15:0] banks__2__w_addr;
     reg  [7:0] banks__2__w_data;
-    reg  avgdiv__clock;
-    reg  avgdiv__ce;
-    reg  [15:0] avgdiv__sum;
-    reg  [15:0] avgdiv__count;
-    wire  [7:0] avgdiv__avg;
+    reg  rate__clock;
+    reg  [7:0] rate__p_div;
+    reg  rate__conv_done;
+    reg  rate__running;
+    wire  rate__ce;
+    wire  [7:0] rate__div_now;
+    reg  reader__clock;
+    reg  reader__ce;
+    reg  reader__go;
+    reg  reader__running;
+    reg  [15:0] reader__p_c;
+    reg  [15:0] reader__p_h;
+    reg  [15:0] reader__p_w;
+    reg  [15:0] reader__p_ho;
+    reg  [15:0] reader__p_wo;
+    reg  [15:0] reader__p_kh;
+    reg  [15:0] reader__p_sh;
+    reg  [15:0] reader__p_ph;
+    reg  [15:0] reader__p_pw;
+    reg  [15:0] reader__p_hbw;
+    reg  [15:0] reader__p_xcols;
+    wire  reader__reads_done;
+    wire  [15:0] reader__rd_x;
+    wire  reader__col_real;
+    wire  [15:0] reader__rowmask;
+    wire  [15:0] reader__bank_en;
+    wire  [15:0] reader__addr_lo;
+    wire  [15:0] reader__addr_hi;
+    wire  [15:0] reader__thermo;
+    wire  reader__rd_valid;
+    wire  reader__rd_real;
+    wire  [15:0] reader__rd_rot;
+    wire  [15:0] reader__rd_mask;
+    wire  reader__rd_bandfirst;
+    wire  reader__rd_updend;
+    wire  [15:0] reader__rd_ubase;
+    wire  [31:0] reader__rd_outrow;
+    reg  region__clock;
+    reg  region__ce;
+    reg  region__go;
+    reg  [7:0] region__bank_data__0;
+    reg  [7:0] region__bank_data__1;
+    reg  [7:0] region__bank_data__2;
+    reg  region__rd_valid;
+    reg  region__rd_real;
+    reg  [15:0] region__rd_rot;
+    reg  [15:0] region__rd_mask;
+    reg  region__rd_bandfirst;
+    reg  region__rd_updend;
+    reg  [15:0] region__rd_ubase;
+    reg  [31:0] region__rd_outrow;
+    wire  region__arrive;
+    wire  region__update_end;
+    wire  region__band_first;
+    wire  [15:0] region__value__0;
+    wire  [15:0] region__value__1;
+    wire  [15:0] region__value__2;
+    wire  [15:0] region__value__3;
+    wire  [15:0] region__value__4;
+    wire  [15:0] region__value__5;
+    wire  [15:0] region__value__6;
+    wire  [15:0] region__value__7;
+    wire  [15:0] region__value__8;
+    wire  [15:0] region__value__9;
+    wire  [15:0] region__value__10;
+    wire  [15:0] region__value__11;
+    wire  [15:0] region__mask__0;
+    wire  [15:0] region__mask__1;
+    wire  [15:0] region__mask__2;
+    wire  [15:0] region__mask__3;
+    wire  region__valid__0;
+    wire  region__valid__1;
+    wire  region__valid__2;
+    wire  region__valid__3;
+    wire  region__pending;
+    wire  [15:0] region__upd_ubase;
+    wire  region__upd_bandfirst;
+    wire  [31:0] region__upd_outrow;
+    reg  first__clock;
+    reg  first__ce;
+    reg  first__load;
+    reg  [15:0] first__values__0;
+    reg  [15:0] first__values__1;
+    reg  [15:0] first__values__2;
+    reg  [15:0] first__values__3;
+    reg  [15:0] first__values__4;
+    reg  [15:0] first__values__5;
+    reg  [15:0] first__values__6;
+    reg  [15:0] first__values__7;
+    reg  [15:0] first__values__8;
+    reg  [15:0] first__values__9;
+    reg  [15:0] first__values__10;
+    reg  [15:0] first__values__11;
+    reg  [15:0] first__mask__0;
+    reg  [15:0] first__mask__1;
+    reg  [15:0] first__mask__2;
+    reg  [15:0] first__mask__3;
+    wire  [8:0] first__max__0;
+    wire  [8:0] first__max__1;
+    wire  [8:0] first__max__2;
+    wire  [8:0] first__max__3;
+    wire  [15:0] first__sum__0;
+    wire  [15:0] first__sum__1;
+    wire  [15:0] first__sum__2;
+    wire  [15:0] first__sum__3;
+    wire  first__any__0;
+    wire  first__any__1;
+    wire  first__any__2;
+    wire  first__any__3;
+    reg  scan__clock;
+    reg  scan__ce;
+    reg  scan__go;
+    reg  scan__pending;
+    reg  [15:0] scan__upd_ubase;
+    reg  scan__upd_bandfirst;
+    reg  [31:0] scan__upd_outrow;
+    reg  [8:0] scan__col_max__0;
+    reg  [8:0] scan__col_max__1;
+    reg  [8:0] scan__col_max__2;
+    reg  [8:0] scan__col_max__3;
+    reg  [15:0] scan__col_sum__0;
+    reg  [15:0] scan__col_sum__1;
+    reg  [15:0] scan__col_sum__2;
+    reg  [15:0] scan__col_sum__3;
+    reg  scan__col_any__0;
+    reg  scan__col_any__1;
+    reg  scan__col_any__2;
+    reg  scan__col_any__3;
+    reg  [15:0] scan__p_kw;
+    reg  [15:0] scan__p_sw;
+    reg  [15:0] scan__p_wo;
+    wire  scan__busy;
+    wire  scan__w_valid;
+    wire  [31:0] scan__w_idx;
+    wire  [8:0] scan__wa_max;
+    wire  [15:0] scan__wa_sum;
+    wire  [8:0] scan__wb_max;
+    wire  [15:0] scan__wb_sum;
+    reg  result__clock;
+    reg  result__ce;
+    reg  result__w_valid;
+    reg  [31:0] result__w_idx;
+    reg  [8:0] result__wa_max;
+    reg  [15:0] result__wa_sum;
+    reg  [8:0] result__wb_max;
+    reg  [15:0] result__wb_sum;
+    reg  result__p_avg;
+    reg  [15:0] result__p_count;
+    wire  result__valid;
+    wire  [31:0] result__idx;
+    wire  [7:0] result__data;
+    reg  [1:0] state__d;
+    wire  [1:0] state__q;
+    reg  state__clock;
+    reg  [3:0] tail__d;
+    wire  [3:0] tail__q;
+    reg  tail__clock;
+    
+    // Local signals
+    reg  ce;
+    reg  running;
+    reg  go;
+    
+    // Sub module instances
+    tiny_accel_top_weight_buffer banks__0(
+        .clock(banks__0__clock),
+        .r_en(banks__0__r_en),
+        .r_addr(banks__0__r_addr),
+        .r_data(banks__0__r_data),
+        .w_en(banks__0__w_en),
+        .w_addr(banks__0__w_addr),
+        .w_data(banks__0__w_data)
+    );
+    tiny_accel_top_weight_buffer banks__1(
+        .clock(banks__1__clock),
+        .r_en(banks__1__r_en),
+        .r_addr(banks__1__r_addr),
+        .r_data(banks__1__r_data),
+        .w_en(banks__1__w_en),
+        .w_addr(banks__1__w_addr),
+        .w_data(banks__1__w_data)
+    );
+    tiny_accel_top_weight_buffer banks__2(
+        .clock(banks__2__clock),
+        .r_en(banks__2__r_en),
+        .r_addr(banks__2__r_addr),
+        .r_data(banks__2__r_data),
+        .w_en(banks__2__w_en),
+        .w_addr(banks__2__w_addr),
+        .w_data(banks__2__w_data)
+    );
+    tiny_accel_top_rate rate(
+        .clock(rate__clock),
+        .p_div(rate__p_div),
+        .conv_done(rate__conv_done),
+        .running(rate__running),
+        .ce(rate__ce),
+        .div_now(rate__div_now)
+    );
+    tiny_accel_top_reader reader(
+        .clock(reader__clock),
+        .ce(reader__ce),
+        .go(reader__go),
+        .running(reader__running),
+        .p_c(reader__p_c),
+        .p_h(reader__p_h),
+        .p_w(reader__p_w),
+        .p_ho(reader__p_ho),
+        .p_wo(reader__p_wo),
+        .p_kh(reader__p_kh),
+        .p_sh(reader__p_sh),
+        .p_ph(reader__p_ph),
+        .p_pw(reader__p_pw),
+        .p_hbw(reader__p_hbw),
+        .p_xcols(reader__p_xcols),
+        .reads_done(reader__reads_done),
+        .rd_x(reader__rd_x),
+        .col_real(reader__col_real),
+        .rowmask(reader__rowmask),
+        .bank_en(reader__bank_en),
+        .addr_lo(reader__addr_lo),
+        .addr_hi(reader__addr_hi),
+        .thermo(reader__thermo),
+        .rd_valid(reader__rd_valid),
+        .rd_real(reader__rd_real),
+        .rd_rot(reader__rd_rot),
+        .rd_mask(reader__rd_mask),
+        .rd_bandfirst(reader__rd_bandfirst),
+        .rd_updend(reader__rd_updend),
+        .rd_ubase(reader__rd_ubase),
+        .rd_outrow(reader__rd_outrow)
+    );
+    tiny_accel_top_region region(
+        .clock(region__clock),
+        .ce(region__ce),
+        .go(region__go),
+        .bank_data__0(region__bank_data__0),
+        .bank_data__1(region__bank_data__1),
+        .bank_data__2(region__bank_data__2),
+        .rd_valid(region__rd_valid),
+        .rd_real(region__rd_real),
+        .rd_rot(region__rd_rot),
+        .rd_mask(region__rd_mask),
+        .rd_bandfirst(region__rd_bandfirst),
+        .rd_updend(region__rd_updend),
+        .rd_ubase(region__rd_ubase),
+        .rd_outrow(region__rd_outrow),
+        .arrive(region__arrive),
+        .update_end(region__update_end),
+        .band_first(region__band_first),
+        .value__0(region__value__0),
+        .value__1(region__value__1),
+        .value__2(region__value__2),
+        .value__3(region__value__3),
+        .value__4(region__value__4),
+        .value__5(region__value__5),
+        .value__6(region__value__6),
+        .value__7(region__value__7),
+        .value__8(region__value__8),
+        .value__9(region__value__9),
+        .value__10(region__value__10),
+        .value__11(region__value__11),
+        .mask__0(region__mask__0),
+        .mask__1(region__mask__1),
+        .mask__2(region__mask__2),
+        .mask__3(region__mask__3),
+        .valid__0(region__valid__0),
+        .valid__1(region__valid__1),
+        .valid__2(region__valid__2),
+        .valid__3(region__valid__3),
+        .pending(region__pending),
+        .upd_ubase(region__upd_ubase),
+        .upd_bandfirst(region__upd_bandfirst),
+        .upd_outrow(region__upd_outrow)
+    );
+    tiny_accel_top_first first(
+        .clock(first__clock),
+        .ce(first__ce),
+        .load(first__load),
+        .values__0(first__values__0),
+        .values__1(first__values__1),
+        .values__2(first__values__2),
+        .values__3(first__values__3),
+        .values__4(first__values__4),
+        .values__5(first__values__5),
+        .values__6(first__values__6),
+        .values__7(first__values__7),
+        .values__8(first__values__8),
+        .values__9(first__values__9),
+        .values__10(first__values__10),
+        .values__11(first__values__11),
+        .mask__0(first__mask__0),
+        .mask__1(first__mask__1),
+        .mask__2(first__mask__2),
+        .mask__3(first__mask__3),
+        .max__0(first__max__0),
+        .max__1(first__max__1),
+        .max__2(first__max__2),
+        .max__3(first__max__3),
+        .sum__0(first__sum__0),
+        .sum__1(first__sum__1),
+        .sum__2(first__sum__2),
+        .sum__3(first__sum__3),
+        .any__0(first__any__0),
+        .any__1(first__any__1),
+        .any__2(first__any__2),
+        .any__3(first__any__3)
+    );
+    tiny_accel_top_scan scan(
+        .clock(scan__clock),
+        .ce(scan__ce),
+        .go(scan__go),
+        .pending(scan__pending),
+        .upd_ubase(scan__upd_ubase),
+        .upd_bandfirst(scan__upd_bandfirst),
+        .upd_outrow(scan__upd_outrow),
+        .col_max__0(scan__col_max__0),
+        .col_max__1(scan__col_max__1),
+        .col_max__2(scan__col_max__2),
+        .col_max__3(scan__col_max__3),
+        .col_sum__0(scan__col_sum__0),
+        .col_sum__1(scan__col_sum__1),
+        .col_sum__2(scan__col_sum__2),
+        .col_sum__3(scan__col_sum__3),
+        .col_any__0(scan__col_any__0),
+        .col_any__1(scan__col_any__1),
+        .col_any__2(scan__col_any__2),
+        .col_any__3(scan__col_any__3),
+        .p_kw(scan__p_kw),
+        .p_sw(scan__p_sw),
+        .p_wo(scan__p_wo),
+        .busy(scan__busy),
+        .w_valid(scan__w_valid),
+        .w_idx(scan__w_idx),
+        .wa_max(scan__wa_max),
+        .wa_sum(scan__wa_sum),
+        .wb_max(scan__wb_max),
+        .wb_sum(scan__wb_sum)
+    );
+    tiny_accel_top_result result(
+        .clock(result__clock),
+        .ce(result__ce),
+        .w_valid(result__w_valid),
+        .w_idx(result__w_idx),
+        .wa_max(result__wa_max),
+        .wa_sum(result__wa_sum),
+        .wb_max(result__wb_max),
+        .wb_sum(result__wb_sum),
+        .p_avg(result__p_avg),
+        .p_count(result__p_count),
+        .valid(result__valid),
+        .idx(result__idx),
+        .data(result__data)
+    );
+    tiny_accel_top_dff_w2 state(
+        .d(state__d),
+        .q(state__q),
+        .clock(state__clock)
+    );
+    tiny_accel_top_dff_w4 tail(
+        .d(tail__d),
+        .q(tail__q),
+        .clock(tail__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        state__clock = clock;
+        tail__clock = clock;
+        state__d = state__q;
+        tail__d = tail__q;
+        rate__clock = clock;
+        reader__clock = clock;
+        region__clock = clock;
+        first__clock = clock;
+        scan__clock = clock;
+        result__clock = clock;
+        running = state__q == RunState__Running;
+        go = start & ~running;
+        busy = running;
+        done = state__q == RunState__Done;
+        rate__p_div = p_div;
+        rate__conv_done = conv_done;
+        rate__running = running;
+        ce = rate__ce;
+        enable = rate__ce;
+        div_now = rate__div_now;
+        reader__ce = ce;
+        reader__go = go;
+        reader__running = running;
+        reader__p_c = p_c;
+        reader__p_h = p_h;
+        reader__p_w = p_w;
+        reader__p_ho = p_ho;
+        reader__p_wo = p_wo;
+        reader__p_kh = p_kh;
+        reader__p_sh = p_sh;
+        reader__p_ph = p_ph;
+        reader__p_pw = p_pw;
+        reader__p_hbw = p_hbw;
+        reader__p_xcols = p_xcols;
+        banks__0__clock = clock;
+        banks__0__w_en = ld_we & ld_bank[0];
+        banks__0__w_addr = ld_addr;
+        banks__0__w_data = ld_data;
+        banks__0__r_en = reader__bank_en[0];
+        if (reader__thermo[0]) begin
+            banks__0__r_addr = reader__addr_hi;
+        end
+        else begin
+            banks__0__r_addr = reader__addr_lo;
+        end
+        region__bank_data__0 = banks__0__r_data;
+        banks__1__clock = clock;
+        banks__1__w_en = ld_we & ld_bank[1];
+        banks__1__w_addr = ld_addr;
+        banks__1__w_data = ld_data;
+        banks__1__r_en = reader__bank_en[1];
+        if (reader__thermo[1]) begin
+            banks__1__r_addr = reader__addr_hi;
+        end
+        else begin
+            banks__1__r_addr = reader__addr_lo;
+        end
+        region__bank_data__1 = banks__1__r_data;
+        banks__2__clock = clock;
+        banks__2__w_en = ld_we & ld_bank[2];
+        banks__2__w_addr = ld_addr;
+        banks__2__w_data = ld_data;
+        banks__2__r_en = reader__bank_en[2];
+        if (reader__thermo[2]) begin
+            banks__2__r_addr = reader__addr_hi;
+        end
+        else begin
+            banks__2__r_addr = reader__addr_lo;
+        end
+        region__bank_data__2 = banks__2__r_data;
+        region__ce = ce;
+        region__go = go;
+        region__rd_valid = reader__rd_valid;
+        region__rd_real = reader__rd_real;
+        region__rd_rot = reader__rd_rot;
+        region__rd_mask = reader__rd_mask;
+        region__rd_bandfirst = reader__rd_bandfirst;
+        region__rd_updend = reader__rd_updend;
+        region__rd_ubase = reader__rd_ubase;
+        region__rd_outrow = reader__rd_outrow;
+        first__ce = ce;
+        first__load = region__pending;
+        first__values__0 = region__value__0;
+        first__values__1 = region__value__1;
+        first__values__2 = region__value__2;
+        first__values__3 = region__value__3;
+        first__values__4 = region__value__4;
+        first__values__5 = region__value__5;
+        first__values__6 = region__value__6;
+        first__values__7 = region__value__7;
+        first__values__8 = region__value__8;
+        first__values__9 = region__value__9;
+        first__values__10 = region__value__10;
+        first__values__11 = region__value__11;
+        first__mask__0 = region__mask__0;
+        scan__col_max__0 = first__max__0;
+        scan__col_sum__0 = first__sum__0;
+        scan__col_any__0 = first__any__0;
+        first__mask__1 = region__mask__1;
+        scan__col_max__1 = first__max__1;
+        scan__col_sum__1 = first__sum__1;
+        scan__col_any__1 = first__any__1;
+        first__mask__2 = region__mask__2;
+        scan__col_max__2 = first__max__2;
+        scan__col_sum__2 = first__sum__2;
+        scan__col_any__2 = first__any__2;
+        first__mask__3 = region__mask__3;
+        scan__col_max__3 = first__max__3;
+        scan__col_sum__3 = first__sum__3;
+        scan__col_any__3 = first__any__3;
+        scan__ce = ce;
+        scan__go = go;
+        scan__pending = region__pending;
+        scan__upd_ubase = region__upd_ubase;
+        scan__upd_bandfirst = region__upd_bandfirst;
+        scan__upd_outrow = region__upd_outrow;
+        scan__p_kw = p_kw;
+        scan__p_sw = p_sw;
+        scan__p_wo = p_wo;
+        result__ce = ce;
+        result__w_valid = scan__w_valid;
+        result__w_idx = scan__w_idx;
+        result__wa_max = scan__wa_max;
+        result__wa_sum = scan__wa_sum;
+        result__wb_max = scan__wb_max;
+        result__wb_sum = scan__wb_sum;
+        result__p_avg = p_avg;
+        result__p_count = p_count;
+        out_valid = result__valid;
+        out_idx = result__idx;
+        out_data = result__data;
+        if (go) begin
+            state__d = RunState__Running;
+            tail__d = 4'h8;
+        end
+        if (ce & running & reader__reads_done & ~reader__rd_valid & ~region__arrive & ~region__pending & ~scan__busy) begin
+            if (|tail__q) begin
+                tail__d = tail__q - 4'h1;
+            end
+            else begin
+                state__d = RunState__Done;
+            end
+        end
+    end
+    
+endmodule // tiny_accel_top_unit
+
+module tiny_accel_top_first(clock,ce,load,values__0,values__1,values__2,values__3,values__4,values__5,values__6,values__7,values__8,values__9,values__10,values__11,mask__0,mask__1,mask__2,mask__3,max__0,max__1,max__2,max__3,sum__0,sum__1,sum__2,sum__3,any__0,any__1,any__2,any__3);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  ce;
+    input wire  load;
+    input wire  [15:0] values__0;
+    input wire  [15:0] values__1;
+    input wire  [15:0] values__2;
+    input wire  [15:0] values__3;
+    input wire  [15:0] values__4;
+    input wire  [15:0] values__5;
+    input wire  [15:0] values__6;
+    input wire  [15:0] values__7;
+    input wire  [15:0] values__8;
+    input wire  [15:0] values__9;
+    input wire  [15:0] values__10;
+    input wire  [15:0] values__11;
+    input wire  [15:0] mask__0;
+    input wire  [15:0] mask__1;
+    input wire  [15:0] mask__2;
+    input wire  [15:0] mask__3;
+    output reg  [8:0] max__0;
+    output reg  [8:0] max__1;
+    output reg  [8:0] max__2;
+    output reg  [8:0] max__3;
+    output reg  [15:0] sum__0;
+    output reg  [15:0] sum__1;
+    output reg  [15:0] sum__2;
+    output reg  [15:0] sum__3;
+    output reg  any__0;
+    output reg  any__1;
+    output reg  any__2;
+    output reg  any__3;
+    
+    // Stub signals
+    reg  [8:0] upper__0__acc_max;
+    reg  [15:0] upper__0__acc_sum;
+    reg  [8:0] upper__0__max_in;
+    reg  upper__0__max_en;
+    reg  [15:0] upper__0__sum_in;
+    reg  upper__0__sum_en;
+    wire  [8:0] upper__0__max;
+    wire  [15:0] upper__0__sum;
+    reg  [8:0] upper__1__acc_max;
+    reg  [15:0] upper__1__acc_sum;
+    reg  [8:0] upper__1__max_in;
+    reg  upper__1__max_en;
+    reg  [15:0] upper__1__sum_in;
+    reg  upper__1__sum_en;
+    wire  [8:0] upper__1__max;
+    wire  [15:0] upper__1__sum;
+    reg  [8:0] upper__2__acc_max;
+    reg  [15:0] upper__2__acc_sum;
+    reg  [8:0] upper__2__max_in;
+    reg  upper__2__max_en;
+    reg  [15:0] upper__2__sum_in;
+    reg  upper__2__sum_en;
+    wire  [8:0] upper__2__max;
+    wire  [15:0] upper__2__sum;
+    reg  [8:0] upper__3__acc_max;
+    reg  [15:0] upper__3__acc_sum;
+    reg  [8:0] upper__3__max_in;
+    reg  upper__3__max_en;
+    reg  [15:0] upper__3__sum_in;
+    reg  upper__3__sum_en;
+    wire  [8:0] upper__3__max;
+    wire  [15:0] upper__3__sum;
+    reg  [8:0] upper__4__acc_max;
+    reg  [15:0] upper__4__acc_sum;
+    reg  [8:0] upper__4__max_in;
+    reg  upper__4__max_en;
+    reg  [15:0] upper__4__sum_in;
+    reg  upper__4__sum_en;
+    wire  [8:0] upper__4__max;
+    wire  [15:0] upper__4__sum;
+    reg  [8:0] upper__5__acc_max;
+    reg  [15:0] upper__5__acc_sum;
+    reg  [8:0] upper__5__max_in;
+    reg  upper__5__max_en;
+    reg  [15:0] upper__5__sum_in;
+    reg  upper__5__sum_en;
+    wire  [8:0] upper__5__max;
+    wire  [15:0] upper__5__sum;
+    reg  [8:0] upper__6__acc_max;
+    reg  [15:0] upper__6__acc_sum;
+    reg  [8:0] upper__6__max_in;
+    reg  upper__6__max_en;
+    reg  [15:0] upper__6__sum_in;
+    reg  upper__6__sum_en;
+    wire  [8:0] upper__6__max;
+    wire  [15:0] upper__6__sum;
+    reg  [8:0] upper__7__acc_max;
+    reg  [15:0] upper__7__acc_sum;
+    reg  [8:0] upper__7__max_in;
+    reg  upper__7__max_en;
+    reg  [15:0] upper__7__sum_in;
+    reg  upper__7__sum_en;
+    wire  [8:0] upper__7__max;
+    wire  [15:0] upper__7__sum;
+    reg  [8:0] lower__0__acc_max;
+    reg  [15:0] lower__0__acc_sum;
+    reg  [8:0] lower__0__max_in;
+    reg  lower__0__max_en;
+    reg  [15:0] lower__0__sum_in;
+    reg  lower__0__sum_en;
+    wire  [8:0] lower__0__max;
+    wire  [15:0] lower__0__sum;
+    reg  [8:0] lower__1__acc_max;
+    reg  [15:0] lower__1__acc_sum;
+    reg  [8:0] lower__1__max_in;
+    reg  lower__1__max_en;
+    reg  [15:0] lower__1__sum_in;
+    reg  lower__1__sum_en;
+    wire  [8:0] lower__1__max;
+    wire  [15:0] lower__1__sum;
+    reg  [8:0] lower__2__acc_max;
+    reg  [15:0] lower__2__acc_sum;
+    reg  [8:0] lower__2__max_in;
+    reg  lower__2__max_en;
+    reg  [15:0] lower__2__sum_in;
+    reg  lower__2__sum_en;
+    wire  [8:0] lower__2__max;
+    wire  [15:0] lower__2__sum;
+    reg  [8:0] lower__3__acc_max;
+    reg  [15:0] lower__3__acc_sum;
+    reg  [8:0] lower__3__max_in;
+    reg  lower__3__max_en;
+    reg  [15:0] lower__3__sum_in;
+    reg  lower__3__sum_en;
+    wire  [8:0] lower__3__max;
+    wire  [15:0] lower__3__sum;
+    reg  [8:0] upper_max__0__d;
+    wire  [8:0] upper_max__0__q;
+    reg  upper_max__0__clock;
+    reg  [8:0] upper_max__1__d;
+    wire  [8:0] upper_max__1__q;
+    reg  upper_max__1__clock;
+    reg  [8:0] upper_max__2__d;
+    wire  [8:0] upper_max__2__q;
+    reg  upper_max__2__clock;
+    reg  [8:0] upper_max__3__d;
+    wire  [8:0] upper_max__3__q;
+    reg  upper_max__3__clock;
+    reg  [15:0] upper_sum__0__d;
+    wire  [15:0] upper_sum__0__q;
+    reg  upper_sum__0__clock;
+    reg  [15:0] upper_sum__1__d;
+    wire  [15:0] upper_sum__1__q;
+    reg  upper_sum__1__clock;
+    reg  [15:0] upper_sum__2__d;
+    wire  [15:0] upper_sum__2__q;
+    reg  upper_sum__2__clock;
+    reg  [15:0] upper_sum__3__d;
+    wire  [15:0] upper_sum__3__q;
+    reg  upper_sum__3__clock;
+    reg  [8:0] lower_max__0__d;
+    wire  [8:0] lower_max__0__q;
+    reg  lower_max__0__clock;
+    reg  [8:0] lower_max__1__d;
+    wire  [8:0] lower_max__1__q;
+    reg  lower_max__1__clock;
+    reg  [8:0] lower_max__2__d;
+    wire  [8:0] lower_max__2__q;
+    reg  lower_max__2__clock;
+    reg  [8:0] lower_max__3__d;
+    wire  [8:0] lower_max__3__q;
+    reg  lower_max__3__clock;
+    reg  [15:0] lower_sum__0__d;
+    wire  [15:0] lower_sum__0__q;
+    reg  lower_sum__0__clock;
+    reg  [15:0] lower_sum__1__d;
+    wire  [15:0] lower_sum__1__q;
+    reg  lower_sum__1__clock;
+    reg  [15:0] lower_sum__2__d;
+    wire  [15:0] lower_sum__2__q;
+    reg  lower_sum__2__clock;
+    reg  [15:0] lower_sum__3__d;
+    wire  [15:0] lower_sum__3__q;
+    reg  lower_sum__3__clock;
+    reg  any_r__0__d;
+    wire  any_r__0__q;
+    reg  any_r__0__clock;
+    reg  any_r__1__d;
+    wire  any_r__1__q;
+    reg  any_r__1__clock;
+    reg  any_r__2__d;
+    wire  any_r__2__q;
+    reg  any_r__2__clock;
+    reg  any_r__3__d;
+    wire  any_r__3__q;
+    reg  any_r__3__clock;
+    
+    // Sub module instances
+    tiny_accel_top_lower upper__0(
+        .acc_max(upper__0__acc_max),
+        .acc_sum(upper__0__acc_sum),
+        .max_in(upper__0__max_in),
+        .max_en(upper__0__max_en),
+        .sum_in(upper__0__sum_in),
+        .sum_en(upper__0__sum_en),
+        .max(upper__0__max),
+        .sum(upper__0__sum)
+    );
+    tiny_accel_top_lower upper__1(
+        .acc_max(upper__1__acc_max),
+        .acc_sum(upper__1__acc_sum),
+        .max_in(upper__1__max_in),
+        .max_en(upper__1__max_en),
+        .sum_in(upper__1__sum_in),
+        .sum_en(upper__1__sum_en),
+        .max(upper__1__max),
+        .sum(upper__1__sum)
+    );
+    tiny_accel_top_lower upper__2(
+        .acc_max(upper__2__acc_max),
+        .acc_sum(upper__2__acc_sum),
+        .max_in(upper__2__max_in),
+        .max_en(upper__2__max_en),
+        .sum_in(upper__2__sum_in),
+        .sum_en(upper__2__sum_en),
+        .max(upper__2__max),
+        .sum(upper__2__sum)
+    );
+    tiny_accel_top_lower upper__3(
+        .acc_max(upper__3__acc_max),
+        .acc_sum(upper__3__acc_sum),
+        .max_in(upper__3__max_in),
+        .max_en(upper__3__max_en),
+        .sum_in(upper__3__sum_in),
+        .sum_en(upper__3__sum_en),
+        .max(upper__3__max),
+        .sum(upper__3__sum)
+    );
+    tiny_accel_top_lower upper__4(
+        .acc_max(upper__4__acc_max),
+        .acc_sum(upper__4__acc_sum),
+        .max_in(upper__4__max_in),
+        .max_en(upper__4__max_en),
+        .sum_in(upper__4__sum_in),
+        .sum_en(upper__4__sum_en),
+        .max(upper__4__max),
+        .sum(upper__4__sum)
+    );
+    tiny_accel_top_lower upper__5(
+        .acc_max(upper__5__acc_max),
+        .acc_sum(upper__5__acc_sum),
+        .max_in(upper__5__max_in),
+        .max_en(upper__5__max_en),
+        .sum_in(upper__5__sum_in),
+        .sum_en(upper__5__sum_en),
+        .max(upper__5__max),
+        .sum(upper__5__sum)
+    );
+    tiny_accel_top_lower upper__6(
+        .acc_max(upper__6__acc_max),
+        .acc_sum(upper__6__acc_sum),
+        .max_in(upper__6__max_in),
+        .max_en(upper__6__max_en),
+        .sum_in(upper__6__sum_in),
+        .sum_en(upper__6__sum_en),
+        .max(upper__6__max),
+        .sum(upper__6__sum)
+    );
+    tiny_accel_top_lower upper__7(
+        .acc_max(upper__7__acc_max),
+        .acc_sum(upper__7__acc_sum),
+        .max_in(upper__7__max_in),
+        .max_en(upper__7__max_en),
+        .sum_in(upper__7__sum_in),
+        .sum_en(upper__7__sum_en),
+        .max(upper__7__max),
+        .sum(upper__7__sum)
+    );
+    tiny_accel_top_lower lower__0(
+        .acc_max(lower__0__acc_max),
+        .acc_sum(lower__0__acc_sum),
+        .max_in(lower__0__max_in),
+        .max_en(lower__0__max_en),
+        .sum_in(lower__0__sum_in),
+        .sum_en(lower__0__sum_en),
+        .max(lower__0__max),
+        .sum(lower__0__sum)
+    );
+    tiny_accel_top_lower lower__1(
+        .acc_max(lower__1__acc_max),
+        .acc_sum(lower__1__acc_sum),
+        .max_in(lower__1__max_in),
+        .max_en(lower__1__max_en),
+        .sum_in(lower__1__sum_in),
+        .sum_en(lower__1__sum_en),
+        .max(lower__1__max),
+        .sum(lower__1__sum)
+    );
+    tiny_accel_top_lower lower__2(
+        .acc_max(lower__2__acc_max),
+        .acc_sum(lower__2__acc_sum),
+        .max_in(lower__2__max_in),
+        .max_en(lower__2__max_en),
+        .sum_in(lower__2__sum_in),
+        .sum_en(lower__2__sum_en),
+        .max(lower__2__max),
+        .sum(lower__2__sum)
+    );
+    tiny_accel_top_lower lower__3(
+        .acc_max(lower__3__acc_max),
+        .acc_sum(lower__3__acc_sum),
+        .max_in(lower__3__max_in),
+        .max_en(lower__3__max_en),
+        .sum_in(lower__3__sum_in),
+        .sum_en(lower__3__sum_en),
+        .max(lower__3__max),
+        .sum(lower__3__sum)
+    );
+    tiny_accel_top_dff_w9 upper_max__0(
+        .d(upper_max__0__d),
+        .q(upper_max__0__q),
+        .clock(upper_max__0__clock)
+    );
+    tiny_accel_top_dff_w9 upper_max__1(
+        .d(upper_max__1__d),
+        .q(upper_max__1__q),
+        .clock(upper_max__1__clock)
+    );
+    tiny_accel_top_dff_w9 upper_max__2(
+        .d(upper_max__2__d),
+        .q(upper_max__2__q),
+        .clock(upper_max__2__clock)
+    );
+    tiny_accel_top_dff_w9 upper_max__3(
+        .d(upper_max__3__d),
+        .q(upper_max__3__q),
+        .clock(upper_max__3__clock)
+    );
+    tiny_accel_top_dff_w16 upper_sum__0(
+        .d(upper_sum__0__d),
+        .q(upper_sum__0__q),
+        .clock(upper_sum__0__clock)
+    );
+    tiny_accel_top_dff_w16 upper_sum__1(
+        .d(upper_sum__1__d),
+        .q(upper_sum__1__q),
+        .clock(upper_sum__1__clock)
+    );
+    tiny_accel_top_dff_w16 upper_sum__2(
+        .d(upper_sum__2__d),
+        .q(upper_sum__2__q),
+        .clock(upper_sum__2__clock)
+    );
+    tiny_accel_top_dff_w16 upper_sum__3(
+        .d(upper_sum__3__d),
+        .q(upper_sum__3__q),
+        .clock(upper_sum__3__clock)
+    );
+    tiny_accel_top_dff_w9 lower_max__0(
+        .d(lower_max__0__d),
+        .q(lower_max__0__q),
+        .clock(lower_max__0__clock)
+    );
+    tiny_accel_top_dff_w9 lower_max__1(
+        .d(lower_max__1__d),
+        .q(lower_max__1__q),
+        .clock(lower_max__1__clock)
+    );
+    tiny_accel_top_dff_w9 lower_max__2(
+        .d(lower_max__2__d),
+        .q(lower_max__2__q),
+        .clock(lower_max__2__clock)
+    );
+    tiny_accel_top_dff_w9 lower_max__3(
+        .d(lower_max__3__d),
+        .q(lower_max__3__q),
+        .clock(lower_max__3__clock)
+    );
+    tiny_accel_top_dff_w16 lower_sum__0(
+        .d(lower_sum__0__d),
+        .q(lower_sum__0__q),
+        .clock(lower_sum__0__clock)
+    );
+    tiny_accel_top_dff_w16 lower_sum__1(
+        .d(lower_sum__1__d),
+        .q(lower_sum__1__q),
+        .clock(lower_sum__1__clock)
+    );
+    tiny_accel_top_dff_w16 lower_sum__2(
+        .d(lower_sum__2__d),
+        .q(lower_sum__2__q),
+        .clock(lower_sum__2__clock)
+    );
+    tiny_accel_top_dff_w16 lower_sum__3(
+        .d(lower_sum__3__d),
+        .q(lower_sum__3__q),
+        .clock(lower_sum__3__clock)
+    );
+    tiny_accel_top_dff_w1 any_r__0(
+        .d(any_r__0__d),
+        .q(any_r__0__q),
+        .clock(any_r__0__clock)
+    );
+    tiny_accel_top_dff_w1 any_r__1(
+        .d(any_r__1__d),
+        .q(any_r__1__q),
+        .clock(any_r__1__clock)
+    );
+    tiny_accel_top_dff_w1 any_r__2(
+        .d(any_r__2__d),
+        .q(any_r__2__q),
+        .clock(any_r__2__clock)
+    );
+    tiny_accel_top_dff_w1 any_r__3(
+        .d(any_r__3__d),
+        .q(any_r__3__q),
+        .clock(any_r__3__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        upper_max__0__clock = clock;
+        upper_max__0__d = upper_max__0__q;
+        upper_sum__0__clock = clock;
+        upper_sum__0__d = upper_sum__0__q;
+        lower_max__0__clock = clock;
+        lower_max__0__d = lower_max__0__q;
+        lower_sum__0__clock = clock;
+        lower_sum__0__d = lower_sum__0__q;
+        any_r__0__clock = clock;
+        any_r__0__d = any_r__0__q;
+        if (upper_max__0__q > lower_max__0__q) begin
+            max__0 = upper_max__0__q;
+        end
+        else begin
+            max__0 = lower_max__0__q;
+        end
+        sum__0 = upper_sum__0__q + lower_sum__0__q;
+        any__0 = any_r__0__q;
+        upper_max__1__clock = clock;
+        upper_max__1__d = upper_max__1__q;
+        upper_sum__1__clock = clock;
+        upper_sum__1__d = upper_sum__1__q;
+        lower_max__1__clock = clock;
+        lower_max__1__d = lower_max__1__q;
+        lower_sum__1__clock = clock;
+        lower_sum__1__d = lower_sum__1__q;
+        any_r__1__clock = clock;
+        any_r__1__d = any_r__1__q;
+        if (upper_max__1__q > lower_max__1__q) begin
+            max__1 = upper_max__1__q;
+        end
+        else begin
+            max__1 = lower_max__1__q;
+        end
+        sum__1 = upper_sum__1__q + lower_sum__1__q;
+        any__1 = any_r__1__q;
+        upper_max__2__clock = clock;
+        upper_max__2__d = upper_max__2__q;
+        upper_sum__2__clock = clock;
+        upper_sum__2__d = upper_sum__2__q;
+        lower_max__2__clock = clock;
+        lower_max__2__d = lower_max__2__q;
+        lower_sum__2__clock = clock;
+        lower_sum__2__d = lower_sum__2__q;
+        any_r__2__clock = clock;
+        any_r__2__d = any_r__2__q;
+        if (upper_max__2__q > lower_max__2__q) begin
+            max__2 = upper_max__2__q;
+        end
+        else begin
+            max__2 = lower_max__2__q;
+        end
+        sum__2 = upper_sum__2__q + lower_sum__2__q;
+        any__2 = any_r__2__q;
+        upper_max__3__clock = clock;
+        upper_max__3__d = upper_max__3__q;
+        upper_sum__3__clock = clock;
+        upper_sum__3__d = upper_sum__3__q;
+        lower_max__3__clock = clock;
+        lower_max__3__d = lower_max__3__q;
+        lower_sum__3__clock = clock;
+        lower_sum__3__d = lower_sum__3__q;
+        any_r__3__clock = clock;
+        any_r__3__d = any_r__3__q;
+        if (upper_max__3__q > lower_max__3__q) begin
+            max__3 = upper_max__3__q;
+        end
+        else begin
+            max__3 = lower_max__3__q;
+        end
+        sum__3 = upper_sum__3__q + lower_sum__3__q;
+        any__3 = any_r__3__q;
+        upper__0__acc_max = 9'h0;
+        upper__0__acc_sum = 16'h0;
+        upper__1__acc_max = upper__0__max;
+        upper__1__acc_sum = upper__0__sum;
+        upper__0__max_in = values__0[(32'h0)+:(9)] ^ 9'h100;
+        upper__0__sum_in = values__0;
+        upper__0__max_en = mask__0[0];
+        upper__0__sum_en = mask__0[0];
+        upper__1__max_in = values__1[(32'h0)+:(9)] ^ 9'h100;
+        upper__1__sum_in = values__1;
+        upper__1__max_en = mask__0[1];
+        upper__1__sum_en = mask__0[1];
+        lower__0__max_in = values__2[(32'h0)+:(9)] ^ 9'h100;
+        lower__0__sum_in = values__2;
+        lower__0__max_en = mask__0[2 + 0];
+        lower__0__sum_en = mask__0[2 + 0];
+        lower__0__acc_max = 9'h0;
+        lower__0__acc_sum = 16'h0;
+        if (ce & load) begin
+            any_r__0__d = |mask__0;
+            upper_max__0__d = upper__1__max;
+            upper_sum__0__d = upper__1__sum;
+            lower_max__0__d = 9'h0;
+            lower_sum__0__d = 16'h0;
+            lower_max__0__d = lower__0__max;
+            lower_sum__0__d = lower__0__sum;
+        end
+        upper__2__acc_max = 9'h0;
+        upper__2__acc_sum = 16'h0;
+        upper__3__acc_max = upper__2__max;
+        upper__3__acc_sum = upper__2__sum;
+        upper__2__max_in = values__3[(32'h0)+:(9)] ^ 9'h100;
+        upper__2__sum_in = values__3;
+        upper__2__max_en = mask__1[0];
+        upper__2__sum_en = mask__1[0];
+        upper__3__max_in = values__4[(32'h0)+:(9)] ^ 9'h100;
+        upper__3__sum_in = values__4;
+        upper__3__max_en = mask__1[1];
+        upper__3__sum_en = mask__1[1];
+        lower__1__max_in = values__5[(32'h0)+:(9)] ^ 9'h100;
+        lower__1__sum_in = values__5;
+        lower__1__max_en = mask__1[2 + 0];
+        lower__1__sum_en = mask__1[2 + 0];
+        lower__1__acc_max = 9'h0;
+        lower__1__acc_sum = 16'h0;
+        if (ce & load) begin
+            any_r__1__d = |mask__1;
+            upper_max__1__d = upper__3__max;
+            upper_sum__1__d = upper__3__sum;
+            lower_max__1__d = 9'h0;
+            lower_sum__1__d = 16'h0;
+            lower_max__1__d = lower__1__max;
+            lower_sum__1__d = lower__1__sum;
+        end
+        upper__4__acc_max = 9'h0;
+        upper__4__acc_sum = 16'h0;
+        upper__5__acc_max = upper__4__max;
+        upper__5__acc_sum = upper__4__sum;
+        upper__4__max_in = values__6[(32'h0)+:(9)] ^ 9'h100;
+        upper__4__sum_in = values__6;
+        upper__4__max_en = mask__2[0];
+        upper__4__sum_en = mask__2[0];
+        upper__5__max_in = values__7[(32'h0)+:(9)] ^ 9'h100;
+        upper__5__sum_in = values__7;
+        upper__5__max_en = mask__2[1];
+        upper__5__sum_en = mask__2[1];
+        lower__2__max_in = values__8[(32'h0)+:(9)] ^ 9'h100;
+        lower__2__sum_in = values__8;
+        lower__2__max_en = mask__2[2 + 0];
+        lower__2__sum_en = mask__2[2 + 0];
+        lower__2__acc_max = 9'h0;
+        lower__2__acc_sum = 16'h0;
+        if (ce & load) begin
+            any_r__2__d = |mask__2;
+            upper_max__2__d = upper__5__max;
+            upper_sum__2__d = upper__5__sum;
+            lower_max__2__d = 9'h0;
+            lower_sum__2__d = 16'h0;
+            lower_max__2__d = lower__2__max;
+            lower_sum__2__d = lower__2__sum;
+        end
+        upper__6__acc_max = 9'h0;
+        upper__6__acc_sum = 16'h0;
+        upper__7__acc_max = upper__6__max;
+        upper__7__acc_sum = upper__6__sum;
+        upper__6__max_in = values__9[(32'h0)+:(9)] ^ 9'h100;
+        upper__6__sum_in = values__9;
+        upper__6__max_en = mask__3[0];
+        upper__6__sum_en = mask__3[0];
+        upper__7__max_in = values__10[(32'h0)+:(9)] ^ 9'h100;
+        upper__7__sum_in = values__10;
+        upper__7__max_en = mask__3[1];
+        upper__7__sum_en = mask__3[1];
+        lower__3__max_in = values__11[(32'h0)+:(9)] ^ 9'h100;
+        lower__3__sum_in = values__11;
+        lower__3__max_en = mask__3[2 + 0];
+        lower__3__sum_en = mask__3[2 + 0];
+        lower__3__acc_max = 9'h0;
+        lower__3__acc_sum = 16'h0;
+        if (ce & load) begin
+            any_r__3__d = |mask__3;
+            upper_max__3__d = upper__7__max;
+            upper_sum__3__d = upper__7__sum;
+            lower_max__3__d = 9'h0;
+            lower_sum__3__d = 16'h0;
+            lower_max__3__d = lower__3__max;
+            lower_sum__3__d = lower__3__sum;
+        end
+    end
+    
+endmodule // tiny_accel_top_first
+
+module tiny_accel_top_lower(acc_max,acc_sum,max_in,max_en,sum_in,sum_en,max,sum);
+    
+    // Module arguments
+    input wire  [8:0] acc_max;
+    input wire  [15:0] acc_sum;
+    input wire  [8:0] max_in;
+    input wire  max_en;
+    input wire  [15:0] sum_in;
+    input wire  sum_en;
+    output reg  [8:0] max;
+    output reg  [15:0] sum;
+    
+    // Update code
+    always @(*) begin
+        if (max_en & (max_in > acc_max)) begin
+            max = max_in;
+        end
+        else begin
+            max = acc_max;
+        end
+        if (sum_en) begin
+            sum = acc_sum + sum_in;
+        end
+        else begin
+            sum = acc_sum;
+        end
+    end
+    
+endmodule // tiny_accel_top_lower
+
+module tiny_accel_top_dff_w9(d,q,clock);
+    
+    // Module arguments
+    input wire  [8:0] d;
+    output reg  [8:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 9'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w9
+
+module tiny_accel_top_rate(clock,p_div,conv_done,running,ce,div_now);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] p_div;
+    input wire  conv_done;
+    input wire  running;
+    output reg  ce;
+    output reg  [7:0] div_now;
+    
+    // Stub signals
+    reg  [7:0] div__d;
+    wire  [7:0] div__q;
+    reg  div__clock;
+    reg  [7:0] count__d;
+    wire  [7:0] count__q;
+    reg  count__clock;
+    reg  hold__d;
+    wire  hold__q;
+    reg  hold__clock;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w8 div(
+        .d(div__d),
+        .q(div__q),
+        .clock(div__clock)
+    );
+    tiny_accel_top_dff_w8 count(
+        .d(count__d),
+        .q(count__q),
+        .clock(count__clock)
+    );
+    tiny_accel_top_dff_w1 hold(
+        .d(hold__d),
+        .q(hold__q),
+        .clock(hold__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        div__clock = clock;
+        count__clock = clock;
+        hold__clock = clock;
+        div__d = div__q;
+        count__d = count__q;
+        hold__d = hold__q;
+        ce = ~hold__q;
+        div_now = div__q;
+        if (count__q + 8'h1 >= div__q) begin
+            count__d = 8'h0;
+            hold__d = 1'b0;
+        end
+        else begin
+            count__d = count__q + 8'h1;
+            hold__d = 1'b1;
+        end
+        if (conv_done & ~running & (p_div != div__q) & |p_div) begin
+            div__d = p_div;
+            count__d = 8'h0;
+            hold__d = 1'b0;
+        end
+    end
+    
+endmodule // tiny_accel_top_rate
+
+module tiny_accel_top_reader(clock,ce,go,running,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_sh,p_ph,p_pw,p_hbw,p_xcols,reads_done,rd_x,col_real,rowmask,bank_en,addr_lo,addr_hi,thermo,rd_valid,rd_real,rd_rot,rd_mask,rd_bandfirst,rd_updend,rd_ubase,rd_outrow);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  ce;
+    input wire  go;
+    input wire  running;
+    input wire  [15:0] p_c;
+    input wire  [15:0] p_h;
+    input wire  [15:0] p_w;
+    input wire  [15:0] p_ho;
+    input wire  [15:0] p_wo;
+    input wire  [15:0] p_kh;
+    input wire  [15:0] p_sh;
+    input wire  [15:0] p_ph;
+    input wire  [15:0] p_pw;
+    input wire  [15:0] p_hbw;
+    input wire  [15:0] p_xcols;
+    output reg  reads_done;
+    output reg  [15:0] rd_x;
+    output reg  col_real;
+    output reg  [15:0] rowmask;
+    output reg  [15:0] bank_en;
+    output reg  [15:0] addr_lo;
+    output reg  [15:0] addr_hi;
+    output reg  [15:0] thermo;
+    output reg  rd_valid;
+    output reg  rd_real;
+    output reg  [15:0] rd_rot;
+    output reg  [15:0] rd_mask;
+    output reg  rd_bandfirst;
+    output reg  rd_updend;
+    output reg  [15:0] rd_ubase;
+    output reg  [31:0] rd_outrow;
+    
+    // Constant declarations
+    localparam  kconst = 16'h3;
+    localparam  nlast = 8'h1;
+    
+    // Stub signals
+    reg  masks__clock;
+    reg  masks__load0;
+    reg  masks__take;
+    reg  [15:0] masks__p_h;
+    reg  [15:0] masks__p_ph;
+    reg  [15:0] masks__p_kh;
+    reg  [15:0] masks__p_sh;
+    reg  [15:0] masks__p_ho;
+    wire  [15:0] masks__rowmask;
+    wire  [15:0] masks__bankmask;
+    wire  [15:0] masks__thermo;
+    reg  addr__clock;
+    reg  addr__go;
+    reg  addr__step;
+    reg  addr__band_end;
+    reg  addr__ylast;
+    reg  addr__r0wrap;
+    reg  [15:0] addr__p_w;
+    reg  [15:0] addr__p_pw;
+    reg  [15:0] addr__p_hbw;
+    wire  [15:0] addr__addr_lo;
+    wire  [15:0] addr__addr_hi;
+    reg  [15:0] x__d;
+    wire  [15:0] x__q;
+    reg  x__clock;
+    reg  c_real__d;
+    wire  c_real__q;
+    reg  c_real__clock;
+    reg  [15:0] c_on__d;
+    wire  [15:0] c_on__q;
+    reg  c_on__clock;
+    reg  [15:0] c_off__d;
+    wire  [15:0] c_off__q;
+    reg  c_off__clock;
+    reg  c_real0__d;
+    wire  c_real0__q;
+    reg  c_real0__clock;
+    reg  [7:0] upd__d;
+    wire  [7:0] upd__q;
+    reg  upd__clock;
+    reg  [15:0] ubase__d;
+    wire  [15:0] ubase__q;
+    reg  ubase__clock;
+    reg  done__d;
+    wire  done__q;
+    reg  done__clock;
+    reg  [15:0] chan__d;
+    wire  [15:0] chan__q;
+    reg  chan__clock;
+    reg  [15:0] yo__d;
+    wire  [15:0] yo__q;
+    reg  yo__clock;
+    reg  [15:0] r0__d;
+    wire  [15:0] r0__q;
+    reg  r0__clock;
+    reg  [31:0] outrow__d;
+    wire  [31:0] outrow__q;
+    reg  outrow__clock;
+    reg  ylast__d;
+    wire  ylast__q;
+    reg  ylast__clock;
+    reg  clast__d;
+    wire  clast__q;
+    reg  clast__clock;
+    reg  r0wrap__d;
+    wire  r0wrap__q;
+    reg  r0wrap__clock;
+    reg  [15:0] ho_m1__d;
+    wire  [15:0] ho_m1__q;
+    reg  ho_m1__clock;
+    reg  [15:0] xlast__d;
+    wire  [15:0] xlast__q;
+    reg  xlast__clock;
+    reg  xc1__d;
+    wire  xc1__q;
+    reg  xc1__clock;
+    reg  be__d;
+    wire  be__q;
+    reg  be__clock;
+    reg  [1:0] prime__d;
+    wire  [1:0] prime__q;
+    reg  prime__clock;
+    reg  bub__d;
+    wire  bub__q;
+    reg  bub__clock;
+    reg  a_valid__d;
+    wire  a_valid__q;
+    reg  a_valid__clock;
+    reg  a_real__d;
+    wire  a_real__q;
+    reg  a_real__clock;
+    reg  [15:0] a_rot__d;
+    wire  [15:0] a_rot__q;
+    reg  a_rot__clock;
+    reg  [15:0] a_mask__d;
+    wire  [15:0] a_mask__q;
+    reg  a_mask__clock;
+    reg  a_bandfirst__d;
+    wire  a_bandfirst__q;
+    reg  a_bandfirst__clock;
+    reg  a_updend__d;
+    wire  a_updend__q;
+    reg  a_updend__clock;
+    reg  [15:0] a_ubase__d;
+    wire  [15:0] a_ubase__q;
+    reg  a_ubase__clock;
+    reg  [31:0] a_outrow__d;
+    wire  [31:0] a_outrow__q;
+    reg  a_outrow__clock;
+    
+    // Local signals
+    reg  [15:0] r0n;
+    reg  issue;
+    
+    // Sub module instances
+    tiny_accel_top_masks masks(
+        .clock(masks__clock),
+        .load0(masks__load0),
+        .take(masks__take),
+        .p_h(masks__p_h),
+        .p_ph(masks__p_ph),
+        .p_kh(masks__p_kh),
+        .p_sh(masks__p_sh),
+        .p_ho(masks__p_ho),
+        .rowmask(masks__rowmask),
+        .bankmask(masks__bankmask),
+        .thermo(masks__thermo)
+    );
+    tiny_accel_top_addr addr(
+        .clock(addr__clock),
+        .go(addr__go),
+        .step(addr__step),
+        .band_end(addr__band_end),
+        .ylast(addr__ylast),
+        .r0wrap(addr__r0wrap),
+        .p_w(addr__p_w),
+        .p_pw(addr__p_pw),
+        .p_hbw(addr__p_hbw),
+        .addr_lo(addr__addr_lo),
+        .addr_hi(addr__addr_hi)
+    );
+    tiny_accel_top_dff_w16 x(
+        .d(x__d),
+        .q(x__q),
+        .clock(x__clock)
+    );
+    tiny_accel_top_dff_w1 c_real(
+        .d(c_real__d),
+        .q(c_real__q),
+        .clock(c_real__clock)
+    );
+    tiny_accel_top_dff_w16 c_on(
+        .d(c_on__d),
+        .q(c_on__q),
+        .clock(c_on__clock)
+    );
+    tiny_accel_top_dff_w16 c_off(
+        .d(c_off__d),
+        .q(c_off__q),
+        .clock(c_off__clock)
+    );
+    tiny_accel_top_dff_w1 c_real0(
+        .d(c_real0__d),
+        .q(c_real0__q),
+        .clock(c_real0__clock)
+    );
+    tiny_accel_top_dff_w8 upd(
+        .d(upd__d),
+        .q(upd__q),
+        .clock(upd__clock)
+    );
+    tiny_accel_top_dff_w16 ubase(
+        .d(ubase__d),
+        .q(ubase__q),
+        .clock(ubase__clock)
+    );
+    tiny_accel_top_dff_w1 done(
+        .d(done__d),
+        .q(done__q),
+        .clock(done__clock)
+    );
+    tiny_accel_top_dff_w16 chan(
+        .d(chan__d),
+        .q(chan__q),
+        .clock(chan__clock)
+    );
+    tiny_accel_top_dff_w16 yo(
+        .d(yo__d),
+        .q(yo__q),
+        .clock(yo__clock)
+    );
+    tiny_accel_top_dff_w16 r0(
+        .d(r0__d),
+        .q(r0__q),
+        .clock(r0__clock)
+    );
+    tiny_accel_top_dff_w32 outrow(
+        .d(outrow__d),
+        .q(outrow__q),
+        .clock(outrow__clock)
+    );
+    tiny_accel_top_dff_w1 ylast(
+        .d(ylast__d),
+        .q(ylast__q),
+        .clock(ylast__clock)
+    );
+    tiny_accel_top_dff_w1 clast(
+        .d(clast__d),
+        .q(clast__q),
+        .clock(clast__clock)
+    );
+    tiny_accel_top_dff_w1 r0wrap(
+        .d(r0wrap__d),
+        .q(r0wrap__q),
+        .clock(r0wrap__clock)
+    );
+    tiny_accel_top_dff_w16 ho_m1(
+        .d(ho_m1__d),
+        .q(ho_m1__q),
+        .clock(ho_m1__clock)
+    );
+    tiny_accel_top_dff_w16 xlast(
+        .d(xlast__d),
+        .q(xlast__q),
+        .clock(xlast__clock)
+    );
+    tiny_accel_top_dff_w1 xc1(
+        .d(xc1__d),
+        .q(xc1__q),
+        .clock(xc1__clock)
+    );
+    tiny_accel_top_dff_w1 be(
+        .d(be__d),
+        .q(be__q),
+        .clock(be__clock)
+    );
+    tiny_accel_top_dff_w2 prime(
+        .d(prime__d),
+        .q(prime__q),
+        .clock(prime__clock)
+    );
+    tiny_accel_top_dff_w1 bub(
+        .d(bub__d),
+        .q(bub__q),
+        .clock(bub__clock)
+    );
+    tiny_accel_top_dff_w1 a_valid(
+        .d(a_valid__d),
+        .q(a_valid__q),
+        .clock(a_valid__clock)
+    );
+    tiny_accel_top_dff_w1 a_real(
+        .d(a_real__d),
+        .q(a_real__q),
+        .clock(a_real__clock)
+    );
+    tiny_accel_top_dff_w16 a_rot(
+        .d(a_rot__d),
+        .q(a_rot__q),
+        .clock(a_rot__clock)
+    );
+    tiny_accel_top_dff_w16 a_mask(
+        .d(a_mask__d),
+        .q(a_mask__q),
+        .clock(a_mask__clock)
+    );
+    tiny_accel_top_dff_w1 a_bandfirst(
+        .d(a_bandfirst__d),
+        .q(a_bandfirst__q),
+        .clock(a_bandfirst__clock)
+    );
+    tiny_accel_top_dff_w1 a_updend(
+        .d(a_updend__d),
+        .q(a_updend__q),
+        .clock(a_updend__clock)
+    );
+    tiny_accel_top_dff_w16 a_ubase(
+        .d(a_ubase__d),
+        .q(a_ubase__q),
+        .clock(a_ubase__clock)
+    );
+    tiny_accel_top_dff_w32 a_outrow(
+        .d(a_outrow__d),
+        .q(a_outrow__q),
+        .clock(a_outrow__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        x__clock = clock;
+        c_real__clock = clock;
+        c_on__clock = clock;
+        c_off__clock = clock;
+        c_real0__clock = clock;
+        upd__clock = clock;
+        ubase__clock = clock;
+        done__clock = clock;
+        chan__clock = clock;
+        yo__clock = clock;
+        r0__clock = clock;
+        outrow__clock = clock;
+        ylast__clock = clock;
+        clast__clock = clock;
+        r0wrap__clock = clock;
+        ho_m1__clock = clock;
+        xlast__clock = clock;
+        xc1__clock = clock;
+        be__clock = clock;
+        prime__clock = clock;
+        bub__clock = clock;
+        a_valid__clock = clock;
+        a_real__clock = clock;
+        a_rot__clock = clock;
+        a_mask__clock = clock;
+        a_bandfirst__clock = clock;
+        a_updend__clock = clock;
+        a_ubase__clock = clock;
+        a_outrow__clock = clock;
+        x__d = x__q;
+        c_real__d = c_real__q;
+        c_on__d = c_on__q;
+        c_off__d = c_off__q;
+        c_real0__d = c_real0__q;
+        upd__d = upd__q;
+        ubase__d = ubase__q;
+        done__d = done__q;
+        chan__d = chan__q;
+        yo__d = yo__q;
+        r0__d = r0__q;
+        outrow__d = outrow__q;
+        ylast__d = ylast__q;
+        clast__d = clast__q;
+        r0wrap__d = r0wrap__q;
+        ho_m1__d = ho_m1__q;
+        xlast__d = xlast__q;
+        xc1__d = xc1__q;
+        be__d = be__q;
+        prime__d = prime__q;
+        bub__d = bub__q;
+        a_valid__d = a_valid__q;
+        a_real__d = a_real__q;
+        a_rot__d = a_rot__q;
+        a_mask__d = a_mask__q;
+        a_bandfirst__d = a_bandfirst__q;
+        a_updend__d = a_updend__q;
+        a_ubase__d = a_ubase__q;
+        a_outrow__d = a_outrow__q;
+        masks__clock = clock;
+        addr__clock = clock;
+        reads_done = done__q;
+        rd_x = x__q;
+        col_real = c_real__q;
+        rowmask = masks__rowmask;
+        thermo = masks__thermo;
+        addr_lo = addr__addr_lo;
+        addr_hi = addr__addr_hi;
+        rd_valid = a_valid__q;
+        rd_real = a_real__q;
+        rd_rot = a_rot__q;
+        rd_mask = a_mask__q;
+        rd_bandfirst = a_bandfirst__q;
+        rd_updend = a_updend__q;
+        rd_ubase = a_ubase__q;
+        rd_outrow = a_outrow__q;
+        c_on__d = p_pw - 16'h1;
+        c_off__d = p_w + p_pw - 16'h1;
+        c_real0__d = ~|p_pw & |p_w;
+        ho_m1__d = p_ho - 16'h1;
+        xlast__d = p_xcols - 16'h1;
+        xc1__d = p_xcols == 16'h1;
+        r0n = r0__q + p_sh;
+        ylast__d = yo__q == ho_m1__q;
+        clast__d = chan__q + 16'h1 == p_c;
+        r0wrap__d = r0n >= kconst;
+        masks__p_h = p_h;
+        masks__p_ph = p_ph;
+        masks__p_kh = p_kh;
+        masks__p_sh = p_sh;
+        masks__p_ho = p_ho;
+        masks__load0 = ce & running & (prime__q == 2'h3);
+        masks__take = ce & running & ((prime__q == 2'h1) | bub__q | (~done__q & ~|prime__q & be__q & ~xc1__q));
+        issue = ce & running & ~done__q & ~bub__q & ~|prime__q;
+        addr__go = go;
+        addr__step = issue;
+        addr__band_end = be__q;
+        addr__ylast = ylast__q;
+        addr__r0wrap = r0wrap__q;
+        addr__p_w = p_w;
+        addr__p_pw = p_pw;
+        addr__p_hbw = p_hbw;
+        bank_en = 16'h0;
+        if (ce) begin
+            a_valid__d = 1'b0;
+            bub__d = 1'b0;
+            if (running & |prime__q) begin
+                prime__d = prime__q - 2'h1;
+            end
+        end
+        if (ce & running & ~done__q & ~|prime__q & ~bub__q) begin
+            bub__d = be__q & xc1__q;
+        end
+        if (issue) begin
+            if (c_real__q) begin
+                bank_en = masks__bankmask;
+            end
+            a_valid__d = 1'b1;
+            a_real__d = c_real__q;
+            a_rot__d = 16'h1 << r0__q;
+            a_mask__d = masks__rowmask;
+            a_bandfirst__d = ~|x__q;
+            a_updend__d = upd__q == nlast;
+            a_outrow__d = outrow__q;
+            if (|upd__q) begin
+                a_ubase__d = ubase__q;
+            end
+            else begin
+                a_ubase__d = x__q;
+                ubase__d = x__q;
+            end
+            if (upd__q == nlast) begin
+                upd__d = 8'h0;
+            end
+            else begin
+                upd__d = upd__q + 8'h1;
+            end
+            x__d = x__q + 16'h1;
+            if (x__q == c_off__q) begin
+                c_real__d = 1'b0;
+            end
+            else if (x__q == c_on__q) begin
+                c_real__d = 1'b1;
+            end
+            be__d = x__q + 16'h1 == xlast__q;
+            if (be__q) begin
+                x__d = 16'h0;
+                c_real__d = c_real0__q;
+                be__d = xc1__q;
+                outrow__d = outrow__q + ({16'd0, p_wo});
+                if (ylast__q) begin
+                    yo__d = 16'h0;
+                    r0__d = 16'h0;
+                    if (clast__q) begin
+                        done__d = 1'b1;
+                    end
+                    else begin
+                        chan__d = chan__q + 16'h1;
+                    end
+                end
+                else begin
+                    yo__d = yo__q + 16'h1;
+                    if (r0n >= kconst) begin
+                        r0__d = r0n - kconst;
+                    end
+                    else begin
+                        r0__d = r0n;
+                    end
+                end
+            end
+        end
+        if (go) begin
+            x__d = 16'h0;
+            c_real__d = ~|p_pw & |p_w;
+            upd__d = 8'h0;
+            done__d = 1'b0;
+            chan__d = 16'h0;
+            yo__d = 16'h0;
+            r0__d = 16'h0;
+            prime__d = 2'h3;
+            bub__d = 1'b0;
+            be__d = p_xcols == 16'h1;
+            outrow__d = 32'h0;
+            a_valid__d = 1'b0;
+        end
+    end
+    
+endmodule // tiny_accel_top_reader
+
+module tiny_accel_top_addr(clock,go,step,band_end,ylast,r0wrap,p_w,p_pw,p_hbw,addr_lo,addr_hi);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  go;
+    input wire  step;
+    input wire  band_end;
+    input wire  ylast;
+    input wire  r0wrap;
+    input wire  [15:0] p_w;
+    input wire  [15:0] p_pw;
+    input wire  [15:0] p_hbw;
+    output reg  [15:0] addr_lo;
+    output reg  [15:0] addr_hi;
+    
+    // Stub signals
+    reg  [15:0] bandaddr__d;
+    wire  [15:0] bandaddr__q;
+    reg  bandaddr__clock;
+    reg  [15:0] chanbase__d;
+    wire  [15:0] chanbase__q;
+    reg  chanbase__clock;
+    reg  [15:0] ra_lo__d;
+    wire  [15:0] ra_lo__q;
+    reg  ra_lo__clock;
+    reg  [15:0] ra_hi__d;
+    wire  [15:0] ra_hi__q;
+    reg  ra_hi__clock;
+    reg  [15:0] nb_chan__d;
+    wire  [15:0] nb_chan__q;
+    reg  nb_chan__clock;
+    reg  [15:0] nb_row__d;
+    wire  [15:0] nb_row__q;
+    reg  nb_row__clock;
+    reg  [15:0] na_chan_lo__d;
+    wire  [15:0] na_chan_lo__q;
+    reg  na_chan_lo__clock;
+    reg  [15:0] na_chan_hi__d;
+    wire  [15:0] na_chan_hi__q;
+    reg  na_chan_hi__clock;
+    reg  [15:0] na_row_lo__d;
+    wire  [15:0] na_row_lo__q;
+    reg  na_row_lo__clock;
+    reg  [15:0] na_row_hi__d;
+    wire  [15:0] na_row_hi__q;
+    reg  na_row_hi__clock;
+    reg  [15:0] na_same_lo__d;
+    wire  [15:0] na_same_lo__q;
+    reg  na_same_lo__clock;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w16 bandaddr(
+        .d(bandaddr__d),
+        .q(bandaddr__q),
+        .clock(bandaddr__clock)
+    );
+    tiny_accel_top_dff_w16 chanbase(
+        .d(chanbase__d),
+        .q(chanbase__q),
+        .clock(chanbase__clock)
+    );
+    tiny_accel_top_dff_w16 ra_lo(
+        .d(ra_lo__d),
+        .q(ra_lo__q),
+        .clock(ra_lo__clock)
+    );
+    tiny_accel_top_dff_w16 ra_hi(
+        .d(ra_hi__d),
+        .q(ra_hi__q),
+        .clock(ra_hi__clock)
+    );
+    tiny_accel_top_dff_w16 nb_chan(
+        .d(nb_chan__d),
+        .q(nb_chan__q),
+        .clock(nb_chan__clock)
+    );
+    tiny_accel_top_dff_w16 nb_row(
+        .d(nb_row__d),
+        .q(nb_row__q),
+        .clock(nb_row__clock)
+    );
+    tiny_accel_top_dff_w16 na_chan_lo(
+        .d(na_chan_lo__d),
+        .q(na_chan_lo__q),
+        .clock(na_chan_lo__clock)
+    );
+    tiny_accel_top_dff_w16 na_chan_hi(
+        .d(na_chan_hi__d),
+        .q(na_chan_hi__q),
+        .clock(na_chan_hi__clock)
+    );
+    tiny_accel_top_dff_w16 na_row_lo(
+        .d(na_row_lo__d),
+        .q(na_row_lo__q),
+        .clock(na_row_lo__clock)
+    );
+    tiny_accel_top_dff_w16 na_row_hi(
+        .d(na_row_hi__d),
+        .q(na_row_hi__q),
+        .clock(na_row_hi__clock)
+    );
+    tiny_accel_top_dff_w16 na_same_lo(
+        .d(na_same_lo__d),
+        .q(na_same_lo__q),
+        .clock(na_same_lo__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        bandaddr__clock = clock;
+        chanbase__clock = clock;
+        ra_lo__clock = clock;
+        ra_hi__clock = clock;
+        nb_chan__clock = clock;
+        nb_row__clock = clock;
+        na_chan_lo__clock = clock;
+        na_chan_hi__clock = clock;
+        na_row_lo__clock = clock;
+        na_row_hi__clock = clock;
+        na_same_lo__clock = clock;
+        bandaddr__d = bandaddr__q;
+        chanbase__d = chanbase__q;
+        ra_lo__d = ra_lo__q;
+        ra_hi__d = ra_hi__q;
+        nb_chan__d = nb_chan__q;
+        nb_row__d = nb_row__q;
+        na_chan_lo__d = na_chan_lo__q;
+        na_chan_hi__d = na_chan_hi__q;
+        na_row_lo__d = na_row_lo__q;
+        na_row_hi__d = na_row_hi__q;
+        na_same_lo__d = na_same_lo__q;
+        addr_lo = ra_lo__q;
+        addr_hi = ra_hi__q;
+        nb_chan__d = chanbase__q + p_hbw;
+        nb_row__d = bandaddr__q + p_w;
+        na_chan_lo__d = chanbase__q + p_hbw - p_pw;
+        na_chan_hi__d = chanbase__q + p_hbw + p_w - p_pw;
+        na_row_lo__d = bandaddr__q + p_w - p_pw;
+        na_row_hi__d = bandaddr__q + p_w + p_w - p_pw;
+        na_same_lo__d = bandaddr__q - p_pw;
+        if (step) begin
+            ra_lo__d = ra_lo__q + 16'h1;
+            ra_hi__d = ra_hi__q + 16'h1;
+        end
+        if (step & band_end) begin
+            if (ylast) begin
+                bandaddr__d = nb_chan__q;
+                chanbase__d = nb_chan__q;
+                ra_lo__d = na_chan_lo__q;
+                ra_hi__d = na_chan_hi__q;
+            end
+            else if (r0wrap) begin
+                bandaddr__d = nb_row__q;
+                ra_lo__d = na_row_lo__q;
+                ra_hi__d = na_row_hi__q;
+            end
+            else begin
+                ra_lo__d = na_same_lo__q;
+                ra_hi__d = na_row_lo__q;
+            end
+        end
+        if (go) begin
+            bandaddr__d = 16'h0;
+            chanbase__d = 16'h0;
+            ra_lo__d = 16'h0 - p_pw;
+            ra_hi__d = p_w - p_pw;
+        end
+    end
+    
+endmodule // tiny_accel_top_addr
+
+module tiny_accel_top_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,bankmask,thermo);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  load0;
+    input wire  take;
+    input wire  [15:0] p_h;
+    input wire  [15:0] p_ph;
+    input wire  [15:0] p_kh;
+    input wire  [15:0] p_sh;
+    input wire  [15:0] p_ho;
+    output reg  [15:0] rowmask;
+    output reg  [15:0] bankmask;
+    output reg  [15:0] thermo;
+    
+    // Constant declarations
+    localparam  kconst = 16'h3;
+    
+    // Stub signals
+    reg  [15:0] index__d;
+    wire  [15:0] index__q;
+    reg  index__clock;
+    reg  [15:0] lo__d;
+    wire  [15:0] lo__q;
+    reg  lo__clock;
+    reg  [15:0] hi__d;
+    wire  [15:0] hi__q;
+    reg  hi__clock;
+    reg  [15:0] rem__d;
+    wire  [15:0] rem__q;
+    reg  rem__clock;
+    reg  [15:0] bank0__d;
+    wire  [15:0] bank0__q;
+    reg  bank0__clock;
+    reg  [15:0] bank0_c__d;
+    wire  [15:0] bank0_c__q;
+    reg  bank0_c__clock;
+    reg  last__d;
+    wire  last__q;
+    reg  last__clock;
+    reg  [15:0] ho_m2__d;
+    wire  [15:0] ho_m2__q;
+    reg  ho_m2__clock;
+    reg  [15:0] first_lo__d;
+    wire  [15:0] first_lo__q;
+    reg  first_lo__clock;
+    reg  [15:0] first_rem__d;
+    wire  [15:0] first_rem__q;
+    reg  first_rem__clock;
+    reg  [15:0] first_hi__d;
+    wire  [15:0] first_hi__q;
+    reg  first_hi__clock;
+    reg  [15:0] khmask__d;
+    wire  [15:0] khmask__q;
+    reg  khmask__clock;
+    reg  [15:0] next_rows__d;
+    wire  [15:0] next_rows__q;
+    reg  next_rows__clock;
+    reg  [15:0] next_banks__d;
+    wire  [15:0] next_banks__q;
+    reg  next_banks__clock;
+    reg  [15:0] next_thermo__d;
+    wire  [15:0] next_thermo__q;
+    reg  next_thermo__clock;
+    reg  [15:0] rows__d;
+    wire  [15:0] rows__q;
+    reg  rows__clock;
+    reg  [15:0] banks__d;
+    wire  [15:0] banks__q;
+    reg  banks__clock;
+    reg  [15:0] thermo_r__d;
+    wire  [15:0] thermo_r__q;
+    reg  thermo_r__clock;
+    
+    // Local signals
+    reg  [15:0] rem1;
+    reg  [15:0] th_rem1;
+    reg  [15:0] bank0s;
+    reg  [15:0] bank01;
+    reg  [15:0] th_first;
+    reg  [15:0] rows_s;
+    
+    // Sub module instances
+    tiny_accel_top_dff_w16 index(
+        .d(index__d),
+        .q(index__q),
+        .clock(index__clock)
+    );
+    tiny_accel_top_dff_w16 lo(
+        .d(lo__d),
+        .q(lo__q),
+        .clock(lo__clock)
+    );
+    tiny_accel_top_dff_w16 hi(
+        .d(hi__d),
+        .q(hi__q),
+        .clock(hi__clock)
+    );
+    tiny_accel_top_dff_w16 rem(
+        .d(rem__d),
+        .q(rem__q),
+        .clock(rem__clock)
+    );
+    tiny_accel_top_dff_w16 bank0(
+        .d(bank0__d),
+        .q(bank0__q),
+        .clock(bank0__clock)
+    );
+    tiny_accel_top_dff_w16 bank0_c(
+        .d(bank0_c__d),
+        .q(bank0_c__q),
+        .clock(bank0_c__clock)
+    );
+    tiny_accel_top_dff_w1 last(
+        .d(last__d),
+        .q(last__q),
+        .clock(last__clock)
+    );
+    tiny_accel_top_dff_w16 ho_m2(
+        .d(ho_m2__d),
+        .q(ho_m2__q),
+        .clock(ho_m2__clock)
+    );
+    tiny_accel_top_dff_w16 first_lo(
+        .d(first_lo__d),
+        .q(first_lo__q),
+        .clock(first_lo__clock)
+    );
+    tiny_accel_top_dff_w16 first_rem(
+        .d(first_rem__d),
+        .q(first_rem__q),
+        .clock(first_rem__clock)
+    );
+    tiny_accel_top_dff_w16 first_hi(
+        .d(first_hi__d),
+        .q(first_hi__q),
+        .clock(first_hi__clock)
+    );
+    tiny_accel_top_dff_w16 khmask(
+        .d(khmask__d),
+        .q(khmask__q),
+        .clock(khmask__clock)
+    );
+    tiny_accel_top_dff_w16 next_rows(
+        .d(next_rows__d),
+        .q(next_rows__q),
+        .clock(next_rows__clock)
+    );
+    tiny_accel_top_dff_w16 next_banks(
+        .d(next_banks__d),
+        .q(next_banks__q),
+        .clock(next_banks__clock)
+    );
+    tiny_accel_top_dff_w16 next_thermo(
+        .d(next_thermo__d),
+        .q(next_thermo__q),
+        .clock(next_thermo__clock)
+    );
+    tiny_accel_top_dff_w16 rows(
+        .d(rows__d),
+        .q(rows__q),
+        .clock(rows__clock)
+    );
+    tiny_accel_top_dff_w16 banks(
+        .d(banks__d),
+        .q(banks__q),
+        .clock(banks__clock)
+    );
+    tiny_accel_top_dff_w16 thermo_r(
+        .d(thermo_r__d),
+        .q(thermo_r__q),
+        .clock(thermo_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        index__clock = clock;
+        lo__clock = clock;
+        hi__clock = clock;
+        rem__clock = clock;
+        bank0__clock = clock;
+        bank0_c__clock = clock;
+        last__clock = clock;
+        ho_m2__clock = clock;
+        first_lo__clock = clock;
+        first_rem__clock = clock;
+        first_hi__clock = clock;
+        khmask__clock = clock;
+        next_rows__clock = clock;
+        next_banks__clock = clock;
+        next_thermo__clock = clock;
+        rows__clock = clock;
+        banks__clock = clock;
+        thermo_r__clock = clock;
+        index__d = index__q;
+        lo__d = lo__q;
+        hi__d = hi__q;
+        rem__d = rem__q;
+        bank0__d = bank0__q;
+        bank0_c__d = bank0_c__q;
+        last__d = last__q;
+        ho_m2__d = ho_m2__q;
+        first_lo__d = first_lo__q;
+        first_rem__d = first_rem__q;
+        first_hi__d = first_hi__q;
+        khmask__d = khmask__q;
+        next_rows__d = next_rows__q;
+        next_banks__d = next_banks__q;
+        next_thermo__d = next_thermo__q;
+        rows__d = rows__q;
+        banks__d = banks__q;
+        thermo_r__d = thermo_r__q;
+        rowmask = rows__q;
+        bankmask = banks__q;
+        thermo = thermo_r__q;
+        khmask__d = ~(16'hffff << p_kh);
+        if (p_ph < 16'h10) begin
+            first_lo__d = ~(16'hffff << p_ph);
+        end
+        else begin
+            first_lo__d = 16'hffff;
+        end
+        first_rem__d = p_h + p_ph;
+        if (p_h + p_ph < 16'h10) begin
+            th_first = ~(16'hffff << (p_h + p_ph));
+        end
+        else begin
+            th_first = 16'hffff;
+        end
+        first_hi__d = th_first & ~(16'hffff << p_kh);
+        ho_m2__d = p_ho - 16'h2;
+        rows_s = hi__q & ~lo__q;
+        next_rows__d = rows_s;
+        next_banks__d = ((rows_s << bank0__q) | (rows_s >> bank0_c__q)) & ((16'h1 << kconst) - 16'h1);
+        next_thermo__d = ~(16'hffff << bank0__q);
+        rem1 = rem__q - p_sh;
+        if (~|rem1[(32'h4)+:(12)]) begin
+            th_rem1 = ~(16'hffff << rem1);
+        end
+        else begin
+            th_rem1 = 16'hffff;
+        end
+        bank0s = bank0__q + p_sh;
+        if (bank0s >= kconst) begin
+            bank01 = bank0s - kconst;
+        end
+        else begin
+            bank01 = bank0s;
+        end
+        if (take) begin
+            rows__d = next_rows__q;
+            banks__d = next_banks__q;
+            thermo_r__d = next_thermo__q;
+        end
+        if (take & ~last__q) begin
+            index__d = index__q + 16'h1;
+            last__d = index__q == ho_m2__q;
+            lo__d = lo__q >> p_sh;
+            rem__d = rem1;
+            hi__d = th_rem1 & khmask__q;
+            bank0__d = bank01;
+            bank0_c__d = kconst - bank01;
+        end
+        if (load0 | (take & last__q)) begin
+            index__d = 16'h0;
+            last__d = p_ho == 16'h1;
+            lo__d = first_lo__q;
+            rem__d = first_rem__q;
+            hi__d = first_hi__q;
+            bank0__d = 16'h0;
+            bank0_c__d = kconst;
+        end
+    end
+    
+endmodule // tiny_accel_top_masks
+
+module tiny_accel_top_region(clock,ce,go,bank_data__0,bank_data__1,bank_data__2,rd_valid,rd_real,rd_rot,rd_mask,rd_bandfirst,rd_updend,rd_ubase,rd_outrow,arrive,update_end,band_first,value__0,value__1,value__2,value__3,value__4,value__5,value__6,value__7,value__8,value__9,value__10,value__11,mask__0,mask__1,mask__2,mask__3,valid__0,valid__1,valid__2,valid__3,pending,upd_ubase,upd_bandfirst,upd_outrow);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  ce;
+    input wire  go;
+    input wire  [7:0] bank_data__0;
+    input wire  [7:0] bank_data__1;
+    input wire  [7:0] bank_data__2;
+    input wire  rd_valid;
+    input wire  rd_real;
+    input wire  [15:0] rd_rot;
+    input wire  [15:0] rd_mask;
+    input wire  rd_bandfirst;
+    input wire  rd_updend;
+    input wire  [15:0] rd_ubase;
+    input wire  [31:0] rd_outrow;
+    output reg  arrive;
+    output reg  update_end;
+    output reg  band_first;
+    output reg  [15:0] value__0;
+    output reg  [15:0] value__1;
+    output reg  [15:0] value__2;
+    output reg  [15:0] value__3;
+    output reg  [15:0] value__4;
+    output reg  [15:0] value__5;
+    output reg  [15:0] value__6;
+    output reg  [15:0] value__7;
+    output reg  [15:0] value__8;
+    output reg  [15:0] value__9;
+    output reg  [15:0] value__10;
+    output reg  [15:0] value__11;
+    output reg  [15:0] mask__0;
+    output reg  [15:0] mask__1;
+    output reg  [15:0] mask__2;
+    output reg  [15:0] mask__3;
+    output reg  valid__0;
+    output reg  valid__1;
+    output reg  valid__2;
+    output reg  valid__3;
+    output reg  pending;
+    output reg  [15:0] upd_ubase;
+    output reg  upd_bandfirst;
+    output reg  [31:0] upd_outrow;
+    
+    // Stub signals
+    reg  [7:0] landed__0__d;
+    wire  [7:0] landed__0__q;
+    reg  landed__0__clock;
+    reg  [7:0] landed__1__d;
+    wire  [7:0] landed__1__q;
+    reg  landed__1__clock;
+    reg  [7:0] landed__2__d;
+    wire  [7:0] landed__2__q;
+    reg  landed__2__clock;
     reg  [7:0] sx__0__a;
     wire  [15:0] sx__0__y;
     reg  [7:0] sx__1__a;
     wire  [15:0] sx__1__y;
     reg  [7:0] sx__2__a;
     wire  [15:0] sx__2__y;
-    reg  [7:0] bd__0__d;
-    wire  [7:0] bd__0__q;
-    reg  bd__0__clock;
-    reg  [7:0] bd__1__d;
-    wire  [7:0] bd__1__q;
-    reg  bd__1__clock;
-    reg  [7:0] bd__2__d;
-    wire  [7:0] bd__2__q;
-    reg  bd__2__clock;
+    reg  m_valid__d;
+    wire  m_valid__q;
+    reg  m_valid__clock;
+    reg  m_real__d;
+    wire  m_real__q;
+    reg  m_real__clock;
+    reg  [15:0] m_rot__d;
+    wire  [15:0] m_rot__q;
+    reg  m_rot__clock;
+    reg  [15:0] m_mask__d;
+    wire  [15:0] m_mask__q;
+    reg  m_mask__clock;
+    reg  m_bandfirst__d;
+    wire  m_bandfirst__q;
+    reg  m_bandfirst__clock;
+    reg  m_updend__d;
+    wire  m_updend__q;
+    reg  m_updend__clock;
+    reg  [15:0] m_ubase__d;
+    wire  [15:0] m_ubase__q;
+    reg  m_ubase__clock;
+    reg  [31:0] m_outrow__d;
+    wire  [31:0] m_outrow__q;
+    reg  m_outrow__clock;
     reg  [15:0] region__0__d;
     wire  [15:0] region__0__q;
     reg  region__0__clock;
@@ -8803,186 +11060,6 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  rvalid__3__d;
     wire  rvalid__3__q;
     reg  rvalid__3__clock;
-    reg  [8:0] cmax__0__d;
-    wire  [8:0] cmax__0__q;
-    reg  cmax__0__clock;
-    reg  [8:0] cmax__1__d;
-    wire  [8:0] cmax__1__q;
-    reg  cmax__1__clock;
-    reg  [8:0] cmax__2__d;
-    wire  [8:0] cmax__2__q;
-    reg  cmax__2__clock;
-    reg  [8:0] cmax__3__d;
-    wire  [8:0] cmax__3__q;
-    reg  cmax__3__clock;
-    reg  [15:0] csum__0__d;
-    wire  [15:0] csum__0__q;
-    reg  csum__0__clock;
-    reg  [15:0] csum__1__d;
-    wire  [15:0] csum__1__q;
-    reg  csum__1__clock;
-    reg  [15:0] csum__2__d;
-    wire  [15:0] csum__2__q;
-    reg  csum__2__clock;
-    reg  [15:0] csum__3__d;
-    wire  [15:0] csum__3__q;
-    reg  csum__3__clock;
-    reg  cany__0__d;
-    wire  cany__0__q;
-    reg  cany__0__clock;
-    reg  cany__1__d;
-    wire  cany__1__q;
-    reg  cany__1__clock;
-    reg  cany__2__d;
-    wire  cany__2__q;
-    reg  cany__2__clock;
-    reg  cany__3__d;
-    wire  cany__3__q;
-    reg  cany__3__clock;
-    reg  [7:0] div__d;
-    wire  [7:0] div__q;
-    reg  div__clock;
-    reg  [7:0] cecnt__d;
-    wire  [7:0] cecnt__q;
-    reg  cecnt__clock;
-    reg  nce__d;
-    wire  nce__q;
-    reg  nce__clock;
-    reg  run__d;
-    wire  run__q;
-    reg  run__clock;
-    reg  fin__d;
-    wire  fin__q;
-    reg  fin__clock;
-    reg  [3:0] tail__d;
-    wire  [3:0] tail__q;
-    reg  tail__clock;
-    reg  [15:0] rd_x__d;
-    wire  [15:0] rd_x__q;
-    reg  rd_x__clock;
-    reg  c_real__d;
-    wire  c_real__q;
-    reg  c_real__clock;
-    reg  [15:0] c_on__d;
-    wire  [15:0] c_on__q;
-    reg  c_on__clock;
-    reg  [15:0] c_off__d;
-    wire  [15:0] c_off__q;
-    reg  c_off__clock;
-    reg  c_real0__d;
-    wire  c_real0__q;
-    reg  c_real0__clock;
-    reg  [7:0] rd_upd__d;
-    wire  [7:0] rd_upd__q;
-    reg  rd_upd__clock;
-    reg  [15:0] rd_ubase__d;
-    wire  [15:0] rd_ubase__q;
-    reg  rd_ubase__clock;
-    reg  reads_done__d;
-    wire  reads_done__q;
-    reg  reads_done__clock;
-    reg  [15:0] c__d;
-    wire  [15:0] c__q;
-    reg  c__clock;
-    reg  [15:0] yo__d;
-    wire  [15:0] yo__q;
-    reg  yo__clock;
-    reg  [15:0] r0__d;
-    wire  [15:0] r0__q;
-    reg  r0__clock;
-    reg  [15:0] bandaddr__d;
-    wire  [15:0] bandaddr__q;
-    reg  bandaddr__clock;
-    reg  [15:0] ra0__d;
-    wire  [15:0] ra0__q;
-    reg  ra0__clock;
-    reg  [15:0] ra1__d;
-    wire  [15:0] ra1__q;
-    reg  ra1__clock;
-    reg  [15:0] nb_chan__d;
-    wire  [15:0] nb_chan__q;
-    reg  nb_chan__clock;
-    reg  [15:0] nb_row__d;
-    wire  [15:0] nb_row__q;
-    reg  nb_row__clock;
-    reg  [15:0] na_chan0__d;
-    wire  [15:0] na_chan0__q;
-    reg  na_chan0__clock;
-    reg  [15:0] na_chan1__d;
-    wire  [15:0] na_chan1__q;
-    reg  na_chan1__clock;
-    reg  [15:0] na_row0__d;
-    wire  [15:0] na_row0__q;
-    reg  na_row0__clock;
-    reg  [15:0] na_row1__d;
-    wire  [15:0] na_row1__q;
-    reg  na_row1__clock;
-    reg  [15:0] na_same0__d;
-    wire  [15:0] na_same0__q;
-    reg  na_same0__clock;
-    reg  ylast__d;
-    wire  ylast__q;
-    reg  ylast__clock;
-    reg  clast__d;
-    wire  clast__q;
-    reg  clast__clock;
-    reg  r0wrap__d;
-    wire  r0wrap__q;
-    reg  r0wrap__clock;
-    reg  [15:0] chanbase__d;
-    wire  [15:0] chanbase__q;
-    reg  chanbase__clock;
-    reg  [31:0] outrow__d;
-    wire  [31:0] outrow__q;
-    reg  outrow__clock;
-    reg  a_valid__d;
-    wire  a_valid__q;
-    reg  a_valid__clock;
-    reg  a_real__d;
-    wire  a_real__q;
-    reg  a_real__clock;
-    reg  [15:0] a_r0oh__d;
-    wire  [15:0] a_r0oh__q;
-    reg  a_r0oh__clock;
-    reg  [15:0] a_mask__d;
-    wire  [15:0] a_mask__q;
-    reg  a_mask__clock;
-    reg  a_bandfirst__d;
-    wire  a_bandfirst__q;
-    reg  a_bandfirst__clock;
-    reg  a_updend__d;
-    wire  a_updend__q;
-    reg  a_updend__clock;
-    reg  [15:0] a_ubase__d;
-    wire  [15:0] a_ubase__q;
-    reg  a_ubase__clock;
-    reg  [31:0] a_outrow__d;
-    wire  [31:0] a_outrow__q;
-    reg  a_outrow__clock;
-    reg  m_valid__d;
-    wire  m_valid__q;
-    reg  m_valid__clock;
-    reg  m_real__d;
-    wire  m_real__q;
-    reg  m_real__clock;
-    reg  [15:0] m_r0oh__d;
-    wire  [15:0] m_r0oh__q;
-    reg  m_r0oh__clock;
-    reg  [15:0] m_mask__d;
-    wire  [15:0] m_mask__q;
-    reg  m_mask__clock;
-    reg  m_bandfirst__d;
-    wire  m_bandfirst__q;
-    reg  m_bandfirst__clock;
-    reg  m_updend__d;
-    wire  m_updend__q;
-    reg  m_updend__clock;
-    reg  [15:0] m_ubase__d;
-    wire  [15:0] m_ubase__q;
-    reg  m_ubase__clock;
-    reg  [31:0] m_outrow__d;
-    wire  [31:0] m_outrow__q;
-    reg  m_outrow__clock;
     reg  ld_pending__d;
     wire  ld_pending__q;
     reg  ld_pending__clock;
@@ -8995,349 +11072,27 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  [31:0] k_outrow__d;
     wire  [31:0] k_outrow__q;
     reg  k_outrow__clock;
-    reg  ld2__d;
-    wire  ld2__q;
-    reg  ld2__clock;
-    reg  [15:0] l_ubase__d;
-    wire  [15:0] l_ubase__q;
-    reg  l_ubase__clock;
-    reg  l_bandfirst__d;
-    wire  l_bandfirst__q;
-    reg  l_bandfirst__clock;
-    reg  [31:0] l_outrow__d;
-    wire  [31:0] l_outrow__q;
-    reg  l_outrow__clock;
-    reg  [8:0] lmax__0__d;
-    wire  [8:0] lmax__0__q;
-    reg  lmax__0__clock;
-    reg  [8:0] lmax__1__d;
-    wire  [8:0] lmax__1__q;
-    reg  lmax__1__clock;
-    reg  [8:0] lmax__2__d;
-    wire  [8:0] lmax__2__q;
-    reg  lmax__2__clock;
-    reg  [8:0] lmax__3__d;
-    wire  [8:0] lmax__3__q;
-    reg  lmax__3__clock;
-    reg  [15:0] lsum__0__d;
-    wire  [15:0] lsum__0__q;
-    reg  lsum__0__clock;
-    reg  [15:0] lsum__1__d;
-    wire  [15:0] lsum__1__q;
-    reg  lsum__1__clock;
-    reg  [15:0] lsum__2__d;
-    wire  [15:0] lsum__2__q;
-    reg  lsum__2__clock;
-    reg  [15:0] lsum__3__d;
-    wire  [15:0] lsum__3__q;
-    reg  lsum__3__clock;
-    reg  [8:0] lbmax__0__d;
-    wire  [8:0] lbmax__0__q;
-    reg  lbmax__0__clock;
-    reg  [8:0] lbmax__1__d;
-    wire  [8:0] lbmax__1__q;
-    reg  lbmax__1__clock;
-    reg  [8:0] lbmax__2__d;
-    wire  [8:0] lbmax__2__q;
-    reg  lbmax__2__clock;
-    reg  [8:0] lbmax__3__d;
-    wire  [8:0] lbmax__3__q;
-    reg  lbmax__3__clock;
-    reg  [15:0] lbsum__0__d;
-    wire  [15:0] lbsum__0__q;
-    reg  lbsum__0__clock;
-    reg  [15:0] lbsum__1__d;
-    wire  [15:0] lbsum__1__q;
-    reg  lbsum__1__clock;
-    reg  [15:0] lbsum__2__d;
-    wire  [15:0] lbsum__2__q;
-    reg  lbsum__2__clock;
-    reg  [15:0] lbsum__3__d;
-    wire  [15:0] lbsum__3__q;
-    reg  lbsum__3__clock;
-    reg  lany__0__d;
-    wire  lany__0__q;
-    reg  lany__0__clock;
-    reg  lany__1__d;
-    wire  lany__1__q;
-    reg  lany__1__clock;
-    reg  lany__2__d;
-    wire  lany__2__q;
-    reg  lany__2__clock;
-    reg  lany__3__d;
-    wire  lany__3__q;
-    reg  lany__3__clock;
-    reg  e_active__d;
-    wire  e_active__q;
-    reg  e_active__clock;
-    reg  [7:0] e_j__d;
-    wire  [7:0] e_j__q;
-    reg  e_j__clock;
-    reg  [15:0] e_ep__d;
-    wire  [15:0] e_ep__q;
-    reg  e_ep__clock;
-    reg  [15:0] e_next__d;
-    wire  [15:0] e_next__q;
-    reg  e_next__clock;
-    reg  [15:0] e_xo__d;
-    wire  [15:0] e_xo__q;
-    reg  e_xo__clock;
-    reg  [31:0] e_outrow__d;
-    wire  [31:0] e_outrow__q;
-    reg  e_outrow__clock;
-    reg  q_valid__d;
-    wire  q_valid__q;
-    reg  q_valid__clock;
-    reg  [31:0] q_idx__d;
-    wire  [31:0] q_idx__q;
-    reg  q_idx__clock;
-    reg  [15:0] q_sum__d;
-    wire  [15:0] q_sum__q;
-    reg  q_sum__clock;
-    reg  [7:0] q_max__d;
-    wire  [7:0] q_max__q;
-    reg  q_max__clock;
-    reg  w_valid__d;
-    wire  w_valid__q;
-    reg  w_valid__clock;
-    reg  [31:0] w_idx__d;
-    wire  [31:0] w_idx__q;
-    reg  w_idx__clock;
-    reg  [8:0] wa_max__d;
-    wire  [8:0] wa_max__q;
-    reg  wa_max__clock;
-    reg  [15:0] wa_sum__d;
-    wire  [15:0] wa_sum__q;
-    reg  wa_sum__clock;
-    reg  [8:0] wb_max__d;
-    wire  [8:0] wb_max__q;
-    reg  wb_max__clock;
-    reg  [15:0] wb_sum__d;
-    wire  [15:0] wb_sum__q;
-    reg  wb_sum__clock;
-    reg  h1_valid__d;
-    wire  h1_valid__q;
-    reg  h1_valid__clock;
-    reg  [31:0] h1_idx__d;
-    wire  [31:0] h1_idx__q;
-    reg  h1_idx__clock;
-    reg  [7:0] h1_max__d;
-    wire  [7:0] h1_max__q;
-    reg  h1_max__clock;
-    reg  h2_valid__d;
-    wire  h2_valid__q;
-    reg  h2_valid__clock;
-    reg  [31:0] h2_idx__d;
-    wire  [31:0] h2_idx__q;
-    reg  h2_idx__clock;
-    reg  [7:0] h2_max__d;
-    wire  [7:0] h2_max__q;
-    reg  h2_max__clock;
-    reg  h3_valid__d;
-    wire  h3_valid__q;
-    reg  h3_valid__clock;
-    reg  [31:0] h3_idx__d;
-    wire  [31:0] h3_idx__q;
-    reg  h3_idx__clock;
-    reg  [7:0] h3_max__d;
-    wire  [7:0] h3_max__q;
-    reg  h3_max__clock;
-    reg  h4_valid__d;
-    wire  h4_valid__q;
-    reg  h4_valid__clock;
-    reg  [31:0] h4_idx__d;
-    wire  [31:0] h4_idx__q;
-    reg  h4_idx__clock;
-    reg  [7:0] h4_max__d;
-    wire  [7:0] h4_max__q;
-    reg  h4_max__clock;
-    reg  o_valid__d;
-    wire  o_valid__q;
-    reg  o_valid__clock;
-    reg  [31:0] o_idx__d;
-    wire  [31:0] o_idx__q;
-    reg  o_idx__clock;
-    reg  [7:0] o_data__d;
-    wire  [7:0] o_data__q;
-    reg  o_data__clock;
-    reg  [15:0] nyo__d;
-    wire  [15:0] nyo__q;
-    reg  nyo__clock;
-    reg  [15:0] lo_p__d;
-    wire  [15:0] lo_p__q;
-    reg  lo_p__clock;
-    reg  [15:0] hi_p__d;
-    wire  [15:0] hi_p__q;
-    reg  hi_p__clock;
-    reg  [15:0] rem_p__d;
-    wire  [15:0] rem_p__q;
-    reg  rem_p__clock;
-    reg  [15:0] nr0__d;
-    wire  [15:0] nr0__q;
-    reg  nr0__clock;
-    reg  [15:0] nr0c__d;
-    wire  [15:0] nr0c__q;
-    reg  nr0c__clock;
-    reg  [15:0] holast__d;
-    wire  [15:0] holast__q;
-    reg  holast__clock;
-    reg  [15:0] xlast__d;
-    wire  [15:0] xlast__q;
-    reg  xlast__clock;
-    reg  [15:0] holm2__d;
-    wire  [15:0] holm2__q;
-    reg  holm2__clock;
-    reg  nwrap_r__d;
-    wire  nwrap_r__q;
-    reg  nwrap_r__clock;
-    reg  [15:0] b0_lo__d;
-    wire  [15:0] b0_lo__q;
-    reg  b0_lo__clock;
-    reg  [15:0] b0_rem__d;
-    wire  [15:0] b0_rem__q;
-    reg  b0_rem__clock;
-    reg  [15:0] b0_hi__d;
-    wire  [15:0] b0_hi__q;
-    reg  b0_hi__clock;
-    reg  [15:0] khmask__d;
-    wire  [15:0] khmask__q;
-    reg  khmask__clock;
-    reg  [15:0] rowmask_nr__d;
-    wire  [15:0] rowmask_nr__q;
-    reg  rowmask_nr__clock;
-    reg  [15:0] bankmask_nr__d;
-    wire  [15:0] bankmask_nr__q;
-    reg  bankmask_nr__clock;
-    reg  [15:0] rowmask_c__d;
-    wire  [15:0] rowmask_c__q;
-    reg  rowmask_c__clock;
-    reg  [15:0] bankmask_c__d;
-    wire  [15:0] bankmask_c__q;
-    reg  bankmask_c__clock;
-    reg  [15:0] thermo_nr__d;
-    wire  [15:0] thermo_nr__q;
-    reg  thermo_nr__clock;
-    reg  [15:0] thermo_c__d;
-    wire  [15:0] thermo_c__q;
-    reg  thermo_c__clock;
-    reg  [1:0] prime__d;
-    wire  [1:0] prime__q;
-    reg  prime__clock;
-    reg  bub__d;
-    wire  bub__q;
-    reg  bub__clock;
-    reg  xc1__d;
-    wire  xc1__q;
-    reg  xc1__clock;
-    reg  be__d;
-    wire  be__q;
-    reg  be__clock;
     
     // Local signals
-    reg  ce;
-    reg  col_real;
-    reg  [15:0] rowmask;
-    reg  [15:0] bankmask;
-    reg  [15:0] thermo;
-    reg  [15:0] r0n;
-    reg  nwrap;
-    reg  [15:0] nyo1;
-    reg  [15:0] rem1;
-    reg  [15:0] nr0s;
-    reg  [15:0] nr01;
-    reg  [15:0] th_b0;
-    reg  [15:0] th_rem1;
-    reg  [15:0] rowmask_s;
-    reg  bandend;
-    reg  take;
     reg  [15:0] newcol__0;
     reg  [15:0] newcol__1;
     reg  [15:0] newcol__2;
-    reg  [8:0] fmax__0;
-    reg  [8:0] fmax__1;
-    reg  [8:0] fmax__2;
-    reg  [8:0] fmax__3;
-    reg  [8:0] fmax__4;
-    reg  [8:0] fmax__5;
-    reg  [8:0] fmax__6;
-    reg  [8:0] fmax__7;
-    reg  [15:0] fsum__0;
-    reg  [15:0] fsum__1;
-    reg  [15:0] fsum__2;
-    reg  [15:0] fsum__3;
-    reg  [15:0] fsum__4;
-    reg  [15:0] fsum__5;
-    reg  [15:0] fsum__6;
-    reg  [15:0] fsum__7;
-    reg  [8:0] fmaxb__0;
-    reg  [8:0] fmaxb__1;
-    reg  [8:0] fmaxb__2;
-    reg  [8:0] fmaxb__3;
-    reg  [8:0] fmaxb__4;
-    reg  [8:0] fmaxb__5;
-    reg  [8:0] fmaxb__6;
-    reg  [8:0] fmaxb__7;
-    reg  [15:0] fsumb__0;
-    reg  [15:0] fsumb__1;
-    reg  [15:0] fsumb__2;
-    reg  [15:0] fsumb__3;
-    reg  [15:0] fsumb__4;
-    reg  [15:0] fsumb__5;
-    reg  [15:0] fsumb__6;
-    reg  [15:0] fsumb__7;
-    reg  [8:0] cmaxin__0;
-    reg  [8:0] cmaxin__1;
-    reg  [8:0] cmaxin__2;
-    reg  [8:0] cmaxin__3;
-    reg  [15:0] kwmask;
-    reg  [8:0] smax__0;
-    reg  [8:0] smax__1;
-    reg  [15:0] ssum__0;
-    reg  [15:0] ssum__1;
-    reg  [8:0] smaxb__0;
-    reg  [8:0] smaxb__1;
-    reg  [15:0] ssumb__0;
-    reg  [15:0] ssumb__1;
-    reg  [7:0] omax;
-    reg  [15:0] wsum;
-    reg  emit;
-    reg  [15:0] en_next;
-    reg  [15:0] en_xo;
     
     // Sub module instances
-    tiny_accel_top_weight_buffer banks__0(
-        .clock(banks__0__clock),
-        .r_en(banks__0__r_en),
-        .r_addr(banks__0__r_addr),
-        .r_data(banks__0__r_data),
-        .w_en(banks__0__w_en),
-        .w_addr(banks__0__w_addr),
-        .w_data(banks__0__w_data)
+    tiny_accel_top_dff_w8 landed__0(
+        .d(landed__0__d),
+        .q(landed__0__q),
+        .clock(landed__0__clock)
     );
-    tiny_accel_top_weight_buffer banks__1(
-        .clock(banks__1__clock),
-        .r_en(banks__1__r_en),
-        .r_addr(banks__1__r_addr),
-        .r_data(banks__1__r_data),
-        .w_en(banks__1__w_en),
-        .w_addr(banks__1__w_addr),
-        .w_data(banks__1__w_data)
+    tiny_accel_top_dff_w8 landed__1(
+        .d(landed__1__d),
+        .q(landed__1__q),
+        .clock(landed__1__clock)
     );
-    tiny_accel_top_weight_buffer banks__2(
-        .clock(banks__2__clock),
-        .r_en(banks__2__r_en),
-        .r_addr(banks__2__r_addr),
-        .r_data(banks__2__r_data),
-        .w_en(banks__2__w_en),
-        .w_addr(banks__2__w_addr),
-        .w_data(banks__2__w_data)
-    );
-    tiny_accel_top_avg_div avgdiv(
-        .clock(avgdiv__clock),
-        .ce(avgdiv__ce),
-        .sum(avgdiv__sum),
-        .count(avgdiv__count),
-        .avg(avgdiv__avg)
+    tiny_accel_top_dff_w8 landed__2(
+        .d(landed__2__d),
+        .q(landed__2__q),
+        .clock(landed__2__clock)
     );
     tiny_accel_top_sign_ext sx__0(
         .a(sx__0__a),
@@ -9351,20 +11106,45 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .a(sx__2__a),
         .y(sx__2__y)
     );
-    tiny_accel_top_dff_w8 bd__0(
-        .d(bd__0__d),
-        .q(bd__0__q),
-        .clock(bd__0__clock)
+    tiny_accel_top_dff_w1 m_valid(
+        .d(m_valid__d),
+        .q(m_valid__q),
+        .clock(m_valid__clock)
     );
-    tiny_accel_top_dff_w8 bd__1(
-        .d(bd__1__d),
-        .q(bd__1__q),
-        .clock(bd__1__clock)
+    tiny_accel_top_dff_w1 m_real(
+        .d(m_real__d),
+        .q(m_real__q),
+        .clock(m_real__clock)
     );
-    tiny_accel_top_dff_w8 bd__2(
-        .d(bd__2__d),
-        .q(bd__2__q),
-        .clock(bd__2__clock)
+    tiny_accel_top_dff_w16 m_rot(
+        .d(m_rot__d),
+        .q(m_rot__q),
+        .clock(m_rot__clock)
+    );
+    tiny_accel_top_dff_w16 m_mask(
+        .d(m_mask__d),
+        .q(m_mask__q),
+        .clock(m_mask__clock)
+    );
+    tiny_accel_top_dff_w1 m_bandfirst(
+        .d(m_bandfirst__d),
+        .q(m_bandfirst__q),
+        .clock(m_bandfirst__clock)
+    );
+    tiny_accel_top_dff_w1 m_updend(
+        .d(m_updend__d),
+        .q(m_updend__q),
+        .clock(m_updend__clock)
+    );
+    tiny_accel_top_dff_w16 m_ubase(
+        .d(m_ubase__d),
+        .q(m_ubase__q),
+        .clock(m_ubase__clock)
+    );
+    tiny_accel_top_dff_w32 m_outrow(
+        .d(m_outrow__d),
+        .q(m_outrow__q),
+        .clock(m_outrow__clock)
     );
     tiny_accel_top_dff_w16 region__0(
         .d(region__0__d),
@@ -9466,306 +11246,6 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .q(rvalid__3__q),
         .clock(rvalid__3__clock)
     );
-    tiny_accel_top_dff_w9 cmax__0(
-        .d(cmax__0__d),
-        .q(cmax__0__q),
-        .clock(cmax__0__clock)
-    );
-    tiny_accel_top_dff_w9 cmax__1(
-        .d(cmax__1__d),
-        .q(cmax__1__q),
-        .clock(cmax__1__clock)
-    );
-    tiny_accel_top_dff_w9 cmax__2(
-        .d(cmax__2__d),
-        .q(cmax__2__q),
-        .clock(cmax__2__clock)
-    );
-    tiny_accel_top_dff_w9 cmax__3(
-        .d(cmax__3__d),
-        .q(cmax__3__q),
-        .clock(cmax__3__clock)
-    );
-    tiny_accel_top_dff_w16 csum__0(
-        .d(csum__0__d),
-        .q(csum__0__q),
-        .clock(csum__0__clock)
-    );
-    tiny_accel_top_dff_w16 csum__1(
-        .d(csum__1__d),
-        .q(csum__1__q),
-        .clock(csum__1__clock)
-    );
-    tiny_accel_top_dff_w16 csum__2(
-        .d(csum__2__d),
-        .q(csum__2__q),
-        .clock(csum__2__clock)
-    );
-    tiny_accel_top_dff_w16 csum__3(
-        .d(csum__3__d),
-        .q(csum__3__q),
-        .clock(csum__3__clock)
-    );
-    tiny_accel_top_dff_w1 cany__0(
-        .d(cany__0__d),
-        .q(cany__0__q),
-        .clock(cany__0__clock)
-    );
-    tiny_accel_top_dff_w1 cany__1(
-        .d(cany__1__d),
-        .q(cany__1__q),
-        .clock(cany__1__clock)
-    );
-    tiny_accel_top_dff_w1 cany__2(
-        .d(cany__2__d),
-        .q(cany__2__q),
-        .clock(cany__2__clock)
-    );
-    tiny_accel_top_dff_w1 cany__3(
-        .d(cany__3__d),
-        .q(cany__3__q),
-        .clock(cany__3__clock)
-    );
-    tiny_accel_top_dff_w8 div(
-        .d(div__d),
-        .q(div__q),
-        .clock(div__clock)
-    );
-    tiny_accel_top_dff_w8 cecnt(
-        .d(cecnt__d),
-        .q(cecnt__q),
-        .clock(cecnt__clock)
-    );
-    tiny_accel_top_dff_w1 nce(
-        .d(nce__d),
-        .q(nce__q),
-        .clock(nce__clock)
-    );
-    tiny_accel_top_dff_w1 run(
-        .d(run__d),
-        .q(run__q),
-        .clock(run__clock)
-    );
-    tiny_accel_top_dff_w1 fin(
-        .d(fin__d),
-        .q(fin__q),
-        .clock(fin__clock)
-    );
-    tiny_accel_top_dff_w4 tail(
-        .d(tail__d),
-        .q(tail__q),
-        .clock(tail__clock)
-    );
-    tiny_accel_top_dff_w16 rd_x(
-        .d(rd_x__d),
-        .q(rd_x__q),
-        .clock(rd_x__clock)
-    );
-    tiny_accel_top_dff_w1 c_real(
-        .d(c_real__d),
-        .q(c_real__q),
-        .clock(c_real__clock)
-    );
-    tiny_accel_top_dff_w16 c_on(
-        .d(c_on__d),
-        .q(c_on__q),
-        .clock(c_on__clock)
-    );
-    tiny_accel_top_dff_w16 c_off(
-        .d(c_off__d),
-        .q(c_off__q),
-        .clock(c_off__clock)
-    );
-    tiny_accel_top_dff_w1 c_real0(
-        .d(c_real0__d),
-        .q(c_real0__q),
-        .clock(c_real0__clock)
-    );
-    tiny_accel_top_dff_w8 rd_upd(
-        .d(rd_upd__d),
-        .q(rd_upd__q),
-        .clock(rd_upd__clock)
-    );
-    tiny_accel_top_dff_w16 rd_ubase(
-        .d(rd_ubase__d),
-        .q(rd_ubase__q),
-        .clock(rd_ubase__clock)
-    );
-    tiny_accel_top_dff_w1 reads_done(
-        .d(reads_done__d),
-        .q(reads_done__q),
-        .clock(reads_done__clock)
-    );
-    tiny_accel_top_dff_w16 c(
-        .d(c__d),
-        .q(c__q),
-        .clock(c__clock)
-    );
-    tiny_accel_top_dff_w16 yo(
-        .d(yo__d),
-        .q(yo__q),
-        .clock(yo__clock)
-    );
-    tiny_accel_top_dff_w16 r0(
-        .d(r0__d),
-        .q(r0__q),
-        .clock(r0__clock)
-    );
-    tiny_accel_top_dff_w16 bandaddr(
-        .d(bandaddr__d),
-        .q(bandaddr__q),
-        .clock(bandaddr__clock)
-    );
-    tiny_accel_top_dff_w16 ra0(
-        .d(ra0__d),
-        .q(ra0__q),
-        .clock(ra0__clock)
-    );
-    tiny_accel_top_dff_w16 ra1(
-        .d(ra1__d),
-        .q(ra1__q),
-        .clock(ra1__clock)
-    );
-    tiny_accel_top_dff_w16 nb_chan(
-        .d(nb_chan__d),
-        .q(nb_chan__q),
-        .clock(nb_chan__clock)
-    );
-    tiny_accel_top_dff_w16 nb_row(
-        .d(nb_row__d),
-        .q(nb_row__q),
-        .clock(nb_row__clock)
-    );
-    tiny_accel_top_dff_w16 na_chan0(
-        .d(na_chan0__d),
-        .q(na_chan0__q),
-        .clock(na_chan0__clock)
-    );
-    tiny_accel_top_dff_w16 na_chan1(
-        .d(na_chan1__d),
-        .q(na_chan1__q),
-        .clock(na_chan1__clock)
-    );
-    tiny_accel_top_dff_w16 na_row0(
-        .d(na_row0__d),
-        .q(na_row0__q),
-        .clock(na_row0__clock)
-    );
-    tiny_accel_top_dff_w16 na_row1(
-        .d(na_row1__d),
-        .q(na_row1__q),
-        .clock(na_row1__clock)
-    );
-    tiny_accel_top_dff_w16 na_same0(
-        .d(na_same0__d),
-        .q(na_same0__q),
-        .clock(na_same0__clock)
-    );
-    tiny_accel_top_dff_w1 ylast(
-        .d(ylast__d),
-        .q(ylast__q),
-        .clock(ylast__clock)
-    );
-    tiny_accel_top_dff_w1 clast(
-        .d(clast__d),
-        .q(clast__q),
-        .clock(clast__clock)
-    );
-    tiny_accel_top_dff_w1 r0wrap(
-        .d(r0wrap__d),
-        .q(r0wrap__q),
-        .clock(r0wrap__clock)
-    );
-    tiny_accel_top_dff_w16 chanbase(
-        .d(chanbase__d),
-        .q(chanbase__q),
-        .clock(chanbase__clock)
-    );
-    tiny_accel_top_dff_w32 outrow(
-        .d(outrow__d),
-        .q(outrow__q),
-        .clock(outrow__clock)
-    );
-    tiny_accel_top_dff_w1 a_valid(
-        .d(a_valid__d),
-        .q(a_valid__q),
-        .clock(a_valid__clock)
-    );
-    tiny_accel_top_dff_w1 a_real(
-        .d(a_real__d),
-        .q(a_real__q),
-        .clock(a_real__clock)
-    );
-    tiny_accel_top_dff_w16 a_r0oh(
-        .d(a_r0oh__d),
-        .q(a_r0oh__q),
-        .clock(a_r0oh__clock)
-    );
-    tiny_accel_top_dff_w16 a_mask(
-        .d(a_mask__d),
-        .q(a_mask__q),
-        .clock(a_mask__clock)
-    );
-    tiny_accel_top_dff_w1 a_bandfirst(
-        .d(a_bandfirst__d),
-        .q(a_bandfirst__q),
-        .clock(a_bandfirst__clock)
-    );
-    tiny_accel_top_dff_w1 a_updend(
-        .d(a_updend__d),
-        .q(a_updend__q),
-        .clock(a_updend__clock)
-    );
-    tiny_accel_top_dff_w16 a_ubase(
-        .d(a_ubase__d),
-        .q(a_ubase__q),
-        .clock(a_ubase__clock)
-    );
-    tiny_accel_top_dff_w32 a_outrow(
-        .d(a_outrow__d),
-        .q(a_outrow__q),
-        .clock(a_outrow__clock)
-    );
-    tiny_accel_top_dff_w1 m_valid(
-        .d(m_valid__d),
-        .q(m_valid__q),
-        .clock(m_valid__clock)
-    );
-    tiny_accel_top_dff_w1 m_real(
-        .d(m_real__d),
-        .q(m_real__q),
-        .clock(m_real__clock)
-    );
-    tiny_accel_top_dff_w16 m_r0oh(
-        .d(m_r0oh__d),
-        .q(m_r0oh__q),
-        .clock(m_r0oh__clock)
-    );
-    tiny_accel_top_dff_w16 m_mask(
-        .d(m_mask__d),
-        .q(m_mask__q),
-        .clock(m_mask__clock)
-    );
-    tiny_accel_top_dff_w1 m_bandfirst(
-        .d(m_bandfirst__d),
-        .q(m_bandfirst__q),
-        .clock(m_bandfirst__clock)
-    );
-    tiny_accel_top_dff_w1 m_updend(
-        .d(m_updend__d),
-        .q(m_updend__q),
-        .clock(m_updend__clock)
-    );
-    tiny_accel_top_dff_w16 m_ubase(
-        .d(m_ubase__d),
-        .q(m_ubase__q),
-        .clock(m_ubase__clock)
-    );
-    tiny_accel_top_dff_w32 m_outrow(
-        .d(m_outrow__d),
-        .q(m_outrow__q),
-        .clock(m_outrow__clock)
-    );
     tiny_accel_top_dff_w1 ld_pending(
         .d(ld_pending__d),
         .q(ld_pending__q),
@@ -9786,447 +11266,12 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .q(k_outrow__q),
         .clock(k_outrow__clock)
     );
-    tiny_accel_top_dff_w1 ld2(
-        .d(ld2__d),
-        .q(ld2__q),
-        .clock(ld2__clock)
-    );
-    tiny_accel_top_dff_w16 l_ubase(
-        .d(l_ubase__d),
-        .q(l_ubase__q),
-        .clock(l_ubase__clock)
-    );
-    tiny_accel_top_dff_w1 l_bandfirst(
-        .d(l_bandfirst__d),
-        .q(l_bandfirst__q),
-        .clock(l_bandfirst__clock)
-    );
-    tiny_accel_top_dff_w32 l_outrow(
-        .d(l_outrow__d),
-        .q(l_outrow__q),
-        .clock(l_outrow__clock)
-    );
-    tiny_accel_top_dff_w9 lmax__0(
-        .d(lmax__0__d),
-        .q(lmax__0__q),
-        .clock(lmax__0__clock)
-    );
-    tiny_accel_top_dff_w9 lmax__1(
-        .d(lmax__1__d),
-        .q(lmax__1__q),
-        .clock(lmax__1__clock)
-    );
-    tiny_accel_top_dff_w9 lmax__2(
-        .d(lmax__2__d),
-        .q(lmax__2__q),
-        .clock(lmax__2__clock)
-    );
-    tiny_accel_top_dff_w9 lmax__3(
-        .d(lmax__3__d),
-        .q(lmax__3__q),
-        .clock(lmax__3__clock)
-    );
-    tiny_accel_top_dff_w16 lsum__0(
-        .d(lsum__0__d),
-        .q(lsum__0__q),
-        .clock(lsum__0__clock)
-    );
-    tiny_accel_top_dff_w16 lsum__1(
-        .d(lsum__1__d),
-        .q(lsum__1__q),
-        .clock(lsum__1__clock)
-    );
-    tiny_accel_top_dff_w16 lsum__2(
-        .d(lsum__2__d),
-        .q(lsum__2__q),
-        .clock(lsum__2__clock)
-    );
-    tiny_accel_top_dff_w16 lsum__3(
-        .d(lsum__3__d),
-        .q(lsum__3__q),
-        .clock(lsum__3__clock)
-    );
-    tiny_accel_top_dff_w9 lbmax__0(
-        .d(lbmax__0__d),
-        .q(lbmax__0__q),
-        .clock(lbmax__0__clock)
-    );
-    tiny_accel_top_dff_w9 lbmax__1(
-        .d(lbmax__1__d),
-        .q(lbmax__1__q),
-        .clock(lbmax__1__clock)
-    );
-    tiny_accel_top_dff_w9 lbmax__2(
-        .d(lbmax__2__d),
-        .q(lbmax__2__q),
-        .clock(lbmax__2__clock)
-    );
-    tiny_accel_top_dff_w9 lbmax__3(
-        .d(lbmax__3__d),
-        .q(lbmax__3__q),
-        .clock(lbmax__3__clock)
-    );
-    tiny_accel_top_dff_w16 lbsum__0(
-        .d(lbsum__0__d),
-        .q(lbsum__0__q),
-        .clock(lbsum__0__clock)
-    );
-    tiny_accel_top_dff_w16 lbsum__1(
-        .d(lbsum__1__d),
-        .q(lbsum__1__q),
-        .clock(lbsum__1__clock)
-    );
-    tiny_accel_top_dff_w16 lbsum__2(
-        .d(lbsum__2__d),
-        .q(lbsum__2__q),
-        .clock(lbsum__2__clock)
-    );
-    tiny_accel_top_dff_w16 lbsum__3(
-        .d(lbsum__3__d),
-        .q(lbsum__3__q),
-        .clock(lbsum__3__clock)
-    );
-    tiny_accel_top_dff_w1 lany__0(
-        .d(lany__0__d),
-        .q(lany__0__q),
-        .clock(lany__0__clock)
-    );
-    tiny_accel_top_dff_w1 lany__1(
-        .d(lany__1__d),
-        .q(lany__1__q),
-        .clock(lany__1__clock)
-    );
-    tiny_accel_top_dff_w1 lany__2(
-        .d(lany__2__d),
-        .q(lany__2__q),
-        .clock(lany__2__clock)
-    );
-    tiny_accel_top_dff_w1 lany__3(
-        .d(lany__3__d),
-        .q(lany__3__q),
-        .clock(lany__3__clock)
-    );
-    tiny_accel_top_dff_w1 e_active(
-        .d(e_active__d),
-        .q(e_active__q),
-        .clock(e_active__clock)
-    );
-    tiny_accel_top_dff_w8 e_j(
-        .d(e_j__d),
-        .q(e_j__q),
-        .clock(e_j__clock)
-    );
-    tiny_accel_top_dff_w16 e_ep(
-        .d(e_ep__d),
-        .q(e_ep__q),
-        .clock(e_ep__clock)
-    );
-    tiny_accel_top_dff_w16 e_next(
-        .d(e_next__d),
-        .q(e_next__q),
-        .clock(e_next__clock)
-    );
-    tiny_accel_top_dff_w16 e_xo(
-        .d(e_xo__d),
-        .q(e_xo__q),
-        .clock(e_xo__clock)
-    );
-    tiny_accel_top_dff_w32 e_outrow(
-        .d(e_outrow__d),
-        .q(e_outrow__q),
-        .clock(e_outrow__clock)
-    );
-    tiny_accel_top_dff_w1 q_valid(
-        .d(q_valid__d),
-        .q(q_valid__q),
-        .clock(q_valid__clock)
-    );
-    tiny_accel_top_dff_w32 q_idx(
-        .d(q_idx__d),
-        .q(q_idx__q),
-        .clock(q_idx__clock)
-    );
-    tiny_accel_top_dff_w16 q_sum(
-        .d(q_sum__d),
-        .q(q_sum__q),
-        .clock(q_sum__clock)
-    );
-    tiny_accel_top_dff_w8 q_max(
-        .d(q_max__d),
-        .q(q_max__q),
-        .clock(q_max__clock)
-    );
-    tiny_accel_top_dff_w1 w_valid(
-        .d(w_valid__d),
-        .q(w_valid__q),
-        .clock(w_valid__clock)
-    );
-    tiny_accel_top_dff_w32 w_idx(
-        .d(w_idx__d),
-        .q(w_idx__q),
-        .clock(w_idx__clock)
-    );
-    tiny_accel_top_dff_w9 wa_max(
-        .d(wa_max__d),
-        .q(wa_max__q),
-        .clock(wa_max__clock)
-    );
-    tiny_accel_top_dff_w16 wa_sum(
-        .d(wa_sum__d),
-        .q(wa_sum__q),
-        .clock(wa_sum__clock)
-    );
-    tiny_accel_top_dff_w9 wb_max(
-        .d(wb_max__d),
-        .q(wb_max__q),
-        .clock(wb_max__clock)
-    );
-    tiny_accel_top_dff_w16 wb_sum(
-        .d(wb_sum__d),
-        .q(wb_sum__q),
-        .clock(wb_sum__clock)
-    );
-    tiny_accel_top_dff_w1 h1_valid(
-        .d(h1_valid__d),
-        .q(h1_valid__q),
-        .clock(h1_valid__clock)
-    );
-    tiny_accel_top_dff_w32 h1_idx(
-        .d(h1_idx__d),
-        .q(h1_idx__q),
-        .clock(h1_idx__clock)
-    );
-    tiny_accel_top_dff_w8 h1_max(
-        .d(h1_max__d),
-        .q(h1_max__q),
-        .clock(h1_max__clock)
-    );
-    tiny_accel_top_dff_w1 h2_valid(
-        .d(h2_valid__d),
-        .q(h2_valid__q),
-        .clock(h2_valid__clock)
-    );
-    tiny_accel_top_dff_w32 h2_idx(
-        .d(h2_idx__d),
-        .q(h2_idx__q),
-        .clock(h2_idx__clock)
-    );
-    tiny_accel_top_dff_w8 h2_max(
-        .d(h2_max__d),
-        .q(h2_max__q),
-        .clock(h2_max__clock)
-    );
-    tiny_accel_top_dff_w1 h3_valid(
-        .d(h3_valid__d),
-        .q(h3_valid__q),
-        .clock(h3_valid__clock)
-    );
-    tiny_accel_top_dff_w32 h3_idx(
-        .d(h3_idx__d),
-        .q(h3_idx__q),
-        .clock(h3_idx__clock)
-    );
-    tiny_accel_top_dff_w8 h3_max(
-        .d(h3_max__d),
-        .q(h3_max__q),
-        .clock(h3_max__clock)
-    );
-    tiny_accel_top_dff_w1 h4_valid(
-        .d(h4_valid__d),
-        .q(h4_valid__q),
-        .clock(h4_valid__clock)
-    );
-    tiny_accel_top_dff_w32 h4_idx(
-        .d(h4_idx__d),
-        .q(h4_idx__q),
-        .clock(h4_idx__clock)
-    );
-    tiny_accel_top_dff_w8 h4_max(
-        .d(h4_max__d),
-        .q(h4_max__q),
-        .clock(h4_max__clock)
-    );
-    tiny_accel_top_dff_w1 o_valid(
-        .d(o_valid__d),
-        .q(o_valid__q),
-        .clock(o_valid__clock)
-    );
-    tiny_accel_top_dff_w32 o_idx(
-        .d(o_idx__d),
-        .q(o_idx__q),
-        .clock(o_idx__clock)
-    );
-    tiny_accel_top_dff_w8 o_data(
-        .d(o_data__d),
-        .q(o_data__q),
-        .clock(o_data__clock)
-    );
-    tiny_accel_top_dff_w16 nyo(
-        .d(nyo__d),
-        .q(nyo__q),
-        .clock(nyo__clock)
-    );
-    tiny_accel_top_dff_w16 lo_p(
-        .d(lo_p__d),
-        .q(lo_p__q),
-        .clock(lo_p__clock)
-    );
-    tiny_accel_top_dff_w16 hi_p(
-        .d(hi_p__d),
-        .q(hi_p__q),
-        .clock(hi_p__clock)
-    );
-    tiny_accel_top_dff_w16 rem_p(
-        .d(rem_p__d),
-        .q(rem_p__q),
-        .clock(rem_p__clock)
-    );
-    tiny_accel_top_dff_w16 nr0(
-        .d(nr0__d),
-        .q(nr0__q),
-        .clock(nr0__clock)
-    );
-    tiny_accel_top_dff_w16 nr0c(
-        .d(nr0c__d),
-        .q(nr0c__q),
-        .clock(nr0c__clock)
-    );
-    tiny_accel_top_dff_w16 holast(
-        .d(holast__d),
-        .q(holast__q),
-        .clock(holast__clock)
-    );
-    tiny_accel_top_dff_w16 xlast(
-        .d(xlast__d),
-        .q(xlast__q),
-        .clock(xlast__clock)
-    );
-    tiny_accel_top_dff_w16 holm2(
-        .d(holm2__d),
-        .q(holm2__q),
-        .clock(holm2__clock)
-    );
-    tiny_accel_top_dff_w1 nwrap_r(
-        .d(nwrap_r__d),
-        .q(nwrap_r__q),
-        .clock(nwrap_r__clock)
-    );
-    tiny_accel_top_dff_w16 b0_lo(
-        .d(b0_lo__d),
-        .q(b0_lo__q),
-        .clock(b0_lo__clock)
-    );
-    tiny_accel_top_dff_w16 b0_rem(
-        .d(b0_rem__d),
-        .q(b0_rem__q),
-        .clock(b0_rem__clock)
-    );
-    tiny_accel_top_dff_w16 b0_hi(
-        .d(b0_hi__d),
-        .q(b0_hi__q),
-        .clock(b0_hi__clock)
-    );
-    tiny_accel_top_dff_w16 khmask(
-        .d(khmask__d),
-        .q(khmask__q),
-        .clock(khmask__clock)
-    );
-    tiny_accel_top_dff_w16 rowmask_nr(
-        .d(rowmask_nr__d),
-        .q(rowmask_nr__q),
-        .clock(rowmask_nr__clock)
-    );
-    tiny_accel_top_dff_w16 bankmask_nr(
-        .d(bankmask_nr__d),
-        .q(bankmask_nr__q),
-        .clock(bankmask_nr__clock)
-    );
-    tiny_accel_top_dff_w16 rowmask_c(
-        .d(rowmask_c__d),
-        .q(rowmask_c__q),
-        .clock(rowmask_c__clock)
-    );
-    tiny_accel_top_dff_w16 bankmask_c(
-        .d(bankmask_c__d),
-        .q(bankmask_c__q),
-        .clock(bankmask_c__clock)
-    );
-    tiny_accel_top_dff_w16 thermo_nr(
-        .d(thermo_nr__d),
-        .q(thermo_nr__q),
-        .clock(thermo_nr__clock)
-    );
-    tiny_accel_top_dff_w16 thermo_c(
-        .d(thermo_c__d),
-        .q(thermo_c__q),
-        .clock(thermo_c__clock)
-    );
-    tiny_accel_top_dff_w2 prime(
-        .d(prime__d),
-        .q(prime__q),
-        .clock(prime__clock)
-    );
-    tiny_accel_top_dff_w1 bub(
-        .d(bub__d),
-        .q(bub__q),
-        .clock(bub__clock)
-    );
-    tiny_accel_top_dff_w1 xc1(
-        .d(xc1__d),
-        .q(xc1__q),
-        .clock(xc1__clock)
-    );
-    tiny_accel_top_dff_w1 be(
-        .d(be__d),
-        .q(be__q),
-        .clock(be__clock)
-    );
     
     // Update code
     always @(*) begin
-        div__clock = clock;
-        cecnt__clock = clock;
-        nce__clock = clock;
-        run__clock = clock;
-        fin__clock = clock;
-        tail__clock = clock;
-        rd_x__clock = clock;
-        c_real__clock = clock;
-        c_on__clock = clock;
-        c_off__clock = clock;
-        c_real0__clock = clock;
-        rd_upd__clock = clock;
-        rd_ubase__clock = clock;
-        reads_done__clock = clock;
-        c__clock = clock;
-        yo__clock = clock;
-        r0__clock = clock;
-        bandaddr__clock = clock;
-        ra0__clock = clock;
-        ra1__clock = clock;
-        nb_chan__clock = clock;
-        nb_row__clock = clock;
-        na_chan0__clock = clock;
-        na_chan1__clock = clock;
-        na_row0__clock = clock;
-        na_row1__clock = clock;
-        na_same0__clock = clock;
-        ylast__clock = clock;
-        clast__clock = clock;
-        r0wrap__clock = clock;
-        chanbase__clock = clock;
-        outrow__clock = clock;
-        a_valid__clock = clock;
-        a_real__clock = clock;
-        a_r0oh__clock = clock;
-        a_mask__clock = clock;
-        a_bandfirst__clock = clock;
-        a_updend__clock = clock;
-        a_ubase__clock = clock;
-        a_outrow__clock = clock;
         m_valid__clock = clock;
         m_real__clock = clock;
-        m_r0oh__clock = clock;
+        m_rot__clock = clock;
         m_mask__clock = clock;
         m_bandfirst__clock = clock;
         m_updend__clock = clock;
@@ -10236,108 +11281,9 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         k_ubase__clock = clock;
         k_bandfirst__clock = clock;
         k_outrow__clock = clock;
-        ld2__clock = clock;
-        l_ubase__clock = clock;
-        l_bandfirst__clock = clock;
-        l_outrow__clock = clock;
-        w_valid__clock = clock;
-        w_idx__clock = clock;
-        wa_max__clock = clock;
-        wa_sum__clock = clock;
-        wb_max__clock = clock;
-        wb_sum__clock = clock;
-        e_active__clock = clock;
-        e_j__clock = clock;
-        e_ep__clock = clock;
-        e_next__clock = clock;
-        e_xo__clock = clock;
-        e_outrow__clock = clock;
-        q_valid__clock = clock;
-        q_idx__clock = clock;
-        q_sum__clock = clock;
-        q_max__clock = clock;
-        nyo__clock = clock;
-        lo_p__clock = clock;
-        hi_p__clock = clock;
-        rem_p__clock = clock;
-        nr0__clock = clock;
-        nr0c__clock = clock;
-        be__clock = clock;
-        xlast__clock = clock;
-        holast__clock = clock;
-        holm2__clock = clock;
-        nwrap_r__clock = clock;
-        b0_lo__clock = clock;
-        b0_rem__clock = clock;
-        b0_hi__clock = clock;
-        khmask__clock = clock;
-        rowmask_nr__clock = clock;
-        bankmask_nr__clock = clock;
-        rowmask_c__clock = clock;
-        bankmask_c__clock = clock;
-        thermo_nr__clock = clock;
-        thermo_c__clock = clock;
-        prime__clock = clock;
-        bub__clock = clock;
-        xc1__clock = clock;
-        h1_valid__clock = clock;
-        h1_idx__clock = clock;
-        h1_max__clock = clock;
-        h2_valid__clock = clock;
-        h2_idx__clock = clock;
-        h2_max__clock = clock;
-        h3_valid__clock = clock;
-        h3_idx__clock = clock;
-        h3_max__clock = clock;
-        h4_valid__clock = clock;
-        h4_idx__clock = clock;
-        h4_max__clock = clock;
-        o_valid__clock = clock;
-        o_idx__clock = clock;
-        o_data__clock = clock;
-        div__d = div__q;
-        cecnt__d = cecnt__q;
-        nce__d = nce__q;
-        run__d = run__q;
-        fin__d = fin__q;
-        tail__d = tail__q;
-        rd_x__d = rd_x__q;
-        c_real__d = c_real__q;
-        c_on__d = c_on__q;
-        c_off__d = c_off__q;
-        c_real0__d = c_real0__q;
-        rd_upd__d = rd_upd__q;
-        rd_ubase__d = rd_ubase__q;
-        reads_done__d = reads_done__q;
-        c__d = c__q;
-        yo__d = yo__q;
-        r0__d = r0__q;
-        bandaddr__d = bandaddr__q;
-        ra0__d = ra0__q;
-        ra1__d = ra1__q;
-        nb_chan__d = nb_chan__q;
-        nb_row__d = nb_row__q;
-        na_chan0__d = na_chan0__q;
-        na_chan1__d = na_chan1__q;
-        na_row0__d = na_row0__q;
-        na_row1__d = na_row1__q;
-        na_same0__d = na_same0__q;
-        ylast__d = ylast__q;
-        clast__d = clast__q;
-        r0wrap__d = r0wrap__q;
-        chanbase__d = chanbase__q;
-        outrow__d = outrow__q;
-        a_valid__d = a_valid__q;
-        a_real__d = a_real__q;
-        a_r0oh__d = a_r0oh__q;
-        a_mask__d = a_mask__q;
-        a_bandfirst__d = a_bandfirst__q;
-        a_updend__d = a_updend__q;
-        a_ubase__d = a_ubase__q;
-        a_outrow__d = a_outrow__q;
         m_valid__d = m_valid__q;
         m_real__d = m_real__q;
-        m_r0oh__d = m_r0oh__q;
+        m_rot__d = m_rot__q;
         m_mask__d = m_mask__q;
         m_bandfirst__d = m_bandfirst__q;
         m_updend__d = m_updend__q;
@@ -10347,489 +11293,133 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         k_ubase__d = k_ubase__q;
         k_bandfirst__d = k_bandfirst__q;
         k_outrow__d = k_outrow__q;
-        ld2__d = ld2__q;
-        l_ubase__d = l_ubase__q;
-        l_bandfirst__d = l_bandfirst__q;
-        l_outrow__d = l_outrow__q;
-        w_valid__d = w_valid__q;
-        w_idx__d = w_idx__q;
-        wa_max__d = wa_max__q;
-        wa_sum__d = wa_sum__q;
-        wb_max__d = wb_max__q;
-        wb_sum__d = wb_sum__q;
-        e_active__d = e_active__q;
-        e_j__d = e_j__q;
-        e_ep__d = e_ep__q;
-        e_next__d = e_next__q;
-        e_xo__d = e_xo__q;
-        e_outrow__d = e_outrow__q;
-        q_valid__d = q_valid__q;
-        q_idx__d = q_idx__q;
-        q_sum__d = q_sum__q;
-        q_max__d = q_max__q;
-        nyo__d = nyo__q;
-        lo_p__d = lo_p__q;
-        hi_p__d = hi_p__q;
-        rem_p__d = rem_p__q;
-        nr0__d = nr0__q;
-        nr0c__d = nr0c__q;
-        be__d = be__q;
-        xlast__d = xlast__q;
-        holast__d = holast__q;
-        holm2__d = holm2__q;
-        nwrap_r__d = nwrap_r__q;
-        b0_lo__d = b0_lo__q;
-        b0_rem__d = b0_rem__q;
-        b0_hi__d = b0_hi__q;
-        khmask__d = khmask__q;
-        rowmask_nr__d = rowmask_nr__q;
-        bankmask_nr__d = bankmask_nr__q;
-        rowmask_c__d = rowmask_c__q;
-        bankmask_c__d = bankmask_c__q;
-        thermo_nr__d = thermo_nr__q;
-        thermo_c__d = thermo_c__q;
-        prime__d = prime__q;
-        bub__d = bub__q;
-        xc1__d = xc1__q;
-        h1_valid__d = h1_valid__q;
-        h1_idx__d = h1_idx__q;
-        h1_max__d = h1_max__q;
-        h2_valid__d = h2_valid__q;
-        h2_idx__d = h2_idx__q;
-        h2_max__d = h2_max__q;
-        h3_valid__d = h3_valid__q;
-        h3_idx__d = h3_idx__q;
-        h3_max__d = h3_max__q;
-        h4_valid__d = h4_valid__q;
-        h4_idx__d = h4_idx__q;
-        h4_max__d = h4_max__q;
-        o_valid__d = o_valid__q;
-        o_idx__d = o_idx__q;
-        o_data__d = o_data__q;
+        arrive = m_valid__q;
+        update_end = m_updend__q;
+        band_first = m_bandfirst__q;
+        pending = ld_pending__q;
+        upd_ubase = k_ubase__q;
+        upd_bandfirst = k_bandfirst__q;
+        upd_outrow = k_outrow__q;
         region__0__clock = clock;
         region__0__d = region__0__q;
+        value__0 = region__0__q;
         region__1__clock = clock;
         region__1__d = region__1__q;
+        value__1 = region__1__q;
         region__2__clock = clock;
         region__2__d = region__2__q;
+        value__2 = region__2__q;
         region__3__clock = clock;
         region__3__d = region__3__q;
+        value__3 = region__3__q;
         region__4__clock = clock;
         region__4__d = region__4__q;
+        value__4 = region__4__q;
         region__5__clock = clock;
         region__5__d = region__5__q;
+        value__5 = region__5__q;
         region__6__clock = clock;
         region__6__d = region__6__q;
+        value__6 = region__6__q;
         region__7__clock = clock;
         region__7__d = region__7__q;
+        value__7 = region__7__q;
         region__8__clock = clock;
         region__8__d = region__8__q;
+        value__8 = region__8__q;
         region__9__clock = clock;
         region__9__d = region__9__q;
+        value__9 = region__9__q;
         region__10__clock = clock;
         region__10__d = region__10__q;
+        value__10 = region__10__q;
         region__11__clock = clock;
         region__11__d = region__11__q;
+        value__11 = region__11__q;
         rmask__0__clock = clock;
         rmask__0__d = rmask__0__q;
         rvalid__0__clock = clock;
         rvalid__0__d = rvalid__0__q;
-        cmax__0__clock = clock;
-        cmax__0__d = cmax__0__q;
-        csum__0__clock = clock;
-        csum__0__d = csum__0__q;
-        cany__0__clock = clock;
-        cany__0__d = cany__0__q;
-        lmax__0__clock = clock;
-        lmax__0__d = lmax__0__q;
-        lsum__0__clock = clock;
-        lsum__0__d = lsum__0__q;
-        lbmax__0__clock = clock;
-        lbmax__0__d = lbmax__0__q;
-        lbsum__0__clock = clock;
-        lbsum__0__d = lbsum__0__q;
-        if (lmax__0__q > lbmax__0__q) begin
-            cmaxin__0 = lmax__0__q;
-        end
-        else begin
-            cmaxin__0 = lbmax__0__q;
-        end
-        lany__0__clock = clock;
-        lany__0__d = lany__0__q;
+        mask__0 = rmask__0__q;
+        valid__0 = rvalid__0__q;
         rmask__1__clock = clock;
         rmask__1__d = rmask__1__q;
         rvalid__1__clock = clock;
         rvalid__1__d = rvalid__1__q;
-        cmax__1__clock = clock;
-        cmax__1__d = cmax__1__q;
-        csum__1__clock = clock;
-        csum__1__d = csum__1__q;
-        cany__1__clock = clock;
-        cany__1__d = cany__1__q;
-        lmax__1__clock = clock;
-        lmax__1__d = lmax__1__q;
-        lsum__1__clock = clock;
-        lsum__1__d = lsum__1__q;
-        lbmax__1__clock = clock;
-        lbmax__1__d = lbmax__1__q;
-        lbsum__1__clock = clock;
-        lbsum__1__d = lbsum__1__q;
-        if (lmax__1__q > lbmax__1__q) begin
-            cmaxin__1 = lmax__1__q;
-        end
-        else begin
-            cmaxin__1 = lbmax__1__q;
-        end
-        lany__1__clock = clock;
-        lany__1__d = lany__1__q;
+        mask__1 = rmask__1__q;
+        valid__1 = rvalid__1__q;
         rmask__2__clock = clock;
         rmask__2__d = rmask__2__q;
         rvalid__2__clock = clock;
         rvalid__2__d = rvalid__2__q;
-        cmax__2__clock = clock;
-        cmax__2__d = cmax__2__q;
-        csum__2__clock = clock;
-        csum__2__d = csum__2__q;
-        cany__2__clock = clock;
-        cany__2__d = cany__2__q;
-        lmax__2__clock = clock;
-        lmax__2__d = lmax__2__q;
-        lsum__2__clock = clock;
-        lsum__2__d = lsum__2__q;
-        lbmax__2__clock = clock;
-        lbmax__2__d = lbmax__2__q;
-        lbsum__2__clock = clock;
-        lbsum__2__d = lbsum__2__q;
-        if (lmax__2__q > lbmax__2__q) begin
-            cmaxin__2 = lmax__2__q;
-        end
-        else begin
-            cmaxin__2 = lbmax__2__q;
-        end
-        lany__2__clock = clock;
-        lany__2__d = lany__2__q;
+        mask__2 = rmask__2__q;
+        valid__2 = rvalid__2__q;
         rmask__3__clock = clock;
         rmask__3__d = rmask__3__q;
         rvalid__3__clock = clock;
         rvalid__3__d = rvalid__3__q;
-        cmax__3__clock = clock;
-        cmax__3__d = cmax__3__q;
-        csum__3__clock = clock;
-        csum__3__d = csum__3__q;
-        cany__3__clock = clock;
-        cany__3__d = cany__3__q;
-        lmax__3__clock = clock;
-        lmax__3__d = lmax__3__q;
-        lsum__3__clock = clock;
-        lsum__3__d = lsum__3__q;
-        lbmax__3__clock = clock;
-        lbmax__3__d = lbmax__3__q;
-        lbsum__3__clock = clock;
-        lbsum__3__d = lbsum__3__q;
-        if (lmax__3__q > lbmax__3__q) begin
-            cmaxin__3 = lmax__3__q;
-        end
-        else begin
-            cmaxin__3 = lbmax__3__q;
-        end
-        lany__3__clock = clock;
-        lany__3__d = lany__3__q;
-        banks__0__clock = clock;
-        banks__0__w_en = ld_we & ld_bank[0];
-        banks__0__w_addr = ld_addr;
-        banks__0__w_data = ld_data;
-        bd__0__clock = clock;
-        sx__0__a = bd__0__q;
-        banks__1__clock = clock;
-        banks__1__w_en = ld_we & ld_bank[1];
-        banks__1__w_addr = ld_addr;
-        banks__1__w_data = ld_data;
-        bd__1__clock = clock;
-        sx__1__a = bd__1__q;
-        banks__2__clock = clock;
-        banks__2__w_en = ld_we & ld_bank[2];
-        banks__2__w_addr = ld_addr;
-        banks__2__w_data = ld_data;
-        bd__2__clock = clock;
-        sx__2__a = bd__2__q;
-        ce = ~nce__q;
+        mask__3 = rmask__3__q;
+        valid__3 = rvalid__3__q;
+        landed__0__clock = clock;
+        landed__0__d = landed__0__q;
         if (ce) begin
-            bd__0__d = banks__0__r_data;
+            landed__0__d = bank_data__0;
         end
-        else begin
-            bd__0__d = bd__0__q;
-        end
+        sx__0__a = landed__0__q;
+        landed__1__clock = clock;
+        landed__1__d = landed__1__q;
         if (ce) begin
-            bd__1__d = banks__1__r_data;
+            landed__1__d = bank_data__1;
         end
-        else begin
-            bd__1__d = bd__1__q;
-        end
+        sx__1__a = landed__1__q;
+        landed__2__clock = clock;
+        landed__2__d = landed__2__q;
         if (ce) begin
-            bd__2__d = banks__2__r_data;
+            landed__2__d = bank_data__2;
         end
-        else begin
-            bd__2__d = bd__2__q;
-        end
-        if (cecnt__q + 8'h1 >= div__q) begin
-            cecnt__d = 8'h0;
-            nce__d = 1'b0;
-        end
-        else begin
-            cecnt__d = cecnt__q + 8'h1;
-            nce__d = 1'b1;
-        end
-        if (conv_done & ~run__q & (p_div != div__q) & |p_div) begin
-            div__d = p_div;
-            cecnt__d = 8'h0;
-            nce__d = 1'b0;
-        end
-        enable = ce;
-        div_now = div__q;
-        busy = run__q;
-        done = fin__q;
-        o_valid__d = 1'b0;
-        out_valid = o_valid__q;
-        out_idx = o_idx__q;
-        out_data = o_data__q;
-        col_real = c_real__q;
-        c_on__d = p_pw - 16'h1;
-        c_off__d = p_w + p_pw - 16'h1;
-        c_real0__d = ~|p_pw & |p_w;
-        khmask__d = ~(16'hffff << p_kh);
-        if (p_ph < 16'h10) begin
-            b0_lo__d = ~(16'hffff << p_ph);
-        end
-        else begin
-            b0_lo__d = 16'hffff;
-        end
-        b0_rem__d = p_h + p_ph;
-        if (p_h + p_ph < 16'h10) begin
-            th_b0 = ~(16'hffff << (p_h + p_ph));
-        end
-        else begin
-            th_b0 = 16'hffff;
-        end
-        b0_hi__d = th_b0 & ~(16'hffff << p_kh);
-        rowmask_s = hi_p__q & ~lo_p__q;
-        rowmask_nr__d = rowmask_s;
-        bankmask_nr__d = ((rowmask_s << nr0__q) | (rowmask_s >> nr0c__q)) & ((16'h1 << kconst) - 16'h1);
-        rowmask = rowmask_c__q;
-        bankmask = bankmask_c__q;
-        holast__d = p_ho - 16'h1;
-        holm2__d = p_ho - 16'h2;
-        nwrap = nwrap_r__q;
-        if (nwrap) begin
-            nyo1 = 16'h0;
-        end
-        else begin
-            nyo1 = nyo__q + 16'h1;
-        end
-        rem1 = rem_p__q - p_sh;
-        if (~|rem1[(32'h4)+:(12)]) begin
-            th_rem1 = ~(16'hffff << rem1);
-        end
-        else begin
-            th_rem1 = 16'hffff;
-        end
-        nr0s = nr0__q + p_sh;
-        if (nr0s >= kconst) begin
-            nr01 = nr0s - kconst;
-        end
-        else begin
-            nr01 = nr0s;
-        end
-        thermo = thermo_c__q;
-        thermo_nr__d = ~(16'hffff << nr0__q);
-        r0n = r0__q + p_sh;
-        banks__0__r_en = 1'b0;
-        if (thermo[0]) begin
-            banks__0__r_addr = ra1__q;
-        end
-        else begin
-            banks__0__r_addr = ra0__q;
-        end
-        banks__1__r_en = 1'b0;
-        if (thermo[1]) begin
-            banks__1__r_addr = ra1__q;
-        end
-        else begin
-            banks__1__r_addr = ra0__q;
-        end
-        banks__2__r_en = 1'b0;
-        if (thermo[2]) begin
-            banks__2__r_addr = ra1__q;
-        end
-        else begin
-            banks__2__r_addr = ra0__q;
-        end
-        xlast__d = p_xcols - 16'h1;
-        xc1__d = p_xcols == 16'h1;
-        bandend = be__q;
-        nb_chan__d = chanbase__q + p_hbw;
-        nb_row__d = bandaddr__q + p_w;
-        na_chan0__d = chanbase__q + p_hbw - p_pw;
-        na_chan1__d = chanbase__q + p_hbw + p_w - p_pw;
-        na_row0__d = bandaddr__q + p_w - p_pw;
-        na_row1__d = bandaddr__q + p_w + p_w - p_pw;
-        na_same0__d = bandaddr__q - p_pw;
-        ylast__d = yo__q == holast__q;
-        clast__d = c__q + 16'h1 == p_c;
-        r0wrap__d = r0n >= kconst;
-        take = run__q & ((prime__q == 2'h1) | bub__q | (~reads_done__q & ~|prime__q & bandend & ~xc1__q));
-        if (ce) begin
-            a_valid__d = 1'b0;
-            m_valid__d = a_valid__q;
-            m_real__d = a_real__q;
-            m_r0oh__d = a_r0oh__q;
-            m_mask__d = a_mask__q;
-            m_bandfirst__d = a_bandfirst__q;
-            m_updend__d = a_updend__q;
-            m_ubase__d = a_ubase__q;
-            m_outrow__d = a_outrow__q;
-            bub__d = 1'b0;
-            if (run__q & |prime__q) begin
-                prime__d = prime__q - 2'h1;
-            end
-            if (run__q & (prime__q == 2'h3)) begin
-                nyo__d = 16'h0;
-                nwrap_r__d = p_ho == 16'h1;
-                lo_p__d = b0_lo__q;
-                rem_p__d = b0_rem__q;
-                hi_p__d = b0_hi__q;
-                nr0__d = 16'h0;
-                nr0c__d = kconst;
-            end
-            if (take) begin
-                rowmask_c__d = rowmask_nr__q;
-                bankmask_c__d = bankmask_nr__q;
-                thermo_c__d = thermo_nr__q;
-                nyo__d = nyo1;
-                if (~nwrap) begin
-                    nwrap_r__d = nyo__q == holm2__q;
-                    lo_p__d = lo_p__q >> p_sh;
-                    rem_p__d = rem1;
-                    hi_p__d = th_rem1 & khmask__q;
-                    nr0__d = nr01;
-                    nr0c__d = kconst - nr01;
-                end
-                else begin
-                    nwrap_r__d = p_ho == 16'h1;
-                    lo_p__d = b0_lo__q;
-                    rem_p__d = b0_rem__q;
-                    hi_p__d = b0_hi__q;
-                    nr0__d = 16'h0;
-                    nr0c__d = kconst;
-                end
-            end
-            if (run__q & ~reads_done__q & ~|prime__q & ~bub__q) begin
-                bub__d = bandend & xc1__q;
-            end
-            if (run__q & ~reads_done__q & ~bub__q & ~|prime__q) begin
-                banks__0__r_en = col_real & bankmask[0];
-                banks__1__r_en = col_real & bankmask[1];
-                banks__2__r_en = col_real & bankmask[2];
-                a_valid__d = 1'b1;
-                a_real__d = col_real;
-                a_r0oh__d = 16'h1 << r0__q;
-                a_mask__d = rowmask;
-                a_bandfirst__d = ~|rd_x__q;
-                a_updend__d = rd_upd__q == nlast;
-                a_outrow__d = outrow__q;
-                if (|rd_upd__q) begin
-                    a_ubase__d = rd_ubase__q;
-                end
-                else begin
-                    a_ubase__d = rd_x__q;
-                    rd_ubase__d = rd_x__q;
-                end
-                if (rd_upd__q == nlast) begin
-                    rd_upd__d = 8'h0;
-                end
-                else begin
-                    rd_upd__d = rd_upd__q + 8'h1;
-                end
-                rd_x__d = rd_x__q + 16'h1;
-                if (rd_x__q == c_off__q) begin
-                    c_real__d = 1'b0;
-                end
-                else if (rd_x__q == c_on__q) begin
-                    c_real__d = 1'b1;
-                end
-                be__d = rd_x__q + 16'h1 == xlast__q;
-                ra0__d = ra0__q + 16'h1;
-                ra1__d = ra1__q + 16'h1;
-                if (bandend) begin
-                    rd_x__d = 16'h0;
-                    c_real__d = c_real0__q;
-                    be__d = xc1__q;
-                    if (ylast__q) begin
-                        bandaddr__d = nb_chan__q;
-                        ra0__d = na_chan0__q;
-                        ra1__d = na_chan1__q;
-                    end
-                    else if (r0wrap__q) begin
-                        bandaddr__d = nb_row__q;
-                        ra0__d = na_row0__q;
-                        ra1__d = na_row1__q;
-                    end
-                    else begin
-                        ra0__d = na_same0__q;
-                        ra1__d = na_row0__q;
-                    end
-                    outrow__d = outrow__q + ({16'd0, p_wo});
-                    if (ylast__q) begin
-                        yo__d = 16'h0;
-                        r0__d = 16'h0;
-                        chanbase__d = nb_chan__q;
-                        if (clast__q) begin
-                            reads_done__d = 1'b1;
-                        end
-                        else begin
-                            c__d = c__q + 16'h1;
-                        end
-                    end
-                    else begin
-                        yo__d = yo__q + 16'h1;
-                        if (r0n >= kconst) begin
-                            r0__d = r0n - kconst;
-                        end
-                        else begin
-                            r0__d = r0n;
-                        end
-                    end
-                end
-            end
-        end
+        sx__2__a = landed__2__q;
         newcol__0 = 16'h0;
-        if (m_r0oh__q[0]) begin
+        if (m_rot__q[0]) begin
             newcol__0 = sx__0__y;
         end
-        if (m_r0oh__q[1]) begin
+        if (m_rot__q[1]) begin
             newcol__0 = sx__1__y;
         end
-        if (m_r0oh__q[2]) begin
+        if (m_rot__q[2]) begin
             newcol__0 = sx__2__y;
         end
         newcol__1 = 16'h0;
-        if (m_r0oh__q[0]) begin
+        if (m_rot__q[0]) begin
             newcol__1 = sx__1__y;
         end
-        if (m_r0oh__q[1]) begin
+        if (m_rot__q[1]) begin
             newcol__1 = sx__2__y;
         end
-        if (m_r0oh__q[2]) begin
+        if (m_rot__q[2]) begin
             newcol__1 = sx__0__y;
         end
         newcol__2 = 16'h0;
-        if (m_r0oh__q[0]) begin
+        if (m_rot__q[0]) begin
             newcol__2 = sx__2__y;
         end
-        if (m_r0oh__q[1]) begin
+        if (m_rot__q[1]) begin
             newcol__2 = sx__0__y;
         end
-        if (m_r0oh__q[2]) begin
+        if (m_rot__q[2]) begin
             newcol__2 = sx__1__y;
+        end
+        if (ce) begin
+            m_valid__d = rd_valid;
+            m_real__d = rd_real;
+            m_rot__d = rd_rot;
+            m_mask__d = rd_mask;
+            m_bandfirst__d = rd_bandfirst;
+            m_updend__d = rd_updend;
+            m_ubase__d = rd_ubase;
+            m_outrow__d = rd_outrow;
+        end
+        if (ce & ld_pending__q) begin
+            ld_pending__d = 1'b0;
         end
         if (ce & m_valid__q) begin
             region__0__d = region__3__q;
@@ -10864,330 +11454,305 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
                 k_outrow__d = m_outrow__q;
             end
         end
-        if (rmask__0__q[32'h0]) begin
-            fmax__0 = region__0__q[(32'h0)+:(9)] ^ 9'h100;
-            fsum__0 = region__0__q;
+        if (go) begin
+            m_valid__d = 1'b0;
+            ld_pending__d = 1'b0;
+        end
+    end
+    
+endmodule // tiny_accel_top_region
+
+module tiny_accel_top_sign_ext(a,y);
+    
+    // Module arguments
+    input wire  [7:0] a;
+    output reg  [15:0] y;
+    
+    // Update code
+    always @(*) begin
+        if (a[32'h7]) begin
+            y = ({8'd0, a}) | 16'hff00;
         end
         else begin
-            fmax__0 = 9'h0;
-            fsum__0 = 16'h0;
+            y = ({8'd0, a});
         end
-        if (rmask__0__q[1] & ((region__1__q[(32'h0)+:(9)] ^ 9'h100) > fmax__0)) begin
-            fmax__1 = region__1__q[(32'h0)+:(9)] ^ 9'h100;
+    end
+    
+endmodule // tiny_accel_top_sign_ext
+
+module tiny_accel_top_result(clock,ce,w_valid,w_idx,wa_max,wa_sum,wb_max,wb_sum,p_avg,p_count,valid,idx,data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  ce;
+    input wire  w_valid;
+    input wire  [31:0] w_idx;
+    input wire  [8:0] wa_max;
+    input wire  [15:0] wa_sum;
+    input wire  [8:0] wb_max;
+    input wire  [15:0] wb_sum;
+    input wire  p_avg;
+    input wire  [15:0] p_count;
+    output reg  valid;
+    output reg  [31:0] idx;
+    output reg  [7:0] data;
+    
+    // Stub signals
+    reg  avgdiv__clock;
+    reg  avgdiv__ce;
+    reg  [15:0] avgdiv__sum;
+    reg  [15:0] avgdiv__count;
+    wire  [7:0] avgdiv__avg;
+    reg  q_valid__d;
+    wire  q_valid__q;
+    reg  q_valid__clock;
+    reg  [31:0] q_idx__d;
+    wire  [31:0] q_idx__q;
+    reg  q_idx__clock;
+    reg  [15:0] q_sum__d;
+    wire  [15:0] q_sum__q;
+    reg  q_sum__clock;
+    reg  [7:0] q_max__d;
+    wire  [7:0] q_max__q;
+    reg  q_max__clock;
+    reg  h_valid__0__d;
+    wire  h_valid__0__q;
+    reg  h_valid__0__clock;
+    reg  h_valid__1__d;
+    wire  h_valid__1__q;
+    reg  h_valid__1__clock;
+    reg  h_valid__2__d;
+    wire  h_valid__2__q;
+    reg  h_valid__2__clock;
+    reg  h_valid__3__d;
+    wire  h_valid__3__q;
+    reg  h_valid__3__clock;
+    reg  [31:0] h_idx__0__d;
+    wire  [31:0] h_idx__0__q;
+    reg  h_idx__0__clock;
+    reg  [31:0] h_idx__1__d;
+    wire  [31:0] h_idx__1__q;
+    reg  h_idx__1__clock;
+    reg  [31:0] h_idx__2__d;
+    wire  [31:0] h_idx__2__q;
+    reg  h_idx__2__clock;
+    reg  [31:0] h_idx__3__d;
+    wire  [31:0] h_idx__3__q;
+    reg  h_idx__3__clock;
+    reg  [7:0] h_max__0__d;
+    wire  [7:0] h_max__0__q;
+    reg  h_max__0__clock;
+    reg  [7:0] h_max__1__d;
+    wire  [7:0] h_max__1__q;
+    reg  h_max__1__clock;
+    reg  [7:0] h_max__2__d;
+    wire  [7:0] h_max__2__q;
+    reg  h_max__2__clock;
+    reg  [7:0] h_max__3__d;
+    wire  [7:0] h_max__3__q;
+    reg  h_max__3__clock;
+    reg  o_valid__d;
+    wire  o_valid__q;
+    reg  o_valid__clock;
+    reg  [31:0] o_idx__d;
+    wire  [31:0] o_idx__q;
+    reg  o_idx__clock;
+    reg  [7:0] o_data__d;
+    wire  [7:0] o_data__q;
+    reg  o_data__clock;
+    
+    // Local signals
+    reg  [7:0] omax;
+    reg  [15:0] wsum;
+    
+    // Sub module instances
+    tiny_accel_top_avg_div avgdiv(
+        .clock(avgdiv__clock),
+        .ce(avgdiv__ce),
+        .sum(avgdiv__sum),
+        .count(avgdiv__count),
+        .avg(avgdiv__avg)
+    );
+    tiny_accel_top_dff_w1 q_valid(
+        .d(q_valid__d),
+        .q(q_valid__q),
+        .clock(q_valid__clock)
+    );
+    tiny_accel_top_dff_w32 q_idx(
+        .d(q_idx__d),
+        .q(q_idx__q),
+        .clock(q_idx__clock)
+    );
+    tiny_accel_top_dff_w16 q_sum(
+        .d(q_sum__d),
+        .q(q_sum__q),
+        .clock(q_sum__clock)
+    );
+    tiny_accel_top_dff_w8 q_max(
+        .d(q_max__d),
+        .q(q_max__q),
+        .clock(q_max__clock)
+    );
+    tiny_accel_top_dff_w1 h_valid__0(
+        .d(h_valid__0__d),
+        .q(h_valid__0__q),
+        .clock(h_valid__0__clock)
+    );
+    tiny_accel_top_dff_w1 h_valid__1(
+        .d(h_valid__1__d),
+        .q(h_valid__1__q),
+        .clock(h_valid__1__clock)
+    );
+    tiny_accel_top_dff_w1 h_valid__2(
+        .d(h_valid__2__d),
+        .q(h_valid__2__q),
+        .clock(h_valid__2__clock)
+    );
+    tiny_accel_top_dff_w1 h_valid__3(
+        .d(h_valid__3__d),
+        .q(h_valid__3__q),
+        .clock(h_valid__3__clock)
+    );
+    tiny_accel_top_dff_w32 h_idx__0(
+        .d(h_idx__0__d),
+        .q(h_idx__0__q),
+        .clock(h_idx__0__clock)
+    );
+    tiny_accel_top_dff_w32 h_idx__1(
+        .d(h_idx__1__d),
+        .q(h_idx__1__q),
+        .clock(h_idx__1__clock)
+    );
+    tiny_accel_top_dff_w32 h_idx__2(
+        .d(h_idx__2__d),
+        .q(h_idx__2__q),
+        .clock(h_idx__2__clock)
+    );
+    tiny_accel_top_dff_w32 h_idx__3(
+        .d(h_idx__3__d),
+        .q(h_idx__3__q),
+        .clock(h_idx__3__clock)
+    );
+    tiny_accel_top_dff_w8 h_max__0(
+        .d(h_max__0__d),
+        .q(h_max__0__q),
+        .clock(h_max__0__clock)
+    );
+    tiny_accel_top_dff_w8 h_max__1(
+        .d(h_max__1__d),
+        .q(h_max__1__q),
+        .clock(h_max__1__clock)
+    );
+    tiny_accel_top_dff_w8 h_max__2(
+        .d(h_max__2__d),
+        .q(h_max__2__q),
+        .clock(h_max__2__clock)
+    );
+    tiny_accel_top_dff_w8 h_max__3(
+        .d(h_max__3__d),
+        .q(h_max__3__q),
+        .clock(h_max__3__clock)
+    );
+    tiny_accel_top_dff_w1 o_valid(
+        .d(o_valid__d),
+        .q(o_valid__q),
+        .clock(o_valid__clock)
+    );
+    tiny_accel_top_dff_w32 o_idx(
+        .d(o_idx__d),
+        .q(o_idx__q),
+        .clock(o_idx__clock)
+    );
+    tiny_accel_top_dff_w8 o_data(
+        .d(o_data__d),
+        .q(o_data__q),
+        .clock(o_data__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        q_valid__clock = clock;
+        q_idx__clock = clock;
+        q_sum__clock = clock;
+        q_max__clock = clock;
+        o_valid__clock = clock;
+        o_idx__clock = clock;
+        o_data__clock = clock;
+        q_valid__d = q_valid__q;
+        q_idx__d = q_idx__q;
+        q_sum__d = q_sum__q;
+        q_max__d = q_max__q;
+        o_valid__d = o_valid__q;
+        o_idx__d = o_idx__q;
+        o_data__d = o_data__q;
+        h_valid__0__clock = clock;
+        h_valid__0__d = h_valid__0__q;
+        h_idx__0__clock = clock;
+        h_idx__0__d = h_idx__0__q;
+        h_max__0__clock = clock;
+        h_max__0__d = h_max__0__q;
+        h_valid__1__clock = clock;
+        h_valid__1__d = h_valid__1__q;
+        h_idx__1__clock = clock;
+        h_idx__1__d = h_idx__1__q;
+        h_max__1__clock = clock;
+        h_max__1__d = h_max__1__q;
+        h_valid__2__clock = clock;
+        h_valid__2__d = h_valid__2__q;
+        h_idx__2__clock = clock;
+        h_idx__2__d = h_idx__2__q;
+        h_max__2__clock = clock;
+        h_max__2__d = h_max__2__q;
+        h_valid__3__clock = clock;
+        h_valid__3__d = h_valid__3__q;
+        h_idx__3__clock = clock;
+        h_idx__3__d = h_idx__3__q;
+        h_max__3__clock = clock;
+        h_max__3__d = h_max__3__q;
+        valid = o_valid__q;
+        idx = o_idx__q;
+        data = o_data__q;
+        if (wa_max > wb_max) begin
+            omax = wa_max[(32'h0)+:(8)];
         end
         else begin
-            fmax__1 = fmax__0;
+            omax = wb_max[(32'h0)+:(8)];
         end
-        if (rmask__0__q[1]) begin
-            fsum__1 = fsum__0 + region__1__q;
-        end
-        else begin
-            fsum__1 = fsum__0;
-        end
-        fmaxb__0 = 9'h0;
-        fsumb__0 = 16'h0;
-        if (rmask__0__q[2 + 1 - 32'h1] & ((region__2__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__0)) begin
-            fmaxb__1 = region__2__q[(32'h0)+:(9)] ^ 9'h100;
-        end
-        else begin
-            fmaxb__1 = fmaxb__0;
-        end
-        if (rmask__0__q[2 + 1 - 32'h1]) begin
-            fsumb__1 = fsumb__0 + region__2__q;
-        end
-        else begin
-            fsumb__1 = fsumb__0;
-        end
-        if (rmask__1__q[32'h0]) begin
-            fmax__2 = region__3__q[(32'h0)+:(9)] ^ 9'h100;
-            fsum__2 = region__3__q;
-        end
-        else begin
-            fmax__2 = 9'h0;
-            fsum__2 = 16'h0;
-        end
-        if (rmask__1__q[1] & ((region__4__q[(32'h0)+:(9)] ^ 9'h100) > fmax__2)) begin
-            fmax__3 = region__4__q[(32'h0)+:(9)] ^ 9'h100;
-        end
-        else begin
-            fmax__3 = fmax__2;
-        end
-        if (rmask__1__q[1]) begin
-            fsum__3 = fsum__2 + region__4__q;
-        end
-        else begin
-            fsum__3 = fsum__2;
-        end
-        fmaxb__2 = 9'h0;
-        fsumb__2 = 16'h0;
-        if (rmask__1__q[2 + 1 - 32'h1] & ((region__5__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__2)) begin
-            fmaxb__3 = region__5__q[(32'h0)+:(9)] ^ 9'h100;
-        end
-        else begin
-            fmaxb__3 = fmaxb__2;
-        end
-        if (rmask__1__q[2 + 1 - 32'h1]) begin
-            fsumb__3 = fsumb__2 + region__5__q;
-        end
-        else begin
-            fsumb__3 = fsumb__2;
-        end
-        if (rmask__2__q[32'h0]) begin
-            fmax__4 = region__6__q[(32'h0)+:(9)] ^ 9'h100;
-            fsum__4 = region__6__q;
-        end
-        else begin
-            fmax__4 = 9'h0;
-            fsum__4 = 16'h0;
-        end
-        if (rmask__2__q[1] & ((region__7__q[(32'h0)+:(9)] ^ 9'h100) > fmax__4)) begin
-            fmax__5 = region__7__q[(32'h0)+:(9)] ^ 9'h100;
-        end
-        else begin
-            fmax__5 = fmax__4;
-        end
-        if (rmask__2__q[1]) begin
-            fsum__5 = fsum__4 + region__7__q;
-        end
-        else begin
-            fsum__5 = fsum__4;
-        end
-        fmaxb__4 = 9'h0;
-        fsumb__4 = 16'h0;
-        if (rmask__2__q[2 + 1 - 32'h1] & ((region__8__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__4)) begin
-            fmaxb__5 = region__8__q[(32'h0)+:(9)] ^ 9'h100;
-        end
-        else begin
-            fmaxb__5 = fmaxb__4;
-        end
-        if (rmask__2__q[2 + 1 - 32'h1]) begin
-            fsumb__5 = fsumb__4 + region__8__q;
-        end
-        else begin
-            fsumb__5 = fsumb__4;
-        end
-        if (rmask__3__q[32'h0]) begin
-            fmax__6 = region__9__q[(32'h0)+:(9)] ^ 9'h100;
-            fsum__6 = region__9__q;
-        end
-        else begin
-            fmax__6 = 9'h0;
-            fsum__6 = 16'h0;
-        end
-        if (rmask__3__q[1] & ((region__10__q[(32'h0)+:(9)] ^ 9'h100) > fmax__6)) begin
-            fmax__7 = region__10__q[(32'h0)+:(9)] ^ 9'h100;
-        end
-        else begin
-            fmax__7 = fmax__6;
-        end
-        if (rmask__3__q[1]) begin
-            fsum__7 = fsum__6 + region__10__q;
-        end
-        else begin
-            fsum__7 = fsum__6;
-        end
-        fmaxb__6 = 9'h0;
-        fsumb__6 = 16'h0;
-        if (rmask__3__q[2 + 1 - 32'h1] & ((region__11__q[(32'h0)+:(9)] ^ 9'h100) > fmaxb__6)) begin
-            fmaxb__7 = region__11__q[(32'h0)+:(9)] ^ 9'h100;
-        end
-        else begin
-            fmaxb__7 = fmaxb__6;
-        end
-        if (rmask__3__q[2 + 1 - 32'h1]) begin
-            fsumb__7 = fsumb__6 + region__11__q;
-        end
-        else begin
-            fsumb__7 = fsumb__6;
-        end
-        kwmask = (16'h1 << p_kw) - 16'h1;
-        if (cany__2__q) begin
-            smax__0 = cmax__2__q;
-        end
-        else begin
-            smax__0 = 9'h0;
-        end
-        ssum__0 = csum__2__q;
-        if (kwmask[1] & cany__1__q & (cmax__1__q > smax__0)) begin
-            smax__1 = cmax__1__q;
-        end
-        else begin
-            smax__1 = smax__0;
-        end
-        if (kwmask[1]) begin
-            ssum__1 = ssum__0 + csum__1__q;
-        end
-        else begin
-            ssum__1 = ssum__0;
-        end
-        smaxb__0 = 9'h0;
-        ssumb__0 = 16'h0;
-        if (kwmask[2 + 1 - 32'h1] & cany__0__q & (cmax__0__q > smaxb__0)) begin
-            smaxb__1 = cmax__0__q;
-        end
-        else begin
-            smaxb__1 = smaxb__0;
-        end
-        if (kwmask[2 + 1 - 32'h1]) begin
-            ssumb__1 = ssumb__0 + csum__0__q;
-        end
-        else begin
-            ssumb__1 = ssumb__0;
-        end
-        if (wa_max__q > wb_max__q) begin
-            omax = wa_max__q[(32'h0)+:(8)];
-        end
-        else begin
-            omax = wb_max__q[(32'h0)+:(8)];
-        end
-        wsum = wa_sum__q + wb_sum__q;
+        wsum = wa_sum + wb_sum;
         avgdiv__clock = clock;
         avgdiv__ce = ce;
         avgdiv__sum = q_sum__q;
         avgdiv__count = p_count;
-        emit = e_active__q & (e_ep__q == e_next__q) & (e_xo__q < p_wo);
-        en_next = e_next__q;
-        en_xo = e_xo__q;
-        if (emit) begin
-            en_next = e_next__q + p_sw;
-            en_xo = e_xo__q + 16'h1;
-        end
+        o_valid__d = 1'b0;
         if (ce) begin
-            o_valid__d = h4_valid__q;
-            o_idx__d = h4_idx__q;
+            o_valid__d = h_valid__3__q;
+            o_idx__d = h_idx__3__q;
             if (p_avg) begin
                 o_data__d = avgdiv__avg;
             end
             else begin
-                o_data__d = h4_max__q;
+                o_data__d = h_max__3__q;
             end
-            h4_valid__d = h3_valid__q;
-            h4_idx__d = h3_idx__q;
-            h4_max__d = h3_max__q;
-            h3_valid__d = h2_valid__q;
-            h3_idx__d = h2_idx__q;
-            h3_max__d = h2_max__q;
-            h2_valid__d = h1_valid__q;
-            h2_idx__d = h1_idx__q;
-            h2_max__d = h1_max__q;
-            h1_valid__d = q_valid__q;
-            h1_idx__d = q_idx__q;
-            h1_max__d = q_max__q;
-            q_valid__d = w_valid__q;
-            q_idx__d = w_idx__q;
+            h_valid__1__d = h_valid__0__q;
+            h_idx__1__d = h_idx__0__q;
+            h_max__1__d = h_max__0__q;
+            h_valid__2__d = h_valid__1__q;
+            h_idx__2__d = h_idx__1__q;
+            h_max__2__d = h_max__1__q;
+            h_valid__3__d = h_valid__2__q;
+            h_idx__3__d = h_idx__2__q;
+            h_max__3__d = h_max__2__q;
+            h_valid__0__d = q_valid__q;
+            h_idx__0__d = q_idx__q;
+            h_max__0__d = q_max__q;
+            q_valid__d = w_valid;
+            q_idx__d = w_idx;
             q_sum__d = wsum;
             q_max__d = omax;
-            w_valid__d = 1'b0;
-            if (e_active__q) begin
-                w_valid__d = emit;
-                w_idx__d = e_outrow__q + ({16'd0, e_xo__q});
-                wa_max__d = smax__1;
-                wa_sum__d = ssum__1;
-                wb_max__d = smaxb__1;
-                wb_sum__d = ssumb__1;
-                e_next__d = en_next;
-                e_xo__d = en_xo;
-                e_j__d = e_j__q + 8'h1;
-                e_ep__d = e_ep__q + 16'h1;
-                if (e_j__q == nlast) begin
-                    e_active__d = 1'b0;
-                end
-                cmax__0__d = cmax__1__q;
-                csum__0__d = csum__1__q;
-                cany__0__d = cany__1__q;
-                cmax__1__d = cmax__2__q;
-                csum__1__d = csum__2__q;
-                cany__1__d = cany__2__q;
-                cmax__2__d = cmax__3__q;
-                csum__2__d = csum__3__q;
-                cany__2__d = cany__3__q;
-            end
-            ld2__d = ld_pending__q;
-            if (ld_pending__q) begin
-                ld_pending__d = m_valid__q & m_updend__q;
-                lmax__0__d = fmax__1;
-                lsum__0__d = fsum__1;
-                lbmax__0__d = fmaxb__1;
-                lbsum__0__d = fsumb__1;
-                lany__0__d = |rmask__0__q;
-                lmax__1__d = fmax__3;
-                lsum__1__d = fsum__3;
-                lbmax__1__d = fmaxb__3;
-                lbsum__1__d = fsumb__3;
-                lany__1__d = |rmask__1__q;
-                lmax__2__d = fmax__5;
-                lsum__2__d = fsum__5;
-                lbmax__2__d = fmaxb__5;
-                lbsum__2__d = fsumb__5;
-                lany__2__d = |rmask__2__q;
-                lmax__3__d = fmax__7;
-                lsum__3__d = fsum__7;
-                lbmax__3__d = fmaxb__7;
-                lbsum__3__d = fsumb__7;
-                lany__3__d = |rmask__3__q;
-                l_ubase__d = k_ubase__q;
-                l_bandfirst__d = k_bandfirst__q;
-                l_outrow__d = k_outrow__q;
-            end
-            if (ld2__q) begin
-                cmax__0__d = cmaxin__0;
-                csum__0__d = lsum__0__q + lbsum__0__q;
-                cany__0__d = lany__0__q;
-                cmax__1__d = cmaxin__1;
-                csum__1__d = lsum__1__q + lbsum__1__q;
-                cany__1__d = lany__1__q;
-                cmax__2__d = cmaxin__2;
-                csum__2__d = lsum__2__q + lbsum__2__q;
-                cany__2__d = lany__2__q;
-                cmax__3__d = cmaxin__3;
-                csum__3__d = lsum__3__q + lbsum__3__q;
-                cany__3__d = lany__3__q;
-                e_active__d = 1'b1;
-                e_j__d = 8'h0;
-                e_ep__d = l_ubase__q;
-                if (l_bandfirst__q) begin
-                    e_next__d = p_kw - 16'h1;
-                    e_xo__d = 16'h0;
-                    e_outrow__d = l_outrow__q;
-                end
-            end
-        end
-        if (start & ~run__q) begin
-            run__d = 1'b1;
-            fin__d = 1'b0;
-            tail__d = 4'h8;
-            rd_x__d = 16'h0;
-            c_real__d = ~|p_pw & |p_w;
-            rd_upd__d = 8'h0;
-            reads_done__d = 1'b0;
-            c__d = 16'h0;
-            yo__d = 16'h0;
-            r0__d = 16'h0;
-            prime__d = 2'h3;
-            bub__d = 1'b0;
-            bandaddr__d = 16'h0;
-            be__d = p_xcols == 16'h1;
-            ra0__d = 16'h0 - p_pw;
-            ra1__d = p_w - p_pw;
-            chanbase__d = 16'h0;
-            outrow__d = 32'h0;
-            a_valid__d = 1'b0;
-            m_valid__d = 1'b0;
-            ld_pending__d = 1'b0;
-            e_active__d = 1'b0;
-        end
-        if (ce & run__q & reads_done__q & ~a_valid__q & ~m_valid__q & ~ld_pending__q & ~ld2__q & ~e_active__q) begin
-            if (|tail__q) begin
-                tail__d = tail__q - 4'h1;
-            end
-            else begin
-                run__d = 1'b0;
-                fin__d = 1'b1;
-            end
         end
     end
     
-endmodule // tiny_accel_top_unit
+endmodule // tiny_accel_top_result
 
 module tiny_accel_top_avg_div(clock,ce,sum,count,avg);
     
@@ -11441,41 +12006,478 @@ module tiny_accel_top_dff_w18(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w18
 
-module tiny_accel_top_dff_w9(d,q,clock);
+module tiny_accel_top_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_outrow,col_max__0,col_max__1,col_max__2,col_max__3,col_sum__0,col_sum__1,col_sum__2,col_sum__3,col_any__0,col_any__1,col_any__2,col_any__3,p_kw,p_sw,p_wo,busy,w_valid,w_idx,wa_max,wa_sum,wb_max,wb_sum);
     
     // Module arguments
-    input wire  [8:0] d;
-    output reg  [8:0] q;
     input wire  clock;
+    input wire  ce;
+    input wire  go;
+    input wire  pending;
+    input wire  [15:0] upd_ubase;
+    input wire  upd_bandfirst;
+    input wire  [31:0] upd_outrow;
+    input wire  [8:0] col_max__0;
+    input wire  [8:0] col_max__1;
+    input wire  [8:0] col_max__2;
+    input wire  [8:0] col_max__3;
+    input wire  [15:0] col_sum__0;
+    input wire  [15:0] col_sum__1;
+    input wire  [15:0] col_sum__2;
+    input wire  [15:0] col_sum__3;
+    input wire  col_any__0;
+    input wire  col_any__1;
+    input wire  col_any__2;
+    input wire  col_any__3;
+    input wire  [15:0] p_kw;
+    input wire  [15:0] p_sw;
+    input wire  [15:0] p_wo;
+    output reg  busy;
+    output reg  w_valid;
+    output reg  [31:0] w_idx;
+    output reg  [8:0] wa_max;
+    output reg  [15:0] wa_sum;
+    output reg  [8:0] wb_max;
+    output reg  [15:0] wb_sum;
     
-    // Update code (custom)
-    initial begin
-       q = 9'h0;
-    end
+    // Constant declarations
+    localparam  nlast = 8'h1;
     
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w9
-
-module tiny_accel_top_sign_ext(a,y);
+    // Stub signals
+    reg  [8:0] first__0__acc_max;
+    reg  [15:0] first__0__acc_sum;
+    reg  [8:0] first__0__max_in;
+    reg  first__0__max_en;
+    reg  [15:0] first__0__sum_in;
+    reg  first__0__sum_en;
+    wire  [8:0] first__0__max;
+    wire  [15:0] first__0__sum;
+    reg  [8:0] first__1__acc_max;
+    reg  [15:0] first__1__acc_sum;
+    reg  [8:0] first__1__max_in;
+    reg  first__1__max_en;
+    reg  [15:0] first__1__sum_in;
+    reg  first__1__sum_en;
+    wire  [8:0] first__1__max;
+    wire  [15:0] first__1__sum;
+    reg  [8:0] second__0__acc_max;
+    reg  [15:0] second__0__acc_sum;
+    reg  [8:0] second__0__max_in;
+    reg  second__0__max_en;
+    reg  [15:0] second__0__sum_in;
+    reg  second__0__sum_en;
+    wire  [8:0] second__0__max;
+    wire  [15:0] second__0__sum;
+    reg  ld2__d;
+    wire  ld2__q;
+    reg  ld2__clock;
+    reg  [15:0] l_ubase__d;
+    wire  [15:0] l_ubase__q;
+    reg  l_ubase__clock;
+    reg  l_bandfirst__d;
+    wire  l_bandfirst__q;
+    reg  l_bandfirst__clock;
+    reg  [31:0] l_outrow__d;
+    wire  [31:0] l_outrow__q;
+    reg  l_outrow__clock;
+    reg  [8:0] cmax__0__d;
+    wire  [8:0] cmax__0__q;
+    reg  cmax__0__clock;
+    reg  [8:0] cmax__1__d;
+    wire  [8:0] cmax__1__q;
+    reg  cmax__1__clock;
+    reg  [8:0] cmax__2__d;
+    wire  [8:0] cmax__2__q;
+    reg  cmax__2__clock;
+    reg  [8:0] cmax__3__d;
+    wire  [8:0] cmax__3__q;
+    reg  cmax__3__clock;
+    reg  [15:0] csum__0__d;
+    wire  [15:0] csum__0__q;
+    reg  csum__0__clock;
+    reg  [15:0] csum__1__d;
+    wire  [15:0] csum__1__q;
+    reg  csum__1__clock;
+    reg  [15:0] csum__2__d;
+    wire  [15:0] csum__2__q;
+    reg  csum__2__clock;
+    reg  [15:0] csum__3__d;
+    wire  [15:0] csum__3__q;
+    reg  csum__3__clock;
+    reg  cany__0__d;
+    wire  cany__0__q;
+    reg  cany__0__clock;
+    reg  cany__1__d;
+    wire  cany__1__q;
+    reg  cany__1__clock;
+    reg  cany__2__d;
+    wire  cany__2__q;
+    reg  cany__2__clock;
+    reg  cany__3__d;
+    wire  cany__3__q;
+    reg  cany__3__clock;
+    reg  e_active__d;
+    wire  e_active__q;
+    reg  e_active__clock;
+    reg  [7:0] e_j__d;
+    wire  [7:0] e_j__q;
+    reg  e_j__clock;
+    reg  [15:0] e_ep__d;
+    wire  [15:0] e_ep__q;
+    reg  e_ep__clock;
+    reg  [15:0] e_next__d;
+    wire  [15:0] e_next__q;
+    reg  e_next__clock;
+    reg  [15:0] e_xo__d;
+    wire  [15:0] e_xo__q;
+    reg  e_xo__clock;
+    reg  [31:0] e_outrow__d;
+    wire  [31:0] e_outrow__q;
+    reg  e_outrow__clock;
+    reg  wv__d;
+    wire  wv__q;
+    reg  wv__clock;
+    reg  [31:0] wi__d;
+    wire  [31:0] wi__q;
+    reg  wi__clock;
+    reg  [8:0] wam__d;
+    wire  [8:0] wam__q;
+    reg  wam__clock;
+    reg  [15:0] was__d;
+    wire  [15:0] was__q;
+    reg  was__clock;
+    reg  [8:0] wbm__d;
+    wire  [8:0] wbm__q;
+    reg  wbm__clock;
+    reg  [15:0] wbs__d;
+    wire  [15:0] wbs__q;
+    reg  wbs__clock;
     
-    // Module arguments
-    input wire  [7:0] a;
-    output reg  [15:0] y;
+    // Local signals
+    reg  [15:0] kwmask;
+    reg  emit;
+    
+    // Sub module instances
+    tiny_accel_top_lower first__0(
+        .acc_max(first__0__acc_max),
+        .acc_sum(first__0__acc_sum),
+        .max_in(first__0__max_in),
+        .max_en(first__0__max_en),
+        .sum_in(first__0__sum_in),
+        .sum_en(first__0__sum_en),
+        .max(first__0__max),
+        .sum(first__0__sum)
+    );
+    tiny_accel_top_lower first__1(
+        .acc_max(first__1__acc_max),
+        .acc_sum(first__1__acc_sum),
+        .max_in(first__1__max_in),
+        .max_en(first__1__max_en),
+        .sum_in(first__1__sum_in),
+        .sum_en(first__1__sum_en),
+        .max(first__1__max),
+        .sum(first__1__sum)
+    );
+    tiny_accel_top_lower second__0(
+        .acc_max(second__0__acc_max),
+        .acc_sum(second__0__acc_sum),
+        .max_in(second__0__max_in),
+        .max_en(second__0__max_en),
+        .sum_in(second__0__sum_in),
+        .sum_en(second__0__sum_en),
+        .max(second__0__max),
+        .sum(second__0__sum)
+    );
+    tiny_accel_top_dff_w1 ld2(
+        .d(ld2__d),
+        .q(ld2__q),
+        .clock(ld2__clock)
+    );
+    tiny_accel_top_dff_w16 l_ubase(
+        .d(l_ubase__d),
+        .q(l_ubase__q),
+        .clock(l_ubase__clock)
+    );
+    tiny_accel_top_dff_w1 l_bandfirst(
+        .d(l_bandfirst__d),
+        .q(l_bandfirst__q),
+        .clock(l_bandfirst__clock)
+    );
+    tiny_accel_top_dff_w32 l_outrow(
+        .d(l_outrow__d),
+        .q(l_outrow__q),
+        .clock(l_outrow__clock)
+    );
+    tiny_accel_top_dff_w9 cmax__0(
+        .d(cmax__0__d),
+        .q(cmax__0__q),
+        .clock(cmax__0__clock)
+    );
+    tiny_accel_top_dff_w9 cmax__1(
+        .d(cmax__1__d),
+        .q(cmax__1__q),
+        .clock(cmax__1__clock)
+    );
+    tiny_accel_top_dff_w9 cmax__2(
+        .d(cmax__2__d),
+        .q(cmax__2__q),
+        .clock(cmax__2__clock)
+    );
+    tiny_accel_top_dff_w9 cmax__3(
+        .d(cmax__3__d),
+        .q(cmax__3__q),
+        .clock(cmax__3__clock)
+    );
+    tiny_accel_top_dff_w16 csum__0(
+        .d(csum__0__d),
+        .q(csum__0__q),
+        .clock(csum__0__clock)
+    );
+    tiny_accel_top_dff_w16 csum__1(
+        .d(csum__1__d),
+        .q(csum__1__q),
+        .clock(csum__1__clock)
+    );
+    tiny_accel_top_dff_w16 csum__2(
+        .d(csum__2__d),
+        .q(csum__2__q),
+        .clock(csum__2__clock)
+    );
+    tiny_accel_top_dff_w16 csum__3(
+        .d(csum__3__d),
+        .q(csum__3__q),
+        .clock(csum__3__clock)
+    );
+    tiny_accel_top_dff_w1 cany__0(
+        .d(cany__0__d),
+        .q(cany__0__q),
+        .clock(cany__0__clock)
+    );
+    tiny_accel_top_dff_w1 cany__1(
+        .d(cany__1__d),
+        .q(cany__1__q),
+        .clock(cany__1__clock)
+    );
+    tiny_accel_top_dff_w1 cany__2(
+        .d(cany__2__d),
+        .q(cany__2__q),
+        .clock(cany__2__clock)
+    );
+    tiny_accel_top_dff_w1 cany__3(
+        .d(cany__3__d),
+        .q(cany__3__q),
+        .clock(cany__3__clock)
+    );
+    tiny_accel_top_dff_w1 e_active(
+        .d(e_active__d),
+        .q(e_active__q),
+        .clock(e_active__clock)
+    );
+    tiny_accel_top_dff_w8 e_j(
+        .d(e_j__d),
+        .q(e_j__q),
+        .clock(e_j__clock)
+    );
+    tiny_accel_top_dff_w16 e_ep(
+        .d(e_ep__d),
+        .q(e_ep__q),
+        .clock(e_ep__clock)
+    );
+    tiny_accel_top_dff_w16 e_next(
+        .d(e_next__d),
+        .q(e_next__q),
+        .clock(e_next__clock)
+    );
+    tiny_accel_top_dff_w16 e_xo(
+        .d(e_xo__d),
+        .q(e_xo__q),
+        .clock(e_xo__clock)
+    );
+    tiny_accel_top_dff_w32 e_outrow(
+        .d(e_outrow__d),
+        .q(e_outrow__q),
+        .clock(e_outrow__clock)
+    );
+    tiny_accel_top_dff_w1 wv(
+        .d(wv__d),
+        .q(wv__q),
+        .clock(wv__clock)
+    );
+    tiny_accel_top_dff_w32 wi(
+        .d(wi__d),
+        .q(wi__q),
+        .clock(wi__clock)
+    );
+    tiny_accel_top_dff_w9 wam(
+        .d(wam__d),
+        .q(wam__q),
+        .clock(wam__clock)
+    );
+    tiny_accel_top_dff_w16 was(
+        .d(was__d),
+        .q(was__q),
+        .clock(was__clock)
+    );
+    tiny_accel_top_dff_w9 wbm(
+        .d(wbm__d),
+        .q(wbm__q),
+        .clock(wbm__clock)
+    );
+    tiny_accel_top_dff_w16 wbs(
+        .d(wbs__d),
+        .q(wbs__q),
+        .clock(wbs__clock)
+    );
     
     // Update code
     always @(*) begin
-        if (a[32'h7]) begin
-            y = ({8'd0, a}) | 16'hff00;
+        ld2__clock = clock;
+        l_ubase__clock = clock;
+        l_bandfirst__clock = clock;
+        l_outrow__clock = clock;
+        e_active__clock = clock;
+        e_j__clock = clock;
+        e_ep__clock = clock;
+        e_next__clock = clock;
+        e_xo__clock = clock;
+        e_outrow__clock = clock;
+        wv__clock = clock;
+        wi__clock = clock;
+        wam__clock = clock;
+        was__clock = clock;
+        wbm__clock = clock;
+        wbs__clock = clock;
+        ld2__d = ld2__q;
+        l_ubase__d = l_ubase__q;
+        l_bandfirst__d = l_bandfirst__q;
+        l_outrow__d = l_outrow__q;
+        e_active__d = e_active__q;
+        e_j__d = e_j__q;
+        e_ep__d = e_ep__q;
+        e_next__d = e_next__q;
+        e_xo__d = e_xo__q;
+        e_outrow__d = e_outrow__q;
+        wv__d = wv__q;
+        wi__d = wi__q;
+        wam__d = wam__q;
+        was__d = was__q;
+        wbm__d = wbm__q;
+        wbs__d = wbs__q;
+        cmax__0__clock = clock;
+        cmax__0__d = cmax__0__q;
+        csum__0__clock = clock;
+        csum__0__d = csum__0__q;
+        cany__0__clock = clock;
+        cany__0__d = cany__0__q;
+        cmax__1__clock = clock;
+        cmax__1__d = cmax__1__q;
+        csum__1__clock = clock;
+        csum__1__d = csum__1__q;
+        cany__1__clock = clock;
+        cany__1__d = cany__1__q;
+        cmax__2__clock = clock;
+        cmax__2__d = cmax__2__q;
+        csum__2__clock = clock;
+        csum__2__d = csum__2__q;
+        cany__2__clock = clock;
+        cany__2__d = cany__2__q;
+        cmax__3__clock = clock;
+        cmax__3__d = cmax__3__q;
+        csum__3__clock = clock;
+        csum__3__d = csum__3__q;
+        cany__3__clock = clock;
+        cany__3__d = cany__3__q;
+        busy = ld2__q | e_active__q;
+        w_valid = wv__q;
+        w_idx = wi__q;
+        wa_max = wam__q;
+        wa_sum = was__q;
+        wb_max = wbm__q;
+        wb_sum = wbs__q;
+        kwmask = (16'h1 << p_kw) - 16'h1;
+        first__0__max_in = cmax__2__q;
+        first__0__sum_in = csum__2__q;
+        first__0__max_en = kwmask[0] & cany__2__q;
+        first__0__sum_en = kwmask[0];
+        first__1__max_in = cmax__1__q;
+        first__1__sum_in = csum__1__q;
+        first__1__max_en = kwmask[1] & cany__1__q;
+        first__1__sum_en = kwmask[1];
+        second__0__max_in = cmax__0__q;
+        second__0__sum_in = csum__0__q;
+        second__0__max_en = kwmask[2 + 0] & cany__0__q;
+        second__0__sum_en = kwmask[2 + 0];
+        first__0__acc_max = 9'h0;
+        first__0__acc_sum = 16'h0;
+        first__1__acc_max = first__0__max;
+        first__1__acc_sum = first__0__sum;
+        second__0__acc_max = 9'h0;
+        second__0__acc_sum = 16'h0;
+        emit = e_active__q & (e_ep__q == e_next__q) & (e_xo__q < p_wo);
+        if (ce) begin
+            wv__d = 1'b0;
+            ld2__d = pending;
+            if (pending) begin
+                l_ubase__d = upd_ubase;
+                l_bandfirst__d = upd_bandfirst;
+                l_outrow__d = upd_outrow;
+            end
         end
-        else begin
-            y = ({8'd0, a});
+        if (ce & e_active__q) begin
+            wv__d = emit;
+            wi__d = e_outrow__q + ({16'd0, e_xo__q});
+            wam__d = first__1__max;
+            was__d = first__1__sum;
+            wbm__d = 9'h0;
+            wbs__d = 16'h0;
+            wbm__d = second__0__max;
+            wbs__d = second__0__sum;
+            if (emit) begin
+                e_next__d = e_next__q + p_sw;
+                e_xo__d = e_xo__q + 16'h1;
+            end
+            e_j__d = e_j__q + 8'h1;
+            e_ep__d = e_ep__q + 16'h1;
+            if (e_j__q == nlast) begin
+                e_active__d = 1'b0;
+            end
+            cmax__0__d = cmax__1__q;
+            csum__0__d = csum__1__q;
+            cany__0__d = cany__1__q;
+            cmax__1__d = cmax__2__q;
+            csum__1__d = csum__2__q;
+            cany__1__d = cany__2__q;
+            cmax__2__d = cmax__3__q;
+            csum__2__d = csum__3__q;
+            cany__2__d = cany__3__q;
+        end
+        if (ce & ld2__q) begin
+            cmax__0__d = col_max__0;
+            csum__0__d = col_sum__0;
+            cany__0__d = col_any__0;
+            cmax__1__d = col_max__1;
+            csum__1__d = col_sum__1;
+            cany__1__d = col_any__1;
+            cmax__2__d = col_max__2;
+            csum__2__d = col_sum__2;
+            cany__2__d = col_any__2;
+            cmax__3__d = col_max__3;
+            csum__3__d = col_sum__3;
+            cany__3__d = col_any__3;
+            e_active__d = 1'b1;
+            e_j__d = 8'h0;
+            e_ep__d = l_ubase__q;
+            if (l_bandfirst__q) begin
+                e_next__d = p_kw - 16'h1;
+                e_xo__d = 16'h0;
+                e_outrow__d = l_outrow__q;
+            end
+        end
+        if (go) begin
+            e_active__d = 1'b0;
         end
     end
     
-endmodule // tiny_accel_top_sign_ext
+endmodule // tiny_accel_top_scan
 
 module tiny_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold,head_valid,head_op,head_pl,head_class);
     

@@ -95,7 +95,7 @@ pub(crate) struct WaveArgs {
     #[arg(long, value_name = "FROM:TO", requires = "vcd", value_parser = parse_window)]
     pub vcd_window: Option<(u64, u64)>,
     /// With --vcd: only signals whose full name matches (`*` wildcards, e.g.
-    /// 'pool_unit.region__*'); repeatable. The clock is always kept.
+    /// 'pool_unit.region.*'); repeatable. The clock is always kept.
     #[arg(long, value_name = "PATTERN", requires = "vcd")]
     pub vcd_scope: Vec<String>,
 }
@@ -210,7 +210,7 @@ pub(crate) enum Cmd {
         cmd: BenchCmd,
     },
     /// Show a waveform: in the terminal, or as an SVG or PNG picture.
-    #[command(after_help = "Examples:\n  accelgen run testbenches/vectors/maxpool_2x2_s2.json --preset tiny --vcd target/p.vcd\n  accelgen wave target/p.vcd --signals 'pool_unit.ce' 'pool_unit.region__*' --from 40 --to 70\n  accelgen wave target/p.vcd --signals '*out_*' --svg target/p.svg")]
+    #[command(after_help = "Examples:\n  accelgen run testbenches/vectors/maxpool_2x2_s2.json --preset tiny --vcd target/p.vcd\n  accelgen wave target/p.vcd --signals 'pool_unit.ce' 'pool_unit.region.*' --from 40 --to 70\n  accelgen wave target/p.vcd --signals '*out_*' --svg target/p.svg")]
     Wave {
         /// The waveform (VCD; as written by --vcd, or any VCD with a clock in its top scope).
         file: PathBuf,

@@ -16,6 +16,11 @@ macro_rules! block_with_defaults {
     };
 }
 
+/// `n` default values: a block's vector of registers, signals or sub-blocks.
+pub(crate) fn vec_of<T: Default>(n: usize) -> Vec<T> {
+    (0..n).map(|_| T::default()).collect()
+}
+
 pub mod emit;
 pub mod io;
 pub mod isa;
@@ -23,6 +28,7 @@ pub mod mem;
 pub mod pe;
 pub mod pool;
 pub mod prelude;
+pub mod sign_ext;
 pub mod sim;
 pub use accelgen_golden::testutil;
 pub mod top;

@@ -6,7 +6,10 @@ pub use crate::pe::{
     AccColumn, AccColumnParams, ColumnOut, ConvEngine, ConvEngineParams, ConvSequencer, DrainControl, PassCounter, Pe, PeParams,
     RegMul, Requant, SkewLine, SlotIssuer, WeightLoader,
 };
-pub use crate::pool::{AvgDiv, PoolUnit, PoolUnitParams};
+pub use crate::pool::{
+    AvgDiv, BandMasks, BandReader, BankAddress, ClockEnable, FirstLevel, OutputStage, PoolUnit, PoolUnitParams, ReduceStep, RegionFile, WindowScan,
+};
+pub use crate::sign_ext::SignExt;
 pub use crate::sim::{Clocked, Harness, Trace};
 pub use crate::top::{
     AccelTop, ChunkCursor, ConvRegs, DataMover, DataMoverParams, Dispatcher, ExtCursor, FmCursor, InstrQueue, PerfCounters, PoolRegs, PoolSide, RunControl, WriteStage,

@@ -17,6 +17,11 @@
 //!    the Rust code computes in; it also makes Verilog wrap where rust-hdl wraps (`x + 1 == y`
 //!    compares W-bit values in both).
 //!
+//! 6. drops the enum `localparam`s rust-hdl declares in every module of a block that has a
+//!    `LogicState` register where the module does not use them, and sizes the 64-bit reset value
+//!    rust-hdl gives such a register (`q = 64'h0`) to the register's width; the state register's
+//!    flip-flop then is the plain `dff_w<width>` again.
+//!
 //! The output is deterministic for a given design, so snapshots and freshness checks are stable.
 
 use std::collections::{BTreeMap, HashMap};
@@ -65,6 +70,38 @@ fn rename_instances(body: &str, map: &HashMap<String, String>) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Step 6: unused enum constants out, the state register's reset value sized.
+fn enum_cleanup(body: &str) -> String {
+    use regex::Regex;
+    use std::sync::OnceLock;
+    static RES: OnceLock<[Regex; 2]> = OnceLock::new();
+    let [param, reset] = RES.get_or_init(|| {
+        [
+            Regex::new(r"^\s*localparam ([A-Za-z_][A-Za-z0-9_$]*) = \d+;$").expect("valid"),
+            Regex::new(r"(?m)^(\s*)q = 64'h0;$").expect("valid"),
+        ]
+    });
+    let used = |name: &str| body.lines().filter(|l| !param.is_match(l)).any(|l| l.contains(name));
+    let mut kept: Vec<&str> = body.lines().filter(|l| param.captures(l).is_none_or(|c| used(&c[1]))).collect();
+    if !kept.iter().any(|l| param.is_match(l)) {
+        // No enum left: its comment and the blank line after it go too.
+        if let Some(i) = kept.iter().position(|l| l.trim() == "// Enums") {
+            kept.remove(i);
+            if kept.get(i).is_some_and(|l| l.trim().is_empty()) {
+                kept.remove(i);
+            }
+        }
+    }
+    let mut out = kept.join("\n");
+    if body.ends_with('\n') {
+        out.push('\n');
+    }
+    match declared_widths(&out).get("q") {
+        Some(&w) => reset.replace_all(&out, |c: &regex::Captures| format!("{}q = {w}'h0;", &c[1])).into_owned(),
+        None => out,
+    }
 }
 
 fn dedup(mut mods: Vec<Module>) -> Vec<Module> {
@@ -370,7 +407,7 @@ fn operand_width(text: &str, widths: &HashMap<String, u32>) -> Option<u32> {
 /// `header` (comment lines) first; submodule names start with `prefix` (the preset, e.g.
 /// `tiny_`, or empty).
 pub fn postprocess(raw: &str, top_name: &str, prefix: &str, header: &str) -> String {
-    let mods = dedup(parse(raw));
+    let mods = dedup(parse(raw).into_iter().map(|m| Module { body: enum_cleanup(&m.body), ..m }).collect());
     let names = readable_names(&mods, top_name, prefix);
     let mut out = String::from(header);
     for m in &mods {
@@ -379,7 +416,8 @@ pub fn postprocess(raw: &str, top_name: &str, prefix: &str, header: &str) -> Str
         if !body.ends_with('\n') {
             body.push('\n');
         }
-        out.push_str(&format!("\nmodule {name}{};{body}endmodule // {name}\n", m.args));
+        let args = m.args.replace('$', "__");
+        out.push_str(&format!("\nmodule {name}{args};{body}endmodule // {name}\n"));
     }
     out
 }
@@ -389,6 +427,17 @@ mod tests {
     use super::*;
 
     const RAW: &str = "\n\nmodule top(clock,a);\n    top$x x(\n    );\n    top$y y(\n    );\nendmodule // top\n\n\nmodule top$x(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$x\n\n\nmodule top$y(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$y\n";
+
+    #[test]
+    fn unused_enum_constants_go_and_the_state_reset_is_sized() {
+        let body = "\n    input wire  [1:0] d;\n    output reg  [1:0] q;\n    // Enums\n    localparam S__A = 0;\n    localparam S__B = 1;\n    \n    initial begin\n       q = 64'h0;\n    end\n";
+        let out = enum_cleanup(body);
+        assert!(!out.contains("localparam") && !out.contains("Enums"), "{out}");
+        assert!(out.contains("q = 2'h0;"), "{out}");
+        let used = "\n    // Enums\n    localparam S__A = 0;\n    localparam S__B = 1;\n    x = y == S__B;\n";
+        let out = enum_cleanup(used);
+        assert!(out.contains("S__B = 1;") && !out.contains("S__A = 0;") && out.contains("// Enums"), "{out}");
+    }
 
     #[test]
     fn zero_extensions_become_concatenations_of_the_declared_width() {

@@ -128,8 +128,8 @@ pub fn wave_groups(top: &str) -> Vec<(String, Vec<String>)> {
         ],
         "pool_unit" => vec![
             g("handshake, divider and clock enable", &["clock", "start", "busy", "done", "conv_done", "p_div", "div_now", "enable", "ce"]),
-            g("reads: column cursor, bank read enables", &["rd_x.q", "rd_upd.q", "rowmask", "banks__*.r_en", "banks__*.r_addr"]),
-            g("window register file: shift, update end, region columns (retained m, new n)", &["m_valid.q", "m_updend.q", "m_bandfirst.q", "ld_pending.q", "rvalid__*.q", "region__*.q"]),
+            g("reads: column cursor, bank read enables", &["reader.rd_x", "reader.upd.q", "reader.rowmask", "banks__*.r_en", "banks__*.r_addr"]),
+            g("window register file: shift, update end, region columns (retained m, new n)", &["region.arrive", "region.update_end", "region.band_first", "region.pending", "region.valid__*", "region.value__*"]),
             g("output", &["out_valid", "out_idx", "out_data"]),
         ],
         "instr_decompressor" => vec![

@@ -142,7 +142,7 @@ fn a_window_and_scope_patterns_keep_only_what_they_name() {
     let opts = RunOptions {
         vcd: Some(vcd.clone()),
         vcd_window: Some((20, 30)),
-        vcd_scopes: vec!["pool_unit.out_*".into(), "pool_unit.region__0.*".into()],
+        vcd_scopes: vec!["pool_unit.out_*".into(), "pool_unit.region.region__0.*".into()],
         ..Default::default()
     };
     run_case(&case, &Preset::Tiny.config(), &opts).unwrap();
@@ -155,7 +155,7 @@ fn a_window_and_scope_patterns_keep_only_what_they_name() {
     names.sort();
     assert_eq!(
         names,
-        ["pool_unit.clock", "pool_unit.out_data", "pool_unit.out_idx", "pool_unit.out_valid", "pool_unit.region__0.clock", "pool_unit.region__0.d", "pool_unit.region__0.q"]
+        ["pool_unit.clock", "pool_unit.out_data", "pool_unit.out_idx", "pool_unit.out_valid", "pool_unit.region.region__0.clock", "pool_unit.region.region__0.d", "pool_unit.region.region__0.q"]
     );
 }
 
@@ -208,10 +208,10 @@ fn waveform_snapshot_of_a_pooling_update() {
     let vcd = dir("snap").join("pool.vcd");
     run_with_vcd(&vector("maxpool_3x3_s2_overlap"), Engine::Rust, &vcd, None);
     let w = accelgen_wave::load(&vcd).unwrap();
-    let at = first(&w, "pool_unit.ld_pending.q");
+    let at = first(&w, "pool_unit.region.pending");
     let view = accelgen_wave::render_text(
         &w,
-        &pats(&["pool_unit.clock", "pool_unit.rd_x.q", "pool_unit.banks__0.r_en", "pool_unit.banks__1.r_en", "pool_unit.banks__2.r_en", "pool_unit.m_valid.q", "pool_unit.m_updend.q", "pool_unit.ld_pending.q", "pool_unit.region__0.q", "pool_unit.region__3.q", "pool_unit.region__6.q", "pool_unit.region__9.q", "pool_unit.out_valid", "pool_unit.out_data"]),
+        &pats(&["pool_unit.clock", "pool_unit.reader.rd_x", "pool_unit.banks__0.r_en", "pool_unit.banks__1.r_en", "pool_unit.banks__2.r_en", "pool_unit.region.arrive", "pool_unit.region.update_end", "pool_unit.region.pending", "pool_unit.region.value__0", "pool_unit.region.value__3", "pool_unit.region.value__6", "pool_unit.region.value__9", "pool_unit.out_valid", "pool_unit.out_data"]),
         at - 6,
         at + 10,
     )
