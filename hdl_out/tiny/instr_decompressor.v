@@ -19,114 +19,138 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     output reg  [63:0] wr_payload;
     
     // Constant declarations
-    localparam  depth = 32'h100;
-    localparam  slot_mask = 256'hffffffff;
-    localparam  lens = 256'h50000000000000000000000000000191b34191a0a0a0d391a2419192d343505;
     localparam  mods = 256'h2000000000000000000000000000000110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
-    localparam  op_mem_store = 5'b10;
-    localparam  op_mem_add = 5'b1100;
-    localparam  op_repeat = 5'b1101;
-    localparam  op_end = 5'b11111;
     
     // Stub signals
-    reg  ibuf__clock;
-    reg  ibuf__r_en;
-    reg  [15:0] ibuf__r_addr;
-    wire  [63:0] ibuf__r_data;
-    reg  ibuf__w_en;
-    reg  [15:0] ibuf__w_addr;
-    reg  [63:0] ibuf__w_data;
-    reg  [15:0] wptr__d;
-    wire  [15:0] wptr__q;
-    reg  wptr__clock;
-    reg  overflow__d;
-    wire  overflow__q;
-    reg  overflow__clock;
-    reg  error__d;
-    wire  error__q;
-    reg  error__clock;
-    reg  busy__d;
-    wire  busy__q;
-    reg  busy__clock;
-    reg  [15:0] rptr__d;
-    wire  [15:0] rptr__q;
-    reg  rptr__clock;
-    reg  fetching__d;
-    wire  fetching__q;
-    reg  fetching__clock;
-    reg  [63:0] rd__d;
-    wire  [63:0] rd__q;
-    reg  rd__clock;
-    reg  rd_v__d;
-    wire  rd_v__q;
-    reg  rd_v__clock;
+    reg  words__clock;
+    reg  words__we;
+    reg  [63:0] words__wdata;
+    reg  words__clear;
+    reg  words__start;
+    reg  words__run;
+    reg  words__hold;
+    reg  words__consume;
+    wire  [15:0] words__count;
+    wire  words__overflow;
+    wire  [63:0] words__head;
+    wire  words__head_ok;
+    wire  words__drained;
+    reg  [63:0] unpack__cur;
+    reg  [7:0] unpack__left;
+    reg  unpack__empty;
+    reg  [63:0] unpack__head;
+    reg  unpack__head_ok;
+    wire  unpack__src_ok;
+    wire  [4:0] unpack__op;
+    wire  [63:0] unpack__payload;
+    wire  unpack__legal;
+    wire  unpack__overrun;
+    wire  [7:0] unpack__src_dist;
+    wire  [2:0] unpack__src_slot;
+    wire  [7:0] unpack__cur_dist;
+    wire  unpack__cur_count0;
+    wire  [63:0] unpack__next_cur;
+    wire  [7:0] unpack__next_left;
+    wire  unpack__next_empty;
     reg  [63:0] cur__d;
     wire  [63:0] cur__q;
     reg  cur__clock;
     reg  [7:0] left__d;
     wire  [7:0] left__q;
     reg  left__clock;
-    reg  cur_valid__d;
-    wire  cur_valid__q;
-    reg  cur_valid__clock;
     reg  empty__d;
     wire  empty__q;
     reg  empty__clock;
-    reg  [63:0] q0__d;
-    wire  [63:0] q0__q;
-    reg  q0__clock;
-    reg  [63:0] q1__d;
-    wire  [63:0] q1__q;
-    reg  q1__clock;
-    reg  [63:0] q2__d;
-    wire  [63:0] q2__q;
-    reg  q2__clock;
-    reg  [63:0] q3__d;
-    wire  [63:0] q3__q;
-    reg  q3__clock;
-    reg  v0__d;
-    wire  v0__q;
-    reg  v0__clock;
-    reg  v1__d;
-    wire  v1__q;
-    reg  v1__clock;
-    reg  v2__d;
-    wire  v2__q;
-    reg  v2__clock;
-    reg  v3__d;
-    wire  v3__q;
-    reg  v3__clock;
-    reg  tk_valid__d;
-    wire  tk_valid__q;
-    reg  tk_valid__clock;
-    reg  [4:0] tk_op__d;
-    wire  [4:0] tk_op__q;
-    reg  tk_op__clock;
-    reg  tk_rep__d;
-    wire  tk_rep__q;
-    reg  tk_rep__clock;
-    reg  tk_ma__d;
-    wire  tk_ma__q;
-    reg  tk_ma__clock;
-    reg  tk_tr__d;
-    wire  tk_tr__q;
-    reg  tk_tr__clock;
-    reg  tk_d1__d;
-    wire  tk_d1__q;
-    reg  tk_d1__clock;
-    reg  tk_d2__d;
-    wire  tk_d2__q;
-    reg  tk_d2__clock;
-    reg  tk_d3__d;
-    wire  tk_d3__q;
-    reg  tk_d3__clock;
-    reg  tk_cf__d;
-    wire  tk_cf__q;
-    reg  tk_cf__clock;
-    reg  [63:0] tk_payload__d;
-    wire  [63:0] tk_payload__q;
-    reg  tk_payload__clock;
+    reg  token__clock;
+    reg  token__hold;
+    reg  token__ctrl_we;
+    reg  [1:0] token__ctrl;
+    reg  token__src_ok;
+    reg  [4:0] token__op;
+    reg  [63:0] token__payload;
+    reg  token__legal;
+    reg  token__overrun;
+    reg  [7:0] token__src_dist;
+    reg  token__from_head;
+    reg  token__cur_count0;
+    reg  token__head_count0;
+    reg  [7:0] token__cur_dist;
+    reg  [7:0] token__head_dist;
+    reg  token__drained;
+    reg  [9:0] token__fill;
+    reg  token__ma_bad;
+    wire  token__go;
+    wire  token__busy;
+    wire  token__error;
+    wire  token__step;
+    wire  token__tk_valid;
+    wire  [4:0] token__tk_op;
+    wire  [63:0] token__tk_payload;
+    wire  token__tk_rep;
+    wire  token__tk_ma;
+    wire  token__tk_tr;
+    wire  token__tk_d1;
+    wire  token__tk_d2;
+    wire  token__tk_d3;
+    wire  token__tk_cont;
+    wire  token__issue;
+    wire  token__x_err;
+    wire  token__prime;
+    wire  token__rep_wait;
+    reg  hist__clock;
+    reg  hist__start;
+    reg  hist__hold;
+    reg  hist__issue;
+    reg  [63:0] hist__x;
+    reg  hist__d1;
+    reg  hist__d2;
+    reg  hist__d3;
+    reg  [15:0] hist__f_tk;
+    reg  [15:0] hist__f_cur;
+    reg  [15:0] hist__f_head;
+    reg  hist__rep_wait;
+    reg  hist__prime;
+    reg  hist__tk_valid;
+    reg  hist__from_head;
+    wire  [63:0] hist__cc;
+    wire  [32:0] hist__pp;
+    wire  [9:0] hist__fill;
+    reg  slots__clock;
+    reg  slots__start;
+    reg  slots__hold;
+    reg  slots__put;
+    reg  [7:0] slots__put_slot;
+    reg  [25:0] slots__put_addr;
+    reg  [19:0] slots__put_words;
+    reg  [2:0] slots__look_slot;
+    wire  slots__pend_valid;
+    wire  [7:0] slots__pend_slot;
+    wire  [25:0] slots__pend_addr;
+    wire  [19:0] slots__pend_words;
+    wire  [25:0] slots__found_addr;
+    wire  [19:0] slots__found_words;
+    reg  [63:0] copy__cc;
+    reg  [32:0] copy__pp;
+    reg  copy__cont_ok;
+    wire  [63:0] copy__x;
+    wire  copy__is_tr;
+    wire  [7:0] copy__slot;
+    wire  [25:0] copy__addr;
+    wire  [19:0] copy__words;
+    reg  [2:0] madd__slot_in;
+    reg  [17:0] madd__delta;
+    reg  [25:0] madd__found_addr;
+    reg  [19:0] madd__found_words;
+    reg  madd__pend_valid;
+    reg  [7:0] madd__pend_slot;
+    reg  [25:0] madd__pend_addr;
+    reg  [19:0] madd__pend_words;
+    wire  [63:0] madd__x;
+    wire  [7:0] madd__slot;
+    wire  [25:0] madd__addr;
+    wire  [19:0] madd__words;
+    wire  madd__bad;
     reg  o_valid__d;
     wire  o_valid__q;
     reg  o_valid__clock;
@@ -139,6 +163,465 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [63:0] o_payload__d;
     wire  [63:0] o_payload__q;
     reg  o_payload__clock;
+    
+    // Local signals
+    reg  [7:0] p_slot;
+    reg  [25:0] p_addr;
+    reg  [19:0] p_words;
+    reg  [63:0] x;
+    reg  [4:0] x_op;
+    reg  x_tr;
+    reg  [7:0] xs_slot;
+    reg  [25:0] xs_addr;
+    reg  [19:0] xs_words;
+    
+    // Sub module instances
+    tiny_instr_decompressor_words words(
+        .clock(words__clock),
+        .we(words__we),
+        .wdata(words__wdata),
+        .clear(words__clear),
+        .start(words__start),
+        .run(words__run),
+        .hold(words__hold),
+        .consume(words__consume),
+        .count(words__count),
+        .overflow(words__overflow),
+        .head(words__head),
+        .head_ok(words__head_ok),
+        .drained(words__drained)
+    );
+    tiny_instr_decompressor_unpack unpack(
+        .cur(unpack__cur),
+        .left(unpack__left),
+        .empty(unpack__empty),
+        .head(unpack__head),
+        .head_ok(unpack__head_ok),
+        .src_ok(unpack__src_ok),
+        .op(unpack__op),
+        .payload(unpack__payload),
+        .legal(unpack__legal),
+        .overrun(unpack__overrun),
+        .src_dist(unpack__src_dist),
+        .src_slot(unpack__src_slot),
+        .cur_dist(unpack__cur_dist),
+        .cur_count0(unpack__cur_count0),
+        .next_cur(unpack__next_cur),
+        .next_left(unpack__next_left),
+        .next_empty(unpack__next_empty)
+    );
+    tiny_instr_decompressor_dff_w64 cur(
+        .d(cur__d),
+        .q(cur__q),
+        .clock(cur__clock)
+    );
+    tiny_instr_decompressor_dff_w8 left(
+        .d(left__d),
+        .q(left__q),
+        .clock(left__clock)
+    );
+    tiny_instr_decompressor_dff_w1 empty(
+        .d(empty__d),
+        .q(empty__q),
+        .clock(empty__clock)
+    );
+    tiny_instr_decompressor_token token(
+        .clock(token__clock),
+        .hold(token__hold),
+        .ctrl_we(token__ctrl_we),
+        .ctrl(token__ctrl),
+        .src_ok(token__src_ok),
+        .op(token__op),
+        .payload(token__payload),
+        .legal(token__legal),
+        .overrun(token__overrun),
+        .src_dist(token__src_dist),
+        .from_head(token__from_head),
+        .cur_count0(token__cur_count0),
+        .head_count0(token__head_count0),
+        .cur_dist(token__cur_dist),
+        .head_dist(token__head_dist),
+        .drained(token__drained),
+        .fill(token__fill),
+        .ma_bad(token__ma_bad),
+        .go(token__go),
+        .busy(token__busy),
+        .error(token__error),
+        .step(token__step),
+        .tk_valid(token__tk_valid),
+        .tk_op(token__tk_op),
+        .tk_payload(token__tk_payload),
+        .tk_rep(token__tk_rep),
+        .tk_ma(token__tk_ma),
+        .tk_tr(token__tk_tr),
+        .tk_d1(token__tk_d1),
+        .tk_d2(token__tk_d2),
+        .tk_d3(token__tk_d3),
+        .tk_cont(token__tk_cont),
+        .issue(token__issue),
+        .x_err(token__x_err),
+        .prime(token__prime),
+        .rep_wait(token__rep_wait)
+    );
+    tiny_instr_decompressor_hist hist(
+        .clock(hist__clock),
+        .start(hist__start),
+        .hold(hist__hold),
+        .issue(hist__issue),
+        .x(hist__x),
+        .d1(hist__d1),
+        .d2(hist__d2),
+        .d3(hist__d3),
+        .f_tk(hist__f_tk),
+        .f_cur(hist__f_cur),
+        .f_head(hist__f_head),
+        .rep_wait(hist__rep_wait),
+        .prime(hist__prime),
+        .tk_valid(hist__tk_valid),
+        .from_head(hist__from_head),
+        .cc(hist__cc),
+        .pp(hist__pp),
+        .fill(hist__fill)
+    );
+    tiny_instr_decompressor_slots slots(
+        .clock(slots__clock),
+        .start(slots__start),
+        .hold(slots__hold),
+        .put(slots__put),
+        .put_slot(slots__put_slot),
+        .put_addr(slots__put_addr),
+        .put_words(slots__put_words),
+        .look_slot(slots__look_slot),
+        .pend_valid(slots__pend_valid),
+        .pend_slot(slots__pend_slot),
+        .pend_addr(slots__pend_addr),
+        .pend_words(slots__pend_words),
+        .found_addr(slots__found_addr),
+        .found_words(slots__found_words)
+    );
+    tiny_instr_decompressor_copy copy(
+        .cc(copy__cc),
+        .pp(copy__pp),
+        .cont_ok(copy__cont_ok),
+        .x(copy__x),
+        .is_tr(copy__is_tr),
+        .slot(copy__slot),
+        .addr(copy__addr),
+        .words(copy__words)
+    );
+    tiny_instr_decompressor_madd madd(
+        .slot_in(madd__slot_in),
+        .delta(madd__delta),
+        .found_addr(madd__found_addr),
+        .found_words(madd__found_words),
+        .pend_valid(madd__pend_valid),
+        .pend_slot(madd__pend_slot),
+        .pend_addr(madd__pend_addr),
+        .pend_words(madd__pend_words),
+        .x(madd__x),
+        .slot(madd__slot),
+        .addr(madd__addr),
+        .words(madd__words),
+        .bad(madd__bad)
+    );
+    tiny_instr_decompressor_dff_w1 o_valid(
+        .d(o_valid__d),
+        .q(o_valid__q),
+        .clock(o_valid__clock)
+    );
+    tiny_instr_decompressor_dff_w6 o_module(
+        .d(o_module__d),
+        .q(o_module__q),
+        .clock(o_module__clock)
+    );
+    tiny_instr_decompressor_dff_w5 o_op(
+        .d(o_op__d),
+        .q(o_op__q),
+        .clock(o_op__clock)
+    );
+    tiny_instr_decompressor_dff_w64 o_payload(
+        .d(o_payload__d),
+        .q(o_payload__q),
+        .clock(o_payload__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        o_valid__clock = clock;
+        o_module__clock = clock;
+        o_op__clock = clock;
+        o_payload__clock = clock;
+        cur__clock = clock;
+        left__clock = clock;
+        empty__clock = clock;
+        o_valid__d = o_valid__q;
+        o_module__d = o_module__q;
+        o_op__d = o_op__q;
+        o_payload__d = o_payload__q;
+        cur__d = cur__q;
+        left__d = left__q;
+        empty__d = empty__q;
+        words__clock = clock;
+        token__clock = clock;
+        hist__clock = clock;
+        slots__clock = clock;
+        count = words__count;
+        st_busy = token__busy | token__tk_valid;
+        st_error = token__error;
+        st_overflow = words__overflow;
+        wr_valid = o_valid__q;
+        wr_module = o_module__q;
+        wr_op = o_op__q;
+        wr_payload = o_payload__q;
+        words__we = reg_we & (reg_addr == 2'h0);
+        words__wdata = reg_wdata;
+        words__clear = reg_we & (reg_addr == 2'h1) & reg_wdata[32'h1];
+        words__start = token__go;
+        words__run = token__busy;
+        words__hold = hold;
+        words__consume = token__step & empty__q & words__head_ok;
+        unpack__cur = cur__q;
+        unpack__left = left__q;
+        unpack__empty = empty__q;
+        unpack__head = words__head;
+        unpack__head_ok = words__head_ok;
+        if (token__step & unpack__src_ok & ~hold) begin
+            cur__d = unpack__next_cur;
+            left__d = unpack__next_left;
+            empty__d = unpack__next_empty;
+        end
+        if (token__go) begin
+            empty__d = 1'b1;
+        end
+        token__hold = hold;
+        token__ctrl_we = reg_we & (reg_addr == 2'h1);
+        token__ctrl = reg_wdata[(32'h0)+:(2)];
+        token__src_ok = unpack__src_ok;
+        token__op = unpack__op;
+        token__payload = unpack__payload;
+        token__legal = unpack__legal;
+        token__overrun = unpack__overrun;
+        token__src_dist = unpack__src_dist;
+        token__from_head = empty__q;
+        token__cur_count0 = unpack__cur_count0;
+        token__head_count0 = ~|words__head[(32'hd)+:(12)];
+        token__cur_dist = unpack__cur_dist;
+        token__head_dist = words__head[(32'h5)+:(8)];
+        token__drained = words__drained;
+        token__fill = hist__fill;
+        token__ma_bad = madd__bad;
+        hist__start = token__go;
+        hist__hold = hold;
+        hist__issue = token__issue;
+        hist__d1 = token__tk_d1;
+        hist__d2 = token__tk_d2;
+        hist__d3 = token__tk_d3;
+        hist__f_tk = ({8'd0, token__tk_payload[(32'h5)+:(8)]});
+        hist__f_cur = ({8'd0, unpack__cur_dist});
+        hist__f_head = ({8'd0, words__head[(32'h5)+:(8)]});
+        hist__rep_wait = token__rep_wait;
+        hist__prime = token__prime;
+        hist__tk_valid = token__tk_valid;
+        hist__from_head = empty__q;
+        copy__cc = hist__cc;
+        copy__pp = hist__pp;
+        copy__cont_ok = token__tk_cont;
+        madd__slot_in = token__tk_payload[(32'h5)+:(3)];
+        madd__delta = token__tk_payload[(32'h8)+:(18)];
+        madd__found_addr = slots__found_addr;
+        madd__found_words = slots__found_words;
+        madd__pend_valid = slots__pend_valid;
+        madd__pend_slot = slots__pend_slot;
+        madd__pend_addr = slots__pend_addr;
+        madd__pend_words = slots__pend_words;
+        slots__start = token__go;
+        slots__hold = hold;
+        slots__look_slot = unpack__src_slot;
+        if (token__tk_op == op_mem_load) begin
+            p_slot = ({6'd0, token__tk_payload[(32'h5)+:(2)]});
+            p_addr = token__tk_payload[(32'h7)+:(26)];
+            p_words = token__tk_payload[(32'h21)+:(20)];
+        end
+        else begin
+            p_slot = ({7'd0, token__tk_payload[(32'h5)+:(1)]}) | 8'h4;
+            p_addr = token__tk_payload[(32'h6)+:(26)];
+            p_words = token__tk_payload[(32'h20)+:(20)];
+        end
+        if (token__tk_ma) begin
+            x = madd__x;
+            x_tr = 1'b1;
+            xs_slot = madd__slot;
+            xs_addr = madd__addr;
+            xs_words = madd__words;
+        end
+        else if (token__tk_rep) begin
+            x = copy__x;
+            x_tr = copy__is_tr;
+            xs_slot = copy__slot;
+            xs_addr = copy__addr;
+            xs_words = copy__words;
+        end
+        else begin
+            x = token__tk_payload;
+            x_tr = token__tk_tr;
+            xs_slot = p_slot;
+            xs_addr = p_addr;
+            xs_words = p_words;
+        end
+        x_op = x[(32'h0)+:(5)];
+        hist__x = x;
+        slots__put = token__issue & x_tr;
+        slots__put_slot = xs_slot;
+        slots__put_addr = xs_addr;
+        slots__put_words = xs_words;
+        o_valid__d = 1'b0;
+        if (token__issue) begin
+            o_valid__d = ~token__x_err;
+            o_op__d = x_op;
+            o_payload__d = x;
+            o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
+        end
+        if (hold) begin
+            o_valid__d = o_valid__q;
+            o_module__d = o_module__q;
+            o_op__d = o_op__q;
+            o_payload__d = o_payload__q;
+        end
+    end
+    
+endmodule // instr_decompressor
+
+module tiny_instr_decompressor_copy(cc,pp,cont_ok,x,is_tr,slot,addr,words);
+    
+    // Module arguments
+    input wire  [63:0] cc;
+    input wire  [32:0] pp;
+    input wire  cont_ok;
+    output reg  [63:0] x;
+    output reg  is_tr;
+    output reg  [7:0] slot;
+    output reg  [25:0] addr;
+    output reg  [19:0] words;
+    
+    // Constant declarations
+    localparam  op_load = 5'b1;
+    localparam  op_store = 5'b10;
+    
+    // Local signals
+    reg  cont;
+    reg  [25:0] ca_ld;
+    reg  [25:0] pa_ld;
+    reg  [25:0] na_ld;
+    reg  [25:0] ca_st;
+    reg  [25:0] pa_st;
+    reg  [25:0] na_st;
+    reg  [63:0] na_ld64;
+    reg  [63:0] na_st64;
+    
+    // Update code
+    always @(*) begin
+        ca_ld = cc[(32'h7)+:(26)];
+        pa_ld = pp[(32'h7)+:(26)];
+        na_ld = (ca_ld << 32'h1) - pa_ld;
+        ca_st = cc[(32'h6)+:(26)];
+        pa_st = pp[(32'h6)+:(26)];
+        na_st = (ca_st << 32'h1) - pa_st;
+        na_ld64 = ({38'd0, na_ld}) << 32'h7;
+        na_st64 = ({38'd0, na_st}) << 32'h6;
+        cont = cont_ok & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == op_load) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == op_store) & (cc[(32'h5)+:(1)] == pp[(32'h5)+:(1)])));
+        is_tr = (cc[(32'h0)+:(5)] == op_load) | (cc[(32'h0)+:(5)] == op_store);
+        if (cc[(32'h0)+:(5)] == op_load) begin
+            slot = cc[(32'h5)+:(8)] & 8'h3;
+            words = cc[(32'h21)+:(20)];
+            if (cont) begin
+                addr = na_ld;
+            end
+            else begin
+                addr = ca_ld;
+            end
+        end
+        else begin
+            slot = (cc[(32'h5)+:(8)] & 8'h1) | 8'h4;
+            words = cc[(32'h20)+:(20)];
+            if (cont) begin
+                addr = na_st;
+            end
+            else begin
+                addr = ca_st;
+            end
+        end
+        if (cont & (cc[(32'h0)+:(5)] == op_load)) begin
+            x = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
+        end
+        else if (cont) begin
+            x = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
+        end
+        else begin
+            x = cc;
+        end
+    end
+    
+endmodule // tiny_instr_decompressor_copy
+
+module tiny_instr_decompressor_dff_w64(d,q,clock);
+    
+    // Module arguments
+    input wire  [63:0] d;
+    output reg  [63:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 64'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_instr_decompressor_dff_w64
+
+module tiny_instr_decompressor_dff_w1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_instr_decompressor_dff_w1
+
+module tiny_instr_decompressor_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_cur,f_head,rep_wait,prime,tk_valid,from_head,cc,pp,fill);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  hold;
+    input wire  issue;
+    input wire  [63:0] x;
+    input wire  d1;
+    input wire  d2;
+    input wire  d3;
+    input wire  [15:0] f_tk;
+    input wire  [15:0] f_cur;
+    input wire  [15:0] f_head;
+    input wire  rep_wait;
+    input wire  prime;
+    input wire  tk_valid;
+    input wire  from_head;
+    output reg  [63:0] cc;
+    output reg  [32:0] pp;
+    output reg  [9:0] fill;
+    
+    // Stub signals
     reg  hist_c__clock;
     reg  hist_c__r_en;
     reg  [15:0] hist_c__r_addr;
@@ -165,9 +648,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [15:0] hm2__d;
     wire  [15:0] hm2__q;
     reg  hm2__clock;
-    reg  [9:0] fill__d;
-    wire  [9:0] fill__q;
-    reg  fill__clock;
+    reg  [9:0] count__d;
+    wire  [9:0] count__q;
+    reg  count__clock;
     reg  [63:0] last__d;
     wire  [63:0] last__q;
     reg  last__clock;
@@ -189,323 +672,19 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [32:0] pp_r__d;
     wire  [32:0] pp_r__q;
     reg  pp_r__clock;
-    reg  primed__d;
-    wire  primed__q;
-    reg  primed__clock;
-    reg  [12:0] rep_rem__d;
-    wire  [12:0] rep_rem__q;
-    reg  rep_rem__clock;
-    reg  [255:0] s_addr__d;
-    wire  [255:0] s_addr__q;
-    reg  s_addr__clock;
-    reg  [255:0] s_words__d;
-    wire  [255:0] s_words__q;
-    reg  s_words__clock;
-    reg  sp_valid__d;
-    wire  sp_valid__q;
-    reg  sp_valid__clock;
-    reg  [7:0] sp_slot__d;
-    wire  [7:0] sp_slot__q;
-    reg  sp_slot__clock;
-    reg  [25:0] sp_addr__d;
-    wire  [25:0] sp_addr__q;
-    reg  sp_addr__clock;
-    reg  [19:0] sp_words__d;
-    wire  [19:0] sp_words__q;
-    reg  sp_words__clock;
-    reg  [25:0] mb_addr__d;
-    wire  [25:0] mb_addr__q;
-    reg  mb_addr__clock;
-    reg  [19:0] mb_words__d;
-    wire  [19:0] mb_words__q;
-    reg  mb_words__clock;
-    reg  tk_lc__d;
-    wire  tk_lc__q;
-    reg  tk_lc__clock;
     
     // Local signals
-    reg  cf_tk_gt;
-    reg  cf_tk_ge;
-    reg  cf_cur;
-    reg  cf_q0;
-    reg  x_tr;
-    reg  [7:0] r_slot;
-    reg  [25:0] r_addr;
-    reg  [19:0] r_words;
-    reg  [7:0] p_slot;
-    reg  [25:0] p_addr;
-    reg  [19:0] p_words;
-    reg  [15:0] f_tk;
-    reg  prime;
-    reg  rd1;
-    reg  rd2e;
-    reg  rd3;
     reg  [15:0] ra_rep1;
     reg  [15:0] ra_rep2;
-    reg  [15:0] ra_new0;
-    reg  [15:0] ra_new1;
-    reg  [15:0] f_cur;
-    reg  [15:0] f_q0;
-    reg  [15:0] ra_c0;
-    reg  [15:0] ra_c1;
-    reg  [15:0] ra_q0;
-    reg  [15:0] ra_q1;
-    reg  [15:0] rp_c0;
-    reg  [15:0] rp_c1;
-    reg  [15:0] rp_q0;
-    reg  [15:0] rp_q1;
     reg  [15:0] rp_rep1;
     reg  [15:0] rp_rep2;
+    reg  [15:0] ra_new0;
+    reg  [15:0] ra_new1;
     reg  [15:0] rp_new0;
     reg  [15:0] rp_new1;
-    reg  [2:0] src_slot;
-    reg  [7:0] src_off;
-    reg  [255:0] sp_mask256;
-    reg  [255:0] sp_addr256;
-    reg  [255:0] sp_words256;
-    reg  ma_pend;
-    reg  adv;
-    reg  is_rep;
-    reg  [12:0] rcount;
-    reg  [12:0] rem_now;
-    reg  last_copy;
-    reg  [63:0] cc;
-    reg  [32:0] pp;
-    reg  cont;
-    reg  [25:0] ca_ld;
-    reg  [25:0] pa_ld;
-    reg  [25:0] na_ld;
-    reg  [25:0] ca_st;
-    reg  [25:0] pa_st;
-    reg  [25:0] na_st;
-    reg  [63:0] na_ld64;
-    reg  [63:0] na_st64;
-    reg  [2:0] ma_slot;
-    reg  [17:0] ma_delta;
-    reg  [25:0] ma_delta26;
-    reg  [25:0] ma_base;
-    reg  [25:0] ma_sum_p;
-    reg  [25:0] ma_addr;
-    reg  [19:0] ma_words;
-    reg  [1:0] ma_lo2;
-    reg  [63:0] ma_addr64;
-    reg  [63:0] ma_words64;
-    reg  [63:0] ma_tgt64;
-    reg  [63:0] x;
-    reg  [63:0] x_rep;
-    reg  [63:0] x_ma;
-    reg  [4:0] x_op;
-    reg  issue;
-    reg  consumed;
-    reg  x_err;
-    reg  [7:0] xs_slot;
-    reg  [25:0] xs_addr;
-    reg  [19:0] xs_words;
-    reg  cur_empty;
-    reg  [63:0] src;
-    reg  src_ok;
-    reg  [4:0] op;
-    reg  [7:0] len;
-    reg  [7:0] len_cur;
-    reg  [7:0] len_q0;
-    reg  [63:0] nxt_cur;
-    reg  [7:0] nxt_left;
-    reg  [8:0] nl9;
-    reg  [8:0] nl9_cur;
-    reg  [8:0] nl9_q0;
-    reg  overrun;
-    reg  short_cur;
-    reg  short_q0;
-    reg  e_cur;
-    reg  e_q0;
-    reg  [63:0] sh_cur;
-    reg  [63:0] sh_q0;
-    reg  [63:0] mask;
-    reg  [63:0] next_word;
-    reg  next_ok;
-    reg  consume;
-    reg  room;
+    reg  [15:0] f_new;
     
     // Sub module instances
-    tiny_instr_decompressor_instr_buffer ibuf(
-        .clock(ibuf__clock),
-        .r_en(ibuf__r_en),
-        .r_addr(ibuf__r_addr),
-        .r_data(ibuf__r_data),
-        .w_en(ibuf__w_en),
-        .w_addr(ibuf__w_addr),
-        .w_data(ibuf__w_data)
-    );
-    tiny_instr_decompressor_dff_w16 wptr(
-        .d(wptr__d),
-        .q(wptr__q),
-        .clock(wptr__clock)
-    );
-    tiny_instr_decompressor_dff_w1 overflow(
-        .d(overflow__d),
-        .q(overflow__q),
-        .clock(overflow__clock)
-    );
-    tiny_instr_decompressor_dff_w1 error(
-        .d(error__d),
-        .q(error__q),
-        .clock(error__clock)
-    );
-    tiny_instr_decompressor_dff_w1 busy(
-        .d(busy__d),
-        .q(busy__q),
-        .clock(busy__clock)
-    );
-    tiny_instr_decompressor_dff_w16 rptr(
-        .d(rptr__d),
-        .q(rptr__q),
-        .clock(rptr__clock)
-    );
-    tiny_instr_decompressor_dff_w1 fetching(
-        .d(fetching__d),
-        .q(fetching__q),
-        .clock(fetching__clock)
-    );
-    tiny_instr_decompressor_dff_w64 rd(
-        .d(rd__d),
-        .q(rd__q),
-        .clock(rd__clock)
-    );
-    tiny_instr_decompressor_dff_w1 rd_v(
-        .d(rd_v__d),
-        .q(rd_v__q),
-        .clock(rd_v__clock)
-    );
-    tiny_instr_decompressor_dff_w64 cur(
-        .d(cur__d),
-        .q(cur__q),
-        .clock(cur__clock)
-    );
-    tiny_instr_decompressor_dff_w8 left(
-        .d(left__d),
-        .q(left__q),
-        .clock(left__clock)
-    );
-    tiny_instr_decompressor_dff_w1 cur_valid(
-        .d(cur_valid__d),
-        .q(cur_valid__q),
-        .clock(cur_valid__clock)
-    );
-    tiny_instr_decompressor_dff_w1 empty(
-        .d(empty__d),
-        .q(empty__q),
-        .clock(empty__clock)
-    );
-    tiny_instr_decompressor_dff_w64 q0(
-        .d(q0__d),
-        .q(q0__q),
-        .clock(q0__clock)
-    );
-    tiny_instr_decompressor_dff_w64 q1(
-        .d(q1__d),
-        .q(q1__q),
-        .clock(q1__clock)
-    );
-    tiny_instr_decompressor_dff_w64 q2(
-        .d(q2__d),
-        .q(q2__q),
-        .clock(q2__clock)
-    );
-    tiny_instr_decompressor_dff_w64 q3(
-        .d(q3__d),
-        .q(q3__q),
-        .clock(q3__clock)
-    );
-    tiny_instr_decompressor_dff_w1 v0(
-        .d(v0__d),
-        .q(v0__q),
-        .clock(v0__clock)
-    );
-    tiny_instr_decompressor_dff_w1 v1(
-        .d(v1__d),
-        .q(v1__q),
-        .clock(v1__clock)
-    );
-    tiny_instr_decompressor_dff_w1 v2(
-        .d(v2__d),
-        .q(v2__q),
-        .clock(v2__clock)
-    );
-    tiny_instr_decompressor_dff_w1 v3(
-        .d(v3__d),
-        .q(v3__q),
-        .clock(v3__clock)
-    );
-    tiny_instr_decompressor_dff_w1 tk_valid(
-        .d(tk_valid__d),
-        .q(tk_valid__q),
-        .clock(tk_valid__clock)
-    );
-    tiny_instr_decompressor_dff_w5 tk_op(
-        .d(tk_op__d),
-        .q(tk_op__q),
-        .clock(tk_op__clock)
-    );
-    tiny_instr_decompressor_dff_w1 tk_rep(
-        .d(tk_rep__d),
-        .q(tk_rep__q),
-        .clock(tk_rep__clock)
-    );
-    tiny_instr_decompressor_dff_w1 tk_ma(
-        .d(tk_ma__d),
-        .q(tk_ma__q),
-        .clock(tk_ma__clock)
-    );
-    tiny_instr_decompressor_dff_w1 tk_tr(
-        .d(tk_tr__d),
-        .q(tk_tr__q),
-        .clock(tk_tr__clock)
-    );
-    tiny_instr_decompressor_dff_w1 tk_d1(
-        .d(tk_d1__d),
-        .q(tk_d1__q),
-        .clock(tk_d1__clock)
-    );
-    tiny_instr_decompressor_dff_w1 tk_d2(
-        .d(tk_d2__d),
-        .q(tk_d2__q),
-        .clock(tk_d2__clock)
-    );
-    tiny_instr_decompressor_dff_w1 tk_d3(
-        .d(tk_d3__d),
-        .q(tk_d3__q),
-        .clock(tk_d3__clock)
-    );
-    tiny_instr_decompressor_dff_w1 tk_cf(
-        .d(tk_cf__d),
-        .q(tk_cf__q),
-        .clock(tk_cf__clock)
-    );
-    tiny_instr_decompressor_dff_w64 tk_payload(
-        .d(tk_payload__d),
-        .q(tk_payload__q),
-        .clock(tk_payload__clock)
-    );
-    tiny_instr_decompressor_dff_w1 o_valid(
-        .d(o_valid__d),
-        .q(o_valid__q),
-        .clock(o_valid__clock)
-    );
-    tiny_instr_decompressor_dff_w6 o_module(
-        .d(o_module__d),
-        .q(o_module__q),
-        .clock(o_module__clock)
-    );
-    tiny_instr_decompressor_dff_w5 o_op(
-        .d(o_op__d),
-        .q(o_op__q),
-        .clock(o_op__clock)
-    );
-    tiny_instr_decompressor_dff_w64 o_payload(
-        .d(o_payload__d),
-        .q(o_payload__q),
-        .clock(o_payload__clock)
-    );
     tiny_instr_decompressor_hist_c hist_c(
         .clock(hist_c__clock),
         .r_en(hist_c__r_en),
@@ -544,10 +723,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(hm2__q),
         .clock(hm2__clock)
     );
-    tiny_instr_decompressor_dff_w10 fill(
-        .d(fill__d),
-        .q(fill__q),
-        .clock(fill__clock)
+    tiny_instr_decompressor_dff_w10 count(
+        .d(count__d),
+        .q(count__q),
+        .clock(count__clock)
     );
     tiny_instr_decompressor_dff_w64 last(
         .d(last__d),
@@ -584,104 +763,14 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(pp_r__q),
         .clock(pp_r__clock)
     );
-    tiny_instr_decompressor_dff_w1 primed(
-        .d(primed__d),
-        .q(primed__q),
-        .clock(primed__clock)
-    );
-    tiny_instr_decompressor_dff_w13 rep_rem(
-        .d(rep_rem__d),
-        .q(rep_rem__q),
-        .clock(rep_rem__clock)
-    );
-    tiny_instr_decompressor_dff_w256 s_addr(
-        .d(s_addr__d),
-        .q(s_addr__q),
-        .clock(s_addr__clock)
-    );
-    tiny_instr_decompressor_dff_w256 s_words(
-        .d(s_words__d),
-        .q(s_words__q),
-        .clock(s_words__clock)
-    );
-    tiny_instr_decompressor_dff_w1 sp_valid(
-        .d(sp_valid__d),
-        .q(sp_valid__q),
-        .clock(sp_valid__clock)
-    );
-    tiny_instr_decompressor_dff_w8 sp_slot(
-        .d(sp_slot__d),
-        .q(sp_slot__q),
-        .clock(sp_slot__clock)
-    );
-    tiny_instr_decompressor_dff_w26 sp_addr(
-        .d(sp_addr__d),
-        .q(sp_addr__q),
-        .clock(sp_addr__clock)
-    );
-    tiny_instr_decompressor_dff_w20 sp_words(
-        .d(sp_words__d),
-        .q(sp_words__q),
-        .clock(sp_words__clock)
-    );
-    tiny_instr_decompressor_dff_w26 mb_addr(
-        .d(mb_addr__d),
-        .q(mb_addr__q),
-        .clock(mb_addr__clock)
-    );
-    tiny_instr_decompressor_dff_w20 mb_words(
-        .d(mb_words__d),
-        .q(mb_words__q),
-        .clock(mb_words__clock)
-    );
-    tiny_instr_decompressor_dff_w1 tk_lc(
-        .d(tk_lc__d),
-        .q(tk_lc__q),
-        .clock(tk_lc__clock)
-    );
     
     // Update code
     always @(*) begin
-        wptr__clock = clock;
-        overflow__clock = clock;
-        error__clock = clock;
-        busy__clock = clock;
-        rptr__clock = clock;
-        fetching__clock = clock;
-        rd__clock = clock;
-        rd_v__clock = clock;
-        cur__clock = clock;
-        left__clock = clock;
-        cur_valid__clock = clock;
-        empty__clock = clock;
-        q0__clock = clock;
-        q1__clock = clock;
-        q2__clock = clock;
-        q3__clock = clock;
-        v0__clock = clock;
-        v1__clock = clock;
-        v2__clock = clock;
-        v3__clock = clock;
-        tk_valid__clock = clock;
-        tk_op__clock = clock;
-        tk_rep__clock = clock;
-        tk_ma__clock = clock;
-        tk_tr__clock = clock;
-        tk_d1__clock = clock;
-        tk_d2__clock = clock;
-        tk_d3__clock = clock;
-        tk_cf__clock = clock;
-        tk_lc__clock = clock;
-        tk_payload__clock = clock;
-        o_valid__clock = clock;
-        o_module__clock = clock;
-        o_op__clock = clock;
-        o_payload__clock = clock;
         hptr__clock = clock;
         hp1__clock = clock;
         hm1__clock = clock;
         hm2__clock = clock;
-        fill__clock = clock;
+        count__clock = clock;
         last__clock = clock;
         last2__clock = clock;
         last3__clock = clock;
@@ -689,56 +778,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         hw_addr__clock = clock;
         cc_r__clock = clock;
         pp_r__clock = clock;
-        primed__clock = clock;
-        rep_rem__clock = clock;
-        s_addr__clock = clock;
-        s_words__clock = clock;
-        sp_valid__clock = clock;
-        sp_slot__clock = clock;
-        sp_addr__clock = clock;
-        sp_words__clock = clock;
-        mb_addr__clock = clock;
-        mb_words__clock = clock;
-        wptr__d = wptr__q;
-        overflow__d = overflow__q;
-        error__d = error__q;
-        busy__d = busy__q;
-        rptr__d = rptr__q;
-        fetching__d = fetching__q;
-        rd__d = rd__q;
-        rd_v__d = rd_v__q;
-        cur__d = cur__q;
-        left__d = left__q;
-        cur_valid__d = cur_valid__q;
-        empty__d = empty__q;
-        q0__d = q0__q;
-        q1__d = q1__q;
-        q2__d = q2__q;
-        q3__d = q3__q;
-        v0__d = v0__q;
-        v1__d = v1__q;
-        v2__d = v2__q;
-        v3__d = v3__q;
-        tk_valid__d = tk_valid__q;
-        tk_op__d = tk_op__q;
-        tk_rep__d = tk_rep__q;
-        tk_ma__d = tk_ma__q;
-        tk_tr__d = tk_tr__q;
-        tk_d1__d = tk_d1__q;
-        tk_d2__d = tk_d2__q;
-        tk_d3__d = tk_d3__q;
-        tk_cf__d = tk_cf__q;
-        tk_lc__d = tk_lc__q;
-        tk_payload__d = tk_payload__q;
-        o_valid__d = o_valid__q;
-        o_module__d = o_module__q;
-        o_op__d = o_op__q;
-        o_payload__d = o_payload__q;
         hptr__d = hptr__q;
         hp1__d = hp1__q;
         hm1__d = hm1__q;
         hm2__d = hm2__q;
-        fill__d = fill__q;
+        count__d = count__q;
         last__d = last__q;
         last2__d = last2__q;
         last3__d = last3__q;
@@ -746,205 +790,26 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         hw_addr__d = hw_addr__q;
         cc_r__d = cc_r__q;
         pp_r__d = pp_r__q;
-        primed__d = primed__q;
-        rep_rem__d = rep_rem__q;
-        s_addr__d = s_addr__q;
-        s_words__d = s_words__q;
-        sp_valid__d = sp_valid__q;
-        sp_slot__d = sp_slot__q;
-        sp_addr__d = sp_addr__q;
-        sp_words__d = sp_words__q;
-        mb_addr__d = mb_addr__q;
-        mb_words__d = mb_words__q;
-        ibuf__clock = clock;
         hist_c__clock = clock;
         hist_p__clock = clock;
-        count = wptr__q;
-        st_busy = busy__q | tk_valid__q;
-        st_error = error__q;
-        st_overflow = overflow__q;
-        wr_valid = o_valid__q;
-        wr_module = o_module__q;
-        wr_op = o_op__q;
-        wr_payload = o_payload__q;
-        o_valid__d = 1'b0;
-        ibuf__w_en = 1'b0;
-        ibuf__w_addr = wptr__q;
-        ibuf__w_data = reg_wdata;
-        if (reg_we & (reg_addr == 2'h0)) begin
-            if (({16'd0, wptr__q}) < depth) begin
-                ibuf__w_en = 1'b1;
-                wptr__d = wptr__q + 16'h1;
-            end
-            else begin
-                overflow__d = 1'b1;
-            end
-        end
-        is_rep = tk_valid__q & tk_rep__q;
-        f_tk = tk_payload__q[(32'h5)+:(16)] & 16'hff;
-        rcount = (tk_payload__q[(32'hd)+:(13)] & 13'hfff) + 13'h1;
-        if (rep_rem__q == 13'h0) begin
-            rem_now = rcount;
-        end
-        else begin
-            rem_now = rep_rem__q;
-        end
+        fill = count__q;
         cc_r__d = hist_c__r_data;
         pp_r__d = hist_p__r_data;
-        rd1 = tk_d1__q;
-        rd2e = tk_d2__q;
-        rd3 = tk_d3__q;
-        if (rd1) begin
+        if (d1) begin
             cc = last__q;
             pp = last2__q[(32'h0)+:(33)];
         end
-        else if (rd2e) begin
+        else if (d2) begin
             cc = last2__q;
             pp = pp_r__q;
         end
-        else if (rd3) begin
+        else if (d3) begin
             cc = last3__q;
             pp = pp_r__q;
         end
         else begin
             cc = cc_r__q;
             pp = pp_r__q;
-        end
-        prime = is_rep & ~rd1 & ~primed__q;
-        ca_ld = cc[(32'h7)+:(26)];
-        pa_ld = pp[(32'h7)+:(26)];
-        na_ld = (ca_ld << 32'h1) - pa_ld;
-        ca_st = cc[(32'h6)+:(26)];
-        pa_st = pp[(32'h6)+:(26)];
-        na_st = (ca_st << 32'h1) - pa_st;
-        na_ld64 = ({38'd0, na_ld}) << 32'h7;
-        na_st64 = ({38'd0, na_st}) << 32'h6;
-        cont = tk_cf__q & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == op_mem_load) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == op_mem_store) & (cc[(32'h5)+:(1)] == pp[(32'h5)+:(1)])));
-        ma_slot = tk_payload__q[(32'h5)+:(3)];
-        ma_delta = tk_payload__q[(32'h8)+:(18)];
-        if (ma_delta[32'h11]) begin
-            ma_delta26 = ({8'd0, ma_delta}) - 26'h40000;
-        end
-        else begin
-            ma_delta26 = ({8'd0, ma_delta});
-        end
-        ma_pend = sp_valid__q & (sp_slot__q == ({5'd0, ma_slot}));
-        ma_base = mb_addr__q + ma_delta26;
-        ma_sum_p = sp_addr__q + ma_delta26;
-        if (ma_pend) begin
-            ma_addr = ma_sum_p;
-            ma_words = sp_words__q;
-        end
-        else begin
-            ma_addr = ma_base;
-            ma_words = mb_words__q;
-        end
-        ma_lo2 = ma_slot[(32'h0)+:(2)];
-        ma_addr64 = ({38'd0, ma_addr});
-        ma_words64 = ({44'd0, ma_words});
-        ma_tgt64 = ({62'd0, ma_lo2}) << 32'h5;
-        if (tk_op__q == op_mem_load) begin
-            p_slot = tk_payload__q[(32'h5)+:(8)] & 8'h3;
-            p_addr = tk_payload__q[(32'h7)+:(26)];
-            p_words = tk_payload__q[(32'h21)+:(20)];
-        end
-        else begin
-            p_slot = (tk_payload__q[(32'h5)+:(8)] & 8'h1) | 8'h4;
-            p_addr = tk_payload__q[(32'h6)+:(26)];
-            p_words = tk_payload__q[(32'h20)+:(20)];
-        end
-        if (cc[(32'h0)+:(5)] == op_mem_load) begin
-            r_slot = cc[(32'h5)+:(8)] & 8'h3;
-            r_words = cc[(32'h21)+:(20)];
-            if (cont) begin
-                r_addr = na_ld;
-            end
-            else begin
-                r_addr = ca_ld;
-            end
-        end
-        else begin
-            r_slot = (cc[(32'h5)+:(8)] & 8'h1) | 8'h4;
-            r_words = cc[(32'h20)+:(20)];
-            if (cont) begin
-                r_addr = na_st;
-            end
-            else begin
-                r_addr = ca_st;
-            end
-        end
-        if (cont & (cc[(32'h0)+:(5)] == op_mem_load)) begin
-            x_rep = (cc & ~(64'h3ffffff << 32'h7)) | na_ld64;
-        end
-        else if (cont) begin
-            x_rep = (cc & ~(64'h3ffffff << 32'h6)) | na_st64;
-        end
-        else begin
-            x_rep = cc;
-        end
-        if (~ma_slot[32'h2]) begin
-            x_ma = 64'h1 | ma_tgt64 | (ma_addr64 << 32'h7) | (ma_words64 << 32'h21);
-        end
-        else begin
-            x_ma = 64'h2 | ma_tgt64 | (ma_addr64 << 32'h6) | (ma_words64 << 32'h20);
-        end
-        if (tk_ma__q) begin
-            x = x_ma;
-            x_tr = 1'b1;
-            xs_slot = ({5'd0, ma_slot});
-            xs_addr = ma_addr;
-            xs_words = ma_words;
-        end
-        else if (tk_rep__q) begin
-            x = x_rep;
-            x_tr = (cc[(32'h0)+:(5)] == op_mem_load) | (cc[(32'h0)+:(5)] == op_mem_store);
-            xs_slot = r_slot;
-            xs_addr = r_addr;
-            xs_words = r_words;
-        end
-        else begin
-            x = tk_payload__q;
-            x_tr = tk_tr__q;
-            xs_slot = p_slot;
-            xs_addr = p_addr;
-            xs_words = p_words;
-        end
-        issue = 1'b0;
-        consumed = 1'b0;
-        x_err = 1'b0;
-        last_copy = tk_lc__q;
-        if (tk_valid__q) begin
-            if (is_rep) begin
-                x_err = ~(({6'd0, fill__q}) > f_tk);
-                if (prime) begin
-                    primed__d = 1'b1;
-                end
-                else begin
-                    issue = 1'b1;
-                    consumed = last_copy;
-                end
-            end
-            else if (tk_ma__q) begin
-                x_err = ma_slot[32'h2] & ma_slot[32'h1];
-                issue = 1'b1;
-                consumed = 1'b1;
-            end
-            else begin
-                issue = 1'b1;
-                consumed = 1'b1;
-            end
-        end
-        if (x_err) begin
-            primed__d = 1'b0;
-        end
-        x_op = x[(32'h0)+:(5)];
-        sp_mask256 = slot_mask << (sp_slot__q << 32'h5);
-        sp_addr256 = ({230'd0, sp_addr__q}) << (sp_slot__q << 32'h5);
-        sp_words256 = ({236'd0, sp_words__q}) << (sp_slot__q << 32'h5);
-        sp_valid__d = 1'b0;
-        if (sp_valid__q) begin
-            s_addr__d = (s_addr__q & ~sp_mask256) | sp_addr256;
-            s_words__d = (s_words__q & ~sp_mask256) | sp_words256;
         end
         hist_c__w_en = hw_en__q;
         hist_c__w_addr = hw_addr__q;
@@ -955,10 +820,6 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         hw_en__d = issue;
         hw_addr__d = hptr__q;
         if (issue) begin
-            o_valid__d = ~x_err;
-            o_op__d = x_op;
-            o_payload__d = x;
-            o_module__d = mods[((({3'd0, x_op}) << 32'h3))+:(6)];
             last__d = x;
             last2__d = last__q;
             last3__d = last2__q;
@@ -966,237 +827,27 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             hp1__d = hp1__q + 16'h1;
             hm1__d = hm1__q + 16'h1;
             hm2__d = hm2__q + 16'h1;
-            if (fill__q != 10'h3ff) begin
-                fill__d = fill__q + 10'h1;
-            end
-            if (x_tr) begin
-                sp_valid__d = 1'b1;
-                sp_slot__d = xs_slot;
-                sp_addr__d = xs_addr;
-                sp_words__d = xs_words;
+            if (count__q != 10'h3ff) begin
+                count__d = count__q + 10'h1;
             end
         end
-        if (is_rep & issue) begin
-            if (consumed) begin
-                rep_rem__d = 13'h0;
-            end
-            else begin
-                rep_rem__d = rem_now - 13'h1;
-                if (rep_rem__q == 13'h0) begin
-                    tk_lc__d = tk_payload__q[(32'hd)+:(12)] == 12'h1;
-                end
-                else begin
-                    tk_lc__d = rep_rem__q == 13'h2;
-                end
-            end
-        end
-        tk_valid__d = tk_valid__q & ~consumed;
-        if (consumed) begin
-            primed__d = 1'b0;
-        end
-        adv = ~tk_valid__q | consumed;
-        f_cur = cur__q[(32'h5)+:(16)] & 16'hff;
-        f_q0 = q0__q[(32'h5)+:(16)] & 16'hff;
-        cf_tk_gt = ({6'd0, fill__q}) > ((f_tk << 32'h1) | 16'h1);
-        cf_tk_ge = ({6'd0, fill__q}) >= ((f_tk << 32'h1) | 16'h1);
-        if (issue) begin
-            tk_cf__d = cf_tk_ge;
-            cf_cur = ({6'd0, fill__q}) >= ((f_cur << 32'h1) | 16'h1);
-            cf_q0 = ({6'd0, fill__q}) >= ((f_q0 << 32'h1) | 16'h1);
+        if (from_head) begin
+            f_new = f_head;
         end
         else begin
-            tk_cf__d = cf_tk_gt;
-            cf_cur = ({6'd0, fill__q}) > ((f_cur << 32'h1) | 16'h1);
-            cf_q0 = ({6'd0, fill__q}) > ((f_q0 << 32'h1) | 16'h1);
+            f_new = f_cur;
         end
-        cur_empty = empty__q;
-        next_word = q0__q;
-        next_ok = v0__q;
-        if (cur_empty) begin
-            src = next_word;
-            src_ok = next_ok;
-        end
-        else begin
-            src = cur__q;
-            src_ok = 1'b1;
-        end
-        consume = busy__q & adv & cur_empty & next_ok;
-        op = src[(32'h0)+:(5)];
-        len_cur = lens[((({3'd0, cur__q[(32'h0)+:(5)]}) << 32'h3))+:(8)];
-        len_q0 = lens[((({3'd0, q0__q[(32'h0)+:(5)]}) << 32'h3))+:(8)];
-        if (cur_empty) begin
-            len = len_q0;
-        end
-        else begin
-            len = len_cur;
-        end
-        nxt_cur = src >> len;
-        nl9_cur = ({1'd0, left__q}) - ({1'd0, len_cur});
-        nl9_q0 = 9'h40 - ({1'd0, len_q0});
-        if (cur_empty) begin
-            nl9 = nl9_q0;
-        end
-        else begin
-            nl9 = nl9_cur;
-        end
-        nxt_left = nl9[(32'h0)+:(8)];
-        overrun = nl9[32'h8];
-        short_cur = ~|nl9_cur[(32'h3)+:(5)] & ~(nl9_cur[32'h2] & (nl9_cur[32'h1] | nl9_cur[32'h0]));
-        short_q0 = ~|nl9_q0[(32'h3)+:(5)] & ~(nl9_q0[32'h2] & (nl9_q0[32'h1] | nl9_q0[32'h0]));
-        sh_cur = cur__q >> len_cur;
-        sh_q0 = q0__q >> len_q0;
-        e_cur = ~|cur__q[(32'h0)+:(5)] | short_cur | ~|sh_cur[(32'h0)+:(5)];
-        e_q0 = ~|q0__q[(32'h0)+:(5)] | short_q0 | ~|sh_q0[(32'h0)+:(5)];
-        if (len[32'h6] | len[32'h7]) begin
-            mask = ~64'h0;
-        end
-        else begin
-            mask = ~(~64'h0 << len[(32'h0)+:(6)]);
-        end
-        if (fetching__q) begin
-            rd__d = ibuf__r_data;
-        end
-        rd_v__d = fetching__q;
-        if (consume) begin
-            if (v1__q) begin
-                q0__d = q1__q;
-            end
-            else begin
-                q0__d = rd__q;
-            end
-            if (v2__q) begin
-                q1__d = q2__q;
-            end
-            else begin
-                q1__d = rd__q;
-            end
-            if (v3__q) begin
-                q2__d = q3__q;
-            end
-            else begin
-                q2__d = rd__q;
-            end
-            q3__d = rd__q;
-            v0__d = v1__q | rd_v__q;
-            v1__d = v2__q | (v1__q & rd_v__q);
-            v2__d = v3__q | (v2__q & rd_v__q);
-            v3__d = v3__q & rd_v__q;
-        end
-        else begin
-            if (~v0__q) begin
-                q0__d = rd__q;
-            end
-            if (~v1__q) begin
-                q1__d = rd__q;
-            end
-            if (~v2__q) begin
-                q2__d = rd__q;
-            end
-            if (~v3__q) begin
-                q3__d = rd__q;
-            end
-            v0__d = v0__q | rd_v__q;
-            v1__d = v1__q | (v0__q & rd_v__q);
-            v2__d = v2__q | (v1__q & rd_v__q);
-            v3__d = v3__q | (v2__q & rd_v__q);
-        end
-        room = ~(v3__q | (v2__q & (fetching__q | rd_v__q)) | (v1__q & fetching__q & rd_v__q));
-        ibuf__r_en = 1'b0;
-        ibuf__r_addr = rptr__q;
-        fetching__d = 1'b0;
-        if (busy__q & room & (rptr__q < wptr__q)) begin
-            ibuf__r_en = 1'b1;
-            rptr__d = rptr__q + 16'h1;
-            fetching__d = 1'b1;
-        end
-        if (busy__q & adv) begin
-            if (src_ok) begin
-                cur__d = nxt_cur;
-                left__d = nxt_left;
-                cur_valid__d = |op;
-                if (cur_empty) begin
-                    empty__d = e_q0;
-                end
-                else begin
-                    empty__d = e_cur;
-                end
-                if (|op) begin
-                    if (~|len | overrun) begin
-                        error__d = 1'b1;
-                        busy__d = 1'b0;
-                    end
-                    else begin
-                        tk_valid__d = 1'b1;
-                        tk_op__d = op;
-                        tk_rep__d = op == op_repeat;
-                        tk_ma__d = op == op_mem_add;
-                        tk_tr__d = (op == op_mem_load) | (op == op_mem_store);
-                        tk_d1__d = ~|src[(32'h5)+:(8)];
-                        tk_d2__d = src[(32'h5)+:(8)] == 8'h1;
-                        tk_d3__d = src[(32'h5)+:(8)] == 8'h2;
-                        if (cur_empty) begin
-                            tk_cf__d = cf_q0;
-                            tk_lc__d = ~|q0__q[(32'hd)+:(12)];
-                        end
-                        else begin
-                            tk_cf__d = cf_cur;
-                            tk_lc__d = ~|cur__q[(32'hd)+:(12)];
-                        end
-                        tk_payload__d = src & mask;
-                        if (op == op_end) begin
-                            busy__d = 1'b0;
-                        end
-                    end
-                end
-            end
-            else if (~fetching__q & ~rd_v__q & (rptr__q >= wptr__q)) begin
-                error__d = 1'b1;
-                busy__d = 1'b0;
-            end
-        end
-        src_slot = src[(32'h5)+:(3)];
-        src_off = ({5'd0, src_slot}) << 32'h5;
-        if (sp_valid__q & (sp_slot__q == ({5'd0, src_slot}))) begin
-            mb_addr__d = sp_addr__q;
-            mb_words__d = sp_words__q;
-        end
-        else begin
-            mb_addr__d = s_addr__q[(src_off)+:(26)];
-            mb_words__d = s_words__q[(src_off)+:(20)];
-        end
-        if (x_err) begin
-            error__d = 1'b1;
-            busy__d = 1'b0;
-            tk_valid__d = 1'b0;
-            rep_rem__d = 13'h0;
-        end
-        ra_c0 = hm1__q - f_cur;
-        ra_c1 = hptr__q - f_cur;
-        ra_q0 = hm1__q - f_q0;
-        ra_q1 = hptr__q - f_q0;
-        rp_c0 = hm2__q - (f_cur << 32'h1);
-        rp_c1 = hm1__q - (f_cur << 32'h1);
-        rp_q0 = hm2__q - (f_q0 << 32'h1);
-        rp_q1 = hm1__q - (f_q0 << 32'h1);
-        if (cur_empty) begin
-            ra_new0 = ra_q0;
-            ra_new1 = ra_q1;
-            rp_new0 = rp_q0;
-            rp_new1 = rp_q1;
-        end
-        else begin
-            ra_new0 = ra_c0;
-            ra_new1 = ra_c1;
-            rp_new0 = rp_c0;
-            rp_new1 = rp_c1;
-        end
+        ra_new0 = hm1__q - f_new;
+        ra_new1 = hptr__q - f_new;
+        rp_new0 = hm2__q - (f_new << 32'h1);
+        rp_new1 = hm1__q - (f_new << 32'h1);
         ra_rep1 = hptr__q - f_tk;
         ra_rep2 = hp1__q - f_tk;
         rp_rep1 = hm1__q - (f_tk << 32'h1);
         rp_rep2 = hptr__q - (f_tk << 32'h1);
         hist_c__r_en = 1'b1;
         hist_p__r_en = 1'b1;
-        if (is_rep & ~consumed) begin
+        if (rep_wait) begin
             if (prime) begin
                 hist_c__r_addr = ra_rep1 & 16'h1ff;
                 hist_p__r_addr = rp_rep1 & 16'h1ff;
@@ -1206,7 +857,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
                 hist_p__r_addr = rp_rep2 & 16'h1ff;
             end
         end
-        else if (tk_valid__q) begin
+        else if (tk_valid) begin
             hist_c__r_addr = ra_new1 & 16'h1ff;
             hist_p__r_addr = rp_new1 & 16'h1ff;
         end
@@ -1215,142 +866,34 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             hist_p__r_addr = rp_new0 & 16'h1ff;
         end
         if (hold) begin
-            rptr__d = rptr__q;
-            fetching__d = fetching__q;
-            rd__d = rd__q;
-            rd_v__d = rd_v__q;
-            cur__d = cur__q;
-            left__d = left__q;
-            cur_valid__d = cur_valid__q;
-            empty__d = empty__q;
-            q0__d = q0__q;
-            q1__d = q1__q;
-            q2__d = q2__q;
-            q3__d = q3__q;
-            v0__d = v0__q;
-            v1__d = v1__q;
-            v2__d = v2__q;
-            v3__d = v3__q;
-            tk_valid__d = tk_valid__q;
-            tk_op__d = tk_op__q;
-            tk_rep__d = tk_rep__q;
-            tk_ma__d = tk_ma__q;
-            tk_tr__d = tk_tr__q;
-            tk_d1__d = tk_d1__q;
-            tk_d2__d = tk_d2__q;
-            tk_d3__d = tk_d3__q;
-            tk_cf__d = tk_cf__q;
-            tk_lc__d = tk_lc__q;
-            tk_payload__d = tk_payload__q;
-            o_valid__d = o_valid__q;
-            o_module__d = o_module__q;
-            o_op__d = o_op__q;
-            o_payload__d = o_payload__q;
             hptr__d = hptr__q;
             hp1__d = hp1__q;
             hm1__d = hm1__q;
             hm2__d = hm2__q;
-            fill__d = fill__q;
+            count__d = count__q;
             last__d = last__q;
             last2__d = last2__q;
             last3__d = last3__q;
             hw_en__d = 1'b0;
             cc_r__d = cc_r__q;
             pp_r__d = pp_r__q;
-            primed__d = primed__q;
-            rep_rem__d = rep_rem__q;
-            s_addr__d = s_addr__q;
-            s_words__d = s_words__q;
-            sp_valid__d = sp_valid__q;
-            sp_slot__d = sp_slot__q;
-            sp_addr__d = sp_addr__q;
-            sp_words__d = sp_words__q;
-            mb_addr__d = mb_addr__q;
-            mb_words__d = mb_words__q;
-            error__d = error__q;
-            busy__d = busy__q;
-            ibuf__r_en = 1'b0;
             hist_c__r_en = 1'b0;
             hist_p__r_en = 1'b0;
         end
-        if (reg_we & (reg_addr == 2'h1)) begin
-            if (reg_wdata[32'h1]) begin
-                wptr__d = 16'h0;
-                overflow__d = 1'b0;
-                error__d = 1'b0;
-                busy__d = 1'b0;
-                tk_valid__d = 1'b0;
-                rep_rem__d = 13'h0;
-                primed__d = 1'b0;
-            end
-            if (reg_wdata[32'h0] & ~busy__q & ~tk_valid__q) begin
-                busy__d = 1'b1;
-                error__d = 1'b0;
-                rptr__d = 16'h0;
-                fetching__d = 1'b0;
-                rd_v__d = 1'b0;
-                cur_valid__d = 1'b0;
-                empty__d = 1'b1;
-                v0__d = 1'b0;
-                v1__d = 1'b0;
-                v2__d = 1'b0;
-                v3__d = 1'b0;
-                tk_valid__d = 1'b0;
-                rep_rem__d = 13'h0;
-                hptr__d = 16'h0;
-                hp1__d = 16'h1;
-                hm1__d = 16'hffff;
-                hm2__d = 16'hfffe;
-                fill__d = 10'h0;
-                last__d = 64'h0;
-                last2__d = 64'h0;
-                last3__d = 64'h0;
-                hw_en__d = 1'b0;
-                primed__d = 1'b0;
-                s_addr__d = 256'h0;
-                s_words__d = 256'h0;
-                sp_valid__d = 1'b0;
-            end
+        if (start) begin
+            hptr__d = 16'h0;
+            hp1__d = 16'h1;
+            hm1__d = 16'hffff;
+            hm2__d = 16'hfffe;
+            count__d = 10'h0;
+            last__d = 64'h0;
+            last2__d = 64'h0;
+            last3__d = 64'h0;
+            hw_en__d = 1'b0;
         end
     end
     
-endmodule // instr_decompressor
-
-module tiny_instr_decompressor_dff_w1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_instr_decompressor_dff_w1
-
-module tiny_instr_decompressor_dff_w64(d,q,clock);
-    
-    // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 64'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_instr_decompressor_dff_w64
+endmodule // tiny_instr_decompressor_hist
 
 module tiny_instr_decompressor_dff_w10(d,q,clock);
     
@@ -1440,31 +983,23 @@ module tiny_instr_decompressor_dff_w16(d,q,clock);
           
 endmodule // tiny_instr_decompressor_dff_w16
 
-module tiny_instr_decompressor_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_instr_decompressor_dff_w33(d,q,clock);
     
     // Module arguments
+    input wire  [32:0] d;
+    output reg  [32:0] q;
     input wire  clock;
-    input wire  r_en;
-    input wire  [15:0] r_addr;
-    output reg  [63:0] r_data;
-    input wire  w_en;
-    input wire  [15:0] w_addr;
-    input wire  [63:0] w_data;
     
     // Update code (custom)
-    // A read of the word written in the same cycle is never used: undefined in hardware (no
-    // collision logic), the old word inverted in simulation so that a use would show.
-    (* no_rw_check *)
-    reg [63:0] mem [0:255];
-    always @(posedge clock) begin
-    `ifdef SYNTHESIS
-       if (r_en) r_data <= mem[r_addr[7:0]];
-    `else
-       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
-    `endif
-       if (w_en) mem[w_addr[7:0]] <= w_data;
+    initial begin
+       q = 33'h0;
     end
-endmodule // tiny_instr_decompressor_instr_buffer
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_instr_decompressor_dff_w33
 
 module tiny_instr_decompressor_dff_w8(d,q,clock);
     
@@ -1484,41 +1019,67 @@ module tiny_instr_decompressor_dff_w8(d,q,clock);
           
 endmodule // tiny_instr_decompressor_dff_w8
 
-module tiny_instr_decompressor_dff_w26(d,q,clock);
+module tiny_instr_decompressor_madd(slot_in,delta,found_addr,found_words,pend_valid,pend_slot,pend_addr,pend_words,x,slot,addr,words,bad);
     
     // Module arguments
-    input wire  [25:0] d;
-    output reg  [25:0] q;
-    input wire  clock;
+    input wire  [2:0] slot_in;
+    input wire  [17:0] delta;
+    input wire  [25:0] found_addr;
+    input wire  [19:0] found_words;
+    input wire  pend_valid;
+    input wire  [7:0] pend_slot;
+    input wire  [25:0] pend_addr;
+    input wire  [19:0] pend_words;
+    output reg  [63:0] x;
+    output reg  [7:0] slot;
+    output reg  [25:0] addr;
+    output reg  [19:0] words;
+    output reg  bad;
     
-    // Update code (custom)
-    initial begin
-       q = 26'h0;
+    // Constant declarations
+    localparam  op_load = 64'h1;
+    localparam  op_store = 64'h2;
+    
+    // Local signals
+    reg  [25:0] delta26;
+    reg  [25:0] sum_found;
+    reg  [25:0] sum_pend;
+    reg  [63:0] addr64;
+    reg  [63:0] words64;
+    reg  [63:0] tgt64;
+    
+    // Update code
+    always @(*) begin
+        slot = ({5'd0, slot_in});
+        bad = slot_in[32'h2] & slot_in[32'h1];
+        if (delta[32'h11]) begin
+            delta26 = ({8'd0, delta}) - 26'h40000;
+        end
+        else begin
+            delta26 = ({8'd0, delta});
+        end
+        sum_found = found_addr + delta26;
+        sum_pend = pend_addr + delta26;
+        if (pend_valid & (pend_slot == ({5'd0, slot_in}))) begin
+            addr = sum_pend;
+            words = pend_words;
+        end
+        else begin
+            addr = sum_found;
+            words = found_words;
+        end
+        addr64 = ({38'd0, addr});
+        words64 = ({44'd0, words});
+        tgt64 = ({62'd0, slot_in[(32'h0)+:(2)]}) << 32'h5;
+        if (~slot_in[32'h2]) begin
+            x = op_load | tgt64 | (addr64 << 32'h7) | (words64 << 32'h21);
+        end
+        else begin
+            x = op_store | tgt64 | (addr64 << 32'h6) | (words64 << 32'h20);
+        end
     end
     
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_instr_decompressor_dff_w26
-
-module tiny_instr_decompressor_dff_w20(d,q,clock);
-    
-    // Module arguments
-    input wire  [19:0] d;
-    output reg  [19:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 20'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_instr_decompressor_dff_w20
+endmodule // tiny_instr_decompressor_madd
 
 module tiny_instr_decompressor_dff_w6(d,q,clock);
     
@@ -1556,23 +1117,664 @@ module tiny_instr_decompressor_dff_w5(d,q,clock);
           
 endmodule // tiny_instr_decompressor_dff_w5
 
-module tiny_instr_decompressor_dff_w33(d,q,clock);
+module tiny_instr_decompressor_slots(clock,start,hold,put,put_slot,put_addr,put_words,look_slot,pend_valid,pend_slot,pend_addr,pend_words,found_addr,found_words);
     
     // Module arguments
-    input wire  [32:0] d;
-    output reg  [32:0] q;
+    input wire  clock;
+    input wire  start;
+    input wire  hold;
+    input wire  put;
+    input wire  [7:0] put_slot;
+    input wire  [25:0] put_addr;
+    input wire  [19:0] put_words;
+    input wire  [2:0] look_slot;
+    output reg  pend_valid;
+    output reg  [7:0] pend_slot;
+    output reg  [25:0] pend_addr;
+    output reg  [19:0] pend_words;
+    output reg  [25:0] found_addr;
+    output reg  [19:0] found_words;
+    
+    // Constant declarations
+    localparam  slot_mask = 256'hffffffff;
+    
+    // Stub signals
+    reg  [255:0] s_addr__d;
+    wire  [255:0] s_addr__q;
+    reg  s_addr__clock;
+    reg  [255:0] s_words__d;
+    wire  [255:0] s_words__q;
+    reg  s_words__clock;
+    reg  sp_valid__d;
+    wire  sp_valid__q;
+    reg  sp_valid__clock;
+    reg  [7:0] sp_slot__d;
+    wire  [7:0] sp_slot__q;
+    reg  sp_slot__clock;
+    reg  [25:0] sp_addr__d;
+    wire  [25:0] sp_addr__q;
+    reg  sp_addr__clock;
+    reg  [19:0] sp_words__d;
+    wire  [19:0] sp_words__q;
+    reg  sp_words__clock;
+    reg  [25:0] mb_addr__d;
+    wire  [25:0] mb_addr__q;
+    reg  mb_addr__clock;
+    reg  [19:0] mb_words__d;
+    wire  [19:0] mb_words__q;
+    reg  mb_words__clock;
+    
+    // Local signals
+    reg  [255:0] sp_mask256;
+    reg  [255:0] sp_addr256;
+    reg  [255:0] sp_words256;
+    reg  [7:0] look_off;
+    
+    // Sub module instances
+    tiny_instr_decompressor_dff_w256 s_addr(
+        .d(s_addr__d),
+        .q(s_addr__q),
+        .clock(s_addr__clock)
+    );
+    tiny_instr_decompressor_dff_w256 s_words(
+        .d(s_words__d),
+        .q(s_words__q),
+        .clock(s_words__clock)
+    );
+    tiny_instr_decompressor_dff_w1 sp_valid(
+        .d(sp_valid__d),
+        .q(sp_valid__q),
+        .clock(sp_valid__clock)
+    );
+    tiny_instr_decompressor_dff_w8 sp_slot(
+        .d(sp_slot__d),
+        .q(sp_slot__q),
+        .clock(sp_slot__clock)
+    );
+    tiny_instr_decompressor_dff_w26 sp_addr(
+        .d(sp_addr__d),
+        .q(sp_addr__q),
+        .clock(sp_addr__clock)
+    );
+    tiny_instr_decompressor_dff_w20 sp_words(
+        .d(sp_words__d),
+        .q(sp_words__q),
+        .clock(sp_words__clock)
+    );
+    tiny_instr_decompressor_dff_w26 mb_addr(
+        .d(mb_addr__d),
+        .q(mb_addr__q),
+        .clock(mb_addr__clock)
+    );
+    tiny_instr_decompressor_dff_w20 mb_words(
+        .d(mb_words__d),
+        .q(mb_words__q),
+        .clock(mb_words__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        s_addr__clock = clock;
+        s_words__clock = clock;
+        sp_valid__clock = clock;
+        sp_slot__clock = clock;
+        sp_addr__clock = clock;
+        sp_words__clock = clock;
+        mb_addr__clock = clock;
+        mb_words__clock = clock;
+        s_addr__d = s_addr__q;
+        s_words__d = s_words__q;
+        sp_valid__d = sp_valid__q;
+        sp_slot__d = sp_slot__q;
+        sp_addr__d = sp_addr__q;
+        sp_words__d = sp_words__q;
+        mb_addr__d = mb_addr__q;
+        mb_words__d = mb_words__q;
+        pend_valid = sp_valid__q;
+        pend_slot = sp_slot__q;
+        pend_addr = sp_addr__q;
+        pend_words = sp_words__q;
+        found_addr = mb_addr__q;
+        found_words = mb_words__q;
+        sp_mask256 = slot_mask << (sp_slot__q << 32'h5);
+        sp_addr256 = ({230'd0, sp_addr__q}) << (sp_slot__q << 32'h5);
+        sp_words256 = ({236'd0, sp_words__q}) << (sp_slot__q << 32'h5);
+        sp_valid__d = 1'b0;
+        if (sp_valid__q) begin
+            s_addr__d = (s_addr__q & ~sp_mask256) | sp_addr256;
+            s_words__d = (s_words__q & ~sp_mask256) | sp_words256;
+        end
+        if (put) begin
+            sp_valid__d = 1'b1;
+            sp_slot__d = put_slot;
+            sp_addr__d = put_addr;
+            sp_words__d = put_words;
+        end
+        look_off = ({5'd0, look_slot}) << 32'h5;
+        if (sp_valid__q & (sp_slot__q == ({5'd0, look_slot}))) begin
+            mb_addr__d = sp_addr__q;
+            mb_words__d = sp_words__q;
+        end
+        else begin
+            mb_addr__d = s_addr__q[(look_off)+:(26)];
+            mb_words__d = s_words__q[(look_off)+:(20)];
+        end
+        if (hold) begin
+            s_addr__d = s_addr__q;
+            s_words__d = s_words__q;
+            sp_valid__d = sp_valid__q;
+            sp_slot__d = sp_slot__q;
+            sp_addr__d = sp_addr__q;
+            sp_words__d = sp_words__q;
+            mb_addr__d = mb_addr__q;
+            mb_words__d = mb_words__q;
+        end
+        if (start) begin
+            s_addr__d = 256'h0;
+            s_words__d = 256'h0;
+            sp_valid__d = 1'b0;
+        end
+    end
+    
+endmodule // tiny_instr_decompressor_slots
+
+module tiny_instr_decompressor_dff_w26(d,q,clock);
+    
+    // Module arguments
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 33'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // tiny_instr_decompressor_dff_w33
+endmodule // tiny_instr_decompressor_dff_w26
+
+module tiny_instr_decompressor_dff_w20(d,q,clock);
+    
+    // Module arguments
+    input wire  [19:0] d;
+    output reg  [19:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 20'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_instr_decompressor_dff_w20
+
+module tiny_instr_decompressor_dff_w256(d,q,clock);
+    
+    // Module arguments
+    input wire  [255:0] d;
+    output reg  [255:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 256'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_instr_decompressor_dff_w256
+
+module tiny_instr_decompressor_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,overrun,src_dist,from_head,cur_count0,head_count0,cur_dist,head_dist,drained,fill,ma_bad,go,busy,error,step,tk_valid,tk_op,tk_payload,tk_rep,tk_ma,tk_tr,tk_d1,tk_d2,tk_d3,tk_cont,issue,x_err,prime,rep_wait);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  hold;
+    input wire  ctrl_we;
+    input wire  [1:0] ctrl;
+    input wire  src_ok;
+    input wire  [4:0] op;
+    input wire  [63:0] payload;
+    input wire  legal;
+    input wire  overrun;
+    input wire  [7:0] src_dist;
+    input wire  from_head;
+    input wire  cur_count0;
+    input wire  head_count0;
+    input wire  [7:0] cur_dist;
+    input wire  [7:0] head_dist;
+    input wire  drained;
+    input wire  [9:0] fill;
+    input wire  ma_bad;
+    output reg  go;
+    output reg  busy;
+    output reg  error;
+    output reg  step;
+    output reg  tk_valid;
+    output reg  [4:0] tk_op;
+    output reg  [63:0] tk_payload;
+    output reg  tk_rep;
+    output reg  tk_ma;
+    output reg  tk_tr;
+    output reg  tk_d1;
+    output reg  tk_d2;
+    output reg  tk_d3;
+    output reg  tk_cont;
+    output reg  issue;
+    output reg  x_err;
+    output reg  prime;
+    output reg  rep_wait;
+    
+    // Constant declarations
+    localparam  op_repeat = 5'b1101;
+    localparam  op_mem_add = 5'b1100;
+    localparam  op_mem_load = 5'b1;
+    localparam  op_mem_store = 5'b10;
+    localparam  op_end = 5'b11111;
+    
+    // Stub signals
+    reg  busy_r__d;
+    wire  busy_r__q;
+    reg  busy_r__clock;
+    reg  error_r__d;
+    wire  error_r__q;
+    reg  error_r__clock;
+    reg  valid__d;
+    wire  valid__q;
+    reg  valid__clock;
+    reg  [4:0] opc__d;
+    wire  [4:0] opc__q;
+    reg  opc__clock;
+    reg  [63:0] bits_r__d;
+    wire  [63:0] bits_r__q;
+    reg  bits_r__clock;
+    reg  rep__d;
+    wire  rep__q;
+    reg  rep__clock;
+    reg  ma__d;
+    wire  ma__q;
+    reg  ma__clock;
+    reg  tr__d;
+    wire  tr__q;
+    reg  tr__clock;
+    reg  d1__d;
+    wire  d1__q;
+    reg  d1__clock;
+    reg  d2__d;
+    wire  d2__q;
+    reg  d2__clock;
+    reg  d3__d;
+    wire  d3__q;
+    reg  d3__clock;
+    reg  cont__d;
+    wire  cont__q;
+    reg  cont__clock;
+    reg  copies__clock;
+    reg  copies__hold;
+    reg  copies__abort;
+    reg  copies__restart;
+    reg  copies__load;
+    reg  copies__load_last;
+    reg  copies__copy;
+    reg  [11:0] copies__count;
+    wire  copies__last;
+    reg  primed__d;
+    wire  primed__q;
+    reg  primed__clock;
+    
+    // Local signals
+    reg  go_l;
+    reg  clear;
+    reg  is_rep;
+    reg  prime_l;
+    reg  issue_l;
+    reg  consumed;
+    reg  x_err_l;
+    reg  adv;
+    reg  [15:0] fill16;
+    reg  [15:0] f_tk;
+    reg  [15:0] f_cur;
+    reg  [15:0] f_head;
+    reg  cont_cur;
+    reg  cont_head;
+    
+    // Sub module instances
+    tiny_instr_decompressor_dff_w1 busy_r(
+        .d(busy_r__d),
+        .q(busy_r__q),
+        .clock(busy_r__clock)
+    );
+    tiny_instr_decompressor_dff_w1 error_r(
+        .d(error_r__d),
+        .q(error_r__q),
+        .clock(error_r__clock)
+    );
+    tiny_instr_decompressor_dff_w1 valid(
+        .d(valid__d),
+        .q(valid__q),
+        .clock(valid__clock)
+    );
+    tiny_instr_decompressor_dff_w5 opc(
+        .d(opc__d),
+        .q(opc__q),
+        .clock(opc__clock)
+    );
+    tiny_instr_decompressor_dff_w64 bits_r(
+        .d(bits_r__d),
+        .q(bits_r__q),
+        .clock(bits_r__clock)
+    );
+    tiny_instr_decompressor_dff_w1 rep(
+        .d(rep__d),
+        .q(rep__q),
+        .clock(rep__clock)
+    );
+    tiny_instr_decompressor_dff_w1 ma(
+        .d(ma__d),
+        .q(ma__q),
+        .clock(ma__clock)
+    );
+    tiny_instr_decompressor_dff_w1 tr(
+        .d(tr__d),
+        .q(tr__q),
+        .clock(tr__clock)
+    );
+    tiny_instr_decompressor_dff_w1 d1(
+        .d(d1__d),
+        .q(d1__q),
+        .clock(d1__clock)
+    );
+    tiny_instr_decompressor_dff_w1 d2(
+        .d(d2__d),
+        .q(d2__q),
+        .clock(d2__clock)
+    );
+    tiny_instr_decompressor_dff_w1 d3(
+        .d(d3__d),
+        .q(d3__q),
+        .clock(d3__clock)
+    );
+    tiny_instr_decompressor_dff_w1 cont(
+        .d(cont__d),
+        .q(cont__q),
+        .clock(cont__clock)
+    );
+    tiny_instr_decompressor_copies copies(
+        .clock(copies__clock),
+        .hold(copies__hold),
+        .abort(copies__abort),
+        .restart(copies__restart),
+        .load(copies__load),
+        .load_last(copies__load_last),
+        .copy(copies__copy),
+        .count(copies__count),
+        .last(copies__last)
+    );
+    tiny_instr_decompressor_dff_w1 primed(
+        .d(primed__d),
+        .q(primed__q),
+        .clock(primed__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        busy_r__clock = clock;
+        error_r__clock = clock;
+        valid__clock = clock;
+        opc__clock = clock;
+        bits_r__clock = clock;
+        rep__clock = clock;
+        ma__clock = clock;
+        tr__clock = clock;
+        d1__clock = clock;
+        d2__clock = clock;
+        d3__clock = clock;
+        cont__clock = clock;
+        primed__clock = clock;
+        busy_r__d = busy_r__q;
+        error_r__d = error_r__q;
+        valid__d = valid__q;
+        opc__d = opc__q;
+        bits_r__d = bits_r__q;
+        rep__d = rep__q;
+        ma__d = ma__q;
+        tr__d = tr__q;
+        d1__d = d1__q;
+        d2__d = d2__q;
+        d3__d = d3__q;
+        cont__d = cont__q;
+        primed__d = primed__q;
+        copies__clock = clock;
+        busy = busy_r__q;
+        error = error_r__q;
+        tk_valid = valid__q;
+        tk_op = opc__q;
+        tk_payload = bits_r__q;
+        tk_rep = rep__q;
+        tk_ma = ma__q;
+        tk_tr = tr__q;
+        tk_d1 = d1__q;
+        tk_d2 = d2__q;
+        tk_d3 = d3__q;
+        tk_cont = cont__q;
+        clear = ctrl_we & ctrl[32'h1];
+        go_l = ctrl_we & ctrl[32'h0] & ~busy_r__q & ~valid__q;
+        go = go_l;
+        is_rep = valid__q & rep__q;
+        prime_l = is_rep & ~d1__q & ~primed__q;
+        fill16 = ({6'd0, fill});
+        f_tk = ({8'd0, bits_r__q[(32'h5)+:(8)]});
+        issue_l = 1'b0;
+        consumed = 1'b0;
+        x_err_l = 1'b0;
+        if (valid__q) begin
+            if (is_rep) begin
+                x_err_l = ~(fill16 > f_tk);
+                if (prime_l) begin
+                    primed__d = 1'b1;
+                end
+                else begin
+                    issue_l = 1'b1;
+                    consumed = copies__last;
+                end
+            end
+            else begin
+                x_err_l = ma__q & ma_bad;
+                issue_l = 1'b1;
+                consumed = 1'b1;
+            end
+        end
+        issue = issue_l;
+        x_err = x_err_l;
+        prime = prime_l;
+        rep_wait = is_rep & ~consumed;
+        copies__hold = hold;
+        copies__abort = x_err_l;
+        copies__restart = clear | go_l;
+        copies__copy = is_rep & issue_l;
+        copies__count = bits_r__q[(32'hd)+:(12)];
+        copies__load = 1'b0;
+        copies__load_last = cur_count0;
+        if (from_head) begin
+            copies__load_last = head_count0;
+        end
+        valid__d = valid__q & ~consumed;
+        if (consumed | x_err_l) begin
+            primed__d = 1'b0;
+        end
+        f_cur = ({8'd0, cur_dist});
+        f_head = ({8'd0, head_dist});
+        if (issue_l) begin
+            cont__d = fill16 >= ((f_tk << 32'h1) | 16'h1);
+            cont_cur = fill16 >= ((f_cur << 32'h1) | 16'h1);
+            cont_head = fill16 >= ((f_head << 32'h1) | 16'h1);
+        end
+        else begin
+            cont__d = fill16 > ((f_tk << 32'h1) | 16'h1);
+            cont_cur = fill16 > ((f_cur << 32'h1) | 16'h1);
+            cont_head = fill16 > ((f_head << 32'h1) | 16'h1);
+        end
+        adv = ~valid__q | consumed;
+        step = busy_r__q & adv;
+        if (busy_r__q & adv) begin
+            if (src_ok) begin
+                if (|op) begin
+                    if (~legal | overrun) begin
+                        error_r__d = 1'b1;
+                        busy_r__d = 1'b0;
+                    end
+                    else begin
+                        valid__d = 1'b1;
+                        opc__d = op;
+                        bits_r__d = payload;
+                        rep__d = op == op_repeat;
+                        ma__d = op == op_mem_add;
+                        tr__d = (op == op_mem_load) | (op == op_mem_store);
+                        d1__d = ~|src_dist;
+                        d2__d = src_dist == 8'h1;
+                        d3__d = src_dist == 8'h2;
+                        copies__load = 1'b1;
+                        if (from_head) begin
+                            cont__d = cont_head;
+                        end
+                        else begin
+                            cont__d = cont_cur;
+                        end
+                        if (op == op_end) begin
+                            busy_r__d = 1'b0;
+                        end
+                    end
+                end
+            end
+            else if (drained) begin
+                error_r__d = 1'b1;
+                busy_r__d = 1'b0;
+            end
+        end
+        if (x_err_l) begin
+            error_r__d = 1'b1;
+            busy_r__d = 1'b0;
+            valid__d = 1'b0;
+        end
+        if (hold) begin
+            busy_r__d = busy_r__q;
+            error_r__d = error_r__q;
+            valid__d = valid__q;
+            opc__d = opc__q;
+            bits_r__d = bits_r__q;
+            rep__d = rep__q;
+            ma__d = ma__q;
+            tr__d = tr__q;
+            d1__d = d1__q;
+            d2__d = d2__q;
+            d3__d = d3__q;
+            cont__d = cont__q;
+            primed__d = primed__q;
+        end
+        if (clear) begin
+            error_r__d = 1'b0;
+            busy_r__d = 1'b0;
+        end
+        if (clear | go_l) begin
+            valid__d = 1'b0;
+            primed__d = 1'b0;
+        end
+        if (go_l) begin
+            busy_r__d = 1'b1;
+            error_r__d = 1'b0;
+        end
+    end
+    
+endmodule // tiny_instr_decompressor_token
+
+module tiny_instr_decompressor_copies(clock,hold,abort,restart,load,load_last,copy,count,last);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  hold;
+    input wire  abort;
+    input wire  restart;
+    input wire  load;
+    input wire  load_last;
+    input wire  copy;
+    input wire  [11:0] count;
+    output reg  last;
+    
+    // Stub signals
+    reg  [12:0] rem__d;
+    wire  [12:0] rem__q;
+    reg  rem__clock;
+    reg  last_r__d;
+    wire  last_r__q;
+    reg  last_r__clock;
+    
+    // Local signals
+    reg  [12:0] count13;
+    reg  [12:0] rem_now;
+    
+    // Sub module instances
+    tiny_instr_decompressor_dff_w13 rem(
+        .d(rem__d),
+        .q(rem__q),
+        .clock(rem__clock)
+    );
+    tiny_instr_decompressor_dff_w1 last_r(
+        .d(last_r__d),
+        .q(last_r__q),
+        .clock(last_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        rem__clock = clock;
+        last_r__clock = clock;
+        rem__d = rem__q;
+        last_r__d = last_r__q;
+        last = last_r__q;
+        count13 = ({1'd0, count});
+        if (rem__q == 13'h0) begin
+            rem_now = count13 + 13'h1;
+        end
+        else begin
+            rem_now = rem__q;
+        end
+        if (copy) begin
+            if (last_r__q) begin
+                rem__d = 13'h0;
+            end
+            else begin
+                rem__d = rem_now - 13'h1;
+                if (rem__q == 13'h0) begin
+                    last_r__d = count == 12'h1;
+                end
+                else begin
+                    last_r__d = rem__q == 13'h2;
+                end
+            end
+        end
+        if (load) begin
+            last_r__d = load_last;
+        end
+        if (abort) begin
+            rem__d = 13'h0;
+        end
+        if (hold) begin
+            rem__d = rem__q;
+            last_r__d = last_r__q;
+        end
+        if (restart) begin
+            rem__d = 13'h0;
+        end
+    end
+    
+endmodule // tiny_instr_decompressor_copies
 
 module tiny_instr_decompressor_dff_w13(d,q,clock);
     
@@ -1592,20 +1794,409 @@ module tiny_instr_decompressor_dff_w13(d,q,clock);
           
 endmodule // tiny_instr_decompressor_dff_w13
 
-module tiny_instr_decompressor_dff_w256(d,q,clock);
+module tiny_instr_decompressor_unpack(cur,left,empty,head,head_ok,src_ok,op,payload,legal,overrun,src_dist,src_slot,cur_dist,cur_count0,next_cur,next_left,next_empty);
     
     // Module arguments
-    input wire  [255:0] d;
-    output reg  [255:0] q;
+    input wire  [63:0] cur;
+    input wire  [7:0] left;
+    input wire  empty;
+    input wire  [63:0] head;
+    input wire  head_ok;
+    output reg  src_ok;
+    output reg  [4:0] op;
+    output reg  [63:0] payload;
+    output reg  legal;
+    output reg  overrun;
+    output reg  [7:0] src_dist;
+    output reg  [2:0] src_slot;
+    output reg  [7:0] cur_dist;
+    output reg  cur_count0;
+    output reg  [63:0] next_cur;
+    output reg  [7:0] next_left;
+    output reg  next_empty;
+    
+    // Constant declarations
+    localparam  lens = 256'h50000000000000000000000000000191b34191a0a0a0d391a2419192d343505;
+    
+    // Local signals
+    reg  [7:0] len;
+    reg  [7:0] len_cur;
+    reg  [7:0] len_q0;
+    reg  [8:0] nl9;
+    reg  [8:0] nl9_cur;
+    reg  [8:0] nl9_q0;
+    reg  short_cur;
+    reg  short_q0;
+    reg  [63:0] sh_cur;
+    reg  [63:0] sh_q0;
+    reg  e_cur;
+    reg  e_q0;
+    reg  [63:0] mask;
+    reg  [63:0] src;
+    
+    // Update code
+    always @(*) begin
+        cur_dist = cur[(32'h5)+:(8)];
+        cur_count0 = ~|cur[(32'hd)+:(12)];
+        len_cur = lens[((({3'd0, cur[(32'h0)+:(5)]}) << 32'h3))+:(8)];
+        len_q0 = lens[((({3'd0, head[(32'h0)+:(5)]}) << 32'h3))+:(8)];
+        nl9_cur = ({1'd0, left}) - ({1'd0, len_cur});
+        nl9_q0 = 9'h40 - ({1'd0, len_q0});
+        if (empty) begin
+            src = head;
+            src_ok = head_ok;
+            len = len_q0;
+            nl9 = nl9_q0;
+        end
+        else begin
+            src = cur;
+            src_ok = 1'b1;
+            len = len_cur;
+            nl9 = nl9_cur;
+        end
+        op = src[(32'h0)+:(5)];
+        src_dist = src[(32'h5)+:(8)];
+        src_slot = src[(32'h5)+:(3)];
+        legal = |len;
+        overrun = nl9[32'h8];
+        short_cur = ~|nl9_cur[(32'h3)+:(5)] & ~(nl9_cur[32'h2] & (nl9_cur[32'h1] | nl9_cur[32'h0]));
+        short_q0 = ~|nl9_q0[(32'h3)+:(5)] & ~(nl9_q0[32'h2] & (nl9_q0[32'h1] | nl9_q0[32'h0]));
+        sh_cur = cur >> len_cur;
+        sh_q0 = head >> len_q0;
+        e_cur = ~|cur[(32'h0)+:(5)] | short_cur | ~|sh_cur[(32'h0)+:(5)];
+        e_q0 = ~|head[(32'h0)+:(5)] | short_q0 | ~|sh_q0[(32'h0)+:(5)];
+        if (len[32'h6] | len[32'h7]) begin
+            mask = ~64'h0;
+        end
+        else begin
+            mask = ~(~64'h0 << len[(32'h0)+:(6)]);
+        end
+        payload = src & mask;
+        next_cur = src >> len;
+        next_left = nl9[(32'h0)+:(8)];
+        if (empty) begin
+            next_empty = e_q0;
+        end
+        else begin
+            next_empty = e_cur;
+        end
+    end
+    
+endmodule // tiny_instr_decompressor_unpack
+
+module tiny_instr_decompressor_words(clock,we,wdata,clear,start,run,hold,consume,count,overflow,head,head_ok,drained);
+    
+    // Module arguments
     input wire  clock;
+    input wire  we;
+    input wire  [63:0] wdata;
+    input wire  clear;
+    input wire  start;
+    input wire  run;
+    input wire  hold;
+    input wire  consume;
+    output reg  [15:0] count;
+    output reg  overflow;
+    output reg  [63:0] head;
+    output reg  head_ok;
+    output reg  drained;
+    
+    // Constant declarations
+    localparam  depth = 32'h100;
+    
+    // Stub signals
+    reg  ibuf__clock;
+    reg  ibuf__r_en;
+    reg  [15:0] ibuf__r_addr;
+    wire  [63:0] ibuf__r_data;
+    reg  ibuf__w_en;
+    reg  [15:0] ibuf__w_addr;
+    reg  [63:0] ibuf__w_data;
+    reg  [15:0] wptr__d;
+    wire  [15:0] wptr__q;
+    reg  wptr__clock;
+    reg  ovf__d;
+    wire  ovf__q;
+    reg  ovf__clock;
+    reg  [15:0] rptr__d;
+    wire  [15:0] rptr__q;
+    reg  rptr__clock;
+    reg  fetching__d;
+    wire  fetching__q;
+    reg  fetching__clock;
+    reg  [63:0] rd__d;
+    wire  [63:0] rd__q;
+    reg  rd__clock;
+    reg  rd_v__d;
+    wire  rd_v__q;
+    reg  rd_v__clock;
+    reg  [63:0] q0__d;
+    wire  [63:0] q0__q;
+    reg  q0__clock;
+    reg  [63:0] q1__d;
+    wire  [63:0] q1__q;
+    reg  q1__clock;
+    reg  [63:0] q2__d;
+    wire  [63:0] q2__q;
+    reg  q2__clock;
+    reg  [63:0] q3__d;
+    wire  [63:0] q3__q;
+    reg  q3__clock;
+    reg  v0__d;
+    wire  v0__q;
+    reg  v0__clock;
+    reg  v1__d;
+    wire  v1__q;
+    reg  v1__clock;
+    reg  v2__d;
+    wire  v2__q;
+    reg  v2__clock;
+    reg  v3__d;
+    wire  v3__q;
+    reg  v3__clock;
+    
+    // Local signals
+    reg  room;
+    
+    // Sub module instances
+    tiny_instr_decompressor_instr_buffer ibuf(
+        .clock(ibuf__clock),
+        .r_en(ibuf__r_en),
+        .r_addr(ibuf__r_addr),
+        .r_data(ibuf__r_data),
+        .w_en(ibuf__w_en),
+        .w_addr(ibuf__w_addr),
+        .w_data(ibuf__w_data)
+    );
+    tiny_instr_decompressor_dff_w16 wptr(
+        .d(wptr__d),
+        .q(wptr__q),
+        .clock(wptr__clock)
+    );
+    tiny_instr_decompressor_dff_w1 ovf(
+        .d(ovf__d),
+        .q(ovf__q),
+        .clock(ovf__clock)
+    );
+    tiny_instr_decompressor_dff_w16 rptr(
+        .d(rptr__d),
+        .q(rptr__q),
+        .clock(rptr__clock)
+    );
+    tiny_instr_decompressor_dff_w1 fetching(
+        .d(fetching__d),
+        .q(fetching__q),
+        .clock(fetching__clock)
+    );
+    tiny_instr_decompressor_dff_w64 rd(
+        .d(rd__d),
+        .q(rd__q),
+        .clock(rd__clock)
+    );
+    tiny_instr_decompressor_dff_w1 rd_v(
+        .d(rd_v__d),
+        .q(rd_v__q),
+        .clock(rd_v__clock)
+    );
+    tiny_instr_decompressor_dff_w64 q0(
+        .d(q0__d),
+        .q(q0__q),
+        .clock(q0__clock)
+    );
+    tiny_instr_decompressor_dff_w64 q1(
+        .d(q1__d),
+        .q(q1__q),
+        .clock(q1__clock)
+    );
+    tiny_instr_decompressor_dff_w64 q2(
+        .d(q2__d),
+        .q(q2__q),
+        .clock(q2__clock)
+    );
+    tiny_instr_decompressor_dff_w64 q3(
+        .d(q3__d),
+        .q(q3__q),
+        .clock(q3__clock)
+    );
+    tiny_instr_decompressor_dff_w1 v0(
+        .d(v0__d),
+        .q(v0__q),
+        .clock(v0__clock)
+    );
+    tiny_instr_decompressor_dff_w1 v1(
+        .d(v1__d),
+        .q(v1__q),
+        .clock(v1__clock)
+    );
+    tiny_instr_decompressor_dff_w1 v2(
+        .d(v2__d),
+        .q(v2__q),
+        .clock(v2__clock)
+    );
+    tiny_instr_decompressor_dff_w1 v3(
+        .d(v3__d),
+        .q(v3__q),
+        .clock(v3__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        wptr__clock = clock;
+        ovf__clock = clock;
+        rptr__clock = clock;
+        fetching__clock = clock;
+        rd__clock = clock;
+        rd_v__clock = clock;
+        q0__clock = clock;
+        q1__clock = clock;
+        q2__clock = clock;
+        q3__clock = clock;
+        v0__clock = clock;
+        v1__clock = clock;
+        v2__clock = clock;
+        v3__clock = clock;
+        wptr__d = wptr__q;
+        ovf__d = ovf__q;
+        rptr__d = rptr__q;
+        fetching__d = fetching__q;
+        rd__d = rd__q;
+        rd_v__d = rd_v__q;
+        q0__d = q0__q;
+        q1__d = q1__q;
+        q2__d = q2__q;
+        q3__d = q3__q;
+        v0__d = v0__q;
+        v1__d = v1__q;
+        v2__d = v2__q;
+        v3__d = v3__q;
+        ibuf__clock = clock;
+        count = wptr__q;
+        overflow = ovf__q;
+        head = q0__q;
+        head_ok = v0__q;
+        drained = ~fetching__q & ~rd_v__q & (rptr__q >= wptr__q);
+        ibuf__w_en = 1'b0;
+        ibuf__w_addr = wptr__q;
+        ibuf__w_data = wdata;
+        if (we) begin
+            if (({16'd0, wptr__q}) < depth) begin
+                ibuf__w_en = 1'b1;
+                wptr__d = wptr__q + 16'h1;
+            end
+            else begin
+                ovf__d = 1'b1;
+            end
+        end
+        if (fetching__q) begin
+            rd__d = ibuf__r_data;
+        end
+        rd_v__d = fetching__q;
+        if (consume) begin
+            if (v1__q) begin
+                q0__d = q1__q;
+            end
+            else begin
+                q0__d = rd__q;
+            end
+            if (v2__q) begin
+                q1__d = q2__q;
+            end
+            else begin
+                q1__d = rd__q;
+            end
+            if (v3__q) begin
+                q2__d = q3__q;
+            end
+            else begin
+                q2__d = rd__q;
+            end
+            q3__d = rd__q;
+            v0__d = v1__q | rd_v__q;
+            v1__d = v2__q | (v1__q & rd_v__q);
+            v2__d = v3__q | (v2__q & rd_v__q);
+            v3__d = v3__q & rd_v__q;
+        end
+        else begin
+            if (~v0__q) begin
+                q0__d = rd__q;
+            end
+            if (~v1__q) begin
+                q1__d = rd__q;
+            end
+            if (~v2__q) begin
+                q2__d = rd__q;
+            end
+            if (~v3__q) begin
+                q3__d = rd__q;
+            end
+            v0__d = v0__q | rd_v__q;
+            v1__d = v1__q | (v0__q & rd_v__q);
+            v2__d = v2__q | (v1__q & rd_v__q);
+            v3__d = v3__q | (v2__q & rd_v__q);
+        end
+        room = ~(v3__q | (v2__q & (fetching__q | rd_v__q)) | (v1__q & fetching__q & rd_v__q));
+        ibuf__r_en = 1'b0;
+        ibuf__r_addr = rptr__q;
+        fetching__d = 1'b0;
+        if (run & room & (rptr__q < wptr__q)) begin
+            ibuf__r_en = 1'b1;
+            rptr__d = rptr__q + 16'h1;
+            fetching__d = 1'b1;
+        end
+        if (hold) begin
+            rptr__d = rptr__q;
+            fetching__d = fetching__q;
+            rd__d = rd__q;
+            rd_v__d = rd_v__q;
+            q0__d = q0__q;
+            q1__d = q1__q;
+            q2__d = q2__q;
+            q3__d = q3__q;
+            v0__d = v0__q;
+            v1__d = v1__q;
+            v2__d = v2__q;
+            v3__d = v3__q;
+            ibuf__r_en = 1'b0;
+        end
+        if (clear) begin
+            wptr__d = 16'h0;
+            ovf__d = 1'b0;
+        end
+        if (start) begin
+            rptr__d = 16'h0;
+            fetching__d = 1'b0;
+            rd_v__d = 1'b0;
+            v0__d = 1'b0;
+            v1__d = 1'b0;
+            v2__d = 1'b0;
+            v3__d = 1'b0;
+        end
+    end
+    
+endmodule // tiny_instr_decompressor_words
+
+module tiny_instr_decompressor_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [63:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [63:0] w_data;
     
     // Update code (custom)
-    initial begin
-       q = 256'h0;
-    end
-    
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
+    reg [63:0] mem [0:255];
     always @(posedge clock) begin
-       q <= d;
+    `ifdef SYNTHESIS
+       if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
+       if (w_en) mem[w_addr[7:0]] <= w_data;
     end
-          
-endmodule // tiny_instr_decompressor_dff_w256
+endmodule // tiny_instr_decompressor_instr_buffer

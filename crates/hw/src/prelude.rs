@@ -1,6 +1,6 @@
 //! Re-exports of every public hardware block and its parameter struct.
 
-pub use crate::isa::InstrDecompressor;
+pub use crate::isa::{CopyCounter, History, InstrDecompressor, MemAddExpand, RepeatCopy, SlotFile, TokenStage, WordDecode, WordQueue};
 pub use crate::mem::SyncRam;
 pub use crate::pe::{
     AccColumn, AccColumnParams, ColumnOut, ConvEngine, ConvEngineParams, ConvSequencer, DrainControl, PassCounter, Pe, PeParams,
