@@ -78,8 +78,54 @@ fn a_huge_shape_only_network_is_refused_before_any_work() {
         let t = Instant::now();
         let (code, _, err) = accelgen(&cmd);
         assert_eq!(code, 2, "{cmd:?}: {err}");
-        assert!(err.contains("layers[0]: this convolution takes about") && err.contains("more than the 5000000000"), "{err}");
+        assert!(err.contains("field \"layers[0]\": the input 1×16384×16384 has 268435456 elements: allowed at most 16777216 per layer"), "{err}");
         assert!(t.elapsed() < Duration::from_secs(10));
+    }
+}
+
+const REQUANT: &str = r#""requant": {"multiplier": 1, "shift": 0, "zero_point": 0}"#;
+
+/// Issue #27's constructions: padding that turns a 1×1×1 input into an 8191×8191 output (once
+/// computed by the golden model at 2.4–3.1 GB), refused by every command on the size of the
+/// padded input, naming the layer's padding and the limit.
+#[test]
+fn padding_that_multiplies_the_work_is_refused_before_any_work() {
+    let dir = scratch("padding");
+    let case = dir.join("case.json");
+    let w = vec!["1"; 36].join(",");
+    std::fs::write(&case, format!(r#"{{"op": "conv2d", "input": {{"shape": [1, 1, 1], "data": [1]}}, "weight": {{"shape": [4, 1, 3, 3], "data": [{w}]}}, "padding": [4096, 4096]}}"#)).unwrap();
+    let net = dir.join("net.json");
+    let chain = vec![format!(r#"{{"op": "conv2d", "weight": {{"shape": [4, 4, 1, 1]}}, {REQUANT}}}"#); 29].join(", ");
+    std::fs::write(&net, format!(r#"{{"input": {{"shape": [1, 1, 1]}}, "layers": [{{"op": "conv2d", "weight": {{"shape": [4, 1, 3, 3]}}, "padding": [4096, 4096], {REQUANT}}}, {chain}]}}"#)).unwrap();
+    let limit = "the padded input 1×8193×8193 has 67125249 elements (padding [4096, 4096] on a [1, 1, 1] input): allowed at most 16777216 per layer";
+    let out = dir.join("out");
+    for (cmd, field) in [
+        (vec!["golden", s(&case)], "padding"),
+        (vec!["run", s(&case), "--preset", "tiny"], "padding"),
+        (vec!["plan-clock", s(&net)], "layers[0].padding"),
+        (vec!["compile", s(&net), "--preset", "tiny", "--out", s(&out)], "layers[0].padding"),
+    ] {
+        let (code, _, err) = accelgen(&cmd);
+        assert_eq!(code, 2, "{cmd:?}: {err}");
+        assert!(err.contains(&format!("field \"{field}\": {limit}")), "{cmd:?}: {err}");
+    }
+    assert!(!out.exists(), "nothing written");
+}
+
+/// A chain of layers each within the per-layer limits (64×512×512 through 29 1×1 convs) that
+/// together would step the cycle model through about 8·10^9 clock periods on `tiny`: refused by
+/// the network's total before the first layer is modelled.
+#[test]
+fn a_chain_of_layers_is_refused_by_its_total_model_work() {
+    let dir = scratch("chain");
+    let net = dir.join("net.json");
+    let chain = vec![format!(r#"{{"op": "conv2d", "weight": {{"shape": [64, 64, 1, 1]}}, {REQUANT}}}"#); 29].join(", ");
+    std::fs::write(&net, format!(r#"{{"input": {{"shape": [64, 512, 512]}}, "layers": [{chain}]}}"#)).unwrap();
+    let out = dir.join("out");
+    for cmd in [vec!["plan-clock", s(&net), "--preset", "tiny"], vec!["compile", s(&net), "--preset", "tiny", "--out", s(&out)]] {
+        let (code, _, err) = accelgen(&cmd);
+        assert_eq!(code, 2, "{cmd:?}: {err}");
+        assert!(err.contains("the conv layers up to this one take about") && err.contains("more than the 5000000000 the cycle model evaluates for a network"), "{cmd:?}: {err}");
     }
 }
 

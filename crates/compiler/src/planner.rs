@@ -60,12 +60,38 @@ pub fn choose_divider(full: u64, budget: u64, dividers: &[u32]) -> (u32, bool) {
         .map_or((1, false), |d| (d, true))
 }
 
-/// Most clock periods of one layer the cycle model is asked to step through (about 25 s of
-/// stepping at 200 million modelled cycles per second; a VGG-16 layer needs under 10^8).
+/// Most clock periods the cycle model is asked to step through for one network, all its conv
+/// layers together (about 25 s of stepping at 200 million modelled cycles per second; a VGG-16
+/// layer needs under 10^8).
 pub const MAX_MODEL_CYCLES: u64 = 5_000_000_000;
+
+/// Refuses, before any layer is modelled, a network whose conv layers together would step the
+/// cycle model through more than [`MAX_MODEL_CYCLES`] clock periods (each layer's estimate is
+/// the closed-form one; a chain of layers that are each within the limit is refused here).
+fn check_model_work(net: &Network, cfg: &HwConfig) -> Result<(), String> {
+    let e = cfg.conv_array();
+    let mut total = 0u64;
+    for (i, layer) in net.layers.iter().enumerate() {
+        if let Layer::Conv(c) = layer {
+            let path = format!("layers[{i}]");
+            let plan = ConvPlan::geometry(&e, &net.shapes[i], &c.weight.shape, c.params.stride, c.params.padding)
+                .map_err(|err| format!("{path}: {err}"))?;
+            let estimate = cycle_estimate(&e, &plan);
+            total = total.saturating_add(estimate);
+            if total > MAX_MODEL_CYCLES {
+                return Err(format!(
+                    "{path}: the conv layers up to this one take about {total} clock periods on this configuration \
+                     (this one {estimate}), more than the {MAX_MODEL_CYCLES} the cycle model evaluates for a network"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Plans every pooling layer of `net` on the configured hardware.
 pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, String> {
+    check_model_work(net, cfg)?;
     let e = cfg.conv_array();
     let u = cfg.pool_array();
     let dividers = &cfg.pool_clock.dividers;
@@ -80,13 +106,6 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
             Layer::Conv(c) => {
                 let plan = ConvPlan::geometry(&e, input, &c.weight.shape, c.params.stride, c.params.padding)
                     .map_err(|err| format!("{path}: {err}"))?;
-                let estimate = cycle_estimate(&e, &plan);
-                if estimate > MAX_MODEL_CYCLES {
-                    return Err(format!(
-                        "{path}: this convolution takes about {estimate} clock periods on this configuration, \
-                         more than the {MAX_MODEL_CYCLES} the cycle model evaluates"
-                    ));
-                }
                 let t = conv_cycles(&e, &plan).cycles;
                 // Fused pooling (one output group, n > 1 bands): the first band's time is lost.
                 let budget = match conv_tiling(&e, plan.clone(), &path, on_chip_multiple(net, i)) {

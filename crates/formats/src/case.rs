@@ -13,6 +13,13 @@ use std::path::Path;
 /// hardware limits are narrower and checked by each block).
 pub const MAX_GEOMETRY: i64 = 4096;
 
+/// Most elements a layer's output, or its input with the padding added, may have: what padding
+/// and layer chains make of a small input is bounded before the golden model, the cycle model or
+/// a simulation does any work (the largest layer of VGG-16 has 3.2·10^6).
+pub const MAX_LAYER_ELEMENTS: u64 = 1 << 24;
+/// Most multiply-accumulates one conv layer may need (VGG-16's largest layer needs 1.85·10^9).
+pub const MAX_LAYER_MACS: u64 = 1 << 34;
+
 /// A convolution layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConvLayer {
@@ -58,21 +65,61 @@ impl Layer {
     }
 
     /// Output shape and whether the output is int8 (else int32), given the input shape.
+    /// The sizes are checked against [`MAX_LAYER_ELEMENTS`] and [`MAX_LAYER_MACS`].
     pub fn output_shape(&self, input: &[usize], path: &str) -> Result<(Vec<usize>, bool), String> {
-        match self {
+        let (dims, padding, is_i8, taps) = match self {
             Layer::Conv(c) => {
                 let bias = c.bias.as_ref().map(|b| b.shape.as_slice());
-                let dims = c.params.check(input, &c.weight.shape, bias).map_err(|e| {
-                    field_err(path, e)
-                })?;
-                Ok((dims.to_vec(), c.requant.is_some()))
+                let dims = c.params.check(input, &c.weight.shape, bias).map_err(|e| field_err(path, e))?;
+                let taps = c.weight.shape[1..].iter().map(|&d| d as u64).product::<u64>();
+                (dims, c.params.padding, c.requant.is_some(), taps)
             }
             Layer::Pool(p) => {
                 let dims = p.params.check(input).map_err(|e| field_err(path, e))?;
-                Ok((dims.to_vec(), true))
+                (dims, p.params.padding, true, 0)
             }
-        }
+        };
+        check_layer_size(input, &dims, padding, taps, path)?;
+        Ok((dims.to_vec(), is_i8))
     }
+}
+
+/// Refuses a layer whose output, padded input or (for a conv with `taps` = C·R·S) MAC count is
+/// above the limits, naming the figure, the limit and the padding that made it.
+fn check_layer_size(input: &[usize], out: &[usize; 3], padding: [usize; 2], taps: u64, path: &str) -> Result<(), String> {
+    let elems = |d: &[u64]| d.iter().try_fold(1u64, |a, &x| a.checked_mul(x)).unwrap_or(u64::MAX);
+    let c = input.first().copied().unwrap_or(1) as u64;
+    let padded = [c, input[1] as u64 + 2 * padding[0] as u64, input[2] as u64 + 2 * padding[1] as u64];
+    let outd = out.map(|d| d as u64);
+    let why = if padding != [0, 0] { format!(" (padding {padding:?} on a {input:?} input)") } else { String::new() };
+    // The field to blame: the padding when there is some, else the layer (or a case's input).
+    let field = match (padding != [0, 0], path.is_empty()) {
+        (true, _) => join(path, "padding"),
+        (false, true) => "input".to_string(),
+        (false, false) => path.to_string(),
+    };
+    let shape = |d: &[u64]| d.iter().map(u64::to_string).collect::<Vec<_>>().join("×");
+    if elems(&padded) > MAX_LAYER_ELEMENTS {
+        let what = if padding != [0, 0] { "the padded input" } else { "the input" };
+        return Err(field_err(&field, format!(
+            "{what} {} has {} elements{why}: allowed at most {MAX_LAYER_ELEMENTS} per layer",
+            shape(&padded), elems(&padded)
+        )));
+    }
+    if elems(&outd) > MAX_LAYER_ELEMENTS {
+        return Err(field_err(&field, format!(
+            "the output {} has {} elements{why}: allowed at most {MAX_LAYER_ELEMENTS} per layer",
+            shape(&outd), elems(&outd)
+        )));
+    }
+    let macs = elems(&outd).saturating_mul(taps);
+    if macs > MAX_LAYER_MACS {
+        return Err(field_err(&field, format!(
+            "the conv needs {macs} multiply-accumulates ({} outputs × {taps} taps): allowed at most {MAX_LAYER_MACS} per layer",
+            elems(&outd)
+        )));
+    }
+    Ok(())
 }
 
 /// The output of a layer: int8 after requantization or pooling, int32 accumulators otherwise.
