@@ -259,9 +259,14 @@ pub(crate) enum Cmd {
 pub(crate) enum BenchCmd {
     /// Cycles per second of every simulation engine on the same design and stimulus.
     Sim {
-        /// One line of JSON: {"rust_hdl_cps", "verilator_inproc_cps", "verilator_standalone_cps", "icarus_cps"}.
+        /// One line of JSON: {"rust_hdl_cps", "verilator_inproc_cps", "verilator_standalone_cps",
+        /// "icarus_cps", ...} (medians), with "repetitions" and each figure's min and max.
         #[arg(long)]
         json: bool,
+        /// Repetitions of the engine measurements (the medians are reported, with min, max and
+        /// the spread max/min).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
+        repeat: u32,
     },
     /// Whole networks on accel_top (default preset, Verilator): network-wide PE utilization next
     /// to the conv engine's compute-only figure, memory traffic next to the minimum.

@@ -8,6 +8,11 @@
 //! excluded); the replay keys time the replay loop alone; `layer_wall_s` times a whole `accelgen
 //! run` process (parse, golden model, Verilog, model load, simulation, compare) after a warm-up
 //! run that builds and caches the Verilator model.
+//!
+//! The engine measurements are repeated (`--repeat`, default 5) and reported as medians with their
+//! min, max and spread (max/min), so a reader sees how noisy a figure is (a loaded machine moves
+//! single runs by 1.5x); every ratio is of medians, or for the direct-vs-standalone comparison the
+//! median of the per-repetition ratios (both measured in the same repetition).
 
 use crate::failure::Failure;
 use accelgen_config::Preset;
@@ -17,6 +22,7 @@ use accelgen_hw::pe::ConvEngineParams;
 use accelgen_sim::conv::run_conv;
 use accelgen_sim::engines::Engine;
 use accelgen_sim::RunOptions;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -68,22 +74,35 @@ fn run_wall(case: &Path, engine: &str) -> Result<f64, Failure> {
     Ok(secs)
 }
 
-pub(crate) fn bench_sim(as_json: bool) -> Result<(), Failure> {
-    let cfg = Preset::Default.config();
-    let e = ConvEngineParams::from_config(&cfg.pe_array);
-    let (cin, cout, h, w) = (16, 32, 10, 10);
-    let (input, layer) = layer(cin, cout, h, w);
+/// Median, min and max of repeated measurements.
+#[derive(Clone, Copy, Debug)]
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(v: &[f64]) -> Spread {
+        let mut s = v.to_vec();
+        s.sort_by(f64::total_cmp);
+        let n = s.len();
+        let median = if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 };
+        Spread { median, min: s[0], max: s[n - 1] }
+    }
+}
+
+/// One repetition of the engine measurements: clock periods per second of each engine (and the
+/// direct testbench over the standalone replay, measured in the same repetition).
+fn engine_rates(e: &ConvEngineParams, input: &accelgen_golden::TensorI8, layer: &ConvLayer) -> Result<(f64, BTreeMap<&'static str, f64>), Failure> {
     let sim = |e: accelgen_sim::RunError| Failure::Input(format!("bench sim: {e}"));
     let opts = |engine, extra_engines| RunOptions { engine, extra_engines, timing: true, ..Default::default() };
-    eprintln!("bench sim: the first run builds and caches each simulator");
-    // Warm-up: builds the Verilator model and caches the Verilog; not timed.
-    run_conv(&e, &input, &layer, &opts(Engine::Verilator, vec![])).map_err(sim)?;
     let secs = |run: &accelgen_sim::HwRun, key: &str| run.stats.get(key).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
-    let rust = run_conv(&e, &input, &layer, &opts(Engine::Rust, vec![])).map_err(sim)?;
-    let direct = run_conv(&e, &input, &layer, &opts(Engine::Verilator, vec![])).map_err(sim)?;
+    let rust = run_conv(e, input, layer, &opts(Engine::Rust, vec![])).map_err(sim)?;
+    let direct = run_conv(e, input, layer, &opts(Engine::Verilator, vec![])).map_err(sim)?;
     // rust-hdl once more, recording the stimulus, which Icarus and Verilator (batched in-process
     // and standalone) replay: the same stimulus, period for period.
-    let replay = run_conv(&e, &input, &layer, &opts(Engine::Icarus, vec![Engine::Verilator, Engine::VerilatorStandalone]))
+    let replay = run_conv(e, input, layer, &opts(Engine::Icarus, vec![Engine::Verilator, Engine::VerilatorStandalone]))
         .map_err(sim)?;
     if rust.output != direct.output || rust.output != replay.output {
         return Err(Failure::Mismatch);
@@ -94,11 +113,40 @@ pub(crate) fn bench_sim(as_json: bool) -> Result<(), Failure> {
             return Err(Failure::Input("bench sim: the engines ran different stimuli".into()));
         }
     }
-    let rust_cps = periods / secs(&rust, "sim_seconds");
-    let direct_cps = periods / secs(&direct, "sim_seconds");
-    let inproc = periods / secs(&replay, "engine_seconds.verilator");
     let standalone = periods / secs(&replay, "engine_seconds.verilator-standalone");
-    let icarus = periods / secs(&replay, "engine_seconds");
+    let direct_cps = periods / secs(&direct, "sim_seconds");
+    let rates = BTreeMap::from([
+        ("rust_hdl_cps", periods / secs(&rust, "sim_seconds")),
+        ("verilator_direct_cps", direct_cps),
+        ("verilator_inproc_cps", periods / secs(&replay, "engine_seconds.verilator")),
+        ("verilator_standalone_cps", standalone),
+        ("icarus_cps", periods / secs(&replay, "engine_seconds")),
+        ("direct_over_standalone", direct_cps / standalone),
+    ]);
+    Ok((periods, rates))
+}
+
+pub(crate) fn bench_sim(as_json: bool, repeat: u32) -> Result<(), Failure> {
+    let cfg = Preset::Default.config();
+    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let (cin, cout, h, w) = (16, 32, 10, 10);
+    let (input, layer) = layer(cin, cout, h, w);
+    let sim = |e: accelgen_sim::RunError| Failure::Input(format!("bench sim: {e}"));
+    let warm = RunOptions { engine: Engine::Verilator, timing: true, ..Default::default() };
+    eprintln!("bench sim: the first run builds and caches each simulator; then {repeat} repetitions");
+    // Warm-up: builds the Verilator model and caches the Verilog; not timed.
+    run_conv(&e, &input, &layer, &warm).map_err(sim)?;
+    let mut samples: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    let mut periods = 0.0;
+    for _ in 0..repeat {
+        let (p, rates) = engine_rates(&e, &input, &layer)?;
+        periods = p;
+        for (k, v) in rates {
+            samples.entry(k).or_default().push(v);
+        }
+    }
+    let st: BTreeMap<&str, Spread> = samples.iter().map(|(k, v)| (*k, Spread::of(v))).collect();
+    let med = |k: &str| st[k].median;
 
     let case = PathBuf::from("target/bench/layer_64to64_3x3_14x14.json");
     write_layer_case(&case)?;
@@ -107,31 +155,56 @@ pub(crate) fn bench_sim(as_json: bool) -> Result<(), Failure> {
     let wall_v = run_wall(&case, "verilator")?;
     let wall_r = run_wall(&case, "rust")?;
     if as_json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "rust_hdl_cps": rust_cps.round(),
-                "verilator_direct_cps": direct_cps.round(),
-                "verilator_inproc_cps": inproc.round(),
-                "verilator_standalone_cps": standalone.round(),
-                "icarus_cps": icarus.round(),
-                "layer_wall_s": {"rust": (wall_r * 1000.0).round() / 1000.0, "verilator": (wall_v * 1000.0).round() / 1000.0},
-            })
-        );
+        let mut j = serde_json::json!({
+            "repetitions": repeat,
+            "layer_wall_s": {"rust": (wall_r * 1000.0).round() / 1000.0, "verilator": (wall_v * 1000.0).round() / 1000.0},
+        });
+        for (k, s) in &st {
+            if *k == "direct_over_standalone" {
+                j[*k] = serde_json::json!((s.median * 100.0).round() / 100.0);
+                j["direct_over_standalone_range"] = serde_json::json!([(s.min * 100.0).round() / 100.0, (s.max * 100.0).round() / 100.0]);
+            } else {
+                j[*k] = serde_json::json!(s.median.round());
+                j[format!("{k}_range")] = serde_json::json!([s.min.round(), s.max.round()]);
+            }
+        }
+        println!("{j}");
     } else {
-        println!("simulation speed, default conv engine, 3x3 {cin}->{cout} on {h}x{w}: {periods} clock periods per run");
-        println!("  engine                               cycles/s   vs rust-hdl");
-        println!("  rust-hdl (testbench)             {rust_cps:>12.0}   1.0x");
-        println!(
-            "  Verilator, direct testbench      {direct_cps:>12.0}   {:.1}x   ({:.2}x the standalone harness)",
-            direct_cps / rust_cps,
-            direct_cps / standalone
-        );
-        println!("  Verilator, in-process replay     {inproc:>12.0}   {:.1}x", inproc / rust_cps);
-        println!("  Verilator, standalone replay     {standalone:>12.0}   {:.1}x", standalone / rust_cps);
-        println!("  Icarus replay                    {icarus:>12.0}   {:.2}x", icarus / rust_cps);
+        println!("simulation speed, default conv engine, 3x3 {cin}->{cout} on {h}x{w}: {periods} clock periods per run, {repeat} repetitions");
+        println!("  engine                           median cycles/s   vs rust-hdl          min..max   spread");
+        let row = |name: &str, k: &str, extra: String| {
+            let s = st[k];
+            println!(
+                "  {name:<32} {:>14.0}   {:>9.2}x   {:>9.0}..{:<9.0} {:.2}x{extra}",
+                s.median,
+                s.median / med("rust_hdl_cps"),
+                s.min,
+                s.max,
+                s.max / s.min
+            );
+        };
+        row("rust-hdl (testbench)", "rust_hdl_cps", String::new());
+        let d = st["direct_over_standalone"];
+        row("Verilator, direct testbench", "verilator_direct_cps", format!("   ({:.2}x the standalone harness, {:.2}..{:.2})", d.median, d.min, d.max));
+        row("Verilator, in-process replay", "verilator_inproc_cps", String::new());
+        row("Verilator, standalone replay", "verilator_standalone_cps", String::new());
+        row("Icarus replay", "icarus_cps", String::new());
         println!("accelgen run, 64->64 3x3 on 14x14, default preset, whole process:");
         println!("  rust-hdl {wall_r:.2} s, Verilator {wall_v:.2} s: {:.0}x shorter on Verilator", wall_r / wall_v);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Spread;
+
+    #[test]
+    fn spread_is_the_median_min_and_max() {
+        let s = Spread::of(&[3.0, 1.0, 2.0]);
+        assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
+        let s = Spread::of(&[4.0, 1.0, 2.0, 10.0]);
+        assert_eq!((s.median, s.min, s.max), (3.0, 1.0, 10.0));
+        assert_eq!(Spread::of(&[5.0]).median, 5.0);
+    }
 }

@@ -32,7 +32,7 @@ pub(crate) fn dispatch(cmd: Cmd) -> Result<(), Failure> {
         }
         Cmd::Suite { paths, config } => suite::suite(&paths, &config.load()?),
         Cmd::Compile { file, config, out, json, force } => compile::compile(&file, &config.load()?, &out, json, force),
-        Cmd::Bench { cmd: BenchCmd::Sim { json } } => bench::bench_sim(json),
+        Cmd::Bench { cmd: BenchCmd::Sim { json, repeat } } => bench::bench_sim(json, repeat),
         Cmd::Bench { cmd: BenchCmd::Accel { json } } => bench_accel::bench_accel(json),
         Cmd::Wave { file, signals, from, to, svg, png, force } => {
             wave::wave(&file, &signals, from, to, svg.as_deref(), png.as_deref(), force)
