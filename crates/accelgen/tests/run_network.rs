@@ -42,7 +42,22 @@ fn lenet5_runs_on_accel_top_and_matches_numpy() {
     for key in ["cycles", "macs", "pe_utilization", "mem_read_bytes", "mem_write_bytes", "register_writes", "compressed_bytes", "instructions"] {
         assert!(doc["stats"].get(key).is_some(), "stats.{key}");
     }
-    assert!(out.contains("network of 7 layers on accel_top") && out.contains("mem read B"), "{out}");
+    assert!(out.contains("network of 7 layers on accel_top") && out.contains("mem read B") && out.contains("x bound"), "{out}");
+    // The roofline beside the cycles: each ratio is the layer's cycles over its larger bound, the
+    // network's its cycles over the sum of the layers' bounds (accelgen_compiler::roofline).
+    let (mut bound_sum, mut compute_sum) = (0u64, 0u64);
+    for l in layers {
+        let (c, m) = (l["compute_bound_cycles"].as_u64().unwrap(), l["memory_bound_cycles"].as_u64().unwrap());
+        let ratio = l["cycles"].as_u64().unwrap() as f64 / c.max(m) as f64;
+        assert!((l["roofline_ratio"].as_f64().unwrap() - ratio).abs() < 0.001, "{l}");
+        bound_sum += c.max(m);
+        compute_sum += c;
+    }
+    assert_eq!(doc["stats"]["compute_bound_cycles"], compute_sum);
+    let net_ratio = doc["stats"]["cycles"].as_u64().unwrap() as f64 / bound_sum as f64;
+    assert!((doc["stats"]["roofline_ratio"].as_f64().unwrap() - net_ratio).abs() < 0.001);
+    // LeNet-5's first conv: 117,600 MACs on 64 PEs.
+    assert_eq!(layers[0]["compute_bound_cycles"], 1838);
 }
 
 #[test]

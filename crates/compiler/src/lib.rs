@@ -8,6 +8,7 @@
 //! - [`planner`]: the pooling clock planner;
 //! - [`cycle_model`]: the conv engine's cycle model (equal to the simulation, tested);
 //! - [`interp`]: the instruction interpreter (the program's meaning in software);
+//! - [`roofline`]: a layer's compute and memory bounds on the configured hardware;
 //! - [`testnets`]: seeded network documents for tests, benchmarks and fuzzing.
 //!
 //! Every block parameter comes from the derived configuration ([`accelgen_config::ConvArray`],
@@ -20,6 +21,7 @@ pub mod layout;
 pub mod lower;
 pub mod planner;
 pub mod pool_plan;
+pub mod roofline;
 pub mod testnets;
 pub mod tiling;
 

@@ -230,6 +230,12 @@ fn accel_stats(stats: &mut Map<String, Value>, net: &Network, cfg: &HwConfig, op
     if let Some(code) = c.error_code {
         stats.insert("error_code".into(), json!(code));
     }
+    // The roofline (model bounds, accelgen_compiler::roofline) beside the counted cycles.
+    let bounds = accelgen_compiler::roofline::layer_bounds(net, cfg);
+    let rl = accelgen_compiler::roofline::ratio;
+    stats.insert("compute_bound_cycles".into(), json!(bounds.iter().map(|b| b.compute).sum::<u64>()));
+    stats.insert("memory_bound_cycles".into(), json!(bounds.iter().map(|b| b.memory).sum::<u64>()));
+    stats.insert("roofline_ratio".into(), json!(rl(cycles, bounds.iter().map(|b| b.cycles()).sum())));
     let layers: Vec<Value> = (0..net.layers.len())
         .map(|i| {
             let m = layer_macs(&lay.layers[i]);
@@ -241,6 +247,9 @@ fn accel_stats(stats: &mut Map<String, Value>, net: &Network, cfg: &HwConfig, op
                 "pool_divider": l.dividers[i],
                 "mem_read_bytes": l.reads[i] * word_bytes,
                 "mem_write_bytes": l.writes[i] * word_bytes,
+                "compute_bound_cycles": bounds[i].compute,
+                "memory_bound_cycles": bounds[i].memory,
+                "roofline_ratio": rl(l.cycles[i], bounds[i].cycles()),
             })
         })
         .collect();

@@ -36,13 +36,14 @@ pub(crate) fn run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts:
         if mem.stall_every > 0 { format!(", not ready 1 cycle in {}", mem.stall_every) } else { String::new() }
     );
     println!(
-        "  {:<5} {:<10} {:<12} {:>10} {:>10} {:>7} {:>7} {:>12} {:>12}",
-        "layer", "op", "output", "cycles", "macs", "util", "divider", "mem read B", "mem write B"
+        "  {:<5} {:<10} {:<12} {:>10} {:>10} {:>7} {:>7} {:>12} {:>12} {:>9} {:>9}",
+        "layer", "op", "output", "cycles", "macs", "util", "divider", "mem read B", "mem write B", "roofline", "x bound"
     );
     for (i, layer) in net.layers.iter().enumerate() {
         let per = &run.stats["layers"][i];
+        let bound = per["compute_bound_cycles"].as_u64().unwrap_or(0).max(per["memory_bound_cycles"].as_u64().unwrap_or(0));
         println!(
-            "  {:<5} {:<10} {:<12} {:>10} {:>10} {:>7} {:>7} {:>12} {:>12}",
+            "  {:<5} {:<10} {:<12} {:>10} {:>10} {:>7} {:>7} {:>12} {:>12} {:>9} {:>9}",
             i,
             layer.op(),
             shape_str(&net.shapes[i + 1]),
@@ -52,6 +53,8 @@ pub(crate) fn run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts:
             per["pool_divider"].as_u64().map_or("-".to_string(), |d| d.to_string()),
             per["mem_read_bytes"].to_string(),
             per["mem_write_bytes"].to_string(),
+            bound,
+            per["roofline_ratio"].to_string(),
         );
     }
     if let Some(code) = run.error_code {

@@ -1,0 +1,92 @@
+//! The roofline of a layer: the fewest clock periods any schedule could take on the configured
+//! hardware, from the arithmetic and from the memory traffic (docs/accelerator.md). These are
+//! model figures (bounds), not counts: the run's statistics put them beside the cycles the
+//! hardware took.
+//!
+//! - `compute_bound_cycles` = ⌈MACs / (R·C)⌉: the PE array performs at most R·C multiply-accumulates
+//!   per clock (one per PE per fast cycle).
+//! - `memory_bound_cycles` = ⌈minimum bytes / bytes per bus cycle⌉: the layer reads its input,
+//!   weights and biases and writes its output at least once. At today's memory layout every
+//!   element (int8 or int32) takes a 32-bit lane, so the minimum bytes are 4 × (input + output +
+//!   weights + biases) elements and the bus moves `memory.word_bits` / 8 bytes per cycle.
+//! - `roofline_ratio` = cycles / max(compute, memory); a network's is its cycles over the sum of
+//!   its layers' bounds.
+
+use accelgen_config::HwConfig;
+use accelgen_formats::{Layer, Network};
+
+/// The two bounds of one layer, in clock periods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerBound {
+    /// ⌈MACs / (R·C)⌉.
+    pub compute: u64,
+    /// ⌈minimum bytes / bytes per bus cycle⌉.
+    pub memory: u64,
+}
+
+impl LayerBound {
+    /// The roofline: the larger bound.
+    pub fn cycles(&self) -> u64 {
+        self.compute.max(self.memory)
+    }
+}
+
+/// Bytes of the external memory layout per element (one 32-bit lane).
+pub const BYTES_PER_ELEMENT: u64 = 4;
+
+/// Every layer's bounds on `cfg`.
+pub fn layer_bounds(net: &Network, cfg: &HwConfig) -> Vec<LayerBound> {
+    let pes = cfg.conv_array().pes() as u64;
+    let bus_bytes = u64::from(cfg.memory.word_bits / 8).max(1);
+    let elems = |s: &[usize]| s.iter().map(|&d| d as u64).product::<u64>();
+    net.layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            let (input, output) = (elems(&net.shapes[i]), elems(&net.shapes[i + 1]));
+            let (macs, params) = match layer {
+                Layer::Conv(c) => {
+                    let w = &c.weight.shape;
+                    (output * elems(&w[1..]), elems(w) + w[0] as u64)
+                }
+                Layer::Pool(_) => (0, 0),
+            };
+            let bytes = BYTES_PER_ELEMENT * (input + output + params);
+            LayerBound { compute: macs.div_ceil(pes), memory: bytes.div_ceil(bus_bytes) }
+        })
+        .collect()
+}
+
+/// cycles / bound, rounded to three decimals (0 when the bound is 0).
+pub fn ratio(cycles: u64, bound: u64) -> f64 {
+    if bound == 0 {
+        0.0
+    } else {
+        (cycles as f64 / bound as f64 * 1000.0).round() / 1000.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use accelgen_config::Preset;
+    use serde_json::json;
+
+    /// LeNet-5's first two layers on `default` (8×8 PEs, 32-bit memory), by hand: conv 1→6 5×5
+    /// on 32×32 makes 6·28·28 = 4,704 outputs of 25 taps (117,600 MACs, ⌈/64⌉ = 1,838 periods)
+    /// and moves 1,024 + 4,704 + 150 + 6 elements (23,536 bytes, 5,884 periods); the 2×2 max
+    /// pool moves 4,704 + 1,176 elements (5,880 periods) and computes nothing.
+    #[test]
+    fn lenet_bounds_by_hand() {
+        let doc = json!({"input": {"shape": [1, 32, 32]}, "layers": [
+            {"op": "conv2d", "weight": {"shape": [6, 1, 5, 5]}, "bias": {"shape": [6]}, "requant": {"multiplier": 1, "shift": 0, "zero_point": 0}},
+            {"op": "maxpool2d", "kernel": [2, 2]}]});
+        let net = Network::from_value(&doc, std::path::Path::new(".")).unwrap();
+        let b = layer_bounds(&net, &Preset::Default.config());
+        assert_eq!(b[0], LayerBound { compute: 1838, memory: 5884 });
+        assert_eq!(b[1], LayerBound { compute: 0, memory: 5880 });
+        assert_eq!(b[0].cycles(), 5884);
+        assert_eq!(ratio(11768, 5884), 2.0);
+        assert_eq!(ratio(5, 0), 0.0);
+    }
+}
