@@ -85,6 +85,10 @@ pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
             "mem_bytes": moved,
             "mem_min_bytes": u("mem_min_bytes"),
             "mem_bytes_ratio": ratio(moved as f64, u("mem_min_bytes") as f64),
+            "compute_bound_cycles": u("compute_bound_cycles"),
+            "memory_bound_cycles": u("memory_bound_cycles"),
+            "roofline_ratio": s["roofline_ratio"].clone(),
+            "layer_roofline_ratios": s["layers"].as_array().map(|l| l.iter().map(|x| x["roofline_ratio"].clone()).collect::<Vec<_>>()),
         }));
     }
     if as_json {
@@ -93,12 +97,12 @@ pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
     }
     println!("accel_top, default preset, Verilator (one run per row; utilization = MACs / (R·C·cycles)):");
     println!(
-        "  {:<28} {:>10} {:>10} {:>8} {:>8} {:>7} {:>10} {:>10} {:>6}",
-        "network", "cycles", "model", "util", "model", "ratio", "mem B", "min B", "ratio"
+        "  {:<28} {:>10} {:>10} {:>8} {:>8} {:>7} {:>10} {:>10} {:>6} {:>9}",
+        "network", "cycles", "model", "util", "model", "ratio", "mem B", "min B", "ratio", "x bound"
     );
     for r in &rows {
         println!(
-            "  {:<28} {:>10} {:>10} {:>8} {:>8} {:>7} {:>10} {:>10} {:>6}",
+            "  {:<28} {:>10} {:>10} {:>8} {:>8} {:>7} {:>10} {:>10} {:>6} {:>9}",
             r["network"].as_str().unwrap_or(""),
             r["cycles"].to_string(),
             r["conv_model_cycles"].to_string(),
@@ -107,9 +111,13 @@ pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
             r["utilization_ratio"].to_string(),
             r["mem_bytes"].to_string(),
             r["mem_min_bytes"].to_string(),
-            r["mem_bytes_ratio"].to_string()
+            r["mem_bytes_ratio"].to_string(),
+            r["roofline_ratio"].to_string()
         );
+        let per: Vec<String> = r["layer_roofline_ratios"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
+        println!("      per layer, cycles / roofline: {}", per.join(", "));
     }
     println!("  model: the conv engine's cycle model on each conv layer as one run (no tiling, no data movement, no pooling)");
+    println!("  x bound: cycles / the sum of the layers' rooflines (docs/accelerator.md; memory bounds at today's 32-bit-lane layout)");
     Ok(())
 }
