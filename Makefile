@@ -69,7 +69,7 @@ synth: verilog
 bench: build
 	$(CARGO) bench --workspace
 	$(ACCELGEN) bench sim
-	$(ACCELGEN) bench accel
+	$(ACCELGEN) bench accel --plot target/bench/plots --force
 
 # The three protocols of patents.md as pictures: the conv row shift chain with the K kernels taking
 # turns, a pooling update (n reads, m columns kept), the decompressor's register writes.

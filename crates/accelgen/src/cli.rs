@@ -274,6 +274,13 @@ pub(crate) enum BenchCmd {
         /// One line of JSON, a list of rows.
         #[arg(long)]
         json: bool,
+        /// Also draw each network's roofline chart and per-layer bars as PNG files in DIR
+        /// (`<network>_roofline.png`, `<network>_layers.png`).
+        #[arg(long, value_name = "DIR")]
+        plot: Option<PathBuf>,
+        /// Overwrite existing chart files.
+        #[arg(long, requires = "plot")]
+        force: bool,
     },
 }
 

@@ -22,6 +22,10 @@ pub struct LayerBound {
     pub compute: u64,
     /// ⌈minimum bytes / bytes per bus cycle⌉.
     pub memory: u64,
+    /// The layer's multiply-accumulates.
+    pub macs: u64,
+    /// The layer's minimum bytes at the memory layout.
+    pub bytes: u64,
 }
 
 impl LayerBound {
@@ -52,7 +56,7 @@ pub fn layer_bounds(net: &Network, cfg: &HwConfig) -> Vec<LayerBound> {
                 Layer::Pool(_) => (0, 0),
             };
             let bytes = BYTES_PER_ELEMENT * (input + output + params);
-            LayerBound { compute: macs.div_ceil(pes), memory: bytes.div_ceil(bus_bytes) }
+            LayerBound { compute: macs.div_ceil(pes), memory: bytes.div_ceil(bus_bytes), macs, bytes }
         })
         .collect()
 }
@@ -83,8 +87,8 @@ mod tests {
             {"op": "maxpool2d", "kernel": [2, 2]}]});
         let net = Network::from_value(&doc, std::path::Path::new(".")).unwrap();
         let b = layer_bounds(&net, &Preset::Default.config());
-        assert_eq!(b[0], LayerBound { compute: 1838, memory: 5884 });
-        assert_eq!(b[1], LayerBound { compute: 0, memory: 5880 });
+        assert_eq!(b[0], LayerBound { compute: 1838, memory: 5884, macs: 117_600, bytes: 23_536 });
+        assert_eq!(b[1], LayerBound { compute: 0, memory: 5880, macs: 0, bytes: 23_520 });
         assert_eq!(b[0].cycles(), 5884);
         assert_eq!(ratio(11768, 5884), 2.0);
         assert_eq!(ratio(5, 0), 0.0);

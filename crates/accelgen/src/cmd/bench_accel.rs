@@ -5,6 +5,7 @@
 //! model (`accelgen_compiler::cycle_model`, equal to the simulation on every tested layer) applied to
 //! each conv layer as one run, without tiling, data movement or pooling.
 
+use crate::cmd::roofline_plot::{plot_network, LayerPoint};
 use crate::failure::Failure;
 use accelgen_config::Preset;
 use accelgen_formats::{Layer, Network};
@@ -34,7 +35,7 @@ fn ratio(x: f64, y: f64) -> f64 {
     (x / y.max(1e-12) * 1000.0).round() / 1000.0
 }
 
-pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
+pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Result<(), Failure> {
     let cfg = Preset::Default.config();
     let e = cfg.conv_array();
     let pes = (e.rows * e.cols) as f64;
@@ -63,6 +64,17 @@ pub(crate) fn bench_accel(as_json: bool) -> Result<(), Failure> {
                     .map_err(|e| fail(e.to_string()))?;
                 model_cycles += accelgen_compiler::cycle_model::conv_cycles(&e, &plan).cycles;
                 macs += plan.macs;
+            }
+        }
+        if let Some(dir) = plot {
+            let bounds = accelgen_compiler::roofline::layer_bounds(net, &cfg);
+            let points: Vec<LayerPoint> = (0..net.layers.len())
+                .map(|i| LayerPoint { op: net.layers[i].op().to_string(), cycles: s["layers"][i]["cycles"].as_u64().unwrap_or(0), bound: bounds[i] })
+                .collect();
+            let bus_bytes = f64::from(cfg.memory.word_bits / 8);
+            let files = plot_network(dir, name, &points, pes, bus_bytes, force).map_err(Failure::Input)?;
+            for f in files {
+                eprintln!("bench accel: wrote {}", f.display());
             }
         }
         let net_util = macs as f64 / (pes * u("cycles") as f64);

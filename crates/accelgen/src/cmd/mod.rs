@@ -7,6 +7,7 @@ pub(crate) mod generate;
 pub(crate) mod golden;
 pub(crate) mod network;
 pub(crate) mod plan_clock;
+mod roofline_plot;
 pub(crate) mod program;
 pub(crate) mod run;
 pub(crate) mod suite;
@@ -33,7 +34,7 @@ pub(crate) fn dispatch(cmd: Cmd) -> Result<(), Failure> {
         Cmd::Suite { paths, config } => suite::suite(&paths, &config.load()?),
         Cmd::Compile { file, config, out, json, force } => compile::compile(&file, &config.load()?, &out, json, force),
         Cmd::Bench { cmd: BenchCmd::Sim { json, repeat } } => bench::bench_sim(json, repeat),
-        Cmd::Bench { cmd: BenchCmd::Accel { json } } => bench_accel::bench_accel(json),
+        Cmd::Bench { cmd: BenchCmd::Accel { json, plot, force } } => bench_accel::bench_accel(json, plot.as_deref(), force),
         Cmd::Wave { file, signals, from, to, svg, png, force } => {
             wave::wave(&file, &signals, from, to, svg.as_deref(), png.as_deref(), force)
         }
