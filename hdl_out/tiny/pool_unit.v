@@ -71,17 +71,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     reg  reader__ce;
     reg  reader__go;
     reg  reader__running;
-    reg  [15:0] reader__p_c;
-    reg  [15:0] reader__p_h;
-    reg  [15:0] reader__p_w;
-    reg  [15:0] reader__p_ho;
-    reg  [15:0] reader__p_wo;
-    reg  [15:0] reader__p_kh;
-    reg  [15:0] reader__p_sh;
-    reg  [15:0] reader__p_ph;
-    reg  [15:0] reader__p_pw;
-    reg  [15:0] reader__p_hbw;
-    reg  [15:0] reader__p_xcols;
+    reg  [175:0] reader__geom;
     wire  reader__reads_done;
     wire  [15:0] reader__rd_x;
     wire  reader__col_real;
@@ -265,17 +255,7 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         .ce(reader__ce),
         .go(reader__go),
         .running(reader__running),
-        .p_c(reader__p_c),
-        .p_h(reader__p_h),
-        .p_w(reader__p_w),
-        .p_ho(reader__p_ho),
-        .p_wo(reader__p_wo),
-        .p_kh(reader__p_kh),
-        .p_sh(reader__p_sh),
-        .p_ph(reader__p_ph),
-        .p_pw(reader__p_pw),
-        .p_hbw(reader__p_hbw),
-        .p_xcols(reader__p_xcols),
+        .geom(reader__geom),
         .reads_done(reader__reads_done),
         .rd_x(reader__rd_x),
         .col_real(reader__col_real),
@@ -451,17 +431,17 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
         reader__ce = ce;
         reader__go = go;
         reader__running = running;
-        reader__p_c = p_c;
-        reader__p_h = p_h;
-        reader__p_w = p_w;
-        reader__p_ho = p_ho;
-        reader__p_wo = p_wo;
-        reader__p_kh = p_kh;
-        reader__p_sh = p_sh;
-        reader__p_ph = p_ph;
-        reader__p_pw = p_pw;
-        reader__p_hbw = p_hbw;
-        reader__p_xcols = p_xcols;
+        reader__geom[(32'h0)+:(16)] = p_c;
+        reader__geom[(32'h10)+:(16)] = p_h;
+        reader__geom[(32'h20)+:(16)] = p_w;
+        reader__geom[(32'h30)+:(16)] = p_ho;
+        reader__geom[(32'h40)+:(16)] = p_wo;
+        reader__geom[(32'h50)+:(16)] = p_kh;
+        reader__geom[(32'h60)+:(16)] = p_sh;
+        reader__geom[(32'h70)+:(16)] = p_ph;
+        reader__geom[(32'h80)+:(16)] = p_pw;
+        reader__geom[(32'h90)+:(16)] = p_hbw;
+        reader__geom[(32'ha0)+:(16)] = p_xcols;
         banks__0__clock = clock;
         banks__0__w_en = ld_we & ld_bank[0];
         banks__0__w_addr = ld_addr;
@@ -1369,24 +1349,14 @@ module tiny_pool_unit_dff_w8(d,q,clock);
           
 endmodule // tiny_pool_unit_dff_w8
 
-module tiny_pool_unit_reader(clock,ce,go,running,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_sh,p_ph,p_pw,p_hbw,p_xcols,reads_done,rd_x,col_real,rowmask,bank_en,addr_lo,addr_hi,thermo,rd_valid,rd_real,rd_rot,rd_mask,rd_bandfirst,rd_updend,rd_ubase,rd_outrow);
+module tiny_pool_unit_reader(clock,ce,go,running,geom,reads_done,rd_x,col_real,rowmask,bank_en,addr_lo,addr_hi,thermo,rd_valid,rd_real,rd_rot,rd_mask,rd_bandfirst,rd_updend,rd_ubase,rd_outrow);
     
     // Module arguments
     input wire  clock;
     input wire  ce;
     input wire  go;
     input wire  running;
-    input wire  [15:0] p_c;
-    input wire  [15:0] p_h;
-    input wire  [15:0] p_w;
-    input wire  [15:0] p_ho;
-    input wire  [15:0] p_wo;
-    input wire  [15:0] p_kh;
-    input wire  [15:0] p_sh;
-    input wire  [15:0] p_ph;
-    input wire  [15:0] p_pw;
-    input wire  [15:0] p_hbw;
-    input wire  [15:0] p_xcols;
+    input wire  [175:0] geom;
     output reg  reads_done;
     output reg  [15:0] rd_x;
     output reg  col_real;
@@ -1773,21 +1743,21 @@ module tiny_pool_unit_reader(clock,ce,go,running,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_sh
         rd_updend = a_updend__q;
         rd_ubase = a_ubase__q;
         rd_outrow = a_outrow__q;
-        c_on__d = p_pw - 16'h1;
-        c_off__d = p_w + p_pw - 16'h1;
-        c_real0__d = ~|p_pw & |p_w;
-        ho_m1__d = p_ho - 16'h1;
-        xlast__d = p_xcols - 16'h1;
-        xc1__d = p_xcols == 16'h1;
-        r0n = r0__q + p_sh;
+        c_on__d = geom[(32'h80)+:(16)] - 16'h1;
+        c_off__d = geom[(32'h20)+:(16)] + geom[(32'h80)+:(16)] - 16'h1;
+        c_real0__d = ~|geom[(32'h80)+:(16)] & |geom[(32'h20)+:(16)];
+        ho_m1__d = geom[(32'h30)+:(16)] - 16'h1;
+        xlast__d = geom[(32'ha0)+:(16)] - 16'h1;
+        xc1__d = geom[(32'ha0)+:(16)] == 16'h1;
+        r0n = r0__q + geom[(32'h60)+:(16)];
         ylast__d = yo__q == ho_m1__q;
-        clast__d = chan__q + 16'h1 == p_c;
+        clast__d = chan__q + 16'h1 == geom[(32'h0)+:(16)];
         r0wrap__d = r0n >= kconst;
-        masks__p_h = p_h;
-        masks__p_ph = p_ph;
-        masks__p_kh = p_kh;
-        masks__p_sh = p_sh;
-        masks__p_ho = p_ho;
+        masks__p_h = geom[(32'h10)+:(16)];
+        masks__p_ph = geom[(32'h70)+:(16)];
+        masks__p_kh = geom[(32'h50)+:(16)];
+        masks__p_sh = geom[(32'h60)+:(16)];
+        masks__p_ho = geom[(32'h30)+:(16)];
         masks__load0 = ce & running & (prime__q == 2'h3);
         masks__take = ce & running & ((prime__q == 2'h1) | bub__q | (~done__q & ~|prime__q & be__q & ~xc1__q));
         issue = ce & running & ~done__q & ~bub__q & ~|prime__q;
@@ -1796,9 +1766,9 @@ module tiny_pool_unit_reader(clock,ce,go,running,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_sh
         addr__band_end = be__q;
         addr__ylast = ylast__q;
         addr__r0wrap = r0wrap__q;
-        addr__p_w = p_w;
-        addr__p_pw = p_pw;
-        addr__p_hbw = p_hbw;
+        addr__p_w = geom[(32'h20)+:(16)];
+        addr__p_pw = geom[(32'h80)+:(16)];
+        addr__p_hbw = geom[(32'h90)+:(16)];
         bank_en = 16'h0;
         if (ce) begin
             a_valid__d = 1'b0;
@@ -1846,7 +1816,7 @@ module tiny_pool_unit_reader(clock,ce,go,running,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_sh
                 x__d = 16'h0;
                 c_real__d = c_real0__q;
                 be__d = xc1__q;
-                outrow__d = outrow__q + ({16'd0, p_wo});
+                outrow__d = outrow__q + ({16'd0, geom[(32'h40)+:(16)]});
                 if (ylast__q) begin
                     yo__d = 16'h0;
                     r0__d = 16'h0;
@@ -1870,7 +1840,7 @@ module tiny_pool_unit_reader(clock,ce,go,running,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_sh
         end
         if (go) begin
             x__d = 16'h0;
-            c_real__d = ~|p_pw & |p_w;
+            c_real__d = ~|geom[(32'h80)+:(16)] & |geom[(32'h20)+:(16)];
             upd__d = 8'h0;
             done__d = 1'b0;
             chan__d = 16'h0;
@@ -1878,7 +1848,7 @@ module tiny_pool_unit_reader(clock,ce,go,running,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_sh
             r0__d = 16'h0;
             prime__d = 2'h3;
             bub__d = 1'b0;
-            be__d = p_xcols == 16'h1;
+            be__d = geom[(32'ha0)+:(16)] == 16'h1;
             outrow__d = 32'h0;
             a_valid__d = 1'b0;
         end

@@ -21,6 +21,9 @@
 //!    `LogicState` register where the module does not use them, and sizes the 64-bit reset value
 //!    rust-hdl gives such a register (`q = 64'h0`) to the register's width; the state register's
 //!    flip-flop then is the plain `dff_w<width>` again.
+//! 7. writes the offset of a `LogicStruct` field's part select, a 64-bit literal in rust-hdl
+//!    (`x[(64'h10)+:(16)]`), as the 32-bit literal every other part select has, so steps 4 and 5
+//!    apply to it as well.
 //!
 //! The output is deterministic for a given design, so snapshots and freshness checks are stable.
 
@@ -278,6 +281,15 @@ fn explicit_zero_extension(body: &str) -> String {
 }
 
 /// Step 5 of the module documentation, on one module body.
+/// Step 7: `[(64'hN)+:(W)]` → `[(32'hN)+:(W)]`.
+fn struct_slices(body: &str) -> String {
+    use regex::Regex;
+    use std::sync::OnceLock;
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"\[\(64'h([0-9a-fA-F]{1,8})\)\+:\((\d+)\)\]").expect("valid"));
+    re.replace_all(body, "[(32'h$1)+:($2)]").into_owned()
+}
+
 fn size_literals(body: &str) -> String {
     use regex::{Captures, Regex};
     use std::sync::OnceLock;
@@ -412,7 +424,7 @@ pub fn postprocess(raw: &str, top_name: &str, prefix: &str, header: &str) -> Str
     let mut out = String::from(header);
     for m in &mods {
         let name = &names[&m.name];
-        let mut body = size_literals(&explicit_zero_extension(&rename_instances(&m.body, &names).replace('$', "__")));
+        let mut body = size_literals(&explicit_zero_extension(&struct_slices(&rename_instances(&m.body, &names).replace('$', "__"))));
         if !body.ends_with('\n') {
             body.push('\n');
         }
@@ -427,6 +439,12 @@ mod tests {
     use super::*;
 
     const RAW: &str = "\n\nmodule top(clock,a);\n    top$x x(\n    );\n    top$y y(\n    );\nendmodule // top\n\n\nmodule top$x(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$x\n\n\nmodule top$y(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$y\n";
+
+    #[test]
+    fn struct_field_offsets_become_32_bit_literals() {
+        assert_eq!(struct_slices("y = g[(64'h10)+:(16)] - 32'h1;"), "y = g[(32'h10)+:(16)] - 32'h1;");
+        assert_eq!(size_literals("    reg  [15:0] y;\n    reg  [175:0] g;\n    y = g[(32'h10)+:(16)] - 32'h1;\n").lines().last().unwrap(), "    y = g[(32'h10)+:(16)] - 16'h1;");
+    }
 
     #[test]
     fn unused_enum_constants_go_and_the_state_reset_is_sized() {

@@ -1,7 +1,7 @@
 //! # BandReader: the pooling unit's read cursor, one padded column of a row band per enabled cycle
 //!
 //! The unit reads each channel's map as row bands, one per output row (k padded rows starting at
-//! row yo·sh), and each band column by column over `p_xcols` padded columns (a multiple of n,
+//! row yo·sh), and each band column by column over `xcols` padded columns (a multiple of n,
 //! `docs/pooling.md`). One read fetches column x of the band's real rows from the banks that hold
 //! them ([`BandMasks`], [`BankAddress`]); padding columns read nothing. Reads are grouped in
 //! updates of n; the read stage (`rd_*`) tells the region what the read issued on the last
@@ -15,7 +15,7 @@
 //! |---|---|---|---|
 //! | `clock`, `ce` | in | 1 | clock and the unit's clock enable |
 //! | `go`, `running` | in | 1 | a run starts; the unit runs |
-//! | `p_c`, `p_h`, `p_w`, `p_ho`, `p_wo`, `p_kh`, `p_sh`, `p_ph`, `p_pw`, `p_hbw`, `p_xcols` | in | 16 | layer geometry |
+//! | `geom` | in | 11 × 16 | layer geometry ([`BandGeometry`]: c, h, w, ho, wo, kh, sh, ph, pw, hbw, xcols) |
 //! | `reads_done` | out | 1 | every band of every channel has been read |
 //! | `rd_x`, `col_real`, `rowmask` | out | 16, 1, 16 | the cursor: padded column, inside the map, real rows |
 //! | `bank_en` | out | 16 | the banks read this cycle |
@@ -25,6 +25,34 @@
 
 use crate::pool::{fault_if, BandMasks, BankAddress};
 use rust_hdl::prelude::*;
+
+/// The layer geometry the read cursor needs, as one port: a rust-hdl `LogicStruct` is one bus in
+/// the Verilog with each field a slice, so the parent's parameter ports are not declared again.
+#[derive(Copy, Clone, Debug, PartialEq, Default, LogicStruct)]
+pub struct BandGeometry {
+    /// Channels.
+    pub c: Bits<16>,
+    /// Input height.
+    pub h: Bits<16>,
+    /// Input width.
+    pub w: Bits<16>,
+    /// Output height (bands per channel).
+    pub ho: Bits<16>,
+    /// Output width.
+    pub wo: Bits<16>,
+    /// Window height.
+    pub kh: Bits<16>,
+    /// Vertical stride.
+    pub sh: Bits<16>,
+    /// Vertical padding.
+    pub ph: Bits<16>,
+    /// Horizontal padding.
+    pub pw: Bits<16>,
+    /// Bank entries per channel.
+    pub hbw: Bits<16>,
+    /// Padded columns read per band.
+    pub xcols: Bits<16>,
+}
 
 /// The read cursor.
 #[derive(LogicBlock)]
@@ -37,28 +65,8 @@ pub struct BandReader {
     pub go: Signal<In, Bit>,
     /// The unit runs.
     pub running: Signal<In, Bit>,
-    /// Channels.
-    pub p_c: Signal<In, Bits<16>>,
-    /// Input height.
-    pub p_h: Signal<In, Bits<16>>,
-    /// Input width.
-    pub p_w: Signal<In, Bits<16>>,
-    /// Output height.
-    pub p_ho: Signal<In, Bits<16>>,
-    /// Output width.
-    pub p_wo: Signal<In, Bits<16>>,
-    /// Window height.
-    pub p_kh: Signal<In, Bits<16>>,
-    /// Vertical stride.
-    pub p_sh: Signal<In, Bits<16>>,
-    /// Vertical padding.
-    pub p_ph: Signal<In, Bits<16>>,
-    /// Horizontal padding.
-    pub p_pw: Signal<In, Bits<16>>,
-    /// Bank entries per channel.
-    pub p_hbw: Signal<In, Bits<16>>,
-    /// Padded columns read per band.
-    pub p_xcols: Signal<In, Bits<16>>,
+    /// The layer's geometry.
+    pub geom: Signal<In, BandGeometry>,
     /// Every band has been read.
     pub reads_done: Signal<Out, Bit>,
     /// Padded column of the cursor.
@@ -153,8 +161,7 @@ impl BandReader {
             nlast: Constant::new(((n - 1) as u64).into()),
             fault_short: fault_if(fault_short),
         } defaults {
-            clock, ce, go, running, p_c, p_h, p_w, p_ho, p_wo, p_kh, p_sh, p_ph, p_pw, p_hbw,
-            p_xcols, reads_done, rd_x, col_real, rowmask, bank_en, addr_lo, addr_hi, thermo,
+            clock, ce, go, running, geom, reads_done, rd_x, col_real, rowmask, bank_en, addr_lo, addr_hi, thermo,
             rd_valid, rd_real, rd_rot, rd_mask, rd_bandfirst, rd_updend, rd_ubase, rd_outrow, x,
             c_real, c_on, c_off, c_real0, upd, ubase, done, chan, yo, r0, outrow, ylast, clast,
             r0wrap, ho_m1, xlast, xc1, be, prime, bub, a_valid, a_real, a_rot, a_mask, a_bandfirst,
@@ -188,24 +195,24 @@ impl Logic for BandReader {
         self.rd_ubase.next = self.a_ubase.q.val();
         self.rd_outrow.next = self.a_outrow.q.val();
         // Per-run constants and the flags registered every clock.
-        self.c_on.d.next = self.p_pw.val() - 1;
-        self.c_off.d.next = self.p_w.val() + self.p_pw.val() - 1;
-        self.c_real0.d.next = !self.p_pw.val().any() & self.p_w.val().any();
-        self.ho_m1.d.next = self.p_ho.val() - 1;
-        self.xlast.d.next = self.p_xcols.val() - 1;
-        self.xc1.d.next = self.p_xcols.val() == 1;
-        self.r0n.next = self.r0.q.val() + self.p_sh.val();
+        self.c_on.d.next = self.geom.val().pw - 1;
+        self.c_off.d.next = self.geom.val().w + self.geom.val().pw - 1;
+        self.c_real0.d.next = !self.geom.val().pw.any() & self.geom.val().w.any();
+        self.ho_m1.d.next = self.geom.val().ho - 1;
+        self.xlast.d.next = self.geom.val().xcols - 1;
+        self.xc1.d.next = self.geom.val().xcols == 1;
+        self.r0n.next = self.r0.q.val() + self.geom.val().sh;
         self.ylast.d.next = self.yo.q.val() == self.ho_m1.q.val();
-        self.clast.d.next = self.chan.q.val() + 1 == self.p_c.val();
+        self.clast.d.next = self.chan.q.val() + 1 == self.geom.val().c;
         self.r0wrap.d.next = self.r0n.val() >= self.kconst.val();
         // The masks: band 0 on the first priming cycle; the current band takes the pointer's on
         // the last priming cycle, a read that ends a band of two or more columns, or the cycle
         // after a one-column band.
-        self.masks.p_h.next = self.p_h.val();
-        self.masks.p_ph.next = self.p_ph.val();
-        self.masks.p_kh.next = self.p_kh.val();
-        self.masks.p_sh.next = self.p_sh.val();
-        self.masks.p_ho.next = self.p_ho.val();
+        self.masks.p_h.next = self.geom.val().h;
+        self.masks.p_ph.next = self.geom.val().ph;
+        self.masks.p_kh.next = self.geom.val().kh;
+        self.masks.p_sh.next = self.geom.val().sh;
+        self.masks.p_ho.next = self.geom.val().ho;
         self.masks.load0.next = self.ce.val() & self.running.val() & (self.prime.q.val() == 3);
         self.masks.take.next = self.ce.val()
             & self.running.val()
@@ -222,9 +229,9 @@ impl Logic for BandReader {
         for f in 0..self.addr.rd_x.len() {
             self.addr.rd_x[f].next = self.x.q.val();
         }
-        self.addr.p_w.next = self.p_w.val();
-        self.addr.p_pw.next = self.p_pw.val();
-        self.addr.p_hbw.next = self.p_hbw.val();
+        self.addr.p_w.next = self.geom.val().w;
+        self.addr.p_pw.next = self.geom.val().pw;
+        self.addr.p_hbw.next = self.geom.val().hbw;
         self.bank_en.next = 0.into();
         if self.ce.val() {
             self.a_valid.d.next = false;
@@ -275,7 +282,7 @@ impl Logic for BandReader {
                 self.x.d.next = 0.into();
                 self.c_real.d.next = self.c_real0.q.val();
                 self.be.d.next = self.xc1.q.val();
-                self.outrow.d.next = self.outrow.q.val() + bit_cast::<32, 16>(self.p_wo.val());
+                self.outrow.d.next = self.outrow.q.val() + bit_cast::<32, 16>(self.geom.val().wo);
                 if self.ylast.q.val() {
                     self.yo.d.next = 0.into();
                     self.r0.d.next = 0.into();
@@ -296,7 +303,7 @@ impl Logic for BandReader {
         }
         if self.go.val() {
             self.x.d.next = 0.into();
-            self.c_real.d.next = !self.p_pw.val().any() & self.p_w.val().any();
+            self.c_real.d.next = !self.geom.val().pw.any() & self.geom.val().w.any();
             self.upd.d.next = 0.into();
             self.done.d.next = false;
             self.chan.d.next = 0.into();
@@ -304,7 +311,7 @@ impl Logic for BandReader {
             self.r0.d.next = 0.into();
             self.prime.d.next = 3.into();
             self.bub.d.next = false;
-            self.be.d.next = self.p_xcols.val() == 1;
+            self.be.d.next = self.geom.val().xcols == 1;
             self.outrow.d.next = 0.into();
             self.a_valid.d.next = false;
         }
@@ -359,13 +366,10 @@ mod tests {
                     }
                 }
             }
-            let u = &mut h.uut;
-            for (s, v) in [(&mut u.p_c, ch), (&mut u.p_h, hh), (&mut u.p_w, w), (&mut u.p_ho, ho), (&mut u.p_wo, wo), (&mut u.p_kh, kh)] {
-                s.next = v.into();
-            }
-            for (s, v) in [(&mut u.p_sh, sh), (&mut u.p_ph, ph), (&mut u.p_pw, pw), (&mut u.p_hbw, hb * w), (&mut u.p_xcols, xcols)] {
-                s.next = v.into();
-            }
+            let b = |v: u64| Bits::<16>::from(v);
+            h.uut.geom.next = BandGeometry {
+                c: b(ch), h: b(hh), w: b(w), ho: b(ho), wo: b(wo), kh: b(kh), sh: b(sh), ph: b(ph), pw: b(pw), hbw: b(hb * w), xcols: b(xcols),
+            };
             h.step().unwrap();
             h.uut.go.next = true;
             h.uut.ce.next = true;

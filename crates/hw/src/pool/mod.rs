@@ -20,7 +20,7 @@ mod window_scan;
 
 pub use avg_div::{AvgDiv, AVG_DIV_STAGES};
 pub use band_masks::BandMasks;
-pub use band_reader::BandReader;
+pub use band_reader::{BandGeometry, BandReader};
 pub use bank_address::BankAddress;
 pub use clock_enable::ClockEnable;
 pub use first_level::FirstLevel;
