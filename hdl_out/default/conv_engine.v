@@ -1336,27 +1336,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     wire  [31:0] cols__7__rd_data;
     reg  seq__clock;
     reg  seq__start;
-    reg  [15:0] seq__p_h;
-    reg  [15:0] seq__p_w;
-    reg  [15:0] seq__p_wo;
-    reg  [15:0] seq__p_kh;
-    reg  [15:0] seq__p_kw;
-    reg  [15:0] seq__p_sh;
-    reg  [15:0] seq__p_sw;
-    reg  [15:0] seq__p_ph;
-    reg  [15:0] seq__p_pw;
-    reg  [15:0] seq__p_ic_tiles;
-    reg  [15:0] seq__p_oc_tiles;
-    reg  [15:0] seq__p_plane;
-    reg  [15:0] seq__p_pixels;
-    reg  [15:0] seq__p_shw;
-    reg  [15:0] seq__p_phw;
-    reg  [15:0] seq__p_passes;
-    reg  [15:0] seq__p_kp;
-    reg  seq__p_keep;
-    reg  seq__p_nodrain;
-    reg  [15:0] seq__p_fbase;
-    reg  [15:0] seq__p_obase;
+    reg  [305:0] seq__geom;
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
@@ -2877,27 +2857,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     default_conv_engine_seq seq(
         .clock(seq__clock),
         .start(seq__start),
-        .p_h(seq__p_h),
-        .p_w(seq__p_w),
-        .p_wo(seq__p_wo),
-        .p_kh(seq__p_kh),
-        .p_kw(seq__p_kw),
-        .p_sh(seq__p_sh),
-        .p_sw(seq__p_sw),
-        .p_ph(seq__p_ph),
-        .p_pw(seq__p_pw),
-        .p_ic_tiles(seq__p_ic_tiles),
-        .p_oc_tiles(seq__p_oc_tiles),
-        .p_plane(seq__p_plane),
-        .p_pixels(seq__p_pixels),
-        .p_shw(seq__p_shw),
-        .p_phw(seq__p_phw),
-        .p_passes(seq__p_passes),
-        .p_kp(seq__p_kp),
-        .p_keep(seq__p_keep),
-        .p_nodrain(seq__p_nodrain),
-        .p_fbase(seq__p_fbase),
-        .p_obase(seq__p_obase),
+        .geom(seq__geom),
         .tile_done(seq__tile_done),
         .tile_half(seq__tile_half),
         .last_swap(seq__last_swap),
@@ -3017,27 +2977,27 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__62__clock = clock;
         pes__63__clock = clock;
         seq__start = start;
-        seq__p_h = p_h;
-        seq__p_w = p_w;
-        seq__p_wo = p_wo;
-        seq__p_kh = p_kh;
-        seq__p_kw = p_kw;
-        seq__p_sh = p_sh;
-        seq__p_sw = p_sw;
-        seq__p_ph = p_ph;
-        seq__p_pw = p_pw;
-        seq__p_ic_tiles = p_ic_tiles;
-        seq__p_oc_tiles = p_oc_tiles;
-        seq__p_plane = p_plane;
-        seq__p_pixels = p_pixels;
-        seq__p_shw = p_shw;
-        seq__p_phw = p_phw;
-        seq__p_passes = p_passes;
-        seq__p_kp = p_kp;
-        seq__p_keep = p_keep;
-        seq__p_nodrain = p_nodrain;
-        seq__p_fbase = p_fbase;
-        seq__p_obase = p_obase;
+        seq__geom[(32'h0)+:(16)] = p_h;
+        seq__geom[(32'h10)+:(16)] = p_w;
+        seq__geom[(32'h20)+:(16)] = p_wo;
+        seq__geom[(32'h30)+:(16)] = p_kh;
+        seq__geom[(32'h40)+:(16)] = p_kw;
+        seq__geom[(32'h50)+:(16)] = p_sh;
+        seq__geom[(32'h60)+:(16)] = p_sw;
+        seq__geom[(32'h70)+:(16)] = p_ph;
+        seq__geom[(32'h80)+:(16)] = p_pw;
+        seq__geom[(32'h90)+:(16)] = p_ic_tiles;
+        seq__geom[(32'ha0)+:(16)] = p_oc_tiles;
+        seq__geom[(32'hb0)+:(16)] = p_plane;
+        seq__geom[(32'hc0)+:(16)] = p_pixels;
+        seq__geom[(32'hd0)+:(16)] = p_shw;
+        seq__geom[(32'he0)+:(16)] = p_phw;
+        seq__geom[(32'hf0)+:(16)] = p_passes;
+        seq__geom[(32'h100)+:(16)] = p_kp;
+        seq__geom[(32'h110)+:(1)] = p_keep;
+        seq__geom[(32'h111)+:(1)] = p_nodrain;
+        seq__geom[(32'h112)+:(16)] = p_fbase;
+        seq__geom[(32'h122)+:(16)] = p_obase;
         busy = seq__busy;
         done = seq__done;
         strobe = seq__strobe;
@@ -5370,32 +5330,12 @@ module default_conv_engine_mul(clock,a,b,p);
     `endif
 endmodule // default_conv_engine_mul
 
-module default_conv_engine_seq(clock,start,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_keep,p_nodrain,p_fbase,p_obase,tile_done,tile_half,last_swap,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_col,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_col,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
     input wire  start;
-    input wire  [15:0] p_h;
-    input wire  [15:0] p_w;
-    input wire  [15:0] p_wo;
-    input wire  [15:0] p_kh;
-    input wire  [15:0] p_kw;
-    input wire  [15:0] p_sh;
-    input wire  [15:0] p_sw;
-    input wire  [15:0] p_ph;
-    input wire  [15:0] p_pw;
-    input wire  [15:0] p_ic_tiles;
-    input wire  [15:0] p_oc_tiles;
-    input wire  [15:0] p_plane;
-    input wire  [15:0] p_pixels;
-    input wire  [15:0] p_shw;
-    input wire  [15:0] p_phw;
-    input wire  [15:0] p_passes;
-    input wire  [15:0] p_kp;
-    input wire  p_keep;
-    input wire  p_nodrain;
-    input wire  [15:0] p_fbase;
-    input wire  [15:0] p_obase;
+    input wire  [305:0] geom;
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
@@ -5683,15 +5623,15 @@ module default_conv_engine_seq(clock,start,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph
         ksel = ksel_r__q;
         sub = sub_r__q;
         passes__start = go;
-        passes__p_kw = p_kw;
-        passes__p_kh = p_kh;
-        passes__p_ic_tiles = p_ic_tiles;
-        passes__p_oc_tiles = p_oc_tiles;
-        passes__p_w = p_w;
-        passes__p_plane = p_plane;
-        passes__p_kp = p_kp;
-        passes__p_obase = p_obase;
-        passes__p_passes = p_passes;
+        passes__p_kw = geom[(32'h40)+:(16)];
+        passes__p_kh = geom[(32'h30)+:(16)];
+        passes__p_ic_tiles = geom[(32'h90)+:(16)];
+        passes__p_oc_tiles = geom[(32'ha0)+:(16)];
+        passes__p_w = geom[(32'h10)+:(16)];
+        passes__p_plane = geom[(32'hb0)+:(16)];
+        passes__p_kp = geom[(32'h100)+:(16)];
+        passes__p_obase = geom[(32'h122)+:(16)];
+        passes__p_passes = geom[(32'hf0)+:(16)];
         passes__advance = strobe & issuer__in_pass & ~|issuer__pix_left;
         if (passes__half) begin
             can_start = loader__ready & ~(passes__tile_first & drain__busy1);
@@ -5703,18 +5643,18 @@ module default_conv_engine_seq(clock,start,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph
         issuer__start = go;
         issue_new = run__q & ~issuer__in_pass & ~passes__all_issued & can_start;
         issuer__issue_new = issue_new;
-        issuer__p_wo = p_wo;
-        issuer__p_h = p_h;
-        issuer__p_w = p_w;
-        issuer__p_ph = p_ph;
-        issuer__p_pw = p_pw;
-        issuer__p_sh = p_sh;
-        issuer__p_sw = p_sw;
-        issuer__p_shw = p_shw;
-        issuer__p_phw = p_phw;
-        issuer__p_pixels = p_pixels;
-        issuer__p_fbase = p_fbase;
-        issuer__p_keep = p_keep;
+        issuer__p_wo = geom[(32'h20)+:(16)];
+        issuer__p_h = geom[(32'h0)+:(16)];
+        issuer__p_w = geom[(32'h10)+:(16)];
+        issuer__p_ph = geom[(32'h70)+:(16)];
+        issuer__p_pw = geom[(32'h80)+:(16)];
+        issuer__p_sh = geom[(32'h50)+:(16)];
+        issuer__p_sw = geom[(32'h60)+:(16)];
+        issuer__p_shw = geom[(32'hd0)+:(16)];
+        issuer__p_phw = geom[(32'he0)+:(16)];
+        issuer__p_pixels = geom[(32'hc0)+:(16)];
+        issuer__p_fbase = geom[(32'h112)+:(16)];
+        issuer__p_keep = geom[(32'h110)+:(1)];
         issuer__ks = passes__ks;
         issuer__kr = passes__kr;
         issuer__krw = passes__krw;
@@ -5723,7 +5663,7 @@ module default_conv_engine_seq(clock,start,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph
         issuer__tile_last = passes__tile_last;
         issuer__half = passes__half;
         loader__start = go;
-        loader__p_passes = p_passes;
+        loader__p_passes = geom[(32'hf0)+:(16)];
         loader__take = strobe & issue_new;
         loader__swapped = last_swap;
         drain__start = go;
@@ -5733,8 +5673,8 @@ module default_conv_engine_seq(clock,start,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph
         drain__claim_ob = passes__obase;
         drain__tile_done = tile_done;
         drain__tile_half = tile_half;
-        drain__p_nodrain = p_nodrain;
-        drain__p_pixels = p_pixels;
+        drain__p_nodrain = geom[(32'h111)+:(1)];
+        drain__p_pixels = geom[(32'hc0)+:(16)];
         slot_valid = issuer__slot_valid;
         slot_pad = issuer__slot_pad;
         slot_tag = issuer__slot_tag;

@@ -23,7 +23,7 @@ pub use column_out::ColumnOut;
 pub use drain_control::DrainControl;
 pub use engine::{ConvEngine, ConvEngineParams};
 pub use pass_counter::PassCounter;
-pub use sequencer::ConvSequencer;
+pub use sequencer::{ConvGeometry, ConvSequencer};
 pub use slot_issuer::SlotIssuer;
 pub use weight_loader::WeightLoader;
 pub use mul::{mul_low, RegMul};

@@ -10,7 +10,7 @@
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `clock`, `start` | in | 1 | clock; begin a run (ignored while busy) |
-//! | `p_*` | in | 16 (`p_keep`, `p_nodrain`: 1) | the engine's layer parameters |
+//! | `geom` | in | [`ConvGeometry`] | the engine's layer parameters (16 bits each; `keep`, `nodrain`: 1) |
 //! | `tile_done`, `tile_half` | in | 1 | the last accumulation column finished a tile, its half |
 //! | `last_swap` | in | 1 | the last PE loaded a pass's first datum (shadow weights free) |
 //! | `busy`, `done` | out | 1 | running; finished (held until the next start) |
@@ -22,6 +22,54 @@
 use crate::pe::{DrainControl, PassCounter, SlotIssuer, Tag, WeightLoader};
 use rust_hdl::prelude::*;
 
+/// The engine's layer parameters as one port: a rust-hdl `LogicStruct` is one bus in the Verilog
+/// with each field a slice, so the engine's parameter ports are not declared again here.
+#[derive(Copy, Clone, Debug, PartialEq, Default, LogicStruct)]
+pub struct ConvGeometry {
+    /// Input height H.
+    pub h: Bits<16>,
+    /// Input width W.
+    pub w: Bits<16>,
+    /// Output width Wo.
+    pub wo: Bits<16>,
+    /// Kernel height.
+    pub kh: Bits<16>,
+    /// Kernel width.
+    pub kw: Bits<16>,
+    /// Vertical stride.
+    pub sh: Bits<16>,
+    /// Horizontal stride.
+    pub sw: Bits<16>,
+    /// Vertical padding.
+    pub ph: Bits<16>,
+    /// Horizontal padding.
+    pub pw: Bits<16>,
+    /// Input-channel tiles.
+    pub ic_tiles: Bits<16>,
+    /// Output-channel tiles.
+    pub oc_tiles: Bits<16>,
+    /// H·W.
+    pub plane: Bits<16>,
+    /// Ho·Wo.
+    pub pixels: Bits<16>,
+    /// sh·W.
+    pub shw: Bits<16>,
+    /// ph·W.
+    pub phw: Bits<16>,
+    /// Passes.
+    pub passes: Bits<16>,
+    /// K·Ho·Wo.
+    pub kp: Bits<16>,
+    /// Add to kept sums.
+    pub keep: Bit,
+    /// Keep the sums.
+    pub nodrain: Bit,
+    /// First-cache entry of the input.
+    pub fbase: Bits<16>,
+    /// Output-buffer entry of the outputs.
+    pub obase: Bits<16>,
+}
+
 /// The control of an R×C engine of K-kernel PEs.
 #[derive(LogicBlock)]
 pub struct ConvSequencer {
@@ -29,48 +77,8 @@ pub struct ConvSequencer {
     pub clock: Signal<In, Clock>,
     /// Begin a run.
     pub start: Signal<In, Bit>,
-    /// Input height H.
-    pub p_h: Signal<In, Bits<16>>,
-    /// Input width W.
-    pub p_w: Signal<In, Bits<16>>,
-    /// Output width Wo.
-    pub p_wo: Signal<In, Bits<16>>,
-    /// Kernel height.
-    pub p_kh: Signal<In, Bits<16>>,
-    /// Kernel width.
-    pub p_kw: Signal<In, Bits<16>>,
-    /// Vertical stride.
-    pub p_sh: Signal<In, Bits<16>>,
-    /// Horizontal stride.
-    pub p_sw: Signal<In, Bits<16>>,
-    /// Vertical padding.
-    pub p_ph: Signal<In, Bits<16>>,
-    /// Horizontal padding.
-    pub p_pw: Signal<In, Bits<16>>,
-    /// Input-channel tiles.
-    pub p_ic_tiles: Signal<In, Bits<16>>,
-    /// Output-channel tiles.
-    pub p_oc_tiles: Signal<In, Bits<16>>,
-    /// H·W.
-    pub p_plane: Signal<In, Bits<16>>,
-    /// Ho·Wo.
-    pub p_pixels: Signal<In, Bits<16>>,
-    /// sh·W.
-    pub p_shw: Signal<In, Bits<16>>,
-    /// ph·W.
-    pub p_phw: Signal<In, Bits<16>>,
-    /// Passes.
-    pub p_passes: Signal<In, Bits<16>>,
-    /// K·Ho·Wo.
-    pub p_kp: Signal<In, Bits<16>>,
-    /// Add to kept sums.
-    pub p_keep: Signal<In, Bit>,
-    /// Keep the sums.
-    pub p_nodrain: Signal<In, Bit>,
-    /// First-cache entry of the input.
-    pub p_fbase: Signal<In, Bits<16>>,
-    /// Output-buffer entry of the outputs.
-    pub p_obase: Signal<In, Bits<16>>,
+    /// The layer's parameters.
+    pub geom: Signal<In, ConvGeometry>,
     /// The last accumulation column finished a tile.
     pub tile_done: Signal<In, Bit>,
     /// Its half.
@@ -151,8 +159,7 @@ impl ConvSequencer {
             drain: DrainControl::new(kernels),
             last_k: Constant::new((1u64 << (kernels - 1)).into()),
         } defaults {
-            clock, start, p_h, p_w, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph, p_pw, p_ic_tiles, p_oc_tiles,
-            p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_keep, p_nodrain, p_fbase, p_obase,
+            clock, start, geom,
             tile_done, tile_half, last_swap, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
             slot_pad, slot_tag, slot_addr, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_col, wl_k, d_en,
             d_half, d_addr, d_baddr, o_valid, o_idx, issuer, run, fin, tail, ksel_r, sub_r, go,
@@ -193,15 +200,15 @@ impl Logic for ConvSequencer {
 
         // ---- Passes, slots, weights, drain.
         self.passes.start.next = self.go.val();
-        self.passes.p_kw.next = self.p_kw.val();
-        self.passes.p_kh.next = self.p_kh.val();
-        self.passes.p_ic_tiles.next = self.p_ic_tiles.val();
-        self.passes.p_oc_tiles.next = self.p_oc_tiles.val();
-        self.passes.p_w.next = self.p_w.val();
-        self.passes.p_plane.next = self.p_plane.val();
-        self.passes.p_kp.next = self.p_kp.val();
-        self.passes.p_obase.next = self.p_obase.val();
-        self.passes.p_passes.next = self.p_passes.val();
+        self.passes.p_kw.next = self.geom.val().kw;
+        self.passes.p_kh.next = self.geom.val().kh;
+        self.passes.p_ic_tiles.next = self.geom.val().ic_tiles;
+        self.passes.p_oc_tiles.next = self.geom.val().oc_tiles;
+        self.passes.p_w.next = self.geom.val().w;
+        self.passes.p_plane.next = self.geom.val().plane;
+        self.passes.p_kp.next = self.geom.val().kp;
+        self.passes.p_obase.next = self.geom.val().obase;
+        self.passes.p_passes.next = self.geom.val().passes;
         self.passes.advance.next = self.strobe.val() & self.issuer.in_pass.val() & !self.issuer.pix_left.val().any();
         if self.passes.half.val() {
             self.can_start.next = self.loader.ready.val() & !(self.passes.tile_first.val() & self.drain.busy1.val());
@@ -213,18 +220,18 @@ impl Logic for ConvSequencer {
         self.issue_new.next =
             self.run.q.val() & !self.issuer.in_pass.val() & !self.passes.all_issued.val() & self.can_start.val();
         self.issuer.issue_new.next = self.issue_new.val();
-        self.issuer.p_wo.next = self.p_wo.val();
-        self.issuer.p_h.next = self.p_h.val();
-        self.issuer.p_w.next = self.p_w.val();
-        self.issuer.p_ph.next = self.p_ph.val();
-        self.issuer.p_pw.next = self.p_pw.val();
-        self.issuer.p_sh.next = self.p_sh.val();
-        self.issuer.p_sw.next = self.p_sw.val();
-        self.issuer.p_shw.next = self.p_shw.val();
-        self.issuer.p_phw.next = self.p_phw.val();
-        self.issuer.p_pixels.next = self.p_pixels.val();
-        self.issuer.p_fbase.next = self.p_fbase.val();
-        self.issuer.p_keep.next = self.p_keep.val();
+        self.issuer.p_wo.next = self.geom.val().wo;
+        self.issuer.p_h.next = self.geom.val().h;
+        self.issuer.p_w.next = self.geom.val().w;
+        self.issuer.p_ph.next = self.geom.val().ph;
+        self.issuer.p_pw.next = self.geom.val().pw;
+        self.issuer.p_sh.next = self.geom.val().sh;
+        self.issuer.p_sw.next = self.geom.val().sw;
+        self.issuer.p_shw.next = self.geom.val().shw;
+        self.issuer.p_phw.next = self.geom.val().phw;
+        self.issuer.p_pixels.next = self.geom.val().pixels;
+        self.issuer.p_fbase.next = self.geom.val().fbase;
+        self.issuer.p_keep.next = self.geom.val().keep;
         self.issuer.ks.next = self.passes.ks.val();
         self.issuer.kr.next = self.passes.kr.val();
         self.issuer.krw.next = self.passes.krw.val();
@@ -233,7 +240,7 @@ impl Logic for ConvSequencer {
         self.issuer.tile_last.next = self.passes.tile_last.val();
         self.issuer.half.next = self.passes.half.val();
         self.loader.start.next = self.go.val();
-        self.loader.p_passes.next = self.p_passes.val();
+        self.loader.p_passes.next = self.geom.val().passes;
         self.loader.take.next = self.strobe.val() & self.issue_new.val();
         self.loader.swapped.next = self.last_swap.val();
         self.drain.start.next = self.go.val();
@@ -243,8 +250,8 @@ impl Logic for ConvSequencer {
         self.drain.claim_ob.next = self.passes.obase.val();
         self.drain.tile_done.next = self.tile_done.val();
         self.drain.tile_half.next = self.tile_half.val();
-        self.drain.p_nodrain.next = self.p_nodrain.val();
-        self.drain.p_pixels.next = self.p_pixels.val();
+        self.drain.p_nodrain.next = self.geom.val().nodrain;
+        self.drain.p_pixels.next = self.geom.val().pixels;
 
         // ---- Outputs of the parts.
         self.slot_valid.next = self.issuer.slot_valid.val();
