@@ -531,7 +531,7 @@ module tiny_instr_decompressor_copy(cc,pp,cont_ok,x,is_tr,slot,addr,words);
         cont = cont_ok & (cc[(32'h0)+:(5)] == pp[(32'h0)+:(5)]) & (((cc[(32'h0)+:(5)] == op_load) & (cc[(32'h5)+:(2)] == pp[(32'h5)+:(2)])) | ((cc[(32'h0)+:(5)] == op_store) & (cc[(32'h5)+:(1)] == pp[(32'h5)+:(1)])));
         is_tr = (cc[(32'h0)+:(5)] == op_load) | (cc[(32'h0)+:(5)] == op_store);
         if (cc[(32'h0)+:(5)] == op_load) begin
-            slot = cc[(32'h5)+:(8)] & 8'h3;
+            slot = ({6'd0, cc[(32'h5)+:(2)]});
             words = cc[(32'h21)+:(20)];
             if (cont) begin
                 addr = na_ld;
@@ -541,7 +541,7 @@ module tiny_instr_decompressor_copy(cc,pp,cont_ok,x,is_tr,slot,addr,words);
             end
         end
         else begin
-            slot = (cc[(32'h5)+:(8)] & 8'h1) | 8'h4;
+            slot = ({7'd0, cc[(32'h5)+:(1)]}) | 8'h4;
             words = cc[(32'h20)+:(20)];
             if (cont) begin
                 addr = na_st;

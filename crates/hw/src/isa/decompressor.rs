@@ -144,20 +144,6 @@ impl InstrDecompressor {
 // The configuration accepts only the word this decompressor reads.
 const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 && accelgen_config::limits::WORD_BITS.1 == WORD_BITS as u32);
 
-// Where the expander reads a field wider than the table's (a slot, a distance or a count widened
-// for arithmetic) or writes one by shifting (a MEM_ADD's transfer, a REPEAT's continued address),
-// it uses these positions; the build stops if the table moves them.
-const _: () = {
-    use accelgen_isa::{field, FieldPos};
-    const fn at(f: FieldPos, offset: u32, bits: u32) -> bool {
-        f.offset == offset && f.bits == bits
-    }
-    assert!(at(field("MEM_LOAD", "target"), 5, 2) && at(field("MEM_LOAD", "addr"), 7, 26) && at(field("MEM_LOAD", "words"), 33, 20));
-    assert!(at(field("MEM_STORE", "source"), 5, 1) && at(field("MEM_STORE", "addr"), 6, 26) && at(field("MEM_STORE", "words"), 32, 20));
-    assert!(at(field("REPEAT", "dist"), 5, 8) && at(field("REPEAT", "count"), 13, 12));
-    assert!(at(field("MEM_ADD", "slot"), 5, 3) && at(field("MEM_ADD", "delta"), 8, 18));
-};
-
 impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {

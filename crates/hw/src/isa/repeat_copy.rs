@@ -66,7 +66,7 @@ impl Default for RepeatCopy {
 const _: () = {
     use accelgen_isa::field;
     assert!(field("MEM_LOAD", "addr").offset == 7 && field("MEM_STORE", "addr").offset == 6);
-    assert!(field("MEM_LOAD", "target").offset == 5 && field("MEM_STORE", "source").offset == 5);
+    assert!(field("MEM_LOAD", "addr").bits == 26 && field("MEM_STORE", "addr").bits == 26);
 };
 
 impl Logic for RepeatCopy {
@@ -87,7 +87,7 @@ impl Logic for RepeatCopy {
         self.is_tr.next = (self.cc.val().get_value_opcode() == self.op_load.val()) | (self.cc.val().get_value_opcode() == self.op_store.val());
         // Slots: loads 0..3 by target, stores 4 + source.
         if self.cc.val().get_value_opcode() == self.op_load.val() {
-            self.slot.next = self.cc.val().get_bits::<8>(5) & bits::<8>(3);
+            self.slot.next = bit_cast::<8, 2>(self.cc.val().get_value_load_target());
             self.words.next = self.cc.val().get_value_load_words();
             if self.cont.val() {
                 self.addr.next = self.na_ld.val();
@@ -95,7 +95,7 @@ impl Logic for RepeatCopy {
                 self.addr.next = self.ca_ld.val();
             }
         } else {
-            self.slot.next = (self.cc.val().get_bits::<8>(5) & bits::<8>(1)) | bits::<8>(4);
+            self.slot.next = bit_cast::<8, 1>(self.cc.val().get_value_store_source()) | bits::<8>(4);
             self.words.next = self.cc.val().get_value_store_words();
             if self.cont.val() {
                 self.addr.next = self.na_st.val();
