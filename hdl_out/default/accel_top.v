@@ -137,32 +137,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  cregs__we;
     reg  [4:0] cregs__op;
     reg  [63:0] cregs__payload;
-    wire  [15:0] cregs__p_h;
-    wire  [15:0] cregs__p_w;
-    wire  [15:0] cregs__p_wo;
-    wire  [15:0] cregs__p_kh;
-    wire  [15:0] cregs__p_kw;
-    wire  [15:0] cregs__p_sh;
-    wire  [15:0] cregs__p_sw;
-    wire  [15:0] cregs__p_ph;
-    wire  [15:0] cregs__p_pw;
-    wire  [15:0] cregs__p_ic_tiles;
-    wire  [15:0] cregs__p_oc_tiles;
-    wire  [15:0] cregs__p_plane;
-    wire  [15:0] cregs__p_pixels;
-    wire  [15:0] cregs__p_shw;
-    wire  [15:0] cregs__p_phw;
-    wire  [15:0] cregs__p_passes;
-    wire  [15:0] cregs__p_kp;
+    wire  [305:0] cregs__geom;
     wire  cregs__p_rq_en;
     wire  [15:0] cregs__p_mult;
     wire  [7:0] cregs__p_shift;
     wire  [7:0] cregs__p_zp;
     wire  cregs__p_relu;
-    wire  cregs__p_keep;
-    wire  cregs__p_nodrain;
-    wire  [15:0] cregs__p_fbase;
-    wire  [15:0] cregs__p_obase;
     wire  cregs__bad;
     reg  queue__clock;
     reg  queue__flush;
@@ -381,32 +361,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .we(cregs__we),
         .op(cregs__op),
         .payload(cregs__payload),
-        .p_h(cregs__p_h),
-        .p_w(cregs__p_w),
-        .p_wo(cregs__p_wo),
-        .p_kh(cregs__p_kh),
-        .p_kw(cregs__p_kw),
-        .p_sh(cregs__p_sh),
-        .p_sw(cregs__p_sw),
-        .p_ph(cregs__p_ph),
-        .p_pw(cregs__p_pw),
-        .p_ic_tiles(cregs__p_ic_tiles),
-        .p_oc_tiles(cregs__p_oc_tiles),
-        .p_plane(cregs__p_plane),
-        .p_pixels(cregs__p_pixels),
-        .p_shw(cregs__p_shw),
-        .p_phw(cregs__p_phw),
-        .p_passes(cregs__p_passes),
-        .p_kp(cregs__p_kp),
+        .geom(cregs__geom),
         .p_rq_en(cregs__p_rq_en),
         .p_mult(cregs__p_mult),
         .p_shift(cregs__p_shift),
         .p_zp(cregs__p_zp),
         .p_relu(cregs__p_relu),
-        .p_keep(cregs__p_keep),
-        .p_nodrain(cregs__p_nodrain),
-        .p_fbase(cregs__p_fbase),
-        .p_obase(cregs__p_obase),
         .bad(cregs__bad)
     );
     default_accel_top_queue queue(
@@ -585,32 +545,32 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         pool__we = disp__pw_v;
         pool__op = disp__pw_op;
         pool__payload = disp__pw_pl;
-        conv__p_h = cregs__p_h;
-        conv__p_w = cregs__p_w;
-        conv__p_wo = cregs__p_wo;
-        conv__p_kh = cregs__p_kh;
-        conv__p_kw = cregs__p_kw;
-        conv__p_sh = cregs__p_sh;
-        conv__p_sw = cregs__p_sw;
-        conv__p_ph = cregs__p_ph;
-        conv__p_pw = cregs__p_pw;
-        conv__p_ic_tiles = cregs__p_ic_tiles;
-        conv__p_oc_tiles = cregs__p_oc_tiles;
-        conv__p_plane = cregs__p_plane;
-        conv__p_pixels = cregs__p_pixels;
-        conv__p_shw = cregs__p_shw;
-        conv__p_phw = cregs__p_phw;
-        conv__p_passes = cregs__p_passes;
-        conv__p_kp = cregs__p_kp;
+        conv__p_h = cregs__geom[(32'h0)+:(16)];
+        conv__p_w = cregs__geom[(32'h10)+:(16)];
+        conv__p_wo = cregs__geom[(32'h20)+:(16)];
+        conv__p_kh = cregs__geom[(32'h30)+:(16)];
+        conv__p_kw = cregs__geom[(32'h40)+:(16)];
+        conv__p_sh = cregs__geom[(32'h50)+:(16)];
+        conv__p_sw = cregs__geom[(32'h60)+:(16)];
+        conv__p_ph = cregs__geom[(32'h70)+:(16)];
+        conv__p_pw = cregs__geom[(32'h80)+:(16)];
+        conv__p_ic_tiles = cregs__geom[(32'h90)+:(16)];
+        conv__p_oc_tiles = cregs__geom[(32'ha0)+:(16)];
+        conv__p_plane = cregs__geom[(32'hb0)+:(16)];
+        conv__p_pixels = cregs__geom[(32'hc0)+:(16)];
+        conv__p_shw = cregs__geom[(32'hd0)+:(16)];
+        conv__p_phw = cregs__geom[(32'he0)+:(16)];
+        conv__p_passes = cregs__geom[(32'hf0)+:(16)];
+        conv__p_kp = cregs__geom[(32'h100)+:(16)];
         conv__p_rq_en = cregs__p_rq_en;
         conv__p_mult = cregs__p_mult;
         conv__p_shift = cregs__p_shift;
         conv__p_zp = cregs__p_zp;
         conv__p_relu = cregs__p_relu;
-        conv__p_keep = cregs__p_keep;
-        conv__p_nodrain = cregs__p_nodrain;
-        conv__p_fbase = cregs__p_fbase;
-        conv__p_obase = cregs__p_obase;
+        conv__p_keep = cregs__geom[(32'h110)+:(1)];
+        conv__p_nodrain = cregs__geom[(32'h111)+:(1)];
+        conv__p_fbase = cregs__geom[(32'h112)+:(16)];
+        conv__p_obase = cregs__geom[(32'h122)+:(16)];
         conv__start = disp__conv_start;
         conv__ld_we = mover__w_en & (mover__w_sel != 2'h3);
         conv__ld_target = mover__w_sel;
@@ -8382,39 +8342,19 @@ module default_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     end
 endmodule // default_accel_top_weight_buffer
 
-module default_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_keep,p_nodrain,p_fbase,p_obase,bad);
+module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,bad);
     
     // Module arguments
     input wire  clock;
     input wire  we;
     input wire  [4:0] op;
     input wire  [63:0] payload;
-    output reg  [15:0] p_h;
-    output reg  [15:0] p_w;
-    output reg  [15:0] p_wo;
-    output reg  [15:0] p_kh;
-    output reg  [15:0] p_kw;
-    output reg  [15:0] p_sh;
-    output reg  [15:0] p_sw;
-    output reg  [15:0] p_ph;
-    output reg  [15:0] p_pw;
-    output reg  [15:0] p_ic_tiles;
-    output reg  [15:0] p_oc_tiles;
-    output reg  [15:0] p_plane;
-    output reg  [15:0] p_pixels;
-    output reg  [15:0] p_shw;
-    output reg  [15:0] p_phw;
-    output reg  [15:0] p_passes;
-    output reg  [15:0] p_kp;
+    output reg  [305:0] geom;
     output reg  p_rq_en;
     output reg  [15:0] p_mult;
     output reg  [7:0] p_shift;
     output reg  [7:0] p_zp;
     output reg  p_relu;
-    output reg  p_keep;
-    output reg  p_nodrain;
-    output reg  [15:0] p_fbase;
-    output reg  [15:0] p_obase;
     output reg  bad;
     
     // Constant declarations
@@ -8475,6 +8415,15 @@ module default_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p
     reg  ohalf__d;
     wire  ohalf__q;
     reg  ohalf__clock;
+    reg  ok_shape__d;
+    wire  ok_shape__q;
+    reg  ok_shape__clock;
+    reg  ok_kernel__d;
+    wire  ok_kernel__q;
+    reg  ok_kernel__clock;
+    reg  ok_tiles__d;
+    wire  ok_tiles__q;
+    reg  ok_tiles__clock;
     reg  rq_en__d;
     wire  rq_en__q;
     reg  rq_en__clock;
@@ -8609,6 +8558,21 @@ module default_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p
         .q(ohalf__q),
         .clock(ohalf__clock)
     );
+    default_accel_top_dff_w1 ok_shape(
+        .d(ok_shape__d),
+        .q(ok_shape__q),
+        .clock(ok_shape__clock)
+    );
+    default_accel_top_dff_w1 ok_kernel(
+        .d(ok_kernel__d),
+        .q(ok_kernel__q),
+        .clock(ok_kernel__clock)
+    );
+    default_accel_top_dff_w1 ok_tiles(
+        .d(ok_tiles__d),
+        .q(ok_tiles__q),
+        .clock(ok_tiles__clock)
+    );
     default_accel_top_dff_w1 rq_en(
         .d(rq_en__d),
         .q(rq_en__q),
@@ -8698,6 +8662,9 @@ module default_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p
         drain__clock = clock;
         fhalf__clock = clock;
         ohalf__clock = clock;
+        ok_shape__clock = clock;
+        ok_kernel__clock = clock;
+        ok_tiles__clock = clock;
         rq_en__clock = clock;
         mult__clock = clock;
         shift__clock = clock;
@@ -8728,6 +8695,9 @@ module default_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p
         drain__d = drain__q;
         fhalf__d = fhalf__q;
         ohalf__d = ohalf__q;
+        ok_shape__d = ok_shape__q;
+        ok_kernel__d = ok_kernel__q;
+        ok_tiles__d = ok_tiles__q;
         rq_en__d = rq_en__q;
         mult__d = mult__q;
         shift__d = shift__q;
@@ -8747,6 +8717,7 @@ module default_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p
             w__d = ({6'd0, payload[(32'hf)+:(10)]});
             ho__d = ({6'd0, payload[(32'h19)+:(10)]});
             wo__d = ({6'd0, payload[(32'h23)+:(10)]});
+            ok_shape__d = |payload[(32'h5)+:(10)] & |payload[(32'hf)+:(10)] & |payload[(32'h19)+:(10)] & |payload[(32'h23)+:(10)];
         end
         if (we & (op == op_pe_kernel)) begin
             kh__d = ({12'd0, payload[(32'h5)+:(4)]});
@@ -8755,6 +8726,7 @@ module default_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p
             sw__d = ({13'd0, payload[(32'h10)+:(3)]});
             ph__d = ({13'd0, payload[(32'h13)+:(3)]});
             pw__d = ({13'd0, payload[(32'h16)+:(3)]});
+            ok_kernel__d = |payload[(32'h5)+:(4)] & |payload[(32'h9)+:(4)] & |payload[(32'hd)+:(3)] & |payload[(32'h10)+:(3)];
         end
         if (we & (op == op_acc_tiles)) begin
             ic__d = ({8'd0, payload[(32'h5)+:(8)]});
@@ -8763,6 +8735,7 @@ module default_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p
             drain__d = |payload[(32'h16)+:(1)];
             fhalf__d = |payload[(32'h17)+:(1)];
             ohalf__d = |payload[(32'h18)+:(1)];
+            ok_tiles__d = |payload[(32'h5)+:(8)] & |payload[(32'hd)+:(8)];
         end
         if (we & (op == op_act_requant)) begin
             rq_en__d = |payload[(32'h5)+:(1)];
@@ -8787,39 +8760,39 @@ module default_accel_top_cregs(clock,we,op,payload,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p
         passes__d = mx_passes[(32'h0)+:(16)];
         mx_kp = pixels__q * kernels;
         kp__d = mx_kp[(32'h0)+:(16)];
-        bad_r__d = ~|h__q | ~|w__q | ~|ho__q | ~|wo__q | ~|kh__q | ~|kw__q | ~|sh__q | ~|sw__q | ~|ic__q | ~|oc__q;
-        p_h = h__q;
-        p_w = w__q;
-        p_wo = wo__q;
-        p_kh = kh__q;
-        p_kw = kw__q;
-        p_sh = sh__q;
-        p_sw = sw__q;
-        p_ph = ph__q;
-        p_pw = pw__q;
-        p_ic_tiles = ic__q;
-        p_oc_tiles = oc__q;
-        p_plane = plane__q;
-        p_pixels = pixels__q;
-        p_shw = shw__q;
-        p_phw = phw__q;
-        p_passes = passes__q;
-        p_kp = kp__q;
+        bad_r__d = ~(ok_shape__q & ok_kernel__q & ok_tiles__q);
+        geom[(32'h0)+:(16)] = h__q;
+        geom[(32'h10)+:(16)] = w__q;
+        geom[(32'h20)+:(16)] = wo__q;
+        geom[(32'h30)+:(16)] = kh__q;
+        geom[(32'h40)+:(16)] = kw__q;
+        geom[(32'h50)+:(16)] = sh__q;
+        geom[(32'h60)+:(16)] = sw__q;
+        geom[(32'h70)+:(16)] = ph__q;
+        geom[(32'h80)+:(16)] = pw__q;
+        geom[(32'h90)+:(16)] = ic__q;
+        geom[(32'ha0)+:(16)] = oc__q;
+        geom[(32'hb0)+:(16)] = plane__q;
+        geom[(32'hc0)+:(16)] = pixels__q;
+        geom[(32'hd0)+:(16)] = shw__q;
+        geom[(32'he0)+:(16)] = phw__q;
+        geom[(32'hf0)+:(16)] = passes__q;
+        geom[(32'h100)+:(16)] = kp__q;
+        geom[(32'h110)+:(1)] = keep__q;
+        geom[(32'h111)+:(1)] = ~drain__q;
+        geom[(32'h112)+:(16)] = 16'h0;
+        if (fhalf__q) begin
+            geom[(32'h112)+:(16)] = fc_half;
+        end
+        geom[(32'h122)+:(16)] = 16'h0;
+        if (ohalf__q) begin
+            geom[(32'h122)+:(16)] = out_half;
+        end
         p_rq_en = rq_en__q;
         p_mult = mult__q;
         p_shift = shift__q;
         p_zp = zp__q;
         p_relu = relu__q;
-        p_keep = keep__q;
-        p_nodrain = ~drain__q;
-        p_fbase = 16'h0;
-        if (fhalf__q) begin
-            p_fbase = fc_half;
-        end
-        p_obase = 16'h0;
-        if (ohalf__q) begin
-            p_obase = out_half;
-        end
         bad = bad_r__q;
     end
     
@@ -10977,24 +10950,21 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     output reg  w_pool;
     
     // Constant declarations
-    localparam  op_mem_load = 5'b1;
-    localparam  op_mem_store = 5'b10;
-    localparam  op_mem_copy = 5'b10000;
-    localparam  op_mem_shape = 5'b1110;
-    localparam  op_pe_shape = 5'b11;
-    localparam  op_pe_kernel = 5'b100;
-    localparam  op_acc_tiles = 5'b101;
-    localparam  op_act_requant = 5'b110;
-    localparam  op_pool_window = 5'b111;
-    localparam  op_pool_shape = 5'b1000;
-    localparam  op_pool_clock = 5'b1001;
-    localparam  op_pool_geom = 5'b1111;
-    localparam  op_run = 5'b1010;
-    localparam  op_end = 5'b11111;
     localparam  m_conv = 5'b1110;
     localparam  m_pool = 5'b10000;
     
     // Stub signals
+    reg  [4:0] groups__op;
+    wire  groups__xfer;
+    wire  groups__store;
+    wire  groups__copy;
+    wire  groups__mem_shape;
+    wire  groups__conv_reg;
+    wire  groups__pool_reg;
+    wire  groups__pool_clock;
+    wire  groups__run;
+    wire  groups__sync;
+    wire  groups__is_end;
     reg  [1:0] settle__d;
     wire  [1:0] settle__q;
     reg  settle__clock;
@@ -11043,6 +11013,9 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     reg  [4:0] pw_op_r__d;
     wire  [4:0] pw_op_r__q;
     reg  pw_op_r__clock;
+    reg  pw_shape_r__d;
+    wire  pw_shape_r__q;
+    reg  pw_shape_r__clock;
     reg  [63:0] pw_pl_r__d;
     wire  [63:0] pw_pl_r__q;
     reg  pw_pl_r__clock;
@@ -11067,6 +11040,19 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     reg  [4:0] mask;
     
     // Sub module instances
+    default_accel_top_groups groups(
+        .op(groups__op),
+        .xfer(groups__xfer),
+        .store(groups__store),
+        .copy(groups__copy),
+        .mem_shape(groups__mem_shape),
+        .conv_reg(groups__conv_reg),
+        .pool_reg(groups__pool_reg),
+        .pool_clock(groups__pool_clock),
+        .run(groups__run),
+        .sync(groups__sync),
+        .is_end(groups__is_end)
+    );
     default_accel_top_dff_w2 settle(
         .d(settle__d),
         .q(settle__q),
@@ -11147,6 +11133,11 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         .q(pw_op_r__q),
         .clock(pw_op_r__clock)
     );
+    default_accel_top_dff_w1 pw_shape_r(
+        .d(pw_shape_r__d),
+        .q(pw_shape_r__q),
+        .clock(pw_shape_r__clock)
+    );
     default_accel_top_dff_w64 pw_pl_r(
         .d(pw_pl_r__d),
         .q(pw_pl_r__q),
@@ -11191,6 +11182,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         m_half__clock = clock;
         pw_v_r__clock = clock;
         pw_op_r__clock = clock;
+        pw_shape_r__clock = clock;
         pw_pl_r__clock = clock;
         w_any_r__clock = clock;
         w_mem_r__clock = clock;
@@ -11212,6 +11204,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         m_half__d = m_half__q;
         pw_v_r__d = pw_v_r__q;
         pw_op_r__d = pw_op_r__q;
+        pw_shape_r__d = pw_shape_r__q;
         pw_pl_r__d = pw_pl_r__q;
         w_any_r__d = w_any_r__q;
         w_mem_r__d = w_mem_r__q;
@@ -11224,7 +11217,8 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         ok = (mem_idle | ~wait_class[32'h0]) & (conv_idle | ~wait_class[32'h1]) & (pool_idle | ~wait_class[32'h2]) & (~|settle__q | ~wait_class[32'h3]) & ~wait_class[32'h4];
         run_bad = wait_class[32'h3] & ~wait_class[32'h0] & ((conv_bad & wait_class[32'h1]) | (pool_bad & wait_class[32'h2]));
         accept = iv & enabled & ok & ~run_bad;
-        ended = accept & (op == op_end);
+        groups__op = op;
+        ended = accept & groups__is_end;
         mask = pl[(32'h5)+:(5)];
         c_start__d = 1'b0;
         p_start__d = 1'b0;
@@ -11233,14 +11227,14 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         if (|settle__q) begin
             settle__d = settle__q - 2'h1;
         end
-        g_store_r__d = op == op_mem_store;
-        g_copy_r__d = op == op_mem_copy;
-        if (op == op_mem_copy) begin
+        g_store_r__d = groups__store;
+        g_copy_r__d = groups__copy;
+        if (groups__copy) begin
             g_sel_r__d = 2'h0;
             g_addr_r__d = 26'h0;
             g_words_r__d = pl[(32'h5)+:(20)];
         end
-        else if (op == op_mem_store) begin
+        else if (groups__store) begin
             g_sel_r__d = ({1'd0, pl[(32'h5)+:(1)]});
             g_addr_r__d = pl[(32'h6)+:(26)];
             g_words_r__d = pl[(32'h20)+:(20)];
@@ -11251,25 +11245,26 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
             g_words_r__d = pl[(32'h21)+:(20)];
         end
         if (accept) begin
-            if ((op == op_pe_shape) | (op == op_pe_kernel) | (op == op_acc_tiles) | (op == op_act_requant) | (op == op_pool_window) | (op == op_pool_shape) | (op == op_pool_clock) | (op == op_pool_geom)) begin
+            if (groups__conv_reg | groups__pool_reg) begin
                 settle__d = 2'h3;
             end
-            if ((op == op_mem_load) | (op == op_mem_store) | (op == op_mem_copy)) begin
+            if (groups__xfer) begin
                 m_go__d = 1'b1;
             end
-            if (op == op_pool_clock) begin
+            if (groups__pool_clock) begin
                 div__d = pl[(32'h5)+:(8)];
                 clk_now_r__d = conv_idle;
             end
-            if (op == op_run) begin
+            if (groups__run) begin
                 c_start__d = |(mask & m_conv);
                 p_start__d = |(mask & m_pool);
             end
         end
         pw_v_r__d = accept;
         pw_op_r__d = op;
+        pw_shape_r__d = groups__mem_shape;
         pw_pl_r__d = pl;
-        if (pw_v_r__q & (pw_op_r__q == op_mem_shape)) begin
+        if (pw_v_r__q & pw_shape_r__q) begin
             m_len__d = pw_pl_r__q[(32'h5)+:(20)];
             m_stride__d = pw_pl_r__q[(32'h19)+:(26)];
             m_half__d = |pw_pl_r__q[(32'h33)+:(1)];
@@ -11320,6 +11315,54 @@ module default_accel_top_dff_w2(d,q,clock);
     end
           
 endmodule // default_accel_top_dff_w2
+
+module default_accel_top_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,pool_clock,run,sync,is_end);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  xfer;
+    output reg  store;
+    output reg  copy;
+    output reg  mem_shape;
+    output reg  conv_reg;
+    output reg  pool_reg;
+    output reg  pool_clock;
+    output reg  run;
+    output reg  sync;
+    output reg  is_end;
+    
+    // Constant declarations
+    localparam  op_mem_load = 5'b1;
+    localparam  op_mem_store = 5'b10;
+    localparam  op_mem_copy = 5'b10000;
+    localparam  op_mem_shape = 5'b1110;
+    localparam  op_pe_shape = 5'b11;
+    localparam  op_pe_kernel = 5'b100;
+    localparam  op_acc_tiles = 5'b101;
+    localparam  op_act_requant = 5'b110;
+    localparam  op_pool_window = 5'b111;
+    localparam  op_pool_shape = 5'b1000;
+    localparam  op_pool_clock = 5'b1001;
+    localparam  op_pool_geom = 5'b1111;
+    localparam  op_run = 5'b1010;
+    localparam  op_sync = 5'b1011;
+    localparam  op_end = 5'b11111;
+    
+    // Update code
+    always @(*) begin
+        store = op == op_mem_store;
+        copy = op == op_mem_copy;
+        xfer = (op == op_mem_load) | (op == op_mem_store) | (op == op_mem_copy);
+        mem_shape = op == op_mem_shape;
+        conv_reg = (op == op_pe_shape) | (op == op_pe_kernel) | (op == op_acc_tiles) | (op == op_act_requant);
+        pool_reg = (op == op_pool_window) | (op == op_pool_shape) | (op == op_pool_clock) | (op == op_pool_geom);
+        pool_clock = op == op_pool_clock;
+        run = op == op_run;
+        sync = op == op_sync;
+        is_end = op == op_end;
+    end
+    
+endmodule // default_accel_top_groups
 
 module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
@@ -13381,8 +13424,8 @@ module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     output reg  [7:0] out_data;
     
     // Enums
-    localparam RunState__Running = 1;
-    localparam RunState__Done = 2;
+    localparam [1:0] RunState__Running = 2'd1;
+    localparam [1:0] RunState__Done = 2'd2;
     
     // Stub signals
     reg  banks__0__clock;
@@ -17722,21 +17765,6 @@ module default_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
     output reg  [4:0] head_class;
     
     // Constant declarations
-    localparam  op_mem_load = 5'b1;
-    localparam  op_mem_store = 5'b10;
-    localparam  op_mem_copy = 5'b10000;
-    localparam  op_mem_shape = 5'b1110;
-    localparam  op_pe_shape = 5'b11;
-    localparam  op_pe_kernel = 5'b100;
-    localparam  op_acc_tiles = 5'b101;
-    localparam  op_act_requant = 5'b110;
-    localparam  op_pool_window = 5'b111;
-    localparam  op_pool_shape = 5'b1000;
-    localparam  op_pool_clock = 5'b1001;
-    localparam  op_pool_geom = 5'b1111;
-    localparam  op_run = 5'b1010;
-    localparam  op_sync = 5'b1011;
-    localparam  op_end = 5'b11111;
     localparam  m_mem = 5'b1;
     localparam  m_conv = 5'b1110;
     localparam  m_pool = 5'b10000;
@@ -17747,6 +17775,17 @@ module default_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
     localparam  k_illegal = 5'b10000;
     
     // Stub signals
+    reg  [4:0] groups__op;
+    wire  groups__xfer;
+    wire  groups__store;
+    wire  groups__copy;
+    wire  groups__mem_shape;
+    wire  groups__conv_reg;
+    wire  groups__pool_reg;
+    wire  groups__pool_clock;
+    wire  groups__run;
+    wire  groups__sync;
+    wire  groups__is_end;
     reg  v0__d;
     wire  v0__q;
     reg  v0__clock;
@@ -17786,6 +17825,19 @@ module default_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
     reg  advance;
     
     // Sub module instances
+    default_accel_top_groups groups(
+        .op(groups__op),
+        .xfer(groups__xfer),
+        .store(groups__store),
+        .copy(groups__copy),
+        .mem_shape(groups__mem_shape),
+        .conv_reg(groups__conv_reg),
+        .pool_reg(groups__pool_reg),
+        .pool_clock(groups__pool_clock),
+        .run(groups__run),
+        .sync(groups__sync),
+        .is_end(groups__is_end)
+    );
     default_accel_top_dff_w1 v0(
         .d(v0__d),
         .q(v0__q),
@@ -17881,26 +17933,27 @@ module default_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
         if (|(mask & m_pool)) begin
             mk = mk | k_pool;
         end
+        groups__op = in_op;
         arr_class = k_illegal;
-        if ((in_op == op_mem_load) | (in_op == op_mem_store) | (in_op == op_mem_copy)) begin
+        if (groups__xfer) begin
             arr_class = k_mem | k_settle;
         end
-        else if (in_op == op_mem_shape) begin
+        else if (groups__mem_shape) begin
             arr_class = k_mem;
         end
-        else if ((in_op == op_pe_shape) | (in_op == op_pe_kernel) | (in_op == op_acc_tiles) | (in_op == op_act_requant)) begin
+        else if (groups__conv_reg) begin
             arr_class = k_conv;
         end
-        else if ((in_op == op_pool_window) | (in_op == op_pool_shape) | (in_op == op_pool_clock) | (in_op == op_pool_geom)) begin
+        else if (groups__pool_reg) begin
             arr_class = k_pool;
         end
-        else if (in_op == op_run) begin
+        else if (groups__run) begin
             arr_class = k_settle | (mk & (k_conv | k_pool));
         end
-        else if (in_op == op_sync) begin
+        else if (groups__sync) begin
             arr_class = mk;
         end
-        else if (in_op == op_end) begin
+        else if (groups__is_end) begin
             arr_class = k_mem | k_conv | k_pool;
         end
         advance = accept | ~v0__q;

@@ -36,8 +36,8 @@ module pool_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     output reg  [7:0] out_data;
     
     // Enums
-    localparam RunState__Running = 1;
-    localparam RunState__Done = 2;
+    localparam [1:0] RunState__Running = 2'd1;
+    localparam [1:0] RunState__Done = 2'd2;
     
     // Stub signals
     reg  banks__0__clock;

@@ -45,7 +45,8 @@ fn unsupported(what: &str, need: usize, field: &str, have: usize) -> String {
 
 impl ConvPlan {
     /// The layer's tiling on the engine, without checking buffer capacities (for cycle estimates
-    /// of layers larger than one run; the integrated controller tiles those).
+    /// of layers larger than one run; the integrated controller tiles those). [`ConvPlan::fits`]
+    /// checks them for a layer run on the engine alone.
     pub fn geometry(
         e: &ConvArray,
         input: &[usize],
@@ -66,15 +67,10 @@ impl ConvPlan {
         })
     }
 
-    /// Checks that the layer fits the engine's buffers and register widths.
-    pub fn new(
-        e: &ConvArray,
-        input: &[usize],
-        weight: &[usize],
-        stride: [usize; 2],
-        padding: [usize; 2],
-    ) -> Result<ConvPlan, String> {
-        let plan = ConvPlan::geometry(e, input, weight, stride, padding)?;
+    /// This tiling, if it fits the engine's buffers and register widths.
+    pub fn fits(self, e: &ConvArray) -> Result<ConvPlan, String> {
+        let plan = self;
+        let padding = plan.padding;
         let ConvPlan { cin: _, h, w, cout: _, ho, wo, ic_tiles, oc_tiles, passes, .. } = plan;
         let per_pass = e.rows * e.cols * e.kernels;
         if ic_tiles * h * w > e.first_cache_depth {

@@ -12,6 +12,6 @@ pub use crate::pool::{
 pub use crate::sign_ext::SignExt;
 pub use crate::sim::{Clocked, Harness, Trace};
 pub use crate::top::{
-    AccelTop, ChunkCursor, ConvRegs, DataMover, DataMoverParams, Dispatcher, ExtCursor, FmCursor, InstrQueue, PerfCounters, PoolRegs, PoolSide, RunControl, WriteStage,
+    AccelTop, ChunkCursor, ConvRegs, DataMover, DataMoverParams, Dispatcher, ExtCursor, FmCursor, InstrQueue, OpGroups, PerfCounters, PoolRegs, PoolSide, RunControl, WriteStage,
 };
 pub use accelgen_config::{ConvArray, PoolArray};

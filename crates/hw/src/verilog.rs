@@ -75,20 +75,43 @@ fn rename_instances(body: &str, map: &HashMap<String, String>) -> String {
         .join("\n")
 }
 
-/// Step 6: unused enum constants out, the state register's reset value sized.
+/// Step 6: unused enum constants out, the kept ones sized to the state register (rust-hdl
+/// declares them as unsized integers, so a comparison with the state mixes signed 32-bit and
+/// unsigned operands), the state register's reset value sized.
 fn enum_cleanup(body: &str) -> String {
     use regex::Regex;
     use std::sync::OnceLock;
     static RES: OnceLock<[Regex; 2]> = OnceLock::new();
     let [param, reset] = RES.get_or_init(|| {
         [
-            Regex::new(r"^\s*localparam ([A-Za-z_][A-Za-z0-9_$]*) = \d+;$").expect("valid"),
+            Regex::new(r"^(\s*)localparam ([A-Za-z_][A-Za-z0-9_$]*) = (\d+);$").expect("valid"),
             Regex::new(r"(?m)^(\s*)q = 64'h0;$").expect("valid"),
         ]
     });
     let used = |name: &str| body.lines().filter(|l| !param.is_match(l)).any(|l| l.contains(name));
-    let mut kept: Vec<&str> = body.lines().filter(|l| param.captures(l).is_none_or(|c| used(&c[1]))).collect();
-    if !kept.iter().any(|l| param.is_match(l)) {
+    // A state's width: rust-hdl names an enum's variants `<Enum>$<Variant>` (CamelCase enum names),
+    // numbers them 0..n and stores them in ceil(log2 n) bits (at least one); n is known from the
+    // largest value declared (a module may declare only some of them).
+    let enum_of = |name: &str| name.split(['$', '_']).next().unwrap_or(name).to_string();
+    let mut variants: HashMap<String, u64> = HashMap::new();
+    for c in body.lines().filter_map(|l| param.captures(l)) {
+        let n = variants.entry(enum_of(&c[2])).or_default();
+        *n = (*n).max(c[3].parse::<u64>().unwrap_or(0) + 1);
+    }
+    let sized: Vec<String> = body
+        .lines()
+        .map(|l| match param.captures(l) {
+            Some(c) => {
+                let n = variants[&enum_of(&c[2])];
+                let width = (u64::BITS - (n - 1).leading_zeros()).max(1);
+                format!("{}localparam [{}:0] {} = {width}'d{};", &c[1], width - 1, &c[2], &c[3])
+            }
+            None => l.to_string(),
+        })
+        .collect();
+    let mut kept: Vec<&str> =
+        body.lines().zip(&sized).filter(|(l, _)| param.captures(l).is_none_or(|c| used(&c[2]))).map(|(_, s)| s.as_str()).collect();
+    if !kept.iter().any(|l| l.trim_start().starts_with("localparam ")) {
         // No enum left: its comment and the blank line after it go too.
         if let Some(i) = kept.iter().position(|l| l.trim() == "// Enums") {
             kept.remove(i);
@@ -454,7 +477,13 @@ mod tests {
         assert!(out.contains("q = 2'h0;"), "{out}");
         let used = "\n    // Enums\n    localparam S__A = 0;\n    localparam S__B = 1;\n    x = y == S__B;\n";
         let out = enum_cleanup(used);
-        assert!(out.contains("S__B = 1;") && !out.contains("S__A = 0;") && out.contains("// Enums"), "{out}");
+        assert!(out.contains("localparam [0:0] S__B = 1'd1;") && !out.contains("S__A") && out.contains("// Enums"), "{out}");
+        let three = "\n    // Enums\n    localparam S__A = 0;\n    localparam S__B = 1;\n    localparam S__C = 2;\n    x = y == S__C;\n";
+        assert!(enum_cleanup(three).contains("localparam [1:0] S__C = 2'd2;"), "{}", enum_cleanup(three));
+        let raw = "\n    localparam S$A = 0;\n    localparam S$B = 1;\n    localparam S$C = 2;\n    x = y == S$B;\n";
+        assert!(enum_cleanup(raw).contains("localparam [1:0] S$B = 2'd1;"), "{}", enum_cleanup(raw));
+        let two_enums = format!("{three}    localparam T__A = 0;\n    localparam T__B = 1;\n    z = T__B;\n");
+        assert!(enum_cleanup(&two_enums).contains("localparam [0:0] T__B = 1'd1;"), "{}", enum_cleanup(&two_enums));
     }
 
     #[test]

@@ -94,7 +94,8 @@ pub fn run_conv(
         None => None,
     };
     let plan =
-        ConvPlan::new(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding).map_err(RunError::Unsupported)?;
+        ConvPlan::geometry(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding)
+            .and_then(|p| p.fits(e)).map_err(RunError::Unsupported)?;
     check_work(e, &plan, opts.engine)?;
     let sim = RunError::Sim;
     let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;

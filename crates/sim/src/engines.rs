@@ -211,7 +211,7 @@ pub fn verilator_build(top: &str, design: &str, trace: &Trace, work: &Path) -> R
     static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
-    accelgen_vsim::build(top, "clock", design, &port_specs(trace), &[], work)
+    accelgen_vsim::build(top, "clock", design, &port_specs(trace), &[], work, false)
 }
 
 fn replay_verilator(

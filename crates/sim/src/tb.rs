@@ -401,11 +401,7 @@ fn verilator_backend<B: TopIo>(
         static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
         std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
-        if trace.is_some() {
-            accelgen_vsim::build_traced(top, "clock", &design, &ports, &observed, work)?
-        } else {
-            accelgen_vsim::build(top, "clock", &design, &ports, &observed, work)?
-        }
+        accelgen_vsim::build(top, "clock", &design, &ports, &observed, work, trace.is_some())?
     };
     let mut model = build.load()?;
     if let Some(raw) = trace {

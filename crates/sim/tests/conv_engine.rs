@@ -84,7 +84,8 @@ fn check(e: &ConvEngineParams, l: &Layer2, what: &str) -> serde_json::Map<String
     for key in ["cache_writes_outside_col0", "shift_chain_breaks", "kernel_use_violations"] {
         assert_eq!(run.stats[key], 0, "{what}: {key}");
     }
-    let plan = ConvPlan::new(e, &l.input.shape, &l.layer.weight.shape, l.layer.params.stride, l.layer.params.padding).unwrap();
+    let plan = ConvPlan::geometry(e, &l.input.shape, &l.layer.weight.shape, l.layer.params.stride, l.layer.params.padding)
+        .and_then(|p| p.fits(e)).unwrap();
     let model = conv_cycles(e, &plan);
     assert_eq!(run.stats["cycles"], model.cycles, "{what}: cycle model vs simulation");
     run.stats

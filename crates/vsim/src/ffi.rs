@@ -129,7 +129,7 @@ impl Model {
     }
 
     /// Starts writing a VCD waveform of every later period to `path` (a model from
-    /// [`crate::build_traced`]): times 2t+1 after the rising and 2t+2 after the falling edge of
+    /// [`crate::build`] with `trace`): times 2t+1 after the rising and 2t+2 after the falling edge of
     /// period t, as rust-hdl's harness writes them.
     pub fn trace_open(&mut self, path: &std::path::Path) -> Result<(), String> {
         let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
@@ -137,7 +137,7 @@ impl Model {
         // SAFETY: `handle` is live; the shim copies the path before returning.
         match unsafe { (self.trace_open)(self.handle, c.as_ptr()) } {
             0 => Ok(()),
-            -1 => Err("this Verilator model was built without tracing (use build_traced)".into()),
+            -1 => Err("this Verilator model was built without tracing (build it with trace)".into()),
             _ => Err(format!("{}: cannot write the waveform", path.display())),
         }
     }

@@ -294,33 +294,10 @@ fn verilator_fingerprint() -> Result<String, String> {
 
 /// Builds (or finds in `cache`) the model of `design`, whose top module `top` has a clock input
 /// `clock` and the other `ports`; the signals `observed` (names of signals of the top module) are
-/// sampled after the outputs every period. The first build of a design prints that it is building
-/// and how long it took on stderr.
+/// sampled after the outputs every period. With `trace`, waveform tracing is compiled in
+/// (`verilator --trace`; [`Model::trace_open`]), cached separately since tracing slows the model
+/// down. The first build of a design prints that it is building and how long it took on stderr.
 pub fn build(
-    top: &str,
-    clock: &str,
-    design: &str,
-    ports: &[PortSpec],
-    observed: &[PortSpec],
-    cache: &Path,
-) -> Result<Build, String> {
-    build_with(top, clock, design, ports, observed, cache, false)
-}
-
-/// [`build`] with waveform tracing compiled in (`verilator --trace`; [`Model::trace_open`]):
-/// cached separately, since tracing slows the model down.
-pub fn build_traced(
-    top: &str,
-    clock: &str,
-    design: &str,
-    ports: &[PortSpec],
-    observed: &[PortSpec],
-    cache: &Path,
-) -> Result<Build, String> {
-    build_with(top, clock, design, ports, observed, cache, true)
-}
-
-fn build_with(
     top: &str,
     clock: &str,
     design: &str,

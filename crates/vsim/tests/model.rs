@@ -62,7 +62,7 @@ fn stimulus(n: usize) -> Vec<[u64; 3]> {
 
 #[test]
 fn in_process_and_standalone_match_the_reference() {
-    let b = build("acc", "clock", DESIGN, &ports(), &[], &cache()).unwrap();
+    let b = build("acc", "clock", DESIGN, &ports(), &[], &cache(), false).unwrap();
     let stim = stimulus(5000);
     let want = reference(&stim);
     let flat: Vec<u64> = stim.iter().flatten().copied().collect();
@@ -97,8 +97,8 @@ fn in_process_and_standalone_match_the_reference() {
 
 #[test]
 fn second_build_is_cached_and_wrong_shapes_are_errors() {
-    let b1 = build("acc", "clock", DESIGN, &ports(), &[], &cache()).unwrap();
-    let b2 = build("acc", "clock", DESIGN, &ports(), &[], &cache()).unwrap();
+    let b1 = build("acc", "clock", DESIGN, &ports(), &[], &cache(), false).unwrap();
+    let b2 = build("acc", "clock", DESIGN, &ports(), &[], &cache(), false).unwrap();
     assert_eq!(b1.dir, b2.dir);
     let mut m = b1.load().unwrap();
     let err = m.run(&[0, 0], &mut [0; 3]).unwrap_err();
@@ -107,14 +107,14 @@ fn second_build_is_cached_and_wrong_shapes_are_errors() {
     assert!(err.contains("3 inputs and 3 outputs"), "{err}");
     let mut wide = ports();
     wide[2].bits = 65;
-    let err = build("acc", "clock", DESIGN, &wide, &[], &cache()).unwrap_err();
+    let err = build("acc", "clock", DESIGN, &wide, &[], &cache(), false).unwrap_err();
     assert!(err.contains("signal wide is 65 bits"), "{err}");
 }
 
 #[test]
 fn verilog_errors_are_reported() {
     let err = build("broken", "clock", "module broken(input wire clock, output wire y); assign y = nope; endmodule\n",
-        &[port("y", 1, false)], &[], &cache()).unwrap_err();
+        &[port("y", 1, false)], &[], &cache(), false).unwrap_err();
     assert!(err.contains("verilator failed"), "{err}");
 }
 
@@ -136,7 +136,7 @@ endmodule
 fn observed_internal_signals_follow_the_outputs_and_eval_settles_without_a_clock() {
     let ports = [port("a", 8, true), port("q", 8, false)];
     let observed = [port("pes__0__x", 8, false), port("pes__1__y", 8, false)];
-    let b = build("obs", "clock", OBSERVED, &ports, &observed, &cache()).unwrap();
+    let b = build("obs", "clock", OBSERVED, &ports, &observed, &cache(), false).unwrap();
     assert_eq!(b.observed.len(), 2);
     let mut m = b.load().unwrap();
     assert_eq!(m.n_outputs(), 3);
@@ -158,14 +158,14 @@ fn observed_internal_signals_follow_the_outputs_and_eval_settles_without_a_clock
 #[test]
 fn an_observed_signal_that_does_not_exist_is_named() {
     let err = build("obs", "clock", OBSERVED, &[port("a", 8, true), port("q", 8, false)],
-        &[port("pes__9__z", 8, false)], &cache()).unwrap_err();
+        &[port("pes__9__z", 8, false)], &cache(), false).unwrap_err();
     assert!(err.contains("pes__9__z"), "{err}");
 }
 
 #[test]
 fn a_traced_build_writes_a_vcd_with_the_harness_times() {
     let ports = [port("a", 8, true), port("q", 8, false)];
-    let b = accelgen_vsim::build_traced("obs", "clock", OBSERVED, &ports, &[], &cache()).unwrap();
+    let b = build("obs", "clock", OBSERVED, &ports, &[], &cache(), true).unwrap();
     assert!(b.trace);
     let vcd = cache().join("obs-trace.vcd");
     let mut m = b.load().unwrap();
@@ -181,6 +181,6 @@ fn a_traced_build_writes_a_vcd_with_the_harness_times() {
     assert!(!text.lines().any(|l| l == "#7"));
     assert!(text.contains(" pes__0__x ") && text.contains(" q "), "{text}");
     // An untraced build says so.
-    let plain = build("obs", "clock", OBSERVED, &ports, &[], &cache()).unwrap();
+    let plain = build("obs", "clock", OBSERVED, &ports, &[], &cache(), false).unwrap();
     assert!(plain.load().unwrap().trace_open(&vcd).unwrap_err().contains("without tracing"));
 }

@@ -5,13 +5,15 @@
 //! drives into the engine's parameter ports, together with the derived parameters (products of
 //! fields, in two registered stages: H·W, Ho·Wo, sh·W, ph·W, the passes
 //! ic_tiles·oc_tiles·kh·kw and K·Ho·Wo) and the double-buffering bases. `bad` flags a zero size,
-//! stride or tile count (a `RUN` of the engine with them is refused), registered.
+//! stride or tile count (a `RUN` of the engine with them is refused): each size instruction's
+//! fields are checked as it is written, and the flag is registered.
 //!
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
 //! | `we`, `op`, `payload` | in | 1, 5, 64 | an accepted instruction, a cycle after its acceptance |
-//! | `p_*` | out | as the engine's | the engine's parameters |
+//! | `geom` | out | [`ConvGeometry`] | the engine's layer parameters |
+//! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu` | out | 1, 16, 8, 8, 1 | the engine's requantizer parameters |
 //! | `bad` | out | 1 | a zero size, stride or tile count |
 //!
 //! The dispatcher lets nothing read the parameters until three cycles after the last write
@@ -20,6 +22,7 @@
 use rust_hdl::prelude::*;
 
 use crate::isa::{opcode_const, InstrFields};
+use crate::pe::ConvGeometry;
 
 /// The conv engine's registers.
 #[derive(LogicBlock)]
@@ -32,40 +35,8 @@ pub struct ConvRegs {
     pub op: Signal<In, Bits<5>>,
     /// Its payload.
     pub payload: Signal<In, Bits<64>>,
-    /// Input height H.
-    pub p_h: Signal<Out, Bits<16>>,
-    /// Input width W.
-    pub p_w: Signal<Out, Bits<16>>,
-    /// Output width Wo.
-    pub p_wo: Signal<Out, Bits<16>>,
-    /// Kernel height.
-    pub p_kh: Signal<Out, Bits<16>>,
-    /// Kernel width.
-    pub p_kw: Signal<Out, Bits<16>>,
-    /// Vertical stride.
-    pub p_sh: Signal<Out, Bits<16>>,
-    /// Horizontal stride.
-    pub p_sw: Signal<Out, Bits<16>>,
-    /// Vertical padding.
-    pub p_ph: Signal<Out, Bits<16>>,
-    /// Horizontal padding.
-    pub p_pw: Signal<Out, Bits<16>>,
-    /// Input-channel tiles.
-    pub p_ic_tiles: Signal<Out, Bits<16>>,
-    /// Output-channel tiles.
-    pub p_oc_tiles: Signal<Out, Bits<16>>,
-    /// H·W.
-    pub p_plane: Signal<Out, Bits<16>>,
-    /// Ho·Wo.
-    pub p_pixels: Signal<Out, Bits<16>>,
-    /// sh·W.
-    pub p_shw: Signal<Out, Bits<16>>,
-    /// ph·W.
-    pub p_phw: Signal<Out, Bits<16>>,
-    /// Passes.
-    pub p_passes: Signal<Out, Bits<16>>,
-    /// K·Ho·Wo.
-    pub p_kp: Signal<Out, Bits<16>>,
+    /// The engine's layer parameters (its `p_*` ports but the requantizer's).
+    pub geom: Signal<Out, ConvGeometry>,
     /// Requantize.
     pub p_rq_en: Signal<Out, Bit>,
     /// Multiplier.
@@ -76,14 +47,6 @@ pub struct ConvRegs {
     pub p_zp: Signal<Out, Bits<8>>,
     /// ReLU.
     pub p_relu: Signal<Out, Bit>,
-    /// Add to kept sums.
-    pub p_keep: Signal<Out, Bit>,
-    /// Keep the sums (no drain).
-    pub p_nodrain: Signal<Out, Bit>,
-    /// First-cache base.
-    pub p_fbase: Signal<Out, Bits<16>>,
-    /// Output-buffer base.
-    pub p_obase: Signal<Out, Bits<16>>,
     /// A zero size, stride or tile count.
     pub bad: Signal<Out, Bit>,
     op_pe_shape: Constant<Bits<5>>,
@@ -111,6 +74,11 @@ pub struct ConvRegs {
     drain: DFF<Bit>,
     fhalf: DFF<Bit>,
     ohalf: DFF<Bit>,
+    /// Each size instruction's fields are non-zero (`PE_SHAPE`'s sizes, `PE_KERNEL`'s sizes and
+    /// strides, `ACC_TILES`'s tile counts), checked as it is written.
+    ok_shape: DFF<Bit>,
+    ok_kernel: DFF<Bit>,
+    ok_tiles: DFF<Bit>,
     rq_en: DFF<Bit>,
     mult: DFF<Bits<16>>,
     shift: DFF<Bits<8>>,
@@ -152,10 +120,9 @@ impl ConvRegs {
             fc_half: Constant::new(((first_cache_depth / 2) as u64).into()),
             out_half: Constant::new(((output_depth / 2) as u64).into()),
         } defaults {
-            clock, we, op, payload, p_h, p_w, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph, p_pw, p_ic_tiles,
-            p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en, p_mult, p_shift,
-            p_zp, p_relu, p_keep, p_nodrain, p_fbase, p_obase, bad, h, w, ho, wo, kh, kw, sh, sw, ph,
-            pw, ic, oc, keep, drain, fhalf, ohalf, rq_en, mult, shift, zp, relu, plane, pixels, shw,
+            clock, we, op, payload, geom, p_rq_en, p_mult, p_shift, p_zp, p_relu, bad, h, w, ho, wo,
+            kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf, ok_shape, ok_kernel, ok_tiles,
+            rq_en, mult, shift, zp, relu, plane, pixels, shw,
             phw, tiles, taps, passes, kp, bad_r, mx_plane, mx_pixels, mx_shw, mx_phw, mx_tiles,
             mx_taps, mx_passes, mx_kp,
         })
@@ -167,13 +134,17 @@ impl Logic for ConvRegs {
     fn update(&mut self) {
         dff_setup!(
             self, clock, h, w, ho, wo, kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf,
-            rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r
+            ok_shape, ok_kernel, ok_tiles, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r
         );
         if self.we.val() & (self.op.val() == self.op_pe_shape.val()) {
             self.h.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_h());
             self.w.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_w());
             self.ho.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_ho());
             self.wo.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_wo());
+            self.ok_shape.d.next = self.payload.val().get_value_pe_h().any()
+                & self.payload.val().get_value_pe_w().any()
+                & self.payload.val().get_value_pe_ho().any()
+                & self.payload.val().get_value_pe_wo().any();
         }
         if self.we.val() & (self.op.val() == self.op_pe_kernel.val()) {
             self.kh.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pe_kh());
@@ -182,6 +153,10 @@ impl Logic for ConvRegs {
             self.sw.d.next = bit_cast::<16, 3>(self.payload.val().get_value_pe_sw());
             self.ph.d.next = bit_cast::<16, 3>(self.payload.val().get_value_pe_ph());
             self.pw.d.next = bit_cast::<16, 3>(self.payload.val().get_value_pe_pw());
+            self.ok_kernel.d.next = self.payload.val().get_value_pe_kh().any()
+                & self.payload.val().get_value_pe_kw().any()
+                & self.payload.val().get_value_pe_sh().any()
+                & self.payload.val().get_value_pe_sw().any();
         }
         if self.we.val() & (self.op.val() == self.op_acc_tiles.val()) {
             self.ic.d.next = bit_cast::<16, 8>(self.payload.val().get_value_acc_ic_tiles());
@@ -190,6 +165,7 @@ impl Logic for ConvRegs {
             self.drain.d.next = self.payload.val().get_value_acc_drain().any();
             self.fhalf.d.next = self.payload.val().get_value_acc_fhalf().any();
             self.ohalf.d.next = self.payload.val().get_value_acc_ohalf().any();
+            self.ok_tiles.d.next = self.payload.val().get_value_acc_ic_tiles().any() & self.payload.val().get_value_acc_oc_tiles().any();
         }
         if self.we.val() & (self.op.val() == self.op_act_requant.val()) {
             self.rq_en.d.next = self.payload.val().get_value_act_en().any();
@@ -216,50 +192,41 @@ impl Logic for ConvRegs {
         self.passes.d.next = self.mx_passes.val().get_bits::<16>(0);
         self.mx_kp.next = self.pixels.q.val() * self.kernels.val();
         self.kp.d.next = self.mx_kp.val().get_bits::<16>(0);
-        self.bad_r.d.next = !self.h.q.val().any()
-            | !self.w.q.val().any()
-            | !self.ho.q.val().any()
-            | !self.wo.q.val().any()
-            | !self.kh.q.val().any()
-            | !self.kw.q.val().any()
-            | !self.sh.q.val().any()
-            | !self.sw.q.val().any()
-            | !self.ic.q.val().any()
-            | !self.oc.q.val().any();
+        self.bad_r.d.next = !(self.ok_shape.q.val() & self.ok_kernel.q.val() & self.ok_tiles.q.val());
 
         // ---- The engine's ports.
-        self.p_h.next = self.h.q.val();
-        self.p_w.next = self.w.q.val();
-        self.p_wo.next = self.wo.q.val();
-        self.p_kh.next = self.kh.q.val();
-        self.p_kw.next = self.kw.q.val();
-        self.p_sh.next = self.sh.q.val();
-        self.p_sw.next = self.sw.q.val();
-        self.p_ph.next = self.ph.q.val();
-        self.p_pw.next = self.pw.q.val();
-        self.p_ic_tiles.next = self.ic.q.val();
-        self.p_oc_tiles.next = self.oc.q.val();
-        self.p_plane.next = self.plane.q.val();
-        self.p_pixels.next = self.pixels.q.val();
-        self.p_shw.next = self.shw.q.val();
-        self.p_phw.next = self.phw.q.val();
-        self.p_passes.next = self.passes.q.val();
-        self.p_kp.next = self.kp.q.val();
+        self.geom.next.h = self.h.q.val();
+        self.geom.next.w = self.w.q.val();
+        self.geom.next.wo = self.wo.q.val();
+        self.geom.next.kh = self.kh.q.val();
+        self.geom.next.kw = self.kw.q.val();
+        self.geom.next.sh = self.sh.q.val();
+        self.geom.next.sw = self.sw.q.val();
+        self.geom.next.ph = self.ph.q.val();
+        self.geom.next.pw = self.pw.q.val();
+        self.geom.next.ic_tiles = self.ic.q.val();
+        self.geom.next.oc_tiles = self.oc.q.val();
+        self.geom.next.plane = self.plane.q.val();
+        self.geom.next.pixels = self.pixels.q.val();
+        self.geom.next.shw = self.shw.q.val();
+        self.geom.next.phw = self.phw.q.val();
+        self.geom.next.passes = self.passes.q.val();
+        self.geom.next.kp = self.kp.q.val();
+        self.geom.next.keep = self.keep.q.val();
+        self.geom.next.nodrain = !self.drain.q.val();
+        self.geom.next.fbase = bits::<16>(0);
+        if self.fhalf.q.val() {
+            self.geom.next.fbase = self.fc_half.val();
+        }
+        self.geom.next.obase = bits::<16>(0);
+        if self.ohalf.q.val() {
+            self.geom.next.obase = self.out_half.val();
+        }
         self.p_rq_en.next = self.rq_en.q.val();
         self.p_mult.next = self.mult.q.val();
         self.p_shift.next = self.shift.q.val();
         self.p_zp.next = self.zp.q.val();
         self.p_relu.next = self.relu.q.val();
-        self.p_keep.next = self.keep.q.val();
-        self.p_nodrain.next = !self.drain.q.val();
-        self.p_fbase.next = 0.into();
-        if self.fhalf.q.val() {
-            self.p_fbase.next = self.fc_half.val();
-        }
-        self.p_obase.next = 0.into();
-        if self.ohalf.q.val() {
-            self.p_obase.next = self.out_half.val();
-        }
         self.bad.next = self.bad_r.q.val();
     }
 }
@@ -303,11 +270,12 @@ mod tests {
                 u.payload.next = pl.into();
             });
             let u = &h.uut;
-            let v = |s: &Signal<Out, Bits<16>>| s.val().index() as u64;
+            let v = |b: Bits<16>| b.index() as u64;
+            let g = u.geom.val();
             let got = [
-                v(&u.p_h), v(&u.p_w), v(&u.p_wo), v(&u.p_kh), v(&u.p_kw), v(&u.p_sh), v(&u.p_sw), v(&u.p_ph), v(&u.p_pw),
-                v(&u.p_ic_tiles), v(&u.p_oc_tiles), v(&u.p_plane), v(&u.p_pixels), v(&u.p_shw), v(&u.p_phw),
-                v(&u.p_passes), v(&u.p_kp), v(&u.p_mult), v(&u.p_fbase), v(&u.p_obase),
+                v(g.h), v(g.w), v(g.wo), v(g.kh), v(g.kw), v(g.sh), v(g.sw), v(g.ph), v(g.pw),
+                v(g.ic_tiles), v(g.oc_tiles), v(g.plane), v(g.pixels), v(g.shw), v(g.phw),
+                v(g.passes), v(g.kp), v(u.p_mult.val()), v(g.fbase), v(g.obase),
             ];
             let want = [
                 hh, w, wo, kh, kw, sh, sw, ph, pw, ic, oc, hh * w, ho * wo, sh * w, ph * w, ic * oc * kh * kw, k * ho * wo,
@@ -318,7 +286,7 @@ mod tests {
                 (u.p_rq_en.val(), u.p_shift.val().index() as u64, u.p_zp.val().index() as u64, u.p_relu.val()),
                 (en == 1, shift, zp, relu == 1)
             );
-            assert_eq!((u.p_keep.val(), u.p_nodrain.val()), (keep == 1, drain == 0));
+            assert_eq!((g.keep, g.nodrain), (keep == 1, drain == 0));
             assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0));
         }
     }

@@ -29,7 +29,8 @@
 use accelgen_isa::{M_ACC, M_ACT, M_PE, M_POOL};
 use rust_hdl::prelude::*;
 
-use crate::isa::{opcode_const, InstrFields};
+use crate::isa::InstrFields;
+use crate::top::OpGroups;
 
 /// The dispatcher.
 #[derive(LogicBlock)]
@@ -108,21 +109,8 @@ pub struct Dispatcher {
     pub w_conv: Signal<Out, Bit>,
     /// It waited for the pooling unit.
     pub w_pool: Signal<Out, Bit>,
-    /// Opcodes, from the opcode table.
-    op_mem_load: Constant<Bits<5>>,
-    op_mem_store: Constant<Bits<5>>,
-    op_mem_copy: Constant<Bits<5>>,
-    op_mem_shape: Constant<Bits<5>>,
-    op_pe_shape: Constant<Bits<5>>,
-    op_pe_kernel: Constant<Bits<5>>,
-    op_acc_tiles: Constant<Bits<5>>,
-    op_act_requant: Constant<Bits<5>>,
-    op_pool_window: Constant<Bits<5>>,
-    op_pool_shape: Constant<Bits<5>>,
-    op_pool_clock: Constant<Bits<5>>,
-    op_pool_geom: Constant<Bits<5>>,
-    op_run: Constant<Bits<5>>,
-    op_end: Constant<Bits<5>>,
+    /// The head's dispatch group.
+    groups: OpGroups,
     /// Module-mask bits of the conv engine (its three parts) and of the pooling unit.
     m_conv: Constant<Bits<5>>,
     m_pool: Constant<Bits<5>>,
@@ -149,6 +137,8 @@ pub struct Dispatcher {
     /// acceptance cycle, and everything that reads parameters waits for it).
     pw_v_r: DFF<Bit>,
     pw_op_r: DFF<Bits<5>>,
+    /// The parameter write is a `MEM_SHAPE`.
+    pw_shape_r: DFF<Bit>,
     pw_pl_r: DFF<Bits<64>>,
     /// The wait conditions, registered (timing: the counters count a cycle later).
     w_any_r: DFF<Bit>,
@@ -167,30 +157,15 @@ pub struct Dispatcher {
 
 impl Default for Dispatcher {
     fn default() -> Self {
-        let op = opcode_const;
         block_with_defaults!(Dispatcher {
-            op_mem_load: op("MEM_LOAD"),
-            op_mem_store: op("MEM_STORE"),
-            op_mem_copy: op("MEM_COPY"),
-            op_mem_shape: op("MEM_SHAPE"),
-            op_pe_shape: op("PE_SHAPE"),
-            op_pe_kernel: op("PE_KERNEL"),
-            op_acc_tiles: op("ACC_TILES"),
-            op_act_requant: op("ACT_REQUANT"),
-            op_pool_window: op("POOL_WINDOW"),
-            op_pool_shape: op("POOL_SHAPE"),
-            op_pool_clock: op("POOL_CLOCK"),
-            op_pool_geom: op("POOL_GEOM"),
-            op_run: op("RUN"),
-            op_end: op("END"),
             m_conv: Constant::new((M_PE | M_ACC | M_ACT).into()),
             m_pool: Constant::new(M_POOL.into()),
         } defaults {
             clock, running, enabled, iv, op, pl, wait_class, conv_busy, pool_busy, mover_busy, conv_bad,
             pool_bad, accept, ok, bad_op, run_bad, ended, conv_start, pool_start, clk_now, pool_div,
             go, g_store, g_copy, g_sel, g_addr, g_words, g_len, g_stride, g_half, pw_v, pw_op, pw_pl,
-            w_any, w_mem, w_conv, w_pool, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r,
-            g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, pw_v_r, pw_op_r,
+            w_any, w_mem, w_conv, w_pool, groups, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r,
+            g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, pw_v_r, pw_op_r, pw_shape_r,
             pw_pl_r, w_any_r, w_mem_r, w_conv_r, w_pool_r, conv_idle, pool_idle, mem_idle, waits,
             mask,
         })
@@ -202,7 +177,7 @@ impl Logic for Dispatcher {
     fn update(&mut self) {
         dff_setup!(
             self, clock, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r, g_copy_r,
-            g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, pw_v_r, pw_op_r, pw_pl_r,
+            g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, pw_v_r, pw_op_r, pw_shape_r, pw_pl_r,
             w_any_r, w_mem_r, w_conv_r, w_pool_r
         );
         // ---- The decision: the head's wait class (decoded on arrival) against the idle flags
@@ -222,7 +197,8 @@ impl Logic for Dispatcher {
             & !self.wait_class.val().get_bit(0)
             & ((self.conv_bad.val() & self.wait_class.val().get_bit(1)) | (self.pool_bad.val() & self.wait_class.val().get_bit(2)));
         self.accept.next = self.iv.val() & self.enabled.val() & self.ok.val() & !self.run_bad.val();
-        self.ended.next = self.accept.val() & (self.op.val() == self.op_end.val());
+        self.groups.op.next = self.op.val();
+        self.ended.next = self.accept.val() & self.groups.is_end.val();
 
         // ---- What an accepted instruction does.
         self.mask.next = self.pl.val().get_value_run_modules();
@@ -235,13 +211,13 @@ impl Logic for Dispatcher {
         }
         // A transfer's fields are registered every cycle; its start follows its acceptance by a
         // cycle (timing: the decision does not reach the mover's registers in its cycle).
-        self.g_store_r.d.next = self.op.val() == self.op_mem_store.val();
-        self.g_copy_r.d.next = self.op.val() == self.op_mem_copy.val();
-        if self.op.val() == self.op_mem_copy.val() {
+        self.g_store_r.d.next = self.groups.store.val();
+        self.g_copy_r.d.next = self.groups.copy.val();
+        if self.groups.copy.val() {
             self.g_sel_r.d.next = 0.into();
             self.g_addr_r.d.next = 0.into();
             self.g_words_r.d.next = self.pl.val().get_value_copy_words();
-        } else if self.op.val() == self.op_mem_store.val() {
+        } else if self.groups.store.val() {
             self.g_sel_r.d.next = bit_cast::<2, 1>(self.pl.val().get_value_store_source());
             self.g_addr_r.d.next = self.pl.val().get_value_store_addr();
             self.g_words_r.d.next = self.pl.val().get_value_store_words();
@@ -252,25 +228,17 @@ impl Logic for Dispatcher {
         }
         if self.accept.val() {
             // Parameter writes of the conv engine and the pooling unit.
-            if (self.op.val() == self.op_pe_shape.val())
-                | (self.op.val() == self.op_pe_kernel.val())
-                | (self.op.val() == self.op_acc_tiles.val())
-                | (self.op.val() == self.op_act_requant.val())
-                | (self.op.val() == self.op_pool_window.val())
-                | (self.op.val() == self.op_pool_shape.val())
-                | (self.op.val() == self.op_pool_clock.val())
-                | (self.op.val() == self.op_pool_geom.val())
-            {
+            if self.groups.conv_reg.val() | self.groups.pool_reg.val() {
                 self.settle.d.next = 3.into();
             }
-            if (self.op.val() == self.op_mem_load.val()) | (self.op.val() == self.op_mem_store.val()) | (self.op.val() == self.op_mem_copy.val()) {
+            if self.groups.xfer.val() {
                 self.m_go.d.next = true;
             }
-            if self.op.val() == self.op_pool_clock.val() {
+            if self.groups.pool_clock.val() {
                 self.div.d.next = self.pl.val().get_value_pool_divider();
                 self.clk_now_r.d.next = self.conv_idle.val();
             }
-            if self.op.val() == self.op_run.val() {
+            if self.groups.run.val() {
                 self.c_start.d.next = (self.mask.val() & self.m_conv.val()).any();
                 self.p_start.d.next = (self.mask.val() & self.m_pool.val()).any();
             }
@@ -278,8 +246,9 @@ impl Logic for Dispatcher {
         // Parameter writes land a cycle after their acceptance.
         self.pw_v_r.d.next = self.accept.val();
         self.pw_op_r.d.next = self.op.val();
+        self.pw_shape_r.d.next = self.groups.mem_shape.val();
         self.pw_pl_r.d.next = self.pl.val();
-        if self.pw_v_r.q.val() & (self.pw_op_r.q.val() == self.op_mem_shape.val()) {
+        if self.pw_v_r.q.val() & self.pw_shape_r.q.val() {
             self.m_len.d.next = self.pw_pl_r.q.val().get_value_shape_len();
             self.m_stride.d.next = self.pw_pl_r.q.val().get_value_shape_stride();
             self.m_half.d.next = self.pw_pl_r.q.val().get_value_shape_half().any();

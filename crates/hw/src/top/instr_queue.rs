@@ -29,7 +29,8 @@
 use accelgen_isa::{M_ACC, M_ACT, M_MEM, M_PE, M_POOL};
 use rust_hdl::prelude::*;
 
-use crate::isa::{opcode_const, InstrFields};
+use crate::isa::InstrFields;
+use crate::top::OpGroups;
 
 // RUN and SYNC share one mask decode of the arriving payload (`get_value_run_modules`).
 const _: () = {
@@ -69,22 +70,8 @@ pub struct InstrQueue {
     pub head_pl: Signal<Out, Bits<64>>,
     /// Its wait class.
     pub head_class: Signal<Out, Bits<5>>,
-    /// Opcodes of each class, from the opcode table.
-    op_mem_load: Constant<Bits<5>>,
-    op_mem_store: Constant<Bits<5>>,
-    op_mem_copy: Constant<Bits<5>>,
-    op_mem_shape: Constant<Bits<5>>,
-    op_pe_shape: Constant<Bits<5>>,
-    op_pe_kernel: Constant<Bits<5>>,
-    op_acc_tiles: Constant<Bits<5>>,
-    op_act_requant: Constant<Bits<5>>,
-    op_pool_window: Constant<Bits<5>>,
-    op_pool_shape: Constant<Bits<5>>,
-    op_pool_clock: Constant<Bits<5>>,
-    op_pool_geom: Constant<Bits<5>>,
-    op_run: Constant<Bits<5>>,
-    op_sync: Constant<Bits<5>>,
-    op_end: Constant<Bits<5>>,
+    /// The arriving opcode's dispatch group.
+    groups: OpGroups,
     /// Module-mask bits of the mover, the conv engine (its three parts) and the pooling unit.
     m_mem: Constant<Bits<5>>,
     m_conv: Constant<Bits<5>>,
@@ -117,24 +104,8 @@ pub struct InstrQueue {
 
 impl Default for InstrQueue {
     fn default() -> Self {
-        let op = opcode_const;
         let c = |v: u64| Constant::new(v.into());
         block_with_defaults!(InstrQueue {
-            op_mem_load: op("MEM_LOAD"),
-            op_mem_store: op("MEM_STORE"),
-            op_mem_copy: op("MEM_COPY"),
-            op_mem_shape: op("MEM_SHAPE"),
-            op_pe_shape: op("PE_SHAPE"),
-            op_pe_kernel: op("PE_KERNEL"),
-            op_acc_tiles: op("ACC_TILES"),
-            op_act_requant: op("ACT_REQUANT"),
-            op_pool_window: op("POOL_WINDOW"),
-            op_pool_shape: op("POOL_SHAPE"),
-            op_pool_clock: op("POOL_CLOCK"),
-            op_pool_geom: op("POOL_GEOM"),
-            op_run: op("RUN"),
-            op_sync: op("SYNC"),
-            op_end: op("END"),
             m_mem: c(M_MEM),
             m_conv: c(M_PE | M_ACC | M_ACT),
             m_pool: c(M_POOL),
@@ -145,7 +116,7 @@ impl Default for InstrQueue {
             k_illegal: c(K_ILLEGAL),
         } defaults {
             clock, flush, in_valid, in_op, in_payload, accept, hold, head_valid, head_op, head_pl,
-            head_class, v0, op0, k0, v1, op1, k1, pl0, pl1, wp, rp, arrive, mask, mk, arr_class, advance,
+            head_class, groups, v0, op0, k0, v1, op1, k1, pl0, pl1, wp, rp, arrive, mask, mk, arr_class, advance,
         })
     }
 }
@@ -177,32 +148,22 @@ impl Logic for InstrQueue {
         if (self.mask.val() & self.m_pool.val()).any() {
             self.mk.next = self.mk.val() | self.k_pool.val();
         }
+        self.groups.op.next = self.in_op.val();
         self.arr_class.next = self.k_illegal.val();
-        if (self.in_op.val() == self.op_mem_load.val())
-            | (self.in_op.val() == self.op_mem_store.val())
-            | (self.in_op.val() == self.op_mem_copy.val())
-        {
+        if self.groups.xfer.val() {
             self.arr_class.next = self.k_mem.val() | self.k_settle.val();
-        } else if self.in_op.val() == self.op_mem_shape.val() {
+        } else if self.groups.mem_shape.val() {
             self.arr_class.next = self.k_mem.val();
-        } else if (self.in_op.val() == self.op_pe_shape.val())
-            | (self.in_op.val() == self.op_pe_kernel.val())
-            | (self.in_op.val() == self.op_acc_tiles.val())
-            | (self.in_op.val() == self.op_act_requant.val())
-        {
+        } else if self.groups.conv_reg.val() {
             self.arr_class.next = self.k_conv.val();
-        } else if (self.in_op.val() == self.op_pool_window.val())
-            | (self.in_op.val() == self.op_pool_shape.val())
-            | (self.in_op.val() == self.op_pool_clock.val())
-            | (self.in_op.val() == self.op_pool_geom.val())
-        {
+        } else if self.groups.pool_reg.val() {
             self.arr_class.next = self.k_pool.val();
-        } else if self.in_op.val() == self.op_run.val() {
+        } else if self.groups.run.val() {
             // RUN waits for the modules it starts; the mover is not one.
             self.arr_class.next = self.k_settle.val() | (self.mk.val() & (self.k_conv.val() | self.k_pool.val()));
-        } else if self.in_op.val() == self.op_sync.val() {
+        } else if self.groups.sync.val() {
             self.arr_class.next = self.mk.val();
-        } else if self.in_op.val() == self.op_end.val() {
+        } else if self.groups.is_end.val() {
             self.arr_class.next = self.k_mem.val() | self.k_conv.val() | self.k_pool.val();
         }
 
