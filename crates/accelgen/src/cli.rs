@@ -168,14 +168,16 @@ pub(crate) enum Cmd {
     /// Run a case or a network file through the golden model only.
     #[command(after_help = "Example:\n  accelgen golden testbenches/vectors/avgpool_3x3_s2_pad1.json --out golden.json")]
     Golden {
-        /// The case or network file (JSON).
+        /// The case or network file (JSON), or an ONNX model quantized by ONNX Runtime (.onnx).
         file: PathBuf,
         /// Write the result document here.
         #[arg(long, value_name = "RESULT.json")]
         out: Option<PathBuf>,
-        /// Overwrite --out if it exists.
+        /// Overwrite --out and --save-output if they exist.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        onnx: OnnxIo,
     },
     /// Emit the accelerator's Verilog.
     #[command(after_help = "Example:\n  accelgen generate --preset tiny --out hdl_out/tiny")]
@@ -311,4 +313,19 @@ mod tests {
             assert_eq!(Engine::from(*e).name(), name);
         }
     }
+}
+
+/// The data of an ONNX model's run: a batch in, the output compared and saved.
+#[derive(Args, Debug, Default)]
+pub(crate) struct OnnxIo {
+    /// An ONNX model's input batch [N, ...] in its input type (float32 for a QDQ model, quantized
+    /// on the host as the model's QuantizeLinear does; int8/uint8 for an integer model).
+    #[arg(long, value_name = "X.npy")]
+    pub(crate) input: Option<PathBuf>,
+    /// Compare the output with this array, element for element (exit 1 on a difference).
+    #[arg(long, value_name = "Y.npy", requires = "input")]
+    pub(crate) expected: Option<PathBuf>,
+    /// Write the output batch here (the model's output type).
+    #[arg(long, value_name = "Y.npy", requires = "input")]
+    pub(crate) save_output: Option<PathBuf>,
 }

@@ -9,6 +9,7 @@
 //! [`PoolParams::check`]); they return an error string rather than panic when they were not.
 
 mod conv;
+pub mod ort;
 mod pool;
 mod requant;
 mod tensor;

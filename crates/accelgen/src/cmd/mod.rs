@@ -6,6 +6,7 @@ pub(crate) mod compile;
 pub(crate) mod generate;
 pub(crate) mod golden;
 pub(crate) mod network;
+pub(crate) mod onnx;
 pub(crate) mod plan_clock;
 mod roofline_plot;
 pub(crate) mod program;
@@ -24,7 +25,14 @@ pub(crate) fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             println!("{}", config.load()?.to_json());
             Ok(())
         }
-        Cmd::Golden { file, out, force } => golden::golden(&file, out.as_deref(), force),
+        Cmd::Golden { file, out, force, onnx: io } => {
+            if onnx::is_onnx(&file) {
+                onnx::golden(&file, &io, out.as_deref(), force)
+            } else {
+                onnx::refuse_io(&file, &io)?;
+                golden::golden(&file, out.as_deref(), force)
+            }
+        }
         Cmd::Run(args) => run::run(args),
         Cmd::Generate { config, out } => {
             let cfg = config.load()?;

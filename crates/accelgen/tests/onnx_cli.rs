@@ -1,0 +1,73 @@
+//! `accelgen golden MODEL.onnx`: a batch through the golden model, compared with ONNX Runtime's
+//! outputs (testbenches/onnx, made by testbenches/gen_onnx.py), saved, and bad data refused.
+
+mod common;
+use common::accelgen;
+
+use std::path::PathBuf;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("onnx-cli").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const DIGITS: &str = "testbenches/onnx/digits_qdq.onnx";
+const IMAGES: &str = "testbenches/onnx/digits.input.npy";
+
+#[test]
+fn the_trained_digits_model_equals_onnx_runtime_on_every_image() {
+    let (code, out, err) = accelgen(&["golden", DIGITS, "--input", IMAGES, "--expected", "testbenches/onnx/digits_qdq.expected.npy"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("397 inference(s): output 397×10"), "{out}");
+    assert!(out.contains("all 3970 elements equal"), "{out}");
+    // Layers are named by their ONNX nodes.
+    assert!(out.contains("conv2") && out.contains("fc") && out.contains("Gemm"), "{out}");
+}
+
+#[test]
+fn a_different_output_exits_1_with_the_count_and_first_positions() {
+    let (code, out, _) = accelgen(&[
+        "golden",
+        "testbenches/onnx/small_qdq.onnx",
+        "--input",
+        "testbenches/onnx/small_qdq.input.npy",
+        "--expected",
+        "testbenches/onnx/small_qdq_pc.expected.npy",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("of 10 elements differ, largest difference"), "{out}");
+    assert!(out.contains("    element "), "{out}");
+}
+
+#[test]
+fn the_saved_output_is_what_was_compared_and_is_not_overwritten_unasked() {
+    let dir = scratch("save");
+    let y = dir.join("y.npy");
+    let ys = y.to_str().unwrap();
+    let (code, out, err) = accelgen(&["golden", DIGITS, "--input", IMAGES, "--save-output", ys]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = accelgen(&["golden", DIGITS, "--input", IMAGES, "--expected", ys]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("all 3970 elements equal"), "{out}");
+    let (code, _, err) = accelgen(&["golden", DIGITS, "--input", IMAGES, "--save-output", ys]);
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists: pass --force"), "{err}");
+}
+
+#[test]
+fn inputs_of_the_wrong_type_or_shape_are_refused_naming_the_file() {
+    let (code, _, err) = accelgen(&["golden", DIGITS, "--input", "testbenches/onnx/digits.labels.npy"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.trim(), "error: testbenches/onnx/digits.labels.npy: dtype <i8 (supported: float32, int8, uint8)");
+    let dir = scratch("shape");
+    let x = dir.join("x.npy");
+    std::fs::copy("../../testbenches/onnx/small_qdq.expected.npy", &x).unwrap();
+    let (code, _, err) = accelgen(&["golden", DIGITS, "--input", x.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("x.npy: shape [1, 10]; the model's input 'input' is [N, 1, 8, 8] with N at least 1"), "{err}");
+    let (code, _, err) = accelgen(&["golden", "testbenches/vectors/conv_1ch_3x3_5x5.json", "--input", IMAGES]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--input, --expected and --save-output are for ONNX models"), "{err}");
+}

@@ -1,0 +1,216 @@
+//! ONNX's quantized operators as ONNX Runtime's CPU kernels compute them (QLinearConv, QGemm,
+//! QLinearMatMul, MaxPool on int8), the reference for imported models (docs/onnx.md).
+//!
+//! The accumulator is exact: `acc = bias + Σ (x − x_zp)·(w − w_zp)`, the input padded with its
+//! zero point (so a padded tap adds nothing). Requantization is ONNX Runtime's float pipeline
+//! (MlasRequantizeOutput): `y = clamp(round_half_even(f32(acc) · scale) + y_zp, qmin, qmax)`,
+//! where `f32(acc)` rounds to nearest even above 2^24, the product is one float32 multiply
+//! (round to nearest even) and `scale = f32(f32(x_scale · w_scale) / y_scale)`, computed once per
+//! output channel. Rust's `f32` arithmetic is IEEE 754 binary32 with round to nearest even, as
+//! the x86-64 SSE and AArch64 instructions ONNX Runtime uses, so these functions reproduce it bit
+//! for bit. Activations are int8 here; uint8 tensors are moved to int8 by subtracting 128 from
+//! values and zero points (exact: `x − x_zp` is unchanged).
+
+use crate::{Tensor, TensorI32, TensorI8};
+
+/// One output channel's requantization, as ONNX Runtime computes it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OrtRequant {
+    /// `f32(f32(x_scale · w_scale) / y_scale)`.
+    pub scale: f32,
+    /// Output zero point (int8 domain).
+    pub zero_point: i32,
+    /// Smallest output (−128; the zero point after a fused ReLU).
+    pub qmin: i32,
+    /// Largest output (127).
+    pub qmax: i32,
+}
+
+/// ONNX Runtime's output scale of a quantized convolution or matrix product.
+pub fn ort_scale(x_scale: f32, w_scale: f32, y_scale: f32) -> f32 {
+    x_scale * w_scale / y_scale
+}
+
+/// Rounds half to even, as `_mm_cvtps_epi32` and `vcvtnq_s32_f32` do (for values in int32's
+/// range; larger ones saturate here, which the clamp that follows makes irrelevant).
+pub fn round_half_even(v: f32) -> i64 {
+    let r = v.round_ties_even();
+    if r >= i32::MAX as f32 {
+        i32::MAX as i64
+    } else if r <= i32::MIN as f32 {
+        i32::MIN as i64
+    } else {
+        r as i64
+    }
+}
+
+/// One accumulator to its quantized output.
+pub fn ort_requantize(acc: i32, q: &OrtRequant) -> i8 {
+    let v = acc as f32 * q.scale;
+    (round_half_even(v) + q.zero_point as i64).clamp(q.qmin as i64, q.qmax as i64) as i8
+}
+
+/// Geometry of a quantized convolution: strides and `[top, left, bottom, right]` padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QConvGeometry {
+    /// `[sh, sw]`.
+    pub stride: [usize; 2],
+    /// `[top, left, bottom, right]`.
+    pub pads: [usize; 4],
+}
+
+/// Output height and width of a window over `[h, w]`, or an error.
+pub fn window_out(hw: [usize; 2], k: [usize; 2], g: &QConvGeometry) -> Result<[usize; 2], String> {
+    let mut out = [0; 2];
+    for a in 0..2 {
+        let padded = hw[a] + g.pads[a] + g.pads[a + 2];
+        if g.stride[a] == 0 || k[a] == 0 || k[a] > padded {
+            return Err(format!("a {}x{} window does not fit the padded {}x{} input", k[0], k[1], hw[0] + g.pads[0] + g.pads[2], hw[1] + g.pads[1] + g.pads[3]));
+        }
+        out[a] = (padded - k[a]) / g.stride[a] + 1;
+    }
+    Ok(out)
+}
+
+/// The accumulators of a quantized convolution: input `[C, H, W]` (int8, zero point `x_zp`),
+/// weight `[K, C, kh, kw]` (zero point 0: ONNX Runtime's symmetric weights), bias `[K]`.
+pub fn qconv_acc(x: &TensorI8, x_zp: i32, w: &TensorI8, bias: &[i32], g: &QConvGeometry) -> Result<TensorI32, String> {
+    let (c, h, wd) = match x.shape[..] {
+        [c, h, w] => (c, h, w),
+        _ => return Err(format!("input must be [C,H,W], got {:?}", x.shape)),
+    };
+    let (k, kc, kh, kw) = match w.shape[..] {
+        [k, kc, kh, kw] => (k, kc, kh, kw),
+        _ => return Err(format!("weight must be [K,C,kh,kw], got {:?}", w.shape)),
+    };
+    if kc != c || bias.len() != k {
+        return Err(format!("input {:?}, weight {:?} and bias [{}] do not chain", x.shape, w.shape, bias.len()));
+    }
+    let [ho, wo] = window_out([h, wd], [kh, kw], g)?;
+    let mut out = Tensor::zeros(&[k, ho, wo]);
+    for o in 0..k {
+        for oy in 0..ho {
+            for ox in 0..wo {
+                let mut acc = bias[o] as i64;
+                for ci in 0..c {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let y = (oy * g.stride[0] + ky) as isize - g.pads[0] as isize;
+                            let xx = (ox * g.stride[1] + kx) as isize - g.pads[1] as isize;
+                            if y < 0 || xx < 0 || y >= h as isize || xx >= wd as isize {
+                                continue; // padded with the zero point: x − x_zp = 0
+                            }
+                            let xv = x.at(&[ci, y as usize, xx as usize]) as i64 - x_zp as i64;
+                            acc += xv * w.at(&[o, ci, ky, kx]) as i64;
+                        }
+                    }
+                }
+                let i = out.index(&[o, oy, ox]);
+                out.data[i] = i32::try_from(acc).map_err(|_| format!("accumulator {acc} of output {o},{oy},{ox} overflows int32"))?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Requantizes `[K, ...]` accumulators, channel `k` with `q[k]` (or `q[0]` for all).
+pub fn ort_requantize_channels(acc: &TensorI32, q: &[OrtRequant]) -> Result<TensorI8, String> {
+    let k = acc.shape[0];
+    if q.len() != 1 && q.len() != k {
+        return Err(format!("{} requantization settings for {k} channels", q.len()));
+    }
+    let per = acc.len() / k.max(1);
+    let data = acc.data.iter().enumerate().map(|(i, &a)| ort_requantize(a, &q[if q.len() == 1 { 0 } else { i / per }])).collect();
+    Ok(Tensor { shape: acc.shape.clone(), data })
+}
+
+/// Max pooling over the valid taps of each window (padding is never a maximum).
+pub fn qmaxpool(x: &TensorI8, k: [usize; 2], g: &QConvGeometry) -> Result<TensorI8, String> {
+    let (c, h, w) = match x.shape[..] {
+        [c, h, w] => (c, h, w),
+        _ => return Err(format!("input must be [C,H,W], got {:?}", x.shape)),
+    };
+    let [ho, wo] = window_out([h, w], k, g)?;
+    let mut out = Tensor::zeros(&[c, ho, wo]);
+    for ci in 0..c {
+        for oy in 0..ho {
+            for ox in 0..wo {
+                let mut m: Option<i8> = None;
+                for ky in 0..k[0] {
+                    for kx in 0..k[1] {
+                        let y = (oy * g.stride[0] + ky) as isize - g.pads[0] as isize;
+                        let xx = (ox * g.stride[1] + kx) as isize - g.pads[1] as isize;
+                        if y >= 0 && xx >= 0 && y < h as isize && xx < w as isize {
+                            let v = x.at(&[ci, y as usize, xx as usize]);
+                            m = Some(m.map_or(v, |m| m.max(v)));
+                        }
+                    }
+                }
+                let i = out.index(&[ci, oy, ox]);
+                out.data[i] = m.ok_or_else(|| format!("pooling window {ci},{oy},{ox} covers only padding"))?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(scale: f32, zero_point: i32) -> OrtRequant {
+        OrtRequant { scale, zero_point, qmin: -128, qmax: 127 }
+    }
+
+    /// Worked examples of docs/onnx.md: ties to even, the zero point after rounding, clamps.
+    #[test]
+    fn requantization_rounds_half_to_even_then_adds_the_zero_point() {
+        assert_eq!(ort_requantize(5, &q(0.5, 0)), 2); // 2.5 -> 2
+        assert_eq!(ort_requantize(7, &q(0.5, 0)), 4); // 3.5 -> 4
+        assert_eq!(ort_requantize(-5, &q(0.5, 0)), -2); // -2.5 -> -2
+        assert_eq!(ort_requantize(-7, &q(0.5, 3)), -1); // -3.5 -> -4, + 3
+        assert_eq!(ort_requantize(1000, &q(1.0, 0)), 127);
+        assert_eq!(ort_requantize(-1000, &q(1.0, -120)), -128);
+        let relu = OrtRequant { scale: 1.0, zero_point: -128, qmin: -128, qmax: 127 };
+        assert_eq!(ort_requantize(-3, &relu), -128);
+        // float32 of an accumulator above 2^24 rounds first: 16777217 -> 16777216.
+        assert_eq!(ort_requantize(16_777_217, &q(2f32.powi(-24), 0)), 1);
+    }
+
+    /// The float pipeline differs from exact rounding where float32 rounds the product onto a
+    /// tie: scale = f32 0x3E2AAAAB (0.16666667), acc = 3 has the exact product 0.5 + 1.49e-8
+    /// (found with Python's fractions), which rounds up to 1 exactly, but float32 makes it 0.5,
+    /// and the tie goes to even, 0.
+    #[test]
+    fn the_float32_product_is_rounded_before_the_integer_rounding() {
+        let s = f32::from_bits(0x3E2A_AAAB);
+        assert_eq!(3.0f32 * s, 0.5);
+        assert_eq!(ort_requantize(3, &q(s, 0)), 0);
+        assert_eq!(ort_requantize(3, &q(s, 7)), 7);
+    }
+
+    /// A 1-channel 3x3 input, 2x2 kernel of ones, pads [1,0,0,1]: each output is the sum of the
+    /// valid taps minus the zero point per valid tap, plus the bias.
+    #[test]
+    fn padded_taps_add_nothing_and_the_zero_point_is_subtracted_per_valid_tap() {
+        let x = Tensor::from_vec(&[1, 3, 3], vec![1, 2, 3, 4, 5, 6, 7, 8, 9]).unwrap();
+        let w = Tensor::from_vec(&[1, 1, 2, 2], vec![1, 1, 1, 1]).unwrap();
+        let g = QConvGeometry { stride: [1, 1], pads: [1, 0, 0, 1] };
+        let acc = qconv_acc(&x, 1, &w, &[10], &g).unwrap();
+        assert_eq!(acc.shape, vec![1, 3, 3]);
+        // Row -1 is padding: output (0,0) covers x[0][0..2] = 1, 2 -> (1-1)+(2-1) + 10 = 11.
+        assert_eq!(acc.at(&[0, 0, 0]), 11);
+        // Output (0,2) covers x[0][2] and the right padding -> (3-1) + 10 = 12.
+        assert_eq!(acc.at(&[0, 0, 2]), 12);
+        // Output (2,1): x[1][1..3], x[2][1..3] = 5, 6, 8, 9 -> 28 - 4 + 10 = 34.
+        assert_eq!(acc.at(&[0, 2, 1]), 34);
+    }
+
+    #[test]
+    fn max_pooling_ignores_padding() {
+        let x = Tensor::from_vec(&[1, 2, 2], vec![-100, -50, -128, -90]).unwrap();
+        let g = QConvGeometry { stride: [2, 2], pads: [1, 1, 1, 1] };
+        let y = qmaxpool(&x, [2, 2], &g).unwrap();
+        assert_eq!(y.data, vec![-100, -50, -128, -90]);
+    }
+}

@@ -1,0 +1,658 @@
+//! From an ONNX graph to a [`QNet`]: QDQ groups (DequantizeLinear → Conv/Gemm/MatMul/MaxPool/
+//! Flatten → QuantizeLinear, as `quantize_static` writes them by default) and QOperator nodes
+//! (QLinearConv, QLinearMatMul, QGemm, int8 MaxPool and Flatten) become the same layers, with
+//! exactly the arithmetic ONNX Runtime's CPU kernels use for them (docs/onnx.md). Anything else
+//! is refused naming the node, its op_type and what is supported: nothing is approximated.
+
+use std::collections::HashMap;
+
+use accelgen_golden::ort::{ort_scale, window_out, OrtRequant, QConvGeometry};
+use accelgen_golden::Tensor;
+
+use crate::model::{Const, ConstData, Model, MAX_TENSOR_ELEMENTS};
+use crate::proto::{dtype, AttributeProto, NodeProto};
+use crate::qnet::{chw, Edge, EdgeQuant, Layer, LayerKind, QNet};
+
+/// The operators read, for messages.
+pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, Relu, Flatten, \
+QLinearConv, QLinearMatMul, QGemm (com.microsoft)";
+
+/// A quantized activation: its scale, int8-domain zero point and type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct QAct {
+    scale: f32,
+    zp: i32,
+    unsigned: bool,
+}
+
+/// A dequantized constant (weights or bias): int8-domain values, scales, zero points (int8
+/// domain), the quantization axis.
+struct QConst {
+    dims: Vec<usize>,
+    values: Vec<i32>,
+    scales: Vec<f32>,
+    zps: Vec<i32>,
+}
+
+/// A float op of a QDQ group waiting for its QuantizeLinear.
+struct Pending {
+    node: String,
+    op_type: String,
+    input: QAct,
+    kind: PendingKind,
+    out: [usize; 3],
+    relu: bool,
+}
+
+enum PendingKind {
+    Conv { weight: Tensor<i8>, bias: Vec<i32>, w_scales: Vec<f32>, geom: QConvGeometry },
+    MaxPool { kernel: [usize; 2], geom: QConvGeometry },
+    Flatten,
+}
+
+struct Importer<'a> {
+    m: &'a Model,
+    input: Option<Edge>,
+    /// Quantized activations of the chain, by tensor name.
+    acts: HashMap<String, QAct>,
+    /// Float tensors that are a DequantizeLinear of a quantized activation.
+    deq: HashMap<String, String>,
+    /// Float tensors that are a DequantizeLinear of a constant.
+    cdeq: HashMap<String, QConst>,
+    pending: HashMap<String, Pending>,
+    /// The tensor the chain ends in, its shape.
+    cur: String,
+    shape: [usize; 3],
+    layers: Vec<Layer>,
+    /// The final DequantizeLinear: its output name and the quantized tensor it reads.
+    out_deq: Option<(String, String)>,
+}
+
+/// Imports a model read by [`crate::model::load`].
+pub fn import(m: &Model) -> Result<QNet, String> {
+    if m.inputs.len() != 1 || m.outputs.len() != 1 {
+        return Err(format!(
+            "{}: the graph has {} inputs and {} outputs besides its initializers (supported: one of each)",
+            m.file,
+            m.inputs.len(),
+            m.outputs.len()
+        ));
+    }
+    let mut im = Importer {
+        m,
+        input: None,
+        acts: HashMap::new(),
+        deq: HashMap::new(),
+        cdeq: HashMap::new(),
+        pending: HashMap::new(),
+        cur: String::new(),
+        shape: [0; 3],
+        layers: vec![],
+        out_deq: None,
+    };
+    let gin = &m.inputs[0];
+    let in_dims = batch_one(&gin.dims).map_err(|e| format!("{}: graph input '{}': {e}", m.file, gin.name))?;
+    let elements = in_dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64)).unwrap_or(u64::MAX);
+    if in_dims.len() > 3 || elements == 0 || elements > MAX_TENSOR_ELEMENTS {
+        return Err(format!(
+            "{}: graph input '{}' is {:?} (supported: [1, C, H, W] or [1, N] with 1 to {MAX_TENSOR_ELEMENTS} elements)",
+            m.file, gin.name, gin.dims
+        ));
+    }
+    im.shape = chw(&in_dims);
+    if gin.elem_type == dtype::INT8 || gin.elem_type == dtype::UINT8 {
+        // An integer model: its first node (a QOperator one) gives the input's quantization.
+        im.cur = gin.name.clone();
+    } else if gin.elem_type != dtype::FLOAT {
+        return Err(format!("{}: graph input '{}' is {} (supported: float32, int8, uint8)", m.file, gin.name, dtype::name(gin.elem_type)));
+    }
+    for n in &m.nodes {
+        im.node(n).map_err(|e| format!("{}: node '{}' ({}): {e}", m.file, n.name, n.op_type))?;
+    }
+    im.finish()
+}
+
+impl Importer<'_> {
+    fn node(&mut self, n: &NodeProto) -> Result<(), String> {
+        let domain_ok = n.domain.is_empty() || n.domain == "ai.onnx" || (n.domain == "com.microsoft" && n.op_type == "QGemm");
+        if !domain_ok {
+            return Err(format!("domain '{}' is not supported (supported: {SUPPORTED})", n.domain));
+        }
+        match n.op_type.as_str() {
+            "QuantizeLinear" => self.quantize_linear(n),
+            "DequantizeLinear" => self.dequantize_linear(n),
+            "Conv" => self.float_conv(n),
+            "Gemm" | "MatMul" => self.float_gemm(n),
+            "MaxPool" | "Flatten" => self.pool_or_flatten(n),
+            "Relu" => self.relu(n),
+            "QLinearConv" => self.qlinear_conv(n),
+            "QLinearMatMul" | "QGemm" => self.qlinear_gemm(n),
+            other => Err(format!("operator {other} is not supported (supported: {SUPPORTED})")),
+        }
+    }
+
+    fn quantize_linear(&mut self, n: &NodeProto) -> Result<(), String> {
+        let (x, y) = (input(n, 0)?, output(n)?);
+        let q = self.act_quant(n, 1, 2)?;
+        if self.input.is_none() && x == self.m.inputs[0].name {
+            self.input = Some(Edge { name: x.to_string(), shape: self.in_shape(), quant: edge(q), float: true });
+            self.chain_to(y, q);
+            return Ok(());
+        }
+        let p = self.pending.remove(x).ok_or_else(|| format!("quantizes '{x}', which is not the output of a supported operator in a QDQ group"))?;
+        let layer = self.complete(p, q)?;
+        self.layers.push(layer);
+        self.chain_to(y, q);
+        Ok(())
+    }
+
+    fn dequantize_linear(&mut self, n: &NodeProto) -> Result<(), String> {
+        let (x, y) = (input(n, 0)?, output(n)?);
+        if self.m.consts.contains_key(x) {
+            let c = self.qconst(n)?;
+            self.cdeq.insert(y.to_string(), c);
+            return Ok(());
+        }
+        let q = *self.acts.get(x).ok_or_else(|| format!("dequantizes '{x}', which is not a quantized tensor of the chain"))?;
+        let (s, zp) = (self.act_quant(n, 1, 2)?, q);
+        if s.scale != zp.scale || s.zp != zp.zp {
+            return Err(format!("dequantizes '{x}' with a scale or zero point other than it was quantized with"));
+        }
+        if self.m.outputs[0].name == y {
+            self.out_deq = Some((y.to_string(), x.to_string()));
+        } else {
+            self.deq.insert(y.to_string(), x.to_string());
+        }
+        Ok(())
+    }
+
+    /// The chain's current tensor, dequantized: the input of a float op of a QDQ group.
+    fn float_input(&self, n: &NodeProto) -> Result<QAct, String> {
+        let x = input(n, 0)?;
+        let q = self.deq.get(x).ok_or_else(|| format!("input '{x}' is not a DequantizeLinear of a quantized tensor (a float op outside a QDQ group)"))?;
+        self.on_chain(q)?;
+        Ok(self.acts[q])
+    }
+
+    fn float_conv(&mut self, n: &NodeProto) -> Result<(), String> {
+        let x = self.float_input(n)?;
+        let w = self.cdeq.get(input(n, 1)?).ok_or_else(|| "its weight is not a DequantizeLinear of an initializer".to_string())?;
+        let weight = conv_weight(w)?;
+        let bias = self.bias(n, 2, weight.shape[0])?;
+        let geom = conv_geometry(n, [weight.shape[2], weight.shape[3]], [self.shape[1], self.shape[2]])?;
+        if weight.shape[1] != self.shape[0] {
+            return Err(format!("weight {:?} does not take the {} input channels", weight.shape, self.shape[0]));
+        }
+        let [ho, wo] = window_out([self.shape[1], self.shape[2]], [weight.shape[2], weight.shape[3]], &geom)?;
+        let out = [weight.shape[0], ho, wo];
+        let w_scales = w.scales.clone();
+        self.pend(n, x, PendingKind::Conv { weight, bias, w_scales, geom }, out)
+    }
+
+    fn float_gemm(&mut self, n: &NodeProto) -> Result<(), String> {
+        let x = self.float_input(n)?;
+        let trans_b = gemm_attrs(n)?;
+        let b = self.cdeq.get(input(n, 1)?).ok_or_else(|| "its B is not a DequantizeLinear of an initializer".to_string())?;
+        let (weight, w_scales) = fc_weight(b, trans_b, self.flat_len()?)?;
+        let bias = if n.op_type == "Gemm" { self.bias(n, 2, weight.shape[0])? } else { vec![0; weight.shape[0]] };
+        let out = [weight.shape[0], 1, 1];
+        self.pend(n, x, PendingKind::Conv { weight, bias, w_scales, geom: unit_geometry() }, out)
+    }
+
+    fn pool_or_flatten(&mut self, n: &NodeProto) -> Result<(), String> {
+        let x = input(n, 0)?;
+        let (kind, out) = if n.op_type == "Flatten" {
+            flatten_attrs(n)?;
+            (PendingKind::Flatten, [self.shape.iter().product(), 1, 1])
+        } else {
+            let (kernel, geom) = maxpool_attrs(n, [self.shape[1], self.shape[2]])?;
+            let [ho, wo] = window_out([self.shape[1], self.shape[2]], kernel, &geom)?;
+            (PendingKind::MaxPool { kernel, geom }, [self.shape[0], ho, wo])
+        };
+        if self.acts.contains_key(x) {
+            // An integer op of a QOperator model: same scale and zero point out as in.
+            self.on_chain(x)?;
+            let q = self.acts[x];
+            let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: q, kind, out, relu: false };
+            let layer = self.complete(p, q)?;
+            self.layers.push(layer);
+            self.chain_to(output(n)?, q);
+            return Ok(());
+        }
+        let q = self.float_input(n)?;
+        self.pend(n, q, kind, out)
+    }
+
+    fn relu(&mut self, n: &NodeProto) -> Result<(), String> {
+        let (x, y) = (input(n, 0)?, output(n)?);
+        let mut p = self.pending.remove(x).ok_or_else(|| format!("input '{x}' is not the output of a Conv, Gemm or MatMul in a QDQ group (ReLU is fused into the requantizer)"))?;
+        if !matches!(p.kind, PendingKind::Conv { .. }) {
+            return Err("a ReLU after pooling or Flatten is not supported (only after Conv, Gemm, MatMul)".into());
+        }
+        p.relu = true;
+        self.pending.insert(y.to_string(), p);
+        Ok(())
+    }
+
+    fn qlinear_conv(&mut self, n: &NodeProto) -> Result<(), String> {
+        let x_name = input(n, 0)?;
+        let x = self.qop_input(n, x_name, 1, 2)?;
+        let w = self.qconst_at(n, 3, 4, 5)?;
+        let weight = conv_weight(&w)?;
+        let y = self.act_quant(n, 6, 7)?;
+        let bias = if n.input.len() > 8 && !n.input[8].is_empty() { int32_bias(self.cst(n, 8)?, weight.shape[0])? } else { vec![0; weight.shape[0]] };
+        if weight.shape[1] != self.shape[0] {
+            return Err(format!("weight {:?} does not take the {} input channels", weight.shape, self.shape[0]));
+        }
+        let geom = conv_geometry(n, [weight.shape[2], weight.shape[3]], [self.shape[1], self.shape[2]])?;
+        let [ho, wo] = window_out([self.shape[1], self.shape[2]], [weight.shape[2], weight.shape[3]], &geom)?;
+        let w_scales = w.scales.clone();
+        let out = [weight.shape[0], ho, wo];
+        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom }, out, relu: false };
+        let layer = self.complete(p, y)?;
+        self.layers.push(layer);
+        self.chain_to(output(n)?, y);
+        Ok(())
+    }
+
+    fn qlinear_gemm(&mut self, n: &NodeProto) -> Result<(), String> {
+        let x_name = input(n, 0)?;
+        let x = self.qop_input(n, x_name, 1, 2)?;
+        let b = self.qconst_at(n, 3, 4, 5)?;
+        let trans_b = if n.op_type == "QGemm" { gemm_attrs(n)? } else { false };
+        let (weight, w_scales) = fc_weight(&b, trans_b, self.flat_len()?)?;
+        let (bias, y) = if n.op_type == "QGemm" {
+            let bias = if n.input.len() > 6 && !n.input[6].is_empty() { int32_bias(self.cst(n, 6)?, weight.shape[0])? } else { vec![0; weight.shape[0]] };
+            if n.input.len() < 9 || n.input[7].is_empty() {
+                return Err("a QGemm without y_scale (float output) is not supported".into());
+            }
+            (bias, self.act_quant(n, 7, 8)?)
+        } else {
+            (vec![0; weight.shape[0]], self.act_quant(n, 6, 7)?)
+        };
+        let out = [weight.shape[0], 1, 1];
+        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom: unit_geometry() }, out, relu: false };
+        let layer = self.complete(p, y)?;
+        self.layers.push(layer);
+        self.chain_to(output(n)?, y);
+        Ok(())
+    }
+
+    /// The quantized input of a QOperator node: the chain's tensor (or the integer graph input,
+    /// whose quantization this node gives).
+    fn qop_input(&mut self, n: &NodeProto, x: &str, si: usize, zi: usize) -> Result<QAct, String> {
+        let q = self.act_quant(n, si, zi)?;
+        if self.input.is_none() && x == self.m.inputs[0].name {
+            let gin = &self.m.inputs[0];
+            if (gin.elem_type == dtype::UINT8) != q.unsigned {
+                return Err(format!("its input's zero point type does not match graph input '{x}' ({})", dtype::name(gin.elem_type)));
+            }
+            self.input = Some(Edge { name: x.to_string(), shape: self.in_shape(), quant: edge(q), float: false });
+            self.acts.insert(x.to_string(), q);
+            return Ok(q);
+        }
+        self.on_chain(x)?;
+        let have = self.acts[x];
+        if have.scale != q.scale || have.zp != q.zp {
+            return Err(format!("reads '{x}' with a scale or zero point other than it was written with"));
+        }
+        Ok(q)
+    }
+
+    fn pend(&mut self, n: &NodeProto, input: QAct, kind: PendingKind, out: [usize; 3]) -> Result<(), String> {
+        self.pending.insert(output(n)?.to_string(), Pending { node: n.name.clone(), op_type: n.op_type.clone(), input, kind, out, relu: false });
+        Ok(())
+    }
+
+    /// A layer from its op and its output's quantization.
+    fn complete(&mut self, p: Pending, y: QAct) -> Result<Layer, String> {
+        let kind = match p.kind {
+            PendingKind::Conv { weight, bias, w_scales, geom } => {
+                let qmin = if p.relu { y.zp.max(-128) } else { -128 };
+                let requant = w_scales.iter().map(|&ws| OrtRequant { scale: ort_scale(p.input.scale, ws, y.scale), zero_point: y.zp, qmin, qmax: 127 }).collect();
+                LayerKind::Conv { weight, bias, x_zp: p.input.zp, geom, requant }
+            }
+            PendingKind::MaxPool { kernel, geom } => {
+                same_quant(&p, y)?;
+                LayerKind::MaxPool { kernel, geom }
+            }
+            PendingKind::Flatten => {
+                same_quant(&p, y)?;
+                LayerKind::Flatten
+            }
+        };
+        let elements = p.out.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64)).unwrap_or(u64::MAX);
+        if elements > MAX_TENSOR_ELEMENTS {
+            return Err(format!("node '{}' ({}): its output {:?} has more than {MAX_TENSOR_ELEMENTS} elements", p.node, p.op_type, p.out));
+        }
+        if p.input.unsigned != y.unsigned {
+            return Err(format!("node '{}' ({}): input and output types differ (int8 and uint8)", p.node, p.op_type));
+        }
+        self.shape = p.out;
+        Ok(Layer { node: p.node, op_type: p.op_type, kind, out: p.out })
+    }
+
+    fn chain_to(&mut self, name: &str, q: QAct) {
+        self.cur = name.to_string();
+        self.acts.insert(name.to_string(), q);
+    }
+
+    fn on_chain(&self, x: &str) -> Result<(), String> {
+        if x != self.cur {
+            return Err(format!("reads '{x}', not the chain's latest tensor '{}': branches are not supported", self.cur));
+        }
+        Ok(())
+    }
+
+    fn flat_len(&self) -> Result<usize, String> {
+        if self.shape[1] != 1 || self.shape[2] != 1 {
+            return Err(format!("its input is {}x{}x{}: a fully connected layer takes a vector (Flatten first)", self.shape[0], self.shape[1], self.shape[2]));
+        }
+        Ok(self.shape[0])
+    }
+
+    fn in_shape(&self) -> Vec<usize> {
+        batch_one(&self.m.inputs[0].dims).unwrap_or_default()
+    }
+
+    fn cst(&self, n: &NodeProto, i: usize) -> Result<&Const, String> {
+        let name = input(n, i)?;
+        self.m.consts.get(name).ok_or_else(|| format!("input {i} ('{name}') must be an initializer"))
+    }
+
+    /// The scale (input `si`) and zero point (input `zi`) of an activation.
+    fn act_quant(&self, n: &NodeProto, si: usize, zi: usize) -> Result<QAct, String> {
+        let s = f32_values(self.cst(n, si)?).map_err(|e| format!("scale: {e}"))?;
+        if s.len() != 1 {
+            return Err(format!("an activation scale must be one value, '{}' has {}", input(n, si)?, s.len()));
+        }
+        if !(s[0].is_finite() && s[0] > 0.0) {
+            return Err(format!("scale {} must be positive and finite", s[0]));
+        }
+        let (zps, unsigned) = if n.input.len() > zi && !n.input[zi].is_empty() { zp_values(self.cst(n, zi)?)? } else { (vec![0], true) };
+        if zps.len() != 1 {
+            return Err("an activation zero point must be one value".into());
+        }
+        Ok(QAct { scale: s[0], zp: if unsigned { zps[0] - 128 } else { zps[0] }, unsigned })
+    }
+
+    /// A DequantizeLinear of an initializer: values, scales and zero points in the int8 domain.
+    fn qconst(&self, n: &NodeProto) -> Result<QConst, String> {
+        self.qconst_at(n, 0, 1, 2)
+    }
+
+    fn qconst_at(&self, n: &NodeProto, vi: usize, si: usize, zi: usize) -> Result<QConst, String> {
+        let c = self.cst(n, vi)?;
+        let (values, shift) = match &c.data {
+            ConstData::I8(v) => (v.iter().map(|&x| x as i32).collect::<Vec<_>>(), 0),
+            ConstData::U8(v) => (v.iter().map(|&x| x as i32 - 128).collect(), 128),
+            ConstData::I32(v) => (v.clone(), 0),
+            other => return Err(format!("quantized constant '{}' is {} (supported: int8, uint8, int32)", input(n, vi)?, other.type_name())),
+        };
+        let scales = f32_values(self.cst(n, si)?)?;
+        let zps = if n.input.len() > zi && !n.input[zi].is_empty() {
+            let (z, _) = zp_values(self.cst(n, zi)?)?;
+            z.into_iter().map(|z| z - shift).collect()
+        } else {
+            vec![-shift; scales.len()]
+        };
+        if zps.len() != scales.len() {
+            return Err(format!("{} scales and {} zero points", scales.len(), zps.len()));
+        }
+        Ok(QConst { dims: c.dims.clone(), values, scales, zps })
+    }
+
+    /// A bias input: a DequantizeLinear of int32 values with zero point 0.
+    fn bias(&self, n: &NodeProto, i: usize, k: usize) -> Result<Vec<i32>, String> {
+        if n.input.len() <= i || n.input[i].is_empty() {
+            return Ok(vec![0; k]);
+        }
+        let b = self.cdeq.get(input(n, i)?).ok_or_else(|| "its bias is not a DequantizeLinear of an int32 initializer".to_string())?;
+        if b.zps.iter().any(|&z| z != 0) {
+            return Err("a bias zero point other than 0 is not supported".into());
+        }
+        if b.values.len() != k {
+            return Err(format!("bias of {} values for {k} outputs", b.values.len()));
+        }
+        Ok(b.values.clone())
+    }
+
+    fn finish(self) -> Result<QNet, String> {
+        let m = self.m;
+        let input = self.input.ok_or_else(|| format!("{}: no QuantizeLinear of the graph input and no quantized operator reads it", m.file))?;
+        if let Some(p) = self.pending.values().next() {
+            return Err(format!("{}: node '{}' ({}): its output is never quantized", m.file, p.node, p.op_type));
+        }
+        let gout = &m.outputs[0];
+        let (out_name, q, float) = match &self.out_deq {
+            Some((y, q)) => (y.clone(), q.clone(), true),
+            None => (gout.name.clone(), gout.name.clone(), false),
+        };
+        if q != self.cur {
+            return Err(format!("{}: graph output '{}' is not the end of the layer chain ('{}')", m.file, gout.name, self.cur));
+        }
+        let qa = self.acts.get(&q).copied().ok_or_else(|| format!("{}: graph output '{}' is not a quantized tensor", m.file, gout.name))?;
+        let shape = match batch_one(&gout.dims) {
+            Ok(d) if !d.is_empty() => d,
+            _ => self.shape.to_vec(),
+        };
+        if shape.iter().product::<usize>() != self.shape.iter().product::<usize>() {
+            return Err(format!("{}: graph output '{}' is declared {:?}, the layers make {:?}", m.file, gout.name, shape, self.shape));
+        }
+        Ok(QNet { file: m.file.clone(), input, layers: self.layers, output: Edge { name: out_name, shape, quant: edge(qa), float } })
+    }
+}
+
+fn edge(q: QAct) -> EdgeQuant {
+    EdgeQuant { scale: q.scale, zero_point: if q.unsigned { q.zp + 128 } else { q.zp }, unsigned: q.unsigned }
+}
+
+fn same_quant(p: &Pending, y: QAct) -> Result<(), String> {
+    if p.input.scale != y.scale || p.input.zp != y.zp {
+        return Err(format!(
+            "node '{}' ({}): its output is quantized with another scale or zero point than its input (supported: the same, so no requantization)",
+            p.node, p.op_type
+        ));
+    }
+    Ok(())
+}
+
+fn input<'n>(n: &'n NodeProto, i: usize) -> Result<&'n str, String> {
+    n.input.get(i).map(String::as_str).filter(|s| !s.is_empty()).ok_or_else(|| format!("input {i} is missing"))
+}
+
+fn output(n: &NodeProto) -> Result<&str, String> {
+    if n.output.len() != 1 {
+        return Err(format!("{} outputs (supported: one)", n.output.len()));
+    }
+    Ok(&n.output[0])
+}
+
+/// Dimensions without the batch dimension, which must be 1 (or symbolic).
+fn batch_one(dims: &[Option<usize>]) -> Result<Vec<usize>, String> {
+    match dims.split_first() {
+        Some((b, rest)) if b.is_none() || *b == Some(1) => {
+            rest.iter().map(|d| d.ok_or_else(|| "a symbolic dimension other than the batch is not supported".to_string())).collect()
+        }
+        Some((b, _)) => Err(format!("batch dimension {:?} (supported: 1 in the graph)", b)),
+        None => Err("no shape".into()),
+    }
+}
+
+fn f32_values(c: &Const) -> Result<Vec<f32>, String> {
+    match &c.data {
+        ConstData::F32(v) => Ok(v.clone()),
+        other => Err(format!("a scale must be float32, not {}", other.type_name())),
+    }
+}
+
+/// Zero points and whether they are uint8.
+fn zp_values(c: &Const) -> Result<(Vec<i32>, bool), String> {
+    match &c.data {
+        ConstData::I8(v) => Ok((v.iter().map(|&x| x as i32).collect(), false)),
+        ConstData::U8(v) => Ok((v.iter().map(|&x| x as i32).collect(), true)),
+        ConstData::I32(v) => Ok((v.clone(), false)),
+        other => Err(format!("a zero point must be int8, uint8 or int32, not {}", other.type_name())),
+    }
+}
+
+fn int32_bias(c: &Const, k: usize) -> Result<Vec<i32>, String> {
+    match &c.data {
+        ConstData::I32(v) if v.len() == k => Ok(v.clone()),
+        ConstData::I32(v) => Err(format!("bias of {} values for {k} outputs", v.len())),
+        other => Err(format!("a bias must be int32, not {}", other.type_name())),
+    }
+}
+
+/// Weights with zero point 0 as int8 values.
+fn weights_i8(w: &QConst) -> Result<Vec<i8>, String> {
+    if w.zps.iter().any(|&z| z != 0) {
+        return Err("a weight zero point other than 0 (int8) or 128 (uint8) is not supported: ONNX Runtime's quantizer writes symmetric weights".into());
+    }
+    w.values.iter().map(|&v| i8::try_from(v).map_err(|_| format!("weight {v} is not an 8-bit value"))).collect()
+}
+
+fn conv_weight(w: &QConst) -> Result<Tensor<i8>, String> {
+    if w.dims.len() != 4 {
+        return Err(format!("weight {:?} (supported: [K, C, kh, kw], a 2-D convolution)", w.dims));
+    }
+    if w.scales.len() != 1 && w.scales.len() != w.dims[0] {
+        return Err(format!("{} weight scales for {} output channels (supported: one, or one per output channel)", w.scales.len(), w.dims[0]));
+    }
+    Tensor::from_vec(&w.dims, weights_i8(w)?)
+}
+
+/// A fully connected layer's weights as a `[N, K, 1, 1]` convolution: B is `[K, N]`
+/// (`[N, K]` when transposed); per-channel scales are along N.
+fn fc_weight(b: &QConst, trans_b: bool, k_in: usize) -> Result<(Tensor<i8>, Vec<f32>), String> {
+    if b.dims.len() != 2 {
+        return Err(format!("B {:?} (supported: a 2-D matrix)", b.dims));
+    }
+    let (k, n) = if trans_b { (b.dims[1], b.dims[0]) } else { (b.dims[0], b.dims[1]) };
+    if k != k_in {
+        return Err(format!("B {:?} does not take the {k_in} inputs", b.dims));
+    }
+    if b.scales.len() != 1 && b.scales.len() != n {
+        return Err(format!("{} scales of B for {n} outputs (supported: one, or one per output)", b.scales.len()));
+    }
+    let v = weights_i8(b)?;
+    let data = (0..n).flat_map(|o| (0..k).map(move |i| (o, i))).map(|(o, i)| if trans_b { v[o * k + i] } else { v[i * n + o] }).collect();
+    Ok((Tensor::from_vec(&[n, k, 1, 1], data)?, b.scales.clone()))
+}
+
+fn unit_geometry() -> QConvGeometry {
+    QConvGeometry { stride: [1, 1], pads: [0; 4] }
+}
+
+fn attr<'n>(n: &'n NodeProto, name: &str) -> Option<&'n AttributeProto> {
+    n.attribute.iter().find(|a| a.name == name)
+}
+
+fn ints(n: &NodeProto, name: &str) -> Option<Vec<i64>> {
+    attr(n, name).map(|a| a.ints.clone())
+}
+
+fn int(n: &NodeProto, name: &str, default: i64) -> i64 {
+    attr(n, name).map_or(default, |a| a.i)
+}
+
+/// Only the attributes in `known` may appear.
+fn only_attrs(n: &NodeProto, known: &[&str]) -> Result<(), String> {
+    match n.attribute.iter().find(|a| !known.contains(&a.name.as_str())) {
+        Some(a) => Err(format!("attribute '{}' is not supported (supported: {})", a.name, known.join(", "))),
+        None => Ok(()),
+    }
+}
+
+fn pair(n: &NodeProto, name: &str, default: usize) -> Result<[usize; 2], String> {
+    match ints(n, name) {
+        None => Ok([default; 2]),
+        Some(v) if v.len() == 2 && v.iter().all(|&x| (1..=1024).contains(&x)) => Ok([v[0] as usize, v[1] as usize]),
+        Some(v) => Err(format!("attribute '{name}' = {v:?} (supported: two values from 1 to 1024)")),
+    }
+}
+
+/// Strides and padding from `strides`, `pads` and `auto_pad` (SAME_UPPER puts the odd padding
+/// at the end, SAME_LOWER at the start, as ONNX defines them).
+fn geometry(n: &NodeProto, k: [usize; 2], hw: [usize; 2]) -> Result<QConvGeometry, String> {
+    let stride = pair(n, "strides", 1)?;
+    if let Some(d) = ints(n, "dilations") {
+        if d.iter().any(|&x| x != 1) {
+            return Err(format!("attribute 'dilations' = {d:?} (supported: 1)"));
+        }
+    }
+    let auto = attr(n, "auto_pad").map(|a| String::from_utf8_lossy(&a.s).into_owned()).unwrap_or_else(|| "NOTSET".into());
+    let pads = match auto.as_str() {
+        "NOTSET" => match ints(n, "pads") {
+            None => [0; 4],
+            Some(p) if p.len() == 4 && p.iter().all(|&x| (0..=64).contains(&x)) => [p[0] as usize, p[1] as usize, p[2] as usize, p[3] as usize],
+            Some(p) => return Err(format!("attribute 'pads' = {p:?} (supported: four values from 0 to 64)")),
+        },
+        "VALID" => [0; 4],
+        "SAME_UPPER" | "SAME_LOWER" => {
+            let mut p = [0; 4];
+            for a in 0..2 {
+                let out = hw[a].div_ceil(stride[a]);
+                let total = ((out - 1) * stride[a] + k[a]).saturating_sub(hw[a]);
+                let (lo, hi) = if auto == "SAME_UPPER" { (total / 2, total - total / 2) } else { (total - total / 2, total / 2) };
+                p[a] = lo;
+                p[a + 2] = hi;
+            }
+            p
+        }
+        other => return Err(format!("attribute 'auto_pad' = {other} (supported: NOTSET, VALID, SAME_UPPER, SAME_LOWER)")),
+    };
+    Ok(QConvGeometry { stride, pads })
+}
+
+fn conv_geometry(n: &NodeProto, k: [usize; 2], hw: [usize; 2]) -> Result<QConvGeometry, String> {
+    only_attrs(n, &["kernel_shape", "strides", "pads", "auto_pad", "dilations", "group"])?;
+    if int(n, "group", 1) != 1 {
+        return Err(format!("attribute 'group' = {} (supported: 1)", int(n, "group", 1)));
+    }
+    if let Some(ks) = ints(n, "kernel_shape") {
+        if ks.len() != 2 || ks[0] as usize != k[0] || ks[1] as usize != k[1] {
+            return Err(format!("attribute 'kernel_shape' = {ks:?} does not match the weight's {k:?}"));
+        }
+    }
+    geometry(n, k, hw)
+}
+
+fn maxpool_attrs(n: &NodeProto, hw: [usize; 2]) -> Result<([usize; 2], QConvGeometry), String> {
+    only_attrs(n, &["kernel_shape", "strides", "pads", "auto_pad", "dilations", "ceil_mode", "storage_order"])?;
+    for (a, ok) in [("ceil_mode", 0), ("storage_order", 0)] {
+        if int(n, a, 0) != ok {
+            return Err(format!("attribute '{a}' = {} (supported: {ok})", int(n, a, 0)));
+        }
+    }
+    let k = ints(n, "kernel_shape").ok_or("attribute 'kernel_shape' is missing")?;
+    if k.len() != 2 || k.iter().any(|&x| !(1..=16).contains(&x)) {
+        return Err(format!("attribute 'kernel_shape' = {k:?} (supported: two values from 1 to 16)"));
+    }
+    let k = [k[0] as usize, k[1] as usize];
+    Ok((k, geometry(n, k, hw)?))
+}
+
+fn flatten_attrs(n: &NodeProto) -> Result<(), String> {
+    only_attrs(n, &["axis"])?;
+    match int(n, "axis", 1) {
+        1 => Ok(()),
+        a => Err(format!("attribute 'axis' = {a} (supported: 1, which keeps the batch dimension)")),
+    }
+}
+
+/// Gemm's transB; transA, alpha and beta must be the defaults.
+fn gemm_attrs(n: &NodeProto) -> Result<bool, String> {
+    only_attrs(n, &["transA", "transB", "alpha", "beta"])?;
+    if int(n, "transA", 0) != 0 {
+        return Err("attribute 'transA' = 1 (supported: 0)".into());
+    }
+    for a in ["alpha", "beta"] {
+        if let Some(v) = attr(n, a).map(|x| x.f) {
+            if v != 1.0 {
+                return Err(format!("attribute '{a}' = {v} (supported: 1.0)"));
+            }
+        }
+    }
+    Ok(int(n, "transB", 0) != 0)
+}

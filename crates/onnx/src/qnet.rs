@@ -1,0 +1,158 @@
+//! The imported network: a chain of quantized layers in the int8 domain, with the host's
+//! quantization of the input and dequantization of the output, and its golden execution
+//! (ONNX Runtime's kernels: [`accelgen_golden::ort`]).
+
+use accelgen_golden::ort::{ort_requantize_channels, qconv_acc, qmaxpool, OrtRequant, QConvGeometry};
+use accelgen_golden::{Tensor, TensorI8};
+
+/// How a tensor at the network's edge is quantized.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EdgeQuant {
+    /// Scale.
+    pub scale: f32,
+    /// Zero point in the tensor's own type (0..=255 when `unsigned`).
+    pub zero_point: i32,
+    /// uint8 (else int8).
+    pub unsigned: bool,
+}
+
+impl EdgeQuant {
+    /// The zero point in the int8 domain the hardware computes in (uint8 values less 128).
+    pub fn zp_i8(&self) -> i32 {
+        if self.unsigned {
+            self.zero_point - 128
+        } else {
+            self.zero_point
+        }
+    }
+
+    /// ONNX Runtime's QuantizeLinear of one value, in the int8 domain:
+    /// `saturate(round_half_even(x / scale) + zero_point)`, the division in float32.
+    pub fn quantize(&self, x: f32) -> i8 {
+        let (lo, hi) = if self.unsigned { (0, 255) } else { (-128, 127) };
+        let q = (accelgen_golden::ort::round_half_even(x / self.scale) + self.zero_point as i64).clamp(lo, hi);
+        (if self.unsigned { q - 128 } else { q }) as i8
+    }
+
+    /// DequantizeLinear of one int8-domain value: `float32(q − zero_point) · scale`.
+    pub fn dequantize(&self, q: i8) -> f32 {
+        (q as i32 - self.zp_i8()) as f32 * self.scale
+    }
+
+    /// An int8-domain value in the tensor's own type (uint8 values plus 128).
+    pub fn to_own(&self, q: i8) -> i32 {
+        if self.unsigned {
+            q as i32 + 128
+        } else {
+            q as i32
+        }
+    }
+}
+
+/// The network's input or output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edge {
+    /// The graph's name for it.
+    pub name: String,
+    /// Its shape without the batch dimension (`[C, H, W]`, or `[N]` for a vector).
+    pub shape: Vec<usize>,
+    /// Its quantization.
+    pub quant: EdgeQuant,
+    /// The graph gives or wants float32 (quantized or dequantized on the host), else the
+    /// integer type itself.
+    pub float: bool,
+}
+
+/// What a layer computes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerKind {
+    /// A quantized convolution (a fully connected layer is one on a `[K, 1, 1]` input).
+    Conv {
+        /// `[K, C, kh, kw]`, zero point 0.
+        weight: TensorI8,
+        /// `[K]`, at scale x_scale·w_scale.
+        bias: Vec<i32>,
+        /// The input's zero point (int8 domain): padding value and subtrahend.
+        x_zp: i32,
+        /// Strides and padding.
+        geom: QConvGeometry,
+        /// One setting, or one per output channel.
+        requant: Vec<OrtRequant>,
+    },
+    /// Max pooling.
+    MaxPool {
+        /// Window `[kh, kw]`.
+        kernel: [usize; 2],
+        /// Strides and padding.
+        geom: QConvGeometry,
+    },
+    /// `[C, H, W]` to `[C·H·W, 1, 1]`: no data moves.
+    Flatten,
+}
+
+/// One layer, named by its ONNX node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// The node's name.
+    pub node: String,
+    /// The node's op_type (of the QDQ group's centre in a QDQ model).
+    pub op_type: String,
+    /// What it computes.
+    pub kind: LayerKind,
+    /// Its output `[C, H, W]`.
+    pub out: [usize; 3],
+}
+
+/// An imported network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QNet {
+    /// The model file.
+    pub file: String,
+    /// Input.
+    pub input: Edge,
+    /// Layers, in order.
+    pub layers: Vec<Layer>,
+    /// Output.
+    pub output: Edge,
+}
+
+impl QNet {
+    /// The input `[C, H, W]`.
+    pub fn input_chw(&self) -> [usize; 3] {
+        chw(&self.input.shape)
+    }
+
+    /// Runs the layers on an int8-domain input `[C, H, W]` (golden: ONNX Runtime's kernels).
+    pub fn run_int8(&self, x: &TensorI8) -> Result<TensorI8, String> {
+        let mut t = x.clone();
+        for l in &self.layers {
+            t = match &l.kind {
+                LayerKind::Conv { weight, bias, x_zp, geom, requant } => {
+                    let acc = qconv_acc(&t, *x_zp, weight, bias, geom).map_err(|e| format!("node '{}': {e}", l.node))?;
+                    ort_requantize_channels(&acc, requant)?
+                }
+                LayerKind::MaxPool { kernel, geom } => qmaxpool(&t, *kernel, geom).map_err(|e| format!("node '{}': {e}", l.node))?,
+                LayerKind::Flatten => Tensor { shape: vec![t.len(), 1, 1], data: t.data },
+            };
+        }
+        Ok(t)
+    }
+
+    /// Quantizes one float32 input image as the model's first QuantizeLinear does.
+    pub fn quantize_input(&self, x: &[f32]) -> Result<TensorI8, String> {
+        let [c, h, w] = self.input_chw();
+        if x.len() != c * h * w {
+            return Err(format!("an input image has {} values, the model takes {c}x{h}x{w}", x.len()));
+        }
+        Tensor::from_vec(&[c, h, w], x.iter().map(|&v| self.input.quant.quantize(v)).collect())
+    }
+}
+
+/// A shape as `[C, H, W]` (a vector `[N]` is `[N, 1, 1]`).
+pub fn chw(shape: &[usize]) -> [usize; 3] {
+    match shape {
+        [c, h, w] => [*c, *h, *w],
+        [n] => [*n, 1, 1],
+        _ => [shape.iter().product(), 1, 1],
+    }
+}

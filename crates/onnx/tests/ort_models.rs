@@ -1,0 +1,84 @@
+//! Models quantized by ONNX Runtime's `quantize_static` in each form (testbenches/gen_onnx.py),
+//! imported and run on the golden model: every output element equals what ONNX Runtime computed.
+
+use std::path::{Path, PathBuf};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/onnx")
+}
+
+fn npy_f32(p: &Path) -> (Vec<u64>, Vec<f32>) {
+    let bytes = std::fs::read(p).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = npy.shape().to_vec();
+    (shape, npy.into_vec::<f32>().unwrap())
+}
+
+fn check(name: &str) {
+    let net = accelgen_onnx::load(&dir().join(format!("{name}.onnx"))).unwrap();
+    let (xs, x) = npy_f32(&dir().join(format!("{name}.input.npy")));
+    let (ys, want) = npy_f32(&dir().join(format!("{name}.expected.npy")));
+    assert_eq!(xs[0], 1);
+    assert_eq!(ys[0], 1);
+    let q = net.quantize_input(&x).unwrap();
+    let y = net.run_int8(&q).unwrap();
+    let got: Vec<f32> = y.data.iter().map(|&v| net.output.quant.dequantize(v)).collect();
+    assert_eq!(got.len(), want.len());
+    let diff: Vec<usize> = (0..got.len()).filter(|&i| got[i].to_bits() != want[i].to_bits()).collect();
+    assert!(diff.is_empty(), "{name}: {} of {} outputs differ, first at {}: {} vs ONNX Runtime {}", diff.len(), got.len(), diff[0], got[diff[0]], want[diff[0]]);
+}
+
+#[test]
+fn qdq_per_tensor_int8_equals_onnx_runtime() {
+    check("small_qdq");
+}
+
+#[test]
+fn qdq_per_channel_equals_onnx_runtime() {
+    check("small_qdq_pc");
+}
+
+#[test]
+fn qdq_uint8_activations_equal_onnx_runtime() {
+    check("small_qdq_u8");
+}
+
+#[test]
+fn qoperator_equals_onnx_runtime() {
+    check("small_qop");
+}
+
+/// The CNN trained on scikit-learn's digits, quantized by ONNX Runtime (QDQ and QOperator):
+/// every held-out image's ten outputs equal ONNX Runtime's, and so does the top-1 accuracy.
+#[test]
+fn trained_digits_cnn_equals_onnx_runtime_on_every_held_out_image() {
+    digits("digits_qdq");
+    digits("digits_qop");
+}
+
+fn digits(name: &str) {
+    let net = accelgen_onnx::load(&dir().join(format!("{name}.onnx"))).unwrap();
+    let (xs, x) = npy_f32(&dir().join("digits.input.npy"));
+    let (ys, want) = npy_f32(&dir().join(format!("{name}.expected.npy")));
+    let labels: Vec<i64> = npyz::NpyFile::new(&std::fs::read(dir().join("digits.labels.npy")).unwrap()[..]).unwrap().into_vec().unwrap();
+    let (n, per_in, per_out) = (xs[0] as usize, 64, ys[1] as usize);
+    assert!(n > 300, "{n} images");
+    let (mut differ, mut correct, mut ort_correct) = (0, 0, 0);
+    let argmax = |v: &[f32]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+    for i in 0..n {
+        let q = net.quantize_input(&x[i * per_in..(i + 1) * per_in]).unwrap();
+        let got: Vec<f32> = net.run_int8(&q).unwrap().data.iter().map(|&v| net.output.quant.dequantize(v)).collect();
+        let w = &want[i * per_out..(i + 1) * per_out];
+        for (j, (a, b)) in got.iter().zip(w).enumerate() {
+            if a.to_bits() != b.to_bits() {
+                differ += 1;
+                println!("image {i}, output {j}: golden {a}, ONNX Runtime {b}");
+            }
+        }
+        correct += usize::from(argmax(&got) as i64 == labels[i]);
+        ort_correct += usize::from(argmax(w) as i64 == labels[i]);
+    }
+    println!("{name}: {n} images, {} outputs, {differ} differ; top-1 golden {correct}/{n}, ONNX Runtime {ort_correct}/{n}", n * per_out);
+    assert_eq!(differ, 0);
+    assert_eq!(correct, ort_correct);
+}

@@ -1,0 +1,114 @@
+//! Models the importer must refuse, each with a message naming the file, the node (name and
+//! op_type), the attribute or input and what is supported; built by editing the committed
+//! fixtures' protobuf.
+
+use accelgen_onnx::model::from_bytes;
+use accelgen_onnx::proto::{AttributeProto, ModelProto};
+use prost::Message;
+use std::path::Path;
+
+fn fixture(name: &str) -> ModelProto {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/onnx").join(name);
+    ModelProto::decode(&std::fs::read(p).unwrap()[..]).unwrap()
+}
+
+fn refusal(m: &ModelProto) -> String {
+    match from_bytes(&m.encode_to_vec(), "m.onnx").and_then(|m| accelgen_onnx::import(&m)) {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e,
+    }
+}
+
+fn node<'a>(m: &'a mut ModelProto, name: &str) -> &'a mut accelgen_onnx::proto::NodeProto {
+    m.graph.as_mut().unwrap().node.iter_mut().find(|n| n.name == name).unwrap()
+}
+
+fn ints(name: &str, v: &[i64]) -> AttributeProto {
+    AttributeProto { name: name.into(), ints: v.to_vec(), r#type: 7, ..Default::default() }
+}
+
+fn int(name: &str, v: i64) -> AttributeProto {
+    AttributeProto { name: name.into(), i: v, r#type: 2, ..Default::default() }
+}
+
+#[test]
+fn an_unsupported_operator_is_named_with_its_node_and_the_supported_list() {
+    let mut m = fixture("small_qdq.onnx");
+    node(&mut m, "conv1").op_type = "Softmax".into();
+    let e = refusal(&m);
+    assert!(e.starts_with("m.onnx: node 'conv1' (Softmax): operator Softmax is not supported (supported: "), "{e}");
+}
+
+#[test]
+fn graphs_out_of_order_or_with_missing_initializers_are_refused() {
+    let mut m = fixture("small_qop.onnx");
+    let g = m.graph.as_mut().unwrap();
+    g.node.swap(0, 1);
+    let e = refusal(&m);
+    assert!(e.contains("before the node that produces it: the graph is not in topological order"), "{e}");
+    let mut m = fixture("small_qop.onnx");
+    let g = m.graph.as_mut().unwrap();
+    g.initializer.retain(|t| t.name != "conv1.w_quantized");
+    let e = refusal(&m);
+    assert!(e.contains("node 'conv1_quant' (QLinearConv) uses 'conv1.w_quantized', which no initializer, graph input or node provides"), "{e}");
+}
+
+#[test]
+fn opsets_ir_versions_and_non_protobuf_bytes_are_refused() {
+    let mut m = fixture("small_qop.onnx");
+    m.opset_import.iter_mut().find(|o| o.domain.is_empty()).unwrap().version = 9;
+    assert_eq!(refusal(&m), "m.onnx: opset 9 of the default domain (supported: 10 to 21)");
+    let mut m = fixture("small_qop.onnx");
+    m.ir_version = 2;
+    assert_eq!(refusal(&m), "m.onnx: ir_version 2 (supported: 3 and later)");
+    let e = from_bytes(b"\xff\xff\xff not a model", "x.onnx").unwrap_err();
+    assert!(e.starts_with("x.onnx: not an ONNX model (protobuf: "), "{e}");
+}
+
+#[test]
+fn attributes_the_hardware_does_not_do_are_refused_naming_the_attribute() {
+    let mut m = fixture("small_qop.onnx");
+    node(&mut m, "conv1_quant").attribute.push(ints("dilations", &[2, 2]));
+    assert_eq!(refusal(&m), "m.onnx: node 'conv1_quant' (QLinearConv): attribute 'dilations' = [2, 2] (supported: 1)");
+    let mut m = fixture("small_qop.onnx");
+    node(&mut m, "conv1_quant").attribute.push(int("group", 2));
+    assert_eq!(refusal(&m), "m.onnx: node 'conv1_quant' (QLinearConv): attribute 'group' = 2 (supported: 1)");
+    let mut m = fixture("small_qop.onnx");
+    node(&mut m, "pool1").attribute.push(int("ceil_mode", 1));
+    assert_eq!(refusal(&m), "m.onnx: node 'pool1' (MaxPool): attribute 'ceil_mode' = 1 (supported: 0)");
+    let mut m = fixture("small_qop.onnx");
+    node(&mut m, "pool1").attribute.push(int("count_include_pad", 1));
+    let e = refusal(&m);
+    assert!(e.starts_with("m.onnx: node 'pool1' (MaxPool): attribute 'count_include_pad' is not supported (supported: kernel_shape, "), "{e}");
+}
+
+#[test]
+fn a_weight_zero_point_that_cannot_fold_is_refused() {
+    let mut m = fixture("small_qop.onnx");
+    let g = m.graph.as_mut().unwrap();
+    let zp = g.initializer.iter_mut().find(|t| t.name == "conv1.w_zero_point").unwrap();
+    zp.raw_data = vec![3];
+    let e = refusal(&m);
+    assert!(e.starts_with("m.onnx: node 'conv1_quant' (QLinearConv): a weight zero point other than 0 (int8) or 128 (uint8) is not supported"), "{e}");
+}
+
+#[test]
+fn an_input_too_large_to_hold_is_refused_before_any_work() {
+    let mut m = fixture("small_qop.onnx");
+    let g = m.graph.as_mut().unwrap();
+    let dims = &mut g.input[0].r#type.as_mut().unwrap().tensor_type.as_mut().unwrap().shape.as_mut().unwrap().dim;
+    dims[2].dim_value = Some(1 << 20);
+    dims[3].dim_value = Some(1 << 20);
+    let e = refusal(&m);
+    assert!(e.starts_with("m.onnx: graph input 'input' is [Some(1), Some(1), Some(1048576), Some(1048576)] (supported: [1, C, H, W] or [1, N] with 1 to 16777216 elements)"), "{e}");
+}
+
+#[test]
+fn a_branch_is_refused_naming_the_node() {
+    // The Gemm reads the pooled tensor instead of the flattened one.
+    let mut m = fixture("small_qop.onnx");
+    let n = node(&mut m, "fc_quant");
+    n.input[0] = "p1_quantized".into();
+    let e = refusal(&m);
+    assert!(e.contains("node 'fc_quant' (QGemm): reads 'p1_quantized', not the chain's latest tensor 'f_quantized': branches are not supported"), "{e}");
+}
