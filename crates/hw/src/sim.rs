@@ -18,6 +18,22 @@ pub trait Clocked: Block {
     fn clock_mut(&mut self) -> &mut Signal<In, Clock>;
 }
 
+/// Implements [`Clocked`] for a block whose clock input is its `clock` field:
+/// `clocked!(Pe);` or, for a generic block, `clocked!(impl[const W: usize, const L: usize] DataMover<W, L>);`.
+#[macro_export]
+macro_rules! clocked {
+    (impl[$($g:tt)*] $t:ty) => {
+        impl<$($g)*> $crate::sim::Clocked for $t {
+            fn clock_mut(&mut self) -> &mut rust_hdl::prelude::Signal<rust_hdl::prelude::In, rust_hdl::prelude::Clock> {
+                &mut self.clock
+            }
+        }
+    };
+    ($t:ty) => {
+        $crate::clocked!(impl[] $t);
+    };
+}
+
 /// A top-level port: name, width, direction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Port {

@@ -83,11 +83,7 @@ impl Logic for CopyCounter {
     }
 }
 
-impl crate::sim::Clocked for CopyCounter {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(CopyCounter);
 
 #[cfg(test)]
 mod tests {

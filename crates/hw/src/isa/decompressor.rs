@@ -277,11 +277,7 @@ impl Logic for InstrDecompressor {
     }
 }
 
-impl crate::sim::Clocked for InstrDecompressor {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(InstrDecompressor);
 
 crate::top_io!(
     InstrDecompressor,

@@ -219,11 +219,7 @@ impl Logic for History {
     }
 }
 
-impl crate::sim::Clocked for History {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(History);
 
 #[cfg(test)]
 mod tests {

@@ -130,11 +130,7 @@ impl Logic for SlotFile {
     }
 }
 
-impl crate::sim::Clocked for SlotFile {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(SlotFile);
 
 #[cfg(test)]
 mod tests {

@@ -311,8 +311,4 @@ impl Logic for TokenStage {
     }
 }
 
-impl crate::sim::Clocked for TokenStage {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(TokenStage);

@@ -203,11 +203,7 @@ impl Logic for WordQueue {
     }
 }
 
-impl crate::sim::Clocked for WordQueue {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(WordQueue);
 
 #[cfg(test)]
 mod tests {

@@ -149,11 +149,7 @@ end
     }
 }
 
-impl<T: Synth> crate::sim::Clocked for SyncRam<T> {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(impl[T: Synth] SyncRam<T>);
 
 #[cfg(test)]
 mod tests {

@@ -263,11 +263,7 @@ impl Logic for AccColumn {
     }
 }
 
-impl crate::sim::Clocked for AccColumn {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(AccColumn);
 
 #[cfg(test)]
 mod tests {

@@ -115,11 +115,7 @@ impl Logic for ColumnOut {
     }
 }
 
-impl crate::sim::Clocked for ColumnOut {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(ColumnOut);
 
 #[cfg(test)]
 mod tests {

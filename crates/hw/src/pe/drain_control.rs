@@ -199,11 +199,7 @@ impl Logic for DrainControl {
     }
 }
 
-impl crate::sim::Clocked for DrainControl {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(DrainControl);
 
 #[cfg(test)]
 mod tests {

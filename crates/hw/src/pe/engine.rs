@@ -401,11 +401,7 @@ impl Logic for ConvEngine {
     }
 }
 
-impl crate::sim::Clocked for ConvEngine {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(ConvEngine);
 
 
 crate::top_io!(

@@ -145,11 +145,7 @@ always @(posedge clock) p <= ax * bx;
     }
 }
 
-impl<const A: usize, const B: usize, const P: usize> crate::sim::Clocked for RegMul<A, B, P> {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(impl[const A: usize, const B: usize, const P: usize] RegMul<A, B, P>);
 
 #[cfg(test)]
 mod tests {

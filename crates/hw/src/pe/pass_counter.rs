@@ -180,11 +180,7 @@ impl Logic for PassCounter {
     }
 }
 
-impl crate::sim::Clocked for PassCounter {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(PassCounter);
 
 #[cfg(test)]
 mod tests {

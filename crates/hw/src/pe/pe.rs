@@ -269,11 +269,7 @@ impl Logic for Pe {
     }
 }
 
-impl crate::sim::Clocked for Pe {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(Pe);
 
 #[cfg(test)]
 mod tests {

@@ -223,11 +223,7 @@ impl Logic for Requant {
     }
 }
 
-impl crate::sim::Clocked for Requant {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(Requant);
 
 #[cfg(test)]
 mod tests {

@@ -288,8 +288,4 @@ impl Logic for ConvSequencer {
     }
 }
 
-impl crate::sim::Clocked for ConvSequencer {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(ConvSequencer);

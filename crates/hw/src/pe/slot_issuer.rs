@@ -300,11 +300,7 @@ impl Logic for SlotIssuer {
     }
 }
 
-impl crate::sim::Clocked for SlotIssuer {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(SlotIssuer);
 
 #[cfg(test)]
 mod tests {

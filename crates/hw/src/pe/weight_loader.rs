@@ -136,11 +136,7 @@ impl Logic for WeightLoader {
     }
 }
 
-impl crate::sim::Clocked for WeightLoader {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(WeightLoader);
 
 #[cfg(test)]
 mod tests {

@@ -182,11 +182,7 @@ impl Logic for AvgDiv {
     }
 }
 
-impl crate::sim::Clocked for AvgDiv {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(AvgDiv);
 
 #[cfg(test)]
 mod tests {

@@ -171,11 +171,7 @@ impl Logic for BandMasks {
     }
 }
 
-impl crate::sim::Clocked for BandMasks {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(BandMasks);
 
 #[cfg(test)]
 mod tests {

@@ -318,11 +318,7 @@ impl Logic for BandReader {
     }
 }
 
-impl crate::sim::Clocked for BandReader {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(BandReader);
 
 #[cfg(test)]
 mod tests {

@@ -135,11 +135,7 @@ impl Logic for BankAddress {
     }
 }
 
-impl crate::sim::Clocked for BankAddress {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(BankAddress);
 
 #[cfg(test)]
 mod tests {

@@ -87,11 +87,7 @@ impl Logic for ClockEnable {
     }
 }
 
-impl crate::sim::Clocked for ClockEnable {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(ClockEnable);
 
 #[cfg(test)]
 mod tests {

@@ -143,11 +143,7 @@ impl Logic for FirstLevel {
     }
 }
 
-impl crate::sim::Clocked for FirstLevel {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(FirstLevel);
 
 #[cfg(test)]
 mod tests {

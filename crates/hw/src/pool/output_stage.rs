@@ -136,11 +136,7 @@ impl Logic for OutputStage {
     }
 }
 
-impl crate::sim::Clocked for OutputStage {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(OutputStage);
 
 #[cfg(test)]
 mod tests {

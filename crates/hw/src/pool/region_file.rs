@@ -226,11 +226,7 @@ impl Logic for RegionFile {
     }
 }
 
-impl crate::sim::Clocked for RegionFile {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(RegionFile);
 
 #[cfg(test)]
 mod tests {

@@ -312,11 +312,7 @@ impl Logic for PoolUnit {
     }
 }
 
-impl crate::sim::Clocked for PoolUnit {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(PoolUnit);
 
 #[cfg(test)]
 mod tests {

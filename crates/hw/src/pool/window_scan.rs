@@ -242,11 +242,7 @@ impl Logic for WindowScan {
     }
 }
 
-impl crate::sim::Clocked for WindowScan {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(WindowScan);
 
 #[cfg(test)]
 mod tests {

@@ -306,11 +306,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
     }
 }
 
-impl<const W: usize, const L: usize> crate::sim::Clocked for AccelTop<W, L> {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(impl[const W: usize, const L: usize] AccelTop<W, L>);
 
 crate::top_io!(
     impl [const W: usize, const L: usize] AccelTop<W, L>,

@@ -231,11 +231,7 @@ impl Logic for ConvRegs {
     }
 }
 
-impl crate::sim::Clocked for ConvRegs {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(ConvRegs);
 
 #[cfg(test)]
 mod tests {

@@ -162,11 +162,7 @@ impl Logic for PerfCounters {
     }
 }
 
-impl crate::sim::Clocked for PerfCounters {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(PerfCounters);
 
 #[cfg(test)]
 mod tests {

@@ -284,11 +284,7 @@ impl Logic for Dispatcher {
     }
 }
 
-impl crate::sim::Clocked for Dispatcher {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(Dispatcher);
 
 #[cfg(test)]
 mod tests {

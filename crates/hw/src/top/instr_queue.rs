@@ -209,11 +209,7 @@ impl Logic for InstrQueue {
     }
 }
 
-impl crate::sim::Clocked for InstrQueue {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(InstrQueue);
 
 #[cfg(test)]
 mod tests {

@@ -159,11 +159,7 @@ impl Logic for PoolRegs {
     }
 }
 
-impl crate::sim::Clocked for PoolRegs {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(PoolRegs);
 
 #[cfg(test)]
 mod tests {

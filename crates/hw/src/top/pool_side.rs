@@ -151,8 +151,4 @@ impl Logic for PoolSide {
     }
 }
 
-impl crate::sim::Clocked for PoolSide {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(PoolSide);

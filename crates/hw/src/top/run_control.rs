@@ -261,11 +261,7 @@ impl Logic for RunControl {
     }
 }
 
-impl crate::sim::Clocked for RunControl {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(RunControl);
 
 #[cfg(test)]
 mod tests {

@@ -267,11 +267,7 @@ impl Logic for ChunkCursor {
     }
 }
 
-impl crate::sim::Clocked for ChunkCursor {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(ChunkCursor);
 
 #[cfg(test)]
 mod tests {

@@ -163,11 +163,7 @@ impl<const W: usize, const L: usize> ExtCursor<W, L> {
     }
 }
 
-impl<const W: usize, const L: usize> crate::sim::Clocked for ExtCursor<W, L> {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(impl[const W: usize, const L: usize] ExtCursor<W, L>);
 
 #[cfg(test)]
 mod tests {

@@ -157,11 +157,7 @@ impl Logic for FmCursor {
     }
 }
 
-impl crate::sim::Clocked for FmCursor {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(FmCursor);
 
 #[cfg(test)]
 mod tests {

@@ -338,8 +338,4 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     }
 }
 
-impl<const W: usize, const L: usize> crate::sim::Clocked for DataMover<W, L> {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(impl[const W: usize, const L: usize] DataMover<W, L>);

@@ -124,11 +124,7 @@ impl Logic for WriteStage {
     }
 }
 
-impl crate::sim::Clocked for WriteStage {
-    fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
-        &mut self.clock
-    }
-}
+crate::clocked!(WriteStage);
 
 #[cfg(test)]
 mod tests {
