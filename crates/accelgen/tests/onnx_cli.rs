@@ -71,3 +71,43 @@ fn inputs_of_the_wrong_type_or_shape_are_refused_naming_the_file() {
     assert_eq!(code, 2);
     assert!(err.contains("--input, --expected and --save-output are for ONNX models"), "{err}");
 }
+
+/// The trained model on accel_top (Verilator), the first 8 held-out images: every output equal
+/// to ONNX Runtime's and to the golden model, the per-layer table named by ONNX nodes.
+#[test]
+fn the_trained_digits_model_runs_on_accel_top_equal_to_onnx_runtime() {
+    let dir = scratch("run");
+    let (x, y) = (dir.join("x.npy"), dir.join("y.npy"));
+    let images = accelgen_onnx::io::read_npy(std::path::Path::new("../../testbenches/onnx/digits.input.npy")).unwrap();
+    let want = accelgen_onnx::io::read_npy(std::path::Path::new("../../testbenches/onnx/digits_qdq.expected.npy")).unwrap();
+    let head = |a: &accelgen_onnx::io::Array, n: usize| {
+        let per = a.shape[1..].iter().product::<usize>();
+        let mut shape = a.shape.clone();
+        shape[0] = n;
+        let values = match &a.values {
+            accelgen_onnx::io::Values::F32(v) => accelgen_onnx::io::Values::F32(v[..n * per].to_vec()),
+            _ => unreachable!("float32 fixtures"),
+        };
+        accelgen_onnx::io::Array { shape, values }
+    };
+    accelgen_onnx::io::write_npy(&x, &head(&images, 8)).unwrap();
+    accelgen_onnx::io::write_npy(&y, &head(&want, 8)).unwrap();
+    let (code, out, err) = accelgen(&["run", DIGITS, "--input", x.to_str().unwrap(), "--expected", y.to_str().unwrap(), "--engine", "verilator"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("golden model (ONNX Runtime's arithmetic): 8 of 8 images equal"), "{out}");
+    assert!(out.contains("all 80 elements equal"), "{out}");
+    assert!(out.contains("conv1") && out.contains("pool2") && out.contains("cycles per inference:"), "{out}");
+}
+
+#[test]
+fn an_onnx_run_refuses_what_it_cannot_honour() {
+    let (code, _, err) = accelgen(&["run", DIGITS]);
+    assert_eq!(code, 2);
+    assert!(err.contains("an ONNX model runs on --input X.npy"), "{err}");
+    let (code, _, err) = accelgen(&["run", DIGITS, "--input", IMAGES, "--blocks"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--blocks does not apply to an ONNX model"), "{err}");
+    let (code, _, err) = accelgen(&["run", "testbenches/onnx/small_qdq_pc.onnx", "--input", "testbenches/onnx/small_qdq_pc.input.npy"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("node 'conv1' (Conv): per-channel requantization"), "{err}");
+}

@@ -54,7 +54,7 @@ impl ConvPlan {
         stride: [usize; 2],
         padding: [usize; 2],
     ) -> Result<ConvPlan, String> {
-        let p = accelgen_golden::ConvParams { stride, padding };
+        let p = accelgen_golden::ConvParams { stride, padding, pad_value: 0 };
         let [cout, ho, wo] =
             conv_output_dims(input, weight, &p)?;
         let (cin, h, w, kh, kw) = (input[0], input[1], input[2], weight[2], weight[3]);

@@ -9,7 +9,7 @@
 //! opcode is an error naming the instruction.
 
 use accelgen_config::HwConfig;
-use accelgen_golden::{requantize, Requant};
+use accelgen_golden::{requantize, OrtScale, Requant};
 use accelgen_config::{ConvArray, PoolArray};
 use accelgen_isa::Instr;
 use std::collections::HashMap;
@@ -250,7 +250,11 @@ impl Machine {
         {
             return Err("the run does not fit the conv engine's buffers".into());
         }
-        let rq = Requant { multiplier: q[1] as i32, shift: q[2] as u32, zero_point: q[3] as u8 as i8 as i32, relu: q[4] != 0 };
+        let sc = self.reg("ACT_SCALE");
+        let ort = (sc[0] != 0).then(|| OrtScale { sig: sc[1] as u32, exp: sc[2] as u8 as i8 as i32 });
+        let rq = Requant { multiplier: q[1] as i32, shift: q[2] as u32, zero_point: q[3] as u8 as i8 as i32, relu: q[4] != 0, ort };
+        // Padding pixels stream PE_PAD's value into every row.
+        let pad = i32::from(self.reg("PE_PAD")[0] as u8 as i8);
         for tt in 0..oc_tiles {
             let half = tt % 2;
             for cc in 0..c {
@@ -263,11 +267,17 @@ impl Machine {
                                 let iyp = oy * sh + kr;
                                 for ks in 0..kw {
                                     let ixp = ox * sw + ks;
+                                    let pass = ((tt * ic_tiles + ict) * kh + kr) * kw + ks;
                                     if iyp < ph || iyp >= h + ph || ixp < pw || ixp >= w + pw {
+                                        if pad != 0 {
+                                            for rr in 0..r {
+                                                let wv = self.wbuf[pass * r * c * k + (rr * c + cc) * k + j];
+                                                sum = sum.wrapping_add(pad * i32::from(wv));
+                                            }
+                                        }
                                         continue;
                                     }
                                     let a = fbase + ict * plane + (iyp - ph) * w + ixp - pw;
-                                    let pass = ((tt * ic_tiles + ict) * kh + kr) * kw + ks;
                                     for rr in 0..r {
                                         let wv = self.wbuf[pass * r * c * k + (rr * c + cc) * k + j];
                                         sum = sum.wrapping_add(i32::from(self.fc[rr][a]) * i32::from(wv));

@@ -64,6 +64,10 @@ struct Emitter {
     layer_of: Vec<usize>,
     layer: usize,
     at: String,
+    /// The values `ACT_SCALE` and `PE_PAD` last wrote (reset: zero): written only when a layer
+    /// needs other values, so a network without imported arithmetic has neither instruction.
+    act_scale: [u64; 3],
+    pe_pad: u64,
 }
 
 impl Emitter {
@@ -71,6 +75,19 @@ impl Emitter {
         let i = Instr::new(name, v).map_err(|e| format!("{}: {e}", self.at))?;
         self.prog.push(i);
         self.layer_of.push(self.layer);
+        Ok(())
+    }
+
+    /// `ACT_SCALE` and `PE_PAD` for a layer, where they differ from what the registers hold.
+    fn imported_arith(&mut self, scale: [u64; 3], pad: u64) -> Result<(), String> {
+        if scale != self.act_scale {
+            self.push("ACT_SCALE", &scale)?;
+            self.act_scale = scale;
+        }
+        if pad != self.pe_pad {
+            self.push("PE_PAD", &[pad])?;
+            self.pe_pad = pad;
+        }
         Ok(())
     }
 
@@ -260,7 +277,7 @@ pub fn compile(net: &Network, cfg: &HwConfig) -> Result<Vec<Instr>, String> {
 pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     let e = cfg.conv_array();
     let lay = layout(net, cfg)?;
-    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new() };
+    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new(), act_scale: [0; 3], pe_pad: 0 };
     // Pooling layers that run during their convolution layer (fused).
     let mut fused = vec![];
     for (i, layer) in net.layers.iter().enumerate() {
@@ -341,6 +358,8 @@ fn lower_conv(
     let rq = cl.requant.map_or([0, 0, 0, 0, 0], |q| {
         [1, q.multiplier as u64, u64::from(q.shift), q.zero_point as u8 as u64, u64::from(q.relu)]
     });
+    let scale = cl.requant.and_then(|q| q.ort).map_or([0, 0, 0], |o| [1, u64::from(o.sig), o.exp as i8 as u8 as u64]);
+    let pad = cl.params.pad_value as u8 as u64;
     let bands = p.ho.div_ceil(t.band);
     let last_run = (t.oc_groups(), bands, t.ic_groups());
     // Band geometry: output rows from oy0, input rows r0.., padding rows above r0.
@@ -379,6 +398,7 @@ fn lower_conv(
             let drain = u64::from(ig + 1 == t.ic_groups());
             m.push("ACC_TILES", &[gt as u64, tiles as u64, keep, drain, half, half])?;
             m.push("ACT_REQUANT", &rq)?;
+            m.imported_arith(scale, pad)?;
             m.push("SYNC", &[M_MEM])?;
             m.push("RUN", &[M_PE | M_ACC | M_ACT])?;
             if (g + 1, b + 1, ig + 1) == last_run {

@@ -310,12 +310,46 @@ fn require_layer_data(layer: Layer, path: &str) -> Result<Layer, String> {
     Ok(layer)
 }
 
+/// `{"multiplier", "shift", "zero_point", "relu"}`, or ONNX Runtime's `{"scale", "zero_point",
+/// "relu"}` with a float32 scale (docs/onnx.md).
+fn parse_requant(r: &Obj) -> Result<Requant, String> {
+    let (zl, zh) = Requant::ZERO_POINT;
+    if r.get("scale").is_some() {
+        r.only(&["scale", "zero_point", "relu"])?;
+        let path = r.path_of("scale");
+        let v = r.req("scale")?.as_f64().ok_or_else(|| field_err(&path, "must be a number"))?;
+        let f = v as f32;
+        if f as f64 != v {
+            return Err(field_err(&path, format!("{v} is not a float32 value: write the model's float32 scale exactly")));
+        }
+        let ort = accelgen_golden::OrtScale::of(f)
+            .ok_or_else(|| field_err(&path, format!("{v} is out of range: allowed a normal float32 from 2^-105 to below 2^23 (ONNX Runtime's x_scale·w_scale/y_scale)")))?;
+        return Ok(Requant {
+            multiplier: 0,
+            shift: 0,
+            zero_point: r.int("zero_point", zl, zh)? as i32,
+            relu: r.bool_or("relu", false)?,
+            ort: Some(ort),
+        });
+    }
+    r.only(&["multiplier", "shift", "zero_point", "relu"])?;
+    let (ml, mh) = Requant::MULTIPLIER;
+    let (sl, sh) = Requant::SHIFT;
+    Ok(Requant {
+        multiplier: r.int("multiplier", ml, mh)? as i32,
+        shift: r.int("shift", sl, sh)? as u32,
+        zero_point: r.int("zero_point", zl, zh)? as i32,
+        relu: r.bool_or("relu", false)?,
+        ort: None,
+    })
+}
+
 fn parse_layer(o: &Obj, base: &Path, extra: &[&str]) -> Result<Layer, String> {
     let op = o.str("op")?;
     let g = MAX_GEOMETRY;
     match op {
         "conv2d" => {
-            let mut allowed = vec!["op", "weight", "bias", "stride", "padding", "requant"];
+            let mut allowed = vec!["op", "weight", "bias", "stride", "padding", "pad_value", "requant"];
             allowed.extend_from_slice(extra);
             o.only(&allowed)?;
             let weight = parse_tensor::<i8>(o.req("weight")?, &o.path_of("weight"), base, Some(4))?;
@@ -326,22 +360,11 @@ fn parse_layer(o: &Obj, base: &Path, extra: &[&str]) -> Result<Layer, String> {
             let params = ConvParams {
                 stride: o.pair("stride", 1, g, Some([1, 1]))?,
                 padding: o.pair("padding", 0, g, Some([0, 0]))?,
+                pad_value: if o.get("pad_value").is_some() { o.int("pad_value", -128, 127)? as i8 } else { 0 },
             };
             let requant = match o.get("requant") {
                 None => None,
-                Some(rv) => {
-                    let r = Obj::new(rv, &o.path_of("requant"))?;
-                    r.only(&["multiplier", "shift", "zero_point", "relu"])?;
-                    let (ml, mh) = Requant::MULTIPLIER;
-                    let (sl, sh) = Requant::SHIFT;
-                    let (zl, zh) = Requant::ZERO_POINT;
-                    Some(Requant {
-                        multiplier: r.int("multiplier", ml, mh)? as i32,
-                        shift: r.int("shift", sl, sh)? as u32,
-                        zero_point: r.int("zero_point", zl, zh)? as i32,
-                        relu: r.bool_or("relu", false)?,
-                    })
-                }
+                Some(rv) => Some(parse_requant(&Obj::new(rv, &o.path_of("requant"))?)?),
             };
             Ok(Layer::Conv(ConvLayer { weight, bias, params, requant }))
         }

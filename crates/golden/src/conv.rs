@@ -7,13 +7,15 @@ use crate::{out_len, Tensor, TensorI32, TensorI8};
 pub struct ConvParams {
     /// `[sh, sw]`, each at least 1.
     pub stride: [usize; 2],
-    /// `[ph, pw]`: zeros added on every side.
+    /// `[ph, pw]`: pixels added on every side.
     pub padding: [usize; 2],
+    /// The value of a padding pixel (0; an imported model's input zero point).
+    pub pad_value: i8,
 }
 
 impl Default for ConvParams {
     fn default() -> Self {
-        ConvParams { stride: [1, 1], padding: [0, 0] }
+        ConvParams { stride: [1, 1], padding: [0, 0], pad_value: 0 }
     }
 }
 
@@ -81,7 +83,7 @@ pub fn conv_output_dims(
 }
 
 /// `out[k, y, x] = bias[k] + Σ_{c,r,s} input[c, y·sh + r − ph, x·sw + s − pw] · weight[k, c, r, s]`,
-/// with positions outside the input reading as zero. Products are exact (int8 × int8 fits 16
+/// with positions outside the input reading as `pad_value` (zero unless set). Products are exact (int8 × int8 fits 16
 /// bits); sums wrap modulo 2^32 as a 32-bit two's-complement accumulator does.
 pub fn conv2d(
     input: &TensorI8,
@@ -102,15 +104,10 @@ pub fn conv2d(
                 for c in 0..c_in {
                     for r in 0..kr {
                         let iy = (y * p.stride[0] + r) as isize - p.padding[0] as isize;
-                        if iy < 0 || iy >= h as isize {
-                            continue;
-                        }
                         for s in 0..ks {
                             let ix = (x * p.stride[1] + s) as isize - p.padding[1] as isize;
-                            if ix < 0 || ix >= w as isize {
-                                continue;
-                            }
-                            let a = input.data[(c * h + iy as usize) * w + ix as usize] as i32;
+                            let inside = iy >= 0 && iy < h as isize && ix >= 0 && ix < w as isize;
+                            let a = if inside { input.data[(c * h + iy as usize) * w + ix as usize] as i32 } else { p.pad_value as i32 };
                             let wt = weight.data[((k * c_in + c) * kr + r) * ks + s] as i32;
                             acc = acc.wrapping_add(a * wt);
                         }
@@ -137,7 +134,7 @@ mod tests {
         let input = t8(&[1, 3, 3], &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
         let weight = t8(&[1, 1, 2, 2], &[1, -1, 2, 3]);
         let bias = Tensor::from_vec(&[1], vec![10]).unwrap();
-        let p = ConvParams { stride: [2, 2], padding: [1, 1] };
+        let p = ConvParams { stride: [2, 2], padding: [1, 1], pad_value: 0 };
         let out = conv2d(&input, &weight, Some(&bias), &p).unwrap();
         assert_eq!(out.shape, vec![1, 2, 2]);
         // (0,0): only input(0,0)=1 meets weight(1,1)=3 -> 3 + 10.
@@ -169,7 +166,7 @@ mod tests {
             "kernel height 3 is larger than the padded input height 2 + 2·0"
         );
         assert_eq!(
-            ConvParams { stride: [1, 0], padding: [0, 0] }
+            ConvParams { stride: [1, 0], padding: [0, 0], pad_value: 0 }
                 .check(&[1, 2, 4], &[1, 1, 1, 1], None)
                 .unwrap_err(),
             "stride sw must be at least 1, got 0"

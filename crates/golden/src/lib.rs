@@ -17,7 +17,7 @@ pub mod testutil;
 
 pub use conv::{conv2d, conv_output_dims, ConvParams};
 pub use pool::{avgpool2d, maxpool2d, pool_output_dims, PoolMode, PoolParams};
-pub use requant::{requantize, requantize_tensor, Requant};
+pub use requant::{requantize, requantize_tensor, OrtScale, Requant};
 pub use tensor::{Tensor, TensorI32, TensorI8};
 
 /// Output length of a sliding window along one axis: `floor((len + 2·pad − k) / stride) + 1`,

@@ -50,6 +50,66 @@ pub fn ort_requantize(acc: i32, q: &OrtRequant) -> i8 {
     (round_half_even(v) + q.zero_point as i64).clamp(q.qmin as i64, q.qmax as i64) as i8
 }
 
+/// A positive normal float32 scale as `S · 2^e` with `S ∈ [2^23, 2^24)`: the form the hardware
+/// requantizer takes (docs/onnx.md). `None` for zero, negative, subnormal, infinite or NaN scales.
+pub fn scale_parts(scale: f32) -> Option<(u32, i32)> {
+    let b = scale.to_bits();
+    let exp = ((b >> 23) & 0xFF) as i32;
+    if b >> 31 != 0 || exp == 0 || exp == 0xFF {
+        return None;
+    }
+    Some(((b & 0x7F_FFFF) | 0x80_0000, exp - 127 - 23))
+}
+
+/// Rounds `v · 2^-d` (d ≥ 0) to the nearest integer, ties to even, in integers.
+fn rne_shift(v: u64, d: u32) -> u64 {
+    if d == 0 {
+        return v;
+    }
+    if d >= 64 {
+        return 0;
+    }
+    let q = v >> d;
+    let rem = v & ((1u64 << d) - 1);
+    let half = 1u64 << (d - 1);
+    if rem > half || (rem == half && q & 1 == 1) {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// [`ort_requantize`] in integers only, as the hardware computes it: `|acc|` normalized to a
+/// 24-bit significand `A` (rounded to nearest even when it has more than 24 significant bits:
+/// float32 of the accumulator), the 48-bit product `A · S` rounded to 24 bits (the float32
+/// multiply), then shifted to an integer with round half to even; the sign, zero point and clamp
+/// last. Equal to the float pipeline for every accumulator and every positive normal scale
+/// (tests below).
+pub fn ort_requantize_int(acc: i32, s_sig: u32, s_exp: i32, zero_point: i32, qmin: i32, qmax: i32) -> i8 {
+    let clamp = |v: i64| v.clamp(qmin as i64, qmax as i64) as i8;
+    let a = acc.unsigned_abs() as u64;
+    if a == 0 {
+        return clamp(zero_point as i64);
+    }
+    // float32(|acc|) = am · 2^ea, am ∈ [2^23, 2^24] (2^24 after a rounding carry).
+    let n = 64 - a.leading_zeros() as i32; // significant bits, 1..=32
+    let (am, ea) = if n <= 24 { (a << (24 - n), n - 24) } else { (rne_shift(a, (n - 24) as u32), n - 24) };
+    // The product am · S in [2^46, 2^49), rounded to 24 significant bits.
+    let p = am * s_sig as u64;
+    let pn = 64 - p.leading_zeros() as i32;
+    let pm = rne_shift(p, (pn - 24) as u32);
+    // value = pm · 2^e, pm ≤ 2^24.
+    let e = ea + s_exp + (pn - 24);
+    let q = if e >= 0 {
+        // At least 2^23: saturates whatever the zero point.
+        i64::MAX / 2
+    } else {
+        rne_shift(pm, (-e) as u32) as i64
+    };
+    let signed = if acc < 0 { -q } else { q };
+    clamp(signed + zero_point as i64)
+}
+
 /// Geometry of a quantized convolution: strides and `[top, left, bottom, right]` padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QConvGeometry {
@@ -204,6 +264,57 @@ mod tests {
         assert_eq!(acc.at(&[0, 0, 2]), 12);
         // Output (2,1): x[1][1..3], x[2][1..3] = 5, 6, 8, 9 -> 28 - 4 + 10 = 34.
         assert_eq!(acc.at(&[0, 2, 1]), 34);
+    }
+
+    fn both(acc: i32, scale: f32, zp: i32) -> (i8, i8) {
+        let (sig, exp) = scale_parts(scale).unwrap();
+        let q = OrtRequant { scale, zero_point: zp, qmin: -128, qmax: 127 };
+        (ort_requantize(acc, &q), ort_requantize_int(acc, sig, exp, zp, -128, 127))
+    }
+
+    /// The integer pipeline equals the float one: accumulators at every bit length and at the
+    /// float32 rounding boundaries (2^24 ± 1, odd values above 2^24, ties), and 400,000 random
+    /// (accumulator, scale, zero point) triples with scales from 2^-40 to 2^4.
+    #[test]
+    fn the_integer_pipeline_equals_the_float_pipeline() {
+        let mut rng = crate::testutil::Rng::new(2026);
+        let mut accs = vec![0, 1, -1, 3, -3, i32::MAX, i32::MIN, i32::MIN + 1];
+        for b in 0..31 {
+            for d in [-2i64, -1, 0, 1, 2] {
+                let v = (1i64 << b) + d;
+                if v > 0 && v <= i32::MAX as i64 {
+                    accs.push(v as i32);
+                    accs.push(-(v as i32));
+                }
+            }
+        }
+        let scales: Vec<f32> = (0..200).map(|_| f32::from_bits(0x3000_0000 + rng.below(0x1400_0000) as u32)).collect();
+        for &s in scales.iter().chain(&[0.5f32, 1.0, f32::from_bits(0x3E2A_AAAB), 2f32.powi(-24), 0.004_085_921]) {
+            for &a in &accs {
+                let (f, i) = both(a, s, 0);
+                assert_eq!(f, i, "acc {a}, scale {s:e} ({:#x})", s.to_bits());
+            }
+        }
+        for _ in 0..400_000 {
+            let a = match rng.below(3) {
+                0 => rng.range(-300, 300) as i32,
+                1 => rng.range(-70_000, 70_000) as i32,
+                _ => rng.next() as i32,
+            };
+            let s = f32::from_bits(0x2B80_0000 + rng.below(0x1800_0000) as u32);
+            let zp = rng.range(-128, 127) as i32;
+            let (f, i) = both(a, s, zp);
+            assert_eq!(f, i, "acc {a}, scale {s:e} ({:#x}), zp {zp}", s.to_bits());
+        }
+    }
+
+    #[test]
+    fn scales_split_into_a_24_bit_significand_and_an_exponent() {
+        assert_eq!(scale_parts(1.0), Some((1 << 23, -23)));
+        assert_eq!(scale_parts(0.75), Some((3 << 22, -24)));
+        for s in [0.0f32, -1.0, f32::INFINITY, f32::NAN, f32::from_bits(1)] {
+            assert_eq!(scale_parts(s), None, "{s}");
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use crate::{Tensor, TensorI32, TensorI8};
 
 /// Requantization parameters: `y = ((acc·multiplier + 2^(shift−1)) >> shift) + zero_point`,
-/// clamped to int8, then `max(y, zero_point)` when `relu` is set.
+/// clamped to int8, then `max(y, zero_point)` when `relu` is set. With `ort`, ONNX Runtime's
+/// requantization by a float32 scale instead (`multiplier` and `shift` unused; docs/onnx.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Requant {
     /// Fixed-point multiplier, `0..=32767` (a 16-bit signed hardware operand that is never negative).
@@ -14,6 +15,31 @@ pub struct Requant {
     pub zero_point: i32,
     /// Clamp below at the zero point (ReLU in the quantized domain).
     pub relu: bool,
+    /// ONNX Runtime's requantization with this scale.
+    pub ort: Option<OrtScale>,
+}
+
+/// A positive normal float32 scale as `sig · 2^exp`, `sig ∈ [2^23, 2^24)`
+/// ([`crate::ort::scale_parts`]); `exp` in `−128..=−1` (the hardware's 8-bit exponent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrtScale {
+    /// 24-bit significand, bit 23 set.
+    pub sig: u32,
+    /// Exponent.
+    pub exp: i32,
+}
+
+impl OrtScale {
+    /// The scale of a float32, if the hardware takes it (positive, normal, `exp` in −128..=−1:
+    /// from about 1.8·10^−31 to 1).
+    pub fn of(scale: f32) -> Option<OrtScale> {
+        crate::ort::scale_parts(scale).filter(|&(_, e)| (-128..=-1).contains(&e)).map(|(sig, exp)| OrtScale { sig, exp })
+    }
+
+    /// The float32 it stands for.
+    pub fn to_f32(self) -> f32 {
+        self.sig as f32 * 2f32.powi(self.exp)
+    }
 }
 
 impl Requant {
@@ -29,6 +55,10 @@ impl Requant {
 /// multiplier < 2^15), the rounding term is added only when `shift > 0`, and `>>` is arithmetic
 /// (rounds toward −∞), so ties round toward +∞ ("half up").
 pub fn requantize(acc: i32, q: &Requant) -> i8 {
+    if let Some(o) = q.ort {
+        let qmin = if q.relu { q.zero_point } else { -128 };
+        return crate::ort::ort_requantize_int(acc, o.sig, o.exp, q.zero_point, qmin, 127);
+    }
     let prod = acc as i64 * q.multiplier as i64;
     let rounded = if q.shift == 0 { prod } else { (prod + (1i64 << (q.shift - 1))) >> q.shift };
     let mut y = (rounded + q.zero_point as i64).clamp(-128, 127);
@@ -48,7 +78,7 @@ mod tests {
     use super::*;
 
     fn q(multiplier: i32, shift: u32, zero_point: i32, relu: bool) -> Requant {
-        Requant { multiplier, shift, zero_point, relu }
+        Requant { multiplier, shift, zero_point, relu, ort: None }
     }
 
     #[test]

@@ -4,7 +4,7 @@ pub use crate::isa::{CopyCounter, History, InstrDecompressor, MemAddExpand, Repe
 pub use crate::mem::SyncRam;
 pub use crate::pe::{
     AccColumn, AccColumnParams, ColumnOut, ConvEngine, ConvEngineParams, ConvSequencer, DrainControl, PassCounter, Pe, PeParams,
-    RegMul, Requant, SkewLine, SlotIssuer, WeightLoader,
+    OrtRequant, RegMul, Requant, SkewLine, SlotIssuer, WeightLoader,
 };
 pub use crate::pool::{
     AvgDiv, BandMasks, BandReader, BankAddress, ClockEnable, FirstLevel, OutputStage, PoolUnit, PoolUnitParams, ReduceStep, RegionFile, WindowScan,

@@ -57,9 +57,10 @@ endmodule
     )
 }
 
-/// The emitted module of the tiny preset's conv engine whose name ends in `suffix` and whose
-/// ports are `(clock,a,b,p)`, and its name.
-fn emitted(suffix: &str) -> (String, String) {
+/// The emitted module of the tiny preset's conv engine with ports `(clock,a,b,p)` whose `a` is
+/// `a_bits` wide (the PE's 8-bit multiplier, or the requantizers' 16-bit one: identical modules
+/// are emitted once, under the name of the first instance), and its name.
+fn emitted(a_bits: usize) -> (String, String) {
     let files = emit_all(&Preset::Tiny.config()).unwrap();
     let conv = files.iter().find(|f| f.name == "conv_engine.v").expect("conv_engine.v is emitted");
     let (start, name) = conv
@@ -69,9 +70,10 @@ fn emitted(suffix: &str) -> (String, String) {
         .find_map(|i| {
             let header = conv.text[i..].lines().next()?;
             let name = header.strip_prefix("module ")?.strip_suffix("(clock,a,b,p);")?;
-            name.ends_with(suffix).then(|| (i, name.to_string()))
+            let body = &conv.text[i..i + conv.text[i..].find("endmodule")?];
+            body.contains(&format!("[{}:0] a;", a_bits - 1)).then(|| (i, name.to_string()))
         })
-        .unwrap_or_else(|| panic!("a `<prefix>{suffix}(clock,a,b,p)` module"));
+        .unwrap_or_else(|| panic!("a `(clock,a,b,p)` module with a {a_bits}-bit a"));
     let end_marker = format!("endmodule // {name}");
     let end = conv.text[start..].find(&end_marker).expect("module ends") + start + end_marker.len();
     (conv.text[start..end].to_string(), name)
@@ -111,12 +113,12 @@ fn requant_case() -> Case {
         x ^= x << 17;
         pairs.push((x & 0xFFFF, (x >> 16) & 0xFFFF));
     }
-    Case { suffix: "_s1_phi", a_bits: 16, b_bits: 16, p_bits: 32, signed: false, pairs }
+    Case { suffix: "_requant16", a_bits: 16, b_bits: 16, p_bits: 32, signed: false, pairs }
 }
 
 /// Runs the testbench on one body; returns `p` after every clock edge.
 fn simulate(case: &Case, ecp5: bool) -> Vec<u64> {
-    let (module, name) = emitted(case.suffix);
+    let (module, name) = emitted(case.a_bits);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("mul{}_{}", case.suffix, if ecp5 { "ecp5" } else { "generic" }));
     std::fs::create_dir_all(&dir).unwrap();
     let n = case.pairs.len();

@@ -337,6 +337,20 @@ pub const TABLE: &[OpInfo] = &[
         fields: &[f("words", 20)],
         doc: "copy `words` values on chip from the conv output buffer (the store layout of source 0, `MEM_SHAPE` len and half) into the feature memory (the load layout of target 3): pooling takes the conv output without a round trip through external memory",
     },
+    OpInfo {
+        name: "PE_PAD",
+        code: 17,
+        module: Module::Pe,
+        fields: &[f("value", 8)],
+        doc: "the value padding pixels stream into the PE array (two's complement; an imported model's input zero point, docs/onnx.md); 0 after reset",
+    },
+    OpInfo {
+        name: "ACT_SCALE",
+        code: 18,
+        module: Module::Act,
+        fields: &[f("ort", 1), f("sig", 24), f("exp", 8)],
+        doc: "ONNX Runtime's requantization: with `ort`, y = round_half_even(float32(acc) · float32(sig · 2^exp)) + zero point, the product rounded to float32 first, computed exactly in integers (docs/onnx.md); ACT_REQUANT's `zero_point`, `relu` and `en` apply, its `multiplier` and `shift` do not; `exp` two's complement; `ort` 0 after reset",
+    },
     OpInfo { name: "END", code: END, module: Module::Ctrl, fields: &[], doc: "end of program" },
 ];
 

@@ -226,3 +226,40 @@ pub fn agreement(got: &Array, want: &Array, file: &str) -> Result<Agreement, Str
     }
     Ok(a)
 }
+
+/// Reads class labels: a 1-D `.npy` of integers (int8 to int64), one per image.
+pub fn read_labels(file: &Path) -> Result<Vec<i64>, String> {
+    let shown = file.display();
+    let bytes = read_limited(file, MAX_NPY_BYTES, ".npy file")?;
+    let npy = npyz::NpyFile::new(&bytes[..])
+        .map_err(|e| format!("{shown}: not a valid .npy file: {}", e.to_string().lines().next().unwrap_or("").trim()))?;
+    if npy.shape().len() != 1 {
+        return Err(format!("{shown}: shape {:?}; labels are one integer per image, [N]", npy.shape()));
+    }
+    let io = |e: std::io::Error| format!("{shown}: {e}");
+    match npy.dtype() {
+        npyz::DType::Plain(ts) if ts.type_char() == npyz::TypeChar::Int => match ts.num_bytes() {
+            Some(1) => Ok(npy.into_vec::<i8>().map_err(io)?.into_iter().map(i64::from).collect()),
+            Some(2) => Ok(npy.into_vec::<i16>().map_err(io)?.into_iter().map(i64::from).collect()),
+            Some(4) => Ok(npy.into_vec::<i32>().map_err(io)?.into_iter().map(i64::from).collect()),
+            _ => Ok(npy.into_vec::<i64>().map_err(io)?),
+        },
+        other => Err(format!("{shown}: dtype {other:?}; labels are integers")),
+    }
+}
+
+/// Top-1 accuracy of an output batch `[N, classes]` against labels: (correct, N). Ties go to the
+/// first class, as numpy's argmax.
+pub fn top1(a: &Array, labels: &[i64], file: &str) -> Result<(usize, usize), String> {
+    let n = a.shape[0];
+    if labels.len() != n {
+        return Err(format!("{file}: {} labels for {n} images", labels.len()));
+    }
+    let per = a.values.len() / n.max(1);
+    let mut correct = 0;
+    for (i, &l) in labels.iter().enumerate() {
+        let best = (0..per).fold(0, |b, j| if a.values.get(i * per + j) > a.values.get(i * per + b) { j } else { b });
+        correct += usize::from(best as i64 == l);
+    }
+    Ok((correct, n))
+}

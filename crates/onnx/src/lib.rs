@@ -9,6 +9,7 @@
 pub mod import;
 pub mod io;
 pub mod model;
+pub mod network;
 pub mod proto;
 pub mod qnet;
 

@@ -59,7 +59,7 @@ fn main() {
     let layer = ConvLayer {
         weight: TensorField { shape: vec![cout, cin, 3, 3], data: Some((0..n).map(|i| (i * 13 % 251) as i8).collect()) },
         bias: None,
-        params: ConvParams { stride: [1, 1], padding: [1, 1] },
+        params: ConvParams { stride: [1, 1], padding: [1, 1], pad_value: 0 },
         requant: None,
     };
     let t = std::time::Instant::now();

@@ -233,8 +233,10 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         shift: 0,
         zero_point: 0,
         relu: false,
+        ort: None,
     });
-    let params: [(&str, u64); 22] = [
+    let ort = rq.ort.unwrap_or(accelgen_golden::OrtScale { sig: 0, exp: 0 });
+    let params: [(&str, u64); 26] = [
         ("p_h", plan.h as u64),
         ("p_w", plan.w as u64),
         ("p_wo", plan.wo as u64),
@@ -257,6 +259,10 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         ("p_shift", u64::from(rq.shift)),
         ("p_zp", rq.zero_point as u8 as u64),
         ("p_relu", u64::from(rq.relu)),
+        ("p_rq_ort", u64::from(rq.ort.is_some())),
+        ("p_sig", u64::from(ort.sig)),
+        ("p_exp", ort.exp as u8 as u64),
+        ("p_pad", layer.params.pad_value as u8 as u64),
     ];
     for (name, v) in params {
         let s = tb.sig(name)?;

@@ -2,7 +2,7 @@
 //! degenerate layers, and the committed numpy vectors. Zero invariant violations everywhere.
 
 use accelgen_formats::{Case, ConvLayer, Layer, TensorField};
-use accelgen_golden::{ConvParams, Requant, Tensor, TensorI8};
+use accelgen_golden::{ConvParams, OrtScale, Requant, Tensor, TensorI8};
 use accelgen_hw::pe::ConvEngineParams;
 use accelgen_golden::testutil::Rng;
 use accelgen_compiler::ConvPlan;
@@ -54,18 +54,27 @@ fn layer(
         shape: vec![cout],
         data: Some((0..cout).map(|_| rng.range(-100_000, 100_000) as i32).collect()),
     });
-    let requant = (rng.below(2) == 0).then(|| Requant {
+    let mut requant = (rng.below(2) == 0).then(|| Requant {
         multiplier: rng.range(1, 32767) as i32,
         shift: rng.range(8, 20) as u32,
         zero_point: rng.range(-20, 20) as i32,
         relu: rng.below(2) == 0,
+        ort: None,
     });
+    // One layer in three: an imported model's arithmetic, ONNX Runtime's requantization (a
+    // float32 scale from 2^-14 to 2^-8) and padding with a zero point.
+    let mut pad_value = 0;
+    if rng.below(3) == 0 {
+        let scale = f32::from_bits(0x3880_0000 + rng.below(0x0300_0000) as u32);
+        requant = Some(Requant { multiplier: 0, shift: 0, zero_point: rng.range(-128, 127) as i32, relu: rng.below(2) == 0, ort: OrtScale::of(scale) });
+        pad_value = rng.range(-128, 127) as i8;
+    }
     Layer2 {
         input,
         layer: ConvLayer {
             weight: TensorField { shape: weight.shape.clone(), data: Some(weight.data) },
             bias,
-            params: ConvParams { stride, padding },
+            params: ConvParams { stride, padding, pad_value },
             requant,
         },
     }

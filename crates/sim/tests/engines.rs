@@ -29,12 +29,15 @@ fn random_cases(rng: &mut Rng) -> Vec<Case> {
                 shape: vec![cout],
                 data: Some((0..cout).map(|_| rng.range(-5000, 5000) as i32).collect()),
             }),
-            params: ConvParams { stride: [1, rng.range(1, 2) as usize], padding: [(k / 2), 0] },
+            // Case 3: an imported model's arithmetic (ONNX Runtime's requantization, padding
+            // with a zero point).
+            params: ConvParams { stride: [1, rng.range(1, 2) as usize], padding: [(k / 2), 0], pad_value: if i == 3 { -77 } else { 0 } },
             requant: (i % 2 == 1).then(|| Requant {
                 multiplier: rng.range(100, 30000) as i32,
                 shift: rng.range(10, 18) as u32,
                 zero_point: rng.range(-20, 20) as i32,
                 relu: i == 3,
+                ort: (i == 3).then(|| accelgen_golden::OrtScale::of(0.002_913_4).unwrap()),
             }),
         };
         cases.push(Case { input: tensor(rng, &[cin, h, w]), layer: Layer::Conv(layer), expected: None });
@@ -207,7 +210,7 @@ fn a_layer_of_nearly_a_million_clock_periods_runs_on_verilator_alone_and_matches
     let layer = ConvLayer {
         weight: TensorField { shape: wt.shape.clone(), data: Some(wt.data) },
         bias: Some(TensorField { shape: vec![cout], data: Some((0..cout).map(|_| rng.range(-9000, 9000) as i32).collect()) }),
-        params: ConvParams { stride: [1, 1], padding: [1, 1] },
+        params: ConvParams { stride: [1, 1], padding: [1, 1], pad_value: 0 },
         requant: None,
     };
     let case = Case { input: tensor(&mut rng, &[cin, h, w]), layer: Layer::Conv(layer), expected: None };

@@ -41,7 +41,7 @@ fn conv_layer(rng: &mut Rng) -> (TensorI8, ConvLayer) {
     let layer = ConvLayer {
         weight: TensorField { shape: wt.shape.clone(), data: Some(wt.data) },
         bias: None,
-        params: ConvParams { stride: [1, 1], padding: [1, 1] },
+        params: ConvParams { stride: [1, 1], padding: [1, 1], pad_value: 0 },
         requant: None,
     };
     (tensor(rng, &[cin, h, w]), layer)

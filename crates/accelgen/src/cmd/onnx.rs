@@ -1,11 +1,17 @@
 //! ONNX models: `accelgen golden MODEL.onnx --input X.npy [--expected Y.npy] [--save-output
 //! Y.npy]` runs an ONNX Runtime-quantized model's batch on the golden model (ONNX Runtime's
-//! arithmetic, docs/onnx.md) and compares the output element for element.
+//! arithmetic, docs/onnx.md) and compares the output element for element; `accelgen run
+//! MODEL.onnx --input X.npy ...` runs it on `accel_top`, image by image, against the golden
+//! model and the expected output.
 
 use crate::cli::OnnxIo;
 use crate::failure::Failure;
 use crate::report::{check_writable, shape_str, write_result};
-use accelgen_onnx::io::{agreement, read_npy, write_npy, Agreement};
+use accelgen_config::HwConfig;
+use accelgen_sim::accel::MemTiming;
+use accelgen_sim::RunOptions;
+use std::io::IsTerminal;
+use accelgen_onnx::io::{agreement, read_labels, read_npy, top1, write_npy, Agreement, Array};
 use accelgen_onnx::{LayerKind, QNet};
 use serde_json::json;
 use std::path::Path;
@@ -56,6 +62,14 @@ pub(crate) fn print_agreement(a: &Agreement, file: &Path) -> bool {
     false
 }
 
+/// `--expected` against the output: whether every element is equal, and the expected array.
+fn compare_expected(io: &OnnxIo, got: &Array) -> Result<(Option<bool>, Option<Array>), Failure> {
+    let Some(e) = &io.expected else { return Ok((None, None)) };
+    let want = read_npy(e).map_err(Failure::Input)?;
+    let a = agreement(got, &want, &e.display().to_string()).map_err(Failure::Input)?;
+    Ok((Some(print_agreement(&a, e)), Some(want)))
+}
+
 pub(crate) fn golden(file: &Path, io: &OnnxIo, out: Option<&Path>, force: bool) -> Result<(), Failure> {
     for p in [out, io.save_output.as_deref()].into_iter().flatten() {
         check_writable(p, force)?;
@@ -82,12 +96,8 @@ pub(crate) fn golden(file: &Path, io: &OnnxIo, out: Option<&Path>, force: bool) 
     let ys = images.iter().map(|t| net.run_int8(t)).collect::<Result<Vec<_>, _>>().map_err(Failure::Input)?;
     let got = net.batch_outputs(&ys);
     println!("  {} inference(s): output {}", ys.len(), shape_str(&got.shape));
-    let mut equal = None;
-    if let Some(e) = &io.expected {
-        let want = read_npy(e).map_err(Failure::Input)?;
-        let a = agreement(&got, &want, &e.display().to_string()).map_err(Failure::Input)?;
-        equal = Some(print_agreement(&a, e));
-    }
+    let (equal, want) = compare_expected(io, &got)?;
+    print_accuracy(io, &got, want.as_ref(), "golden model")?;
     if let Some(s) = &io.save_output {
         write_npy(s, &got).map_err(Failure::Input)?;
         println!("  output written to {}", s.display());
@@ -104,6 +114,119 @@ pub(crate) fn golden(file: &Path, io: &OnnxIo, out: Option<&Path>, force: bool) 
         println!("  result written to {}", o.display());
     }
     if equal == Some(false) {
+        return Err(Failure::Mismatch);
+    }
+    Ok(())
+}
+
+/// With `--labels`: the top-1 accuracy of the output and of `--expected`.
+fn print_accuracy(io: &OnnxIo, got: &Array, want: Option<&Array>, what: &str) -> Result<(), Failure> {
+    let Some(lf) = &io.labels else { return Ok(()) };
+    let labels = read_labels(lf).map_err(Failure::Input)?;
+    let shown = lf.display().to_string();
+    let (c, n) = top1(got, &labels, &shown).map_err(Failure::Input)?;
+    print!("  top-1 ({shown}): {what} {c}/{n} ({:.2}%)", 100.0 * c as f64 / n as f64);
+    if let Some(w) = want {
+        let (cw, _) = top1(w, &labels, &shown).map_err(Failure::Input)?;
+        print!(", expected {cw}/{n} ({:.2}%)", 100.0 * cw as f64 / n as f64);
+    }
+    println!();
+    Ok(())
+}
+
+/// `accelgen run MODEL.onnx --input X.npy`: each image of the batch on `accel_top` (the model as
+/// an accelgen network: [`accelgen_onnx::network`]), against the golden model; the per-layer
+/// table of the first image, named by ONNX node; the batch against `--expected`.
+pub(crate) fn run(file: &Path, io: &OnnxIo, cfg: &HwConfig, out: Option<&Path>, force: bool, opts: RunOptions, mem: MemTiming) -> Result<(), Failure> {
+    if let Some(s) = &io.save_output {
+        check_writable(s, force)?;
+    }
+    let q = load(file)?;
+    let hw = accelgen_onnx::network::to_network(&q).map_err(Failure::Input)?;
+    let input = io.input.as_deref().expect("Mode::of requires --input");
+    let x = read_npy(input).map_err(Failure::Input)?;
+    let images = q.batch_inputs(&x, &input.display().to_string()).map_err(Failure::Input)?;
+    println!(
+        "{}: {} inference(s) on accel_top; configuration {}, engine {}, memory latency {}",
+        file.display(),
+        images.len(),
+        cfg.name,
+        opts.engine.name(),
+        mem.latency
+    );
+    let progress = images.len() > 1 && std::io::stderr().is_terminal();
+    let (mut ys, mut first_stats, mut differ_golden) = (vec![], None, 0usize);
+    let mut opts = opts;
+    for (i, img) in images.iter().enumerate() {
+        if progress {
+            eprint!("\r  image {}/{}", i + 1, images.len());
+        }
+        let net = hw.with_input(img);
+        let golden = q.run_int8(img).map_err(Failure::Input)?;
+        let run = accelgen_sim::accel::run_accel(&net, cfg, &opts, mem, &Default::default()).map_err(|e| Failure::of_run(e, file, cfg))?;
+        if let Some(code) = run.error_code {
+            return Err(Failure::Hardware(format!("{}: image {i}: accel_top stopped with error code {code} ({})", file.display(), accelgen_isa::error_meaning(code))));
+        }
+        let y = run.output.as_i8().cloned().ok_or_else(|| Failure::Hardware(format!("{}: image {i}: the output is not int8", file.display())))?;
+        differ_golden += usize::from(y.data != golden.data);
+        ys.push(y);
+        if first_stats.is_none() {
+            first_stats = Some(run.stats);
+            // One waveform: the first image's.
+            opts.vcd = None;
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    let stats = first_stats.expect("a batch has at least one image");
+    println!(
+        "  {:<3} {:<22} {:<10} {:>12} {:>10} {:>10} {:>7} {:>12} {:>12}",
+        "#", "node", "op", "output", "cycles", "macs", "util", "mem read B", "mem write B"
+    );
+    for (i, node) in hw.nodes.iter().enumerate() {
+        let per = &stats["layers"][i];
+        println!(
+            "  {:<3} {:<22} {:<10} {:>12} {:>10} {:>10} {:>7} {:>12} {:>12}",
+            i,
+            node,
+            hw.net.layers[i].op(),
+            shape_str(&hw.net.shapes[i + 1]),
+            per["cycles"].to_string(),
+            per["macs"].to_string(),
+            per["pe_utilization"].to_string(),
+            per["mem_read_bytes"].to_string(),
+            per["mem_write_bytes"].to_string()
+        );
+    }
+    println!("  cycles per inference: {} (the first image's run: program load, tensors, layers)", stats["cycles"]);
+    println!(
+        "  golden model (ONNX Runtime's arithmetic): {} of {} images equal{}",
+        ys.len() - differ_golden,
+        ys.len(),
+        if differ_golden == 0 { "" } else { "  <-- MISMATCH" }
+    );
+    let got = q.batch_outputs(&ys);
+    let (equal, want) = compare_expected(io, &got)?;
+    print_accuracy(io, &got, want.as_ref(), "accel_top")?;
+    if let Some(s) = &io.save_output {
+        write_npy(s, &got).map_err(Failure::Input)?;
+        println!("  output written to {}", s.display());
+    }
+    if let Some(o) = out {
+        let doc = json!({
+            "model": file.display().to_string(),
+            "configuration": cfg.name,
+            "inferences": ys.len(),
+            "output_shape": got.shape,
+            "golden_match_images": ys.len() - differ_golden,
+            "expected_match": equal,
+            "stats": stats,
+        });
+        write_result(o, &doc)?;
+        println!("  result written to {}", o.display());
+    }
+    if differ_golden > 0 || equal == Some(false) {
         return Err(Failure::Mismatch);
     }
     Ok(())

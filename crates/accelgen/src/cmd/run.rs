@@ -22,6 +22,8 @@ pub(crate) enum Mode {
     Program(PathBuf),
     /// A compiled program on accel_top with a network's tensors (`--program --net`).
     ProgramOnNetwork { dir: PathBuf, net: PathBuf },
+    /// An ONNX model's batch on accel_top (`MODEL.onnx --input X.npy`).
+    Onnx(PathBuf),
 }
 
 impl Mode {
@@ -45,6 +47,14 @@ impl Mode {
             };
         }
         let file = a.file.clone().expect("clap requires a file without --program");
+        if super::onnx::is_onnx(&file) {
+            refuse(&[("--blocks", a.blocks), ("--divider", a.divider.is_some())], "an ONNX model (it runs on accel_top)")?;
+            if a.onnx.input.is_none() {
+                return Err(Failure::Input(format!("{}: an ONNX model runs on --input X.npy (a batch [N, ...] in its input type)", file.display())));
+            }
+            return Ok(Mode::Onnx(file));
+        }
+        super::onnx::refuse_io(&file, &a.onnx)?;
         if read_json(&file).map_err(Failure::Input)?.get("layers").is_some() {
             if a.divider.is_some() {
                 return Err(Failure::Input(
@@ -104,6 +114,7 @@ pub(crate) fn run(a: RunArgs) -> Result<(), Failure> {
         }
         Mode::Program(dir) => super::program::run_program(&dir, &cfg, opts),
         Mode::ProgramOnNetwork { dir, net } => super::network::run_network(&net, &cfg, out, opts, mem, Some(&dir)),
+        Mode::Onnx(file) => super::onnx::run(&file, &a.onnx, &cfg, out, a.force, opts, mem),
     }
 }
 

@@ -15,7 +15,7 @@
 //! | `b_en`, `b_addr` | in | 1, 16 | the drain's bias read |
 //! | `acc` | in | 32 | the accumulator read (a cycle after `b_en`) |
 //! | `valid`, `idx` | in | 1, 16 | the sum enters the requantizer, for output entry `idx` |
-//! | `en`, `mult`, `shift`, `zp`, `relu` | in | 1, 16, 8, 8, 1 | requantizer parameters |
+//! | `en`, `mult`, `shift`, `zp`, `relu`, `ort`, `s_sig`, `s_exp` | in | 1, 16, 8, 8, 1, 1, 24, 8 | requantizer parameters |
 //! | `rd_en`, `rd_addr` | in | 1, 16 | host read of the output bank |
 //! | `rd_data` | out | 32 | the word read, a cycle after `rd_en` |
 
@@ -54,6 +54,12 @@ pub struct ColumnOut {
     pub zp: Signal<In, Bits<8>>,
     /// ReLU.
     pub relu: Signal<In, Bit>,
+    /// ONNX Runtime's requantization, and its scale's significand and exponent.
+    pub ort: Signal<In, Bit>,
+    /// Scale significand.
+    pub s_sig: Signal<In, Bits<24>>,
+    /// Scale exponent.
+    pub s_exp: Signal<In, Bits<8>>,
     /// Host read of the output bank.
     pub rd_en: Signal<In, Bit>,
     /// Its entry.
@@ -80,7 +86,7 @@ impl ColumnOut {
             obank: SyncRam::collision_free(out_depth),
         } defaults {
             clock, ld_we, ld_addr, ld_data, b_en, b_addr, acc, valid, idx, en, mult, shift, zp,
-            relu, rd_en, rd_addr, rd_data, rq, acc_r, bias_r, sum,
+            relu, ort, s_sig, s_exp, rd_en, rd_addr, rd_data, rq, acc_r, bias_r, sum,
         })
     }
 }
@@ -106,6 +112,9 @@ impl Logic for ColumnOut {
         self.rq.shift.next = self.shift.val();
         self.rq.zp.next = self.zp.val();
         self.rq.relu.next = self.relu.val();
+        self.rq.ort.next = self.ort.val();
+        self.rq.s_sig.next = self.s_sig.val();
+        self.rq.s_exp.next = self.s_exp.val();
         self.obank.w_en.next = self.rq.out_valid.val();
         self.obank.w_addr.next = self.rq.out_idx.val();
         self.obank.w_data.next = self.rq.out_data.val();
@@ -141,7 +150,7 @@ mod tests {
         }
         h.uut.ld_we.next = false;
         for en in [true, false] {
-            let q = Q { multiplier: rng.range(1, 32767) as i32, shift: rng.range(10, 30) as u32, zero_point: rng.range(-128, 127) as i32, relu: rng.below(2) == 1 };
+            let q = Q { multiplier: rng.range(1, 32767) as i32, shift: rng.range(10, 30) as u32, zero_point: rng.range(-128, 127) as i32, relu: rng.below(2) == 1, ort: None };
             let u = &mut h.uut;
             u.en.next = en;
             u.mult.next = (q.multiplier as u64).into();

@@ -126,6 +126,14 @@ pub struct ConvEngine {
     pub p_zp: Signal<In, Bits<8>>,
     /// ReLU.
     pub p_relu: Signal<In, Bit>,
+    /// ONNX Runtime's requantization (docs/onnx.md) instead of the multiplier and shift.
+    pub p_rq_ort: Signal<In, Bit>,
+    /// Its scale's significand (bit 23 set).
+    pub p_sig: Signal<In, Bits<24>>,
+    /// Its scale's exponent (two's complement).
+    pub p_exp: Signal<In, Bits<8>>,
+    /// The value padding pixels stream as (int8; an imported model's input zero point).
+    pub p_pad: Signal<In, Bits<8>>,
     /// Add this run's sums to the ones a previous run kept (a later input-channel group): the
     /// first pass of a tile does not clear its entries.
     pub p_keep: Signal<In, Bit>,
@@ -170,8 +178,10 @@ pub struct ConvEngine {
     rd_sel: DFF<Bits<64>>,
     /// Last fast cycle of the slow cycle.
     strobe: Signal<Local, Bit>,
-    /// Datum of row 0 this slow cycle (zero for padding and bubbles).
+    /// Datum of row 0 this slow cycle (`p_pad` for padding, zero for bubbles).
     row0_x: Signal<Local, Bits<8>>,
+    /// The slot is a padding pixel: every row streams `p_pad`.
+    slot_padv: Signal<Local, Bit>,
     /// The slot reads the first cache (a pixel that is not padding).
     slot_read: Signal<Local, Bit>,
     /// The last PE loads a pass's first datum (its shadow weights are free again).
@@ -206,8 +216,8 @@ impl ConvEngine {
         } defaults {
             clock, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p_kh, p_kw, p_sh,
             p_sw, p_ph, p_pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
-            p_kp, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_keep, p_nodrain, p_fbase, p_obase,
-            start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x, slot_read,
+            p_kp, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
+            start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x, slot_padv, slot_read,
             last_swap,
         })
     }
@@ -308,9 +318,12 @@ impl Logic for ConvEngine {
         // ---- Rows: first cache → (skew) → PE (r, 0) only; then PE to PE along the row.
         // (`cols` and `rows` are bound by one-iteration loops: rust-hdl has no `let`, and PE
         // (r, c) is `pes[r·C + c]`.)
+        self.slot_padv.next = self.seq.slot_valid.val() & self.seq.slot_pad.val();
         self.row0_x.next = 0.into();
         if self.slot_read.val() {
             self.row0_x.next = self.banks[0].r_data.val();
+        } else if self.slot_padv.val() {
+            self.row0_x.next = self.p_pad.val();
         }
         self.pes[0].x_in.next = self.row0_x.val();
         self.pes[0].tag_in.next = self.seq.slot_tag.val();
@@ -321,6 +334,8 @@ impl Logic for ConvEngine {
                 self.skew[r - 1].x_in.next = 0.into();
                 if self.slot_read.val() {
                     self.skew[r - 1].x_in.next = self.banks[r].r_data.val();
+                } else if self.slot_padv.val() {
+                    self.skew[r - 1].x_in.next = self.p_pad.val();
                 }
                 self.skew[r - 1].tag_in.next = self.seq.slot_tag.val();
                 self.pes[r * cols].x_in.next = self.skew[r - 1].x_out.val();
@@ -392,6 +407,9 @@ impl Logic for ConvEngine {
             self.cols[c].shift.next = self.p_shift.val();
             self.cols[c].zp.next = self.p_zp.val();
             self.cols[c].relu.next = self.p_relu.val();
+            self.cols[c].ort.next = self.p_rq_ort.val();
+            self.cols[c].s_sig.next = self.p_sig.val();
+            self.cols[c].s_exp.next = self.p_exp.val();
             self.cols[c].rd_en.next = self.rd_en.val() & self.rd_bank.val().get_bit(c);
             self.cols[c].rd_addr.next = self.rd_addr.val();
             if self.rd_sel.q.val().get_bit(c) {
@@ -409,7 +427,7 @@ crate::top_io!(
     inputs: [
         ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph,
         p_pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
-        p_mult, p_shift, p_zp, p_relu, p_keep, p_nodrain, p_fbase, p_obase, start, rd_en,
+        p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start, rd_en,
         rd_bank, rd_addr,
     ],
     outputs: [busy, done, rd_data],

@@ -10,6 +10,7 @@ mod column_out;
 mod drain_control;
 mod engine;
 mod mul;
+mod ort_requant;
 mod pass_counter;
 mod pe;
 mod requant;
@@ -29,6 +30,7 @@ pub use weight_loader::WeightLoader;
 pub use mul::{mul_low, RegMul};
 pub use pe::{Pe, PeFault, PeParams};
 pub use skew::SkewLine;
+pub use ort_requant::{OrtRequant, ORT_REQUANT_REGS};
 pub use requant::{Requant, REQUANT_STAGES};
 
 /// Tag bit: the datum is a real pixel (not a bubble).

@@ -1,8 +1,10 @@
 //! # Requant: the activation unit after the accumulation buffer
 //!
 //! `y = ((acc·multiplier + 2^(shift−1)) >> shift) + zero_point`, clamped to int8, then
-//! `max(y, zero_point)` with `relu` (docs/arithmetic.md). With `en` low the accumulator passes
-//! through unchanged (int32 output). Bit-exact with `accelgen_golden::requantize`.
+//! `max(y, zero_point)` with `relu` (docs/arithmetic.md). With `ort`, ONNX Runtime's float32
+//! pipeline computed in integers ([`OrtRequant`], docs/onnx.md) instead, with the same zero point
+//! and relu. With `en` low the accumulator passes through unchanged (int32 output). Bit-exact
+//! with `accelgen_golden::requantize` and `accelgen_golden::ort::ort_requantize`.
 //!
 //! The 32×16 product is built from two unsigned 16×16 multipliers (the only multiplier rust-hdl
 //! offers): `acc·m = hi·m·2^16 + lo·m − [acc < 0]·m·2^32`, where `lo`/`hi` are the unsigned halves
@@ -21,9 +23,14 @@
 //! |---|---|---|---|
 //! | `in_valid`, `in_idx`, `in_acc` | in | 1, 16, 32 | a value and its output-buffer entry |
 //! | `en`, `mult`, `shift`, `zp`, `relu` | in | 1, 16, 8, 8, 1 | parameter registers |
+//! | `ort`, `s_sig`, `s_exp` | in | 1, 24, 8 | ONNX Runtime's requantization ([`OrtRequant`], alongside) and its scale |
 //! | `out_valid`, `out_idx`, `out_data` | out | 1, 16, 32 | result (int8 sign-extended, or acc) |
 
 use crate::pe::mul::RegMul;
+use crate::pe::ort_requant::{OrtRequant, ORT_REQUANT_REGS};
+
+// ONNX Runtime's pipeline ends where this one's stage 3a does.
+const _: () = assert!(ORT_REQUANT_REGS + 1 == REQUANT_STAGES);
 use rust_hdl::prelude::*;
 
 /// Registered stages between `in_*` and `out_*`.
@@ -50,6 +57,12 @@ pub struct Requant {
     pub zp: Signal<In, Bits<8>>,
     /// Clamp below at the zero point.
     pub relu: Signal<In, Bit>,
+    /// ONNX Runtime's requantization ([`OrtRequant`]) instead of the multiplier and shift.
+    pub ort: Signal<In, Bit>,
+    /// Its scale's significand (bit 23 set).
+    pub s_sig: Signal<In, Bits<24>>,
+    /// Its scale's exponent (two's complement).
+    pub s_exp: Signal<In, Bits<8>>,
     /// Output valid.
     pub out_valid: Signal<Out, Bit>,
     /// Output index.
@@ -119,6 +132,10 @@ pub struct Requant {
     clamped: Signal<Local, Bits<8>>,
     /// After relu.
     act: Signal<Local, Bits<8>>,
+    /// ONNX Runtime's pipeline, beside this one: its result belongs to the value in stage 3a.
+    ortq: OrtRequant,
+    /// The int8 result of the mode in use.
+    y8: Signal<Local, Bits<8>>,
 }
 
 impl Logic for Requant {
@@ -206,13 +223,25 @@ impl Logic for Requant {
         } else {
             self.act.next = self.clamped.val();
         }
+        // ONNX Runtime's pipeline: four registers behind `in_acc`, its result at stage 3a.
+        self.ortq.clock.next = self.clock.val();
+        self.ortq.acc.next = self.in_acc.val();
+        self.ortq.s_sig.next = self.s_sig.val();
+        self.ortq.s_exp.next = self.s_exp.val();
+        self.ortq.zp.next = self.zp.val();
+        self.ortq.relu.next = self.relu.val();
+        if self.ort.val() {
+            self.y8.next = self.ortq.y.val();
+        } else {
+            self.y8.next = self.act.val();
+        }
         self.s3_valid.d.next = self.s3a_valid.q.val();
         self.s3_idx.d.next = self.s3a_idx.q.val();
         if self.en.val() {
-            if self.act.val().get_bit(7) {
-                self.s3_data.d.next = bit_cast::<32, 8>(self.act.val()) - bits::<32>(0x100);
+            if self.y8.val().get_bit(7) {
+                self.s3_data.d.next = bit_cast::<32, 8>(self.y8.val()) - bits::<32>(0x100);
             } else {
-                self.s3_data.d.next = bit_cast::<32, 8>(self.act.val());
+                self.s3_data.d.next = bit_cast::<32, 8>(self.y8.val());
             }
         } else {
             self.s3_data.d.next = self.s3a_acc.q.val();
@@ -233,6 +262,7 @@ mod tests {
     use accelgen_golden::{requantize, Requant as Q};
 
     #[test]
+    /// Both modes: the multiplier and shift, and ONNX Runtime's (one case in three).
     fn requant_is_bit_exact_with_golden_on_random_and_extreme_values() {
         let mut rng = Rng::from_env("requant", 7);
         let mut h = Harness::new(Requant::default()).unwrap();
@@ -253,6 +283,10 @@ mod tests {
                 shift: if i % 11 == 0 { 47 } else { rng.range(0, 47) as u32 },
                 zero_point: rng.range(-128, 127) as i32,
                 relu: rng.below(2) == 1,
+                // One case in three in ONNX Runtime's mode, scales from 2^-40 to 2^3.
+                ort: (rng.below(3) == 0).then(|| {
+                    accelgen_golden::OrtScale::of(f32::from_bits(0x2B80_0000 + rng.below(0x1A00_0000) as u32)).unwrap()
+                }),
             };
             cases.push((acc, q, rng.below(4) != 0));
         }
@@ -266,6 +300,10 @@ mod tests {
             u.shift.next = (q.shift as u64).into();
             u.zp.next = (q.zero_point as u8 as u64).into();
             u.relu.next = q.relu;
+            u.ort.next = q.ort.is_some();
+            let o = q.ort.unwrap_or(accelgen_golden::OrtScale { sig: 0, exp: 0 });
+            u.s_sig.next = (o.sig as u64).into();
+            u.s_exp.next = (o.exp as u8 as u64).into();
             h.step().unwrap();
             let u = &mut h.uut;
             u.in_valid.next = true;

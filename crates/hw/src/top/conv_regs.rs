@@ -1,7 +1,7 @@
 //! # ConvRegs: the conv engine's control registers in `accel_top`
 //!
 //! One control register per functional module (patents.md §3): `PE_SHAPE`, `PE_KERNEL`,
-//! `ACC_TILES` and `ACT_REQUANT` write the conv engine's fields, which this block holds and
+//! `ACC_TILES`, `ACT_REQUANT`, `ACT_SCALE` and `PE_PAD` write the conv engine's fields, which this block holds and
 //! drives into the engine's parameter ports, together with the derived parameters (products of
 //! fields, in two registered stages: H·W, Ho·Wo, sh·W, ph·W, the passes
 //! ic_tiles·oc_tiles·kh·kw and K·Ho·Wo) and the double-buffering bases. `bad` flags a zero size,
@@ -13,7 +13,8 @@
 //! | `clock` | in | 1 | clock |
 //! | `we`, `op`, `payload` | in | 1, 5, 64 | an accepted instruction, a cycle after its acceptance |
 //! | `geom` | out | [`ConvGeometry`] | the engine's layer parameters |
-//! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu` | out | 1, 16, 8, 8, 1 | the engine's requantizer parameters |
+//! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu`, `p_rq_ort`, `p_sig`, `p_exp` | out | 1, 16, 8, 8, 1, 1, 24, 8 | the engine's requantizer parameters |
+//! | `p_pad` | out | 8 | the value padding pixels stream as |
 //! | `bad` | out | 1 | a zero size, stride or tile count |
 //!
 //! The dispatcher lets nothing read the parameters until three cycles after the last write
@@ -47,12 +48,22 @@ pub struct ConvRegs {
     pub p_zp: Signal<Out, Bits<8>>,
     /// ReLU.
     pub p_relu: Signal<Out, Bit>,
+    /// ONNX Runtime's requantization.
+    pub p_rq_ort: Signal<Out, Bit>,
+    /// Its scale's significand.
+    pub p_sig: Signal<Out, Bits<24>>,
+    /// Its scale's exponent.
+    pub p_exp: Signal<Out, Bits<8>>,
+    /// The padding value.
+    pub p_pad: Signal<Out, Bits<8>>,
     /// A zero size, stride or tile count.
     pub bad: Signal<Out, Bit>,
     op_pe_shape: Constant<Bits<5>>,
     op_pe_kernel: Constant<Bits<5>>,
     op_acc_tiles: Constant<Bits<5>>,
     op_act_requant: Constant<Bits<5>>,
+    op_act_scale: Constant<Bits<5>>,
+    op_pe_pad: Constant<Bits<5>>,
     /// K.
     kernels: Constant<Bits<16>>,
     /// Upper halves of the first cache and the output buffer.
@@ -84,6 +95,10 @@ pub struct ConvRegs {
     shift: DFF<Bits<8>>,
     zp: DFF<Bits<8>>,
     relu: DFF<Bit>,
+    ort: DFF<Bit>,
+    sig: DFF<Bits<24>>,
+    exp: DFF<Bits<8>>,
+    pad: DFF<Bits<8>>,
     /// Derived parameters: first stage H·W, Ho·Wo, sh·W, ph·W, tiles, taps; second stage passes,
     /// K·Ho·Wo.
     plane: DFF<Bits<16>>,
@@ -116,13 +131,15 @@ impl ConvRegs {
             op_pe_kernel: op("PE_KERNEL"),
             op_acc_tiles: op("ACC_TILES"),
             op_act_requant: op("ACT_REQUANT"),
+            op_act_scale: op("ACT_SCALE"),
+            op_pe_pad: op("PE_PAD"),
             kernels: Constant::new((kernels as u64).into()),
             fc_half: Constant::new(((first_cache_depth / 2) as u64).into()),
             out_half: Constant::new(((output_depth / 2) as u64).into()),
         } defaults {
-            clock, we, op, payload, geom, p_rq_en, p_mult, p_shift, p_zp, p_relu, bad, h, w, ho, wo,
+            clock, we, op, payload, geom, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_pad, bad, h, w, ho, wo,
             kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf, ok_shape, ok_kernel, ok_tiles,
-            rq_en, mult, shift, zp, relu, plane, pixels, shw,
+            ort, sig, exp, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw,
             phw, tiles, taps, passes, kp, bad_r, mx_plane, mx_pixels, mx_shw, mx_phw, mx_tiles,
             mx_taps, mx_passes, mx_kp,
         })
@@ -134,7 +151,7 @@ impl Logic for ConvRegs {
     fn update(&mut self) {
         dff_setup!(
             self, clock, h, w, ho, wo, kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf,
-            ok_shape, ok_kernel, ok_tiles, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r
+            ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r
         );
         if self.we.val() & (self.op.val() == self.op_pe_shape.val()) {
             self.h.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_h());
@@ -173,6 +190,15 @@ impl Logic for ConvRegs {
             self.shift.d.next = bit_cast::<8, 6>(self.payload.val().get_value_act_shift());
             self.zp.d.next = self.payload.val().get_value_act_zero_point();
             self.relu.d.next = self.payload.val().get_value_act_relu().any();
+        }
+
+        if self.we.val() & (self.op.val() == self.op_act_scale.val()) {
+            self.ort.d.next = self.payload.val().get_value_act_ort().any();
+            self.sig.d.next = self.payload.val().get_value_act_sig();
+            self.exp.d.next = self.payload.val().get_value_act_exp();
+        }
+        if self.we.val() & (self.op.val() == self.op_pe_pad.val()) {
+            self.pad.d.next = self.payload.val().get_value_pe_pad();
         }
 
         // ---- Derived parameters: two registered stages of products.
@@ -227,6 +253,10 @@ impl Logic for ConvRegs {
         self.p_shift.next = self.shift.q.val();
         self.p_zp.next = self.zp.q.val();
         self.p_relu.next = self.relu.q.val();
+        self.p_rq_ort.next = self.ort.q.val();
+        self.p_sig.next = self.sig.q.val();
+        self.p_exp.next = self.exp.q.val();
+        self.p_pad.next = self.pad.q.val();
         self.bad.next = self.bad_r.q.val();
     }
 }
@@ -239,7 +269,7 @@ mod tests {
     use crate::testutil::Rng;
     use crate::top::testing::{payload, write_all};
 
-    /// Random field values written through the four conv instructions (and a pooling
+    /// Random field values written through the six conv instructions (and a pooling
     /// instruction that must change nothing): three cycles later every engine parameter equals
     /// its field, the derived ones equal the products, and `bad` flags a zero size.
     #[test]
@@ -253,11 +283,14 @@ mod tests {
             let (kh, kw, sh, sw, ph, pw) = (r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3));
             let (ic, oc, keep, drain, fh, oh) = (r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 1), r(&mut rng, 1), r(&mut rng, 1), r(&mut rng, 1));
             let (en, mult, shift, zp, relu) = (r(&mut rng, 1), r(&mut rng, 15), r(&mut rng, 6), r(&mut rng, 8), r(&mut rng, 1));
+            let (ort, sig, exp, pad) = (r(&mut rng, 1), r(&mut rng, 24), r(&mut rng, 8), r(&mut rng, 8));
             let words = [
                 ("PE_SHAPE", payload("PE_SHAPE", &[("h", hh), ("w", w), ("ho", ho), ("wo", wo)])),
                 ("PE_KERNEL", payload("PE_KERNEL", &[("kh", kh), ("kw", kw), ("sh", sh), ("sw", sw), ("ph", ph), ("pw", pw)])),
                 ("ACC_TILES", payload("ACC_TILES", &[("ic_tiles", ic), ("oc_tiles", oc), ("keep", keep), ("drain", drain), ("fhalf", fh), ("ohalf", oh)])),
                 ("ACT_REQUANT", payload("ACT_REQUANT", &[("en", en), ("multiplier", mult), ("shift", shift), ("zero_point", zp), ("relu", relu)])),
+                ("ACT_SCALE", payload("ACT_SCALE", &[("ort", ort), ("sig", sig), ("exp", exp)])),
+                ("PE_PAD", payload("PE_PAD", &[("value", pad)])),
                 ("POOL_SHAPE", payload("POOL_SHAPE", &[("c", 7), ("h", 9), ("w", 9), ("ho", 3), ("wo", 3)])),
             ];
             write_all(&mut h, &words, 3, |u, we, op, pl| {
@@ -283,6 +316,10 @@ mod tests {
                 (en == 1, shift, zp, relu == 1)
             );
             assert_eq!((g.keep, g.nodrain), (keep == 1, drain == 0));
+            assert_eq!(
+                (u.p_rq_ort.val(), u.p_sig.val().index() as u64, u.p_exp.val().index() as u64, u.p_pad.val().index() as u64),
+                (ort == 1, sig, exp, pad)
+            );
             assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0));
         }
     }

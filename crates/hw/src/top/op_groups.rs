@@ -10,7 +10,7 @@
 //! | `op` | in | 5 | an opcode |
 //! | `xfer`, `store`, `copy` | out | 1 | `MEM_LOAD`/`MEM_STORE`/`MEM_COPY`; `MEM_STORE`; `MEM_COPY` |
 //! | `mem_shape` | out | 1 | `MEM_SHAPE` |
-//! | `conv_reg` | out | 1 | a conv engine register write (`PE_SHAPE`, `PE_KERNEL`, `ACC_TILES`, `ACT_REQUANT`) |
+//! | `conv_reg` | out | 1 | a conv engine register write (`PE_SHAPE`, `PE_KERNEL`, `PE_PAD`, `ACC_TILES`, `ACT_REQUANT`, `ACT_SCALE`) |
 //! | `pool_reg` | out | 1 | a pooling unit register write (`POOL_WINDOW`, `POOL_SHAPE`, `POOL_CLOCK`, `POOL_GEOM`) |
 //! | `pool_clock`, `run`, `sync`, `is_end` | out | 1 | `POOL_CLOCK`; `RUN`; `SYNC`; `END` (`end` is a Verilog keyword) |
 
@@ -51,6 +51,8 @@ pub struct OpGroups {
     op_pe_kernel: Constant<Bits<5>>,
     op_acc_tiles: Constant<Bits<5>>,
     op_act_requant: Constant<Bits<5>>,
+    op_act_scale: Constant<Bits<5>>,
+    op_pe_pad: Constant<Bits<5>>,
     op_pool_window: Constant<Bits<5>>,
     op_pool_shape: Constant<Bits<5>>,
     op_pool_clock: Constant<Bits<5>>,
@@ -72,6 +74,8 @@ impl Default for OpGroups {
             op_pe_kernel: op("PE_KERNEL"),
             op_acc_tiles: op("ACC_TILES"),
             op_act_requant: op("ACT_REQUANT"),
+            op_act_scale: op("ACT_SCALE"),
+            op_pe_pad: op("PE_PAD"),
             op_pool_window: op("POOL_WINDOW"),
             op_pool_shape: op("POOL_SHAPE"),
             op_pool_clock: op("POOL_CLOCK"),
@@ -97,7 +101,9 @@ impl Logic for OpGroups {
         self.conv_reg.next = (self.op.val() == self.op_pe_shape.val())
             | (self.op.val() == self.op_pe_kernel.val())
             | (self.op.val() == self.op_acc_tiles.val())
-            | (self.op.val() == self.op_act_requant.val());
+            | (self.op.val() == self.op_act_requant.val())
+            | (self.op.val() == self.op_act_scale.val())
+            | (self.op.val() == self.op_pe_pad.val());
         self.pool_reg.next = (self.op.val() == self.op_pool_window.val())
             | (self.op.val() == self.op_pool_shape.val())
             | (self.op.val() == self.op_pool_clock.val())
@@ -134,7 +140,7 @@ mod tests {
                 name == "MEM_STORE",
                 name == "MEM_COPY",
                 name == "MEM_SHAPE",
-                ["PE_SHAPE", "PE_KERNEL", "ACC_TILES", "ACT_REQUANT"].contains(&name),
+                ["PE_SHAPE", "PE_KERNEL", "ACC_TILES", "ACT_REQUANT", "ACT_SCALE", "PE_PAD"].contains(&name),
                 ["POOL_WINDOW", "POOL_SHAPE", "POOL_CLOCK", "POOL_GEOM"].contains(&name),
                 name == "POOL_CLOCK",
                 name == "RUN",

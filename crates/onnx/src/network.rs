@@ -1,0 +1,102 @@
+//! An imported model as an accelgen network, the form the compiler and `accel_top` run
+//! (docs/onnx.md, "On the hardware"):
+//! - a convolution keeps its weights; the input zero point becomes the padding value, and the
+//!   `−x_zp · Σ w` the zero point contributes over every tap (padded taps included, since they
+//!   hold `x_zp`) is folded into the bias, so the hardware's `Σ x·w + bias'` equals
+//!   `Σ (x − x_zp)·w + bias`; the requantizer is ONNX Runtime's (`"scale"`);
+//! - a fully connected layer after a Flatten is a convolution whose kernel covers the whole
+//!   `[C, H, W]` map (the flattened order is the map's C, H, W order), so Flatten moves nothing;
+//! - max pooling keeps its window (padding never wins, as in ONNX Runtime).
+//!
+//! Not yet on the hardware (refused naming the node): asymmetric padding, per-channel scales,
+//! scales outside the requantizer's range.
+
+use accelgen_formats::{ConvLayer, Layer as NetLayer, Network, PoolLayer, TensorField};
+use accelgen_golden::{ConvParams, OrtScale, PoolMode, PoolParams, Requant, Tensor, TensorI8};
+
+use crate::qnet::{LayerKind, QNet};
+
+/// The network's layers with the ONNX node each comes from.
+#[derive(Clone, Debug)]
+pub struct HwNet {
+    /// The network (input without data until [`HwNet::with_input`]).
+    pub net: Network,
+    /// The ONNX node of each layer.
+    pub nodes: Vec<String>,
+}
+
+impl HwNet {
+    /// The network with `input` as its input data.
+    pub fn with_input(&self, input: &TensorI8) -> Network {
+        let mut n = self.net.clone();
+        n.input = TensorField { shape: input.shape.clone(), data: Some(input.data.clone()) };
+        n
+    }
+}
+
+fn symmetric(pads: [usize; 4], node: &str) -> Result<[usize; 2], String> {
+    if pads[0] != pads[2] || pads[1] != pads[3] {
+        return Err(format!("node '{node}': padding [top, left, bottom, right] = {pads:?} is asymmetric, which accel_top does not run yet (the golden model does)"));
+    }
+    Ok([pads[0], pads[1]])
+}
+
+/// The hardware network of `q`.
+pub fn to_network(q: &QNet) -> Result<HwNet, String> {
+    let mut layers = vec![];
+    let mut nodes = vec![];
+    // The map as the hardware holds it: Flatten does not change it.
+    let mut shape = q.input_chw().to_vec();
+    let mut shapes = vec![shape.clone()];
+    for l in &q.layers {
+        let here = |e: String| format!("{}: node '{}' ({}): {e}", q.file, l.node, l.op_type);
+        let layer = match &l.kind {
+            LayerKind::Flatten => continue,
+            LayerKind::MaxPool { kernel, geom } => {
+                let padding = symmetric(geom.pads, &l.node).map_err(|e| format!("{}: {e}", q.file))?;
+                NetLayer::Pool(PoolLayer { mode: PoolMode::Max, params: PoolParams { kernel: *kernel, stride: geom.stride, padding } })
+            }
+            LayerKind::Conv { weight, bias, x_zp, geom, requant } => {
+                let padding = symmetric(geom.pads, &l.node).map_err(|e| format!("{}: {e}", q.file))?;
+                if requant.len() != 1 {
+                    return Err(here("per-channel requantization (one scale per output channel) does not run on accel_top yet (the golden model does)".into()));
+                }
+                let rq = requant[0];
+                let ort = OrtScale::of(rq.scale).ok_or_else(|| here(format!("scale {:e} is outside the requantizer's range (2^-105 to 2^23)", rq.scale)))?;
+                // A fully connected layer on a flattened map: its kernel covers the map.
+                let [k, c] = [weight.shape[0], weight.shape[1]];
+                let w = if weight.shape[2..] == [1, 1] && shape[1..] != [1, 1] && c == shape.iter().product::<usize>() {
+                    Tensor { shape: vec![k, shape[0], shape[1], shape[2]], data: weight.data.clone() }
+                } else {
+                    weight.clone()
+                };
+                let taps = w.shape[1..].iter().product::<usize>();
+                let folded = bias
+                    .iter()
+                    .enumerate()
+                    .map(|(o, &b)| {
+                        let sum: i64 = w.data[o * taps..(o + 1) * taps].iter().map(|&v| v as i64).sum();
+                        i32::try_from(b as i64 - *x_zp as i64 * sum).map_err(|_| here(format!("the bias of output {o} with the zero point folded in overflows int32")))
+                    })
+                    .collect::<Result<Vec<i32>, String>>()?;
+                NetLayer::Conv(ConvLayer {
+                    weight: TensorField { shape: w.shape.clone(), data: Some(w.data) },
+                    bias: Some(TensorField { shape: vec![k], data: Some(folded) }),
+                    params: ConvParams { stride: geom.stride, padding, pad_value: *x_zp as i8 },
+                    requant: Some(Requant { multiplier: 0, shift: 0, zero_point: rq.zero_point, relu: rq.qmin > -128, ort: Some(ort) }),
+                })
+            }
+        };
+        let path = format!("layers[{}]", layers.len());
+        let (out, _) = layer.output_shape(&shape, &path).map_err(&here)?;
+        shape = out;
+        shapes.push(shape.clone());
+        layers.push(layer);
+        nodes.push(l.node.clone());
+    }
+    if layers.is_empty() {
+        return Err(format!("{}: the model has no layer that runs on accel_top", q.file));
+    }
+    let input = TensorField { shape: shapes[0].clone(), data: None };
+    Ok(HwNet { net: Network { input, layers, shapes, expected: None }, nodes })
+}
