@@ -4775,10 +4775,10 @@ module tiny_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
     // Constant declarations
     localparam  op_pe_shape = 5'b11;
     localparam  op_pe_kernel = 5'b100;
+    localparam  op_pe_pad = 5'b10001;
     localparam  op_acc_tiles = 5'b101;
     localparam  op_act_requant = 5'b110;
     localparam  op_act_scale = 5'b10010;
-    localparam  op_pe_pad = 5'b10001;
     localparam  kernels = 16'h2;
     localparam  fc_half = 16'h80;
     localparam  out_half = 16'h100;

@@ -192,6 +192,23 @@ pub(crate) enum Cmd {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Import an ONNX model quantized by ONNX Runtime as an accelgen network file (tensors as
+    /// .npy files beside it, named by their ONNX nodes), which golden, compile and run take.
+    #[command(after_help = "Example:\n  accelgen import testbenches/onnx/digits_qdq.onnx --out target/digits/net.json --input testbenches/onnx/digits.input.npy\n  accelgen run target/digits/net.json --engine verilator")]
+    Import {
+        /// The model (.onnx).
+        model: PathBuf,
+        /// The network file to write.
+        #[arg(long, value_name = "NET.json")]
+        out: PathBuf,
+        /// Include the first image of this batch as the network's input (quantized as the
+        /// model's QuantizeLinear does).
+        #[arg(long, value_name = "X.npy")]
+        input: Option<PathBuf>,
+        /// Overwrite files that already exist.
+        #[arg(long)]
+        force: bool,
+    },
     /// Compile a network into the accelerator's instructions, uncompressed and compressed.
     #[command(after_help = "Example:\n  accelgen compile testbenches/networks/vgg16.json --preset default --out target/vgg16 --json\n\nWrites DIR/program.bin (one instruction per W-bit word, little-endian), DIR/program.cbin\n(duplicates dropped, transfers as MEM_ADD deltas, loops as REPEAT, packed into W-bit words),\nDIR/program.txt (disassembly of program.bin) and DIR/program.ctxt (program.cbin, one word per line).")]
     Compile {

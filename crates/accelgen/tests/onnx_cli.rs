@@ -111,3 +111,28 @@ fn an_onnx_run_refuses_what_it_cannot_honour() {
     assert_eq!(code, 2);
     assert!(err.contains("node 'conv1' (Conv): per-channel requantization"), "{err}");
 }
+
+/// `accelgen import` writes a network file that golden, compile and run take as it is; its
+/// tensors are named by ONNX node; nothing is overwritten unasked.
+#[test]
+fn an_imported_model_is_a_network_that_golden_compile_and_run_take() {
+    let dir = scratch("import");
+    let net = dir.join("digits.json");
+    let ns = net.to_str().unwrap();
+    let (code, out, err) = accelgen(&["import", DIGITS, "--out", ns, "--input", IMAGES]);
+    assert_eq!(code, 0, "{out}{err}");
+    for f in ["conv1.weight.npy", "conv1.bias.npy", "conv2.weight.npy", "fc.weight.npy", "digits.input.npy"] {
+        assert!(dir.join(f).is_file(), "{f} written");
+    }
+    let (code, out, err) = accelgen(&["golden", ns]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("network of 5 layers: input 1×8×8 → output 10×1×1"), "{out}");
+    let (code, out, err) = accelgen(&["compile", ns, "--out", dir.join("prog").to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = accelgen(&["run", ns, "--engine", "verilator"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("golden network: match"), "{out}");
+    let (code, _, err) = accelgen(&["import", DIGITS, "--out", ns]);
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists: pass --force"), "{err}");
+}

@@ -11,7 +11,10 @@
 //! Not yet on the hardware (refused naming the node): asymmetric padding, per-channel scales,
 //! scales outside the requantizer's range.
 
+use std::path::{Path, PathBuf};
+
 use accelgen_formats::{ConvLayer, Layer as NetLayer, Network, PoolLayer, TensorField};
+use serde_json::{json, Value};
 use accelgen_golden::{ConvParams, OrtScale, PoolMode, PoolParams, Requant, Tensor, TensorI8};
 
 use crate::qnet::{LayerKind, QNet};
@@ -99,4 +102,109 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
     }
     let input = TensorField { shape: shapes[0].clone(), data: None };
     Ok(HwNet { net: Network { input, layers, shapes, expected: None }, nodes })
+}
+
+/// A node name as part of a file name: letters, digits, `-`, `_` and `.` kept, anything else `_`.
+fn file_stem(node: &str, i: usize) -> String {
+    let clean: String = node.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    if clean.trim_matches(['.', '_']).is_empty() {
+        format!("layer{i}")
+    } else {
+        clean
+    }
+}
+
+/// The network as an accelgen network file at `file`: weights and biases as `.npy` files beside
+/// it named by their ONNX nodes (`<node>.weight.npy`, `<node>.bias.npy`), the input as
+/// `<stem>.input.npy` when given (else its shape only). Returns the files written; none is
+/// written if one of them exists and `force` is off.
+pub fn write_network(hw: &HwNet, input: Option<&TensorI8>, file: &Path, force: bool) -> Result<Vec<PathBuf>, String> {
+    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("network").to_string();
+    let mut files: Vec<(PathBuf, NpyData)> = vec![];
+    let mut layers = vec![];
+    let mut seen = std::collections::HashSet::new();
+    for (i, (layer, node)) in hw.net.layers.iter().zip(&hw.nodes).enumerate() {
+        let mut name = file_stem(node, i);
+        if !seen.insert(name.clone()) {
+            name = format!("{name}.{i}");
+            seen.insert(name.clone());
+        }
+        layers.push(match layer {
+            NetLayer::Conv(c) => {
+                let w = format!("{name}.weight.npy");
+                let b = format!("{name}.bias.npy");
+                files.push((dir.join(&w), NpyData::I8(c.weight.shape.clone(), c.weight.data.clone().unwrap_or_default())));
+                let bias = c.bias.clone().expect("imported convolutions have a bias");
+                files.push((dir.join(&b), NpyData::I32(bias.shape.clone(), bias.data.unwrap_or_default())));
+                let rq = c.requant.expect("imported convolutions requantize");
+                let scale = rq.ort.expect("imported convolutions use ONNX Runtime's requantization").to_f32();
+                json!({
+                    "op": "conv2d",
+                    "weight": w,
+                    "bias": b,
+                    "stride": c.params.stride,
+                    "padding": c.params.padding,
+                    "pad_value": c.params.pad_value,
+                    "requant": {"scale": scale as f64, "zero_point": rq.zero_point, "relu": rq.relu},
+                })
+            }
+            NetLayer::Pool(p) => json!({
+                "op": layer.op(),
+                "kernel": p.params.kernel,
+                "stride": p.params.stride,
+                "padding": p.params.padding,
+            }),
+        });
+    }
+    let input_field: Value = match input {
+        Some(t) => {
+            let f = format!("{stem}.input.npy");
+            files.push((dir.join(&f), NpyData::I8(t.shape.clone(), t.data.clone())));
+            json!(f)
+        }
+        None => json!({ "shape": hw.net.shapes[0] }),
+    };
+    let doc = json!({ "input": input_field, "layers": layers });
+    if !force {
+        if let Some(p) = std::iter::once(file.to_path_buf()).chain(files.iter().map(|(p, _)| p.clone())).find(|p| p.exists()) {
+            return Err(format!("{} already exists: pass --force to overwrite it", p.display()));
+        }
+    }
+    let mut written = vec![];
+    for (p, d) in &files {
+        d.write(p)?;
+        written.push(p.clone());
+    }
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n";
+    std::fs::write(file, text).map_err(|e| format!("{}: cannot write: {e}", file.display()))?;
+    written.push(file.to_path_buf());
+    Ok(written)
+}
+
+/// A tensor to write as `.npy`.
+enum NpyData {
+    I8(Vec<usize>, Vec<i8>),
+    I32(Vec<usize>, Vec<i32>),
+}
+
+impl NpyData {
+    fn write(&self, p: &Path) -> Result<(), String> {
+        use npyz::WriterBuilder;
+        let io = |e: std::io::Error| format!("{}: cannot write: {e}", p.display());
+        let f = std::io::BufWriter::new(std::fs::File::create(p).map_err(io)?);
+        let shape = |s: &[usize]| s.iter().map(|&d| d as u64).collect::<Vec<_>>();
+        match self {
+            NpyData::I8(s, v) => {
+                let mut w = npyz::WriteOptions::new().default_dtype().shape(&shape(s)).writer(f).begin_nd().map_err(io)?;
+                w.extend(v.iter().copied()).map_err(io)?;
+                w.finish().map_err(io)
+            }
+            NpyData::I32(s, v) => {
+                let mut w = npyz::WriteOptions::new().default_dtype().shape(&shape(s)).writer(f).begin_nd().map_err(io)?;
+                w.extend(v.iter().copied()).map_err(io)?;
+                w.finish().map_err(io)
+            }
+        }
+    }
 }

@@ -34,6 +34,7 @@ pub(crate) fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             }
         }
         Cmd::Run(args) => run::run(args),
+        Cmd::Import { model, out, input, force } => onnx::import(&model, &out, input.as_deref(), force),
         Cmd::Generate { config, out } => {
             let cfg = config.load()?;
             let dir = out.unwrap_or_else(|| PathBuf::from("hdl_out").join(&cfg.name));

@@ -96,27 +96,32 @@ pub(crate) fn golden(file: &Path, io: &OnnxIo, out: Option<&Path>, force: bool) 
     let ys = images.iter().map(|t| net.run_int8(t)).collect::<Result<Vec<_>, _>>().map_err(Failure::Input)?;
     let got = net.batch_outputs(&ys);
     println!("  {} inference(s): output {}", ys.len(), shape_str(&got.shape));
-    let (equal, want) = compare_expected(io, &got)?;
-    print_accuracy(io, &got, want.as_ref(), "golden model")?;
-    if let Some(s) = &io.save_output {
-        write_npy(s, &got).map_err(Failure::Input)?;
-        println!("  output written to {}", s.display());
-    }
-    if let Some(o) = out {
-        let doc = json!({
-            "model": file.display().to_string(),
-            "inferences": ys.len(),
-            "output_shape": got.shape,
-            "expected_match": equal,
-            "macs_per_inference": net.macs(),
-        });
-        write_result(o, &doc)?;
-        println!("  result written to {}", o.display());
-    }
+    let doc = json!({ "model": file.display().to_string(), "macs_per_inference": net.macs() });
+    let equal = conclude(io, &got, "golden model", out, doc)?;
     if equal == Some(false) {
         return Err(Failure::Mismatch);
     }
     Ok(())
+}
+
+/// The end of a batch: `--expected` compared, `--labels` accuracy, `--save-output` written, and
+/// the result document (`doc` with the inference count, output shape and `expected_match`
+/// added) written to `out`; whether every element equals `--expected`.
+fn conclude(io: &OnnxIo, got: &Array, what: &str, out: Option<&Path>, mut doc: serde_json::Value) -> Result<Option<bool>, Failure> {
+    let (equal, want) = compare_expected(io, got)?;
+    print_accuracy(io, got, want.as_ref(), what)?;
+    if let Some(s) = &io.save_output {
+        write_npy(s, got).map_err(Failure::Input)?;
+        println!("  output written to {}", s.display());
+    }
+    if let Some(o) = out {
+        doc["inferences"] = json!(got.shape[0]);
+        doc["output_shape"] = json!(got.shape);
+        doc["expected_match"] = json!(equal);
+        write_result(o, &doc)?;
+        println!("  result written to {}", o.display());
+    }
+    Ok(equal)
 }
 
 /// With `--labels`: the top-1 accuracy of the output and of `--expected`.
@@ -207,27 +212,33 @@ pub(crate) fn run(file: &Path, io: &OnnxIo, cfg: &HwConfig, out: Option<&Path>, 
         if differ_golden == 0 { "" } else { "  <-- MISMATCH" }
     );
     let got = q.batch_outputs(&ys);
-    let (equal, want) = compare_expected(io, &got)?;
-    print_accuracy(io, &got, want.as_ref(), "accel_top")?;
-    if let Some(s) = &io.save_output {
-        write_npy(s, &got).map_err(Failure::Input)?;
-        println!("  output written to {}", s.display());
-    }
-    if let Some(o) = out {
-        let doc = json!({
-            "model": file.display().to_string(),
-            "configuration": cfg.name,
-            "inferences": ys.len(),
-            "output_shape": got.shape,
-            "golden_match_images": ys.len() - differ_golden,
-            "expected_match": equal,
-            "stats": stats,
-        });
-        write_result(o, &doc)?;
-        println!("  result written to {}", o.display());
-    }
+    let doc = json!({
+        "model": file.display().to_string(),
+        "configuration": cfg.name,
+        "golden_match_images": ys.len() - differ_golden,
+        "stats": stats,
+    });
+    let equal = conclude(io, &got, "accel_top", out, doc)?;
     if differ_golden > 0 || equal == Some(false) {
         return Err(Failure::Mismatch);
     }
+    Ok(())
+}
+
+/// `accelgen import MODEL.onnx --out NET.json [--input X.npy]`: the model as an accelgen network
+/// file (docs/onnx.md, "On the hardware").
+pub(crate) fn import(model: &Path, out: &Path, input: Option<&Path>, force: bool) -> Result<(), Failure> {
+    let q = load(model)?;
+    let hw = accelgen_onnx::network::to_network(&q).map_err(Failure::Input)?;
+    let image = match input {
+        Some(x) => {
+            let a = read_npy(x).map_err(Failure::Input)?;
+            Some(q.batch_inputs(&a, &x.display().to_string()).map_err(Failure::Input)?.remove(0))
+        }
+        None => None,
+    };
+    let written = accelgen_onnx::network::write_network(&hw, image.as_ref(), out, force).map_err(Failure::Input)?;
+    println!("{}: {} layers imported as {} ({} files)", model.display(), hw.net.layers.len(), out.display(), written.len());
+    print_layers(&q);
     Ok(())
 }

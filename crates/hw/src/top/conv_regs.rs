@@ -58,12 +58,13 @@ pub struct ConvRegs {
     pub p_pad: Signal<Out, Bits<8>>,
     /// A zero size, stride or tile count.
     pub bad: Signal<Out, Bit>,
+    /// Opcodes, by module: the PE array's, accumulation's, activation's.
     op_pe_shape: Constant<Bits<5>>,
     op_pe_kernel: Constant<Bits<5>>,
+    op_pe_pad: Constant<Bits<5>>,
     op_acc_tiles: Constant<Bits<5>>,
     op_act_requant: Constant<Bits<5>>,
     op_act_scale: Constant<Bits<5>>,
-    op_pe_pad: Constant<Bits<5>>,
     /// K.
     kernels: Constant<Bits<16>>,
     /// Upper halves of the first cache and the output buffer.
