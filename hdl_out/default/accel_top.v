@@ -141,13 +141,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  cregs__we;
     reg  [4:0] cregs__op;
     reg  [63:0] cregs__payload;
-    wire  [305:0] cregs__geom;
+    wire  [306:0] cregs__geom;
     wire  cregs__p_rq_en;
     wire  [15:0] cregs__p_mult;
     wire  [7:0] cregs__p_shift;
     wire  [7:0] cregs__p_zp;
     wire  cregs__p_relu;
-    wire  cregs__p_rq_ort;
     wire  [23:0] cregs__p_sig;
     wire  [7:0] cregs__p_exp;
     wire  [7:0] cregs__p_pad;
@@ -379,7 +378,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_shift(cregs__p_shift),
         .p_zp(cregs__p_zp),
         .p_relu(cregs__p_relu),
-        .p_rq_ort(cregs__p_rq_ort),
         .p_sig(cregs__p_sig),
         .p_exp(cregs__p_exp),
         .p_pad(cregs__p_pad),
@@ -583,7 +581,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_shift = cregs__p_shift;
         conv__p_zp = cregs__p_zp;
         conv__p_relu = cregs__p_relu;
-        conv__p_rq_ort = cregs__p_rq_ort;
+        conv__p_rq_ort = cregs__geom[(32'h132)+:(1)];
         conv__p_sig = cregs__p_sig;
         conv__p_exp = cregs__p_exp;
         conv__p_pad = cregs__p_pad;
@@ -2001,7 +1999,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     wire  [31:0] cols__7__rd_data;
     reg  seq__clock;
     reg  seq__start;
-    reg  [305:0] seq__geom;
+    reg  [306:0] seq__geom;
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
@@ -3688,6 +3686,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         seq__geom[(32'h111)+:(1)] = p_nodrain;
         seq__geom[(32'h112)+:(16)] = p_fbase;
         seq__geom[(32'h122)+:(16)] = p_obase;
+        seq__geom[(32'h132)+:(1)] = p_rq_ort & p_rq_en;
         busy = seq__busy;
         done = seq__done;
         strobe = seq__strobe;
@@ -5444,6 +5443,69 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
     reg  [7:0] ortq__zp;
     reg  ortq__relu;
     wire  [7:0] ortq__y;
+    reg  o_valid__0__d;
+    wire  o_valid__0__q;
+    reg  o_valid__0__clock;
+    reg  o_valid__1__d;
+    wire  o_valid__1__q;
+    reg  o_valid__1__clock;
+    reg  o_valid__2__d;
+    wire  o_valid__2__q;
+    reg  o_valid__2__clock;
+    reg  o_valid__3__d;
+    wire  o_valid__3__q;
+    reg  o_valid__3__clock;
+    reg  o_valid__4__d;
+    wire  o_valid__4__q;
+    reg  o_valid__4__clock;
+    reg  o_valid__5__d;
+    wire  o_valid__5__q;
+    reg  o_valid__5__clock;
+    reg  o_valid__6__d;
+    wire  o_valid__6__q;
+    reg  o_valid__6__clock;
+    reg  o_valid__7__d;
+    wire  o_valid__7__q;
+    reg  o_valid__7__clock;
+    reg  o_valid__8__d;
+    wire  o_valid__8__q;
+    reg  o_valid__8__clock;
+    reg  o_valid__9__d;
+    wire  o_valid__9__q;
+    reg  o_valid__9__clock;
+    reg  [15:0] o_idx__0__d;
+    wire  [15:0] o_idx__0__q;
+    reg  o_idx__0__clock;
+    reg  [15:0] o_idx__1__d;
+    wire  [15:0] o_idx__1__q;
+    reg  o_idx__1__clock;
+    reg  [15:0] o_idx__2__d;
+    wire  [15:0] o_idx__2__q;
+    reg  o_idx__2__clock;
+    reg  [15:0] o_idx__3__d;
+    wire  [15:0] o_idx__3__q;
+    reg  o_idx__3__clock;
+    reg  [15:0] o_idx__4__d;
+    wire  [15:0] o_idx__4__q;
+    reg  o_idx__4__clock;
+    reg  [15:0] o_idx__5__d;
+    wire  [15:0] o_idx__5__q;
+    reg  o_idx__5__clock;
+    reg  [15:0] o_idx__6__d;
+    wire  [15:0] o_idx__6__q;
+    reg  o_idx__6__clock;
+    reg  [15:0] o_idx__7__d;
+    wire  [15:0] o_idx__7__q;
+    reg  o_idx__7__clock;
+    reg  [15:0] o_idx__8__d;
+    wire  [15:0] o_idx__8__q;
+    reg  o_idx__8__clock;
+    reg  [15:0] o_idx__9__d;
+    wire  [15:0] o_idx__9__q;
+    reg  o_idx__9__clock;
+    reg  [31:0] o_data__d;
+    wire  [31:0] o_data__q;
+    reg  o_data__clock;
     
     // Local signals
     reg  [63:0] rc_now;
@@ -5456,7 +5518,7 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
     reg  y_small;
     reg  [7:0] clamped;
     reg  [7:0] act;
-    reg  [7:0] y8;
+    reg  use_ort;
     
     // Sub module instances
     default_accel_top_dff_w1 s1_valid(
@@ -5595,6 +5657,111 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
         .relu(ortq__relu),
         .y(ortq__y)
     );
+    default_accel_top_dff_w1 o_valid__0(
+        .d(o_valid__0__d),
+        .q(o_valid__0__q),
+        .clock(o_valid__0__clock)
+    );
+    default_accel_top_dff_w1 o_valid__1(
+        .d(o_valid__1__d),
+        .q(o_valid__1__q),
+        .clock(o_valid__1__clock)
+    );
+    default_accel_top_dff_w1 o_valid__2(
+        .d(o_valid__2__d),
+        .q(o_valid__2__q),
+        .clock(o_valid__2__clock)
+    );
+    default_accel_top_dff_w1 o_valid__3(
+        .d(o_valid__3__d),
+        .q(o_valid__3__q),
+        .clock(o_valid__3__clock)
+    );
+    default_accel_top_dff_w1 o_valid__4(
+        .d(o_valid__4__d),
+        .q(o_valid__4__q),
+        .clock(o_valid__4__clock)
+    );
+    default_accel_top_dff_w1 o_valid__5(
+        .d(o_valid__5__d),
+        .q(o_valid__5__q),
+        .clock(o_valid__5__clock)
+    );
+    default_accel_top_dff_w1 o_valid__6(
+        .d(o_valid__6__d),
+        .q(o_valid__6__q),
+        .clock(o_valid__6__clock)
+    );
+    default_accel_top_dff_w1 o_valid__7(
+        .d(o_valid__7__d),
+        .q(o_valid__7__q),
+        .clock(o_valid__7__clock)
+    );
+    default_accel_top_dff_w1 o_valid__8(
+        .d(o_valid__8__d),
+        .q(o_valid__8__q),
+        .clock(o_valid__8__clock)
+    );
+    default_accel_top_dff_w1 o_valid__9(
+        .d(o_valid__9__d),
+        .q(o_valid__9__q),
+        .clock(o_valid__9__clock)
+    );
+    default_accel_top_dff_w16 o_idx__0(
+        .d(o_idx__0__d),
+        .q(o_idx__0__q),
+        .clock(o_idx__0__clock)
+    );
+    default_accel_top_dff_w16 o_idx__1(
+        .d(o_idx__1__d),
+        .q(o_idx__1__q),
+        .clock(o_idx__1__clock)
+    );
+    default_accel_top_dff_w16 o_idx__2(
+        .d(o_idx__2__d),
+        .q(o_idx__2__q),
+        .clock(o_idx__2__clock)
+    );
+    default_accel_top_dff_w16 o_idx__3(
+        .d(o_idx__3__d),
+        .q(o_idx__3__q),
+        .clock(o_idx__3__clock)
+    );
+    default_accel_top_dff_w16 o_idx__4(
+        .d(o_idx__4__d),
+        .q(o_idx__4__q),
+        .clock(o_idx__4__clock)
+    );
+    default_accel_top_dff_w16 o_idx__5(
+        .d(o_idx__5__d),
+        .q(o_idx__5__q),
+        .clock(o_idx__5__clock)
+    );
+    default_accel_top_dff_w16 o_idx__6(
+        .d(o_idx__6__d),
+        .q(o_idx__6__q),
+        .clock(o_idx__6__clock)
+    );
+    default_accel_top_dff_w16 o_idx__7(
+        .d(o_idx__7__d),
+        .q(o_idx__7__q),
+        .clock(o_idx__7__clock)
+    );
+    default_accel_top_dff_w16 o_idx__8(
+        .d(o_idx__8__d),
+        .q(o_idx__8__q),
+        .clock(o_idx__8__clock)
+    );
+    default_accel_top_dff_w16 o_idx__9(
+        .d(o_idx__9__d),
+        .q(o_idx__9__q),
+        .clock(o_idx__9__clock)
+    );
+    default_accel_top_dff_w32 o_data(
+        .d(o_data__d),
+        .q(o_data__q),
+        .clock(o_data__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -5621,6 +5788,7 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
         s3_valid__clock = clock;
         s3_idx__clock = clock;
         s3_data__clock = clock;
+        o_data__clock = clock;
         s1_valid__d = s1_valid__q;
         s1_idx__d = s1_idx__q;
         s1_acc__d = s1_acc__q;
@@ -5644,6 +5812,7 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
         s3_valid__d = s3_valid__q;
         s3_idx__d = s3_idx__q;
         s3_data__d = s3_data__q;
+        o_data__d = o_data__q;
         s1_valid__d = in_valid;
         s1_idx__d = in_idx;
         s1_acc__d = in_acc;
@@ -5724,28 +5893,76 @@ module default_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,r
         ortq__s_exp = s_exp;
         ortq__zp = zp;
         ortq__relu = relu;
-        if (ort) begin
-            y8 = ortq__y;
+        o_valid__0__clock = clock;
+        o_idx__0__clock = clock;
+        o_valid__0__d = in_valid;
+        o_idx__0__d = in_idx;
+        o_valid__1__clock = clock;
+        o_idx__1__clock = clock;
+        o_valid__1__d = o_valid__0__q;
+        o_idx__1__d = o_idx__0__q;
+        o_valid__2__clock = clock;
+        o_idx__2__clock = clock;
+        o_valid__2__d = o_valid__1__q;
+        o_idx__2__d = o_idx__1__q;
+        o_valid__3__clock = clock;
+        o_idx__3__clock = clock;
+        o_valid__3__d = o_valid__2__q;
+        o_idx__3__d = o_idx__2__q;
+        o_valid__4__clock = clock;
+        o_idx__4__clock = clock;
+        o_valid__4__d = o_valid__3__q;
+        o_idx__4__d = o_idx__3__q;
+        o_valid__5__clock = clock;
+        o_idx__5__clock = clock;
+        o_valid__5__d = o_valid__4__q;
+        o_idx__5__d = o_idx__4__q;
+        o_valid__6__clock = clock;
+        o_idx__6__clock = clock;
+        o_valid__6__d = o_valid__5__q;
+        o_idx__6__d = o_idx__5__q;
+        o_valid__7__clock = clock;
+        o_idx__7__clock = clock;
+        o_valid__7__d = o_valid__6__q;
+        o_idx__7__d = o_idx__6__q;
+        o_valid__8__clock = clock;
+        o_idx__8__clock = clock;
+        o_valid__8__d = o_valid__7__q;
+        o_idx__8__d = o_idx__7__q;
+        o_valid__9__clock = clock;
+        o_idx__9__clock = clock;
+        o_valid__9__d = o_valid__8__q;
+        o_idx__9__d = o_idx__8__q;
+        if (ortq__y[32'h7]) begin
+            o_data__d = ({24'd0, ortq__y}) - 32'h100;
         end
         else begin
-            y8 = act;
+            o_data__d = ({24'd0, ortq__y});
         end
         s3_valid__d = s3a_valid__q;
         s3_idx__d = s3a_idx__q;
         if (en) begin
-            if (y8[32'h7]) begin
-                s3_data__d = ({24'd0, y8}) - 32'h100;
+            if (act[32'h7]) begin
+                s3_data__d = ({24'd0, act}) - 32'h100;
             end
             else begin
-                s3_data__d = ({24'd0, y8});
+                s3_data__d = ({24'd0, act});
             end
         end
         else begin
             s3_data__d = s3a_acc__q;
         end
-        out_valid = s3_valid__q;
-        out_idx = s3_idx__q;
-        out_data = s3_data__q;
+        use_ort = ort & en;
+        if (use_ort) begin
+            out_valid = o_valid__9__q;
+            out_idx = o_idx__9__q;
+            out_data = o_data__q;
+        end
+        else begin
+            out_valid = s3_valid__q;
+            out_idx = s3_idx__q;
+            out_data = s3_data__q;
+        end
     end
     
 endmodule // default_accel_top_requant
@@ -5771,6 +5988,9 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     reg  [31:0] r1_abs__d;
     wire  [31:0] r1_abs__q;
     reg  r1_abs__clock;
+    reg  [7:0] r1_lz__d;
+    wire  [7:0] r1_lz__q;
+    reg  r1_lz__clock;
     reg  [23:0] r1_sig__d;
     wire  [23:0] r1_sig__q;
     reg  r1_sig__clock;
@@ -5783,18 +6003,36 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     reg  r2_zero__d;
     wire  r2_zero__q;
     reg  r2_zero__clock;
-    reg  [24:0] r2_am__d;
-    wire  [24:0] r2_am__q;
-    reg  r2_am__clock;
-    reg  [7:0] r2_ea__d;
-    wire  [7:0] r2_ea__q;
-    reg  r2_ea__clock;
-    reg  [7:0] r2_exp__d;
-    wire  [7:0] r2_exp__q;
-    reg  r2_exp__clock;
+    reg  [31:0] r2_norm__d;
+    wire  [31:0] r2_norm__q;
+    reg  r2_norm__clock;
+    reg  [7:0] r2_lz__d;
+    wire  [7:0] r2_lz__q;
+    reg  r2_lz__clock;
+    reg  r2_pow2__d;
+    wire  r2_pow2__q;
+    reg  r2_pow2__clock;
     reg  [23:0] r2_sig__d;
     wire  [23:0] r2_sig__q;
     reg  r2_sig__clock;
+    reg  [7:0] r2_exp__d;
+    wire  [7:0] r2_exp__q;
+    reg  r2_exp__clock;
+    reg  r3_neg__d;
+    wire  r3_neg__q;
+    reg  r3_neg__clock;
+    reg  r3_zero__d;
+    wire  r3_zero__q;
+    reg  r3_zero__clock;
+    reg  [24:0] r3_am__d;
+    wire  [24:0] r3_am__q;
+    reg  r3_am__clock;
+    reg  [7:0] r3_e__d;
+    wire  [7:0] r3_e__q;
+    reg  r3_e__clock;
+    reg  [23:0] r3_sig__d;
+    wire  [23:0] r3_sig__q;
+    reg  r3_sig__clock;
     reg  m_ll__clock;
     reg  [15:0] m_ll__a;
     reg  [15:0] m_ll__b;
@@ -5811,32 +6049,88 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     reg  [15:0] m_hh__a;
     reg  [15:0] m_hh__b;
     wire  [31:0] m_hh__p;
-    reg  r3_neg__d;
-    wire  r3_neg__q;
-    reg  r3_neg__clock;
-    reg  r3_zero__d;
-    wire  r3_zero__q;
-    reg  r3_zero__clock;
-    reg  [7:0] r3_e__d;
-    wire  [7:0] r3_e__q;
-    reg  r3_e__clock;
     reg  r4_neg__d;
     wire  r4_neg__q;
     reg  r4_neg__clock;
     reg  r4_zero__d;
     wire  r4_zero__q;
     reg  r4_zero__clock;
-    reg  r4_sat__d;
-    wire  r4_sat__q;
-    reg  r4_sat__clock;
-    reg  [24:0] r4_pm__d;
-    wire  [24:0] r4_pm__q;
-    reg  r4_pm__clock;
-    reg  [7:0] r4_d__d;
-    wire  [7:0] r4_d__q;
-    reg  r4_d__clock;
+    reg  [7:0] r4_e__d;
+    wire  [7:0] r4_e__q;
+    reg  r4_e__clock;
+    reg  [32:0] r5_mid__d;
+    wire  [32:0] r5_mid__q;
+    reg  r5_mid__clock;
+    reg  [31:0] r5_hh__d;
+    wire  [31:0] r5_hh__q;
+    reg  r5_hh__clock;
+    reg  [31:0] r5_ll__d;
+    wire  [31:0] r5_ll__q;
+    reg  r5_ll__clock;
+    reg  r5_neg__d;
+    wire  r5_neg__q;
+    reg  r5_neg__clock;
+    reg  r5_zero__d;
+    wire  r5_zero__q;
+    reg  r5_zero__clock;
+    reg  [7:0] r5_e__d;
+    wire  [7:0] r5_e__q;
+    reg  r5_e__clock;
+    reg  [47:0] r6_prod__d;
+    wire  [47:0] r6_prod__q;
+    reg  r6_prod__clock;
+    reg  r6_neg__d;
+    wire  r6_neg__q;
+    reg  r6_neg__clock;
+    reg  r6_zero__d;
+    wire  r6_zero__q;
+    reg  r6_zero__clock;
+    reg  [7:0] r6_e__d;
+    wire  [7:0] r6_e__q;
+    reg  r6_e__clock;
+    reg  r7_neg__d;
+    wire  r7_neg__q;
+    reg  r7_neg__clock;
+    reg  r7_zero__d;
+    wire  r7_zero__q;
+    reg  r7_zero__clock;
+    reg  r7_sat__d;
+    wire  r7_sat__q;
+    reg  r7_sat__clock;
+    reg  [24:0] r7_pm__d;
+    wire  [24:0] r7_pm__q;
+    reg  r7_pm__clock;
+    reg  [7:0] r7_d__d;
+    wire  [7:0] r7_d__q;
+    reg  r7_d__clock;
+    reg  [10:0] r8_mag__d;
+    wire  [10:0] r8_mag__q;
+    reg  r8_mag__clock;
+    reg  r8_neg__d;
+    wire  r8_neg__q;
+    reg  r8_neg__clock;
+    reg  r8_zero__d;
+    wire  r8_zero__q;
+    reg  r8_zero__clock;
+    reg  r8_sat__d;
+    wire  r8_sat__q;
+    reg  r8_sat__clock;
+    reg  [10:0] r9_sum__d;
+    wire  [10:0] r9_sum__q;
+    reg  r9_sum__clock;
+    reg  r9_neg__d;
+    wire  r9_neg__q;
+    reg  r9_neg__clock;
+    reg  r9_zero__d;
+    wire  r9_zero__q;
+    reg  r9_zero__clock;
+    reg  r9_sat__d;
+    wire  r9_sat__q;
+    reg  r9_sat__clock;
     
     // Local signals
+    reg  [31:0] ones;
+    reg  [32:0] sh33;
     reg  [15:0] x16;
     reg  [7:0] n16;
     reg  [7:0] x8;
@@ -5846,7 +6140,6 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     reg  [1:0] x2;
     reg  [7:0] n2;
     reg  [7:0] n;
-    reg  [31:0] norm;
     reg  [47:0] prod;
     reg  [23:0] q_p;
     reg  [23:0] rem_p;
@@ -5875,6 +6168,11 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         .q(r1_abs__q),
         .clock(r1_abs__clock)
     );
+    default_accel_top_dff_w8 r1_lz(
+        .d(r1_lz__d),
+        .q(r1_lz__q),
+        .clock(r1_lz__clock)
+    );
     default_accel_top_dff_w24 r1_sig(
         .d(r1_sig__d),
         .q(r1_sig__q),
@@ -5895,25 +6193,55 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         .q(r2_zero__q),
         .clock(r2_zero__clock)
     );
-    default_accel_top_dff_w25 r2_am(
-        .d(r2_am__d),
-        .q(r2_am__q),
-        .clock(r2_am__clock)
+    default_accel_top_dff_w32 r2_norm(
+        .d(r2_norm__d),
+        .q(r2_norm__q),
+        .clock(r2_norm__clock)
     );
-    default_accel_top_dff_w8 r2_ea(
-        .d(r2_ea__d),
-        .q(r2_ea__q),
-        .clock(r2_ea__clock)
+    default_accel_top_dff_w8 r2_lz(
+        .d(r2_lz__d),
+        .q(r2_lz__q),
+        .clock(r2_lz__clock)
+    );
+    default_accel_top_dff_w1 r2_pow2(
+        .d(r2_pow2__d),
+        .q(r2_pow2__q),
+        .clock(r2_pow2__clock)
+    );
+    default_accel_top_dff_w24 r2_sig(
+        .d(r2_sig__d),
+        .q(r2_sig__q),
+        .clock(r2_sig__clock)
     );
     default_accel_top_dff_w8 r2_exp(
         .d(r2_exp__d),
         .q(r2_exp__q),
         .clock(r2_exp__clock)
     );
-    default_accel_top_dff_w24 r2_sig(
-        .d(r2_sig__d),
-        .q(r2_sig__q),
-        .clock(r2_sig__clock)
+    default_accel_top_dff_w1 r3_neg(
+        .d(r3_neg__d),
+        .q(r3_neg__q),
+        .clock(r3_neg__clock)
+    );
+    default_accel_top_dff_w1 r3_zero(
+        .d(r3_zero__d),
+        .q(r3_zero__q),
+        .clock(r3_zero__clock)
+    );
+    default_accel_top_dff_w25 r3_am(
+        .d(r3_am__d),
+        .q(r3_am__q),
+        .clock(r3_am__clock)
+    );
+    default_accel_top_dff_w8 r3_e(
+        .d(r3_e__d),
+        .q(r3_e__q),
+        .clock(r3_e__clock)
+    );
+    default_accel_top_dff_w24 r3_sig(
+        .d(r3_sig__d),
+        .q(r3_sig__q),
+        .clock(r3_sig__clock)
     );
     default_accel_top_m_hh m_ll(
         .clock(m_ll__clock),
@@ -5939,21 +6267,6 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         .b(m_hh__b),
         .p(m_hh__p)
     );
-    default_accel_top_dff_w1 r3_neg(
-        .d(r3_neg__d),
-        .q(r3_neg__q),
-        .clock(r3_neg__clock)
-    );
-    default_accel_top_dff_w1 r3_zero(
-        .d(r3_zero__d),
-        .q(r3_zero__q),
-        .clock(r3_zero__clock)
-    );
-    default_accel_top_dff_w8 r3_e(
-        .d(r3_e__d),
-        .q(r3_e__q),
-        .clock(r3_e__clock)
-    );
     default_accel_top_dff_w1 r4_neg(
         .d(r4_neg__d),
         .q(r4_neg__q),
@@ -5964,20 +6277,125 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         .q(r4_zero__q),
         .clock(r4_zero__clock)
     );
-    default_accel_top_dff_w1 r4_sat(
-        .d(r4_sat__d),
-        .q(r4_sat__q),
-        .clock(r4_sat__clock)
+    default_accel_top_dff_w8 r4_e(
+        .d(r4_e__d),
+        .q(r4_e__q),
+        .clock(r4_e__clock)
     );
-    default_accel_top_dff_w25 r4_pm(
-        .d(r4_pm__d),
-        .q(r4_pm__q),
-        .clock(r4_pm__clock)
+    default_accel_top_dff_w33 r5_mid(
+        .d(r5_mid__d),
+        .q(r5_mid__q),
+        .clock(r5_mid__clock)
     );
-    default_accel_top_dff_w8 r4_d(
-        .d(r4_d__d),
-        .q(r4_d__q),
-        .clock(r4_d__clock)
+    default_accel_top_dff_w32 r5_hh(
+        .d(r5_hh__d),
+        .q(r5_hh__q),
+        .clock(r5_hh__clock)
+    );
+    default_accel_top_dff_w32 r5_ll(
+        .d(r5_ll__d),
+        .q(r5_ll__q),
+        .clock(r5_ll__clock)
+    );
+    default_accel_top_dff_w1 r5_neg(
+        .d(r5_neg__d),
+        .q(r5_neg__q),
+        .clock(r5_neg__clock)
+    );
+    default_accel_top_dff_w1 r5_zero(
+        .d(r5_zero__d),
+        .q(r5_zero__q),
+        .clock(r5_zero__clock)
+    );
+    default_accel_top_dff_w8 r5_e(
+        .d(r5_e__d),
+        .q(r5_e__q),
+        .clock(r5_e__clock)
+    );
+    default_accel_top_dff_w48 r6_prod(
+        .d(r6_prod__d),
+        .q(r6_prod__q),
+        .clock(r6_prod__clock)
+    );
+    default_accel_top_dff_w1 r6_neg(
+        .d(r6_neg__d),
+        .q(r6_neg__q),
+        .clock(r6_neg__clock)
+    );
+    default_accel_top_dff_w1 r6_zero(
+        .d(r6_zero__d),
+        .q(r6_zero__q),
+        .clock(r6_zero__clock)
+    );
+    default_accel_top_dff_w8 r6_e(
+        .d(r6_e__d),
+        .q(r6_e__q),
+        .clock(r6_e__clock)
+    );
+    default_accel_top_dff_w1 r7_neg(
+        .d(r7_neg__d),
+        .q(r7_neg__q),
+        .clock(r7_neg__clock)
+    );
+    default_accel_top_dff_w1 r7_zero(
+        .d(r7_zero__d),
+        .q(r7_zero__q),
+        .clock(r7_zero__clock)
+    );
+    default_accel_top_dff_w1 r7_sat(
+        .d(r7_sat__d),
+        .q(r7_sat__q),
+        .clock(r7_sat__clock)
+    );
+    default_accel_top_dff_w25 r7_pm(
+        .d(r7_pm__d),
+        .q(r7_pm__q),
+        .clock(r7_pm__clock)
+    );
+    default_accel_top_dff_w8 r7_d(
+        .d(r7_d__d),
+        .q(r7_d__q),
+        .clock(r7_d__clock)
+    );
+    default_accel_top_dff_w11 r8_mag(
+        .d(r8_mag__d),
+        .q(r8_mag__q),
+        .clock(r8_mag__clock)
+    );
+    default_accel_top_dff_w1 r8_neg(
+        .d(r8_neg__d),
+        .q(r8_neg__q),
+        .clock(r8_neg__clock)
+    );
+    default_accel_top_dff_w1 r8_zero(
+        .d(r8_zero__d),
+        .q(r8_zero__q),
+        .clock(r8_zero__clock)
+    );
+    default_accel_top_dff_w1 r8_sat(
+        .d(r8_sat__d),
+        .q(r8_sat__q),
+        .clock(r8_sat__clock)
+    );
+    default_accel_top_dff_w11 r9_sum(
+        .d(r9_sum__d),
+        .q(r9_sum__q),
+        .clock(r9_sum__clock)
+    );
+    default_accel_top_dff_w1 r9_neg(
+        .d(r9_neg__d),
+        .q(r9_neg__q),
+        .clock(r9_neg__clock)
+    );
+    default_accel_top_dff_w1 r9_zero(
+        .d(r9_zero__d),
+        .q(r9_zero__q),
+        .clock(r9_zero__clock)
+    );
+    default_accel_top_dff_w1 r9_sat(
+        .d(r9_sat__d),
+        .q(r9_sat__q),
+        .clock(r9_sat__clock)
     );
     
     // Update code
@@ -5985,41 +6403,91 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         r1_neg__clock = clock;
         r1_zero__clock = clock;
         r1_abs__clock = clock;
+        r1_lz__clock = clock;
         r1_sig__clock = clock;
         r1_exp__clock = clock;
         r2_neg__clock = clock;
         r2_zero__clock = clock;
-        r2_am__clock = clock;
-        r2_ea__clock = clock;
-        r2_exp__clock = clock;
+        r2_norm__clock = clock;
+        r2_lz__clock = clock;
+        r2_pow2__clock = clock;
         r2_sig__clock = clock;
+        r2_exp__clock = clock;
         r3_neg__clock = clock;
         r3_zero__clock = clock;
+        r3_am__clock = clock;
         r3_e__clock = clock;
+        r3_sig__clock = clock;
         r4_neg__clock = clock;
         r4_zero__clock = clock;
-        r4_sat__clock = clock;
-        r4_pm__clock = clock;
-        r4_d__clock = clock;
+        r4_e__clock = clock;
+        r5_mid__clock = clock;
+        r5_hh__clock = clock;
+        r5_ll__clock = clock;
+        r5_neg__clock = clock;
+        r5_zero__clock = clock;
+        r5_e__clock = clock;
+        r6_prod__clock = clock;
+        r6_neg__clock = clock;
+        r6_zero__clock = clock;
+        r6_e__clock = clock;
+        r7_neg__clock = clock;
+        r7_zero__clock = clock;
+        r7_sat__clock = clock;
+        r7_pm__clock = clock;
+        r7_d__clock = clock;
+        r8_mag__clock = clock;
+        r8_neg__clock = clock;
+        r8_zero__clock = clock;
+        r8_sat__clock = clock;
+        r9_sum__clock = clock;
+        r9_neg__clock = clock;
+        r9_zero__clock = clock;
+        r9_sat__clock = clock;
         r1_neg__d = r1_neg__q;
         r1_zero__d = r1_zero__q;
         r1_abs__d = r1_abs__q;
+        r1_lz__d = r1_lz__q;
         r1_sig__d = r1_sig__q;
         r1_exp__d = r1_exp__q;
         r2_neg__d = r2_neg__q;
         r2_zero__d = r2_zero__q;
-        r2_am__d = r2_am__q;
-        r2_ea__d = r2_ea__q;
-        r2_exp__d = r2_exp__q;
+        r2_norm__d = r2_norm__q;
+        r2_lz__d = r2_lz__q;
+        r2_pow2__d = r2_pow2__q;
         r2_sig__d = r2_sig__q;
+        r2_exp__d = r2_exp__q;
         r3_neg__d = r3_neg__q;
         r3_zero__d = r3_zero__q;
+        r3_am__d = r3_am__q;
         r3_e__d = r3_e__q;
+        r3_sig__d = r3_sig__q;
         r4_neg__d = r4_neg__q;
         r4_zero__d = r4_zero__q;
-        r4_sat__d = r4_sat__q;
-        r4_pm__d = r4_pm__q;
-        r4_d__d = r4_d__q;
+        r4_e__d = r4_e__q;
+        r5_mid__d = r5_mid__q;
+        r5_hh__d = r5_hh__q;
+        r5_ll__d = r5_ll__q;
+        r5_neg__d = r5_neg__q;
+        r5_zero__d = r5_zero__q;
+        r5_e__d = r5_e__q;
+        r6_prod__d = r6_prod__q;
+        r6_neg__d = r6_neg__q;
+        r6_zero__d = r6_zero__q;
+        r6_e__d = r6_e__q;
+        r7_neg__d = r7_neg__q;
+        r7_zero__d = r7_zero__q;
+        r7_sat__d = r7_sat__q;
+        r7_pm__d = r7_pm__q;
+        r7_d__d = r7_d__q;
+        r8_mag__d = r8_mag__q;
+        r8_neg__d = r8_neg__q;
+        r8_zero__d = r8_zero__q;
+        r8_sat__d = r8_sat__q;
+        r9_sum__d = r9_sum__q;
+        r9_neg__d = r9_neg__q;
+        r9_zero__d = r9_zero__q;
+        r9_sat__d = r9_sat__q;
         m_ll__clock = clock;
         m_lh__clock = clock;
         m_hl__clock = clock;
@@ -6028,110 +6496,147 @@ module default_accel_top_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         r1_zero__d = ~|acc;
         if (acc[32'h1f]) begin
             r1_abs__d = 32'h0 - acc;
+            ones = ~acc;
         end
         else begin
             r1_abs__d = acc;
+            ones = acc;
         end
-        r1_sig__d = s_sig;
-        r1_exp__d = s_exp;
-        x16 = r1_abs__q[(32'h0)+:(16)];
+        x16 = ones[(32'h10)+:(16)];
         n16 = 8'h0;
-        if (|r1_abs__q[(32'h10)+:(16)]) begin
-            x16 = r1_abs__q[(32'h10)+:(16)];
+        if (~|ones[(32'h10)+:(16)]) begin
+            x16 = ones[(32'h0)+:(16)];
             n16 = 8'h10;
         end
-        x8 = x16[(32'h0)+:(8)];
+        x8 = x16[(32'h8)+:(8)];
         n8 = n16;
-        if (|x16[(32'h8)+:(8)]) begin
-            x8 = x16[(32'h8)+:(8)];
+        if (~|x16[(32'h8)+:(8)]) begin
+            x8 = x16[(32'h0)+:(8)];
             n8 = n16 + 8'h8;
         end
-        x4 = x8[(32'h0)+:(4)];
+        x4 = x8[(32'h4)+:(4)];
         n4 = n8;
-        if (|x8[(32'h4)+:(4)]) begin
-            x4 = x8[(32'h4)+:(4)];
+        if (~|x8[(32'h4)+:(4)]) begin
+            x4 = x8[(32'h0)+:(4)];
             n4 = n8 + 8'h4;
         end
-        x2 = x4[(32'h0)+:(2)];
+        x2 = x4[(32'h2)+:(2)];
         n2 = n4;
-        if (|x4[(32'h2)+:(2)]) begin
-            x2 = x4[(32'h2)+:(2)];
+        if (~|x4[(32'h2)+:(2)]) begin
+            x2 = x4[(32'h0)+:(2)];
             n2 = n4 + 8'h2;
         end
-        n = n2 + ({7'd0, x2[(32'h0)+:(1)]});
-        if (x2[32'h1]) begin
-            n = n2 + 8'h2;
+        n = n2;
+        if (~x2[32'h1]) begin
+            if (x2[32'h0]) begin
+                n = n2 + 8'h1;
+            end
+            else begin
+                n = n2 + 8'h2;
+            end
         end
-        norm = r1_abs__q << ((8'h20 - n) & 8'h1f);
-        if ((norm[(32'h0)+:(8)] > 8'h80) | ((norm[(32'h0)+:(8)] == 8'h80) & norm[32'h8])) begin
-            r2_am__d = ({1'd0, norm[(32'h8)+:(24)]}) + 25'h1;
+        r1_lz__d = n;
+        r1_sig__d = s_sig;
+        r1_exp__d = s_exp;
+        sh33 = ({1'd0, r1_abs__q}) << r1_lz__q;
+        r2_pow2__d = sh33[32'h20];
+        if (sh33[32'h20]) begin
+            r2_norm__d = 32'h1 << 32'h1f;
         end
         else begin
-            r2_am__d = ({1'd0, norm[(32'h8)+:(24)]});
+            r2_norm__d = sh33[(32'h0)+:(32)];
         end
-        r2_ea__d = n - 8'h18;
+        r2_lz__d = r1_lz__q;
         r2_neg__d = r1_neg__q;
         r2_zero__d = r1_zero__q;
-        r2_exp__d = r1_exp__q;
         r2_sig__d = r1_sig__q;
-        m_ll__a = r2_am__q[(32'h0)+:(16)];
-        m_ll__b = r2_sig__q[(32'h0)+:(16)];
-        m_lh__a = r2_am__q[(32'h0)+:(16)];
-        m_lh__b = ({8'd0, r2_sig__q[(32'h10)+:(8)]});
-        m_hl__a = ({7'd0, r2_am__q[(32'h10)+:(9)]});
-        m_hl__b = r2_sig__q[(32'h0)+:(16)];
-        m_hh__a = ({7'd0, r2_am__q[(32'h10)+:(9)]});
-        m_hh__b = ({8'd0, r2_sig__q[(32'h10)+:(8)]});
+        r2_exp__d = r1_exp__q;
+        if ((r2_norm__q[(32'h0)+:(8)] > 8'h80) | ((r2_norm__q[(32'h0)+:(8)] == 8'h80) & r2_norm__q[32'h8])) begin
+            r3_am__d = ({1'd0, r2_norm__q[(32'h8)+:(24)]}) + 25'h1;
+        end
+        else begin
+            r3_am__d = ({1'd0, r2_norm__q[(32'h8)+:(24)]});
+        end
+        r3_e__d = 8'h8 - r2_lz__q + ({7'd0, r2_pow2__q}) + r2_exp__q;
         r3_neg__d = r2_neg__q;
         r3_zero__d = r2_zero__q;
-        r3_e__d = r2_ea__q + r2_exp__q;
-        prod = (({16'd0, m_hh__p}) << 32'h20) + (({16'd0, m_hl__p}) << 32'h10) + (({16'd0, m_lh__p}) << 32'h10) + ({16'd0, m_ll__p});
+        r3_sig__d = r2_sig__q;
+        m_ll__a = r3_am__q[(32'h0)+:(16)];
+        m_ll__b = r3_sig__q[(32'h0)+:(16)];
+        m_lh__a = r3_am__q[(32'h0)+:(16)];
+        m_lh__b = ({8'd0, r3_sig__q[(32'h10)+:(8)]});
+        m_hl__a = ({7'd0, r3_am__q[(32'h10)+:(9)]});
+        m_hl__b = r3_sig__q[(32'h0)+:(16)];
+        m_hh__a = ({7'd0, r3_am__q[(32'h10)+:(9)]});
+        m_hh__b = ({8'd0, r3_sig__q[(32'h10)+:(8)]});
+        r4_neg__d = r3_neg__q;
+        r4_zero__d = r3_zero__q;
+        r4_e__d = r3_e__q;
+        r5_mid__d = ({1'd0, m_hl__p}) + ({1'd0, m_lh__p});
+        r5_hh__d = m_hh__p;
+        r5_ll__d = m_ll__p;
+        r5_neg__d = r4_neg__q;
+        r5_zero__d = r4_zero__q;
+        r5_e__d = r4_e__q;
+        r6_prod__d = (({16'd0, r5_hh__q}) << 32'h20) + (({15'd0, r5_mid__q}) << 32'h10) + ({16'd0, r5_ll__q});
+        r6_neg__d = r5_neg__q;
+        r6_zero__d = r5_zero__q;
+        r6_e__d = r5_e__q;
+        prod = r6_prod__q;
         if (prod[32'h2f]) begin
             q_p = prod[(32'h18)+:(24)];
             rem_p = prod[(32'h0)+:(24)];
-            e_fin = r3_e__q + 8'h18;
+            e_fin = r6_e__q + 8'h18;
         end
         else begin
             q_p = prod[(32'h17)+:(24)];
             rem_p = ({1'd0, prod[(32'h0)+:(23)]}) << 32'h1;
-            e_fin = r3_e__q + 8'h17;
+            e_fin = r6_e__q + 8'h17;
         end
         if ((rem_p > 24'h800000) | ((rem_p == 24'h800000) & q_p[32'h0])) begin
-            r4_pm__d = ({1'd0, q_p}) + 25'h1;
+            r7_pm__d = ({1'd0, q_p}) + 25'h1;
         end
         else begin
-            r4_pm__d = ({1'd0, q_p});
+            r7_pm__d = ({1'd0, q_p});
         end
         d_fin = 8'h0 - e_fin;
-        r4_sat__d = ~e_fin[32'h7] | (d_fin < 8'h10);
-        r4_zero__d = r3_zero__q | (e_fin[32'h7] & (d_fin > 8'h19));
-        r4_d__d = d_fin;
-        r4_neg__d = r3_neg__q;
-        t_y = r4_pm__q >> ((r4_d__q - 8'h10) & 8'hf);
-        lost = r4_pm__q & ((25'h1 << ((r4_d__q - 8'h10) & 8'hf)) - 25'h1);
+        r7_sat__d = ~e_fin[32'h7] | (d_fin < 8'h10);
+        r7_zero__d = r6_zero__q | (e_fin[32'h7] & (d_fin > 8'h19));
+        r7_d__d = d_fin;
+        r7_neg__d = r6_neg__q;
+        t_y = r7_pm__q >> ((r7_d__q - 8'h10) & 8'hf);
+        lost = r7_pm__q & ((25'h1 << ((r7_d__q - 8'h10) & 8'hf)) - 25'h1);
         if ((t_y[(32'h0)+:(16)] > 16'h8000) | ((t_y[(32'h0)+:(16)] == 16'h8000) & (|lost | t_y[32'h10]))) begin
             mag = ({2'd0, t_y[(32'h10)+:(9)]}) + 11'h1;
         end
         else begin
             mag = ({2'd0, t_y[(32'h10)+:(9)]});
         end
+        r8_mag__d = mag;
+        r8_neg__d = r7_neg__q;
+        r8_zero__d = r7_zero__q;
+        r8_sat__d = r7_sat__q;
         if (zp[32'h7]) begin
             zp11 = ({3'd0, zp}) - 11'h100;
         end
         else begin
             zp11 = ({3'd0, zp});
         end
-        if (r4_neg__q) begin
-            sum11 = zp11 - mag;
+        if (r8_neg__q) begin
+            r9_sum__d = zp11 - r8_mag__q;
         end
         else begin
-            sum11 = zp11 + mag;
+            r9_sum__d = zp11 + r8_mag__q;
         end
-        if (r4_zero__q) begin
+        r9_neg__d = r8_neg__q;
+        r9_zero__d = r8_zero__q;
+        r9_sat__d = r8_sat__q;
+        sum11 = r9_sum__q;
+        if (r9_zero__q) begin
             clamped = zp;
         end
-        else if (r4_sat__q) begin
-            if (r4_neg__q) begin
+        else if (r9_sat__q) begin
+            if (r9_neg__q) begin
                 clamped = 8'h80;
             end
             else begin
@@ -6238,6 +6743,60 @@ module default_accel_top_dff_w25(d,q,clock);
     end
           
 endmodule // default_accel_top_dff_w25
+
+module default_accel_top_dff_w33(d,q,clock);
+    
+    // Module arguments
+    input wire  [32:0] d;
+    output reg  [32:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 33'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w33
+
+module default_accel_top_dff_w48(d,q,clock);
+    
+    // Module arguments
+    input wire  [47:0] d;
+    output reg  [47:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 48'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w48
+
+module default_accel_top_dff_w11(d,q,clock);
+    
+    // Module arguments
+    input wire  [10:0] d;
+    output reg  [10:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 11'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w11
 
 module default_accel_top_dff_w64(d,q,clock);
     
@@ -6561,7 +7120,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,busy
     // Module arguments
     input wire  clock;
     input wire  start;
-    input wire  [305:0] geom;
+    input wire  [306:0] geom;
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
@@ -6844,6 +7403,9 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,busy
             run__d = 1'b1;
             fin__d = 1'b0;
             tail__d = 4'h8;
+            if (geom[(32'h132)+:(1)]) begin
+                tail__d = 4'hd;
+            end
         end
         ksel_r__d = ksel_nx;
         ksel = ksel_r__q;
@@ -8951,20 +9513,19 @@ module default_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     end
 endmodule // default_accel_top_weight_buffer
 
-module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_pad,bad);
+module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pad,bad);
     
     // Module arguments
     input wire  clock;
     input wire  we;
     input wire  [4:0] op;
     input wire  [63:0] payload;
-    output reg  [305:0] geom;
+    output reg  [306:0] geom;
     output reg  p_rq_en;
     output reg  [15:0] p_mult;
     output reg  [7:0] p_shift;
     output reg  [7:0] p_zp;
     output reg  p_relu;
-    output reg  p_rq_ort;
     output reg  [23:0] p_sig;
     output reg  [7:0] p_exp;
     output reg  [7:0] p_pad;
@@ -9451,12 +10012,12 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
         if (ohalf__q) begin
             geom[(32'h122)+:(16)] = out_half;
         end
+        geom[(32'h132)+:(1)] = ort__q & rq_en__q;
         p_rq_en = rq_en__q;
         p_mult = mult__q;
         p_shift = shift__q;
         p_zp = zp__q;
         p_relu = relu__q;
-        p_rq_ort = ort__q;
         p_sig = sig__q;
         p_exp = exp__q;
         p_pad = pad__q;
@@ -10392,24 +10953,6 @@ module default_accel_top_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // default_accel_top_hist_p
-
-module default_accel_top_dff_w33(d,q,clock);
-    
-    // Module arguments
-    input wire  [32:0] d;
-    output reg  [32:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 33'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w33
 
 module default_accel_top_madd(slot_in,delta,found_addr,found_words,pend_valid,pend_slot,pend_addr,pend_words,x,slot,addr,words,bad);
     

@@ -37,6 +37,9 @@ pub struct ConvPlan {
     pub passes: usize,
     /// Useful multiply-accumulates: Cout · Ho · Wo · Cin · kh · kw.
     pub macs: u64,
+    /// The layer requantizes with ONNX Runtime's pipeline (the engine's drain tail is longer);
+    /// false from [`ConvPlan::geometry`], set by [`ConvPlan::with_requant`].
+    pub ort: bool,
 }
 
 fn unsupported(what: &str, need: usize, field: &str, have: usize) -> String {
@@ -63,8 +66,13 @@ impl ConvPlan {
         let passes = oc_tiles * ic_tiles * kh * kw;
         let macs = (cout * ho * wo * cin * kh * kw) as u64;
         Ok(ConvPlan {
-            cin, h, w, cout, ho, wo, kh, kw, stride, padding, ic_tiles, oc_tiles, passes, macs,
+            cin, h, w, cout, ho, wo, kh, kw, stride, padding, ic_tiles, oc_tiles, passes, macs, ort: false,
         })
+    }
+
+    /// This plan for a layer with requantization `rq` (ONNX Runtime's mode sets `ort`).
+    pub fn with_requant(self, rq: Option<&accelgen_golden::Requant>) -> ConvPlan {
+        ConvPlan { ort: rq.is_some_and(|q| q.ort.is_some()), ..self }
     }
 
     /// This tiling, if it fits the engine's buffers and register widths.

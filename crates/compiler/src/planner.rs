@@ -105,7 +105,8 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
         match layer {
             Layer::Conv(c) => {
                 let plan = ConvPlan::geometry(&e, input, &c.weight.shape, c.params.stride, c.params.padding)
-                    .map_err(|err| format!("{path}: {err}"))?;
+                    .map_err(|err| format!("{path}: {err}"))?
+                    .with_requant(c.requant.as_ref());
                 let t = conv_cycles(&e, &plan).cycles;
                 // Fused pooling (one output group, n > 1 bands): the first band's time is lost.
                 let budget = match conv_tiling(&e, plan.clone(), &path, on_chip_multiple(net, i)) {

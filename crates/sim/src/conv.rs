@@ -95,7 +95,8 @@ pub fn run_conv(
     };
     let plan =
         ConvPlan::geometry(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding)
-            .and_then(|p| p.fits(e)).map_err(RunError::Unsupported)?;
+            .and_then(|p| p.fits(e)).map_err(RunError::Unsupported)?
+            .with_requant(layer.requant.as_ref());
     check_work(e, &plan, opts.engine)?;
     let sim = RunError::Sim;
     let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;

@@ -94,7 +94,8 @@ fn check(e: &ConvEngineParams, l: &Layer2, what: &str) -> serde_json::Map<String
         assert_eq!(run.stats[key], 0, "{what}: {key}");
     }
     let plan = ConvPlan::geometry(e, &l.input.shape, &l.layer.weight.shape, l.layer.params.stride, l.layer.params.padding)
-        .and_then(|p| p.fits(e)).unwrap();
+        .and_then(|p| p.fits(e)).unwrap()
+        .with_requant(l.layer.requant.as_ref());
     let model = conv_cycles(e, &plan);
     assert_eq!(run.stats["cycles"], model.cycles, "{what}: cycle model vs simulation");
     run.stats

@@ -61,7 +61,8 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
         for (i, layer) in net.layers.iter().enumerate() {
             if let Layer::Conv(c) = layer {
                 let plan = ConvPlan::geometry(&e, &net.shapes[i], &c.weight.shape, c.params.stride, c.params.padding)
-                    .map_err(|e| fail(e.to_string()))?;
+                    .map_err(|e| fail(e.to_string()))?
+                    .with_requant(c.requant.as_ref());
                 model_cycles += accelgen_compiler::cycle_model::conv_cycles(&e, &plan).cycles;
                 macs += plan.macs;
             }

@@ -293,6 +293,7 @@ impl Logic for ConvEngine {
         self.seq.geom.next.nodrain = self.p_nodrain.val();
         self.seq.geom.next.fbase = self.p_fbase.val();
         self.seq.geom.next.obase = self.p_obase.val();
+        self.seq.geom.next.ort = self.p_rq_ort.val() & self.p_rq_en.val();
         self.busy.next = self.seq.busy.val();
         self.done.next = self.seq.done.val();
         self.strobe.next = self.seq.strobe.val();

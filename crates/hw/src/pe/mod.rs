@@ -31,7 +31,7 @@ pub use mul::{mul_low, RegMul};
 pub use pe::{Pe, PeFault, PeParams};
 pub use skew::SkewLine;
 pub use ort_requant::{OrtRequant, ORT_REQUANT_REGS};
-pub use requant::{Requant, REQUANT_STAGES};
+pub use requant::{Requant, ORT_REQUANT_STAGES, REQUANT_STAGES};
 
 /// Tag bit: the datum is a real pixel (not a bubble).
 pub const TAG_VALID: usize = 0;

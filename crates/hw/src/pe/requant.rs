@@ -23,21 +23,21 @@
 //! |---|---|---|---|
 //! | `in_valid`, `in_idx`, `in_acc` | in | 1, 16, 32 | a value and its output-buffer entry |
 //! | `en`, `mult`, `shift`, `zp`, `relu` | in | 1, 16, 8, 8, 1 | parameter registers |
-//! | `ort`, `s_sig`, `s_exp` | in | 1, 24, 8 | ONNX Runtime's requantization ([`OrtRequant`], alongside) and its scale |
+//! | `ort`, `s_sig`, `s_exp` | in | 1, 24, 8 | ONNX Runtime's requantization ([`OrtRequant`], alongside; its results come `ORT_REQUANT_STAGES` = 10 cycles after their values) and its scale |
 //! | `out_valid`, `out_idx`, `out_data` | out | 1, 16, 32 | result (int8 sign-extended, or acc) |
 
 use crate::pe::mul::RegMul;
 use crate::pe::ort_requant::{OrtRequant, ORT_REQUANT_REGS};
 
-// ONNX Runtime's pipeline ends where this one's stage 3a does.
-const _: () = assert!(ORT_REQUANT_REGS + 1 == REQUANT_STAGES);
+/// Registered stages between `in_*` and `out_*` in ONNX Runtime's mode (`ort` and `en`).
+pub const ORT_REQUANT_STAGES: usize = ORT_REQUANT_REGS + 1;
 use rust_hdl::prelude::*;
 
 /// Registered stages between `in_*` and `out_*`.
 pub const REQUANT_STAGES: usize = 5;
 
 /// The requantizer.
-#[derive(LogicBlock, Default)]
+#[derive(LogicBlock)]
 pub struct Requant {
     /// Clock.
     pub clock: Signal<In, Clock>,
@@ -132,10 +132,29 @@ pub struct Requant {
     clamped: Signal<Local, Bits<8>>,
     /// After relu.
     act: Signal<Local, Bits<8>>,
-    /// ONNX Runtime's pipeline, beside this one: its result belongs to the value in stage 3a.
+    /// ONNX Runtime's pipeline, beside this one, and the valid flags, indices and result
+    /// register of its longer latency.
     ortq: OrtRequant,
-    /// The int8 result of the mode in use.
-    y8: Signal<Local, Bits<8>>,
+    o_valid: Vec<DFF<Bit>>,
+    o_idx: Vec<DFF<Bits<16>>>,
+    o_data: DFF<Bits<32>>,
+    /// ONNX Runtime's mode is in use (it requantizes).
+    use_ort: Signal<Local, Bit>,
+}
+
+impl Default for Requant {
+    fn default() -> Self {
+        block_with_defaults!(Requant {
+            o_valid: crate::vec_of(ORT_REQUANT_STAGES),
+            o_idx: crate::vec_of(ORT_REQUANT_STAGES),
+        } defaults {
+            clock, in_valid, in_idx, in_acc, en, mult, shift, zp, relu, ort, s_sig, s_exp, out_valid, out_idx,
+            out_data, s1_valid, s1_idx, s1_acc, s1_plo, s1_phi, s2a_valid, s2a_idx, s2a_acc, s2a_rounded, rc_pos,
+            rc_neg, rc_now, rc_r, rc_neg_hi, s2_valid, s2_idx, s2_acc, s2_y, s3a_valid, s3a_idx, s3a_acc, s3a_low,
+            s3a_inrange, s3a_neg, s3_valid, s3_idx, s3_data, prod, rounded, shifted, zp11, y11, y_small, clamped,
+            act, ortq, o_data, use_ort,
+        })
+    }
 }
 
 impl Logic for Requant {
@@ -144,7 +163,7 @@ impl Logic for Requant {
         dff_setup!(
             self, clock, s1_valid, s1_idx, s1_acc, s2a_valid, s2a_idx, s2a_acc,
             s2a_rounded, rc_r, rc_pos, rc_neg, s2_valid, s2_idx, s2_acc, s2_y, s3a_valid, s3a_idx, s3a_acc, s3a_low, s3a_inrange,
-            s3a_neg, s3_valid, s3_idx, s3_data
+            s3a_neg, s3_valid, s3_idx, s3_data, o_data
         );
         // Stage 1: the two 16×16 partial products.
         self.s1_valid.d.next = self.in_valid.val();
@@ -223,32 +242,52 @@ impl Logic for Requant {
         } else {
             self.act.next = self.clamped.val();
         }
-        // ONNX Runtime's pipeline: four registers behind `in_acc`, its result at stage 3a.
+        // ONNX Runtime's pipeline beside: its valid flags and indices follow it.
         self.ortq.clock.next = self.clock.val();
         self.ortq.acc.next = self.in_acc.val();
         self.ortq.s_sig.next = self.s_sig.val();
         self.ortq.s_exp.next = self.s_exp.val();
         self.ortq.zp.next = self.zp.val();
         self.ortq.relu.next = self.relu.val();
-        if self.ort.val() {
-            self.y8.next = self.ortq.y.val();
+        self.o_valid[0].clock.next = self.clock.val();
+        self.o_idx[0].clock.next = self.clock.val();
+        self.o_valid[0].d.next = self.in_valid.val();
+        self.o_idx[0].d.next = self.in_idx.val();
+        for i in 1..self.o_valid.len() {
+            self.o_valid[i].clock.next = self.clock.val();
+            self.o_idx[i].clock.next = self.clock.val();
+            self.o_valid[i].d.next = self.o_valid[i - 1].q.val();
+            self.o_idx[i].d.next = self.o_idx[i - 1].q.val();
+        }
+        if self.ortq.y.val().get_bit(7) {
+            self.o_data.d.next = bit_cast::<32, 8>(self.ortq.y.val()) - bits::<32>(0x100);
         } else {
-            self.y8.next = self.act.val();
+            self.o_data.d.next = bit_cast::<32, 8>(self.ortq.y.val());
         }
         self.s3_valid.d.next = self.s3a_valid.q.val();
         self.s3_idx.d.next = self.s3a_idx.q.val();
         if self.en.val() {
-            if self.y8.val().get_bit(7) {
-                self.s3_data.d.next = bit_cast::<32, 8>(self.y8.val()) - bits::<32>(0x100);
+            if self.act.val().get_bit(7) {
+                self.s3_data.d.next = bit_cast::<32, 8>(self.act.val()) - bits::<32>(0x100);
             } else {
-                self.s3_data.d.next = bit_cast::<32, 8>(self.y8.val());
+                self.s3_data.d.next = bit_cast::<32, 8>(self.act.val());
             }
         } else {
             self.s3_data.d.next = self.s3a_acc.q.val();
         }
-        self.out_valid.next = self.s3_valid.q.val();
-        self.out_idx.next = self.s3_idx.q.val();
-        self.out_data.next = self.s3_data.q.val();
+        // The mode is a parameter register, stable while values flow.
+        self.use_ort.next = self.ort.val() & self.en.val();
+        if self.use_ort.val() {
+            for last in (ORT_REQUANT_STAGES - 1)..ORT_REQUANT_STAGES {
+                self.out_valid.next = self.o_valid[last].q.val();
+                self.out_idx.next = self.o_idx[last].q.val();
+            }
+            self.out_data.next = self.o_data.q.val();
+        } else {
+            self.out_valid.next = self.s3_valid.q.val();
+            self.out_idx.next = self.s3_idx.q.val();
+            self.out_data.next = self.s3_data.q.val();
+        }
     }
 }
 
@@ -309,7 +348,8 @@ mod tests {
             u.in_valid.next = true;
             u.in_idx.next = (n as u64).into();
             u.in_acc.next = (*acc as u32 as u64).into();
-            for _ in 0..REQUANT_STAGES {
+            let stages = if q.ort.is_some() && *en { ORT_REQUANT_STAGES } else { REQUANT_STAGES };
+            for _ in 0..stages {
                 h.step().unwrap();
             }
             h.settle().unwrap();

@@ -22,6 +22,9 @@
 use crate::pe::{DrainControl, PassCounter, SlotIssuer, Tag, WeightLoader};
 use rust_hdl::prelude::*;
 
+// The drain's tail with ONNX Runtime's requantizer (13 below) is longer by its extra stages.
+const _: () = assert!(crate::pe::ORT_REQUANT_STAGES - crate::pe::REQUANT_STAGES == 5);
+
 /// The engine's layer parameters as one port: a rust-hdl `LogicStruct` is one bus in the Verilog
 /// with each field a slice, so the engine's parameter ports are not declared again here.
 #[derive(Copy, Clone, Debug, PartialEq, Default, LogicStruct)]
@@ -68,6 +71,8 @@ pub struct ConvGeometry {
     pub fbase: Bits<16>,
     /// Output-buffer entry of the outputs.
     pub obase: Bits<16>,
+    /// The requantizer runs ONNX Runtime's pipeline (its results come later: a longer tail).
+    pub ort: Bit,
 }
 
 /// The control of an R×C engine of K-kernel PEs.
@@ -192,7 +197,12 @@ impl Logic for ConvSequencer {
             self.sub_r.d.next = 0.into();
             self.run.d.next = true;
             self.fin.d.next = false;
+            // The output pipeline after the last drained entry: bias read and sum, the
+            // requantizer, the output-buffer write (ONNX Runtime's requantizer is longer).
             self.tail.d.next = 8.into();
+            if self.geom.val().ort {
+                self.tail.d.next = 13.into();
+            }
         }
         self.ksel_r.d.next = self.ksel_nx.val();
         self.ksel.next = self.ksel_r.q.val();

@@ -249,7 +249,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.p_shift.next = self.cregs.p_shift.val();
         self.conv.p_zp.next = self.cregs.p_zp.val();
         self.conv.p_relu.next = self.cregs.p_relu.val();
-        self.conv.p_rq_ort.next = self.cregs.p_rq_ort.val();
+        self.conv.p_rq_ort.next = self.cregs.geom.val().ort;
         self.conv.p_sig.next = self.cregs.p_sig.val();
         self.conv.p_exp.next = self.cregs.p_exp.val();
         self.conv.p_pad.next = self.cregs.p_pad.val();

@@ -13,7 +13,7 @@
 //! | `clock` | in | 1 | clock |
 //! | `we`, `op`, `payload` | in | 1, 5, 64 | an accepted instruction, a cycle after its acceptance |
 //! | `geom` | out | [`ConvGeometry`] | the engine's layer parameters |
-//! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu`, `p_rq_ort`, `p_sig`, `p_exp` | out | 1, 16, 8, 8, 1, 1, 24, 8 | the engine's requantizer parameters |
+//! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu`, `p_sig`, `p_exp` | out | 1, 16, 8, 8, 1, 24, 8 | the engine's requantizer parameters (ONNX Runtime's mode is `geom.ort`) |
 //! | `p_pad` | out | 8 | the value padding pixels stream as |
 //! | `bad` | out | 1 | a zero size, stride or tile count |
 //!
@@ -48,8 +48,6 @@ pub struct ConvRegs {
     pub p_zp: Signal<Out, Bits<8>>,
     /// ReLU.
     pub p_relu: Signal<Out, Bit>,
-    /// ONNX Runtime's requantization.
-    pub p_rq_ort: Signal<Out, Bit>,
     /// Its scale's significand.
     pub p_sig: Signal<Out, Bits<24>>,
     /// Its scale's exponent.
@@ -138,7 +136,7 @@ impl ConvRegs {
             fc_half: Constant::new(((first_cache_depth / 2) as u64).into()),
             out_half: Constant::new(((output_depth / 2) as u64).into()),
         } defaults {
-            clock, we, op, payload, geom, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_pad, bad, h, w, ho, wo,
+            clock, we, op, payload, geom, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_sig, p_exp, p_pad, bad, h, w, ho, wo,
             kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf, ok_shape, ok_kernel, ok_tiles,
             ort, sig, exp, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw,
             phw, tiles, taps, passes, kp, bad_r, mx_plane, mx_pixels, mx_shw, mx_phw, mx_tiles,
@@ -249,12 +247,12 @@ impl Logic for ConvRegs {
         if self.ohalf.q.val() {
             self.geom.next.obase = self.out_half.val();
         }
+        self.geom.next.ort = self.ort.q.val() & self.rq_en.q.val();
         self.p_rq_en.next = self.rq_en.q.val();
         self.p_mult.next = self.mult.q.val();
         self.p_shift.next = self.shift.q.val();
         self.p_zp.next = self.zp.q.val();
         self.p_relu.next = self.relu.q.val();
-        self.p_rq_ort.next = self.ort.q.val();
         self.p_sig.next = self.sig.q.val();
         self.p_exp.next = self.exp.q.val();
         self.p_pad.next = self.pad.q.val();
@@ -318,8 +316,8 @@ mod tests {
             );
             assert_eq!((g.keep, g.nodrain), (keep == 1, drain == 0));
             assert_eq!(
-                (u.p_rq_ort.val(), u.p_sig.val().index() as u64, u.p_exp.val().index() as u64, u.p_pad.val().index() as u64),
-                (ort == 1, sig, exp, pad)
+                (g.ort, u.p_sig.val().index() as u64, u.p_exp.val().index() as u64, u.p_pad.val().index() as u64),
+                (ort == 1 && en == 1, sig, exp, pad)
             );
             assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0));
         }
