@@ -107,7 +107,8 @@ pub fn write_npy(file: &Path, a: &Array) -> Result<(), String> {
     .map_err(io)
 }
 
-fn write_all<T: npyz::AutoSerialize, W: std::io::Write>(w: W, shape: &[u64], it: impl Iterator<Item = T>) -> std::io::Result<()> {
+/// Writes `it` as an `.npy` array of `shape`.
+pub(crate) fn write_all<T: npyz::AutoSerialize, W: std::io::Write>(w: W, shape: &[u64], it: impl Iterator<Item = T>) -> std::io::Result<()> {
     let mut out = npyz::WriteOptions::new().default_dtype().shape(shape).writer(w).begin_nd()?;
     out.extend(it)?;
     out.finish()

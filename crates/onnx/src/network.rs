@@ -190,21 +190,13 @@ enum NpyData {
 
 impl NpyData {
     fn write(&self, p: &Path) -> Result<(), String> {
-        use npyz::WriterBuilder;
         let io = |e: std::io::Error| format!("{}: cannot write: {e}", p.display());
         let f = std::io::BufWriter::new(std::fs::File::create(p).map_err(io)?);
         let shape = |s: &[usize]| s.iter().map(|&d| d as u64).collect::<Vec<_>>();
         match self {
-            NpyData::I8(s, v) => {
-                let mut w = npyz::WriteOptions::new().default_dtype().shape(&shape(s)).writer(f).begin_nd().map_err(io)?;
-                w.extend(v.iter().copied()).map_err(io)?;
-                w.finish().map_err(io)
-            }
-            NpyData::I32(s, v) => {
-                let mut w = npyz::WriteOptions::new().default_dtype().shape(&shape(s)).writer(f).begin_nd().map_err(io)?;
-                w.extend(v.iter().copied()).map_err(io)?;
-                w.finish().map_err(io)
-            }
+            NpyData::I8(s, v) => crate::io::write_all(f, &shape(s), v.iter().copied()),
+            NpyData::I32(s, v) => crate::io::write_all(f, &shape(s), v.iter().copied()),
         }
+        .map_err(io)
     }
 }
