@@ -1211,14 +1211,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__0__acc;
     reg  cols__0__valid;
     reg  [15:0] cols__0__idx;
-    reg  cols__0__en;
-    reg  [15:0] cols__0__mult;
-    reg  [7:0] cols__0__shift;
-    reg  [7:0] cols__0__zp;
-    reg  cols__0__relu;
-    reg  cols__0__ort;
-    reg  [23:0] cols__0__s_sig;
-    reg  [7:0] cols__0__s_exp;
+    reg  cols__0__set__en;
+    reg  [15:0] cols__0__set__mult;
+    reg  [7:0] cols__0__set__shift;
+    reg  [7:0] cols__0__set__zp;
+    reg  cols__0__set__relu;
+    reg  cols__0__set__ort;
+    reg  [23:0] cols__0__set__s_sig;
+    reg  [7:0] cols__0__set__s_exp;
     reg  cols__0__rd_en;
     reg  [15:0] cols__0__rd_addr;
     wire  [31:0] cols__0__rd_data;
@@ -1231,14 +1231,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__1__acc;
     reg  cols__1__valid;
     reg  [15:0] cols__1__idx;
-    reg  cols__1__en;
-    reg  [15:0] cols__1__mult;
-    reg  [7:0] cols__1__shift;
-    reg  [7:0] cols__1__zp;
-    reg  cols__1__relu;
-    reg  cols__1__ort;
-    reg  [23:0] cols__1__s_sig;
-    reg  [7:0] cols__1__s_exp;
+    reg  cols__1__set__en;
+    reg  [15:0] cols__1__set__mult;
+    reg  [7:0] cols__1__set__shift;
+    reg  [7:0] cols__1__set__zp;
+    reg  cols__1__set__relu;
+    reg  cols__1__set__ort;
+    reg  [23:0] cols__1__set__s_sig;
+    reg  [7:0] cols__1__set__s_exp;
     reg  cols__1__rd_en;
     reg  [15:0] cols__1__rd_addr;
     wire  [31:0] cols__1__rd_data;
@@ -1251,14 +1251,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__2__acc;
     reg  cols__2__valid;
     reg  [15:0] cols__2__idx;
-    reg  cols__2__en;
-    reg  [15:0] cols__2__mult;
-    reg  [7:0] cols__2__shift;
-    reg  [7:0] cols__2__zp;
-    reg  cols__2__relu;
-    reg  cols__2__ort;
-    reg  [23:0] cols__2__s_sig;
-    reg  [7:0] cols__2__s_exp;
+    reg  cols__2__set__en;
+    reg  [15:0] cols__2__set__mult;
+    reg  [7:0] cols__2__set__shift;
+    reg  [7:0] cols__2__set__zp;
+    reg  cols__2__set__relu;
+    reg  cols__2__set__ort;
+    reg  [23:0] cols__2__set__s_sig;
+    reg  [7:0] cols__2__set__s_exp;
     reg  cols__2__rd_en;
     reg  [15:0] cols__2__rd_addr;
     wire  [31:0] cols__2__rd_data;
@@ -1271,14 +1271,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__3__acc;
     reg  cols__3__valid;
     reg  [15:0] cols__3__idx;
-    reg  cols__3__en;
-    reg  [15:0] cols__3__mult;
-    reg  [7:0] cols__3__shift;
-    reg  [7:0] cols__3__zp;
-    reg  cols__3__relu;
-    reg  cols__3__ort;
-    reg  [23:0] cols__3__s_sig;
-    reg  [7:0] cols__3__s_exp;
+    reg  cols__3__set__en;
+    reg  [15:0] cols__3__set__mult;
+    reg  [7:0] cols__3__set__shift;
+    reg  [7:0] cols__3__set__zp;
+    reg  cols__3__set__relu;
+    reg  cols__3__set__ort;
+    reg  [23:0] cols__3__set__s_sig;
+    reg  [7:0] cols__3__set__s_exp;
     reg  cols__3__rd_en;
     reg  [15:0] cols__3__rd_addr;
     wire  [31:0] cols__3__rd_data;
@@ -1291,14 +1291,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__4__acc;
     reg  cols__4__valid;
     reg  [15:0] cols__4__idx;
-    reg  cols__4__en;
-    reg  [15:0] cols__4__mult;
-    reg  [7:0] cols__4__shift;
-    reg  [7:0] cols__4__zp;
-    reg  cols__4__relu;
-    reg  cols__4__ort;
-    reg  [23:0] cols__4__s_sig;
-    reg  [7:0] cols__4__s_exp;
+    reg  cols__4__set__en;
+    reg  [15:0] cols__4__set__mult;
+    reg  [7:0] cols__4__set__shift;
+    reg  [7:0] cols__4__set__zp;
+    reg  cols__4__set__relu;
+    reg  cols__4__set__ort;
+    reg  [23:0] cols__4__set__s_sig;
+    reg  [7:0] cols__4__set__s_exp;
     reg  cols__4__rd_en;
     reg  [15:0] cols__4__rd_addr;
     wire  [31:0] cols__4__rd_data;
@@ -1311,14 +1311,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__5__acc;
     reg  cols__5__valid;
     reg  [15:0] cols__5__idx;
-    reg  cols__5__en;
-    reg  [15:0] cols__5__mult;
-    reg  [7:0] cols__5__shift;
-    reg  [7:0] cols__5__zp;
-    reg  cols__5__relu;
-    reg  cols__5__ort;
-    reg  [23:0] cols__5__s_sig;
-    reg  [7:0] cols__5__s_exp;
+    reg  cols__5__set__en;
+    reg  [15:0] cols__5__set__mult;
+    reg  [7:0] cols__5__set__shift;
+    reg  [7:0] cols__5__set__zp;
+    reg  cols__5__set__relu;
+    reg  cols__5__set__ort;
+    reg  [23:0] cols__5__set__s_sig;
+    reg  [7:0] cols__5__set__s_exp;
     reg  cols__5__rd_en;
     reg  [15:0] cols__5__rd_addr;
     wire  [31:0] cols__5__rd_data;
@@ -1331,14 +1331,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__6__acc;
     reg  cols__6__valid;
     reg  [15:0] cols__6__idx;
-    reg  cols__6__en;
-    reg  [15:0] cols__6__mult;
-    reg  [7:0] cols__6__shift;
-    reg  [7:0] cols__6__zp;
-    reg  cols__6__relu;
-    reg  cols__6__ort;
-    reg  [23:0] cols__6__s_sig;
-    reg  [7:0] cols__6__s_exp;
+    reg  cols__6__set__en;
+    reg  [15:0] cols__6__set__mult;
+    reg  [7:0] cols__6__set__shift;
+    reg  [7:0] cols__6__set__zp;
+    reg  cols__6__set__relu;
+    reg  cols__6__set__ort;
+    reg  [23:0] cols__6__set__s_sig;
+    reg  [7:0] cols__6__set__s_exp;
     reg  cols__6__rd_en;
     reg  [15:0] cols__6__rd_addr;
     wire  [31:0] cols__6__rd_data;
@@ -1351,14 +1351,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__7__acc;
     reg  cols__7__valid;
     reg  [15:0] cols__7__idx;
-    reg  cols__7__en;
-    reg  [15:0] cols__7__mult;
-    reg  [7:0] cols__7__shift;
-    reg  [7:0] cols__7__zp;
-    reg  cols__7__relu;
-    reg  cols__7__ort;
-    reg  [23:0] cols__7__s_sig;
-    reg  [7:0] cols__7__s_exp;
+    reg  cols__7__set__en;
+    reg  [15:0] cols__7__set__mult;
+    reg  [7:0] cols__7__set__shift;
+    reg  [7:0] cols__7__set__zp;
+    reg  cols__7__set__relu;
+    reg  cols__7__set__ort;
+    reg  [23:0] cols__7__set__s_sig;
+    reg  [7:0] cols__7__set__s_exp;
     reg  cols__7__rd_en;
     reg  [15:0] cols__7__rd_addr;
     wire  [31:0] cols__7__rd_data;
@@ -2741,14 +2741,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__0__acc),
         .valid(cols__0__valid),
         .idx(cols__0__idx),
-        .en(cols__0__en),
-        .mult(cols__0__mult),
-        .shift(cols__0__shift),
-        .zp(cols__0__zp),
-        .relu(cols__0__relu),
-        .ort(cols__0__ort),
-        .s_sig(cols__0__s_sig),
-        .s_exp(cols__0__s_exp),
+        .set_en(cols__0__set__en),
+        .set_mult(cols__0__set__mult),
+        .set_shift(cols__0__set__shift),
+        .set_zp(cols__0__set__zp),
+        .set_relu(cols__0__set__relu),
+        .set_ort(cols__0__set__ort),
+        .set_s_sig(cols__0__set__s_sig),
+        .set_s_exp(cols__0__set__s_exp),
         .rd_en(cols__0__rd_en),
         .rd_addr(cols__0__rd_addr),
         .rd_data(cols__0__rd_data)
@@ -2763,14 +2763,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__1__acc),
         .valid(cols__1__valid),
         .idx(cols__1__idx),
-        .en(cols__1__en),
-        .mult(cols__1__mult),
-        .shift(cols__1__shift),
-        .zp(cols__1__zp),
-        .relu(cols__1__relu),
-        .ort(cols__1__ort),
-        .s_sig(cols__1__s_sig),
-        .s_exp(cols__1__s_exp),
+        .set_en(cols__1__set__en),
+        .set_mult(cols__1__set__mult),
+        .set_shift(cols__1__set__shift),
+        .set_zp(cols__1__set__zp),
+        .set_relu(cols__1__set__relu),
+        .set_ort(cols__1__set__ort),
+        .set_s_sig(cols__1__set__s_sig),
+        .set_s_exp(cols__1__set__s_exp),
         .rd_en(cols__1__rd_en),
         .rd_addr(cols__1__rd_addr),
         .rd_data(cols__1__rd_data)
@@ -2785,14 +2785,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__2__acc),
         .valid(cols__2__valid),
         .idx(cols__2__idx),
-        .en(cols__2__en),
-        .mult(cols__2__mult),
-        .shift(cols__2__shift),
-        .zp(cols__2__zp),
-        .relu(cols__2__relu),
-        .ort(cols__2__ort),
-        .s_sig(cols__2__s_sig),
-        .s_exp(cols__2__s_exp),
+        .set_en(cols__2__set__en),
+        .set_mult(cols__2__set__mult),
+        .set_shift(cols__2__set__shift),
+        .set_zp(cols__2__set__zp),
+        .set_relu(cols__2__set__relu),
+        .set_ort(cols__2__set__ort),
+        .set_s_sig(cols__2__set__s_sig),
+        .set_s_exp(cols__2__set__s_exp),
         .rd_en(cols__2__rd_en),
         .rd_addr(cols__2__rd_addr),
         .rd_data(cols__2__rd_data)
@@ -2807,14 +2807,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__3__acc),
         .valid(cols__3__valid),
         .idx(cols__3__idx),
-        .en(cols__3__en),
-        .mult(cols__3__mult),
-        .shift(cols__3__shift),
-        .zp(cols__3__zp),
-        .relu(cols__3__relu),
-        .ort(cols__3__ort),
-        .s_sig(cols__3__s_sig),
-        .s_exp(cols__3__s_exp),
+        .set_en(cols__3__set__en),
+        .set_mult(cols__3__set__mult),
+        .set_shift(cols__3__set__shift),
+        .set_zp(cols__3__set__zp),
+        .set_relu(cols__3__set__relu),
+        .set_ort(cols__3__set__ort),
+        .set_s_sig(cols__3__set__s_sig),
+        .set_s_exp(cols__3__set__s_exp),
         .rd_en(cols__3__rd_en),
         .rd_addr(cols__3__rd_addr),
         .rd_data(cols__3__rd_data)
@@ -2829,14 +2829,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__4__acc),
         .valid(cols__4__valid),
         .idx(cols__4__idx),
-        .en(cols__4__en),
-        .mult(cols__4__mult),
-        .shift(cols__4__shift),
-        .zp(cols__4__zp),
-        .relu(cols__4__relu),
-        .ort(cols__4__ort),
-        .s_sig(cols__4__s_sig),
-        .s_exp(cols__4__s_exp),
+        .set_en(cols__4__set__en),
+        .set_mult(cols__4__set__mult),
+        .set_shift(cols__4__set__shift),
+        .set_zp(cols__4__set__zp),
+        .set_relu(cols__4__set__relu),
+        .set_ort(cols__4__set__ort),
+        .set_s_sig(cols__4__set__s_sig),
+        .set_s_exp(cols__4__set__s_exp),
         .rd_en(cols__4__rd_en),
         .rd_addr(cols__4__rd_addr),
         .rd_data(cols__4__rd_data)
@@ -2851,14 +2851,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__5__acc),
         .valid(cols__5__valid),
         .idx(cols__5__idx),
-        .en(cols__5__en),
-        .mult(cols__5__mult),
-        .shift(cols__5__shift),
-        .zp(cols__5__zp),
-        .relu(cols__5__relu),
-        .ort(cols__5__ort),
-        .s_sig(cols__5__s_sig),
-        .s_exp(cols__5__s_exp),
+        .set_en(cols__5__set__en),
+        .set_mult(cols__5__set__mult),
+        .set_shift(cols__5__set__shift),
+        .set_zp(cols__5__set__zp),
+        .set_relu(cols__5__set__relu),
+        .set_ort(cols__5__set__ort),
+        .set_s_sig(cols__5__set__s_sig),
+        .set_s_exp(cols__5__set__s_exp),
         .rd_en(cols__5__rd_en),
         .rd_addr(cols__5__rd_addr),
         .rd_data(cols__5__rd_data)
@@ -2873,14 +2873,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__6__acc),
         .valid(cols__6__valid),
         .idx(cols__6__idx),
-        .en(cols__6__en),
-        .mult(cols__6__mult),
-        .shift(cols__6__shift),
-        .zp(cols__6__zp),
-        .relu(cols__6__relu),
-        .ort(cols__6__ort),
-        .s_sig(cols__6__s_sig),
-        .s_exp(cols__6__s_exp),
+        .set_en(cols__6__set__en),
+        .set_mult(cols__6__set__mult),
+        .set_shift(cols__6__set__shift),
+        .set_zp(cols__6__set__zp),
+        .set_relu(cols__6__set__relu),
+        .set_ort(cols__6__set__ort),
+        .set_s_sig(cols__6__set__s_sig),
+        .set_s_exp(cols__6__set__s_exp),
         .rd_en(cols__6__rd_en),
         .rd_addr(cols__6__rd_addr),
         .rd_data(cols__6__rd_data)
@@ -2895,14 +2895,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__7__acc),
         .valid(cols__7__valid),
         .idx(cols__7__idx),
-        .en(cols__7__en),
-        .mult(cols__7__mult),
-        .shift(cols__7__shift),
-        .zp(cols__7__zp),
-        .relu(cols__7__relu),
-        .ort(cols__7__ort),
-        .s_sig(cols__7__s_sig),
-        .s_exp(cols__7__s_exp),
+        .set_en(cols__7__set__en),
+        .set_mult(cols__7__set__mult),
+        .set_shift(cols__7__set__shift),
+        .set_zp(cols__7__set__zp),
+        .set_relu(cols__7__set__relu),
+        .set_ort(cols__7__set__ort),
+        .set_s_sig(cols__7__set__s_sig),
+        .set_s_exp(cols__7__set__s_exp),
         .rd_en(cols__7__rd_en),
         .rd_addr(cols__7__rd_addr),
         .rd_data(cols__7__rd_data)
@@ -3833,14 +3833,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__0__acc = accs__0__d_data;
         cols__0__valid = seq__o_valid;
         cols__0__idx = seq__o_idx;
-        cols__0__en = p_rq_en;
-        cols__0__mult = p_mult;
-        cols__0__shift = p_shift;
-        cols__0__zp = p_zp;
-        cols__0__relu = p_relu;
-        cols__0__ort = p_rq_ort;
-        cols__0__s_sig = p_sig;
-        cols__0__s_exp = p_exp;
+        cols__0__set__en = p_rq_en;
+        cols__0__set__mult = p_mult;
+        cols__0__set__shift = p_shift;
+        cols__0__set__zp = p_zp;
+        cols__0__set__relu = p_relu;
+        cols__0__set__ort = p_rq_ort;
+        cols__0__set__s_sig = p_sig;
+        cols__0__set__s_exp = p_exp;
         cols__0__rd_en = rd_en & rd_bank[0];
         cols__0__rd_addr = rd_addr;
         if (rd_sel__q[0]) begin
@@ -3854,14 +3854,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__1__acc = accs__1__d_data;
         cols__1__valid = seq__o_valid;
         cols__1__idx = seq__o_idx;
-        cols__1__en = p_rq_en;
-        cols__1__mult = p_mult;
-        cols__1__shift = p_shift;
-        cols__1__zp = p_zp;
-        cols__1__relu = p_relu;
-        cols__1__ort = p_rq_ort;
-        cols__1__s_sig = p_sig;
-        cols__1__s_exp = p_exp;
+        cols__1__set__en = p_rq_en;
+        cols__1__set__mult = p_mult;
+        cols__1__set__shift = p_shift;
+        cols__1__set__zp = p_zp;
+        cols__1__set__relu = p_relu;
+        cols__1__set__ort = p_rq_ort;
+        cols__1__set__s_sig = p_sig;
+        cols__1__set__s_exp = p_exp;
         cols__1__rd_en = rd_en & rd_bank[1];
         cols__1__rd_addr = rd_addr;
         if (rd_sel__q[1]) begin
@@ -3875,14 +3875,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__2__acc = accs__2__d_data;
         cols__2__valid = seq__o_valid;
         cols__2__idx = seq__o_idx;
-        cols__2__en = p_rq_en;
-        cols__2__mult = p_mult;
-        cols__2__shift = p_shift;
-        cols__2__zp = p_zp;
-        cols__2__relu = p_relu;
-        cols__2__ort = p_rq_ort;
-        cols__2__s_sig = p_sig;
-        cols__2__s_exp = p_exp;
+        cols__2__set__en = p_rq_en;
+        cols__2__set__mult = p_mult;
+        cols__2__set__shift = p_shift;
+        cols__2__set__zp = p_zp;
+        cols__2__set__relu = p_relu;
+        cols__2__set__ort = p_rq_ort;
+        cols__2__set__s_sig = p_sig;
+        cols__2__set__s_exp = p_exp;
         cols__2__rd_en = rd_en & rd_bank[2];
         cols__2__rd_addr = rd_addr;
         if (rd_sel__q[2]) begin
@@ -3896,14 +3896,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__3__acc = accs__3__d_data;
         cols__3__valid = seq__o_valid;
         cols__3__idx = seq__o_idx;
-        cols__3__en = p_rq_en;
-        cols__3__mult = p_mult;
-        cols__3__shift = p_shift;
-        cols__3__zp = p_zp;
-        cols__3__relu = p_relu;
-        cols__3__ort = p_rq_ort;
-        cols__3__s_sig = p_sig;
-        cols__3__s_exp = p_exp;
+        cols__3__set__en = p_rq_en;
+        cols__3__set__mult = p_mult;
+        cols__3__set__shift = p_shift;
+        cols__3__set__zp = p_zp;
+        cols__3__set__relu = p_relu;
+        cols__3__set__ort = p_rq_ort;
+        cols__3__set__s_sig = p_sig;
+        cols__3__set__s_exp = p_exp;
         cols__3__rd_en = rd_en & rd_bank[3];
         cols__3__rd_addr = rd_addr;
         if (rd_sel__q[3]) begin
@@ -3917,14 +3917,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__4__acc = accs__4__d_data;
         cols__4__valid = seq__o_valid;
         cols__4__idx = seq__o_idx;
-        cols__4__en = p_rq_en;
-        cols__4__mult = p_mult;
-        cols__4__shift = p_shift;
-        cols__4__zp = p_zp;
-        cols__4__relu = p_relu;
-        cols__4__ort = p_rq_ort;
-        cols__4__s_sig = p_sig;
-        cols__4__s_exp = p_exp;
+        cols__4__set__en = p_rq_en;
+        cols__4__set__mult = p_mult;
+        cols__4__set__shift = p_shift;
+        cols__4__set__zp = p_zp;
+        cols__4__set__relu = p_relu;
+        cols__4__set__ort = p_rq_ort;
+        cols__4__set__s_sig = p_sig;
+        cols__4__set__s_exp = p_exp;
         cols__4__rd_en = rd_en & rd_bank[4];
         cols__4__rd_addr = rd_addr;
         if (rd_sel__q[4]) begin
@@ -3938,14 +3938,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__5__acc = accs__5__d_data;
         cols__5__valid = seq__o_valid;
         cols__5__idx = seq__o_idx;
-        cols__5__en = p_rq_en;
-        cols__5__mult = p_mult;
-        cols__5__shift = p_shift;
-        cols__5__zp = p_zp;
-        cols__5__relu = p_relu;
-        cols__5__ort = p_rq_ort;
-        cols__5__s_sig = p_sig;
-        cols__5__s_exp = p_exp;
+        cols__5__set__en = p_rq_en;
+        cols__5__set__mult = p_mult;
+        cols__5__set__shift = p_shift;
+        cols__5__set__zp = p_zp;
+        cols__5__set__relu = p_relu;
+        cols__5__set__ort = p_rq_ort;
+        cols__5__set__s_sig = p_sig;
+        cols__5__set__s_exp = p_exp;
         cols__5__rd_en = rd_en & rd_bank[5];
         cols__5__rd_addr = rd_addr;
         if (rd_sel__q[5]) begin
@@ -3959,14 +3959,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__6__acc = accs__6__d_data;
         cols__6__valid = seq__o_valid;
         cols__6__idx = seq__o_idx;
-        cols__6__en = p_rq_en;
-        cols__6__mult = p_mult;
-        cols__6__shift = p_shift;
-        cols__6__zp = p_zp;
-        cols__6__relu = p_relu;
-        cols__6__ort = p_rq_ort;
-        cols__6__s_sig = p_sig;
-        cols__6__s_exp = p_exp;
+        cols__6__set__en = p_rq_en;
+        cols__6__set__mult = p_mult;
+        cols__6__set__shift = p_shift;
+        cols__6__set__zp = p_zp;
+        cols__6__set__relu = p_relu;
+        cols__6__set__ort = p_rq_ort;
+        cols__6__set__s_sig = p_sig;
+        cols__6__set__s_exp = p_exp;
         cols__6__rd_en = rd_en & rd_bank[6];
         cols__6__rd_addr = rd_addr;
         if (rd_sel__q[6]) begin
@@ -3980,14 +3980,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__7__acc = accs__7__d_data;
         cols__7__valid = seq__o_valid;
         cols__7__idx = seq__o_idx;
-        cols__7__en = p_rq_en;
-        cols__7__mult = p_mult;
-        cols__7__shift = p_shift;
-        cols__7__zp = p_zp;
-        cols__7__relu = p_relu;
-        cols__7__ort = p_rq_ort;
-        cols__7__s_sig = p_sig;
-        cols__7__s_exp = p_exp;
+        cols__7__set__en = p_rq_en;
+        cols__7__set__mult = p_mult;
+        cols__7__set__shift = p_shift;
+        cols__7__set__zp = p_zp;
+        cols__7__set__relu = p_relu;
+        cols__7__set__ort = p_rq_ort;
+        cols__7__set__s_sig = p_sig;
+        cols__7__set__s_exp = p_exp;
         cols__7__rd_en = rd_en & rd_bank[7];
         cols__7__rd_addr = rd_addr;
         if (rd_sel__q[7]) begin
@@ -4496,7 +4496,7 @@ module default_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr
     end
 endmodule // default_conv_engine_first_cache_bank
 
-module default_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,en,mult,shift,zp,relu,ort,s_sig,s_exp,rd_en,rd_addr,rd_data);
+module default_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,rd_en,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -4508,14 +4508,14 @@ module default_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,vali
     input wire  [31:0] acc;
     input wire  valid;
     input wire  [15:0] idx;
-    input wire  en;
-    input wire  [15:0] mult;
-    input wire  [7:0] shift;
-    input wire  [7:0] zp;
-    input wire  relu;
-    input wire  ort;
-    input wire  [23:0] s_sig;
-    input wire  [7:0] s_exp;
+    input wire  set_en;
+    input wire  [15:0] set_mult;
+    input wire  [7:0] set_shift;
+    input wire  [7:0] set_zp;
+    input wire  set_relu;
+    input wire  set_ort;
+    input wire  [23:0] set_s_sig;
+    input wire  [7:0] set_s_exp;
     input wire  rd_en;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
@@ -4532,14 +4532,6 @@ module default_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,vali
     reg  rq__in_valid;
     reg  [15:0] rq__in_idx;
     reg  [31:0] rq__in_acc;
-    reg  rq__en;
-    reg  [15:0] rq__mult;
-    reg  [7:0] rq__shift;
-    reg  [7:0] rq__zp;
-    reg  rq__relu;
-    reg  rq__ort;
-    reg  [23:0] rq__s_sig;
-    reg  [7:0] rq__s_exp;
     wire  rq__out_valid;
     wire  [15:0] rq__out_idx;
     wire  [31:0] rq__out_data;
@@ -4575,14 +4567,14 @@ module default_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,vali
         .in_valid(rq__in_valid),
         .in_idx(rq__in_idx),
         .in_acc(rq__in_acc),
-        .en(rq__en),
-        .mult(rq__mult),
-        .shift(rq__shift),
-        .zp(rq__zp),
-        .relu(rq__relu),
-        .ort(rq__ort),
-        .s_sig(rq__s_sig),
-        .s_exp(rq__s_exp),
+        .set_en(set_en),
+        .set_mult(set_mult),
+        .set_shift(set_shift),
+        .set_zp(set_zp),
+        .set_relu(set_relu),
+        .set_ort(set_ort),
+        .set_s_sig(set_s_sig),
+        .set_s_exp(set_s_exp),
         .out_valid(rq__out_valid),
         .out_idx(rq__out_idx),
         .out_data(rq__out_data)
@@ -4634,14 +4626,6 @@ module default_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,vali
         rq__in_valid = valid;
         rq__in_idx = idx;
         rq__in_acc = sum__q;
-        rq__en = en;
-        rq__mult = mult;
-        rq__shift = shift;
-        rq__zp = zp;
-        rq__relu = relu;
-        rq__ort = ort;
-        rq__s_sig = s_sig;
-        rq__s_exp = s_exp;
         obank__w_en = rq__out_valid;
         obank__w_addr = rq__out_idx;
         obank__w_data = rq__out_data;
@@ -4704,21 +4688,21 @@ module default_conv_engine_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // default_conv_engine_obank
 
-module default_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,ort,s_sig,s_exp,out_valid,out_idx,out_data);
+module default_conv_engine_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
     input wire  in_valid;
     input wire  [15:0] in_idx;
     input wire  [31:0] in_acc;
-    input wire  en;
-    input wire  [15:0] mult;
-    input wire  [7:0] shift;
-    input wire  [7:0] zp;
-    input wire  relu;
-    input wire  ort;
-    input wire  [23:0] s_sig;
-    input wire  [7:0] s_exp;
+    input wire  set_en;
+    input wire  [15:0] set_mult;
+    input wire  [7:0] set_shift;
+    input wire  [7:0] set_zp;
+    input wire  set_relu;
+    input wire  set_ort;
+    input wire  [23:0] set_s_sig;
+    input wire  [7:0] set_s_exp;
     output reg  out_valid;
     output reg  [15:0] out_idx;
     output reg  [31:0] out_data;
@@ -5183,19 +5167,19 @@ module default_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp
         s1_acc__d = in_acc;
         s1_plo__clock = clock;
         s1_plo__a = in_acc[(32'h0)+:(16)];
-        s1_plo__b = mult;
+        s1_plo__b = set_mult;
         s1_phi__clock = clock;
         s1_phi__a = in_acc[(32'h10)+:(16)];
-        s1_phi__b = mult;
-        if (|shift) begin
-            rc_now = 64'h1 << (shift - 8'h1);
+        s1_phi__b = set_mult;
+        if (|set_shift) begin
+            rc_now = 64'h1 << (set_shift - 8'h1);
         end
         else begin
             rc_now = 64'h0;
         end
         rc_r__d = rc_now;
         rc_pos__d = rc_r__q;
-        rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, mult});
+        rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, set_mult});
         rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
         prod = (({32'd0, s1_phi__p}) << 32'h10) + ({32'd0, s1_plo__p});
         if (s1_acc__q[32'h1f]) begin
@@ -5209,20 +5193,20 @@ module default_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp
         s2a_acc__d = s1_acc__q;
         s2a_rounded__d = rounded;
         if (s2a_rounded__q[32'h3f]) begin
-            shifted = ~((~s2a_rounded__q) >> shift);
+            shifted = ~((~s2a_rounded__q) >> set_shift);
         end
         else begin
-            shifted = s2a_rounded__q >> shift;
+            shifted = s2a_rounded__q >> set_shift;
         end
         s2_valid__d = s2a_valid__q;
         s2_idx__d = s2a_idx__q;
         s2_acc__d = s2a_acc__q;
         s2_y__d = shifted;
-        if (zp[32'h7]) begin
-            zp11 = ({3'd0, zp}) - 11'h100;
+        if (set_zp[32'h7]) begin
+            zp11 = ({3'd0, set_zp}) - 11'h100;
         end
         else begin
-            zp11 = ({3'd0, zp});
+            zp11 = ({3'd0, set_zp});
         end
         y11 = s2_y__q[(32'h0)+:(11)] + zp11;
         y_small = &s2_y__q[(32'h9)+:(55)] | ~|s2_y__q[(32'h9)+:(55)];
@@ -5246,18 +5230,18 @@ module default_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp
         else begin
             clamped = 8'h7f;
         end
-        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
-            act = zp;
+        if (set_relu & ((clamped ^ 8'h80) < (set_zp ^ 8'h80))) begin
+            act = set_zp;
         end
         else begin
             act = clamped;
         end
         ortq__clock = clock;
         ortq__acc = in_acc;
-        ortq__s_sig = s_sig;
-        ortq__s_exp = s_exp;
-        ortq__zp = zp;
-        ortq__relu = relu;
+        ortq__s_sig = set_s_sig;
+        ortq__s_exp = set_s_exp;
+        ortq__zp = set_zp;
+        ortq__relu = set_relu;
         o_valid__0__clock = clock;
         o_idx__0__clock = clock;
         o_valid__0__d = in_valid;
@@ -5306,7 +5290,7 @@ module default_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp
         end
         s3_valid__d = s3a_valid__q;
         s3_idx__d = s3a_idx__q;
-        if (en) begin
+        if (set_en) begin
             if (act[32'h7]) begin
                 s3_data__d = ({24'd0, act}) - 32'h100;
             end
@@ -5317,7 +5301,7 @@ module default_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp
         else begin
             s3_data__d = s3a_acc__q;
         end
-        use_ort = ort & en;
+        use_ort = set_ort & set_en;
         if (use_ort) begin
             out_valid = o_valid__9__q;
             out_idx = o_idx__9__q;

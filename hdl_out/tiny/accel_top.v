@@ -13,14 +13,14 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     output reg  st_busy;
     output reg  st_done;
     output reg  st_error;
-    output reg  m_req_valid;
+    output wire  m_req_valid;
     input wire  m_req_ready;
-    output reg  m_req_we;
-    output reg  [25:0] m_req_addr;
-    output reg  [31:0] m_req_wdata;
-    output reg  m_req_be;
+    output wire  m_req_we;
+    output wire  [25:0] m_req_addr;
+    output wire  [31:0] m_req_wdata;
+    output wire  m_req_be;
     input wire  m_rsp_valid;
-    output reg  m_rsp_ready;
+    output wire  m_rsp_ready;
     input wire  [31:0] m_rsp_data;
     
     // Stub signals
@@ -46,12 +46,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] conv__p_h;
     reg  [15:0] conv__p_w;
     reg  [15:0] conv__p_wo;
-    reg  [15:0] conv__p_kh;
-    reg  [15:0] conv__p_kw;
-    reg  [15:0] conv__p_sh;
-    reg  [15:0] conv__p_sw;
-    reg  [15:0] conv__p_ph;
-    reg  [15:0] conv__p_pw;
+    reg  [15:0] conv__p__kh;
+    reg  [15:0] conv__p__kw;
+    reg  [15:0] conv__p__sh;
+    reg  [15:0] conv__p__sw;
+    reg  [15:0] conv__p__ph;
+    reg  [15:0] conv__p__pw;
     reg  [15:0] conv__p_ic_tiles;
     reg  [15:0] conv__p_oc_tiles;
     reg  [15:0] conv__p_plane;
@@ -118,15 +118,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  mover__g_copy;
     wire  mover__busy;
     wire  mover__err;
-    wire  mover__m_req_valid;
-    reg  mover__m_req_ready;
-    wire  mover__m_req_we;
-    wire  [25:0] mover__m_req_addr;
-    wire  [31:0] mover__m_req_wdata;
-    wire  mover__m_req_be;
-    reg  mover__m_rsp_valid;
-    wire  mover__m_rsp_ready;
-    reg  [31:0] mover__m_rsp_data;
     wire  mover__w_en;
     wire  [1:0] mover__w_sel;
     wire  [63:0] mover__w_bank;
@@ -271,12 +262,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_h(conv__p_h),
         .p_w(conv__p_w),
         .p_wo(conv__p_wo),
-        .p_kh(conv__p_kh),
-        .p_kw(conv__p_kw),
-        .p_sh(conv__p_sh),
-        .p_sw(conv__p_sw),
-        .p_ph(conv__p_ph),
-        .p_pw(conv__p_pw),
+        .p_kh(conv__p__kh),
+        .p_kw(conv__p__kw),
+        .p_sh(conv__p__sh),
+        .p_sw(conv__p__sw),
+        .p_ph(conv__p__ph),
+        .p_pw(conv__p__pw),
         .p_ic_tiles(conv__p_ic_tiles),
         .p_oc_tiles(conv__p_oc_tiles),
         .p_plane(conv__p_plane),
@@ -347,15 +338,15 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_copy(mover__g_copy),
         .busy(mover__busy),
         .err(mover__err),
-        .m_req_valid(mover__m_req_valid),
-        .m_req_ready(mover__m_req_ready),
-        .m_req_we(mover__m_req_we),
-        .m_req_addr(mover__m_req_addr),
-        .m_req_wdata(mover__m_req_wdata),
-        .m_req_be(mover__m_req_be),
-        .m_rsp_valid(mover__m_rsp_valid),
-        .m_rsp_ready(mover__m_rsp_ready),
-        .m_rsp_data(mover__m_rsp_data),
+        .m_req_valid(m_req_valid),
+        .m_req_ready(m_req_ready),
+        .m_req_we(m_req_we),
+        .m_req_addr(m_req_addr),
+        .m_req_wdata(m_req_wdata),
+        .m_req_be(m_req_be),
+        .m_rsp_valid(m_rsp_valid),
+        .m_rsp_ready(m_rsp_ready),
+        .m_rsp_data(m_rsp_data),
         .w_en(mover__w_en),
         .w_sel(mover__w_sel),
         .w_bank(mover__w_bank),
@@ -562,12 +553,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_h = cregs__geom[(32'h0)+:(16)];
         conv__p_w = cregs__geom[(32'h10)+:(16)];
         conv__p_wo = cregs__geom[(32'h20)+:(16)];
-        conv__p_kh = cregs__geom[(32'h30)+:(16)];
-        conv__p_kw = cregs__geom[(32'h40)+:(16)];
-        conv__p_sh = cregs__geom[(32'h50)+:(16)];
-        conv__p_sw = cregs__geom[(32'h60)+:(16)];
-        conv__p_ph = cregs__geom[(32'h70)+:(16)];
-        conv__p_pw = cregs__geom[(32'h80)+:(16)];
+        conv__p__kh = cregs__geom[(32'h30)+:(16)];
+        conv__p__kw = cregs__geom[(32'h40)+:(16)];
+        conv__p__sh = cregs__geom[(32'h50)+:(16)];
+        conv__p__sw = cregs__geom[(32'h60)+:(16)];
+        conv__p__ph = cregs__geom[(32'h70)+:(16)];
+        conv__p__pw = cregs__geom[(32'h80)+:(16)];
         conv__p_ic_tiles = cregs__geom[(32'h90)+:(16)];
         conv__p_oc_tiles = cregs__geom[(32'ha0)+:(16)];
         conv__p_plane = cregs__geom[(32'hb0)+:(16)];
@@ -612,15 +603,6 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         if (mover__r_sel) begin
             mover__r_data = pool__rd_data;
         end
-        m_req_valid = mover__m_req_valid;
-        m_req_we = mover__m_req_we;
-        m_req_addr = mover__m_req_addr;
-        m_req_wdata = mover__m_req_wdata;
-        m_req_be = mover__m_req_be;
-        mover__m_req_ready = m_req_ready;
-        mover__m_rsp_valid = m_rsp_valid;
-        mover__m_rsp_data = m_rsp_data;
-        m_rsp_ready = mover__m_rsp_ready;
         perf__cycles = rc__running;
         perf__instructions = disp__accept;
         perf__dispatch_stalls = disp__w_any;
@@ -631,7 +613,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         perf__pool_busy = rc__running & pool__busy;
         perf__pool_enabled = rc__running & pool__busy & pool__enable;
         perf__mem_busy = rc__running & mover__busy;
-        perf__mem_stalls = rc__running & mover__m_req_valid & ~m_req_ready;
+        perf__mem_stalls = rc__running & m_req_valid & ~m_req_ready;
     end
     
 endmodule // accel_top
@@ -802,14 +784,14 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  [31:0] cols__0__acc;
     reg  cols__0__valid;
     reg  [15:0] cols__0__idx;
-    reg  cols__0__en;
-    reg  [15:0] cols__0__mult;
-    reg  [7:0] cols__0__shift;
-    reg  [7:0] cols__0__zp;
-    reg  cols__0__relu;
-    reg  cols__0__ort;
-    reg  [23:0] cols__0__s_sig;
-    reg  [7:0] cols__0__s_exp;
+    reg  cols__0__set__en;
+    reg  [15:0] cols__0__set__mult;
+    reg  [7:0] cols__0__set__shift;
+    reg  [7:0] cols__0__set__zp;
+    reg  cols__0__set__relu;
+    reg  cols__0__set__ort;
+    reg  [23:0] cols__0__set__s_sig;
+    reg  [7:0] cols__0__set__s_exp;
     reg  cols__0__rd_en;
     reg  [15:0] cols__0__rd_addr;
     wire  [31:0] cols__0__rd_data;
@@ -822,14 +804,14 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  [31:0] cols__1__acc;
     reg  cols__1__valid;
     reg  [15:0] cols__1__idx;
-    reg  cols__1__en;
-    reg  [15:0] cols__1__mult;
-    reg  [7:0] cols__1__shift;
-    reg  [7:0] cols__1__zp;
-    reg  cols__1__relu;
-    reg  cols__1__ort;
-    reg  [23:0] cols__1__s_sig;
-    reg  [7:0] cols__1__s_exp;
+    reg  cols__1__set__en;
+    reg  [15:0] cols__1__set__mult;
+    reg  [7:0] cols__1__set__shift;
+    reg  [7:0] cols__1__set__zp;
+    reg  cols__1__set__relu;
+    reg  cols__1__set__ort;
+    reg  [23:0] cols__1__set__s_sig;
+    reg  [7:0] cols__1__set__s_exp;
     reg  cols__1__rd_en;
     reg  [15:0] cols__1__rd_addr;
     wire  [31:0] cols__1__rd_data;
@@ -1012,14 +994,14 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .acc(cols__0__acc),
         .valid(cols__0__valid),
         .idx(cols__0__idx),
-        .en(cols__0__en),
-        .mult(cols__0__mult),
-        .shift(cols__0__shift),
-        .zp(cols__0__zp),
-        .relu(cols__0__relu),
-        .ort(cols__0__ort),
-        .s_sig(cols__0__s_sig),
-        .s_exp(cols__0__s_exp),
+        .set_en(cols__0__set__en),
+        .set_mult(cols__0__set__mult),
+        .set_shift(cols__0__set__shift),
+        .set_zp(cols__0__set__zp),
+        .set_relu(cols__0__set__relu),
+        .set_ort(cols__0__set__ort),
+        .set_s_sig(cols__0__set__s_sig),
+        .set_s_exp(cols__0__set__s_exp),
         .rd_en(cols__0__rd_en),
         .rd_addr(cols__0__rd_addr),
         .rd_data(cols__0__rd_data)
@@ -1034,14 +1016,14 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .acc(cols__1__acc),
         .valid(cols__1__valid),
         .idx(cols__1__idx),
-        .en(cols__1__en),
-        .mult(cols__1__mult),
-        .shift(cols__1__shift),
-        .zp(cols__1__zp),
-        .relu(cols__1__relu),
-        .ort(cols__1__ort),
-        .s_sig(cols__1__s_sig),
-        .s_exp(cols__1__s_exp),
+        .set_en(cols__1__set__en),
+        .set_mult(cols__1__set__mult),
+        .set_shift(cols__1__set__shift),
+        .set_zp(cols__1__set__zp),
+        .set_relu(cols__1__set__relu),
+        .set_ort(cols__1__set__ort),
+        .set_s_sig(cols__1__set__s_sig),
+        .set_s_exp(cols__1__set__s_exp),
         .rd_en(cols__1__rd_en),
         .rd_addr(cols__1__rd_addr),
         .rd_data(cols__1__rd_data)
@@ -1222,14 +1204,14 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         cols__0__acc = accs__0__d_data;
         cols__0__valid = seq__o_valid;
         cols__0__idx = seq__o_idx;
-        cols__0__en = p_rq_en;
-        cols__0__mult = p_mult;
-        cols__0__shift = p_shift;
-        cols__0__zp = p_zp;
-        cols__0__relu = p_relu;
-        cols__0__ort = p_rq_ort;
-        cols__0__s_sig = p_sig;
-        cols__0__s_exp = p_exp;
+        cols__0__set__en = p_rq_en;
+        cols__0__set__mult = p_mult;
+        cols__0__set__shift = p_shift;
+        cols__0__set__zp = p_zp;
+        cols__0__set__relu = p_relu;
+        cols__0__set__ort = p_rq_ort;
+        cols__0__set__s_sig = p_sig;
+        cols__0__set__s_exp = p_exp;
         cols__0__rd_en = rd_en & rd_bank[0];
         cols__0__rd_addr = rd_addr;
         if (rd_sel__q[0]) begin
@@ -1243,14 +1225,14 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         cols__1__acc = accs__1__d_data;
         cols__1__valid = seq__o_valid;
         cols__1__idx = seq__o_idx;
-        cols__1__en = p_rq_en;
-        cols__1__mult = p_mult;
-        cols__1__shift = p_shift;
-        cols__1__zp = p_zp;
-        cols__1__relu = p_relu;
-        cols__1__ort = p_rq_ort;
-        cols__1__s_sig = p_sig;
-        cols__1__s_exp = p_exp;
+        cols__1__set__en = p_rq_en;
+        cols__1__set__mult = p_mult;
+        cols__1__set__shift = p_shift;
+        cols__1__set__zp = p_zp;
+        cols__1__set__relu = p_relu;
+        cols__1__set__ort = p_rq_ort;
+        cols__1__set__s_sig = p_sig;
+        cols__1__set__s_exp = p_exp;
         cols__1__rd_en = rd_en & rd_bank[1];
         cols__1__rd_addr = rd_addr;
         if (rd_sel__q[1]) begin
@@ -1759,7 +1741,7 @@ module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     end
 endmodule // tiny_accel_top_first_cache_bank
 
-module tiny_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,en,mult,shift,zp,relu,ort,s_sig,s_exp,rd_en,rd_addr,rd_data);
+module tiny_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,rd_en,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -1771,14 +1753,14 @@ module tiny_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
     input wire  [31:0] acc;
     input wire  valid;
     input wire  [15:0] idx;
-    input wire  en;
-    input wire  [15:0] mult;
-    input wire  [7:0] shift;
-    input wire  [7:0] zp;
-    input wire  relu;
-    input wire  ort;
-    input wire  [23:0] s_sig;
-    input wire  [7:0] s_exp;
+    input wire  set_en;
+    input wire  [15:0] set_mult;
+    input wire  [7:0] set_shift;
+    input wire  [7:0] set_zp;
+    input wire  set_relu;
+    input wire  set_ort;
+    input wire  [23:0] set_s_sig;
+    input wire  [7:0] set_s_exp;
     input wire  rd_en;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
@@ -1795,14 +1777,6 @@ module tiny_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
     reg  rq__in_valid;
     reg  [15:0] rq__in_idx;
     reg  [31:0] rq__in_acc;
-    reg  rq__en;
-    reg  [15:0] rq__mult;
-    reg  [7:0] rq__shift;
-    reg  [7:0] rq__zp;
-    reg  rq__relu;
-    reg  rq__ort;
-    reg  [23:0] rq__s_sig;
-    reg  [7:0] rq__s_exp;
     wire  rq__out_valid;
     wire  [15:0] rq__out_idx;
     wire  [31:0] rq__out_data;
@@ -1838,14 +1812,14 @@ module tiny_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
         .in_valid(rq__in_valid),
         .in_idx(rq__in_idx),
         .in_acc(rq__in_acc),
-        .en(rq__en),
-        .mult(rq__mult),
-        .shift(rq__shift),
-        .zp(rq__zp),
-        .relu(rq__relu),
-        .ort(rq__ort),
-        .s_sig(rq__s_sig),
-        .s_exp(rq__s_exp),
+        .set_en(set_en),
+        .set_mult(set_mult),
+        .set_shift(set_shift),
+        .set_zp(set_zp),
+        .set_relu(set_relu),
+        .set_ort(set_ort),
+        .set_s_sig(set_s_sig),
+        .set_s_exp(set_s_exp),
         .out_valid(rq__out_valid),
         .out_idx(rq__out_idx),
         .out_data(rq__out_data)
@@ -1897,14 +1871,6 @@ module tiny_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
         rq__in_valid = valid;
         rq__in_idx = idx;
         rq__in_acc = sum__q;
-        rq__en = en;
-        rq__mult = mult;
-        rq__shift = shift;
-        rq__zp = zp;
-        rq__relu = relu;
-        rq__ort = ort;
-        rq__s_sig = s_sig;
-        rq__s_exp = s_exp;
         obank__w_en = rq__out_valid;
         obank__w_addr = rq__out_idx;
         obank__w_data = rq__out_data;
@@ -1967,21 +1933,21 @@ module tiny_accel_top_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_top_obank
 
-module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,ort,s_sig,s_exp,out_valid,out_idx,out_data);
+module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
     input wire  in_valid;
     input wire  [15:0] in_idx;
     input wire  [31:0] in_acc;
-    input wire  en;
-    input wire  [15:0] mult;
-    input wire  [7:0] shift;
-    input wire  [7:0] zp;
-    input wire  relu;
-    input wire  ort;
-    input wire  [23:0] s_sig;
-    input wire  [7:0] s_exp;
+    input wire  set_en;
+    input wire  [15:0] set_mult;
+    input wire  [7:0] set_shift;
+    input wire  [7:0] set_zp;
+    input wire  set_relu;
+    input wire  set_ort;
+    input wire  [23:0] set_s_sig;
+    input wire  [7:0] set_s_exp;
     output reg  out_valid;
     output reg  [15:0] out_idx;
     output reg  [31:0] out_data;
@@ -2446,19 +2412,19 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu
         s1_acc__d = in_acc;
         s1_plo__clock = clock;
         s1_plo__a = in_acc[(32'h0)+:(16)];
-        s1_plo__b = mult;
+        s1_plo__b = set_mult;
         s1_phi__clock = clock;
         s1_phi__a = in_acc[(32'h10)+:(16)];
-        s1_phi__b = mult;
-        if (|shift) begin
-            rc_now = 64'h1 << (shift - 8'h1);
+        s1_phi__b = set_mult;
+        if (|set_shift) begin
+            rc_now = 64'h1 << (set_shift - 8'h1);
         end
         else begin
             rc_now = 64'h0;
         end
         rc_r__d = rc_now;
         rc_pos__d = rc_r__q;
-        rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, mult});
+        rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, set_mult});
         rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
         prod = (({32'd0, s1_phi__p}) << 32'h10) + ({32'd0, s1_plo__p});
         if (s1_acc__q[32'h1f]) begin
@@ -2472,20 +2438,20 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu
         s2a_acc__d = s1_acc__q;
         s2a_rounded__d = rounded;
         if (s2a_rounded__q[32'h3f]) begin
-            shifted = ~((~s2a_rounded__q) >> shift);
+            shifted = ~((~s2a_rounded__q) >> set_shift);
         end
         else begin
-            shifted = s2a_rounded__q >> shift;
+            shifted = s2a_rounded__q >> set_shift;
         end
         s2_valid__d = s2a_valid__q;
         s2_idx__d = s2a_idx__q;
         s2_acc__d = s2a_acc__q;
         s2_y__d = shifted;
-        if (zp[32'h7]) begin
-            zp11 = ({3'd0, zp}) - 11'h100;
+        if (set_zp[32'h7]) begin
+            zp11 = ({3'd0, set_zp}) - 11'h100;
         end
         else begin
-            zp11 = ({3'd0, zp});
+            zp11 = ({3'd0, set_zp});
         end
         y11 = s2_y__q[(32'h0)+:(11)] + zp11;
         y_small = &s2_y__q[(32'h9)+:(55)] | ~|s2_y__q[(32'h9)+:(55)];
@@ -2509,18 +2475,18 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu
         else begin
             clamped = 8'h7f;
         end
-        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
-            act = zp;
+        if (set_relu & ((clamped ^ 8'h80) < (set_zp ^ 8'h80))) begin
+            act = set_zp;
         end
         else begin
             act = clamped;
         end
         ortq__clock = clock;
         ortq__acc = in_acc;
-        ortq__s_sig = s_sig;
-        ortq__s_exp = s_exp;
-        ortq__zp = zp;
-        ortq__relu = relu;
+        ortq__s_sig = set_s_sig;
+        ortq__s_exp = set_s_exp;
+        ortq__zp = set_zp;
+        ortq__relu = set_relu;
         o_valid__0__clock = clock;
         o_idx__0__clock = clock;
         o_valid__0__d = in_valid;
@@ -2569,7 +2535,7 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu
         end
         s3_valid__d = s3a_valid__q;
         s3_idx__d = s3a_idx__q;
-        if (en) begin
+        if (set_en) begin
             if (act[32'h7]) begin
                 s3_data__d = ({24'd0, act}) - 32'h100;
             end
@@ -2580,7 +2546,7 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu
         else begin
             s3_data__d = s3a_acc__q;
         end
-        use_ort = ort & en;
+        use_ort = set_ort & set_en;
         if (use_ort) begin
             out_valid = o_valid__9__q;
             out_idx = o_idx__9__q;
@@ -9968,12 +9934,12 @@ module tiny_accel_top_pool(clock,we,op,payload,p_div,conv_done,clk_now,start,ld_
     reg  [15:0] unit__p_w;
     reg  [15:0] unit__p_ho;
     reg  [15:0] unit__p_wo;
-    reg  [15:0] unit__p_kh;
-    reg  [15:0] unit__p_kw;
-    reg  [15:0] unit__p_sh;
-    reg  [15:0] unit__p_sw;
-    reg  [15:0] unit__p_ph;
-    reg  [15:0] unit__p_pw;
+    reg  [15:0] unit__p__kh;
+    reg  [15:0] unit__p__kw;
+    reg  [15:0] unit__p__sh;
+    reg  [15:0] unit__p__sw;
+    reg  [15:0] unit__p__ph;
+    reg  [15:0] unit__p__pw;
     reg  [15:0] unit__p_hbw;
     reg  [15:0] unit__p_xcols;
     reg  [15:0] unit__p_count;
@@ -10033,12 +9999,12 @@ module tiny_accel_top_pool(clock,we,op,payload,p_div,conv_done,clk_now,start,ld_
         .p_w(unit__p_w),
         .p_ho(unit__p_ho),
         .p_wo(unit__p_wo),
-        .p_kh(unit__p_kh),
-        .p_kw(unit__p_kw),
-        .p_sh(unit__p_sh),
-        .p_sw(unit__p_sw),
-        .p_ph(unit__p_ph),
-        .p_pw(unit__p_pw),
+        .p_kh(unit__p__kh),
+        .p_kw(unit__p__kw),
+        .p_sh(unit__p__sh),
+        .p_sw(unit__p__sw),
+        .p_ph(unit__p__ph),
+        .p_pw(unit__p__pw),
         .p_hbw(unit__p_hbw),
         .p_xcols(unit__p_xcols),
         .p_count(unit__p_count),
@@ -10084,12 +10050,12 @@ module tiny_accel_top_pool(clock,we,op,payload,p_div,conv_done,clk_now,start,ld_
         unit__p_w = regs__p_w;
         unit__p_ho = regs__p_ho;
         unit__p_wo = regs__p_wo;
-        unit__p_kh = regs__p_kh;
-        unit__p_kw = regs__p_kw;
-        unit__p_sh = regs__p_sh;
-        unit__p_sw = regs__p_sw;
-        unit__p_ph = ({14'd0, regs__p_ph});
-        unit__p_pw = regs__p_pw;
+        unit__p__kh = regs__p_kh;
+        unit__p__kw = regs__p_kw;
+        unit__p__sh = regs__p_sh;
+        unit__p__sw = regs__p_sw;
+        unit__p__ph = ({14'd0, regs__p_ph});
+        unit__p__pw = regs__p_pw;
         unit__p_hbw = regs__p_hbw;
         unit__p_xcols = regs__p_xcols;
         unit__p_count = regs__p_count;

@@ -167,14 +167,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__0__acc;
     reg  cols__0__valid;
     reg  [15:0] cols__0__idx;
-    reg  cols__0__en;
-    reg  [15:0] cols__0__mult;
-    reg  [7:0] cols__0__shift;
-    reg  [7:0] cols__0__zp;
-    reg  cols__0__relu;
-    reg  cols__0__ort;
-    reg  [23:0] cols__0__s_sig;
-    reg  [7:0] cols__0__s_exp;
+    reg  cols__0__set__en;
+    reg  [15:0] cols__0__set__mult;
+    reg  [7:0] cols__0__set__shift;
+    reg  [7:0] cols__0__set__zp;
+    reg  cols__0__set__relu;
+    reg  cols__0__set__ort;
+    reg  [23:0] cols__0__set__s_sig;
+    reg  [7:0] cols__0__set__s_exp;
     reg  cols__0__rd_en;
     reg  [15:0] cols__0__rd_addr;
     wire  [31:0] cols__0__rd_data;
@@ -187,14 +187,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     reg  [31:0] cols__1__acc;
     reg  cols__1__valid;
     reg  [15:0] cols__1__idx;
-    reg  cols__1__en;
-    reg  [15:0] cols__1__mult;
-    reg  [7:0] cols__1__shift;
-    reg  [7:0] cols__1__zp;
-    reg  cols__1__relu;
-    reg  cols__1__ort;
-    reg  [23:0] cols__1__s_sig;
-    reg  [7:0] cols__1__s_exp;
+    reg  cols__1__set__en;
+    reg  [15:0] cols__1__set__mult;
+    reg  [7:0] cols__1__set__shift;
+    reg  [7:0] cols__1__set__zp;
+    reg  cols__1__set__relu;
+    reg  cols__1__set__ort;
+    reg  [23:0] cols__1__set__s_sig;
+    reg  [7:0] cols__1__set__s_exp;
     reg  cols__1__rd_en;
     reg  [15:0] cols__1__rd_addr;
     wire  [31:0] cols__1__rd_data;
@@ -377,14 +377,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__0__acc),
         .valid(cols__0__valid),
         .idx(cols__0__idx),
-        .en(cols__0__en),
-        .mult(cols__0__mult),
-        .shift(cols__0__shift),
-        .zp(cols__0__zp),
-        .relu(cols__0__relu),
-        .ort(cols__0__ort),
-        .s_sig(cols__0__s_sig),
-        .s_exp(cols__0__s_exp),
+        .set_en(cols__0__set__en),
+        .set_mult(cols__0__set__mult),
+        .set_shift(cols__0__set__shift),
+        .set_zp(cols__0__set__zp),
+        .set_relu(cols__0__set__relu),
+        .set_ort(cols__0__set__ort),
+        .set_s_sig(cols__0__set__s_sig),
+        .set_s_exp(cols__0__set__s_exp),
         .rd_en(cols__0__rd_en),
         .rd_addr(cols__0__rd_addr),
         .rd_data(cols__0__rd_data)
@@ -399,14 +399,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         .acc(cols__1__acc),
         .valid(cols__1__valid),
         .idx(cols__1__idx),
-        .en(cols__1__en),
-        .mult(cols__1__mult),
-        .shift(cols__1__shift),
-        .zp(cols__1__zp),
-        .relu(cols__1__relu),
-        .ort(cols__1__ort),
-        .s_sig(cols__1__s_sig),
-        .s_exp(cols__1__s_exp),
+        .set_en(cols__1__set__en),
+        .set_mult(cols__1__set__mult),
+        .set_shift(cols__1__set__shift),
+        .set_zp(cols__1__set__zp),
+        .set_relu(cols__1__set__relu),
+        .set_ort(cols__1__set__ort),
+        .set_s_sig(cols__1__set__s_sig),
+        .set_s_exp(cols__1__set__s_exp),
         .rd_en(cols__1__rd_en),
         .rd_addr(cols__1__rd_addr),
         .rd_data(cols__1__rd_data)
@@ -587,14 +587,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__0__acc = accs__0__d_data;
         cols__0__valid = seq__o_valid;
         cols__0__idx = seq__o_idx;
-        cols__0__en = p_rq_en;
-        cols__0__mult = p_mult;
-        cols__0__shift = p_shift;
-        cols__0__zp = p_zp;
-        cols__0__relu = p_relu;
-        cols__0__ort = p_rq_ort;
-        cols__0__s_sig = p_sig;
-        cols__0__s_exp = p_exp;
+        cols__0__set__en = p_rq_en;
+        cols__0__set__mult = p_mult;
+        cols__0__set__shift = p_shift;
+        cols__0__set__zp = p_zp;
+        cols__0__set__relu = p_relu;
+        cols__0__set__ort = p_rq_ort;
+        cols__0__set__s_sig = p_sig;
+        cols__0__set__s_exp = p_exp;
         cols__0__rd_en = rd_en & rd_bank[0];
         cols__0__rd_addr = rd_addr;
         if (rd_sel__q[0]) begin
@@ -608,14 +608,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         cols__1__acc = accs__1__d_data;
         cols__1__valid = seq__o_valid;
         cols__1__idx = seq__o_idx;
-        cols__1__en = p_rq_en;
-        cols__1__mult = p_mult;
-        cols__1__shift = p_shift;
-        cols__1__zp = p_zp;
-        cols__1__relu = p_relu;
-        cols__1__ort = p_rq_ort;
-        cols__1__s_sig = p_sig;
-        cols__1__s_exp = p_exp;
+        cols__1__set__en = p_rq_en;
+        cols__1__set__mult = p_mult;
+        cols__1__set__shift = p_shift;
+        cols__1__set__zp = p_zp;
+        cols__1__set__relu = p_relu;
+        cols__1__set__ort = p_rq_ort;
+        cols__1__set__s_sig = p_sig;
+        cols__1__set__s_exp = p_exp;
         cols__1__rd_en = rd_en & rd_bank[1];
         cols__1__rd_addr = rd_addr;
         if (rd_sel__q[1]) begin
@@ -1124,7 +1124,7 @@ module tiny_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_
     end
 endmodule // tiny_conv_engine_first_cache_bank
 
-module tiny_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,en,mult,shift,zp,relu,ort,s_sig,s_exp,rd_en,rd_addr,rd_data);
+module tiny_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,rd_en,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -1136,14 +1136,14 @@ module tiny_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,i
     input wire  [31:0] acc;
     input wire  valid;
     input wire  [15:0] idx;
-    input wire  en;
-    input wire  [15:0] mult;
-    input wire  [7:0] shift;
-    input wire  [7:0] zp;
-    input wire  relu;
-    input wire  ort;
-    input wire  [23:0] s_sig;
-    input wire  [7:0] s_exp;
+    input wire  set_en;
+    input wire  [15:0] set_mult;
+    input wire  [7:0] set_shift;
+    input wire  [7:0] set_zp;
+    input wire  set_relu;
+    input wire  set_ort;
+    input wire  [23:0] set_s_sig;
+    input wire  [7:0] set_s_exp;
     input wire  rd_en;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
@@ -1160,14 +1160,6 @@ module tiny_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,i
     reg  rq__in_valid;
     reg  [15:0] rq__in_idx;
     reg  [31:0] rq__in_acc;
-    reg  rq__en;
-    reg  [15:0] rq__mult;
-    reg  [7:0] rq__shift;
-    reg  [7:0] rq__zp;
-    reg  rq__relu;
-    reg  rq__ort;
-    reg  [23:0] rq__s_sig;
-    reg  [7:0] rq__s_exp;
     wire  rq__out_valid;
     wire  [15:0] rq__out_idx;
     wire  [31:0] rq__out_data;
@@ -1203,14 +1195,14 @@ module tiny_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,i
         .in_valid(rq__in_valid),
         .in_idx(rq__in_idx),
         .in_acc(rq__in_acc),
-        .en(rq__en),
-        .mult(rq__mult),
-        .shift(rq__shift),
-        .zp(rq__zp),
-        .relu(rq__relu),
-        .ort(rq__ort),
-        .s_sig(rq__s_sig),
-        .s_exp(rq__s_exp),
+        .set_en(set_en),
+        .set_mult(set_mult),
+        .set_shift(set_shift),
+        .set_zp(set_zp),
+        .set_relu(set_relu),
+        .set_ort(set_ort),
+        .set_s_sig(set_s_sig),
+        .set_s_exp(set_s_exp),
         .out_valid(rq__out_valid),
         .out_idx(rq__out_idx),
         .out_data(rq__out_data)
@@ -1262,14 +1254,6 @@ module tiny_conv_engine_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,i
         rq__in_valid = valid;
         rq__in_idx = idx;
         rq__in_acc = sum__q;
-        rq__en = en;
-        rq__mult = mult;
-        rq__shift = shift;
-        rq__zp = zp;
-        rq__relu = relu;
-        rq__ort = ort;
-        rq__s_sig = s_sig;
-        rq__s_exp = s_exp;
         obank__w_en = rq__out_valid;
         obank__w_addr = rq__out_idx;
         obank__w_data = rq__out_data;
@@ -1332,21 +1316,21 @@ module tiny_conv_engine_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_conv_engine_obank
 
-module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,relu,ort,s_sig,s_exp,out_valid,out_idx,out_data);
+module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
     input wire  in_valid;
     input wire  [15:0] in_idx;
     input wire  [31:0] in_acc;
-    input wire  en;
-    input wire  [15:0] mult;
-    input wire  [7:0] shift;
-    input wire  [7:0] zp;
-    input wire  relu;
-    input wire  ort;
-    input wire  [23:0] s_sig;
-    input wire  [7:0] s_exp;
+    input wire  set_en;
+    input wire  [15:0] set_mult;
+    input wire  [7:0] set_shift;
+    input wire  [7:0] set_zp;
+    input wire  set_relu;
+    input wire  set_ort;
+    input wire  [23:0] set_s_sig;
+    input wire  [7:0] set_s_exp;
     output reg  out_valid;
     output reg  [15:0] out_idx;
     output reg  [31:0] out_data;
@@ -1811,19 +1795,19 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,re
         s1_acc__d = in_acc;
         s1_plo__clock = clock;
         s1_plo__a = in_acc[(32'h0)+:(16)];
-        s1_plo__b = mult;
+        s1_plo__b = set_mult;
         s1_phi__clock = clock;
         s1_phi__a = in_acc[(32'h10)+:(16)];
-        s1_phi__b = mult;
-        if (|shift) begin
-            rc_now = 64'h1 << (shift - 8'h1);
+        s1_phi__b = set_mult;
+        if (|set_shift) begin
+            rc_now = 64'h1 << (set_shift - 8'h1);
         end
         else begin
             rc_now = 64'h0;
         end
         rc_r__d = rc_now;
         rc_pos__d = rc_r__q;
-        rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, mult});
+        rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, set_mult});
         rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
         prod = (({32'd0, s1_phi__p}) << 32'h10) + ({32'd0, s1_plo__p});
         if (s1_acc__q[32'h1f]) begin
@@ -1837,20 +1821,20 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,re
         s2a_acc__d = s1_acc__q;
         s2a_rounded__d = rounded;
         if (s2a_rounded__q[32'h3f]) begin
-            shifted = ~((~s2a_rounded__q) >> shift);
+            shifted = ~((~s2a_rounded__q) >> set_shift);
         end
         else begin
-            shifted = s2a_rounded__q >> shift;
+            shifted = s2a_rounded__q >> set_shift;
         end
         s2_valid__d = s2a_valid__q;
         s2_idx__d = s2a_idx__q;
         s2_acc__d = s2a_acc__q;
         s2_y__d = shifted;
-        if (zp[32'h7]) begin
-            zp11 = ({3'd0, zp}) - 11'h100;
+        if (set_zp[32'h7]) begin
+            zp11 = ({3'd0, set_zp}) - 11'h100;
         end
         else begin
-            zp11 = ({3'd0, zp});
+            zp11 = ({3'd0, set_zp});
         end
         y11 = s2_y__q[(32'h0)+:(11)] + zp11;
         y_small = &s2_y__q[(32'h9)+:(55)] | ~|s2_y__q[(32'h9)+:(55)];
@@ -1874,18 +1858,18 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,re
         else begin
             clamped = 8'h7f;
         end
-        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
-            act = zp;
+        if (set_relu & ((clamped ^ 8'h80) < (set_zp ^ 8'h80))) begin
+            act = set_zp;
         end
         else begin
             act = clamped;
         end
         ortq__clock = clock;
         ortq__acc = in_acc;
-        ortq__s_sig = s_sig;
-        ortq__s_exp = s_exp;
-        ortq__zp = zp;
-        ortq__relu = relu;
+        ortq__s_sig = set_s_sig;
+        ortq__s_exp = set_s_exp;
+        ortq__zp = set_zp;
+        ortq__relu = set_relu;
         o_valid__0__clock = clock;
         o_idx__0__clock = clock;
         o_valid__0__d = in_valid;
@@ -1934,7 +1918,7 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,re
         end
         s3_valid__d = s3a_valid__q;
         s3_idx__d = s3a_idx__q;
-        if (en) begin
+        if (set_en) begin
             if (act[32'h7]) begin
                 s3_data__d = ({24'd0, act}) - 32'h100;
             end
@@ -1945,7 +1929,7 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,en,mult,shift,zp,re
         else begin
             s3_data__d = s3a_acc__q;
         end
-        use_ort = ort & en;
+        use_ort = set_ort & set_en;
         if (use_ort) begin
             out_valid = o_valid__9__q;
             out_idx = o_idx__9__q;

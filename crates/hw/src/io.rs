@@ -103,37 +103,37 @@ pub trait ObsSink {
 }
 
 /// Implements the port part of [`TopIo`] for a block from its port names:
-/// `top_io!(MyTop, inputs: [a, b], outputs: [y], observe: self => { ... })`.
+/// `top_io!(MyTop, inputs: [a, b, bus.x], outputs: [y], observe: self => { ... })`; a signal of a
+/// `LogicInterface` field (`bus.x`) is the port `bus_x`, as the emitted Verilog names it.
 #[macro_export]
 macro_rules! top_io {
-    ($ty:ty, inputs: [$($i:ident),* $(,)?], outputs: [$($o:ident),* $(,)?] $(, $($extra:tt)*)?) => {
-        $crate::top_io!(impl [] $ty, inputs: [$($i),*], outputs: [$($o),*] $(, $($extra)*)?);
+    ($ty:ty, inputs: [$($i:ident $(.$is:ident)*),* $(,)?], outputs: [$($o:ident $(.$os:ident)*),* $(,)?] $(, $($extra:tt)*)?) => {
+        $crate::top_io!(impl [] $ty, inputs: [$($i $(.$is)*),*], outputs: [$($o $(.$os)*),*] $(, $($extra)*)?);
     };
-    (impl [$($g:tt)*] $ty:ty, inputs: [$($i:ident),* $(,)?], outputs: [$($o:ident),* $(,)?] $(, $($extra:tt)*)?) => {
+    (impl [$($g:tt)*] $ty:ty, inputs: [$($i:ident $(.$is:ident)*),* $(,)?], outputs: [$($o:ident $(.$os:ident)*),* $(,)?] $(, $($extra:tt)*)?) => {
         impl<$($g)*> $crate::io::TopIo for $ty {
             fn input_names(&self) -> &'static [&'static str] {
-                &[$(stringify!($i)),*]
+                &[$(concat!(stringify!($i) $(, "_", stringify!($is))*)),*]
             }
             fn output_names(&self) -> &'static [&'static str] {
-                &[$(stringify!($o)),*]
+                &[$(concat!(stringify!($o) $(, "_", stringify!($os))*)),*]
             }
             fn poke(&mut self, i: usize, v: u64) {
-                let names: &[&str] = &[$(stringify!($i)),*];
                 let mut k = 0usize;
                 $(
                     if i == k {
-                        $crate::io::PortValue::set_u64(&mut self.$i.next, v);
+                        $crate::io::PortValue::set_u64(&mut self.$i $(.$is)*.next, v);
                         return;
                     }
                     k += 1;
                 )*
-                panic!("input {i} of {} inputs", names.len());
+                panic!("input {i} of {k} inputs");
             }
             fn peek(&self, i: usize) -> u64 {
                 let mut k = 0usize;
                 $(
                     if i == k {
-                        return $crate::io::PortValue::get_u64(&self.$o.val());
+                        return $crate::io::PortValue::get_u64(&self.$o $(.$os)*.val());
                     }
                     k += 1;
                 )*

@@ -33,5 +33,6 @@ pub mod sim;
 pub use accelgen_golden::testutil;
 pub mod top;
 pub mod verilog;
+pub mod window;
 
 pub use rust_hdl;

@@ -60,6 +60,8 @@ pub struct Trace {
 
 struct PortProbe {
     depth: usize,
+    /// The `LogicInterface` fields around the atom visited (their ports are `<field>_<signal>`).
+    namespace: Vec<String>,
     ports: Vec<Port>,
     values: Vec<String>,
 }
@@ -71,6 +73,12 @@ impl Probe for PortProbe {
     fn visit_end_scope(&mut self, _name: &str, _node: &dyn Block) {
         self.depth -= 1;
     }
+    fn visit_start_namespace(&mut self, name: &str, _node: &dyn Block) {
+        self.namespace.push(name.to_string());
+    }
+    fn visit_end_namespace(&mut self, _name: &str, _node: &dyn Block) {
+        self.namespace.pop();
+    }
     fn visit_atom(&mut self, name: &str, signal: &dyn Atom) {
         let input = match signal.kind() {
             AtomKind::InputParameter => true,
@@ -80,7 +88,8 @@ impl Probe for PortProbe {
         if self.depth != 1 || name == "clock" {
             return;
         }
-        self.ports.push(Port { name: name.to_string(), bits: signal.bits(), input });
+        let name = self.namespace.iter().map(String::as_str).chain([name]).collect::<Vec<_>>().join("_");
+        self.ports.push(Port { name, bits: signal.bits(), input });
         self.values.push(hex_of(&signal.verilog().to_string(), signal.bits()));
     }
 }
@@ -99,7 +108,7 @@ pub fn ports_of(uut: &dyn Block) -> Vec<Port> {
 }
 
 fn port_values(uut: &dyn Block) -> (Vec<Port>, Vec<String>) {
-    let mut p = PortProbe { depth: 0, ports: vec![], values: vec![] };
+    let mut p = PortProbe { depth: 0, namespace: vec![], ports: vec![], values: vec![] };
     uut.accept("uut", &mut p);
     (p.ports, p.values)
 }

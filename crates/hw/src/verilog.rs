@@ -25,6 +25,12 @@
 //!    (`x[(64'h10)+:(16)]`), as the 32-bit literal every other part select has, so steps 4 and 5
 //!    apply to it as well.
 //!
+//! 8. names the ports of a `LogicInterface` field with one underscore: rust-hdl writes field `m`'s
+//!    signal `req_valid` as the port `m$req_valid`, which becomes `m_req_valid` (in the module's
+//!    header, its body and every instantiation's `.m$req_valid(...)` connection), the name the
+//!    port had when each signal was declared on its own. A name that would collide is a
+//!    programming error (the pass panics naming it). Array ports (`v$0`) keep step 3's `v__0`.
+//!
 //! The output is deterministic for a given design, so snapshots and freshness checks are stable.
 
 use std::collections::{BTreeMap, HashMap};
@@ -438,11 +444,45 @@ fn operand_width(text: &str, widths: &HashMap<String, u32>) -> Option<u32> {
     None
 }
 
+/// Step 8: the module's interface ports (`a$b`) renamed `a_b` in its header and body, and every
+/// instantiation's connection to such a port (`.a$b(`) renamed in the bodies of all modules.
+fn interface_ports(mods: Vec<Module>) -> Vec<Module> {
+    let ident = regex::Regex::new(r"[A-Za-z_][A-Za-z0-9_$]*").expect("valid");
+    let conn = regex::Regex::new(r"\.([A-Za-z_][A-Za-z0-9_$]*)\(").expect("valid");
+    mods.into_iter()
+        .map(|m| {
+            let ports: HashMap<String, String> = m
+                .args
+                .trim_matches(|c| c == '(' || c == ')')
+                .split(',')
+                .map(str::trim)
+                .filter(|a| a.contains('$') && !a.split('$').any(|seg| seg.bytes().all(|b| b.is_ascii_digit())))
+                .map(|a| (a.to_string(), a.replace('$', "_")))
+                .collect();
+            let rename = |text: &str| {
+                ident.replace_all(text, |c: &regex::Captures| ports.get(&c[0]).cloned().unwrap_or_else(|| c[0].to_string())).into_owned()
+            };
+            // A child's port named in a connection (`.p_sw(`) is not a signal of this module.
+            let signals = conn.replace_all(&m.body, "(");
+            if let Some(clash) = ports.values().find(|n| ident.find_iter(&signals).any(|t| t.as_str() == n.as_str())) {
+                panic!("module {}: interface port {clash} collides with a signal of that name", m.name);
+            }
+            let body = conn
+                .replace_all(&rename(&m.body), |c: &regex::Captures| match c[1].split('$').any(|seg| seg.bytes().all(|b| b.is_ascii_digit())) {
+                    true => c[0].to_string(),
+                    false => format!(".{}(", c[1].replace('$', "_")),
+                })
+                .into_owned();
+            Module { args: rename(&m.args), body, name: m.name }
+        })
+        .collect()
+}
+
 /// The post-processed Verilog of a design whose top module should be called `top_name`, with
 /// `header` (comment lines) first; submodule names start with `prefix` (the preset, e.g.
 /// `tiny_`, or empty).
 pub fn postprocess(raw: &str, top_name: &str, prefix: &str, header: &str) -> String {
-    let mods = dedup(parse(raw).into_iter().map(|m| Module { body: enum_cleanup(&m.body), ..m }).collect());
+    let mods = interface_ports(dedup(parse(raw).into_iter().map(|m| Module { body: enum_cleanup(&m.body), ..m }).collect()));
     let names = readable_names(&mods, top_name, prefix);
     let mut out = String::from(header);
     for m in &mods {
@@ -462,6 +502,16 @@ mod tests {
     use super::*;
 
     const RAW: &str = "\n\nmodule top(clock,a);\n    top$x x(\n    );\n    top$y y(\n    );\nendmodule // top\n\n\nmodule top$x(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$x\n\n\nmodule top$y(d,q,clock);\n    input wire  [7:0] d;\n    always @(posedge clock) q <= d;\nendmodule // top$y\n";
+
+    #[test]
+    fn interface_ports_get_one_underscore_and_arrays_keep_two() {
+        let raw = "\n\nmodule top(clock,m$req,v$0);\n    output reg  m$req;\n    top$c c(\n        .m$req(c$m$req),\n        .v$0(c$v$0)\n    );\n    m$req = c$m$req;\nendmodule // top\n\n\nmodule top$c(m$req,v$0);\n    output reg  m$req;\n    m$req = 1'b1;\nendmodule // top$c\n";
+        let v = postprocess(raw, "t", "", "");
+        assert!(v.contains("module t(clock,m_req,v__0);") && v.contains("output reg  m_req;") && v.contains("m_req = c__m__req;"), "{v}");
+        assert!(v.contains(".m_req(c__m__req)") && v.contains(".v__0(c__v__0)") && v.contains("(m_req,v__0);"), "{v}");
+        let clash = "\n\nmodule top(m$req);\n    reg  m_req;\nendmodule // top\n";
+        assert!(std::panic::catch_unwind(|| postprocess(clash, "t", "", "")).is_err(), "a colliding name is refused");
+    }
 
     #[test]
     fn struct_field_offsets_become_32_bit_literals() {

@@ -100,19 +100,19 @@ fn loads_place_every_word_where_the_address_table_says() {
             let u = &mut h.uut;
             match pending.front() {
                 Some(&(at, d)) if at <= t => {
-                    u.m_rsp_valid.next = true;
-                    u.m_rsp_data.next = u64::from(d).into();
+                    u.m.rsp_valid.next = true;
+                    u.m.rsp_data.next = u64::from(d).into();
                     pending.pop_front();
                 }
-                _ => u.m_rsp_valid.next = false,
+                _ => u.m.rsp_valid.next = false,
             }
             let ready = rng.below(4) != 0;
-            u.m_req_ready.next = ready;
+            u.m.req_ready.next = ready;
             h.settle().unwrap();
             let u = &h.uut;
-            if ready && u.m_req_valid.val() {
-                assert!(!u.m_req_we.val(), "case {case}: a load wrote to memory");
-                let a = u.m_req_addr.val().index();
+            if ready && u.m.req_valid.val() {
+                assert!(!u.m.req_we.val(), "case {case}: a load wrote to memory");
+                let a = u.m.req_addr.val().index();
                 reads.push(a);
                 pending.push_back((t + latency, mem[a]));
             }
@@ -177,7 +177,7 @@ fn stores_read_every_word_from_where_the_address_table_says() {
         u.g_len.next = (len as u64).into();
         u.g_stride.next = (stride as u64).into();
         u.g_half.next = half;
-        u.m_rsp_valid.next = false;
+        u.m.rsp_valid.next = false;
         u.go.next = true;
         h.step().unwrap();
         h.uut.go.next = false;
@@ -186,16 +186,16 @@ fn stores_read_every_word_from_where_the_address_table_says() {
         for t in 0..2000u64 {
             let ready = rng.below(3) != 0;
             let u = &mut h.uut;
-            u.m_req_ready.next = ready;
+            u.m.req_ready.next = ready;
             if let Some(d) = read {
                 u.r_data.next = u64::from(d).into();
             }
             h.settle().unwrap();
             let u = &h.uut;
-            if ready && u.m_req_valid.val() {
-                assert!(u.m_req_we.val(), "case {case}: a store read memory");
-                assert_eq!(u.m_req_be.val().index(), 1, "case {case}: lane enables");
-                got.push((u.m_req_addr.val().index(), u.m_req_wdata.val().index() as u32));
+            if ready && u.m.req_valid.val() {
+                assert!(u.m.req_we.val(), "case {case}: a store read memory");
+                assert_eq!(u.m.req_be.val().index(), 1, "case {case}: lane enables");
+                got.push((u.m.req_addr.val().index(), u.m.req_wdata.val().index() as u32));
             }
             // The buffer answers a read on the next cycle and holds the word until the next read.
             let next_read = u.r_en.val().then(|| {

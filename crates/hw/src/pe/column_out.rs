@@ -15,12 +15,12 @@
 //! | `b_en`, `b_addr` | in | 1, 16 | the drain's bias read |
 //! | `acc` | in | 32 | the accumulator read (a cycle after `b_en`) |
 //! | `valid`, `idx` | in | 1, 16 | the sum enters the requantizer, for output entry `idx` |
-//! | `en`, `mult`, `shift`, `zp`, `relu`, `ort`, `s_sig`, `s_exp` | in | 1, 16, 8, 8, 1, 1, 24, 8 | requantizer parameters |
+//! | `set_en`, `set_mult`, `set_shift`, `set_zp`, `set_relu`, `set_ort`, `set_s_sig`, `set_s_exp` | in | 1, 16, 8, 8, 1, 1, 24, 8 | requantizer parameters ([`RequantPorts`]) |
 //! | `rd_en`, `rd_addr` | in | 1, 16 | host read of the output bank |
 //! | `rd_data` | out | 32 | the word read, a cycle after `rd_en` |
 
 use crate::mem::SyncRam;
-use crate::pe::Requant;
+use crate::pe::{Requant, RequantPorts};
 use rust_hdl::prelude::*;
 
 /// The output side of one column.
@@ -44,22 +44,8 @@ pub struct ColumnOut {
     pub valid: Signal<In, Bit>,
     /// Its output entry.
     pub idx: Signal<In, Bits<16>>,
-    /// Requantize.
-    pub en: Signal<In, Bit>,
-    /// Multiplier.
-    pub mult: Signal<In, Bits<16>>,
-    /// Shift.
-    pub shift: Signal<In, Bits<8>>,
-    /// Zero point.
-    pub zp: Signal<In, Bits<8>>,
-    /// ReLU.
-    pub relu: Signal<In, Bit>,
-    /// ONNX Runtime's requantization, and its scale's significand and exponent.
-    pub ort: Signal<In, Bit>,
-    /// Scale significand.
-    pub s_sig: Signal<In, Bits<24>>,
-    /// Scale exponent.
-    pub s_exp: Signal<In, Bits<8>>,
+    /// The requantizer's parameters (see [`RequantPorts`]).
+    pub set: RequantPorts,
     /// Host read of the output bank.
     pub rd_en: Signal<In, Bit>,
     /// Its entry.
@@ -85,8 +71,8 @@ impl ColumnOut {
             bias: SyncRam::collision_free(bias_depth),
             obank: SyncRam::collision_free(out_depth),
         } defaults {
-            clock, ld_we, ld_addr, ld_data, b_en, b_addr, acc, valid, idx, en, mult, shift, zp,
-            relu, ort, s_sig, s_exp, rd_en, rd_addr, rd_data, rq, acc_r, bias_r, sum,
+            clock, ld_we, ld_addr, ld_data, b_en, b_addr, acc, valid, idx, set,
+            rd_en, rd_addr, rd_data, rq, acc_r, bias_r, sum,
         })
     }
 }
@@ -107,14 +93,7 @@ impl Logic for ColumnOut {
         self.rq.in_valid.next = self.valid.val();
         self.rq.in_idx.next = self.idx.val();
         self.rq.in_acc.next = self.sum.q.val();
-        self.rq.en.next = self.en.val();
-        self.rq.mult.next = self.mult.val();
-        self.rq.shift.next = self.shift.val();
-        self.rq.zp.next = self.zp.val();
-        self.rq.relu.next = self.relu.val();
-        self.rq.ort.next = self.ort.val();
-        self.rq.s_sig.next = self.s_sig.val();
-        self.rq.s_exp.next = self.s_exp.val();
+        RequantPorts::link(&mut self.set, &mut self.rq.set);
         self.obank.w_en.next = self.rq.out_valid.val();
         self.obank.w_addr.next = self.rq.out_idx.val();
         self.obank.w_data.next = self.rq.out_data.val();
@@ -152,11 +131,11 @@ mod tests {
         for en in [true, false] {
             let q = Q { multiplier: rng.range(1, 32767) as i32, shift: rng.range(10, 30) as u32, zero_point: rng.range(-128, 127) as i32, relu: rng.below(2) == 1, ort: None };
             let u = &mut h.uut;
-            u.en.next = en;
-            u.mult.next = (q.multiplier as u64).into();
-            u.shift.next = (q.shift as u64).into();
-            u.zp.next = (q.zero_point as u8 as u64).into();
-            u.relu.next = q.relu;
+            u.set.en.next = en;
+            u.set.mult.next = (q.multiplier as u64).into();
+            u.set.shift.next = (q.shift as u64).into();
+            u.set.zp.next = (q.zero_point as u8 as u64).into();
+            u.set.relu.next = q.relu;
             let accs: Vec<i32> = (0..depth).map(|_| rng.range(-1 << 24, 1 << 24) as i32).collect();
             // Cycle t: bias read of entry (t·7) mod depth; t + 1: its accumulator; t + 3: valid,
             // output entry t.

@@ -38,6 +38,7 @@
 //! | `rd_data` | out | 32 | the word read, one cycle after `rd_en` (int8 sign-extended, or int32) |
 
 use crate::mem::SyncRam;
+use crate::window::WindowPorts;
 use crate::pe::{AccColumn, AccColumnParams, ColumnOut, ConvFault, ConvSequencer, Pe, PeFault, PeParams, SkewLine, Tag};
 use accelgen_config::ConvArray;
 use rust_hdl::prelude::*;
@@ -88,18 +89,8 @@ pub struct ConvEngine {
     pub p_w: Signal<In, Bits<16>>,
     /// Output width Wo.
     pub p_wo: Signal<In, Bits<16>>,
-    /// Kernel height.
-    pub p_kh: Signal<In, Bits<16>>,
-    /// Kernel width.
-    pub p_kw: Signal<In, Bits<16>>,
-    /// Vertical stride.
-    pub p_sh: Signal<In, Bits<16>>,
-    /// Horizontal stride.
-    pub p_sw: Signal<In, Bits<16>>,
-    /// Vertical padding.
-    pub p_ph: Signal<In, Bits<16>>,
-    /// Horizontal padding.
-    pub p_pw: Signal<In, Bits<16>>,
+    /// Kernel height and width, strides, padding: `p_kh` … `p_pw` (see [`WindowPorts`]).
+    pub p: WindowPorts,
     /// Input-channel tiles, ceil(Cin / R).
     pub p_ic_tiles: Signal<In, Bits<16>>,
     /// Output-channel tiles, ceil(Cout / (C·K)).
@@ -214,8 +205,8 @@ impl ConvEngine {
             seq: ConvSequencer::new(p.rows, p.cols, p.kernels),
             fault_cache: (p.fault == ConvFault::CacheIntoCol1).then(|| Constant::new(true)).into_iter().collect(),
         } defaults {
-            clock, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p_kh, p_kw, p_sh,
-            p_sw, p_ph, p_pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
+            clock, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p,
+            p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
             p_kp, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x, slot_padv, slot_read,
             last_swap,
@@ -275,12 +266,12 @@ impl Logic for ConvEngine {
         self.seq.geom.next.h = self.p_h.val();
         self.seq.geom.next.w = self.p_w.val();
         self.seq.geom.next.wo = self.p_wo.val();
-        self.seq.geom.next.kh = self.p_kh.val();
-        self.seq.geom.next.kw = self.p_kw.val();
-        self.seq.geom.next.sh = self.p_sh.val();
-        self.seq.geom.next.sw = self.p_sw.val();
-        self.seq.geom.next.ph = self.p_ph.val();
-        self.seq.geom.next.pw = self.p_pw.val();
+        self.seq.geom.next.kh = self.p.kh.val();
+        self.seq.geom.next.kw = self.p.kw.val();
+        self.seq.geom.next.sh = self.p.sh.val();
+        self.seq.geom.next.sw = self.p.sw.val();
+        self.seq.geom.next.ph = self.p.ph.val();
+        self.seq.geom.next.pw = self.p.pw.val();
         self.seq.geom.next.ic_tiles = self.p_ic_tiles.val();
         self.seq.geom.next.oc_tiles = self.p_oc_tiles.val();
         self.seq.geom.next.plane = self.p_plane.val();
@@ -403,14 +394,14 @@ impl Logic for ConvEngine {
             self.cols[c].acc.next = self.accs[c].d_data.val();
             self.cols[c].valid.next = self.seq.o_valid.val();
             self.cols[c].idx.next = self.seq.o_idx.val();
-            self.cols[c].en.next = self.p_rq_en.val();
-            self.cols[c].mult.next = self.p_mult.val();
-            self.cols[c].shift.next = self.p_shift.val();
-            self.cols[c].zp.next = self.p_zp.val();
-            self.cols[c].relu.next = self.p_relu.val();
-            self.cols[c].ort.next = self.p_rq_ort.val();
-            self.cols[c].s_sig.next = self.p_sig.val();
-            self.cols[c].s_exp.next = self.p_exp.val();
+            self.cols[c].set.en.next = self.p_rq_en.val();
+            self.cols[c].set.mult.next = self.p_mult.val();
+            self.cols[c].set.shift.next = self.p_shift.val();
+            self.cols[c].set.zp.next = self.p_zp.val();
+            self.cols[c].set.relu.next = self.p_relu.val();
+            self.cols[c].set.ort.next = self.p_rq_ort.val();
+            self.cols[c].set.s_sig.next = self.p_sig.val();
+            self.cols[c].set.s_exp.next = self.p_exp.val();
             self.cols[c].rd_en.next = self.rd_en.val() & self.rd_bank.val().get_bit(c);
             self.cols[c].rd_addr.next = self.rd_addr.val();
             if self.rd_sel.q.val().get_bit(c) {
@@ -426,8 +417,8 @@ crate::clocked!(ConvEngine);
 crate::top_io!(
     ConvEngine,
     inputs: [
-        ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph,
-        p_pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
+        ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
+        p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start, rd_en,
         rd_bank, rd_addr,
     ],

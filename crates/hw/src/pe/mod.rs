@@ -14,6 +14,7 @@ mod ort_requant;
 mod pass_counter;
 mod pe;
 mod requant;
+mod requant_ports;
 mod sequencer;
 mod skew;
 mod slot_issuer;
@@ -32,6 +33,7 @@ pub use pe::{Pe, PeFault, PeParams};
 pub use skew::SkewLine;
 pub use ort_requant::{OrtRequant, ORT_REQUANT_REGS};
 pub use requant::{Requant, ORT_REQUANT_STAGES, REQUANT_STAGES};
+pub use requant_ports::RequantPorts;
 
 /// Tag bit: the datum is a real pixel (not a bubble).
 pub const TAG_VALID: usize = 0;

@@ -22,11 +22,12 @@
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `in_valid`, `in_idx`, `in_acc` | in | 1, 16, 32 | a value and its output-buffer entry |
-//! | `en`, `mult`, `shift`, `zp`, `relu` | in | 1, 16, 8, 8, 1 | parameter registers |
-//! | `ort`, `s_sig`, `s_exp` | in | 1, 24, 8 | ONNX Runtime's requantization ([`OrtRequant`], alongside; its results come `ORT_REQUANT_STAGES` = 10 cycles after their values) and its scale |
+//! | `set_en`, `set_mult`, `set_shift`, `set_zp`, `set_relu` | in | 1, 16, 8, 8, 1 | parameter registers ([`RequantPorts`]) |
+//! | `set_ort`, `set_s_sig`, `set_s_exp` | in | 1, 24, 8 | ONNX Runtime's requantization ([`OrtRequant`], alongside; its results come `ORT_REQUANT_STAGES` = 10 cycles after their values) and its scale |
 //! | `out_valid`, `out_idx`, `out_data` | out | 1, 16, 32 | result (int8 sign-extended, or acc) |
 
 use crate::pe::mul::RegMul;
+use crate::pe::RequantPorts;
 use crate::pe::ort_requant::{OrtRequant, ORT_REQUANT_REGS};
 
 /// Registered stages between `in_*` and `out_*` in ONNX Runtime's mode (`ort` and `en`).
@@ -47,22 +48,8 @@ pub struct Requant {
     pub in_idx: Signal<In, Bits<16>>,
     /// Accumulator (two's complement).
     pub in_acc: Signal<In, Bits<32>>,
-    /// Requantize (else pass the accumulator through).
-    pub en: Signal<In, Bit>,
-    /// Multiplier, 0..=32767.
-    pub mult: Signal<In, Bits<16>>,
-    /// Right shift, 0..=47.
-    pub shift: Signal<In, Bits<8>>,
-    /// Zero point (int8 two's complement).
-    pub zp: Signal<In, Bits<8>>,
-    /// Clamp below at the zero point.
-    pub relu: Signal<In, Bit>,
-    /// ONNX Runtime's requantization ([`OrtRequant`]) instead of the multiplier and shift.
-    pub ort: Signal<In, Bit>,
-    /// Its scale's significand (bit 23 set).
-    pub s_sig: Signal<In, Bits<24>>,
-    /// Its scale's exponent (two's complement).
-    pub s_exp: Signal<In, Bits<8>>,
+    /// The parameters (see [`RequantPorts`]).
+    pub set: RequantPorts,
     /// Output valid.
     pub out_valid: Signal<Out, Bit>,
     /// Output index.
@@ -148,7 +135,7 @@ impl Default for Requant {
             o_valid: crate::vec_of(ORT_REQUANT_STAGES),
             o_idx: crate::vec_of(ORT_REQUANT_STAGES),
         } defaults {
-            clock, in_valid, in_idx, in_acc, en, mult, shift, zp, relu, ort, s_sig, s_exp, out_valid, out_idx,
+            clock, in_valid, in_idx, in_acc, set, out_valid, out_idx,
             out_data, s1_valid, s1_idx, s1_acc, s1_plo, s1_phi, s2a_valid, s2a_idx, s2a_acc, s2a_rounded, rc_pos,
             rc_neg, rc_now, rc_r, rc_neg_hi, s2_valid, s2_idx, s2_acc, s2_y, s3a_valid, s3a_idx, s3a_acc, s3a_low,
             s3a_inrange, s3a_neg, s3_valid, s3_idx, s3_data, prod, rounded, shifted, zp11, y11, y_small, clamped,
@@ -171,19 +158,19 @@ impl Logic for Requant {
         self.s1_acc.d.next = self.in_acc.val();
         self.s1_plo.clock.next = self.clock.val();
         self.s1_plo.a.next = self.in_acc.val().get_bits::<16>(0);
-        self.s1_plo.b.next = self.mult.val();
+        self.s1_plo.b.next = self.set.mult.val();
         self.s1_phi.clock.next = self.clock.val();
         self.s1_phi.a.next = self.in_acc.val().get_bits::<16>(16);
-        self.s1_phi.b.next = self.mult.val();
+        self.s1_phi.b.next = self.set.mult.val();
         // Stage 2: 64-bit product, rounding, arithmetic shift.
-        if self.shift.val().any() {
-            self.rc_now.next = bits::<64>(1) << (self.shift.val() - 1);
+        if self.set.shift.val().any() {
+            self.rc_now.next = bits::<64>(1) << (self.set.shift.val() - 1);
         } else {
             self.rc_now.next = 0.into();
         }
         self.rc_r.d.next = self.rc_now.val();
         self.rc_pos.d.next = self.rc_r.q.val();
-        self.rc_neg_hi.next = self.rc_r.q.val().get_bits::<32>(32) - bit_cast::<32, 16>(self.mult.val());
+        self.rc_neg_hi.next = self.rc_r.q.val().get_bits::<32>(32) - bit_cast::<32, 16>(self.set.mult.val());
         self.rc_neg.d.next = (bit_cast::<64, 32>(self.rc_neg_hi.val()) << 32) | bit_cast::<64, 32>(self.rc_r.q.val().get_bits::<32>(0));
         self.prod.next = (bit_cast::<64, 32>(self.s1_phi.p.val()) << 16) + bit_cast::<64, 32>(self.s1_plo.p.val());
         if self.s1_acc.q.val().get_bit(31) {
@@ -197,21 +184,21 @@ impl Logic for Requant {
         self.s2a_rounded.d.next = self.rounded.val();
         // Stage 2b: arithmetic shift.
         if self.s2a_rounded.q.val().get_bit(63) {
-            self.shifted.next = !((!self.s2a_rounded.q.val()) >> self.shift.val());
+            self.shifted.next = !((!self.s2a_rounded.q.val()) >> self.set.shift.val());
         } else {
-            self.shifted.next = self.s2a_rounded.q.val() >> self.shift.val();
+            self.shifted.next = self.s2a_rounded.q.val() >> self.set.shift.val();
         }
         self.s2_valid.d.next = self.s2a_valid.q.val();
         self.s2_idx.d.next = self.s2a_idx.q.val();
         self.s2_acc.d.next = self.s2a_acc.q.val();
         self.s2_y.d.next = self.shifted.val();
         // Stage 3a: zero point, and the int8 range test.
-        if self.zp.val().get_bit(7) {
+        if self.set.zp.val().get_bit(7) {
             // Sign extension by subtraction: `!bit_cast(!x)` would differ in Verilog, where the
             // inner `~` is evaluated at the context width (found by the Icarus/Verilator replay).
-            self.zp11.next = bit_cast::<11, 8>(self.zp.val()) - bits::<11>(0x100);
+            self.zp11.next = bit_cast::<11, 8>(self.set.zp.val()) - bits::<11>(0x100);
         } else {
-            self.zp11.next = bit_cast::<11, 8>(self.zp.val());
+            self.zp11.next = bit_cast::<11, 8>(self.set.zp.val());
         }
         self.y11.next = self.s2_y.q.val().get_bits::<11>(0) + self.zp11.val();
         self.y_small.next = self.s2_y.q.val().get_bits::<55>(9).all() | !self.s2_y.q.val().get_bits::<55>(9).any();
@@ -237,18 +224,18 @@ impl Logic for Requant {
             self.clamped.next = bits::<8>(0x7F);
         }
         // Signed compare as unsigned with the sign bits flipped.
-        if self.relu.val() & ((self.clamped.val() ^ 0x80) < (self.zp.val() ^ 0x80)) {
-            self.act.next = self.zp.val();
+        if self.set.relu.val() & ((self.clamped.val() ^ 0x80) < (self.set.zp.val() ^ 0x80)) {
+            self.act.next = self.set.zp.val();
         } else {
             self.act.next = self.clamped.val();
         }
         // ONNX Runtime's pipeline beside: its valid flags and indices follow it.
         self.ortq.clock.next = self.clock.val();
         self.ortq.acc.next = self.in_acc.val();
-        self.ortq.s_sig.next = self.s_sig.val();
-        self.ortq.s_exp.next = self.s_exp.val();
-        self.ortq.zp.next = self.zp.val();
-        self.ortq.relu.next = self.relu.val();
+        self.ortq.s_sig.next = self.set.s_sig.val();
+        self.ortq.s_exp.next = self.set.s_exp.val();
+        self.ortq.zp.next = self.set.zp.val();
+        self.ortq.relu.next = self.set.relu.val();
         self.o_valid[0].clock.next = self.clock.val();
         self.o_idx[0].clock.next = self.clock.val();
         self.o_valid[0].d.next = self.in_valid.val();
@@ -266,7 +253,7 @@ impl Logic for Requant {
         }
         self.s3_valid.d.next = self.s3a_valid.q.val();
         self.s3_idx.d.next = self.s3a_idx.q.val();
-        if self.en.val() {
+        if self.set.en.val() {
             if self.act.val().get_bit(7) {
                 self.s3_data.d.next = bit_cast::<32, 8>(self.act.val()) - bits::<32>(0x100);
             } else {
@@ -276,7 +263,7 @@ impl Logic for Requant {
             self.s3_data.d.next = self.s3a_acc.q.val();
         }
         // The mode is a parameter register, stable while values flow.
-        self.use_ort.next = self.ort.val() & self.en.val();
+        self.use_ort.next = self.set.ort.val() & self.set.en.val();
         if self.use_ort.val() {
             for last in (ORT_REQUANT_STAGES - 1)..ORT_REQUANT_STAGES {
                 self.out_valid.next = self.o_valid[last].q.val();
@@ -334,15 +321,15 @@ mod tests {
         for (n, (acc, q, en)) in cases.iter().enumerate() {
             let u = &mut h.uut;
             u.in_valid.next = false;
-            u.en.next = *en;
-            u.mult.next = (q.multiplier as u64).into();
-            u.shift.next = (q.shift as u64).into();
-            u.zp.next = (q.zero_point as u8 as u64).into();
-            u.relu.next = q.relu;
-            u.ort.next = q.ort.is_some();
+            u.set.en.next = *en;
+            u.set.mult.next = (q.multiplier as u64).into();
+            u.set.shift.next = (q.shift as u64).into();
+            u.set.zp.next = (q.zero_point as u8 as u64).into();
+            u.set.relu.next = q.relu;
+            u.set.ort.next = q.ort.is_some();
             let o = q.ort.unwrap_or(accelgen_golden::OrtScale { sig: 0, exp: 0 });
-            u.s_sig.next = (o.sig as u64).into();
-            u.s_exp.next = (o.exp as u8 as u64).into();
+            u.set.s_sig.next = (o.sig as u64).into();
+            u.set.s_exp.next = (o.exp as u8 as u64).into();
             h.step().unwrap();
             let u = &mut h.uut;
             u.in_valid.next = true;

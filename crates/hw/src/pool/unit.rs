@@ -36,6 +36,7 @@
 //! | `out_valid`, `out_idx`, `out_data` | out | 1, 32, 8 | one pooled value, flat index (c·Ho + y)·Wo + x |
 
 use crate::mem::SyncRam;
+use crate::window::WindowPorts;
 use crate::pool::{BandReader, ClockEnable, FirstLevel, OutputStage, RegionFile, WindowScan};
 use accelgen_config::PoolArray;
 use rust_hdl::prelude::*;
@@ -116,18 +117,9 @@ pub struct PoolUnit {
     pub p_ho: Signal<In, Bits<16>>,
     /// Output width.
     pub p_wo: Signal<In, Bits<16>>,
-    /// Window height.
-    pub p_kh: Signal<In, Bits<16>>,
-    /// Window width.
-    pub p_kw: Signal<In, Bits<16>>,
-    /// Vertical stride (at most k).
-    pub p_sh: Signal<In, Bits<16>>,
-    /// Horizontal stride.
-    pub p_sw: Signal<In, Bits<16>>,
-    /// Vertical padding.
-    pub p_ph: Signal<In, Bits<16>>,
-    /// Horizontal padding.
-    pub p_pw: Signal<In, Bits<16>>,
+    /// Window height and width, strides (vertical at most k), padding: `p_kh` … `p_pw` (see
+    /// [`WindowPorts`]).
+    pub p: WindowPorts,
     /// Bank entries per channel: ceil((H + 2·ph) / k)·W.
     pub p_hbw: Signal<In, Bits<16>>,
     /// Padded columns read per row band (a multiple of n).
@@ -194,8 +186,8 @@ impl PoolUnit {
             first: FirstLevel::new(k, mn),
             scan: WindowScan::new(mn, n, w),
         } defaults {
-            clock, ld_we, ld_bank, ld_addr, ld_data, p_c, p_h, p_w, p_ho, p_wo, p_kh, p_kw, p_sh,
-            p_sw, p_ph, p_pw, p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, start, busy, done,
+            clock, ld_we, ld_bank, ld_addr, ld_data, p_c, p_h, p_w, p_ho, p_wo, p,
+            p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, start, busy, done,
             enable, div_now, out_valid, out_idx, out_data, result, state, tail, ce, running, go,
         })
     }
@@ -226,10 +218,10 @@ impl Logic for PoolUnit {
         self.reader.geom.next.w = self.p_w.val();
         self.reader.geom.next.ho = self.p_ho.val();
         self.reader.geom.next.wo = self.p_wo.val();
-        self.reader.geom.next.kh = self.p_kh.val();
-        self.reader.geom.next.sh = self.p_sh.val();
-        self.reader.geom.next.ph = self.p_ph.val();
-        self.reader.geom.next.pw = self.p_pw.val();
+        self.reader.geom.next.kh = self.p.kh.val();
+        self.reader.geom.next.sh = self.p.sh.val();
+        self.reader.geom.next.ph = self.p.ph.val();
+        self.reader.geom.next.pw = self.p.pw.val();
         self.reader.geom.next.hbw = self.p_hbw.val();
         self.reader.geom.next.xcols = self.p_xcols.val();
         for b in 0..self.banks.len() {
@@ -274,8 +266,8 @@ impl Logic for PoolUnit {
         self.scan.upd_ubase.next = self.region.upd_ubase.val();
         self.scan.upd_bandfirst.next = self.region.upd_bandfirst.val();
         self.scan.upd_outrow.next = self.region.upd_outrow.val();
-        self.scan.p_kw.next = self.p_kw.val();
-        self.scan.p_sw.next = self.p_sw.val();
+        self.scan.p_kw.next = self.p.kw.val();
+        self.scan.p_sw.next = self.p.sw.val();
         self.scan.p_wo.next = self.p_wo.val();
         // Output.
         self.result.ce.next = self.ce.val();
@@ -349,10 +341,10 @@ mod tests {
         for (sig, v) in [(&mut u.p_c, 1), (&mut u.p_h, 4), (&mut u.p_w, 8), (&mut u.p_ho, 2)] {
             set(sig, v);
         }
-        for (sig, v) in [(&mut u.p_wo, 4), (&mut u.p_kh, 2), (&mut u.p_kw, 2), (&mut u.p_sh, 2)] {
+        for (sig, v) in [(&mut u.p_wo, 4), (&mut u.p.kh, 2), (&mut u.p.kw, 2), (&mut u.p.sh, 2)] {
             set(sig, v);
         }
-        for (sig, v) in [(&mut u.p_sw, 2), (&mut u.p_hbw, 16), (&mut u.p_xcols, 8), (&mut u.p_count, 4)] {
+        for (sig, v) in [(&mut u.p.sw, 2), (&mut u.p_hbw, 16), (&mut u.p_xcols, 8), (&mut u.p_count, 4)] {
             set(sig, v);
         }
         // A change of p_div alone does nothing.
@@ -384,8 +376,8 @@ mod tests {
 crate::top_io!(
     PoolUnit,
     inputs: [
-        ld_we, ld_bank, ld_addr, ld_data, p_c, p_h, p_w, p_ho, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph,
-        p_pw, p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, start,
+        ld_we, ld_bank, ld_addr, ld_data, p_c, p_h, p_w, p_ho, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
+        p.pw, p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, start,
     ],
     outputs: [busy, done, enable, div_now, out_valid, out_idx, out_data],
     /// Observed: the clock enable and the read cursor (running, reads done, column inside the

@@ -47,7 +47,7 @@
 use crate::isa::InstrDecompressor;
 use crate::pe::{ConvEngine, ConvEngineParams};
 use crate::pool::PoolUnitParams;
-use crate::top::{ConvRegs, DataMover, DataMoverParams, Dispatcher, InstrQueue, PerfCounters, PoolSide, RunControl};
+use crate::top::{ConvRegs, MemPort, DataMover, DataMoverParams, Dispatcher, InstrQueue, PerfCounters, PoolSide, RunControl};
 use accelgen_config::HwConfig;
 use rust_hdl::prelude::*;
 
@@ -72,24 +72,8 @@ pub struct AccelTop<const W: usize, const L: usize> {
     pub st_done: Signal<Out, Bit>,
     /// Stopped on an error.
     pub st_error: Signal<Out, Bit>,
-    /// External memory: request valid.
-    pub m_req_valid: Signal<Out, Bit>,
-    /// Request ready.
-    pub m_req_ready: Signal<In, Bit>,
-    /// Write request.
-    pub m_req_we: Signal<Out, Bit>,
-    /// Word address.
-    pub m_req_addr: Signal<Out, Bits<26>>,
-    /// Write data.
-    pub m_req_wdata: Signal<Out, Bits<W>>,
-    /// Lane enables of a write.
-    pub m_req_be: Signal<Out, Bits<L>>,
-    /// Read response valid.
-    pub m_rsp_valid: Signal<In, Bit>,
-    /// Response ready.
-    pub m_rsp_ready: Signal<Out, Bit>,
-    /// Response data.
-    pub m_rsp_data: Signal<In, Bits<W>>,
+    /// External memory: `m_req_*`, `m_rsp_*` (see [`MemPort`]).
+    pub m: MemPort<W, L>,
 
     /// The blocks.
     pub dec: InstrDecompressor,
@@ -147,8 +131,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             rc: RunControl::default(),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, reg_raddr, reg_rdata, st_busy, st_done, st_error,
-            m_req_valid, m_req_ready, m_req_we, m_req_addr, m_req_wdata, m_req_be, m_rsp_valid,
-            m_rsp_ready, m_rsp_data, perf,
+            m, perf,
         })
     }
 }
@@ -230,12 +213,12 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.p_h.next = self.cregs.geom.val().h;
         self.conv.p_w.next = self.cregs.geom.val().w;
         self.conv.p_wo.next = self.cregs.geom.val().wo;
-        self.conv.p_kh.next = self.cregs.geom.val().kh;
-        self.conv.p_kw.next = self.cregs.geom.val().kw;
-        self.conv.p_sh.next = self.cregs.geom.val().sh;
-        self.conv.p_sw.next = self.cregs.geom.val().sw;
-        self.conv.p_ph.next = self.cregs.geom.val().ph;
-        self.conv.p_pw.next = self.cregs.geom.val().pw;
+        self.conv.p.kh.next = self.cregs.geom.val().kh;
+        self.conv.p.kw.next = self.cregs.geom.val().kw;
+        self.conv.p.sh.next = self.cregs.geom.val().sh;
+        self.conv.p.sw.next = self.cregs.geom.val().sw;
+        self.conv.p.ph.next = self.cregs.geom.val().ph;
+        self.conv.p.pw.next = self.cregs.geom.val().pw;
         self.conv.p_ic_tiles.next = self.cregs.geom.val().ic_tiles;
         self.conv.p_oc_tiles.next = self.cregs.geom.val().oc_tiles;
         self.conv.p_plane.next = self.cregs.geom.val().plane;
@@ -284,15 +267,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         }
 
         // ---- External memory port.
-        self.m_req_valid.next = self.mover.m_req_valid.val();
-        self.m_req_we.next = self.mover.m_req_we.val();
-        self.m_req_addr.next = self.mover.m_req_addr.val();
-        self.m_req_wdata.next = self.mover.m_req_wdata.val();
-        self.m_req_be.next = self.mover.m_req_be.val();
-        self.mover.m_req_ready.next = self.m_req_ready.val();
-        self.mover.m_rsp_valid.next = self.m_rsp_valid.val();
-        self.mover.m_rsp_data.next = self.m_rsp_data.val();
-        self.m_rsp_ready.next = self.mover.m_rsp_ready.val();
+        MemPort::<W, L>::link(&mut self.m, &mut self.mover.m);
 
         // ---- Counters: each module's busy cycles and the memory stalls while running; a wait
         // a cycle after it happened (the dispatcher's `w_*`, registered).
@@ -306,7 +281,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.perf.pool_busy.next = self.rc.running.val() & self.pool.busy.val();
         self.perf.pool_enabled.next = self.rc.running.val() & self.pool.busy.val() & self.pool.enable.val();
         self.perf.mem_busy.next = self.rc.running.val() & self.mover.busy.val();
-        self.perf.mem_stalls.next = self.rc.running.val() & self.mover.m_req_valid.val() & !self.m_req_ready.val();
+        self.perf.mem_stalls.next = self.rc.running.val() & self.m.req_valid.val() & !self.m.req_ready.val();
     }
 }
 
@@ -314,10 +289,10 @@ crate::clocked!(impl[const W: usize, const L: usize] AccelTop<W, L>);
 
 crate::top_io!(
     impl [const W: usize, const L: usize] AccelTop<W, L>,
-    inputs: [reg_we, reg_addr, reg_wdata, reg_raddr, m_req_ready, m_rsp_valid, m_rsp_data],
+    inputs: [reg_we, reg_addr, reg_wdata, reg_raddr, m.req_ready, m.rsp_valid, m.rsp_data],
     outputs: [
-        reg_rdata, st_busy, st_done, st_error, m_req_valid, m_req_we, m_req_addr, m_req_wdata,
-        m_req_be, m_rsp_ready,
+        reg_rdata, st_busy, st_done, st_error, m.req_valid, m.req_we, m.req_addr, m.req_wdata,
+        m.req_be, m.rsp_ready,
     ],
     /// Observed: the dispatcher's instruction count (per-layer attribution) and the pooling
     /// unit's divider in force.

@@ -27,6 +27,7 @@
 //! one reads some entry (its word is stored as the transfer goes on) and sets `err` a cycle later.
 
 use rust_hdl::prelude::*;
+use crate::top::MemPort;
 
 mod chunk_cursor;
 mod ext_cursor;
@@ -90,24 +91,9 @@ pub struct DataMover<const W: usize, const L: usize> {
     pub busy: Signal<Out, Bit>,
     /// Sticky until the next `go`: an on-chip entry was out of range.
     pub err: Signal<Out, Bit>,
-    /// Words requested this cycle (observation: 1 when a request is accepted).
-    pub m_req_valid: Signal<Out, Bit>,
-    /// The memory accepts a request.
-    pub m_req_ready: Signal<In, Bit>,
-    /// Write request.
-    pub m_req_we: Signal<Out, Bit>,
-    /// Word address.
-    pub m_req_addr: Signal<Out, Bits<26>>,
-    /// Write data (the element in every lane).
-    pub m_req_wdata: Signal<Out, Bits<W>>,
-    /// Lane enables of a write (one-hot: the element's lane).
-    pub m_req_be: Signal<Out, Bits<L>>,
-    /// A read response.
-    pub m_rsp_valid: Signal<In, Bit>,
-    /// The mover takes responses.
-    pub m_rsp_ready: Signal<Out, Bit>,
-    /// Response data.
-    pub m_rsp_data: Signal<In, Bits<W>>,
+    /// External memory (`m_req_*`, `m_rsp_*`); `m.req_valid` is also the observation of words
+    /// requested (1 when a request is accepted with `req_ready`).
+    pub m: MemPort<W, L>,
     /// On-chip write (loads).
     pub w_en: Signal<Out, Bit>,
     /// Load target of the write.
@@ -179,8 +165,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             ws: WriteStage::new(p.depths[3]),
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_fw, g_fph, g_hbw, g_half,
-            g_copy, busy, err, m_req_valid, m_req_ready, m_req_we, m_req_addr, m_req_wdata,
-            m_req_be, m_rsp_valid, m_rsp_ready, m_rsp_data, w_en, w_sel, w_bank, w_addr, w_data,
+            g_copy, busy, err, m, w_en, w_sel, w_bank, w_addr, w_data,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, errf, o_left, primed, start, s_len,
             rb, sfire, req_fire, rsp_take, adv,
         })
@@ -209,7 +194,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.ext.s_copy.next = self.g_copy.val();
         self.ext.s_len.next = self.s_len.val();
         self.ext.w_elem.next = self.r_data.val();
-        self.ext.rsp_data.next = self.m_rsp_data.val();
+        self.ext.rsp_data.next = self.m.rsp_data.val();
         self.cur.start.next = self.start.val();
         self.cur.s_store.next = self.g_store.val();
         self.cur.s_copy.next = self.g_copy.val();
@@ -238,14 +223,14 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         }
 
         // ---- External requests: one per cycle while the port is ready.
-        self.m_req_addr.next = self.ext.req_addr.val();
-        self.m_req_we.next = self.st.q.val();
-        self.m_req_wdata.next = self.ext.req_wdata.val();
-        self.m_req_be.next = self.ext.req_be.val();
-        self.m_req_valid.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.primed.q.val());
-        self.req_fire.next = self.m_req_valid.val() & self.m_req_ready.val();
-        self.m_rsp_ready.next = true;
-        self.rsp_take.next = self.m_rsp_valid.val() & self.act.q.val() & !self.st.q.val();
+        self.m.req_addr.next = self.ext.req_addr.val();
+        self.m.req_we.next = self.st.q.val();
+        self.m.req_wdata.next = self.ext.req_wdata.val();
+        self.m.req_be.next = self.ext.req_be.val();
+        self.m.req_valid.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.primed.q.val());
+        self.req_fire.next = self.m.req_valid.val() & self.m.req_ready.val();
+        self.m.rsp_ready.next = true;
+        self.rsp_take.next = self.m.rsp_valid.val() & self.act.q.val() & !self.st.q.val();
 
         // ---- On-chip side: loads write each response; stores read one word ahead.
         self.ws.load.next = false;

@@ -1,0 +1,34 @@
+//! The external memory port, declared once and shared by `accel_top` and its data mover.
+//!
+//! A `LogicInterface`: a block holding it as field `m` has the ports `m_req_valid` … `m_rsp_data`
+//! in the emitted Verilog (the post-processing names an interface's ports with one underscore,
+//! see `verilog.rs`), so the port names are the same as when each signal was declared by hand.
+//!
+//! Requests: `req_valid`/`req_ready`, `req_we` with `req_wdata` and the lane enables `req_be`
+//! for a write, `req_addr` a word address. Read responses in request order:
+//! `rsp_valid`/`rsp_ready`, `rsp_data`. W bits per word, L 32-bit lanes.
+
+use rust_hdl::prelude::*;
+
+/// The memory side of the port (directions as seen by the accelerator).
+#[derive(LogicInterface, Default)]
+pub struct MemPort<const W: usize, const L: usize> {
+    /// Request valid.
+    pub req_valid: Signal<Out, Bit>,
+    /// The memory accepts a request.
+    pub req_ready: Signal<In, Bit>,
+    /// Write request.
+    pub req_we: Signal<Out, Bit>,
+    /// Word address.
+    pub req_addr: Signal<Out, Bits<26>>,
+    /// Write data.
+    pub req_wdata: Signal<Out, Bits<W>>,
+    /// Lane enables of a write.
+    pub req_be: Signal<Out, Bits<L>>,
+    /// A read response.
+    pub rsp_valid: Signal<In, Bit>,
+    /// The accelerator takes responses.
+    pub rsp_ready: Signal<Out, Bit>,
+    /// Response data.
+    pub rsp_data: Signal<In, Bits<W>>,
+}
