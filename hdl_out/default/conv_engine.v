@@ -1397,6 +1397,14 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     // Local signals
     reg  strobe;
     reg  [7:0] row0_x;
+    reg  [7:0] row_x__0;
+    reg  [7:0] row_x__1;
+    reg  [7:0] row_x__2;
+    reg  [7:0] row_x__3;
+    reg  [7:0] row_x__4;
+    reg  [7:0] row_x__5;
+    reg  [7:0] row_x__6;
+    reg  [7:0] row_x__7;
     reg  slot_padv;
     reg  slot_read;
     reg  last_swap;
@@ -2949,86 +2957,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         rd_sel__d = rd_sel__q;
         wmem__clock = clock;
         seq__clock = clock;
-        accs__0__clock = clock;
-        cols__0__clock = clock;
-        accs__1__clock = clock;
-        cols__1__clock = clock;
-        accs__2__clock = clock;
-        cols__2__clock = clock;
-        accs__3__clock = clock;
-        cols__3__clock = clock;
-        accs__4__clock = clock;
-        cols__4__clock = clock;
-        accs__5__clock = clock;
-        cols__5__clock = clock;
-        accs__6__clock = clock;
-        cols__6__clock = clock;
-        accs__7__clock = clock;
-        cols__7__clock = clock;
-        pes__0__clock = clock;
-        pes__1__clock = clock;
-        pes__2__clock = clock;
-        pes__3__clock = clock;
-        pes__4__clock = clock;
-        pes__5__clock = clock;
-        pes__6__clock = clock;
-        pes__7__clock = clock;
-        pes__8__clock = clock;
-        pes__9__clock = clock;
-        pes__10__clock = clock;
-        pes__11__clock = clock;
-        pes__12__clock = clock;
-        pes__13__clock = clock;
-        pes__14__clock = clock;
-        pes__15__clock = clock;
-        pes__16__clock = clock;
-        pes__17__clock = clock;
-        pes__18__clock = clock;
-        pes__19__clock = clock;
-        pes__20__clock = clock;
-        pes__21__clock = clock;
-        pes__22__clock = clock;
-        pes__23__clock = clock;
-        pes__24__clock = clock;
-        pes__25__clock = clock;
-        pes__26__clock = clock;
-        pes__27__clock = clock;
-        pes__28__clock = clock;
-        pes__29__clock = clock;
-        pes__30__clock = clock;
-        pes__31__clock = clock;
-        pes__32__clock = clock;
-        pes__33__clock = clock;
-        pes__34__clock = clock;
-        pes__35__clock = clock;
-        pes__36__clock = clock;
-        pes__37__clock = clock;
-        pes__38__clock = clock;
-        pes__39__clock = clock;
-        pes__40__clock = clock;
-        pes__41__clock = clock;
-        pes__42__clock = clock;
-        pes__43__clock = clock;
-        pes__44__clock = clock;
-        pes__45__clock = clock;
-        pes__46__clock = clock;
-        pes__47__clock = clock;
-        pes__48__clock = clock;
-        pes__49__clock = clock;
-        pes__50__clock = clock;
-        pes__51__clock = clock;
-        pes__52__clock = clock;
-        pes__53__clock = clock;
-        pes__54__clock = clock;
-        pes__55__clock = clock;
-        pes__56__clock = clock;
-        pes__57__clock = clock;
-        pes__58__clock = clock;
-        pes__59__clock = clock;
-        pes__60__clock = clock;
-        pes__61__clock = clock;
-        pes__62__clock = clock;
-        pes__63__clock = clock;
         seq__start = start;
         seq__geom[(32'h0)+:(16)] = p_h;
         seq__geom[(32'h10)+:(16)] = p_w;
@@ -3061,145 +2989,153 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         wmem__r_en = seq__wl_rd_en;
         wmem__r_addr = seq__wl_rd_addr;
         slot_read = seq__slot_valid & ~seq__slot_pad;
+        slot_padv = seq__slot_valid & seq__slot_pad;
         banks__0__clock = clock;
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
         banks__0__r_en = slot_read & seq__ksel[32'h0];
         banks__0__r_addr = seq__slot_addr;
+        row_x__0 = 8'h0;
+        if (slot_read) begin
+            row_x__0 = banks__0__r_data;
+        end
+        else if (slot_padv) begin
+            row_x__0 = p_pad;
+        end
         banks__1__clock = clock;
         banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
         banks__1__r_en = slot_read & seq__ksel[32'h0];
         banks__1__r_addr = seq__slot_addr;
+        row_x__1 = 8'h0;
+        if (slot_read) begin
+            row_x__1 = banks__1__r_data;
+        end
+        else if (slot_padv) begin
+            row_x__1 = p_pad;
+        end
         banks__2__clock = clock;
         banks__2__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[2];
         banks__2__w_addr = ld_addr;
         banks__2__w_data = ld_data[(32'h0)+:(8)];
         banks__2__r_en = slot_read & seq__ksel[32'h0];
         banks__2__r_addr = seq__slot_addr;
+        row_x__2 = 8'h0;
+        if (slot_read) begin
+            row_x__2 = banks__2__r_data;
+        end
+        else if (slot_padv) begin
+            row_x__2 = p_pad;
+        end
         banks__3__clock = clock;
         banks__3__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[3];
         banks__3__w_addr = ld_addr;
         banks__3__w_data = ld_data[(32'h0)+:(8)];
         banks__3__r_en = slot_read & seq__ksel[32'h0];
         banks__3__r_addr = seq__slot_addr;
+        row_x__3 = 8'h0;
+        if (slot_read) begin
+            row_x__3 = banks__3__r_data;
+        end
+        else if (slot_padv) begin
+            row_x__3 = p_pad;
+        end
         banks__4__clock = clock;
         banks__4__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[4];
         banks__4__w_addr = ld_addr;
         banks__4__w_data = ld_data[(32'h0)+:(8)];
         banks__4__r_en = slot_read & seq__ksel[32'h0];
         banks__4__r_addr = seq__slot_addr;
+        row_x__4 = 8'h0;
+        if (slot_read) begin
+            row_x__4 = banks__4__r_data;
+        end
+        else if (slot_padv) begin
+            row_x__4 = p_pad;
+        end
         banks__5__clock = clock;
         banks__5__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[5];
         banks__5__w_addr = ld_addr;
         banks__5__w_data = ld_data[(32'h0)+:(8)];
         banks__5__r_en = slot_read & seq__ksel[32'h0];
         banks__5__r_addr = seq__slot_addr;
+        row_x__5 = 8'h0;
+        if (slot_read) begin
+            row_x__5 = banks__5__r_data;
+        end
+        else if (slot_padv) begin
+            row_x__5 = p_pad;
+        end
         banks__6__clock = clock;
         banks__6__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[6];
         banks__6__w_addr = ld_addr;
         banks__6__w_data = ld_data[(32'h0)+:(8)];
         banks__6__r_en = slot_read & seq__ksel[32'h0];
         banks__6__r_addr = seq__slot_addr;
+        row_x__6 = 8'h0;
+        if (slot_read) begin
+            row_x__6 = banks__6__r_data;
+        end
+        else if (slot_padv) begin
+            row_x__6 = p_pad;
+        end
         banks__7__clock = clock;
         banks__7__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[7];
         banks__7__w_addr = ld_addr;
         banks__7__w_data = ld_data[(32'h0)+:(8)];
         banks__7__r_en = slot_read & seq__ksel[32'h0];
         banks__7__r_addr = seq__slot_addr;
-        slot_padv = seq__slot_valid & seq__slot_pad;
-        row0_x = 8'h0;
+        row_x__7 = 8'h0;
         if (slot_read) begin
-            row0_x = banks__0__r_data;
+            row_x__7 = banks__7__r_data;
         end
         else if (slot_padv) begin
-            row0_x = p_pad;
+            row_x__7 = p_pad;
         end
+        row0_x = row_x__0;
         pes__0__x_in = row0_x;
         pes__0__tag_in = seq__slot_tag;
         skew__0__clock = clock;
         skew__0__strobe = strobe;
-        skew__0__x_in = 8'h0;
-        if (slot_read) begin
-            skew__0__x_in = banks__1__r_data;
-        end
-        else if (slot_padv) begin
-            skew__0__x_in = p_pad;
-        end
+        skew__0__x_in = row_x__1;
         skew__0__tag_in = seq__slot_tag;
         pes__8__x_in = skew__0__x_out;
         pes__8__tag_in = skew__0__tag_out;
         skew__1__clock = clock;
         skew__1__strobe = strobe;
-        skew__1__x_in = 8'h0;
-        if (slot_read) begin
-            skew__1__x_in = banks__2__r_data;
-        end
-        else if (slot_padv) begin
-            skew__1__x_in = p_pad;
-        end
+        skew__1__x_in = row_x__2;
         skew__1__tag_in = seq__slot_tag;
         pes__16__x_in = skew__1__x_out;
         pes__16__tag_in = skew__1__tag_out;
         skew__2__clock = clock;
         skew__2__strobe = strobe;
-        skew__2__x_in = 8'h0;
-        if (slot_read) begin
-            skew__2__x_in = banks__3__r_data;
-        end
-        else if (slot_padv) begin
-            skew__2__x_in = p_pad;
-        end
+        skew__2__x_in = row_x__3;
         skew__2__tag_in = seq__slot_tag;
         pes__24__x_in = skew__2__x_out;
         pes__24__tag_in = skew__2__tag_out;
         skew__3__clock = clock;
         skew__3__strobe = strobe;
-        skew__3__x_in = 8'h0;
-        if (slot_read) begin
-            skew__3__x_in = banks__4__r_data;
-        end
-        else if (slot_padv) begin
-            skew__3__x_in = p_pad;
-        end
+        skew__3__x_in = row_x__4;
         skew__3__tag_in = seq__slot_tag;
         pes__32__x_in = skew__3__x_out;
         pes__32__tag_in = skew__3__tag_out;
         skew__4__clock = clock;
         skew__4__strobe = strobe;
-        skew__4__x_in = 8'h0;
-        if (slot_read) begin
-            skew__4__x_in = banks__5__r_data;
-        end
-        else if (slot_padv) begin
-            skew__4__x_in = p_pad;
-        end
+        skew__4__x_in = row_x__5;
         skew__4__tag_in = seq__slot_tag;
         pes__40__x_in = skew__4__x_out;
         pes__40__tag_in = skew__4__tag_out;
         skew__5__clock = clock;
         skew__5__strobe = strobe;
-        skew__5__x_in = 8'h0;
-        if (slot_read) begin
-            skew__5__x_in = banks__6__r_data;
-        end
-        else if (slot_padv) begin
-            skew__5__x_in = p_pad;
-        end
+        skew__5__x_in = row_x__6;
         skew__5__tag_in = seq__slot_tag;
         pes__48__x_in = skew__5__x_out;
         pes__48__tag_in = skew__5__tag_out;
         skew__6__clock = clock;
         skew__6__strobe = strobe;
-        skew__6__x_in = 8'h0;
-        if (slot_read) begin
-            skew__6__x_in = banks__7__r_data;
-        end
-        else if (slot_padv) begin
-            skew__6__x_in = p_pad;
-        end
+        skew__6__x_in = row_x__7;
         skew__6__tag_in = seq__slot_tag;
         pes__56__x_in = skew__6__x_out;
         pes__56__tag_in = skew__6__tag_out;
@@ -3217,48 +3153,64 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__6__tag_in = pes__5__tag_out;
         pes__7__x_in = pes__6__x_out;
         pes__7__tag_in = pes__6__tag_out;
+        pes__0__clock = clock;
+        pes__0__psum_in = 32'h0;
         pes__0__strobe = strobe;
         pes__0__ksel = seq__ksel;
         pes__0__ksel_nx = seq__ksel_nx;
         pes__0__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[0];
         pes__0__w_sel = seq__wl_k;
         pes__0__w_data = wmem__r_data;
+        pes__1__clock = clock;
+        pes__1__psum_in = 32'h0;
         pes__1__strobe = strobe;
         pes__1__ksel = seq__ksel;
         pes__1__ksel_nx = seq__ksel_nx;
         pes__1__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[1];
         pes__1__w_sel = seq__wl_k;
         pes__1__w_data = wmem__r_data;
+        pes__2__clock = clock;
+        pes__2__psum_in = 32'h0;
         pes__2__strobe = strobe;
         pes__2__ksel = seq__ksel;
         pes__2__ksel_nx = seq__ksel_nx;
         pes__2__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[2];
         pes__2__w_sel = seq__wl_k;
         pes__2__w_data = wmem__r_data;
+        pes__3__clock = clock;
+        pes__3__psum_in = 32'h0;
         pes__3__strobe = strobe;
         pes__3__ksel = seq__ksel;
         pes__3__ksel_nx = seq__ksel_nx;
         pes__3__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[3];
         pes__3__w_sel = seq__wl_k;
         pes__3__w_data = wmem__r_data;
+        pes__4__clock = clock;
+        pes__4__psum_in = 32'h0;
         pes__4__strobe = strobe;
         pes__4__ksel = seq__ksel;
         pes__4__ksel_nx = seq__ksel_nx;
         pes__4__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[4];
         pes__4__w_sel = seq__wl_k;
         pes__4__w_data = wmem__r_data;
+        pes__5__clock = clock;
+        pes__5__psum_in = 32'h0;
         pes__5__strobe = strobe;
         pes__5__ksel = seq__ksel;
         pes__5__ksel_nx = seq__ksel_nx;
         pes__5__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[5];
         pes__5__w_sel = seq__wl_k;
         pes__5__w_data = wmem__r_data;
+        pes__6__clock = clock;
+        pes__6__psum_in = 32'h0;
         pes__6__strobe = strobe;
         pes__6__ksel = seq__ksel;
         pes__6__ksel_nx = seq__ksel_nx;
         pes__6__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[6];
         pes__6__w_sel = seq__wl_k;
         pes__6__w_data = wmem__r_data;
+        pes__7__clock = clock;
+        pes__7__psum_in = 32'h0;
         pes__7__strobe = strobe;
         pes__7__ksel = seq__ksel;
         pes__7__ksel_nx = seq__ksel_nx;
@@ -3279,48 +3231,64 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__14__tag_in = pes__13__tag_out;
         pes__15__x_in = pes__14__x_out;
         pes__15__tag_in = pes__14__tag_out;
+        pes__8__clock = clock;
+        pes__8__psum_in = 32'h0;
         pes__8__strobe = strobe;
         pes__8__ksel = seq__ksel;
         pes__8__ksel_nx = seq__ksel_nx;
         pes__8__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[0];
         pes__8__w_sel = seq__wl_k;
         pes__8__w_data = wmem__r_data;
+        pes__9__clock = clock;
+        pes__9__psum_in = 32'h0;
         pes__9__strobe = strobe;
         pes__9__ksel = seq__ksel;
         pes__9__ksel_nx = seq__ksel_nx;
         pes__9__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[1];
         pes__9__w_sel = seq__wl_k;
         pes__9__w_data = wmem__r_data;
+        pes__10__clock = clock;
+        pes__10__psum_in = 32'h0;
         pes__10__strobe = strobe;
         pes__10__ksel = seq__ksel;
         pes__10__ksel_nx = seq__ksel_nx;
         pes__10__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[2];
         pes__10__w_sel = seq__wl_k;
         pes__10__w_data = wmem__r_data;
+        pes__11__clock = clock;
+        pes__11__psum_in = 32'h0;
         pes__11__strobe = strobe;
         pes__11__ksel = seq__ksel;
         pes__11__ksel_nx = seq__ksel_nx;
         pes__11__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[3];
         pes__11__w_sel = seq__wl_k;
         pes__11__w_data = wmem__r_data;
+        pes__12__clock = clock;
+        pes__12__psum_in = 32'h0;
         pes__12__strobe = strobe;
         pes__12__ksel = seq__ksel;
         pes__12__ksel_nx = seq__ksel_nx;
         pes__12__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[4];
         pes__12__w_sel = seq__wl_k;
         pes__12__w_data = wmem__r_data;
+        pes__13__clock = clock;
+        pes__13__psum_in = 32'h0;
         pes__13__strobe = strobe;
         pes__13__ksel = seq__ksel;
         pes__13__ksel_nx = seq__ksel_nx;
         pes__13__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[5];
         pes__13__w_sel = seq__wl_k;
         pes__13__w_data = wmem__r_data;
+        pes__14__clock = clock;
+        pes__14__psum_in = 32'h0;
         pes__14__strobe = strobe;
         pes__14__ksel = seq__ksel;
         pes__14__ksel_nx = seq__ksel_nx;
         pes__14__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[6];
         pes__14__w_sel = seq__wl_k;
         pes__14__w_data = wmem__r_data;
+        pes__15__clock = clock;
+        pes__15__psum_in = 32'h0;
         pes__15__strobe = strobe;
         pes__15__ksel = seq__ksel;
         pes__15__ksel_nx = seq__ksel_nx;
@@ -3341,48 +3309,64 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__22__tag_in = pes__21__tag_out;
         pes__23__x_in = pes__22__x_out;
         pes__23__tag_in = pes__22__tag_out;
+        pes__16__clock = clock;
+        pes__16__psum_in = 32'h0;
         pes__16__strobe = strobe;
         pes__16__ksel = seq__ksel;
         pes__16__ksel_nx = seq__ksel_nx;
         pes__16__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[0];
         pes__16__w_sel = seq__wl_k;
         pes__16__w_data = wmem__r_data;
+        pes__17__clock = clock;
+        pes__17__psum_in = 32'h0;
         pes__17__strobe = strobe;
         pes__17__ksel = seq__ksel;
         pes__17__ksel_nx = seq__ksel_nx;
         pes__17__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[1];
         pes__17__w_sel = seq__wl_k;
         pes__17__w_data = wmem__r_data;
+        pes__18__clock = clock;
+        pes__18__psum_in = 32'h0;
         pes__18__strobe = strobe;
         pes__18__ksel = seq__ksel;
         pes__18__ksel_nx = seq__ksel_nx;
         pes__18__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[2];
         pes__18__w_sel = seq__wl_k;
         pes__18__w_data = wmem__r_data;
+        pes__19__clock = clock;
+        pes__19__psum_in = 32'h0;
         pes__19__strobe = strobe;
         pes__19__ksel = seq__ksel;
         pes__19__ksel_nx = seq__ksel_nx;
         pes__19__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[3];
         pes__19__w_sel = seq__wl_k;
         pes__19__w_data = wmem__r_data;
+        pes__20__clock = clock;
+        pes__20__psum_in = 32'h0;
         pes__20__strobe = strobe;
         pes__20__ksel = seq__ksel;
         pes__20__ksel_nx = seq__ksel_nx;
         pes__20__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[4];
         pes__20__w_sel = seq__wl_k;
         pes__20__w_data = wmem__r_data;
+        pes__21__clock = clock;
+        pes__21__psum_in = 32'h0;
         pes__21__strobe = strobe;
         pes__21__ksel = seq__ksel;
         pes__21__ksel_nx = seq__ksel_nx;
         pes__21__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[5];
         pes__21__w_sel = seq__wl_k;
         pes__21__w_data = wmem__r_data;
+        pes__22__clock = clock;
+        pes__22__psum_in = 32'h0;
         pes__22__strobe = strobe;
         pes__22__ksel = seq__ksel;
         pes__22__ksel_nx = seq__ksel_nx;
         pes__22__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[6];
         pes__22__w_sel = seq__wl_k;
         pes__22__w_data = wmem__r_data;
+        pes__23__clock = clock;
+        pes__23__psum_in = 32'h0;
         pes__23__strobe = strobe;
         pes__23__ksel = seq__ksel;
         pes__23__ksel_nx = seq__ksel_nx;
@@ -3403,48 +3387,64 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__30__tag_in = pes__29__tag_out;
         pes__31__x_in = pes__30__x_out;
         pes__31__tag_in = pes__30__tag_out;
+        pes__24__clock = clock;
+        pes__24__psum_in = 32'h0;
         pes__24__strobe = strobe;
         pes__24__ksel = seq__ksel;
         pes__24__ksel_nx = seq__ksel_nx;
         pes__24__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[0];
         pes__24__w_sel = seq__wl_k;
         pes__24__w_data = wmem__r_data;
+        pes__25__clock = clock;
+        pes__25__psum_in = 32'h0;
         pes__25__strobe = strobe;
         pes__25__ksel = seq__ksel;
         pes__25__ksel_nx = seq__ksel_nx;
         pes__25__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[1];
         pes__25__w_sel = seq__wl_k;
         pes__25__w_data = wmem__r_data;
+        pes__26__clock = clock;
+        pes__26__psum_in = 32'h0;
         pes__26__strobe = strobe;
         pes__26__ksel = seq__ksel;
         pes__26__ksel_nx = seq__ksel_nx;
         pes__26__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[2];
         pes__26__w_sel = seq__wl_k;
         pes__26__w_data = wmem__r_data;
+        pes__27__clock = clock;
+        pes__27__psum_in = 32'h0;
         pes__27__strobe = strobe;
         pes__27__ksel = seq__ksel;
         pes__27__ksel_nx = seq__ksel_nx;
         pes__27__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[3];
         pes__27__w_sel = seq__wl_k;
         pes__27__w_data = wmem__r_data;
+        pes__28__clock = clock;
+        pes__28__psum_in = 32'h0;
         pes__28__strobe = strobe;
         pes__28__ksel = seq__ksel;
         pes__28__ksel_nx = seq__ksel_nx;
         pes__28__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[4];
         pes__28__w_sel = seq__wl_k;
         pes__28__w_data = wmem__r_data;
+        pes__29__clock = clock;
+        pes__29__psum_in = 32'h0;
         pes__29__strobe = strobe;
         pes__29__ksel = seq__ksel;
         pes__29__ksel_nx = seq__ksel_nx;
         pes__29__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[5];
         pes__29__w_sel = seq__wl_k;
         pes__29__w_data = wmem__r_data;
+        pes__30__clock = clock;
+        pes__30__psum_in = 32'h0;
         pes__30__strobe = strobe;
         pes__30__ksel = seq__ksel;
         pes__30__ksel_nx = seq__ksel_nx;
         pes__30__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[6];
         pes__30__w_sel = seq__wl_k;
         pes__30__w_data = wmem__r_data;
+        pes__31__clock = clock;
+        pes__31__psum_in = 32'h0;
         pes__31__strobe = strobe;
         pes__31__ksel = seq__ksel;
         pes__31__ksel_nx = seq__ksel_nx;
@@ -3465,48 +3465,64 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__38__tag_in = pes__37__tag_out;
         pes__39__x_in = pes__38__x_out;
         pes__39__tag_in = pes__38__tag_out;
+        pes__32__clock = clock;
+        pes__32__psum_in = 32'h0;
         pes__32__strobe = strobe;
         pes__32__ksel = seq__ksel;
         pes__32__ksel_nx = seq__ksel_nx;
         pes__32__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[0];
         pes__32__w_sel = seq__wl_k;
         pes__32__w_data = wmem__r_data;
+        pes__33__clock = clock;
+        pes__33__psum_in = 32'h0;
         pes__33__strobe = strobe;
         pes__33__ksel = seq__ksel;
         pes__33__ksel_nx = seq__ksel_nx;
         pes__33__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[1];
         pes__33__w_sel = seq__wl_k;
         pes__33__w_data = wmem__r_data;
+        pes__34__clock = clock;
+        pes__34__psum_in = 32'h0;
         pes__34__strobe = strobe;
         pes__34__ksel = seq__ksel;
         pes__34__ksel_nx = seq__ksel_nx;
         pes__34__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[2];
         pes__34__w_sel = seq__wl_k;
         pes__34__w_data = wmem__r_data;
+        pes__35__clock = clock;
+        pes__35__psum_in = 32'h0;
         pes__35__strobe = strobe;
         pes__35__ksel = seq__ksel;
         pes__35__ksel_nx = seq__ksel_nx;
         pes__35__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[3];
         pes__35__w_sel = seq__wl_k;
         pes__35__w_data = wmem__r_data;
+        pes__36__clock = clock;
+        pes__36__psum_in = 32'h0;
         pes__36__strobe = strobe;
         pes__36__ksel = seq__ksel;
         pes__36__ksel_nx = seq__ksel_nx;
         pes__36__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[4];
         pes__36__w_sel = seq__wl_k;
         pes__36__w_data = wmem__r_data;
+        pes__37__clock = clock;
+        pes__37__psum_in = 32'h0;
         pes__37__strobe = strobe;
         pes__37__ksel = seq__ksel;
         pes__37__ksel_nx = seq__ksel_nx;
         pes__37__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[5];
         pes__37__w_sel = seq__wl_k;
         pes__37__w_data = wmem__r_data;
+        pes__38__clock = clock;
+        pes__38__psum_in = 32'h0;
         pes__38__strobe = strobe;
         pes__38__ksel = seq__ksel;
         pes__38__ksel_nx = seq__ksel_nx;
         pes__38__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[6];
         pes__38__w_sel = seq__wl_k;
         pes__38__w_data = wmem__r_data;
+        pes__39__clock = clock;
+        pes__39__psum_in = 32'h0;
         pes__39__strobe = strobe;
         pes__39__ksel = seq__ksel;
         pes__39__ksel_nx = seq__ksel_nx;
@@ -3527,48 +3543,64 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__46__tag_in = pes__45__tag_out;
         pes__47__x_in = pes__46__x_out;
         pes__47__tag_in = pes__46__tag_out;
+        pes__40__clock = clock;
+        pes__40__psum_in = 32'h0;
         pes__40__strobe = strobe;
         pes__40__ksel = seq__ksel;
         pes__40__ksel_nx = seq__ksel_nx;
         pes__40__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[0];
         pes__40__w_sel = seq__wl_k;
         pes__40__w_data = wmem__r_data;
+        pes__41__clock = clock;
+        pes__41__psum_in = 32'h0;
         pes__41__strobe = strobe;
         pes__41__ksel = seq__ksel;
         pes__41__ksel_nx = seq__ksel_nx;
         pes__41__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[1];
         pes__41__w_sel = seq__wl_k;
         pes__41__w_data = wmem__r_data;
+        pes__42__clock = clock;
+        pes__42__psum_in = 32'h0;
         pes__42__strobe = strobe;
         pes__42__ksel = seq__ksel;
         pes__42__ksel_nx = seq__ksel_nx;
         pes__42__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[2];
         pes__42__w_sel = seq__wl_k;
         pes__42__w_data = wmem__r_data;
+        pes__43__clock = clock;
+        pes__43__psum_in = 32'h0;
         pes__43__strobe = strobe;
         pes__43__ksel = seq__ksel;
         pes__43__ksel_nx = seq__ksel_nx;
         pes__43__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[3];
         pes__43__w_sel = seq__wl_k;
         pes__43__w_data = wmem__r_data;
+        pes__44__clock = clock;
+        pes__44__psum_in = 32'h0;
         pes__44__strobe = strobe;
         pes__44__ksel = seq__ksel;
         pes__44__ksel_nx = seq__ksel_nx;
         pes__44__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[4];
         pes__44__w_sel = seq__wl_k;
         pes__44__w_data = wmem__r_data;
+        pes__45__clock = clock;
+        pes__45__psum_in = 32'h0;
         pes__45__strobe = strobe;
         pes__45__ksel = seq__ksel;
         pes__45__ksel_nx = seq__ksel_nx;
         pes__45__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[5];
         pes__45__w_sel = seq__wl_k;
         pes__45__w_data = wmem__r_data;
+        pes__46__clock = clock;
+        pes__46__psum_in = 32'h0;
         pes__46__strobe = strobe;
         pes__46__ksel = seq__ksel;
         pes__46__ksel_nx = seq__ksel_nx;
         pes__46__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[6];
         pes__46__w_sel = seq__wl_k;
         pes__46__w_data = wmem__r_data;
+        pes__47__clock = clock;
+        pes__47__psum_in = 32'h0;
         pes__47__strobe = strobe;
         pes__47__ksel = seq__ksel;
         pes__47__ksel_nx = seq__ksel_nx;
@@ -3589,48 +3621,64 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__54__tag_in = pes__53__tag_out;
         pes__55__x_in = pes__54__x_out;
         pes__55__tag_in = pes__54__tag_out;
+        pes__48__clock = clock;
+        pes__48__psum_in = 32'h0;
         pes__48__strobe = strobe;
         pes__48__ksel = seq__ksel;
         pes__48__ksel_nx = seq__ksel_nx;
         pes__48__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[0];
         pes__48__w_sel = seq__wl_k;
         pes__48__w_data = wmem__r_data;
+        pes__49__clock = clock;
+        pes__49__psum_in = 32'h0;
         pes__49__strobe = strobe;
         pes__49__ksel = seq__ksel;
         pes__49__ksel_nx = seq__ksel_nx;
         pes__49__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[1];
         pes__49__w_sel = seq__wl_k;
         pes__49__w_data = wmem__r_data;
+        pes__50__clock = clock;
+        pes__50__psum_in = 32'h0;
         pes__50__strobe = strobe;
         pes__50__ksel = seq__ksel;
         pes__50__ksel_nx = seq__ksel_nx;
         pes__50__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[2];
         pes__50__w_sel = seq__wl_k;
         pes__50__w_data = wmem__r_data;
+        pes__51__clock = clock;
+        pes__51__psum_in = 32'h0;
         pes__51__strobe = strobe;
         pes__51__ksel = seq__ksel;
         pes__51__ksel_nx = seq__ksel_nx;
         pes__51__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[3];
         pes__51__w_sel = seq__wl_k;
         pes__51__w_data = wmem__r_data;
+        pes__52__clock = clock;
+        pes__52__psum_in = 32'h0;
         pes__52__strobe = strobe;
         pes__52__ksel = seq__ksel;
         pes__52__ksel_nx = seq__ksel_nx;
         pes__52__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[4];
         pes__52__w_sel = seq__wl_k;
         pes__52__w_data = wmem__r_data;
+        pes__53__clock = clock;
+        pes__53__psum_in = 32'h0;
         pes__53__strobe = strobe;
         pes__53__ksel = seq__ksel;
         pes__53__ksel_nx = seq__ksel_nx;
         pes__53__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[5];
         pes__53__w_sel = seq__wl_k;
         pes__53__w_data = wmem__r_data;
+        pes__54__clock = clock;
+        pes__54__psum_in = 32'h0;
         pes__54__strobe = strobe;
         pes__54__ksel = seq__ksel;
         pes__54__ksel_nx = seq__ksel_nx;
         pes__54__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[6];
         pes__54__w_sel = seq__wl_k;
         pes__54__w_data = wmem__r_data;
+        pes__55__clock = clock;
+        pes__55__psum_in = 32'h0;
         pes__55__strobe = strobe;
         pes__55__ksel = seq__ksel;
         pes__55__ksel_nx = seq__ksel_nx;
@@ -3651,62 +3699,70 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__62__tag_in = pes__61__tag_out;
         pes__63__x_in = pes__62__x_out;
         pes__63__tag_in = pes__62__tag_out;
+        pes__56__clock = clock;
+        pes__56__psum_in = 32'h0;
         pes__56__strobe = strobe;
         pes__56__ksel = seq__ksel;
         pes__56__ksel_nx = seq__ksel_nx;
         pes__56__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[0];
         pes__56__w_sel = seq__wl_k;
         pes__56__w_data = wmem__r_data;
+        pes__57__clock = clock;
+        pes__57__psum_in = 32'h0;
         pes__57__strobe = strobe;
         pes__57__ksel = seq__ksel;
         pes__57__ksel_nx = seq__ksel_nx;
         pes__57__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[1];
         pes__57__w_sel = seq__wl_k;
         pes__57__w_data = wmem__r_data;
+        pes__58__clock = clock;
+        pes__58__psum_in = 32'h0;
         pes__58__strobe = strobe;
         pes__58__ksel = seq__ksel;
         pes__58__ksel_nx = seq__ksel_nx;
         pes__58__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[2];
         pes__58__w_sel = seq__wl_k;
         pes__58__w_data = wmem__r_data;
+        pes__59__clock = clock;
+        pes__59__psum_in = 32'h0;
         pes__59__strobe = strobe;
         pes__59__ksel = seq__ksel;
         pes__59__ksel_nx = seq__ksel_nx;
         pes__59__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[3];
         pes__59__w_sel = seq__wl_k;
         pes__59__w_data = wmem__r_data;
+        pes__60__clock = clock;
+        pes__60__psum_in = 32'h0;
         pes__60__strobe = strobe;
         pes__60__ksel = seq__ksel;
         pes__60__ksel_nx = seq__ksel_nx;
         pes__60__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[4];
         pes__60__w_sel = seq__wl_k;
         pes__60__w_data = wmem__r_data;
+        pes__61__clock = clock;
+        pes__61__psum_in = 32'h0;
         pes__61__strobe = strobe;
         pes__61__ksel = seq__ksel;
         pes__61__ksel_nx = seq__ksel_nx;
         pes__61__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[5];
         pes__61__w_sel = seq__wl_k;
         pes__61__w_data = wmem__r_data;
+        pes__62__clock = clock;
+        pes__62__psum_in = 32'h0;
         pes__62__strobe = strobe;
         pes__62__ksel = seq__ksel;
         pes__62__ksel_nx = seq__ksel_nx;
         pes__62__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[6];
         pes__62__w_sel = seq__wl_k;
         pes__62__w_data = wmem__r_data;
+        pes__63__clock = clock;
+        pes__63__psum_in = 32'h0;
         pes__63__strobe = strobe;
         pes__63__ksel = seq__ksel;
         pes__63__ksel_nx = seq__ksel_nx;
         pes__63__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[7];
         pes__63__w_sel = seq__wl_k;
         pes__63__w_data = wmem__r_data;
-        pes__0__psum_in = 32'h0;
-        pes__1__psum_in = 32'h0;
-        pes__2__psum_in = 32'h0;
-        pes__3__psum_in = 32'h0;
-        pes__4__psum_in = 32'h0;
-        pes__5__psum_in = 32'h0;
-        pes__6__psum_in = 32'h0;
-        pes__7__psum_in = 32'h0;
         pes__8__psum_in = pes__0__psum_out;
         pes__9__psum_in = pes__1__psum_out;
         pes__10__psum_in = pes__2__psum_out;
@@ -3763,6 +3819,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__61__psum_in = pes__53__psum_out;
         pes__62__psum_in = pes__54__psum_out;
         pes__63__psum_in = pes__55__psum_out;
+        accs__0__clock = clock;
         accs__0__strobe = strobe;
         accs__0__sub = seq__sub;
         accs__0__tag_in = pes__56__tag_out;
@@ -3770,6 +3827,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         accs__0__d_en = seq__d_en;
         accs__0__d_half = seq__d_half;
         accs__0__d_addr = seq__d_addr;
+        accs__1__clock = clock;
         accs__1__strobe = strobe;
         accs__1__sub = seq__sub;
         accs__1__tag_in = pes__57__tag_out;
@@ -3777,6 +3835,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         accs__1__d_en = seq__d_en;
         accs__1__d_half = seq__d_half;
         accs__1__d_addr = seq__d_addr;
+        accs__2__clock = clock;
         accs__2__strobe = strobe;
         accs__2__sub = seq__sub;
         accs__2__tag_in = pes__58__tag_out;
@@ -3784,6 +3843,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         accs__2__d_en = seq__d_en;
         accs__2__d_half = seq__d_half;
         accs__2__d_addr = seq__d_addr;
+        accs__3__clock = clock;
         accs__3__strobe = strobe;
         accs__3__sub = seq__sub;
         accs__3__tag_in = pes__59__tag_out;
@@ -3791,6 +3851,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         accs__3__d_en = seq__d_en;
         accs__3__d_half = seq__d_half;
         accs__3__d_addr = seq__d_addr;
+        accs__4__clock = clock;
         accs__4__strobe = strobe;
         accs__4__sub = seq__sub;
         accs__4__tag_in = pes__60__tag_out;
@@ -3798,6 +3859,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         accs__4__d_en = seq__d_en;
         accs__4__d_half = seq__d_half;
         accs__4__d_addr = seq__d_addr;
+        accs__5__clock = clock;
         accs__5__strobe = strobe;
         accs__5__sub = seq__sub;
         accs__5__tag_in = pes__61__tag_out;
@@ -3805,6 +3867,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         accs__5__d_en = seq__d_en;
         accs__5__d_half = seq__d_half;
         accs__5__d_addr = seq__d_addr;
+        accs__6__clock = clock;
         accs__6__strobe = strobe;
         accs__6__sub = seq__sub;
         accs__6__tag_in = pes__62__tag_out;
@@ -3812,6 +3875,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         accs__6__d_en = seq__d_en;
         accs__6__d_half = seq__d_half;
         accs__6__d_addr = seq__d_addr;
+        accs__7__clock = clock;
         accs__7__strobe = strobe;
         accs__7__sub = seq__sub;
         accs__7__tag_in = pes__63__tag_out;
@@ -3825,6 +3889,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         seq__last_swap = last_swap;
         rd_sel__d = rd_bank;
         rd_data = 32'h0;
+        cols__0__clock = clock;
         cols__0__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
         cols__0__ld_addr = ld_addr;
         cols__0__ld_data = ld_data;
@@ -3846,6 +3911,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (rd_sel__q[0]) begin
             rd_data = cols__0__rd_data;
         end
+        cols__1__clock = clock;
         cols__1__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
         cols__1__ld_addr = ld_addr;
         cols__1__ld_data = ld_data;
@@ -3867,6 +3933,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (rd_sel__q[1]) begin
             rd_data = cols__1__rd_data;
         end
+        cols__2__clock = clock;
         cols__2__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[2];
         cols__2__ld_addr = ld_addr;
         cols__2__ld_data = ld_data;
@@ -3888,6 +3955,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (rd_sel__q[2]) begin
             rd_data = cols__2__rd_data;
         end
+        cols__3__clock = clock;
         cols__3__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[3];
         cols__3__ld_addr = ld_addr;
         cols__3__ld_data = ld_data;
@@ -3909,6 +3977,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (rd_sel__q[3]) begin
             rd_data = cols__3__rd_data;
         end
+        cols__4__clock = clock;
         cols__4__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[4];
         cols__4__ld_addr = ld_addr;
         cols__4__ld_data = ld_data;
@@ -3930,6 +3999,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (rd_sel__q[4]) begin
             rd_data = cols__4__rd_data;
         end
+        cols__5__clock = clock;
         cols__5__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[5];
         cols__5__ld_addr = ld_addr;
         cols__5__ld_data = ld_data;
@@ -3951,6 +4021,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (rd_sel__q[5]) begin
             rd_data = cols__5__rd_data;
         end
+        cols__6__clock = clock;
         cols__6__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[6];
         cols__6__ld_addr = ld_addr;
         cols__6__ld_data = ld_data;
@@ -3972,6 +4043,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (rd_sel__q[6]) begin
             rd_data = cols__6__rd_data;
         end
+        cols__7__clock = clock;
         cols__7__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[7];
         cols__7__ld_addr = ld_addr;
         cols__7__ld_data = ld_data;
@@ -5328,60 +5400,15 @@ module default_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     output reg  [7:0] y;
     
     // Stub signals
-    reg  r1_neg__d;
-    wire  r1_neg__q;
-    reg  r1_neg__clock;
-    reg  r1_zero__d;
-    wire  r1_zero__q;
-    reg  r1_zero__clock;
-    reg  [31:0] r1_abs__d;
-    wire  [31:0] r1_abs__q;
-    reg  r1_abs__clock;
-    reg  [7:0] r1_lz__d;
-    wire  [7:0] r1_lz__q;
-    reg  r1_lz__clock;
-    reg  [23:0] r1_sig__d;
-    wire  [23:0] r1_sig__q;
-    reg  r1_sig__clock;
-    reg  [7:0] r1_exp__d;
-    wire  [7:0] r1_exp__q;
-    reg  r1_exp__clock;
-    reg  r2_neg__d;
-    wire  r2_neg__q;
-    reg  r2_neg__clock;
-    reg  r2_zero__d;
-    wire  r2_zero__q;
-    reg  r2_zero__clock;
-    reg  [31:0] r2_norm__d;
-    wire  [31:0] r2_norm__q;
-    reg  r2_norm__clock;
-    reg  [7:0] r2_lz__d;
-    wire  [7:0] r2_lz__q;
-    reg  r2_lz__clock;
-    reg  r2_pow2__d;
-    wire  r2_pow2__q;
-    reg  r2_pow2__clock;
-    reg  [23:0] r2_sig__d;
-    wire  [23:0] r2_sig__q;
-    reg  r2_sig__clock;
-    reg  [7:0] r2_exp__d;
-    wire  [7:0] r2_exp__q;
-    reg  r2_exp__clock;
-    reg  r3_neg__d;
-    wire  r3_neg__q;
-    reg  r3_neg__clock;
-    reg  r3_zero__d;
-    wire  r3_zero__q;
-    reg  r3_zero__clock;
-    reg  [24:0] r3_am__d;
-    wire  [24:0] r3_am__q;
-    reg  r3_am__clock;
-    reg  [7:0] r3_e__d;
-    wire  [7:0] r3_e__q;
-    reg  r3_e__clock;
-    reg  [23:0] r3_sig__d;
-    wire  [23:0] r3_sig__q;
-    reg  r3_sig__clock;
+    reg  norm__clock;
+    reg  [31:0] norm__acc;
+    reg  [23:0] norm__s_sig;
+    reg  [7:0] norm__s_exp;
+    wire  [24:0] norm__am;
+    wire  [7:0] norm__e;
+    wire  [23:0] norm__sig;
+    wire  norm__neg;
+    wire  norm__zero;
     reg  m_ll__clock;
     reg  [15:0] m_ll__a;
     reg  [15:0] m_ll__b;
@@ -5437,45 +5464,292 @@ module default_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     reg  [7:0] r6_e__d;
     wire  [7:0] r6_e__q;
     reg  r6_e__clock;
-    reg  r7_neg__d;
-    wire  r7_neg__q;
-    reg  r7_neg__clock;
-    reg  r7_zero__d;
-    wire  r7_zero__q;
-    reg  r7_zero__clock;
-    reg  r7_sat__d;
-    wire  r7_sat__q;
-    reg  r7_sat__clock;
-    reg  [24:0] r7_pm__d;
-    wire  [24:0] r7_pm__q;
-    reg  r7_pm__clock;
-    reg  [7:0] r7_d__d;
-    wire  [7:0] r7_d__q;
-    reg  r7_d__clock;
-    reg  [10:0] r8_mag__d;
-    wire  [10:0] r8_mag__q;
-    reg  r8_mag__clock;
-    reg  r8_neg__d;
-    wire  r8_neg__q;
-    reg  r8_neg__clock;
-    reg  r8_zero__d;
-    wire  r8_zero__q;
-    reg  r8_zero__clock;
-    reg  r8_sat__d;
-    wire  r8_sat__q;
-    reg  r8_sat__clock;
-    reg  [10:0] r9_sum__d;
-    wire  [10:0] r9_sum__q;
-    reg  r9_sum__clock;
-    reg  r9_neg__d;
-    wire  r9_neg__q;
-    reg  r9_neg__clock;
-    reg  r9_zero__d;
-    wire  r9_zero__q;
-    reg  r9_zero__clock;
-    reg  r9_sat__d;
-    wire  r9_sat__q;
-    reg  r9_sat__clock;
+    reg  round__clock;
+    reg  [47:0] round__prod;
+    reg  [7:0] round__e;
+    reg  round__neg;
+    reg  round__zero;
+    reg  [7:0] round__zp;
+    reg  round__relu;
+    wire  [7:0] round__y;
+    
+    // Sub module instances
+    default_conv_engine_norm norm(
+        .clock(norm__clock),
+        .acc(norm__acc),
+        .s_sig(norm__s_sig),
+        .s_exp(norm__s_exp),
+        .am(norm__am),
+        .e(norm__e),
+        .sig(norm__sig),
+        .neg(norm__neg),
+        .zero(norm__zero)
+    );
+    default_conv_engine_m_hh m_ll(
+        .clock(m_ll__clock),
+        .a(m_ll__a),
+        .b(m_ll__b),
+        .p(m_ll__p)
+    );
+    default_conv_engine_m_hh m_lh(
+        .clock(m_lh__clock),
+        .a(m_lh__a),
+        .b(m_lh__b),
+        .p(m_lh__p)
+    );
+    default_conv_engine_m_hh m_hl(
+        .clock(m_hl__clock),
+        .a(m_hl__a),
+        .b(m_hl__b),
+        .p(m_hl__p)
+    );
+    default_conv_engine_m_hh m_hh(
+        .clock(m_hh__clock),
+        .a(m_hh__a),
+        .b(m_hh__b),
+        .p(m_hh__p)
+    );
+    default_conv_engine_dff_w1 r4_neg(
+        .d(r4_neg__d),
+        .q(r4_neg__q),
+        .clock(r4_neg__clock)
+    );
+    default_conv_engine_dff_w1 r4_zero(
+        .d(r4_zero__d),
+        .q(r4_zero__q),
+        .clock(r4_zero__clock)
+    );
+    default_conv_engine_dff_w8 r4_e(
+        .d(r4_e__d),
+        .q(r4_e__q),
+        .clock(r4_e__clock)
+    );
+    default_conv_engine_dff_w33 r5_mid(
+        .d(r5_mid__d),
+        .q(r5_mid__q),
+        .clock(r5_mid__clock)
+    );
+    default_conv_engine_dff_w32 r5_hh(
+        .d(r5_hh__d),
+        .q(r5_hh__q),
+        .clock(r5_hh__clock)
+    );
+    default_conv_engine_dff_w32 r5_ll(
+        .d(r5_ll__d),
+        .q(r5_ll__q),
+        .clock(r5_ll__clock)
+    );
+    default_conv_engine_dff_w1 r5_neg(
+        .d(r5_neg__d),
+        .q(r5_neg__q),
+        .clock(r5_neg__clock)
+    );
+    default_conv_engine_dff_w1 r5_zero(
+        .d(r5_zero__d),
+        .q(r5_zero__q),
+        .clock(r5_zero__clock)
+    );
+    default_conv_engine_dff_w8 r5_e(
+        .d(r5_e__d),
+        .q(r5_e__q),
+        .clock(r5_e__clock)
+    );
+    default_conv_engine_dff_w48 r6_prod(
+        .d(r6_prod__d),
+        .q(r6_prod__q),
+        .clock(r6_prod__clock)
+    );
+    default_conv_engine_dff_w1 r6_neg(
+        .d(r6_neg__d),
+        .q(r6_neg__q),
+        .clock(r6_neg__clock)
+    );
+    default_conv_engine_dff_w1 r6_zero(
+        .d(r6_zero__d),
+        .q(r6_zero__q),
+        .clock(r6_zero__clock)
+    );
+    default_conv_engine_dff_w8 r6_e(
+        .d(r6_e__d),
+        .q(r6_e__q),
+        .clock(r6_e__clock)
+    );
+    default_conv_engine_round round(
+        .clock(round__clock),
+        .prod(round__prod),
+        .e(round__e),
+        .neg(round__neg),
+        .zero(round__zero),
+        .zp(round__zp),
+        .relu(round__relu),
+        .y(round__y)
+    );
+    
+    // Update code
+    always @(*) begin
+        r4_neg__clock = clock;
+        r4_zero__clock = clock;
+        r4_e__clock = clock;
+        r5_mid__clock = clock;
+        r5_hh__clock = clock;
+        r5_ll__clock = clock;
+        r5_neg__clock = clock;
+        r5_zero__clock = clock;
+        r5_e__clock = clock;
+        r6_prod__clock = clock;
+        r6_neg__clock = clock;
+        r6_zero__clock = clock;
+        r6_e__clock = clock;
+        r4_neg__d = r4_neg__q;
+        r4_zero__d = r4_zero__q;
+        r4_e__d = r4_e__q;
+        r5_mid__d = r5_mid__q;
+        r5_hh__d = r5_hh__q;
+        r5_ll__d = r5_ll__q;
+        r5_neg__d = r5_neg__q;
+        r5_zero__d = r5_zero__q;
+        r5_e__d = r5_e__q;
+        r6_prod__d = r6_prod__q;
+        r6_neg__d = r6_neg__q;
+        r6_zero__d = r6_zero__q;
+        r6_e__d = r6_e__q;
+        norm__clock = clock;
+        m_ll__clock = clock;
+        m_lh__clock = clock;
+        m_hl__clock = clock;
+        m_hh__clock = clock;
+        round__clock = clock;
+        norm__acc = acc;
+        norm__s_sig = s_sig;
+        norm__s_exp = s_exp;
+        m_ll__a = norm__am[(32'h0)+:(16)];
+        m_ll__b = norm__sig[(32'h0)+:(16)];
+        m_lh__a = norm__am[(32'h0)+:(16)];
+        m_lh__b = ({8'd0, norm__sig[(32'h10)+:(8)]});
+        m_hl__a = ({7'd0, norm__am[(32'h10)+:(9)]});
+        m_hl__b = norm__sig[(32'h0)+:(16)];
+        m_hh__a = ({7'd0, norm__am[(32'h10)+:(9)]});
+        m_hh__b = ({8'd0, norm__sig[(32'h10)+:(8)]});
+        r4_neg__d = norm__neg;
+        r4_zero__d = norm__zero;
+        r4_e__d = norm__e;
+        r5_mid__d = ({1'd0, m_hl__p}) + ({1'd0, m_lh__p});
+        r5_hh__d = m_hh__p;
+        r5_ll__d = m_ll__p;
+        r5_neg__d = r4_neg__q;
+        r5_zero__d = r4_zero__q;
+        r5_e__d = r4_e__q;
+        r6_prod__d = (({16'd0, r5_hh__q}) << 32'h20) + (({15'd0, r5_mid__q}) << 32'h10) + ({16'd0, r5_ll__q});
+        r6_neg__d = r5_neg__q;
+        r6_zero__d = r5_zero__q;
+        r6_e__d = r5_e__q;
+        round__prod = r6_prod__q;
+        round__e = r6_e__q;
+        round__neg = r6_neg__q;
+        round__zero = r6_zero__q;
+        round__zp = zp;
+        round__relu = relu;
+        y = round__y;
+    end
+    
+endmodule // default_conv_engine_ortq
+
+module default_conv_engine_m_hh(clock,a,b,p);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [15:0] a;
+    input wire  [15:0] b;
+    output reg  [31:0] p;
+    
+    // Update code (custom)
+    `ifdef ACCELGEN_ECP5_DSP
+    // Lattice ECP5: the product register is the MULT18X18D's output register.
+    wire [31:0] mp;
+    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
+                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
+          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[8]), .A9(a[9]), .A10(a[10]), .A11(a[11]), .A12(a[12]), .A13(a[13]), .A14(a[14]), .A15(a[15]), .A16(1'b0), .A17(1'b0),
+          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[8]), .B9(b[9]), .B10(b[10]), .B11(b[11]), .B12(b[12]), .B13(b[13]), .B14(b[14]), .B15(b[15]), .B16(1'b0), .B17(1'b0),
+          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]), .P16(mp[16]), .P17(mp[17]), .P18(mp[18]), .P19(mp[19]), .P20(mp[20]), .P21(mp[21]), .P22(mp[22]), .P23(mp[23]), .P24(mp[24]), .P25(mp[25]), .P26(mp[26]), .P27(mp[27]), .P28(mp[28]), .P29(mp[29]), .P30(mp[30]), .P31(mp[31]),
+          .SIGNEDA(1'b0), .SIGNEDB(1'b0), .SOURCEA(1'b0), .SOURCEB(1'b0),
+          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+    always @(*) p = mp;
+    `else
+    wire [31:0] ax = {16'd0, a};
+    wire [31:0] bx = {16'd0, b};
+    initial p = 32'h0;
+    always @(posedge clock) p <= ax * bx;
+    `endif
+endmodule // default_conv_engine_m_hh
+
+module default_conv_engine_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [31:0] acc;
+    input wire  [23:0] s_sig;
+    input wire  [7:0] s_exp;
+    output reg  [24:0] am;
+    output reg  [7:0] e;
+    output reg  [23:0] sig;
+    output reg  neg;
+    output reg  zero;
+    
+    // Stub signals
+    reg  r1_neg__d;
+    wire  r1_neg__q;
+    reg  r1_neg__clock;
+    reg  r1_zero__d;
+    wire  r1_zero__q;
+    reg  r1_zero__clock;
+    reg  [31:0] r1_abs__d;
+    wire  [31:0] r1_abs__q;
+    reg  r1_abs__clock;
+    reg  [7:0] r1_lz__d;
+    wire  [7:0] r1_lz__q;
+    reg  r1_lz__clock;
+    reg  [23:0] r1_sig__d;
+    wire  [23:0] r1_sig__q;
+    reg  r1_sig__clock;
+    reg  [7:0] r1_exp__d;
+    wire  [7:0] r1_exp__q;
+    reg  r1_exp__clock;
+    reg  r2_neg__d;
+    wire  r2_neg__q;
+    reg  r2_neg__clock;
+    reg  r2_zero__d;
+    wire  r2_zero__q;
+    reg  r2_zero__clock;
+    reg  [31:0] r2_norm__d;
+    wire  [31:0] r2_norm__q;
+    reg  r2_norm__clock;
+    reg  [7:0] r2_lz__d;
+    wire  [7:0] r2_lz__q;
+    reg  r2_lz__clock;
+    reg  r2_pow2__d;
+    wire  r2_pow2__q;
+    reg  r2_pow2__clock;
+    reg  [23:0] r2_sig__d;
+    wire  [23:0] r2_sig__q;
+    reg  r2_sig__clock;
+    reg  [7:0] r2_exp__d;
+    wire  [7:0] r2_exp__q;
+    reg  r2_exp__clock;
+    reg  r3_neg__d;
+    wire  r3_neg__q;
+    reg  r3_neg__clock;
+    reg  r3_zero__d;
+    wire  r3_zero__q;
+    reg  r3_zero__clock;
+    reg  [24:0] r3_am__d;
+    wire  [24:0] r3_am__q;
+    reg  r3_am__clock;
+    reg  [7:0] r3_e__d;
+    wire  [7:0] r3_e__q;
+    reg  r3_e__clock;
+    reg  [23:0] r3_sig__d;
+    wire  [23:0] r3_sig__q;
+    reg  r3_sig__clock;
     
     // Local signals
     reg  [31:0] ones;
@@ -5489,17 +5763,6 @@ module default_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     reg  [1:0] x2;
     reg  [7:0] n2;
     reg  [7:0] n;
-    reg  [47:0] prod;
-    reg  [23:0] q_p;
-    reg  [23:0] rem_p;
-    reg  [7:0] e_fin;
-    reg  [7:0] d_fin;
-    reg  [24:0] t_y;
-    reg  [24:0] lost;
-    reg  [10:0] mag;
-    reg  [10:0] zp11;
-    reg  [10:0] sum11;
-    reg  [7:0] clamped;
     
     // Sub module instances
     default_conv_engine_dff_w1 r1_neg(
@@ -5592,160 +5855,6 @@ module default_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         .q(r3_sig__q),
         .clock(r3_sig__clock)
     );
-    default_conv_engine_m_hh m_ll(
-        .clock(m_ll__clock),
-        .a(m_ll__a),
-        .b(m_ll__b),
-        .p(m_ll__p)
-    );
-    default_conv_engine_m_hh m_lh(
-        .clock(m_lh__clock),
-        .a(m_lh__a),
-        .b(m_lh__b),
-        .p(m_lh__p)
-    );
-    default_conv_engine_m_hh m_hl(
-        .clock(m_hl__clock),
-        .a(m_hl__a),
-        .b(m_hl__b),
-        .p(m_hl__p)
-    );
-    default_conv_engine_m_hh m_hh(
-        .clock(m_hh__clock),
-        .a(m_hh__a),
-        .b(m_hh__b),
-        .p(m_hh__p)
-    );
-    default_conv_engine_dff_w1 r4_neg(
-        .d(r4_neg__d),
-        .q(r4_neg__q),
-        .clock(r4_neg__clock)
-    );
-    default_conv_engine_dff_w1 r4_zero(
-        .d(r4_zero__d),
-        .q(r4_zero__q),
-        .clock(r4_zero__clock)
-    );
-    default_conv_engine_dff_w8 r4_e(
-        .d(r4_e__d),
-        .q(r4_e__q),
-        .clock(r4_e__clock)
-    );
-    default_conv_engine_dff_w33 r5_mid(
-        .d(r5_mid__d),
-        .q(r5_mid__q),
-        .clock(r5_mid__clock)
-    );
-    default_conv_engine_dff_w32 r5_hh(
-        .d(r5_hh__d),
-        .q(r5_hh__q),
-        .clock(r5_hh__clock)
-    );
-    default_conv_engine_dff_w32 r5_ll(
-        .d(r5_ll__d),
-        .q(r5_ll__q),
-        .clock(r5_ll__clock)
-    );
-    default_conv_engine_dff_w1 r5_neg(
-        .d(r5_neg__d),
-        .q(r5_neg__q),
-        .clock(r5_neg__clock)
-    );
-    default_conv_engine_dff_w1 r5_zero(
-        .d(r5_zero__d),
-        .q(r5_zero__q),
-        .clock(r5_zero__clock)
-    );
-    default_conv_engine_dff_w8 r5_e(
-        .d(r5_e__d),
-        .q(r5_e__q),
-        .clock(r5_e__clock)
-    );
-    default_conv_engine_dff_w48 r6_prod(
-        .d(r6_prod__d),
-        .q(r6_prod__q),
-        .clock(r6_prod__clock)
-    );
-    default_conv_engine_dff_w1 r6_neg(
-        .d(r6_neg__d),
-        .q(r6_neg__q),
-        .clock(r6_neg__clock)
-    );
-    default_conv_engine_dff_w1 r6_zero(
-        .d(r6_zero__d),
-        .q(r6_zero__q),
-        .clock(r6_zero__clock)
-    );
-    default_conv_engine_dff_w8 r6_e(
-        .d(r6_e__d),
-        .q(r6_e__q),
-        .clock(r6_e__clock)
-    );
-    default_conv_engine_dff_w1 r7_neg(
-        .d(r7_neg__d),
-        .q(r7_neg__q),
-        .clock(r7_neg__clock)
-    );
-    default_conv_engine_dff_w1 r7_zero(
-        .d(r7_zero__d),
-        .q(r7_zero__q),
-        .clock(r7_zero__clock)
-    );
-    default_conv_engine_dff_w1 r7_sat(
-        .d(r7_sat__d),
-        .q(r7_sat__q),
-        .clock(r7_sat__clock)
-    );
-    default_conv_engine_dff_w25 r7_pm(
-        .d(r7_pm__d),
-        .q(r7_pm__q),
-        .clock(r7_pm__clock)
-    );
-    default_conv_engine_dff_w8 r7_d(
-        .d(r7_d__d),
-        .q(r7_d__q),
-        .clock(r7_d__clock)
-    );
-    default_conv_engine_dff_w11 r8_mag(
-        .d(r8_mag__d),
-        .q(r8_mag__q),
-        .clock(r8_mag__clock)
-    );
-    default_conv_engine_dff_w1 r8_neg(
-        .d(r8_neg__d),
-        .q(r8_neg__q),
-        .clock(r8_neg__clock)
-    );
-    default_conv_engine_dff_w1 r8_zero(
-        .d(r8_zero__d),
-        .q(r8_zero__q),
-        .clock(r8_zero__clock)
-    );
-    default_conv_engine_dff_w1 r8_sat(
-        .d(r8_sat__d),
-        .q(r8_sat__q),
-        .clock(r8_sat__clock)
-    );
-    default_conv_engine_dff_w11 r9_sum(
-        .d(r9_sum__d),
-        .q(r9_sum__q),
-        .clock(r9_sum__clock)
-    );
-    default_conv_engine_dff_w1 r9_neg(
-        .d(r9_neg__d),
-        .q(r9_neg__q),
-        .clock(r9_neg__clock)
-    );
-    default_conv_engine_dff_w1 r9_zero(
-        .d(r9_zero__d),
-        .q(r9_zero__q),
-        .clock(r9_zero__clock)
-    );
-    default_conv_engine_dff_w1 r9_sat(
-        .d(r9_sat__d),
-        .q(r9_sat__q),
-        .clock(r9_sat__clock)
-    );
     
     // Update code
     always @(*) begin
@@ -5767,32 +5876,6 @@ module default_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         r3_am__clock = clock;
         r3_e__clock = clock;
         r3_sig__clock = clock;
-        r4_neg__clock = clock;
-        r4_zero__clock = clock;
-        r4_e__clock = clock;
-        r5_mid__clock = clock;
-        r5_hh__clock = clock;
-        r5_ll__clock = clock;
-        r5_neg__clock = clock;
-        r5_zero__clock = clock;
-        r5_e__clock = clock;
-        r6_prod__clock = clock;
-        r6_neg__clock = clock;
-        r6_zero__clock = clock;
-        r6_e__clock = clock;
-        r7_neg__clock = clock;
-        r7_zero__clock = clock;
-        r7_sat__clock = clock;
-        r7_pm__clock = clock;
-        r7_d__clock = clock;
-        r8_mag__clock = clock;
-        r8_neg__clock = clock;
-        r8_zero__clock = clock;
-        r8_sat__clock = clock;
-        r9_sum__clock = clock;
-        r9_neg__clock = clock;
-        r9_zero__clock = clock;
-        r9_sat__clock = clock;
         r1_neg__d = r1_neg__q;
         r1_zero__d = r1_zero__q;
         r1_abs__d = r1_abs__q;
@@ -5811,36 +5894,6 @@ module default_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         r3_am__d = r3_am__q;
         r3_e__d = r3_e__q;
         r3_sig__d = r3_sig__q;
-        r4_neg__d = r4_neg__q;
-        r4_zero__d = r4_zero__q;
-        r4_e__d = r4_e__q;
-        r5_mid__d = r5_mid__q;
-        r5_hh__d = r5_hh__q;
-        r5_ll__d = r5_ll__q;
-        r5_neg__d = r5_neg__q;
-        r5_zero__d = r5_zero__q;
-        r5_e__d = r5_e__q;
-        r6_prod__d = r6_prod__q;
-        r6_neg__d = r6_neg__q;
-        r6_zero__d = r6_zero__q;
-        r6_e__d = r6_e__q;
-        r7_neg__d = r7_neg__q;
-        r7_zero__d = r7_zero__q;
-        r7_sat__d = r7_sat__q;
-        r7_pm__d = r7_pm__q;
-        r7_d__d = r7_d__q;
-        r8_mag__d = r8_mag__q;
-        r8_neg__d = r8_neg__q;
-        r8_zero__d = r8_zero__q;
-        r8_sat__d = r8_sat__q;
-        r9_sum__d = r9_sum__q;
-        r9_neg__d = r9_neg__q;
-        r9_zero__d = r9_zero__q;
-        r9_sat__d = r9_sat__q;
-        m_ll__clock = clock;
-        m_lh__clock = clock;
-        m_hl__clock = clock;
-        m_hh__clock = clock;
         r1_neg__d = acc[32'h1f];
         r1_zero__d = ~|acc;
         if (acc[32'h1f]) begin
@@ -5910,134 +5963,14 @@ module default_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         r3_neg__d = r2_neg__q;
         r3_zero__d = r2_zero__q;
         r3_sig__d = r2_sig__q;
-        m_ll__a = r3_am__q[(32'h0)+:(16)];
-        m_ll__b = r3_sig__q[(32'h0)+:(16)];
-        m_lh__a = r3_am__q[(32'h0)+:(16)];
-        m_lh__b = ({8'd0, r3_sig__q[(32'h10)+:(8)]});
-        m_hl__a = ({7'd0, r3_am__q[(32'h10)+:(9)]});
-        m_hl__b = r3_sig__q[(32'h0)+:(16)];
-        m_hh__a = ({7'd0, r3_am__q[(32'h10)+:(9)]});
-        m_hh__b = ({8'd0, r3_sig__q[(32'h10)+:(8)]});
-        r4_neg__d = r3_neg__q;
-        r4_zero__d = r3_zero__q;
-        r4_e__d = r3_e__q;
-        r5_mid__d = ({1'd0, m_hl__p}) + ({1'd0, m_lh__p});
-        r5_hh__d = m_hh__p;
-        r5_ll__d = m_ll__p;
-        r5_neg__d = r4_neg__q;
-        r5_zero__d = r4_zero__q;
-        r5_e__d = r4_e__q;
-        r6_prod__d = (({16'd0, r5_hh__q}) << 32'h20) + (({15'd0, r5_mid__q}) << 32'h10) + ({16'd0, r5_ll__q});
-        r6_neg__d = r5_neg__q;
-        r6_zero__d = r5_zero__q;
-        r6_e__d = r5_e__q;
-        prod = r6_prod__q;
-        if (prod[32'h2f]) begin
-            q_p = prod[(32'h18)+:(24)];
-            rem_p = prod[(32'h0)+:(24)];
-            e_fin = r6_e__q + 8'h18;
-        end
-        else begin
-            q_p = prod[(32'h17)+:(24)];
-            rem_p = ({1'd0, prod[(32'h0)+:(23)]}) << 32'h1;
-            e_fin = r6_e__q + 8'h17;
-        end
-        if ((rem_p > 24'h800000) | ((rem_p == 24'h800000) & q_p[32'h0])) begin
-            r7_pm__d = ({1'd0, q_p}) + 25'h1;
-        end
-        else begin
-            r7_pm__d = ({1'd0, q_p});
-        end
-        d_fin = 8'h0 - e_fin;
-        r7_sat__d = ~e_fin[32'h7] | (d_fin < 8'h10);
-        r7_zero__d = r6_zero__q | (e_fin[32'h7] & (d_fin > 8'h19));
-        r7_d__d = d_fin;
-        r7_neg__d = r6_neg__q;
-        t_y = r7_pm__q >> ((r7_d__q - 8'h10) & 8'hf);
-        lost = r7_pm__q & ((25'h1 << ((r7_d__q - 8'h10) & 8'hf)) - 25'h1);
-        if ((t_y[(32'h0)+:(16)] > 16'h8000) | ((t_y[(32'h0)+:(16)] == 16'h8000) & (|lost | t_y[32'h10]))) begin
-            mag = ({2'd0, t_y[(32'h10)+:(9)]}) + 11'h1;
-        end
-        else begin
-            mag = ({2'd0, t_y[(32'h10)+:(9)]});
-        end
-        r8_mag__d = mag;
-        r8_neg__d = r7_neg__q;
-        r8_zero__d = r7_zero__q;
-        r8_sat__d = r7_sat__q;
-        if (zp[32'h7]) begin
-            zp11 = ({3'd0, zp}) - 11'h100;
-        end
-        else begin
-            zp11 = ({3'd0, zp});
-        end
-        if (r8_neg__q) begin
-            r9_sum__d = zp11 - r8_mag__q;
-        end
-        else begin
-            r9_sum__d = zp11 + r8_mag__q;
-        end
-        r9_neg__d = r8_neg__q;
-        r9_zero__d = r8_zero__q;
-        r9_sat__d = r8_sat__q;
-        sum11 = r9_sum__q;
-        if (r9_zero__q) begin
-            clamped = zp;
-        end
-        else if (r9_sat__q) begin
-            if (r9_neg__q) begin
-                clamped = 8'h80;
-            end
-            else begin
-                clamped = 8'h7f;
-            end
-        end
-        else if (sum11[32'ha] & ~&sum11[(32'h7)+:(3)]) begin
-            clamped = 8'h80;
-        end
-        else if (~sum11[32'ha] & |sum11[(32'h7)+:(3)]) begin
-            clamped = 8'h7f;
-        end
-        else begin
-            clamped = sum11[(32'h0)+:(8)];
-        end
-        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
-            y = zp;
-        end
-        else begin
-            y = clamped;
-        end
+        am = r3_am__q;
+        e = r3_e__q;
+        sig = r3_sig__q;
+        neg = r3_neg__q;
+        zero = r3_zero__q;
     end
     
-endmodule // default_conv_engine_ortq
-
-module default_conv_engine_m_hh(clock,a,b,p);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    output reg  [31:0] p;
-    
-    // Update code (custom)
-    `ifdef ACCELGEN_ECP5_DSP
-    // Lattice ECP5: the product register is the MULT18X18D's output register.
-    wire [31:0] mp;
-    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
-                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
-          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[8]), .A9(a[9]), .A10(a[10]), .A11(a[11]), .A12(a[12]), .A13(a[13]), .A14(a[14]), .A15(a[15]), .A16(1'b0), .A17(1'b0),
-          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[8]), .B9(b[9]), .B10(b[10]), .B11(b[11]), .B12(b[12]), .B13(b[13]), .B14(b[14]), .B15(b[15]), .B16(1'b0), .B17(1'b0),
-          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]), .P16(mp[16]), .P17(mp[17]), .P18(mp[18]), .P19(mp[19]), .P20(mp[20]), .P21(mp[21]), .P22(mp[22]), .P23(mp[23]), .P24(mp[24]), .P25(mp[25]), .P26(mp[26]), .P27(mp[27]), .P28(mp[28]), .P29(mp[29]), .P30(mp[30]), .P31(mp[31]),
-          .SIGNEDA(1'b0), .SIGNEDB(1'b0), .SOURCEA(1'b0), .SOURCEB(1'b0),
-          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
-    always @(*) p = mp;
-    `else
-    wire [31:0] ax = {16'd0, a};
-    wire [31:0] bx = {16'd0, b};
-    initial p = 32'h0;
-    always @(posedge clock) p <= ax * bx;
-    `endif
-endmodule // default_conv_engine_m_hh
+endmodule // default_conv_engine_norm
 
 module default_conv_engine_dff_w8(d,q,clock);
     
@@ -6128,6 +6061,245 @@ module default_conv_engine_dff_w48(d,q,clock);
     end
           
 endmodule // default_conv_engine_dff_w48
+
+module default_conv_engine_round(clock,prod,e,neg,zero,zp,relu,y);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [47:0] prod;
+    input wire  [7:0] e;
+    input wire  neg;
+    input wire  zero;
+    input wire  [7:0] zp;
+    input wire  relu;
+    output reg  [7:0] y;
+    
+    // Stub signals
+    reg  r7_neg__d;
+    wire  r7_neg__q;
+    reg  r7_neg__clock;
+    reg  r7_zero__d;
+    wire  r7_zero__q;
+    reg  r7_zero__clock;
+    reg  r7_sat__d;
+    wire  r7_sat__q;
+    reg  r7_sat__clock;
+    reg  [24:0] r7_pm__d;
+    wire  [24:0] r7_pm__q;
+    reg  r7_pm__clock;
+    reg  [7:0] r7_d__d;
+    wire  [7:0] r7_d__q;
+    reg  r7_d__clock;
+    reg  [10:0] r8_mag__d;
+    wire  [10:0] r8_mag__q;
+    reg  r8_mag__clock;
+    reg  r8_neg__d;
+    wire  r8_neg__q;
+    reg  r8_neg__clock;
+    reg  r8_zero__d;
+    wire  r8_zero__q;
+    reg  r8_zero__clock;
+    reg  r8_sat__d;
+    wire  r8_sat__q;
+    reg  r8_sat__clock;
+    reg  [10:0] r9_sum__d;
+    wire  [10:0] r9_sum__q;
+    reg  r9_sum__clock;
+    reg  r9_neg__d;
+    wire  r9_neg__q;
+    reg  r9_neg__clock;
+    reg  r9_zero__d;
+    wire  r9_zero__q;
+    reg  r9_zero__clock;
+    reg  r9_sat__d;
+    wire  r9_sat__q;
+    reg  r9_sat__clock;
+    
+    // Local signals
+    reg  [23:0] q_p;
+    reg  [23:0] rem_p;
+    reg  [7:0] e_fin;
+    reg  [7:0] d_fin;
+    reg  [24:0] t_y;
+    reg  [24:0] lost;
+    reg  [10:0] mag;
+    reg  [10:0] zp11;
+    reg  [10:0] sum11;
+    reg  [7:0] clamped;
+    
+    // Sub module instances
+    default_conv_engine_dff_w1 r7_neg(
+        .d(r7_neg__d),
+        .q(r7_neg__q),
+        .clock(r7_neg__clock)
+    );
+    default_conv_engine_dff_w1 r7_zero(
+        .d(r7_zero__d),
+        .q(r7_zero__q),
+        .clock(r7_zero__clock)
+    );
+    default_conv_engine_dff_w1 r7_sat(
+        .d(r7_sat__d),
+        .q(r7_sat__q),
+        .clock(r7_sat__clock)
+    );
+    default_conv_engine_dff_w25 r7_pm(
+        .d(r7_pm__d),
+        .q(r7_pm__q),
+        .clock(r7_pm__clock)
+    );
+    default_conv_engine_dff_w8 r7_d(
+        .d(r7_d__d),
+        .q(r7_d__q),
+        .clock(r7_d__clock)
+    );
+    default_conv_engine_dff_w11 r8_mag(
+        .d(r8_mag__d),
+        .q(r8_mag__q),
+        .clock(r8_mag__clock)
+    );
+    default_conv_engine_dff_w1 r8_neg(
+        .d(r8_neg__d),
+        .q(r8_neg__q),
+        .clock(r8_neg__clock)
+    );
+    default_conv_engine_dff_w1 r8_zero(
+        .d(r8_zero__d),
+        .q(r8_zero__q),
+        .clock(r8_zero__clock)
+    );
+    default_conv_engine_dff_w1 r8_sat(
+        .d(r8_sat__d),
+        .q(r8_sat__q),
+        .clock(r8_sat__clock)
+    );
+    default_conv_engine_dff_w11 r9_sum(
+        .d(r9_sum__d),
+        .q(r9_sum__q),
+        .clock(r9_sum__clock)
+    );
+    default_conv_engine_dff_w1 r9_neg(
+        .d(r9_neg__d),
+        .q(r9_neg__q),
+        .clock(r9_neg__clock)
+    );
+    default_conv_engine_dff_w1 r9_zero(
+        .d(r9_zero__d),
+        .q(r9_zero__q),
+        .clock(r9_zero__clock)
+    );
+    default_conv_engine_dff_w1 r9_sat(
+        .d(r9_sat__d),
+        .q(r9_sat__q),
+        .clock(r9_sat__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        r7_neg__clock = clock;
+        r7_zero__clock = clock;
+        r7_sat__clock = clock;
+        r7_pm__clock = clock;
+        r7_d__clock = clock;
+        r8_mag__clock = clock;
+        r8_neg__clock = clock;
+        r8_zero__clock = clock;
+        r8_sat__clock = clock;
+        r9_sum__clock = clock;
+        r9_neg__clock = clock;
+        r9_zero__clock = clock;
+        r9_sat__clock = clock;
+        r7_neg__d = r7_neg__q;
+        r7_zero__d = r7_zero__q;
+        r7_sat__d = r7_sat__q;
+        r7_pm__d = r7_pm__q;
+        r7_d__d = r7_d__q;
+        r8_mag__d = r8_mag__q;
+        r8_neg__d = r8_neg__q;
+        r8_zero__d = r8_zero__q;
+        r8_sat__d = r8_sat__q;
+        r9_sum__d = r9_sum__q;
+        r9_neg__d = r9_neg__q;
+        r9_zero__d = r9_zero__q;
+        r9_sat__d = r9_sat__q;
+        if (prod[32'h2f]) begin
+            q_p = prod[(32'h18)+:(24)];
+            rem_p = prod[(32'h0)+:(24)];
+            e_fin = e + 8'h18;
+        end
+        else begin
+            q_p = prod[(32'h17)+:(24)];
+            rem_p = ({1'd0, prod[(32'h0)+:(23)]}) << 32'h1;
+            e_fin = e + 8'h17;
+        end
+        if ((rem_p > 24'h800000) | ((rem_p == 24'h800000) & q_p[32'h0])) begin
+            r7_pm__d = ({1'd0, q_p}) + 25'h1;
+        end
+        else begin
+            r7_pm__d = ({1'd0, q_p});
+        end
+        d_fin = 8'h0 - e_fin;
+        r7_sat__d = ~e_fin[32'h7] | (d_fin < 8'h10);
+        r7_zero__d = zero | (e_fin[32'h7] & (d_fin > 8'h19));
+        r7_d__d = d_fin;
+        r7_neg__d = neg;
+        t_y = r7_pm__q >> ((r7_d__q - 8'h10) & 8'hf);
+        lost = r7_pm__q & ((25'h1 << ((r7_d__q - 8'h10) & 8'hf)) - 25'h1);
+        if ((t_y[(32'h0)+:(16)] > 16'h8000) | ((t_y[(32'h0)+:(16)] == 16'h8000) & (|lost | t_y[32'h10]))) begin
+            mag = ({2'd0, t_y[(32'h10)+:(9)]}) + 11'h1;
+        end
+        else begin
+            mag = ({2'd0, t_y[(32'h10)+:(9)]});
+        end
+        r8_mag__d = mag;
+        r8_neg__d = r7_neg__q;
+        r8_zero__d = r7_zero__q;
+        r8_sat__d = r7_sat__q;
+        if (zp[32'h7]) begin
+            zp11 = ({3'd0, zp}) - 11'h100;
+        end
+        else begin
+            zp11 = ({3'd0, zp});
+        end
+        if (r8_neg__q) begin
+            r9_sum__d = zp11 - r8_mag__q;
+        end
+        else begin
+            r9_sum__d = zp11 + r8_mag__q;
+        end
+        r9_neg__d = r8_neg__q;
+        r9_zero__d = r8_zero__q;
+        r9_sat__d = r8_sat__q;
+        sum11 = r9_sum__q;
+        if (r9_zero__q) begin
+            clamped = zp;
+        end
+        else if (r9_sat__q) begin
+            if (r9_neg__q) begin
+                clamped = 8'h80;
+            end
+            else begin
+                clamped = 8'h7f;
+            end
+        end
+        else if (sum11[32'ha] & ~&sum11[(32'h7)+:(3)]) begin
+            clamped = 8'h80;
+        end
+        else if (~sum11[32'ha] & |sum11[(32'h7)+:(3)]) begin
+            clamped = 8'h7f;
+        end
+        else begin
+            clamped = sum11[(32'h0)+:(8)];
+        end
+        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
+            y = zp;
+        end
+        else begin
+            y = clamped;
+        end
+    end
+    
+endmodule // default_conv_engine_round
 
 module default_conv_engine_dff_w11(d,q,clock);
     

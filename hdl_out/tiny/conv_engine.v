@@ -233,6 +233,8 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
     // Local signals
     reg  strobe;
     reg  [7:0] row0_x;
+    reg  [7:0] row_x__0;
+    reg  [7:0] row_x__1;
     reg  slot_padv;
     reg  slot_read;
     reg  last_swap;
@@ -453,14 +455,6 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         rd_sel__d = rd_sel__q;
         wmem__clock = clock;
         seq__clock = clock;
-        accs__0__clock = clock;
-        cols__0__clock = clock;
-        accs__1__clock = clock;
-        cols__1__clock = clock;
-        pes__0__clock = clock;
-        pes__1__clock = clock;
-        pes__2__clock = clock;
-        pes__3__clock = clock;
         seq__start = start;
         seq__geom[(32'h0)+:(16)] = p_h;
         seq__geom[(32'h10)+:(16)] = p_w;
@@ -493,48 +487,54 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         wmem__r_en = seq__wl_rd_en;
         wmem__r_addr = seq__wl_rd_addr;
         slot_read = seq__slot_valid & ~seq__slot_pad;
+        slot_padv = seq__slot_valid & seq__slot_pad;
         banks__0__clock = clock;
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
         banks__0__r_en = slot_read & seq__ksel[32'h0];
         banks__0__r_addr = seq__slot_addr;
+        row_x__0 = 8'h0;
+        if (slot_read) begin
+            row_x__0 = banks__0__r_data;
+        end
+        else if (slot_padv) begin
+            row_x__0 = p_pad;
+        end
         banks__1__clock = clock;
         banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
         banks__1__r_en = slot_read & seq__ksel[32'h0];
         banks__1__r_addr = seq__slot_addr;
-        slot_padv = seq__slot_valid & seq__slot_pad;
-        row0_x = 8'h0;
+        row_x__1 = 8'h0;
         if (slot_read) begin
-            row0_x = banks__0__r_data;
+            row_x__1 = banks__1__r_data;
         end
         else if (slot_padv) begin
-            row0_x = p_pad;
+            row_x__1 = p_pad;
         end
+        row0_x = row_x__0;
         pes__0__x_in = row0_x;
         pes__0__tag_in = seq__slot_tag;
         skew__0__clock = clock;
         skew__0__strobe = strobe;
-        skew__0__x_in = 8'h0;
-        if (slot_read) begin
-            skew__0__x_in = banks__1__r_data;
-        end
-        else if (slot_padv) begin
-            skew__0__x_in = p_pad;
-        end
+        skew__0__x_in = row_x__1;
         skew__0__tag_in = seq__slot_tag;
         pes__2__x_in = skew__0__x_out;
         pes__2__tag_in = skew__0__tag_out;
         pes__1__x_in = pes__0__x_out;
         pes__1__tag_in = pes__0__tag_out;
+        pes__0__clock = clock;
+        pes__0__psum_in = 32'h0;
         pes__0__strobe = strobe;
         pes__0__ksel = seq__ksel;
         pes__0__ksel_nx = seq__ksel_nx;
         pes__0__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[0];
         pes__0__w_sel = seq__wl_k;
         pes__0__w_data = wmem__r_data;
+        pes__1__clock = clock;
+        pes__1__psum_in = 32'h0;
         pes__1__strobe = strobe;
         pes__1__ksel = seq__ksel;
         pes__1__ksel_nx = seq__ksel_nx;
@@ -543,22 +543,25 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         pes__1__w_data = wmem__r_data;
         pes__3__x_in = pes__2__x_out;
         pes__3__tag_in = pes__2__tag_out;
+        pes__2__clock = clock;
+        pes__2__psum_in = 32'h0;
         pes__2__strobe = strobe;
         pes__2__ksel = seq__ksel;
         pes__2__ksel_nx = seq__ksel_nx;
         pes__2__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[0];
         pes__2__w_sel = seq__wl_k;
         pes__2__w_data = wmem__r_data;
+        pes__3__clock = clock;
+        pes__3__psum_in = 32'h0;
         pes__3__strobe = strobe;
         pes__3__ksel = seq__ksel;
         pes__3__ksel_nx = seq__ksel_nx;
         pes__3__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[1];
         pes__3__w_sel = seq__wl_k;
         pes__3__w_data = wmem__r_data;
-        pes__0__psum_in = 32'h0;
-        pes__1__psum_in = 32'h0;
         pes__2__psum_in = pes__0__psum_out;
         pes__3__psum_in = pes__1__psum_out;
+        accs__0__clock = clock;
         accs__0__strobe = strobe;
         accs__0__sub = seq__sub;
         accs__0__tag_in = pes__2__tag_out;
@@ -566,6 +569,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         accs__0__d_en = seq__d_en;
         accs__0__d_half = seq__d_half;
         accs__0__d_addr = seq__d_addr;
+        accs__1__clock = clock;
         accs__1__strobe = strobe;
         accs__1__sub = seq__sub;
         accs__1__tag_in = pes__3__tag_out;
@@ -579,6 +583,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         seq__last_swap = last_swap;
         rd_sel__d = rd_bank;
         rd_data = 32'h0;
+        cols__0__clock = clock;
         cols__0__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
         cols__0__ld_addr = ld_addr;
         cols__0__ld_data = ld_data;
@@ -600,6 +605,7 @@ module conv_engine(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,
         if (rd_sel__q[0]) begin
             rd_data = cols__0__rd_data;
         end
+        cols__1__clock = clock;
         cols__1__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
         cols__1__ld_addr = ld_addr;
         cols__1__ld_data = ld_data;
@@ -1956,60 +1962,15 @@ module tiny_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     output reg  [7:0] y;
     
     // Stub signals
-    reg  r1_neg__d;
-    wire  r1_neg__q;
-    reg  r1_neg__clock;
-    reg  r1_zero__d;
-    wire  r1_zero__q;
-    reg  r1_zero__clock;
-    reg  [31:0] r1_abs__d;
-    wire  [31:0] r1_abs__q;
-    reg  r1_abs__clock;
-    reg  [7:0] r1_lz__d;
-    wire  [7:0] r1_lz__q;
-    reg  r1_lz__clock;
-    reg  [23:0] r1_sig__d;
-    wire  [23:0] r1_sig__q;
-    reg  r1_sig__clock;
-    reg  [7:0] r1_exp__d;
-    wire  [7:0] r1_exp__q;
-    reg  r1_exp__clock;
-    reg  r2_neg__d;
-    wire  r2_neg__q;
-    reg  r2_neg__clock;
-    reg  r2_zero__d;
-    wire  r2_zero__q;
-    reg  r2_zero__clock;
-    reg  [31:0] r2_norm__d;
-    wire  [31:0] r2_norm__q;
-    reg  r2_norm__clock;
-    reg  [7:0] r2_lz__d;
-    wire  [7:0] r2_lz__q;
-    reg  r2_lz__clock;
-    reg  r2_pow2__d;
-    wire  r2_pow2__q;
-    reg  r2_pow2__clock;
-    reg  [23:0] r2_sig__d;
-    wire  [23:0] r2_sig__q;
-    reg  r2_sig__clock;
-    reg  [7:0] r2_exp__d;
-    wire  [7:0] r2_exp__q;
-    reg  r2_exp__clock;
-    reg  r3_neg__d;
-    wire  r3_neg__q;
-    reg  r3_neg__clock;
-    reg  r3_zero__d;
-    wire  r3_zero__q;
-    reg  r3_zero__clock;
-    reg  [24:0] r3_am__d;
-    wire  [24:0] r3_am__q;
-    reg  r3_am__clock;
-    reg  [7:0] r3_e__d;
-    wire  [7:0] r3_e__q;
-    reg  r3_e__clock;
-    reg  [23:0] r3_sig__d;
-    wire  [23:0] r3_sig__q;
-    reg  r3_sig__clock;
+    reg  norm__clock;
+    reg  [31:0] norm__acc;
+    reg  [23:0] norm__s_sig;
+    reg  [7:0] norm__s_exp;
+    wire  [24:0] norm__am;
+    wire  [7:0] norm__e;
+    wire  [23:0] norm__sig;
+    wire  norm__neg;
+    wire  norm__zero;
     reg  m_ll__clock;
     reg  [15:0] m_ll__a;
     reg  [15:0] m_ll__b;
@@ -2065,45 +2026,292 @@ module tiny_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     reg  [7:0] r6_e__d;
     wire  [7:0] r6_e__q;
     reg  r6_e__clock;
-    reg  r7_neg__d;
-    wire  r7_neg__q;
-    reg  r7_neg__clock;
-    reg  r7_zero__d;
-    wire  r7_zero__q;
-    reg  r7_zero__clock;
-    reg  r7_sat__d;
-    wire  r7_sat__q;
-    reg  r7_sat__clock;
-    reg  [24:0] r7_pm__d;
-    wire  [24:0] r7_pm__q;
-    reg  r7_pm__clock;
-    reg  [7:0] r7_d__d;
-    wire  [7:0] r7_d__q;
-    reg  r7_d__clock;
-    reg  [10:0] r8_mag__d;
-    wire  [10:0] r8_mag__q;
-    reg  r8_mag__clock;
-    reg  r8_neg__d;
-    wire  r8_neg__q;
-    reg  r8_neg__clock;
-    reg  r8_zero__d;
-    wire  r8_zero__q;
-    reg  r8_zero__clock;
-    reg  r8_sat__d;
-    wire  r8_sat__q;
-    reg  r8_sat__clock;
-    reg  [10:0] r9_sum__d;
-    wire  [10:0] r9_sum__q;
-    reg  r9_sum__clock;
-    reg  r9_neg__d;
-    wire  r9_neg__q;
-    reg  r9_neg__clock;
-    reg  r9_zero__d;
-    wire  r9_zero__q;
-    reg  r9_zero__clock;
-    reg  r9_sat__d;
-    wire  r9_sat__q;
-    reg  r9_sat__clock;
+    reg  round__clock;
+    reg  [47:0] round__prod;
+    reg  [7:0] round__e;
+    reg  round__neg;
+    reg  round__zero;
+    reg  [7:0] round__zp;
+    reg  round__relu;
+    wire  [7:0] round__y;
+    
+    // Sub module instances
+    tiny_conv_engine_norm norm(
+        .clock(norm__clock),
+        .acc(norm__acc),
+        .s_sig(norm__s_sig),
+        .s_exp(norm__s_exp),
+        .am(norm__am),
+        .e(norm__e),
+        .sig(norm__sig),
+        .neg(norm__neg),
+        .zero(norm__zero)
+    );
+    tiny_conv_engine_m_hh m_ll(
+        .clock(m_ll__clock),
+        .a(m_ll__a),
+        .b(m_ll__b),
+        .p(m_ll__p)
+    );
+    tiny_conv_engine_m_hh m_lh(
+        .clock(m_lh__clock),
+        .a(m_lh__a),
+        .b(m_lh__b),
+        .p(m_lh__p)
+    );
+    tiny_conv_engine_m_hh m_hl(
+        .clock(m_hl__clock),
+        .a(m_hl__a),
+        .b(m_hl__b),
+        .p(m_hl__p)
+    );
+    tiny_conv_engine_m_hh m_hh(
+        .clock(m_hh__clock),
+        .a(m_hh__a),
+        .b(m_hh__b),
+        .p(m_hh__p)
+    );
+    tiny_conv_engine_dff_w1 r4_neg(
+        .d(r4_neg__d),
+        .q(r4_neg__q),
+        .clock(r4_neg__clock)
+    );
+    tiny_conv_engine_dff_w1 r4_zero(
+        .d(r4_zero__d),
+        .q(r4_zero__q),
+        .clock(r4_zero__clock)
+    );
+    tiny_conv_engine_dff_w8 r4_e(
+        .d(r4_e__d),
+        .q(r4_e__q),
+        .clock(r4_e__clock)
+    );
+    tiny_conv_engine_dff_w33 r5_mid(
+        .d(r5_mid__d),
+        .q(r5_mid__q),
+        .clock(r5_mid__clock)
+    );
+    tiny_conv_engine_dff_w32 r5_hh(
+        .d(r5_hh__d),
+        .q(r5_hh__q),
+        .clock(r5_hh__clock)
+    );
+    tiny_conv_engine_dff_w32 r5_ll(
+        .d(r5_ll__d),
+        .q(r5_ll__q),
+        .clock(r5_ll__clock)
+    );
+    tiny_conv_engine_dff_w1 r5_neg(
+        .d(r5_neg__d),
+        .q(r5_neg__q),
+        .clock(r5_neg__clock)
+    );
+    tiny_conv_engine_dff_w1 r5_zero(
+        .d(r5_zero__d),
+        .q(r5_zero__q),
+        .clock(r5_zero__clock)
+    );
+    tiny_conv_engine_dff_w8 r5_e(
+        .d(r5_e__d),
+        .q(r5_e__q),
+        .clock(r5_e__clock)
+    );
+    tiny_conv_engine_dff_w48 r6_prod(
+        .d(r6_prod__d),
+        .q(r6_prod__q),
+        .clock(r6_prod__clock)
+    );
+    tiny_conv_engine_dff_w1 r6_neg(
+        .d(r6_neg__d),
+        .q(r6_neg__q),
+        .clock(r6_neg__clock)
+    );
+    tiny_conv_engine_dff_w1 r6_zero(
+        .d(r6_zero__d),
+        .q(r6_zero__q),
+        .clock(r6_zero__clock)
+    );
+    tiny_conv_engine_dff_w8 r6_e(
+        .d(r6_e__d),
+        .q(r6_e__q),
+        .clock(r6_e__clock)
+    );
+    tiny_conv_engine_round round(
+        .clock(round__clock),
+        .prod(round__prod),
+        .e(round__e),
+        .neg(round__neg),
+        .zero(round__zero),
+        .zp(round__zp),
+        .relu(round__relu),
+        .y(round__y)
+    );
+    
+    // Update code
+    always @(*) begin
+        r4_neg__clock = clock;
+        r4_zero__clock = clock;
+        r4_e__clock = clock;
+        r5_mid__clock = clock;
+        r5_hh__clock = clock;
+        r5_ll__clock = clock;
+        r5_neg__clock = clock;
+        r5_zero__clock = clock;
+        r5_e__clock = clock;
+        r6_prod__clock = clock;
+        r6_neg__clock = clock;
+        r6_zero__clock = clock;
+        r6_e__clock = clock;
+        r4_neg__d = r4_neg__q;
+        r4_zero__d = r4_zero__q;
+        r4_e__d = r4_e__q;
+        r5_mid__d = r5_mid__q;
+        r5_hh__d = r5_hh__q;
+        r5_ll__d = r5_ll__q;
+        r5_neg__d = r5_neg__q;
+        r5_zero__d = r5_zero__q;
+        r5_e__d = r5_e__q;
+        r6_prod__d = r6_prod__q;
+        r6_neg__d = r6_neg__q;
+        r6_zero__d = r6_zero__q;
+        r6_e__d = r6_e__q;
+        norm__clock = clock;
+        m_ll__clock = clock;
+        m_lh__clock = clock;
+        m_hl__clock = clock;
+        m_hh__clock = clock;
+        round__clock = clock;
+        norm__acc = acc;
+        norm__s_sig = s_sig;
+        norm__s_exp = s_exp;
+        m_ll__a = norm__am[(32'h0)+:(16)];
+        m_ll__b = norm__sig[(32'h0)+:(16)];
+        m_lh__a = norm__am[(32'h0)+:(16)];
+        m_lh__b = ({8'd0, norm__sig[(32'h10)+:(8)]});
+        m_hl__a = ({7'd0, norm__am[(32'h10)+:(9)]});
+        m_hl__b = norm__sig[(32'h0)+:(16)];
+        m_hh__a = ({7'd0, norm__am[(32'h10)+:(9)]});
+        m_hh__b = ({8'd0, norm__sig[(32'h10)+:(8)]});
+        r4_neg__d = norm__neg;
+        r4_zero__d = norm__zero;
+        r4_e__d = norm__e;
+        r5_mid__d = ({1'd0, m_hl__p}) + ({1'd0, m_lh__p});
+        r5_hh__d = m_hh__p;
+        r5_ll__d = m_ll__p;
+        r5_neg__d = r4_neg__q;
+        r5_zero__d = r4_zero__q;
+        r5_e__d = r4_e__q;
+        r6_prod__d = (({16'd0, r5_hh__q}) << 32'h20) + (({15'd0, r5_mid__q}) << 32'h10) + ({16'd0, r5_ll__q});
+        r6_neg__d = r5_neg__q;
+        r6_zero__d = r5_zero__q;
+        r6_e__d = r5_e__q;
+        round__prod = r6_prod__q;
+        round__e = r6_e__q;
+        round__neg = r6_neg__q;
+        round__zero = r6_zero__q;
+        round__zp = zp;
+        round__relu = relu;
+        y = round__y;
+    end
+    
+endmodule // tiny_conv_engine_ortq
+
+module tiny_conv_engine_m_hh(clock,a,b,p);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [15:0] a;
+    input wire  [15:0] b;
+    output reg  [31:0] p;
+    
+    // Update code (custom)
+    `ifdef ACCELGEN_ECP5_DSP
+    // Lattice ECP5: the product register is the MULT18X18D's output register.
+    wire [31:0] mp;
+    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
+                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
+          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[8]), .A9(a[9]), .A10(a[10]), .A11(a[11]), .A12(a[12]), .A13(a[13]), .A14(a[14]), .A15(a[15]), .A16(1'b0), .A17(1'b0),
+          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[8]), .B9(b[9]), .B10(b[10]), .B11(b[11]), .B12(b[12]), .B13(b[13]), .B14(b[14]), .B15(b[15]), .B16(1'b0), .B17(1'b0),
+          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]), .P16(mp[16]), .P17(mp[17]), .P18(mp[18]), .P19(mp[19]), .P20(mp[20]), .P21(mp[21]), .P22(mp[22]), .P23(mp[23]), .P24(mp[24]), .P25(mp[25]), .P26(mp[26]), .P27(mp[27]), .P28(mp[28]), .P29(mp[29]), .P30(mp[30]), .P31(mp[31]),
+          .SIGNEDA(1'b0), .SIGNEDB(1'b0), .SOURCEA(1'b0), .SOURCEB(1'b0),
+          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+    always @(*) p = mp;
+    `else
+    wire [31:0] ax = {16'd0, a};
+    wire [31:0] bx = {16'd0, b};
+    initial p = 32'h0;
+    always @(posedge clock) p <= ax * bx;
+    `endif
+endmodule // tiny_conv_engine_m_hh
+
+module tiny_conv_engine_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [31:0] acc;
+    input wire  [23:0] s_sig;
+    input wire  [7:0] s_exp;
+    output reg  [24:0] am;
+    output reg  [7:0] e;
+    output reg  [23:0] sig;
+    output reg  neg;
+    output reg  zero;
+    
+    // Stub signals
+    reg  r1_neg__d;
+    wire  r1_neg__q;
+    reg  r1_neg__clock;
+    reg  r1_zero__d;
+    wire  r1_zero__q;
+    reg  r1_zero__clock;
+    reg  [31:0] r1_abs__d;
+    wire  [31:0] r1_abs__q;
+    reg  r1_abs__clock;
+    reg  [7:0] r1_lz__d;
+    wire  [7:0] r1_lz__q;
+    reg  r1_lz__clock;
+    reg  [23:0] r1_sig__d;
+    wire  [23:0] r1_sig__q;
+    reg  r1_sig__clock;
+    reg  [7:0] r1_exp__d;
+    wire  [7:0] r1_exp__q;
+    reg  r1_exp__clock;
+    reg  r2_neg__d;
+    wire  r2_neg__q;
+    reg  r2_neg__clock;
+    reg  r2_zero__d;
+    wire  r2_zero__q;
+    reg  r2_zero__clock;
+    reg  [31:0] r2_norm__d;
+    wire  [31:0] r2_norm__q;
+    reg  r2_norm__clock;
+    reg  [7:0] r2_lz__d;
+    wire  [7:0] r2_lz__q;
+    reg  r2_lz__clock;
+    reg  r2_pow2__d;
+    wire  r2_pow2__q;
+    reg  r2_pow2__clock;
+    reg  [23:0] r2_sig__d;
+    wire  [23:0] r2_sig__q;
+    reg  r2_sig__clock;
+    reg  [7:0] r2_exp__d;
+    wire  [7:0] r2_exp__q;
+    reg  r2_exp__clock;
+    reg  r3_neg__d;
+    wire  r3_neg__q;
+    reg  r3_neg__clock;
+    reg  r3_zero__d;
+    wire  r3_zero__q;
+    reg  r3_zero__clock;
+    reg  [24:0] r3_am__d;
+    wire  [24:0] r3_am__q;
+    reg  r3_am__clock;
+    reg  [7:0] r3_e__d;
+    wire  [7:0] r3_e__q;
+    reg  r3_e__clock;
+    reg  [23:0] r3_sig__d;
+    wire  [23:0] r3_sig__q;
+    reg  r3_sig__clock;
     
     // Local signals
     reg  [31:0] ones;
@@ -2117,17 +2325,6 @@ module tiny_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
     reg  [1:0] x2;
     reg  [7:0] n2;
     reg  [7:0] n;
-    reg  [47:0] prod;
-    reg  [23:0] q_p;
-    reg  [23:0] rem_p;
-    reg  [7:0] e_fin;
-    reg  [7:0] d_fin;
-    reg  [24:0] t_y;
-    reg  [24:0] lost;
-    reg  [10:0] mag;
-    reg  [10:0] zp11;
-    reg  [10:0] sum11;
-    reg  [7:0] clamped;
     
     // Sub module instances
     tiny_conv_engine_dff_w1 r1_neg(
@@ -2220,160 +2417,6 @@ module tiny_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         .q(r3_sig__q),
         .clock(r3_sig__clock)
     );
-    tiny_conv_engine_m_hh m_ll(
-        .clock(m_ll__clock),
-        .a(m_ll__a),
-        .b(m_ll__b),
-        .p(m_ll__p)
-    );
-    tiny_conv_engine_m_hh m_lh(
-        .clock(m_lh__clock),
-        .a(m_lh__a),
-        .b(m_lh__b),
-        .p(m_lh__p)
-    );
-    tiny_conv_engine_m_hh m_hl(
-        .clock(m_hl__clock),
-        .a(m_hl__a),
-        .b(m_hl__b),
-        .p(m_hl__p)
-    );
-    tiny_conv_engine_m_hh m_hh(
-        .clock(m_hh__clock),
-        .a(m_hh__a),
-        .b(m_hh__b),
-        .p(m_hh__p)
-    );
-    tiny_conv_engine_dff_w1 r4_neg(
-        .d(r4_neg__d),
-        .q(r4_neg__q),
-        .clock(r4_neg__clock)
-    );
-    tiny_conv_engine_dff_w1 r4_zero(
-        .d(r4_zero__d),
-        .q(r4_zero__q),
-        .clock(r4_zero__clock)
-    );
-    tiny_conv_engine_dff_w8 r4_e(
-        .d(r4_e__d),
-        .q(r4_e__q),
-        .clock(r4_e__clock)
-    );
-    tiny_conv_engine_dff_w33 r5_mid(
-        .d(r5_mid__d),
-        .q(r5_mid__q),
-        .clock(r5_mid__clock)
-    );
-    tiny_conv_engine_dff_w32 r5_hh(
-        .d(r5_hh__d),
-        .q(r5_hh__q),
-        .clock(r5_hh__clock)
-    );
-    tiny_conv_engine_dff_w32 r5_ll(
-        .d(r5_ll__d),
-        .q(r5_ll__q),
-        .clock(r5_ll__clock)
-    );
-    tiny_conv_engine_dff_w1 r5_neg(
-        .d(r5_neg__d),
-        .q(r5_neg__q),
-        .clock(r5_neg__clock)
-    );
-    tiny_conv_engine_dff_w1 r5_zero(
-        .d(r5_zero__d),
-        .q(r5_zero__q),
-        .clock(r5_zero__clock)
-    );
-    tiny_conv_engine_dff_w8 r5_e(
-        .d(r5_e__d),
-        .q(r5_e__q),
-        .clock(r5_e__clock)
-    );
-    tiny_conv_engine_dff_w48 r6_prod(
-        .d(r6_prod__d),
-        .q(r6_prod__q),
-        .clock(r6_prod__clock)
-    );
-    tiny_conv_engine_dff_w1 r6_neg(
-        .d(r6_neg__d),
-        .q(r6_neg__q),
-        .clock(r6_neg__clock)
-    );
-    tiny_conv_engine_dff_w1 r6_zero(
-        .d(r6_zero__d),
-        .q(r6_zero__q),
-        .clock(r6_zero__clock)
-    );
-    tiny_conv_engine_dff_w8 r6_e(
-        .d(r6_e__d),
-        .q(r6_e__q),
-        .clock(r6_e__clock)
-    );
-    tiny_conv_engine_dff_w1 r7_neg(
-        .d(r7_neg__d),
-        .q(r7_neg__q),
-        .clock(r7_neg__clock)
-    );
-    tiny_conv_engine_dff_w1 r7_zero(
-        .d(r7_zero__d),
-        .q(r7_zero__q),
-        .clock(r7_zero__clock)
-    );
-    tiny_conv_engine_dff_w1 r7_sat(
-        .d(r7_sat__d),
-        .q(r7_sat__q),
-        .clock(r7_sat__clock)
-    );
-    tiny_conv_engine_dff_w25 r7_pm(
-        .d(r7_pm__d),
-        .q(r7_pm__q),
-        .clock(r7_pm__clock)
-    );
-    tiny_conv_engine_dff_w8 r7_d(
-        .d(r7_d__d),
-        .q(r7_d__q),
-        .clock(r7_d__clock)
-    );
-    tiny_conv_engine_dff_w11 r8_mag(
-        .d(r8_mag__d),
-        .q(r8_mag__q),
-        .clock(r8_mag__clock)
-    );
-    tiny_conv_engine_dff_w1 r8_neg(
-        .d(r8_neg__d),
-        .q(r8_neg__q),
-        .clock(r8_neg__clock)
-    );
-    tiny_conv_engine_dff_w1 r8_zero(
-        .d(r8_zero__d),
-        .q(r8_zero__q),
-        .clock(r8_zero__clock)
-    );
-    tiny_conv_engine_dff_w1 r8_sat(
-        .d(r8_sat__d),
-        .q(r8_sat__q),
-        .clock(r8_sat__clock)
-    );
-    tiny_conv_engine_dff_w11 r9_sum(
-        .d(r9_sum__d),
-        .q(r9_sum__q),
-        .clock(r9_sum__clock)
-    );
-    tiny_conv_engine_dff_w1 r9_neg(
-        .d(r9_neg__d),
-        .q(r9_neg__q),
-        .clock(r9_neg__clock)
-    );
-    tiny_conv_engine_dff_w1 r9_zero(
-        .d(r9_zero__d),
-        .q(r9_zero__q),
-        .clock(r9_zero__clock)
-    );
-    tiny_conv_engine_dff_w1 r9_sat(
-        .d(r9_sat__d),
-        .q(r9_sat__q),
-        .clock(r9_sat__clock)
-    );
     
     // Update code
     always @(*) begin
@@ -2395,32 +2438,6 @@ module tiny_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         r3_am__clock = clock;
         r3_e__clock = clock;
         r3_sig__clock = clock;
-        r4_neg__clock = clock;
-        r4_zero__clock = clock;
-        r4_e__clock = clock;
-        r5_mid__clock = clock;
-        r5_hh__clock = clock;
-        r5_ll__clock = clock;
-        r5_neg__clock = clock;
-        r5_zero__clock = clock;
-        r5_e__clock = clock;
-        r6_prod__clock = clock;
-        r6_neg__clock = clock;
-        r6_zero__clock = clock;
-        r6_e__clock = clock;
-        r7_neg__clock = clock;
-        r7_zero__clock = clock;
-        r7_sat__clock = clock;
-        r7_pm__clock = clock;
-        r7_d__clock = clock;
-        r8_mag__clock = clock;
-        r8_neg__clock = clock;
-        r8_zero__clock = clock;
-        r8_sat__clock = clock;
-        r9_sum__clock = clock;
-        r9_neg__clock = clock;
-        r9_zero__clock = clock;
-        r9_sat__clock = clock;
         r1_neg__d = r1_neg__q;
         r1_zero__d = r1_zero__q;
         r1_abs__d = r1_abs__q;
@@ -2439,36 +2456,6 @@ module tiny_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         r3_am__d = r3_am__q;
         r3_e__d = r3_e__q;
         r3_sig__d = r3_sig__q;
-        r4_neg__d = r4_neg__q;
-        r4_zero__d = r4_zero__q;
-        r4_e__d = r4_e__q;
-        r5_mid__d = r5_mid__q;
-        r5_hh__d = r5_hh__q;
-        r5_ll__d = r5_ll__q;
-        r5_neg__d = r5_neg__q;
-        r5_zero__d = r5_zero__q;
-        r5_e__d = r5_e__q;
-        r6_prod__d = r6_prod__q;
-        r6_neg__d = r6_neg__q;
-        r6_zero__d = r6_zero__q;
-        r6_e__d = r6_e__q;
-        r7_neg__d = r7_neg__q;
-        r7_zero__d = r7_zero__q;
-        r7_sat__d = r7_sat__q;
-        r7_pm__d = r7_pm__q;
-        r7_d__d = r7_d__q;
-        r8_mag__d = r8_mag__q;
-        r8_neg__d = r8_neg__q;
-        r8_zero__d = r8_zero__q;
-        r8_sat__d = r8_sat__q;
-        r9_sum__d = r9_sum__q;
-        r9_neg__d = r9_neg__q;
-        r9_zero__d = r9_zero__q;
-        r9_sat__d = r9_sat__q;
-        m_ll__clock = clock;
-        m_lh__clock = clock;
-        m_hl__clock = clock;
-        m_hh__clock = clock;
         r1_neg__d = acc[32'h1f];
         r1_zero__d = ~|acc;
         if (acc[32'h1f]) begin
@@ -2538,134 +2525,14 @@ module tiny_conv_engine_ortq(clock,acc,s_sig,s_exp,zp,relu,y);
         r3_neg__d = r2_neg__q;
         r3_zero__d = r2_zero__q;
         r3_sig__d = r2_sig__q;
-        m_ll__a = r3_am__q[(32'h0)+:(16)];
-        m_ll__b = r3_sig__q[(32'h0)+:(16)];
-        m_lh__a = r3_am__q[(32'h0)+:(16)];
-        m_lh__b = ({8'd0, r3_sig__q[(32'h10)+:(8)]});
-        m_hl__a = ({7'd0, r3_am__q[(32'h10)+:(9)]});
-        m_hl__b = r3_sig__q[(32'h0)+:(16)];
-        m_hh__a = ({7'd0, r3_am__q[(32'h10)+:(9)]});
-        m_hh__b = ({8'd0, r3_sig__q[(32'h10)+:(8)]});
-        r4_neg__d = r3_neg__q;
-        r4_zero__d = r3_zero__q;
-        r4_e__d = r3_e__q;
-        r5_mid__d = ({1'd0, m_hl__p}) + ({1'd0, m_lh__p});
-        r5_hh__d = m_hh__p;
-        r5_ll__d = m_ll__p;
-        r5_neg__d = r4_neg__q;
-        r5_zero__d = r4_zero__q;
-        r5_e__d = r4_e__q;
-        r6_prod__d = (({16'd0, r5_hh__q}) << 32'h20) + (({15'd0, r5_mid__q}) << 32'h10) + ({16'd0, r5_ll__q});
-        r6_neg__d = r5_neg__q;
-        r6_zero__d = r5_zero__q;
-        r6_e__d = r5_e__q;
-        prod = r6_prod__q;
-        if (prod[32'h2f]) begin
-            q_p = prod[(32'h18)+:(24)];
-            rem_p = prod[(32'h0)+:(24)];
-            e_fin = r6_e__q + 8'h18;
-        end
-        else begin
-            q_p = prod[(32'h17)+:(24)];
-            rem_p = ({1'd0, prod[(32'h0)+:(23)]}) << 32'h1;
-            e_fin = r6_e__q + 8'h17;
-        end
-        if ((rem_p > 24'h800000) | ((rem_p == 24'h800000) & q_p[32'h0])) begin
-            r7_pm__d = ({1'd0, q_p}) + 25'h1;
-        end
-        else begin
-            r7_pm__d = ({1'd0, q_p});
-        end
-        d_fin = 8'h0 - e_fin;
-        r7_sat__d = ~e_fin[32'h7] | (d_fin < 8'h10);
-        r7_zero__d = r6_zero__q | (e_fin[32'h7] & (d_fin > 8'h19));
-        r7_d__d = d_fin;
-        r7_neg__d = r6_neg__q;
-        t_y = r7_pm__q >> ((r7_d__q - 8'h10) & 8'hf);
-        lost = r7_pm__q & ((25'h1 << ((r7_d__q - 8'h10) & 8'hf)) - 25'h1);
-        if ((t_y[(32'h0)+:(16)] > 16'h8000) | ((t_y[(32'h0)+:(16)] == 16'h8000) & (|lost | t_y[32'h10]))) begin
-            mag = ({2'd0, t_y[(32'h10)+:(9)]}) + 11'h1;
-        end
-        else begin
-            mag = ({2'd0, t_y[(32'h10)+:(9)]});
-        end
-        r8_mag__d = mag;
-        r8_neg__d = r7_neg__q;
-        r8_zero__d = r7_zero__q;
-        r8_sat__d = r7_sat__q;
-        if (zp[32'h7]) begin
-            zp11 = ({3'd0, zp}) - 11'h100;
-        end
-        else begin
-            zp11 = ({3'd0, zp});
-        end
-        if (r8_neg__q) begin
-            r9_sum__d = zp11 - r8_mag__q;
-        end
-        else begin
-            r9_sum__d = zp11 + r8_mag__q;
-        end
-        r9_neg__d = r8_neg__q;
-        r9_zero__d = r8_zero__q;
-        r9_sat__d = r8_sat__q;
-        sum11 = r9_sum__q;
-        if (r9_zero__q) begin
-            clamped = zp;
-        end
-        else if (r9_sat__q) begin
-            if (r9_neg__q) begin
-                clamped = 8'h80;
-            end
-            else begin
-                clamped = 8'h7f;
-            end
-        end
-        else if (sum11[32'ha] & ~&sum11[(32'h7)+:(3)]) begin
-            clamped = 8'h80;
-        end
-        else if (~sum11[32'ha] & |sum11[(32'h7)+:(3)]) begin
-            clamped = 8'h7f;
-        end
-        else begin
-            clamped = sum11[(32'h0)+:(8)];
-        end
-        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
-            y = zp;
-        end
-        else begin
-            y = clamped;
-        end
+        am = r3_am__q;
+        e = r3_e__q;
+        sig = r3_sig__q;
+        neg = r3_neg__q;
+        zero = r3_zero__q;
     end
     
-endmodule // tiny_conv_engine_ortq
-
-module tiny_conv_engine_m_hh(clock,a,b,p);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  [15:0] a;
-    input wire  [15:0] b;
-    output reg  [31:0] p;
-    
-    // Update code (custom)
-    `ifdef ACCELGEN_ECP5_DSP
-    // Lattice ECP5: the product register is the MULT18X18D's output register.
-    wire [31:0] mp;
-    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
-                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
-          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(a[8]), .A9(a[9]), .A10(a[10]), .A11(a[11]), .A12(a[12]), .A13(a[13]), .A14(a[14]), .A15(a[15]), .A16(1'b0), .A17(1'b0),
-          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[8]), .B9(b[9]), .B10(b[10]), .B11(b[11]), .B12(b[12]), .B13(b[13]), .B14(b[14]), .B15(b[15]), .B16(1'b0), .B17(1'b0),
-          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]), .P16(mp[16]), .P17(mp[17]), .P18(mp[18]), .P19(mp[19]), .P20(mp[20]), .P21(mp[21]), .P22(mp[22]), .P23(mp[23]), .P24(mp[24]), .P25(mp[25]), .P26(mp[26]), .P27(mp[27]), .P28(mp[28]), .P29(mp[29]), .P30(mp[30]), .P31(mp[31]),
-          .SIGNEDA(1'b0), .SIGNEDB(1'b0), .SOURCEA(1'b0), .SOURCEB(1'b0),
-          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
-    always @(*) p = mp;
-    `else
-    wire [31:0] ax = {16'd0, a};
-    wire [31:0] bx = {16'd0, b};
-    initial p = 32'h0;
-    always @(posedge clock) p <= ax * bx;
-    `endif
-endmodule // tiny_conv_engine_m_hh
+endmodule // tiny_conv_engine_norm
 
 module tiny_conv_engine_dff_w8(d,q,clock);
     
@@ -2756,6 +2623,245 @@ module tiny_conv_engine_dff_w48(d,q,clock);
     end
           
 endmodule // tiny_conv_engine_dff_w48
+
+module tiny_conv_engine_round(clock,prod,e,neg,zero,zp,relu,y);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [47:0] prod;
+    input wire  [7:0] e;
+    input wire  neg;
+    input wire  zero;
+    input wire  [7:0] zp;
+    input wire  relu;
+    output reg  [7:0] y;
+    
+    // Stub signals
+    reg  r7_neg__d;
+    wire  r7_neg__q;
+    reg  r7_neg__clock;
+    reg  r7_zero__d;
+    wire  r7_zero__q;
+    reg  r7_zero__clock;
+    reg  r7_sat__d;
+    wire  r7_sat__q;
+    reg  r7_sat__clock;
+    reg  [24:0] r7_pm__d;
+    wire  [24:0] r7_pm__q;
+    reg  r7_pm__clock;
+    reg  [7:0] r7_d__d;
+    wire  [7:0] r7_d__q;
+    reg  r7_d__clock;
+    reg  [10:0] r8_mag__d;
+    wire  [10:0] r8_mag__q;
+    reg  r8_mag__clock;
+    reg  r8_neg__d;
+    wire  r8_neg__q;
+    reg  r8_neg__clock;
+    reg  r8_zero__d;
+    wire  r8_zero__q;
+    reg  r8_zero__clock;
+    reg  r8_sat__d;
+    wire  r8_sat__q;
+    reg  r8_sat__clock;
+    reg  [10:0] r9_sum__d;
+    wire  [10:0] r9_sum__q;
+    reg  r9_sum__clock;
+    reg  r9_neg__d;
+    wire  r9_neg__q;
+    reg  r9_neg__clock;
+    reg  r9_zero__d;
+    wire  r9_zero__q;
+    reg  r9_zero__clock;
+    reg  r9_sat__d;
+    wire  r9_sat__q;
+    reg  r9_sat__clock;
+    
+    // Local signals
+    reg  [23:0] q_p;
+    reg  [23:0] rem_p;
+    reg  [7:0] e_fin;
+    reg  [7:0] d_fin;
+    reg  [24:0] t_y;
+    reg  [24:0] lost;
+    reg  [10:0] mag;
+    reg  [10:0] zp11;
+    reg  [10:0] sum11;
+    reg  [7:0] clamped;
+    
+    // Sub module instances
+    tiny_conv_engine_dff_w1 r7_neg(
+        .d(r7_neg__d),
+        .q(r7_neg__q),
+        .clock(r7_neg__clock)
+    );
+    tiny_conv_engine_dff_w1 r7_zero(
+        .d(r7_zero__d),
+        .q(r7_zero__q),
+        .clock(r7_zero__clock)
+    );
+    tiny_conv_engine_dff_w1 r7_sat(
+        .d(r7_sat__d),
+        .q(r7_sat__q),
+        .clock(r7_sat__clock)
+    );
+    tiny_conv_engine_dff_w25 r7_pm(
+        .d(r7_pm__d),
+        .q(r7_pm__q),
+        .clock(r7_pm__clock)
+    );
+    tiny_conv_engine_dff_w8 r7_d(
+        .d(r7_d__d),
+        .q(r7_d__q),
+        .clock(r7_d__clock)
+    );
+    tiny_conv_engine_dff_w11 r8_mag(
+        .d(r8_mag__d),
+        .q(r8_mag__q),
+        .clock(r8_mag__clock)
+    );
+    tiny_conv_engine_dff_w1 r8_neg(
+        .d(r8_neg__d),
+        .q(r8_neg__q),
+        .clock(r8_neg__clock)
+    );
+    tiny_conv_engine_dff_w1 r8_zero(
+        .d(r8_zero__d),
+        .q(r8_zero__q),
+        .clock(r8_zero__clock)
+    );
+    tiny_conv_engine_dff_w1 r8_sat(
+        .d(r8_sat__d),
+        .q(r8_sat__q),
+        .clock(r8_sat__clock)
+    );
+    tiny_conv_engine_dff_w11 r9_sum(
+        .d(r9_sum__d),
+        .q(r9_sum__q),
+        .clock(r9_sum__clock)
+    );
+    tiny_conv_engine_dff_w1 r9_neg(
+        .d(r9_neg__d),
+        .q(r9_neg__q),
+        .clock(r9_neg__clock)
+    );
+    tiny_conv_engine_dff_w1 r9_zero(
+        .d(r9_zero__d),
+        .q(r9_zero__q),
+        .clock(r9_zero__clock)
+    );
+    tiny_conv_engine_dff_w1 r9_sat(
+        .d(r9_sat__d),
+        .q(r9_sat__q),
+        .clock(r9_sat__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        r7_neg__clock = clock;
+        r7_zero__clock = clock;
+        r7_sat__clock = clock;
+        r7_pm__clock = clock;
+        r7_d__clock = clock;
+        r8_mag__clock = clock;
+        r8_neg__clock = clock;
+        r8_zero__clock = clock;
+        r8_sat__clock = clock;
+        r9_sum__clock = clock;
+        r9_neg__clock = clock;
+        r9_zero__clock = clock;
+        r9_sat__clock = clock;
+        r7_neg__d = r7_neg__q;
+        r7_zero__d = r7_zero__q;
+        r7_sat__d = r7_sat__q;
+        r7_pm__d = r7_pm__q;
+        r7_d__d = r7_d__q;
+        r8_mag__d = r8_mag__q;
+        r8_neg__d = r8_neg__q;
+        r8_zero__d = r8_zero__q;
+        r8_sat__d = r8_sat__q;
+        r9_sum__d = r9_sum__q;
+        r9_neg__d = r9_neg__q;
+        r9_zero__d = r9_zero__q;
+        r9_sat__d = r9_sat__q;
+        if (prod[32'h2f]) begin
+            q_p = prod[(32'h18)+:(24)];
+            rem_p = prod[(32'h0)+:(24)];
+            e_fin = e + 8'h18;
+        end
+        else begin
+            q_p = prod[(32'h17)+:(24)];
+            rem_p = ({1'd0, prod[(32'h0)+:(23)]}) << 32'h1;
+            e_fin = e + 8'h17;
+        end
+        if ((rem_p > 24'h800000) | ((rem_p == 24'h800000) & q_p[32'h0])) begin
+            r7_pm__d = ({1'd0, q_p}) + 25'h1;
+        end
+        else begin
+            r7_pm__d = ({1'd0, q_p});
+        end
+        d_fin = 8'h0 - e_fin;
+        r7_sat__d = ~e_fin[32'h7] | (d_fin < 8'h10);
+        r7_zero__d = zero | (e_fin[32'h7] & (d_fin > 8'h19));
+        r7_d__d = d_fin;
+        r7_neg__d = neg;
+        t_y = r7_pm__q >> ((r7_d__q - 8'h10) & 8'hf);
+        lost = r7_pm__q & ((25'h1 << ((r7_d__q - 8'h10) & 8'hf)) - 25'h1);
+        if ((t_y[(32'h0)+:(16)] > 16'h8000) | ((t_y[(32'h0)+:(16)] == 16'h8000) & (|lost | t_y[32'h10]))) begin
+            mag = ({2'd0, t_y[(32'h10)+:(9)]}) + 11'h1;
+        end
+        else begin
+            mag = ({2'd0, t_y[(32'h10)+:(9)]});
+        end
+        r8_mag__d = mag;
+        r8_neg__d = r7_neg__q;
+        r8_zero__d = r7_zero__q;
+        r8_sat__d = r7_sat__q;
+        if (zp[32'h7]) begin
+            zp11 = ({3'd0, zp}) - 11'h100;
+        end
+        else begin
+            zp11 = ({3'd0, zp});
+        end
+        if (r8_neg__q) begin
+            r9_sum__d = zp11 - r8_mag__q;
+        end
+        else begin
+            r9_sum__d = zp11 + r8_mag__q;
+        end
+        r9_neg__d = r8_neg__q;
+        r9_zero__d = r8_zero__q;
+        r9_sat__d = r8_sat__q;
+        sum11 = r9_sum__q;
+        if (r9_zero__q) begin
+            clamped = zp;
+        end
+        else if (r9_sat__q) begin
+            if (r9_neg__q) begin
+                clamped = 8'h80;
+            end
+            else begin
+                clamped = 8'h7f;
+            end
+        end
+        else if (sum11[32'ha] & ~&sum11[(32'h7)+:(3)]) begin
+            clamped = 8'h80;
+        end
+        else if (~sum11[32'ha] & |sum11[(32'h7)+:(3)]) begin
+            clamped = 8'h7f;
+        end
+        else begin
+            clamped = sum11[(32'h0)+:(8)];
+        end
+        if (relu & ((clamped ^ 8'h80) < (zp ^ 8'h80))) begin
+            y = zp;
+        end
+        else begin
+            y = clamped;
+        end
+    end
+    
+endmodule // tiny_conv_engine_round
 
 module tiny_conv_engine_dff_w11(d,q,clock);
     

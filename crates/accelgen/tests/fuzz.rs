@@ -215,7 +215,7 @@ proptest! {
             let _ = accelgen_wave::render_svg(&w, &[], 0, 10);
         }
         let out = dir.join(format!("n{:?}.vcd", std::thread::current().id()).replace(['(', ')'], ""));
-        let n = accelgen_wave::Normalize { root: vec!["top".into()], top: "top".into(), window: Some((1, 3)), scopes: vec![] };
+        let n = accelgen_wave::Normalize { root: vec!["top".into()], top: "top".into(), window: Some((1, 3)), scopes: vec![], flatten: vec![] };
         let _ = accelgen_wave::normalize(&f, &out, &n);
     }
 

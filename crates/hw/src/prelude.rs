@@ -4,7 +4,7 @@ pub use crate::isa::{CopyCounter, History, InstrDecompressor, MemAddExpand, Repe
 pub use crate::mem::SyncRam;
 pub use crate::pe::{
     AccColumn, AccColumnParams, ColumnOut, ConvEngine, ConvEngineParams, ConvSequencer, DrainControl, PassCounter, Pe, PeParams,
-    OrtRequant, RegMul, Requant, RequantPorts, SkewLine, SlotIssuer, WeightLoader,
+    OrtNormalize, OrtRequant, OrtRound, RegMul, Requant, RequantPorts, SkewLine, SlotIssuer, WeightLoader,
 };
 pub use crate::pool::{
     AvgDiv, BandMasks, BandReader, BankAddress, ClockEnable, FirstLevel, OutputStage, PoolUnit, PoolUnitParams, ReduceStep, RegionFile, WindowScan,

@@ -113,6 +113,43 @@ fn port_values(uut: &dyn Block) -> (Vec<Port>, Vec<String>) {
     (p.ports, p.values)
 }
 
+/// The `LogicInterface` fields of a block and its sub-blocks, as scope paths below the block
+/// (`["mover", "m"]`; `$` written `__`, nested interfaces joined with `_`). rust-hdl's VCD writer
+/// makes each a scope of its own, where the Verilog has its signals as the ports `m_req_valid`;
+/// the waveform normalization joins them so that every engine's waveform has the same names.
+pub fn interface_scopes(uut: &dyn Block) -> Vec<Vec<String>> {
+    #[derive(Default)]
+    struct Scopes {
+        /// The path so far and, per entry, whether it is an interface.
+        path: Vec<(String, bool)>,
+        out: Vec<Vec<String>>,
+    }
+    impl Probe for Scopes {
+        fn visit_start_scope(&mut self, name: &str, _node: &dyn Block) {
+            self.path.push((name.replace('$', "__"), false));
+        }
+        fn visit_end_scope(&mut self, _name: &str, _node: &dyn Block) {
+            self.path.pop();
+        }
+        fn visit_start_namespace(&mut self, name: &str, _node: &dyn Block) {
+            let name = match self.path.last() {
+                Some((outer, true)) => format!("{outer}_{}", name.replace('$', "__")),
+                _ => name.replace('$', "__"),
+            };
+            let mut path: Vec<String> = self.path.iter().skip(1).filter(|(_, ns)| !ns).map(|(n, _)| n.clone()).collect();
+            path.push(name.clone());
+            self.out.push(path);
+            self.path.push((name, true));
+        }
+        fn visit_end_namespace(&mut self, _name: &str, _node: &dyn Block) {
+            self.path.pop();
+        }
+    }
+    let mut p = Scopes::default();
+    uut.accept("uut", &mut p);
+    p.out
+}
+
 /// Drives a block: each [`Harness::step`] is one full clock period.
 pub struct Harness<B: Clocked> {
     /// The block under test; set inputs through `.next`, read outputs through `.val()`.

@@ -101,7 +101,7 @@ impl RunOptions {
         let t = engines::replay_with_vcd(self.engine, top, &design, &trace, &work, raw.as_deref()).map_err(RunError::Sim)?;
         if let (Some(raw), Some(path)) = (&raw, &self.vcd) {
             let req = self.wave_request(path, top);
-            let r = tb::normalize_and_layout(raw, &["tb".to_string(), "uut".to_string()], top, &req);
+            let r = tb::normalize_and_layout(raw, &["tb".to_string(), "uut".to_string()], top, &req, &[]);
             let _ = std::fs::remove_file(raw);
             r.map_err(RunError::Unsupported)?;
         }

@@ -93,10 +93,12 @@ struct Recording {
     raw: std::path::PathBuf,
     root: Vec<String>,
     top: String,
+    /// The block's interface scopes (rust-hdl writes them as scopes; see `interface_scopes`).
+    flatten: Vec<Vec<String>>,
 }
 
 impl Recording {
-    fn new(req: WaveRequest, top: &str, engine: Engine, work: &Path) -> Result<Recording, String> {
+    fn new(req: WaveRequest, top: &str, engine: Engine, work: &Path, flatten: Vec<Vec<String>>) -> Result<Recording, String> {
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = work.join("waves");
@@ -106,20 +108,27 @@ impl Recording {
             Engine::Verilator => vec!["dut".to_string(), top.to_string()],
             _ => vec!["uut".to_string()],
         };
-        Ok(Recording { req, raw, root, top: top.to_string() })
+        Ok(Recording { req, raw, root, top: top.to_string(), flatten })
     }
 
     fn finish(self) -> Result<(), String> {
-        let r = normalize_and_layout(&self.raw, &self.root, &self.top, &self.req);
+        let r = normalize_and_layout(&self.raw, &self.root, &self.top, &self.req, &self.flatten);
         let _ = std::fs::remove_file(&self.raw);
         r
     }
 }
 
 /// Rewrites the raw waveform `raw` (top module at scope path `root`) into `req.path` and writes
-/// the GTKWave layout beside it ([`gtkw_path`]).
-pub fn normalize_and_layout(raw: &Path, root: &[String], top: &str, req: &WaveRequest) -> Result<(), String> {
-    let n = accelgen_wave::Normalize { root: root.to_vec(), top: top.to_string(), window: req.window, scopes: req.scopes.clone() };
+/// the GTKWave layout beside it ([`gtkw_path`]); the scopes `flatten` (rust-hdl's interfaces)
+/// are joined into their variables' names.
+pub fn normalize_and_layout(raw: &Path, root: &[String], top: &str, req: &WaveRequest, flatten: &[Vec<String>]) -> Result<(), String> {
+    let n = accelgen_wave::Normalize {
+        root: root.to_vec(),
+        top: top.to_string(),
+        window: req.window,
+        scopes: req.scopes.clone(),
+        flatten: flatten.to_vec(),
+    };
     // A `.fst` file: normalise into a VCD beside the raw one, then convert.
     let fst = req.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("fst"));
     let vcd = if fst { raw.with_extension("normalised.vcd") } else { req.path.clone() };
@@ -444,7 +453,7 @@ impl Tb {
             if !matches!(engine, Engine::Rust | Engine::Verilator) {
                 return Err(Sim(format!("the {} engine records no waveform here", engine.name())));
             }
-            recording = Some(Recording::new(req, top, engine, work).map_err(Sim)?);
+            recording = Some(Recording::new(req, top, engine, work, accelgen_hw::sim::interface_scopes(&block)).map_err(Sim)?);
         }
         let raw = recording.as_ref().map(|r| r.raw.clone());
         let mut vcd_error = None;

@@ -34,6 +34,10 @@ pub struct Normalize {
     /// Keep signals whose full name (`top.pes__0.x_out`) matches one of these (`*` matches any
     /// run of characters); all when empty. The top's `clock` is always kept.
     pub scopes: Vec<String>,
+    /// Scopes below the root (cleaned names: `["mover", "m"]`) whose variables belong to their
+    /// parent, named `<scope>_<variable>`: rust-hdl writes an interface's signals into a scope of
+    /// their own, the Verilog has them as ports `m_req_valid`.
+    pub flatten: Vec<Vec<String>>,
 }
 
 /// What [`normalize`] wrote.
@@ -80,18 +84,26 @@ struct Kept {
     code: IdCode,
 }
 
-fn collect(items: &[ScopeItem], prefix: &mut Vec<String>, out: &mut Vec<Kept>) {
+/// The variables below `items` with their paths; a scope listed in `flat` adds its name and `_`
+/// before its variables' names (`joined`) instead of a level.
+fn collect(items: &[ScopeItem], prefix: &mut Vec<String>, out: &mut Vec<Kept>, flat: &[Vec<String>], joined: &str) {
     for item in items {
         match item {
             ScopeItem::Var(v) => {
                 let mut path = prefix.clone();
-                path.push(clean(&v.reference));
+                path.push(format!("{joined}{}", clean(&v.reference)));
                 out.push(Kept { path, size: v.size, code: v.code });
             }
             ScopeItem::Scope(s) => {
-                prefix.push(clean(&s.identifier));
-                collect(&s.children, prefix, out);
-                prefix.pop();
+                let name = format!("{joined}{}", clean(&s.identifier));
+                prefix.push(name);
+                if flat.contains(prefix) {
+                    let name = prefix.pop().expect("pushed");
+                    collect(&s.children, prefix, out, flat, &format!("{name}_"));
+                } else {
+                    collect(&s.children, prefix, out, flat, "");
+                    prefix.pop();
+                }
             }
         }
     }
@@ -105,7 +117,7 @@ fn parse_error(path: &Path, e: std::io::Error) -> String {
 fn kept(header: &vcd::Header, n: &Normalize) -> Result<(Vec<Kept>, Option<IdCode>), String> {
     let root = header.find_scope(&n.root).ok_or_else(|| format!("no scope {} in the waveform", n.root.join(".")))?;
     let mut vars = vec![];
-    collect(&root.children, &mut vec![], &mut vars);
+    collect(&root.children, &mut vec![], &mut vars, &n.flatten, "");
     let clock = vars.iter().find(|v| v.path == ["clock"]).map(|v| v.code);
     let keep = |v: &Kept| {
         let full = format!("{}.{}", n.top, v.path.join("."));
@@ -332,7 +344,7 @@ pub fn load(path: &Path) -> Result<Waves, String> {
     let mut p = vcd::Parser::new(BufReader::new(f));
     let header = p.parse_header().map_err(|e| parse_error(path, e))?;
     let mut vars = vec![];
-    collect(&header.items, &mut vec![], &mut vars);
+    collect(&header.items, &mut vec![], &mut vars, &[], "");
     if vars.is_empty() {
         return Err(format!("{}: not a valid VCD file: no signals", path.display()));
     }
@@ -434,6 +446,23 @@ mod tests {
         assert!(matches("top.clock", "top.clock"));
         assert!(!matches("top.clock", "top.clock2"));
     }
+
+    /// rust-hdl's interface scopes (`uut.m`, `uut.mover.m`) become `m_…` names in their parent;
+    /// other scopes stay levels.
+    #[test]
+    fn interface_scopes_join_their_variables_names() {
+        let d = std::env::temp_dir().join(format!("accelgen-wave-flat-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let (raw, out) = (d.join("raw.vcd"), d.join("out.vcd"));
+        let vcd = "$timescale 1ps $end\n$scope module uut $end\n$var wire 1 ! clock $end\n$scope module m $end\n$var wire 1 \" req_valid $end\n$upscope $end\n$scope module mover $end\n$var wire 1 # busy $end\n$scope module m $end\n$var wire 8 $ rsp_data $end\n$upscope $end\n$upscope $end\n$upscope $end\n$enddefinitions $end\n#0\n0!\n0\"\n0#\nb0 $\n#1\n1!\n#2\n0!\n";
+        std::fs::write(&raw, vcd).unwrap();
+        let flatten = vec![vec!["m".to_string()], vec!["mover".to_string(), "m".to_string()]];
+        let n = Normalize { root: vec!["uut".into()], top: "t".into(), window: None, scopes: vec![], flatten };
+        normalize(&raw, &out, &n).unwrap();
+        let names: Vec<String> = signal_names(&out).unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["t.clock", "t.m_req_valid", "t.mover.busy", "t.mover.m_rsp_data"]);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }
 
 /// The signals of a VCD (full names and widths), from its header only.
@@ -442,7 +471,7 @@ pub fn signal_names(path: &Path) -> Result<Vec<(String, u32)>, String> {
     let mut p = vcd::Parser::new(BufReader::new(f));
     let header = p.parse_header().map_err(|e| parse_error(path, e))?;
     let mut vars = vec![];
-    collect(&header.items, &mut vec![], &mut vars);
+    collect(&header.items, &mut vec![], &mut vars, &[], "");
     Ok(vars.into_iter().map(|v| (v.path.join("."), v.size)).collect())
 }
 

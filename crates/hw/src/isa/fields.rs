@@ -151,3 +151,10 @@ mod tests {
 pub fn opcode_const(name: &str) -> rust_hdl::prelude::Constant<rust_hdl::prelude::Bits<5>> {
     rust_hdl::prelude::Constant::new(u64::from(accelgen_isa::opcode(name)).into())
 }
+
+/// The opcodes of the table that `pick` selects, as a 32-bit set (bit `code` set): a block tests
+/// an opcode's membership with one shift, and an opcode added to the table joins its group.
+pub fn opcode_set(pick: impl Fn(&accelgen_isa::OpInfo) -> bool) -> rust_hdl::prelude::Constant<rust_hdl::prelude::Bits<32>> {
+    let set = accelgen_isa::TABLE.iter().filter(|o| pick(o)).fold(0u64, |s, o| s | 1 << o.code);
+    rust_hdl::prelude::Constant::new(set.into())
+}

@@ -16,7 +16,7 @@ mod word_queue;
 
 pub use copy_counter::CopyCounter;
 pub use decompressor::{InstrDecompressor, WORD_BITS};
-pub use fields::{opcode_const, InstrFields, DECODED_FIELDS};
+pub use fields::{opcode_const, opcode_set, InstrFields, DECODED_FIELDS};
 pub use history::{History, HISTORY_DEPTH};
 pub use mem_add::MemAddExpand;
 pub use repeat_copy::RepeatCopy;

@@ -171,6 +171,8 @@ pub struct ConvEngine {
     strobe: Signal<Local, Bit>,
     /// Datum of row 0 this slow cycle (`p_pad` for padding, zero for bubbles).
     row0_x: Signal<Local, Bits<8>>,
+    /// Each row's datum for PE (r, 0): its first-cache bank's read, the padding value, or zero.
+    row_x: Vec<Signal<Local, Bits<8>>>,
     /// The slot is a padding pixel: every row streams `p_pad`.
     slot_padv: Signal<Local, Bit>,
     /// The slot reads the first cache (a pixel that is not padding).
@@ -204,6 +206,7 @@ impl ConvEngine {
             cols: (0..p.cols).map(|_| ColumnOut::new(p.bias_buffer_depth, p.output_buffer_depth)).collect(),
             seq: ConvSequencer::new(p.rows, p.cols, p.kernels),
             fault_cache: (p.fault == ConvFault::CacheIntoCol1).then(|| Constant::new(true)).into_iter().collect(),
+            row_x: crate::vec_of(p.rows),
         } defaults {
             clock, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
@@ -253,13 +256,6 @@ impl Logic for ConvEngine {
     fn update(&mut self) {
         dff_setup!(self, clock, rd_sel);
         clock!(self, clock, wmem, seq);
-        for c in 0..self.accs.len() {
-            self.accs[c].clock.next = self.clock.val();
-            self.cols[c].clock.next = self.clock.val();
-        }
-        for i in 0..self.pes.len() {
-            self.pes[i].clock.next = self.clock.val();
-        }
 
         // ---- Control.
         self.seq.start.next = self.start.val();
@@ -298,6 +294,7 @@ impl Logic for ConvEngine {
         // One first-cache read per pixel, at sub-cycle 0 of the slow cycle, the same address in
         // every bank.
         self.slot_read.next = self.seq.slot_valid.val() & !self.seq.slot_pad.val();
+        self.slot_padv.next = self.seq.slot_valid.val() & self.seq.slot_pad.val();
         for r in 0..self.banks.len() {
             self.banks[r].clock.next = self.clock.val();
             self.banks[r].w_en.next = self.ld_we.val() & (self.ld_target.val() == 0) & self.ld_rowsel.val().get_bit(r);
@@ -305,30 +302,26 @@ impl Logic for ConvEngine {
             self.banks[r].w_data.next = self.ld_data.val().get_bits::<8>(0);
             self.banks[r].r_en.next = self.slot_read.val() & self.seq.ksel.val().get_bit(0);
             self.banks[r].r_addr.next = self.seq.slot_addr.val();
+            // The row's datum: the bank's read, the padding value, or zero.
+            self.row_x[r].next = 0.into();
+            if self.slot_read.val() {
+                self.row_x[r].next = self.banks[r].r_data.val();
+            } else if self.slot_padv.val() {
+                self.row_x[r].next = self.p_pad.val();
+            }
         }
 
         // ---- Rows: first cache → (skew) → PE (r, 0) only; then PE to PE along the row.
         // (`cols` and `rows` are bound by one-iteration loops: rust-hdl has no `let`, and PE
         // (r, c) is `pes[r·C + c]`.)
-        self.slot_padv.next = self.seq.slot_valid.val() & self.seq.slot_pad.val();
-        self.row0_x.next = 0.into();
-        if self.slot_read.val() {
-            self.row0_x.next = self.banks[0].r_data.val();
-        } else if self.slot_padv.val() {
-            self.row0_x.next = self.p_pad.val();
-        }
+        self.row0_x.next = self.row_x[0].val();
         self.pes[0].x_in.next = self.row0_x.val();
         self.pes[0].tag_in.next = self.seq.slot_tag.val();
         for cols in self.accs.len()..(self.accs.len() + 1) {
             for r in 1..self.banks.len() {
                 self.skew[r - 1].clock.next = self.clock.val();
                 self.skew[r - 1].strobe.next = self.strobe.val();
-                self.skew[r - 1].x_in.next = 0.into();
-                if self.slot_read.val() {
-                    self.skew[r - 1].x_in.next = self.banks[r].r_data.val();
-                } else if self.slot_padv.val() {
-                    self.skew[r - 1].x_in.next = self.p_pad.val();
-                }
+                self.skew[r - 1].x_in.next = self.row_x[r].val();
                 self.skew[r - 1].tag_in.next = self.seq.slot_tag.val();
                 self.pes[r * cols].x_in.next = self.skew[r - 1].x_out.val();
                 self.pes[r * cols].tag_in.next = self.skew[r - 1].tag_out.val();
@@ -345,6 +338,8 @@ impl Logic for ConvEngine {
                 }
                 // Weights into the shadow registers.
                 for c in 0..self.accs.len() {
+                    self.pes[r * cols + c].clock.next = self.clock.val();
+                    self.pes[r * cols + c].psum_in.next = 0.into();
                     self.pes[r * cols + c].strobe.next = self.strobe.val();
                     self.pes[r * cols + c].ksel.next = self.seq.ksel.val();
                     self.pes[r * cols + c].ksel_nx.next = self.seq.ksel_nx.val();
@@ -354,10 +349,7 @@ impl Logic for ConvEngine {
                     self.pes[r * cols + c].w_data.next = self.wmem.r_data.val();
                 }
             }
-            // Partial sums down the columns.
-            for c in 0..self.accs.len() {
-                self.pes[c].psum_in.next = 0.into();
-            }
+            // Partial sums down the columns (row 0's is zero, above).
             for r in 1..self.banks.len() {
                 for c in 0..self.accs.len() {
                     self.pes[r * cols + c].psum_in.next = self.pes[r * cols + c - cols].psum_out.val();
@@ -366,6 +358,7 @@ impl Logic for ConvEngine {
             // Bottom row → accumulation columns.
             for rows in self.banks.len()..(self.banks.len() + 1) {
                 for c in 0..self.accs.len() {
+                    self.accs[c].clock.next = self.clock.val();
                     self.accs[c].strobe.next = self.strobe.val();
                     self.accs[c].sub.next = self.seq.sub.val();
                     self.accs[c].tag_in.next = self.pes[rows * cols - cols + c].tag_out.val();
@@ -386,6 +379,7 @@ impl Logic for ConvEngine {
         self.rd_sel.d.next = self.rd_bank.val();
         self.rd_data.next = 0.into();
         for c in 0..self.accs.len() {
+            self.cols[c].clock.next = self.clock.val();
             self.cols[c].ld_we.next = self.ld_we.val() & (self.ld_target.val() == 2) & self.ld_rowsel.val().get_bit(c);
             self.cols[c].ld_addr.next = self.ld_addr.val();
             self.cols[c].ld_data.next = self.ld_data.val();

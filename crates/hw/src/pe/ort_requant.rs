@@ -14,22 +14,13 @@
 //! has five; the engine's drain waits five cycles more in this mode). Each stage does one of the
 //! steps (the ECP5 at 100 MHz: with all of them in five stages the tiny conv engine placed at
 //! 55 MHz):
-//! - r1: the sign, `|acc|`, and the leading zeros `lz` of the one's complement magnitude
-//!   (`acc` or `!acc`: no carry chain before the count; one too many when `|acc|` is a power of
-//!   two, which r2 corrects);
-//! - r2: `|acc|` shifted left by `lz`, so that its leading one is bit 31 (a carry into bit 32:
-//!   the power of two, one more significant bit);
-//! - r3: rounded to nearest even to the significand `am ∈ [2^23, 2^24]` (float32 of `|acc|`), the
-//!   exponent `n − 24 + e`;
+//! - r1–r3: [`OrtNormalize`]: the sign, `|acc|` as float32 (`am`, 25 bits) and the exponent of
+//!   its product with the scale;
 //! - r4: four 16 × 16 partial products of `am · S` ([`RegMul`]: DSP blocks with their output
 //!   registers);
 //! - r5: the two middle partial products added; r6: the 48-bit product;
-//! - r7: the product rounded to 24 significant bits `pm` (float32 multiply) and the right shift
-//!   `d` that makes it an integer, with `d ≤ 15` (at least 256: saturates) and `d ≥ 26` (below a
-//!   half: zero) decided;
-//! - r8: `pm` shifted by `d ∈ [16, 25]` with round half to even: the magnitude;
-//! - r9: the sign and the zero point;
-//! - output: clamp and ReLU.
+//! - r7–r9 and the output: [`OrtRound`]: rounded to 24 significant bits (the float32 multiply),
+//!   to an integer half to even, the sign, the zero point, clamp and ReLU.
 //! The scale travels with the value (a per-channel scale can arrive with it).
 //!
 //! | port | dir | width | meaning |
@@ -41,10 +32,12 @@
 //! | `y` | out | 8 | the int8 result of the value that entered nine cycles before the last edge |
 
 use crate::pe::mul::RegMul;
+use crate::pe::ort_normalize::{OrtNormalize, ORT_NORMALIZE_REGS};
+use crate::pe::ort_round::{OrtRound, ORT_ROUND_REGS};
 use rust_hdl::prelude::*;
 
 /// Registers between `acc` and `y` (the output stage is combinational).
-pub const ORT_REQUANT_REGS: usize = 9;
+pub const ORT_REQUANT_REGS: usize = ORT_NORMALIZE_REGS + 3 + ORT_ROUND_REGS;
 
 /// ONNX Runtime's requantizer.
 #[derive(LogicBlock)]
@@ -63,28 +56,8 @@ pub struct OrtRequant {
     pub relu: Signal<In, Bit>,
     /// Result (int8).
     pub y: Signal<Out, Bits<8>>,
-    /// r1: sign, zero, |acc|, the one's complement magnitude's significant bits, scale.
-    r1_neg: DFF<Bit>,
-    r1_zero: DFF<Bit>,
-    r1_abs: DFF<Bits<32>>,
-    r1_lz: DFF<Bits<8>>,
-    r1_sig: DFF<Bits<24>>,
-    r1_exp: DFF<Bits<8>>,
-    /// r2: |acc| with its leading one at bit 31, the leading zeros and the power-of-two carry
-    /// (significant bits: 32 − lz + carry), and what r1 carried.
-    r2_neg: DFF<Bit>,
-    r2_zero: DFF<Bit>,
-    r2_norm: DFF<Bits<32>>,
-    r2_lz: DFF<Bits<8>>,
-    r2_pow2: DFF<Bit>,
-    r2_sig: DFF<Bits<24>>,
-    r2_exp: DFF<Bits<8>>,
-    /// r3: significand, exponent n − 24 + e, and what r2 carried.
-    r3_neg: DFF<Bit>,
-    r3_zero: DFF<Bit>,
-    r3_am: DFF<Bits<25>>,
-    r3_e: DFF<Bits<8>>,
-    r3_sig: DFF<Bits<24>>,
+    /// r1–r3: float32 of |acc|.
+    norm: OrtNormalize,
     /// r4: partial products (in the multipliers) and what r3 carried.
     m_ll: RegMul<16, 16, 32>,
     m_lh: RegMul<16, 16, 32>,
@@ -105,51 +78,8 @@ pub struct OrtRequant {
     r6_neg: DFF<Bit>,
     r6_zero: DFF<Bit>,
     r6_e: DFF<Bits<8>>,
-    /// r7: rounded product, shift, saturate, zero.
-    r7_neg: DFF<Bit>,
-    r7_zero: DFF<Bit>,
-    r7_sat: DFF<Bit>,
-    r7_pm: DFF<Bits<25>>,
-    r7_d: DFF<Bits<8>>,
-    /// r8: the integer magnitude, and what r7 carried.
-    r8_mag: DFF<Bits<11>>,
-    r8_neg: DFF<Bit>,
-    r8_zero: DFF<Bit>,
-    r8_sat: DFF<Bit>,
-    /// r9: the zero point added (11 bits), and what r8 carried.
-    r9_sum: DFF<Bits<11>>,
-    r9_neg: DFF<Bit>,
-    r9_zero: DFF<Bit>,
-    r9_sat: DFF<Bit>,
-    /// The one's complement magnitude (`acc`, or `!acc` when negative).
-    ones: Signal<Local, Bits<32>>,
-    /// |acc| shifted left by 32 − n1, in 33 bits.
-    sh33: Signal<Local, Bits<33>>,
-    /// Leading zeros of the one's complement magnitude, found by halving: what is left and the
-    /// count so far.
-    x16: Signal<Local, Bits<16>>,
-    n16: Signal<Local, Bits<8>>,
-    x8: Signal<Local, Bits<8>>,
-    n8: Signal<Local, Bits<8>>,
-    x4: Signal<Local, Bits<4>>,
-    n4: Signal<Local, Bits<8>>,
-    x2: Signal<Local, Bits<2>>,
-    n2: Signal<Local, Bits<8>>,
-    n: Signal<Local, Bits<8>>,
-    /// The 48-bit product, its 24 kept bits and the remainder below them (as the upper 24 of 24
-    /// or 23 bits), and the final exponent and right shift −e.
-    prod: Signal<Local, Bits<48>>,
-    q_p: Signal<Local, Bits<24>>,
-    rem_p: Signal<Local, Bits<24>>,
-    e_fin: Signal<Local, Bits<8>>,
-    d_fin: Signal<Local, Bits<8>>,
-    /// r8: pm shifted right by d − 16 (0..=9), the bits that shift lost; then the magnitude.
-    t_y: Signal<Local, Bits<25>>,
-    lost: Signal<Local, Bits<25>>,
-    mag: Signal<Local, Bits<11>>,
-    zp11: Signal<Local, Bits<11>>,
-    sum11: Signal<Local, Bits<11>>,
-    clamped: Signal<Local, Bits<8>>,
+    /// r7–r9, output.
+    round: OrtRound,
 }
 
 impl Default for OrtRequant {
@@ -160,11 +90,8 @@ impl Default for OrtRequant {
             m_hl: RegMul::unsigned(),
             m_hh: RegMul::unsigned(),
         } defaults {
-            clock, acc, s_sig, s_exp, zp, relu, y, r1_neg, r1_zero, r1_abs, r1_lz, r1_sig, r1_exp, r2_neg, r2_zero,
-            r2_norm, r2_lz, r2_pow2, r2_sig, r2_exp, r3_neg, r3_zero, r3_am, r3_e, r3_sig, r4_neg, r4_zero, r4_e, r5_mid, r5_hh,
-            r5_ll, r5_neg, r5_zero, r5_e, r6_prod, r6_neg, r6_zero, r6_e, r7_neg, r7_zero, r7_sat, r7_pm, r7_d, r8_mag,
-            r8_neg, r8_zero, r8_sat, r9_sum, r9_neg, r9_zero, r9_sat, ones, sh33, x16, n16, x8, n8, x4, n4, x2, n2, n, prod, q_p, rem_p, e_fin, d_fin,
-            t_y, lost, mag, zp11, sum11, clamped,
+            clock, acc, s_sig, s_exp, zp, relu, y, norm, r4_neg, r4_zero, r4_e, r5_mid, r5_hh, r5_ll, r5_neg, r5_zero, r5_e,
+            r6_prod, r6_neg, r6_zero, r6_e, round,
         })
     }
 }
@@ -172,104 +99,24 @@ impl Default for OrtRequant {
 impl Logic for OrtRequant {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, r1_neg, r1_zero, r1_abs, r1_lz, r1_sig, r1_exp, r2_neg, r2_zero, r2_norm, r2_lz, r2_pow2, r2_sig, r2_exp,
-            r3_neg, r3_zero, r3_am, r3_e, r3_sig, r4_neg, r4_zero, r4_e, r5_mid, r5_hh, r5_ll, r5_neg, r5_zero, r5_e,
-            r6_prod, r6_neg, r6_zero, r6_e, r7_neg, r7_zero, r7_sat, r7_pm, r7_d, r8_mag, r8_neg, r8_zero, r8_sat, r9_sum, r9_neg,
-            r9_zero, r9_sat
-        );
-        clock!(self, clock, m_ll, m_lh, m_hl, m_hh);
-        // ---- r1: sign and magnitude (|−2^31| = 2^31 fits 32 unsigned bits); beside the
-        // negation, the leading zeros of the one's complement magnitude, found by halving: each
-        // step keeps the upper half when it is not zero, else counts its zeros.
-        self.r1_neg.d.next = self.acc.val().get_bit(31);
-        self.r1_zero.d.next = !self.acc.val().any();
-        if self.acc.val().get_bit(31) {
-            self.r1_abs.d.next = bits::<32>(0) - self.acc.val();
-            self.ones.next = !self.acc.val();
-        } else {
-            self.r1_abs.d.next = self.acc.val();
-            self.ones.next = self.acc.val();
-        }
-        self.x16.next = self.ones.val().get_bits::<16>(16);
-        self.n16.next = 0.into();
-        if !self.ones.val().get_bits::<16>(16).any() {
-            self.x16.next = self.ones.val().get_bits::<16>(0);
-            self.n16.next = 16.into();
-        }
-        self.x8.next = self.x16.val().get_bits::<8>(8);
-        self.n8.next = self.n16.val();
-        if !self.x16.val().get_bits::<8>(8).any() {
-            self.x8.next = self.x16.val().get_bits::<8>(0);
-            self.n8.next = self.n16.val() + 8;
-        }
-        self.x4.next = self.x8.val().get_bits::<4>(4);
-        self.n4.next = self.n8.val();
-        if !self.x8.val().get_bits::<4>(4).any() {
-            self.x4.next = self.x8.val().get_bits::<4>(0);
-            self.n4.next = self.n8.val() + 4;
-        }
-        self.x2.next = self.x4.val().get_bits::<2>(2);
-        self.n2.next = self.n4.val();
-        if !self.x4.val().get_bits::<2>(2).any() {
-            self.x2.next = self.x4.val().get_bits::<2>(0);
-            self.n2.next = self.n4.val() + 2;
-        }
-        // Two bits left: 1x → no more zeros, 01 → one, 00 → two.
-        self.n.next = self.n2.val();
-        if !self.x2.val().get_bit(1) {
-            if self.x2.val().get_bit(0) {
-                self.n.next = self.n2.val() + 1;
-            } else {
-                self.n.next = self.n2.val() + 2;
-            }
-        }
-        self.r1_lz.d.next = self.n.val();
-        self.r1_sig.d.next = self.s_sig.val();
-        self.r1_exp.d.next = self.s_exp.val();
-
-        // ---- r2: |acc| · 2^lz: its leading one at bit 31, or at bit 32 when |acc| is a power of
-        // two (the one's complement had one leading zero more), which is then 2^31 exactly.
-        self.sh33.next = bit_cast::<33, 32>(self.r1_abs.q.val()) << self.r1_lz.q.val();
-        self.r2_pow2.d.next = self.sh33.val().get_bit(32);
-        if self.sh33.val().get_bit(32) {
-            self.r2_norm.d.next = bits::<32>(1) << 31;
-        } else {
-            self.r2_norm.d.next = self.sh33.val().get_bits::<32>(0);
-        }
-        self.r2_lz.d.next = self.r1_lz.q.val();
-        self.r2_neg.d.next = self.r1_neg.q.val();
-        self.r2_zero.d.next = self.r1_zero.q.val();
-        self.r2_sig.d.next = self.r1_sig.q.val();
-        self.r2_exp.d.next = self.r1_exp.q.val();
-
-        // ---- r3: float32 of |acc| as am · 2^(n − 24), am ∈ [2^23, 2^24]: round to nearest even
-        // on the 8 bits below the significand (a carry gives 2^24).
-        if (self.r2_norm.q.val().get_bits::<8>(0) > bits::<8>(0x80))
-            | ((self.r2_norm.q.val().get_bits::<8>(0) == bits::<8>(0x80)) & self.r2_norm.q.val().get_bit(8))
-        {
-            self.r3_am.d.next = bit_cast::<25, 24>(self.r2_norm.q.val().get_bits::<24>(8)) + bits::<25>(1);
-        } else {
-            self.r3_am.d.next = bit_cast::<25, 24>(self.r2_norm.q.val().get_bits::<24>(8));
-        }
-        // n − 24 + e with n = 32 − lz + carry.
-        self.r3_e.d.next = bits::<8>(8) - self.r2_lz.q.val() + bit_cast::<8, 1>(self.r2_pow2.q.val().into()) + self.r2_exp.q.val();
-        self.r3_neg.d.next = self.r2_neg.q.val();
-        self.r3_zero.d.next = self.r2_zero.q.val();
-        self.r3_sig.d.next = self.r2_sig.q.val();
+        dff_setup!(self, clock, r4_neg, r4_zero, r4_e, r5_mid, r5_hh, r5_ll, r5_neg, r5_zero, r5_e, r6_prod, r6_neg, r6_zero, r6_e);
+        clock!(self, clock, norm, m_ll, m_lh, m_hl, m_hh, round);
+        self.norm.acc.next = self.acc.val();
+        self.norm.s_sig.next = self.s_sig.val();
+        self.norm.s_exp.next = self.s_exp.val();
 
         // ---- r4: am · S as four 16 × 16 products (am = ah·2^16 + al, S = sh·2^16 + sl).
-        self.m_ll.a.next = self.r3_am.q.val().get_bits::<16>(0);
-        self.m_ll.b.next = self.r3_sig.q.val().get_bits::<16>(0);
-        self.m_lh.a.next = self.r3_am.q.val().get_bits::<16>(0);
-        self.m_lh.b.next = bit_cast::<16, 8>(self.r3_sig.q.val().get_bits::<8>(16));
-        self.m_hl.a.next = bit_cast::<16, 9>(self.r3_am.q.val().get_bits::<9>(16));
-        self.m_hl.b.next = self.r3_sig.q.val().get_bits::<16>(0);
-        self.m_hh.a.next = bit_cast::<16, 9>(self.r3_am.q.val().get_bits::<9>(16));
-        self.m_hh.b.next = bit_cast::<16, 8>(self.r3_sig.q.val().get_bits::<8>(16));
-        self.r4_neg.d.next = self.r3_neg.q.val();
-        self.r4_zero.d.next = self.r3_zero.q.val();
-        self.r4_e.d.next = self.r3_e.q.val();
+        self.m_ll.a.next = self.norm.am.val().get_bits::<16>(0);
+        self.m_ll.b.next = self.norm.sig.val().get_bits::<16>(0);
+        self.m_lh.a.next = self.norm.am.val().get_bits::<16>(0);
+        self.m_lh.b.next = bit_cast::<16, 8>(self.norm.sig.val().get_bits::<8>(16));
+        self.m_hl.a.next = bit_cast::<16, 9>(self.norm.am.val().get_bits::<9>(16));
+        self.m_hl.b.next = self.norm.sig.val().get_bits::<16>(0);
+        self.m_hh.a.next = bit_cast::<16, 9>(self.norm.am.val().get_bits::<9>(16));
+        self.m_hh.b.next = bit_cast::<16, 8>(self.norm.sig.val().get_bits::<8>(16));
+        self.r4_neg.d.next = self.norm.neg.val();
+        self.r4_zero.d.next = self.norm.zero.val();
+        self.r4_e.d.next = self.norm.e.val();
 
         // ---- r5: the middle products added; r6: the 48-bit product.
         self.r5_mid.d.next = bit_cast::<33, 32>(self.m_hl.p.val()) + bit_cast::<33, 32>(self.m_lh.p.val());
@@ -285,88 +132,14 @@ impl Logic for OrtRequant {
         self.r6_zero.d.next = self.r5_zero.q.val();
         self.r6_e.d.next = self.r5_e.q.val();
 
-        // ---- r7: the product rounded to 24 significant bits; the shift to an integer.
-        self.prod.next = self.r6_prod.q.val();
-        // am, S ≥ 2^23: the product has 47 or 48 significant bits; keep 24, round on the rest
-        // (their top bit is the half).
-        if self.prod.val().get_bit(47) {
-            self.q_p.next = self.prod.val().get_bits::<24>(24);
-            self.rem_p.next = self.prod.val().get_bits::<24>(0);
-            self.e_fin.next = self.r6_e.q.val() + 24;
-        } else {
-            self.q_p.next = self.prod.val().get_bits::<24>(23);
-            self.rem_p.next = bit_cast::<24, 23>(self.prod.val().get_bits::<23>(0)) << 1;
-            self.e_fin.next = self.r6_e.q.val() + 23;
-        }
-        if (self.rem_p.val() > bits::<24>(0x80_0000)) | ((self.rem_p.val() == bits::<24>(0x80_0000)) & self.q_p.val().get_bit(0)) {
-            self.r7_pm.d.next = bit_cast::<25, 24>(self.q_p.val()) + bits::<25>(1);
-        } else {
-            self.r7_pm.d.next = bit_cast::<25, 24>(self.q_p.val());
-        }
-        self.d_fin.next = bits::<8>(0) - self.e_fin.val();
-        // e ≥ 0 or d ≤ 15: at least 2^23 / 2^15 = 256 in magnitude, saturates.
-        self.r7_sat.d.next = !self.e_fin.val().get_bit(7) | (self.d_fin.val() < bits::<8>(16));
-        // d ≥ 26: at most 2^24 / 2^26, below a half: zero.
-        self.r7_zero.d.next = self.r6_zero.q.val() | (self.e_fin.val().get_bit(7) & (self.d_fin.val() > bits::<8>(25)));
-        // Used only for d in 16..=25.
-        self.r7_d.d.next = self.d_fin.val();
-        self.r7_neg.d.next = self.r6_neg.q.val();
-
-        // ---- r8: pm >> d (d in 16..=25) with round half to even: first by d − 16 (0..=9),
-        // keeping what is lost as a sticky bit; then the integer part is bits 24..16 and bits
-        // 15..0 with the sticky bit decide the rounding.
-        self.t_y.next = self.r7_pm.q.val() >> ((self.r7_d.q.val() - 16) & 0xF);
-        self.lost.next = self.r7_pm.q.val() & ((bits::<25>(1) << ((self.r7_d.q.val() - 16) & 0xF)) - 1);
-        if (self.t_y.val().get_bits::<16>(0) > bits::<16>(0x8000))
-            | ((self.t_y.val().get_bits::<16>(0) == bits::<16>(0x8000)) & (self.lost.val().any() | self.t_y.val().get_bit(16)))
-        {
-            self.mag.next = bit_cast::<11, 9>(self.t_y.val().get_bits::<9>(16)) + bits::<11>(1);
-        } else {
-            self.mag.next = bit_cast::<11, 9>(self.t_y.val().get_bits::<9>(16));
-        }
-        self.r8_mag.d.next = self.mag.val();
-        self.r8_neg.d.next = self.r7_neg.q.val();
-        self.r8_zero.d.next = self.r7_zero.q.val();
-        self.r8_sat.d.next = self.r7_sat.q.val();
-
-        // ---- r9: sign and zero point.
-        if self.zp.val().get_bit(7) {
-            self.zp11.next = bit_cast::<11, 8>(self.zp.val()) - bits::<11>(0x100);
-        } else {
-            self.zp11.next = bit_cast::<11, 8>(self.zp.val());
-        }
-        if self.r8_neg.q.val() {
-            self.r9_sum.d.next = self.zp11.val() - self.r8_mag.q.val();
-        } else {
-            self.r9_sum.d.next = self.zp11.val() + self.r8_mag.q.val();
-        }
-        self.r9_neg.d.next = self.r8_neg.q.val();
-        self.r9_zero.d.next = self.r8_zero.q.val();
-        self.r9_sat.d.next = self.r8_sat.q.val();
-
-        // ---- Output: clamp, ReLU.
-        self.sum11.next = self.r9_sum.q.val();
-        if self.r9_zero.q.val() {
-            self.clamped.next = self.zp.val();
-        } else if self.r9_sat.q.val() {
-            if self.r9_neg.q.val() {
-                self.clamped.next = bits::<8>(0x80);
-            } else {
-                self.clamped.next = bits::<8>(0x7F);
-            }
-        } else if self.sum11.val().get_bit(10) & !self.sum11.val().get_bits::<3>(7).all() {
-            self.clamped.next = bits::<8>(0x80);
-        } else if !self.sum11.val().get_bit(10) & self.sum11.val().get_bits::<3>(7).any() {
-            self.clamped.next = bits::<8>(0x7F);
-        } else {
-            self.clamped.next = self.sum11.val().get_bits::<8>(0);
-        }
-        // Signed compare as unsigned with the sign bits flipped.
-        if self.relu.val() & ((self.clamped.val() ^ 0x80) < (self.zp.val() ^ 0x80)) {
-            self.y.next = self.zp.val();
-        } else {
-            self.y.next = self.clamped.val();
-        }
+        // ---- r7–r9, output.
+        self.round.prod.next = self.r6_prod.q.val();
+        self.round.e.next = self.r6_e.q.val();
+        self.round.neg.next = self.r6_neg.q.val();
+        self.round.zero.next = self.r6_zero.q.val();
+        self.round.zp.next = self.zp.val();
+        self.round.relu.next = self.relu.val();
+        self.y.next = self.round.y.val();
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! The instruction queue (which decodes an arriving instruction's wait class) and the dispatcher
 //! (which carries out an accepted one) sort opcodes into the same groups; this block is that one
-//! decode, its opcodes taken from the opcode table (`accelgen_isa::TABLE`) as constants.
+//! decode, its opcodes taken from the opcode table (`accelgen_isa::TABLE`) as constants; the
+//! register-write groups are the table's modules (an opcode added to the table for the conv
+//! engine or the pooling unit is routed there with no change here).
 //! Purely combinational, with no control input (docs/architecture.md, the rule on false loops).
 //!
 //! | port | dir | bits | meaning |
@@ -16,7 +18,8 @@
 
 use rust_hdl::prelude::*;
 
-use crate::isa::opcode_const;
+use crate::isa::{opcode_const, opcode_set};
+use accelgen_isa::Module;
 
 /// The opcode groups of dispatch.
 #[derive(LogicBlock)]
@@ -47,18 +50,13 @@ pub struct OpGroups {
     op_mem_store: Constant<Bits<5>>,
     op_mem_copy: Constant<Bits<5>>,
     op_mem_shape: Constant<Bits<5>>,
-    op_pe_shape: Constant<Bits<5>>,
-    op_pe_kernel: Constant<Bits<5>>,
-    op_acc_tiles: Constant<Bits<5>>,
-    op_act_requant: Constant<Bits<5>>,
-    op_act_scale: Constant<Bits<5>>,
-    op_pe_pad: Constant<Bits<5>>,
-    op_pool_window: Constant<Bits<5>>,
-    op_pool_shape: Constant<Bits<5>>,
     op_pool_clock: Constant<Bits<5>>,
-    op_pool_geom: Constant<Bits<5>>,
     op_run: Constant<Bits<5>>,
     op_sync: Constant<Bits<5>>,
+    /// The conv engine's opcodes (modules `pe`, `acc`, `act` of the table) and the pooling
+    /// unit's (`pool`), as opcode sets (bit `code` set for a member).
+    conv_ops: Constant<Bits<32>>,
+    pool_ops: Constant<Bits<32>>,
     op_end: Constant<Bits<5>>,
 }
 
@@ -70,18 +68,11 @@ impl Default for OpGroups {
             op_mem_store: op("MEM_STORE"),
             op_mem_copy: op("MEM_COPY"),
             op_mem_shape: op("MEM_SHAPE"),
-            op_pe_shape: op("PE_SHAPE"),
-            op_pe_kernel: op("PE_KERNEL"),
-            op_acc_tiles: op("ACC_TILES"),
-            op_act_requant: op("ACT_REQUANT"),
-            op_act_scale: op("ACT_SCALE"),
-            op_pe_pad: op("PE_PAD"),
-            op_pool_window: op("POOL_WINDOW"),
-            op_pool_shape: op("POOL_SHAPE"),
             op_pool_clock: op("POOL_CLOCK"),
-            op_pool_geom: op("POOL_GEOM"),
             op_run: op("RUN"),
             op_sync: op("SYNC"),
+            conv_ops: opcode_set(|o| matches!(o.module, Module::Pe | Module::Acc | Module::Act)),
+            pool_ops: opcode_set(|o| o.module == Module::Pool),
             op_end: op("END"),
         } defaults {
             op, xfer, store, copy, mem_shape, conv_reg, pool_reg, pool_clock, run, sync, is_end,
@@ -98,16 +89,8 @@ impl Logic for OpGroups {
             | (self.op.val() == self.op_mem_store.val())
             | (self.op.val() == self.op_mem_copy.val());
         self.mem_shape.next = self.op.val() == self.op_mem_shape.val();
-        self.conv_reg.next = (self.op.val() == self.op_pe_shape.val())
-            | (self.op.val() == self.op_pe_kernel.val())
-            | (self.op.val() == self.op_acc_tiles.val())
-            | (self.op.val() == self.op_act_requant.val())
-            | (self.op.val() == self.op_act_scale.val())
-            | (self.op.val() == self.op_pe_pad.val());
-        self.pool_reg.next = (self.op.val() == self.op_pool_window.val())
-            | (self.op.val() == self.op_pool_shape.val())
-            | (self.op.val() == self.op_pool_clock.val())
-            | (self.op.val() == self.op_pool_geom.val());
+        self.conv_reg.next = self.conv_ops.val().get_bit(self.op.val().index());
+        self.pool_reg.next = self.pool_ops.val().get_bit(self.op.val().index());
         self.pool_clock.next = self.op.val() == self.op_pool_clock.val();
         self.run.next = self.op.val() == self.op_run.val();
         self.sync.next = self.op.val() == self.op_sync.val();
