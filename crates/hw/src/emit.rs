@@ -39,7 +39,7 @@ pub fn module_prefix(cfg: &HwConfig) -> String {
 }
 
 /// The names of the top-level blocks, in the order they are emitted.
-pub const TOPS: [&str; 4] = ["conv_engine", "pool_unit", "instr_decompressor", "accel_top"];
+pub const TOPS: [&str; 5] = ["conv_engine", "pool_unit", "instr_decompressor", "accel_top", "accel_axi"];
 
 /// The top-level blocks: (module name, raw rust-hdl Verilog).
 fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
@@ -49,23 +49,20 @@ fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
     pool.connect_all();
     let mut dec = InstrDecompressor::new(cfg.isa.buffer_depth as usize);
     dec.connect_all();
-    let top_v = match cfg.memory.word_bits {
-        64 => {
-            let mut top = crate::top::AccelTop::<64, 2>::new(cfg);
-            top.connect_all();
-            generate_verilog(&top)
-        }
-        _ => {
-            let mut top = crate::top::AccelTop::<32, 1>::new(cfg);
-            top.connect_all();
-            generate_verilog(&top)
-        }
+    fn raw<B: Block>(mut top: B) -> String {
+        top.connect_all();
+        generate_verilog(&top)
+    }
+    let (top_v, axi_v) = match cfg.memory.word_bits {
+        64 => (raw(crate::top::AccelTop::<64, 2>::new(cfg)), raw(crate::soc::AccelAxi::<64, 2, 8>::new(cfg))),
+        _ => (raw(crate::top::AccelTop::<32, 1>::new(cfg)), raw(crate::soc::AccelAxi::<32, 1, 4>::new(cfg))),
     };
     vec![
         ("conv_engine", generate_verilog(&engine)),
         ("pool_unit", generate_verilog(&pool)),
         ("instr_decompressor", generate_verilog(&dec)),
         ("accel_top", top_v),
+        ("accel_axi", axi_v),
     ]
 }
 
@@ -111,7 +108,7 @@ pub fn fmax_wrapper(verilog: &str, top: &str, header_text: &str) -> String {
             }
             None => (1, rest.trim().to_string()),
         };
-        if name == "clock" {
+        if name == "clock" || name == "aclk" {
             continue;
         }
         if dir {
@@ -128,7 +125,8 @@ pub fn fmax_wrapper(verilog: &str, top: &str, header_text: &str) -> String {
     for (name, w) in &outs {
         v += &format!("    wire [{}:0] o_{name};\n", w - 1);
     }
-    let mut conns = vec![".clock(clock)".to_string()];
+    let clock_port = if body[..end].contains("input wire aclk;") { "aclk" } else { "clock" };
+    let mut conns = vec![format!(".{clock_port}(clock)")];
     let mut at = 0;
     for (name, w) in &ins {
         conns.push(format!(".{name}(sh[{}:{at}])", at + w - 1));
@@ -190,5 +188,7 @@ pub fn emit_all(cfg: &HwConfig) -> Result<Vec<EmittedFile>, String> {
             ),
         });
     }
+    files.push(EmittedFile { name: "accelgen_regs.h".into(), text: header(cfg, "//") + &accelgen_isa::soc::c_header(&cfg.name) });
+    files.push(EmittedFile { name: "accelgen_regs.json".into(), text: accelgen_isa::soc::json_map(&cfg.name) });
     Ok(files)
 }

@@ -30,6 +30,7 @@ pub mod pool;
 pub mod prelude;
 pub mod sign_ext;
 pub mod sim;
+pub mod soc;
 pub use accelgen_golden::testutil;
 pub mod top;
 pub mod verilog;

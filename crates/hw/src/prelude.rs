@@ -12,6 +12,7 @@ pub use crate::pool::{
 pub use crate::sign_ext::SignExt;
 pub use crate::window::WindowPorts;
 pub use crate::sim::{Clocked, Harness, Trace};
+pub use crate::soc::{AccelAxi, Axi4Master, AxiLiteRegs, AxiLiteSlave, AxiMemMaster};
 pub use crate::top::{
     AccelTop, ChunkCursor, ConvRegs, DataMover, DataMoverParams, Dispatcher, ExtCursor, FmCursor, InstrQueue, MemPort, OpGroups, PerfCounters, PoolRegs, PoolSide, RunControl, WriteStage,
 };

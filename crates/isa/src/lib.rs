@@ -10,6 +10,7 @@
 //! control register; every opcode of a module writes its own fields of that register.
 
 pub mod compress;
+pub mod soc;
 
 /// Bits of the opcode at the start of every instruction.
 pub const OPCODE_BITS: u32 = 5;
@@ -375,7 +376,7 @@ pub struct FieldPos {
     pub bits: u32,
 }
 
-const fn str_eq(a: &str, b: &str) -> bool {
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

@@ -13,7 +13,10 @@ pub(crate) fn generate(cfg: &HwConfig, dir: &Path) -> Result<(), String> {
     for f in &files {
         let path = dir.join(&f.name);
         if let Ok(old) = std::fs::read_to_string(&path) {
-            if !old.starts_with(MARKER) && !old.starts_with(&format!("#{}", &MARKER[2..])) {
+            let ours = old.starts_with(MARKER)
+                || old.starts_with(&format!("#{}", &MARKER[2..]))
+                || old.starts_with(accelgen_isa::soc::JSON_MARKER);
+            if !ours {
                 return Err(format!(
                     "{} exists and was not written by accelgen: move it away or choose another --out",
                     path.display()

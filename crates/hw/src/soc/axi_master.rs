@@ -1,0 +1,401 @@
+//! # AxiMemMaster: the core's memory port as an AXI4 master
+//!
+//! Each request of the core's memory port ([`MemPort`](crate::top::MemPort): word address,
+//! W-bit word, a lane enable per 32-bit lane) becomes one single-beat AXI4 transaction at byte
+//! address `base + addr · W/8` (`awlen`/`arlen` 0, full-width `awsize`, INCR, ID 0, cacheable
+//! and bufferable, unprivileged data access); a write's lane enables become its byte strobes.
+//! Read data returns to the core in order (one ID); `rready` is the core's `rsp_ready`.
+//!
+//! Requests enter a two-entry queue; `req_ready` is "the queue is not full", a register, so no
+//! path runs from the core's request back into its own ready (Verilator would see a false
+//! combinational loop through the core's always block; docs/architecture.md). The queue's head
+//! loads the address (and data) register of its channel when that is empty or being taken; every
+//! AXI output comes from a register, so `valid` is held, with a stable payload, until `ready`.
+//!
+//! Ordering (AXI orders nothing between its read and write channels): a read is not issued
+//! while a write is outstanding (not yet answered on the B channel), nor a write while a read is
+//! (its data not yet returned), so a load after a store reads what the store wrote and a store
+//! after a load does not change what the load reads; `wr_idle` (nothing queued, no write
+//! outstanding) tells the parent when every write has reached memory. At most 255 reads and 255
+//! writes are outstanding.
+//!
+//! Errors: a response with `bresp`/`rresp` other than OKAY, an ID other than 0 or a read beat
+//! without `rlast` raises `err` for a cycle.
+//!
+//! | port | dir | bits | meaning |
+//! |---|---|---|---|
+//! | `clock`, `rstn` | in | 1 | clock; synchronous reset, active low (drops what is held) |
+//! | `base` | in | 32 | byte address of word 0 |
+//! | `req_valid`, `req_ready`, `req_we`, `req_addr`, `req_wdata`, `req_be` | in/out | | the core's requests |
+//! | `rsp_valid`, `rsp_data`; `rsp_ready` | out; in | 1, W; 1 | read data, in request order |
+//! | `m_axi_*` | | | the AXI4 master ([`Axi4Master`]) |
+//! | `wr_idle` | out | 1 | nothing queued and no write outstanding |
+//! | `err` | out | 1 | an error response this cycle |
+
+use crate::soc::Axi4Master;
+use rust_hdl::prelude::*;
+
+/// The AXI4 master of the core's memory port: W-bit words, L 32-bit lanes, B = W/8 bytes.
+#[derive(LogicBlock)]
+pub struct AxiMemMaster<const W: usize, const L: usize, const B: usize> {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Reset, active low.
+    pub rstn: Signal<In, Bit>,
+    /// Byte address of word 0.
+    pub base: Signal<In, Bits<32>>,
+    /// A request.
+    pub req_valid: Signal<In, Bit>,
+    /// It is taken.
+    pub req_ready: Signal<Out, Bit>,
+    /// A write.
+    pub req_we: Signal<In, Bit>,
+    /// Word address.
+    pub req_addr: Signal<In, Bits<26>>,
+    /// Write data.
+    pub req_wdata: Signal<In, Bits<W>>,
+    /// Lane enables.
+    pub req_be: Signal<In, Bits<L>>,
+    /// Read data valid.
+    pub rsp_valid: Signal<Out, Bit>,
+    /// Read data.
+    pub rsp_data: Signal<Out, Bits<W>>,
+    /// The core takes read data.
+    pub rsp_ready: Signal<In, Bit>,
+    /// The AXI4 master port.
+    pub m_axi: Axi4Master<W, B>,
+    /// Nothing queued, no write outstanding.
+    pub wr_idle: Signal<Out, Bit>,
+    /// No write outstanding (a read may go).
+    idle: Signal<Local, Bit>,
+    /// An error response.
+    pub err: Signal<Out, Bit>,
+    /// The channel registers.
+    ar_v: DFF<Bit>,
+    ar_addr: DFF<Bits<32>>,
+    aw_v: DFF<Bit>,
+    aw_addr: DFF<Bits<32>>,
+    w_v: DFF<Bit>,
+    w_data: DFF<Bits<W>>,
+    w_strb: DFF<Bits<B>>,
+    /// Writes taken and not yet answered; reads likewise.
+    wr_out: DFF<Bits<8>>,
+    rd_out: DFF<Bits<8>>,
+    /// The request queue: entries 0 (head) and 1, and how many are held.
+    q_n: DFF<Bits<2>>,
+    q0_we: DFF<Bit>,
+    q0_addr: DFF<Bits<26>>,
+    q0_data: DFF<Bits<W>>,
+    q0_be: DFF<Bits<L>>,
+    q1_we: DFF<Bit>,
+    q1_addr: DFF<Bits<26>>,
+    q1_data: DFF<Bits<W>>,
+    q1_be: DFF<Bits<L>>,
+    push: Signal<Local, Bit>,
+    pop: Signal<Local, Bit>,
+    /// log2(W/8), the byte shift of a word address.
+    shift: Constant<Bits<32>>,
+    size: Constant<Bits<3>>,
+    /// The request's byte address; a read / write may be taken.
+    addr: Signal<Local, Bits<32>>,
+    rd_ok: Signal<Local, Bit>,
+    wr_ok: Signal<Local, Bit>,
+    take_rd: Signal<Local, Bit>,
+    take_wr: Signal<Local, Bit>,
+    /// The write strobes of the lane enables (each lane's bit repeated four times).
+    strb: Signal<Local, Bits<B>>,
+    lane: Vec<Signal<Local, Bits<B>>>,
+    /// Lane l's four strobes, `0xF << 4l`.
+    lane_mask: Vec<Constant<Bits<B>>>,
+    /// Lane l's bit of `req_be`, `1 << l`.
+    lane_bit: Vec<Constant<Bits<L>>>,
+    acc: Vec<Signal<Local, Bits<B>>>,
+}
+
+impl<const W: usize, const L: usize, const B: usize> AxiMemMaster<W, L, B> {
+    /// The master (W = 32·L, B = W/8, W in 32, 64, 128).
+    pub fn new() -> Self {
+        assert!(W == 32 * L && B * 8 == W && matches!(W, 32 | 64 | 128), "AXI master: W = 32·L = 8·B, W in 32, 64, 128");
+        let shift = B.trailing_zeros() as u64;
+        block_with_defaults!(AxiMemMaster {
+            shift: Constant::new(shift.into()),
+            size: Constant::new(shift.into()),
+            lane: crate::vec_of(L),
+            lane_mask: (0..L).map(|l| Constant::new((0xFu64 << (4 * l)).into())).collect(),
+            lane_bit: (0..L).map(|l| Constant::new((1u64 << l).into())).collect(),
+            acc: crate::vec_of(L),
+        } defaults {
+            clock, rstn, base, req_valid, req_ready, req_we, req_addr, req_wdata, req_be, rsp_valid, rsp_data, rsp_ready, m_axi, wr_idle, idle, err,
+            ar_v, ar_addr, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q0_we, q0_addr, q0_data, q0_be, q1_we, q1_addr,
+            q1_data, q1_be, push, pop, addr, rd_ok, wr_ok, take_rd, take_wr, strb,
+        })
+    }
+}
+
+impl<const W: usize, const L: usize, const B: usize> Default for AxiMemMaster<W, L, B> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const W: usize, const L: usize, const B: usize> Logic for AxiMemMaster<W, L, B> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, ar_v, ar_addr, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q0_we, q0_addr, q0_data, q0_be, q1_we,
+            q1_addr, q1_data, q1_be
+        );
+        self.addr.next = self.base.val() + (bit_cast::<32, 26>(self.q0_addr.q.val()) << self.shift.val());
+        // Lane l's enable as strobes 4l..4l+3, ORed along a chain (`acc[l]`: lanes 0..=l).
+        for l in 0..self.lane.len() {
+            self.lane[l].next = 0.into();
+            // (A mask, not a bit select: with one lane `be` is a scalar in the Verilog.)
+            if (self.q0_be.q.val() & self.lane_bit[l].val()).any() {
+                self.lane[l].next = self.lane_mask[l].val();
+            }
+        }
+        self.acc[0].next = self.lane[0].val();
+        for l in 1..self.lane.len() {
+            self.acc[l].next = self.acc[l - 1].val() | self.lane[l].val();
+        }
+        // (One iteration: binds the last lane's index.)
+        for last in (self.lane.len() - 1)..self.lane.len() {
+            self.strb.next = self.acc[last].val();
+        }
+        // A read waits for every write to be answered; a write for room in both channels.
+        self.idle.next = !self.wr_out.q.val().any() & !self.aw_v.q.val() & !self.w_v.q.val();
+        self.wr_idle.next = self.idle.val() & !self.q_n.q.val().any();
+        self.rd_ok.next = self.idle.val() & (!self.ar_v.q.val() | self.m_axi.arready.val()) & (self.rd_out.q.val() != bits::<8>(255));
+        self.wr_ok.next = !self.rd_out.q.val().any()
+            & (!self.aw_v.q.val() | self.m_axi.awready.val())
+            & (!self.w_v.q.val() | self.m_axi.wready.val())
+            & (self.wr_out.q.val() != bits::<8>(255));
+        self.take_rd.next = self.q_n.q.val().any() & !self.q0_we.q.val() & self.rd_ok.val();
+        self.take_wr.next = self.q_n.q.val().any() & self.q0_we.q.val() & self.wr_ok.val();
+        // ---- The queue: push a request, pop the head when its channel takes it.
+        self.req_ready.next = self.q_n.q.val() != bits::<2>(2);
+        self.push.next = self.req_valid.val() & (self.q_n.q.val() != bits::<2>(2));
+        self.pop.next = self.take_rd.val() | self.take_wr.val();
+        if self.pop.val() {
+            self.q0_we.d.next = self.q1_we.q.val();
+            self.q0_addr.d.next = self.q1_addr.q.val();
+            self.q0_data.d.next = self.q1_data.q.val();
+            self.q0_be.d.next = self.q1_be.q.val();
+        }
+        // The new request goes to the first free entry after the pop.
+        if self.push.val() & ((self.q_n.q.val() == bits::<2>(0)) | ((self.q_n.q.val() == bits::<2>(1)) & self.pop.val())) {
+            self.q0_we.d.next = self.req_we.val();
+            self.q0_addr.d.next = self.req_addr.val();
+            self.q0_data.d.next = self.req_wdata.val();
+            self.q0_be.d.next = self.req_be.val();
+        }
+        if self.push.val() & (((self.q_n.q.val() == bits::<2>(1)) & !self.pop.val()) | (self.q_n.q.val() == bits::<2>(2))) {
+            self.q1_we.d.next = self.req_we.val();
+            self.q1_addr.d.next = self.req_addr.val();
+            self.q1_data.d.next = self.req_wdata.val();
+            self.q1_be.d.next = self.req_be.val();
+        }
+        if self.push.val() & !self.pop.val() {
+            self.q_n.d.next = self.q_n.q.val() + 1;
+        } else if !self.push.val() & self.pop.val() {
+            self.q_n.d.next = self.q_n.q.val() - 1;
+        }
+        if self.m_axi.arready.val() {
+            self.ar_v.d.next = false;
+        }
+        if self.take_rd.val() {
+            self.ar_v.d.next = true;
+            self.ar_addr.d.next = self.addr.val();
+        }
+        if self.m_axi.awready.val() {
+            self.aw_v.d.next = false;
+        }
+        if self.m_axi.wready.val() {
+            self.w_v.d.next = false;
+        }
+        if self.take_wr.val() {
+            self.aw_v.d.next = true;
+            self.aw_addr.d.next = self.addr.val();
+            self.w_v.d.next = true;
+            self.w_data.d.next = self.q0_data.q.val();
+            self.w_strb.d.next = self.strb.val();
+        }
+        if self.take_wr.val() & !self.m_axi.bvalid.val() {
+            self.wr_out.d.next = self.wr_out.q.val() + 1;
+        } else if !self.take_wr.val() & self.m_axi.bvalid.val() & self.wr_out.q.val().any() {
+            self.wr_out.d.next = self.wr_out.q.val() - 1;
+        }
+        if self.take_rd.val() & !(self.m_axi.rvalid.val() & self.rsp_ready.val()) {
+            self.rd_out.d.next = self.rd_out.q.val() + 1;
+        } else if !self.take_rd.val() & self.m_axi.rvalid.val() & self.rsp_ready.val() & self.rd_out.q.val().any() {
+            self.rd_out.d.next = self.rd_out.q.val() - 1;
+        }
+        if !self.rstn.val() {
+            self.rd_out.d.next = 0.into();
+            self.ar_v.d.next = false;
+            self.aw_v.d.next = false;
+            self.w_v.d.next = false;
+            self.wr_out.d.next = 0.into();
+            self.q_n.d.next = 0.into();
+        }
+
+        // ---- The AXI outputs, from the registers.
+        self.m_axi.awid.next = 0.into();
+        self.m_axi.awaddr.next = self.aw_addr.q.val();
+        self.m_axi.awlen.next = 0.into();
+        self.m_axi.awsize.next = self.size.val();
+        self.m_axi.awburst.next = 1.into();
+        self.m_axi.awcache.next = 3.into();
+        self.m_axi.awprot.next = 0.into();
+        self.m_axi.awvalid.next = self.aw_v.q.val();
+        self.m_axi.wdata.next = self.w_data.q.val();
+        self.m_axi.wstrb.next = self.w_strb.q.val();
+        self.m_axi.wlast.next = true;
+        self.m_axi.wvalid.next = self.w_v.q.val();
+        self.m_axi.bready.next = true;
+        self.m_axi.arid.next = 0.into();
+        self.m_axi.araddr.next = self.ar_addr.q.val();
+        self.m_axi.arlen.next = 0.into();
+        self.m_axi.arsize.next = self.size.val();
+        self.m_axi.arburst.next = 1.into();
+        self.m_axi.arcache.next = 3.into();
+        self.m_axi.arprot.next = 0.into();
+        self.m_axi.arvalid.next = self.ar_v.q.val();
+        self.m_axi.rready.next = self.rsp_ready.val();
+        self.rsp_valid.next = self.m_axi.rvalid.val();
+        self.rsp_data.next = self.m_axi.rdata.val();
+        self.err.next = (self.m_axi.bvalid.val() & (self.m_axi.bresp.val().any() | self.m_axi.bid.val().any()))
+            | (self.m_axi.rvalid.val() & (self.m_axi.rresp.val().any() | self.m_axi.rid.val().any() | !self.m_axi.rlast.val()));
+    }
+}
+
+crate::clocked!(impl[const W: usize, const L: usize, const B: usize] AxiMemMaster<W, L, B>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::PortValue;
+    use crate::sim::Harness;
+    use crate::testutil::Rng;
+    use std::collections::VecDeque;
+
+    /// What the AXI master put on its channels last cycle without the slave taking it.
+    #[derive(Clone, Copy, Default, PartialEq, Debug)]
+    struct Held {
+        ar: Option<u64>,
+        aw: Option<u64>,
+        w: Option<(u64, u64)>,
+    }
+
+    /// The core side issues random reads and writes (valid held until ready, as the data mover
+    /// does) to a 64-bit AXI memory whose every ready and response comes after random delays.
+    /// Every read returns what sequential execution of the requests gives, in request order;
+    /// addresses are MEM_BASE plus the word offset; strobes are the lane enables; each channel
+    /// holds valid with a stable payload until ready; `wr_idle` comes after the last write's
+    /// response.
+    #[test]
+    fn requests_become_single_beat_axi_transactions_in_order() {
+        const WORDS: u64 = 16;
+        let mut rng = Rng::from_env("axi-master", 2);
+        let base = 0x1000_0000u64 + 8 * rng.below(1 << 16);
+        // (write, word, data, lane enables)
+        let reqs: Vec<(bool, u64, u64, u64)> = (0..400)
+            .map(|_| (rng.below(2) == 0, rng.below(WORDS), (rng.next() as u64) << 32 | rng.next() as u64, 1 + rng.below(3)))
+            .collect();
+        let mut want_reads = VecDeque::new();
+        let mut model = vec![0u64; WORDS as usize];
+        for &(we, a, d, be) in &reqs {
+            let mask = (if be & 1 == 1 { 0xFFFF_FFFFu64 } else { 0 }) | (if be & 2 == 2 { 0xFFFF_FFFF << 32 } else { 0 });
+            if we {
+                model[a as usize] = model[a as usize] & !mask | d & mask;
+            } else {
+                want_reads.push_back(model[a as usize]);
+            }
+        }
+        let mut h = Harness::new(AxiMemMaster::<64, 2, 8>::new()).unwrap();
+        let mut mem = vec![0u64; WORDS as usize];
+        let (mut r_q, mut aw_q, mut w_q, mut b_q): (VecDeque<(u64, u64)>, VecDeque<u64>, VecDeque<(u64, u64)>, VecDeque<u64>) = Default::default();
+        let (mut next, mut held, mut reads_seen) = (0usize, Held::default(), 0usize);
+        let (mut t, mut rvalid, mut bvalid) = (0u64, false, false);
+        while next < reqs.len() || !want_reads.is_empty() || !h.uut.wr_idle.val() {
+            assert!(t < 40_000, "stalled at request {next}");
+            let u = &mut h.uut;
+            u.rstn.next = true;
+            u.base.next = base.into();
+            u.rsp_ready.next = true;
+            let (we, a, d, be) = reqs.get(next).copied().unwrap_or((false, 0, 0, 0));
+            u.req_valid.next = next < reqs.len();
+            u.req_we.next = we;
+            u.req_addr.next = a.into();
+            PortValue::set_u64(&mut u.req_wdata.next, d);
+            u.req_be.next = be.into();
+            u.m_axi.arready.next = rng.below(3) != 0;
+            u.m_axi.awready.next = rng.below(3) != 0;
+            u.m_axi.wready.next = rng.below(3) != 0;
+            // Responses: the head of each queue, shown after a random delay and held until taken.
+            rvalid = rvalid || (!r_q.is_empty() && rng.below(3) == 0);
+            bvalid = bvalid || (!b_q.is_empty() && rng.below(3) == 0);
+            u.m_axi.rvalid.next = rvalid;
+            PortValue::set_u64(&mut u.m_axi.rdata.next, r_q.front().map_or(0, |r| r.1));
+            u.m_axi.rlast.next = true;
+            u.m_axi.bvalid.next = bvalid;
+            h.settle().unwrap();
+            let u = &h.uut;
+            let ax = &u.m_axi;
+            // Valid held with a stable payload until ready.
+            let now = Held {
+                ar: ax.arvalid.val().then(|| ax.araddr.val().index() as u64),
+                aw: ax.awvalid.val().then(|| ax.awaddr.val().index() as u64),
+                w: ax.wvalid.val().then(|| (PortValue::get_u64(&ax.wdata.val()), ax.wstrb.val().index() as u64)),
+            };
+            for (was, is, ch) in [(held.ar.map(|x| (x, 0)), now.ar.map(|x| (x, 0)), "ar"), (held.aw.map(|x| (x, 0)), now.aw.map(|x| (x, 0)), "aw"), (held.w, now.w, "w")] {
+                if let Some(w) = was {
+                    assert_eq!(is, Some(w), "cycle {t}: {ch} dropped or changed before ready");
+                }
+            }
+            assert!((ax.arlen.val().index(), ax.awlen.val().index(), ax.arsize.val().index(), ax.wlast.val()) == (0, 0, 3, true));
+            held = Held {
+                ar: now.ar.filter(|_| !ax.arready.val()),
+                aw: now.aw.filter(|_| !ax.awready.val()),
+                w: now.w.filter(|_| !ax.wready.val()),
+            };
+            if let Some(addr) = now.ar.filter(|_| ax.arready.val()) {
+                assert!(addr >= base && (addr - base) % 8 == 0, "cycle {t}: read address {addr:#x}");
+                r_q.push_back((addr, mem[((addr - base) / 8) as usize]));
+            }
+            if let Some(addr) = now.aw.filter(|_| ax.awready.val()) {
+                aw_q.push_back(addr);
+            }
+            if let Some(w) = now.w.filter(|_| ax.wready.val()) {
+                w_q.push_back(w);
+            }
+            while let (Some(&addr), Some(&(data, strb))) = (aw_q.front(), w_q.front()) {
+                let mask: u64 = (0..8).filter(|i| strb >> i & 1 == 1).map(|i| 0xFFu64 << (8 * i)).sum();
+                let i = ((addr - base) / 8) as usize;
+                mem[i] = mem[i] & !mask | data & mask;
+                aw_q.pop_front();
+                w_q.pop_front();
+                b_q.push_back(addr);
+            }
+            if rvalid {
+                r_q.pop_front();
+                rvalid = false;
+            }
+            if bvalid {
+                b_q.pop_front();
+                bvalid = false;
+            }
+            if u.rsp_valid.val() {
+                let want = want_reads.pop_front().expect("no read outstanding");
+                assert_eq!(PortValue::get_u64(&u.rsp_data.val()), want, "cycle {t}: read {reads_seen}");
+                reads_seen += 1;
+            }
+            if next < reqs.len() && u.req_ready.val() {
+                next += 1;
+            }
+            h.step().unwrap();
+            t += 1;
+        }
+        assert_eq!(mem, model, "memory after every write");
+    }
+}
