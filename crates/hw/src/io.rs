@@ -68,6 +68,10 @@ pub trait TopIo: Clocked {
     fn poke(&mut self, i: usize, v: u64);
     /// Output `i` as last settled.
     fn peek(&self, i: usize) -> u64;
+    /// The clock input's name (`clock`; `aclk` for a top with AXI's names).
+    fn clock_name(&self) -> &'static str {
+        "clock"
+    }
     /// Visits every observed signal: its Verilog name (made only when asked), width and current
     /// value. One walk serves both the list of names and the values, so they cannot disagree.
     fn walk_observed(&self, _sink: &mut dyn ObsSink) {}

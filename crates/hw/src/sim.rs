@@ -85,7 +85,7 @@ impl Probe for PortProbe {
             AtomKind::OutputParameter => false,
             _ => return,
         };
-        if self.depth != 1 || name == "clock" {
+        if self.depth != 1 || name == "clock" || name == "aclk" {
             return;
         }
         let name = self.namespace.iter().map(String::as_str).chain([name]).collect::<Vec<_>>().join("_");

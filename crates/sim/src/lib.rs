@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use std::path::PathBuf;
 
 pub mod accel;
+pub mod axi;
 pub mod conv;
 pub mod network;
 pub mod engines;

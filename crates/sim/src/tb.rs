@@ -202,7 +202,7 @@ impl Signals {
         };
         let inputs = block.input_names().iter().map(|n| find(n, true)).collect::<Result<Vec<_>, _>>()?;
         let mut outputs = block.output_names().iter().map(|n| find(n, false)).collect::<Result<Vec<_>, _>>()?;
-        if let Some(p) = ports.iter().find(|p| !inputs.contains(p) && !outputs.contains(p)) {
+        if let Some(p) = ports.iter().find(|p| !inputs.contains(p) && !outputs.contains(p) && p.name != block.clock_name()) {
             return Err(format!("port {} of the block is missing from its testbench port list", p.name));
         }
         outputs.extend(block.observed().into_iter().map(|o| Port { name: o.name, bits: o.bits, input: false }));
@@ -410,7 +410,7 @@ fn verilator_backend<B: TopIo>(
         static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
         std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
-        accelgen_vsim::build(top, "clock", &design, &ports, &observed, work, trace.is_some())?
+        accelgen_vsim::build(top, block.clock_name(), &design, &ports, &observed, work, trace.is_some())?
     };
     let mut model = build.load()?;
     if let Some(raw) = trace {

@@ -57,9 +57,14 @@ pub struct AccelAxi<const W: usize, const L: usize, const B: usize> {
 impl<const W: usize, const L: usize, const B: usize> AccelAxi<W, L, B> {
     /// The SoC top of a validated configuration (whose `memory.word_bits` is W).
     pub fn new(cfg: &HwConfig) -> Self {
+        Self::with_fault(cfg, false)
+    }
+
+    /// The SoC top with the memory master's built-in AR fault when `drop_valid` (tests only).
+    pub fn with_fault(cfg: &HwConfig, drop_valid: bool) -> Self {
         block_with_defaults!(AccelAxi {
             core: AccelTop::new(cfg),
-            mem: AxiMemMaster::new(),
+            mem: AxiMemMaster::with_fault(drop_valid),
             c_ctrl: Constant::new(u64::from(write_register("CTRL")).into()),
         } defaults {
             aclk, aresetn, irq, s_axil, m_axi, regs, bus_err,
@@ -119,3 +124,21 @@ impl<const W: usize, const L: usize, const B: usize> crate::sim::Clocked for Acc
         &mut self.aclk
     }
 }
+
+crate::top_io!(
+    impl [const W: usize, const L: usize, const B: usize] AccelAxi<W, L, B>,
+    inputs: [
+        aresetn, s_axil.awaddr, s_axil.awvalid, s_axil.wdata, s_axil.wstrb, s_axil.wvalid, s_axil.bready, s_axil.araddr,
+        s_axil.arvalid, s_axil.rready, m_axi.awready, m_axi.wready, m_axi.bid, m_axi.bresp, m_axi.bvalid, m_axi.arready,
+        m_axi.rid, m_axi.rdata, m_axi.rresp, m_axi.rlast, m_axi.rvalid,
+    ],
+    outputs: [
+        irq, s_axil.awready, s_axil.wready, s_axil.bresp, s_axil.bvalid, s_axil.arready, s_axil.rdata, s_axil.rresp,
+        s_axil.rvalid, m_axi.awid, m_axi.awaddr, m_axi.awlen, m_axi.awsize, m_axi.awburst, m_axi.awcache, m_axi.awprot,
+        m_axi.awvalid, m_axi.wdata, m_axi.wstrb, m_axi.wlast, m_axi.wvalid, m_axi.bready, m_axi.arid, m_axi.araddr,
+        m_axi.arlen, m_axi.arsize, m_axi.arburst, m_axi.arcache, m_axi.arprot, m_axi.arvalid, m_axi.rready,
+    ],
+    fn clock_name(&self) -> &'static str {
+        "aclk"
+    }
+);

@@ -96,6 +96,9 @@ pub struct AxiMemMaster<const W: usize, const L: usize, const B: usize> {
     /// log2(W/8), the byte shift of a word address.
     shift: Constant<Bits<32>>,
     size: Constant<Bits<3>>,
+    /// Built-in fault (tests only): an AR valid is shown for one cycle and dropped if not taken
+    /// (an AXI violation for the protocol checker to catch). Empty in a product.
+    fault_drop: Vec<Constant<Bit>>,
     /// The request's byte address; a read / write may be taken.
     addr: Signal<Local, Bits<32>>,
     rd_ok: Signal<Local, Bit>,
@@ -115,6 +118,11 @@ pub struct AxiMemMaster<const W: usize, const L: usize, const B: usize> {
 impl<const W: usize, const L: usize, const B: usize> AxiMemMaster<W, L, B> {
     /// The master (W = 32·L, B = W/8, W in 32, 64, 128).
     pub fn new() -> Self {
+        Self::with_fault(false)
+    }
+
+    /// The master, with the built-in AR fault when `drop_valid` (tests of the protocol checker).
+    pub fn with_fault(drop_valid: bool) -> Self {
         assert!(W == 32 * L && B * 8 == W && matches!(W, 32 | 64 | 128), "AXI master: W = 32·L = 8·B, W in 32, 64, 128");
         let shift = B.trailing_zeros() as u64;
         block_with_defaults!(AxiMemMaster {
@@ -123,6 +131,7 @@ impl<const W: usize, const L: usize, const B: usize> AxiMemMaster<W, L, B> {
             lane: crate::vec_of(L),
             lane_mask: (0..L).map(|l| Constant::new((0xFu64 << (4 * l)).into())).collect(),
             lane_bit: (0..L).map(|l| Constant::new((1u64 << l).into())).collect(),
+            fault_drop: drop_valid.then(|| Constant::new(true)).into_iter().collect(),
             acc: crate::vec_of(L),
         } defaults {
             clock, rstn, base, req_valid, req_ready, req_we, req_addr, req_wdata, req_be, rsp_valid, rsp_data, rsp_ready, m_axi, wr_idle, idle, err,
@@ -206,6 +215,11 @@ impl<const W: usize, const L: usize, const B: usize> Logic for AxiMemMaster<W, L
         if self.take_rd.val() {
             self.ar_v.d.next = true;
             self.ar_addr.d.next = self.addr.val();
+        }
+        for f in 0..self.fault_drop.len() {
+            if self.fault_drop[f].val() & !self.take_rd.val() {
+                self.ar_v.d.next = false;
+            }
         }
         if self.m_axi.awready.val() {
             self.aw_v.d.next = false;
