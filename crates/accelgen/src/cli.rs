@@ -210,7 +210,7 @@ pub(crate) enum Cmd {
         force: bool,
     },
     /// Compile a network into the accelerator's instructions, uncompressed and compressed.
-    #[command(after_help = "Example:\n  accelgen compile testbenches/networks/vgg16.json --preset default --out target/vgg16 --json\n\nWrites DIR/program.bin (one instruction per W-bit word, little-endian), DIR/program.cbin\n(duplicates dropped, transfers as MEM_ADD deltas, loops as REPEAT, packed into W-bit words),\nDIR/program.txt (disassembly of program.bin) and DIR/program.ctxt (program.cbin, one word per line).")]
+    #[command(after_help = "Example:\n  accelgen compile testbenches/networks/vgg16.json --preset default --out target/vgg16 --json\n\nWrites DIR/program.bin (one instruction per W-bit word, little-endian), DIR/program.cbin\n(duplicates dropped, transfers as MEM_ADD deltas, loops as REPEAT, packed into W-bit words),\nDIR/program.txt (disassembly of program.bin) and DIR/program.ctxt (program.cbin, one word per line);\nfor a network with data also DIR/memory_init.bin (the memory image the program expects at its base)\nand DIR/memory.json (its regions: name, byte offset, bytes, dtype, shape; which is the input and the output).")]
     Compile {
         /// The network file (JSON; shapes without data are enough).
         file: PathBuf,

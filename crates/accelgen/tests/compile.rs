@@ -67,3 +67,36 @@ fn compile_round_trips_every_network_and_reports_its_sizes() {
         }
     }
 }
+
+/// A network with data also gets its memory image and map: the input region holds the input
+/// tensor (one element per 32-bit lane, sign-extended), every layer's output region is listed
+/// with its shape, the output named; a network of shapes only gets neither file.
+#[test]
+fn a_network_with_data_gets_its_memory_image_and_map() {
+    let root = format!("{}/../../testbenches/networks", env!("CARGO_MANIFEST_DIR"));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("compile-memory");
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |net: &str, out: &std::path::Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_accelgen")).args(["compile", &format!("{root}/{net}.json"), "--preset", "default", "--out"]).arg(out).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run("lenet5_data", &dir.join("data"));
+    let image = std::fs::read(dir.join("data/memory_init.bin")).unwrap();
+    let map: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("data/memory.json")).unwrap()).unwrap();
+    assert_eq!(map["bytes"].as_u64().unwrap() as usize, image.len());
+    assert_eq!(image.len() % 8, 0, "whole 64-bit words");
+    let regions = map["regions"].as_array().unwrap();
+    assert_eq!(regions.len(), 8, "the input and seven layer outputs");
+    assert_eq!(regions.last().unwrap()["name"], map["output"]);
+    let net = accelgen_formats::Network::load(std::path::Path::new(&format!("{root}/lenet5_data.json"))).unwrap();
+    let input = net.input.require("input").unwrap();
+    let r = &regions[0];
+    assert_eq!((r["name"].as_str(), r["shape"].as_array().unwrap().len()), (Some("input"), 3));
+    let at = r["offset"].as_u64().unwrap() as usize;
+    assert_eq!(r["bytes"].as_u64().unwrap() as usize, 4 * input.data.len());
+    for (i, &v) in input.data.iter().enumerate() {
+        assert_eq!(i32::from_le_bytes(image[at + 4 * i..at + 4 * i + 4].try_into().unwrap()), i32::from(v), "input element {i}");
+    }
+    run("lenet5", &dir.join("shapes"));
+    assert!(!dir.join("shapes/memory_init.bin").exists() && !dir.join("shapes/memory.json").exists());
+}

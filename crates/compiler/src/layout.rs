@@ -146,6 +146,15 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
 }
 
 
+/// [`memory_image`] as the bytes a bus sees from the image's base: each element a 32-bit
+/// little-endian lane, padded to whole words of `memory.word_bits` (`memory_init.bin`).
+pub fn memory_image_bytes(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u8>, String> {
+    let word_bytes = (cfg.memory.word_bits / 8) as usize;
+    let mut image: Vec<u8> = memory_image(net, cfg, lay)?.iter().flat_map(|w| w.to_le_bytes()).collect();
+    image.resize(image.len().div_ceil(word_bytes) * word_bytes, 0);
+    Ok(image)
+}
+
 /// The external-memory image before a run: the input, every weight and bias block; zero
 /// elsewhere. Needs every tensor's data.
 pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u32>, String> {

@@ -11,7 +11,7 @@
 
 use crate::tb::{Sig, Tb};
 use crate::{RunError, RunOptions};
-use accelgen_compiler::{compile_full, memory_image};
+use accelgen_compiler::{compile_full, memory_image_bytes};
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network, Output};
 use accelgen_golden::testutil::Rng;
@@ -257,7 +257,7 @@ fn lite(tb: &mut Tb, l: &Lite, slave: &mut Slave, m: &Mem, now: &mut u64, write:
 /// `seed` draws the memory's delays. The output is read from the memory after `irq`.
 pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, base: u32, seed: u64, fault_drop_valid: bool) -> Result<AxiRun, RunError> {
     let compiled = compile_full(net, cfg).map_err(RunError::Unsupported)?;
-    let words = memory_image(net, cfg, &compiled.layout).map_err(RunError::Unsupported)?;
+    let image = memory_image_bytes(net, cfg, &compiled.layout).map_err(RunError::Unsupported)?;
     let (bytes, _) = compress::compress(&compiled.prog, cfg.isa.word_bits);
     if bytes.len() / 8 > cfg.isa.buffer_depth as usize {
         return Err(RunError::Unsupported(format!("the compressed program is {} words, more than isa.buffer_depth", bytes.len() / 8)));
@@ -285,10 +285,8 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, base: u32
         arready: q("arready")?, rvalid: q("rvalid")?, rready: q("rready")?, rdata: q("rdata")?, rlast: q("rlast")?,
     };
     let (aresetn, irq) = (s("aresetn")?, s("irq")?);
-    // The memory image: one element per 32-bit lane, little-endian words of W bits.
+    // The memory image as `accelgen compile` writes it (memory_init.bin).
     let word_bytes = 4 * lanes;
-    let mut image: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    image.resize(image.len().div_ceil(word_bytes) * word_bytes, 0);
     let mut slave = Slave {
         image,
         base: u64::from(base),

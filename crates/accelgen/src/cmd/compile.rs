@@ -1,5 +1,7 @@
 //! `accelgen compile`: a network into the accelerator's instructions, uncompressed and
-//! compressed, written as four files together or none.
+//! compressed, written as four files together or none; a network with data also gets the
+//! initial memory image the program expects at its base and the map of its regions
+//! (`memory_init.bin`, `memory.json`: what a host driver of `accel_axi` copies and reads).
 
 use crate::failure::Failure;
 use crate::report::check_writable;
@@ -24,8 +26,12 @@ pub(crate) fn compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, fo
             cfg.isa.buffer_depth
         )));
     }
-    let names = ["program.bin", "program.cbin", "program.txt", "program.ctxt"];
-    for n in names {
+    let mut names = vec!["program.bin", "program.cbin", "program.txt", "program.ctxt"];
+    let memory = memory_files(&net, cfg);
+    if memory.is_some() {
+        names.extend(["memory_init.bin", "memory.json"]);
+    }
+    for &n in &names {
         check_writable(&out.join(n), force)?;
     }
     std::fs::create_dir_all(out)
@@ -40,7 +46,7 @@ pub(crate) fn compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, fo
         .collect();
     // All four files or none: each is written into a private folder beside them, then renamed
     // into place once every one is written and no target is something other than a file.
-    for n in names {
+    for &n in &names {
         let p = out.join(n);
         if p.symlink_metadata().is_ok_and(|m| !m.is_file()) {
             return Err(Failure::Input(format!("{}: exists and is not a file; nothing was written", p.display())));
@@ -49,7 +55,11 @@ pub(crate) fn compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, fo
     let tmp = out.join(format!(".accelgen-compile-{}", std::process::id()));
     let io = |p: &Path, e: std::io::Error| Failure::Input(format!("{}: cannot write: {e}", p.display()));
     std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
-    let written = names.iter().zip([raw, packed, text.into_bytes(), ctext.into_bytes()]).try_for_each(|(n, bytes)| {
+    let mut contents = vec![raw, packed, text.into_bytes(), ctext.into_bytes()];
+    if let Some((image, map)) = memory {
+        contents.extend([image, map.into_bytes()]);
+    }
+    let written = names.iter().zip(contents).try_for_each(|(n, bytes)| {
         let p = tmp.join(n);
         std::fs::write(&p, bytes).map_err(|e| io(&p, e))
     });
@@ -78,4 +88,34 @@ pub(crate) fn compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, fo
         );
     }
     Ok(())
+}
+
+/// The initial memory image of a network whose tensors all have data, and its map (None for a
+/// network of shapes only). Today's element layout: each int8 value sign-extended in a 32-bit
+/// little-endian lane, one per lane, words of `memory.word_bits` (packing is issue #24).
+fn memory_files(net: &Network, cfg: &HwConfig) -> Option<(Vec<u8>, String)> {
+    let compiled = accelgen_compiler::compile_full(net, cfg).ok()?;
+    let image = accelgen_compiler::memory_image_bytes(net, cfg, &compiled.layout).ok()?;
+    let lay = &compiled.layout;
+    let word_bytes = (cfg.memory.word_bits / 8) as usize;
+    let last = net.layers.len();
+    let raw_out = matches!(net.layers.last(), Some(accelgen_formats::Layer::Conv(c)) if c.requant.is_none());
+    let region = |name: String, at: u64, elems: u64, shape: &[usize], dtype: &str| {
+        serde_json::json!({"name": name, "offset": 4 * at, "bytes": 4 * elems, "dtype": dtype, "shape": shape})
+    };
+    let mut regions = vec![region("input".into(), lay.input, lay.sizes[0], &net.shapes[0], "int8")];
+    for (i, layer) in net.layers.iter().enumerate() {
+        let dtype = if i + 1 == last && raw_out { "int32" } else { "int8" };
+        regions.push(region(format!("layers[{i}] ({}) output", layer.op()), lay.outputs[i], lay.sizes[i + 1], &net.shapes[i + 1], dtype));
+    }
+    let map = serde_json::json!({
+        "word_bytes": word_bytes,
+        "bytes": image.len(),
+        "element_layout": "one element per 32-bit little-endian lane, int8 sign-extended (int32 as is)",
+        "regions": regions,
+        "input": "input",
+        "output": format!("layers[{}] ({}) output", last - 1, net.layers[last - 1].op()),
+        "weights": "every other byte of the image: weights and biases in the order the program loads them",
+    });
+    Some((image, serde_json::to_string_pretty(&map).ok()? + "\n"))
 }
