@@ -80,6 +80,7 @@ module accel_axi(aclk,aresetn,irq,s_axil_awaddr,s_axil_awvalid,s_axil_awready,s_
     reg  core__m__rsp_valid;
     wire  core__m__rsp_ready;
     reg  [31:0] core__m__rsp_data;
+    reg  core__m__rsp_err;
     reg  regs__clock;
     reg  regs__rstn;
     wire  regs__reg_we;
@@ -130,7 +131,8 @@ module accel_axi(aclk,aresetn,irq,s_axil_awaddr,s_axil_awvalid,s_axil_awready,s_
         .m_req_be(core__m__req_be),
         .m_rsp_valid(core__m__rsp_valid),
         .m_rsp_ready(core__m__rsp_ready),
-        .m_rsp_data(core__m__rsp_data)
+        .m_rsp_data(core__m__rsp_data),
+        .m_rsp_err(core__m__rsp_err)
     );
     default_accel_axi_regs_2 regs(
         .clock(regs__clock),
@@ -248,6 +250,7 @@ module accel_axi(aclk,aresetn,irq,s_axil_awaddr,s_axil_awvalid,s_axil_awready,s_
         core__m__rsp_valid = mem__rsp_valid;
         core__m__rsp_data = mem__rsp_data;
         mem__rsp_ready = core__m__rsp_ready;
+        core__m__rsp_err = mem__err;
         regs__done = core__st_done & mem__wr_idle & ~core__st_busy;
         regs__error = core__st_error;
         if (mem__err) begin
@@ -280,7 +283,7 @@ module default_accel_axi_dff_w1(d,q,clock);
           
 endmodule // default_accel_axi_dff_w1
 
-module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_done,st_error,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data);
+module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_done,st_error,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err);
     
     // Module arguments
     input wire  clock;
@@ -301,6 +304,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     input wire  m_rsp_valid;
     output wire  m_rsp_ready;
     input wire  [31:0] m_rsp_data;
+    input wire  m_rsp_err;
     
     // Stub signals
     reg  dec__clock;
@@ -483,6 +487,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     reg  [31:0] rc__perf_rdata;
     reg  rc__dec_error;
     reg  rc__mover_err;
+    reg  rc__bus_err;
     reg  rc__iv;
     reg  rc__bad_op;
     reg  rc__run_bad;
@@ -626,6 +631,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         .m_rsp_valid(m_rsp_valid),
         .m_rsp_ready(m_rsp_ready),
         .m_rsp_data(m_rsp_data),
+        .m_rsp_err(m_rsp_err),
         .w_en(mover__w_en),
         .w_sel(mover__w_sel),
         .w_bank(mover__w_bank),
@@ -720,6 +726,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         .perf_rdata(rc__perf_rdata),
         .dec_error(rc__dec_error),
         .mover_err(rc__mover_err),
+        .bus_err(rc__bus_err),
         .iv(rc__iv),
         .bad_op(rc__bad_op),
         .run_bad(rc__run_bad),
@@ -779,6 +786,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         rc__perf_rdata = perf__rdata;
         rc__dec_error = dec__st_error;
         rc__mover_err = mover__err;
+        rc__bus_err = m_rsp_err;
         rc__iv = queue__head_valid;
         rc__bad_op = disp__bad_op;
         rc__run_bad = disp__run_bad;
@@ -12968,7 +12976,7 @@ module default_accel_axi_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
     
 endmodule // default_accel_axi_groups
 
-module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
+module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -12995,6 +13003,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     input wire  m_rsp_valid;
     output reg  m_rsp_ready;
     input wire  [31:0] m_rsp_data;
+    input wire  m_rsp_err;
     output reg  w_en;
     output reg  [1:0] w_sel;
     output reg  [63:0] w_bank;
@@ -19606,7 +19615,7 @@ module default_accel_axi_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
     
 endmodule // default_accel_axi_queue
 
-module default_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv_done,pool_done,overflow,words,pool_div,perf_rdata,dec_error,mover_err,iv,bad_op,run_bad,ok,accept,ended,dec_we,dec_addr,dec_wdata,running,done,error,rdata,start,flush);
+module default_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv_done,pool_done,overflow,words,pool_div,perf_rdata,dec_error,mover_err,bus_err,iv,bad_op,run_bad,ok,accept,ended,dec_we,dec_addr,dec_wdata,running,done,error,rdata,start,flush);
     
     // Module arguments
     input wire  clock;
@@ -19623,6 +19632,7 @@ module default_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,c
     input wire  [31:0] perf_rdata;
     input wire  dec_error;
     input wire  mover_err;
+    input wire  bus_err;
     input wire  iv;
     input wire  bad_op;
     input wire  run_bad;
@@ -19651,6 +19661,7 @@ module default_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,c
     localparam  err_program_size = 4'h4;
     localparam  err_watchdog = 4'h5;
     localparam  err_bad_parameters = 4'h6;
+    localparam  err_bus = 4'h7;
     
     // Stub signals
     reg  h_we__d;
@@ -19845,6 +19856,10 @@ module default_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,c
                 else if (mover_err) begin
                     err__d = 1'b1;
                     code__d = err_bounds;
+                end
+                else if (bus_err) begin
+                    err__d = 1'b1;
+                    code__d = err_bus;
                 end
                 else if (iv & bad_op) begin
                     err__d = 1'b1;

@@ -96,6 +96,8 @@ pub const ERR_PROGRAM_SIZE: u8 = 4;
 pub const ERR_WATCHDOG: u8 = 5;
 /// A `RUN` of a module whose registers hold a zero size, stride or tile count.
 pub const ERR_BAD_PARAMETERS: u8 = 6;
+/// The memory answered a transfer with an error (on `accel_axi`: an AXI response other than OKAY).
+pub const ERR_BUS: u8 = 7;
 
 /// Every error code, in code order: the hardware, the command's messages and the docs read it.
 pub const ERRORS: &[ErrorCode] = &[
@@ -105,6 +107,7 @@ pub const ERRORS: &[ErrorCode] = &[
     ErrorCode { code: ERR_PROGRAM_SIZE, meaning: "the program is larger than the instruction buffer" },
     ErrorCode { code: ERR_WATCHDOG, meaning: "watchdog: an instruction waited too long for a module" },
     ErrorCode { code: ERR_BAD_PARAMETERS, meaning: "a RUN with a zero size, stride or tile count in its registers" },
+    ErrorCode { code: ERR_BUS, meaning: "the memory bus answered a transfer with an error (AXI SLVERR or DECERR)" },
 ];
 
 /// What an error code means (`unknown` for a code the table does not have).

@@ -4,7 +4,7 @@
 
 use accelgen_config::Preset;
 use accelgen_formats::Network;
-use accelgen_sim::axi::run_accel_axi;
+use accelgen_sim::axi::{run_accel_axi, AxiSetup};
 use accelgen_sim::engines::Engine;
 use accelgen_sim::{RunError, RunOptions};
 use std::path::{Path, PathBuf};
@@ -13,6 +13,8 @@ fn opts(engine: Engine) -> RunOptions {
     let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("axi");
     RunOptions { engine, work_dir: Some(work), ..Default::default() }
 }
+
+const SMALL: AxiSetup = AxiSetup { base: 0x1000, seed: 3, fault_drop_valid: false, slverr_read: None };
 
 fn lenet() -> Network {
     Network::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/networks/lenet5_data.json")).unwrap()
@@ -24,9 +26,10 @@ fn lenet() -> Network {
 fn lenet5_runs_bit_exact_on_accel_axi_under_the_protocol_checker() {
     let net = lenet();
     let cfg = Preset::Default.config();
-    let r = run_accel_axi(&net, &cfg, &opts(Engine::Verilator), 0x4000_0000, 7, false).unwrap_or_else(|e| panic!("{e}"));
+    let setup = AxiSetup { base: 0x4000_0000, seed: 7, fault_drop_valid: false, slverr_read: None };
+    let r = run_accel_axi(&net, &cfg, &opts(Engine::Verilator), setup).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.output.to_i64(), net.golden().unwrap().to_i64());
-    assert!(r.status & 2 != 0 && r.reads > 0 && r.writes > 0, "{r:?}");
+    assert!(r.irq_status == 1 && r.status & 2 != 0 && r.reads > 0 && r.writes > 0, "{r:?}");
     eprintln!("LeNet-5 on accel_axi (default, Verilator, random AXI delays): {} cycles, {} read and {} write beats", r.cycles, r.reads, r.writes);
 }
 
@@ -42,8 +45,18 @@ fn small() -> Network {
 fn a_small_network_runs_on_tiny_accel_axi_on_rust_hdl() {
     let net = small();
     let cfg = Preset::Tiny.config();
-    let r = run_accel_axi(&net, &cfg, &opts(Engine::Rust), 0x1000, 3, false).unwrap_or_else(|e| panic!("{e}"));
+    let r = run_accel_axi(&net, &cfg, &opts(Engine::Rust), SMALL).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.output.to_i64(), net.golden().unwrap().to_i64());
+    assert_eq!(r.irq_status, 1, "{r:?}");
+}
+
+/// A read answered with SLVERR stops the program with error code 7 (the bus error) and raises
+/// the interrupt with ERROR and BUS_ERROR.
+#[test]
+fn a_bus_error_stops_the_program_with_its_code() {
+    let cfg = Preset::Tiny.config();
+    let r = run_accel_axi(&small(), &cfg, &opts(Engine::Rust), AxiSetup { slverr_read: Some(40), ..SMALL }).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((r.irq_status & 6, r.status & 4, (r.status >> 8) & 15), (6, 4, u64::from(accelgen_isa::ERR_BUS)), "{r:?}");
 }
 
 /// The memory master's built-in fault drops an AR valid before its ready: the checker stops
@@ -51,7 +64,7 @@ fn a_small_network_runs_on_tiny_accel_axi_on_rust_hdl() {
 #[test]
 fn the_protocol_checker_catches_a_dropped_valid() {
     let cfg = Preset::Tiny.config();
-    match run_accel_axi(&small(), &cfg, &opts(Engine::Rust), 0x1000, 3, true) {
+    match run_accel_axi(&small(), &cfg, &opts(Engine::Rust), AxiSetup { fault_drop_valid: true, ..SMALL }) {
         Err(RunError::Sim(e)) => assert!(e.contains("AR valid dropped or payload changed before ready"), "{e}"),
         other => panic!("the checker did not fire: {other:?}"),
     }

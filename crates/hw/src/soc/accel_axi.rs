@@ -8,7 +8,8 @@
 //!
 //! `IRQ_STATUS.DONE` rises when the core is done and every write it issued has been answered,
 //! so the host may read the output region as soon as the interrupt comes. A bus error (a
-//! non-OKAY response) sets `IRQ_STATUS.BUS_ERROR` (sticky until the next start).
+//! non-OKAY response) stops the program with error code 7 (`ERR_BUS`) and sets
+//! `IRQ_STATUS.BUS_ERROR` (sticky until the next start).
 //!
 //! Reset: `aresetn` low empties the AXI channels, clears the AXI-side registers and holds the
 //! core's `CTRL.CLEAR` (status and program buffer); the core's datapath registers have no reset
@@ -105,6 +106,7 @@ impl<const W: usize, const L: usize, const B: usize> Logic for AccelAxi<W, L, B>
         self.core.m.rsp_valid.next = self.mem.rsp_valid.val();
         self.core.m.rsp_data.next = self.mem.rsp_data.val();
         self.mem.rsp_ready.next = self.core.m.rsp_ready.val();
+        self.core.m.rsp_err.next = self.mem.err.val();
         // Interrupt sources.
         self.regs.done.next = self.core.st_done.val() & self.mem.wr_idle.val() & !self.core.st_busy.val();
         self.regs.error.next = self.core.st_error.val();

@@ -155,6 +155,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.rc.perf_rdata.next = self.perf.rdata.val();
         self.rc.dec_error.next = self.dec.st_error.val();
         self.rc.mover_err.next = self.mover.err.val();
+        self.rc.bus_err.next = self.m.rsp_err.val();
         self.rc.iv.next = self.queue.head_valid.val();
         self.rc.bad_op.next = self.disp.bad_op.val();
         self.rc.run_bad.next = self.disp.run_bad.val();
@@ -289,7 +290,7 @@ crate::clocked!(impl[const W: usize, const L: usize] AccelTop<W, L>);
 
 crate::top_io!(
     impl [const W: usize, const L: usize] AccelTop<W, L>,
-    inputs: [reg_we, reg_addr, reg_wdata, reg_raddr, m.req_ready, m.rsp_valid, m.rsp_data],
+    inputs: [reg_we, reg_addr, reg_wdata, reg_raddr, m.req_ready, m.rsp_valid, m.rsp_data, m.rsp_err],
     outputs: [
         reg_rdata, st_busy, st_done, st_error, m.req_valid, m.req_we, m.req_addr, m.req_wdata,
         m.req_be, m.rsp_ready,

@@ -6,7 +6,9 @@
 //!
 //! Requests: `req_valid`/`req_ready`, `req_we` with `req_wdata` and the lane enables `req_be`
 //! for a write, `req_addr` a word address. Read responses in request order:
-//! `rsp_valid`/`rsp_ready`, `rsp_data`. W bits per word, L 32-bit lanes.
+//! `rsp_valid`/`rsp_ready`, `rsp_data`. `rsp_err`: the memory answered some request with an
+//! error (any time; the program stops with error code 7, `ERR_BUS`). W bits per word, L 32-bit
+//! lanes.
 
 use rust_hdl::prelude::*;
 
@@ -31,4 +33,6 @@ pub struct MemPort<const W: usize, const L: usize> {
     pub rsp_ready: Signal<Out, Bit>,
     /// Response data.
     pub rsp_data: Signal<In, Bits<W>>,
+    /// The memory answered a request with an error (stops the program with `ERR_BUS`).
+    pub rsp_err: Signal<In, Bit>,
 }

@@ -19,14 +19,14 @@
 //! | `clock`, `reg_we`, `reg_addr`, `reg_wdata`, `reg_raddr` | in | 1, 1, 4, 64, 4 | host register port |
 //! | `dec_busy`, `conv_done`, `pool_done`, `overflow` | in | 1 | STATUS bits 3, 4, 5, 12 |
 //! | `words`, `pool_div`, `perf_rdata` | in | 16, 8, 32 | WORDS, POOL_DIV, the counter at `reg_raddr` |
-//! | `dec_error`, `mover_err` | in | 1 | error sources 1 and 2 |
+//! | `dec_error`, `mover_err`, `bus_err` | in | 1 | error sources 1, 2 and 7 |
 //! | `iv`, `bad_op`, `run_bad`, `ok`, `accept`, `ended` | in | 1 | the dispatcher's head and decision |
 //! | `dec_we`, `dec_addr`, `dec_wdata` | out | 1, 2, 64 | the decompressor's register write |
 //! | `running`, `done`, `error` | out | 1 | run state (STATUS bits 0-2) |
 //! | `rdata` | out | 32 | the register read (a cycle after `reg_raddr`) |
 //! | `start`, `flush` | out | 1 | a start command (clear the counters); empty the instruction queue |
 
-use accelgen_isa::{read_register, write_register, ERR_BAD_PARAMETERS, ERR_BOUNDS, ERR_NOT_DISPATCHABLE, ERR_PROGRAM_SIZE, ERR_STREAM, ERR_WATCHDOG};
+use accelgen_isa::{read_register, write_register, ERR_BAD_PARAMETERS, ERR_BOUNDS, ERR_NOT_DISPATCHABLE, ERR_BUS, ERR_PROGRAM_SIZE, ERR_STREAM, ERR_WATCHDOG};
 use rust_hdl::prelude::*;
 
 /// The host registers and run state.
@@ -60,6 +60,8 @@ pub struct RunControl {
     pub dec_error: Signal<In, Bit>,
     /// A transfer reached past a buffer.
     pub mover_err: Signal<In, Bit>,
+    /// The memory answered with an error.
+    pub bus_err: Signal<In, Bit>,
     /// The dispatcher's head is valid.
     pub iv: Signal<In, Bit>,
     /// It is not dispatchable.
@@ -102,6 +104,7 @@ pub struct RunControl {
     err_program_size: Constant<Bits<4>>,
     err_watchdog: Constant<Bits<4>>,
     err_bad_parameters: Constant<Bits<4>>,
+    err_bus: Constant<Bits<4>>,
     /// The host's DATA and CTRL writes, registered on their way to the decompressor.
     h_we: DFF<Bit>,
     h_addr: DFF<Bits<2>>,
@@ -139,9 +142,10 @@ impl Default for RunControl {
             err_program_size: c(ERR_PROGRAM_SIZE),
             err_watchdog: c(ERR_WATCHDOG),
             err_bad_parameters: c(ERR_BAD_PARAMETERS),
+            err_bus: c(ERR_BUS),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, reg_raddr, dec_busy, conv_done, pool_done, overflow,
-            words, pool_div, perf_rdata, dec_error, mover_err, iv, bad_op, run_bad, ok, accept,
+            words, pool_div, perf_rdata, dec_error, mover_err, bus_err, iv, bad_op, run_bad, ok, accept,
             ended, dec_we, dec_addr, dec_wdata, running, done, error, rdata, start, flush, h_we,
             h_addr, h_wdata, run, fin, err, code, rdata_r, wd_limit, wd_count, wd_acc, wd_iv, status,
             ctrl,
@@ -216,6 +220,9 @@ impl Logic for RunControl {
                 } else if self.mover_err.val() {
                     self.err.d.next = true;
                     self.code.d.next = self.err_bounds.val();
+                } else if self.bus_err.val() {
+                    self.err.d.next = true;
+                    self.code.d.next = self.err_bus.val();
                 } else if self.iv.val() & self.bad_op.val() {
                     self.err.d.next = true;
                     self.code.d.next = self.err_not_dispatchable.val();
@@ -301,6 +308,7 @@ mod tests {
             let f = |rng: &mut Rng, n: u64| rng.below(n) == 0;
             let (dec_busy, conv_done, pool_done, overflow) = (f(&mut rng, 2), f(&mut rng, 2), f(&mut rng, 2), f(&mut rng, 40));
             let (dec_error, mover_err, bad_op, run_bad) = (f(&mut rng, 300), f(&mut rng, 300), f(&mut rng, 200), f(&mut rng, 50));
+            let bus_err = f(&mut rng, 300);
             let (iv, ok) = (f(&mut rng, 2) || f(&mut rng, 2), f(&mut rng, 2));
             let accept = iv && ok && m.run && !m.err && f(&mut rng, 2);
             let ended = accept && f(&mut rng, 100);
@@ -312,7 +320,7 @@ mod tests {
             u.reg_raddr.next = raddr.into();
             for (s, v) in [
                 (&mut u.dec_busy, dec_busy), (&mut u.conv_done, conv_done), (&mut u.pool_done, pool_done),
-                (&mut u.overflow, overflow), (&mut u.dec_error, dec_error), (&mut u.mover_err, mover_err),
+                (&mut u.overflow, overflow), (&mut u.dec_error, dec_error), (&mut u.mover_err, mover_err), (&mut u.bus_err, bus_err),
                 (&mut u.iv, iv), (&mut u.bad_op, bad_op), (&mut u.run_bad, run_bad), (&mut u.ok, ok),
                 (&mut u.accept, accept), (&mut u.ended, ended),
             ] {
@@ -346,6 +354,7 @@ mod tests {
                     let e = [
                         (dec_error, ERR_STREAM),
                         (mover_err, ERR_BOUNDS),
+                        (bus_err, ERR_BUS),
                         (iv && bad_op, ERR_NOT_DISPATCHABLE),
                         (iv && run_bad && ok, ERR_BAD_PARAMETERS),
                         (m.wd_limit != 0 && m.wd_count == m.wd_limit, ERR_WATCHDOG),
@@ -368,6 +377,6 @@ mod tests {
             m = n;
             h.step().unwrap();
         }
-        assert_eq!(codes.len(), 5, "every run-time error exercised: {codes:?}");
+        assert_eq!(codes.len(), 6, "every run-time error exercised: {codes:?}");
     }
 }
