@@ -5400,6 +5400,12 @@ module default_accel_axi_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 4095; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[11:0]];
@@ -5444,6 +5450,12 @@ module default_accel_axi_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:8191];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 8191; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[12:0]];
@@ -5610,6 +5622,12 @@ module default_accel_axi_bias(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
@@ -5636,6 +5654,12 @@ module default_accel_axi_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:16383];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
@@ -9910,6 +9934,12 @@ module default_accel_axi_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:65535];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 65535; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[15:0]];
@@ -11325,6 +11355,12 @@ module default_accel_axi_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -11351,6 +11387,12 @@ module default_accel_axi_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [32:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -12515,6 +12557,12 @@ module default_accel_axi_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:16383];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
@@ -14738,6 +14786,12 @@ module default_accel_axi_pout(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:16383];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];

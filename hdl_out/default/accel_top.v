@@ -5136,6 +5136,12 @@ module default_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 4095; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[11:0]];
@@ -5180,6 +5186,12 @@ module default_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:8191];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 8191; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[12:0]];
@@ -5346,6 +5358,12 @@ module default_accel_top_bias(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
@@ -5372,6 +5390,12 @@ module default_accel_top_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:16383];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
@@ -9646,6 +9670,12 @@ module default_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:65535];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 65535; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[15:0]];
@@ -11061,6 +11091,12 @@ module default_accel_top_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -11087,6 +11123,12 @@ module default_accel_top_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [32:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -12251,6 +12293,12 @@ module default_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:16383];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
@@ -14474,6 +14522,12 @@ module default_accel_top_pout(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:16383];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];

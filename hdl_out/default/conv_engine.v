@@ -4514,6 +4514,12 @@ module default_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 4095; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[11:0]];
@@ -4558,6 +4564,12 @@ module default_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:8191];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 8191; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[12:0]];
@@ -4724,6 +4736,12 @@ module default_conv_engine_bias(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
@@ -4750,6 +4768,12 @@ module default_conv_engine_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:16383];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];
@@ -9024,6 +9048,12 @@ module default_conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:65535];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 65535; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[15:0]];

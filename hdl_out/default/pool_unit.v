@@ -645,6 +645,12 @@ module default_pool_unit_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:16383];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[13:0]];

@@ -1962,6 +1962,12 @@ module tiny_accel_axi_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
@@ -2006,6 +2012,12 @@ module tiny_accel_axi_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
@@ -2172,6 +2184,12 @@ module tiny_accel_axi_bias(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:63];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 63; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[5:0]];
@@ -2198,6 +2216,12 @@ module tiny_accel_axi_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -5646,6 +5670,12 @@ module tiny_accel_axi_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:1023];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 1023; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[9:0]];
@@ -7061,6 +7091,12 @@ module tiny_accel_axi_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -7087,6 +7123,12 @@ module tiny_accel_axi_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [32:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -8251,6 +8293,12 @@ module tiny_accel_axi_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];

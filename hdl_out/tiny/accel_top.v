@@ -1698,6 +1698,12 @@ module tiny_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
@@ -1742,6 +1748,12 @@ module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];
@@ -1908,6 +1920,12 @@ module tiny_accel_top_bias(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:63];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 63; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[5:0]];
@@ -1934,6 +1952,12 @@ module tiny_accel_top_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [31:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -5382,6 +5406,12 @@ module tiny_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [7:0] mem [0:1023];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 1023; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[9:0]];
@@ -6797,6 +6827,12 @@ module tiny_accel_top_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -6823,6 +6859,12 @@ module tiny_accel_top_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [32:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -7987,6 +8029,12 @@ module tiny_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];

@@ -929,6 +929,12 @@ module tiny_instr_decompressor_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -955,6 +961,12 @@ module tiny_instr_decompressor_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [32:0] mem [0:511];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[8:0]];
@@ -2191,6 +2203,12 @@ module tiny_instr_decompressor_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
     reg [63:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop).
+    `ifndef SYNTHESIS
+    integer init_i;
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
        if (r_en) r_data <= mem[r_addr[7:0]];

@@ -16,7 +16,10 @@
 //! Verilog outside synthesis (`SYNTHESIS` undefined: Verilator, slang), so a controller that
 //! did use the word would fail its bit-exact checks. The depth is a run-time generator parameter (at most
 //! 2^16); the simulation model is a `Vec`, and reads past the depth return 0 in simulation (the
-//! controllers never issue them; the Verilog leaves them undefined).
+//! controllers never issue them; the Verilog leaves them undefined). Every word starts at 0 in
+//! the model and in simulated Verilog (an `initial` loop outside `SYNTHESIS`; synthesis keeps
+//! block RAM's configured contents, 0 by default), so a four-state simulator (Icarus) sees what
+//! rust-hdl and Verilator see.
 
 use rust_hdl::prelude::*;
 
@@ -123,6 +126,12 @@ impl<T: Synth> Logic for SyncRam<T> {
             return Verilog::Custom(format!(
                 "\
 reg [{msb}:0] mem [0:{last}];
+// Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+// contents, 0 by default (and does not unroll the loop).
+`ifndef SYNTHESIS
+integer init_i;
+initial for (init_i = 0; init_i <= {last}; init_i = init_i + 1) mem[init_i] = 0;
+`endif
 always @(posedge clock) begin
    if (r_en) r_data <= mem[r_addr[{ab}:0]];
    if (w_en) mem[w_addr[{ab}:0]] <= w_data;
@@ -136,6 +145,12 @@ end
 // collision logic), the old word inverted in simulation so that a use would show.
 (* no_rw_check *)
 reg [{msb}:0] mem [0:{last}];
+// Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+// contents, 0 by default (and does not unroll the loop).
+`ifndef SYNTHESIS
+integer init_i;
+initial for (init_i = 0; init_i <= {last}; init_i = init_i + 1) mem[init_i] = 0;
+`endif
 always @(posedge clock) begin
 `ifdef SYNTHESIS
    if (r_en) r_data <= mem[r_addr[{ab}:0]];
