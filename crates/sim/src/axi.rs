@@ -32,60 +32,40 @@ pub struct AxiRun {
     pub status: u64,
     /// `IRQ_STATUS` at the end (1, DONE, on success).
     pub irq_status: u64,
+    /// The core's CYCLES counter (read through CORE_READ), from START to done.
+    pub core_cycles: u64,
     /// AXI transfers: read beats, write beats.
     pub reads: u64,
     /// Write beats.
     pub writes: u64,
 }
 
-/// The AXI4-Lite host's signals.
-struct Lite {
-    awaddr: Sig,
-    awvalid: Sig,
-    awready: Sig,
-    wdata: Sig,
-    wstrb: Sig,
-    wvalid: Sig,
-    wready: Sig,
-    bvalid: Sig,
-    bready: Sig,
-    bresp: Sig,
-    araddr: Sig,
-    arvalid: Sig,
-    arready: Sig,
-    rvalid: Sig,
-    rready: Sig,
-    rdata: Sig,
-    rresp: Sig,
+/// One AXI port's signals, by their name without the port's prefix (`bus["awvalid"]`).
+struct Bus(std::collections::HashMap<&'static str, Sig>);
+
+impl Bus {
+    fn new(tb: &Tb, prefix: &str, names: &[&'static str]) -> Result<Bus, String> {
+        names.iter().map(|&n| Ok((n, tb.sig(&format!("{prefix}_{n}"))?))).collect::<Result<_, String>>().map(Bus)
+    }
 }
 
-/// The AXI4 memory's signals (the master's side names).
-struct Mem {
-    awaddr: Sig,
-    awlen: Sig,
-    awsize: Sig,
-    awburst: Sig,
-    awvalid: Sig,
-    awready: Sig,
-    wdata: Sig,
-    wstrb: Sig,
-    wlast: Sig,
-    wvalid: Sig,
-    wready: Sig,
-    bvalid: Sig,
-    bready: Sig,
-    araddr: Sig,
-    arlen: Sig,
-    arsize: Sig,
-    arburst: Sig,
-    arvalid: Sig,
-    arready: Sig,
-    rvalid: Sig,
-    rready: Sig,
-    rdata: Sig,
-    rresp: Sig,
-    rlast: Sig,
+impl std::ops::Index<&str> for Bus {
+    type Output = Sig;
+    fn index(&self, name: &str) -> &Sig {
+        &self.0[name]
+    }
 }
+
+/// The AXI4-Lite slave's signals the host drives and reads.
+const LITE: &[&str] = &[
+    "awaddr", "awvalid", "awready", "wdata", "wstrb", "wvalid", "wready", "bvalid", "bready", "bresp", "araddr", "arvalid", "arready",
+    "rvalid", "rready", "rdata", "rresp",
+];
+/// The AXI4 master's signals the memory model drives and reads.
+const MEM: &[&str] = &[
+    "awaddr", "awlen", "awsize", "awburst", "awvalid", "awready", "wdata", "wstrb", "wlast", "wvalid", "wready", "bvalid", "bready",
+    "araddr", "arlen", "arsize", "arburst", "arvalid", "arready", "rvalid", "rready", "rdata", "rresp", "rlast",
+];
 
 /// How the AXI memory behaves and how the master is built.
 #[derive(Clone, Copy, Debug)]
@@ -143,28 +123,28 @@ impl Slave {
 
     /// One clock period: drive the slave's inputs, check what the master offers, then take and
     /// answer. `now` counts periods.
-    fn cycle(&mut self, tb: &mut Tb, m: &Mem, now: u64) -> Result<(), String> {
+    fn cycle(&mut self, tb: &mut Tb, m: &Bus, now: u64) -> Result<(), String> {
         // Readies for AR, AW, W this cycle (random, two in three).
         for r in &mut self.readies {
             *r = self.rng.below(3) != 0;
         }
-        tb.poke(m.arready, u64::from(self.readies[0]));
-        tb.poke(m.awready, u64::from(self.readies[1]));
-        tb.poke(m.wready, u64::from(self.readies[2]));
+        tb.poke(m["arready"], u64::from(self.readies[0]));
+        tb.poke(m["awready"], u64::from(self.readies[1]));
+        tb.poke(m["wready"], u64::from(self.readies[2]));
         // Responses shown after a random delay, held until taken.
         self.rvalid = self.rvalid || self.r_q.front().is_some_and(|r| r.0 <= now && self.rng.below(2) == 0);
         self.bvalid = self.bvalid || self.b_q.front().is_some_and(|&t| t <= now && self.rng.below(2) == 0);
         let (rdata, rlast, rresp) = self.r_q.front().map_or((0, false, 0), |r| (r.1, r.2, r.3));
-        tb.poke(m.rvalid, u64::from(self.rvalid));
-        tb.poke(m.rdata, rdata);
-        tb.poke(m.rresp, rresp);
-        tb.poke(m.rlast, u64::from(rlast));
-        tb.poke(m.bvalid, u64::from(self.bvalid));
+        tb.poke(m["rvalid"], u64::from(self.rvalid));
+        tb.poke(m["rdata"], rdata);
+        tb.poke(m["rresp"], rresp);
+        tb.poke(m["rlast"], u64::from(rlast));
+        tb.poke(m["bvalid"], u64::from(self.bvalid));
         // What the master offers: valid held with its payload until ready.
         let offers = [
-            tb.is_set(m.arvalid).then(|| vec![tb.peek(m.araddr), tb.peek(m.arlen), tb.peek(m.arsize), tb.peek(m.arburst)]),
-            tb.is_set(m.awvalid).then(|| vec![tb.peek(m.awaddr), tb.peek(m.awlen), tb.peek(m.awsize), tb.peek(m.awburst)]),
-            tb.is_set(m.wvalid).then(|| vec![tb.peek(m.wdata), tb.peek(m.wstrb), tb.peek(m.wlast)]),
+            tb.is_set(m["arvalid"]).then(|| vec![tb.peek(m["araddr"]), tb.peek(m["arlen"]), tb.peek(m["arsize"]), tb.peek(m["arburst"])]),
+            tb.is_set(m["awvalid"]).then(|| vec![tb.peek(m["awaddr"]), tb.peek(m["awlen"]), tb.peek(m["awsize"]), tb.peek(m["awburst"])]),
+            tb.is_set(m["wvalid"]).then(|| vec![tb.peek(m["wdata"]), tb.peek(m["wstrb"]), tb.peek(m["wlast"])]),
         ];
         for (ch, (was, is)) in ["AR", "AW", "W"].iter().zip(self.held.iter().zip(&offers)) {
             if let Some(w) = was {
@@ -173,7 +153,7 @@ impl Slave {
                 }
             }
         }
-        if self.rvalid && !tb.is_set(m.rready) || self.bvalid && !tb.is_set(m.bready) {
+        if self.rvalid && !tb.is_set(m["rready"]) || self.bvalid && !tb.is_set(m["bready"]) {
             return Err(format!("AXI: a response not taken at cycle {now}"));
         }
         for (i, o) in offers.iter().enumerate() {
@@ -235,37 +215,37 @@ impl Slave {
 }
 
 /// One AXI4-Lite write or read, the memory served meanwhile; returns (resp, data).
-fn lite(tb: &mut Tb, l: &Lite, slave: &mut Slave, m: &Mem, now: &mut u64, write: Option<(u32, u64)>, raddr: u32) -> Result<(u64, u64), String> {
+fn lite(tb: &mut Tb, l: &Bus, slave: &mut Slave, m: &Bus, now: &mut u64, write: Option<(u32, u64)>, raddr: u32) -> Result<(u64, u64), String> {
     let (mut a_done, mut w_done) = (false, false);
     for _ in 0..64 {
         match write {
             Some((addr, data)) => {
-                tb.poke(l.awaddr, u64::from(addr));
-                tb.poke(l.awvalid, u64::from(!a_done));
-                tb.poke(l.wdata, data);
-                tb.poke(l.wstrb, 15);
-                tb.poke(l.wvalid, u64::from(!w_done));
-                tb.poke(l.bready, 1);
+                tb.poke(l["awaddr"], u64::from(addr));
+                tb.poke(l["awvalid"], u64::from(!a_done));
+                tb.poke(l["wdata"], data);
+                tb.poke(l["wstrb"], 15);
+                tb.poke(l["wvalid"], u64::from(!w_done));
+                tb.poke(l["bready"], 1);
             }
             None => {
-                tb.poke(l.araddr, u64::from(raddr));
-                tb.poke(l.arvalid, u64::from(!a_done));
-                tb.poke(l.rready, 1);
+                tb.poke(l["araddr"], u64::from(raddr));
+                tb.poke(l["arvalid"], u64::from(!a_done));
+                tb.poke(l["rready"], 1);
             }
         }
         slave.cycle(tb, m, *now)?;
         let result = if write.is_some() {
-            a_done |= tb.is_set(l.awready);
-            w_done |= tb.is_set(l.wready);
-            tb.is_set(l.bvalid).then(|| (tb.peek(l.bresp), 0))
+            a_done |= tb.is_set(l["awready"]);
+            w_done |= tb.is_set(l["wready"]);
+            tb.is_set(l["bvalid"]).then(|| (tb.peek(l["bresp"]), 0))
         } else {
-            a_done |= tb.is_set(l.arready);
-            tb.is_set(l.rvalid).then(|| (tb.peek(l.rresp), tb.peek(l.rdata)))
+            a_done |= tb.is_set(l["arready"]);
+            tb.is_set(l["rvalid"]).then(|| (tb.peek(l["rresp"]), tb.peek(l["rdata"])))
         };
         tb.step()?;
         *now += 1;
         if let Some(r) = result {
-            for s in [l.awvalid, l.wvalid, l.arvalid, l.bready, l.rready] {
+            for s in [l["awvalid"], l["wvalid"], l["arvalid"], l["bready"], l["rready"]] {
                 tb.poke(s, 0);
             }
             return Ok(r);
@@ -293,20 +273,7 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
     };
     let sim = RunError::Sim;
     let s = |n: &str| tb.sig(n).map_err(sim);
-    let p = |n: &str| s(&format!("s_axil_{n}"));
-    let l = Lite {
-        awaddr: p("awaddr")?, awvalid: p("awvalid")?, awready: p("awready")?, wdata: p("wdata")?, wstrb: p("wstrb")?, wvalid: p("wvalid")?,
-        wready: p("wready")?, bvalid: p("bvalid")?, bready: p("bready")?, bresp: p("bresp")?, araddr: p("araddr")?, arvalid: p("arvalid")?,
-        arready: p("arready")?, rvalid: p("rvalid")?, rready: p("rready")?, rdata: p("rdata")?, rresp: p("rresp")?,
-    };
-    let q = |n: &str| s(&format!("m_axi_{n}"));
-    let m = Mem {
-        awaddr: q("awaddr")?, awlen: q("awlen")?, awsize: q("awsize")?, awburst: q("awburst")?, awvalid: q("awvalid")?, awready: q("awready")?,
-        wdata: q("wdata")?, wstrb: q("wstrb")?, wlast: q("wlast")?, wvalid: q("wvalid")?, wready: q("wready")?, bvalid: q("bvalid")?,
-        bready: q("bready")?, araddr: q("araddr")?, arlen: q("arlen")?, arsize: q("arsize")?, arburst: q("arburst")?, arvalid: q("arvalid")?,
-        arready: q("arready")?, rvalid: q("rvalid")?, rready: q("rready")?, rdata: q("rdata")?, rresp: q("rresp")?,
-        rlast: q("rlast")?,
-    };
+    let (l, m) = (Bus::new(&tb, "s_axil", LITE).map_err(sim)?, Bus::new(&tb, "m_axi", MEM).map_err(sim)?);
     let (aresetn, irq) = (s("aresetn")?, s("irq")?);
     // The memory image as `accelgen compile` writes it (memory_init.bin).
     let word_bytes = 4 * lanes;
@@ -365,7 +332,7 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
     let cycles = now - t0;
     let (_, status) = lite(&mut tb, &l, &mut slave, &m, &mut now, None, axi_register("STATUS")).map_err(sim)?;
     let (_, irq_status) = lite(&mut tb, &l, &mut slave, &m, &mut now, None, axi_register("IRQ_STATUS")).map_err(sim)?;
-    let (_, core_cycles) = lite(&mut tb, &l, &mut slave, &m, &mut now, None, AXI_CORE_READS + 4).map_err(sim)?;
+    let (_, core_cycles) = lite(&mut tb, &l, &mut slave, &m, &mut now, None, AXI_CORE_READS + 4 * u32::from(accelgen_isa::read_register("CYCLES"))).map_err(sim)?;
     let mut stats = serde_json::Map::new();
     tb.report(&mut stats, false);
     tb.finish().map_err(RunError::Unsupported)?;
@@ -383,6 +350,5 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
     } else {
         Output::I8(Tensor::from_vec(&shape, vals.iter().map(|&w| w as i32 as i8).collect()).map_err(RunError::Sim)?)
     };
-    let _ = core_cycles;
-    Ok(AxiRun { output, cycles, status, irq_status, reads: slave.reads, writes: slave.writes })
+    Ok(AxiRun { output, cycles, status, irq_status, core_cycles, reads: slave.reads, writes: slave.writes })
 }

@@ -30,6 +30,8 @@ fn lenet5_runs_bit_exact_on_accel_axi_under_the_protocol_checker() {
     let r = run_accel_axi(&net, &cfg, &opts(Engine::Verilator), setup).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.output.to_i64(), net.golden().unwrap().to_i64());
     assert!(r.irq_status == 1 && r.status & 2 != 0 && r.reads > 0 && r.writes > 0, "{r:?}");
+    // The core's own cycle count, read through CORE_READ, ends before the interrupt.
+    assert!(r.core_cycles > 0 && r.core_cycles <= r.cycles, "{r:?}");
     eprintln!("LeNet-5 on accel_axi (default, Verilator, random AXI delays): {} cycles, {} read and {} write beats", r.cycles, r.reads, r.writes);
 }
 
