@@ -17,11 +17,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     input wire  m_req_ready;
     output wire  m_req_we;
     output wire  [25:0] m_req_addr;
-    output wire  [31:0] m_req_wdata;
-    output wire  m_req_be;
+    output wire  [63:0] m_req_wdata;
+    output wire  [7:0] m_req_be;
     input wire  m_rsp_valid;
     output wire  m_rsp_ready;
-    input wire  [31:0] m_rsp_data;
+    input wire  [63:0] m_rsp_data;
     input wire  m_rsp_err;
     
     // Stub signals
@@ -117,6 +117,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] mover__g_hbw;
     reg  mover__g_half;
     reg  mover__g_copy;
+    reg  mover__g_raw;
     wire  mover__busy;
     wire  mover__err;
     wire  mover__w_en;
@@ -338,6 +339,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_hbw(mover__g_hbw),
         .g_half(mover__g_half),
         .g_copy(mover__g_copy),
+        .g_raw(mover__g_raw),
         .busy(mover__busy),
         .err(mover__err),
         .m_req_valid(m_req_valid),
@@ -546,6 +548,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_len = disp__g_len;
         mover__g_stride = disp__g_stride;
         mover__g_half = disp__g_half;
+        mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
         mover__g_fph = pool__fph;
         mover__g_hbw = pool__hbw;
@@ -12760,7 +12763,7 @@ module default_accel_top_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
     
 endmodule // default_accel_top_groups
 
-module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
+module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -12776,17 +12779,18 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     input wire  [15:0] g_hbw;
     input wire  g_half;
     input wire  g_copy;
+    input wire  g_raw;
     output reg  busy;
     output reg  err;
     output reg  m_req_valid;
     input wire  m_req_ready;
     output reg  m_req_we;
     output reg  [25:0] m_req_addr;
-    output reg  [31:0] m_req_wdata;
-    output reg  m_req_be;
+    output reg  [63:0] m_req_wdata;
+    output reg  [7:0] m_req_be;
     input wire  m_rsp_valid;
     output reg  m_rsp_ready;
-    input wire  [31:0] m_rsp_data;
+    input wire  [63:0] m_rsp_data;
     input wire  m_rsp_err;
     output reg  w_en;
     output reg  [1:0] w_sel;
@@ -12806,15 +12810,19 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [19:0] ext__s_words;
     reg  [25:0] ext__s_stride;
     reg  ext__s_copy;
+    reg  ext__s_store;
+    reg  ext__s_wide;
     reg  [19:0] ext__s_len;
     reg  [31:0] ext__w_elem;
     reg  ext__req_fire;
     reg  ext__rsp_take;
-    reg  [31:0] ext__rsp_data;
+    reg  [63:0] ext__rsp_data;
     wire  ext__pending;
+    wire  ext__req_need;
     wire  [25:0] ext__req_addr;
-    wire  ext__req_be;
-    wire  [31:0] ext__req_wdata;
+    wire  [7:0] ext__req_be;
+    wire  [63:0] ext__req_wdata;
+    wire  ext__rsp_need;
     wire  [31:0] ext__rsp_elem;
     reg  cur__clock;
     reg  cur__start;
@@ -12891,6 +12899,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  start;
     reg  [19:0] s_len;
     reg  sfire;
+    reg  req_go;
     reg  req_fire;
     reg  rsp_take;
     reg  adv;
@@ -12903,15 +12912,19 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .s_words(ext__s_words),
         .s_stride(ext__s_stride),
         .s_copy(ext__s_copy),
+        .s_store(ext__s_store),
+        .s_wide(ext__s_wide),
         .s_len(ext__s_len),
         .w_elem(ext__w_elem),
         .req_fire(ext__req_fire),
         .rsp_take(ext__rsp_take),
         .rsp_data(ext__rsp_data),
         .pending(ext__pending),
+        .req_need(ext__req_need),
         .req_addr(ext__req_addr),
         .req_be(ext__req_be),
         .req_wdata(ext__req_wdata),
+        .rsp_need(ext__rsp_need),
         .rsp_elem(ext__rsp_elem)
     );
     default_accel_top_cur cur(
@@ -13043,6 +13056,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         ext__s_words = g_words;
         ext__s_stride = g_stride;
         ext__s_copy = g_copy;
+        ext__s_store = g_store;
+        ext__s_wide = ~g_copy & ((~g_store & (g_sel == 2'h2)) | (g_store & (g_sel == 2'h0) & g_raw));
         ext__s_len = s_len;
         ext__w_elem = r_data;
         ext__rsp_data = m_rsp_data;
@@ -13073,10 +13088,11 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         m_req_we = st__q;
         m_req_wdata = ext__req_wdata;
         m_req_be = ext__req_be;
-        m_req_valid = act__q & ext__pending & (~st__q | primed__q);
-        req_fire = m_req_valid & m_req_ready;
-        m_rsp_ready = 1'b1;
-        rsp_take = m_rsp_valid & act__q & ~st__q;
+        req_go = act__q & ext__pending & (~st__q | primed__q);
+        m_req_valid = req_go & ext__req_need;
+        req_fire = req_go & (~ext__req_need | m_req_ready);
+        m_rsp_ready = act__q & ~st__q & ext__rsp_need;
+        rsp_take = act__q & ~st__q & (~ext__rsp_need | m_rsp_valid);
         ws__load = 1'b0;
         ws__copy = 1'b0;
         ws__l_sel = sel__q;
@@ -13480,7 +13496,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
     
 endmodule // default_accel_top_cur
 
-module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_elem,req_fire,rsp_take,rsp_data,pending,req_addr,req_be,req_wdata,rsp_elem);
+module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_addr,req_be,req_wdata,rsp_need,rsp_elem);
     
     // Module arguments
     input wire  clock;
@@ -13489,30 +13505,60 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_
     input wire  [19:0] s_words;
     input wire  [25:0] s_stride;
     input wire  s_copy;
+    input wire  s_store;
+    input wire  s_wide;
     input wire  [19:0] s_len;
     input wire  [31:0] w_elem;
     input wire  req_fire;
     input wire  rsp_take;
-    input wire  [31:0] rsp_data;
+    input wire  [63:0] rsp_data;
     output reg  pending;
+    output reg  req_need;
     output reg  [25:0] req_addr;
-    output reg  req_be;
-    output reg  [31:0] req_wdata;
+    output reg  [7:0] req_be;
+    output reg  [63:0] req_wdata;
+    output reg  rsp_need;
     output reg  [31:0] rsp_elem;
     
-    // Constant declarations
-    localparam  lane_mask = 26'h0;
-    localparam  lshift = 26'h0;
-    localparam  be0 = 1'b1;
-    localparam  be1 = 1'b0;
-    
     // Stub signals
+    reg  comb__wide;
+    reg  comb__store;
+    reg  [19:0] comb__len;
+    reg  [25:0] comb__stride;
+    reg  [25:0] comb__e_base;
+    reg  [19:0] comb__e_off;
+    reg  [19:0] comb__e_left;
+    reg  [25:0] comb__e_prev;
+    reg  comb__e_first;
+    reg  [63:0] comb__wbuf;
+    reg  [7:0] comb__wbe;
+    reg  [25:0] comb__r_base;
+    reg  [19:0] comb__r_off;
+    reg  [25:0] comb__r_prev;
+    reg  comb__r_first;
+    reg  [63:0] comb__hold;
+    reg  [31:0] comb__w_elem;
+    reg  [63:0] comb__rsp_data;
+    wire  comb__req_need;
+    wire  [25:0] comb__e_word;
+    wire  [7:0] comb__req_be;
+    wire  [63:0] comb__req_wdata;
+    wire  comb__rsp_need;
+    wire  [25:0] comb__r_word;
+    wire  [63:0] comb__r_src;
+    wire  [31:0] comb__rsp_elem;
     reg  [19:0] len__d;
     wire  [19:0] len__q;
     reg  len__clock;
     reg  [25:0] stride__d;
     wire  [25:0] stride__q;
     reg  stride__clock;
+    reg  wide__d;
+    wire  wide__q;
+    reg  wide__clock;
+    reg  store__d;
+    wire  store__q;
+    reg  store__clock;
     reg  [25:0] e_base__d;
     wire  [25:0] e_base__q;
     reg  e_base__clock;
@@ -13522,18 +13568,63 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_
     reg  [19:0] e_left__d;
     wire  [19:0] e_left__q;
     reg  e_left__clock;
+    reg  [25:0] e_prev__d;
+    wire  [25:0] e_prev__q;
+    reg  e_prev__clock;
+    reg  e_first__d;
+    wire  e_first__q;
+    reg  e_first__clock;
+    reg  [63:0] wbuf__d;
+    wire  [63:0] wbuf__q;
+    reg  wbuf__clock;
+    reg  [7:0] wbe__d;
+    wire  [7:0] wbe__q;
+    reg  wbe__clock;
     reg  [25:0] r_base__d;
     wire  [25:0] r_base__q;
     reg  r_base__clock;
     reg  [19:0] r_off__d;
     wire  [19:0] r_off__q;
     reg  r_off__clock;
-    
-    // Local signals
-    reg  [25:0] ea;
-    reg  [25:0] ra;
+    reg  [25:0] r_prev__d;
+    wire  [25:0] r_prev__q;
+    reg  r_prev__clock;
+    reg  r_first__d;
+    wire  r_first__q;
+    reg  r_first__clock;
+    reg  [63:0] hold__d;
+    wire  [63:0] hold__q;
+    reg  hold__clock;
     
     // Sub module instances
+    default_accel_top_comb comb(
+        .wide(comb__wide),
+        .store(comb__store),
+        .len(comb__len),
+        .stride(comb__stride),
+        .e_base(comb__e_base),
+        .e_off(comb__e_off),
+        .e_left(comb__e_left),
+        .e_prev(comb__e_prev),
+        .e_first(comb__e_first),
+        .wbuf(comb__wbuf),
+        .wbe(comb__wbe),
+        .r_base(comb__r_base),
+        .r_off(comb__r_off),
+        .r_prev(comb__r_prev),
+        .r_first(comb__r_first),
+        .hold(comb__hold),
+        .w_elem(comb__w_elem),
+        .rsp_data(comb__rsp_data),
+        .req_need(comb__req_need),
+        .e_word(comb__e_word),
+        .req_be(comb__req_be),
+        .req_wdata(comb__req_wdata),
+        .rsp_need(comb__rsp_need),
+        .r_word(comb__r_word),
+        .r_src(comb__r_src),
+        .rsp_elem(comb__rsp_elem)
+    );
     default_accel_top_dff_w20 len(
         .d(len__d),
         .q(len__q),
@@ -13543,6 +13634,16 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_
         .d(stride__d),
         .q(stride__q),
         .clock(stride__clock)
+    );
+    default_accel_top_dff_w1 wide(
+        .d(wide__d),
+        .q(wide__q),
+        .clock(wide__clock)
+    );
+    default_accel_top_dff_w1 store(
+        .d(store__d),
+        .q(store__q),
+        .clock(store__clock)
     );
     default_accel_top_dff_w26 e_base(
         .d(e_base__d),
@@ -13559,6 +13660,26 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_
         .q(e_left__q),
         .clock(e_left__clock)
     );
+    default_accel_top_dff_w26 e_prev(
+        .d(e_prev__d),
+        .q(e_prev__q),
+        .clock(e_prev__clock)
+    );
+    default_accel_top_dff_w1 e_first(
+        .d(e_first__d),
+        .q(e_first__q),
+        .clock(e_first__clock)
+    );
+    default_accel_top_dff_w64 wbuf(
+        .d(wbuf__d),
+        .q(wbuf__q),
+        .clock(wbuf__clock)
+    );
+    default_accel_top_dff_w8 wbe(
+        .d(wbe__d),
+        .q(wbe__q),
+        .clock(wbe__clock)
+    );
     default_accel_top_dff_w26 r_base(
         .d(r_base__d),
         .q(r_base__q),
@@ -13569,33 +13690,93 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_
         .q(r_off__q),
         .clock(r_off__clock)
     );
+    default_accel_top_dff_w26 r_prev(
+        .d(r_prev__d),
+        .q(r_prev__q),
+        .clock(r_prev__clock)
+    );
+    default_accel_top_dff_w1 r_first(
+        .d(r_first__d),
+        .q(r_first__q),
+        .clock(r_first__clock)
+    );
+    default_accel_top_dff_w64 hold(
+        .d(hold__d),
+        .q(hold__q),
+        .clock(hold__clock)
+    );
     
     // Update code
     always @(*) begin
         len__clock = clock;
         stride__clock = clock;
+        wide__clock = clock;
+        store__clock = clock;
         e_base__clock = clock;
         e_off__clock = clock;
         e_left__clock = clock;
+        e_prev__clock = clock;
+        e_first__clock = clock;
+        wbuf__clock = clock;
+        wbe__clock = clock;
         r_base__clock = clock;
         r_off__clock = clock;
+        r_prev__clock = clock;
+        r_first__clock = clock;
+        hold__clock = clock;
         len__d = len__q;
         stride__d = stride__q;
+        wide__d = wide__q;
+        store__d = store__q;
         e_base__d = e_base__q;
         e_off__d = e_off__q;
         e_left__d = e_left__q;
+        e_prev__d = e_prev__q;
+        e_first__d = e_first__q;
+        wbuf__d = wbuf__q;
+        wbe__d = wbe__q;
         r_base__d = r_base__q;
         r_off__d = r_off__q;
+        r_prev__d = r_prev__q;
+        r_first__d = r_first__q;
+        hold__d = hold__q;
+        comb__wide = wide__q;
+        comb__store = store__q;
+        comb__len = len__q;
+        comb__stride = stride__q;
+        comb__e_base = e_base__q;
+        comb__e_off = e_off__q;
+        comb__e_left = e_left__q;
+        comb__e_prev = e_prev__q;
+        comb__e_first = e_first__q;
+        comb__wbuf = wbuf__q;
+        comb__wbe = wbe__q;
+        comb__r_base = r_base__q;
+        comb__r_off = r_off__q;
+        comb__r_prev = r_prev__q;
+        comb__r_first = r_first__q;
+        comb__hold = hold__q;
+        comb__w_elem = w_elem;
+        comb__rsp_data = rsp_data;
         pending = |e_left__q;
-        ea = e_base__q + ({6'd0, e_off__q});
-        req_addr = ea >> lshift;
-        req_be = be0;
-        if (|(ea & lane_mask)) begin
-            req_be = be1;
-        end
-        req_wdata = ((w_elem) & 32'hffffffff);
+        req_need = comb__req_need;
+        req_addr = comb__e_word;
+        req_be = comb__req_be;
+        req_wdata = comb__req_wdata;
+        rsp_need = comb__rsp_need;
+        rsp_elem = comb__rsp_elem;
         if (req_fire) begin
             e_left__d = e_left__q - 20'h1;
+            e_prev__d = comb__e_word;
+            e_first__d = 1'b0;
+            if (comb__req_need) begin
+                wbuf__d = 64'h0;
+                wbe__d = 8'h0;
+            end
+            else begin
+                wbuf__d = comb__req_wdata;
+                wbe__d = comb__req_be;
+            end
             if (e_off__q + 20'h1 == len__q) begin
                 e_off__d = 20'h0;
                 e_base__d = e_base__q + stride__q;
@@ -13604,9 +13785,10 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_
                 e_off__d = e_off__q + 20'h1;
             end
         end
-        ra = r_base__q + ({6'd0, r_off__q});
-        rsp_elem = rsp_data[(32'h0)+:(32)];
         if (rsp_take) begin
+            hold__d = comb__r_src;
+            r_prev__d = comb__r_word;
+            r_first__d = 1'b0;
             if (r_off__q + 20'h1 == len__q) begin
                 r_off__d = 20'h0;
                 r_base__d = r_base__q + stride__q;
@@ -13618,10 +13800,16 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_
         if (start) begin
             len__d = s_len;
             stride__d = s_stride;
+            wide__d = s_wide;
+            store__d = s_store;
             e_base__d = s_addr;
             e_off__d = 20'h0;
+            e_first__d = 1'b1;
+            wbuf__d = 64'h0;
+            wbe__d = 8'h0;
             r_base__d = s_addr;
             r_off__d = 20'h0;
+            r_first__d = 1'b1;
             e_left__d = s_words;
             if (s_copy) begin
                 e_left__d = 20'h0;
@@ -13630,6 +13818,153 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_len,w_
     end
     
 endmodule // default_accel_top_ext
+
+module default_accel_top_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_first,wbuf,wbe,r_base,r_off,r_prev,r_first,hold,w_elem,rsp_data,req_need,e_word,req_be,req_wdata,rsp_need,r_word,r_src,rsp_elem);
+    
+    // Module arguments
+    input wire  wide;
+    input wire  store;
+    input wire  [19:0] len;
+    input wire  [25:0] stride;
+    input wire  [25:0] e_base;
+    input wire  [19:0] e_off;
+    input wire  [19:0] e_left;
+    input wire  [25:0] e_prev;
+    input wire  e_first;
+    input wire  [63:0] wbuf;
+    input wire  [7:0] wbe;
+    input wire  [25:0] r_base;
+    input wire  [19:0] r_off;
+    input wire  [25:0] r_prev;
+    input wire  r_first;
+    input wire  [63:0] hold;
+    input wire  [31:0] w_elem;
+    input wire  [63:0] rsp_data;
+    output reg  req_need;
+    output reg  [25:0] e_word;
+    output reg  [7:0] req_be;
+    output reg  [63:0] req_wdata;
+    output reg  rsp_need;
+    output reg  [25:0] r_word;
+    output reg  [63:0] r_src;
+    output reg  [31:0] rsp_elem;
+    
+    // Constant declarations
+    localparam  lane_mask = 26'h7;
+    localparam  lshift = 26'h3;
+    localparam  be_byte = 8'h1;
+    localparam  be_wide = 8'hf;
+    localparam  sext = 32'hffffff00;
+    localparam  lane_id__0 = 26'h1;
+    localparam  lane_id__1 = 26'h2;
+    localparam  lane_id__2 = 26'h3;
+    localparam  lane_id__3 = 26'h4;
+    localparam  lane_id__4 = 26'h5;
+    localparam  lane_id__5 = 26'h6;
+    localparam  lane_id__6 = 26'h7;
+    localparam  quad_id__0 = 26'h4;
+    
+    // Local signals
+    reg  [25:0] ea;
+    reg  [25:0] ea_next;
+    reg  [25:0] e_sh;
+    reg  [7:0] e_be;
+    reg  [63:0] e_data;
+    reg  [25:0] ra;
+    reg  [25:0] r_lane;
+    reg  [7:0] r_b8;
+    reg  [31:0] r_b32;
+    reg  [31:0] r_byte;
+    
+    // Update code
+    always @(*) begin
+        if (wide) begin
+            ea = e_base + (({6'd0, e_off}) << 32'h2);
+        end
+        else begin
+            ea = e_base + ({6'd0, e_off});
+        end
+        if (e_off + 20'h1 == len) begin
+            ea_next = e_base + stride;
+        end
+        else if (wide) begin
+            ea_next = ea + 26'h4;
+        end
+        else begin
+            ea_next = ea + 26'h1;
+        end
+        e_word = ea >> lshift;
+        e_sh = (ea & lane_mask) << 32'h3;
+        if (wide) begin
+            e_be = be_wide << (ea & lane_mask);
+            e_data = ({32'd0, w_elem});
+        end
+        else begin
+            e_be = be_byte << (ea & lane_mask);
+            e_data = ({56'd0, w_elem[(32'h0)+:(8)]});
+        end
+        req_be = wbe | e_be;
+        req_wdata = wbuf | (e_data << e_sh);
+        if (store) begin
+            req_need = (e_left == 20'h1) | ((ea_next >> lshift) != e_word);
+        end
+        else begin
+            req_need = e_first | (e_word != e_prev);
+        end
+        if (wide) begin
+            ra = r_base + (({6'd0, r_off}) << 32'h2);
+        end
+        else begin
+            ra = r_base + ({6'd0, r_off});
+        end
+        r_word = ra >> lshift;
+        rsp_need = r_first | (r_word != r_prev);
+        if (rsp_need) begin
+            r_src = rsp_data;
+        end
+        else begin
+            r_src = hold;
+        end
+        r_lane = ra & lane_mask;
+        r_b8 = r_src[(32'h0)+:(8)];
+        if (r_lane == lane_id__0) begin
+            r_b8 = r_src[(32'h8 * 0 + 32'h8)+:(8)];
+        end
+        if (r_lane == lane_id__1) begin
+            r_b8 = r_src[(32'h8 * 1 + 32'h8)+:(8)];
+        end
+        if (r_lane == lane_id__2) begin
+            r_b8 = r_src[(32'h8 * 2 + 32'h8)+:(8)];
+        end
+        if (r_lane == lane_id__3) begin
+            r_b8 = r_src[(32'h8 * 3 + 32'h8)+:(8)];
+        end
+        if (r_lane == lane_id__4) begin
+            r_b8 = r_src[(32'h8 * 4 + 32'h8)+:(8)];
+        end
+        if (r_lane == lane_id__5) begin
+            r_b8 = r_src[(32'h8 * 5 + 32'h8)+:(8)];
+        end
+        if (r_lane == lane_id__6) begin
+            r_b8 = r_src[(32'h8 * 6 + 32'h8)+:(8)];
+        end
+        r_b32 = r_src[(32'h0)+:(32)];
+        if (r_lane == quad_id__0) begin
+            r_b32 = r_src[(32'h20 * 0 + 32'h20)+:(32)];
+        end
+        r_byte = ({24'd0, r_b8});
+        if (wide) begin
+            rsp_elem = r_b32;
+        end
+        else if (r_b8[32'h7]) begin
+            rsp_elem = r_byte | sext;
+        end
+        else begin
+            rsp_elem = r_byte;
+        end
+    end
+    
+endmodule // default_accel_top_comb
 
 module default_accel_top_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,bank);
     

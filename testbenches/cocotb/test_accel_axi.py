@@ -78,9 +78,9 @@ async def network_runs_bit_exact(dut):
 
     out = next(r for r in memory["regions"] if r["name"] == memory["output"])
     raw = ram.read(BASE + out["offset"], out["bytes"])
-    got = [int.from_bytes(raw[i:i + 4], "little", signed=True) for i in range(0, len(raw), 4)]
-    if out["dtype"] == "int8":
-        got = [((v + 128) & 0xFF) - 128 for v in got]
+    # Packed as numpy writes tensors: int8 one byte each, int32 four little-endian bytes.
+    size = 4 if out["dtype"] == "int32" else 1
+    got = [int.from_bytes(raw[i:i + size], "little", signed=True) for i in range(0, len(raw), size)]
     assert out["shape"] == golden["shape"], (out["shape"], golden["shape"])
     diff = [i for i, (a, b) in enumerate(zip(got, golden["data"])) if a != b]
     assert not diff and len(got) == len(golden["data"]), f"{len(diff)} of {len(got)} elements differ, first at {diff[:5]}"

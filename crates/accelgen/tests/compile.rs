@@ -69,8 +69,9 @@ fn compile_round_trips_every_network_and_reports_its_sizes() {
 }
 
 /// A network with data also gets its memory image and map: the input region holds the input
-/// tensor (one element per 32-bit lane, sign-extended), every layer's output region is listed
-/// with its shape, the output named; a network of shapes only gets neither file.
+/// tensor packed (one byte per element, as numpy's `tobytes`), every layer's output region is
+/// listed with its shape and dtype (LeNet-5's last layer: int32 sums, four bytes each), regions
+/// on 64-byte boundaries, the output named; a network of shapes only gets neither file.
 #[test]
 fn a_network_with_data_gets_its_memory_image_and_map() {
     let root = format!("{}/../../testbenches/networks", env!("CARGO_MANIFEST_DIR"));
@@ -93,10 +94,17 @@ fn a_network_with_data_gets_its_memory_image_and_map() {
     let r = &regions[0];
     assert_eq!((r["name"].as_str(), r["shape"].as_array().unwrap().len()), (Some("input"), 3));
     let at = r["offset"].as_u64().unwrap() as usize;
-    assert_eq!(r["bytes"].as_u64().unwrap() as usize, 4 * input.data.len());
+    assert_eq!(r["bytes"].as_u64().unwrap() as usize, input.data.len());
     for (i, &v) in input.data.iter().enumerate() {
-        assert_eq!(i32::from_le_bytes(image[at + 4 * i..at + 4 * i + 4].try_into().unwrap()), i32::from(v), "input element {i}");
+        assert_eq!(image[at + i] as i8, v, "input element {i}");
     }
+    for r in regions {
+        assert_eq!(r["offset"].as_u64().unwrap() % 64, 0, "{r}: aligned");
+        let elems: u64 = r["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap()).product();
+        let size = if r["dtype"] == "int32" { 4 } else { 1 };
+        assert_eq!(r["bytes"].as_u64().unwrap(), size * elems, "{r}");
+    }
+    assert_eq!(regions.last().unwrap()["dtype"], "int32", "LeNet-5 ends in a conv layer without requantization");
     run("lenet5", &dir.join("shapes"));
     assert!(!dir.join("shapes/memory_init.bin").exists() && !dir.join("shapes/memory.json").exists());
 }

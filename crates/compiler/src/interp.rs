@@ -17,10 +17,14 @@ use std::collections::HashMap;
 /// What a program did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trace {
-    /// Words read from / written to external memory.
+    /// Elements read from external memory.
     pub mem_reads: u64,
-    /// Words written.
+    /// Elements written.
     pub mem_writes: u64,
+    /// Bus words read and written (`memory.word_bits`): one access per run of consecutive
+    /// elements in one word, as the data mover makes them.
+    pub mem_read_words: u64,
+    pub mem_write_words: u64,
     /// Conv engine and pooling unit runs.
     pub conv_runs: u64,
     /// Pooling runs.
@@ -47,8 +51,11 @@ pub struct Machine {
     pout: Vec<i8>,
     div: u32,
     div_req: u32,
-    /// External memory, one word per element.
-    pub mem: Vec<u32>,
+    /// Bytes per bus word (`memory.word_bits` / 8).
+    word_bytes: usize,
+    /// External memory, packed bytes (int8 elements one byte each, int32 bias four bytes
+    /// little-endian; `crate::layout`).
+    pub mem: Vec<u8>,
     /// Counters.
     pub trace: Trace,
 }
@@ -59,7 +66,7 @@ fn get(b: &[u8], i: usize) -> u64 {
 
 impl Machine {
     /// A machine for `cfg` with external memory `mem`; every buffer zero.
-    pub fn new(cfg: &HwConfig, mem: Vec<u32>) -> Machine {
+    pub fn new(cfg: &HwConfig, mem: Vec<u8>) -> Machine {
         let e = cfg.conv_array();
         let u = cfg.pool_array();
         Machine {
@@ -73,6 +80,7 @@ impl Machine {
             pout: vec![0; u.feature_memory_depth],
             div: 1,
             div_req: 0,
+            word_bytes: (cfg.memory.word_bits / 8) as usize,
             e,
             u,
             mem,
@@ -132,12 +140,21 @@ impl Machine {
         self.reg("MEM_SHAPE")[2] != 0
     }
 
-    fn ext(&self, addr: u64, i: u64, len: u64, stride: u64) -> Result<usize, String> {
-        let a = addr + (i / len) * stride + i % len;
-        if a as usize >= self.mem.len() {
-            return Err(format!("external address {a} is outside the memory ({} words)", self.mem.len()));
+    /// Byte address of element `i` of a transfer of `size`-byte elements (docs/isa.md), checked
+    /// to lie inside the memory.
+    fn ext(&self, addr: u64, i: u64, len: u64, stride: u64, size: u64) -> Result<usize, String> {
+        let a = addr + (i / len) * stride + (i % len) * size;
+        if a + size > self.mem.len() as u64 {
+            return Err(format!("external byte address {a} is outside the memory ({} bytes)", self.mem.len()));
         }
         Ok(a as usize)
+    }
+
+    /// 1 if the element at byte `at` starts a new bus access (its word differs from the previous
+    /// element's, `last`), else 0.
+    fn bus_access(&self, last: &mut Option<usize>, at: usize) -> u64 {
+        let word = at / self.word_bytes;
+        u64::from(last.replace(word) != Some(word))
     }
 
     fn load(&mut self, target: u64, addr: u64, words: u64) -> Result<(), String> {
@@ -147,8 +164,16 @@ impl Machine {
         let ph = self.reg("POOL_WINDOW")[5];
         let hbw = self.reg("POOL_GEOM")[0] * pool_w;
         let fc_base = if self.half() { (self.e.first_cache_depth / 2) as u64 } else { 0 };
+        let size = if target == 2 { crate::layout::BIAS_BYTES } else { 1 };
+        let mut last_word = None;
         for i in 0..words {
-            let v = self.mem[self.ext(addr, i, len, stride)?];
+            let at = self.ext(addr, i, len, stride, size)?;
+            self.trace.mem_read_words += self.bus_access(&mut last_word, at);
+            let v = if target == 2 {
+                i32::from_le_bytes(self.mem[at..at + 4].try_into().expect("4 bytes"))
+            } else {
+                i32::from(self.mem[at] as i8)
+            };
             let (chunk, within) = (i / len, i % len);
             let (bank, a, depth) = match target {
                 0 => (chunk % r, fc_base + (chunk / r) * len + within, self.e.first_cache_depth),
@@ -169,7 +194,7 @@ impl Machine {
             match target {
                 0 => self.fc[b][a] = v as i8,
                 1 => self.wbuf[a] = v as i8,
-                2 => self.bias[b][a] = v as i32,
+                2 => self.bias[b][a] = v,
                 _ => self.fm[b][a] = v as i8,
             }
         }
@@ -181,6 +206,8 @@ impl Machine {
         let (len, stride) = self.chunks(words);
         let (c, k) = (self.e.cols as u64, self.e.kernels as u64);
         let out_base = if self.half() { (self.e.output_buffer_depth / 2) as u64 } else { 0 };
+        let raw = source == 0 && self.reg("ACT_REQUANT")[0] == 0;
+        let mut last_word = None;
         for i in 0..words {
             let (chunk, within) = (i / len, i % len);
             let v = if source == 0 {
@@ -190,8 +217,11 @@ impl Machine {
             } else {
                 *self.pout.get(i as usize).ok_or_else(|| format!("word {i} reads past the pooling output buffer"))? as i32 as u32
             };
-            let a = self.ext(addr, i, len, stride)?;
-            self.mem[a] = v;
+            // int8 elements: the low byte. Conv sums without requantization: four bytes.
+            let size = if raw { crate::layout::BIAS_BYTES } else { 1 };
+            let a = self.ext(addr, i, len, stride, size)?;
+            self.trace.mem_write_words += self.bus_access(&mut last_word, a);
+            self.mem[a..a + size as usize].copy_from_slice(&v.to_le_bytes()[..size as usize]);
         }
         self.trace.mem_writes += words;
         Ok(())
@@ -346,11 +376,12 @@ impl Machine {
     }
 }
 
-/// Runs a compiled network in the interpreter: the output tensor's words.
-pub fn run_compiled(c: &crate::lower::Compiled, cfg: &HwConfig, mem: Vec<u32>) -> Result<(Vec<u32>, Trace), String> {
+/// Runs a compiled network in the interpreter: the output tensor's elements (int8 values, or
+/// int32 sums for a last conv layer without requantization).
+pub fn run_compiled(c: &crate::lower::Compiled, cfg: &HwConfig, mem: Vec<u8>) -> Result<(Vec<i32>, Trace), String> {
     let mut m = Machine::new(cfg, mem);
     m.run(&c.prog)?;
     let lay = &c.layout;
-    let (o, n) = (*lay.outputs.last().expect("a layer") as usize, *lay.sizes.last().expect("a layer") as usize);
-    Ok((m.mem[o..o + n].to_vec(), m.trace))
+    let (o, n, size) = lay.output();
+    Ok((crate::layout::read_elements(&m.mem, o, n, size), m.trace))
 }

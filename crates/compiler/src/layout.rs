@@ -1,6 +1,10 @@
 //! The external-memory layout of a compiled network ([`Layout`]): every layer's tiling, its
-//! weight and bias blocks, and every tensor's region (word addresses; the rules are in the
+//! weight and bias blocks, and every tensor's region (byte addresses; the rules are in the
 //! header of [`crate::lower`]), and the memory image a run starts from ([`memory_image`]).
+//!
+//! External memory is packed as numpy writes tensors (`x.tobytes()`): one byte per int8
+//! element (inputs, weights, every layer's output, CHW), four little-endian bytes per int32
+//! bias. Every region starts on a [`REGION_ALIGN`]-byte boundary.
 
 use crate::conv_plan::ConvPlan;
 use crate::planner::plan_clock;
@@ -9,24 +13,67 @@ use crate::tiling::{conv_tiling, fit_err, on_chip_multiple, LayerTiling, PoolTil
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network};
 
-/// Largest external-memory address + 1 (the 26-bit `addr` fields).
+/// Largest external-memory byte address + 1 (the 26-bit `addr` fields).
 pub const ADDR_SPACE: u64 = 1 << 26;
 
+/// Every region (tensor, weight block, bias block) starts on a multiple of this many bytes: a
+/// whole word of the widest memory port (128 bits) and a quarter of an AXI 4 KiB page, so a
+/// region never shares a bus word with another.
+pub const REGION_ALIGN: u64 = 64;
+
+/// Bytes of a bias element (int32).
+pub const BIAS_BYTES: u64 = 4;
+
+/// Bytes per element of layer `i`'s output: 4 for a conv layer without requantization (int32
+/// sums; only a network's last layer), else 1 (int8).
+pub fn output_bytes(net: &Network, i: usize) -> u64 {
+    match net.layers.get(i) {
+        Some(Layer::Conv(c)) if c.requant.is_none() => 4,
+        _ => 1,
+    }
+}
+
+/// `n` elements of `size` bytes (1: int8, 4: int32 little-endian) at byte `at` of `mem`.
+pub fn read_elements(mem: &[u8], at: usize, n: usize, size: u64) -> Vec<i32> {
+    let m = &mem[at..at + n * size as usize];
+    if size == 4 {
+        m.chunks_exact(4).map(|b| i32::from_le_bytes(b.try_into().expect("4 bytes"))).collect()
+    } else {
+        m.iter().map(|&b| i32::from(b as i8)).collect()
+    }
+}
+
+impl Layout {
+    /// The network output's byte address, element count and bytes per element.
+    pub fn output(&self) -> (usize, usize, u64) {
+        let o = *self.outputs.last().expect("a layer") as usize;
+        (o, *self.sizes.last().expect("a layer") as usize, *self.elem_bytes.last().expect("a layer"))
+    }
+}
+
+fn align(a: u64) -> u64 {
+    a.div_ceil(REGION_ALIGN) * REGION_ALIGN
+}
 
 
-/// The external-memory layout of a compiled network (word addresses).
+
+/// The external-memory layout of a compiled network (byte addresses).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
     /// The network input.
     pub input: u64,
     /// Each layer's output (the last one is the network's output).
     pub outputs: Vec<u64>,
-    /// Element count of every tensor: the input, then each layer's output.
+    /// Element count of every tensor: the input, then each layer's output (bytes: the same, or
+    /// four times for int32 sums, [`output_bytes`]).
     pub sizes: Vec<u64>,
-    /// Per layer, its tiling.
+    /// Bytes per element of every tensor, in the order of `sizes` (1, or 4 for int32 sums).
+    pub elem_bytes: Vec<u64>,
+    /// Per layer, its tiling (weight blocks: byte address and int8 elements; bias blocks: byte
+    /// address and int32 elements).
     pub layers: Vec<LayerTiling>,
-    /// Words the layout uses.
-    pub words: u64,
+    /// Bytes the layout uses.
+    pub bytes: u64,
 }
 
 
@@ -35,7 +82,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
     let e = cfg.conv_array();
     let u = cfg.pool_array();
     let dividers = plan_clock(net, cfg)?;
-    let mut next = net.shapes[0].iter().product::<usize>() as u64;
+    let mut next = align(net.shapes[0].iter().product::<usize>() as u64);
     let mut layers = vec![];
     for (i, layer) in net.layers.iter().enumerate() {
         let at = format!("layers[{i}] ({})", layer.op());
@@ -59,7 +106,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                         let gt = t.icg.min(t.plan.ic_tiles - ig * t.icg) as u64;
                         let words = tiles * gt * (t.plan.kh * t.plan.kw) as u64 * per_pass;
                         row.push((next, words));
-                        next += words;
+                        next = align(next + words);
                     }
                     t.weight_blocks.push(row);
                 }
@@ -67,7 +114,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                     let tiles = t.tiles.min(t.plan.oc_tiles - g * t.tiles) as u64;
                     let words = tiles * (e.kernels * e.cols) as u64;
                     t.bias_blocks.push((next, words));
-                    next += words;
+                    next = align(next + words * BIAS_BYTES);
                 }
                 layers.push(LayerTiling::Conv(t));
             }
@@ -133,37 +180,39 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
     let input = 0;
     let mut outputs = vec![];
     let mut sizes = vec![net.shapes[0].iter().product::<usize>() as u64];
-    for s in &net.shapes[1..] {
+    let mut elem_bytes = vec![1];
+    for (i, s) in net.shapes[1..].iter().enumerate() {
         let n = s.iter().product::<usize>() as u64;
         outputs.push(next);
         sizes.push(n);
-        next += n;
+        elem_bytes.push(output_bytes(net, i));
+        next = align(next + n * output_bytes(net, i));
     }
     if next > ADDR_SPACE {
-        return Err(format!("the network needs {next} words of external memory, more than the 26-bit address space ({ADDR_SPACE})"));
+        return Err(format!("the network needs {next} bytes of external memory, more than the 26-bit address space ({ADDR_SPACE})"));
     }
-    Ok(Layout { input, outputs, sizes, layers, words: next })
+    Ok(Layout { input, outputs, sizes, elem_bytes, layers, bytes: next })
 }
 
 
-/// [`memory_image`] as the bytes a bus sees from the image's base: each element a 32-bit
-/// little-endian lane, padded to whole words of `memory.word_bits` (`memory_init.bin`).
+/// [`memory_image`] padded to whole words of `memory.word_bits` (`memory_init.bin`: the bytes a
+/// bus sees from the image's base).
 pub fn memory_image_bytes(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u8>, String> {
     let word_bytes = (cfg.memory.word_bits / 8) as usize;
-    let mut image: Vec<u8> = memory_image(net, cfg, lay)?.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut image = memory_image(net, cfg, lay)?;
     image.resize(image.len().div_ceil(word_bytes) * word_bytes, 0);
     Ok(image)
 }
 
-/// The external-memory image before a run: the input, every weight and bias block; zero
-/// elsewhere. Needs every tensor's data.
-pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u32>, String> {
+/// The external-memory image before a run (packed bytes, see the module header): the input,
+/// every weight and bias block; zero elsewhere. Needs every tensor's data.
+pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u8>, String> {
     let e = cfg.conv_array();
     let (r, c, k) = (e.rows, e.cols, e.kernels);
-    let mut mem = vec![0u32; lay.words as usize];
+    let mut mem = vec![0u8; lay.bytes as usize];
     let input = net.input.require("input")?;
     for (i, &v) in input.data.iter().enumerate() {
-        mem[lay.input as usize + i] = v as i32 as u32;
+        mem[lay.input as usize + i] = v as u8;
     }
     for (li, (layer, t)) in net.layers.iter().zip(&lay.layers).enumerate() {
         let (Layer::Conv(cl), LayerTiling::Conv(t)) = (layer, t) else { continue };
@@ -188,7 +237,7 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
                                             let oc = (g * t.tiles + oct) * c * k + cc * k + j;
                                             let ic = (ig * t.icg + ict) * r + rr;
                                             let v = if oc < p.cout && ic < p.cin { weight.at(&[oc, ic, kr, ks]) } else { 0 };
-                                            mem[a] = v as i32 as u32;
+                                            mem[a] = v as u8;
                                             a += 1;
                                         }
                                     }
@@ -203,8 +252,9 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
                 for j in 0..k {
                     for cc in 0..c {
                         let oc = (g * t.tiles + tt) * c * k + cc * k + j;
-                        mem[a] = bias.as_ref().filter(|_| oc < p.cout).map_or(0, |b| b.data[oc]) as u32;
-                        a += 1;
+                        let v = bias.as_ref().filter(|_| oc < p.cout).map_or(0, |b| b.data[oc]);
+                        mem[a..a + BIAS_BYTES as usize].copy_from_slice(&v.to_le_bytes());
+                        a += BIAS_BYTES as usize;
                     }
                 }
             }
@@ -233,7 +283,7 @@ mod tests {
                 for t in &lay.layers {
                     if let LayerTiling::Conv(t) = t {
                         spans.extend(t.weight_blocks.iter().flatten().copied());
-                        spans.extend(t.bias_blocks.iter().copied());
+                        spans.extend(t.bias_blocks.iter().map(|&(a, n)| (a, n * BIAS_BYTES)));
                         let tap = t.plan.kh * t.plan.kw * e.rows * e.cols * e.kernels;
                         assert!(t.tiles * t.icg * tap <= e.weight_buffer_depth, "{name}");
                         assert!(t.ic_groups() == 1 || t.tiles <= 2, "{name}: kept sums need at most 2 tiles");
@@ -243,7 +293,8 @@ mod tests {
                 for w in spans.windows(2) {
                     assert!(w[0].0 + w[0].1 <= w[1].0, "{name} on {preset:?}: {w:?} overlap");
                 }
-                assert!(spans.last().map_or(0, |s| s.0 + s.1) <= lay.words);
+                assert!(spans.iter().all(|s| s.0 % REGION_ALIGN == 0), "{name}: regions aligned");
+                assert!(spans.last().map_or(0, |s| s.0 + s.1) <= lay.bytes);
             }
         }
     }

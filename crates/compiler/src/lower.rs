@@ -3,8 +3,10 @@
 //! layout the program assumes. `docs/isa.md` describes the semantics; [`crate::interp`] executes
 //! them in software and `accel_top` in hardware.
 //!
-//! **External memory** is element-addressed here, one tensor element per 32-bit lane (int8 values
-//! sign-extended; a memory word holds one or two lanes, `memory.word_bits`). Regions, in order: the network input (C·H·W, CHW order); per convolution
+//! **External memory** is byte-addressed and packed ([`crate::layout`]): one byte per int8
+//! element, four little-endian bytes per int32 bias; transfer addresses and strides are byte
+//! addresses, lengths count elements. Regions, each on a 64-byte boundary, in order: the network
+//! input (C·H·W, CHW order); per convolution
 //! layer its weight blocks (one per output-channel group and input-channel group, each in the
 //! conv engine's pass order, zero where a tile runs past the channels) and its bias blocks (one
 //! per output-channel group, in bias-bank order); then every layer's output in CHW order, each in
@@ -95,8 +97,10 @@ impl Emitter {
         if words == 0 {
             return Ok(());
         }
-        if addr + words.max(stride * words.div_ceil(len.max(1))) > ADDR_SPACE + stride {
-            return Err(format!("{}: a transfer at word {addr} runs past the 26-bit address space", self.at));
+        // Bytes per element: 4 for a bias load (int32), at most 4 for a store (int32 sums).
+        let size = if (name == "MEM_LOAD" && which == 2) || (name == "MEM_STORE" && which == 0) { crate::layout::BIAS_BYTES } else { 1 };
+        if addr + (words * size).max(stride * words.div_ceil(len.max(1))) > ADDR_SPACE + stride {
+            return Err(format!("{}: a transfer at byte {addr} runs past the 26-bit address space", self.at));
         }
         self.push("MEM_SHAPE", &[len, stride, half])?;
         self.push(name, &[which, addr, words])
@@ -384,10 +388,12 @@ fn lower_conv(
             let a = src + ((ig * t.icg * e.rows) * p.h * p.w + r0 * p.w) as u64;
             m.transfer("MEM_LOAD", 0, a, cin_g * hin as u64 * w, hin as u64 * w, h * w, half)
         };
+        // Bytes per output element: 4 for int32 sums (no requantization), else 1.
+        let ob = if cl.requant.is_none() { crate::layout::BIAS_BYTES } else { 1 };
         let store_output = |m: &mut Emitter, b: usize, half: u64| {
             let (oy0, rows, ..) = band_geo(b);
-            let a = dst + (g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo;
-            m.transfer("MEM_STORE", 0, a, cout_g * rows as u64 * wo, rows as u64 * wo, ho * wo, half)
+            let a = dst + ob * ((g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo);
+            m.transfer("MEM_STORE", 0, a, cout_g * rows as u64 * wo, rows as u64 * wo, ob * ho * wo, half)
         };
         let run = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
             let (_, rows, _, hin, ph_band) = band_geo(b);

@@ -6,9 +6,10 @@
 //! - `compute_bound_cycles` = ⌈MACs / (R·C)⌉: the PE array performs at most R·C multiply-accumulates
 //!   per clock (one per PE per fast cycle).
 //! - `memory_bound_cycles` = ⌈minimum bytes / bytes per bus cycle⌉: the layer reads its input,
-//!   weights and biases and writes its output at least once. At today's memory layout every
-//!   element (int8 or int32) takes a 32-bit lane, so the minimum bytes are 4 × (input + output +
-//!   weights + biases) elements and the bus moves `memory.word_bits` / 8 bytes per cycle.
+//!   weights and biases and writes its output at least once. Memory is packed (one byte per int8
+//!   element, four per int32 bias or int32 output sum), so the minimum bytes are input + output
+//!   (×4 for sums) + weights + 4 × biases, and the bus moves `memory.word_bits` / 8 bytes per
+//!   cycle.
 //! - `roofline_ratio` = cycles / max(compute, memory); a network's is its cycles over the sum of
 //!   its layers' bounds.
 
@@ -24,7 +25,7 @@ pub struct LayerBound {
     pub memory: u64,
     /// The layer's multiply-accumulates.
     pub macs: u64,
-    /// The layer's minimum bytes at the memory layout.
+    /// The layer's minimum bytes in packed memory.
     pub bytes: u64,
 }
 
@@ -34,9 +35,6 @@ impl LayerBound {
         self.compute.max(self.memory)
     }
 }
-
-/// Bytes of the external memory layout per element (one 32-bit lane).
-pub const BYTES_PER_ELEMENT: u64 = 4;
 
 /// Every layer's bounds on `cfg`.
 pub fn layer_bounds(net: &Network, cfg: &HwConfig) -> Vec<LayerBound> {
@@ -51,11 +49,11 @@ pub fn layer_bounds(net: &Network, cfg: &HwConfig) -> Vec<LayerBound> {
             let (macs, params) = match layer {
                 Layer::Conv(c) => {
                     let w = &c.weight.shape;
-                    (output * elems(&w[1..]), elems(w) + w[0] as u64)
+                    (output * elems(&w[1..]), elems(w) + crate::layout::BIAS_BYTES * w[0] as u64)
                 }
                 Layer::Pool(_) => (0, 0),
             };
-            let bytes = BYTES_PER_ELEMENT * (input + output + params);
+            let bytes = input + output * crate::layout::output_bytes(net, i) + params;
             LayerBound { compute: macs.div_ceil(pes), memory: bytes.div_ceil(bus_bytes), macs, bytes }
         })
         .collect()
@@ -76,10 +74,11 @@ mod tests {
     use accelgen_config::Preset;
     use serde_json::json;
 
-    /// LeNet-5's first two layers on `default` (8×8 PEs, 32-bit memory), by hand: conv 1→6 5×5
-    /// on 32×32 makes 6·28·28 = 4,704 outputs of 25 taps (117,600 MACs, ⌈/64⌉ = 1,838 periods)
-    /// and moves 1,024 + 4,704 + 150 + 6 elements (23,536 bytes, 5,884 periods); the 2×2 max
-    /// pool moves 4,704 + 1,176 elements (5,880 periods) and computes nothing.
+    /// LeNet-5's first two layers on `default` (8×8 PEs, 64-bit packed memory), by hand: conv
+    /// 1→6 5×5 on 32×32 makes 6·28·28 = 4,704 outputs of 25 taps (117,600 MACs, ⌈/64⌉ = 1,838
+    /// periods) and moves 1,024 + 4,704 + 150 bytes and 6 four-byte biases (5,902 bytes, ⌈/8⌉ =
+    /// 738 periods); the 2×2 max pool moves 4,704 + 1,176 bytes (735 periods) and computes
+    /// nothing.
     #[test]
     fn lenet_bounds_by_hand() {
         let doc = json!({"input": {"shape": [1, 32, 32]}, "layers": [
@@ -87,9 +86,9 @@ mod tests {
             {"op": "maxpool2d", "kernel": [2, 2]}]});
         let net = Network::from_value(&doc, std::path::Path::new(".")).unwrap();
         let b = layer_bounds(&net, &Preset::Default.config());
-        assert_eq!(b[0], LayerBound { compute: 1838, memory: 5884, macs: 117_600, bytes: 23_536 });
-        assert_eq!(b[1], LayerBound { compute: 0, memory: 5880, macs: 0, bytes: 23_520 });
-        assert_eq!(b[0].cycles(), 5884);
+        assert_eq!(b[0], LayerBound { compute: 1838, memory: 738, macs: 117_600, bytes: 5_902 });
+        assert_eq!(b[1], LayerBound { compute: 0, memory: 735, macs: 0, bytes: 5_880 });
+        assert_eq!(b[0].cycles(), 1838);
         assert_eq!(ratio(11768, 5884), 2.0);
         assert_eq!(ratio(5, 0), 0.0);
     }

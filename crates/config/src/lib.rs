@@ -71,7 +71,7 @@ pub struct IsaConfig {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryConfig {
-    /// Width of one memory word in bits: 32 or 64 (one or two 32-bit element lanes per word).
+    /// Width of one memory word (the bus) in bits: 32, 64 or 128. Memory is packed bytes.
     pub word_bits: u32,
 }
 
@@ -188,7 +188,7 @@ impl Preset {
                 },
                 isa: IsaConfig { word_bits: 64, buffer_depth: 16384 },
                 pool_clock: PoolClockConfig { dividers: vec![1, 2, 4, 8, 16, 32, 64] },
-                memory: MemoryConfig { word_bits: 32 },
+                memory: MemoryConfig { word_bits: 64 },
             },
         }
     }
@@ -232,8 +232,8 @@ pub mod limits {
     pub const BUFFER_DEPTH: (u32, u32) = (1, 65535);
     /// Each of `pool_clock.dividers` (the pooling unit's divider register is 8 bits).
     pub const DIVIDER: (u32, u32) = (1, 255);
-    /// `memory.word_bits`: one or two 32-bit lanes (32 or 64).
-    pub const MEMORY_WORD_BITS: (u32, u32) = (32, 64);
+    /// `memory.word_bits`: 32, 64 or 128 (the AXI data widths the memory master issues).
+    pub const MEMORY_WORD_BITS: (u32, u32) = (32, 128);
 
     /// The allowed range of a numeric field by its dotted path (for type errors).
     pub fn of_field(path: &str) -> Option<(u32, u32)> {
@@ -376,9 +376,9 @@ impl HwConfig {
         }
         in_range("isa.buffer_depth", self.isa.buffer_depth, BUFFER_DEPTH)?;
         in_range("memory.word_bits", self.memory.word_bits, MEMORY_WORD_BITS)?;
-        if self.memory.word_bits % 32 != 0 {
+        if !self.memory.word_bits.is_power_of_two() {
             return Err(format!(
-                "memory.word_bits = {} must be 32 or 64 (one or two 32-bit element lanes per word)",
+                "memory.word_bits = {} must be 32, 64 or 128 (the bus data width)",
                 self.memory.word_bits
             ));
         }
@@ -520,11 +520,13 @@ mod tests {
     }
 
     #[test]
-    fn memory_words_are_32_or_64_bits() {
+    fn memory_words_are_32_64_or_128_bits() {
         let with = |bits: u32| HwConfig::from_json(&format!(r#"{{"preset": "tiny", "memory": {{"word_bits": {bits}}}}}"#));
         assert_eq!(with(64).unwrap().memory.word_bits, 64);
-        assert_eq!(with(48).unwrap_err(), "memory.word_bits = 48 must be 32 or 64 (one or two 32-bit element lanes per word)");
-        assert_eq!(with(128).unwrap_err(), "memory.word_bits = 128 is out of range: allowed 32..=64");
+        assert_eq!(with(128).unwrap().memory.word_bits, 128);
+        assert_eq!(with(48).unwrap_err(), "memory.word_bits = 48 must be 32, 64 or 128 (the bus data width)");
+        assert_eq!(with(96).unwrap_err(), "memory.word_bits = 96 must be 32, 64 or 128 (the bus data width)");
+        assert_eq!(with(256).unwrap_err(), "memory.word_bits = 256 is out of range: allowed 32..=128");
         // A complete document written before the field existed gets 32-bit words.
         let mut v: serde_json::Value = serde_json::from_str(&Preset::Tiny.config().to_json()).unwrap();
         v.as_object_mut().unwrap().remove("memory");

@@ -54,8 +54,9 @@ fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
         generate_verilog(&top)
     }
     let (top_v, axi_v) = match cfg.memory.word_bits {
-        64 => (raw(crate::top::AccelTop::<64, 2>::new(cfg)), raw(crate::soc::AccelAxi::<64, 2, 8>::new(cfg))),
-        _ => (raw(crate::top::AccelTop::<32, 1>::new(cfg)), raw(crate::soc::AccelAxi::<32, 1, 4>::new(cfg))),
+        128 => (raw(crate::top::AccelTop::<128, 16>::new(cfg)), raw(crate::soc::AccelAxi::<128, 16>::new(cfg))),
+        64 => (raw(crate::top::AccelTop::<64, 8>::new(cfg)), raw(crate::soc::AccelAxi::<64, 8>::new(cfg))),
+        _ => (raw(crate::top::AccelTop::<32, 4>::new(cfg)), raw(crate::soc::AccelAxi::<32, 4>::new(cfg))),
     };
     vec![
         ("conv_engine", generate_verilog(&engine)),

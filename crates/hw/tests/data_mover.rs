@@ -1,8 +1,9 @@
 //! The data mover on its own, against a model written from its datasheet's address table
 //! (`crates/hw/src/top/mover.rs`): random loads into each of the four targets, with random chunk
-//! lengths, strides, geometry and halves, from a memory that answers after a random latency and
-//! refuses requests at random. Every on-chip write (target, bank, entry, word) and every external
-//! read address is compared, in order, with the model's.
+//! lengths, strides, geometry and halves, from a packed 64-bit memory that answers after a random
+//! latency and refuses requests at random; random stores into it. Every on-chip write (target,
+//! bank, entry, word) and every external word read is compared, in order, with the model's (one
+//! read per run of elements in a word); the memory after a store with the model's.
 
 use accelgen_golden::testutil::Rng;
 use accelgen_hw::rust_hdl::prelude::*;
@@ -27,12 +28,17 @@ struct Load {
     hbw: usize,
 }
 
-/// Where word i of the load goes (target, bank, entry), and the external element it reads.
+/// Bytes per memory word.
+const WB: usize = 8;
+
+/// Where element i of the load goes (target, bank, entry), and the byte address it reads
+/// (docs/isa.md: a bias element is four bytes, every other one byte).
 fn model(l: &Load) -> Vec<((usize, usize, usize), usize)> {
+    let size = if l.target == 2 { 4 } else { 1 };
     (0..l.words)
         .map(|i| {
             let (n, o) = if l.len == 0 { (0, i) } else { (i / l.len, i % l.len) };
-            let ext = l.addr + n * l.stride + o;
+            let ext = l.addr + n * l.stride + o * size;
             let place = match l.target {
                 0 => {
                     let b = if l.half { P.depths[0] / 2 } else { 0 };
@@ -59,19 +65,28 @@ fn one_hot_index(v: Bits<64>) -> usize {
 #[test]
 fn loads_place_every_word_where_the_address_table_says() {
     let mut rng = Rng::from_env("data-mover", 11);
-    let mut h = Harness::new(DataMover::<32, 1>::new(&P)).unwrap();
-    let mem: Vec<u32> = (0..4096u32).map(|i| i.wrapping_mul(2_654_435_761)).collect();
+    let mut h = Harness::new(DataMover::<64, 8>::new(&P)).unwrap();
+    let mem: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    // The element at byte address a of a load into `target`, as the buffer receives it.
+    let elem = |target: usize, a: usize| -> u32 {
+        if target == 2 {
+            u32::from_le_bytes(mem[a..a + 4].try_into().unwrap())
+        } else {
+            mem[a] as i8 as i32 as u32
+        }
+    };
     for case in 0..40 {
         let target = case % 4;
         let len = [0, 1, 3, 5][rng.below(4) as usize];
         let words = if len == 0 { rng.range(1, 20) as usize } else { len * rng.range(1, 4) as usize };
         let fw = rng.range(1, 6) as usize;
+        let size = if target == 2 { 4 } else { 1 };
         let l = Load {
             target,
-            addr: rng.range(0, 100) as usize,
+            addr: size * rng.range(0, 100) as usize,
             words,
             len,
-            stride: rng.range(len.max(1) as i64, 40) as usize,
+            stride: size * rng.range(len.max(1) as i64, 40) as usize,
             half: target == 0 && rng.below(2) == 0,
             fw,
             fph: rng.range(0, 2) as usize,
@@ -87,6 +102,8 @@ fn loads_place_every_word_where_the_address_table_says() {
         u.g_len.next = (l.len as u64).into();
         u.g_stride.next = (l.stride as u64).into();
         u.g_half.next = l.half;
+        // (No effect on a load.)
+        u.g_raw.next = rng.below(2) == 0;
         u.g_fw.next = (l.fw as u64).into();
         u.g_fph.next = (l.fph as u64).into();
         u.g_hbw.next = (l.hbw as u64).into();
@@ -95,26 +112,26 @@ fn loads_place_every_word_where_the_address_table_says() {
         h.uut.go.next = false;
         let latency = rng.range(1, 6) as u64;
         let (mut reads, mut writes) = (vec![], vec![]);
-        let mut pending: VecDeque<(u64, u32)> = VecDeque::new();
+        let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
         for t in 0..2000u64 {
             let u = &mut h.uut;
-            match pending.front() {
-                Some(&(at, d)) if at <= t => {
-                    u.m.rsp_valid.next = true;
-                    u.m.rsp_data.next = u64::from(d).into();
-                    pending.pop_front();
-                }
-                _ => u.m.rsp_valid.next = false,
-            }
+            // The head response when due, held until the mover takes it.
+            let due = matches!(pending.front(), Some(&(at, _)) if at <= t);
+            u.m.rsp_valid.next = due;
+            u.m.rsp_data.next = pending.front().map_or(0, |p| p.1).into();
             let ready = rng.below(4) != 0;
             u.m.req_ready.next = ready;
             h.settle().unwrap();
             let u = &h.uut;
+            if due && u.m.rsp_ready.val() {
+                pending.pop_front();
+            }
             if ready && u.m.req_valid.val() {
                 assert!(!u.m.req_we.val(), "case {case}: a load wrote to memory");
                 let a = u.m.req_addr.val().index();
                 reads.push(a);
-                pending.push_back((t + latency, mem[a]));
+                let word = u64::from_le_bytes(mem[a * WB..a * WB + WB].try_into().unwrap());
+                pending.push_back((t + latency, word));
             }
             if u.w_en.val() {
                 let place = (u.w_sel.val().index(), one_hot_index(u.w_bank.val()), u.w_addr.val().index());
@@ -127,9 +144,11 @@ fn loads_place_every_word_where_the_address_table_says() {
                 break;
             }
         }
-        let want_reads: Vec<usize> = want.iter().map(|w| w.1).collect();
-        assert_eq!(reads, want_reads, "case {case} {l:?}: external reads");
-        let want_writes: Vec<((usize, usize, usize), u32)> = want.iter().map(|&(p, e)| (p, mem[e])).collect();
+        // One read per run of consecutive elements in one word.
+        let mut want_reads: Vec<usize> = want.iter().map(|w| w.1 / WB).collect();
+        want_reads.dedup();
+        assert_eq!(reads, want_reads, "case {case} {l:?}: external word reads");
+        let want_writes: Vec<((usize, usize, usize), u32)> = want.iter().map(|&(p, e)| (p, elem(l.target, e))).collect();
         // Banks of a single-bank buffer (the weight buffer) are any select; compare their entries.
         let norm = |v: Vec<((usize, usize, usize), u32)>| -> Vec<_> {
             v.into_iter().map(|((t, b, e), d)| ((t, if t == 1 { 0 } else { b }, e), d)).collect()
@@ -146,16 +165,20 @@ fn on_chip(src: usize, bank: usize, entry: usize) -> u32 {
 #[test]
 fn stores_read_every_word_from_where_the_address_table_says() {
     let mut rng = Rng::from_env("data-mover-stores", 12);
-    let mut h = Harness::new(DataMover::<32, 1>::new(&P)).unwrap();
+    let mut h = Harness::new(DataMover::<64, 8>::new(&P)).unwrap();
     let (c, k) = (P.cols, P.kernels);
     for case in 0..30 {
         let source = case % 2;
         let len = [0, 1, 4, 6][rng.below(4) as usize];
         let words = if len == 0 { rng.range(1, 24) as usize } else { len * rng.range(1, 5) as usize };
-        let (addr, stride) = (rng.range(0, 100) as usize, rng.range(len.max(1) as i64, 30) as usize);
+        // Conv output without requantization: int32 sums, four bytes each.
+        let raw = source == 0 && rng.below(3) == 0;
+        let size = if raw { 4 } else { 1 };
+        let (addr, stride) = (size * rng.range(0, 100) as usize, size * rng.range(len.max(1) as i64, 30) as usize);
         let half = source == 0 && rng.below(2) == 0;
-        // The model: word i of chunk n, offset o, goes to external element addr + n·stride + o.
-        let want: Vec<(usize, u32)> = (0..words)
+        // The model: element i of chunk n, offset o, goes to byte addr + n·stride + o·size (its
+        // low byte, or its four bytes if raw).
+        let elems: Vec<(usize, u32)> = (0..words)
             .map(|i| {
                 let (n, o) = if len == 0 { (0, i) } else { (i / len, i % len) };
                 let word = if source == 0 {
@@ -165,7 +188,7 @@ fn stores_read_every_word_from_where_the_address_table_says() {
                 } else {
                     on_chip(1, 0, i)
                 };
-                (addr + n * stride + o, word)
+                (addr + n * stride + o * size, word)
             })
             .collect();
         let u = &mut h.uut;
@@ -177,12 +200,18 @@ fn stores_read_every_word_from_where_the_address_table_says() {
         u.g_len.next = (len as u64).into();
         u.g_stride.next = (stride as u64).into();
         u.g_half.next = half;
+        u.g_raw.next = raw;
         u.m.rsp_valid.next = false;
         u.go.next = true;
         h.step().unwrap();
         h.uut.go.next = false;
-        let mut got = vec![];
+        let mut want = vec![0xA5u8; 8192];
+        for &(a, v) in &elems {
+            want[a..a + size].copy_from_slice(&v.to_le_bytes()[..size]);
+        }
+        let mut mem = vec![0xA5u8; 8192];
         let mut read: Option<u32> = None;
+        let mut write_words = vec![];
         for t in 0..2000u64 {
             let ready = rng.below(3) != 0;
             let u = &mut h.uut;
@@ -194,8 +223,13 @@ fn stores_read_every_word_from_where_the_address_table_says() {
             let u = &h.uut;
             if ready && u.m.req_valid.val() {
                 assert!(u.m.req_we.val(), "case {case}: a store read memory");
-                assert_eq!(u.m.req_be.val().index(), 1, "case {case}: lane enables");
-                got.push((u.m.req_addr.val().index(), u.m.req_wdata.val().index() as u32));
+                let (a, be, d) = (u.m.req_addr.val().index(), u.m.req_be.val().index(), u.m.req_wdata.val().to_u64());
+                write_words.push(a);
+                for b in 0..WB {
+                    if be >> b & 1 == 1 {
+                        mem[a * WB + b] = (d >> (8 * b)) as u8;
+                    }
+                }
             }
             // The buffer answers a read on the next cycle and holds the word until the next read.
             let next_read = u.r_en.val().then(|| {
@@ -210,6 +244,10 @@ fn stores_read_every_word_from_where_the_address_table_says() {
                 break;
             }
         }
-        assert_eq!(got, want, "case {case}: source {source}, len {len}, stride {stride}, half {half}: memory writes");
+        let mut runs: Vec<usize> = elems.iter().map(|e| e.0 / WB).collect();
+        // (A raw element never straddles words: four bytes at a multiple of four.)
+        runs.dedup();
+        assert_eq!(write_words, runs, "case {case}: one write per run of elements in a word");
+        assert_eq!(mem, want, "case {case}: source {source}, len {len}, stride {stride}, half {half}: memory after the store");
     }
 }

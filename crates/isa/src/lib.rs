@@ -234,14 +234,14 @@ pub const TABLE: &[OpInfo] = &[
         code: 1,
         module: Module::Mem,
         fields: &[f("target", 2), f("addr", 26), f("words", 20)],
-        doc: "load `words` from external memory at `addr` into target 0 first cache, 1 weight buffer, 2 bias buffer, 3 feature memory",
+        doc: "load `words` elements from external memory at byte address `addr` into target 0 first cache, 1 weight buffer, 2 bias buffer, 3 feature memory (memory is packed: one byte per int8 element, four little-endian bytes per int32 bias)",
     },
     OpInfo {
         name: "MEM_STORE",
         code: 2,
         module: Module::Mem,
         fields: &[f("source", 1), f("addr", 26), f("words", 20)],
-        doc: "store `words` of source 0 conv output buffer, 1 pooling output to external memory at `addr`",
+        doc: "store `words` elements of source 0 conv output buffer, 1 pooling output to external memory at byte address `addr` (one byte each; four, little-endian int32, for conv sums when `ACT_REQUANT.en` is 0)",
     },
     OpInfo {
         name: "PE_SHAPE",
@@ -325,7 +325,7 @@ pub const TABLE: &[OpInfo] = &[
         code: 14,
         module: Module::Mem,
         fields: &[f("len", 20), f("stride", 26), f("half", 1)],
-        doc: "shape of the following transfers: external memory is accessed in chunks of `len` words (0: one chunk), `stride` words apart; a chunk is one channel of the on-chip layout; `half`: first-cache loads and output-buffer stores use the buffer's upper half",
+        doc: "shape of the following transfers: external memory is accessed in chunks of `len` elements (0: one chunk), `stride` bytes apart; a chunk is one channel of the on-chip layout; `half`: first-cache loads and output-buffer stores use the buffer's upper half",
     },
     OpInfo {
         name: "POOL_GEOM",

@@ -3,17 +3,20 @@
 //!
 //! The memory model (this testbench's external memory) answers the top's word-addressed port:
 //! it accepts a request per cycle while ready, answers reads in order `latency` cycles after it
-//! accepted them, and, with `stall_every` = n > 0, is not ready one cycle in every n (a slow or
-//! shared memory). Words are `memory.word_bits` wide (32 or 64: one or two 32-bit element lanes;
-//! a write changes the lanes its enables name). It counts the words the port read and wrote:
-//! `mem_read_bytes` and `mem_write_bytes` are those counts times the word's bytes. A request outside the memory reads 0
-//! or is dropped and counts in `mem_outside_accesses` (a compiled program never makes one).
+//! accepted them (each response held until the top takes it), and, with `stall_every` = n > 0,
+//! is not ready one cycle in every n (a slow or shared memory). It holds the packed byte image
+//! (`accelgen_compiler::layout`) in words of `memory.word_bits` (32 or 64 here; a write changes
+//! the bytes its enables name). It counts the words the port read and wrote: `mem_read_bytes`
+//! and `mem_write_bytes` are those counts times the word's bytes; `mem_min_bytes` is the packed
+//! minimum beside them (every tensor, weight and bias byte moved once). A request outside the
+//! memory reads 0 or is dropped and counts in `mem_outside_accesses` (a compiled program never
+//! makes one).
 
-use accelgen_compiler::{compile_full, memory_image, Compiled, LayerTiling};
+use accelgen_compiler::{compile_full, memory_image, read_elements, Compiled, LayerTiling};
 use crate::tb::{Sig, Tb};
 use crate::{RunError, RunOptions};
 use accelgen_config::HwConfig;
-use accelgen_formats::{Layer, Network, Output};
+use accelgen_formats::{Network, Output};
 use accelgen_golden::Tensor;
 use accelgen_hw::pe::ConvEngineParams;
 use accelgen_hw::pool::PoolUnitParams;
@@ -85,6 +88,7 @@ struct MemPort {
     req_wdata: Sig,
     req_be: Sig,
     rsp_valid: Sig,
+    rsp_ready: Sig,
     rsp_data: Sig,
 }
 
@@ -98,17 +102,18 @@ impl MemPort {
             req_wdata: tb.sig("m_req_wdata")?,
             req_be: tb.sig("m_req_be")?,
             rsp_valid: tb.sig("m_rsp_valid")?,
+            rsp_ready: tb.sig("m_rsp_ready")?,
             rsp_data: tb.sig("m_rsp_data")?,
         })
     }
 }
 
-/// The external memory model: words of `lanes` 32-bit elements, read responses `latency` cycles
-/// after their request and in order, the reads, writes and accesses outside the image counted.
+/// The external memory model: words of `bytes` bytes, read responses `latency` cycles after
+/// their request and in order, the reads, writes and accesses outside the image counted.
 struct Memory {
-    /// The memory, element-addressed (padded to whole words).
-    image: Vec<u32>,
-    lanes: usize,
+    /// The memory, bytes (padded to whole words).
+    image: Vec<u8>,
+    bytes: usize,
     latency: u64,
     /// Read responses due: (cycle, word).
     pending: VecDeque<(u64, u64)>,
@@ -119,19 +124,22 @@ struct Memory {
 }
 
 impl Memory {
-    fn new(mut image: Vec<u32>, lanes: usize, latency: u32) -> Memory {
-        image.resize(image.len().div_ceil(lanes) * lanes, 0);
-        Memory { image, lanes, latency: u64::from(latency), pending: VecDeque::new(), reads: 0, writes: 0, outside: 0 }
+    fn new(mut image: Vec<u8>, bytes: usize, latency: u32) -> Memory {
+        image.resize(image.len().div_ceil(bytes) * bytes, 0);
+        Memory { image, bytes, latency: u64::from(latency), pending: VecDeque::new(), reads: 0, writes: 0, outside: 0 }
     }
 
     /// Cycle `now`: a response whose time has come, then this cycle's request if the port is
     /// `ready`. Returns whether a request inside the image was a write (`Some(true)`) or a read.
     fn cycle(&mut self, tb: &mut Tb, p: &MemPort, now: u64, ready: bool) -> Option<bool> {
+        // The top's `rsp_ready` comes from its registers: read before this cycle's inputs.
         match self.pending.front() {
             Some(&(at, data)) if at <= now => {
                 tb.poke(p.rsp_valid, 1);
                 tb.poke(p.rsp_data, data);
-                self.pending.pop_front();
+                if tb.is_set(p.rsp_ready) {
+                    self.pending.pop_front();
+                }
             }
             _ => tb.poke(p.rsp_valid, 0),
         }
@@ -139,9 +147,9 @@ impl Memory {
         if !ready || !tb.is_set(p.req_valid) {
             return None;
         }
-        let base = tb.peek(p.req_addr) as usize * self.lanes;
+        let base = tb.peek(p.req_addr) as usize * self.bytes;
         let write = tb.is_set(p.req_we);
-        if base + self.lanes > self.image.len() {
+        if base + self.bytes > self.image.len() {
             self.outside += 1;
             if !write {
                 self.pending.push_back((now + self.latency, 0));
@@ -150,14 +158,14 @@ impl Memory {
         }
         if write {
             let (data, be) = (tb.peek(p.req_wdata), tb.peek(p.req_be));
-            for l in 0..self.lanes {
-                if be >> l & 1 == 1 {
-                    self.image[base + l] = (data >> (32 * l)) as u32;
+            for b in 0..self.bytes {
+                if be >> b & 1 == 1 {
+                    self.image[base + b] = (data >> (8 * b)) as u8;
                 }
             }
             self.writes += 1;
         } else {
-            let word = (0..self.lanes).fold(0u64, |w, l| w | u64::from(self.image[base + l]) << (32 * l));
+            let word = (0..self.bytes).fold(0u64, |w, b| w | u64::from(self.image[base + b]) << (8 * b));
             self.pending.push_back((now + self.latency, word));
             self.reads += 1;
         }
@@ -216,15 +224,16 @@ fn accel_stats(stats: &mut Map<String, Value>, net: &Network, cfg: &HwConfig, op
     stats.insert("pool_wait_cycles".into(), json!(c.regs[13]));
     stats.insert("mem_latency".into(), json!(mem.latency));
     stats.insert("mem_stall_every".into(), json!(mem.stall_every));
-    let min_bytes = 4 * (lay.sizes.iter().sum::<u64>()
+    // The packed minimum: every tensor, weight and bias byte once (a model figure).
+    let min_bytes = lay.sizes.iter().zip(&lay.elem_bytes).map(|(n, b)| n * b).sum::<u64>()
         + lay
             .layers
             .iter()
             .map(|t| match t {
-                LayerTiling::Conv(t) => (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw + t.plan.cout) as u64,
+                LayerTiling::Conv(t) => (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw + 4 * t.plan.cout) as u64,
                 LayerTiling::Pool(_) => 0,
             })
-            .sum::<u64>());
+            .sum::<u64>();
     stats.insert("mem_min_bytes".into(), json!(min_bytes));
     stats.insert("mem_outside_accesses".into(), json!(c.memory.outside));
     if let Some(code) = c.error_code {
@@ -337,6 +346,12 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
             )))
         }
     }
+    if cfg.memory.word_bits > 64 {
+        return Err(RunError::Unsupported(format!(
+            "memory.word_bits = {} is emitted but not simulated: the testbench engines carry ports of up to 64 bits (allowed here: 32, 64)",
+            cfg.memory.word_bits
+        )));
+    }
     let compiled = compile_full(net, cfg).map_err(RunError::Unsupported)?;
     let image = memory_image(net, cfg, &compiled.layout).map_err(RunError::Unsupported)?;
     let word_bits = cfg.isa.word_bits;
@@ -374,11 +389,10 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let u = PoolUnitParams::from_config(&cfg.pooling);
     let key = format!("{e:?} {u:?} {:?} {:?}", cfg.isa, cfg.memory);
     let cfg2 = cfg.clone();
-    let lanes = (cfg.memory.word_bits / 32) as usize;
-    let mut tb = if lanes == 2 {
-        opts.testbench(move || AccelTop::<64, 2>::with_blocks(&cfg2, &e, &u), "accel_top", &key)?
-    } else {
-        opts.testbench(move || AccelTop::<32, 1>::with_blocks(&cfg2, &e, &u), "accel_top", &key)?
+    let word_bytes = (cfg.memory.word_bits / 8) as usize;
+    let mut tb = match word_bytes {
+        8 => opts.testbench(move || AccelTop::<64, 8>::with_blocks(&cfg2, &e, &u), "accel_top", &key)?,
+        _ => opts.testbench(move || AccelTop::<32, 4>::with_blocks(&cfg2, &e, &u), "accel_top", &key)?,
     };
     let sim = RunError::Sim;
     let s = |n: &str| tb.sig(n).map_err(sim);
@@ -386,7 +400,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let (st_done, st_error) = (s("st_done")?, s("st_error")?);
     let port = MemPort::new(&tb).map_err(sim)?;
     let (n_instr, div_now, pool_busy) = (s("perf__instr_count")?, s("pool__div_now")?, s("pool__busy")?);
-    let mut memory = Memory::new(image, lanes, mem.latency);
+    let mut memory = Memory::new(image, word_bytes, mem.latency);
     let nl = net.layers.len();
     let (mut l_cycles, mut l_reads, mut l_writes) = (vec![0u64; nl], vec![0u64; nl], vec![0u64; nl]);
     let mut l_div: Vec<Option<u64>> = vec![None; nl];
@@ -454,14 +468,13 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
 
     // The output tensor from memory.
     let lay = &compiled.layout;
-    let (o, n) = (*lay.outputs.last().expect("a layer") as usize, *lay.sizes.last().expect("a layer") as usize);
+    let (o, n, size) = lay.output();
     let shape = net.shapes.last().expect("a shape").clone();
-    let raw_out = matches!(net.layers.last(), Some(Layer::Conv(c)) if c.requant.is_none());
-    let words_out = &memory.image[o..o + n];
-    let output = if raw_out {
-        Output::I32(Tensor::from_vec(&shape, words_out.iter().map(|&w| w as i32).collect()).map_err(RunError::Sim)?)
+    let values = read_elements(&memory.image, o, n, size);
+    let output = if size == 4 {
+        Output::I32(Tensor::from_vec(&shape, values).map_err(RunError::Sim)?)
     } else {
-        Output::I8(Tensor::from_vec(&shape, words_out.iter().map(|&w| w as i32 as i8).collect()).map_err(RunError::Sim)?)
+        Output::I8(Tensor::from_vec(&shape, values.iter().map(|&v| v as i8).collect()).map_err(RunError::Sim)?)
     };
 
     let counts = RunCounts { regs, memory: &memory, register_writes, compressed_bytes: bytes.len(), program_instructions: cstats.instructions, error_code };

@@ -13,7 +13,7 @@ use crate::tb::{Sig, Tb};
 use crate::{RunError, RunOptions};
 use accelgen_compiler::{compile_full, memory_image_bytes};
 use accelgen_config::HwConfig;
-use accelgen_formats::{Layer, Network, Output};
+use accelgen_formats::{Network, Output};
 use accelgen_golden::testutil::Rng;
 use accelgen_golden::Tensor;
 use accelgen_hw::soc::AccelAxi;
@@ -264,19 +264,21 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
     if bytes.len() / 8 > cfg.isa.buffer_depth as usize {
         return Err(RunError::Unsupported(format!("the compressed program is {} words, more than isa.buffer_depth", bytes.len() / 8)));
     }
-    let lanes = (cfg.memory.word_bits / 32) as usize;
+    let word_bytes = (cfg.memory.word_bits / 8) as usize;
+    if word_bytes > 8 {
+        return Err(RunError::Unsupported(format!("memory.word_bits = {} is emitted but not simulated (allowed here: 32, 64)", cfg.memory.word_bits)));
+    }
     let cfg2 = cfg.clone();
     let key = format!("accel_axi {:?} {:?} {:?} {:?} {fault_drop_valid}", cfg.pe_array, cfg.pooling, cfg.isa, cfg.memory);
-    let mut tb = match lanes {
-        2 => opts.testbench(move || AccelAxi::<64, 2, 8>::with_fault(&cfg2, fault_drop_valid), "accel_axi", &key)?,
-        _ => opts.testbench(move || AccelAxi::<32, 1, 4>::with_fault(&cfg2, fault_drop_valid), "accel_axi", &key)?,
+    let mut tb = match word_bytes {
+        8 => opts.testbench(move || AccelAxi::<64, 8>::with_fault(&cfg2, fault_drop_valid), "accel_axi", &key)?,
+        _ => opts.testbench(move || AccelAxi::<32, 4>::with_fault(&cfg2, fault_drop_valid), "accel_axi", &key)?,
     };
     let sim = RunError::Sim;
     let s = |n: &str| tb.sig(n).map_err(sim);
     let (l, m) = (Bus::new(&tb, "s_axil", LITE).map_err(sim)?, Bus::new(&tb, "m_axi", MEM).map_err(sim)?);
     let (aresetn, irq) = (s("aresetn")?, s("irq")?);
     // The memory image as `accelgen compile` writes it (memory_init.bin).
-    let word_bytes = 4 * lanes;
     let mut slave = Slave {
         slverr_read,
         ar_count: 0,
@@ -340,15 +342,13 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
     if irq_status == 1 && !slave.idle() {
         return Err(RunError::Sim("AXI: transfers left unanswered after the DONE interrupt".into()));
     }
-    let lay = &compiled.layout;
-    let (o, n) = (*lay.outputs.last().expect("a layer") as usize, *lay.sizes.last().expect("a layer") as usize);
-    let elem = |i: usize| u32::from_le_bytes(slave.image[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+    let (o, n, size) = compiled.layout.output();
     let shape = net.shapes.last().expect("a shape").clone();
-    let vals: Vec<u32> = (o..o + n).map(elem).collect();
-    let output = if matches!(net.layers.last(), Some(Layer::Conv(c)) if c.requant.is_none()) {
-        Output::I32(Tensor::from_vec(&shape, vals.iter().map(|&w| w as i32).collect()).map_err(RunError::Sim)?)
+    let vals = accelgen_compiler::read_elements(&slave.image, o, n, size);
+    let output = if size == 4 {
+        Output::I32(Tensor::from_vec(&shape, vals).map_err(RunError::Sim)?)
     } else {
-        Output::I8(Tensor::from_vec(&shape, vals.iter().map(|&w| w as i32 as i8).collect()).map_err(RunError::Sim)?)
+        Output::I8(Tensor::from_vec(&shape, vals.iter().map(|&w| w as i8).collect()).map_err(RunError::Sim)?)
     };
     Ok(AxiRun { output, cycles, status, irq_status, core_cycles, reads: slave.reads, writes: slave.writes })
 }

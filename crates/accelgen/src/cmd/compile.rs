@@ -91,27 +91,26 @@ pub(crate) fn compile(file: &Path, cfg: &HwConfig, out: &Path, as_json: bool, fo
 }
 
 /// The initial memory image of a network whose tensors all have data, and its map (None for a
-/// network of shapes only). Today's element layout: each int8 value sign-extended in a 32-bit
-/// little-endian lane, one per lane, words of `memory.word_bits` (packing is issue #24).
+/// network of shapes only). Packed as numpy writes tensors (`x.tobytes()`): one byte per int8
+/// element, four little-endian bytes per int32; words of `memory.word_bits`.
 fn memory_files(net: &Network, cfg: &HwConfig) -> Option<(Vec<u8>, String)> {
     let compiled = accelgen_compiler::compile_full(net, cfg).ok()?;
     let image = accelgen_compiler::memory_image_bytes(net, cfg, &compiled.layout).ok()?;
     let lay = &compiled.layout;
     let word_bytes = (cfg.memory.word_bits / 8) as usize;
     let last = net.layers.len();
-    let raw_out = matches!(net.layers.last(), Some(accelgen_formats::Layer::Conv(c)) if c.requant.is_none());
-    let region = |name: String, at: u64, elems: u64, shape: &[usize], dtype: &str| {
-        serde_json::json!({"name": name, "offset": 4 * at, "bytes": 4 * elems, "dtype": dtype, "shape": shape})
+    let region = |name: String, i: usize, at: u64, shape: &[usize]| {
+        let dtype = if lay.elem_bytes[i] == 4 { "int32" } else { "int8" };
+        serde_json::json!({"name": name, "offset": at, "bytes": lay.sizes[i] * lay.elem_bytes[i], "dtype": dtype, "shape": shape})
     };
-    let mut regions = vec![region("input".into(), lay.input, lay.sizes[0], &net.shapes[0], "int8")];
+    let mut regions = vec![region("input".into(), 0, lay.input, &net.shapes[0])];
     for (i, layer) in net.layers.iter().enumerate() {
-        let dtype = if i + 1 == last && raw_out { "int32" } else { "int8" };
-        regions.push(region(format!("layers[{i}] ({}) output", layer.op()), lay.outputs[i], lay.sizes[i + 1], &net.shapes[i + 1], dtype));
+        regions.push(region(format!("layers[{i}] ({}) output", layer.op()), i + 1, lay.outputs[i], &net.shapes[i + 1]));
     }
     let map = serde_json::json!({
         "word_bytes": word_bytes,
         "bytes": image.len(),
-        "element_layout": "one element per 32-bit little-endian lane, int8 sign-extended (int32 as is)",
+        "element_layout": "packed: one byte per int8 element, four little-endian bytes per int32 (numpy tobytes, CHW)",
         "regions": regions,
         "input": "input",
         "output": format!("layers[{}] ({}) output", last - 1, net.layers[last - 1].op()),

@@ -30,9 +30,9 @@ use accelgen_config::HwConfig;
 use accelgen_isa::write_register;
 use rust_hdl::prelude::*;
 
-/// `accel_top` with AXI ports: W-bit memory words, L 32-bit lanes, B = W/8 bytes.
+/// `accel_top` with AXI ports: W-bit memory words, B = W/8 bytes.
 #[derive(LogicBlock)]
-pub struct AccelAxi<const W: usize, const L: usize, const B: usize> {
+pub struct AccelAxi<const W: usize, const B: usize> {
     /// Clock.
     pub aclk: Signal<In, Clock>,
     /// Reset, active low.
@@ -44,18 +44,18 @@ pub struct AccelAxi<const W: usize, const L: usize, const B: usize> {
     /// Memory.
     pub m_axi: Axi4Master<W, B>,
     /// The accelerator.
-    pub core: AccelTop<W, L>,
+    pub core: AccelTop<W, B>,
     /// The register slave.
     regs: AxiLiteRegs,
     /// The memory master.
-    mem: AxiMemMaster<W, L, B>,
+    mem: AxiMemMaster<W, B>,
     /// A bus error since the last start.
     bus_err: DFF<Bit>,
     /// The core's CTRL register and its CLEAR value.
     c_ctrl: Constant<Bits<4>>,
 }
 
-impl<const W: usize, const L: usize, const B: usize> AccelAxi<W, L, B> {
+impl<const W: usize, const B: usize> AccelAxi<W, B> {
     /// The SoC top of a validated configuration (whose `memory.word_bits` is W).
     pub fn new(cfg: &HwConfig) -> Self {
         Self::with_fault(cfg, false)
@@ -73,7 +73,7 @@ impl<const W: usize, const L: usize, const B: usize> AccelAxi<W, L, B> {
     }
 }
 
-impl<const W: usize, const L: usize, const B: usize> Logic for AccelAxi<W, L, B> {
+impl<const W: usize, const B: usize> Logic for AccelAxi<W, B> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, aclk, bus_err);
@@ -121,14 +121,14 @@ impl<const W: usize, const L: usize, const B: usize> Logic for AccelAxi<W, L, B>
     }
 }
 
-impl<const W: usize, const L: usize, const B: usize> crate::sim::Clocked for AccelAxi<W, L, B> {
+impl<const W: usize, const B: usize> crate::sim::Clocked for AccelAxi<W, B> {
     fn clock_mut(&mut self) -> &mut Signal<In, Clock> {
         &mut self.aclk
     }
 }
 
 crate::top_io!(
-    impl [const W: usize, const L: usize, const B: usize] AccelAxi<W, L, B>,
+    impl [const W: usize, const B: usize] AccelAxi<W, B>,
     inputs: [
         aresetn, s_axil.awaddr, s_axil.awvalid, s_axil.wdata, s_axil.wstrb, s_axil.wvalid, s_axil.bready, s_axil.araddr,
         s_axil.arvalid, s_axil.rready, m_axi.awready, m_axi.wready, m_axi.bid, m_axi.bresp, m_axi.bvalid, m_axi.arready,

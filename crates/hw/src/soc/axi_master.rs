@@ -1,9 +1,9 @@
 //! # AxiMemMaster: the core's memory port as an AXI4 master
 //!
 //! Each request of the core's memory port ([`MemPort`](crate::top::MemPort): word address,
-//! W-bit word, a lane enable per 32-bit lane) becomes one single-beat AXI4 transaction at byte
+//! W-bit word, a byte enable per byte) becomes one single-beat AXI4 transaction at byte
 //! address `base + addr · W/8` (`awlen`/`arlen` 0, full-width `awsize`, INCR, ID 0, cacheable
-//! and bufferable, unprivileged data access); a write's lane enables become its byte strobes.
+//! and bufferable, unprivileged data access); a write's byte enables are its strobes.
 //! Read data returns to the core in order (one ID); `rready` is the core's `rsp_ready`.
 //!
 //! Requests enter a two-entry queue; `req_ready` is "the queue is not full", a register, so no
@@ -35,9 +35,9 @@
 use crate::soc::Axi4Master;
 use rust_hdl::prelude::*;
 
-/// The AXI4 master of the core's memory port: W-bit words, L 32-bit lanes, B = W/8 bytes.
+/// The AXI4 master of the core's memory port: W-bit words, B = W/8 bytes.
 #[derive(LogicBlock)]
-pub struct AxiMemMaster<const W: usize, const L: usize, const B: usize> {
+pub struct AxiMemMaster<const W: usize, const B: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Reset, active low.
@@ -54,8 +54,8 @@ pub struct AxiMemMaster<const W: usize, const L: usize, const B: usize> {
     pub req_addr: Signal<In, Bits<26>>,
     /// Write data.
     pub req_wdata: Signal<In, Bits<W>>,
-    /// Lane enables.
-    pub req_be: Signal<In, Bits<L>>,
+    /// Byte enables (the write strobes).
+    pub req_be: Signal<In, Bits<B>>,
     /// Read data valid.
     pub rsp_valid: Signal<Out, Bit>,
     /// Read data.
@@ -86,11 +86,11 @@ pub struct AxiMemMaster<const W: usize, const L: usize, const B: usize> {
     q0_we: DFF<Bit>,
     q0_addr: DFF<Bits<26>>,
     q0_data: DFF<Bits<W>>,
-    q0_be: DFF<Bits<L>>,
+    q0_be: DFF<Bits<B>>,
     q1_we: DFF<Bit>,
     q1_addr: DFF<Bits<26>>,
     q1_data: DFF<Bits<W>>,
-    q1_be: DFF<Bits<L>>,
+    q1_be: DFF<Bits<B>>,
     push: Signal<Local, Bit>,
     pop: Signal<Local, Bit>,
     /// log2(W/8), the byte shift of a word address.
@@ -105,49 +105,37 @@ pub struct AxiMemMaster<const W: usize, const L: usize, const B: usize> {
     wr_ok: Signal<Local, Bit>,
     take_rd: Signal<Local, Bit>,
     take_wr: Signal<Local, Bit>,
-    /// The write strobes of the lane enables (each lane's bit repeated four times).
-    strb: Signal<Local, Bits<B>>,
-    lane: Vec<Signal<Local, Bits<B>>>,
-    /// Lane l's four strobes, `0xF << 4l`.
-    lane_mask: Vec<Constant<Bits<B>>>,
-    /// Lane l's bit of `req_be`, `1 << l`.
-    lane_bit: Vec<Constant<Bits<L>>>,
-    acc: Vec<Signal<Local, Bits<B>>>,
 }
 
-impl<const W: usize, const L: usize, const B: usize> AxiMemMaster<W, L, B> {
-    /// The master (W = 32·L, B = W/8, W in 32, 64, 128).
+impl<const W: usize, const B: usize> AxiMemMaster<W, B> {
+    /// The master (B = W/8, W in 32, 64, 128).
     pub fn new() -> Self {
         Self::with_fault(false)
     }
 
     /// The master, with the built-in AR fault when `drop_valid` (tests of the protocol checker).
     pub fn with_fault(drop_valid: bool) -> Self {
-        assert!(W == 32 * L && B * 8 == W && matches!(W, 32 | 64 | 128), "AXI master: W = 32·L = 8·B, W in 32, 64, 128");
+        assert!(B * 8 == W && matches!(W, 32 | 64 | 128), "AXI master: W = 8·B, W in 32, 64, 128");
         let shift = B.trailing_zeros() as u64;
         block_with_defaults!(AxiMemMaster {
             shift: Constant::new(shift.into()),
             size: Constant::new(shift.into()),
-            lane: crate::vec_of(L),
-            lane_mask: (0..L).map(|l| Constant::new((0xFu64 << (4 * l)).into())).collect(),
-            lane_bit: (0..L).map(|l| Constant::new((1u64 << l).into())).collect(),
             fault_drop: drop_valid.then(|| Constant::new(true)).into_iter().collect(),
-            acc: crate::vec_of(L),
         } defaults {
             clock, rstn, base, req_valid, req_ready, req_we, req_addr, req_wdata, req_be, rsp_valid, rsp_data, rsp_ready, m_axi, wr_idle, idle, err,
             ar_v, ar_addr, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q0_we, q0_addr, q0_data, q0_be, q1_we, q1_addr,
-            q1_data, q1_be, push, pop, addr, rd_ok, wr_ok, take_rd, take_wr, strb,
+            q1_data, q1_be, push, pop, addr, rd_ok, wr_ok, take_rd, take_wr,
         })
     }
 }
 
-impl<const W: usize, const L: usize, const B: usize> Default for AxiMemMaster<W, L, B> {
+impl<const W: usize, const B: usize> Default for AxiMemMaster<W, B> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const W: usize, const L: usize, const B: usize> Logic for AxiMemMaster<W, L, B> {
+impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
@@ -155,22 +143,6 @@ impl<const W: usize, const L: usize, const B: usize> Logic for AxiMemMaster<W, L
             q1_addr, q1_data, q1_be
         );
         self.addr.next = self.base.val() + (bit_cast::<32, 26>(self.q0_addr.q.val()) << self.shift.val());
-        // Lane l's enable as strobes 4l..4l+3, ORed along a chain (`acc[l]`: lanes 0..=l).
-        for l in 0..self.lane.len() {
-            self.lane[l].next = 0.into();
-            // (A mask, not a bit select: with one lane `be` is a scalar in the Verilog.)
-            if (self.q0_be.q.val() & self.lane_bit[l].val()).any() {
-                self.lane[l].next = self.lane_mask[l].val();
-            }
-        }
-        self.acc[0].next = self.lane[0].val();
-        for l in 1..self.lane.len() {
-            self.acc[l].next = self.acc[l - 1].val() | self.lane[l].val();
-        }
-        // (One iteration: binds the last lane's index.)
-        for last in (self.lane.len() - 1)..self.lane.len() {
-            self.strb.next = self.acc[last].val();
-        }
         // A read waits for every write to be answered; a write for room in both channels.
         self.idle.next = !self.wr_out.q.val().any() & !self.aw_v.q.val() & !self.w_v.q.val();
         self.wr_idle.next = self.idle.val() & !self.q_n.q.val().any();
@@ -232,7 +204,7 @@ impl<const W: usize, const L: usize, const B: usize> Logic for AxiMemMaster<W, L
             self.aw_addr.d.next = self.addr.val();
             self.w_v.d.next = true;
             self.w_data.d.next = self.q0_data.q.val();
-            self.w_strb.d.next = self.strb.val();
+            self.w_strb.d.next = self.q0_be.q.val();
         }
         if self.take_wr.val() & !self.m_axi.bvalid.val() {
             self.wr_out.d.next = self.wr_out.q.val() + 1;
@@ -283,7 +255,7 @@ impl<const W: usize, const L: usize, const B: usize> Logic for AxiMemMaster<W, L
     }
 }
 
-crate::clocked!(impl[const W: usize, const L: usize, const B: usize] AxiMemMaster<W, L, B>);
+crate::clocked!(impl[const W: usize, const B: usize] AxiMemMaster<W, B>);
 
 #[cfg(test)]
 mod tests {
@@ -304,29 +276,29 @@ mod tests {
     /// The core side issues random reads and writes (valid held until ready, as the data mover
     /// does) to a 64-bit AXI memory whose every ready and response comes after random delays.
     /// Every read returns what sequential execution of the requests gives, in request order;
-    /// addresses are MEM_BASE plus the word offset; strobes are the lane enables; each channel
+    /// addresses are MEM_BASE plus the word offset; strobes are the byte enables; each channel
     /// holds valid with a stable payload until ready; `wr_idle` comes after the last write's
-    /// response.
+    /// response. The core takes read data at random (`rsp_ready`, AXI's `rready`).
     #[test]
     fn requests_become_single_beat_axi_transactions_in_order() {
         const WORDS: u64 = 16;
         let mut rng = Rng::from_env("axi-master", 2);
         let base = 0x1000_0000u64 + 8 * rng.below(1 << 16);
-        // (write, word, data, lane enables)
+        // (write, word, data, byte enables)
         let reqs: Vec<(bool, u64, u64, u64)> = (0..400)
-            .map(|_| (rng.below(2) == 0, rng.below(WORDS), (rng.next() as u64) << 32 | rng.next() as u64, 1 + rng.below(3)))
+            .map(|_| (rng.below(2) == 0, rng.below(WORDS), (rng.next() as u64) << 32 | rng.next() as u64, rng.below(256)))
             .collect();
         let mut want_reads = VecDeque::new();
         let mut model = vec![0u64; WORDS as usize];
         for &(we, a, d, be) in &reqs {
-            let mask = (if be & 1 == 1 { 0xFFFF_FFFFu64 } else { 0 }) | (if be & 2 == 2 { 0xFFFF_FFFF << 32 } else { 0 });
+            let mask: u64 = (0..8).filter(|i| be >> i & 1 == 1).map(|i| 0xFFu64 << (8 * i)).sum();
             if we {
                 model[a as usize] = model[a as usize] & !mask | d & mask;
             } else {
                 want_reads.push_back(model[a as usize]);
             }
         }
-        let mut h = Harness::new(AxiMemMaster::<64, 2, 8>::new()).unwrap();
+        let mut h = Harness::new(AxiMemMaster::<64, 8>::new()).unwrap();
         let mut mem = vec![0u64; WORDS as usize];
         let (mut r_q, mut aw_q, mut w_q, mut b_q): (VecDeque<(u64, u64)>, VecDeque<u64>, VecDeque<(u64, u64)>, VecDeque<u64>) = Default::default();
         let (mut next, mut held, mut reads_seen) = (0usize, Held::default(), 0usize);
@@ -336,7 +308,8 @@ mod tests {
             let u = &mut h.uut;
             u.rstn.next = true;
             u.base.next = base.into();
-            u.rsp_ready.next = true;
+            let ready = rng.below(4) != 0;
+            u.rsp_ready.next = ready;
             let (we, a, d, be) = reqs.get(next).copied().unwrap_or((false, 0, 0, 0));
             u.req_valid.next = next < reqs.len();
             u.req_we.next = we;
@@ -391,7 +364,7 @@ mod tests {
                 w_q.pop_front();
                 b_q.push_back(addr);
             }
-            if rvalid {
+            if rvalid && ready {
                 r_q.pop_front();
                 rvalid = false;
             }
@@ -399,7 +372,7 @@ mod tests {
                 b_q.pop_front();
                 bvalid = false;
             }
-            if u.rsp_valid.val() {
+            if u.rsp_valid.val() && ready {
                 let want = want_reads.pop_front().expect("no read outstanding");
                 assert_eq!(PortValue::get_u64(&u.rsp_data.val()), want, "cycle {t}: read {reads_seen}");
                 reads_seen += 1;

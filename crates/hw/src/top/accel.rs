@@ -51,7 +51,7 @@ use crate::top::{ConvRegs, MemPort, DataMover, DataMoverParams, Dispatcher, Inst
 use accelgen_config::HwConfig;
 use rust_hdl::prelude::*;
 
-/// The integrated accelerator, with memory words of W bits (L 32-bit lanes: `memory.word_bits`).
+/// The integrated accelerator, with memory words of W bits (L = W/8 byte enables: `memory.word_bits`).
 #[derive(LogicBlock)]
 pub struct AccelTop<const W: usize, const L: usize> {
     /// Clock.
@@ -200,6 +200,8 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.mover.g_len.next = self.disp.g_len.val();
         self.mover.g_stride.next = self.disp.g_stride.val();
         self.mover.g_half.next = self.disp.g_half.val();
+        // Without requantization the conv output is int32 sums: stored four bytes each.
+        self.mover.g_raw.next = !self.cregs.p_rq_en.val();
         self.mover.g_fw.next = self.pool.fw.val();
         self.mover.g_fph.next = self.pool.fph.val();
         self.mover.g_hbw.next = self.pool.hbw.val();

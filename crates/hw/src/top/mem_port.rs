@@ -7,8 +7,8 @@
 //! Requests: `req_valid`/`req_ready`, `req_we` with `req_wdata` and the lane enables `req_be`
 //! for a write, `req_addr` a word address. Read responses in request order:
 //! `rsp_valid`/`rsp_ready`, `rsp_data`. `rsp_err`: the memory answered some request with an
-//! error (any time; the program stops with error code 7, `ERR_BUS`). W bits per word, L 32-bit
-//! lanes.
+//! error (any time; the program stops with error code 7, `ERR_BUS`). W bits per word, L = W/8
+//! byte enables (memory is byte-addressed and packed, docs/isa.md).
 
 use rust_hdl::prelude::*;
 
@@ -25,7 +25,7 @@ pub struct MemPort<const W: usize, const L: usize> {
     pub req_addr: Signal<Out, Bits<26>>,
     /// Write data.
     pub req_wdata: Signal<Out, Bits<W>>,
-    /// Lane enables of a write.
+    /// Byte enables of a write.
     pub req_be: Signal<Out, Bits<L>>,
     /// A read response.
     pub rsp_valid: Signal<In, Bit>,

@@ -1,99 +1,271 @@
 //! # ExtCursor: the data mover's external-memory side
 //!
-//! Two cursors over a transfer's external element addresses, `words` elements from `addr` in
-//! chunks of `len` elements `stride` apart: the request cursor (the element of the next request)
-//! and the response cursor (the element of the next read response; responses come in request
-//! order). Memory words hold L 32-bit lanes: a request's word address is its element address
-//! divided by L, a write enables only its element's lane, and a response's element is taken from
-//! the lane its element address names.
+//! Two cursors over a transfer's external elements, `words` elements from byte address `addr`
+//! in chunks of `len` elements `stride` bytes apart: the request cursor (the element of the next
+//! request) and the response cursor (the element of the next read response; responses come in
+//! request order). Memory is packed (docs/isa.md): an element is one byte (int8), or four
+//! little-endian bytes for `s_wide` (int32 bias); words of W bits hold L = W/8 bytes, so a word
+//! address is the byte address divided by L, and an element's byte lane is the rest.
+//!
+//! **One bus word per run of elements in it.** Consecutive elements in one word share one
+//! access: a load requests a word only for an element whose word differs from the previous
+//! element's (or the first), and the response cursor takes such an element from a new response,
+//! every other from the word it holds (`req_need`, `rsp_need`). A store merges its elements
+//! into a word buffer and writes the word, with the byte enables of every element merged, at
+//! the last element of the word (the next element's word differs, or none is left). A chunk
+//! that starts inside a word the previous chunk ended in is one more access of that word.
 //!
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
 //! | `start` | in | 1 | a transfer starts: both cursors at `s_addr`, `s_words` requests left (0 with `s_copy`) |
-//! | `s_addr`, `s_stride` | in | 26 | first element address, chunk stride |
+//! | `s_addr`, `s_stride` | in | 26 | first element's byte address, chunk stride in bytes |
 //! | `s_words` | in | 20 | elements |
 //! | `s_copy` | in | 1 | an on-chip copy: no request |
-//! | `s_len` | in | 20 | chunk length |
-//! | `w_elem` | in | 32 | the element a write request carries |
-//! | `req_fire` | in | 1 | a request was accepted: step the request cursor |
-//! | `rsp_take` | in | 1 | a response was taken: step the response cursor |
+//! | `s_store` | in | 1 | a store: merge elements into words |
+//! | `s_wide` | in | 1 | four-byte elements |
+//! | `s_len` | in | 20 | chunk length (elements) |
+//! | `w_elem` | in | 32 | the element a store's current request carries |
+//! | `req_fire` | in | 1 | the request cursor's element moved: step it (a bus request went with it if `req_need`) |
+//! | `rsp_take` | in | 1 | the response cursor's element was taken: step it (with a response if `rsp_need`) |
 //! | `rsp_data` | in | W | the response's word |
-//! | `pending` | out | 1 | requests are left |
-//! | `req_addr` | out | 26 | word address of the next request |
-//! | `req_be` | out | L | one-hot lane of the next request's element |
-//! | `req_wdata` | out | W | `w_elem` in every lane (`req_be` picks the one written) |
-//! | `rsp_elem` | out | 32 | the response's element |
+//! | `pending` | out | 1 | elements are left on the request side |
+//! | `req_need` | out | 1 | the current element needs a bus request |
+//! | `req_addr` | out | 26 | word address of the current element |
+//! | `req_be` | out | L | byte enables: the merged elements' and the current one's |
+//! | `req_wdata` | out | W | the merged elements and the current one, each in its bytes |
+//! | `rsp_need` | out | 1 | the response cursor's element needs a new response word |
+//! | `rsp_elem` | out | 32 | the element (from the response or the held word), int8 sign-extended |
 
 use rust_hdl::prelude::*;
 
-/// The external-side cursors for words of W bits holding L 32-bit lanes.
+/// The combinational side of [`ExtCursor`]: every output and the values its registers take,
+/// from the registers and the data inputs alone. (A block of its own: the cursor's update reads
+/// `req_fire` and `rsp_take`, which the mover forms from `req_need` and `rsp_need`; computed in
+/// the same always block, Verilator would see a combinational loop through the mover.)
+#[derive(LogicBlock)]
+pub struct ExtComb<const W: usize, const L: usize> {
+    /// The registers (see [`ExtCursor`]).
+    pub wide: Signal<In, Bit>,
+    pub store: Signal<In, Bit>,
+    pub len: Signal<In, Bits<20>>,
+    pub stride: Signal<In, Bits<26>>,
+    pub e_base: Signal<In, Bits<26>>,
+    pub e_off: Signal<In, Bits<20>>,
+    pub e_left: Signal<In, Bits<20>>,
+    pub e_prev: Signal<In, Bits<26>>,
+    pub e_first: Signal<In, Bit>,
+    pub wbuf: Signal<In, Bits<W>>,
+    pub wbe: Signal<In, Bits<L>>,
+    pub r_base: Signal<In, Bits<26>>,
+    pub r_off: Signal<In, Bits<20>>,
+    pub r_prev: Signal<In, Bits<26>>,
+    pub r_first: Signal<In, Bit>,
+    pub hold: Signal<In, Bits<W>>,
+    /// The data inputs.
+    pub w_elem: Signal<In, Bits<32>>,
+    pub rsp_data: Signal<In, Bits<W>>,
+    /// The outputs (see [`ExtCursor`]); `e_word`, `r_word`: the current elements' words;
+    /// `r_src`: the word the response cursor's element is in.
+    pub req_need: Signal<Out, Bit>,
+    pub e_word: Signal<Out, Bits<26>>,
+    pub req_be: Signal<Out, Bits<L>>,
+    pub req_wdata: Signal<Out, Bits<W>>,
+    pub rsp_need: Signal<Out, Bit>,
+    pub r_word: Signal<Out, Bits<26>>,
+    pub r_src: Signal<Out, Bits<W>>,
+    pub rsp_elem: Signal<Out, Bits<32>>,
+    /// The byte-lane bits of an address, the word-address shift, the enables of one byte and of
+    /// four, the sign extension of a byte.
+    lane_mask: Constant<Bits<26>>,
+    lshift: Constant<Bits<26>>,
+    be_byte: Constant<Bits<L>>,
+    be_wide: Constant<Bits<L>>,
+    sext: Constant<Bits<32>>,
+    /// Request side: the element's byte address, the next element's, its lane's bit shift, its
+    /// enables, its data at lane 0.
+    ea: Signal<Local, Bits<26>>,
+    ea_next: Signal<Local, Bits<26>>,
+    e_sh: Signal<Local, Bits<26>>,
+    e_be: Signal<Local, Bits<L>>,
+    e_data: Signal<Local, Bits<W>>,
+    /// Byte lane l's address bits (l), and those of the four-byte lane starting at byte 4l, for
+    /// l ≥ 1 (entry l − 1; lane 0 is the default).
+    lane_id: Vec<Constant<Bits<26>>>,
+    quad_id: Vec<Constant<Bits<26>>>,
+    /// Response side: the element's byte address and lane, its byte, the four bytes from its
+    /// lane (a mux per lane: every bit of the word is used), its byte sign-extended.
+    ra: Signal<Local, Bits<26>>,
+    r_lane: Signal<Local, Bits<26>>,
+    r_b8: Signal<Local, Bits<8>>,
+    r_b32: Signal<Local, Bits<32>>,
+    r_byte: Signal<Local, Bits<32>>,
+}
+
+impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
+    fn default() -> Self {
+        assert!(matches!(L, 4 | 8 | 16) && W == 8 * L, "external words of 32, 64 or 128 bits, L = W/8 bytes");
+        block_with_defaults!(ExtComb {
+            lane_mask: Constant::new(((L - 1) as u64).into()),
+            lshift: Constant::new(u64::from(L.trailing_zeros()).into()),
+            be_byte: Constant::new(1u64.into()),
+            be_wide: Constant::new(0xFu64.into()),
+            sext: Constant::new(0xFFFF_FF00u64.into()),
+            lane_id: (1..L as u64).map(|l| Constant::new(l.into())).collect(),
+            quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
+        } defaults {
+            wide, store, len, stride, e_base, e_off, e_left, e_prev, e_first, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
+            w_elem, rsp_data, req_need, e_word, req_be, req_wdata, rsp_need, r_word, r_src, rsp_elem,
+            ea, ea_next, e_sh, e_be, e_data, ra, r_lane, r_b8, r_b32, r_byte,
+        })
+    }
+}
+
+impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // ---- Request side.
+        if self.wide.val() {
+            self.ea.next = self.e_base.val() + (bit_cast::<26, 20>(self.e_off.val()) << 2);
+        } else {
+            self.ea.next = self.e_base.val() + bit_cast::<26, 20>(self.e_off.val());
+        }
+        if self.e_off.val() + 1 == self.len.val() {
+            self.ea_next.next = self.e_base.val() + self.stride.val();
+        } else if self.wide.val() {
+            self.ea_next.next = self.ea.val() + 4;
+        } else {
+            self.ea_next.next = self.ea.val() + 1;
+        }
+        self.e_word.next = self.ea.val() >> self.lshift.val();
+        self.e_sh.next = (self.ea.val() & self.lane_mask.val()) << 3;
+        if self.wide.val() {
+            self.e_be.next = self.be_wide.val() << (self.ea.val() & self.lane_mask.val());
+            self.e_data.next = bit_cast::<W, 32>(self.w_elem.val());
+        } else {
+            self.e_be.next = self.be_byte.val() << (self.ea.val() & self.lane_mask.val());
+            self.e_data.next = bit_cast::<W, 8>(self.w_elem.val().get_bits::<8>(0));
+        }
+        self.req_be.next = self.wbe.val() | self.e_be.val();
+        self.req_wdata.next = self.wbuf.val() | (self.e_data.val() << self.e_sh.val());
+        if self.store.val() {
+            self.req_need.next = (self.e_left.val() == 1) | ((self.ea_next.val() >> self.lshift.val()) != self.e_word.val());
+        } else {
+            self.req_need.next = self.e_first.val() | (self.e_word.val() != self.e_prev.val());
+        }
+
+        // ---- Response side.
+        if self.wide.val() {
+            self.ra.next = self.r_base.val() + (bit_cast::<26, 20>(self.r_off.val()) << 2);
+        } else {
+            self.ra.next = self.r_base.val() + bit_cast::<26, 20>(self.r_off.val());
+        }
+        self.r_word.next = self.ra.val() >> self.lshift.val();
+        self.rsp_need.next = self.r_first.val() | (self.r_word.val() != self.r_prev.val());
+        if self.rsp_need.val() {
+            self.r_src.next = self.rsp_data.val();
+        } else {
+            self.r_src.next = self.hold.val();
+        }
+        self.r_lane.next = self.ra.val() & self.lane_mask.val();
+        self.r_b8.next = self.r_src.val().get_bits::<8>(0);
+        for l in 0..self.lane_id.len() {
+            if self.r_lane.val() == self.lane_id[l].val() {
+                self.r_b8.next = self.r_src.val().get_bits::<8>(8 * l + 8);
+            }
+        }
+        self.r_b32.next = self.r_src.val().get_bits::<32>(0);
+        for q in 0..self.quad_id.len() {
+            if self.r_lane.val() == self.quad_id[q].val() {
+                self.r_b32.next = self.r_src.val().get_bits::<32>(32 * q + 32);
+            }
+        }
+        self.r_byte.next = bit_cast::<32, 8>(self.r_b8.val());
+        if self.wide.val() {
+            self.rsp_elem.next = self.r_b32.val();
+        } else if self.r_b8.val().get_bit(7) {
+            self.rsp_elem.next = self.r_byte.val() | self.sext.val();
+        } else {
+            self.rsp_elem.next = self.r_byte.val();
+        }
+    }
+}
+
+/// The external-side cursors for words of W bits, L = W/8 bytes.
 #[derive(LogicBlock)]
 pub struct ExtCursor<const W: usize, const L: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// A transfer starts.
     pub start: Signal<In, Bit>,
-    /// First element address.
+    /// First element's byte address.
     pub s_addr: Signal<In, Bits<26>>,
     /// Elements.
     pub s_words: Signal<In, Bits<20>>,
-    /// Chunk stride.
+    /// Chunk stride (bytes).
     pub s_stride: Signal<In, Bits<26>>,
     /// An on-chip copy.
     pub s_copy: Signal<In, Bit>,
+    /// A store.
+    pub s_store: Signal<In, Bit>,
+    /// Four-byte elements.
+    pub s_wide: Signal<In, Bit>,
     /// Chunk length.
     pub s_len: Signal<In, Bits<20>>,
     /// The element a write request carries.
     pub w_elem: Signal<In, Bits<32>>,
-    /// A request was accepted.
+    /// The request cursor's element moved.
     pub req_fire: Signal<In, Bit>,
-    /// A response was taken.
+    /// The response cursor's element was taken.
     pub rsp_take: Signal<In, Bit>,
     /// The response's word.
     pub rsp_data: Signal<In, Bits<W>>,
-    /// Requests are left.
+    /// Elements are left on the request side.
     pub pending: Signal<Out, Bit>,
-    /// Word address of the next request.
+    /// The current element needs a bus request.
+    pub req_need: Signal<Out, Bit>,
+    /// Word address of the current element.
     pub req_addr: Signal<Out, Bits<26>>,
-    /// Lane enable of the next request.
+    /// Byte enables of the request.
     pub req_be: Signal<Out, Bits<L>>,
-    /// Write data of the next request.
+    /// Write data of the request.
     pub req_wdata: Signal<Out, Bits<W>>,
+    /// The response cursor's element needs a new response word.
+    pub rsp_need: Signal<Out, Bit>,
     /// The response's element.
     pub rsp_elem: Signal<Out, Bits<32>>,
-    /// The element address's lane bits (0 with one lane), the word-address shift, the one-hot
-    /// enables of lanes 0 and 1.
-    lane_mask: Constant<Bits<26>>,
-    lshift: Constant<Bits<26>>,
-    be0: Constant<Bits<L>>,
-    be1: Constant<Bits<L>>,
-    /// Chunk length and stride.
+    /// The combinational side.
+    comb: ExtComb<W, L>,
+    /// The transfer: chunk length, stride, four-byte elements, a store.
     len: DFF<Bits<20>>,
     stride: DFF<Bits<26>>,
-    /// Request cursor: chunk base, offset in the chunk, requests left.
+    wide: DFF<Bit>,
+    store: DFF<Bit>,
+    /// Request cursor: chunk base, offset in the chunk, elements left; the previous element's
+    /// word, none yet; the merged store word and its enables.
     e_base: DFF<Bits<26>>,
     e_off: DFF<Bits<20>>,
     e_left: DFF<Bits<20>>,
-    /// Response cursor: chunk base, offset.
+    e_prev: DFF<Bits<26>>,
+    e_first: DFF<Bit>,
+    wbuf: DFF<Bits<W>>,
+    wbe: DFF<Bits<L>>,
+    /// Response cursor: chunk base, offset; the previous element's word, none yet; the word held.
     r_base: DFF<Bits<26>>,
     r_off: DFF<Bits<20>>,
-    /// Element addresses of the next request and the next response.
-    ea: Signal<Local, Bits<26>>,
-    ra: Signal<Local, Bits<26>>,
+    r_prev: DFF<Bits<26>>,
+    r_first: DFF<Bit>,
+    hold: DFF<Bits<W>>,
 }
 
 impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
     fn default() -> Self {
-        assert!((L == 1 || L == 2) && W == 32 * L, "32-bit lanes, one or two per word");
         block_with_defaults!(ExtCursor {
-            lane_mask: Constant::new(((L - 1) as u64).into()),
-            lshift: Constant::new(((L - 1) as u64).into()),
-            be0: Constant::new(1u64.into()),
-            be1: Constant::new(((1u64 << (L - 1)) & !1).into()),
+            comb: ExtComb::default(),
         } defaults {
-            clock, start, s_addr, s_words, s_stride, s_copy, s_len, w_elem, req_fire, rsp_take,
-            rsp_data, pending, req_addr, req_be, req_wdata, rsp_elem, len, stride, e_base, e_off, e_left, r_base, r_off, ea, ra,
+            clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, w_elem, req_fire, rsp_take,
+            rsp_data, pending, req_need, req_addr, req_be, req_wdata, rsp_need, rsp_elem, len, stride, wide, store,
+            e_base, e_off, e_left, e_prev, e_first, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
         })
     }
 }
@@ -101,22 +273,43 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
 impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, len, stride, e_base, e_off, e_left, r_base, r_off);
+        dff_setup!(self, clock, len, stride, wide, store, e_base, e_off, e_left, e_prev, e_first, wbuf, wbe, r_base, r_off, r_prev, r_first, hold);
+        self.comb.wide.next = self.wide.q.val();
+        self.comb.store.next = self.store.q.val();
+        self.comb.len.next = self.len.q.val();
+        self.comb.stride.next = self.stride.q.val();
+        self.comb.e_base.next = self.e_base.q.val();
+        self.comb.e_off.next = self.e_off.q.val();
+        self.comb.e_left.next = self.e_left.q.val();
+        self.comb.e_prev.next = self.e_prev.q.val();
+        self.comb.e_first.next = self.e_first.q.val();
+        self.comb.wbuf.next = self.wbuf.q.val();
+        self.comb.wbe.next = self.wbe.q.val();
+        self.comb.r_base.next = self.r_base.q.val();
+        self.comb.r_off.next = self.r_off.q.val();
+        self.comb.r_prev.next = self.r_prev.q.val();
+        self.comb.r_first.next = self.r_first.q.val();
+        self.comb.hold.next = self.hold.q.val();
+        self.comb.w_elem.next = self.w_elem.val();
+        self.comb.rsp_data.next = self.rsp_data.val();
         self.pending.next = self.e_left.q.val().any();
-        self.ea.next = self.e_base.q.val() + bit_cast::<26, 20>(self.e_off.q.val());
-        self.req_addr.next = self.ea.val() >> self.lshift.val();
-        self.req_be.next = self.be0.val();
-        if (self.ea.val() & self.lane_mask.val()).any() {
-            self.req_be.next = self.be1.val();
-        }
-        // The element in every lane (a loop of L − 1 iterations: rust-hdl has no `if` on a
-        // generic constant).
-        self.req_wdata.next = bit_cast::<W, 32>(self.w_elem.val());
-        for _l in 1..self.lanes() {
-            self.req_wdata.next = self.req_wdata.val() | (bit_cast::<W, 32>(self.w_elem.val()) << 32);
-        }
+        self.req_need.next = self.comb.req_need.val();
+        self.req_addr.next = self.comb.e_word.val();
+        self.req_be.next = self.comb.req_be.val();
+        self.req_wdata.next = self.comb.req_wdata.val();
+        self.rsp_need.next = self.comb.rsp_need.val();
+        self.rsp_elem.next = self.comb.rsp_elem.val();
         if self.req_fire.val() {
             self.e_left.d.next = self.e_left.q.val() - 1;
+            self.e_prev.d.next = self.comb.e_word.val();
+            self.e_first.d.next = false;
+            if self.comb.req_need.val() {
+                self.wbuf.d.next = 0.into();
+                self.wbe.d.next = 0.into();
+            } else {
+                self.wbuf.d.next = self.comb.req_wdata.val();
+                self.wbe.d.next = self.comb.req_be.val();
+            }
             if self.e_off.q.val() + 1 == self.len.q.val() {
                 self.e_off.d.next = 0.into();
                 self.e_base.d.next = self.e_base.q.val() + self.stride.q.val();
@@ -124,16 +317,10 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
                 self.e_off.d.next = self.e_off.q.val() + 1;
             }
         }
-        self.ra.next = self.r_base.q.val() + bit_cast::<26, 20>(self.r_off.q.val());
-        self.rsp_elem.next = self.rsp_data.val().get_bits::<32>(0);
-        // Lane 1, if the word has one (a loop of L − 1 iterations: rust-hdl has no `if` on a
-        // generic constant).
-        for l in 1..self.lanes() {
-            if (self.ra.val() & self.lane_mask.val()).any() {
-                self.rsp_elem.next = self.rsp_data.val().get_bits::<32>(32 * l);
-            }
-        }
         if self.rsp_take.val() {
+            self.hold.d.next = self.comb.r_src.val();
+            self.r_prev.d.next = self.comb.r_word.val();
+            self.r_first.d.next = false;
             if self.r_off.q.val() + 1 == self.len.q.val() {
                 self.r_off.d.next = 0.into();
                 self.r_base.d.next = self.r_base.q.val() + self.stride.q.val();
@@ -144,22 +331,21 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         if self.start.val() {
             self.len.d.next = self.s_len.val();
             self.stride.d.next = self.s_stride.val();
+            self.wide.d.next = self.s_wide.val();
+            self.store.d.next = self.s_store.val();
             self.e_base.d.next = self.s_addr.val();
             self.e_off.d.next = 0.into();
+            self.e_first.d.next = true;
+            self.wbuf.d.next = 0.into();
+            self.wbe.d.next = 0.into();
             self.r_base.d.next = self.s_addr.val();
             self.r_off.d.next = 0.into();
+            self.r_first.d.next = true;
             self.e_left.d.next = self.s_words.val();
             if self.s_copy.val() {
                 self.e_left.d.next = 0.into();
             }
         }
-    }
-}
-
-impl<const W: usize, const L: usize> ExtCursor<W, L> {
-    /// Lanes per word.
-    pub fn lanes(&self) -> usize {
-        L
     }
 }
 
@@ -169,67 +355,129 @@ crate::clocked!(impl[const W: usize, const L: usize] ExtCursor<W, L>);
 mod tests {
     use super::*;
     use crate::testutil::Rng;
+    use std::collections::VecDeque;
 
-    /// Element address of element i of a transfer (docs/isa.md: chunks of `len` elements,
-    /// `stride` apart).
-    fn element(addr: u64, i: u64, len: u64, stride: u64) -> u64 {
-        addr + (i / len) * stride + i % len
+    /// Byte address of element i of a transfer of `size`-byte elements (docs/isa.md: chunks of
+    /// `len` elements, `stride` bytes apart).
+    fn element(addr: u64, i: u64, len: u64, stride: u64, size: u64) -> u64 {
+        addr + (i / len) * stride + (i % len) * size
+    }
+
+    /// The word of `mem` at word address `w` (L bytes, little-endian).
+    fn word<const L: usize>(mem: &[u8], w: u64) -> u128 {
+        (0..L).fold(0u128, |acc, b| acc | u128::from(mem[w as usize * L + b]) << (8 * b))
+    }
+
+    /// One random transfer against a memory of random bytes, with random request and response
+    /// timing: every request's need, word address and (stores) merged bytes and enables, every
+    /// response element's value; the memory after a store equals the elements written in order.
+    fn transfer<const W: usize, const L: usize>(h: &mut crate::sim::Harness<ExtCursor<W, L>>, rng: &mut Rng, store: bool, wide: bool) {
+        let size = if wide { 4 } else { 1 };
+        let len = 1 + rng.below(9);
+        let words = len * (1 + rng.below(4));
+        // Chunks may overlap a word the previous one ended in, or start anywhere.
+        let stride = if wide { 4 * (len + rng.below(3)) } else { len + rng.below(2 * L as u64) };
+        let addr = if wide { 4 * rng.below(64) } else { rng.below(256) };
+        let mut mem: Vec<u8> = (0..1024).map(|_| rng.below(256) as u8).collect();
+        let mut want = mem.clone();
+        let elems: Vec<u32> = (0..words).map(|_| rng.below(1 << 32) as u32).collect();
+        let at = |i: u64| element(addr, i, len, stride, size);
+        if store {
+            for (i, &e) in elems.iter().enumerate() {
+                let a = at(i as u64) as usize;
+                want[a..a + size as usize].copy_from_slice(&e.to_le_bytes()[..size as usize]);
+            }
+        }
+        let u = &mut h.uut;
+        u.start.next = true;
+        u.s_addr.next = addr.into();
+        u.s_words.next = words.into();
+        u.s_stride.next = stride.into();
+        u.s_copy.next = false;
+        u.s_store.next = store;
+        u.s_wide.next = wide;
+        u.s_len.next = len.into();
+        u.req_fire.next = false;
+        u.rsp_take.next = false;
+        h.step().unwrap();
+        h.uut.start.next = false;
+        let (mut req, mut rsp) = (0u64, 0u64);
+        let mut queue: VecDeque<u128> = VecDeque::new();
+        let word_of = |i: u64| at(i) / L as u64;
+        while req < words || (!store && rsp < words) {
+            let fire = req < words && rng.below(2) == 0;
+            let u = &mut h.uut;
+            u.w_elem.next = elems.get(req as usize).copied().map_or(0u64, u64::from).into();
+            u.req_fire.next = fire;
+            u.rsp_data.next = Bits::<W>::from(0u64);
+            let front = queue.front().copied();
+            if let Some(d) = front {
+                let mut v = Bits::<W>::default();
+                for b in 0..L {
+                    v.set_bits::<8>(8 * b, ((d >> (8 * b)) as u64 & 0xFF).into());
+                }
+                u.rsp_data.next = v;
+            }
+            h.settle().unwrap();
+            let u = &h.uut;
+            assert_eq!(u.pending.val(), req < words, "request {req} of {words}");
+            let mut need_rsp = false;
+            if req < words {
+                let need = if store { req + 1 == words || word_of(req + 1) != word_of(req) } else { req == 0 || word_of(req) != word_of(req - 1) };
+                assert_eq!(u.req_need.val(), need, "request {req}: need (store {store}, wide {wide})");
+                assert_eq!(u.req_addr.val().index() as u64, word_of(req), "request {req}: word");
+                if fire && need {
+                    if store {
+                        let (be, data) = (u.req_be.val().index() as u64, u.req_wdata.val());
+                        for b in 0..L {
+                            if be >> b & 1 == 1 {
+                                mem[word_of(req) as usize * L + b] = data.get_bits::<8>(8 * b).index() as u8;
+                            }
+                        }
+                    } else {
+                        queue.push_back(word::<L>(&mem, word_of(req)));
+                    }
+                }
+            }
+            let take = !store && rsp < req && rng.below(2) == 0 && (!u.rsp_need.val() || !queue.is_empty());
+            if !store && rsp < words {
+                assert_eq!(u.rsp_need.val(), rsp == 0 || word_of(rsp) != word_of(rsp - 1), "response {rsp}: need");
+                if take {
+                    need_rsp = u.rsp_need.val();
+                    let a = at(rsp) as usize;
+                    let v = if wide { u32::from_le_bytes(mem[a..a + 4].try_into().unwrap()) } else { mem[a] as i8 as i32 as u32 };
+                    assert_eq!(u.rsp_elem.val().index() as u32, v, "response {rsp} (wide {wide})");
+                }
+            }
+            h.uut.rsp_take.next = take;
+            h.step().unwrap();
+            if need_rsp {
+                queue.pop_front();
+            }
+            req += u64::from(fire);
+            rsp += u64::from(take);
+        }
+        assert!(queue.is_empty(), "every response word taken");
+        if store {
+            assert_eq!(mem, want, "memory after the store (wide {wide})");
+        }
     }
 
     fn check<const W: usize, const L: usize>(seed: u64) {
         let mut rng = Rng::from_env("ext-cursor", seed);
         let mut h = crate::sim::Harness::new(ExtCursor::<W, L>::default()).unwrap();
-        for _ in 0..20 {
-            let addr = rng.below(1 << 20);
-            let len = 1 + rng.below(9);
-            let words = len * (1 + rng.below(4));
-            let stride = len + rng.below(5);
-            let u = &mut h.uut;
-            u.start.next = true;
-            u.s_addr.next = addr.into();
-            u.s_words.next = words.into();
-            u.s_stride.next = stride.into();
-            u.s_copy.next = false;
-            u.s_len.next = len.into();
-            u.req_fire.next = false;
-            u.rsp_take.next = false;
-            h.step().unwrap();
-            h.uut.start.next = false;
-            let (mut req, mut rsp) = (0u64, 0u64);
-            while rsp < words {
-                let fire = req < words && rng.below(2) == 0;
-                let take = rsp < req && rng.below(2) == 0;
-                let data: u64 = rng.below(1 << 32) | (rng.below(1 << 32) << 32);
-                let elem = rng.below(1 << 32);
-                let u = &mut h.uut;
-                u.w_elem.next = elem.into();
-                u.req_fire.next = fire;
-                u.rsp_take.next = take;
-                u.rsp_data.next = (data & (u64::MAX >> (64 - W))).into();
-                h.settle().unwrap();
-                assert_eq!(h.uut.pending.val(), req < words, "request {req} of {words}");
-                if req < words {
-                    let e = element(addr, req, len, stride);
-                    assert_eq!(h.uut.req_addr.val().index() as u64, e / L as u64, "request {req}");
-                    assert_eq!(h.uut.req_be.val().index() as u64, 1 << (e % L as u64), "request {req}");
-                    let lanes = if L == 2 { elem | elem << 32 } else { elem };
-                    assert_eq!(h.uut.req_wdata.val(), Bits::<W>::from(lanes), "request {req}");
-                }
-                let lane = element(addr, rsp, len, stride) % L as u64;
-                assert_eq!(h.uut.rsp_elem.val().index() as u64, (data >> (32 * lane)) & 0xffff_ffff, "response {rsp}");
-                h.step().unwrap();
-                req += u64::from(fire);
-                rsp += u64::from(take);
-            }
+        for n in 0..40 {
+            transfer(&mut h, &mut rng, n % 2 == 1, n % 4 == 2 || n % 8 == 7);
         }
     }
 
-    /// Random transfers with random request and response timing, on one- and two-lane words:
-    /// each request's word address and lane and each response's element follow the layout of
-    /// docs/isa.md.
+    /// Random loads and stores of one- and four-byte elements with random request and response
+    /// timing on 32-, 64- and 128-bit words: one bus access per run of elements in a word, each
+    /// element read from and written to its bytes (docs/isa.md).
     #[test]
-    fn requests_and_responses_follow_the_chunked_layout() {
-        check::<32, 1>(1);
-        check::<64, 2>(2);
+    fn requests_and_responses_follow_the_packed_chunked_layout() {
+        check::<32, 4>(1);
+        check::<64, 8>(2);
+        check::<128, 16>(3);
     }
 }

@@ -1,8 +1,9 @@
 //! # DataMover: transfers between the external memory port and the on-chip buffers
 //!
 //! One transfer at a time (`go` while idle), as `MEM_LOAD` / `MEM_STORE` describe it (docs/isa.md):
-//! `words` words at external address `addr`, accessed in chunks of `len` words `stride` apart
-//! (`len` = 0: one chunk). A chunk is one channel of the on-chip layout:
+//! `words` elements at external byte address `addr`, accessed in chunks of `len` elements
+//! `stride` bytes apart (`len` = 0: one chunk). A chunk is one channel of the on-chip layout
+//! ("word" below: one element, one on-chip entry):
 //!
 //! | transfer | on-chip place of word i (chunk n, offset o) |
 //! |---|---|
@@ -16,12 +17,18 @@
 //!
 //! B is 0, or half the buffer's depth with `g_half` (double buffering).
 //!
-//! **External port**: W-bit words of L 32-bit lanes (`memory.word_bits`: 32 or 64); element i
-//! of external memory is lane i mod L of word i div L. Requests `m_req_*` (valid/ready; `we` with
-//! `wdata` and the lane enables `be` for a write), read responses `m_rsp_*` in request order (valid/ready; the mover is always ready). Loads issue one
-//! read per cycle while the port is ready, however many are outstanding, and write each response
-//! into its buffer one cycle after it arrives. Stores read the buffer one word ahead and offer it
-//! as a write request; a stalled request holds the word (the buffer is not read again).
+//! **External port**: W-bit words of L = W/8 bytes (`memory.word_bits`: 32, 64 or 128) on
+//! packed memory: an element is one byte (int8), or four little-endian bytes for a bias load
+//! (load 2, int32) and for a store of the conv output without requantization (store 0 with
+//! `g_raw`: int32 sums); `addr` and `stride` are byte addresses, the port's `req_addr` a word
+//! address, `req_be` byte enables. Requests `m_req_*` (valid/ready; `we` with `wdata` and `be`
+//! for a write), read responses `m_rsp_*` in request order (valid/ready). The external cursor
+//! (`ExtCursor`) makes one bus access per run of elements in a word: a load requests a word
+//! once and takes its elements from it one per cycle; a store merges the elements of a word and
+//! writes it once. Loads step the request side one element per cycle while the port is ready,
+//! however many reads are outstanding, and write each element into its buffer one cycle after
+//! it is taken. Stores read the buffer one element ahead; a stalled write request holds the
+//! word (the buffer is not read again).
 //!
 //! An on-chip entry beyond the buffer's depth is not written and sets `err`; a store's read of
 //! one reads some entry (its word is stored as the transfer goes on) and sets `err` a cycle later.
@@ -55,9 +62,8 @@ pub struct DataMoverParams {
     pub depths: [usize; 6],
 }
 
-/// The data mover for memory words of W bits holding L 32-bit element lanes (W = 32·L, L = 1
-/// or 2). Element addresses are lane addresses; the port's word address is the element address
-/// divided by L, and a write enables only its element's lane (`m_req_be`).
+/// The data mover for memory words of W bits, L = W/8 bytes (W = 32, 64 or 128), on packed
+/// memory (the header above).
 #[derive(LogicBlock)]
 pub struct DataMover<const W: usize, const L: usize> {
     /// Clock.
@@ -68,13 +74,13 @@ pub struct DataMover<const W: usize, const L: usize> {
     pub g_store: Signal<In, Bit>,
     /// Load target 0-3, or store source 0-1.
     pub g_sel: Signal<In, Bits<2>>,
-    /// External word address.
+    /// External byte address.
     pub g_addr: Signal<In, Bits<26>>,
-    /// Words.
+    /// Elements.
     pub g_words: Signal<In, Bits<20>>,
     /// Chunk length (0: one chunk).
     pub g_len: Signal<In, Bits<20>>,
-    /// Chunk stride.
+    /// Chunk stride (bytes).
     pub g_stride: Signal<In, Bits<26>>,
     /// Feature-memory geometry: map width W, top padding ph, hb·W.
     pub g_fw: Signal<In, Bits<16>>,
@@ -87,12 +93,15 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// Copy on chip: the conv output buffer (store layout of source 0) into the feature memory
     /// (load layout of target 3); no external access.
     pub g_copy: Signal<In, Bit>,
+    /// A store of the conv output buffer (source 0) writes int32 elements, four bytes each
+    /// (`ACT_REQUANT.en` = 0: the sums are not requantized).
+    pub g_raw: Signal<In, Bit>,
     /// A transfer is in progress.
     pub busy: Signal<Out, Bit>,
     /// Sticky until the next `go`: an on-chip entry was out of range.
     pub err: Signal<Out, Bit>,
     /// External memory (`m_req_*`, `m_rsp_*`); `m.req_valid` is also the observation of words
-    /// requested (1 when a request is accepted with `req_ready`).
+    /// requested (a bus word moves when it is accepted with `req_ready`).
     pub m: MemPort<W, L>,
     /// On-chip write (loads).
     pub w_en: Signal<Out, Bit>,
@@ -141,7 +150,10 @@ pub struct DataMover<const W: usize, const L: usize> {
     ws: WriteStage,
     /// A store's or copy's word moves this cycle.
     sfire: Signal<Local, Bit>,
-    /// Request / response handshakes this cycle; the on-chip cursor steps.
+    /// The request side may move an element this cycle (a load, or a store whose word is read).
+    req_go: Signal<Local, Bit>,
+    /// The request side's element moves (with a bus request if it needs one), the response
+    /// side's element is taken (with a response word if it needs one); the on-chip cursor steps.
     req_fire: Signal<Local, Bit>,
     rsp_take: Signal<Local, Bit>,
     adv: Signal<Local, Bit>,
@@ -165,9 +177,9 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             ws: WriteStage::new(p.depths[3]),
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_fw, g_fph, g_hbw, g_half,
-            g_copy, busy, err, m, w_en, w_sel, w_bank, w_addr, w_data,
+            g_copy, g_raw, busy, err, m, w_en, w_sel, w_bank, w_addr, w_data,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, errf, o_left, primed, start, s_len,
-            rb, sfire, req_fire, rsp_take, adv,
+            rb, sfire, req_go, req_fire, rsp_take, adv,
         })
     }
 }
@@ -192,6 +204,9 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.ext.s_words.next = self.g_words.val();
         self.ext.s_stride.next = self.g_stride.val();
         self.ext.s_copy.next = self.g_copy.val();
+        self.ext.s_store.next = self.g_store.val();
+        self.ext.s_wide.next = !self.g_copy.val()
+            & ((!self.g_store.val() & (self.g_sel.val() == 2)) | (self.g_store.val() & (self.g_sel.val() == 0) & self.g_raw.val()));
         self.ext.s_len.next = self.s_len.val();
         self.ext.w_elem.next = self.r_data.val();
         self.ext.rsp_data.next = self.m.rsp_data.val();
@@ -222,15 +237,18 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.errf.d.next = true;
         }
 
-        // ---- External requests: one per cycle while the port is ready.
+        // ---- External requests: an element per cycle while the port is ready; a bus request
+        // for the elements that need one (ExtCursor).
         self.m.req_addr.next = self.ext.req_addr.val();
         self.m.req_we.next = self.st.q.val();
         self.m.req_wdata.next = self.ext.req_wdata.val();
         self.m.req_be.next = self.ext.req_be.val();
-        self.m.req_valid.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.primed.q.val());
-        self.req_fire.next = self.m.req_valid.val() & self.m.req_ready.val();
-        self.m.rsp_ready.next = true;
-        self.rsp_take.next = self.m.rsp_valid.val() & self.act.q.val() & !self.st.q.val();
+        self.req_go.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.primed.q.val());
+        self.m.req_valid.next = self.req_go.val() & self.ext.req_need.val();
+        self.req_fire.next = self.req_go.val() & (!self.ext.req_need.val() | self.m.req_ready.val());
+        // A load takes an element from the held word, or from a response when it needs one.
+        self.m.rsp_ready.next = self.act.q.val() & !self.st.q.val() & self.ext.rsp_need.val();
+        self.rsp_take.next = self.act.q.val() & !self.st.q.val() & (!self.ext.rsp_need.val() | self.m.rsp_valid.val());
 
         // ---- On-chip side: loads write each response; stores read one word ahead.
         self.ws.load.next = false;
