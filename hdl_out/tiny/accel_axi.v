@@ -75,6 +75,7 @@ module accel_axi(aclk,aresetn,irq,s_axil_awaddr,s_axil_awvalid,s_axil_awready,s_
     reg  core__m__req_ready;
     wire  core__m__req_we;
     wire  [25:0] core__m__req_addr;
+    wire  [7:0] core__m__req_len;
     wire  [31:0] core__m__req_wdata;
     wire  [3:0] core__m__req_be;
     reg  core__m__rsp_valid;
@@ -101,6 +102,7 @@ module accel_axi(aclk,aresetn,irq,s_axil_awaddr,s_axil_awvalid,s_axil_awready,s_
     wire  mem__req_ready;
     reg  mem__req_we;
     reg  [25:0] mem__req_addr;
+    reg  [7:0] mem__req_len;
     reg  [31:0] mem__req_wdata;
     reg  [3:0] mem__req_be;
     wire  mem__rsp_valid;
@@ -127,6 +129,7 @@ module accel_axi(aclk,aresetn,irq,s_axil_awaddr,s_axil_awvalid,s_axil_awready,s_
         .m_req_ready(core__m__req_ready),
         .m_req_we(core__m__req_we),
         .m_req_addr(core__m__req_addr),
+        .m_req_len(core__m__req_len),
         .m_req_wdata(core__m__req_wdata),
         .m_req_be(core__m__req_be),
         .m_rsp_valid(core__m__rsp_valid),
@@ -174,6 +177,7 @@ module accel_axi(aclk,aresetn,irq,s_axil_awaddr,s_axil_awvalid,s_axil_awready,s_
         .req_ready(mem__req_ready),
         .req_we(mem__req_we),
         .req_addr(mem__req_addr),
+        .req_len(mem__req_len),
         .req_wdata(mem__req_wdata),
         .req_be(mem__req_be),
         .rsp_valid(mem__rsp_valid),
@@ -244,6 +248,7 @@ module accel_axi(aclk,aresetn,irq,s_axil_awaddr,s_axil_awvalid,s_axil_awready,s_
         mem__req_valid = core__m__req_valid;
         mem__req_we = core__m__req_we;
         mem__req_addr = core__m__req_addr;
+        mem__req_len = core__m__req_len;
         mem__req_wdata = core__m__req_wdata;
         mem__req_be = core__m__req_be;
         core__m__req_ready = mem__req_ready;
@@ -283,7 +288,7 @@ module tiny_accel_axi_dff_w1(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w1
 
-module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_done,st_error,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err);
+module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_done,st_error,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err);
     
     // Module arguments
     input wire  clock;
@@ -299,6 +304,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     input wire  m_req_ready;
     output wire  m_req_we;
     output wire  [25:0] m_req_addr;
+    output wire  [7:0] m_req_len;
     output wire  [31:0] m_req_wdata;
     output wire  [3:0] m_req_be;
     input wire  m_rsp_valid;
@@ -628,6 +634,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .m_req_ready(m_req_ready),
         .m_req_we(m_req_we),
         .m_req_addr(m_req_addr),
+        .m_req_len(m_req_len),
         .m_req_wdata(m_req_wdata),
         .m_req_be(m_req_be),
         .m_rsp_valid(m_rsp_valid),
@@ -8763,7 +8770,7 @@ module tiny_accel_axi_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,pool
     
 endmodule // tiny_accel_axi_groups
 
-module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
+module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -8786,6 +8793,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     input wire  m_req_ready;
     output reg  m_req_we;
     output reg  [25:0] m_req_addr;
+    output reg  [7:0] m_req_len;
     output reg  [31:0] m_req_wdata;
     output reg  [3:0] m_req_be;
     input wire  m_rsp_valid;
@@ -8819,6 +8827,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [31:0] ext__rsp_data;
     wire  ext__pending;
     wire  ext__req_need;
+    wire  [7:0] ext__req_len;
     wire  [25:0] ext__req_addr;
     wire  [3:0] ext__req_be;
     wire  [31:0] ext__req_wdata;
@@ -8921,6 +8930,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .rsp_data(ext__rsp_data),
         .pending(ext__pending),
         .req_need(ext__req_need),
+        .req_len(ext__req_len),
         .req_addr(ext__req_addr),
         .req_be(ext__req_be),
         .req_wdata(ext__req_wdata),
@@ -9085,6 +9095,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             errf__d = 1'b1;
         end
         m_req_addr = ext__req_addr;
+        m_req_len = ext__req_len;
         m_req_we = st__q;
         m_req_wdata = ext__req_wdata;
         m_req_be = ext__req_be;
@@ -9496,7 +9507,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
     
 endmodule // tiny_accel_axi_cur
 
-module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_addr,req_be,req_wdata,rsp_need,rsp_elem);
+module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem);
     
     // Module arguments
     input wire  clock;
@@ -9514,6 +9525,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     input wire  [31:0] rsp_data;
     output reg  pending;
     output reg  req_need;
+    output reg  [7:0] req_len;
     output reg  [25:0] req_addr;
     output reg  [3:0] req_be;
     output reg  [31:0] req_wdata;
@@ -9530,6 +9542,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [19:0] comb__e_left;
     reg  [25:0] comb__e_prev;
     reg  comb__e_first;
+    reg  [25:0] comb__e_cover;
     reg  [31:0] comb__wbuf;
     reg  [3:0] comb__wbe;
     reg  [25:0] comb__r_base;
@@ -9540,6 +9553,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [31:0] comb__w_elem;
     reg  [31:0] comb__rsp_data;
     wire  comb__req_need;
+    wire  [7:0] comb__req_len;
     wire  [25:0] comb__e_word;
     wire  [3:0] comb__req_be;
     wire  [31:0] comb__req_wdata;
@@ -9574,6 +9588,9 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  e_first__d;
     wire  e_first__q;
     reg  e_first__clock;
+    reg  [25:0] e_cover__d;
+    wire  [25:0] e_cover__q;
+    reg  e_cover__clock;
     reg  [31:0] wbuf__d;
     wire  [31:0] wbuf__q;
     reg  wbuf__clock;
@@ -9607,6 +9624,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .e_left(comb__e_left),
         .e_prev(comb__e_prev),
         .e_first(comb__e_first),
+        .e_cover(comb__e_cover),
         .wbuf(comb__wbuf),
         .wbe(comb__wbe),
         .r_base(comb__r_base),
@@ -9617,6 +9635,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .w_elem(comb__w_elem),
         .rsp_data(comb__rsp_data),
         .req_need(comb__req_need),
+        .req_len(comb__req_len),
         .e_word(comb__e_word),
         .req_be(comb__req_be),
         .req_wdata(comb__req_wdata),
@@ -9670,6 +9689,11 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .q(e_first__q),
         .clock(e_first__clock)
     );
+    tiny_accel_axi_dff_w26 e_cover(
+        .d(e_cover__d),
+        .q(e_cover__q),
+        .clock(e_cover__clock)
+    );
     tiny_accel_axi_dff_w32 wbuf(
         .d(wbuf__d),
         .q(wbuf__q),
@@ -9717,6 +9741,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         e_left__clock = clock;
         e_prev__clock = clock;
         e_first__clock = clock;
+        e_cover__clock = clock;
         wbuf__clock = clock;
         wbe__clock = clock;
         r_base__clock = clock;
@@ -9733,6 +9758,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         e_left__d = e_left__q;
         e_prev__d = e_prev__q;
         e_first__d = e_first__q;
+        e_cover__d = e_cover__q;
         wbuf__d = wbuf__q;
         wbe__d = wbe__q;
         r_base__d = r_base__q;
@@ -9749,6 +9775,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         comb__e_left = e_left__q;
         comb__e_prev = e_prev__q;
         comb__e_first = e_first__q;
+        comb__e_cover = e_cover__q;
         comb__wbuf = wbuf__q;
         comb__wbe = wbe__q;
         comb__r_base = r_base__q;
@@ -9760,6 +9787,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         comb__rsp_data = rsp_data;
         pending = |e_left__q;
         req_need = comb__req_need;
+        req_len = comb__req_len;
         req_addr = comb__e_word;
         req_be = comb__req_be;
         req_wdata = comb__req_wdata;
@@ -9772,6 +9800,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
             if (comb__req_need) begin
                 wbuf__d = 32'h0;
                 wbe__d = 4'h0;
+                e_cover__d = comb__e_word + ({18'd0, comb__req_len});
             end
             else begin
                 wbuf__d = comb__req_wdata;
@@ -9819,7 +9848,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     
 endmodule // tiny_accel_axi_ext
 
-module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_first,wbuf,wbe,r_base,r_off,r_prev,r_first,hold,w_elem,rsp_data,req_need,e_word,req_be,req_wdata,rsp_need,r_word,r_src,rsp_elem);
+module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_first,e_cover,wbuf,wbe,r_base,r_off,r_prev,r_first,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_word,r_src,rsp_elem);
     
     // Module arguments
     input wire  wide;
@@ -9831,6 +9860,7 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_fi
     input wire  [19:0] e_left;
     input wire  [25:0] e_prev;
     input wire  e_first;
+    input wire  [25:0] e_cover;
     input wire  [31:0] wbuf;
     input wire  [3:0] wbe;
     input wire  [25:0] r_base;
@@ -9841,6 +9871,7 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_fi
     input wire  [31:0] w_elem;
     input wire  [31:0] rsp_data;
     output reg  req_need;
+    output reg  [7:0] req_len;
     output reg  [25:0] e_word;
     output reg  [3:0] req_be;
     output reg  [31:0] req_wdata;
@@ -9855,12 +9886,20 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_fi
     localparam  be_byte = 4'h1;
     localparam  be_wide = 4'hf;
     localparam  sext = 32'hffffff00;
+    localparam  page_mask = 26'h3ff;
+    localparam  max_len = 26'hff;
     localparam  lane_id__0 = 26'h1;
     localparam  lane_id__1 = 26'h2;
     localparam  lane_id__2 = 26'h3;
     
     // Local signals
     reg  [25:0] ea;
+    reg  [19:0] c_rem;
+    reg  [19:0] c_rem1;
+    reg  [25:0] c_last;
+    reg  [25:0] span;
+    reg  [25:0] page_left;
+    reg  [25:0] blen;
     reg  [25:0] ea_next;
     reg  [25:0] e_sh;
     reg  [3:0] e_be;
@@ -9900,11 +9939,33 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_fi
         end
         req_be = wbe | e_be;
         req_wdata = wbuf | (e_data << e_sh);
+        c_rem = len - e_off;
+        if (e_left < c_rem) begin
+            c_rem = e_left;
+        end
+        c_rem1 = c_rem - 20'h1;
+        if (wide) begin
+            c_last = ea + (({6'd0, c_rem1}) << 32'h2);
+        end
+        else begin
+            c_last = ea + ({6'd0, c_rem1});
+        end
+        span = (c_last >> lshift) - e_word;
+        page_left = page_mask - (e_word & page_mask);
+        blen = span;
+        if (page_left < blen) begin
+            blen = page_left;
+        end
+        if (max_len < blen) begin
+            blen = max_len;
+        end
         if (store) begin
+            req_len = 8'h0;
             req_need = (e_left == 20'h1) | ((ea_next >> lshift) != e_word);
         end
         else begin
-            req_need = e_first | (e_word != e_prev);
+            req_len = blen[(32'h0)+:(8)];
+            req_need = e_first | ((e_word != e_prev) & (~|e_off | (e_word > e_cover)));
         end
         if (wide) begin
             ra = r_base + (({6'd0, r_off}) << 32'h2);
@@ -15407,7 +15468,7 @@ module tiny_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv
     
 endmodule // tiny_accel_axi_rc
 
-module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,req_wdata,req_be,rsp_valid,rsp_data,rsp_ready,m_axi_awid,m_axi_awaddr,m_axi_awlen,m_axi_awsize,m_axi_awburst,m_axi_awcache,m_axi_awprot,m_axi_awvalid,m_axi_awready,m_axi_wdata,m_axi_wstrb,m_axi_wlast,m_axi_wvalid,m_axi_wready,m_axi_bid,m_axi_bresp,m_axi_bvalid,m_axi_bready,m_axi_arid,m_axi_araddr,m_axi_arlen,m_axi_arsize,m_axi_arburst,m_axi_arcache,m_axi_arprot,m_axi_arvalid,m_axi_arready,m_axi_rid,m_axi_rdata,m_axi_rresp,m_axi_rlast,m_axi_rvalid,m_axi_rready,wr_idle,err);
+module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,req_len,req_wdata,req_be,rsp_valid,rsp_data,rsp_ready,m_axi_awid,m_axi_awaddr,m_axi_awlen,m_axi_awsize,m_axi_awburst,m_axi_awcache,m_axi_awprot,m_axi_awvalid,m_axi_awready,m_axi_wdata,m_axi_wstrb,m_axi_wlast,m_axi_wvalid,m_axi_wready,m_axi_bid,m_axi_bresp,m_axi_bvalid,m_axi_bready,m_axi_arid,m_axi_araddr,m_axi_arlen,m_axi_arsize,m_axi_arburst,m_axi_arcache,m_axi_arprot,m_axi_arvalid,m_axi_arready,m_axi_rid,m_axi_rdata,m_axi_rresp,m_axi_rlast,m_axi_rvalid,m_axi_rready,wr_idle,err);
     
     // Module arguments
     input wire  clock;
@@ -15417,6 +15478,7 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
     output reg  req_ready;
     input wire  req_we;
     input wire  [25:0] req_addr;
+    input wire  [7:0] req_len;
     input wire  [31:0] req_wdata;
     input wire  [3:0] req_be;
     output reg  rsp_valid;
@@ -15461,6 +15523,7 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
     // Constant declarations
     localparam  shift = 32'h2;
     localparam  size = 3'b10;
+    localparam  max_reads = 8'h4;
     
     // Stub signals
     reg  ar_v__d;
@@ -15469,6 +15532,9 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
     reg  [31:0] ar_addr__d;
     wire  [31:0] ar_addr__q;
     reg  ar_addr__clock;
+    reg  [7:0] ar_len__d;
+    wire  [7:0] ar_len__q;
+    reg  ar_len__clock;
     reg  aw_v__d;
     wire  aw_v__q;
     reg  aw_v__clock;
@@ -15499,6 +15565,9 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
     reg  [25:0] q0_addr__d;
     wire  [25:0] q0_addr__q;
     reg  q0_addr__clock;
+    reg  [7:0] q0_len__d;
+    wire  [7:0] q0_len__q;
+    reg  q0_len__clock;
     reg  [31:0] q0_data__d;
     wire  [31:0] q0_data__q;
     reg  q0_data__clock;
@@ -15511,6 +15580,9 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
     reg  [25:0] q1_addr__d;
     wire  [25:0] q1_addr__q;
     reg  q1_addr__clock;
+    reg  [7:0] q1_len__d;
+    wire  [7:0] q1_len__q;
+    reg  q1_len__clock;
     reg  [31:0] q1_data__d;
     wire  [31:0] q1_data__q;
     reg  q1_data__clock;
@@ -15538,6 +15610,11 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         .d(ar_addr__d),
         .q(ar_addr__q),
         .clock(ar_addr__clock)
+    );
+    tiny_accel_axi_dff_w8 ar_len(
+        .d(ar_len__d),
+        .q(ar_len__q),
+        .clock(ar_len__clock)
     );
     tiny_accel_axi_dff_w1 aw_v(
         .d(aw_v__d),
@@ -15589,6 +15666,11 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         .q(q0_addr__q),
         .clock(q0_addr__clock)
     );
+    tiny_accel_axi_dff_w8 q0_len(
+        .d(q0_len__d),
+        .q(q0_len__q),
+        .clock(q0_len__clock)
+    );
     tiny_accel_axi_dff_w32 q0_data(
         .d(q0_data__d),
         .q(q0_data__q),
@@ -15609,6 +15691,11 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         .q(q1_addr__q),
         .clock(q1_addr__clock)
     );
+    tiny_accel_axi_dff_w8 q1_len(
+        .d(q1_len__d),
+        .q(q1_len__q),
+        .clock(q1_len__clock)
+    );
     tiny_accel_axi_dff_w32 q1_data(
         .d(q1_data__d),
         .q(q1_data__q),
@@ -15624,6 +15711,7 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
     always @(*) begin
         ar_v__clock = clock;
         ar_addr__clock = clock;
+        ar_len__clock = clock;
         aw_v__clock = clock;
         aw_addr__clock = clock;
         w_v__clock = clock;
@@ -15634,14 +15722,17 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         q_n__clock = clock;
         q0_we__clock = clock;
         q0_addr__clock = clock;
+        q0_len__clock = clock;
         q0_data__clock = clock;
         q0_be__clock = clock;
         q1_we__clock = clock;
         q1_addr__clock = clock;
+        q1_len__clock = clock;
         q1_data__clock = clock;
         q1_be__clock = clock;
         ar_v__d = ar_v__q;
         ar_addr__d = ar_addr__q;
+        ar_len__d = ar_len__q;
         aw_v__d = aw_v__q;
         aw_addr__d = aw_addr__q;
         w_v__d = w_v__q;
@@ -15652,16 +15743,18 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         q_n__d = q_n__q;
         q0_we__d = q0_we__q;
         q0_addr__d = q0_addr__q;
+        q0_len__d = q0_len__q;
         q0_data__d = q0_data__q;
         q0_be__d = q0_be__q;
         q1_we__d = q1_we__q;
         q1_addr__d = q1_addr__q;
+        q1_len__d = q1_len__q;
         q1_data__d = q1_data__q;
         q1_be__d = q1_be__q;
         addr = base + (({6'd0, q0_addr__q}) << shift);
         idle = ~|wr_out__q & ~aw_v__q & ~w_v__q;
         wr_idle = idle & ~|q_n__q;
-        rd_ok = idle & (~ar_v__q | m_axi_arready) & (rd_out__q != 8'hff);
+        rd_ok = idle & (~ar_v__q | m_axi_arready) & (rd_out__q != max_reads);
         wr_ok = ~|rd_out__q & (~aw_v__q | m_axi_awready) & (~w_v__q | m_axi_wready) & (wr_out__q != 8'hff);
         take_rd = |q_n__q & ~q0_we__q & rd_ok;
         take_wr = |q_n__q & q0_we__q & wr_ok;
@@ -15671,18 +15764,21 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         if (pop) begin
             q0_we__d = q1_we__q;
             q0_addr__d = q1_addr__q;
+            q0_len__d = q1_len__q;
             q0_data__d = q1_data__q;
             q0_be__d = q1_be__q;
         end
         if (push & ((q_n__q == 2'h0) | ((q_n__q == 2'h1) & pop))) begin
             q0_we__d = req_we;
             q0_addr__d = req_addr;
+            q0_len__d = req_len;
             q0_data__d = req_wdata;
             q0_be__d = req_be;
         end
         if (push & (((q_n__q == 2'h1) & ~pop) | (q_n__q == 2'h2))) begin
             q1_we__d = req_we;
             q1_addr__d = req_addr;
+            q1_len__d = req_len;
             q1_data__d = req_wdata;
             q1_be__d = req_be;
         end
@@ -15698,6 +15794,7 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         if (take_rd) begin
             ar_v__d = 1'b1;
             ar_addr__d = addr;
+            ar_len__d = q0_len__q;
         end
         if (m_axi_awready) begin
             aw_v__d = 1'b0;
@@ -15718,10 +15815,10 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         else if (~take_wr & m_axi_bvalid & |wr_out__q) begin
             wr_out__d = wr_out__q - 8'h1;
         end
-        if (take_rd & ~(m_axi_rvalid & rsp_ready)) begin
+        if (take_rd & ~(m_axi_rvalid & rsp_ready & m_axi_rlast)) begin
             rd_out__d = rd_out__q + 8'h1;
         end
-        else if (~take_rd & m_axi_rvalid & rsp_ready & |rd_out__q) begin
+        else if (~take_rd & m_axi_rvalid & rsp_ready & m_axi_rlast & |rd_out__q) begin
             rd_out__d = rd_out__q - 8'h1;
         end
         if (~rstn) begin
@@ -15747,7 +15844,7 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         m_axi_bready = 1'b1;
         m_axi_arid = 4'h0;
         m_axi_araddr = ar_addr__q;
-        m_axi_arlen = 8'h0;
+        m_axi_arlen = ar_len__q;
         m_axi_arsize = size;
         m_axi_arburst = 2'h1;
         m_axi_arcache = 4'h3;
@@ -15756,7 +15853,7 @@ module tiny_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr,re
         m_axi_rready = rsp_ready;
         rsp_valid = m_axi_rvalid;
         rsp_data = m_axi_rdata;
-        err = (m_axi_bvalid & (|m_axi_bresp | |m_axi_bid)) | (m_axi_rvalid & (|m_axi_rresp | |m_axi_rid | ~m_axi_rlast));
+        err = (m_axi_bvalid & (|m_axi_bresp | |m_axi_bid)) | (m_axi_rvalid & (|m_axi_rresp | |m_axi_rid));
     end
     
 endmodule // tiny_accel_axi_mem
@@ -15803,6 +15900,7 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
     localparam  o_irq_en = 12'h10;
     localparam  o_irq_st = 12'h14;
     localparam  o_base = 12'h18;
+    localparam  page = 32'hfffff000;
     localparam  o_plo = 12'h1c;
     localparam  o_phi = 12'h20;
     localparam  c_data = 4'h0;
@@ -16071,7 +16169,7 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
                 irq_en__d = (irq_en__q & ~mask[(32'h0)+:(3)]) | wm[(32'h0)+:(3)];
             end
             else if (aw_addr__q == o_base) begin
-                base__d = (base__q & ~mask) | wm;
+                base__d = ((base__q & ~mask) | wm) & page;
             end
             else if (aw_addr__q != o_irq_st) begin
                 bresp__d = 2'h2;

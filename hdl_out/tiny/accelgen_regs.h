@@ -49,7 +49,7 @@
 #define ACCELGEN_IRQ_STATUS_BUS_ERROR_SHIFT 2u
 #define ACCELGEN_IRQ_STATUS_BUS_ERROR_MASK 0x00000004u
 
-/* MEM_BASE (RW): byte address of the memory image: every transfer's address is MEM_BASE plus its offset */
+/* MEM_BASE (RW): byte address of the memory image, 4 KiB-aligned (bits 11:0 read as zero): every transfer's address is MEM_BASE plus its offset */
 #define ACCELGEN_MEM_BASE_OFFSET 0x018u
 
 /* PROG_LO (WO): low half of the next program word */
@@ -63,5 +63,21 @@
 
 #define ACCELGEN_ID_VALUE 0x41434701u
 #define ACCELGEN_CORE_READ(i) (0x040u + 4u * (unsigned)(i))
+
+/* The core's read registers (ACCELGEN_CORE_READ(ACCELGEN_CORE_CYCLES), ...) */
+#define ACCELGEN_CORE_STATUS 0u /* bit 0 busy, 1 done, 2 error, 3 decoding, 4 conv engine done, 5 pooling done, 8-11 error code, 12 program overflow */
+#define ACCELGEN_CORE_CYCLES 1u /* cycles since start */
+#define ACCELGEN_CORE_INSTRUCTIONS 2u /* instructions dispatched */
+#define ACCELGEN_CORE_DISPATCH_STALLS 3u /* cycles an instruction waited for a module */
+#define ACCELGEN_CORE_CONV_BUSY 4u /* cycles the conv engine was busy */
+#define ACCELGEN_CORE_POOL_BUSY 5u /* cycles the pooling unit was busy */
+#define ACCELGEN_CORE_MEM_BUSY 6u /* cycles the data mover was busy */
+#define ACCELGEN_CORE_MEM_STALLS 7u /* cycles a memory request waited for `m_req_ready` */
+#define ACCELGEN_CORE_WORDS 8u /* program words accepted */
+#define ACCELGEN_CORE_POOL_DIV 9u /* the pooling unit's clock divider in force */
+#define ACCELGEN_CORE_POOL_ENABLED 10u /* cycles the pooling unit was busy with its clock enable high */
+#define ACCELGEN_CORE_MEM_WAIT 11u /* cycles an instruction waited for the data mover (busy while the instruction needs it idle) */
+#define ACCELGEN_CORE_CONV_WAIT 12u /* cycles an instruction waited for the conv engine (busy while the instruction needs it idle) */
+#define ACCELGEN_CORE_POOL_WAIT 13u /* cycles an instruction waited for the pooling unit (busy while the instruction needs it idle) */
 
 #endif

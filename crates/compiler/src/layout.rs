@@ -44,6 +44,20 @@ pub fn read_elements(mem: &[u8], at: usize, n: usize, size: u64) -> Vec<i32> {
 }
 
 impl Layout {
+    /// The packed minimum of a run's memory traffic (a model figure): every tensor, weight and
+    /// bias byte moved once.
+    pub fn min_bytes(&self) -> u64 {
+        self.sizes.iter().zip(&self.elem_bytes).map(|(n, b)| n * b).sum::<u64>()
+            + self
+                .layers
+                .iter()
+                .map(|t| match t {
+                    LayerTiling::Conv(t) => (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw) as u64 + BIAS_BYTES * t.plan.cout as u64,
+                    LayerTiling::Pool(_) => 0,
+                })
+                .sum::<u64>()
+    }
+
     /// The network output's byte address, element count and bytes per element.
     pub fn output(&self) -> (usize, usize, u64) {
         let o = *self.outputs.last().expect("a layer") as usize;

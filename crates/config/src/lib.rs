@@ -73,11 +73,18 @@ pub struct IsaConfig {
 pub struct MemoryConfig {
     /// Width of one memory word (the bus) in bits: 32, 64 or 128. Memory is packed bytes.
     pub word_bits: u32,
+    /// Read bursts the AXI memory master keeps outstanding at most (`accel_axi`).
+    #[serde(default = "default_read_bursts")]
+    pub read_bursts: u32,
+}
+
+fn default_read_bursts() -> u32 {
+    4
 }
 
 impl Default for MemoryConfig {
     fn default() -> Self {
-        MemoryConfig { word_bits: 32 }
+        MemoryConfig { word_bits: 32, read_bursts: default_read_bursts() }
     }
 }
 
@@ -163,7 +170,7 @@ impl Preset {
                 },
                 isa: IsaConfig { word_bits: 64, buffer_depth: 256 },
                 pool_clock: PoolClockConfig { dividers: vec![1, 2, 4] },
-                memory: MemoryConfig { word_bits: 32 },
+                memory: MemoryConfig { word_bits: 32, read_bursts: 4 },
             },
             Preset::Default => HwConfig {
                 name: "default".into(),
@@ -188,7 +195,7 @@ impl Preset {
                 },
                 isa: IsaConfig { word_bits: 64, buffer_depth: 16384 },
                 pool_clock: PoolClockConfig { dividers: vec![1, 2, 4, 8, 16, 32, 64] },
-                memory: MemoryConfig { word_bits: 64 },
+                memory: MemoryConfig { word_bits: 64, read_bursts: 4 },
             },
         }
     }
@@ -234,6 +241,8 @@ pub mod limits {
     pub const DIVIDER: (u32, u32) = (1, 255);
     /// `memory.word_bits`: 32, 64 or 128 (the AXI data widths the memory master issues).
     pub const MEMORY_WORD_BITS: (u32, u32) = (32, 128);
+    /// `memory.read_bursts`: at least 2 (AXI read bursts overlap), at most 64.
+    pub const READ_BURSTS: (u32, u32) = (2, 64);
 
     /// The allowed range of a numeric field by its dotted path (for type errors).
     pub fn of_field(path: &str) -> Option<(u32, u32)> {
@@ -256,6 +265,7 @@ pub mod limits {
             "isa.word_bits" => WORD_BITS,
             "isa.buffer_depth" => BUFFER_DEPTH,
             "memory.word_bits" => MEMORY_WORD_BITS,
+            "memory.read_bursts" => READ_BURSTS,
             p if p.starts_with("pool_clock.dividers[") => DIVIDER,
             _ => return None,
         })
@@ -376,6 +386,7 @@ impl HwConfig {
         }
         in_range("isa.buffer_depth", self.isa.buffer_depth, BUFFER_DEPTH)?;
         in_range("memory.word_bits", self.memory.word_bits, MEMORY_WORD_BITS)?;
+        in_range("memory.read_bursts", self.memory.read_bursts, READ_BURSTS)?;
         if !self.memory.word_bits.is_power_of_two() {
             return Err(format!(
                 "memory.word_bits = {} must be 32, 64 or 128 (the bus data width)",
@@ -527,6 +538,11 @@ mod tests {
         assert_eq!(with(48).unwrap_err(), "memory.word_bits = 48 must be 32, 64 or 128 (the bus data width)");
         assert_eq!(with(96).unwrap_err(), "memory.word_bits = 96 must be 32, 64 or 128 (the bus data width)");
         assert_eq!(with(256).unwrap_err(), "memory.word_bits = 256 is out of range: allowed 32..=128");
+        let bursts = |n: u32| HwConfig::from_json(&format!(r#"{{"preset": "tiny", "memory": {{"word_bits": 32, "read_bursts": {n}}}}}"#));
+        assert_eq!(bursts(2).unwrap().memory.read_bursts, 2);
+        assert_eq!(bursts(1).unwrap_err(), "memory.read_bursts = 1 is out of range: allowed 2..=64");
+        assert_eq!(bursts(65).unwrap_err(), "memory.read_bursts = 65 is out of range: allowed 2..=64");
+        assert_eq!(with(64).unwrap().memory.read_bursts, 4, "the default");
         // A complete document written before the field existed gets 32-bit words.
         let mut v: serde_json::Value = serde_json::from_str(&Preset::Tiny.config().to_json()).unwrap();
         v.as_object_mut().unwrap().remove("memory");

@@ -128,10 +128,13 @@ fn loads_place_every_word_where_the_address_table_says() {
             }
             if ready && u.m.req_valid.val() {
                 assert!(!u.m.req_we.val(), "case {case}: a load wrote to memory");
+                // A burst of req_len + 1 words.
                 let a = u.m.req_addr.val().index();
-                reads.push(a);
-                let word = u64::from_le_bytes(mem[a * WB..a * WB + WB].try_into().unwrap());
-                pending.push_back((t + latency, word));
+                for w in a..=a + u.m.req_len.val().index() {
+                    reads.push(w);
+                    let word = u64::from_le_bytes(mem[w * WB..w * WB + WB].try_into().unwrap());
+                    pending.push_back((t + latency, word));
+                }
             }
             if u.w_en.val() {
                 let place = (u.w_sel.val().index(), one_hot_index(u.w_bank.val()), u.w_addr.val().index());
@@ -144,7 +147,7 @@ fn loads_place_every_word_where_the_address_table_says() {
                 break;
             }
         }
-        // One read per run of consecutive elements in one word.
+        // Every word read once per run of consecutive elements in it (in bursts).
         let mut want_reads: Vec<usize> = want.iter().map(|w| w.1 / WB).collect();
         want_reads.dedup();
         assert_eq!(reads, want_reads, "case {case} {l:?}: external word reads");

@@ -105,7 +105,7 @@ pub const AXI_REGISTERS: &[AxiRegister] = &[
     AxiRegister { name: "WATCHDOG", offset: 0x0C, access: Access::Wo, fields: &[], doc: "the most cycles one instruction may wait for a module; 0 is no limit" },
     AxiRegister { name: "IRQ_ENABLE", offset: 0x10, access: Access::Rw, fields: IRQ_BITS, doc: "which sources raise `irq`" },
     AxiRegister { name: "IRQ_STATUS", offset: 0x14, access: Access::W1c, fields: IRQ_BITS, doc: "sources that occurred; `irq` is high while an enabled one is set" },
-    AxiRegister { name: "MEM_BASE", offset: 0x18, access: Access::Rw, fields: &[], doc: "byte address of the memory image: every transfer's address is MEM_BASE plus its offset" },
+    AxiRegister { name: "MEM_BASE", offset: 0x18, access: Access::Rw, fields: &[], doc: "byte address of the memory image, 4 KiB-aligned (bits 11:0 read as zero): every transfer's address is MEM_BASE plus its offset" },
     AxiRegister { name: "PROG_LO", offset: 0x1C, access: Access::Wo, fields: &[], doc: "low half of the next program word" },
     AxiRegister { name: "PROG_HI", offset: 0x20, access: Access::Wo, fields: &[], doc: "high half of the next program word; the write appends {PROG_HI, PROG_LO} to the program" },
     AxiRegister { name: "CORE_READ", offset: AXI_CORE_READS, access: Access::Ro, fields: &[], doc: "core read register i at 0x40 + 4*i, i in 0..16 (STATUS, CYCLES, INSTRUCTIONS, ...: docs/accelerator.md)" },
@@ -136,7 +136,12 @@ pub fn c_header(preset: &str) -> String {
         }
         s += "\n";
     }
-    s += &format!("#define ACCELGEN_ID_VALUE 0x{AXI_ID_VALUE:08X}u\n#define ACCELGEN_CORE_READ(i) (0x{AXI_CORE_READS:03X}u + 4u * (unsigned)(i))\n\n#endif\n");
+    s += &format!("#define ACCELGEN_ID_VALUE 0x{AXI_ID_VALUE:08X}u\n#define ACCELGEN_CORE_READ(i) (0x{AXI_CORE_READS:03X}u + 4u * (unsigned)(i))\n\n");
+    s += "/* The core's read registers (ACCELGEN_CORE_READ(ACCELGEN_CORE_CYCLES), ...) */\n";
+    for r in crate::READ_REGISTERS {
+        s += &format!("#define ACCELGEN_CORE_{} {}u /* {} */\n", r.name, r.addr, r.doc);
+    }
+    s += "\n#endif\n";
     s
 }
 
@@ -209,6 +214,9 @@ mod tests {
             assert!(h.contains(&format!("#define ACCELGEN_{}_OFFSET 0x{:03X}u", r.name, r.offset)), "{}", r.name);
             assert_eq!((v["name"].as_str(), v["offset"].as_u64(), v["access"].as_str()), (Some(r.name), Some(u64::from(r.offset)), Some(r.access.name())));
             assert_eq!(v["fields"].as_array().unwrap().len(), r.fields.len());
+        }
+        for r in crate::READ_REGISTERS {
+            assert!(h.contains(&format!("#define ACCELGEN_CORE_{} {}u", r.name, r.addr)), "{}", r.name);
         }
     }
 }

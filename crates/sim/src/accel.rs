@@ -2,8 +2,9 @@
 //! place input, weights and biases in a memory model, run to `done`, read the output from memory.
 //!
 //! The memory model (this testbench's external memory) answers the top's word-addressed port:
-//! it accepts a request per cycle while ready, answers reads in order `latency` cycles after it
-//! accepted them (each response held until the top takes it), and, with `stall_every` = n > 0,
+//! it accepts a request per cycle while ready, answers a read burst of `m_req_len` + 1 words
+//! in order from `latency` cycles after it accepted it, one word per cycle (each held until the
+//! top takes it), and, with `stall_every` = n > 0,
 //! is not ready one cycle in every n (a slow or shared memory). It holds the packed byte image
 //! (`accelgen_compiler::layout`) in words of `memory.word_bits` (32 or 64 here; a write changes
 //! the bytes its enables name). It counts the words the port read and wrote: `mem_read_bytes`
@@ -85,6 +86,7 @@ struct MemPort {
     req_ready: Sig,
     req_we: Sig,
     req_addr: Sig,
+    req_len: Sig,
     req_wdata: Sig,
     req_be: Sig,
     rsp_valid: Sig,
@@ -99,6 +101,7 @@ impl MemPort {
             req_ready: tb.sig("m_req_ready")?,
             req_we: tb.sig("m_req_we")?,
             req_addr: tb.sig("m_req_addr")?,
+            req_len: tb.sig("m_req_len")?,
             req_wdata: tb.sig("m_req_wdata")?,
             req_be: tb.sig("m_req_be")?,
             rsp_valid: tb.sig("m_rsp_valid")?,
@@ -130,8 +133,8 @@ impl Memory {
     }
 
     /// Cycle `now`: a response whose time has come, then this cycle's request if the port is
-    /// `ready`. Returns whether a request inside the image was a write (`Some(true)`) or a read.
-    fn cycle(&mut self, tb: &mut Tb, p: &MemPort, now: u64, ready: bool) -> Option<bool> {
+    /// `ready`. Returns, for a request inside the image, whether it was a write and its words.
+    fn cycle(&mut self, tb: &mut Tb, p: &MemPort, now: u64, ready: bool) -> Option<(bool, u64)> {
         // The top's `rsp_ready` comes from its registers: read before this cycle's inputs.
         match self.pending.front() {
             Some(&(at, data)) if at <= now => {
@@ -149,10 +152,12 @@ impl Memory {
         }
         let base = tb.peek(p.req_addr) as usize * self.bytes;
         let write = tb.is_set(p.req_we);
-        if base + self.bytes > self.image.len() {
+        // A read burst: req_len + 1 words, answered in order.
+        let beats = if write { 1 } else { tb.peek(p.req_len) as usize + 1 };
+        if base + beats * self.bytes > self.image.len() {
             self.outside += 1;
             if !write {
-                self.pending.push_back((now + self.latency, 0));
+                self.pending.extend((0..beats).map(|_| (now + self.latency, 0)));
             }
             return None;
         }
@@ -165,11 +170,14 @@ impl Memory {
             }
             self.writes += 1;
         } else {
-            let word = (0..self.bytes).fold(0u64, |w, b| w | u64::from(self.image[base + b]) << (8 * b));
-            self.pending.push_back((now + self.latency, word));
-            self.reads += 1;
+            for beat in 0..beats {
+                let at = base + beat * self.bytes;
+                let word = (0..self.bytes).fold(0u64, |w, b| w | u64::from(self.image[at + b]) << (8 * b));
+                self.pending.push_back((now + self.latency + beat as u64, word));
+            }
+            self.reads += beats as u64;
         }
-        Some(write)
+        Some((write, beats as u64))
     }
 }
 
@@ -225,15 +233,7 @@ fn accel_stats(stats: &mut Map<String, Value>, net: &Network, cfg: &HwConfig, op
     stats.insert("mem_latency".into(), json!(mem.latency));
     stats.insert("mem_stall_every".into(), json!(mem.stall_every));
     // The packed minimum: every tensor, weight and bias byte once (a model figure).
-    let min_bytes = lay.sizes.iter().zip(&lay.elem_bytes).map(|(n, b)| n * b).sum::<u64>()
-        + lay
-            .layers
-            .iter()
-            .map(|t| match t {
-                LayerTiling::Conv(t) => (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw + 4 * t.plan.cout) as u64,
-                LayerTiling::Pool(_) => 0,
-            })
-            .sum::<u64>();
+    let min_bytes = lay.min_bytes();
     stats.insert("mem_min_bytes".into(), json!(min_bytes));
     stats.insert("mem_outside_accesses".into(), json!(c.memory.outside));
     if let Some(code) = c.error_code {
@@ -440,11 +440,11 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
             l_div[pool_layer] = Some(tb.peek(div_now).max(1));
         }
         let ready = !(mem.stall_every > 0 && now % u64::from(mem.stall_every) == 0);
-        if let Some(write) = memory.cycle(&mut tb, &port, now, ready) {
+        if let Some((write, words)) = memory.cycle(&mut tb, &port, now, ready) {
             if write {
-                l_writes[mem_layer] += 1;
+                l_writes[mem_layer] += words;
             } else {
-                l_reads[mem_layer] += 1;
+                l_reads[mem_layer] += words;
             }
         }
         tb.step().map_err(sim)?;

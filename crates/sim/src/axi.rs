@@ -38,6 +38,13 @@ pub struct AxiRun {
     pub reads: u64,
     /// Write beats.
     pub writes: u64,
+    /// Read bursts (AR transactions) and the most outstanding at once.
+    pub read_bursts: u64,
+    pub peak_read_bursts: u64,
+    /// Bytes moved on the bus (read and write beats times the word's bytes), and the packed
+    /// minimum (a model figure: every tensor, weight and bias byte once).
+    pub bus_bytes: u64,
+    pub min_bytes: u64,
 }
 
 /// One AXI port's signals, by their name without the port's prefix (`bus["awvalid"]`).
@@ -102,6 +109,11 @@ struct Slave {
     bvalid: bool,
     reads: u64,
     writes: u64,
+    /// Read bursts the master may keep outstanding (`memory.read_bursts`); the most seen; bursts
+    /// issued and their beats.
+    max_bursts: u64,
+    peak_bursts: u64,
+    ar_beats: u64,
 }
 
 impl Slave {
@@ -153,8 +165,11 @@ impl Slave {
                 }
             }
         }
-        if self.rvalid && !tb.is_set(m["rready"]) || self.bvalid && !tb.is_set(m["bready"]) {
-            return Err(format!("AXI: a response not taken at cycle {now}"));
+        // The master may hold a read beat back (`rready` low: the core is still taking the
+        // elements of the previous word); write responses it always takes.
+        let r_taken = self.rvalid && tb.is_set(m["rready"]);
+        if self.bvalid && !tb.is_set(m["bready"]) {
+            return Err(format!("AXI: a write response not taken at cycle {now}"));
         }
         for (i, o) in offers.iter().enumerate() {
             self.held[i] = o.clone().filter(|_| !self.readies[i]);
@@ -168,6 +183,12 @@ impl Slave {
                 let at = (a[0] + beat * self.bytes - self.base) as usize;
                 let data = (0..self.bytes as usize).fold(0u64, |d, i| d | u64::from(self.image[at + i]) << (8 * i));
                 self.r_q.push_back((now + latency, data, beat == a[1], resp));
+            }
+            self.ar_beats += a[1] + 1;
+            let out = self.r_q.iter().filter(|r| r.2).count() as u64;
+            self.peak_bursts = self.peak_bursts.max(out);
+            if out > self.max_bursts {
+                return Err(format!("AXI: {out} read bursts outstanding at cycle {now}, more than memory.read_bursts = {}", self.max_bursts));
             }
         }
         if let Some(a) = offers[1].as_ref().filter(|_| self.readies[1]) {
@@ -197,7 +218,7 @@ impl Slave {
                 self.aw_q[0] = (addr + self.bytes, left - 1);
             }
         }
-        if self.rvalid {
+        if r_taken {
             self.r_q.pop_front();
             self.reads += 1;
             self.rvalid = false;
@@ -296,6 +317,9 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
         bvalid: false,
         reads: 0,
         writes: 0,
+        max_bursts: u64::from(cfg.memory.read_bursts),
+        peak_bursts: 0,
+        ar_beats: 0,
     };
     let mut now = 0u64;
     // Reset for two cycles, then the registers.
@@ -350,5 +374,18 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
     } else {
         Output::I8(Tensor::from_vec(&shape, vals.iter().map(|&w| w as i8).collect()).map_err(RunError::Sim)?)
     };
-    Ok(AxiRun { output, cycles, status, irq_status, core_cycles, reads: slave.reads, writes: slave.writes })
+    let bus_bytes = (slave.reads + slave.writes) * slave.bytes;
+    Ok(AxiRun {
+        output,
+        cycles,
+        status,
+        irq_status,
+        core_cycles,
+        reads: slave.reads,
+        writes: slave.writes,
+        read_bursts: slave.ar_count,
+        peak_read_bursts: slave.peak_bursts,
+        bus_bytes,
+        min_bytes: compiled.layout.min_bytes(),
+    })
 }

@@ -65,7 +65,7 @@ impl<const W: usize, const B: usize> AccelAxi<W, B> {
     pub fn with_fault(cfg: &HwConfig, drop_valid: bool) -> Self {
         block_with_defaults!(AccelAxi {
             core: AccelTop::new(cfg),
-            mem: AxiMemMaster::with_fault(drop_valid),
+            mem: AxiMemMaster::with_fault(cfg.memory.read_bursts as usize, drop_valid),
             c_ctrl: Constant::new(u64::from(write_register("CTRL")).into()),
         } defaults {
             aclk, aresetn, irq, s_axil, m_axi, regs, bus_err,
@@ -100,6 +100,7 @@ impl<const W: usize, const B: usize> Logic for AccelAxi<W, B> {
         self.mem.req_valid.next = self.core.m.req_valid.val();
         self.mem.req_we.next = self.core.m.req_we.val();
         self.mem.req_addr.next = self.core.m.req_addr.val();
+        self.mem.req_len.next = self.core.m.req_len.val();
         self.mem.req_wdata.next = self.core.m.req_wdata.val();
         self.mem.req_be.next = self.core.m.req_be.val();
         self.core.m.req_ready.next = self.mem.req_ready.val();

@@ -1,9 +1,11 @@
 //! # AxiMemMaster: the core's memory port as an AXI4 master
 //!
 //! Each request of the core's memory port ([`MemPort`](crate::top::MemPort): word address,
-//! W-bit word, a byte enable per byte) becomes one single-beat AXI4 transaction at byte
-//! address `base + addr · W/8` (`awlen`/`arlen` 0, full-width `awsize`, INCR, ID 0, cacheable
-//! and bufferable, unprivileged data access); a write's byte enables are its strobes.
+//! burst length, W-bit word, a byte enable per byte) becomes one AXI4 transaction at byte
+//! address `base + addr · W/8` (full-width `awsize`/`arsize`, INCR, ID 0, cacheable and
+//! bufferable, unprivileged data access): a read burst of `req_len` + 1 beats (`arlen`; the core
+//! never asks for more than 256 or across a 4 KiB page of offsets, and `base` is page-aligned),
+//! a single-beat write whose strobes are the byte enables.
 //! Read data returns to the core in order (one ID); `rready` is the core's `rsp_ready`.
 //!
 //! Requests enter a two-entry queue; `req_ready` is "the queue is not full", a register, so no
@@ -16,17 +18,17 @@
 //! while a write is outstanding (not yet answered on the B channel), nor a write while a read is
 //! (its data not yet returned), so a load after a store reads what the store wrote and a store
 //! after a load does not change what the load reads; `wr_idle` (nothing queued, no write
-//! outstanding) tells the parent when every write has reached memory. At most 255 reads and 255
-//! writes are outstanding.
+//! outstanding) tells the parent when every write has reached memory. At most `read_bursts`
+//! read bursts (`memory.read_bursts`) and 255 writes are outstanding.
 //!
-//! Errors: a response with `bresp`/`rresp` other than OKAY, an ID other than 0 or a read beat
-//! without `rlast` raises `err` for a cycle.
+//! Errors: a response with `bresp`/`rresp` other than OKAY or an ID other than 0 raises `err`
+//! for a cycle (`rlast` ends a burst's count; the core counts its beats itself).
 //!
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `clock`, `rstn` | in | 1 | clock; synchronous reset, active low (drops what is held) |
 //! | `base` | in | 32 | byte address of word 0 |
-//! | `req_valid`, `req_ready`, `req_we`, `req_addr`, `req_wdata`, `req_be` | in/out | | the core's requests |
+//! | `req_valid`, `req_ready`, `req_we`, `req_addr`, `req_len`, `req_wdata`, `req_be` | in/out | | the core's requests |
 //! | `rsp_valid`, `rsp_data`; `rsp_ready` | out; in | 1, W; 1 | read data, in request order |
 //! | `m_axi_*` | | | the AXI4 master ([`Axi4Master`]) |
 //! | `wr_idle` | out | 1 | nothing queued and no write outstanding |
@@ -52,6 +54,8 @@ pub struct AxiMemMaster<const W: usize, const B: usize> {
     pub req_we: Signal<In, Bit>,
     /// Word address.
     pub req_addr: Signal<In, Bits<26>>,
+    /// Beats − 1 of a read burst.
+    pub req_len: Signal<In, Bits<8>>,
     /// Write data.
     pub req_wdata: Signal<In, Bits<W>>,
     /// Byte enables (the write strobes).
@@ -73,22 +77,25 @@ pub struct AxiMemMaster<const W: usize, const B: usize> {
     /// The channel registers.
     ar_v: DFF<Bit>,
     ar_addr: DFF<Bits<32>>,
+    ar_len: DFF<Bits<8>>,
     aw_v: DFF<Bit>,
     aw_addr: DFF<Bits<32>>,
     w_v: DFF<Bit>,
     w_data: DFF<Bits<W>>,
     w_strb: DFF<Bits<B>>,
-    /// Writes taken and not yet answered; reads likewise.
+    /// Writes taken and not yet answered; read bursts not yet ended (`rlast`).
     wr_out: DFF<Bits<8>>,
     rd_out: DFF<Bits<8>>,
     /// The request queue: entries 0 (head) and 1, and how many are held.
     q_n: DFF<Bits<2>>,
     q0_we: DFF<Bit>,
     q0_addr: DFF<Bits<26>>,
+    q0_len: DFF<Bits<8>>,
     q0_data: DFF<Bits<W>>,
     q0_be: DFF<Bits<B>>,
     q1_we: DFF<Bit>,
     q1_addr: DFF<Bits<26>>,
+    q1_len: DFF<Bits<8>>,
     q1_data: DFF<Bits<W>>,
     q1_be: DFF<Bits<B>>,
     push: Signal<Local, Bit>,
@@ -96,6 +103,8 @@ pub struct AxiMemMaster<const W: usize, const B: usize> {
     /// log2(W/8), the byte shift of a word address.
     shift: Constant<Bits<32>>,
     size: Constant<Bits<3>>,
+    /// Read bursts allowed outstanding.
+    max_reads: Constant<Bits<8>>,
     /// Built-in fault (tests only): an AR valid is shown for one cycle and dropped if not taken
     /// (an AXI violation for the protocol checker to catch). Empty in a product.
     fault_drop: Vec<Constant<Bit>>,
@@ -109,44 +118,41 @@ pub struct AxiMemMaster<const W: usize, const B: usize> {
 
 impl<const W: usize, const B: usize> AxiMemMaster<W, B> {
     /// The master (B = W/8, W in 32, 64, 128).
-    pub fn new() -> Self {
-        Self::with_fault(false)
+    pub fn new(read_bursts: usize) -> Self {
+        Self::with_fault(read_bursts, false)
     }
 
     /// The master, with the built-in AR fault when `drop_valid` (tests of the protocol checker).
-    pub fn with_fault(drop_valid: bool) -> Self {
+    pub fn with_fault(read_bursts: usize, drop_valid: bool) -> Self {
+        assert!((1..=255).contains(&read_bursts), "AXI master: 1 to 255 outstanding read bursts");
         assert!(B * 8 == W && matches!(W, 32 | 64 | 128), "AXI master: W = 8·B, W in 32, 64, 128");
         let shift = B.trailing_zeros() as u64;
         block_with_defaults!(AxiMemMaster {
             shift: Constant::new(shift.into()),
             size: Constant::new(shift.into()),
+            max_reads: Constant::new((read_bursts as u64).into()),
             fault_drop: drop_valid.then(|| Constant::new(true)).into_iter().collect(),
         } defaults {
-            clock, rstn, base, req_valid, req_ready, req_we, req_addr, req_wdata, req_be, rsp_valid, rsp_data, rsp_ready, m_axi, wr_idle, idle, err,
-            ar_v, ar_addr, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q0_we, q0_addr, q0_data, q0_be, q1_we, q1_addr,
+            clock, rstn, base, req_valid, req_ready, req_we, req_addr, req_len, req_wdata, req_be, rsp_valid, rsp_data, rsp_ready, m_axi, wr_idle, idle, err,
+            ar_v, ar_addr, ar_len, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q0_we, q0_addr, q0_len, q0_data, q0_be, q1_we, q1_addr, q1_len,
             q1_data, q1_be, push, pop, addr, rd_ok, wr_ok, take_rd, take_wr,
         })
     }
 }
 
-impl<const W: usize, const B: usize> Default for AxiMemMaster<W, B> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, ar_v, ar_addr, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q0_we, q0_addr, q0_data, q0_be, q1_we,
-            q1_addr, q1_data, q1_be
+            self, clock, ar_v, ar_addr, ar_len, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q0_we, q0_addr, q0_len, q0_data,
+            q0_be, q1_we, q1_addr, q1_len, q1_data, q1_be
         );
         self.addr.next = self.base.val() + (bit_cast::<32, 26>(self.q0_addr.q.val()) << self.shift.val());
         // A read waits for every write to be answered; a write for room in both channels.
         self.idle.next = !self.wr_out.q.val().any() & !self.aw_v.q.val() & !self.w_v.q.val();
         self.wr_idle.next = self.idle.val() & !self.q_n.q.val().any();
-        self.rd_ok.next = self.idle.val() & (!self.ar_v.q.val() | self.m_axi.arready.val()) & (self.rd_out.q.val() != bits::<8>(255));
+        self.rd_ok.next = self.idle.val() & (!self.ar_v.q.val() | self.m_axi.arready.val()) & (self.rd_out.q.val() != self.max_reads.val());
         self.wr_ok.next = !self.rd_out.q.val().any()
             & (!self.aw_v.q.val() | self.m_axi.awready.val())
             & (!self.w_v.q.val() | self.m_axi.wready.val())
@@ -160,6 +166,7 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         if self.pop.val() {
             self.q0_we.d.next = self.q1_we.q.val();
             self.q0_addr.d.next = self.q1_addr.q.val();
+            self.q0_len.d.next = self.q1_len.q.val();
             self.q0_data.d.next = self.q1_data.q.val();
             self.q0_be.d.next = self.q1_be.q.val();
         }
@@ -167,12 +174,14 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         if self.push.val() & ((self.q_n.q.val() == bits::<2>(0)) | ((self.q_n.q.val() == bits::<2>(1)) & self.pop.val())) {
             self.q0_we.d.next = self.req_we.val();
             self.q0_addr.d.next = self.req_addr.val();
+            self.q0_len.d.next = self.req_len.val();
             self.q0_data.d.next = self.req_wdata.val();
             self.q0_be.d.next = self.req_be.val();
         }
         if self.push.val() & (((self.q_n.q.val() == bits::<2>(1)) & !self.pop.val()) | (self.q_n.q.val() == bits::<2>(2))) {
             self.q1_we.d.next = self.req_we.val();
             self.q1_addr.d.next = self.req_addr.val();
+            self.q1_len.d.next = self.req_len.val();
             self.q1_data.d.next = self.req_wdata.val();
             self.q1_be.d.next = self.req_be.val();
         }
@@ -187,6 +196,7 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         if self.take_rd.val() {
             self.ar_v.d.next = true;
             self.ar_addr.d.next = self.addr.val();
+            self.ar_len.d.next = self.q0_len.q.val();
         }
         for f in 0..self.fault_drop.len() {
             if self.fault_drop[f].val() & !self.take_rd.val() {
@@ -211,9 +221,9 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         } else if !self.take_wr.val() & self.m_axi.bvalid.val() & self.wr_out.q.val().any() {
             self.wr_out.d.next = self.wr_out.q.val() - 1;
         }
-        if self.take_rd.val() & !(self.m_axi.rvalid.val() & self.rsp_ready.val()) {
+        if self.take_rd.val() & !(self.m_axi.rvalid.val() & self.rsp_ready.val() & self.m_axi.rlast.val()) {
             self.rd_out.d.next = self.rd_out.q.val() + 1;
-        } else if !self.take_rd.val() & self.m_axi.rvalid.val() & self.rsp_ready.val() & self.rd_out.q.val().any() {
+        } else if !self.take_rd.val() & self.m_axi.rvalid.val() & self.rsp_ready.val() & self.m_axi.rlast.val() & self.rd_out.q.val().any() {
             self.rd_out.d.next = self.rd_out.q.val() - 1;
         }
         if !self.rstn.val() {
@@ -241,7 +251,7 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         self.m_axi.bready.next = true;
         self.m_axi.arid.next = 0.into();
         self.m_axi.araddr.next = self.ar_addr.q.val();
-        self.m_axi.arlen.next = 0.into();
+        self.m_axi.arlen.next = self.ar_len.q.val();
         self.m_axi.arsize.next = self.size.val();
         self.m_axi.arburst.next = 1.into();
         self.m_axi.arcache.next = 3.into();
@@ -251,7 +261,7 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         self.rsp_valid.next = self.m_axi.rvalid.val();
         self.rsp_data.next = self.m_axi.rdata.val();
         self.err.next = (self.m_axi.bvalid.val() & (self.m_axi.bresp.val().any() | self.m_axi.bid.val().any()))
-            | (self.m_axi.rvalid.val() & (self.m_axi.rresp.val().any() | self.m_axi.rid.val().any() | !self.m_axi.rlast.val()));
+            | (self.m_axi.rvalid.val() & (self.m_axi.rresp.val().any() | self.m_axi.rid.val().any()));
     }
 }
 
@@ -275,32 +285,39 @@ mod tests {
 
     /// The core side issues random reads and writes (valid held until ready, as the data mover
     /// does) to a 64-bit AXI memory whose every ready and response comes after random delays.
-    /// Every read returns what sequential execution of the requests gives, in request order;
+    /// Reads are bursts of 1 to 4 beats, at most 2 outstanding. Every read beat returns what
+    /// sequential execution of the requests gives, in request order;
     /// addresses are MEM_BASE plus the word offset; strobes are the byte enables; each channel
     /// holds valid with a stable payload until ready; `wr_idle` comes after the last write's
     /// response. The core takes read data at random (`rsp_ready`, AXI's `rready`).
     #[test]
-    fn requests_become_single_beat_axi_transactions_in_order() {
+    fn requests_become_axi_transactions_in_order() {
         const WORDS: u64 = 16;
         let mut rng = Rng::from_env("axi-master", 2);
         let base = 0x1000_0000u64 + 8 * rng.below(1 << 16);
-        // (write, word, data, byte enables)
-        let reqs: Vec<(bool, u64, u64, u64)> = (0..400)
-            .map(|_| (rng.below(2) == 0, rng.below(WORDS), (rng.next() as u64) << 32 | rng.next() as u64, rng.below(256)))
+        const BURSTS: u64 = 2;
+        // (write, word, data, byte enables, read beats − 1)
+        let reqs: Vec<(bool, u64, u64, u64, u64)> = (0..400)
+            .map(|_| {
+                let len = rng.below(4);
+                (rng.below(2) == 0, rng.below(WORDS - len), (rng.next() as u64) << 32 | rng.next() as u64, rng.below(256), len)
+            })
             .collect();
         let mut want_reads = VecDeque::new();
         let mut model = vec![0u64; WORDS as usize];
-        for &(we, a, d, be) in &reqs {
+        for &(we, a, d, be, len) in &reqs {
             let mask: u64 = (0..8).filter(|i| be >> i & 1 == 1).map(|i| 0xFFu64 << (8 * i)).sum();
             if we {
                 model[a as usize] = model[a as usize] & !mask | d & mask;
             } else {
-                want_reads.push_back(model[a as usize]);
+                want_reads.extend((a..=a + len).map(|w| model[w as usize]));
             }
         }
-        let mut h = Harness::new(AxiMemMaster::<64, 8>::new()).unwrap();
+        let mut h = Harness::new(AxiMemMaster::<64, 8>::new(BURSTS as usize)).unwrap();
+        // Read bursts accepted and not yet ended by their last beat.
+        let mut bursts_out = 0u64;
         let mut mem = vec![0u64; WORDS as usize];
-        let (mut r_q, mut aw_q, mut w_q, mut b_q): (VecDeque<(u64, u64)>, VecDeque<u64>, VecDeque<(u64, u64)>, VecDeque<u64>) = Default::default();
+        let (mut r_q, mut aw_q, mut w_q, mut b_q): (VecDeque<(u64, bool)>, VecDeque<u64>, VecDeque<(u64, u64)>, VecDeque<u64>) = Default::default();
         let (mut next, mut held, mut reads_seen) = (0usize, Held::default(), 0usize);
         let (mut t, mut rvalid, mut bvalid) = (0u64, false, false);
         while next < reqs.len() || !want_reads.is_empty() || !h.uut.wr_idle.val() {
@@ -310,9 +327,10 @@ mod tests {
             u.base.next = base.into();
             let ready = rng.below(4) != 0;
             u.rsp_ready.next = ready;
-            let (we, a, d, be) = reqs.get(next).copied().unwrap_or((false, 0, 0, 0));
+            let (we, a, d, be, len) = reqs.get(next).copied().unwrap_or((false, 0, 0, 0, 0));
             u.req_valid.next = next < reqs.len();
             u.req_we.next = we;
+            u.req_len.next = if we { 0u64 } else { len }.into();
             u.req_addr.next = a.into();
             PortValue::set_u64(&mut u.req_wdata.next, d);
             u.req_be.next = be.into();
@@ -323,8 +341,8 @@ mod tests {
             rvalid = rvalid || (!r_q.is_empty() && rng.below(3) == 0);
             bvalid = bvalid || (!b_q.is_empty() && rng.below(3) == 0);
             u.m_axi.rvalid.next = rvalid;
-            PortValue::set_u64(&mut u.m_axi.rdata.next, r_q.front().map_or(0, |r| r.1));
-            u.m_axi.rlast.next = true;
+            PortValue::set_u64(&mut u.m_axi.rdata.next, r_q.front().map_or(0, |r| r.0));
+            u.m_axi.rlast.next = r_q.front().is_some_and(|r| r.1);
             u.m_axi.bvalid.next = bvalid;
             h.settle().unwrap();
             let u = &h.uut;
@@ -340,7 +358,7 @@ mod tests {
                     assert_eq!(is, Some(w), "cycle {t}: {ch} dropped or changed before ready");
                 }
             }
-            assert!((ax.arlen.val().index(), ax.awlen.val().index(), ax.arsize.val().index(), ax.wlast.val()) == (0, 0, 3, true));
+            assert!((ax.awlen.val().index(), ax.arsize.val().index(), ax.wlast.val()) == (0, 3, true));
             held = Held {
                 ar: now.ar.filter(|_| !ax.arready.val()),
                 aw: now.aw.filter(|_| !ax.awready.val()),
@@ -348,7 +366,10 @@ mod tests {
             };
             if let Some(addr) = now.ar.filter(|_| ax.arready.val()) {
                 assert!(addr >= base && (addr - base) % 8 == 0, "cycle {t}: read address {addr:#x}");
-                r_q.push_back((addr, mem[((addr - base) / 8) as usize]));
+                let (w0, n) = ((addr - base) / 8, ax.arlen.val().index() as u64);
+                r_q.extend((w0..=w0 + n).map(|w| (mem[w as usize], w == w0 + n)));
+                bursts_out += 1;
+                assert!(bursts_out <= BURSTS, "cycle {t}: more than {BURSTS} read bursts outstanding");
             }
             if let Some(addr) = now.aw.filter(|_| ax.awready.val()) {
                 aw_q.push_back(addr);
@@ -365,7 +386,9 @@ mod tests {
                 b_q.push_back(addr);
             }
             if rvalid && ready {
-                r_q.pop_front();
+                if r_q.pop_front().is_some_and(|r| r.1) {
+                    bursts_out -= 1;
+                }
                 rvalid = false;
             }
             if bvalid {

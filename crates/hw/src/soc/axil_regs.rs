@@ -96,6 +96,8 @@ pub struct AxiLiteRegs {
     o_irq_en: Constant<Bits<12>>,
     o_irq_st: Constant<Bits<12>>,
     o_base: Constant<Bits<12>>,
+    /// `MEM_BASE`'s writable bits (a 4 KiB page address).
+    page: Constant<Bits<32>>,
     o_plo: Constant<Bits<12>>,
     o_phi: Constant<Bits<12>>,
     /// The core's registers: writes DATA, CTRL, WATCHDOG; read STATUS.
@@ -130,6 +132,7 @@ impl Default for AxiLiteRegs {
             o_irq_en: o("IRQ_ENABLE"),
             o_irq_st: o("IRQ_STATUS"),
             o_base: o("MEM_BASE"),
+            page: Constant::new(0xFFFF_F000u64.into()),
             o_plo: o("PROG_LO"),
             o_phi: o("PROG_HI"),
             c_data: c(write_register("DATA")),
@@ -204,7 +207,8 @@ impl Logic for AxiLiteRegs {
             } else if self.aw_addr.q.val() == self.o_irq_en.val() {
                 self.irq_en.d.next = (self.irq_en.q.val() & !self.mask.val().get_bits::<3>(0)) | self.wm.val().get_bits::<3>(0);
             } else if self.aw_addr.q.val() == self.o_base.val() {
-                self.base.d.next = (self.base.q.val() & !self.mask.val()) | self.wm.val();
+                // Page-aligned: bits 11:0 read as zero (read bursts never cross a 4 KiB page).
+                self.base.d.next = ((self.base.q.val() & !self.mask.val()) | self.wm.val()) & self.page.val();
             } else if self.aw_addr.q.val() != self.o_irq_st.val() {
                 self.bresp.d.next = 2.into();
             }
@@ -397,7 +401,7 @@ mod tests {
                         (0, vec![])
                     }
                     Some("MEM_BASE") => {
-                        base = base & !mask | wm;
+                        base = (base & !mask | wm) & !0xFFF;
                         (0, vec![])
                     }
                     Some("IRQ_STATUS") => (0, vec![]),

@@ -294,7 +294,7 @@ crate::top_io!(
     impl [const W: usize, const L: usize] AccelTop<W, L>,
     inputs: [reg_we, reg_addr, reg_wdata, reg_raddr, m.req_ready, m.rsp_valid, m.rsp_data, m.rsp_err],
     outputs: [
-        reg_rdata, st_busy, st_done, st_error, m.req_valid, m.req_we, m.req_addr, m.req_wdata,
+        reg_rdata, st_busy, st_done, st_error, m.req_valid, m.req_we, m.req_addr, m.req_len, m.req_wdata,
         m.req_be, m.rsp_ready,
     ],
     /// Observed: the dispatcher's instruction count (per-layer attribution) and the pooling

@@ -23,6 +23,9 @@ pub struct MemPort<const W: usize, const L: usize> {
     pub req_we: Signal<Out, Bit>,
     /// Word address.
     pub req_addr: Signal<Out, Bits<26>>,
+    /// Beats − 1 of a read burst (words `req_addr` .. `req_addr + req_len`, answered by as many
+    /// responses in order; never past a 4 KiB page of offsets); 0 for a write.
+    pub req_len: Signal<Out, Bits<8>>,
     /// Write data.
     pub req_wdata: Signal<Out, Bits<W>>,
     /// Byte enables of a write.

@@ -7,13 +7,17 @@
 //! little-endian bytes for `s_wide` (int32 bias); words of W bits hold L = W/8 bytes, so a word
 //! address is the byte address divided by L, and an element's byte lane is the rest.
 //!
-//! **One bus word per run of elements in it.** Consecutive elements in one word share one
-//! access: a load requests a word only for an element whose word differs from the previous
-//! element's (or the first), and the response cursor takes such an element from a new response,
-//! every other from the word it holds (`req_need`, `rsp_need`). A store merges its elements
-//! into a word buffer and writes the word, with the byte enables of every element merged, at
-//! the last element of the word (the next element's word differs, or none is left). A chunk
-//! that starts inside a word the previous chunk ended in is one more access of that word.
+//! **One bus word per run of elements in it, read in bursts.** Consecutive elements in one word
+//! share one access. A load requests, at an element whose word differs from the previous
+//! element's (or the first), a read burst of every word from this one to the chunk's last word
+//! (`req_len` = beats − 1; at most 256 beats, never past a 4 KiB page of offsets: `MEM_BASE` is
+//! page-aligned), and the elements of the chunk in words that burst covers need no request. The
+//! response cursor takes an element whose word differs from the previous element's from a new
+//! response beat, every other from the word it holds (`req_need`, `rsp_need`): every beat is
+//! some element's new word, since a chunk's elements are contiguous. A store merges its
+//! elements into a word buffer and writes the word (one beat), with the byte enables of every
+//! element merged, at the last element of the word (the next element's word differs, or none is
+//! left). A chunk that starts in the word the previous chunk ended in reuses it.
 //!
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
@@ -31,6 +35,7 @@
 //! | `rsp_data` | in | W | the response's word |
 //! | `pending` | out | 1 | elements are left on the request side |
 //! | `req_need` | out | 1 | the current element needs a bus request |
+//! | `req_len` | out | 8 | its beats − 1 (a load's burst; 0 for a store) |
 //! | `req_addr` | out | 26 | word address of the current element |
 //! | `req_be` | out | L | byte enables: the merged elements' and the current one's |
 //! | `req_wdata` | out | W | the merged elements and the current one, each in its bytes |
@@ -55,6 +60,7 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub e_left: Signal<In, Bits<20>>,
     pub e_prev: Signal<In, Bits<26>>,
     pub e_first: Signal<In, Bit>,
+    pub e_cover: Signal<In, Bits<26>>,
     pub wbuf: Signal<In, Bits<W>>,
     pub wbe: Signal<In, Bits<L>>,
     pub r_base: Signal<In, Bits<26>>,
@@ -68,6 +74,7 @@ pub struct ExtComb<const W: usize, const L: usize> {
     /// The outputs (see [`ExtCursor`]); `e_word`, `r_word`: the current elements' words;
     /// `r_src`: the word the response cursor's element is in.
     pub req_need: Signal<Out, Bit>,
+    pub req_len: Signal<Out, Bits<8>>,
     pub e_word: Signal<Out, Bits<26>>,
     pub req_be: Signal<Out, Bits<L>>,
     pub req_wdata: Signal<Out, Bits<W>>,
@@ -82,9 +89,20 @@ pub struct ExtComb<const W: usize, const L: usize> {
     be_byte: Constant<Bits<L>>,
     be_wide: Constant<Bits<L>>,
     sext: Constant<Bits<32>>,
+    /// Words per 4 KiB page − 1; the largest burst − 1 (255).
+    page_mask: Constant<Bits<26>>,
+    max_len: Constant<Bits<26>>,
     /// Request side: the element's byte address, the next element's, its lane's bit shift, its
     /// enables, its data at lane 0.
     ea: Signal<Local, Bits<26>>,
+    /// Bursts: the elements left in the chunk from this one, the last one's byte address, the
+    /// words after this one to the chunk's last, to the page's last, the burst's length − 1.
+    c_rem: Signal<Local, Bits<20>>,
+    c_rem1: Signal<Local, Bits<20>>,
+    c_last: Signal<Local, Bits<26>>,
+    span: Signal<Local, Bits<26>>,
+    page_left: Signal<Local, Bits<26>>,
+    blen: Signal<Local, Bits<26>>,
     ea_next: Signal<Local, Bits<26>>,
     e_sh: Signal<Local, Bits<26>>,
     e_be: Signal<Local, Bits<L>>,
@@ -111,12 +129,14 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             be_byte: Constant::new(1u64.into()),
             be_wide: Constant::new(0xFu64.into()),
             sext: Constant::new(0xFFFF_FF00u64.into()),
+            page_mask: Constant::new(((4096 / L - 1) as u64).into()),
+            max_len: Constant::new(255u64.into()),
             lane_id: (1..L as u64).map(|l| Constant::new(l.into())).collect(),
             quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
         } defaults {
-            wide, store, len, stride, e_base, e_off, e_left, e_prev, e_first, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
-            w_elem, rsp_data, req_need, e_word, req_be, req_wdata, rsp_need, r_word, r_src, rsp_elem,
-            ea, ea_next, e_sh, e_be, e_data, ra, r_lane, r_b8, r_b32, r_byte,
+            wide, store, len, stride, e_base, e_off, e_left, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
+            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_word, r_src, rsp_elem,
+            ea, c_rem, c_rem1, c_last, span, page_left, blen, ea_next, e_sh, e_be, e_data, ra, r_lane, r_b8, r_b32, r_byte,
         })
     }
 }
@@ -148,10 +168,35 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         }
         self.req_be.next = self.wbe.val() | self.e_be.val();
         self.req_wdata.next = self.wbuf.val() | (self.e_data.val() << self.e_sh.val());
+        // A read burst from this element's word to the chunk's last word, within the 4 KiB page
+        // and at most 256 beats.
+        self.c_rem.next = self.len.val() - self.e_off.val();
+        if self.e_left.val() < self.c_rem.val() {
+            self.c_rem.next = self.e_left.val();
+        }
+        self.c_rem1.next = self.c_rem.val() - 1;
+        if self.wide.val() {
+            self.c_last.next = self.ea.val() + (bit_cast::<26, 20>(self.c_rem1.val()) << 2);
+        } else {
+            self.c_last.next = self.ea.val() + bit_cast::<26, 20>(self.c_rem1.val());
+        }
+        self.span.next = (self.c_last.val() >> self.lshift.val()) - self.e_word.val();
+        self.page_left.next = self.page_mask.val() - (self.e_word.val() & self.page_mask.val());
+        self.blen.next = self.span.val();
+        if self.page_left.val() < self.blen.val() {
+            self.blen.next = self.page_left.val();
+        }
+        if self.max_len.val() < self.blen.val() {
+            self.blen.next = self.max_len.val();
+        }
         if self.store.val() {
+            self.req_len.next = 0.into();
             self.req_need.next = (self.e_left.val() == 1) | ((self.ea_next.val() >> self.lshift.val()) != self.e_word.val());
         } else {
-            self.req_need.next = self.e_first.val() | (self.e_word.val() != self.e_prev.val());
+            self.req_len.next = self.blen.val().get_bits::<8>(0);
+            // A new word, unless a burst of this chunk already covers it.
+            self.req_need.next = self.e_first.val()
+                | ((self.e_word.val() != self.e_prev.val()) & (!self.e_off.val().any() | (self.e_word.val() > self.e_cover.val())));
         }
 
         // ---- Response side.
@@ -224,6 +269,8 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     pub pending: Signal<Out, Bit>,
     /// The current element needs a bus request.
     pub req_need: Signal<Out, Bit>,
+    /// Beats − 1 of the request (a read burst; 0 for a write).
+    pub req_len: Signal<Out, Bits<8>>,
     /// Word address of the current element.
     pub req_addr: Signal<Out, Bits<26>>,
     /// Byte enables of the request.
@@ -248,6 +295,8 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     e_left: DFF<Bits<20>>,
     e_prev: DFF<Bits<26>>,
     e_first: DFF<Bit>,
+    /// The last word the latest read burst covers.
+    e_cover: DFF<Bits<26>>,
     wbuf: DFF<Bits<W>>,
     wbe: DFF<Bits<L>>,
     /// Response cursor: chunk base, offset; the previous element's word, none yet; the word held.
@@ -264,8 +313,8 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
             comb: ExtComb::default(),
         } defaults {
             clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, w_elem, req_fire, rsp_take,
-            rsp_data, pending, req_need, req_addr, req_be, req_wdata, rsp_need, rsp_elem, len, stride, wide, store,
-            e_base, e_off, e_left, e_prev, e_first, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
+            rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, len, stride, wide, store,
+            e_base, e_off, e_left, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
         })
     }
 }
@@ -273,7 +322,7 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
 impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, len, stride, wide, store, e_base, e_off, e_left, e_prev, e_first, wbuf, wbe, r_base, r_off, r_prev, r_first, hold);
+        dff_setup!(self, clock, len, stride, wide, store, e_base, e_off, e_left, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold);
         self.comb.wide.next = self.wide.q.val();
         self.comb.store.next = self.store.q.val();
         self.comb.len.next = self.len.q.val();
@@ -283,6 +332,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.comb.e_left.next = self.e_left.q.val();
         self.comb.e_prev.next = self.e_prev.q.val();
         self.comb.e_first.next = self.e_first.q.val();
+        self.comb.e_cover.next = self.e_cover.q.val();
         self.comb.wbuf.next = self.wbuf.q.val();
         self.comb.wbe.next = self.wbe.q.val();
         self.comb.r_base.next = self.r_base.q.val();
@@ -294,6 +344,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.comb.rsp_data.next = self.rsp_data.val();
         self.pending.next = self.e_left.q.val().any();
         self.req_need.next = self.comb.req_need.val();
+        self.req_len.next = self.comb.req_len.val();
         self.req_addr.next = self.comb.e_word.val();
         self.req_be.next = self.comb.req_be.val();
         self.req_wdata.next = self.comb.req_wdata.val();
@@ -306,6 +357,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             if self.comb.req_need.val() {
                 self.wbuf.d.next = 0.into();
                 self.wbe.d.next = 0.into();
+                self.e_cover.d.next = self.comb.e_word.val() + bit_cast::<26, 8>(self.comb.req_len.val());
             } else {
                 self.wbuf.d.next = self.comb.req_wdata.val();
                 self.wbe.d.next = self.comb.req_be.val();
@@ -371,14 +423,26 @@ mod tests {
     /// One random transfer against a memory of random bytes, with random request and response
     /// timing: every request's need, word address and (stores) merged bytes and enables, every
     /// response element's value; the memory after a store equals the elements written in order.
-    fn transfer<const W: usize, const L: usize>(h: &mut crate::sim::Harness<ExtCursor<W, L>>, rng: &mut Rng, store: bool, wide: bool) {
+    /// Returns which burst limits it met: 256 beats, the page end.
+    fn transfer<const W: usize, const L: usize>(h: &mut crate::sim::Harness<ExtCursor<W, L>>, rng: &mut Rng, store: bool, wide: bool) -> [bool; 2] {
+        let mut limits = [false; 2];
         let size = if wide { 4 } else { 1 };
-        let len = 1 + rng.below(9);
-        let words = len * (1 + rng.below(4));
+        // Short chunks, or (one-byte elements) long ones: bursts of up to 256 beats.
+        let long = !wide && rng.below(3) == 0;
+        let len = if long { 1 + rng.below(2000) } else { 1 + rng.below(9) };
+        let words = len * (1 + rng.below(if long { 2 } else { 4 }));
         // Chunks may overlap a word the previous one ended in, or start anywhere.
         let stride = if wide { 4 * (len + rng.below(3)) } else { len + rng.below(2 * L as u64) };
-        let addr = if wide { 4 * rng.below(64) } else { rng.below(256) };
-        let mut mem: Vec<u8> = (0..1024).map(|_| rng.below(256) as u8).collect();
+        // Anywhere in the first 8 KiB: bursts meet the 4 KiB page boundary.
+        let addr = if wide {
+            4 * rng.below(1900)
+        } else if long && rng.below(2) == 0 {
+            // A long chunk across the page end.
+            4095 - rng.below(len)
+        } else {
+            rng.below(8000)
+        };
+        let mut mem: Vec<u8> = (0..16384).map(|_| rng.below(256) as u8).collect();
         let mut want = mem.clone();
         let elems: Vec<u32> = (0..words).map(|_| rng.below(1 << 32) as u32).collect();
         let at = |i: u64| element(addr, i, len, stride, size);
@@ -404,6 +468,8 @@ mod tests {
         let (mut req, mut rsp) = (0u64, 0u64);
         let mut queue: VecDeque<u128> = VecDeque::new();
         let word_of = |i: u64| at(i) / L as u64;
+        // The last word the latest read burst covered.
+        let mut cover = 0u64;
         while req < words || (!store && rsp < words) {
             let fire = req < words && rng.below(2) == 0;
             let u = &mut h.uut;
@@ -423,9 +489,29 @@ mod tests {
             assert_eq!(u.pending.val(), req < words, "request {req} of {words}");
             let mut need_rsp = false;
             if req < words {
-                let need = if store { req + 1 == words || word_of(req + 1) != word_of(req) } else { req == 0 || word_of(req) != word_of(req - 1) };
+                let need = if store {
+                    req + 1 == words || word_of(req + 1) != word_of(req)
+                } else {
+                    req == 0 || (word_of(req) != word_of(req - 1) && (req % len == 0 || word_of(req) > cover))
+                };
                 assert_eq!(u.req_need.val(), need, "request {req}: need (store {store}, wide {wide})");
                 assert_eq!(u.req_addr.val().index() as u64, word_of(req), "request {req}: word");
+                // A load's burst: to the chunk's last word, within the 4 KiB page, 256 beats.
+                let blen = if store {
+                    0
+                } else {
+                    let rem = (len - req % len).min(words - req);
+                    let page = 4096 / L as u64;
+                    let (span, page_left) = (word_of(req + rem - 1) - word_of(req), page - 1 - word_of(req) % page);
+                    if need {
+                        limits[0] |= span.min(page_left) > 255;
+                        limits[1] |= page_left < span.min(255);
+                    }
+                    span.min(page_left).min(255)
+                };
+                if need {
+                    assert_eq!(u.req_len.val().index() as u64, blen, "request {req}: burst length");
+                }
                 if fire && need {
                     if store {
                         let (be, data) = (u.req_be.val().index() as u64, u.req_wdata.val());
@@ -435,7 +521,10 @@ mod tests {
                             }
                         }
                     } else {
-                        queue.push_back(word::<L>(&mem, word_of(req)));
+                        for w in word_of(req)..=word_of(req) + blen {
+                            queue.push_back(word::<L>(&mem, w));
+                        }
+                        cover = word_of(req) + blen;
                     }
                 }
             }
@@ -461,19 +550,26 @@ mod tests {
         if store {
             assert_eq!(mem, want, "memory after the store (wide {wide})");
         }
+        limits
     }
 
     fn check<const W: usize, const L: usize>(seed: u64) {
         let mut rng = Rng::from_env("ext-cursor", seed);
         let mut h = crate::sim::Harness::new(ExtCursor::<W, L>::default()).unwrap();
-        for n in 0..40 {
-            transfer(&mut h, &mut rng, n % 2 == 1, n % 4 == 2 || n % 8 == 7);
+        let mut limits = [false; 2];
+        for n in 0..80 {
+            let l = transfer(&mut h, &mut rng, n % 2 == 1, n % 4 == 2 || n % 8 == 7);
+            limits = [limits[0] | l[0], limits[1] | l[1]];
         }
+        // (256 beats of 64 or 128 bits are 2 or 4 KiB: chunks of at most 2,000 bytes meet only
+        // the page end there.)
+        assert_eq!(limits, [L == 4, true], "{W}-bit words: bursts cut at 256 beats and at a page end were tested");
     }
 
     /// Random loads and stores of one- and four-byte elements with random request and response
-    /// timing on 32-, 64- and 128-bit words: one bus access per run of elements in a word, each
-    /// element read from and written to its bytes (docs/isa.md).
+    /// timing on 32-, 64- and 128-bit words: loads in bursts to each chunk's end (page and length
+    /// limits), stores one access per run of elements in a word, each element read from and
+    /// written to its bytes (docs/isa.md).
     #[test]
     fn requests_and_responses_follow_the_packed_chunked_layout() {
         check::<32, 4>(1);

@@ -23,9 +23,9 @@
 //! `g_raw`: int32 sums); `addr` and `stride` are byte addresses, the port's `req_addr` a word
 //! address, `req_be` byte enables. Requests `m_req_*` (valid/ready; `we` with `wdata` and `be`
 //! for a write), read responses `m_rsp_*` in request order (valid/ready). The external cursor
-//! (`ExtCursor`) makes one bus access per run of elements in a word: a load requests a word
-//! once and takes its elements from it one per cycle; a store merges the elements of a word and
-//! writes it once. Loads step the request side one element per cycle while the port is ready,
+//! (`ExtCursor`) makes one bus access per run of elements in a word: a load reads a chunk's
+//! words in bursts (`m_req_len` = beats − 1, up to 256 beats within a 4 KiB page) and takes
+//! their elements one per cycle; a store merges the elements of a word and writes it once. Loads step the request side one element per cycle while the port is ready,
 //! however many reads are outstanding, and write each element into its buffer one cycle after
 //! it is taken. Stores read the buffer one element ahead; a stalled write request holds the
 //! word (the buffer is not read again).
@@ -240,6 +240,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         // ---- External requests: an element per cycle while the port is ready; a bus request
         // for the elements that need one (ExtCursor).
         self.m.req_addr.next = self.ext.req_addr.val();
+        self.m.req_len.next = self.ext.req_len.val();
         self.m.req_we.next = self.st.q.val();
         self.m.req_wdata.next = self.ext.req_wdata.val();
         self.m.req_be.next = self.ext.req_be.val();
