@@ -57,6 +57,18 @@ impl ConfigArgs {
     }
 }
 
+/// The top a network runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TopArg {
+    /// the integrated accelerator: host register port, a memory model
+    #[value(name = "accel_top")]
+    AccelTop,
+    /// the SoC top: AXI4-Lite registers, an AXI4 memory with random delays on every channel,
+    /// checked by a protocol checker every cycle (docs/soc.md)
+    #[value(name = "accel_axi")]
+    AccelAxi,
+}
+
 /// Simulation engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum EngineArg {
@@ -142,6 +154,10 @@ pub(crate) struct RunArgs {
     /// accel_top, its program or external memory).
     #[arg(long, conflicts_with_all = ["program", "mem_latency", "mem_stall"])]
     pub blocks: bool,
+    /// Networks: the top they run on (accel_axi: programmed through AXI4-Lite, memory an AXI4
+    /// slave model with random delays, at MEM_BASE 0x4000_0000).
+    #[arg(long, value_name = "TOP", value_enum, default_value = "accel_top")]
+    pub top: TopArg,
     /// Networks on accel_top: cycles from a memory read request to its response (1..=1000).
     #[arg(long, value_name = "N")]
     pub mem_latency: Option<u32>,

@@ -114,3 +114,37 @@ fn network_runs_refuse_case_only_options_and_layers_that_do_not_fit() {
         "{err}"
     );
 }
+
+/// `--top accel_axi`: a tiled network (two input-channel groups on tiny's 4 PE rows) on tiny's
+/// accel_axi, programmed through AXI4-Lite, memory from the AXI4 model with random delays: the
+/// golden network's output, the AXI traffic in the result's stats. The flags that belong to
+/// accel_top's memory model are refused.
+#[test]
+fn a_network_runs_on_accel_axi_from_the_command_line() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("run_network");
+    std::fs::create_dir_all(&dir).unwrap();
+    let result = dir.join("small_tiled_axi.json");
+    let _ = std::fs::remove_file(&result);
+    let net = "testbenches/cocotb/small_tiled.json";
+    let (code, out, err) = accelgen(&["run", net, "--top", "accel_axi", "--preset", "tiny", "--out", result.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("on accel_axi") && out.contains("golden network: match"), "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    let s = &doc["stats"];
+    assert_eq!(s["mode"], "accel_axi");
+    assert_eq!(s["irq_status"], 1);
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert!(n("axi_read_bursts") > 0 && n("axi_read_beats") >= n("axi_read_bursts") && n("axi_write_beats") > 0, "{s}");
+    assert_eq!(n("mem_read_bytes"), 4 * n("axi_read_beats"), "32-bit words on tiny");
+    assert!(n("core_cycles") <= n("cycles"), "{s}");
+    for flags in [&["--mem-latency", "3"][..], &["--blocks"], &["--mem-stall", "2"]] {
+        let mut args = vec!["run", net, "--top", "accel_axi", "--preset", "tiny"];
+        args.extend_from_slice(flags);
+        let (code, out, err) = accelgen(&args);
+        assert_eq!(code, 2, "{flags:?}: {out}{err}");
+        assert!(err.contains(flags[0]) && err.contains("--top accel_axi"), "{flags:?}: {err}");
+    }
+    let (code, _, err) = accelgen(&["run", "testbenches/vectors/maxpool_2x2_s2.json", "--top", "accel_axi", "--preset", "tiny"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--top accel_axi applies to network files"), "{err}");
+}

@@ -82,6 +82,65 @@ pub(crate) fn run_network(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts:
     verdict
 }
 
+/// `accelgen run NET.json --top accel_axi`: the network on accel_axi as a host driver runs it
+/// (docs/soc.md): the memory image at MEM_BASE 0x4000_0000 in an AXI4 slave model with random
+/// delays on every channel, the program through AXI4-Lite, START, the interrupt; a protocol
+/// checker on every cycle. The output read from memory against the golden network.
+pub(crate) fn run_network_axi(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
+    use accelgen_sim::axi::{run_accel_axi, AxiSetup};
+    let net = Network::load(file).map_err(Failure::Input)?;
+    let golden = net.golden().map_err(|e| Failure::in_file(file, e))?.to_i64();
+    let setup = AxiSetup { base: 0x4000_0000, seed: 1, fault_drop_valid: false, slverr_read: None };
+    let r = run_accel_axi(&net, cfg, &opts, setup).map_err(|e| Failure::of_run(e, file, cfg))?;
+    println!(
+        "{}: network of {} layers on accel_axi (AXI4-Lite registers, AXI4 memory at 0x4000_0000 with random delays, protocol checker); configuration {}, engine {}",
+        file.display(),
+        net.layers.len(),
+        cfg.name,
+        opts.engine.name()
+    );
+    let word_bytes = u64::from(cfg.memory.word_bits / 8);
+    let mut stats = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        stats.insert(k.into(), v);
+    };
+    put("mode", "accel_axi".into());
+    put("engine", opts.engine.name().into());
+    put("cycles", r.cycles.into());
+    put("core_cycles", r.core_cycles.into());
+    put("irq_status", r.irq_status.into());
+    put("status", r.status.into());
+    put("axi_read_beats", r.reads.into());
+    put("axi_read_bursts", r.read_bursts.into());
+    put("axi_peak_read_bursts", r.peak_read_bursts.into());
+    put("axi_write_beats", r.writes.into());
+    put("mem_word_bits", cfg.memory.word_bits.into());
+    put("mem_read_bytes", (r.reads * word_bytes).into());
+    put("mem_write_bytes", (r.writes * word_bytes).into());
+    put("mem_min_bytes", r.min_bytes.into());
+    let got = r.output.to_i64();
+    let verdict = conclude(Ending {
+        reference: "golden network",
+        got: &got,
+        golden: &golden,
+        expected: net.expected.as_ref(),
+        stats: &stats,
+        violations: 0,
+        waveform: opts.vcd.as_ref().map(|v| format!("waveform written to {}", v.display())),
+        out,
+    });
+    if r.irq_status != 1 {
+        let code = (r.status >> 8) & 15;
+        return Err(Failure::Hardware(format!(
+            "{}: accel_axi interrupted with IRQ_STATUS {:#x} (error code {code}: {})",
+            file.display(),
+            r.irq_status,
+            accelgen_isa::error_meaning(code)
+        )));
+    }
+    verdict
+}
+
 /// `accelgen run NET.json --blocks`: every layer on its hardware block, host-sequenced.
 pub(crate) fn run_blocks(file: &Path, cfg: &HwConfig, out: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     let engine = opts.engine;

@@ -16,6 +16,8 @@ pub(crate) enum Mode {
     Case(PathBuf),
     /// A network file on accel_top.
     Network(PathBuf),
+    /// A network file on accel_axi (`--top accel_axi`).
+    NetworkAxi(PathBuf),
     /// A network file on the blocks, host-sequenced (`--blocks`).
     Blocks(PathBuf),
     /// A compiled program in the decompressor alone (`--program`).
@@ -35,6 +37,10 @@ impl Mode {
             None => Ok(()),
         };
         let mem = [("--mem-latency", a.mem_latency.is_some()), ("--mem-stall", a.mem_stall.is_some())];
+        let axi = a.top == crate::cli::TopArg::AccelAxi;
+        if axi && a.program.is_some() {
+            return Err(Failure::Input("--top accel_axi runs network files; --program runs on accel_top".into()));
+        }
         if let Some(dir) = &a.program {
             return match &a.net {
                 Some(net) => Ok(Mode::ProgramOnNetwork { dir: dir.clone(), net: net.clone() }),
@@ -48,6 +54,7 @@ impl Mode {
         }
         let file = a.file.clone().expect("clap requires a file without --program");
         if super::onnx::is_onnx(&file) {
+            refuse(&[("--top accel_axi", axi)], "an ONNX model (it runs on accel_top)")?;
             refuse(&[("--blocks", a.blocks), ("--divider", a.divider.is_some())], "an ONNX model (it runs on accel_top)")?;
             if a.onnx.input.is_none() {
                 return Err(Failure::Input(format!("{}: an ONNX model runs on --input X.npy (a batch [N, ...] in its input type)", file.display())));
@@ -61,7 +68,16 @@ impl Mode {
                     "--divider applies to pooling cases; a network's pooling layers run at the planner's dividers".into(),
                 ));
             }
+            if axi {
+                let mut flags = vec![("--blocks", a.blocks)];
+                flags.extend(mem);
+                refuse(&flags, "--top accel_axi (its AXI memory model has random delays of its own)")?;
+                return Ok(Mode::NetworkAxi(file));
+            }
             return Ok(if a.blocks { Mode::Blocks(file) } else { Mode::Network(file) });
+        }
+        if axi {
+            return Err(Failure::Input("--top accel_axi applies to network files".into()));
         }
         if a.blocks || a.mem_latency.is_some() || a.mem_stall.is_some() {
             return Err(Failure::Input("--blocks, --mem-latency and --mem-stall apply to network files".into()));
@@ -101,6 +117,7 @@ pub(crate) fn run(a: RunArgs) -> Result<(), Failure> {
     match mode {
         Mode::Case(file) => run_case_file(&file, &cfg, out, opts),
         Mode::Network(file) => super::network::run_network(&file, &cfg, out, opts, mem, None),
+        Mode::NetworkAxi(file) => super::network::run_network_axi(&file, &cfg, out, opts),
         Mode::Blocks(file) => {
             if let Some(v) = &opts.vcd {
                 let net = Network::load(&file).map_err(Failure::Input)?;
