@@ -5142,10 +5142,24 @@ module default_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     (* no_rw_check *)
     reg [31:0] mem [0:4095];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 4095; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 4095; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -5192,10 +5206,24 @@ module default_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     (* no_rw_check *)
     reg [7:0] mem [0:8191];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 8191; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[7:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 8191; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -5364,10 +5392,24 @@ module default_accel_top_bias(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     (* no_rw_check *)
     reg [31:0] mem [0:255];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 255; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -5396,10 +5438,24 @@ module default_accel_top_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     (* no_rw_check *)
     reg [31:0] mem [0:16383];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 16383; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -9676,10 +9732,24 @@ module default_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     (* no_rw_check *)
     reg [7:0] mem [0:65535];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 65535; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[7:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 65535; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -11097,10 +11167,24 @@ module default_accel_top_hist_c(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     (* no_rw_check *)
     reg [63:0] mem [0:511];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [63:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 511; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {2{init_r[63:32]}};
+          mem[init_i] = init_w[63:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -11129,10 +11213,24 @@ module default_accel_top_hist_p(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     (* no_rw_check *)
     reg [32:0] mem [0:511];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [63:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 511; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {2{init_r[63:32]}};
+          mem[init_i] = init_w[32:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -12299,10 +12397,24 @@ module default_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     (* no_rw_check *)
     reg [63:0] mem [0:16383];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [63:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 16383; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {2{init_r[63:32]}};
+          mem[init_i] = init_w[63:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -14914,10 +15026,24 @@ module default_accel_top_pout(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     (* no_rw_check *)
     reg [7:0] mem [0:16383];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 16383; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[7:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS

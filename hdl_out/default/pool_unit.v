@@ -646,10 +646,24 @@ module default_pool_unit_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     (* no_rw_check *)
     reg [7:0] mem [0:16383];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 16383; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[7:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 16383; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS

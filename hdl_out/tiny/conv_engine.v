@@ -1077,10 +1077,24 @@ module tiny_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     (* no_rw_check *)
     reg [31:0] mem [0:255];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 255; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -1127,10 +1141,24 @@ module tiny_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_
     (* no_rw_check *)
     reg [7:0] mem [0:255];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 255; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[7:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -1299,10 +1327,24 @@ module tiny_conv_engine_bias(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     (* no_rw_check *)
     reg [31:0] mem [0:63];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 63; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 63; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -1331,10 +1373,24 @@ module tiny_conv_engine_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     (* no_rw_check *)
     reg [31:0] mem [0:511];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 511; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
@@ -4785,10 +4841,24 @@ module tiny_conv_engine_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     (* no_rw_check *)
     reg [7:0] mem [0:1023];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop).
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
     `ifndef SYNTHESIS
     integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 1023; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[7:0];
+       end
+    end
+    `else
     initial for (init_i = 0; init_i <= 1023; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS

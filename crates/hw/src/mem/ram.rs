@@ -122,15 +122,33 @@ impl<T: Synth> Logic for SyncRam<T> {
         let depth = self._mem.len();
         let bits = (usize::BITS - (depth - 1).leading_zeros()).max(1);
         let (msb, last, ab) = (T::BITS - 1, depth - 1, bits - 1);
+        // The pseudo-random fill (a 64-bit LCG, no system task: the Verilog post-processing
+        // renames `$`) takes its high 32 bits as many times as cover the word.
+        let reps = (T::BITS as usize).div_ceil(32);
+        let rbits = 32 * reps - 1;
         if self._poison.is_none() {
             return Verilog::Custom(format!(
                 "\
 reg [{msb}:0] mem [0:{last}];
 // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-// contents, 0 by default (and does not unroll the loop).
+// contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+// pseudo-random instead (a check that no output depends on a word the run never wrote).
 `ifndef SYNTHESIS
 integer init_i;
+`ifdef ACCELGEN_RAM_RANDOM
+reg [63:0] init_r;
+reg [{rbits}:0] init_w;
+initial begin
+   init_r = 64'h9E3779B97F4A7C15;
+   for (init_i = 0; init_i <= {last}; init_i = init_i + 1) begin
+      init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+      init_w = {{{reps}{{init_r[63:32]}}}};
+      mem[init_i] = init_w[{msb}:0];
+   end
+end
+`else
 initial for (init_i = 0; init_i <= {last}; init_i = init_i + 1) mem[init_i] = 0;
+`endif
 `endif
 always @(posedge clock) begin
    if (r_en) r_data <= mem[r_addr[{ab}:0]];
@@ -146,10 +164,24 @@ end
 (* no_rw_check *)
 reg [{msb}:0] mem [0:{last}];
 // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-// contents, 0 by default (and does not unroll the loop).
+// contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+// pseudo-random instead (a check that no output depends on a word the run never wrote).
 `ifndef SYNTHESIS
 integer init_i;
+`ifdef ACCELGEN_RAM_RANDOM
+reg [63:0] init_r;
+reg [{rbits}:0] init_w;
+initial begin
+   init_r = 64'h9E3779B97F4A7C15;
+   for (init_i = 0; init_i <= {last}; init_i = init_i + 1) begin
+      init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+      init_w = {{{reps}{{init_r[63:32]}}}};
+      mem[init_i] = init_w[{msb}:0];
+   end
+end
+`else
 initial for (init_i = 0; init_i <= {last}; init_i = init_i + 1) mem[init_i] = 0;
+`endif
 `endif
 always @(posedge clock) begin
 `ifdef SYNTHESIS
