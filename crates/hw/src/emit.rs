@@ -126,7 +126,9 @@ pub fn fmax_wrapper(verilog: &str, top: &str, header_text: &str) -> String {
     for (name, w) in &outs {
         v += &format!("    wire [{}:0] o_{name};\n", w - 1);
     }
-    let clock_port = if body[..end].contains("input wire aclk;") { "aclk" } else { "clock" };
+    // (rust-hdl writes `input wire  aclk;`, two spaces where a port has no width.)
+    let aclk = body[..end].lines().any(|l| l.split_whitespace().eq(["input", "wire", "aclk;"]));
+    let clock_port = if aclk { "aclk" } else { "clock" };
     let mut conns = vec![format!(".{clock_port}(clock)")];
     let mut at = 0;
     for (name, w) in &ins {
