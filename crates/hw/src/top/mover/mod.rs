@@ -25,9 +25,9 @@
 //! for a write), read responses `m_rsp_*` in request order (valid/ready). The external cursor
 //! (`ExtCursor`) makes one bus access per run of elements in a word: a load reads a chunk's
 //! words in bursts (`m_req_len` = beats − 1, up to 256 beats within a 4 KiB page) and takes
-//! their elements one per cycle; a store merges the elements of a word and writes it once. Loads step the request side one element per cycle while the port is ready,
-//! however many reads are outstanding, and write each element into its buffer one cycle after
-//! it is taken. Stores read the buffer one element ahead; a stalled write request holds the
+//! their elements one per cycle; a store merges the elements of a word and writes it once.
+//! Loads step the request side one element per cycle while the port is ready, however many
+//! reads are outstanding, and write each element into its buffer one cycle after it is taken. Stores read the buffer one element ahead; a stalled write request holds the
 //! word (the buffer is not read again).
 //!
 //! An on-chip entry beyond the buffer's depth is not written and sets `err`; a store's read of
@@ -224,8 +224,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.fm.s_fph.next = self.g_fph.val();
         self.fm.s_fm.next = self.g_copy.val() | (!self.g_store.val() & (self.g_sel.val() == 3));
         self.fm.step.next = false;
-        // A copy writes a word a cycle after its read, when the on-chip cursor already names
-        // the next word.
+        // A copy writes a word a cycle after its read, the on-chip cursor already at the next.
         if self.cp.q.val() {
             self.fm.chunk_end.next = self.cur.chunk_end_d.val();
         } else {
@@ -237,8 +236,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.errf.d.next = true;
         }
 
-        // ---- External requests: an element per cycle while the port is ready; a bus request
-        // for the elements that need one (ExtCursor).
+        // ---- External requests: an element per cycle while ready; a bus request if it needs one.
         self.m.req_addr.next = self.ext.req_addr.val();
         self.m.req_len.next = self.ext.req_len.val();
         self.m.req_we.next = self.st.q.val();
@@ -264,8 +262,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.ws.r_data.next = self.r_data.val();
         self.r_en.next = false;
         self.r_sel.next = self.sel.q.val().get_bit(0);
-        // The bank of the word on the read data (the output buffer selects its bank with the
-        // last cycle's `r_bank`, read or not), unless a new word is read below.
+        // The read data's bank (the output buffer muxes by last cycle's `r_bank`) unless one is read below.
         self.r_bank.next = self.rb.q.val();
         self.r_addr.next = self.cur.rd_addr.val();
         self.adv.next = false;
@@ -295,8 +292,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 self.adv.next = true;
                 self.r_bank.next = self.cur.bank.val();
                 self.rb.d.next = self.cur.bank.val();
-                // (The read is not gated by the bounds check, timing: a read past the place
-                // reads some entry, harmlessly, and the error flag stops the run.)
+                // (Not gated by the bounds check, timing: a read past its place is harmless; `err` stops the run.)
                 self.r_en.next = true;
             } else if self.sfire.val() {
                 self.adv.next = true;
@@ -333,8 +329,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.o_left.d.next = self.g_words.val();
             self.primed.d.next = false;
         }
-        // The cursors step with this cycle's handshakes (assigned after them: rust-hdl reads a
-        // local signal only after its assignment).
+        // The cursors step with this cycle's handshakes (rust-hdl reads a local only after it is assigned).
         self.ext.req_fire.next = self.req_fire.val();
         self.ext.rsp_take.next = self.rsp_take.val();
         self.cur.adv.next = self.adv.val();
