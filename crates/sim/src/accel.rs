@@ -181,6 +181,19 @@ impl Memory {
     }
 }
 
+/// The network's output as a run left it in `image` (the packed layout `lay`): int8 elements,
+/// or int32 sums for a last conv layer without requantization.
+pub(crate) fn output_of(net: &Network, lay: &accelgen_compiler::Layout, image: &[u8]) -> Result<Output, RunError> {
+    let (o, n, size) = lay.output();
+    let shape = net.shapes.last().expect("a shape");
+    let values = read_elements(image, o, n, size);
+    Ok(if size == 4 {
+        Output::I32(Tensor::from_vec(shape, values).map_err(RunError::Sim)?)
+    } else {
+        Output::I8(Tensor::from_vec(shape, values.iter().map(|&v| v as i8).collect()).map_err(RunError::Sim)?)
+    })
+}
+
 /// What a run of accel_top counted: the status and counter registers (read through the host
 /// port), the memory model's accesses, and what was loaded.
 struct RunCounts<'a> {
@@ -468,14 +481,7 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
 
     // The output tensor from memory.
     let lay = &compiled.layout;
-    let (o, n, size) = lay.output();
-    let shape = net.shapes.last().expect("a shape").clone();
-    let values = read_elements(&memory.image, o, n, size);
-    let output = if size == 4 {
-        Output::I32(Tensor::from_vec(&shape, values).map_err(RunError::Sim)?)
-    } else {
-        Output::I8(Tensor::from_vec(&shape, values.iter().map(|&v| v as i8).collect()).map_err(RunError::Sim)?)
-    };
+    let output = output_of(net, lay, &memory.image)?;
 
     let counts = RunCounts { regs, memory: &memory, register_writes, compressed_bytes: bytes.len(), program_instructions: cstats.instructions, error_code };
     let layer_counts = LayerCounts { cycles: l_cycles, reads: l_reads, writes: l_writes, dividers: l_div };

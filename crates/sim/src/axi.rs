@@ -15,7 +15,6 @@ use accelgen_compiler::{compile_full, memory_image_bytes};
 use accelgen_config::HwConfig;
 use accelgen_formats::{Network, Output};
 use accelgen_golden::testutil::Rng;
-use accelgen_golden::Tensor;
 use accelgen_hw::soc::AccelAxi;
 use accelgen_isa::compress;
 use accelgen_isa::soc::{axi_register, AXI_CORE_READS};
@@ -366,14 +365,7 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
     if irq_status == 1 && !slave.idle() {
         return Err(RunError::Sim("AXI: transfers left unanswered after the DONE interrupt".into()));
     }
-    let (o, n, size) = compiled.layout.output();
-    let shape = net.shapes.last().expect("a shape").clone();
-    let vals = accelgen_compiler::read_elements(&slave.image, o, n, size);
-    let output = if size == 4 {
-        Output::I32(Tensor::from_vec(&shape, vals).map_err(RunError::Sim)?)
-    } else {
-        Output::I8(Tensor::from_vec(&shape, vals.iter().map(|&w| w as i8).collect()).map_err(RunError::Sim)?)
-    };
+    let output = crate::accel::output_of(net, &compiled.layout, &slave.image)?;
     let bus_bytes = (slave.reads + slave.writes) * slave.bytes;
     Ok(AxiRun {
         output,
