@@ -30,8 +30,10 @@ from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantT
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "onnx")
 
 
-def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10):
-    """Conv(cin->c1, 3x3, pad 1) Relu MaxPool(2) Conv(c1->c2, 3x3, stride 2, pad 1) Relu Flatten Gemm."""
+def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False):
+    """Conv(cin->c1, 3x3, pad 1) Relu MaxPool(2) Conv(c1->c2, 3x3, stride 2, pad 1) Relu Flatten Gemm.
+    With `same`, asymmetric padding as Keras/TensorFlow exports have it: conv1's pads are
+    [top 1, left 0, bottom 1, right 2] and conv2 is auto_pad SAME_UPPER (pads [0, 0, 1, 1])."""
     w1 = (rng.standard_normal((c1, cin, 3, 3)) * 0.4).astype(np.float32)
     b1 = (rng.standard_normal(c1) * 0.1).astype(np.float32)
     w2 = (rng.standard_normal((c2, c1, 3, 3)) * 0.3).astype(np.float32)
@@ -42,12 +44,13 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10):
     inits = [numpy_helper.from_array(a, n) for a, n in
              [(w1, "conv1.w"), (b1, "conv1.b"), (w2, "conv2.w"), (b2, "conv2.b"), (wf, "fc.w"), (bf, "fc.b")]]
     nodes = [
-        helper.make_node("Conv", ["input", "conv1.w", "conv1.b"], ["c1"], name="conv1", pads=[1, 1, 1, 1],
-                         kernel_shape=[3, 3]),
+        helper.make_node("Conv", ["input", "conv1.w", "conv1.b"], ["c1"], name="conv1",
+                         pads=[1, 0, 1, 2] if same else [1, 1, 1, 1], kernel_shape=[3, 3]),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
         helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
-        helper.make_node("Conv", ["p1", "conv2.w", "conv2.b"], ["c2"], name="conv2", pads=[1, 1, 1, 1],
-                         strides=[2, 2], kernel_shape=[3, 3]),
+        helper.make_node("Conv", ["p1", "conv2.w", "conv2.b"], ["c2"], name="conv2",
+                         strides=[2, 2], kernel_shape=[3, 3],
+                         **(dict(auto_pad="SAME_UPPER") if same else dict(pads=[1, 1, 1, 1]))),
         helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
         helper.make_node("Flatten", ["r2"], ["f"], name="flatten", axis=1),
         helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc"),
@@ -242,6 +245,13 @@ def main():
         reference = run(quantize(model, calib, **dict(kw, quant_format=QuantFormat.QOperator)), x)
         save(name, quantize(model, calib, **kw), x, reference)
     save_digits(np.random.default_rng(8))
+    # Asymmetric padding (explicit pads and auto_pad SAME_UPPER), per-channel scales.
+    rng = np.random.default_rng(31)
+    model = float_cnn(rng, same=True)
+    calib = [rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32) for _ in range(16)]
+    x = rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32)
+    reference = run(quantize(model, calib, per_channel=True, quant_format=QuantFormat.QOperator), x)
+    save("small_same_pc", quantize(model, calib, per_channel=True), x, reference)
 
 
 if __name__ == "__main__":

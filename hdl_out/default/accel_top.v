@@ -70,6 +70,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  conv__p_rq_ort;
     reg  [23:0] conv__p_sig;
     reg  [7:0] conv__p_exp;
+    reg  conv__p_rq_pc;
     reg  [7:0] conv__p_pad;
     reg  conv__p_keep;
     reg  conv__p_nodrain;
@@ -123,6 +124,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  mover__err;
     wire  mover__w_en;
     wire  [1:0] mover__w_sel;
+    wire  mover__w_scale;
     wire  [63:0] mover__w_bank;
     wire  [15:0] mover__w_addr;
     wire  [31:0] mover__w_data;
@@ -143,6 +145,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  cregs__p_relu;
     wire  [23:0] cregs__p_sig;
     wire  [7:0] cregs__p_exp;
+    wire  cregs__p_pc;
     wire  [7:0] cregs__p_pad;
     wire  cregs__bad;
     reg  queue__clock;
@@ -288,6 +291,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_rq_ort(conv__p_rq_ort),
         .p_sig(conv__p_sig),
         .p_exp(conv__p_exp),
+        .p_rq_pc(conv__p_rq_pc),
         .p_pad(conv__p_pad),
         .p_keep(conv__p_keep),
         .p_nodrain(conv__p_nodrain),
@@ -356,6 +360,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .m_rsp_err(m_rsp_err),
         .w_en(mover__w_en),
         .w_sel(mover__w_sel),
+        .w_scale(mover__w_scale),
         .w_bank(mover__w_bank),
         .w_addr(mover__w_addr),
         .w_data(mover__w_data),
@@ -378,6 +383,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_relu(cregs__p_relu),
         .p_sig(cregs__p_sig),
         .p_exp(cregs__p_exp),
+        .p_pc(cregs__p_pc),
         .p_pad(cregs__p_pad),
         .bad(cregs__bad)
     );
@@ -585,6 +591,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_rq_ort = cregs__geom[(32'h132)+:(1)];
         conv__p_sig = cregs__p_sig;
         conv__p_exp = cregs__p_exp;
+        conv__p_rq_pc = cregs__p_pc;
         conv__p_pad = cregs__p_pad;
         conv__p_keep = cregs__geom[(32'h110)+:(1)];
         conv__p_nodrain = cregs__geom[(32'h111)+:(1)];
@@ -593,6 +600,9 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__start = disp__conv_start;
         conv__ld_we = mover__w_en & (mover__w_sel != 2'h3);
         conv__ld_target = mover__w_sel;
+        if (mover__w_scale) begin
+            conv__ld_target = 2'h3;
+        end
         conv__ld_rowsel = mover__w_bank;
         conv__ld_addr = mover__w_addr;
         conv__ld_data = mover__w_data;
@@ -628,7 +638,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -662,6 +672,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     input wire  p_rq_ort;
     input wire  [23:0] p_sig;
     input wire  [7:0] p_exp;
+    input wire  p_rq_pc;
     input wire  [7:0] p_pad;
     input wire  p_keep;
     input wire  p_nodrain;
@@ -1831,6 +1842,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [7:0] wmem__w_data;
     reg  cols__0__clock;
     reg  cols__0__ld_we;
+    reg  cols__0__ld_swe;
     reg  [15:0] cols__0__ld_addr;
     reg  [31:0] cols__0__ld_data;
     reg  cols__0__b_en;
@@ -1846,11 +1858,13 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  cols__0__set__ort;
     reg  [23:0] cols__0__set__s_sig;
     reg  [7:0] cols__0__set__s_exp;
+    reg  cols__0__pc;
     reg  cols__0__rd_en;
     reg  [15:0] cols__0__rd_addr;
     wire  [31:0] cols__0__rd_data;
     reg  cols__1__clock;
     reg  cols__1__ld_we;
+    reg  cols__1__ld_swe;
     reg  [15:0] cols__1__ld_addr;
     reg  [31:0] cols__1__ld_data;
     reg  cols__1__b_en;
@@ -1866,11 +1880,13 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  cols__1__set__ort;
     reg  [23:0] cols__1__set__s_sig;
     reg  [7:0] cols__1__set__s_exp;
+    reg  cols__1__pc;
     reg  cols__1__rd_en;
     reg  [15:0] cols__1__rd_addr;
     wire  [31:0] cols__1__rd_data;
     reg  cols__2__clock;
     reg  cols__2__ld_we;
+    reg  cols__2__ld_swe;
     reg  [15:0] cols__2__ld_addr;
     reg  [31:0] cols__2__ld_data;
     reg  cols__2__b_en;
@@ -1886,11 +1902,13 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  cols__2__set__ort;
     reg  [23:0] cols__2__set__s_sig;
     reg  [7:0] cols__2__set__s_exp;
+    reg  cols__2__pc;
     reg  cols__2__rd_en;
     reg  [15:0] cols__2__rd_addr;
     wire  [31:0] cols__2__rd_data;
     reg  cols__3__clock;
     reg  cols__3__ld_we;
+    reg  cols__3__ld_swe;
     reg  [15:0] cols__3__ld_addr;
     reg  [31:0] cols__3__ld_data;
     reg  cols__3__b_en;
@@ -1906,11 +1924,13 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  cols__3__set__ort;
     reg  [23:0] cols__3__set__s_sig;
     reg  [7:0] cols__3__set__s_exp;
+    reg  cols__3__pc;
     reg  cols__3__rd_en;
     reg  [15:0] cols__3__rd_addr;
     wire  [31:0] cols__3__rd_data;
     reg  cols__4__clock;
     reg  cols__4__ld_we;
+    reg  cols__4__ld_swe;
     reg  [15:0] cols__4__ld_addr;
     reg  [31:0] cols__4__ld_data;
     reg  cols__4__b_en;
@@ -1926,11 +1946,13 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  cols__4__set__ort;
     reg  [23:0] cols__4__set__s_sig;
     reg  [7:0] cols__4__set__s_exp;
+    reg  cols__4__pc;
     reg  cols__4__rd_en;
     reg  [15:0] cols__4__rd_addr;
     wire  [31:0] cols__4__rd_data;
     reg  cols__5__clock;
     reg  cols__5__ld_we;
+    reg  cols__5__ld_swe;
     reg  [15:0] cols__5__ld_addr;
     reg  [31:0] cols__5__ld_data;
     reg  cols__5__b_en;
@@ -1946,11 +1968,13 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  cols__5__set__ort;
     reg  [23:0] cols__5__set__s_sig;
     reg  [7:0] cols__5__set__s_exp;
+    reg  cols__5__pc;
     reg  cols__5__rd_en;
     reg  [15:0] cols__5__rd_addr;
     wire  [31:0] cols__5__rd_data;
     reg  cols__6__clock;
     reg  cols__6__ld_we;
+    reg  cols__6__ld_swe;
     reg  [15:0] cols__6__ld_addr;
     reg  [31:0] cols__6__ld_data;
     reg  cols__6__b_en;
@@ -1966,11 +1990,13 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  cols__6__set__ort;
     reg  [23:0] cols__6__set__s_sig;
     reg  [7:0] cols__6__set__s_exp;
+    reg  cols__6__pc;
     reg  cols__6__rd_en;
     reg  [15:0] cols__6__rd_addr;
     wire  [31:0] cols__6__rd_data;
     reg  cols__7__clock;
     reg  cols__7__ld_we;
+    reg  cols__7__ld_swe;
     reg  [15:0] cols__7__ld_addr;
     reg  [31:0] cols__7__ld_data;
     reg  cols__7__b_en;
@@ -1986,6 +2012,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  cols__7__set__ort;
     reg  [23:0] cols__7__set__s_sig;
     reg  [7:0] cols__7__set__s_exp;
+    reg  cols__7__pc;
     reg  cols__7__rd_en;
     reg  [15:0] cols__7__rd_addr;
     wire  [31:0] cols__7__rd_data;
@@ -3369,6 +3396,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     default_accel_top_cols cols__0(
         .clock(cols__0__clock),
         .ld_we(cols__0__ld_we),
+        .ld_swe(cols__0__ld_swe),
         .ld_addr(cols__0__ld_addr),
         .ld_data(cols__0__ld_data),
         .b_en(cols__0__b_en),
@@ -3384,6 +3412,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .set_ort(cols__0__set__ort),
         .set_s_sig(cols__0__set__s_sig),
         .set_s_exp(cols__0__set__s_exp),
+        .pc(cols__0__pc),
         .rd_en(cols__0__rd_en),
         .rd_addr(cols__0__rd_addr),
         .rd_data(cols__0__rd_data)
@@ -3391,6 +3420,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     default_accel_top_cols cols__1(
         .clock(cols__1__clock),
         .ld_we(cols__1__ld_we),
+        .ld_swe(cols__1__ld_swe),
         .ld_addr(cols__1__ld_addr),
         .ld_data(cols__1__ld_data),
         .b_en(cols__1__b_en),
@@ -3406,6 +3436,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .set_ort(cols__1__set__ort),
         .set_s_sig(cols__1__set__s_sig),
         .set_s_exp(cols__1__set__s_exp),
+        .pc(cols__1__pc),
         .rd_en(cols__1__rd_en),
         .rd_addr(cols__1__rd_addr),
         .rd_data(cols__1__rd_data)
@@ -3413,6 +3444,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     default_accel_top_cols cols__2(
         .clock(cols__2__clock),
         .ld_we(cols__2__ld_we),
+        .ld_swe(cols__2__ld_swe),
         .ld_addr(cols__2__ld_addr),
         .ld_data(cols__2__ld_data),
         .b_en(cols__2__b_en),
@@ -3428,6 +3460,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .set_ort(cols__2__set__ort),
         .set_s_sig(cols__2__set__s_sig),
         .set_s_exp(cols__2__set__s_exp),
+        .pc(cols__2__pc),
         .rd_en(cols__2__rd_en),
         .rd_addr(cols__2__rd_addr),
         .rd_data(cols__2__rd_data)
@@ -3435,6 +3468,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     default_accel_top_cols cols__3(
         .clock(cols__3__clock),
         .ld_we(cols__3__ld_we),
+        .ld_swe(cols__3__ld_swe),
         .ld_addr(cols__3__ld_addr),
         .ld_data(cols__3__ld_data),
         .b_en(cols__3__b_en),
@@ -3450,6 +3484,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .set_ort(cols__3__set__ort),
         .set_s_sig(cols__3__set__s_sig),
         .set_s_exp(cols__3__set__s_exp),
+        .pc(cols__3__pc),
         .rd_en(cols__3__rd_en),
         .rd_addr(cols__3__rd_addr),
         .rd_data(cols__3__rd_data)
@@ -3457,6 +3492,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     default_accel_top_cols cols__4(
         .clock(cols__4__clock),
         .ld_we(cols__4__ld_we),
+        .ld_swe(cols__4__ld_swe),
         .ld_addr(cols__4__ld_addr),
         .ld_data(cols__4__ld_data),
         .b_en(cols__4__b_en),
@@ -3472,6 +3508,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .set_ort(cols__4__set__ort),
         .set_s_sig(cols__4__set__s_sig),
         .set_s_exp(cols__4__set__s_exp),
+        .pc(cols__4__pc),
         .rd_en(cols__4__rd_en),
         .rd_addr(cols__4__rd_addr),
         .rd_data(cols__4__rd_data)
@@ -3479,6 +3516,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     default_accel_top_cols cols__5(
         .clock(cols__5__clock),
         .ld_we(cols__5__ld_we),
+        .ld_swe(cols__5__ld_swe),
         .ld_addr(cols__5__ld_addr),
         .ld_data(cols__5__ld_data),
         .b_en(cols__5__b_en),
@@ -3494,6 +3532,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .set_ort(cols__5__set__ort),
         .set_s_sig(cols__5__set__s_sig),
         .set_s_exp(cols__5__set__s_exp),
+        .pc(cols__5__pc),
         .rd_en(cols__5__rd_en),
         .rd_addr(cols__5__rd_addr),
         .rd_data(cols__5__rd_data)
@@ -3501,6 +3540,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     default_accel_top_cols cols__6(
         .clock(cols__6__clock),
         .ld_we(cols__6__ld_we),
+        .ld_swe(cols__6__ld_swe),
         .ld_addr(cols__6__ld_addr),
         .ld_data(cols__6__ld_data),
         .b_en(cols__6__b_en),
@@ -3516,6 +3556,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .set_ort(cols__6__set__ort),
         .set_s_sig(cols__6__set__s_sig),
         .set_s_exp(cols__6__set__s_exp),
+        .pc(cols__6__pc),
         .rd_en(cols__6__rd_en),
         .rd_addr(cols__6__rd_addr),
         .rd_data(cols__6__rd_data)
@@ -3523,6 +3564,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     default_accel_top_cols cols__7(
         .clock(cols__7__clock),
         .ld_we(cols__7__ld_we),
+        .ld_swe(cols__7__ld_swe),
         .ld_addr(cols__7__ld_addr),
         .ld_data(cols__7__ld_data),
         .b_en(cols__7__b_en),
@@ -3538,6 +3580,7 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .set_ort(cols__7__set__ort),
         .set_s_sig(cols__7__set__s_sig),
         .set_s_exp(cols__7__set__s_exp),
+        .pc(cols__7__pc),
         .rd_en(cols__7__rd_en),
         .rd_addr(cols__7__rd_addr),
         .rd_data(cols__7__rd_data)
@@ -4518,6 +4561,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         rd_data = 32'h0;
         cols__0__clock = clock;
         cols__0__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
+        cols__0__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[0];
+        cols__0__pc = p_rq_pc;
         cols__0__ld_addr = ld_addr;
         cols__0__ld_data = ld_data;
         cols__0__b_en = seq__d_en;
@@ -4540,6 +4585,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         cols__1__clock = clock;
         cols__1__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
+        cols__1__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[1];
+        cols__1__pc = p_rq_pc;
         cols__1__ld_addr = ld_addr;
         cols__1__ld_data = ld_data;
         cols__1__b_en = seq__d_en;
@@ -4562,6 +4609,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         cols__2__clock = clock;
         cols__2__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[2];
+        cols__2__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[2];
+        cols__2__pc = p_rq_pc;
         cols__2__ld_addr = ld_addr;
         cols__2__ld_data = ld_data;
         cols__2__b_en = seq__d_en;
@@ -4584,6 +4633,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         cols__3__clock = clock;
         cols__3__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[3];
+        cols__3__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[3];
+        cols__3__pc = p_rq_pc;
         cols__3__ld_addr = ld_addr;
         cols__3__ld_data = ld_data;
         cols__3__b_en = seq__d_en;
@@ -4606,6 +4657,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         cols__4__clock = clock;
         cols__4__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[4];
+        cols__4__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[4];
+        cols__4__pc = p_rq_pc;
         cols__4__ld_addr = ld_addr;
         cols__4__ld_data = ld_data;
         cols__4__b_en = seq__d_en;
@@ -4628,6 +4681,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         cols__5__clock = clock;
         cols__5__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[5];
+        cols__5__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[5];
+        cols__5__pc = p_rq_pc;
         cols__5__ld_addr = ld_addr;
         cols__5__ld_data = ld_data;
         cols__5__b_en = seq__d_en;
@@ -4650,6 +4705,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         cols__6__clock = clock;
         cols__6__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[6];
+        cols__6__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[6];
+        cols__6__pc = p_rq_pc;
         cols__6__ld_addr = ld_addr;
         cols__6__ld_data = ld_data;
         cols__6__b_en = seq__d_en;
@@ -4672,6 +4729,8 @@ module default_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         end
         cols__7__clock = clock;
         cols__7__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[7];
+        cols__7__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[7];
+        cols__7__pc = p_rq_pc;
         cols__7__ld_addr = ld_addr;
         cols__7__ld_data = ld_data;
         cols__7__b_en = seq__d_en;
@@ -5235,11 +5294,12 @@ module default_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w
     end
 endmodule // default_accel_top_first_cache_bank
 
-module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,rd_en,rd_addr,rd_data);
+module default_accel_top_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,pc,rd_en,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
     input wire  ld_we;
+    input wire  ld_swe;
     input wire  [15:0] ld_addr;
     input wire  [31:0] ld_data;
     input wire  b_en;
@@ -5255,6 +5315,7 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
     input wire  set_ort;
     input wire  [23:0] set_s_sig;
     input wire  [7:0] set_s_exp;
+    input wire  pc;
     input wire  rd_en;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
@@ -5267,10 +5328,25 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
     reg  bias__w_en;
     reg  [15:0] bias__w_addr;
     reg  [31:0] bias__w_data;
+    reg  scale__clock;
+    reg  scale__r_en;
+    reg  [15:0] scale__r_addr;
+    wire  [31:0] scale__r_data;
+    reg  scale__w_en;
+    reg  [15:0] scale__w_addr;
+    reg  [31:0] scale__w_data;
     reg  rq__clock;
     reg  rq__in_valid;
     reg  [15:0] rq__in_idx;
     reg  [31:0] rq__in_acc;
+    reg  rq__set__en;
+    reg  [15:0] rq__set__mult;
+    reg  [7:0] rq__set__shift;
+    reg  [7:0] rq__set__zp;
+    reg  rq__set__relu;
+    reg  rq__set__ort;
+    reg  [23:0] rq__set__s_sig;
+    reg  [7:0] rq__set__s_exp;
     wire  rq__out_valid;
     wire  [15:0] rq__out_idx;
     wire  [31:0] rq__out_data;
@@ -5290,6 +5366,12 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
     reg  [31:0] sum__d;
     wire  [31:0] sum__q;
     reg  sum__clock;
+    reg  [31:0] scale_r__d;
+    wire  [31:0] scale_r__q;
+    reg  scale_r__clock;
+    reg  [31:0] scale_s__d;
+    wire  [31:0] scale_s__q;
+    reg  scale_s__clock;
     
     // Sub module instances
     default_accel_top_bias bias(
@@ -5301,19 +5383,28 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
         .w_addr(bias__w_addr),
         .w_data(bias__w_data)
     );
+    default_accel_top_bias scale(
+        .clock(scale__clock),
+        .r_en(scale__r_en),
+        .r_addr(scale__r_addr),
+        .r_data(scale__r_data),
+        .w_en(scale__w_en),
+        .w_addr(scale__w_addr),
+        .w_data(scale__w_data)
+    );
     default_accel_top_requant rq(
         .clock(rq__clock),
         .in_valid(rq__in_valid),
         .in_idx(rq__in_idx),
         .in_acc(rq__in_acc),
-        .set_en(set_en),
-        .set_mult(set_mult),
-        .set_shift(set_shift),
-        .set_zp(set_zp),
-        .set_relu(set_relu),
-        .set_ort(set_ort),
-        .set_s_sig(set_s_sig),
-        .set_s_exp(set_s_exp),
+        .set_en(rq__set__en),
+        .set_mult(rq__set__mult),
+        .set_shift(rq__set__shift),
+        .set_zp(rq__set__zp),
+        .set_relu(rq__set__relu),
+        .set_ort(rq__set__ort),
+        .set_s_sig(rq__set__s_sig),
+        .set_s_exp(rq__set__s_exp),
         .out_valid(rq__out_valid),
         .out_idx(rq__out_idx),
         .out_data(rq__out_data)
@@ -5342,16 +5433,31 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
         .q(sum__q),
         .clock(sum__clock)
     );
+    default_accel_top_dff_w32 scale_r(
+        .d(scale_r__d),
+        .q(scale_r__q),
+        .clock(scale_r__clock)
+    );
+    default_accel_top_dff_w32 scale_s(
+        .d(scale_s__d),
+        .q(scale_s__q),
+        .clock(scale_s__clock)
+    );
     
     // Update code
     always @(*) begin
         acc_r__clock = clock;
         bias_r__clock = clock;
         sum__clock = clock;
+        scale_r__clock = clock;
+        scale_s__clock = clock;
         acc_r__d = acc_r__q;
         bias_r__d = bias_r__q;
         sum__d = sum__q;
+        scale_r__d = scale_r__q;
+        scale_s__d = scale_s__q;
         bias__clock = clock;
+        scale__clock = clock;
         rq__clock = clock;
         obank__clock = clock;
         bias__w_en = ld_we;
@@ -5359,12 +5465,31 @@ module default_accel_top_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,
         bias__w_data = ld_data;
         bias__r_en = b_en;
         bias__r_addr = b_addr;
+        scale__w_en = ld_swe;
+        scale__w_addr = ld_addr;
+        scale__w_data = ld_data;
+        scale__r_en = b_en;
+        scale__r_addr = b_addr;
+        scale_r__d = scale__r_data;
+        scale_s__d = scale_r__q;
         acc_r__d = acc;
         bias_r__d = bias__r_data;
         sum__d = acc_r__q + bias_r__q;
         rq__in_valid = valid;
         rq__in_idx = idx;
         rq__in_acc = sum__q;
+        rq__set__en = set_en;
+        rq__set__mult = set_mult;
+        rq__set__shift = set_shift;
+        rq__set__zp = set_zp;
+        rq__set__relu = set_relu;
+        rq__set__ort = set_ort;
+        rq__set__s_sig = set_s_sig;
+        rq__set__s_exp = set_s_exp;
+        if (pc) begin
+            rq__set__s_sig = scale_s__q[(32'h0)+:(24)];
+            rq__set__s_exp = scale_s__q[(32'h18)+:(8)];
+        end
         obank__w_en = rq__out_valid;
         obank__w_addr = rq__out_idx;
         obank__w_data = rq__out_data;
@@ -9761,7 +9886,7 @@ module default_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     end
 endmodule // default_accel_top_weight_buffer
 
-module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pad,bad);
+module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,bad);
     
     // Module arguments
     input wire  clock;
@@ -9776,6 +9901,7 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
     output reg  p_relu;
     output reg  [23:0] p_sig;
     output reg  [7:0] p_exp;
+    output reg  p_pc;
     output reg  [7:0] p_pad;
     output reg  bad;
     
@@ -9872,6 +9998,9 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
     reg  [7:0] exp__d;
     wire  [7:0] exp__q;
     reg  exp__clock;
+    reg  pc__d;
+    wire  pc__q;
+    reg  pc__clock;
     reg  [7:0] pad__d;
     wire  [7:0] pad__q;
     reg  pad__clock;
@@ -10049,6 +10178,11 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
         .q(exp__q),
         .clock(exp__clock)
     );
+    default_accel_top_dff_w1 pc(
+        .d(pc__d),
+        .q(pc__q),
+        .clock(pc__clock)
+    );
     default_accel_top_dff_w8 pad(
         .d(pad__d),
         .q(pad__q),
@@ -10124,6 +10258,7 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
         ort__clock = clock;
         sig__clock = clock;
         exp__clock = clock;
+        pc__clock = clock;
         pad__clock = clock;
         rq_en__clock = clock;
         mult__clock = clock;
@@ -10161,6 +10296,7 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
         ort__d = ort__q;
         sig__d = sig__q;
         exp__d = exp__q;
+        pc__d = pc__q;
         pad__d = pad__q;
         rq_en__d = rq_en__q;
         mult__d = mult__q;
@@ -10212,6 +10348,7 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
             ort__d = |payload[(32'h5)+:(1)];
             sig__d = payload[(32'h6)+:(24)];
             exp__d = payload[(32'h1e)+:(8)];
+            pc__d = |payload[(32'h26)+:(1)];
         end
         if (we & (op == op_pe_pad)) begin
             pad__d = payload[(32'h5)+:(8)];
@@ -10268,6 +10405,7 @@ module default_accel_top_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p
         p_relu = relu__q;
         p_sig = sig__q;
         p_exp = exp__q;
+        p_pc = pc__q;
         p_pad = pad__q;
         bad = bad_r__q;
     end
@@ -12021,7 +12159,7 @@ module default_accel_top_unpack(cur,left,empty,head,head_ok,src_ok,op,payload,le
     output reg  next_empty;
     
     // Constant declarations
-    localparam  lens = 256'h5000000000000000000000000260d191b34191a0a0a0d391a2419192d343505;
+    localparam  lens = 256'h5000000000000000000000000270d191b34191a0a0a0d391a2419192d343505;
     
     // Local signals
     reg  [7:0] len;
@@ -12877,7 +13015,7 @@ module default_accel_top_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
     
 endmodule // default_accel_top_groups
 
-module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
+module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -12909,6 +13047,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     input wire  m_rsp_err;
     output reg  w_en;
     output reg  [1:0] w_sel;
+    output reg  w_scale;
     output reg  [63:0] w_bank;
     output reg  [15:0] w_addr;
     output reg  [31:0] w_data;
@@ -12980,6 +13119,9 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  cp__d;
     wire  cp__q;
     reg  cp__clock;
+    reg  scl__d;
+    wire  scl__q;
+    reg  scl__clock;
     reg  errf__d;
     wire  errf__q;
     reg  errf__clock;
@@ -13096,6 +13238,11 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .q(cp__q),
         .clock(cp__clock)
     );
+    default_accel_top_dff_w1 scl(
+        .d(scl__d),
+        .q(scl__q),
+        .clock(scl__clock)
+    );
     default_accel_top_dff_w1 errf(
         .d(errf__d),
         .q(errf__q),
@@ -13143,6 +13290,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         st__clock = clock;
         sel__clock = clock;
         cp__clock = clock;
+        scl__clock = clock;
         errf__clock = clock;
         o_left__clock = clock;
         primed__clock = clock;
@@ -13151,6 +13299,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         st__d = st__q;
         sel__d = sel__q;
         cp__d = cp__q;
+        scl__d = scl__q;
         errf__d = errf__q;
         o_left__d = o_left__q;
         primed__d = primed__q;
@@ -13268,6 +13417,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         end
         w_en = ws__w_en;
         w_sel = ws__w_sel;
+        w_scale = scl__q;
         w_bank = ws__w_bank;
         w_addr = ws__w_addr;
         w_data = ws__w_data;
@@ -13276,6 +13426,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             errf__d = 1'b0;
             st__d = g_store | g_copy;
             cp__d = g_copy;
+            scl__d = g_half & ~g_store & ~g_copy & (g_sel == 2'h2);
             sel__d = g_sel;
             if (g_copy) begin
                 sel__d = 2'h0;

@@ -1856,7 +1856,7 @@ module default_instr_decompressor_unpack(cur,left,empty,head,head_ok,src_ok,op,p
     output reg  next_empty;
     
     // Constant declarations
-    localparam  lens = 256'h5000000000000000000000000260d191b34191a0a0a0d391a2419192d343505;
+    localparam  lens = 256'h5000000000000000000000000270d191b34191a0a0a0d391a2419192d343505;
     
     // Local signals
     reg  [7:0] len;

@@ -357,6 +357,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  conv__p_rq_ort;
     reg  [23:0] conv__p_sig;
     reg  [7:0] conv__p_exp;
+    reg  conv__p_rq_pc;
     reg  [7:0] conv__p_pad;
     reg  conv__p_keep;
     reg  conv__p_nodrain;
@@ -410,6 +411,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     wire  mover__err;
     wire  mover__w_en;
     wire  [1:0] mover__w_sel;
+    wire  mover__w_scale;
     wire  [63:0] mover__w_bank;
     wire  [15:0] mover__w_addr;
     wire  [31:0] mover__w_data;
@@ -430,6 +432,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     wire  cregs__p_relu;
     wire  [23:0] cregs__p_sig;
     wire  [7:0] cregs__p_exp;
+    wire  cregs__p_pc;
     wire  [7:0] cregs__p_pad;
     wire  cregs__bad;
     reg  queue__clock;
@@ -575,6 +578,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .p_rq_ort(conv__p_rq_ort),
         .p_sig(conv__p_sig),
         .p_exp(conv__p_exp),
+        .p_rq_pc(conv__p_rq_pc),
         .p_pad(conv__p_pad),
         .p_keep(conv__p_keep),
         .p_nodrain(conv__p_nodrain),
@@ -643,6 +647,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .m_rsp_err(m_rsp_err),
         .w_en(mover__w_en),
         .w_sel(mover__w_sel),
+        .w_scale(mover__w_scale),
         .w_bank(mover__w_bank),
         .w_addr(mover__w_addr),
         .w_data(mover__w_data),
@@ -665,6 +670,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .p_relu(cregs__p_relu),
         .p_sig(cregs__p_sig),
         .p_exp(cregs__p_exp),
+        .p_pc(cregs__p_pc),
         .p_pad(cregs__p_pad),
         .bad(cregs__bad)
     );
@@ -872,6 +878,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         conv__p_rq_ort = cregs__geom[(32'h132)+:(1)];
         conv__p_sig = cregs__p_sig;
         conv__p_exp = cregs__p_exp;
+        conv__p_rq_pc = cregs__p_pc;
         conv__p_pad = cregs__p_pad;
         conv__p_keep = cregs__geom[(32'h110)+:(1)];
         conv__p_nodrain = cregs__geom[(32'h111)+:(1)];
@@ -880,6 +887,9 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         conv__start = disp__conv_start;
         conv__ld_we = mover__w_en & (mover__w_sel != 2'h3);
         conv__ld_target = mover__w_sel;
+        if (mover__w_scale) begin
+            conv__ld_target = 2'h3;
+        end
         conv__ld_rowsel = mover__w_bank;
         conv__ld_addr = mover__w_addr;
         conv__ld_data = mover__w_data;
@@ -915,7 +925,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     
 endmodule // tiny_accel_axi_core
 
-module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -949,6 +959,7 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     input wire  p_rq_ort;
     input wire  [23:0] p_sig;
     input wire  [7:0] p_exp;
+    input wire  p_rq_pc;
     input wire  [7:0] p_pad;
     input wire  p_keep;
     input wire  p_nodrain;
@@ -1074,6 +1085,7 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  [7:0] wmem__w_data;
     reg  cols__0__clock;
     reg  cols__0__ld_we;
+    reg  cols__0__ld_swe;
     reg  [15:0] cols__0__ld_addr;
     reg  [31:0] cols__0__ld_data;
     reg  cols__0__b_en;
@@ -1089,11 +1101,13 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  cols__0__set__ort;
     reg  [23:0] cols__0__set__s_sig;
     reg  [7:0] cols__0__set__s_exp;
+    reg  cols__0__pc;
     reg  cols__0__rd_en;
     reg  [15:0] cols__0__rd_addr;
     wire  [31:0] cols__0__rd_data;
     reg  cols__1__clock;
     reg  cols__1__ld_we;
+    reg  cols__1__ld_swe;
     reg  [15:0] cols__1__ld_addr;
     reg  [31:0] cols__1__ld_data;
     reg  cols__1__b_en;
@@ -1109,6 +1123,7 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  cols__1__set__ort;
     reg  [23:0] cols__1__set__s_sig;
     reg  [7:0] cols__1__set__s_exp;
+    reg  cols__1__pc;
     reg  cols__1__rd_en;
     reg  [15:0] cols__1__rd_addr;
     wire  [31:0] cols__1__rd_data;
@@ -1286,6 +1301,7 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     tiny_accel_axi_cols cols__0(
         .clock(cols__0__clock),
         .ld_we(cols__0__ld_we),
+        .ld_swe(cols__0__ld_swe),
         .ld_addr(cols__0__ld_addr),
         .ld_data(cols__0__ld_data),
         .b_en(cols__0__b_en),
@@ -1301,6 +1317,7 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .set_ort(cols__0__set__ort),
         .set_s_sig(cols__0__set__s_sig),
         .set_s_exp(cols__0__set__s_exp),
+        .pc(cols__0__pc),
         .rd_en(cols__0__rd_en),
         .rd_addr(cols__0__rd_addr),
         .rd_data(cols__0__rd_data)
@@ -1308,6 +1325,7 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     tiny_accel_axi_cols cols__1(
         .clock(cols__1__clock),
         .ld_we(cols__1__ld_we),
+        .ld_swe(cols__1__ld_swe),
         .ld_addr(cols__1__ld_addr),
         .ld_data(cols__1__ld_data),
         .b_en(cols__1__b_en),
@@ -1323,6 +1341,7 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .set_ort(cols__1__set__ort),
         .set_s_sig(cols__1__set__s_sig),
         .set_s_exp(cols__1__set__s_exp),
+        .pc(cols__1__pc),
         .rd_en(cols__1__rd_en),
         .rd_addr(cols__1__rd_addr),
         .rd_data(cols__1__rd_data)
@@ -1499,6 +1518,8 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         rd_data = 32'h0;
         cols__0__clock = clock;
         cols__0__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
+        cols__0__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[0];
+        cols__0__pc = p_rq_pc;
         cols__0__ld_addr = ld_addr;
         cols__0__ld_data = ld_data;
         cols__0__b_en = seq__d_en;
@@ -1521,6 +1542,8 @@ module tiny_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         end
         cols__1__clock = clock;
         cols__1__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
+        cols__1__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[1];
+        cols__1__pc = p_rq_pc;
         cols__1__ld_addr = ld_addr;
         cols__1__ld_data = ld_data;
         cols__1__b_en = seq__d_en;
@@ -2066,11 +2089,12 @@ module tiny_accel_axi_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     end
 endmodule // tiny_accel_axi_first_cache_bank
 
-module tiny_accel_axi_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,rd_en,rd_addr,rd_data);
+module tiny_accel_axi_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,pc,rd_en,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
     input wire  ld_we;
+    input wire  ld_swe;
     input wire  [15:0] ld_addr;
     input wire  [31:0] ld_data;
     input wire  b_en;
@@ -2086,6 +2110,7 @@ module tiny_accel_axi_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
     input wire  set_ort;
     input wire  [23:0] set_s_sig;
     input wire  [7:0] set_s_exp;
+    input wire  pc;
     input wire  rd_en;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
@@ -2098,10 +2123,25 @@ module tiny_accel_axi_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
     reg  bias__w_en;
     reg  [15:0] bias__w_addr;
     reg  [31:0] bias__w_data;
+    reg  scale__clock;
+    reg  scale__r_en;
+    reg  [15:0] scale__r_addr;
+    wire  [31:0] scale__r_data;
+    reg  scale__w_en;
+    reg  [15:0] scale__w_addr;
+    reg  [31:0] scale__w_data;
     reg  rq__clock;
     reg  rq__in_valid;
     reg  [15:0] rq__in_idx;
     reg  [31:0] rq__in_acc;
+    reg  rq__set__en;
+    reg  [15:0] rq__set__mult;
+    reg  [7:0] rq__set__shift;
+    reg  [7:0] rq__set__zp;
+    reg  rq__set__relu;
+    reg  rq__set__ort;
+    reg  [23:0] rq__set__s_sig;
+    reg  [7:0] rq__set__s_exp;
     wire  rq__out_valid;
     wire  [15:0] rq__out_idx;
     wire  [31:0] rq__out_data;
@@ -2121,6 +2161,12 @@ module tiny_accel_axi_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
     reg  [31:0] sum__d;
     wire  [31:0] sum__q;
     reg  sum__clock;
+    reg  [31:0] scale_r__d;
+    wire  [31:0] scale_r__q;
+    reg  scale_r__clock;
+    reg  [31:0] scale_s__d;
+    wire  [31:0] scale_s__q;
+    reg  scale_s__clock;
     
     // Sub module instances
     tiny_accel_axi_bias bias(
@@ -2132,19 +2178,28 @@ module tiny_accel_axi_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
         .w_addr(bias__w_addr),
         .w_data(bias__w_data)
     );
+    tiny_accel_axi_bias scale(
+        .clock(scale__clock),
+        .r_en(scale__r_en),
+        .r_addr(scale__r_addr),
+        .r_data(scale__r_data),
+        .w_en(scale__w_en),
+        .w_addr(scale__w_addr),
+        .w_data(scale__w_data)
+    );
     tiny_accel_axi_requant rq(
         .clock(rq__clock),
         .in_valid(rq__in_valid),
         .in_idx(rq__in_idx),
         .in_acc(rq__in_acc),
-        .set_en(set_en),
-        .set_mult(set_mult),
-        .set_shift(set_shift),
-        .set_zp(set_zp),
-        .set_relu(set_relu),
-        .set_ort(set_ort),
-        .set_s_sig(set_s_sig),
-        .set_s_exp(set_s_exp),
+        .set_en(rq__set__en),
+        .set_mult(rq__set__mult),
+        .set_shift(rq__set__shift),
+        .set_zp(rq__set__zp),
+        .set_relu(rq__set__relu),
+        .set_ort(rq__set__ort),
+        .set_s_sig(rq__set__s_sig),
+        .set_s_exp(rq__set__s_exp),
         .out_valid(rq__out_valid),
         .out_idx(rq__out_idx),
         .out_data(rq__out_data)
@@ -2173,16 +2228,31 @@ module tiny_accel_axi_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
         .q(sum__q),
         .clock(sum__clock)
     );
+    tiny_accel_axi_dff_w32 scale_r(
+        .d(scale_r__d),
+        .q(scale_r__q),
+        .clock(scale_r__clock)
+    );
+    tiny_accel_axi_dff_w32 scale_s(
+        .d(scale_s__d),
+        .q(scale_s__q),
+        .clock(scale_s__clock)
+    );
     
     // Update code
     always @(*) begin
         acc_r__clock = clock;
         bias_r__clock = clock;
         sum__clock = clock;
+        scale_r__clock = clock;
+        scale_s__clock = clock;
         acc_r__d = acc_r__q;
         bias_r__d = bias_r__q;
         sum__d = sum__q;
+        scale_r__d = scale_r__q;
+        scale_s__d = scale_s__q;
         bias__clock = clock;
+        scale__clock = clock;
         rq__clock = clock;
         obank__clock = clock;
         bias__w_en = ld_we;
@@ -2190,12 +2260,31 @@ module tiny_accel_axi_cols(clock,ld_we,ld_addr,ld_data,b_en,b_addr,acc,valid,idx
         bias__w_data = ld_data;
         bias__r_en = b_en;
         bias__r_addr = b_addr;
+        scale__w_en = ld_swe;
+        scale__w_addr = ld_addr;
+        scale__w_data = ld_data;
+        scale__r_en = b_en;
+        scale__r_addr = b_addr;
+        scale_r__d = scale__r_data;
+        scale_s__d = scale_r__q;
         acc_r__d = acc;
         bias_r__d = bias__r_data;
         sum__d = acc_r__q + bias_r__q;
         rq__in_valid = valid;
         rq__in_idx = idx;
         rq__in_acc = sum__q;
+        rq__set__en = set_en;
+        rq__set__mult = set_mult;
+        rq__set__shift = set_shift;
+        rq__set__zp = set_zp;
+        rq__set__relu = set_relu;
+        rq__set__ort = set_ort;
+        rq__set__s_sig = set_s_sig;
+        rq__set__s_exp = set_s_exp;
+        if (pc) begin
+            rq__set__s_sig = scale_s__q[(32'h0)+:(24)];
+            rq__set__s_exp = scale_s__q[(32'h18)+:(8)];
+        end
         obank__w_en = rq__out_valid;
         obank__w_addr = rq__out_idx;
         obank__w_data = rq__out_data;
@@ -5766,7 +5855,7 @@ module tiny_accel_axi_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
     end
 endmodule // tiny_accel_axi_weight_buffer
 
-module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pad,bad);
+module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,bad);
     
     // Module arguments
     input wire  clock;
@@ -5781,6 +5870,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
     output reg  p_relu;
     output reg  [23:0] p_sig;
     output reg  [7:0] p_exp;
+    output reg  p_pc;
     output reg  [7:0] p_pad;
     output reg  bad;
     
@@ -5877,6 +5967,9 @@ module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
     reg  [7:0] exp__d;
     wire  [7:0] exp__q;
     reg  exp__clock;
+    reg  pc__d;
+    wire  pc__q;
+    reg  pc__clock;
     reg  [7:0] pad__d;
     wire  [7:0] pad__q;
     reg  pad__clock;
@@ -6054,6 +6147,11 @@ module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
         .q(exp__q),
         .clock(exp__clock)
     );
+    tiny_accel_axi_dff_w1 pc(
+        .d(pc__d),
+        .q(pc__q),
+        .clock(pc__clock)
+    );
     tiny_accel_axi_dff_w8 pad(
         .d(pad__d),
         .q(pad__q),
@@ -6129,6 +6227,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
         ort__clock = clock;
         sig__clock = clock;
         exp__clock = clock;
+        pc__clock = clock;
         pad__clock = clock;
         rq_en__clock = clock;
         mult__clock = clock;
@@ -6166,6 +6265,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
         ort__d = ort__q;
         sig__d = sig__q;
         exp__d = exp__q;
+        pc__d = pc__q;
         pad__d = pad__q;
         rq_en__d = rq_en__q;
         mult__d = mult__q;
@@ -6217,6 +6317,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
             ort__d = |payload[(32'h5)+:(1)];
             sig__d = payload[(32'h6)+:(24)];
             exp__d = payload[(32'h1e)+:(8)];
+            pc__d = |payload[(32'h26)+:(1)];
         end
         if (we & (op == op_pe_pad)) begin
             pad__d = payload[(32'h5)+:(8)];
@@ -6273,6 +6374,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
         p_relu = relu__q;
         p_sig = sig__q;
         p_exp = exp__q;
+        p_pc = pc__q;
         p_pad = pad__q;
         bad = bad_r__q;
     end
@@ -8026,7 +8128,7 @@ module tiny_accel_axi_unpack(cur,left,empty,head,head_ok,src_ok,op,payload,legal
     output reg  next_empty;
     
     // Constant declarations
-    localparam  lens = 256'h5000000000000000000000000260d191b34191a0a0a0d391a2419192d343505;
+    localparam  lens = 256'h5000000000000000000000000270d191b34191a0a0a0d391a2419192d343505;
     
     // Local signals
     reg  [7:0] len;
@@ -8882,7 +8984,7 @@ module tiny_accel_axi_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,pool
     
 endmodule // tiny_accel_axi_groups
 
-module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
+module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -8914,6 +9016,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     input wire  m_rsp_err;
     output reg  w_en;
     output reg  [1:0] w_sel;
+    output reg  w_scale;
     output reg  [63:0] w_bank;
     output reg  [15:0] w_addr;
     output reg  [31:0] w_data;
@@ -8985,6 +9088,9 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  cp__d;
     wire  cp__q;
     reg  cp__clock;
+    reg  scl__d;
+    wire  scl__q;
+    reg  scl__clock;
     reg  errf__d;
     wire  errf__q;
     reg  errf__clock;
@@ -9101,6 +9207,11 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(cp__q),
         .clock(cp__clock)
     );
+    tiny_accel_axi_dff_w1 scl(
+        .d(scl__d),
+        .q(scl__q),
+        .clock(scl__clock)
+    );
     tiny_accel_axi_dff_w1 errf(
         .d(errf__d),
         .q(errf__q),
@@ -9148,6 +9259,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         st__clock = clock;
         sel__clock = clock;
         cp__clock = clock;
+        scl__clock = clock;
         errf__clock = clock;
         o_left__clock = clock;
         primed__clock = clock;
@@ -9156,6 +9268,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         st__d = st__q;
         sel__d = sel__q;
         cp__d = cp__q;
+        scl__d = scl__q;
         errf__d = errf__q;
         o_left__d = o_left__q;
         primed__d = primed__q;
@@ -9273,6 +9386,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         end
         w_en = ws__w_en;
         w_sel = ws__w_sel;
+        w_scale = scl__q;
         w_bank = ws__w_bank;
         w_addr = ws__w_addr;
         w_data = ws__w_data;
@@ -9281,6 +9395,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             errf__d = 1'b0;
             st__d = g_store | g_copy;
             cp__d = g_copy;
+            scl__d = g_half & ~g_store & ~g_copy & (g_sel == 2'h2);
             sel__d = g_sel;
             if (g_copy) begin
                 sel__d = 2'h0;

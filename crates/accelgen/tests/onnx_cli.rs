@@ -107,9 +107,20 @@ fn an_onnx_run_refuses_what_it_cannot_honour() {
     let (code, _, err) = accelgen(&["run", DIGITS, "--input", IMAGES, "--blocks"]);
     assert_eq!(code, 2);
     assert!(err.contains("--blocks does not apply to an ONNX model"), "{err}");
-    let (code, _, err) = accelgen(&["run", "testbenches/onnx/small_qdq_pc.onnx", "--input", "testbenches/onnx/small_qdq_pc.input.npy"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("node 'conv1' (Conv): per-channel requantization"), "{err}");
+}
+
+/// The small models of each quantization form on accel_top (Verilator): per-channel scales
+/// (scale bank), uint8 activations, the QOperator form and asymmetric padding (explicit pads and
+/// auto_pad SAME_UPPER) equal ONNX Runtime's outputs.
+#[test]
+fn the_small_models_of_each_form_run_on_accel_top_equal_to_onnx_runtime() {
+    for name in ["small_qdq_pc", "small_qdq_u8", "small_qop", "small_same_pc"] {
+        let f = |ext: &str| format!("testbenches/onnx/{name}.{ext}");
+        let (code, out, err) = accelgen(&["run", &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy"), "--engine", "verilator"]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(out.contains("1 of 1 images equal"), "{name}: {out}");
+        assert!(out.contains("all 10 elements equal"), "{name}: {out}");
+    }
 }
 
 /// `accelgen import` writes a network file that golden, compile and run take as it is; its
@@ -135,4 +146,29 @@ fn an_imported_model_is_a_network_that_golden_compile_and_run_take() {
     let (code, _, err) = accelgen(&["import", DIGITS, "--out", ns]);
     assert_eq!(code, 2);
     assert!(err.contains("already exists: pass --force"), "{err}");
+}
+
+/// A per-channel model imported as a network file: one float32 scale per output channel in
+/// `requant.scale`, which golden and run (the scale bank) take; a scale list of the wrong length
+/// is refused naming the field.
+#[test]
+fn an_imported_per_channel_model_carries_one_scale_per_output_channel() {
+    let dir = scratch("import-pc");
+    let net = dir.join("pc.json");
+    let ns = net.to_str().unwrap();
+    let (code, out, err) = accelgen(&["import", "testbenches/onnx/small_qdq_pc.onnx", "--out", ns, "--input", "testbenches/onnx/small_qdq_pc.input.npy"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&net).unwrap()).unwrap();
+    let scales = doc["layers"][0]["requant"]["scale"].as_array().expect("a scale per channel").clone();
+    let k = accelgen_onnx::io::read_npy(&dir.join(doc["layers"][0]["weight"].as_str().unwrap())).unwrap().shape[0];
+    assert_eq!(scales.len(), k);
+    let (code, out, err) = accelgen(&["run", ns, "--engine", "verilator"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("golden network: match"), "{out}");
+    doc["layers"][0]["requant"]["scale"] = serde_json::json!(scales[1..]);
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, doc.to_string()).unwrap();
+    let (code, _, err) = accelgen(&["golden", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("field \"layers[0].requant.scale\": has {} scales but the weight has {k} output channels", k - 1)), "{err}");
 }

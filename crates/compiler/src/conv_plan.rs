@@ -27,8 +27,11 @@ pub struct ConvPlan {
     pub kw: usize,
     /// Stride.
     pub stride: [usize; 2],
-    /// Padding.
+    /// Padding above and left.
     pub padding: [usize; 2],
+    /// Padding below and right (the engine needs no register for it: rows and columns past the
+    /// input are padding up to `ho`, `wo`).
+    pub pad_end: [usize; 2],
     /// ceil(Cin / R).
     pub ic_tiles: usize,
     /// ceil(Cout / (C·K)).
@@ -54,19 +57,17 @@ impl ConvPlan {
         e: &ConvArray,
         input: &[usize],
         weight: &[usize],
-        stride: [usize; 2],
-        padding: [usize; 2],
+        p: &accelgen_golden::ConvParams,
     ) -> Result<ConvPlan, String> {
-        let p = accelgen_golden::ConvParams { stride, padding, pad_value: 0 };
-        let [cout, ho, wo] =
-            conv_output_dims(input, weight, &p)?;
+        let [cout, ho, wo] = conv_output_dims(input, weight, p)?;
+        let (stride, padding, pad_end) = (p.stride, p.padding, p.end());
         let (cin, h, w, kh, kw) = (input[0], input[1], input[2], weight[2], weight[3]);
         let ic_tiles = cin.div_ceil(e.rows);
         let oc_tiles = cout.div_ceil(e.cols * e.kernels);
         let passes = oc_tiles * ic_tiles * kh * kw;
         let macs = (cout * ho * wo * cin * kh * kw) as u64;
         Ok(ConvPlan {
-            cin, h, w, cout, ho, wo, kh, kw, stride, padding, ic_tiles, oc_tiles, passes, macs, ort: false,
+            cin, h, w, cout, ho, wo, kh, kw, stride, padding, pad_end, ic_tiles, oc_tiles, passes, macs, ort: false,
         })
     }
 
@@ -121,7 +122,7 @@ impl ConvPlan {
                 e.output_buffer_depth,
             ));
         }
-        for (name, v) in [("H + 2·ph", h + 2 * padding[0]), ("W + 2·pw", w + 2 * padding[1])] {
+        for (name, v) in [("H + padding", h + padding[0] + plan.pad_end[0]), ("W + padding", w + padding[1] + plan.pad_end[1])] {
             if v >= 1 << 16 {
                 return Err(format!("{name} = {v} must be below 65536"));
             }

@@ -45,6 +45,8 @@ pub struct Machine {
     fc: Vec<Vec<i8>>,
     wbuf: Vec<i8>,
     bias: Vec<Vec<i32>>,
+    /// Scale banks (per-channel scale words, beside the bias banks).
+    scale: Vec<Vec<i32>>,
     acc: Vec<[Vec<i32>; 2]>,
     out: Vec<Vec<i32>>,
     fm: Vec<Vec<i8>>,
@@ -74,6 +76,7 @@ impl Machine {
             fc: vec![vec![0; e.first_cache_depth]; e.rows],
             wbuf: vec![0; e.weight_buffer_depth],
             bias: vec![vec![0; e.bias_buffer_depth]; e.cols],
+            scale: vec![vec![0; e.bias_buffer_depth]; e.cols],
             acc: (0..e.cols).map(|_| [vec![0; e.acc_buffer_depth], vec![0; e.acc_buffer_depth]]).collect(),
             out: vec![vec![0; e.output_buffer_depth]; e.cols],
             fm: vec![vec![0; u.feature_memory_depth]; u.rows_per_read],
@@ -194,6 +197,7 @@ impl Machine {
             match target {
                 0 => self.fc[b][a] = v as i8,
                 1 => self.wbuf[a] = v as i8,
+                2 if self.half() => self.scale[b][a] = v,
                 2 => self.bias[b][a] = v,
                 _ => self.fm[b][a] = v as i8,
             }
@@ -321,6 +325,9 @@ impl Machine {
                         self.acc[cc][half][e] = acc;
                         if drain {
                             let v = acc.wrapping_add(self.bias[cc][tt * k + j]);
+                            // Per-channel scales: the scale bank's word beside the bias.
+                            let w = self.scale[cc][tt * k + j] as u32;
+                            let rq = if sc[0] != 0 && sc[3] != 0 { Requant { ort: Some(OrtScale { sig: w & 0xFF_FFFF, exp: (w >> 24) as u8 as i8 as i32 }), ..rq } } else { rq };
                             self.out[cc][obase + (tt * k + j) * p_n + p] = if q[0] != 0 { i32::from(requantize(v, &rq)) } else { v };
                         }
                     }

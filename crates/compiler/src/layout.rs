@@ -52,7 +52,10 @@ impl Layout {
                 .layers
                 .iter()
                 .map(|t| match t {
-                    LayerTiling::Conv(t) => (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw) as u64 + BIAS_BYTES * t.plan.cout as u64,
+                    LayerTiling::Conv(t) => {
+                        let scales = if t.scale_blocks.is_empty() { 0 } else { BIAS_BYTES * t.plan.cout as u64 };
+                        (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw) as u64 + BIAS_BYTES * t.plan.cout as u64 + scales
+                    }
                     LayerTiling::Pool(_) => 0,
                 })
                 .sum::<u64>()
@@ -103,7 +106,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
         let input = &net.shapes[i];
         match layer {
             Layer::Conv(cl) => {
-                let plan = ConvPlan::geometry(&e, input, &cl.weight.shape, cl.params.stride, cl.params.padding)
+                let plan = ConvPlan::geometry(&e, input, &cl.weight.shape, &cl.params)
                     .map_err(|err| format!("{at}: {err}"))?;
                 if plan.kh > 15 || plan.kw > 15 || plan.stride[0] > 7 || plan.stride[1] > 7 || plan.padding[0] > 7 || plan.padding[1] > 7 {
                     return Err(format!("{at}: kernel sides must be at most 15 and stride and padding at most 7 (the PE_KERNEL fields)"));
@@ -129,6 +132,12 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                     let words = tiles * (e.kernels * e.cols) as u64;
                     t.bias_blocks.push((next, words));
                     next = align(next + words * BIAS_BYTES);
+                }
+                if cl.channel_scales.is_some() {
+                    for &(_, words) in &t.bias_blocks.clone() {
+                        t.scale_blocks.push((next, words));
+                        next = align(next + words * BIAS_BYTES);
+                    }
                 }
                 layers.push(LayerTiling::Conv(t));
             }
@@ -269,6 +278,20 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
                         let v = bias.as_ref().filter(|_| oc < p.cout).map_or(0, |b| b.data[oc]);
                         mem[a..a + BIAS_BYTES as usize].copy_from_slice(&v.to_le_bytes());
                         a += BIAS_BYTES as usize;
+                    }
+                }
+            }
+            // Scale words (`sig` in bits 23:0, `exp` in 31:24), in the biases' order.
+            if let (Some(scales), Some(&(base, _))) = (&cl.channel_scales, t.scale_blocks.get(g)) {
+                let mut a = base as usize;
+                for tt in 0..tiles {
+                    for j in 0..k {
+                        for cc in 0..c {
+                            let oc = (g * t.tiles + tt) * c * k + cc * k + j;
+                            let v = scales.get(oc).filter(|_| oc < p.cout).map_or(0, |s| s.sig | (s.exp as i8 as u8 as u32) << 24);
+                            mem[a..a + BIAS_BYTES as usize].copy_from_slice(&v.to_le_bytes());
+                            a += BIAS_BYTES as usize;
+                        }
                     }
                 }
             }

@@ -68,7 +68,7 @@ struct Emitter {
     at: String,
     /// The values `ACT_SCALE` and `PE_PAD` last wrote (reset: zero): written only when a layer
     /// needs other values, so a network without imported arithmetic has neither instruction.
-    act_scale: [u64; 3],
+    act_scale: [u64; 4],
     pe_pad: u64,
 }
 
@@ -81,7 +81,7 @@ impl Emitter {
     }
 
     /// `ACT_SCALE` and `PE_PAD` for a layer, where they differ from what the registers hold.
-    fn imported_arith(&mut self, scale: [u64; 3], pad: u64) -> Result<(), String> {
+    fn imported_arith(&mut self, scale: [u64; 4], pad: u64) -> Result<(), String> {
         if scale != self.act_scale {
             self.push("ACT_SCALE", &scale)?;
             self.act_scale = scale;
@@ -281,7 +281,7 @@ pub fn compile(net: &Network, cfg: &HwConfig) -> Result<Vec<Instr>, String> {
 pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     let e = cfg.conv_array();
     let lay = layout(net, cfg)?;
-    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new(), act_scale: [0; 3], pe_pad: 0 };
+    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new(), act_scale: [0; 4], pe_pad: 0 };
     // Pooling layers that run during their convolution layer (fused).
     let mut fused = vec![];
     for (i, layer) in net.layers.iter().enumerate() {
@@ -362,7 +362,12 @@ fn lower_conv(
     let rq = cl.requant.map_or([0, 0, 0, 0, 0], |q| {
         [1, q.multiplier as u64, u64::from(q.shift), q.zero_point as u8 as u64, u64::from(q.relu)]
     });
-    let scale = cl.requant.and_then(|q| q.ort).map_or([0, 0, 0], |o| [1, u64::from(o.sig), o.exp as i8 as u8 as u64]);
+    // ACT_SCALE: per-tensor scale, or per-channel scales from the scale bank.
+    let scale = match (cl.requant.and_then(|q| q.ort), &cl.channel_scales) {
+        (Some(_), Some(_)) => [1, 0, 0, 1],
+        (Some(o), None) => [1, u64::from(o.sig), o.exp as i8 as u8 as u64, 0],
+        (None, _) => [0, 0, 0, 0],
+    };
     let pad = cl.params.pad_value as u8 as u64;
     let bands = p.ho.div_ceil(t.band);
     let last_run = (t.oc_groups(), bands, t.ic_groups());
@@ -380,6 +385,10 @@ fn lower_conv(
         let cout_g = (p.cout - g * t.tiles * c * k).min(tiles * c * k) as u64;
         let (ba, bw) = t.bias_blocks[g];
         m.transfer("MEM_LOAD", 2, ba, bw, 0, 0, 0)?;
+        if let Some(&(sa, sw)) = t.scale_blocks.get(g) {
+            // The scale bank: a bias-buffer load with `half`.
+            m.transfer("MEM_LOAD", 2, sa, sw, 0, 0, 1)?;
+        }
         // The transfers of band b of input group ig.
         let load_input = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
             let (_, _, r0, hin, _) = band_geo(b);

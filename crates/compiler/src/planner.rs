@@ -74,7 +74,7 @@ fn check_model_work(net: &Network, cfg: &HwConfig) -> Result<(), String> {
     for (i, layer) in net.layers.iter().enumerate() {
         if let Layer::Conv(c) = layer {
             let path = format!("layers[{i}]");
-            let plan = ConvPlan::geometry(&e, &net.shapes[i], &c.weight.shape, c.params.stride, c.params.padding)
+            let plan = ConvPlan::geometry(&e, &net.shapes[i], &c.weight.shape, &c.params)
                 .map_err(|err| format!("{path}: {err}"))?;
             let estimate = cycle_estimate(&e, &plan);
             total = total.saturating_add(estimate);
@@ -104,7 +104,7 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
         let path = format!("layers[{i}]");
         match layer {
             Layer::Conv(c) => {
-                let plan = ConvPlan::geometry(&e, input, &c.weight.shape, c.params.stride, c.params.padding)
+                let plan = ConvPlan::geometry(&e, input, &c.weight.shape, &c.params)
                     .map_err(|err| format!("{path}: {err}"))?
                     .with_requant(c.requant.as_ref());
                 let t = conv_cycles(&e, &plan).cycles;

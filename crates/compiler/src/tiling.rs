@@ -24,6 +24,9 @@ pub struct ConvTiling {
     pub weight_blocks: Vec<Vec<(u64, u64)>>,
     /// External address of each output group's bias block, and its word count.
     pub bias_blocks: Vec<(u64, u64)>,
+    /// With per-channel scales: each output group's block of scale words (placed as its biases),
+    /// and its word count; else empty.
+    pub scale_blocks: Vec<(u64, u64)>,
 }
 
 impl ConvTiling {
@@ -117,7 +120,7 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize) -> 
     // Bands of a multiple of `multiple` rows (a pooling layer taking them on chip pools whole
     // windows of each band).
     let band = if band < plan.ho && band >= multiple { band - band % multiple } else { band };
-    Ok(ConvTiling { plan, tiles, icg, band, double, weight_blocks: vec![], bias_blocks: vec![] })
+    Ok(ConvTiling { plan, tiles, icg, band, double, weight_blocks: vec![], bias_blocks: vec![], scale_blocks: vec![] })
 }
 
 /// The vertical stride of a pooling layer right after conv layer `i` that can take the conv

@@ -3,8 +3,8 @@
 use crate::json::{field_err, join, Obj};
 use crate::tensor::{parse_tensor, TensorField};
 use accelgen_golden::{
-    avgpool2d, conv2d, maxpool2d, requantize_tensor, ConvParams, PoolMode, PoolParams, Requant,
-    Tensor, TensorI32, TensorI8,
+    avgpool2d, conv2d, maxpool2d, requantize_tensor, requantize_tensor_channels, ConvParams, OrtScale,
+    PoolMode, PoolParams, Requant, Tensor, TensorI32, TensorI8,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -31,6 +31,9 @@ pub struct ConvLayer {
     pub params: ConvParams,
     /// Requantization to int8; without it the output is the int32 accumulator.
     pub requant: Option<Requant>,
+    /// ONNX Runtime's requantization with one scale per output channel (`"scale": [..]`, one
+    /// float32 per output channel; `requant.ort` holds the first channel's).
+    pub channel_scales: Option<Vec<OrtScale>>,
 }
 
 /// A pooling layer.
@@ -72,11 +75,11 @@ impl Layer {
                 let bias = c.bias.as_ref().map(|b| b.shape.as_slice());
                 let dims = c.params.check(input, &c.weight.shape, bias).map_err(|e| field_err(path, e))?;
                 let taps = c.weight.shape[1..].iter().map(|&d| d as u64).product::<u64>();
-                (dims, c.params.padding, c.requant.is_some(), taps)
+                (dims, c.params.pads(), c.requant.is_some(), taps)
             }
             Layer::Pool(p) => {
                 let dims = p.params.check(input).map_err(|e| field_err(path, e))?;
-                (dims, p.params.padding, true, 0)
+                (dims, [p.params.padding[0], p.params.padding[1], p.params.padding[0], p.params.padding[1]], true, 0)
             }
         };
         check_layer_size(input, &dims, padding, taps, path)?;
@@ -86,21 +89,23 @@ impl Layer {
 
 /// Refuses a layer whose output, padded input or (for a conv with `taps` = C·R·S) MAC count is
 /// above the limits, naming the figure, the limit and the padding that made it.
-fn check_layer_size(input: &[usize], out: &[usize; 3], padding: [usize; 2], taps: u64, path: &str) -> Result<(), String> {
+fn check_layer_size(input: &[usize], out: &[usize; 3], pads: [usize; 4], taps: u64, path: &str) -> Result<(), String> {
     let elems = |d: &[u64]| d.iter().try_fold(1u64, |a, &x| a.checked_mul(x)).unwrap_or(u64::MAX);
     let c = input.first().copied().unwrap_or(1) as u64;
-    let padded = [c, input[1] as u64 + 2 * padding[0] as u64, input[2] as u64 + 2 * padding[1] as u64];
+    let padded = [c, (input[1] + pads[0] + pads[2]) as u64, (input[2] + pads[1] + pads[3]) as u64];
     let outd = out.map(|d| d as u64);
-    let why = if padding != [0, 0] { format!(" (padding {padding:?} on a {input:?} input)") } else { String::new() };
+    let padded_any = pads != [0; 4];
+    let shown = if pads[..2] == pads[2..] { format!("{:?}", &pads[..2]) } else { format!("{pads:?}") };
+    let why = if padded_any { format!(" (padding {shown} on a {input:?} input)") } else { String::new() };
     // The field to blame: the padding when there is some, else the layer (or a case's input).
-    let field = match (padding != [0, 0], path.is_empty()) {
+    let field = match (padded_any, path.is_empty()) {
         (true, _) => join(path, "padding"),
         (false, true) => "input".to_string(),
         (false, false) => path.to_string(),
     };
     let shape = |d: &[u64]| d.iter().map(u64::to_string).collect::<Vec<_>>().join("×");
     if elems(&padded) > MAX_LAYER_ELEMENTS {
-        let what = if padding != [0, 0] { "the padded input" } else { "the input" };
+        let what = if padded_any { "the padded input" } else { "the input" };
         return Err(field_err(&field, format!(
             "{what} {} has {} elements{why}: allowed at most {MAX_LAYER_ELEMENTS} per layer",
             shape(&padded), elems(&padded)
@@ -157,9 +162,10 @@ pub fn golden_layer(input: &TensorI8, layer: &Layer, path: &str) -> Result<Outpu
             let bias = c.bias.as_ref().map(|b| b.require(&join(path, "bias"))).transpose()?;
             let acc = conv2d(input, &weight, bias.as_ref(), &c.params)
                 .map_err(|e| field_err(path, e))?;
-            Ok(match &c.requant {
-                Some(q) => Output::I8(requantize_tensor(&acc, q)),
-                None => Output::I32(acc),
+            Ok(match (&c.requant, &c.channel_scales) {
+                (Some(q), Some(s)) => Output::I8(requantize_tensor_channels(&acc, q, s)),
+                (Some(q), None) => Output::I8(requantize_tensor(&acc, q)),
+                (None, _) => Output::I32(acc),
             })
         }
         Layer::Pool(p) => {
@@ -310,38 +316,53 @@ fn require_layer_data(layer: Layer, path: &str) -> Result<Layer, String> {
     Ok(layer)
 }
 
+/// One float32 scale of ONNX Runtime's requantization, as the hardware takes it.
+fn parse_scale(v: &Value, path: &str) -> Result<OrtScale, String> {
+    let x = v.as_f64().ok_or_else(|| field_err(path, "must be a number"))?;
+    let f = x as f32;
+    if f as f64 != x {
+        return Err(field_err(path, format!("{x} is not a float32 value: write the model's float32 scale exactly")));
+    }
+    OrtScale::of(f).ok_or_else(|| field_err(path, format!("{x} is out of range: allowed a normal float32 from 2^-105 to below 2^23 (ONNX Runtime's x_scale·w_scale/y_scale)")))
+}
+
 /// `{"multiplier", "shift", "zero_point", "relu"}`, or ONNX Runtime's `{"scale", "zero_point",
-/// "relu"}` with a float32 scale (docs/onnx.md).
-fn parse_requant(r: &Obj) -> Result<Requant, String> {
+/// "relu"}` with a float32 scale, or an array of one float32 scale per output channel
+/// (docs/onnx.md). Returns the settings and the per-channel scales.
+fn parse_requant(r: &Obj) -> Result<(Requant, Option<Vec<OrtScale>>), String> {
     let (zl, zh) = Requant::ZERO_POINT;
-    if r.get("scale").is_some() {
+    if let Some(sv) = r.get("scale") {
         r.only(&["scale", "zero_point", "relu"])?;
         let path = r.path_of("scale");
-        let v = r.req("scale")?.as_f64().ok_or_else(|| field_err(&path, "must be a number"))?;
-        let f = v as f32;
-        if f as f64 != v {
-            return Err(field_err(&path, format!("{v} is not a float32 value: write the model's float32 scale exactly")));
-        }
-        let ort = accelgen_golden::OrtScale::of(f)
-            .ok_or_else(|| field_err(&path, format!("{v} is out of range: allowed a normal float32 from 2^-105 to below 2^23 (ONNX Runtime's x_scale·w_scale/y_scale)")))?;
-        return Ok(Requant {
+        let channels = match sv.as_array() {
+            Some(a) if a.is_empty() => return Err(field_err(&path, "must be a number or a non-empty array of numbers (one per output channel)")),
+            Some(a) => Some(a.iter().enumerate().map(|(i, v)| parse_scale(v, &format!("{path}[{i}]"))).collect::<Result<Vec<_>, _>>()?),
+            None => None,
+        };
+        let ort = match &channels {
+            Some(c) => c[0],
+            None => parse_scale(sv, &path)?,
+        };
+        let q = Requant {
             multiplier: 0,
             shift: 0,
             zero_point: r.int("zero_point", zl, zh)? as i32,
             relu: r.bool_or("relu", false)?,
             ort: Some(ort),
-        });
+        };
+        return Ok((q, channels));
     }
     r.only(&["multiplier", "shift", "zero_point", "relu"])?;
     let (ml, mh) = Requant::MULTIPLIER;
     let (sl, sh) = Requant::SHIFT;
-    Ok(Requant {
+    let q = Requant {
         multiplier: r.int("multiplier", ml, mh)? as i32,
         shift: r.int("shift", sl, sh)? as u32,
         zero_point: r.int("zero_point", zl, zh)? as i32,
         relu: r.bool_or("relu", false)?,
         ort: None,
-    })
+    };
+    Ok((q, None))
 }
 
 fn parse_layer(o: &Obj, base: &Path, extra: &[&str]) -> Result<Layer, String> {
@@ -357,16 +378,26 @@ fn parse_layer(o: &Obj, base: &Path, extra: &[&str]) -> Result<Layer, String> {
                 .get("bias")
                 .map(|b| parse_tensor::<i32>(b, &o.path_of("bias"), base, Some(1)))
                 .transpose()?;
+            let (padding, padding_end) = o.pads("padding", 0, g)?;
             let params = ConvParams {
                 stride: o.pair("stride", 1, g, Some([1, 1]))?,
-                padding: o.pair("padding", 0, g, Some([0, 0]))?,
-                pad_value: if o.get("pad_value").is_some() { o.int("pad_value", -128, 127)? as i8 } else { 0 },
+                padding,
+                padding_end, pad_value: if o.get("pad_value").is_some() { o.int("pad_value", -128, 127)? as i8 } else { 0 },
             };
-            let requant = match o.get("requant") {
-                None => None,
-                Some(rv) => Some(parse_requant(&Obj::new(rv, &o.path_of("requant"))?)?),
+            let (requant, channel_scales) = match o.get("requant") {
+                None => (None, None),
+                Some(rv) => {
+                    let (q, s) = parse_requant(&Obj::new(rv, &o.path_of("requant"))?)?;
+                    (Some(q), s)
+                }
             };
-            Ok(Layer::Conv(ConvLayer { weight, bias, params, requant }))
+            if let Some(s) = &channel_scales {
+                let k = weight.shape.first().copied().unwrap_or(0);
+                if s.len() != k {
+                    return Err(field_err(&join(&o.path_of("requant"), "scale"), format!("has {} scales but the weight has {k} output channels: give one per output channel", s.len())));
+                }
+            }
+            Ok(Layer::Conv(ConvLayer { weight, bias, params, requant, channel_scales }))
         }
         "maxpool2d" | "avgpool2d" => {
             let mut allowed = vec!["op", "kernel", "stride", "padding"];

@@ -119,6 +119,25 @@ impl<'a> Obj<'a> {
         let b = int_value(&arr[1], &format!("{path}[1]"), lo, hi)? as usize;
         Ok([a, b])
     }
+
+    /// Padding: an integer, a pair `[ph, pw]` (both sides alike), or `[top, left, bottom,
+    /// right]` (ONNX's `pads` order); returns `[top, left]` and `[bottom, right]` when they differ.
+    pub fn pads(&self, field: &str, lo: i64, hi: i64) -> Result<([usize; 2], Option<[usize; 2]>), String> {
+        let path = self.path_of(field);
+        match self.get(field).and_then(|v| v.as_array()).filter(|a| a.len() == 4) {
+            Some(arr) => {
+                let mut p = [0usize; 4];
+                for (i, v) in arr.iter().enumerate() {
+                    p[i] = int_value(v, &format!("{path}[{i}]"), lo, hi)? as usize;
+                }
+                let (begin, end) = ([p[0], p[1]], [p[2], p[3]]);
+                Ok((begin, (begin != end).then_some(end)))
+            }
+            None => self.pair(field, lo, hi, Some([0, 0])).map(|p| (p, None)).map_err(|e| {
+                e.replace("must be an integer or a pair [a, b]", "must be an integer, a pair [a, b] or [top, left, bottom, right]")
+            }),
+        }
+    }
 }
 
 pub(crate) fn int_value(v: &Value, path: &str, lo: i64, hi: i64) -> Result<i64, String> {

@@ -1,25 +1,39 @@
 //! 2-D convolution (cross-correlation, as PyTorch and ONNX define it).
 
-use crate::{out_len, Tensor, TensorI32, TensorI8};
+use crate::{out_len2, Tensor, TensorI32, TensorI8};
 
-/// Stride and zero padding of a convolution, `[vertical, horizontal]`.
+/// Stride and padding of a convolution, `[vertical, horizontal]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvParams {
     /// `[sh, sw]`, each at least 1.
     pub stride: [usize; 2],
-    /// `[ph, pw]`: pixels added on every side.
+    /// `[ph, pw]`: pixels added above and left (and below and right unless `padding_end`).
     pub padding: [usize; 2],
+    /// `[bottom, right]` when they differ from `padding` (ONNX's asymmetric `pads`, `auto_pad`
+    /// SAME with an odd total).
+    pub padding_end: Option<[usize; 2]>,
     /// The value of a padding pixel (0; an imported model's input zero point).
     pub pad_value: i8,
 }
 
 impl Default for ConvParams {
     fn default() -> Self {
-        ConvParams { stride: [1, 1], padding: [0, 0], pad_value: 0 }
+        ConvParams { stride: [1, 1], padding: [0, 0], padding_end: None, pad_value: 0 }
     }
 }
 
 impl ConvParams {
+    /// Padding below and right.
+    pub fn end(&self) -> [usize; 2] {
+        self.padding_end.unwrap_or(self.padding)
+    }
+
+    /// `[top, left, bottom, right]`.
+    pub fn pads(&self) -> [usize; 4] {
+        let e = self.end();
+        [self.padding[0], self.padding[1], e[0], e[1]]
+    }
+
     /// Checks the shapes of a convolution; the message names what is wrong.
     pub fn check(
         &self,
@@ -67,17 +81,13 @@ pub fn conv_output_dims(
             return Err(format!("stride {axis} must be at least 1, got 0"));
         }
     }
-    let ho = out_len(input[1], weight[2], p.stride[0], p.padding[0]).ok_or_else(|| {
-        format!(
-            "kernel height {} is larger than the padded input height {} + 2·{}",
-            weight[2], input[1], p.padding[0]
-        )
+    let end = p.end();
+    let padded = |len: usize, a: usize, b: usize| if a == b { format!("{len} + 2·{a}") } else { format!("{len} + {a} + {b}") };
+    let ho = out_len2(input[1], weight[2], p.stride[0], p.padding[0], end[0]).ok_or_else(|| {
+        format!("kernel height {} is larger than the padded input height {}", weight[2], padded(input[1], p.padding[0], end[0]))
     })?;
-    let wo = out_len(input[2], weight[3], p.stride[1], p.padding[1]).ok_or_else(|| {
-        format!(
-            "kernel width {} is larger than the padded input width {} + 2·{}",
-            weight[3], input[2], p.padding[1]
-        )
+    let wo = out_len2(input[2], weight[3], p.stride[1], p.padding[1], end[1]).ok_or_else(|| {
+        format!("kernel width {} is larger than the padded input width {}", weight[3], padded(input[2], p.padding[1], end[1]))
     })?;
     Ok([weight[0], ho, wo])
 }
@@ -134,7 +144,7 @@ mod tests {
         let input = t8(&[1, 3, 3], &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
         let weight = t8(&[1, 1, 2, 2], &[1, -1, 2, 3]);
         let bias = Tensor::from_vec(&[1], vec![10]).unwrap();
-        let p = ConvParams { stride: [2, 2], padding: [1, 1], pad_value: 0 };
+        let p = ConvParams { stride: [2, 2], padding: [1, 1], padding_end: None, pad_value: 0 };
         let out = conv2d(&input, &weight, Some(&bias), &p).unwrap();
         assert_eq!(out.shape, vec![1, 2, 2]);
         // (0,0): only input(0,0)=1 meets weight(1,1)=3 -> 3 + 10.
@@ -142,6 +152,30 @@ mod tests {
         // (1,0): input(1,0)=4·(-1) + input(2,0)=7·3 = 17 -> 27.
         // (1,1): 5·1 + 6·(-1) + 8·2 + 9·3 = 42 -> 52.
         assert_eq!(out.data, vec![13, 23, 27, 52]);
+    }
+
+    /// Asymmetric padding (ONNX's `pads` [top, left, bottom, right]) is the unpadded
+    /// convolution of the input with those rows and columns of `pad_value` written out.
+    #[test]
+    fn asymmetric_padding_equals_the_explicitly_padded_input() {
+        let (h, w) = (4, 5);
+        let input = t8(&[2, h, w], &(0..2 * h * w).map(|i| (i as i8).wrapping_mul(37)).collect::<Vec<_>>());
+        let weight = t8(&[3, 2, 3, 2], &(0..36).map(|i| (i as i8 - 18).wrapping_mul(5)).collect::<Vec<_>>());
+        for (pads, stride) in [([0, 0, 1, 1], [2, 2]), ([2, 1, 0, 3], [1, 2]), ([1, 0, 2, 0], [3, 1])] {
+            let p = ConvParams { stride, padding: [pads[0], pads[1]], padding_end: Some([pads[2], pads[3]]), pad_value: -7 };
+            let got = conv2d(&input, &weight, None, &p).unwrap();
+            let (hp, wp) = (h + pads[0] + pads[2], w + pads[1] + pads[3]);
+            let mut padded = vec![-7i8; 2 * hp * wp];
+            for c in 0..2 {
+                for y in 0..h {
+                    for x in 0..w {
+                        padded[(c * hp + y + pads[0]) * wp + x + pads[1]] = input.data[(c * h + y) * w + x];
+                    }
+                }
+            }
+            let want = conv2d(&t8(&[2, hp, wp], &padded), &weight, None, &ConvParams { stride, ..ConvParams::default() }).unwrap();
+            assert_eq!(got, want, "pads {pads:?}");
+        }
     }
 
     #[test]
@@ -166,7 +200,7 @@ mod tests {
             "kernel height 3 is larger than the padded input height 2 + 2·0"
         );
         assert_eq!(
-            ConvParams { stride: [1, 0], padding: [0, 0], pad_value: 0 }
+            ConvParams { stride: [1, 0], padding: [0, 0], padding_end: None, pad_value: 0 }
                 .check(&[1, 2, 4], &[1, 1, 1, 1], None)
                 .unwrap_err(),
             "stride sw must be at least 1, got 0"

@@ -17,13 +17,18 @@ pub mod testutil;
 
 pub use conv::{conv2d, conv_output_dims, ConvParams};
 pub use pool::{avgpool2d, maxpool2d, pool_output_dims, PoolMode, PoolParams};
-pub use requant::{requantize, requantize_tensor, OrtScale, Requant};
+pub use requant::{requantize, requantize_tensor, requantize_tensor_channels, OrtScale, Requant};
 pub use tensor::{Tensor, TensorI32, TensorI8};
 
 /// Output length of a sliding window along one axis: `floor((len + 2·pad − k) / stride) + 1`,
 /// or `None` when the kernel is larger than the padded input or the stride is zero.
 pub fn out_len(len: usize, k: usize, stride: usize, pad: usize) -> Option<usize> {
-    let padded = len + 2 * pad;
+    out_len2(len, k, stride, pad, pad)
+}
+
+/// [`out_len`] with `before` and `after` padding pixels.
+pub fn out_len2(len: usize, k: usize, stride: usize, before: usize, after: usize) -> Option<usize> {
+    let padded = len + before + after;
     if stride == 0 || k == 0 || k > padded {
         return None;
     }

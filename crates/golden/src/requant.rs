@@ -73,6 +73,20 @@ pub fn requantize_tensor(acc: &TensorI32, q: &Requant) -> TensorI8 {
     Tensor { shape: acc.shape.clone(), data: acc.data.iter().map(|&a| requantize(a, q)).collect() }
 }
 
+/// [`requantize`] of `[K, ...]` accumulators with ONNX Runtime's requantization and one scale per
+/// output channel: channel `k` with `scales[k]` (`q`'s zero point and ReLU for all; its
+/// `multiplier`, `shift` and `ort` unused). `scales` has one entry per channel.
+pub fn requantize_tensor_channels(acc: &TensorI32, q: &Requant, scales: &[OrtScale]) -> TensorI8 {
+    let per = acc.len() / scales.len().max(1);
+    let data = acc
+        .data
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| requantize(a, &Requant { ort: Some(scales[i / per.max(1)]), ..*q }))
+        .collect();
+    Tensor { shape: acc.shape.clone(), data }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +111,21 @@ mod tests {
         assert_eq!(requantize(-50, &q(1, 0, -10, true)), -10);
         assert_eq!(requantize(-5, &q(1, 0, -10, true)), -10);
         assert_eq!(requantize(20, &q(1, 0, -10, true)), 10);
+    }
+
+    /// Each channel is requantized with its own scale, as ONNX Runtime's float pipeline does it.
+    #[test]
+    fn per_channel_requantization_uses_each_channels_scale() {
+        let scales = [0.0123f32, 0.5, 3.0e-5];
+        let acc = Tensor { shape: vec![3, 2, 1], data: vec![1000, -777, 1000, -777, 123_456, 9] };
+        let q = Requant { multiplier: 0, shift: 0, zero_point: -3, relu: true, ort: None };
+        let parts: Vec<OrtScale> = scales.iter().map(|&s| OrtScale::of(s).unwrap()).collect();
+        let y = requantize_tensor_channels(&acc, &q, &parts);
+        for (i, &a) in acc.data.iter().enumerate() {
+            let f = crate::ort::OrtRequant { scale: scales[i / 2], zero_point: -3, qmin: -3, qmax: 127 };
+            assert_eq!(y.data[i], crate::ort::ort_requantize(a, &f), "element {i}");
+        }
+        assert_ne!(y.data[0], y.data[2], "the channels' scales differ, so must their outputs");
     }
 
     #[test]

@@ -234,7 +234,7 @@ pub const TABLE: &[OpInfo] = &[
         code: 1,
         module: Module::Mem,
         fields: &[f("target", 2), f("addr", 26), f("words", 20)],
-        doc: "load `words` elements from external memory at byte address `addr` into target 0 first cache, 1 weight buffer, 2 bias buffer, 3 feature memory (memory is packed: one byte per int8 element, four little-endian bytes per int32 bias)",
+        doc: "load `words` elements from external memory at byte address `addr` into target 0 first cache, 1 weight buffer, 2 bias buffer (with `MEM_SHAPE.half`: the scale bank, each channel's `ACT_SCALE` scale word, placed as the biases), 3 feature memory (memory is packed: one byte per int8 element, four little-endian bytes per int32 bias or scale word)",
     },
     OpInfo {
         name: "MEM_STORE",
@@ -325,7 +325,7 @@ pub const TABLE: &[OpInfo] = &[
         code: 14,
         module: Module::Mem,
         fields: &[f("len", 20), f("stride", 26), f("half", 1)],
-        doc: "shape of the following transfers: external memory is accessed in chunks of `len` elements (0: one chunk), `stride` bytes apart; a chunk is one channel of the on-chip layout; `half`: first-cache loads and output-buffer stores use the buffer's upper half",
+        doc: "shape of the following transfers: external memory is accessed in chunks of `len` elements (0: one chunk), `stride` bytes apart; a chunk is one channel of the on-chip layout; `half`: first-cache loads and output-buffer stores use the buffer's upper half, bias-buffer loads go to the scale bank",
     },
     OpInfo {
         name: "POOL_GEOM",
@@ -352,8 +352,8 @@ pub const TABLE: &[OpInfo] = &[
         name: "ACT_SCALE",
         code: 18,
         module: Module::Act,
-        fields: &[f("ort", 1), f("sig", 24), f("exp", 8)],
-        doc: "ONNX Runtime's requantization: with `ort`, y = round_half_even(float32(acc) · float32(sig · 2^exp)) + zero point, the product rounded to float32 first, computed exactly in integers (docs/onnx.md); ACT_REQUANT's `zero_point`, `relu` and `en` apply, its `multiplier` and `shift` do not; `exp` two's complement; `ort` 0 after reset",
+        fields: &[f("ort", 1), f("sig", 24), f("exp", 8), f("per_channel", 1)],
+        doc: "ONNX Runtime's requantization: with `ort`, y = round_half_even(float32(acc) · float32(sig · 2^exp)) + zero point, the product rounded to float32 first, computed exactly in integers (docs/onnx.md); ACT_REQUANT's `zero_point`, `relu` and `en` apply, its `multiplier` and `shift` do not; `exp` two's complement; with `per_channel`, each output channel's scale comes from the scale bank (one 32-bit word per channel, `sig` in bits 23:0 and `exp` in 31:24, loaded by `MEM_LOAD` target 2 with `MEM_SHAPE.half`, placed as the biases) and `sig`, `exp` are unused; `ort`, `per_channel` 0 after reset",
     },
     OpInfo { name: "END", code: END, module: Module::Ctrl, fields: &[], doc: "end of program" },
 ];

@@ -8,8 +8,8 @@
 //!   `[C, H, W]` map (the flattened order is the map's C, H, W order), so Flatten moves nothing;
 //! - max pooling keeps its window (padding never wins, as in ONNX Runtime).
 //!
-//! Not yet on the hardware (refused naming the node): asymmetric padding, per-channel scales,
-//! scales outside the requantizer's range.
+//! Not yet on the hardware (refused naming the node): asymmetric padding of max pooling, scales
+//! outside the requantizer's range.
 
 use std::path::{Path, PathBuf};
 
@@ -39,7 +39,7 @@ impl HwNet {
 
 fn symmetric(pads: [usize; 4], node: &str) -> Result<[usize; 2], String> {
     if pads[0] != pads[2] || pads[1] != pads[3] {
-        return Err(format!("node '{node}': padding [top, left, bottom, right] = {pads:?} is asymmetric, which accel_top does not run yet (the golden model does)"));
+        return Err(format!("node '{node}': max pooling padding [top, left, bottom, right] = {pads:?} is asymmetric, which accel_top does not run yet (the golden model does; convolutions take it)"));
     }
     Ok([pads[0], pads[1]])
 }
@@ -60,12 +60,17 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
                 NetLayer::Pool(PoolLayer { mode: PoolMode::Max, params: PoolParams { kernel: *kernel, stride: geom.stride, padding } })
             }
             LayerKind::Conv { weight, bias, x_zp, geom, requant } => {
-                let padding = symmetric(geom.pads, &l.node).map_err(|e| format!("{}: {e}", q.file))?;
-                if requant.len() != 1 {
-                    return Err(here("per-channel requantization (one scale per output channel) does not run on accel_top yet (the golden model does)".into()));
-                }
+                // ONNX's pads are [top, left, bottom, right]; asymmetric ones run as they are.
+                let (padding, end) = ([geom.pads[0], geom.pads[1]], [geom.pads[2], geom.pads[3]]);
+                let padding_end = (end != padding).then_some(end);
                 let rq = requant[0];
-                let ort = OrtScale::of(rq.scale).ok_or_else(|| here(format!("scale {:e} is outside the requantizer's range (2^-105 to 2^23)", rq.scale)))?;
+                if requant.iter().any(|r| (r.zero_point, r.qmin, r.qmax) != (rq.zero_point, rq.qmin, rq.qmax)) {
+                    return Err(here("the output channels' zero points or clamps differ: accel_top takes one per layer".into()));
+                }
+                let scale_of = |s: f32| OrtScale::of(s).ok_or_else(|| here(format!("scale {s:e} is outside the requantizer's range (2^-105 to 2^23)")));
+                let ort = scale_of(rq.scale)?;
+                // Per-channel scales (`per_channel=True`): one per output channel, from the scale bank.
+                let channel_scales = if requant.len() > 1 { Some(requant.iter().map(|r| scale_of(r.scale)).collect::<Result<Vec<_>, _>>()?) } else { None };
                 // A fully connected layer on a flattened map: its kernel covers the map.
                 let [k, c] = [weight.shape[0], weight.shape[1]];
                 let w = if weight.shape[2..] == [1, 1] && shape[1..] != [1, 1] && c == shape.iter().product::<usize>() {
@@ -85,8 +90,9 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
                 NetLayer::Conv(ConvLayer {
                     weight: TensorField { shape: w.shape.clone(), data: Some(w.data) },
                     bias: Some(TensorField { shape: vec![k], data: Some(folded) }),
-                    params: ConvParams { stride: geom.stride, padding, pad_value: *x_zp as i8 },
+                    params: ConvParams { stride: geom.stride, padding, padding_end, pad_value: *x_zp as i8 },
                     requant: Some(Requant { multiplier: 0, shift: 0, zero_point: rq.zero_point, relu: rq.qmin > -128, ort: Some(ort) }),
+                    channel_scales,
                 })
             }
         };
@@ -138,15 +144,18 @@ pub fn write_network(hw: &HwNet, input: Option<&TensorI8>, file: &Path, force: b
                 let bias = c.bias.clone().expect("imported convolutions have a bias");
                 files.push((dir.join(&b), NpyData::I32(bias.shape.clone(), bias.data.unwrap_or_default())));
                 let rq = c.requant.expect("imported convolutions requantize");
-                let scale = rq.ort.expect("imported convolutions use ONNX Runtime's requantization").to_f32();
+                let scale = match &c.channel_scales {
+                    Some(s) => json!(s.iter().map(|s| s.to_f32() as f64).collect::<Vec<_>>()),
+                    None => json!(rq.ort.expect("imported convolutions use ONNX Runtime's requantization").to_f32() as f64),
+                };
                 json!({
                     "op": "conv2d",
                     "weight": w,
                     "bias": b,
                     "stride": c.params.stride,
-                    "padding": c.params.padding,
+                    "padding": if c.params.padding_end.is_some() { json!(c.params.pads()) } else { json!(c.params.padding) },
                     "pad_value": c.params.pad_value,
-                    "requant": {"scale": scale as f64, "zero_point": rq.zero_point, "relu": rq.relu},
+                    "requant": {"scale": scale, "zero_point": rq.zero_point, "relu": rq.relu},
                 })
             }
             NetLayer::Pool(p) => json!({

@@ -45,11 +45,26 @@ fn qdq_per_tensor_int8_equals_onnx_runtime() {
 
 #[test]
 fn qdq_per_channel_equals_onnx_runtime() {
-    // Per-channel scales: the golden model only (accel_top takes one scale per layer so far).
-    let net = accelgen_onnx::load(&dir().join("small_qdq_pc.onnx")).unwrap();
-    let e = accelgen_onnx::network::to_network(&net).unwrap_err();
-    assert!(e.contains("node 'conv1' (Conv): per-channel requantization"), "{e}");
-    check_golden("small_qdq_pc");
+    // Per-channel scales: the hardware network carries one scale per output channel.
+    check("small_qdq_pc");
+    let hw = accelgen_onnx::network::to_network(&accelgen_onnx::load(&dir().join("small_qdq_pc.onnx")).unwrap()).unwrap();
+    let Some(accelgen_formats::Layer::Conv(c)) = hw.net.layers.first() else { panic!("a conv first") };
+    let scales = c.channel_scales.as_ref().expect("per-channel scales");
+    assert_eq!(scales.len(), c.weight.shape[0]);
+    assert!(scales.windows(2).any(|w| w[0] != w[1]), "the channels' scales differ");
+}
+
+/// Asymmetric padding: explicit `pads` [1, 0, 1, 2] and `auto_pad` SAME_UPPER with stride 2
+/// ([0, 0, 1, 1]), with per-channel scales; the hardware network keeps both as they are.
+#[test]
+fn asymmetric_padding_equals_onnx_runtime() {
+    check("small_same_pc");
+    let hw = accelgen_onnx::network::to_network(&accelgen_onnx::load(&dir().join("small_same_pc.onnx")).unwrap()).unwrap();
+    let pads: Vec<[usize; 4]> = hw.net.layers.iter().filter_map(|l| match l {
+        accelgen_formats::Layer::Conv(c) => Some(c.params.pads()),
+        _ => None,
+    }).collect();
+    assert_eq!(pads[..2], [[1, 0, 1, 2], [0, 0, 1, 1]]);
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn main() {
         ("3x3/2 32->64 28x28", 32, 64, 28, 28, 3, 3, 2, 1),
     ];
     for (name, cin, cout, h, w, kh, kw, s, p) in layers {
-        let plan = match ConvPlan::geometry(&e, &[cin, h, w], &[cout, cin, kh, kw], [s, s], [p, p]).and_then(|plan| plan.fits(&e)) {
+        let plan = match ConvPlan::geometry(&e, &[cin, h, w], &[cout, cin, kh, kw], &ConvParams { stride: [s, s], padding: [p, p], padding_end: None, pad_value: 0 }).and_then(|plan| plan.fits(&e)) {
             Ok(p) => p,
             Err(err) => {
                 println!("{name:<28} does not fit: {err}");
@@ -59,13 +59,14 @@ fn main() {
     let layer = ConvLayer {
         weight: TensorField { shape: vec![cout, cin, 3, 3], data: Some((0..n).map(|i| (i * 13 % 251) as i8).collect()) },
         bias: None,
-        params: ConvParams { stride: [1, 1], padding: [1, 1], pad_value: 0 },
+        params: ConvParams { stride: [1, 1], padding: [1, 1], padding_end: None, pad_value: 0 },
         requant: None,
+        channel_scales: None,
     };
     let t = std::time::Instant::now();
     let run = accelgen_sim::conv::run_conv(&e, &input, &layer, &Default::default()).unwrap();
     let secs = t.elapsed().as_secs_f64();
-    let plan = ConvPlan::geometry(&e, &[cin, h, w], &[cout, cin, 3, 3], [1, 1], [1, 1]).and_then(|plan| plan.fits(&e)).unwrap();
+    let plan = ConvPlan::geometry(&e, &[cin, h, w], &[cout, cin, 3, 3], &ConvParams { stride: [1, 1], padding: [1, 1], padding_end: None, pad_value: 0 }).and_then(|plan| plan.fits(&e)).unwrap();
     let sim_cycles = run.stats["cycles"].as_u64().unwrap();
     println!(
         "side by side, 3x3 {cin}->{cout} {h}x{w}: simulated {sim_cycles} cycles, model {} cycles, \

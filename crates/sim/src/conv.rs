@@ -94,7 +94,7 @@ pub fn run_conv(
         None => None,
     };
     let plan =
-        ConvPlan::geometry(e, &input.shape, &weight.shape, layer.params.stride, layer.params.padding)
+        ConvPlan::geometry(e, &input.shape, &weight.shape, &layer.params)
             .and_then(|p| p.fits(e)).map_err(RunError::Unsupported)?
             .with_requant(layer.requant.as_ref());
     check_work(e, &plan, opts.engine)?;
@@ -102,7 +102,7 @@ pub fn run_conv(
     let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;
     let sg = ConvSigs::new(&tb, e).map_err(sim)?;
 
-    let load_cycles = load_buffers(&mut tb, &sg, e, &plan, input, &weight, bias.as_ref()).map_err(sim)?;
+    let load_cycles = load_buffers(&mut tb, &sg, e, &plan, input, &weight, bias.as_ref(), layer.channel_scales.as_deref()).map_err(sim)?;
 
     set_parameters(&mut tb, e, &plan, layer).map_err(sim)?;
 
@@ -194,6 +194,7 @@ fn load_buffers(
     input: &TensorI8,
     weight: &TensorI8,
     bias: Option<&accelgen_golden::TensorI32>,
+    scales: Option<&[accelgen_golden::OrtScale]>,
 ) -> Result<u64, String> {
     let mut load_cycles = 0u64;
     let mut load = |tb: &mut Tb, target: u64, rowsel: u64, addr: usize, data: i64| {
@@ -213,13 +214,17 @@ fn load_buffers(
     for (a, &v) in plan.weight_image(e, weight).iter().enumerate() {
         load(tb, 1, 0, a, v as i64)?;
     }
-    // Bias bank c, entry t·K + j: output channel t·C·K + c·K + j.
+    // Bias bank c, entry t·K + j: output channel t·C·K + c·K + j; per-channel scale words
+    // (target 3) beside them.
     for t in 0..plan.oc_tiles {
         for c in 0..e.cols {
             for j in 0..e.kernels {
                 let oc = t * e.cols * e.kernels + c * e.kernels + j;
                 let v = bias.filter(|_| oc < plan.cout).map_or(0, |b| b.data[oc] as i64);
                 load(tb, 2, 1 << c, t * e.kernels + j, v)?;
+                if let Some(s) = scales.and_then(|s| s.get(oc)) {
+                    load(tb, 3, 1 << c, t * e.kernels + j, i64::from(s.sig | (s.exp as i8 as u8 as u32) << 24))?;
+                }
             }
         }
     }
@@ -237,7 +242,7 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         ort: None,
     });
     let ort = rq.ort.unwrap_or(accelgen_golden::OrtScale { sig: 0, exp: 0 });
-    let params: [(&str, u64); 26] = [
+    let params: [(&str, u64); 27] = [
         ("p_h", plan.h as u64),
         ("p_w", plan.w as u64),
         ("p_wo", plan.wo as u64),
@@ -263,6 +268,7 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         ("p_rq_ort", u64::from(rq.ort.is_some())),
         ("p_sig", u64::from(ort.sig)),
         ("p_exp", ort.exp as u8 as u64),
+        ("p_rq_pc", u64::from(layer.channel_scales.is_some())),
         ("p_pad", layer.params.pad_value as u8 as u64),
     ];
     for (name, v) in params {

@@ -64,18 +64,25 @@ fn layer(
     // One layer in three: an imported model's arithmetic, ONNX Runtime's requantization (a
     // float32 scale from 2^-14 to 2^-8) and padding with a zero point.
     let mut pad_value = 0;
+    let mut channel_scales = None;
     if rng.below(3) == 0 {
         let scale = f32::from_bits(0x3880_0000 + rng.below(0x0300_0000) as u32);
         requant = Some(Requant { multiplier: 0, shift: 0, zero_point: rng.range(-128, 127) as i32, relu: rng.below(2) == 0, ort: OrtScale::of(scale) });
         pad_value = rng.range(-128, 127) as i8;
+        // Half of them with one scale per output channel (from the scale bank).
+        if rng.below(2) == 0 {
+            let k = weight.shape[0];
+            channel_scales = Some((0..k).map(|_| OrtScale::of(f32::from_bits(0x3880_0000 + rng.below(0x0300_0000) as u32)).unwrap()).collect());
+        }
     }
     Layer2 {
         input,
         layer: ConvLayer {
             weight: TensorField { shape: weight.shape.clone(), data: Some(weight.data) },
             bias,
-            params: ConvParams { stride, padding, pad_value },
+            params: ConvParams { stride, padding, padding_end: None, pad_value },
             requant,
+            channel_scales,
         },
     }
 }
@@ -93,7 +100,7 @@ fn check(e: &ConvEngineParams, l: &Layer2, what: &str) -> serde_json::Map<String
     for key in ["cache_writes_outside_col0", "shift_chain_breaks", "kernel_use_violations"] {
         assert_eq!(run.stats[key], 0, "{what}: {key}");
     }
-    let plan = ConvPlan::geometry(e, &l.input.shape, &l.layer.weight.shape, l.layer.params.stride, l.layer.params.padding)
+    let plan = ConvPlan::geometry(e, &l.input.shape, &l.layer.weight.shape, &l.layer.params)
         .and_then(|p| p.fits(e)).unwrap()
         .with_requant(l.layer.requant.as_ref());
     let model = conv_cycles(e, &plan);
@@ -104,6 +111,7 @@ fn check(e: &ConvEngineParams, l: &Layer2, what: &str) -> serde_json::Map<String
 #[test]
 fn pe_array_matches_golden_on_every_small_array_shape() {
     let mut rng = Rng::from_env("conv_shapes", 2026);
+    let (mut per_channel, mut asymmetric) = (0, 0);
     for rows in 1..=4 {
         for cols in 2..=4 {
             for k in 2..=3 {
@@ -117,11 +125,22 @@ fn pe_array_matches_golden_on_every_small_array_shape() {
                 let stride = [rng.range(1, 2) as usize, rng.range(1, 3) as usize];
                 let padding =
                     [rng.range(0, (kh / 2) as i64) as usize, rng.range(0, (kw / 2) as i64) as usize];
-                let l = layer(&mut rng, cin, h, w, cout, kh, kw, stride, padding);
+                let mut l = layer(&mut rng, cin, h, w, cout, kh, kw, stride, padding);
+                per_channel += usize::from(l.layer.channel_scales.is_some());
+                // One layer in three: asymmetric padding (ONNX's SAME), bottom and right from 0
+                // to the kernel side less one.
+                if rng.below(3) == 0 {
+                    let end = [rng.range(0, kh as i64 - 1) as usize, rng.range(0, kw as i64 - 1) as usize];
+                    l.layer.params.padding_end = (end != padding).then_some(end);
+                    asymmetric += usize::from(end != padding);
+                }
                 check(&e, &l, &format!("array {rows}x{cols} K={k}"));
             }
         }
     }
+    // The seed's layers include per-channel scales (the scale bank) on several shapes.
+    assert!(per_channel >= 2, "{per_channel} layers with per-channel scales");
+    assert!(asymmetric >= 2, "{asymmetric} layers with asymmetric padding");
 }
 
 #[test]

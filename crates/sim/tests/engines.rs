@@ -31,7 +31,7 @@ fn random_cases(rng: &mut Rng) -> Vec<Case> {
             }),
             // Case 3: an imported model's arithmetic (ONNX Runtime's requantization, padding
             // with a zero point).
-            params: ConvParams { stride: [1, rng.range(1, 2) as usize], padding: [(k / 2), 0], pad_value: if i == 3 { -77 } else { 0 } },
+            params: ConvParams { stride: [1, rng.range(1, 2) as usize], padding: [(k / 2), 0], padding_end: None, pad_value: if i == 3 { -77 } else { 0 } },
             requant: (i % 2 == 1).then(|| Requant {
                 multiplier: rng.range(100, 30000) as i32,
                 shift: rng.range(10, 18) as u32,
@@ -39,6 +39,7 @@ fn random_cases(rng: &mut Rng) -> Vec<Case> {
                 relu: i == 3,
                 ort: (i == 3).then(|| accelgen_golden::OrtScale::of(0.002_913_4).unwrap()),
             }),
+            channel_scales: None,
         };
         cases.push(Case { input: tensor(rng, &[cin, h, w]), layer: Layer::Conv(layer), expected: None });
     }
@@ -210,8 +211,9 @@ fn a_layer_of_nearly_a_million_clock_periods_runs_on_verilator_alone_and_matches
     let layer = ConvLayer {
         weight: TensorField { shape: wt.shape.clone(), data: Some(wt.data) },
         bias: Some(TensorField { shape: vec![cout], data: Some((0..cout).map(|_| rng.range(-9000, 9000) as i32).collect()) }),
-        params: ConvParams { stride: [1, 1], padding: [1, 1], pad_value: 0 },
+        params: ConvParams { stride: [1, 1], padding: [1, 1], padding_end: None, pad_value: 0 },
         requant: None,
+        channel_scales: None,
     };
     let case = Case { input: tensor(&mut rng, &[cin, h, w]), layer: Layer::Conv(layer), expected: None };
     let opts = RunOptions { engine: Engine::Verilator, work_dir: Some(work()), ..Default::default() };

@@ -41,8 +41,9 @@ fn conv_layer(rng: &mut Rng) -> (TensorI8, ConvLayer) {
     let layer = ConvLayer {
         weight: TensorField { shape: wt.shape.clone(), data: Some(wt.data) },
         bias: None,
-        params: ConvParams { stride: [1, 1], padding: [1, 1], pad_value: 0 },
+        params: ConvParams { stride: [1, 1], padding: [1, 1], padding_end: None, pad_value: 0 },
         requant: None,
+        channel_scales: None,
     };
     (tensor(rng, &[cin, h, w]), layer)
 }

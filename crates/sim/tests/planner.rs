@@ -20,8 +20,9 @@ fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
     let conv = ConvLayer {
         weight: TensorField { shape: vec![4, 1, 3, 3], data: Some(weight) },
         bias: None,
-        params: ConvParams { stride: [1, 1], padding: [1, 1], pad_value: 0 },
+        params: ConvParams { stride: [1, 1], padding: [1, 1], padding_end: None, pad_value: 0 },
         requant: Some(Requant { multiplier: 900, shift: 12, zero_point: 0, relu: true, ort: None }),
+        channel_scales: None,
     };
     let pool = PoolLayer {
         mode: PoolMode::Max,

@@ -34,8 +34,9 @@ fn layer(cin: usize, cout: usize, h: usize, w: usize) -> (accelgen_golden::Tenso
     let layer = ConvLayer {
         weight: TensorField { shape: vec![cout, cin, 3, 3], data: Some((0..n).map(|i| (i * 13 % 251) as u8 as i8).collect()) },
         bias: None,
-        params: ConvParams { stride: [1, 1], padding: [1, 1], pad_value: 0 },
+        params: ConvParams { stride: [1, 1], padding: [1, 1], padding_end: None, pad_value: 0 },
         requant: None,
+        channel_scales: None,
     };
     (input, layer)
 }

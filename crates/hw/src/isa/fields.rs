@@ -96,6 +96,7 @@ instr_fields! {
     act_ort = "ACT_SCALE"."ort",
     act_sig = "ACT_SCALE"."sig",
     act_exp = "ACT_SCALE"."exp",
+    act_per_channel = "ACT_SCALE"."per_channel",
     pe_pad = "PE_PAD"."value",
     pool_avg = "POOL_WINDOW"."avg",
     pool_kh = "POOL_WINDOW"."kh",

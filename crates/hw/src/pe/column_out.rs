@@ -2,7 +2,10 @@
 //!
 //! The drain of column c: its bias bank (loaded by the host), the sum of the accumulator and
 //! the bias, the [`Requant`] activation unit and the column's output-buffer bank (read by the
-//! host). Timing, with the drain's accumulator read at cycle t: `b_en`/`b_addr` at t (the bias
+//! host). Beside the bias bank, a scale bank of the same depth holds each output channel's
+//! ONNX Runtime scale word (`sig` in bits 23:0, `exp` in 31:24); with `pc` the requantizer takes
+//! the scale read with the bias instead of `set_s_sig`/`set_s_exp` (per-channel
+//! requantization). Timing, with the drain's accumulator read at cycle t: `b_en`/`b_addr` at t (the bias
 //! read), `acc` at t + 1 (the accumulator's read data), `valid`/`idx` at t + 3; the accumulator
 //! and the bias are registered at t + 1 (RAM reads end at registers), their sum at t + 2 (before
 //! the requantizer's multipliers), and the requantized word is written REQUANT_STAGES cycles
@@ -11,11 +14,12 @@
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
-//! | `ld_we`, `ld_addr`, `ld_data` | in | 1, 16, 32 | host write of the bias bank |
+//! | `ld_we`, `ld_swe`, `ld_addr`, `ld_data` | in | 1, 1, 16, 32 | host write of the bias bank, of the scale bank |
 //! | `b_en`, `b_addr` | in | 1, 16 | the drain's bias read |
 //! | `acc` | in | 32 | the accumulator read (a cycle after `b_en`) |
 //! | `valid`, `idx` | in | 1, 16 | the sum enters the requantizer, for output entry `idx` |
 //! | `set_en`, `set_mult`, `set_shift`, `set_zp`, `set_relu`, `set_ort`, `set_s_sig`, `set_s_exp` | in | 1, 16, 8, 8, 1, 1, 24, 8 | requantizer parameters ([`RequantPorts`]) |
+//! | `pc` | in | 1 | per-channel scales: the scale bank's word replaces `set_s_sig`/`set_s_exp` |
 //! | `rd_en`, `rd_addr` | in | 1, 16 | host read of the output bank |
 //! | `rd_data` | out | 32 | the word read, a cycle after `rd_en` |
 
@@ -30,6 +34,8 @@ pub struct ColumnOut {
     pub clock: Signal<In, Clock>,
     /// Host write of the bias bank.
     pub ld_we: Signal<In, Bit>,
+    /// Host write of the scale bank (same entry and word ports).
+    pub ld_swe: Signal<In, Bit>,
     /// Its entry.
     pub ld_addr: Signal<In, Bits<16>>,
     /// Its word.
@@ -46,6 +52,8 @@ pub struct ColumnOut {
     pub idx: Signal<In, Bits<16>>,
     /// The requantizer's parameters (see [`RequantPorts`]).
     pub set: RequantPorts,
+    /// Per-channel scales from the scale bank.
+    pub pc: Signal<In, Bit>,
     /// Host read of the output bank.
     pub rd_en: Signal<In, Bit>,
     /// Its entry.
@@ -54,6 +62,8 @@ pub struct ColumnOut {
     pub rd_data: Signal<Out, Bits<32>>,
     /// Bias bank.
     bias: SyncRam<Bits<32>>,
+    /// Scale bank: each output channel's scale word, read with its bias.
+    scale: SyncRam<Bits<32>>,
     /// Activation unit.
     rq: Requant,
     /// Output bank.
@@ -62,6 +72,9 @@ pub struct ColumnOut {
     acc_r: DFF<Bits<32>>,
     bias_r: DFF<Bits<32>>,
     sum: DFF<Bits<32>>,
+    /// The scale word as read, and a cycle later (beside `sum`).
+    scale_r: DFF<Bits<32>>,
+    scale_s: DFF<Bits<32>>,
 }
 
 impl ColumnOut {
@@ -69,10 +82,11 @@ impl ColumnOut {
     pub fn new(bias_depth: usize, out_depth: usize) -> Self {
         block_with_defaults!(ColumnOut {
             bias: SyncRam::collision_free(bias_depth),
+            scale: SyncRam::collision_free(bias_depth),
             obank: SyncRam::collision_free(out_depth),
         } defaults {
-            clock, ld_we, ld_addr, ld_data, b_en, b_addr, acc, valid, idx, set,
-            rd_en, rd_addr, rd_data, rq, acc_r, bias_r, sum,
+            clock, ld_we, ld_swe, ld_addr, ld_data, b_en, b_addr, acc, valid, idx, set, pc,
+            rd_en, rd_addr, rd_data, rq, acc_r, bias_r, sum, scale_r, scale_s,
         })
     }
 }
@@ -80,20 +94,40 @@ impl ColumnOut {
 impl Logic for ColumnOut {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, acc_r, bias_r, sum);
-        clock!(self, clock, bias, rq, obank);
+        dff_setup!(self, clock, acc_r, bias_r, sum, scale_r, scale_s);
+        clock!(self, clock, bias, scale, rq, obank);
         self.bias.w_en.next = self.ld_we.val();
         self.bias.w_addr.next = self.ld_addr.val();
         self.bias.w_data.next = self.ld_data.val();
         self.bias.r_en.next = self.b_en.val();
         self.bias.r_addr.next = self.b_addr.val();
+        self.scale.w_en.next = self.ld_swe.val();
+        self.scale.w_addr.next = self.ld_addr.val();
+        self.scale.w_data.next = self.ld_data.val();
+        self.scale.r_en.next = self.b_en.val();
+        self.scale.r_addr.next = self.b_addr.val();
+        self.scale_r.d.next = self.scale.r_data.val();
+        self.scale_s.d.next = self.scale_r.q.val();
         self.acc_r.d.next = self.acc.val();
         self.bias_r.d.next = self.bias.r_data.val();
         self.sum.d.next = self.acc_r.q.val() + self.bias_r.q.val();
         self.rq.in_valid.next = self.valid.val();
         self.rq.in_idx.next = self.idx.val();
         self.rq.in_acc.next = self.sum.q.val();
-        RequantPorts::link(&mut self.set, &mut self.rq.set);
+        // The parameters pass through, but the scale: with `pc` the channel's scale word enters the
+        // requantizer with its sum (an interface link could not be overridden).
+        self.rq.set.en.next = self.set.en.val();
+        self.rq.set.mult.next = self.set.mult.val();
+        self.rq.set.shift.next = self.set.shift.val();
+        self.rq.set.zp.next = self.set.zp.val();
+        self.rq.set.relu.next = self.set.relu.val();
+        self.rq.set.ort.next = self.set.ort.val();
+        self.rq.set.s_sig.next = self.set.s_sig.val();
+        self.rq.set.s_exp.next = self.set.s_exp.val();
+        if self.pc.val() {
+            self.rq.set.s_sig.next = self.scale_s.q.val().get_bits::<24>(0);
+            self.rq.set.s_exp.next = self.scale_s.q.val().get_bits::<8>(24);
+        }
         self.obank.w_en.next = self.rq.out_valid.val();
         self.obank.w_addr.next = self.rq.out_idx.val();
         self.obank.w_data.next = self.rq.out_data.val();
@@ -108,27 +142,36 @@ crate::clocked!(ColumnOut);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pe::REQUANT_STAGES;
+    use crate::pe::ORT_REQUANT_STAGES;
     use crate::testutil::Rng;
-    use accelgen_golden::{requantize, Requant as Q};
+    use accelgen_golden::{requantize, OrtScale, Requant as Q};
 
-    /// Random biases loaded by the host; then a drain of random accumulators with the engine's
-    /// timing, with and without requantization; every output entry read back equals
-    /// `requantize(acc + bias)` (or the int32 sum).
+    /// Random biases and scale words loaded by the host; then a drain of random accumulators with
+    /// the engine's timing: fixed-point requantization, none, and ONNX Runtime's with per-channel
+    /// scales (a bogus `set_s_sig`/`set_s_exp` beside, which `pc` must override); every output
+    /// entry read back equals `requantize(acc + bias)` with the entry's own scale (or the sum).
     #[test]
     fn outputs_are_the_requantized_sum_of_accumulator_and_bias() {
         let mut rng = Rng::from_env("column-out", 23);
         let depth = 64;
         let mut h = crate::sim::Harness::new(ColumnOut::new(depth, depth)).unwrap();
         let bias: Vec<i32> = (0..depth).map(|_| rng.range(-1 << 20, 1 << 20) as i32).collect();
-        for (a, &b) in bias.iter().enumerate() {
-            h.uut.ld_we.next = true;
-            h.uut.ld_addr.next = (a as u64).into();
-            h.uut.ld_data.next = (b as u32 as u64).into();
-            h.step().unwrap();
+        // Scales from 2^-20 to 2^-4 (an accumulator of 2^24 maps to at most ±2^20).
+        let scales: Vec<OrtScale> =
+            (0..depth).map(|_| OrtScale::of(f32::from_bits(0x3580_0000 + rng.below(0x0800_0000) as u32)).unwrap()).collect();
+        for (a, (&b, sc)) in bias.iter().zip(&scales).enumerate() {
+            for (bank, word) in [(0, b as u32), (1, sc.sig | ((sc.exp as u8 as u32) << 24))] {
+                h.uut.ld_we.next = bank == 0;
+                h.uut.ld_swe.next = bank == 1;
+                h.uut.ld_addr.next = (a as u64).into();
+                h.uut.ld_data.next = (word as u64).into();
+                h.step().unwrap();
+            }
         }
         h.uut.ld_we.next = false;
-        for en in [true, false] {
+        h.uut.ld_swe.next = false;
+        for mode in ["fixed", "raw", "per-channel"] {
+            let (en, pc) = (mode != "raw", mode == "per-channel");
             let q = Q { multiplier: rng.range(1, 32767) as i32, shift: rng.range(10, 30) as u32, zero_point: rng.range(-128, 127) as i32, relu: rng.below(2) == 1, ort: None };
             let u = &mut h.uut;
             u.set.en.next = en;
@@ -136,6 +179,10 @@ mod tests {
             u.set.shift.next = (q.shift as u64).into();
             u.set.zp.next = (q.zero_point as u8 as u64).into();
             u.set.relu.next = q.relu;
+            u.set.ort.next = pc;
+            u.set.s_sig.next = 0xC0_0000.into();
+            u.set.s_exp.next = (-3i8 as u8 as u64).into();
+            u.pc.next = pc;
             let accs: Vec<i32> = (0..depth).map(|_| rng.range(-1 << 24, 1 << 24) as i32).collect();
             // Cycle t: bias read of entry (t·7) mod depth; t + 1: its accumulator; t + 3: valid,
             // output entry t.
@@ -150,7 +197,7 @@ mod tests {
             }
             h.uut.valid.next = false;
             h.uut.b_en.next = false;
-            for _ in 0..REQUANT_STAGES + 1 {
+            for _ in 0..ORT_REQUANT_STAGES + 1 {
                 h.step().unwrap();
             }
             for (p, &acc) in accs.iter().enumerate() {
@@ -159,9 +206,11 @@ mod tests {
                 h.step().unwrap();
                 h.uut.rd_en.next = false;
                 h.settle().unwrap();
-                let sum = acc.wrapping_add(bias[(p * 7) % depth]);
+                let e = (p * 7) % depth;
+                let sum = acc.wrapping_add(bias[e]);
+                let q = Q { ort: pc.then_some(scales[e]), ..q };
                 let want = if en { requantize(sum, &q) as i32 } else { sum };
-                assert_eq!(h.uut.rd_data.val().index() as u32 as i32, want, "entry {p}, en {en}");
+                assert_eq!(h.uut.rd_data.val().index() as u32 as i32, want, "entry {p}, {mode}");
             }
         }
     }

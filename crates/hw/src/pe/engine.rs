@@ -26,8 +26,8 @@
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
-//! | `ld_we`, `ld_target` | in | 1, 2 | load strobe; 0 first cache, 1 weight buffer, 2 bias buffer |
-//! | `ld_rowsel` | in | 64 | one-hot bank: first-cache row (target 0) or bias column (target 2) |
+//! | `ld_we`, `ld_target` | in | 1, 2 | load strobe; 0 first cache, 1 weight buffer, 2 bias buffer, 3 scale bank (per-channel scale words, placed as the biases) |
+//! | `ld_rowsel` | in | 64 | one-hot bank: first-cache row (target 0) or bias/scale column (targets 2, 3) |
 //! | `ld_addr`, `ld_data` | in | 16, 32 | address and word (int8 in the low byte for 0 and 1) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
@@ -123,6 +123,8 @@ pub struct ConvEngine {
     pub p_sig: Signal<In, Bits<24>>,
     /// Its scale's exponent (two's complement).
     pub p_exp: Signal<In, Bits<8>>,
+    /// Per-channel scales: each output channel's from the scale bank instead of `p_sig`/`p_exp`.
+    pub p_rq_pc: Signal<In, Bit>,
     /// The value padding pixels stream as (int8; an imported model's input zero point).
     pub p_pad: Signal<In, Bits<8>>,
     /// Add this run's sums to the ones a previous run kept (a later input-channel group): the
@@ -210,7 +212,7 @@ impl ConvEngine {
         } defaults {
             clock, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
-            p_kp, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
+            p_kp, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x, slot_padv, slot_read,
             last_swap,
         })
@@ -291,8 +293,7 @@ impl Logic for ConvEngine {
         self.wmem.w_data.next = self.ld_data.val().get_bits::<8>(0);
         self.wmem.r_en.next = self.seq.wl_rd_en.val();
         self.wmem.r_addr.next = self.seq.wl_rd_addr.val();
-        // One first-cache read per pixel, at sub-cycle 0 of the slow cycle, the same address in
-        // every bank.
+        // One first-cache read per pixel, at sub-cycle 0 of the slow cycle, the same address in every bank.
         self.slot_read.next = self.seq.slot_valid.val() & !self.seq.slot_pad.val();
         self.slot_padv.next = self.seq.slot_valid.val() & self.seq.slot_pad.val();
         for r in 0..self.banks.len() {
@@ -312,8 +313,7 @@ impl Logic for ConvEngine {
         }
 
         // ---- Rows: first cache → (skew) → PE (r, 0) only; then PE to PE along the row.
-        // (`cols` and `rows` are bound by one-iteration loops: rust-hdl has no `let`, and PE
-        // (r, c) is `pes[r·C + c]`.)
+        // (`cols` and `rows` are bound by one-iteration loops: rust-hdl has no `let`, and PE (r, c) is `pes[r·C + c]`.)
         self.row0_x.next = self.row_x[0].val();
         self.pes[0].x_in.next = self.row0_x.val();
         self.pes[0].tag_in.next = self.seq.slot_tag.val();
@@ -381,6 +381,8 @@ impl Logic for ConvEngine {
         for c in 0..self.accs.len() {
             self.cols[c].clock.next = self.clock.val();
             self.cols[c].ld_we.next = self.ld_we.val() & (self.ld_target.val() == 2) & self.ld_rowsel.val().get_bit(c);
+            self.cols[c].ld_swe.next = self.ld_we.val() & (self.ld_target.val() == 3) & self.ld_rowsel.val().get_bit(c);
+            self.cols[c].pc.next = self.p_rq_pc.val();
             self.cols[c].ld_addr.next = self.ld_addr.val();
             self.cols[c].ld_data.next = self.ld_data.val();
             self.cols[c].b_en.next = self.seq.d_en.val();
@@ -413,8 +415,8 @@ crate::top_io!(
     inputs: [
         ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
         p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
-        p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start, rd_en,
-        rd_bank, rd_addr,
+        p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
+        rd_en, rd_bank, rd_addr,
     ],
     outputs: [busy, done, rd_data],
     /// Observed: the slow-cycle strobe; per row, the first-cache bank's read enable and the datum

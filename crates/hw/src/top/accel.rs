@@ -173,8 +173,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.perf.clear.next = self.rc.start.val();
         self.queue.flush.next = self.rc.flush.val();
 
-        // ---- Dispatcher, fed by the instruction queue (the decompressor is held while the
-        // queue's skid entry is full).
+        // ---- Dispatcher, fed by the instruction queue (the decompressor is held while the queue's skid entry is full).
         self.disp.running.next = self.rc.running.val();
         self.disp.enabled.next = self.rc.running.val() & !self.rc.error.val();
         self.disp.iv.next = self.queue.head_valid.val();
@@ -238,6 +237,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.p_rq_ort.next = self.cregs.geom.val().ort;
         self.conv.p_sig.next = self.cregs.p_sig.val();
         self.conv.p_exp.next = self.cregs.p_exp.val();
+        self.conv.p_rq_pc.next = self.cregs.p_pc.val();
         self.conv.p_pad.next = self.cregs.p_pad.val();
         self.conv.p_keep.next = self.cregs.geom.val().keep;
         self.conv.p_nodrain.next = self.cregs.geom.val().nodrain;
@@ -246,6 +246,9 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.start.next = self.disp.conv_start.val();
         self.conv.ld_we.next = self.mover.w_en.val() & (self.mover.w_sel.val() != 3);
         self.conv.ld_target.next = self.mover.w_sel.val();
+        if self.mover.w_scale.val() {
+            self.conv.ld_target.next = 3.into();
+        }
         self.conv.ld_rowsel.next = self.mover.w_bank.val();
         self.conv.ld_addr.next = self.mover.w_addr.val();
         self.conv.ld_data.next = self.mover.w_data.val();
@@ -272,8 +275,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         // ---- External memory port.
         MemPort::<W, L>::link(&mut self.m, &mut self.mover.m);
 
-        // ---- Counters: each module's busy cycles and the memory stalls while running; a wait
-        // a cycle after it happened (the dispatcher's `w_*`, registered).
+        // ---- Counters: each module's busy cycles and the memory stalls while running; a wait a cycle after it happened (the dispatcher's `w_*`, registered).
         self.perf.cycles.next = self.rc.running.val();
         self.perf.instructions.next = self.disp.accept.val();
         self.perf.dispatch_stalls.next = self.disp.w_any.val();

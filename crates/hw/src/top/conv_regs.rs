@@ -13,7 +13,7 @@
 //! | `clock` | in | 1 | clock |
 //! | `we`, `op`, `payload` | in | 1, 5, 64 | an accepted instruction, a cycle after its acceptance |
 //! | `geom` | out | [`ConvGeometry`] | the engine's layer parameters |
-//! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu`, `p_sig`, `p_exp` | out | 1, 16, 8, 8, 1, 24, 8 | the engine's requantizer parameters (ONNX Runtime's mode is `geom.ort`) |
+//! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu`, `p_sig`, `p_exp`, `p_pc` | out | 1, 16, 8, 8, 1, 24, 8, 1 | the engine's requantizer parameters (ONNX Runtime's mode is `geom.ort`; `p_pc`: per-channel scales) |
 //! | `p_pad` | out | 8 | the value padding pixels stream as |
 //! | `bad` | out | 1 | a zero size, stride or tile count |
 //!
@@ -52,6 +52,8 @@ pub struct ConvRegs {
     pub p_sig: Signal<Out, Bits<24>>,
     /// Its scale's exponent.
     pub p_exp: Signal<Out, Bits<8>>,
+    /// Per-channel scales (`ACT_SCALE.per_channel`).
+    pub p_pc: Signal<Out, Bit>,
     /// The padding value.
     pub p_pad: Signal<Out, Bits<8>>,
     /// A zero size, stride or tile count.
@@ -97,6 +99,7 @@ pub struct ConvRegs {
     ort: DFF<Bit>,
     sig: DFF<Bits<24>>,
     exp: DFF<Bits<8>>,
+    pc: DFF<Bit>,
     pad: DFF<Bits<8>>,
     /// Derived parameters: first stage H·W, Ho·Wo, sh·W, ph·W, tiles, taps; second stage passes,
     /// K·Ho·Wo.
@@ -136,9 +139,9 @@ impl ConvRegs {
             fc_half: Constant::new(((first_cache_depth / 2) as u64).into()),
             out_half: Constant::new(((output_depth / 2) as u64).into()),
         } defaults {
-            clock, we, op, payload, geom, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_sig, p_exp, p_pad, bad, h, w, ho, wo,
+            clock, we, op, payload, geom, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_sig, p_exp, p_pc, p_pad, bad, h, w, ho, wo,
             kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf, ok_shape, ok_kernel, ok_tiles,
-            ort, sig, exp, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw,
+            ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw,
             phw, tiles, taps, passes, kp, bad_r, mx_plane, mx_pixels, mx_shw, mx_phw, mx_tiles,
             mx_taps, mx_passes, mx_kp,
         })
@@ -150,7 +153,7 @@ impl Logic for ConvRegs {
     fn update(&mut self) {
         dff_setup!(
             self, clock, h, w, ho, wo, kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf,
-            ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r
+            ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r
         );
         if self.we.val() & (self.op.val() == self.op_pe_shape.val()) {
             self.h.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_h());
@@ -195,6 +198,7 @@ impl Logic for ConvRegs {
             self.ort.d.next = self.payload.val().get_value_act_ort().any();
             self.sig.d.next = self.payload.val().get_value_act_sig();
             self.exp.d.next = self.payload.val().get_value_act_exp();
+            self.pc.d.next = self.payload.val().get_value_act_per_channel().any();
         }
         if self.we.val() & (self.op.val() == self.op_pe_pad.val()) {
             self.pad.d.next = self.payload.val().get_value_pe_pad();
@@ -255,6 +259,7 @@ impl Logic for ConvRegs {
         self.p_relu.next = self.relu.q.val();
         self.p_sig.next = self.sig.q.val();
         self.p_exp.next = self.exp.q.val();
+        self.p_pc.next = self.pc.q.val();
         self.p_pad.next = self.pad.q.val();
         self.bad.next = self.bad_r.q.val();
     }
@@ -282,13 +287,13 @@ mod tests {
             let (kh, kw, sh, sw, ph, pw) = (r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 3));
             let (ic, oc, keep, drain, fh, oh) = (r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 1), r(&mut rng, 1), r(&mut rng, 1), r(&mut rng, 1));
             let (en, mult, shift, zp, relu) = (r(&mut rng, 1), r(&mut rng, 15), r(&mut rng, 6), r(&mut rng, 8), r(&mut rng, 1));
-            let (ort, sig, exp, pad) = (r(&mut rng, 1), r(&mut rng, 24), r(&mut rng, 8), r(&mut rng, 8));
+            let (ort, sig, exp, pad, pc) = (r(&mut rng, 1), r(&mut rng, 24), r(&mut rng, 8), r(&mut rng, 8), r(&mut rng, 1));
             let words = [
                 ("PE_SHAPE", payload("PE_SHAPE", &[("h", hh), ("w", w), ("ho", ho), ("wo", wo)])),
                 ("PE_KERNEL", payload("PE_KERNEL", &[("kh", kh), ("kw", kw), ("sh", sh), ("sw", sw), ("ph", ph), ("pw", pw)])),
                 ("ACC_TILES", payload("ACC_TILES", &[("ic_tiles", ic), ("oc_tiles", oc), ("keep", keep), ("drain", drain), ("fhalf", fh), ("ohalf", oh)])),
                 ("ACT_REQUANT", payload("ACT_REQUANT", &[("en", en), ("multiplier", mult), ("shift", shift), ("zero_point", zp), ("relu", relu)])),
-                ("ACT_SCALE", payload("ACT_SCALE", &[("ort", ort), ("sig", sig), ("exp", exp)])),
+                ("ACT_SCALE", payload("ACT_SCALE", &[("ort", ort), ("sig", sig), ("exp", exp), ("per_channel", pc)])),
                 ("PE_PAD", payload("PE_PAD", &[("value", pad)])),
                 ("POOL_SHAPE", payload("POOL_SHAPE", &[("c", 7), ("h", 9), ("w", 9), ("ho", 3), ("wo", 3)])),
             ];
@@ -319,6 +324,7 @@ mod tests {
                 (g.ort, u.p_sig.val().index() as u64, u.p_exp.val().index() as u64, u.p_pad.val().index() as u64),
                 (ort == 1 && en == 1, sig, exp, pad)
             );
+            assert_eq!(u.p_pc.val(), pc == 1);
             assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0));
         }
     }

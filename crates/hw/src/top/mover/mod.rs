@@ -9,7 +9,7 @@
 //! |---|---|
 //! | load 0, first cache | bank n mod R, entry B + (n div R)·len + o |
 //! | load 1, weight buffer | entry i |
-//! | load 2, bias buffer | bank i mod C, entry i div C |
+//! | load 2, bias buffer (scale bank with `g_half`: `w_scale`) | bank i mod C, entry i div C |
 //! | load 3, feature memory | row ρ = o div W + ph: bank ρ mod k, entry n·hb·W + (ρ div k)·W + o mod W |
 //! | store 0, conv output buffer | channel n = t·C·K + c·K + j: bank c, entry B + (t·K + j)·len + o |
 //! | store 1, pooling output | entry i |
@@ -107,6 +107,8 @@ pub struct DataMover<const W: usize, const L: usize> {
     pub w_en: Signal<Out, Bit>,
     /// Load target of the write.
     pub w_sel: Signal<Out, Bits<2>>,
+    /// The write goes to the scale bank (a bias-buffer load with `g_half`).
+    pub w_scale: Signal<Out, Bit>,
     /// One-hot bank.
     pub w_bank: Signal<Out, Bits<64>>,
     /// Entry.
@@ -135,6 +137,8 @@ pub struct DataMover<const W: usize, const L: usize> {
     st: DFF<Bit>,
     sel: DFF<Bits<2>>,
     cp: DFF<Bit>,
+    /// The running transfer is a scale-bank load.
+    scl: DFF<Bit>,
     /// Sticky error.
     errf: DFF<Bit>,
     /// Loads: responses left. Stores: writes left, and the first buffer read was issued.
@@ -177,8 +181,8 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             ws: WriteStage::new(p.depths[3]),
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_fw, g_fph, g_hbw, g_half,
-            g_copy, g_raw, busy, err, m, w_en, w_sel, w_bank, w_addr, w_data,
-            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, errf, o_left, primed, start, s_len,
+            g_copy, g_raw, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data,
+            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
     }
@@ -187,7 +191,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
 impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, act, st, sel, cp, errf, o_left, primed, rb);
+        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, rb);
         clock!(self, clock, ext, cur, fm, ws);
         self.busy.next = self.act.q.val() | self.ws.busy.val();
         self.err.next = self.errf.q.val();
@@ -286,8 +290,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             }
             if !self.primed.q.val() {
                 // Read the first word and step the cursor: from here on it names the next
-                // word to read, so a read's address comes from registers through one adder, not
-                // through the cursor's step logic (timing).
+                // word to read, so a read's address comes from registers through one adder, not through the cursor's step logic (timing).
                 self.primed.d.next = true;
                 self.adv.next = true;
                 self.r_bank.next = self.cur.bank.val();
@@ -312,6 +315,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         }
         self.w_en.next = self.ws.w_en.val();
         self.w_sel.next = self.ws.w_sel.val();
+        self.w_scale.next = self.scl.q.val();
         self.w_bank.next = self.ws.w_bank.val();
         self.w_addr.next = self.ws.w_addr.val();
         self.w_data.next = self.ws.w_data.val();
@@ -322,6 +326,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.errf.d.next = false;
             self.st.d.next = self.g_store.val() | self.g_copy.val();
             self.cp.d.next = self.g_copy.val();
+            self.scl.d.next = self.g_half.val() & !self.g_store.val() & !self.g_copy.val() & (self.g_sel.val() == 2);
             self.sel.d.next = self.g_sel.val();
             if self.g_copy.val() {
                 self.sel.d.next = 0.into();
