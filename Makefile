@@ -126,3 +126,4 @@ vectors:
 	python3 testbenches/gen_networks.py
 	@$(VENV)/bin/python -c "import onnx, onnxruntime, sklearn" 2>/dev/null || { echo "make vectors needs onnx, onnxruntime, scikit-learn in $(VENV): run make setup"; exit 1; }
 	$(VENV)/bin/python testbenches/gen_onnx.py
+	$(VENV)/bin/python -W ignore testbenches/gen_onnx_node.py

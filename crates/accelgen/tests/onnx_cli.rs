@@ -60,7 +60,7 @@ fn the_saved_output_is_what_was_compared_and_is_not_overwritten_unasked() {
 fn inputs_of_the_wrong_type_or_shape_are_refused_naming_the_file() {
     let (code, _, err) = accelgen(&["golden", DIGITS, "--input", "testbenches/onnx/digits.labels.npy"]);
     assert_eq!(code, 2);
-    assert_eq!(err.trim(), "error: testbenches/onnx/digits.labels.npy: dtype <i8 (supported: float32, int8, uint8)");
+    assert_eq!(err.trim(), "error: testbenches/onnx/digits.labels.npy: dtype <i8 (supported: float32, int8, uint8, int32)");
     let dir = scratch("shape");
     let x = dir.join("x.npy");
     std::fs::copy("../../testbenches/onnx/small_qdq.expected.npy", &x).unwrap();

@@ -15,7 +15,8 @@ use crate::qnet::{chw, Edge, EdgeQuant, Layer, LayerKind, QNet};
 
 /// The operators read, for messages.
 pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, Relu, Flatten, \
-QLinearConv, QLinearMatMul, QGemm (com.microsoft)";
+QLinearConv, QLinearMatMul, QGemm (com.microsoft); in a model without quantization (integers as float32, int8 or uint8): \
+Conv, ConvInteger, MaxPool, GlobalMaxPool";
 
 /// A quantized activation: its scale, int8-domain zero point and type.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,7 +67,15 @@ struct Importer<'a> {
     layers: Vec<Layer>,
     /// The final DequantizeLinear: its output name and the quantized tensor it reads.
     out_deq: Option<(String, String)>,
+    /// An integer model: no quantization operator in the graph (ONNX's integer-exact node
+    /// tests; ConvInteger): tensors hold integers, scale 1.
+    integer: bool,
+    /// The chain ends in int32 sums (a convolution without requantization).
+    raw: bool,
 }
+
+/// Operators that make a graph a quantized one (else it is an integer model).
+const QUANT_OPS: [&str; 5] = ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm"];
 
 /// Imports a model read by [`crate::model::load`].
 pub fn import(m: &Model) -> Result<QNet, String> {
@@ -89,6 +98,8 @@ pub fn import(m: &Model) -> Result<QNet, String> {
         shape: [0; 3],
         layers: vec![],
         out_deq: None,
+        integer: !m.nodes.iter().any(|n| QUANT_OPS.contains(&n.op_type.as_str())),
+        raw: false,
     };
     let gin = &m.inputs[0];
     let in_dims = batch_one(&gin.dims).map_err(|e| format!("{}: graph input '{}': {e}", m.file, gin.name))?;
@@ -100,7 +111,13 @@ pub fn import(m: &Model) -> Result<QNet, String> {
         ));
     }
     im.shape = chw(&in_dims);
-    if gin.elem_type == dtype::INT8 || gin.elem_type == dtype::UINT8 {
+    if im.integer && [dtype::FLOAT, dtype::INT8, dtype::UINT8].contains(&gin.elem_type) {
+        // Integers as they are: scale 1, zero point 0 (uint8 values less 128 in the int8 domain).
+        let unsigned = gin.elem_type == dtype::UINT8;
+        let q = QAct { scale: 1.0, zp: if unsigned { -128 } else { 0 }, unsigned };
+        im.input = Some(Edge { name: gin.name.clone(), shape: im.in_shape(), quant: edge(q), float: gin.elem_type == dtype::FLOAT, exact: true });
+        im.chain_to(&gin.name.clone(), q);
+    } else if gin.elem_type == dtype::INT8 || gin.elem_type == dtype::UINT8 {
         // An integer model: its first node (a QOperator one) gives the input's quantization.
         im.cur = gin.name.clone();
     } else if gin.elem_type != dtype::FLOAT {
@@ -121,6 +138,9 @@ impl Importer<'_> {
         match n.op_type.as_str() {
             "QuantizeLinear" => self.quantize_linear(n),
             "DequantizeLinear" => self.dequantize_linear(n),
+            _ if self.raw => Err("it reads int32 sums, which only the graph output may be (supported: a layer without requantization last)".into()),
+            "Conv" | "ConvInteger" if self.integer => self.integer_conv(n),
+            "GlobalMaxPool" if self.integer => self.global_maxpool(n),
             "Conv" => self.float_conv(n),
             "Gemm" | "MatMul" => self.float_gemm(n),
             "MaxPool" | "Flatten" => self.pool_or_flatten(n),
@@ -135,7 +155,7 @@ impl Importer<'_> {
         let (x, y) = (input(n, 0)?, output(n)?);
         let q = self.act_quant(n, 1, 2)?;
         if self.input.is_none() && x == self.m.inputs[0].name {
-            self.input = Some(Edge { name: x.to_string(), shape: self.in_shape(), quant: edge(q), float: true });
+            self.input = Some(Edge { name: x.to_string(), shape: self.in_shape(), quant: edge(q), float: true, exact: false });
             self.chain_to(y, q);
             return Ok(());
         }
@@ -223,6 +243,95 @@ impl Importer<'_> {
         self.pend(n, q, kind, out)
     }
 
+    /// A convolution of an integer model: `Conv` on float32 tensors that hold integers (weights
+    /// from −128 to 127, biases below 2^24 in magnitude), or `ConvInteger` (int8/uint8 input
+    /// with its zero point, int8 or uint8 weights of zero point 0 that fit int8). Its output is
+    /// the int32 sums, which must be the graph's output: no requantization is defined.
+    fn integer_conv(&mut self, n: &NodeProto) -> Result<(), String> {
+        let x_name = input(n, 0)?;
+        self.on_chain(x_name)?;
+        let x = self.acts[x_name];
+        let w = self.cst(n, 1)?;
+        let name = input(n, 1)?;
+        let values: Vec<i32> = match (&w.data, n.op_type.as_str()) {
+            (ConstData::F32(v), "Conv") => v.iter().map(|&f| exact_int(f, -128, 127).ok_or_else(|| format!("weight '{name}' holds {f}: an integer model's weights must be integers from -128 to 127"))).collect::<Result<_, _>>()?,
+            (ConstData::I8(v), "ConvInteger") => v.iter().map(|&b| b as i32).collect(),
+            (ConstData::U8(v), "ConvInteger") => v.iter().map(|&b| b as i32).collect(),
+            (other, op) => return Err(format!("weight '{name}' is {} (supported: float32 for Conv, int8 or uint8 for ConvInteger)", other.type_name()).replace("Conv)", &format!("Conv; this is {op})"))),
+        };
+        let mut x_zp = x.zp;
+        let bias = if n.op_type == "ConvInteger" {
+            if n.input.len() > 2 && !n.input[2].is_empty() {
+                let (z, unsigned) = zp_values(self.cst(n, 2)?)?;
+                if z.len() != 1 || unsigned != x.unsigned {
+                    return Err("x_zero_point must be one value of the input's type".into());
+                }
+                x_zp = if unsigned { z[0] - 128 } else { z[0] };
+            }
+            if n.input.len() > 3 && !n.input[3].is_empty() {
+                let (z, _) = zp_values(self.cst(n, 3)?)?;
+                if z.iter().any(|&v| v != 0) {
+                    return Err(format!("w_zero_point {z:?} (supported: 0: a weight zero point makes each sum depend on its window's input sum, which the PE array does not compute)"));
+                }
+            }
+            None
+        } else if n.input.len() > 2 && !n.input[2].is_empty() {
+            let b = self.cst(n, 2)?;
+            match &b.data {
+                ConstData::F32(v) => Some(v.iter().map(|&f| exact_int(f, -(1 << 24), 1 << 24).ok_or_else(|| format!("bias holds {f}: an integer model's biases must be integers of magnitude at most 2^24"))).collect::<Result<Vec<_>, _>>()?),
+                other => return Err(format!("bias is {} (supported: float32)", other.type_name())),
+            }
+        } else {
+            None
+        };
+        if w.dims.len() != 4 {
+            return Err(format!("weight {:?} (supported: [K, C, kh, kw], a 2-D convolution)", w.dims));
+        }
+        let data = values.iter().map(|&v| i8::try_from(v).map_err(|_| format!("weight {v} does not fit int8 (the PE array multiplies int8)"))).collect::<Result<Vec<_>, _>>()?;
+        let weight = Tensor::from_vec(&w.dims, data)?;
+        let k = weight.shape[0];
+        let bias = bias.unwrap_or_else(|| vec![0; k]);
+        if bias.len() != k {
+            return Err(format!("bias of {} values for {k} outputs", bias.len()));
+        }
+        if weight.shape[1] != self.shape[0] {
+            return Err(format!("weight {:?} does not take the {} input channels", weight.shape, self.shape[0]));
+        }
+        let geom = conv_geometry(n, [weight.shape[2], weight.shape[3]], [self.shape[1], self.shape[2]])?;
+        let [ho, wo] = window_out([self.shape[1], self.shape[2]], [weight.shape[2], weight.shape[3]], &geom)?;
+        // A float32 output is exact only below 2^24: bound |sum| by Σ|w|·max|x − x_zp| + |bias|.
+        let taps = weight.shape[1..].iter().product::<usize>();
+        let span = 255i64; // |x − x_zp| of int8 or uint8 values
+        let bound = (0..k).map(|o| weight.data[o * taps..(o + 1) * taps].iter().map(|&v| (v as i64).abs()).sum::<i64>() * span + (bias[o] as i64).abs()).max().unwrap_or(0);
+        if self.m.outputs[0].elem_type == dtype::FLOAT && bound > 1 << 24 {
+            return Err(format!("its sums may reach {bound}, above 2^24, where float32 is no longer exact (the hardware's int32 sums would differ from ONNX's float arithmetic)"));
+        }
+        let out = [k, ho, wo];
+        self.layers.push(Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias, x_zp, geom, requant: vec![] }, out });
+        self.shape = out;
+        self.raw = true;
+        let y = output(n)?;
+        self.chain_to(y, QAct { scale: 1.0, zp: 0, unsigned: false });
+        Ok(())
+    }
+
+    /// GlobalMaxPool of an integer model: max pooling with the whole map as its window.
+    fn global_maxpool(&mut self, n: &NodeProto) -> Result<(), String> {
+        only_attrs(n, &[])?;
+        let x = input(n, 0)?;
+        self.on_chain(x)?;
+        let q = self.acts[x];
+        let kernel = [self.shape[1], self.shape[2]];
+        if kernel.iter().any(|&k| k > 16) {
+            return Err(format!("the map is {}x{} (supported: a window of at most 16x16)", kernel[0], kernel[1]));
+        }
+        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: q, kind: PendingKind::MaxPool { kernel, geom: unit_geometry() }, out: [self.shape[0], 1, 1], relu: false };
+        let layer = self.complete(p, q)?;
+        self.layers.push(layer);
+        self.chain_to(output(n)?, q);
+        Ok(())
+    }
+
     fn relu(&mut self, n: &NodeProto) -> Result<(), String> {
         let (x, y) = (input(n, 0)?, output(n)?);
         let mut p = self.pending.remove(x).ok_or_else(|| format!("input '{x}' is not the output of a Conv, Gemm or MatMul in a QDQ group (ReLU is fused into the requantizer)"))?;
@@ -287,7 +396,7 @@ impl Importer<'_> {
             if (gin.elem_type == dtype::UINT8) != q.unsigned {
                 return Err(format!("its input's zero point type does not match graph input '{x}' ({})", dtype::name(gin.elem_type)));
             }
-            self.input = Some(Edge { name: x.to_string(), shape: self.in_shape(), quant: edge(q), float: false });
+            self.input = Some(Edge { name: x.to_string(), shape: self.in_shape(), quant: edge(q), float: false, exact: false });
             self.acts.insert(x.to_string(), q);
             return Ok(q);
         }
@@ -439,7 +548,8 @@ impl Importer<'_> {
         if shape.iter().product::<usize>() != self.shape.iter().product::<usize>() {
             return Err(format!("{}: graph output '{}' is declared {:?}, the layers make {:?}", m.file, gout.name, shape, self.shape));
         }
-        Ok(QNet { file: m.file.clone(), input, layers: self.layers, output: Edge { name: out_name, shape, quant: edge(qa), float } })
+        let float = float || (self.integer && gout.elem_type == dtype::FLOAT);
+        Ok(QNet { file: m.file.clone(), input, layers: self.layers, output: Edge { name: out_name, shape, quant: edge(qa), float, exact: self.integer } })
     }
 }
 
@@ -477,6 +587,11 @@ fn batch_one(dims: &[Option<usize>]) -> Result<Vec<usize>, String> {
         Some((b, _)) => Err(format!("batch dimension {:?} (supported: 1 in the graph)", b)),
         None => Err("no shape".into()),
     }
+}
+
+/// `f` as an integer in `lo..=hi`, if it is one.
+fn exact_int(f: f32, lo: i32, hi: i32) -> Option<i32> {
+    (f.fract() == 0.0 && (lo as f32..=hi as f32).contains(&f)).then_some(f as i32)
 }
 
 fn f32_values(c: &Const) -> Result<Vec<f32>, String> {

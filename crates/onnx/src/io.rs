@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use accelgen_config::input::{read_limited, MAX_NPY_BYTES};
+use accelgen_formats::Output;
 use accelgen_golden::{Tensor, TensorI8};
 use npyz::WriterBuilder;
 
@@ -23,6 +24,8 @@ pub enum Values {
     I8(Vec<i8>),
     /// uint8.
     U8(Vec<u8>),
+    /// int32 (the raw sums of an integer convolution: ConvInteger, MatMulInteger).
+    I32(Vec<i32>),
 }
 
 impl Values {
@@ -31,6 +34,7 @@ impl Values {
             Values::F32(v) => v.len(),
             Values::I8(v) => v.len(),
             Values::U8(v) => v.len(),
+            Values::I32(v) => v.len(),
         }
     }
 
@@ -39,6 +43,7 @@ impl Values {
             Values::F32(_) => "float32",
             Values::I8(_) => "int8",
             Values::U8(_) => "uint8",
+            Values::I32(_) => "int32",
         }
     }
 
@@ -47,6 +52,7 @@ impl Values {
             Values::F32(v) => v[i] as f64,
             Values::I8(v) => v[i] as f64,
             Values::U8(v) => v[i] as f64,
+            Values::I32(v) => v[i] as f64,
         }
     }
 
@@ -55,6 +61,7 @@ impl Values {
             (Values::F32(a), Values::F32(b)) => a[i].to_bits() == b[i].to_bits(),
             (Values::I8(a), Values::I8(b)) => a[i] == b[i],
             (Values::U8(a), Values::U8(b)) => a[i] == b[i],
+            (Values::I32(a), Values::I32(b)) => a[i] == b[i],
             _ => false,
         }
     }
@@ -69,7 +76,7 @@ pub struct Array {
     pub values: Values,
 }
 
-/// Reads a float32, int8 or uint8 `.npy` file in C order.
+/// Reads a float32, int8, uint8 or int32 `.npy` file in C order.
 pub fn read_npy(file: &Path) -> Result<Array, String> {
     let shown = file.display();
     let bytes = read_limited(file, MAX_NPY_BYTES, ".npy file")?;
@@ -81,14 +88,15 @@ pub fn read_npy(file: &Path) -> Result<Array, String> {
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let ts = match npy.dtype() {
         npyz::DType::Plain(ts) => ts,
-        other => return Err(format!("{shown}: dtype {other:?} (supported: float32, int8, uint8)")),
+        other => return Err(format!("{shown}: dtype {other:?} (supported: float32, int8, uint8, int32)")),
     };
     let io = |e: std::io::Error| format!("{shown}: {e}");
     let values = match (ts.type_char(), ts.num_bytes()) {
         (npyz::TypeChar::Float, Some(4)) => Values::F32(npy.into_vec::<f32>().map_err(io)?),
         (npyz::TypeChar::Int, Some(1)) => Values::I8(npy.into_vec::<i8>().map_err(io)?),
         (npyz::TypeChar::Uint, Some(1)) => Values::U8(npy.into_vec::<u8>().map_err(io)?),
-        _ => return Err(format!("{shown}: dtype {ts} (supported: float32, int8, uint8)")),
+        (npyz::TypeChar::Int, Some(4)) => Values::I32(npy.into_vec::<i32>().map_err(io)?),
+        _ => return Err(format!("{shown}: dtype {ts} (supported: float32, int8, uint8, int32)")),
     };
     Ok(Array { shape, values })
 }
@@ -103,6 +111,7 @@ pub fn write_npy(file: &Path, a: &Array) -> Result<(), String> {
         Values::F32(v) => write_all(w, &shape, v.iter().copied()),
         Values::I8(v) => write_all(w, &shape, v.iter().copied()),
         Values::U8(v) => write_all(w, &shape, v.iter().copied()),
+        Values::I32(v) => write_all(w, &shape, v.iter().copied()),
     }
     .map_err(io)
 }
@@ -142,20 +151,30 @@ impl QNet {
         let chw = self.input_chw();
         (0..n)
             .map(|i| match &a.values {
-                Values::F32(v) => self.quantize_input(&v[i * per..(i + 1) * per]),
+                Values::F32(v) => self.quantize_input(&v[i * per..(i + 1) * per]).map_err(|e| format!("{file}: image {i}: {e}")),
                 Values::I8(v) => Tensor::from_vec(&chw, v[i * per..(i + 1) * per].to_vec()),
                 Values::U8(v) => Tensor::from_vec(&chw, v[i * per..(i + 1) * per].iter().map(|&x| (x as i32 - 128) as i8).collect()),
+                Values::I32(_) => unreachable!("the type was checked"),
             })
             .collect()
     }
 
     /// Outputs of a batch as the model gives them: dequantized float32 when its output is
-    /// float, else int8 or uint8; shape `[N, ...output shape]`.
-    pub fn batch_outputs(&self, ys: &[TensorI8]) -> Array {
+    /// float, else int8 or uint8 (int32 for raw sums); shape `[N, ...output shape]`.
+    pub fn batch_outputs(&self, ys: &[Output]) -> Array {
         let e = &self.output;
         let mut shape = vec![ys.len()];
         shape.extend(&e.shape);
-        let all = ys.iter().flat_map(|t| t.data.iter().copied());
+        if let Some(Output::I32(_)) = ys.first() {
+            // Raw sums: float32 of each (exact: the importer bounds them by 2^24), or int32.
+            let all = ys.iter().flat_map(|y| match y {
+                Output::I32(t) => t.data.clone(),
+                Output::I8(t) => t.data.iter().map(|&v| i32::from(v)).collect(),
+            });
+            let values = if e.float { Values::F32(all.map(|v| v as f32).collect()) } else { Values::I32(all.collect()) };
+            return Array { shape, values };
+        }
+        let all = ys.iter().filter_map(Output::as_i8).flat_map(|t| t.data.iter().copied());
         let values = if e.float {
             Values::F32(all.map(|q| e.quant.dequantize(q)).collect())
         } else if e.quant.unsigned {

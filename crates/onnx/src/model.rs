@@ -18,7 +18,7 @@ pub const MAX_NODES: usize = 10_000;
 pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 24;
 /// Opset versions of the default domain the importer reads (QuantizeLinear with per-axis
 /// scales, as `quantize_static` emits, needs 10 or later; 13 is its default).
-pub const OPSET_RANGE: (i64, i64) = (10, 21);
+pub const OPSET_RANGE: (i64, i64) = (10, 22);
 
 /// A constant tensor of the graph.
 #[derive(Clone, Debug, PartialEq)]

@@ -63,14 +63,21 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
                 // ONNX's pads are [top, left, bottom, right]; asymmetric ones run as they are.
                 let (padding, end) = ([geom.pads[0], geom.pads[1]], [geom.pads[2], geom.pads[3]]);
                 let padding_end = (end != padding).then_some(end);
-                let rq = requant[0];
-                if requant.iter().any(|r| (r.zero_point, r.qmin, r.qmax) != (rq.zero_point, rq.qmin, rq.qmax)) {
-                    return Err(here("the output channels' zero points or clamps differ: accel_top takes one per layer".into()));
-                }
-                let scale_of = |s: f32| OrtScale::of(s).ok_or_else(|| here(format!("scale {s:e} is outside the requantizer's range (2^-105 to 2^23)")));
-                let ort = scale_of(rq.scale)?;
-                // Per-channel scales (`per_channel=True`): one per output channel, from the scale bank.
-                let channel_scales = if requant.len() > 1 { Some(requant.iter().map(|r| scale_of(r.scale)).collect::<Result<Vec<_>, _>>()?) } else { None };
+                // No requantization setting: the int32 sums are the output (an integer model's
+                // last layer). Otherwise one zero point and clamp, and one scale or one per channel
+                // (`per_channel=True`, from the scale bank).
+                let (hw_requant, channel_scales) = match requant.first() {
+                    None => (None, None),
+                    Some(&rq) => {
+                        if requant.iter().any(|r| (r.zero_point, r.qmin, r.qmax) != (rq.zero_point, rq.qmin, rq.qmax)) {
+                            return Err(here("the output channels' zero points or clamps differ: accel_top takes one per layer".into()));
+                        }
+                        let scale_of = |s: f32| OrtScale::of(s).ok_or_else(|| here(format!("scale {s:e} is outside the requantizer's range (2^-105 to 2^23)")));
+                        let ort = scale_of(rq.scale)?;
+                        let channels = if requant.len() > 1 { Some(requant.iter().map(|r| scale_of(r.scale)).collect::<Result<Vec<_>, _>>()?) } else { None };
+                        (Some(Requant { multiplier: 0, shift: 0, zero_point: rq.zero_point, relu: rq.qmin > -128, ort: Some(ort) }), channels)
+                    }
+                };
                 // A fully connected layer on a flattened map: its kernel covers the map.
                 let [k, c] = [weight.shape[0], weight.shape[1]];
                 let w = if weight.shape[2..] == [1, 1] && shape[1..] != [1, 1] && c == shape.iter().product::<usize>() {
@@ -91,7 +98,7 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
                     weight: TensorField { shape: w.shape.clone(), data: Some(w.data) },
                     bias: Some(TensorField { shape: vec![k], data: Some(folded) }),
                     params: ConvParams { stride: geom.stride, padding, padding_end, pad_value: *x_zp as i8 },
-                    requant: Some(Requant { multiplier: 0, shift: 0, zero_point: rq.zero_point, relu: rq.qmin > -128, ort: Some(ort) }),
+                    requant: hw_requant,
                     channel_scales,
                 })
             }
@@ -143,20 +150,24 @@ pub fn write_network(hw: &HwNet, input: Option<&TensorI8>, file: &Path, force: b
                 files.push((dir.join(&w), NpyData::I8(c.weight.shape.clone(), c.weight.data.clone().unwrap_or_default())));
                 let bias = c.bias.clone().expect("imported convolutions have a bias");
                 files.push((dir.join(&b), NpyData::I32(bias.shape.clone(), bias.data.unwrap_or_default())));
-                let rq = c.requant.expect("imported convolutions requantize");
-                let scale = match &c.channel_scales {
-                    Some(s) => json!(s.iter().map(|s| s.to_f32() as f64).collect::<Vec<_>>()),
-                    None => json!(rq.ort.expect("imported convolutions use ONNX Runtime's requantization").to_f32() as f64),
-                };
-                json!({
+                let mut doc = json!({
                     "op": "conv2d",
                     "weight": w,
                     "bias": b,
                     "stride": c.params.stride,
                     "padding": if c.params.padding_end.is_some() { json!(c.params.pads()) } else { json!(c.params.padding) },
                     "pad_value": c.params.pad_value,
-                    "requant": {"scale": scale, "zero_point": rq.zero_point, "relu": rq.relu},
-                })
+                });
+                // Without requantization (an integer model's last layer) the output is the sums.
+                if let Some(rq) = c.requant {
+                    let scale = match (&c.channel_scales, rq.ort) {
+                        (Some(s), _) => json!(s.iter().map(|s| s.to_f32() as f64).collect::<Vec<_>>()),
+                        (None, Some(o)) => json!(o.to_f32() as f64),
+                        (None, None) => return Err("an imported convolution requantizes with ONNX Runtime's scale".into()),
+                    };
+                    doc["requant"] = json!({"scale": scale, "zero_point": rq.zero_point, "relu": rq.relu});
+                }
+                doc
             }
             NetLayer::Pool(p) => json!({
                 "op": layer.op(),

@@ -3,6 +3,7 @@
 //! (ONNX Runtime's kernels: [`accelgen_golden::ort`]).
 
 use accelgen_golden::ort::{ort_requantize_channels, qconv_acc, qmaxpool, OrtRequant, QConvGeometry};
+use accelgen_formats::Output;
 use accelgen_golden::{Tensor, TensorI8};
 
 /// How a tensor at the network's edge is quantized.
@@ -61,6 +62,10 @@ pub struct Edge {
     /// The graph gives or wants float32 (quantized or dequantized on the host), else the
     /// integer type itself.
     pub float: bool,
+    /// An integer-exact float model (no quantization in the graph: float32 tensors that hold
+    /// integers): a float input must hold integers of the int8 range and is taken as it is,
+    /// never rounded; a float output is the integer result as float32.
+    pub exact: bool,
 }
 
 /// What a layer computes.
@@ -76,7 +81,8 @@ pub enum LayerKind {
         x_zp: i32,
         /// Strides and padding.
         geom: QConvGeometry,
-        /// One setting, or one per output channel.
+        /// One setting, or one per output channel; none: the output is the int32 sums (an
+        /// integer model's last layer: ConvInteger, or an integer-exact float Conv).
         requant: Vec<OrtRequant>,
     },
     /// Max pooling.
@@ -122,20 +128,35 @@ impl QNet {
         chw(&self.input.shape)
     }
 
-    /// Runs the layers on an int8-domain input `[C, H, W]` (golden: ONNX Runtime's kernels).
-    pub fn run_int8(&self, x: &TensorI8) -> Result<TensorI8, String> {
+    /// Runs the layers on an int8-domain input `[C, H, W]` (golden: ONNX Runtime's kernels);
+    /// the output is int8, or the int32 sums of a last layer without requantization.
+    pub fn run(&self, x: &TensorI8) -> Result<Output, String> {
         let mut t = x.clone();
-        for l in &self.layers {
+        for (i, l) in self.layers.iter().enumerate() {
             t = match &l.kind {
                 LayerKind::Conv { weight, bias, x_zp, geom, requant } => {
                     let acc = qconv_acc(&t, *x_zp, weight, bias, geom).map_err(|e| format!("node '{}': {e}", l.node))?;
+                    if requant.is_empty() {
+                        if i + 1 != self.layers.len() {
+                            return Err(format!("node '{}': int32 sums feed another layer", l.node));
+                        }
+                        return Ok(Output::I32(acc));
+                    }
                     ort_requantize_channels(&acc, requant)?
                 }
                 LayerKind::MaxPool { kernel, geom } => qmaxpool(&t, *kernel, geom).map_err(|e| format!("node '{}': {e}", l.node))?,
                 LayerKind::Flatten => Tensor { shape: vec![t.len(), 1, 1], data: t.data },
             };
         }
-        Ok(t)
+        Ok(Output::I8(t))
+    }
+
+    /// [`QNet::run`] of a model whose output is int8.
+    pub fn run_int8(&self, x: &TensorI8) -> Result<TensorI8, String> {
+        match self.run(x)? {
+            Output::I8(t) => Ok(t),
+            Output::I32(_) => Err("the model's output is int32 sums, not int8".into()),
+        }
     }
 
     /// Quantizes one float32 input image as the model's first QuantizeLinear does.
@@ -143,6 +164,15 @@ impl QNet {
         let [c, h, w] = self.input_chw();
         if x.len() != c * h * w {
             return Err(format!("an input image has {} values, the model takes {c}x{h}x{w}", x.len()));
+        }
+        if self.input.exact {
+            // An integer-exact model: integers of the int8 (uint8) range, taken as they are.
+            let (lo, hi) = if self.input.quant.unsigned { (0.0, 255.0) } else { (-128.0, 127.0) };
+            if let Some((i, v)) = x.iter().enumerate().find(|(_, v)| v.fract() != 0.0 || !(lo..=hi).contains(*v)) {
+                return Err(format!(
+                    "element {i} is {v}: the model has no quantization, so its float input must hold integers from {lo} to {hi} (it is computed exactly, never rounded)"
+                ));
+            }
         }
         Tensor::from_vec(&[c, h, w], x.iter().map(|&v| self.input.quant.quantize(v)).collect())
     }
