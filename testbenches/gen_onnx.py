@@ -30,7 +30,7 @@ from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantT
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "onnx")
 
 
-def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False):
+def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False):
     """Conv(cin->c1, 3x3, pad 1) Relu MaxPool(2) Conv(c1->c2, 3x3, stride 2, pad 1) Relu Flatten Gemm.
     With `same`, asymmetric padding as Keras/TensorFlow exports have it: conv1's pads are
     [top 1, left 0, bottom 1, right 2] and conv2 is auto_pad SAME_UPPER (pads [0, 0, 1, 1])."""
@@ -38,7 +38,7 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False):
     b1 = (rng.standard_normal(c1) * 0.1).astype(np.float32)
     w2 = (rng.standard_normal((c2, c1, 3, 3)) * 0.3).astype(np.float32)
     b2 = (rng.standard_normal(c2) * 0.1).astype(np.float32)
-    h2 = (hw // 2 + 1) // 2
+    h2 = 1 if gap else (hw // 2 + 1) // 2
     wf = (rng.standard_normal((c2 * h2 * h2, classes)) * 0.3).astype(np.float32)
     bf = (rng.standard_normal(classes) * 0.1).astype(np.float32)
     inits = [numpy_helper.from_array(a, n) for a, n in
@@ -52,7 +52,8 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False):
                          strides=[2, 2], kernel_shape=[3, 3],
                          **(dict(auto_pad="SAME_UPPER") if same else dict(pads=[1, 1, 1, 1]))),
         helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
-        helper.make_node("Flatten", ["r2"], ["f"], name="flatten", axis=1),
+        *([helper.make_node("GlobalAveragePool", ["r2"], ["g2"], name="gap")] if gap else []),
+        helper.make_node("Flatten", ["g2" if gap else "r2"], ["f"], name="flatten", axis=1),
         helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc"),
     ]
     graph = helper.make_graph(nodes, "small_cnn",
@@ -98,7 +99,7 @@ def save(name, model, x, y):
     np.save(os.path.join(OUT, name + ".input.npy"), x)
     np.save(os.path.join(OUT, name + ".expected.npy"), y)
     ops = sorted({n.op_type for n in model.graph.node})
-    default = run(model, x)
+    default = np.concatenate([run(model, x[i:i + 1]) for i in range(len(x))])
     print(f"{name}: {x.shape} -> {y.shape} {y.dtype}; ops {', '.join(ops)}; "
           f"ONNX Runtime's default session on this file differs on {int(np.sum(default != y))} of {y.size} outputs")
 
@@ -252,6 +253,15 @@ def main():
     x = rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32)
     reference = run(quantize(model, calib, per_channel=True, quant_format=QuantFormat.QOperator), x)
     save("small_same_pc", quantize(model, calib, per_channel=True), x, reference)
+    # Global average pooling (QLinearGlobalAveragePool in the QOperator form).
+    rng = np.random.default_rng(47)
+    model = float_cnn(rng, gap=True)
+    calib = [rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32) for _ in range(16)]
+    x = rng.uniform(-1, 1, (64, 1, 8, 8)).astype(np.float32)
+    qop = quantize(model, calib, quant_format=QuantFormat.QOperator)
+    reference = np.concatenate([run(qop, x[i:i + 1]) for i in range(len(x))])
+    save("small_gap_qop", qop, x, reference)
+    save("small_gap_qdq", quantize(model, calib), x, reference)
 
 
 if __name__ == "__main__":

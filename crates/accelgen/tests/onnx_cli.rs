@@ -172,3 +172,21 @@ fn an_imported_per_channel_model_carries_one_scale_per_output_channel() {
     assert_eq!(code, 2);
     assert!(err.contains(&format!("field \"layers[0].requant.scale\": has {} scales but the weight has {k} output channels", k - 1)), "{err}");
 }
+
+/// Global average pooling (QLinearGlobalAveragePool, and GlobalAveragePool in a QDQ group) as
+/// ONNX Runtime computes it, on 64 random images: the golden model for both forms and accel_top
+/// (a convolution with a one-hot kernel) equal ONNX Runtime's outputs.
+#[test]
+fn global_average_pooling_equals_onnx_runtime_on_the_golden_model_and_accel_top() {
+    for name in ["small_gap_qop", "small_gap_qdq"] {
+        let f = |ext: &str| format!("testbenches/onnx/{name}.{ext}");
+        let (code, out, err) = accelgen(&["golden", &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy")]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(out.contains("all 640 elements equal"), "{name}: {out}");
+    }
+    let f = |ext: &str| format!("testbenches/onnx/small_gap_qop.{ext}");
+    let (code, out, err) = accelgen(&["run", &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy"), "--engine", "verilator"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("64 of 64 images equal") && out.contains("all 640 elements equal"), "{out}");
+    assert!(out.contains("gap_quant"), "{out}");
+}

@@ -14,8 +14,8 @@ use crate::proto::{dtype, AttributeProto, NodeProto};
 use crate::qnet::{chw, Edge, EdgeQuant, Layer, LayerKind, QNet};
 
 /// The operators read, for messages.
-pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, Relu, Flatten, \
-QLinearConv, QLinearMatMul, QGemm (com.microsoft); in a model without quantization (integers as float32, int8 or uint8): \
+pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, GlobalAveragePool, Relu, Flatten, \
+QLinearConv, QLinearMatMul, QGemm and QLinearGlobalAveragePool (com.microsoft); in a model without quantization (integers as float32, int8 or uint8): \
 Conv, ConvInteger, MaxPool, GlobalMaxPool";
 
 /// A quantized activation: its scale, int8-domain zero point and type.
@@ -48,6 +48,8 @@ struct Pending {
 enum PendingKind {
     Conv { weight: Tensor<i8>, bias: Vec<i32>, w_scales: Vec<f32>, geom: QConvGeometry },
     MaxPool { kernel: [usize; 2], geom: QConvGeometry },
+    /// GlobalAveragePool of a `[C, H, W]` map.
+    GlobalAvgPool,
     Flatten,
 }
 
@@ -131,7 +133,7 @@ pub fn import(m: &Model) -> Result<QNet, String> {
 
 impl Importer<'_> {
     fn node(&mut self, n: &NodeProto) -> Result<(), String> {
-        let domain_ok = n.domain.is_empty() || n.domain == "ai.onnx" || (n.domain == "com.microsoft" && n.op_type == "QGemm");
+        let domain_ok = n.domain.is_empty() || n.domain == "ai.onnx" || (n.domain == "com.microsoft" && ["QGemm", "QLinearGlobalAveragePool"].contains(&n.op_type.as_str()));
         if !domain_ok {
             return Err(format!("domain '{}' is not supported (supported: {SUPPORTED})", n.domain));
         }
@@ -144,9 +146,15 @@ impl Importer<'_> {
             "Conv" => self.float_conv(n),
             "Gemm" | "MatMul" => self.float_gemm(n),
             "MaxPool" | "Flatten" => self.pool_or_flatten(n),
+            "GlobalAveragePool" => {
+                only_attrs(n, &[])?;
+                let q = self.float_input(n)?;
+                self.pend(n, q, PendingKind::GlobalAvgPool, [self.shape[0], 1, 1])
+            }
             "Relu" => self.relu(n),
             "QLinearConv" => self.qlinear_conv(n),
             "QLinearMatMul" | "QGemm" => self.qlinear_gemm(n),
+            "QLinearGlobalAveragePool" => self.qlinear_global_avgpool(n),
             other => Err(format!("operator {other} is not supported (supported: {SUPPORTED})")),
         }
     }
@@ -332,6 +340,29 @@ impl Importer<'_> {
         Ok(())
     }
 
+    /// QLinearGlobalAveragePool (com.microsoft): ONNX Runtime sums `x − x_zp` over the map in
+    /// integers and requantizes the sum with `f32(x_scale / f32(y_scale · f32(H·W)))` as a
+    /// convolution's output (its x86 kernel, MlasQLinearGlobalAveragePool). On the hardware it is
+    /// a convolution whose `[C, C, H, W]` kernel is 1 where the output channel is the input's.
+    fn qlinear_global_avgpool(&mut self, n: &NodeProto) -> Result<(), String> {
+        only_attrs(n, &["channels_last"])?;
+        if int(n, "channels_last", 0) != 0 {
+            return Err("attribute 'channels_last' = 1 (supported: 0, NCHW)".into());
+        }
+        let x_name = input(n, 0)?;
+        let x = self.qop_input(n, x_name, 1, 2)?;
+        let y = self.act_quant(n, 3, 4)?;
+        let c = self.shape[0];
+        let layer = Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: global_avgpool(self.shape, x, y)?, out: [c, 1, 1] };
+        if x.unsigned != y.unsigned {
+            return Err("input and output types differ (int8 and uint8)".into());
+        }
+        self.layers.push(layer);
+        self.shape = [c, 1, 1];
+        self.chain_to(output(n)?, y);
+        Ok(())
+    }
+
     fn relu(&mut self, n: &NodeProto) -> Result<(), String> {
         let (x, y) = (input(n, 0)?, output(n)?);
         let mut p = self.pending.remove(x).ok_or_else(|| format!("input '{x}' is not the output of a Conv, Gemm or MatMul in a QDQ group (ReLU is fused into the requantizer)"))?;
@@ -429,6 +460,7 @@ impl Importer<'_> {
                 same_quant(&p, y)?;
                 LayerKind::Flatten
             }
+            PendingKind::GlobalAvgPool => global_avgpool(self.shape, p.input, y)?,
         };
         let elements = p.out.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64)).unwrap_or(u64::MAX);
         if elements > MAX_TENSOR_ELEMENTS {
@@ -555,6 +587,25 @@ impl Importer<'_> {
 
 fn edge(q: QAct) -> EdgeQuant {
     EdgeQuant { scale: q.scale, zero_point: if q.unsigned { q.zp + 128 } else { q.zp }, unsigned: q.unsigned }
+}
+
+/// Global average pooling as ONNX Runtime computes it (QLinearGlobalAveragePool, x86): the sum of
+/// `x − x_zp` over the map, requantized with `f32(x_scale / f32(y_scale · f32(H·W)))`; as a
+/// layer, a convolution whose `[C, C, H, W]` kernel is 1 where the output channel is the input's.
+fn global_avgpool(shape: [usize; 3], x: QAct, y: QAct) -> Result<LayerKind, String> {
+    let [c, h, w] = shape;
+    let taps = h * w;
+    if (taps as u64) >= 1 << 24 || (c * c * taps) as u64 > MAX_TENSOR_ELEMENTS {
+        return Err(format!("a {c}x{h}x{w} map makes a {c}x{c}x{h}x{w} kernel, more than {MAX_TENSOR_ELEMENTS} elements"));
+    }
+    let data = (0..c * c * taps).map(|i| i8::from(i / taps / c == (i / taps) % c)).collect();
+    let weight = Tensor::from_vec(&[c, c, h, w], data)?;
+    let scale = x.scale / (y.scale * taps as f32);
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(format!("scale x_scale / (y_scale · {taps}) = {scale} must be positive and finite"));
+    }
+    let requant = vec![OrtRequant { scale, zero_point: y.zp, qmin: -128, qmax: 127 }];
+    Ok(LayerKind::Conv { weight, bias: vec![0; c], x_zp: x.zp, geom: unit_geometry(), requant })
 }
 
 fn same_quant(p: &Pending, y: QAct) -> Result<(), String> {
