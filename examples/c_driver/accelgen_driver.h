@@ -27,7 +27,7 @@ struct accelgen_result {
     uint32_t cycles;     /* the core's cycle counter (CORE_READ CYCLES) */
 };
 
-/* Errors of accelgen_run. */
+/* Errors of accelgen_run and accelgen_run_next. */
 enum {
     ACCELGEN_OK = 0,
     ACCELGEN_E_ID = -1,       /* ID is not an accelgen register map of version 1 */
@@ -43,5 +43,12 @@ enum {
  * output is then at dev->mem + the offset memory.json names. */
 int accelgen_run(const struct accelgen_dev *dev, const uint8_t *image, size_t image_len,
                  const uint8_t *program, size_t program_len, struct accelgen_result *res);
+
+/* The next inference of a batch, on the program accelgen_run loaded: copies `input` (the
+ * network's input as numpy writes it, x.tobytes()) to the memory window at `input_offset` (the
+ * `input` region memory.json names), starts again and waits. A start puts every module register
+ * back to its reset value, so the program runs as it did the first time. */
+int accelgen_run_next(const struct accelgen_dev *dev, const uint8_t *input, size_t input_len,
+                      size_t input_offset, struct accelgen_result *res);
 
 #endif

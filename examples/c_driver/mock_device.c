@@ -3,7 +3,10 @@
  * the image it finds in memory ("M bytes checksum"), answers ID and, once started, IRQ_STATUS
  * DONE, and prints the driver's return value ("R value").
  *
- *     mock_device MEMORY_INIT.BIN PROGRAM.CBIN */
+ * With an input offset and length it then runs the next inference of a batch on the loaded
+ * program (accelgen_run_next) with input byte i = 7i + 1 and logs the window again.
+ *
+ *     mock_device MEMORY_INIT.BIN PROGRAM.CBIN [INPUT_OFFSET INPUT_LEN] */
 #include "accelgen_driver.h"
 #include "accelgen_regs.h"
 
@@ -54,8 +57,8 @@ int main(int argc, char **argv) {
     uint8_t *image, *program;
     uint32_t sum = 0;
     int r;
-    if (argc != 3) {
-        fprintf(stderr, "usage: mock_device MEMORY_INIT.BIN PROGRAM.CBIN\n");
+    if (argc != 3 && argc != 5) {
+        fprintf(stderr, "usage: mock_device MEMORY_INIT.BIN PROGRAM.CBIN [INPUT_OFFSET INPUT_LEN]\n");
         return 2;
     }
     image = slurp(argv[1], &image_len);
@@ -69,5 +72,14 @@ int main(int argc, char **argv) {
     r = accelgen_run(&dev, image, image_len, program, program_len, &res);
     for (i = 0; i < image_len; i++) sum = sum * 31u + dev.mem[i];
     printf("M %lu %x\nR %d\n", (unsigned long)image_len, (unsigned)sum, r);
+    if (argc == 5) {
+        size_t off = strtoul(argv[3], NULL, 10), len = strtoul(argv[4], NULL, 10);
+        uint8_t *x = malloc(len + 1);
+        if (!x) return 2;
+        for (i = 0; i < len; i++) x[i] = (uint8_t)(7u * i + 1u);
+        r = accelgen_run_next(&dev, x, len, off, &res);
+        for (sum = 0, i = 0; i < image_len; i++) sum = sum * 31u + dev.mem[i];
+        printf("M %lu %x\nR %d\n", (unsigned long)image_len, (unsigned)sum, r);
+    }
     return 0;
 }

@@ -374,6 +374,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  pool__we;
     reg  [4:0] pool__op;
     reg  [63:0] pool__payload;
+    reg  pool__clear;
     reg  [7:0] pool__p_div;
     reg  pool__conv_done;
     reg  pool__clk_now;
@@ -424,6 +425,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  cregs__we;
     reg  [4:0] cregs__op;
     reg  [63:0] cregs__payload;
+    reg  cregs__clear;
     wire  [306:0] cregs__geom;
     wire  cregs__p_rq_en;
     wire  [15:0] cregs__p_mult;
@@ -458,6 +460,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  disp__mover_busy;
     reg  disp__conv_bad;
     reg  disp__pool_bad;
+    reg  disp__clear;
     wire  disp__accept;
     wire  disp__ok;
     wire  disp__bad_op;
@@ -512,6 +515,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     wire  rc__error;
     wire  [31:0] rc__rdata;
     wire  rc__start;
+    wire  rc__clear;
     wire  rc__flush;
     reg  perf__clock;
     reg  perf__clear;
@@ -597,6 +601,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .we(pool__we),
         .op(pool__op),
         .payload(pool__payload),
+        .clear(pool__clear),
         .p_div(pool__p_div),
         .conv_done(pool__conv_done),
         .clk_now(pool__clk_now),
@@ -662,6 +667,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .we(cregs__we),
         .op(cregs__op),
         .payload(cregs__payload),
+        .clear(cregs__clear),
         .geom(cregs__geom),
         .p_rq_en(cregs__p_rq_en),
         .p_mult(cregs__p_mult),
@@ -700,6 +706,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .mover_busy(disp__mover_busy),
         .conv_bad(disp__conv_bad),
         .pool_bad(disp__pool_bad),
+        .clear(disp__clear),
         .accept(disp__accept),
         .ok(disp__ok),
         .bad_op(disp__bad_op),
@@ -756,6 +763,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .error(rc__error),
         .rdata(rc__rdata),
         .start(rc__start),
+        .clear(rc__clear),
         .flush(rc__flush)
     );
     tiny_accel_axi_perf perf(
@@ -850,6 +858,9 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         cregs__we = disp__pw_v;
         cregs__op = disp__pw_op;
         cregs__payload = disp__pw_pl;
+        cregs__clear = rc__clear;
+        pool__clear = rc__clear;
+        disp__clear = rc__clear;
         pool__we = disp__pw_v;
         pool__op = disp__pw_op;
         pool__payload = disp__pw_pl;
@@ -5855,13 +5866,14 @@ module tiny_accel_axi_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
     end
 endmodule // tiny_accel_axi_weight_buffer
 
-module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,bad);
+module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,bad);
     
     // Module arguments
     input wire  clock;
     input wire  we;
     input wire  [4:0] op;
     input wire  [63:0] payload;
+    input wire  clear;
     output reg  [306:0] geom;
     output reg  p_rq_en;
     output reg  [15:0] p_mult;
@@ -6002,6 +6014,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
     reg  bad_r__clock;
     
     // Local signals
+    reg  [63:0] pl;
     reg  [31:0] mx_plane;
     reg  [31:0] mx_pixels;
     reg  [31:0] mx_shw;
@@ -6281,46 +6294,50 @@ module tiny_accel_axi_cregs(clock,we,op,payload,geom,p_rq_en,p_mult,p_shift,p_zp
         passes__d = passes__q;
         kp__d = kp__q;
         bad_r__d = bad_r__q;
-        if (we & (op == op_pe_shape)) begin
-            h__d = ({6'd0, payload[(32'h5)+:(10)]});
-            w__d = ({6'd0, payload[(32'hf)+:(10)]});
-            ho__d = ({6'd0, payload[(32'h19)+:(10)]});
-            wo__d = ({6'd0, payload[(32'h23)+:(10)]});
-            ok_shape__d = |payload[(32'h5)+:(10)] & |payload[(32'hf)+:(10)] & |payload[(32'h19)+:(10)] & |payload[(32'h23)+:(10)];
+        pl = payload;
+        if (clear) begin
+            pl = 64'h0;
         end
-        if (we & (op == op_pe_kernel)) begin
-            kh__d = ({12'd0, payload[(32'h5)+:(4)]});
-            kw__d = ({12'd0, payload[(32'h9)+:(4)]});
-            sh__d = ({13'd0, payload[(32'hd)+:(3)]});
-            sw__d = ({13'd0, payload[(32'h10)+:(3)]});
-            ph__d = ({13'd0, payload[(32'h13)+:(3)]});
-            pw__d = ({13'd0, payload[(32'h16)+:(3)]});
-            ok_kernel__d = |payload[(32'h5)+:(4)] & |payload[(32'h9)+:(4)] & |payload[(32'hd)+:(3)] & |payload[(32'h10)+:(3)];
+        if ((we & (op == op_pe_shape)) | clear) begin
+            h__d = ({6'd0, pl[(32'h5)+:(10)]});
+            w__d = ({6'd0, pl[(32'hf)+:(10)]});
+            ho__d = ({6'd0, pl[(32'h19)+:(10)]});
+            wo__d = ({6'd0, pl[(32'h23)+:(10)]});
+            ok_shape__d = |pl[(32'h5)+:(10)] & |pl[(32'hf)+:(10)] & |pl[(32'h19)+:(10)] & |pl[(32'h23)+:(10)];
         end
-        if (we & (op == op_acc_tiles)) begin
-            ic__d = ({8'd0, payload[(32'h5)+:(8)]});
-            oc__d = ({8'd0, payload[(32'hd)+:(8)]});
-            keep__d = |payload[(32'h15)+:(1)];
-            drain__d = |payload[(32'h16)+:(1)];
-            fhalf__d = |payload[(32'h17)+:(1)];
-            ohalf__d = |payload[(32'h18)+:(1)];
-            ok_tiles__d = |payload[(32'h5)+:(8)] & |payload[(32'hd)+:(8)];
+        if ((we & (op == op_pe_kernel)) | clear) begin
+            kh__d = ({12'd0, pl[(32'h5)+:(4)]});
+            kw__d = ({12'd0, pl[(32'h9)+:(4)]});
+            sh__d = ({13'd0, pl[(32'hd)+:(3)]});
+            sw__d = ({13'd0, pl[(32'h10)+:(3)]});
+            ph__d = ({13'd0, pl[(32'h13)+:(3)]});
+            pw__d = ({13'd0, pl[(32'h16)+:(3)]});
+            ok_kernel__d = |pl[(32'h5)+:(4)] & |pl[(32'h9)+:(4)] & |pl[(32'hd)+:(3)] & |pl[(32'h10)+:(3)];
         end
-        if (we & (op == op_act_requant)) begin
-            rq_en__d = |payload[(32'h5)+:(1)];
-            mult__d = ({1'd0, payload[(32'h6)+:(15)]});
-            shift__d = ({2'd0, payload[(32'h15)+:(6)]});
-            zp__d = payload[(32'h1b)+:(8)];
-            relu__d = |payload[(32'h23)+:(1)];
+        if ((we & (op == op_acc_tiles)) | clear) begin
+            ic__d = ({8'd0, pl[(32'h5)+:(8)]});
+            oc__d = ({8'd0, pl[(32'hd)+:(8)]});
+            keep__d = |pl[(32'h15)+:(1)];
+            drain__d = |pl[(32'h16)+:(1)];
+            fhalf__d = |pl[(32'h17)+:(1)];
+            ohalf__d = |pl[(32'h18)+:(1)];
+            ok_tiles__d = |pl[(32'h5)+:(8)] & |pl[(32'hd)+:(8)];
         end
-        if (we & (op == op_act_scale)) begin
-            ort__d = |payload[(32'h5)+:(1)];
-            sig__d = payload[(32'h6)+:(24)];
-            exp__d = payload[(32'h1e)+:(8)];
-            pc__d = |payload[(32'h26)+:(1)];
+        if ((we & (op == op_act_requant)) | clear) begin
+            rq_en__d = |pl[(32'h5)+:(1)];
+            mult__d = ({1'd0, pl[(32'h6)+:(15)]});
+            shift__d = ({2'd0, pl[(32'h15)+:(6)]});
+            zp__d = pl[(32'h1b)+:(8)];
+            relu__d = |pl[(32'h23)+:(1)];
         end
-        if (we & (op == op_pe_pad)) begin
-            pad__d = payload[(32'h5)+:(8)];
+        if ((we & (op == op_act_scale)) | clear) begin
+            ort__d = |pl[(32'h5)+:(1)];
+            sig__d = pl[(32'h6)+:(24)];
+            exp__d = pl[(32'h1e)+:(8)];
+            pc__d = |pl[(32'h26)+:(1)];
+        end
+        if ((we & (op == op_pe_pad)) | clear) begin
+            pad__d = pl[(32'h5)+:(8)];
         end
         mx_plane = h__q * w__q;
         plane__d = mx_plane[(32'h0)+:(16)];
@@ -8533,7 +8550,7 @@ module tiny_accel_axi_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_axi_instr_buffer
 
-module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
+module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
     
     // Module arguments
     input wire  clock;
@@ -8548,6 +8565,7 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
     input wire  mover_busy;
     input wire  conv_bad;
     input wire  pool_bad;
+    input wire  clear;
     output reg  accept;
     output reg  ok;
     output reg  bad_op;
@@ -8893,6 +8911,13 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
             m_len__d = pw_pl_r__q[(32'h5)+:(20)];
             m_stride__d = pw_pl_r__q[(32'h19)+:(26)];
             m_half__d = |pw_pl_r__q[(32'h33)+:(1)];
+        end
+        if (clear) begin
+            m_len__d = 20'h0;
+            m_stride__d = 26'h0;
+            m_half__d = 1'b0;
+            div__d = 8'h0;
+            clk_now_r__d = 1'b1;
         end
         waits = running & iv & ~accept;
         w_any_r__d = waits;
@@ -10893,13 +10918,14 @@ module tiny_accel_axi_perf(clock,clear,cycles,instructions,dispatch_stalls,conv_
     
 endmodule // tiny_accel_axi_perf
 
-module tiny_accel_axi_pool(clock,we,op,payload,p_div,conv_done,clk_now,start,ld_we,ld_bank,ld_addr,ld_data,rd_en,rd_addr,rd_data,busy,done,enable,div_now,bad,fw,fph,hbw);
+module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,start,ld_we,ld_bank,ld_addr,ld_data,rd_en,rd_addr,rd_data,busy,done,enable,div_now,bad,fw,fph,hbw);
     
     // Module arguments
     input wire  clock;
     input wire  we;
     input wire  [4:0] op;
     input wire  [63:0] payload;
+    input wire  clear;
     input wire  [7:0] p_div;
     input wire  conv_done;
     input wire  clk_now;
@@ -10928,6 +10954,7 @@ module tiny_accel_axi_pool(clock,we,op,payload,p_div,conv_done,clk_now,start,ld_
     reg  regs__we;
     reg  [4:0] regs__op;
     reg  [63:0] regs__payload;
+    reg  regs__clear;
     wire  [15:0] regs__p_c;
     wire  [15:0] regs__p_h;
     wire  [15:0] regs__p_w;
@@ -10991,6 +11018,7 @@ module tiny_accel_axi_pool(clock,we,op,payload,p_div,conv_done,clk_now,start,ld_
         .we(regs__we),
         .op(regs__op),
         .payload(regs__payload),
+        .clear(regs__clear),
         .p_c(regs__p_c),
         .p_h(regs__p_h),
         .p_w(regs__p_w),
@@ -11065,6 +11093,7 @@ module tiny_accel_axi_pool(clock,we,op,payload,p_div,conv_done,clk_now,start,ld_
         regs__we = we;
         regs__op = op;
         regs__payload = payload;
+        regs__clear = clear;
         unit__p_c = regs__p_c;
         unit__p_h = regs__p_h;
         unit__p_w = regs__p_w;
@@ -11109,13 +11138,14 @@ module tiny_accel_axi_pool(clock,we,op,payload,p_div,conv_done,clk_now,start,ld_
     
 endmodule // tiny_accel_axi_pool
 
-module tiny_accel_axi_regs(clock,we,op,payload,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,bad);
+module tiny_accel_axi_regs(clock,we,op,payload,clear,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,bad);
     
     // Module arguments
     input wire  clock;
     input wire  we;
     input wire  [4:0] op;
     input wire  [63:0] payload;
+    input wire  clear;
     output reg  [15:0] p_c;
     output reg  [15:0] p_h;
     output reg  [15:0] p_w;
@@ -11192,6 +11222,7 @@ module tiny_accel_axi_regs(clock,we,op,payload,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p
     reg  bad_r__clock;
     
     // Local signals
+    reg  [63:0] pl;
     reg  [31:0] mx_hbw;
     reg  [31:0] mx_count;
     
@@ -11318,25 +11349,29 @@ module tiny_accel_axi_regs(clock,we,op,payload,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p
         hbw__d = hbw__q;
         count__d = count__q;
         bad_r__d = bad_r__q;
-        if (we & (op == op_pool_window)) begin
-            avg__d = |payload[(32'h5)+:(1)];
-            kh__d = ({12'd0, payload[(32'h6)+:(4)]});
-            kw__d = ({12'd0, payload[(32'ha)+:(4)]});
-            sh__d = ({12'd0, payload[(32'he)+:(4)]});
-            sw__d = ({12'd0, payload[(32'h12)+:(4)]});
-            ph__d = payload[(32'h16)+:(2)];
-            pw__d = ({14'd0, payload[(32'h18)+:(2)]});
+        pl = payload;
+        if (clear) begin
+            pl = 64'h0;
         end
-        if (we & (op == op_pool_shape)) begin
-            c__d = ({4'd0, payload[(32'h5)+:(12)]});
-            h__d = ({6'd0, payload[(32'h11)+:(10)]});
-            w__d = ({6'd0, payload[(32'h1b)+:(10)]});
-            ho__d = ({6'd0, payload[(32'h25)+:(10)]});
-            wo__d = ({6'd0, payload[(32'h2f)+:(10)]});
+        if ((we & (op == op_pool_window)) | clear) begin
+            avg__d = |pl[(32'h5)+:(1)];
+            kh__d = ({12'd0, pl[(32'h6)+:(4)]});
+            kw__d = ({12'd0, pl[(32'ha)+:(4)]});
+            sh__d = ({12'd0, pl[(32'he)+:(4)]});
+            sw__d = ({12'd0, pl[(32'h12)+:(4)]});
+            ph__d = pl[(32'h16)+:(2)];
+            pw__d = ({14'd0, pl[(32'h18)+:(2)]});
         end
-        if (we & (op == op_pool_geom)) begin
-            hb__d = ({6'd0, payload[(32'h5)+:(10)]});
-            xcols__d = ({4'd0, payload[(32'hf)+:(12)]});
+        if ((we & (op == op_pool_shape)) | clear) begin
+            c__d = ({4'd0, pl[(32'h5)+:(12)]});
+            h__d = ({6'd0, pl[(32'h11)+:(10)]});
+            w__d = ({6'd0, pl[(32'h1b)+:(10)]});
+            ho__d = ({6'd0, pl[(32'h25)+:(10)]});
+            wo__d = ({6'd0, pl[(32'h2f)+:(10)]});
+        end
+        if ((we & (op == op_pool_geom)) | clear) begin
+            hb__d = ({6'd0, pl[(32'h5)+:(10)]});
+            xcols__d = ({4'd0, pl[(32'hf)+:(12)]});
         end
         mx_hbw = hb__q * w__q;
         hbw__d = mx_hbw[(32'h0)+:(16)];
@@ -15402,7 +15437,7 @@ module tiny_accel_axi_queue(clock,flush,in_valid,in_op,in_payload,accept,hold,he
     
 endmodule // tiny_accel_axi_queue
 
-module tiny_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv_done,pool_done,overflow,words,pool_div,perf_rdata,dec_error,mover_err,bus_err,iv,bad_op,run_bad,ok,accept,ended,dec_we,dec_addr,dec_wdata,running,done,error,rdata,start,flush);
+module tiny_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv_done,pool_done,overflow,words,pool_div,perf_rdata,dec_error,mover_err,bus_err,iv,bad_op,run_bad,ok,accept,ended,dec_we,dec_addr,dec_wdata,running,done,error,rdata,start,clear,flush);
     
     // Module arguments
     input wire  clock;
@@ -15434,6 +15469,7 @@ module tiny_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv
     output reg  error;
     output reg  [31:0] rdata;
     output reg  start;
+    output reg  clear;
     output reg  flush;
     
     // Constant declarations
@@ -15487,6 +15523,9 @@ module tiny_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv
     reg  wd_iv__d;
     wire  wd_iv__q;
     reg  wd_iv__clock;
+    reg  clr__d;
+    wire  clr__q;
+    reg  clr__clock;
     
     // Local signals
     reg  [31:0] status;
@@ -15553,6 +15592,11 @@ module tiny_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv
         .q(wd_iv__q),
         .clock(wd_iv__clock)
     );
+    tiny_accel_axi_dff_w1 clr(
+        .d(clr__d),
+        .q(clr__q),
+        .clock(clr__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -15568,6 +15612,7 @@ module tiny_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv
         wd_count__clock = clock;
         wd_acc__clock = clock;
         wd_iv__clock = clock;
+        clr__clock = clock;
         h_we__d = h_we__q;
         h_addr__d = h_addr__q;
         h_wdata__d = h_wdata__q;
@@ -15580,6 +15625,7 @@ module tiny_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv
         wd_count__d = wd_count__q;
         wd_acc__d = wd_acc__q;
         wd_iv__d = wd_iv__q;
+        clr__d = clr__q;
         h_we__d = reg_we & (reg_addr < 4'h2);
         h_addr__d = reg_addr[(32'h0)+:(2)];
         h_wdata__d = reg_wdata;
@@ -15670,6 +15716,8 @@ module tiny_accel_axi_rc(clock,reg_we,reg_addr,reg_wdata,reg_raddr,dec_busy,conv
         end
         ctrl = reg_we & (reg_addr == w_ctrl);
         start = ctrl & reg_wdata[32'h0] & ~run__q;
+        clr__d = start;
+        clear = clr__q;
         flush = 1'b0;
         if (ctrl & reg_wdata[32'h1]) begin
             run__d = 1'b0;

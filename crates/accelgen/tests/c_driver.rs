@@ -3,7 +3,8 @@
 //! recording stand-in for accel_axi (`mock_device.c`) on LeNet-5's compiled files it makes the
 //! register writes of docs/soc.md's host sequence, the one the Rust testbench makes: MEM_BASE,
 //! every program word as PROG_LO then PROG_HI, IRQ_ENABLE, START, then the acknowledge of DONE,
-//! with the memory image copied to the window byte for byte.
+//! with the memory image copied to the window byte for byte; then the batch's next inference
+//! (`accelgen_run_next`): the input over its region, START and the acknowledge, no program load.
 
 use accelgen_isa::soc::axi_register;
 use std::path::{Path, PathBuf};
@@ -39,7 +40,11 @@ fn the_c_driver_makes_the_host_sequence() {
     assert!(o.status.success(), "the C driver does not compile:\n{}", String::from_utf8_lossy(&o.stderr));
     let image = std::fs::read(dir.join("prog/memory_init.bin")).unwrap();
     let program = std::fs::read(dir.join("prog/program.cbin")).unwrap();
-    let o = Command::new(&exe).arg(dir.join("prog/memory_init.bin")).arg(dir.join("prog/program.cbin")).output().unwrap();
+    // The input region (memory.json), for the batch's next inference.
+    let map: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("prog/memory.json")).unwrap()).unwrap();
+    let input = map["regions"].as_array().unwrap().iter().find(|r| r["name"] == map["input"]).unwrap();
+    let (off, len) = (input["offset"].as_u64().unwrap() as usize, input["bytes"].as_u64().unwrap() as usize);
+    let o = Command::new(&exe).arg(dir.join("prog/memory_init.bin")).arg(dir.join("prog/program.cbin")).args([off.to_string(), len.to_string()]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let log = String::from_utf8(o.stdout).unwrap();
     let hex = |s: &str| u64::from_str_radix(s, 16).unwrap();
@@ -55,8 +60,15 @@ fn the_c_driver_makes_the_host_sequence() {
         want.push((r("PROG_HI"), word >> 32));
     }
     want.extend([(r("IRQ_ENABLE"), 7), (r("CTRL"), 1), (r("IRQ_STATUS"), 1)]);
+    // The next inference: no program load, the same start and acknowledge.
+    want.extend([(r("IRQ_ENABLE"), 7), (r("CTRL"), 1), (r("IRQ_STATUS"), 1)]);
     assert_eq!(writes, want, "register writes");
-    let sum = image.iter().fold(0u32, |s, &b| s.wrapping_mul(31).wrapping_add(u32::from(b)));
-    assert!(log.contains(&format!("M {} {sum:x}\n", image.len())), "the image in the window: {log}");
-    assert!(log.ends_with("R 0\n"), "the driver's result: {log}");
+    let checksum = |m: &[u8]| m.iter().fold(0u32, |s, &b| s.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let sum = checksum(&image);
+    assert!(log.contains(&format!("M {} {sum:x}\nR 0\n", image.len())), "the image in the window: {log}");
+    let mut next = image.clone();
+    for i in 0..len {
+        next[off + i] = (7 * i + 1) as u8;
+    }
+    assert!(log.ends_with(&format!("M {} {:x}\nR 0\n", image.len(), checksum(&next))), "the next input over the input region: {log}");
 }

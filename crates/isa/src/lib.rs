@@ -147,7 +147,7 @@ pub const READ_REGISTERS: &[Register] = &[
 /// The registers the host writes (`reg_we`, `reg_addr`, `reg_wdata`).
 pub const WRITE_REGISTERS: &[Register] = &[
     Register { addr: 0, name: "DATA", doc: "append a program word to the instruction buffer (`isa.buffer_depth` words; one past capacity sets the overflow flag and is dropped)" },
-    Register { addr: 1, name: "CTRL", doc: "bit 0 start (clears the counters and status; refused with error 4 after an overflow), bit 1 clear (status, buffer pointer)" },
+    Register { addr: 1, name: "CTRL", doc: "bit 0 start (clears the counters and status and puts every module register, `MEM_SHAPE` and the pooling divider back to their reset values, so a loaded program runs again the same: write the next input into memory and start; refused with error 4 after an overflow), bit 1 clear (status, buffer pointer)" },
     Register { addr: 2, name: "WATCHDOG", doc: "the most cycles one instruction may wait for a module; 0 (reset) is no limit" },
 ];
 

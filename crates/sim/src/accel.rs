@@ -62,6 +62,20 @@ pub struct AccelRun {
     pub error_code: Option<u64>,
     /// The compiled program.
     pub compiled: Compiled,
+    /// The further inputs of [`run_accel_batch`], each run by writing it into memory and starting
+    /// the loaded program again.
+    pub more: Vec<BatchRun>,
+}
+
+/// One further inference of a batch on the program loaded once.
+#[derive(Clone, Debug)]
+pub struct BatchRun {
+    /// The output tensor read from external memory.
+    pub output: Output,
+    /// Clock periods from the start to done (the CYCLES register).
+    pub cycles: u64,
+    /// The top stopped with its error flag (and this code).
+    pub error_code: Option<u64>,
 }
 
 /// Status of a finished run.
@@ -345,8 +359,79 @@ fn period_bound(c: &Compiled, cfg: &HwConfig, mem: MemTiming) -> u64 {
     total * 2
 }
 
+/// Steps `tb` until `accel_top` is done or stopped with an error, serving its memory port from
+/// `memory` (`mem`'s timing); `each` sees every cycle (its number from `t0`, the memory access
+/// the cycle made) before the step. A run past `bound` cycles is a hang.
+#[allow(clippy::too_many_arguments)]
+fn serve_until_done(
+    tb: &mut Tb,
+    memory: &mut Memory,
+    port: &MemPort,
+    mem: MemTiming,
+    bound: u64,
+    (st_done, st_error): (crate::tb::Sig, crate::tb::Sig),
+    mut each: impl FnMut(&mut Tb, u64, Option<(bool, u64)>),
+) -> Result<(), RunError> {
+    let t0 = tb.cycles();
+    loop {
+        let now = tb.cycles() - t0;
+        if tb.is_set(st_done) || tb.is_set(st_error) {
+            return Ok(());
+        }
+        if now > bound {
+            return Err(RunError::Sim(format!(
+                "accel_top did not finish within {bound} clock periods (the program's bound); stopped at clock period {}",
+                tb.cycles()
+            )));
+        }
+        let ready = !(mem.stall_every > 0 && now % u64::from(mem.stall_every) == 0);
+        let access = memory.cycle(tb, port, now, ready);
+        each(tb, now, access);
+        tb.step().map_err(RunError::Sim)?;
+    }
+}
+
+/// Reads the host read registers 0..n (STATUS first).
+fn read_regs<const N: usize>(tb: &mut Tb, (raddr, rdata): (crate::tb::Sig, crate::tb::Sig)) -> Result<[u64; N], RunError> {
+    let mut regs = [0u64; N];
+    for (i, r) in regs.iter_mut().enumerate() {
+        tb.poke(raddr, i as u64);
+        tb.step().map_err(RunError::Sim)?;
+        *r = tb.peek(rdata);
+    }
+    Ok(regs)
+}
+
+/// The error code a finished run's STATUS reports, or an error if it shows neither done nor error.
+fn finished(status: u64, error: bool) -> Result<Option<u64>, RunError> {
+    let code = (error || status & ST_ERROR != 0).then_some((status >> 8) & 15);
+    if code.is_none() && status & ST_DONE == 0 {
+        return Err(RunError::Sim(format!("accel_top stopped without done or error (status {status:#x})")));
+    }
+    Ok(code)
+}
+
 /// Runs `net` (every tensor with data) on `accel_top` for `cfg`.
 pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTiming, faults: &AccelFaults) -> Result<AccelRun, RunError> {
+    run_accel_batch(net, &[], cfg, opts, mem, faults, &mut |_| {})
+}
+
+/// Runs `net` on `accel_top`, then each input of `more` (of the network's input shape) on the
+/// same loaded program: the input written into memory and the program started again (a start
+/// puts the module registers back to their reset values), the output read after done;
+/// `progress` is told how many inferences are done.
+pub fn run_accel_batch(
+    net: &Network,
+    more: &[accelgen_golden::TensorI8],
+    cfg: &HwConfig,
+    opts: &RunOptions,
+    mem: MemTiming,
+    faults: &AccelFaults,
+    progress: &mut dyn FnMut(usize),
+) -> Result<AccelRun, RunError> {
+    if let Some(x) = more.iter().find(|x| x.shape != net.shapes[0]) {
+        return Err(RunError::Unsupported(format!("a batch input has shape {:?}, the network takes {:?}", x.shape, net.shapes[0])));
+    }
     if mem.latency == 0 || mem.latency > MAX_MEM_LATENCY {
         return Err(RunError::Unsupported(format!("--mem-latency {} is out of range: allowed 1..={MAX_MEM_LATENCY}", mem.latency)));
     }
@@ -421,19 +506,8 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
     let register_writes = load_and_start(&mut tb, &bytes, bound).map_err(sim)?;
     tb.expect_periods(|| bound / 4, "network on accel_top");
 
-    let t0 = tb.cycles();
     let (mut cur_layer, mut mem_layer, mut pool_layer, mut last_n) = (0usize, 0usize, 0usize, 0u64);
-    loop {
-        let now = tb.cycles() - t0;
-        if tb.is_set(st_done) || tb.is_set(st_error) {
-            break;
-        }
-        if now > bound {
-            return Err(RunError::Sim(format!(
-                "accel_top did not finish within {bound} clock periods (the program's bound); stopped at clock period {}",
-                tb.cycles()
-            )));
-        }
+    serve_until_done(&mut tb, &mut memory, &port, mem, bound, (st_done, st_error), |tb, _, access| {
         let n = tb.peek(n_instr);
         if n != last_n {
             last_n = n;
@@ -452,39 +526,46 @@ pub fn run_accel(net: &Network, cfg: &HwConfig, opts: &RunOptions, mem: MemTimin
         if tb.is_set(pool_busy) {
             l_div[pool_layer] = Some(tb.peek(div_now).max(1));
         }
-        let ready = !(mem.stall_every > 0 && now % u64::from(mem.stall_every) == 0);
-        if let Some((write, words)) = memory.cycle(&mut tb, &port, now, ready) {
-            if write {
-                l_writes[mem_layer] += words;
-            } else {
-                l_reads[mem_layer] += words;
-            }
+        match access {
+            Some((true, words)) => l_writes[mem_layer] += words,
+            Some((false, words)) => l_reads[mem_layer] += words,
+            None => {}
         }
-        tb.step().map_err(sim)?;
-    }
+    })?;
     let error = tb.is_set(st_error);
     // Read the status and counter registers.
-    let mut regs = [0u64; 14];
-    for (i, r) in regs.iter_mut().enumerate() {
-        tb.poke(reg_raddr, i as u64);
-        tb.step().map_err(sim)?;
-        *r = tb.peek(reg_rdata);
-    }
-    let status = regs[0];
-    let mut stats = Map::new();
-    tb.report(&mut stats, opts.timing);
-    tb.finish().map_err(RunError::Unsupported)?;
-    let error_code = (error || status & ST_ERROR != 0).then_some((status >> 8) & 15);
-    if error_code.is_none() && status & ST_DONE == 0 {
-        return Err(RunError::Sim(format!("accel_top stopped without done or error (status {status:#x})")));
-    }
-
-    // The output tensor from memory.
+    let regs: [u64; 14] = read_regs(&mut tb, (reg_raddr, reg_rdata))?;
+    let error_code = finished(regs[0], error)?;
     let lay = &compiled.layout;
     let output = output_of(net, lay, &memory.image)?;
-
+    let mut stats = Map::new();
     let counts = RunCounts { regs, memory: &memory, register_writes, compressed_bytes: bytes.len(), program_instructions: cstats.instructions, error_code };
     let layer_counts = LayerCounts { cycles: l_cycles, reads: l_reads, writes: l_writes, dividers: l_div };
     accel_stats(&mut stats, net, cfg, opts, mem, lay, &counts, &layer_counts);
-    Ok(AccelRun { output, stats, error_code, compiled })
+    progress(1);
+    // Every further input on the loaded program (after a clean first run): written over the
+    // input region, then a start (CTRL bit 0) and the run to done; no program load.
+    let mut runs = vec![];
+    let (reg_we, reg_addr, reg_wdata) = (tb.sig("reg_we").map_err(sim)?, tb.sig("reg_addr").map_err(sim)?, tb.sig("reg_wdata").map_err(sim)?);
+    for x in more.iter().filter(|_| error_code.is_none()) {
+        let at = lay.input as usize;
+        for (i, &v) in x.data.iter().enumerate() {
+            memory.image[at + i] = v as u8;
+        }
+        tb.poke(reg_we, 1);
+        tb.poke(reg_addr, 1);
+        tb.poke(reg_wdata, 1);
+        tb.step().map_err(sim)?;
+        tb.poke(reg_we, 0);
+        tb.step().map_err(sim)?;
+        serve_until_done(&mut tb, &mut memory, &port, mem, bound, (st_done, st_error), |_, _, _| {})?;
+        let error = tb.is_set(st_error);
+        let r: [u64; 2] = read_regs(&mut tb, (reg_raddr, reg_rdata))?;
+        let code = finished(r[0], error)?;
+        runs.push(BatchRun { output: output_of(net, lay, &memory.image)?, cycles: r[1], error_code: code });
+        progress(runs.len() + 1);
+    }
+    tb.report(&mut stats, opts.timing);
+    tb.finish().map_err(RunError::Unsupported)?;
+    Ok(AccelRun { output, stats, error_code, compiled, more: runs })
 }

@@ -360,3 +360,32 @@ fn a_64_bit_memory_port_runs_the_same_networks() {
     let moved = u(&r, "mem_read_bytes") + u(&r, "mem_write_bytes");
     assert!(moved * 2 <= u(&r, "mem_min_bytes") * 3, "LeNet-5 moved {moved} bytes, minimum {}", u(&r, "mem_min_bytes"));
 }
+
+/// A batch on one loaded program: after the first run, each further input is written into
+/// memory and the program started again. A start puts the module registers back to their reset
+/// values, which the compiler and the compressor count on (a first write of zeros, `MEM_SHAPE`
+/// of a one-chunk transfer for one, is dropped): every output equals the golden network's on
+/// its input, in the same number of cycles as the first run.
+#[test]
+fn a_loaded_program_runs_again_on_each_input_of_a_batch() {
+    let cfg = tiny_small_pool();
+    let net = net_of([3, 13, 11], vec![conv(3, 4, 3, 1, 1, false), json!({"op": "maxpool2d", "kernel": [2, 2]}), conv(4, 5, 3, 1, 0, true)], 11);
+    let mut rng = Rng::new(5);
+    let inputs: Vec<accelgen_golden::TensorI8> = (0..3)
+        .map(|_| accelgen_golden::Tensor::from_vec(&[3, 13, 11], (0..3 * 13 * 11).map(|_| rng.range(-128, 127) as i8).collect()).unwrap())
+        .collect();
+    let mut done = vec![];
+    let r = accelgen_sim::accel::run_accel_batch(&net, &inputs, &cfg, &opts(Engine::Verilator), MemTiming::default(), &AccelFaults::default(), &mut |n| done.push(n)).unwrap();
+    assert_eq!(r.error_code, None);
+    assert_eq!(r.output.to_i64(), net.golden().unwrap().to_i64(), "the first run");
+    assert_eq!(done, [1, 2, 3, 4]);
+    assert_eq!(r.more.len(), 3);
+    for (i, (x, m)) in inputs.iter().zip(&r.more).enumerate() {
+        let mut n = net.clone();
+        n.input = accelgen_formats::TensorField { shape: x.shape.clone(), data: Some(x.data.clone()) };
+        assert_eq!(m.error_code, None, "input {i}");
+        assert_eq!(m.output.to_i64(), n.golden().unwrap().to_i64(), "input {i} on the loaded program");
+        assert_eq!(m.cycles, u(&r, "cycles"), "input {i}: the same program, the same cycles");
+    }
+    assert_ne!(r.more[0].output, r.output, "different inputs, different outputs");
+}

@@ -43,6 +43,11 @@
 //!
 //! Writes (`reg_we`, `reg_addr`): 0 DATA appends a program word; 1 CTRL: bit 0 start, bit 1 clear;
 //! 2 WATCHDOG: the most cycles one instruction may wait (0, the reset value: no limit).
+//!
+//! A start puts every module register (the conv engine's, the pooling unit's, `MEM_SHAPE` and the
+//! pooling divider) back to its reset value, so a loaded program runs again the same on the next
+//! start: the compiler and the compressor count on reset values (a first write of zeros is
+//! dropped), and a batch of inferences loads its program once.
 
 use crate::isa::InstrDecompressor;
 use crate::pe::{ConvEngine, ConvEngineParams};
@@ -199,14 +204,16 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.mover.g_len.next = self.disp.g_len.val();
         self.mover.g_stride.next = self.disp.g_stride.val();
         self.mover.g_half.next = self.disp.g_half.val();
-        // Without requantization the conv output is int32 sums: stored four bytes each.
-        self.mover.g_raw.next = !self.cregs.p_rq_en.val();
+        self.mover.g_raw.next = !self.cregs.p_rq_en.val(); // no requantization: int32 sums, four bytes each
         self.mover.g_fw.next = self.pool.fw.val();
         self.mover.g_fph.next = self.pool.fph.val();
         self.mover.g_hbw.next = self.pool.hbw.val();
         self.cregs.we.next = self.disp.pw_v.val();
         self.cregs.op.next = self.disp.pw_op.val();
         self.cregs.payload.next = self.disp.pw_pl.val();
+        self.cregs.clear.next = self.rc.clear.val();
+        self.pool.clear.next = self.rc.clear.val();
+        self.disp.clear.next = self.rc.clear.val();
         self.pool.we.next = self.disp.pw_v.val();
         self.pool.op.next = self.disp.pw_op.val();
         self.pool.payload.next = self.disp.pw_pl.val();
@@ -271,10 +278,8 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         if self.mover.r_sel.val() {
             self.mover.r_data.next = self.pool.rd_data.val();
         }
-
         // ---- External memory port.
         MemPort::<W, L>::link(&mut self.m, &mut self.mover.m);
-
         // ---- Counters: each module's busy cycles and the memory stalls while running; a wait a cycle after it happened (the dispatcher's `w_*`, registered).
         self.perf.cycles.next = self.rc.running.val();
         self.perf.instructions.next = self.disp.accept.val();

@@ -12,6 +12,7 @@
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
 //! | `we`, `op`, `payload` | in | 1, 5, 64 | an accepted instruction, a cycle after its acceptance |
+//! | `clear` | in | 1 | a program starts: every field written with zeros, as after reset |
 //! | `geom` | out | [`ConvGeometry`] | the engine's layer parameters |
 //! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu`, `p_sig`, `p_exp`, `p_pc` | out | 1, 16, 8, 8, 1, 24, 8, 1 | the engine's requantizer parameters (ONNX Runtime's mode is `geom.ort`; `p_pc`: per-channel scales) |
 //! | `p_pad` | out | 8 | the value padding pixels stream as |
@@ -36,6 +37,9 @@ pub struct ConvRegs {
     pub op: Signal<In, Bits<5>>,
     /// Its payload.
     pub payload: Signal<In, Bits<64>>,
+    /// A program starts: every register back to its reset value (a started program finds the
+    /// registers as after reset, however the last one left them).
+    pub clear: Signal<In, Bit>,
     /// The engine's layer parameters (its `p_*` ports but the requantizer's).
     pub geom: Signal<Out, ConvGeometry>,
     /// Requantize.
@@ -58,6 +62,8 @@ pub struct ConvRegs {
     pub p_pad: Signal<Out, Bits<8>>,
     /// A zero size, stride or tile count.
     pub bad: Signal<Out, Bit>,
+    /// The payload written: the instruction's, or zeros on `clear`.
+    pl: Signal<Local, Bits<64>>,
     /// Opcodes, by module: the PE array's, accumulation's, activation's.
     op_pe_shape: Constant<Bits<5>>,
     op_pe_kernel: Constant<Bits<5>>,
@@ -139,7 +145,7 @@ impl ConvRegs {
             fc_half: Constant::new(((first_cache_depth / 2) as u64).into()),
             out_half: Constant::new(((output_depth / 2) as u64).into()),
         } defaults {
-            clock, we, op, payload, geom, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_sig, p_exp, p_pc, p_pad, bad, h, w, ho, wo,
+            clock, we, op, payload, clear, pl, geom, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_sig, p_exp, p_pc, p_pad, bad, h, w, ho, wo,
             kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf, ok_shape, ok_kernel, ok_tiles,
             ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw,
             phw, tiles, taps, passes, kp, bad_r, mx_plane, mx_pixels, mx_shw, mx_phw, mx_tiles,
@@ -155,53 +161,57 @@ impl Logic for ConvRegs {
             self, clock, h, w, ho, wo, kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf,
             ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r
         );
-        if self.we.val() & (self.op.val() == self.op_pe_shape.val()) {
-            self.h.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_h());
-            self.w.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_w());
-            self.ho.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_ho());
-            self.wo.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pe_wo());
-            self.ok_shape.d.next = self.payload.val().get_value_pe_h().any()
-                & self.payload.val().get_value_pe_w().any()
-                & self.payload.val().get_value_pe_ho().any()
-                & self.payload.val().get_value_pe_wo().any();
+        self.pl.next = self.payload.val();
+        if self.clear.val() {
+            self.pl.next = 0.into();
         }
-        if self.we.val() & (self.op.val() == self.op_pe_kernel.val()) {
-            self.kh.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pe_kh());
-            self.kw.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pe_kw());
-            self.sh.d.next = bit_cast::<16, 3>(self.payload.val().get_value_pe_sh());
-            self.sw.d.next = bit_cast::<16, 3>(self.payload.val().get_value_pe_sw());
-            self.ph.d.next = bit_cast::<16, 3>(self.payload.val().get_value_pe_ph());
-            self.pw.d.next = bit_cast::<16, 3>(self.payload.val().get_value_pe_pw());
-            self.ok_kernel.d.next = self.payload.val().get_value_pe_kh().any()
-                & self.payload.val().get_value_pe_kw().any()
-                & self.payload.val().get_value_pe_sh().any()
-                & self.payload.val().get_value_pe_sw().any();
+        if (self.we.val() & (self.op.val() == self.op_pe_shape.val())) | self.clear.val() {
+            self.h.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pe_h());
+            self.w.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pe_w());
+            self.ho.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pe_ho());
+            self.wo.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pe_wo());
+            self.ok_shape.d.next = self.pl.val().get_value_pe_h().any()
+                & self.pl.val().get_value_pe_w().any()
+                & self.pl.val().get_value_pe_ho().any()
+                & self.pl.val().get_value_pe_wo().any();
         }
-        if self.we.val() & (self.op.val() == self.op_acc_tiles.val()) {
-            self.ic.d.next = bit_cast::<16, 8>(self.payload.val().get_value_acc_ic_tiles());
-            self.oc.d.next = bit_cast::<16, 8>(self.payload.val().get_value_acc_oc_tiles());
-            self.keep.d.next = self.payload.val().get_value_acc_keep().any();
-            self.drain.d.next = self.payload.val().get_value_acc_drain().any();
-            self.fhalf.d.next = self.payload.val().get_value_acc_fhalf().any();
-            self.ohalf.d.next = self.payload.val().get_value_acc_ohalf().any();
-            self.ok_tiles.d.next = self.payload.val().get_value_acc_ic_tiles().any() & self.payload.val().get_value_acc_oc_tiles().any();
+        if (self.we.val() & (self.op.val() == self.op_pe_kernel.val())) | self.clear.val() {
+            self.kh.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pe_kh());
+            self.kw.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pe_kw());
+            self.sh.d.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_sh());
+            self.sw.d.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_sw());
+            self.ph.d.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_ph());
+            self.pw.d.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_pw());
+            self.ok_kernel.d.next = self.pl.val().get_value_pe_kh().any()
+                & self.pl.val().get_value_pe_kw().any()
+                & self.pl.val().get_value_pe_sh().any()
+                & self.pl.val().get_value_pe_sw().any();
         }
-        if self.we.val() & (self.op.val() == self.op_act_requant.val()) {
-            self.rq_en.d.next = self.payload.val().get_value_act_en().any();
-            self.mult.d.next = bit_cast::<16, 15>(self.payload.val().get_value_act_multiplier());
-            self.shift.d.next = bit_cast::<8, 6>(self.payload.val().get_value_act_shift());
-            self.zp.d.next = self.payload.val().get_value_act_zero_point();
-            self.relu.d.next = self.payload.val().get_value_act_relu().any();
+        if (self.we.val() & (self.op.val() == self.op_acc_tiles.val())) | self.clear.val() {
+            self.ic.d.next = bit_cast::<16, 8>(self.pl.val().get_value_acc_ic_tiles());
+            self.oc.d.next = bit_cast::<16, 8>(self.pl.val().get_value_acc_oc_tiles());
+            self.keep.d.next = self.pl.val().get_value_acc_keep().any();
+            self.drain.d.next = self.pl.val().get_value_acc_drain().any();
+            self.fhalf.d.next = self.pl.val().get_value_acc_fhalf().any();
+            self.ohalf.d.next = self.pl.val().get_value_acc_ohalf().any();
+            self.ok_tiles.d.next = self.pl.val().get_value_acc_ic_tiles().any() & self.pl.val().get_value_acc_oc_tiles().any();
+        }
+        if (self.we.val() & (self.op.val() == self.op_act_requant.val())) | self.clear.val() {
+            self.rq_en.d.next = self.pl.val().get_value_act_en().any();
+            self.mult.d.next = bit_cast::<16, 15>(self.pl.val().get_value_act_multiplier());
+            self.shift.d.next = bit_cast::<8, 6>(self.pl.val().get_value_act_shift());
+            self.zp.d.next = self.pl.val().get_value_act_zero_point();
+            self.relu.d.next = self.pl.val().get_value_act_relu().any();
         }
 
-        if self.we.val() & (self.op.val() == self.op_act_scale.val()) {
-            self.ort.d.next = self.payload.val().get_value_act_ort().any();
-            self.sig.d.next = self.payload.val().get_value_act_sig();
-            self.exp.d.next = self.payload.val().get_value_act_exp();
-            self.pc.d.next = self.payload.val().get_value_act_per_channel().any();
+        if (self.we.val() & (self.op.val() == self.op_act_scale.val())) | self.clear.val() {
+            self.ort.d.next = self.pl.val().get_value_act_ort().any();
+            self.sig.d.next = self.pl.val().get_value_act_sig();
+            self.exp.d.next = self.pl.val().get_value_act_exp();
+            self.pc.d.next = self.pl.val().get_value_act_per_channel().any();
         }
-        if self.we.val() & (self.op.val() == self.op_pe_pad.val()) {
-            self.pad.d.next = self.payload.val().get_value_pe_pad();
+        if (self.we.val() & (self.op.val() == self.op_pe_pad.val())) | self.clear.val() {
+            self.pad.d.next = self.pl.val().get_value_pe_pad();
         }
 
         // ---- Derived parameters: two registered stages of products.
@@ -327,5 +337,39 @@ mod tests {
             assert_eq!(u.p_pc.val(), pc == 1);
             assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0));
         }
+    }
+
+    /// A program start (`clear`) puts every register back to its reset value: each output of a
+    /// block that was written all over equals a freshly reset block's.
+    #[test]
+    fn clear_returns_every_register_to_its_reset_value() {
+        let outputs = |u: &ConvRegs| {
+            let v = |b: Bits<16>| b.index() as u64;
+            (u.geom.val(), [v(u.p_mult.val()), u.p_shift.val().index() as u64, u.p_zp.val().index() as u64, u.p_sig.val().index() as u64, u.p_exp.val().index() as u64, u.p_pad.val().index() as u64], [u.p_rq_en.val(), u.p_relu.val(), u.p_pc.val(), u.bad.val()])
+        };
+        let mut fresh = crate::sim::Harness::new(ConvRegs::new(3, 512, 1024)).unwrap();
+        write_all(&mut fresh, &[], 3, |u, we, op, pl| {
+            u.we.next = we;
+            u.op.next = op.into();
+            u.payload.next = pl.into();
+        });
+        let reset = outputs(&fresh.uut);
+        let mut h = crate::sim::Harness::new(ConvRegs::new(3, 512, 1024)).unwrap();
+        let ones = |op: &str| payload(op, &accelgen_isa::op_named(op).unwrap().fields.iter().map(|f| (f.name, 1u64)).collect::<Vec<_>>());
+        let words: Vec<(&str, u64)> = ["PE_SHAPE", "PE_KERNEL", "ACC_TILES", "ACT_REQUANT", "ACT_SCALE", "PE_PAD"].iter().map(|&op| (op, ones(op))).collect();
+        write_all(&mut h, &words, 3, |u, we, op, pl| {
+            u.we.next = we;
+            u.op.next = op.into();
+            u.payload.next = pl.into();
+        });
+        assert_ne!(outputs(&h.uut), reset, "the writes changed the registers");
+        h.uut.clear.next = true;
+        h.step().unwrap();
+        h.uut.clear.next = false;
+        for _ in 0..3 {
+            h.step().unwrap();
+        }
+        h.settle().unwrap();
+        assert_eq!(outputs(&h.uut), reset);
     }
 }

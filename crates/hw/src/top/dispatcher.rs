@@ -18,6 +18,7 @@
 //! | `iv`, `op`, `pl`, `wait_class` | in | 1, 5, 64, 5 | the queue's head and its wait class ([`InstrQueue`](crate::top::InstrQueue)) |
 //! | `conv_busy`, `pool_busy`, `mover_busy` | in | 1 | module busy flags |
 //! | `conv_bad`, `pool_bad` | in | 1 | the modules' zero-parameter flags |
+//! | `clear` | in | 1 | a program starts: `MEM_SHAPE` and the divider as after reset |
 //! | `accept` | out | 1 | the head is accepted this cycle |
 //! | `ok`, `bad_op`, `run_bad` | out | 1 | the head may go; is not dispatchable; is a refused `RUN` |
 //! | `ended` | out | 1 | an `END` is accepted |
@@ -59,6 +60,9 @@ pub struct Dispatcher {
     pub conv_bad: Signal<In, Bit>,
     /// The pooling registers do.
     pub pool_bad: Signal<In, Bit>,
+    /// A program starts: `MEM_SHAPE` and the pooling divider back to their reset values (the
+    /// divider applied at once).
+    pub clear: Signal<In, Bit>,
     /// The head is accepted.
     pub accept: Signal<Out, Bit>,
     /// The head may go (its modules idle, parameters settled).
@@ -162,7 +166,7 @@ impl Default for Dispatcher {
             m_pool: Constant::new(M_POOL.into()),
         } defaults {
             clock, running, enabled, iv, op, pl, wait_class, conv_busy, pool_busy, mover_busy, conv_bad,
-            pool_bad, accept, ok, bad_op, run_bad, ended, conv_start, pool_start, clk_now, pool_div,
+            pool_bad, clear, accept, ok, bad_op, run_bad, ended, conv_start, pool_start, clk_now, pool_div,
             go, g_store, g_copy, g_sel, g_addr, g_words, g_len, g_stride, g_half, pw_v, pw_op, pw_pl,
             w_any, w_mem, w_conv, w_pool, groups, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r,
             g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, pw_v_r, pw_op_r, pw_shape_r,
@@ -252,6 +256,13 @@ impl Logic for Dispatcher {
             self.m_len.d.next = self.pw_pl_r.q.val().get_value_shape_len();
             self.m_stride.d.next = self.pw_pl_r.q.val().get_value_shape_stride();
             self.m_half.d.next = self.pw_pl_r.q.val().get_value_shape_half().any();
+        }
+        if self.clear.val() {
+            self.m_len.d.next = 0.into();
+            self.m_stride.d.next = 0.into();
+            self.m_half.d.next = false;
+            self.div.d.next = 0.into();
+            self.clk_now_r.d.next = true;
         }
         // Each busy module a waiting instruction needs idle, counted a cycle later.
         self.waits.next = self.running.val() & self.iv.val() & !self.accept.val();

@@ -11,6 +11,7 @@
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
 //! | `we`, `op`, `payload` | in | 1, 5, 64 | an accepted instruction, a cycle after its acceptance |
+//! | `clear` | in | 1 | a program starts: every field written with zeros, as after reset |
 //! | `p_*` | out | as the unit's | the unit's parameters (`p_w`, `p_ph`, `p_hbw` also the mover's feature-memory layout) |
 //! | `bad` | out | 1 | a zero size, stride or band geometry |
 
@@ -29,6 +30,8 @@ pub struct PoolRegs {
     pub op: Signal<In, Bits<5>>,
     /// Its payload.
     pub payload: Signal<In, Bits<64>>,
+    /// A program starts: every register back to its reset value.
+    pub clear: Signal<In, Bit>,
     /// Channels.
     pub p_c: Signal<Out, Bits<16>>,
     /// Input height.
@@ -61,6 +64,8 @@ pub struct PoolRegs {
     pub p_avg: Signal<Out, Bit>,
     /// A zero size, stride or band geometry.
     pub bad: Signal<Out, Bit>,
+    /// The payload written: the instruction's, or zeros on `clear`.
+    pl: Signal<Local, Bits<64>>,
     op_pool_window: Constant<Bits<5>>,
     op_pool_shape: Constant<Bits<5>>,
     op_pool_geom: Constant<Bits<5>>,
@@ -94,7 +99,7 @@ impl Default for PoolRegs {
             op_pool_shape: op("POOL_SHAPE"),
             op_pool_geom: op("POOL_GEOM"),
         } defaults {
-            clock, we, op, payload, p_c, p_h, p_w, p_ho, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph, p_pw,
+            clock, we, op, payload, clear, pl, p_c, p_h, p_w, p_ho, p_wo, p_kh, p_kw, p_sh, p_sw, p_ph, p_pw,
             p_hbw, p_xcols, p_count, p_avg, bad, c, h, w, ho, wo, avg, kh, kw, sh, sw, ph, pw, hb,
             xcols, hbw, count, bad_r, mx_hbw, mx_count,
         })
@@ -105,25 +110,29 @@ impl Logic for PoolRegs {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, c, h, w, ho, wo, avg, kh, kw, sh, sw, ph, pw, hb, xcols, hbw, count, bad_r);
-        if self.we.val() & (self.op.val() == self.op_pool_window.val()) {
-            self.avg.d.next = self.payload.val().get_value_pool_avg().any();
-            self.kh.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pool_kh());
-            self.kw.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pool_kw());
-            self.sh.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pool_sh());
-            self.sw.d.next = bit_cast::<16, 4>(self.payload.val().get_value_pool_sw());
-            self.ph.d.next = self.payload.val().get_value_pool_ph();
-            self.pw.d.next = bit_cast::<16, 2>(self.payload.val().get_value_pool_pw());
+        self.pl.next = self.payload.val();
+        if self.clear.val() {
+            self.pl.next = 0.into();
         }
-        if self.we.val() & (self.op.val() == self.op_pool_shape.val()) {
-            self.c.d.next = bit_cast::<16, 12>(self.payload.val().get_value_pool_c());
-            self.h.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_h());
-            self.w.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_w());
-            self.ho.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_ho());
-            self.wo.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_wo());
+        if (self.we.val() & (self.op.val() == self.op_pool_window.val())) | self.clear.val() {
+            self.avg.d.next = self.pl.val().get_value_pool_avg().any();
+            self.kh.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pool_kh());
+            self.kw.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pool_kw());
+            self.sh.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pool_sh());
+            self.sw.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pool_sw());
+            self.ph.d.next = self.pl.val().get_value_pool_ph();
+            self.pw.d.next = bit_cast::<16, 2>(self.pl.val().get_value_pool_pw());
         }
-        if self.we.val() & (self.op.val() == self.op_pool_geom.val()) {
-            self.hb.d.next = bit_cast::<16, 10>(self.payload.val().get_value_pool_hb());
-            self.xcols.d.next = bit_cast::<16, 12>(self.payload.val().get_value_pool_xcols());
+        if (self.we.val() & (self.op.val() == self.op_pool_shape.val())) | self.clear.val() {
+            self.c.d.next = bit_cast::<16, 12>(self.pl.val().get_value_pool_c());
+            self.h.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pool_h());
+            self.w.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pool_w());
+            self.ho.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pool_ho());
+            self.wo.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pool_wo());
+        }
+        if (self.we.val() & (self.op.val() == self.op_pool_geom.val())) | self.clear.val() {
+            self.hb.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pool_hb());
+            self.xcols.d.next = bit_cast::<16, 12>(self.pl.val().get_value_pool_xcols());
         }
         self.mx_hbw.next = self.hb.q.val() * self.w.q.val();
         self.hbw.d.next = self.mx_hbw.val().get_bits::<16>(0);
@@ -169,7 +178,8 @@ mod tests {
 
     /// Random field values written through the three pooling instructions (and a conv
     /// instruction that must change nothing): two cycles later every unit parameter equals its
-    /// field, hb·W and kh·kw equal the products, and `bad` flags a zero size.
+    /// field, hb·W and kh·kw equal the products, and `bad` flags a zero size; a program start
+    /// (`clear`) then puts every parameter back to its reset value.
     #[test]
     fn every_parameter_is_its_field_or_the_product_of_its_fields() {
         let mut rng = Rng::from_env("pool-regs", 41);
@@ -200,5 +210,25 @@ mod tests {
             assert_eq!(u.p_avg.val(), avg == 1);
             assert_eq!(u.bad.val(), [c, hh, w, ho, wo, kh, kw, sh, sw, hb, xcols].contains(&0));
         }
+        // A program start (`clear`): every parameter as after reset.
+        let outputs = |u: &PoolRegs| {
+            let v = |s: &Signal<Out, Bits<16>>| s.val().index() as u64;
+            ([v(&u.p_c), v(&u.p_h), v(&u.p_w), v(&u.p_ho), v(&u.p_wo), v(&u.p_kh), v(&u.p_kw), v(&u.p_sh), v(&u.p_sw), u.p_ph.val().index() as u64, v(&u.p_pw), v(&u.p_hbw), v(&u.p_xcols), v(&u.p_count)], u.p_avg.val(), u.bad.val())
+        };
+        let mut fresh = crate::sim::Harness::new(PoolRegs::default()).unwrap();
+        write_all(&mut fresh, &[], 2, |u, we, op, pl| {
+            u.we.next = we;
+            u.op.next = op.into();
+            u.payload.next = pl.into();
+        });
+        assert_ne!(outputs(&h.uut), outputs(&fresh.uut), "the last writes changed the registers");
+        h.uut.clear.next = true;
+        h.step().unwrap();
+        h.uut.clear.next = false;
+        for _ in 0..2 {
+            h.step().unwrap();
+        }
+        h.settle().unwrap();
+        assert_eq!(outputs(&h.uut), outputs(&fresh.uut));
     }
 }

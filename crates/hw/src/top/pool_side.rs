@@ -9,6 +9,7 @@
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
 //! | `we`, `op`, `payload` | in | 1, 5, 64 | a parameter write ([`PoolRegs`]) |
+//! | `clear` | in | 1 | a program starts: the registers as after reset |
 //! | `p_div` | in | 8 | the clock divider of the next layer |
 //! | `conv_done`, `clk_now` | in | 1 | the conv engine's done flag; apply the divider now |
 //! | `start` | in | 1 | run the unit |
@@ -36,6 +37,8 @@ pub struct PoolSide {
     pub op: Signal<In, Bits<5>>,
     /// Its payload.
     pub payload: Signal<In, Bits<64>>,
+    /// A program starts: the registers back to their reset values.
+    pub clear: Signal<In, Bit>,
     /// Clock divider of the next layer.
     pub p_div: Signal<In, Bits<8>>,
     /// The conv engine is done.
@@ -93,7 +96,7 @@ impl PoolSide {
             pout: SyncRam::collision_free(u.feature_memory_depth),
             sext: Constant::new(0xffff_ff00u64.into()),
         } defaults {
-            clock, we, op, payload, p_div, conv_done, clk_now, start, ld_we, ld_bank, ld_addr,
+            clock, we, op, payload, clear, p_div, conv_done, clk_now, start, ld_we, ld_bank, ld_addr,
             ld_data, rd_en, rd_addr, rd_data, busy, done, enable, div_now, bad, fw, fph, hbw,
             conv_done_q,
         })
@@ -108,6 +111,7 @@ impl Logic for PoolSide {
         self.regs.we.next = self.we.val();
         self.regs.op.next = self.op.val();
         self.regs.payload.next = self.payload.val();
+        self.regs.clear.next = self.clear.val();
         self.unit.p_c.next = self.regs.p_c.val();
         self.unit.p_h.next = self.regs.p_h.val();
         self.unit.p_w.next = self.regs.p_w.val();

@@ -25,6 +25,7 @@
 //! | `running`, `done`, `error` | out | 1 | run state (STATUS bits 0-2) |
 //! | `rdata` | out | 32 | the register read (a cycle after `reg_raddr`) |
 //! | `start`, `flush` | out | 1 | a start command (clear the counters); empty the instruction queue |
+//! | `clear` | out | 1 | a cycle after a start: the module registers back to their reset values |
 
 use accelgen_isa::{read_register, write_register, ERR_BAD_PARAMETERS, ERR_BOUNDS, ERR_NOT_DISPATCHABLE, ERR_BUS, ERR_PROGRAM_SIZE, ERR_STREAM, ERR_WATCHDOG};
 use rust_hdl::prelude::*;
@@ -90,6 +91,9 @@ pub struct RunControl {
     pub rdata: Signal<Out, Bits<32>>,
     /// A start command.
     pub start: Signal<Out, Bit>,
+    /// A cycle after a start: put the module registers back to their reset values (registered:
+    /// the modules' register writes and this block's inputs would otherwise close a loop).
+    pub clear: Signal<Out, Bit>,
     /// Empty the instruction queue.
     pub flush: Signal<Out, Bit>,
     /// Register addresses and error codes, from the register map and `accelgen_isa::ERRORS`.
@@ -121,6 +125,8 @@ pub struct RunControl {
     wd_count: DFF<Bits<32>>,
     wd_acc: DFF<Bit>,
     wd_iv: DFF<Bit>,
+    /// The start, a cycle later (`clear`).
+    clr: DFF<Bit>,
     /// STATUS.
     status: Signal<Local, Bits<32>>,
     /// A CTRL write.
@@ -146,7 +152,7 @@ impl Default for RunControl {
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, reg_raddr, dec_busy, conv_done, pool_done, overflow,
             words, pool_div, perf_rdata, dec_error, mover_err, bus_err, iv, bad_op, run_bad, ok, accept,
-            ended, dec_we, dec_addr, dec_wdata, running, done, error, rdata, start, flush, h_we,
+            ended, dec_we, dec_addr, dec_wdata, running, done, error, rdata, start, clear, clr, flush, h_we,
             h_addr, h_wdata, run, fin, err, code, rdata_r, wd_limit, wd_count, wd_acc, wd_iv, status,
             ctrl,
         })
@@ -156,7 +162,7 @@ impl Default for RunControl {
 impl Logic for RunControl {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, h_we, h_addr, h_wdata, run, fin, err, code, rdata_r, wd_limit, wd_count, wd_acc, wd_iv);
+        dff_setup!(self, clock, h_we, h_addr, h_wdata, run, fin, err, code, rdata_r, wd_limit, wd_count, wd_acc, wd_iv, clr);
         self.h_we.d.next = self.reg_we.val() & (self.reg_addr.val() < 2);
         self.h_addr.d.next = self.reg_addr.val().get_bits::<2>(0);
         self.h_wdata.d.next = self.reg_wdata.val();
@@ -245,6 +251,8 @@ impl Logic for RunControl {
         }
         self.ctrl.next = self.reg_we.val() & (self.reg_addr.val() == self.w_ctrl.val());
         self.start.next = self.ctrl.val() & self.reg_wdata.val().get_bit(0) & !self.run.q.val();
+        self.clr.d.next = self.start.val();
+        self.clear.next = self.clr.q.val();
         self.flush.next = false;
         if self.ctrl.val() & self.reg_wdata.val().get_bit(1) {
             self.run.d.next = false;
