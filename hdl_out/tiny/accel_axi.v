@@ -9792,6 +9792,8 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [25:0] comb__e_base;
     reg  [19:0] comb__e_off;
     reg  [19:0] comb__e_left;
+    reg  [25:0] comb__e_addr;
+    reg  [25:0] comb__e_clast;
     reg  [25:0] comb__e_prev;
     reg  comb__e_first;
     reg  [25:0] comb__e_cover;
@@ -9813,6 +9815,8 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     wire  [25:0] comb__r_word;
     wire  [31:0] comb__r_src;
     wire  [31:0] comb__rsp_elem;
+    wire  [25:0] comb__ea_next;
+    wire  [25:0] comb__n_clast;
     reg  [19:0] len__d;
     wire  [19:0] len__q;
     reg  len__clock;
@@ -9834,6 +9838,12 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [19:0] e_left__d;
     wire  [19:0] e_left__q;
     reg  e_left__clock;
+    reg  [25:0] e_addr__d;
+    wire  [25:0] e_addr__q;
+    reg  e_addr__clock;
+    reg  [25:0] e_clast__d;
+    wire  [25:0] e_clast__q;
+    reg  e_clast__clock;
     reg  [25:0] e_prev__d;
     wire  [25:0] e_prev__q;
     reg  e_prev__clock;
@@ -9865,6 +9875,10 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     wire  [31:0] hold__q;
     reg  hold__clock;
     
+    // Local signals
+    reg  [19:0] s_n;
+    reg  [19:0] s_n1;
+    
     // Sub module instances
     tiny_accel_axi_comb comb(
         .wide(comb__wide),
@@ -9874,6 +9888,8 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .e_base(comb__e_base),
         .e_off(comb__e_off),
         .e_left(comb__e_left),
+        .e_addr(comb__e_addr),
+        .e_clast(comb__e_clast),
         .e_prev(comb__e_prev),
         .e_first(comb__e_first),
         .e_cover(comb__e_cover),
@@ -9894,7 +9910,9 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .rsp_need(comb__rsp_need),
         .r_word(comb__r_word),
         .r_src(comb__r_src),
-        .rsp_elem(comb__rsp_elem)
+        .rsp_elem(comb__rsp_elem),
+        .ea_next(comb__ea_next),
+        .n_clast(comb__n_clast)
     );
     tiny_accel_axi_dff_w20 len(
         .d(len__d),
@@ -9930,6 +9948,16 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .d(e_left__d),
         .q(e_left__q),
         .clock(e_left__clock)
+    );
+    tiny_accel_axi_dff_w26 e_addr(
+        .d(e_addr__d),
+        .q(e_addr__q),
+        .clock(e_addr__clock)
+    );
+    tiny_accel_axi_dff_w26 e_clast(
+        .d(e_clast__d),
+        .q(e_clast__q),
+        .clock(e_clast__clock)
     );
     tiny_accel_axi_dff_w26 e_prev(
         .d(e_prev__d),
@@ -9991,6 +10019,8 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         e_base__clock = clock;
         e_off__clock = clock;
         e_left__clock = clock;
+        e_addr__clock = clock;
+        e_clast__clock = clock;
         e_prev__clock = clock;
         e_first__clock = clock;
         e_cover__clock = clock;
@@ -10008,6 +10038,8 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         e_base__d = e_base__q;
         e_off__d = e_off__q;
         e_left__d = e_left__q;
+        e_addr__d = e_addr__q;
+        e_clast__d = e_clast__q;
         e_prev__d = e_prev__q;
         e_first__d = e_first__q;
         e_cover__d = e_cover__q;
@@ -10025,6 +10057,8 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         comb__e_base = e_base__q;
         comb__e_off = e_off__q;
         comb__e_left = e_left__q;
+        comb__e_addr = e_addr__q;
+        comb__e_clast = e_clast__q;
         comb__e_prev = e_prev__q;
         comb__e_first = e_first__q;
         comb__e_cover = e_cover__q;
@@ -10058,9 +10092,11 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
                 wbuf__d = comb__req_wdata;
                 wbe__d = comb__req_be;
             end
+            e_addr__d = comb__ea_next;
             if (e_off__q + 20'h1 == len__q) begin
                 e_off__d = 20'h0;
                 e_base__d = e_base__q + stride__q;
+                e_clast__d = comb__n_clast;
             end
             else begin
                 e_off__d = e_off__q + 20'h1;
@@ -10078,12 +10114,22 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
                 r_off__d = r_off__q + 20'h1;
             end
         end
+        s_n = s_len;
+        if (s_words < s_len) begin
+            s_n = s_words;
+        end
+        s_n1 = s_n - 20'h1;
         if (start) begin
             len__d = s_len;
             stride__d = s_stride;
             wide__d = s_wide;
             store__d = s_store;
             e_base__d = s_addr;
+            e_addr__d = s_addr;
+            e_clast__d = s_addr + ({6'd0, s_n1});
+            if (s_wide) begin
+                e_clast__d = s_addr + (({6'd0, s_n1}) << 32'h2);
+            end
             e_off__d = 20'h0;
             e_first__d = 1'b1;
             wbuf__d = 32'h0;
@@ -10100,7 +10146,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     
 endmodule // tiny_accel_axi_ext
 
-module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_first,e_cover,wbuf,wbe,r_base,r_off,r_prev,r_first,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_word,r_src,rsp_elem);
+module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_addr,e_clast,e_prev,e_first,e_cover,wbuf,wbe,r_base,r_off,r_prev,r_first,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_word,r_src,rsp_elem,ea_next,n_clast);
     
     // Module arguments
     input wire  wide;
@@ -10110,6 +10156,8 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_fi
     input wire  [25:0] e_base;
     input wire  [19:0] e_off;
     input wire  [19:0] e_left;
+    input wire  [25:0] e_addr;
+    input wire  [25:0] e_clast;
     input wire  [25:0] e_prev;
     input wire  e_first;
     input wire  [25:0] e_cover;
@@ -10131,6 +10179,8 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_fi
     output reg  [25:0] r_word;
     output reg  [31:0] r_src;
     output reg  [31:0] rsp_elem;
+    output reg  [25:0] ea_next;
+    output reg  [25:0] n_clast;
     
     // Constant declarations
     localparam  lane_mask = 26'h3;
@@ -10146,13 +10196,11 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_fi
     
     // Local signals
     reg  [25:0] ea;
-    reg  [19:0] c_rem;
-    reg  [19:0] c_rem1;
-    reg  [25:0] c_last;
     reg  [25:0] span;
     reg  [25:0] page_left;
     reg  [25:0] blen;
-    reg  [25:0] ea_next;
+    reg  [19:0] n_rem1;
+    reg  [25:0] n_base;
     reg  [25:0] e_sh;
     reg  [3:0] e_be;
     reg  [31:0] e_data;
@@ -10164,14 +10212,10 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_fi
     
     // Update code
     always @(*) begin
-        if (wide) begin
-            ea = e_base + (({6'd0, e_off}) << 32'h2);
-        end
-        else begin
-            ea = e_base + ({6'd0, e_off});
-        end
+        ea = e_addr;
+        n_base = e_base + stride;
         if (e_off + 20'h1 == len) begin
-            ea_next = e_base + stride;
+            ea_next = n_base;
         end
         else if (wide) begin
             ea_next = ea + 26'h4;
@@ -10191,18 +10235,17 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_prev,e_fi
         end
         req_be = wbe | e_be;
         req_wdata = wbuf | (e_data << e_sh);
-        c_rem = len - e_off;
-        if (e_left < c_rem) begin
-            c_rem = e_left;
+        span = (e_clast >> lshift) - e_word;
+        n_rem1 = len - 20'h1;
+        if (e_left - 20'h1 < len) begin
+            n_rem1 = e_left - 20'h2;
         end
-        c_rem1 = c_rem - 20'h1;
         if (wide) begin
-            c_last = ea + (({6'd0, c_rem1}) << 32'h2);
+            n_clast = n_base + (({6'd0, n_rem1}) << 32'h2);
         end
         else begin
-            c_last = ea + ({6'd0, c_rem1});
+            n_clast = n_base + ({6'd0, n_rem1});
         end
-        span = (c_last >> lshift) - e_word;
         page_left = page_mask - (e_word & page_mask);
         blen = span;
         if (page_left < blen) begin

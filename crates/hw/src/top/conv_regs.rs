@@ -281,7 +281,7 @@ crate::clocked!(ConvRegs);
 mod tests {
     use super::*;
     use crate::testutil::Rng;
-    use crate::top::testing::{payload, write_all};
+    use crate::top::testing::{payload, pulse_clear, write_all};
 
     /// Random field values written through the six conv instructions (and a pooling
     /// instruction that must change nothing): three cycles later every engine parameter equals
@@ -363,13 +363,7 @@ mod tests {
             u.payload.next = pl.into();
         });
         assert_ne!(outputs(&h.uut), reset, "the writes changed the registers");
-        h.uut.clear.next = true;
-        h.step().unwrap();
-        h.uut.clear.next = false;
-        for _ in 0..3 {
-            h.step().unwrap();
-        }
-        h.settle().unwrap();
+        pulse_clear(&mut h, 3, |u, c| u.clear.next = c);
         assert_eq!(outputs(&h.uut), reset);
     }
 }

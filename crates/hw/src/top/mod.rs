@@ -52,4 +52,15 @@ pub(crate) mod testing {
         }
         h.settle().unwrap();
     }
+
+    /// A program start's `clear` for one cycle (`set` drives it), then `settle` more cycles.
+    pub fn pulse_clear<B: crate::sim::Clocked>(h: &mut crate::sim::Harness<B>, settle: usize, mut set: impl FnMut(&mut B, bool)) {
+        set(&mut h.uut, true);
+        h.step().unwrap();
+        set(&mut h.uut, false);
+        for _ in 0..settle {
+            h.step().unwrap();
+        }
+        h.settle().unwrap();
+    }
 }

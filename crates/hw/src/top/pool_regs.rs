@@ -174,7 +174,7 @@ crate::clocked!(PoolRegs);
 mod tests {
     use super::*;
     use crate::testutil::Rng;
-    use crate::top::testing::{payload, write_all};
+    use crate::top::testing::{payload, pulse_clear, write_all};
 
     /// Random field values written through the three pooling instructions (and a conv
     /// instruction that must change nothing): two cycles later every unit parameter equals its
@@ -222,13 +222,7 @@ mod tests {
             u.payload.next = pl.into();
         });
         assert_ne!(outputs(&h.uut), outputs(&fresh.uut), "the last writes changed the registers");
-        h.uut.clear.next = true;
-        h.step().unwrap();
-        h.uut.clear.next = false;
-        for _ in 0..2 {
-            h.step().unwrap();
-        }
-        h.settle().unwrap();
+        pulse_clear(&mut h, 2, |u, c| u.clear.next = c);
         assert_eq!(outputs(&h.uut), outputs(&fresh.uut));
     }
 }

@@ -58,6 +58,8 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub e_base: Signal<In, Bits<26>>,
     pub e_off: Signal<In, Bits<20>>,
     pub e_left: Signal<In, Bits<20>>,
+    pub e_addr: Signal<In, Bits<26>>,
+    pub e_clast: Signal<In, Bits<26>>,
     pub e_prev: Signal<In, Bits<26>>,
     pub e_first: Signal<In, Bit>,
     pub e_cover: Signal<In, Bits<26>>,
@@ -82,6 +84,10 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub r_word: Signal<Out, Bits<26>>,
     pub r_src: Signal<Out, Bits<W>>,
     pub rsp_elem: Signal<Out, Bits<32>>,
+    /// The next element's byte address; the last element's of the chunk after this one (read
+    /// when this element ends its chunk).
+    pub ea_next: Signal<Out, Bits<26>>,
+    pub n_clast: Signal<Out, Bits<26>>,
     /// The byte-lane bits of an address, the word-address shift, the enables of one byte and of
     /// four, the sign extension of a byte.
     lane_mask: Constant<Bits<26>>,
@@ -95,15 +101,13 @@ pub struct ExtComb<const W: usize, const L: usize> {
     /// Request side: the element's byte address, the next element's, its lane's bit shift, its
     /// enables, its data at lane 0.
     ea: Signal<Local, Bits<26>>,
-    /// Bursts: the elements left in the chunk from this one, the last one's byte address, the
-    /// words after this one to the chunk's last, to the page's last, the burst's length − 1.
-    c_rem: Signal<Local, Bits<20>>,
-    c_rem1: Signal<Local, Bits<20>>,
-    c_last: Signal<Local, Bits<26>>,
+    /// Bursts: the words after this one to the chunk's last (`e_clast`, a register), to the
+    /// page's last, the burst's length − 1; the next chunk's elements (at most `len`) less one.
     span: Signal<Local, Bits<26>>,
     page_left: Signal<Local, Bits<26>>,
     blen: Signal<Local, Bits<26>>,
-    ea_next: Signal<Local, Bits<26>>,
+    n_rem1: Signal<Local, Bits<20>>,
+    n_base: Signal<Local, Bits<26>>,
     e_sh: Signal<Local, Bits<26>>,
     e_be: Signal<Local, Bits<L>>,
     e_data: Signal<Local, Bits<W>>,
@@ -134,9 +138,9 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             lane_id: (1..L as u64).map(|l| Constant::new(l.into())).collect(),
             quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
         } defaults {
-            wide, store, len, stride, e_base, e_off, e_left, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
-            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_word, r_src, rsp_elem,
-            ea, c_rem, c_rem1, c_last, span, page_left, blen, ea_next, e_sh, e_be, e_data, ra, r_lane, r_b8, r_b32, r_byte,
+            wide, store, len, stride, e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
+            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_word, r_src, rsp_elem, ea_next, n_clast,
+            ea, span, page_left, blen, n_rem1, n_base, e_sh, e_be, e_data, ra, r_lane, r_b8, r_b32, r_byte,
         })
     }
 }
@@ -144,14 +148,12 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
 impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        // ---- Request side.
-        if self.wide.val() {
-            self.ea.next = self.e_base.val() + (bit_cast::<26, 20>(self.e_off.val()) << 2);
-        } else {
-            self.ea.next = self.e_base.val() + bit_cast::<26, 20>(self.e_off.val());
-        }
+        // ---- Request side: the element's address is a register (timing: no adder before the
+        // burst length), stepped by the next element's.
+        self.ea.next = self.e_addr.val();
+        self.n_base.next = self.e_base.val() + self.stride.val();
         if self.e_off.val() + 1 == self.len.val() {
-            self.ea_next.next = self.e_base.val() + self.stride.val();
+            self.ea_next.next = self.n_base.val();
         } else if self.wide.val() {
             self.ea_next.next = self.ea.val() + 4;
         } else {
@@ -168,19 +170,20 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         }
         self.req_be.next = self.wbe.val() | self.e_be.val();
         self.req_wdata.next = self.wbuf.val() | (self.e_data.val() << self.e_sh.val());
-        // A read burst from this element's word to the chunk's last word, within the 4 KiB page
-        // and at most 256 beats.
-        self.c_rem.next = self.len.val() - self.e_off.val();
-        if self.e_left.val() < self.c_rem.val() {
-            self.c_rem.next = self.e_left.val();
+        // A read burst from this element's word to the chunk's last word (the last element the
+        // transfer requests in this chunk: a register set at the chunk's start), within the
+        // 4 KiB page and at most 256 beats.
+        self.span.next = (self.e_clast.val() >> self.lshift.val()) - self.e_word.val();
+        // The next chunk's last element: min(len, elements left after this one) elements on.
+        self.n_rem1.next = self.len.val() - 1;
+        if self.e_left.val() - 1 < self.len.val() {
+            self.n_rem1.next = self.e_left.val() - 2;
         }
-        self.c_rem1.next = self.c_rem.val() - 1;
         if self.wide.val() {
-            self.c_last.next = self.ea.val() + (bit_cast::<26, 20>(self.c_rem1.val()) << 2);
+            self.n_clast.next = self.n_base.val() + (bit_cast::<26, 20>(self.n_rem1.val()) << 2);
         } else {
-            self.c_last.next = self.ea.val() + bit_cast::<26, 20>(self.c_rem1.val());
+            self.n_clast.next = self.n_base.val() + bit_cast::<26, 20>(self.n_rem1.val());
         }
-        self.span.next = (self.c_last.val() >> self.lshift.val()) - self.e_word.val();
         self.page_left.next = self.page_mask.val() - (self.e_word.val() & self.page_mask.val());
         self.blen.next = self.span.val();
         if self.page_left.val() < self.blen.val() {
@@ -293,6 +296,9 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     e_base: DFF<Bits<26>>,
     e_off: DFF<Bits<20>>,
     e_left: DFF<Bits<20>>,
+    /// The element's byte address; the chunk's last element's (the last the transfer requests).
+    e_addr: DFF<Bits<26>>,
+    e_clast: DFF<Bits<26>>,
     e_prev: DFF<Bits<26>>,
     e_first: DFF<Bit>,
     /// The last word the latest read burst covers.
@@ -305,6 +311,9 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     r_prev: DFF<Bits<26>>,
     r_first: DFF<Bit>,
     hold: DFF<Bits<W>>,
+    /// The starting transfer's first chunk: its elements (min(len, words)) and less one.
+    s_n: Signal<Local, Bits<20>>,
+    s_n1: Signal<Local, Bits<20>>,
 }
 
 impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
@@ -314,7 +323,8 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
         } defaults {
             clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, w_elem, req_fire, rsp_take,
             rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, len, stride, wide, store,
-            e_base, e_off, e_left, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
+            e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
+            s_n, s_n1,
         })
     }
 }
@@ -322,7 +332,7 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
 impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, len, stride, wide, store, e_base, e_off, e_left, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold);
+        dff_setup!(self, clock, len, stride, wide, store, e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold);
         self.comb.wide.next = self.wide.q.val();
         self.comb.store.next = self.store.q.val();
         self.comb.len.next = self.len.q.val();
@@ -330,6 +340,8 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.comb.e_base.next = self.e_base.q.val();
         self.comb.e_off.next = self.e_off.q.val();
         self.comb.e_left.next = self.e_left.q.val();
+        self.comb.e_addr.next = self.e_addr.q.val();
+        self.comb.e_clast.next = self.e_clast.q.val();
         self.comb.e_prev.next = self.e_prev.q.val();
         self.comb.e_first.next = self.e_first.q.val();
         self.comb.e_cover.next = self.e_cover.q.val();
@@ -362,9 +374,11 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
                 self.wbuf.d.next = self.comb.req_wdata.val();
                 self.wbe.d.next = self.comb.req_be.val();
             }
+            self.e_addr.d.next = self.comb.ea_next.val();
             if self.e_off.q.val() + 1 == self.len.q.val() {
                 self.e_off.d.next = 0.into();
                 self.e_base.d.next = self.e_base.q.val() + self.stride.q.val();
+                self.e_clast.d.next = self.comb.n_clast.val();
             } else {
                 self.e_off.d.next = self.e_off.q.val() + 1;
             }
@@ -380,12 +394,23 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
                 self.r_off.d.next = self.r_off.q.val() + 1;
             }
         }
+        self.s_n.next = self.s_len.val();
+        if self.s_words.val() < self.s_len.val() {
+            self.s_n.next = self.s_words.val();
+        }
+        self.s_n1.next = self.s_n.val() - 1;
         if self.start.val() {
             self.len.d.next = self.s_len.val();
             self.stride.d.next = self.s_stride.val();
             self.wide.d.next = self.s_wide.val();
             self.store.d.next = self.s_store.val();
             self.e_base.d.next = self.s_addr.val();
+            self.e_addr.d.next = self.s_addr.val();
+            // The first chunk's last element: min(len, words) elements on.
+            self.e_clast.d.next = self.s_addr.val() + bit_cast::<26, 20>(self.s_n1.val());
+            if self.s_wide.val() {
+                self.e_clast.d.next = self.s_addr.val() + (bit_cast::<26, 20>(self.s_n1.val()) << 2);
+            }
             self.e_off.d.next = 0.into();
             self.e_first.d.next = true;
             self.wbuf.d.next = 0.into();
