@@ -265,7 +265,7 @@ impl Importer<'_> {
             (ConstData::F32(v), "Conv") => v.iter().map(|&f| exact_int(f, -128, 127).ok_or_else(|| format!("weight '{name}' holds {f}: an integer model's weights must be integers from -128 to 127"))).collect::<Result<_, _>>()?,
             (ConstData::I8(v), "ConvInteger") => v.iter().map(|&b| b as i32).collect(),
             (ConstData::U8(v), "ConvInteger") => v.iter().map(|&b| b as i32).collect(),
-            (other, op) => return Err(format!("weight '{name}' is {} (supported: float32 for Conv, int8 or uint8 for ConvInteger)", other.type_name()).replace("Conv)", &format!("Conv; this is {op})"))),
+            (other, _) => return Err(format!("weight '{name}' is {} (supported: float32 for Conv, int8 or uint8 for ConvInteger)", other.type_name())),
         };
         let mut x_zp = x.zp;
         let bias = if n.op_type == "ConvInteger" {
