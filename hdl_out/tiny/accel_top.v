@@ -6166,30 +6166,24 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     wire  words__drained;
     reg  [63:0] unpack__cur;
     reg  [7:0] unpack__left;
-    reg  unpack__empty;
     reg  [63:0] unpack__head;
     reg  unpack__head_ok;
     wire  unpack__src_ok;
     wire  [4:0] unpack__op;
     wire  [63:0] unpack__payload;
     wire  unpack__legal;
-    wire  unpack__overrun;
     wire  [7:0] unpack__src_dist;
     wire  [2:0] unpack__src_slot;
-    wire  [7:0] unpack__cur_dist;
-    wire  unpack__cur_count0;
+    wire  unpack__src_count0;
     wire  [63:0] unpack__next_cur;
     wire  [7:0] unpack__next_left;
-    wire  unpack__next_empty;
+    wire  unpack__take;
     reg  [63:0] cur__d;
     wire  [63:0] cur__q;
     reg  cur__clock;
     reg  [7:0] left__d;
     wire  [7:0] left__q;
     reg  left__clock;
-    reg  empty__d;
-    wire  empty__q;
-    reg  empty__clock;
     reg  token__clock;
     reg  token__hold;
     reg  token__ctrl_we;
@@ -6198,13 +6192,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [4:0] token__op;
     reg  [63:0] token__payload;
     reg  token__legal;
-    reg  token__overrun;
     reg  [7:0] token__src_dist;
-    reg  token__from_head;
-    reg  token__cur_count0;
-    reg  token__head_count0;
-    reg  [7:0] token__cur_dist;
-    reg  [7:0] token__head_dist;
+    reg  token__src_count0;
     reg  token__drained;
     reg  [9:0] token__fill;
     reg  token__ma_bad;
@@ -6235,12 +6224,10 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  hist__d2;
     reg  hist__d3;
     reg  [15:0] hist__f_tk;
-    reg  [15:0] hist__f_cur;
-    reg  [15:0] hist__f_head;
+    reg  [15:0] hist__f_new;
     reg  hist__rep_wait;
     reg  hist__prime;
     reg  hist__tk_valid;
-    reg  hist__from_head;
     wire  [63:0] hist__cc;
     wire  [32:0] hist__pp;
     wire  [9:0] hist__fill;
@@ -6322,21 +6309,18 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     tiny_accel_top_unpack unpack(
         .cur(unpack__cur),
         .left(unpack__left),
-        .empty(unpack__empty),
         .head(unpack__head),
         .head_ok(unpack__head_ok),
         .src_ok(unpack__src_ok),
         .op(unpack__op),
         .payload(unpack__payload),
         .legal(unpack__legal),
-        .overrun(unpack__overrun),
         .src_dist(unpack__src_dist),
         .src_slot(unpack__src_slot),
-        .cur_dist(unpack__cur_dist),
-        .cur_count0(unpack__cur_count0),
+        .src_count0(unpack__src_count0),
         .next_cur(unpack__next_cur),
         .next_left(unpack__next_left),
-        .next_empty(unpack__next_empty)
+        .take(unpack__take)
     );
     tiny_accel_top_dff_w64 cur(
         .d(cur__d),
@@ -6348,11 +6332,6 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(left__q),
         .clock(left__clock)
     );
-    tiny_accel_top_dff_w1 empty(
-        .d(empty__d),
-        .q(empty__q),
-        .clock(empty__clock)
-    );
     tiny_accel_top_token token(
         .clock(token__clock),
         .hold(token__hold),
@@ -6362,13 +6341,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .op(token__op),
         .payload(token__payload),
         .legal(token__legal),
-        .overrun(token__overrun),
         .src_dist(token__src_dist),
-        .from_head(token__from_head),
-        .cur_count0(token__cur_count0),
-        .head_count0(token__head_count0),
-        .cur_dist(token__cur_dist),
-        .head_dist(token__head_dist),
+        .src_count0(token__src_count0),
         .drained(token__drained),
         .fill(token__fill),
         .ma_bad(token__ma_bad),
@@ -6401,12 +6375,10 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d2(hist__d2),
         .d3(hist__d3),
         .f_tk(hist__f_tk),
-        .f_cur(hist__f_cur),
-        .f_head(hist__f_head),
+        .f_new(hist__f_new),
         .rep_wait(hist__rep_wait),
         .prime(hist__prime),
         .tk_valid(hist__tk_valid),
-        .from_head(hist__from_head),
         .cc(hist__cc),
         .pp(hist__pp),
         .fill(hist__fill)
@@ -6481,14 +6453,12 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         o_payload__clock = clock;
         cur__clock = clock;
         left__clock = clock;
-        empty__clock = clock;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
         o_payload__d = o_payload__q;
         cur__d = cur__q;
         left__d = left__q;
-        empty__d = empty__q;
         words__clock = clock;
         token__clock = clock;
         hist__clock = clock;
@@ -6507,19 +6477,18 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         words__start = token__go;
         words__run = token__busy;
         words__hold = hold;
-        words__consume = token__step & empty__q & words__head_ok;
+        words__consume = token__step & unpack__take & words__head_ok;
         unpack__cur = cur__q;
         unpack__left = left__q;
-        unpack__empty = empty__q;
         unpack__head = words__head;
         unpack__head_ok = words__head_ok;
         if (token__step & unpack__src_ok & ~hold) begin
             cur__d = unpack__next_cur;
             left__d = unpack__next_left;
-            empty__d = unpack__next_empty;
         end
         if (token__go) begin
-            empty__d = 1'b1;
+            cur__d = 64'h0;
+            left__d = 8'h0;
         end
         token__hold = hold;
         token__ctrl_we = reg_we & (reg_addr == 2'h1);
@@ -6528,13 +6497,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         token__op = unpack__op;
         token__payload = unpack__payload;
         token__legal = unpack__legal;
-        token__overrun = unpack__overrun;
         token__src_dist = unpack__src_dist;
-        token__from_head = empty__q;
-        token__cur_count0 = unpack__cur_count0;
-        token__head_count0 = ~|words__head[(32'hd)+:(12)];
-        token__cur_dist = unpack__cur_dist;
-        token__head_dist = words__head[(32'h5)+:(8)];
+        token__src_count0 = unpack__src_count0;
         token__drained = words__drained;
         token__fill = hist__fill;
         token__ma_bad = madd__bad;
@@ -6545,12 +6509,10 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         hist__d2 = token__tk_d2;
         hist__d3 = token__tk_d3;
         hist__f_tk = ({8'd0, token__tk_payload[(32'h5)+:(8)]});
-        hist__f_cur = ({8'd0, unpack__cur_dist});
-        hist__f_head = ({8'd0, words__head[(32'h5)+:(8)]});
+        hist__f_new = ({8'd0, unpack__src_dist});
         hist__rep_wait = token__rep_wait;
         hist__prime = token__prime;
         hist__tk_valid = token__tk_valid;
-        hist__from_head = empty__q;
         copy__cc = hist__cc;
         copy__pp = hist__pp;
         copy__cont_ok = token__tk_cont;
@@ -6691,7 +6653,7 @@ module tiny_accel_top_copy(cc,pp,cont_ok,x,is_tr,slot,addr,words);
     
 endmodule // tiny_accel_top_copy
 
-module tiny_accel_top_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_cur,f_head,rep_wait,prime,tk_valid,from_head,cc,pp,fill);
+module tiny_accel_top_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_new,rep_wait,prime,tk_valid,cc,pp,fill);
     
     // Module arguments
     input wire  clock;
@@ -6703,12 +6665,10 @@ module tiny_accel_top_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_cur,f_head,r
     input wire  d2;
     input wire  d3;
     input wire  [15:0] f_tk;
-    input wire  [15:0] f_cur;
-    input wire  [15:0] f_head;
+    input wire  [15:0] f_new;
     input wire  rep_wait;
     input wire  prime;
     input wire  tk_valid;
-    input wire  from_head;
     output reg  [63:0] cc;
     output reg  [32:0] pp;
     output reg  [9:0] fill;
@@ -6774,7 +6734,6 @@ module tiny_accel_top_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_cur,f_head,r
     reg  [15:0] ra_new1;
     reg  [15:0] rp_new0;
     reg  [15:0] rp_new1;
-    reg  [15:0] f_new;
     
     // Sub module instances
     tiny_accel_top_hist_c hist_c(
@@ -6922,12 +6881,6 @@ module tiny_accel_top_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_cur,f_head,r
             if (count__q != 10'h3ff) begin
                 count__d = count__q + 10'h1;
             end
-        end
-        if (from_head) begin
-            f_new = f_head;
-        end
-        else begin
-            f_new = f_cur;
         end
         ra_new0 = hm1__q - f_new;
         ra_new1 = hptr__q - f_new;
@@ -7392,7 +7345,7 @@ module tiny_accel_top_dff_w256(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w256
 
-module tiny_accel_top_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,overrun,src_dist,from_head,cur_count0,head_count0,cur_dist,head_dist,drained,fill,ma_bad,go,busy,error,step,tk_valid,tk_op,tk_payload,tk_rep,tk_ma,tk_tr,tk_d1,tk_d2,tk_d3,tk_cont,issue,x_err,prime,rep_wait);
+module tiny_accel_top_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,src_dist,src_count0,drained,fill,ma_bad,go,busy,error,step,tk_valid,tk_op,tk_payload,tk_rep,tk_ma,tk_tr,tk_d1,tk_d2,tk_d3,tk_cont,issue,x_err,prime,rep_wait);
     
     // Module arguments
     input wire  clock;
@@ -7403,13 +7356,8 @@ module tiny_accel_top_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,over
     input wire  [4:0] op;
     input wire  [63:0] payload;
     input wire  legal;
-    input wire  overrun;
     input wire  [7:0] src_dist;
-    input wire  from_head;
-    input wire  cur_count0;
-    input wire  head_count0;
-    input wire  [7:0] cur_dist;
-    input wire  [7:0] head_dist;
+    input wire  src_count0;
     input wire  drained;
     input wire  [9:0] fill;
     input wire  ma_bad;
@@ -7500,10 +7448,8 @@ module tiny_accel_top_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,over
     reg  adv;
     reg  [15:0] fill16;
     reg  [15:0] f_tk;
-    reg  [15:0] f_cur;
-    reg  [15:0] f_head;
-    reg  cont_cur;
-    reg  cont_head;
+    reg  [15:0] f_new;
+    reg  cont_new;
     
     // Sub module instances
     tiny_accel_top_dff_w1 busy_r(
@@ -7661,32 +7607,26 @@ module tiny_accel_top_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,over
         copies__copy = is_rep & issue_l;
         copies__count = bits_r__q[(32'hd)+:(12)];
         copies__load = 1'b0;
-        copies__load_last = cur_count0;
-        if (from_head) begin
-            copies__load_last = head_count0;
-        end
+        copies__load_last = src_count0;
         valid__d = valid__q & ~consumed;
         if (consumed | x_err_l) begin
             primed__d = 1'b0;
         end
-        f_cur = ({8'd0, cur_dist});
-        f_head = ({8'd0, head_dist});
+        f_new = ({8'd0, src_dist});
         if (issue_l) begin
             cont__d = fill16 >= ((f_tk << 32'h1) | 16'h1);
-            cont_cur = fill16 >= ((f_cur << 32'h1) | 16'h1);
-            cont_head = fill16 >= ((f_head << 32'h1) | 16'h1);
+            cont_new = fill16 >= ((f_new << 32'h1) | 16'h1);
         end
         else begin
             cont__d = fill16 > ((f_tk << 32'h1) | 16'h1);
-            cont_cur = fill16 > ((f_cur << 32'h1) | 16'h1);
-            cont_head = fill16 > ((f_head << 32'h1) | 16'h1);
+            cont_new = fill16 > ((f_new << 32'h1) | 16'h1);
         end
         adv = ~valid__q | consumed;
         step = busy_r__q & adv;
         if (busy_r__q & adv) begin
             if (src_ok) begin
                 if (|op) begin
-                    if (~legal | overrun) begin
+                    if (~legal) begin
                         error_r__d = 1'b1;
                         busy_r__d = 1'b0;
                     end
@@ -7701,12 +7641,7 @@ module tiny_accel_top_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,over
                         d2__d = src_dist == 8'h1;
                         d3__d = src_dist == 8'h2;
                         copies__load = 1'b1;
-                        if (from_head) begin
-                            cont__d = cont_head;
-                        end
-                        else begin
-                            cont__d = cont_cur;
-                        end
+                        cont__d = cont_new;
                         if (op == op_end) begin
                             busy_r__d = 1'b0;
                         end
@@ -7854,91 +7789,63 @@ module tiny_accel_top_dff_w13(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w13
 
-module tiny_accel_top_unpack(cur,left,empty,head,head_ok,src_ok,op,payload,legal,overrun,src_dist,src_slot,cur_dist,cur_count0,next_cur,next_left,next_empty);
+module tiny_accel_top_unpack(cur,left,head,head_ok,src_ok,op,payload,legal,src_dist,src_slot,src_count0,next_cur,next_left,take);
     
     // Module arguments
     input wire  [63:0] cur;
     input wire  [7:0] left;
-    input wire  empty;
     input wire  [63:0] head;
     input wire  head_ok;
     output reg  src_ok;
     output reg  [4:0] op;
     output reg  [63:0] payload;
     output reg  legal;
-    output reg  overrun;
     output reg  [7:0] src_dist;
     output reg  [2:0] src_slot;
-    output reg  [7:0] cur_dist;
-    output reg  cur_count0;
+    output reg  src_count0;
     output reg  [63:0] next_cur;
     output reg  [7:0] next_left;
-    output reg  next_empty;
+    output reg  take;
     
     // Constant declarations
     localparam  lens = 256'h5000000000000000000000000270d191b34191a0a0a0d391a2419192d343505;
     
     // Local signals
+    reg  [63:0] win;
     reg  [7:0] len;
-    reg  [7:0] len_cur;
-    reg  [7:0] len_q0;
     reg  [8:0] nl9;
-    reg  [8:0] nl9_cur;
-    reg  [8:0] nl9_q0;
-    reg  short_cur;
-    reg  short_q0;
-    reg  [63:0] sh_cur;
-    reg  [63:0] sh_q0;
-    reg  e_cur;
-    reg  e_q0;
+    reg  [6:0] in_head;
+    reg  ge5;
     reg  [63:0] mask;
-    reg  [63:0] src;
     
     // Update code
     always @(*) begin
-        cur_dist = cur[(32'h5)+:(8)];
-        cur_count0 = ~|cur[(32'hd)+:(12)];
-        len_cur = lens[((({3'd0, cur[(32'h0)+:(5)]}) << 32'h3))+:(8)];
-        len_q0 = lens[((({3'd0, head[(32'h0)+:(5)]}) << 32'h3))+:(8)];
-        nl9_cur = ({1'd0, left}) - ({1'd0, len_cur});
-        nl9_q0 = 9'h40 - ({1'd0, len_q0});
-        if (empty) begin
-            src = head;
-            src_ok = head_ok;
-            len = len_q0;
-            nl9 = nl9_q0;
-        end
-        else begin
-            src = cur;
-            src_ok = 1'b1;
-            len = len_cur;
-            nl9 = nl9_cur;
-        end
-        op = src[(32'h0)+:(5)];
-        src_dist = src[(32'h5)+:(8)];
-        src_slot = src[(32'h5)+:(3)];
+        win = cur | (head << left[(32'h0)+:(6)]);
+        op = win[(32'h0)+:(5)];
+        src_dist = win[(32'h5)+:(8)];
+        src_slot = win[(32'h5)+:(3)];
+        src_count0 = ~|win[(32'hd)+:(12)];
+        len = lens[((({3'd0, win[(32'h0)+:(5)]}) << 32'h3))+:(8)];
         legal = |len;
-        overrun = nl9[32'h8];
-        short_cur = ~|nl9_cur[(32'h3)+:(5)] & ~(nl9_cur[32'h2] & (nl9_cur[32'h1] | nl9_cur[32'h0]));
-        short_q0 = ~|nl9_q0[(32'h3)+:(5)] & ~(nl9_q0[32'h2] & (nl9_q0[32'h1] | nl9_q0[32'h0]));
-        sh_cur = cur >> len_cur;
-        sh_q0 = head >> len_q0;
-        e_cur = ~|cur[(32'h0)+:(5)] | short_cur | ~|sh_cur[(32'h0)+:(5)];
-        e_q0 = ~|head[(32'h0)+:(5)] | short_q0 | ~|sh_q0[(32'h0)+:(5)];
+        nl9 = ({1'd0, left}) - ({1'd0, len});
+        in_head = 7'h0 - nl9[(32'h0)+:(7)];
+        ge5 = left > 8'h4;
+        take = nl9[32'h8];
+        src_ok = head_ok | (ge5 & ~nl9[32'h8]);
         if (len[32'h6] | len[32'h7]) begin
             mask = ~64'h0;
         end
         else begin
             mask = ~(~64'h0 << len[(32'h0)+:(6)]);
         end
-        payload = src & mask;
-        next_cur = src >> len;
-        next_left = nl9[(32'h0)+:(8)];
-        if (empty) begin
-            next_empty = e_q0;
+        payload = win & mask;
+        if (nl9[32'h8]) begin
+            next_cur = head >> in_head;
+            next_left = nl9[(32'h0)+:(8)] + 8'h40;
         end
         else begin
-            next_empty = e_cur;
+            next_cur = cur >> len;
+            next_left = nl9[(32'h0)+:(8)];
         end
     end
     

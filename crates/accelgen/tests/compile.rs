@@ -2,7 +2,7 @@
 //! compressed form to the same effective register writes, and the sizes the JSON reports are the
 //! files' sizes.
 
-use accelgen_isa::compress::{decompress, drop_duplicates, unpack, unpack_words};
+use accelgen_isa::compress::{decompress, drop_duplicates, unpack_one_per_word, unpack_words};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -22,7 +22,7 @@ fn compile_round_trips_every_network_and_reports_its_sizes() {
         let bin = std::fs::read(dir.join("program.bin")).unwrap();
         let cbin = std::fs::read(dir.join("program.cbin")).unwrap();
         let text = std::fs::read_to_string(dir.join("program.txt")).unwrap();
-        let prog = unpack(&bin, 64).unwrap();
+        let prog = unpack_one_per_word(&bin, 64).unwrap();
         assert_eq!(prog.len() as u64, stats["instructions"].as_u64().unwrap(), "{net}");
         assert_eq!(text.lines().count(), prog.len());
         for (line, i) in text.lines().zip(&prog) {

@@ -11,12 +11,12 @@
 //! 3. **Repeats** ([`repeat_encode`]): a run of instructions equal to the ones `d` places earlier
 //!    (d ≤ [`HISTORY`]) becomes `REPEAT d-1, n-1`, an LZ77-style copy in instruction space; since
 //!    copies of `MEM_NEXT` advance their addresses again, a loop over tiles is one `REPEAT`.
-//! 4. **Pack**: instructions are placed whole, in order, into W-bit words, LSB first; an
-//!    instruction that does not fit the rest of a word starts the next one. The unused tail of a
-//!    word is zero, which decodes as `NOP` ("the rest of this word is empty").
+//! 4. **Pack**: instructions are concatenated in order into one bit stream of W-bit words, LSB
+//!    first; an instruction that does not fit the rest of a word continues into the next one (no
+//!    word has an unused tail except the last, after `END`, which is zero).
 //!
 //! [`unpack`] reverses 4 exactly and [`expand`] reverses 3 and 2; both report malformed streams
-//! (illegal opcode, an instruction running past its word, a missing `END`, a `REPEAT` reaching
+//! (illegal opcode, an instruction running past the last word, a missing `END`, a `REPEAT` reaching
 //! before the start) as errors; they never panic and their work is bounded by the input length
 //! (at most 4096 instructions per `REPEAT`).
 
@@ -287,35 +287,33 @@ pub fn decompress(bytes: &[u8], word_bits: u32) -> Result<Vec<Instr>, String> {
 struct Words {
     word_bytes: usize,
     bytes: Vec<u8>,
-    used: u32,
+    /// Bits written so far.
+    at: usize,
 }
 
 impl Words {
     fn new(word_bits: u32) -> Words {
-        Words { word_bytes: (word_bits / 8) as usize, bytes: vec![], used: word_bits }
+        Words { word_bytes: (word_bits / 8) as usize, bytes: vec![], at: 0 }
     }
 
-    fn word_bits(&self) -> u32 {
-        self.word_bytes as u32 * 8
-    }
-
+    /// Moves to the start of the next word (the rest of the current one stays zero).
     fn start_word(&mut self) {
-        self.bytes.extend(std::iter::repeat_n(0, self.word_bytes));
-        self.used = 0;
+        self.at = self.bytes.len() * 8;
     }
 
+    /// Appends `len` bits at the current position, growing the stream by whole words.
     fn put(&mut self, bits: u128, len: u32) {
-        if self.used + len > self.word_bits() {
-            self.start_word();
+        let end = self.at + len as usize;
+        while self.bytes.len() * 8 < end {
+            self.bytes.extend(std::iter::repeat_n(0, self.word_bytes));
         }
-        let base = (self.bytes.len() - self.word_bytes) * 8 + self.used as usize;
         for b in 0..len as usize {
             if bits >> b & 1 == 1 {
-                let at = base + b;
+                let at = self.at + b;
                 self.bytes[at / 8] |= 1 << (at % 8);
             }
         }
-        self.used += len;
+        self.at = end;
     }
 }
 
@@ -329,7 +327,9 @@ pub fn one_per_word(prog: &[Instr], word_bits: u32) -> Vec<u8> {
     w.bytes
 }
 
-/// Packs instructions whole into W-bit words (`program.cbin`).
+/// Packs instructions into W-bit words as one bit stream (`program.cbin`): each starts where the
+/// previous one ends, LSB first, and may continue into the next word; the last word's tail after
+/// `END` is zero.
 pub fn pack(prog: &[Instr], word_bits: u32) -> Vec<u8> {
     let mut w = Words::new(word_bits);
     for i in prog {
@@ -349,13 +349,8 @@ fn bits_at(bytes: &[u8], at: usize, len: u32) -> u128 {
     v
 }
 
-/// Unpacks W-bit words into instructions up to and including `END`.
-pub fn unpack(bytes: &[u8], word_bits: u32) -> Result<Vec<Instr>, String> {
-    Ok(unpack_words(bytes, word_bits)?.into_iter().flatten().collect())
-}
-
-/// [`unpack`], keeping the instructions of each word together.
-pub fn unpack_words(bytes: &[u8], word_bits: u32) -> Result<Vec<Vec<Instr>>, String> {
+/// The stream's length in bytes if it is a whole number of `word_bits`-bit words.
+fn check_words(bytes: &[u8], word_bits: u32) -> Result<usize, String> {
     if word_bits == 0 || word_bits % 8 != 0 {
         return Err(format!("word width {word_bits} is not a positive multiple of 8"));
     }
@@ -366,39 +361,78 @@ pub fn unpack_words(bytes: &[u8], word_bits: u32) -> Result<Vec<Vec<Instr>>, Str
             bytes.len()
         ));
     }
-    let mut out = vec![];
-    for (w, word) in bytes.chunks(wb).enumerate() {
-        out.push(vec![]);
-        let out = out.last_mut().expect("pushed");
-        let mut at = 0u32;
-        while at + OPCODE_BITS <= word_bits {
-            let code = bits_at(word, at as usize, OPCODE_BITS) as u8;
-            if code == NOP {
-                break;
+    Ok(wb)
+}
+
+/// Unpacks a packed stream ([`pack`]) into instructions up to and including `END`.
+pub fn unpack(bytes: &[u8], word_bits: u32) -> Result<Vec<Instr>, String> {
+    Ok(unpack_words(bytes, word_bits)?.into_iter().flatten().collect())
+}
+
+/// [`unpack`], the instructions grouped by the word they start in. A `NOP` (opcode 0) is five
+/// bits that issue nothing (the packer never writes one; the zero tail after `END` is not read).
+pub fn unpack_words(bytes: &[u8], word_bits: u32) -> Result<Vec<Vec<Instr>>, String> {
+    let wb = check_words(bytes, word_bits)?;
+    let total = bytes.len() * 8;
+    let wbits = wb * 8;
+    let mut out: Vec<Vec<Instr>> = vec![vec![]; bytes.len() / wb];
+    let mut at = 0usize;
+    loop {
+        let (w, bit) = (at / wbits, at % wbits);
+        if at + OPCODE_BITS as usize > total {
+            return Err("the stream ends without END (truncated stream)".into());
+        }
+        let code = bits_at(bytes, at, OPCODE_BITS) as u8;
+        let info = crate::op(code).ok_or_else(|| format!("word {w}, bit {bit}: illegal opcode {code}"))?;
+        if at + info.len() as usize > total {
+            return Err(format!(
+                "word {w}, bit {bit}: {} needs {} bits but the stream has {} left (truncated stream)",
+                info.name,
+                info.len(),
+                total - at
+            ));
+        }
+        let i = Instr::decode(bits_at(bytes, at, info.len()))?;
+        at += info.len() as usize;
+        if code == NOP {
+            continue;
+        }
+        out[w].push(i);
+        if code == END {
+            // Only the zero tail of END's last word may follow.
+            let word_end = at.div_ceil(wbits) * wbits;
+            if word_end < total || (at..word_end).any(|p| bytes[p / 8] >> (p % 8) & 1 == 1) {
+                return Err(format!("word {}: data after END", (at - 1) / wbits));
             }
-            let info = crate::op(code)
-                .ok_or_else(|| format!("word {w}, bit {at}: illegal opcode {code}"))?;
-            if at + info.len() > word_bits {
-                return Err(format!(
-                    "word {w}, bit {at}: {} needs {} bits but the word has {} left",
-                    info.name,
-                    info.len(),
-                    word_bits - at
-                ));
-            }
-            let i = Instr::decode(bits_at(word, at as usize, info.len()))?;
-            at += info.len();
-            out.push(i);
-            if code == END {
-                if bytes.len() > (w + 1) * wb || at + OPCODE_BITS <= word_bits && bits_at(word, at as usize, word_bits - at) != 0 {
-                    return Err(format!("word {w}: data after END"));
-                }
-                break;
-            }
+            return Ok(out);
         }
     }
-    if out.last().and_then(|w| w.last()).is_some_and(|i| i.code == END) {
-        return Ok(out);
+}
+
+/// Reads the uncompressed form ([`one_per_word`]): one instruction at the start of each word, the
+/// rest of the word zero; up to and including `END`.
+pub fn unpack_one_per_word(bytes: &[u8], word_bits: u32) -> Result<Vec<Instr>, String> {
+    let wb = check_words(bytes, word_bits)?;
+    let mut out = vec![];
+    for (w, word) in bytes.chunks(wb).enumerate() {
+        let code = bits_at(word, 0, OPCODE_BITS.min(word_bits)) as u8;
+        let info = crate::op(code).ok_or_else(|| format!("word {w}: illegal opcode {code}"))?;
+        if info.len() > word_bits {
+            return Err(format!("word {w}: {} needs {} bits, the word has {word_bits}", info.name, info.len()));
+        }
+        let i = Instr::decode(bits_at(word, 0, info.len()))?;
+        let rest = (info.len() as usize..wb * 8).any(|p| word[p / 8] >> (p % 8) & 1 == 1);
+        if rest {
+            return Err(format!("word {w}: bits after its {} (one instruction per word)", info.name));
+        }
+        let end = code == END;
+        out.push(i);
+        if end {
+            if (w + 1) * wb < bytes.len() {
+                return Err(format!("word {w}: data after END"));
+            }
+            return Ok(out);
+        }
     }
     Err("the stream ends without END (truncated stream)".into())
 }
@@ -513,8 +547,11 @@ mod tests {
                 let (plain, _) = compress_at(&prog, word_bits, Level::Pack);
                 assert_eq!(unpack(&plain, word_bits).unwrap(), kept);
                 // The uncompressed form decodes to the whole program.
-                assert_eq!(unpack(&one_per_word(&prog, word_bits), word_bits).unwrap(), prog);
+                assert_eq!(unpack_one_per_word(&one_per_word(&prog, word_bits), word_bits).unwrap(), prog);
                 assert!(stats.compressed_bytes <= stats.raw_bytes);
+                // No gaps: the packed stream is its instructions' bits rounded up to whole words.
+                let bits: u32 = unpack(&packed, word_bits).unwrap().iter().map(|i| i.len()).sum();
+                assert_eq!(packed.len() * 8, bits.div_ceil(word_bits) as usize * word_bits as usize);
                 // Dropping duplicates again drops nothing: every kept write changes its register.
                 assert_eq!(drop_duplicates(&kept).1, 0);
             }
@@ -646,18 +683,48 @@ mod tests {
     }
 
     #[test]
-    fn packing_keeps_instructions_whole() {
-        // 45-bit PE_SHAPE + 13-bit POOL_CLOCK fill 58 of 64 bits; a 26-bit POOL_WINDOW after them
-        // does not fit the last 6 bits and starts the next word.
+    fn packing_continues_instructions_into_the_next_word() {
+        // 45-bit PE_SHAPE + 13-bit POOL_CLOCK fill 58 of 64 bits; the 26-bit POOL_WINDOW after
+        // them takes the last 6 bits and the first 20 of the next word: 45+13+26+13+45+5 = 147
+        // bits, three words, and nothing but END's tail is left unused.
         let shape = Instr::new("PE_SHAPE", &[3, 5, 7, 2]).unwrap();
         let window = Instr::new("POOL_WINDOW", &[1, 2, 2, 2, 2, 0, 0]).unwrap();
         let clock = Instr::new("POOL_CLOCK", &[2]).unwrap();
         let end = Instr::new("END", &[]).unwrap();
         assert_eq!((shape.len(), window.len(), clock.len()), (45, 26, 13));
-        let p = vec![shape.clone(), clock.clone(), window.clone(), clock, shape, end];
+        let p = vec![shape.clone(), clock.clone(), window.clone(), clock.clone(), shape.clone(), end.clone()];
         let packed = pack(&p, 64);
-        assert_eq!(packed.len(), 3 * 8, "[shape+clock] [window+clock] [shape+end]");
+        assert_eq!(packed.len(), 3 * 8);
+        assert_eq!(bits_at(&packed, 58, 26), window.encode(), "the window starts at bit 58 of word 0");
         assert_eq!(unpack(&packed, 64).unwrap(), p);
+        let words = unpack_words(&packed, 64).unwrap();
+        assert_eq!(words, vec![vec![shape.clone(), clock.clone(), window], vec![clock, shape], vec![end]], "grouped by the word each starts in");
+        // 4 + 4 + 5 + 5 = 18 words of 64 bits hold 4 POOL_SHAPEs (57 bits each) whole only one per word.
+        let ps = Instr::new("POOL_SHAPE", &[4, 5, 6, 7, 8]).unwrap();
+        let mut q = vec![ps; 9];
+        q.push(Instr::new("END", &[]).unwrap());
+        assert_eq!(pack(&q, 64).len(), (9 * 57 + 5usize).div_ceil(64) * 8, "9 of 57 bits and END in 9 words, not 10");
+        // The uncompressed form keeps one instruction per word and has its own reader.
+        assert_eq!(unpack_one_per_word(&one_per_word(&q, 64), 64).unwrap(), q);
+        assert!(unpack(&one_per_word(&q, 64), 64).is_err(), "a one-per-word stream is not a packed one");
+    }
+
+    #[test]
+    fn nops_issue_nothing_and_data_after_end_is_refused() {
+        let end = Instr::new("END", &[]).unwrap();
+        let clock = Instr::new("POOL_CLOCK", &[2]).unwrap();
+        // NOP, POOL_CLOCK, NOP, END: the NOPs take 5 bits each and issue nothing.
+        let mut w = Words::new(64);
+        for i in [Instr::new("NOP", &[]).unwrap(), clock.clone(), Instr::new("NOP", &[]).unwrap(), end.clone()] {
+            w.put(i.encode(), i.len());
+        }
+        assert_eq!(unpack(&w.bytes, 64).unwrap(), vec![clock.clone(), end.clone()]);
+        let mut after = pack(&[clock.clone(), end.clone()], 64);
+        after[3] |= 0x80;
+        assert_eq!(unpack(&after, 64).unwrap_err(), "word 0: data after END");
+        let mut extra = pack(&[clock, end], 64);
+        extra.extend_from_slice(&[0; 8]);
+        assert_eq!(unpack(&extra, 64).unwrap_err(), "word 0: data after END");
     }
 
     #[test]

@@ -221,14 +221,14 @@ const fn f(name: &'static str, bits: u32) -> Field {
     Field { name, bits }
 }
 
-/// Opcode of the padding instruction (all-zero bits decode as NOP).
+/// Opcode of the no-op (five zero bits; the packer never writes one).
 pub const NOP: u8 = 0;
 /// Opcode that ends a program.
 pub const END: u8 = 31;
 
 /// The opcode table.
 pub const TABLE: &[OpInfo] = &[
-    OpInfo { name: "NOP", code: NOP, module: Module::Ctrl, fields: &[], doc: "padding: the rest of the word is empty" },
+    OpInfo { name: "NOP", code: NOP, module: Module::Ctrl, fields: &[], doc: "no operation: five bits that issue nothing (the packer never writes one; zero bits after `END` are not read)" },
     OpInfo {
         name: "MEM_LOAD",
         code: 1,

@@ -83,13 +83,27 @@ fn malformed_streams_set_the_error_flag_and_stop() {
     assert_eq!(run.writes, vec![clock.clone()]);
     // Empty buffer.
     assert!(run_program(16, &[], &RunOptions::default()).unwrap().error);
-    // Over capacity: the extra word is refused, the accepted ones are kept intact.
-    let prog: Vec<Instr> = (0..6).map(|d| Instr::new("POOL_CLOCK", &[d + 1]).unwrap()).chain([end]).collect();
-    let one_each = accelgen_isa::compress::one_per_word(&prog, 64);
-    let run = run_program(4, &one_each, &RunOptions::default()).unwrap();
+    // Over capacity: the extra words are refused, the accepted ones are kept intact. 30 POOL_CLOCKs
+    // of 13 bits and END pack into 7 words; the 4 accepted hold 19 whole ones (247 of 256 bits),
+    // and the 20th runs out of words.
+    let prog: Vec<Instr> = (0..30).map(|d| Instr::new("POOL_CLOCK", &[d + 1]).unwrap()).chain([end]).collect();
+    let packed = pack(&prog, 64);
+    assert_eq!(packed.len(), 7 * 8);
+    let run = run_program(4, &packed, &RunOptions::default()).unwrap();
     assert!(run.overflow && run.error, "overflow, then no END among the 4 accepted words");
     assert_eq!(run.accepted_words, 4);
-    assert_eq!(run.writes, prog[..4].to_vec());
+    assert_eq!(run.writes, prog[..19].to_vec());
+    // An instruction continuing into a word that never comes: POOL_SHAPE (57 bits) after a 13-bit
+    // POOL_CLOCK ends in the second word; with only the first loaded, nothing but the clock issues.
+    let shape = Instr::new("POOL_SHAPE", &[4, 5, 6, 7, 8]).unwrap();
+    let two = pack(&[clock.clone(), shape.clone(), Instr::new("END", &[]).unwrap()], 64);
+    assert_eq!(two.len(), 16);
+    let run = run_program(16, &two[..8], &RunOptions::default()).unwrap();
+    assert!(run.error);
+    assert_eq!(run.writes, vec![clock.clone()]);
+    let run = run_program(16, &two, &RunOptions::default()).unwrap();
+    assert!(!run.error);
+    assert_eq!(run.writes, vec![clock.clone(), shape, Instr::new("END", &[]).unwrap()], "the shape across the word boundary");
 }
 
 #[test]

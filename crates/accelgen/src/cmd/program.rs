@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// Loads `dir/program.cbin` and compares the decoded register writes.
 pub(crate) fn run_program(dir: &Path, cfg: &HwConfig, opts: RunOptions) -> Result<(), Failure> {
-    use accelgen_isa::compress::{drop_duplicates, unpack};
+    use accelgen_isa::compress::drop_duplicates;
     // Both files are bad input (exit 2) when malformed or too large, checked before any
     // simulation: program.cbin must fit the decompressor's buffer and decode in software.
     let word_bytes = (cfg.isa.word_bits / 8) as u64;
@@ -25,7 +25,7 @@ pub(crate) fn run_program(dir: &Path, cfg: &HwConfig, opts: RunOptions) -> Resul
     let bin = read("program.bin", accelgen_config::input::MAX_JSON_BYTES, "program")?;
     let cbin = read("program.cbin", cap, "compressed program")?;
     let in_file = |name: &str, e: String| Failure::Input(format!("{}: {e}", dir.join(name).display()));
-    let prog = unpack(&bin, 64).map_err(|e| in_file("program.bin", e))?;
+    let prog = accelgen_isa::compress::unpack_one_per_word(&bin, 64).map_err(|e| in_file("program.bin", e))?;
     accelgen_isa::compress::decompress(&cbin, 64).map_err(|e| in_file("program.cbin", e))?;
     let want = drop_duplicates(&prog).0;
     let run = accelgen_sim::program::run_program(cfg.isa.buffer_depth as usize, &cbin, &opts)?;

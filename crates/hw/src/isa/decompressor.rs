@@ -9,14 +9,15 @@
 //!   no accepted word is lost; `reg_addr` 1 (CTRL): bit 0 start, bit 1 clear (pointer, status).
 //!   Status: `st_busy`, `st_error`, `st_overflow`.
 //! - **Sub-blocks**, in pipeline order: [`WordQueue`] (the buffer, its fetches and a queue of
-//!   four prefetched words), the unpacker (one instruction per cycle from the current word or the
-//!   queue head: its registers here, its decode [`WordDecode`]), [`TokenStage`] (the run state and the token register `tk`: the instruction and
+//!   four prefetched words), the unpacker (one instruction per cycle from the current word's rest
+//!   and the queue head, an instruction may continue into the next word: its registers here, its
+//!   decode [`WordDecode`]), [`TokenStage`] (the run state and the token register `tk`: the instruction and
 //!   its class flags, decoded with it, and what it issues each cycle), the expansion ([`RepeatCopy`] from the [`History`] of issued instructions, [`MemAddExpand`]
 //!   from the [`SlotFile`]) and the output register.
 //! - **Decoding**: lengths and modules come from the opcode table (`accelgen_isa::TABLE`) as
-//!   constants. An illegal opcode, an instruction running past its word, or running out of words
-//!   before `END` sets `error` and stops; `END` stops cleanly. Every path ends within count + 2
-//!   cycles per word.
+//!   constants. An illegal opcode or running out of words before `END` sets `error` and stops;
+//!   `END` stops cleanly. Every path ends within 13 cycles per word plus a few (a word of zeros is
+//!   12 `NOP`s).
 //! - **Expansion**: `MEM_ADD` becomes its full transfer from the slot registers; `REPEAT dist,
 //!   count` issues count+1 copies of the instruction dist+1 back, a transfer's address continued
 //!   by its step from the one 2(dist+1) back. A `REPEAT` at distance 1 costs no cycle of its own;
@@ -74,12 +75,10 @@ pub struct InstrDecompressor {
     pub wr_payload: Signal<Out, Bits<64>>,
     words: WordQueue,
     /// The unpacker: its registers (the current word shifted past the decoded instructions, its
-    /// bits left, used up: registered with the word, so the word select waits for no compare)
-    /// and its decode.
+    /// bits left) and its decode.
     unpack: WordDecode,
     cur: DFF<Bits<64>>,
     left: DFF<Bits<8>>,
-    empty: DFF<Bit>,
     token: TokenStage,
     hist: History,
     slots: SlotFile,
@@ -134,7 +133,7 @@ impl InstrDecompressor {
             op_mem_load: opcode_const("MEM_LOAD"),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, hold, count, st_busy, st_error, st_overflow,
-            wr_valid, wr_module, wr_op, wr_payload, unpack, cur, left, empty, token, hist, slots, copy, madd, o_valid,
+            wr_valid, wr_module, wr_op, wr_payload, unpack, cur, left, token, hist, slots, copy, madd, o_valid,
             o_module, o_op, o_payload, p_slot, p_addr, p_words, x, x_op, x_tr, xs_slot, xs_addr,
             xs_words,
         })
@@ -147,7 +146,7 @@ const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 &
 impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, cur, left, empty);
+        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, cur, left);
         clock!(self, clock, words, token, hist, slots);
         self.count.next = self.words.count.val();
         self.st_busy.next = self.token.busy.val() | self.token.tk_valid.val();
@@ -164,19 +163,18 @@ impl Logic for InstrDecompressor {
         self.words.start.next = self.token.go.val();
         self.words.run.next = self.token.busy.val();
         self.words.hold.next = self.hold.val();
-        self.words.consume.next = self.token.step.val() & self.empty.q.val() & self.words.head_ok.val();
+        self.words.consume.next = self.token.step.val() & self.unpack.take.val() & self.words.head_ok.val();
         self.unpack.cur.next = self.cur.q.val();
         self.unpack.left.next = self.left.q.val();
-        self.unpack.empty.next = self.empty.q.val();
         self.unpack.head.next = self.words.head.val();
         self.unpack.head_ok.next = self.words.head_ok.val();
         if self.token.step.val() & self.unpack.src_ok.val() & !self.hold.val() {
             self.cur.d.next = self.unpack.next_cur.val();
             self.left.d.next = self.unpack.next_left.val();
-            self.empty.d.next = self.unpack.next_empty.val();
         }
         if self.token.go.val() {
-            self.empty.d.next = true;
+            self.cur.d.next = bits::<64>(0);
+            self.left.d.next = bits::<8>(0);
         }
         self.token.hold.next = self.hold.val();
         self.token.ctrl_we.next = self.reg_we.val() & (self.reg_addr.val() == 1);
@@ -185,13 +183,8 @@ impl Logic for InstrDecompressor {
         self.token.op.next = self.unpack.op.val();
         self.token.payload.next = self.unpack.payload.val();
         self.token.legal.next = self.unpack.legal.val();
-        self.token.overrun.next = self.unpack.overrun.val();
         self.token.src_dist.next = self.unpack.src_dist.val();
-        self.token.from_head.next = self.empty.q.val();
-        self.token.cur_count0.next = self.unpack.cur_count0.val();
-        self.token.head_count0.next = !self.words.head.val().get_value_repeat_count().any();
-        self.token.cur_dist.next = self.unpack.cur_dist.val();
-        self.token.head_dist.next = self.words.head.val().get_value_repeat_dist();
+        self.token.src_count0.next = self.unpack.src_count0.val();
         self.token.drained.next = self.words.drained.val();
         self.token.fill.next = self.hist.fill.val();
         self.token.ma_bad.next = self.madd.bad.val();
@@ -203,12 +196,10 @@ impl Logic for InstrDecompressor {
         self.hist.d2.next = self.token.tk_d2.val();
         self.hist.d3.next = self.token.tk_d3.val();
         self.hist.f_tk.next = bit_cast::<16, 8>(self.token.tk_payload.val().get_value_repeat_dist());
-        self.hist.f_cur.next = bit_cast::<16, 8>(self.unpack.cur_dist.val());
-        self.hist.f_head.next = bit_cast::<16, 8>(self.words.head.val().get_value_repeat_dist());
+        self.hist.f_new.next = bit_cast::<16, 8>(self.unpack.src_dist.val());
         self.hist.rep_wait.next = self.token.rep_wait.val();
         self.hist.prime.next = self.token.prime.val();
         self.hist.tk_valid.next = self.token.tk_valid.val();
-        self.hist.from_head.next = self.empty.q.val();
         self.copy.cc.next = self.hist.cc.val();
         self.copy.pp.next = self.hist.pp.val();
         self.copy.cont_ok.next = self.token.tk_cont.val();

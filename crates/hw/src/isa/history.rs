@@ -11,17 +11,16 @@
 //!
 //! Read addresses, for distance d = f + 1 (the field `f`), hptr the next write position: the
 //! `REPEAT` waiting in the token register reads for its copy after one more issue when it primes
-//! (`prime`) and after two otherwise; a `REPEAT` the unpacker decodes now (from the current word,
-//! or from the queue head when `from_head`) reads for after the token's issue (`tk_valid`) or
-//! none. `fill` counts issued instructions (saturating at 1023).
+//! (`prime`) and after two otherwise; a `REPEAT` the unpacker decodes now (`f_new`) reads for
+//! after the token's issue (`tk_valid`) or none. `fill` counts issued instructions (saturating at 1023).
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `clock`, `start`, `hold` | in | 1 | clock; a run starts (empty); freeze (no read, no new write) |
 //! | `issue`, `x` | in | 1, 64 | an instruction is issued this cycle |
 //! | `d1`, `d2`, `d3` | in | 1 | the token's `REPEAT` has distance 1, 2, 3 (bypass) |
-//! | `f_tk`, `f_cur`, `f_head` | in | 16 | distance fields of the token and of the two words the unpacker may decode |
-//! | `rep_wait`, `prime`, `tk_valid`, `from_head` | in | 1 | which read this cycle is for (above) |
+//! | `f_tk`, `f_new` | in | 16 | distance fields of the token and of the instruction the unpacker decodes |
+//! | `rep_wait`, `prime`, `tk_valid` | in | 1 | which read this cycle is for (above) |
 //! | `cc`, `pp` | out | 64, 33 | the copy source and the instruction a period earlier |
 //! | `fill` | out | 10 | instructions issued since start (saturating) |
 
@@ -54,18 +53,14 @@ pub struct History {
     pub d3: Signal<In, Bit>,
     /// The token's distance field.
     pub f_tk: Signal<In, Bits<16>>,
-    /// The current word's distance field.
-    pub f_cur: Signal<In, Bits<16>>,
-    /// The queue head's distance field.
-    pub f_head: Signal<In, Bits<16>>,
+    /// The distance field of the instruction the unpacker decodes.
+    pub f_new: Signal<In, Bits<16>>,
     /// A `REPEAT` waits in the token register for another copy.
     pub rep_wait: Signal<In, Bit>,
     /// It primes this cycle.
     pub prime: Signal<In, Bit>,
     /// The token register holds an instruction.
     pub tk_valid: Signal<In, Bit>,
-    /// The unpacker decodes from the queue head.
-    pub from_head: Signal<In, Bit>,
     /// The copy source.
     pub cc: Signal<Out, Bits<64>>,
     /// The instruction a period earlier (33 low bits).
@@ -98,7 +93,6 @@ pub struct History {
     ra_new1: Signal<Local, Bits<16>>,
     rp_new0: Signal<Local, Bits<16>>,
     rp_new1: Signal<Local, Bits<16>>,
-    f_new: Signal<Local, Bits<16>>,
 }
 
 impl Default for History {
@@ -107,10 +101,9 @@ impl Default for History {
             hist_c: SyncRam::collision_free(HISTORY_DEPTH),
             hist_p: SyncRam::collision_free(HISTORY_DEPTH),
         } defaults {
-            clock, start, hold, issue, x, d1, d2, d3, f_tk, f_cur, f_head, rep_wait, prime, tk_valid,
-            from_head, cc, pp, fill, hptr, hp1, hm1, hm2, count, last,
+            clock, start, hold, issue, x, d1, d2, d3, f_tk, f_new, rep_wait, prime, tk_valid, cc, pp, fill, hptr, hp1, hm1, hm2, count, last,
             last2, last3, hw_en, hw_addr, cc_r, pp_r, ra_rep1, ra_rep2, rp_rep1, rp_rep2, ra_new0,
-            ra_new1, rp_new0, rp_new1, f_new,
+            ra_new1, rp_new0, rp_new1,
         })
     }
 }
@@ -158,11 +151,6 @@ impl Logic for History {
             }
         }
         // Reads (d = f + 1: hptr + k − d = (hptr + k − 1) − f).
-        if self.from_head.val() {
-            self.f_new.next = self.f_head.val();
-        } else {
-            self.f_new.next = self.f_cur.val();
-        }
         self.ra_new0.next = self.hm1.q.val() - self.f_new.val();
         self.ra_new1.next = self.hptr.q.val() - self.f_new.val();
         self.rp_new0.next = self.hm2.q.val() - (self.f_new.val() << 1);
@@ -253,7 +241,7 @@ mod tests {
             h.step().unwrap();
             let d = 1 + rng.below((n / 2).min(256) as u64) as usize;
             let f = (d - 1) as u64;
-            h.uut.f_cur.next = f.into();
+            h.uut.f_new.next = f.into();
             for (flag, dd) in [(0, 1), (1, 2), (2, 3)] {
                 let on = dd == d;
                 match flag {

@@ -1,7 +1,7 @@
 //! # TokenStage: the decompressor's run state and token register, and what the token issues
 //!
 //! The run state: `busy` from a taken start (CTRL bit 0 while nothing runs) to `END` or an error;
-//! `error` on an illegal opcode, an instruction running past its word, running out of words
+//! `error` on an illegal opcode, running out of words
 //! before `END`, or a malformed token (a `REPEAT` reaching before the first instruction, a
 //! `MEM_ADD` of an unknown slot). CTRL bit 1 clears both.
 //!
@@ -19,8 +19,7 @@
 //! |---|---|---|---|
 //! | `clock`, `hold` | in | 1 | clock; freeze |
 //! | `ctrl_we`, `ctrl` | in | 1, 2 | a CTRL write and its bits 1..0 (clear, start) |
-//! | `src_ok`, `op`, `payload`, `legal`, `overrun`, `src_dist`, `from_head` | in | … | the decoded instruction ([`WordDecode`](crate::isa::WordDecode)) |
-//! | `cur_count0`, `head_count0`, `cur_dist`, `head_dist` | in | 1, 1, 8, 8 | `REPEAT.count` = 0 and `REPEAT.dist` of the two candidate words |
+//! | `src_ok`, `op`, `payload`, `legal`, `src_dist`, `src_count0` | in | … | the decoded instruction ([`WordDecode`](crate::isa::WordDecode)), its `REPEAT.dist` and `REPEAT.count` = 0 |
 //! | `drained` | in | 1 | no word left to fetch |
 //! | `fill`, `ma_bad` | in | 10, 1 | instructions issued ([`History`](crate::isa::History)); the token's `MEM_ADD` slot is unknown |
 //! | `go`, `busy`, `error`, `step` | out | 1 | a start is taken; running; stopped on an error; the unpacker decodes |
@@ -49,20 +48,10 @@ pub struct TokenStage {
     pub payload: Signal<In, Bits<64>>,
     /// The opcode is in the table.
     pub legal: Signal<In, Bit>,
-    /// The instruction runs past its word.
-    pub overrun: Signal<In, Bit>,
-    /// The decoded word's `REPEAT.dist` position.
+    /// The decoded instruction's `REPEAT.dist` position.
     pub src_dist: Signal<In, Bits<8>>,
-    /// It is the queue head.
-    pub from_head: Signal<In, Bit>,
-    /// The current word's `REPEAT.count` is 0.
-    pub cur_count0: Signal<In, Bit>,
-    /// The queue head's `REPEAT.count` is 0.
-    pub head_count0: Signal<In, Bit>,
-    /// The current word's `REPEAT.dist` position.
-    pub cur_dist: Signal<In, Bits<8>>,
-    /// The queue head's `REPEAT.dist` position.
-    pub head_dist: Signal<In, Bits<8>>,
+    /// Its `REPEAT.count` position is 0.
+    pub src_count0: Signal<In, Bit>,
     /// No word left to fetch and none in flight.
     pub drained: Signal<In, Bit>,
     /// Instructions issued since start.
@@ -135,10 +124,8 @@ pub struct TokenStage {
     adv: Signal<Local, Bit>,
     fill16: Signal<Local, Bits<16>>,
     f_tk: Signal<Local, Bits<16>>,
-    f_cur: Signal<Local, Bits<16>>,
-    f_head: Signal<Local, Bits<16>>,
-    cont_cur: Signal<Local, Bit>,
-    cont_head: Signal<Local, Bit>,
+    f_new: Signal<Local, Bits<16>>,
+    cont_new: Signal<Local, Bit>,
 }
 
 impl Default for TokenStage {
@@ -150,12 +137,10 @@ impl Default for TokenStage {
             op_mem_store: opcode_const("MEM_STORE"),
             op_end: opcode_const("END"),
         } defaults {
-            clock, hold, ctrl_we, ctrl, src_ok, op, payload, legal, overrun, src_dist, from_head,
-            cur_count0, head_count0, cur_dist, head_dist, drained, fill, ma_bad, go, busy, error,
+            clock, hold, ctrl_we, ctrl, src_ok, op, payload, legal, src_dist, src_count0, drained, fill, ma_bad, go, busy, error,
             step, tk_valid, tk_op, tk_payload, tk_rep, tk_ma, tk_tr, tk_d1, tk_d2, tk_d3, tk_cont,
             issue, x_err, prime, rep_wait, busy_r, error_r, valid, opc, bits_r, rep, ma, tr, d1, d2,
-            d3, cont, copies, primed, go_l, clear, is_rep, prime_l, issue_l, consumed, x_err_l, adv, fill16, f_tk, f_cur, f_head, cont_cur,
-            cont_head,
+            d3, cont, copies, primed, go_l, clear, is_rep, prime_l, issue_l, consumed, x_err_l, adv, fill16, f_tk, f_new, cont_new,
         })
     }
 }
@@ -217,27 +202,21 @@ impl Logic for TokenStage {
         self.copies.copy.next = self.is_rep.val() & self.issue_l.val();
         self.copies.count.next = self.bits_r.q.val().get_value_repeat_count();
         self.copies.load.next = false;
-        self.copies.load_last.next = self.cur_count0.val();
-        if self.from_head.val() {
-            self.copies.load_last.next = self.head_count0.val();
-        }
+        self.copies.load_last.next = self.src_count0.val();
         self.valid.d.next = self.valid.q.val() & !self.consumed.val();
         if self.consumed.val() | self.x_err_l.val() {
             self.primed.d.next = false;
         }
         // The copy's period-earlier instruction exists after this cycle's issue: fill + issue >
         // 2·dist − 1 (the fill saturates at 1023, above every 2·dist − 1 ≤ 511, so `fill ≥ x`
-        // stands for `fill + 1 > x`), for the token staying and for either candidate word.
-        self.f_cur.next = bit_cast::<16, 8>(self.cur_dist.val());
-        self.f_head.next = bit_cast::<16, 8>(self.head_dist.val());
+        // stands for `fill + 1 > x`), for the token staying and for the instruction decoded now.
+        self.f_new.next = bit_cast::<16, 8>(self.src_dist.val());
         if self.issue_l.val() {
             self.cont.d.next = self.fill16.val() >= ((self.f_tk.val() << 1) | bits::<16>(1));
-            self.cont_cur.next = self.fill16.val() >= ((self.f_cur.val() << 1) | bits::<16>(1));
-            self.cont_head.next = self.fill16.val() >= ((self.f_head.val() << 1) | bits::<16>(1));
+            self.cont_new.next = self.fill16.val() >= ((self.f_new.val() << 1) | bits::<16>(1));
         } else {
             self.cont.d.next = self.fill16.val() > ((self.f_tk.val() << 1) | bits::<16>(1));
-            self.cont_cur.next = self.fill16.val() > ((self.f_cur.val() << 1) | bits::<16>(1));
-            self.cont_head.next = self.fill16.val() > ((self.f_head.val() << 1) | bits::<16>(1));
+            self.cont_new.next = self.fill16.val() > ((self.f_new.val() << 1) | bits::<16>(1));
         }
         // The unpacker's instruction enters `tk` when it is free or consumed now (`adv` is low
         // while an erroneous token sits in `tk`).
@@ -246,7 +225,7 @@ impl Logic for TokenStage {
         if self.busy_r.q.val() & self.adv.val() {
             if self.src_ok.val() {
                 if self.op.val().any() {
-                    if !self.legal.val() | self.overrun.val() {
+                    if !self.legal.val() {
                         self.error_r.d.next = true;
                         self.busy_r.d.next = false;
                     } else {
@@ -260,11 +239,7 @@ impl Logic for TokenStage {
                         self.d2.d.next = self.src_dist.val() == 1;
                         self.d3.d.next = self.src_dist.val() == 2;
                         self.copies.load.next = true;
-                        if self.from_head.val() {
-                            self.cont.d.next = self.cont_head.val();
-                        } else {
-                            self.cont.d.next = self.cont_cur.val();
-                        }
+                        self.cont.d.next = self.cont_new.val();
                         if self.op.val() == self.op_end.val() {
                             self.busy_r.d.next = false;
                         }
