@@ -4,9 +4,13 @@
 //!
 //! - T is the cycle count of the associated convolution layer (the nearest `conv2d` before the
 //!   pooling layer) from the conv engine's cycle model, which the tests hold equal to the engine's
-//!   simulation. The budget is T, except for a pooling layer that `accel_top` runs fused with its
-//!   convolution layer in n > 1 bands (`compiler`): it can start only when the first band is in
-//!   memory, so its budget is T·(n − 1)/n.
+//!   simulation. The budget is the part of T the pooling unit can run beside the convolution on
+//!   `accel_top` (`compiler`): a pooling layer fused with its convolution layer in n bands starts
+//!   when the first band's output is there, so its budget is T·(n − 1)/n; one that is not fused
+//!   (the convolution layer has several output-channel groups) waits for the whole output. With no
+//!   time beside the convolution (n = 1, or not fused; `overlaps` false) pooling only adds to the
+//!   network's time, so it runs at full rate (d = 1); the patent's rule applies where the two
+//!   run side by side.
 //! - The pooling unit needs E enabled cycles at any divider ([`PoolPlan::enabled_cycles`], equal to
 //!   its simulation); at divider d it takes E·d cycles. The chosen divider is the largest d with
 //!   E·d ≤ T; when even d = 1 misses T, d = 1 and the row says so.
@@ -34,8 +38,10 @@ pub struct PoolClockRow {
     pub conv_layer: Option<usize>,
     /// T: that convolution layer's cycles (None without one).
     pub conv_cycles: Option<u64>,
-    /// The budget the divider is chosen for: T, or T·(n − 1)/n when fused with n conv bands.
+    /// The budget the divider is chosen for: T·(n − 1)/n when fused with n conv bands, else 0.
     pub budget: Option<u64>,
+    /// The budget is not zero: pooling runs beside its convolution layer (else at full rate).
+    pub overlaps: bool,
     /// E: pooling cycles at full rate (divider 1).
     pub pool_cycles_full: u64,
     /// Chosen divider.
@@ -44,7 +50,7 @@ pub struct PoolClockRow {
     pub pool_cycles: u64,
     /// T − ceil(T/d).
     pub enabled_cycles_saved: u64,
-    /// E·d ≤ T (always true when no convolution precedes).
+    /// E·d ≤ budget (true when no convolution precedes; false when nothing overlaps).
     pub meets: bool,
     /// The divider differs from the one in force before this layer (a switch happens).
     pub switch: bool,
@@ -108,13 +114,14 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                     .map_err(|err| format!("{path}: {err}"))?
                     .with_requant(c.requant.as_ref());
                 let t = conv_cycles(&e, &plan).cycles;
-                // Fused pooling (one output group, n > 1 bands): the first band's time is lost.
+                // Fused pooling (one output group, n bands): the first band's time is lost; not
+                // fused, pooling waits for the whole output.
                 let budget = match conv_tiling(&e, plan.clone(), &path, on_chip_multiple(net, i)) {
-                    Ok(ct) if ct.oc_groups() == 1 && ct.band < plan.ho => {
-                        let n = plan.ho.div_ceil(ct.band) as u64;
+                    Ok(ct) if ct.oc_groups() == 1 => {
+                        let n = plan.ho.div_ceil(ct.band.max(1)) as u64;
                         t * (n - 1) / n
                     }
-                    _ => t,
+                    _ => 0,
                 };
                 last_conv = Some((i, t, budget));
             }
@@ -132,6 +139,7 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                     conv_layer: last_conv.map(|(j, _, _)| j),
                     conv_cycles: last_conv.map(|(_, t, _)| t),
                     budget: last_conv.map(|(_, _, b)| b),
+                    overlaps: last_conv.is_some_and(|(_, _, b)| b > 0),
                     pool_cycles_full: full,
                     divider,
                     pool_cycles: full * divider as u64,

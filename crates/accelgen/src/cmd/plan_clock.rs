@@ -20,7 +20,7 @@ pub(crate) fn plan_clock(file: &Path, cfg: &HwConfig, as_json: bool) -> Result<(
                     "conv_cycles": r.conv_cycles, "budget": r.budget, "pool_cycles_full": r.pool_cycles_full,
                     "divider": r.divider, "pool_cycles": r.pool_cycles,
                     "enabled_cycles_saved": r.enabled_cycles_saved, "meets": r.meets,
-                    "switch": r.switch,
+                    "switch": r.switch, "overlaps": r.overlaps,
                 })
             })
             .collect();
@@ -53,7 +53,13 @@ pub(crate) fn plan_clock(file: &Path, cfg: &HwConfig, as_json: bool) -> Result<(
             r.pool_cycles,
             r.enabled_cycles_saved,
             if r.switch { "yes" } else { "no" },
-            if r.meets { "" } else { "  (misses the budget even at full rate)" }
+            if r.meets {
+                ""
+            } else if r.conv_layer.is_some() && !r.overlaps {
+                "  (runs after its conv layer, at full rate)"
+            } else {
+                "  (misses the budget even at full rate)"
+            }
         );
     }
     let saved: u64 = rows.iter().map(|r| r.enabled_cycles_saved).sum();
