@@ -1,4 +1,5 @@
-//! `accelgen bench accel`: whole networks on `accel_top` (default preset, Verilator), their
+//! `accelgen bench accel`: whole networks on `accel_top` (default preset, Verilator: LeNet-5, the
+//! 3-channel stem, ResNet-8's layer chain, a fully connected stack and a VGG-style block), their
 //! network-wide PE utilization next to the conv engine's compute-only figure from its cycle model,
 //! and external-memory traffic next to the minimum (every input, weight, bias and output word moved
 //! once). All figures of a row come from the same run; the cycle model is the conv engine's exact
@@ -31,6 +32,35 @@ fn vgg_block() -> Value {
     json!({"input": {"shape": [64, 56, 56]}, "layers": [conv(), conv(), {"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]}]})
 }
 
+/// A conv layer of the benchmark networks: `cin`→`cout`, k×k, stride, padding k/2, ReLU.
+fn conv(cin: usize, cout: usize, k: usize, stride: usize) -> Value {
+    json!({"op": "conv2d", "weight": {"shape": [cout, cin, k, k]}, "bias": {"shape": [cout]}, "stride": [stride, stride],
+           "padding": [k / 2, k / 2], "requant": {"multiplier": 300, "shift": 16, "zero_point": 0, "relu": true}})
+}
+
+/// The 3-channel stem: one 3→16 3×3 conv on 32×32.
+fn stem() -> Value {
+    json!({"input": {"shape": [3, 32, 32]}, "layers": [conv(3, 16, 3, 1)]})
+}
+
+/// ResNet-8's layer shapes without the residual adds and the shortcut convs (a chain): a 3→16
+/// stem, stacks of 16, 32 and 64 channels (the 2nd and 3rd start with a stride-2 conv) on 32×32,
+/// and the classifier as a conv covering the 8×8 map (fully connected in effect).
+fn resnet8_chain() -> Value {
+    let mut layers = vec![conv(3, 16, 3, 1), conv(16, 16, 3, 1), conv(16, 16, 3, 1)];
+    layers.extend([conv(16, 32, 3, 2), conv(32, 32, 3, 1), conv(32, 64, 3, 2), conv(64, 64, 3, 1)]);
+    layers.push(json!({"op": "conv2d", "weight": {"shape": [10, 64, 8, 8]}, "bias": {"shape": [10]}, "stride": [1, 1], "padding": [0, 0],
+                       "requant": {"multiplier": 300, "shift": 16, "zero_point": 0, "relu": false}}));
+    json!({"input": {"shape": [3, 32, 32]}, "layers": layers})
+}
+
+/// A fully connected stack (MLPerf Tiny's anomaly-detection encoder shape): 640→128→128→128→8,
+/// each layer a 1×1 conv on a 1×1 map.
+fn fc_stack() -> Value {
+    let layers: Vec<Value> = [(640, 128), (128, 128), (128, 128), (128, 8)].iter().map(|&(i, o)| conv(i, o, 1, 1)).collect();
+    json!({"input": {"shape": [640, 1, 1]}, "layers": layers})
+}
+
 fn ratio(x: f64, y: f64) -> f64 {
     (x / y.max(1e-12) * 1000.0).round() / 1000.0
 }
@@ -42,10 +72,16 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
     let fail = |s: String| Failure::Input(format!("bench accel: {s}"));
     let lenet = Network::load(Path::new("testbenches/networks/lenet5_data.json")).map_err(fail)?;
     let vgg = Network::from_value(&with_data(vgg_block()), Path::new(".")).map_err(fail)?;
+    let stem = Network::from_value(&with_data(stem()), Path::new(".")).map_err(fail)?;
+    let resnet = Network::from_value(&with_data(resnet8_chain()), Path::new(".")).map_err(fail)?;
+    let fc = Network::from_value(&with_data(fc_stack()), Path::new(".")).map_err(fail)?;
     let opts = RunOptions { engine: Engine::Verilator, ..Default::default() };
     let mut rows = vec![];
     for (name, net, mem) in [
         ("LeNet-5", &lenet, MemTiming::default()),
+        ("3-channel stem", &stem, MemTiming::default()),
+        ("ResNet-8 chain", &resnet, MemTiming::default()),
+        ("FC stack", &fc, MemTiming::default()),
         ("VGG-style block", &vgg, MemTiming::default()),
         ("VGG-style block, latency 20", &vgg, MemTiming { latency: 20, stall_every: 0 }),
     ] {
@@ -131,6 +167,6 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
         println!("      per layer, cycles / roofline: {}", per.join(", "));
     }
     println!("  model: the conv engine's cycle model on each conv layer as one run (no tiling, no data movement, no pooling)");
-    println!("  x bound: cycles / the sum of the layers' rooflines (docs/accelerator.md; memory bounds at today's 32-bit-lane layout)");
+    println!("  x bound: cycles / the sum of the layers' rooflines (docs/accelerator.md; memory bounds at the packed memory port, memory.word_bits / 8 bytes per cycle)");
     Ok(())
 }
