@@ -126,7 +126,14 @@ pub fn import(m: &Model) -> Result<QNet, String> {
         return Err(format!("{}: graph input '{}' is {} (supported: float32, int8, uint8)", m.file, gin.name, dtype::name(gin.elem_type)));
     }
     for n in &m.nodes {
-        im.node(n).map_err(|e| format!("{}: node '{}' ({}): {e}", m.file, n.name, n.op_type))?;
+        // An error about a layer that this node completes already names that layer's node.
+        im.node(n).map_err(|e| {
+            if e.starts_with("node '") {
+                format!("{}: {e}", m.file)
+            } else {
+                format!("{}: node '{}' ({}): {e}", m.file, n.name, n.op_type)
+            }
+        })?;
     }
     im.finish()
 }

@@ -103,6 +103,20 @@ fn an_input_too_large_to_hold_is_refused_before_any_work() {
     assert!(e.starts_with("m.onnx: graph input 'input' is [Some(1), Some(1), Some(1048576), Some(1048576)] (supported: [1, C, H, W] or [1, N] with 1 to 16777216 elements)"), "{e}");
 }
 
+/// Issue #27 for `import`: a graph input within the limits whose first convolution's output is
+/// not (4 channels of 4096×4096 from a 1×4096×4096 input) is refused as the layer is read, before
+/// any tensor of that size exists, naming the node and the limit.
+#[test]
+fn a_layer_output_too_large_to_hold_is_refused_before_any_work() {
+    let mut m = fixture("small_qop.onnx");
+    let g = m.graph.as_mut().unwrap();
+    let dims = &mut g.input[0].r#type.as_mut().unwrap().tensor_type.as_mut().unwrap().shape.as_mut().unwrap().dim;
+    dims[2].dim_value = Some(4096);
+    dims[3].dim_value = Some(4096);
+    let e = refusal(&m);
+    assert_eq!(e, "m.onnx: node 'conv1_quant' (QLinearConv): its output [4, 4096, 4096] has more than 16777216 elements");
+}
+
 #[test]
 fn a_branch_is_refused_naming_the_node() {
     // The Gemm reads the pooled tensor instead of the flattened one.
