@@ -13,7 +13,7 @@
 //!   run side by side.
 //! - The pooling unit needs E enabled cycles at any divider ([`PoolPlan::enabled_cycles`], equal to
 //!   its simulation); at divider d it takes E·d cycles. The chosen divider is the largest d with
-//!   E·d ≤ T; when even d = 1 misses T, d = 1 and the row says so.
+//!   E·d ≤ budget; when even d = 1 misses it, d = 1 and the row says so.
 //! - The divider is applied only when the convolution layer is done and the unit is idle, and only
 //!   when it differs from the one in force (`switch`).
 //! - *Enabled cycles saved*: over the convolution layer's T cycles, a unit at full rate has its
