@@ -30,10 +30,13 @@ from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantT
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "onnx")
 
 
-def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False):
+def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False, avg=False):
     """Conv(cin->c1, 3x3, pad 1) Relu MaxPool(2) Conv(c1->c2, 3x3, stride 2, pad 1) Relu Flatten Gemm.
     With `same`, asymmetric padding as Keras/TensorFlow exports have it: conv1's pads are
-    [top 1, left 0, bottom 1, right 2] and conv2 is auto_pad SAME_UPPER (pads [0, 0, 1, 1])."""
+    [top 1, left 0, bottom 1, right 2] and conv2 is auto_pad SAME_UPPER (pads [0, 0, 1, 1]).
+    With `gap`, a GlobalAveragePool before Flatten; with `avg`, an AveragePool whose window is
+    the whole 2x2 map (how Keras and MLPerf Tiny's models export their final average pooling)."""
+    gap = gap or avg
     w1 = (rng.standard_normal((c1, cin, 3, 3)) * 0.4).astype(np.float32)
     b1 = (rng.standard_normal(c1) * 0.1).astype(np.float32)
     w2 = (rng.standard_normal((c2, c1, 3, 3)) * 0.3).astype(np.float32)
@@ -43,6 +46,8 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False):
     bf = (rng.standard_normal(classes) * 0.1).astype(np.float32)
     inits = [numpy_helper.from_array(a, n) for a, n in
              [(w1, "conv1.w"), (b1, "conv1.b"), (w2, "conv2.w"), (b2, "conv2.b"), (wf, "fc.w"), (bf, "fc.b")]]
+    if avg:
+        inits += [numpy_helper.from_array(np.array(v, np.float32), n) for v, n in [(0.0, "clip.lo"), (0.5, "clip.hi")]]
     nodes = [
         helper.make_node("Conv", ["input", "conv1.w", "conv1.b"], ["c1"], name="conv1",
                          pads=[1, 0, 1, 2] if same else [1, 1, 1, 1], kernel_shape=[3, 3]),
@@ -51,8 +56,12 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False):
         helper.make_node("Conv", ["p1", "conv2.w", "conv2.b"], ["c2"], name="conv2",
                          strides=[2, 2], kernel_shape=[3, 3],
                          **(dict(auto_pad="SAME_UPPER") if same else dict(pads=[1, 1, 1, 1]))),
-        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
-        *([helper.make_node("GlobalAveragePool", ["r2"], ["g2"], name="gap")] if gap else []),
+        # With `avg`, a Clip(0, 0.5) (ReLU6's form, a bound the data passes) that quantize_static
+        # removes, quantizing conv2's output over exactly [0, 0.5]: the saturation clips.
+        helper.make_node("Clip", ["c2", "clip.lo", "clip.hi"], ["r2"], name="clip2") if avg
+        else helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+        *([helper.make_node("AveragePool", ["r2"], ["g2"], name="avg", kernel_shape=[2, 2], count_include_pad=1)] if avg
+          else [helper.make_node("GlobalAveragePool", ["r2"], ["g2"], name="gap")] if gap else []),
         helper.make_node("Flatten", ["g2" if gap else "r2"], ["f"], name="flatten", axis=1),
         helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc"),
     ]
@@ -262,6 +271,38 @@ def main():
     reference = np.concatenate([run(qop, x[i:i + 1]) for i in range(len(x))])
     save("small_gap_qop", qop, x, reference)
     save("small_gap_qdq", quantize(model, calib), x, reference)
+    # AveragePool with the whole map as its window (QLinearAveragePool in the QOperator form),
+    # which ONNX Runtime averages exactly (its global-pooling kernel); other windows it averages
+    # in float32 and the importer refuses them (docs/onnx.md).
+    rng = np.random.default_rng(53)
+    model = float_cnn(rng, avg=True)
+    calib = [rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32) for _ in range(16)]
+    x = rng.uniform(-1, 1, (64, 1, 8, 8)).astype(np.float32)
+    qop = quantize(model, calib, quant_format=QuantFormat.QOperator)
+    save("small_avg_qop", qop, x, np.concatenate([run(qop, x[i:i + 1]) for i in range(len(x))]))
+    # The QDQ form quantizes the average with its input's scale and zero point (and so the fully
+    # connected layer's bias at another scale); its reference is the QOperator model (exact int8
+    # kernels) given the QDQ form's quantization.
+    qdq = quantize(model, calib)
+    same_out = with_quantization_of(qop, qdq)
+    save("small_avg_qdq", qdq, x, np.concatenate([run(same_out, x[i:i + 1]) for i in range(len(x))]))
+
+
+def with_quantization_of(qop, qdq):
+    """A copy of a QOperator model that takes every initializer the QDQ model has under the same
+    name (weights, biases, scales) and whose QLinearAveragePool writes with its input's scale and
+    zero point, as the QDQ form of the same quantization does."""
+    m = onnx.ModelProto()
+    m.CopyFrom(qop)
+    inits = {t.name: t for t in m.graph.initializer}
+    for t in qdq.graph.initializer:
+        if t.name in inits:
+            inits[t.name].CopyFrom(t)
+    for n in m.graph.node:
+        if n.op_type == "QLinearAveragePool":
+            for src, dst in [(1, 3), (2, 4)]:
+                inits[n.input[dst]].CopyFrom(numpy_helper.from_array(numpy_helper.to_array(inits[n.input[src]]), n.input[dst]))
+    return m
 
 
 if __name__ == "__main__":

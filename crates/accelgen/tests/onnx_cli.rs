@@ -173,12 +173,13 @@ fn an_imported_per_channel_model_carries_one_scale_per_output_channel() {
     assert!(err.contains(&format!("field \"layers[0].requant.scale\": has {} scales but the weight has {k} output channels", k - 1)), "{err}");
 }
 
-/// Global average pooling (QLinearGlobalAveragePool, and GlobalAveragePool in a QDQ group) as
-/// ONNX Runtime computes it, on 64 random images: the golden model for both forms and accel_top
-/// (a convolution with a one-hot kernel) equal ONNX Runtime's outputs.
+/// Global average pooling (QLinearGlobalAveragePool, and GlobalAveragePool in a QDQ group; and
+/// AveragePool / QLinearAveragePool whose window is the whole map, which ONNX Runtime computes
+/// the same way) as ONNX Runtime computes it, on 64 random images: the golden model for each form
+/// and accel_top (a convolution with a one-hot kernel) equal ONNX Runtime's outputs.
 #[test]
 fn global_average_pooling_equals_onnx_runtime_on_the_golden_model_and_accel_top() {
-    for name in ["small_gap_qop", "small_gap_qdq"] {
+    for name in ["small_gap_qop", "small_gap_qdq", "small_avg_qop", "small_avg_qdq"] {
         let f = |ext: &str| format!("testbenches/onnx/{name}.{ext}");
         let (code, out, err) = accelgen(&["golden", &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy")]);
         assert_eq!(code, 0, "{name}: {out}{err}");
@@ -189,4 +190,9 @@ fn global_average_pooling_equals_onnx_runtime_on_the_golden_model_and_accel_top(
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("64 of 64 images equal") && out.contains("all 640 elements equal"), "{out}");
     assert!(out.contains("gap_quant"), "{out}");
+    let f = |ext: &str| format!("testbenches/onnx/small_avg_qdq.{ext}");
+    let (code, out, err) = accelgen(&["run", &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy"), "--engine", "verilator"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("64 of 64 images equal") && out.contains("all 640 elements equal"), "{out}");
+    assert!(out.lines().any(|l| l.split_whitespace().nth(1) == Some("avg")), "the layer named by its node: {out}");
 }

@@ -14,8 +14,8 @@ use crate::proto::{dtype, AttributeProto, NodeProto};
 use crate::qnet::{chw, Edge, EdgeQuant, Layer, LayerKind, QNet};
 
 /// The operators read, for messages.
-pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, GlobalAveragePool, Relu, Flatten, \
-QLinearConv, QLinearMatMul, QGemm and QLinearGlobalAveragePool (com.microsoft); in a model without quantization (integers as float32, int8 or uint8): \
+pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, GlobalAveragePool, AveragePool (the whole map), Relu, Flatten, \
+QLinearConv, QLinearMatMul, QGemm, QLinearGlobalAveragePool and QLinearAveragePool (the whole map) (com.microsoft); in a model without quantization (integers as float32, int8 or uint8): \
 Conv, ConvInteger, MaxPool, GlobalMaxPool";
 
 /// A quantized activation: its scale, int8-domain zero point and type.
@@ -140,7 +140,7 @@ pub fn import(m: &Model) -> Result<QNet, String> {
 
 impl Importer<'_> {
     fn node(&mut self, n: &NodeProto) -> Result<(), String> {
-        let domain_ok = n.domain.is_empty() || n.domain == "ai.onnx" || (n.domain == "com.microsoft" && ["QGemm", "QLinearGlobalAveragePool"].contains(&n.op_type.as_str()));
+        let domain_ok = n.domain.is_empty() || n.domain == "ai.onnx" || (n.domain == "com.microsoft" && ["QGemm", "QLinearGlobalAveragePool", "QLinearAveragePool"].contains(&n.op_type.as_str()));
         if !domain_ok {
             return Err(format!("domain '{}' is not supported (supported: {SUPPORTED})", n.domain));
         }
@@ -153,15 +153,19 @@ impl Importer<'_> {
             "Conv" => self.float_conv(n),
             "Gemm" | "MatMul" => self.float_gemm(n),
             "MaxPool" | "Flatten" => self.pool_or_flatten(n),
-            "GlobalAveragePool" => {
-                only_attrs(n, &[])?;
+            "GlobalAveragePool" | "AveragePool" => {
+                if n.op_type == "AveragePool" {
+                    whole_map_window(n, &AVGPOOL_ATTRS, [self.shape[1], self.shape[2]])?;
+                } else {
+                    only_attrs(n, &[])?;
+                }
                 let q = self.float_input(n)?;
                 self.pend(n, q, PendingKind::GlobalAvgPool, [self.shape[0], 1, 1])
             }
             "Relu" => self.relu(n),
             "QLinearConv" => self.qlinear_conv(n),
             "QLinearMatMul" | "QGemm" => self.qlinear_gemm(n),
-            "QLinearGlobalAveragePool" => self.qlinear_global_avgpool(n),
+            "QLinearGlobalAveragePool" | "QLinearAveragePool" => self.qlinear_global_avgpool(n),
             other => Err(format!("operator {other} is not supported (supported: {SUPPORTED})")),
         }
     }
@@ -351,8 +355,16 @@ impl Importer<'_> {
     /// integers and requantizes the sum with `f32(x_scale / f32(y_scale · f32(H·W)))` as a
     /// convolution's output (its x86 kernel, MlasQLinearGlobalAveragePool). On the hardware it is
     /// a convolution whose `[C, C, H, W]` kernel is 1 where the output channel is the input's.
+    /// QLinearAveragePool whose window is the whole map without padding is the same (ONNX
+    /// Runtime's kernel calls its global pooling for it).
     fn qlinear_global_avgpool(&mut self, n: &NodeProto) -> Result<(), String> {
-        only_attrs(n, &["channels_last"])?;
+        if n.op_type == "QLinearAveragePool" {
+            let mut known = AVGPOOL_ATTRS.to_vec();
+            known.push("channels_last");
+            whole_map_window(n, &known, [self.shape[1], self.shape[2]])?;
+        } else {
+            only_attrs(n, &["channels_last"])?;
+        }
         if int(n, "channels_last", 0) != 0 {
             return Err("attribute 'channels_last' = 1 (supported: 0, NCHW)".into());
         }
@@ -804,6 +816,39 @@ fn maxpool_attrs(n: &NodeProto, hw: [usize; 2]) -> Result<([usize; 2], QConvGeom
     }
     let k = [k[0] as usize, k[1] as usize];
     Ok((k, geometry(n, k, hw)?))
+}
+
+/// AveragePool's attributes (QLinearAveragePool adds `channels_last`).
+const AVGPOOL_ATTRS: [&str; 7] = ["kernel_shape", "strides", "pads", "auto_pad", "dilations", "ceil_mode", "count_include_pad"];
+
+/// An average pooling's window must be the whole `hw` map without padding (strides and
+/// `count_include_pad` then change nothing): ONNX Runtime averages that window exactly, with its
+/// global pooling kernel. Any other window it averages in float32 (the dequantized values summed
+/// in window order, divided by the count, then `nearbyintf(y / y_scale + y_zero_point)`), whose
+/// rounding no integer datapath reproduces: refused, never approximated (docs/onnx.md).
+fn whole_map_window(n: &NodeProto, known: &[&str], hw: [usize; 2]) -> Result<(), String> {
+    only_attrs(n, known)?;
+    if int(n, "ceil_mode", 0) != 0 {
+        return Err(format!("attribute 'ceil_mode' = {} (supported: 0)", int(n, "ceil_mode", 0)));
+    }
+    let cip = int(n, "count_include_pad", 0);
+    if cip != 0 && cip != 1 {
+        return Err(format!("attribute 'count_include_pad' = {cip} (supported: 0 or 1)"));
+    }
+    let k = ints(n, "kernel_shape").ok_or("attribute 'kernel_shape' is missing")?;
+    if k.len() != 2 || k.iter().any(|&x| !(1..=1024).contains(&x)) {
+        return Err(format!("attribute 'kernel_shape' = {k:?} (supported: two values from 1 to 1024)"));
+    }
+    let k = [k[0] as usize, k[1] as usize];
+    let geom = geometry(n, k, hw)?;
+    if k != hw || geom.pads != [0; 4] {
+        return Err(format!(
+            "a {}x{} window with pads {:?} on the {}x{} map: ONNX Runtime averages such windows in float32 (dequantized values summed in window order, divided by the count, requantized), \
+which differs from the exact average at ties (on 12.7% of 2x2 windows requantized to the input's scale, testbenches/ort_avgpool.py) and which no integer datapath reproduces (supported: the whole map as the window, without padding, which ONNX Runtime averages exactly)",
+            k[0], k[1], geom.pads, hw[0], hw[1]
+        ));
+    }
+    Ok(())
 }
 
 fn flatten_attrs(n: &NodeProto) -> Result<(), String> {

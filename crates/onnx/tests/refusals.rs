@@ -82,6 +82,28 @@ fn attributes_the_hardware_does_not_do_are_refused_naming_the_attribute() {
     assert!(e.starts_with("m.onnx: node 'pool1' (MaxPool): attribute 'count_include_pad' is not supported (supported: kernel_shape, "), "{e}");
 }
 
+/// An average pooling over part of the map: ONNX Runtime averages it in float32, so it is
+/// refused with the reason, in both forms; the whole map is taken (tests/ort_models.rs).
+#[test]
+fn an_average_pooling_that_onnx_runtime_computes_in_float_is_refused() {
+    for (file, name, op) in [("small_avg_qdq.onnx", "avg", "AveragePool"), ("small_avg_qop.onnx", "avg_quant", "QLinearAveragePool")] {
+        let mut m = fixture(file);
+        let n = node(&mut m, name);
+        n.attribute.retain(|a| a.name != "kernel_shape");
+        n.attribute.push(ints("kernel_shape", &[1, 2]));
+        let e = refusal(&m);
+        assert!(e.starts_with(&format!("m.onnx: node '{name}' ({op}): a 1x2 window with pads [0, 0, 0, 0] on the 2x2 map: ONNX Runtime averages such windows in float32")), "{e}");
+        assert!(e.contains("(supported: the whole map as the window, without padding"), "{e}");
+        let mut m = fixture(file);
+        node(&mut m, name).attribute.push(ints("pads", &[1, 1, 1, 1]));
+        let e = refusal(&m);
+        assert!(e.contains("a 2x2 window with pads [1, 1, 1, 1] on the 2x2 map"), "{e}");
+        let mut m = fixture(file);
+        node(&mut m, name).attribute.push(int("ceil_mode", 1));
+        assert_eq!(refusal(&m), format!("m.onnx: node '{name}' ({op}): attribute 'ceil_mode' = 1 (supported: 0)"));
+    }
+}
+
 #[test]
 fn a_weight_zero_point_that_cannot_fold_is_refused() {
     let mut m = fixture("small_qop.onnx");
