@@ -33,7 +33,8 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "onnx")
 def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False, avg=False):
     """Conv(cin->c1, 3x3, pad 1) Relu MaxPool(2) Conv(c1->c2, 3x3, stride 2, pad 1) Relu Flatten Gemm.
     With `same`, asymmetric padding as Keras/TensorFlow exports have it: conv1's pads are
-    [top 1, left 0, bottom 1, right 2] and conv2 is auto_pad SAME_UPPER (pads [0, 0, 1, 1]).
+    [top 1, left 0, bottom 1, right 2], pool1 is a 3x3/2 MaxPool with auto_pad SAME_UPPER (pads
+    [0, 0, 1, 1] on the 8x8 map) and conv2 is auto_pad SAME_UPPER (pads [0, 0, 1, 1]).
     With `gap`, a GlobalAveragePool before Flatten; with `avg`, an AveragePool whose window is
     the whole 2x2 map (how Keras and MLPerf Tiny's models export their final average pooling)."""
     gap = gap or avg
@@ -52,7 +53,8 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False, a
         helper.make_node("Conv", ["input", "conv1.w", "conv1.b"], ["c1"], name="conv1",
                          pads=[1, 0, 1, 2] if same else [1, 1, 1, 1], kernel_shape=[3, 3]),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
-        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", strides=[2, 2],
+                         **(dict(kernel_shape=[3, 3], auto_pad="SAME_UPPER") if same else dict(kernel_shape=[2, 2]))),
         helper.make_node("Conv", ["p1", "conv2.w", "conv2.b"], ["c2"], name="conv2",
                          strides=[2, 2], kernel_shape=[3, 3],
                          **(dict(auto_pad="SAME_UPPER") if same else dict(pads=[1, 1, 1, 1]))),

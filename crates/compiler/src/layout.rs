@@ -160,11 +160,11 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 let xcols = columns_per_band(&u, wo, p.kernel[1], p.stride[1]);
                 // Rows in and bank rows of a band of `rows` output rows (worst case: padding both sides).
                 let rows_in = |rows: usize| ((rows - 1) * p.stride[0] + p.kernel[0]).min(h);
-                let hb_of = |rows: usize| (rows_in(rows) + 2 * p.padding[0]).div_ceil(u.rows_per_read);
+                let hb_of = |rows: usize| (rows_in(rows) + p.padding[0] + p.end()[0]).div_ceil(u.rows_per_read);
                 let fits = |rows: usize| hb_of(rows) * w <= u.feature_memory_depth && rows * wo <= u.feature_memory_depth;
                 let band = (1..=ho).rev().find(|&r| fits(r)).ok_or_else(|| {
                     if hb_of(1) * w > u.feature_memory_depth {
-                        fit_err(&at, "one output row of one channel (ceil((kernel rows + 2·ph)/k)·W entries per bank)", hb_of(1) * w, "pooling.feature_memory_depth", u.feature_memory_depth)
+                        fit_err(&at, "one output row of one channel (ceil((kernel rows + padding above and below)/k)·W entries per bank)", hb_of(1) * w, "pooling.feature_memory_depth", u.feature_memory_depth)
                     } else {
                         fit_err(&at, "one output row of one channel (Wo; the pooling output buffer has feature_memory_depth entries)", wo, "pooling.feature_memory_depth", u.feature_memory_depth)
                     }

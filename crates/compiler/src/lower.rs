@@ -23,7 +23,7 @@
 //! its padding rows above the first loaded row, and rows past the loaded ones are padding.
 //!
 //! **Pooling layers** run in channel groups and, when one channel's plane does not fit, in bands
-//! of output rows (the feature memory holds `C·ceil((rows in + 2·ph)/k)·W` entries per bank, the
+//! of output rows (the feature memory holds `C·ceil((rows in + padding above and below)/k)·W` entries per bank, the
 //! pooling output buffer `C·rows·Wo`); bands carry their padding like conv bands. A pooling
 //! layer right after a conv layer with one output group is **fused**: its runs are issued inside
 //! the conv layer's band loop, as soon as their input rows are in memory, or, when its windows do

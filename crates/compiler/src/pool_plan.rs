@@ -24,7 +24,7 @@ pub struct PoolPlan {
     pub stride: [usize; 2],
     /// Padding.
     pub padding: [usize; 2],
-    /// Bank rows per channel, ceil((H + 2·ph) / k).
+    /// Bank rows per channel, ceil((H + padding above + below) / k).
     pub hb: usize,
     /// Padded columns read per row band (a multiple of n).
     pub xcols: usize,
@@ -37,7 +37,7 @@ impl PoolPlan {
         let need = plan.c * plan.hb * plan.w;
         if need > u.feature_memory_depth {
             return Err(format!(
-                "this layer needs C·ceil((H + 2·ph)/k)·W = {need} feature-memory entries per bank, \
+                "this layer needs C·ceil((H + ph + pb)/k)·W = {need} feature-memory entries per bank, \
                  but pooling.feature_memory_depth = {}",
                 u.feature_memory_depth
             ));
@@ -74,7 +74,7 @@ impl PoolPlan {
             ));
         }
         let k = u.rows_per_read;
-        let hb = (h + 2 * p.padding[0]).div_ceil(k);
+        let hb = (h + p.padding[0] + p.end()[0]).div_ceil(k);
         let xcols = columns_per_band(u, wo, p.kernel[1], p.stride[1]);
         Ok(PoolPlan {
             c, h, w, ho, wo, kernel: p.kernel, stride: p.stride, padding: p.padding, hb, xcols,

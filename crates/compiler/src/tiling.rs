@@ -48,7 +48,7 @@ pub struct PoolTiling {
     pub channels: usize,
     /// Output rows per band (Ho when a whole channel fits).
     pub band: usize,
-    /// Feature-memory rows per channel and bank of a full band, ceil((rows in + 2·ph)/k).
+    /// Feature-memory rows per channel and bank of a full band, ceil((rows in + padding above and below)/k).
     pub hb: usize,
     /// Columns read per row band.
     pub xcols: usize,
@@ -128,7 +128,7 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize) -> 
 /// conv band holds whole windows when its rows are a multiple of the stride), else 1.
 pub fn on_chip_multiple(net: &Network, i: usize) -> usize {
     match net.layers.get(i + 1) {
-        Some(Layer::Pool(p)) if p.params.kernel[0] == p.params.stride[0] && p.params.padding[0] == 0 => p.params.stride[0],
+        Some(Layer::Pool(p)) if p.params.kernel[0] == p.params.stride[0] && p.params.padding[0] == 0 && p.params.end()[0] == 0 => p.params.stride[0],
         _ => 1,
     }
 }

@@ -79,7 +79,7 @@ impl Layer {
             }
             Layer::Pool(p) => {
                 let dims = p.params.check(input).map_err(|e| field_err(path, e))?;
-                (dims, [p.params.padding[0], p.params.padding[1], p.params.padding[0], p.params.padding[1]], true, 0)
+                (dims, p.params.pads(), true, 0)
             }
         };
         check_layer_size(input, &dims, padding, taps, path)?;
@@ -404,11 +404,8 @@ fn parse_layer(o: &Obj, base: &Path, extra: &[&str]) -> Result<Layer, String> {
             allowed.extend_from_slice(extra);
             o.only(&allowed)?;
             let kernel = o.pair("kernel", 1, g, None)?;
-            let params = PoolParams {
-                kernel,
-                stride: o.pair("stride", 1, g, Some(kernel))?,
-                padding: o.pair("padding", 0, g, Some([0, 0]))?,
-            };
+            let (padding, padding_end) = o.pads("padding", 0, g)?;
+            let params = PoolParams { kernel, stride: o.pair("stride", 1, g, Some(kernel))?, padding, padding_end };
             let mode = if op == "maxpool2d" { PoolMode::Max } else { PoolMode::Avg };
             Ok(Layer::Pool(PoolLayer { mode, params }))
         }

@@ -1,6 +1,6 @@
 //! 2-D max and average pooling over int8 `[C, H, W]` feature maps.
 
-use crate::{out_len, Tensor, TensorI8};
+use crate::{out_len2, Tensor, TensorI8};
 
 /// Pooling mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,11 +18,31 @@ pub struct PoolParams {
     pub kernel: [usize; 2],
     /// `[sh, sw]`, each at least 1 (the file formats default it to the kernel).
     pub stride: [usize; 2],
-    /// `[ph, pw]`, each at most half the kernel (so every window holds a real element).
+    /// `[ph, pw]` above and left (and below and right unless `padding_end`), each at most half
+    /// the kernel (so every window holds a real element).
     pub padding: [usize; 2],
+    /// `[bottom, right]` when they differ from `padding` (ONNX's asymmetric `pads`, `auto_pad`
+    /// SAME with an odd total), each at most half the kernel too.
+    pub padding_end: Option<[usize; 2]>,
 }
 
 impl PoolParams {
+    /// Window, stride and the same padding on both sides.
+    pub fn new(kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> PoolParams {
+        PoolParams { kernel, stride, padding, padding_end: None }
+    }
+
+    /// Padding below and right.
+    pub fn end(&self) -> [usize; 2] {
+        self.padding_end.unwrap_or(self.padding)
+    }
+
+    /// `[top, left, bottom, right]`.
+    pub fn pads(&self) -> [usize; 4] {
+        let e = self.end();
+        [self.padding[0], self.padding[1], e[0], e[1]]
+    }
+
     /// Checks the parameters against an input shape and returns the output shape `[C, Ho, Wo]`.
     pub fn check(&self, input: &[usize]) -> Result<[usize; 3], String> {
         if input.len() != 3 {
@@ -41,13 +61,14 @@ impl PoolParams {
                 return Err(format!("stride {axis} must be at least 1, got 0"));
             }
         }
-        for (i, axis) in ["ph", "pw"].iter().enumerate() {
-            if self.padding[i] > self.kernel[i] / 2 {
+        let pads = self.pads();
+        for (i, axis) in ["top", "left", "bottom", "right"].iter().enumerate() {
+            if pads[i] > self.kernel[i % 2] / 2 {
                 return Err(format!(
                     "padding {axis} = {} must be at most half the kernel ({}), so that every \
                      window holds an input element",
-                    self.padding[i],
-                    self.kernel[i] / 2
+                    pads[i],
+                    self.kernel[i % 2] / 2
                 ));
             }
         }
@@ -57,17 +78,13 @@ impl PoolParams {
 
 /// Output shape `[C, Ho, Wo]` of a pooling layer, or why there is none.
 pub fn pool_output_dims(input: &[usize], p: &PoolParams) -> Result<[usize; 3], String> {
-    let ho = out_len(input[1], p.kernel[0], p.stride[0], p.padding[0]).ok_or_else(|| {
-        format!(
-            "kernel height {} is larger than the padded input height {} + 2·{}",
-            p.kernel[0], input[1], p.padding[0]
-        )
+    let [t, l, b, r] = p.pads();
+    let padded = |len: usize, a: usize, b: usize| if a == b { format!("{len} + 2·{a}") } else { format!("{len} + {a} + {b}") };
+    let ho = out_len2(input[1], p.kernel[0], p.stride[0], t, b).ok_or_else(|| {
+        format!("kernel height {} is larger than the padded input height {}", p.kernel[0], padded(input[1], t, b))
     })?;
-    let wo = out_len(input[2], p.kernel[1], p.stride[1], p.padding[1]).ok_or_else(|| {
-        format!(
-            "kernel width {} is larger than the padded input width {} + 2·{}",
-            p.kernel[1], input[2], p.padding[1]
-        )
+    let wo = out_len2(input[2], p.kernel[1], p.stride[1], l, r).ok_or_else(|| {
+        format!("kernel width {} is larger than the padded input width {}", p.kernel[1], padded(input[2], l, r))
     })?;
     Ok([input[0], ho, wo])
 }
@@ -127,7 +144,7 @@ mod tests {
 
     #[test]
     fn avgpool_rounds_half_up_with_floor_toward_negative_infinity() {
-        let p = PoolParams { kernel: [1, 2], stride: [1, 2], padding: [0, 0] };
+        let p = PoolParams::new([1, 2], [1, 2], [0, 0]);
         // Windows: (1,2) -> 1.5 -> 2; (-1,-2) -> -1.5 -> -1; (-1,-1) -> -1; (3,-4) -> -0.5 -> 0.
         let input = t8(&[1, 1, 8], &[1, 2, -1, -2, -1, -1, 3, -4]);
         assert_eq!(avgpool2d(&input, &p).unwrap().data, vec![2, -1, -1, 0]);
@@ -137,7 +154,7 @@ mod tests {
     fn pool_worked_example_from_the_arithmetic_doc() {
         // 3×3 window, stride 2, padding 1 over a 1×3×3 map of negatives.
         let input = t8(&[1, 3, 3], &[-1, -2, -3, -4, -5, -6, -7, -8, -9]);
-        let p = PoolParams { kernel: [3, 3], stride: [2, 2], padding: [1, 1] };
+        let p = PoolParams::new([3, 3], [2, 2], [1, 1]);
         // Max ignores the padding, so the top-left window gives -1, not 0.
         assert_eq!(maxpool2d(&input, &p).unwrap().data, vec![-1, -2, -4, -5]);
         // Avg: top-left window sum -12 over 9: floor((-24 + 9) / 18) = floor(-0.83) = -1.
@@ -148,11 +165,38 @@ mod tests {
 
     #[test]
     fn pool_rejects_padding_over_half_the_kernel() {
-        let p = PoolParams { kernel: [2, 2], stride: [2, 2], padding: [0, 2] };
+        let p = PoolParams::new([2, 2], [2, 2], [0, 2]);
         assert_eq!(
             p.check(&[1, 4, 4]).unwrap_err(),
-            "padding pw = 2 must be at most half the kernel (1), so that every window holds an \
+            "padding left = 2 must be at most half the kernel (1), so that every window holds an \
              input element"
         );
+        let p = PoolParams { padding_end: Some([2, 0]), ..PoolParams::new([3, 3], [1, 1], [0, 0]) };
+        assert!(p.check(&[1, 4, 4]).unwrap_err().starts_with("padding bottom = 2 must be at most half the kernel (1)"));
+    }
+
+    /// Asymmetric padding (ONNX's `pads` [top, left, bottom, right]) is pooling without padding
+    /// over the input with those rows and columns written out: −128 for max (never above a real
+    /// element), 0 for the average (padding counts as zeros).
+    #[test]
+    fn asymmetric_padding_equals_the_explicitly_padded_input() {
+        let (h, w) = (5, 6);
+        let input = t8(&[2, h, w], &(0..2 * h * w).map(|i| (i as i8).wrapping_mul(41)).collect::<Vec<_>>());
+        for (kernel, stride, pads) in [([3, 3], [2, 2], [0, 0, 1, 1]), ([2, 3], [1, 2], [1, 1, 0, 0]), ([3, 2], [2, 1], [1, 0, 0, 1])] {
+            let p = PoolParams { padding_end: Some([pads[2], pads[3]]), ..PoolParams::new(kernel, stride, [pads[0], pads[1]]) };
+            let (hp, wp) = (h + pads[0] + pads[2], w + pads[1] + pads[3]);
+            for (mode, fill) in [(PoolMode::Max, -128i8), (PoolMode::Avg, 0)] {
+                let mut padded = vec![fill; 2 * hp * wp];
+                for c in 0..2 {
+                    for y in 0..h {
+                        for x in 0..w {
+                            padded[(c * hp + y + pads[0]) * wp + x + pads[1]] = input.data[(c * h + y) * w + x];
+                        }
+                    }
+                }
+                let want = pool2d(&t8(&[2, hp, wp], &padded), &PoolParams::new(kernel, stride, [0, 0]), mode).unwrap();
+                assert_eq!(pool2d(&input, &p, mode).unwrap(), want, "{mode:?} pads {pads:?}");
+            }
+        }
     }
 }

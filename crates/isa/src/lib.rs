@@ -332,7 +332,7 @@ pub const TABLE: &[OpInfo] = &[
         code: 15,
         module: Module::Pool,
         fields: &[f("hb", 10), f("xcols", 12)],
-        doc: "pooling derived geometry: feature-memory rows per channel and bank, ceil((h + 2·ph) / k); padded columns read per row band, a multiple of n",
+        doc: "pooling derived geometry: feature-memory rows per channel and bank, ceil((h + padding above and below) / k); padded columns read per row band, a multiple of n",
     },
     OpInfo {
         name: "MEM_COPY",

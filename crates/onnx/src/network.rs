@@ -8,8 +8,7 @@
 //!   `[C, H, W]` map (the flattened order is the map's C, H, W order), so Flatten moves nothing;
 //! - max pooling keeps its window (padding never wins, as in ONNX Runtime).
 //!
-//! Not yet on the hardware (refused naming the node): asymmetric padding of max pooling, scales
-//! outside the requantizer's range.
+//! Not on the hardware (refused naming the node): scales outside the requantizer's range.
 
 use std::path::{Path, PathBuf};
 
@@ -37,13 +36,6 @@ impl HwNet {
     }
 }
 
-fn symmetric(pads: [usize; 4], node: &str) -> Result<[usize; 2], String> {
-    if pads[0] != pads[2] || pads[1] != pads[3] {
-        return Err(format!("node '{node}': max pooling padding [top, left, bottom, right] = {pads:?} is asymmetric, which accel_top does not run yet (the golden model does; convolutions take it)"));
-    }
-    Ok([pads[0], pads[1]])
-}
-
 /// The hardware network of `q`.
 pub fn to_network(q: &QNet) -> Result<HwNet, String> {
     let mut layers = vec![];
@@ -56,8 +48,9 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
         let layer = match &l.kind {
             LayerKind::Flatten => continue,
             LayerKind::MaxPool { kernel, geom } => {
-                let padding = symmetric(geom.pads, &l.node).map_err(|e| format!("{}: {e}", q.file))?;
-                NetLayer::Pool(PoolLayer { mode: PoolMode::Max, params: PoolParams { kernel: *kernel, stride: geom.stride, padding } })
+                // ONNX's pads are [top, left, bottom, right]; asymmetric ones run as they are.
+                let (padding, end) = ([geom.pads[0], geom.pads[1]], [geom.pads[2], geom.pads[3]]);
+                NetLayer::Pool(PoolLayer { mode: PoolMode::Max, params: PoolParams { kernel: *kernel, stride: geom.stride, padding, padding_end: (end != padding).then_some(end) } })
             }
             LayerKind::Conv { weight, bias, x_zp, geom, requant } => {
                 // ONNX's pads are [top, left, bottom, right]; asymmetric ones run as they are.
@@ -173,7 +166,7 @@ pub fn write_network(hw: &HwNet, input: Option<&TensorI8>, file: &Path, force: b
                 "op": layer.op(),
                 "kernel": p.params.kernel,
                 "stride": p.params.stride,
-                "padding": p.params.padding,
+                "padding": if p.params.padding_end.is_some() { json!(p.params.pads()) } else { json!(p.params.padding) },
             }),
         });
     }

@@ -55,16 +55,17 @@ fn qdq_per_channel_equals_onnx_runtime() {
 }
 
 /// Asymmetric padding: explicit `pads` [1, 0, 1, 2] and `auto_pad` SAME_UPPER with stride 2
-/// ([0, 0, 1, 1]), with per-channel scales; the hardware network keeps both as they are.
+/// ([0, 0, 1, 1]) on the convolutions and on a 3×3/2 max pooling, with per-channel scales; the
+/// hardware network keeps them as they are.
 #[test]
 fn asymmetric_padding_equals_onnx_runtime() {
     check("small_same_pc");
     let hw = accelgen_onnx::network::to_network(&accelgen_onnx::load(&dir().join("small_same_pc.onnx")).unwrap()).unwrap();
-    let pads: Vec<[usize; 4]> = hw.net.layers.iter().filter_map(|l| match l {
-        accelgen_formats::Layer::Conv(c) => Some(c.params.pads()),
-        _ => None,
+    let pads: Vec<[usize; 4]> = hw.net.layers.iter().map(|l| match l {
+        accelgen_formats::Layer::Conv(c) => c.params.pads(),
+        accelgen_formats::Layer::Pool(p) => p.params.pads(),
     }).collect();
-    assert_eq!(pads[..2], [[1, 0, 1, 2], [0, 0, 1, 1]]);
+    assert_eq!(pads[..3], [[1, 0, 1, 2], [0, 0, 1, 1], [0, 0, 1, 1]]);
 }
 
 #[test]

@@ -20,7 +20,7 @@ fn main() {
     );
     println!("{:<10} {:>12} {:>14} {:>12} {:>10} {:>10}", "window", "this unit", "naive", "ratio", "cycles", "win/cycle");
     for (k, s) in [(2, 2), (3, 2), (3, 1)] {
-        let layer = PoolLayer { mode: PoolMode::Max, params: PoolParams { kernel: [k, k], stride: [s, s], padding: [0, 0] } };
+        let layer = PoolLayer { mode: PoolMode::Max, params: PoolParams::new([k, k], [s, s], [0, 0]) };
         let run = run_pool(&u, &cfg.pool_clock.dividers, &input, &layer, &Default::default()).unwrap();
         let ours = run.stats["reads_per_input"].as_f64().unwrap();
         let naive = (k * k) as f64 / (s * s) as f64;

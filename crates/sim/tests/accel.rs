@@ -134,6 +134,31 @@ fn pooling_in_row_bands_runs_bit_exact() {
     }
 }
 
+/// Asymmetric pooling padding ([top, left, bottom, right], as ONNX's `auto_pad` SAME makes it
+/// for a 3×3/2 window on an even map), max and average, after convs with asymmetric padding: on
+/// both presets and with pooling in row bands, equal to the golden model.
+#[test]
+fn asymmetric_pooling_padding_runs_bit_exact() {
+    let layers = vec![
+        conv(3, 8, 3, 1, 1, false),
+        json!({"op": "maxpool2d", "kernel": [3, 3], "stride": [2, 2], "padding": [0, 0, 1, 1]}),
+        json!({"op": "avgpool2d", "kernel": [2, 2], "stride": [2, 2], "padding": [1, 1, 0, 0]}),
+        json!({"op": "conv2d", "weight": {"shape": [4, 8, 3, 3]}, "bias": {"shape": [4]}, "stride": [1, 1], "padding": [0, 1, 2, 1],
+               "requant": {"multiplier": 900, "shift": 14, "zero_point": 0, "relu": false}}),
+        json!({"op": "maxpool2d", "kernel": [2, 3], "stride": [1, 1], "padding": [1, 0, 0, 1]}),
+    ];
+    let net = net_of([3, 12, 10], layers, 17);
+    assert_eq!(net.shapes[2], [8, 6, 5], "SAME_UPPER: ceil(12/2) x ceil(10/2)");
+    assert_eq!(net.shapes[5], [4, 3, 2]);
+    for (cfg, what) in [(Preset::Tiny.config(), "tiny"), (Preset::Default.config(), "default"), (tiny_small_pool(), "tiny, pooling in row bands")] {
+        let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), what);
+        if what.contains("bands") {
+            let accelgen_compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
+            assert!(t.band < net.shapes[2][1], "{t:?}");
+        }
+    }
+}
+
 #[test]
 fn double_buffered_bands_overlap_transfers_with_compute() {
     // 2×24×24 on tiny: the bands fit half the first cache, so band b+1 loads and band b−1 stores

@@ -48,7 +48,7 @@ fn random_cases(rng: &mut Rng) -> Vec<Case> {
         let s = rng.range(1, k as i64) as usize;
         let layer = PoolLayer {
             mode: if i % 2 == 0 { PoolMode::Max } else { PoolMode::Avg },
-            params: PoolParams { kernel: [k, k], stride: [s, s], padding: [i % 2, i % 2] },
+            params: PoolParams::new([k, k], [s, s], [i % 2, i % 2]),
         };
         let (h, w) = (rng.range(k as i64, 7) as usize, rng.range(k as i64, 9) as usize);
         cases.push(Case { input: tensor(rng, &[2, h, w]), layer: Layer::Pool(layer), expected: None });

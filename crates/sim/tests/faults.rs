@@ -114,7 +114,7 @@ fn unit(fault: PoolFault) -> PoolUnitParams {
 fn pool_counter_under(fault: PoolFault, counter: &str) -> u64 {
     let mut rng = Rng::from_env("faults-pool", 43);
     let input = tensor(&mut rng, &[2, 7, 9]);
-    let layer = PoolLayer { mode: PoolMode::Max, params: PoolParams { kernel: [3, 3], stride: [2, 2], padding: [0, 0] } };
+    let layer = PoolLayer { mode: PoolMode::Max, params: PoolParams::new([3, 3], [2, 2], [0, 0]) };
     let o = RunOptions { divider: Some(2), ..opts(Engine::Rust) };
     let dividers = [1, 2, 4];
     let good = run_pool(&unit(PoolFault::None), &dividers, &input, &layer, &o).unwrap();

@@ -27,7 +27,7 @@ fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
     };
     let pool = PoolLayer {
         mode: PoolMode::Max,
-        params: PoolParams { kernel: [2, 2], stride: [2, 2], padding: [0, 0] },
+        params: PoolParams::new([2, 2], [2, 2], [0, 0]),
     };
     let net = Network {
         input: TensorField { shape: vec![1, 8, 8], data: Some(input_data.clone()) },

@@ -69,7 +69,7 @@ fn pool_unit_matches_golden_on_the_window_stride_mode_width_padding_sweep() {
                         let input = random_input(&mut rng, c, h, w);
                         let layer = PoolLayer {
                             mode,
-                            params: PoolParams { kernel: [kh, kw], stride: [sh, sw], padding: pad },
+                            params: PoolParams::new([kh, kw], [sh, sw], pad),
                         };
                         let what = format!(
                             "unit k{} n{} m{}: {mode:?} {kh}x{kw}/{sh}x{sw} pad {pad:?} on {c}x{h}x{w}",
@@ -94,7 +94,7 @@ fn pool_results_are_identical_at_every_divider() {
         let input = random_input(&mut rng, 2, 7, 9);
         let layer = PoolLayer {
             mode,
-            params: PoolParams { kernel: [k, k], stride: [s, s], padding: [p, p] },
+            params: PoolParams::new([k, k], [s, s], [p, p]),
         };
         let base = check(&u, &input, &layer, 1, "divider 1");
         for d in [2u32, 3, 4] {
@@ -111,7 +111,7 @@ fn pool_results_are_identical_at_every_divider() {
 fn an_unconfigured_divider_is_refused() {
     let u = unit(3, 2, 2, 3);
     let input = Tensor::from_vec(&[1, 2, 2], vec![1, 2, 3, 4]).unwrap();
-    let layer = PoolLayer { mode: PoolMode::Max, params: PoolParams { kernel: [2, 2], stride: [2, 2], padding: [0, 0] } };
+    let layer = PoolLayer { mode: PoolMode::Max, params: PoolParams::new([2, 2], [2, 2], [0, 0]) };
     let opts = RunOptions { divider: Some(8), ..Default::default() };
     let err = run_pool(&u, &[1, 2, 4], &input, &layer, &opts).unwrap_err();
     assert_eq!(err.to_string(), "--divider 8 is not one of the configured pool_clock.dividers [1, 2, 4]");
@@ -125,7 +125,7 @@ fn overlapping_windows_never_re_read_a_column_within_a_row_band() {
     // values read are exactly bands · 3 · W; the naive window re-reading figure is 9/4 per input.
     let (c, h, w) = (2, 9, 12);
     let input = random_input(&mut rng, c, h, w);
-    let layer = PoolLayer { mode: PoolMode::Max, params: PoolParams { kernel: [3, 3], stride: [2, 2], padding: [0, 0] } };
+    let layer = PoolLayer { mode: PoolMode::Max, params: PoolParams::new([3, 3], [2, 2], [0, 0]) };
     let stats = check(&u, &input, &layer, 1, "3x3/2");
     let ho = 4;
     assert_eq!(stats["feature_reads"], (c * ho * w) as u64, "one read per column per band");
@@ -173,7 +173,7 @@ fn one_column_bands_wait_for_their_row_masks() {
             for mode in [PoolMode::Max, PoolMode::Avg] {
                 let layer = PoolLayer {
                     mode,
-                    params: PoolParams { kernel: [kh, 1], stride: [sh, 1], padding: [ph, 0] },
+                    params: PoolParams::new([kh, 1], [sh, 1], [ph, 0]),
                 };
                 let what = format!("n{} {mode:?} {kh}x1/{sh} pad {ph} on 2x5x{w}", u.cols_per_update);
                 let stats = check(&u, &input, &layer, 1, &what);

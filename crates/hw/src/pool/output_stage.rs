@@ -174,7 +174,7 @@ mod tests {
                     h.uut.wb_sum.next = b.1.into();
                     // The golden pooling of the window's elements as one 1×count window.
                     let t = Tensor::from_vec(&[1, 1, count as usize], elems.iter().map(|&e| e as i8).collect()).unwrap();
-                    let p = PoolParams { kernel: [1, count as usize], stride: [1, 1], padding: [0, 0] };
+                    let p = PoolParams::new([1, count as usize], [1, 1], [0, 0]);
                     let v = if avg { avgpool2d(&t, &p) } else { maxpool2d(&t, &p) }.unwrap().data[0];
                     want.push((i, v));
                 }
