@@ -288,6 +288,26 @@ def main():
     qdq = quantize(model, calib)
     same_out = with_quantization_of(qop, qdq)
     save("small_avg_qdq", qdq, x, np.concatenate([run(same_out, x[i:i + 1]) for i in range(len(x))]))
+    save_integer_matmul(np.random.default_rng(59))
+
+
+def save_integer_matmul(rng):
+    """int_matmul: an integer model as ONNX Runtime's quantize_dynamic leaves its MatMuls, int8
+    [1, 2, 3, 2] -> Flatten -> MatMulInteger (B int8 [12, 5], a_zero_point 3, b_zero_point 0)
+    -> int32 [1, 5], on 16 random inputs; ONNX Runtime's outputs (exact integer sums)."""
+    b = rng.integers(-128, 128, (12, 5)).astype(np.int8)
+    inits = [numpy_helper.from_array(b, "B"), numpy_helper.from_array(np.array(3, np.int8), "a_zp"),
+             numpy_helper.from_array(np.array(0, np.int8), "b_zp")]
+    nodes = [helper.make_node("Flatten", ["x"], ["f"], name="flatten", axis=1),
+             helper.make_node("MatMulInteger", ["f", "B", "a_zp", "b_zp"], ["y"], name="fc")]
+    graph = helper.make_graph(nodes, "int_matmul", [helper.make_tensor_value_info("x", TensorProto.INT8, [1, 2, 3, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 5])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    x = rng.integers(-128, 128, (16, 2, 3, 2)).astype(np.int8)
+    y = np.concatenate([run(model, x[i:i + 1]) for i in range(len(x))])
+    save("int_matmul", model, x, y)
 
 
 def with_quantization_of(qop, qdq):

@@ -173,6 +173,18 @@ fn an_imported_per_channel_model_carries_one_scale_per_output_channel() {
     assert!(err.contains(&format!("field \"layers[0].requant.scale\": has {} scales but the weight has {k} output channels", k - 1)), "{err}");
 }
 
+/// An integer model ending in MatMulInteger (int8 input with its zero point, Flatten, int32
+/// sums out), 16 random inputs: the golden model and accel_top equal ONNX Runtime's outputs.
+#[test]
+fn an_integer_matmul_equals_onnx_runtime_on_the_golden_model_and_accel_top() {
+    let f = |ext: &str| format!("testbenches/onnx/int_matmul.{ext}");
+    for cmd in ["golden", "run"] {
+        let (code, out, err) = accelgen(&[cmd, &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy"), "--engine", "verilator"][..if cmd == "golden" { 6 } else { 8 }]);
+        assert_eq!(code, 0, "{cmd}: {out}{err}");
+        assert!(out.contains("all 80 elements equal"), "{cmd}: {out}");
+    }
+}
+
 /// Global average pooling (QLinearGlobalAveragePool, and GlobalAveragePool in a QDQ group; and
 /// AveragePool / QLinearAveragePool whose window is the whole map, which ONNX Runtime computes
 /// the same way) as ONNX Runtime computes it, on 64 random images: the golden model for each form

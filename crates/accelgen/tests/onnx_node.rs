@@ -8,7 +8,7 @@ mod common;
 use common::accelgen;
 
 /// The cases that run (docs/onnx.md, "ONNX's node tests" lists why the others are refused).
-const PASS: [&str; 12] = [
+const PASS: [&str; 13] = [
     "test_basic_conv_with_padding",
     "test_basic_conv_without_padding",
     "test_conv_with_autopad_same",
@@ -17,6 +17,7 @@ const PASS: [&str; 12] = [
     "test_conv_with_strides_padding",
     "test_convinteger_without_padding",
     "test_globalmaxpool_precomputed",
+    "test_matmulinteger",
     "test_maxpool_2d_precomputed_pads",
     "test_maxpool_2d_precomputed_same_upper",
     "test_maxpool_2d_precomputed_strides",
@@ -55,7 +56,7 @@ fn the_supported_node_tests_equal_onnx_on_the_golden_model_and_the_rest_are_refu
             assert!(!err.contains("panicked"), "{case}: {err}");
         }
     }
-    assert_eq!(passed, 12);
+    assert_eq!(passed, 13);
 }
 
 /// The supported cases on accel_top (default preset, Verilator) but the two 5×5 max poolings,
@@ -71,7 +72,9 @@ fn the_supported_node_tests_run_on_accel_top_equal_to_onnx() {
             assert!(err.contains("window height 5 exceeds pooling.max_window = 3"), "{case}: {err}");
         } else {
             assert_eq!(code, 0, "{case}: {out}{err}");
-            assert!(out.contains("1 of 1 images equal") && out.contains("elements equal"), "{case}: {out}");
+            // One image, or one per row of a matrix input (test_matmulinteger: 4).
+            let images = if case == "test_matmulinteger" { 4 } else { 1 };
+            assert!(out.contains(&format!("{images} of {images} images equal")) && out.contains("elements equal"), "{case}: {out}");
         }
     }
 }

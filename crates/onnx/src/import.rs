@@ -16,7 +16,7 @@ use crate::qnet::{chw, Edge, EdgeQuant, Layer, LayerKind, QNet};
 /// The operators read, for messages.
 pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, GlobalAveragePool, AveragePool (the whole map), Relu, Flatten, \
 QLinearConv, QLinearMatMul, QGemm, QLinearGlobalAveragePool and QLinearAveragePool (the whole map) (com.microsoft); in a model without quantization (integers as float32, int8 or uint8): \
-Conv, ConvInteger, MaxPool, GlobalMaxPool";
+Conv, ConvInteger, MatMulInteger, MaxPool, GlobalMaxPool";
 
 /// A quantized activation: its scale, int8-domain zero point and type.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,6 +74,8 @@ struct Importer<'a> {
     integer: bool,
     /// The chain ends in int32 sums (a convolution without requantization).
     raw: bool,
+    /// The graph input's first dimension is rows, each an inference ([`rows_are_batch`]).
+    rows: bool,
 }
 
 /// Operators that make a graph a quantized one (else it is an integer model).
@@ -102,9 +104,11 @@ pub fn import(m: &Model) -> Result<QNet, String> {
         out_deq: None,
         integer: !m.nodes.iter().any(|n| QUANT_OPS.contains(&n.op_type.as_str())),
         raw: false,
+        rows: false,
     };
     let gin = &m.inputs[0];
-    let in_dims = batch_one(&gin.dims).map_err(|e| format!("{}: graph input '{}': {e}", m.file, gin.name))?;
+    im.rows = rows_are_batch(m);
+    let in_dims = batch_dims(&gin.dims, im.rows).map_err(|e| format!("{}: graph input '{}': {e}", m.file, gin.name))?;
     let elements = in_dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64)).unwrap_or(u64::MAX);
     if in_dims.len() > 3 || elements == 0 || elements > MAX_TENSOR_ELEMENTS {
         return Err(format!(
@@ -149,6 +153,7 @@ impl Importer<'_> {
             "DequantizeLinear" => self.dequantize_linear(n),
             _ if self.raw => Err("it reads int32 sums, which only the graph output may be (supported: a layer without requantization last)".into()),
             "Conv" | "ConvInteger" if self.integer => self.integer_conv(n),
+            "MatMulInteger" if self.integer => self.integer_matmul(n),
             "GlobalMaxPool" if self.integer => self.global_maxpool(n),
             "Conv" => self.float_conv(n),
             "Gemm" | "MatMul" => self.float_gemm(n),
@@ -280,19 +285,7 @@ impl Importer<'_> {
         };
         let mut x_zp = x.zp;
         let bias = if n.op_type == "ConvInteger" {
-            if n.input.len() > 2 && !n.input[2].is_empty() {
-                let (z, unsigned) = zp_values(self.cst(n, 2)?)?;
-                if z.len() != 1 || unsigned != x.unsigned {
-                    return Err("x_zero_point must be one value of the input's type".into());
-                }
-                x_zp = if unsigned { z[0] - 128 } else { z[0] };
-            }
-            if n.input.len() > 3 && !n.input[3].is_empty() {
-                let (z, _) = zp_values(self.cst(n, 3)?)?;
-                if z.iter().any(|&v| v != 0) {
-                    return Err(format!("w_zero_point {z:?} (supported: 0: a weight zero point makes each sum depend on its window's input sum, which the PE array does not compute)"));
-                }
-            }
+            x_zp = self.integer_zero_points(n, x)?;
             None
         } else if n.input.len() > 2 && !n.input[2].is_empty() {
             let b = self.cst(n, 2)?;
@@ -332,6 +325,57 @@ impl Importer<'_> {
         let y = output(n)?;
         self.chain_to(y, QAct { scale: 1.0, zp: 0, unsigned: false });
         Ok(())
+    }
+
+    /// MatMulInteger of an integer model: `A` the chain's vector (the graph input's row, or a
+    /// Flatten of the map) with `a_zero_point`, `B` a `[K, N]` initializer of int8 or uint8 values
+    /// that fit int8, `b_zero_point` 0: a fully connected layer whose int32 sums are the graph's
+    /// int32 output.
+    fn integer_matmul(&mut self, n: &NodeProto) -> Result<(), String> {
+        let x_name = input(n, 0)?;
+        self.on_chain(x_name)?;
+        let x = self.acts[x_name];
+        let name = input(n, 1)?;
+        let b = self.cst(n, 1)?;
+        let values: Vec<i32> = match &b.data {
+            ConstData::I8(v) => v.iter().map(|&v| v as i32).collect(),
+            ConstData::U8(v) => v.iter().map(|&v| v as i32).collect(),
+            other => return Err(format!("B '{name}' is {} (supported: int8 or uint8)", other.type_name())),
+        };
+        let x_zp = self.integer_zero_points(n, x)?;
+        if self.m.outputs[0].elem_type != dtype::INT32 {
+            return Err(format!("graph output is {} (supported: int32, the sums MatMulInteger makes)", dtype::name(self.m.outputs[0].elem_type)));
+        }
+        let qb = QConst { dims: b.dims.clone(), values, scales: vec![1.0], zps: vec![0] };
+        let (weight, _) = fc_weight(&qb, false, self.flat_len()?)?;
+        let k = weight.shape[0];
+        let out = [k, 1, 1];
+        self.layers.push(Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias: vec![0; k], x_zp, geom: unit_geometry(), requant: vec![] }, out });
+        self.shape = out;
+        self.raw = true;
+        self.chain_to(output(n)?, QAct { scale: 1.0, zp: 0, unsigned: false });
+        Ok(())
+    }
+
+    /// The input zero point of a ConvInteger or MatMulInteger (input 2; the input's own when
+    /// absent) in the int8 domain; the weight zero point (input 3) must be 0.
+    fn integer_zero_points(&self, n: &NodeProto, x: QAct) -> Result<i32, String> {
+        let mut x_zp = x.zp;
+        if n.input.len() > 2 && !n.input[2].is_empty() {
+            let (z, unsigned) = zp_values(self.cst(n, 2)?)?;
+            if z.len() != 1 || unsigned != x.unsigned {
+                return Err(format!("{} must be one value of the input's type", if n.op_type == "MatMulInteger" { "a_zero_point" } else { "x_zero_point" }));
+            }
+            x_zp = if unsigned { z[0] - 128 } else { z[0] };
+        }
+        if n.input.len() > 3 && !n.input[3].is_empty() {
+            let (z, _) = zp_values(self.cst(n, 3)?)?;
+            if z.iter().any(|&v| v != 0) {
+                let w = if n.op_type == "MatMulInteger" { "b_zero_point" } else { "w_zero_point" };
+                return Err(format!("{w} {z:?} (supported: 0: a weight zero point makes each sum depend on its window's input sum, which the PE array does not compute)"));
+            }
+        }
+        Ok(x_zp)
     }
 
     /// GlobalMaxPool of an integer model: max pooling with the whole map as its window.
@@ -512,7 +556,7 @@ impl Importer<'_> {
     }
 
     fn in_shape(&self) -> Vec<usize> {
-        batch_one(&self.m.inputs[0].dims).unwrap_or_default()
+        batch_dims(&self.m.inputs[0].dims, self.rows).unwrap_or_default()
     }
 
     fn cst(&self, n: &NodeProto, i: usize) -> Result<&Const, String> {
@@ -592,7 +636,7 @@ impl Importer<'_> {
             return Err(format!("{}: graph output '{}' is not the end of the layer chain ('{}')", m.file, gout.name, self.cur));
         }
         let qa = self.acts.get(&q).copied().ok_or_else(|| format!("{}: graph output '{}' is not a quantized tensor", m.file, gout.name))?;
-        let shape = match batch_one(&gout.dims) {
+        let shape = match batch_dims(&gout.dims, self.rows) {
             Ok(d) if !d.is_empty() => d,
             _ => self.shape.to_vec(),
         };
@@ -646,6 +690,36 @@ fn output(n: &NodeProto) -> Result<&str, String> {
         return Err(format!("{} outputs (supported: one)", n.output.len()));
     }
     Ok(&n.output[0])
+}
+
+/// Whether the graph input's first dimension may be any number of rows, each an inference of its
+/// own: a `[M, K]` input whose only reader is a MatMul, MatMulInteger, Gemm or QLinearMatMul
+/// (directly or through its QuantizeLinear), which compute each row of their output from that row
+/// alone, as every operator after them does. `A·B` for M rows is then M inferences of one row.
+fn rows_are_batch(m: &Model) -> bool {
+    let gin = &m.inputs[0];
+    if gin.dims.len() != 2 {
+        return false;
+    }
+    let readers = |t: &str| m.nodes.iter().filter(|n| n.input.first().map(String::as_str) == Some(t)).collect::<Vec<_>>();
+    let row_wise = ["MatMul", "MatMulInteger", "Gemm", "QLinearMatMul"];
+    match readers(&gin.name)[..] {
+        [n] if row_wise.contains(&n.op_type.as_str()) => true,
+        [n] if n.op_type == "QuantizeLinear" => match readers(&n.output[0])[..] {
+            [d] if d.op_type == "DequantizeLinear" => matches!(readers(&d.output[0])[..], [g] if row_wise.contains(&g.op_type.as_str())),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Dimensions without the batch dimension: with `rows`, the first of a 2-D tensor, whatever it
+/// is ([`rows_are_batch`]); else it must be 1 (or symbolic).
+fn batch_dims(dims: &[Option<usize>], rows: bool) -> Result<Vec<usize>, String> {
+    if rows && dims.len() == 2 {
+        return batch_one(&[None, dims[1]]);
+    }
+    batch_one(dims)
 }
 
 /// Dimensions without the batch dimension, which must be 1 (or symbolic).

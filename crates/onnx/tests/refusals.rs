@@ -187,4 +187,17 @@ fn integer_models_are_refused_where_they_would_not_be_exact() {
     assert!(e.contains("it reads int32 sums, which only the graph output may be"), "{e}");
     let e = refusal(&fixture("node/test_convinteger_with_padding/model.onnx"));
     assert!(e.contains("(ConvInteger): w_zero_point [0, 1] (supported: 0"), "{e}");
+    // MatMulInteger: a B zero point, a float output, a B of uint8 values past int8.
+    let mut m = fixture("int_matmul.onnx");
+    let zp = m.graph.as_mut().unwrap().initializer.iter_mut().find(|t| t.name == "b_zp").unwrap();
+    zp.raw_data = vec![2];
+    assert_eq!(refusal(&m), "m.onnx: node 'fc' (MatMulInteger): b_zero_point [2] (supported: 0: a weight zero point makes each sum depend on its window's input sum, which the PE array does not compute)");
+    let mut m = fixture("int_matmul.onnx");
+    m.graph.as_mut().unwrap().output[0].r#type.as_mut().unwrap().tensor_type.as_mut().unwrap().elem_type = 1;
+    assert_eq!(refusal(&m), "m.onnx: node 'fc' (MatMulInteger): graph output is float32 (supported: int32, the sums MatMulInteger makes)");
+    let mut m = fixture("int_matmul.onnx");
+    let b = m.graph.as_mut().unwrap().initializer.iter_mut().find(|t| t.name == "B").unwrap();
+    b.data_type = 2; // the same bytes as uint8: values from 128 up do not fit int8
+    let e = refusal(&m);
+    assert!(e.contains("(MatMulInteger): weight ") && e.contains("is not an 8-bit value"), "{e}");
 }
