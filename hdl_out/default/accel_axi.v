@@ -328,6 +328,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     wire  [63:0] dec__wr_payload;
     reg  conv__clock;
     reg  conv__ld_we;
+    reg  conv__wb_clear;
     reg  [1:0] conv__ld_target;
     reg  [63:0] conv__ld_rowsel;
     reg  [15:0] conv__ld_addr;
@@ -553,6 +554,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     default_accel_axi_conv conv(
         .clock(conv__clock),
         .ld_we(conv__ld_we),
+        .wb_clear(conv__wb_clear),
         .ld_target(conv__ld_target),
         .ld_rowsel(conv__ld_rowsel),
         .ld_addr(conv__ld_addr),
@@ -896,6 +898,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         conv__p_fbase = cregs__geom[(32'h112)+:(16)];
         conv__p_obase = cregs__geom[(32'h122)+:(16)];
         conv__start = disp__conv_start;
+        conv__wb_clear = disp__go & ~disp__g_store & ~disp__g_copy & (disp__g_sel == 2'h1);
         conv__ld_we = mover__w_en & (mover__w_sel != 2'h3);
         conv__ld_target = mover__w_sel;
         if (mover__w_scale) begin
@@ -936,11 +939,12 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     
 endmodule // default_accel_axi_core
 
-module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
     input wire  ld_we;
+    input wire  wb_clear;
     input wire  [1:0] ld_target;
     input wire  [63:0] ld_rowsel;
     input wire  [15:0] ld_addr;
@@ -983,6 +987,9 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     input wire  [63:0] rd_bank;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
+    
+    // Constant declarations
+    localparam  wb_last = 64'h80;
     
     // Stub signals
     reg  pes__0__clock;
@@ -2131,13 +2138,62 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     wire  [31:0] accs__7__d_data;
     wire  accs__7__tile_done;
     wire  accs__7__tile_half;
-    reg  wmem__clock;
-    reg  wmem__r_en;
-    reg  [15:0] wmem__r_addr;
-    wire  [7:0] wmem__r_data;
-    reg  wmem__w_en;
-    reg  [15:0] wmem__w_addr;
-    reg  [7:0] wmem__w_data;
+    reg  wbanks__0__clock;
+    reg  wbanks__0__r_en;
+    reg  [15:0] wbanks__0__r_addr;
+    wire  [7:0] wbanks__0__r_data;
+    reg  wbanks__0__w_en;
+    reg  [15:0] wbanks__0__w_addr;
+    reg  [7:0] wbanks__0__w_data;
+    reg  wbanks__1__clock;
+    reg  wbanks__1__r_en;
+    reg  [15:0] wbanks__1__r_addr;
+    wire  [7:0] wbanks__1__r_data;
+    reg  wbanks__1__w_en;
+    reg  [15:0] wbanks__1__w_addr;
+    reg  [7:0] wbanks__1__w_data;
+    reg  wbanks__2__clock;
+    reg  wbanks__2__r_en;
+    reg  [15:0] wbanks__2__r_addr;
+    wire  [7:0] wbanks__2__r_data;
+    reg  wbanks__2__w_en;
+    reg  [15:0] wbanks__2__w_addr;
+    reg  [7:0] wbanks__2__w_data;
+    reg  wbanks__3__clock;
+    reg  wbanks__3__r_en;
+    reg  [15:0] wbanks__3__r_addr;
+    wire  [7:0] wbanks__3__r_data;
+    reg  wbanks__3__w_en;
+    reg  [15:0] wbanks__3__w_addr;
+    reg  [7:0] wbanks__3__w_data;
+    reg  wbanks__4__clock;
+    reg  wbanks__4__r_en;
+    reg  [15:0] wbanks__4__r_addr;
+    wire  [7:0] wbanks__4__r_data;
+    reg  wbanks__4__w_en;
+    reg  [15:0] wbanks__4__w_addr;
+    reg  [7:0] wbanks__4__w_data;
+    reg  wbanks__5__clock;
+    reg  wbanks__5__r_en;
+    reg  [15:0] wbanks__5__r_addr;
+    wire  [7:0] wbanks__5__r_data;
+    reg  wbanks__5__w_en;
+    reg  [15:0] wbanks__5__w_addr;
+    reg  [7:0] wbanks__5__w_data;
+    reg  wbanks__6__clock;
+    reg  wbanks__6__r_en;
+    reg  [15:0] wbanks__6__r_addr;
+    wire  [7:0] wbanks__6__r_data;
+    reg  wbanks__6__w_en;
+    reg  [15:0] wbanks__6__w_addr;
+    reg  [7:0] wbanks__6__w_data;
+    reg  wbanks__7__clock;
+    reg  wbanks__7__r_en;
+    reg  [15:0] wbanks__7__r_addr;
+    wire  [7:0] wbanks__7__r_data;
+    reg  wbanks__7__w_en;
+    reg  [15:0] wbanks__7__w_addr;
+    reg  [7:0] wbanks__7__w_data;
     reg  cols__0__clock;
     reg  cols__0__ld_we;
     reg  cols__0__ld_swe;
@@ -2320,6 +2376,7 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
+    reg  [15:0] seq__wb_avail;
     wire  seq__busy;
     wire  seq__done;
     wire  seq__strobe;
@@ -2334,7 +2391,6 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     wire  [15:0] seq__wl_rd_addr;
     wire  seq__wl_we;
     wire  [63:0] seq__wl_row;
-    wire  [63:0] seq__wl_col;
     wire  [15:0] seq__wl_k;
     wire  seq__d_en;
     wire  seq__d_half;
@@ -2345,6 +2401,9 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
+    reg  [15:0] wb_avail__d;
+    wire  [15:0] wb_avail__q;
+    reg  wb_avail__clock;
     
     // Local signals
     reg  strobe;
@@ -3682,14 +3741,77 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .tile_done(accs__7__tile_done),
         .tile_half(accs__7__tile_half)
     );
-    default_accel_axi_weight_buffer wmem(
-        .clock(wmem__clock),
-        .r_en(wmem__r_en),
-        .r_addr(wmem__r_addr),
-        .r_data(wmem__r_data),
-        .w_en(wmem__w_en),
-        .w_addr(wmem__w_addr),
-        .w_data(wmem__w_data)
+    default_accel_axi_first_cache_bank wbanks__0(
+        .clock(wbanks__0__clock),
+        .r_en(wbanks__0__r_en),
+        .r_addr(wbanks__0__r_addr),
+        .r_data(wbanks__0__r_data),
+        .w_en(wbanks__0__w_en),
+        .w_addr(wbanks__0__w_addr),
+        .w_data(wbanks__0__w_data)
+    );
+    default_accel_axi_first_cache_bank wbanks__1(
+        .clock(wbanks__1__clock),
+        .r_en(wbanks__1__r_en),
+        .r_addr(wbanks__1__r_addr),
+        .r_data(wbanks__1__r_data),
+        .w_en(wbanks__1__w_en),
+        .w_addr(wbanks__1__w_addr),
+        .w_data(wbanks__1__w_data)
+    );
+    default_accel_axi_first_cache_bank wbanks__2(
+        .clock(wbanks__2__clock),
+        .r_en(wbanks__2__r_en),
+        .r_addr(wbanks__2__r_addr),
+        .r_data(wbanks__2__r_data),
+        .w_en(wbanks__2__w_en),
+        .w_addr(wbanks__2__w_addr),
+        .w_data(wbanks__2__w_data)
+    );
+    default_accel_axi_first_cache_bank wbanks__3(
+        .clock(wbanks__3__clock),
+        .r_en(wbanks__3__r_en),
+        .r_addr(wbanks__3__r_addr),
+        .r_data(wbanks__3__r_data),
+        .w_en(wbanks__3__w_en),
+        .w_addr(wbanks__3__w_addr),
+        .w_data(wbanks__3__w_data)
+    );
+    default_accel_axi_first_cache_bank wbanks__4(
+        .clock(wbanks__4__clock),
+        .r_en(wbanks__4__r_en),
+        .r_addr(wbanks__4__r_addr),
+        .r_data(wbanks__4__r_data),
+        .w_en(wbanks__4__w_en),
+        .w_addr(wbanks__4__w_addr),
+        .w_data(wbanks__4__w_data)
+    );
+    default_accel_axi_first_cache_bank wbanks__5(
+        .clock(wbanks__5__clock),
+        .r_en(wbanks__5__r_en),
+        .r_addr(wbanks__5__r_addr),
+        .r_data(wbanks__5__r_data),
+        .w_en(wbanks__5__w_en),
+        .w_addr(wbanks__5__w_addr),
+        .w_data(wbanks__5__w_data)
+    );
+    default_accel_axi_first_cache_bank wbanks__6(
+        .clock(wbanks__6__clock),
+        .r_en(wbanks__6__r_en),
+        .r_addr(wbanks__6__r_addr),
+        .r_data(wbanks__6__r_data),
+        .w_en(wbanks__6__w_en),
+        .w_addr(wbanks__6__w_addr),
+        .w_data(wbanks__6__w_data)
+    );
+    default_accel_axi_first_cache_bank wbanks__7(
+        .clock(wbanks__7__clock),
+        .r_en(wbanks__7__r_en),
+        .r_addr(wbanks__7__r_addr),
+        .r_data(wbanks__7__r_data),
+        .w_en(wbanks__7__w_en),
+        .w_addr(wbanks__7__w_addr),
+        .w_data(wbanks__7__w_data)
     );
     default_accel_axi_cols cols__0(
         .clock(cols__0__clock),
@@ -3890,6 +4012,7 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .tile_done(seq__tile_done),
         .tile_half(seq__tile_half),
         .last_swap(seq__last_swap),
+        .wb_avail(seq__wb_avail),
         .busy(seq__busy),
         .done(seq__done),
         .strobe(seq__strobe),
@@ -3904,7 +4027,6 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .wl_rd_addr(seq__wl_rd_addr),
         .wl_we(seq__wl_we),
         .wl_row(seq__wl_row),
-        .wl_col(seq__wl_col),
         .wl_k(seq__wl_k),
         .d_en(seq__d_en),
         .d_half(seq__d_half),
@@ -3918,12 +4040,18 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         .q(rd_sel__q),
         .clock(rd_sel__clock)
     );
+    default_accel_axi_dff_w16 wb_avail(
+        .d(wb_avail__d),
+        .q(wb_avail__q),
+        .clock(wb_avail__clock)
+    );
     
     // Update code
     always @(*) begin
         rd_sel__clock = clock;
+        wb_avail__clock = clock;
         rd_sel__d = rd_sel__q;
-        wmem__clock = clock;
+        wb_avail__d = wb_avail__q;
         seq__clock = clock;
         seq__start = start;
         seq__geom[(32'h0)+:(16)] = p_h;
@@ -3951,11 +4079,61 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         busy = seq__busy;
         done = seq__done;
         strobe = seq__strobe;
-        wmem__w_en = ld_we & (ld_target == 2'h1);
-        wmem__w_addr = ld_addr;
-        wmem__w_data = ld_data[(32'h0)+:(8)];
-        wmem__r_en = seq__wl_rd_en;
-        wmem__r_addr = seq__wl_rd_addr;
+        if (ld_we & (ld_target == 2'h1) & |(ld_rowsel & wb_last)) begin
+            wb_avail__d = ld_addr + 16'h1;
+        end
+        if (wb_clear) begin
+            wb_avail__d = 16'h0;
+        end
+        seq__wb_avail = wb_avail__q;
+        wbanks__0__clock = clock;
+        wbanks__0__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[0];
+        wbanks__0__w_addr = ld_addr;
+        wbanks__0__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__0__r_en = seq__wl_rd_en;
+        wbanks__0__r_addr = seq__wl_rd_addr;
+        wbanks__1__clock = clock;
+        wbanks__1__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[1];
+        wbanks__1__w_addr = ld_addr;
+        wbanks__1__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__1__r_en = seq__wl_rd_en;
+        wbanks__1__r_addr = seq__wl_rd_addr;
+        wbanks__2__clock = clock;
+        wbanks__2__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[2];
+        wbanks__2__w_addr = ld_addr;
+        wbanks__2__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__2__r_en = seq__wl_rd_en;
+        wbanks__2__r_addr = seq__wl_rd_addr;
+        wbanks__3__clock = clock;
+        wbanks__3__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[3];
+        wbanks__3__w_addr = ld_addr;
+        wbanks__3__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__3__r_en = seq__wl_rd_en;
+        wbanks__3__r_addr = seq__wl_rd_addr;
+        wbanks__4__clock = clock;
+        wbanks__4__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[4];
+        wbanks__4__w_addr = ld_addr;
+        wbanks__4__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__4__r_en = seq__wl_rd_en;
+        wbanks__4__r_addr = seq__wl_rd_addr;
+        wbanks__5__clock = clock;
+        wbanks__5__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[5];
+        wbanks__5__w_addr = ld_addr;
+        wbanks__5__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__5__r_en = seq__wl_rd_en;
+        wbanks__5__r_addr = seq__wl_rd_addr;
+        wbanks__6__clock = clock;
+        wbanks__6__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[6];
+        wbanks__6__w_addr = ld_addr;
+        wbanks__6__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__6__r_en = seq__wl_rd_en;
+        wbanks__6__r_addr = seq__wl_rd_addr;
+        wbanks__7__clock = clock;
+        wbanks__7__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[7];
+        wbanks__7__w_addr = ld_addr;
+        wbanks__7__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__7__r_en = seq__wl_rd_en;
+        wbanks__7__r_addr = seq__wl_rd_addr;
         slot_read = seq__slot_valid & ~seq__slot_pad;
         slot_padv = seq__slot_valid & seq__slot_pad;
         banks__0__clock = clock;
@@ -4126,65 +4304,65 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__0__strobe = strobe;
         pes__0__ksel = seq__ksel;
         pes__0__ksel_nx = seq__ksel_nx;
-        pes__0__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[0];
+        pes__0__w_we = seq__wl_we & seq__wl_row[0];
         pes__0__w_sel = seq__wl_k;
-        pes__0__w_data = wmem__r_data;
+        pes__0__w_data = wbanks__0__r_data;
         pes__1__clock = clock;
         pes__1__psum_in = 32'h0;
         pes__1__strobe = strobe;
         pes__1__ksel = seq__ksel;
         pes__1__ksel_nx = seq__ksel_nx;
-        pes__1__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[1];
+        pes__1__w_we = seq__wl_we & seq__wl_row[0];
         pes__1__w_sel = seq__wl_k;
-        pes__1__w_data = wmem__r_data;
+        pes__1__w_data = wbanks__1__r_data;
         pes__2__clock = clock;
         pes__2__psum_in = 32'h0;
         pes__2__strobe = strobe;
         pes__2__ksel = seq__ksel;
         pes__2__ksel_nx = seq__ksel_nx;
-        pes__2__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[2];
+        pes__2__w_we = seq__wl_we & seq__wl_row[0];
         pes__2__w_sel = seq__wl_k;
-        pes__2__w_data = wmem__r_data;
+        pes__2__w_data = wbanks__2__r_data;
         pes__3__clock = clock;
         pes__3__psum_in = 32'h0;
         pes__3__strobe = strobe;
         pes__3__ksel = seq__ksel;
         pes__3__ksel_nx = seq__ksel_nx;
-        pes__3__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[3];
+        pes__3__w_we = seq__wl_we & seq__wl_row[0];
         pes__3__w_sel = seq__wl_k;
-        pes__3__w_data = wmem__r_data;
+        pes__3__w_data = wbanks__3__r_data;
         pes__4__clock = clock;
         pes__4__psum_in = 32'h0;
         pes__4__strobe = strobe;
         pes__4__ksel = seq__ksel;
         pes__4__ksel_nx = seq__ksel_nx;
-        pes__4__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[4];
+        pes__4__w_we = seq__wl_we & seq__wl_row[0];
         pes__4__w_sel = seq__wl_k;
-        pes__4__w_data = wmem__r_data;
+        pes__4__w_data = wbanks__4__r_data;
         pes__5__clock = clock;
         pes__5__psum_in = 32'h0;
         pes__5__strobe = strobe;
         pes__5__ksel = seq__ksel;
         pes__5__ksel_nx = seq__ksel_nx;
-        pes__5__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[5];
+        pes__5__w_we = seq__wl_we & seq__wl_row[0];
         pes__5__w_sel = seq__wl_k;
-        pes__5__w_data = wmem__r_data;
+        pes__5__w_data = wbanks__5__r_data;
         pes__6__clock = clock;
         pes__6__psum_in = 32'h0;
         pes__6__strobe = strobe;
         pes__6__ksel = seq__ksel;
         pes__6__ksel_nx = seq__ksel_nx;
-        pes__6__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[6];
+        pes__6__w_we = seq__wl_we & seq__wl_row[0];
         pes__6__w_sel = seq__wl_k;
-        pes__6__w_data = wmem__r_data;
+        pes__6__w_data = wbanks__6__r_data;
         pes__7__clock = clock;
         pes__7__psum_in = 32'h0;
         pes__7__strobe = strobe;
         pes__7__ksel = seq__ksel;
         pes__7__ksel_nx = seq__ksel_nx;
-        pes__7__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[7];
+        pes__7__w_we = seq__wl_we & seq__wl_row[0];
         pes__7__w_sel = seq__wl_k;
-        pes__7__w_data = wmem__r_data;
+        pes__7__w_data = wbanks__7__r_data;
         pes__9__x_in = pes__8__x_out;
         pes__9__tag_in = pes__8__tag_out;
         pes__10__x_in = pes__9__x_out;
@@ -4204,65 +4382,65 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__8__strobe = strobe;
         pes__8__ksel = seq__ksel;
         pes__8__ksel_nx = seq__ksel_nx;
-        pes__8__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[0];
+        pes__8__w_we = seq__wl_we & seq__wl_row[1];
         pes__8__w_sel = seq__wl_k;
-        pes__8__w_data = wmem__r_data;
+        pes__8__w_data = wbanks__0__r_data;
         pes__9__clock = clock;
         pes__9__psum_in = 32'h0;
         pes__9__strobe = strobe;
         pes__9__ksel = seq__ksel;
         pes__9__ksel_nx = seq__ksel_nx;
-        pes__9__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[1];
+        pes__9__w_we = seq__wl_we & seq__wl_row[1];
         pes__9__w_sel = seq__wl_k;
-        pes__9__w_data = wmem__r_data;
+        pes__9__w_data = wbanks__1__r_data;
         pes__10__clock = clock;
         pes__10__psum_in = 32'h0;
         pes__10__strobe = strobe;
         pes__10__ksel = seq__ksel;
         pes__10__ksel_nx = seq__ksel_nx;
-        pes__10__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[2];
+        pes__10__w_we = seq__wl_we & seq__wl_row[1];
         pes__10__w_sel = seq__wl_k;
-        pes__10__w_data = wmem__r_data;
+        pes__10__w_data = wbanks__2__r_data;
         pes__11__clock = clock;
         pes__11__psum_in = 32'h0;
         pes__11__strobe = strobe;
         pes__11__ksel = seq__ksel;
         pes__11__ksel_nx = seq__ksel_nx;
-        pes__11__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[3];
+        pes__11__w_we = seq__wl_we & seq__wl_row[1];
         pes__11__w_sel = seq__wl_k;
-        pes__11__w_data = wmem__r_data;
+        pes__11__w_data = wbanks__3__r_data;
         pes__12__clock = clock;
         pes__12__psum_in = 32'h0;
         pes__12__strobe = strobe;
         pes__12__ksel = seq__ksel;
         pes__12__ksel_nx = seq__ksel_nx;
-        pes__12__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[4];
+        pes__12__w_we = seq__wl_we & seq__wl_row[1];
         pes__12__w_sel = seq__wl_k;
-        pes__12__w_data = wmem__r_data;
+        pes__12__w_data = wbanks__4__r_data;
         pes__13__clock = clock;
         pes__13__psum_in = 32'h0;
         pes__13__strobe = strobe;
         pes__13__ksel = seq__ksel;
         pes__13__ksel_nx = seq__ksel_nx;
-        pes__13__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[5];
+        pes__13__w_we = seq__wl_we & seq__wl_row[1];
         pes__13__w_sel = seq__wl_k;
-        pes__13__w_data = wmem__r_data;
+        pes__13__w_data = wbanks__5__r_data;
         pes__14__clock = clock;
         pes__14__psum_in = 32'h0;
         pes__14__strobe = strobe;
         pes__14__ksel = seq__ksel;
         pes__14__ksel_nx = seq__ksel_nx;
-        pes__14__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[6];
+        pes__14__w_we = seq__wl_we & seq__wl_row[1];
         pes__14__w_sel = seq__wl_k;
-        pes__14__w_data = wmem__r_data;
+        pes__14__w_data = wbanks__6__r_data;
         pes__15__clock = clock;
         pes__15__psum_in = 32'h0;
         pes__15__strobe = strobe;
         pes__15__ksel = seq__ksel;
         pes__15__ksel_nx = seq__ksel_nx;
-        pes__15__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[7];
+        pes__15__w_we = seq__wl_we & seq__wl_row[1];
         pes__15__w_sel = seq__wl_k;
-        pes__15__w_data = wmem__r_data;
+        pes__15__w_data = wbanks__7__r_data;
         pes__17__x_in = pes__16__x_out;
         pes__17__tag_in = pes__16__tag_out;
         pes__18__x_in = pes__17__x_out;
@@ -4282,65 +4460,65 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__16__strobe = strobe;
         pes__16__ksel = seq__ksel;
         pes__16__ksel_nx = seq__ksel_nx;
-        pes__16__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[0];
+        pes__16__w_we = seq__wl_we & seq__wl_row[2];
         pes__16__w_sel = seq__wl_k;
-        pes__16__w_data = wmem__r_data;
+        pes__16__w_data = wbanks__0__r_data;
         pes__17__clock = clock;
         pes__17__psum_in = 32'h0;
         pes__17__strobe = strobe;
         pes__17__ksel = seq__ksel;
         pes__17__ksel_nx = seq__ksel_nx;
-        pes__17__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[1];
+        pes__17__w_we = seq__wl_we & seq__wl_row[2];
         pes__17__w_sel = seq__wl_k;
-        pes__17__w_data = wmem__r_data;
+        pes__17__w_data = wbanks__1__r_data;
         pes__18__clock = clock;
         pes__18__psum_in = 32'h0;
         pes__18__strobe = strobe;
         pes__18__ksel = seq__ksel;
         pes__18__ksel_nx = seq__ksel_nx;
-        pes__18__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[2];
+        pes__18__w_we = seq__wl_we & seq__wl_row[2];
         pes__18__w_sel = seq__wl_k;
-        pes__18__w_data = wmem__r_data;
+        pes__18__w_data = wbanks__2__r_data;
         pes__19__clock = clock;
         pes__19__psum_in = 32'h0;
         pes__19__strobe = strobe;
         pes__19__ksel = seq__ksel;
         pes__19__ksel_nx = seq__ksel_nx;
-        pes__19__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[3];
+        pes__19__w_we = seq__wl_we & seq__wl_row[2];
         pes__19__w_sel = seq__wl_k;
-        pes__19__w_data = wmem__r_data;
+        pes__19__w_data = wbanks__3__r_data;
         pes__20__clock = clock;
         pes__20__psum_in = 32'h0;
         pes__20__strobe = strobe;
         pes__20__ksel = seq__ksel;
         pes__20__ksel_nx = seq__ksel_nx;
-        pes__20__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[4];
+        pes__20__w_we = seq__wl_we & seq__wl_row[2];
         pes__20__w_sel = seq__wl_k;
-        pes__20__w_data = wmem__r_data;
+        pes__20__w_data = wbanks__4__r_data;
         pes__21__clock = clock;
         pes__21__psum_in = 32'h0;
         pes__21__strobe = strobe;
         pes__21__ksel = seq__ksel;
         pes__21__ksel_nx = seq__ksel_nx;
-        pes__21__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[5];
+        pes__21__w_we = seq__wl_we & seq__wl_row[2];
         pes__21__w_sel = seq__wl_k;
-        pes__21__w_data = wmem__r_data;
+        pes__21__w_data = wbanks__5__r_data;
         pes__22__clock = clock;
         pes__22__psum_in = 32'h0;
         pes__22__strobe = strobe;
         pes__22__ksel = seq__ksel;
         pes__22__ksel_nx = seq__ksel_nx;
-        pes__22__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[6];
+        pes__22__w_we = seq__wl_we & seq__wl_row[2];
         pes__22__w_sel = seq__wl_k;
-        pes__22__w_data = wmem__r_data;
+        pes__22__w_data = wbanks__6__r_data;
         pes__23__clock = clock;
         pes__23__psum_in = 32'h0;
         pes__23__strobe = strobe;
         pes__23__ksel = seq__ksel;
         pes__23__ksel_nx = seq__ksel_nx;
-        pes__23__w_we = seq__wl_we & seq__wl_row[2] & seq__wl_col[7];
+        pes__23__w_we = seq__wl_we & seq__wl_row[2];
         pes__23__w_sel = seq__wl_k;
-        pes__23__w_data = wmem__r_data;
+        pes__23__w_data = wbanks__7__r_data;
         pes__25__x_in = pes__24__x_out;
         pes__25__tag_in = pes__24__tag_out;
         pes__26__x_in = pes__25__x_out;
@@ -4360,65 +4538,65 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__24__strobe = strobe;
         pes__24__ksel = seq__ksel;
         pes__24__ksel_nx = seq__ksel_nx;
-        pes__24__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[0];
+        pes__24__w_we = seq__wl_we & seq__wl_row[3];
         pes__24__w_sel = seq__wl_k;
-        pes__24__w_data = wmem__r_data;
+        pes__24__w_data = wbanks__0__r_data;
         pes__25__clock = clock;
         pes__25__psum_in = 32'h0;
         pes__25__strobe = strobe;
         pes__25__ksel = seq__ksel;
         pes__25__ksel_nx = seq__ksel_nx;
-        pes__25__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[1];
+        pes__25__w_we = seq__wl_we & seq__wl_row[3];
         pes__25__w_sel = seq__wl_k;
-        pes__25__w_data = wmem__r_data;
+        pes__25__w_data = wbanks__1__r_data;
         pes__26__clock = clock;
         pes__26__psum_in = 32'h0;
         pes__26__strobe = strobe;
         pes__26__ksel = seq__ksel;
         pes__26__ksel_nx = seq__ksel_nx;
-        pes__26__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[2];
+        pes__26__w_we = seq__wl_we & seq__wl_row[3];
         pes__26__w_sel = seq__wl_k;
-        pes__26__w_data = wmem__r_data;
+        pes__26__w_data = wbanks__2__r_data;
         pes__27__clock = clock;
         pes__27__psum_in = 32'h0;
         pes__27__strobe = strobe;
         pes__27__ksel = seq__ksel;
         pes__27__ksel_nx = seq__ksel_nx;
-        pes__27__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[3];
+        pes__27__w_we = seq__wl_we & seq__wl_row[3];
         pes__27__w_sel = seq__wl_k;
-        pes__27__w_data = wmem__r_data;
+        pes__27__w_data = wbanks__3__r_data;
         pes__28__clock = clock;
         pes__28__psum_in = 32'h0;
         pes__28__strobe = strobe;
         pes__28__ksel = seq__ksel;
         pes__28__ksel_nx = seq__ksel_nx;
-        pes__28__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[4];
+        pes__28__w_we = seq__wl_we & seq__wl_row[3];
         pes__28__w_sel = seq__wl_k;
-        pes__28__w_data = wmem__r_data;
+        pes__28__w_data = wbanks__4__r_data;
         pes__29__clock = clock;
         pes__29__psum_in = 32'h0;
         pes__29__strobe = strobe;
         pes__29__ksel = seq__ksel;
         pes__29__ksel_nx = seq__ksel_nx;
-        pes__29__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[5];
+        pes__29__w_we = seq__wl_we & seq__wl_row[3];
         pes__29__w_sel = seq__wl_k;
-        pes__29__w_data = wmem__r_data;
+        pes__29__w_data = wbanks__5__r_data;
         pes__30__clock = clock;
         pes__30__psum_in = 32'h0;
         pes__30__strobe = strobe;
         pes__30__ksel = seq__ksel;
         pes__30__ksel_nx = seq__ksel_nx;
-        pes__30__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[6];
+        pes__30__w_we = seq__wl_we & seq__wl_row[3];
         pes__30__w_sel = seq__wl_k;
-        pes__30__w_data = wmem__r_data;
+        pes__30__w_data = wbanks__6__r_data;
         pes__31__clock = clock;
         pes__31__psum_in = 32'h0;
         pes__31__strobe = strobe;
         pes__31__ksel = seq__ksel;
         pes__31__ksel_nx = seq__ksel_nx;
-        pes__31__w_we = seq__wl_we & seq__wl_row[3] & seq__wl_col[7];
+        pes__31__w_we = seq__wl_we & seq__wl_row[3];
         pes__31__w_sel = seq__wl_k;
-        pes__31__w_data = wmem__r_data;
+        pes__31__w_data = wbanks__7__r_data;
         pes__33__x_in = pes__32__x_out;
         pes__33__tag_in = pes__32__tag_out;
         pes__34__x_in = pes__33__x_out;
@@ -4438,65 +4616,65 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__32__strobe = strobe;
         pes__32__ksel = seq__ksel;
         pes__32__ksel_nx = seq__ksel_nx;
-        pes__32__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[0];
+        pes__32__w_we = seq__wl_we & seq__wl_row[4];
         pes__32__w_sel = seq__wl_k;
-        pes__32__w_data = wmem__r_data;
+        pes__32__w_data = wbanks__0__r_data;
         pes__33__clock = clock;
         pes__33__psum_in = 32'h0;
         pes__33__strobe = strobe;
         pes__33__ksel = seq__ksel;
         pes__33__ksel_nx = seq__ksel_nx;
-        pes__33__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[1];
+        pes__33__w_we = seq__wl_we & seq__wl_row[4];
         pes__33__w_sel = seq__wl_k;
-        pes__33__w_data = wmem__r_data;
+        pes__33__w_data = wbanks__1__r_data;
         pes__34__clock = clock;
         pes__34__psum_in = 32'h0;
         pes__34__strobe = strobe;
         pes__34__ksel = seq__ksel;
         pes__34__ksel_nx = seq__ksel_nx;
-        pes__34__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[2];
+        pes__34__w_we = seq__wl_we & seq__wl_row[4];
         pes__34__w_sel = seq__wl_k;
-        pes__34__w_data = wmem__r_data;
+        pes__34__w_data = wbanks__2__r_data;
         pes__35__clock = clock;
         pes__35__psum_in = 32'h0;
         pes__35__strobe = strobe;
         pes__35__ksel = seq__ksel;
         pes__35__ksel_nx = seq__ksel_nx;
-        pes__35__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[3];
+        pes__35__w_we = seq__wl_we & seq__wl_row[4];
         pes__35__w_sel = seq__wl_k;
-        pes__35__w_data = wmem__r_data;
+        pes__35__w_data = wbanks__3__r_data;
         pes__36__clock = clock;
         pes__36__psum_in = 32'h0;
         pes__36__strobe = strobe;
         pes__36__ksel = seq__ksel;
         pes__36__ksel_nx = seq__ksel_nx;
-        pes__36__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[4];
+        pes__36__w_we = seq__wl_we & seq__wl_row[4];
         pes__36__w_sel = seq__wl_k;
-        pes__36__w_data = wmem__r_data;
+        pes__36__w_data = wbanks__4__r_data;
         pes__37__clock = clock;
         pes__37__psum_in = 32'h0;
         pes__37__strobe = strobe;
         pes__37__ksel = seq__ksel;
         pes__37__ksel_nx = seq__ksel_nx;
-        pes__37__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[5];
+        pes__37__w_we = seq__wl_we & seq__wl_row[4];
         pes__37__w_sel = seq__wl_k;
-        pes__37__w_data = wmem__r_data;
+        pes__37__w_data = wbanks__5__r_data;
         pes__38__clock = clock;
         pes__38__psum_in = 32'h0;
         pes__38__strobe = strobe;
         pes__38__ksel = seq__ksel;
         pes__38__ksel_nx = seq__ksel_nx;
-        pes__38__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[6];
+        pes__38__w_we = seq__wl_we & seq__wl_row[4];
         pes__38__w_sel = seq__wl_k;
-        pes__38__w_data = wmem__r_data;
+        pes__38__w_data = wbanks__6__r_data;
         pes__39__clock = clock;
         pes__39__psum_in = 32'h0;
         pes__39__strobe = strobe;
         pes__39__ksel = seq__ksel;
         pes__39__ksel_nx = seq__ksel_nx;
-        pes__39__w_we = seq__wl_we & seq__wl_row[4] & seq__wl_col[7];
+        pes__39__w_we = seq__wl_we & seq__wl_row[4];
         pes__39__w_sel = seq__wl_k;
-        pes__39__w_data = wmem__r_data;
+        pes__39__w_data = wbanks__7__r_data;
         pes__41__x_in = pes__40__x_out;
         pes__41__tag_in = pes__40__tag_out;
         pes__42__x_in = pes__41__x_out;
@@ -4516,65 +4694,65 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__40__strobe = strobe;
         pes__40__ksel = seq__ksel;
         pes__40__ksel_nx = seq__ksel_nx;
-        pes__40__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[0];
+        pes__40__w_we = seq__wl_we & seq__wl_row[5];
         pes__40__w_sel = seq__wl_k;
-        pes__40__w_data = wmem__r_data;
+        pes__40__w_data = wbanks__0__r_data;
         pes__41__clock = clock;
         pes__41__psum_in = 32'h0;
         pes__41__strobe = strobe;
         pes__41__ksel = seq__ksel;
         pes__41__ksel_nx = seq__ksel_nx;
-        pes__41__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[1];
+        pes__41__w_we = seq__wl_we & seq__wl_row[5];
         pes__41__w_sel = seq__wl_k;
-        pes__41__w_data = wmem__r_data;
+        pes__41__w_data = wbanks__1__r_data;
         pes__42__clock = clock;
         pes__42__psum_in = 32'h0;
         pes__42__strobe = strobe;
         pes__42__ksel = seq__ksel;
         pes__42__ksel_nx = seq__ksel_nx;
-        pes__42__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[2];
+        pes__42__w_we = seq__wl_we & seq__wl_row[5];
         pes__42__w_sel = seq__wl_k;
-        pes__42__w_data = wmem__r_data;
+        pes__42__w_data = wbanks__2__r_data;
         pes__43__clock = clock;
         pes__43__psum_in = 32'h0;
         pes__43__strobe = strobe;
         pes__43__ksel = seq__ksel;
         pes__43__ksel_nx = seq__ksel_nx;
-        pes__43__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[3];
+        pes__43__w_we = seq__wl_we & seq__wl_row[5];
         pes__43__w_sel = seq__wl_k;
-        pes__43__w_data = wmem__r_data;
+        pes__43__w_data = wbanks__3__r_data;
         pes__44__clock = clock;
         pes__44__psum_in = 32'h0;
         pes__44__strobe = strobe;
         pes__44__ksel = seq__ksel;
         pes__44__ksel_nx = seq__ksel_nx;
-        pes__44__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[4];
+        pes__44__w_we = seq__wl_we & seq__wl_row[5];
         pes__44__w_sel = seq__wl_k;
-        pes__44__w_data = wmem__r_data;
+        pes__44__w_data = wbanks__4__r_data;
         pes__45__clock = clock;
         pes__45__psum_in = 32'h0;
         pes__45__strobe = strobe;
         pes__45__ksel = seq__ksel;
         pes__45__ksel_nx = seq__ksel_nx;
-        pes__45__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[5];
+        pes__45__w_we = seq__wl_we & seq__wl_row[5];
         pes__45__w_sel = seq__wl_k;
-        pes__45__w_data = wmem__r_data;
+        pes__45__w_data = wbanks__5__r_data;
         pes__46__clock = clock;
         pes__46__psum_in = 32'h0;
         pes__46__strobe = strobe;
         pes__46__ksel = seq__ksel;
         pes__46__ksel_nx = seq__ksel_nx;
-        pes__46__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[6];
+        pes__46__w_we = seq__wl_we & seq__wl_row[5];
         pes__46__w_sel = seq__wl_k;
-        pes__46__w_data = wmem__r_data;
+        pes__46__w_data = wbanks__6__r_data;
         pes__47__clock = clock;
         pes__47__psum_in = 32'h0;
         pes__47__strobe = strobe;
         pes__47__ksel = seq__ksel;
         pes__47__ksel_nx = seq__ksel_nx;
-        pes__47__w_we = seq__wl_we & seq__wl_row[5] & seq__wl_col[7];
+        pes__47__w_we = seq__wl_we & seq__wl_row[5];
         pes__47__w_sel = seq__wl_k;
-        pes__47__w_data = wmem__r_data;
+        pes__47__w_data = wbanks__7__r_data;
         pes__49__x_in = pes__48__x_out;
         pes__49__tag_in = pes__48__tag_out;
         pes__50__x_in = pes__49__x_out;
@@ -4594,65 +4772,65 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__48__strobe = strobe;
         pes__48__ksel = seq__ksel;
         pes__48__ksel_nx = seq__ksel_nx;
-        pes__48__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[0];
+        pes__48__w_we = seq__wl_we & seq__wl_row[6];
         pes__48__w_sel = seq__wl_k;
-        pes__48__w_data = wmem__r_data;
+        pes__48__w_data = wbanks__0__r_data;
         pes__49__clock = clock;
         pes__49__psum_in = 32'h0;
         pes__49__strobe = strobe;
         pes__49__ksel = seq__ksel;
         pes__49__ksel_nx = seq__ksel_nx;
-        pes__49__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[1];
+        pes__49__w_we = seq__wl_we & seq__wl_row[6];
         pes__49__w_sel = seq__wl_k;
-        pes__49__w_data = wmem__r_data;
+        pes__49__w_data = wbanks__1__r_data;
         pes__50__clock = clock;
         pes__50__psum_in = 32'h0;
         pes__50__strobe = strobe;
         pes__50__ksel = seq__ksel;
         pes__50__ksel_nx = seq__ksel_nx;
-        pes__50__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[2];
+        pes__50__w_we = seq__wl_we & seq__wl_row[6];
         pes__50__w_sel = seq__wl_k;
-        pes__50__w_data = wmem__r_data;
+        pes__50__w_data = wbanks__2__r_data;
         pes__51__clock = clock;
         pes__51__psum_in = 32'h0;
         pes__51__strobe = strobe;
         pes__51__ksel = seq__ksel;
         pes__51__ksel_nx = seq__ksel_nx;
-        pes__51__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[3];
+        pes__51__w_we = seq__wl_we & seq__wl_row[6];
         pes__51__w_sel = seq__wl_k;
-        pes__51__w_data = wmem__r_data;
+        pes__51__w_data = wbanks__3__r_data;
         pes__52__clock = clock;
         pes__52__psum_in = 32'h0;
         pes__52__strobe = strobe;
         pes__52__ksel = seq__ksel;
         pes__52__ksel_nx = seq__ksel_nx;
-        pes__52__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[4];
+        pes__52__w_we = seq__wl_we & seq__wl_row[6];
         pes__52__w_sel = seq__wl_k;
-        pes__52__w_data = wmem__r_data;
+        pes__52__w_data = wbanks__4__r_data;
         pes__53__clock = clock;
         pes__53__psum_in = 32'h0;
         pes__53__strobe = strobe;
         pes__53__ksel = seq__ksel;
         pes__53__ksel_nx = seq__ksel_nx;
-        pes__53__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[5];
+        pes__53__w_we = seq__wl_we & seq__wl_row[6];
         pes__53__w_sel = seq__wl_k;
-        pes__53__w_data = wmem__r_data;
+        pes__53__w_data = wbanks__5__r_data;
         pes__54__clock = clock;
         pes__54__psum_in = 32'h0;
         pes__54__strobe = strobe;
         pes__54__ksel = seq__ksel;
         pes__54__ksel_nx = seq__ksel_nx;
-        pes__54__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[6];
+        pes__54__w_we = seq__wl_we & seq__wl_row[6];
         pes__54__w_sel = seq__wl_k;
-        pes__54__w_data = wmem__r_data;
+        pes__54__w_data = wbanks__6__r_data;
         pes__55__clock = clock;
         pes__55__psum_in = 32'h0;
         pes__55__strobe = strobe;
         pes__55__ksel = seq__ksel;
         pes__55__ksel_nx = seq__ksel_nx;
-        pes__55__w_we = seq__wl_we & seq__wl_row[6] & seq__wl_col[7];
+        pes__55__w_we = seq__wl_we & seq__wl_row[6];
         pes__55__w_sel = seq__wl_k;
-        pes__55__w_data = wmem__r_data;
+        pes__55__w_data = wbanks__7__r_data;
         pes__57__x_in = pes__56__x_out;
         pes__57__tag_in = pes__56__tag_out;
         pes__58__x_in = pes__57__x_out;
@@ -4672,65 +4850,65 @@ module default_accel_axi_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_
         pes__56__strobe = strobe;
         pes__56__ksel = seq__ksel;
         pes__56__ksel_nx = seq__ksel_nx;
-        pes__56__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[0];
+        pes__56__w_we = seq__wl_we & seq__wl_row[7];
         pes__56__w_sel = seq__wl_k;
-        pes__56__w_data = wmem__r_data;
+        pes__56__w_data = wbanks__0__r_data;
         pes__57__clock = clock;
         pes__57__psum_in = 32'h0;
         pes__57__strobe = strobe;
         pes__57__ksel = seq__ksel;
         pes__57__ksel_nx = seq__ksel_nx;
-        pes__57__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[1];
+        pes__57__w_we = seq__wl_we & seq__wl_row[7];
         pes__57__w_sel = seq__wl_k;
-        pes__57__w_data = wmem__r_data;
+        pes__57__w_data = wbanks__1__r_data;
         pes__58__clock = clock;
         pes__58__psum_in = 32'h0;
         pes__58__strobe = strobe;
         pes__58__ksel = seq__ksel;
         pes__58__ksel_nx = seq__ksel_nx;
-        pes__58__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[2];
+        pes__58__w_we = seq__wl_we & seq__wl_row[7];
         pes__58__w_sel = seq__wl_k;
-        pes__58__w_data = wmem__r_data;
+        pes__58__w_data = wbanks__2__r_data;
         pes__59__clock = clock;
         pes__59__psum_in = 32'h0;
         pes__59__strobe = strobe;
         pes__59__ksel = seq__ksel;
         pes__59__ksel_nx = seq__ksel_nx;
-        pes__59__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[3];
+        pes__59__w_we = seq__wl_we & seq__wl_row[7];
         pes__59__w_sel = seq__wl_k;
-        pes__59__w_data = wmem__r_data;
+        pes__59__w_data = wbanks__3__r_data;
         pes__60__clock = clock;
         pes__60__psum_in = 32'h0;
         pes__60__strobe = strobe;
         pes__60__ksel = seq__ksel;
         pes__60__ksel_nx = seq__ksel_nx;
-        pes__60__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[4];
+        pes__60__w_we = seq__wl_we & seq__wl_row[7];
         pes__60__w_sel = seq__wl_k;
-        pes__60__w_data = wmem__r_data;
+        pes__60__w_data = wbanks__4__r_data;
         pes__61__clock = clock;
         pes__61__psum_in = 32'h0;
         pes__61__strobe = strobe;
         pes__61__ksel = seq__ksel;
         pes__61__ksel_nx = seq__ksel_nx;
-        pes__61__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[5];
+        pes__61__w_we = seq__wl_we & seq__wl_row[7];
         pes__61__w_sel = seq__wl_k;
-        pes__61__w_data = wmem__r_data;
+        pes__61__w_data = wbanks__5__r_data;
         pes__62__clock = clock;
         pes__62__psum_in = 32'h0;
         pes__62__strobe = strobe;
         pes__62__ksel = seq__ksel;
         pes__62__ksel_nx = seq__ksel_nx;
-        pes__62__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[6];
+        pes__62__w_we = seq__wl_we & seq__wl_row[7];
         pes__62__w_sel = seq__wl_k;
-        pes__62__w_data = wmem__r_data;
+        pes__62__w_data = wbanks__6__r_data;
         pes__63__clock = clock;
         pes__63__psum_in = 32'h0;
         pes__63__strobe = strobe;
         pes__63__ksel = seq__ksel;
         pes__63__ksel_nx = seq__ksel_nx;
-        pes__63__w_we = seq__wl_we & seq__wl_row[7] & seq__wl_col[7];
+        pes__63__w_we = seq__wl_we & seq__wl_row[7];
         pes__63__w_sel = seq__wl_k;
-        pes__63__w_data = wmem__r_data;
+        pes__63__w_data = wbanks__7__r_data;
         pes__8__psum_in = pes__0__psum_out;
         pes__9__psum_in = pes__1__psum_out;
         pes__10__psum_in = pes__2__psum_out;
@@ -7748,7 +7926,7 @@ module default_accel_axi_mul(clock,a,b,p);
     `endif
 endmodule // default_accel_axi_mul
 
-module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_col,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
@@ -7757,6 +7935,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,busy
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
+    input wire  [15:0] wb_avail;
     output reg  busy;
     output reg  done;
     output reg  strobe;
@@ -7771,7 +7950,6 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,busy
     output reg  [15:0] wl_rd_addr;
     output reg  wl_we;
     output reg  [63:0] wl_row;
-    output reg  [63:0] wl_col;
     output reg  [15:0] wl_k;
     output reg  d_en;
     output reg  d_half;
@@ -7840,12 +8018,12 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,busy
     reg  [15:0] loader__p_passes;
     reg  loader__take;
     reg  loader__swapped;
+    reg  [15:0] loader__avail;
     wire  loader__ready;
     wire  loader__rd_en;
     wire  [15:0] loader__rd_addr;
     wire  loader__we;
     wire  [63:0] loader__row;
-    wire  [63:0] loader__col;
     wire  [15:0] loader__k;
     reg  drain__clock;
     reg  drain__start;
@@ -7948,12 +8126,12 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,busy
         .p_passes(loader__p_passes),
         .take(loader__take),
         .swapped(loader__swapped),
+        .avail(loader__avail),
         .ready(loader__ready),
         .rd_en(loader__rd_en),
         .rd_addr(loader__rd_addr),
         .we(loader__we),
         .row(loader__row),
-        .col(loader__col),
         .k(loader__k)
     );
     default_accel_axi_drain drain(
@@ -8087,6 +8265,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,busy
         loader__p_passes = geom[(32'hf0)+:(16)];
         loader__take = strobe & issue_new;
         loader__swapped = last_swap;
+        loader__avail = wb_avail;
         drain__start = go;
         drain__claim = strobe & issue_new & passes__tile_first;
         drain__claim_half = passes__half;
@@ -8104,7 +8283,6 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,busy
         wl_rd_addr = loader__rd_addr;
         wl_we = loader__we;
         wl_row = loader__row;
-        wl_col = loader__col;
         wl_k = loader__k;
         d_en = drain__active;
         d_half = drain__half;
@@ -8874,7 +9052,7 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     
 endmodule // default_accel_axi_issuer
 
-module default_accel_axi_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_addr,we,row,col,k);
+module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en,rd_addr,we,row,k);
     
     // Module arguments
     input wire  clock;
@@ -8882,17 +9060,16 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd
     input wire  [15:0] p_passes;
     input wire  take;
     input wire  swapped;
+    input wire  [15:0] avail;
     output reg  ready;
     output reg  rd_en;
     output reg  [15:0] rd_addr;
     output reg  we;
     output reg  [63:0] row;
-    output reg  [63:0] col;
     output reg  [15:0] k;
     
     // Constant declarations
     localparam  last_r = 64'h80;
-    localparam  last_c = 64'h80;
     localparam  last_k = 16'h8;
     
     // Stub signals
@@ -8911,9 +9088,6 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd
     reg  [63:0] row_r__d;
     wire  [63:0] row_r__q;
     reg  row_r__clock;
-    reg  [63:0] col_r__d;
-    wire  [63:0] col_r__q;
-    reg  col_r__clock;
     reg  [15:0] k_r__d;
     wire  [15:0] k_r__q;
     reg  k_r__clock;
@@ -8926,12 +9100,12 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd
     reg  [63:0] row_d__d;
     wire  [63:0] row_d__q;
     reg  row_d__clock;
-    reg  [63:0] col_d__d;
-    wire  [63:0] col_d__q;
-    reg  col_d__clock;
     reg  [15:0] k_d__d;
     wire  [15:0] k_d__q;
     reg  k_d__clock;
+    
+    // Local signals
+    reg  rd;
     
     // Sub module instances
     default_accel_axi_dff_w1 loading(
@@ -8959,11 +9133,6 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd
         .q(row_r__q),
         .clock(row_r__clock)
     );
-    default_accel_axi_dff_w64 col_r(
-        .d(col_r__d),
-        .q(col_r__q),
-        .clock(col_r__clock)
-    );
     default_accel_axi_dff_w16 k_r(
         .d(k_r__d),
         .q(k_r__q),
@@ -8984,11 +9153,6 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd
         .q(row_d__q),
         .clock(row_d__clock)
     );
-    default_accel_axi_dff_w64 col_d(
-        .d(col_d__d),
-        .q(col_d__q),
-        .clock(col_d__clock)
-    );
     default_accel_axi_dff_w16 k_d(
         .d(k_d__d),
         .q(k_d__q),
@@ -9002,31 +9166,27 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd
         waiting__clock = clock;
         ptr__clock = clock;
         row_r__clock = clock;
-        col_r__clock = clock;
         k_r__clock = clock;
         left__clock = clock;
         we_d__clock = clock;
         row_d__clock = clock;
-        col_d__clock = clock;
         k_d__clock = clock;
         loading__d = loading__q;
         ready_r__d = ready_r__q;
         waiting__d = waiting__q;
         ptr__d = ptr__q;
         row_r__d = row_r__q;
-        col_r__d = col_r__q;
         k_r__d = k_r__q;
         left__d = left__q;
         we_d__d = we_d__q;
         row_d__d = row_d__q;
-        col_d__d = col_d__q;
         k_d__d = k_d__q;
         ready = ready_r__q;
-        rd_en = loading__q;
+        rd = loading__q & (ptr__q < avail);
+        rd_en = rd;
         rd_addr = ptr__q;
         we = we_d__q;
         row = row_d__q;
-        col = col_d__q;
         k = k_d__q;
         if (start) begin
             loading__d = |p_passes;
@@ -9034,7 +9194,6 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd
             waiting__d = 1'b0;
             ptr__d = 16'h0;
             row_r__d = 64'h1;
-            col_r__d = 64'h1;
             k_r__d = 16'h1;
             left__d = p_passes;
         end
@@ -9042,25 +9201,20 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd
             ready_r__d = 1'b0;
             waiting__d = 1'b1;
         end
-        we_d__d = loading__q;
+        we_d__d = rd;
         row_d__d = row_r__q;
-        col_d__d = col_r__q;
         k_d__d = k_r__q;
-        if (loading__q) begin
+        if (rd) begin
             ptr__d = ptr__q + 16'h1;
             k_r__d = k_r__q << 32'h1;
             if (|(k_r__q & last_k)) begin
                 k_r__d = 16'h1;
-                col_r__d = col_r__q << 32'h1;
-                if (|(col_r__q & last_c)) begin
-                    col_r__d = 64'h1;
-                    row_r__d = row_r__q << 32'h1;
-                    if (|(row_r__q & last_r)) begin
-                        row_r__d = 64'h1;
-                        loading__d = 1'b0;
-                        ready_r__d = 1'b1;
-                        left__d = left__q - 16'h1;
-                    end
+                row_r__d = row_r__q << 32'h1;
+                if (|(row_r__q & last_r)) begin
+                    row_r__d = 64'h1;
+                    loading__d = 1'b0;
+                    ready_r__d = 1'b1;
+                    left__d = left__q - 16'h1;
                 end
             end
         end
@@ -10119,52 +10273,6 @@ module default_accel_axi_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     end
     
 endmodule // default_accel_axi_skew_line_7
-
-module default_accel_axi_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
-    
-    // Module arguments
-    input wire  clock;
-    input wire  r_en;
-    input wire  [15:0] r_addr;
-    output reg  [7:0] r_data;
-    input wire  w_en;
-    input wire  [15:0] w_addr;
-    input wire  [7:0] w_data;
-    
-    // Update code (custom)
-    // A read of the word written in the same cycle is never used: undefined in hardware (no
-    // collision logic), the old word inverted in simulation so that a use would show.
-    (* no_rw_check *)
-    reg [7:0] mem [0:65535];
-    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
-    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
-    // pseudo-random instead (a check that no output depends on a word the run never wrote).
-    `ifndef SYNTHESIS
-    integer init_i;
-    `ifdef ACCELGEN_RAM_RANDOM
-    reg [63:0] init_r;
-    reg [31:0] init_w;
-    initial begin
-       init_r = 64'h9E3779B97F4A7C15;
-       for (init_i = 0; init_i <= 65535; init_i = init_i + 1) begin
-          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
-          init_w = {1{init_r[63:32]}};
-          mem[init_i] = init_w[7:0];
-       end
-    end
-    `else
-    initial for (init_i = 0; init_i <= 65535; init_i = init_i + 1) mem[init_i] = 0;
-    `endif
-    `endif
-    always @(posedge clock) begin
-    `ifdef SYNTHESIS
-       if (r_en) r_data <= mem[r_addr[15:0]];
-    `else
-       if (r_en) r_data <= (w_en && w_addr[15:0] == r_addr[15:0]) ? ~mem[r_addr[15:0]] : mem[r_addr[15:0]];
-    `endif
-       if (w_en) mem[w_addr[15:0]] <= w_data;
-    end
-endmodule // default_accel_axi_weight_buffer
 
 module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,bad);
     
@@ -13670,7 +13778,7 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
     localparam  last_c = 64'h80;
     localparam  last_j = 16'h3;
     localparam  d_fc = 20'h2000;
-    localparam  d_wb = 20'h10000;
+    localparam  d_wb = 20'h2000;
     localparam  d_bias = 20'h100;
     localparam  d_fm = 20'h4000;
     localparam  d_out = 20'h4000;
@@ -13857,6 +13965,7 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
                 depth = d_fc;
             end
             else if (sel__q == 2'h1) begin
+                a_cur = ({4'd0, base__q});
                 depth = d_wb;
             end
             else if (sel__q == 2'h2) begin
@@ -13908,7 +14017,7 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
                     end
                 end
             end
-            else if (~st__q & (sel__q == 2'h2)) begin
+            else if (~st__q & ((sel__q == 2'h1) | (sel__q == 2'h2))) begin
                 if (wrap_c) begin
                     bank_r__d = 64'h1;
                     base__d = base__q + 16'h1;

@@ -41,6 +41,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [63:0] dec__wr_payload;
     reg  conv__clock;
     reg  conv__ld_we;
+    reg  conv__wb_clear;
     reg  [1:0] conv__ld_target;
     reg  [63:0] conv__ld_rowsel;
     reg  [15:0] conv__ld_addr;
@@ -266,6 +267,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     tiny_accel_top_conv conv(
         .clock(conv__clock),
         .ld_we(conv__ld_we),
+        .wb_clear(conv__wb_clear),
         .ld_target(conv__ld_target),
         .ld_rowsel(conv__ld_rowsel),
         .ld_addr(conv__ld_addr),
@@ -609,6 +611,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_fbase = cregs__geom[(32'h112)+:(16)];
         conv__p_obase = cregs__geom[(32'h122)+:(16)];
         conv__start = disp__conv_start;
+        conv__wb_clear = disp__go & ~disp__g_store & ~disp__g_copy & (disp__g_sel == 2'h1);
         conv__ld_we = mover__w_en & (mover__w_sel != 2'h3);
         conv__ld_target = mover__w_sel;
         if (mover__w_scale) begin
@@ -649,11 +652,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
     input wire  ld_we;
+    input wire  wb_clear;
     input wire  [1:0] ld_target;
     input wire  [63:0] ld_rowsel;
     input wire  [15:0] ld_addr;
@@ -696,6 +700,9 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     input wire  [63:0] rd_bank;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
+    
+    // Constant declarations
+    localparam  wb_last = 64'h2;
     
     // Stub signals
     reg  pes__0__clock;
@@ -800,13 +807,20 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     wire  [31:0] accs__1__d_data;
     wire  accs__1__tile_done;
     wire  accs__1__tile_half;
-    reg  wmem__clock;
-    reg  wmem__r_en;
-    reg  [15:0] wmem__r_addr;
-    wire  [7:0] wmem__r_data;
-    reg  wmem__w_en;
-    reg  [15:0] wmem__w_addr;
-    reg  [7:0] wmem__w_data;
+    reg  wbanks__0__clock;
+    reg  wbanks__0__r_en;
+    reg  [15:0] wbanks__0__r_addr;
+    wire  [7:0] wbanks__0__r_data;
+    reg  wbanks__0__w_en;
+    reg  [15:0] wbanks__0__w_addr;
+    reg  [7:0] wbanks__0__w_data;
+    reg  wbanks__1__clock;
+    reg  wbanks__1__r_en;
+    reg  [15:0] wbanks__1__r_addr;
+    wire  [7:0] wbanks__1__r_data;
+    reg  wbanks__1__w_en;
+    reg  [15:0] wbanks__1__w_addr;
+    reg  [7:0] wbanks__1__w_data;
     reg  cols__0__clock;
     reg  cols__0__ld_we;
     reg  cols__0__ld_swe;
@@ -857,6 +871,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
+    reg  [15:0] seq__wb_avail;
     wire  seq__busy;
     wire  seq__done;
     wire  seq__strobe;
@@ -871,7 +886,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     wire  [15:0] seq__wl_rd_addr;
     wire  seq__wl_we;
     wire  [63:0] seq__wl_row;
-    wire  [63:0] seq__wl_col;
     wire  [15:0] seq__wl_k;
     wire  seq__d_en;
     wire  seq__d_half;
@@ -882,6 +896,9 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
+    reg  [15:0] wb_avail__d;
+    wire  [15:0] wb_avail__q;
+    reg  wb_avail__clock;
     
     // Local signals
     reg  strobe;
@@ -1013,14 +1030,23 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .tile_done(accs__1__tile_done),
         .tile_half(accs__1__tile_half)
     );
-    tiny_accel_top_weight_buffer wmem(
-        .clock(wmem__clock),
-        .r_en(wmem__r_en),
-        .r_addr(wmem__r_addr),
-        .r_data(wmem__r_data),
-        .w_en(wmem__w_en),
-        .w_addr(wmem__w_addr),
-        .w_data(wmem__w_data)
+    tiny_accel_top_wbanks wbanks__0(
+        .clock(wbanks__0__clock),
+        .r_en(wbanks__0__r_en),
+        .r_addr(wbanks__0__r_addr),
+        .r_data(wbanks__0__r_data),
+        .w_en(wbanks__0__w_en),
+        .w_addr(wbanks__0__w_addr),
+        .w_data(wbanks__0__w_data)
+    );
+    tiny_accel_top_wbanks wbanks__1(
+        .clock(wbanks__1__clock),
+        .r_en(wbanks__1__r_en),
+        .r_addr(wbanks__1__r_addr),
+        .r_data(wbanks__1__r_data),
+        .w_en(wbanks__1__w_en),
+        .w_addr(wbanks__1__w_addr),
+        .w_data(wbanks__1__w_data)
     );
     tiny_accel_top_cols cols__0(
         .clock(cols__0__clock),
@@ -1077,6 +1103,7 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .tile_done(seq__tile_done),
         .tile_half(seq__tile_half),
         .last_swap(seq__last_swap),
+        .wb_avail(seq__wb_avail),
         .busy(seq__busy),
         .done(seq__done),
         .strobe(seq__strobe),
@@ -1091,7 +1118,6 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .wl_rd_addr(seq__wl_rd_addr),
         .wl_we(seq__wl_we),
         .wl_row(seq__wl_row),
-        .wl_col(seq__wl_col),
         .wl_k(seq__wl_k),
         .d_en(seq__d_en),
         .d_half(seq__d_half),
@@ -1105,12 +1131,18 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         .q(rd_sel__q),
         .clock(rd_sel__clock)
     );
+    tiny_accel_top_dff_w16 wb_avail(
+        .d(wb_avail__d),
+        .q(wb_avail__q),
+        .clock(wb_avail__clock)
+    );
     
     // Update code
     always @(*) begin
         rd_sel__clock = clock;
+        wb_avail__clock = clock;
         rd_sel__d = rd_sel__q;
-        wmem__clock = clock;
+        wb_avail__d = wb_avail__q;
         seq__clock = clock;
         seq__start = start;
         seq__geom[(32'h0)+:(16)] = p_h;
@@ -1138,11 +1170,25 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         busy = seq__busy;
         done = seq__done;
         strobe = seq__strobe;
-        wmem__w_en = ld_we & (ld_target == 2'h1);
-        wmem__w_addr = ld_addr;
-        wmem__w_data = ld_data[(32'h0)+:(8)];
-        wmem__r_en = seq__wl_rd_en;
-        wmem__r_addr = seq__wl_rd_addr;
+        if (ld_we & (ld_target == 2'h1) & |(ld_rowsel & wb_last)) begin
+            wb_avail__d = ld_addr + 16'h1;
+        end
+        if (wb_clear) begin
+            wb_avail__d = 16'h0;
+        end
+        seq__wb_avail = wb_avail__q;
+        wbanks__0__clock = clock;
+        wbanks__0__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[0];
+        wbanks__0__w_addr = ld_addr;
+        wbanks__0__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__0__r_en = seq__wl_rd_en;
+        wbanks__0__r_addr = seq__wl_rd_addr;
+        wbanks__1__clock = clock;
+        wbanks__1__w_en = ld_we & (ld_target == 2'h1) & ld_rowsel[1];
+        wbanks__1__w_addr = ld_addr;
+        wbanks__1__w_data = ld_data[(32'h0)+:(8)];
+        wbanks__1__r_en = seq__wl_rd_en;
+        wbanks__1__r_addr = seq__wl_rd_addr;
         slot_read = seq__slot_valid & ~seq__slot_pad;
         slot_padv = seq__slot_valid & seq__slot_pad;
         banks__0__clock = clock;
@@ -1187,17 +1233,17 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         pes__0__strobe = strobe;
         pes__0__ksel = seq__ksel;
         pes__0__ksel_nx = seq__ksel_nx;
-        pes__0__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[0];
+        pes__0__w_we = seq__wl_we & seq__wl_row[0];
         pes__0__w_sel = seq__wl_k;
-        pes__0__w_data = wmem__r_data;
+        pes__0__w_data = wbanks__0__r_data;
         pes__1__clock = clock;
         pes__1__psum_in = 32'h0;
         pes__1__strobe = strobe;
         pes__1__ksel = seq__ksel;
         pes__1__ksel_nx = seq__ksel_nx;
-        pes__1__w_we = seq__wl_we & seq__wl_row[0] & seq__wl_col[1];
+        pes__1__w_we = seq__wl_we & seq__wl_row[0];
         pes__1__w_sel = seq__wl_k;
-        pes__1__w_data = wmem__r_data;
+        pes__1__w_data = wbanks__1__r_data;
         pes__3__x_in = pes__2__x_out;
         pes__3__tag_in = pes__2__tag_out;
         pes__2__clock = clock;
@@ -1205,17 +1251,17 @@ module tiny_accel_top_conv(clock,ld_we,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p
         pes__2__strobe = strobe;
         pes__2__ksel = seq__ksel;
         pes__2__ksel_nx = seq__ksel_nx;
-        pes__2__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[0];
+        pes__2__w_we = seq__wl_we & seq__wl_row[1];
         pes__2__w_sel = seq__wl_k;
-        pes__2__w_data = wmem__r_data;
+        pes__2__w_data = wbanks__0__r_data;
         pes__3__clock = clock;
         pes__3__psum_in = 32'h0;
         pes__3__strobe = strobe;
         pes__3__ksel = seq__ksel;
         pes__3__ksel_nx = seq__ksel_nx;
-        pes__3__w_we = seq__wl_we & seq__wl_row[1] & seq__wl_col[1];
+        pes__3__w_we = seq__wl_we & seq__wl_row[1];
         pes__3__w_sel = seq__wl_k;
-        pes__3__w_data = wmem__r_data;
+        pes__3__w_data = wbanks__1__r_data;
         pes__2__psum_in = pes__0__psum_out;
         pes__3__psum_in = pes__1__psum_out;
         accs__0__clock = clock;
@@ -3917,7 +3963,7 @@ module tiny_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // tiny_accel_top_mul
 
-module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_col,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
@@ -3926,6 +3972,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,busy,do
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
+    input wire  [15:0] wb_avail;
     output reg  busy;
     output reg  done;
     output reg  strobe;
@@ -3940,7 +3987,6 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,busy,do
     output reg  [15:0] wl_rd_addr;
     output reg  wl_we;
     output reg  [63:0] wl_row;
-    output reg  [63:0] wl_col;
     output reg  [15:0] wl_k;
     output reg  d_en;
     output reg  d_half;
@@ -4009,12 +4055,12 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,busy,do
     reg  [15:0] loader__p_passes;
     reg  loader__take;
     reg  loader__swapped;
+    reg  [15:0] loader__avail;
     wire  loader__ready;
     wire  loader__rd_en;
     wire  [15:0] loader__rd_addr;
     wire  loader__we;
     wire  [63:0] loader__row;
-    wire  [63:0] loader__col;
     wire  [15:0] loader__k;
     reg  drain__clock;
     reg  drain__start;
@@ -4117,12 +4163,12 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,busy,do
         .p_passes(loader__p_passes),
         .take(loader__take),
         .swapped(loader__swapped),
+        .avail(loader__avail),
         .ready(loader__ready),
         .rd_en(loader__rd_en),
         .rd_addr(loader__rd_addr),
         .we(loader__we),
         .row(loader__row),
-        .col(loader__col),
         .k(loader__k)
     );
     tiny_accel_top_drain drain(
@@ -4256,6 +4302,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,busy,do
         loader__p_passes = geom[(32'hf0)+:(16)];
         loader__take = strobe & issue_new;
         loader__swapped = last_swap;
+        loader__avail = wb_avail;
         drain__start = go;
         drain__claim = strobe & issue_new & passes__tile_first;
         drain__claim_half = passes__half;
@@ -4273,7 +4320,6 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,busy,do
         wl_rd_addr = loader__rd_addr;
         wl_we = loader__we;
         wl_row = loader__row;
-        wl_col = loader__col;
         wl_k = loader__k;
         d_en = drain__active;
         d_half = drain__half;
@@ -5043,7 +5089,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     
 endmodule // tiny_accel_top_issuer
 
-module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_addr,we,row,col,k);
+module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en,rd_addr,we,row,k);
     
     // Module arguments
     input wire  clock;
@@ -5051,17 +5097,16 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_ad
     input wire  [15:0] p_passes;
     input wire  take;
     input wire  swapped;
+    input wire  [15:0] avail;
     output reg  ready;
     output reg  rd_en;
     output reg  [15:0] rd_addr;
     output reg  we;
     output reg  [63:0] row;
-    output reg  [63:0] col;
     output reg  [15:0] k;
     
     // Constant declarations
     localparam  last_r = 64'h2;
-    localparam  last_c = 64'h2;
     localparam  last_k = 16'h2;
     
     // Stub signals
@@ -5080,9 +5125,6 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_ad
     reg  [63:0] row_r__d;
     wire  [63:0] row_r__q;
     reg  row_r__clock;
-    reg  [63:0] col_r__d;
-    wire  [63:0] col_r__q;
-    reg  col_r__clock;
     reg  [15:0] k_r__d;
     wire  [15:0] k_r__q;
     reg  k_r__clock;
@@ -5095,12 +5137,12 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_ad
     reg  [63:0] row_d__d;
     wire  [63:0] row_d__q;
     reg  row_d__clock;
-    reg  [63:0] col_d__d;
-    wire  [63:0] col_d__q;
-    reg  col_d__clock;
     reg  [15:0] k_d__d;
     wire  [15:0] k_d__q;
     reg  k_d__clock;
+    
+    // Local signals
+    reg  rd;
     
     // Sub module instances
     tiny_accel_top_dff_w1 loading(
@@ -5128,11 +5170,6 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_ad
         .q(row_r__q),
         .clock(row_r__clock)
     );
-    tiny_accel_top_dff_w64 col_r(
-        .d(col_r__d),
-        .q(col_r__q),
-        .clock(col_r__clock)
-    );
     tiny_accel_top_dff_w16 k_r(
         .d(k_r__d),
         .q(k_r__q),
@@ -5153,11 +5190,6 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_ad
         .q(row_d__q),
         .clock(row_d__clock)
     );
-    tiny_accel_top_dff_w64 col_d(
-        .d(col_d__d),
-        .q(col_d__q),
-        .clock(col_d__clock)
-    );
     tiny_accel_top_dff_w16 k_d(
         .d(k_d__d),
         .q(k_d__q),
@@ -5171,31 +5203,27 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_ad
         waiting__clock = clock;
         ptr__clock = clock;
         row_r__clock = clock;
-        col_r__clock = clock;
         k_r__clock = clock;
         left__clock = clock;
         we_d__clock = clock;
         row_d__clock = clock;
-        col_d__clock = clock;
         k_d__clock = clock;
         loading__d = loading__q;
         ready_r__d = ready_r__q;
         waiting__d = waiting__q;
         ptr__d = ptr__q;
         row_r__d = row_r__q;
-        col_r__d = col_r__q;
         k_r__d = k_r__q;
         left__d = left__q;
         we_d__d = we_d__q;
         row_d__d = row_d__q;
-        col_d__d = col_d__q;
         k_d__d = k_d__q;
         ready = ready_r__q;
-        rd_en = loading__q;
+        rd = loading__q & (ptr__q < avail);
+        rd_en = rd;
         rd_addr = ptr__q;
         we = we_d__q;
         row = row_d__q;
-        col = col_d__q;
         k = k_d__q;
         if (start) begin
             loading__d = |p_passes;
@@ -5203,7 +5231,6 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_ad
             waiting__d = 1'b0;
             ptr__d = 16'h0;
             row_r__d = 64'h1;
-            col_r__d = 64'h1;
             k_r__d = 16'h1;
             left__d = p_passes;
         end
@@ -5211,25 +5238,20 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,ready,rd_en,rd_ad
             ready_r__d = 1'b0;
             waiting__d = 1'b1;
         end
-        we_d__d = loading__q;
+        we_d__d = rd;
         row_d__d = row_r__q;
-        col_d__d = col_r__q;
         k_d__d = k_r__q;
-        if (loading__q) begin
+        if (rd) begin
             ptr__d = ptr__q + 16'h1;
             k_r__d = k_r__q << 32'h1;
             if (|(k_r__q & last_k)) begin
                 k_r__d = 16'h1;
-                col_r__d = col_r__q << 32'h1;
-                if (|(col_r__q & last_c)) begin
-                    col_r__d = 64'h1;
-                    row_r__d = row_r__q << 32'h1;
-                    if (|(row_r__q & last_r)) begin
-                        row_r__d = 64'h1;
-                        loading__d = 1'b0;
-                        ready_r__d = 1'b1;
-                        left__d = left__q - 16'h1;
-                    end
+                row_r__d = row_r__q << 32'h1;
+                if (|(row_r__q & last_r)) begin
+                    row_r__d = 64'h1;
+                    loading__d = 1'b0;
+                    ready_r__d = 1'b1;
+                    left__d = left__q - 16'h1;
                 end
             end
         end
@@ -5551,7 +5573,7 @@ module tiny_accel_top_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     
 endmodule // tiny_accel_top_skew_line
 
-module tiny_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_accel_top_wbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -5566,7 +5588,7 @@ module tiny_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
     // A read of the word written in the same cycle is never used: undefined in hardware (no
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
-    reg [7:0] mem [0:1023];
+    reg [7:0] mem [0:511];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
     // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
     // pseudo-random instead (a check that no output depends on a word the run never wrote).
@@ -5577,25 +5599,25 @@ module tiny_accel_top_weight_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data)
     reg [31:0] init_w;
     initial begin
        init_r = 64'h9E3779B97F4A7C15;
-       for (init_i = 0; init_i <= 1023; init_i = init_i + 1) begin
+       for (init_i = 0; init_i <= 511; init_i = init_i + 1) begin
           init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
           init_w = {1{init_r[63:32]}};
           mem[init_i] = init_w[7:0];
        end
     end
     `else
-    initial for (init_i = 0; init_i <= 1023; init_i = init_i + 1) mem[init_i] = 0;
+    initial for (init_i = 0; init_i <= 511; init_i = init_i + 1) mem[init_i] = 0;
     `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
-       if (r_en) r_data <= mem[r_addr[9:0]];
+       if (r_en) r_data <= mem[r_addr[8:0]];
     `else
-       if (r_en) r_data <= (w_en && w_addr[9:0] == r_addr[9:0]) ? ~mem[r_addr[9:0]] : mem[r_addr[9:0]];
+       if (r_en) r_data <= (w_en && w_addr[8:0] == r_addr[8:0]) ? ~mem[r_addr[8:0]] : mem[r_addr[8:0]];
     `endif
-       if (w_en) mem[w_addr[9:0]] <= w_data;
+       if (w_en) mem[w_addr[8:0]] <= w_data;
     end
-endmodule // tiny_accel_top_weight_buffer
+endmodule // tiny_accel_top_wbanks
 
 module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,bad);
     
@@ -9101,7 +9123,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
     localparam  last_c = 64'h2;
     localparam  last_j = 16'h1;
     localparam  d_fc = 20'h100;
-    localparam  d_wb = 20'h400;
+    localparam  d_wb = 20'h200;
     localparam  d_bias = 20'h40;
     localparam  d_fm = 20'h400;
     localparam  d_out = 20'h200;
@@ -9288,6 +9310,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
                 depth = d_fc;
             end
             else if (sel__q == 2'h1) begin
+                a_cur = ({4'd0, base__q});
                 depth = d_wb;
             end
             else if (sel__q == 2'h2) begin
@@ -9339,7 +9362,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
                     end
                 end
             end
-            else if (~st__q & (sel__q == 2'h2)) begin
+            else if (~st__q & ((sel__q == 2'h1) | (sel__q == 2'h2))) begin
                 if (wrap_c) begin
                     bank_r__d = 64'h1;
                     base__d = base__q + 16'h1;
@@ -10749,7 +10772,7 @@ module tiny_accel_top_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
         .out_idx(unit__out_idx),
         .out_data(unit__out_data)
     );
-    tiny_accel_top_weight_buffer pout(
+    tiny_accel_top_pout pout(
         .clock(pout__clock),
         .r_en(pout__r_en),
         .r_addr(pout__r_addr),
@@ -10818,6 +10841,52 @@ module tiny_accel_top_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
     end
     
 endmodule // tiny_accel_top_pool
+
+module tiny_accel_top_pout(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [7:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [7:0] w_data;
+    
+    // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
+    reg [7:0] mem [0:1023];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
+    `ifndef SYNTHESIS
+    integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 1023; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[7:0];
+       end
+    end
+    `else
+    initial for (init_i = 0; init_i <= 1023; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
+    `endif
+    always @(posedge clock) begin
+    `ifdef SYNTHESIS
+       if (r_en) r_data <= mem[r_addr[9:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[9:0] == r_addr[9:0]) ? ~mem[r_addr[9:0]] : mem[r_addr[9:0]];
+    `endif
+       if (w_en) mem[w_addr[9:0]] <= w_data;
+    end
+endmodule // tiny_accel_top_pout
 
 module tiny_accel_top_regs(clock,we,op,payload,clear,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,bad);
     
@@ -11293,7 +11362,7 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  go;
     
     // Sub module instances
-    tiny_accel_top_weight_buffer banks__0(
+    tiny_accel_top_pout banks__0(
         .clock(banks__0__clock),
         .r_en(banks__0__r_en),
         .r_addr(banks__0__r_addr),
@@ -11302,7 +11371,7 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .w_addr(banks__0__w_addr),
         .w_data(banks__0__w_data)
     );
-    tiny_accel_top_weight_buffer banks__1(
+    tiny_accel_top_pout banks__1(
         .clock(banks__1__clock),
         .r_en(banks__1__r_en),
         .r_addr(banks__1__r_addr),
@@ -11311,7 +11380,7 @@ module tiny_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .w_addr(banks__1__w_addr),
         .w_data(banks__1__w_data)
     );
-    tiny_accel_top_weight_buffer banks__2(
+    tiny_accel_top_pout banks__2(
         .clock(banks__2__clock),
         .r_en(banks__2__r_en),
         .r_addr(banks__2__r_addr),

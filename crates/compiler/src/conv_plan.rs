@@ -152,17 +152,18 @@ impl ConvPlan {
         v
     }
 
-    /// The weight-buffer image: pass (oct, ict, kr, ks), then row r, column c, kernel j; PE (r, c)
-    /// kernel j holds output channel oct·C·K + c·K + j, input channel ict·R + r (zero outside).
+    /// The weight-buffer image: pass (oct, ict, kr, ks), then row r, kernel j, column c
+    /// ([`ConvArray::weight_slot`]); PE (r, c) kernel j holds output channel oct·C·K + c·K + j,
+    /// input channel ict·R + r (zero outside).
     pub fn weight_image(&self, e: &ConvArray, weight: &TensorI8) -> Vec<i8> {
-        let mut v = Vec::with_capacity(self.passes * e.rows * e.cols * e.kernels);
+        let mut v = Vec::with_capacity(self.passes * e.weights_per_pass());
         for oct in 0..self.oc_tiles {
             for ict in 0..self.ic_tiles {
                 for kr in 0..self.kh {
                     for ks in 0..self.kw {
                         for r in 0..e.rows {
-                            for c in 0..e.cols {
-                                for j in 0..e.kernels {
+                            for j in 0..e.kernels {
+                                for c in 0..e.cols {
                                     let oc = oct * e.cols * e.kernels + c * e.kernels + j;
                                     let ic = ict * e.rows + r;
                                     v.push(if oc < self.cout && ic < self.cin {

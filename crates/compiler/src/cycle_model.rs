@@ -30,8 +30,8 @@ struct Tag {
 /// The layer and array constants the model reads.
 struct Geo {
     k: u64,
-    /// Weights per pass, R·C·K.
-    rck: u64,
+    /// Weight-buffer entries per pass, R·K (a PE row's kernel j each).
+    rk: u64,
     /// Strobes from issue to the last PE's input register, R + C − 1.
     to_last_pe: u64,
     pixels: u64,
@@ -104,7 +104,7 @@ pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
     let (r, c, k) = (e.rows as u64, e.cols as u64, e.kernels as u64);
     let g = Geo {
         k,
-        rck: r * c * k,
+        rk: r * k,
         to_last_pe: r + c - 1,
         pixels: p.pixels() as u64,
         wo: p.wo as u64,
@@ -223,11 +223,11 @@ fn step_cursor(g: &Geo, cur: &Regs, n: &mut Regs) {
     [n.ks, n.kr, n.ict, n.oct] = digit;
 }
 
-/// The weight loader: R·C·K words per pass, one per cycle; a loaded pass waits until the last
-/// PE swaps the previous one in.
+/// The weight loader: R·K entries per pass (kernel j of a PE row each), one per cycle; a loaded
+/// pass waits until the last PE swaps the previous one in.
 fn weight_loader(g: &Geo, cur: &Regs, n: &mut Regs, last_swap: bool) {
     if cur.wl_loading {
-        if cur.wl_n + 1 == g.rck {
+        if cur.wl_n + 1 == g.rk {
             n.wl_n = 0;
             n.wl_loading = false;
             n.wl_ready = true;
@@ -268,7 +268,7 @@ fn drain(g: &Geo, cur: &Regs, n: &mut Regs) {
 /// every pass streams its pixels plus the pipeline fill and a weight load, then every tile drains.
 pub fn cycle_estimate(e: &ConvArray, p: &ConvPlan) -> u64 {
     let u = |v: usize| v as u64;
-    let per_pass = (u(p.pixels()) + u(e.rows + e.cols + 4)).saturating_mul(u(e.kernels)) + u(e.rows * e.cols * e.kernels);
+    let per_pass = (u(p.pixels()) + u(e.rows + e.cols + 4)).saturating_mul(u(e.kernels)) + u(e.rows * e.kernels);
     let drain = u(p.oc_tiles).saturating_mul(u(e.cols * e.kernels).saturating_mul(u(p.pixels())) + 16);
     u(p.passes).saturating_mul(per_pass).saturating_add(drain).saturating_add(1000)
 }

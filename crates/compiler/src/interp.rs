@@ -74,7 +74,7 @@ impl Machine {
         Machine {
             regs: HashMap::new(),
             fc: vec![vec![0; e.first_cache_depth]; e.rows],
-            wbuf: vec![0; e.weight_buffer_depth],
+            wbuf: vec![0; e.weight_bank_depth() * e.cols],
             bias: vec![vec![0; e.bias_buffer_depth]; e.cols],
             scale: vec![vec![0; e.bias_buffer_depth]; e.cols],
             acc: (0..e.cols).map(|_| [vec![0; e.acc_buffer_depth], vec![0; e.acc_buffer_depth]]).collect(),
@@ -180,7 +180,7 @@ impl Machine {
             let (chunk, within) = (i / len, i % len);
             let (bank, a, depth) = match target {
                 0 => (chunk % r, fc_base + (chunk / r) * len + within, self.e.first_cache_depth),
-                1 => (0, i, self.e.weight_buffer_depth),
+                1 => (i % c, i / c, self.e.weight_bank_depth()),
                 2 => (i % c, i / c, self.e.bias_buffer_depth),
                 _ => {
                     if pool_w == 0 {
@@ -191,12 +191,15 @@ impl Machine {
                 }
             };
             if a as usize >= depth {
+                if target == 1 {
+                    return Err(format!("word {i} goes to entry {a} of weight bank {bank}, past its {depth} entries (the {c} banks hold {} weights; target 1)", depth * c as usize));
+                }
                 return Err(format!("word {i} goes to entry {a} of a {depth}-entry buffer (target {target})"));
             }
             let (b, a) = (bank as usize, a as usize);
             match target {
                 0 => self.fc[b][a] = v as i8,
-                1 => self.wbuf[a] = v as i8,
+                1 => self.wbuf[a * self.e.cols + b] = v as i8,
                 2 if self.half() => self.scale[b][a] = v,
                 2 => self.bias[b][a] = v,
                 _ => self.fm[b][a] = v as i8,
@@ -305,7 +308,7 @@ impl Machine {
                                     if iyp < ph || iyp >= h + ph || ixp < pw || ixp >= w + pw {
                                         if pad != 0 {
                                             for rr in 0..r {
-                                                let wv = self.wbuf[pass * r * c * k + (rr * c + cc) * k + j];
+                                                let wv = self.wbuf[pass * r * c * k + self.e.weight_slot(rr, cc, j)];
                                                 sum = sum.wrapping_add(pad * i32::from(wv));
                                             }
                                         }
@@ -313,7 +316,7 @@ impl Machine {
                                     }
                                     let a = fbase + ict * plane + (iyp - ph) * w + ixp - pw;
                                     for rr in 0..r {
-                                        let wv = self.wbuf[pass * r * c * k + (rr * c + cc) * k + j];
+                                        let wv = self.wbuf[pass * r * c * k + self.e.weight_slot(rr, cc, j)];
                                         sum = sum.wrapping_add(i32::from(self.fc[rr][a]) * i32::from(wv));
                                     }
                                     self.trace.macs += 1;

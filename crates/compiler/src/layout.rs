@@ -254,9 +254,11 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
                     for ict in 0..gt {
                         for kr in 0..p.kh {
                             for ks in 0..p.kw {
+                                // Row, kernel, column (ConvArray::weight_slot): an entry of the
+                                // C weight banks is kernel j of a whole PE row.
                                 for rr in 0..r {
-                                    for cc in 0..c {
-                                        for j in 0..k {
+                                    for j in 0..k {
+                                        for cc in 0..c {
                                             let oc = (g * t.tiles + oct) * c * k + cc * k + j;
                                             let ic = (ig * t.icg + ict) * r + rr;
                                             let v = if oc < p.cout && ic < p.cin { weight.at(&[oc, ic, kr, ks]) } else { 0 };

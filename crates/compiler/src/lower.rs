@@ -36,10 +36,12 @@
 //!
 //! A layer with several bands of one input group is **double-buffered**: bands fit half of the
 //! first cache and of the output buffer and alternate halves, and the program is
-//! `LOAD(0); for b: [SYNC mem, RUN(b), STORE(b−1), LOAD(b+1)]; SYNC, STORE(last)`, so the data
-//! mover loads the next band and stores the previous one while the engine runs (a `RUN` waits
-//! for the engine to be idle, which is what makes refilling a half safe). Other layers run
-//! `[LOAD …] SYNC mem, RUN, SYNC, [STORE]` per run (docs/accelerator.md).
+//! `LOAD(0); for b: [SYNC mem, (b = 0: LOAD weights), RUN(b), STORE(b−1), LOAD(b+1)]; SYNC,
+//! STORE(last)`, so the data mover loads the next band and stores the previous one while the
+//! engine runs (a `RUN` waits for the engine to be idle, which is what makes refilling a half
+//! safe). Other layers run `[LOAD input] SYNC mem, [LOAD weights], RUN, SYNC, [STORE]` per run. A
+//! weight load right before its `RUN` streams into the run: the engine's loader reads an entry
+//! only once it is written (docs/accelerator.md).
 
 use crate::layout::{layout, Layout, ADDR_SPACE};
 use crate::tiling::{ConvTiling, LayerTiling};
@@ -404,7 +406,10 @@ fn lower_conv(
             let a = dst + ob * ((g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo);
             m.transfer("MEM_STORE", 0, a, cout_g * rows as u64 * wo, rows as u64 * wo, ob * ho * wo, half)
         };
-        let run = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
+        // A run's weights, when it needs new ones, load after the `SYNC mem` that waits for its
+        // input and right before its `RUN`: the engine starts while they stream in (its loader
+        // reads an entry once the mover has written it, docs/conv-array.md).
+        let run = |m: &mut Emitter, b: usize, ig: usize, half: u64, weights: Option<(u64, u64)>| {
             let (_, rows, _, hin, ph_band) = band_geo(b);
             let gt = t.icg.min(p.ic_tiles - ig * t.icg);
             m.push("PE_SHAPE", &[hin as u64, w, rows as u64, wo])?;
@@ -415,6 +420,9 @@ fn lower_conv(
             m.push("ACT_REQUANT", &rq)?;
             m.imported_arith(scale, pad)?;
             m.push("SYNC", &[M_MEM])?;
+            if let Some((wa, ww)) = weights {
+                m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
+            }
             m.push("RUN", &[M_PE | M_ACC | M_ACT])?;
             if (g + 1, b + 1, ig + 1) == last_run {
                 if let Some(d) = next_div {
@@ -430,11 +438,10 @@ fn lower_conv(
             // RUN waits until the engine is idle, so a half is refilled only after the
             // run that read it, and SYNC mem before each run orders the rest.
             let (wa, ww) = t.weight_blocks[g][0];
-            m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
             load_input(m, 0, 0, 0)?;
             for b in 0..bands {
                 let half = (b % 2) as u64;
-                run(m, b, 0, half)?;
+                run(m, b, 0, half, (b == 0).then_some((wa, ww)))?;
                 if b > 0 {
                     if let (Some(q), true) = (pool_q.as_deref_mut(), on_chip) {
                         let (oy0, rows, ..) = band_geo(b - 1);
@@ -465,12 +472,9 @@ fn lower_conv(
         } else {
             for b in 0..bands {
                 for ig in 0..t.ic_groups() {
-                    if b == 0 || t.ic_groups() > 1 {
-                        let (wa, ww) = t.weight_blocks[g][ig];
-                        m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
-                    }
+                    let weights = (b == 0 || t.ic_groups() > 1).then_some(t.weight_blocks[g][ig]);
                     load_input(m, b, ig, 0)?;
-                    run(m, b, ig, 0)?;
+                    run(m, b, ig, 0, weights)?;
                     m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
                 }
                 if let (Some(q), true) = (pool_q.as_deref_mut(), on_chip) {

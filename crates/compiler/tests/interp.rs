@@ -98,5 +98,5 @@ fn a_program_that_reaches_past_a_buffer_is_an_error_naming_the_instruction() {
     c.prog[i].values[2] = 5000; // more weights than the 1024-entry buffer
     let err = run_compiled(&c, &cfg, mem).unwrap_err();
     assert!(err.starts_with(&format!("instruction {i} (MEM_LOAD")), "{err}");
-    assert!(err.contains("1024-entry buffer"), "{err}");
+    assert!(err.contains("word 1024 goes to entry 512 of weight bank 0, past its 512 entries (the 2 banks hold 1024 weights; target 1)"), "{err}");
 }

@@ -54,6 +54,19 @@ impl ConvArray {
         self.rows * self.cols * self.kernels
     }
 
+    /// Entries of each of the weight buffer's C banks (one per PE column; pass-order weight i
+    /// is at bank i mod C, entry i div C): ceil(weight_buffer_depth / C), so the banks hold at
+    /// least `weight_buffer_depth` weights.
+    pub fn weight_bank_depth(&self) -> usize {
+        self.weight_buffer_depth.div_ceil(self.cols)
+    }
+
+    /// Where PE (r, c)'s kernel j weight sits among a pass's R·C·K weights: pass order is row,
+    /// kernel, column, so that an entry of the C weight banks is kernel j of a whole PE row.
+    pub fn weight_slot(&self, r: usize, c: usize, j: usize) -> usize {
+        (r * self.kernels + j) * self.cols + c
+    }
+
     /// Output channels of one output tile, C·K.
     pub fn channels_per_tile(&self) -> usize {
         self.cols * self.kernels

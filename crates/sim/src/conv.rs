@@ -211,8 +211,9 @@ fn load_buffers(
             load(tb, 0, 1 << r, a, v as i64)?;
         }
     }
+    // Weight i in bank i mod C (its PE column), entry i div C.
     for (a, &v) in plan.weight_image(e, weight).iter().enumerate() {
-        load(tb, 1, 0, a, v as i64)?;
+        load(tb, 1, 1 << (a % e.cols), a / e.cols, v as i64)?;
     }
     // Bias bank c, entry t·K + j: output channel t·C·K + c·K + j; per-channel scale words
     // (target 3) beside them.
@@ -286,7 +287,7 @@ struct Monitor {
     rows: usize,
     cols: usize,
     k: usize,
-    /// What each PE must multiply: the weight image, by pass, PE and kernel.
+    /// What each PE must multiply: the weight image, by pass, then row, kernel, column.
     wimg: Vec<i8>,
     /// Per PE: passes whose weights it has swapped in (a datum tagged TAG_SWAP loaded).
     pass: Vec<usize>,
@@ -328,7 +329,7 @@ impl Monitor {
                 // The weight multiplied must be kernel `sub` of the pass this PE is in.
                 let want = self.pass[i]
                     .checked_sub(1)
-                    .and_then(|p| self.wimg.get((p * n_pe + i) * k + self.sub.min(k - 1)))
+                    .and_then(|p| self.wimg.get(p * n_pe * k + (i / self.cols * k + self.sub.min(k - 1)) * self.cols + i % self.cols))
                     .map(|&w| w as u8 as u64);
                 if want != Some(tb.peek(sg.w_used[i])) {
                     inv.kernel_use_violations += 1;

@@ -10,8 +10,9 @@
 //!   and one kernel tap (kr, ks); it streams every output pixel once. PE (r, c) holds, for kernel
 //!   j, the weight of output channel tile·C·K + c·K + j and input channel tile·R + r at that tap.
 //!   Padding is streamed as zeros. Passes follow each other with one bubble slow cycle.
-//! - **Weights** are read from the weight buffer (filled by the host in pass order: pass, row,
-//!   column, kernel) one per cycle into the PEs' shadow registers while the previous pass runs,
+//! - **Weights** are read from the weight buffer (one bank per column, filled by the host in pass
+//!   order: pass, row, kernel, column) one entry per cycle, kernel j of a whole PE row at once,
+//!   into the PEs' shadow registers while the previous pass runs,
 //!   and take effect with the pass's first datum.
 //! - **Accumulation buffer** ([`AccColumn`]): sums passes of one output-channel tile; tiles
 //!   alternate between its two halves, so a finished tile drains while the next accumulates. The
@@ -27,8 +28,9 @@
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `ld_we`, `ld_target` | in | 1, 2 | load strobe; 0 first cache, 1 weight buffer, 2 bias buffer, 3 scale bank (per-channel scale words, placed as the biases) |
-//! | `ld_rowsel` | in | 64 | one-hot bank: first-cache row (target 0) or bias/scale column (targets 2, 3) |
+//! | `ld_rowsel` | in | 64 | one-hot bank: first-cache row (target 0) or weight/bias/scale column (targets 1, 2, 3) |
 //! | `ld_addr`, `ld_data` | in | 16, 32 | address and word (int8 in the low byte for 0 and 1) |
+//! | `wb_clear` | in | 1 | a weight transfer starts: no weight-buffer entry is written yet (a run may stream its weights: the loader reads an entry only once the last bank's word of it is written) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
 //! | `p_fbase`, `p_obase` | in | 16, 16 | first-cache and output-buffer entry of the run's start (double buffering) |
@@ -75,6 +77,8 @@ pub struct ConvEngine {
     pub clock: Signal<In, Clock>,
     /// Load strobe.
     pub ld_we: Signal<In, Bit>,
+    /// A weight transfer starts: no entry of the weight banks is written yet.
+    pub wb_clear: Signal<In, Bit>,
     /// Load target: 0 first cache, 1 weight buffer, 2 bias buffer.
     pub ld_target: Signal<In, Bits<2>>,
     /// One-hot first-cache bank.
@@ -161,14 +165,18 @@ pub struct ConvEngine {
     skew: Vec<SkewLine>,
     /// Accumulation buffer columns.
     accs: Vec<AccColumn>,
-    /// Weight buffer.
-    wmem: SyncRam<Bits<8>>,
+    /// Weight buffer: one bank per column (entry e of bank c is pass-order weight e·C + c).
+    wbanks: Vec<SyncRam<Bits<8>>>,
     /// Output side of each column: bias bank, requantizer, output bank.
     cols: Vec<ColumnOut>,
     /// Control: phase, passes, slots, weight loader, drain.
     seq: ConvSequencer,
     /// Output bank the host read last cycle.
     rd_sel: DFF<Bits<64>>,
+    /// Weight-buffer entries written (every bank's word of them), since the last `wb_clear`.
+    wb_avail: DFF<Bits<16>>,
+    /// Last weight bank.
+    wb_last: Constant<Bits<64>>,
     /// Last fast cycle of the slow cycle.
     strobe: Signal<Local, Bit>,
     /// Datum of row 0 this slow cycle (`p_pad` for padding, zero for bubbles).
@@ -204,13 +212,14 @@ impl ConvEngine {
             banks: (0..p.rows).map(|_| SyncRam::collision_free(p.first_cache_depth)).collect(),
             skew: (1..p.rows).map(SkewLine::new).collect(),
             accs: (0..p.cols).map(|_| AccColumn::new(&acc)).collect(),
-            wmem: SyncRam::collision_free(p.weight_buffer_depth),
+            wbanks: (0..p.cols).map(|_| SyncRam::collision_free(p.weight_bank_depth())).collect(),
             cols: (0..p.cols).map(|_| ColumnOut::new(p.bias_buffer_depth, p.output_buffer_depth)).collect(),
-            seq: ConvSequencer::new(p.rows, p.cols, p.kernels),
+            seq: ConvSequencer::new(p.rows, p.kernels),
             fault_cache: (p.fault == ConvFault::CacheIntoCol1).then(|| Constant::new(true)).into_iter().collect(),
             row_x: crate::vec_of(p.rows),
+            wb_last: Constant::new((1u64 << (p.cols - 1)).into()),
         } defaults {
-            clock, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p,
+            clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
             p_kp, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x, slot_padv, slot_read,
@@ -256,8 +265,8 @@ impl ConvEngine {
 impl Logic for ConvEngine {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rd_sel);
-        clock!(self, clock, wmem, seq);
+        dff_setup!(self, clock, rd_sel, wb_avail);
+        clock!(self, clock, seq);
 
         // ---- Control.
         self.seq.start.next = self.start.val();
@@ -287,12 +296,23 @@ impl Logic for ConvEngine {
         self.done.next = self.seq.done.val();
         self.strobe.next = self.seq.strobe.val();
 
-        // ---- Host loads; the weight loader reads the weight buffer.
-        self.wmem.w_en.next = self.ld_we.val() & (self.ld_target.val() == 1);
-        self.wmem.w_addr.next = self.ld_addr.val();
-        self.wmem.w_data.next = self.ld_data.val().get_bits::<8>(0);
-        self.wmem.r_en.next = self.seq.wl_rd_en.val();
-        self.wmem.r_addr.next = self.seq.wl_rd_addr.val();
+        // ---- Host loads; the weight loader reads every weight bank at the same entry, once
+        // the transfer has written the entry's word in the last bank (writes go bank by bank).
+        if self.ld_we.val() & (self.ld_target.val() == 1) & (self.ld_rowsel.val() & self.wb_last.val()).any() {
+            self.wb_avail.d.next = self.ld_addr.val() + 1;
+        }
+        if self.wb_clear.val() {
+            self.wb_avail.d.next = 0.into();
+        }
+        self.seq.wb_avail.next = self.wb_avail.q.val();
+        for c in 0..self.wbanks.len() {
+            self.wbanks[c].clock.next = self.clock.val();
+            self.wbanks[c].w_en.next = self.ld_we.val() & (self.ld_target.val() == 1) & self.ld_rowsel.val().get_bit(c);
+            self.wbanks[c].w_addr.next = self.ld_addr.val();
+            self.wbanks[c].w_data.next = self.ld_data.val().get_bits::<8>(0);
+            self.wbanks[c].r_en.next = self.seq.wl_rd_en.val();
+            self.wbanks[c].r_addr.next = self.seq.wl_rd_addr.val();
+        }
         // One first-cache read per pixel, at sub-cycle 0 of the slow cycle, the same address in every bank.
         self.slot_read.next = self.seq.slot_valid.val() & !self.seq.slot_pad.val();
         self.slot_padv.next = self.seq.slot_valid.val() & self.seq.slot_pad.val();
@@ -343,10 +363,9 @@ impl Logic for ConvEngine {
                     self.pes[r * cols + c].strobe.next = self.strobe.val();
                     self.pes[r * cols + c].ksel.next = self.seq.ksel.val();
                     self.pes[r * cols + c].ksel_nx.next = self.seq.ksel_nx.val();
-                    self.pes[r * cols + c].w_we.next =
-                        self.seq.wl_we.val() & self.seq.wl_row.val().get_bit(r) & self.seq.wl_col.val().get_bit(c);
+                    self.pes[r * cols + c].w_we.next = self.seq.wl_we.val() & self.seq.wl_row.val().get_bit(r);
                     self.pes[r * cols + c].w_sel.next = self.seq.wl_k.val();
-                    self.pes[r * cols + c].w_data.next = self.wmem.r_data.val();
+                    self.pes[r * cols + c].w_data.next = self.wbanks[c].r_data.val();
                 }
             }
             // Partial sums down the columns (row 0's is zero, above).
@@ -413,7 +432,7 @@ crate::clocked!(ConvEngine);
 crate::top_io!(
     ConvEngine,
     inputs: [
-        ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
+        wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
         p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
         rd_en, rd_bank, rd_addr,

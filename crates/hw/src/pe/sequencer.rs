@@ -13,6 +13,7 @@
 //! | `geom` | in | [`ConvGeometry`] | the engine's layer parameters (16 bits each; `keep`, `nodrain`: 1) |
 //! | `tile_done`, `tile_half` | in | 1 | the last accumulation column finished a tile, its half |
 //! | `last_swap` | in | 1 | the last PE loaded a pass's first datum (shadow weights free) |
+//! | `wb_avail` | in | 16 | weight-buffer entries written so far (the loader reads no entry at or past it) |
 //! | `busy`, `done` | out | 1 | running; finished (held until the next start) |
 //! | `strobe`, `ksel`, `ksel_nx`, `sub` | out | 1, 16, 16, 4 | phase: strobe, one-hot kernel select (this and next cycle), its index |
 //! | `slot_*` | out | | the slot of this slow cycle ([`SlotIssuer`]) |
@@ -90,6 +91,8 @@ pub struct ConvSequencer {
     pub tile_half: Signal<In, Bit>,
     /// The last PE swapped a pass's weights in.
     pub last_swap: Signal<In, Bit>,
+    /// Weight-buffer entries written so far.
+    pub wb_avail: Signal<In, Bits<16>>,
     /// Running.
     pub busy: Signal<Out, Bit>,
     /// Finished.
@@ -118,8 +121,6 @@ pub struct ConvSequencer {
     pub wl_we: Signal<Out, Bit>,
     /// Its one-hot row.
     pub wl_row: Signal<Out, Bits<64>>,
-    /// Its one-hot column.
-    pub wl_col: Signal<Out, Bits<64>>,
     /// Its one-hot kernel.
     pub wl_k: Signal<Out, Bits<16>>,
     /// Accumulator and bias read enable (drain).
@@ -156,17 +157,17 @@ pub struct ConvSequencer {
 }
 
 impl ConvSequencer {
-    /// The control of a `rows`×`cols` engine of `kernels`-kernel PEs.
-    pub fn new(rows: usize, cols: usize, kernels: usize) -> Self {
+    /// The control of an engine of `rows` PE rows of `kernels`-kernel PEs.
+    pub fn new(rows: usize, kernels: usize) -> Self {
         block_with_defaults!(ConvSequencer {
             passes: PassCounter::new(kernels),
-            loader: WeightLoader::new(rows, cols, kernels),
+            loader: WeightLoader::new(rows, kernels),
             drain: DrainControl::new(kernels),
             last_k: Constant::new((1u64 << (kernels - 1)).into()),
         } defaults {
             clock, start, geom,
-            tile_done, tile_half, last_swap, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
-            slot_pad, slot_tag, slot_addr, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_col, wl_k, d_en,
+            tile_done, tile_half, last_swap, wb_avail, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
+            slot_pad, slot_tag, slot_addr, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, d_en,
             d_half, d_addr, d_baddr, o_valid, o_idx, issuer, run, fin, tail, ksel_r, sub_r, go,
             can_start, issue_new,
         })
@@ -253,6 +254,7 @@ impl Logic for ConvSequencer {
         self.loader.p_passes.next = self.geom.val().passes;
         self.loader.take.next = self.strobe.val() & self.issue_new.val();
         self.loader.swapped.next = self.last_swap.val();
+        self.loader.avail.next = self.wb_avail.val();
         self.drain.start.next = self.go.val();
         self.drain.claim.next = self.strobe.val() & self.issue_new.val() & self.passes.tile_first.val();
         self.drain.claim_half.next = self.passes.half.val();
@@ -272,7 +274,6 @@ impl Logic for ConvSequencer {
         self.wl_rd_addr.next = self.loader.rd_addr.val();
         self.wl_we.next = self.loader.we.val();
         self.wl_row.next = self.loader.row.val();
-        self.wl_col.next = self.loader.col.val();
         self.wl_k.next = self.loader.k.val();
         self.d_en.next = self.drain.active.val();
         self.d_half.next = self.drain.half.val();

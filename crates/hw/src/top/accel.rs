@@ -118,7 +118,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             fm_banks: u.rows_per_read,
             depths: [
                 e.first_cache_depth,
-                e.weight_buffer_depth,
+                e.weight_bank_depth(),
                 e.bias_buffer_depth,
                 u.feature_memory_depth,
                 e.output_buffer_depth,
@@ -251,6 +251,8 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.p_fbase.next = self.cregs.geom.val().fbase;
         self.conv.p_obase.next = self.cregs.geom.val().obase;
         self.conv.start.next = self.disp.conv_start.val();
+        // A weight load starting: the engine's loader waits for its entries (a run streams them).
+        self.conv.wb_clear.next = self.disp.go.val() & !self.disp.g_store.val() & !self.disp.g_copy.val() & (self.disp.g_sel.val() == 1);
         self.conv.ld_we.next = self.mover.w_en.val() & (self.mover.w_sel.val() != 3);
         self.conv.ld_target.next = self.mover.w_sel.val();
         if self.mover.w_scale.val() {

@@ -74,7 +74,7 @@ pub struct ChunkCursor {
     last_c: Constant<Bits<64>>,
     /// K − 1.
     last_j: Constant<Bits<16>>,
-    /// Depths (up to 65,536): first cache, weight buffer, bias, feature memory, conv output,
+    /// Depths (up to 65,536): first cache, weight bank, bias, feature memory, conv output,
     /// pooling output.
     d_fc: Constant<Bits<20>>,
     d_wb: Constant<Bits<20>>,
@@ -162,6 +162,7 @@ impl Logic for ChunkCursor {
                 self.a_cur.next = self.a_out.val();
                 self.depth.next = self.d_fc.val();
             } else if self.sel.q.val() == 1 {
+                self.a_cur.next = bit_cast::<20, 16>(self.base.q.val());
                 self.depth.next = self.d_wb.val();
             } else if self.sel.q.val() == 2 {
                 self.a_cur.next = bit_cast::<20, 16>(self.base.q.val());
@@ -211,8 +212,8 @@ impl Logic for ChunkCursor {
                         self.bank_r.d.next = self.bank_r.q.val() << 1;
                     }
                 }
-            } else if !self.st.q.val() & (self.sel.q.val() == 2) {
-                // Bias: banks in turn, then the next entry.
+            } else if !self.st.q.val() & ((self.sel.q.val() == 1) | (self.sel.q.val() == 2)) {
+                // Weights and bias: banks (columns) in turn, then the next entry.
                 if self.wrap_c.val() {
                     self.bank_r.d.next = 1.into();
                     self.base.d.next = self.base.q.val() + 1;
@@ -281,7 +282,7 @@ mod tests {
         let b = |d: usize| if half { d / 2 } else { 0 };
         match (store, sel) {
             (false, 0) => (n % p.rows, b(p.depths[0]) + (n / p.rows) * len + o),
-            (false, 2) => (i % p.cols, i / p.cols),
+            (false, 1) | (false, 2) => (i % p.cols, i / p.cols),
             (true, 0) => {
                 let (t, c, j) = (n / (p.cols * p.kernels), n / p.kernels % p.cols, n % p.kernels);
                 (c, b(p.depths[4]) + (t * p.kernels + j) * len + o)

@@ -8,7 +8,7 @@
 //! | transfer | on-chip place of word i (chunk n, offset o) |
 //! |---|---|
 //! | load 0, first cache | bank n mod R, entry B + (n div R)·len + o |
-//! | load 1, weight buffer | entry i |
+//! | load 1, weight buffer | bank i mod C, entry i div C |
 //! | load 2, bias buffer (scale bank with `g_half`: `w_scale`) | bank i mod C, entry i div C |
 //! | load 3, feature memory | row ρ = o div W + ph: bank ρ mod k, entry n·hb·W + (ρ div k)·W + o mod W |
 //! | store 0, conv output buffer | channel n = t·C·K + c·K + j: bank c, entry B + (t·K + j)·len + o |
@@ -57,7 +57,7 @@ pub struct DataMoverParams {
     pub kernels: usize,
     /// Feature-memory banks k.
     pub fm_banks: usize,
-    /// Depths: first-cache bank, weight buffer, bias bank, feature-memory bank, output bank,
+    /// Depths: first-cache bank, weight bank, bias bank, feature-memory bank, output bank,
     /// pooling output buffer.
     pub depths: [usize; 6],
 }
