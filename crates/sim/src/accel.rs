@@ -49,6 +49,8 @@ pub const MAX_MEM_LATENCY: u32 = 1000;
 pub struct AccelFaults {
     /// Replace the compressed program with these bytes.
     pub program: Option<Vec<u8>>,
+    /// Build the conv engine with this fault.
+    pub conv: accelgen_hw::pe::ConvFault,
 }
 
 /// A network's run on `accel_top`.
@@ -470,7 +472,7 @@ pub fn run_accel_batch(
         .map(|&i| compiled.prog[i].info().name == "RUN" && compiled.prog[i].values[0] & accelgen_isa::M_POOL != 0)
         .collect();
     let bound = period_bound(&compiled, cfg, mem) + words as u64;
-    let e = ConvEngineParams::from_config(&cfg.pe_array);
+    let e = ConvEngineParams { fault: faults.conv, ..ConvEngineParams::from_config(&cfg.pe_array) };
     let pes = (e.rows * e.cols) as u64;
     let limit = if opts.engine == crate::engines::Engine::Verilator {
         crate::conv::MAX_PE_CYCLES_VERILATOR

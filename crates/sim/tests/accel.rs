@@ -137,6 +137,21 @@ fn pooling_in_row_bands_runs_bit_exact() {
 /// Asymmetric pooling padding ([top, left, bottom, right], as ONNX's `auto_pad` SAME makes it
 /// for a 3×3/2 window on an even map), max and average, after convs with asymmetric padding: on
 /// both presets and with pooling in row bands, equal to the golden model.
+/// A run streams its weights: the fully connected layers of an FC stack start while their
+/// weights arrive (the conv engine and the mover busy at once), bit-exact; with the engine's
+/// count of written entries ignored on purpose (`ConvFault::WeightsUncounted`) the runs read
+/// entries not yet written and the output differs.
+#[test]
+fn runs_stream_their_weights_and_read_none_before_it_is_written() {
+    let net = net_of([96, 1, 1], vec![conv(96, 48, 1, 1, 0, false), conv(48, 20, 1, 1, 0, false)], 23);
+    let cfg = Preset::Tiny.config();
+    let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "FC stack");
+    assert!(u(&r, "conv_busy_cycles") + u(&r, "mem_busy_cycles") > u(&r, "cycles"), "overlap: {:?}", r.stats);
+    let faults = AccelFaults { conv: accelgen_hw::pe::ConvFault::WeightsUncounted, ..Default::default() };
+    let bad = run_accel(&net, &cfg, &opts(Engine::Verilator), MemTiming::default(), &faults).unwrap();
+    assert_ne!(bad.output.to_i64(), net.golden().unwrap().to_i64(), "the fault must show");
+}
+
 #[test]
 fn asymmetric_pooling_padding_runs_bit_exact() {
     let layers = vec![
@@ -255,7 +270,7 @@ fn corrupted_programs_set_the_error_flag_and_stop() {
                 bytes
             }
         };
-        let faults = AccelFaults { program: Some(faults) };
+        let faults = AccelFaults { program: Some(faults), ..Default::default() };
         // Either an error stop, a wrong output, or (a flip in a field that does not matter) the
         // right one; never a hang or a simulator failure.
         match run_accel(&net, &cfg, &opts(Engine::Verilator), MemTiming::default(), &faults) {
@@ -285,7 +300,7 @@ fn a_transfer_past_a_buffer_stops_with_error_code_2() {
     c.prog[i].values[2] = 2000; // more weights than the 1024-entry buffer
     let (bytes, _) = accelgen_isa::compress::compress(&c.prog, 64);
     for engine in [Engine::Rust, Engine::Verilator] {
-        let r = run_accel(&net, &cfg, &opts(engine), MemTiming::default(), &AccelFaults { program: Some(bytes.clone()) }).unwrap();
+        let r = run_accel(&net, &cfg, &opts(engine), MemTiming::default(), &AccelFaults { program: Some(bytes.clone()), ..Default::default() }).unwrap();
         assert_eq!(r.error_code, Some(2), "{:?}", r.stats);
     }
     // The interpreter refuses the same program, naming the instruction.
@@ -304,7 +319,7 @@ fn a_store_reading_past_a_buffer_stops_with_error_code_2() {
     c.prog[i].values[2] = 4000; // more words than the conv output buffer holds
     let (bytes, _) = accelgen_isa::compress::compress(&c.prog, 64);
     for engine in [Engine::Rust, Engine::Verilator] {
-        let r = run_accel(&net, &cfg, &opts(engine), MemTiming::default(), &AccelFaults { program: Some(bytes.clone()) }).unwrap();
+        let r = run_accel(&net, &cfg, &opts(engine), MemTiming::default(), &AccelFaults { program: Some(bytes.clone()), ..Default::default() }).unwrap();
         assert_eq!(r.error_code, Some(2), "{:?}", r.stats);
     }
 }

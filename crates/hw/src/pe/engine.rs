@@ -191,6 +191,8 @@ pub struct ConvEngine {
     last_swap: Signal<Local, Bit>,
     /// Built-in fault (tests only): row inputs also wired into column 1. Empty in a product.
     fault_cache: Vec<Constant<Bit>>,
+    /// Built-in fault (tests only): every weight entry counts as written. Empty in a product.
+    fault_uncounted: Vec<Constant<Bit>>,
 }
 
 impl ConvEngine {
@@ -216,6 +218,7 @@ impl ConvEngine {
             cols: (0..p.cols).map(|_| ColumnOut::new(p.bias_buffer_depth, p.output_buffer_depth)).collect(),
             seq: ConvSequencer::new(p.rows, p.kernels),
             fault_cache: (p.fault == ConvFault::CacheIntoCol1).then(|| Constant::new(true)).into_iter().collect(),
+            fault_uncounted: (p.fault == ConvFault::WeightsUncounted).then(|| Constant::new(true)).into_iter().collect(),
             row_x: crate::vec_of(p.rows),
             wb_last: Constant::new((1u64 << (p.cols - 1)).into()),
         } defaults {
@@ -305,6 +308,11 @@ impl Logic for ConvEngine {
             self.wb_avail.d.next = 0.into();
         }
         self.seq.wb_avail.next = self.wb_avail.q.val();
+        for f in 0..self.fault_uncounted.len() {
+            if self.fault_uncounted[f].val() {
+                self.seq.wb_avail.next = 0xFFFF.into();
+            }
+        }
         for c in 0..self.wbanks.len() {
             self.wbanks[c].clock.next = self.clock.val();
             self.wbanks[c].w_en.next = self.ld_we.val() & (self.ld_target.val() == 1) & self.ld_rowsel.val().get_bit(c);

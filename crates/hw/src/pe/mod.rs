@@ -69,4 +69,7 @@ pub enum ConvFault {
     HoldRegister,
     /// PE (0, 1) multiplies kernel (j + 1) mod K in sub-cycle j.
     KernelRotated,
+    /// The weight loader ignores the count of written entries: a run reads weights a streaming
+    /// transfer has not written yet (older ones, or zeros).
+    WeightsUncounted,
 }
