@@ -36,7 +36,8 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False, a
     [top 1, left 0, bottom 1, right 2], pool1 is a 3x3/2 MaxPool with auto_pad SAME_UPPER (pads
     [0, 0, 1, 1] on the 8x8 map) and conv2 is auto_pad SAME_UPPER (pads [0, 0, 1, 1]).
     With `gap`, a GlobalAveragePool before Flatten; with `avg`, an AveragePool whose window is
-    the whole 2x2 map (how Keras and MLPerf Tiny's models export their final average pooling)."""
+    the whole 2x2 map (how Keras and MLPerf Tiny's models export their final average pooling),
+    and a Reshape to [1, -1] in place of the Flatten."""
     gap = gap or avg
     w1 = (rng.standard_normal((c1, cin, 3, 3)) * 0.4).astype(np.float32)
     b1 = (rng.standard_normal(c1) * 0.1).astype(np.float32)
@@ -49,6 +50,7 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False, a
              [(w1, "conv1.w"), (b1, "conv1.b"), (w2, "conv2.w"), (b2, "conv2.b"), (wf, "fc.w"), (bf, "fc.b")]]
     if avg:
         inits += [numpy_helper.from_array(np.array(v, np.float32), n) for v, n in [(0.0, "clip.lo"), (0.5, "clip.hi")]]
+        inits.append(numpy_helper.from_array(np.array([1, -1], np.int64), "flat.shape"))
     nodes = [
         helper.make_node("Conv", ["input", "conv1.w", "conv1.b"], ["c1"], name="conv1",
                          pads=[1, 0, 1, 2] if same else [1, 1, 1, 1], kernel_shape=[3, 3]),
@@ -64,7 +66,9 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False, a
         else helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
         *([helper.make_node("AveragePool", ["r2"], ["g2"], name="avg", kernel_shape=[2, 2], count_include_pad=1)] if avg
           else [helper.make_node("GlobalAveragePool", ["r2"], ["g2"], name="gap")] if gap else []),
-        helper.make_node("Flatten", ["g2" if gap else "r2"], ["f"], name="flatten", axis=1),
+        # With `avg`, PyTorch's x.view(1, -1) (a Reshape to [1, -1]) instead of a Flatten.
+        helper.make_node("Reshape", ["g2", "flat.shape"], ["f"], name="flatten") if avg
+        else helper.make_node("Flatten", ["g2" if gap else "r2"], ["f"], name="flatten", axis=1),
         helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc"),
     ]
     graph = helper.make_graph(nodes, "small_cnn",

@@ -14,7 +14,7 @@ use crate::proto::{dtype, AttributeProto, NodeProto};
 use crate::qnet::{chw, Edge, EdgeQuant, Layer, LayerKind, QNet};
 
 /// The operators read, for messages.
-pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, GlobalAveragePool, AveragePool (the whole map), Relu, Flatten, \
+pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, GlobalAveragePool, AveragePool (the whole map), Relu, Flatten, Reshape (a flatten), \
 QLinearConv, QLinearMatMul, QGemm, QLinearGlobalAveragePool and QLinearAveragePool (the whole map) (com.microsoft); in a model without quantization (integers as float32, int8 or uint8): \
 Conv, ConvInteger, MatMulInteger, MaxPool, GlobalMaxPool";
 
@@ -157,7 +157,7 @@ impl Importer<'_> {
             "GlobalMaxPool" if self.integer => self.global_maxpool(n),
             "Conv" => self.float_conv(n),
             "Gemm" | "MatMul" => self.float_gemm(n),
-            "MaxPool" | "Flatten" => self.pool_or_flatten(n),
+            "MaxPool" | "Flatten" | "Reshape" => self.pool_or_flatten(n),
             "GlobalAveragePool" | "AveragePool" => {
                 if n.op_type == "AveragePool" {
                     whole_map_window(n, &AVGPOOL_ATTRS, [self.shape[1], self.shape[2]])?;
@@ -248,6 +248,8 @@ impl Importer<'_> {
         let (kind, out) = if n.op_type == "Flatten" {
             flatten_attrs(n)?;
             (PendingKind::Flatten, [self.shape.iter().product(), 1, 1])
+        } else if n.op_type == "Reshape" {
+            (PendingKind::Flatten, self.reshape_target(n)?)
         } else {
             let (kernel, geom) = maxpool_attrs(n, [self.shape[1], self.shape[2]])?;
             let [ho, wo] = window_out([self.shape[1], self.shape[2]], kernel, &geom)?;
@@ -265,6 +267,42 @@ impl Importer<'_> {
         }
         let q = self.float_input(n)?;
         self.pend(n, q, kind, out)
+    }
+
+    /// The shape a Reshape makes, where it moves no data: `[1, C·H·W]` (a flatten, as PyTorch's
+    /// `x.view(1, -1)` exports it) or the map's own `[1, C, H, W]`; `-1` and `0` resolved as ONNX
+    /// defines them (`allowzero` 0).
+    fn reshape_target(&self, n: &NodeProto) -> Result<[usize; 3], String> {
+        only_attrs(n, &["allowzero"])?;
+        if int(n, "allowzero", 0) != 0 {
+            return Err("attribute 'allowzero' = 1 (supported: 0)".into());
+        }
+        let name = input(n, 1)?;
+        let ConstData::I64(want) = &self.cst(n, 1)?.data else {
+            return Err(format!("shape '{name}' must be an int64 initializer"));
+        };
+        let have: Vec<i64> = std::iter::once(1).chain(self.shape.iter().map(|&d| d as i64)).collect();
+        let total: i64 = have.iter().product();
+        let mut dims: Vec<i64> = want.iter().enumerate().map(|(i, &d)| if d == 0 { have.get(i).copied().unwrap_or(0) } else { d }).collect();
+        let unknown = dims.iter().filter(|&&d| d == -1).count();
+        let known: i64 = dims.iter().filter(|&&d| d != -1).product();
+        if unknown > 1 || dims.iter().any(|&d| d < -1) || known <= 0 {
+            return Err(format!("shape {want:?} is not a valid target shape"));
+        }
+        if unknown == 1 {
+            if total % known != 0 {
+                return Err(format!("shape {want:?} does not divide the {total} elements of {have:?}"));
+            }
+            dims.iter_mut().filter(|d| **d == -1).for_each(|d| *d = total / known);
+        }
+        let [c, h, w] = self.shape.map(|d| d as i64);
+        if dims == [1, c * h * w] {
+            Ok([self.shape.iter().product(), 1, 1])
+        } else if dims == have {
+            Ok(self.shape)
+        } else {
+            Err(format!("shape {want:?} of a {have:?} tensor (supported: [1, {}], a flatten, or the shape it has: a Reshape that moves no data)", c * h * w))
+        }
     }
 
     /// A convolution of an integer model: `Conv` on float32 tensors that hold integers (weights

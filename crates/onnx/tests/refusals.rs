@@ -104,6 +104,31 @@ fn an_average_pooling_that_onnx_runtime_computes_in_float_is_refused() {
     }
 }
 
+/// A Reshape is read where it moves no data (a flatten to [1, C·H·W], as the fixture's
+/// `[1, -1]`, or the shape the tensor has); another shape is refused naming it.
+#[test]
+fn a_reshape_that_would_move_data_is_refused() {
+    let set_shape = |m: &mut ModelProto, v: &[i64]| {
+        let t = m.graph.as_mut().unwrap().initializer.iter_mut().find(|t| t.name == "flat.shape").unwrap();
+        t.dims = vec![v.len() as i64];
+        t.raw_data = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    };
+    for file in ["small_avg_qdq.onnx", "small_avg_qop.onnx"] {
+        for ok in [&[1, 8][..], &[1, 8, 1, 1], &[0, -1], &[-1, 8]] {
+            let mut m = fixture(file);
+            set_shape(&mut m, ok);
+            from_bytes(&m.encode_to_vec(), "m.onnx").and_then(|m| accelgen_onnx::import(&m)).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
+        }
+        let mut m = fixture(file);
+        set_shape(&mut m, &[2, -1]);
+        let e = refusal(&m);
+        assert!(e.contains("node 'flatten' (Reshape): shape [2, -1] of a [1, 8, 1, 1] tensor (supported: [1, 8], a flatten, or the shape it has"), "{e}");
+        let mut m = fixture(file);
+        set_shape(&mut m, &[-1, -1]);
+        assert!(refusal(&m).contains("shape [-1, -1] is not a valid target shape"));
+    }
+}
+
 #[test]
 fn a_weight_zero_point_that_cannot_fold_is_refused() {
     let mut m = fixture("small_qop.onnx");
