@@ -43,6 +43,11 @@ pub struct ConvPlan {
     /// The layer requantizes with ONNX Runtime's pipeline (the engine's drain tail is longer);
     /// false from [`ConvPlan::geometry`], set by [`ConvPlan::with_requant`].
     pub ort: bool,
+    /// Rows carry kernel rows ([`ConvPlan::for_layer`]): the layer's one input channel is read
+    /// as `kh` channels, channel r being its rows r.. (`h` = Ho of them), one input row (`w`
+    /// elements) apart in memory; the kernel is `1 × kw`, input channel r of it the layer's
+    /// kernel row r.
+    pub row_view: bool,
 }
 
 fn unsupported(what: &str, need: usize, field: &str, have: usize) -> String {
@@ -67,8 +72,48 @@ impl ConvPlan {
         let passes = oc_tiles * ic_tiles * kh * kw;
         let macs = (cout * ho * wo * cin * kh * kw) as u64;
         Ok(ConvPlan {
-            cin, h, w, cout, ho, wo, kh, kw, stride, padding, pad_end, ic_tiles, oc_tiles, passes, macs, ort: false,
+            cin, h, w, cout, ho, wo, kh, kw, stride, padding, pad_end, ic_tiles, oc_tiles, passes, macs, ort: false, row_view: false,
         })
+    }
+
+    /// The plan of conv layer `cl` on `input`, with the mapping the compiler picks: a layer of one
+    /// input channel, vertical stride 1 and no vertical padding whose kernel has 2..=R rows
+    /// lets the PE rows carry its kernel rows. Its input channel, read as `kh` channels each
+    /// starting one row further down (overlapping slices of the same memory, `Ho` rows each),
+    /// makes it a `kh`-channel convolution with a `1 × kw` kernel: `kw` passes instead of
+    /// `kh·kw`, for the same pixels (docs/conv-array.md). Otherwise [`ConvPlan::geometry`].
+    pub fn for_layer(e: &ConvArray, input: &[usize], cl: &accelgen_formats::ConvLayer) -> Result<ConvPlan, String> {
+        let plain = ConvPlan::geometry(e, input, &cl.weight.shape, &cl.params)?.with_requant(cl.requant.as_ref());
+        let p = &cl.params;
+        let kh = plain.kh;
+        if plain.cin != 1 || p.stride[0] != 1 || p.padding[0] != 0 || p.end()[0] != 0 || kh < 2 || kh > e.rows {
+            return Ok(plain);
+        }
+        let view = accelgen_golden::ConvParams { stride: p.stride, padding: [0, p.padding[1]], padding_end: Some([0, p.end()[1]]), pad_value: p.pad_value };
+        let weight = [plain.cout, kh, 1, plain.kw];
+        let mut plan = ConvPlan::geometry(e, &[kh, plain.ho, plain.w], &weight, &view)?.with_requant(cl.requant.as_ref());
+        plan.row_view = true;
+        debug_assert_eq!((plan.ho, plan.wo, plan.macs), (plain.ho, plain.wo, plain.macs));
+        Ok(plan)
+    }
+
+    /// Input channel `ic`, kernel tap (`kr`, `ks`) of this plan's weights, from the layer's
+    /// weight tensor (`[oc, 0, ic, ks]` with [`ConvPlan::row_view`]).
+    pub fn weight_at(&self, weight: &TensorI8, oc: usize, ic: usize, kr: usize, ks: usize) -> i8 {
+        if self.row_view {
+            weight.at(&[oc, 0, ic + kr, ks])
+        } else {
+            weight.at(&[oc, ic, kr, ks])
+        }
+    }
+
+    /// Elements between input channels in memory: one row with [`ConvPlan::row_view`], else H·W.
+    pub fn channel_stride(&self) -> usize {
+        if self.row_view {
+            self.w
+        } else {
+            self.h * self.w
+        }
     }
 
     /// This plan for a layer with requantization `rq` (ONNX Runtime's mode sets `ort`).
@@ -167,7 +212,7 @@ impl ConvPlan {
                                     let oc = oct * e.cols * e.kernels + c * e.kernels + j;
                                     let ic = ict * e.rows + r;
                                     v.push(if oc < self.cout && ic < self.cin {
-                                        weight.at(&[oc, ic, kr, ks])
+                                        self.weight_at(weight, oc, ic, kr, ks)
                                     } else {
                                         0
                                     });
@@ -179,5 +224,54 @@ impl ConvPlan {
             }
         }
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use accelgen_formats::{ConvLayer, TensorField};
+    use accelgen_golden::ConvParams;
+
+    fn layer(weight: [usize; 4], stride: [usize; 2], pads: [usize; 4]) -> ConvLayer {
+        let n = weight.iter().product::<usize>();
+        ConvLayer {
+            weight: TensorField { shape: weight.to_vec(), data: Some((0..n).map(|i| (i % 251) as i8).collect()) },
+            bias: None,
+            params: ConvParams { stride, padding: [pads[0], pads[1]], padding_end: Some([pads[2], pads[3]]), pad_value: 0 },
+            requant: None,
+            channel_scales: None,
+        }
+    }
+
+    /// The compiler lets the PE rows carry kernel rows exactly where the mapping holds (one input
+    /// channel, vertical stride 1, no vertical padding, 2..=R kernel rows): LeNet-5's first layer
+    /// runs 5 passes instead of 25 with the same pixels and MACs, its weights read back from the
+    /// layer's kernel rows.
+    #[test]
+    fn one_channel_layers_put_kernel_rows_on_the_pe_rows_where_the_mapping_holds() {
+        let e = accelgen_config::Preset::Default.config().conv_array();
+        let l = layer([6, 1, 5, 5], [1, 1], [0, 0, 0, 0]);
+        let p = ConvPlan::for_layer(&e, &[1, 32, 32], &l).unwrap();
+        assert!(p.row_view);
+        assert_eq!((p.cin, p.h, p.w, p.kh, p.kw, p.passes, p.ho, p.wo, p.macs), (5, 28, 32, 1, 5, 5, 28, 28, 117_600));
+        assert_eq!(p.channel_stride(), 32);
+        let w = l.weight.require("w").unwrap();
+        assert_eq!(p.weight_at(&w, 4, 3, 0, 2), w.at(&[4, 0, 3, 2]));
+        // Horizontal stride and padding stay.
+        assert!(ConvPlan::for_layer(&e, &[1, 32, 32], &layer([6, 1, 3, 3], [1, 2], [0, 1, 0, 1])).unwrap().row_view);
+        // Not: vertical padding or stride, several channels, one kernel row, more rows than R.
+        for (input, l) in [
+            ([1, 32, 32], layer([6, 1, 3, 3], [1, 1], [1, 1, 1, 1])),
+            ([1, 32, 32], layer([6, 1, 3, 3], [1, 1], [0, 0, 1, 0])),
+            ([1, 32, 32], layer([6, 1, 3, 3], [2, 1], [0, 0, 0, 0])),
+            ([3, 32, 32], layer([6, 3, 3, 3], [1, 1], [0, 0, 0, 0])),
+            ([1, 32, 32], layer([6, 1, 1, 3], [1, 1], [0, 0, 0, 0])),
+            ([1, 32, 32], layer([6, 1, 9, 3], [1, 1], [0, 0, 0, 0])),
+        ] {
+            let p = ConvPlan::for_layer(&e, &input, &l).unwrap();
+            assert!(!p.row_view, "{:?} {:?}", l.weight.shape, l.params);
+            assert_eq!(p.channel_stride(), p.h * p.w);
+        }
     }
 }

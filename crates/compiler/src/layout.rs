@@ -106,8 +106,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
         let input = &net.shapes[i];
         match layer {
             Layer::Conv(cl) => {
-                let plan = ConvPlan::geometry(&e, input, &cl.weight.shape, &cl.params)
-                    .map_err(|err| format!("{at}: {err}"))?;
+                let plan = ConvPlan::for_layer(&e, input, cl).map_err(|err| format!("{at}: {err}"))?;
                 if plan.kh > 15 || plan.kw > 15 || plan.stride[0] > 7 || plan.stride[1] > 7 || plan.padding[0] > 7 || plan.padding[1] > 7 {
                     return Err(format!("{at}: kernel sides must be at most 15 and stride and padding at most 7 (the PE_KERNEL fields)"));
                 }
@@ -261,7 +260,7 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
                                         for cc in 0..c {
                                             let oc = (g * t.tiles + oct) * c * k + cc * k + j;
                                             let ic = (ig * t.icg + ict) * r + rr;
-                                            let v = if oc < p.cout && ic < p.cin { weight.at(&[oc, ic, kr, ks]) } else { 0 };
+                                            let v = if oc < p.cout && ic < p.cin { p.weight_at(&weight, oc, ic, kr, ks) } else { 0 };
                                             mem[a] = v as u8;
                                             a += 1;
                                         }

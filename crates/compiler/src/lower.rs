@@ -360,7 +360,7 @@ fn lower_conv(
 ) -> Result<(), String> {
     let (c, k) = (e.cols, e.kernels);
     let p = &t.plan;
-    let (h, w, ho, wo) = (p.h as u64, p.w as u64, p.ho as u64, p.wo as u64);
+    let (w, ho, wo) = (p.w as u64, p.ho as u64, p.wo as u64);
     let rq = cl.requant.map_or([0, 0, 0, 0, 0], |q| {
         [1, q.multiplier as u64, u64::from(q.shift), q.zero_point as u8 as u64, u64::from(q.relu)]
     });
@@ -396,8 +396,11 @@ fn lower_conv(
             let (_, _, r0, hin, _) = band_geo(b);
             let gt = t.icg.min(p.ic_tiles - ig * t.icg);
             let cin_g = (p.cin - ig * t.icg * e.rows).min(gt * e.rows) as u64;
-            let a = src + ((ig * t.icg * e.rows) * p.h * p.w + r0 * p.w) as u64;
-            m.transfer("MEM_LOAD", 0, a, cin_g * hin as u64 * w, hin as u64 * w, h * w, half)
+            // Channels `channel_stride` apart: H·W, or one row when the PE rows carry kernel rows
+            // (the channels are the input's row slices, ConvPlan::row_view).
+            let cs = p.channel_stride();
+            let a = src + ((ig * t.icg * e.rows) * cs + r0 * p.w) as u64;
+            m.transfer("MEM_LOAD", 0, a, cin_g * hin as u64 * w, hin as u64 * w, cs as u64, half)
         };
         // Bytes per output element: 4 for int32 sums (no requantization), else 1.
         let ob = if cl.requant.is_none() { crate::layout::BIAS_BYTES } else { 1 };

@@ -80,8 +80,7 @@ fn check_model_work(net: &Network, cfg: &HwConfig) -> Result<(), String> {
     for (i, layer) in net.layers.iter().enumerate() {
         if let Layer::Conv(c) = layer {
             let path = format!("layers[{i}]");
-            let plan = ConvPlan::geometry(&e, &net.shapes[i], &c.weight.shape, &c.params)
-                .map_err(|err| format!("{path}: {err}"))?;
+            let plan = ConvPlan::for_layer(&e, &net.shapes[i], c).map_err(|err| format!("{path}: {err}"))?;
             let estimate = cycle_estimate(&e, &plan);
             total = total.saturating_add(estimate);
             if total > MAX_MODEL_CYCLES {
@@ -110,9 +109,7 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
         let path = format!("layers[{i}]");
         match layer {
             Layer::Conv(c) => {
-                let plan = ConvPlan::geometry(&e, input, &c.weight.shape, &c.params)
-                    .map_err(|err| format!("{path}: {err}"))?
-                    .with_requant(c.requant.as_ref());
+                let plan = ConvPlan::for_layer(&e, input, c).map_err(|err| format!("{path}: {err}"))?;
                 let t = conv_cycles(&e, &plan).cycles;
                 // Fused pooling (one output group, n bands): the first band's time is lost; not
                 // fused, pooling waits for the whole output.

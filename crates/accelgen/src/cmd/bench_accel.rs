@@ -96,9 +96,8 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
         let (mut model_cycles, mut macs) = (0u64, 0u64);
         for (i, layer) in net.layers.iter().enumerate() {
             if let Layer::Conv(c) = layer {
-                let plan = ConvPlan::geometry(&e, &net.shapes[i], &c.weight.shape, &c.params)
-                    .map_err(|e| fail(e.to_string()))?
-                    .with_requant(c.requant.as_ref());
+                // With the mapping the compiler picks (ConvPlan::for_layer).
+                let plan = ConvPlan::for_layer(&e, &net.shapes[i], c).map_err(|e| fail(e.to_string()))?;
                 model_cycles += accelgen_compiler::cycle_model::conv_cycles(&e, &plan).cycles;
                 macs += plan.macs;
             }
