@@ -46,6 +46,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [63:0] conv__ld_rowsel;
     reg  [15:0] conv__ld_addr;
     reg  [31:0] conv__ld_data;
+    reg  conv__ld_wide;
+    reg  [63:0] conv__ld_word;
     reg  [15:0] conv__p_h;
     reg  [15:0] conv__p_w;
     reg  [15:0] conv__p_wo;
@@ -130,6 +132,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [63:0] mover__w_bank;
     wire  [15:0] mover__w_addr;
     wire  [31:0] mover__w_data;
+    wire  mover__w_wide;
+    wire  [63:0] mover__w_word;
     wire  mover__r_en;
     wire  mover__r_sel;
     wire  [63:0] mover__r_bank;
@@ -272,6 +276,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .ld_rowsel(conv__ld_rowsel),
         .ld_addr(conv__ld_addr),
         .ld_data(conv__ld_data),
+        .ld_wide(conv__ld_wide),
+        .ld_word(conv__ld_word),
         .p_h(conv__p_h),
         .p_w(conv__p_w),
         .p_wo(conv__p_wo),
@@ -371,6 +377,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .w_bank(mover__w_bank),
         .w_addr(mover__w_addr),
         .w_data(mover__w_data),
+        .w_wide(mover__w_wide),
+        .w_word(mover__w_word),
         .r_en(mover__r_en),
         .r_sel(mover__r_sel),
         .r_bank(mover__r_bank),
@@ -620,6 +628,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__ld_rowsel = mover__w_bank;
         conv__ld_addr = mover__w_addr;
         conv__ld_data = mover__w_data;
+        conv__ld_wide = mover__w_wide;
+        conv__ld_word = ((mover__w_word) & 64'hffffffffffffffff);
         conv__rd_en = mover__r_en & ~mover__r_sel;
         conv__rd_bank = mover__r_bank;
         conv__rd_addr = mover__r_addr;
@@ -652,7 +662,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -662,6 +672,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     input wire  [63:0] ld_rowsel;
     input wire  [15:0] ld_addr;
     input wire  [31:0] ld_data;
+    input wire  ld_wide;
+    input wire  [63:0] ld_word;
     input wire  [15:0] p_h;
     input wire  [15:0] p_w;
     input wire  [15:0] p_wo;
@@ -2119,6 +2131,14 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  wb_avail__clock;
     
     // Local signals
+    reg  [7:0] wlane__0;
+    reg  [7:0] wlane__1;
+    reg  [7:0] wlane__2;
+    reg  [7:0] wlane__3;
+    reg  [7:0] wlane__4;
+    reg  [7:0] wlane__5;
+    reg  [7:0] wlane__6;
+    reg  [7:0] wlane__7;
     reg  strobe;
     reg  [7:0] row0_x;
     reg  [7:0] row_x__0;
@@ -3847,6 +3867,46 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         wbanks__7__w_data = ld_data[(32'h0)+:(8)];
         wbanks__7__r_en = seq__wl_rd_en;
         wbanks__7__r_addr = seq__wl_rd_addr;
+        wlane__0 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__0 = ld_word[(32'h8 * 0)+:(8)];
+        end
+        wbanks__0__w_data = wlane__0;
+        wlane__1 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__1 = ld_word[(32'h8 * 1)+:(8)];
+        end
+        wbanks__1__w_data = wlane__1;
+        wlane__2 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__2 = ld_word[(32'h8 * 2)+:(8)];
+        end
+        wbanks__2__w_data = wlane__2;
+        wlane__3 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__3 = ld_word[(32'h8 * 3)+:(8)];
+        end
+        wbanks__3__w_data = wlane__3;
+        wlane__4 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__4 = ld_word[(32'h8 * 4)+:(8)];
+        end
+        wbanks__4__w_data = wlane__4;
+        wlane__5 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__5 = ld_word[(32'h8 * 5)+:(8)];
+        end
+        wbanks__5__w_data = wlane__5;
+        wlane__6 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__6 = ld_word[(32'h8 * 6)+:(8)];
+        end
+        wbanks__6__w_data = wlane__6;
+        wlane__7 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__7 = ld_word[(32'h8 * 7)+:(8)];
+        end
+        wbanks__7__w_data = wlane__7;
         slot_read = seq__slot_valid & ~seq__slot_pad;
         slot_padv = seq__slot_valid & seq__slot_pad;
         banks__0__clock = clock;
@@ -4742,7 +4802,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__7__d_en = seq__d_en;
         accs__7__d_half = seq__d_half;
         accs__7__d_addr = seq__d_addr;
-        last_swap = strobe & pes__63__tag_in[32'h1];
+        last_swap = strobe & pes__7__tag_in[32'h1];
         seq__tile_done = accs__7__tile_done;
         seq__tile_half = accs__7__tile_half;
         seq__last_swap = last_swap;
@@ -8802,20 +8862,27 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd
     // Constant declarations
     localparam  last_r = 64'h80;
     localparam  last_k = 16'h8;
+    localparam  per_pass = 16'h20;
     
     // Stub signals
     reg  loading__d;
     wire  loading__q;
     reg  loading__clock;
-    reg  ready_r__d;
-    wire  ready_r__q;
-    reg  ready_r__clock;
-    reg  waiting__d;
-    wire  waiting__q;
-    reg  waiting__clock;
+    reg  fin__d;
+    wire  fin__q;
+    reg  fin__clock;
+    reg  taken__d;
+    wire  taken__q;
+    reg  taken__clock;
+    reg  swapd__d;
+    wire  swapd__q;
+    reg  swapd__clock;
     reg  [15:0] ptr__d;
     wire  [15:0] ptr__q;
     reg  ptr__clock;
+    reg  [15:0] pend__d;
+    wire  [15:0] pend__q;
+    reg  pend__clock;
     reg  [63:0] row_r__d;
     wire  [63:0] row_r__q;
     reg  row_r__clock;
@@ -8837,6 +8904,8 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd
     
     // Local signals
     reg  rd;
+    reg  early;
+    reg  next;
     
     // Sub module instances
     default_accel_top_dff_w1 loading(
@@ -8844,20 +8913,30 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd
         .q(loading__q),
         .clock(loading__clock)
     );
-    default_accel_top_dff_w1 ready_r(
-        .d(ready_r__d),
-        .q(ready_r__q),
-        .clock(ready_r__clock)
+    default_accel_top_dff_w1 fin(
+        .d(fin__d),
+        .q(fin__q),
+        .clock(fin__clock)
     );
-    default_accel_top_dff_w1 waiting(
-        .d(waiting__d),
-        .q(waiting__q),
-        .clock(waiting__clock)
+    default_accel_top_dff_w1 taken(
+        .d(taken__d),
+        .q(taken__q),
+        .clock(taken__clock)
+    );
+    default_accel_top_dff_w1 swapd(
+        .d(swapd__d),
+        .q(swapd__q),
+        .clock(swapd__clock)
     );
     default_accel_top_dff_w16 ptr(
         .d(ptr__d),
         .q(ptr__q),
         .clock(ptr__clock)
+    );
+    default_accel_top_dff_w16 pend(
+        .d(pend__d),
+        .q(pend__q),
+        .clock(pend__clock)
     );
     default_accel_top_dff_w64 row_r(
         .d(row_r__d),
@@ -8893,9 +8972,11 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd
     // Update code
     always @(*) begin
         loading__clock = clock;
-        ready_r__clock = clock;
-        waiting__clock = clock;
+        fin__clock = clock;
+        taken__clock = clock;
+        swapd__clock = clock;
         ptr__clock = clock;
+        pend__clock = clock;
         row_r__clock = clock;
         k_r__clock = clock;
         left__clock = clock;
@@ -8903,35 +8984,26 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd
         row_d__clock = clock;
         k_d__clock = clock;
         loading__d = loading__q;
-        ready_r__d = ready_r__q;
-        waiting__d = waiting__q;
+        fin__d = fin__q;
+        taken__d = taken__q;
+        swapd__d = swapd__q;
         ptr__d = ptr__q;
+        pend__d = pend__q;
         row_r__d = row_r__q;
         k_r__d = k_r__q;
         left__d = left__q;
         we_d__d = we_d__q;
         row_d__d = row_d__q;
         k_d__d = k_d__q;
-        ready = ready_r__q;
         rd = loading__q & (ptr__q < avail);
+        early = loading__q & ~row_r__q[32'h0] & (avail >= pend__q);
+        ready = ~taken__q & (fin__q | early);
+        next = fin__q & taken__q & (swapd__q | swapped);
         rd_en = rd;
         rd_addr = ptr__q;
         we = we_d__q;
         row = row_d__q;
         k = k_d__q;
-        if (start) begin
-            loading__d = |p_passes;
-            ready_r__d = 1'b0;
-            waiting__d = 1'b0;
-            ptr__d = 16'h0;
-            row_r__d = 64'h1;
-            k_r__d = 16'h1;
-            left__d = p_passes;
-        end
-        if (take) begin
-            ready_r__d = 1'b0;
-            waiting__d = 1'b1;
-        end
         we_d__d = rd;
         row_d__d = row_r__q;
         k_d__d = k_r__q;
@@ -8944,14 +9016,34 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd
                 if (|(row_r__q & last_r)) begin
                     row_r__d = 64'h1;
                     loading__d = 1'b0;
-                    ready_r__d = 1'b1;
+                    fin__d = 1'b1;
                     left__d = left__q - 16'h1;
                 end
             end
         end
-        if (waiting__q & swapped) begin
-            waiting__d = 1'b0;
+        if (take) begin
+            taken__d = 1'b1;
+        end
+        if (taken__q & swapped) begin
+            swapd__d = 1'b1;
+        end
+        if (next) begin
+            fin__d = 1'b0;
+            taken__d = 1'b0;
+            swapd__d = 1'b0;
             loading__d = |left__q;
+            pend__d = pend__q + per_pass;
+        end
+        if (start) begin
+            loading__d = |p_passes;
+            fin__d = 1'b0;
+            taken__d = 1'b0;
+            swapd__d = 1'b0;
+            ptr__d = 16'h0;
+            pend__d = per_pass;
+            row_r__d = 64'h1;
+            k_r__d = 16'h1;
+            left__d = p_passes;
         end
     end
     
@@ -13055,7 +13147,7 @@ module default_accel_top_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
     
 endmodule // default_accel_top_groups
 
-module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
+module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -13091,11 +13183,19 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     output reg  [63:0] w_bank;
     output reg  [15:0] w_addr;
     output reg  [31:0] w_data;
+    output reg  w_wide;
+    output reg  [63:0] w_word;
     output reg  r_en;
     output reg  r_sel;
     output reg  [63:0] r_bank;
     output reg  [15:0] r_addr;
     input wire  [31:0] r_data;
+    
+    // Constant declarations
+    localparam  word_ok = 1'b1;
+    localparam  lane_mask = 26'h7;
+    localparam  all_banks = 64'hff;
+    localparam  step_l = 20'h8;
     
     // Stub signals
     reg  ext__clock;
@@ -13107,6 +13207,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  ext__s_store;
     reg  ext__s_wide;
     reg  [19:0] ext__s_len;
+    reg  ext__s_word;
     reg  [31:0] ext__w_elem;
     reg  ext__req_fire;
     reg  ext__rsp_take;
@@ -13119,6 +13220,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     wire  [63:0] ext__req_wdata;
     wire  ext__rsp_need;
     wire  [31:0] ext__rsp_elem;
+    wire  [63:0] ext__rsp_word;
     reg  cur__clock;
     reg  cur__start;
     reg  cur__s_store;
@@ -13126,6 +13228,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [1:0] cur__s_sel;
     reg  cur__s_half;
     reg  [19:0] cur__s_len;
+    reg  cur__s_word;
     reg  cur__adv;
     reg  [19:0] cur__fm_addr;
     reg  [63:0] cur__fm_bank;
@@ -13181,6 +13284,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [19:0] ws__l_addr;
     reg  [19:0] ws__l_depth;
     reg  [31:0] ws__l_data;
+    reg  ws__l_wide;
+    reg  [63:0] ws__l_word;
     reg  ws__copy;
     reg  [63:0] ws__c_bank;
     reg  [19:0] ws__c_addr;
@@ -13192,10 +13297,17 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     wire  [63:0] ws__w_bank;
     wire  [15:0] ws__w_addr;
     wire  [31:0] ws__w_data;
+    wire  ws__w_wide;
+    wire  [63:0] ws__w_word;
+    reg  wm__d;
+    wire  wm__q;
+    reg  wm__clock;
     
     // Local signals
     reg  start;
     reg  [19:0] s_len;
+    reg  s_word;
+    reg  [63:0] wmask;
     reg  sfire;
     reg  req_go;
     reg  req_fire;
@@ -13213,6 +13325,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .s_store(ext__s_store),
         .s_wide(ext__s_wide),
         .s_len(ext__s_len),
+        .s_word(ext__s_word),
         .w_elem(ext__w_elem),
         .req_fire(ext__req_fire),
         .rsp_take(ext__rsp_take),
@@ -13224,7 +13337,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .req_be(ext__req_be),
         .req_wdata(ext__req_wdata),
         .rsp_need(ext__rsp_need),
-        .rsp_elem(ext__rsp_elem)
+        .rsp_elem(ext__rsp_elem),
+        .rsp_word(ext__rsp_word)
     );
     default_accel_top_cur cur(
         .clock(cur__clock),
@@ -13234,6 +13348,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .s_sel(cur__s_sel),
         .s_half(cur__s_half),
         .s_len(cur__s_len),
+        .s_word(cur__s_word),
         .adv(cur__adv),
         .fm_addr(cur__fm_addr),
         .fm_bank(cur__fm_bank),
@@ -13311,6 +13426,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .l_addr(ws__l_addr),
         .l_depth(ws__l_depth),
         .l_data(ws__l_data),
+        .l_wide(ws__l_wide),
+        .l_word(ws__l_word),
         .copy(ws__copy),
         .c_bank(ws__c_bank),
         .c_addr(ws__c_addr),
@@ -13321,7 +13438,14 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .w_sel(ws__w_sel),
         .w_bank(ws__w_bank),
         .w_addr(ws__w_addr),
-        .w_data(ws__w_data)
+        .w_data(ws__w_data),
+        .w_wide(ws__w_wide),
+        .w_word(ws__w_word)
+    );
+    default_accel_top_dff_w1 wm(
+        .d(wm__d),
+        .q(wm__q),
+        .clock(wm__clock)
     );
     
     // Update code
@@ -13335,6 +13459,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         o_left__clock = clock;
         primed__clock = clock;
         rb__clock = clock;
+        wm__clock = clock;
         act__d = act__q;
         st__d = st__q;
         sel__d = sel__q;
@@ -13344,6 +13469,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         o_left__d = o_left__q;
         primed__d = primed__q;
         rb__d = rb__q;
+        wm__d = wm__q;
         ext__clock = clock;
         cur__clock = clock;
         fm__clock = clock;
@@ -13357,6 +13483,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         else begin
             s_len = g_words;
         end
+        s_word = word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~|(g_addr & lane_mask);
         ext__start = start;
         ext__s_addr = g_addr;
         ext__s_words = g_words;
@@ -13365,6 +13492,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         ext__s_store = g_store;
         ext__s_wide = ~g_copy & ((~g_store & (g_sel == 2'h2)) | (g_store & (g_sel == 2'h0) & g_raw));
         ext__s_len = s_len;
+        ext__s_word = s_word;
         ext__w_elem = r_data;
         ext__rsp_data = m_rsp_data;
         cur__start = start;
@@ -13373,6 +13501,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         cur__s_sel = g_sel;
         cur__s_half = g_half;
         cur__s_len = s_len;
+        cur__s_word = s_word;
         cur__fm_addr = fm__addr;
         cur__fm_bank = fm__bank;
         fm__start = start;
@@ -13407,6 +13536,15 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         ws__l_addr = cur__a_cur;
         ws__l_depth = cur__depth;
         ws__l_data = ext__rsp_elem;
+        ws__l_wide = wm__q;
+        ws__l_word = ext__rsp_word;
+        wmask = all_banks;
+        if (o_left__q < step_l) begin
+            wmask = (((64'h1) & 64'hffffffffffffffff) << ({44'd0, o_left__q})) - 64'h1;
+        end
+        if (wm__q) begin
+            ws__l_bank = wmask;
+        end
         ws__c_bank = fm__bank;
         ws__c_addr = fm__addr;
         ws__r_data = r_data;
@@ -13423,6 +13561,12 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
                 o_left__d = o_left__q - 20'h1;
                 if (o_left__q == 20'h1) begin
                     act__d = 1'b0;
+                end
+                if (wm__q) begin
+                    o_left__d = o_left__q - step_l;
+                    if (o_left__q <= step_l) begin
+                        act__d = 1'b0;
+                    end
                 end
             end
         end
@@ -13461,6 +13605,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         w_bank = ws__w_bank;
         w_addr = ws__w_addr;
         w_data = ws__w_data;
+        w_wide = ws__w_wide;
+        w_word = ws__w_word;
         if (start) begin
             act__d = |g_words;
             errf__d = 1'b0;
@@ -13473,6 +13619,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             end
             o_left__d = g_words;
             primed__d = 1'b0;
+            wm__d = s_word;
         end
         ext__req_fire = req_fire;
         ext__rsp_take = rsp_take;
@@ -13482,7 +13629,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     
 endmodule // default_accel_top_mover
 
-module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault);
+module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault);
     
     // Module arguments
     input wire  clock;
@@ -13492,6 +13639,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
     input wire  [1:0] s_sel;
     input wire  s_half;
     input wire  [19:0] s_len;
+    input wire  s_word;
     input wire  adv;
     input wire  [19:0] fm_addr;
     input wire  [63:0] fm_bank;
@@ -13524,6 +13672,9 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
     reg  [1:0] sel__d;
     wire  [1:0] sel__q;
     reg  sel__clock;
+    reg  wrd__d;
+    wire  wrd__q;
+    reg  wrd__clock;
     reg  [19:0] len__d;
     wire  [19:0] len__q;
     reg  len__clock;
@@ -13582,6 +13733,11 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
         .d(sel__d),
         .q(sel__q),
         .clock(sel__clock)
+    );
+    default_accel_top_dff_w1 wrd(
+        .d(wrd__d),
+        .q(wrd__q),
+        .clock(wrd__clock)
     );
     default_accel_top_dff_w20 len(
         .d(len__d),
@@ -13653,6 +13809,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
     always @(*) begin
         st__clock = clock;
         sel__clock = clock;
+        wrd__clock = clock;
         len__clock = clock;
         off__clock = clock;
         idx__clock = clock;
@@ -13668,6 +13825,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
         rd_d__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
+        wrd__d = wrd__q;
         len__d = len__q;
         off__d = off__q;
         idx__d = idx__q;
@@ -13749,7 +13907,10 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
                 end
             end
             else if (~st__q & ((sel__q == 2'h1) | (sel__q == 2'h2))) begin
-                if (wrap_c) begin
+                if (wrd__q) begin
+                    base__d = base__q + 16'h1;
+                end
+                else if (wrap_c) begin
                     bank_r__d = 64'h1;
                     base__d = base__q + 16'h1;
                 end
@@ -13780,6 +13941,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
         if (start) begin
             st__d = s_store | s_copy;
             sel__d = s_sel;
+            wrd__d = s_word;
             if (s_copy) begin
                 sel__d = 2'h0;
             end
@@ -13806,7 +13968,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,f
     
 endmodule // default_accel_top_cur
 
-module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem);
+module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,s_word,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem,rsp_word);
     
     // Module arguments
     input wire  clock;
@@ -13818,6 +13980,7 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     input wire  s_store;
     input wire  s_wide;
     input wire  [19:0] s_len;
+    input wire  s_word;
     input wire  [31:0] w_elem;
     input wire  req_fire;
     input wire  rsp_take;
@@ -13830,9 +13993,14 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     output reg  [63:0] req_wdata;
     output reg  rsp_need;
     output reg  [31:0] rsp_elem;
+    output reg  [63:0] rsp_word;
+    
+    // Constant declarations
+    localparam  step_l = 20'h8;
     
     // Stub signals
     reg  comb__wide;
+    reg  comb__word;
     reg  comb__store;
     reg  [19:0] comb__len;
     reg  [25:0] comb__stride;
@@ -13864,6 +14032,7 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     wire  [31:0] comb__rsp_elem;
     wire  [25:0] comb__ea_next;
     wire  [25:0] comb__n_clast;
+    wire  comb__e_end;
     reg  [19:0] len__d;
     wire  [19:0] len__q;
     reg  len__clock;
@@ -13876,6 +14045,9 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     reg  store__d;
     wire  store__q;
     reg  store__clock;
+    reg  word__d;
+    wire  word__q;
+    reg  word__clock;
     reg  [25:0] e_base__d;
     wire  [25:0] e_base__q;
     reg  e_base__clock;
@@ -13925,10 +14097,12 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     // Local signals
     reg  [19:0] s_n;
     reg  [19:0] s_n1;
+    reg  [19:0] e_step;
     
     // Sub module instances
     default_accel_top_comb comb(
         .wide(comb__wide),
+        .word(comb__word),
         .store(comb__store),
         .len(comb__len),
         .stride(comb__stride),
@@ -13959,7 +14133,8 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .r_src(comb__r_src),
         .rsp_elem(comb__rsp_elem),
         .ea_next(comb__ea_next),
-        .n_clast(comb__n_clast)
+        .n_clast(comb__n_clast),
+        .e_end(comb__e_end)
     );
     default_accel_top_dff_w20 len(
         .d(len__d),
@@ -13980,6 +14155,11 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .d(store__d),
         .q(store__q),
         .clock(store__clock)
+    );
+    default_accel_top_dff_w1 word(
+        .d(word__d),
+        .q(word__q),
+        .clock(word__clock)
     );
     default_accel_top_dff_w26 e_base(
         .d(e_base__d),
@@ -14063,6 +14243,7 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         stride__clock = clock;
         wide__clock = clock;
         store__clock = clock;
+        word__clock = clock;
         e_base__clock = clock;
         e_off__clock = clock;
         e_left__clock = clock;
@@ -14082,6 +14263,7 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         stride__d = stride__q;
         wide__d = wide__q;
         store__d = store__q;
+        word__d = word__q;
         e_base__d = e_base__q;
         e_off__d = e_off__q;
         e_left__d = e_left__q;
@@ -14098,6 +14280,7 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         r_first__d = r_first__q;
         hold__d = hold__q;
         comb__wide = wide__q;
+        comb__word = word__q;
         comb__store = store__q;
         comb__len = len__q;
         comb__stride = stride__q;
@@ -14126,8 +14309,16 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         req_wdata = comb__req_wdata;
         rsp_need = comb__rsp_need;
         rsp_elem = comb__rsp_elem;
+        rsp_word = comb__r_src;
+        e_step = 20'h1;
+        if (word__q) begin
+            e_step = step_l;
+        end
         if (req_fire) begin
-            e_left__d = e_left__q - 20'h1;
+            e_left__d = e_left__q - e_step;
+            if (e_left__q < e_step) begin
+                e_left__d = 20'h0;
+            end
             e_prev__d = comb__e_word;
             e_first__d = 1'b0;
             if (comb__req_need) begin
@@ -14140,25 +14331,25 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
                 wbe__d = comb__req_be;
             end
             e_addr__d = comb__ea_next;
-            if (e_off__q + 20'h1 == len__q) begin
+            if (comb__e_end) begin
                 e_off__d = 20'h0;
                 e_base__d = e_base__q + stride__q;
                 e_clast__d = comb__n_clast;
             end
             else begin
-                e_off__d = e_off__q + 20'h1;
+                e_off__d = e_off__q + e_step;
             end
         end
         if (rsp_take) begin
             hold__d = comb__r_src;
             r_prev__d = comb__r_word;
             r_first__d = 1'b0;
-            if (r_off__q + 20'h1 == len__q) begin
+            if ((r_off__q + 20'h1 == len__q) & ~word__q) begin
                 r_off__d = 20'h0;
                 r_base__d = r_base__q + stride__q;
             end
             else begin
-                r_off__d = r_off__q + 20'h1;
+                r_off__d = r_off__q + e_step;
             end
         end
         s_n = s_len;
@@ -14171,6 +14362,7 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
             stride__d = s_stride;
             wide__d = s_wide;
             store__d = s_store;
+            word__d = s_word;
             e_base__d = s_addr;
             e_addr__d = s_addr;
             e_clast__d = s_addr + ({6'd0, s_n1});
@@ -14193,10 +14385,11 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     
 endmodule // default_accel_top_ext
 
-module default_accel_top_comb(wide,store,len,stride,e_base,e_off,e_left,e_addr,e_clast,e_prev,e_first,e_cover,wbuf,wbe,r_base,r_off,r_prev,r_first,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_word,r_src,rsp_elem,ea_next,n_clast);
+module default_accel_top_comb(wide,word,store,len,stride,e_base,e_off,e_left,e_addr,e_clast,e_prev,e_first,e_cover,wbuf,wbe,r_base,r_off,r_prev,r_first,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_word,r_src,rsp_elem,ea_next,n_clast,e_end);
     
     // Module arguments
     input wire  wide;
+    input wire  word;
     input wire  store;
     input wire  [19:0] len;
     input wire  [25:0] stride;
@@ -14228,6 +14421,7 @@ module default_accel_top_comb(wide,store,len,stride,e_base,e_off,e_left,e_addr,e
     output reg  [31:0] rsp_elem;
     output reg  [25:0] ea_next;
     output reg  [25:0] n_clast;
+    output reg  e_end;
     
     // Constant declarations
     localparam  lane_mask = 26'h7;
@@ -14235,6 +14429,7 @@ module default_accel_top_comb(wide,store,len,stride,e_base,e_off,e_left,e_addr,e
     localparam  be_byte = 8'h1;
     localparam  be_wide = 8'hf;
     localparam  sext = 32'hffffff00;
+    localparam  step_l = 26'h8;
     localparam  page_mask = 26'h1ff;
     localparam  max_len = 26'hff;
     localparam  lane_id__0 = 26'h1;
@@ -14266,8 +14461,12 @@ module default_accel_top_comb(wide,store,len,stride,e_base,e_off,e_left,e_addr,e
     always @(*) begin
         ea = e_addr;
         n_base = e_base + stride;
-        if (e_off + 20'h1 == len) begin
+        e_end = (e_off + 20'h1 == len) & ~word;
+        if (e_end) begin
             ea_next = n_base;
+        end
+        else if (word) begin
+            ea_next = ea + step_l;
         end
         else if (wide) begin
             ea_next = ea + 26'h4;
@@ -14556,7 +14755,7 @@ module default_accel_top_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,add
     
 endmodule // default_accel_top_fm
 
-module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data);
+module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
     
     // Module arguments
     input wire  clock;
@@ -14566,6 +14765,8 @@ module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c
     input wire  [19:0] l_addr;
     input wire  [19:0] l_depth;
     input wire  [31:0] l_data;
+    input wire  l_wide;
+    input wire  [63:0] l_word;
     input wire  copy;
     input wire  [63:0] c_bank;
     input wire  [19:0] c_addr;
@@ -14577,6 +14778,8 @@ module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c
     output reg  [63:0] w_bank;
     output reg  [15:0] w_addr;
     output reg  [31:0] w_data;
+    output reg  w_wide;
+    output reg  [63:0] w_word;
     
     // Constant declarations
     localparam  d_fm = 20'h4000;
@@ -14600,6 +14803,12 @@ module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c
     reg  [31:0] data__d;
     wire  [31:0] data__q;
     reg  data__clock;
+    reg  wide__d;
+    wire  wide__q;
+    reg  wide__clock;
+    reg  [63:0] word__d;
+    wire  [63:0] word__q;
+    reg  word__clock;
     reg  [31:0] data_cp__d;
     wire  [31:0] data_cp__q;
     reg  data_cp__clock;
@@ -14641,6 +14850,16 @@ module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c
         .q(data__q),
         .clock(data__clock)
     );
+    default_accel_top_dff_w1 wide(
+        .d(wide__d),
+        .q(wide__q),
+        .clock(wide__clock)
+    );
+    default_accel_top_dff_w64 word(
+        .d(word__d),
+        .q(word__q),
+        .clock(word__clock)
+    );
     default_accel_top_dff_w32 data_cp(
         .d(data_cp__d),
         .q(data_cp__q),
@@ -14660,6 +14879,8 @@ module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c
         full__clock = clock;
         depth__clock = clock;
         data__clock = clock;
+        wide__clock = clock;
+        word__clock = clock;
         data_cp__clock = clock;
         is_cp__clock = clock;
         valid__d = valid__q;
@@ -14668,10 +14889,13 @@ module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c
         full__d = full__q;
         depth__d = depth__q;
         data__d = data__q;
+        wide__d = wide__q;
+        word__d = word__q;
         data_cp__d = data_cp__q;
         is_cp__d = is_cp__q;
         valid__d = load | copy;
         is_cp__d = copy;
+        wide__d = load & l_wide;
         data_cp__d = r_data;
         if (load) begin
             sel__d = l_sel;
@@ -14679,6 +14903,7 @@ module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c
             full__d = l_addr;
             depth__d = l_depth;
             data__d = l_data;
+            word__d = l_word;
         end
         if (copy) begin
             sel__d = 2'h3;
@@ -14693,6 +14918,8 @@ module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c
         w_sel = sel__q;
         w_bank = bank__q;
         w_addr = full__q[(32'h0)+:(16)];
+        w_wide = wide__q;
+        w_word = word__q;
         if (is_cp__q) begin
             w_data = data_cp__q;
         end
@@ -15103,6 +15330,7 @@ module default_accel_top_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,
     reg  unit__p_avg;
     reg  [7:0] unit__p_div;
     reg  unit__conv_done;
+    reg  unit__clear;
     reg  unit__start;
     wire  unit__busy;
     wire  unit__done;
@@ -15169,6 +15397,7 @@ module default_accel_top_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,
         .p_avg(unit__p_avg),
         .p_div(unit__p_div),
         .conv_done(unit__conv_done),
+        .clear(unit__clear),
         .start(unit__start),
         .busy(unit__busy),
         .done(unit__done),
@@ -15220,6 +15449,7 @@ module default_accel_top_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,
         unit__p_count = regs__p_count;
         unit__p_avg = regs__p_avg;
         unit__p_div = p_div;
+        unit__clear = clear;
         conv_done_q__d = conv_done;
         unit__conv_done = (conv_done & ~conv_done_q__q) | clk_now;
         unit__start = start;
@@ -15554,7 +15784,7 @@ module default_accel_top_regs(clock,we,op,payload,clear,p_c,p_h,p_w,p_ho,p_wo,p_
     
 endmodule // default_accel_top_regs
 
-module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
+module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,clear,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -15579,6 +15809,7 @@ module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     input wire  p_avg;
     input wire  [7:0] p_div;
     input wire  conv_done;
+    input wire  clear;
     input wire  start;
     output reg  busy;
     output reg  done;
@@ -15618,6 +15849,7 @@ module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
     reg  [7:0] rate__p_div;
     reg  rate__conv_done;
     reg  rate__running;
+    reg  rate__clear;
     wire  rate__ce;
     wire  [7:0] rate__div_now;
     reg  reader__clock;
@@ -15830,6 +16062,7 @@ module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         .p_div(rate__p_div),
         .conv_done(rate__conv_done),
         .running(rate__running),
+        .clear(rate__clear),
         .ce(rate__ce),
         .div_now(rate__div_now)
     );
@@ -16038,6 +16271,7 @@ module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_
         rate__p_div = p_div;
         rate__conv_done = conv_done;
         rate__running = running;
+        rate__clear = clear;
         ce = rate__ce;
         enable = rate__ce;
         div_now = rate__div_now;
@@ -17123,13 +17357,14 @@ module default_accel_top_dff_w9(d,q,clock);
           
 endmodule // default_accel_top_dff_w9
 
-module default_accel_top_rate(clock,p_div,conv_done,running,ce,div_now);
+module default_accel_top_rate(clock,p_div,conv_done,running,clear,ce,div_now);
     
     // Module arguments
     input wire  clock;
     input wire  [7:0] p_div;
     input wire  conv_done;
     input wire  running;
+    input wire  clear;
     output reg  ce;
     output reg  [7:0] div_now;
     
@@ -17181,6 +17416,11 @@ module default_accel_top_rate(clock,p_div,conv_done,running,ce,div_now);
         end
         if (conv_done & ~running & (p_div != div__q) & |p_div) begin
             div__d = p_div;
+            count__d = 8'h0;
+            hold__d = 1'b0;
+        end
+        if (clear) begin
+            div__d = 8'h0;
             count__d = 8'h0;
             hold__d = 1'b0;
         end

@@ -333,6 +333,8 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  [63:0] conv__ld_rowsel;
     reg  [15:0] conv__ld_addr;
     reg  [31:0] conv__ld_data;
+    reg  conv__ld_wide;
+    reg  [63:0] conv__ld_word;
     reg  [15:0] conv__p_h;
     reg  [15:0] conv__p_w;
     reg  [15:0] conv__p_wo;
@@ -417,6 +419,8 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     wire  [63:0] mover__w_bank;
     wire  [15:0] mover__w_addr;
     wire  [31:0] mover__w_data;
+    wire  mover__w_wide;
+    wire  [31:0] mover__w_word;
     wire  mover__r_en;
     wire  mover__r_sel;
     wire  [63:0] mover__r_bank;
@@ -559,6 +563,8 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .ld_rowsel(conv__ld_rowsel),
         .ld_addr(conv__ld_addr),
         .ld_data(conv__ld_data),
+        .ld_wide(conv__ld_wide),
+        .ld_word(conv__ld_word),
         .p_h(conv__p_h),
         .p_w(conv__p_w),
         .p_wo(conv__p_wo),
@@ -658,6 +664,8 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .w_bank(mover__w_bank),
         .w_addr(mover__w_addr),
         .w_data(mover__w_data),
+        .w_wide(mover__w_wide),
+        .w_word(mover__w_word),
         .r_en(mover__r_en),
         .r_sel(mover__r_sel),
         .r_bank(mover__r_bank),
@@ -907,6 +915,8 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         conv__ld_rowsel = mover__w_bank;
         conv__ld_addr = mover__w_addr;
         conv__ld_data = mover__w_data;
+        conv__ld_wide = mover__w_wide;
+        conv__ld_word = ({32'd0, mover__w_word});
         conv__rd_en = mover__r_en & ~mover__r_sel;
         conv__rd_bank = mover__r_bank;
         conv__rd_addr = mover__r_addr;
@@ -939,7 +949,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     
 endmodule // tiny_accel_axi_core
 
-module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -949,6 +959,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     input wire  [63:0] ld_rowsel;
     input wire  [15:0] ld_addr;
     input wire  [31:0] ld_data;
+    input wire  ld_wide;
+    input wire  [63:0] ld_word;
     input wire  [15:0] p_h;
     input wire  [15:0] p_w;
     input wire  [15:0] p_wo;
@@ -1188,6 +1200,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  wb_avail__clock;
     
     // Local signals
+    reg  [7:0] wlane__0;
+    reg  [7:0] wlane__1;
     reg  strobe;
     reg  [7:0] row0_x;
     reg  [7:0] row_x__0;
@@ -1476,6 +1490,16 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         wbanks__1__w_data = ld_data[(32'h0)+:(8)];
         wbanks__1__r_en = seq__wl_rd_en;
         wbanks__1__r_addr = seq__wl_rd_addr;
+        wlane__0 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__0 = ld_word[(32'h8 * 0)+:(8)];
+        end
+        wbanks__0__w_data = wlane__0;
+        wlane__1 = ld_data[(32'h0)+:(8)];
+        if (ld_wide) begin
+            wlane__1 = ld_word[(32'h8 * 1)+:(8)];
+        end
+        wbanks__1__w_data = wlane__1;
         slot_read = seq__slot_valid & ~seq__slot_pad;
         slot_padv = seq__slot_valid & seq__slot_pad;
         banks__0__clock = clock;
@@ -1567,7 +1591,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         accs__1__d_en = seq__d_en;
         accs__1__d_half = seq__d_half;
         accs__1__d_addr = seq__d_addr;
-        last_swap = strobe & pes__3__tag_in[32'h1];
+        last_swap = strobe & pes__1__tag_in[32'h1];
         seq__tile_done = accs__1__tile_done;
         seq__tile_half = accs__1__tile_half;
         seq__last_swap = last_swap;
@@ -5377,20 +5401,27 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
     // Constant declarations
     localparam  last_r = 64'h2;
     localparam  last_k = 16'h2;
+    localparam  per_pass = 16'h4;
     
     // Stub signals
     reg  loading__d;
     wire  loading__q;
     reg  loading__clock;
-    reg  ready_r__d;
-    wire  ready_r__q;
-    reg  ready_r__clock;
-    reg  waiting__d;
-    wire  waiting__q;
-    reg  waiting__clock;
+    reg  fin__d;
+    wire  fin__q;
+    reg  fin__clock;
+    reg  taken__d;
+    wire  taken__q;
+    reg  taken__clock;
+    reg  swapd__d;
+    wire  swapd__q;
+    reg  swapd__clock;
     reg  [15:0] ptr__d;
     wire  [15:0] ptr__q;
     reg  ptr__clock;
+    reg  [15:0] pend__d;
+    wire  [15:0] pend__q;
+    reg  pend__clock;
     reg  [63:0] row_r__d;
     wire  [63:0] row_r__q;
     reg  row_r__clock;
@@ -5412,6 +5443,8 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
     
     // Local signals
     reg  rd;
+    reg  early;
+    reg  next;
     
     // Sub module instances
     tiny_accel_axi_dff_w1 loading(
@@ -5419,20 +5452,30 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
         .q(loading__q),
         .clock(loading__clock)
     );
-    tiny_accel_axi_dff_w1 ready_r(
-        .d(ready_r__d),
-        .q(ready_r__q),
-        .clock(ready_r__clock)
+    tiny_accel_axi_dff_w1 fin(
+        .d(fin__d),
+        .q(fin__q),
+        .clock(fin__clock)
     );
-    tiny_accel_axi_dff_w1 waiting(
-        .d(waiting__d),
-        .q(waiting__q),
-        .clock(waiting__clock)
+    tiny_accel_axi_dff_w1 taken(
+        .d(taken__d),
+        .q(taken__q),
+        .clock(taken__clock)
+    );
+    tiny_accel_axi_dff_w1 swapd(
+        .d(swapd__d),
+        .q(swapd__q),
+        .clock(swapd__clock)
     );
     tiny_accel_axi_dff_w16 ptr(
         .d(ptr__d),
         .q(ptr__q),
         .clock(ptr__clock)
+    );
+    tiny_accel_axi_dff_w16 pend(
+        .d(pend__d),
+        .q(pend__q),
+        .clock(pend__clock)
     );
     tiny_accel_axi_dff_w64 row_r(
         .d(row_r__d),
@@ -5468,9 +5511,11 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
     // Update code
     always @(*) begin
         loading__clock = clock;
-        ready_r__clock = clock;
-        waiting__clock = clock;
+        fin__clock = clock;
+        taken__clock = clock;
+        swapd__clock = clock;
         ptr__clock = clock;
+        pend__clock = clock;
         row_r__clock = clock;
         k_r__clock = clock;
         left__clock = clock;
@@ -5478,35 +5523,26 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
         row_d__clock = clock;
         k_d__clock = clock;
         loading__d = loading__q;
-        ready_r__d = ready_r__q;
-        waiting__d = waiting__q;
+        fin__d = fin__q;
+        taken__d = taken__q;
+        swapd__d = swapd__q;
         ptr__d = ptr__q;
+        pend__d = pend__q;
         row_r__d = row_r__q;
         k_r__d = k_r__q;
         left__d = left__q;
         we_d__d = we_d__q;
         row_d__d = row_d__q;
         k_d__d = k_d__q;
-        ready = ready_r__q;
         rd = loading__q & (ptr__q < avail);
+        early = loading__q & ~row_r__q[32'h0] & (avail >= pend__q);
+        ready = ~taken__q & (fin__q | early);
+        next = fin__q & taken__q & (swapd__q | swapped);
         rd_en = rd;
         rd_addr = ptr__q;
         we = we_d__q;
         row = row_d__q;
         k = k_d__q;
-        if (start) begin
-            loading__d = |p_passes;
-            ready_r__d = 1'b0;
-            waiting__d = 1'b0;
-            ptr__d = 16'h0;
-            row_r__d = 64'h1;
-            k_r__d = 16'h1;
-            left__d = p_passes;
-        end
-        if (take) begin
-            ready_r__d = 1'b0;
-            waiting__d = 1'b1;
-        end
         we_d__d = rd;
         row_d__d = row_r__q;
         k_d__d = k_r__q;
@@ -5519,14 +5555,34 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
                 if (|(row_r__q & last_r)) begin
                     row_r__d = 64'h1;
                     loading__d = 1'b0;
-                    ready_r__d = 1'b1;
+                    fin__d = 1'b1;
                     left__d = left__q - 16'h1;
                 end
             end
         end
-        if (waiting__q & swapped) begin
-            waiting__d = 1'b0;
+        if (take) begin
+            taken__d = 1'b1;
+        end
+        if (taken__q & swapped) begin
+            swapd__d = 1'b1;
+        end
+        if (next) begin
+            fin__d = 1'b0;
+            taken__d = 1'b0;
+            swapd__d = 1'b0;
             loading__d = |left__q;
+            pend__d = pend__q + per_pass;
+        end
+        if (start) begin
+            loading__d = |p_passes;
+            fin__d = 1'b0;
+            taken__d = 1'b0;
+            swapd__d = 1'b0;
+            ptr__d = 16'h0;
+            pend__d = per_pass;
+            row_r__d = 64'h1;
+            k_r__d = 16'h1;
+            left__d = p_passes;
         end
     end
     
@@ -8938,7 +8994,7 @@ module tiny_accel_axi_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,pool
     
 endmodule // tiny_accel_axi_groups
 
-module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,r_en,r_sel,r_bank,r_addr,r_data);
+module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -8974,11 +9030,19 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     output reg  [63:0] w_bank;
     output reg  [15:0] w_addr;
     output reg  [31:0] w_data;
+    output reg  w_wide;
+    output reg  [31:0] w_word;
     output reg  r_en;
     output reg  r_sel;
     output reg  [63:0] r_bank;
     output reg  [15:0] r_addr;
     input wire  [31:0] r_data;
+    
+    // Constant declarations
+    localparam  word_ok = 1'b0;
+    localparam  lane_mask = 26'h3;
+    localparam  all_banks = 64'h3;
+    localparam  step_l = 20'h4;
     
     // Stub signals
     reg  ext__clock;
@@ -8990,6 +9054,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  ext__s_store;
     reg  ext__s_wide;
     reg  [19:0] ext__s_len;
+    reg  ext__s_word;
     reg  [31:0] ext__w_elem;
     reg  ext__req_fire;
     reg  ext__rsp_take;
@@ -9002,6 +9067,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     wire  [31:0] ext__req_wdata;
     wire  ext__rsp_need;
     wire  [31:0] ext__rsp_elem;
+    wire  [31:0] ext__rsp_word;
     reg  cur__clock;
     reg  cur__start;
     reg  cur__s_store;
@@ -9009,6 +9075,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [1:0] cur__s_sel;
     reg  cur__s_half;
     reg  [19:0] cur__s_len;
+    reg  cur__s_word;
     reg  cur__adv;
     reg  [19:0] cur__fm_addr;
     reg  [63:0] cur__fm_bank;
@@ -9064,6 +9131,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [19:0] ws__l_addr;
     reg  [19:0] ws__l_depth;
     reg  [31:0] ws__l_data;
+    reg  ws__l_wide;
+    reg  [31:0] ws__l_word;
     reg  ws__copy;
     reg  [63:0] ws__c_bank;
     reg  [19:0] ws__c_addr;
@@ -9075,10 +9144,17 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     wire  [63:0] ws__w_bank;
     wire  [15:0] ws__w_addr;
     wire  [31:0] ws__w_data;
+    wire  ws__w_wide;
+    wire  [31:0] ws__w_word;
+    reg  wm__d;
+    wire  wm__q;
+    reg  wm__clock;
     
     // Local signals
     reg  start;
     reg  [19:0] s_len;
+    reg  s_word;
+    reg  [63:0] wmask;
     reg  sfire;
     reg  req_go;
     reg  req_fire;
@@ -9096,6 +9172,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .s_store(ext__s_store),
         .s_wide(ext__s_wide),
         .s_len(ext__s_len),
+        .s_word(ext__s_word),
         .w_elem(ext__w_elem),
         .req_fire(ext__req_fire),
         .rsp_take(ext__rsp_take),
@@ -9107,7 +9184,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .req_be(ext__req_be),
         .req_wdata(ext__req_wdata),
         .rsp_need(ext__rsp_need),
-        .rsp_elem(ext__rsp_elem)
+        .rsp_elem(ext__rsp_elem),
+        .rsp_word(ext__rsp_word)
     );
     tiny_accel_axi_cur cur(
         .clock(cur__clock),
@@ -9117,6 +9195,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .s_sel(cur__s_sel),
         .s_half(cur__s_half),
         .s_len(cur__s_len),
+        .s_word(cur__s_word),
         .adv(cur__adv),
         .fm_addr(cur__fm_addr),
         .fm_bank(cur__fm_bank),
@@ -9194,6 +9273,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .l_addr(ws__l_addr),
         .l_depth(ws__l_depth),
         .l_data(ws__l_data),
+        .l_wide(ws__l_wide),
+        .l_word(ws__l_word),
         .copy(ws__copy),
         .c_bank(ws__c_bank),
         .c_addr(ws__c_addr),
@@ -9204,7 +9285,14 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .w_sel(ws__w_sel),
         .w_bank(ws__w_bank),
         .w_addr(ws__w_addr),
-        .w_data(ws__w_data)
+        .w_data(ws__w_data),
+        .w_wide(ws__w_wide),
+        .w_word(ws__w_word)
+    );
+    tiny_accel_axi_dff_w1 wm(
+        .d(wm__d),
+        .q(wm__q),
+        .clock(wm__clock)
     );
     
     // Update code
@@ -9218,6 +9306,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         o_left__clock = clock;
         primed__clock = clock;
         rb__clock = clock;
+        wm__clock = clock;
         act__d = act__q;
         st__d = st__q;
         sel__d = sel__q;
@@ -9227,6 +9316,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         o_left__d = o_left__q;
         primed__d = primed__q;
         rb__d = rb__q;
+        wm__d = wm__q;
         ext__clock = clock;
         cur__clock = clock;
         fm__clock = clock;
@@ -9240,6 +9330,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         else begin
             s_len = g_words;
         end
+        s_word = word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~|(g_addr & lane_mask);
         ext__start = start;
         ext__s_addr = g_addr;
         ext__s_words = g_words;
@@ -9248,6 +9339,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         ext__s_store = g_store;
         ext__s_wide = ~g_copy & ((~g_store & (g_sel == 2'h2)) | (g_store & (g_sel == 2'h0) & g_raw));
         ext__s_len = s_len;
+        ext__s_word = s_word;
         ext__w_elem = r_data;
         ext__rsp_data = m_rsp_data;
         cur__start = start;
@@ -9256,6 +9348,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         cur__s_sel = g_sel;
         cur__s_half = g_half;
         cur__s_len = s_len;
+        cur__s_word = s_word;
         cur__fm_addr = fm__addr;
         cur__fm_bank = fm__bank;
         fm__start = start;
@@ -9290,6 +9383,15 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         ws__l_addr = cur__a_cur;
         ws__l_depth = cur__depth;
         ws__l_data = ext__rsp_elem;
+        ws__l_wide = wm__q;
+        ws__l_word = ext__rsp_word;
+        wmask = all_banks;
+        if (o_left__q < step_l) begin
+            wmask = (((64'h1) & 64'hffffffffffffffff) << ({44'd0, o_left__q})) - 64'h1;
+        end
+        if (wm__q) begin
+            ws__l_bank = wmask;
+        end
         ws__c_bank = fm__bank;
         ws__c_addr = fm__addr;
         ws__r_data = r_data;
@@ -9306,6 +9408,12 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                 o_left__d = o_left__q - 20'h1;
                 if (o_left__q == 20'h1) begin
                     act__d = 1'b0;
+                end
+                if (wm__q) begin
+                    o_left__d = o_left__q - step_l;
+                    if (o_left__q <= step_l) begin
+                        act__d = 1'b0;
+                    end
                 end
             end
         end
@@ -9344,6 +9452,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         w_bank = ws__w_bank;
         w_addr = ws__w_addr;
         w_data = ws__w_data;
+        w_wide = ws__w_wide;
+        w_word = ws__w_word;
         if (start) begin
             act__d = |g_words;
             errf__d = 1'b0;
@@ -9356,6 +9466,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             end
             o_left__d = g_words;
             primed__d = 1'b0;
+            wm__d = s_word;
         end
         ext__req_fire = req_fire;
         ext__rsp_take = rsp_take;
@@ -9365,7 +9476,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     
 endmodule // tiny_accel_axi_mover
 
-module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault);
+module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault);
     
     // Module arguments
     input wire  clock;
@@ -9375,6 +9486,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
     input wire  [1:0] s_sel;
     input wire  s_half;
     input wire  [19:0] s_len;
+    input wire  s_word;
     input wire  adv;
     input wire  [19:0] fm_addr;
     input wire  [63:0] fm_bank;
@@ -9407,6 +9519,9 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
     reg  [1:0] sel__d;
     wire  [1:0] sel__q;
     reg  sel__clock;
+    reg  wrd__d;
+    wire  wrd__q;
+    reg  wrd__clock;
     reg  [19:0] len__d;
     wire  [19:0] len__q;
     reg  len__clock;
@@ -9465,6 +9580,11 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
         .d(sel__d),
         .q(sel__q),
         .clock(sel__clock)
+    );
+    tiny_accel_axi_dff_w1 wrd(
+        .d(wrd__d),
+        .q(wrd__q),
+        .clock(wrd__clock)
     );
     tiny_accel_axi_dff_w20 len(
         .d(len__d),
@@ -9536,6 +9656,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
     always @(*) begin
         st__clock = clock;
         sel__clock = clock;
+        wrd__clock = clock;
         len__clock = clock;
         off__clock = clock;
         idx__clock = clock;
@@ -9551,6 +9672,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
         rd_d__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
+        wrd__d = wrd__q;
         len__d = len__q;
         off__d = off__q;
         idx__d = idx__q;
@@ -9632,7 +9754,10 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
                 end
             end
             else if (~st__q & ((sel__q == 2'h1) | (sel__q == 2'h2))) begin
-                if (wrap_c) begin
+                if (wrd__q) begin
+                    base__d = base__q + 16'h1;
+                end
+                else if (wrap_c) begin
                     bank_r__d = 64'h1;
                     base__d = base__q + 16'h1;
                 end
@@ -9663,6 +9788,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
         if (start) begin
             st__d = s_store | s_copy;
             sel__d = s_sel;
+            wrd__d = s_word;
             if (s_copy) begin
                 sel__d = 2'h0;
             end
@@ -9689,7 +9815,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,adv,fm_a
     
 endmodule // tiny_accel_axi_cur
 
-module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem);
+module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,s_word,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem,rsp_word);
     
     // Module arguments
     input wire  clock;
@@ -9701,6 +9827,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     input wire  s_store;
     input wire  s_wide;
     input wire  [19:0] s_len;
+    input wire  s_word;
     input wire  [31:0] w_elem;
     input wire  req_fire;
     input wire  rsp_take;
@@ -9713,9 +9840,14 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     output reg  [31:0] req_wdata;
     output reg  rsp_need;
     output reg  [31:0] rsp_elem;
+    output reg  [31:0] rsp_word;
+    
+    // Constant declarations
+    localparam  step_l = 20'h4;
     
     // Stub signals
     reg  comb__wide;
+    reg  comb__word;
     reg  comb__store;
     reg  [19:0] comb__len;
     reg  [25:0] comb__stride;
@@ -9747,6 +9879,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     wire  [31:0] comb__rsp_elem;
     wire  [25:0] comb__ea_next;
     wire  [25:0] comb__n_clast;
+    wire  comb__e_end;
     reg  [19:0] len__d;
     wire  [19:0] len__q;
     reg  len__clock;
@@ -9759,6 +9892,9 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  store__d;
     wire  store__q;
     reg  store__clock;
+    reg  word__d;
+    wire  word__q;
+    reg  word__clock;
     reg  [25:0] e_base__d;
     wire  [25:0] e_base__q;
     reg  e_base__clock;
@@ -9808,10 +9944,12 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     // Local signals
     reg  [19:0] s_n;
     reg  [19:0] s_n1;
+    reg  [19:0] e_step;
     
     // Sub module instances
     tiny_accel_axi_comb comb(
         .wide(comb__wide),
+        .word(comb__word),
         .store(comb__store),
         .len(comb__len),
         .stride(comb__stride),
@@ -9842,7 +9980,8 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .r_src(comb__r_src),
         .rsp_elem(comb__rsp_elem),
         .ea_next(comb__ea_next),
-        .n_clast(comb__n_clast)
+        .n_clast(comb__n_clast),
+        .e_end(comb__e_end)
     );
     tiny_accel_axi_dff_w20 len(
         .d(len__d),
@@ -9863,6 +10002,11 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .d(store__d),
         .q(store__q),
         .clock(store__clock)
+    );
+    tiny_accel_axi_dff_w1 word(
+        .d(word__d),
+        .q(word__q),
+        .clock(word__clock)
     );
     tiny_accel_axi_dff_w26 e_base(
         .d(e_base__d),
@@ -9946,6 +10090,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         stride__clock = clock;
         wide__clock = clock;
         store__clock = clock;
+        word__clock = clock;
         e_base__clock = clock;
         e_off__clock = clock;
         e_left__clock = clock;
@@ -9965,6 +10110,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         stride__d = stride__q;
         wide__d = wide__q;
         store__d = store__q;
+        word__d = word__q;
         e_base__d = e_base__q;
         e_off__d = e_off__q;
         e_left__d = e_left__q;
@@ -9981,6 +10127,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         r_first__d = r_first__q;
         hold__d = hold__q;
         comb__wide = wide__q;
+        comb__word = word__q;
         comb__store = store__q;
         comb__len = len__q;
         comb__stride = stride__q;
@@ -10009,8 +10156,16 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         req_wdata = comb__req_wdata;
         rsp_need = comb__rsp_need;
         rsp_elem = comb__rsp_elem;
+        rsp_word = comb__r_src;
+        e_step = 20'h1;
+        if (word__q) begin
+            e_step = step_l;
+        end
         if (req_fire) begin
-            e_left__d = e_left__q - 20'h1;
+            e_left__d = e_left__q - e_step;
+            if (e_left__q < e_step) begin
+                e_left__d = 20'h0;
+            end
             e_prev__d = comb__e_word;
             e_first__d = 1'b0;
             if (comb__req_need) begin
@@ -10023,25 +10178,25 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
                 wbe__d = comb__req_be;
             end
             e_addr__d = comb__ea_next;
-            if (e_off__q + 20'h1 == len__q) begin
+            if (comb__e_end) begin
                 e_off__d = 20'h0;
                 e_base__d = e_base__q + stride__q;
                 e_clast__d = comb__n_clast;
             end
             else begin
-                e_off__d = e_off__q + 20'h1;
+                e_off__d = e_off__q + e_step;
             end
         end
         if (rsp_take) begin
             hold__d = comb__r_src;
             r_prev__d = comb__r_word;
             r_first__d = 1'b0;
-            if (r_off__q + 20'h1 == len__q) begin
+            if ((r_off__q + 20'h1 == len__q) & ~word__q) begin
                 r_off__d = 20'h0;
                 r_base__d = r_base__q + stride__q;
             end
             else begin
-                r_off__d = r_off__q + 20'h1;
+                r_off__d = r_off__q + e_step;
             end
         end
         s_n = s_len;
@@ -10054,6 +10209,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
             stride__d = s_stride;
             wide__d = s_wide;
             store__d = s_store;
+            word__d = s_word;
             e_base__d = s_addr;
             e_addr__d = s_addr;
             e_clast__d = s_addr + ({6'd0, s_n1});
@@ -10076,10 +10232,11 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     
 endmodule // tiny_accel_axi_ext
 
-module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_addr,e_clast,e_prev,e_first,e_cover,wbuf,wbe,r_base,r_off,r_prev,r_first,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_word,r_src,rsp_elem,ea_next,n_clast);
+module tiny_accel_axi_comb(wide,word,store,len,stride,e_base,e_off,e_left,e_addr,e_clast,e_prev,e_first,e_cover,wbuf,wbe,r_base,r_off,r_prev,r_first,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_word,r_src,rsp_elem,ea_next,n_clast,e_end);
     
     // Module arguments
     input wire  wide;
+    input wire  word;
     input wire  store;
     input wire  [19:0] len;
     input wire  [25:0] stride;
@@ -10111,6 +10268,7 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_addr,e_cl
     output reg  [31:0] rsp_elem;
     output reg  [25:0] ea_next;
     output reg  [25:0] n_clast;
+    output reg  e_end;
     
     // Constant declarations
     localparam  lane_mask = 26'h3;
@@ -10118,6 +10276,7 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_addr,e_cl
     localparam  be_byte = 4'h1;
     localparam  be_wide = 4'hf;
     localparam  sext = 32'hffffff00;
+    localparam  step_l = 26'h4;
     localparam  page_mask = 26'h3ff;
     localparam  max_len = 26'hff;
     localparam  lane_id__0 = 26'h1;
@@ -10144,8 +10303,12 @@ module tiny_accel_axi_comb(wide,store,len,stride,e_base,e_off,e_left,e_addr,e_cl
     always @(*) begin
         ea = e_addr;
         n_base = e_base + stride;
-        if (e_off + 20'h1 == len) begin
+        e_end = (e_off + 20'h1 == len) & ~word;
+        if (e_end) begin
             ea_next = n_base;
+        end
+        else if (word) begin
+            ea_next = ea + step_l;
         end
         else if (wide) begin
             ea_next = ea + 26'h4;
@@ -10419,7 +10582,7 @@ module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
     
 endmodule // tiny_accel_axi_fm
 
-module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data);
+module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
     
     // Module arguments
     input wire  clock;
@@ -10429,6 +10592,8 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_ba
     input wire  [19:0] l_addr;
     input wire  [19:0] l_depth;
     input wire  [31:0] l_data;
+    input wire  l_wide;
+    input wire  [31:0] l_word;
     input wire  copy;
     input wire  [63:0] c_bank;
     input wire  [19:0] c_addr;
@@ -10440,6 +10605,8 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_ba
     output reg  [63:0] w_bank;
     output reg  [15:0] w_addr;
     output reg  [31:0] w_data;
+    output reg  w_wide;
+    output reg  [31:0] w_word;
     
     // Constant declarations
     localparam  d_fm = 20'h400;
@@ -10463,6 +10630,12 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_ba
     reg  [31:0] data__d;
     wire  [31:0] data__q;
     reg  data__clock;
+    reg  wide__d;
+    wire  wide__q;
+    reg  wide__clock;
+    reg  [31:0] word__d;
+    wire  [31:0] word__q;
+    reg  word__clock;
     reg  [31:0] data_cp__d;
     wire  [31:0] data_cp__q;
     reg  data_cp__clock;
@@ -10504,6 +10677,16 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_ba
         .q(data__q),
         .clock(data__clock)
     );
+    tiny_accel_axi_dff_w1 wide(
+        .d(wide__d),
+        .q(wide__q),
+        .clock(wide__clock)
+    );
+    tiny_accel_axi_dff_w32 word(
+        .d(word__d),
+        .q(word__q),
+        .clock(word__clock)
+    );
     tiny_accel_axi_dff_w32 data_cp(
         .d(data_cp__d),
         .q(data_cp__q),
@@ -10523,6 +10706,8 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_ba
         full__clock = clock;
         depth__clock = clock;
         data__clock = clock;
+        wide__clock = clock;
+        word__clock = clock;
         data_cp__clock = clock;
         is_cp__clock = clock;
         valid__d = valid__q;
@@ -10531,10 +10716,13 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_ba
         full__d = full__q;
         depth__d = depth__q;
         data__d = data__q;
+        wide__d = wide__q;
+        word__d = word__q;
         data_cp__d = data_cp__q;
         is_cp__d = is_cp__q;
         valid__d = load | copy;
         is_cp__d = copy;
+        wide__d = load & l_wide;
         data_cp__d = r_data;
         if (load) begin
             sel__d = l_sel;
@@ -10542,6 +10730,7 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_ba
             full__d = l_addr;
             depth__d = l_depth;
             data__d = l_data;
+            word__d = l_word;
         end
         if (copy) begin
             sel__d = 2'h3;
@@ -10556,6 +10745,8 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,copy,c_ba
         w_sel = sel__q;
         w_bank = bank__q;
         w_addr = full__q[(32'h0)+:(16)];
+        w_wide = wide__q;
+        w_word = word__q;
         if (is_cp__q) begin
             w_data = data_cp__q;
         end
@@ -10966,6 +11157,7 @@ module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
     reg  unit__p_avg;
     reg  [7:0] unit__p_div;
     reg  unit__conv_done;
+    reg  unit__clear;
     reg  unit__start;
     wire  unit__busy;
     wire  unit__done;
@@ -11032,6 +11224,7 @@ module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
         .p_avg(unit__p_avg),
         .p_div(unit__p_div),
         .conv_done(unit__conv_done),
+        .clear(unit__clear),
         .start(unit__start),
         .busy(unit__busy),
         .done(unit__done),
@@ -11083,6 +11276,7 @@ module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
         unit__p_count = regs__p_count;
         unit__p_avg = regs__p_avg;
         unit__p_div = p_div;
+        unit__clear = clear;
         conv_done_q__d = conv_done;
         unit__conv_done = (conv_done & ~conv_done_q__q) | clk_now;
         unit__start = start;
@@ -11417,7 +11611,7 @@ module tiny_accel_axi_regs(clock,we,op,payload,clear,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     
 endmodule // tiny_accel_axi_regs
 
-module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
+module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,clear,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -11442,6 +11636,7 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     input wire  p_avg;
     input wire  [7:0] p_div;
     input wire  conv_done;
+    input wire  clear;
     input wire  start;
     output reg  busy;
     output reg  done;
@@ -11481,6 +11676,7 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  [7:0] rate__p_div;
     reg  rate__conv_done;
     reg  rate__running;
+    reg  rate__clear;
     wire  rate__ce;
     wire  [7:0] rate__div_now;
     reg  reader__clock;
@@ -11663,6 +11859,7 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         .p_div(rate__p_div),
         .conv_done(rate__conv_done),
         .running(rate__running),
+        .clear(rate__clear),
         .ce(rate__ce),
         .div_now(rate__div_now)
     );
@@ -11841,6 +12038,7 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         rate__p_div = p_div;
         rate__conv_done = conv_done;
         rate__running = running;
+        rate__clear = clear;
         ce = rate__ce;
         enable = rate__ce;
         div_now = rate__div_now;
@@ -12620,13 +12818,14 @@ module tiny_accel_axi_dff_w9(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w9
 
-module tiny_accel_axi_rate(clock,p_div,conv_done,running,ce,div_now);
+module tiny_accel_axi_rate(clock,p_div,conv_done,running,clear,ce,div_now);
     
     // Module arguments
     input wire  clock;
     input wire  [7:0] p_div;
     input wire  conv_done;
     input wire  running;
+    input wire  clear;
     output reg  ce;
     output reg  [7:0] div_now;
     
@@ -12678,6 +12877,11 @@ module tiny_accel_axi_rate(clock,p_div,conv_done,running,ce,div_now);
         end
         if (conv_done & ~running & (p_div != div__q) & |p_div) begin
             div__d = p_div;
+            count__d = 8'h0;
+            hold__d = 1'b0;
+        end
+        if (clear) begin
+            div__d = 8'h0;
             count__d = 8'h0;
             hold__d = 1'b0;
         end

@@ -32,8 +32,9 @@ struct Geo {
     k: u64,
     /// Weight-buffer entries per pass, R·K (a PE row's kernel j each).
     rk: u64,
-    /// Strobes from issue to the last PE's input register, R + C − 1.
+    /// Strobes from issue to the last PE's input register, R + C − 1; to row 0's last PE's, C.
     to_last_pe: u64,
+    to_swap_pe: u64,
     pixels: u64,
     wo: u64,
     kw: u64,
@@ -57,10 +58,12 @@ struct Regs {
     kr: u64,
     ict: u64,
     oct: u64,
-    /// Weight loader: loading, a pass's weights ready, waiting for the swap; word, passes left.
+    /// Weight loader: loading, the pass loaded, taken, swapped at row 0's last PE; word, passes
+    /// left.
     wl_loading: bool,
-    wl_ready: bool,
-    wl_wait: bool,
+    wl_fin: bool,
+    wl_taken: bool,
+    wl_swapd: bool,
     wl_n: u64,
     wl_left: u64,
     /// Accumulation halves: a tile accumulating in it, a tile done waiting for the drain.
@@ -106,6 +109,7 @@ pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
         k,
         rk: r * k,
         to_last_pe: r + c - 1,
+        to_swap_pe: c,
         pixels: p.pixels() as u64,
         wo: p.wo as u64,
         kw: p.kw as u64,
@@ -160,7 +164,9 @@ fn issue(g: &Geo, cur: &Regs, n: &mut Regs, line: &mut TagLine, slots: &mut (u64
     let tile_first = cur.ks == 0 && cur.kr == 0 && cur.ict == 0;
     let tile_last = cur.ks + 1 == g.kw && cur.kr + 1 == g.kh && cur.ict + 1 == g.ict_n;
     let half = (cur.oct & 1) as usize;
-    let can_start = cur.wl_ready && !(tile_first && cur.busy[half]);
+    // The loader's `ready`: the pass loaded, or its row 0 (the model has every entry written).
+    let wl_ready = !cur.wl_taken && (cur.wl_fin || (cur.wl_loading && cur.wl_n >= g.k));
+    let can_start = wl_ready && !(tile_first && cur.busy[half]);
     let issue_next = cur.in_pass && cur.pix_left > 0;
     let issue_new = !cur.in_pass && !cur.all_issued && can_start;
     let m = line.strobes; // index of this strobe
@@ -180,8 +186,7 @@ fn issue(g: &Geo, cur: &Regs, n: &mut Regs, line: &mut TagLine, slots: &mut (u64
     }
     if issue_new {
         n.in_pass = true;
-        n.wl_ready = false;
-        n.wl_wait = true;
+        n.wl_taken = true;
         if tile_first {
             n.busy[half] = true;
         }
@@ -190,8 +195,8 @@ fn issue(g: &Geo, cur: &Regs, n: &mut Regs, line: &mut TagLine, slots: &mut (u64
         n.in_pass = false;
         step_cursor(g, cur, n);
     }
-    // The last PE loads the tag issued R+C−1 strobes ago.
-    let last_swap = (m + 1).checked_sub(g.to_last_pe + 1).and_then(|i| line.at(i)).is_some_and(|t| t.valid && t.swap);
+    // Row 0's last PE loads the tag issued C strobes ago.
+    let last_swap = (m + 1).checked_sub(g.to_swap_pe + 1).and_then(|i| line.at(i)).is_some_and(|t| t.valid && t.swap);
     // The last accumulation column stores the last entry of a tile issued R+C+1 strobes ago; the
     // drain sees the pending flag 3 cycles after this strobe.
     if let Some(tg) = m.checked_sub(g.to_last_pe + 2).and_then(|i| line.at(i)) {
@@ -223,22 +228,27 @@ fn step_cursor(g: &Geo, cur: &Regs, n: &mut Regs) {
     [n.ks, n.kr, n.ict, n.oct] = digit;
 }
 
-/// The weight loader: R·K entries per pass (kernel j of a PE row each), one per cycle; a loaded
-/// pass waits until the last PE swaps the previous one in.
+/// The weight loader: R·K entries per pass (kernel j of a PE row each), one per cycle; the next
+/// pass loads once this one is loaded, taken and swapped in at row 0's last PE.
 fn weight_loader(g: &Geo, cur: &Regs, n: &mut Regs, last_swap: bool) {
     if cur.wl_loading {
         if cur.wl_n + 1 == g.rk {
             n.wl_n = 0;
             n.wl_loading = false;
-            n.wl_ready = true;
+            n.wl_fin = true;
             n.wl_left = cur.wl_left - 1;
         } else {
             n.wl_n = cur.wl_n + 1;
         }
     }
-    if cur.wl_wait && last_swap {
-        n.wl_wait = false;
-        n.wl_loading = n.wl_left > 0;
+    if cur.wl_taken && last_swap {
+        n.wl_swapd = true;
+    }
+    if cur.wl_fin && cur.wl_taken && (cur.wl_swapd || last_swap) {
+        n.wl_fin = false;
+        n.wl_taken = false;
+        n.wl_swapd = false;
+        n.wl_loading = cur.wl_left > 0;
     }
 }
 

@@ -3,7 +3,9 @@
 //! lengths, strides, geometry and halves, from a packed 64-bit memory that answers after a random
 //! latency and refuses requests at random; random stores into it. Every on-chip write (target,
 //! bank, entry, word) and every external word read is compared, in order, with the model's (one
-//! read per run of elements in a word); the memory after a store with the model's.
+//! read per run of elements in a word); the memory after a store with the model's. With as many
+//! weight banks as bytes in a word (C = L = 8), an aligned one-chunk weight load writes whole
+//! words, a weight-buffer entry per cycle: its writes are compared bank by bank.
 
 use accelgen_golden::testutil::Rng;
 use accelgen_hw::rust_hdl::prelude::*;
@@ -12,6 +14,8 @@ use accelgen_hw::top::{DataMover, DataMoverParams};
 use std::collections::VecDeque;
 
 const P: DataMoverParams = DataMoverParams { rows: 3, cols: 2, kernels: 2, fm_banks: 3, depths: [512, 1024, 64, 1024, 512, 256] };
+/// Eight weight banks: a 64-bit word fills a weight-buffer entry.
+const P8: DataMoverParams = DataMoverParams { cols: 8, ..P };
 
 /// A load as `MEM_LOAD` and `MEM_SHAPE` describe it, with the pooling geometry for target 3.
 #[derive(Debug)]
@@ -33,7 +37,7 @@ const WB: usize = 8;
 
 /// Where element i of the load goes (target, bank, entry), and the byte address it reads
 /// (docs/isa.md: a bias element is four bytes, every other one byte).
-fn model(l: &Load) -> Vec<((usize, usize, usize), usize)> {
+fn model(p: &DataMoverParams, l: &Load) -> Vec<((usize, usize, usize), usize)> {
     let size = if l.target == 2 { 4 } else { 1 };
     (0..l.words)
         .map(|i| {
@@ -41,14 +45,14 @@ fn model(l: &Load) -> Vec<((usize, usize, usize), usize)> {
             let ext = l.addr + n * l.stride + o * size;
             let place = match l.target {
                 0 => {
-                    let b = if l.half { P.depths[0] / 2 } else { 0 };
-                    (0, n % P.rows, b + (n / P.rows) * l.len.max(1) + o)
+                    let b = if l.half { p.depths[0] / 2 } else { 0 };
+                    (0, n % p.rows, b + (n / p.rows) * l.len.max(1) + o)
                 }
-                1 => (1, i % P.cols, i / P.cols),
-                2 => (2, i % P.cols, i / P.cols),
+                1 => (1, i % p.cols, i / p.cols),
+                2 => (2, i % p.cols, i / p.cols),
                 _ => {
                     let rho = o / l.fw + l.fph;
-                    (3, rho % P.fm_banks, n * l.hbw + (rho / P.fm_banks) * l.fw + o % l.fw)
+                    (3, rho % p.fm_banks, n * l.hbw + (rho / p.fm_banks) * l.fw + o % l.fw)
                 }
             };
             (place, ext)
@@ -65,7 +69,15 @@ fn one_hot_index(v: Bits<64>) -> usize {
 #[test]
 fn loads_place_every_word_where_the_address_table_says() {
     let mut rng = Rng::from_env("data-mover", 11);
-    let mut h = Harness::new(DataMover::<64, 8>::new(&P)).unwrap();
+    loads(&P, &mut rng);
+    loads(&P8, &mut rng);
+}
+
+/// 40 random loads on a mover with these buffers.
+fn loads(p: &DataMoverParams, rng: &mut Rng) {
+    let word_steps = p.cols == WB;
+    let mut wide_loads = 0;
+    let mut h = Harness::new(DataMover::<64, 8>::new(p)).unwrap();
     let mem: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     // The element at byte address a of a load into `target`, as the buffer receives it.
     let elem = |target: usize, a: usize| -> u32 {
@@ -81,9 +93,13 @@ fn loads_place_every_word_where_the_address_table_says() {
         let words = if len == 0 { rng.range(1, 20) as usize } else { len * rng.range(1, 4) as usize };
         let fw = rng.range(1, 6) as usize;
         let size = if target == 2 { 4 } else { 1 };
+        // Weight loads in one chunk from an aligned address, often (word steps with C = L).
+        let aligned = target == 1 && rng.below(2) == 0;
+        let len = if aligned { 0 } else { len };
+        let words = if aligned { rng.range(1, 300) as usize } else { words };
         let l = Load {
             target,
-            addr: size * rng.range(0, 100) as usize,
+            addr: if aligned { WB * rng.range(0, 100) as usize } else { size * rng.range(0, 100) as usize },
             words,
             len,
             stride: size * rng.range(len.max(1) as i64, 40) as usize,
@@ -92,7 +108,9 @@ fn loads_place_every_word_where_the_address_table_says() {
             fph: rng.range(0, 2) as usize,
             hbw: fw * rng.range(3, 6) as usize,
         };
-        let want = model(&l);
+        let want = model(p, &l);
+        let wide = word_steps && aligned;
+        wide_loads += usize::from(wide);
         let u = &mut h.uut;
         u.g_store.next = false;
         u.g_copy.next = false;
@@ -112,6 +130,7 @@ fn loads_place_every_word_where_the_address_table_says() {
         h.uut.go.next = false;
         let latency = rng.range(1, 6) as u64;
         let (mut reads, mut writes) = (vec![], vec![]);
+        let mut wide_writes = 0;
         let mut pending: VecDeque<(u64, u64)> = VecDeque::new();
         for t in 0..2000u64 {
             let u = &mut h.uut;
@@ -136,7 +155,16 @@ fn loads_place_every_word_where_the_address_table_says() {
                     pending.push_back((t + latency, word));
                 }
             }
-            if u.w_en.val() {
+            assert_eq!(u.w_en.val() && u.w_wide.val(), u.w_en.val() && wide, "case {case} {l:?}: whole-word writes exactly in word steps");
+            if u.w_en.val() && u.w_wide.val() {
+                // Byte c into bank c of the banks set, as the weight banks take it.
+                wide_writes += 1;
+                let (sel, a, word) = (u.w_sel.val().index(), u.w_addr.val().index(), u.w_word.val());
+                for c in (0..64).filter(|&c| u.w_bank.val().get_bit(c)) {
+                    assert!(c < p.cols, "case {case}: bank {c} of {}", p.cols);
+                    writes.push(((sel, c, a), word.get_bits::<8>(8 * c).index() as u8 as i8 as i32 as u32));
+                }
+            } else if u.w_en.val() {
                 let place = (u.w_sel.val().index(), one_hot_index(u.w_bank.val()), u.w_addr.val().index());
                 writes.push((place, u.w_data.val().index() as u32));
             }
@@ -153,7 +181,11 @@ fn loads_place_every_word_where_the_address_table_says() {
         assert_eq!(reads, want_reads, "case {case} {l:?}: external word reads");
         let want_writes: Vec<((usize, usize, usize), u32)> = want.iter().map(|&(p, e)| (p, elem(l.target, e))).collect();
         assert_eq!(writes, want_writes, "case {case} {l:?}: on-chip writes");
+        if wide {
+            assert_eq!(wide_writes, l.words.div_ceil(WB), "case {case} {l:?}: an entry per write");
+        }
     }
+    assert_eq!(wide_loads > 0, word_steps, "{p:?}: weight loads in word steps exercised where built in");
 }
 
 /// The on-chip word a store reads at (source, bank, entry): distinct for every place.

@@ -30,6 +30,7 @@
 //! | `ld_we`, `ld_target` | in | 1, 2 | load strobe; 0 first cache, 1 weight buffer, 2 bias buffer, 3 scale bank (per-channel scale words, placed as the biases) |
 //! | `ld_rowsel` | in | 64 | one-hot bank: first-cache row (target 0) or weight/bias/scale column (targets 1, 2, 3) |
 //! | `ld_addr`, `ld_data` | in | 16, 32 | address and word (int8 in the low byte for 0 and 1) |
+//! | `ld_wide`, `ld_word` | in | 1, 64 | a weight-buffer write of a whole bus word: byte c into bank c of the banks `ld_rowsel` sets (c < 8) |
 //! | `wb_clear` | in | 1 | a weight transfer starts: no weight-buffer entry is written yet (a run may stream its weights: the loader reads an entry only once the last bank's word of it is written) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
@@ -87,6 +88,10 @@ pub struct ConvEngine {
     pub ld_addr: Signal<In, Bits<16>>,
     /// Load word.
     pub ld_data: Signal<In, Bits<32>>,
+    /// A weight-buffer write of a whole bus word.
+    pub ld_wide: Signal<In, Bit>,
+    /// The bus word: byte c for weight bank c.
+    pub ld_word: Signal<In, Bits<64>>,
     /// Input height H.
     pub p_h: Signal<In, Bits<16>>,
     /// Input width W.
@@ -177,6 +182,8 @@ pub struct ConvEngine {
     wb_avail: DFF<Bits<16>>,
     /// Last weight bank.
     wb_last: Constant<Bits<64>>,
+    /// The word written into weight bank c (c < 8): byte c of a bus word, or the load word.
+    wlane: Vec<Signal<Local, Bits<8>>>,
     /// Last fast cycle of the slow cycle.
     strobe: Signal<Local, Bit>,
     /// Datum of row 0 this slow cycle (`p_pad` for padding, zero for bubbles).
@@ -187,7 +194,8 @@ pub struct ConvEngine {
     slot_padv: Signal<Local, Bit>,
     /// The slot reads the first cache (a pixel that is not padding).
     slot_read: Signal<Local, Bit>,
-    /// The last PE loads a pass's first datum (its shadow weights are free again).
+    /// The last PE of row 0 loads a pass's first datum (row r's shadow weights are free again r
+    /// slow cycles later).
     last_swap: Signal<Local, Bit>,
     /// Built-in fault (tests only): row inputs also wired into column 1. Empty in a product.
     fault_cache: Vec<Constant<Bit>>,
@@ -221,8 +229,9 @@ impl ConvEngine {
             fault_uncounted: (p.fault == ConvFault::WeightsUncounted).then(|| Constant::new(true)).into_iter().collect(),
             row_x: crate::vec_of(p.rows),
             wb_last: Constant::new((1u64 << (p.cols - 1)).into()),
+            wlane: crate::vec_of(p.cols.min(8)),
         } defaults {
-            clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p,
+            clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
             p_kp, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x, slot_padv, slot_read,
@@ -300,7 +309,8 @@ impl Logic for ConvEngine {
         self.strobe.next = self.seq.strobe.val();
 
         // ---- Host loads; the weight loader reads every weight bank at the same entry, once
-        // the transfer has written the entry's word in the last bank (writes go bank by bank).
+        // the transfer has written the entry's word in the last bank (writes go bank by bank,
+        // or a whole entry at once with `ld_wide`).
         if self.ld_we.val() & (self.ld_target.val() == 1) & (self.ld_rowsel.val() & self.wb_last.val()).any() {
             self.wb_avail.d.next = self.ld_addr.val() + 1;
         }
@@ -320,6 +330,13 @@ impl Logic for ConvEngine {
             self.wbanks[c].w_data.next = self.ld_data.val().get_bits::<8>(0);
             self.wbanks[c].r_en.next = self.seq.wl_rd_en.val();
             self.wbanks[c].r_addr.next = self.seq.wl_rd_addr.val();
+        }
+        for c in 0..self.wlane.len() {
+            self.wlane[c].next = self.ld_data.val().get_bits::<8>(0);
+            if self.ld_wide.val() {
+                self.wlane[c].next = self.ld_word.val().get_bits::<8>(8 * c);
+            }
+            self.wbanks[c].w_data.next = self.wlane[c].val();
         }
         // One first-cache read per pixel, at sub-cycle 0 of the slow cycle, the same address in every bank.
         self.slot_read.next = self.seq.slot_valid.val() & !self.seq.slot_pad.val();
@@ -394,8 +411,9 @@ impl Logic for ConvEngine {
                     self.accs[c].d_half.next = self.seq.d_half.val();
                     self.accs[c].d_addr.next = self.seq.d_addr.val();
                 }
-                // The last PE loading a pass's first datum frees the shadow weights.
-                self.last_swap.next = self.strobe.val() & self.pes[rows * cols - 1].tag_in.val().get_bit(1);
+                // The last PE of row 0 loading a pass's first datum: the datum leaves every row
+                // r r slow cycles later, before the loader writes row r (WeightLoader).
+                self.last_swap.next = self.strobe.val() & self.pes[cols - 1].tag_in.val().get_bit(1);
             }
             self.seq.tile_done.next = self.accs[cols - 1].tile_done.val();
             self.seq.tile_half.next = self.accs[cols - 1].tile_half.val();
@@ -440,7 +458,7 @@ crate::clocked!(ConvEngine);
 crate::top_io!(
     ConvEngine,
     inputs: [
-        wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
+        wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
         p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
         rd_en, rd_bank, rd_addr,

@@ -12,7 +12,7 @@
 //! | `clock`, `start` | in | 1 | clock; begin a run (ignored while busy) |
 //! | `geom` | in | [`ConvGeometry`] | the engine's layer parameters (16 bits each; `keep`, `nodrain`: 1) |
 //! | `tile_done`, `tile_half` | in | 1 | the last accumulation column finished a tile, its half |
-//! | `last_swap` | in | 1 | the last PE loaded a pass's first datum (shadow weights free) |
+//! | `last_swap` | in | 1 | the last PE of row 0 loaded a pass's first datum (row r's shadow weights free r slow cycles later) |
 //! | `wb_avail` | in | 16 | weight-buffer entries written so far (the loader reads no entry at or past it) |
 //! | `busy`, `done` | out | 1 | running; finished (held until the next start) |
 //! | `strobe`, `ksel`, `ksel_nx`, `sub` | out | 1, 16, 16, 4 | phase: strobe, one-hot kernel select (this and next cycle), its index |
@@ -89,7 +89,7 @@ pub struct ConvSequencer {
     pub tile_done: Signal<In, Bit>,
     /// Its half.
     pub tile_half: Signal<In, Bit>,
-    /// The last PE swapped a pass's weights in.
+    /// The last PE of row 0 swapped a pass's weights in.
     pub last_swap: Signal<In, Bit>,
     /// Weight-buffer entries written so far.
     pub wb_avail: Signal<In, Bits<16>>,

@@ -3,21 +3,31 @@
 //! Reads the weight buffer one entry per cycle, in pass order (pass, row, kernel; the host fills
 //! it so), and writes each entry into the shadow registers of a whole PE row a cycle later (the
 //! buffer's read latency): the buffer has one bank per column, so an entry is kernel j of every
-//! PE of row r, C weights at once (docs/conv-array.md). After loading a pass's R·K entries it
-//! reports `ready`; when the issuer takes the pass (`take`) it waits until the last PE has
-//! swapped the shadow weights in (`swapped`), then loads the next pass, until `p_passes` passes
-//! are loaded. It reads no entry at or past `avail`, the entries written so far: a run may start
-//! while the data mover still streams its weights in (docs/conv-array.md).
+//! PE of row r, C weights at once (docs/conv-array.md). It reads no entry at or past `avail`, the
+//! entries written so far: a run may start while the data mover still streams its weights in.
+//!
+//! **Overlap with the passes.** A pass's weights take effect in a PE when the pass's first datum
+//! reaches it (the swap), row r's r slow cycles after row 0's (the row skew), since the datapath
+//! moves every slow cycle. So:
+//! - the next pass may be loaded once the taken pass's first datum has reached the **last PE of
+//!   row 0** (`swapped`): the loader writes row r no sooner than r·K cycles after its first write,
+//!   by when the datum has reached the last PE of row r too;
+//! - a pass may be taken (`ready`) once it is loaded, or **early**, once its row 0 is loaded and
+//!   every entry of the pass is written (`avail`): from then on the loader writes a row per slow
+//!   cycle, never slower than the datum moves down the rows, so row r is loaded before the
+//!   datum reaches PE (r, 0).
+//!
+//! It loads `p_passes` passes.
 //!
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
 //! | `start` | in | 1 | a run starts: load pass 0 (nothing with `p_passes` = 0) |
 //! | `p_passes` | in | 16 | passes of the run |
-//! | `take` | in | 1 | the issuer starts the loaded pass |
-//! | `swapped` | in | 1 | the last PE swapped a pass's shadow weights in |
+//! | `take` | in | 1 | the issuer starts the pass being loaded or loaded |
+//! | `swapped` | in | 1 | the last PE of row 0 swapped a pass's shadow weights in |
 //! | `avail` | in | 16 | weight-buffer entries written so far |
-//! | `ready` | out | 1 | a pass's weights are in the shadow registers |
+//! | `ready` | out | 1 | a pass may be taken: loaded, or its row 0 loaded and its entries all written |
 //! | `rd_en`, `rd_addr` | out | 1, 16 | weight-buffer read (every bank at the same entry) |
 //! | `we`, `row`, `k` | out | 1, 64, 16 | shadow write: one-hot row and kernel of the entry read last cycle, every column |
 
@@ -32,13 +42,13 @@ pub struct WeightLoader {
     pub start: Signal<In, Bit>,
     /// Passes of the run.
     pub p_passes: Signal<In, Bits<16>>,
-    /// The issuer starts the loaded pass.
+    /// The issuer starts the pass.
     pub take: Signal<In, Bit>,
-    /// The last PE swapped a pass's weights in.
+    /// The last PE of row 0 swapped a pass's weights in.
     pub swapped: Signal<In, Bit>,
     /// Entries written so far.
     pub avail: Signal<In, Bits<16>>,
-    /// A pass is loaded.
+    /// A pass may be taken.
     pub ready: Signal<Out, Bit>,
     /// Weight-buffer read enable.
     pub rd_en: Signal<Out, Bit>,
@@ -50,15 +60,18 @@ pub struct WeightLoader {
     pub row: Signal<Out, Bits<64>>,
     /// One-hot kernel.
     pub k: Signal<Out, Bits<16>>,
-    /// One-hot last row, kernel.
+    /// One-hot last row, kernel; entries per pass R·K.
     last_r: Constant<Bits<64>>,
     last_k: Constant<Bits<16>>,
-    /// Loading, loaded, waiting for the swap; read address; one-hot row, kernel; passes left to
-    /// load.
+    per_pass: Constant<Bits<16>>,
+    /// The current pass: being loaded, loaded, taken, its first datum past row 0's last PE.
     loading: DFF<Bit>,
-    ready_r: DFF<Bit>,
-    waiting: DFF<Bit>,
+    fin: DFF<Bit>,
+    taken: DFF<Bit>,
+    swapd: DFF<Bit>,
+    /// Read address, the current pass's end; one-hot row, kernel; passes left to load.
     ptr: DFF<Bits<16>>,
+    pend: DFF<Bits<16>>,
     row_r: DFF<Bits<64>>,
     k_r: DFF<Bits<16>>,
     left: DFF<Bits<16>>,
@@ -68,6 +81,10 @@ pub struct WeightLoader {
     k_d: DFF<Bits<16>>,
     /// Reading this cycle: loading, and the entry is written.
     rd: Signal<Local, Bit>,
+    /// The pass may be taken before its last row is loaded.
+    early: Signal<Local, Bit>,
+    /// The next pass starts loading: the current one is loaded, taken and swapped.
+    next: Signal<Local, Bit>,
 }
 
 impl WeightLoader {
@@ -78,9 +95,10 @@ impl WeightLoader {
         block_with_defaults!(WeightLoader {
             last_r: Constant::new((1u64 << (rows - 1)).into()),
             last_k: Constant::new((1u64 << (kernels - 1)).into()),
+            per_pass: Constant::new(((rows * kernels) as u64).into()),
         } defaults {
             clock, start, p_passes, take, swapped, avail, ready, rd_en, rd_addr, we, row, k, loading,
-            ready_r, waiting, ptr, row_r, k_r, left, we_d, row_d, k_d, rd,
+            fin, taken, swapd, ptr, pend, row_r, k_r, left, we_d, row_d, k_d, rd, early, next,
         })
     }
 }
@@ -88,27 +106,16 @@ impl WeightLoader {
 impl Logic for WeightLoader {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, loading, ready_r, waiting, ptr, row_r, k_r, left, we_d, row_d, k_d);
-        self.ready.next = self.ready_r.q.val();
+        dff_setup!(self, clock, loading, fin, taken, swapd, ptr, pend, row_r, k_r, left, we_d, row_d, k_d);
         self.rd.next = self.loading.q.val() & (self.ptr.q.val() < self.avail.val());
+        self.early.next = self.loading.q.val() & !self.row_r.q.val().get_bit(0) & (self.avail.val() >= self.pend.q.val());
+        self.ready.next = !self.taken.q.val() & (self.fin.q.val() | self.early.val());
+        self.next.next = self.fin.q.val() & self.taken.q.val() & (self.swapd.q.val() | self.swapped.val());
         self.rd_en.next = self.rd.val();
         self.rd_addr.next = self.ptr.q.val();
         self.we.next = self.we_d.q.val();
         self.row.next = self.row_d.q.val();
         self.k.next = self.k_d.q.val();
-        if self.start.val() {
-            self.loading.d.next = self.p_passes.val().any();
-            self.ready_r.d.next = false;
-            self.waiting.d.next = false;
-            self.ptr.d.next = 0.into();
-            self.row_r.d.next = 1.into();
-            self.k_r.d.next = 1.into();
-            self.left.d.next = self.p_passes.val();
-        }
-        if self.take.val() {
-            self.ready_r.d.next = false;
-            self.waiting.d.next = true;
-        }
         self.we_d.d.next = self.rd.val();
         self.row_d.d.next = self.row_r.q.val();
         self.k_d.d.next = self.k_r.q.val();
@@ -121,14 +128,34 @@ impl Logic for WeightLoader {
                 if (self.row_r.q.val() & self.last_r.val()).any() {
                     self.row_r.d.next = 1.into();
                     self.loading.d.next = false;
-                    self.ready_r.d.next = true;
+                    self.fin.d.next = true;
                     self.left.d.next = self.left.q.val() - 1;
                 }
             }
         }
-        if self.waiting.q.val() & self.swapped.val() {
-            self.waiting.d.next = false;
+        if self.take.val() {
+            self.taken.d.next = true;
+        }
+        if self.taken.q.val() & self.swapped.val() {
+            self.swapd.d.next = true;
+        }
+        if self.next.val() {
+            self.fin.d.next = false;
+            self.taken.d.next = false;
+            self.swapd.d.next = false;
             self.loading.d.next = self.left.q.val().any();
+            self.pend.d.next = self.pend.q.val() + self.per_pass.val();
+        }
+        if self.start.val() {
+            self.loading.d.next = self.p_passes.val().any();
+            self.fin.d.next = false;
+            self.taken.d.next = false;
+            self.swapd.d.next = false;
+            self.ptr.d.next = 0.into();
+            self.pend.d.next = self.per_pass.val();
+            self.row_r.d.next = 1.into();
+            self.k_r.d.next = 1.into();
+            self.left.d.next = self.p_passes.val();
         }
     }
 }
@@ -140,16 +167,20 @@ mod tests {
     use super::*;
     use crate::testutil::Rng;
 
-    /// Random arrays and pass counts, with the issuer taking each loaded pass after a random
-    /// delay and the swap coming a random time later: every buffer entry is read once, in order,
-    /// and written a cycle later into kernel j of PE row r with entry = (pass·R + r)·K + j;
-    /// `ready` rises after each pass's last entry and nothing is read between `take` and `swapped`.
+    /// Random arrays and pass counts, entries streaming in or all written, the issuer taking a
+    /// pass when `ready` after a random delay and the swap at row 0's last PE coming a random time
+    /// later: every entry is read once, in order, and written a cycle later into kernel j of PE
+    /// row r with entry = (pass·R + r)·K + j; `ready` is exactly "loaded, or row 0 loaded and
+    /// the pass's entries all written"; and the two timing promises hold: a pass's row r is written
+    /// by r·K cycles after its take (before its first datum reaches the row), and no sooner than
+    /// r·K + 1 cycles after the previous pass's swap at row 0's last PE (after it left the row).
     #[test]
-    fn weights_load_in_pass_row_kernel_order() {
+    fn weights_load_in_pass_row_kernel_order_in_time_for_the_datum() {
         let mut rng = Rng::from_env("weight-loader", 17);
-        for (rows, kernels) in [(1, 2), (2, 2), (3, 4), (4, 3)] {
+        let mut early_takes = 0;
+        for (rows, kernels) in [(1, 2), (2, 2), (3, 4), (4, 3), (8, 4), (8, 4)] {
             let mut h = crate::sim::Harness::new(WeightLoader::new(rows, kernels)).unwrap();
-            let passes = 1 + rng.below(4) as usize;
+            let passes = 1 + rng.below(6) as usize;
             let per_pass = rows * kernels;
             h.uut.start.next = true;
             h.uut.p_passes.next = (passes as u64).into();
@@ -159,46 +190,68 @@ mod tests {
             h.uut.avail.next = (avail as u64).into();
             h.step().unwrap();
             h.uut.start.next = false;
-            let (mut reads, mut writes, mut taken, mut waiting) = (0usize, 0usize, 0usize, false);
+            let (mut reads, mut writes) = (0usize, 0usize);
+            // Per pass: the cycle it was taken, the cycle of its swap.
+            let (mut take_at, mut swap_at): (Vec<u64>, Vec<u64>) = (vec![], vec![]);
             let mut last_read: Option<usize> = None;
-            for _ in 0..6000 {
-                let take = !waiting && h.uut.ready.val() && rng.below(3) == 0;
-                let swap = waiting && rng.below(4) == 0;
-                h.uut.take.next = take;
+            for t in 0..8000u64 {
+                let taken = take_at.len();
+                // The swap comes after the datum travelled a row: at least a cycle after the take.
+                let swap = swap_at.len() < taken && take_at[swap_at.len()] < t && rng.below(4) == 0;
                 h.uut.swapped.next = swap;
+                h.uut.take.next = false;
                 if stream && avail < passes * per_pass && rng.below(3) == 0 {
                     avail += 1;
                 }
                 h.uut.avail.next = (avail as u64).into();
                 h.settle().unwrap();
+                let ready_now = h.uut.ready.val();
+                // `ready`: the untaken pass is loaded, or its row 0 is and its entries are written.
+                let loaded = taken < passes && reads >= (taken + 1) * per_pass;
+                let partial = taken < passes && reads / per_pass == taken && reads % per_pass >= kernels && avail >= (taken + 1) * per_pass;
+                let prev_swapped = taken == 0 || swap_at.len() >= taken;
+                assert_eq!(ready_now, prev_swapped && taken < passes && (loaded || partial), "reads {reads}, taken {taken}, avail {avail}");
+                let take = ready_now && rng.below(3) == 0;
+                h.uut.take.next = take;
+                h.settle().unwrap();
                 let u = &h.uut;
                 if u.we.val() {
                     let a = last_read.expect("a write follows a read");
-                    let (r, j) = (a / kernels % rows, a % kernels);
+                    let (pass, r, j) = (a / per_pass, a / kernels % rows, a % kernels);
                     assert_eq!(u.row.val(), Bits::<64>::from(1u64 << r), "entry {a}");
                     assert_eq!(u.k.val().index(), 1 << j, "entry {a}");
+                    if let Some(&tk) = take_at.get(pass) {
+                        assert!(t <= tk + (r * kernels) as u64, "pass {pass} row {r} written at {t}, taken at {tk}");
+                    }
+                    if pass > 0 {
+                        assert!(t > swap_at[pass - 1] + (r * kernels) as u64, "pass {pass} row {r} written at {t}, the previous pass swapped at {}", swap_at[pass - 1]);
+                    }
                     writes += 1;
                 }
                 last_read = None;
+                // The pass being loaded, and how far.
+                let (pass, done) = (reads / per_pass, reads % per_pass);
                 if u.rd_en.val() {
-                    assert!(!waiting, "no read while the taken pass waits for its swap");
                     assert_eq!(u.rd_addr.val().index(), reads, "reads in buffer order");
                     assert!(reads < passes * per_pass, "no read past the last pass");
                     assert!(reads < avail, "no read of an entry not yet written");
+                    if done == 0 && pass > 0 {
+                        assert!(swap_at.len() >= pass, "pass {pass} loads after the previous one swapped");
+                    }
                     last_read = Some(reads);
                     reads += 1;
                 }
-                assert_eq!(u.ready.val(), reads == (taken + 1) * per_pass && taken < passes && !waiting && !u.rd_en.val(), "reads {reads}, taken {taken}");
                 if take {
-                    taken += 1;
-                    waiting = true;
+                    early_takes += usize::from(!loaded);
+                    take_at.push(t);
                 }
                 if swap {
-                    waiting = false;
+                    swap_at.push(t);
                 }
                 h.step().unwrap();
             }
-            assert_eq!((reads, writes, taken), (passes * per_pass, passes * per_pass, passes), "{rows} rows, {kernels} kernels");
+            assert_eq!((reads, writes, take_at.len()), (passes * per_pass, passes * per_pass, passes), "{rows} rows, {kernels} kernels");
         }
+        assert!(early_takes > 0, "no pass was taken before its last row was loaded");
     }
 }

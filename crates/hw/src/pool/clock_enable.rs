@@ -4,6 +4,9 @@
 //! advances only on `ce`, which fires once every `div` cycles. `div` takes `p_div` only on a
 //! `conv_done` pulse while the unit is idle (`running` low), and only when the value differs and
 //! is not 0; the counter restarts then, so the first enable after a switch is the next cycle.
+//! `clear` (a program starts) puts the divider back to its reset value (0) and restarts the
+//! counter, so a program's first divider is always a switch: a program started again runs with
+//! the same enable phase, cycle for cycle.
 //! `docs/pooling.md` explains why the switch waits for the convolution layer's end.
 //!
 //! | port | dir | width | meaning |
@@ -12,6 +15,7 @@
 //! | `p_div` | in | 8 | requested divider (≥ 1) |
 //! | `conv_done` | in | 1 | the associated convolution layer finished (a pulse) |
 //! | `running` | in | 1 | the unit is running (no switch) |
+//! | `clear` | in | 1 | a program starts: the divider and the counter as after reset |
 //! | `ce` | out | 1 | the clock enable this cycle (straight from a flip-flop) |
 //! | `div_now` | out | 8 | the divider in force (0 after reset: an enable every cycle) |
 
@@ -29,6 +33,8 @@ pub struct ClockEnable {
     pub conv_done: Signal<In, Bit>,
     /// The unit runs.
     pub running: Signal<In, Bit>,
+    /// A program starts.
+    pub clear: Signal<In, Bit>,
     /// Clock enable.
     pub ce: Signal<Out, Bit>,
     /// Divider in force.
@@ -51,6 +57,7 @@ impl ClockEnable {
             p_div: Default::default(),
             conv_done: Default::default(),
             running: Default::default(),
+            clear: Default::default(),
             ce: Default::default(),
             div_now: Default::default(),
             div: Default::default(),
@@ -79,6 +86,11 @@ impl Logic for ClockEnable {
             self.count.d.next = 0.into();
             self.hold.d.next = false;
         }
+        if self.clear.val() {
+            self.div.d.next = 0.into();
+            self.count.d.next = 0.into();
+            self.hold.d.next = false;
+        }
         for f in 0..self.fault_divider.len() {
             if self.fault_divider[f].val() & (self.p_div.val() != self.div.q.val()) & self.p_div.val().any() {
                 self.div.d.next = self.p_div.val();
@@ -104,15 +116,18 @@ mod tests {
         let mut h = Harness::new(ClockEnable::new(false)).unwrap();
         let (mut div, mut count) = (0u64, 0u64);
         for cycle in 0..3000 {
-            let (req, pulse, running) = (rng.below(5), rng.below(20) == 0, rng.below(3) == 0);
+            let (req, pulse, running, clear) = (rng.below(5), rng.below(20) == 0, rng.below(3) == 0, rng.below(200) == 0);
             h.uut.p_div.next = req.into();
             h.uut.conv_done.next = pulse;
             h.uut.running.next = running;
+            h.uut.clear.next = clear;
             h.settle().unwrap();
             assert_eq!(h.uut.ce.val(), count == 0, "cycle {cycle}: enable (div {div}, count {count})");
             assert_eq!(h.uut.div_now.val(), bits::<8>(div), "cycle {cycle}");
             h.step().unwrap();
-            if pulse && !running && req != div && req != 0 {
+            if clear {
+                (div, count) = (0, 0);
+            } else if pulse && !running && req != div && req != 0 {
                 (div, count) = (req, 0);
             } else {
                 count = if count + 1 >= div { 0 } else { count + 1 };

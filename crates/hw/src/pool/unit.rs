@@ -31,6 +31,7 @@
 //! | `ld_we`, `ld_bank`, `ld_addr`, `ld_data` | in | 1, 16, 16, 8 | feature-memory load (one-hot bank) |
 //! | `p_*` | in | 16 | window, stride, padding, mode and derived sizes (host driver) |
 //! | `p_div`, `conv_done` | in | 8, 1 | requested clock divider, and the event that may apply it |
+//! | `clear` | in | 1 | a program starts: the divider in force back to its reset value (0), the enable phase restarted |
 //! | `start` / `busy`, `done` | in / out | 1 | handshake |
 //! | `enable`, `div_now` | out | 1, 8 | the clock enable and the divider in force (observation) |
 //! | `out_valid`, `out_idx`, `out_data` | out | 1, 32, 8 | one pooled value, flat index (c·Ho + y)·Wo + x |
@@ -132,6 +133,8 @@ pub struct PoolUnit {
     pub p_div: Signal<In, Bits<8>>,
     /// The associated convolution layer finished (a pulse).
     pub conv_done: Signal<In, Bit>,
+    /// A program starts: the divider as after reset.
+    pub clear: Signal<In, Bit>,
     /// Start the layer.
     pub start: Signal<In, Bit>,
     /// Running.
@@ -187,7 +190,7 @@ impl PoolUnit {
             scan: WindowScan::new(mn, n, w),
         } defaults {
             clock, ld_we, ld_bank, ld_addr, ld_data, p_c, p_h, p_w, p_ho, p_wo, p,
-            p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, start, busy, done,
+            p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, clear, start, busy, done,
             enable, div_now, out_valid, out_idx, out_data, result, state, tail, ce, running, go,
         })
     }
@@ -206,6 +209,7 @@ impl Logic for PoolUnit {
         self.rate.p_div.next = self.p_div.val();
         self.rate.conv_done.next = self.conv_done.val();
         self.rate.running.next = self.running.val();
+        self.rate.clear.next = self.clear.val();
         self.ce.next = self.rate.ce.val();
         self.enable.next = self.rate.ce.val();
         self.div_now.next = self.rate.div_now.val();
@@ -377,7 +381,7 @@ crate::top_io!(
     PoolUnit,
     inputs: [
         ld_we, ld_bank, ld_addr, ld_data, p_c, p_h, p_w, p_ho, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
-        p.pw, p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, start,
+        p.pw, p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, clear, start,
     ],
     outputs: [busy, done, enable, div_now, out_valid, out_idx, out_data],
     /// Observed: the clock enable and the read cursor (running, reads done, column inside the

@@ -128,6 +128,7 @@ impl Logic for PoolSide {
         self.unit.p_count.next = self.regs.p_count.val();
         self.unit.p_avg.next = self.regs.p_avg.val();
         self.unit.p_div.next = self.p_div.val();
+        self.unit.clear.next = self.clear.val();
         self.conv_done_q.d.next = self.conv_done.val();
         self.unit.conv_done.next = (self.conv_done.val() & !self.conv_done_q.q.val()) | self.clk_now.val();
         self.unit.start.next = self.start.val();

@@ -13,6 +13,7 @@
 //! | `start` | in | 1 | a transfer starts: the cursor at word 0 of the place `s_*` name |
 //! | `s_store`, `s_copy`, `s_sel`, `s_half` | in | 1, 1, 2, 1 | the transfer (`DataMover`'s `g_*`) |
 //! | `s_len` | in | 20 | its chunk length (`len`, or `words` for one chunk) |
+//! | `s_word` | in | 1 | a weight load in word steps: each step is a whole entry of the C banks (`bank` is not used) |
 //! | `adv` | in | 1 | step to the next word |
 //! | `fm_addr`, `fm_bank` | in | 20, 64 | the feature-memory cursor's entry and bank (the place of load target 3) |
 //! | `chunk_end`, `chunk_end_d` | out | 1 | the current word, the word stepped past last, ends its chunk |
@@ -47,6 +48,8 @@ pub struct ChunkCursor {
     pub s_half: Signal<In, Bit>,
     /// Its chunk length.
     pub s_len: Signal<In, Bits<20>>,
+    /// A weight load in word steps.
+    pub s_word: Signal<In, Bit>,
     /// Step to the next word.
     pub adv: Signal<In, Bit>,
     /// The feature-memory cursor's entry.
@@ -88,6 +91,8 @@ pub struct ChunkCursor {
     /// The running transfer: a store (or copy), its place (0 for a copy), its chunk length.
     st: DFF<Bit>,
     sel: DFF<Bits<2>>,
+    /// Word steps.
+    wrd: DFF<Bit>,
     len: DFF<Bits<20>>,
     /// Offset in the chunk, linear index, one-hot bank, entry base, the next column's base,
     /// kernel j.
@@ -135,7 +140,7 @@ impl ChunkCursor {
             fc_half: Constant::new(((p.depths[0] / 2) as u64).into()),
             out_half: Constant::new(((p.depths[4] / 2) as u64).into()),
         } defaults {
-            clock, start, s_store, s_copy, s_sel, s_half, s_len, st, sel, len, adv, fm_addr, fm_bank,
+            clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, st, sel, wrd, len, adv, fm_addr, fm_bank,
             chunk_end, chunk_end_d, bank, a_cur, depth, rd_addr, a_rd, depth_rd, rd_issue, rd_fault, rd_chk, rd_a, rd_d, off, idx, bank_r, base,
             col_base, kern, cend, cend_d, len1, wrap_r, wrap_c, next_base, a_out,
         })
@@ -145,7 +150,7 @@ impl ChunkCursor {
 impl Logic for ChunkCursor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, st, sel, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d);
+        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d);
         self.chunk_end.next = self.cend.q.val();
         self.chunk_end_d.next = self.cend_d.q.val();
         self.bank.next = self.bank_r.q.val();
@@ -213,8 +218,11 @@ impl Logic for ChunkCursor {
                     }
                 }
             } else if !self.st.q.val() & ((self.sel.q.val() == 1) | (self.sel.q.val() == 2)) {
-                // Weights and bias: banks (columns) in turn, then the next entry.
-                if self.wrap_c.val() {
+                // Weights and bias: banks (columns) in turn, then the next entry; with word
+                // steps, an entry per step.
+                if self.wrd.q.val() {
+                    self.base.d.next = self.base.q.val() + 1;
+                } else if self.wrap_c.val() {
                     self.bank_r.d.next = 1.into();
                     self.base.d.next = self.base.q.val() + 1;
                 } else {
@@ -244,6 +252,7 @@ impl Logic for ChunkCursor {
         if self.start.val() {
             self.st.d.next = self.s_store.val() | self.s_copy.val();
             self.sel.d.next = self.s_sel.val();
+            self.wrd.d.next = self.s_word.val();
             if self.s_copy.val() {
                 self.sel.d.next = 0.into();
             }
@@ -307,7 +316,7 @@ mod tests {
                 depths: [0; 6].map(|_: usize| 8 + rng.below(56) as usize),
             };
             let mut h = crate::sim::Harness::new(ChunkCursor::new(&p)).unwrap();
-            for (store, sel) in [(false, 0), (false, 1), (false, 2), (false, 3), (true, 0), (true, 1)] {
+            for (store, sel, word) in [(false, 0, false), (false, 1, false), (false, 1, true), (false, 2, false), (false, 3, false), (true, 0, false), (true, 1, false)] {
                 let half = rng.below(2) == 0;
                 let len = 1 + rng.below(5) as usize;
                 let words = len * (1 + rng.below(2 * p.cols as u64 * p.kernels as u64) as usize);
@@ -318,6 +327,7 @@ mod tests {
                 u.s_sel.next = (sel as u64).into();
                 u.s_half.next = half;
                 u.s_len.next = (len as u64).into();
+                u.s_word.next = word;
                 u.adv.next = false;
                 u.rd_issue.next = false;
                 h.step().unwrap();
@@ -336,13 +346,19 @@ mod tests {
                     h.uut.fm_addr.next = fm.into();
                     h.uut.fm_bank.next = Bits::<64>::from(1u64 << fm_bank);
                     h.settle().unwrap();
-                    let (mut bank, entry) = place(store, sel, i, len, &p, half);
+                    let (mut bank, mut entry) = place(store, sel, i, len, &p, half);
                     if (store, sel) == (false, 3) {
                         bank = fm_bank;
                     }
-                    let ctx = format!("{p:?}, store {store}, sel {sel}, len {len}, word {i}");
+                    if word {
+                        // A whole entry per step.
+                        entry = i;
+                    }
+                    let ctx = format!("{p:?}, store {store}, sel {sel}, word steps {word}, len {len}, word {i}");
                     let u = &h.uut;
-                    assert_eq!(u.bank.val(), Bits::<64>::from(1u64 << bank), "{ctx}");
+                    if !word {
+                        assert_eq!(u.bank.val(), Bits::<64>::from(1u64 << bank), "{ctx}");
+                    }
                     assert_eq!(u.chunk_end.val(), i % len == len - 1, "{ctx}");
                     assert_eq!(u.rd_fault.val(), last_read_out, "{ctx}");
                     faults += usize::from(last_read_out);

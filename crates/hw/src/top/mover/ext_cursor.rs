@@ -19,6 +19,11 @@
 //! element merged, at the last element of the word (the next element's word differs, or none is
 //! left). A chunk that starts in the word the previous chunk ended in reuses it.
 //!
+//! **Word steps** (`s_word`, a one-chunk load of one-byte elements from a word-aligned address):
+//! both cursors step a whole word, L elements, at a time; each response word is taken whole
+//! (`rsp_word`) and the last one may hold fewer than L of the transfer's elements. The data mover
+//! uses it to write a weight-buffer entry of L = C banks per cycle.
+//!
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
@@ -29,6 +34,7 @@
 //! | `s_store` | in | 1 | a store: merge elements into words |
 //! | `s_wide` | in | 1 | four-byte elements |
 //! | `s_len` | in | 20 | chunk length (elements) |
+//! | `s_word` | in | 1 | word steps (one chunk, one-byte elements, `s_addr` a multiple of L) |
 //! | `w_elem` | in | 32 | the element a store's current request carries |
 //! | `req_fire` | in | 1 | the request cursor's element moved: step it (a bus request went with it if `req_need`) |
 //! | `rsp_take` | in | 1 | the response cursor's element was taken: step it (with a response if `rsp_need`) |
@@ -41,6 +47,7 @@
 //! | `req_wdata` | out | W | the merged elements and the current one, each in its bytes |
 //! | `rsp_need` | out | 1 | the response cursor's element needs a new response word |
 //! | `rsp_elem` | out | 32 | the element (from the response or the held word), int8 sign-extended |
+//! | `rsp_word` | out | W | the word the response cursor's element is in (word steps: the L elements taken) |
 
 use rust_hdl::prelude::*;
 
@@ -52,6 +59,7 @@ use rust_hdl::prelude::*;
 pub struct ExtComb<const W: usize, const L: usize> {
     /// The registers (see [`ExtCursor`]).
     pub wide: Signal<In, Bit>,
+    pub word: Signal<In, Bit>,
     pub store: Signal<In, Bit>,
     pub len: Signal<In, Bits<20>>,
     pub stride: Signal<In, Bits<26>>,
@@ -85,9 +93,10 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub r_src: Signal<Out, Bits<W>>,
     pub rsp_elem: Signal<Out, Bits<32>>,
     /// The next element's byte address; the last element's of the chunk after this one (read
-    /// when this element ends its chunk).
+    /// when this element ends its chunk); the element ends its chunk (never with word steps).
     pub ea_next: Signal<Out, Bits<26>>,
     pub n_clast: Signal<Out, Bits<26>>,
+    pub e_end: Signal<Out, Bit>,
     /// The byte-lane bits of an address, the word-address shift, the enables of one byte and of
     /// four, the sign extension of a byte.
     lane_mask: Constant<Bits<26>>,
@@ -95,6 +104,8 @@ pub struct ExtComb<const W: usize, const L: usize> {
     be_byte: Constant<Bits<L>>,
     be_wide: Constant<Bits<L>>,
     sext: Constant<Bits<32>>,
+    /// L: a word step in bytes.
+    step_l: Constant<Bits<26>>,
     /// Words per 4 KiB page − 1; the largest burst − 1 (255).
     page_mask: Constant<Bits<26>>,
     max_len: Constant<Bits<26>>,
@@ -130,6 +141,7 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
         block_with_defaults!(ExtComb {
             lane_mask: Constant::new(((L - 1) as u64).into()),
             lshift: Constant::new(u64::from(L.trailing_zeros()).into()),
+            step_l: Constant::new((L as u64).into()),
             be_byte: Constant::new(1u64.into()),
             be_wide: Constant::new(0xFu64.into()),
             sext: Constant::new(0xFFFF_FF00u64.into()),
@@ -138,8 +150,8 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             lane_id: (1..L as u64).map(|l| Constant::new(l.into())).collect(),
             quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
         } defaults {
-            wide, store, len, stride, e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
-            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_word, r_src, rsp_elem, ea_next, n_clast,
+            wide, word, store, len, stride, e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
+            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_word, r_src, rsp_elem, ea_next, n_clast, e_end,
             ea, span, page_left, blen, n_rem1, n_base, e_sh, e_be, e_data, ra, r_lane, r_b8, r_b32, r_byte,
         })
     }
@@ -152,8 +164,11 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // burst length), stepped by the next element's.
         self.ea.next = self.e_addr.val();
         self.n_base.next = self.e_base.val() + self.stride.val();
-        if self.e_off.val() + 1 == self.len.val() {
+        self.e_end.next = (self.e_off.val() + 1 == self.len.val()) & !self.word.val();
+        if self.e_end.val() {
             self.ea_next.next = self.n_base.val();
+        } else if self.word.val() {
+            self.ea_next.next = self.ea.val() + self.step_l.val();
         } else if self.wide.val() {
             self.ea_next.next = self.ea.val() + 4;
         } else {
@@ -260,6 +275,8 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     pub s_wide: Signal<In, Bit>,
     /// Chunk length.
     pub s_len: Signal<In, Bits<20>>,
+    /// Word steps.
+    pub s_word: Signal<In, Bit>,
     /// The element a write request carries.
     pub w_elem: Signal<In, Bits<32>>,
     /// The request cursor's element moved.
@@ -284,6 +301,8 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     pub rsp_need: Signal<Out, Bit>,
     /// The response's element.
     pub rsp_elem: Signal<Out, Bits<32>>,
+    /// The word the response's element is in.
+    pub rsp_word: Signal<Out, Bits<W>>,
     /// The combinational side.
     comb: ExtComb<W, L>,
     /// The transfer: chunk length, stride, four-byte elements, a store.
@@ -291,6 +310,8 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     stride: DFF<Bits<26>>,
     wide: DFF<Bit>,
     store: DFF<Bit>,
+    /// Word steps.
+    word: DFF<Bit>,
     /// Request cursor: chunk base, offset in the chunk, elements left; the previous element's
     /// word, none yet; the merged store word and its enables.
     e_base: DFF<Bits<26>>,
@@ -314,17 +335,21 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// The starting transfer's first chunk: its elements (min(len, words)) and less one.
     s_n: Signal<Local, Bits<20>>,
     s_n1: Signal<Local, Bits<20>>,
+    /// Elements per step (1, or L with word steps); L.
+    e_step: Signal<Local, Bits<20>>,
+    step_l: Constant<Bits<20>>,
 }
 
 impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
     fn default() -> Self {
         block_with_defaults!(ExtCursor {
             comb: ExtComb::default(),
+            step_l: Constant::new((L as u64).into()),
         } defaults {
-            clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, w_elem, req_fire, rsp_take,
-            rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, len, stride, wide, store,
+            clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_word, w_elem, req_fire, rsp_take,
+            rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, rsp_word, len, stride, wide, store, word,
             e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
-            s_n, s_n1,
+            s_n, s_n1, e_step,
         })
     }
 }
@@ -332,8 +357,9 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
 impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, len, stride, wide, store, e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold);
+        dff_setup!(self, clock, len, stride, wide, store, word, e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold);
         self.comb.wide.next = self.wide.q.val();
+        self.comb.word.next = self.word.q.val();
         self.comb.store.next = self.store.q.val();
         self.comb.len.next = self.len.q.val();
         self.comb.stride.next = self.stride.q.val();
@@ -362,8 +388,16 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.req_wdata.next = self.comb.req_wdata.val();
         self.rsp_need.next = self.comb.rsp_need.val();
         self.rsp_elem.next = self.comb.rsp_elem.val();
+        self.rsp_word.next = self.comb.r_src.val();
+        self.e_step.next = 1.into();
+        if self.word.q.val() {
+            self.e_step.next = self.step_l.val();
+        }
         if self.req_fire.val() {
-            self.e_left.d.next = self.e_left.q.val() - 1;
+            self.e_left.d.next = self.e_left.q.val() - self.e_step.val();
+            if self.e_left.q.val() < self.e_step.val() {
+                self.e_left.d.next = 0.into();
+            }
             self.e_prev.d.next = self.comb.e_word.val();
             self.e_first.d.next = false;
             if self.comb.req_need.val() {
@@ -375,23 +409,23 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
                 self.wbe.d.next = self.comb.req_be.val();
             }
             self.e_addr.d.next = self.comb.ea_next.val();
-            if self.e_off.q.val() + 1 == self.len.q.val() {
+            if self.comb.e_end.val() {
                 self.e_off.d.next = 0.into();
                 self.e_base.d.next = self.e_base.q.val() + self.stride.q.val();
                 self.e_clast.d.next = self.comb.n_clast.val();
             } else {
-                self.e_off.d.next = self.e_off.q.val() + 1;
+                self.e_off.d.next = self.e_off.q.val() + self.e_step.val();
             }
         }
         if self.rsp_take.val() {
             self.hold.d.next = self.comb.r_src.val();
             self.r_prev.d.next = self.comb.r_word.val();
             self.r_first.d.next = false;
-            if self.r_off.q.val() + 1 == self.len.q.val() {
+            if (self.r_off.q.val() + 1 == self.len.q.val()) & !self.word.q.val() {
                 self.r_off.d.next = 0.into();
                 self.r_base.d.next = self.r_base.q.val() + self.stride.q.val();
             } else {
-                self.r_off.d.next = self.r_off.q.val() + 1;
+                self.r_off.d.next = self.r_off.q.val() + self.e_step.val();
             }
         }
         self.s_n.next = self.s_len.val();
@@ -404,6 +438,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             self.stride.d.next = self.s_stride.val();
             self.wide.d.next = self.s_wide.val();
             self.store.d.next = self.s_store.val();
+            self.word.d.next = self.s_word.val();
             self.e_base.d.next = self.s_addr.val();
             self.e_addr.d.next = self.s_addr.val();
             // The first chunk's last element: min(len, words) elements on.
@@ -486,6 +521,7 @@ mod tests {
         u.s_store.next = store;
         u.s_wide.next = wide;
         u.s_len.next = len.into();
+        u.s_word.next = false;
         u.req_fire.next = false;
         u.rsp_take.next = false;
         h.step().unwrap();
@@ -578,6 +614,82 @@ mod tests {
         limits
     }
 
+    /// One random load in word steps (one chunk of bytes from a word-aligned address) with
+    /// random request and response timing: a burst request at the first word and past each
+    /// burst's cover (to the last word, the page end, 256 beats), every response word taken
+    /// whole.
+    fn word_transfer<const W: usize, const L: usize>(h: &mut crate::sim::Harness<ExtCursor<W, L>>, rng: &mut Rng) {
+        let most = if rng.below(2) == 0 { 40 } else { 5000 };
+        let words = 1 + rng.below(most);
+        let addr = L as u64 * rng.below(8192 / L as u64);
+        let mem: Vec<u8> = (0..16384).map(|_| rng.below(256) as u8).collect();
+        let u = &mut h.uut;
+        u.start.next = true;
+        u.s_addr.next = addr.into();
+        u.s_words.next = words.into();
+        u.s_stride.next = 0u64.into();
+        u.s_copy.next = false;
+        u.s_store.next = false;
+        u.s_wide.next = false;
+        u.s_len.next = words.into();
+        u.s_word.next = true;
+        u.req_fire.next = false;
+        u.rsp_take.next = false;
+        h.step().unwrap();
+        let u = &mut h.uut;
+        u.start.next = false;
+        u.s_word.next = false;
+        // Word steps: the bus words the transfer's elements are in.
+        let (first, last) = (addr / L as u64, (addr + words - 1) / L as u64);
+        let steps = last - first + 1;
+        let (mut req, mut rsp) = (0u64, 0u64);
+        let mut queue: VecDeque<u128> = VecDeque::new();
+        let mut cover = 0u64;
+        while req < steps || rsp < steps {
+            let fire = req < steps && rng.below(2) == 0;
+            let u = &mut h.uut;
+            u.req_fire.next = fire;
+            let mut v = Bits::<W>::default();
+            if let Some(&d) = queue.front() {
+                for b in 0..L {
+                    v.set_bits::<8>(8 * b, ((d >> (8 * b)) as u64 & 0xFF).into());
+                }
+            }
+            u.rsp_data.next = v;
+            h.settle().unwrap();
+            let u = &h.uut;
+            assert_eq!(u.pending.val(), req < steps, "word step {req} of {steps}");
+            if req < steps {
+                let w = first + req;
+                let need = req == 0 || w > cover;
+                assert_eq!(u.req_need.val(), need, "word step {req}: need");
+                assert_eq!(u.req_addr.val().index() as u64, w, "word step {req}: word");
+                let page = 4096 / L as u64;
+                let blen = (last - w).min(page - 1 - w % page).min(255);
+                if need {
+                    assert_eq!(u.req_len.val().index() as u64, blen, "word step {req}: burst length");
+                    if fire {
+                        queue.extend((w..=w + blen).map(|x| word::<L>(&mem, x)));
+                        cover = w + blen;
+                    }
+                }
+            }
+            let take = rsp < req && !queue.is_empty() && rng.below(2) == 0;
+            if rsp < steps {
+                assert!(u.rsp_need.val(), "word step {rsp}: every step takes a response word");
+            }
+            if take {
+                assert_eq!(u.rsp_word.val(), v, "word step {rsp}: the whole response word");
+                queue.pop_front();
+            }
+            h.uut.rsp_take.next = take;
+            h.step().unwrap();
+            req += u64::from(fire);
+            rsp += u64::from(take);
+        }
+        assert!(queue.is_empty(), "every response word taken");
+    }
+
     fn check<const W: usize, const L: usize>(seed: u64) {
         let mut rng = Rng::from_env("ext-cursor", seed);
         let mut h = crate::sim::Harness::new(ExtCursor::<W, L>::default()).unwrap();
@@ -585,6 +697,10 @@ mod tests {
         for n in 0..80 {
             let l = transfer(&mut h, &mut rng, n % 2 == 1, n % 4 == 2 || n % 8 == 7);
             limits = [limits[0] | l[0], limits[1] | l[1]];
+            if n % 4 == 3 {
+                // Word steps between element transfers: each starts from any state.
+                word_transfer(&mut h, &mut rng);
+            }
         }
         // (256 beats of 64 or 128 bits are 2 or 4 KiB: chunks of at most 2,000 bytes meet only
         // the page end there.)
@@ -594,7 +710,7 @@ mod tests {
     /// Random loads and stores of one- and four-byte elements with random request and response
     /// timing on 32-, 64- and 128-bit words: loads in bursts to each chunk's end (page and length
     /// limits), stores one access per run of elements in a word, each element read from and
-    /// written to its bytes (docs/isa.md).
+    /// written to its bytes (docs/isa.md); loads in word steps between them.
     #[test]
     fn requests_and_responses_follow_the_packed_chunked_layout() {
         check::<32, 4>(1);

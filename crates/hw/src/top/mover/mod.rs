@@ -30,6 +30,15 @@
 //! reads are outstanding, and write each element into its buffer one cycle after it is taken. Stores read the buffer one element ahead; a stalled write request holds the
 //! word (the buffer is not read again).
 //!
+//! **Weights at the bus width.** When the weight buffer has one bank per byte of a word (C = L,
+//! 4 or 8: the engine's bus-word write port is 64 bits),
+//! a weight load (load 1) of one chunk from a word-aligned address moves a whole word per cycle:
+//! the cursors step L elements at a time (`ExtCursor`'s word steps) and the write puts byte c of
+//! the word into bank c of one entry (`w_wide`, `w_word`, `w_bank` the banks written: all C, or
+//! the first `words mod C` for a last partial word). The places are those of the table (word i
+//! at bank i mod C, entry i div C); only the rate differs: L weights per cycle instead of one.
+//! Other weight loads, and every load on other geometries, move an element per cycle.
+//!
 //! An on-chip entry beyond the buffer's depth is not written and sets `err`; a store's read of
 //! one reads some entry (its word is stored as the transfer goes on) and sets `err` a cycle later.
 
@@ -115,6 +124,11 @@ pub struct DataMover<const W: usize, const L: usize> {
     pub w_addr: Signal<Out, Bits<16>>,
     /// Word.
     pub w_data: Signal<Out, Bits<32>>,
+    /// The write is a whole bus word (a weight load in word steps): byte c into bank c of the
+    /// banks `w_bank` sets.
+    pub w_wide: Signal<Out, Bit>,
+    /// The bus word.
+    pub w_word: Signal<Out, Bits<W>>,
     /// On-chip read (stores).
     pub r_en: Signal<Out, Bit>,
     /// Store source of the read.
@@ -151,7 +165,18 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// Bank of the word last read (the cursor is already past it).
     rb: DFF<Bits<64>>,
     /// The registered on-chip write.
-    ws: WriteStage,
+    ws: WriteStage<W>,
+    /// The running transfer moves a word per step; one starting would (`s_word`). Word steps are
+    /// built in (C = L ≤ 8); a word address's byte-lane bits; the banks of a whole entry (C ones);
+    /// L.
+    wm: DFF<Bit>,
+    s_word: Signal<Local, Bit>,
+    word_ok: Constant<Bit>,
+    lane_mask: Constant<Bits<26>>,
+    all_banks: Constant<Bits<64>>,
+    step_l: Constant<Bits<20>>,
+    /// The banks of a word-step write: all C, or the transfer's last elements.
+    wmask: Signal<Local, Bits<64>>,
     /// A store's or copy's word moves this cycle.
     sfire: Signal<Local, Bit>,
     /// The request side may move an element this cycle (a load, or a store whose word is read).
@@ -179,9 +204,13 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             cur: ChunkCursor::new(p),
             fm: FmCursor::new(p.fm_banks),
             ws: WriteStage::new(p.depths[3]),
+            word_ok: Constant::new(p.cols == L && L <= 8),
+            lane_mask: Constant::new(((L - 1) as u64).into()),
+            all_banks: Constant::new((u64::MAX >> (64 - p.cols)).into()),
+            step_l: Constant::new((L as u64).into()),
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_fw, g_fph, g_hbw, g_half,
-            g_copy, g_raw, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data,
+            g_copy, g_raw, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
@@ -191,7 +220,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
 impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, rb);
+        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, rb, wm);
         clock!(self, clock, ext, cur, fm, ws);
         self.busy.next = self.act.q.val() | self.ws.busy.val();
         self.err.next = self.errf.q.val();
@@ -201,6 +230,14 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         } else {
             self.s_len.next = self.g_words.val();
         }
+
+        // A weight load of one chunk from a word-aligned address moves a word per step.
+        self.s_word.next = self.word_ok.val()
+            & !self.g_store.val()
+            & !self.g_copy.val()
+            & (self.g_sel.val() == 1)
+            & !self.g_len.val().any()
+            & !(self.g_addr.val() & self.lane_mask.val()).any();
 
         // ---- The cursors: external, on-chip, feature memory.
         self.ext.start.next = self.start.val();
@@ -212,6 +249,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.ext.s_wide.next = !self.g_copy.val()
             & ((!self.g_store.val() & (self.g_sel.val() == 2)) | (self.g_store.val() & (self.g_sel.val() == 0) & self.g_raw.val()));
         self.ext.s_len.next = self.s_len.val();
+        self.ext.s_word.next = self.s_word.val();
         self.ext.w_elem.next = self.r_data.val();
         self.ext.rsp_data.next = self.m.rsp_data.val();
         self.cur.start.next = self.start.val();
@@ -220,6 +258,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.cur.s_sel.next = self.g_sel.val();
         self.cur.s_half.next = self.g_half.val();
         self.cur.s_len.next = self.s_len.val();
+        self.cur.s_word.next = self.s_word.val();
         self.cur.fm_addr.next = self.fm.addr.val();
         self.cur.fm_bank.next = self.fm.bank.val();
         self.fm.start.next = self.start.val();
@@ -261,6 +300,15 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.ws.l_addr.next = self.cur.a_cur.val();
         self.ws.l_depth.next = self.cur.depth.val();
         self.ws.l_data.next = self.ext.rsp_elem.val();
+        self.ws.l_wide.next = self.wm.q.val();
+        self.ws.l_word.next = self.ext.rsp_word.val();
+        self.wmask.next = self.all_banks.val();
+        if self.o_left.q.val() < self.step_l.val() {
+            self.wmask.next = (Bits::<64>::from(1u64) << bit_cast::<64, 20>(self.o_left.q.val())) - 1;
+        }
+        if self.wm.q.val() {
+            self.ws.l_bank.next = self.wmask.val();
+        }
         self.ws.c_bank.next = self.fm.bank.val();
         self.ws.c_addr.next = self.fm.addr.val();
         self.ws.r_data.next = self.r_data.val();
@@ -278,6 +326,12 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 self.o_left.d.next = self.o_left.q.val() - 1;
                 if self.o_left.q.val() == 1 {
                     self.act.d.next = false;
+                }
+                if self.wm.q.val() {
+                    self.o_left.d.next = self.o_left.q.val() - self.step_l.val();
+                    if self.o_left.q.val() <= self.step_l.val() {
+                        self.act.d.next = false;
+                    }
                 }
             }
         }
@@ -319,6 +373,8 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.w_bank.next = self.ws.w_bank.val();
         self.w_addr.next = self.ws.w_addr.val();
         self.w_data.next = self.ws.w_data.val();
+        self.w_wide.next = self.ws.w_wide.val();
+        self.w_word.next = self.ws.w_word.val();
 
         // ---- Start.
         if self.start.val() {
@@ -333,6 +389,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             }
             self.o_left.d.next = self.g_words.val();
             self.primed.d.next = false;
+            self.wm.d.next = self.s_word.val();
         }
         // The cursors step with this cycle's handshakes (rust-hdl reads a local only after it is assigned).
         self.ext.req_fire.next = self.req_fire.val();

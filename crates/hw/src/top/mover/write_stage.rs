@@ -9,19 +9,22 @@
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
 //! | `load` | in | 1 | register a load's word: `l_data` at `l_addr` (full entry) of target `l_sel`, bank `l_bank`, in a place `l_depth` deep |
+//! | `l_wide`, `l_word` | in | 1, W | the load writes a whole bus word, byte c into bank c of the banks `l_bank` sets (a weight load in word steps) |
 //! | `copy` | in | 1 | register a copy's word: this cycle's `r_data` (read the cycle before) at feature-memory entry `c_addr`, bank `c_bank` |
 //! | `r_data` | in | 32 | the on-chip read data |
 //! | `busy` | out | 1 | a write is registered |
 //! | `fault` | out | 1 | the registered write is past its place (and is dropped) |
-//! | `w_en`, `w_sel`, `w_bank`, `w_addr`, `w_data` | out | 1, 2, 64, 16, 32 | the on-chip write |
+//! | `w_en`, `w_sel`, `w_bank`, `w_addr`, `w_data` | out | 1, 2, 64, 16, 32 | the on-chip write (`w_bank` one-hot, or a set of banks with `w_wide`) |
+//! | `w_wide`, `w_word` | out | 1, W | the write is a whole bus word |
 //!
 //! `load` and `copy` are never high together.
 
 use rust_hdl::prelude::*;
 
-/// The registered write of a data mover whose feature memory is `fm_depth` entries deep.
+/// The registered write of a data mover on W-bit words whose feature memory is `fm_depth`
+/// entries deep.
 #[derive(LogicBlock)]
-pub struct WriteStage {
+pub struct WriteStage<const W: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
     /// Register a load's word.
@@ -36,6 +39,10 @@ pub struct WriteStage {
     pub l_depth: Signal<In, Bits<20>>,
     /// Its word.
     pub l_data: Signal<In, Bits<32>>,
+    /// It is a whole bus word.
+    pub l_wide: Signal<In, Bit>,
+    /// The bus word.
+    pub l_word: Signal<In, Bits<W>>,
     /// Register a copy's word.
     pub copy: Signal<In, Bit>,
     /// Its feature-memory bank.
@@ -58,6 +65,10 @@ pub struct WriteStage {
     pub w_addr: Signal<Out, Bits<16>>,
     /// Its word.
     pub w_data: Signal<Out, Bits<32>>,
+    /// It is a whole bus word.
+    pub w_wide: Signal<Out, Bit>,
+    /// The bus word.
+    pub w_word: Signal<Out, Bits<W>>,
     /// Feature-memory depth.
     d_fm: Constant<Bits<20>>,
     /// The registered write: valid, target, bank, full entry, depth of its place, load word.
@@ -67,6 +78,8 @@ pub struct WriteStage {
     full: DFF<Bits<20>>,
     depth: DFF<Bits<20>>,
     data: DFF<Bits<32>>,
+    wide: DFF<Bit>,
+    word: DFF<Bits<W>>,
     /// A copy's word, registered from the read data every cycle, and whether the registered
     /// write is a copy (timing: the load/copy select is after the registers, so a block RAM's
     /// read data meets only its buffer select before a register).
@@ -76,25 +89,26 @@ pub struct WriteStage {
     in_place: Signal<Local, Bit>,
 }
 
-impl WriteStage {
+impl<const W: usize> WriteStage<W> {
     /// The stage of a mover whose feature memory is `fm_depth` entries deep.
     pub fn new(fm_depth: usize) -> Self {
         block_with_defaults!(WriteStage {
             d_fm: Constant::new((fm_depth as u64).into()),
         } defaults {
-            clock, load, l_sel, l_bank, l_addr, l_depth, l_data, copy, c_bank, c_addr, r_data,
-            busy, fault, w_en, w_sel, w_bank, w_addr, w_data, valid, sel, bank, full, depth, data,
+            clock, load, l_sel, l_bank, l_addr, l_depth, l_data, l_wide, l_word, copy, c_bank, c_addr, r_data,
+            busy, fault, w_en, w_sel, w_bank, w_addr, w_data, w_wide, w_word, valid, sel, bank, full, depth, data, wide, word,
             data_cp, is_cp, in_place,
         })
     }
 }
 
-impl Logic for WriteStage {
+impl<const W: usize> Logic for WriteStage<W> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, valid, sel, bank, full, depth, data, data_cp, is_cp);
+        dff_setup!(self, clock, valid, sel, bank, full, depth, data, wide, word, data_cp, is_cp);
         self.valid.d.next = self.load.val() | self.copy.val();
         self.is_cp.d.next = self.copy.val();
+        self.wide.d.next = self.load.val() & self.l_wide.val();
         self.data_cp.d.next = self.r_data.val();
         if self.load.val() {
             self.sel.d.next = self.l_sel.val();
@@ -102,6 +116,7 @@ impl Logic for WriteStage {
             self.full.d.next = self.l_addr.val();
             self.depth.d.next = self.l_depth.val();
             self.data.d.next = self.l_data.val();
+            self.word.d.next = self.l_word.val();
         }
         if self.copy.val() {
             self.sel.d.next = 3.into();
@@ -116,6 +131,8 @@ impl Logic for WriteStage {
         self.w_sel.next = self.sel.q.val();
         self.w_bank.next = self.bank.q.val();
         self.w_addr.next = self.full.q.val().get_bits::<16>(0);
+        self.w_wide.next = self.wide.q.val();
+        self.w_word.next = self.word.q.val();
         if self.is_cp.q.val() {
             self.w_data.next = self.data_cp.q.val();
         } else {
@@ -124,7 +141,7 @@ impl Logic for WriteStage {
     }
 }
 
-crate::clocked!(WriteStage);
+crate::clocked!(impl[const W: usize] WriteStage<W>);
 
 #[cfg(test)]
 mod tests {
@@ -138,15 +155,16 @@ mod tests {
     fn each_word_is_written_a_cycle_later_unless_past_its_place() {
         let mut rng = Rng::from_env("write-stage", 7);
         let fm_depth = 100;
-        let mut h = crate::sim::Harness::new(WriteStage::new(fm_depth)).unwrap();
-        // (sel, bank, entry, depth, word, is a copy)
-        let mut pending: Option<(u64, u64, u64, u64, u64, bool)> = None;
+        let mut h = crate::sim::Harness::new(WriteStage::<64>::new(fm_depth)).unwrap();
+        // (sel, bank, entry, depth, word, is a copy, bus word if wide)
+        let mut pending: Option<(u64, u64, u64, u64, u64, bool, Option<u64>)> = None;
         let mut seen = [0usize; 3];
         for step in 0..4000 {
             let kind = rng.below(3);
             let (sel, bank, addr, depth, data) =
                 (rng.below(4), rng.below(64), rng.below(140), 1 + rng.below(140), rng.below(1 << 32));
             let r_data = rng.below(1 << 32);
+            let (wide, bus) = (rng.below(2) == 0, rng.next());
             let u = &mut h.uut;
             u.load.next = kind == 1;
             u.copy.next = kind == 2;
@@ -155,6 +173,8 @@ mod tests {
             u.l_addr.next = addr.into();
             u.l_depth.next = depth.into();
             u.l_data.next = data.into();
+            u.l_wide.next = wide;
+            u.l_word.next = bus.into();
             u.c_bank.next = Bits::<64>::from(1u64 << bank);
             u.c_addr.next = addr.into();
             u.r_data.next = r_data.into();
@@ -162,7 +182,7 @@ mod tests {
             let u = &h.uut;
             match pending {
                 None => assert!(!u.busy.val() && !u.w_en.val() && !u.fault.val(), "step {step}"),
-                Some((sel, bank, addr, depth, data, copy)) => {
+                Some((sel, bank, addr, depth, data, copy, word)) => {
                     let in_place = addr < depth;
                     assert!(u.busy.val(), "step {step}");
                     assert_eq!((u.w_en.val(), u.fault.val()), (in_place, !in_place), "step {step}");
@@ -170,13 +190,17 @@ mod tests {
                     assert_eq!(u.w_bank.val(), Bits::<64>::from(1u64 << bank), "step {step}");
                     assert_eq!(u.w_addr.val().index() as u64, addr, "step {step}");
                     assert_eq!(u.w_data.val().index() as u64, data, "step {step}");
+                    assert_eq!(u.w_wide.val(), word.is_some(), "step {step}");
+                    if let Some(b) = word {
+                        assert_eq!(u.w_word.val(), Bits::<64>::from(b), "step {step}");
+                    }
                     seen[usize::from(copy)] += 1;
                     seen[2] += usize::from(!in_place);
                 }
             }
             pending = match kind {
-                1 => Some((sel, bank, addr, depth, data, false)),
-                2 => Some((3, bank, addr, fm_depth as u64, r_data, true)),
+                1 => Some((sel, bank, addr, depth, data, false, wide.then_some(bus))),
+                2 => Some((3, bank, addr, fm_depth as u64, r_data, true, None)),
                 _ => None,
             };
             h.step().unwrap();
