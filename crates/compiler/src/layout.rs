@@ -9,7 +9,7 @@
 use crate::conv_plan::ConvPlan;
 use crate::planner::plan_clock;
 use crate::pool_plan::columns_per_band;
-use crate::tiling::{conv_tiling, fit_err, on_chip_multiple, LayerTiling, PoolTiling};
+use crate::tiling::{conv_tiling, fit_err, on_chip_multiple, output_stored, LayerTiling, PoolTiling};
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network};
 
@@ -113,7 +113,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 if plan.w > 1023 || plan.wo > 1023 || plan.ic_tiles > 255 || plan.oc_tiles > 255 {
                     return Err(format!("{at}: W and Wo must be at most 1023 and the channel tiles at most 255 (the PE_SHAPE and ACC_TILES fields)"));
                 }
-                let mut t = conv_tiling(&e, plan, &at, on_chip_multiple(net, i))?;
+                let mut t = conv_tiling(&e, plan, &at, on_chip_multiple(net, i), output_stored(net, i))?;
                 let per_pass = (e.rows * e.cols * e.kernels) as u64;
                 for g in 0..t.oc_groups() {
                     let tiles = t.tiles.min(t.plan.oc_tiles - g * t.tiles) as u64;

@@ -113,7 +113,7 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                 let t = conv_cycles(&e, &plan).cycles;
                 // Fused pooling (one output group, n bands): the first band's time is lost; not
                 // fused, pooling waits for the whole output.
-                let budget = match conv_tiling(&e, plan.clone(), &path, on_chip_multiple(net, i)) {
+                let budget = match conv_tiling(&e, plan.clone(), &path, on_chip_multiple(net, i), crate::tiling::output_stored(net, i)) {
                     Ok(ct) if ct.oc_groups() == 1 => {
                         let n = plan.ho.div_ceil(ct.band.max(1)) as u64;
                         t * (n - 1) / n

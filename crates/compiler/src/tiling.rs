@@ -41,6 +41,55 @@ impl ConvTiling {
     }
 }
 
+/// Largest conv-engine cycle count (one run of the whole layer, `cycle_estimate`) for which the
+/// band split is weighed with the cycle model (it steps every cycle).
+const SPLIT_MODEL_LIMIT: u64 = 300_000;
+
+/// For a layer of one output-channel group and one input-channel group that fits one band: the
+/// rows per band (at most `most`, which fits half the buffers) of double-buffered bands when they
+/// beat the single band by at least 3% in the model below, else `None`.
+///
+/// Model (documented in docs/accelerator.md): the data mover moves one element per cycle for
+/// a first-cache load (channels × input rows × W) and for an output store (Cout × rows × Wo); a
+/// run takes the conv engine's exact cycle model (`cycle_model::conv_cycles`) on the band. One
+/// band: load + run + store. Bands (docs/accelerator.md's double-buffered schedule): the first
+/// band's load, then per band b the longer of its run and the mover's store of band b − 1 plus
+/// load of band b + 1, then the last band's store. Candidates: 2, 3, 4, 6 and 8 bands.
+pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize) -> Option<usize> {
+    if plan.ho < 2 || crate::cycle_model::cycle_estimate(e, plan) > SPLIT_MODEL_LIMIT {
+        return None;
+    }
+    let rows_in = |rows: usize| ((rows - 1) * plan.stride[0] + plan.kh).min(plan.h) as u64;
+    let load = |rows: usize| (plan.cin as u64) * rows_in(rows) * plan.w as u64;
+    let store = |rows: usize| (plan.cout * rows * plan.wo) as u64;
+    let run = |rows: usize| {
+        let mut p = plan.clone();
+        p.ho = rows;
+        p.h = rows_in(rows) as usize;
+        crate::cycle_model::conv_cycles(e, &p).cycles
+    };
+    let single = load(plan.ho) + run(plan.ho) + store(plan.ho);
+    let mut best: Option<(u64, usize)> = None;
+    for nb in [2usize, 3, 4, 6, 8] {
+        let rows = plan.ho.div_ceil(nb);
+        if rows > most || rows == plan.ho || best.is_some_and(|(_, r)| r == rows) {
+            continue;
+        }
+        let sizes: Vec<usize> = (0..plan.ho.div_ceil(rows)).map(|b| rows.min(plan.ho - b * rows)).collect();
+        let mut t = load(sizes[0]);
+        for b in 0..sizes.len() {
+            let before = if b > 0 { store(sizes[b - 1]) } else { 0 };
+            let after = sizes.get(b + 1).map_or(0, |&r| load(r));
+            t += run(sizes[b]).max(before + after);
+        }
+        t += store(sizes[sizes.len() - 1]);
+        if best.is_none_or(|(c, _)| t < c) {
+            best = Some((t, rows));
+        }
+    }
+    best.filter(|&(t, _)| t * 100 < single * 97).map(|(_, rows)| rows)
+}
+
 /// How a pooling layer is split into runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolTiling {
@@ -72,8 +121,11 @@ pub(crate) fn fit_err(at: &str, what: &str, need: usize, field: &str, have: usiz
     format!("{at}: cannot be tiled onto this configuration: {what} needs {need}, but {field} = {have}")
 }
 
-/// Chooses a convolution layer's tiling (without block addresses).
-pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize) -> Result<ConvTiling, String> {
+/// Chooses a convolution layer's tiling (without block addresses). `stored`: the layer's output
+/// goes to external memory (no pooling layer takes it on chip), so a layer that fits one band may
+/// still be split into double-buffered bands when the cycle model says the overlap of its input
+/// load and output store with the runs pays for the extra passes ([`split_bands`]).
+pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, stored: bool) -> Result<ConvTiling, String> {
     let (r, c, k) = (e.rows, e.cols, e.kernels);
     let tap_words = plan.kh * plan.kw * r * c * k;
     if tap_words > e.weight_buffer_depth {
@@ -115,12 +167,22 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize) -> 
     // the engine computes.
     let (band, double) = match (1..=plan.ho).rev().find(|&b| fits(b, 2)) {
         Some(b) if band < plan.ho && icg == plan.ic_tiles => (b, true),
+        Some(b) if stored && tiles == plan.oc_tiles && icg == plan.ic_tiles => match split_bands(e, &plan, b) {
+            Some(rows) => (rows, true),
+            None => (band, false),
+        },
         _ => (band, false),
     };
     // Bands of a multiple of `multiple` rows (a pooling layer taking them on chip pools whole
     // windows of each band).
     let band = if band < plan.ho && band >= multiple { band - band % multiple } else { band };
     Ok(ConvTiling { plan, tiles, icg, band, double, weight_blocks: vec![], bias_blocks: vec![], scale_blocks: vec![] })
+}
+
+/// Whether layer `i`'s output goes to external memory as it is (the next layer is no pooling
+/// layer, which may take it on chip).
+pub fn output_stored(net: &Network, i: usize) -> bool {
+    !matches!(net.layers.get(i + 1), Some(Layer::Pool(_)))
 }
 
 /// The vertical stride of a pooling layer right after conv layer `i` that can take the conv
@@ -130,5 +192,42 @@ pub fn on_chip_multiple(net: &Network, i: usize) -> usize {
     match net.layers.get(i + 1) {
         Some(Layer::Pool(p)) if p.params.kernel[0] == p.params.stride[0] && p.params.padding[0] == 0 && p.params.end()[0] == 0 => p.params.stride[0],
         _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use accelgen_config::Preset;
+
+    fn plan(e: &ConvArray, input: [usize; 3], cout: usize, k: usize) -> ConvPlan {
+        let layer = accelgen_formats::ConvLayer {
+            weight: accelgen_formats::TensorField { shape: vec![cout, input[0], k, k], data: None },
+            bias: None,
+            params: accelgen_golden::ConvParams { stride: [1, 1], padding: [k / 2, k / 2], padding_end: None, pad_value: 0 },
+            requant: None,
+            channel_scales: None,
+        };
+        ConvPlan::for_layer(e, &input, &layer).unwrap()
+    }
+
+    /// The split's rules: never for a one-row output, never more rows than fit half the buffers,
+    /// never the whole layer; taken for the 3-channel stem on `default` (its store of 16 K
+    /// elements is a third of its single-band time).
+    #[test]
+    fn bands_split_only_where_the_model_says_the_overlap_pays() {
+        let e = Preset::Default.config().conv_array();
+        let stem = plan(&e, [3, 32, 32], 16, 3);
+        let rows = split_bands(&e, &stem, stem.ho).expect("the stem splits");
+        assert!(rows < stem.ho);
+        assert!(split_bands(&e, &stem, 3).is_none_or(|r| r <= 3));
+        let one_row = plan(&e, [16, 1, 40], 16, 1);
+        assert_eq!(split_bands(&e, &one_row, 1), None);
+        for (input, cout, k) in [([16, 16, 16], 32, 3), ([64, 8, 8], 64, 3), ([8, 40, 40], 8, 1)] {
+            let p = plan(&e, input, cout, k);
+            if let Some(rows) = split_bands(&e, &p, p.ho / 2) {
+                assert!(rows <= p.ho / 2 && rows >= 1, "{input:?}: {rows}");
+            }
+        }
     }
 }
