@@ -66,6 +66,10 @@ pub fn choose_divider(full: u64, budget: u64, dividers: &[u32]) -> (u32, bool) {
         .map_or((1, false), |d| (d, true))
 }
 
+/// The share of its convolution layer's time T that a fused pooling layer's last band, which
+/// pools after the convolution, may take at the chosen divider: E·d/n ≤ T/16 (docs/pooling.md).
+pub const TAIL_SHARE: u64 = 16;
+
 /// Most clock periods the cycle model is asked to step through for one network, all its conv
 /// layers together (about 25 s of stepping at 200 million modelled cycles per second; a VGG-16
 /// layer needs under 10^8).
@@ -116,7 +120,9 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                 let budget = match conv_tiling(&e, plan.clone(), &path, on_chip_multiple(net, i), crate::tiling::output_stored(net, i)) {
                     Ok(ct) if ct.oc_groups() == 1 => {
                         let n = plan.ho.div_ceil(ct.band.max(1)) as u64;
-                        t * (n - 1) / n
+                        // The last band pools after the convolution, at the divider: E·d/n at
+                        // most T/TAIL_SHARE, so that the pooling unit does not become the bound.
+                        (t * (n - 1) / n).min(t * n / TAIL_SHARE)
                     }
                     _ => 0,
                 };

@@ -46,16 +46,18 @@ impl ConvTiling {
 const SPLIT_MODEL_LIMIT: u64 = 300_000;
 
 /// For a layer of one output-channel group and one input-channel group that fits one band: the
-/// rows per band (at most `most`, which fits half the buffers) of double-buffered bands when they
+/// rows per band (at most `most`, which fits half the buffers; a multiple of `multiple`, the
+/// stride of a pooling layer that takes each band on chip) of double-buffered bands when they
 /// beat the single band by at least 3% in the model below, else `None`.
 ///
 /// Model (documented in docs/accelerator.md): the data mover moves one element per cycle for
-/// a first-cache load (channels × input rows × W) and for an output store (Cout × rows × Wo); a
+/// a first-cache load (channels × input rows × W) and for an output store or on-chip copy (Cout ×
+/// rows × Wo; the pooling of a copied band runs beside the next band's run); a
 /// run takes the conv engine's exact cycle model (`cycle_model::conv_cycles`) on the band. One
 /// band: load + run + store. Bands (docs/accelerator.md's double-buffered schedule): the first
 /// band's load, then per band b the longer of its run and the mover's store of band b − 1 plus
 /// load of band b + 1, then the last band's store. Candidates: 2, 3, 4, 6 and 8 bands.
-pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize) -> Option<usize> {
+pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize, multiple: usize) -> Option<usize> {
     if plan.ho < 2 || crate::cycle_model::cycle_estimate(e, plan) > SPLIT_MODEL_LIMIT {
         return None;
     }
@@ -72,6 +74,7 @@ pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize) -> Option<usize>
     let mut best: Option<(u64, usize)> = None;
     for nb in [2usize, 3, 4, 6, 8] {
         let rows = plan.ho.div_ceil(nb);
+        let rows = if rows > multiple { rows - rows % multiple } else { multiple };
         if rows > most || rows == plan.ho || best.is_some_and(|(_, r)| r == rows) {
             continue;
         }
@@ -167,7 +170,7 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, sto
     // the engine computes.
     let (band, double) = match (1..=plan.ho).rev().find(|&b| fits(b, 2)) {
         Some(b) if band < plan.ho && icg == plan.ic_tiles => (b, true),
-        Some(b) if stored && tiles == plan.oc_tiles && icg == plan.ic_tiles => match split_bands(e, &plan, b) {
+        Some(b) if (stored || multiple > 1) && tiles == plan.oc_tiles && icg == plan.ic_tiles => match split_bands(e, &plan, b, multiple) {
             Some(rows) => (rows, true),
             None => (band, false),
         },
@@ -218,14 +221,15 @@ mod tests {
     fn bands_split_only_where_the_model_says_the_overlap_pays() {
         let e = Preset::Default.config().conv_array();
         let stem = plan(&e, [3, 32, 32], 16, 3);
-        let rows = split_bands(&e, &stem, stem.ho).expect("the stem splits");
+        let rows = split_bands(&e, &stem, stem.ho, 1).expect("the stem splits");
         assert!(rows < stem.ho);
-        assert!(split_bands(&e, &stem, 3).is_none_or(|r| r <= 3));
+        assert!(split_bands(&e, &stem, 3, 1).is_none_or(|r| r <= 3));
+        assert!(split_bands(&e, &stem, stem.ho, 4).is_none_or(|r| r % 4 == 0), "bands of whole pooling windows");
         let one_row = plan(&e, [16, 1, 40], 16, 1);
-        assert_eq!(split_bands(&e, &one_row, 1), None);
+        assert_eq!(split_bands(&e, &one_row, 1, 1), None);
         for (input, cout, k) in [([16, 16, 16], 32, 3), ([64, 8, 8], 64, 3), ([8, 40, 40], 8, 1)] {
             let p = plan(&e, input, cout, k);
-            if let Some(rows) = split_bands(&e, &p, p.ho / 2) {
+            if let Some(rows) = split_bands(&e, &p, p.ho / 2, 1) {
                 assert!(rows <= p.ho / 2 && rows >= 1, "{input:?}: {rows}");
             }
         }
