@@ -480,6 +480,26 @@ mod tests {
         (0..L).fold(0u128, |acc, b| acc | u128::from(mem[w as usize * L + b]) << (8 * b))
     }
 
+    /// Starts a transfer: `[addr, words, stride, len]`, `[store, wide, word steps]`; the cycle after
+    /// it, no start and no handshake.
+    fn start<const W: usize, const L: usize>(h: &mut crate::sim::Harness<ExtCursor<W, L>>, [addr, words, stride, len]: [u64; 4], [store, wide, word]: [bool; 3]) {
+        let u = &mut h.uut;
+        u.start.next = true;
+        u.s_addr.next = addr.into();
+        u.s_words.next = words.into();
+        u.s_stride.next = stride.into();
+        u.s_copy.next = false;
+        u.s_store.next = store;
+        u.s_wide.next = wide;
+        u.s_len.next = len.into();
+        u.s_word.next = word;
+        u.req_fire.next = false;
+        u.rsp_take.next = false;
+        h.step().unwrap();
+        h.uut.start.next = false;
+        h.uut.s_word.next = false;
+    }
+
     /// One random transfer against a memory of random bytes, with random request and response
     /// timing: every request's need, word address and (stores) merged bytes and enables, every
     /// response element's value; the memory after a store equals the elements written in order.
@@ -512,20 +532,7 @@ mod tests {
                 want[a..a + size as usize].copy_from_slice(&e.to_le_bytes()[..size as usize]);
             }
         }
-        let u = &mut h.uut;
-        u.start.next = true;
-        u.s_addr.next = addr.into();
-        u.s_words.next = words.into();
-        u.s_stride.next = stride.into();
-        u.s_copy.next = false;
-        u.s_store.next = store;
-        u.s_wide.next = wide;
-        u.s_len.next = len.into();
-        u.s_word.next = false;
-        u.req_fire.next = false;
-        u.rsp_take.next = false;
-        h.step().unwrap();
-        h.uut.start.next = false;
+        start(h, [addr, words, stride, len], [store, wide, false]);
         let (mut req, mut rsp) = (0u64, 0u64);
         let mut queue: VecDeque<u128> = VecDeque::new();
         let word_of = |i: u64| at(i) / L as u64;
@@ -623,22 +630,7 @@ mod tests {
         let words = 1 + rng.below(most);
         let addr = L as u64 * rng.below(8192 / L as u64);
         let mem: Vec<u8> = (0..16384).map(|_| rng.below(256) as u8).collect();
-        let u = &mut h.uut;
-        u.start.next = true;
-        u.s_addr.next = addr.into();
-        u.s_words.next = words.into();
-        u.s_stride.next = 0u64.into();
-        u.s_copy.next = false;
-        u.s_store.next = false;
-        u.s_wide.next = false;
-        u.s_len.next = words.into();
-        u.s_word.next = true;
-        u.req_fire.next = false;
-        u.rsp_take.next = false;
-        h.step().unwrap();
-        let u = &mut h.uut;
-        u.start.next = false;
-        u.s_word.next = false;
+        start(h, [addr, words, 0, words], [false, false, true]);
         // Word steps: the bus words the transfer's elements are in.
         let (first, last) = (addr / L as u64, (addr + words - 1) / L as u64);
         let steps = last - first + 1;
