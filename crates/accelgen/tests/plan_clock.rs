@@ -4,10 +4,6 @@
 
 use std::process::Command;
 
-fn plan(net: &str) -> Vec<serde_json::Value> {
-    plan_on(net, "default")
-}
-
 fn plan_on(net: &str, preset: &str) -> Vec<serde_json::Value> {
     let file = format!("{}/../../testbenches/networks/{net}.json", env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_accelgen"))
