@@ -71,6 +71,9 @@ pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize, multiple: usize)
         crate::cycle_model::conv_cycles(e, &p).cycles
     };
     let single = load(plan.ho) + run(plan.ho) + store(plan.ho);
+    // Runs by band height: a split has at most two (its bands and a shorter last one), and
+    // candidates share heights; each is modelled once.
+    let mut runs: std::collections::HashMap<usize, u64> = Default::default();
     let mut best: Option<(u64, usize)> = None;
     for nb in [2usize, 3, 4, 6, 8] {
         let rows = plan.ho.div_ceil(nb);
@@ -83,7 +86,7 @@ pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize, multiple: usize)
         for b in 0..sizes.len() {
             let before = if b > 0 { store(sizes[b - 1]) } else { 0 };
             let after = sizes.get(b + 1).map_or(0, |&r| load(r));
-            t += run(sizes[b]).max(before + after);
+            t += (*runs.entry(sizes[b]).or_insert_with(|| run(sizes[b]))).max(before + after);
         }
         t += store(sizes[sizes.len() - 1]);
         if best.is_none_or(|(c, _)| t < c) {
@@ -125,9 +128,10 @@ pub(crate) fn fit_err(at: &str, what: &str, need: usize, field: &str, have: usiz
 }
 
 /// Chooses a convolution layer's tiling (without block addresses). `stored`: the layer's output
-/// goes to external memory (no pooling layer takes it on chip), so a layer that fits one band may
-/// still be split into double-buffered bands when the cycle model says the overlap of its input
-/// load and output store with the runs pays for the extra passes ([`split_bands`]).
+/// goes to external memory as it is. When it does, or when a pooling layer takes each band on
+/// chip (`multiple` > 1), a layer that fits one band may still be split into double-buffered
+/// bands when the cycle model says the overlap of its transfers with the runs pays for the extra
+/// passes ([`split_bands`]).
 pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, stored: bool) -> Result<ConvTiling, String> {
     let (r, c, k) = (e.rows, e.cols, e.kernels);
     let tap_words = plan.kh * plan.kw * r * c * k;
