@@ -254,7 +254,7 @@ fn declared_widths(body: &str) -> HashMap<String, u32> {
 fn all_ones_literal(lit: &str) -> Option<u32> {
     let (w, hex) = lit.split_once("'h")?;
     let w: u32 = w.parse().ok()?;
-    if w == 0 || w > 256 || hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+    if w == 0 || w > 4096 || hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     // All ones: every digit f except a leading one that holds the remaining w % 4 bits.

@@ -74,11 +74,24 @@ pub struct InstrDecompressor {
     /// Instruction bits, opcode in the low bits.
     pub wr_payload: Signal<Out, Bits<64>>,
     words: WordQueue,
-    /// The unpacker: its registers (the current word shifted past the decoded instructions, its
-    /// bits left) and its decode.
+    /// The unpacker: its registers (the current word as it came, the next instruction's bit
+    /// position in it) and its decode.
     unpack: WordDecode,
-    cur: DFF<Bits<64>>,
-    left: DFF<Bits<8>>,
+    w0: DFF<Bits<64>>,
+    pos: DFF<Bits<7>>,
+    /// The decode register between the unpacker and the token register (timing: the token's
+    /// look-ahead reads start from registers, not from the unpacker's shifter): an instruction
+    /// (not a `NOP`), its opcode, bits, legality and look-ahead fields.
+    d_valid: DFF<Bit>,
+    d_op: DFF<Bits<5>>,
+    d_payload: DFF<Bits<64>>,
+    d_legal: DFF<Bit>,
+    d_dist: DFF<Bits<8>>,
+    d_slot: DFF<Bits<3>>,
+    d_count0: DFF<Bit>,
+    /// The unpacker decodes this cycle: running, the decode register free or taken now, the
+    /// instruction's bits there, no hold.
+    u_adv: Signal<Local, Bit>,
     token: TokenStage,
     hist: History,
     slots: SlotFile,
@@ -133,7 +146,7 @@ impl InstrDecompressor {
             op_mem_load: opcode_const("MEM_LOAD"),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, hold, count, st_busy, st_error, st_overflow,
-            wr_valid, wr_module, wr_op, wr_payload, unpack, cur, left, token, hist, slots, copy, madd, o_valid,
+            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pos, d_valid, d_op, d_payload, d_legal, d_dist, d_slot, d_count0, u_adv, token, hist, slots, copy, madd, o_valid,
             o_module, o_op, o_payload, p_slot, p_addr, p_words, x, x_op, x_tr, xs_slot, xs_addr,
             xs_words,
         })
@@ -146,7 +159,7 @@ const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 &
 impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, cur, left);
+        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pos, d_valid, d_op, d_payload, d_legal, d_dist, d_slot, d_count0);
         clock!(self, clock, words, token, hist, slots);
         self.count.next = self.words.count.val();
         self.st_busy.next = self.token.busy.val() | self.token.tk_valid.val();
@@ -163,29 +176,51 @@ impl Logic for InstrDecompressor {
         self.words.start.next = self.token.go.val();
         self.words.run.next = self.token.busy.val();
         self.words.hold.next = self.hold.val();
-        self.words.consume.next = self.token.step.val() & self.unpack.take.val() & self.words.head_ok.val();
-        self.unpack.cur.next = self.cur.q.val();
-        self.unpack.left.next = self.left.q.val();
+        self.u_adv.next = self.token.busy.val()
+            & (!self.d_valid.q.val() | self.token.step.val())
+            & self.unpack.src_ok.val()
+            & !self.hold.val();
+        self.words.consume.next = self.u_adv.val() & self.unpack.take.val();
+        self.unpack.w0.next = self.w0.q.val();
+        self.unpack.pos.next = self.pos.q.val();
         self.unpack.head.next = self.words.head.val();
         self.unpack.head_ok.next = self.words.head_ok.val();
-        if self.token.step.val() & self.unpack.src_ok.val() & !self.hold.val() {
-            self.cur.d.next = self.unpack.next_cur.val();
-            self.left.d.next = self.unpack.next_left.val();
+        if self.u_adv.val() {
+            self.pos.d.next = self.unpack.next_pos.val();
+            if self.unpack.take.val() {
+                self.w0.d.next = self.words.head.val();
+            }
+        }
+        // The decode register: taken by the token register, loaded by the unpacker (a `NOP`
+        // issues nothing and is not loaded).
+        if self.token.step.val() & !self.hold.val() {
+            self.d_valid.d.next = false;
+        }
+        if self.u_adv.val() & self.unpack.op.val().any() {
+            self.d_valid.d.next = true;
+            self.d_op.d.next = self.unpack.op.val();
+            self.d_payload.d.next = self.unpack.payload.val();
+            self.d_legal.d.next = self.unpack.legal.val();
+            self.d_dist.d.next = self.unpack.src_dist.val();
+            self.d_slot.d.next = self.unpack.src_slot.val();
+            self.d_count0.d.next = self.unpack.src_count0.val();
         }
         if self.token.go.val() {
-            self.cur.d.next = bits::<64>(0);
-            self.left.d.next = bits::<8>(0);
+            self.w0.d.next = bits::<64>(0);
+            self.pos.d.next = bits::<7>(64);
+            self.d_valid.d.next = false;
         }
         self.token.hold.next = self.hold.val();
         self.token.ctrl_we.next = self.reg_we.val() & (self.reg_addr.val() == 1);
         self.token.ctrl.next = self.reg_wdata.val().get_bits::<2>(0);
-        self.token.src_ok.next = self.unpack.src_ok.val();
-        self.token.op.next = self.unpack.op.val();
-        self.token.payload.next = self.unpack.payload.val();
-        self.token.legal.next = self.unpack.legal.val();
-        self.token.src_dist.next = self.unpack.src_dist.val();
-        self.token.src_count0.next = self.unpack.src_count0.val();
-        self.token.drained.next = self.words.drained.val();
+        self.token.src_ok.next = self.d_valid.q.val();
+        self.token.op.next = self.d_op.q.val();
+        self.token.payload.next = self.d_payload.q.val();
+        self.token.legal.next = self.d_legal.q.val();
+        self.token.src_dist.next = self.d_dist.q.val();
+        self.token.src_count0.next = self.d_count0.q.val();
+        // Out of words: nothing to decode, nothing decoded, no word coming.
+        self.token.drained.next = self.words.drained.val() & !self.unpack.src_ok.val();
         self.token.fill.next = self.hist.fill.val();
         self.token.ma_bad.next = self.madd.bad.val();
         // ---- Expansion: a REPEAT's copy from the history, a MEM_ADD from the slot registers.
@@ -196,7 +231,7 @@ impl Logic for InstrDecompressor {
         self.hist.d2.next = self.token.tk_d2.val();
         self.hist.d3.next = self.token.tk_d3.val();
         self.hist.f_tk.next = bit_cast::<16, 8>(self.token.tk_payload.val().get_value_repeat_dist());
-        self.hist.f_new.next = bit_cast::<16, 8>(self.unpack.src_dist.val());
+        self.hist.f_new.next = bit_cast::<16, 8>(self.d_dist.q.val());
         self.hist.rep_wait.next = self.token.rep_wait.val();
         self.hist.prime.next = self.token.prime.val();
         self.hist.tk_valid.next = self.token.tk_valid.val();
@@ -213,7 +248,7 @@ impl Logic for InstrDecompressor {
         self.madd.pend_words.next = self.slots.pend_words.val();
         self.slots.start.next = self.token.go.val();
         self.slots.hold.next = self.hold.val();
-        self.slots.look_slot.next = self.unpack.src_slot.val();
+        self.slots.look_slot.next = self.d_slot.q.val();
         // A passed-through transfer's slot fields (loads 0..3 by target, stores 4 + source).
         if self.token.tk_op.val() == self.op_mem_load.val() {
             self.p_slot.next = bit_cast::<8, 2>(self.token.tk_payload.val().get_value_load_target());

@@ -1,29 +1,34 @@
 //! # WordDecode: the unpacker's combinational decode of one instruction
 //!
 //! The packed program is one bit stream (docs/isa.md, packing): an instruction starts where the
-//! previous one ended and may continue into the next word. The unpacker keeps the rest of the
-//! current word, aligned to bit 0 (`cur`, `left` bits of it still unread; bits above are zero),
-//! and decodes from the window `cur | head << left`: the current word's rest followed by the
-//! queue head. An instruction that needs more than `left` bits takes the head (`take`): the head
-//! shifted past the instruction's bits in it becomes the current word. A `NOP` (opcode 0) is five
-//! bits that issue nothing. Lengths come from the opcode table (`accelgen_isa::TABLE`) as a
-//! constant.
+//! previous one ended and may continue into the next word. The unpacker keeps the current word
+//! as it came (`w0`) and the bit position of the next instruction in it (`pos`, 1..=64; 64: the
+//! word is used up, decode from the queue head), and decodes from the 128-bit window `head ++
+//! w0` shifted right by `pos`. A `NOP` (opcode 0) is five bits that issue nothing.
+//!
+//! **Timing: the loop is one select.** The position loop (`pos` → the next `pos`) does not go
+//! through the shifter. For every position p (0..=64) a table entry is formed beside the others
+//! from the five opcode bits at p alone (a constant table per position, built from the opcode
+//! table `accelgen_isa::TABLE`): the instruction's length, the next position (p + length, less
+//! 64 when it runs past `w0`), whether it takes the head (p + length > 64) and whether it fits
+//! without the head (p ≤ 59 and no take). The unpacker selects one entry by `pos`: a 65-to-1
+//! select and no adder between the position register and its next value. The shifter feeds only
+//! the decoded fields.
 //!
 //! From the unpacker's registers in the [`InstrDecompressor`](crate::isa::InstrDecompressor) and
 //! the queue head: the instruction decoded this cycle (`src_ok`, `op`, `payload`: its bits,
 //! masked to its length) and the registers' next values, formed whatever the instruction is
-//! (timing: the shifter's result is not selected by the checks; the decompressor stops on an
-//! error). `src_ok` is low while the instruction (or its opcode, with fewer than 5 bits left)
-//! needs the head and there is none; `legal` is low for an opcode the table does not have.
-//! Purely combinational, with no control input: the registers' updates (step, start, hold) are
-//! the parent's, so no output of this block depends on them (docs/architecture.md, the rule on
-//! false loops).
+//! (timing: the decompressor stops on an error). `src_ok` is low while the instruction (or its
+//! opcode, past bit 59) needs the head and there is none; `legal` is low for an opcode the table
+//! does not have. Purely combinational, with no control input: the registers' updates (step,
+//! start, hold) are the parent's, so no output of this block depends on them
+//! (docs/architecture.md, the rule on false loops).
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
-//! | `cur`, `left` | in | 64, 8 | the unpacker's registers (`left` 0..=63) |
+//! | `w0`, `pos` | in | 64, 7 | the unpacker's registers (`pos` 1..=64; 0 is never used) |
 //! | `head`, `head_ok` | in | 64, 1 | the queue's head |
-//! | `next_cur`, `next_left`, `take` | out | 64, 8, 1 | the registers after this instruction; it takes the head |
+//! | `next_pos`, `take` | out | 7, 1 | the position after this instruction; it takes the head (the head becomes `w0`) |
 //! | `src_ok` | out | 1 | the instruction's bits are all there |
 //! | `op`, `payload`, `legal` | out | 5, 64, 1 | the decoded instruction |
 //! | `src_dist`, `src_slot`, `src_count0` | out | 8, 3, 1 | look-ahead fields for the expander (the window's `REPEAT.dist`, `MEM_ADD.slot`, `REPEAT.count` = 0, read whatever the opcode) |
@@ -32,13 +37,69 @@ use crate::isa::InstrFields;
 use accelgen_isa::TABLE;
 use rust_hdl::prelude::*;
 
+/// Positions in the table: 0..=64.
+const POSITIONS: usize = 65;
+/// Bits of a table entry: next position (7), take (1), length (7), fits without the head (1).
+const ENTRY: usize = 16;
+
+/// The table entry of every opcode at position `p`: 32 entries of [`ENTRY`] bits.
+fn position_table(p: usize) -> Bits<512> {
+    let mut t = Bits::<512>::default();
+    for o in TABLE {
+        let len = o.len() as usize;
+        let end = p + len;
+        let take = end > 64;
+        let next = if take { end - 64 } else { end };
+        let fits = p <= 59 && !take;
+        let e = next as u64 | (take as u64) << 7 | (len as u64) << 8 | (fits as u64) << 15;
+        for b in 0..ENTRY {
+            t = t.replace_bit(o.code as usize * ENTRY + b, (e >> b) & 1 == 1);
+        }
+    }
+    t
+}
+
+/// One position's table entry, placed at its offset in the vector of entries (a block of its own:
+/// rust-hdl sizes a `bit_cast` in Rust, outside the parent's loop over positions).
+#[derive(LogicBlock)]
+pub struct PositionEntry {
+    /// The five opcode bits at the position.
+    pub op: Signal<In, Bits<5>>,
+    /// The entry, at bits `p · ENTRY` (zero elsewhere).
+    pub placed: Signal<Out, Bits<1040>>,
+    /// The position's table.
+    tab: Constant<Bits<512>>,
+    /// p · ENTRY.
+    at: Constant<Bits<11>>,
+    /// The entry (a signal: rust-hdl widens a signal by concatenation, an expression with a
+    /// width warning).
+    e: Signal<Local, Bits<16>>,
+}
+
+impl PositionEntry {
+    fn new(p: usize) -> Self {
+        block_with_defaults!(PositionEntry {
+            tab: Constant::new(position_table(p)),
+            at: Constant::new(((p * ENTRY) as u64).into()),
+        } defaults { op, placed, e })
+    }
+}
+
+impl Logic for PositionEntry {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.e.next = self.tab.val().get_bits::<16>((bit_cast::<9, 5>(self.op.val()) << 4).index());
+        self.placed.next = bit_cast::<1040, 16>(self.e.val()) << self.at.val();
+    }
+}
+
 /// The decode of 64-bit words.
 #[derive(LogicBlock)]
 pub struct WordDecode {
-    /// The current word's unread bits, aligned to bit 0.
-    pub cur: Signal<In, Bits<64>>,
-    /// How many (0..=63).
-    pub left: Signal<In, Bits<8>>,
+    /// The current word, as it came.
+    pub w0: Signal<In, Bits<64>>,
+    /// Bit position of the next instruction in it (1..=64; 64: decode from the head).
+    pub pos: Signal<In, Bits<7>>,
     /// The queue's head.
     pub head: Signal<In, Bits<64>>,
     /// There is a head.
@@ -58,43 +119,39 @@ pub struct WordDecode {
     pub src_slot: Signal<Out, Bits<3>>,
     /// See `src_dist`.
     pub src_count0: Signal<Out, Bit>,
-    /// Length (8 bits) of each of the 32 opcodes, 0 = illegal.
-    lens: Constant<Bits<256>>,
-    /// The current word after the instruction and its bits left.
-    pub next_cur: Signal<Out, Bits<64>>,
-    /// See `next_cur`.
-    pub next_left: Signal<Out, Bits<8>>,
-    /// The instruction continues into the head: the head becomes the current word.
+    /// The position after the instruction.
+    pub next_pos: Signal<Out, Bits<7>>,
+    /// The instruction runs past `w0` (or starts in the head): the head becomes the current word.
     pub take: Signal<Out, Bit>,
-    /// The window: the current word's rest, then the head.
-    win: Signal<Local, Bits<64>>,
-    /// The instruction's length.
-    len: Signal<Local, Bits<8>>,
-    /// Bits left after the instruction, with a borrow bit (set: it continues into the head).
-    nl9: Signal<Local, Bits<9>>,
-    /// Bits of the instruction in the head (when it continues there).
-    in_head: Signal<Local, Bits<7>>,
-    /// At least an opcode's bits are left in the current word.
-    ge5: Signal<Local, Bit>,
-    /// Mask of the instruction's bits.
+    /// Each position's entry (its table: entry `opcode` at `opcode · ENTRY`).
+    ents: Vec<PositionEntry>,
+    /// The window `head ++ w0`, twice: up to the last opcode bit for the entries (`wop`), and
+    /// whole for the fields (`win`). One window for both would join the two in one piece of this block for Verilator,
+    /// which then sees a loop through the entry blocks (their inputs written, their outputs read).
+    wop: Signal<Local, Bits<69>>,
+    win: Signal<Local, Bits<128>>,
+    /// The window from the position: the instruction's bits from bit 0 (and the next one's above them).
+    fw: Signal<Local, Bits<64>>,
+    /// Every position's entry, position p at `p · ENTRY`; the one at `pos`; no entry.
+    all: Signal<Local, Bits<1040>>,
+    ent: Signal<Local, Bits<16>>,
+    zero: Constant<Bits<1040>>,
+    /// The instruction's length; the mask of its bits.
+    len: Signal<Local, Bits<7>>,
     mask: Signal<Local, Bits<64>>,
 }
 
 impl Default for WordDecode {
     fn default() -> Self {
-        // The window is one word: an instruction fits the current word's rest plus the head.
+        // The window is two words: an instruction at position ≤ 64 fits `head ++ w0`.
         assert!(accelgen_isa::max_len() <= 64, "instructions longer than the 64-bit window");
-        let mut lens = Bits::<256>::default();
-        for o in TABLE {
-            for b in 0..8 {
-                lens = lens.replace_bit(o.code as usize * 8 + b, (o.len() >> b) & 1 == 1);
-            }
-        }
+        assert!(POSITIONS * ENTRY == 1040);
         block_with_defaults!(WordDecode {
-            lens: Constant::new(lens),
+            ents: (0..POSITIONS).map(PositionEntry::new).collect(),
+            zero: Constant::new(Bits::<1040>::default()),
         } defaults {
-            cur, left, head, head_ok, src_ok, op, payload, legal, src_dist, src_slot, src_count0,
-            next_cur, next_left, take, win, len, nl9, in_head, ge5, mask,
+            w0, pos, head, head_ok, src_ok, op, payload, legal, src_dist, src_slot, src_count0,
+            next_pos, take, wop, win, fw, all, ent, len, mask,
         })
     }
 }
@@ -102,32 +159,33 @@ impl Default for WordDecode {
 impl Logic for WordDecode {
     #[hdl_gen]
     fn update(&mut self) {
-        self.win.next = self.cur.val() | (self.head.val() << self.left.val().get_bits::<6>(0));
-        self.op.next = self.win.val().get_value_opcode();
-        self.src_dist.next = self.win.val().get_value_repeat_dist();
-        self.src_slot.next = self.win.val().get_value_add_slot();
-        self.src_count0.next = !self.win.val().get_value_repeat_count().any();
-        self.len.next = self.lens.val().get_bits::<8>((bit_cast::<8, 5>(self.win.val().get_value_opcode()) << 3).index());
+        self.wop.next = bit_cast::<69, 64>(self.w0.val()) | (bit_cast::<69, 5>(self.head.val().get_bits::<5>(0)) << 64);
+        // Every position's entry, from its five opcode bits alone.
+        self.all.next = self.zero.val();
+        for p in 0..65 {
+            self.ents[p].op.next = self.wop.val().get_bits::<5>(p);
+            self.all.next = self.all.val() | self.ents[p].placed.val();
+        }
+        self.ent.next = self.all.val().get_bits::<16>((bit_cast::<11, 7>(self.pos.val()) << 4).index());
+        self.next_pos.next = self.ent.val().get_bits::<7>(0);
+        self.take.next = self.ent.val().get_bit(7);
+        self.len.next = self.ent.val().get_bits::<7>(8);
+        self.src_ok.next = self.head_ok.val() | self.ent.val().get_bit(15);
         self.legal.next = self.len.val().any();
-        self.nl9.next = bit_cast::<9, 8>(self.left.val()) - bit_cast::<9, 8>(self.len.val());
-        self.in_head.next = bits::<7>(0) - self.nl9.val().get_bits::<7>(0);
-        self.ge5.next = self.left.val() > bits::<8>(4);
-        self.take.next = self.nl9.val().get_bit(8);
-        self.src_ok.next = self.head_ok.val() | (self.ge5.val() & !self.nl9.val().get_bit(8));
+        // The fields: the window from the position on.
+        self.win.next = bit_cast::<128, 64>(self.w0.val()) | (bit_cast::<128, 64>(self.head.val()) << 64);
+        self.fw.next = self.win.val().get_bits::<64>(self.pos.val().index());
+        self.op.next = self.fw.val().get_value_opcode();
+        self.src_dist.next = self.fw.val().get_value_repeat_dist();
+        self.src_slot.next = self.fw.val().get_value_add_slot();
+        self.src_count0.next = !self.fw.val().get_value_repeat_count().any();
         // (A shifted constant, not 2^len − 1: no 64-bit carry chain.)
-        if self.len.val().get_bit(6) | self.len.val().get_bit(7) {
+        if self.len.val().get_bit(6) {
             self.mask.next = !bits::<64>(0);
         } else {
             self.mask.next = !(!bits::<64>(0) << self.len.val().get_bits::<6>(0));
         }
-        self.payload.next = self.win.val() & self.mask.val();
-        if self.nl9.val().get_bit(8) {
-            self.next_cur.next = self.head.val() >> self.in_head.val();
-            self.next_left.next = self.nl9.val().get_bits::<8>(0) + bits::<8>(64);
-        } else {
-            self.next_cur.next = self.cur.val() >> self.len.val();
-            self.next_left.next = self.nl9.val().get_bits::<8>(0);
-        }
+        self.payload.next = self.fw.val() & self.mask.val();
     }
 }
 
@@ -141,7 +199,8 @@ mod tests {
     /// Random programs packed by the software packer (`accelgen_isa::compress::pack`: instructions
     /// continue across words), decoded by feeding the decode's next values back as its registers
     /// (the head always offering the next word): the instructions come out in program order with
-    /// their bits.
+    /// their bits. Checks every position's table entry too: a wrong length, next position or take
+    /// bit at any position breaks the order or the bits.
     #[test]
     fn packed_programs_decode_in_order() {
         let mut rng = Rng::from_env("word-decode", 61);
@@ -160,11 +219,12 @@ mod tests {
             prog.push(Instr { code: END, values: vec![] });
             let bytes = pack(&prog, 64);
             let words: Vec<u64> = bytes.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
-            let (mut cur, mut left, mut next) = (bits::<64>(0), bits::<8>(0), 0usize);
+            // The start state: no current word, decode from the head.
+            let (mut w0, mut pos, mut next) = (bits::<64>(0), bits::<7>(64), 0usize);
             let mut got = vec![];
             while got.len() < prog.len() && next <= words.len() {
-                d.cur.next = cur;
-                d.left.next = left;
+                d.w0.next = w0;
+                d.pos.next = pos;
                 d.head.next = words.get(next).copied().unwrap_or(0).into();
                 d.head_ok.next = next < words.len();
                 assert!(simulate(&mut d, 100), "settles");
@@ -172,14 +232,15 @@ mod tests {
                     break;
                 }
                 if d.take.val() {
+                    w0 = words[next].into();
                     next += 1;
                 }
                 assert!(d.legal.val(), "round {round}");
                 if d.op.val().any() {
                     got.push(d.payload.val());
                 }
-                (cur, left) = (d.next_cur.val(), d.next_left.val());
-                assert!(left.index() < 64, "round {round}: at most 63 bits left");
+                pos = d.next_pos.val();
+                assert!((1..=64).contains(&pos.index()), "round {round}: position {} outside 1..=64", pos.index());
             }
             let want: Vec<Bits<64>> = prog.iter().map(|i| bits::<64>(i.encode() as u64)).collect();
             assert_eq!(got, want, "round {round}");

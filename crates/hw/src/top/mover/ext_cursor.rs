@@ -19,6 +19,16 @@
 //! element merged, at the last element of the word (the next element's word differs, or none is
 //! left). A chunk that starts in the word the previous chunk ended in reuses it.
 //!
+//! **Timing: every decision from registers through one adder or compare.** The request
+//! cursor keeps the element's byte address, the next chunk's first element's address, the
+//! elements left in the chunk, len − 1 and the elements left − 2 as registers, so the next
+//! chunk's last element is one of two sums formed beside the compare that picks one. The cycle
+//! after a start forms the first chunk's last element the same way and moves no request
+//! (`pending` is low): one cycle per transfer. The response cursor keeps its element's address
+//! and whether it needs a new word as registers: the next element needs one where this one's lane
+//! is the word's last (or, at a chunk's end, where the next chunk's first word differs). A store's
+//! "next element in another word" is the same lane test, not a compare of the next address.
+//!
 //! **Word steps** (`s_word`, a one-chunk load of one-byte elements from a word-aligned address):
 //! both cursors step a whole word, L elements, at a time; each response word is taken whole
 //! (`rsp_word`) and the last one may hold fewer than L of the transfer's elements. The data mover
@@ -62,8 +72,10 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub word: Signal<In, Bit>,
     pub store: Signal<In, Bit>,
     pub len: Signal<In, Bits<20>>,
-    pub stride: Signal<In, Bits<26>>,
-    pub e_base: Signal<In, Bits<26>>,
+    pub e_nb: Signal<In, Bits<26>>,
+    pub e_rem: Signal<In, Bits<20>>,
+    pub len_m1: Signal<In, Bits<20>>,
+    pub left_m2: Signal<In, Bits<20>>,
     pub e_off: Signal<In, Bits<20>>,
     pub e_left: Signal<In, Bits<20>>,
     pub e_addr: Signal<In, Bits<26>>,
@@ -73,10 +85,8 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub e_cover: Signal<In, Bits<26>>,
     pub wbuf: Signal<In, Bits<W>>,
     pub wbe: Signal<In, Bits<L>>,
-    pub r_base: Signal<In, Bits<26>>,
-    pub r_off: Signal<In, Bits<20>>,
-    pub r_prev: Signal<In, Bits<26>>,
-    pub r_first: Signal<In, Bit>,
+    pub r_addr: Signal<In, Bits<26>>,
+    pub r_need: Signal<In, Bit>,
     pub hold: Signal<In, Bits<W>>,
     /// The data inputs.
     pub w_elem: Signal<In, Bits<32>>,
@@ -89,18 +99,22 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub req_be: Signal<Out, Bits<L>>,
     pub req_wdata: Signal<Out, Bits<W>>,
     pub rsp_need: Signal<Out, Bit>,
-    pub r_word: Signal<Out, Bits<26>>,
     pub r_src: Signal<Out, Bits<W>>,
     pub rsp_elem: Signal<Out, Bits<32>>,
     /// The next element's byte address; the last element's of the chunk after this one (read
     /// when this element ends its chunk); the element ends its chunk (never with word steps).
     pub ea_next: Signal<Out, Bits<26>>,
     pub n_clast: Signal<Out, Bits<26>>,
+    /// The last word this element's read burst covers.
+    pub cov_w: Signal<Out, Bits<26>>,
     pub e_end: Signal<Out, Bit>,
     /// The byte-lane bits of an address, the word-address shift, the enables of one byte and of
     /// four, the sign extension of a byte.
     lane_mask: Constant<Bits<26>>,
     lshift: Constant<Bits<26>>,
+    /// The last byte lane (L − 1) and the last four-byte lane (L − 4).
+    lane_last: Constant<Bits<26>>,
+    quad_last: Constant<Bits<26>>,
     be_byte: Constant<Bits<L>>,
     be_wide: Constant<Bits<L>>,
     sext: Constant<Bits<32>>,
@@ -112,13 +126,21 @@ pub struct ExtComb<const W: usize, const L: usize> {
     /// Request side: the element's byte address, the next element's, its lane's bit shift, its
     /// enables, its data at lane 0.
     ea: Signal<Local, Bits<26>>,
+    /// A store: the element's lane; the next element is in another word.
+    e_lane: Signal<Local, Bits<26>>,
+    st_next: Signal<Local, Bit>,
     /// Bursts: the words after this one to the chunk's last (`e_clast`, a register), to the
     /// page's last, the burst's length − 1; the next chunk's elements (at most `len`) less one.
     span: Signal<Local, Bits<26>>,
     page_left: Signal<Local, Bits<26>>,
-    blen: Signal<Local, Bits<26>>,
-    n_rem1: Signal<Local, Bits<20>>,
-    n_base: Signal<Local, Bits<26>>,
+    blen: Signal<Local, Bits<8>>,
+    /// The span and the page's rest are at most 255; this word + 255; bits 8 and up.
+    sp_small: Signal<Local, Bit>,
+    pl_small: Signal<Local, Bit>,
+    w255: Signal<Local, Bits<26>>,
+    hi_mask: Constant<Bits<26>>,
+    n_part: Signal<Local, Bits<26>>,
+    n_full: Signal<Local, Bits<26>>,
     e_sh: Signal<Local, Bits<26>>,
     e_be: Signal<Local, Bits<L>>,
     e_data: Signal<Local, Bits<W>>,
@@ -126,9 +148,8 @@ pub struct ExtComb<const W: usize, const L: usize> {
     /// l ≥ 1 (entry l − 1; lane 0 is the default).
     lane_id: Vec<Constant<Bits<26>>>,
     quad_id: Vec<Constant<Bits<26>>>,
-    /// Response side: the element's byte address and lane, its byte, the four bytes from its
-    /// lane (a mux per lane: every bit of the word is used), its byte sign-extended.
-    ra: Signal<Local, Bits<26>>,
+    /// Response side: the element's lane, its byte, the four bytes from its lane (a mux per
+    /// lane: every bit of the word is used), its byte sign-extended.
     r_lane: Signal<Local, Bits<26>>,
     r_b8: Signal<Local, Bits<8>>,
     r_b32: Signal<Local, Bits<32>>,
@@ -141,18 +162,21 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
         block_with_defaults!(ExtComb {
             lane_mask: Constant::new(((L - 1) as u64).into()),
             lshift: Constant::new(u64::from(L.trailing_zeros()).into()),
+            lane_last: Constant::new(((L - 1) as u64).into()),
+            quad_last: Constant::new(((L - 4) as u64).into()),
             step_l: Constant::new((L as u64).into()),
             be_byte: Constant::new(1u64.into()),
             be_wide: Constant::new(0xFu64.into()),
             sext: Constant::new(0xFFFF_FF00u64.into()),
             page_mask: Constant::new(((4096 / L - 1) as u64).into()),
             max_len: Constant::new(255u64.into()),
+            hi_mask: Constant::new((((1u64 << 26) - 1) & !255).into()),
             lane_id: (1..L as u64).map(|l| Constant::new(l.into())).collect(),
             quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
         } defaults {
-            wide, word, store, len, stride, e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
-            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_word, r_src, rsp_elem, ea_next, n_clast, e_end,
-            ea, span, page_left, blen, n_rem1, n_base, e_sh, e_be, e_data, ra, r_lane, r_b8, r_b32, r_byte,
+            wide, word, store, len, e_nb, e_rem, len_m1, left_m2, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_addr, r_need, hold,
+            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end,
+            ea, e_lane, st_next, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
         })
     }
 }
@@ -163,10 +187,9 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // ---- Request side: the element's address is a register (timing: no adder before the
         // burst length), stepped by the next element's.
         self.ea.next = self.e_addr.val();
-        self.n_base.next = self.e_base.val() + self.stride.val();
-        self.e_end.next = (self.e_off.val() + 1 == self.len.val()) & !self.word.val();
+        self.e_end.next = (self.e_rem.val() == 1) & !self.word.val();
         if self.e_end.val() {
-            self.ea_next.next = self.n_base.val();
+            self.ea_next.next = self.e_nb.val();
         } else if self.word.val() {
             self.ea_next.next = self.ea.val() + self.step_l.val();
         } else if self.wide.val() {
@@ -175,6 +198,7 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
             self.ea_next.next = self.ea.val() + 1;
         }
         self.e_word.next = self.ea.val() >> self.lshift.val();
+        self.e_lane.next = self.ea.val() & self.lane_mask.val();
         self.e_sh.next = (self.ea.val() & self.lane_mask.val()) << 3;
         if self.wide.val() {
             self.e_be.next = self.be_wide.val() << (self.ea.val() & self.lane_mask.val());
@@ -189,48 +213,75 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // transfer requests in this chunk: a register set at the chunk's start), within the
         // 4 KiB page and at most 256 beats.
         self.span.next = (self.e_clast.val() >> self.lshift.val()) - self.e_word.val();
-        // The next chunk's last element: min(len, elements left after this one) elements on.
-        self.n_rem1.next = self.len.val() - 1;
-        if self.e_left.val() - 1 < self.len.val() {
-            self.n_rem1.next = self.e_left.val() - 2;
-        }
+        // The next chunk's last element: min(len, elements left after this one) elements on,
+        // both candidates from registers (the next chunk's first element, len − 1, the elements
+        // left − 2) beside the compare that picks one.
         if self.wide.val() {
-            self.n_clast.next = self.n_base.val() + (bit_cast::<26, 20>(self.n_rem1.val()) << 2);
+            self.n_part.next = self.e_nb.val() + (bit_cast::<26, 20>(self.left_m2.val()) << 2);
+            self.n_full.next = self.e_nb.val() + (bit_cast::<26, 20>(self.len_m1.val()) << 2);
         } else {
-            self.n_clast.next = self.n_base.val() + bit_cast::<26, 20>(self.n_rem1.val());
+            self.n_part.next = self.e_nb.val() + bit_cast::<26, 20>(self.left_m2.val());
+            self.n_full.next = self.e_nb.val() + bit_cast::<26, 20>(self.len_m1.val());
         }
-        self.page_left.next = self.page_mask.val() - (self.e_word.val() & self.page_mask.val());
-        self.blen.next = self.span.val();
-        if self.page_left.val() < self.blen.val() {
-            self.blen.next = self.page_left.val();
+        if self.e_left.val() <= self.len.val() {
+            self.n_clast.next = self.n_part.val();
+        } else {
+            self.n_clast.next = self.n_full.val();
         }
-        if self.max_len.val() < self.blen.val() {
-            self.blen.next = self.max_len.val();
+        // The words after this one to the page's last: the complement of the word's page bits
+        // (no subtraction). The burst ends at the nearest of the chunk's last word, the page's
+        // last and 255 words on: one compare (span against page), the two "within 255" tests
+        // from the high bits; the covered word selected from values formed beside them
+        // (timing: not the burst length added back to the word).
+        self.page_left.next = !self.e_word.val() & self.page_mask.val();
+        self.sp_small.next = !(self.span.val() & self.hi_mask.val()).any();
+        self.pl_small.next = !(self.page_left.val() & self.hi_mask.val()).any();
+        self.w255.next = self.e_word.val() + self.max_len.val();
+        if self.span.val() < self.page_left.val() {
+            self.blen.next = self.span.val().get_bits::<8>(0);
+            self.cov_w.next = self.e_clast.val() >> self.lshift.val();
+            if !self.sp_small.val() {
+                self.blen.next = self.max_len.val().get_bits::<8>(0);
+                self.cov_w.next = self.w255.val();
+            }
+        } else {
+            self.blen.next = self.page_left.val().get_bits::<8>(0);
+            self.cov_w.next = self.e_word.val() | self.page_mask.val();
+            if !self.pl_small.val() {
+                self.blen.next = self.max_len.val().get_bits::<8>(0);
+                self.cov_w.next = self.w255.val();
+            }
+        }
+        // The last element, or the next one is in another word: the next chunk's first
+        // element's word differs (a compare of registers), or this lane is the word's last
+        // (one byte) or last four (four bytes, aligned). Not through the next address's
+        // select (timing).
+        self.st_next.next = self.e_lane.val() == self.lane_last.val();
+        if self.wide.val() {
+            self.st_next.next = self.e_lane.val() == self.quad_last.val();
+        }
+        if self.e_end.val() {
+            self.st_next.next = (self.e_nb.val() >> self.lshift.val()) != self.e_word.val();
         }
         if self.store.val() {
             self.req_len.next = 0.into();
-            self.req_need.next = (self.e_left.val() == 1) | ((self.ea_next.val() >> self.lshift.val()) != self.e_word.val());
+            self.req_need.next = (self.e_left.val() == 1) | self.st_next.val();
         } else {
-            self.req_len.next = self.blen.val().get_bits::<8>(0);
+            self.req_len.next = self.blen.val();
             // A new word, unless a burst of this chunk already covers it.
             self.req_need.next = self.e_first.val()
                 | ((self.e_word.val() != self.e_prev.val()) & (!self.e_off.val().any() | (self.e_word.val() > self.e_cover.val())));
         }
 
-        // ---- Response side.
-        if self.wide.val() {
-            self.ra.next = self.r_base.val() + (bit_cast::<26, 20>(self.r_off.val()) << 2);
-        } else {
-            self.ra.next = self.r_base.val() + bit_cast::<26, 20>(self.r_off.val());
-        }
-        self.r_word.next = self.ra.val() >> self.lshift.val();
-        self.rsp_need.next = self.r_first.val() | (self.r_word.val() != self.r_prev.val());
+        // ---- Response side: the element's address and whether it needs a new word are
+        // registers (timing: no adder or compare before the response handshake).
+        self.rsp_need.next = self.r_need.val();
         if self.rsp_need.val() {
             self.r_src.next = self.rsp_data.val();
         } else {
             self.r_src.next = self.hold.val();
         }
-        self.r_lane.next = self.ra.val() & self.lane_mask.val();
+        self.r_lane.next = self.r_addr.val() & self.lane_mask.val();
         self.r_b8.next = self.r_src.val().get_bits::<8>(0);
         for l in 0..self.lane_id.len() {
             if self.r_lane.val() == self.lane_id[l].val() {
@@ -312,11 +363,20 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     store: DFF<Bit>,
     /// Word steps.
     word: DFF<Bit>,
-    /// Request cursor: chunk base, offset in the chunk, elements left; the previous element's
+    /// Request cursor: the next chunk's first element's address, the elements left in this
+    /// chunk (this one included), offset in the chunk, elements left; the previous element's
     /// word, none yet; the merged store word and its enables.
-    e_base: DFF<Bits<26>>,
+    e_nb: DFF<Bits<26>>,
+    e_rem: DFF<Bits<20>>,
     e_off: DFF<Bits<20>>,
     e_left: DFF<Bits<20>>,
+    /// len − 1; elements left − 2; the transfer's elements − 1 (for the first chunk's last).
+    len_m1: DFF<Bits<20>>,
+    left_m2: DFF<Bits<20>>,
+    words_m1: DFF<Bits<20>>,
+    /// The cycle after a start: the first chunk's last element is formed, no request moves
+    /// (timing: from registers, one adder).
+    e_init: DFF<Bit>,
     /// The element's byte address; the chunk's last element's (the last the transfer requests).
     e_addr: DFF<Bits<26>>,
     e_clast: DFF<Bits<26>>,
@@ -326,18 +386,29 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     e_cover: DFF<Bits<26>>,
     wbuf: DFF<Bits<W>>,
     wbe: DFF<Bits<L>>,
-    /// Response cursor: chunk base, offset; the previous element's word, none yet; the word held.
-    r_base: DFF<Bits<26>>,
-    r_off: DFF<Bits<20>>,
-    r_prev: DFF<Bits<26>>,
-    r_first: DFF<Bit>,
+    /// Response cursor: the element's byte address; it needs a new response word (the first
+    /// element, or its word differs from the previous element's); the next chunk's first
+    /// element's address; the elements left in the chunk, this one included; the word held.
+    r_addr: DFF<Bits<26>>,
+    r_need: DFF<Bit>,
+    r_nb: DFF<Bits<26>>,
+    r_rem: DFF<Bits<20>>,
     hold: DFF<Bits<W>>,
-    /// The starting transfer's first chunk: its elements (min(len, words)) and less one.
-    s_n: Signal<Local, Bits<20>>,
-    s_n1: Signal<Local, Bits<20>>,
+    /// The first chunk's last element for a first chunk of `len` elements, and of all of them.
+    i_len: Signal<Local, Bits<26>>,
+    i_all: Signal<Local, Bits<26>>,
     /// Elements per step (1, or L with word steps); L.
     e_step: Signal<Local, Bits<20>>,
     step_l: Constant<Bits<20>>,
+    /// Response side: the element ends its chunk (never with word steps); its lane; its address
+    /// step in bytes (1, 4, or L with word steps); the last lane of a byte and of four bytes.
+    r_end: Signal<Local, Bit>,
+    r_lane: Signal<Local, Bits<26>>,
+    r_step: Signal<Local, Bits<26>>,
+    lm1: Constant<Bits<26>>,
+    lm4: Constant<Bits<26>>,
+    step_l26: Constant<Bits<26>>,
+    lshift: Constant<Bits<26>>,
 }
 
 impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
@@ -345,11 +416,15 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
         block_with_defaults!(ExtCursor {
             comb: ExtComb::default(),
             step_l: Constant::new((L as u64).into()),
+            lm1: Constant::new(((L - 1) as u64).into()),
+            step_l26: Constant::new((L as u64).into()),
+            lm4: Constant::new(((L - 4) as u64).into()),
+            lshift: Constant::new(u64::from(L.trailing_zeros()).into()),
         } defaults {
             clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_word, w_elem, req_fire, rsp_take,
             rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, rsp_word, len, stride, wide, store, word,
-            e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold,
-            s_n, s_n1, e_step,
+            e_nb, e_rem, e_off, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
+            i_len, i_all, e_step, r_end, r_lane, r_step,
         })
     }
 }
@@ -357,13 +432,15 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
 impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, len, stride, wide, store, word, e_base, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_base, r_off, r_prev, r_first, hold);
+        dff_setup!(self, clock, len, stride, wide, store, word, e_nb, e_rem, e_off, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold);
         self.comb.wide.next = self.wide.q.val();
         self.comb.word.next = self.word.q.val();
         self.comb.store.next = self.store.q.val();
         self.comb.len.next = self.len.q.val();
-        self.comb.stride.next = self.stride.q.val();
-        self.comb.e_base.next = self.e_base.q.val();
+        self.comb.e_nb.next = self.e_nb.q.val();
+        self.comb.e_rem.next = self.e_rem.q.val();
+        self.comb.len_m1.next = self.len_m1.q.val();
+        self.comb.left_m2.next = self.left_m2.q.val();
         self.comb.e_off.next = self.e_off.q.val();
         self.comb.e_left.next = self.e_left.q.val();
         self.comb.e_addr.next = self.e_addr.q.val();
@@ -373,14 +450,12 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.comb.e_cover.next = self.e_cover.q.val();
         self.comb.wbuf.next = self.wbuf.q.val();
         self.comb.wbe.next = self.wbe.q.val();
-        self.comb.r_base.next = self.r_base.q.val();
-        self.comb.r_off.next = self.r_off.q.val();
-        self.comb.r_prev.next = self.r_prev.q.val();
-        self.comb.r_first.next = self.r_first.q.val();
+        self.comb.r_addr.next = self.r_addr.q.val();
+        self.comb.r_need.next = self.r_need.q.val();
         self.comb.hold.next = self.hold.q.val();
         self.comb.w_elem.next = self.w_elem.val();
         self.comb.rsp_data.next = self.rsp_data.val();
-        self.pending.next = self.e_left.q.val().any();
+        self.pending.next = self.e_left.q.val().any() & !self.e_init.q.val();
         self.req_need.next = self.comb.req_need.val();
         self.req_len.next = self.comb.req_len.val();
         self.req_addr.next = self.comb.e_word.val();
@@ -393,17 +468,26 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         if self.word.q.val() {
             self.e_step.next = self.step_l.val();
         }
+        self.r_end.next = (self.r_rem.q.val() == 1) & !self.word.q.val();
+        self.r_lane.next = self.r_addr.q.val() & self.lm1.val();
+        self.r_step.next = 1.into();
+        if self.word.q.val() {
+            self.r_step.next = self.step_l26.val();
+        } else if self.wide.q.val() {
+            self.r_step.next = 4.into();
+        }
         if self.req_fire.val() {
             self.e_left.d.next = self.e_left.q.val() - self.e_step.val();
             if self.e_left.q.val() < self.e_step.val() {
                 self.e_left.d.next = 0.into();
             }
+            self.left_m2.d.next = self.left_m2.q.val() - 1;
             self.e_prev.d.next = self.comb.e_word.val();
             self.e_first.d.next = false;
             if self.comb.req_need.val() {
                 self.wbuf.d.next = 0.into();
                 self.wbe.d.next = 0.into();
-                self.e_cover.d.next = self.comb.e_word.val() + bit_cast::<26, 8>(self.comb.req_len.val());
+                self.e_cover.d.next = self.comb.cov_w.val();
             } else {
                 self.wbuf.d.next = self.comb.req_wdata.val();
                 self.wbe.d.next = self.comb.req_be.val();
@@ -411,48 +495,74 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             self.e_addr.d.next = self.comb.ea_next.val();
             if self.comb.e_end.val() {
                 self.e_off.d.next = 0.into();
-                self.e_base.d.next = self.e_base.q.val() + self.stride.q.val();
+                self.e_rem.d.next = self.len.q.val();
+                self.e_nb.d.next = self.e_nb.q.val() + self.stride.q.val();
                 self.e_clast.d.next = self.comb.n_clast.val();
             } else {
                 self.e_off.d.next = self.e_off.q.val() + self.e_step.val();
+                self.e_rem.d.next = self.e_rem.q.val() - 1;
             }
         }
         if self.rsp_take.val() {
             self.hold.d.next = self.comb.r_src.val();
-            self.r_prev.d.next = self.comb.r_word.val();
-            self.r_first.d.next = false;
-            if (self.r_off.q.val() + 1 == self.len.q.val()) & !self.word.q.val() {
-                self.r_off.d.next = 0.into();
-                self.r_base.d.next = self.r_base.q.val() + self.stride.q.val();
+            if self.r_end.val() {
+                // The next chunk: its first element may share this element's word.
+                self.r_addr.d.next = self.r_nb.q.val();
+                self.r_nb.d.next = self.r_nb.q.val() + self.stride.q.val();
+                self.r_rem.d.next = self.len.q.val();
+                self.r_need.d.next = (self.r_nb.q.val() >> self.lshift.val()) != (self.r_addr.q.val() >> self.lshift.val());
             } else {
-                self.r_off.d.next = self.r_off.q.val() + self.e_step.val();
+                // The next element in the chunk: a new word where this one's lane is the word's
+                // last (one-byte elements) or last four (four-byte elements, four-byte aligned);
+                // every step with word steps.
+                self.r_addr.d.next = self.r_addr.q.val() + self.r_step.val();
+                self.r_rem.d.next = self.r_rem.q.val() - 1;
+                if self.word.q.val() {
+                    self.r_need.d.next = true;
+                } else if self.wide.q.val() {
+                    self.r_need.d.next = self.r_lane.val() == self.lm4.val();
+                } else {
+                    self.r_need.d.next = self.r_lane.val() == self.lm1.val();
+                }
             }
         }
-        self.s_n.next = self.s_len.val();
-        if self.s_words.val() < self.s_len.val() {
-            self.s_n.next = self.s_words.val();
+        // The cycle after a start: the first chunk's last element, min(len, words) elements on.
+        if self.wide.q.val() {
+            self.i_len.next = self.e_addr.q.val() + (bit_cast::<26, 20>(self.len_m1.q.val()) << 2);
+            self.i_all.next = self.e_addr.q.val() + (bit_cast::<26, 20>(self.words_m1.q.val()) << 2);
+        } else {
+            self.i_len.next = self.e_addr.q.val() + bit_cast::<26, 20>(self.len_m1.q.val());
+            self.i_all.next = self.e_addr.q.val() + bit_cast::<26, 20>(self.words_m1.q.val());
         }
-        self.s_n1.next = self.s_n.val() - 1;
+        if self.e_init.q.val() {
+            self.e_init.d.next = false;
+            if self.len_m1.q.val() < self.words_m1.q.val() {
+                self.e_clast.d.next = self.i_len.val();
+            } else {
+                self.e_clast.d.next = self.i_all.val();
+            }
+        }
         if self.start.val() {
             self.len.d.next = self.s_len.val();
             self.stride.d.next = self.s_stride.val();
             self.wide.d.next = self.s_wide.val();
             self.store.d.next = self.s_store.val();
             self.word.d.next = self.s_word.val();
-            self.e_base.d.next = self.s_addr.val();
             self.e_addr.d.next = self.s_addr.val();
-            // The first chunk's last element: min(len, words) elements on.
-            self.e_clast.d.next = self.s_addr.val() + bit_cast::<26, 20>(self.s_n1.val());
-            if self.s_wide.val() {
-                self.e_clast.d.next = self.s_addr.val() + (bit_cast::<26, 20>(self.s_n1.val()) << 2);
-            }
+            self.e_nb.d.next = self.s_addr.val() + self.s_stride.val();
+            self.e_rem.d.next = self.s_len.val();
+            self.len_m1.d.next = self.s_len.val() - 1;
+            self.left_m2.d.next = self.s_words.val() - 2;
+            self.words_m1.d.next = self.s_words.val() - 1;
+            self.e_init.d.next = true;
             self.e_off.d.next = 0.into();
             self.e_first.d.next = true;
             self.wbuf.d.next = 0.into();
             self.wbe.d.next = 0.into();
-            self.r_base.d.next = self.s_addr.val();
-            self.r_off.d.next = 0.into();
-            self.r_first.d.next = true;
+            self.r_addr.d.next = self.s_addr.val();
+            self.r_nb.d.next = self.s_addr.val() + self.s_stride.val();
+            self.r_rem.d.next = self.s_len.val();
+            self.r_need.d.next = true;
             self.e_left.d.next = self.s_words.val();
             if self.s_copy.val() {
                 self.e_left.d.next = 0.into();
@@ -533,13 +643,16 @@ mod tests {
             }
         }
         start(h, [addr, words, stride, len], [store, wide, false]);
+        let mut first = true;
         let (mut req, mut rsp) = (0u64, 0u64);
         let mut queue: VecDeque<u128> = VecDeque::new();
         let word_of = |i: u64| at(i) / L as u64;
         // The last word the latest read burst covered.
         let mut cover = 0u64;
         while req < words || (!store && rsp < words) {
-            let fire = req < words && rng.below(2) == 0;
+            // The cycle after the start forms the first chunk's last element: nothing pending.
+            let init = std::mem::take(&mut first);
+            let fire = !init && req < words && rng.below(2) == 0;
             let u = &mut h.uut;
             u.w_elem.next = elems.get(req as usize).copied().map_or(0u64, u64::from).into();
             u.req_fire.next = fire;
@@ -554,9 +667,9 @@ mod tests {
             }
             h.settle().unwrap();
             let u = &h.uut;
-            assert_eq!(u.pending.val(), req < words, "request {req} of {words}");
+            assert_eq!(u.pending.val(), !init && req < words, "request {req} of {words}");
             let mut need_rsp = false;
-            if req < words {
+            if !init && req < words {
                 let need = if store {
                     req + 1 == words || word_of(req + 1) != word_of(req)
                 } else {
@@ -631,6 +744,7 @@ mod tests {
         let addr = L as u64 * rng.below(8192 / L as u64);
         let mem: Vec<u8> = (0..16384).map(|_| rng.below(256) as u8).collect();
         start(h, [addr, words, 0, words], [false, false, true]);
+        let mut init_cycle = true;
         // Word steps: the bus words the transfer's elements are in.
         let (first, last) = (addr / L as u64, (addr + words - 1) / L as u64);
         let steps = last - first + 1;
@@ -638,7 +752,8 @@ mod tests {
         let mut queue: VecDeque<u128> = VecDeque::new();
         let mut cover = 0u64;
         while req < steps || rsp < steps {
-            let fire = req < steps && rng.below(2) == 0;
+            let init = std::mem::take(&mut init_cycle);
+            let fire = !init && req < steps && rng.below(2) == 0;
             let u = &mut h.uut;
             u.req_fire.next = fire;
             let mut v = Bits::<W>::default();
@@ -650,8 +765,8 @@ mod tests {
             u.rsp_data.next = v;
             h.settle().unwrap();
             let u = &h.uut;
-            assert_eq!(u.pending.val(), req < steps, "word step {req} of {steps}");
-            if req < steps {
+            assert_eq!(u.pending.val(), !init && req < steps, "word step {req} of {steps}");
+            if !init && req < steps {
                 let w = first + req;
                 let need = req == 0 || w > cover;
                 assert_eq!(u.req_need.val(), need, "word step {req}: need");
