@@ -35,26 +35,38 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     wire  words__overflow;
     wire  [63:0] words__head;
     wire  words__head_ok;
+    wire  [4:0] words__head_stay;
+    wire  [4:0] words__head_take;
     wire  words__drained;
-    reg  [63:0] unpack__w0;
-    reg  [6:0] unpack__pos;
+    reg  [62:0] unpack__w0;
+    reg  [5:0] unpack__pm1;
     reg  [63:0] unpack__head;
     reg  unpack__head_ok;
+    reg  [511:0] unpack__tab;
     wire  unpack__src_ok;
     wire  [4:0] unpack__op;
     wire  [63:0] unpack__payload;
-    wire  unpack__legal;
+    wire  [7:0] unpack__len;
     wire  [7:0] unpack__src_dist;
     wire  [2:0] unpack__src_slot;
     wire  unpack__src_count0;
-    wire  [6:0] unpack__next_pos;
+    wire  [5:0] unpack__next_pm1;
     wire  unpack__take;
-    reg  [63:0] w0__d;
-    wire  [63:0] w0__q;
+    reg  [62:0] w0__d;
+    wire  [62:0] w0__q;
     reg  w0__clock;
-    reg  [6:0] pos__d;
-    wire  [6:0] pos__q;
-    reg  pos__clock;
+    reg  [5:0] pm1__d;
+    wire  [5:0] pm1__q;
+    reg  pm1__clock;
+    reg  [511:0] tc__d;
+    wire  [511:0] tc__q;
+    reg  tc__clock;
+    reg  [62:0] t_stay__w0;
+    reg  [4:0] t_stay__head;
+    wire  [511:0] t_stay__tab;
+    reg  [62:0] t_take__w0;
+    reg  [4:0] t_take__head;
+    wire  [511:0] t_take__tab;
     reg  d_valid__d;
     wire  d_valid__q;
     reg  d_valid__clock;
@@ -67,6 +79,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  d_legal__d;
     wire  d_legal__q;
     reg  d_legal__clock;
+    reg  [7:0] d_len__d;
+    wire  [7:0] d_len__q;
+    reg  d_len__clock;
     reg  [7:0] d_dist__d;
     wire  [7:0] d_dist__q;
     reg  d_dist__clock;
@@ -172,6 +187,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  o_payload__clock;
     
     // Local signals
+    reg  [63:0] d_mask;
     reg  u_adv;
     reg  [7:0] p_slot;
     reg  [25:0] p_addr;
@@ -197,32 +213,50 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .overflow(words__overflow),
         .head(words__head),
         .head_ok(words__head_ok),
+        .head_stay(words__head_stay),
+        .head_take(words__head_take),
         .drained(words__drained)
     );
     tiny_instr_decompressor_unpack unpack(
         .w0(unpack__w0),
-        .pos(unpack__pos),
+        .pm1(unpack__pm1),
         .head(unpack__head),
         .head_ok(unpack__head_ok),
+        .tab(unpack__tab),
         .src_ok(unpack__src_ok),
         .op(unpack__op),
         .payload(unpack__payload),
-        .legal(unpack__legal),
+        .len(unpack__len),
         .src_dist(unpack__src_dist),
         .src_slot(unpack__src_slot),
         .src_count0(unpack__src_count0),
-        .next_pos(unpack__next_pos),
+        .next_pm1(unpack__next_pm1),
         .take(unpack__take)
     );
-    tiny_instr_decompressor_dff_w64 w0(
+    tiny_instr_decompressor_dff_w63 w0(
         .d(w0__d),
         .q(w0__q),
         .clock(w0__clock)
     );
-    tiny_instr_decompressor_dff_w7 pos(
-        .d(pos__d),
-        .q(pos__q),
-        .clock(pos__clock)
+    tiny_instr_decompressor_dff_w6 pm1(
+        .d(pm1__d),
+        .q(pm1__q),
+        .clock(pm1__clock)
+    );
+    tiny_instr_decompressor_dff_w512 tc(
+        .d(tc__d),
+        .q(tc__q),
+        .clock(tc__clock)
+    );
+    tiny_instr_decompressor_t_stay t_stay(
+        .w0(t_stay__w0),
+        .head(t_stay__head),
+        .tab(t_stay__tab)
+    );
+    tiny_instr_decompressor_t_stay t_take(
+        .w0(t_take__w0),
+        .head(t_take__head),
+        .tab(t_take__tab)
     );
     tiny_instr_decompressor_dff_w1 d_valid(
         .d(d_valid__d),
@@ -243,6 +277,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(d_legal__d),
         .q(d_legal__q),
         .clock(d_legal__clock)
+    );
+    tiny_instr_decompressor_dff_w8 d_len(
+        .d(d_len__d),
+        .q(d_len__q),
+        .clock(d_len__clock)
     );
     tiny_instr_decompressor_dff_w8 d_dist(
         .d(d_dist__d),
@@ -379,11 +418,13 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         o_op__clock = clock;
         o_payload__clock = clock;
         w0__clock = clock;
-        pos__clock = clock;
+        pm1__clock = clock;
+        tc__clock = clock;
         d_valid__clock = clock;
         d_op__clock = clock;
         d_payload__clock = clock;
         d_legal__clock = clock;
+        d_len__clock = clock;
         d_dist__clock = clock;
         d_slot__clock = clock;
         d_count0__clock = clock;
@@ -392,11 +433,13 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         o_op__d = o_op__q;
         o_payload__d = o_payload__q;
         w0__d = w0__q;
-        pos__d = pos__q;
+        pm1__d = pm1__q;
+        tc__d = tc__q;
         d_valid__d = d_valid__q;
         d_op__d = d_op__q;
         d_payload__d = d_payload__q;
         d_legal__d = d_legal__q;
+        d_len__d = d_len__q;
         d_dist__d = d_dist__q;
         d_slot__d = d_slot__q;
         d_count0__d = d_count0__q;
@@ -421,13 +464,20 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         u_adv = token__busy & (~d_valid__q | token__step) & unpack__src_ok & ~hold;
         words__consume = u_adv & unpack__take;
         unpack__w0 = w0__q;
-        unpack__pos = pos__q;
+        unpack__pm1 = pm1__q;
         unpack__head = words__head;
         unpack__head_ok = words__head_ok;
+        unpack__tab = tc__q;
+        t_stay__w0 = w0__q;
+        t_stay__head = words__head_stay;
+        t_take__w0 = words__head[(32'h1)+:(63)];
+        t_take__head = words__head_take;
+        tc__d = t_stay__tab;
         if (u_adv) begin
-            pos__d = unpack__next_pos;
+            pm1__d = unpack__next_pm1;
             if (unpack__take) begin
-                w0__d = words__head;
+                w0__d = words__head[(32'h1)+:(63)];
+                tc__d = t_take__tab;
             end
         end
         if (token__step & ~hold) begin
@@ -437,14 +487,15 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             d_valid__d = 1'b1;
             d_op__d = unpack__op;
             d_payload__d = unpack__payload;
-            d_legal__d = unpack__legal;
+            d_legal__d = |unpack__len;
+            d_len__d = unpack__len;
             d_dist__d = unpack__src_dist;
             d_slot__d = unpack__src_slot;
             d_count0__d = unpack__src_count0;
         end
         if (token__go) begin
-            w0__d = 64'h0;
-            pos__d = 7'h40;
+            w0__d = 63'h0;
+            pm1__d = 6'h3f;
             d_valid__d = 1'b0;
         end
         token__hold = hold;
@@ -452,7 +503,13 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         token__ctrl = reg_wdata[(32'h0)+:(2)];
         token__src_ok = d_valid__q;
         token__op = d_op__q;
-        token__payload = d_payload__q;
+        if (d_len__q[32'h6] | d_len__q[32'h7]) begin
+            d_mask = ~64'h0;
+        end
+        else begin
+            d_mask = ~(~64'h0 << d_len__q[(32'h0)+:(6)]);
+        end
+        token__payload = d_payload__q & d_mask;
         token__legal = d_legal__q;
         token__src_dist = d_dist__q;
         token__src_count0 = d_count0__q;
@@ -1213,24 +1270,6 @@ module tiny_instr_decompressor_dff_w6(d,q,clock);
           
 endmodule // tiny_instr_decompressor_dff_w6
 
-module tiny_instr_decompressor_dff_w7(d,q,clock);
-    
-    // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 7'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_instr_decompressor_dff_w7
-
 module tiny_instr_decompressor_slots(clock,start,hold,put,put_slot,put_addr,put_words,look_slot,pend_valid,pend_slot,pend_addr,pend_words,found_addr,found_words);
     
     // Module arguments
@@ -1445,6 +1484,1907 @@ module tiny_instr_decompressor_dff_w256(d,q,clock);
     end
           
 endmodule // tiny_instr_decompressor_dff_w256
+
+module tiny_instr_decompressor_t_stay(w0,head,tab);
+    
+    // Module arguments
+    input wire  [62:0] w0;
+    input wire  [4:0] head;
+    output reg  [511:0] tab;
+    
+    // Constant declarations
+    localparam  zero = 512'h0;
+    
+    // Stub signals
+    reg  [4:0] ents__0__op;
+    wire  [511:0] ents__0__placed;
+    reg  [4:0] ents__1__op;
+    wire  [511:0] ents__1__placed;
+    reg  [4:0] ents__2__op;
+    wire  [511:0] ents__2__placed;
+    reg  [4:0] ents__3__op;
+    wire  [511:0] ents__3__placed;
+    reg  [4:0] ents__4__op;
+    wire  [511:0] ents__4__placed;
+    reg  [4:0] ents__5__op;
+    wire  [511:0] ents__5__placed;
+    reg  [4:0] ents__6__op;
+    wire  [511:0] ents__6__placed;
+    reg  [4:0] ents__7__op;
+    wire  [511:0] ents__7__placed;
+    reg  [4:0] ents__8__op;
+    wire  [511:0] ents__8__placed;
+    reg  [4:0] ents__9__op;
+    wire  [511:0] ents__9__placed;
+    reg  [4:0] ents__10__op;
+    wire  [511:0] ents__10__placed;
+    reg  [4:0] ents__11__op;
+    wire  [511:0] ents__11__placed;
+    reg  [4:0] ents__12__op;
+    wire  [511:0] ents__12__placed;
+    reg  [4:0] ents__13__op;
+    wire  [511:0] ents__13__placed;
+    reg  [4:0] ents__14__op;
+    wire  [511:0] ents__14__placed;
+    reg  [4:0] ents__15__op;
+    wire  [511:0] ents__15__placed;
+    reg  [4:0] ents__16__op;
+    wire  [511:0] ents__16__placed;
+    reg  [4:0] ents__17__op;
+    wire  [511:0] ents__17__placed;
+    reg  [4:0] ents__18__op;
+    wire  [511:0] ents__18__placed;
+    reg  [4:0] ents__19__op;
+    wire  [511:0] ents__19__placed;
+    reg  [4:0] ents__20__op;
+    wire  [511:0] ents__20__placed;
+    reg  [4:0] ents__21__op;
+    wire  [511:0] ents__21__placed;
+    reg  [4:0] ents__22__op;
+    wire  [511:0] ents__22__placed;
+    reg  [4:0] ents__23__op;
+    wire  [511:0] ents__23__placed;
+    reg  [4:0] ents__24__op;
+    wire  [511:0] ents__24__placed;
+    reg  [4:0] ents__25__op;
+    wire  [511:0] ents__25__placed;
+    reg  [4:0] ents__26__op;
+    wire  [511:0] ents__26__placed;
+    reg  [4:0] ents__27__op;
+    wire  [511:0] ents__27__placed;
+    reg  [4:0] ents__28__op;
+    wire  [511:0] ents__28__placed;
+    reg  [4:0] ents__29__op;
+    wire  [511:0] ents__29__placed;
+    reg  [4:0] ents__30__op;
+    wire  [511:0] ents__30__placed;
+    reg  [4:0] ents__31__op;
+    wire  [511:0] ents__31__placed;
+    reg  [4:0] ents__32__op;
+    wire  [511:0] ents__32__placed;
+    reg  [4:0] ents__33__op;
+    wire  [511:0] ents__33__placed;
+    reg  [4:0] ents__34__op;
+    wire  [511:0] ents__34__placed;
+    reg  [4:0] ents__35__op;
+    wire  [511:0] ents__35__placed;
+    reg  [4:0] ents__36__op;
+    wire  [511:0] ents__36__placed;
+    reg  [4:0] ents__37__op;
+    wire  [511:0] ents__37__placed;
+    reg  [4:0] ents__38__op;
+    wire  [511:0] ents__38__placed;
+    reg  [4:0] ents__39__op;
+    wire  [511:0] ents__39__placed;
+    reg  [4:0] ents__40__op;
+    wire  [511:0] ents__40__placed;
+    reg  [4:0] ents__41__op;
+    wire  [511:0] ents__41__placed;
+    reg  [4:0] ents__42__op;
+    wire  [511:0] ents__42__placed;
+    reg  [4:0] ents__43__op;
+    wire  [511:0] ents__43__placed;
+    reg  [4:0] ents__44__op;
+    wire  [511:0] ents__44__placed;
+    reg  [4:0] ents__45__op;
+    wire  [511:0] ents__45__placed;
+    reg  [4:0] ents__46__op;
+    wire  [511:0] ents__46__placed;
+    reg  [4:0] ents__47__op;
+    wire  [511:0] ents__47__placed;
+    reg  [4:0] ents__48__op;
+    wire  [511:0] ents__48__placed;
+    reg  [4:0] ents__49__op;
+    wire  [511:0] ents__49__placed;
+    reg  [4:0] ents__50__op;
+    wire  [511:0] ents__50__placed;
+    reg  [4:0] ents__51__op;
+    wire  [511:0] ents__51__placed;
+    reg  [4:0] ents__52__op;
+    wire  [511:0] ents__52__placed;
+    reg  [4:0] ents__53__op;
+    wire  [511:0] ents__53__placed;
+    reg  [4:0] ents__54__op;
+    wire  [511:0] ents__54__placed;
+    reg  [4:0] ents__55__op;
+    wire  [511:0] ents__55__placed;
+    reg  [4:0] ents__56__op;
+    wire  [511:0] ents__56__placed;
+    reg  [4:0] ents__57__op;
+    wire  [511:0] ents__57__placed;
+    reg  [4:0] ents__58__op;
+    wire  [511:0] ents__58__placed;
+    reg  [4:0] ents__59__op;
+    wire  [511:0] ents__59__placed;
+    reg  [4:0] ents__60__op;
+    wire  [511:0] ents__60__placed;
+    reg  [4:0] ents__61__op;
+    wire  [511:0] ents__61__placed;
+    reg  [4:0] ents__62__op;
+    wire  [511:0] ents__62__placed;
+    reg  [4:0] ents__63__op;
+    wire  [511:0] ents__63__placed;
+    
+    // Local signals
+    reg  [67:0] wop;
+    reg  [511:0] all;
+    
+    // Sub module instances
+    tiny_instr_decompressor_ents ents__0(
+        .op(ents__0__op),
+        .placed(ents__0__placed)
+    );
+    tiny_instr_decompressor_ents_2 ents__1(
+        .op(ents__1__op),
+        .placed(ents__1__placed)
+    );
+    tiny_instr_decompressor_ents_13 ents__2(
+        .op(ents__2__op),
+        .placed(ents__2__placed)
+    );
+    tiny_instr_decompressor_ents_24 ents__3(
+        .op(ents__3__op),
+        .placed(ents__3__placed)
+    );
+    tiny_instr_decompressor_ents_35 ents__4(
+        .op(ents__4__op),
+        .placed(ents__4__placed)
+    );
+    tiny_instr_decompressor_ents_46 ents__5(
+        .op(ents__5__op),
+        .placed(ents__5__placed)
+    );
+    tiny_instr_decompressor_ents_57 ents__6(
+        .op(ents__6__op),
+        .placed(ents__6__placed)
+    );
+    tiny_instr_decompressor_ents_62 ents__7(
+        .op(ents__7__op),
+        .placed(ents__7__placed)
+    );
+    tiny_instr_decompressor_ents_63 ents__8(
+        .op(ents__8__op),
+        .placed(ents__8__placed)
+    );
+    tiny_instr_decompressor_ents_64 ents__9(
+        .op(ents__9__op),
+        .placed(ents__9__placed)
+    );
+    tiny_instr_decompressor_ents_3 ents__10(
+        .op(ents__10__op),
+        .placed(ents__10__placed)
+    );
+    tiny_instr_decompressor_ents_4 ents__11(
+        .op(ents__11__op),
+        .placed(ents__11__placed)
+    );
+    tiny_instr_decompressor_ents_5 ents__12(
+        .op(ents__12__op),
+        .placed(ents__12__placed)
+    );
+    tiny_instr_decompressor_ents_6 ents__13(
+        .op(ents__13__op),
+        .placed(ents__13__placed)
+    );
+    tiny_instr_decompressor_ents_7 ents__14(
+        .op(ents__14__op),
+        .placed(ents__14__placed)
+    );
+    tiny_instr_decompressor_ents_8 ents__15(
+        .op(ents__15__op),
+        .placed(ents__15__placed)
+    );
+    tiny_instr_decompressor_ents_9 ents__16(
+        .op(ents__16__op),
+        .placed(ents__16__placed)
+    );
+    tiny_instr_decompressor_ents_10 ents__17(
+        .op(ents__17__op),
+        .placed(ents__17__placed)
+    );
+    tiny_instr_decompressor_ents_11 ents__18(
+        .op(ents__18__op),
+        .placed(ents__18__placed)
+    );
+    tiny_instr_decompressor_ents_12 ents__19(
+        .op(ents__19__op),
+        .placed(ents__19__placed)
+    );
+    tiny_instr_decompressor_ents_14 ents__20(
+        .op(ents__20__op),
+        .placed(ents__20__placed)
+    );
+    tiny_instr_decompressor_ents_15 ents__21(
+        .op(ents__21__op),
+        .placed(ents__21__placed)
+    );
+    tiny_instr_decompressor_ents_16 ents__22(
+        .op(ents__22__op),
+        .placed(ents__22__placed)
+    );
+    tiny_instr_decompressor_ents_17 ents__23(
+        .op(ents__23__op),
+        .placed(ents__23__placed)
+    );
+    tiny_instr_decompressor_ents_18 ents__24(
+        .op(ents__24__op),
+        .placed(ents__24__placed)
+    );
+    tiny_instr_decompressor_ents_19 ents__25(
+        .op(ents__25__op),
+        .placed(ents__25__placed)
+    );
+    tiny_instr_decompressor_ents_20 ents__26(
+        .op(ents__26__op),
+        .placed(ents__26__placed)
+    );
+    tiny_instr_decompressor_ents_21 ents__27(
+        .op(ents__27__op),
+        .placed(ents__27__placed)
+    );
+    tiny_instr_decompressor_ents_22 ents__28(
+        .op(ents__28__op),
+        .placed(ents__28__placed)
+    );
+    tiny_instr_decompressor_ents_23 ents__29(
+        .op(ents__29__op),
+        .placed(ents__29__placed)
+    );
+    tiny_instr_decompressor_ents_25 ents__30(
+        .op(ents__30__op),
+        .placed(ents__30__placed)
+    );
+    tiny_instr_decompressor_ents_26 ents__31(
+        .op(ents__31__op),
+        .placed(ents__31__placed)
+    );
+    tiny_instr_decompressor_ents_27 ents__32(
+        .op(ents__32__op),
+        .placed(ents__32__placed)
+    );
+    tiny_instr_decompressor_ents_28 ents__33(
+        .op(ents__33__op),
+        .placed(ents__33__placed)
+    );
+    tiny_instr_decompressor_ents_29 ents__34(
+        .op(ents__34__op),
+        .placed(ents__34__placed)
+    );
+    tiny_instr_decompressor_ents_30 ents__35(
+        .op(ents__35__op),
+        .placed(ents__35__placed)
+    );
+    tiny_instr_decompressor_ents_31 ents__36(
+        .op(ents__36__op),
+        .placed(ents__36__placed)
+    );
+    tiny_instr_decompressor_ents_32 ents__37(
+        .op(ents__37__op),
+        .placed(ents__37__placed)
+    );
+    tiny_instr_decompressor_ents_33 ents__38(
+        .op(ents__38__op),
+        .placed(ents__38__placed)
+    );
+    tiny_instr_decompressor_ents_34 ents__39(
+        .op(ents__39__op),
+        .placed(ents__39__placed)
+    );
+    tiny_instr_decompressor_ents_36 ents__40(
+        .op(ents__40__op),
+        .placed(ents__40__placed)
+    );
+    tiny_instr_decompressor_ents_37 ents__41(
+        .op(ents__41__op),
+        .placed(ents__41__placed)
+    );
+    tiny_instr_decompressor_ents_38 ents__42(
+        .op(ents__42__op),
+        .placed(ents__42__placed)
+    );
+    tiny_instr_decompressor_ents_39 ents__43(
+        .op(ents__43__op),
+        .placed(ents__43__placed)
+    );
+    tiny_instr_decompressor_ents_40 ents__44(
+        .op(ents__44__op),
+        .placed(ents__44__placed)
+    );
+    tiny_instr_decompressor_ents_41 ents__45(
+        .op(ents__45__op),
+        .placed(ents__45__placed)
+    );
+    tiny_instr_decompressor_ents_42 ents__46(
+        .op(ents__46__op),
+        .placed(ents__46__placed)
+    );
+    tiny_instr_decompressor_ents_43 ents__47(
+        .op(ents__47__op),
+        .placed(ents__47__placed)
+    );
+    tiny_instr_decompressor_ents_44 ents__48(
+        .op(ents__48__op),
+        .placed(ents__48__placed)
+    );
+    tiny_instr_decompressor_ents_45 ents__49(
+        .op(ents__49__op),
+        .placed(ents__49__placed)
+    );
+    tiny_instr_decompressor_ents_47 ents__50(
+        .op(ents__50__op),
+        .placed(ents__50__placed)
+    );
+    tiny_instr_decompressor_ents_48 ents__51(
+        .op(ents__51__op),
+        .placed(ents__51__placed)
+    );
+    tiny_instr_decompressor_ents_49 ents__52(
+        .op(ents__52__op),
+        .placed(ents__52__placed)
+    );
+    tiny_instr_decompressor_ents_50 ents__53(
+        .op(ents__53__op),
+        .placed(ents__53__placed)
+    );
+    tiny_instr_decompressor_ents_51 ents__54(
+        .op(ents__54__op),
+        .placed(ents__54__placed)
+    );
+    tiny_instr_decompressor_ents_52 ents__55(
+        .op(ents__55__op),
+        .placed(ents__55__placed)
+    );
+    tiny_instr_decompressor_ents_53 ents__56(
+        .op(ents__56__op),
+        .placed(ents__56__placed)
+    );
+    tiny_instr_decompressor_ents_54 ents__57(
+        .op(ents__57__op),
+        .placed(ents__57__placed)
+    );
+    tiny_instr_decompressor_ents_55 ents__58(
+        .op(ents__58__op),
+        .placed(ents__58__placed)
+    );
+    tiny_instr_decompressor_ents_56 ents__59(
+        .op(ents__59__op),
+        .placed(ents__59__placed)
+    );
+    tiny_instr_decompressor_ents_58 ents__60(
+        .op(ents__60__op),
+        .placed(ents__60__placed)
+    );
+    tiny_instr_decompressor_ents_59 ents__61(
+        .op(ents__61__op),
+        .placed(ents__61__placed)
+    );
+    tiny_instr_decompressor_ents_60 ents__62(
+        .op(ents__62__op),
+        .placed(ents__62__placed)
+    );
+    tiny_instr_decompressor_ents_61 ents__63(
+        .op(ents__63__op),
+        .placed(ents__63__placed)
+    );
+    
+    // Update code
+    always @(*) begin
+        wop = ({5'd0, w0}) | (({63'd0, head}) << 32'h3f);
+        all = zero;
+        ents__0__op = wop[(0)+:(5)];
+        all = all | ents__0__placed;
+        ents__1__op = wop[(1)+:(5)];
+        all = all | ents__1__placed;
+        ents__2__op = wop[(2)+:(5)];
+        all = all | ents__2__placed;
+        ents__3__op = wop[(3)+:(5)];
+        all = all | ents__3__placed;
+        ents__4__op = wop[(4)+:(5)];
+        all = all | ents__4__placed;
+        ents__5__op = wop[(5)+:(5)];
+        all = all | ents__5__placed;
+        ents__6__op = wop[(6)+:(5)];
+        all = all | ents__6__placed;
+        ents__7__op = wop[(7)+:(5)];
+        all = all | ents__7__placed;
+        ents__8__op = wop[(8)+:(5)];
+        all = all | ents__8__placed;
+        ents__9__op = wop[(9)+:(5)];
+        all = all | ents__9__placed;
+        ents__10__op = wop[(10)+:(5)];
+        all = all | ents__10__placed;
+        ents__11__op = wop[(11)+:(5)];
+        all = all | ents__11__placed;
+        ents__12__op = wop[(12)+:(5)];
+        all = all | ents__12__placed;
+        ents__13__op = wop[(13)+:(5)];
+        all = all | ents__13__placed;
+        ents__14__op = wop[(14)+:(5)];
+        all = all | ents__14__placed;
+        ents__15__op = wop[(15)+:(5)];
+        all = all | ents__15__placed;
+        ents__16__op = wop[(16)+:(5)];
+        all = all | ents__16__placed;
+        ents__17__op = wop[(17)+:(5)];
+        all = all | ents__17__placed;
+        ents__18__op = wop[(18)+:(5)];
+        all = all | ents__18__placed;
+        ents__19__op = wop[(19)+:(5)];
+        all = all | ents__19__placed;
+        ents__20__op = wop[(20)+:(5)];
+        all = all | ents__20__placed;
+        ents__21__op = wop[(21)+:(5)];
+        all = all | ents__21__placed;
+        ents__22__op = wop[(22)+:(5)];
+        all = all | ents__22__placed;
+        ents__23__op = wop[(23)+:(5)];
+        all = all | ents__23__placed;
+        ents__24__op = wop[(24)+:(5)];
+        all = all | ents__24__placed;
+        ents__25__op = wop[(25)+:(5)];
+        all = all | ents__25__placed;
+        ents__26__op = wop[(26)+:(5)];
+        all = all | ents__26__placed;
+        ents__27__op = wop[(27)+:(5)];
+        all = all | ents__27__placed;
+        ents__28__op = wop[(28)+:(5)];
+        all = all | ents__28__placed;
+        ents__29__op = wop[(29)+:(5)];
+        all = all | ents__29__placed;
+        ents__30__op = wop[(30)+:(5)];
+        all = all | ents__30__placed;
+        ents__31__op = wop[(31)+:(5)];
+        all = all | ents__31__placed;
+        ents__32__op = wop[(32)+:(5)];
+        all = all | ents__32__placed;
+        ents__33__op = wop[(33)+:(5)];
+        all = all | ents__33__placed;
+        ents__34__op = wop[(34)+:(5)];
+        all = all | ents__34__placed;
+        ents__35__op = wop[(35)+:(5)];
+        all = all | ents__35__placed;
+        ents__36__op = wop[(36)+:(5)];
+        all = all | ents__36__placed;
+        ents__37__op = wop[(37)+:(5)];
+        all = all | ents__37__placed;
+        ents__38__op = wop[(38)+:(5)];
+        all = all | ents__38__placed;
+        ents__39__op = wop[(39)+:(5)];
+        all = all | ents__39__placed;
+        ents__40__op = wop[(40)+:(5)];
+        all = all | ents__40__placed;
+        ents__41__op = wop[(41)+:(5)];
+        all = all | ents__41__placed;
+        ents__42__op = wop[(42)+:(5)];
+        all = all | ents__42__placed;
+        ents__43__op = wop[(43)+:(5)];
+        all = all | ents__43__placed;
+        ents__44__op = wop[(44)+:(5)];
+        all = all | ents__44__placed;
+        ents__45__op = wop[(45)+:(5)];
+        all = all | ents__45__placed;
+        ents__46__op = wop[(46)+:(5)];
+        all = all | ents__46__placed;
+        ents__47__op = wop[(47)+:(5)];
+        all = all | ents__47__placed;
+        ents__48__op = wop[(48)+:(5)];
+        all = all | ents__48__placed;
+        ents__49__op = wop[(49)+:(5)];
+        all = all | ents__49__placed;
+        ents__50__op = wop[(50)+:(5)];
+        all = all | ents__50__placed;
+        ents__51__op = wop[(51)+:(5)];
+        all = all | ents__51__placed;
+        ents__52__op = wop[(52)+:(5)];
+        all = all | ents__52__placed;
+        ents__53__op = wop[(53)+:(5)];
+        all = all | ents__53__placed;
+        ents__54__op = wop[(54)+:(5)];
+        all = all | ents__54__placed;
+        ents__55__op = wop[(55)+:(5)];
+        all = all | ents__55__placed;
+        ents__56__op = wop[(56)+:(5)];
+        all = all | ents__56__placed;
+        ents__57__op = wop[(57)+:(5)];
+        all = all | ents__57__placed;
+        ents__58__op = wop[(58)+:(5)];
+        all = all | ents__58__placed;
+        ents__59__op = wop[(59)+:(5)];
+        all = all | ents__59__placed;
+        ents__60__op = wop[(60)+:(5)];
+        all = all | ents__60__placed;
+        ents__61__op = wop[(61)+:(5)];
+        all = all | ents__61__placed;
+        ents__62__op = wop[(62)+:(5)];
+        all = all | ents__62__placed;
+        ents__63__op = wop[(63)+:(5)];
+        all = all | ents__63__placed;
+        tab = all;
+    end
+    
+endmodule // tiny_instr_decompressor_t_stay
+
+module tiny_instr_decompressor_ents(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8500000000000000000000000000000000000000000000000000a7008d0099009b00b40099009a008a008a008d00b9009a00a40099009900ad00b400b50085;
+    localparam  at = 10'b0;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents
+
+module tiny_instr_decompressor_ents_2(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8600000000000000000000000000000000000000000000000000a8008e009a009c00b5009a009b008b008b008e00ba009b00a5009a009a00ae00b500b60086;
+    localparam  at = 10'b1000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_2
+
+module tiny_instr_decompressor_ents_3(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8f00000000000000000000000000000000000000000000000000b1009700a300a500be00a300a4009400940097004300a400ae00a300a300b700be00bf008f;
+    localparam  at = 10'b1010000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_3
+
+module tiny_instr_decompressor_ents_4(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9000000000000000000000000000000000000000000000000000b2009800a400a600bf00a400a5009500950098004400a500af00a400a400b800bf00400090;
+    localparam  at = 10'b1011000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_4
+
+module tiny_instr_decompressor_ents_5(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9100000000000000000000000000000000000000000000000000b3009900a500a7004000a500a6009600960099004500a600b000a500a500b9004000410091;
+    localparam  at = 10'b1100000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_5
+
+module tiny_instr_decompressor_ents_6(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9200000000000000000000000000000000000000000000000000b4009a00a600a8004100a600a700970097009a004600a700b100a600a600ba004100420092;
+    localparam  at = 10'b1101000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_6
+
+module tiny_instr_decompressor_ents_7(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9300000000000000000000000000000000000000000000000000b5009b00a700a9004200a700a800980098009b004700a800b200a700a700bb004200430093;
+    localparam  at = 10'b1110000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_7
+
+module tiny_instr_decompressor_ents_8(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9400000000000000000000000000000000000000000000000000b6009c00a800aa004300a800a900990099009c004800a900b300a800a800bc004300440094;
+    localparam  at = 10'b1111000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_8
+
+module tiny_instr_decompressor_ents_9(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9500000000000000000000000000000000000000000000000000b7009d00a900ab004400a900aa009a009a009d004900aa00b400a900a900bd004400450095;
+    localparam  at = 10'b10000000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_9
+
+module tiny_instr_decompressor_ents_10(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9600000000000000000000000000000000000000000000000000b8009e00aa00ac004500aa00ab009b009b009e004a00ab00b500aa00aa00be004500460096;
+    localparam  at = 10'b10001000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_10
+
+module tiny_instr_decompressor_ents_11(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9700000000000000000000000000000000000000000000000000b9009f00ab00ad004600ab00ac009c009c009f004b00ac00b600ab00ab00bf004600470097;
+    localparam  at = 10'b10010000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_11
+
+module tiny_instr_decompressor_ents_12(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9800000000000000000000000000000000000000000000000000ba00a000ac00ae004700ac00ad009d009d00a0004c00ad00b700ac00ac0040004700480098;
+    localparam  at = 10'b10011000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_12
+
+module tiny_instr_decompressor_ents_13(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8700000000000000000000000000000000000000000000000000a9008f009b009d00b6009b009c008c008c008f00bb009c00a6009b009b00af00b600b70087;
+    localparam  at = 10'b10000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_13
+
+module tiny_instr_decompressor_ents_14(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9900000000000000000000000000000000000000000000000000bb00a100ad00af004800ad00ae009e009e00a1004d00ae00b800ad00ad0041004800490099;
+    localparam  at = 10'b10100000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_14
+
+module tiny_instr_decompressor_ents_15(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9a00000000000000000000000000000000000000000000000000bc00a200ae00b0004900ae00af009f009f00a2004e00af00b900ae00ae00420049004a009a;
+    localparam  at = 10'b10101000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_15
+
+module tiny_instr_decompressor_ents_16(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9b00000000000000000000000000000000000000000000000000bd00a300af00b1004a00af00b000a000a000a3004f00b000ba00af00af0043004a004b009b;
+    localparam  at = 10'b10110000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_16
+
+module tiny_instr_decompressor_ents_17(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9c00000000000000000000000000000000000000000000000000be00a400b000b2004b00b000b100a100a100a4005000b100bb00b000b00044004b004c009c;
+    localparam  at = 10'b10111000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_17
+
+module tiny_instr_decompressor_ents_18(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9d00000000000000000000000000000000000000000000000000bf00a500b100b3004c00b100b200a200a200a5005100b200bc00b100b10045004c004d009d;
+    localparam  at = 10'b11000000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_18
+
+module tiny_instr_decompressor_ents_19(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9e000000000000000000000000000000000000000000000000004000a600b200b4004d00b200b300a300a300a6005200b300bd00b200b20046004d004e009e;
+    localparam  at = 10'b11001000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_19
+
+module tiny_instr_decompressor_ents_20(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h9f000000000000000000000000000000000000000000000000004100a700b300b5004e00b300b400a400a400a7005300b400be00b300b30047004e004f009f;
+    localparam  at = 10'b11010000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_20
+
+module tiny_instr_decompressor_ents_21(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha0000000000000000000000000000000000000000000000000004200a800b400b6004f00b400b500a500a500a8005400b500bf00b400b40048004f005000a0;
+    localparam  at = 10'b11011000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_21
+
+module tiny_instr_decompressor_ents_22(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha1000000000000000000000000000000000000000000000000004300a900b500b7005000b500b600a600a600a9005500b6004000b500b500490050005100a1;
+    localparam  at = 10'b11100000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_22
+
+module tiny_instr_decompressor_ents_23(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha2000000000000000000000000000000000000000000000000004400aa00b600b8005100b600b700a700a700aa005600b7004100b600b6004a0051005200a2;
+    localparam  at = 10'b11101000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_23
+
+module tiny_instr_decompressor_ents_24(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8800000000000000000000000000000000000000000000000000aa0090009c009e00b7009c009d008d008d009000bc009d00a7009c009c00b000b700b80088;
+    localparam  at = 10'b11000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_24
+
+module tiny_instr_decompressor_ents_25(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha3000000000000000000000000000000000000000000000000004500ab00b700b9005200b700b800a800a800ab005700b8004200b700b7004b0052005300a3;
+    localparam  at = 10'b11110000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_25
+
+module tiny_instr_decompressor_ents_26(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha4000000000000000000000000000000000000000000000000004600ac00b800ba005300b800b900a900a900ac005800b9004300b800b8004c0053005400a4;
+    localparam  at = 10'b11111000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_26
+
+module tiny_instr_decompressor_ents_27(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha5000000000000000000000000000000000000000000000000004700ad00b900bb005400b900ba00aa00aa00ad005900ba004400b900b9004d0054005500a5;
+    localparam  at = 10'b100000000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_27
+
+module tiny_instr_decompressor_ents_28(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha6000000000000000000000000000000000000000000000000004800ae00ba00bc005500ba00bb00ab00ab00ae005a00bb004500ba00ba004e0055005600a6;
+    localparam  at = 10'b100001000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_28
+
+module tiny_instr_decompressor_ents_29(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha7000000000000000000000000000000000000000000000000004900af00bb00bd005600bb00bc00ac00ac00af005b00bc004600bb00bb004f0056005700a7;
+    localparam  at = 10'b100010000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_29
+
+module tiny_instr_decompressor_ents_30(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha8000000000000000000000000000000000000000000000000004a00b000bc00be005700bc00bd00ad00ad00b0005c00bd004700bc00bc00500057005800a8;
+    localparam  at = 10'b100011000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_30
+
+module tiny_instr_decompressor_ents_31(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'ha9000000000000000000000000000000000000000000000000004b00b100bd00bf005800bd00be00ae00ae00b1005d00be004800bd00bd00510058005900a9;
+    localparam  at = 10'b100100000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_31
+
+module tiny_instr_decompressor_ents_32(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'haa000000000000000000000000000000000000000000000000004c00b200be0040005900be00bf00af00af00b2005e00bf004900be00be00520059005a00aa;
+    localparam  at = 10'b100101000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_32
+
+module tiny_instr_decompressor_ents_33(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hab000000000000000000000000000000000000000000000000004d00b300bf0041005a00bf004000b000b000b3005f0040004a00bf00bf0053005a005b00ab;
+    localparam  at = 10'b100110000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_33
+
+module tiny_instr_decompressor_ents_34(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hac000000000000000000000000000000000000000000000000004e00b400400042005b0040004100b100b100b400600041004b004000400054005b005c00ac;
+    localparam  at = 10'b100111000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_34
+
+module tiny_instr_decompressor_ents_35(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8900000000000000000000000000000000000000000000000000ab0091009d009f00b8009d009e008e008e009100bd009e00a8009d009d00b100b800b90089;
+    localparam  at = 10'b100000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_35
+
+module tiny_instr_decompressor_ents_36(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'had000000000000000000000000000000000000000000000000004f00b500410043005c0041004200b200b200b500610042004c004100410055005c005d00ad;
+    localparam  at = 10'b101000000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_36
+
+module tiny_instr_decompressor_ents_37(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hae000000000000000000000000000000000000000000000000005000b600420044005d0042004300b300b300b600620043004d004200420056005d005e00ae;
+    localparam  at = 10'b101001000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_37
+
+module tiny_instr_decompressor_ents_38(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'haf000000000000000000000000000000000000000000000000005100b700430045005e0043004400b400b400b700630044004e004300430057005e005f00af;
+    localparam  at = 10'b101010000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_38
+
+module tiny_instr_decompressor_ents_39(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb0000000000000000000000000000000000000000000000000005200b800440046005f0044004500b500b500b800640045004f004400440058005f006000b0;
+    localparam  at = 10'b101011000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_39
+
+module tiny_instr_decompressor_ents_40(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb1000000000000000000000000000000000000000000000000005300b90045004700600045004600b600b600b90065004600500045004500590060006100b1;
+    localparam  at = 10'b101100000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_40
+
+module tiny_instr_decompressor_ents_41(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb2000000000000000000000000000000000000000000000000005400ba0046004800610046004700b700b700ba00660047005100460046005a0061006200b2;
+    localparam  at = 10'b101101000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_41
+
+module tiny_instr_decompressor_ents_42(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb3000000000000000000000000000000000000000000000000005500bb0047004900620047004800b800b800bb00670048005200470047005b0062006300b3;
+    localparam  at = 10'b101110000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_42
+
+module tiny_instr_decompressor_ents_43(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb4000000000000000000000000000000000000000000000000005600bc0048004a00630048004900b900b900bc00680049005300480048005c0063006400b4;
+    localparam  at = 10'b101111000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_43
+
+module tiny_instr_decompressor_ents_44(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb5000000000000000000000000000000000000000000000000005700bd0049004b00640049004a00ba00ba00bd0069004a005400490049005d0064006500b5;
+    localparam  at = 10'b110000000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_44
+
+module tiny_instr_decompressor_ents_45(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb6000000000000000000000000000000000000000000000000005800be004a004c0065004a004b00bb00bb00be006a004b0055004a004a005e0065006600b6;
+    localparam  at = 10'b110001000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_45
+
+module tiny_instr_decompressor_ents_46(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8a00000000000000000000000000000000000000000000000000ac0092009e00a000b9009e009f008f008f009200be009f00a9009e009e00b200b900ba008a;
+    localparam  at = 10'b101000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_46
+
+module tiny_instr_decompressor_ents_47(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb7000000000000000000000000000000000000000000000000005900bf004b004d0066004b004c00bc00bc00bf006b004c0056004b004b005f0066006700b7;
+    localparam  at = 10'b110010000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_47
+
+module tiny_instr_decompressor_ents_48(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb8000000000000000000000000000000000000000000000000005a0040004c004e0067004c004d00bd00bd0040006c004d0057004c004c00600067006800b8;
+    localparam  at = 10'b110011000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_48
+
+module tiny_instr_decompressor_ents_49(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hb9000000000000000000000000000000000000000000000000005b0041004d004f0068004d004e00be00be0041006d004e0058004d004d00610068006900b9;
+    localparam  at = 10'b110100000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_49
+
+module tiny_instr_decompressor_ents_50(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hba000000000000000000000000000000000000000000000000005c0042004e00500069004e004f00bf00bf0042006e004f0059004e004e00620069006a00ba;
+    localparam  at = 10'b110101000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_50
+
+module tiny_instr_decompressor_ents_51(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hbb000000000000000000000000000000000000000000000000005d0043004f0051006a004f0050004000400043006f0050005a004f004f0063006a006b00bb;
+    localparam  at = 10'b110110000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_51
+
+module tiny_instr_decompressor_ents_52(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hbc000000000000000000000000000000000000000000000000005e004400500052006b0050005100410041004400700051005b005000500064006b006c00bc;
+    localparam  at = 10'b110111000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_52
+
+module tiny_instr_decompressor_ents_53(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hbd000000000000000000000000000000000000000000000000005f004500510053006c0051005200420042004500710052005c005100510065006c006d00bd;
+    localparam  at = 10'b111000000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_53
+
+module tiny_instr_decompressor_ents_54(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hbe0000000000000000000000000000000000000000000000000060004600520054006d0052005300430043004600720053005d005200520066006d006e00be;
+    localparam  at = 10'b111001000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_54
+
+module tiny_instr_decompressor_ents_55(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'hbf0000000000000000000000000000000000000000000000000061004700530055006e0053005400440044004700730054005e005300530067006e006f00bf;
+    localparam  at = 10'b111010000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_55
+
+module tiny_instr_decompressor_ents_56(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h400000000000000000000000000000000000000000000000000062004800540056006f0054005500450045004800740055005f005400540068006f00700040;
+    localparam  at = 10'b111011000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_56
+
+module tiny_instr_decompressor_ents_57(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8b00000000000000000000000000000000000000000000000000ad0093009f00a100ba009f00a000900090009300bf00a000aa009f009f00b300ba00bb008b;
+    localparam  at = 10'b110000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_57
+
+module tiny_instr_decompressor_ents_58(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h410000000000000000000000000000000000000000000000000063004900550057007000550056004600460049007500560060005500550069007000710041;
+    localparam  at = 10'b111100000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_58
+
+module tiny_instr_decompressor_ents_59(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h420000000000000000000000000000000000000000000000000064004a0056005800710056005700470047004a00760057006100560056006a007100720042;
+    localparam  at = 10'b111101000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_59
+
+module tiny_instr_decompressor_ents_60(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h430000000000000000000000000000000000000000000000000065004b0057005900720057005800480048004b00770058006200570057006b007200730043;
+    localparam  at = 10'b111110000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_60
+
+module tiny_instr_decompressor_ents_61(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h440000000000000000000000000000000000000000000000000066004c0058005a00730058005900490049004c00780059006300580058006c007300740044;
+    localparam  at = 10'b111111000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_61
+
+module tiny_instr_decompressor_ents_62(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8c00000000000000000000000000000000000000000000000000ae009400a000a200bb00a000a1009100910094004000a100ab00a000a000b400bb00bc008c;
+    localparam  at = 10'b111000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_62
+
+module tiny_instr_decompressor_ents_63(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8d00000000000000000000000000000000000000000000000000af009500a100a300bc00a100a2009200920095004100a200ac00a100a100b500bc00bd008d;
+    localparam  at = 10'b1000000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_63
+
+module tiny_instr_decompressor_ents_64(op,placed);
+    
+    // Module arguments
+    input wire  [4:0] op;
+    output reg  [511:0] placed;
+    
+    // Constant declarations
+    localparam  tab = 512'h8e00000000000000000000000000000000000000000000000000b0009600a200a400bd00a200a3009300930096004200a300ad00a200a200b600bd00be008e;
+    localparam  at = 10'b1001000;
+    
+    // Local signals
+    reg  [7:0] e;
+    
+    // Update code
+    always @(*) begin
+        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
+        placed = ({504'd0, e}) << at;
+    end
+    
+endmodule // tiny_instr_decompressor_ents_64
+
+module tiny_instr_decompressor_dff_w512(d,q,clock);
+    
+    // Module arguments
+    input wire  [511:0] d;
+    output reg  [511:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 512'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_instr_decompressor_dff_w512
 
 module tiny_instr_decompressor_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,src_dist,src_count0,drained,fill,ma_bad,go,busy,error,step,tk_valid,tk_op,tk_payload,tk_rep,tk_ma,tk_tr,tk_d1,tk_d2,tk_d3,tk_cont,issue,x_err,prime,rep_wait);
     
@@ -1890,1952 +3830,71 @@ module tiny_instr_decompressor_dff_w13(d,q,clock);
           
 endmodule // tiny_instr_decompressor_dff_w13
 
-module tiny_instr_decompressor_unpack(w0,pos,head,head_ok,src_ok,op,payload,legal,src_dist,src_slot,src_count0,next_pos,take);
+module tiny_instr_decompressor_unpack(w0,pm1,head,head_ok,tab,src_ok,op,payload,len,src_dist,src_slot,src_count0,next_pm1,take);
     
     // Module arguments
-    input wire  [63:0] w0;
-    input wire  [6:0] pos;
+    input wire  [62:0] w0;
+    input wire  [5:0] pm1;
     input wire  [63:0] head;
     input wire  head_ok;
+    input wire  [511:0] tab;
     output reg  src_ok;
     output reg  [4:0] op;
     output reg  [63:0] payload;
-    output reg  legal;
+    output reg  [7:0] len;
     output reg  [7:0] src_dist;
     output reg  [2:0] src_slot;
     output reg  src_count0;
-    output reg  [6:0] next_pos;
+    output reg  [5:0] next_pm1;
     output reg  take;
     
     // Constant declarations
-    localparam  zero = 1040'h0;
-    
-    // Stub signals
-    reg  [4:0] ents__0__op;
-    wire  [1039:0] ents__0__placed;
-    reg  [4:0] ents__1__op;
-    wire  [1039:0] ents__1__placed;
-    reg  [4:0] ents__2__op;
-    wire  [1039:0] ents__2__placed;
-    reg  [4:0] ents__3__op;
-    wire  [1039:0] ents__3__placed;
-    reg  [4:0] ents__4__op;
-    wire  [1039:0] ents__4__placed;
-    reg  [4:0] ents__5__op;
-    wire  [1039:0] ents__5__placed;
-    reg  [4:0] ents__6__op;
-    wire  [1039:0] ents__6__placed;
-    reg  [4:0] ents__7__op;
-    wire  [1039:0] ents__7__placed;
-    reg  [4:0] ents__8__op;
-    wire  [1039:0] ents__8__placed;
-    reg  [4:0] ents__9__op;
-    wire  [1039:0] ents__9__placed;
-    reg  [4:0] ents__10__op;
-    wire  [1039:0] ents__10__placed;
-    reg  [4:0] ents__11__op;
-    wire  [1039:0] ents__11__placed;
-    reg  [4:0] ents__12__op;
-    wire  [1039:0] ents__12__placed;
-    reg  [4:0] ents__13__op;
-    wire  [1039:0] ents__13__placed;
-    reg  [4:0] ents__14__op;
-    wire  [1039:0] ents__14__placed;
-    reg  [4:0] ents__15__op;
-    wire  [1039:0] ents__15__placed;
-    reg  [4:0] ents__16__op;
-    wire  [1039:0] ents__16__placed;
-    reg  [4:0] ents__17__op;
-    wire  [1039:0] ents__17__placed;
-    reg  [4:0] ents__18__op;
-    wire  [1039:0] ents__18__placed;
-    reg  [4:0] ents__19__op;
-    wire  [1039:0] ents__19__placed;
-    reg  [4:0] ents__20__op;
-    wire  [1039:0] ents__20__placed;
-    reg  [4:0] ents__21__op;
-    wire  [1039:0] ents__21__placed;
-    reg  [4:0] ents__22__op;
-    wire  [1039:0] ents__22__placed;
-    reg  [4:0] ents__23__op;
-    wire  [1039:0] ents__23__placed;
-    reg  [4:0] ents__24__op;
-    wire  [1039:0] ents__24__placed;
-    reg  [4:0] ents__25__op;
-    wire  [1039:0] ents__25__placed;
-    reg  [4:0] ents__26__op;
-    wire  [1039:0] ents__26__placed;
-    reg  [4:0] ents__27__op;
-    wire  [1039:0] ents__27__placed;
-    reg  [4:0] ents__28__op;
-    wire  [1039:0] ents__28__placed;
-    reg  [4:0] ents__29__op;
-    wire  [1039:0] ents__29__placed;
-    reg  [4:0] ents__30__op;
-    wire  [1039:0] ents__30__placed;
-    reg  [4:0] ents__31__op;
-    wire  [1039:0] ents__31__placed;
-    reg  [4:0] ents__32__op;
-    wire  [1039:0] ents__32__placed;
-    reg  [4:0] ents__33__op;
-    wire  [1039:0] ents__33__placed;
-    reg  [4:0] ents__34__op;
-    wire  [1039:0] ents__34__placed;
-    reg  [4:0] ents__35__op;
-    wire  [1039:0] ents__35__placed;
-    reg  [4:0] ents__36__op;
-    wire  [1039:0] ents__36__placed;
-    reg  [4:0] ents__37__op;
-    wire  [1039:0] ents__37__placed;
-    reg  [4:0] ents__38__op;
-    wire  [1039:0] ents__38__placed;
-    reg  [4:0] ents__39__op;
-    wire  [1039:0] ents__39__placed;
-    reg  [4:0] ents__40__op;
-    wire  [1039:0] ents__40__placed;
-    reg  [4:0] ents__41__op;
-    wire  [1039:0] ents__41__placed;
-    reg  [4:0] ents__42__op;
-    wire  [1039:0] ents__42__placed;
-    reg  [4:0] ents__43__op;
-    wire  [1039:0] ents__43__placed;
-    reg  [4:0] ents__44__op;
-    wire  [1039:0] ents__44__placed;
-    reg  [4:0] ents__45__op;
-    wire  [1039:0] ents__45__placed;
-    reg  [4:0] ents__46__op;
-    wire  [1039:0] ents__46__placed;
-    reg  [4:0] ents__47__op;
-    wire  [1039:0] ents__47__placed;
-    reg  [4:0] ents__48__op;
-    wire  [1039:0] ents__48__placed;
-    reg  [4:0] ents__49__op;
-    wire  [1039:0] ents__49__placed;
-    reg  [4:0] ents__50__op;
-    wire  [1039:0] ents__50__placed;
-    reg  [4:0] ents__51__op;
-    wire  [1039:0] ents__51__placed;
-    reg  [4:0] ents__52__op;
-    wire  [1039:0] ents__52__placed;
-    reg  [4:0] ents__53__op;
-    wire  [1039:0] ents__53__placed;
-    reg  [4:0] ents__54__op;
-    wire  [1039:0] ents__54__placed;
-    reg  [4:0] ents__55__op;
-    wire  [1039:0] ents__55__placed;
-    reg  [4:0] ents__56__op;
-    wire  [1039:0] ents__56__placed;
-    reg  [4:0] ents__57__op;
-    wire  [1039:0] ents__57__placed;
-    reg  [4:0] ents__58__op;
-    wire  [1039:0] ents__58__placed;
-    reg  [4:0] ents__59__op;
-    wire  [1039:0] ents__59__placed;
-    reg  [4:0] ents__60__op;
-    wire  [1039:0] ents__60__placed;
-    reg  [4:0] ents__61__op;
-    wire  [1039:0] ents__61__placed;
-    reg  [4:0] ents__62__op;
-    wire  [1039:0] ents__62__placed;
-    reg  [4:0] ents__63__op;
-    wire  [1039:0] ents__63__placed;
-    reg  [4:0] ents__64__op;
-    wire  [1039:0] ents__64__placed;
+    localparam  lens = 256'h5000000000000000000000000270d191b34191a0a0a0d391a2419192d343505;
     
     // Local signals
-    reg  [68:0] wop;
-    reg  [127:0] win;
+    reg  [126:0] win;
+    reg  [6:0] pi;
     reg  [63:0] fw;
-    reg  [1039:0] all;
-    reg  [15:0] ent;
-    reg  [6:0] len;
-    reg  [63:0] mask;
-    
-    // Sub module instances
-    tiny_instr_decompressor_ents ents__0(
-        .op(ents__0__op),
-        .placed(ents__0__placed)
-    );
-    tiny_instr_decompressor_ents_2 ents__1(
-        .op(ents__1__op),
-        .placed(ents__1__placed)
-    );
-    tiny_instr_decompressor_ents_13 ents__2(
-        .op(ents__2__op),
-        .placed(ents__2__placed)
-    );
-    tiny_instr_decompressor_ents_24 ents__3(
-        .op(ents__3__op),
-        .placed(ents__3__placed)
-    );
-    tiny_instr_decompressor_ents_35 ents__4(
-        .op(ents__4__op),
-        .placed(ents__4__placed)
-    );
-    tiny_instr_decompressor_ents_46 ents__5(
-        .op(ents__5__op),
-        .placed(ents__5__placed)
-    );
-    tiny_instr_decompressor_ents_57 ents__6(
-        .op(ents__6__op),
-        .placed(ents__6__placed)
-    );
-    tiny_instr_decompressor_ents_63 ents__7(
-        .op(ents__7__op),
-        .placed(ents__7__placed)
-    );
-    tiny_instr_decompressor_ents_64 ents__8(
-        .op(ents__8__op),
-        .placed(ents__8__placed)
-    );
-    tiny_instr_decompressor_ents_65 ents__9(
-        .op(ents__9__op),
-        .placed(ents__9__placed)
-    );
-    tiny_instr_decompressor_ents_3 ents__10(
-        .op(ents__10__op),
-        .placed(ents__10__placed)
-    );
-    tiny_instr_decompressor_ents_4 ents__11(
-        .op(ents__11__op),
-        .placed(ents__11__placed)
-    );
-    tiny_instr_decompressor_ents_5 ents__12(
-        .op(ents__12__op),
-        .placed(ents__12__placed)
-    );
-    tiny_instr_decompressor_ents_6 ents__13(
-        .op(ents__13__op),
-        .placed(ents__13__placed)
-    );
-    tiny_instr_decompressor_ents_7 ents__14(
-        .op(ents__14__op),
-        .placed(ents__14__placed)
-    );
-    tiny_instr_decompressor_ents_8 ents__15(
-        .op(ents__15__op),
-        .placed(ents__15__placed)
-    );
-    tiny_instr_decompressor_ents_9 ents__16(
-        .op(ents__16__op),
-        .placed(ents__16__placed)
-    );
-    tiny_instr_decompressor_ents_10 ents__17(
-        .op(ents__17__op),
-        .placed(ents__17__placed)
-    );
-    tiny_instr_decompressor_ents_11 ents__18(
-        .op(ents__18__op),
-        .placed(ents__18__placed)
-    );
-    tiny_instr_decompressor_ents_12 ents__19(
-        .op(ents__19__op),
-        .placed(ents__19__placed)
-    );
-    tiny_instr_decompressor_ents_14 ents__20(
-        .op(ents__20__op),
-        .placed(ents__20__placed)
-    );
-    tiny_instr_decompressor_ents_15 ents__21(
-        .op(ents__21__op),
-        .placed(ents__21__placed)
-    );
-    tiny_instr_decompressor_ents_16 ents__22(
-        .op(ents__22__op),
-        .placed(ents__22__placed)
-    );
-    tiny_instr_decompressor_ents_17 ents__23(
-        .op(ents__23__op),
-        .placed(ents__23__placed)
-    );
-    tiny_instr_decompressor_ents_18 ents__24(
-        .op(ents__24__op),
-        .placed(ents__24__placed)
-    );
-    tiny_instr_decompressor_ents_19 ents__25(
-        .op(ents__25__op),
-        .placed(ents__25__placed)
-    );
-    tiny_instr_decompressor_ents_20 ents__26(
-        .op(ents__26__op),
-        .placed(ents__26__placed)
-    );
-    tiny_instr_decompressor_ents_21 ents__27(
-        .op(ents__27__op),
-        .placed(ents__27__placed)
-    );
-    tiny_instr_decompressor_ents_22 ents__28(
-        .op(ents__28__op),
-        .placed(ents__28__placed)
-    );
-    tiny_instr_decompressor_ents_23 ents__29(
-        .op(ents__29__op),
-        .placed(ents__29__placed)
-    );
-    tiny_instr_decompressor_ents_25 ents__30(
-        .op(ents__30__op),
-        .placed(ents__30__placed)
-    );
-    tiny_instr_decompressor_ents_26 ents__31(
-        .op(ents__31__op),
-        .placed(ents__31__placed)
-    );
-    tiny_instr_decompressor_ents_27 ents__32(
-        .op(ents__32__op),
-        .placed(ents__32__placed)
-    );
-    tiny_instr_decompressor_ents_28 ents__33(
-        .op(ents__33__op),
-        .placed(ents__33__placed)
-    );
-    tiny_instr_decompressor_ents_29 ents__34(
-        .op(ents__34__op),
-        .placed(ents__34__placed)
-    );
-    tiny_instr_decompressor_ents_30 ents__35(
-        .op(ents__35__op),
-        .placed(ents__35__placed)
-    );
-    tiny_instr_decompressor_ents_31 ents__36(
-        .op(ents__36__op),
-        .placed(ents__36__placed)
-    );
-    tiny_instr_decompressor_ents_32 ents__37(
-        .op(ents__37__op),
-        .placed(ents__37__placed)
-    );
-    tiny_instr_decompressor_ents_33 ents__38(
-        .op(ents__38__op),
-        .placed(ents__38__placed)
-    );
-    tiny_instr_decompressor_ents_34 ents__39(
-        .op(ents__39__op),
-        .placed(ents__39__placed)
-    );
-    tiny_instr_decompressor_ents_36 ents__40(
-        .op(ents__40__op),
-        .placed(ents__40__placed)
-    );
-    tiny_instr_decompressor_ents_37 ents__41(
-        .op(ents__41__op),
-        .placed(ents__41__placed)
-    );
-    tiny_instr_decompressor_ents_38 ents__42(
-        .op(ents__42__op),
-        .placed(ents__42__placed)
-    );
-    tiny_instr_decompressor_ents_39 ents__43(
-        .op(ents__43__op),
-        .placed(ents__43__placed)
-    );
-    tiny_instr_decompressor_ents_40 ents__44(
-        .op(ents__44__op),
-        .placed(ents__44__placed)
-    );
-    tiny_instr_decompressor_ents_41 ents__45(
-        .op(ents__45__op),
-        .placed(ents__45__placed)
-    );
-    tiny_instr_decompressor_ents_42 ents__46(
-        .op(ents__46__op),
-        .placed(ents__46__placed)
-    );
-    tiny_instr_decompressor_ents_43 ents__47(
-        .op(ents__47__op),
-        .placed(ents__47__placed)
-    );
-    tiny_instr_decompressor_ents_44 ents__48(
-        .op(ents__48__op),
-        .placed(ents__48__placed)
-    );
-    tiny_instr_decompressor_ents_45 ents__49(
-        .op(ents__49__op),
-        .placed(ents__49__placed)
-    );
-    tiny_instr_decompressor_ents_47 ents__50(
-        .op(ents__50__op),
-        .placed(ents__50__placed)
-    );
-    tiny_instr_decompressor_ents_48 ents__51(
-        .op(ents__51__op),
-        .placed(ents__51__placed)
-    );
-    tiny_instr_decompressor_ents_49 ents__52(
-        .op(ents__52__op),
-        .placed(ents__52__placed)
-    );
-    tiny_instr_decompressor_ents_50 ents__53(
-        .op(ents__53__op),
-        .placed(ents__53__placed)
-    );
-    tiny_instr_decompressor_ents_51 ents__54(
-        .op(ents__54__op),
-        .placed(ents__54__placed)
-    );
-    tiny_instr_decompressor_ents_52 ents__55(
-        .op(ents__55__op),
-        .placed(ents__55__placed)
-    );
-    tiny_instr_decompressor_ents_53 ents__56(
-        .op(ents__56__op),
-        .placed(ents__56__placed)
-    );
-    tiny_instr_decompressor_ents_54 ents__57(
-        .op(ents__57__op),
-        .placed(ents__57__placed)
-    );
-    tiny_instr_decompressor_ents_55 ents__58(
-        .op(ents__58__op),
-        .placed(ents__58__placed)
-    );
-    tiny_instr_decompressor_ents_56 ents__59(
-        .op(ents__59__op),
-        .placed(ents__59__placed)
-    );
-    tiny_instr_decompressor_ents_58 ents__60(
-        .op(ents__60__op),
-        .placed(ents__60__placed)
-    );
-    tiny_instr_decompressor_ents_59 ents__61(
-        .op(ents__61__op),
-        .placed(ents__61__placed)
-    );
-    tiny_instr_decompressor_ents_60 ents__62(
-        .op(ents__62__op),
-        .placed(ents__62__placed)
-    );
-    tiny_instr_decompressor_ents_61 ents__63(
-        .op(ents__63__op),
-        .placed(ents__63__placed)
-    );
-    tiny_instr_decompressor_ents_62 ents__64(
-        .op(ents__64__op),
-        .placed(ents__64__placed)
-    );
+    reg  [7:0] ent;
     
     // Update code
     always @(*) begin
-        wop = ({5'd0, w0}) | (({64'd0, head[(32'h0)+:(5)]}) << 32'h40);
-        all = zero;
-        ents__0__op = wop[(0)+:(5)];
-        all = all | ents__0__placed;
-        ents__1__op = wop[(1)+:(5)];
-        all = all | ents__1__placed;
-        ents__2__op = wop[(2)+:(5)];
-        all = all | ents__2__placed;
-        ents__3__op = wop[(3)+:(5)];
-        all = all | ents__3__placed;
-        ents__4__op = wop[(4)+:(5)];
-        all = all | ents__4__placed;
-        ents__5__op = wop[(5)+:(5)];
-        all = all | ents__5__placed;
-        ents__6__op = wop[(6)+:(5)];
-        all = all | ents__6__placed;
-        ents__7__op = wop[(7)+:(5)];
-        all = all | ents__7__placed;
-        ents__8__op = wop[(8)+:(5)];
-        all = all | ents__8__placed;
-        ents__9__op = wop[(9)+:(5)];
-        all = all | ents__9__placed;
-        ents__10__op = wop[(10)+:(5)];
-        all = all | ents__10__placed;
-        ents__11__op = wop[(11)+:(5)];
-        all = all | ents__11__placed;
-        ents__12__op = wop[(12)+:(5)];
-        all = all | ents__12__placed;
-        ents__13__op = wop[(13)+:(5)];
-        all = all | ents__13__placed;
-        ents__14__op = wop[(14)+:(5)];
-        all = all | ents__14__placed;
-        ents__15__op = wop[(15)+:(5)];
-        all = all | ents__15__placed;
-        ents__16__op = wop[(16)+:(5)];
-        all = all | ents__16__placed;
-        ents__17__op = wop[(17)+:(5)];
-        all = all | ents__17__placed;
-        ents__18__op = wop[(18)+:(5)];
-        all = all | ents__18__placed;
-        ents__19__op = wop[(19)+:(5)];
-        all = all | ents__19__placed;
-        ents__20__op = wop[(20)+:(5)];
-        all = all | ents__20__placed;
-        ents__21__op = wop[(21)+:(5)];
-        all = all | ents__21__placed;
-        ents__22__op = wop[(22)+:(5)];
-        all = all | ents__22__placed;
-        ents__23__op = wop[(23)+:(5)];
-        all = all | ents__23__placed;
-        ents__24__op = wop[(24)+:(5)];
-        all = all | ents__24__placed;
-        ents__25__op = wop[(25)+:(5)];
-        all = all | ents__25__placed;
-        ents__26__op = wop[(26)+:(5)];
-        all = all | ents__26__placed;
-        ents__27__op = wop[(27)+:(5)];
-        all = all | ents__27__placed;
-        ents__28__op = wop[(28)+:(5)];
-        all = all | ents__28__placed;
-        ents__29__op = wop[(29)+:(5)];
-        all = all | ents__29__placed;
-        ents__30__op = wop[(30)+:(5)];
-        all = all | ents__30__placed;
-        ents__31__op = wop[(31)+:(5)];
-        all = all | ents__31__placed;
-        ents__32__op = wop[(32)+:(5)];
-        all = all | ents__32__placed;
-        ents__33__op = wop[(33)+:(5)];
-        all = all | ents__33__placed;
-        ents__34__op = wop[(34)+:(5)];
-        all = all | ents__34__placed;
-        ents__35__op = wop[(35)+:(5)];
-        all = all | ents__35__placed;
-        ents__36__op = wop[(36)+:(5)];
-        all = all | ents__36__placed;
-        ents__37__op = wop[(37)+:(5)];
-        all = all | ents__37__placed;
-        ents__38__op = wop[(38)+:(5)];
-        all = all | ents__38__placed;
-        ents__39__op = wop[(39)+:(5)];
-        all = all | ents__39__placed;
-        ents__40__op = wop[(40)+:(5)];
-        all = all | ents__40__placed;
-        ents__41__op = wop[(41)+:(5)];
-        all = all | ents__41__placed;
-        ents__42__op = wop[(42)+:(5)];
-        all = all | ents__42__placed;
-        ents__43__op = wop[(43)+:(5)];
-        all = all | ents__43__placed;
-        ents__44__op = wop[(44)+:(5)];
-        all = all | ents__44__placed;
-        ents__45__op = wop[(45)+:(5)];
-        all = all | ents__45__placed;
-        ents__46__op = wop[(46)+:(5)];
-        all = all | ents__46__placed;
-        ents__47__op = wop[(47)+:(5)];
-        all = all | ents__47__placed;
-        ents__48__op = wop[(48)+:(5)];
-        all = all | ents__48__placed;
-        ents__49__op = wop[(49)+:(5)];
-        all = all | ents__49__placed;
-        ents__50__op = wop[(50)+:(5)];
-        all = all | ents__50__placed;
-        ents__51__op = wop[(51)+:(5)];
-        all = all | ents__51__placed;
-        ents__52__op = wop[(52)+:(5)];
-        all = all | ents__52__placed;
-        ents__53__op = wop[(53)+:(5)];
-        all = all | ents__53__placed;
-        ents__54__op = wop[(54)+:(5)];
-        all = all | ents__54__placed;
-        ents__55__op = wop[(55)+:(5)];
-        all = all | ents__55__placed;
-        ents__56__op = wop[(56)+:(5)];
-        all = all | ents__56__placed;
-        ents__57__op = wop[(57)+:(5)];
-        all = all | ents__57__placed;
-        ents__58__op = wop[(58)+:(5)];
-        all = all | ents__58__placed;
-        ents__59__op = wop[(59)+:(5)];
-        all = all | ents__59__placed;
-        ents__60__op = wop[(60)+:(5)];
-        all = all | ents__60__placed;
-        ents__61__op = wop[(61)+:(5)];
-        all = all | ents__61__placed;
-        ents__62__op = wop[(62)+:(5)];
-        all = all | ents__62__placed;
-        ents__63__op = wop[(63)+:(5)];
-        all = all | ents__63__placed;
-        ents__64__op = wop[(64)+:(5)];
-        all = all | ents__64__placed;
-        ent = all[((({4'd0, pos}) << 32'h4))+:(16)];
-        next_pos = ent[(32'h0)+:(7)];
-        take = ent[32'h7];
-        len = ent[(32'h8)+:(7)];
-        src_ok = head_ok | ent[32'hf];
-        legal = |len;
-        win = ({64'd0, w0}) | (({64'd0, head}) << 32'h40);
-        fw = win[(pos)+:(64)];
+        ent = tab[((({3'd0, pm1}) << 32'h3))+:(8)];
+        next_pm1 = ent[(32'h0)+:(6)];
+        take = ent[32'h6];
+        src_ok = head_ok | ent[32'h7];
+        win = ({64'd0, w0}) | (({63'd0, head}) << 32'h3f);
+        pi = ({1'd0, pm1});
+        fw = win[(pi)+:(64)];
         op = fw[(32'h0)+:(5)];
+        len = lens[((({3'd0, fw[(32'h0)+:(5)]}) << 32'h3))+:(8)];
         src_dist = fw[(32'h5)+:(8)];
         src_slot = fw[(32'h5)+:(3)];
         src_count0 = ~|fw[(32'hd)+:(12)];
-        if (len[32'h6]) begin
-            mask = ~64'h0;
-        end
-        else begin
-            mask = ~(~64'h0 << len[(32'h0)+:(6)]);
-        end
-        payload = fw & mask;
+        payload = fw;
     end
     
 endmodule // tiny_instr_decompressor_unpack
 
-module tiny_instr_decompressor_ents(op,placed);
+module tiny_instr_decompressor_dff_w63(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
+    input wire  [62:0] d;
+    output reg  [62:0] q;
+    input wire  clock;
     
-    // Constant declarations
-    localparam  tab = 512'h8505000000000000000000000000000000000000000000000000a7278d0d99199b1bb43499199a1a8a0a8a0a8d0db9399a1aa42499199919ad2db434b5358505;
-    localparam  at = 11'b0;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents
-
-module tiny_instr_decompressor_ents_2(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8506000000000000000000000000000000000000000000000000a7288d0e991a9b1cb435991a9a1b8a0b8a0b8d0eb93a9a1ba425991a991aad2eb435b5368506;
-    localparam  at = 11'b10000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_2
-
-module tiny_instr_decompressor_ents_3(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h850f000000000000000000000000000000000000000000000000a7318d1799239b25b43e99239a248a148a148d1739839a24a42e99239923ad37b43eb53f850f;
-    localparam  at = 11'b10100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_3
-
-module tiny_instr_decompressor_ents_4(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8510000000000000000000000000000000000000000000000000a7328d1899249b26b43f99249a258a158a158d1839849a25a42f99249924ad38b43fb5408510;
-    localparam  at = 11'b10110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_4
-
-module tiny_instr_decompressor_ents_5(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8511000000000000000000000000000000000000000000000000a7338d1999259b27b44099259a268a168a168d1939859a26a43099259925ad39b44035818511;
-    localparam  at = 11'b11000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_5
-
-module tiny_instr_decompressor_ents_6(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8512000000000000000000000000000000000000000000000000a7348d1a99269b28348199269a278a178a178d1a39869a27a43199269926ad3a348135828512;
-    localparam  at = 11'b11010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_6
-
-module tiny_instr_decompressor_ents_7(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8513000000000000000000000000000000000000000000000000a7358d1b99279b29348299279a288a188a188d1b39879a28a43299279927ad3b348235838513;
-    localparam  at = 11'b11100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_7
-
-module tiny_instr_decompressor_ents_8(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8514000000000000000000000000000000000000000000000000a7368d1c99289b2a348399289a298a198a198d1c39889a29a43399289928ad3c348335848514;
-    localparam  at = 11'b11110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_8
-
-module tiny_instr_decompressor_ents_9(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8515000000000000000000000000000000000000000000000000a7378d1d99299b2b348499299a2a8a1a8a1a8d1d39899a2aa43499299929ad3d348435858515;
-    localparam  at = 11'b100000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_9
-
-module tiny_instr_decompressor_ents_10(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8516000000000000000000000000000000000000000000000000a7388d1e992a9b2c3485992a9a2b8a1b8a1b8d1e398a9a2ba435992a992aad3e348535868516;
-    localparam  at = 11'b100010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_10
-
-module tiny_instr_decompressor_ents_11(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8517000000000000000000000000000000000000000000000000a7398d1f992b9b2d3486992b9a2c8a1c8a1c8d1f398b9a2ca436992b992bad3f348635878517;
-    localparam  at = 11'b100100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_11
-
-module tiny_instr_decompressor_ents_12(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8518000000000000000000000000000000000000000000000000a73a8d20992c9b2e3487992c9a2d8a1d8a1d8d20398c9a2da437992c992cad40348735888518;
-    localparam  at = 11'b100110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_12
-
-module tiny_instr_decompressor_ents_13(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8507000000000000000000000000000000000000000000000000a7298d0f991b9b1db436991b9a1c8a0c8a0c8d0fb93b9a1ca426991b991bad2fb436b5378507;
-    localparam  at = 11'b100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_13
-
-module tiny_instr_decompressor_ents_14(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8519000000000000000000000000000000000000000000000000a73b8d21992d9b2f3488992d9a2e8a1e8a1e8d21398d9a2ea438992d992d2d81348835898519;
-    localparam  at = 11'b101000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_14
-
-module tiny_instr_decompressor_ents_15(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h851a000000000000000000000000000000000000000000000000a73c8d22992e9b303489992e9a2f8a1f8a1f8d22398e9a2fa439992e992e2d823489358a851a;
-    localparam  at = 11'b101010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_15
-
-module tiny_instr_decompressor_ents_16(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h851b000000000000000000000000000000000000000000000000a73d8d23992f9b31348a992f9a308a208a208d23398f9a30a43a992f992f2d83348a358b851b;
-    localparam  at = 11'b101100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_16
-
-module tiny_instr_decompressor_ents_17(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h851c000000000000000000000000000000000000000000000000a73e8d2499309b32348b99309a318a218a218d2439909a31a43b993099302d84348b358c851c;
-    localparam  at = 11'b101110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_17
-
-module tiny_instr_decompressor_ents_18(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h851d000000000000000000000000000000000000000000000000a73f8d2599319b33348c99319a328a228a228d2539919a32a43c993199312d85348c358d851d;
-    localparam  at = 11'b110000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_18
-
-module tiny_instr_decompressor_ents_19(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h851e000000000000000000000000000000000000000000000000a7408d2699329b34348d99329a338a238a238d2639929a33a43d993299322d86348d358e851e;
-    localparam  at = 11'b110010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_19
-
-module tiny_instr_decompressor_ents_20(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h851f00000000000000000000000000000000000000000000000027818d2799339b35348e99339a348a248a248d2739939a34a43e993399332d87348e358f851f;
-    localparam  at = 11'b110100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_20
-
-module tiny_instr_decompressor_ents_21(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852000000000000000000000000000000000000000000000000027828d2899349b36348f99349a358a258a258d2839949a35a43f993499342d88348f35908520;
-    localparam  at = 11'b110110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_21
-
-module tiny_instr_decompressor_ents_22(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852100000000000000000000000000000000000000000000000027838d2999359b37349099359a368a268a268d2939959a36a440993599352d89349035918521;
-    localparam  at = 11'b111000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_22
-
-module tiny_instr_decompressor_ents_23(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852200000000000000000000000000000000000000000000000027848d2a99369b38349199369a378a278a278d2a39969a372481993699362d8a349135928522;
-    localparam  at = 11'b111010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_23
-
-module tiny_instr_decompressor_ents_24(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8508000000000000000000000000000000000000000000000000a72a8d10991c9b1eb437991c9a1d8a0d8a0d8d10b93c9a1da427991c991cad30b437b5388508;
-    localparam  at = 11'b110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_24
-
-module tiny_instr_decompressor_ents_25(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852300000000000000000000000000000000000000000000000027858d2b99379b39349299379a388a288a288d2b39979a382482993799372d8b349235938523;
-    localparam  at = 11'b111100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_25
-
-module tiny_instr_decompressor_ents_26(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852400000000000000000000000000000000000000000000000027868d2c99389b3a349399389a398a298a298d2c39989a392483993899382d8c349335948524;
-    localparam  at = 11'b111110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_26
-
-module tiny_instr_decompressor_ents_27(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852500000000000000000000000000000000000000000000000027878d2d99399b3b349499399a3a8a2a8a2a8d2d39999a3a2484993999392d8d349435958525;
-    localparam  at = 11'b1000000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_27
-
-module tiny_instr_decompressor_ents_28(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852600000000000000000000000000000000000000000000000027888d2e993a9b3c3495993a9a3b8a2b8a2b8d2e399a9a3b2485993a993a2d8e349535968526;
-    localparam  at = 11'b1000010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_28
-
-module tiny_instr_decompressor_ents_29(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852700000000000000000000000000000000000000000000000027898d2f993b9b3d3496993b9a3c8a2c8a2c8d2f399b9a3c2486993b993b2d8f349635978527;
-    localparam  at = 11'b1000100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_29
-
-module tiny_instr_decompressor_ents_30(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8528000000000000000000000000000000000000000000000000278a8d30993c9b3e3497993c9a3d8a2d8a2d8d30399c9a3d2487993c993c2d90349735988528;
-    localparam  at = 11'b1000110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_30
-
-module tiny_instr_decompressor_ents_31(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8529000000000000000000000000000000000000000000000000278b8d31993d9b3f3498993d9a3e8a2e8a2e8d31399d9a3e2488993d993d2d91349835998529;
-    localparam  at = 11'b1001000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_31
-
-module tiny_instr_decompressor_ents_32(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852a000000000000000000000000000000000000000000000000278c8d32993e9b403499993e9a3f8a2f8a2f8d32399e9a3f2489993e993e2d923499359a852a;
-    localparam  at = 11'b1001010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_32
-
-module tiny_instr_decompressor_ents_33(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852b000000000000000000000000000000000000000000000000278d8d33993f1b81349a993f9a408a308a308d33399f9a40248a993f993f2d93349a359b852b;
-    localparam  at = 11'b1001100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_33
-
-module tiny_instr_decompressor_ents_34(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852c000000000000000000000000000000000000000000000000278e8d3499401b82349b99401a818a318a318d3439a01a81248b994099402d94349b359c852c;
-    localparam  at = 11'b1001110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_34
-
-module tiny_instr_decompressor_ents_35(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8509000000000000000000000000000000000000000000000000a72b8d11991d9b1fb438991d9a1e8a0e8a0e8d11b93d9a1ea428991d991dad31b438b5398509;
-    localparam  at = 11'b1000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_35
-
-module tiny_instr_decompressor_ents_36(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852d000000000000000000000000000000000000000000000000278f8d3519811b83349c19811a828a328a328d3539a11a82248c198119812d95349c359d852d;
-    localparam  at = 11'b1010000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_36
-
-module tiny_instr_decompressor_ents_37(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852e00000000000000000000000000000000000000000000000027908d3619821b84349d19821a838a338a338d3639a21a83248d198219822d96349d359e852e;
-    localparam  at = 11'b1010010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_37
-
-module tiny_instr_decompressor_ents_38(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h852f00000000000000000000000000000000000000000000000027918d3719831b85349e19831a848a348a348d3739a31a84248e198319832d97349e359f852f;
-    localparam  at = 11'b1010100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_38
-
-module tiny_instr_decompressor_ents_39(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853000000000000000000000000000000000000000000000000027928d3819841b86349f19841a858a358a358d3839a41a85248f198419842d98349f35a08530;
-    localparam  at = 11'b1010110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_39
-
-module tiny_instr_decompressor_ents_40(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853100000000000000000000000000000000000000000000000027938d3919851b8734a019851a868a368a368d3939a51a862490198519852d9934a035a18531;
-    localparam  at = 11'b1011000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_40
-
-module tiny_instr_decompressor_ents_41(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853200000000000000000000000000000000000000000000000027948d3a19861b8834a119861a878a378a378d3a39a61a872491198619862d9a34a135a28532;
-    localparam  at = 11'b1011010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_41
-
-module tiny_instr_decompressor_ents_42(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853300000000000000000000000000000000000000000000000027958d3b19871b8934a219871a888a388a388d3b39a71a882492198719872d9b34a235a38533;
-    localparam  at = 11'b1011100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_42
-
-module tiny_instr_decompressor_ents_43(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853400000000000000000000000000000000000000000000000027968d3c19881b8a34a319881a898a398a398d3c39a81a892493198819882d9c34a335a48534;
-    localparam  at = 11'b1011110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_43
-
-module tiny_instr_decompressor_ents_44(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853500000000000000000000000000000000000000000000000027978d3d19891b8b34a419891a8a8a3a8a3a8d3d39a91a8a2494198919892d9d34a435a58535;
-    localparam  at = 11'b1100000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_44
-
-module tiny_instr_decompressor_ents_45(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853600000000000000000000000000000000000000000000000027988d3e198a1b8c34a5198a1a8b8a3b8a3b8d3e39aa1a8b2495198a198a2d9e34a535a68536;
-    localparam  at = 11'b1100010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_45
-
-module tiny_instr_decompressor_ents_46(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h850a000000000000000000000000000000000000000000000000a72c8d12991e9b20b439991e9a1f8a0f8a0f8d12b93e9a1fa429991e991ead32b439b53a850a;
-    localparam  at = 11'b1010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_46
-
-module tiny_instr_decompressor_ents_47(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853700000000000000000000000000000000000000000000000027998d3f198b1b8d34a6198b1a8c8a3c8a3c8d3f39ab1a8c2496198b198b2d9f34a635a78537;
-    localparam  at = 11'b1100100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_47
-
-module tiny_instr_decompressor_ents_48(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8538000000000000000000000000000000000000000000000000279a8d40198c1b8e34a7198c1a8d8a3d8a3d8d4039ac1a8d2497198c198c2da034a735a88538;
-    localparam  at = 11'b1100110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_48
-
-module tiny_instr_decompressor_ents_49(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8539000000000000000000000000000000000000000000000000279b0d81198d1b8f34a8198d1a8e8a3e8a3e0d8139ad1a8e2498198d198d2da134a835a98539;
-    localparam  at = 11'b1101000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_49
-
-module tiny_instr_decompressor_ents_50(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853a000000000000000000000000000000000000000000000000279c0d82198e1b9034a9198e1a8f8a3f8a3f0d8239ae1a8f2499198e198e2da234a935aa853a;
-    localparam  at = 11'b1101010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_50
-
-module tiny_instr_decompressor_ents_51(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853b000000000000000000000000000000000000000000000000279d0d83198f1b9134aa198f1a908a408a400d8339af1a90249a198f198f2da334aa35ab853b;
-    localparam  at = 11'b1101100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_51
-
-module tiny_instr_decompressor_ents_52(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853c000000000000000000000000000000000000000000000000279e0d8419901b9234ab19901a910a810a810d8439b01a91249b199019902da434ab35ac853c;
-    localparam  at = 11'b1101110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_52
-
-module tiny_instr_decompressor_ents_53(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853d000000000000000000000000000000000000000000000000279f0d8519911b9334ac19911a920a820a820d8539b11a92249c199119912da534ac35ad853d;
-    localparam  at = 11'b1110000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_53
-
-module tiny_instr_decompressor_ents_54(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853e00000000000000000000000000000000000000000000000027a00d8619921b9434ad19921a930a830a830d8639b21a93249d199219922da634ad35ae853e;
-    localparam  at = 11'b1110010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_54
-
-module tiny_instr_decompressor_ents_55(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h853f00000000000000000000000000000000000000000000000027a10d8719931b9534ae19931a940a840a840d8739b31a94249e199319932da734ae35af853f;
-    localparam  at = 11'b1110100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_55
-
-module tiny_instr_decompressor_ents_56(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h854000000000000000000000000000000000000000000000000027a20d8819941b9634af19941a950a850a850d8839b41a95249f199419942da834af35b08540;
-    localparam  at = 11'b1110110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_56
-
-module tiny_instr_decompressor_ents_57(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h850b000000000000000000000000000000000000000000000000a72d8d13991f9b21b43a991f9a208a108a108d13b93f9a20a42a991f991fad33b43ab53b850b;
-    localparam  at = 11'b1100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_57
-
-module tiny_instr_decompressor_ents_58(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h58100000000000000000000000000000000000000000000000027a30d8919951b9734b019951a960a860a860d8939b51a9624a0199519952da934b035b10581;
-    localparam  at = 11'b1111000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_58
-
-module tiny_instr_decompressor_ents_59(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h58200000000000000000000000000000000000000000000000027a40d8a19961b9834b119961a970a870a870d8a39b61a9724a1199619962daa34b135b20582;
-    localparam  at = 11'b1111010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_59
-
-module tiny_instr_decompressor_ents_60(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h58300000000000000000000000000000000000000000000000027a50d8b19971b9934b219971a980a880a880d8b39b71a9824a2199719972dab34b235b30583;
-    localparam  at = 11'b1111100000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_60
-
-module tiny_instr_decompressor_ents_61(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h58400000000000000000000000000000000000000000000000027a60d8c19981b9a34b319981a990a890a890d8c39b81a9924a3199819982dac34b335b40584;
-    localparam  at = 11'b1111110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_61
-
-module tiny_instr_decompressor_ents_62(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h58500000000000000000000000000000000000000000000000027a70d8d19991b9b34b419991a9a0a8a0a8a0d8d39b91a9a24a4199919992dad34b435b50585;
-    localparam  at = 11'b10000000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_62
-
-module tiny_instr_decompressor_ents_63(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h850c000000000000000000000000000000000000000000000000a72e8d1499209b22b43b99209a218a118a118d14b9409a21a42b99209920ad34b43bb53c850c;
-    localparam  at = 11'b1110000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
-    end
-    
-endmodule // tiny_instr_decompressor_ents_63
-
-module tiny_instr_decompressor_ents_64(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h850d000000000000000000000000000000000000000000000000a72f8d1599219b23b43c99219a228a128a128d1539819a22a42c99219921ad35b43cb53d850d;
-    localparam  at = 11'b10000000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
+    // Update code (custom)
+    initial begin
+       q = 63'h0;
     end
-    
-endmodule // tiny_instr_decompressor_ents_64
-
-module tiny_instr_decompressor_ents_65(op,placed);
     
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [1039:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h850e000000000000000000000000000000000000000000000000a7308d1699229b24b43d99229a238a138a138d1639829a23a42d99229922ad36b43db53e850e;
-    localparam  at = 11'b10010000;
-    
-    // Local signals
-    reg  [15:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(16)];
-        placed = ({1024'd0, e}) << at;
+    always @(posedge clock) begin
+       q <= d;
     end
-    
-endmodule // tiny_instr_decompressor_ents_65
+          
+endmodule // tiny_instr_decompressor_dff_w63
 
-module tiny_instr_decompressor_words(clock,we,wdata,clear,start,run,hold,consume,count,overflow,head,head_ok,drained);
+module tiny_instr_decompressor_words(clock,we,wdata,clear,start,run,hold,consume,count,overflow,head,head_ok,head_stay,head_take,drained);
     
     // Module arguments
     input wire  clock;
@@ -3850,6 +3909,8 @@ module tiny_instr_decompressor_words(clock,we,wdata,clear,start,run,hold,consume
     output reg  overflow;
     output reg  [63:0] head;
     output reg  head_ok;
+    output reg  [4:0] head_stay;
+    output reg  [4:0] head_take;
     output reg  drained;
     
     // Constant declarations
@@ -4025,6 +4086,14 @@ module tiny_instr_decompressor_words(clock,we,wdata,clear,start,run,hold,consume
         overflow = ovf__q;
         head = q0__q;
         head_ok = v0__q;
+        head_stay = rd__q[(32'h0)+:(5)];
+        if (v0__q) begin
+            head_stay = q0__q[(32'h0)+:(5)];
+        end
+        head_take = rd__q[(32'h0)+:(5)];
+        if (v1__q) begin
+            head_take = q1__q[(32'h0)+:(5)];
+        end
         drained = ~fetching__q & ~rd_v__q & (rptr__q >= wptr__q);
         ibuf__w_en = 1'b0;
         ibuf__w_addr = wptr__q;

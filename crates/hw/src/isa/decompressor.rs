@@ -9,9 +9,10 @@
 //!   no accepted word is lost; `reg_addr` 1 (CTRL): bit 0 start, bit 1 clear (pointer, status).
 //!   Status: `st_busy`, `st_error`, `st_overflow`.
 //! - **Sub-blocks**, in pipeline order: [`WordQueue`] (the buffer, its fetches and a queue of
-//!   four prefetched words), the unpacker (one instruction per cycle from the current word's rest
-//!   and the queue head, an instruction may continue into the next word: its registers here, its
-//!   decode [`WordDecode`]), [`TokenStage`] (the run state and the token register `tk`: the instruction and
+//!   four prefetched words), the unpacker (one instruction per cycle from the current word and
+//!   the queue head, an instruction may continue into the next word: its registers here, the
+//!   current word, the position and the registered position table, its decode [`WordDecode`] and
+//!   the two candidate tables [`PositionTable`]), the decode register, [`TokenStage`] (the run state and the token register `tk`: the instruction and
 //!   its class flags, decoded with it, and what it issues each cycle), the expansion ([`RepeatCopy`] from the [`History`] of issued instructions, [`MemAddExpand`]
 //!   from the [`SlotFile`]) and the output register.
 //! - **Decoding**: lengths and modules come from the opcode table (`accelgen_isa::TABLE`) as
@@ -35,7 +36,7 @@
 //!
 //! The word width is 64 bits (`isa.word_bits = 64`).
 
-use crate::isa::{opcode_const, History, InstrFields, MemAddExpand, RepeatCopy, SlotFile, TokenStage, WordDecode, WordQueue};
+use crate::isa::{opcode_const, History, InstrFields, MemAddExpand, PositionTable, RepeatCopy, SlotFile, TokenStage, WordDecode, WordQueue, TABLE_BITS};
 use accelgen_isa::{Module, TABLE};
 use rust_hdl::prelude::*;
 
@@ -77,8 +78,14 @@ pub struct InstrDecompressor {
     /// The unpacker: its registers (the current word as it came, the next instruction's bit
     /// position in it) and its decode.
     unpack: WordDecode,
-    w0: DFF<Bits<64>>,
-    pos: DFF<Bits<7>>,
+    w0: DFF<Bits<63>>,
+    pm1: DFF<Bits<6>>,
+    /// The unpacker's position table for this cycle's words (a register, timing: the position
+    /// loop is one select from it), and the two candidates for the next cycle's: the words if
+    /// the head stays, and if it is taken now.
+    tc: DFF<Bits<TABLE_BITS>>,
+    t_stay: PositionTable,
+    t_take: PositionTable,
     /// The decode register between the unpacker and the token register (timing: the token's
     /// look-ahead reads start from registers, not from the unpacker's shifter): an instruction
     /// (not a `NOP`), its opcode, bits, legality and look-ahead fields.
@@ -86,6 +93,9 @@ pub struct InstrDecompressor {
     d_op: DFF<Bits<5>>,
     d_payload: DFF<Bits<64>>,
     d_legal: DFF<Bit>,
+    d_len: DFF<Bits<8>>,
+    /// The decode register's bits masked to its instruction's length.
+    d_mask: Signal<Local, Bits<64>>,
     d_dist: DFF<Bits<8>>,
     d_slot: DFF<Bits<3>>,
     d_count0: DFF<Bit>,
@@ -146,7 +156,7 @@ impl InstrDecompressor {
             op_mem_load: opcode_const("MEM_LOAD"),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, hold, count, st_busy, st_error, st_overflow,
-            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pos, d_valid, d_op, d_payload, d_legal, d_dist, d_slot, d_count0, u_adv, token, hist, slots, copy, madd, o_valid,
+            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pm1, tc, t_stay, t_take, d_valid, d_op, d_payload, d_legal, d_len, d_mask, d_dist, d_slot, d_count0, u_adv, token, hist, slots, copy, madd, o_valid,
             o_module, o_op, o_payload, p_slot, p_addr, p_words, x, x_op, x_tr, xs_slot, xs_addr,
             xs_words,
         })
@@ -159,7 +169,7 @@ const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 &
 impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pos, d_valid, d_op, d_payload, d_legal, d_dist, d_slot, d_count0);
+        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pm1, tc, d_valid, d_op, d_payload, d_legal, d_len, d_dist, d_slot, d_count0);
         clock!(self, clock, words, token, hist, slots);
         self.count.next = self.words.count.val();
         self.st_busy.next = self.token.busy.val() | self.token.tk_valid.val();
@@ -182,13 +192,20 @@ impl Logic for InstrDecompressor {
             & !self.hold.val();
         self.words.consume.next = self.u_adv.val() & self.unpack.take.val();
         self.unpack.w0.next = self.w0.q.val();
-        self.unpack.pos.next = self.pos.q.val();
+        self.unpack.pm1.next = self.pm1.q.val();
         self.unpack.head.next = self.words.head.val();
         self.unpack.head_ok.next = self.words.head_ok.val();
+        self.unpack.tab.next = self.tc.q.val();
+        self.t_stay.w0.next = self.w0.q.val();
+        self.t_stay.head.next = self.words.head_stay.val();
+        self.t_take.w0.next = self.words.head.val().get_bits::<63>(1);
+        self.t_take.head.next = self.words.head_take.val();
+        self.tc.d.next = self.t_stay.tab.val();
         if self.u_adv.val() {
-            self.pos.d.next = self.unpack.next_pos.val();
+            self.pm1.d.next = self.unpack.next_pm1.val();
             if self.unpack.take.val() {
-                self.w0.d.next = self.words.head.val();
+                self.w0.d.next = self.words.head.val().get_bits::<63>(1);
+                self.tc.d.next = self.t_take.tab.val();
             }
         }
         // The decode register: taken by the token register, loaded by the unpacker (a `NOP`
@@ -200,14 +217,15 @@ impl Logic for InstrDecompressor {
             self.d_valid.d.next = true;
             self.d_op.d.next = self.unpack.op.val();
             self.d_payload.d.next = self.unpack.payload.val();
-            self.d_legal.d.next = self.unpack.legal.val();
+            self.d_legal.d.next = self.unpack.len.val().any();
+            self.d_len.d.next = self.unpack.len.val();
             self.d_dist.d.next = self.unpack.src_dist.val();
             self.d_slot.d.next = self.unpack.src_slot.val();
             self.d_count0.d.next = self.unpack.src_count0.val();
         }
         if self.token.go.val() {
-            self.w0.d.next = bits::<64>(0);
-            self.pos.d.next = bits::<7>(64);
+            self.w0.d.next = bits::<63>(0);
+            self.pm1.d.next = bits::<6>(63);
             self.d_valid.d.next = false;
         }
         self.token.hold.next = self.hold.val();
@@ -215,7 +233,13 @@ impl Logic for InstrDecompressor {
         self.token.ctrl.next = self.reg_wdata.val().get_bits::<2>(0);
         self.token.src_ok.next = self.d_valid.q.val();
         self.token.op.next = self.d_op.q.val();
-        self.token.payload.next = self.d_payload.q.val();
+        // (A shifted constant, not 2^len − 1: no 64-bit carry chain.)
+        if self.d_len.q.val().get_bit(6) | self.d_len.q.val().get_bit(7) {
+            self.d_mask.next = !bits::<64>(0);
+        } else {
+            self.d_mask.next = !(!bits::<64>(0) << self.d_len.q.val().get_bits::<6>(0));
+        }
+        self.token.payload.next = self.d_payload.q.val() & self.d_mask.val();
         self.token.legal.next = self.d_legal.q.val();
         self.token.src_dist.next = self.d_dist.q.val();
         self.token.src_count0.next = self.d_count0.q.val();

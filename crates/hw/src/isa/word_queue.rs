@@ -52,6 +52,11 @@ pub struct WordQueue {
     pub head: Signal<Out, Bits<64>>,
     /// There is a head.
     pub head_ok: Signal<Out, Bit>,
+    /// The first five bits (an opcode's) of the next cycle's head if the head stays (no
+    /// `consume`, no `hold`), and if it is taken now: meaningful only when there is a head then
+    /// (the unpacker's tables for the next cycle are formed from them; from registers).
+    pub head_stay: Signal<Out, Bits<5>>,
+    pub head_take: Signal<Out, Bits<5>>,
     /// No word left to fetch and none in flight.
     pub drained: Signal<Out, Bit>,
     ibuf: SyncRam<Bits<64>>,
@@ -85,7 +90,7 @@ impl WordQueue {
             ibuf: SyncRam::collision_free(depth),
             depth: Constant::new((depth as u64).into()),
         } defaults {
-            clock, we, wdata, clear, start, run, hold, consume, count, overflow, head, head_ok,
+            clock, we, wdata, clear, start, run, hold, consume, count, overflow, head, head_ok, head_stay, head_take,
             drained, wptr, ovf, rptr, fetching, rd, rd_v, q0, q1, q2, q3, v0, v1, v2, v3, room,
         })
     }
@@ -100,6 +105,14 @@ impl Logic for WordQueue {
         self.overflow.next = self.ovf.q.val();
         self.head.next = self.q0.q.val();
         self.head_ok.next = self.v0.q.val();
+        self.head_stay.next = self.rd.q.val().get_bits::<5>(0);
+        if self.v0.q.val() {
+            self.head_stay.next = self.q0.q.val().get_bits::<5>(0);
+        }
+        self.head_take.next = self.rd.q.val().get_bits::<5>(0);
+        if self.v1.q.val() {
+            self.head_take.next = self.q1.q.val().get_bits::<5>(0);
+        }
         self.drained.next = !self.fetching.q.val() & !self.rd_v.q.val() & (self.rptr.q.val() >= self.wptr.q.val());
         // Host writes.
         self.ibuf.w_en.next = false;
