@@ -6248,7 +6248,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [5:0] unpack__pm1;
     reg  [63:0] unpack__head;
     reg  unpack__head_ok;
-    reg  [511:0] unpack__tab;
+    reg  [7:0] unpack__ent;
     wire  unpack__src_ok;
     wire  [4:0] unpack__op;
     wire  [63:0] unpack__payload;
@@ -6264,15 +6264,24 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [5:0] pm1__d;
     wire  [5:0] pm1__q;
     reg  pm1__clock;
-    reg  [511:0] tc__d;
-    wire  [511:0] tc__q;
-    reg  tc__clock;
+    reg  [7:0] ent__d;
+    wire  [7:0] ent__q;
+    reg  ent__clock;
     reg  [62:0] t_stay__w0;
     reg  [4:0] t_stay__head;
     wire  [511:0] t_stay__tab;
     reg  [62:0] t_take__w0;
     reg  [4:0] t_take__head;
     wire  [511:0] t_take__tab;
+    reg  [511:0] p_stay__tab;
+    reg  [5:0] p_stay__pm1;
+    wire  [7:0] p_stay__ent;
+    reg  [511:0] p_take__tab;
+    reg  [5:0] p_take__pm1;
+    wire  [7:0] p_take__ent;
+    reg  [511:0] p_hold__tab;
+    reg  [5:0] p_hold__pm1;
+    wire  [7:0] p_hold__ent;
     reg  d_valid__d;
     wire  d_valid__q;
     reg  d_valid__clock;
@@ -6297,6 +6306,30 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  d_count0__d;
     wire  d_count0__q;
     reg  d_count0__clock;
+    reg  k_valid__d;
+    wire  k_valid__q;
+    reg  k_valid__clock;
+    reg  [4:0] k_op__d;
+    wire  [4:0] k_op__q;
+    reg  k_op__clock;
+    reg  [63:0] k_payload__d;
+    wire  [63:0] k_payload__q;
+    reg  k_payload__clock;
+    reg  k_legal__d;
+    wire  k_legal__q;
+    reg  k_legal__clock;
+    reg  [7:0] k_len__d;
+    wire  [7:0] k_len__q;
+    reg  k_len__clock;
+    reg  [7:0] k_dist__d;
+    wire  [7:0] k_dist__q;
+    reg  k_dist__clock;
+    reg  [2:0] k_slot__d;
+    wire  [2:0] k_slot__q;
+    reg  k_slot__clock;
+    reg  k_count0__d;
+    wire  k_count0__q;
+    reg  k_count0__clock;
     reg  token__clock;
     reg  token__hold;
     reg  token__ctrl_we;
@@ -6394,6 +6427,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     
     // Local signals
     reg  [63:0] d_mask;
+    reg  d_pop;
+    reg  d_push;
     reg  u_adv;
     reg  [7:0] p_slot;
     reg  [25:0] p_addr;
@@ -6428,7 +6463,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .pm1(unpack__pm1),
         .head(unpack__head),
         .head_ok(unpack__head_ok),
-        .tab(unpack__tab),
+        .ent(unpack__ent),
         .src_ok(unpack__src_ok),
         .op(unpack__op),
         .payload(unpack__payload),
@@ -6449,10 +6484,10 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(pm1__q),
         .clock(pm1__clock)
     );
-    tiny_accel_top_dff_w512 tc(
-        .d(tc__d),
-        .q(tc__q),
-        .clock(tc__clock)
+    tiny_accel_top_dff_w8 ent(
+        .d(ent__d),
+        .q(ent__q),
+        .clock(ent__clock)
     );
     tiny_accel_top_t_stay t_stay(
         .w0(t_stay__w0),
@@ -6463,6 +6498,21 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .w0(t_take__w0),
         .head(t_take__head),
         .tab(t_take__tab)
+    );
+    tiny_accel_top_p_hold p_stay(
+        .tab(p_stay__tab),
+        .pm1(p_stay__pm1),
+        .ent(p_stay__ent)
+    );
+    tiny_accel_top_p_hold p_take(
+        .tab(p_take__tab),
+        .pm1(p_take__pm1),
+        .ent(p_take__ent)
+    );
+    tiny_accel_top_p_hold p_hold(
+        .tab(p_hold__tab),
+        .pm1(p_hold__pm1),
+        .ent(p_hold__ent)
     );
     tiny_accel_top_dff_w1 d_valid(
         .d(d_valid__d),
@@ -6503,6 +6553,46 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(d_count0__d),
         .q(d_count0__q),
         .clock(d_count0__clock)
+    );
+    tiny_accel_top_dff_w1 k_valid(
+        .d(k_valid__d),
+        .q(k_valid__q),
+        .clock(k_valid__clock)
+    );
+    tiny_accel_top_dff_w5 k_op(
+        .d(k_op__d),
+        .q(k_op__q),
+        .clock(k_op__clock)
+    );
+    tiny_accel_top_dff_w64 k_payload(
+        .d(k_payload__d),
+        .q(k_payload__q),
+        .clock(k_payload__clock)
+    );
+    tiny_accel_top_dff_w1 k_legal(
+        .d(k_legal__d),
+        .q(k_legal__q),
+        .clock(k_legal__clock)
+    );
+    tiny_accel_top_dff_w8 k_len(
+        .d(k_len__d),
+        .q(k_len__q),
+        .clock(k_len__clock)
+    );
+    tiny_accel_top_dff_w8 k_dist(
+        .d(k_dist__d),
+        .q(k_dist__q),
+        .clock(k_dist__clock)
+    );
+    tiny_accel_top_dff_w3 k_slot(
+        .d(k_slot__d),
+        .q(k_slot__q),
+        .clock(k_slot__clock)
+    );
+    tiny_accel_top_dff_w1 k_count0(
+        .d(k_count0__d),
+        .q(k_count0__q),
+        .clock(k_count0__clock)
     );
     tiny_accel_top_token token(
         .clock(token__clock),
@@ -6625,7 +6715,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         o_payload__clock = clock;
         w0__clock = clock;
         pm1__clock = clock;
-        tc__clock = clock;
+        ent__clock = clock;
         d_valid__clock = clock;
         d_op__clock = clock;
         d_payload__clock = clock;
@@ -6634,13 +6724,21 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         d_dist__clock = clock;
         d_slot__clock = clock;
         d_count0__clock = clock;
+        k_valid__clock = clock;
+        k_op__clock = clock;
+        k_payload__clock = clock;
+        k_legal__clock = clock;
+        k_len__clock = clock;
+        k_dist__clock = clock;
+        k_slot__clock = clock;
+        k_count0__clock = clock;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
         o_payload__d = o_payload__q;
         w0__d = w0__q;
         pm1__d = pm1__q;
-        tc__d = tc__q;
+        ent__d = ent__q;
         d_valid__d = d_valid__q;
         d_op__d = d_op__q;
         d_payload__d = d_payload__q;
@@ -6649,6 +6747,14 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         d_dist__d = d_dist__q;
         d_slot__d = d_slot__q;
         d_count0__d = d_count0__q;
+        k_valid__d = k_valid__q;
+        k_op__d = k_op__q;
+        k_payload__d = k_payload__q;
+        k_legal__d = k_legal__q;
+        k_len__d = k_len__q;
+        k_dist__d = k_dist__q;
+        k_slot__d = k_slot__q;
+        k_count0__d = k_count0__q;
         words__clock = clock;
         token__clock = clock;
         hist__clock = clock;
@@ -6667,29 +6773,59 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         words__start = token__go;
         words__run = token__busy;
         words__hold = hold;
-        u_adv = token__busy & (~d_valid__q | token__step) & unpack__src_ok & ~hold;
+        u_adv = token__busy & ~k_valid__q & unpack__src_ok & ~hold;
         words__consume = u_adv & unpack__take;
         unpack__w0 = w0__q;
         unpack__pm1 = pm1__q;
         unpack__head = words__head;
         unpack__head_ok = words__head_ok;
-        unpack__tab = tc__q;
+        unpack__ent = ent__q;
         t_stay__w0 = w0__q;
         t_stay__head = words__head_stay;
         t_take__w0 = words__head[(32'h1)+:(63)];
         t_take__head = words__head_take;
-        tc__d = t_stay__tab;
+        p_stay__tab = t_stay__tab;
+        p_stay__pm1 = unpack__next_pm1;
+        p_take__tab = t_take__tab;
+        p_take__pm1 = unpack__next_pm1;
+        p_hold__tab = t_stay__tab;
+        p_hold__pm1 = pm1__q;
+        ent__d = p_hold__ent;
         if (u_adv) begin
             pm1__d = unpack__next_pm1;
+            ent__d = p_stay__ent;
             if (unpack__take) begin
                 w0__d = words__head[(32'h1)+:(63)];
-                tc__d = t_take__tab;
+                ent__d = p_take__ent;
             end
         end
-        if (token__step & ~hold) begin
+        d_pop = token__step & ~hold;
+        d_push = u_adv & |unpack__op;
+        if (d_pop) begin
             d_valid__d = 1'b0;
+            if (k_valid__q) begin
+                d_valid__d = 1'b1;
+                k_valid__d = 1'b0;
+                d_op__d = k_op__q;
+                d_payload__d = k_payload__q;
+                d_legal__d = k_legal__q;
+                d_len__d = k_len__q;
+                d_dist__d = k_dist__q;
+                d_slot__d = k_slot__q;
+                d_count0__d = k_count0__q;
+            end
         end
-        if (u_adv & |unpack__op) begin
+        if (d_push & d_valid__q & ~d_pop) begin
+            k_valid__d = 1'b1;
+            k_op__d = unpack__op;
+            k_payload__d = unpack__payload;
+            k_legal__d = |unpack__len;
+            k_len__d = unpack__len;
+            k_dist__d = unpack__src_dist;
+            k_slot__d = unpack__src_slot;
+            k_count0__d = unpack__src_count0;
+        end
+        if (d_push & (~d_valid__q | d_pop)) begin
             d_valid__d = 1'b1;
             d_op__d = unpack__op;
             d_payload__d = unpack__payload;
@@ -6702,7 +6838,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         if (token__go) begin
             w0__d = 63'h0;
             pm1__d = 6'h3f;
+            ent__d = 8'h40;
             d_valid__d = 1'b0;
+            k_valid__d = 1'b0;
         end
         token__hold = hold;
         token__ctrl_we = reg_we & (reg_addr == 2'h1);
@@ -7367,6 +7505,20 @@ module tiny_accel_top_madd(slot_in,delta,found_addr,found_words,pend_valid,pend_
     end
     
 endmodule // tiny_accel_top_madd
+
+module tiny_accel_top_p_hold(tab,pm1,ent);
+    
+    // Module arguments
+    input wire  [511:0] tab;
+    input wire  [5:0] pm1;
+    output reg  [7:0] ent;
+    
+    // Update code
+    always @(*) begin
+        ent = tab[((({3'd0, pm1}) << 32'h3))+:(8)];
+    end
+    
+endmodule // tiny_accel_top_p_hold
 
 module tiny_accel_top_slots(clock,start,hold,put,put_slot,put_addr,put_words,look_slot,pend_valid,pend_slot,pend_addr,pend_words,found_addr,found_words);
     
@@ -9466,24 +9618,6 @@ module tiny_accel_top_ents_64(op,placed);
     
 endmodule // tiny_accel_top_ents_64
 
-module tiny_accel_top_dff_w512(d,q,clock);
-    
-    // Module arguments
-    input wire  [511:0] d;
-    output reg  [511:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 512'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w512
-
 module tiny_accel_top_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,src_dist,src_count0,drained,fill,ma_bad,go,busy,error,step,tk_valid,tk_op,tk_payload,tk_rep,tk_ma,tk_tr,tk_d1,tk_d2,tk_d3,tk_cont,issue,x_err,prime,rep_wait);
     
     // Module arguments
@@ -9928,14 +10062,14 @@ module tiny_accel_top_dff_w13(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w13
 
-module tiny_accel_top_unpack(w0,pm1,head,head_ok,tab,src_ok,op,payload,len,src_dist,src_slot,src_count0,next_pm1,take);
+module tiny_accel_top_unpack(w0,pm1,head,head_ok,ent,src_ok,op,payload,len,src_dist,src_slot,src_count0,next_pm1,take);
     
     // Module arguments
     input wire  [62:0] w0;
     input wire  [5:0] pm1;
     input wire  [63:0] head;
     input wire  head_ok;
-    input wire  [511:0] tab;
+    input wire  [7:0] ent;
     output reg  src_ok;
     output reg  [4:0] op;
     output reg  [63:0] payload;
@@ -9953,11 +10087,9 @@ module tiny_accel_top_unpack(w0,pm1,head,head_ok,tab,src_ok,op,payload,len,src_d
     reg  [126:0] win;
     reg  [6:0] pi;
     reg  [63:0] fw;
-    reg  [7:0] ent;
     
     // Update code
     always @(*) begin
-        ent = tab[((({3'd0, pm1}) << 32'h3))+:(8)];
         next_pm1 = ent[(32'h0)+:(6)];
         take = ent[32'h6];
         src_ok = head_ok | ent[32'h7];
@@ -11660,14 +11792,15 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [19:0] comb__len;
     reg  [25:0] comb__e_nb;
     reg  [19:0] comb__e_rem;
+    reg  [25:0] comb__stride;
+    reg  comb__e_last;
+    reg  comb__s_need;
     reg  [19:0] comb__len_m1;
     reg  [19:0] comb__left_m2;
-    reg  [19:0] comb__e_off;
     reg  [19:0] comb__e_left;
     reg  [25:0] comb__e_addr;
     reg  [25:0] comb__e_clast;
-    reg  [25:0] comb__e_prev;
-    reg  comb__e_first;
+    reg  comb__e_need;
     reg  [25:0] comb__e_cover;
     reg  [31:0] comb__wbuf;
     reg  [3:0] comb__wbe;
@@ -11688,6 +11821,9 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     wire  [25:0] comb__n_clast;
     wire  [25:0] comb__cov_w;
     wire  comb__e_end;
+    wire  comb__n_need;
+    wire  comb__ns_need;
+    wire  comb__cs_need;
     reg  [19:0] len__d;
     wire  [19:0] len__q;
     reg  len__clock;
@@ -11709,9 +11845,15 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [19:0] e_rem__d;
     wire  [19:0] e_rem__q;
     reg  e_rem__clock;
-    reg  [19:0] e_off__d;
-    wire  [19:0] e_off__q;
-    reg  e_off__clock;
+    reg  e_last__d;
+    wire  e_last__q;
+    reg  e_last__clock;
+    reg  s_need__d;
+    wire  s_need__q;
+    reg  s_need__clock;
+    reg  e_pend__d;
+    wire  e_pend__q;
+    reg  e_pend__clock;
     reg  [19:0] e_left__d;
     wire  [19:0] e_left__q;
     reg  e_left__clock;
@@ -11733,12 +11875,9 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [25:0] e_clast__d;
     wire  [25:0] e_clast__q;
     reg  e_clast__clock;
-    reg  [25:0] e_prev__d;
-    wire  [25:0] e_prev__q;
-    reg  e_prev__clock;
-    reg  e_first__d;
-    wire  e_first__q;
-    reg  e_first__clock;
+    reg  e_need__d;
+    wire  e_need__q;
+    reg  e_need__clock;
     reg  [25:0] e_cover__d;
     wire  [25:0] e_cover__q;
     reg  e_cover__clock;
@@ -11780,14 +11919,15 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .len(comb__len),
         .e_nb(comb__e_nb),
         .e_rem(comb__e_rem),
+        .stride(comb__stride),
+        .e_last(comb__e_last),
+        .s_need(comb__s_need),
         .len_m1(comb__len_m1),
         .left_m2(comb__left_m2),
-        .e_off(comb__e_off),
         .e_left(comb__e_left),
         .e_addr(comb__e_addr),
         .e_clast(comb__e_clast),
-        .e_prev(comb__e_prev),
-        .e_first(comb__e_first),
+        .e_need(comb__e_need),
         .e_cover(comb__e_cover),
         .wbuf(comb__wbuf),
         .wbe(comb__wbe),
@@ -11807,7 +11947,10 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .ea_next(comb__ea_next),
         .n_clast(comb__n_clast),
         .cov_w(comb__cov_w),
-        .e_end(comb__e_end)
+        .e_end(comb__e_end),
+        .n_need(comb__n_need),
+        .ns_need(comb__ns_need),
+        .cs_need(comb__cs_need)
     );
     tiny_accel_top_dff_w20 len(
         .d(len__d),
@@ -11844,10 +11987,20 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .q(e_rem__q),
         .clock(e_rem__clock)
     );
-    tiny_accel_top_dff_w20 e_off(
-        .d(e_off__d),
-        .q(e_off__q),
-        .clock(e_off__clock)
+    tiny_accel_top_dff_w1 e_last(
+        .d(e_last__d),
+        .q(e_last__q),
+        .clock(e_last__clock)
+    );
+    tiny_accel_top_dff_w1 s_need(
+        .d(s_need__d),
+        .q(s_need__q),
+        .clock(s_need__clock)
+    );
+    tiny_accel_top_dff_w1 e_pend(
+        .d(e_pend__d),
+        .q(e_pend__q),
+        .clock(e_pend__clock)
     );
     tiny_accel_top_dff_w20 e_left(
         .d(e_left__d),
@@ -11884,15 +12037,10 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .q(e_clast__q),
         .clock(e_clast__clock)
     );
-    tiny_accel_top_dff_w26 e_prev(
-        .d(e_prev__d),
-        .q(e_prev__q),
-        .clock(e_prev__clock)
-    );
-    tiny_accel_top_dff_w1 e_first(
-        .d(e_first__d),
-        .q(e_first__q),
-        .clock(e_first__clock)
+    tiny_accel_top_dff_w1 e_need(
+        .d(e_need__d),
+        .q(e_need__q),
+        .clock(e_need__clock)
     );
     tiny_accel_top_dff_w26 e_cover(
         .d(e_cover__d),
@@ -11944,7 +12092,9 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         word__clock = clock;
         e_nb__clock = clock;
         e_rem__clock = clock;
-        e_off__clock = clock;
+        e_last__clock = clock;
+        s_need__clock = clock;
+        e_pend__clock = clock;
         e_left__clock = clock;
         len_m1__clock = clock;
         left_m2__clock = clock;
@@ -11952,8 +12102,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         e_init__clock = clock;
         e_addr__clock = clock;
         e_clast__clock = clock;
-        e_prev__clock = clock;
-        e_first__clock = clock;
+        e_need__clock = clock;
         e_cover__clock = clock;
         wbuf__clock = clock;
         wbe__clock = clock;
@@ -11969,7 +12118,9 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         word__d = word__q;
         e_nb__d = e_nb__q;
         e_rem__d = e_rem__q;
-        e_off__d = e_off__q;
+        e_last__d = e_last__q;
+        s_need__d = s_need__q;
+        e_pend__d = e_pend__q;
         e_left__d = e_left__q;
         len_m1__d = len_m1__q;
         left_m2__d = left_m2__q;
@@ -11977,8 +12128,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         e_init__d = e_init__q;
         e_addr__d = e_addr__q;
         e_clast__d = e_clast__q;
-        e_prev__d = e_prev__q;
-        e_first__d = e_first__q;
+        e_need__d = e_need__q;
         e_cover__d = e_cover__q;
         wbuf__d = wbuf__q;
         wbe__d = wbe__q;
@@ -11993,14 +12143,15 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         comb__len = len__q;
         comb__e_nb = e_nb__q;
         comb__e_rem = e_rem__q;
+        comb__stride = stride__q;
+        comb__e_last = e_last__q;
+        comb__s_need = s_need__q;
         comb__len_m1 = len_m1__q;
         comb__left_m2 = left_m2__q;
-        comb__e_off = e_off__q;
         comb__e_left = e_left__q;
         comb__e_addr = e_addr__q;
         comb__e_clast = e_clast__q;
-        comb__e_prev = e_prev__q;
-        comb__e_first = e_first__q;
+        comb__e_need = e_need__q;
         comb__e_cover = e_cover__q;
         comb__wbuf = wbuf__q;
         comb__wbe = wbe__q;
@@ -12009,7 +12160,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         comb__hold = hold__q;
         comb__w_elem = w_elem;
         comb__rsp_data = rsp_data;
-        pending = |e_left__q & ~e_init__q;
+        pending = e_pend__q;
         req_need = comb__req_need;
         req_len = comb__req_len;
         req_addr = comb__e_word;
@@ -12033,12 +12184,13 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         end
         if (req_fire) begin
             e_left__d = e_left__q - e_step;
+            e_pend__d = e_left__q > e_step;
             if (e_left__q < e_step) begin
                 e_left__d = 20'h0;
             end
             left_m2__d = left_m2__q - 20'h1;
-            e_prev__d = comb__e_word;
-            e_first__d = 1'b0;
+            e_need__d = comb__n_need;
+            s_need__d = comb__ns_need;
             if (comb__req_need) begin
                 wbuf__d = 32'h0;
                 wbe__d = 4'h0;
@@ -12050,14 +12202,14 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
             end
             e_addr__d = comb__ea_next;
             if (comb__e_end) begin
-                e_off__d = 20'h0;
                 e_rem__d = len__q;
+                e_last__d = (len__q == 20'h1) & ~word__q;
                 e_nb__d = e_nb__q + stride__q;
                 e_clast__d = comb__n_clast;
             end
             else begin
-                e_off__d = e_off__q + e_step;
                 e_rem__d = e_rem__q - 20'h1;
+                e_last__d = (e_rem__q == 20'h2) & ~word__q;
             end
         end
         if (rsp_take) begin
@@ -12092,6 +12244,8 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         end
         if (e_init__q) begin
             e_init__d = 1'b0;
+            s_need__d = comb__cs_need;
+            e_pend__d = |e_left__q;
             if (len_m1__q < words_m1__q) begin
                 e_clast__d = i_len;
             end
@@ -12108,12 +12262,13 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
             e_addr__d = s_addr;
             e_nb__d = s_addr + s_stride;
             e_rem__d = s_len;
+            e_last__d = (s_len == 20'h1) & ~s_word;
             len_m1__d = s_len - 20'h1;
             left_m2__d = s_words - 20'h2;
             words_m1__d = s_words - 20'h1;
             e_init__d = 1'b1;
-            e_off__d = 20'h0;
-            e_first__d = 1'b1;
+            e_pend__d = 1'b0;
+            e_need__d = 1'b1;
             wbuf__d = 32'h0;
             wbe__d = 4'h0;
             r_addr__d = s_addr;
@@ -12129,7 +12284,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     
 endmodule // tiny_accel_top_ext
 
-module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,len_m1,left_m2,e_off,e_left,e_addr,e_clast,e_prev,e_first,e_cover,wbuf,wbe,r_addr,r_need,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,cov_w,e_end);
+module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,cov_w,e_end,n_need,ns_need,cs_need);
     
     // Module arguments
     input wire  wide;
@@ -12138,14 +12293,15 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,len_m1,left_m2,e_off,e
     input wire  [19:0] len;
     input wire  [25:0] e_nb;
     input wire  [19:0] e_rem;
+    input wire  [25:0] stride;
+    input wire  e_last;
+    input wire  s_need;
     input wire  [19:0] len_m1;
     input wire  [19:0] left_m2;
-    input wire  [19:0] e_off;
     input wire  [19:0] e_left;
     input wire  [25:0] e_addr;
     input wire  [25:0] e_clast;
-    input wire  [25:0] e_prev;
-    input wire  e_first;
+    input wire  e_need;
     input wire  [25:0] e_cover;
     input wire  [31:0] wbuf;
     input wire  [3:0] wbe;
@@ -12166,6 +12322,9 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,len_m1,left_m2,e_off,e
     output reg  [25:0] n_clast;
     output reg  [25:0] cov_w;
     output reg  e_end;
+    output reg  n_need;
+    output reg  ns_need;
+    output reg  cs_need;
     
     // Constant declarations
     localparam  lane_mask = 26'h3;
@@ -12174,10 +12333,15 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,len_m1,left_m2,e_off,e
     localparam  quad_last = 26'h0;
     localparam  be_byte = 4'h1;
     localparam  be_wide = 4'hf;
+    localparam  bm_byte = 32'hff;
+    localparam  bm_wide = 32'hffffffff;
     localparam  sext = 32'hffffff00;
     localparam  step_l = 26'h4;
     localparam  page_mask = 26'h3ff;
     localparam  max_len = 26'hff;
+    localparam  lane_last2 = 26'h2;
+    localparam  quad_last2 = 26'h0;
+    localparam  quad_one = 1'b1;
     localparam  hi_mask = 26'h3ffff00;
     localparam  lane_id__0 = 26'h1;
     localparam  lane_id__1 = 26'h2;
@@ -12186,7 +12350,13 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,len_m1,left_m2,e_off,e
     // Local signals
     reg  [25:0] ea;
     reg  [25:0] e_lane;
+    reg  in_last;
     reg  st_next;
+    reg  nb_diff;
+    reg  nb_last;
+    reg  [25:0] nb2;
+    reg  nx_last;
+    reg  cov_end;
     reg  [25:0] span;
     reg  [25:0] page_left;
     reg  [7:0] blen;
@@ -12196,6 +12366,10 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,len_m1,left_m2,e_off,e
     reg  [25:0] n_part;
     reg  [25:0] n_full;
     reg  [25:0] e_sh;
+    reg  [31:0] x8;
+    reg  [31:0] x32;
+    reg  [31:0] x32w;
+    reg  [31:0] e_bm;
     reg  [3:0] e_be;
     reg  [31:0] e_data;
     reg  [25:0] r_lane;
@@ -12206,7 +12380,7 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,len_m1,left_m2,e_off,e
     // Update code
     always @(*) begin
         ea = e_addr;
-        e_end = (e_rem == 20'h1) & ~word;
+        e_end = e_last;
         if (e_end) begin
             ea_next = e_nb;
         end
@@ -12222,16 +12396,21 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,len_m1,left_m2,e_off,e
         e_word = ea >> lshift;
         e_lane = ea & lane_mask;
         e_sh = (ea & lane_mask) << 32'h3;
+        x8 = ({24'd0, w_elem[(32'h0)+:(8)]});
         if (wide) begin
             e_be = be_wide << (ea & lane_mask);
-            e_data = ((w_elem) & 32'hffffffff);
+            e_bm = bm_wide << e_sh;
+            x32 = w_elem;
         end
         else begin
             e_be = be_byte << (ea & lane_mask);
-            e_data = ({24'd0, w_elem[(32'h0)+:(8)]});
+            e_bm = bm_byte << e_sh;
+            x32 = x8 | (x8 << 32'h8) | (x8 << 32'h10) | (x8 << 32'h18);
         end
+        x32w = ((x32) & 32'hffffffff);
+        e_data = x32w;
         req_be = wbe | e_be;
-        req_wdata = wbuf | (e_data << e_sh);
+        req_wdata = wbuf | (e_data & e_bm);
         span = (e_clast >> lshift) - e_word;
         if (wide) begin
             n_part = e_nb + (({6'd0, left_m2}) << 32'h2);
@@ -12267,20 +12446,60 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,len_m1,left_m2,e_off,e
                 cov_w = w255;
             end
         end
-        st_next = e_lane == lane_last;
-        if (wide) begin
-            st_next = e_lane == quad_last;
+        in_last = e_lane == lane_last;
+        if (word) begin
+            in_last = 1'b1;
         end
+        else if (wide) begin
+            in_last = e_lane == quad_last;
+        end
+        nb_diff = (e_nb >> lshift) != e_word;
+        st_next = in_last;
         if (e_end) begin
-            st_next = (e_nb >> lshift) != e_word;
+            st_next = nb_diff;
+        end
+        cs_need = (e_left == 20'h1) | st_next;
+        nb2 = e_nb + stride;
+        nb_last = (e_nb & lane_mask) == lane_last;
+        nx_last = e_lane == lane_last2;
+        if (wide) begin
+            nb_last = (e_nb & lane_mask) == quad_last;
+            nx_last = quad_one | (e_lane == quad_last2);
+        end
+        if (e_last) begin
+            if (len == 20'h1) begin
+                ns_need = (nb2 >> lshift) != (e_nb >> lshift);
+            end
+            else begin
+                ns_need = nb_last;
+            end
+        end
+        else if (e_rem == 20'h2) begin
+            ns_need = (e_nb >> lshift) != (e_clast >> lshift);
+        end
+        else begin
+            ns_need = nx_last;
+        end
+        if (e_left == 20'h2) begin
+            ns_need = 1'b1;
         end
         if (store) begin
             req_len = 8'h0;
-            req_need = (e_left == 20'h1) | st_next;
+            req_need = s_need;
         end
         else begin
             req_len = blen;
-            req_need = e_first | ((e_word != e_prev) & (~|e_off | (e_word > e_cover)));
+            req_need = e_need;
+        end
+        if (e_need) begin
+            cov_end = ~|span | ~|page_left;
+        end
+        else begin
+            cov_end = e_cover == e_word;
+        end
+        n_need = in_last & cov_end;
+        if (e_end) begin
+            n_need = nb_diff;
         end
         rsp_need = r_need;
         if (rsp_need) begin

@@ -42,7 +42,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [5:0] unpack__pm1;
     reg  [63:0] unpack__head;
     reg  unpack__head_ok;
-    reg  [511:0] unpack__tab;
+    reg  [7:0] unpack__ent;
     wire  unpack__src_ok;
     wire  [4:0] unpack__op;
     wire  [63:0] unpack__payload;
@@ -58,15 +58,24 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  [5:0] pm1__d;
     wire  [5:0] pm1__q;
     reg  pm1__clock;
-    reg  [511:0] tc__d;
-    wire  [511:0] tc__q;
-    reg  tc__clock;
+    reg  [7:0] ent__d;
+    wire  [7:0] ent__q;
+    reg  ent__clock;
     reg  [62:0] t_stay__w0;
     reg  [4:0] t_stay__head;
     wire  [511:0] t_stay__tab;
     reg  [62:0] t_take__w0;
     reg  [4:0] t_take__head;
     wire  [511:0] t_take__tab;
+    reg  [511:0] p_stay__tab;
+    reg  [5:0] p_stay__pm1;
+    wire  [7:0] p_stay__ent;
+    reg  [511:0] p_take__tab;
+    reg  [5:0] p_take__pm1;
+    wire  [7:0] p_take__ent;
+    reg  [511:0] p_hold__tab;
+    reg  [5:0] p_hold__pm1;
+    wire  [7:0] p_hold__ent;
     reg  d_valid__d;
     wire  d_valid__q;
     reg  d_valid__clock;
@@ -91,6 +100,30 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  d_count0__d;
     wire  d_count0__q;
     reg  d_count0__clock;
+    reg  k_valid__d;
+    wire  k_valid__q;
+    reg  k_valid__clock;
+    reg  [4:0] k_op__d;
+    wire  [4:0] k_op__q;
+    reg  k_op__clock;
+    reg  [63:0] k_payload__d;
+    wire  [63:0] k_payload__q;
+    reg  k_payload__clock;
+    reg  k_legal__d;
+    wire  k_legal__q;
+    reg  k_legal__clock;
+    reg  [7:0] k_len__d;
+    wire  [7:0] k_len__q;
+    reg  k_len__clock;
+    reg  [7:0] k_dist__d;
+    wire  [7:0] k_dist__q;
+    reg  k_dist__clock;
+    reg  [2:0] k_slot__d;
+    wire  [2:0] k_slot__q;
+    reg  k_slot__clock;
+    reg  k_count0__d;
+    wire  k_count0__q;
+    reg  k_count0__clock;
     reg  token__clock;
     reg  token__hold;
     reg  token__ctrl_we;
@@ -188,6 +221,8 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     
     // Local signals
     reg  [63:0] d_mask;
+    reg  d_pop;
+    reg  d_push;
     reg  u_adv;
     reg  [7:0] p_slot;
     reg  [25:0] p_addr;
@@ -222,7 +257,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .pm1(unpack__pm1),
         .head(unpack__head),
         .head_ok(unpack__head_ok),
-        .tab(unpack__tab),
+        .ent(unpack__ent),
         .src_ok(unpack__src_ok),
         .op(unpack__op),
         .payload(unpack__payload),
@@ -243,10 +278,10 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(pm1__q),
         .clock(pm1__clock)
     );
-    tiny_instr_decompressor_dff_w512 tc(
-        .d(tc__d),
-        .q(tc__q),
-        .clock(tc__clock)
+    tiny_instr_decompressor_dff_w8 ent(
+        .d(ent__d),
+        .q(ent__q),
+        .clock(ent__clock)
     );
     tiny_instr_decompressor_t_stay t_stay(
         .w0(t_stay__w0),
@@ -257,6 +292,21 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .w0(t_take__w0),
         .head(t_take__head),
         .tab(t_take__tab)
+    );
+    tiny_instr_decompressor_p_hold p_stay(
+        .tab(p_stay__tab),
+        .pm1(p_stay__pm1),
+        .ent(p_stay__ent)
+    );
+    tiny_instr_decompressor_p_hold p_take(
+        .tab(p_take__tab),
+        .pm1(p_take__pm1),
+        .ent(p_take__ent)
+    );
+    tiny_instr_decompressor_p_hold p_hold(
+        .tab(p_hold__tab),
+        .pm1(p_hold__pm1),
+        .ent(p_hold__ent)
     );
     tiny_instr_decompressor_dff_w1 d_valid(
         .d(d_valid__d),
@@ -297,6 +347,46 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .d(d_count0__d),
         .q(d_count0__q),
         .clock(d_count0__clock)
+    );
+    tiny_instr_decompressor_dff_w1 k_valid(
+        .d(k_valid__d),
+        .q(k_valid__q),
+        .clock(k_valid__clock)
+    );
+    tiny_instr_decompressor_dff_w5 k_op(
+        .d(k_op__d),
+        .q(k_op__q),
+        .clock(k_op__clock)
+    );
+    tiny_instr_decompressor_dff_w64 k_payload(
+        .d(k_payload__d),
+        .q(k_payload__q),
+        .clock(k_payload__clock)
+    );
+    tiny_instr_decompressor_dff_w1 k_legal(
+        .d(k_legal__d),
+        .q(k_legal__q),
+        .clock(k_legal__clock)
+    );
+    tiny_instr_decompressor_dff_w8 k_len(
+        .d(k_len__d),
+        .q(k_len__q),
+        .clock(k_len__clock)
+    );
+    tiny_instr_decompressor_dff_w8 k_dist(
+        .d(k_dist__d),
+        .q(k_dist__q),
+        .clock(k_dist__clock)
+    );
+    tiny_instr_decompressor_dff_w3 k_slot(
+        .d(k_slot__d),
+        .q(k_slot__q),
+        .clock(k_slot__clock)
+    );
+    tiny_instr_decompressor_dff_w1 k_count0(
+        .d(k_count0__d),
+        .q(k_count0__q),
+        .clock(k_count0__clock)
     );
     tiny_instr_decompressor_token token(
         .clock(token__clock),
@@ -419,7 +509,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         o_payload__clock = clock;
         w0__clock = clock;
         pm1__clock = clock;
-        tc__clock = clock;
+        ent__clock = clock;
         d_valid__clock = clock;
         d_op__clock = clock;
         d_payload__clock = clock;
@@ -428,13 +518,21 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         d_dist__clock = clock;
         d_slot__clock = clock;
         d_count0__clock = clock;
+        k_valid__clock = clock;
+        k_op__clock = clock;
+        k_payload__clock = clock;
+        k_legal__clock = clock;
+        k_len__clock = clock;
+        k_dist__clock = clock;
+        k_slot__clock = clock;
+        k_count0__clock = clock;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
         o_payload__d = o_payload__q;
         w0__d = w0__q;
         pm1__d = pm1__q;
-        tc__d = tc__q;
+        ent__d = ent__q;
         d_valid__d = d_valid__q;
         d_op__d = d_op__q;
         d_payload__d = d_payload__q;
@@ -443,6 +541,14 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         d_dist__d = d_dist__q;
         d_slot__d = d_slot__q;
         d_count0__d = d_count0__q;
+        k_valid__d = k_valid__q;
+        k_op__d = k_op__q;
+        k_payload__d = k_payload__q;
+        k_legal__d = k_legal__q;
+        k_len__d = k_len__q;
+        k_dist__d = k_dist__q;
+        k_slot__d = k_slot__q;
+        k_count0__d = k_count0__q;
         words__clock = clock;
         token__clock = clock;
         hist__clock = clock;
@@ -461,29 +567,59 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         words__start = token__go;
         words__run = token__busy;
         words__hold = hold;
-        u_adv = token__busy & (~d_valid__q | token__step) & unpack__src_ok & ~hold;
+        u_adv = token__busy & ~k_valid__q & unpack__src_ok & ~hold;
         words__consume = u_adv & unpack__take;
         unpack__w0 = w0__q;
         unpack__pm1 = pm1__q;
         unpack__head = words__head;
         unpack__head_ok = words__head_ok;
-        unpack__tab = tc__q;
+        unpack__ent = ent__q;
         t_stay__w0 = w0__q;
         t_stay__head = words__head_stay;
         t_take__w0 = words__head[(32'h1)+:(63)];
         t_take__head = words__head_take;
-        tc__d = t_stay__tab;
+        p_stay__tab = t_stay__tab;
+        p_stay__pm1 = unpack__next_pm1;
+        p_take__tab = t_take__tab;
+        p_take__pm1 = unpack__next_pm1;
+        p_hold__tab = t_stay__tab;
+        p_hold__pm1 = pm1__q;
+        ent__d = p_hold__ent;
         if (u_adv) begin
             pm1__d = unpack__next_pm1;
+            ent__d = p_stay__ent;
             if (unpack__take) begin
                 w0__d = words__head[(32'h1)+:(63)];
-                tc__d = t_take__tab;
+                ent__d = p_take__ent;
             end
         end
-        if (token__step & ~hold) begin
+        d_pop = token__step & ~hold;
+        d_push = u_adv & |unpack__op;
+        if (d_pop) begin
             d_valid__d = 1'b0;
+            if (k_valid__q) begin
+                d_valid__d = 1'b1;
+                k_valid__d = 1'b0;
+                d_op__d = k_op__q;
+                d_payload__d = k_payload__q;
+                d_legal__d = k_legal__q;
+                d_len__d = k_len__q;
+                d_dist__d = k_dist__q;
+                d_slot__d = k_slot__q;
+                d_count0__d = k_count0__q;
+            end
         end
-        if (u_adv & |unpack__op) begin
+        if (d_push & d_valid__q & ~d_pop) begin
+            k_valid__d = 1'b1;
+            k_op__d = unpack__op;
+            k_payload__d = unpack__payload;
+            k_legal__d = |unpack__len;
+            k_len__d = unpack__len;
+            k_dist__d = unpack__src_dist;
+            k_slot__d = unpack__src_slot;
+            k_count0__d = unpack__src_count0;
+        end
+        if (d_push & (~d_valid__q | d_pop)) begin
             d_valid__d = 1'b1;
             d_op__d = unpack__op;
             d_payload__d = unpack__payload;
@@ -496,7 +632,9 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         if (token__go) begin
             w0__d = 63'h0;
             pm1__d = 6'h3f;
+            ent__d = 8'h40;
             d_valid__d = 1'b0;
+            k_valid__d = 1'b0;
         end
         token__hold = hold;
         token__ctrl_we = reg_we & (reg_addr == 2'h1);
@@ -1269,6 +1407,20 @@ module tiny_instr_decompressor_dff_w6(d,q,clock);
     end
           
 endmodule // tiny_instr_decompressor_dff_w6
+
+module tiny_instr_decompressor_p_hold(tab,pm1,ent);
+    
+    // Module arguments
+    input wire  [511:0] tab;
+    input wire  [5:0] pm1;
+    output reg  [7:0] ent;
+    
+    // Update code
+    always @(*) begin
+        ent = tab[((({3'd0, pm1}) << 32'h3))+:(8)];
+    end
+    
+endmodule // tiny_instr_decompressor_p_hold
 
 module tiny_instr_decompressor_slots(clock,start,hold,put,put_slot,put_addr,put_words,look_slot,pend_valid,pend_slot,pend_addr,pend_words,found_addr,found_words);
     
@@ -3368,24 +3520,6 @@ module tiny_instr_decompressor_ents_64(op,placed);
     
 endmodule // tiny_instr_decompressor_ents_64
 
-module tiny_instr_decompressor_dff_w512(d,q,clock);
-    
-    // Module arguments
-    input wire  [511:0] d;
-    output reg  [511:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 512'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_instr_decompressor_dff_w512
-
 module tiny_instr_decompressor_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,src_dist,src_count0,drained,fill,ma_bad,go,busy,error,step,tk_valid,tk_op,tk_payload,tk_rep,tk_ma,tk_tr,tk_d1,tk_d2,tk_d3,tk_cont,issue,x_err,prime,rep_wait);
     
     // Module arguments
@@ -3830,14 +3964,14 @@ module tiny_instr_decompressor_dff_w13(d,q,clock);
           
 endmodule // tiny_instr_decompressor_dff_w13
 
-module tiny_instr_decompressor_unpack(w0,pm1,head,head_ok,tab,src_ok,op,payload,len,src_dist,src_slot,src_count0,next_pm1,take);
+module tiny_instr_decompressor_unpack(w0,pm1,head,head_ok,ent,src_ok,op,payload,len,src_dist,src_slot,src_count0,next_pm1,take);
     
     // Module arguments
     input wire  [62:0] w0;
     input wire  [5:0] pm1;
     input wire  [63:0] head;
     input wire  head_ok;
-    input wire  [511:0] tab;
+    input wire  [7:0] ent;
     output reg  src_ok;
     output reg  [4:0] op;
     output reg  [63:0] payload;
@@ -3855,11 +3989,9 @@ module tiny_instr_decompressor_unpack(w0,pm1,head,head_ok,tab,src_ok,op,payload,
     reg  [126:0] win;
     reg  [6:0] pi;
     reg  [63:0] fw;
-    reg  [7:0] ent;
     
     // Update code
     always @(*) begin
-        ent = tab[((({3'd0, pm1}) << 32'h3))+:(8)];
         next_pm1 = ent[(32'h0)+:(6)];
         take = ent[32'h6];
         src_ok = head_ok | ent[32'h7];

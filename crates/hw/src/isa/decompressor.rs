@@ -11,8 +11,8 @@
 //! - **Sub-blocks**, in pipeline order: [`WordQueue`] (the buffer, its fetches and a queue of
 //!   four prefetched words), the unpacker (one instruction per cycle from the current word and
 //!   the queue head, an instruction may continue into the next word: its registers here, the
-//!   current word, the position and the registered position table, its decode [`WordDecode`] and
-//!   the two candidate tables [`PositionTable`]), the decode register, [`TokenStage`] (the run state and the token register `tk`: the instruction and
+//!   current word, the position and the registered table entry at the position, its decode
+//!   [`WordDecode`], the two candidate tables [`PositionTable`] and the entries picked from them), the two decode registers, [`TokenStage`] (the run state and the token register `tk`: the instruction and
 //!   its class flags, decoded with it, and what it issues each cycle), the expansion ([`RepeatCopy`] from the [`History`] of issued instructions, [`MemAddExpand`]
 //!   from the [`SlotFile`]) and the output register.
 //! - **Decoding**: lengths and modules come from the opcode table (`accelgen_isa::TABLE`) as
@@ -36,7 +36,7 @@
 //!
 //! The word width is 64 bits (`isa.word_bits = 64`).
 
-use crate::isa::{opcode_const, History, InstrFields, MemAddExpand, PositionTable, RepeatCopy, SlotFile, TokenStage, WordDecode, WordQueue, TABLE_BITS};
+use crate::isa::{opcode_const, EntryPick, History, InstrFields, MemAddExpand, PositionTable, RepeatCopy, SlotFile, TokenStage, WordDecode, WordQueue, ENTRY};
 use accelgen_isa::{Module, TABLE};
 use rust_hdl::prelude::*;
 
@@ -80,12 +80,17 @@ pub struct InstrDecompressor {
     unpack: WordDecode,
     w0: DFF<Bits<63>>,
     pm1: DFF<Bits<6>>,
-    /// The unpacker's position table for this cycle's words (a register, timing: the position
-    /// loop is one select from it), and the two candidates for the next cycle's: the words if
-    /// the head stays, and if it is taken now.
-    tc: DFF<Bits<TABLE_BITS>>,
+    /// The table entry of the current position in this cycle's words (a register, timing: the
+    /// step, the head's take and `src_ok` start from flip-flops); the two candidate tables of the
+    /// next cycle's words (the head stays, or it is taken now) and the entries picked from them:
+    /// at the next position (the unpacker advances; from the table the entry's take picks) and,
+    /// from the words if the head stays, at this position (it does not).
+    ent: DFF<Bits<ENTRY>>,
     t_stay: PositionTable,
     t_take: PositionTable,
+    p_stay: EntryPick,
+    p_take: EntryPick,
+    p_hold: EntryPick,
     /// The decode register between the unpacker and the token register (timing: the token's
     /// look-ahead reads start from registers, not from the unpacker's shifter): an instruction
     /// (not a `NOP`), its opcode, bits, legality and look-ahead fields.
@@ -99,7 +104,22 @@ pub struct InstrDecompressor {
     d_dist: DFF<Bits<8>>,
     d_slot: DFF<Bits<3>>,
     d_count0: DFF<Bit>,
-    /// The unpacker decodes this cycle: running, the decode register free or taken now, the
+    /// A second decode register behind the first (a two-entry queue: the unpacker's advance
+    /// waits only for this one's being empty, a flip-flop, not for the token register's step,
+    /// timing): the same fields.
+    k_valid: DFF<Bit>,
+    k_op: DFF<Bits<5>>,
+    k_payload: DFF<Bits<64>>,
+    k_legal: DFF<Bit>,
+    k_len: DFF<Bits<8>>,
+    k_dist: DFF<Bits<8>>,
+    k_slot: DFF<Bits<3>>,
+    k_count0: DFF<Bit>,
+    /// The token register takes the first decode register's instruction; the unpacker's
+    /// instruction goes into the first (else the second).
+    d_pop: Signal<Local, Bit>,
+    d_push: Signal<Local, Bit>,
+    /// The unpacker decodes this cycle: running, the second decode register empty, the
     /// instruction's bits there, no hold.
     u_adv: Signal<Local, Bit>,
     token: TokenStage,
@@ -156,7 +176,7 @@ impl InstrDecompressor {
             op_mem_load: opcode_const("MEM_LOAD"),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, hold, count, st_busy, st_error, st_overflow,
-            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pm1, tc, t_stay, t_take, d_valid, d_op, d_payload, d_legal, d_len, d_mask, d_dist, d_slot, d_count0, u_adv, token, hist, slots, copy, madd, o_valid,
+            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pm1, ent, t_stay, t_take, p_stay, p_take, p_hold, d_valid, d_op, d_payload, d_legal, d_len, d_mask, d_dist, d_slot, d_count0, k_valid, k_op, k_payload, k_legal, k_len, k_dist, k_slot, k_count0, d_pop, d_push, u_adv, token, hist, slots, copy, madd, o_valid,
             o_module, o_op, o_payload, p_slot, p_addr, p_words, x, x_op, x_tr, xs_slot, xs_addr,
             xs_words,
         })
@@ -169,7 +189,7 @@ const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 &
 impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pm1, tc, d_valid, d_op, d_payload, d_legal, d_len, d_dist, d_slot, d_count0);
+        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pm1, ent, d_valid, d_op, d_payload, d_legal, d_len, d_dist, d_slot, d_count0, k_valid, k_op, k_payload, k_legal, k_len, k_dist, k_slot, k_count0);
         clock!(self, clock, words, token, hist, slots);
         self.count.next = self.words.count.val();
         self.st_busy.next = self.token.busy.val() | self.token.tk_valid.val();
@@ -186,34 +206,64 @@ impl Logic for InstrDecompressor {
         self.words.start.next = self.token.go.val();
         self.words.run.next = self.token.busy.val();
         self.words.hold.next = self.hold.val();
-        self.u_adv.next = self.token.busy.val()
-            & (!self.d_valid.q.val() | self.token.step.val())
-            & self.unpack.src_ok.val()
-            & !self.hold.val();
+        self.u_adv.next = self.token.busy.val() & !self.k_valid.q.val() & self.unpack.src_ok.val() & !self.hold.val();
         self.words.consume.next = self.u_adv.val() & self.unpack.take.val();
         self.unpack.w0.next = self.w0.q.val();
         self.unpack.pm1.next = self.pm1.q.val();
         self.unpack.head.next = self.words.head.val();
         self.unpack.head_ok.next = self.words.head_ok.val();
-        self.unpack.tab.next = self.tc.q.val();
+        self.unpack.ent.next = self.ent.q.val();
         self.t_stay.w0.next = self.w0.q.val();
         self.t_stay.head.next = self.words.head_stay.val();
         self.t_take.w0.next = self.words.head.val().get_bits::<63>(1);
         self.t_take.head.next = self.words.head_take.val();
-        self.tc.d.next = self.t_stay.tab.val();
+        self.p_stay.tab.next = self.t_stay.tab.val();
+        self.p_stay.pm1.next = self.unpack.next_pm1.val();
+        self.p_take.tab.next = self.t_take.tab.val();
+        self.p_take.pm1.next = self.unpack.next_pm1.val();
+        self.p_hold.tab.next = self.t_stay.tab.val();
+        self.p_hold.pm1.next = self.pm1.q.val();
+        self.ent.d.next = self.p_hold.ent.val();
         if self.u_adv.val() {
             self.pm1.d.next = self.unpack.next_pm1.val();
+            self.ent.d.next = self.p_stay.ent.val();
             if self.unpack.take.val() {
                 self.w0.d.next = self.words.head.val().get_bits::<63>(1);
-                self.tc.d.next = self.t_take.tab.val();
+                self.ent.d.next = self.p_take.ent.val();
             }
         }
-        // The decode register: taken by the token register, loaded by the unpacker (a `NOP`
-        // issues nothing and is not loaded).
-        if self.token.step.val() & !self.hold.val() {
+        // The decode registers: the first is taken by the token register and refilled from the
+        // second; the unpacker's instruction goes into the first when it is empty or taken now,
+        // else into the second (a `NOP` issues nothing and is not loaded). With both full the
+        // unpacker waits; one instruction per cycle goes through while the token register
+        // takes one per cycle.
+        self.d_pop.next = self.token.step.val() & !self.hold.val();
+        self.d_push.next = self.u_adv.val() & self.unpack.op.val().any();
+        if self.d_pop.val() {
             self.d_valid.d.next = false;
+            if self.k_valid.q.val() {
+                self.d_valid.d.next = true;
+                self.k_valid.d.next = false;
+                self.d_op.d.next = self.k_op.q.val();
+                self.d_payload.d.next = self.k_payload.q.val();
+                self.d_legal.d.next = self.k_legal.q.val();
+                self.d_len.d.next = self.k_len.q.val();
+                self.d_dist.d.next = self.k_dist.q.val();
+                self.d_slot.d.next = self.k_slot.q.val();
+                self.d_count0.d.next = self.k_count0.q.val();
+            }
         }
-        if self.u_adv.val() & self.unpack.op.val().any() {
+        if self.d_push.val() & self.d_valid.q.val() & !self.d_pop.val() {
+            self.k_valid.d.next = true;
+            self.k_op.d.next = self.unpack.op.val();
+            self.k_payload.d.next = self.unpack.payload.val();
+            self.k_legal.d.next = self.unpack.len.val().any();
+            self.k_len.d.next = self.unpack.len.val();
+            self.k_dist.d.next = self.unpack.src_dist.val();
+            self.k_slot.d.next = self.unpack.src_slot.val();
+            self.k_count0.d.next = self.unpack.src_count0.val();
+        }
+        if self.d_push.val() & (!self.d_valid.q.val() | self.d_pop.val()) {
             self.d_valid.d.next = true;
             self.d_op.d.next = self.unpack.op.val();
             self.d_payload.d.next = self.unpack.payload.val();
@@ -226,7 +276,11 @@ impl Logic for InstrDecompressor {
         if self.token.go.val() {
             self.w0.d.next = bits::<63>(0);
             self.pm1.d.next = bits::<6>(63);
+            // Position 64's entry never fits without the head: `src_ok` waits for the head,
+            // and the entry is formed again each cycle until then.
+            self.ent.d.next = bits::<8>(0x40);
             self.d_valid.d.next = false;
+            self.k_valid.d.next = false;
         }
         self.token.hold.next = self.hold.val();
         self.token.ctrl_we.next = self.reg_we.val() & (self.reg_addr.val() == 1);

@@ -22,5 +22,5 @@ pub use mem_add::MemAddExpand;
 pub use repeat_copy::RepeatCopy;
 pub use slot_file::SlotFile;
 pub use token_stage::TokenStage;
-pub use word_decode::{PositionTable, WordDecode, TABLE_BITS};
+pub use word_decode::{EntryPick, PositionTable, WordDecode, ENTRY};
 pub use word_queue::WordQueue;

@@ -7,14 +7,15 @@
 //! decode from the queue head), and decodes from the window `head ++ w0` from the position on.
 //! A `NOP` (opcode 0) is five bits that issue nothing.
 //!
-//! **Timing: the loop is one select from a register.** For every position p (1..=64) a table
-//! entry is formed beside the others from the five opcode bits at p alone ([`PositionTable`]: a
-//! constant table per position, built from the opcode table `accelgen_isa::TABLE`): the next
-//! position, whether the instruction takes the head (p + length > 64) and whether it fits
-//! without the head (p ≤ 59 and no take). The decompressor registers the table of the current
-//! words (`tab`), choosing each cycle between the two candidates for the next cycle's words, and
-//! this block selects one entry by the position: no shifter, adder or look-up between the
-//! position register and its next value. The shifter feeds only the decoded fields.
+//! **Timing: the loop starts from a register of eight bits.** For every position p (1..=64) a
+//! table entry is formed beside the others from the five opcode bits at p alone
+//! ([`PositionTable`]: a constant table per position, built from the opcode table
+//! `accelgen_isa::TABLE`): the next position, whether the instruction takes the head (p + length >
+//! 64) and whether it fits without the head (p ≤ 59 and no take). The decompressor keeps the
+//! entry of the current position in the current words as a register (`ent`), formed the cycle
+//! before by [`EntryPick`] from the candidate tables of the next cycle's words: the step, the
+//! head's take and `src_ok` come straight from flip-flops, and the table selects run beside
+//! them. The shifter feeds only the decoded fields.
 //!
 //! From the unpacker's registers in the [`InstrDecompressor`](crate::isa::InstrDecompressor) and
 //! the queue head: the instruction decoded this cycle (`src_ok`, `op`, `payload`: the window from
@@ -27,7 +28,7 @@
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
-//! | `w0`, `pm1`, `tab` | in | 63, 6, 512 | the unpacker's registers |
+//! | `w0`, `pm1`, `ent` | in | 63, 6, 8 | the unpacker's registers (`ent`: the table entry at `pm1`) |
 //! | `head`, `head_ok` | in | 64, 1 | the queue's head |
 //! | `next_pm1`, `take` | out | 6, 1 | the position (less one) after this instruction; it takes the head (the head becomes `w0`) |
 //! | `src_ok` | out | 1 | the instruction's bits are all there |
@@ -41,7 +42,7 @@ use rust_hdl::prelude::*;
 /// Positions in the table: 1..=64, entry p − 1.
 const POSITIONS: usize = 64;
 /// Bits of a table entry: next position − 1 (6), take (1), fits without the head (1).
-const ENTRY: usize = 8;
+pub const ENTRY: usize = 8;
 /// Bits of every position's entry.
 pub const TABLE_BITS: usize = POSITIONS * ENTRY;
 
@@ -60,6 +61,31 @@ fn position_table(p: usize) -> Bits<512> {
         }
     }
     t
+}
+
+/// The table entry at position `pm1` + 1 of a table (a select; the decompressor forms the next
+/// cycle's entry with it, so the position loop starts from a register of eight bits).
+#[derive(LogicBlock)]
+pub struct EntryPick {
+    /// Every position's entry ([`PositionTable`]).
+    pub tab: Signal<In, Bits<TABLE_BITS>>,
+    /// The position, less one.
+    pub pm1: Signal<In, Bits<6>>,
+    /// Its entry.
+    pub ent: Signal<Out, Bits<ENTRY>>,
+}
+
+impl Default for EntryPick {
+    fn default() -> Self {
+        block_with_defaults!(EntryPick {} defaults { tab, pm1, ent })
+    }
+}
+
+impl Logic for EntryPick {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ent.next = self.tab.val().get_bits::<ENTRY>((bit_cast::<9, 6>(self.pm1.val()) << 3).index());
+    }
 }
 
 /// One position's table entry, placed at its offset in the vector of entries (a block of its own:
@@ -149,9 +175,8 @@ pub struct WordDecode {
     pub head: Signal<In, Bits<64>>,
     /// There is a head.
     pub head_ok: Signal<In, Bit>,
-    /// Every position's table entry for `w0` and `head` ([`PositionTable`], registered by the
-    /// parent).
-    pub tab: Signal<In, Bits<TABLE_BITS>>,
+    /// The table entry of position `pm1` + 1 for `w0` and `head` (a register of the parent).
+    pub ent: Signal<In, Bits<ENTRY>>,
     /// The instruction's bits are all there.
     pub src_ok: Signal<Out, Bit>,
     /// Decoded opcode.
@@ -178,8 +203,6 @@ pub struct WordDecode {
     win: Signal<Local, Bits<127>>,
     pi: Signal<Local, Bits<7>>,
     fw: Signal<Local, Bits<64>>,
-    /// The entry at `pos`.
-    ent: Signal<Local, Bits<ENTRY>>,
 }
 
 impl Default for WordDecode {
@@ -195,8 +218,8 @@ impl Default for WordDecode {
         block_with_defaults!(WordDecode {
             lens: Constant::new(lens),
         } defaults {
-            w0, pm1, head, head_ok, tab, src_ok, op, payload, len, src_dist, src_slot, src_count0,
-            next_pm1, take, win, pi, fw, ent,
+            w0, pm1, head, head_ok, ent, src_ok, op, payload, len, src_dist, src_slot, src_count0,
+            next_pm1, take, win, pi, fw,
         })
     }
 }
@@ -204,8 +227,7 @@ impl Default for WordDecode {
 impl Logic for WordDecode {
     #[hdl_gen]
     fn update(&mut self) {
-        // The position loop: one select from the registered table.
-        self.ent.next = self.tab.val().get_bits::<ENTRY>((bit_cast::<9, 6>(self.pm1.val()) << 3).index());
+        // The position loop: the entry register's fields.
         self.next_pm1.next = self.ent.val().get_bits::<6>(0);
         self.take.next = self.ent.val().get_bit(6);
         self.src_ok.next = self.head_ok.val() | self.ent.val().get_bit(7);
@@ -231,8 +253,8 @@ mod tests {
 
     /// Random programs packed by the software packer (`accelgen_isa::compress::pack`: instructions
     /// continue across words), decoded by feeding the decode's next values back as its registers
-    /// and the table of the current words ([`PositionTable`]) as its table (the head always
-    /// offering the next word): the instructions come out in program order with their bits.
+    /// and the entry of the current words' table ([`PositionTable`], [`EntryPick`]) as its entry
+    /// (the head always offering the next word): the instructions come out in program order with their bits.
     /// Checks every position's table entry too: a wrong next position, take or fit bit at any
     /// position breaks the order or the bits.
     #[test]
@@ -244,6 +266,9 @@ mod tests {
         let mut t = PositionTable::default();
         t.connect_all();
         check_all(&t).unwrap();
+        let mut pick = EntryPick::default();
+        pick.connect_all();
+        check_all(&pick).unwrap();
         for round in 0..30 {
             let mut prog: Vec<Instr> = (0..1 + rng.below(40))
                 .map(|_| {
@@ -264,7 +289,10 @@ mod tests {
                 t.w0.next = w0;
                 t.head.next = head.get_bits::<5>(0);
                 assert!(simulate(&mut t, 100), "settles");
-                d.tab.next = t.tab.val();
+                pick.tab.next = t.tab.val();
+                pick.pm1.next = pm1;
+                assert!(simulate(&mut pick, 100), "settles");
+                d.ent.next = pick.ent.val();
                 d.w0.next = w0;
                 d.pm1.next = pm1;
                 d.head.next = head;

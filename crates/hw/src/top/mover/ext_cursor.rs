@@ -24,7 +24,10 @@
 //! elements left in the chunk, len − 1 and the elements left − 2 as registers, so the next
 //! chunk's last element is one of two sums formed beside the compare that picks one. The cycle
 //! after a start forms the first chunk's last element the same way and moves no request
-//! (`pending` is low): one cycle per transfer. The response cursor keeps its element's address
+//! (`pending` is low): one cycle per transfer. A load's "needs a burst" is a register too, formed
+//! when the previous element moves: the next element needs one where this one's lane is the
+//! word's last and the reads so far end at this word (at a chunk's end: where the next chunk's
+//! first word differs). The response cursor keeps its element's address
 //! and whether it needs a new word as registers: the next element needs one where this one's lane
 //! is the word's last (or, at a chunk's end, where the next chunk's first word differs). A store's
 //! "next element in another word" is the same lane test, not a compare of the next address.
@@ -74,14 +77,15 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub len: Signal<In, Bits<20>>,
     pub e_nb: Signal<In, Bits<26>>,
     pub e_rem: Signal<In, Bits<20>>,
+    pub stride: Signal<In, Bits<26>>,
+    pub e_last: Signal<In, Bit>,
+    pub s_need: Signal<In, Bit>,
     pub len_m1: Signal<In, Bits<20>>,
     pub left_m2: Signal<In, Bits<20>>,
-    pub e_off: Signal<In, Bits<20>>,
     pub e_left: Signal<In, Bits<20>>,
     pub e_addr: Signal<In, Bits<26>>,
     pub e_clast: Signal<In, Bits<26>>,
-    pub e_prev: Signal<In, Bits<26>>,
-    pub e_first: Signal<In, Bit>,
+    pub e_need: Signal<In, Bit>,
     pub e_cover: Signal<In, Bits<26>>,
     pub wbuf: Signal<In, Bits<W>>,
     pub wbe: Signal<In, Bits<L>>,
@@ -108,6 +112,14 @@ pub struct ExtComb<const W: usize, const L: usize> {
     /// The last word this element's read burst covers.
     pub cov_w: Signal<Out, Bits<26>>,
     pub e_end: Signal<Out, Bit>,
+    /// A load: the next element needs a read burst (the value `e_need` takes when this element
+    /// moves).
+    pub n_need: Signal<Out, Bit>,
+    /// A store: the next element needs a write (the value `s_need` takes when this element
+    /// moves); this element needs one, from the registers (`s_need`'s value at the first
+    /// element, formed in the cycle after a start).
+    pub ns_need: Signal<Out, Bit>,
+    pub cs_need: Signal<Out, Bit>,
     /// The byte-lane bits of an address, the word-address shift, the enables of one byte and of
     /// four, the sign extension of a byte.
     lane_mask: Constant<Bits<26>>,
@@ -117,6 +129,11 @@ pub struct ExtComb<const W: usize, const L: usize> {
     quad_last: Constant<Bits<26>>,
     be_byte: Constant<Bits<L>>,
     be_wide: Constant<Bits<L>>,
+    /// The data bits of one byte lane and of four (a store's element mask at lane 0).
+    bm_byte: Constant<Bits<W>>,
+    bm_wide: Constant<Bits<W>>,
+    /// 32·q for q = 1..L/4: the four-byte lanes' bit offsets past the first.
+    quad_sh: Vec<Constant<Bits<8>>>,
     sext: Constant<Bits<32>>,
     /// L: a word step in bytes.
     step_l: Constant<Bits<26>>,
@@ -126,9 +143,26 @@ pub struct ExtComb<const W: usize, const L: usize> {
     /// Request side: the element's byte address, the next element's, its lane's bit shift, its
     /// enables, its data at lane 0.
     ea: Signal<Local, Bits<26>>,
-    /// A store: the element's lane; the next element is in another word.
+    /// The element's lane; it is its word's last (one byte) or last four (four bytes), or word
+    /// steps; the next element is in another word (a store's "write the word now").
     e_lane: Signal<Local, Bits<26>>,
+    in_last: Signal<Local, Bit>,
     st_next: Signal<Local, Bit>,
+    /// The next chunk's first word differs from this element's; the next chunk's first element
+    /// is its word's last (or last four); the chunk after the next one's first element.
+    nb_diff: Signal<Local, Bit>,
+    nb_last: Signal<Local, Bit>,
+    nb2: Signal<Local, Bits<26>>,
+    /// Inside a chunk: the next element is its word's last (or last four).
+    nx_last: Signal<Local, Bit>,
+    /// The lanes before the last (L − 2) and before the last four-byte lane (L − 8; L ≥ 8).
+    lane_last2: Constant<Bits<26>>,
+    quad_last2: Constant<Bits<26>>,
+    /// L = 4: every four-byte element fills its word.
+    quad_one: Constant<Bit>,
+    /// A load: the reads requested so far end at this element's word (this element's burst
+    /// if it requests one, else the latest burst).
+    cov_end: Signal<Local, Bit>,
     /// Bursts: the words after this one to the chunk's last (`e_clast`, a register), to the
     /// page's last, the burst's length − 1; the next chunk's elements (at most `len`) less one.
     span: Signal<Local, Bits<26>>,
@@ -142,6 +176,12 @@ pub struct ExtComb<const W: usize, const L: usize> {
     n_part: Signal<Local, Bits<26>>,
     n_full: Signal<Local, Bits<26>>,
     e_sh: Signal<Local, Bits<26>>,
+    /// A store's element: its byte four times (or its four bytes), that in every four-byte lane
+    /// of the word; the data bits of its lanes.
+    x8: Signal<Local, Bits<32>>,
+    x32: Signal<Local, Bits<32>>,
+    x32w: Signal<Local, Bits<W>>,
+    e_bm: Signal<Local, Bits<W>>,
     e_be: Signal<Local, Bits<L>>,
     e_data: Signal<Local, Bits<W>>,
     /// Byte lane l's address bits (l), and those of the four-byte lane starting at byte 4l, for
@@ -164,9 +204,15 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             lshift: Constant::new(u64::from(L.trailing_zeros()).into()),
             lane_last: Constant::new(((L - 1) as u64).into()),
             quad_last: Constant::new(((L - 4) as u64).into()),
+            lane_last2: Constant::new(((L - 2) as u64).into()),
+            quad_last2: Constant::new((L.saturating_sub(8) as u64).into()),
+            quad_one: Constant::new(L == 4),
             step_l: Constant::new((L as u64).into()),
             be_byte: Constant::new(1u64.into()),
             be_wide: Constant::new(0xFu64.into()),
+            bm_byte: Constant::new(0xFFu64.into()),
+            bm_wide: Constant::new(0xFFFF_FFFFu64.into()),
+            quad_sh: (1..L as u64 / 4).map(|q| Constant::new((32 * q).into())).collect(),
             sext: Constant::new(0xFFFF_FF00u64.into()),
             page_mask: Constant::new(((4096 / L - 1) as u64).into()),
             max_len: Constant::new(255u64.into()),
@@ -174,9 +220,9 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             lane_id: (1..L as u64).map(|l| Constant::new(l.into())).collect(),
             quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
         } defaults {
-            wide, word, store, len, e_nb, e_rem, len_m1, left_m2, e_off, e_left, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_addr, r_need, hold,
-            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end,
-            ea, e_lane, st_next, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
+            wide, word, store, len, e_nb, e_rem, stride, e_last, s_need, len_m1, left_m2, e_left, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, hold,
+            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end, n_need, ns_need, cs_need,
+            ea, e_lane, in_last, st_next, nb_diff, nb_last, nb2, nx_last, cov_end, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, x8, x32, x32w, e_bm, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
         })
     }
 }
@@ -187,7 +233,7 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // ---- Request side: the element's address is a register (timing: no adder before the
         // burst length), stepped by the next element's.
         self.ea.next = self.e_addr.val();
-        self.e_end.next = (self.e_rem.val() == 1) & !self.word.val();
+        self.e_end.next = self.e_last.val();
         if self.e_end.val() {
             self.ea_next.next = self.e_nb.val();
         } else if self.word.val() {
@@ -199,16 +245,27 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         }
         self.e_word.next = self.ea.val() >> self.lshift.val();
         self.e_lane.next = self.ea.val() & self.lane_mask.val();
+        // A store's element goes into every lane of its size and the lane mask (from registers)
+        // keeps its own (timing: the element, which comes from a buffer read, meets one AND-OR
+        // per bit, no shifter; the merged word's other lanes are zero or earlier elements').
         self.e_sh.next = (self.ea.val() & self.lane_mask.val()) << 3;
+        self.x8.next = bit_cast::<32, 8>(self.w_elem.val().get_bits::<8>(0));
         if self.wide.val() {
             self.e_be.next = self.be_wide.val() << (self.ea.val() & self.lane_mask.val());
-            self.e_data.next = bit_cast::<W, 32>(self.w_elem.val());
+            self.e_bm.next = self.bm_wide.val() << self.e_sh.val();
+            self.x32.next = self.w_elem.val();
         } else {
             self.e_be.next = self.be_byte.val() << (self.ea.val() & self.lane_mask.val());
-            self.e_data.next = bit_cast::<W, 8>(self.w_elem.val().get_bits::<8>(0));
+            self.e_bm.next = self.bm_byte.val() << self.e_sh.val();
+            self.x32.next = self.x8.val() | (self.x8.val() << 8) | (self.x8.val() << 16) | (self.x8.val() << 24);
+        }
+        self.x32w.next = bit_cast::<W, 32>(self.x32.val());
+        self.e_data.next = self.x32w.val();
+        for q in 0..self.quad_sh.len() {
+            self.e_data.next = self.e_data.val() | (self.x32w.val() << self.quad_sh[q].val());
         }
         self.req_be.next = self.wbe.val() | self.e_be.val();
-        self.req_wdata.next = self.wbuf.val() | (self.e_data.val() << self.e_sh.val());
+        self.req_wdata.next = self.wbuf.val() | (self.e_data.val() & self.e_bm.val());
         // A read burst from this element's word to the chunk's last word (the last element the
         // transfer requests in this chunk: a register set at the chunk's start), within the
         // 4 KiB page and at most 256 beats.
@@ -256,21 +313,70 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // element's word differs (a compare of registers), or this lane is the word's last
         // (one byte) or last four (four bytes, aligned). Not through the next address's
         // select (timing).
-        self.st_next.next = self.e_lane.val() == self.lane_last.val();
-        if self.wide.val() {
-            self.st_next.next = self.e_lane.val() == self.quad_last.val();
+        self.in_last.next = self.e_lane.val() == self.lane_last.val();
+        if self.word.val() {
+            self.in_last.next = true;
+        } else if self.wide.val() {
+            self.in_last.next = self.e_lane.val() == self.quad_last.val();
         }
+        self.nb_diff.next = (self.e_nb.val() >> self.lshift.val()) != self.e_word.val();
+        self.st_next.next = self.in_last.val();
         if self.e_end.val() {
-            self.st_next.next = (self.e_nb.val() >> self.lshift.val()) != self.e_word.val();
+            self.st_next.next = self.nb_diff.val();
+        }
+        // A store writes its word at the transfer's last element and where the next element is
+        // in another word. From the registers (`cs_need`: the first element's, formed in the
+        // cycle after a start), and for the next element when this one moves (`ns_need`): it is
+        // the last; it starts the next chunk (this one ends its chunk) and ends it too (chunks
+        // of one: the chunk after it starts in another word) or is its word's last; it ends
+        // this chunk (its address is the chunk's last, `e_clast`) and the next chunk starts in
+        // another word; or it is inside the chunk and its word's last (this lane is the one
+        // before). A register (timing: the write handshake starts at a flip-flop).
+        self.cs_need.next = (self.e_left.val() == 1) | self.st_next.val();
+        self.nb2.next = self.e_nb.val() + self.stride.val();
+        self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.lane_last.val();
+        self.nx_last.next = self.e_lane.val() == self.lane_last2.val();
+        if self.wide.val() {
+            self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.quad_last.val();
+            self.nx_last.next = self.quad_one.val() | (self.e_lane.val() == self.quad_last2.val());
+        }
+        if self.e_last.val() {
+            if self.len.val() == 1 {
+                self.ns_need.next = (self.nb2.val() >> self.lshift.val()) != (self.e_nb.val() >> self.lshift.val());
+            } else {
+                self.ns_need.next = self.nb_last.val();
+            }
+        } else if self.e_rem.val() == 2 {
+            self.ns_need.next = (self.e_nb.val() >> self.lshift.val()) != (self.e_clast.val() >> self.lshift.val());
+        } else {
+            self.ns_need.next = self.nx_last.val();
+        }
+        if self.e_left.val() == 2 {
+            self.ns_need.next = true;
         }
         if self.store.val() {
             self.req_len.next = 0.into();
-            self.req_need.next = (self.e_left.val() == 1) | self.st_next.val();
+            self.req_need.next = self.s_need.val();
         } else {
             self.req_len.next = self.blen.val();
-            // A new word, unless a burst of this chunk already covers it.
-            self.req_need.next = self.e_first.val()
-                | ((self.e_word.val() != self.e_prev.val()) & (!self.e_off.val().any() | (self.e_word.val() > self.e_cover.val())));
+            // A register (timing: the request handshake starts at a flip-flop), formed when the
+            // previous element moved.
+            self.req_need.next = self.e_need.val();
+        }
+        // The next element of a load needs a burst where it is in another word than this one
+        // and no burst reaches that word: inside a chunk, this lane is the word's last and the
+        // reads so far end at this word (this element's burst is one beat: the chunk's last
+        // word or the page's last is this one; else the latest burst's cover is this word); at
+        // a chunk's end, the next chunk's first word differs. (Every element's word is covered
+        // once it moved, so "ends at this word" is "does not reach the next".)
+        if self.e_need.val() {
+            self.cov_end.next = !self.span.val().any() | !self.page_left.val().any();
+        } else {
+            self.cov_end.next = self.e_cover.val() == self.e_word.val();
+        }
+        self.n_need.next = self.in_last.val() & self.cov_end.val();
+        if self.e_end.val() {
+            self.n_need.next = self.nb_diff.val();
         }
 
         // ---- Response side: the element's address and whether it needs a new word are
@@ -364,11 +470,16 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// Word steps.
     word: DFF<Bit>,
     /// Request cursor: the next chunk's first element's address, the elements left in this
-    /// chunk (this one included), offset in the chunk, elements left; the previous element's
-    /// word, none yet; the merged store word and its enables.
+    /// chunk (this one included), elements left; the merged store word and its enables.
     e_nb: DFF<Bits<26>>,
     e_rem: DFF<Bits<20>>,
-    e_off: DFF<Bits<20>>,
+    /// The element ends its chunk (never with word steps); a store: it needs a write (formed
+    /// when the previous element moved, and in the cycle after a start).
+    e_last: DFF<Bit>,
+    s_need: DFF<Bit>,
+    /// Elements are left on the request side, the cycle after a start excepted (`pending`, a
+    /// register: timing).
+    e_pend: DFF<Bit>,
     e_left: DFF<Bits<20>>,
     /// len − 1; elements left − 2; the transfer's elements − 1 (for the first chunk's last).
     len_m1: DFF<Bits<20>>,
@@ -380,8 +491,8 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// The element's byte address; the chunk's last element's (the last the transfer requests).
     e_addr: DFF<Bits<26>>,
     e_clast: DFF<Bits<26>>,
-    e_prev: DFF<Bits<26>>,
-    e_first: DFF<Bit>,
+    /// A load: the element needs a read burst (formed when the previous element moved).
+    e_need: DFF<Bit>,
     /// The last word the latest read burst covers.
     e_cover: DFF<Bits<26>>,
     wbuf: DFF<Bits<W>>,
@@ -423,7 +534,7 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
         } defaults {
             clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_word, w_elem, req_fire, rsp_take,
             rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, rsp_word, len, stride, wide, store, word,
-            e_nb, e_rem, e_off, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
+            e_nb, e_rem, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
             i_len, i_all, e_step, r_end, r_lane, r_step,
         })
     }
@@ -432,21 +543,22 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
 impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, len, stride, wide, store, word, e_nb, e_rem, e_off, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_prev, e_first, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold);
+        dff_setup!(self, clock, len, stride, wide, store, word, e_nb, e_rem, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold);
         self.comb.wide.next = self.wide.q.val();
         self.comb.word.next = self.word.q.val();
         self.comb.store.next = self.store.q.val();
         self.comb.len.next = self.len.q.val();
         self.comb.e_nb.next = self.e_nb.q.val();
         self.comb.e_rem.next = self.e_rem.q.val();
+        self.comb.stride.next = self.stride.q.val();
+        self.comb.e_last.next = self.e_last.q.val();
+        self.comb.s_need.next = self.s_need.q.val();
         self.comb.len_m1.next = self.len_m1.q.val();
         self.comb.left_m2.next = self.left_m2.q.val();
-        self.comb.e_off.next = self.e_off.q.val();
         self.comb.e_left.next = self.e_left.q.val();
         self.comb.e_addr.next = self.e_addr.q.val();
         self.comb.e_clast.next = self.e_clast.q.val();
-        self.comb.e_prev.next = self.e_prev.q.val();
-        self.comb.e_first.next = self.e_first.q.val();
+        self.comb.e_need.next = self.e_need.q.val();
         self.comb.e_cover.next = self.e_cover.q.val();
         self.comb.wbuf.next = self.wbuf.q.val();
         self.comb.wbe.next = self.wbe.q.val();
@@ -455,7 +567,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.comb.hold.next = self.hold.q.val();
         self.comb.w_elem.next = self.w_elem.val();
         self.comb.rsp_data.next = self.rsp_data.val();
-        self.pending.next = self.e_left.q.val().any() & !self.e_init.q.val();
+        self.pending.next = self.e_pend.q.val();
         self.req_need.next = self.comb.req_need.val();
         self.req_len.next = self.comb.req_len.val();
         self.req_addr.next = self.comb.e_word.val();
@@ -478,12 +590,13 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         }
         if self.req_fire.val() {
             self.e_left.d.next = self.e_left.q.val() - self.e_step.val();
+            self.e_pend.d.next = self.e_left.q.val() > self.e_step.val();
             if self.e_left.q.val() < self.e_step.val() {
                 self.e_left.d.next = 0.into();
             }
             self.left_m2.d.next = self.left_m2.q.val() - 1;
-            self.e_prev.d.next = self.comb.e_word.val();
-            self.e_first.d.next = false;
+            self.e_need.d.next = self.comb.n_need.val();
+            self.s_need.d.next = self.comb.ns_need.val();
             if self.comb.req_need.val() {
                 self.wbuf.d.next = 0.into();
                 self.wbe.d.next = 0.into();
@@ -494,13 +607,13 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             }
             self.e_addr.d.next = self.comb.ea_next.val();
             if self.comb.e_end.val() {
-                self.e_off.d.next = 0.into();
                 self.e_rem.d.next = self.len.q.val();
+                self.e_last.d.next = (self.len.q.val() == 1) & !self.word.q.val();
                 self.e_nb.d.next = self.e_nb.q.val() + self.stride.q.val();
                 self.e_clast.d.next = self.comb.n_clast.val();
             } else {
-                self.e_off.d.next = self.e_off.q.val() + self.e_step.val();
                 self.e_rem.d.next = self.e_rem.q.val() - 1;
+                self.e_last.d.next = (self.e_rem.q.val() == 2) & !self.word.q.val();
             }
         }
         if self.rsp_take.val() {
@@ -536,6 +649,8 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         }
         if self.e_init.q.val() {
             self.e_init.d.next = false;
+            self.s_need.d.next = self.comb.cs_need.val();
+            self.e_pend.d.next = self.e_left.q.val().any();
             if self.len_m1.q.val() < self.words_m1.q.val() {
                 self.e_clast.d.next = self.i_len.val();
             } else {
@@ -551,12 +666,13 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             self.e_addr.d.next = self.s_addr.val();
             self.e_nb.d.next = self.s_addr.val() + self.s_stride.val();
             self.e_rem.d.next = self.s_len.val();
+            self.e_last.d.next = (self.s_len.val() == 1) & !self.s_word.val();
             self.len_m1.d.next = self.s_len.val() - 1;
             self.left_m2.d.next = self.s_words.val() - 2;
             self.words_m1.d.next = self.s_words.val() - 1;
             self.e_init.d.next = true;
-            self.e_off.d.next = 0.into();
-            self.e_first.d.next = true;
+            self.e_pend.d.next = false;
+            self.e_need.d.next = true;
             self.wbuf.d.next = 0.into();
             self.wbe.d.next = 0.into();
             self.r_addr.d.next = self.s_addr.val();
