@@ -10916,6 +10916,8 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     output reg  [63:0] wr_payload;
     
     // Constant declarations
+    localparam  dec_legal = 90'h10000000000000000000000;
+    localparam  dec_count0 = 90'h20000000000000000000000;
     localparam  mods = 256'h2000000000000000000000000008020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
@@ -10976,51 +10978,15 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  d_valid__d;
     wire  d_valid__q;
     reg  d_valid__clock;
-    reg  [4:0] d_op__d;
-    wire  [4:0] d_op__q;
-    reg  d_op__clock;
-    reg  [63:0] d_payload__d;
-    wire  [63:0] d_payload__q;
-    reg  d_payload__clock;
-    reg  d_legal__d;
-    wire  d_legal__q;
-    reg  d_legal__clock;
-    reg  [7:0] d_len__d;
-    wire  [7:0] d_len__q;
-    reg  d_len__clock;
-    reg  [7:0] d_dist__d;
-    wire  [7:0] d_dist__q;
-    reg  d_dist__clock;
-    reg  [2:0] d_slot__d;
-    wire  [2:0] d_slot__q;
-    reg  d_slot__clock;
-    reg  d_count0__d;
-    wire  d_count0__q;
-    reg  d_count0__clock;
+    reg  [89:0] d_dec__d;
+    wire  [89:0] d_dec__q;
+    reg  d_dec__clock;
     reg  k_valid__d;
     wire  k_valid__q;
     reg  k_valid__clock;
-    reg  [4:0] k_op__d;
-    wire  [4:0] k_op__q;
-    reg  k_op__clock;
-    reg  [63:0] k_payload__d;
-    wire  [63:0] k_payload__q;
-    reg  k_payload__clock;
-    reg  k_legal__d;
-    wire  k_legal__q;
-    reg  k_legal__clock;
-    reg  [7:0] k_len__d;
-    wire  [7:0] k_len__q;
-    reg  k_len__clock;
-    reg  [7:0] k_dist__d;
-    wire  [7:0] k_dist__q;
-    reg  k_dist__clock;
-    reg  [2:0] k_slot__d;
-    wire  [2:0] k_slot__q;
-    reg  k_slot__clock;
-    reg  k_count0__d;
-    wire  k_count0__q;
-    reg  k_count0__clock;
+    reg  [89:0] k_dec__d;
+    wire  [89:0] k_dec__q;
+    reg  k_dec__clock;
     reg  token__clock;
     reg  token__hold;
     reg  token__ctrl_we;
@@ -11117,6 +11083,8 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     reg  o_payload__clock;
     
     // Local signals
+    reg  [89:0] dec_new;
+    reg  [7:0] d_len;
     reg  [63:0] d_mask;
     reg  d_pop;
     reg  d_push;
@@ -11210,80 +11178,20 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         .q(d_valid__q),
         .clock(d_valid__clock)
     );
-    default_accel_axi_dff_w5 d_op(
-        .d(d_op__d),
-        .q(d_op__q),
-        .clock(d_op__clock)
-    );
-    default_accel_axi_dff_w64 d_payload(
-        .d(d_payload__d),
-        .q(d_payload__q),
-        .clock(d_payload__clock)
-    );
-    default_accel_axi_dff_w1 d_legal(
-        .d(d_legal__d),
-        .q(d_legal__q),
-        .clock(d_legal__clock)
-    );
-    default_accel_axi_dff_w8 d_len(
-        .d(d_len__d),
-        .q(d_len__q),
-        .clock(d_len__clock)
-    );
-    default_accel_axi_dff_w8 d_dist(
-        .d(d_dist__d),
-        .q(d_dist__q),
-        .clock(d_dist__clock)
-    );
-    default_accel_axi_dff_w3 d_slot(
-        .d(d_slot__d),
-        .q(d_slot__q),
-        .clock(d_slot__clock)
-    );
-    default_accel_axi_dff_w1 d_count0(
-        .d(d_count0__d),
-        .q(d_count0__q),
-        .clock(d_count0__clock)
+    default_accel_axi_dff_w90 d_dec(
+        .d(d_dec__d),
+        .q(d_dec__q),
+        .clock(d_dec__clock)
     );
     default_accel_axi_dff_w1 k_valid(
         .d(k_valid__d),
         .q(k_valid__q),
         .clock(k_valid__clock)
     );
-    default_accel_axi_dff_w5 k_op(
-        .d(k_op__d),
-        .q(k_op__q),
-        .clock(k_op__clock)
-    );
-    default_accel_axi_dff_w64 k_payload(
-        .d(k_payload__d),
-        .q(k_payload__q),
-        .clock(k_payload__clock)
-    );
-    default_accel_axi_dff_w1 k_legal(
-        .d(k_legal__d),
-        .q(k_legal__q),
-        .clock(k_legal__clock)
-    );
-    default_accel_axi_dff_w8 k_len(
-        .d(k_len__d),
-        .q(k_len__q),
-        .clock(k_len__clock)
-    );
-    default_accel_axi_dff_w8 k_dist(
-        .d(k_dist__d),
-        .q(k_dist__q),
-        .clock(k_dist__clock)
-    );
-    default_accel_axi_dff_w3 k_slot(
-        .d(k_slot__d),
-        .q(k_slot__q),
-        .clock(k_slot__clock)
-    );
-    default_accel_axi_dff_w1 k_count0(
-        .d(k_count0__d),
-        .q(k_count0__q),
-        .clock(k_count0__clock)
+    default_accel_axi_dff_w90 k_dec(
+        .d(k_dec__d),
+        .q(k_dec__q),
+        .clock(k_dec__clock)
     );
     default_accel_axi_token token(
         .clock(token__clock),
@@ -11408,21 +11316,9 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         pm1__clock = clock;
         ent__clock = clock;
         d_valid__clock = clock;
-        d_op__clock = clock;
-        d_payload__clock = clock;
-        d_legal__clock = clock;
-        d_len__clock = clock;
-        d_dist__clock = clock;
-        d_slot__clock = clock;
-        d_count0__clock = clock;
+        d_dec__clock = clock;
         k_valid__clock = clock;
-        k_op__clock = clock;
-        k_payload__clock = clock;
-        k_legal__clock = clock;
-        k_len__clock = clock;
-        k_dist__clock = clock;
-        k_slot__clock = clock;
-        k_count0__clock = clock;
+        k_dec__clock = clock;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
@@ -11431,21 +11327,9 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         pm1__d = pm1__q;
         ent__d = ent__q;
         d_valid__d = d_valid__q;
-        d_op__d = d_op__q;
-        d_payload__d = d_payload__q;
-        d_legal__d = d_legal__q;
-        d_len__d = d_len__q;
-        d_dist__d = d_dist__q;
-        d_slot__d = d_slot__q;
-        d_count0__d = d_count0__q;
+        d_dec__d = d_dec__q;
         k_valid__d = k_valid__q;
-        k_op__d = k_op__q;
-        k_payload__d = k_payload__q;
-        k_legal__d = k_legal__q;
-        k_len__d = k_len__q;
-        k_dist__d = k_dist__q;
-        k_slot__d = k_slot__q;
-        k_count0__d = k_count0__q;
+        k_dec__d = k_dec__q;
         words__clock = clock;
         token__clock = clock;
         hist__clock = clock;
@@ -11491,40 +11375,29 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
             end
         end
         d_pop = token__step & ~hold;
-        d_push = u_adv & |unpack__op;
+        d_push = u_adv;
+        dec_new = ({26'd0, unpack__payload}) | (({85'd0, unpack__op}) << 32'h40) | (({82'd0, unpack__len}) << 32'h45) | (({82'd0, unpack__src_dist}) << 32'h4d) | (({87'd0, unpack__src_slot}) << 32'h55);
+        if (|unpack__len) begin
+            dec_new = dec_new | dec_legal;
+        end
+        if (unpack__src_count0) begin
+            dec_new = dec_new | dec_count0;
+        end
         if (d_pop) begin
             d_valid__d = 1'b0;
             if (k_valid__q) begin
                 d_valid__d = 1'b1;
                 k_valid__d = 1'b0;
-                d_op__d = k_op__q;
-                d_payload__d = k_payload__q;
-                d_legal__d = k_legal__q;
-                d_len__d = k_len__q;
-                d_dist__d = k_dist__q;
-                d_slot__d = k_slot__q;
-                d_count0__d = k_count0__q;
+                d_dec__d = k_dec__q;
             end
         end
         if (d_push & d_valid__q & ~d_pop) begin
             k_valid__d = 1'b1;
-            k_op__d = unpack__op;
-            k_payload__d = unpack__payload;
-            k_legal__d = |unpack__len;
-            k_len__d = unpack__len;
-            k_dist__d = unpack__src_dist;
-            k_slot__d = unpack__src_slot;
-            k_count0__d = unpack__src_count0;
+            k_dec__d = dec_new;
         end
         if (d_push & (~d_valid__q | d_pop)) begin
             d_valid__d = 1'b1;
-            d_op__d = unpack__op;
-            d_payload__d = unpack__payload;
-            d_legal__d = |unpack__len;
-            d_len__d = unpack__len;
-            d_dist__d = unpack__src_dist;
-            d_slot__d = unpack__src_slot;
-            d_count0__d = unpack__src_count0;
+            d_dec__d = dec_new;
         end
         if (token__go) begin
             w0__d = 63'h0;
@@ -11537,17 +11410,18 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         token__ctrl_we = reg_we & (reg_addr == 2'h1);
         token__ctrl = reg_wdata[(32'h0)+:(2)];
         token__src_ok = d_valid__q;
-        token__op = d_op__q;
-        if (d_len__q[32'h6] | d_len__q[32'h7]) begin
+        token__op = d_dec__q[(32'h40)+:(5)];
+        d_len = d_dec__q[(32'h45)+:(8)];
+        if (d_len[32'h6] | d_len[32'h7]) begin
             d_mask = ~64'h0;
         end
         else begin
-            d_mask = ~(~64'h0 << d_len__q[(32'h0)+:(6)]);
+            d_mask = ~(~64'h0 << d_len[(32'h0)+:(6)]);
         end
-        token__payload = d_payload__q & d_mask;
-        token__legal = d_legal__q;
-        token__src_dist = d_dist__q;
-        token__src_count0 = d_count0__q;
+        token__payload = d_dec__q[(32'h0)+:(64)] & d_mask;
+        token__legal = d_dec__q[32'h58];
+        token__src_dist = d_dec__q[(32'h4d)+:(8)];
+        token__src_count0 = d_dec__q[32'h59];
         token__drained = words__drained & ~unpack__src_ok;
         token__fill = hist__fill;
         token__ma_bad = madd__bad;
@@ -11558,7 +11432,7 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         hist__d2 = token__tk_d2;
         hist__d3 = token__tk_d3;
         hist__f_tk = ({8'd0, token__tk_payload[(32'h5)+:(8)]});
-        hist__f_new = ({8'd0, d_dist__q});
+        hist__f_new = ({8'd0, d_dec__q[(32'h4d)+:(8)]});
         hist__rep_wait = token__rep_wait;
         hist__prime = token__prime;
         hist__tk_valid = token__tk_valid;
@@ -11575,7 +11449,7 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
         madd__pend_words = slots__pend_words;
         slots__start = token__go;
         slots__hold = hold;
-        slots__look_slot = d_slot__q;
+        slots__look_slot = d_dec__q[(32'h55)+:(3)];
         if (token__tk_op == op_mem_load) begin
             p_slot = ({6'd0, token__tk_payload[(32'h5)+:(2)]});
             p_addr = token__tk_payload[(32'h7)+:(26)];
@@ -11702,41 +11576,23 @@ module default_accel_axi_copy(cc,pp,cont_ok,x,is_tr,slot,addr,words);
     
 endmodule // default_accel_axi_copy
 
-module default_accel_axi_dff_w5(d,q,clock);
+module default_accel_axi_dff_w90(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [89:0] d;
+    output reg  [89:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 90'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // default_accel_axi_dff_w5
-
-module default_accel_axi_dff_w3(d,q,clock);
-    
-    // Module arguments
-    input wire  [2:0] d;
-    output reg  [2:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 3'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_axi_dff_w3
+endmodule // default_accel_axi_dff_w90
 
 module default_accel_axi_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_new,rep_wait,prime,tk_valid,cc,pp,fill);
     
@@ -12196,6 +12052,24 @@ module default_accel_axi_madd(slot_in,delta,found_addr,found_words,pend_valid,pe
     end
     
 endmodule // default_accel_axi_madd
+
+module default_accel_axi_dff_w5(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_axi_dff_w5
 
 module default_accel_axi_p_hold(tab,pm1,ent);
     
@@ -17190,7 +17064,7 @@ module default_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
             req_need = e_need;
         end
         if (e_need) begin
-            cov_end = ~|span | ~|page_left;
+            cov_end = ((e_clast >> lshift) == e_word) | ~|page_left;
         end
         else begin
             cov_end = e_cover == e_word;
@@ -23483,6 +23357,12 @@ module default_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr
     reg  [1:0] q_n__d;
     wire  [1:0] q_n__q;
     reg  q_n__clock;
+    reg  q_wp__d;
+    wire  q_wp__q;
+    reg  q_wp__clock;
+    reg  q_rp__d;
+    wire  q_rp__q;
+    reg  q_rp__clock;
     reg  q0_we__d;
     wire  q0_we__q;
     reg  q0_we__clock;
@@ -23518,6 +23398,11 @@ module default_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr
     reg  idle;
     reg  push;
     reg  pop;
+    reg  h_we;
+    reg  [25:0] h_addr;
+    reg  [7:0] h_len;
+    reg  [63:0] h_data;
+    reg  [7:0] h_be;
     reg  [31:0] addr;
     reg  rd_ok;
     reg  wr_ok;
@@ -23579,6 +23464,16 @@ module default_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr
         .d(q_n__d),
         .q(q_n__q),
         .clock(q_n__clock)
+    );
+    default_accel_axi_dff_w1 q_wp(
+        .d(q_wp__d),
+        .q(q_wp__q),
+        .clock(q_wp__clock)
+    );
+    default_accel_axi_dff_w1 q_rp(
+        .d(q_rp__d),
+        .q(q_rp__q),
+        .clock(q_rp__clock)
     );
     default_accel_axi_dff_w1 q0_we(
         .d(q0_we__d),
@@ -23644,6 +23539,8 @@ module default_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr
         wr_out__clock = clock;
         rd_out__clock = clock;
         q_n__clock = clock;
+        q_wp__clock = clock;
+        q_rp__clock = clock;
         q0_we__clock = clock;
         q0_addr__clock = clock;
         q0_len__clock = clock;
@@ -23665,6 +23562,8 @@ module default_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr
         wr_out__d = wr_out__q;
         rd_out__d = rd_out__q;
         q_n__d = q_n__q;
+        q_wp__d = q_wp__q;
+        q_rp__d = q_rp__q;
         q0_we__d = q0_we__q;
         q0_addr__d = q0_addr__q;
         q0_len__d = q0_len__q;
@@ -23675,31 +23574,42 @@ module default_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr
         q1_len__d = q1_len__q;
         q1_data__d = q1_data__q;
         q1_be__d = q1_be__q;
-        addr = base + (({6'd0, q0_addr__q}) << shift);
+        h_we = q0_we__q;
+        h_addr = q0_addr__q;
+        h_len = q0_len__q;
+        h_data = q0_data__q;
+        h_be = q0_be__q;
+        if (q_rp__q) begin
+            h_we = q1_we__q;
+            h_addr = q1_addr__q;
+            h_len = q1_len__q;
+            h_data = q1_data__q;
+            h_be = q1_be__q;
+        end
+        addr = base + (({6'd0, h_addr}) << shift);
         idle = ~|wr_out__q & ~aw_v__q & ~w_v__q;
         wr_idle = idle & ~|q_n__q;
         rd_ok = idle & (~ar_v__q | m_axi_arready) & (rd_out__q != max_reads);
         wr_ok = ~|rd_out__q & (~aw_v__q | m_axi_awready) & (~w_v__q | m_axi_wready) & (wr_out__q != 8'hff);
-        take_rd = |q_n__q & ~q0_we__q & rd_ok;
-        take_wr = |q_n__q & q0_we__q & wr_ok;
+        take_rd = |q_n__q & ~h_we & rd_ok;
+        take_wr = |q_n__q & h_we & wr_ok;
         req_ready = q_n__q != 2'h2;
         push = req_valid & (q_n__q != 2'h2);
         pop = take_rd | take_wr;
         if (pop) begin
-            q0_we__d = q1_we__q;
-            q0_addr__d = q1_addr__q;
-            q0_len__d = q1_len__q;
-            q0_data__d = q1_data__q;
-            q0_be__d = q1_be__q;
+            q_rp__d = ~q_rp__q;
         end
-        if (push & ((q_n__q == 2'h0) | ((q_n__q == 2'h1) & pop))) begin
+        if (push) begin
+            q_wp__d = ~q_wp__q;
+        end
+        if (push & ~q_wp__q) begin
             q0_we__d = req_we;
             q0_addr__d = req_addr;
             q0_len__d = req_len;
             q0_data__d = req_wdata;
             q0_be__d = req_be;
         end
-        if (push & (((q_n__q == 2'h1) & ~pop) | (q_n__q == 2'h2))) begin
+        if (push & q_wp__q) begin
             q1_we__d = req_we;
             q1_addr__d = req_addr;
             q1_len__d = req_len;
@@ -23718,7 +23628,7 @@ module default_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr
         if (take_rd) begin
             ar_v__d = 1'b1;
             ar_addr__d = addr;
-            ar_len__d = q0_len__q;
+            ar_len__d = h_len;
         end
         if (m_axi_awready) begin
             aw_v__d = 1'b0;
@@ -23730,8 +23640,8 @@ module default_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr
             aw_v__d = 1'b1;
             aw_addr__d = addr;
             w_v__d = 1'b1;
-            w_data__d = q0_data__q;
-            w_strb__d = q0_be__q;
+            w_data__d = h_data;
+            w_strb__d = h_be;
         end
         if (take_wr & ~m_axi_bvalid) begin
             wr_out__d = wr_out__q + 8'h1;
@@ -23752,6 +23662,8 @@ module default_accel_axi_mem(clock,rstn,base,req_valid,req_ready,req_we,req_addr
             w_v__d = 1'b0;
             wr_out__d = 8'h0;
             q_n__d = 2'h0;
+            q_wp__d = 1'b0;
+            q_rp__d = 1'b0;
         end
         m_axi_awid = 4'h0;
         m_axi_awaddr = aw_addr__q;
@@ -24190,3 +24102,21 @@ module default_accel_axi_dff_w12(d,q,clock);
     end
           
 endmodule // default_accel_axi_dff_w12
+
+module default_accel_axi_dff_w3(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_axi_dff_w3

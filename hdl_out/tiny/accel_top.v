@@ -6225,6 +6225,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     output reg  [63:0] wr_payload;
     
     // Constant declarations
+    localparam  dec_legal = 90'h10000000000000000000000;
+    localparam  dec_count0 = 90'h20000000000000000000000;
     localparam  mods = 256'h2000000000000000000000000008020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
@@ -6285,51 +6287,15 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  d_valid__d;
     wire  d_valid__q;
     reg  d_valid__clock;
-    reg  [4:0] d_op__d;
-    wire  [4:0] d_op__q;
-    reg  d_op__clock;
-    reg  [63:0] d_payload__d;
-    wire  [63:0] d_payload__q;
-    reg  d_payload__clock;
-    reg  d_legal__d;
-    wire  d_legal__q;
-    reg  d_legal__clock;
-    reg  [7:0] d_len__d;
-    wire  [7:0] d_len__q;
-    reg  d_len__clock;
-    reg  [7:0] d_dist__d;
-    wire  [7:0] d_dist__q;
-    reg  d_dist__clock;
-    reg  [2:0] d_slot__d;
-    wire  [2:0] d_slot__q;
-    reg  d_slot__clock;
-    reg  d_count0__d;
-    wire  d_count0__q;
-    reg  d_count0__clock;
+    reg  [89:0] d_dec__d;
+    wire  [89:0] d_dec__q;
+    reg  d_dec__clock;
     reg  k_valid__d;
     wire  k_valid__q;
     reg  k_valid__clock;
-    reg  [4:0] k_op__d;
-    wire  [4:0] k_op__q;
-    reg  k_op__clock;
-    reg  [63:0] k_payload__d;
-    wire  [63:0] k_payload__q;
-    reg  k_payload__clock;
-    reg  k_legal__d;
-    wire  k_legal__q;
-    reg  k_legal__clock;
-    reg  [7:0] k_len__d;
-    wire  [7:0] k_len__q;
-    reg  k_len__clock;
-    reg  [7:0] k_dist__d;
-    wire  [7:0] k_dist__q;
-    reg  k_dist__clock;
-    reg  [2:0] k_slot__d;
-    wire  [2:0] k_slot__q;
-    reg  k_slot__clock;
-    reg  k_count0__d;
-    wire  k_count0__q;
-    reg  k_count0__clock;
+    reg  [89:0] k_dec__d;
+    wire  [89:0] k_dec__q;
+    reg  k_dec__clock;
     reg  token__clock;
     reg  token__hold;
     reg  token__ctrl_we;
@@ -6426,6 +6392,8 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  o_payload__clock;
     
     // Local signals
+    reg  [89:0] dec_new;
+    reg  [7:0] d_len;
     reg  [63:0] d_mask;
     reg  d_pop;
     reg  d_push;
@@ -6519,80 +6487,20 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(d_valid__q),
         .clock(d_valid__clock)
     );
-    tiny_accel_top_dff_w5 d_op(
-        .d(d_op__d),
-        .q(d_op__q),
-        .clock(d_op__clock)
-    );
-    tiny_accel_top_dff_w64 d_payload(
-        .d(d_payload__d),
-        .q(d_payload__q),
-        .clock(d_payload__clock)
-    );
-    tiny_accel_top_dff_w1 d_legal(
-        .d(d_legal__d),
-        .q(d_legal__q),
-        .clock(d_legal__clock)
-    );
-    tiny_accel_top_dff_w8 d_len(
-        .d(d_len__d),
-        .q(d_len__q),
-        .clock(d_len__clock)
-    );
-    tiny_accel_top_dff_w8 d_dist(
-        .d(d_dist__d),
-        .q(d_dist__q),
-        .clock(d_dist__clock)
-    );
-    tiny_accel_top_dff_w3 d_slot(
-        .d(d_slot__d),
-        .q(d_slot__q),
-        .clock(d_slot__clock)
-    );
-    tiny_accel_top_dff_w1 d_count0(
-        .d(d_count0__d),
-        .q(d_count0__q),
-        .clock(d_count0__clock)
+    tiny_accel_top_dff_w90 d_dec(
+        .d(d_dec__d),
+        .q(d_dec__q),
+        .clock(d_dec__clock)
     );
     tiny_accel_top_dff_w1 k_valid(
         .d(k_valid__d),
         .q(k_valid__q),
         .clock(k_valid__clock)
     );
-    tiny_accel_top_dff_w5 k_op(
-        .d(k_op__d),
-        .q(k_op__q),
-        .clock(k_op__clock)
-    );
-    tiny_accel_top_dff_w64 k_payload(
-        .d(k_payload__d),
-        .q(k_payload__q),
-        .clock(k_payload__clock)
-    );
-    tiny_accel_top_dff_w1 k_legal(
-        .d(k_legal__d),
-        .q(k_legal__q),
-        .clock(k_legal__clock)
-    );
-    tiny_accel_top_dff_w8 k_len(
-        .d(k_len__d),
-        .q(k_len__q),
-        .clock(k_len__clock)
-    );
-    tiny_accel_top_dff_w8 k_dist(
-        .d(k_dist__d),
-        .q(k_dist__q),
-        .clock(k_dist__clock)
-    );
-    tiny_accel_top_dff_w3 k_slot(
-        .d(k_slot__d),
-        .q(k_slot__q),
-        .clock(k_slot__clock)
-    );
-    tiny_accel_top_dff_w1 k_count0(
-        .d(k_count0__d),
-        .q(k_count0__q),
-        .clock(k_count0__clock)
+    tiny_accel_top_dff_w90 k_dec(
+        .d(k_dec__d),
+        .q(k_dec__q),
+        .clock(k_dec__clock)
     );
     tiny_accel_top_token token(
         .clock(token__clock),
@@ -6717,21 +6625,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         pm1__clock = clock;
         ent__clock = clock;
         d_valid__clock = clock;
-        d_op__clock = clock;
-        d_payload__clock = clock;
-        d_legal__clock = clock;
-        d_len__clock = clock;
-        d_dist__clock = clock;
-        d_slot__clock = clock;
-        d_count0__clock = clock;
+        d_dec__clock = clock;
         k_valid__clock = clock;
-        k_op__clock = clock;
-        k_payload__clock = clock;
-        k_legal__clock = clock;
-        k_len__clock = clock;
-        k_dist__clock = clock;
-        k_slot__clock = clock;
-        k_count0__clock = clock;
+        k_dec__clock = clock;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
@@ -6740,21 +6636,9 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         pm1__d = pm1__q;
         ent__d = ent__q;
         d_valid__d = d_valid__q;
-        d_op__d = d_op__q;
-        d_payload__d = d_payload__q;
-        d_legal__d = d_legal__q;
-        d_len__d = d_len__q;
-        d_dist__d = d_dist__q;
-        d_slot__d = d_slot__q;
-        d_count0__d = d_count0__q;
+        d_dec__d = d_dec__q;
         k_valid__d = k_valid__q;
-        k_op__d = k_op__q;
-        k_payload__d = k_payload__q;
-        k_legal__d = k_legal__q;
-        k_len__d = k_len__q;
-        k_dist__d = k_dist__q;
-        k_slot__d = k_slot__q;
-        k_count0__d = k_count0__q;
+        k_dec__d = k_dec__q;
         words__clock = clock;
         token__clock = clock;
         hist__clock = clock;
@@ -6800,40 +6684,29 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             end
         end
         d_pop = token__step & ~hold;
-        d_push = u_adv & |unpack__op;
+        d_push = u_adv;
+        dec_new = ({26'd0, unpack__payload}) | (({85'd0, unpack__op}) << 32'h40) | (({82'd0, unpack__len}) << 32'h45) | (({82'd0, unpack__src_dist}) << 32'h4d) | (({87'd0, unpack__src_slot}) << 32'h55);
+        if (|unpack__len) begin
+            dec_new = dec_new | dec_legal;
+        end
+        if (unpack__src_count0) begin
+            dec_new = dec_new | dec_count0;
+        end
         if (d_pop) begin
             d_valid__d = 1'b0;
             if (k_valid__q) begin
                 d_valid__d = 1'b1;
                 k_valid__d = 1'b0;
-                d_op__d = k_op__q;
-                d_payload__d = k_payload__q;
-                d_legal__d = k_legal__q;
-                d_len__d = k_len__q;
-                d_dist__d = k_dist__q;
-                d_slot__d = k_slot__q;
-                d_count0__d = k_count0__q;
+                d_dec__d = k_dec__q;
             end
         end
         if (d_push & d_valid__q & ~d_pop) begin
             k_valid__d = 1'b1;
-            k_op__d = unpack__op;
-            k_payload__d = unpack__payload;
-            k_legal__d = |unpack__len;
-            k_len__d = unpack__len;
-            k_dist__d = unpack__src_dist;
-            k_slot__d = unpack__src_slot;
-            k_count0__d = unpack__src_count0;
+            k_dec__d = dec_new;
         end
         if (d_push & (~d_valid__q | d_pop)) begin
             d_valid__d = 1'b1;
-            d_op__d = unpack__op;
-            d_payload__d = unpack__payload;
-            d_legal__d = |unpack__len;
-            d_len__d = unpack__len;
-            d_dist__d = unpack__src_dist;
-            d_slot__d = unpack__src_slot;
-            d_count0__d = unpack__src_count0;
+            d_dec__d = dec_new;
         end
         if (token__go) begin
             w0__d = 63'h0;
@@ -6846,17 +6719,18 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         token__ctrl_we = reg_we & (reg_addr == 2'h1);
         token__ctrl = reg_wdata[(32'h0)+:(2)];
         token__src_ok = d_valid__q;
-        token__op = d_op__q;
-        if (d_len__q[32'h6] | d_len__q[32'h7]) begin
+        token__op = d_dec__q[(32'h40)+:(5)];
+        d_len = d_dec__q[(32'h45)+:(8)];
+        if (d_len[32'h6] | d_len[32'h7]) begin
             d_mask = ~64'h0;
         end
         else begin
-            d_mask = ~(~64'h0 << d_len__q[(32'h0)+:(6)]);
+            d_mask = ~(~64'h0 << d_len[(32'h0)+:(6)]);
         end
-        token__payload = d_payload__q & d_mask;
-        token__legal = d_legal__q;
-        token__src_dist = d_dist__q;
-        token__src_count0 = d_count0__q;
+        token__payload = d_dec__q[(32'h0)+:(64)] & d_mask;
+        token__legal = d_dec__q[32'h58];
+        token__src_dist = d_dec__q[(32'h4d)+:(8)];
+        token__src_count0 = d_dec__q[32'h59];
         token__drained = words__drained & ~unpack__src_ok;
         token__fill = hist__fill;
         token__ma_bad = madd__bad;
@@ -6867,7 +6741,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         hist__d2 = token__tk_d2;
         hist__d3 = token__tk_d3;
         hist__f_tk = ({8'd0, token__tk_payload[(32'h5)+:(8)]});
-        hist__f_new = ({8'd0, d_dist__q});
+        hist__f_new = ({8'd0, d_dec__q[(32'h4d)+:(8)]});
         hist__rep_wait = token__rep_wait;
         hist__prime = token__prime;
         hist__tk_valid = token__tk_valid;
@@ -6884,7 +6758,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         madd__pend_words = slots__pend_words;
         slots__start = token__go;
         slots__hold = hold;
-        slots__look_slot = d_slot__q;
+        slots__look_slot = d_dec__q[(32'h55)+:(3)];
         if (token__tk_op == op_mem_load) begin
             p_slot = ({6'd0, token__tk_payload[(32'h5)+:(2)]});
             p_addr = token__tk_payload[(32'h7)+:(26)];
@@ -7011,41 +6885,23 @@ module tiny_accel_top_copy(cc,pp,cont_ok,x,is_tr,slot,addr,words);
     
 endmodule // tiny_accel_top_copy
 
-module tiny_accel_top_dff_w5(d,q,clock);
+module tiny_accel_top_dff_w90(d,q,clock);
     
     // Module arguments
-    input wire  [4:0] d;
-    output reg  [4:0] q;
+    input wire  [89:0] d;
+    output reg  [89:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 5'h0;
+       q = 90'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // tiny_accel_top_dff_w5
-
-module tiny_accel_top_dff_w3(d,q,clock);
-    
-    // Module arguments
-    input wire  [2:0] d;
-    output reg  [2:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 3'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w3
+endmodule // tiny_accel_top_dff_w90
 
 module tiny_accel_top_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_new,rep_wait,prime,tk_valid,cc,pp,fill);
     
@@ -7505,6 +7361,24 @@ module tiny_accel_top_madd(slot_in,delta,found_addr,found_words,pend_valid,pend_
     end
     
 endmodule // tiny_accel_top_madd
+
+module tiny_accel_top_dff_w5(d,q,clock);
+    
+    // Module arguments
+    input wire  [4:0] d;
+    output reg  [4:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 5'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w5
 
 module tiny_accel_top_p_hold(tab,pm1,ent);
     
@@ -12492,7 +12366,7 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,l
             req_need = e_need;
         end
         if (e_need) begin
-            cov_end = ~|span | ~|page_left;
+            cov_end = ((e_clast >> lshift) == e_word) | ~|page_left;
         end
         else begin
             cov_end = e_cover == e_word;

@@ -106,6 +106,23 @@ fn malformed_streams_set_the_error_flag_and_stop() {
     assert_eq!(run.writes, vec![clock.clone(), shape, Instr::new("END", &[]).unwrap()], "the shape across the word boundary");
 }
 
+/// `NOP`s (five zero bits, which the packer never writes) between instructions and across a
+/// word's end issue nothing: they pass the decode registers and the token register drops them.
+#[test]
+fn nops_issue_nothing() {
+    let nop = Instr::new("NOP", &[]).unwrap();
+    let clock = Instr::new("POOL_CLOCK", &[3]).unwrap();
+    let shape = Instr::new("POOL_SHAPE", &[4, 5, 6, 7, 8]).unwrap();
+    let end = Instr::new("END", &[]).unwrap();
+    // 13 + 8·5 bits, then the 57-bit shape across the first word's end.
+    let mut prog = vec![clock.clone()];
+    prog.extend(std::iter::repeat_n(nop.clone(), 8));
+    prog.extend([shape.clone(), nop.clone(), nop, clock.clone(), end.clone()]);
+    let run = run_program(16, &pack(&prog, 64), &RunOptions::default()).unwrap();
+    assert!(!run.error);
+    assert_eq!(run.writes, vec![clock.clone(), shape, clock, end]);
+}
+
 #[test]
 fn random_bit_flips_never_hang_the_decoder() {
     let mut rng = Rng::from_env("decompressor_flips", 43);

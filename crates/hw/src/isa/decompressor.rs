@@ -93,28 +93,24 @@ pub struct InstrDecompressor {
     p_hold: EntryPick,
     /// The decode register between the unpacker and the token register (timing: the token's
     /// look-ahead reads start from registers, not from the unpacker's shifter): an instruction
-    /// (not a `NOP`), its opcode, bits, legality and look-ahead fields.
+    /// (a `NOP` too), its opcode, bits, legality and look-ahead fields.
+    /// The fields are packed in one vector (`DEC_BITS`): the bits (0..64), opcode (64..69),
+    /// length (69..77), `REPEAT.dist` (77..85), `MEM_ADD.slot` (85..88), legal (88), `REPEAT.count`
+    /// = 0 (89); `dec_new`: the unpacker's instruction so packed.
     d_valid: DFF<Bit>,
-    d_op: DFF<Bits<5>>,
-    d_payload: DFF<Bits<64>>,
-    d_legal: DFF<Bit>,
-    d_len: DFF<Bits<8>>,
-    /// The decode register's bits masked to its instruction's length.
+    d_dec: DFF<Bits<DEC_BITS>>,
+    dec_new: Signal<Local, Bits<DEC_BITS>>,
+    /// The packed vector's legal and `REPEAT.count` = 0 bits.
+    dec_legal: Constant<Bits<DEC_BITS>>,
+    dec_count0: Constant<Bits<DEC_BITS>>,
+    /// The first decode register's length, and its bits masked to it.
+    d_len: Signal<Local, Bits<8>>,
     d_mask: Signal<Local, Bits<64>>,
-    d_dist: DFF<Bits<8>>,
-    d_slot: DFF<Bits<3>>,
-    d_count0: DFF<Bit>,
     /// A second decode register behind the first (a two-entry queue: the unpacker's advance
     /// waits only for this one's being empty, a flip-flop, not for the token register's step,
     /// timing): the same fields.
     k_valid: DFF<Bit>,
-    k_op: DFF<Bits<5>>,
-    k_payload: DFF<Bits<64>>,
-    k_legal: DFF<Bit>,
-    k_len: DFF<Bits<8>>,
-    k_dist: DFF<Bits<8>>,
-    k_slot: DFF<Bits<3>>,
-    k_count0: DFF<Bit>,
+    k_dec: DFF<Bits<DEC_BITS>>,
     /// The token register takes the first decode register's instruction; the unpacker's
     /// instruction goes into the first (else the second).
     d_pop: Signal<Local, Bit>,
@@ -174,14 +170,19 @@ impl InstrDecompressor {
             words: WordQueue::new(depth),
             mods: Constant::new(module_table()),
             op_mem_load: opcode_const("MEM_LOAD"),
+            dec_legal: Constant::new(Bits::<DEC_BITS>::default().replace_bit(88, true)),
+            dec_count0: Constant::new(Bits::<DEC_BITS>::default().replace_bit(89, true)),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, hold, count, st_busy, st_error, st_overflow,
-            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pm1, ent, t_stay, t_take, p_stay, p_take, p_hold, d_valid, d_op, d_payload, d_legal, d_len, d_mask, d_dist, d_slot, d_count0, k_valid, k_op, k_payload, k_legal, k_len, k_dist, k_slot, k_count0, d_pop, d_push, u_adv, token, hist, slots, copy, madd, o_valid,
+            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pm1, ent, t_stay, t_take, p_stay, p_take, p_hold, d_valid, d_dec, dec_new, d_len, d_mask, k_valid, k_dec, d_pop, d_push, u_adv, token, hist, slots, copy, madd, o_valid,
             o_module, o_op, o_payload, p_slot, p_addr, p_words, x, x_op, x_tr, xs_slot, xs_addr,
             xs_words,
         })
     }
 }
+
+/// Bits of a decode register (see `d_dec`).
+const DEC_BITS: usize = 90;
 
 // The configuration accepts only the word this decompressor reads.
 const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 && accelgen_config::limits::WORD_BITS.1 == WORD_BITS as u32);
@@ -189,7 +190,7 @@ const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 &
 impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pm1, ent, d_valid, d_op, d_payload, d_legal, d_len, d_dist, d_slot, d_count0, k_valid, k_op, k_payload, k_legal, k_len, k_dist, k_slot, k_count0);
+        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pm1, ent, d_valid, d_dec, k_valid, k_dec);
         clock!(self, clock, words, token, hist, slots);
         self.count.next = self.words.count.val();
         self.st_busy.next = self.token.busy.val() | self.token.tk_valid.val();
@@ -234,44 +235,38 @@ impl Logic for InstrDecompressor {
         }
         // The decode registers: the first is taken by the token register and refilled from the
         // second; the unpacker's instruction goes into the first when it is empty or taken now,
-        // else into the second (a `NOP` issues nothing and is not loaded). With both full the
+        // else into the second (a `NOP` is loaded too, timing: the load does not wait for the
+        // shifter's opcode; the token register takes it and issues nothing). With both full the
         // unpacker waits; one instruction per cycle goes through while the token register
         // takes one per cycle.
         self.d_pop.next = self.token.step.val() & !self.hold.val();
-        self.d_push.next = self.u_adv.val() & self.unpack.op.val().any();
+        self.d_push.next = self.u_adv.val();
+        self.dec_new.next = bit_cast::<DEC_BITS, 64>(self.unpack.payload.val())
+            | (bit_cast::<DEC_BITS, 5>(self.unpack.op.val()) << 64)
+            | (bit_cast::<DEC_BITS, 8>(self.unpack.len.val()) << 69)
+            | (bit_cast::<DEC_BITS, 8>(self.unpack.src_dist.val()) << 77)
+            | (bit_cast::<DEC_BITS, 3>(self.unpack.src_slot.val()) << 85);
+        if self.unpack.len.val().any() {
+            self.dec_new.next = self.dec_new.val() | self.dec_legal.val();
+        }
+        if self.unpack.src_count0.val() {
+            self.dec_new.next = self.dec_new.val() | self.dec_count0.val();
+        }
         if self.d_pop.val() {
             self.d_valid.d.next = false;
             if self.k_valid.q.val() {
                 self.d_valid.d.next = true;
                 self.k_valid.d.next = false;
-                self.d_op.d.next = self.k_op.q.val();
-                self.d_payload.d.next = self.k_payload.q.val();
-                self.d_legal.d.next = self.k_legal.q.val();
-                self.d_len.d.next = self.k_len.q.val();
-                self.d_dist.d.next = self.k_dist.q.val();
-                self.d_slot.d.next = self.k_slot.q.val();
-                self.d_count0.d.next = self.k_count0.q.val();
+                self.d_dec.d.next = self.k_dec.q.val();
             }
         }
         if self.d_push.val() & self.d_valid.q.val() & !self.d_pop.val() {
             self.k_valid.d.next = true;
-            self.k_op.d.next = self.unpack.op.val();
-            self.k_payload.d.next = self.unpack.payload.val();
-            self.k_legal.d.next = self.unpack.len.val().any();
-            self.k_len.d.next = self.unpack.len.val();
-            self.k_dist.d.next = self.unpack.src_dist.val();
-            self.k_slot.d.next = self.unpack.src_slot.val();
-            self.k_count0.d.next = self.unpack.src_count0.val();
+            self.k_dec.d.next = self.dec_new.val();
         }
         if self.d_push.val() & (!self.d_valid.q.val() | self.d_pop.val()) {
             self.d_valid.d.next = true;
-            self.d_op.d.next = self.unpack.op.val();
-            self.d_payload.d.next = self.unpack.payload.val();
-            self.d_legal.d.next = self.unpack.len.val().any();
-            self.d_len.d.next = self.unpack.len.val();
-            self.d_dist.d.next = self.unpack.src_dist.val();
-            self.d_slot.d.next = self.unpack.src_slot.val();
-            self.d_count0.d.next = self.unpack.src_count0.val();
+            self.d_dec.d.next = self.dec_new.val();
         }
         if self.token.go.val() {
             self.w0.d.next = bits::<63>(0);
@@ -286,17 +281,18 @@ impl Logic for InstrDecompressor {
         self.token.ctrl_we.next = self.reg_we.val() & (self.reg_addr.val() == 1);
         self.token.ctrl.next = self.reg_wdata.val().get_bits::<2>(0);
         self.token.src_ok.next = self.d_valid.q.val();
-        self.token.op.next = self.d_op.q.val();
+        self.token.op.next = self.d_dec.q.val().get_bits::<5>(64);
         // (A shifted constant, not 2^len − 1: no 64-bit carry chain.)
-        if self.d_len.q.val().get_bit(6) | self.d_len.q.val().get_bit(7) {
+        self.d_len.next = self.d_dec.q.val().get_bits::<8>(69);
+        if self.d_len.val().get_bit(6) | self.d_len.val().get_bit(7) {
             self.d_mask.next = !bits::<64>(0);
         } else {
-            self.d_mask.next = !(!bits::<64>(0) << self.d_len.q.val().get_bits::<6>(0));
+            self.d_mask.next = !(!bits::<64>(0) << self.d_len.val().get_bits::<6>(0));
         }
-        self.token.payload.next = self.d_payload.q.val() & self.d_mask.val();
-        self.token.legal.next = self.d_legal.q.val();
-        self.token.src_dist.next = self.d_dist.q.val();
-        self.token.src_count0.next = self.d_count0.q.val();
+        self.token.payload.next = self.d_dec.q.val().get_bits::<64>(0) & self.d_mask.val();
+        self.token.legal.next = self.d_dec.q.val().get_bit(88);
+        self.token.src_dist.next = self.d_dec.q.val().get_bits::<8>(77);
+        self.token.src_count0.next = self.d_dec.q.val().get_bit(89);
         // Out of words: nothing to decode, nothing decoded, no word coming.
         self.token.drained.next = self.words.drained.val() & !self.unpack.src_ok.val();
         self.token.fill.next = self.hist.fill.val();
@@ -309,7 +305,7 @@ impl Logic for InstrDecompressor {
         self.hist.d2.next = self.token.tk_d2.val();
         self.hist.d3.next = self.token.tk_d3.val();
         self.hist.f_tk.next = bit_cast::<16, 8>(self.token.tk_payload.val().get_value_repeat_dist());
-        self.hist.f_new.next = bit_cast::<16, 8>(self.d_dist.q.val());
+        self.hist.f_new.next = bit_cast::<16, 8>(self.d_dec.q.val().get_bits::<8>(77));
         self.hist.rep_wait.next = self.token.rep_wait.val();
         self.hist.prime.next = self.token.prime.val();
         self.hist.tk_valid.next = self.token.tk_valid.val();
@@ -326,7 +322,7 @@ impl Logic for InstrDecompressor {
         self.madd.pend_words.next = self.slots.pend_words.val();
         self.slots.start.next = self.token.go.val();
         self.slots.hold.next = self.hold.val();
-        self.slots.look_slot.next = self.d_slot.q.val();
+        self.slots.look_slot.next = self.d_dec.q.val().get_bits::<3>(85);
         // A passed-through transfer's slot fields (loads 0..3 by target, stores 4 + source).
         if self.token.tk_op.val() == self.op_mem_load.val() {
             self.p_slot.next = bit_cast::<8, 2>(self.token.tk_payload.val().get_value_load_target());

@@ -86,8 +86,12 @@ pub struct AxiMemMaster<const W: usize, const B: usize> {
     /// Writes taken and not yet answered; read bursts not yet ended (`rlast`).
     wr_out: DFF<Bits<8>>,
     rd_out: DFF<Bits<8>>,
-    /// The request queue: entries 0 (head) and 1, and how many are held.
+    /// The request queue: entries 0 and 1, written at `q_wp` and read at `q_rp` (timing: a
+    /// request's word goes straight into an entry's register, no shift between entries), and
+    /// how many are held.
     q_n: DFF<Bits<2>>,
+    q_wp: DFF<Bit>,
+    q_rp: DFF<Bit>,
     q0_we: DFF<Bit>,
     q0_addr: DFF<Bits<26>>,
     q0_len: DFF<Bits<8>>,
@@ -100,6 +104,12 @@ pub struct AxiMemMaster<const W: usize, const B: usize> {
     q1_be: DFF<Bits<B>>,
     push: Signal<Local, Bit>,
     pop: Signal<Local, Bit>,
+    /// The head entry's fields.
+    h_we: Signal<Local, Bit>,
+    h_addr: Signal<Local, Bits<26>>,
+    h_len: Signal<Local, Bits<8>>,
+    h_data: Signal<Local, Bits<W>>,
+    h_be: Signal<Local, Bits<B>>,
     /// log2(W/8), the byte shift of a word address.
     shift: Constant<Bits<32>>,
     size: Constant<Bits<3>>,
@@ -134,8 +144,8 @@ impl<const W: usize, const B: usize> AxiMemMaster<W, B> {
             fault_drop: drop_valid.then(|| Constant::new(true)).into_iter().collect(),
         } defaults {
             clock, rstn, base, req_valid, req_ready, req_we, req_addr, req_len, req_wdata, req_be, rsp_valid, rsp_data, rsp_ready, m_axi, wr_idle, idle, err,
-            ar_v, ar_addr, ar_len, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q0_we, q0_addr, q0_len, q0_data, q0_be, q1_we, q1_addr, q1_len,
-            q1_data, q1_be, push, pop, addr, rd_ok, wr_ok, take_rd, take_wr,
+            ar_v, ar_addr, ar_len, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q_wp, q_rp, q0_we, q0_addr, q0_len, q0_data, q0_be, q1_we, q1_addr, q1_len,
+            q1_data, q1_be, push, pop, h_we, h_addr, h_len, h_data, h_be, addr, rd_ok, wr_ok, take_rd, take_wr,
         })
     }
 }
@@ -145,10 +155,22 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, ar_v, ar_addr, ar_len, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q0_we, q0_addr, q0_len, q0_data,
+            self, clock, ar_v, ar_addr, ar_len, aw_v, aw_addr, w_v, w_data, w_strb, wr_out, rd_out, q_n, q_wp, q_rp, q0_we, q0_addr, q0_len, q0_data,
             q0_be, q1_we, q1_addr, q1_len, q1_data, q1_be
         );
-        self.addr.next = self.base.val() + (bit_cast::<32, 26>(self.q0_addr.q.val()) << self.shift.val());
+        self.h_we.next = self.q0_we.q.val();
+        self.h_addr.next = self.q0_addr.q.val();
+        self.h_len.next = self.q0_len.q.val();
+        self.h_data.next = self.q0_data.q.val();
+        self.h_be.next = self.q0_be.q.val();
+        if self.q_rp.q.val() {
+            self.h_we.next = self.q1_we.q.val();
+            self.h_addr.next = self.q1_addr.q.val();
+            self.h_len.next = self.q1_len.q.val();
+            self.h_data.next = self.q1_data.q.val();
+            self.h_be.next = self.q1_be.q.val();
+        }
+        self.addr.next = self.base.val() + (bit_cast::<32, 26>(self.h_addr.val()) << self.shift.val());
         // A read waits for every write to be answered; a write for room in both channels.
         self.idle.next = !self.wr_out.q.val().any() & !self.aw_v.q.val() & !self.w_v.q.val();
         self.wr_idle.next = self.idle.val() & !self.q_n.q.val().any();
@@ -157,28 +179,27 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
             & (!self.aw_v.q.val() | self.m_axi.awready.val())
             & (!self.w_v.q.val() | self.m_axi.wready.val())
             & (self.wr_out.q.val() != bits::<8>(255));
-        self.take_rd.next = self.q_n.q.val().any() & !self.q0_we.q.val() & self.rd_ok.val();
-        self.take_wr.next = self.q_n.q.val().any() & self.q0_we.q.val() & self.wr_ok.val();
+        self.take_rd.next = self.q_n.q.val().any() & !self.h_we.val() & self.rd_ok.val();
+        self.take_wr.next = self.q_n.q.val().any() & self.h_we.val() & self.wr_ok.val();
         // ---- The queue: push a request, pop the head when its channel takes it.
         self.req_ready.next = self.q_n.q.val() != bits::<2>(2);
         self.push.next = self.req_valid.val() & (self.q_n.q.val() != bits::<2>(2));
         self.pop.next = self.take_rd.val() | self.take_wr.val();
         if self.pop.val() {
-            self.q0_we.d.next = self.q1_we.q.val();
-            self.q0_addr.d.next = self.q1_addr.q.val();
-            self.q0_len.d.next = self.q1_len.q.val();
-            self.q0_data.d.next = self.q1_data.q.val();
-            self.q0_be.d.next = self.q1_be.q.val();
+            self.q_rp.d.next = !self.q_rp.q.val();
         }
-        // The new request goes to the first free entry after the pop.
-        if self.push.val() & ((self.q_n.q.val() == bits::<2>(0)) | ((self.q_n.q.val() == bits::<2>(1)) & self.pop.val())) {
+        // The new request goes to the entry at the write pointer (free: the queue is not full).
+        if self.push.val() {
+            self.q_wp.d.next = !self.q_wp.q.val();
+        }
+        if self.push.val() & !self.q_wp.q.val() {
             self.q0_we.d.next = self.req_we.val();
             self.q0_addr.d.next = self.req_addr.val();
             self.q0_len.d.next = self.req_len.val();
             self.q0_data.d.next = self.req_wdata.val();
             self.q0_be.d.next = self.req_be.val();
         }
-        if self.push.val() & (((self.q_n.q.val() == bits::<2>(1)) & !self.pop.val()) | (self.q_n.q.val() == bits::<2>(2))) {
+        if self.push.val() & self.q_wp.q.val() {
             self.q1_we.d.next = self.req_we.val();
             self.q1_addr.d.next = self.req_addr.val();
             self.q1_len.d.next = self.req_len.val();
@@ -196,7 +217,7 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         if self.take_rd.val() {
             self.ar_v.d.next = true;
             self.ar_addr.d.next = self.addr.val();
-            self.ar_len.d.next = self.q0_len.q.val();
+            self.ar_len.d.next = self.h_len.val();
         }
         for f in 0..self.fault_drop.len() {
             if self.fault_drop[f].val() & !self.take_rd.val() {
@@ -213,8 +234,8 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
             self.aw_v.d.next = true;
             self.aw_addr.d.next = self.addr.val();
             self.w_v.d.next = true;
-            self.w_data.d.next = self.q0_data.q.val();
-            self.w_strb.d.next = self.q0_be.q.val();
+            self.w_data.d.next = self.h_data.val();
+            self.w_strb.d.next = self.h_be.val();
         }
         if self.take_wr.val() & !self.m_axi.bvalid.val() {
             self.wr_out.d.next = self.wr_out.q.val() + 1;
@@ -233,6 +254,8 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
             self.w_v.d.next = false;
             self.wr_out.d.next = 0.into();
             self.q_n.d.next = 0.into();
+            self.q_wp.d.next = false;
+            self.q_rp.d.next = false;
         }
 
         // ---- The AXI outputs, from the registers.

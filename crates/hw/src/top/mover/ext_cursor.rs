@@ -370,7 +370,9 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // a chunk's end, the next chunk's first word differs. (Every element's word is covered
         // once it moved, so "ends at this word" is "does not reach the next".)
         if self.e_need.val() {
-            self.cov_end.next = !self.span.val().any() | !self.page_left.val().any();
+            // (The chunk's last word compared with this one, not the span tested for zero: no
+            // subtraction before the register, timing.)
+            self.cov_end.next = ((self.e_clast.val() >> self.lshift.val()) == self.e_word.val()) | !self.page_left.val().any();
         } else {
             self.cov_end.next = self.e_cover.val() == self.e_word.val();
         }
