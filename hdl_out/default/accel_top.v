@@ -16076,10 +16076,6 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     
     // Constant declarations
     localparam  step_l = 20'h8;
-    localparam  lm1 = 26'h7;
-    localparam  lm4 = 26'h4;
-    localparam  step_l26 = 26'h8;
-    localparam  lshift = 26'h3;
     
     // Stub signals
     reg  comb__wide;
@@ -16102,6 +16098,8 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     reg  [7:0] comb__wbe;
     reg  [25:0] comb__r_addr;
     reg  comb__r_need;
+    reg  [25:0] comb__r_nb;
+    reg  [19:0] comb__r_rem;
     reg  [63:0] comb__hold;
     reg  [31:0] comb__w_elem;
     reg  [63:0] comb__rsp_data;
@@ -16115,6 +16113,9 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     wire  [31:0] comb__rsp_elem;
     wire  [25:0] comb__ea_next;
     wire  [25:0] comb__n_clast;
+    wire  comb__r_end;
+    wire  [25:0] comb__r_step_addr;
+    wire  comb__rn_need;
     wire  [25:0] comb__cov_w;
     wire  comb__e_end;
     wire  comb__n_need;
@@ -16203,9 +16204,6 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     reg  [25:0] i_len;
     reg  [25:0] i_all;
     reg  [19:0] e_step;
-    reg  r_end;
-    reg  [25:0] r_lane;
-    reg  [25:0] r_step;
     
     // Sub module instances
     default_accel_top_comb comb(
@@ -16229,6 +16227,8 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .wbe(comb__wbe),
         .r_addr(comb__r_addr),
         .r_need(comb__r_need),
+        .r_nb(comb__r_nb),
+        .r_rem(comb__r_rem),
         .hold(comb__hold),
         .w_elem(comb__w_elem),
         .rsp_data(comb__rsp_data),
@@ -16242,6 +16242,9 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .rsp_elem(comb__rsp_elem),
         .ea_next(comb__ea_next),
         .n_clast(comb__n_clast),
+        .r_end(comb__r_end),
+        .r_step_addr(comb__r_step_addr),
+        .rn_need(comb__rn_need),
         .cov_w(comb__cov_w),
         .e_end(comb__e_end),
         .n_need(comb__n_need),
@@ -16453,6 +16456,8 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         comb__wbe = wbe__q;
         comb__r_addr = r_addr__q;
         comb__r_need = r_need__q;
+        comb__r_nb = r_nb__q;
+        comb__r_rem = r_rem__q;
         comb__hold = hold__q;
         comb__w_elem = w_elem;
         comb__rsp_data = rsp_data;
@@ -16468,15 +16473,6 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         e_step = 20'h1;
         if (word__q) begin
             e_step = step_l;
-        end
-        r_end = (r_rem__q == 20'h1) & ~word__q;
-        r_lane = r_addr__q & lm1;
-        r_step = 26'h1;
-        if (word__q) begin
-            r_step = step_l26;
-        end
-        else if (wide__q) begin
-            r_step = 26'h4;
         end
         if (req_fire) begin
             e_left__d = e_left__q - e_step;
@@ -16510,24 +16506,15 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         end
         if (rsp_take) begin
             hold__d = comb__r_src;
-            if (r_end) begin
+            r_need__d = comb__rn_need;
+            if (comb__r_end) begin
                 r_addr__d = r_nb__q;
                 r_nb__d = r_nb__q + stride__q;
                 r_rem__d = len__q;
-                r_need__d = (r_nb__q >> lshift) != (r_addr__q >> lshift);
             end
             else begin
-                r_addr__d = r_addr__q + r_step;
+                r_addr__d = comb__r_step_addr;
                 r_rem__d = r_rem__q - 20'h1;
-                if (word__q) begin
-                    r_need__d = 1'b1;
-                end
-                else if (wide__q) begin
-                    r_need__d = r_lane == lm4;
-                end
-                else begin
-                    r_need__d = r_lane == lm1;
-                end
             end
         end
         if (wide__q) begin
@@ -16580,7 +16567,7 @@ module default_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     
 endmodule // default_accel_top_ext
 
-module default_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,cov_w,e_end,n_need,ns_need,cs_need);
+module default_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,r_nb,r_rem,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,r_end,r_step_addr,rn_need,cov_w,e_end,n_need,ns_need,cs_need);
     
     // Module arguments
     input wire  wide;
@@ -16603,6 +16590,8 @@ module default_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
     input wire  [7:0] wbe;
     input wire  [25:0] r_addr;
     input wire  r_need;
+    input wire  [25:0] r_nb;
+    input wire  [19:0] r_rem;
     input wire  [63:0] hold;
     input wire  [31:0] w_elem;
     input wire  [63:0] rsp_data;
@@ -16616,6 +16605,9 @@ module default_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
     output reg  [31:0] rsp_elem;
     output reg  [25:0] ea_next;
     output reg  [25:0] n_clast;
+    output reg  r_end;
+    output reg  [25:0] r_step_addr;
+    output reg  rn_need;
     output reg  [25:0] cov_w;
     output reg  e_end;
     output reg  n_need;
@@ -16812,6 +16804,22 @@ module default_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
             r_src = hold;
         end
         r_lane = r_addr & lane_mask;
+        r_end = (r_rem == 20'h1) & ~word;
+        if (word) begin
+            r_step_addr = r_addr + step_l;
+            rn_need = 1'b1;
+        end
+        else if (wide) begin
+            r_step_addr = r_addr + 26'h4;
+            rn_need = r_lane == quad_last;
+        end
+        else begin
+            r_step_addr = r_addr + 26'h1;
+            rn_need = r_lane == lane_last;
+        end
+        if (r_end) begin
+            rn_need = (r_nb >> lshift) != (r_addr >> lshift);
+        end
         r_b8 = r_src[(32'h0)+:(8)];
         if (r_lane == lane_id__0) begin
             r_b8 = r_src[(32'h8 * 0 + 32'h8)+:(8)];

@@ -91,6 +91,8 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub wbe: Signal<In, Bits<L>>,
     pub r_addr: Signal<In, Bits<26>>,
     pub r_need: Signal<In, Bit>,
+    pub r_nb: Signal<In, Bits<26>>,
+    pub r_rem: Signal<In, Bits<20>>,
     pub hold: Signal<In, Bits<W>>,
     /// The data inputs.
     pub w_elem: Signal<In, Bits<32>>,
@@ -109,6 +111,12 @@ pub struct ExtComb<const W: usize, const L: usize> {
     /// when this element ends its chunk); the element ends its chunk (never with word steps).
     pub ea_next: Signal<Out, Bits<26>>,
     pub n_clast: Signal<Out, Bits<26>>,
+    /// Response side: the element ends its chunk (never with word steps); the next element's
+    /// address within the chunk; whether the next element needs a new word (the value `r_need`
+    /// takes when this one is taken).
+    pub r_end: Signal<Out, Bit>,
+    pub r_step_addr: Signal<Out, Bits<26>>,
+    pub rn_need: Signal<Out, Bit>,
     /// The last word this element's read burst covers.
     pub cov_w: Signal<Out, Bits<26>>,
     pub e_end: Signal<Out, Bit>,
@@ -220,8 +228,8 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             lane_id: (1..L as u64).map(|l| Constant::new(l.into())).collect(),
             quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
         } defaults {
-            wide, word, store, len, e_nb, e_rem, stride, e_last, s_need, len_m1, left_m2, e_left, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, hold,
-            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end, n_need, ns_need, cs_need,
+            wide, word, store, len, e_nb, e_rem, stride, e_last, s_need, len_m1, left_m2, e_left, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
+            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end, n_need, ns_need, cs_need, r_end, r_step_addr, rn_need,
             ea, e_lane, in_last, st_next, nb_diff, nb_last, nb2, nx_last, cov_end, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, x8, x32, x32w, e_bm, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
         })
     }
@@ -390,6 +398,23 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
             self.r_src.next = self.hold.val();
         }
         self.r_lane.next = self.r_addr.val() & self.lane_mask.val();
+        // The next element: at a chunk's end the next chunk's first (it may share this word);
+        // else one element on, in a new word where this lane is the word's last (one byte) or
+        // last four (four bytes, four-byte aligned), and every step with word steps.
+        self.r_end.next = (self.r_rem.val() == 1) & !self.word.val();
+        if self.word.val() {
+            self.r_step_addr.next = self.r_addr.val() + self.step_l.val();
+            self.rn_need.next = true;
+        } else if self.wide.val() {
+            self.r_step_addr.next = self.r_addr.val() + 4;
+            self.rn_need.next = self.r_lane.val() == self.quad_last.val();
+        } else {
+            self.r_step_addr.next = self.r_addr.val() + 1;
+            self.rn_need.next = self.r_lane.val() == self.lane_last.val();
+        }
+        if self.r_end.val() {
+            self.rn_need.next = (self.r_nb.val() >> self.lshift.val()) != (self.r_addr.val() >> self.lshift.val());
+        }
         self.r_b8.next = self.r_src.val().get_bits::<8>(0);
         for l in 0..self.lane_id.len() {
             if self.r_lane.val() == self.lane_id[l].val() {
@@ -513,15 +538,6 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// Elements per step (1, or L with word steps); L.
     e_step: Signal<Local, Bits<20>>,
     step_l: Constant<Bits<20>>,
-    /// Response side: the element ends its chunk (never with word steps); its lane; its address
-    /// step in bytes (1, 4, or L with word steps); the last lane of a byte and of four bytes.
-    r_end: Signal<Local, Bit>,
-    r_lane: Signal<Local, Bits<26>>,
-    r_step: Signal<Local, Bits<26>>,
-    lm1: Constant<Bits<26>>,
-    lm4: Constant<Bits<26>>,
-    step_l26: Constant<Bits<26>>,
-    lshift: Constant<Bits<26>>,
 }
 
 impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
@@ -529,15 +545,11 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
         block_with_defaults!(ExtCursor {
             comb: ExtComb::default(),
             step_l: Constant::new((L as u64).into()),
-            lm1: Constant::new(((L - 1) as u64).into()),
-            step_l26: Constant::new((L as u64).into()),
-            lm4: Constant::new(((L - 4) as u64).into()),
-            lshift: Constant::new(u64::from(L.trailing_zeros()).into()),
         } defaults {
             clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_word, w_elem, req_fire, rsp_take,
             rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, rsp_word, len, stride, wide, store, word,
             e_nb, e_rem, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
-            i_len, i_all, e_step, r_end, r_lane, r_step,
+            i_len, i_all, e_step,
         })
     }
 }
@@ -566,6 +578,8 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.comb.wbe.next = self.wbe.q.val();
         self.comb.r_addr.next = self.r_addr.q.val();
         self.comb.r_need.next = self.r_need.q.val();
+        self.comb.r_nb.next = self.r_nb.q.val();
+        self.comb.r_rem.next = self.r_rem.q.val();
         self.comb.hold.next = self.hold.q.val();
         self.comb.w_elem.next = self.w_elem.val();
         self.comb.rsp_data.next = self.rsp_data.val();
@@ -581,14 +595,6 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.e_step.next = 1.into();
         if self.word.q.val() {
             self.e_step.next = self.step_l.val();
-        }
-        self.r_end.next = (self.r_rem.q.val() == 1) & !self.word.q.val();
-        self.r_lane.next = self.r_addr.q.val() & self.lm1.val();
-        self.r_step.next = 1.into();
-        if self.word.q.val() {
-            self.r_step.next = self.step_l26.val();
-        } else if self.wide.q.val() {
-            self.r_step.next = 4.into();
         }
         if self.req_fire.val() {
             self.e_left.d.next = self.e_left.q.val() - self.e_step.val();
@@ -620,25 +626,14 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         }
         if self.rsp_take.val() {
             self.hold.d.next = self.comb.r_src.val();
-            if self.r_end.val() {
-                // The next chunk: its first element may share this element's word.
+            self.r_need.d.next = self.comb.rn_need.val();
+            if self.comb.r_end.val() {
                 self.r_addr.d.next = self.r_nb.q.val();
                 self.r_nb.d.next = self.r_nb.q.val() + self.stride.q.val();
                 self.r_rem.d.next = self.len.q.val();
-                self.r_need.d.next = (self.r_nb.q.val() >> self.lshift.val()) != (self.r_addr.q.val() >> self.lshift.val());
             } else {
-                // The next element in the chunk: a new word where this one's lane is the word's
-                // last (one-byte elements) or last four (four-byte elements, four-byte aligned);
-                // every step with word steps.
-                self.r_addr.d.next = self.r_addr.q.val() + self.r_step.val();
+                self.r_addr.d.next = self.comb.r_step_addr.val();
                 self.r_rem.d.next = self.r_rem.q.val() - 1;
-                if self.word.q.val() {
-                    self.r_need.d.next = true;
-                } else if self.wide.q.val() {
-                    self.r_need.d.next = self.r_lane.val() == self.lm4.val();
-                } else {
-                    self.r_need.d.next = self.r_lane.val() == self.lm1.val();
-                }
             }
         }
         // The cycle after a start: the first chunk's last element, min(len, words) elements on.
