@@ -11699,6 +11699,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     wire  comb__n_need;
     wire  comb__ns_need;
     wire  comb__cs_need;
+    wire  [25:0] comb__nb2;
     reg  [19:0] len__d;
     wire  [19:0] len__q;
     reg  len__clock;
@@ -11827,7 +11828,8 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .e_end(comb__e_end),
         .n_need(comb__n_need),
         .ns_need(comb__ns_need),
-        .cs_need(comb__cs_need)
+        .cs_need(comb__cs_need),
+        .nb2(comb__nb2)
     );
     tiny_accel_top_dff_w20 len(
         .d(len__d),
@@ -12074,7 +12076,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
             if (comb__e_end) begin
                 e_rem__d = len__q;
                 e_last__d = (len__q == 20'h1) & ~word__q;
-                e_nb__d = e_nb__q + stride__q;
+                e_nb__d = comb__nb2;
                 e_clast__d = comb__n_clast;
             end
             else begin
@@ -12145,7 +12147,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     
 endmodule // tiny_accel_top_ext
 
-module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,r_nb,r_rem,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,r_end,r_step_addr,rn_need,cov_w,e_end,n_need,ns_need,cs_need);
+module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,r_nb,r_rem,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,r_end,r_step_addr,rn_need,cov_w,e_end,n_need,ns_need,cs_need,nb2);
     
     // Module arguments
     input wire  wide;
@@ -12191,6 +12193,7 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,l
     output reg  n_need;
     output reg  ns_need;
     output reg  cs_need;
+    output reg  [25:0] nb2;
     
     // Constant declarations
     localparam  lane_mask = 26'h3;
@@ -12220,7 +12223,8 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,l
     reg  st_next;
     reg  nb_diff;
     reg  nb_last;
-    reg  [25:0] nb2;
+    reg  [25:0] nb_word;
+    reg  [25:0] cl_word;
     reg  nx_last;
     reg  cov_end;
     reg  [25:0] span;
@@ -12277,7 +12281,9 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,l
         e_data = x32w;
         req_be = wbe | e_be;
         req_wdata = wbuf | (e_data & e_bm);
-        span = (e_clast >> lshift) - e_word;
+        nb_word = e_nb >> lshift;
+        cl_word = e_clast >> lshift;
+        span = cl_word - e_word;
         if (wide) begin
             n_part = e_nb + (({6'd0, left_m2}) << 32'h2);
             n_full = e_nb + (({6'd0, len_m1}) << 32'h2);
@@ -12298,7 +12304,7 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,l
         w255 = e_word + max_len;
         if (span < page_left) begin
             blen = span[(32'h0)+:(8)];
-            cov_w = e_clast >> lshift;
+            cov_w = cl_word;
             if (~sp_small) begin
                 blen = max_len[(32'h0)+:(8)];
                 cov_w = w255;
@@ -12319,7 +12325,7 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,l
         else if (wide) begin
             in_last = e_lane == quad_last;
         end
-        nb_diff = (e_nb >> lshift) != e_word;
+        nb_diff = nb_word != e_word;
         st_next = in_last;
         if (e_end) begin
             st_next = nb_diff;
@@ -12334,14 +12340,14 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,l
         end
         if (e_last) begin
             if (len == 20'h1) begin
-                ns_need = (nb2 >> lshift) != (e_nb >> lshift);
+                ns_need = (nb2 >> lshift) != nb_word;
             end
             else begin
                 ns_need = nb_last;
             end
         end
         else if (e_rem == 20'h2) begin
-            ns_need = (e_nb >> lshift) != (e_clast >> lshift);
+            ns_need = nb_word != cl_word;
         end
         else begin
             ns_need = nx_last;
@@ -12358,7 +12364,7 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,l
             req_need = e_need;
         end
         if (e_need) begin
-            cov_end = ((e_clast >> lshift) == e_word) | ~|page_left;
+            cov_end = (cl_word == e_word) | ~|page_left;
         end
         else begin
             cov_end = e_cover == e_word;

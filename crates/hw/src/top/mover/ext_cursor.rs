@@ -160,7 +160,10 @@ pub struct ExtComb<const W: usize, const L: usize> {
     /// is its word's last (or last four); the chunk after the next one's first element.
     nb_diff: Signal<Local, Bit>,
     nb_last: Signal<Local, Bit>,
-    nb2: Signal<Local, Bits<26>>,
+    pub nb2: Signal<Out, Bits<26>>,
+    /// The words of the next chunk's first element and of this chunk's last.
+    nb_word: Signal<Local, Bits<26>>,
+    cl_word: Signal<Local, Bits<26>>,
     /// Inside a chunk: the next element is its word's last (or last four).
     nx_last: Signal<Local, Bit>,
     /// The lanes before the last (L − 2) and before the last four-byte lane (L − 8; L ≥ 8).
@@ -230,7 +233,7 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
         } defaults {
             wide, word, store, len, e_nb, e_rem, stride, e_last, s_need, len_m1, left_m2, e_left, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
             w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end, n_need, ns_need, cs_need, r_end, r_step_addr, rn_need,
-            ea, e_lane, in_last, st_next, nb_diff, nb_last, nb2, nx_last, cov_end, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, x8, x32, x32w, e_bm, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
+            ea, e_lane, in_last, st_next, nb_diff, nb_last, nb2, nb_word, cl_word, nx_last, cov_end, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, x8, x32, x32w, e_bm, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
         })
     }
 }
@@ -277,7 +280,9 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // A read burst from this element's word to the chunk's last word (the last element the
         // transfer requests in this chunk: a register set at the chunk's start), within the
         // 4 KiB page and at most 256 beats.
-        self.span.next = (self.e_clast.val() >> self.lshift.val()) - self.e_word.val();
+        self.nb_word.next = self.e_nb.val() >> self.lshift.val();
+        self.cl_word.next = self.e_clast.val() >> self.lshift.val();
+        self.span.next = self.cl_word.val() - self.e_word.val();
         // The next chunk's last element: min(len, elements left after this one) elements on,
         // both candidates from registers (the next chunk's first element, len − 1, the elements
         // left − 2) beside the compare that picks one.
@@ -304,7 +309,7 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         self.w255.next = self.e_word.val() + self.max_len.val();
         if self.span.val() < self.page_left.val() {
             self.blen.next = self.span.val().get_bits::<8>(0);
-            self.cov_w.next = self.e_clast.val() >> self.lshift.val();
+            self.cov_w.next = self.cl_word.val();
             if !self.sp_small.val() {
                 self.blen.next = self.max_len.val().get_bits::<8>(0);
                 self.cov_w.next = self.w255.val();
@@ -327,7 +332,7 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         } else if self.wide.val() {
             self.in_last.next = self.e_lane.val() == self.quad_last.val();
         }
-        self.nb_diff.next = (self.e_nb.val() >> self.lshift.val()) != self.e_word.val();
+        self.nb_diff.next = self.nb_word.val() != self.e_word.val();
         self.st_next.next = self.in_last.val();
         if self.e_end.val() {
             self.st_next.next = self.nb_diff.val();
@@ -350,12 +355,12 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         }
         if self.e_last.val() {
             if self.len.val() == 1 {
-                self.ns_need.next = (self.nb2.val() >> self.lshift.val()) != (self.e_nb.val() >> self.lshift.val());
+                self.ns_need.next = (self.nb2.val() >> self.lshift.val()) != self.nb_word.val();
             } else {
                 self.ns_need.next = self.nb_last.val();
             }
         } else if self.e_rem.val() == 2 {
-            self.ns_need.next = (self.e_nb.val() >> self.lshift.val()) != (self.e_clast.val() >> self.lshift.val());
+            self.ns_need.next = self.nb_word.val() != self.cl_word.val();
         } else {
             self.ns_need.next = self.nx_last.val();
         }
@@ -380,7 +385,7 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         if self.e_need.val() {
             // (The chunk's last word compared with this one, not the span tested for zero: no
             // subtraction before the register, timing.)
-            self.cov_end.next = ((self.e_clast.val() >> self.lshift.val()) == self.e_word.val()) | !self.page_left.val().any();
+            self.cov_end.next = (self.cl_word.val() == self.e_word.val()) | !self.page_left.val().any();
         } else {
             self.cov_end.next = self.e_cover.val() == self.e_word.val();
         }
@@ -617,7 +622,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             if self.comb.e_end.val() {
                 self.e_rem.d.next = self.len.q.val();
                 self.e_last.d.next = (self.len.q.val() == 1) & !self.word.q.val();
-                self.e_nb.d.next = self.e_nb.q.val() + self.stride.q.val();
+                self.e_nb.d.next = self.comb.nb2.val();
                 self.e_clast.d.next = self.comb.n_clast.val();
             } else {
                 self.e_rem.d.next = self.e_rem.q.val() - 1;
