@@ -405,6 +405,9 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     reg  [19:0] mover__g_words;
     reg  [19:0] mover__g_len;
     reg  [25:0] mover__g_stride;
+    reg  [11:0] mover__g_run;
+    reg  [11:0] mover__g_rows;
+    reg  [25:0] mover__g_step;
     reg  [15:0] mover__g_fw;
     reg  [1:0] mover__g_fph;
     reg  [15:0] mover__g_hbw;
@@ -484,6 +487,9 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     wire  [19:0] disp__g_len;
     wire  [25:0] disp__g_stride;
     wire  disp__g_half;
+    wire  [11:0] disp__g_run;
+    wire  [11:0] disp__g_rows;
+    wire  [25:0] disp__g_step;
     wire  disp__pw_v;
     wire  [4:0] disp__pw_op;
     wire  [63:0] disp__pw_pl;
@@ -639,6 +645,9 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         .g_words(mover__g_words),
         .g_len(mover__g_len),
         .g_stride(mover__g_stride),
+        .g_run(mover__g_run),
+        .g_rows(mover__g_rows),
+        .g_step(mover__g_step),
         .g_fw(mover__g_fw),
         .g_fph(mover__g_fph),
         .g_hbw(mover__g_hbw),
@@ -735,6 +744,9 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         .g_len(disp__g_len),
         .g_stride(disp__g_stride),
         .g_half(disp__g_half),
+        .g_run(disp__g_run),
+        .g_rows(disp__g_rows),
+        .g_step(disp__g_step),
         .pw_v(disp__pw_v),
         .pw_op(disp__pw_op),
         .pw_pl(disp__pw_pl),
@@ -860,6 +872,9 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         mover__g_words = disp__g_words;
         mover__g_len = disp__g_len;
         mover__g_stride = disp__g_stride;
+        mover__g_run = disp__g_run;
+        mover__g_rows = disp__g_rows;
+        mover__g_step = disp__g_step;
         mover__g_half = disp__g_half;
         mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
@@ -10918,7 +10933,7 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     // Constant declarations
     localparam  dec_legal = 90'h10000000000000000000000;
     localparam  dec_count0 = 90'h20000000000000000000000;
-    localparam  mods = 256'h2000000000000000000000000008020110012001202010101008040202010120;
+    localparam  mods = 256'h2000000000000000000000000108020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
     // Stub signals
@@ -12846,7 +12861,7 @@ module default_accel_axi_ents(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8500000000000000000000000000000000000000000000000000a7008d0099009b00b40099009a008a008a008d00b9009a00a40099009900ad00b400b50085;
+    localparam  tab = 512'h850000000000000000000000000000000000000000000000b700a7008d0099009b00b40099009a008a008a008d00b9009a00a40099009900ad00b400b50085;
     localparam  at = 10'b0;
     
     // Local signals
@@ -12867,7 +12882,7 @@ module default_accel_axi_ents_2(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8600000000000000000000000000000000000000000000000000a8008e009a009c00b5009a009b008b008b008e00ba009b00a5009a009a00ae00b500b60086;
+    localparam  tab = 512'h860000000000000000000000000000000000000000000000b800a8008e009a009c00b5009a009b008b008b008e00ba009b00a5009a009a00ae00b500b60086;
     localparam  at = 10'b1000;
     
     // Local signals
@@ -12888,7 +12903,7 @@ module default_accel_axi_ents_3(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8f00000000000000000000000000000000000000000000000000b1009700a300a500be00a300a4009400940097004300a400ae00a300a300b700be00bf008f;
+    localparam  tab = 512'h8f00000000000000000000000000000000000000000000004100b1009700a300a500be00a300a4009400940097004300a400ae00a300a300b700be00bf008f;
     localparam  at = 10'b1010000;
     
     // Local signals
@@ -12909,7 +12924,7 @@ module default_accel_axi_ents_4(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9000000000000000000000000000000000000000000000000000b2009800a400a600bf00a400a5009500950098004400a500af00a400a400b800bf00400090;
+    localparam  tab = 512'h9000000000000000000000000000000000000000000000004200b2009800a400a600bf00a400a5009500950098004400a500af00a400a400b800bf00400090;
     localparam  at = 10'b1011000;
     
     // Local signals
@@ -12930,7 +12945,7 @@ module default_accel_axi_ents_5(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9100000000000000000000000000000000000000000000000000b3009900a500a7004000a500a6009600960099004500a600b000a500a500b9004000410091;
+    localparam  tab = 512'h9100000000000000000000000000000000000000000000004300b3009900a500a7004000a500a6009600960099004500a600b000a500a500b9004000410091;
     localparam  at = 10'b1100000;
     
     // Local signals
@@ -12951,7 +12966,7 @@ module default_accel_axi_ents_6(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9200000000000000000000000000000000000000000000000000b4009a00a600a8004100a600a700970097009a004600a700b100a600a600ba004100420092;
+    localparam  tab = 512'h9200000000000000000000000000000000000000000000004400b4009a00a600a8004100a600a700970097009a004600a700b100a600a600ba004100420092;
     localparam  at = 10'b1101000;
     
     // Local signals
@@ -12972,7 +12987,7 @@ module default_accel_axi_ents_7(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9300000000000000000000000000000000000000000000000000b5009b00a700a9004200a700a800980098009b004700a800b200a700a700bb004200430093;
+    localparam  tab = 512'h9300000000000000000000000000000000000000000000004500b5009b00a700a9004200a700a800980098009b004700a800b200a700a700bb004200430093;
     localparam  at = 10'b1110000;
     
     // Local signals
@@ -12993,7 +13008,7 @@ module default_accel_axi_ents_8(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9400000000000000000000000000000000000000000000000000b6009c00a800aa004300a800a900990099009c004800a900b300a800a800bc004300440094;
+    localparam  tab = 512'h9400000000000000000000000000000000000000000000004600b6009c00a800aa004300a800a900990099009c004800a900b300a800a800bc004300440094;
     localparam  at = 10'b1111000;
     
     // Local signals
@@ -13014,7 +13029,7 @@ module default_accel_axi_ents_9(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9500000000000000000000000000000000000000000000000000b7009d00a900ab004400a900aa009a009a009d004900aa00b400a900a900bd004400450095;
+    localparam  tab = 512'h9500000000000000000000000000000000000000000000004700b7009d00a900ab004400a900aa009a009a009d004900aa00b400a900a900bd004400450095;
     localparam  at = 10'b10000000;
     
     // Local signals
@@ -13035,7 +13050,7 @@ module default_accel_axi_ents_10(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9600000000000000000000000000000000000000000000000000b8009e00aa00ac004500aa00ab009b009b009e004a00ab00b500aa00aa00be004500460096;
+    localparam  tab = 512'h9600000000000000000000000000000000000000000000004800b8009e00aa00ac004500aa00ab009b009b009e004a00ab00b500aa00aa00be004500460096;
     localparam  at = 10'b10001000;
     
     // Local signals
@@ -13056,7 +13071,7 @@ module default_accel_axi_ents_11(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9700000000000000000000000000000000000000000000000000b9009f00ab00ad004600ab00ac009c009c009f004b00ac00b600ab00ab00bf004600470097;
+    localparam  tab = 512'h9700000000000000000000000000000000000000000000004900b9009f00ab00ad004600ab00ac009c009c009f004b00ac00b600ab00ab00bf004600470097;
     localparam  at = 10'b10010000;
     
     // Local signals
@@ -13077,7 +13092,7 @@ module default_accel_axi_ents_12(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9800000000000000000000000000000000000000000000000000ba00a000ac00ae004700ac00ad009d009d00a0004c00ad00b700ac00ac0040004700480098;
+    localparam  tab = 512'h9800000000000000000000000000000000000000000000004a00ba00a000ac00ae004700ac00ad009d009d00a0004c00ad00b700ac00ac0040004700480098;
     localparam  at = 10'b10011000;
     
     // Local signals
@@ -13098,7 +13113,7 @@ module default_accel_axi_ents_13(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8700000000000000000000000000000000000000000000000000a9008f009b009d00b6009b009c008c008c008f00bb009c00a6009b009b00af00b600b70087;
+    localparam  tab = 512'h870000000000000000000000000000000000000000000000b900a9008f009b009d00b6009b009c008c008c008f00bb009c00a6009b009b00af00b600b70087;
     localparam  at = 10'b10000;
     
     // Local signals
@@ -13119,7 +13134,7 @@ module default_accel_axi_ents_14(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9900000000000000000000000000000000000000000000000000bb00a100ad00af004800ad00ae009e009e00a1004d00ae00b800ad00ad0041004800490099;
+    localparam  tab = 512'h9900000000000000000000000000000000000000000000004b00bb00a100ad00af004800ad00ae009e009e00a1004d00ae00b800ad00ad0041004800490099;
     localparam  at = 10'b10100000;
     
     // Local signals
@@ -13140,7 +13155,7 @@ module default_accel_axi_ents_15(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9a00000000000000000000000000000000000000000000000000bc00a200ae00b0004900ae00af009f009f00a2004e00af00b900ae00ae00420049004a009a;
+    localparam  tab = 512'h9a00000000000000000000000000000000000000000000004c00bc00a200ae00b0004900ae00af009f009f00a2004e00af00b900ae00ae00420049004a009a;
     localparam  at = 10'b10101000;
     
     // Local signals
@@ -13161,7 +13176,7 @@ module default_accel_axi_ents_16(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9b00000000000000000000000000000000000000000000000000bd00a300af00b1004a00af00b000a000a000a3004f00b000ba00af00af0043004a004b009b;
+    localparam  tab = 512'h9b00000000000000000000000000000000000000000000004d00bd00a300af00b1004a00af00b000a000a000a3004f00b000ba00af00af0043004a004b009b;
     localparam  at = 10'b10110000;
     
     // Local signals
@@ -13182,7 +13197,7 @@ module default_accel_axi_ents_17(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9c00000000000000000000000000000000000000000000000000be00a400b000b2004b00b000b100a100a100a4005000b100bb00b000b00044004b004c009c;
+    localparam  tab = 512'h9c00000000000000000000000000000000000000000000004e00be00a400b000b2004b00b000b100a100a100a4005000b100bb00b000b00044004b004c009c;
     localparam  at = 10'b10111000;
     
     // Local signals
@@ -13203,7 +13218,7 @@ module default_accel_axi_ents_18(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9d00000000000000000000000000000000000000000000000000bf00a500b100b3004c00b100b200a200a200a5005100b200bc00b100b10045004c004d009d;
+    localparam  tab = 512'h9d00000000000000000000000000000000000000000000004f00bf00a500b100b3004c00b100b200a200a200a5005100b200bc00b100b10045004c004d009d;
     localparam  at = 10'b11000000;
     
     // Local signals
@@ -13224,7 +13239,7 @@ module default_accel_axi_ents_19(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9e000000000000000000000000000000000000000000000000004000a600b200b4004d00b200b300a300a300a6005200b300bd00b200b20046004d004e009e;
+    localparam  tab = 512'h9e000000000000000000000000000000000000000000000050004000a600b200b4004d00b200b300a300a300a6005200b300bd00b200b20046004d004e009e;
     localparam  at = 10'b11001000;
     
     // Local signals
@@ -13245,7 +13260,7 @@ module default_accel_axi_ents_20(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9f000000000000000000000000000000000000000000000000004100a700b300b5004e00b300b400a400a400a7005300b400be00b300b30047004e004f009f;
+    localparam  tab = 512'h9f000000000000000000000000000000000000000000000051004100a700b300b5004e00b300b400a400a400a7005300b400be00b300b30047004e004f009f;
     localparam  at = 10'b11010000;
     
     // Local signals
@@ -13266,7 +13281,7 @@ module default_accel_axi_ents_21(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha0000000000000000000000000000000000000000000000000004200a800b400b6004f00b400b500a500a500a8005400b500bf00b400b40048004f005000a0;
+    localparam  tab = 512'ha0000000000000000000000000000000000000000000000052004200a800b400b6004f00b400b500a500a500a8005400b500bf00b400b40048004f005000a0;
     localparam  at = 10'b11011000;
     
     // Local signals
@@ -13287,7 +13302,7 @@ module default_accel_axi_ents_22(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha1000000000000000000000000000000000000000000000000004300a900b500b7005000b500b600a600a600a9005500b6004000b500b500490050005100a1;
+    localparam  tab = 512'ha1000000000000000000000000000000000000000000000053004300a900b500b7005000b500b600a600a600a9005500b6004000b500b500490050005100a1;
     localparam  at = 10'b11100000;
     
     // Local signals
@@ -13308,7 +13323,7 @@ module default_accel_axi_ents_23(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha2000000000000000000000000000000000000000000000000004400aa00b600b8005100b600b700a700a700aa005600b7004100b600b6004a0051005200a2;
+    localparam  tab = 512'ha2000000000000000000000000000000000000000000000054004400aa00b600b8005100b600b700a700a700aa005600b7004100b600b6004a0051005200a2;
     localparam  at = 10'b11101000;
     
     // Local signals
@@ -13329,7 +13344,7 @@ module default_accel_axi_ents_24(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8800000000000000000000000000000000000000000000000000aa0090009c009e00b7009c009d008d008d009000bc009d00a7009c009c00b000b700b80088;
+    localparam  tab = 512'h880000000000000000000000000000000000000000000000ba00aa0090009c009e00b7009c009d008d008d009000bc009d00a7009c009c00b000b700b80088;
     localparam  at = 10'b11000;
     
     // Local signals
@@ -13350,7 +13365,7 @@ module default_accel_axi_ents_25(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha3000000000000000000000000000000000000000000000000004500ab00b700b9005200b700b800a800a800ab005700b8004200b700b7004b0052005300a3;
+    localparam  tab = 512'ha3000000000000000000000000000000000000000000000055004500ab00b700b9005200b700b800a800a800ab005700b8004200b700b7004b0052005300a3;
     localparam  at = 10'b11110000;
     
     // Local signals
@@ -13371,7 +13386,7 @@ module default_accel_axi_ents_26(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha4000000000000000000000000000000000000000000000000004600ac00b800ba005300b800b900a900a900ac005800b9004300b800b8004c0053005400a4;
+    localparam  tab = 512'ha4000000000000000000000000000000000000000000000056004600ac00b800ba005300b800b900a900a900ac005800b9004300b800b8004c0053005400a4;
     localparam  at = 10'b11111000;
     
     // Local signals
@@ -13392,7 +13407,7 @@ module default_accel_axi_ents_27(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha5000000000000000000000000000000000000000000000000004700ad00b900bb005400b900ba00aa00aa00ad005900ba004400b900b9004d0054005500a5;
+    localparam  tab = 512'ha5000000000000000000000000000000000000000000000057004700ad00b900bb005400b900ba00aa00aa00ad005900ba004400b900b9004d0054005500a5;
     localparam  at = 10'b100000000;
     
     // Local signals
@@ -13413,7 +13428,7 @@ module default_accel_axi_ents_28(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha6000000000000000000000000000000000000000000000000004800ae00ba00bc005500ba00bb00ab00ab00ae005a00bb004500ba00ba004e0055005600a6;
+    localparam  tab = 512'ha6000000000000000000000000000000000000000000000058004800ae00ba00bc005500ba00bb00ab00ab00ae005a00bb004500ba00ba004e0055005600a6;
     localparam  at = 10'b100001000;
     
     // Local signals
@@ -13434,7 +13449,7 @@ module default_accel_axi_ents_29(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha7000000000000000000000000000000000000000000000000004900af00bb00bd005600bb00bc00ac00ac00af005b00bc004600bb00bb004f0056005700a7;
+    localparam  tab = 512'ha7000000000000000000000000000000000000000000000059004900af00bb00bd005600bb00bc00ac00ac00af005b00bc004600bb00bb004f0056005700a7;
     localparam  at = 10'b100010000;
     
     // Local signals
@@ -13455,7 +13470,7 @@ module default_accel_axi_ents_30(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha8000000000000000000000000000000000000000000000000004a00b000bc00be005700bc00bd00ad00ad00b0005c00bd004700bc00bc00500057005800a8;
+    localparam  tab = 512'ha800000000000000000000000000000000000000000000005a004a00b000bc00be005700bc00bd00ad00ad00b0005c00bd004700bc00bc00500057005800a8;
     localparam  at = 10'b100011000;
     
     // Local signals
@@ -13476,7 +13491,7 @@ module default_accel_axi_ents_31(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'ha9000000000000000000000000000000000000000000000000004b00b100bd00bf005800bd00be00ae00ae00b1005d00be004800bd00bd00510058005900a9;
+    localparam  tab = 512'ha900000000000000000000000000000000000000000000005b004b00b100bd00bf005800bd00be00ae00ae00b1005d00be004800bd00bd00510058005900a9;
     localparam  at = 10'b100100000;
     
     // Local signals
@@ -13497,7 +13512,7 @@ module default_accel_axi_ents_32(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'haa000000000000000000000000000000000000000000000000004c00b200be0040005900be00bf00af00af00b2005e00bf004900be00be00520059005a00aa;
+    localparam  tab = 512'haa00000000000000000000000000000000000000000000005c004c00b200be0040005900be00bf00af00af00b2005e00bf004900be00be00520059005a00aa;
     localparam  at = 10'b100101000;
     
     // Local signals
@@ -13518,7 +13533,7 @@ module default_accel_axi_ents_33(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hab000000000000000000000000000000000000000000000000004d00b300bf0041005a00bf004000b000b000b3005f0040004a00bf00bf0053005a005b00ab;
+    localparam  tab = 512'hab00000000000000000000000000000000000000000000005d004d00b300bf0041005a00bf004000b000b000b3005f0040004a00bf00bf0053005a005b00ab;
     localparam  at = 10'b100110000;
     
     // Local signals
@@ -13539,7 +13554,7 @@ module default_accel_axi_ents_34(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hac000000000000000000000000000000000000000000000000004e00b400400042005b0040004100b100b100b400600041004b004000400054005b005c00ac;
+    localparam  tab = 512'hac00000000000000000000000000000000000000000000005e004e00b400400042005b0040004100b100b100b400600041004b004000400054005b005c00ac;
     localparam  at = 10'b100111000;
     
     // Local signals
@@ -13560,7 +13575,7 @@ module default_accel_axi_ents_35(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8900000000000000000000000000000000000000000000000000ab0091009d009f00b8009d009e008e008e009100bd009e00a8009d009d00b100b800b90089;
+    localparam  tab = 512'h890000000000000000000000000000000000000000000000bb00ab0091009d009f00b8009d009e008e008e009100bd009e00a8009d009d00b100b800b90089;
     localparam  at = 10'b100000;
     
     // Local signals
@@ -13581,7 +13596,7 @@ module default_accel_axi_ents_36(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'had000000000000000000000000000000000000000000000000004f00b500410043005c0041004200b200b200b500610042004c004100410055005c005d00ad;
+    localparam  tab = 512'had00000000000000000000000000000000000000000000005f004f00b500410043005c0041004200b200b200b500610042004c004100410055005c005d00ad;
     localparam  at = 10'b101000000;
     
     // Local signals
@@ -13602,7 +13617,7 @@ module default_accel_axi_ents_37(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hae000000000000000000000000000000000000000000000000005000b600420044005d0042004300b300b300b600620043004d004200420056005d005e00ae;
+    localparam  tab = 512'hae000000000000000000000000000000000000000000000060005000b600420044005d0042004300b300b300b600620043004d004200420056005d005e00ae;
     localparam  at = 10'b101001000;
     
     // Local signals
@@ -13623,7 +13638,7 @@ module default_accel_axi_ents_38(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'haf000000000000000000000000000000000000000000000000005100b700430045005e0043004400b400b400b700630044004e004300430057005e005f00af;
+    localparam  tab = 512'haf000000000000000000000000000000000000000000000061005100b700430045005e0043004400b400b400b700630044004e004300430057005e005f00af;
     localparam  at = 10'b101010000;
     
     // Local signals
@@ -13644,7 +13659,7 @@ module default_accel_axi_ents_39(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb0000000000000000000000000000000000000000000000000005200b800440046005f0044004500b500b500b800640045004f004400440058005f006000b0;
+    localparam  tab = 512'hb0000000000000000000000000000000000000000000000062005200b800440046005f0044004500b500b500b800640045004f004400440058005f006000b0;
     localparam  at = 10'b101011000;
     
     // Local signals
@@ -13665,7 +13680,7 @@ module default_accel_axi_ents_40(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb1000000000000000000000000000000000000000000000000005300b90045004700600045004600b600b600b90065004600500045004500590060006100b1;
+    localparam  tab = 512'hb1000000000000000000000000000000000000000000000063005300b90045004700600045004600b600b600b90065004600500045004500590060006100b1;
     localparam  at = 10'b101100000;
     
     // Local signals
@@ -13686,7 +13701,7 @@ module default_accel_axi_ents_41(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb2000000000000000000000000000000000000000000000000005400ba0046004800610046004700b700b700ba00660047005100460046005a0061006200b2;
+    localparam  tab = 512'hb2000000000000000000000000000000000000000000000064005400ba0046004800610046004700b700b700ba00660047005100460046005a0061006200b2;
     localparam  at = 10'b101101000;
     
     // Local signals
@@ -13707,7 +13722,7 @@ module default_accel_axi_ents_42(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb3000000000000000000000000000000000000000000000000005500bb0047004900620047004800b800b800bb00670048005200470047005b0062006300b3;
+    localparam  tab = 512'hb3000000000000000000000000000000000000000000000065005500bb0047004900620047004800b800b800bb00670048005200470047005b0062006300b3;
     localparam  at = 10'b101110000;
     
     // Local signals
@@ -13728,7 +13743,7 @@ module default_accel_axi_ents_43(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb4000000000000000000000000000000000000000000000000005600bc0048004a00630048004900b900b900bc00680049005300480048005c0063006400b4;
+    localparam  tab = 512'hb4000000000000000000000000000000000000000000000066005600bc0048004a00630048004900b900b900bc00680049005300480048005c0063006400b4;
     localparam  at = 10'b101111000;
     
     // Local signals
@@ -13749,7 +13764,7 @@ module default_accel_axi_ents_44(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb5000000000000000000000000000000000000000000000000005700bd0049004b00640049004a00ba00ba00bd0069004a005400490049005d0064006500b5;
+    localparam  tab = 512'hb5000000000000000000000000000000000000000000000067005700bd0049004b00640049004a00ba00ba00bd0069004a005400490049005d0064006500b5;
     localparam  at = 10'b110000000;
     
     // Local signals
@@ -13770,7 +13785,7 @@ module default_accel_axi_ents_45(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb6000000000000000000000000000000000000000000000000005800be004a004c0065004a004b00bb00bb00be006a004b0055004a004a005e0065006600b6;
+    localparam  tab = 512'hb6000000000000000000000000000000000000000000000068005800be004a004c0065004a004b00bb00bb00be006a004b0055004a004a005e0065006600b6;
     localparam  at = 10'b110001000;
     
     // Local signals
@@ -13791,7 +13806,7 @@ module default_accel_axi_ents_46(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8a00000000000000000000000000000000000000000000000000ac0092009e00a000b9009e009f008f008f009200be009f00a9009e009e00b200b900ba008a;
+    localparam  tab = 512'h8a0000000000000000000000000000000000000000000000bc00ac0092009e00a000b9009e009f008f008f009200be009f00a9009e009e00b200b900ba008a;
     localparam  at = 10'b101000;
     
     // Local signals
@@ -13812,7 +13827,7 @@ module default_accel_axi_ents_47(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb7000000000000000000000000000000000000000000000000005900bf004b004d0066004b004c00bc00bc00bf006b004c0056004b004b005f0066006700b7;
+    localparam  tab = 512'hb7000000000000000000000000000000000000000000000069005900bf004b004d0066004b004c00bc00bc00bf006b004c0056004b004b005f0066006700b7;
     localparam  at = 10'b110010000;
     
     // Local signals
@@ -13833,7 +13848,7 @@ module default_accel_axi_ents_48(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb8000000000000000000000000000000000000000000000000005a0040004c004e0067004c004d00bd00bd0040006c004d0057004c004c00600067006800b8;
+    localparam  tab = 512'hb800000000000000000000000000000000000000000000006a005a0040004c004e0067004c004d00bd00bd0040006c004d0057004c004c00600067006800b8;
     localparam  at = 10'b110011000;
     
     // Local signals
@@ -13854,7 +13869,7 @@ module default_accel_axi_ents_49(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hb9000000000000000000000000000000000000000000000000005b0041004d004f0068004d004e00be00be0041006d004e0058004d004d00610068006900b9;
+    localparam  tab = 512'hb900000000000000000000000000000000000000000000006b005b0041004d004f0068004d004e00be00be0041006d004e0058004d004d00610068006900b9;
     localparam  at = 10'b110100000;
     
     // Local signals
@@ -13875,7 +13890,7 @@ module default_accel_axi_ents_50(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hba000000000000000000000000000000000000000000000000005c0042004e00500069004e004f00bf00bf0042006e004f0059004e004e00620069006a00ba;
+    localparam  tab = 512'hba00000000000000000000000000000000000000000000006c005c0042004e00500069004e004f00bf00bf0042006e004f0059004e004e00620069006a00ba;
     localparam  at = 10'b110101000;
     
     // Local signals
@@ -13896,7 +13911,7 @@ module default_accel_axi_ents_51(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hbb000000000000000000000000000000000000000000000000005d0043004f0051006a004f0050004000400043006f0050005a004f004f0063006a006b00bb;
+    localparam  tab = 512'hbb00000000000000000000000000000000000000000000006d005d0043004f0051006a004f0050004000400043006f0050005a004f004f0063006a006b00bb;
     localparam  at = 10'b110110000;
     
     // Local signals
@@ -13917,7 +13932,7 @@ module default_accel_axi_ents_52(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hbc000000000000000000000000000000000000000000000000005e004400500052006b0050005100410041004400700051005b005000500064006b006c00bc;
+    localparam  tab = 512'hbc00000000000000000000000000000000000000000000006e005e004400500052006b0050005100410041004400700051005b005000500064006b006c00bc;
     localparam  at = 10'b110111000;
     
     // Local signals
@@ -13938,7 +13953,7 @@ module default_accel_axi_ents_53(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hbd000000000000000000000000000000000000000000000000005f004500510053006c0051005200420042004500710052005c005100510065006c006d00bd;
+    localparam  tab = 512'hbd00000000000000000000000000000000000000000000006f005f004500510053006c0051005200420042004500710052005c005100510065006c006d00bd;
     localparam  at = 10'b111000000;
     
     // Local signals
@@ -13959,7 +13974,7 @@ module default_accel_axi_ents_54(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hbe0000000000000000000000000000000000000000000000000060004600520054006d0052005300430043004600720053005d005200520066006d006e00be;
+    localparam  tab = 512'hbe0000000000000000000000000000000000000000000000700060004600520054006d0052005300430043004600720053005d005200520066006d006e00be;
     localparam  at = 10'b111001000;
     
     // Local signals
@@ -13980,7 +13995,7 @@ module default_accel_axi_ents_55(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'hbf0000000000000000000000000000000000000000000000000061004700530055006e0053005400440044004700730054005e005300530067006e006f00bf;
+    localparam  tab = 512'hbf0000000000000000000000000000000000000000000000710061004700530055006e0053005400440044004700730054005e005300530067006e006f00bf;
     localparam  at = 10'b111010000;
     
     // Local signals
@@ -14001,7 +14016,7 @@ module default_accel_axi_ents_56(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h400000000000000000000000000000000000000000000000000062004800540056006f0054005500450045004800740055005f005400540068006f00700040;
+    localparam  tab = 512'h400000000000000000000000000000000000000000000000720062004800540056006f0054005500450045004800740055005f005400540068006f00700040;
     localparam  at = 10'b111011000;
     
     // Local signals
@@ -14022,7 +14037,7 @@ module default_accel_axi_ents_57(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8b00000000000000000000000000000000000000000000000000ad0093009f00a100ba009f00a000900090009300bf00a000aa009f009f00b300ba00bb008b;
+    localparam  tab = 512'h8b0000000000000000000000000000000000000000000000bd00ad0093009f00a100ba009f00a000900090009300bf00a000aa009f009f00b300ba00bb008b;
     localparam  at = 10'b110000;
     
     // Local signals
@@ -14043,7 +14058,7 @@ module default_accel_axi_ents_58(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h410000000000000000000000000000000000000000000000000063004900550057007000550056004600460049007500560060005500550069007000710041;
+    localparam  tab = 512'h410000000000000000000000000000000000000000000000730063004900550057007000550056004600460049007500560060005500550069007000710041;
     localparam  at = 10'b111100000;
     
     // Local signals
@@ -14064,7 +14079,7 @@ module default_accel_axi_ents_59(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h420000000000000000000000000000000000000000000000000064004a0056005800710056005700470047004a00760057006100560056006a007100720042;
+    localparam  tab = 512'h420000000000000000000000000000000000000000000000740064004a0056005800710056005700470047004a00760057006100560056006a007100720042;
     localparam  at = 10'b111101000;
     
     // Local signals
@@ -14085,7 +14100,7 @@ module default_accel_axi_ents_60(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h430000000000000000000000000000000000000000000000000065004b0057005900720057005800480048004b00770058006200570057006b007200730043;
+    localparam  tab = 512'h430000000000000000000000000000000000000000000000750065004b0057005900720057005800480048004b00770058006200570057006b007200730043;
     localparam  at = 10'b111110000;
     
     // Local signals
@@ -14106,7 +14121,7 @@ module default_accel_axi_ents_61(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h440000000000000000000000000000000000000000000000000066004c0058005a00730058005900490049004c00780059006300580058006c007300740044;
+    localparam  tab = 512'h440000000000000000000000000000000000000000000000760066004c0058005a00730058005900490049004c00780059006300580058006c007300740044;
     localparam  at = 10'b111111000;
     
     // Local signals
@@ -14127,7 +14142,7 @@ module default_accel_axi_ents_62(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8c00000000000000000000000000000000000000000000000000ae009400a000a200bb00a000a1009100910094004000a100ab00a000a000b400bb00bc008c;
+    localparam  tab = 512'h8c0000000000000000000000000000000000000000000000be00ae009400a000a200bb00a000a1009100910094004000a100ab00a000a000b400bb00bc008c;
     localparam  at = 10'b111000;
     
     // Local signals
@@ -14148,7 +14163,7 @@ module default_accel_axi_ents_63(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8d00000000000000000000000000000000000000000000000000af009500a100a300bc00a100a2009200920095004100a200ac00a100a100b500bc00bd008d;
+    localparam  tab = 512'h8d0000000000000000000000000000000000000000000000bf00af009500a100a300bc00a100a2009200920095004100a200ac00a100a100b500bc00bd008d;
     localparam  at = 10'b1000000;
     
     // Local signals
@@ -14169,7 +14184,7 @@ module default_accel_axi_ents_64(op,placed);
     output reg  [511:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8e00000000000000000000000000000000000000000000000000b0009600a200a400bd00a200a3009300930096004200a300ad00a200a200b600bd00be008e;
+    localparam  tab = 512'h8e00000000000000000000000000000000000000000000004000b0009600a200a400bd00a200a3009300930096004200a300ad00a200a200b600bd00be008e;
     localparam  at = 10'b1001000;
     
     // Local signals
@@ -14646,7 +14661,7 @@ module default_accel_axi_unpack(w0,pm1,head,head_ok,ent,src_ok,op,payload,len,sr
     output reg  take;
     
     // Constant declarations
-    localparam  lens = 256'h5000000000000000000000000270d191b34191a0a0a0d391a2419192d343505;
+    localparam  lens = 256'h5000000000000000000000037270d191b34191a0a0a0d391a2419192d343505;
     
     // Local signals
     reg  [126:0] win;
@@ -15036,7 +15051,7 @@ module default_accel_axi_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     end
 endmodule // default_accel_axi_instr_buffer
 
-module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
+module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,g_run,g_rows,g_step,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
     
     // Module arguments
     input wire  clock;
@@ -15070,6 +15085,9 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     output reg  [19:0] g_len;
     output reg  [25:0] g_stride;
     output reg  g_half;
+    output reg  [11:0] g_run;
+    output reg  [11:0] g_rows;
+    output reg  [25:0] g_step;
     output reg  pw_v;
     output reg  [4:0] pw_op;
     output reg  [63:0] pw_pl;
@@ -15088,6 +15106,7 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     wire  groups__store;
     wire  groups__copy;
     wire  groups__mem_shape;
+    wire  groups__mem_rows;
     wire  groups__conv_reg;
     wire  groups__pool_reg;
     wire  groups__pool_clock;
@@ -15136,6 +15155,15 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     reg  m_half__d;
     wire  m_half__q;
     reg  m_half__clock;
+    reg  [11:0] m_run__d;
+    wire  [11:0] m_run__q;
+    reg  m_run__clock;
+    reg  [11:0] m_rows__d;
+    wire  [11:0] m_rows__q;
+    reg  m_rows__clock;
+    reg  [25:0] m_step__d;
+    wire  [25:0] m_step__q;
+    reg  m_step__clock;
     reg  pw_v_r__d;
     wire  pw_v_r__q;
     reg  pw_v_r__clock;
@@ -15145,6 +15173,9 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     reg  pw_shape_r__d;
     wire  pw_shape_r__q;
     reg  pw_shape_r__clock;
+    reg  pw_rows_r__d;
+    wire  pw_rows_r__q;
+    reg  pw_rows_r__clock;
     reg  [63:0] pw_pl_r__d;
     wire  [63:0] pw_pl_r__q;
     reg  pw_pl_r__clock;
@@ -15175,6 +15206,7 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         .store(groups__store),
         .copy(groups__copy),
         .mem_shape(groups__mem_shape),
+        .mem_rows(groups__mem_rows),
         .conv_reg(groups__conv_reg),
         .pool_reg(groups__pool_reg),
         .pool_clock(groups__pool_clock),
@@ -15252,6 +15284,21 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         .q(m_half__q),
         .clock(m_half__clock)
     );
+    default_accel_axi_dff_w12 m_run(
+        .d(m_run__d),
+        .q(m_run__q),
+        .clock(m_run__clock)
+    );
+    default_accel_axi_dff_w12 m_rows(
+        .d(m_rows__d),
+        .q(m_rows__q),
+        .clock(m_rows__clock)
+    );
+    default_accel_axi_dff_w26 m_step(
+        .d(m_step__d),
+        .q(m_step__q),
+        .clock(m_step__clock)
+    );
     default_accel_axi_dff_w1 pw_v_r(
         .d(pw_v_r__d),
         .q(pw_v_r__q),
@@ -15266,6 +15313,11 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         .d(pw_shape_r__d),
         .q(pw_shape_r__q),
         .clock(pw_shape_r__clock)
+    );
+    default_accel_axi_dff_w1 pw_rows_r(
+        .d(pw_rows_r__d),
+        .q(pw_rows_r__q),
+        .clock(pw_rows_r__clock)
     );
     default_accel_axi_dff_w64 pw_pl_r(
         .d(pw_pl_r__d),
@@ -15309,9 +15361,13 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         m_len__clock = clock;
         m_stride__clock = clock;
         m_half__clock = clock;
+        m_run__clock = clock;
+        m_rows__clock = clock;
+        m_step__clock = clock;
         pw_v_r__clock = clock;
         pw_op_r__clock = clock;
         pw_shape_r__clock = clock;
+        pw_rows_r__clock = clock;
         pw_pl_r__clock = clock;
         w_any_r__clock = clock;
         w_mem_r__clock = clock;
@@ -15331,9 +15387,13 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         m_len__d = m_len__q;
         m_stride__d = m_stride__q;
         m_half__d = m_half__q;
+        m_run__d = m_run__q;
+        m_rows__d = m_rows__q;
+        m_step__d = m_step__q;
         pw_v_r__d = pw_v_r__q;
         pw_op_r__d = pw_op_r__q;
         pw_shape_r__d = pw_shape_r__q;
+        pw_rows_r__d = pw_rows_r__q;
         pw_pl_r__d = pw_pl_r__q;
         w_any_r__d = w_any_r__q;
         w_mem_r__d = w_mem_r__q;
@@ -15392,16 +15452,25 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         pw_v_r__d = accept;
         pw_op_r__d = op;
         pw_shape_r__d = groups__mem_shape;
+        pw_rows_r__d = groups__mem_rows;
         pw_pl_r__d = pl;
         if (pw_v_r__q & pw_shape_r__q) begin
             m_len__d = pw_pl_r__q[(32'h5)+:(20)];
             m_stride__d = pw_pl_r__q[(32'h19)+:(26)];
             m_half__d = |pw_pl_r__q[(32'h33)+:(1)];
         end
+        if (pw_v_r__q & pw_rows_r__q) begin
+            m_run__d = pw_pl_r__q[(32'h5)+:(12)];
+            m_rows__d = pw_pl_r__q[(32'h11)+:(12)];
+            m_step__d = pw_pl_r__q[(32'h1d)+:(26)];
+        end
         if (clear) begin
             m_len__d = 20'h0;
             m_stride__d = 26'h0;
             m_half__d = 1'b0;
+            m_run__d = 12'h0;
+            m_rows__d = 12'h0;
+            m_step__d = 26'h0;
             div__d = 8'h0;
             clk_now_r__d = 1'b1;
         end
@@ -15423,6 +15492,9 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         g_len = m_len__q;
         g_stride = m_stride__q;
         g_half = m_half__q;
+        g_run = m_run__q;
+        g_rows = m_rows__q;
+        g_step = m_step__q;
         pw_v = pw_v_r__q;
         pw_op = pw_op_r__q;
         pw_pl = pw_pl_r__q;
@@ -15452,7 +15524,7 @@ module default_accel_axi_dff_w2(d,q,clock);
           
 endmodule // default_accel_axi_dff_w2
 
-module default_accel_axi_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,pool_clock,run,sync,is_end);
+module default_accel_axi_groups(op,xfer,store,copy,mem_shape,mem_rows,conv_reg,pool_reg,pool_clock,run,sync,is_end);
     
     // Module arguments
     input wire  [4:0] op;
@@ -15460,6 +15532,7 @@ module default_accel_axi_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
     output reg  store;
     output reg  copy;
     output reg  mem_shape;
+    output reg  mem_rows;
     output reg  conv_reg;
     output reg  pool_reg;
     output reg  pool_clock;
@@ -15472,6 +15545,7 @@ module default_accel_axi_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
     localparam  op_mem_store = 5'b10;
     localparam  op_mem_copy = 5'b10000;
     localparam  op_mem_shape = 5'b1110;
+    localparam  op_mem_rows = 5'b10011;
     localparam  op_pool_clock = 5'b1001;
     localparam  op_run = 5'b1010;
     localparam  op_sync = 5'b1011;
@@ -15485,6 +15559,7 @@ module default_accel_axi_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
         copy = op == op_mem_copy;
         xfer = (op == op_mem_load) | (op == op_mem_store) | (op == op_mem_copy);
         mem_shape = op == op_mem_shape;
+        mem_rows = op == op_mem_rows;
         conv_reg = conv_ops[op];
         pool_reg = pool_ops[op];
         pool_clock = op == op_pool_clock;
@@ -15495,7 +15570,25 @@ module default_accel_axi_groups(op,xfer,store,copy,mem_shape,conv_reg,pool_reg,p
     
 endmodule // default_accel_axi_groups
 
-module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
+module default_accel_axi_dff_w12(d,q,clock);
+    
+    // Module arguments
+    input wire  [11:0] d;
+    output reg  [11:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 12'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_axi_dff_w12
+
+module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -15506,6 +15599,9 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     input wire  [19:0] g_words;
     input wire  [19:0] g_len;
     input wire  [25:0] g_stride;
+    input wire  [11:0] g_run;
+    input wire  [11:0] g_rows;
+    input wire  [25:0] g_step;
     input wire  [15:0] g_fw;
     input wire  [1:0] g_fph;
     input wire  [15:0] g_hbw;
@@ -15555,6 +15651,8 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  ext__s_store;
     reg  ext__s_wide;
     reg  [19:0] ext__s_len;
+    reg  [11:0] ext__s_rows;
+    reg  [25:0] ext__s_step;
     reg  ext__s_word;
     reg  [31:0] ext__w_elem;
     reg  ext__req_fire;
@@ -15673,6 +15771,8 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .s_store(ext__s_store),
         .s_wide(ext__s_wide),
         .s_len(ext__s_len),
+        .s_rows(ext__s_rows),
+        .s_step(ext__s_step),
         .s_word(ext__s_word),
         .w_elem(ext__w_elem),
         .req_fire(ext__req_fire),
@@ -15831,7 +15931,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         else begin
             s_len = g_words;
         end
-        s_word = word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~|(g_addr & lane_mask);
+        s_word = word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~|g_run & ~|(g_addr & lane_mask);
         ext__start = start;
         ext__s_addr = g_addr;
         ext__s_words = g_words;
@@ -15839,7 +15939,15 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         ext__s_copy = g_copy;
         ext__s_store = g_store;
         ext__s_wide = ~g_copy & ((~g_store & (g_sel == 2'h2)) | (g_store & (g_sel == 2'h0) & g_raw));
-        ext__s_len = s_len;
+        if (|g_run) begin
+            ext__s_len = ({8'd0, g_run});
+            ext__s_rows = g_rows;
+        end
+        else begin
+            ext__s_len = s_len;
+            ext__s_rows = 12'h1;
+        end
+        ext__s_step = g_step;
         ext__s_word = s_word;
         ext__w_elem = r_data;
         ext__rsp_data = m_rsp_data;
@@ -16316,7 +16424,7 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     
 endmodule // default_accel_axi_cur
 
-module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,s_word,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem,rsp_word);
+module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,s_rows,s_step,s_word,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem,rsp_word);
     
     // Module arguments
     input wire  clock;
@@ -16328,6 +16436,8 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     input wire  s_store;
     input wire  s_wide;
     input wire  [19:0] s_len;
+    input wire  [11:0] s_rows;
+    input wire  [25:0] s_step;
     input wire  s_word;
     input wire  [31:0] w_elem;
     input wire  req_fire;
@@ -16354,6 +16464,10 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     reg  [25:0] comb__e_nb;
     reg  [19:0] comb__e_rem;
     reg  [25:0] comb__stride;
+    reg  [25:0] comb__step;
+    reg  [11:0] comb__rows_m1;
+    reg  [25:0] comb__e_cnb;
+    reg  [11:0] comb__e_rl;
     reg  comb__e_last;
     reg  comb__s_need;
     reg  [19:0] comb__len_m1;
@@ -16369,6 +16483,8 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     reg  comb__r_need;
     reg  [25:0] comb__r_nb;
     reg  [19:0] comb__r_rem;
+    reg  [25:0] comb__r_cnb;
+    reg  [11:0] comb__r_rl;
     reg  [63:0] comb__hold;
     reg  [31:0] comb__w_elem;
     reg  [63:0] comb__rsp_data;
@@ -16385,6 +16501,11 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     wire  comb__r_end;
     wire  [25:0] comb__r_step_addr;
     wire  comb__rn_need;
+    wire  [25:0] comb__cnb2;
+    wire  [11:0] comb__rl2;
+    wire  [25:0] comb__rnb2;
+    wire  [25:0] comb__rcnb2;
+    wire  [11:0] comb__rrl2;
     wire  [25:0] comb__cov_w;
     wire  comb__e_end;
     wire  comb__n_need;
@@ -16397,6 +16518,12 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     reg  [25:0] stride__d;
     wire  [25:0] stride__q;
     reg  stride__clock;
+    reg  [25:0] step__d;
+    wire  [25:0] step__q;
+    reg  step__clock;
+    reg  [11:0] rows_m1__d;
+    wire  [11:0] rows_m1__q;
+    reg  rows_m1__clock;
     reg  wide__d;
     wire  wide__q;
     reg  wide__clock;
@@ -16412,6 +16539,12 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     reg  [19:0] e_rem__d;
     wire  [19:0] e_rem__q;
     reg  e_rem__clock;
+    reg  [25:0] e_cnb__d;
+    wire  [25:0] e_cnb__q;
+    reg  e_cnb__clock;
+    reg  [11:0] e_rl__d;
+    wire  [11:0] e_rl__q;
+    reg  e_rl__clock;
     reg  e_last__d;
     wire  e_last__q;
     reg  e_last__clock;
@@ -16466,6 +16599,12 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     reg  [19:0] r_rem__d;
     wire  [19:0] r_rem__q;
     reg  r_rem__clock;
+    reg  [25:0] r_cnb__d;
+    wire  [25:0] r_cnb__q;
+    reg  r_cnb__clock;
+    reg  [11:0] r_rl__d;
+    wire  [11:0] r_rl__q;
+    reg  r_rl__clock;
     reg  [63:0] hold__d;
     wire  [63:0] hold__q;
     reg  hold__clock;
@@ -16484,6 +16623,10 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .e_nb(comb__e_nb),
         .e_rem(comb__e_rem),
         .stride(comb__stride),
+        .step(comb__step),
+        .rows_m1(comb__rows_m1),
+        .e_cnb(comb__e_cnb),
+        .e_rl(comb__e_rl),
         .e_last(comb__e_last),
         .s_need(comb__s_need),
         .len_m1(comb__len_m1),
@@ -16499,6 +16642,8 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .r_need(comb__r_need),
         .r_nb(comb__r_nb),
         .r_rem(comb__r_rem),
+        .r_cnb(comb__r_cnb),
+        .r_rl(comb__r_rl),
         .hold(comb__hold),
         .w_elem(comb__w_elem),
         .rsp_data(comb__rsp_data),
@@ -16515,6 +16660,11 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .r_end(comb__r_end),
         .r_step_addr(comb__r_step_addr),
         .rn_need(comb__rn_need),
+        .cnb2(comb__cnb2),
+        .rl2(comb__rl2),
+        .rnb2(comb__rnb2),
+        .rcnb2(comb__rcnb2),
+        .rrl2(comb__rrl2),
         .cov_w(comb__cov_w),
         .e_end(comb__e_end),
         .n_need(comb__n_need),
@@ -16531,6 +16681,16 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .d(stride__d),
         .q(stride__q),
         .clock(stride__clock)
+    );
+    default_accel_axi_dff_w26 step(
+        .d(step__d),
+        .q(step__q),
+        .clock(step__clock)
+    );
+    default_accel_axi_dff_w12 rows_m1(
+        .d(rows_m1__d),
+        .q(rows_m1__q),
+        .clock(rows_m1__clock)
     );
     default_accel_axi_dff_w1 wide(
         .d(wide__d),
@@ -16556,6 +16716,16 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .d(e_rem__d),
         .q(e_rem__q),
         .clock(e_rem__clock)
+    );
+    default_accel_axi_dff_w26 e_cnb(
+        .d(e_cnb__d),
+        .q(e_cnb__q),
+        .clock(e_cnb__clock)
+    );
+    default_accel_axi_dff_w12 e_rl(
+        .d(e_rl__d),
+        .q(e_rl__q),
+        .clock(e_rl__clock)
     );
     default_accel_axi_dff_w1 e_last(
         .d(e_last__d),
@@ -16647,6 +16817,16 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         .q(r_rem__q),
         .clock(r_rem__clock)
     );
+    default_accel_axi_dff_w26 r_cnb(
+        .d(r_cnb__d),
+        .q(r_cnb__q),
+        .clock(r_cnb__clock)
+    );
+    default_accel_axi_dff_w12 r_rl(
+        .d(r_rl__d),
+        .q(r_rl__q),
+        .clock(r_rl__clock)
+    );
     default_accel_axi_dff_w64 hold(
         .d(hold__d),
         .q(hold__q),
@@ -16657,11 +16837,17 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     always @(*) begin
         len__clock = clock;
         stride__clock = clock;
+        step__clock = clock;
+        rows_m1__clock = clock;
         wide__clock = clock;
         store__clock = clock;
         word__clock = clock;
         e_nb__clock = clock;
         e_rem__clock = clock;
+        e_cnb__clock = clock;
+        e_rl__clock = clock;
+        r_cnb__clock = clock;
+        r_rl__clock = clock;
         e_last__clock = clock;
         s_need__clock = clock;
         e_pend__clock = clock;
@@ -16683,11 +16869,17 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         hold__clock = clock;
         len__d = len__q;
         stride__d = stride__q;
+        step__d = step__q;
+        rows_m1__d = rows_m1__q;
         wide__d = wide__q;
         store__d = store__q;
         word__d = word__q;
         e_nb__d = e_nb__q;
         e_rem__d = e_rem__q;
+        e_cnb__d = e_cnb__q;
+        e_rl__d = e_rl__q;
+        r_cnb__d = r_cnb__q;
+        r_rl__d = r_rl__q;
         e_last__d = e_last__q;
         s_need__d = s_need__q;
         e_pend__d = e_pend__q;
@@ -16714,6 +16906,12 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
         comb__e_nb = e_nb__q;
         comb__e_rem = e_rem__q;
         comb__stride = stride__q;
+        comb__step = step__q;
+        comb__rows_m1 = rows_m1__q;
+        comb__e_cnb = e_cnb__q;
+        comb__e_rl = e_rl__q;
+        comb__r_cnb = r_cnb__q;
+        comb__r_rl = r_rl__q;
         comb__e_last = e_last__q;
         comb__s_need = s_need__q;
         comb__len_m1 = len_m1__q;
@@ -16768,6 +16966,8 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
                 e_rem__d = len__q;
                 e_last__d = (len__q == 20'h1) & ~word__q;
                 e_nb__d = comb__nb2;
+                e_cnb__d = comb__cnb2;
+                e_rl__d = comb__rl2;
                 e_clast__d = comb__n_clast;
             end
             else begin
@@ -16780,7 +16980,9 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
             r_need__d = comb__rn_need;
             if (comb__r_end) begin
                 r_addr__d = r_nb__q;
-                r_nb__d = r_nb__q + stride__q;
+                r_nb__d = comb__rnb2;
+                r_cnb__d = comb__rcnb2;
+                r_rl__d = comb__rrl2;
                 r_rem__d = len__q;
             end
             else begin
@@ -16814,7 +17016,20 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
             store__d = s_store;
             word__d = s_word;
             e_addr__d = s_addr;
-            e_nb__d = s_addr + s_stride;
+            step__d = s_step;
+            rows_m1__d = s_rows - 12'h1;
+            e_cnb__d = s_addr + s_stride;
+            e_rl__d = s_rows - 12'h1;
+            r_cnb__d = s_addr + s_stride;
+            r_rl__d = s_rows - 12'h1;
+            if (s_rows == 12'h1) begin
+                e_nb__d = s_addr + s_stride;
+                r_nb__d = s_addr + s_stride;
+            end
+            else begin
+                e_nb__d = s_addr + s_step;
+                r_nb__d = s_addr + s_step;
+            end
             e_rem__d = s_len;
             e_last__d = (s_len == 20'h1) & ~s_word;
             len_m1__d = s_len - 20'h1;
@@ -16826,7 +17041,6 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
             wbuf__d = 64'h0;
             wbe__d = 8'h0;
             r_addr__d = s_addr;
-            r_nb__d = s_addr + s_stride;
             r_rem__d = s_len;
             r_need__d = 1'b1;
             e_left__d = s_words;
@@ -16838,7 +17052,7 @@ module default_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,
     
 endmodule // default_accel_axi_ext
 
-module default_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,r_nb,r_rem,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,r_end,r_step_addr,rn_need,cov_w,e_end,n_need,ns_need,cs_need,nb2);
+module default_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_cnb,e_rl,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,r_nb,r_rem,r_cnb,r_rl,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,r_end,r_step_addr,rn_need,cnb2,rl2,rnb2,rcnb2,rrl2,cov_w,e_end,n_need,ns_need,cs_need,nb2);
     
     // Module arguments
     input wire  wide;
@@ -16848,6 +17062,10 @@ module default_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
     input wire  [25:0] e_nb;
     input wire  [19:0] e_rem;
     input wire  [25:0] stride;
+    input wire  [25:0] step;
+    input wire  [11:0] rows_m1;
+    input wire  [25:0] e_cnb;
+    input wire  [11:0] e_rl;
     input wire  e_last;
     input wire  s_need;
     input wire  [19:0] len_m1;
@@ -16863,6 +17081,8 @@ module default_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
     input wire  r_need;
     input wire  [25:0] r_nb;
     input wire  [19:0] r_rem;
+    input wire  [25:0] r_cnb;
+    input wire  [11:0] r_rl;
     input wire  [63:0] hold;
     input wire  [31:0] w_elem;
     input wire  [63:0] rsp_data;
@@ -16879,6 +17099,11 @@ module default_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
     output reg  r_end;
     output reg  [25:0] r_step_addr;
     output reg  rn_need;
+    output reg  [25:0] cnb2;
+    output reg  [11:0] rl2;
+    output reg  [25:0] rnb2;
+    output reg  [25:0] rcnb2;
+    output reg  [11:0] rrl2;
     output reg  [25:0] cov_w;
     output reg  e_end;
     output reg  n_need;
@@ -16920,6 +17145,10 @@ module default_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
     reg  st_next;
     reg  nb_diff;
     reg  nb_last;
+    reg  [25:0] nb_step;
+    reg  [25:0] nb_chk;
+    reg  [25:0] rnb_step;
+    reg  [25:0] rnb_chk;
     reg  [25:0] nb_word;
     reg  [25:0] cl_word;
     reg  nx_last;
@@ -17029,7 +17258,26 @@ module default_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
             st_next = nb_diff;
         end
         cs_need = (e_left == 20'h1) | st_next;
-        nb2 = e_nb + stride;
+        nb_step = e_nb + step;
+        nb_chk = e_cnb + stride;
+        cnb2 = e_cnb;
+        rl2 = e_rl - 12'h1;
+        if (~|e_rl) begin
+            cnb2 = nb_chk;
+            rl2 = rows_m1;
+            if (|rows_m1) begin
+                nb2 = nb_step;
+            end
+            else begin
+                nb2 = nb_chk;
+            end
+        end
+        else if (e_rl == 12'h1) begin
+            nb2 = e_cnb;
+        end
+        else begin
+            nb2 = nb_step;
+        end
         nb_last = (e_nb & lane_mask) == lane_last;
         nx_last = e_lane == lane_last2;
         if (wide) begin
@@ -17094,6 +17342,26 @@ module default_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,e_last,s_nee
         end
         if (r_end) begin
             rn_need = (r_nb >> lshift) != (r_addr >> lshift);
+        end
+        rnb_step = r_nb + step;
+        rnb_chk = r_cnb + stride;
+        rcnb2 = r_cnb;
+        rrl2 = r_rl - 12'h1;
+        if (~|r_rl) begin
+            rcnb2 = rnb_chk;
+            rrl2 = rows_m1;
+            if (|rows_m1) begin
+                rnb2 = rnb_step;
+            end
+            else begin
+                rnb2 = rnb_chk;
+            end
+        end
+        else if (r_rl == 12'h1) begin
+            rnb2 = r_cnb;
+        end
+        else begin
+            rnb2 = rnb_step;
         end
         r_b8 = r_src[(32'h0)+:(8)];
         if (r_lane == lane_id__0) begin
@@ -22752,6 +23020,7 @@ module default_accel_axi_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
     wire  groups__store;
     wire  groups__copy;
     wire  groups__mem_shape;
+    wire  groups__mem_rows;
     wire  groups__conv_reg;
     wire  groups__pool_reg;
     wire  groups__pool_clock;
@@ -22803,6 +23072,7 @@ module default_accel_axi_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
         .store(groups__store),
         .copy(groups__copy),
         .mem_shape(groups__mem_shape),
+        .mem_rows(groups__mem_rows),
         .conv_reg(groups__conv_reg),
         .pool_reg(groups__pool_reg),
         .pool_clock(groups__pool_clock),
@@ -22910,7 +23180,7 @@ module default_accel_axi_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
         if (groups__xfer) begin
             arr_class = k_mem | k_settle;
         end
-        else if (groups__mem_shape) begin
+        else if (groups__mem_shape | groups__mem_rows) begin
             arr_class = k_mem;
         end
         else if (groups__conv_reg) begin
@@ -24098,24 +24368,6 @@ module default_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_a
     end
     
 endmodule // default_accel_axi_regs_2
-
-module default_accel_axi_dff_w12(d,q,clock);
-    
-    // Module arguments
-    input wire  [11:0] d;
-    output reg  [11:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 12'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_axi_dff_w12
 
 module default_accel_axi_dff_w3(d,q,clock);
     

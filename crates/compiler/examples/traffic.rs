@@ -31,8 +31,8 @@ fn main() {
     for (i, t) in c.layout.layers.iter().enumerate() {
         if let accelgen_compiler::LayerTiling::Conv(t) = t {
             println!(
-                "layer {i}: {} output groups of {} tiles, {} input groups of {} tiles, bands of {} rows (of {})",
-                t.oc_groups(), t.tiles, t.ic_groups(), t.icg, t.band, t.plan.ho
+                "layer {i}: {} output groups of {} tiles, {} input groups of {} tiles, bands of {} rows (of {}), column tiles of {} columns (of {})",
+                t.oc_groups(), t.tiles, t.ic_groups(), t.icg, t.band, t.plan.ho, t.cols, t.plan.wo
             );
         }
     }

@@ -138,15 +138,28 @@ impl Machine {
         (len, s[1])
     }
 
+    /// The external side's geometry: `[run, rows, step, stride]` (without `MEM_ROWS`, one run of
+    /// the chunk length per chunk).
+    fn ext_geometry(&self, words: u64) -> [u64; 4] {
+        let (len, stride) = self.chunks(words);
+        let r = self.reg("MEM_ROWS");
+        if r[0] == 0 {
+            [len, 1, 0, stride]
+        } else {
+            [r[0], if r[1] == 0 { 4096 } else { r[1] }, r[2], stride]
+        }
+    }
+
     /// `MEM_SHAPE.half`: the first cache's or output buffer's upper half.
     fn half(&self) -> bool {
         self.reg("MEM_SHAPE")[2] != 0
     }
 
-    /// Byte address of element `i` of a transfer of `size`-byte elements (docs/isa.md), checked
-    /// to lie inside the memory.
-    fn ext(&self, addr: u64, i: u64, len: u64, stride: u64, size: u64) -> Result<usize, String> {
-        let a = addr + (i / len) * stride + (i % len) * size;
+    /// Byte address of element `i` of a transfer of `size`-byte elements (docs/isa.md: chunks
+    /// of `rows` runs of `run` elements, `step` bytes apart), checked to lie inside the memory.
+    fn ext(&self, addr: u64, i: u64, [run, rows, step, stride]: [u64; 4], size: u64) -> Result<usize, String> {
+        let (q, j) = (i / (run * rows), i % (run * rows));
+        let a = addr + q * stride + (j / run) * step + (j % run) * size;
         if a + size > self.mem.len() as u64 {
             return Err(format!("external byte address {a} is outside the memory ({} bytes)", self.mem.len()));
         }
@@ -161,7 +174,8 @@ impl Machine {
     }
 
     fn load(&mut self, target: u64, addr: u64, words: u64) -> Result<(), String> {
-        let (len, stride) = self.chunks(words);
+        let (len, _) = self.chunks(words);
+        let g = self.ext_geometry(words);
         let (r, c, k) = (self.e.rows as u64, self.e.cols as u64, self.u.rows_per_read as u64);
         let pool_w = self.reg("POOL_SHAPE")[2];
         let ph = self.reg("POOL_WINDOW")[5];
@@ -170,7 +184,7 @@ impl Machine {
         let size = if target == 2 { crate::layout::BIAS_BYTES } else { 1 };
         let mut last_word = None;
         for i in 0..words {
-            let at = self.ext(addr, i, len, stride, size)?;
+            let at = self.ext(addr, i, g, size)?;
             self.trace.mem_read_words += self.bus_access(&mut last_word, at);
             let v = if target == 2 {
                 i32::from_le_bytes(self.mem[at..at + 4].try_into().expect("4 bytes"))
@@ -210,7 +224,8 @@ impl Machine {
     }
 
     fn store(&mut self, source: u64, addr: u64, words: u64) -> Result<(), String> {
-        let (len, stride) = self.chunks(words);
+        let (len, _) = self.chunks(words);
+        let g = self.ext_geometry(words);
         let (c, k) = (self.e.cols as u64, self.e.kernels as u64);
         let out_base = if self.half() { (self.e.output_buffer_depth / 2) as u64 } else { 0 };
         let raw = source == 0 && self.reg("ACT_REQUANT")[0] == 0;
@@ -226,7 +241,7 @@ impl Machine {
             };
             // int8 elements: the low byte. Conv sums without requantization: four bytes.
             let size = if raw { crate::layout::BIAS_BYTES } else { 1 };
-            let a = self.ext(addr, i, len, stride, size)?;
+            let a = self.ext(addr, i, g, size)?;
             self.trace.mem_write_words += self.bus_access(&mut last_word, a);
             self.mem[a..a + size as usize].copy_from_slice(&v.to_le_bytes()[..size as usize]);
         }

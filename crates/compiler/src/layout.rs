@@ -9,7 +9,7 @@
 use crate::conv_plan::ConvPlan;
 use crate::planner::plan_clock;
 use crate::pool_plan::columns_per_band;
-use crate::tiling::{conv_tiling, fit_err, on_chip_multiple, output_stored, LayerTiling, PoolTiling};
+use crate::tiling::{col_rule, conv_tiling, fit_err, on_chip_multiple, output_stored, ConvTiling, LayerTiling, PoolTiling};
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network};
 
@@ -94,6 +94,39 @@ pub struct Layout {
 }
 
 
+/// The tiling of conv layer `i` (plan `plan`): [`conv_tiling`], at full width where column tiles
+/// would meet a fused pooling layer that cannot take them on chip.
+pub(crate) fn conv_layer_tiling(cfg: &HwConfig, net: &Network, i: usize, plan: crate::conv_plan::ConvPlan, at: &str) -> Result<ConvTiling, String> {
+    let (e, u) = (cfg.conv_array(), cfg.pool_array());
+    let (e, u) = (&e, &u);
+    let (multiple, stored) = (on_chip_multiple(net, i), output_stored(net, i));
+    let t = conv_tiling(e, plan.clone(), at, multiple, stored, col_rule(net, i, (cfg.memory.word_bits / 8) as usize))?;
+    if t.cols < t.plan.wo && t.oc_groups() == 1 && !stored && !pool_on_chip(u, net, i + 1, &t) {
+        return conv_tiling(e, plan, at, multiple, stored, None);
+    }
+    Ok(t)
+}
+
+/// Whether pooling layer `i`, right after conv layer `i` − 1 of tiling `ct`, takes each band (and
+/// column tile) of it on chip: the conv layer has one output group and its bands hold whole
+/// windows, and a band of every channel fits the feature memory and its output the pooling output
+/// buffer.
+fn pool_on_chip(u: &accelgen_config::PoolArray, net: &Network, i: usize, ct: &ConvTiling) -> bool {
+    let Some(Layer::Pool(pl)) = net.layers.get(i) else { return false };
+    let p = &pl.params;
+    let (c, wo) = (net.shapes[i][0], net.shapes[i + 1][2]);
+    let rows = ct.band.min(ct.plan.ho);
+    // A column tile's width in and out (its windows whole: `col_multiple`).
+    let (w_t, wo_t) = if ct.cols < ct.plan.wo { (ct.cols, ct.cols / p.stride[1]) } else { (ct.plan.wo, wo) };
+    ct.oc_groups() == 1
+        && on_chip_multiple(net, i - 1) > 1
+        && (rows % p.stride[0] == 0 || rows == ct.plan.ho)
+        && rows >= p.stride[0]
+        && c * rows.div_ceil(u.rows_per_read) * w_t <= u.feature_memory_depth
+        && c * (rows / p.stride[0]) * wo_t <= u.feature_memory_depth
+        && c < 1 << 12
+}
+
 /// The layout and tiling of `net` on `cfg` (no instructions).
 pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
     let e = cfg.conv_array();
@@ -113,7 +146,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 if plan.w > 1023 || plan.wo > 1023 || plan.ic_tiles > 255 || plan.oc_tiles > 255 {
                     return Err(format!("{at}: W and Wo must be at most 1023 and the channel tiles at most 255 (the PE_SHAPE and ACC_TILES fields)"));
                 }
-                let mut t = conv_tiling(&e, plan, &at, on_chip_multiple(net, i), output_stored(net, i))?;
+                let mut t = conv_layer_tiling(cfg, net, i, plan, &at)?;
                 let per_pass = (e.rows * e.cols * e.kernels) as u64;
                 for g in 0..t.oc_groups() {
                     let tiles = t.tiles.min(t.plan.oc_tiles - g * t.tiles) as u64;
@@ -185,14 +218,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 // On chip: after a one-group conv layer whose bands hold whole windows, when a
                 // band of every channel fits the feature memory and its output the output buffer.
                 let on_chip = match layers.last() {
-                    Some(LayerTiling::Conv(ct)) if ct.oc_groups() == 1 && on_chip_multiple(net, i - 1) > 1 => {
-                        let rows = ct.band.min(ct.plan.ho);
-                        (rows % p.stride[0] == 0 || rows == ct.plan.ho)
-                            && rows >= p.stride[0]
-                            && c * rows.div_ceil(u.rows_per_read) * w <= u.feature_memory_depth
-                            && c * (rows / p.stride[0]) * wo <= u.feature_memory_depth
-                            && c < 1 << 12
-                    }
+                    Some(LayerTiling::Conv(ct)) => pool_on_chip(&u, net, i, ct),
                     _ => false,
                 };
                 layers.push(LayerTiling::Pool(PoolTiling { channels, band, hb, xcols, divider, on_chip }));

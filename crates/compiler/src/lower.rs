@@ -44,7 +44,7 @@
 //! only once it is written (docs/accelerator.md).
 
 use crate::layout::{layout, Layout, ADDR_SPACE};
-use crate::tiling::{ConvTiling, LayerTiling};
+use crate::tiling::{ColTile, ConvTiling, LayerTiling};
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network};
 use accelgen_golden::PoolMode;
@@ -72,6 +72,8 @@ struct Emitter {
     /// needs other values, so a network without imported arithmetic has neither instruction.
     act_scale: [u64; 4],
     pe_pad: u64,
+    /// The value `MEM_ROWS` last wrote (reset: zero).
+    mem_rows: [u64; 3],
 }
 
 impl Emitter {
@@ -96,8 +98,18 @@ impl Emitter {
     }
 
     fn transfer(&mut self, name: &str, which: u64, addr: u64, words: u64, len: u64, stride: u64, half: u64) -> Result<(), String> {
+        self.transfer_runs(name, which, addr, words, [len, stride, half], [0, 0, 0])
+    }
+
+    /// A transfer whose chunks are `runs` = `[run, rows, step]` on the external side
+    /// (`MEM_ROWS`; `[0, 0, 0]`: contiguous chunks), written only where it changes.
+    fn transfer_runs(&mut self, name: &str, which: u64, addr: u64, words: u64, [len, stride, half]: [u64; 3], runs: [u64; 3]) -> Result<(), String> {
         if words == 0 {
             return Ok(());
+        }
+        if runs != self.mem_rows {
+            self.push("MEM_ROWS", &runs)?;
+            self.mem_rows = runs;
         }
         // Bytes per element: 4 for a bias load (int32), at most 4 for a store (int32 sums).
         let size = if (name == "MEM_LOAD" && which == 2) || (name == "MEM_STORE" && which == 0) { crate::layout::BIAS_BYTES } else { 1 };
@@ -123,6 +135,10 @@ struct PoolRun {
     hb: u64,
     /// Input rows the run needs: up to (exclusive).
     r1: usize,
+    /// First output column and output columns (a conv layer's column tile pooled on chip; else
+    /// 0 and Wo).
+    ox0: u64,
+    pwo: u64,
 }
 
 /// A pooling layer's runs, issued in order as their input rows become available; each run's
@@ -145,6 +161,8 @@ struct PoolQueue {
     /// Channels, and the feature memory's banks k.
     channels: u64,
     k: usize,
+    /// The unit's columns per update n (a column tile's columns per row band).
+    n_upd: usize,
 }
 
 impl PoolQueue {
@@ -172,7 +190,7 @@ impl PoolQueue {
                 let cg = t.channels.min(cn - c0);
                 runs.push_back(PoolRun {
                     c0: c0 as u64, cg: cg as u64, oy0: oy0 as u64, rows: rows as u64, r0: r0 as u64,
-                    hin: (r1 - r0) as u64, ph_band: ph_band as u64, hb, r1,
+                    hin: (r1 - r0) as u64, ph_band: ph_band as u64, hb, r1, ox0: 0, pwo: wo as u64,
                 });
                 c0 += cg;
             }
@@ -194,34 +212,45 @@ impl PoolQueue {
             xcols: t.xcols as u64,
             channels: cn as u64,
             k,
+            n_upd: cfg.pooling.cols_per_update as usize,
         }
     }
 
-    /// On chip: pools conv output rows `oy0..oy0 + rows` (every channel) from the conv output
-    /// buffer's half `half`, copied into the feature memory (`MEM_COPY`); `wo` is the conv output
-    /// width (this layer's input width).
-    fn on_chip_band(&mut self, m: &mut Emitter, oy0: usize, rows: usize, half: u64) -> Result<(), String> {
-        let sh = self.window[2] as usize;
+    /// On chip: pools conv output rows `oy0..oy0 + rows` (every channel) of the conv layer's
+    /// column tile `tile` from the conv output buffer's half `half`, copied into the feature memory
+    /// (`MEM_COPY`).
+    fn on_chip_band(&mut self, m: &mut Emitter, oy0: usize, rows: usize, half: u64, tile: &ColTile) -> Result<(), String> {
+        let (sh, sw) = (self.window[2] as usize, self.window[3] as usize);
         let (p_oy0, p_end) = (oy0 / sh, ((oy0 + rows) / sh).min(self.ho as usize));
         if p_end <= p_oy0 {
             return Ok(());
         }
+        // The tile's columns in and out, and its columns per row band (the full width: the
+        // layer's).
+        let (w_in, p_ox0, pwo, xcols) = if tile.wo as u64 == self.w {
+            (self.w, 0, self.wo, self.xcols)
+        } else {
+            let p_ox0 = (tile.ox0 / sw) as u64;
+            let pwo = ((tile.wo / sw) as u64).min(self.wo - p_ox0);
+            let xcols = crate::pool_plan::columns_per_band_n(self.n_upd, pwo as usize, self.window[1] as usize, sw) as u64;
+            (tile.wo as u64, p_ox0, pwo, xcols)
+        };
         let (layer, at) = (m.layer, std::mem::replace(&mut m.at, self.at.clone()));
         m.layer = self.layer;
         self.store_pending(m)?;
-        let [kh, kw, _, sw, _, pw] = self.window;
+        let [kh, kw, _, _, _, pw] = self.window;
         let p_rows = (p_end - p_oy0) as u64;
         let hb = rows.div_ceil(self.k) as u64;
-        m.push("POOL_SHAPE", &[self.channels, rows as u64, self.w, p_rows, self.wo])?;
-        m.push("POOL_WINDOW", &[self.avg, kh, kw, sh as u64, sw, 0, pw])?;
-        m.push("POOL_GEOM", &[hb, self.xcols])?;
-        m.push("MEM_SHAPE", &[rows as u64 * self.w, 0, half])?;
-        m.push("MEM_COPY", &[self.channels * rows as u64 * self.w])?;
+        m.push("POOL_SHAPE", &[self.channels, rows as u64, w_in, p_rows, pwo])?;
+        m.push("POOL_WINDOW", &[self.avg, kh, kw, sh as u64, sw as u64, 0, pw])?;
+        m.push("POOL_GEOM", &[hb, xcols])?;
+        m.push("MEM_SHAPE", &[rows as u64 * w_in, 0, half])?;
+        m.push("MEM_COPY", &[self.channels * rows as u64 * w_in])?;
         m.push("SYNC", &[M_MEM])?;
         m.push("RUN", &[M_POOL])?;
         self.pending = Some(PoolRun {
             c0: 0, cg: self.channels, oy0: p_oy0 as u64, rows: p_rows, r0: oy0 as u64, hin: rows as u64, ph_band: 0, hb,
-            r1: oy0 + rows,
+            r1: oy0 + rows, ox0: p_ox0, pwo,
         });
         m.layer = layer;
         m.at = at;
@@ -232,8 +261,10 @@ impl PoolQueue {
     fn store_pending(&mut self, m: &mut Emitter) -> Result<(), String> {
         if let Some(r) = self.pending.take() {
             m.push("SYNC", &[M_POOL])?;
-            let a = self.dst + r.c0 * self.ho * self.wo + r.oy0 * self.wo;
-            m.transfer("MEM_STORE", 1, a, r.cg * r.rows * self.wo, r.rows * self.wo, self.ho * self.wo, 0)?;
+            let a = self.dst + r.c0 * self.ho * self.wo + r.oy0 * self.wo + r.ox0;
+            // A column tile's rows are runs of its columns, a row of the output apart.
+            let runs = if r.pwo < self.wo { [r.pwo, r.rows, self.wo] } else { [0, 0, 0] };
+            m.transfer_runs("MEM_STORE", 1, a, r.cg * r.rows * r.pwo, [r.rows * r.pwo, self.ho * self.wo, 0], runs)?;
         }
         Ok(())
     }
@@ -283,7 +314,7 @@ pub fn compile(net: &Network, cfg: &HwConfig) -> Result<Vec<Instr>, String> {
 pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     let e = cfg.conv_array();
     let lay = layout(net, cfg)?;
-    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new(), act_scale: [0; 4], pe_pad: 0 };
+    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new(), act_scale: [0; 4], pe_pad: 0, mem_rows: [0; 3] };
     // Pooling layers that run during their convolution layer (fused).
     let mut fused = vec![];
     for (i, layer) in net.layers.iter().enumerate() {
@@ -372,7 +403,10 @@ fn lower_conv(
     };
     let pad = cl.params.pad_value as u8 as u64;
     let bands = p.ho.div_ceil(t.band);
-    let last_run = (t.oc_groups(), bands, t.ic_groups());
+    // Units of work: each band's column tiles, in order (one tile: the bands).
+    let units: Vec<(usize, usize)> = (0..bands).flat_map(|b| (0..t.col_tiles()).map(move |ct| (b, ct))).collect();
+    let last_ct = t.col_tiles() - 1;
+    let last_run = (t.oc_groups(), units.len(), t.ic_groups());
     // Band geometry: output rows from oy0, input rows r0.., padding rows above r0.
     let band_geo = |b: usize| {
         let oy0 = b * t.band;
@@ -391,32 +425,55 @@ fn lower_conv(
             // The scale bank: a bias-buffer load with `half`.
             m.transfer("MEM_LOAD", 2, sa, sw, 0, 0, 1)?;
         }
-        // The transfers of band b of input group ig.
-        let load_input = |m: &mut Emitter, b: usize, ig: usize, half: u64| {
+        // The transfers of unit u (a band's column tile) of input group ig.
+        let load_input = |m: &mut Emitter, u: usize, ig: usize, half: u64| {
+            let (b, ct) = units[u];
             let (_, _, r0, hin, _) = band_geo(b);
+            let tile = t.col_geo(ct);
             let gt = t.icg.min(p.ic_tiles - ig * t.icg);
             let cin_g = (p.cin - ig * t.icg * e.rows).min(gt * e.rows) as u64;
             // Channels `channel_stride` apart: H·W, or one row when the PE rows carry kernel rows
             // (the channels are the input's row slices, ConvPlan::row_view).
             let cs = p.channel_stride();
-            let a = src + ((ig * t.icg * e.rows) * cs + r0 * p.w) as u64;
-            m.transfer("MEM_LOAD", 0, a, cin_g * hin as u64 * w, hin as u64 * w, cs as u64, half)
+            let a = src + ((ig * t.icg * e.rows) * cs + r0 * p.w + tile.x0) as u64;
+            let (hin, tw) = (hin as u64, tile.w as u64);
+            // A column tile's rows are runs of its columns, a row of the input apart.
+            let runs = if tile.w < p.w { [tw, hin, w] } else { [0, 0, 0] };
+            m.transfer_runs("MEM_LOAD", 0, a, cin_g * hin * tw, [hin * tw, cs as u64, half], runs)
         };
         // Bytes per output element: 4 for int32 sums (no requantization), else 1.
         let ob = if cl.requant.is_none() { crate::layout::BIAS_BYTES } else { 1 };
-        let store_output = |m: &mut Emitter, b: usize, half: u64| {
+        let store_output = |m: &mut Emitter, u: usize, half: u64| {
+            let (b, ct) = units[u];
             let (oy0, rows, ..) = band_geo(b);
-            let a = dst + ob * ((g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo);
-            m.transfer("MEM_STORE", 0, a, cout_g * rows as u64 * wo, rows as u64 * wo, ob * ho * wo, half)
+            let tile = t.col_geo(ct);
+            let a = dst + ob * ((g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo + tile.ox0 as u64);
+            let (rows, two) = (rows as u64, tile.wo as u64);
+            let runs = if two < wo { [two, rows, ob * wo] } else { [0, 0, 0] };
+            m.transfer_runs("MEM_STORE", 0, a, cout_g * rows * two, [rows * two, ob * ho * wo, half], runs)
+        };
+        // Unit u's output: stored, or pooled on chip by a fused pooling layer; a fused pooling
+        // layer's runs whose input rows are then in memory (a band's last tile).
+        let output = |m: &mut Emitter, q: &mut Option<&mut PoolQueue>, u: usize, half: u64| {
+            let (b, ct) = units[u];
+            let (oy0, rows, ..) = band_geo(b);
+            if let (Some(q), true) = (q.as_deref_mut(), on_chip) {
+                q.on_chip_band(m, oy0, rows, half, &t.col_geo(ct))?;
+            } else {
+                store_output(m, u, half)?;
+            }
+            Ok::<(), String>(())
         };
         // A run's weights, when it needs new ones, load after the `SYNC mem` that waits for its
         // input and right before its `RUN`: the engine starts while they stream in (its loader
         // reads an entry once the mover has written it, docs/conv-array.md).
-        let run = |m: &mut Emitter, b: usize, ig: usize, half: u64, weights: Option<(u64, u64)>| {
+        let run = |m: &mut Emitter, u: usize, ig: usize, half: u64, weights: Option<(u64, u64)>| {
+            let (b, ct) = units[u];
             let (_, rows, _, hin, ph_band) = band_geo(b);
+            let tile = t.col_geo(ct);
             let gt = t.icg.min(p.ic_tiles - ig * t.icg);
-            m.push("PE_SHAPE", &[hin as u64, w, rows as u64, wo])?;
-            m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, p.padding[1] as u64])?;
+            m.push("PE_SHAPE", &[hin as u64, tile.w as u64, rows as u64, tile.wo as u64])?;
+            m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, tile.pw as u64])?;
             let keep = u64::from(ig > 0);
             let drain = u64::from(ig + 1 == t.ic_groups());
             m.push("ACC_TILES", &[gt as u64, tiles as u64, keep, drain, half, half])?;
@@ -427,7 +484,7 @@ fn lower_conv(
                 m.transfer("MEM_LOAD", 1, wa, ww, 0, 0, 0)?;
             }
             m.push("RUN", &[M_PE | M_ACC | M_ACT])?;
-            if (g + 1, b + 1, ig + 1) == last_run {
+            if (g + 1, u + 1, ig + 1) == last_run {
                 if let Some(d) = next_div {
                     // Applied by the pooling unit when this run (the layer) is done.
                     m.push("POOL_CLOCK", &[u64::from(d)])?;
@@ -435,60 +492,53 @@ fn lower_conv(
             }
             Ok::<(), String>(())
         };
+        // After unit u's output: a fused pooling layer's runs whose input rows are in memory
+        // (once a band's last tile is stored).
+        let pool_ready = |m: &mut Emitter, q: &mut Option<&mut PoolQueue>, u: usize| {
+            let (b, ct) = units[u];
+            if let (Some(q), true) = (q.as_deref_mut(), ct == last_ct) {
+                let (oy0, rows, ..) = band_geo(b);
+                q.issue_ready(m, oy0 + rows, usize::MAX)?;
+            }
+            Ok::<(), String>(())
+        };
         if t.double {
-            // Band b computes from half b mod 2 while band b+1's input loads into the
-            // other half and band b−1's output stores from the other output half. A
+            // Unit u computes from half u mod 2 while unit u+1's input loads into the
+            // other half and unit u−1's output stores from the other output half. A
             // RUN waits until the engine is idle, so a half is refilled only after the
             // run that read it, and SYNC mem before each run orders the rest.
             let (wa, ww) = t.weight_blocks[g][0];
             load_input(m, 0, 0, 0)?;
-            for b in 0..bands {
-                let half = (b % 2) as u64;
-                run(m, b, 0, half, (b == 0).then_some((wa, ww)))?;
-                if b > 0 {
-                    if let (Some(q), true) = (pool_q.as_deref_mut(), on_chip) {
-                        let (oy0, rows, ..) = band_geo(b - 1);
-                        q.on_chip_band(m, oy0, rows, 1 - half)?;
-                    } else {
-                        store_output(m, b - 1, 1 - half)?;
-                    }
+            for u in 0..units.len() {
+                let half = (u % 2) as u64;
+                run(m, u, 0, half, (u == 0).then_some((wa, ww)))?;
+                if u > 0 {
+                    output(m, &mut pool_q, u - 1, 1 - half)?;
                 }
-                if b + 1 < bands {
-                    load_input(m, b + 1, 0, 1 - half)?;
+                if u + 1 < units.len() {
+                    load_input(m, u + 1, 0, 1 - half)?;
                 }
-                if let (Some(q), true) = (pool_q.as_deref_mut(), b > 0) {
-                    // The mover runs transfers in order: band b−1's rows are in
+                if u > 0 && !on_chip {
+                    // The mover runs transfers in order: unit u−1's rows are in
                     // memory before any later load reads them.
                     // Every ready run (measured on the VGG-style block: one run per
                     // band or taller pooling bands leave a longer tail).
-                    let (oy0, rows, ..) = band_geo(b - 1);
-                    q.issue_ready(m, oy0 + rows, usize::MAX)?;
+                    pool_ready(m, &mut pool_q, u - 1)?;
                 }
             }
             m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
-            if let (Some(q), true) = (pool_q.as_deref_mut(), on_chip) {
-                let (oy0, rows, ..) = band_geo(bands - 1);
-                q.on_chip_band(m, oy0, rows, ((bands - 1) % 2) as u64)?;
-            } else {
-                store_output(m, bands - 1, ((bands - 1) % 2) as u64)?;
-            }
+            output(m, &mut pool_q, units.len() - 1, ((units.len() - 1) % 2) as u64)?;
         } else {
-            for b in 0..bands {
+            for u in 0..units.len() {
                 for ig in 0..t.ic_groups() {
-                    let weights = (b == 0 || t.ic_groups() > 1).then_some(t.weight_blocks[g][ig]);
-                    load_input(m, b, ig, 0)?;
-                    run(m, b, ig, 0, weights)?;
+                    let weights = (u == 0 || t.ic_groups() > 1).then_some(t.weight_blocks[g][ig]);
+                    load_input(m, u, ig, 0)?;
+                    run(m, u, ig, 0, weights)?;
                     m.push("SYNC", &[M_PE | M_ACC | M_ACT])?;
                 }
-                if let (Some(q), true) = (pool_q.as_deref_mut(), on_chip) {
-                    let (oy0, rows, ..) = band_geo(b);
-                    q.on_chip_band(m, oy0, rows, 0)?;
-                } else {
-                    store_output(m, b, 0)?;
-                }
-                if let Some(q) = pool_q.as_deref_mut() {
-                    let (oy0, rows, ..) = band_geo(b);
-                    q.issue_ready(m, oy0 + rows, usize::MAX)?;
+                output(m, &mut pool_q, u, 0)?;
+                if !on_chip {
+                    pool_ready(m, &mut pool_q, u)?;
                 }
             }
         }

@@ -23,7 +23,7 @@
 use crate::conv_plan::ConvPlan;
 use crate::cycle_model::{conv_cycles, cycle_estimate};
 use crate::pool_plan::PoolPlan;
-use crate::tiling::{conv_tiling, on_chip_multiple};
+
 use accelgen_config::HwConfig;
 use accelgen_formats::{Layer, Network};
 
@@ -117,9 +117,10 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                 let t = conv_cycles(&e, &plan).cycles;
                 // Fused pooling (one output group, n bands): the first band's time is lost; not
                 // fused, pooling waits for the whole output.
-                let budget = match conv_tiling(&e, plan.clone(), &path, on_chip_multiple(net, i), crate::tiling::output_stored(net, i)) {
+                let budget = match crate::layout::conv_layer_tiling(cfg, net, i, plan.clone(), &path) {
                     Ok(ct) if ct.oc_groups() == 1 => {
-                        let n = plan.ho.div_ceil(ct.band.max(1)) as u64;
+                        // Bands and their column tiles.
+                        let n = (plan.ho.div_ceil(ct.band.max(1)) * ct.col_tiles()) as u64;
                         // The last band pools after the convolution, at the divider: E·d/n at
                         // most T/TAIL_SHARE, so that the pooling unit does not become the bound.
                         (t * (n - 1) / n).min(t * n / TAIL_SHARE)

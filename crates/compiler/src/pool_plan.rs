@@ -98,5 +98,10 @@ impl PoolPlan {
 /// Padded columns the unit reads per row band for `wo` output columns of window width `kw` and
 /// horizontal stride `sw`: the columns the windows cover, rounded up to whole updates of n.
 pub fn columns_per_band(u: &PoolArray, wo: usize, kw: usize, sw: usize) -> usize {
-    ((wo - 1) * sw + kw).div_ceil(u.cols_per_update) * u.cols_per_update
+    columns_per_band_n(u.cols_per_update, wo, kw, sw)
+}
+
+/// [`columns_per_band`] for `n` columns per update.
+pub fn columns_per_band_n(n: usize, wo: usize, kw: usize, sw: usize) -> usize {
+    ((wo - 1) * sw + kw).div_ceil(n) * n
 }

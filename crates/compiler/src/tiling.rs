@@ -17,6 +17,10 @@ pub struct ConvTiling {
     pub icg: usize,
     /// Output rows per band.
     pub band: usize,
+    /// Output columns per column tile (`plan.wo`: one tile, the full width). Each band runs as
+    /// column tiles whose input columns (with the halo) move as one transfer per tile, a run of
+    /// the tile's columns per row (`MEM_ROWS`).
+    pub cols: usize,
     /// Bands alternate between the halves of the first cache and of the output buffer, and
     /// transfers overlap the engine's runs.
     pub double: bool,
@@ -39,6 +43,94 @@ impl ConvTiling {
     pub fn ic_groups(&self) -> usize {
         self.plan.ic_tiles.div_ceil(self.icg)
     }
+
+    /// Column tiles per band.
+    pub fn col_tiles(&self) -> usize {
+        self.plan.wo.div_ceil(self.cols)
+    }
+
+    /// Column tile `ct`: its first output column and output columns, its first input column,
+    /// input columns and padding columns left of its first input column (the full width when
+    /// the layer has one tile).
+    pub fn col_geo(&self, ct: usize) -> ColTile {
+        col_tile(&self.plan, self.cols, ct)
+    }
+}
+
+/// A column tile of a conv layer's output, and the input columns it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColTile {
+    /// First output column, output columns.
+    pub ox0: usize,
+    pub wo: usize,
+    /// First input column, input columns, padding columns left of the first.
+    pub x0: usize,
+    pub w: usize,
+    pub pw: usize,
+}
+
+/// Column tile `ct` of tiles of `cols` output columns (see [`ConvTiling::col_geo`]).
+pub fn col_tile(p: &ConvPlan, cols: usize, ct: usize) -> ColTile {
+    if cols >= p.wo {
+        return ColTile { ox0: 0, wo: p.wo, x0: 0, w: p.w, pw: p.padding[1] };
+    }
+    let ox0 = ct * cols;
+    let wo = cols.min(p.wo - ox0);
+    let left = (ox0 * p.stride[1]) as i64 - p.padding[1] as i64;
+    let x0 = left.max(0) as usize;
+    let x1 = ((ox0 + wo - 1) * p.stride[1] + p.kw).saturating_sub(p.padding[1]).min(p.w);
+    ColTile { ox0, wo, x0, w: x1 - x0, pw: (x0 as i64 - left) as usize }
+}
+
+/// When a conv layer may run in column tiles ([`conv_tiling`]), and the bus it moves them on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColRule {
+    /// Tiles are a multiple of this many output columns (the bus word's elements, times a
+    /// pooling layer's horizontal stride when it takes the tiles on chip: each tile's rows then
+    /// start and, but for the last tile, end on word boundaries).
+    pub multiple: usize,
+    /// Bytes per bus word.
+    pub bus_bytes: usize,
+    /// Bytes per output element (4: int32 sums), and the stride of a pooling layer that takes
+    /// the output on chip (`[1, 1]`: the output itself is stored).
+    pub out_bytes: usize,
+    pub out_stride: [usize; 2],
+}
+
+/// Bus words a layer moves in bands of `rows` output rows and column tiles of `cols` output
+/// columns: every band's input rows (halo rows again in each band) of every tile's input columns
+/// (halo columns again in each tile), and its output (or the output of the pooling layer that
+/// takes it on chip), each row of a tile a run of whole words. Channels are taken to start on a
+/// word boundary.
+fn bus_words(p: &ConvPlan, rows: usize, cols: usize, r: &ColRule) -> u64 {
+    let l = r.bus_bytes as u64;
+    let span = |start: u64, bytes: u64| if bytes == 0 { 0 } else { (start + bytes - 1) / l - start / l + 1 };
+    let tiles: Vec<ColTile> = (0..p.wo.div_ceil(cols)).map(|ct| col_tile(p, cols, ct)).collect();
+    let [sh, sw] = r.out_stride;
+    let (pwo, pho) = (p.wo / sw, p.ho / sh);
+    let ob = r.out_bytes as u64;
+    let (mut inp, mut out) = (0u64, 0u64);
+    for b in 0..p.ho.div_ceil(rows) {
+        let oy0 = b * rows;
+        let n = rows.min(p.ho - oy0);
+        let top = (oy0 * p.stride[0]) as i64 - p.padding[0] as i64;
+        let r1 = ((oy0 + n - 1) * p.stride[0] + p.kh).saturating_sub(p.padding[0]).min(p.h);
+        for t in &tiles {
+            for y in top.max(0) as usize..r1 {
+                inp += span((y * p.w + t.x0) as u64, t.w as u64);
+            }
+            // Output rows of the band (pooled: the pooling layer's rows and columns of it).
+            let (y0, y1, x0, xn, wrow) = if sh * sw == 1 {
+                (oy0, oy0 + n, t.ox0, t.wo, p.wo)
+            } else {
+                (oy0 / sh, ((oy0 + n) / sh).min(pho), t.ox0 / sw, (t.wo / sw).min(pwo.saturating_sub(t.ox0 / sw)), pwo)
+            };
+            for y in y0..y1 {
+                out += span(ob * (y * wrow + x0) as u64, ob * xn as u64);
+            }
+        }
+    }
+    inp * p.cin as u64 + out * p.cout as u64
 }
 
 /// Largest conv-engine cycle count (one run of the whole layer, `cycle_estimate`) for which the
@@ -131,8 +223,9 @@ pub(crate) fn fit_err(at: &str, what: &str, need: usize, field: &str, have: usiz
 /// goes to external memory as it is. When it does, or when a pooling layer takes each band on
 /// chip (`multiple` > 1), a layer that fits one band may still be split into double-buffered
 /// bands when the cycle model says the overlap of its transfers with the runs pays for the extra
-/// passes ([`split_bands`]).
-pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, stored: bool) -> Result<ConvTiling, String> {
+/// passes ([`split_bands`]). `col_multiple`: column tiles are allowed, of a multiple of this many
+/// output columns (`None`: the layer runs at full width).
+pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, stored: bool, col_rule: Option<ColRule>) -> Result<ConvTiling, String> {
     let (r, c, k) = (e.rows, e.cols, e.kernels);
     let tap_words = plan.kh * plan.kw * r * c * k;
     if tap_words > e.weight_buffer_depth {
@@ -183,13 +276,76 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, sto
     // Bands of a multiple of `multiple` rows (a pooling layer taking them on chip pools whole
     // windows of each band).
     let band = if band < plan.ho && band >= multiple { band - band % multiple } else { band };
-    Ok(ConvTiling { plan, tiles, icg, band, double, weight_blocks: vec![], bias_blocks: vec![], scale_blocks: vec![] })
+    let full = ConvTiling { plan, tiles, icg, band, cols: 0, double, weight_blocks: vec![], bias_blocks: vec![], scale_blocks: vec![] };
+    let full = ConvTiling { cols: full.plan.wo, ..full };
+    match col_rule {
+        Some(r) if band < full.plan.ho && icg == full.plan.ic_tiles => Ok(column_tiles(e, full, multiple, &r)),
+        _ => Ok(full),
+    }
+}
+
+/// Column tiles for a layer of several full-width bands of one input group: when bands of
+/// narrower tiles (a multiple of `r.multiple` output columns; 2 to 64 tiles) are tall enough that
+/// the layer moves at least 10% fewer bus words (band halo rows are read again by every band,
+/// tile halo columns by every tile, and a tile's rows are runs of whole words), the tiling that
+/// moves the fewest, double-buffered; else the full-width tiling as it is. Rule and figures in
+/// docs/accelerator.md.
+fn column_tiles(e: &ConvArray, full: ConvTiling, multiple: usize, r: &ColRule) -> ConvTiling {
+    let m = r.multiple;
+    let p = &full.plan;
+    let k = e.kernels;
+    let fits = |rows: usize, cols: usize| {
+        let hin = ((rows - 1) * p.stride[0] + p.kh).min(p.h);
+        let win = ((cols - 1) * p.stride[1] + p.kw).min(p.w);
+        full.icg * hin * win <= e.first_cache_depth / 2
+            && k * rows * cols <= e.acc_buffer_depth
+            && full.tiles * k * rows * cols <= e.output_buffer_depth / 2
+            && rows * cols < 1 << 16
+            && hin < 1 << 10
+    };
+    let base = bus_words(p, full.band, p.wo, r);
+    let mut best: Option<(u64, usize, usize)> = None;
+    let mut tried = std::collections::HashSet::new();
+    for n in 2..=64usize {
+        let cols = p.wo.div_ceil(n).div_ceil(m) * m;
+        if cols >= p.wo || !tried.insert(cols) {
+            continue;
+        }
+        let Some(rows) = (1..=p.ho).rev().find(|&r| fits(r, cols)) else { continue };
+        let rows = if rows < p.ho && rows >= multiple { rows - rows % multiple } else { rows };
+        let reads = bus_words(p, rows, cols, r);
+        if best.is_none_or(|(b, ..)| reads < b) {
+            best = Some((reads, rows, cols));
+        }
+    }
+    match best {
+        Some((reads, band, cols)) if reads * 10 < base * 9 => ConvTiling { band, cols, double: true, ..full },
+        _ => full,
+    }
 }
 
 /// Whether layer `i`'s output goes to external memory as it is (the next layer is no pooling
 /// layer, which may take it on chip).
 pub fn output_stored(net: &Network, i: usize) -> bool {
     !matches!(net.layers.get(i + 1), Some(Layer::Pool(_)))
+}
+
+/// Column tiles of conv layer `i` on a bus of `bus_bytes`-byte words ([`ColRule`]): allowed when
+/// its output goes to memory as it is, or a pooling layer right after it can take each tile on
+/// chip (its windows do not overlap horizontally and have no horizontal padding); else `None`.
+pub fn col_rule(net: &Network, i: usize, bus_bytes: usize) -> Option<ColRule> {
+    let out_bytes = match net.layers.get(i) {
+        Some(Layer::Conv(c)) if c.requant.is_none() => crate::layout::BIAS_BYTES as usize,
+        _ => 1,
+    };
+    match net.layers.get(i + 1) {
+        Some(Layer::Pool(p)) => (on_chip_multiple(net, i) > 1
+            && p.params.kernel[1] == p.params.stride[1]
+            && p.params.padding[1] == 0
+            && p.params.end()[1] == 0)
+            .then_some(ColRule { multiple: p.params.stride[1], bus_bytes, out_bytes, out_stride: p.params.stride }),
+        _ => Some(ColRule { multiple: 1, bus_bytes, out_bytes, out_stride: [1, 1] }),
+    }
 }
 
 /// The vertical stride of a pooling layer right after conv layer `i` that can take the conv

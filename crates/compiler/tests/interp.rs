@@ -100,3 +100,57 @@ fn a_program_that_reaches_past_a_buffer_is_an_error_naming_the_instruction() {
     assert!(err.starts_with(&format!("instruction {i} (MEM_LOAD")), "{err}");
     assert!(err.contains("word 1024 goes to entry 512 of weight bank 0, past its 512 entries (the 2 banks hold 1024 weights; target 1)"), "{err}");
 }
+
+/// The conv layers of a compiled network that run in column tiles.
+fn column_tiled(c: &accelgen_compiler::Compiled) -> Vec<usize> {
+    c.layout.layers.iter().enumerate().filter_map(|(i, l)| match l {
+        LayerTiling::Conv(t) if t.cols < t.plan.wo => Some(i),
+        _ => None,
+    }).collect()
+}
+
+/// Column tiles (docs/accelerator.md): on the tiny preset, wide layers whose full-width bands
+/// are short run in column tiles, their transfers' rows as runs (`MEM_ROWS`): stored outputs
+/// (int8 and int32 sums), strides and padding on both sides, and a pooling layer taking each
+/// tile on chip; every output equal to the golden network's.
+#[test]
+fn column_tiles_compute_the_golden_output() {
+    let cfg = Preset::Tiny.config();
+    let pool = serde_json::json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]});
+    let cases = [
+        ("stored", net_of([2, 10, 80], vec![conv(2, 4, 3, 1, 1, false)], 1)),
+        ("int32 sums", net_of([2, 10, 80], vec![conv(2, 4, 3, 1, 1, true)], 2)),
+        ("5x5, padding 2", net_of([2, 30, 50], vec![conv(2, 4, 5, 1, 2, false)], 7)),
+        ("pooled on chip", net_of([2, 12, 80], vec![conv(2, 4, 3, 1, 1, false), pool.clone()], 4)),
+        ("two layers", net_of([2, 14, 80], vec![conv(2, 2, 3, 1, 1, false), conv(2, 4, 3, 1, 1, false), pool], 5)),
+    ];
+    for (what, net) in &cases {
+        let c = check(net, &cfg, what);
+        assert!(!column_tiled(&c).is_empty(), "{what}: column tiles");
+    }
+    // Stride 2 (a tile's input columns start at 2·ox0 − pw) on `default`: the second layer (32
+    // channels at 86 columns, int32 sums) runs in column tiles.
+    let net = net_of([64, 13, 171], vec![conv(64, 32, 3, 2, 1, false), conv(32, 16, 3, 2, 0, true)], 8);
+    let c = check(&net, &Preset::Default.config(), "stride 2");
+    assert_eq!(column_tiled(&c), [1], "stride 2: column tiles");
+}
+
+/// VGG-16's first block (3→64 and 64→64 3×3 on 224×224, max pool 2) on `default`: the 64→64
+/// layer runs in column tiles and the block moves at most 1.25× the packed minimum in bus bytes
+/// (issue #24; full-width bands of two rows moved 1.44×), every output equal to the golden one.
+#[test]
+fn vgg16_first_block_moves_within_1_25x_of_the_packed_minimum() {
+    let cfg = Preset::Default.config();
+    let pool = serde_json::json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]});
+    let net = net_of([3, 224, 224], vec![conv(3, 64, 3, 1, 1, false), conv(64, 64, 3, 1, 1, false), pool], 1);
+    let c = compile_full(&net, &cfg).unwrap();
+    assert_eq!(column_tiled(&c), [1]);
+    let mem = memory_image(&net, &cfg, &c.layout).unwrap();
+    let (out, trace) = run_compiled(&c, &cfg, mem).unwrap();
+    let got: Vec<i64> = out.iter().map(|&v| i64::from(v as i32)).collect();
+    assert_eq!(got, net.golden().unwrap().to_i64().data);
+    let wb = u64::from(cfg.memory.word_bits / 8);
+    let moved = (trace.mem_read_words + trace.mem_write_words) * wb;
+    let min = c.layout.min_bytes();
+    assert!(moved * 4 <= min * 5, "moved {moved} bytes, packed minimum {min}");
+}

@@ -2,7 +2,7 @@
 //!
 //! 1. **Drop duplicates**: an instruction that would rewrite its module-register fields with the
 //!    values they already hold is dropped (always safe). Registers reset to zero, so a first write
-//!    of all zeros is a duplicate too (`MEM_SHAPE` included). Control instructions (`RUN`, `SYNC`, `END`) and memory
+//!    of all zeros is a duplicate too (`MEM_SHAPE` and `MEM_ROWS` included). Control instructions (`RUN`, `SYNC`, `END`) and memory
 //!    transfers (`MEM_COPY` too) (`MEM_LOAD`, `MEM_STORE`: writing the memory-access register starts a transfer, so
 //!    a repeated one is a second transfer, not a no-op) are never dropped.
 //! 2. **Transfer deltas** ([`delta_encode`]): a `MEM_LOAD`/`MEM_STORE` whose address is its slot's

@@ -147,7 +147,7 @@ pub const READ_REGISTERS: &[Register] = &[
 /// The registers the host writes (`reg_we`, `reg_addr`, `reg_wdata`).
 pub const WRITE_REGISTERS: &[Register] = &[
     Register { addr: 0, name: "DATA", doc: "append a program word to the instruction buffer (`isa.buffer_depth` words; one past capacity sets the overflow flag and is dropped)" },
-    Register { addr: 1, name: "CTRL", doc: "bit 0 start (clears the counters and status and puts every module register, `MEM_SHAPE` and the pooling divider back to their reset values, so a loaded program runs again the same: write the next input into memory and start; refused with error 4 after an overflow), bit 1 clear (status, buffer pointer)" },
+    Register { addr: 1, name: "CTRL", doc: "bit 0 start (clears the counters and status and puts every module register, `MEM_SHAPE`, `MEM_ROWS` and the pooling divider back to their reset values, so a loaded program runs again the same: write the next input into memory and start; refused with error 4 after an overflow), bit 1 clear (status, buffer pointer)" },
     Register { addr: 2, name: "WATCHDOG", doc: "the most cycles one instruction may wait for a module; 0 (reset) is no limit" },
 ];
 
@@ -326,6 +326,13 @@ pub const TABLE: &[OpInfo] = &[
         module: Module::Mem,
         fields: &[f("len", 20), f("stride", 26), f("half", 1)],
         doc: "shape of the following transfers: external memory is accessed in chunks of `len` elements (0: one chunk), `stride` bytes apart; a chunk is one channel of the on-chip layout; `half`: first-cache loads and output-buffer stores use the buffer's upper half, bias-buffer loads go to the scale bank",
+    },
+    OpInfo {
+        name: "MEM_ROWS",
+        code: 19,
+        module: Module::Mem,
+        fields: &[f("run", 12), f("rows", 12), f("step", 26)],
+        doc: "row level of the following transfers' external side: with `run` ≠ 0, each chunk is `rows` runs of `run` elements, `step` bytes apart (element j of a chunk at its start + (j / `run`)·`step` + (j mod `run`)·size, j < `run`·`rows`; `rows` 0 counts as 4,096), so a tile of a wider tensor moves as one transfer, a chunk per channel; `MEM_SHAPE.len` still places the chunks on chip (the compiler sets it to `run`·`rows`); `run` 0 (reset): each chunk is contiguous",
     },
     OpInfo {
         name: "POOL_GEOM",

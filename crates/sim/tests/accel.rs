@@ -338,6 +338,37 @@ fn a_store_reading_past_a_buffer_stops_with_error_code_2() {
     }
 }
 
+/// Column tiles (docs/accelerator.md; their transfers' rows as runs, `MEM_ROWS`): a layer of
+/// column tiles stored, one pooled on chip tile by tile, and one storing int32 sums, on a slow
+/// memory; bit-exact on Verilator and rust-hdl (cycle for cycle), and the port's bus words
+/// those the interpreter counts (docs/isa.md: one access per run of elements in a word).
+#[test]
+fn column_tiles_run_bit_exact_with_the_interpreters_traffic() {
+    let cfg = Preset::Tiny.config();
+    let pool = json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]});
+    let nets = [
+        net_of([2, 14, 80], vec![conv(2, 2, 3, 1, 1, false), conv(2, 4, 3, 1, 1, false), pool], 31),
+        net_of([2, 10, 80], vec![conv(2, 4, 3, 1, 1, true)], 32),
+    ];
+    for (n, net) in nets.iter().enumerate() {
+        let what = format!("network {n}");
+        let r = run(net, &cfg, Engine::Verilator, SLOW, &what);
+        let tiled = r.compiled.layout.layers.iter().filter(|l| matches!(l, accelgen_compiler::LayerTiling::Conv(t) if t.cols < t.plan.wo)).count();
+        assert_eq!(tiled, if n == 0 { 2 } else { 1 }, "{what}: column tiles");
+        assert!(r.compiled.prog.iter().any(|i| i.info().name == "MEM_ROWS"), "{what}");
+        let mem = accelgen_compiler::memory_image(net, &cfg, &r.compiled.layout).unwrap();
+        let mut m = accelgen_compiler::interp::Machine::new(&cfg, mem);
+        m.run(&r.compiled.prog).unwrap();
+        assert_eq!(u(&r, "mem_read_bytes"), 4 * m.trace.mem_read_words, "{what}");
+        assert_eq!(u(&r, "mem_write_bytes"), 4 * m.trace.mem_write_words, "{what}");
+        if n == 0 {
+            let rust = run(net, &cfg, Engine::Rust, SLOW, "rust-hdl");
+            assert_eq!(rust.stats["cycles"], r.stats["cycles"]);
+            assert_eq!(rust.stats["layers"], r.stats["layers"]);
+        }
+    }
+}
+
 #[test]
 fn the_hardware_leaves_the_interpreters_memory() {
     // Not only the output: every tensor the program wrote is where the interpreter put it.

@@ -7,7 +7,7 @@
 //!   and two product stages), and forever if it is not dispatchable (`bad_op`: an error);
 //! - a `RUN` whose module registers hold a zero size, stride or tile count is refused (`run_bad`);
 //! - a parameter write is applied a cycle after its acceptance (`pw_*`, to the module-register
-//!   blocks; `MEM_SHAPE` here), a transfer starts the mover a cycle after its acceptance with its
+//!   blocks; `MEM_SHAPE` and `MEM_ROWS` here), a transfer starts the mover a cycle after its acceptance with its
 //!   fields registered, `RUN` starts the conv engine and/or the pooling unit a cycle later,
 //!   `POOL_CLOCK` takes the divider (applied at once when the engine is idle), `END` reports `ended`.
 //!
@@ -18,7 +18,7 @@
 //! | `iv`, `op`, `pl`, `wait_class` | in | 1, 5, 64, 5 | the queue's head and its wait class ([`InstrQueue`](crate::top::InstrQueue)) |
 //! | `conv_busy`, `pool_busy`, `mover_busy` | in | 1 | module busy flags |
 //! | `conv_bad`, `pool_bad` | in | 1 | the modules' zero-parameter flags |
-//! | `clear` | in | 1 | a program starts: `MEM_SHAPE` and the divider as after reset |
+//! | `clear` | in | 1 | a program starts: `MEM_SHAPE`, `MEM_ROWS` and the divider as after reset |
 //! | `accept` | out | 1 | the head is accepted this cycle |
 //! | `ok`, `bad_op`, `run_bad` | out | 1 | the head may go; is not dispatchable; is a refused `RUN` |
 //! | `ended` | out | 1 | an `END` is accepted |
@@ -60,7 +60,7 @@ pub struct Dispatcher {
     pub conv_bad: Signal<In, Bit>,
     /// The pooling registers do.
     pub pool_bad: Signal<In, Bit>,
-    /// A program starts: `MEM_SHAPE` and the pooling divider back to their reset values (the
+    /// A program starts: `MEM_SHAPE`, `MEM_ROWS` and the pooling divider back to their reset values (the
     /// divider applied at once).
     pub clear: Signal<In, Bit>,
     /// The head is accepted.
@@ -99,6 +99,10 @@ pub struct Dispatcher {
     pub g_stride: Signal<Out, Bits<26>>,
     /// Upper half (`MEM_SHAPE`).
     pub g_half: Signal<Out, Bit>,
+    /// Row level (`MEM_ROWS`): elements per run (0: none), runs per chunk, bytes between runs.
+    pub g_run: Signal<Out, Bits<12>>,
+    pub g_rows: Signal<Out, Bits<12>>,
+    pub g_step: Signal<Out, Bits<26>>,
     /// A parameter write.
     pub pw_v: Signal<Out, Bit>,
     /// Its opcode.
@@ -136,6 +140,10 @@ pub struct Dispatcher {
     m_len: DFF<Bits<20>>,
     m_stride: DFF<Bits<26>>,
     m_half: DFF<Bit>,
+    /// `MEM_ROWS`: run, rows, step.
+    m_run: DFF<Bits<12>>,
+    m_rows: DFF<Bits<12>>,
+    m_step: DFF<Bits<26>>,
     /// The instruction accepted last cycle, for the parameter writes (timing: the acceptance
     /// does not fan out to every parameter register; a parameter write sets `settle` in its
     /// acceptance cycle, and everything that reads parameters waits for it).
@@ -143,6 +151,8 @@ pub struct Dispatcher {
     pw_op_r: DFF<Bits<5>>,
     /// The parameter write is a `MEM_SHAPE`.
     pw_shape_r: DFF<Bit>,
+    /// The parameter write is a `MEM_ROWS`.
+    pw_rows_r: DFF<Bit>,
     pw_pl_r: DFF<Bits<64>>,
     /// The wait conditions, registered (timing: the counters count a cycle later).
     w_any_r: DFF<Bit>,
@@ -167,9 +177,9 @@ impl Default for Dispatcher {
         } defaults {
             clock, running, enabled, iv, op, pl, wait_class, conv_busy, pool_busy, mover_busy, conv_bad,
             pool_bad, clear, accept, ok, bad_op, run_bad, ended, conv_start, pool_start, clk_now, pool_div,
-            go, g_store, g_copy, g_sel, g_addr, g_words, g_len, g_stride, g_half, pw_v, pw_op, pw_pl,
+            go, g_store, g_copy, g_sel, g_addr, g_words, g_len, g_stride, g_half, g_run, g_rows, g_step, pw_v, pw_op, pw_pl,
             w_any, w_mem, w_conv, w_pool, groups, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r,
-            g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, pw_v_r, pw_op_r, pw_shape_r,
+            g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r,
             pw_pl_r, w_any_r, w_mem_r, w_conv_r, w_pool_r, conv_idle, pool_idle, mem_idle, waits,
             mask,
         })
@@ -181,7 +191,7 @@ impl Logic for Dispatcher {
     fn update(&mut self) {
         dff_setup!(
             self, clock, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r, g_copy_r,
-            g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, pw_v_r, pw_op_r, pw_shape_r, pw_pl_r,
+            g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r, pw_pl_r,
             w_any_r, w_mem_r, w_conv_r, w_pool_r
         );
         // ---- The decision: the head's wait class (decoded on arrival) against the idle flags
@@ -251,16 +261,25 @@ impl Logic for Dispatcher {
         self.pw_v_r.d.next = self.accept.val();
         self.pw_op_r.d.next = self.op.val();
         self.pw_shape_r.d.next = self.groups.mem_shape.val();
+        self.pw_rows_r.d.next = self.groups.mem_rows.val();
         self.pw_pl_r.d.next = self.pl.val();
         if self.pw_v_r.q.val() & self.pw_shape_r.q.val() {
             self.m_len.d.next = self.pw_pl_r.q.val().get_value_shape_len();
             self.m_stride.d.next = self.pw_pl_r.q.val().get_value_shape_stride();
             self.m_half.d.next = self.pw_pl_r.q.val().get_value_shape_half().any();
         }
+        if self.pw_v_r.q.val() & self.pw_rows_r.q.val() {
+            self.m_run.d.next = self.pw_pl_r.q.val().get_value_rows_run();
+            self.m_rows.d.next = self.pw_pl_r.q.val().get_value_rows_rows();
+            self.m_step.d.next = self.pw_pl_r.q.val().get_value_rows_step();
+        }
         if self.clear.val() {
             self.m_len.d.next = 0.into();
             self.m_stride.d.next = 0.into();
             self.m_half.d.next = false;
+            self.m_run.d.next = 0.into();
+            self.m_rows.d.next = 0.into();
+            self.m_step.d.next = 0.into();
             self.div.d.next = 0.into();
             self.clk_now_r.d.next = true;
         }
@@ -285,6 +304,9 @@ impl Logic for Dispatcher {
         self.g_len.next = self.m_len.q.val();
         self.g_stride.next = self.m_stride.q.val();
         self.g_half.next = self.m_half.q.val();
+        self.g_run.next = self.m_run.q.val();
+        self.g_rows.next = self.m_rows.q.val();
+        self.g_step.next = self.m_step.q.val();
         self.pw_v.next = self.pw_v_r.q.val();
         self.pw_op.next = self.pw_op_r.q.val();
         self.pw_pl.next = self.pw_pl_r.q.val();

@@ -9,7 +9,7 @@
 //! is an AND of idle flags, no opcode decode): bit 0 needs the mover idle, 1 the conv engine, 2 the
 //! pooling unit, 3 the parameters settled, 4 the opcode is not dispatchable. Transfers
 //! (`MEM_LOAD`, `MEM_STORE`, `MEM_COPY`) need the mover and settled parameters; parameter writes
-//! their module (`MEM_SHAPE` the mover, `PE_*`/`ACC_*`/`ACT_*` the conv engine, `POOL_*` the
+//! their module (`MEM_SHAPE` and `MEM_ROWS` the mover, `PE_*`/`ACC_*`/`ACT_*` the conv engine, `POOL_*` the
 //! pooling unit); `RUN` settled parameters and the modules in its mask; `SYNC` the modules in its
 //! mask; `END` all three; anything else is not dispatchable (docs/accelerator.md).
 //!
@@ -152,7 +152,7 @@ impl Logic for InstrQueue {
         self.arr_class.next = self.k_illegal.val();
         if self.groups.xfer.val() {
             self.arr_class.next = self.k_mem.val() | self.k_settle.val();
-        } else if self.groups.mem_shape.val() {
+        } else if self.groups.mem_shape.val() | self.groups.mem_rows.val() {
             self.arr_class.next = self.k_mem.val();
         } else if self.groups.conv_reg.val() {
             self.arr_class.next = self.k_conv.val();
@@ -228,7 +228,7 @@ mod tests {
         };
         match name {
             "MEM_LOAD" | "MEM_STORE" | "MEM_COPY" => K_MEM | K_SETTLE,
-            "MEM_SHAPE" => K_MEM,
+            "MEM_SHAPE" | "MEM_ROWS" => K_MEM,
             n if n.starts_with("PE_") || n.starts_with("ACC_") || n.starts_with("ACT_") => K_CONV,
             n if n.starts_with("POOL_") => K_POOL,
             "RUN" => K_SETTLE | (mods(mask) & !K_MEM),

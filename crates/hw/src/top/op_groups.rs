@@ -11,7 +11,7 @@
 //! |---|---|---|---|
 //! | `op` | in | 5 | an opcode |
 //! | `xfer`, `store`, `copy` | out | 1 | `MEM_LOAD`/`MEM_STORE`/`MEM_COPY`; `MEM_STORE`; `MEM_COPY` |
-//! | `mem_shape` | out | 1 | `MEM_SHAPE` |
+//! | `mem_shape`, `mem_rows` | out | 1 | `MEM_SHAPE`; `MEM_ROWS` |
 //! | `conv_reg` | out | 1 | a conv engine register write (`PE_SHAPE`, `PE_KERNEL`, `PE_PAD`, `ACC_TILES`, `ACT_REQUANT`, `ACT_SCALE`) |
 //! | `pool_reg` | out | 1 | a pooling unit register write (`POOL_WINDOW`, `POOL_SHAPE`, `POOL_CLOCK`, `POOL_GEOM`) |
 //! | `pool_clock`, `run`, `sync`, `is_end` | out | 1 | `POOL_CLOCK`; `RUN`; `SYNC`; `END` (`end` is a Verilog keyword) |
@@ -34,6 +34,8 @@ pub struct OpGroups {
     pub copy: Signal<Out, Bit>,
     /// `MEM_SHAPE`.
     pub mem_shape: Signal<Out, Bit>,
+    /// `MEM_ROWS`.
+    pub mem_rows: Signal<Out, Bit>,
     /// A conv engine register write.
     pub conv_reg: Signal<Out, Bit>,
     /// A pooling unit register write.
@@ -50,6 +52,7 @@ pub struct OpGroups {
     op_mem_store: Constant<Bits<5>>,
     op_mem_copy: Constant<Bits<5>>,
     op_mem_shape: Constant<Bits<5>>,
+    op_mem_rows: Constant<Bits<5>>,
     op_pool_clock: Constant<Bits<5>>,
     op_run: Constant<Bits<5>>,
     op_sync: Constant<Bits<5>>,
@@ -68,6 +71,7 @@ impl Default for OpGroups {
             op_mem_store: op("MEM_STORE"),
             op_mem_copy: op("MEM_COPY"),
             op_mem_shape: op("MEM_SHAPE"),
+            op_mem_rows: op("MEM_ROWS"),
             op_pool_clock: op("POOL_CLOCK"),
             op_run: op("RUN"),
             op_sync: op("SYNC"),
@@ -75,7 +79,7 @@ impl Default for OpGroups {
             pool_ops: opcode_set(|o| o.module == Module::Pool),
             op_end: op("END"),
         } defaults {
-            op, xfer, store, copy, mem_shape, conv_reg, pool_reg, pool_clock, run, sync, is_end,
+            op, xfer, store, copy, mem_shape, mem_rows, conv_reg, pool_reg, pool_clock, run, sync, is_end,
         })
     }
 }
@@ -89,6 +93,7 @@ impl Logic for OpGroups {
             | (self.op.val() == self.op_mem_store.val())
             | (self.op.val() == self.op_mem_copy.val());
         self.mem_shape.next = self.op.val() == self.op_mem_shape.val();
+        self.mem_rows.next = self.op.val() == self.op_mem_rows.val();
         self.conv_reg.next = self.conv_ops.val().get_bit(self.op.val().index());
         self.pool_reg.next = self.pool_ops.val().get_bit(self.op.val().index());
         self.pool_clock.next = self.op.val() == self.op_pool_clock.val();
@@ -115,7 +120,7 @@ mod tests {
             g.op.next = code.into();
             assert!(simulate(&mut g, 100), "settles");
             let got = [
-                g.xfer.val(), g.store.val(), g.copy.val(), g.mem_shape.val(), g.conv_reg.val(), g.pool_reg.val(),
+                g.xfer.val(), g.store.val(), g.copy.val(), g.mem_shape.val(), g.mem_rows.val(), g.conv_reg.val(), g.pool_reg.val(),
                 g.pool_clock.val(), g.run.val(), g.sync.val(), g.is_end.val(),
             ];
             let want = [
@@ -123,6 +128,7 @@ mod tests {
                 name == "MEM_STORE",
                 name == "MEM_COPY",
                 name == "MEM_SHAPE",
+                name == "MEM_ROWS",
                 ["PE_SHAPE", "PE_KERNEL", "ACC_TILES", "ACT_REQUANT", "ACT_SCALE", "PE_PAD"].contains(&name),
                 ["POOL_WINDOW", "POOL_SHAPE", "POOL_CLOCK", "POOL_GEOM"].contains(&name),
                 name == "POOL_CLOCK",

@@ -1,9 +1,13 @@
 //! # ExtCursor: the data mover's external-memory side
 //!
 //! Two cursors over a transfer's external elements, `words` elements from byte address `addr`
-//! in chunks of `len` elements `stride` bytes apart: the request cursor (the element of the next
+//! in chunks `stride` bytes apart, each chunk `rows` runs of `len` elements `step` bytes apart
+//! (`MEM_ROWS`; one run per chunk without it): the request cursor (the element of the next
 //! request) and the response cursor (the element of the next read response; responses come in
-//! request order). Memory is packed (docs/isa.md): an element is one byte (int8), or four
+//! request order). Below, "chunk" is a run: the cursors' bursts, word reuse and chunk ends are
+//! per run; a run's end selects the next run's first element, `step` bytes after the run's or
+//! (the chunk's last run) the next chunk's, from registers (the next run's, the next chunk's and
+//! the runs left in the chunk). Memory is packed (docs/isa.md): an element is one byte (int8), or four
 //! little-endian bytes for `s_wide` (int32 bias); words of W bits hold L = W/8 bytes, so a word
 //! address is the byte address divided by L, and an element's byte lane is the rest.
 //!
@@ -46,7 +50,8 @@
 //! | `s_copy` | in | 1 | an on-chip copy: no request |
 //! | `s_store` | in | 1 | a store: merge elements into words |
 //! | `s_wide` | in | 1 | four-byte elements |
-//! | `s_len` | in | 20 | chunk length (elements) |
+//! | `s_len` | in | 20 | run length (elements; the chunk length without runs) |
+//! | `s_rows`, `s_step` | in | 12, 26 | runs per chunk (1 without runs; 0: 4,096), bytes from one run's start to the next's |
 //! | `s_word` | in | 1 | word steps (one chunk, one-byte elements, `s_addr` a multiple of L) |
 //! | `w_elem` | in | 32 | the element a store's current request carries |
 //! | `req_fire` | in | 1 | the request cursor's element moved: step it (a bus request went with it if `req_need`) |
@@ -78,6 +83,10 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub e_nb: Signal<In, Bits<26>>,
     pub e_rem: Signal<In, Bits<20>>,
     pub stride: Signal<In, Bits<26>>,
+    pub step: Signal<In, Bits<26>>,
+    pub rows_m1: Signal<In, Bits<12>>,
+    pub e_cnb: Signal<In, Bits<26>>,
+    pub e_rl: Signal<In, Bits<12>>,
     pub e_last: Signal<In, Bit>,
     pub s_need: Signal<In, Bit>,
     pub len_m1: Signal<In, Bits<20>>,
@@ -93,6 +102,8 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub r_need: Signal<In, Bit>,
     pub r_nb: Signal<In, Bits<26>>,
     pub r_rem: Signal<In, Bits<20>>,
+    pub r_cnb: Signal<In, Bits<26>>,
+    pub r_rl: Signal<In, Bits<12>>,
     pub hold: Signal<In, Bits<W>>,
     /// The data inputs.
     pub w_elem: Signal<In, Bits<32>>,
@@ -117,6 +128,15 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub r_end: Signal<Out, Bit>,
     pub r_step_addr: Signal<Out, Bits<26>>,
     pub rn_need: Signal<Out, Bit>,
+    /// Runs (docs/isa.md, `MEM_ROWS`): the values the next run's first element's address, the
+    /// next chunk's first element's address and the runs left after the current one in its
+    /// chunk take when the current run ends, for the request side (`nb2`, `cnb2`, `rl2`) and the
+    /// response side (`rnb2`, `rcnb2`, `rrl2`).
+    pub cnb2: Signal<Out, Bits<26>>,
+    pub rl2: Signal<Out, Bits<12>>,
+    pub rnb2: Signal<Out, Bits<26>>,
+    pub rcnb2: Signal<Out, Bits<26>>,
+    pub rrl2: Signal<Out, Bits<12>>,
     /// The last word this element's read burst covers.
     pub cov_w: Signal<Out, Bits<26>>,
     pub e_end: Signal<Out, Bit>,
@@ -161,6 +181,12 @@ pub struct ExtComb<const W: usize, const L: usize> {
     nb_diff: Signal<Local, Bit>,
     nb_last: Signal<Local, Bit>,
     pub nb2: Signal<Out, Bits<26>>,
+    /// The run after the next one's first element within the chunk, and the chunk after the
+    /// next one's first element (request and response side).
+    nb_step: Signal<Local, Bits<26>>,
+    nb_chk: Signal<Local, Bits<26>>,
+    rnb_step: Signal<Local, Bits<26>>,
+    rnb_chk: Signal<Local, Bits<26>>,
     /// The words of the next chunk's first element and of this chunk's last.
     nb_word: Signal<Local, Bits<26>>,
     cl_word: Signal<Local, Bits<26>>,
@@ -231,7 +257,7 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             lane_id: (1..L as u64).map(|l| Constant::new(l.into())).collect(),
             quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
         } defaults {
-            wide, word, store, len, e_nb, e_rem, stride, e_last, s_need, len_m1, left_m2, e_left, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
+            wide, word, store, len, e_nb, e_rem, stride, step, rows_m1, e_cnb, e_rl, r_cnb, r_rl, cnb2, rl2, rnb2, rcnb2, rrl2, nb_step, nb_chk, rnb_step, rnb_chk, e_last, s_need, len_m1, left_m2, e_left, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
             w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end, n_need, ns_need, cs_need, r_end, r_step_addr, rn_need,
             ea, e_lane, in_last, st_next, nb_diff, nb_last, nb2, nb_word, cl_word, nx_last, cov_end, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, x8, x32, x32w, e_bm, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
         })
@@ -346,7 +372,26 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // another word; or it is inside the chunk and its word's last (this lane is the one
         // before). A register (timing: the write handshake starts at a flip-flop).
         self.cs_need.next = (self.e_left.val() == 1) | self.st_next.val();
-        self.nb2.next = self.e_nb.val() + self.stride.val();
+        // The run after the next one: within the next run's chunk `step` bytes on, or the chunk
+        // after it (the next run is its chunk's last; with one run per chunk, every run).
+        self.nb_step.next = self.e_nb.val() + self.step.val();
+        self.nb_chk.next = self.e_cnb.val() + self.stride.val();
+        self.cnb2.next = self.e_cnb.val();
+        self.rl2.next = self.e_rl.val() - 1;
+        if !self.e_rl.val().any() {
+            // The next run starts the next chunk (its first element is `e_cnb`).
+            self.cnb2.next = self.nb_chk.val();
+            self.rl2.next = self.rows_m1.val();
+            if self.rows_m1.val().any() {
+                self.nb2.next = self.nb_step.val();
+            } else {
+                self.nb2.next = self.nb_chk.val();
+            }
+        } else if self.e_rl.val() == 1 {
+            self.nb2.next = self.e_cnb.val();
+        } else {
+            self.nb2.next = self.nb_step.val();
+        }
         self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.lane_last.val();
         self.nx_last.next = self.e_lane.val() == self.lane_last2.val();
         if self.wide.val() {
@@ -420,6 +465,24 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         if self.r_end.val() {
             self.rn_need.next = (self.r_nb.val() >> self.lshift.val()) != (self.r_addr.val() >> self.lshift.val());
         }
+        // The response cursor's runs, as the request cursor's.
+        self.rnb_step.next = self.r_nb.val() + self.step.val();
+        self.rnb_chk.next = self.r_cnb.val() + self.stride.val();
+        self.rcnb2.next = self.r_cnb.val();
+        self.rrl2.next = self.r_rl.val() - 1;
+        if !self.r_rl.val().any() {
+            self.rcnb2.next = self.rnb_chk.val();
+            self.rrl2.next = self.rows_m1.val();
+            if self.rows_m1.val().any() {
+                self.rnb2.next = self.rnb_step.val();
+            } else {
+                self.rnb2.next = self.rnb_chk.val();
+            }
+        } else if self.r_rl.val() == 1 {
+            self.rnb2.next = self.r_cnb.val();
+        } else {
+            self.rnb2.next = self.rnb_step.val();
+        }
         self.r_b8.next = self.r_src.val().get_bits::<8>(0);
         for l in 0..self.lane_id.len() {
             if self.r_lane.val() == self.lane_id[l].val() {
@@ -462,8 +525,11 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     pub s_store: Signal<In, Bit>,
     /// Four-byte elements.
     pub s_wide: Signal<In, Bit>,
-    /// Chunk length.
+    /// Run length (the chunk length without runs).
     pub s_len: Signal<In, Bits<20>>,
+    /// Runs per chunk (1 without runs; 0 counts as 4,096) and bytes from one run's start to the next's.
+    pub s_rows: Signal<In, Bits<12>>,
+    pub s_step: Signal<In, Bits<26>>,
     /// Word steps.
     pub s_word: Signal<In, Bit>,
     /// The element a write request carries.
@@ -497,6 +563,9 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// The transfer: chunk length, stride, four-byte elements, a store.
     len: DFF<Bits<20>>,
     stride: DFF<Bits<26>>,
+    /// Runs: bytes between runs, runs per chunk − 1.
+    step: DFF<Bits<26>>,
+    rows_m1: DFF<Bits<12>>,
     wide: DFF<Bit>,
     store: DFF<Bit>,
     /// Word steps.
@@ -505,6 +574,9 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// chunk (this one included), elements left; the merged store word and its enables.
     e_nb: DFF<Bits<26>>,
     e_rem: DFF<Bits<20>>,
+    /// The next chunk's first element's address; the runs after this element's in its chunk.
+    e_cnb: DFF<Bits<26>>,
+    e_rl: DFF<Bits<12>>,
     /// The element ends its chunk (never with word steps); a store: it needs a write (formed
     /// when the previous element moved, and in the cycle after a start).
     e_last: DFF<Bit>,
@@ -536,6 +608,8 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     r_need: DFF<Bit>,
     r_nb: DFF<Bits<26>>,
     r_rem: DFF<Bits<20>>,
+    r_cnb: DFF<Bits<26>>,
+    r_rl: DFF<Bits<12>>,
     hold: DFF<Bits<W>>,
     /// The first chunk's last element for a first chunk of `len` elements, and of all of them.
     i_len: Signal<Local, Bits<26>>,
@@ -551,9 +625,9 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
             comb: ExtComb::default(),
             step_l: Constant::new((L as u64).into()),
         } defaults {
-            clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_word, w_elem, req_fire, rsp_take,
-            rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, rsp_word, len, stride, wide, store, word,
-            e_nb, e_rem, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
+            clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_rows, s_step, s_word, w_elem, req_fire, rsp_take,
+            rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, rsp_word, len, stride, step, rows_m1, wide, store, word,
+            e_nb, e_rem, e_cnb, e_rl, r_cnb, r_rl, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
             i_len, i_all, e_step,
         })
     }
@@ -562,7 +636,7 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
 impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, len, stride, wide, store, word, e_nb, e_rem, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold);
+        dff_setup!(self, clock, len, stride, step, rows_m1, wide, store, word, e_nb, e_rem, e_cnb, e_rl, r_cnb, r_rl, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold);
         self.comb.wide.next = self.wide.q.val();
         self.comb.word.next = self.word.q.val();
         self.comb.store.next = self.store.q.val();
@@ -570,6 +644,12 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.comb.e_nb.next = self.e_nb.q.val();
         self.comb.e_rem.next = self.e_rem.q.val();
         self.comb.stride.next = self.stride.q.val();
+        self.comb.step.next = self.step.q.val();
+        self.comb.rows_m1.next = self.rows_m1.q.val();
+        self.comb.e_cnb.next = self.e_cnb.q.val();
+        self.comb.e_rl.next = self.e_rl.q.val();
+        self.comb.r_cnb.next = self.r_cnb.q.val();
+        self.comb.r_rl.next = self.r_rl.q.val();
         self.comb.e_last.next = self.e_last.q.val();
         self.comb.s_need.next = self.s_need.q.val();
         self.comb.len_m1.next = self.len_m1.q.val();
@@ -623,6 +703,8 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
                 self.e_rem.d.next = self.len.q.val();
                 self.e_last.d.next = (self.len.q.val() == 1) & !self.word.q.val();
                 self.e_nb.d.next = self.comb.nb2.val();
+                self.e_cnb.d.next = self.comb.cnb2.val();
+                self.e_rl.d.next = self.comb.rl2.val();
                 self.e_clast.d.next = self.comb.n_clast.val();
             } else {
                 self.e_rem.d.next = self.e_rem.q.val() - 1;
@@ -634,7 +716,9 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             self.r_need.d.next = self.comb.rn_need.val();
             if self.comb.r_end.val() {
                 self.r_addr.d.next = self.r_nb.q.val();
-                self.r_nb.d.next = self.r_nb.q.val() + self.stride.q.val();
+                self.r_nb.d.next = self.comb.rnb2.val();
+                self.r_cnb.d.next = self.comb.rcnb2.val();
+                self.r_rl.d.next = self.comb.rrl2.val();
                 self.r_rem.d.next = self.len.q.val();
             } else {
                 self.r_addr.d.next = self.comb.r_step_addr.val();
@@ -666,7 +750,20 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             self.store.d.next = self.s_store.val();
             self.word.d.next = self.s_word.val();
             self.e_addr.d.next = self.s_addr.val();
-            self.e_nb.d.next = self.s_addr.val() + self.s_stride.val();
+            self.step.d.next = self.s_step.val();
+            self.rows_m1.d.next = self.s_rows.val() - 1;
+            // The second run: `step` bytes on, or (one run per chunk) the next chunk.
+            self.e_cnb.d.next = self.s_addr.val() + self.s_stride.val();
+            self.e_rl.d.next = self.s_rows.val() - 1;
+            self.r_cnb.d.next = self.s_addr.val() + self.s_stride.val();
+            self.r_rl.d.next = self.s_rows.val() - 1;
+            if self.s_rows.val() == 1 {
+                self.e_nb.d.next = self.s_addr.val() + self.s_stride.val();
+                self.r_nb.d.next = self.s_addr.val() + self.s_stride.val();
+            } else {
+                self.e_nb.d.next = self.s_addr.val() + self.s_step.val();
+                self.r_nb.d.next = self.s_addr.val() + self.s_step.val();
+            }
             self.e_rem.d.next = self.s_len.val();
             self.e_last.d.next = (self.s_len.val() == 1) & !self.s_word.val();
             self.len_m1.d.next = self.s_len.val() - 1;
@@ -678,7 +775,6 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             self.wbuf.d.next = 0.into();
             self.wbe.d.next = 0.into();
             self.r_addr.d.next = self.s_addr.val();
-            self.r_nb.d.next = self.s_addr.val() + self.s_stride.val();
             self.r_rem.d.next = self.s_len.val();
             self.r_need.d.next = true;
             self.e_left.d.next = self.s_words.val();
@@ -698,9 +794,10 @@ mod tests {
     use std::collections::VecDeque;
 
     /// Byte address of element i of a transfer of `size`-byte elements (docs/isa.md: chunks of
-    /// `len` elements, `stride` bytes apart).
-    fn element(addr: u64, i: u64, len: u64, stride: u64, size: u64) -> u64 {
-        addr + (i / len) * stride + (i % len) * size
+    /// `rows` runs of `run` elements, runs `step` bytes apart, chunks `stride` bytes apart).
+    fn element(addr: u64, i: u64, [run, rows, step, stride]: [u64; 4], size: u64) -> u64 {
+        let (q, j) = (i / (run * rows), i % (run * rows));
+        addr + q * stride + (j / run) * step + (j % run) * size
     }
 
     /// The word of `mem` at word address `w` (L bytes, little-endian).
@@ -708,9 +805,9 @@ mod tests {
         (0..L).fold(0u128, |acc, b| acc | u128::from(mem[w as usize * L + b]) << (8 * b))
     }
 
-    /// Starts a transfer: `[addr, words, stride, len]`, `[store, wide, word steps]`; the cycle after
-    /// it, no start and no handshake.
-    fn start<const W: usize, const L: usize>(h: &mut crate::sim::Harness<ExtCursor<W, L>>, [addr, words, stride, len]: [u64; 4], [store, wide, word]: [bool; 3]) {
+    /// Starts a transfer: `[addr, words, stride, run length, runs per chunk, step]`, `[store,
+    /// wide, word steps]`; the cycle after it, no start and no handshake.
+    fn start<const W: usize, const L: usize>(h: &mut crate::sim::Harness<ExtCursor<W, L>>, [addr, words, stride, len, rows, step]: [u64; 6], [store, wide, word]: [bool; 3]) {
         let u = &mut h.uut;
         u.start.next = true;
         u.s_addr.next = addr.into();
@@ -720,6 +817,8 @@ mod tests {
         u.s_store.next = store;
         u.s_wide.next = wide;
         u.s_len.next = len.into();
+        u.s_rows.next = rows.into();
+        u.s_step.next = step.into();
         u.s_word.next = word;
         u.req_fire.next = false;
         u.rsp_take.next = false;
@@ -738,9 +837,17 @@ mod tests {
         // Short chunks, or (one-byte elements) long ones: bursts of up to 256 beats.
         let long = !wide && rng.below(3) == 0;
         let len = if long { 1 + rng.below(2000) } else { 1 + rng.below(9) };
-        let words = len * (1 + rng.below(if long { 2 } else { 4 }));
+        // Runs (`MEM_ROWS`) in two transfers of three: `rows` runs of `len` elements per chunk,
+        // `step` bytes apart (a run may start in the word the previous one ended in); else one
+        // run per chunk and `step` unused.
+        let rows = if rng.below(3) == 0 { 1 } else { 1 + rng.below(if long { 2 } else { 4 }) };
+        let step = if wide { 4 * (len + rng.below(3)) } else { len + rng.below(2 * L as u64) };
+        let run_span = if rows == 1 { len * size } else { (rows - 1) * step + len * size };
+        // Whole chunks, or a last chunk cut anywhere.
+        let full = len * rows * (1 + rng.below(if long { 2 } else { 4 }));
+        let words = if rng.below(2) == 0 { full } else { full - rng.below(len * rows) };
         // Chunks may overlap a word the previous one ended in, or start anywhere.
-        let stride = if wide { 4 * (len + rng.below(3)) } else { len + rng.below(2 * L as u64) };
+        let stride = if wide { run_span + 4 * rng.below(3) } else { run_span + rng.below(2 * L as u64) };
         // Anywhere in the first 8 KiB: bursts meet the 4 KiB page boundary.
         let addr = if wide {
             4 * rng.below(1900)
@@ -753,14 +860,14 @@ mod tests {
         let mut mem: Vec<u8> = (0..16384).map(|_| rng.below(256) as u8).collect();
         let mut want = mem.clone();
         let elems: Vec<u32> = (0..words).map(|_| rng.below(1 << 32) as u32).collect();
-        let at = |i: u64| element(addr, i, len, stride, size);
+        let at = |i: u64| element(addr, i, [len, rows, step, stride], size);
         if store {
             for (i, &e) in elems.iter().enumerate() {
                 let a = at(i as u64) as usize;
                 want[a..a + size as usize].copy_from_slice(&e.to_le_bytes()[..size as usize]);
             }
         }
-        start(h, [addr, words, stride, len], [store, wide, false]);
+        start(h, [addr, words, stride, len, rows, if rows == 1 { rng.below(1 << 20) } else { step }], [store, wide, false]);
         let mut first = true;
         let (mut req, mut rsp) = (0u64, 0u64);
         let mut queue: VecDeque<u128> = VecDeque::new();
@@ -861,7 +968,7 @@ mod tests {
         let words = 1 + rng.below(most);
         let addr = L as u64 * rng.below(8192 / L as u64);
         let mem: Vec<u8> = (0..16384).map(|_| rng.below(256) as u8).collect();
-        start(h, [addr, words, 0, words], [false, false, true]);
+        start(h, [addr, words, 0, words, 1, 0], [false, false, true]);
         let mut init_cycle = true;
         // Word steps: the bus words the transfer's elements are in.
         let (first, last) = (addr / L as u64, (addr + words - 1) / L as u64);

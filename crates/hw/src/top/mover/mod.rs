@@ -2,7 +2,9 @@
 //!
 //! One transfer at a time (`go` while idle), as `MEM_LOAD` / `MEM_STORE` describe it (docs/isa.md):
 //! `words` elements at external byte address `addr`, accessed in chunks of `len` elements
-//! `stride` bytes apart (`len` = 0: one chunk). A chunk is one channel of the on-chip layout
+//! `stride` bytes apart (`len` = 0: one chunk); with `MEM_ROWS` (`g_run` ≠ 0) the external side
+//! of each chunk is `g_rows` runs of `g_run` elements, `g_step` bytes apart (a tile of a wider
+//! tensor; the on-chip side still counts chunks of `len`). A chunk is one channel of the on-chip layout
 //! ("word" below: one element, one on-chip entry):
 //!
 //! | transfer | on-chip place of word i (chunk n, offset o) |
@@ -91,6 +93,11 @@ pub struct DataMover<const W: usize, const L: usize> {
     pub g_len: Signal<In, Bits<20>>,
     /// Chunk stride (bytes).
     pub g_stride: Signal<In, Bits<26>>,
+    /// Row level of the external side (`MEM_ROWS`): elements per run (0: none), runs per chunk,
+    /// bytes from one run's start to the next's.
+    pub g_run: Signal<In, Bits<12>>,
+    pub g_rows: Signal<In, Bits<12>>,
+    pub g_step: Signal<In, Bits<26>>,
     /// Feature-memory geometry: map width W, top padding ph, hb·W.
     pub g_fw: Signal<In, Bits<16>>,
     /// Top padding of the pooling layer.
@@ -209,7 +216,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             all_banks: Constant::new((u64::MAX >> (64 - p.cols)).into()),
             step_l: Constant::new((L as u64).into()),
         } defaults {
-            clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_fw, g_fph, g_hbw, g_half,
+            clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_fw, g_fph, g_hbw, g_half,
             g_copy, g_raw, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
@@ -237,6 +244,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             & !self.g_copy.val()
             & (self.g_sel.val() == 1)
             & !self.g_len.val().any()
+            & !self.g_run.val().any()
             & !(self.g_addr.val() & self.lane_mask.val()).any();
 
         // ---- The cursors: external, on-chip, feature memory.
@@ -248,7 +256,16 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.ext.s_store.next = self.g_store.val();
         self.ext.s_wide.next = !self.g_copy.val()
             & ((!self.g_store.val() & (self.g_sel.val() == 2)) | (self.g_store.val() & (self.g_sel.val() == 0) & self.g_raw.val()));
-        self.ext.s_len.next = self.s_len.val();
+        // The external side's runs: `g_run` elements, `g_rows` per chunk (without runs, one run
+        // of the chunk length).
+        if self.g_run.val().any() {
+            self.ext.s_len.next = bit_cast::<20, 12>(self.g_run.val());
+            self.ext.s_rows.next = self.g_rows.val();
+        } else {
+            self.ext.s_len.next = self.s_len.val();
+            self.ext.s_rows.next = 1.into();
+        }
+        self.ext.s_step.next = self.g_step.val();
         self.ext.s_word.next = self.s_word.val();
         self.ext.w_elem.next = self.r_data.val();
         self.ext.rsp_data.next = self.m.rsp_data.val();
