@@ -6175,13 +6175,14 @@ module default_conv_engine_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
     reg  [31:0] ones;
     reg  [32:0] sh33;
     reg  [15:0] x16;
-    reg  [7:0] n16;
     reg  [7:0] x8;
-    reg  [7:0] n8;
     reg  [3:0] x4;
-    reg  [7:0] n4;
     reg  [1:0] x2;
-    reg  [7:0] n2;
+    reg  z16;
+    reg  z8;
+    reg  z4;
+    reg  z2;
+    reg  z1;
     reg  [7:0] n;
     
     // Sub module instances
@@ -6324,38 +6325,30 @@ module default_conv_engine_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
             r1_abs__d = acc;
             ones = acc;
         end
+        z16 = ~|ones[(32'h10)+:(16)];
         x16 = ones[(32'h10)+:(16)];
-        n16 = 8'h0;
-        if (~|ones[(32'h10)+:(16)]) begin
+        if (z16) begin
             x16 = ones[(32'h0)+:(16)];
-            n16 = 8'h10;
         end
+        z8 = ~|x16[(32'h8)+:(8)];
         x8 = x16[(32'h8)+:(8)];
-        n8 = n16;
-        if (~|x16[(32'h8)+:(8)]) begin
+        if (z8) begin
             x8 = x16[(32'h0)+:(8)];
-            n8 = n16 + 8'h8;
         end
+        z4 = ~|x8[(32'h4)+:(4)];
         x4 = x8[(32'h4)+:(4)];
-        n4 = n8;
-        if (~|x8[(32'h4)+:(4)]) begin
+        if (z4) begin
             x4 = x8[(32'h0)+:(4)];
-            n4 = n8 + 8'h4;
         end
+        z2 = ~|x4[(32'h2)+:(2)];
         x2 = x4[(32'h2)+:(2)];
-        n2 = n4;
-        if (~|x4[(32'h2)+:(2)]) begin
+        if (z2) begin
             x2 = x4[(32'h0)+:(2)];
-            n2 = n4 + 8'h2;
         end
-        n = n2;
-        if (~x2[32'h1]) begin
-            if (x2[32'h0]) begin
-                n = n2 + 8'h1;
-            end
-            else begin
-                n = n2 + 8'h2;
-            end
+        z1 = ~x2[32'h1];
+        n = ({7'd0, z1}) | (({7'd0, z2}) << 32'h1) | (({7'd0, z4}) << 32'h2) | (({7'd0, z8}) << 32'h3) | (({7'd0, z16}) << 32'h4);
+        if (~|x2) begin
+            n = 8'h20;
         end
         r1_lz__d = n;
         r1_sig__d = s_sig;

@@ -3478,13 +3478,14 @@ module tiny_accel_axi_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
     reg  [31:0] ones;
     reg  [32:0] sh33;
     reg  [15:0] x16;
-    reg  [7:0] n16;
     reg  [7:0] x8;
-    reg  [7:0] n8;
     reg  [3:0] x4;
-    reg  [7:0] n4;
     reg  [1:0] x2;
-    reg  [7:0] n2;
+    reg  z16;
+    reg  z8;
+    reg  z4;
+    reg  z2;
+    reg  z1;
     reg  [7:0] n;
     
     // Sub module instances
@@ -3627,38 +3628,30 @@ module tiny_accel_axi_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
             r1_abs__d = acc;
             ones = acc;
         end
+        z16 = ~|ones[(32'h10)+:(16)];
         x16 = ones[(32'h10)+:(16)];
-        n16 = 8'h0;
-        if (~|ones[(32'h10)+:(16)]) begin
+        if (z16) begin
             x16 = ones[(32'h0)+:(16)];
-            n16 = 8'h10;
         end
+        z8 = ~|x16[(32'h8)+:(8)];
         x8 = x16[(32'h8)+:(8)];
-        n8 = n16;
-        if (~|x16[(32'h8)+:(8)]) begin
+        if (z8) begin
             x8 = x16[(32'h0)+:(8)];
-            n8 = n16 + 8'h8;
         end
+        z4 = ~|x8[(32'h4)+:(4)];
         x4 = x8[(32'h4)+:(4)];
-        n4 = n8;
-        if (~|x8[(32'h4)+:(4)]) begin
+        if (z4) begin
             x4 = x8[(32'h0)+:(4)];
-            n4 = n8 + 8'h4;
         end
+        z2 = ~|x4[(32'h2)+:(2)];
         x2 = x4[(32'h2)+:(2)];
-        n2 = n4;
-        if (~|x4[(32'h2)+:(2)]) begin
+        if (z2) begin
             x2 = x4[(32'h0)+:(2)];
-            n2 = n4 + 8'h2;
         end
-        n = n2;
-        if (~x2[32'h1]) begin
-            if (x2[32'h0]) begin
-                n = n2 + 8'h1;
-            end
-            else begin
-                n = n2 + 8'h2;
-            end
+        z1 = ~x2[32'h1];
+        n = ({7'd0, z1}) | (({7'd0, z2}) << 32'h1) | (({7'd0, z4}) << 32'h2) | (({7'd0, z8}) << 32'h3) | (({7'd0, z16}) << 32'h4);
+        if (~|x2) begin
+            n = 8'h20;
         end
         r1_lz__d = n;
         r1_sig__d = s_sig;
@@ -6530,11 +6523,11 @@ module tiny_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     wire  [4:0] words__head_stay;
     wire  [4:0] words__head_take;
     wire  words__drained;
-    reg  [62:0] unpack__w0;
-    reg  [5:0] unpack__pm1;
+    reg  [59:0] unpack__w0;
+    reg  [3:0] unpack__pq;
     reg  [63:0] unpack__head;
     reg  unpack__head_ok;
-    reg  [7:0] unpack__ent;
+    reg  [5:0] unpack__ent;
     wire  unpack__src_ok;
     wire  [4:0] unpack__op;
     wire  [63:0] unpack__payload;
@@ -6542,32 +6535,32 @@ module tiny_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     wire  [7:0] unpack__src_dist;
     wire  [2:0] unpack__src_slot;
     wire  unpack__src_count0;
-    wire  [5:0] unpack__next_pm1;
+    wire  [3:0] unpack__next_pq;
     wire  unpack__take;
-    reg  [62:0] w0__d;
-    wire  [62:0] w0__q;
+    reg  [59:0] w0__d;
+    wire  [59:0] w0__q;
     reg  w0__clock;
-    reg  [5:0] pm1__d;
-    wire  [5:0] pm1__q;
-    reg  pm1__clock;
-    reg  [7:0] ent__d;
-    wire  [7:0] ent__q;
+    reg  [3:0] pq__d;
+    wire  [3:0] pq__q;
+    reg  pq__clock;
+    reg  [5:0] ent__d;
+    wire  [5:0] ent__q;
     reg  ent__clock;
-    reg  [62:0] t_stay__w0;
+    reg  [59:0] t_stay__w0;
     reg  [4:0] t_stay__head;
-    wire  [511:0] t_stay__tab;
-    reg  [62:0] t_take__w0;
+    wire  [127:0] t_stay__tab;
+    reg  [59:0] t_take__w0;
     reg  [4:0] t_take__head;
-    wire  [511:0] t_take__tab;
-    reg  [511:0] p_stay__tab;
-    reg  [5:0] p_stay__pm1;
-    wire  [7:0] p_stay__ent;
-    reg  [511:0] p_take__tab;
-    reg  [5:0] p_take__pm1;
-    wire  [7:0] p_take__ent;
-    reg  [511:0] p_hold__tab;
-    reg  [5:0] p_hold__pm1;
-    wire  [7:0] p_hold__ent;
+    wire  [127:0] t_take__tab;
+    reg  [127:0] p_stay__tab;
+    reg  [3:0] p_stay__pq;
+    wire  [5:0] p_stay__ent;
+    reg  [127:0] p_take__tab;
+    reg  [3:0] p_take__pq;
+    wire  [5:0] p_take__ent;
+    reg  [127:0] p_hold__tab;
+    reg  [3:0] p_hold__pq;
+    wire  [5:0] p_hold__ent;
     reg  d_valid__d;
     wire  d_valid__q;
     reg  d_valid__clock;
@@ -6712,7 +6705,7 @@ module tiny_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     );
     tiny_accel_axi_unpack unpack(
         .w0(unpack__w0),
-        .pm1(unpack__pm1),
+        .pq(unpack__pq),
         .head(unpack__head),
         .head_ok(unpack__head_ok),
         .ent(unpack__ent),
@@ -6723,20 +6716,20 @@ module tiny_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .src_dist(unpack__src_dist),
         .src_slot(unpack__src_slot),
         .src_count0(unpack__src_count0),
-        .next_pm1(unpack__next_pm1),
+        .next_pq(unpack__next_pq),
         .take(unpack__take)
     );
-    tiny_accel_axi_dff_w63 w0(
+    tiny_accel_axi_dff_w60 w0(
         .d(w0__d),
         .q(w0__q),
         .clock(w0__clock)
     );
-    tiny_accel_axi_dff_w6 pm1(
-        .d(pm1__d),
-        .q(pm1__q),
-        .clock(pm1__clock)
+    tiny_accel_axi_dff_w4 pq(
+        .d(pq__d),
+        .q(pq__q),
+        .clock(pq__clock)
     );
-    tiny_accel_axi_dff_w8 ent(
+    tiny_accel_axi_dff_w6 ent(
         .d(ent__d),
         .q(ent__q),
         .clock(ent__clock)
@@ -6753,17 +6746,17 @@ module tiny_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     );
     tiny_accel_axi_p_hold p_stay(
         .tab(p_stay__tab),
-        .pm1(p_stay__pm1),
+        .pq(p_stay__pq),
         .ent(p_stay__ent)
     );
     tiny_accel_axi_p_hold p_take(
         .tab(p_take__tab),
-        .pm1(p_take__pm1),
+        .pq(p_take__pq),
         .ent(p_take__ent)
     );
     tiny_accel_axi_p_hold p_hold(
         .tab(p_hold__tab),
-        .pm1(p_hold__pm1),
+        .pq(p_hold__pq),
         .ent(p_hold__ent)
     );
     tiny_accel_axi_dff_w1 d_valid(
@@ -6906,7 +6899,7 @@ module tiny_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         o_op__clock = clock;
         o_payload__clock = clock;
         w0__clock = clock;
-        pm1__clock = clock;
+        pq__clock = clock;
         ent__clock = clock;
         d_valid__clock = clock;
         d_dec__clock = clock;
@@ -6917,7 +6910,7 @@ module tiny_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         o_op__d = o_op__q;
         o_payload__d = o_payload__q;
         w0__d = w0__q;
-        pm1__d = pm1__q;
+        pq__d = pq__q;
         ent__d = ent__q;
         d_valid__d = d_valid__q;
         d_dec__d = d_dec__q;
@@ -6944,26 +6937,26 @@ module tiny_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         u_adv = token__busy & ~k_valid__q & unpack__src_ok & ~hold;
         words__consume = u_adv & unpack__take;
         unpack__w0 = w0__q;
-        unpack__pm1 = pm1__q;
+        unpack__pq = pq__q;
         unpack__head = words__head;
         unpack__head_ok = words__head_ok;
         unpack__ent = ent__q;
         t_stay__w0 = w0__q;
         t_stay__head = words__head_stay;
-        t_take__w0 = words__head[(32'h1)+:(63)];
+        t_take__w0 = words__head[(32'h4)+:(60)];
         t_take__head = words__head_take;
         p_stay__tab = t_stay__tab;
-        p_stay__pm1 = unpack__next_pm1;
+        p_stay__pq = unpack__next_pq;
         p_take__tab = t_take__tab;
-        p_take__pm1 = unpack__next_pm1;
+        p_take__pq = unpack__next_pq;
         p_hold__tab = t_stay__tab;
-        p_hold__pm1 = pm1__q;
+        p_hold__pq = pq__q;
         ent__d = p_hold__ent;
         if (u_adv) begin
-            pm1__d = unpack__next_pm1;
+            pq__d = unpack__next_pq;
             ent__d = p_stay__ent;
             if (unpack__take) begin
-                w0__d = words__head[(32'h1)+:(63)];
+                w0__d = words__head[(32'h4)+:(60)];
                 ent__d = p_take__ent;
             end
         end
@@ -6993,9 +6986,9 @@ module tiny_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             d_dec__d = dec_new;
         end
         if (token__go) begin
-            w0__d = 63'h0;
-            pm1__d = 6'h3f;
-            ent__d = 8'h40;
+            w0__d = 60'h0;
+            pq__d = 4'hf;
+            ent__d = 6'h10;
             d_valid__d = 1'b0;
             k_valid__d = 1'b0;
         end
@@ -7664,16 +7657,16 @@ module tiny_accel_axi_dff_w5(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w5
 
-module tiny_accel_axi_p_hold(tab,pm1,ent);
+module tiny_accel_axi_p_hold(tab,pq,ent);
     
     // Module arguments
-    input wire  [511:0] tab;
-    input wire  [5:0] pm1;
-    output reg  [7:0] ent;
+    input wire  [127:0] tab;
+    input wire  [3:0] pq;
+    output reg  [5:0] ent;
     
     // Update code
     always @(*) begin
-        ent = tab[((({3'd0, pm1}) << 32'h3))+:(8)];
+        ent = tab[((({3'd0, pq}) << 32'h3))+:(6)];
     end
     
 endmodule // tiny_accel_axi_p_hold
@@ -7896,146 +7889,50 @@ endmodule // tiny_accel_axi_dff_w256
 module tiny_accel_axi_t_stay(w0,head,tab);
     
     // Module arguments
-    input wire  [62:0] w0;
+    input wire  [59:0] w0;
     input wire  [4:0] head;
-    output reg  [511:0] tab;
+    output reg  [127:0] tab;
     
     // Constant declarations
-    localparam  zero = 512'h0;
+    localparam  zero = 128'h0;
     
     // Stub signals
     reg  [4:0] ents__0__op;
-    wire  [511:0] ents__0__placed;
+    wire  [127:0] ents__0__placed;
     reg  [4:0] ents__1__op;
-    wire  [511:0] ents__1__placed;
+    wire  [127:0] ents__1__placed;
     reg  [4:0] ents__2__op;
-    wire  [511:0] ents__2__placed;
+    wire  [127:0] ents__2__placed;
     reg  [4:0] ents__3__op;
-    wire  [511:0] ents__3__placed;
+    wire  [127:0] ents__3__placed;
     reg  [4:0] ents__4__op;
-    wire  [511:0] ents__4__placed;
+    wire  [127:0] ents__4__placed;
     reg  [4:0] ents__5__op;
-    wire  [511:0] ents__5__placed;
+    wire  [127:0] ents__5__placed;
     reg  [4:0] ents__6__op;
-    wire  [511:0] ents__6__placed;
+    wire  [127:0] ents__6__placed;
     reg  [4:0] ents__7__op;
-    wire  [511:0] ents__7__placed;
+    wire  [127:0] ents__7__placed;
     reg  [4:0] ents__8__op;
-    wire  [511:0] ents__8__placed;
+    wire  [127:0] ents__8__placed;
     reg  [4:0] ents__9__op;
-    wire  [511:0] ents__9__placed;
+    wire  [127:0] ents__9__placed;
     reg  [4:0] ents__10__op;
-    wire  [511:0] ents__10__placed;
+    wire  [127:0] ents__10__placed;
     reg  [4:0] ents__11__op;
-    wire  [511:0] ents__11__placed;
+    wire  [127:0] ents__11__placed;
     reg  [4:0] ents__12__op;
-    wire  [511:0] ents__12__placed;
+    wire  [127:0] ents__12__placed;
     reg  [4:0] ents__13__op;
-    wire  [511:0] ents__13__placed;
+    wire  [127:0] ents__13__placed;
     reg  [4:0] ents__14__op;
-    wire  [511:0] ents__14__placed;
+    wire  [127:0] ents__14__placed;
     reg  [4:0] ents__15__op;
-    wire  [511:0] ents__15__placed;
-    reg  [4:0] ents__16__op;
-    wire  [511:0] ents__16__placed;
-    reg  [4:0] ents__17__op;
-    wire  [511:0] ents__17__placed;
-    reg  [4:0] ents__18__op;
-    wire  [511:0] ents__18__placed;
-    reg  [4:0] ents__19__op;
-    wire  [511:0] ents__19__placed;
-    reg  [4:0] ents__20__op;
-    wire  [511:0] ents__20__placed;
-    reg  [4:0] ents__21__op;
-    wire  [511:0] ents__21__placed;
-    reg  [4:0] ents__22__op;
-    wire  [511:0] ents__22__placed;
-    reg  [4:0] ents__23__op;
-    wire  [511:0] ents__23__placed;
-    reg  [4:0] ents__24__op;
-    wire  [511:0] ents__24__placed;
-    reg  [4:0] ents__25__op;
-    wire  [511:0] ents__25__placed;
-    reg  [4:0] ents__26__op;
-    wire  [511:0] ents__26__placed;
-    reg  [4:0] ents__27__op;
-    wire  [511:0] ents__27__placed;
-    reg  [4:0] ents__28__op;
-    wire  [511:0] ents__28__placed;
-    reg  [4:0] ents__29__op;
-    wire  [511:0] ents__29__placed;
-    reg  [4:0] ents__30__op;
-    wire  [511:0] ents__30__placed;
-    reg  [4:0] ents__31__op;
-    wire  [511:0] ents__31__placed;
-    reg  [4:0] ents__32__op;
-    wire  [511:0] ents__32__placed;
-    reg  [4:0] ents__33__op;
-    wire  [511:0] ents__33__placed;
-    reg  [4:0] ents__34__op;
-    wire  [511:0] ents__34__placed;
-    reg  [4:0] ents__35__op;
-    wire  [511:0] ents__35__placed;
-    reg  [4:0] ents__36__op;
-    wire  [511:0] ents__36__placed;
-    reg  [4:0] ents__37__op;
-    wire  [511:0] ents__37__placed;
-    reg  [4:0] ents__38__op;
-    wire  [511:0] ents__38__placed;
-    reg  [4:0] ents__39__op;
-    wire  [511:0] ents__39__placed;
-    reg  [4:0] ents__40__op;
-    wire  [511:0] ents__40__placed;
-    reg  [4:0] ents__41__op;
-    wire  [511:0] ents__41__placed;
-    reg  [4:0] ents__42__op;
-    wire  [511:0] ents__42__placed;
-    reg  [4:0] ents__43__op;
-    wire  [511:0] ents__43__placed;
-    reg  [4:0] ents__44__op;
-    wire  [511:0] ents__44__placed;
-    reg  [4:0] ents__45__op;
-    wire  [511:0] ents__45__placed;
-    reg  [4:0] ents__46__op;
-    wire  [511:0] ents__46__placed;
-    reg  [4:0] ents__47__op;
-    wire  [511:0] ents__47__placed;
-    reg  [4:0] ents__48__op;
-    wire  [511:0] ents__48__placed;
-    reg  [4:0] ents__49__op;
-    wire  [511:0] ents__49__placed;
-    reg  [4:0] ents__50__op;
-    wire  [511:0] ents__50__placed;
-    reg  [4:0] ents__51__op;
-    wire  [511:0] ents__51__placed;
-    reg  [4:0] ents__52__op;
-    wire  [511:0] ents__52__placed;
-    reg  [4:0] ents__53__op;
-    wire  [511:0] ents__53__placed;
-    reg  [4:0] ents__54__op;
-    wire  [511:0] ents__54__placed;
-    reg  [4:0] ents__55__op;
-    wire  [511:0] ents__55__placed;
-    reg  [4:0] ents__56__op;
-    wire  [511:0] ents__56__placed;
-    reg  [4:0] ents__57__op;
-    wire  [511:0] ents__57__placed;
-    reg  [4:0] ents__58__op;
-    wire  [511:0] ents__58__placed;
-    reg  [4:0] ents__59__op;
-    wire  [511:0] ents__59__placed;
-    reg  [4:0] ents__60__op;
-    wire  [511:0] ents__60__placed;
-    reg  [4:0] ents__61__op;
-    wire  [511:0] ents__61__placed;
-    reg  [4:0] ents__62__op;
-    wire  [511:0] ents__62__placed;
-    reg  [4:0] ents__63__op;
-    wire  [511:0] ents__63__placed;
+    wire  [127:0] ents__15__placed;
     
     // Local signals
-    reg  [67:0] wop;
-    reg  [511:0] all;
+    reg  [64:0] wop;
+    reg  [127:0] all;
     
     // Sub module instances
     tiny_accel_axi_ents ents__0(
@@ -8046,35 +7943,35 @@ module tiny_accel_axi_t_stay(w0,head,tab);
         .op(ents__1__op),
         .placed(ents__1__placed)
     );
-    tiny_accel_axi_ents_13 ents__2(
+    tiny_accel_axi_ents_9 ents__2(
         .op(ents__2__op),
         .placed(ents__2__placed)
     );
-    tiny_accel_axi_ents_24 ents__3(
+    tiny_accel_axi_ents_10 ents__3(
         .op(ents__3__op),
         .placed(ents__3__placed)
     );
-    tiny_accel_axi_ents_35 ents__4(
+    tiny_accel_axi_ents_11 ents__4(
         .op(ents__4__op),
         .placed(ents__4__placed)
     );
-    tiny_accel_axi_ents_46 ents__5(
+    tiny_accel_axi_ents_12 ents__5(
         .op(ents__5__op),
         .placed(ents__5__placed)
     );
-    tiny_accel_axi_ents_57 ents__6(
+    tiny_accel_axi_ents_13 ents__6(
         .op(ents__6__op),
         .placed(ents__6__placed)
     );
-    tiny_accel_axi_ents_62 ents__7(
+    tiny_accel_axi_ents_14 ents__7(
         .op(ents__7__op),
         .placed(ents__7__placed)
     );
-    tiny_accel_axi_ents_63 ents__8(
+    tiny_accel_axi_ents_15 ents__8(
         .op(ents__8__op),
         .placed(ents__8__placed)
     );
-    tiny_accel_axi_ents_64 ents__9(
+    tiny_accel_axi_ents_16 ents__9(
         .op(ents__9__op),
         .placed(ents__9__placed)
     );
@@ -8102,331 +7999,43 @@ module tiny_accel_axi_t_stay(w0,head,tab);
         .op(ents__15__op),
         .placed(ents__15__placed)
     );
-    tiny_accel_axi_ents_9 ents__16(
-        .op(ents__16__op),
-        .placed(ents__16__placed)
-    );
-    tiny_accel_axi_ents_10 ents__17(
-        .op(ents__17__op),
-        .placed(ents__17__placed)
-    );
-    tiny_accel_axi_ents_11 ents__18(
-        .op(ents__18__op),
-        .placed(ents__18__placed)
-    );
-    tiny_accel_axi_ents_12 ents__19(
-        .op(ents__19__op),
-        .placed(ents__19__placed)
-    );
-    tiny_accel_axi_ents_14 ents__20(
-        .op(ents__20__op),
-        .placed(ents__20__placed)
-    );
-    tiny_accel_axi_ents_15 ents__21(
-        .op(ents__21__op),
-        .placed(ents__21__placed)
-    );
-    tiny_accel_axi_ents_16 ents__22(
-        .op(ents__22__op),
-        .placed(ents__22__placed)
-    );
-    tiny_accel_axi_ents_17 ents__23(
-        .op(ents__23__op),
-        .placed(ents__23__placed)
-    );
-    tiny_accel_axi_ents_18 ents__24(
-        .op(ents__24__op),
-        .placed(ents__24__placed)
-    );
-    tiny_accel_axi_ents_19 ents__25(
-        .op(ents__25__op),
-        .placed(ents__25__placed)
-    );
-    tiny_accel_axi_ents_20 ents__26(
-        .op(ents__26__op),
-        .placed(ents__26__placed)
-    );
-    tiny_accel_axi_ents_21 ents__27(
-        .op(ents__27__op),
-        .placed(ents__27__placed)
-    );
-    tiny_accel_axi_ents_22 ents__28(
-        .op(ents__28__op),
-        .placed(ents__28__placed)
-    );
-    tiny_accel_axi_ents_23 ents__29(
-        .op(ents__29__op),
-        .placed(ents__29__placed)
-    );
-    tiny_accel_axi_ents_25 ents__30(
-        .op(ents__30__op),
-        .placed(ents__30__placed)
-    );
-    tiny_accel_axi_ents_26 ents__31(
-        .op(ents__31__op),
-        .placed(ents__31__placed)
-    );
-    tiny_accel_axi_ents_27 ents__32(
-        .op(ents__32__op),
-        .placed(ents__32__placed)
-    );
-    tiny_accel_axi_ents_28 ents__33(
-        .op(ents__33__op),
-        .placed(ents__33__placed)
-    );
-    tiny_accel_axi_ents_29 ents__34(
-        .op(ents__34__op),
-        .placed(ents__34__placed)
-    );
-    tiny_accel_axi_ents_30 ents__35(
-        .op(ents__35__op),
-        .placed(ents__35__placed)
-    );
-    tiny_accel_axi_ents_31 ents__36(
-        .op(ents__36__op),
-        .placed(ents__36__placed)
-    );
-    tiny_accel_axi_ents_32 ents__37(
-        .op(ents__37__op),
-        .placed(ents__37__placed)
-    );
-    tiny_accel_axi_ents_33 ents__38(
-        .op(ents__38__op),
-        .placed(ents__38__placed)
-    );
-    tiny_accel_axi_ents_34 ents__39(
-        .op(ents__39__op),
-        .placed(ents__39__placed)
-    );
-    tiny_accel_axi_ents_36 ents__40(
-        .op(ents__40__op),
-        .placed(ents__40__placed)
-    );
-    tiny_accel_axi_ents_37 ents__41(
-        .op(ents__41__op),
-        .placed(ents__41__placed)
-    );
-    tiny_accel_axi_ents_38 ents__42(
-        .op(ents__42__op),
-        .placed(ents__42__placed)
-    );
-    tiny_accel_axi_ents_39 ents__43(
-        .op(ents__43__op),
-        .placed(ents__43__placed)
-    );
-    tiny_accel_axi_ents_40 ents__44(
-        .op(ents__44__op),
-        .placed(ents__44__placed)
-    );
-    tiny_accel_axi_ents_41 ents__45(
-        .op(ents__45__op),
-        .placed(ents__45__placed)
-    );
-    tiny_accel_axi_ents_42 ents__46(
-        .op(ents__46__op),
-        .placed(ents__46__placed)
-    );
-    tiny_accel_axi_ents_43 ents__47(
-        .op(ents__47__op),
-        .placed(ents__47__placed)
-    );
-    tiny_accel_axi_ents_44 ents__48(
-        .op(ents__48__op),
-        .placed(ents__48__placed)
-    );
-    tiny_accel_axi_ents_45 ents__49(
-        .op(ents__49__op),
-        .placed(ents__49__placed)
-    );
-    tiny_accel_axi_ents_47 ents__50(
-        .op(ents__50__op),
-        .placed(ents__50__placed)
-    );
-    tiny_accel_axi_ents_48 ents__51(
-        .op(ents__51__op),
-        .placed(ents__51__placed)
-    );
-    tiny_accel_axi_ents_49 ents__52(
-        .op(ents__52__op),
-        .placed(ents__52__placed)
-    );
-    tiny_accel_axi_ents_50 ents__53(
-        .op(ents__53__op),
-        .placed(ents__53__placed)
-    );
-    tiny_accel_axi_ents_51 ents__54(
-        .op(ents__54__op),
-        .placed(ents__54__placed)
-    );
-    tiny_accel_axi_ents_52 ents__55(
-        .op(ents__55__op),
-        .placed(ents__55__placed)
-    );
-    tiny_accel_axi_ents_53 ents__56(
-        .op(ents__56__op),
-        .placed(ents__56__placed)
-    );
-    tiny_accel_axi_ents_54 ents__57(
-        .op(ents__57__op),
-        .placed(ents__57__placed)
-    );
-    tiny_accel_axi_ents_55 ents__58(
-        .op(ents__58__op),
-        .placed(ents__58__placed)
-    );
-    tiny_accel_axi_ents_56 ents__59(
-        .op(ents__59__op),
-        .placed(ents__59__placed)
-    );
-    tiny_accel_axi_ents_58 ents__60(
-        .op(ents__60__op),
-        .placed(ents__60__placed)
-    );
-    tiny_accel_axi_ents_59 ents__61(
-        .op(ents__61__op),
-        .placed(ents__61__placed)
-    );
-    tiny_accel_axi_ents_60 ents__62(
-        .op(ents__62__op),
-        .placed(ents__62__placed)
-    );
-    tiny_accel_axi_ents_61 ents__63(
-        .op(ents__63__op),
-        .placed(ents__63__placed)
-    );
     
     // Update code
     always @(*) begin
-        wop = ({5'd0, w0}) | (({63'd0, head}) << 32'h3f);
+        wop = ({5'd0, w0}) | (({60'd0, head}) << 32'h3c);
         all = zero;
-        ents__0__op = wop[(0)+:(5)];
+        ents__0__op = wop[(32'h4 * 0)+:(5)];
         all = all | ents__0__placed;
-        ents__1__op = wop[(1)+:(5)];
+        ents__1__op = wop[(32'h4 * 1)+:(5)];
         all = all | ents__1__placed;
-        ents__2__op = wop[(2)+:(5)];
+        ents__2__op = wop[(32'h4 * 2)+:(5)];
         all = all | ents__2__placed;
-        ents__3__op = wop[(3)+:(5)];
+        ents__3__op = wop[(32'h4 * 3)+:(5)];
         all = all | ents__3__placed;
-        ents__4__op = wop[(4)+:(5)];
+        ents__4__op = wop[(32'h4 * 4)+:(5)];
         all = all | ents__4__placed;
-        ents__5__op = wop[(5)+:(5)];
+        ents__5__op = wop[(32'h4 * 5)+:(5)];
         all = all | ents__5__placed;
-        ents__6__op = wop[(6)+:(5)];
+        ents__6__op = wop[(32'h4 * 6)+:(5)];
         all = all | ents__6__placed;
-        ents__7__op = wop[(7)+:(5)];
+        ents__7__op = wop[(32'h4 * 7)+:(5)];
         all = all | ents__7__placed;
-        ents__8__op = wop[(8)+:(5)];
+        ents__8__op = wop[(32'h4 * 8)+:(5)];
         all = all | ents__8__placed;
-        ents__9__op = wop[(9)+:(5)];
+        ents__9__op = wop[(32'h4 * 9)+:(5)];
         all = all | ents__9__placed;
-        ents__10__op = wop[(10)+:(5)];
+        ents__10__op = wop[(32'h4 * 10)+:(5)];
         all = all | ents__10__placed;
-        ents__11__op = wop[(11)+:(5)];
+        ents__11__op = wop[(32'h4 * 11)+:(5)];
         all = all | ents__11__placed;
-        ents__12__op = wop[(12)+:(5)];
+        ents__12__op = wop[(32'h4 * 12)+:(5)];
         all = all | ents__12__placed;
-        ents__13__op = wop[(13)+:(5)];
+        ents__13__op = wop[(32'h4 * 13)+:(5)];
         all = all | ents__13__placed;
-        ents__14__op = wop[(14)+:(5)];
+        ents__14__op = wop[(32'h4 * 14)+:(5)];
         all = all | ents__14__placed;
-        ents__15__op = wop[(15)+:(5)];
+        ents__15__op = wop[(32'h4 * 15)+:(5)];
         all = all | ents__15__placed;
-        ents__16__op = wop[(16)+:(5)];
-        all = all | ents__16__placed;
-        ents__17__op = wop[(17)+:(5)];
-        all = all | ents__17__placed;
-        ents__18__op = wop[(18)+:(5)];
-        all = all | ents__18__placed;
-        ents__19__op = wop[(19)+:(5)];
-        all = all | ents__19__placed;
-        ents__20__op = wop[(20)+:(5)];
-        all = all | ents__20__placed;
-        ents__21__op = wop[(21)+:(5)];
-        all = all | ents__21__placed;
-        ents__22__op = wop[(22)+:(5)];
-        all = all | ents__22__placed;
-        ents__23__op = wop[(23)+:(5)];
-        all = all | ents__23__placed;
-        ents__24__op = wop[(24)+:(5)];
-        all = all | ents__24__placed;
-        ents__25__op = wop[(25)+:(5)];
-        all = all | ents__25__placed;
-        ents__26__op = wop[(26)+:(5)];
-        all = all | ents__26__placed;
-        ents__27__op = wop[(27)+:(5)];
-        all = all | ents__27__placed;
-        ents__28__op = wop[(28)+:(5)];
-        all = all | ents__28__placed;
-        ents__29__op = wop[(29)+:(5)];
-        all = all | ents__29__placed;
-        ents__30__op = wop[(30)+:(5)];
-        all = all | ents__30__placed;
-        ents__31__op = wop[(31)+:(5)];
-        all = all | ents__31__placed;
-        ents__32__op = wop[(32)+:(5)];
-        all = all | ents__32__placed;
-        ents__33__op = wop[(33)+:(5)];
-        all = all | ents__33__placed;
-        ents__34__op = wop[(34)+:(5)];
-        all = all | ents__34__placed;
-        ents__35__op = wop[(35)+:(5)];
-        all = all | ents__35__placed;
-        ents__36__op = wop[(36)+:(5)];
-        all = all | ents__36__placed;
-        ents__37__op = wop[(37)+:(5)];
-        all = all | ents__37__placed;
-        ents__38__op = wop[(38)+:(5)];
-        all = all | ents__38__placed;
-        ents__39__op = wop[(39)+:(5)];
-        all = all | ents__39__placed;
-        ents__40__op = wop[(40)+:(5)];
-        all = all | ents__40__placed;
-        ents__41__op = wop[(41)+:(5)];
-        all = all | ents__41__placed;
-        ents__42__op = wop[(42)+:(5)];
-        all = all | ents__42__placed;
-        ents__43__op = wop[(43)+:(5)];
-        all = all | ents__43__placed;
-        ents__44__op = wop[(44)+:(5)];
-        all = all | ents__44__placed;
-        ents__45__op = wop[(45)+:(5)];
-        all = all | ents__45__placed;
-        ents__46__op = wop[(46)+:(5)];
-        all = all | ents__46__placed;
-        ents__47__op = wop[(47)+:(5)];
-        all = all | ents__47__placed;
-        ents__48__op = wop[(48)+:(5)];
-        all = all | ents__48__placed;
-        ents__49__op = wop[(49)+:(5)];
-        all = all | ents__49__placed;
-        ents__50__op = wop[(50)+:(5)];
-        all = all | ents__50__placed;
-        ents__51__op = wop[(51)+:(5)];
-        all = all | ents__51__placed;
-        ents__52__op = wop[(52)+:(5)];
-        all = all | ents__52__placed;
-        ents__53__op = wop[(53)+:(5)];
-        all = all | ents__53__placed;
-        ents__54__op = wop[(54)+:(5)];
-        all = all | ents__54__placed;
-        ents__55__op = wop[(55)+:(5)];
-        all = all | ents__55__placed;
-        ents__56__op = wop[(56)+:(5)];
-        all = all | ents__56__placed;
-        ents__57__op = wop[(57)+:(5)];
-        all = all | ents__57__placed;
-        ents__58__op = wop[(58)+:(5)];
-        all = all | ents__58__placed;
-        ents__59__op = wop[(59)+:(5)];
-        all = all | ents__59__placed;
-        ents__60__op = wop[(60)+:(5)];
-        all = all | ents__60__placed;
-        ents__61__op = wop[(61)+:(5)];
-        all = all | ents__61__placed;
-        ents__62__op = wop[(62)+:(5)];
-        all = all | ents__62__placed;
-        ents__63__op = wop[(63)+:(5)];
-        all = all | ents__63__placed;
         tab = all;
     end
     
@@ -8436,19 +8045,19 @@ module tiny_accel_axi_ents(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h850000000000000000000000000000000000000000000000b700a7008d0099009b00b40099009a008a008a008d00b9009a00a40099009900ad00b400b50085;
-    localparam  at = 10'b0;
+    localparam  tab = 256'h2200000000000000000000002e2a2427272d27272323242f272927272c2d2e22;
+    localparam  at = 8'h0;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents
@@ -8457,19 +8066,19 @@ module tiny_accel_axi_ents_2(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h860000000000000000000000000000000000000000000000b800a8008e009a009c00b5009a009b008b008b008e00ba009b00a5009a009a00ae00b500b60086;
-    localparam  at = 10'b1000;
+    localparam  tab = 256'h2300000000000000000000002f2b2528282e282824242510282a28282d2e2f23;
+    localparam  at = 8'h8;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_2
@@ -8478,19 +8087,19 @@ module tiny_accel_axi_ents_3(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h8f00000000000000000000000000000000000000000000004100b1009700a300a500be00a300a4009400940097004300a400ae00a300a300b700be00bf008f;
-    localparam  at = 10'b1010000;
+    localparam  tab = 256'h2c000000000000000000000018142e11111711112d2d2e19111311111617182c;
+    localparam  at = 8'h50;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_3
@@ -8499,19 +8108,19 @@ module tiny_accel_axi_ents_4(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9000000000000000000000000000000000000000000000004200b2009800a400a600bf00a400a5009500950098004400a500af00a400a400b800bf00400090;
-    localparam  at = 10'b1011000;
+    localparam  tab = 256'h2d000000000000000000000019152f12121812122e2e2f1a121412121718192d;
+    localparam  at = 8'h58;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_4
@@ -8520,19 +8129,19 @@ module tiny_accel_axi_ents_5(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9100000000000000000000000000000000000000000000004300b3009900a500a7004000a500a6009600960099004500a600b000a500a500b9004000410091;
-    localparam  at = 10'b1100000;
+    localparam  tab = 256'h2e00000000000000000000001a161013131913132f2f101b1315131318191a2e;
+    localparam  at = 8'h60;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_5
@@ -8541,19 +8150,19 @@ module tiny_accel_axi_ents_6(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9200000000000000000000000000000000000000000000004400b4009a00a600a8004100a600a700970097009a004600a700b100a600a600ba004100420092;
-    localparam  at = 10'b1101000;
+    localparam  tab = 256'h2f00000000000000000000001b171114141a14141010111c14161414191a1b2f;
+    localparam  at = 8'h68;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_6
@@ -8562,19 +8171,19 @@ module tiny_accel_axi_ents_7(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9300000000000000000000000000000000000000000000004500b5009b00a700a9004200a700a800980098009b004700a800b200a700a700bb004200430093;
-    localparam  at = 10'b1110000;
+    localparam  tab = 256'h1000000000000000000000001c181215151b15151111121d151715151a1b1c10;
+    localparam  at = 8'h70;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_7
@@ -8583,19 +8192,19 @@ module tiny_accel_axi_ents_8(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9400000000000000000000000000000000000000000000004600b6009c00a800aa004300a800a900990099009c004800a900b300a800a800bc004300440094;
-    localparam  at = 10'b1111000;
+    localparam  tab = 256'h1100000000000000000000001d191316161c16161212131e161816161b1c1d11;
+    localparam  at = 8'h78;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_8
@@ -8604,19 +8213,19 @@ module tiny_accel_axi_ents_9(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9500000000000000000000000000000000000000000000004700b7009d00a900ab004400a900aa009a009a009d004900aa00b400a900a900bd004400450095;
-    localparam  at = 10'b10000000;
+    localparam  tab = 256'h240000000000000000000000102c2629292f292925252611292b29292e2f1024;
+    localparam  at = 8'h10;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_9
@@ -8625,19 +8234,19 @@ module tiny_accel_axi_ents_10(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9600000000000000000000000000000000000000000000004800b8009e00aa00ac004500aa00ab009b009b009e004a00ab00b500aa00aa00be004500460096;
-    localparam  at = 10'b10001000;
+    localparam  tab = 256'h250000000000000000000000112d272a2a102a2a262627122a2c2a2a2f101125;
+    localparam  at = 8'h18;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_10
@@ -8646,19 +8255,19 @@ module tiny_accel_axi_ents_11(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9700000000000000000000000000000000000000000000004900b9009f00ab00ad004600ab00ac009c009c009f004b00ac00b600ab00ab00bf004600470097;
-    localparam  at = 10'b10010000;
+    localparam  tab = 256'h260000000000000000000000122e282b2b112b2b272728132b2d2b2b10111226;
+    localparam  at = 8'h20;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_11
@@ -8667,19 +8276,19 @@ module tiny_accel_axi_ents_12(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9800000000000000000000000000000000000000000000004a00ba00a000ac00ae004700ac00ad009d009d00a0004c00ad00b700ac00ac0040004700480098;
-    localparam  at = 10'b10011000;
+    localparam  tab = 256'h270000000000000000000000132f292c2c122c2c282829142c2e2c2c11121327;
+    localparam  at = 8'h28;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_12
@@ -8688,19 +8297,19 @@ module tiny_accel_axi_ents_13(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h870000000000000000000000000000000000000000000000b900a9008f009b009d00b6009b009c008c008c008f00bb009c00a6009b009b00af00b600b70087;
-    localparam  at = 10'b10000;
+    localparam  tab = 256'h28000000000000000000000014102a2d2d132d2d29292a152d2f2d2d12131428;
+    localparam  at = 8'h30;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_13
@@ -8709,19 +8318,19 @@ module tiny_accel_axi_ents_14(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9900000000000000000000000000000000000000000000004b00bb00a100ad00af004800ad00ae009e009e00a1004d00ae00b800ad00ad0041004800490099;
-    localparam  at = 10'b10100000;
+    localparam  tab = 256'h29000000000000000000000015112b2e2e142e2e2a2a2b162e102e2e13141529;
+    localparam  at = 8'h38;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_14
@@ -8730,19 +8339,19 @@ module tiny_accel_axi_ents_15(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9a00000000000000000000000000000000000000000000004c00bc00a200ae00b0004900ae00af009f009f00a2004e00af00b900ae00ae00420049004a009a;
-    localparam  at = 10'b10101000;
+    localparam  tab = 256'h2a000000000000000000000016122c2f2f152f2f2b2b2c172f112f2f1415162a;
+    localparam  at = 8'h40;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_15
@@ -8751,1030 +8360,22 @@ module tiny_accel_axi_ents_16(op,placed);
     
     // Module arguments
     input wire  [4:0] op;
-    output reg  [511:0] placed;
+    output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 512'h9b00000000000000000000000000000000000000000000004d00bd00a300af00b1004a00af00b000a000a000a3004f00b000ba00af00af0043004a004b009b;
-    localparam  at = 10'b10110000;
+    localparam  tab = 256'h2b000000000000000000000017132d10101610102c2c2d18101210101516172b;
+    localparam  at = 8'h48;
     
     // Local signals
-    reg  [7:0] e;
+    reg  [5:0] e;
     
     // Update code
     always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
+        e = tab[((({3'd0, op}) << 32'h3))+:(6)];
+        placed = ({122'd0, e}) << at;
     end
     
 endmodule // tiny_accel_axi_ents_16
-
-module tiny_accel_axi_ents_17(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h9c00000000000000000000000000000000000000000000004e00be00a400b000b2004b00b000b100a100a100a4005000b100bb00b000b00044004b004c009c;
-    localparam  at = 10'b10111000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_17
-
-module tiny_accel_axi_ents_18(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h9d00000000000000000000000000000000000000000000004f00bf00a500b100b3004c00b100b200a200a200a5005100b200bc00b100b10045004c004d009d;
-    localparam  at = 10'b11000000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_18
-
-module tiny_accel_axi_ents_19(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h9e000000000000000000000000000000000000000000000050004000a600b200b4004d00b200b300a300a300a6005200b300bd00b200b20046004d004e009e;
-    localparam  at = 10'b11001000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_19
-
-module tiny_accel_axi_ents_20(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h9f000000000000000000000000000000000000000000000051004100a700b300b5004e00b300b400a400a400a7005300b400be00b300b30047004e004f009f;
-    localparam  at = 10'b11010000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_20
-
-module tiny_accel_axi_ents_21(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha0000000000000000000000000000000000000000000000052004200a800b400b6004f00b400b500a500a500a8005400b500bf00b400b40048004f005000a0;
-    localparam  at = 10'b11011000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_21
-
-module tiny_accel_axi_ents_22(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha1000000000000000000000000000000000000000000000053004300a900b500b7005000b500b600a600a600a9005500b6004000b500b500490050005100a1;
-    localparam  at = 10'b11100000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_22
-
-module tiny_accel_axi_ents_23(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha2000000000000000000000000000000000000000000000054004400aa00b600b8005100b600b700a700a700aa005600b7004100b600b6004a0051005200a2;
-    localparam  at = 10'b11101000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_23
-
-module tiny_accel_axi_ents_24(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h880000000000000000000000000000000000000000000000ba00aa0090009c009e00b7009c009d008d008d009000bc009d00a7009c009c00b000b700b80088;
-    localparam  at = 10'b11000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_24
-
-module tiny_accel_axi_ents_25(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha3000000000000000000000000000000000000000000000055004500ab00b700b9005200b700b800a800a800ab005700b8004200b700b7004b0052005300a3;
-    localparam  at = 10'b11110000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_25
-
-module tiny_accel_axi_ents_26(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha4000000000000000000000000000000000000000000000056004600ac00b800ba005300b800b900a900a900ac005800b9004300b800b8004c0053005400a4;
-    localparam  at = 10'b11111000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_26
-
-module tiny_accel_axi_ents_27(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha5000000000000000000000000000000000000000000000057004700ad00b900bb005400b900ba00aa00aa00ad005900ba004400b900b9004d0054005500a5;
-    localparam  at = 10'b100000000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_27
-
-module tiny_accel_axi_ents_28(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha6000000000000000000000000000000000000000000000058004800ae00ba00bc005500ba00bb00ab00ab00ae005a00bb004500ba00ba004e0055005600a6;
-    localparam  at = 10'b100001000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_28
-
-module tiny_accel_axi_ents_29(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha7000000000000000000000000000000000000000000000059004900af00bb00bd005600bb00bc00ac00ac00af005b00bc004600bb00bb004f0056005700a7;
-    localparam  at = 10'b100010000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_29
-
-module tiny_accel_axi_ents_30(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha800000000000000000000000000000000000000000000005a004a00b000bc00be005700bc00bd00ad00ad00b0005c00bd004700bc00bc00500057005800a8;
-    localparam  at = 10'b100011000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_30
-
-module tiny_accel_axi_ents_31(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'ha900000000000000000000000000000000000000000000005b004b00b100bd00bf005800bd00be00ae00ae00b1005d00be004800bd00bd00510058005900a9;
-    localparam  at = 10'b100100000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_31
-
-module tiny_accel_axi_ents_32(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'haa00000000000000000000000000000000000000000000005c004c00b200be0040005900be00bf00af00af00b2005e00bf004900be00be00520059005a00aa;
-    localparam  at = 10'b100101000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_32
-
-module tiny_accel_axi_ents_33(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hab00000000000000000000000000000000000000000000005d004d00b300bf0041005a00bf004000b000b000b3005f0040004a00bf00bf0053005a005b00ab;
-    localparam  at = 10'b100110000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_33
-
-module tiny_accel_axi_ents_34(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hac00000000000000000000000000000000000000000000005e004e00b400400042005b0040004100b100b100b400600041004b004000400054005b005c00ac;
-    localparam  at = 10'b100111000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_34
-
-module tiny_accel_axi_ents_35(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h890000000000000000000000000000000000000000000000bb00ab0091009d009f00b8009d009e008e008e009100bd009e00a8009d009d00b100b800b90089;
-    localparam  at = 10'b100000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_35
-
-module tiny_accel_axi_ents_36(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'had00000000000000000000000000000000000000000000005f004f00b500410043005c0041004200b200b200b500610042004c004100410055005c005d00ad;
-    localparam  at = 10'b101000000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_36
-
-module tiny_accel_axi_ents_37(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hae000000000000000000000000000000000000000000000060005000b600420044005d0042004300b300b300b600620043004d004200420056005d005e00ae;
-    localparam  at = 10'b101001000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_37
-
-module tiny_accel_axi_ents_38(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'haf000000000000000000000000000000000000000000000061005100b700430045005e0043004400b400b400b700630044004e004300430057005e005f00af;
-    localparam  at = 10'b101010000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_38
-
-module tiny_accel_axi_ents_39(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb0000000000000000000000000000000000000000000000062005200b800440046005f0044004500b500b500b800640045004f004400440058005f006000b0;
-    localparam  at = 10'b101011000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_39
-
-module tiny_accel_axi_ents_40(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb1000000000000000000000000000000000000000000000063005300b90045004700600045004600b600b600b90065004600500045004500590060006100b1;
-    localparam  at = 10'b101100000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_40
-
-module tiny_accel_axi_ents_41(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb2000000000000000000000000000000000000000000000064005400ba0046004800610046004700b700b700ba00660047005100460046005a0061006200b2;
-    localparam  at = 10'b101101000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_41
-
-module tiny_accel_axi_ents_42(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb3000000000000000000000000000000000000000000000065005500bb0047004900620047004800b800b800bb00670048005200470047005b0062006300b3;
-    localparam  at = 10'b101110000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_42
-
-module tiny_accel_axi_ents_43(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb4000000000000000000000000000000000000000000000066005600bc0048004a00630048004900b900b900bc00680049005300480048005c0063006400b4;
-    localparam  at = 10'b101111000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_43
-
-module tiny_accel_axi_ents_44(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb5000000000000000000000000000000000000000000000067005700bd0049004b00640049004a00ba00ba00bd0069004a005400490049005d0064006500b5;
-    localparam  at = 10'b110000000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_44
-
-module tiny_accel_axi_ents_45(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb6000000000000000000000000000000000000000000000068005800be004a004c0065004a004b00bb00bb00be006a004b0055004a004a005e0065006600b6;
-    localparam  at = 10'b110001000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_45
-
-module tiny_accel_axi_ents_46(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8a0000000000000000000000000000000000000000000000bc00ac0092009e00a000b9009e009f008f008f009200be009f00a9009e009e00b200b900ba008a;
-    localparam  at = 10'b101000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_46
-
-module tiny_accel_axi_ents_47(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb7000000000000000000000000000000000000000000000069005900bf004b004d0066004b004c00bc00bc00bf006b004c0056004b004b005f0066006700b7;
-    localparam  at = 10'b110010000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_47
-
-module tiny_accel_axi_ents_48(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb800000000000000000000000000000000000000000000006a005a0040004c004e0067004c004d00bd00bd0040006c004d0057004c004c00600067006800b8;
-    localparam  at = 10'b110011000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_48
-
-module tiny_accel_axi_ents_49(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hb900000000000000000000000000000000000000000000006b005b0041004d004f0068004d004e00be00be0041006d004e0058004d004d00610068006900b9;
-    localparam  at = 10'b110100000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_49
-
-module tiny_accel_axi_ents_50(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hba00000000000000000000000000000000000000000000006c005c0042004e00500069004e004f00bf00bf0042006e004f0059004e004e00620069006a00ba;
-    localparam  at = 10'b110101000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_50
-
-module tiny_accel_axi_ents_51(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hbb00000000000000000000000000000000000000000000006d005d0043004f0051006a004f0050004000400043006f0050005a004f004f0063006a006b00bb;
-    localparam  at = 10'b110110000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_51
-
-module tiny_accel_axi_ents_52(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hbc00000000000000000000000000000000000000000000006e005e004400500052006b0050005100410041004400700051005b005000500064006b006c00bc;
-    localparam  at = 10'b110111000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_52
-
-module tiny_accel_axi_ents_53(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hbd00000000000000000000000000000000000000000000006f005f004500510053006c0051005200420042004500710052005c005100510065006c006d00bd;
-    localparam  at = 10'b111000000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_53
-
-module tiny_accel_axi_ents_54(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hbe0000000000000000000000000000000000000000000000700060004600520054006d0052005300430043004600720053005d005200520066006d006e00be;
-    localparam  at = 10'b111001000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_54
-
-module tiny_accel_axi_ents_55(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'hbf0000000000000000000000000000000000000000000000710061004700530055006e0053005400440044004700730054005e005300530067006e006f00bf;
-    localparam  at = 10'b111010000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_55
-
-module tiny_accel_axi_ents_56(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h400000000000000000000000000000000000000000000000720062004800540056006f0054005500450045004800740055005f005400540068006f00700040;
-    localparam  at = 10'b111011000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_56
-
-module tiny_accel_axi_ents_57(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8b0000000000000000000000000000000000000000000000bd00ad0093009f00a100ba009f00a000900090009300bf00a000aa009f009f00b300ba00bb008b;
-    localparam  at = 10'b110000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_57
-
-module tiny_accel_axi_ents_58(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h410000000000000000000000000000000000000000000000730063004900550057007000550056004600460049007500560060005500550069007000710041;
-    localparam  at = 10'b111100000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_58
-
-module tiny_accel_axi_ents_59(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h420000000000000000000000000000000000000000000000740064004a0056005800710056005700470047004a00760057006100560056006a007100720042;
-    localparam  at = 10'b111101000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_59
-
-module tiny_accel_axi_ents_60(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h430000000000000000000000000000000000000000000000750065004b0057005900720057005800480048004b00770058006200570057006b007200730043;
-    localparam  at = 10'b111110000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_60
-
-module tiny_accel_axi_ents_61(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h440000000000000000000000000000000000000000000000760066004c0058005a00730058005900490049004c00780059006300580058006c007300740044;
-    localparam  at = 10'b111111000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_61
-
-module tiny_accel_axi_ents_62(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8c0000000000000000000000000000000000000000000000be00ae009400a000a200bb00a000a1009100910094004000a100ab00a000a000b400bb00bc008c;
-    localparam  at = 10'b111000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_62
-
-module tiny_accel_axi_ents_63(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8d0000000000000000000000000000000000000000000000bf00af009500a100a300bc00a100a2009200920095004100a200ac00a100a100b500bc00bd008d;
-    localparam  at = 10'b1000000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_63
-
-module tiny_accel_axi_ents_64(op,placed);
-    
-    // Module arguments
-    input wire  [4:0] op;
-    output reg  [511:0] placed;
-    
-    // Constant declarations
-    localparam  tab = 512'h8e00000000000000000000000000000000000000000000004000b0009600a200a400bd00a200a3009300930096004200a300ad00a200a200b600bd00be008e;
-    localparam  at = 10'b1001000;
-    
-    // Local signals
-    reg  [7:0] e;
-    
-    // Update code
-    always @(*) begin
-        e = tab[((({4'd0, op}) << 32'h4))+:(8)];
-        placed = ({504'd0, e}) << at;
-    end
-    
-endmodule // tiny_accel_axi_ents_64
 
 module tiny_accel_axi_token(clock,hold,ctrl_we,ctrl,src_ok,op,payload,legal,src_dist,src_count0,drained,fill,ma_bad,go,busy,error,step,tk_valid,tk_op,tk_payload,tk_rep,tk_ma,tk_tr,tk_d1,tk_d2,tk_d3,tk_cont,issue,x_err,prime,rep_wait);
     
@@ -10220,14 +8821,14 @@ module tiny_accel_axi_dff_w13(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w13
 
-module tiny_accel_axi_unpack(w0,pm1,head,head_ok,ent,src_ok,op,payload,len,src_dist,src_slot,src_count0,next_pm1,take);
+module tiny_accel_axi_unpack(w0,pq,head,head_ok,ent,src_ok,op,payload,len,src_dist,src_slot,src_count0,next_pq,take);
     
     // Module arguments
-    input wire  [62:0] w0;
-    input wire  [5:0] pm1;
+    input wire  [59:0] w0;
+    input wire  [3:0] pq;
     input wire  [63:0] head;
     input wire  head_ok;
-    input wire  [7:0] ent;
+    input wire  [5:0] ent;
     output reg  src_ok;
     output reg  [4:0] op;
     output reg  [63:0] payload;
@@ -10235,24 +8836,24 @@ module tiny_accel_axi_unpack(w0,pm1,head,head_ok,ent,src_ok,op,payload,len,src_d
     output reg  [7:0] src_dist;
     output reg  [2:0] src_slot;
     output reg  src_count0;
-    output reg  [5:0] next_pm1;
+    output reg  [3:0] next_pq;
     output reg  take;
     
     // Constant declarations
-    localparam  lens = 256'h5000000000000000000000037270d191b34191a0a0a0d391a2419192d343505;
+    localparam  lens = 256'h800000000000000000000003828101c1c341c1c0c0c103c1c241c1c30343808;
     
     // Local signals
-    reg  [126:0] win;
+    reg  [123:0] win;
     reg  [6:0] pi;
     reg  [63:0] fw;
     
     // Update code
     always @(*) begin
-        next_pm1 = ent[(32'h0)+:(6)];
-        take = ent[32'h6];
-        src_ok = head_ok | ent[32'h7];
-        win = ({64'd0, w0}) | (({63'd0, head}) << 32'h3f);
-        pi = ({1'd0, pm1});
+        next_pq = ent[(32'h0)+:(4)];
+        take = ent[32'h4];
+        src_ok = head_ok | ent[32'h5];
+        win = ({64'd0, w0}) | (({60'd0, head}) << 32'h3c);
+        pi = ({3'd0, pq}) << 32'h2;
         fw = win[(pi)+:(64)];
         op = fw[(32'h0)+:(5)];
         len = lens[((({3'd0, fw[(32'h0)+:(5)]}) << 32'h3))+:(8)];
@@ -10264,23 +8865,23 @@ module tiny_accel_axi_unpack(w0,pm1,head,head_ok,ent,src_ok,op,payload,len,src_d
     
 endmodule // tiny_accel_axi_unpack
 
-module tiny_accel_axi_dff_w63(d,q,clock);
+module tiny_accel_axi_dff_w60(d,q,clock);
     
     // Module arguments
-    input wire  [62:0] d;
-    output reg  [62:0] q;
+    input wire  [59:0] d;
+    output reg  [59:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 63'h0;
+       q = 60'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // tiny_accel_axi_dff_w63
+endmodule // tiny_accel_axi_dff_w60
 
 module tiny_accel_axi_words(clock,we,wdata,clear,start,run,hold,consume,count,overflow,head,head_ok,head_stay,head_take,drained);
     
@@ -19067,6 +17668,15 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
     reg  [2:0] src_prev__d;
     wire  [2:0] src_prev__q;
     reg  src_prev__clock;
+    reg  we_r__d;
+    wire  we_r__q;
+    reg  we_r__clock;
+    reg  [3:0] addr_r__d;
+    wire  [3:0] addr_r__q;
+    reg  addr_r__clock;
+    reg  [63:0] wdata_r__d;
+    wire  [63:0] wdata_r__q;
+    reg  wdata_r__clock;
     
     // Local signals
     reg  do_write;
@@ -19080,6 +17690,9 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
     reg  [2:0] src;
     reg  ar_fire;
     reg  [11:0] ar_word;
+    reg  h_we;
+    reg  [3:0] h_addr;
+    reg  [63:0] h_wdata;
     
     // Sub module instances
     tiny_accel_axi_dff_w1 aw_full(
@@ -19172,6 +17785,21 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
         .q(src_prev__q),
         .clock(src_prev__clock)
     );
+    tiny_accel_axi_dff_w1 we_r(
+        .d(we_r__d),
+        .q(we_r__q),
+        .clock(we_r__clock)
+    );
+    tiny_accel_axi_dff_w4 addr_r(
+        .d(addr_r__d),
+        .q(addr_r__q),
+        .clock(addr_r__clock)
+    );
+    tiny_accel_axi_dff_w64 wdata_r(
+        .d(wdata_r__d),
+        .q(wdata_r__q),
+        .clock(wdata_r__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -19193,6 +17821,9 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
         base__clock = clock;
         irq_r__clock = clock;
         src_prev__clock = clock;
+        we_r__clock = clock;
+        addr_r__clock = clock;
+        wdata_r__clock = clock;
         aw_full__d = aw_full__q;
         aw_addr__d = aw_addr__q;
         w_full__d = w_full__q;
@@ -19211,6 +17842,9 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
         base__d = base__q;
         irq_r__d = irq_r__q;
         src_prev__d = src_prev__q;
+        we_r__d = we_r__q;
+        addr_r__d = addr_r__q;
+        wdata_r__d = wdata_r__q;
         s_axil_awready = ~aw_full__q & ~bvalid__q;
         s_axil_wready = ~w_full__q & ~bvalid__q;
         if (s_axil_awvalid & ~aw_full__q & ~bvalid__q) begin
@@ -19241,9 +17875,9 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
         mask = ({24'd0, sb__0}) | (({24'd0, sb__1}) << 32'h8) | (({24'd0, sb__2}) << 32'h10) | (({24'd0, sb__3}) << 32'h18);
         wm = w_data__q & mask;
         do_write = aw_full__q & w_full__q & ~bvalid__q;
-        reg_we = 1'b0;
-        reg_addr = c_data;
-        reg_wdata = ({32'd0, wm});
+        h_we = 1'b0;
+        h_addr = c_data;
+        h_wdata = ({32'd0, wm});
         start = 1'b0;
         if (do_write) begin
             aw_full__d = 1'b0;
@@ -19251,21 +17885,21 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
             bvalid__d = 1'b1;
             bresp__d = 2'h0;
             if (aw_addr__q == o_ctrl) begin
-                reg_we = 1'b1;
-                reg_addr = c_ctrl;
+                h_we = 1'b1;
+                h_addr = c_ctrl;
                 start = wm[32'h0];
             end
             else if (aw_addr__q == o_wd) begin
-                reg_we = 1'b1;
-                reg_addr = c_wd;
+                h_we = 1'b1;
+                h_addr = c_wd;
             end
             else if (aw_addr__q == o_plo) begin
                 prog_lo__d = (prog_lo__q & ~mask) | wm;
             end
             else if (aw_addr__q == o_phi) begin
-                reg_we = 1'b1;
-                reg_addr = c_data;
-                reg_wdata = (({32'd0, wm}) << 32'h20) | ({32'd0, prog_lo__q});
+                h_we = 1'b1;
+                h_addr = c_data;
+                h_wdata = (({32'd0, wm}) << 32'h20) | ({32'd0, prog_lo__q});
             end
             else if (aw_addr__q == o_irq_en) begin
                 irq_en__d = (irq_en__q & ~mask[(32'h0)+:(3)]) | wm[(32'h0)+:(3)];
@@ -19277,6 +17911,12 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
                 bresp__d = 2'h2;
             end
         end
+        we_r__d = h_we;
+        addr_r__d = h_addr;
+        wdata_r__d = h_wdata;
+        reg_we = we_r__q;
+        reg_addr = addr_r__q;
+        reg_wdata = wdata_r__q;
         if (bvalid__q & s_axil_bready) begin
             bvalid__d = 1'b0;
         end
@@ -19346,6 +17986,7 @@ module tiny_accel_axi_regs_2(clock,rstn,s_axil_awaddr,s_axil_awvalid,s_axil_awre
             irq_st__d = 3'h0;
             base__d = 32'h0;
             irq_r__d = 1'b0;
+            we_r__d = 1'b0;
         end
     end
     

@@ -7,7 +7,7 @@
 //!    a repeated one is a second transfer, not a no-op) are never dropped.
 //! 2. **Transfer deltas** ([`delta_encode`]): a `MEM_LOAD`/`MEM_STORE` whose address is its slot's
 //!    last address plus the slot's stride (the difference of the slot's last two addresses) and
-//!    whose word count is the slot's last becomes `MEM_NEXT slot` (8 bits instead of 52-53).
+//!    whose word count is the slot's last becomes `MEM_NEXT slot` (28 bits instead of 52-56).
 //! 3. **Repeats** ([`repeat_encode`]): a run of instructions equal to the ones `d` places earlier
 //!    (d ≤ [`HISTORY`]) becomes `REPEAT d-1, n-1`, an LZ77-style copy in instruction space; since
 //!    copies of `MEM_NEXT` advance their addresses again, a loop over tiles is one `REPEAT`.
@@ -369,7 +369,7 @@ pub fn unpack(bytes: &[u8], word_bits: u32) -> Result<Vec<Instr>, String> {
     Ok(unpack_words(bytes, word_bits)?.into_iter().flatten().collect())
 }
 
-/// [`unpack`], the instructions grouped by the word they start in. A `NOP` (opcode 0) is five
+/// [`unpack`], the instructions grouped by the word they start in. A `NOP` (opcode 0) is eight
 /// bits that issue nothing (the packer never writes one; the zero tail after `END` is not read).
 pub fn unpack_words(bytes: &[u8], word_bits: u32) -> Result<Vec<Vec<Instr>>, String> {
     let wb = check_words(bytes, word_bits)?;
@@ -684,26 +684,27 @@ mod tests {
 
     #[test]
     fn packing_continues_instructions_into_the_next_word() {
-        // 45-bit PE_SHAPE + 13-bit POOL_CLOCK fill 58 of 64 bits; the 26-bit POOL_WINDOW after
-        // them takes the last 6 bits and the first 20 of the next word: 45+13+26+13+45+5 = 147
-        // bits, three words, and nothing but END's tail is left unused.
+        // A 48-bit PE_SHAPE fills 48 of 64 bits; the 28-bit POOL_WINDOW after it takes the last 16
+        // and the first 12 of the next word: 48+28+16+48+8 = 148 bits, three words, and nothing
+        // but END's tail is left unused.
         let shape = Instr::new("PE_SHAPE", &[3, 5, 7, 2]).unwrap();
         let window = Instr::new("POOL_WINDOW", &[1, 2, 2, 2, 2, 0, 0]).unwrap();
         let clock = Instr::new("POOL_CLOCK", &[2]).unwrap();
         let end = Instr::new("END", &[]).unwrap();
-        assert_eq!((shape.len(), window.len(), clock.len()), (45, 26, 13));
-        let p = vec![shape.clone(), clock.clone(), window.clone(), clock.clone(), shape.clone(), end.clone()];
+        assert_eq!((shape.len(), window.len(), clock.len()), (48, 28, 16), "whole nibbles");
+        let p = vec![shape.clone(), window.clone(), clock.clone(), shape.clone(), end.clone()];
         let packed = pack(&p, 64);
         assert_eq!(packed.len(), 3 * 8);
-        assert_eq!(bits_at(&packed, 58, 26), window.encode(), "the window starts at bit 58 of word 0");
+        assert_eq!(bits_at(&packed, 48, 28), window.encode(), "the window starts at bit 48 of word 0");
         assert_eq!(unpack(&packed, 64).unwrap(), p);
         let words = unpack_words(&packed, 64).unwrap();
-        assert_eq!(words, vec![vec![shape.clone(), clock.clone(), window], vec![clock, shape], vec![end]], "grouped by the word each starts in");
-        // 4 + 4 + 5 + 5 = 18 words of 64 bits hold 4 POOL_SHAPEs (57 bits each) whole only one per word.
+        assert_eq!(words, vec![vec![shape.clone(), window], vec![clock, shape], vec![end]], "grouped by the word each starts in");
+        // Nine 60-bit POOL_SHAPEs and END in 9 words, not 10 (one per word).
         let ps = Instr::new("POOL_SHAPE", &[4, 5, 6, 7, 8]).unwrap();
+        assert_eq!(ps.len(), 60);
         let mut q = vec![ps; 9];
         q.push(Instr::new("END", &[]).unwrap());
-        assert_eq!(pack(&q, 64).len(), (9 * 57 + 5usize).div_ceil(64) * 8, "9 of 57 bits and END in 9 words, not 10");
+        assert_eq!(pack(&q, 64).len(), (9 * 60 + 8usize).div_ceil(64) * 8, "9 of 60 bits and END in 9 words, not 10");
         // The uncompressed form keeps one instruction per word and has its own reader.
         assert_eq!(unpack_one_per_word(&one_per_word(&q, 64), 64).unwrap(), q);
         assert!(unpack(&one_per_word(&q, 64), 64).is_err(), "a one-per-word stream is not a packed one");
@@ -713,7 +714,7 @@ mod tests {
     fn nops_issue_nothing_and_data_after_end_is_refused() {
         let end = Instr::new("END", &[]).unwrap();
         let clock = Instr::new("POOL_CLOCK", &[2]).unwrap();
-        // NOP, POOL_CLOCK, NOP, END: the NOPs take 5 bits each and issue nothing.
+        // NOP, POOL_CLOCK, NOP, END: the NOPs take 8 bits each and issue nothing.
         let mut w = Words::new(64);
         for i in [Instr::new("NOP", &[]).unwrap(), clock.clone(), Instr::new("NOP", &[]).unwrap(), end.clone()] {
             w.put(i.encode(), i.len());

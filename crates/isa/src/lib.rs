@@ -200,8 +200,15 @@ pub struct OpInfo {
 }
 
 impl OpInfo {
-    /// Length in bits, opcode included.
+    /// Length in bits: the opcode and the fields, then zero bits up to a multiple of
+    /// [`ALIGN_BITS`] (instructions start on 4-bit boundaries of the packed stream, so the
+    /// hardware unpacker picks among 16 positions in a 64-bit word, not 64: docs/isa.md).
     pub const fn len(&self) -> u32 {
+        self.field_bits().div_ceil(ALIGN_BITS) * ALIGN_BITS
+    }
+
+    /// The opcode's and the fields' bits, without the alignment.
+    pub const fn field_bits(&self) -> u32 {
         let mut n = OPCODE_BITS;
         let mut i = 0;
         while i < self.fields.len() {
@@ -221,14 +228,17 @@ const fn f(name: &'static str, bits: u32) -> Field {
     Field { name, bits }
 }
 
-/// Opcode of the no-op (five zero bits; the packer never writes one).
+/// Instruction lengths are multiples of this many bits.
+pub const ALIGN_BITS: u32 = 4;
+
+/// Opcode of the no-op (eight zero bits; the packer never writes one).
 pub const NOP: u8 = 0;
 /// Opcode that ends a program.
 pub const END: u8 = 31;
 
 /// The opcode table.
 pub const TABLE: &[OpInfo] = &[
-    OpInfo { name: "NOP", code: NOP, module: Module::Ctrl, fields: &[], doc: "no operation: five bits that issue nothing (the packer never writes one; zero bits after `END` are not read)" },
+    OpInfo { name: "NOP", code: NOP, module: Module::Ctrl, fields: &[], doc: "no operation: eight bits (the opcode and three zero bits) that issue nothing (the packer never writes one; zero bits after `END` are not read)" },
     OpInfo {
         name: "MEM_LOAD",
         code: 1,
@@ -566,8 +576,12 @@ mod tests {
                 assert_ne!(a.name, b.name);
             }
         }
-        assert_eq!(op(NOP).unwrap().len(), OPCODE_BITS);
+        assert_eq!(op(NOP).unwrap().len(), 8, "the opcode and three zero bits");
         assert_eq!(Instr::decode(0).unwrap().code, NOP, "zero bits are padding");
+        for o in TABLE {
+            assert_eq!(o.len() % ALIGN_BITS, 0, "{}: a whole number of nibbles", o.name);
+            assert!(o.len() >= o.field_bits() && o.len() < o.field_bits() + ALIGN_BITS, "{}", o.name);
+        }
     }
 
     #[test]
@@ -588,7 +602,7 @@ mod tests {
                 assert_eq!(field(o.name, f.name), FieldPos { offset: at, bits: f.bits }, "{}.{}", o.name, f.name);
                 at += f.bits;
             }
-            assert_eq!(at, o.len());
+            assert_eq!(at, o.field_bits());
             assert_eq!(opcode(o.name), o.code);
         }
         // A copy of the table with a 3-bit field inserted first in MEM_LOAD.

@@ -84,16 +84,16 @@ fn malformed_streams_set_the_error_flag_and_stop() {
     // Empty buffer.
     assert!(run_program(16, &[], &RunOptions::default()).unwrap().error);
     // Over capacity: the extra words are refused, the accepted ones are kept intact. 30 POOL_CLOCKs
-    // of 13 bits and END pack into 7 words; the 4 accepted hold 19 whole ones (247 of 256 bits),
-    // and the 20th runs out of words.
+    // of 16 bits and END pack into 8 words; the 4 accepted hold 16 whole ones (all 256 bits),
+    // and the 17th runs out of words.
     let prog: Vec<Instr> = (0..30).map(|d| Instr::new("POOL_CLOCK", &[d + 1]).unwrap()).chain([end]).collect();
     let packed = pack(&prog, 64);
-    assert_eq!(packed.len(), 7 * 8);
+    assert_eq!(packed.len(), 8 * 8);
     let run = run_program(4, &packed, &RunOptions::default()).unwrap();
     assert!(run.overflow && run.error, "overflow, then no END among the 4 accepted words");
     assert_eq!(run.accepted_words, 4);
-    assert_eq!(run.writes, prog[..19].to_vec());
-    // An instruction continuing into a word that never comes: POOL_SHAPE (57 bits) after a 13-bit
+    assert_eq!(run.writes, prog[..16].to_vec());
+    // An instruction continuing into a word that never comes: POOL_SHAPE (60 bits) after a 16-bit
     // POOL_CLOCK ends in the second word; with only the first loaded, nothing but the clock issues.
     let shape = Instr::new("POOL_SHAPE", &[4, 5, 6, 7, 8]).unwrap();
     let two = pack(&[clock.clone(), shape.clone(), Instr::new("END", &[]).unwrap()], 64);
@@ -106,7 +106,7 @@ fn malformed_streams_set_the_error_flag_and_stop() {
     assert_eq!(run.writes, vec![clock.clone(), shape, Instr::new("END", &[]).unwrap()], "the shape across the word boundary");
 }
 
-/// `NOP`s (five zero bits, which the packer never writes) between instructions and across a
+/// `NOP`s (eight zero bits, which the packer never writes) between instructions and across a
 /// word's end issue nothing: they pass the decode registers and the token register drops them.
 #[test]
 fn nops_issue_nothing() {
@@ -114,9 +114,9 @@ fn nops_issue_nothing() {
     let clock = Instr::new("POOL_CLOCK", &[3]).unwrap();
     let shape = Instr::new("POOL_SHAPE", &[4, 5, 6, 7, 8]).unwrap();
     let end = Instr::new("END", &[]).unwrap();
-    // 13 + 8·5 bits, then the 57-bit shape across the first word's end.
+    // 16 + 4·8 bits, then the 60-bit shape across the first word's end.
     let mut prog = vec![clock.clone()];
-    prog.extend(std::iter::repeat_n(nop.clone(), 8));
+    prog.extend(std::iter::repeat_n(nop.clone(), 4));
     prog.extend([shape.clone(), nop.clone(), nop, clock.clone(), end.clone()]);
     let run = run_program(16, &pack(&prog, 64), &RunOptions::default()).unwrap();
     assert!(!run.error);

@@ -18,7 +18,7 @@
 //! - **Decoding**: lengths and modules come from the opcode table (`accelgen_isa::TABLE`) as
 //!   constants. An illegal opcode or running out of words before `END` sets `error` and stops;
 //!   `END` stops cleanly. Every path ends within 13 cycles per word plus a few (a word of zeros is
-//!   12 `NOP`s).
+//!   8 `NOP`s).
 //! - **Expansion**: `MEM_ADD` becomes its full transfer from the slot registers; `REPEAT dist,
 //!   count` issues count+1 copies of the instruction dist+1 back, a transfer's address continued
 //!   by its step from the one 2(dist+1) back. A `REPEAT` at distance 1 costs no cycle of its own;
@@ -78,8 +78,8 @@ pub struct InstrDecompressor {
     /// The unpacker: its registers (the current word as it came, the next instruction's bit
     /// position in it) and its decode.
     unpack: WordDecode,
-    w0: DFF<Bits<63>>,
-    pm1: DFF<Bits<6>>,
+    w0: DFF<Bits<60>>,
+    pq: DFF<Bits<4>>,
     /// The table entry of the current position in this cycle's words (a register, timing: the
     /// step, the head's take and `src_ok` start from flip-flops); the two candidate tables of the
     /// next cycle's words (the head stays, or it is taken now) and the entries picked from them:
@@ -174,7 +174,7 @@ impl InstrDecompressor {
             dec_count0: Constant::new(Bits::<DEC_BITS>::default().replace_bit(89, true)),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, hold, count, st_busy, st_error, st_overflow,
-            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pm1, ent, t_stay, t_take, p_stay, p_take, p_hold, d_valid, d_dec, dec_new, d_len, d_mask, k_valid, k_dec, d_pop, d_push, u_adv, token, hist, slots, copy, madd, o_valid,
+            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pq, ent, t_stay, t_take, p_stay, p_take, p_hold, d_valid, d_dec, dec_new, d_len, d_mask, k_valid, k_dec, d_pop, d_push, u_adv, token, hist, slots, copy, madd, o_valid,
             o_module, o_op, o_payload, p_slot, p_addr, p_words, x, x_op, x_tr, xs_slot, xs_addr,
             xs_words,
         })
@@ -190,7 +190,7 @@ const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 &
 impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pm1, ent, d_valid, d_dec, k_valid, k_dec);
+        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pq, ent, d_valid, d_dec, k_valid, k_dec);
         clock!(self, clock, words, token, hist, slots);
         self.count.next = self.words.count.val();
         self.st_busy.next = self.token.busy.val() | self.token.tk_valid.val();
@@ -210,26 +210,26 @@ impl Logic for InstrDecompressor {
         self.u_adv.next = self.token.busy.val() & !self.k_valid.q.val() & self.unpack.src_ok.val() & !self.hold.val();
         self.words.consume.next = self.u_adv.val() & self.unpack.take.val();
         self.unpack.w0.next = self.w0.q.val();
-        self.unpack.pm1.next = self.pm1.q.val();
+        self.unpack.pq.next = self.pq.q.val();
         self.unpack.head.next = self.words.head.val();
         self.unpack.head_ok.next = self.words.head_ok.val();
         self.unpack.ent.next = self.ent.q.val();
         self.t_stay.w0.next = self.w0.q.val();
         self.t_stay.head.next = self.words.head_stay.val();
-        self.t_take.w0.next = self.words.head.val().get_bits::<63>(1);
+        self.t_take.w0.next = self.words.head.val().get_bits::<60>(4);
         self.t_take.head.next = self.words.head_take.val();
         self.p_stay.tab.next = self.t_stay.tab.val();
-        self.p_stay.pm1.next = self.unpack.next_pm1.val();
+        self.p_stay.pq.next = self.unpack.next_pq.val();
         self.p_take.tab.next = self.t_take.tab.val();
-        self.p_take.pm1.next = self.unpack.next_pm1.val();
+        self.p_take.pq.next = self.unpack.next_pq.val();
         self.p_hold.tab.next = self.t_stay.tab.val();
-        self.p_hold.pm1.next = self.pm1.q.val();
+        self.p_hold.pq.next = self.pq.q.val();
         self.ent.d.next = self.p_hold.ent.val();
         if self.u_adv.val() {
-            self.pm1.d.next = self.unpack.next_pm1.val();
+            self.pq.d.next = self.unpack.next_pq.val();
             self.ent.d.next = self.p_stay.ent.val();
             if self.unpack.take.val() {
-                self.w0.d.next = self.words.head.val().get_bits::<63>(1);
+                self.w0.d.next = self.words.head.val().get_bits::<60>(4);
                 self.ent.d.next = self.p_take.ent.val();
             }
         }
@@ -269,11 +269,11 @@ impl Logic for InstrDecompressor {
             self.d_dec.d.next = self.dec_new.val();
         }
         if self.token.go.val() {
-            self.w0.d.next = bits::<63>(0);
-            self.pm1.d.next = bits::<6>(63);
+            self.w0.d.next = bits::<60>(0);
+            self.pq.d.next = bits::<4>(15);
             // Position 64's entry never fits without the head: `src_ok` waits for the head,
             // and the entry is formed again each cycle until then.
-            self.ent.d.next = bits::<8>(0x40);
+            self.ent.d.next = bits::<ENTRY>(0x10);
             self.d_valid.d.next = false;
             self.k_valid.d.next = false;
         }

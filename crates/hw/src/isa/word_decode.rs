@@ -1,17 +1,18 @@
 //! # WordDecode: the unpacker's combinational decode of one instruction
 //!
 //! The packed program is one bit stream (docs/isa.md, packing): an instruction starts where the
-//! previous one ended and may continue into the next word. The unpacker keeps the current word
-//! as it came (`w0`, bits 1..=63: bit 0 never starts an instruction) and the bit position of the
-//! next instruction in it, less one (`pm1`, 0..=63; 63 is position 64: the word is used up,
-//! decode from the queue head), and decodes from the window `head ++ w0` from the position on.
-//! A `NOP` (opcode 0) is five bits that issue nothing.
+//! previous one ended and may continue into the next word; lengths are whole nibbles
+//! (`accelgen_isa::ALIGN_BITS`), so an instruction starts at a multiple of 4 bits. The unpacker
+//! keeps the current word as it came (`w0`, bits 4..=63: bits 0..3 never start an instruction)
+//! and the position p of the next instruction in it as `pq` = p/4 − 1 (0..=15; 15 is position
+//! 64: the word is used up, decode from the queue head), and decodes from the window `head ++
+//! w0` from the position on. A `NOP` (opcode 0) is eight bits that issue nothing.
 //!
-//! **Timing: the loop starts from a register of eight bits.** For every position p (1..=64) a
-//! table entry is formed beside the others from the five opcode bits at p alone
-//! ([`PositionTable`]: a constant table per position, built from the opcode table
+//! **Timing: the loop starts from a register of six bits, through a 16-to-1 pick.** For every
+//! position p (4, 8, …, 64) a table entry is formed beside the others from the five opcode bits
+//! at p alone ([`PositionTable`]: a constant table per position, built from the opcode table
 //! `accelgen_isa::TABLE`): the next position, whether the instruction takes the head (p + length >
-//! 64) and whether it fits without the head (p ≤ 59 and no take). The decompressor keeps the
+//! 64) and whether it fits without the head (p ≤ 56 and no take: its opcode bits are in `w0`). The decompressor keeps the
 //! entry of the current position in the current words as a register (`ent`), formed the cycle
 //! before by [`EntryPick`] from the candidate tables of the next cycle's words: the step, the
 //! head's take and `src_ok` come straight from flip-flops, and the table selects run beside
@@ -28,9 +29,9 @@
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
-//! | `w0`, `pm1`, `ent` | in | 63, 6, 8 | the unpacker's registers (`ent`: the table entry at `pm1`) |
+//! | `w0`, `pq`, `ent` | in | 60, 4, 8 | the unpacker's registers (`ent`: the table entry at `pq`) |
 //! | `head`, `head_ok` | in | 64, 1 | the queue's head |
-//! | `next_pm1`, `take` | out | 6, 1 | the position (less one) after this instruction; it takes the head (the head becomes `w0`) |
+//! | `next_pq`, `take` | out | 4, 1 | the position after this instruction (`pq` form); it takes the head (the head becomes `w0`) |
 //! | `src_ok` | out | 1 | the instruction's bits are all there |
 //! | `op`, `payload`, `len` | out | 5, 64, 8 | the decoded instruction (its bits and the next ones' above `len`) |
 //! | `src_dist`, `src_slot`, `src_count0` | out | 8, 3, 1 | look-ahead fields for the expander (the window's `REPEAT.dist`, `MEM_ADD.slot`, `REPEAT.count` = 0, read whatever the opcode) |
@@ -39,52 +40,56 @@ use crate::isa::InstrFields;
 use accelgen_isa::TABLE;
 use rust_hdl::prelude::*;
 
-/// Positions in the table: 1..=64, entry p − 1.
-const POSITIONS: usize = 64;
-/// Bits of a table entry: next position − 1 (6), take (1), fits without the head (1).
-pub const ENTRY: usize = 8;
+/// Positions in the table: 4, 8, …, 64, entry p/4 − 1.
+const POSITIONS: usize = 16;
+/// Bits of a table entry: next position/4 − 1 (4), take (1), fits without the head (1).
+pub const ENTRY: usize = 6;
+/// Entries are 8 bits apart in the tables (the pick's offset is a shift).
+const SPACING: usize = 8;
 /// Bits of every position's entry.
-pub const TABLE_BITS: usize = POSITIONS * ENTRY;
+pub const TABLE_BITS: usize = POSITIONS * SPACING;
 
-/// The table entry of every opcode at position `p`: 32 entries of [`ENTRY`] bits, 16 apart.
-fn position_table(p: usize) -> Bits<512> {
-    let mut t = Bits::<512>::default();
+/// The table entry of every opcode at position `p`: 32 entries of [`ENTRY`] bits, 8 apart.
+fn position_table(p: usize) -> Bits<256> {
+    assert!(p % 4 == 0 && (4..=64).contains(&p));
+    let mut t = Bits::<256>::default();
     for o in TABLE {
         let len = o.len() as usize;
+        assert!(len % 4 == 0, "{}: instruction lengths are whole nibbles", o.name);
         let end = p + len;
         let take = end > 64;
         let next = if take { end - 64 } else { end };
-        let fits = p <= 59 && !take;
-        let e = (next - 1) as u64 | (take as u64) << 6 | (fits as u64) << 7;
+        let fits = p + 5 <= 64 && !take;
+        let e = (next / 4 - 1) as u64 | (take as u64) << 4 | (fits as u64) << 5;
         for b in 0..ENTRY {
-            t = t.replace_bit(o.code as usize * 16 + b, (e >> b) & 1 == 1);
+            t = t.replace_bit(o.code as usize * SPACING + b, (e >> b) & 1 == 1);
         }
     }
     t
 }
 
-/// The table entry at position `pm1` + 1 of a table (a select; the decompressor forms the next
-/// cycle's entry with it, so the position loop starts from a register of eight bits).
+/// The table entry at position `pq` of a table (a 16-to-1 select; the decompressor forms the
+/// next cycle's entry with it, so the position loop starts from a register).
 #[derive(LogicBlock)]
 pub struct EntryPick {
     /// Every position's entry ([`PositionTable`]).
     pub tab: Signal<In, Bits<TABLE_BITS>>,
-    /// The position, less one.
-    pub pm1: Signal<In, Bits<6>>,
+    /// The position (p/4 − 1).
+    pub pq: Signal<In, Bits<4>>,
     /// Its entry.
     pub ent: Signal<Out, Bits<ENTRY>>,
 }
 
 impl Default for EntryPick {
     fn default() -> Self {
-        block_with_defaults!(EntryPick {} defaults { tab, pm1, ent })
+        block_with_defaults!(EntryPick {} defaults { tab, pq, ent })
     }
 }
 
 impl Logic for EntryPick {
     #[hdl_gen]
     fn update(&mut self) {
-        self.ent.next = self.tab.val().get_bits::<ENTRY>((bit_cast::<9, 6>(self.pm1.val()) << 3).index());
+        self.ent.next = self.tab.val().get_bits::<ENTRY>((bit_cast::<7, 4>(self.pq.val()) << 3).index());
     }
 }
 
@@ -94,12 +99,12 @@ impl Logic for EntryPick {
 pub struct PositionEntry {
     /// The five opcode bits at the position.
     pub op: Signal<In, Bits<5>>,
-    /// The entry, at bits `(p − 1) · ENTRY` (zero elsewhere).
+    /// The entry, at bits `(p/4 − 1) · 8` (zero elsewhere).
     pub placed: Signal<Out, Bits<TABLE_BITS>>,
     /// The position's table.
-    tab: Constant<Bits<512>>,
-    /// (p − 1) · ENTRY.
-    at: Constant<Bits<10>>,
+    tab: Constant<Bits<256>>,
+    /// (p/4 − 1) · 8.
+    at: Constant<Bits<8>>,
     /// The entry (a signal: rust-hdl widens a signal by concatenation, an expression with a
     /// width warning).
     e: Signal<Local, Bits<ENTRY>>,
@@ -109,7 +114,7 @@ impl PositionEntry {
     fn new(p: usize) -> Self {
         block_with_defaults!(PositionEntry {
             tab: Constant::new(position_table(p)),
-            at: Constant::new((((p - 1) * ENTRY) as u64).into()),
+            at: Constant::new((((p / 4 - 1) * SPACING) as u64).into()),
         } defaults { op, placed, e })
     }
 }
@@ -117,27 +122,27 @@ impl PositionEntry {
 impl Logic for PositionEntry {
     #[hdl_gen]
     fn update(&mut self) {
-        self.e.next = self.tab.val().get_bits::<ENTRY>((bit_cast::<9, 5>(self.op.val()) << 4).index());
+        self.e.next = self.tab.val().get_bits::<ENTRY>((bit_cast::<8, 5>(self.op.val()) << 3).index());
         self.placed.next = bit_cast::<TABLE_BITS, ENTRY>(self.e.val()) << self.at.val();
     }
 }
 
 /// The unpacker's table for one pair of words: every position's entry (next position, takes the
 /// head, fits without the head) for the current word `w0` and the head `head`, position p at
-/// bits `(p − 1) · ENTRY`. Purely combinational; the decompressor registers one of two such tables
+/// bits `(p/4 − 1) · 8`. Purely combinational; the decompressor registers one of two such tables
 /// each cycle (the next cycle's words if the head stays, and if it is taken now), so the
 /// position loop starts from a register.
 #[derive(LogicBlock)]
 pub struct PositionTable {
-    /// The current word's bits 1..=63 (bit 0 never starts an instruction) and the head's first
-    /// five (the last opcode bits a position reads).
-    pub w0: Signal<In, Bits<63>>,
+    /// The current word's bits 4..=63 (bits 0..3 never start an instruction) and the head's
+    /// first five (the last opcode bits a position reads).
+    pub w0: Signal<In, Bits<60>>,
     pub head: Signal<In, Bits<5>>,
     /// Every position's entry.
     pub tab: Signal<Out, Bits<TABLE_BITS>>,
     ents: Vec<PositionEntry>,
     /// The window up to the last opcode bit; the entries gathered; none.
-    wop: Signal<Local, Bits<68>>,
+    wop: Signal<Local, Bits<65>>,
     all: Signal<Local, Bits<TABLE_BITS>>,
     zero: Constant<Bits<TABLE_BITS>>,
 }
@@ -145,7 +150,7 @@ pub struct PositionTable {
 impl Default for PositionTable {
     fn default() -> Self {
         block_with_defaults!(PositionTable {
-            ents: (1..=POSITIONS).map(PositionEntry::new).collect(),
+            ents: (1..=POSITIONS).map(|q| PositionEntry::new(4 * q)).collect(),
             zero: Constant::new(Bits::<TABLE_BITS>::default()),
         } defaults { w0, head, tab, wop, all })
     }
@@ -154,10 +159,10 @@ impl Default for PositionTable {
 impl Logic for PositionTable {
     #[hdl_gen]
     fn update(&mut self) {
-        self.wop.next = bit_cast::<68, 63>(self.w0.val()) | (bit_cast::<68, 5>(self.head.val()) << 63);
+        self.wop.next = bit_cast::<65, 60>(self.w0.val()) | (bit_cast::<65, 5>(self.head.val()) << 60);
         self.all.next = self.zero.val();
-        for i in 0..64 {
-            self.ents[i].op.next = self.wop.val().get_bits::<5>(i);
+        for i in 0..16 {
+            self.ents[i].op.next = self.wop.val().get_bits::<5>(4 * i);
             self.all.next = self.all.val() | self.ents[i].placed.val();
         }
         self.tab.next = self.all.val();
@@ -167,15 +172,15 @@ impl Logic for PositionTable {
 /// The decode of 64-bit words.
 #[derive(LogicBlock)]
 pub struct WordDecode {
-    /// The current word as it came, bits 1..=63 (bit 0 never starts an instruction).
-    pub w0: Signal<In, Bits<63>>,
-    /// Bit position of the next instruction in it, less one (0..=63; 63: decode from the head).
-    pub pm1: Signal<In, Bits<6>>,
+    /// The current word as it came, bits 4..=63 (bits 0..3 never start an instruction).
+    pub w0: Signal<In, Bits<60>>,
+    /// Bit position p of the next instruction in it as p/4 − 1 (0..=15; 15: decode from the head).
+    pub pq: Signal<In, Bits<4>>,
     /// The queue's head.
     pub head: Signal<In, Bits<64>>,
     /// There is a head.
     pub head_ok: Signal<In, Bit>,
-    /// The table entry of position `pm1` + 1 for `w0` and `head` (a register of the parent).
+    /// The table entry of position `pq` for `w0` and `head` (a register of the parent).
     pub ent: Signal<In, Bits<ENTRY>>,
     /// The instruction's bits are all there.
     pub src_ok: Signal<Out, Bit>,
@@ -193,14 +198,14 @@ pub struct WordDecode {
     pub src_slot: Signal<Out, Bits<3>>,
     /// See `src_dist`.
     pub src_count0: Signal<Out, Bit>,
-    /// The position after the instruction, less one.
-    pub next_pm1: Signal<Out, Bits<6>>,
+    /// The position after the instruction (`pq` form).
+    pub next_pq: Signal<Out, Bits<4>>,
     /// The instruction runs past `w0` (or starts in the head): the head becomes the current word.
     pub take: Signal<Out, Bit>,
     /// Length (8 bits) of each of the 32 opcodes, 0 = illegal.
     lens: Constant<Bits<256>>,
-    /// The window `head ++ w0` from bit 1 (position p at bit p − 1); from the position on.
-    win: Signal<Local, Bits<127>>,
+    /// The window `head ++ w0` from bit 4 (position p at bit p − 4); from the position on.
+    win: Signal<Local, Bits<124>>,
     pi: Signal<Local, Bits<7>>,
     fw: Signal<Local, Bits<64>>,
 }
@@ -218,8 +223,8 @@ impl Default for WordDecode {
         block_with_defaults!(WordDecode {
             lens: Constant::new(lens),
         } defaults {
-            w0, pm1, head, head_ok, ent, src_ok, op, payload, len, src_dist, src_slot, src_count0,
-            next_pm1, take, win, pi, fw,
+            w0, pq, head, head_ok, ent, src_ok, op, payload, len, src_dist, src_slot, src_count0,
+            next_pq, take, win, pi, fw,
         })
     }
 }
@@ -228,12 +233,12 @@ impl Logic for WordDecode {
     #[hdl_gen]
     fn update(&mut self) {
         // The position loop: the entry register's fields.
-        self.next_pm1.next = self.ent.val().get_bits::<6>(0);
-        self.take.next = self.ent.val().get_bit(6);
-        self.src_ok.next = self.head_ok.val() | self.ent.val().get_bit(7);
-        // The fields: the window from the position on.
-        self.win.next = bit_cast::<127, 63>(self.w0.val()) | (bit_cast::<127, 64>(self.head.val()) << 63);
-        self.pi.next = bit_cast::<7, 6>(self.pm1.val());
+        self.next_pq.next = self.ent.val().get_bits::<4>(0);
+        self.take.next = self.ent.val().get_bit(4);
+        self.src_ok.next = self.head_ok.val() | self.ent.val().get_bit(5);
+        // The fields: the window from the position on (a 16-to-1 select of nibble offsets).
+        self.win.next = bit_cast::<124, 60>(self.w0.val()) | (bit_cast::<124, 64>(self.head.val()) << 60);
+        self.pi.next = bit_cast::<7, 4>(self.pq.val()) << 2;
         self.fw.next = self.win.val().get_bits::<64>(self.pi.val().index());
         self.op.next = self.fw.val().get_value_opcode();
         self.len.next = self.lens.val().get_bits::<8>((bit_cast::<8, 5>(self.fw.val().get_value_opcode()) << 3).index());
@@ -281,8 +286,8 @@ mod tests {
             prog.push(Instr { code: END, values: vec![] });
             let bytes = pack(&prog, 64);
             let words: Vec<u64> = bytes.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
-            // The start state: no current word, decode from the head (position 64).
-            let (mut w0, mut pm1, mut next) = (bits::<63>(0), bits::<6>(63), 0usize);
+            // The start state: no current word, decode from the head (position 64, `pq` 15).
+            let (mut w0, mut pq, mut next) = (bits::<60>(0), bits::<4>(15), 0usize);
             let mut got = vec![];
             while got.len() < prog.len() && next <= words.len() {
                 let head: Bits<64> = words.get(next).copied().unwrap_or(0).into();
@@ -290,11 +295,11 @@ mod tests {
                 t.head.next = head.get_bits::<5>(0);
                 assert!(simulate(&mut t, 100), "settles");
                 pick.tab.next = t.tab.val();
-                pick.pm1.next = pm1;
+                pick.pq.next = pq;
                 assert!(simulate(&mut pick, 100), "settles");
                 d.ent.next = pick.ent.val();
                 d.w0.next = w0;
-                d.pm1.next = pm1;
+                d.pq.next = pq;
                 d.head.next = head;
                 d.head_ok.next = next < words.len();
                 assert!(simulate(&mut d, 100), "settles");
@@ -302,7 +307,7 @@ mod tests {
                     break;
                 }
                 if d.take.val() {
-                    w0 = head.get_bits::<63>(1);
+                    w0 = head.get_bits::<60>(4);
                     next += 1;
                 }
                 let len = d.len.val().index();
@@ -311,7 +316,7 @@ mod tests {
                     let mask = if len == 64 { u64::MAX } else { (1u64 << len) - 1 };
                     got.push(d.payload.val() & bits::<64>(mask));
                 }
-                pm1 = d.next_pm1.val();
+                pq = d.next_pq.val();
             }
             let want: Vec<Bits<64>> = prog.iter().map(|i| bits::<64>(i.encode() as u64)).collect();
             assert_eq!(got, want, "round {round}");

@@ -71,16 +71,17 @@ pub struct OrtNormalize {
     ones: Signal<Local, Bits<32>>,
     /// |acc| shifted left by lz, in 33 bits.
     sh33: Signal<Local, Bits<33>>,
-    /// Leading zeros of the one's complement magnitude, found by halving: what is left and the
-    /// count so far.
+    /// Leading zeros of the one's complement magnitude, found by halving: what is left at each
+    /// step, and the count's bits (each step's "the upper half is zero"; no adder).
     x16: Signal<Local, Bits<16>>,
-    n16: Signal<Local, Bits<8>>,
     x8: Signal<Local, Bits<8>>,
-    n8: Signal<Local, Bits<8>>,
     x4: Signal<Local, Bits<4>>,
-    n4: Signal<Local, Bits<8>>,
     x2: Signal<Local, Bits<2>>,
-    n2: Signal<Local, Bits<8>>,
+    z16: Signal<Local, Bit>,
+    z8: Signal<Local, Bit>,
+    z4: Signal<Local, Bit>,
+    z2: Signal<Local, Bit>,
+    z1: Signal<Local, Bit>,
     n: Signal<Local, Bits<8>>,
 }
 
@@ -103,38 +104,36 @@ impl Logic for OrtNormalize {
             self.r1_abs.d.next = self.acc.val();
             self.ones.next = self.acc.val();
         }
+        // The count's bits are the steps' tests (16, 8, 4, 2, 1 zeros); nothing left: all 32
+        // bits zero, 32.
+        self.z16.next = !self.ones.val().get_bits::<16>(16).any();
         self.x16.next = self.ones.val().get_bits::<16>(16);
-        self.n16.next = 0.into();
-        if !self.ones.val().get_bits::<16>(16).any() {
+        if self.z16.val() {
             self.x16.next = self.ones.val().get_bits::<16>(0);
-            self.n16.next = 16.into();
         }
+        self.z8.next = !self.x16.val().get_bits::<8>(8).any();
         self.x8.next = self.x16.val().get_bits::<8>(8);
-        self.n8.next = self.n16.val();
-        if !self.x16.val().get_bits::<8>(8).any() {
+        if self.z8.val() {
             self.x8.next = self.x16.val().get_bits::<8>(0);
-            self.n8.next = self.n16.val() + 8;
         }
+        self.z4.next = !self.x8.val().get_bits::<4>(4).any();
         self.x4.next = self.x8.val().get_bits::<4>(4);
-        self.n4.next = self.n8.val();
-        if !self.x8.val().get_bits::<4>(4).any() {
+        if self.z4.val() {
             self.x4.next = self.x8.val().get_bits::<4>(0);
-            self.n4.next = self.n8.val() + 4;
         }
+        self.z2.next = !self.x4.val().get_bits::<2>(2).any();
         self.x2.next = self.x4.val().get_bits::<2>(2);
-        self.n2.next = self.n4.val();
-        if !self.x4.val().get_bits::<2>(2).any() {
+        if self.z2.val() {
             self.x2.next = self.x4.val().get_bits::<2>(0);
-            self.n2.next = self.n4.val() + 2;
         }
-        // Two bits left: 1x → no more zeros, 01 → one, 00 → two.
-        self.n.next = self.n2.val();
-        if !self.x2.val().get_bit(1) {
-            if self.x2.val().get_bit(0) {
-                self.n.next = self.n2.val() + 1;
-            } else {
-                self.n.next = self.n2.val() + 2;
-            }
+        self.z1.next = !self.x2.val().get_bit(1);
+        self.n.next = bit_cast::<8, 1>(self.z1.val().into())
+            | (bit_cast::<8, 1>(self.z2.val().into()) << 1)
+            | (bit_cast::<8, 1>(self.z4.val().into()) << 2)
+            | (bit_cast::<8, 1>(self.z8.val().into()) << 3)
+            | (bit_cast::<8, 1>(self.z16.val().into()) << 4);
+        if !self.x2.val().any() {
+            self.n.next = bits::<8>(32);
         }
         self.r1_lz.d.next = self.n.val();
         self.r1_sig.d.next = self.s_sig.val();

@@ -22,7 +22,7 @@
 //! |---|---|---|---|
 //! | `clock`, `rstn` | in | 1 | clock; synchronous reset, active low |
 //! | `s_axil_*` | | | the AXI4-Lite slave ([`AxiLiteSlave`]) |
-//! | `reg_we`, `reg_addr`, `reg_wdata` | out | 1, 4, 64 | the core's host-port write |
+//! | `reg_we`, `reg_addr`, `reg_wdata` | out | 1, 4, 64 | the core's host-port write (registered: a cycle after the AXI write) |
 //! | `reg_raddr` | out | 4 | the core's read address (meaningful in an `ar` handshake cycle) |
 //! | `reg_rdata` | in | 32 | the core's read data, a cycle later |
 //! | `done`, `error`, `bus_err` | in | 1 | interrupt sources (levels) |
@@ -88,6 +88,11 @@ pub struct AxiLiteRegs {
     irq_r: DFF<Bit>,
     /// The sources as last seen (edges).
     src_prev: DFF<Bits<3>>,
+    /// The core's host-port write, registered (timing: the offset decode and the strobe mask do
+    /// not reach the core's run control in their cycle).
+    we_r: DFF<Bit>,
+    addr_r: DFF<Bits<4>>,
+    wdata_r: DFF<Bits<64>>,
     /// Byte offsets of the registers, from the table (a misaligned address matches none).
     o_id: Constant<Bits<12>>,
     o_ctrl: Constant<Bits<12>>,
@@ -118,6 +123,10 @@ pub struct AxiLiteRegs {
     src: Signal<Local, Bits<3>>,
     ar_fire: Signal<Local, Bit>,
     ar_word: Signal<Local, Bits<12>>,
+    /// The core's host-port write this cycle (registered into `we_r`, `addr_r`, `wdata_r`).
+    h_we: Signal<Local, Bit>,
+    h_addr: Signal<Local, Bits<4>>,
+    h_wdata: Signal<Local, Bits<64>>,
 }
 
 impl Default for AxiLiteRegs {
@@ -145,7 +154,7 @@ impl Default for AxiLiteRegs {
         } defaults {
             clock, rstn, s_axil, reg_we, reg_addr, reg_wdata, reg_raddr, reg_rdata, done, error, bus_err, mem_base, start, irq,
             aw_full, aw_addr, w_full, w_data, w_strb, bvalid, bresp, r_wait, r_addr, rvalid, rdata, rresp, prog_lo, irq_en,
-            irq_st, base, irq_r, src_prev, do_write, mask, wm, src, ar_fire, ar_word, st_kept,
+            irq_st, base, irq_r, src_prev, we_r, addr_r, wdata_r, do_write, mask, wm, src, ar_fire, ar_word, st_kept, h_we, h_addr, h_wdata,
         })
     }
 }
@@ -155,7 +164,7 @@ impl Logic for AxiLiteRegs {
     fn update(&mut self) {
         dff_setup!(
             self, clock, aw_full, aw_addr, w_full, w_data, w_strb, bvalid, bresp, r_wait, r_addr, rvalid, rdata, rresp, prog_lo,
-            irq_en, irq_st, base, irq_r, src_prev
+            irq_en, irq_st, base, irq_r, src_prev, we_r, addr_r, wdata_r
         );
         // ---- Write channel.
         self.s_axil.awready.next = !self.aw_full.q.val() & !self.bvalid.q.val();
@@ -182,9 +191,9 @@ impl Logic for AxiLiteRegs {
             | (bit_cast::<32, 8>(self.sb[3].val()) << 24);
         self.wm.next = self.w_data.q.val() & self.mask.val();
         self.do_write.next = self.aw_full.q.val() & self.w_full.q.val() & !self.bvalid.q.val();
-        self.reg_we.next = false;
-        self.reg_addr.next = self.c_data.val();
-        self.reg_wdata.next = bit_cast::<64, 32>(self.wm.val());
+        self.h_we.next = false;
+        self.h_addr.next = self.c_data.val();
+        self.h_wdata.next = bit_cast::<64, 32>(self.wm.val());
         self.start.next = false;
         if self.do_write.val() {
             self.aw_full.d.next = false;
@@ -192,18 +201,18 @@ impl Logic for AxiLiteRegs {
             self.bvalid.d.next = true;
             self.bresp.d.next = 0.into();
             if self.aw_addr.q.val() == self.o_ctrl.val() {
-                self.reg_we.next = true;
-                self.reg_addr.next = self.c_ctrl.val();
+                self.h_we.next = true;
+                self.h_addr.next = self.c_ctrl.val();
                 self.start.next = self.wm.val().get_bit(0);
             } else if self.aw_addr.q.val() == self.o_wd.val() {
-                self.reg_we.next = true;
-                self.reg_addr.next = self.c_wd.val();
+                self.h_we.next = true;
+                self.h_addr.next = self.c_wd.val();
             } else if self.aw_addr.q.val() == self.o_plo.val() {
                 self.prog_lo.d.next = (self.prog_lo.q.val() & !self.mask.val()) | self.wm.val();
             } else if self.aw_addr.q.val() == self.o_phi.val() {
-                self.reg_we.next = true;
-                self.reg_addr.next = self.c_data.val();
-                self.reg_wdata.next = (bit_cast::<64, 32>(self.wm.val()) << 32) | bit_cast::<64, 32>(self.prog_lo.q.val());
+                self.h_we.next = true;
+                self.h_addr.next = self.c_data.val();
+                self.h_wdata.next = (bit_cast::<64, 32>(self.wm.val()) << 32) | bit_cast::<64, 32>(self.prog_lo.q.val());
             } else if self.aw_addr.q.val() == self.o_irq_en.val() {
                 self.irq_en.d.next = (self.irq_en.q.val() & !self.mask.val().get_bits::<3>(0)) | self.wm.val().get_bits::<3>(0);
             } else if self.aw_addr.q.val() == self.o_base.val() {
@@ -213,6 +222,12 @@ impl Logic for AxiLiteRegs {
                 self.bresp.d.next = 2.into();
             }
         }
+        self.we_r.d.next = self.h_we.val();
+        self.addr_r.d.next = self.h_addr.val();
+        self.wdata_r.d.next = self.h_wdata.val();
+        self.reg_we.next = self.we_r.q.val();
+        self.reg_addr.next = self.addr_r.q.val();
+        self.reg_wdata.next = self.wdata_r.q.val();
         if self.bvalid.q.val() & self.s_axil.bready.val() {
             self.bvalid.d.next = false;
         }
@@ -290,6 +305,7 @@ impl Logic for AxiLiteRegs {
             self.irq_st.d.next = 0.into();
             self.base.d.next = 0.into();
             self.irq_r.d.next = false;
+            self.we_r.d.next = false;
         }
     }
 }
