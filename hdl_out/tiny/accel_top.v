@@ -9630,6 +9630,24 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  primed__d;
     wire  primed__q;
     reg  primed__clock;
+    reg  [19:0] r_left__d;
+    wire  [19:0] r_left__q;
+    reg  r_left__clock;
+    reg  rd_v__d;
+    wire  rd_v__q;
+    reg  rd_v__clock;
+    reg  [31:0] ld0__d;
+    wire  [31:0] ld0__q;
+    reg  ld0__clock;
+    reg  [31:0] ld1__d;
+    wire  [31:0] ld1__q;
+    reg  ld1__clock;
+    reg  v0__d;
+    wire  v0__q;
+    reg  v0__clock;
+    reg  v1__d;
+    wire  v1__q;
+    reg  v1__clock;
     reg  [63:0] rb__d;
     wire  [63:0] rb__q;
     reg  rb__clock;
@@ -9660,6 +9678,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  wm__clock;
     
     // Local signals
+    reg  s_pop;
+    reg  s_room;
     reg  start;
     reg  [19:0] s_len;
     reg  s_word;
@@ -9771,6 +9791,36 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(primed__q),
         .clock(primed__clock)
     );
+    tiny_accel_top_dff_w20 r_left(
+        .d(r_left__d),
+        .q(r_left__q),
+        .clock(r_left__clock)
+    );
+    tiny_accel_top_dff_w1 rd_v(
+        .d(rd_v__d),
+        .q(rd_v__q),
+        .clock(rd_v__clock)
+    );
+    tiny_accel_top_dff_w32 ld0(
+        .d(ld0__d),
+        .q(ld0__q),
+        .clock(ld0__clock)
+    );
+    tiny_accel_top_dff_w32 ld1(
+        .d(ld1__d),
+        .q(ld1__q),
+        .clock(ld1__clock)
+    );
+    tiny_accel_top_dff_w1 v0(
+        .d(v0__d),
+        .q(v0__q),
+        .clock(v0__clock)
+    );
+    tiny_accel_top_dff_w1 v1(
+        .d(v1__d),
+        .q(v1__q),
+        .clock(v1__clock)
+    );
     tiny_accel_top_dff_w64 rb(
         .d(rb__d),
         .q(rb__q),
@@ -9816,6 +9866,12 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         errf__clock = clock;
         o_left__clock = clock;
         primed__clock = clock;
+        r_left__clock = clock;
+        rd_v__clock = clock;
+        ld0__clock = clock;
+        ld1__clock = clock;
+        v0__clock = clock;
+        v1__clock = clock;
         rb__clock = clock;
         wm__clock = clock;
         act__d = act__q;
@@ -9826,6 +9882,12 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         errf__d = errf__q;
         o_left__d = o_left__q;
         primed__d = primed__q;
+        r_left__d = r_left__q;
+        rd_v__d = rd_v__q;
+        ld0__d = ld0__q;
+        ld1__d = ld1__q;
+        v0__d = v0__q;
+        v1__d = v1__q;
         rb__d = rb__q;
         wm__d = wm__q;
         ext__clock = clock;
@@ -9859,7 +9921,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         end
         ext__s_step = g_step;
         ext__s_word = s_word;
-        ext__w_elem = r_data;
+        ext__w_elem = ld0__q;
         ext__rsp_data = m_rsp_data;
         cur__start = start;
         cur__s_store = g_store;
@@ -9890,7 +9952,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         m_req_we = st__q;
         m_req_wdata = ext__req_wdata;
         m_req_be = ext__req_be;
-        req_go = act__q & ext__pending & (~st__q | primed__q);
+        req_go = act__q & ext__pending & (~st__q | v0__q);
         m_req_valid = req_go & ext__req_need;
         req_fire = req_go & (~ext__req_need | m_req_ready);
         m_rsp_ready = act__q & ~st__q & ext__rsp_need;
@@ -9936,9 +9998,10 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                 end
             end
         end
-        sfire = req_fire | (cp__q & primed__q);
-        if (act__q & st__q) begin
-            if (cp__q & primed__q) begin
+        sfire = cp__q & primed__q;
+        rd_v__d = 1'b0;
+        if (act__q & cp__q) begin
+            if (primed__q) begin
                 ws__copy = 1'b1;
                 fm__step = 1'b1;
             end
@@ -9959,6 +10022,48 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                     r_bank = cur__bank;
                     rb__d = cur__bank;
                     r_en = 1'b1;
+                end
+            end
+        end
+        s_pop = st__q & ~cp__q & req_fire;
+        if (s_pop) begin
+            s_room = ~(v0__q & v1__q & rd_v__q);
+        end
+        else begin
+            s_room = ~((v0__q & v1__q) | (v0__q & rd_v__q) | (v1__q & rd_v__q));
+        end
+        if (act__q & st__q & ~cp__q) begin
+            if (s_room & |r_left__q) begin
+                r_en = 1'b1;
+                adv = 1'b1;
+                r_bank = cur__bank;
+                rb__d = cur__bank;
+                r_left__d = r_left__q - 20'h1;
+                rd_v__d = 1'b1;
+            end
+            if (s_pop) begin
+                o_left__d = o_left__q - 20'h1;
+                if (o_left__q == 20'h1) begin
+                    act__d = 1'b0;
+                end
+                if (v1__q) begin
+                    ld0__d = ld1__q;
+                    v1__d = rd_v__q;
+                    ld1__d = r_data;
+                end
+                else begin
+                    v0__d = rd_v__q;
+                    ld0__d = r_data;
+                end
+            end
+            else if (rd_v__q) begin
+                if (v0__q) begin
+                    v1__d = 1'b1;
+                    ld1__d = r_data;
+                end
+                else begin
+                    v0__d = 1'b1;
+                    ld0__d = r_data;
                 end
             end
         end
@@ -9985,6 +10090,10 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             end
             o_left__d = g_words;
             primed__d = 1'b0;
+            r_left__d = g_words;
+            rd_v__d = 1'b0;
+            v0__d = 1'b0;
+            v1__d = 1'b0;
             wm__d = s_word;
         end
         ext__req_fire = req_fire;

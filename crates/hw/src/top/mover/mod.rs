@@ -29,8 +29,11 @@
 //! words in bursts (`m_req_len` = beats − 1, up to 256 beats within a 4 KiB page) and takes
 //! their elements one per cycle; a store merges the elements of a word and writes it once.
 //! Loads step the request side one element per cycle while the port is ready, however many
-//! reads are outstanding, and write each element into its buffer one cycle after it is taken. Stores read the buffer one element ahead; a stalled write request holds the
-//! word (the buffer is not read again).
+//! reads are outstanding, and write each element into its buffer one cycle after it is taken.
+//! Stores read the buffer up to two elements ahead: each read's word lands in a register (two
+//! of them) before the external side merges it (timing: the RAM's clock-to-output does not meet
+//! the merge in one cycle), still one element per cycle; a stalled write request holds its
+//! element. Copies read one word ahead and write it into the feature memory a cycle later.
 //!
 //! **Weights at the bus width.** When the weight buffer has one bank per byte of a word (C = L,
 //! 4 or 8: the engine's bus-word write port is 64 bits),
@@ -162,9 +165,24 @@ pub struct DataMover<const W: usize, const L: usize> {
     scl: DFF<Bit>,
     /// Sticky error.
     errf: DFF<Bit>,
-    /// Loads: responses left. Stores: writes left, and the first buffer read was issued.
+    /// Loads: responses left. Stores: writes left. Copies: words left, and the first buffer read
+    /// was issued.
     o_left: DFF<Bits<20>>,
     primed: DFF<Bit>,
+    /// Stores: the buffer's words land in registers before the external side takes them
+    /// (timing: the RAM's clock-to-output does not meet the write merge): reads left to issue, a
+    /// read issued last cycle (its word is on `r_data` now), and two landed words, the first
+    /// the element the request side holds.
+    r_left: DFF<Bits<20>>,
+    rd_v: DFF<Bit>,
+    ld0: DFF<Bits<32>>,
+    ld1: DFF<Bits<32>>,
+    v0: DFF<Bit>,
+    v1: DFF<Bit>,
+    /// A store's element moves (the first landed word is taken); a read may be issued (the
+    /// landed words and the one arriving, less the one taken, are at most one).
+    s_pop: Signal<Local, Bit>,
+    s_room: Signal<Local, Bit>,
     /// A transfer starts (`go` while idle).
     start: Signal<Local, Bit>,
     /// The starting transfer's chunk length (`g_len`, or `g_words` for one chunk).
@@ -218,7 +236,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_fw, g_fph, g_hbw, g_half,
             g_copy, g_raw, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
-            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, start, s_len,
+            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, v0, v1, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
     }
@@ -227,7 +245,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
 impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, rb, wm);
+        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, v0, v1, rb, wm);
         clock!(self, clock, ext, cur, fm, ws);
         self.busy.next = self.act.q.val() | self.ws.busy.val();
         self.err.next = self.errf.q.val();
@@ -267,7 +285,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         }
         self.ext.s_step.next = self.g_step.val();
         self.ext.s_word.next = self.s_word.val();
-        self.ext.w_elem.next = self.r_data.val();
+        self.ext.w_elem.next = self.ld0.q.val();
         self.ext.rsp_data.next = self.m.rsp_data.val();
         self.cur.start.next = self.start.val();
         self.cur.s_store.next = self.g_store.val();
@@ -302,7 +320,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.m.req_we.next = self.st.q.val();
         self.m.req_wdata.next = self.ext.req_wdata.val();
         self.m.req_be.next = self.ext.req_be.val();
-        self.req_go.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.primed.q.val());
+        self.req_go.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.v0.q.val());
         self.m.req_valid.next = self.req_go.val() & self.ext.req_need.val();
         self.req_fire.next = self.req_go.val() & (!self.ext.req_need.val() | self.m.req_ready.val());
         // A load takes an element from the held word, or from a response when it needs one.
@@ -352,9 +370,10 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 }
             }
         }
-        self.sfire.next = self.req_fire.val() | (self.cp.q.val() & self.primed.q.val());
-        if self.act.q.val() & self.st.q.val() {
-            if self.cp.q.val() & self.primed.q.val() {
+        self.sfire.next = self.cp.q.val() & self.primed.q.val();
+        self.rd_v.d.next = false;
+        if self.act.q.val() & self.cp.q.val() {
+            if self.primed.q.val() {
                 // The word read last cycle goes into the feature memory.
                 self.ws.copy.next = true;
                 self.fm.step.next = true;
@@ -378,6 +397,49 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                     self.r_bank.next = self.cur.bank.val();
                     self.rb.d.next = self.cur.bank.val();
                     self.r_en.next = true;
+                }
+            }
+        }
+        // Stores: a read is issued while reads are left and the words landed and arriving, less
+        // the one the request side takes now, are at most one (so at most two are ever held: a
+        // word per cycle while the bus takes one per cycle); each read's word lands a cycle
+        // later, behind the held ones. The cursor steps with each read.
+        self.s_pop.next = self.st.q.val() & !self.cp.q.val() & self.req_fire.val();
+        if self.s_pop.val() {
+            self.s_room.next = !(self.v0.q.val() & self.v1.q.val() & self.rd_v.q.val());
+        } else {
+            self.s_room.next = !((self.v0.q.val() & self.v1.q.val()) | (self.v0.q.val() & self.rd_v.q.val()) | (self.v1.q.val() & self.rd_v.q.val()));
+        }
+        if self.act.q.val() & self.st.q.val() & !self.cp.q.val() {
+            if self.s_room.val() & self.r_left.q.val().any() {
+                // (Not gated by the bounds check, timing: a read past its place is harmless; `err` stops the run.)
+                self.r_en.next = true;
+                self.adv.next = true;
+                self.r_bank.next = self.cur.bank.val();
+                self.rb.d.next = self.cur.bank.val();
+                self.r_left.d.next = self.r_left.q.val() - 1;
+                self.rd_v.d.next = true;
+            }
+            if self.s_pop.val() {
+                self.o_left.d.next = self.o_left.q.val() - 1;
+                if self.o_left.q.val() == 1 {
+                    self.act.d.next = false;
+                }
+                if self.v1.q.val() {
+                    self.ld0.d.next = self.ld1.q.val();
+                    self.v1.d.next = self.rd_v.q.val();
+                    self.ld1.d.next = self.r_data.val();
+                } else {
+                    self.v0.d.next = self.rd_v.q.val();
+                    self.ld0.d.next = self.r_data.val();
+                }
+            } else if self.rd_v.q.val() {
+                if self.v0.q.val() {
+                    self.v1.d.next = true;
+                    self.ld1.d.next = self.r_data.val();
+                } else {
+                    self.v0.d.next = true;
+                    self.ld0.d.next = self.r_data.val();
                 }
             }
         }
@@ -406,6 +468,10 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             }
             self.o_left.d.next = self.g_words.val();
             self.primed.d.next = false;
+            self.r_left.d.next = self.g_words.val();
+            self.rd_v.d.next = false;
+            self.v0.d.next = false;
+            self.v1.d.next = false;
             self.wm.d.next = self.s_word.val();
         }
         // The cursors step with this cycle's handshakes (rust-hdl reads a local only after it is assigned).
