@@ -19,10 +19,11 @@ module accel_top_fmax(clock, din, dout);
     wire [7:0] o_m_req_len;
     wire [31:0] o_m_req_wdata;
     wire [3:0] o_m_req_be;
+    wire [0:0] o_m_req_more;
     wire [0:0] o_m_rsp_ready;
-    accel_top core(.clock(clock), .reg_we(sh[0:0]), .reg_addr(sh[4:1]), .reg_wdata(sh[68:5]), .reg_raddr(sh[72:69]), .m_req_ready(sh[73:73]), .m_rsp_valid(sh[74:74]), .m_rsp_data(sh[106:75]), .m_rsp_err(sh[107:107]), .reg_rdata(o_reg_rdata), .st_busy(o_st_busy), .st_done(o_st_done), .st_error(o_st_error), .m_req_valid(o_m_req_valid), .m_req_we(o_m_req_we), .m_req_addr(o_m_req_addr), .m_req_len(o_m_req_len), .m_req_wdata(o_m_req_wdata), .m_req_be(o_m_req_be), .m_rsp_ready(o_m_rsp_ready));
-    reg [107:0] oreg;
+    accel_top core(.clock(clock), .reg_we(sh[0:0]), .reg_addr(sh[4:1]), .reg_wdata(sh[68:5]), .reg_raddr(sh[72:69]), .m_req_ready(sh[73:73]), .m_rsp_valid(sh[74:74]), .m_rsp_data(sh[106:75]), .m_rsp_err(sh[107:107]), .reg_rdata(o_reg_rdata), .st_busy(o_st_busy), .st_done(o_st_done), .st_error(o_st_error), .m_req_valid(o_m_req_valid), .m_req_we(o_m_req_we), .m_req_addr(o_m_req_addr), .m_req_len(o_m_req_len), .m_req_wdata(o_m_req_wdata), .m_req_be(o_m_req_be), .m_req_more(o_m_req_more), .m_rsp_ready(o_m_rsp_ready));
+    reg [108:0] oreg;
     initial oreg = 0;
-    always @(posedge clock) oreg <= {o_reg_rdata, o_st_busy, o_st_done, o_st_error, o_m_req_valid, o_m_req_we, o_m_req_addr, o_m_req_len, o_m_req_wdata, o_m_req_be, o_m_rsp_ready};
+    always @(posedge clock) oreg <= {o_reg_rdata, o_st_busy, o_st_done, o_st_error, o_m_req_valid, o_m_req_we, o_m_req_addr, o_m_req_len, o_m_req_wdata, o_m_req_be, o_m_req_more, o_m_rsp_ready};
     always @(posedge clock) dout <= ^oreg;
 endmodule // accel_top_fmax

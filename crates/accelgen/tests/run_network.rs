@@ -135,6 +135,7 @@ fn a_network_runs_on_accel_axi_from_the_command_line() {
     assert_eq!(s["irq_status"], 1);
     let n = |k: &str| s[k].as_u64().unwrap();
     assert!(n("axi_read_bursts") > 0 && n("axi_read_beats") >= n("axi_read_bursts") && n("axi_write_beats") > 0, "{s}");
+    assert!(n("axi_write_bursts") > 0 && n("axi_write_beats") >= 2 * n("axi_write_bursts"), "write bursts of several beats: {s}");
     assert_eq!(n("mem_read_bytes"), 4 * n("axi_read_beats"), "32-bit words on tiny");
     assert!(n("core_cycles") <= n("cycles"), "{s}");
     for flags in [&["--mem-latency", "3"][..], &["--blocks"], &["--mem-stall", "2"]] {

@@ -40,6 +40,8 @@ pub struct AxiRun {
     /// Read bursts (AR transactions) and the most outstanding at once.
     pub read_bursts: u64,
     pub peak_read_bursts: u64,
+    /// Write bursts (AW transactions).
+    pub write_bursts: u64,
     /// Bytes moved on the bus (read and write beats times the word's bytes), and the packed
     /// minimum (a model figure: every tensor, weight and bias byte once).
     pub bus_bytes: u64,
@@ -90,6 +92,7 @@ pub struct AxiSetup {
 struct Slave {
     slverr_read: Option<u64>,
     ar_count: u64,
+    aw_count: u64,
     image: Vec<u8>,
     base: u64,
     bytes: u64,
@@ -193,6 +196,7 @@ impl Slave {
         if let Some(a) = offers[1].as_ref().filter(|_| self.readies[1]) {
             self.burst("write", a[0], a[1], a[2], a[3])?;
             self.aw_q.push_back((a[0], a[1] + 1));
+            self.aw_count += 1;
         }
         if let Some(w) = offers[2].as_ref().filter(|_| self.readies[2]) {
             self.w_q.push_back((w[0], w[1], w[2] == 1));
@@ -302,6 +306,7 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
     let mut slave = Slave {
         slverr_read,
         ar_count: 0,
+        aw_count: 0,
         image,
         base: u64::from(base),
         bytes: word_bytes as u64,
@@ -377,6 +382,7 @@ pub fn run_accel_axi(net: &Network, cfg: &HwConfig, opts: &RunOptions, setup: Ax
         writes: slave.writes,
         read_bursts: slave.ar_count,
         peak_read_bursts: slave.peak_bursts,
+        write_bursts: slave.aw_count,
         bus_bytes,
         min_bytes: compiled.layout.min_bytes(),
     })

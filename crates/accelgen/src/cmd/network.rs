@@ -114,6 +114,7 @@ pub(crate) fn run_network_axi(file: &Path, cfg: &HwConfig, out: Option<&Path>, o
     put("axi_read_bursts", r.read_bursts.into());
     put("axi_peak_read_bursts", r.peak_read_bursts.into());
     put("axi_write_beats", r.writes.into());
+    put("axi_write_bursts", r.write_bursts.into());
     put("mem_word_bits", cfg.memory.word_bits.into());
     put("mem_read_bytes", (r.reads * word_bytes).into());
     put("mem_write_bytes", (r.writes * word_bytes).into());

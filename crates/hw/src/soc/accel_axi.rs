@@ -103,6 +103,7 @@ impl<const W: usize, const B: usize> Logic for AccelAxi<W, B> {
         self.mem.req_len.next = self.core.m.req_len.val();
         self.mem.req_wdata.next = self.core.m.req_wdata.val();
         self.mem.req_be.next = self.core.m.req_be.val();
+        self.mem.req_more.next = self.core.m.req_more.val();
         self.core.m.req_ready.next = self.mem.req_ready.val();
         self.core.m.rsp_valid.next = self.mem.rsp_valid.val();
         self.core.m.rsp_data.next = self.mem.rsp_data.val();

@@ -309,7 +309,7 @@ crate::top_io!(
     inputs: [reg_we, reg_addr, reg_wdata, reg_raddr, m.req_ready, m.rsp_valid, m.rsp_data, m.rsp_err],
     outputs: [
         reg_rdata, st_busy, st_done, st_error, m.req_valid, m.req_we, m.req_addr, m.req_len, m.req_wdata,
-        m.req_be, m.rsp_ready,
+        m.req_be, m.req_more, m.rsp_ready,
     ],
     /// Observed: the dispatcher's instruction count (per-layer attribution) and the pooling
     /// unit's divider in force.

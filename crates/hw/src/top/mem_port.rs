@@ -5,7 +5,7 @@
 //! see `verilog.rs`), so the port names are the same as when each signal was declared by hand.
 //!
 //! Requests: `req_valid`/`req_ready`, `req_we` with `req_wdata` and the lane enables `req_be`
-//! for a write, `req_addr` a word address. Read responses in request order:
+//! for a write, `req_addr` a word address, `req_more` while a store has writes to come. Read responses in request order:
 //! `rsp_valid`/`rsp_ready`, `rsp_data`. `rsp_err`: the memory answered some request with an
 //! error (any time; the program stops with error code 7, `ERR_BUS`). W bits per word, L = W/8
 //! byte enables (memory is byte-addressed and packed, docs/isa.md).
@@ -30,6 +30,10 @@ pub struct MemPort<const W: usize, const L: usize> {
     pub req_wdata: Signal<Out, Bits<W>>,
     /// Byte enables of a write.
     pub req_be: Signal<Out, Bits<L>>,
+    /// A store is under way and more of its writes follow (a memory that gathers consecutive
+    /// writes into bursts may keep its burst open; `accel_axi`'s master closes it when this is
+    /// low and no request waits).
+    pub req_more: Signal<Out, Bit>,
     /// A read response.
     pub rsp_valid: Signal<In, Bit>,
     /// The accelerator takes responses.

@@ -322,6 +322,8 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.m.req_be.next = self.ext.req_be.val();
         self.req_go.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.v0.q.val());
         self.m.req_valid.next = self.req_go.val() & self.ext.req_need.val();
+        // A store's writes come until its request side has no element left.
+        self.m.req_more.next = self.act.q.val() & self.st.q.val() & self.ext.pending.val();
         self.req_fire.next = self.req_go.val() & (!self.ext.req_need.val() | self.m.req_ready.val());
         // A load takes an element from the held word, or from a response when it needs one.
         self.m.rsp_ready.next = self.act.q.val() & !self.st.q.val() & self.ext.rsp_need.val();
