@@ -2514,12 +2514,22 @@ module default_pool_unit_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,
     reg  [15:0] thermo_r__d;
     wire  [15:0] thermo_r__q;
     reg  thermo_r__clock;
+    reg  [15:0] shmk__d;
+    wire  [15:0] shmk__q;
+    reg  shmk__clock;
+    reg  [15:0] kmsh__d;
+    wire  [15:0] kmsh__q;
+    reg  kmsh__clock;
     
     // Local signals
     reg  [15:0] rem1;
     reg  [15:0] th_rem1;
     reg  [15:0] bank0s;
     reg  [15:0] bank01;
+    reg  [15:0] bank0w;
+    reg  [15:0] c_nowrap;
+    reg  [15:0] c_wrap;
+    reg  [15:0] bank0c1;
     reg  [15:0] th_first;
     reg  [15:0] rows_s;
     
@@ -2614,6 +2624,16 @@ module default_pool_unit_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,
         .q(thermo_r__q),
         .clock(thermo_r__clock)
     );
+    default_pool_unit_dff_w16 shmk(
+        .d(shmk__d),
+        .q(shmk__q),
+        .clock(shmk__clock)
+    );
+    default_pool_unit_dff_w16 kmsh(
+        .d(kmsh__d),
+        .q(kmsh__q),
+        .clock(kmsh__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -2623,6 +2643,8 @@ module default_pool_unit_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,
         rem__clock = clock;
         bank0__clock = clock;
         bank0_c__clock = clock;
+        shmk__clock = clock;
+        kmsh__clock = clock;
         last__clock = clock;
         ho_m2__clock = clock;
         first_lo__clock = clock;
@@ -2641,6 +2663,8 @@ module default_pool_unit_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,
         rem__d = rem__q;
         bank0__d = bank0__q;
         bank0_c__d = bank0_c__q;
+        shmk__d = shmk__q;
+        kmsh__d = kmsh__q;
         last__d = last__q;
         ho_m2__d = ho_m2__q;
         first_lo__d = first_lo__q;
@@ -2683,12 +2707,19 @@ module default_pool_unit_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,
         else begin
             th_rem1 = 16'hffff;
         end
+        shmk__d = p_sh - kconst;
+        kmsh__d = kconst - p_sh;
         bank0s = bank0__q + p_sh;
-        if (bank0s >= kconst) begin
-            bank01 = bank0s - kconst;
+        bank0w = bank0__q + shmk__q;
+        c_nowrap = bank0_c__q - p_sh;
+        c_wrap = bank0_c__q + kmsh__q;
+        if (bank0w[32'hf]) begin
+            bank01 = bank0s;
+            bank0c1 = c_nowrap;
         end
         else begin
-            bank01 = bank0s;
+            bank01 = bank0w;
+            bank0c1 = c_wrap;
         end
         if (take) begin
             rows__d = next_rows__q;
@@ -2702,7 +2733,7 @@ module default_pool_unit_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,
             rem__d = rem1;
             hi__d = th_rem1 & khmask__q;
             bank0__d = bank01;
-            bank0_c__d = kconst - bank01;
+            bank0_c__d = bank0c1;
         end
         if (load0 | (take & last__q)) begin
             index__d = 16'h0;
@@ -4107,6 +4138,9 @@ module default_pool_unit_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_ou
     reg  [31:0] e_outrow__d;
     wire  [31:0] e_outrow__q;
     reg  e_outrow__clock;
+    reg  e_xin__d;
+    wire  e_xin__q;
+    reg  e_xin__clock;
     reg  wv__d;
     wire  wv__q;
     reg  wv__clock;
@@ -4301,6 +4335,11 @@ module default_pool_unit_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_ou
         .q(e_outrow__q),
         .clock(e_outrow__clock)
     );
+    default_pool_unit_dff_w1 e_xin(
+        .d(e_xin__d),
+        .q(e_xin__q),
+        .clock(e_xin__clock)
+    );
     default_pool_unit_dff_w1 wv(
         .d(wv__d),
         .q(wv__q),
@@ -4344,6 +4383,7 @@ module default_pool_unit_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_ou
         e_next__clock = clock;
         e_xo__clock = clock;
         e_outrow__clock = clock;
+        e_xin__clock = clock;
         wv__clock = clock;
         wi__clock = clock;
         wam__clock = clock;
@@ -4360,6 +4400,7 @@ module default_pool_unit_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_ou
         e_next__d = e_next__q;
         e_xo__d = e_xo__q;
         e_outrow__d = e_outrow__q;
+        e_xin__d = e_xin__q;
         wv__d = wv__q;
         wi__d = wi__q;
         wam__d = wam__q;
@@ -4428,7 +4469,7 @@ module default_pool_unit_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_ou
         first__1__acc_sum = first__0__sum;
         second__0__acc_max = 9'h0;
         second__0__acc_sum = 16'h0;
-        emit = e_active__q & (e_ep__q == e_next__q) & (e_xo__q < p_wo);
+        emit = e_active__q & (e_ep__q == e_next__q) & e_xin__q;
         if (ce) begin
             wv__d = 1'b0;
             ld2__d = pending;
@@ -4450,6 +4491,7 @@ module default_pool_unit_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_ou
             if (emit) begin
                 e_next__d = e_next__q + p_sw;
                 e_xo__d = e_xo__q + 16'h1;
+                e_xin__d = (e_xo__q + 16'h1) < p_wo;
             end
             e_j__d = e_j__q + 8'h1;
             e_ep__d = e_ep__q + 16'h1;
@@ -4497,6 +4539,7 @@ module default_pool_unit_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_ou
             if (l_bandfirst__q) begin
                 e_next__d = p_kw - 16'h1;
                 e_xo__d = 16'h0;
+                e_xin__d = |p_wo;
                 e_outrow__d = l_outrow__q;
             end
         end

@@ -122,6 +122,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [11:0] mover__g_run;
     reg  [11:0] mover__g_rows;
     reg  [25:0] mover__g_step;
+    reg  mover__g_runs;
+    reg  mover__g_multi;
     reg  [15:0] mover__g_fw;
     reg  [1:0] mover__g_fph;
     reg  [15:0] mover__g_hbw;
@@ -204,6 +206,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [11:0] disp__g_run;
     wire  [11:0] disp__g_rows;
     wire  [25:0] disp__g_step;
+    wire  disp__g_runs;
+    wire  disp__g_multi;
     wire  disp__pw_v;
     wire  [4:0] disp__pw_op;
     wire  [63:0] disp__pw_pl;
@@ -362,6 +366,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_run(mover__g_run),
         .g_rows(mover__g_rows),
         .g_step(mover__g_step),
+        .g_runs(mover__g_runs),
+        .g_multi(mover__g_multi),
         .g_fw(mover__g_fw),
         .g_fph(mover__g_fph),
         .g_hbw(mover__g_hbw),
@@ -462,6 +468,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_run(disp__g_run),
         .g_rows(disp__g_rows),
         .g_step(disp__g_step),
+        .g_runs(disp__g_runs),
+        .g_multi(disp__g_multi),
         .pw_v(disp__pw_v),
         .pw_op(disp__pw_op),
         .pw_pl(disp__pw_pl),
@@ -590,6 +598,8 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_run = disp__g_run;
         mover__g_rows = disp__g_rows;
         mover__g_step = disp__g_step;
+        mover__g_runs = disp__g_runs;
+        mover__g_multi = disp__g_multi;
         mover__g_half = disp__g_half;
         mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
@@ -2253,6 +2263,21 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_s
     reg  [15:0] s1_phi__a;
     reg  [15:0] s1_phi__b;
     wire  [31:0] s1_phi__p;
+    reg  s1b_valid__d;
+    wire  s1b_valid__q;
+    reg  s1b_valid__clock;
+    reg  [15:0] s1b_idx__d;
+    wire  [15:0] s1b_idx__q;
+    reg  s1b_idx__clock;
+    reg  [31:0] s1b_acc__d;
+    wire  [31:0] s1b_acc__q;
+    reg  s1b_acc__clock;
+    reg  [31:0] s1b_plo__d;
+    wire  [31:0] s1b_plo__q;
+    reg  s1b_plo__clock;
+    reg  [31:0] s1b_phi__d;
+    wire  [31:0] s1b_phi__q;
+    reg  s1b_phi__clock;
     reg  s2a_valid__d;
     wire  s2a_valid__q;
     reg  s2a_valid__clock;
@@ -2424,6 +2449,31 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_s
         .a(s1_phi__a),
         .b(s1_phi__b),
         .p(s1_phi__p)
+    );
+    tiny_accel_top_dff_w1 s1b_valid(
+        .d(s1b_valid__d),
+        .q(s1b_valid__q),
+        .clock(s1b_valid__clock)
+    );
+    tiny_accel_top_dff_w16 s1b_idx(
+        .d(s1b_idx__d),
+        .q(s1b_idx__q),
+        .clock(s1b_idx__clock)
+    );
+    tiny_accel_top_dff_w32 s1b_acc(
+        .d(s1b_acc__d),
+        .q(s1b_acc__q),
+        .clock(s1b_acc__clock)
+    );
+    tiny_accel_top_dff_w32 s1b_plo(
+        .d(s1b_plo__d),
+        .q(s1b_plo__q),
+        .clock(s1b_plo__clock)
+    );
+    tiny_accel_top_dff_w32 s1b_phi(
+        .d(s1b_phi__d),
+        .q(s1b_phi__q),
+        .clock(s1b_phi__clock)
     );
     tiny_accel_top_dff_w1 s2a_valid(
         .d(s2a_valid__d),
@@ -2645,6 +2695,11 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_s
         s1_valid__clock = clock;
         s1_idx__clock = clock;
         s1_acc__clock = clock;
+        s1b_valid__clock = clock;
+        s1b_idx__clock = clock;
+        s1b_acc__clock = clock;
+        s1b_plo__clock = clock;
+        s1b_phi__clock = clock;
         s2a_valid__clock = clock;
         s2a_idx__clock = clock;
         s2a_acc__clock = clock;
@@ -2669,6 +2724,11 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_s
         s1_valid__d = s1_valid__q;
         s1_idx__d = s1_idx__q;
         s1_acc__d = s1_acc__q;
+        s1b_valid__d = s1b_valid__q;
+        s1b_idx__d = s1b_idx__q;
+        s1b_acc__d = s1b_acc__q;
+        s1b_plo__d = s1b_plo__q;
+        s1b_phi__d = s1b_phi__q;
         s2a_valid__d = s2a_valid__q;
         s2a_idx__d = s2a_idx__q;
         s2a_acc__d = s2a_acc__q;
@@ -2699,6 +2759,11 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_s
         s1_phi__clock = clock;
         s1_phi__a = in_acc[(32'h10)+:(16)];
         s1_phi__b = set_mult;
+        s1b_valid__d = s1_valid__q;
+        s1b_idx__d = s1_idx__q;
+        s1b_acc__d = s1_acc__q;
+        s1b_plo__d = s1_plo__p;
+        s1b_phi__d = s1_phi__p;
         if (|set_shift) begin
             rc_now = 64'h1 << (set_shift - 8'h1);
         end
@@ -2709,16 +2774,16 @@ module tiny_accel_top_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_s
         rc_pos__d = rc_r__q;
         rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, set_mult});
         rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
-        prod = (({32'd0, s1_phi__p}) << 32'h10) + ({32'd0, s1_plo__p});
-        if (s1_acc__q[32'h1f]) begin
+        prod = (({32'd0, s1b_phi__q}) << 32'h10) + ({32'd0, s1b_plo__q});
+        if (s1b_acc__q[32'h1f]) begin
             rounded = prod + rc_neg__q;
         end
         else begin
             rounded = prod + rc_pos__q;
         end
-        s2a_valid__d = s1_valid__q;
-        s2a_idx__d = s1_idx__q;
-        s2a_acc__d = s1_acc__q;
+        s2a_valid__d = s1b_valid__q;
+        s2a_idx__d = s1b_idx__q;
+        s2a_acc__d = s1b_acc__q;
         s2a_rounded__d = rounded;
         if (s2a_rounded__q[32'h3f]) begin
             shifted = ~((~s2a_rounded__q) >> set_shift);
@@ -3206,19 +3271,25 @@ module tiny_accel_top_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
     reg  [23:0] r3_sig__d;
     wire  [23:0] r3_sig__q;
     reg  r3_sig__clock;
+    reg  [7:0] lz_b0__x;
+    wire  [2:0] lz_b0__n;
+    wire  lz_b0__zero;
+    reg  [7:0] lz_b1__x;
+    wire  [2:0] lz_b1__n;
+    wire  lz_b1__zero;
+    reg  [7:0] lz_b2__x;
+    wire  [2:0] lz_b2__n;
+    wire  lz_b2__zero;
+    reg  [7:0] lz_b3__x;
+    wire  [2:0] lz_b3__n;
+    wire  lz_b3__zero;
     
     // Local signals
     reg  [31:0] ones;
     reg  [32:0] sh33;
-    reg  [15:0] x16;
-    reg  [7:0] x8;
-    reg  [3:0] x4;
-    reg  [1:0] x2;
     reg  z16;
     reg  z8;
-    reg  z4;
-    reg  z2;
-    reg  z1;
+    reg  [2:0] low3;
     reg  [7:0] n;
     
     // Sub module instances
@@ -3312,6 +3383,26 @@ module tiny_accel_top_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
         .q(r3_sig__q),
         .clock(r3_sig__clock)
     );
+    tiny_accel_top_lz_b0 lz_b0(
+        .x(lz_b0__x),
+        .n(lz_b0__n),
+        .zero(lz_b0__zero)
+    );
+    tiny_accel_top_lz_b0 lz_b1(
+        .x(lz_b1__x),
+        .n(lz_b1__n),
+        .zero(lz_b1__zero)
+    );
+    tiny_accel_top_lz_b0 lz_b2(
+        .x(lz_b2__x),
+        .n(lz_b2__n),
+        .zero(lz_b2__zero)
+    );
+    tiny_accel_top_lz_b0 lz_b3(
+        .x(lz_b3__x),
+        .n(lz_b3__n),
+        .zero(lz_b3__zero)
+    );
     
     // Update code
     always @(*) begin
@@ -3361,29 +3452,31 @@ module tiny_accel_top_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
             r1_abs__d = acc;
             ones = acc;
         end
-        z16 = ~|ones[(32'h10)+:(16)];
-        x16 = ones[(32'h10)+:(16)];
+        lz_b0__x = ones[(32'h0)+:(8)];
+        lz_b1__x = ones[(32'h8)+:(8)];
+        lz_b2__x = ones[(32'h10)+:(8)];
+        lz_b3__x = ones[(32'h18)+:(8)];
+        z16 = lz_b3__zero & lz_b2__zero;
         if (z16) begin
-            x16 = ones[(32'h0)+:(16)];
+            z8 = lz_b1__zero;
+            if (lz_b1__zero) begin
+                low3 = lz_b0__n;
+            end
+            else begin
+                low3 = lz_b1__n;
+            end
         end
-        z8 = ~|x16[(32'h8)+:(8)];
-        x8 = x16[(32'h8)+:(8)];
-        if (z8) begin
-            x8 = x16[(32'h0)+:(8)];
+        else begin
+            z8 = lz_b3__zero;
+            if (lz_b3__zero) begin
+                low3 = lz_b2__n;
+            end
+            else begin
+                low3 = lz_b3__n;
+            end
         end
-        z4 = ~|x8[(32'h4)+:(4)];
-        x4 = x8[(32'h4)+:(4)];
-        if (z4) begin
-            x4 = x8[(32'h0)+:(4)];
-        end
-        z2 = ~|x4[(32'h2)+:(2)];
-        x2 = x4[(32'h2)+:(2)];
-        if (z2) begin
-            x2 = x4[(32'h0)+:(2)];
-        end
-        z1 = ~x2[32'h1];
-        n = ({7'd0, z1}) | (({7'd0, z2}) << 32'h1) | (({7'd0, z4}) << 32'h2) | (({7'd0, z8}) << 32'h3) | (({7'd0, z16}) << 32'h4);
-        if (~|x2) begin
+        n = ({5'd0, low3}) | (({7'd0, z8}) << 32'h3) | (({7'd0, z16}) << 32'h4);
+        if (z16 & lz_b1__zero & lz_b0__zero) begin
             n = 8'h20;
         end
         r1_lz__d = n;
@@ -3420,6 +3513,42 @@ module tiny_accel_top_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
     end
     
 endmodule // tiny_accel_top_norm
+
+module tiny_accel_top_lz_b0(x,n,zero);
+    
+    // Module arguments
+    input wire  [7:0] x;
+    output reg  [2:0] n;
+    output reg  zero;
+    
+    // Local signals
+    reg  [1:0] p2;
+    reg  z4;
+    reg  z2;
+    reg  h1;
+    reg  n0;
+    
+    // Update code
+    always @(*) begin
+        zero = ~|x;
+        z4 = ~|x[(32'h4)+:(4)];
+        p2 = x[(32'h6)+:(2)];
+        if (z4) begin
+            p2 = x[(32'h2)+:(2)];
+        end
+        z2 = ~|p2;
+        h1 = p2[32'h1];
+        if (z2) begin
+            h1 = x[32'h5];
+            if (z4) begin
+                h1 = x[32'h1];
+            end
+        end
+        n0 = ~h1;
+        n = ({2'd0, n0}) | (({2'd0, z2}) << 32'h1) | (({2'd0, z4}) << 32'h2);
+    end
+    
+endmodule // tiny_accel_top_lz_b0
 
 module tiny_accel_top_dff_w8(d,q,clock);
     
@@ -4284,7 +4413,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
             sub_r__d = 4'h0;
             run__d = 1'b1;
             fin__d = 1'b0;
-            tail__d = 4'h8;
+            tail__d = 4'h9;
             if (geom[(32'h132)+:(1)]) begin
                 tail__d = 4'hd;
             end
@@ -8963,7 +9092,7 @@ module tiny_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_top_instr_buffer
 
-module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,g_run,g_rows,g_step,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
+module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,g_run,g_rows,g_step,g_runs,g_multi,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
     
     // Module arguments
     input wire  clock;
@@ -9000,6 +9129,8 @@ module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
     output reg  [11:0] g_run;
     output reg  [11:0] g_rows;
     output reg  [25:0] g_step;
+    output reg  g_runs;
+    output reg  g_multi;
     output reg  pw_v;
     output reg  [4:0] pw_op;
     output reg  [63:0] pw_pl;
@@ -9076,6 +9207,12 @@ module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
     reg  [25:0] m_step__d;
     wire  [25:0] m_step__q;
     reg  m_step__clock;
+    reg  m_runs__d;
+    wire  m_runs__q;
+    reg  m_runs__clock;
+    reg  m_multi__d;
+    wire  m_multi__q;
+    reg  m_multi__clock;
     reg  pw_v_r__d;
     wire  pw_v_r__q;
     reg  pw_v_r__clock;
@@ -9211,6 +9348,16 @@ module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
         .q(m_step__q),
         .clock(m_step__clock)
     );
+    tiny_accel_top_dff_w1 m_runs(
+        .d(m_runs__d),
+        .q(m_runs__q),
+        .clock(m_runs__clock)
+    );
+    tiny_accel_top_dff_w1 m_multi(
+        .d(m_multi__d),
+        .q(m_multi__q),
+        .clock(m_multi__clock)
+    );
     tiny_accel_top_dff_w1 pw_v_r(
         .d(pw_v_r__d),
         .q(pw_v_r__q),
@@ -9276,6 +9423,8 @@ module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
         m_run__clock = clock;
         m_rows__clock = clock;
         m_step__clock = clock;
+        m_runs__clock = clock;
+        m_multi__clock = clock;
         pw_v_r__clock = clock;
         pw_op_r__clock = clock;
         pw_shape_r__clock = clock;
@@ -9302,6 +9451,8 @@ module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
         m_run__d = m_run__q;
         m_rows__d = m_rows__q;
         m_step__d = m_step__q;
+        m_runs__d = m_runs__q;
+        m_multi__d = m_multi__q;
         pw_v_r__d = pw_v_r__q;
         pw_op_r__d = pw_op_r__q;
         pw_shape_r__d = pw_shape_r__q;
@@ -9375,6 +9526,8 @@ module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
             m_run__d = pw_pl_r__q[(32'h5)+:(12)];
             m_rows__d = pw_pl_r__q[(32'h11)+:(12)];
             m_step__d = pw_pl_r__q[(32'h1d)+:(26)];
+            m_runs__d = |pw_pl_r__q[(32'h5)+:(12)];
+            m_multi__d = |pw_pl_r__q[(32'h5)+:(12)] & (pw_pl_r__q[(32'h11)+:(12)] != 12'h1);
         end
         if (clear) begin
             m_len__d = 20'h0;
@@ -9383,6 +9536,8 @@ module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
             m_run__d = 12'h0;
             m_rows__d = 12'h0;
             m_step__d = 26'h0;
+            m_runs__d = 1'b0;
+            m_multi__d = 1'b0;
             div__d = 8'h0;
             clk_now_r__d = 1'b1;
         end
@@ -9407,6 +9562,8 @@ module tiny_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
         g_run = m_run__q;
         g_rows = m_rows__q;
         g_step = m_step__q;
+        g_runs = m_runs__q;
+        g_multi = m_multi__q;
         pw_v = pw_v_r__q;
         pw_op = pw_op_r__q;
         pw_pl = pw_pl_r__q;
@@ -9500,7 +9657,7 @@ module tiny_accel_top_dff_w12(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w12
 
-module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
+module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -9514,6 +9671,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     input wire  [11:0] g_run;
     input wire  [11:0] g_rows;
     input wire  [25:0] g_step;
+    input wire  g_runs;
+    input wire  g_multi;
     input wire  [15:0] g_fw;
     input wire  [1:0] g_fph;
     input wire  [15:0] g_hbw;
@@ -9566,6 +9725,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [19:0] ext__s_len;
     reg  [11:0] ext__s_rows;
     reg  [25:0] ext__s_step;
+    reg  ext__s_multi;
     reg  ext__s_word;
     reg  [31:0] ext__w_elem;
     reg  ext__req_fire;
@@ -9645,12 +9805,24 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [31:0] ld1__d;
     wire  [31:0] ld1__q;
     reg  ld1__clock;
-    reg  v0__d;
-    wire  v0__q;
-    reg  v0__clock;
-    reg  v1__d;
-    wire  v1__q;
-    reg  v1__clock;
+    reg  [31:0] ld2__d;
+    wire  [31:0] ld2__q;
+    reg  ld2__clock;
+    reg  [31:0] ld3__d;
+    wire  [31:0] ld3__q;
+    reg  ld3__clock;
+    reg  [1:0] l_wp__d;
+    wire  [1:0] l_wp__q;
+    reg  l_wp__clock;
+    reg  [1:0] l_rp__d;
+    wire  [1:0] l_rp__q;
+    reg  l_rp__clock;
+    reg  [2:0] l_n__d;
+    wire  [2:0] l_n__q;
+    reg  l_n__clock;
+    reg  l_hv__d;
+    wire  l_hv__q;
+    reg  l_hv__clock;
     reg  [63:0] rb__d;
     wire  [63:0] rb__q;
     reg  rb__clock;
@@ -9681,6 +9853,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  wm__clock;
     
     // Local signals
+    reg  [31:0] l_elem;
+    reg  [2:0] l_n_next;
     reg  s_pop;
     reg  s_room;
     reg  start;
@@ -9706,6 +9880,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .s_len(ext__s_len),
         .s_rows(ext__s_rows),
         .s_step(ext__s_step),
+        .s_multi(ext__s_multi),
         .s_word(ext__s_word),
         .w_elem(ext__w_elem),
         .req_fire(ext__req_fire),
@@ -9814,15 +9989,35 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(ld1__q),
         .clock(ld1__clock)
     );
-    tiny_accel_top_dff_w1 v0(
-        .d(v0__d),
-        .q(v0__q),
-        .clock(v0__clock)
+    tiny_accel_top_dff_w32 ld2(
+        .d(ld2__d),
+        .q(ld2__q),
+        .clock(ld2__clock)
     );
-    tiny_accel_top_dff_w1 v1(
-        .d(v1__d),
-        .q(v1__q),
-        .clock(v1__clock)
+    tiny_accel_top_dff_w32 ld3(
+        .d(ld3__d),
+        .q(ld3__q),
+        .clock(ld3__clock)
+    );
+    tiny_accel_top_dff_w2 l_wp(
+        .d(l_wp__d),
+        .q(l_wp__q),
+        .clock(l_wp__clock)
+    );
+    tiny_accel_top_dff_w2 l_rp(
+        .d(l_rp__d),
+        .q(l_rp__q),
+        .clock(l_rp__clock)
+    );
+    tiny_accel_top_dff_w3 l_n(
+        .d(l_n__d),
+        .q(l_n__q),
+        .clock(l_n__clock)
+    );
+    tiny_accel_top_dff_w1 l_hv(
+        .d(l_hv__d),
+        .q(l_hv__q),
+        .clock(l_hv__clock)
     );
     tiny_accel_top_dff_w64 rb(
         .d(rb__d),
@@ -9873,8 +10068,12 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         rd_v__clock = clock;
         ld0__clock = clock;
         ld1__clock = clock;
-        v0__clock = clock;
-        v1__clock = clock;
+        ld2__clock = clock;
+        ld3__clock = clock;
+        l_wp__clock = clock;
+        l_rp__clock = clock;
+        l_n__clock = clock;
+        l_hv__clock = clock;
         rb__clock = clock;
         wm__clock = clock;
         act__d = act__q;
@@ -9889,8 +10088,12 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         rd_v__d = rd_v__q;
         ld0__d = ld0__q;
         ld1__d = ld1__q;
-        v0__d = v0__q;
-        v1__d = v1__q;
+        ld2__d = ld2__q;
+        ld3__d = ld3__q;
+        l_wp__d = l_wp__q;
+        l_rp__d = l_rp__q;
+        l_n__d = l_n__q;
+        l_hv__d = l_hv__q;
         rb__d = rb__q;
         wm__d = wm__q;
         ext__clock = clock;
@@ -9906,7 +10109,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         else begin
             s_len = g_words;
         end
-        s_word = word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~|g_run & ~|(g_addr & lane_mask);
+        s_word = word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask);
         ext__start = start;
         ext__s_addr = g_addr;
         ext__s_words = g_words;
@@ -9914,7 +10117,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         ext__s_copy = g_copy;
         ext__s_store = g_store;
         ext__s_wide = ~g_copy & ((~g_store & (g_sel == 2'h2)) | (g_store & (g_sel == 2'h0) & g_raw));
-        if (|g_run) begin
+        if (g_runs) begin
             ext__s_len = ({8'd0, g_run});
             ext__s_rows = g_rows;
         end
@@ -9923,8 +10126,19 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             ext__s_rows = 12'h1;
         end
         ext__s_step = g_step;
+        ext__s_multi = g_multi;
         ext__s_word = s_word;
-        ext__w_elem = ld0__q;
+        l_elem = ld0__q;
+        if (l_rp__q == 2'h1) begin
+            l_elem = ld1__q;
+        end
+        else if (l_rp__q == 2'h2) begin
+            l_elem = ld2__q;
+        end
+        else if (l_rp__q == 2'h3) begin
+            l_elem = ld3__q;
+        end
+        ext__w_elem = l_elem;
         ext__rsp_data = m_rsp_data;
         cur__start = start;
         cur__s_store = g_store;
@@ -9955,7 +10169,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         m_req_we = st__q;
         m_req_wdata = ext__req_wdata;
         m_req_be = ext__req_be;
-        req_go = act__q & ext__pending & (~st__q | v0__q);
+        req_go = act__q & ext__pending & (~st__q | l_hv__q);
         m_req_valid = req_go & ext__req_need;
         m_req_more = act__q & st__q & ext__pending;
         req_fire = req_go & (~ext__req_need | m_req_ready);
@@ -10030,12 +10244,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             end
         end
         s_pop = st__q & ~cp__q & req_fire;
-        if (s_pop) begin
-            s_room = ~(v0__q & v1__q & rd_v__q);
-        end
-        else begin
-            s_room = ~((v0__q & v1__q) | (v0__q & rd_v__q) | (v1__q & rd_v__q));
-        end
+        s_room = (l_n__q < 3'h2) | ((l_n__q == 3'h2) & ~rd_v__q);
+        l_n_next = l_n__q;
         if (act__q & st__q & ~cp__q) begin
             if (s_room & |r_left__q) begin
                 r_en = 1'b1;
@@ -10050,26 +10260,31 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
                 if (o_left__q == 20'h1) begin
                     act__d = 1'b0;
                 end
-                if (v1__q) begin
-                    ld0__d = ld1__q;
-                    v1__d = rd_v__q;
-                    ld1__d = r_data;
-                end
-                else begin
-                    v0__d = rd_v__q;
+                l_rp__d = l_rp__q + 2'h1;
+            end
+            if (rd_v__q) begin
+                l_wp__d = l_wp__q + 2'h1;
+                if (l_wp__q == 2'h0) begin
                     ld0__d = r_data;
                 end
-            end
-            else if (rd_v__q) begin
-                if (v0__q) begin
-                    v1__d = 1'b1;
+                if (l_wp__q == 2'h1) begin
                     ld1__d = r_data;
                 end
-                else begin
-                    v0__d = 1'b1;
-                    ld0__d = r_data;
+                if (l_wp__q == 2'h2) begin
+                    ld2__d = r_data;
+                end
+                if (l_wp__q == 2'h3) begin
+                    ld3__d = r_data;
                 end
             end
+            if (rd_v__q & ~s_pop) begin
+                l_n_next = l_n__q + 3'h1;
+            end
+            else if (~rd_v__q & s_pop) begin
+                l_n_next = l_n__q - 3'h1;
+            end
+            l_n__d = l_n_next;
+            l_hv__d = |l_n_next;
         end
         if (ws__fault) begin
             errf__d = 1'b1;
@@ -10096,8 +10311,10 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             primed__d = 1'b0;
             r_left__d = g_words;
             rd_v__d = 1'b0;
-            v0__d = 1'b0;
-            v1__d = 1'b0;
+            l_wp__d = 2'h0;
+            l_rp__d = 2'h0;
+            l_n__d = 3'h0;
+            l_hv__d = 1'b0;
             wm__d = s_word;
         end
         ext__req_fire = req_fire;
@@ -10447,7 +10664,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     
 endmodule // tiny_accel_top_cur
 
-module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,s_rows,s_step,s_word,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem,rsp_word);
+module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,s_rows,s_step,s_multi,s_word,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem,rsp_word);
     
     // Module arguments
     input wire  clock;
@@ -10461,6 +10678,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     input wire  [19:0] s_len;
     input wire  [11:0] s_rows;
     input wire  [25:0] s_step;
+    input wire  s_multi;
     input wire  s_word;
     input wire  [31:0] w_elem;
     input wire  req_fire;
@@ -10490,6 +10708,8 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [25:0] comb__step;
     reg  [11:0] comb__rows_m1;
     reg  [25:0] comb__e_cnb;
+    reg  [25:0] comb__e_nbs;
+    reg  [25:0] comb__e_cnbs;
     reg  [11:0] comb__e_rl;
     reg  comb__e_last;
     reg  comb__s_need;
@@ -10568,6 +10788,12 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [11:0] e_rl__d;
     wire  [11:0] e_rl__q;
     reg  e_rl__clock;
+    reg  [25:0] e_nbs__d;
+    wire  [25:0] e_nbs__q;
+    reg  e_nbs__clock;
+    reg  [25:0] e_cnbs__d;
+    wire  [25:0] e_cnbs__q;
+    reg  e_cnbs__clock;
     reg  e_last__d;
     wire  e_last__q;
     reg  e_last__clock;
@@ -10649,6 +10875,8 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .step(comb__step),
         .rows_m1(comb__rows_m1),
         .e_cnb(comb__e_cnb),
+        .e_nbs(comb__e_nbs),
+        .e_cnbs(comb__e_cnbs),
         .e_rl(comb__e_rl),
         .e_last(comb__e_last),
         .s_need(comb__s_need),
@@ -10749,6 +10977,16 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .d(e_rl__d),
         .q(e_rl__q),
         .clock(e_rl__clock)
+    );
+    tiny_accel_top_dff_w26 e_nbs(
+        .d(e_nbs__d),
+        .q(e_nbs__q),
+        .clock(e_nbs__clock)
+    );
+    tiny_accel_top_dff_w26 e_cnbs(
+        .d(e_cnbs__d),
+        .q(e_cnbs__q),
+        .clock(e_cnbs__clock)
     );
     tiny_accel_top_dff_w1 e_last(
         .d(e_last__d),
@@ -10869,6 +11107,8 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         e_rem__clock = clock;
         e_cnb__clock = clock;
         e_rl__clock = clock;
+        e_nbs__clock = clock;
+        e_cnbs__clock = clock;
         r_cnb__clock = clock;
         r_rl__clock = clock;
         e_last__clock = clock;
@@ -10901,6 +11141,8 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         e_rem__d = e_rem__q;
         e_cnb__d = e_cnb__q;
         e_rl__d = e_rl__q;
+        e_nbs__d = e_nbs__q;
+        e_cnbs__d = e_cnbs__q;
         r_cnb__d = r_cnb__q;
         r_rl__d = r_rl__q;
         e_last__d = e_last__q;
@@ -10932,6 +11174,8 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         comb__step = step__q;
         comb__rows_m1 = rows_m1__q;
         comb__e_cnb = e_cnb__q;
+        comb__e_nbs = e_nbs__q;
+        comb__e_cnbs = e_cnbs__q;
         comb__e_rl = e_rl__q;
         comb__r_cnb = r_cnb__q;
         comb__r_rl = r_rl__q;
@@ -10990,6 +11234,8 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
                 e_last__d = (len__q == 20'h1) & ~word__q;
                 e_nb__d = comb__nb2;
                 e_cnb__d = comb__cnb2;
+                e_nbs__d = comb__nb2 + step__q;
+                e_cnbs__d = comb__cnb2 + stride__q;
                 e_rl__d = comb__rl2;
                 e_clast__d = comb__n_clast;
             end
@@ -11023,6 +11269,8 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         end
         if (e_init__q) begin
             e_init__d = 1'b0;
+            e_nbs__d = e_nb__q + step__q;
+            e_cnbs__d = e_cnb__q + stride__q;
             s_need__d = comb__cs_need;
             e_pend__d = |e_left__q;
             if (len_m1__q < words_m1__q) begin
@@ -11045,13 +11293,13 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
             e_rl__d = s_rows - 12'h1;
             r_cnb__d = s_addr + s_stride;
             r_rl__d = s_rows - 12'h1;
-            if (s_rows == 12'h1) begin
-                e_nb__d = s_addr + s_stride;
-                r_nb__d = s_addr + s_stride;
-            end
-            else begin
+            if (s_multi) begin
                 e_nb__d = s_addr + s_step;
                 r_nb__d = s_addr + s_step;
+            end
+            else begin
+                e_nb__d = s_addr + s_stride;
+                r_nb__d = s_addr + s_stride;
             end
             e_rem__d = s_len;
             e_last__d = (s_len == 20'h1) & ~s_word;
@@ -11075,7 +11323,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     
 endmodule // tiny_accel_top_ext
 
-module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_cnb,e_rl,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,r_nb,r_rem,r_cnb,r_rl,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,r_end,r_step_addr,rn_need,cnb2,rl2,rnb2,rcnb2,rrl2,cov_w,e_end,n_need,ns_need,cs_need,nb2);
+module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_cnb,e_nbs,e_cnbs,e_rl,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,r_nb,r_rem,r_cnb,r_rl,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,r_end,r_step_addr,rn_need,cnb2,rl2,rnb2,rcnb2,rrl2,cov_w,e_end,n_need,ns_need,cs_need,nb2);
     
     // Module arguments
     input wire  wide;
@@ -11088,6 +11336,8 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
     input wire  [25:0] step;
     input wire  [11:0] rows_m1;
     input wire  [25:0] e_cnb;
+    input wire  [25:0] e_nbs;
+    input wire  [25:0] e_cnbs;
     input wire  [11:0] e_rl;
     input wire  e_last;
     input wire  s_need;
@@ -11166,6 +11416,10 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
     reg  [25:0] nb_chk;
     reg  [25:0] rnb_step;
     reg  [25:0] rnb_chk;
+    reg  d_step;
+    reg  d_chk;
+    reg  d_cnb;
+    reg  d_nb2;
     reg  [25:0] nb_word;
     reg  [25:0] cl_word;
     reg  nx_last;
@@ -11274,25 +11528,32 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
             st_next = nb_diff;
         end
         cs_need = (e_left == 20'h1) | st_next;
-        nb_step = e_nb + step;
-        nb_chk = e_cnb + stride;
+        nb_step = e_nbs;
+        nb_chk = e_cnbs;
         cnb2 = e_cnb;
         rl2 = e_rl - 12'h1;
+        d_step = (nb_step >> lshift) != nb_word;
+        d_chk = (nb_chk >> lshift) != nb_word;
+        d_cnb = (e_cnb >> lshift) != nb_word;
         if (~|e_rl) begin
             cnb2 = nb_chk;
             rl2 = rows_m1;
             if (|rows_m1) begin
                 nb2 = nb_step;
+                d_nb2 = d_step;
             end
             else begin
                 nb2 = nb_chk;
+                d_nb2 = d_chk;
             end
         end
         else if (e_rl == 12'h1) begin
             nb2 = e_cnb;
+            d_nb2 = d_cnb;
         end
         else begin
             nb2 = nb_step;
+            d_nb2 = d_step;
         end
         nb_last = (e_nb & lane_mask) == lane_last;
         nx_last = e_lane == lane_last2;
@@ -11302,7 +11563,7 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
         end
         if (e_last) begin
             if (len == 20'h1) begin
-                ns_need = (nb2 >> lshift) != nb_word;
+                ns_need = d_nb2;
             end
             else begin
                 ns_need = nb_last;
@@ -11590,6 +11851,24 @@ module tiny_accel_top_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
     end
     
 endmodule // tiny_accel_top_fm
+
+module tiny_accel_top_dff_w3(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w3
 
 module tiny_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
     
@@ -14649,12 +14928,22 @@ module tiny_accel_top_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,ban
     reg  [15:0] thermo_r__d;
     wire  [15:0] thermo_r__q;
     reg  thermo_r__clock;
+    reg  [15:0] shmk__d;
+    wire  [15:0] shmk__q;
+    reg  shmk__clock;
+    reg  [15:0] kmsh__d;
+    wire  [15:0] kmsh__q;
+    reg  kmsh__clock;
     
     // Local signals
     reg  [15:0] rem1;
     reg  [15:0] th_rem1;
     reg  [15:0] bank0s;
     reg  [15:0] bank01;
+    reg  [15:0] bank0w;
+    reg  [15:0] c_nowrap;
+    reg  [15:0] c_wrap;
+    reg  [15:0] bank0c1;
     reg  [15:0] th_first;
     reg  [15:0] rows_s;
     
@@ -14749,6 +15038,16 @@ module tiny_accel_top_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,ban
         .q(thermo_r__q),
         .clock(thermo_r__clock)
     );
+    tiny_accel_top_dff_w16 shmk(
+        .d(shmk__d),
+        .q(shmk__q),
+        .clock(shmk__clock)
+    );
+    tiny_accel_top_dff_w16 kmsh(
+        .d(kmsh__d),
+        .q(kmsh__q),
+        .clock(kmsh__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14758,6 +15057,8 @@ module tiny_accel_top_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,ban
         rem__clock = clock;
         bank0__clock = clock;
         bank0_c__clock = clock;
+        shmk__clock = clock;
+        kmsh__clock = clock;
         last__clock = clock;
         ho_m2__clock = clock;
         first_lo__clock = clock;
@@ -14776,6 +15077,8 @@ module tiny_accel_top_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,ban
         rem__d = rem__q;
         bank0__d = bank0__q;
         bank0_c__d = bank0_c__q;
+        shmk__d = shmk__q;
+        kmsh__d = kmsh__q;
         last__d = last__q;
         ho_m2__d = ho_m2__q;
         first_lo__d = first_lo__q;
@@ -14818,12 +15121,19 @@ module tiny_accel_top_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,ban
         else begin
             th_rem1 = 16'hffff;
         end
+        shmk__d = p_sh - kconst;
+        kmsh__d = kconst - p_sh;
         bank0s = bank0__q + p_sh;
-        if (bank0s >= kconst) begin
-            bank01 = bank0s - kconst;
+        bank0w = bank0__q + shmk__q;
+        c_nowrap = bank0_c__q - p_sh;
+        c_wrap = bank0_c__q + kmsh__q;
+        if (bank0w[32'hf]) begin
+            bank01 = bank0s;
+            bank0c1 = c_nowrap;
         end
         else begin
-            bank01 = bank0s;
+            bank01 = bank0w;
+            bank0c1 = c_wrap;
         end
         if (take) begin
             rows__d = next_rows__q;
@@ -14837,7 +15147,7 @@ module tiny_accel_top_masks(clock,load0,take,p_h,p_ph,p_kh,p_sh,p_ho,rowmask,ban
             rem__d = rem1;
             hi__d = th_rem1 & khmask__q;
             bank0__d = bank01;
-            bank0_c__d = kconst - bank01;
+            bank0_c__d = bank0c1;
         end
         if (load0 | (take & last__q)) begin
             index__d = 16'h0;
@@ -16070,6 +16380,9 @@ module tiny_accel_top_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_outro
     reg  [31:0] e_outrow__d;
     wire  [31:0] e_outrow__q;
     reg  e_outrow__clock;
+    reg  e_xin__d;
+    wire  e_xin__q;
+    reg  e_xin__clock;
     reg  wv__d;
     wire  wv__q;
     reg  wv__clock;
@@ -16234,6 +16547,11 @@ module tiny_accel_top_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_outro
         .q(e_outrow__q),
         .clock(e_outrow__clock)
     );
+    tiny_accel_top_dff_w1 e_xin(
+        .d(e_xin__d),
+        .q(e_xin__q),
+        .clock(e_xin__clock)
+    );
     tiny_accel_top_dff_w1 wv(
         .d(wv__d),
         .q(wv__q),
@@ -16277,6 +16595,7 @@ module tiny_accel_top_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_outro
         e_next__clock = clock;
         e_xo__clock = clock;
         e_outrow__clock = clock;
+        e_xin__clock = clock;
         wv__clock = clock;
         wi__clock = clock;
         wam__clock = clock;
@@ -16293,6 +16612,7 @@ module tiny_accel_top_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_outro
         e_next__d = e_next__q;
         e_xo__d = e_xo__q;
         e_outrow__d = e_outrow__q;
+        e_xin__d = e_xin__q;
         wv__d = wv__q;
         wi__d = wi__q;
         wam__d = wam__q;
@@ -16349,7 +16669,7 @@ module tiny_accel_top_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_outro
         first__1__acc_sum = first__0__sum;
         second__0__acc_max = 9'h0;
         second__0__acc_sum = 16'h0;
-        emit = e_active__q & (e_ep__q == e_next__q) & (e_xo__q < p_wo);
+        emit = e_active__q & (e_ep__q == e_next__q) & e_xin__q;
         if (ce) begin
             wv__d = 1'b0;
             ld2__d = pending;
@@ -16371,6 +16691,7 @@ module tiny_accel_top_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_outro
             if (emit) begin
                 e_next__d = e_next__q + p_sw;
                 e_xo__d = e_xo__q + 16'h1;
+                e_xin__d = (e_xo__q + 16'h1) < p_wo;
             end
             e_j__d = e_j__q + 8'h1;
             e_ep__d = e_ep__q + 16'h1;
@@ -16406,6 +16727,7 @@ module tiny_accel_top_scan(clock,ce,go,pending,upd_ubase,upd_bandfirst,upd_outro
             if (l_bandfirst__q) begin
                 e_next__d = p_kw - 16'h1;
                 e_xo__d = 16'h0;
+                e_xin__d = |p_wo;
                 e_outrow__d = l_outrow__q;
             end
         end

@@ -1575,6 +1575,21 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set
     reg  [15:0] s1_phi__a;
     reg  [15:0] s1_phi__b;
     wire  [31:0] s1_phi__p;
+    reg  s1b_valid__d;
+    wire  s1b_valid__q;
+    reg  s1b_valid__clock;
+    reg  [15:0] s1b_idx__d;
+    wire  [15:0] s1b_idx__q;
+    reg  s1b_idx__clock;
+    reg  [31:0] s1b_acc__d;
+    wire  [31:0] s1b_acc__q;
+    reg  s1b_acc__clock;
+    reg  [31:0] s1b_plo__d;
+    wire  [31:0] s1b_plo__q;
+    reg  s1b_plo__clock;
+    reg  [31:0] s1b_phi__d;
+    wire  [31:0] s1b_phi__q;
+    reg  s1b_phi__clock;
     reg  s2a_valid__d;
     wire  s2a_valid__q;
     reg  s2a_valid__clock;
@@ -1746,6 +1761,31 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set
         .a(s1_phi__a),
         .b(s1_phi__b),
         .p(s1_phi__p)
+    );
+    tiny_conv_engine_dff_w1 s1b_valid(
+        .d(s1b_valid__d),
+        .q(s1b_valid__q),
+        .clock(s1b_valid__clock)
+    );
+    tiny_conv_engine_dff_w16 s1b_idx(
+        .d(s1b_idx__d),
+        .q(s1b_idx__q),
+        .clock(s1b_idx__clock)
+    );
+    tiny_conv_engine_dff_w32 s1b_acc(
+        .d(s1b_acc__d),
+        .q(s1b_acc__q),
+        .clock(s1b_acc__clock)
+    );
+    tiny_conv_engine_dff_w32 s1b_plo(
+        .d(s1b_plo__d),
+        .q(s1b_plo__q),
+        .clock(s1b_plo__clock)
+    );
+    tiny_conv_engine_dff_w32 s1b_phi(
+        .d(s1b_phi__d),
+        .q(s1b_phi__q),
+        .clock(s1b_phi__clock)
     );
     tiny_conv_engine_dff_w1 s2a_valid(
         .d(s2a_valid__d),
@@ -1967,6 +2007,11 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set
         s1_valid__clock = clock;
         s1_idx__clock = clock;
         s1_acc__clock = clock;
+        s1b_valid__clock = clock;
+        s1b_idx__clock = clock;
+        s1b_acc__clock = clock;
+        s1b_plo__clock = clock;
+        s1b_phi__clock = clock;
         s2a_valid__clock = clock;
         s2a_idx__clock = clock;
         s2a_acc__clock = clock;
@@ -1991,6 +2036,11 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set
         s1_valid__d = s1_valid__q;
         s1_idx__d = s1_idx__q;
         s1_acc__d = s1_acc__q;
+        s1b_valid__d = s1b_valid__q;
+        s1b_idx__d = s1b_idx__q;
+        s1b_acc__d = s1b_acc__q;
+        s1b_plo__d = s1b_plo__q;
+        s1b_phi__d = s1b_phi__q;
         s2a_valid__d = s2a_valid__q;
         s2a_idx__d = s2a_idx__q;
         s2a_acc__d = s2a_acc__q;
@@ -2021,6 +2071,11 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set
         s1_phi__clock = clock;
         s1_phi__a = in_acc[(32'h10)+:(16)];
         s1_phi__b = set_mult;
+        s1b_valid__d = s1_valid__q;
+        s1b_idx__d = s1_idx__q;
+        s1b_acc__d = s1_acc__q;
+        s1b_plo__d = s1_plo__p;
+        s1b_phi__d = s1_phi__p;
         if (|set_shift) begin
             rc_now = 64'h1 << (set_shift - 8'h1);
         end
@@ -2031,16 +2086,16 @@ module tiny_conv_engine_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set
         rc_pos__d = rc_r__q;
         rc_neg_hi = rc_r__q[(32'h20)+:(32)] - ({16'd0, set_mult});
         rc_neg__d = (({32'd0, rc_neg_hi}) << 32'h20) | ({32'd0, rc_r__q[(32'h0)+:(32)]});
-        prod = (({32'd0, s1_phi__p}) << 32'h10) + ({32'd0, s1_plo__p});
-        if (s1_acc__q[32'h1f]) begin
+        prod = (({32'd0, s1b_phi__q}) << 32'h10) + ({32'd0, s1b_plo__q});
+        if (s1b_acc__q[32'h1f]) begin
             rounded = prod + rc_neg__q;
         end
         else begin
             rounded = prod + rc_pos__q;
         end
-        s2a_valid__d = s1_valid__q;
-        s2a_idx__d = s1_idx__q;
-        s2a_acc__d = s1_acc__q;
+        s2a_valid__d = s1b_valid__q;
+        s2a_idx__d = s1b_idx__q;
+        s2a_acc__d = s1b_acc__q;
         s2a_rounded__d = rounded;
         if (s2a_rounded__q[32'h3f]) begin
             shifted = ~((~s2a_rounded__q) >> set_shift);
@@ -2528,19 +2583,25 @@ module tiny_conv_engine_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
     reg  [23:0] r3_sig__d;
     wire  [23:0] r3_sig__q;
     reg  r3_sig__clock;
+    reg  [7:0] lz_b0__x;
+    wire  [2:0] lz_b0__n;
+    wire  lz_b0__zero;
+    reg  [7:0] lz_b1__x;
+    wire  [2:0] lz_b1__n;
+    wire  lz_b1__zero;
+    reg  [7:0] lz_b2__x;
+    wire  [2:0] lz_b2__n;
+    wire  lz_b2__zero;
+    reg  [7:0] lz_b3__x;
+    wire  [2:0] lz_b3__n;
+    wire  lz_b3__zero;
     
     // Local signals
     reg  [31:0] ones;
     reg  [32:0] sh33;
-    reg  [15:0] x16;
-    reg  [7:0] x8;
-    reg  [3:0] x4;
-    reg  [1:0] x2;
     reg  z16;
     reg  z8;
-    reg  z4;
-    reg  z2;
-    reg  z1;
+    reg  [2:0] low3;
     reg  [7:0] n;
     
     // Sub module instances
@@ -2634,6 +2695,26 @@ module tiny_conv_engine_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
         .q(r3_sig__q),
         .clock(r3_sig__clock)
     );
+    tiny_conv_engine_lz_b0 lz_b0(
+        .x(lz_b0__x),
+        .n(lz_b0__n),
+        .zero(lz_b0__zero)
+    );
+    tiny_conv_engine_lz_b0 lz_b1(
+        .x(lz_b1__x),
+        .n(lz_b1__n),
+        .zero(lz_b1__zero)
+    );
+    tiny_conv_engine_lz_b0 lz_b2(
+        .x(lz_b2__x),
+        .n(lz_b2__n),
+        .zero(lz_b2__zero)
+    );
+    tiny_conv_engine_lz_b0 lz_b3(
+        .x(lz_b3__x),
+        .n(lz_b3__n),
+        .zero(lz_b3__zero)
+    );
     
     // Update code
     always @(*) begin
@@ -2683,29 +2764,31 @@ module tiny_conv_engine_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
             r1_abs__d = acc;
             ones = acc;
         end
-        z16 = ~|ones[(32'h10)+:(16)];
-        x16 = ones[(32'h10)+:(16)];
+        lz_b0__x = ones[(32'h0)+:(8)];
+        lz_b1__x = ones[(32'h8)+:(8)];
+        lz_b2__x = ones[(32'h10)+:(8)];
+        lz_b3__x = ones[(32'h18)+:(8)];
+        z16 = lz_b3__zero & lz_b2__zero;
         if (z16) begin
-            x16 = ones[(32'h0)+:(16)];
+            z8 = lz_b1__zero;
+            if (lz_b1__zero) begin
+                low3 = lz_b0__n;
+            end
+            else begin
+                low3 = lz_b1__n;
+            end
         end
-        z8 = ~|x16[(32'h8)+:(8)];
-        x8 = x16[(32'h8)+:(8)];
-        if (z8) begin
-            x8 = x16[(32'h0)+:(8)];
+        else begin
+            z8 = lz_b3__zero;
+            if (lz_b3__zero) begin
+                low3 = lz_b2__n;
+            end
+            else begin
+                low3 = lz_b3__n;
+            end
         end
-        z4 = ~|x8[(32'h4)+:(4)];
-        x4 = x8[(32'h4)+:(4)];
-        if (z4) begin
-            x4 = x8[(32'h0)+:(4)];
-        end
-        z2 = ~|x4[(32'h2)+:(2)];
-        x2 = x4[(32'h2)+:(2)];
-        if (z2) begin
-            x2 = x4[(32'h0)+:(2)];
-        end
-        z1 = ~x2[32'h1];
-        n = ({7'd0, z1}) | (({7'd0, z2}) << 32'h1) | (({7'd0, z4}) << 32'h2) | (({7'd0, z8}) << 32'h3) | (({7'd0, z16}) << 32'h4);
-        if (~|x2) begin
+        n = ({5'd0, low3}) | (({7'd0, z8}) << 32'h3) | (({7'd0, z16}) << 32'h4);
+        if (z16 & lz_b1__zero & lz_b0__zero) begin
             n = 8'h20;
         end
         r1_lz__d = n;
@@ -2742,6 +2825,42 @@ module tiny_conv_engine_norm(clock,acc,s_sig,s_exp,am,e,sig,neg,zero);
     end
     
 endmodule // tiny_conv_engine_norm
+
+module tiny_conv_engine_lz_b0(x,n,zero);
+    
+    // Module arguments
+    input wire  [7:0] x;
+    output reg  [2:0] n;
+    output reg  zero;
+    
+    // Local signals
+    reg  [1:0] p2;
+    reg  z4;
+    reg  z2;
+    reg  h1;
+    reg  n0;
+    
+    // Update code
+    always @(*) begin
+        zero = ~|x;
+        z4 = ~|x[(32'h4)+:(4)];
+        p2 = x[(32'h6)+:(2)];
+        if (z4) begin
+            p2 = x[(32'h2)+:(2)];
+        end
+        z2 = ~|p2;
+        h1 = p2[32'h1];
+        if (z2) begin
+            h1 = x[32'h5];
+            if (z4) begin
+                h1 = x[32'h1];
+            end
+        end
+        n0 = ~h1;
+        n = ({2'd0, n0}) | (({2'd0, z2}) << 32'h1) | (({2'd0, z4}) << 32'h2);
+    end
+    
+endmodule // tiny_conv_engine_lz_b0
 
 module tiny_conv_engine_dff_w8(d,q,clock);
     
@@ -3606,7 +3725,7 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
             sub_r__d = 4'h0;
             run__d = 1'b1;
             fin__d = 1'b0;
-            tail__d = 4'h8;
+            tail__d = 4'h9;
             if (geom[(32'h132)+:(1)]) begin
                 tail__d = 4'hd;
             end

@@ -120,8 +120,8 @@ pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
     let passes = p.passes as u64;
     let mut line = TagLine { tags: Default::default(), strobes: 0, keep: (r + c + 2) as usize };
     // The registers after the start edge.
-    // The sequencer's tail: 8 cycles, 13 with ONNX Runtime's longer requantizer.
-    let tail = if p.ort { 13 } else { 8 };
+    // The sequencer's tail: 9 cycles, 13 with ONNX Runtime's longer requantizer.
+    let tail = if p.ort { 13 } else { 9 };
     let mut regs = Regs { all_issued: passes == 0, wl_loading: passes > 0, wl_left: passes, tail, ..Regs::default() };
     // Tile-done pulses on their way to the pending flags: (cycle, half).
     let mut pend_at: Vec<(u64, usize)> = vec![];

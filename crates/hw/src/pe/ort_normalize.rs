@@ -71,17 +71,16 @@ pub struct OrtNormalize {
     ones: Signal<Local, Bits<32>>,
     /// |acc| shifted left by lz, in 33 bits.
     sh33: Signal<Local, Bits<33>>,
-    /// Leading zeros of the one's complement magnitude, found by halving: what is left at each
-    /// step, and the count's bits (each step's "the upper half is zero"; no adder).
-    x16: Signal<Local, Bits<16>>,
-    x8: Signal<Local, Bits<8>>,
-    x4: Signal<Local, Bits<4>>,
-    x2: Signal<Local, Bits<2>>,
+    /// Leading zeros of the one's complement magnitude: each byte's count and "all zero" beside
+    /// each other (timing: the halving steps one after the other were the ECP5's critical
+    /// path), then the upper half's and the upper quarter's tests pick a byte's count.
+    lz_b0: Lz8,
+    lz_b1: Lz8,
+    lz_b2: Lz8,
+    lz_b3: Lz8,
     z16: Signal<Local, Bit>,
     z8: Signal<Local, Bit>,
-    z4: Signal<Local, Bit>,
-    z2: Signal<Local, Bit>,
-    z1: Signal<Local, Bit>,
+    low3: Signal<Local, Bits<3>>,
     n: Signal<Local, Bits<8>>,
 }
 
@@ -104,35 +103,32 @@ impl Logic for OrtNormalize {
             self.r1_abs.d.next = self.acc.val();
             self.ones.next = self.acc.val();
         }
-        // The count's bits are the steps' tests (16, 8, 4, 2, 1 zeros); nothing left: all 32
-        // bits zero, 32.
-        self.z16.next = !self.ones.val().get_bits::<16>(16).any();
-        self.x16.next = self.ones.val().get_bits::<16>(16);
+        // The count: 16 when the upper half is zero, 8 more when the upper byte of what is left
+        // is, then that byte's own count; all 32 bits zero: 32.
+        self.lz_b0.x.next = self.ones.val().get_bits::<8>(0);
+        self.lz_b1.x.next = self.ones.val().get_bits::<8>(8);
+        self.lz_b2.x.next = self.ones.val().get_bits::<8>(16);
+        self.lz_b3.x.next = self.ones.val().get_bits::<8>(24);
+        self.z16.next = self.lz_b3.zero.val() & self.lz_b2.zero.val();
         if self.z16.val() {
-            self.x16.next = self.ones.val().get_bits::<16>(0);
+            self.z8.next = self.lz_b1.zero.val();
+            if self.lz_b1.zero.val() {
+                self.low3.next = self.lz_b0.n.val();
+            } else {
+                self.low3.next = self.lz_b1.n.val();
+            }
+        } else {
+            self.z8.next = self.lz_b3.zero.val();
+            if self.lz_b3.zero.val() {
+                self.low3.next = self.lz_b2.n.val();
+            } else {
+                self.low3.next = self.lz_b3.n.val();
+            }
         }
-        self.z8.next = !self.x16.val().get_bits::<8>(8).any();
-        self.x8.next = self.x16.val().get_bits::<8>(8);
-        if self.z8.val() {
-            self.x8.next = self.x16.val().get_bits::<8>(0);
-        }
-        self.z4.next = !self.x8.val().get_bits::<4>(4).any();
-        self.x4.next = self.x8.val().get_bits::<4>(4);
-        if self.z4.val() {
-            self.x4.next = self.x8.val().get_bits::<4>(0);
-        }
-        self.z2.next = !self.x4.val().get_bits::<2>(2).any();
-        self.x2.next = self.x4.val().get_bits::<2>(2);
-        if self.z2.val() {
-            self.x2.next = self.x4.val().get_bits::<2>(0);
-        }
-        self.z1.next = !self.x2.val().get_bit(1);
-        self.n.next = bit_cast::<8, 1>(self.z1.val().into())
-            | (bit_cast::<8, 1>(self.z2.val().into()) << 1)
-            | (bit_cast::<8, 1>(self.z4.val().into()) << 2)
+        self.n.next = bit_cast::<8, 3>(self.low3.val())
             | (bit_cast::<8, 1>(self.z8.val().into()) << 3)
             | (bit_cast::<8, 1>(self.z16.val().into()) << 4);
-        if !self.x2.val().any() {
+        if self.z16.val() & self.lz_b1.zero.val() & self.lz_b0.zero.val() {
             self.n.next = bits::<8>(32);
         }
         self.r1_lz.d.next = self.n.val();
@@ -177,6 +173,50 @@ impl Logic for OrtNormalize {
 }
 
 crate::clocked!(OrtNormalize);
+
+/// Leading zeros of a byte (combinational): `n` (0 to 7; 7 when the byte is zero) and `zero`.
+#[derive(LogicBlock, Default)]
+pub struct Lz8 {
+    /// The byte.
+    pub x: Signal<In, Bits<8>>,
+    /// Its leading zeros below 8.
+    pub n: Signal<Out, Bits<3>>,
+    /// It is zero.
+    pub zero: Signal<Out, Bit>,
+    /// The halving steps: whether the upper half was zero, the upper pair of the half left,
+    /// whether it is zero, the upper bit of the pair left, and the count's last bit (its
+    /// complement; a bit of its own: a `~` inside a wider expression is taken at the
+    /// expression's width in Verilog).
+    p2: Signal<Local, Bits<2>>,
+    z4: Signal<Local, Bit>,
+    z2: Signal<Local, Bit>,
+    h1: Signal<Local, Bit>,
+    n0: Signal<Local, Bit>,
+}
+
+impl Logic for Lz8 {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.zero.next = !self.x.val().any();
+        self.z4.next = !self.x.val().get_bits::<4>(4).any();
+        self.p2.next = self.x.val().get_bits::<2>(6);
+        if self.z4.val() {
+            self.p2.next = self.x.val().get_bits::<2>(2);
+        }
+        self.z2.next = !self.p2.val().any();
+        self.h1.next = self.p2.val().get_bit(1);
+        if self.z2.val() {
+            self.h1.next = self.x.val().get_bit(5);
+            if self.z4.val() {
+                self.h1.next = self.x.val().get_bit(1);
+            }
+        }
+        self.n0.next = !self.h1.val();
+        self.n.next = bit_cast::<3, 1>(self.n0.val().into())
+            | (bit_cast::<3, 1>(self.z2.val().into()) << 1)
+            | (bit_cast::<3, 1>(self.z4.val().into()) << 2);
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 //! slow cycle, `strobe` in the last), the [`PassCounter`], the [`SlotIssuer`] (what the first
 //! cache is read for), the [`WeightLoader`] and the [`DrainControl`]. A new pass may start when
 //! its weights are loaded and, for a tile's first pass, the tile's accumulation half is free.
-//! The run ends when every pass is issued, both halves are drained and 8 more cycles have passed
+//! The run ends when every pass is issued, both halves are drained and 9 more cycles have passed
 //! (the output pipeline is empty).
 //!
 //! | port | dir | bits | meaning |
@@ -24,7 +24,8 @@ use crate::pe::{DrainControl, PassCounter, SlotIssuer, Tag, WeightLoader};
 use rust_hdl::prelude::*;
 
 // The drain's tail with ONNX Runtime's requantizer (13 below) is longer by its extra stages.
-const _: () = assert!(crate::pe::ORT_REQUANT_STAGES - crate::pe::REQUANT_STAGES == 5);
+const _: () = assert!(crate::pe::ORT_REQUANT_STAGES - crate::pe::REQUANT_STAGES == 4);
+const _: () = assert!(crate::pe::REQUANT_STAGES + 3 == 9);
 
 /// The engine's layer parameters as one port: a rust-hdl `LogicStruct` is one bus in the Verilog
 /// with each field a slice, so the engine's parameter ports are not declared again here.
@@ -200,7 +201,7 @@ impl Logic for ConvSequencer {
             self.fin.d.next = false;
             // The output pipeline after the last drained entry: bias read and sum, the
             // requantizer, the output-buffer write (ONNX Runtime's requantizer is longer).
-            self.tail.d.next = 8.into();
+            self.tail.d.next = 9.into();
             if self.geom.val().ort {
                 self.tail.d.next = 13.into();
             }

@@ -79,6 +79,16 @@ pub struct BandMasks {
     th_rem1: Signal<Local, Bits<16>>,
     bank0s: Signal<Local, Bits<16>>,
     bank01: Signal<Local, Bits<16>>,
+    /// `sh − k` and `k − sh` (every clock), the first bank past the wrap (`bank0s − k`, whose
+    /// sign says whether it wraps), and k minus the first bank both ways: the sums beside each
+    /// other, one select after them (timing: a sum, a compare and two differences in a row were
+    /// a critical path of accel_axi).
+    shmk: DFF<Bits<16>>,
+    kmsh: DFF<Bits<16>>,
+    bank0w: Signal<Local, Bits<16>>,
+    c_nowrap: Signal<Local, Bits<16>>,
+    c_wrap: Signal<Local, Bits<16>>,
+    bank0c1: Signal<Local, Bits<16>>,
     /// Thermometer of h + ph.
     th_first: Signal<Local, Bits<16>>,
     /// The pointer's row mask, combinational.
@@ -93,7 +103,7 @@ impl BandMasks {
         } defaults {
             clock, load0, take, p_h, p_ph, p_kh, p_sh, p_ho, rowmask, bankmask, thermo, index, lo,
             hi, rem, bank0, bank0_c, last, ho_m2, first_lo, first_rem, first_hi, khmask, next_rows,
-            next_banks, next_thermo, rows, banks, thermo_r, rem1, th_rem1, bank0s, bank01, th_first,
+            next_banks, next_thermo, rows, banks, thermo_r, rem1, th_rem1, bank0s, bank01, shmk, kmsh, bank0w, c_nowrap, c_wrap, bank0c1, th_first,
             rows_s,
         })
     }
@@ -103,7 +113,7 @@ impl Logic for BandMasks {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, index, lo, hi, rem, bank0, bank0_c, last, ho_m2, first_lo, first_rem,
+            self, clock, index, lo, hi, rem, bank0, bank0_c, shmk, kmsh, last, ho_m2, first_lo, first_rem,
             first_hi, khmask, next_rows, next_banks, next_thermo, rows, banks, thermo_r
         );
         self.rowmask.next = self.rows.q.val();
@@ -138,11 +148,19 @@ impl Logic for BandMasks {
         } else {
             self.th_rem1.next = 0xFFFF.into();
         }
+        self.shmk.d.next = self.p_sh.val() - self.kconst.val();
+        self.kmsh.d.next = self.kconst.val() - self.p_sh.val();
         self.bank0s.next = self.bank0.q.val() + self.p_sh.val();
-        if self.bank0s.val() >= self.kconst.val() {
-            self.bank01.next = self.bank0s.val() - self.kconst.val();
-        } else {
+        self.bank0w.next = self.bank0.q.val() + self.shmk.q.val();
+        self.c_nowrap.next = self.bank0_c.q.val() - self.p_sh.val();
+        self.c_wrap.next = self.bank0_c.q.val() + self.kmsh.q.val();
+        // (bank0 < k and sh ≤ 16: the sums are small, their sign bit is their sign.)
+        if self.bank0w.val().get_bit(15) {
             self.bank01.next = self.bank0s.val();
+            self.bank0c1.next = self.c_nowrap.val();
+        } else {
+            self.bank01.next = self.bank0w.val();
+            self.bank0c1.next = self.c_wrap.val();
         }
         if self.take.val() {
             self.rows.d.next = self.next_rows.q.val();
@@ -157,7 +175,7 @@ impl Logic for BandMasks {
             self.rem.d.next = self.rem1.val();
             self.hi.d.next = self.th_rem1.val() & self.khmask.q.val();
             self.bank0.d.next = self.bank01.val();
-            self.bank0_c.d.next = self.kconst.val() - self.bank01.val();
+            self.bank0_c.d.next = self.bank0c1.val();
         }
         if self.load0.val() | (self.take.val() & self.last.q.val()) {
             self.index.d.next = 0.into();

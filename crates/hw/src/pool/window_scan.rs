@@ -89,6 +89,8 @@ pub struct WindowScan {
     e_next: DFF<Bits<16>>,
     e_xo: DFF<Bits<16>>,
     e_outrow: DFF<Bits<32>>,
+    /// `e_xo < p_wo`, formed with `e_xo` (timing: the window test starts at a flip-flop).
+    e_xin: DFF<Bit>,
     /// The window half stage.
     wv: DFF<Bit>,
     wi: DFF<Bits<32>>,
@@ -117,7 +119,7 @@ impl WindowScan {
         } defaults {
             clock, ce, go, pending, upd_ubase, upd_bandfirst, upd_outrow, p_kw, p_sw, p_wo, busy,
             w_valid, w_idx, wa_max, wa_sum, wb_max, wb_sum, ld2, l_ubase, l_bandfirst, l_outrow,
-            e_active, e_j, e_ep, e_next, e_xo, e_outrow, wv, wi, wam, was, wbm, wbs, kwmask, emit,
+            e_active, e_j, e_ep, e_next, e_xo, e_outrow, e_xin, wv, wi, wam, was, wbm, wbs, kwmask, emit,
         })
     }
 }
@@ -127,7 +129,7 @@ impl Logic for WindowScan {
     fn update(&mut self) {
         dff_setup!(
             self, clock, ld2, l_ubase, l_bandfirst, l_outrow, e_active, e_j, e_ep, e_next, e_xo,
-            e_outrow, wv, wi, wam, was, wbm, wbs
+            e_outrow, e_xin, wv, wi, wam, was, wbm, wbs
         );
         for j in 0..self.cmax.len() {
             self.cmax[j].clock.next = self.clock.val();
@@ -179,7 +181,7 @@ impl Logic for WindowScan {
             self.second[i].acc_sum.next = self.second[i - 1].sum.val();
         }
         self.emit.next =
-            self.e_active.q.val() & (self.e_ep.q.val() == self.e_next.q.val()) & (self.e_xo.q.val() < self.p_wo.val());
+            self.e_active.q.val() & (self.e_ep.q.val() == self.e_next.q.val()) & self.e_xin.q.val();
         if self.ce.val() {
             self.wv.d.next = false;
             self.ld2.d.next = self.pending.val();
@@ -208,6 +210,7 @@ impl Logic for WindowScan {
             if self.emit.val() {
                 self.e_next.d.next = self.e_next.q.val() + self.p_sw.val();
                 self.e_xo.d.next = self.e_xo.q.val() + 1;
+                self.e_xin.d.next = (self.e_xo.q.val() + 1) < self.p_wo.val();
             }
             self.e_j.d.next = self.e_j.q.val() + 1;
             self.e_ep.d.next = self.e_ep.q.val() + 1;
@@ -233,6 +236,7 @@ impl Logic for WindowScan {
             if self.l_bandfirst.q.val() {
                 self.e_next.d.next = self.p_kw.val() - 1;
                 self.e_xo.d.next = 0.into();
+                self.e_xin.d.next = self.p_wo.val().any();
                 self.e_outrow.d.next = self.l_outrow.q.val();
             }
         }

@@ -137,12 +137,21 @@ pub struct AxiMemMaster<const W: usize, const B: usize> {
     /// Entries held; entries of closed bursts not yet sent.
     b_n: DFF<Bits<5>>,
     b_closed: DFF<Bits<5>>,
-    /// The open burst: beats, first word, the word that would continue it, and "full" (16
-    /// beats, or its last word ends a 4 KiB page).
+    /// The open burst: beats, first word, and "full" (16 beats, or its last word ends a 4 KiB
+    /// page).
     o_n: DFF<Bits<5>>,
     o_addr: DFF<Bits<26>>,
-    o_next: DFF<Bits<26>>,
     o_full: DFF<Bit>,
+    /// The word after the last write queued; each entry's word is that one (formed when the
+    /// entry is written: timing), and the head's. Where a burst is open at a write's turn, its
+    /// last word is the write queued before it (writes join in order, and a read between them
+    /// waits until no burst is open), so the head's flag says it continues the burst.
+    lp_next: DFF<Bits<26>>,
+    q0_cont: DFF<Bit>,
+    q1_cont: DFF<Bit>,
+    cont: Signal<Local, Bit>,
+    /// An AW may go (the AW register is free and fewer than 255 bursts are outstanding).
+    aw_free: Signal<Local, Bit>,
     /// Close the open burst (issue its AW); append the head write to the buffer (starting a new
     /// burst with `new_burst`); send the next closed entry on W.
     close: Signal<Local, Bit>,
@@ -194,7 +203,7 @@ impl<const W: usize, const B: usize> AxiMemMaster<W, B> {
             clock, rstn, base, req_valid, req_ready, req_we, req_addr, req_len, req_wdata, req_be, req_more, rsp_valid, rsp_data, rsp_ready, m_axi, wr_idle,
             idle, err, ar_v, ar_addr, ar_len, aw_v, aw_addr, aw_len, w_v, w_last, wr_out, rd_out, q_n, q_wp, q_rp, q0_we, q0_addr, q0_len, q0_data,
             q0_be, q1_we, q1_addr, q1_len, q1_data, q1_be, push, pop, h_we, h_addr, h_len, h_data, h_be, b_wp, b_rp, b_lastp, b_last, b_n,
-            b_closed, o_n, o_addr, o_next, o_full, close, append, new_burst, w_load, o_n_next, o_m1, l_clr, l_set, l_at, addr, rd_ok, take_rd,
+            b_closed, o_n, o_addr, o_full, lp_next, q0_cont, q1_cont, cont, aw_free, close, append, new_burst, w_load, o_n_next, o_m1, l_clr, l_set, l_at, addr, rd_ok, take_rd,
         })
     }
 }
@@ -204,7 +213,7 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, ar_v, ar_addr, ar_len, aw_v, aw_addr, aw_len, w_v, w_last, wr_out, rd_out, q_n, q_wp, q_rp, q0_we, q0_addr, q0_len,
-            q0_data, q0_be, q1_we, q1_addr, q1_len, q1_data, q1_be, b_wp, b_rp, b_lastp, b_last, b_n, b_closed, o_n, o_addr, o_next, o_full
+            q0_data, q0_be, q1_we, q1_addr, q1_len, q1_data, q1_be, b_wp, b_rp, b_lastp, b_last, b_n, b_closed, o_n, o_addr, o_full, lp_next, q0_cont, q1_cont
         );
         clock!(self, clock, b_data, b_strb);
         self.h_we.next = self.q0_we.q.val();
@@ -230,18 +239,24 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         // request does not continue it (another word, or a read), or when nothing is queued and
         // the core's store has no more writes; the head write joins the open burst, or starts a
         // new one where the open burst closes or there is none. A write waits for every read.
+        self.cont.next = self.q0_cont.q.val();
+        if self.q_rp.q.val() {
+            self.cont.next = self.q1_cont.q.val();
+        }
+        self.aw_free.next = (!self.aw_v.q.val() | self.m_axi.awready.val()) & (self.wr_out.q.val() != bits::<8>(255));
         self.close.next = self.o_n.q.val().any()
-            & (!self.aw_v.q.val() | self.m_axi.awready.val())
-            & (self.wr_out.q.val() != bits::<8>(255))
+            & self.aw_free.val()
             & (self.o_full.q.val()
-                | (self.q_n.q.val().any() & (!self.h_we.val() | (self.h_addr.val() != self.o_next.q.val())))
+                | (self.q_n.q.val().any() & (!self.h_we.val() | !self.cont.val()))
                 | (!self.q_n.q.val().any() & !self.req_more.val()));
         self.new_burst.next = !self.o_n.q.val().any() | self.close.val();
+        // (With a burst open, a head write that does not continue it closes it, so it joins
+        // where an AW may go; written without `close`: timing.)
         self.append.next = self.q_n.q.val().any()
             & self.h_we.val()
             & !self.rd_out.q.val().any()
             & (self.b_n.q.val() != bits::<5>(16))
-            & (self.new_burst.val() | ((self.h_addr.val() == self.o_next.q.val()) & !self.o_full.q.val()));
+            & (!self.o_n.q.val().any() | self.aw_free.val() | (self.cont.val() & !self.o_full.q.val()));
         self.b_data.w_en.next = self.append.val();
         self.b_data.w_addr.next = bit_cast::<16, 4>(self.b_wp.q.val());
         self.b_data.w_data.next = self.h_data.val();
@@ -266,7 +281,6 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         if self.append.val() {
             self.b_wp.d.next = self.b_wp.q.val() + 1;
             self.b_lastp.d.next = self.b_wp.q.val();
-            self.o_next.d.next = self.h_addr.val() + 1;
             if self.new_burst.val() {
                 self.o_addr.d.next = self.h_addr.val();
             }
@@ -336,7 +350,11 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
         if self.push.val() {
             self.q_wp.d.next = !self.q_wp.q.val();
         }
+        if self.push.val() & self.req_we.val() {
+            self.lp_next.d.next = self.req_addr.val() + 1;
+        }
         if self.push.val() & !self.q_wp.q.val() {
+            self.q0_cont.d.next = self.req_addr.val() == self.lp_next.q.val();
             self.q0_we.d.next = self.req_we.val();
             self.q0_addr.d.next = self.req_addr.val();
             self.q0_len.d.next = self.req_len.val();
@@ -344,6 +362,7 @@ impl<const W: usize, const B: usize> Logic for AxiMemMaster<W, B> {
             self.q0_be.d.next = self.req_be.val();
         }
         if self.push.val() & self.q_wp.q.val() {
+            self.q1_cont.d.next = self.req_addr.val() == self.lp_next.q.val();
             self.q1_we.d.next = self.req_we.val();
             self.q1_addr.d.next = self.req_addr.val();
             self.q1_len.d.next = self.req_len.val();

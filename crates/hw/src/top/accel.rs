@@ -206,6 +206,8 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.mover.g_run.next = self.disp.g_run.val();
         self.mover.g_rows.next = self.disp.g_rows.val();
         self.mover.g_step.next = self.disp.g_step.val();
+        self.mover.g_runs.next = self.disp.g_runs.val();
+        self.mover.g_multi.next = self.disp.g_multi.val();
         self.mover.g_half.next = self.disp.g_half.val();
         self.mover.g_raw.next = !self.cregs.p_rq_en.val(); // no requantization: int32 sums, four bytes each
         self.mover.g_fw.next = self.pool.fw.val();

@@ -103,6 +103,10 @@ pub struct Dispatcher {
     pub g_run: Signal<Out, Bits<12>>,
     pub g_rows: Signal<Out, Bits<12>>,
     pub g_step: Signal<Out, Bits<26>>,
+    /// The same, as flags formed when `MEM_ROWS` is taken (timing: the mover's start decisions
+    /// from a flip-flop): runs are on (`run` ≠ 0); a chunk is several runs (`rows` ≠ 1 too).
+    pub g_runs: Signal<Out, Bit>,
+    pub g_multi: Signal<Out, Bit>,
     /// A parameter write.
     pub pw_v: Signal<Out, Bit>,
     /// Its opcode.
@@ -144,6 +148,8 @@ pub struct Dispatcher {
     m_run: DFF<Bits<12>>,
     m_rows: DFF<Bits<12>>,
     m_step: DFF<Bits<26>>,
+    m_runs: DFF<Bit>,
+    m_multi: DFF<Bit>,
     /// The instruction accepted last cycle, for the parameter writes (timing: the acceptance
     /// does not fan out to every parameter register; a parameter write sets `settle` in its
     /// acceptance cycle, and everything that reads parameters waits for it).
@@ -177,9 +183,9 @@ impl Default for Dispatcher {
         } defaults {
             clock, running, enabled, iv, op, pl, wait_class, conv_busy, pool_busy, mover_busy, conv_bad,
             pool_bad, clear, accept, ok, bad_op, run_bad, ended, conv_start, pool_start, clk_now, pool_div,
-            go, g_store, g_copy, g_sel, g_addr, g_words, g_len, g_stride, g_half, g_run, g_rows, g_step, pw_v, pw_op, pw_pl,
+            go, g_store, g_copy, g_sel, g_addr, g_words, g_len, g_stride, g_half, g_run, g_rows, g_step, g_runs, g_multi, pw_v, pw_op, pw_pl,
             w_any, w_mem, w_conv, w_pool, groups, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r,
-            g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r,
+            g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, m_runs, m_multi, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r,
             pw_pl_r, w_any_r, w_mem_r, w_conv_r, w_pool_r, conv_idle, pool_idle, mem_idle, waits,
             mask,
         })
@@ -191,7 +197,7 @@ impl Logic for Dispatcher {
     fn update(&mut self) {
         dff_setup!(
             self, clock, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r, g_copy_r,
-            g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r, pw_pl_r,
+            g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, m_runs, m_multi, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r, pw_pl_r,
             w_any_r, w_mem_r, w_conv_r, w_pool_r
         );
         // ---- The decision: the head's wait class (decoded on arrival) against the idle flags
@@ -272,6 +278,9 @@ impl Logic for Dispatcher {
             self.m_run.d.next = self.pw_pl_r.q.val().get_value_rows_run();
             self.m_rows.d.next = self.pw_pl_r.q.val().get_value_rows_rows();
             self.m_step.d.next = self.pw_pl_r.q.val().get_value_rows_step();
+            self.m_runs.d.next = self.pw_pl_r.q.val().get_value_rows_run().any();
+            self.m_multi.d.next =
+                self.pw_pl_r.q.val().get_value_rows_run().any() & (self.pw_pl_r.q.val().get_value_rows_rows() != bits::<12>(1));
         }
         if self.clear.val() {
             self.m_len.d.next = 0.into();
@@ -280,6 +289,8 @@ impl Logic for Dispatcher {
             self.m_run.d.next = 0.into();
             self.m_rows.d.next = 0.into();
             self.m_step.d.next = 0.into();
+            self.m_runs.d.next = false;
+            self.m_multi.d.next = false;
             self.div.d.next = 0.into();
             self.clk_now_r.d.next = true;
         }
@@ -307,6 +318,8 @@ impl Logic for Dispatcher {
         self.g_run.next = self.m_run.q.val();
         self.g_rows.next = self.m_rows.q.val();
         self.g_step.next = self.m_step.q.val();
+        self.g_runs.next = self.m_runs.q.val();
+        self.g_multi.next = self.m_multi.q.val();
         self.pw_v.next = self.pw_v_r.q.val();
         self.pw_op.next = self.pw_op_r.q.val();
         self.pw_pl.next = self.pw_pl_r.q.val();

@@ -52,6 +52,7 @@
 //! | `s_wide` | in | 1 | four-byte elements |
 //! | `s_len` | in | 20 | run length (elements; the chunk length without runs) |
 //! | `s_rows`, `s_step` | in | 12, 26 | runs per chunk (1 without runs; 0: 4,096), bytes from one run's start to the next's |
+//! | `s_multi` | in | 1 | `s_rows` ≠ 1 |
 //! | `s_word` | in | 1 | word steps (one chunk, one-byte elements, `s_addr` a multiple of L) |
 //! | `w_elem` | in | 32 | the element a store's current request carries |
 //! | `req_fire` | in | 1 | the request cursor's element moved: step it (a bus request went with it if `req_need`) |
@@ -86,6 +87,10 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub step: Signal<In, Bits<26>>,
     pub rows_m1: Signal<In, Bits<12>>,
     pub e_cnb: Signal<In, Bits<26>>,
+    /// `e_nb + step` and `e_cnb + stride`, kept as registers (timing: the run after the next
+    /// one's word compare starts at a flip-flop).
+    pub e_nbs: Signal<In, Bits<26>>,
+    pub e_cnbs: Signal<In, Bits<26>>,
     pub e_rl: Signal<In, Bits<12>>,
     pub e_last: Signal<In, Bit>,
     pub s_need: Signal<In, Bit>,
@@ -187,6 +192,13 @@ pub struct ExtComb<const W: usize, const L: usize> {
     nb_chk: Signal<Local, Bits<26>>,
     rnb_step: Signal<Local, Bits<26>>,
     rnb_chk: Signal<Local, Bits<26>>,
+    /// The run after the next one starts in another word than the next one: each candidate's
+    /// compare, and the one `nb2` selects (timing: the compares beside each other, the select
+    /// after them).
+    d_step: Signal<Local, Bit>,
+    d_chk: Signal<Local, Bit>,
+    d_cnb: Signal<Local, Bit>,
+    d_nb2: Signal<Local, Bit>,
     /// The words of the next chunk's first element and of this chunk's last.
     nb_word: Signal<Local, Bits<26>>,
     cl_word: Signal<Local, Bits<26>>,
@@ -257,9 +269,9 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             lane_id: (1..L as u64).map(|l| Constant::new(l.into())).collect(),
             quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
         } defaults {
-            wide, word, store, len, e_nb, e_rem, stride, step, rows_m1, e_cnb, e_rl, r_cnb, r_rl, cnb2, rl2, rnb2, rcnb2, rrl2, nb_step, nb_chk, rnb_step, rnb_chk, e_last, s_need, len_m1, left_m2, e_left, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
+            wide, word, store, len, e_nb, e_rem, stride, step, rows_m1, e_cnb, e_nbs, e_cnbs, e_rl, r_cnb, r_rl, cnb2, rl2, rnb2, rcnb2, rrl2, nb_step, nb_chk, rnb_step, rnb_chk, e_last, s_need, len_m1, left_m2, e_left, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
             w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end, n_need, ns_need, cs_need, r_end, r_step_addr, rn_need,
-            ea, e_lane, in_last, st_next, nb_diff, nb_last, nb2, nb_word, cl_word, nx_last, cov_end, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, x8, x32, x32w, e_bm, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
+            ea, e_lane, in_last, st_next, nb_diff, nb_last, nb2, d_step, d_chk, d_cnb, d_nb2, nb_word, cl_word, nx_last, cov_end, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, x8, x32, x32w, e_bm, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
         })
     }
 }
@@ -374,23 +386,30 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         self.cs_need.next = (self.e_left.val() == 1) | self.st_next.val();
         // The run after the next one: within the next run's chunk `step` bytes on, or the chunk
         // after it (the next run is its chunk's last; with one run per chunk, every run).
-        self.nb_step.next = self.e_nb.val() + self.step.val();
-        self.nb_chk.next = self.e_cnb.val() + self.stride.val();
+        self.nb_step.next = self.e_nbs.val();
+        self.nb_chk.next = self.e_cnbs.val();
         self.cnb2.next = self.e_cnb.val();
         self.rl2.next = self.e_rl.val() - 1;
+        self.d_step.next = (self.nb_step.val() >> self.lshift.val()) != self.nb_word.val();
+        self.d_chk.next = (self.nb_chk.val() >> self.lshift.val()) != self.nb_word.val();
+        self.d_cnb.next = (self.e_cnb.val() >> self.lshift.val()) != self.nb_word.val();
         if !self.e_rl.val().any() {
             // The next run starts the next chunk (its first element is `e_cnb`).
             self.cnb2.next = self.nb_chk.val();
             self.rl2.next = self.rows_m1.val();
             if self.rows_m1.val().any() {
                 self.nb2.next = self.nb_step.val();
+                self.d_nb2.next = self.d_step.val();
             } else {
                 self.nb2.next = self.nb_chk.val();
+                self.d_nb2.next = self.d_chk.val();
             }
         } else if self.e_rl.val() == 1 {
             self.nb2.next = self.e_cnb.val();
+            self.d_nb2.next = self.d_cnb.val();
         } else {
             self.nb2.next = self.nb_step.val();
+            self.d_nb2.next = self.d_step.val();
         }
         self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.lane_last.val();
         self.nx_last.next = self.e_lane.val() == self.lane_last2.val();
@@ -400,7 +419,7 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         }
         if self.e_last.val() {
             if self.len.val() == 1 {
-                self.ns_need.next = (self.nb2.val() >> self.lshift.val()) != self.nb_word.val();
+                self.ns_need.next = self.d_nb2.val();
             } else {
                 self.ns_need.next = self.nb_last.val();
             }
@@ -530,6 +549,8 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// Runs per chunk (1 without runs; 0 counts as 4,096) and bytes from one run's start to the next's.
     pub s_rows: Signal<In, Bits<12>>,
     pub s_step: Signal<In, Bits<26>>,
+    /// Several runs per chunk (`s_rows` ≠ 1; a flag formed ahead: timing).
+    pub s_multi: Signal<In, Bit>,
     /// Word steps.
     pub s_word: Signal<In, Bit>,
     /// The element a write request carries.
@@ -577,6 +598,10 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// The next chunk's first element's address; the runs after this element's in its chunk.
     e_cnb: DFF<Bits<26>>,
     e_rl: DFF<Bits<12>>,
+    /// `e_nb + step`, `e_cnb + stride` (formed in the cycle after a start and with each run's
+    /// end).
+    e_nbs: DFF<Bits<26>>,
+    e_cnbs: DFF<Bits<26>>,
     /// The element ends its chunk (never with word steps); a store: it needs a write (formed
     /// when the previous element moved, and in the cycle after a start).
     e_last: DFF<Bit>,
@@ -625,9 +650,9 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
             comb: ExtComb::default(),
             step_l: Constant::new((L as u64).into()),
         } defaults {
-            clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_rows, s_step, s_word, w_elem, req_fire, rsp_take,
+            clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_rows, s_step, s_multi, s_word, w_elem, req_fire, rsp_take,
             rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, rsp_word, len, stride, step, rows_m1, wide, store, word,
-            e_nb, e_rem, e_cnb, e_rl, r_cnb, r_rl, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
+            e_nb, e_rem, e_cnb, e_rl, e_nbs, e_cnbs, r_cnb, r_rl, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
             i_len, i_all, e_step,
         })
     }
@@ -636,7 +661,7 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
 impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, len, stride, step, rows_m1, wide, store, word, e_nb, e_rem, e_cnb, e_rl, r_cnb, r_rl, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold);
+        dff_setup!(self, clock, len, stride, step, rows_m1, wide, store, word, e_nb, e_rem, e_cnb, e_rl, e_nbs, e_cnbs, r_cnb, r_rl, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold);
         self.comb.wide.next = self.wide.q.val();
         self.comb.word.next = self.word.q.val();
         self.comb.store.next = self.store.q.val();
@@ -647,6 +672,8 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.comb.step.next = self.step.q.val();
         self.comb.rows_m1.next = self.rows_m1.q.val();
         self.comb.e_cnb.next = self.e_cnb.q.val();
+        self.comb.e_nbs.next = self.e_nbs.q.val();
+        self.comb.e_cnbs.next = self.e_cnbs.q.val();
         self.comb.e_rl.next = self.e_rl.q.val();
         self.comb.r_cnb.next = self.r_cnb.q.val();
         self.comb.r_rl.next = self.r_rl.q.val();
@@ -704,6 +731,8 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
                 self.e_last.d.next = (self.len.q.val() == 1) & !self.word.q.val();
                 self.e_nb.d.next = self.comb.nb2.val();
                 self.e_cnb.d.next = self.comb.cnb2.val();
+                self.e_nbs.d.next = self.comb.nb2.val() + self.step.q.val();
+                self.e_cnbs.d.next = self.comb.cnb2.val() + self.stride.q.val();
                 self.e_rl.d.next = self.comb.rl2.val();
                 self.e_clast.d.next = self.comb.n_clast.val();
             } else {
@@ -735,6 +764,8 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         }
         if self.e_init.q.val() {
             self.e_init.d.next = false;
+            self.e_nbs.d.next = self.e_nb.q.val() + self.step.q.val();
+            self.e_cnbs.d.next = self.e_cnb.q.val() + self.stride.q.val();
             self.s_need.d.next = self.comb.cs_need.val();
             self.e_pend.d.next = self.e_left.q.val().any();
             if self.len_m1.q.val() < self.words_m1.q.val() {
@@ -757,12 +788,12 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             self.e_rl.d.next = self.s_rows.val() - 1;
             self.r_cnb.d.next = self.s_addr.val() + self.s_stride.val();
             self.r_rl.d.next = self.s_rows.val() - 1;
-            if self.s_rows.val() == 1 {
-                self.e_nb.d.next = self.s_addr.val() + self.s_stride.val();
-                self.r_nb.d.next = self.s_addr.val() + self.s_stride.val();
-            } else {
+            if self.s_multi.val() {
                 self.e_nb.d.next = self.s_addr.val() + self.s_step.val();
                 self.r_nb.d.next = self.s_addr.val() + self.s_step.val();
+            } else {
+                self.e_nb.d.next = self.s_addr.val() + self.s_stride.val();
+                self.r_nb.d.next = self.s_addr.val() + self.s_stride.val();
             }
             self.e_rem.d.next = self.s_len.val();
             self.e_last.d.next = (self.s_len.val() == 1) & !self.s_word.val();
@@ -818,6 +849,7 @@ mod tests {
         u.s_wide.next = wide;
         u.s_len.next = len.into();
         u.s_rows.next = rows.into();
+        u.s_multi.next = rows != 1;
         u.s_step.next = step.into();
         u.s_word.next = word;
         u.req_fire.next = false;

@@ -30,10 +30,11 @@
 //! their elements one per cycle; a store merges the elements of a word and writes it once.
 //! Loads step the request side one element per cycle while the port is ready, however many
 //! reads are outstanding, and write each element into its buffer one cycle after it is taken.
-//! Stores read the buffer up to two elements ahead: each read's word lands in a register (two
-//! of them) before the external side merges it (timing: the RAM's clock-to-output does not meet
-//! the merge in one cycle), still one element per cycle; a stalled write request holds its
-//! element. Copies read one word ahead and write it into the feature memory a cycle later.
+//! Stores read the buffer up to three elements ahead: each read's word lands in a register
+//! (three of them) before the external side merges it (timing: the RAM's clock-to-output does
+//! not meet the merge in one cycle), and a read is issued from the registers' state alone (not
+//! from the write handshake of the same cycle), still one element per cycle; a stalled write
+//! request holds its element. Copies read one word ahead and write it into the feature memory a cycle later.
 //!
 //! **Weights at the bus width.** When the weight buffer has one bank per byte of a word (C = L,
 //! 4 or 8: the engine's bus-word write port is 64 bits),
@@ -101,6 +102,10 @@ pub struct DataMover<const W: usize, const L: usize> {
     pub g_run: Signal<In, Bits<12>>,
     pub g_rows: Signal<In, Bits<12>>,
     pub g_step: Signal<In, Bits<26>>,
+    /// Runs are on (`g_run` ≠ 0); each chunk is several runs (and `g_rows` ≠ 1): flags the
+    /// dispatcher forms with the fields.
+    pub g_runs: Signal<In, Bit>,
+    pub g_multi: Signal<In, Bit>,
     /// Feature-memory geometry: map width W, top padding ph, hb·W.
     pub g_fw: Signal<In, Bits<16>>,
     /// Top padding of the pooling layer.
@@ -171,16 +176,24 @@ pub struct DataMover<const W: usize, const L: usize> {
     primed: DFF<Bit>,
     /// Stores: the buffer's words land in registers before the external side takes them
     /// (timing: the RAM's clock-to-output does not meet the write merge): reads left to issue, a
-    /// read issued last cycle (its word is on `r_data` now), and two landed words, the first
-    /// the element the request side holds.
+    /// read issued last cycle (its word is on `r_data` now), and the landed words: a ring of
+    /// four registers, each read's word written at `l_wp` (the RAM's read data go straight into
+    /// a register: timing), the request side's element at `l_rp` (`l_elem`), `l_n` held (at
+    /// most three), `l_hv` one at least.
     r_left: DFF<Bits<20>>,
     rd_v: DFF<Bit>,
     ld0: DFF<Bits<32>>,
     ld1: DFF<Bits<32>>,
-    v0: DFF<Bit>,
-    v1: DFF<Bit>,
+    ld2: DFF<Bits<32>>,
+    ld3: DFF<Bits<32>>,
+    l_wp: DFF<Bits<2>>,
+    l_rp: DFF<Bits<2>>,
+    l_n: DFF<Bits<3>>,
+    l_hv: DFF<Bit>,
+    l_elem: Signal<Local, Bits<32>>,
+    l_n_next: Signal<Local, Bits<3>>,
     /// A store's element moves (the first landed word is taken); a read may be issued (the
-    /// landed words and the one arriving, less the one taken, are at most one).
+    /// landed words and the one arriving are at most two, from registers alone).
     s_pop: Signal<Local, Bit>,
     s_room: Signal<Local, Bit>,
     /// A transfer starts (`go` while idle).
@@ -234,9 +247,9 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             all_banks: Constant::new((u64::MAX >> (64 - p.cols)).into()),
             step_l: Constant::new((L as u64).into()),
         } defaults {
-            clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_fw, g_fph, g_hbw, g_half,
+            clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
             g_copy, g_raw, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
-            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, v0, v1, s_pop, s_room, start, s_len,
+            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
     }
@@ -245,7 +258,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
 impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, v0, v1, rb, wm);
+        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm);
         clock!(self, clock, ext, cur, fm, ws);
         self.busy.next = self.act.q.val() | self.ws.busy.val();
         self.err.next = self.errf.q.val();
@@ -262,7 +275,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             & !self.g_copy.val()
             & (self.g_sel.val() == 1)
             & !self.g_len.val().any()
-            & !self.g_run.val().any()
+            & !self.g_runs.val()
             & !(self.g_addr.val() & self.lane_mask.val()).any();
 
         // ---- The cursors: external, on-chip, feature memory.
@@ -276,7 +289,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             & ((!self.g_store.val() & (self.g_sel.val() == 2)) | (self.g_store.val() & (self.g_sel.val() == 0) & self.g_raw.val()));
         // The external side's runs: `g_run` elements, `g_rows` per chunk (without runs, one run
         // of the chunk length).
-        if self.g_run.val().any() {
+        if self.g_runs.val() {
             self.ext.s_len.next = bit_cast::<20, 12>(self.g_run.val());
             self.ext.s_rows.next = self.g_rows.val();
         } else {
@@ -284,8 +297,17 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.ext.s_rows.next = 1.into();
         }
         self.ext.s_step.next = self.g_step.val();
+        self.ext.s_multi.next = self.g_multi.val();
         self.ext.s_word.next = self.s_word.val();
-        self.ext.w_elem.next = self.ld0.q.val();
+        self.l_elem.next = self.ld0.q.val();
+        if self.l_rp.q.val() == 1 {
+            self.l_elem.next = self.ld1.q.val();
+        } else if self.l_rp.q.val() == 2 {
+            self.l_elem.next = self.ld2.q.val();
+        } else if self.l_rp.q.val() == 3 {
+            self.l_elem.next = self.ld3.q.val();
+        }
+        self.ext.w_elem.next = self.l_elem.val();
         self.ext.rsp_data.next = self.m.rsp_data.val();
         self.cur.start.next = self.start.val();
         self.cur.s_store.next = self.g_store.val();
@@ -320,7 +342,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.m.req_we.next = self.st.q.val();
         self.m.req_wdata.next = self.ext.req_wdata.val();
         self.m.req_be.next = self.ext.req_be.val();
-        self.req_go.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.v0.q.val());
+        self.req_go.next = self.act.q.val() & self.ext.pending.val() & (!self.st.q.val() | self.l_hv.q.val());
         self.m.req_valid.next = self.req_go.val() & self.ext.req_need.val();
         // A store's writes come until its request side has no element left.
         self.m.req_more.next = self.act.q.val() & self.st.q.val() & self.ext.pending.val();
@@ -402,16 +424,14 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 }
             }
         }
-        // Stores: a read is issued while reads are left and the words landed and arriving, less
-        // the one the request side takes now, are at most one (so at most two are ever held: a
-        // word per cycle while the bus takes one per cycle); each read's word lands a cycle
-        // later, behind the held ones. The cursor steps with each read.
+        // Stores: a read is issued while reads are left and the words landed and arriving are
+        // at most two (so at most three are ever held; with the one the request side takes each
+        // cycle, a word per cycle): a decision from registers, not from this cycle's take
+        // (timing: the take is the request handshake). Each read's word lands a cycle later,
+        // behind the held ones. The cursor steps with each read.
         self.s_pop.next = self.st.q.val() & !self.cp.q.val() & self.req_fire.val();
-        if self.s_pop.val() {
-            self.s_room.next = !(self.v0.q.val() & self.v1.q.val() & self.rd_v.q.val());
-        } else {
-            self.s_room.next = !((self.v0.q.val() & self.v1.q.val()) | (self.v0.q.val() & self.rd_v.q.val()) | (self.v1.q.val() & self.rd_v.q.val()));
-        }
+        self.s_room.next = (self.l_n.q.val() < 2) | ((self.l_n.q.val() == 2) & !self.rd_v.q.val());
+        self.l_n_next.next = self.l_n.q.val();
         if self.act.q.val() & self.st.q.val() & !self.cp.q.val() {
             if self.s_room.val() & self.r_left.q.val().any() {
                 // (Not gated by the bounds check, timing: a read past its place is harmless; `err` stops the run.)
@@ -427,23 +447,30 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
                 if self.o_left.q.val() == 1 {
                     self.act.d.next = false;
                 }
-                if self.v1.q.val() {
-                    self.ld0.d.next = self.ld1.q.val();
-                    self.v1.d.next = self.rd_v.q.val();
-                    self.ld1.d.next = self.r_data.val();
-                } else {
-                    self.v0.d.next = self.rd_v.q.val();
+                self.l_rp.d.next = self.l_rp.q.val() + 1;
+            }
+            if self.rd_v.q.val() {
+                self.l_wp.d.next = self.l_wp.q.val() + 1;
+                if self.l_wp.q.val() == 0 {
                     self.ld0.d.next = self.r_data.val();
                 }
-            } else if self.rd_v.q.val() {
-                if self.v0.q.val() {
-                    self.v1.d.next = true;
+                if self.l_wp.q.val() == 1 {
                     self.ld1.d.next = self.r_data.val();
-                } else {
-                    self.v0.d.next = true;
-                    self.ld0.d.next = self.r_data.val();
+                }
+                if self.l_wp.q.val() == 2 {
+                    self.ld2.d.next = self.r_data.val();
+                }
+                if self.l_wp.q.val() == 3 {
+                    self.ld3.d.next = self.r_data.val();
                 }
             }
+            if self.rd_v.q.val() & !self.s_pop.val() {
+                self.l_n_next.next = self.l_n.q.val() + 1;
+            } else if !self.rd_v.q.val() & self.s_pop.val() {
+                self.l_n_next.next = self.l_n.q.val() - 1;
+            }
+            self.l_n.d.next = self.l_n_next.val();
+            self.l_hv.d.next = self.l_n_next.val().any();
         }
         if self.ws.fault.val() {
             self.errf.d.next = true;
@@ -472,8 +499,10 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.primed.d.next = false;
             self.r_left.d.next = self.g_words.val();
             self.rd_v.d.next = false;
-            self.v0.d.next = false;
-            self.v1.d.next = false;
+            self.l_wp.d.next = 0.into();
+            self.l_rp.d.next = 0.into();
+            self.l_n.d.next = 0.into();
+            self.l_hv.d.next = false;
             self.wm.d.next = self.s_word.val();
         }
         // The cursors step with this cycle's handshakes (rust-hdl reads a local only after it is assigned).
