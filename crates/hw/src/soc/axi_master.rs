@@ -134,7 +134,9 @@ pub struct AxiMemMaster<const W: usize, const B: usize> {
     b_rp: DFF<Bits<4>>,
     b_lastp: DFF<Bits<4>>,
     b_last: DFF<Bits<16>>,
-    /// Entries held; entries of closed bursts not yet sent.
+    /// Entries held (always `b_closed + o_n`, kept as a register of its own: the append
+    /// decision tests it, and a sum there would lengthen that path); entries of closed bursts
+    /// not yet sent.
     b_n: DFF<Bits<5>>,
     b_closed: DFF<Bits<5>>,
     /// The open burst: beats, first word, and "full" (16 beats, or its last word ends a 4 KiB
