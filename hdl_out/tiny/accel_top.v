@@ -911,6 +911,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  seq__tile_half;
     reg  seq__last_swap;
     reg  [15:0] seq__wb_avail;
+    reg  seq__wb_set;
+    reg  [15:0] seq__wb_at;
+    reg  seq__wb_clr;
     wire  seq__busy;
     wire  seq__done;
     wire  seq__strobe;
@@ -1145,6 +1148,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .tile_half(seq__tile_half),
         .last_swap(seq__last_swap),
         .wb_avail(seq__wb_avail),
+        .wb_set(seq__wb_set),
+        .wb_at(seq__wb_at),
+        .wb_clr(seq__wb_clr),
         .busy(seq__busy),
         .done(seq__done),
         .strobe(seq__strobe),
@@ -1211,7 +1217,10 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         busy = seq__busy;
         done = seq__done;
         strobe = seq__strobe;
-        if (ld_we & (ld_target == 2'h1) & |(ld_rowsel & wb_last)) begin
+        seq__wb_set = ld_we & (ld_target == 2'h1) & |(ld_rowsel & wb_last);
+        seq__wb_at = ld_addr;
+        seq__wb_clr = wb_clear;
+        if (seq__wb_set) begin
             wb_avail__d = ld_addr + 16'h1;
         end
         if (wb_clear) begin
@@ -4126,7 +4135,7 @@ module tiny_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // tiny_accel_top_mul
 
-module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
@@ -4136,6 +4145,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     input wire  tile_half;
     input wire  last_swap;
     input wire  [15:0] wb_avail;
+    input wire  wb_set;
+    input wire  [15:0] wb_at;
+    input wire  wb_clr;
     output reg  busy;
     output reg  done;
     output reg  strobe;
@@ -4219,6 +4231,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     reg  loader__take;
     reg  loader__swapped;
     reg  [15:0] loader__avail;
+    reg  loader__av_set;
+    reg  [15:0] loader__av_at;
+    reg  loader__av_clr;
     wire  loader__ready;
     wire  loader__rd_en;
     wire  [15:0] loader__rd_addr;
@@ -4327,6 +4342,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .take(loader__take),
         .swapped(loader__swapped),
         .avail(loader__avail),
+        .av_set(loader__av_set),
+        .av_at(loader__av_at),
+        .av_clr(loader__av_clr),
         .ready(loader__ready),
         .rd_en(loader__rd_en),
         .rd_addr(loader__rd_addr),
@@ -4466,6 +4484,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         loader__take = strobe & issue_new;
         loader__swapped = last_swap;
         loader__avail = wb_avail;
+        loader__av_set = wb_set;
+        loader__av_at = wb_at;
+        loader__av_clr = wb_clr;
         drain__start = go;
         drain__claim = strobe & issue_new & passes__tile_first;
         drain__claim_half = passes__half;
@@ -5252,7 +5273,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     
 endmodule // tiny_accel_top_issuer
 
-module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en,rd_addr,we,row,k);
+module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k);
     
     // Module arguments
     input wire  clock;
@@ -5261,6 +5282,9 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
     input wire  take;
     input wire  swapped;
     input wire  [15:0] avail;
+    input wire  av_set;
+    input wire  [15:0] av_at;
+    input wire  av_clr;
     output reg  ready;
     output reg  rd_en;
     output reg  [15:0] rd_addr;
@@ -5272,6 +5296,7 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
     localparam  last_r = 64'h2;
     localparam  last_k = 16'h2;
     localparam  per_pass = 16'h4;
+    localparam  per_pass_m1 = 16'h3;
     
     // Stub signals
     reg  loading__d;
@@ -5292,6 +5317,12 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
     reg  [15:0] pend__d;
     wire  [15:0] pend__q;
     reg  pend__clock;
+    reg  [15:0] pend_m1__d;
+    wire  [15:0] pend_m1__q;
+    reg  pend_m1__clock;
+    reg  e_ok__d;
+    wire  e_ok__q;
+    reg  e_ok__clock;
     reg  [63:0] row_r__d;
     wire  [63:0] row_r__q;
     reg  row_r__clock;
@@ -5301,6 +5332,9 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
     reg  [15:0] left__d;
     wire  [15:0] left__q;
     reg  left__clock;
+    reg  room__d;
+    wire  room__q;
+    reg  room__clock;
     reg  we_d__d;
     wire  we_d__q;
     reg  we_d__clock;
@@ -5347,6 +5381,16 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
         .q(pend__q),
         .clock(pend__clock)
     );
+    tiny_accel_top_dff_w16 pend_m1(
+        .d(pend_m1__d),
+        .q(pend_m1__q),
+        .clock(pend_m1__clock)
+    );
+    tiny_accel_top_dff_w1 e_ok(
+        .d(e_ok__d),
+        .q(e_ok__q),
+        .clock(e_ok__clock)
+    );
     tiny_accel_top_dff_w64 row_r(
         .d(row_r__d),
         .q(row_r__q),
@@ -5361,6 +5405,11 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
         .d(left__d),
         .q(left__q),
         .clock(left__clock)
+    );
+    tiny_accel_top_dff_w1 room(
+        .d(room__d),
+        .q(room__q),
+        .clock(room__clock)
     );
     tiny_accel_top_dff_w1 we_d(
         .d(we_d__d),
@@ -5386,9 +5435,12 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
         swapd__clock = clock;
         ptr__clock = clock;
         pend__clock = clock;
+        pend_m1__clock = clock;
+        e_ok__clock = clock;
         row_r__clock = clock;
         k_r__clock = clock;
         left__clock = clock;
+        room__clock = clock;
         we_d__clock = clock;
         row_d__clock = clock;
         k_d__clock = clock;
@@ -5398,14 +5450,17 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
         swapd__d = swapd__q;
         ptr__d = ptr__q;
         pend__d = pend__q;
+        pend_m1__d = pend_m1__q;
+        e_ok__d = e_ok__q;
         row_r__d = row_r__q;
         k_r__d = k_r__q;
         left__d = left__q;
+        room__d = room__q;
         we_d__d = we_d__q;
         row_d__d = row_d__q;
         k_d__d = k_d__q;
-        rd = loading__q & (ptr__q < avail);
-        early = loading__q & ~row_r__q[32'h0] & (avail >= pend__q);
+        rd = loading__q & room__q;
+        early = loading__q & ~row_r__q[32'h0] & e_ok__q;
         ready = ~taken__q & (fin__q | early);
         next = fin__q & taken__q & (swapd__q | swapped);
         rd_en = rd;
@@ -5442,6 +5497,7 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
             swapd__d = 1'b0;
             loading__d = |left__q;
             pend__d = pend__q + per_pass;
+            pend_m1__d = pend_m1__q + per_pass;
         end
         if (start) begin
             loading__d = |p_passes;
@@ -5450,9 +5506,24 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en
             swapd__d = 1'b0;
             ptr__d = 16'h0;
             pend__d = per_pass;
+            pend_m1__d = per_pass_m1;
             row_r__d = 64'h1;
             k_r__d = 16'h1;
             left__d = p_passes;
+        end
+        room__d = ptr__d < avail;
+        if (av_set) begin
+            room__d = ptr__d <= av_at;
+        end
+        if (av_clr) begin
+            room__d = 1'b0;
+        end
+        e_ok__d = avail >= pend__q;
+        if (av_set) begin
+            e_ok__d = av_at >= pend_m1__q;
+        end
+        if (av_clr) begin
+            e_ok__d = 1'b0;
         end
     end
     
@@ -6426,15 +6497,21 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  d_valid__d;
     wire  d_valid__q;
     reg  d_valid__clock;
-    reg  [89:0] d_dec__d;
-    wire  [89:0] d_dec__q;
-    reg  d_dec__clock;
+    reg  [89:0] q_a__d;
+    wire  [89:0] q_a__q;
+    reg  q_a__clock;
+    reg  [89:0] q_b__d;
+    wire  [89:0] q_b__q;
+    reg  q_b__clock;
+    reg  q_wp__d;
+    wire  q_wp__q;
+    reg  q_wp__clock;
+    reg  q_rp__d;
+    wire  q_rp__q;
+    reg  q_rp__clock;
     reg  k_valid__d;
     wire  k_valid__q;
     reg  k_valid__clock;
-    reg  [89:0] k_dec__d;
-    wire  [89:0] k_dec__q;
-    reg  k_dec__clock;
     reg  token__clock;
     reg  token__hold;
     reg  token__ctrl_we;
@@ -6531,6 +6608,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  o_payload__clock;
     
     // Local signals
+    reg  [89:0] d_dec;
     reg  [89:0] dec_new;
     reg  [7:0] d_len;
     reg  [63:0] d_mask;
@@ -6626,20 +6704,30 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(d_valid__q),
         .clock(d_valid__clock)
     );
-    tiny_accel_top_dff_w90 d_dec(
-        .d(d_dec__d),
-        .q(d_dec__q),
-        .clock(d_dec__clock)
+    tiny_accel_top_dff_w90 q_a(
+        .d(q_a__d),
+        .q(q_a__q),
+        .clock(q_a__clock)
+    );
+    tiny_accel_top_dff_w90 q_b(
+        .d(q_b__d),
+        .q(q_b__q),
+        .clock(q_b__clock)
+    );
+    tiny_accel_top_dff_w1 q_wp(
+        .d(q_wp__d),
+        .q(q_wp__q),
+        .clock(q_wp__clock)
+    );
+    tiny_accel_top_dff_w1 q_rp(
+        .d(q_rp__d),
+        .q(q_rp__q),
+        .clock(q_rp__clock)
     );
     tiny_accel_top_dff_w1 k_valid(
         .d(k_valid__d),
         .q(k_valid__q),
         .clock(k_valid__clock)
-    );
-    tiny_accel_top_dff_w90 k_dec(
-        .d(k_dec__d),
-        .q(k_dec__q),
-        .clock(k_dec__clock)
     );
     tiny_accel_top_token token(
         .clock(token__clock),
@@ -6764,9 +6852,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         pq__clock = clock;
         ent__clock = clock;
         d_valid__clock = clock;
-        d_dec__clock = clock;
+        q_a__clock = clock;
+        q_b__clock = clock;
+        q_wp__clock = clock;
+        q_rp__clock = clock;
         k_valid__clock = clock;
-        k_dec__clock = clock;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
@@ -6775,9 +6865,11 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         pq__d = pq__q;
         ent__d = ent__q;
         d_valid__d = d_valid__q;
-        d_dec__d = d_dec__q;
+        q_a__d = q_a__q;
+        q_b__d = q_b__q;
+        q_wp__d = q_wp__q;
+        q_rp__d = q_rp__q;
         k_valid__d = k_valid__q;
-        k_dec__d = k_dec__q;
         words__clock = clock;
         token__clock = clock;
         hist__clock = clock;
@@ -6831,21 +6923,29 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         if (unpack__src_count0) begin
             dec_new = dec_new | dec_count0;
         end
-        if (d_pop) begin
-            d_valid__d = 1'b0;
-            if (k_valid__q) begin
-                d_valid__d = 1'b1;
-                k_valid__d = 1'b0;
-                d_dec__d = k_dec__q;
+        d_dec = q_a__q;
+        if (q_rp__q) begin
+            d_dec = q_b__q;
+        end
+        if (d_pop & d_valid__q) begin
+            q_rp__d = ~q_rp__q;
+            d_valid__d = k_valid__q;
+            k_valid__d = 1'b0;
+        end
+        if (d_push) begin
+            q_wp__d = ~q_wp__q;
+            if (q_wp__q) begin
+                q_b__d = dec_new;
             end
-        end
-        if (d_push & d_valid__q & ~d_pop) begin
-            k_valid__d = 1'b1;
-            k_dec__d = dec_new;
-        end
-        if (d_push & (~d_valid__q | d_pop)) begin
-            d_valid__d = 1'b1;
-            d_dec__d = dec_new;
+            else begin
+                q_a__d = dec_new;
+            end
+            if (d_valid__q & ~d_pop) begin
+                k_valid__d = 1'b1;
+            end
+            else begin
+                d_valid__d = 1'b1;
+            end
         end
         if (token__go) begin
             w0__d = 60'h0;
@@ -6853,23 +6953,25 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             ent__d = 6'h10;
             d_valid__d = 1'b0;
             k_valid__d = 1'b0;
+            q_wp__d = 1'b0;
+            q_rp__d = 1'b0;
         end
         token__hold = hold;
         token__ctrl_we = reg_we & (reg_addr == 2'h1);
         token__ctrl = reg_wdata[(32'h0)+:(2)];
         token__src_ok = d_valid__q;
-        token__op = d_dec__q[(32'h40)+:(5)];
-        d_len = d_dec__q[(32'h45)+:(8)];
+        token__op = d_dec[(32'h40)+:(5)];
+        d_len = d_dec[(32'h45)+:(8)];
         if (d_len[32'h6] | d_len[32'h7]) begin
             d_mask = ~64'h0;
         end
         else begin
             d_mask = ~(~64'h0 << d_len[(32'h0)+:(6)]);
         end
-        token__payload = d_dec__q[(32'h0)+:(64)] & d_mask;
-        token__legal = d_dec__q[32'h58];
-        token__src_dist = d_dec__q[(32'h4d)+:(8)];
-        token__src_count0 = d_dec__q[32'h59];
+        token__payload = d_dec[(32'h0)+:(64)] & d_mask;
+        token__legal = d_dec[32'h58];
+        token__src_dist = d_dec[(32'h4d)+:(8)];
+        token__src_count0 = d_dec[32'h59];
         token__drained = words__drained & ~unpack__src_ok;
         token__fill = hist__fill;
         token__ma_bad = madd__bad;
@@ -6880,7 +6982,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         hist__d2 = token__tk_d2;
         hist__d3 = token__tk_d3;
         hist__f_tk = ({8'd0, token__tk_payload[(32'h5)+:(8)]});
-        hist__f_new = ({8'd0, d_dec__q[(32'h4d)+:(8)]});
+        hist__f_new = ({8'd0, d_dec[(32'h4d)+:(8)]});
         hist__rep_wait = token__rep_wait;
         hist__prime = token__prime;
         hist__tk_valid = token__tk_valid;
@@ -6897,7 +6999,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         madd__pend_words = slots__pend_words;
         slots__start = token__go;
         slots__hold = hold;
-        slots__look_slot = d_dec__q[(32'h55)+:(3)];
+        slots__look_slot = d_dec[(32'h55)+:(3)];
         if (token__tk_op == op_mem_load) begin
             p_slot = ({6'd0, token__tk_payload[(32'h5)+:(2)]});
             p_addr = token__tk_payload[(32'h7)+:(26)];
@@ -7023,24 +7125,6 @@ module tiny_accel_top_copy(cc,pp,cont_ok,x,is_tr,slot,addr,words);
     end
     
 endmodule // tiny_accel_top_copy
-
-module tiny_accel_top_dff_w90(d,q,clock);
-    
-    // Module arguments
-    input wire  [89:0] d;
-    output reg  [89:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 90'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w90
 
 module tiny_accel_top_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_new,rep_wait,prime,tk_valid,cc,pp,fill);
     
@@ -7532,6 +7616,24 @@ module tiny_accel_top_p_hold(tab,pq,ent);
     end
     
 endmodule // tiny_accel_top_p_hold
+
+module tiny_accel_top_dff_w90(d,q,clock);
+    
+    // Module arguments
+    input wire  [89:0] d;
+    output reg  [89:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 90'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w90
 
 module tiny_accel_top_slots(clock,start,hold,put,put_slot,put_addr,put_words,look_slot,pend_valid,pend_slot,pend_addr,pend_words,found_addr,found_words);
     
@@ -9709,6 +9811,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     
     // Constant declarations
     localparam  word_ok = 1'b0;
+    localparam  sext = 32'hffffff00;
     localparam  lane_mask = 26'h3;
     localparam  all_banks = 64'h3;
     localparam  step_l = 20'h4;
@@ -9853,6 +9956,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  wm__clock;
     
     // Local signals
+    reg  [31:0] l_raw;
     reg  [31:0] l_elem;
     reg  [2:0] l_n_next;
     reg  s_pop;
@@ -10128,15 +10232,22 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         ext__s_step = g_step;
         ext__s_multi = g_multi;
         ext__s_word = s_word;
-        l_elem = ld0__q;
+        l_raw = ld0__q;
         if (l_rp__q == 2'h1) begin
-            l_elem = ld1__q;
+            l_raw = ld1__q;
         end
         else if (l_rp__q == 2'h2) begin
-            l_elem = ld2__q;
+            l_raw = ld2__q;
         end
         else if (l_rp__q == 2'h3) begin
-            l_elem = ld3__q;
+            l_raw = ld3__q;
+        end
+        l_elem = l_raw;
+        if (sel__q[32'h0]) begin
+            l_elem = l_raw & 32'hff;
+            if (l_raw[32'h7]) begin
+                l_elem = (l_raw & 32'hff) | sext;
+            end
         end
         ext__w_elem = l_elem;
         ext__rsp_data = m_rsp_data;
@@ -12398,9 +12509,6 @@ module tiny_accel_top_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
     output reg  [1:0] fph;
     output reg  [15:0] hbw;
     
-    // Constant declarations
-    localparam  sext = 32'hffffff00;
-    
     // Stub signals
     reg  regs__clock;
     reg  regs__we;
@@ -12578,9 +12686,6 @@ module tiny_accel_top_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
         pout__r_en = rd_en;
         pout__r_addr = rd_addr;
         rd_data = ({24'd0, pout__r_data});
-        if (pout__r_data[32'h7]) begin
-            rd_data = ({24'd0, pout__r_data}) | sext;
-        end
         busy = unit__busy;
         done = unit__done;
         enable = unit__enable;

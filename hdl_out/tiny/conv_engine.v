@@ -223,6 +223,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  seq__tile_half;
     reg  seq__last_swap;
     reg  [15:0] seq__wb_avail;
+    reg  seq__wb_set;
+    reg  [15:0] seq__wb_at;
+    reg  seq__wb_clr;
     wire  seq__busy;
     wire  seq__done;
     wire  seq__strobe;
@@ -457,6 +460,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .tile_half(seq__tile_half),
         .last_swap(seq__last_swap),
         .wb_avail(seq__wb_avail),
+        .wb_set(seq__wb_set),
+        .wb_at(seq__wb_at),
+        .wb_clr(seq__wb_clr),
         .busy(seq__busy),
         .done(seq__done),
         .strobe(seq__strobe),
@@ -523,7 +529,10 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         busy = seq__busy;
         done = seq__done;
         strobe = seq__strobe;
-        if (ld_we & (ld_target == 2'h1) & |(ld_rowsel & wb_last)) begin
+        seq__wb_set = ld_we & (ld_target == 2'h1) & |(ld_rowsel & wb_last);
+        seq__wb_at = ld_addr;
+        seq__wb_clr = wb_clear;
+        if (seq__wb_set) begin
             wb_avail__d = ld_addr + 16'h1;
         end
         if (wb_clear) begin
@@ -3438,7 +3447,7 @@ module tiny_conv_engine_mul(clock,a,b,p);
     `endif
 endmodule // tiny_conv_engine_mul
 
-module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
@@ -3448,6 +3457,9 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
     input wire  tile_half;
     input wire  last_swap;
     input wire  [15:0] wb_avail;
+    input wire  wb_set;
+    input wire  [15:0] wb_at;
+    input wire  wb_clr;
     output reg  busy;
     output reg  done;
     output reg  strobe;
@@ -3531,6 +3543,9 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
     reg  loader__take;
     reg  loader__swapped;
     reg  [15:0] loader__avail;
+    reg  loader__av_set;
+    reg  [15:0] loader__av_at;
+    reg  loader__av_clr;
     wire  loader__ready;
     wire  loader__rd_en;
     wire  [15:0] loader__rd_addr;
@@ -3639,6 +3654,9 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
         .take(loader__take),
         .swapped(loader__swapped),
         .avail(loader__avail),
+        .av_set(loader__av_set),
+        .av_at(loader__av_at),
+        .av_clr(loader__av_clr),
         .ready(loader__ready),
         .rd_en(loader__rd_en),
         .rd_addr(loader__rd_addr),
@@ -3778,6 +3796,9 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
         loader__take = strobe & issue_new;
         loader__swapped = last_swap;
         loader__avail = wb_avail;
+        loader__av_set = wb_set;
+        loader__av_at = wb_at;
+        loader__av_clr = wb_clr;
         drain__start = go;
         drain__claim = strobe & issue_new & passes__tile_first;
         drain__claim_half = passes__half;
@@ -4564,7 +4585,7 @@ module tiny_conv_engine_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_
     
 endmodule // tiny_conv_engine_issuer
 
-module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_en,rd_addr,we,row,k);
+module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k);
     
     // Module arguments
     input wire  clock;
@@ -4573,6 +4594,9 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
     input wire  take;
     input wire  swapped;
     input wire  [15:0] avail;
+    input wire  av_set;
+    input wire  [15:0] av_at;
+    input wire  av_clr;
     output reg  ready;
     output reg  rd_en;
     output reg  [15:0] rd_addr;
@@ -4584,6 +4608,7 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
     localparam  last_r = 64'h2;
     localparam  last_k = 16'h2;
     localparam  per_pass = 16'h4;
+    localparam  per_pass_m1 = 16'h3;
     
     // Stub signals
     reg  loading__d;
@@ -4604,6 +4629,12 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
     reg  [15:0] pend__d;
     wire  [15:0] pend__q;
     reg  pend__clock;
+    reg  [15:0] pend_m1__d;
+    wire  [15:0] pend_m1__q;
+    reg  pend_m1__clock;
+    reg  e_ok__d;
+    wire  e_ok__q;
+    reg  e_ok__clock;
     reg  [63:0] row_r__d;
     wire  [63:0] row_r__q;
     reg  row_r__clock;
@@ -4613,6 +4644,9 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
     reg  [15:0] left__d;
     wire  [15:0] left__q;
     reg  left__clock;
+    reg  room__d;
+    wire  room__q;
+    reg  room__clock;
     reg  we_d__d;
     wire  we_d__q;
     reg  we_d__clock;
@@ -4659,6 +4693,16 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
         .q(pend__q),
         .clock(pend__clock)
     );
+    tiny_conv_engine_dff_w16 pend_m1(
+        .d(pend_m1__d),
+        .q(pend_m1__q),
+        .clock(pend_m1__clock)
+    );
+    tiny_conv_engine_dff_w1 e_ok(
+        .d(e_ok__d),
+        .q(e_ok__q),
+        .clock(e_ok__clock)
+    );
     tiny_conv_engine_dff_w64 row_r(
         .d(row_r__d),
         .q(row_r__q),
@@ -4673,6 +4717,11 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
         .d(left__d),
         .q(left__q),
         .clock(left__clock)
+    );
+    tiny_conv_engine_dff_w1 room(
+        .d(room__d),
+        .q(room__q),
+        .clock(room__clock)
     );
     tiny_conv_engine_dff_w1 we_d(
         .d(we_d__d),
@@ -4698,9 +4747,12 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
         swapd__clock = clock;
         ptr__clock = clock;
         pend__clock = clock;
+        pend_m1__clock = clock;
+        e_ok__clock = clock;
         row_r__clock = clock;
         k_r__clock = clock;
         left__clock = clock;
+        room__clock = clock;
         we_d__clock = clock;
         row_d__clock = clock;
         k_d__clock = clock;
@@ -4710,14 +4762,17 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
         swapd__d = swapd__q;
         ptr__d = ptr__q;
         pend__d = pend__q;
+        pend_m1__d = pend_m1__q;
+        e_ok__d = e_ok__q;
         row_r__d = row_r__q;
         k_r__d = k_r__q;
         left__d = left__q;
+        room__d = room__q;
         we_d__d = we_d__q;
         row_d__d = row_d__q;
         k_d__d = k_d__q;
-        rd = loading__q & (ptr__q < avail);
-        early = loading__q & ~row_r__q[32'h0] & (avail >= pend__q);
+        rd = loading__q & room__q;
+        early = loading__q & ~row_r__q[32'h0] & e_ok__q;
         ready = ~taken__q & (fin__q | early);
         next = fin__q & taken__q & (swapd__q | swapped);
         rd_en = rd;
@@ -4754,6 +4809,7 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
             swapd__d = 1'b0;
             loading__d = |left__q;
             pend__d = pend__q + per_pass;
+            pend_m1__d = pend_m1__q + per_pass;
         end
         if (start) begin
             loading__d = |p_passes;
@@ -4762,9 +4818,24 @@ module tiny_conv_engine_loader(clock,start,p_passes,take,swapped,avail,ready,rd_
             swapd__d = 1'b0;
             ptr__d = 16'h0;
             pend__d = per_pass;
+            pend_m1__d = per_pass_m1;
             row_r__d = 64'h1;
             k_r__d = 16'h1;
             left__d = p_passes;
+        end
+        room__d = ptr__d < avail;
+        if (av_set) begin
+            room__d = ptr__d <= av_at;
+        end
+        if (av_clr) begin
+            room__d = 1'b0;
+        end
+        e_ok__d = avail >= pend__q;
+        if (av_set) begin
+            e_ok__d = av_at >= pend_m1__q;
+        end
+        if (av_clr) begin
+            e_ok__d = 1'b0;
         end
     end
     

@@ -81,15 +81,21 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  d_valid__d;
     wire  d_valid__q;
     reg  d_valid__clock;
-    reg  [89:0] d_dec__d;
-    wire  [89:0] d_dec__q;
-    reg  d_dec__clock;
+    reg  [89:0] q_a__d;
+    wire  [89:0] q_a__q;
+    reg  q_a__clock;
+    reg  [89:0] q_b__d;
+    wire  [89:0] q_b__q;
+    reg  q_b__clock;
+    reg  q_wp__d;
+    wire  q_wp__q;
+    reg  q_wp__clock;
+    reg  q_rp__d;
+    wire  q_rp__q;
+    reg  q_rp__clock;
     reg  k_valid__d;
     wire  k_valid__q;
     reg  k_valid__clock;
-    reg  [89:0] k_dec__d;
-    wire  [89:0] k_dec__q;
-    reg  k_dec__clock;
     reg  token__clock;
     reg  token__hold;
     reg  token__ctrl_we;
@@ -186,6 +192,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     reg  o_payload__clock;
     
     // Local signals
+    reg  [89:0] d_dec;
     reg  [89:0] dec_new;
     reg  [7:0] d_len;
     reg  [63:0] d_mask;
@@ -281,20 +288,30 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         .q(d_valid__q),
         .clock(d_valid__clock)
     );
-    tiny_instr_decompressor_dff_w90 d_dec(
-        .d(d_dec__d),
-        .q(d_dec__q),
-        .clock(d_dec__clock)
+    tiny_instr_decompressor_dff_w90 q_a(
+        .d(q_a__d),
+        .q(q_a__q),
+        .clock(q_a__clock)
+    );
+    tiny_instr_decompressor_dff_w90 q_b(
+        .d(q_b__d),
+        .q(q_b__q),
+        .clock(q_b__clock)
+    );
+    tiny_instr_decompressor_dff_w1 q_wp(
+        .d(q_wp__d),
+        .q(q_wp__q),
+        .clock(q_wp__clock)
+    );
+    tiny_instr_decompressor_dff_w1 q_rp(
+        .d(q_rp__d),
+        .q(q_rp__q),
+        .clock(q_rp__clock)
     );
     tiny_instr_decompressor_dff_w1 k_valid(
         .d(k_valid__d),
         .q(k_valid__q),
         .clock(k_valid__clock)
-    );
-    tiny_instr_decompressor_dff_w90 k_dec(
-        .d(k_dec__d),
-        .q(k_dec__q),
-        .clock(k_dec__clock)
     );
     tiny_instr_decompressor_token token(
         .clock(token__clock),
@@ -419,9 +436,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         pq__clock = clock;
         ent__clock = clock;
         d_valid__clock = clock;
-        d_dec__clock = clock;
+        q_a__clock = clock;
+        q_b__clock = clock;
+        q_wp__clock = clock;
+        q_rp__clock = clock;
         k_valid__clock = clock;
-        k_dec__clock = clock;
         o_valid__d = o_valid__q;
         o_module__d = o_module__q;
         o_op__d = o_op__q;
@@ -430,9 +449,11 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         pq__d = pq__q;
         ent__d = ent__q;
         d_valid__d = d_valid__q;
-        d_dec__d = d_dec__q;
+        q_a__d = q_a__q;
+        q_b__d = q_b__q;
+        q_wp__d = q_wp__q;
+        q_rp__d = q_rp__q;
         k_valid__d = k_valid__q;
-        k_dec__d = k_dec__q;
         words__clock = clock;
         token__clock = clock;
         hist__clock = clock;
@@ -486,21 +507,29 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         if (unpack__src_count0) begin
             dec_new = dec_new | dec_count0;
         end
-        if (d_pop) begin
-            d_valid__d = 1'b0;
-            if (k_valid__q) begin
-                d_valid__d = 1'b1;
-                k_valid__d = 1'b0;
-                d_dec__d = k_dec__q;
+        d_dec = q_a__q;
+        if (q_rp__q) begin
+            d_dec = q_b__q;
+        end
+        if (d_pop & d_valid__q) begin
+            q_rp__d = ~q_rp__q;
+            d_valid__d = k_valid__q;
+            k_valid__d = 1'b0;
+        end
+        if (d_push) begin
+            q_wp__d = ~q_wp__q;
+            if (q_wp__q) begin
+                q_b__d = dec_new;
             end
-        end
-        if (d_push & d_valid__q & ~d_pop) begin
-            k_valid__d = 1'b1;
-            k_dec__d = dec_new;
-        end
-        if (d_push & (~d_valid__q | d_pop)) begin
-            d_valid__d = 1'b1;
-            d_dec__d = dec_new;
+            else begin
+                q_a__d = dec_new;
+            end
+            if (d_valid__q & ~d_pop) begin
+                k_valid__d = 1'b1;
+            end
+            else begin
+                d_valid__d = 1'b1;
+            end
         end
         if (token__go) begin
             w0__d = 60'h0;
@@ -508,23 +537,25 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
             ent__d = 6'h10;
             d_valid__d = 1'b0;
             k_valid__d = 1'b0;
+            q_wp__d = 1'b0;
+            q_rp__d = 1'b0;
         end
         token__hold = hold;
         token__ctrl_we = reg_we & (reg_addr == 2'h1);
         token__ctrl = reg_wdata[(32'h0)+:(2)];
         token__src_ok = d_valid__q;
-        token__op = d_dec__q[(32'h40)+:(5)];
-        d_len = d_dec__q[(32'h45)+:(8)];
+        token__op = d_dec[(32'h40)+:(5)];
+        d_len = d_dec[(32'h45)+:(8)];
         if (d_len[32'h6] | d_len[32'h7]) begin
             d_mask = ~64'h0;
         end
         else begin
             d_mask = ~(~64'h0 << d_len[(32'h0)+:(6)]);
         end
-        token__payload = d_dec__q[(32'h0)+:(64)] & d_mask;
-        token__legal = d_dec__q[32'h58];
-        token__src_dist = d_dec__q[(32'h4d)+:(8)];
-        token__src_count0 = d_dec__q[32'h59];
+        token__payload = d_dec[(32'h0)+:(64)] & d_mask;
+        token__legal = d_dec[32'h58];
+        token__src_dist = d_dec[(32'h4d)+:(8)];
+        token__src_count0 = d_dec[32'h59];
         token__drained = words__drained & ~unpack__src_ok;
         token__fill = hist__fill;
         token__ma_bad = madd__bad;
@@ -535,7 +566,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         hist__d2 = token__tk_d2;
         hist__d3 = token__tk_d3;
         hist__f_tk = ({8'd0, token__tk_payload[(32'h5)+:(8)]});
-        hist__f_new = ({8'd0, d_dec__q[(32'h4d)+:(8)]});
+        hist__f_new = ({8'd0, d_dec[(32'h4d)+:(8)]});
         hist__rep_wait = token__rep_wait;
         hist__prime = token__prime;
         hist__tk_valid = token__tk_valid;
@@ -552,7 +583,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
         madd__pend_words = slots__pend_words;
         slots__start = token__go;
         slots__hold = hold;
-        slots__look_slot = d_dec__q[(32'h55)+:(3)];
+        slots__look_slot = d_dec[(32'h55)+:(3)];
         if (token__tk_op == op_mem_load) begin
             p_slot = ({6'd0, token__tk_payload[(32'h5)+:(2)]});
             p_addr = token__tk_payload[(32'h7)+:(26)];
@@ -678,24 +709,6 @@ module tiny_instr_decompressor_copy(cc,pp,cont_ok,x,is_tr,slot,addr,words);
     end
     
 endmodule // tiny_instr_decompressor_copy
-
-module tiny_instr_decompressor_dff_w90(d,q,clock);
-    
-    // Module arguments
-    input wire  [89:0] d;
-    output reg  [89:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 90'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_instr_decompressor_dff_w90
 
 module tiny_instr_decompressor_dff_w1(d,q,clock);
     
@@ -1295,6 +1308,24 @@ module tiny_instr_decompressor_dff_w4(d,q,clock);
     end
           
 endmodule // tiny_instr_decompressor_dff_w4
+
+module tiny_instr_decompressor_dff_w90(d,q,clock);
+    
+    // Module arguments
+    input wire  [89:0] d;
+    output reg  [89:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 90'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_instr_decompressor_dff_w90
 
 module tiny_instr_decompressor_slots(clock,start,hold,put,put_slot,put_addr,put_words,look_slot,pend_valid,pend_slot,pend_addr,pend_words,found_addr,found_words);
     

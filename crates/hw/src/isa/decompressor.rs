@@ -91,14 +91,22 @@ pub struct InstrDecompressor {
     p_stay: EntryPick,
     p_take: EntryPick,
     p_hold: EntryPick,
-    /// The decode register between the unpacker and the token register (timing: the token's
-    /// look-ahead reads start from registers, not from the unpacker's shifter): an instruction
-    /// (a `NOP` too), its opcode, bits, legality and look-ahead fields.
+    /// The decode queue between the unpacker and the token register (timing: the token's
+    /// look-ahead reads start from registers, not from the unpacker's shifter): two entries
+    /// `q_a`, `q_b`, each an instruction (a `NOP` too), its opcode, bits, legality and
+    /// look-ahead fields; `d_dec` the head (entry `q_rp`), `d_valid` one entry at least. An entry
+    /// is written at `q_wp` and only on the unpacker's advance, never on the token register's
+    /// take (timing: the take, which waits on the token's copy count, moves the read pointer
+    /// alone, not a 90-bit load).
     /// The fields are packed in one vector (`DEC_BITS`): the bits (0..64), opcode (64..69),
     /// length (69..77), `REPEAT.dist` (77..85), `MEM_ADD.slot` (85..88), legal (88), `REPEAT.count`
     /// = 0 (89); `dec_new`: the unpacker's instruction so packed.
     d_valid: DFF<Bit>,
-    d_dec: DFF<Bits<DEC_BITS>>,
+    q_a: DFF<Bits<DEC_BITS>>,
+    q_b: DFF<Bits<DEC_BITS>>,
+    q_wp: DFF<Bit>,
+    q_rp: DFF<Bit>,
+    d_dec: Signal<Local, Bits<DEC_BITS>>,
     dec_new: Signal<Local, Bits<DEC_BITS>>,
     /// The packed vector's legal and `REPEAT.count` = 0 bits.
     dec_legal: Constant<Bits<DEC_BITS>>,
@@ -106,13 +114,10 @@ pub struct InstrDecompressor {
     /// The first decode register's length, and its bits masked to it.
     d_len: Signal<Local, Bits<8>>,
     d_mask: Signal<Local, Bits<64>>,
-    /// A second decode register behind the first (a two-entry queue: the unpacker's advance
-    /// waits only for this one's being empty, a flip-flop, not for the token register's step,
-    /// timing): the same fields.
+    /// Both entries hold an instruction (the unpacker's advance waits only for this, a
+    /// flip-flop, not for the token register's step, timing).
     k_valid: DFF<Bit>,
-    k_dec: DFF<Bits<DEC_BITS>>,
-    /// The token register takes the first decode register's instruction; the unpacker's
-    /// instruction goes into the first (else the second).
+    /// The token register takes the head; the unpacker's instruction enters the queue.
     d_pop: Signal<Local, Bit>,
     d_push: Signal<Local, Bit>,
     /// The unpacker decodes this cycle: running, the second decode register empty, the
@@ -174,14 +179,14 @@ impl InstrDecompressor {
             dec_count0: Constant::new(Bits::<DEC_BITS>::default().replace_bit(89, true)),
         } defaults {
             clock, reg_we, reg_addr, reg_wdata, hold, count, st_busy, st_error, st_overflow,
-            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pq, ent, t_stay, t_take, p_stay, p_take, p_hold, d_valid, d_dec, dec_new, d_len, d_mask, k_valid, k_dec, d_pop, d_push, u_adv, token, hist, slots, copy, madd, o_valid,
+            wr_valid, wr_module, wr_op, wr_payload, unpack, w0, pq, ent, t_stay, t_take, p_stay, p_take, p_hold, d_valid, q_a, q_b, q_wp, q_rp, d_dec, dec_new, d_len, d_mask, k_valid, d_pop, d_push, u_adv, token, hist, slots, copy, madd, o_valid,
             o_module, o_op, o_payload, p_slot, p_addr, p_words, x, x_op, x_tr, xs_slot, xs_addr,
             xs_words,
         })
     }
 }
 
-/// Bits of a decode register (see `d_dec`).
+/// Bits of a decode-queue entry (see `q_a`).
 const DEC_BITS: usize = 90;
 
 // The configuration accepts only the word this decompressor reads.
@@ -190,7 +195,7 @@ const _: () = assert!(accelgen_config::limits::WORD_BITS.0 == WORD_BITS as u32 &
 impl Logic for InstrDecompressor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pq, ent, d_valid, d_dec, k_valid, k_dec);
+        dff_setup!(self, clock, o_valid, o_module, o_op, o_payload, w0, pq, ent, d_valid, q_a, q_b, q_wp, q_rp, k_valid);
         clock!(self, clock, words, token, hist, slots);
         self.count.next = self.words.count.val();
         self.st_busy.next = self.token.busy.val() | self.token.tk_valid.val();
@@ -233,12 +238,11 @@ impl Logic for InstrDecompressor {
                 self.ent.d.next = self.p_take.ent.val();
             }
         }
-        // The decode registers: the first is taken by the token register and refilled from the
-        // second; the unpacker's instruction goes into the first when it is empty or taken now,
-        // else into the second (a `NOP` is loaded too, timing: the load does not wait for the
-        // shifter's opcode; the token register takes it and issues nothing). With both full the
-        // unpacker waits; one instruction per cycle goes through while the token register
-        // takes one per cycle.
+        // The decode queue: the token register takes the head, the unpacker's instruction is
+        // written behind it (a `NOP` is written too, timing: the write does not wait for the
+        // shifter's opcode; the token register takes it and issues nothing). With both entries
+        // full the unpacker waits; one instruction per cycle goes through while the token
+        // register takes one per cycle.
         self.d_pop.next = self.token.step.val() & !self.hold.val();
         self.d_push.next = self.u_adv.val();
         self.dec_new.next = bit_cast::<DEC_BITS, 64>(self.unpack.payload.val())
@@ -252,21 +256,27 @@ impl Logic for InstrDecompressor {
         if self.unpack.src_count0.val() {
             self.dec_new.next = self.dec_new.val() | self.dec_count0.val();
         }
-        if self.d_pop.val() {
-            self.d_valid.d.next = false;
-            if self.k_valid.q.val() {
-                self.d_valid.d.next = true;
-                self.k_valid.d.next = false;
-                self.d_dec.d.next = self.k_dec.q.val();
+        self.d_dec.next = self.q_a.q.val();
+        if self.q_rp.q.val() {
+            self.d_dec.next = self.q_b.q.val();
+        }
+        if self.d_pop.val() & self.d_valid.q.val() {
+            self.q_rp.d.next = !self.q_rp.q.val();
+            self.d_valid.d.next = self.k_valid.q.val();
+            self.k_valid.d.next = false;
+        }
+        if self.d_push.val() {
+            self.q_wp.d.next = !self.q_wp.q.val();
+            if self.q_wp.q.val() {
+                self.q_b.d.next = self.dec_new.val();
+            } else {
+                self.q_a.d.next = self.dec_new.val();
             }
-        }
-        if self.d_push.val() & self.d_valid.q.val() & !self.d_pop.val() {
-            self.k_valid.d.next = true;
-            self.k_dec.d.next = self.dec_new.val();
-        }
-        if self.d_push.val() & (!self.d_valid.q.val() | self.d_pop.val()) {
-            self.d_valid.d.next = true;
-            self.d_dec.d.next = self.dec_new.val();
+            if self.d_valid.q.val() & !self.d_pop.val() {
+                self.k_valid.d.next = true;
+            } else {
+                self.d_valid.d.next = true;
+            }
         }
         if self.token.go.val() {
             self.w0.d.next = bits::<60>(0);
@@ -276,23 +286,25 @@ impl Logic for InstrDecompressor {
             self.ent.d.next = bits::<ENTRY>(0x10);
             self.d_valid.d.next = false;
             self.k_valid.d.next = false;
+            self.q_wp.d.next = false;
+            self.q_rp.d.next = false;
         }
         self.token.hold.next = self.hold.val();
         self.token.ctrl_we.next = self.reg_we.val() & (self.reg_addr.val() == 1);
         self.token.ctrl.next = self.reg_wdata.val().get_bits::<2>(0);
         self.token.src_ok.next = self.d_valid.q.val();
-        self.token.op.next = self.d_dec.q.val().get_bits::<5>(64);
+        self.token.op.next = self.d_dec.val().get_bits::<5>(64);
         // (A shifted constant, not 2^len − 1: no 64-bit carry chain.)
-        self.d_len.next = self.d_dec.q.val().get_bits::<8>(69);
+        self.d_len.next = self.d_dec.val().get_bits::<8>(69);
         if self.d_len.val().get_bit(6) | self.d_len.val().get_bit(7) {
             self.d_mask.next = !bits::<64>(0);
         } else {
             self.d_mask.next = !(!bits::<64>(0) << self.d_len.val().get_bits::<6>(0));
         }
-        self.token.payload.next = self.d_dec.q.val().get_bits::<64>(0) & self.d_mask.val();
-        self.token.legal.next = self.d_dec.q.val().get_bit(88);
-        self.token.src_dist.next = self.d_dec.q.val().get_bits::<8>(77);
-        self.token.src_count0.next = self.d_dec.q.val().get_bit(89);
+        self.token.payload.next = self.d_dec.val().get_bits::<64>(0) & self.d_mask.val();
+        self.token.legal.next = self.d_dec.val().get_bit(88);
+        self.token.src_dist.next = self.d_dec.val().get_bits::<8>(77);
+        self.token.src_count0.next = self.d_dec.val().get_bit(89);
         // Out of words: nothing to decode, nothing decoded, no word coming.
         self.token.drained.next = self.words.drained.val() & !self.unpack.src_ok.val();
         self.token.fill.next = self.hist.fill.val();
@@ -305,7 +317,7 @@ impl Logic for InstrDecompressor {
         self.hist.d2.next = self.token.tk_d2.val();
         self.hist.d3.next = self.token.tk_d3.val();
         self.hist.f_tk.next = bit_cast::<16, 8>(self.token.tk_payload.val().get_value_repeat_dist());
-        self.hist.f_new.next = bit_cast::<16, 8>(self.d_dec.q.val().get_bits::<8>(77));
+        self.hist.f_new.next = bit_cast::<16, 8>(self.d_dec.val().get_bits::<8>(77));
         self.hist.rep_wait.next = self.token.rep_wait.val();
         self.hist.prime.next = self.token.prime.val();
         self.hist.tk_valid.next = self.token.tk_valid.val();
@@ -322,7 +334,7 @@ impl Logic for InstrDecompressor {
         self.madd.pend_words.next = self.slots.pend_words.val();
         self.slots.start.next = self.token.go.val();
         self.slots.hold.next = self.hold.val();
-        self.slots.look_slot.next = self.d_dec.q.val().get_bits::<3>(85);
+        self.slots.look_slot.next = self.d_dec.val().get_bits::<3>(85);
         // A passed-through transfer's slot fields (loads 0..3 by target, stores 4 + source).
         if self.token.tk_op.val() == self.op_mem_load.val() {
             self.p_slot.next = bit_cast::<8, 2>(self.token.tk_payload.val().get_value_load_target());

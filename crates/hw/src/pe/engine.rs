@@ -311,7 +311,10 @@ impl Logic for ConvEngine {
         // ---- Host loads; the weight loader reads every weight bank at the same entry, once
         // the transfer has written the entry's word in the last bank (writes go bank by bank,
         // or a whole entry at once with `ld_wide`).
-        if self.ld_we.val() & (self.ld_target.val() == 1) & (self.ld_rowsel.val() & self.wb_last.val()).any() {
+        self.seq.wb_set.next = self.ld_we.val() & (self.ld_target.val() == 1) & (self.ld_rowsel.val() & self.wb_last.val()).any();
+        self.seq.wb_at.next = self.ld_addr.val();
+        self.seq.wb_clr.next = self.wb_clear.val();
+        if self.seq.wb_set.val() {
             self.wb_avail.d.next = self.ld_addr.val() + 1;
         }
         if self.wb_clear.val() {
@@ -321,6 +324,8 @@ impl Logic for ConvEngine {
         for f in 0..self.fault_uncounted.len() {
             if self.fault_uncounted[f].val() {
                 self.seq.wb_avail.next = 0xFFFF.into();
+                self.seq.wb_set.next = false;
+                self.seq.wb_clr.next = false;
             }
         }
         for c in 0..self.wbanks.len() {

@@ -14,6 +14,7 @@
 //! | `tile_done`, `tile_half` | in | 1 | the last accumulation column finished a tile, its half |
 //! | `last_swap` | in | 1 | the last PE of row 0 loaded a pass's first datum (row r's shadow weights free r slow cycles later) |
 //! | `wb_avail` | in | 16 | weight-buffer entries written so far (the loader reads no entry at or past it) |
+//! | `wb_set`, `wb_at`, `wb_clr` | in | 1, 16, 1 | at the next clock edge `wb_avail` becomes `wb_at` + 1, or 0 (`wb_clr`, over `wb_set`) |
 //! | `busy`, `done` | out | 1 | running; finished (held until the next start) |
 //! | `strobe`, `ksel`, `ksel_nx`, `sub` | out | 1, 16, 16, 4 | phase: strobe, one-hot kernel select (this and next cycle), its index |
 //! | `slot_*` | out | | the slot of this slow cycle ([`SlotIssuer`]) |
@@ -94,6 +95,12 @@ pub struct ConvSequencer {
     pub last_swap: Signal<In, Bit>,
     /// Weight-buffer entries written so far.
     pub wb_avail: Signal<In, Bits<16>>,
+    /// `wb_avail` becomes `wb_at` + 1 at the next clock edge.
+    pub wb_set: Signal<In, Bit>,
+    /// The entry written.
+    pub wb_at: Signal<In, Bits<16>>,
+    /// `wb_avail` becomes 0 at the next clock edge.
+    pub wb_clr: Signal<In, Bit>,
     /// Running.
     pub busy: Signal<Out, Bit>,
     /// Finished.
@@ -167,7 +174,7 @@ impl ConvSequencer {
             last_k: Constant::new((1u64 << (kernels - 1)).into()),
         } defaults {
             clock, start, geom,
-            tile_done, tile_half, last_swap, wb_avail, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
+            tile_done, tile_half, last_swap, wb_avail, wb_set, wb_at, wb_clr, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
             slot_pad, slot_tag, slot_addr, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, d_en,
             d_half, d_addr, d_baddr, o_valid, o_idx, issuer, run, fin, tail, ksel_r, sub_r, go,
             can_start, issue_new,
@@ -256,6 +263,9 @@ impl Logic for ConvSequencer {
         self.loader.take.next = self.strobe.val() & self.issue_new.val();
         self.loader.swapped.next = self.last_swap.val();
         self.loader.avail.next = self.wb_avail.val();
+        self.loader.av_set.next = self.wb_set.val();
+        self.loader.av_at.next = self.wb_at.val();
+        self.loader.av_clr.next = self.wb_clr.val();
         self.drain.start.next = self.go.val();
         self.drain.claim.next = self.strobe.val() & self.issue_new.val() & self.passes.tile_first.val();
         self.drain.claim_half.next = self.passes.half.val();

@@ -27,6 +27,7 @@
 //! | `take` | in | 1 | the issuer starts the pass being loaded or loaded |
 //! | `swapped` | in | 1 | the last PE of row 0 swapped a pass's shadow weights in |
 //! | `avail` | in | 16 | weight-buffer entries written so far |
+//! | `av_set`, `av_at`, `av_clr` | in | 1, 16, 1 | at the next clock edge `avail` becomes `av_at` + 1 (an entry's last bank is written), or 0 (`av_clr`, over `av_set`); else it holds (timing: "the entry at the read pointer is written" is a register, formed from these without an adder) |
 //! | `ready` | out | 1 | a pass may be taken: loaded, or its row 0 loaded and its entries all written |
 //! | `rd_en`, `rd_addr` | out | 1, 16 | weight-buffer read (every bank at the same entry) |
 //! | `we`, `row`, `k` | out | 1, 64, 16 | shadow write: one-hot row and kernel of the entry read last cycle, every column |
@@ -48,6 +49,12 @@ pub struct WeightLoader {
     pub swapped: Signal<In, Bit>,
     /// Entries written so far.
     pub avail: Signal<In, Bits<16>>,
+    /// `avail` becomes `av_at` + 1 at the next clock edge.
+    pub av_set: Signal<In, Bit>,
+    /// The entry written.
+    pub av_at: Signal<In, Bits<16>>,
+    /// `avail` becomes 0 at the next clock edge.
+    pub av_clr: Signal<In, Bit>,
     /// A pass may be taken.
     pub ready: Signal<Out, Bit>,
     /// Weight-buffer read enable.
@@ -64,6 +71,8 @@ pub struct WeightLoader {
     last_r: Constant<Bits<64>>,
     last_k: Constant<Bits<16>>,
     per_pass: Constant<Bits<16>>,
+    /// R·K − 1.
+    per_pass_m1: Constant<Bits<16>>,
     /// The current pass: being loaded, loaded, taken, its first datum past row 0's last PE.
     loading: DFF<Bit>,
     fin: DFF<Bit>,
@@ -72,9 +81,19 @@ pub struct WeightLoader {
     /// Read address, the current pass's end; one-hot row, kernel; passes left to load.
     ptr: DFF<Bits<16>>,
     pend: DFF<Bits<16>>,
+    /// The current pass's end less one.
+    pend_m1: DFF<Bits<16>>,
+    /// The current pass's entries are all written (`avail >= pend`), registered from `avail`'s
+    /// next value (timing: `ready` waits on no compare). It compares against the `pend` of the
+    /// cycle it is formed in, so it is stale the cycle after `start` or `next` moves `pend`;
+    /// `early` is low then (the new pass's row 0 is not loaded yet, and its K ≥ 1 reads take
+    /// at least a cycle).
+    e_ok: DFF<Bit>,
     row_r: DFF<Bits<64>>,
     k_r: DFF<Bits<16>>,
     left: DFF<Bits<16>>,
+    /// The entry at `ptr` is written (`ptr < avail`), registered from the next values of both.
+    room: DFF<Bit>,
     /// The shadow write, a cycle after the read.
     we_d: DFF<Bit>,
     row_d: DFF<Bits<64>>,
@@ -96,9 +115,10 @@ impl WeightLoader {
             last_r: Constant::new((1u64 << (rows - 1)).into()),
             last_k: Constant::new((1u64 << (kernels - 1)).into()),
             per_pass: Constant::new(((rows * kernels) as u64).into()),
+            per_pass_m1: Constant::new(((rows * kernels - 1) as u64).into()),
         } defaults {
-            clock, start, p_passes, take, swapped, avail, ready, rd_en, rd_addr, we, row, k, loading,
-            fin, taken, swapd, ptr, pend, row_r, k_r, left, we_d, row_d, k_d, rd, early, next,
+            clock, start, p_passes, take, swapped, avail, av_set, av_at, av_clr, ready, rd_en, rd_addr, we, row, k, loading,
+            fin, taken, swapd, ptr, pend, pend_m1, e_ok, row_r, k_r, left, room, we_d, row_d, k_d, rd, early, next,
         })
     }
 }
@@ -106,9 +126,9 @@ impl WeightLoader {
 impl Logic for WeightLoader {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, loading, fin, taken, swapd, ptr, pend, row_r, k_r, left, we_d, row_d, k_d);
-        self.rd.next = self.loading.q.val() & (self.ptr.q.val() < self.avail.val());
-        self.early.next = self.loading.q.val() & !self.row_r.q.val().get_bit(0) & (self.avail.val() >= self.pend.q.val());
+        dff_setup!(self, clock, loading, fin, taken, swapd, ptr, pend, pend_m1, e_ok, row_r, k_r, left, room, we_d, row_d, k_d);
+        self.rd.next = self.loading.q.val() & self.room.q.val();
+        self.early.next = self.loading.q.val() & !self.row_r.q.val().get_bit(0) & self.e_ok.q.val();
         self.ready.next = !self.taken.q.val() & (self.fin.q.val() | self.early.val());
         self.next.next = self.fin.q.val() & self.taken.q.val() & (self.swapd.q.val() | self.swapped.val());
         self.rd_en.next = self.rd.val();
@@ -145,6 +165,7 @@ impl Logic for WeightLoader {
             self.swapd.d.next = false;
             self.loading.d.next = self.left.q.val().any();
             self.pend.d.next = self.pend.q.val() + self.per_pass.val();
+            self.pend_m1.d.next = self.pend_m1.q.val() + self.per_pass.val();
         }
         if self.start.val() {
             self.loading.d.next = self.p_passes.val().any();
@@ -153,9 +174,27 @@ impl Logic for WeightLoader {
             self.swapd.d.next = false;
             self.ptr.d.next = 0.into();
             self.pend.d.next = self.per_pass.val();
+            self.pend_m1.d.next = self.per_pass_m1.val();
             self.row_r.d.next = 1.into();
             self.k_r.d.next = 1.into();
             self.left.d.next = self.p_passes.val();
+        }
+        // ptr' < avail': with avail' = av_at + 1 that is ptr' <= av_at (no adder in front of
+        // the compare; both compares start from flip-flops and the pointer's increment).
+        self.room.d.next = self.ptr.d.val() < self.avail.val();
+        if self.av_set.val() {
+            self.room.d.next = self.ptr.d.val() <= self.av_at.val();
+        }
+        if self.av_clr.val() {
+            self.room.d.next = false;
+        }
+        // avail' >= pend (avail' = av_at + 1: av_at >= pend − 1).
+        self.e_ok.d.next = self.avail.val() >= self.pend.q.val();
+        if self.av_set.val() {
+            self.e_ok.d.next = self.av_at.val() >= self.pend_m1.q.val();
+        }
+        if self.av_clr.val() {
+            self.e_ok.d.next = false;
         }
     }
 }
@@ -187,8 +226,14 @@ mod tests {
             // The entries arrive over time (a weight transfer streaming in), or were all there.
             let stream = rng.below(2) == 0;
             let mut avail = if stream { 0 } else { passes * per_pass };
-            h.uut.avail.next = (avail as u64).into();
+            // The count before the run is stale (a previous layer's): cleared for a streamed
+            // run, set for one whose entries are all written.
+            h.uut.avail.next = 0xFFF0u64.into();
+            h.uut.av_clr.next = stream;
+            h.uut.av_set.next = !stream;
+            h.uut.av_at.next = (avail.max(1) as u64 - 1).into();
             h.step().unwrap();
+            h.uut.av_clr.next = false;
             h.uut.start.next = false;
             let (mut reads, mut writes) = (0usize, 0usize);
             // Per pass: the cycle it was taken, the cycle of its swap.
@@ -200,10 +245,13 @@ mod tests {
                 let swap = swap_at.len() < taken && take_at[swap_at.len()] < t && rng.below(4) == 0;
                 h.uut.swapped.next = swap;
                 h.uut.take.next = false;
-                if stream && avail < passes * per_pass && rng.below(3) == 0 {
-                    avail += 1;
-                }
+                // `avail` now, and the value it takes at the clock edge: one or a few entries
+                // more are written, or none.
+                let grow = if stream && rng.below(3) == 0 { 1 + rng.below(3) as usize } else { 0 };
+                let avail_nx = (avail + grow).min(passes * per_pass);
                 h.uut.avail.next = (avail as u64).into();
+                h.uut.av_set.next = avail_nx > avail;
+                h.uut.av_at.next = (avail_nx.max(1) as u64 - 1).into();
                 h.settle().unwrap();
                 let ready_now = h.uut.ready.val();
                 // `ready`: the untaken pass is loaded, or its row 0 is and its entries are written.
@@ -231,6 +279,10 @@ mod tests {
                 last_read = None;
                 // The pass being loaded, and how far.
                 let (pass, done) = (reads / per_pass, reads % per_pass);
+                // Within a pass, an entry is read the cycle it is written or its predecessor read.
+                if done != 0 && reads < avail {
+                    assert!(u.rd_en.val(), "entry {reads} written (avail {avail}) mid-pass but not read");
+                }
                 if u.rd_en.val() {
                     assert_eq!(u.rd_addr.val().index(), reads, "reads in buffer order");
                     assert!(reads < passes * per_pass, "no read past the last pass");
@@ -248,6 +300,7 @@ mod tests {
                 if swap {
                     swap_at.push(t);
                 }
+                avail = avail_nx;
                 h.step().unwrap();
             }
             assert_eq!((reads, writes, take_at.len()), (passes * per_pass, passes * per_pass, passes), "{rows} rows, {kernels} kernels");

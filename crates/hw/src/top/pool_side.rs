@@ -15,7 +15,7 @@
 //! | `start` | in | 1 | run the unit |
 //! | `ld_we`, `ld_bank`, `ld_addr`, `ld_data` | in | 1, 16, 16, 8 | feature-memory write |
 //! | `rd_en`, `rd_addr` | in | 1, 16 | output-buffer read |
-//! | `rd_data` | out | 32 | the value read, sign-extended, a cycle after `rd_en` |
+//! | `rd_data` | out | 32 | the value read (bits 7..0, the rest zero: the data mover sign-extends it), a cycle after `rd_en` |
 //! | `busy`, `done`, `enable`, `div_now` | out | 1, 1, 1, 8 | the unit's state and its divider in force |
 //! | `bad` | out | 1 | the registers hold a zero size, stride or band geometry |
 //! | `fw`, `fph`, `hbw` | out | 16, 2, 16 | the feature-memory layout (the mover's loads of target 3) |
@@ -83,8 +83,6 @@ pub struct PoolSide {
     pout: SyncRam<Bits<8>>,
     /// The conv engine's done flag last cycle.
     conv_done_q: DFF<Bit>,
-    /// Sign extension of an int8 to a 32-bit word.
-    sext: Constant<Bits<32>>,
 }
 
 impl PoolSide {
@@ -94,7 +92,6 @@ impl PoolSide {
             regs: PoolRegs::default(),
             unit: PoolUnit::new(u),
             pout: SyncRam::collision_free(u.feature_memory_depth),
-            sext: Constant::new(0xffff_ff00u64.into()),
         } defaults {
             clock, we, op, payload, clear, p_div, conv_done, clk_now, start, ld_we, ld_bank, ld_addr,
             ld_data, rd_en, rd_addr, rd_data, busy, done, enable, div_now, bad, fw, fph, hbw,
@@ -142,9 +139,6 @@ impl Logic for PoolSide {
         self.pout.r_en.next = self.rd_en.val();
         self.pout.r_addr.next = self.rd_addr.val();
         self.rd_data.next = bit_cast::<32, 8>(self.pout.r_data.val());
-        if self.pout.r_data.val().get_bit(7) {
-            self.rd_data.next = bit_cast::<32, 8>(self.pout.r_data.val()) | self.sext.val();
-        }
         self.busy.next = self.unit.busy.val();
         self.done.next = self.unit.done.val();
         self.enable.next = self.unit.enable.val();

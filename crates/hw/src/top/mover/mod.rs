@@ -152,7 +152,10 @@ pub struct DataMover<const W: usize, const L: usize> {
     pub r_bank: Signal<Out, Bits<64>>,
     /// Entry.
     pub r_addr: Signal<Out, Bits<16>>,
-    /// The word read (one cycle after `r_en`, held until the next read).
+    /// The word read (one cycle after `r_en`, held until the next read). From source 1 (the
+    /// pooling output) only bits 7..0 count: the mover sign-extends them as they leave the
+    /// landing registers (timing: the RAM's sign bit then drives a bit of each landing register,
+    /// not 25).
     pub r_data: Signal<In, Bits<32>>,
 
     /// External-side cursors: request and response addresses, lanes.
@@ -190,6 +193,7 @@ pub struct DataMover<const W: usize, const L: usize> {
     l_rp: DFF<Bits<2>>,
     l_n: DFF<Bits<3>>,
     l_hv: DFF<Bit>,
+    l_raw: Signal<Local, Bits<32>>,
     l_elem: Signal<Local, Bits<32>>,
     l_n_next: Signal<Local, Bits<3>>,
     /// A store's element moves (the first landed word is taken); a read may be issued (the
@@ -210,6 +214,8 @@ pub struct DataMover<const W: usize, const L: usize> {
     wm: DFF<Bit>,
     s_word: Signal<Local, Bit>,
     word_ok: Constant<Bit>,
+    /// Bits 31..8 (the sign extension of a pooling output byte).
+    sext: Constant<Bits<32>>,
     lane_mask: Constant<Bits<26>>,
     all_banks: Constant<Bits<64>>,
     step_l: Constant<Bits<20>>,
@@ -243,13 +249,14 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             fm: FmCursor::new(p.fm_banks),
             ws: WriteStage::new(p.depths[3]),
             word_ok: Constant::new(p.cols == L && L <= 8),
+            sext: Constant::new(0xffff_ff00u64.into()),
             lane_mask: Constant::new(((L - 1) as u64).into()),
             all_banks: Constant::new((u64::MAX >> (64 - p.cols)).into()),
             step_l: Constant::new((L as u64).into()),
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
             g_copy, g_raw, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
-            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_elem, l_n_next, s_pop, s_room, start, s_len,
+            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
     }
@@ -299,13 +306,21 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.ext.s_step.next = self.g_step.val();
         self.ext.s_multi.next = self.g_multi.val();
         self.ext.s_word.next = self.s_word.val();
-        self.l_elem.next = self.ld0.q.val();
+        self.l_raw.next = self.ld0.q.val();
         if self.l_rp.q.val() == 1 {
-            self.l_elem.next = self.ld1.q.val();
+            self.l_raw.next = self.ld1.q.val();
         } else if self.l_rp.q.val() == 2 {
-            self.l_elem.next = self.ld2.q.val();
+            self.l_raw.next = self.ld2.q.val();
         } else if self.l_rp.q.val() == 3 {
-            self.l_elem.next = self.ld3.q.val();
+            self.l_raw.next = self.ld3.q.val();
+        }
+        self.l_elem.next = self.l_raw.val();
+        if self.sel.q.val().get_bit(0) {
+            // A pooling output byte (`r_data`).
+            self.l_elem.next = self.l_raw.val() & bits::<32>(0xFF);
+            if self.l_raw.val().get_bit(7) {
+                self.l_elem.next = (self.l_raw.val() & bits::<32>(0xFF)) | self.sext.val();
+            }
         }
         self.ext.w_elem.next = self.l_elem.val();
         self.ext.rsp_data.next = self.m.rsp_data.val();
