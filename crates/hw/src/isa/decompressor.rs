@@ -111,7 +111,7 @@ pub struct InstrDecompressor {
     /// The packed vector's legal and `REPEAT.count` = 0 bits.
     dec_legal: Constant<Bits<DEC_BITS>>,
     dec_count0: Constant<Bits<DEC_BITS>>,
-    /// The first decode register's length, and its bits masked to it.
+    /// The queue head's length, and its bits masked to it.
     d_len: Signal<Local, Bits<8>>,
     d_mask: Signal<Local, Bits<64>>,
     /// Both entries hold an instruction (the unpacker's advance waits only for this, a
@@ -120,7 +120,7 @@ pub struct InstrDecompressor {
     /// The token register takes the head; the unpacker's instruction enters the queue.
     d_pop: Signal<Local, Bit>,
     d_push: Signal<Local, Bit>,
-    /// The unpacker decodes this cycle: running, the second decode register empty, the
+    /// The unpacker decodes this cycle: running, the decode queue not full, the
     /// instruction's bits there, no hold.
     u_adv: Signal<Local, Bit>,
     token: TokenStage,
