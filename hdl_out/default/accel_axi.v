@@ -358,6 +358,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     reg  [15:0] conv__p_phw;
     reg  [15:0] conv__p_passes;
     reg  [15:0] conv__p_kp;
+    reg  [15:0] conv__p_k;
     reg  conv__p_rq_en;
     reg  [15:0] conv__p_mult;
     reg  [7:0] conv__p_shift;
@@ -422,6 +423,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     reg  mover__g_half;
     reg  mover__g_copy;
     reg  mover__g_raw;
+    reg  [15:0] mover__g_k;
     wire  mover__busy;
     wire  mover__err;
     wire  mover__w_en;
@@ -442,7 +444,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     reg  [4:0] cregs__op;
     reg  [63:0] cregs__payload;
     reg  cregs__clear;
-    wire  [306:0] cregs__geom;
+    wire  [322:0] cregs__geom;
     wire  cregs__p_rq_en;
     wire  [15:0] cregs__p_mult;
     wire  [7:0] cregs__p_shift;
@@ -598,6 +600,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         .p_phw(conv__p_phw),
         .p_passes(conv__p_passes),
         .p_kp(conv__p_kp),
+        .p_k(conv__p_k),
         .p_rq_en(conv__p_rq_en),
         .p_mult(conv__p_mult),
         .p_shift(conv__p_shift),
@@ -666,6 +669,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         .g_half(mover__g_half),
         .g_copy(mover__g_copy),
         .g_raw(mover__g_raw),
+        .g_k(mover__g_k),
         .busy(mover__busy),
         .err(mover__err),
         .m_req_valid(m_req_valid),
@@ -893,6 +897,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         mover__g_runs = disp__g_runs;
         mover__g_multi = disp__g_multi;
         mover__g_half = disp__g_half;
+        mover__g_k = cregs__geom[(32'h133)+:(16)];
         mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
         mover__g_fph = pool__fph;
@@ -923,6 +928,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         conv__p_phw = cregs__geom[(32'he0)+:(16)];
         conv__p_passes = cregs__geom[(32'hf0)+:(16)];
         conv__p_kp = cregs__geom[(32'h100)+:(16)];
+        conv__p_k = cregs__geom[(32'h133)+:(16)];
         conv__p_rq_en = cregs__p_rq_en;
         conv__p_mult = cregs__p_mult;
         conv__p_shift = cregs__p_shift;
@@ -981,7 +987,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     
 endmodule // default_accel_axi_core
 
-module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -1010,6 +1016,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     input wire  [15:0] p_phw;
     input wire  [15:0] p_passes;
     input wire  [15:0] p_kp;
+    input wire  [15:0] p_k;
     input wire  p_rq_en;
     input wire  [15:0] p_mult;
     input wire  [7:0] p_shift;
@@ -1046,6 +1053,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
+    reg  [15:0] pes__0__sum_at;
     reg  pes__0__w_we;
     reg  [15:0] pes__0__w_sel;
     reg  [7:0] pes__0__w_data;
@@ -1061,6 +1069,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
+    reg  [15:0] pes__1__sum_at;
     reg  pes__1__w_we;
     reg  [15:0] pes__1__w_sel;
     reg  [7:0] pes__1__w_data;
@@ -1076,6 +1085,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
+    reg  [15:0] pes__2__sum_at;
     reg  pes__2__w_we;
     reg  [15:0] pes__2__w_sel;
     reg  [7:0] pes__2__w_data;
@@ -1091,6 +1101,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
+    reg  [15:0] pes__3__sum_at;
     reg  pes__3__w_we;
     reg  [15:0] pes__3__w_sel;
     reg  [7:0] pes__3__w_data;
@@ -1106,6 +1117,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__4__tag_out;
     reg  [31:0] pes__4__psum_in;
     wire  [31:0] pes__4__psum_out;
+    reg  [15:0] pes__4__sum_at;
     reg  pes__4__w_we;
     reg  [15:0] pes__4__w_sel;
     reg  [7:0] pes__4__w_data;
@@ -1121,6 +1133,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__5__tag_out;
     reg  [31:0] pes__5__psum_in;
     wire  [31:0] pes__5__psum_out;
+    reg  [15:0] pes__5__sum_at;
     reg  pes__5__w_we;
     reg  [15:0] pes__5__w_sel;
     reg  [7:0] pes__5__w_data;
@@ -1136,6 +1149,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__6__tag_out;
     reg  [31:0] pes__6__psum_in;
     wire  [31:0] pes__6__psum_out;
+    reg  [15:0] pes__6__sum_at;
     reg  pes__6__w_we;
     reg  [15:0] pes__6__w_sel;
     reg  [7:0] pes__6__w_data;
@@ -1151,6 +1165,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__7__tag_out;
     reg  [31:0] pes__7__psum_in;
     wire  [31:0] pes__7__psum_out;
+    reg  [15:0] pes__7__sum_at;
     reg  pes__7__w_we;
     reg  [15:0] pes__7__w_sel;
     reg  [7:0] pes__7__w_data;
@@ -1166,6 +1181,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__8__tag_out;
     reg  [31:0] pes__8__psum_in;
     wire  [31:0] pes__8__psum_out;
+    reg  [15:0] pes__8__sum_at;
     reg  pes__8__w_we;
     reg  [15:0] pes__8__w_sel;
     reg  [7:0] pes__8__w_data;
@@ -1181,6 +1197,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__9__tag_out;
     reg  [31:0] pes__9__psum_in;
     wire  [31:0] pes__9__psum_out;
+    reg  [15:0] pes__9__sum_at;
     reg  pes__9__w_we;
     reg  [15:0] pes__9__w_sel;
     reg  [7:0] pes__9__w_data;
@@ -1196,6 +1213,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__10__tag_out;
     reg  [31:0] pes__10__psum_in;
     wire  [31:0] pes__10__psum_out;
+    reg  [15:0] pes__10__sum_at;
     reg  pes__10__w_we;
     reg  [15:0] pes__10__w_sel;
     reg  [7:0] pes__10__w_data;
@@ -1211,6 +1229,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__11__tag_out;
     reg  [31:0] pes__11__psum_in;
     wire  [31:0] pes__11__psum_out;
+    reg  [15:0] pes__11__sum_at;
     reg  pes__11__w_we;
     reg  [15:0] pes__11__w_sel;
     reg  [7:0] pes__11__w_data;
@@ -1226,6 +1245,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__12__tag_out;
     reg  [31:0] pes__12__psum_in;
     wire  [31:0] pes__12__psum_out;
+    reg  [15:0] pes__12__sum_at;
     reg  pes__12__w_we;
     reg  [15:0] pes__12__w_sel;
     reg  [7:0] pes__12__w_data;
@@ -1241,6 +1261,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__13__tag_out;
     reg  [31:0] pes__13__psum_in;
     wire  [31:0] pes__13__psum_out;
+    reg  [15:0] pes__13__sum_at;
     reg  pes__13__w_we;
     reg  [15:0] pes__13__w_sel;
     reg  [7:0] pes__13__w_data;
@@ -1256,6 +1277,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__14__tag_out;
     reg  [31:0] pes__14__psum_in;
     wire  [31:0] pes__14__psum_out;
+    reg  [15:0] pes__14__sum_at;
     reg  pes__14__w_we;
     reg  [15:0] pes__14__w_sel;
     reg  [7:0] pes__14__w_data;
@@ -1271,6 +1293,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__15__tag_out;
     reg  [31:0] pes__15__psum_in;
     wire  [31:0] pes__15__psum_out;
+    reg  [15:0] pes__15__sum_at;
     reg  pes__15__w_we;
     reg  [15:0] pes__15__w_sel;
     reg  [7:0] pes__15__w_data;
@@ -1286,6 +1309,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__16__tag_out;
     reg  [31:0] pes__16__psum_in;
     wire  [31:0] pes__16__psum_out;
+    reg  [15:0] pes__16__sum_at;
     reg  pes__16__w_we;
     reg  [15:0] pes__16__w_sel;
     reg  [7:0] pes__16__w_data;
@@ -1301,6 +1325,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__17__tag_out;
     reg  [31:0] pes__17__psum_in;
     wire  [31:0] pes__17__psum_out;
+    reg  [15:0] pes__17__sum_at;
     reg  pes__17__w_we;
     reg  [15:0] pes__17__w_sel;
     reg  [7:0] pes__17__w_data;
@@ -1316,6 +1341,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__18__tag_out;
     reg  [31:0] pes__18__psum_in;
     wire  [31:0] pes__18__psum_out;
+    reg  [15:0] pes__18__sum_at;
     reg  pes__18__w_we;
     reg  [15:0] pes__18__w_sel;
     reg  [7:0] pes__18__w_data;
@@ -1331,6 +1357,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__19__tag_out;
     reg  [31:0] pes__19__psum_in;
     wire  [31:0] pes__19__psum_out;
+    reg  [15:0] pes__19__sum_at;
     reg  pes__19__w_we;
     reg  [15:0] pes__19__w_sel;
     reg  [7:0] pes__19__w_data;
@@ -1346,6 +1373,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__20__tag_out;
     reg  [31:0] pes__20__psum_in;
     wire  [31:0] pes__20__psum_out;
+    reg  [15:0] pes__20__sum_at;
     reg  pes__20__w_we;
     reg  [15:0] pes__20__w_sel;
     reg  [7:0] pes__20__w_data;
@@ -1361,6 +1389,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__21__tag_out;
     reg  [31:0] pes__21__psum_in;
     wire  [31:0] pes__21__psum_out;
+    reg  [15:0] pes__21__sum_at;
     reg  pes__21__w_we;
     reg  [15:0] pes__21__w_sel;
     reg  [7:0] pes__21__w_data;
@@ -1376,6 +1405,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__22__tag_out;
     reg  [31:0] pes__22__psum_in;
     wire  [31:0] pes__22__psum_out;
+    reg  [15:0] pes__22__sum_at;
     reg  pes__22__w_we;
     reg  [15:0] pes__22__w_sel;
     reg  [7:0] pes__22__w_data;
@@ -1391,6 +1421,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__23__tag_out;
     reg  [31:0] pes__23__psum_in;
     wire  [31:0] pes__23__psum_out;
+    reg  [15:0] pes__23__sum_at;
     reg  pes__23__w_we;
     reg  [15:0] pes__23__w_sel;
     reg  [7:0] pes__23__w_data;
@@ -1406,6 +1437,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__24__tag_out;
     reg  [31:0] pes__24__psum_in;
     wire  [31:0] pes__24__psum_out;
+    reg  [15:0] pes__24__sum_at;
     reg  pes__24__w_we;
     reg  [15:0] pes__24__w_sel;
     reg  [7:0] pes__24__w_data;
@@ -1421,6 +1453,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__25__tag_out;
     reg  [31:0] pes__25__psum_in;
     wire  [31:0] pes__25__psum_out;
+    reg  [15:0] pes__25__sum_at;
     reg  pes__25__w_we;
     reg  [15:0] pes__25__w_sel;
     reg  [7:0] pes__25__w_data;
@@ -1436,6 +1469,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__26__tag_out;
     reg  [31:0] pes__26__psum_in;
     wire  [31:0] pes__26__psum_out;
+    reg  [15:0] pes__26__sum_at;
     reg  pes__26__w_we;
     reg  [15:0] pes__26__w_sel;
     reg  [7:0] pes__26__w_data;
@@ -1451,6 +1485,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__27__tag_out;
     reg  [31:0] pes__27__psum_in;
     wire  [31:0] pes__27__psum_out;
+    reg  [15:0] pes__27__sum_at;
     reg  pes__27__w_we;
     reg  [15:0] pes__27__w_sel;
     reg  [7:0] pes__27__w_data;
@@ -1466,6 +1501,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__28__tag_out;
     reg  [31:0] pes__28__psum_in;
     wire  [31:0] pes__28__psum_out;
+    reg  [15:0] pes__28__sum_at;
     reg  pes__28__w_we;
     reg  [15:0] pes__28__w_sel;
     reg  [7:0] pes__28__w_data;
@@ -1481,6 +1517,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__29__tag_out;
     reg  [31:0] pes__29__psum_in;
     wire  [31:0] pes__29__psum_out;
+    reg  [15:0] pes__29__sum_at;
     reg  pes__29__w_we;
     reg  [15:0] pes__29__w_sel;
     reg  [7:0] pes__29__w_data;
@@ -1496,6 +1533,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__30__tag_out;
     reg  [31:0] pes__30__psum_in;
     wire  [31:0] pes__30__psum_out;
+    reg  [15:0] pes__30__sum_at;
     reg  pes__30__w_we;
     reg  [15:0] pes__30__w_sel;
     reg  [7:0] pes__30__w_data;
@@ -1511,6 +1549,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__31__tag_out;
     reg  [31:0] pes__31__psum_in;
     wire  [31:0] pes__31__psum_out;
+    reg  [15:0] pes__31__sum_at;
     reg  pes__31__w_we;
     reg  [15:0] pes__31__w_sel;
     reg  [7:0] pes__31__w_data;
@@ -1526,6 +1565,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__32__tag_out;
     reg  [31:0] pes__32__psum_in;
     wire  [31:0] pes__32__psum_out;
+    reg  [15:0] pes__32__sum_at;
     reg  pes__32__w_we;
     reg  [15:0] pes__32__w_sel;
     reg  [7:0] pes__32__w_data;
@@ -1541,6 +1581,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__33__tag_out;
     reg  [31:0] pes__33__psum_in;
     wire  [31:0] pes__33__psum_out;
+    reg  [15:0] pes__33__sum_at;
     reg  pes__33__w_we;
     reg  [15:0] pes__33__w_sel;
     reg  [7:0] pes__33__w_data;
@@ -1556,6 +1597,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__34__tag_out;
     reg  [31:0] pes__34__psum_in;
     wire  [31:0] pes__34__psum_out;
+    reg  [15:0] pes__34__sum_at;
     reg  pes__34__w_we;
     reg  [15:0] pes__34__w_sel;
     reg  [7:0] pes__34__w_data;
@@ -1571,6 +1613,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__35__tag_out;
     reg  [31:0] pes__35__psum_in;
     wire  [31:0] pes__35__psum_out;
+    reg  [15:0] pes__35__sum_at;
     reg  pes__35__w_we;
     reg  [15:0] pes__35__w_sel;
     reg  [7:0] pes__35__w_data;
@@ -1586,6 +1629,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__36__tag_out;
     reg  [31:0] pes__36__psum_in;
     wire  [31:0] pes__36__psum_out;
+    reg  [15:0] pes__36__sum_at;
     reg  pes__36__w_we;
     reg  [15:0] pes__36__w_sel;
     reg  [7:0] pes__36__w_data;
@@ -1601,6 +1645,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__37__tag_out;
     reg  [31:0] pes__37__psum_in;
     wire  [31:0] pes__37__psum_out;
+    reg  [15:0] pes__37__sum_at;
     reg  pes__37__w_we;
     reg  [15:0] pes__37__w_sel;
     reg  [7:0] pes__37__w_data;
@@ -1616,6 +1661,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__38__tag_out;
     reg  [31:0] pes__38__psum_in;
     wire  [31:0] pes__38__psum_out;
+    reg  [15:0] pes__38__sum_at;
     reg  pes__38__w_we;
     reg  [15:0] pes__38__w_sel;
     reg  [7:0] pes__38__w_data;
@@ -1631,6 +1677,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__39__tag_out;
     reg  [31:0] pes__39__psum_in;
     wire  [31:0] pes__39__psum_out;
+    reg  [15:0] pes__39__sum_at;
     reg  pes__39__w_we;
     reg  [15:0] pes__39__w_sel;
     reg  [7:0] pes__39__w_data;
@@ -1646,6 +1693,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__40__tag_out;
     reg  [31:0] pes__40__psum_in;
     wire  [31:0] pes__40__psum_out;
+    reg  [15:0] pes__40__sum_at;
     reg  pes__40__w_we;
     reg  [15:0] pes__40__w_sel;
     reg  [7:0] pes__40__w_data;
@@ -1661,6 +1709,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__41__tag_out;
     reg  [31:0] pes__41__psum_in;
     wire  [31:0] pes__41__psum_out;
+    reg  [15:0] pes__41__sum_at;
     reg  pes__41__w_we;
     reg  [15:0] pes__41__w_sel;
     reg  [7:0] pes__41__w_data;
@@ -1676,6 +1725,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__42__tag_out;
     reg  [31:0] pes__42__psum_in;
     wire  [31:0] pes__42__psum_out;
+    reg  [15:0] pes__42__sum_at;
     reg  pes__42__w_we;
     reg  [15:0] pes__42__w_sel;
     reg  [7:0] pes__42__w_data;
@@ -1691,6 +1741,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__43__tag_out;
     reg  [31:0] pes__43__psum_in;
     wire  [31:0] pes__43__psum_out;
+    reg  [15:0] pes__43__sum_at;
     reg  pes__43__w_we;
     reg  [15:0] pes__43__w_sel;
     reg  [7:0] pes__43__w_data;
@@ -1706,6 +1757,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__44__tag_out;
     reg  [31:0] pes__44__psum_in;
     wire  [31:0] pes__44__psum_out;
+    reg  [15:0] pes__44__sum_at;
     reg  pes__44__w_we;
     reg  [15:0] pes__44__w_sel;
     reg  [7:0] pes__44__w_data;
@@ -1721,6 +1773,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__45__tag_out;
     reg  [31:0] pes__45__psum_in;
     wire  [31:0] pes__45__psum_out;
+    reg  [15:0] pes__45__sum_at;
     reg  pes__45__w_we;
     reg  [15:0] pes__45__w_sel;
     reg  [7:0] pes__45__w_data;
@@ -1736,6 +1789,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__46__tag_out;
     reg  [31:0] pes__46__psum_in;
     wire  [31:0] pes__46__psum_out;
+    reg  [15:0] pes__46__sum_at;
     reg  pes__46__w_we;
     reg  [15:0] pes__46__w_sel;
     reg  [7:0] pes__46__w_data;
@@ -1751,6 +1805,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__47__tag_out;
     reg  [31:0] pes__47__psum_in;
     wire  [31:0] pes__47__psum_out;
+    reg  [15:0] pes__47__sum_at;
     reg  pes__47__w_we;
     reg  [15:0] pes__47__w_sel;
     reg  [7:0] pes__47__w_data;
@@ -1766,6 +1821,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__48__tag_out;
     reg  [31:0] pes__48__psum_in;
     wire  [31:0] pes__48__psum_out;
+    reg  [15:0] pes__48__sum_at;
     reg  pes__48__w_we;
     reg  [15:0] pes__48__w_sel;
     reg  [7:0] pes__48__w_data;
@@ -1781,6 +1837,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__49__tag_out;
     reg  [31:0] pes__49__psum_in;
     wire  [31:0] pes__49__psum_out;
+    reg  [15:0] pes__49__sum_at;
     reg  pes__49__w_we;
     reg  [15:0] pes__49__w_sel;
     reg  [7:0] pes__49__w_data;
@@ -1796,6 +1853,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__50__tag_out;
     reg  [31:0] pes__50__psum_in;
     wire  [31:0] pes__50__psum_out;
+    reg  [15:0] pes__50__sum_at;
     reg  pes__50__w_we;
     reg  [15:0] pes__50__w_sel;
     reg  [7:0] pes__50__w_data;
@@ -1811,6 +1869,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__51__tag_out;
     reg  [31:0] pes__51__psum_in;
     wire  [31:0] pes__51__psum_out;
+    reg  [15:0] pes__51__sum_at;
     reg  pes__51__w_we;
     reg  [15:0] pes__51__w_sel;
     reg  [7:0] pes__51__w_data;
@@ -1826,6 +1885,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__52__tag_out;
     reg  [31:0] pes__52__psum_in;
     wire  [31:0] pes__52__psum_out;
+    reg  [15:0] pes__52__sum_at;
     reg  pes__52__w_we;
     reg  [15:0] pes__52__w_sel;
     reg  [7:0] pes__52__w_data;
@@ -1841,6 +1901,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__53__tag_out;
     reg  [31:0] pes__53__psum_in;
     wire  [31:0] pes__53__psum_out;
+    reg  [15:0] pes__53__sum_at;
     reg  pes__53__w_we;
     reg  [15:0] pes__53__w_sel;
     reg  [7:0] pes__53__w_data;
@@ -1856,6 +1917,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__54__tag_out;
     reg  [31:0] pes__54__psum_in;
     wire  [31:0] pes__54__psum_out;
+    reg  [15:0] pes__54__sum_at;
     reg  pes__54__w_we;
     reg  [15:0] pes__54__w_sel;
     reg  [7:0] pes__54__w_data;
@@ -1871,6 +1933,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__55__tag_out;
     reg  [31:0] pes__55__psum_in;
     wire  [31:0] pes__55__psum_out;
+    reg  [15:0] pes__55__sum_at;
     reg  pes__55__w_we;
     reg  [15:0] pes__55__w_sel;
     reg  [7:0] pes__55__w_data;
@@ -1886,6 +1949,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__56__tag_out;
     reg  [31:0] pes__56__psum_in;
     wire  [31:0] pes__56__psum_out;
+    reg  [15:0] pes__56__sum_at;
     reg  pes__56__w_we;
     reg  [15:0] pes__56__w_sel;
     reg  [7:0] pes__56__w_data;
@@ -1901,6 +1965,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__57__tag_out;
     reg  [31:0] pes__57__psum_in;
     wire  [31:0] pes__57__psum_out;
+    reg  [15:0] pes__57__sum_at;
     reg  pes__57__w_we;
     reg  [15:0] pes__57__w_sel;
     reg  [7:0] pes__57__w_data;
@@ -1916,6 +1981,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__58__tag_out;
     reg  [31:0] pes__58__psum_in;
     wire  [31:0] pes__58__psum_out;
+    reg  [15:0] pes__58__sum_at;
     reg  pes__58__w_we;
     reg  [15:0] pes__58__w_sel;
     reg  [7:0] pes__58__w_data;
@@ -1931,6 +1997,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__59__tag_out;
     reg  [31:0] pes__59__psum_in;
     wire  [31:0] pes__59__psum_out;
+    reg  [15:0] pes__59__sum_at;
     reg  pes__59__w_we;
     reg  [15:0] pes__59__w_sel;
     reg  [7:0] pes__59__w_data;
@@ -1946,6 +2013,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__60__tag_out;
     reg  [31:0] pes__60__psum_in;
     wire  [31:0] pes__60__psum_out;
+    reg  [15:0] pes__60__sum_at;
     reg  pes__60__w_we;
     reg  [15:0] pes__60__w_sel;
     reg  [7:0] pes__60__w_data;
@@ -1961,6 +2029,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__61__tag_out;
     reg  [31:0] pes__61__psum_in;
     wire  [31:0] pes__61__psum_out;
+    reg  [15:0] pes__61__sum_at;
     reg  pes__61__w_we;
     reg  [15:0] pes__61__w_sel;
     reg  [7:0] pes__61__w_data;
@@ -1976,6 +2045,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__62__tag_out;
     reg  [31:0] pes__62__psum_in;
     wire  [31:0] pes__62__psum_out;
+    reg  [15:0] pes__62__sum_at;
     reg  pes__62__w_we;
     reg  [15:0] pes__62__w_sel;
     reg  [7:0] pes__62__w_data;
@@ -1991,6 +2061,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__63__tag_out;
     reg  [31:0] pes__63__psum_in;
     wire  [31:0] pes__63__psum_out;
+    reg  [15:0] pes__63__sum_at;
     reg  pes__63__w_we;
     reg  [15:0] pes__63__w_sel;
     reg  [7:0] pes__63__w_data;
@@ -2105,6 +2176,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__0__d_data;
     wire  accs__0__tile_done;
     wire  accs__0__tile_half;
+    reg  [15:0] accs__0__k;
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
@@ -2116,6 +2188,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__1__d_data;
     wire  accs__1__tile_done;
     wire  accs__1__tile_half;
+    reg  [15:0] accs__1__k;
     reg  accs__2__clock;
     reg  accs__2__strobe;
     reg  [3:0] accs__2__sub;
@@ -2127,6 +2200,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__2__d_data;
     wire  accs__2__tile_done;
     wire  accs__2__tile_half;
+    reg  [15:0] accs__2__k;
     reg  accs__3__clock;
     reg  accs__3__strobe;
     reg  [3:0] accs__3__sub;
@@ -2138,6 +2212,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__3__d_data;
     wire  accs__3__tile_done;
     wire  accs__3__tile_half;
+    reg  [15:0] accs__3__k;
     reg  accs__4__clock;
     reg  accs__4__strobe;
     reg  [3:0] accs__4__sub;
@@ -2149,6 +2224,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__4__d_data;
     wire  accs__4__tile_done;
     wire  accs__4__tile_half;
+    reg  [15:0] accs__4__k;
     reg  accs__5__clock;
     reg  accs__5__strobe;
     reg  [3:0] accs__5__sub;
@@ -2160,6 +2236,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__5__d_data;
     wire  accs__5__tile_done;
     wire  accs__5__tile_half;
+    reg  [15:0] accs__5__k;
     reg  accs__6__clock;
     reg  accs__6__strobe;
     reg  [3:0] accs__6__sub;
@@ -2171,6 +2248,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__6__d_data;
     wire  accs__6__tile_done;
     wire  accs__6__tile_half;
+    reg  [15:0] accs__6__k;
     reg  accs__7__clock;
     reg  accs__7__strobe;
     reg  [3:0] accs__7__sub;
@@ -2182,6 +2260,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__7__d_data;
     wire  accs__7__tile_done;
     wire  accs__7__tile_half;
+    reg  [15:0] accs__7__k;
     reg  wbanks__0__clock;
     reg  wbanks__0__r_en;
     reg  [15:0] wbanks__0__r_addr;
@@ -2416,7 +2495,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] cols__7__rd_data;
     reg  seq__clock;
     reg  seq__start;
-    reg  [306:0] seq__geom;
+    reg  [322:0] seq__geom;
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
@@ -2430,6 +2509,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [15:0] seq__ksel;
     wire  [15:0] seq__ksel_nx;
     wire  [3:0] seq__sub;
+    wire  [15:0] seq__sum_at;
     wire  seq__slot_valid;
     wire  seq__slot_pad;
     wire  [5:0] seq__slot_tag;
@@ -2487,6 +2567,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__0__tag_out),
         .psum_in(pes__0__psum_in),
         .psum_out(pes__0__psum_out),
+        .sum_at(pes__0__sum_at),
         .w_we(pes__0__w_we),
         .w_sel(pes__0__w_sel),
         .w_data(pes__0__w_data),
@@ -2504,6 +2585,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__1__tag_out),
         .psum_in(pes__1__psum_in),
         .psum_out(pes__1__psum_out),
+        .sum_at(pes__1__sum_at),
         .w_we(pes__1__w_we),
         .w_sel(pes__1__w_sel),
         .w_data(pes__1__w_data),
@@ -2521,6 +2603,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__2__tag_out),
         .psum_in(pes__2__psum_in),
         .psum_out(pes__2__psum_out),
+        .sum_at(pes__2__sum_at),
         .w_we(pes__2__w_we),
         .w_sel(pes__2__w_sel),
         .w_data(pes__2__w_data),
@@ -2538,6 +2621,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__3__tag_out),
         .psum_in(pes__3__psum_in),
         .psum_out(pes__3__psum_out),
+        .sum_at(pes__3__sum_at),
         .w_we(pes__3__w_we),
         .w_sel(pes__3__w_sel),
         .w_data(pes__3__w_data),
@@ -2555,6 +2639,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__4__tag_out),
         .psum_in(pes__4__psum_in),
         .psum_out(pes__4__psum_out),
+        .sum_at(pes__4__sum_at),
         .w_we(pes__4__w_we),
         .w_sel(pes__4__w_sel),
         .w_data(pes__4__w_data),
@@ -2572,6 +2657,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__5__tag_out),
         .psum_in(pes__5__psum_in),
         .psum_out(pes__5__psum_out),
+        .sum_at(pes__5__sum_at),
         .w_we(pes__5__w_we),
         .w_sel(pes__5__w_sel),
         .w_data(pes__5__w_data),
@@ -2589,6 +2675,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__6__tag_out),
         .psum_in(pes__6__psum_in),
         .psum_out(pes__6__psum_out),
+        .sum_at(pes__6__sum_at),
         .w_we(pes__6__w_we),
         .w_sel(pes__6__w_sel),
         .w_data(pes__6__w_data),
@@ -2606,6 +2693,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__7__tag_out),
         .psum_in(pes__7__psum_in),
         .psum_out(pes__7__psum_out),
+        .sum_at(pes__7__sum_at),
         .w_we(pes__7__w_we),
         .w_sel(pes__7__w_sel),
         .w_data(pes__7__w_data),
@@ -2623,6 +2711,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__8__tag_out),
         .psum_in(pes__8__psum_in),
         .psum_out(pes__8__psum_out),
+        .sum_at(pes__8__sum_at),
         .w_we(pes__8__w_we),
         .w_sel(pes__8__w_sel),
         .w_data(pes__8__w_data),
@@ -2640,6 +2729,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__9__tag_out),
         .psum_in(pes__9__psum_in),
         .psum_out(pes__9__psum_out),
+        .sum_at(pes__9__sum_at),
         .w_we(pes__9__w_we),
         .w_sel(pes__9__w_sel),
         .w_data(pes__9__w_data),
@@ -2657,6 +2747,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__10__tag_out),
         .psum_in(pes__10__psum_in),
         .psum_out(pes__10__psum_out),
+        .sum_at(pes__10__sum_at),
         .w_we(pes__10__w_we),
         .w_sel(pes__10__w_sel),
         .w_data(pes__10__w_data),
@@ -2674,6 +2765,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__11__tag_out),
         .psum_in(pes__11__psum_in),
         .psum_out(pes__11__psum_out),
+        .sum_at(pes__11__sum_at),
         .w_we(pes__11__w_we),
         .w_sel(pes__11__w_sel),
         .w_data(pes__11__w_data),
@@ -2691,6 +2783,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__12__tag_out),
         .psum_in(pes__12__psum_in),
         .psum_out(pes__12__psum_out),
+        .sum_at(pes__12__sum_at),
         .w_we(pes__12__w_we),
         .w_sel(pes__12__w_sel),
         .w_data(pes__12__w_data),
@@ -2708,6 +2801,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__13__tag_out),
         .psum_in(pes__13__psum_in),
         .psum_out(pes__13__psum_out),
+        .sum_at(pes__13__sum_at),
         .w_we(pes__13__w_we),
         .w_sel(pes__13__w_sel),
         .w_data(pes__13__w_data),
@@ -2725,6 +2819,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__14__tag_out),
         .psum_in(pes__14__psum_in),
         .psum_out(pes__14__psum_out),
+        .sum_at(pes__14__sum_at),
         .w_we(pes__14__w_we),
         .w_sel(pes__14__w_sel),
         .w_data(pes__14__w_data),
@@ -2742,6 +2837,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__15__tag_out),
         .psum_in(pes__15__psum_in),
         .psum_out(pes__15__psum_out),
+        .sum_at(pes__15__sum_at),
         .w_we(pes__15__w_we),
         .w_sel(pes__15__w_sel),
         .w_data(pes__15__w_data),
@@ -2759,6 +2855,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__16__tag_out),
         .psum_in(pes__16__psum_in),
         .psum_out(pes__16__psum_out),
+        .sum_at(pes__16__sum_at),
         .w_we(pes__16__w_we),
         .w_sel(pes__16__w_sel),
         .w_data(pes__16__w_data),
@@ -2776,6 +2873,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__17__tag_out),
         .psum_in(pes__17__psum_in),
         .psum_out(pes__17__psum_out),
+        .sum_at(pes__17__sum_at),
         .w_we(pes__17__w_we),
         .w_sel(pes__17__w_sel),
         .w_data(pes__17__w_data),
@@ -2793,6 +2891,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__18__tag_out),
         .psum_in(pes__18__psum_in),
         .psum_out(pes__18__psum_out),
+        .sum_at(pes__18__sum_at),
         .w_we(pes__18__w_we),
         .w_sel(pes__18__w_sel),
         .w_data(pes__18__w_data),
@@ -2810,6 +2909,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__19__tag_out),
         .psum_in(pes__19__psum_in),
         .psum_out(pes__19__psum_out),
+        .sum_at(pes__19__sum_at),
         .w_we(pes__19__w_we),
         .w_sel(pes__19__w_sel),
         .w_data(pes__19__w_data),
@@ -2827,6 +2927,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__20__tag_out),
         .psum_in(pes__20__psum_in),
         .psum_out(pes__20__psum_out),
+        .sum_at(pes__20__sum_at),
         .w_we(pes__20__w_we),
         .w_sel(pes__20__w_sel),
         .w_data(pes__20__w_data),
@@ -2844,6 +2945,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__21__tag_out),
         .psum_in(pes__21__psum_in),
         .psum_out(pes__21__psum_out),
+        .sum_at(pes__21__sum_at),
         .w_we(pes__21__w_we),
         .w_sel(pes__21__w_sel),
         .w_data(pes__21__w_data),
@@ -2861,6 +2963,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__22__tag_out),
         .psum_in(pes__22__psum_in),
         .psum_out(pes__22__psum_out),
+        .sum_at(pes__22__sum_at),
         .w_we(pes__22__w_we),
         .w_sel(pes__22__w_sel),
         .w_data(pes__22__w_data),
@@ -2878,6 +2981,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__23__tag_out),
         .psum_in(pes__23__psum_in),
         .psum_out(pes__23__psum_out),
+        .sum_at(pes__23__sum_at),
         .w_we(pes__23__w_we),
         .w_sel(pes__23__w_sel),
         .w_data(pes__23__w_data),
@@ -2895,6 +2999,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__24__tag_out),
         .psum_in(pes__24__psum_in),
         .psum_out(pes__24__psum_out),
+        .sum_at(pes__24__sum_at),
         .w_we(pes__24__w_we),
         .w_sel(pes__24__w_sel),
         .w_data(pes__24__w_data),
@@ -2912,6 +3017,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__25__tag_out),
         .psum_in(pes__25__psum_in),
         .psum_out(pes__25__psum_out),
+        .sum_at(pes__25__sum_at),
         .w_we(pes__25__w_we),
         .w_sel(pes__25__w_sel),
         .w_data(pes__25__w_data),
@@ -2929,6 +3035,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__26__tag_out),
         .psum_in(pes__26__psum_in),
         .psum_out(pes__26__psum_out),
+        .sum_at(pes__26__sum_at),
         .w_we(pes__26__w_we),
         .w_sel(pes__26__w_sel),
         .w_data(pes__26__w_data),
@@ -2946,6 +3053,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__27__tag_out),
         .psum_in(pes__27__psum_in),
         .psum_out(pes__27__psum_out),
+        .sum_at(pes__27__sum_at),
         .w_we(pes__27__w_we),
         .w_sel(pes__27__w_sel),
         .w_data(pes__27__w_data),
@@ -2963,6 +3071,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__28__tag_out),
         .psum_in(pes__28__psum_in),
         .psum_out(pes__28__psum_out),
+        .sum_at(pes__28__sum_at),
         .w_we(pes__28__w_we),
         .w_sel(pes__28__w_sel),
         .w_data(pes__28__w_data),
@@ -2980,6 +3089,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__29__tag_out),
         .psum_in(pes__29__psum_in),
         .psum_out(pes__29__psum_out),
+        .sum_at(pes__29__sum_at),
         .w_we(pes__29__w_we),
         .w_sel(pes__29__w_sel),
         .w_data(pes__29__w_data),
@@ -2997,6 +3107,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__30__tag_out),
         .psum_in(pes__30__psum_in),
         .psum_out(pes__30__psum_out),
+        .sum_at(pes__30__sum_at),
         .w_we(pes__30__w_we),
         .w_sel(pes__30__w_sel),
         .w_data(pes__30__w_data),
@@ -3014,6 +3125,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__31__tag_out),
         .psum_in(pes__31__psum_in),
         .psum_out(pes__31__psum_out),
+        .sum_at(pes__31__sum_at),
         .w_we(pes__31__w_we),
         .w_sel(pes__31__w_sel),
         .w_data(pes__31__w_data),
@@ -3031,6 +3143,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__32__tag_out),
         .psum_in(pes__32__psum_in),
         .psum_out(pes__32__psum_out),
+        .sum_at(pes__32__sum_at),
         .w_we(pes__32__w_we),
         .w_sel(pes__32__w_sel),
         .w_data(pes__32__w_data),
@@ -3048,6 +3161,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__33__tag_out),
         .psum_in(pes__33__psum_in),
         .psum_out(pes__33__psum_out),
+        .sum_at(pes__33__sum_at),
         .w_we(pes__33__w_we),
         .w_sel(pes__33__w_sel),
         .w_data(pes__33__w_data),
@@ -3065,6 +3179,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__34__tag_out),
         .psum_in(pes__34__psum_in),
         .psum_out(pes__34__psum_out),
+        .sum_at(pes__34__sum_at),
         .w_we(pes__34__w_we),
         .w_sel(pes__34__w_sel),
         .w_data(pes__34__w_data),
@@ -3082,6 +3197,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__35__tag_out),
         .psum_in(pes__35__psum_in),
         .psum_out(pes__35__psum_out),
+        .sum_at(pes__35__sum_at),
         .w_we(pes__35__w_we),
         .w_sel(pes__35__w_sel),
         .w_data(pes__35__w_data),
@@ -3099,6 +3215,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__36__tag_out),
         .psum_in(pes__36__psum_in),
         .psum_out(pes__36__psum_out),
+        .sum_at(pes__36__sum_at),
         .w_we(pes__36__w_we),
         .w_sel(pes__36__w_sel),
         .w_data(pes__36__w_data),
@@ -3116,6 +3233,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__37__tag_out),
         .psum_in(pes__37__psum_in),
         .psum_out(pes__37__psum_out),
+        .sum_at(pes__37__sum_at),
         .w_we(pes__37__w_we),
         .w_sel(pes__37__w_sel),
         .w_data(pes__37__w_data),
@@ -3133,6 +3251,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__38__tag_out),
         .psum_in(pes__38__psum_in),
         .psum_out(pes__38__psum_out),
+        .sum_at(pes__38__sum_at),
         .w_we(pes__38__w_we),
         .w_sel(pes__38__w_sel),
         .w_data(pes__38__w_data),
@@ -3150,6 +3269,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__39__tag_out),
         .psum_in(pes__39__psum_in),
         .psum_out(pes__39__psum_out),
+        .sum_at(pes__39__sum_at),
         .w_we(pes__39__w_we),
         .w_sel(pes__39__w_sel),
         .w_data(pes__39__w_data),
@@ -3167,6 +3287,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__40__tag_out),
         .psum_in(pes__40__psum_in),
         .psum_out(pes__40__psum_out),
+        .sum_at(pes__40__sum_at),
         .w_we(pes__40__w_we),
         .w_sel(pes__40__w_sel),
         .w_data(pes__40__w_data),
@@ -3184,6 +3305,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__41__tag_out),
         .psum_in(pes__41__psum_in),
         .psum_out(pes__41__psum_out),
+        .sum_at(pes__41__sum_at),
         .w_we(pes__41__w_we),
         .w_sel(pes__41__w_sel),
         .w_data(pes__41__w_data),
@@ -3201,6 +3323,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__42__tag_out),
         .psum_in(pes__42__psum_in),
         .psum_out(pes__42__psum_out),
+        .sum_at(pes__42__sum_at),
         .w_we(pes__42__w_we),
         .w_sel(pes__42__w_sel),
         .w_data(pes__42__w_data),
@@ -3218,6 +3341,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__43__tag_out),
         .psum_in(pes__43__psum_in),
         .psum_out(pes__43__psum_out),
+        .sum_at(pes__43__sum_at),
         .w_we(pes__43__w_we),
         .w_sel(pes__43__w_sel),
         .w_data(pes__43__w_data),
@@ -3235,6 +3359,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__44__tag_out),
         .psum_in(pes__44__psum_in),
         .psum_out(pes__44__psum_out),
+        .sum_at(pes__44__sum_at),
         .w_we(pes__44__w_we),
         .w_sel(pes__44__w_sel),
         .w_data(pes__44__w_data),
@@ -3252,6 +3377,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__45__tag_out),
         .psum_in(pes__45__psum_in),
         .psum_out(pes__45__psum_out),
+        .sum_at(pes__45__sum_at),
         .w_we(pes__45__w_we),
         .w_sel(pes__45__w_sel),
         .w_data(pes__45__w_data),
@@ -3269,6 +3395,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__46__tag_out),
         .psum_in(pes__46__psum_in),
         .psum_out(pes__46__psum_out),
+        .sum_at(pes__46__sum_at),
         .w_we(pes__46__w_we),
         .w_sel(pes__46__w_sel),
         .w_data(pes__46__w_data),
@@ -3286,6 +3413,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__47__tag_out),
         .psum_in(pes__47__psum_in),
         .psum_out(pes__47__psum_out),
+        .sum_at(pes__47__sum_at),
         .w_we(pes__47__w_we),
         .w_sel(pes__47__w_sel),
         .w_data(pes__47__w_data),
@@ -3303,6 +3431,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__48__tag_out),
         .psum_in(pes__48__psum_in),
         .psum_out(pes__48__psum_out),
+        .sum_at(pes__48__sum_at),
         .w_we(pes__48__w_we),
         .w_sel(pes__48__w_sel),
         .w_data(pes__48__w_data),
@@ -3320,6 +3449,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__49__tag_out),
         .psum_in(pes__49__psum_in),
         .psum_out(pes__49__psum_out),
+        .sum_at(pes__49__sum_at),
         .w_we(pes__49__w_we),
         .w_sel(pes__49__w_sel),
         .w_data(pes__49__w_data),
@@ -3337,6 +3467,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__50__tag_out),
         .psum_in(pes__50__psum_in),
         .psum_out(pes__50__psum_out),
+        .sum_at(pes__50__sum_at),
         .w_we(pes__50__w_we),
         .w_sel(pes__50__w_sel),
         .w_data(pes__50__w_data),
@@ -3354,6 +3485,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__51__tag_out),
         .psum_in(pes__51__psum_in),
         .psum_out(pes__51__psum_out),
+        .sum_at(pes__51__sum_at),
         .w_we(pes__51__w_we),
         .w_sel(pes__51__w_sel),
         .w_data(pes__51__w_data),
@@ -3371,6 +3503,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__52__tag_out),
         .psum_in(pes__52__psum_in),
         .psum_out(pes__52__psum_out),
+        .sum_at(pes__52__sum_at),
         .w_we(pes__52__w_we),
         .w_sel(pes__52__w_sel),
         .w_data(pes__52__w_data),
@@ -3388,6 +3521,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__53__tag_out),
         .psum_in(pes__53__psum_in),
         .psum_out(pes__53__psum_out),
+        .sum_at(pes__53__sum_at),
         .w_we(pes__53__w_we),
         .w_sel(pes__53__w_sel),
         .w_data(pes__53__w_data),
@@ -3405,6 +3539,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__54__tag_out),
         .psum_in(pes__54__psum_in),
         .psum_out(pes__54__psum_out),
+        .sum_at(pes__54__sum_at),
         .w_we(pes__54__w_we),
         .w_sel(pes__54__w_sel),
         .w_data(pes__54__w_data),
@@ -3422,6 +3557,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__55__tag_out),
         .psum_in(pes__55__psum_in),
         .psum_out(pes__55__psum_out),
+        .sum_at(pes__55__sum_at),
         .w_we(pes__55__w_we),
         .w_sel(pes__55__w_sel),
         .w_data(pes__55__w_data),
@@ -3439,6 +3575,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__56__tag_out),
         .psum_in(pes__56__psum_in),
         .psum_out(pes__56__psum_out),
+        .sum_at(pes__56__sum_at),
         .w_we(pes__56__w_we),
         .w_sel(pes__56__w_sel),
         .w_data(pes__56__w_data),
@@ -3456,6 +3593,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__57__tag_out),
         .psum_in(pes__57__psum_in),
         .psum_out(pes__57__psum_out),
+        .sum_at(pes__57__sum_at),
         .w_we(pes__57__w_we),
         .w_sel(pes__57__w_sel),
         .w_data(pes__57__w_data),
@@ -3473,6 +3611,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__58__tag_out),
         .psum_in(pes__58__psum_in),
         .psum_out(pes__58__psum_out),
+        .sum_at(pes__58__sum_at),
         .w_we(pes__58__w_we),
         .w_sel(pes__58__w_sel),
         .w_data(pes__58__w_data),
@@ -3490,6 +3629,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__59__tag_out),
         .psum_in(pes__59__psum_in),
         .psum_out(pes__59__psum_out),
+        .sum_at(pes__59__sum_at),
         .w_we(pes__59__w_we),
         .w_sel(pes__59__w_sel),
         .w_data(pes__59__w_data),
@@ -3507,6 +3647,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__60__tag_out),
         .psum_in(pes__60__psum_in),
         .psum_out(pes__60__psum_out),
+        .sum_at(pes__60__sum_at),
         .w_we(pes__60__w_we),
         .w_sel(pes__60__w_sel),
         .w_data(pes__60__w_data),
@@ -3524,6 +3665,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__61__tag_out),
         .psum_in(pes__61__psum_in),
         .psum_out(pes__61__psum_out),
+        .sum_at(pes__61__sum_at),
         .w_we(pes__61__w_we),
         .w_sel(pes__61__w_sel),
         .w_data(pes__61__w_data),
@@ -3541,6 +3683,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__62__tag_out),
         .psum_in(pes__62__psum_in),
         .psum_out(pes__62__psum_out),
+        .sum_at(pes__62__sum_at),
         .w_we(pes__62__w_we),
         .w_sel(pes__62__w_sel),
         .w_data(pes__62__w_data),
@@ -3558,6 +3701,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__63__tag_out),
         .psum_in(pes__63__psum_in),
         .psum_out(pes__63__psum_out),
+        .sum_at(pes__63__sum_at),
         .w_we(pes__63__w_we),
         .w_sel(pes__63__w_sel),
         .w_data(pes__63__w_data),
@@ -3703,7 +3847,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__0__d_addr),
         .d_data(accs__0__d_data),
         .tile_done(accs__0__tile_done),
-        .tile_half(accs__0__tile_half)
+        .tile_half(accs__0__tile_half),
+        .k(accs__0__k)
     );
     default_accel_axi_acc_column accs__1(
         .clock(accs__1__clock),
@@ -3716,7 +3861,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__1__d_addr),
         .d_data(accs__1__d_data),
         .tile_done(accs__1__tile_done),
-        .tile_half(accs__1__tile_half)
+        .tile_half(accs__1__tile_half),
+        .k(accs__1__k)
     );
     default_accel_axi_acc_column accs__2(
         .clock(accs__2__clock),
@@ -3729,7 +3875,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__2__d_addr),
         .d_data(accs__2__d_data),
         .tile_done(accs__2__tile_done),
-        .tile_half(accs__2__tile_half)
+        .tile_half(accs__2__tile_half),
+        .k(accs__2__k)
     );
     default_accel_axi_acc_column accs__3(
         .clock(accs__3__clock),
@@ -3742,7 +3889,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__3__d_addr),
         .d_data(accs__3__d_data),
         .tile_done(accs__3__tile_done),
-        .tile_half(accs__3__tile_half)
+        .tile_half(accs__3__tile_half),
+        .k(accs__3__k)
     );
     default_accel_axi_acc_column accs__4(
         .clock(accs__4__clock),
@@ -3755,7 +3903,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__4__d_addr),
         .d_data(accs__4__d_data),
         .tile_done(accs__4__tile_done),
-        .tile_half(accs__4__tile_half)
+        .tile_half(accs__4__tile_half),
+        .k(accs__4__k)
     );
     default_accel_axi_acc_column accs__5(
         .clock(accs__5__clock),
@@ -3768,7 +3917,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__5__d_addr),
         .d_data(accs__5__d_data),
         .tile_done(accs__5__tile_done),
-        .tile_half(accs__5__tile_half)
+        .tile_half(accs__5__tile_half),
+        .k(accs__5__k)
     );
     default_accel_axi_acc_column accs__6(
         .clock(accs__6__clock),
@@ -3781,7 +3931,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__6__d_addr),
         .d_data(accs__6__d_data),
         .tile_done(accs__6__tile_done),
-        .tile_half(accs__6__tile_half)
+        .tile_half(accs__6__tile_half),
+        .k(accs__6__k)
     );
     default_accel_axi_acc_column accs__7(
         .clock(accs__7__clock),
@@ -3794,7 +3945,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__7__d_addr),
         .d_data(accs__7__d_data),
         .tile_done(accs__7__tile_done),
-        .tile_half(accs__7__tile_half)
+        .tile_half(accs__7__tile_half),
+        .k(accs__7__k)
     );
     default_accel_axi_first_cache_bank wbanks__0(
         .clock(wbanks__0__clock),
@@ -4077,6 +4229,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .ksel(seq__ksel),
         .ksel_nx(seq__ksel_nx),
         .sub(seq__sub),
+        .sum_at(seq__sum_at),
         .slot_valid(seq__slot_valid),
         .slot_pad(seq__slot_pad),
         .slot_tag(seq__slot_tag),
@@ -4129,6 +4282,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         seq__geom[(32'he0)+:(16)] = p_phw;
         seq__geom[(32'hf0)+:(16)] = p_passes;
         seq__geom[(32'h100)+:(16)] = p_kp;
+        seq__geom[(32'h133)+:(16)] = p_k;
         seq__geom[(32'h110)+:(1)] = p_keep;
         seq__geom[(32'h111)+:(1)] = p_nodrain;
         seq__geom[(32'h112)+:(16)] = p_fbase;
@@ -4405,6 +4559,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__0__strobe = strobe;
         pes__0__ksel = seq__ksel;
         pes__0__ksel_nx = seq__ksel_nx;
+        pes__0__sum_at = seq__sum_at;
         pes__0__w_we = seq__wl_we & seq__wl_row[0];
         pes__0__w_sel = seq__wl_k;
         pes__0__w_data = wbanks__0__r_data;
@@ -4413,6 +4568,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__1__strobe = strobe;
         pes__1__ksel = seq__ksel;
         pes__1__ksel_nx = seq__ksel_nx;
+        pes__1__sum_at = seq__sum_at;
         pes__1__w_we = seq__wl_we & seq__wl_row[0];
         pes__1__w_sel = seq__wl_k;
         pes__1__w_data = wbanks__1__r_data;
@@ -4421,6 +4577,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__2__strobe = strobe;
         pes__2__ksel = seq__ksel;
         pes__2__ksel_nx = seq__ksel_nx;
+        pes__2__sum_at = seq__sum_at;
         pes__2__w_we = seq__wl_we & seq__wl_row[0];
         pes__2__w_sel = seq__wl_k;
         pes__2__w_data = wbanks__2__r_data;
@@ -4429,6 +4586,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__3__strobe = strobe;
         pes__3__ksel = seq__ksel;
         pes__3__ksel_nx = seq__ksel_nx;
+        pes__3__sum_at = seq__sum_at;
         pes__3__w_we = seq__wl_we & seq__wl_row[0];
         pes__3__w_sel = seq__wl_k;
         pes__3__w_data = wbanks__3__r_data;
@@ -4437,6 +4595,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__4__strobe = strobe;
         pes__4__ksel = seq__ksel;
         pes__4__ksel_nx = seq__ksel_nx;
+        pes__4__sum_at = seq__sum_at;
         pes__4__w_we = seq__wl_we & seq__wl_row[0];
         pes__4__w_sel = seq__wl_k;
         pes__4__w_data = wbanks__4__r_data;
@@ -4445,6 +4604,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__5__strobe = strobe;
         pes__5__ksel = seq__ksel;
         pes__5__ksel_nx = seq__ksel_nx;
+        pes__5__sum_at = seq__sum_at;
         pes__5__w_we = seq__wl_we & seq__wl_row[0];
         pes__5__w_sel = seq__wl_k;
         pes__5__w_data = wbanks__5__r_data;
@@ -4453,6 +4613,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__6__strobe = strobe;
         pes__6__ksel = seq__ksel;
         pes__6__ksel_nx = seq__ksel_nx;
+        pes__6__sum_at = seq__sum_at;
         pes__6__w_we = seq__wl_we & seq__wl_row[0];
         pes__6__w_sel = seq__wl_k;
         pes__6__w_data = wbanks__6__r_data;
@@ -4461,6 +4622,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__7__strobe = strobe;
         pes__7__ksel = seq__ksel;
         pes__7__ksel_nx = seq__ksel_nx;
+        pes__7__sum_at = seq__sum_at;
         pes__7__w_we = seq__wl_we & seq__wl_row[0];
         pes__7__w_sel = seq__wl_k;
         pes__7__w_data = wbanks__7__r_data;
@@ -4483,6 +4645,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__8__strobe = strobe;
         pes__8__ksel = seq__ksel;
         pes__8__ksel_nx = seq__ksel_nx;
+        pes__8__sum_at = seq__sum_at;
         pes__8__w_we = seq__wl_we & seq__wl_row[1];
         pes__8__w_sel = seq__wl_k;
         pes__8__w_data = wbanks__0__r_data;
@@ -4491,6 +4654,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__9__strobe = strobe;
         pes__9__ksel = seq__ksel;
         pes__9__ksel_nx = seq__ksel_nx;
+        pes__9__sum_at = seq__sum_at;
         pes__9__w_we = seq__wl_we & seq__wl_row[1];
         pes__9__w_sel = seq__wl_k;
         pes__9__w_data = wbanks__1__r_data;
@@ -4499,6 +4663,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__10__strobe = strobe;
         pes__10__ksel = seq__ksel;
         pes__10__ksel_nx = seq__ksel_nx;
+        pes__10__sum_at = seq__sum_at;
         pes__10__w_we = seq__wl_we & seq__wl_row[1];
         pes__10__w_sel = seq__wl_k;
         pes__10__w_data = wbanks__2__r_data;
@@ -4507,6 +4672,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__11__strobe = strobe;
         pes__11__ksel = seq__ksel;
         pes__11__ksel_nx = seq__ksel_nx;
+        pes__11__sum_at = seq__sum_at;
         pes__11__w_we = seq__wl_we & seq__wl_row[1];
         pes__11__w_sel = seq__wl_k;
         pes__11__w_data = wbanks__3__r_data;
@@ -4515,6 +4681,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__12__strobe = strobe;
         pes__12__ksel = seq__ksel;
         pes__12__ksel_nx = seq__ksel_nx;
+        pes__12__sum_at = seq__sum_at;
         pes__12__w_we = seq__wl_we & seq__wl_row[1];
         pes__12__w_sel = seq__wl_k;
         pes__12__w_data = wbanks__4__r_data;
@@ -4523,6 +4690,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__13__strobe = strobe;
         pes__13__ksel = seq__ksel;
         pes__13__ksel_nx = seq__ksel_nx;
+        pes__13__sum_at = seq__sum_at;
         pes__13__w_we = seq__wl_we & seq__wl_row[1];
         pes__13__w_sel = seq__wl_k;
         pes__13__w_data = wbanks__5__r_data;
@@ -4531,6 +4699,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__14__strobe = strobe;
         pes__14__ksel = seq__ksel;
         pes__14__ksel_nx = seq__ksel_nx;
+        pes__14__sum_at = seq__sum_at;
         pes__14__w_we = seq__wl_we & seq__wl_row[1];
         pes__14__w_sel = seq__wl_k;
         pes__14__w_data = wbanks__6__r_data;
@@ -4539,6 +4708,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__15__strobe = strobe;
         pes__15__ksel = seq__ksel;
         pes__15__ksel_nx = seq__ksel_nx;
+        pes__15__sum_at = seq__sum_at;
         pes__15__w_we = seq__wl_we & seq__wl_row[1];
         pes__15__w_sel = seq__wl_k;
         pes__15__w_data = wbanks__7__r_data;
@@ -4561,6 +4731,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__16__strobe = strobe;
         pes__16__ksel = seq__ksel;
         pes__16__ksel_nx = seq__ksel_nx;
+        pes__16__sum_at = seq__sum_at;
         pes__16__w_we = seq__wl_we & seq__wl_row[2];
         pes__16__w_sel = seq__wl_k;
         pes__16__w_data = wbanks__0__r_data;
@@ -4569,6 +4740,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__17__strobe = strobe;
         pes__17__ksel = seq__ksel;
         pes__17__ksel_nx = seq__ksel_nx;
+        pes__17__sum_at = seq__sum_at;
         pes__17__w_we = seq__wl_we & seq__wl_row[2];
         pes__17__w_sel = seq__wl_k;
         pes__17__w_data = wbanks__1__r_data;
@@ -4577,6 +4749,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__18__strobe = strobe;
         pes__18__ksel = seq__ksel;
         pes__18__ksel_nx = seq__ksel_nx;
+        pes__18__sum_at = seq__sum_at;
         pes__18__w_we = seq__wl_we & seq__wl_row[2];
         pes__18__w_sel = seq__wl_k;
         pes__18__w_data = wbanks__2__r_data;
@@ -4585,6 +4758,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__19__strobe = strobe;
         pes__19__ksel = seq__ksel;
         pes__19__ksel_nx = seq__ksel_nx;
+        pes__19__sum_at = seq__sum_at;
         pes__19__w_we = seq__wl_we & seq__wl_row[2];
         pes__19__w_sel = seq__wl_k;
         pes__19__w_data = wbanks__3__r_data;
@@ -4593,6 +4767,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__20__strobe = strobe;
         pes__20__ksel = seq__ksel;
         pes__20__ksel_nx = seq__ksel_nx;
+        pes__20__sum_at = seq__sum_at;
         pes__20__w_we = seq__wl_we & seq__wl_row[2];
         pes__20__w_sel = seq__wl_k;
         pes__20__w_data = wbanks__4__r_data;
@@ -4601,6 +4776,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__21__strobe = strobe;
         pes__21__ksel = seq__ksel;
         pes__21__ksel_nx = seq__ksel_nx;
+        pes__21__sum_at = seq__sum_at;
         pes__21__w_we = seq__wl_we & seq__wl_row[2];
         pes__21__w_sel = seq__wl_k;
         pes__21__w_data = wbanks__5__r_data;
@@ -4609,6 +4785,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__22__strobe = strobe;
         pes__22__ksel = seq__ksel;
         pes__22__ksel_nx = seq__ksel_nx;
+        pes__22__sum_at = seq__sum_at;
         pes__22__w_we = seq__wl_we & seq__wl_row[2];
         pes__22__w_sel = seq__wl_k;
         pes__22__w_data = wbanks__6__r_data;
@@ -4617,6 +4794,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__23__strobe = strobe;
         pes__23__ksel = seq__ksel;
         pes__23__ksel_nx = seq__ksel_nx;
+        pes__23__sum_at = seq__sum_at;
         pes__23__w_we = seq__wl_we & seq__wl_row[2];
         pes__23__w_sel = seq__wl_k;
         pes__23__w_data = wbanks__7__r_data;
@@ -4639,6 +4817,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__24__strobe = strobe;
         pes__24__ksel = seq__ksel;
         pes__24__ksel_nx = seq__ksel_nx;
+        pes__24__sum_at = seq__sum_at;
         pes__24__w_we = seq__wl_we & seq__wl_row[3];
         pes__24__w_sel = seq__wl_k;
         pes__24__w_data = wbanks__0__r_data;
@@ -4647,6 +4826,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__25__strobe = strobe;
         pes__25__ksel = seq__ksel;
         pes__25__ksel_nx = seq__ksel_nx;
+        pes__25__sum_at = seq__sum_at;
         pes__25__w_we = seq__wl_we & seq__wl_row[3];
         pes__25__w_sel = seq__wl_k;
         pes__25__w_data = wbanks__1__r_data;
@@ -4655,6 +4835,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__26__strobe = strobe;
         pes__26__ksel = seq__ksel;
         pes__26__ksel_nx = seq__ksel_nx;
+        pes__26__sum_at = seq__sum_at;
         pes__26__w_we = seq__wl_we & seq__wl_row[3];
         pes__26__w_sel = seq__wl_k;
         pes__26__w_data = wbanks__2__r_data;
@@ -4663,6 +4844,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__27__strobe = strobe;
         pes__27__ksel = seq__ksel;
         pes__27__ksel_nx = seq__ksel_nx;
+        pes__27__sum_at = seq__sum_at;
         pes__27__w_we = seq__wl_we & seq__wl_row[3];
         pes__27__w_sel = seq__wl_k;
         pes__27__w_data = wbanks__3__r_data;
@@ -4671,6 +4853,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__28__strobe = strobe;
         pes__28__ksel = seq__ksel;
         pes__28__ksel_nx = seq__ksel_nx;
+        pes__28__sum_at = seq__sum_at;
         pes__28__w_we = seq__wl_we & seq__wl_row[3];
         pes__28__w_sel = seq__wl_k;
         pes__28__w_data = wbanks__4__r_data;
@@ -4679,6 +4862,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__29__strobe = strobe;
         pes__29__ksel = seq__ksel;
         pes__29__ksel_nx = seq__ksel_nx;
+        pes__29__sum_at = seq__sum_at;
         pes__29__w_we = seq__wl_we & seq__wl_row[3];
         pes__29__w_sel = seq__wl_k;
         pes__29__w_data = wbanks__5__r_data;
@@ -4687,6 +4871,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__30__strobe = strobe;
         pes__30__ksel = seq__ksel;
         pes__30__ksel_nx = seq__ksel_nx;
+        pes__30__sum_at = seq__sum_at;
         pes__30__w_we = seq__wl_we & seq__wl_row[3];
         pes__30__w_sel = seq__wl_k;
         pes__30__w_data = wbanks__6__r_data;
@@ -4695,6 +4880,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__31__strobe = strobe;
         pes__31__ksel = seq__ksel;
         pes__31__ksel_nx = seq__ksel_nx;
+        pes__31__sum_at = seq__sum_at;
         pes__31__w_we = seq__wl_we & seq__wl_row[3];
         pes__31__w_sel = seq__wl_k;
         pes__31__w_data = wbanks__7__r_data;
@@ -4717,6 +4903,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__32__strobe = strobe;
         pes__32__ksel = seq__ksel;
         pes__32__ksel_nx = seq__ksel_nx;
+        pes__32__sum_at = seq__sum_at;
         pes__32__w_we = seq__wl_we & seq__wl_row[4];
         pes__32__w_sel = seq__wl_k;
         pes__32__w_data = wbanks__0__r_data;
@@ -4725,6 +4912,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__33__strobe = strobe;
         pes__33__ksel = seq__ksel;
         pes__33__ksel_nx = seq__ksel_nx;
+        pes__33__sum_at = seq__sum_at;
         pes__33__w_we = seq__wl_we & seq__wl_row[4];
         pes__33__w_sel = seq__wl_k;
         pes__33__w_data = wbanks__1__r_data;
@@ -4733,6 +4921,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__34__strobe = strobe;
         pes__34__ksel = seq__ksel;
         pes__34__ksel_nx = seq__ksel_nx;
+        pes__34__sum_at = seq__sum_at;
         pes__34__w_we = seq__wl_we & seq__wl_row[4];
         pes__34__w_sel = seq__wl_k;
         pes__34__w_data = wbanks__2__r_data;
@@ -4741,6 +4930,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__35__strobe = strobe;
         pes__35__ksel = seq__ksel;
         pes__35__ksel_nx = seq__ksel_nx;
+        pes__35__sum_at = seq__sum_at;
         pes__35__w_we = seq__wl_we & seq__wl_row[4];
         pes__35__w_sel = seq__wl_k;
         pes__35__w_data = wbanks__3__r_data;
@@ -4749,6 +4939,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__36__strobe = strobe;
         pes__36__ksel = seq__ksel;
         pes__36__ksel_nx = seq__ksel_nx;
+        pes__36__sum_at = seq__sum_at;
         pes__36__w_we = seq__wl_we & seq__wl_row[4];
         pes__36__w_sel = seq__wl_k;
         pes__36__w_data = wbanks__4__r_data;
@@ -4757,6 +4948,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__37__strobe = strobe;
         pes__37__ksel = seq__ksel;
         pes__37__ksel_nx = seq__ksel_nx;
+        pes__37__sum_at = seq__sum_at;
         pes__37__w_we = seq__wl_we & seq__wl_row[4];
         pes__37__w_sel = seq__wl_k;
         pes__37__w_data = wbanks__5__r_data;
@@ -4765,6 +4957,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__38__strobe = strobe;
         pes__38__ksel = seq__ksel;
         pes__38__ksel_nx = seq__ksel_nx;
+        pes__38__sum_at = seq__sum_at;
         pes__38__w_we = seq__wl_we & seq__wl_row[4];
         pes__38__w_sel = seq__wl_k;
         pes__38__w_data = wbanks__6__r_data;
@@ -4773,6 +4966,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__39__strobe = strobe;
         pes__39__ksel = seq__ksel;
         pes__39__ksel_nx = seq__ksel_nx;
+        pes__39__sum_at = seq__sum_at;
         pes__39__w_we = seq__wl_we & seq__wl_row[4];
         pes__39__w_sel = seq__wl_k;
         pes__39__w_data = wbanks__7__r_data;
@@ -4795,6 +4989,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__40__strobe = strobe;
         pes__40__ksel = seq__ksel;
         pes__40__ksel_nx = seq__ksel_nx;
+        pes__40__sum_at = seq__sum_at;
         pes__40__w_we = seq__wl_we & seq__wl_row[5];
         pes__40__w_sel = seq__wl_k;
         pes__40__w_data = wbanks__0__r_data;
@@ -4803,6 +4998,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__41__strobe = strobe;
         pes__41__ksel = seq__ksel;
         pes__41__ksel_nx = seq__ksel_nx;
+        pes__41__sum_at = seq__sum_at;
         pes__41__w_we = seq__wl_we & seq__wl_row[5];
         pes__41__w_sel = seq__wl_k;
         pes__41__w_data = wbanks__1__r_data;
@@ -4811,6 +5007,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__42__strobe = strobe;
         pes__42__ksel = seq__ksel;
         pes__42__ksel_nx = seq__ksel_nx;
+        pes__42__sum_at = seq__sum_at;
         pes__42__w_we = seq__wl_we & seq__wl_row[5];
         pes__42__w_sel = seq__wl_k;
         pes__42__w_data = wbanks__2__r_data;
@@ -4819,6 +5016,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__43__strobe = strobe;
         pes__43__ksel = seq__ksel;
         pes__43__ksel_nx = seq__ksel_nx;
+        pes__43__sum_at = seq__sum_at;
         pes__43__w_we = seq__wl_we & seq__wl_row[5];
         pes__43__w_sel = seq__wl_k;
         pes__43__w_data = wbanks__3__r_data;
@@ -4827,6 +5025,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__44__strobe = strobe;
         pes__44__ksel = seq__ksel;
         pes__44__ksel_nx = seq__ksel_nx;
+        pes__44__sum_at = seq__sum_at;
         pes__44__w_we = seq__wl_we & seq__wl_row[5];
         pes__44__w_sel = seq__wl_k;
         pes__44__w_data = wbanks__4__r_data;
@@ -4835,6 +5034,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__45__strobe = strobe;
         pes__45__ksel = seq__ksel;
         pes__45__ksel_nx = seq__ksel_nx;
+        pes__45__sum_at = seq__sum_at;
         pes__45__w_we = seq__wl_we & seq__wl_row[5];
         pes__45__w_sel = seq__wl_k;
         pes__45__w_data = wbanks__5__r_data;
@@ -4843,6 +5043,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__46__strobe = strobe;
         pes__46__ksel = seq__ksel;
         pes__46__ksel_nx = seq__ksel_nx;
+        pes__46__sum_at = seq__sum_at;
         pes__46__w_we = seq__wl_we & seq__wl_row[5];
         pes__46__w_sel = seq__wl_k;
         pes__46__w_data = wbanks__6__r_data;
@@ -4851,6 +5052,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__47__strobe = strobe;
         pes__47__ksel = seq__ksel;
         pes__47__ksel_nx = seq__ksel_nx;
+        pes__47__sum_at = seq__sum_at;
         pes__47__w_we = seq__wl_we & seq__wl_row[5];
         pes__47__w_sel = seq__wl_k;
         pes__47__w_data = wbanks__7__r_data;
@@ -4873,6 +5075,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__48__strobe = strobe;
         pes__48__ksel = seq__ksel;
         pes__48__ksel_nx = seq__ksel_nx;
+        pes__48__sum_at = seq__sum_at;
         pes__48__w_we = seq__wl_we & seq__wl_row[6];
         pes__48__w_sel = seq__wl_k;
         pes__48__w_data = wbanks__0__r_data;
@@ -4881,6 +5084,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__49__strobe = strobe;
         pes__49__ksel = seq__ksel;
         pes__49__ksel_nx = seq__ksel_nx;
+        pes__49__sum_at = seq__sum_at;
         pes__49__w_we = seq__wl_we & seq__wl_row[6];
         pes__49__w_sel = seq__wl_k;
         pes__49__w_data = wbanks__1__r_data;
@@ -4889,6 +5093,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__50__strobe = strobe;
         pes__50__ksel = seq__ksel;
         pes__50__ksel_nx = seq__ksel_nx;
+        pes__50__sum_at = seq__sum_at;
         pes__50__w_we = seq__wl_we & seq__wl_row[6];
         pes__50__w_sel = seq__wl_k;
         pes__50__w_data = wbanks__2__r_data;
@@ -4897,6 +5102,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__51__strobe = strobe;
         pes__51__ksel = seq__ksel;
         pes__51__ksel_nx = seq__ksel_nx;
+        pes__51__sum_at = seq__sum_at;
         pes__51__w_we = seq__wl_we & seq__wl_row[6];
         pes__51__w_sel = seq__wl_k;
         pes__51__w_data = wbanks__3__r_data;
@@ -4905,6 +5111,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__52__strobe = strobe;
         pes__52__ksel = seq__ksel;
         pes__52__ksel_nx = seq__ksel_nx;
+        pes__52__sum_at = seq__sum_at;
         pes__52__w_we = seq__wl_we & seq__wl_row[6];
         pes__52__w_sel = seq__wl_k;
         pes__52__w_data = wbanks__4__r_data;
@@ -4913,6 +5120,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__53__strobe = strobe;
         pes__53__ksel = seq__ksel;
         pes__53__ksel_nx = seq__ksel_nx;
+        pes__53__sum_at = seq__sum_at;
         pes__53__w_we = seq__wl_we & seq__wl_row[6];
         pes__53__w_sel = seq__wl_k;
         pes__53__w_data = wbanks__5__r_data;
@@ -4921,6 +5129,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__54__strobe = strobe;
         pes__54__ksel = seq__ksel;
         pes__54__ksel_nx = seq__ksel_nx;
+        pes__54__sum_at = seq__sum_at;
         pes__54__w_we = seq__wl_we & seq__wl_row[6];
         pes__54__w_sel = seq__wl_k;
         pes__54__w_data = wbanks__6__r_data;
@@ -4929,6 +5138,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__55__strobe = strobe;
         pes__55__ksel = seq__ksel;
         pes__55__ksel_nx = seq__ksel_nx;
+        pes__55__sum_at = seq__sum_at;
         pes__55__w_we = seq__wl_we & seq__wl_row[6];
         pes__55__w_sel = seq__wl_k;
         pes__55__w_data = wbanks__7__r_data;
@@ -4951,6 +5161,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__56__strobe = strobe;
         pes__56__ksel = seq__ksel;
         pes__56__ksel_nx = seq__ksel_nx;
+        pes__56__sum_at = seq__sum_at;
         pes__56__w_we = seq__wl_we & seq__wl_row[7];
         pes__56__w_sel = seq__wl_k;
         pes__56__w_data = wbanks__0__r_data;
@@ -4959,6 +5170,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__57__strobe = strobe;
         pes__57__ksel = seq__ksel;
         pes__57__ksel_nx = seq__ksel_nx;
+        pes__57__sum_at = seq__sum_at;
         pes__57__w_we = seq__wl_we & seq__wl_row[7];
         pes__57__w_sel = seq__wl_k;
         pes__57__w_data = wbanks__1__r_data;
@@ -4967,6 +5179,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__58__strobe = strobe;
         pes__58__ksel = seq__ksel;
         pes__58__ksel_nx = seq__ksel_nx;
+        pes__58__sum_at = seq__sum_at;
         pes__58__w_we = seq__wl_we & seq__wl_row[7];
         pes__58__w_sel = seq__wl_k;
         pes__58__w_data = wbanks__2__r_data;
@@ -4975,6 +5188,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__59__strobe = strobe;
         pes__59__ksel = seq__ksel;
         pes__59__ksel_nx = seq__ksel_nx;
+        pes__59__sum_at = seq__sum_at;
         pes__59__w_we = seq__wl_we & seq__wl_row[7];
         pes__59__w_sel = seq__wl_k;
         pes__59__w_data = wbanks__3__r_data;
@@ -4983,6 +5197,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__60__strobe = strobe;
         pes__60__ksel = seq__ksel;
         pes__60__ksel_nx = seq__ksel_nx;
+        pes__60__sum_at = seq__sum_at;
         pes__60__w_we = seq__wl_we & seq__wl_row[7];
         pes__60__w_sel = seq__wl_k;
         pes__60__w_data = wbanks__4__r_data;
@@ -4991,6 +5206,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__61__strobe = strobe;
         pes__61__ksel = seq__ksel;
         pes__61__ksel_nx = seq__ksel_nx;
+        pes__61__sum_at = seq__sum_at;
         pes__61__w_we = seq__wl_we & seq__wl_row[7];
         pes__61__w_sel = seq__wl_k;
         pes__61__w_data = wbanks__5__r_data;
@@ -4999,6 +5215,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__62__strobe = strobe;
         pes__62__ksel = seq__ksel;
         pes__62__ksel_nx = seq__ksel_nx;
+        pes__62__sum_at = seq__sum_at;
         pes__62__w_we = seq__wl_we & seq__wl_row[7];
         pes__62__w_sel = seq__wl_k;
         pes__62__w_data = wbanks__6__r_data;
@@ -5007,6 +5224,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__63__strobe = strobe;
         pes__63__ksel = seq__ksel;
         pes__63__ksel_nx = seq__ksel_nx;
+        pes__63__sum_at = seq__sum_at;
         pes__63__w_we = seq__wl_we & seq__wl_row[7];
         pes__63__w_sel = seq__wl_k;
         pes__63__w_data = wbanks__7__r_data;
@@ -5069,6 +5287,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__0__clock = clock;
         accs__0__strobe = strobe;
         accs__0__sub = seq__sub;
+        accs__0__k = p_k;
         accs__0__tag_in = pes__56__tag_out;
         accs__0__psum_in = pes__56__psum_out;
         accs__0__d_en = seq__d_en;
@@ -5077,6 +5296,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__1__clock = clock;
         accs__1__strobe = strobe;
         accs__1__sub = seq__sub;
+        accs__1__k = p_k;
         accs__1__tag_in = pes__57__tag_out;
         accs__1__psum_in = pes__57__psum_out;
         accs__1__d_en = seq__d_en;
@@ -5085,6 +5305,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__2__clock = clock;
         accs__2__strobe = strobe;
         accs__2__sub = seq__sub;
+        accs__2__k = p_k;
         accs__2__tag_in = pes__58__tag_out;
         accs__2__psum_in = pes__58__psum_out;
         accs__2__d_en = seq__d_en;
@@ -5093,6 +5314,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__3__clock = clock;
         accs__3__strobe = strobe;
         accs__3__sub = seq__sub;
+        accs__3__k = p_k;
         accs__3__tag_in = pes__59__tag_out;
         accs__3__psum_in = pes__59__psum_out;
         accs__3__d_en = seq__d_en;
@@ -5101,6 +5323,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__4__clock = clock;
         accs__4__strobe = strobe;
         accs__4__sub = seq__sub;
+        accs__4__k = p_k;
         accs__4__tag_in = pes__60__tag_out;
         accs__4__psum_in = pes__60__psum_out;
         accs__4__d_en = seq__d_en;
@@ -5109,6 +5332,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__5__clock = clock;
         accs__5__strobe = strobe;
         accs__5__sub = seq__sub;
+        accs__5__k = p_k;
         accs__5__tag_in = pes__61__tag_out;
         accs__5__psum_in = pes__61__psum_out;
         accs__5__d_en = seq__d_en;
@@ -5117,6 +5341,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__6__clock = clock;
         accs__6__strobe = strobe;
         accs__6__sub = seq__sub;
+        accs__6__k = p_k;
         accs__6__tag_in = pes__62__tag_out;
         accs__6__psum_in = pes__62__psum_out;
         accs__6__d_en = seq__d_en;
@@ -5125,6 +5350,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__7__clock = clock;
         accs__7__strobe = strobe;
         accs__7__sub = seq__sub;
+        accs__7__k = p_k;
         accs__7__tag_in = pes__63__tag_out;
         accs__7__psum_in = pes__63__psum_out;
         accs__7__d_en = seq__d_en;
@@ -5332,7 +5558,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     
 endmodule // default_accel_axi_conv
 
-module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half);
+module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k);
     
     // Module arguments
     input wire  clock;
@@ -5346,9 +5572,7 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     output reg  [31:0] d_data;
     output reg  tile_done;
     output reg  tile_half;
-    
-    // Constant declarations
-    localparam  kconst = 16'h4;
+    input wire  [15:0] k;
     
     // Stub signals
     reg  [5:0] vtag__d;
@@ -5631,7 +5855,7 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
                 pbase__d = 16'h0;
             end
             else begin
-                pbase__d = pbase__q + kconst;
+                pbase__d = pbase__q + k;
             end
         end
         addr_now = pbase__q + ({12'd0, sub});
@@ -7840,7 +8064,7 @@ module default_accel_axi_dff_w64(d,q,clock);
           
 endmodule // default_accel_axi_dff_w64
 
-module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
@@ -7853,6 +8077,7 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
     output reg  [5:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
+    input wire  [15:0] sum_at;
     input wire  w_we;
     input wire  [15:0] w_sel;
     input wire  [7:0] w_data;
@@ -7914,6 +8139,7 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
     reg  [7:0] wnx;
     reg  swap;
     reg  [31:0] prod32;
+    reg  [31:0] sum;
     
     // Sub module instances
     default_accel_axi_dff_w8 x(
@@ -8078,10 +8304,17 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         else begin
             prod32 = ({16'd0, mul__p});
         end
-        psum__0__d = psum_in + prod32;
+        sum = psum_in + prod32;
+        psum__0__d = sum;
         psum__1__d = psum__0__q;
         psum__2__d = psum__1__q;
         psum__3__d = psum__2__q;
+        if (sum_at[1]) begin
+            psum__1__d = sum;
+        end
+        if (sum_at[2]) begin
+            psum__2__d = sum;
+        end
         psum_out = psum__3__q;
         if (w_we & w_sel[0]) begin
             ws__0__d = w_data;
@@ -8139,12 +8372,12 @@ module default_accel_axi_mul(clock,a,b,p);
     `endif
 endmodule // default_accel_axi_mul
 
-module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
     input wire  start;
-    input wire  [306:0] geom;
+    input wire  [322:0] geom;
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
@@ -8158,6 +8391,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     output reg  [15:0] ksel;
     output reg  [15:0] ksel_nx;
     output reg  [3:0] sub;
+    output reg  [15:0] sum_at;
     output reg  slot_valid;
     output reg  slot_pad;
     output reg  [5:0] slot_tag;
@@ -8175,7 +8409,8 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     output reg  [15:0] o_idx;
     
     // Constant declarations
-    localparam  last_k = 16'h8;
+    localparam  kmax = 16'h4;
+    localparam  rows_c = 16'h8;
     
     // Stub signals
     reg  passes__clock;
@@ -8200,6 +8435,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  [15:0] passes__bbase;
     wire  [15:0] passes__obase;
     wire  passes__all_issued;
+    reg  [15:0] passes__p_k;
     reg  issuer__clock;
     reg  issuer__strobe;
     reg  issuer__start;
@@ -8244,6 +8480,8 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  loader__we;
     wire  [63:0] loader__row;
     wire  [15:0] loader__k;
+    reg  [15:0] loader__p_klast;
+    reg  [15:0] loader__p_per_pass;
     reg  drain__clock;
     reg  drain__start;
     reg  drain__claim;
@@ -8262,6 +8500,13 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  [15:0] drain__baddr;
     wire  drain__out_valid;
     wire  [15:0] drain__out_idx;
+    reg  [15:0] drain__p_k;
+    reg  [15:0] klast__d;
+    wire  [15:0] klast__q;
+    reg  klast__clock;
+    reg  [15:0] sum_at_r__d;
+    wire  [15:0] sum_at_r__q;
+    reg  sum_at_r__clock;
     reg  run__d;
     wire  run__q;
     reg  run__clock;
@@ -8279,6 +8524,9 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     reg  sub_r__clock;
     
     // Local signals
+    reg  [15:0] km1;
+    reg  [15:0] kgap;
+    reg  [31:0] mx_rk;
     reg  go;
     reg  can_start;
     reg  issue_new;
@@ -8306,7 +8554,8 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .tile_last(passes__tile_last),
         .bbase(passes__bbase),
         .obase(passes__obase),
-        .all_issued(passes__all_issued)
+        .all_issued(passes__all_issued),
+        .p_k(passes__p_k)
     );
     default_accel_axi_issuer issuer(
         .clock(issuer__clock),
@@ -8354,7 +8603,9 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .rd_addr(loader__rd_addr),
         .we(loader__we),
         .row(loader__row),
-        .k(loader__k)
+        .k(loader__k),
+        .p_klast(loader__p_klast),
+        .p_per_pass(loader__p_per_pass)
     );
     default_accel_axi_drain drain(
         .clock(drain__clock),
@@ -8374,7 +8625,18 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .addr(drain__addr),
         .baddr(drain__baddr),
         .out_valid(drain__out_valid),
-        .out_idx(drain__out_idx)
+        .out_idx(drain__out_idx),
+        .p_k(drain__p_k)
+    );
+    default_accel_axi_dff_w16 klast(
+        .d(klast__d),
+        .q(klast__q),
+        .clock(klast__clock)
+    );
+    default_accel_axi_dff_w16 sum_at_r(
+        .d(sum_at_r__d),
+        .q(sum_at_r__q),
+        .clock(sum_at_r__clock)
     );
     default_accel_axi_dff_w1 run(
         .d(run__d),
@@ -8409,11 +8671,15 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         tail__clock = clock;
         ksel_r__clock = clock;
         sub_r__clock = clock;
+        klast__clock = clock;
+        sum_at_r__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
         tail__d = tail__q;
         ksel_r__d = ksel_r__q;
         sub_r__d = sub_r__q;
+        klast__d = klast__q;
+        sum_at_r__d = sum_at_r__q;
         passes__clock = clock;
         issuer__clock = clock;
         loader__clock = clock;
@@ -8421,7 +8687,13 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         busy = run__q;
         done = fin__q;
         go = start & ~run__q;
-        strobe = |(ksel_r__q & last_k);
+        km1 = geom[(32'h133)+:(16)] - 16'h1;
+        kgap = kmax - geom[(32'h133)+:(16)];
+        klast__d = 16'h1 << km1[(32'h0)+:(4)];
+        sum_at_r__d = 16'h1 << kgap[(32'h0)+:(4)];
+        sum_at = sum_at_r__q;
+        mx_rk = geom[(32'h133)+:(16)] * rows_c;
+        strobe = |(ksel_r__q & klast__q);
         if (strobe | ~|ksel_r__q) begin
             ksel_nx = 16'h1;
             sub_r__d = 4'h0;
@@ -8485,6 +8757,10 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         issuer__half = passes__half;
         loader__start = go;
         loader__p_passes = geom[(32'hf0)+:(16)];
+        loader__p_klast = klast__q;
+        loader__p_per_pass = mx_rk[(32'h0)+:(16)];
+        passes__p_k = geom[(32'h133)+:(16)];
+        drain__p_k = geom[(32'h133)+:(16)];
         loader__take = strobe & issue_new;
         loader__swapped = last_swap;
         loader__avail = wb_avail;
@@ -8528,7 +8804,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     
 endmodule // default_accel_axi_seq
 
-module default_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx);
+module default_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx,p_k);
     
     // Module arguments
     input wire  clock;
@@ -8549,9 +8825,7 @@ module default_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,ti
     output reg  [15:0] baddr;
     output reg  out_valid;
     output reg  [15:0] out_idx;
-    
-    // Constant declarations
-    localparam  kernels = 16'h4;
+    input wire  [15:0] p_k;
     
     // Stub signals
     reg  busy0_r__d;
@@ -8841,14 +9115,14 @@ module default_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,ti
             oaddr__d = oaddr__q + 16'h1;
             if (|pleft__q) begin
                 pleft__d = pleft__q - 16'h1;
-                addr_r__d = addr_r__q + kernels;
+                addr_r__d = addr_r__q + p_k;
             end
             else begin
                 pleft__d = p_pixels - 16'h1;
                 baddr_r__d = baddr_r__q + 16'h1;
                 j__d = j__q + 16'h1;
                 addr_r__d = j__q + 16'h1;
-                if (j__q + 16'h1 == kernels) begin
+                if (j__q + 16'h1 == p_k) begin
                     act__d = 1'b0;
                     if (half_r__q) begin
                         busy1_r__d = 1'b0;
@@ -9277,7 +9551,7 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     
 endmodule // default_accel_axi_issuer
 
-module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k);
+module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
     
     // Module arguments
     input wire  clock;
@@ -9295,12 +9569,11 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
     output reg  we;
     output reg  [63:0] row;
     output reg  [15:0] k;
+    input wire  [15:0] p_klast;
+    input wire  [15:0] p_per_pass;
     
     // Constant declarations
     localparam  last_r = 64'h80;
-    localparam  last_k = 16'h8;
-    localparam  per_pass = 16'h20;
-    localparam  per_pass_m1 = 16'h1f;
     
     // Stub signals
     reg  loading__d;
@@ -9478,7 +9751,7 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
         if (rd) begin
             ptr__d = ptr__q + 16'h1;
             k_r__d = k_r__q << 32'h1;
-            if (|(k_r__q & last_k)) begin
+            if (|(k_r__q & p_klast)) begin
                 k_r__d = 16'h1;
                 row_r__d = row_r__q << 32'h1;
                 if (|(row_r__q & last_r)) begin
@@ -9500,8 +9773,8 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
             taken__d = 1'b0;
             swapd__d = 1'b0;
             loading__d = |left__q;
-            pend__d = pend__q + per_pass;
-            pend_m1__d = pend_m1__q + per_pass;
+            pend__d = pend__q + p_per_pass;
+            pend_m1__d = pend_m1__q + p_per_pass;
         end
         if (start) begin
             loading__d = |p_passes;
@@ -9509,8 +9782,8 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
             taken__d = 1'b0;
             swapd__d = 1'b0;
             ptr__d = 16'h0;
-            pend__d = per_pass;
-            pend_m1__d = per_pass_m1;
+            pend__d = p_per_pass;
+            pend_m1__d = p_per_pass - 16'h1;
             row_r__d = 64'h1;
             k_r__d = 16'h1;
             left__d = p_passes;
@@ -9533,7 +9806,7 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
     
 endmodule // default_accel_axi_loader
 
-module default_accel_axi_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued);
+module default_accel_axi_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued,p_k);
     
     // Module arguments
     input wire  clock;
@@ -9558,9 +9831,7 @@ module default_accel_axi_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_ti
     output reg  [15:0] bbase;
     output reg  [15:0] obase;
     output reg  all_issued;
-    
-    // Constant declarations
-    localparam  kernels = 16'h4;
+    input wire  [15:0] p_k;
     
     // Stub signals
     reg  [15:0] ks_r__d;
@@ -9765,7 +10036,7 @@ module default_accel_axi_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_ti
                         if (~oct_l__q) begin
                             oct__d = oct__q + 16'h1;
                             oct_l__d = oct__q + 16'h2 == p_oc_tiles;
-                            bbase_r__d = bbase_r__q + kernels;
+                            bbase_r__d = bbase_r__q + p_k;
                             obase_r__d = obase_r__q + p_kp;
                         end
                         else begin
@@ -10589,7 +10860,7 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     input wire  [4:0] op;
     input wire  [63:0] payload;
     input wire  clear;
-    output reg  [306:0] geom;
+    output reg  [322:0] geom;
     output reg  p_rq_en;
     output reg  [15:0] p_mult;
     output reg  [7:0] p_shift;
@@ -10724,12 +10995,18 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     reg  [15:0] kp__d;
     wire  [15:0] kp__q;
     reg  kp__clock;
+    reg  [15:0] kk__d;
+    wire  [15:0] kk__q;
+    reg  kk__clock;
     reg  bad_r__d;
     wire  bad_r__q;
     reg  bad_r__clock;
     
     // Local signals
     reg  [63:0] pl;
+    reg  [15:0] keff;
+    reg  [15:0] kf;
+    reg  kf_ok;
     reg  [31:0] mx_plane;
     reg  [31:0] mx_pixels;
     reg  [31:0] mx_shw;
@@ -10925,6 +11202,11 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         .q(kp__q),
         .clock(kp__clock)
     );
+    default_accel_axi_dff_w16 kk(
+        .d(kk__d),
+        .q(kk__q),
+        .clock(kk__clock)
+    );
     default_accel_axi_dff_w1 bad_r(
         .d(bad_r__d),
         .q(bad_r__q),
@@ -10971,6 +11253,7 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         passes__clock = clock;
         kp__clock = clock;
         bad_r__clock = clock;
+        kk__clock = clock;
         h__d = h__q;
         w__d = w__q;
         ho__d = ho__q;
@@ -11009,6 +11292,7 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         passes__d = passes__q;
         kp__d = kp__q;
         bad_r__d = bad_r__q;
+        kk__d = kk__q;
         pl = payload;
         if (clear) begin
             pl = 64'h0;
@@ -11020,14 +11304,17 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
             wo__d = ({6'd0, pl[(32'h23)+:(10)]});
             ok_shape__d = |pl[(32'h5)+:(10)] & |pl[(32'hf)+:(10)] & |pl[(32'h19)+:(10)] & |pl[(32'h23)+:(10)];
         end
+        kf = ({13'd0, pl[(32'h19)+:(3)]});
+        kf_ok = ~|kf | (|kf[(32'h1)+:(2)] & (kf <= kernels));
         if ((we & (op == op_pe_kernel)) | clear) begin
+            kk__d = kf;
             kh__d = ({12'd0, pl[(32'h5)+:(4)]});
             kw__d = ({12'd0, pl[(32'h9)+:(4)]});
             sh__d = ({13'd0, pl[(32'hd)+:(3)]});
             sw__d = ({13'd0, pl[(32'h10)+:(3)]});
             ph__d = ({13'd0, pl[(32'h13)+:(3)]});
             pw__d = ({13'd0, pl[(32'h16)+:(3)]});
-            ok_kernel__d = |pl[(32'h5)+:(4)] & |pl[(32'h9)+:(4)] & |pl[(32'hd)+:(3)] & |pl[(32'h10)+:(3)];
+            ok_kernel__d = |pl[(32'h5)+:(4)] & |pl[(32'h9)+:(4)] & |pl[(32'hd)+:(3)] & |pl[(32'h10)+:(3)] & kf_ok;
         end
         if ((we & (op == op_acc_tiles)) | clear) begin
             ic__d = ({8'd0, pl[(32'h5)+:(8)]});
@@ -11068,7 +11355,11 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         taps__d = mx_taps[(32'h0)+:(16)];
         mx_passes = tiles__q * taps__q;
         passes__d = mx_passes[(32'h0)+:(16)];
-        mx_kp = pixels__q * kernels;
+        keff = kk__q;
+        if (~|kk__q) begin
+            keff = kernels;
+        end
+        mx_kp = pixels__q * keff;
         kp__d = mx_kp[(32'h0)+:(16)];
         bad_r__d = ~(ok_shape__q & ok_kernel__q & ok_tiles__q);
         geom[(32'h0)+:(16)] = h__q;
@@ -11088,6 +11379,7 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         geom[(32'he0)+:(16)] = phw__q;
         geom[(32'hf0)+:(16)] = passes__q;
         geom[(32'h100)+:(16)] = kp__q;
+        geom[(32'h133)+:(16)] = keff;
         geom[(32'h110)+:(1)] = keep__q;
         geom[(32'h111)+:(1)] = ~drain__q;
         geom[(32'h112)+:(16)] = 16'h0;
@@ -14455,7 +14747,7 @@ module default_accel_axi_dff_w12(d,q,clock);
           
 endmodule // default_accel_axi_dff_w12
 
-module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
+module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -14477,6 +14769,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     input wire  g_half;
     input wire  g_copy;
     input wire  g_raw;
+    input wire  [15:0] g_k;
     output reg  busy;
     output reg  err;
     output reg  m_req_valid;
@@ -14558,6 +14851,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     wire  [15:0] cur__rd_addr;
     reg  cur__rd_issue;
     wire  cur__rd_fault;
+    reg  [15:0] cur__s_k;
     reg  fm__clock;
     reg  fm__start;
     reg  [15:0] fm__s_fw;
@@ -14715,7 +15009,8 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .depth(cur__depth),
         .rd_addr(cur__rd_addr),
         .rd_issue(cur__rd_issue),
-        .rd_fault(cur__rd_fault)
+        .rd_fault(cur__rd_fault),
+        .s_k(cur__s_k)
     );
     default_accel_axi_fm fm(
         .clock(fm__clock),
@@ -14952,6 +15247,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         cur__s_copy = g_copy;
         cur__s_sel = g_sel;
         cur__s_half = g_half;
+        cur__s_k = g_k;
         cur__s_len = s_len;
         cur__s_word = s_word;
         cur__fm_addr = fm__addr;
@@ -15132,7 +15428,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     
 endmodule // default_accel_axi_mover
 
-module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault);
+module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault,s_k);
     
     // Module arguments
     input wire  clock;
@@ -15154,11 +15450,11 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     output reg  [15:0] rd_addr;
     input wire  rd_issue;
     output reg  rd_fault;
+    input wire  [15:0] s_k;
     
     // Constant declarations
     localparam  last_r = 64'h80;
     localparam  last_c = 64'h80;
-    localparam  last_j = 16'h3;
     localparam  d_fc = 20'h2000;
     localparam  d_wb = 20'h2000;
     localparam  d_bias = 20'h100;
@@ -15169,6 +15465,9 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     localparam  out_half = 16'h2000;
     
     // Stub signals
+    reg  [15:0] last_j__d;
+    wire  [15:0] last_j__q;
+    reg  last_j__clock;
     reg  st__d;
     wire  st__q;
     reg  st__clock;
@@ -15227,6 +15526,11 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     reg  [19:0] a_out;
     
     // Sub module instances
+    default_accel_axi_dff_w16 last_j(
+        .d(last_j__d),
+        .q(last_j__q),
+        .clock(last_j__clock)
+    );
     default_accel_axi_dff_w1 st(
         .d(st__d),
         .q(st__q),
@@ -15326,6 +15630,7 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         rd_chk__clock = clock;
         rd_a__clock = clock;
         rd_d__clock = clock;
+        last_j__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
         wrd__d = wrd__q;
@@ -15342,6 +15647,7 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         rd_chk__d = rd_chk__q;
         rd_a__d = rd_a__q;
         rd_d__d = rd_d__q;
+        last_j__d = last_j__q;
         chunk_end = cend__q;
         chunk_end_d = cend_d__q;
         bank = bank_r__q;
@@ -15424,7 +15730,7 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
             else if (st__q & ~sel__q[32'h0]) begin
                 if (cend__q) begin
                     base__d = next_base;
-                    if (kern__q == last_j) begin
+                    if (kern__q == last_j__q) begin
                         kern__d = 16'h0;
                         if (wrap_c) begin
                             bank_r__d = 64'h1;
@@ -15450,6 +15756,7 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
             end
             len__d = s_len;
             len1__d = s_len == 20'h1;
+            last_j__d = s_k - 16'h1;
             cend__d = s_len == 20'h1;
             off__d = 20'h0;
             idx__d = 20'h0;

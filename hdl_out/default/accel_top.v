@@ -66,6 +66,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] conv__p_phw;
     reg  [15:0] conv__p_passes;
     reg  [15:0] conv__p_kp;
+    reg  [15:0] conv__p_k;
     reg  conv__p_rq_en;
     reg  [15:0] conv__p_mult;
     reg  [7:0] conv__p_shift;
@@ -130,6 +131,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  mover__g_half;
     reg  mover__g_copy;
     reg  mover__g_raw;
+    reg  [15:0] mover__g_k;
     wire  mover__busy;
     wire  mover__err;
     wire  mover__w_en;
@@ -150,7 +152,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [4:0] cregs__op;
     reg  [63:0] cregs__payload;
     reg  cregs__clear;
-    wire  [306:0] cregs__geom;
+    wire  [322:0] cregs__geom;
     wire  cregs__p_rq_en;
     wire  [15:0] cregs__p_mult;
     wire  [7:0] cregs__p_shift;
@@ -306,6 +308,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_phw(conv__p_phw),
         .p_passes(conv__p_passes),
         .p_kp(conv__p_kp),
+        .p_k(conv__p_k),
         .p_rq_en(conv__p_rq_en),
         .p_mult(conv__p_mult),
         .p_shift(conv__p_shift),
@@ -374,6 +377,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_half(mover__g_half),
         .g_copy(mover__g_copy),
         .g_raw(mover__g_raw),
+        .g_k(mover__g_k),
         .busy(mover__busy),
         .err(mover__err),
         .m_req_valid(m_req_valid),
@@ -601,6 +605,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_runs = disp__g_runs;
         mover__g_multi = disp__g_multi;
         mover__g_half = disp__g_half;
+        mover__g_k = cregs__geom[(32'h133)+:(16)];
         mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
         mover__g_fph = pool__fph;
@@ -631,6 +636,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_phw = cregs__geom[(32'he0)+:(16)];
         conv__p_passes = cregs__geom[(32'hf0)+:(16)];
         conv__p_kp = cregs__geom[(32'h100)+:(16)];
+        conv__p_k = cregs__geom[(32'h133)+:(16)];
         conv__p_rq_en = cregs__p_rq_en;
         conv__p_mult = cregs__p_mult;
         conv__p_shift = cregs__p_shift;
@@ -689,7 +695,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -718,6 +724,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     input wire  [15:0] p_phw;
     input wire  [15:0] p_passes;
     input wire  [15:0] p_kp;
+    input wire  [15:0] p_k;
     input wire  p_rq_en;
     input wire  [15:0] p_mult;
     input wire  [7:0] p_shift;
@@ -754,6 +761,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
+    reg  [15:0] pes__0__sum_at;
     reg  pes__0__w_we;
     reg  [15:0] pes__0__w_sel;
     reg  [7:0] pes__0__w_data;
@@ -769,6 +777,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
+    reg  [15:0] pes__1__sum_at;
     reg  pes__1__w_we;
     reg  [15:0] pes__1__w_sel;
     reg  [7:0] pes__1__w_data;
@@ -784,6 +793,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
+    reg  [15:0] pes__2__sum_at;
     reg  pes__2__w_we;
     reg  [15:0] pes__2__w_sel;
     reg  [7:0] pes__2__w_data;
@@ -799,6 +809,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
+    reg  [15:0] pes__3__sum_at;
     reg  pes__3__w_we;
     reg  [15:0] pes__3__w_sel;
     reg  [7:0] pes__3__w_data;
@@ -814,6 +825,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__4__tag_out;
     reg  [31:0] pes__4__psum_in;
     wire  [31:0] pes__4__psum_out;
+    reg  [15:0] pes__4__sum_at;
     reg  pes__4__w_we;
     reg  [15:0] pes__4__w_sel;
     reg  [7:0] pes__4__w_data;
@@ -829,6 +841,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__5__tag_out;
     reg  [31:0] pes__5__psum_in;
     wire  [31:0] pes__5__psum_out;
+    reg  [15:0] pes__5__sum_at;
     reg  pes__5__w_we;
     reg  [15:0] pes__5__w_sel;
     reg  [7:0] pes__5__w_data;
@@ -844,6 +857,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__6__tag_out;
     reg  [31:0] pes__6__psum_in;
     wire  [31:0] pes__6__psum_out;
+    reg  [15:0] pes__6__sum_at;
     reg  pes__6__w_we;
     reg  [15:0] pes__6__w_sel;
     reg  [7:0] pes__6__w_data;
@@ -859,6 +873,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__7__tag_out;
     reg  [31:0] pes__7__psum_in;
     wire  [31:0] pes__7__psum_out;
+    reg  [15:0] pes__7__sum_at;
     reg  pes__7__w_we;
     reg  [15:0] pes__7__w_sel;
     reg  [7:0] pes__7__w_data;
@@ -874,6 +889,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__8__tag_out;
     reg  [31:0] pes__8__psum_in;
     wire  [31:0] pes__8__psum_out;
+    reg  [15:0] pes__8__sum_at;
     reg  pes__8__w_we;
     reg  [15:0] pes__8__w_sel;
     reg  [7:0] pes__8__w_data;
@@ -889,6 +905,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__9__tag_out;
     reg  [31:0] pes__9__psum_in;
     wire  [31:0] pes__9__psum_out;
+    reg  [15:0] pes__9__sum_at;
     reg  pes__9__w_we;
     reg  [15:0] pes__9__w_sel;
     reg  [7:0] pes__9__w_data;
@@ -904,6 +921,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__10__tag_out;
     reg  [31:0] pes__10__psum_in;
     wire  [31:0] pes__10__psum_out;
+    reg  [15:0] pes__10__sum_at;
     reg  pes__10__w_we;
     reg  [15:0] pes__10__w_sel;
     reg  [7:0] pes__10__w_data;
@@ -919,6 +937,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__11__tag_out;
     reg  [31:0] pes__11__psum_in;
     wire  [31:0] pes__11__psum_out;
+    reg  [15:0] pes__11__sum_at;
     reg  pes__11__w_we;
     reg  [15:0] pes__11__w_sel;
     reg  [7:0] pes__11__w_data;
@@ -934,6 +953,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__12__tag_out;
     reg  [31:0] pes__12__psum_in;
     wire  [31:0] pes__12__psum_out;
+    reg  [15:0] pes__12__sum_at;
     reg  pes__12__w_we;
     reg  [15:0] pes__12__w_sel;
     reg  [7:0] pes__12__w_data;
@@ -949,6 +969,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__13__tag_out;
     reg  [31:0] pes__13__psum_in;
     wire  [31:0] pes__13__psum_out;
+    reg  [15:0] pes__13__sum_at;
     reg  pes__13__w_we;
     reg  [15:0] pes__13__w_sel;
     reg  [7:0] pes__13__w_data;
@@ -964,6 +985,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__14__tag_out;
     reg  [31:0] pes__14__psum_in;
     wire  [31:0] pes__14__psum_out;
+    reg  [15:0] pes__14__sum_at;
     reg  pes__14__w_we;
     reg  [15:0] pes__14__w_sel;
     reg  [7:0] pes__14__w_data;
@@ -979,6 +1001,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__15__tag_out;
     reg  [31:0] pes__15__psum_in;
     wire  [31:0] pes__15__psum_out;
+    reg  [15:0] pes__15__sum_at;
     reg  pes__15__w_we;
     reg  [15:0] pes__15__w_sel;
     reg  [7:0] pes__15__w_data;
@@ -994,6 +1017,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__16__tag_out;
     reg  [31:0] pes__16__psum_in;
     wire  [31:0] pes__16__psum_out;
+    reg  [15:0] pes__16__sum_at;
     reg  pes__16__w_we;
     reg  [15:0] pes__16__w_sel;
     reg  [7:0] pes__16__w_data;
@@ -1009,6 +1033,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__17__tag_out;
     reg  [31:0] pes__17__psum_in;
     wire  [31:0] pes__17__psum_out;
+    reg  [15:0] pes__17__sum_at;
     reg  pes__17__w_we;
     reg  [15:0] pes__17__w_sel;
     reg  [7:0] pes__17__w_data;
@@ -1024,6 +1049,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__18__tag_out;
     reg  [31:0] pes__18__psum_in;
     wire  [31:0] pes__18__psum_out;
+    reg  [15:0] pes__18__sum_at;
     reg  pes__18__w_we;
     reg  [15:0] pes__18__w_sel;
     reg  [7:0] pes__18__w_data;
@@ -1039,6 +1065,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__19__tag_out;
     reg  [31:0] pes__19__psum_in;
     wire  [31:0] pes__19__psum_out;
+    reg  [15:0] pes__19__sum_at;
     reg  pes__19__w_we;
     reg  [15:0] pes__19__w_sel;
     reg  [7:0] pes__19__w_data;
@@ -1054,6 +1081,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__20__tag_out;
     reg  [31:0] pes__20__psum_in;
     wire  [31:0] pes__20__psum_out;
+    reg  [15:0] pes__20__sum_at;
     reg  pes__20__w_we;
     reg  [15:0] pes__20__w_sel;
     reg  [7:0] pes__20__w_data;
@@ -1069,6 +1097,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__21__tag_out;
     reg  [31:0] pes__21__psum_in;
     wire  [31:0] pes__21__psum_out;
+    reg  [15:0] pes__21__sum_at;
     reg  pes__21__w_we;
     reg  [15:0] pes__21__w_sel;
     reg  [7:0] pes__21__w_data;
@@ -1084,6 +1113,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__22__tag_out;
     reg  [31:0] pes__22__psum_in;
     wire  [31:0] pes__22__psum_out;
+    reg  [15:0] pes__22__sum_at;
     reg  pes__22__w_we;
     reg  [15:0] pes__22__w_sel;
     reg  [7:0] pes__22__w_data;
@@ -1099,6 +1129,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__23__tag_out;
     reg  [31:0] pes__23__psum_in;
     wire  [31:0] pes__23__psum_out;
+    reg  [15:0] pes__23__sum_at;
     reg  pes__23__w_we;
     reg  [15:0] pes__23__w_sel;
     reg  [7:0] pes__23__w_data;
@@ -1114,6 +1145,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__24__tag_out;
     reg  [31:0] pes__24__psum_in;
     wire  [31:0] pes__24__psum_out;
+    reg  [15:0] pes__24__sum_at;
     reg  pes__24__w_we;
     reg  [15:0] pes__24__w_sel;
     reg  [7:0] pes__24__w_data;
@@ -1129,6 +1161,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__25__tag_out;
     reg  [31:0] pes__25__psum_in;
     wire  [31:0] pes__25__psum_out;
+    reg  [15:0] pes__25__sum_at;
     reg  pes__25__w_we;
     reg  [15:0] pes__25__w_sel;
     reg  [7:0] pes__25__w_data;
@@ -1144,6 +1177,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__26__tag_out;
     reg  [31:0] pes__26__psum_in;
     wire  [31:0] pes__26__psum_out;
+    reg  [15:0] pes__26__sum_at;
     reg  pes__26__w_we;
     reg  [15:0] pes__26__w_sel;
     reg  [7:0] pes__26__w_data;
@@ -1159,6 +1193,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__27__tag_out;
     reg  [31:0] pes__27__psum_in;
     wire  [31:0] pes__27__psum_out;
+    reg  [15:0] pes__27__sum_at;
     reg  pes__27__w_we;
     reg  [15:0] pes__27__w_sel;
     reg  [7:0] pes__27__w_data;
@@ -1174,6 +1209,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__28__tag_out;
     reg  [31:0] pes__28__psum_in;
     wire  [31:0] pes__28__psum_out;
+    reg  [15:0] pes__28__sum_at;
     reg  pes__28__w_we;
     reg  [15:0] pes__28__w_sel;
     reg  [7:0] pes__28__w_data;
@@ -1189,6 +1225,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__29__tag_out;
     reg  [31:0] pes__29__psum_in;
     wire  [31:0] pes__29__psum_out;
+    reg  [15:0] pes__29__sum_at;
     reg  pes__29__w_we;
     reg  [15:0] pes__29__w_sel;
     reg  [7:0] pes__29__w_data;
@@ -1204,6 +1241,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__30__tag_out;
     reg  [31:0] pes__30__psum_in;
     wire  [31:0] pes__30__psum_out;
+    reg  [15:0] pes__30__sum_at;
     reg  pes__30__w_we;
     reg  [15:0] pes__30__w_sel;
     reg  [7:0] pes__30__w_data;
@@ -1219,6 +1257,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__31__tag_out;
     reg  [31:0] pes__31__psum_in;
     wire  [31:0] pes__31__psum_out;
+    reg  [15:0] pes__31__sum_at;
     reg  pes__31__w_we;
     reg  [15:0] pes__31__w_sel;
     reg  [7:0] pes__31__w_data;
@@ -1234,6 +1273,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__32__tag_out;
     reg  [31:0] pes__32__psum_in;
     wire  [31:0] pes__32__psum_out;
+    reg  [15:0] pes__32__sum_at;
     reg  pes__32__w_we;
     reg  [15:0] pes__32__w_sel;
     reg  [7:0] pes__32__w_data;
@@ -1249,6 +1289,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__33__tag_out;
     reg  [31:0] pes__33__psum_in;
     wire  [31:0] pes__33__psum_out;
+    reg  [15:0] pes__33__sum_at;
     reg  pes__33__w_we;
     reg  [15:0] pes__33__w_sel;
     reg  [7:0] pes__33__w_data;
@@ -1264,6 +1305,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__34__tag_out;
     reg  [31:0] pes__34__psum_in;
     wire  [31:0] pes__34__psum_out;
+    reg  [15:0] pes__34__sum_at;
     reg  pes__34__w_we;
     reg  [15:0] pes__34__w_sel;
     reg  [7:0] pes__34__w_data;
@@ -1279,6 +1321,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__35__tag_out;
     reg  [31:0] pes__35__psum_in;
     wire  [31:0] pes__35__psum_out;
+    reg  [15:0] pes__35__sum_at;
     reg  pes__35__w_we;
     reg  [15:0] pes__35__w_sel;
     reg  [7:0] pes__35__w_data;
@@ -1294,6 +1337,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__36__tag_out;
     reg  [31:0] pes__36__psum_in;
     wire  [31:0] pes__36__psum_out;
+    reg  [15:0] pes__36__sum_at;
     reg  pes__36__w_we;
     reg  [15:0] pes__36__w_sel;
     reg  [7:0] pes__36__w_data;
@@ -1309,6 +1353,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__37__tag_out;
     reg  [31:0] pes__37__psum_in;
     wire  [31:0] pes__37__psum_out;
+    reg  [15:0] pes__37__sum_at;
     reg  pes__37__w_we;
     reg  [15:0] pes__37__w_sel;
     reg  [7:0] pes__37__w_data;
@@ -1324,6 +1369,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__38__tag_out;
     reg  [31:0] pes__38__psum_in;
     wire  [31:0] pes__38__psum_out;
+    reg  [15:0] pes__38__sum_at;
     reg  pes__38__w_we;
     reg  [15:0] pes__38__w_sel;
     reg  [7:0] pes__38__w_data;
@@ -1339,6 +1385,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__39__tag_out;
     reg  [31:0] pes__39__psum_in;
     wire  [31:0] pes__39__psum_out;
+    reg  [15:0] pes__39__sum_at;
     reg  pes__39__w_we;
     reg  [15:0] pes__39__w_sel;
     reg  [7:0] pes__39__w_data;
@@ -1354,6 +1401,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__40__tag_out;
     reg  [31:0] pes__40__psum_in;
     wire  [31:0] pes__40__psum_out;
+    reg  [15:0] pes__40__sum_at;
     reg  pes__40__w_we;
     reg  [15:0] pes__40__w_sel;
     reg  [7:0] pes__40__w_data;
@@ -1369,6 +1417,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__41__tag_out;
     reg  [31:0] pes__41__psum_in;
     wire  [31:0] pes__41__psum_out;
+    reg  [15:0] pes__41__sum_at;
     reg  pes__41__w_we;
     reg  [15:0] pes__41__w_sel;
     reg  [7:0] pes__41__w_data;
@@ -1384,6 +1433,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__42__tag_out;
     reg  [31:0] pes__42__psum_in;
     wire  [31:0] pes__42__psum_out;
+    reg  [15:0] pes__42__sum_at;
     reg  pes__42__w_we;
     reg  [15:0] pes__42__w_sel;
     reg  [7:0] pes__42__w_data;
@@ -1399,6 +1449,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__43__tag_out;
     reg  [31:0] pes__43__psum_in;
     wire  [31:0] pes__43__psum_out;
+    reg  [15:0] pes__43__sum_at;
     reg  pes__43__w_we;
     reg  [15:0] pes__43__w_sel;
     reg  [7:0] pes__43__w_data;
@@ -1414,6 +1465,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__44__tag_out;
     reg  [31:0] pes__44__psum_in;
     wire  [31:0] pes__44__psum_out;
+    reg  [15:0] pes__44__sum_at;
     reg  pes__44__w_we;
     reg  [15:0] pes__44__w_sel;
     reg  [7:0] pes__44__w_data;
@@ -1429,6 +1481,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__45__tag_out;
     reg  [31:0] pes__45__psum_in;
     wire  [31:0] pes__45__psum_out;
+    reg  [15:0] pes__45__sum_at;
     reg  pes__45__w_we;
     reg  [15:0] pes__45__w_sel;
     reg  [7:0] pes__45__w_data;
@@ -1444,6 +1497,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__46__tag_out;
     reg  [31:0] pes__46__psum_in;
     wire  [31:0] pes__46__psum_out;
+    reg  [15:0] pes__46__sum_at;
     reg  pes__46__w_we;
     reg  [15:0] pes__46__w_sel;
     reg  [7:0] pes__46__w_data;
@@ -1459,6 +1513,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__47__tag_out;
     reg  [31:0] pes__47__psum_in;
     wire  [31:0] pes__47__psum_out;
+    reg  [15:0] pes__47__sum_at;
     reg  pes__47__w_we;
     reg  [15:0] pes__47__w_sel;
     reg  [7:0] pes__47__w_data;
@@ -1474,6 +1529,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__48__tag_out;
     reg  [31:0] pes__48__psum_in;
     wire  [31:0] pes__48__psum_out;
+    reg  [15:0] pes__48__sum_at;
     reg  pes__48__w_we;
     reg  [15:0] pes__48__w_sel;
     reg  [7:0] pes__48__w_data;
@@ -1489,6 +1545,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__49__tag_out;
     reg  [31:0] pes__49__psum_in;
     wire  [31:0] pes__49__psum_out;
+    reg  [15:0] pes__49__sum_at;
     reg  pes__49__w_we;
     reg  [15:0] pes__49__w_sel;
     reg  [7:0] pes__49__w_data;
@@ -1504,6 +1561,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__50__tag_out;
     reg  [31:0] pes__50__psum_in;
     wire  [31:0] pes__50__psum_out;
+    reg  [15:0] pes__50__sum_at;
     reg  pes__50__w_we;
     reg  [15:0] pes__50__w_sel;
     reg  [7:0] pes__50__w_data;
@@ -1519,6 +1577,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__51__tag_out;
     reg  [31:0] pes__51__psum_in;
     wire  [31:0] pes__51__psum_out;
+    reg  [15:0] pes__51__sum_at;
     reg  pes__51__w_we;
     reg  [15:0] pes__51__w_sel;
     reg  [7:0] pes__51__w_data;
@@ -1534,6 +1593,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__52__tag_out;
     reg  [31:0] pes__52__psum_in;
     wire  [31:0] pes__52__psum_out;
+    reg  [15:0] pes__52__sum_at;
     reg  pes__52__w_we;
     reg  [15:0] pes__52__w_sel;
     reg  [7:0] pes__52__w_data;
@@ -1549,6 +1609,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__53__tag_out;
     reg  [31:0] pes__53__psum_in;
     wire  [31:0] pes__53__psum_out;
+    reg  [15:0] pes__53__sum_at;
     reg  pes__53__w_we;
     reg  [15:0] pes__53__w_sel;
     reg  [7:0] pes__53__w_data;
@@ -1564,6 +1625,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__54__tag_out;
     reg  [31:0] pes__54__psum_in;
     wire  [31:0] pes__54__psum_out;
+    reg  [15:0] pes__54__sum_at;
     reg  pes__54__w_we;
     reg  [15:0] pes__54__w_sel;
     reg  [7:0] pes__54__w_data;
@@ -1579,6 +1641,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__55__tag_out;
     reg  [31:0] pes__55__psum_in;
     wire  [31:0] pes__55__psum_out;
+    reg  [15:0] pes__55__sum_at;
     reg  pes__55__w_we;
     reg  [15:0] pes__55__w_sel;
     reg  [7:0] pes__55__w_data;
@@ -1594,6 +1657,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__56__tag_out;
     reg  [31:0] pes__56__psum_in;
     wire  [31:0] pes__56__psum_out;
+    reg  [15:0] pes__56__sum_at;
     reg  pes__56__w_we;
     reg  [15:0] pes__56__w_sel;
     reg  [7:0] pes__56__w_data;
@@ -1609,6 +1673,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__57__tag_out;
     reg  [31:0] pes__57__psum_in;
     wire  [31:0] pes__57__psum_out;
+    reg  [15:0] pes__57__sum_at;
     reg  pes__57__w_we;
     reg  [15:0] pes__57__w_sel;
     reg  [7:0] pes__57__w_data;
@@ -1624,6 +1689,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__58__tag_out;
     reg  [31:0] pes__58__psum_in;
     wire  [31:0] pes__58__psum_out;
+    reg  [15:0] pes__58__sum_at;
     reg  pes__58__w_we;
     reg  [15:0] pes__58__w_sel;
     reg  [7:0] pes__58__w_data;
@@ -1639,6 +1705,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__59__tag_out;
     reg  [31:0] pes__59__psum_in;
     wire  [31:0] pes__59__psum_out;
+    reg  [15:0] pes__59__sum_at;
     reg  pes__59__w_we;
     reg  [15:0] pes__59__w_sel;
     reg  [7:0] pes__59__w_data;
@@ -1654,6 +1721,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__60__tag_out;
     reg  [31:0] pes__60__psum_in;
     wire  [31:0] pes__60__psum_out;
+    reg  [15:0] pes__60__sum_at;
     reg  pes__60__w_we;
     reg  [15:0] pes__60__w_sel;
     reg  [7:0] pes__60__w_data;
@@ -1669,6 +1737,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__61__tag_out;
     reg  [31:0] pes__61__psum_in;
     wire  [31:0] pes__61__psum_out;
+    reg  [15:0] pes__61__sum_at;
     reg  pes__61__w_we;
     reg  [15:0] pes__61__w_sel;
     reg  [7:0] pes__61__w_data;
@@ -1684,6 +1753,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__62__tag_out;
     reg  [31:0] pes__62__psum_in;
     wire  [31:0] pes__62__psum_out;
+    reg  [15:0] pes__62__sum_at;
     reg  pes__62__w_we;
     reg  [15:0] pes__62__w_sel;
     reg  [7:0] pes__62__w_data;
@@ -1699,6 +1769,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [5:0] pes__63__tag_out;
     reg  [31:0] pes__63__psum_in;
     wire  [31:0] pes__63__psum_out;
+    reg  [15:0] pes__63__sum_at;
     reg  pes__63__w_we;
     reg  [15:0] pes__63__w_sel;
     reg  [7:0] pes__63__w_data;
@@ -1813,6 +1884,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__0__d_data;
     wire  accs__0__tile_done;
     wire  accs__0__tile_half;
+    reg  [15:0] accs__0__k;
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
@@ -1824,6 +1896,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__1__d_data;
     wire  accs__1__tile_done;
     wire  accs__1__tile_half;
+    reg  [15:0] accs__1__k;
     reg  accs__2__clock;
     reg  accs__2__strobe;
     reg  [3:0] accs__2__sub;
@@ -1835,6 +1908,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__2__d_data;
     wire  accs__2__tile_done;
     wire  accs__2__tile_half;
+    reg  [15:0] accs__2__k;
     reg  accs__3__clock;
     reg  accs__3__strobe;
     reg  [3:0] accs__3__sub;
@@ -1846,6 +1920,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__3__d_data;
     wire  accs__3__tile_done;
     wire  accs__3__tile_half;
+    reg  [15:0] accs__3__k;
     reg  accs__4__clock;
     reg  accs__4__strobe;
     reg  [3:0] accs__4__sub;
@@ -1857,6 +1932,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__4__d_data;
     wire  accs__4__tile_done;
     wire  accs__4__tile_half;
+    reg  [15:0] accs__4__k;
     reg  accs__5__clock;
     reg  accs__5__strobe;
     reg  [3:0] accs__5__sub;
@@ -1868,6 +1944,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__5__d_data;
     wire  accs__5__tile_done;
     wire  accs__5__tile_half;
+    reg  [15:0] accs__5__k;
     reg  accs__6__clock;
     reg  accs__6__strobe;
     reg  [3:0] accs__6__sub;
@@ -1879,6 +1956,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__6__d_data;
     wire  accs__6__tile_done;
     wire  accs__6__tile_half;
+    reg  [15:0] accs__6__k;
     reg  accs__7__clock;
     reg  accs__7__strobe;
     reg  [3:0] accs__7__sub;
@@ -1890,6 +1968,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__7__d_data;
     wire  accs__7__tile_done;
     wire  accs__7__tile_half;
+    reg  [15:0] accs__7__k;
     reg  wbanks__0__clock;
     reg  wbanks__0__r_en;
     reg  [15:0] wbanks__0__r_addr;
@@ -2124,7 +2203,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] cols__7__rd_data;
     reg  seq__clock;
     reg  seq__start;
-    reg  [306:0] seq__geom;
+    reg  [322:0] seq__geom;
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
@@ -2138,6 +2217,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [15:0] seq__ksel;
     wire  [15:0] seq__ksel_nx;
     wire  [3:0] seq__sub;
+    wire  [15:0] seq__sum_at;
     wire  seq__slot_valid;
     wire  seq__slot_pad;
     wire  [5:0] seq__slot_tag;
@@ -2195,6 +2275,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__0__tag_out),
         .psum_in(pes__0__psum_in),
         .psum_out(pes__0__psum_out),
+        .sum_at(pes__0__sum_at),
         .w_we(pes__0__w_we),
         .w_sel(pes__0__w_sel),
         .w_data(pes__0__w_data),
@@ -2212,6 +2293,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__1__tag_out),
         .psum_in(pes__1__psum_in),
         .psum_out(pes__1__psum_out),
+        .sum_at(pes__1__sum_at),
         .w_we(pes__1__w_we),
         .w_sel(pes__1__w_sel),
         .w_data(pes__1__w_data),
@@ -2229,6 +2311,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__2__tag_out),
         .psum_in(pes__2__psum_in),
         .psum_out(pes__2__psum_out),
+        .sum_at(pes__2__sum_at),
         .w_we(pes__2__w_we),
         .w_sel(pes__2__w_sel),
         .w_data(pes__2__w_data),
@@ -2246,6 +2329,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__3__tag_out),
         .psum_in(pes__3__psum_in),
         .psum_out(pes__3__psum_out),
+        .sum_at(pes__3__sum_at),
         .w_we(pes__3__w_we),
         .w_sel(pes__3__w_sel),
         .w_data(pes__3__w_data),
@@ -2263,6 +2347,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__4__tag_out),
         .psum_in(pes__4__psum_in),
         .psum_out(pes__4__psum_out),
+        .sum_at(pes__4__sum_at),
         .w_we(pes__4__w_we),
         .w_sel(pes__4__w_sel),
         .w_data(pes__4__w_data),
@@ -2280,6 +2365,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__5__tag_out),
         .psum_in(pes__5__psum_in),
         .psum_out(pes__5__psum_out),
+        .sum_at(pes__5__sum_at),
         .w_we(pes__5__w_we),
         .w_sel(pes__5__w_sel),
         .w_data(pes__5__w_data),
@@ -2297,6 +2383,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__6__tag_out),
         .psum_in(pes__6__psum_in),
         .psum_out(pes__6__psum_out),
+        .sum_at(pes__6__sum_at),
         .w_we(pes__6__w_we),
         .w_sel(pes__6__w_sel),
         .w_data(pes__6__w_data),
@@ -2314,6 +2401,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__7__tag_out),
         .psum_in(pes__7__psum_in),
         .psum_out(pes__7__psum_out),
+        .sum_at(pes__7__sum_at),
         .w_we(pes__7__w_we),
         .w_sel(pes__7__w_sel),
         .w_data(pes__7__w_data),
@@ -2331,6 +2419,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__8__tag_out),
         .psum_in(pes__8__psum_in),
         .psum_out(pes__8__psum_out),
+        .sum_at(pes__8__sum_at),
         .w_we(pes__8__w_we),
         .w_sel(pes__8__w_sel),
         .w_data(pes__8__w_data),
@@ -2348,6 +2437,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__9__tag_out),
         .psum_in(pes__9__psum_in),
         .psum_out(pes__9__psum_out),
+        .sum_at(pes__9__sum_at),
         .w_we(pes__9__w_we),
         .w_sel(pes__9__w_sel),
         .w_data(pes__9__w_data),
@@ -2365,6 +2455,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__10__tag_out),
         .psum_in(pes__10__psum_in),
         .psum_out(pes__10__psum_out),
+        .sum_at(pes__10__sum_at),
         .w_we(pes__10__w_we),
         .w_sel(pes__10__w_sel),
         .w_data(pes__10__w_data),
@@ -2382,6 +2473,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__11__tag_out),
         .psum_in(pes__11__psum_in),
         .psum_out(pes__11__psum_out),
+        .sum_at(pes__11__sum_at),
         .w_we(pes__11__w_we),
         .w_sel(pes__11__w_sel),
         .w_data(pes__11__w_data),
@@ -2399,6 +2491,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__12__tag_out),
         .psum_in(pes__12__psum_in),
         .psum_out(pes__12__psum_out),
+        .sum_at(pes__12__sum_at),
         .w_we(pes__12__w_we),
         .w_sel(pes__12__w_sel),
         .w_data(pes__12__w_data),
@@ -2416,6 +2509,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__13__tag_out),
         .psum_in(pes__13__psum_in),
         .psum_out(pes__13__psum_out),
+        .sum_at(pes__13__sum_at),
         .w_we(pes__13__w_we),
         .w_sel(pes__13__w_sel),
         .w_data(pes__13__w_data),
@@ -2433,6 +2527,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__14__tag_out),
         .psum_in(pes__14__psum_in),
         .psum_out(pes__14__psum_out),
+        .sum_at(pes__14__sum_at),
         .w_we(pes__14__w_we),
         .w_sel(pes__14__w_sel),
         .w_data(pes__14__w_data),
@@ -2450,6 +2545,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__15__tag_out),
         .psum_in(pes__15__psum_in),
         .psum_out(pes__15__psum_out),
+        .sum_at(pes__15__sum_at),
         .w_we(pes__15__w_we),
         .w_sel(pes__15__w_sel),
         .w_data(pes__15__w_data),
@@ -2467,6 +2563,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__16__tag_out),
         .psum_in(pes__16__psum_in),
         .psum_out(pes__16__psum_out),
+        .sum_at(pes__16__sum_at),
         .w_we(pes__16__w_we),
         .w_sel(pes__16__w_sel),
         .w_data(pes__16__w_data),
@@ -2484,6 +2581,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__17__tag_out),
         .psum_in(pes__17__psum_in),
         .psum_out(pes__17__psum_out),
+        .sum_at(pes__17__sum_at),
         .w_we(pes__17__w_we),
         .w_sel(pes__17__w_sel),
         .w_data(pes__17__w_data),
@@ -2501,6 +2599,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__18__tag_out),
         .psum_in(pes__18__psum_in),
         .psum_out(pes__18__psum_out),
+        .sum_at(pes__18__sum_at),
         .w_we(pes__18__w_we),
         .w_sel(pes__18__w_sel),
         .w_data(pes__18__w_data),
@@ -2518,6 +2617,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__19__tag_out),
         .psum_in(pes__19__psum_in),
         .psum_out(pes__19__psum_out),
+        .sum_at(pes__19__sum_at),
         .w_we(pes__19__w_we),
         .w_sel(pes__19__w_sel),
         .w_data(pes__19__w_data),
@@ -2535,6 +2635,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__20__tag_out),
         .psum_in(pes__20__psum_in),
         .psum_out(pes__20__psum_out),
+        .sum_at(pes__20__sum_at),
         .w_we(pes__20__w_we),
         .w_sel(pes__20__w_sel),
         .w_data(pes__20__w_data),
@@ -2552,6 +2653,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__21__tag_out),
         .psum_in(pes__21__psum_in),
         .psum_out(pes__21__psum_out),
+        .sum_at(pes__21__sum_at),
         .w_we(pes__21__w_we),
         .w_sel(pes__21__w_sel),
         .w_data(pes__21__w_data),
@@ -2569,6 +2671,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__22__tag_out),
         .psum_in(pes__22__psum_in),
         .psum_out(pes__22__psum_out),
+        .sum_at(pes__22__sum_at),
         .w_we(pes__22__w_we),
         .w_sel(pes__22__w_sel),
         .w_data(pes__22__w_data),
@@ -2586,6 +2689,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__23__tag_out),
         .psum_in(pes__23__psum_in),
         .psum_out(pes__23__psum_out),
+        .sum_at(pes__23__sum_at),
         .w_we(pes__23__w_we),
         .w_sel(pes__23__w_sel),
         .w_data(pes__23__w_data),
@@ -2603,6 +2707,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__24__tag_out),
         .psum_in(pes__24__psum_in),
         .psum_out(pes__24__psum_out),
+        .sum_at(pes__24__sum_at),
         .w_we(pes__24__w_we),
         .w_sel(pes__24__w_sel),
         .w_data(pes__24__w_data),
@@ -2620,6 +2725,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__25__tag_out),
         .psum_in(pes__25__psum_in),
         .psum_out(pes__25__psum_out),
+        .sum_at(pes__25__sum_at),
         .w_we(pes__25__w_we),
         .w_sel(pes__25__w_sel),
         .w_data(pes__25__w_data),
@@ -2637,6 +2743,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__26__tag_out),
         .psum_in(pes__26__psum_in),
         .psum_out(pes__26__psum_out),
+        .sum_at(pes__26__sum_at),
         .w_we(pes__26__w_we),
         .w_sel(pes__26__w_sel),
         .w_data(pes__26__w_data),
@@ -2654,6 +2761,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__27__tag_out),
         .psum_in(pes__27__psum_in),
         .psum_out(pes__27__psum_out),
+        .sum_at(pes__27__sum_at),
         .w_we(pes__27__w_we),
         .w_sel(pes__27__w_sel),
         .w_data(pes__27__w_data),
@@ -2671,6 +2779,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__28__tag_out),
         .psum_in(pes__28__psum_in),
         .psum_out(pes__28__psum_out),
+        .sum_at(pes__28__sum_at),
         .w_we(pes__28__w_we),
         .w_sel(pes__28__w_sel),
         .w_data(pes__28__w_data),
@@ -2688,6 +2797,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__29__tag_out),
         .psum_in(pes__29__psum_in),
         .psum_out(pes__29__psum_out),
+        .sum_at(pes__29__sum_at),
         .w_we(pes__29__w_we),
         .w_sel(pes__29__w_sel),
         .w_data(pes__29__w_data),
@@ -2705,6 +2815,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__30__tag_out),
         .psum_in(pes__30__psum_in),
         .psum_out(pes__30__psum_out),
+        .sum_at(pes__30__sum_at),
         .w_we(pes__30__w_we),
         .w_sel(pes__30__w_sel),
         .w_data(pes__30__w_data),
@@ -2722,6 +2833,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__31__tag_out),
         .psum_in(pes__31__psum_in),
         .psum_out(pes__31__psum_out),
+        .sum_at(pes__31__sum_at),
         .w_we(pes__31__w_we),
         .w_sel(pes__31__w_sel),
         .w_data(pes__31__w_data),
@@ -2739,6 +2851,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__32__tag_out),
         .psum_in(pes__32__psum_in),
         .psum_out(pes__32__psum_out),
+        .sum_at(pes__32__sum_at),
         .w_we(pes__32__w_we),
         .w_sel(pes__32__w_sel),
         .w_data(pes__32__w_data),
@@ -2756,6 +2869,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__33__tag_out),
         .psum_in(pes__33__psum_in),
         .psum_out(pes__33__psum_out),
+        .sum_at(pes__33__sum_at),
         .w_we(pes__33__w_we),
         .w_sel(pes__33__w_sel),
         .w_data(pes__33__w_data),
@@ -2773,6 +2887,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__34__tag_out),
         .psum_in(pes__34__psum_in),
         .psum_out(pes__34__psum_out),
+        .sum_at(pes__34__sum_at),
         .w_we(pes__34__w_we),
         .w_sel(pes__34__w_sel),
         .w_data(pes__34__w_data),
@@ -2790,6 +2905,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__35__tag_out),
         .psum_in(pes__35__psum_in),
         .psum_out(pes__35__psum_out),
+        .sum_at(pes__35__sum_at),
         .w_we(pes__35__w_we),
         .w_sel(pes__35__w_sel),
         .w_data(pes__35__w_data),
@@ -2807,6 +2923,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__36__tag_out),
         .psum_in(pes__36__psum_in),
         .psum_out(pes__36__psum_out),
+        .sum_at(pes__36__sum_at),
         .w_we(pes__36__w_we),
         .w_sel(pes__36__w_sel),
         .w_data(pes__36__w_data),
@@ -2824,6 +2941,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__37__tag_out),
         .psum_in(pes__37__psum_in),
         .psum_out(pes__37__psum_out),
+        .sum_at(pes__37__sum_at),
         .w_we(pes__37__w_we),
         .w_sel(pes__37__w_sel),
         .w_data(pes__37__w_data),
@@ -2841,6 +2959,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__38__tag_out),
         .psum_in(pes__38__psum_in),
         .psum_out(pes__38__psum_out),
+        .sum_at(pes__38__sum_at),
         .w_we(pes__38__w_we),
         .w_sel(pes__38__w_sel),
         .w_data(pes__38__w_data),
@@ -2858,6 +2977,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__39__tag_out),
         .psum_in(pes__39__psum_in),
         .psum_out(pes__39__psum_out),
+        .sum_at(pes__39__sum_at),
         .w_we(pes__39__w_we),
         .w_sel(pes__39__w_sel),
         .w_data(pes__39__w_data),
@@ -2875,6 +2995,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__40__tag_out),
         .psum_in(pes__40__psum_in),
         .psum_out(pes__40__psum_out),
+        .sum_at(pes__40__sum_at),
         .w_we(pes__40__w_we),
         .w_sel(pes__40__w_sel),
         .w_data(pes__40__w_data),
@@ -2892,6 +3013,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__41__tag_out),
         .psum_in(pes__41__psum_in),
         .psum_out(pes__41__psum_out),
+        .sum_at(pes__41__sum_at),
         .w_we(pes__41__w_we),
         .w_sel(pes__41__w_sel),
         .w_data(pes__41__w_data),
@@ -2909,6 +3031,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__42__tag_out),
         .psum_in(pes__42__psum_in),
         .psum_out(pes__42__psum_out),
+        .sum_at(pes__42__sum_at),
         .w_we(pes__42__w_we),
         .w_sel(pes__42__w_sel),
         .w_data(pes__42__w_data),
@@ -2926,6 +3049,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__43__tag_out),
         .psum_in(pes__43__psum_in),
         .psum_out(pes__43__psum_out),
+        .sum_at(pes__43__sum_at),
         .w_we(pes__43__w_we),
         .w_sel(pes__43__w_sel),
         .w_data(pes__43__w_data),
@@ -2943,6 +3067,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__44__tag_out),
         .psum_in(pes__44__psum_in),
         .psum_out(pes__44__psum_out),
+        .sum_at(pes__44__sum_at),
         .w_we(pes__44__w_we),
         .w_sel(pes__44__w_sel),
         .w_data(pes__44__w_data),
@@ -2960,6 +3085,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__45__tag_out),
         .psum_in(pes__45__psum_in),
         .psum_out(pes__45__psum_out),
+        .sum_at(pes__45__sum_at),
         .w_we(pes__45__w_we),
         .w_sel(pes__45__w_sel),
         .w_data(pes__45__w_data),
@@ -2977,6 +3103,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__46__tag_out),
         .psum_in(pes__46__psum_in),
         .psum_out(pes__46__psum_out),
+        .sum_at(pes__46__sum_at),
         .w_we(pes__46__w_we),
         .w_sel(pes__46__w_sel),
         .w_data(pes__46__w_data),
@@ -2994,6 +3121,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__47__tag_out),
         .psum_in(pes__47__psum_in),
         .psum_out(pes__47__psum_out),
+        .sum_at(pes__47__sum_at),
         .w_we(pes__47__w_we),
         .w_sel(pes__47__w_sel),
         .w_data(pes__47__w_data),
@@ -3011,6 +3139,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__48__tag_out),
         .psum_in(pes__48__psum_in),
         .psum_out(pes__48__psum_out),
+        .sum_at(pes__48__sum_at),
         .w_we(pes__48__w_we),
         .w_sel(pes__48__w_sel),
         .w_data(pes__48__w_data),
@@ -3028,6 +3157,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__49__tag_out),
         .psum_in(pes__49__psum_in),
         .psum_out(pes__49__psum_out),
+        .sum_at(pes__49__sum_at),
         .w_we(pes__49__w_we),
         .w_sel(pes__49__w_sel),
         .w_data(pes__49__w_data),
@@ -3045,6 +3175,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__50__tag_out),
         .psum_in(pes__50__psum_in),
         .psum_out(pes__50__psum_out),
+        .sum_at(pes__50__sum_at),
         .w_we(pes__50__w_we),
         .w_sel(pes__50__w_sel),
         .w_data(pes__50__w_data),
@@ -3062,6 +3193,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__51__tag_out),
         .psum_in(pes__51__psum_in),
         .psum_out(pes__51__psum_out),
+        .sum_at(pes__51__sum_at),
         .w_we(pes__51__w_we),
         .w_sel(pes__51__w_sel),
         .w_data(pes__51__w_data),
@@ -3079,6 +3211,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__52__tag_out),
         .psum_in(pes__52__psum_in),
         .psum_out(pes__52__psum_out),
+        .sum_at(pes__52__sum_at),
         .w_we(pes__52__w_we),
         .w_sel(pes__52__w_sel),
         .w_data(pes__52__w_data),
@@ -3096,6 +3229,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__53__tag_out),
         .psum_in(pes__53__psum_in),
         .psum_out(pes__53__psum_out),
+        .sum_at(pes__53__sum_at),
         .w_we(pes__53__w_we),
         .w_sel(pes__53__w_sel),
         .w_data(pes__53__w_data),
@@ -3113,6 +3247,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__54__tag_out),
         .psum_in(pes__54__psum_in),
         .psum_out(pes__54__psum_out),
+        .sum_at(pes__54__sum_at),
         .w_we(pes__54__w_we),
         .w_sel(pes__54__w_sel),
         .w_data(pes__54__w_data),
@@ -3130,6 +3265,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__55__tag_out),
         .psum_in(pes__55__psum_in),
         .psum_out(pes__55__psum_out),
+        .sum_at(pes__55__sum_at),
         .w_we(pes__55__w_we),
         .w_sel(pes__55__w_sel),
         .w_data(pes__55__w_data),
@@ -3147,6 +3283,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__56__tag_out),
         .psum_in(pes__56__psum_in),
         .psum_out(pes__56__psum_out),
+        .sum_at(pes__56__sum_at),
         .w_we(pes__56__w_we),
         .w_sel(pes__56__w_sel),
         .w_data(pes__56__w_data),
@@ -3164,6 +3301,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__57__tag_out),
         .psum_in(pes__57__psum_in),
         .psum_out(pes__57__psum_out),
+        .sum_at(pes__57__sum_at),
         .w_we(pes__57__w_we),
         .w_sel(pes__57__w_sel),
         .w_data(pes__57__w_data),
@@ -3181,6 +3319,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__58__tag_out),
         .psum_in(pes__58__psum_in),
         .psum_out(pes__58__psum_out),
+        .sum_at(pes__58__sum_at),
         .w_we(pes__58__w_we),
         .w_sel(pes__58__w_sel),
         .w_data(pes__58__w_data),
@@ -3198,6 +3337,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__59__tag_out),
         .psum_in(pes__59__psum_in),
         .psum_out(pes__59__psum_out),
+        .sum_at(pes__59__sum_at),
         .w_we(pes__59__w_we),
         .w_sel(pes__59__w_sel),
         .w_data(pes__59__w_data),
@@ -3215,6 +3355,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__60__tag_out),
         .psum_in(pes__60__psum_in),
         .psum_out(pes__60__psum_out),
+        .sum_at(pes__60__sum_at),
         .w_we(pes__60__w_we),
         .w_sel(pes__60__w_sel),
         .w_data(pes__60__w_data),
@@ -3232,6 +3373,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__61__tag_out),
         .psum_in(pes__61__psum_in),
         .psum_out(pes__61__psum_out),
+        .sum_at(pes__61__sum_at),
         .w_we(pes__61__w_we),
         .w_sel(pes__61__w_sel),
         .w_data(pes__61__w_data),
@@ -3249,6 +3391,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__62__tag_out),
         .psum_in(pes__62__psum_in),
         .psum_out(pes__62__psum_out),
+        .sum_at(pes__62__sum_at),
         .w_we(pes__62__w_we),
         .w_sel(pes__62__w_sel),
         .w_data(pes__62__w_data),
@@ -3266,6 +3409,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tag_out(pes__63__tag_out),
         .psum_in(pes__63__psum_in),
         .psum_out(pes__63__psum_out),
+        .sum_at(pes__63__sum_at),
         .w_we(pes__63__w_we),
         .w_sel(pes__63__w_sel),
         .w_data(pes__63__w_data),
@@ -3411,7 +3555,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__0__d_addr),
         .d_data(accs__0__d_data),
         .tile_done(accs__0__tile_done),
-        .tile_half(accs__0__tile_half)
+        .tile_half(accs__0__tile_half),
+        .k(accs__0__k)
     );
     default_accel_top_acc_column accs__1(
         .clock(accs__1__clock),
@@ -3424,7 +3569,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__1__d_addr),
         .d_data(accs__1__d_data),
         .tile_done(accs__1__tile_done),
-        .tile_half(accs__1__tile_half)
+        .tile_half(accs__1__tile_half),
+        .k(accs__1__k)
     );
     default_accel_top_acc_column accs__2(
         .clock(accs__2__clock),
@@ -3437,7 +3583,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__2__d_addr),
         .d_data(accs__2__d_data),
         .tile_done(accs__2__tile_done),
-        .tile_half(accs__2__tile_half)
+        .tile_half(accs__2__tile_half),
+        .k(accs__2__k)
     );
     default_accel_top_acc_column accs__3(
         .clock(accs__3__clock),
@@ -3450,7 +3597,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__3__d_addr),
         .d_data(accs__3__d_data),
         .tile_done(accs__3__tile_done),
-        .tile_half(accs__3__tile_half)
+        .tile_half(accs__3__tile_half),
+        .k(accs__3__k)
     );
     default_accel_top_acc_column accs__4(
         .clock(accs__4__clock),
@@ -3463,7 +3611,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__4__d_addr),
         .d_data(accs__4__d_data),
         .tile_done(accs__4__tile_done),
-        .tile_half(accs__4__tile_half)
+        .tile_half(accs__4__tile_half),
+        .k(accs__4__k)
     );
     default_accel_top_acc_column accs__5(
         .clock(accs__5__clock),
@@ -3476,7 +3625,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__5__d_addr),
         .d_data(accs__5__d_data),
         .tile_done(accs__5__tile_done),
-        .tile_half(accs__5__tile_half)
+        .tile_half(accs__5__tile_half),
+        .k(accs__5__k)
     );
     default_accel_top_acc_column accs__6(
         .clock(accs__6__clock),
@@ -3489,7 +3639,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__6__d_addr),
         .d_data(accs__6__d_data),
         .tile_done(accs__6__tile_done),
-        .tile_half(accs__6__tile_half)
+        .tile_half(accs__6__tile_half),
+        .k(accs__6__k)
     );
     default_accel_top_acc_column accs__7(
         .clock(accs__7__clock),
@@ -3502,7 +3653,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_addr(accs__7__d_addr),
         .d_data(accs__7__d_data),
         .tile_done(accs__7__tile_done),
-        .tile_half(accs__7__tile_half)
+        .tile_half(accs__7__tile_half),
+        .k(accs__7__k)
     );
     default_accel_top_first_cache_bank wbanks__0(
         .clock(wbanks__0__clock),
@@ -3785,6 +3937,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .ksel(seq__ksel),
         .ksel_nx(seq__ksel_nx),
         .sub(seq__sub),
+        .sum_at(seq__sum_at),
         .slot_valid(seq__slot_valid),
         .slot_pad(seq__slot_pad),
         .slot_tag(seq__slot_tag),
@@ -3837,6 +3990,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         seq__geom[(32'he0)+:(16)] = p_phw;
         seq__geom[(32'hf0)+:(16)] = p_passes;
         seq__geom[(32'h100)+:(16)] = p_kp;
+        seq__geom[(32'h133)+:(16)] = p_k;
         seq__geom[(32'h110)+:(1)] = p_keep;
         seq__geom[(32'h111)+:(1)] = p_nodrain;
         seq__geom[(32'h112)+:(16)] = p_fbase;
@@ -4113,6 +4267,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__0__strobe = strobe;
         pes__0__ksel = seq__ksel;
         pes__0__ksel_nx = seq__ksel_nx;
+        pes__0__sum_at = seq__sum_at;
         pes__0__w_we = seq__wl_we & seq__wl_row[0];
         pes__0__w_sel = seq__wl_k;
         pes__0__w_data = wbanks__0__r_data;
@@ -4121,6 +4276,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__1__strobe = strobe;
         pes__1__ksel = seq__ksel;
         pes__1__ksel_nx = seq__ksel_nx;
+        pes__1__sum_at = seq__sum_at;
         pes__1__w_we = seq__wl_we & seq__wl_row[0];
         pes__1__w_sel = seq__wl_k;
         pes__1__w_data = wbanks__1__r_data;
@@ -4129,6 +4285,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__2__strobe = strobe;
         pes__2__ksel = seq__ksel;
         pes__2__ksel_nx = seq__ksel_nx;
+        pes__2__sum_at = seq__sum_at;
         pes__2__w_we = seq__wl_we & seq__wl_row[0];
         pes__2__w_sel = seq__wl_k;
         pes__2__w_data = wbanks__2__r_data;
@@ -4137,6 +4294,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__3__strobe = strobe;
         pes__3__ksel = seq__ksel;
         pes__3__ksel_nx = seq__ksel_nx;
+        pes__3__sum_at = seq__sum_at;
         pes__3__w_we = seq__wl_we & seq__wl_row[0];
         pes__3__w_sel = seq__wl_k;
         pes__3__w_data = wbanks__3__r_data;
@@ -4145,6 +4303,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__4__strobe = strobe;
         pes__4__ksel = seq__ksel;
         pes__4__ksel_nx = seq__ksel_nx;
+        pes__4__sum_at = seq__sum_at;
         pes__4__w_we = seq__wl_we & seq__wl_row[0];
         pes__4__w_sel = seq__wl_k;
         pes__4__w_data = wbanks__4__r_data;
@@ -4153,6 +4312,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__5__strobe = strobe;
         pes__5__ksel = seq__ksel;
         pes__5__ksel_nx = seq__ksel_nx;
+        pes__5__sum_at = seq__sum_at;
         pes__5__w_we = seq__wl_we & seq__wl_row[0];
         pes__5__w_sel = seq__wl_k;
         pes__5__w_data = wbanks__5__r_data;
@@ -4161,6 +4321,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__6__strobe = strobe;
         pes__6__ksel = seq__ksel;
         pes__6__ksel_nx = seq__ksel_nx;
+        pes__6__sum_at = seq__sum_at;
         pes__6__w_we = seq__wl_we & seq__wl_row[0];
         pes__6__w_sel = seq__wl_k;
         pes__6__w_data = wbanks__6__r_data;
@@ -4169,6 +4330,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__7__strobe = strobe;
         pes__7__ksel = seq__ksel;
         pes__7__ksel_nx = seq__ksel_nx;
+        pes__7__sum_at = seq__sum_at;
         pes__7__w_we = seq__wl_we & seq__wl_row[0];
         pes__7__w_sel = seq__wl_k;
         pes__7__w_data = wbanks__7__r_data;
@@ -4191,6 +4353,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__8__strobe = strobe;
         pes__8__ksel = seq__ksel;
         pes__8__ksel_nx = seq__ksel_nx;
+        pes__8__sum_at = seq__sum_at;
         pes__8__w_we = seq__wl_we & seq__wl_row[1];
         pes__8__w_sel = seq__wl_k;
         pes__8__w_data = wbanks__0__r_data;
@@ -4199,6 +4362,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__9__strobe = strobe;
         pes__9__ksel = seq__ksel;
         pes__9__ksel_nx = seq__ksel_nx;
+        pes__9__sum_at = seq__sum_at;
         pes__9__w_we = seq__wl_we & seq__wl_row[1];
         pes__9__w_sel = seq__wl_k;
         pes__9__w_data = wbanks__1__r_data;
@@ -4207,6 +4371,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__10__strobe = strobe;
         pes__10__ksel = seq__ksel;
         pes__10__ksel_nx = seq__ksel_nx;
+        pes__10__sum_at = seq__sum_at;
         pes__10__w_we = seq__wl_we & seq__wl_row[1];
         pes__10__w_sel = seq__wl_k;
         pes__10__w_data = wbanks__2__r_data;
@@ -4215,6 +4380,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__11__strobe = strobe;
         pes__11__ksel = seq__ksel;
         pes__11__ksel_nx = seq__ksel_nx;
+        pes__11__sum_at = seq__sum_at;
         pes__11__w_we = seq__wl_we & seq__wl_row[1];
         pes__11__w_sel = seq__wl_k;
         pes__11__w_data = wbanks__3__r_data;
@@ -4223,6 +4389,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__12__strobe = strobe;
         pes__12__ksel = seq__ksel;
         pes__12__ksel_nx = seq__ksel_nx;
+        pes__12__sum_at = seq__sum_at;
         pes__12__w_we = seq__wl_we & seq__wl_row[1];
         pes__12__w_sel = seq__wl_k;
         pes__12__w_data = wbanks__4__r_data;
@@ -4231,6 +4398,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__13__strobe = strobe;
         pes__13__ksel = seq__ksel;
         pes__13__ksel_nx = seq__ksel_nx;
+        pes__13__sum_at = seq__sum_at;
         pes__13__w_we = seq__wl_we & seq__wl_row[1];
         pes__13__w_sel = seq__wl_k;
         pes__13__w_data = wbanks__5__r_data;
@@ -4239,6 +4407,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__14__strobe = strobe;
         pes__14__ksel = seq__ksel;
         pes__14__ksel_nx = seq__ksel_nx;
+        pes__14__sum_at = seq__sum_at;
         pes__14__w_we = seq__wl_we & seq__wl_row[1];
         pes__14__w_sel = seq__wl_k;
         pes__14__w_data = wbanks__6__r_data;
@@ -4247,6 +4416,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__15__strobe = strobe;
         pes__15__ksel = seq__ksel;
         pes__15__ksel_nx = seq__ksel_nx;
+        pes__15__sum_at = seq__sum_at;
         pes__15__w_we = seq__wl_we & seq__wl_row[1];
         pes__15__w_sel = seq__wl_k;
         pes__15__w_data = wbanks__7__r_data;
@@ -4269,6 +4439,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__16__strobe = strobe;
         pes__16__ksel = seq__ksel;
         pes__16__ksel_nx = seq__ksel_nx;
+        pes__16__sum_at = seq__sum_at;
         pes__16__w_we = seq__wl_we & seq__wl_row[2];
         pes__16__w_sel = seq__wl_k;
         pes__16__w_data = wbanks__0__r_data;
@@ -4277,6 +4448,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__17__strobe = strobe;
         pes__17__ksel = seq__ksel;
         pes__17__ksel_nx = seq__ksel_nx;
+        pes__17__sum_at = seq__sum_at;
         pes__17__w_we = seq__wl_we & seq__wl_row[2];
         pes__17__w_sel = seq__wl_k;
         pes__17__w_data = wbanks__1__r_data;
@@ -4285,6 +4457,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__18__strobe = strobe;
         pes__18__ksel = seq__ksel;
         pes__18__ksel_nx = seq__ksel_nx;
+        pes__18__sum_at = seq__sum_at;
         pes__18__w_we = seq__wl_we & seq__wl_row[2];
         pes__18__w_sel = seq__wl_k;
         pes__18__w_data = wbanks__2__r_data;
@@ -4293,6 +4466,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__19__strobe = strobe;
         pes__19__ksel = seq__ksel;
         pes__19__ksel_nx = seq__ksel_nx;
+        pes__19__sum_at = seq__sum_at;
         pes__19__w_we = seq__wl_we & seq__wl_row[2];
         pes__19__w_sel = seq__wl_k;
         pes__19__w_data = wbanks__3__r_data;
@@ -4301,6 +4475,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__20__strobe = strobe;
         pes__20__ksel = seq__ksel;
         pes__20__ksel_nx = seq__ksel_nx;
+        pes__20__sum_at = seq__sum_at;
         pes__20__w_we = seq__wl_we & seq__wl_row[2];
         pes__20__w_sel = seq__wl_k;
         pes__20__w_data = wbanks__4__r_data;
@@ -4309,6 +4484,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__21__strobe = strobe;
         pes__21__ksel = seq__ksel;
         pes__21__ksel_nx = seq__ksel_nx;
+        pes__21__sum_at = seq__sum_at;
         pes__21__w_we = seq__wl_we & seq__wl_row[2];
         pes__21__w_sel = seq__wl_k;
         pes__21__w_data = wbanks__5__r_data;
@@ -4317,6 +4493,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__22__strobe = strobe;
         pes__22__ksel = seq__ksel;
         pes__22__ksel_nx = seq__ksel_nx;
+        pes__22__sum_at = seq__sum_at;
         pes__22__w_we = seq__wl_we & seq__wl_row[2];
         pes__22__w_sel = seq__wl_k;
         pes__22__w_data = wbanks__6__r_data;
@@ -4325,6 +4502,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__23__strobe = strobe;
         pes__23__ksel = seq__ksel;
         pes__23__ksel_nx = seq__ksel_nx;
+        pes__23__sum_at = seq__sum_at;
         pes__23__w_we = seq__wl_we & seq__wl_row[2];
         pes__23__w_sel = seq__wl_k;
         pes__23__w_data = wbanks__7__r_data;
@@ -4347,6 +4525,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__24__strobe = strobe;
         pes__24__ksel = seq__ksel;
         pes__24__ksel_nx = seq__ksel_nx;
+        pes__24__sum_at = seq__sum_at;
         pes__24__w_we = seq__wl_we & seq__wl_row[3];
         pes__24__w_sel = seq__wl_k;
         pes__24__w_data = wbanks__0__r_data;
@@ -4355,6 +4534,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__25__strobe = strobe;
         pes__25__ksel = seq__ksel;
         pes__25__ksel_nx = seq__ksel_nx;
+        pes__25__sum_at = seq__sum_at;
         pes__25__w_we = seq__wl_we & seq__wl_row[3];
         pes__25__w_sel = seq__wl_k;
         pes__25__w_data = wbanks__1__r_data;
@@ -4363,6 +4543,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__26__strobe = strobe;
         pes__26__ksel = seq__ksel;
         pes__26__ksel_nx = seq__ksel_nx;
+        pes__26__sum_at = seq__sum_at;
         pes__26__w_we = seq__wl_we & seq__wl_row[3];
         pes__26__w_sel = seq__wl_k;
         pes__26__w_data = wbanks__2__r_data;
@@ -4371,6 +4552,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__27__strobe = strobe;
         pes__27__ksel = seq__ksel;
         pes__27__ksel_nx = seq__ksel_nx;
+        pes__27__sum_at = seq__sum_at;
         pes__27__w_we = seq__wl_we & seq__wl_row[3];
         pes__27__w_sel = seq__wl_k;
         pes__27__w_data = wbanks__3__r_data;
@@ -4379,6 +4561,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__28__strobe = strobe;
         pes__28__ksel = seq__ksel;
         pes__28__ksel_nx = seq__ksel_nx;
+        pes__28__sum_at = seq__sum_at;
         pes__28__w_we = seq__wl_we & seq__wl_row[3];
         pes__28__w_sel = seq__wl_k;
         pes__28__w_data = wbanks__4__r_data;
@@ -4387,6 +4570,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__29__strobe = strobe;
         pes__29__ksel = seq__ksel;
         pes__29__ksel_nx = seq__ksel_nx;
+        pes__29__sum_at = seq__sum_at;
         pes__29__w_we = seq__wl_we & seq__wl_row[3];
         pes__29__w_sel = seq__wl_k;
         pes__29__w_data = wbanks__5__r_data;
@@ -4395,6 +4579,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__30__strobe = strobe;
         pes__30__ksel = seq__ksel;
         pes__30__ksel_nx = seq__ksel_nx;
+        pes__30__sum_at = seq__sum_at;
         pes__30__w_we = seq__wl_we & seq__wl_row[3];
         pes__30__w_sel = seq__wl_k;
         pes__30__w_data = wbanks__6__r_data;
@@ -4403,6 +4588,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__31__strobe = strobe;
         pes__31__ksel = seq__ksel;
         pes__31__ksel_nx = seq__ksel_nx;
+        pes__31__sum_at = seq__sum_at;
         pes__31__w_we = seq__wl_we & seq__wl_row[3];
         pes__31__w_sel = seq__wl_k;
         pes__31__w_data = wbanks__7__r_data;
@@ -4425,6 +4611,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__32__strobe = strobe;
         pes__32__ksel = seq__ksel;
         pes__32__ksel_nx = seq__ksel_nx;
+        pes__32__sum_at = seq__sum_at;
         pes__32__w_we = seq__wl_we & seq__wl_row[4];
         pes__32__w_sel = seq__wl_k;
         pes__32__w_data = wbanks__0__r_data;
@@ -4433,6 +4620,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__33__strobe = strobe;
         pes__33__ksel = seq__ksel;
         pes__33__ksel_nx = seq__ksel_nx;
+        pes__33__sum_at = seq__sum_at;
         pes__33__w_we = seq__wl_we & seq__wl_row[4];
         pes__33__w_sel = seq__wl_k;
         pes__33__w_data = wbanks__1__r_data;
@@ -4441,6 +4629,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__34__strobe = strobe;
         pes__34__ksel = seq__ksel;
         pes__34__ksel_nx = seq__ksel_nx;
+        pes__34__sum_at = seq__sum_at;
         pes__34__w_we = seq__wl_we & seq__wl_row[4];
         pes__34__w_sel = seq__wl_k;
         pes__34__w_data = wbanks__2__r_data;
@@ -4449,6 +4638,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__35__strobe = strobe;
         pes__35__ksel = seq__ksel;
         pes__35__ksel_nx = seq__ksel_nx;
+        pes__35__sum_at = seq__sum_at;
         pes__35__w_we = seq__wl_we & seq__wl_row[4];
         pes__35__w_sel = seq__wl_k;
         pes__35__w_data = wbanks__3__r_data;
@@ -4457,6 +4647,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__36__strobe = strobe;
         pes__36__ksel = seq__ksel;
         pes__36__ksel_nx = seq__ksel_nx;
+        pes__36__sum_at = seq__sum_at;
         pes__36__w_we = seq__wl_we & seq__wl_row[4];
         pes__36__w_sel = seq__wl_k;
         pes__36__w_data = wbanks__4__r_data;
@@ -4465,6 +4656,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__37__strobe = strobe;
         pes__37__ksel = seq__ksel;
         pes__37__ksel_nx = seq__ksel_nx;
+        pes__37__sum_at = seq__sum_at;
         pes__37__w_we = seq__wl_we & seq__wl_row[4];
         pes__37__w_sel = seq__wl_k;
         pes__37__w_data = wbanks__5__r_data;
@@ -4473,6 +4665,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__38__strobe = strobe;
         pes__38__ksel = seq__ksel;
         pes__38__ksel_nx = seq__ksel_nx;
+        pes__38__sum_at = seq__sum_at;
         pes__38__w_we = seq__wl_we & seq__wl_row[4];
         pes__38__w_sel = seq__wl_k;
         pes__38__w_data = wbanks__6__r_data;
@@ -4481,6 +4674,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__39__strobe = strobe;
         pes__39__ksel = seq__ksel;
         pes__39__ksel_nx = seq__ksel_nx;
+        pes__39__sum_at = seq__sum_at;
         pes__39__w_we = seq__wl_we & seq__wl_row[4];
         pes__39__w_sel = seq__wl_k;
         pes__39__w_data = wbanks__7__r_data;
@@ -4503,6 +4697,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__40__strobe = strobe;
         pes__40__ksel = seq__ksel;
         pes__40__ksel_nx = seq__ksel_nx;
+        pes__40__sum_at = seq__sum_at;
         pes__40__w_we = seq__wl_we & seq__wl_row[5];
         pes__40__w_sel = seq__wl_k;
         pes__40__w_data = wbanks__0__r_data;
@@ -4511,6 +4706,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__41__strobe = strobe;
         pes__41__ksel = seq__ksel;
         pes__41__ksel_nx = seq__ksel_nx;
+        pes__41__sum_at = seq__sum_at;
         pes__41__w_we = seq__wl_we & seq__wl_row[5];
         pes__41__w_sel = seq__wl_k;
         pes__41__w_data = wbanks__1__r_data;
@@ -4519,6 +4715,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__42__strobe = strobe;
         pes__42__ksel = seq__ksel;
         pes__42__ksel_nx = seq__ksel_nx;
+        pes__42__sum_at = seq__sum_at;
         pes__42__w_we = seq__wl_we & seq__wl_row[5];
         pes__42__w_sel = seq__wl_k;
         pes__42__w_data = wbanks__2__r_data;
@@ -4527,6 +4724,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__43__strobe = strobe;
         pes__43__ksel = seq__ksel;
         pes__43__ksel_nx = seq__ksel_nx;
+        pes__43__sum_at = seq__sum_at;
         pes__43__w_we = seq__wl_we & seq__wl_row[5];
         pes__43__w_sel = seq__wl_k;
         pes__43__w_data = wbanks__3__r_data;
@@ -4535,6 +4733,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__44__strobe = strobe;
         pes__44__ksel = seq__ksel;
         pes__44__ksel_nx = seq__ksel_nx;
+        pes__44__sum_at = seq__sum_at;
         pes__44__w_we = seq__wl_we & seq__wl_row[5];
         pes__44__w_sel = seq__wl_k;
         pes__44__w_data = wbanks__4__r_data;
@@ -4543,6 +4742,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__45__strobe = strobe;
         pes__45__ksel = seq__ksel;
         pes__45__ksel_nx = seq__ksel_nx;
+        pes__45__sum_at = seq__sum_at;
         pes__45__w_we = seq__wl_we & seq__wl_row[5];
         pes__45__w_sel = seq__wl_k;
         pes__45__w_data = wbanks__5__r_data;
@@ -4551,6 +4751,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__46__strobe = strobe;
         pes__46__ksel = seq__ksel;
         pes__46__ksel_nx = seq__ksel_nx;
+        pes__46__sum_at = seq__sum_at;
         pes__46__w_we = seq__wl_we & seq__wl_row[5];
         pes__46__w_sel = seq__wl_k;
         pes__46__w_data = wbanks__6__r_data;
@@ -4559,6 +4760,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__47__strobe = strobe;
         pes__47__ksel = seq__ksel;
         pes__47__ksel_nx = seq__ksel_nx;
+        pes__47__sum_at = seq__sum_at;
         pes__47__w_we = seq__wl_we & seq__wl_row[5];
         pes__47__w_sel = seq__wl_k;
         pes__47__w_data = wbanks__7__r_data;
@@ -4581,6 +4783,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__48__strobe = strobe;
         pes__48__ksel = seq__ksel;
         pes__48__ksel_nx = seq__ksel_nx;
+        pes__48__sum_at = seq__sum_at;
         pes__48__w_we = seq__wl_we & seq__wl_row[6];
         pes__48__w_sel = seq__wl_k;
         pes__48__w_data = wbanks__0__r_data;
@@ -4589,6 +4792,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__49__strobe = strobe;
         pes__49__ksel = seq__ksel;
         pes__49__ksel_nx = seq__ksel_nx;
+        pes__49__sum_at = seq__sum_at;
         pes__49__w_we = seq__wl_we & seq__wl_row[6];
         pes__49__w_sel = seq__wl_k;
         pes__49__w_data = wbanks__1__r_data;
@@ -4597,6 +4801,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__50__strobe = strobe;
         pes__50__ksel = seq__ksel;
         pes__50__ksel_nx = seq__ksel_nx;
+        pes__50__sum_at = seq__sum_at;
         pes__50__w_we = seq__wl_we & seq__wl_row[6];
         pes__50__w_sel = seq__wl_k;
         pes__50__w_data = wbanks__2__r_data;
@@ -4605,6 +4810,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__51__strobe = strobe;
         pes__51__ksel = seq__ksel;
         pes__51__ksel_nx = seq__ksel_nx;
+        pes__51__sum_at = seq__sum_at;
         pes__51__w_we = seq__wl_we & seq__wl_row[6];
         pes__51__w_sel = seq__wl_k;
         pes__51__w_data = wbanks__3__r_data;
@@ -4613,6 +4819,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__52__strobe = strobe;
         pes__52__ksel = seq__ksel;
         pes__52__ksel_nx = seq__ksel_nx;
+        pes__52__sum_at = seq__sum_at;
         pes__52__w_we = seq__wl_we & seq__wl_row[6];
         pes__52__w_sel = seq__wl_k;
         pes__52__w_data = wbanks__4__r_data;
@@ -4621,6 +4828,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__53__strobe = strobe;
         pes__53__ksel = seq__ksel;
         pes__53__ksel_nx = seq__ksel_nx;
+        pes__53__sum_at = seq__sum_at;
         pes__53__w_we = seq__wl_we & seq__wl_row[6];
         pes__53__w_sel = seq__wl_k;
         pes__53__w_data = wbanks__5__r_data;
@@ -4629,6 +4837,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__54__strobe = strobe;
         pes__54__ksel = seq__ksel;
         pes__54__ksel_nx = seq__ksel_nx;
+        pes__54__sum_at = seq__sum_at;
         pes__54__w_we = seq__wl_we & seq__wl_row[6];
         pes__54__w_sel = seq__wl_k;
         pes__54__w_data = wbanks__6__r_data;
@@ -4637,6 +4846,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__55__strobe = strobe;
         pes__55__ksel = seq__ksel;
         pes__55__ksel_nx = seq__ksel_nx;
+        pes__55__sum_at = seq__sum_at;
         pes__55__w_we = seq__wl_we & seq__wl_row[6];
         pes__55__w_sel = seq__wl_k;
         pes__55__w_data = wbanks__7__r_data;
@@ -4659,6 +4869,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__56__strobe = strobe;
         pes__56__ksel = seq__ksel;
         pes__56__ksel_nx = seq__ksel_nx;
+        pes__56__sum_at = seq__sum_at;
         pes__56__w_we = seq__wl_we & seq__wl_row[7];
         pes__56__w_sel = seq__wl_k;
         pes__56__w_data = wbanks__0__r_data;
@@ -4667,6 +4878,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__57__strobe = strobe;
         pes__57__ksel = seq__ksel;
         pes__57__ksel_nx = seq__ksel_nx;
+        pes__57__sum_at = seq__sum_at;
         pes__57__w_we = seq__wl_we & seq__wl_row[7];
         pes__57__w_sel = seq__wl_k;
         pes__57__w_data = wbanks__1__r_data;
@@ -4675,6 +4887,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__58__strobe = strobe;
         pes__58__ksel = seq__ksel;
         pes__58__ksel_nx = seq__ksel_nx;
+        pes__58__sum_at = seq__sum_at;
         pes__58__w_we = seq__wl_we & seq__wl_row[7];
         pes__58__w_sel = seq__wl_k;
         pes__58__w_data = wbanks__2__r_data;
@@ -4683,6 +4896,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__59__strobe = strobe;
         pes__59__ksel = seq__ksel;
         pes__59__ksel_nx = seq__ksel_nx;
+        pes__59__sum_at = seq__sum_at;
         pes__59__w_we = seq__wl_we & seq__wl_row[7];
         pes__59__w_sel = seq__wl_k;
         pes__59__w_data = wbanks__3__r_data;
@@ -4691,6 +4905,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__60__strobe = strobe;
         pes__60__ksel = seq__ksel;
         pes__60__ksel_nx = seq__ksel_nx;
+        pes__60__sum_at = seq__sum_at;
         pes__60__w_we = seq__wl_we & seq__wl_row[7];
         pes__60__w_sel = seq__wl_k;
         pes__60__w_data = wbanks__4__r_data;
@@ -4699,6 +4914,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__61__strobe = strobe;
         pes__61__ksel = seq__ksel;
         pes__61__ksel_nx = seq__ksel_nx;
+        pes__61__sum_at = seq__sum_at;
         pes__61__w_we = seq__wl_we & seq__wl_row[7];
         pes__61__w_sel = seq__wl_k;
         pes__61__w_data = wbanks__5__r_data;
@@ -4707,6 +4923,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__62__strobe = strobe;
         pes__62__ksel = seq__ksel;
         pes__62__ksel_nx = seq__ksel_nx;
+        pes__62__sum_at = seq__sum_at;
         pes__62__w_we = seq__wl_we & seq__wl_row[7];
         pes__62__w_sel = seq__wl_k;
         pes__62__w_data = wbanks__6__r_data;
@@ -4715,6 +4932,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__63__strobe = strobe;
         pes__63__ksel = seq__ksel;
         pes__63__ksel_nx = seq__ksel_nx;
+        pes__63__sum_at = seq__sum_at;
         pes__63__w_we = seq__wl_we & seq__wl_row[7];
         pes__63__w_sel = seq__wl_k;
         pes__63__w_data = wbanks__7__r_data;
@@ -4777,6 +4995,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__0__clock = clock;
         accs__0__strobe = strobe;
         accs__0__sub = seq__sub;
+        accs__0__k = p_k;
         accs__0__tag_in = pes__56__tag_out;
         accs__0__psum_in = pes__56__psum_out;
         accs__0__d_en = seq__d_en;
@@ -4785,6 +5004,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__1__clock = clock;
         accs__1__strobe = strobe;
         accs__1__sub = seq__sub;
+        accs__1__k = p_k;
         accs__1__tag_in = pes__57__tag_out;
         accs__1__psum_in = pes__57__psum_out;
         accs__1__d_en = seq__d_en;
@@ -4793,6 +5013,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__2__clock = clock;
         accs__2__strobe = strobe;
         accs__2__sub = seq__sub;
+        accs__2__k = p_k;
         accs__2__tag_in = pes__58__tag_out;
         accs__2__psum_in = pes__58__psum_out;
         accs__2__d_en = seq__d_en;
@@ -4801,6 +5022,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__3__clock = clock;
         accs__3__strobe = strobe;
         accs__3__sub = seq__sub;
+        accs__3__k = p_k;
         accs__3__tag_in = pes__59__tag_out;
         accs__3__psum_in = pes__59__psum_out;
         accs__3__d_en = seq__d_en;
@@ -4809,6 +5031,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__4__clock = clock;
         accs__4__strobe = strobe;
         accs__4__sub = seq__sub;
+        accs__4__k = p_k;
         accs__4__tag_in = pes__60__tag_out;
         accs__4__psum_in = pes__60__psum_out;
         accs__4__d_en = seq__d_en;
@@ -4817,6 +5040,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__5__clock = clock;
         accs__5__strobe = strobe;
         accs__5__sub = seq__sub;
+        accs__5__k = p_k;
         accs__5__tag_in = pes__61__tag_out;
         accs__5__psum_in = pes__61__psum_out;
         accs__5__d_en = seq__d_en;
@@ -4825,6 +5049,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__6__clock = clock;
         accs__6__strobe = strobe;
         accs__6__sub = seq__sub;
+        accs__6__k = p_k;
         accs__6__tag_in = pes__62__tag_out;
         accs__6__psum_in = pes__62__psum_out;
         accs__6__d_en = seq__d_en;
@@ -4833,6 +5058,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__7__clock = clock;
         accs__7__strobe = strobe;
         accs__7__sub = seq__sub;
+        accs__7__k = p_k;
         accs__7__tag_in = pes__63__tag_out;
         accs__7__psum_in = pes__63__psum_out;
         accs__7__d_en = seq__d_en;
@@ -5040,7 +5266,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     
 endmodule // default_accel_top_conv
 
-module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half);
+module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k);
     
     // Module arguments
     input wire  clock;
@@ -5054,9 +5280,7 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     output reg  [31:0] d_data;
     output reg  tile_done;
     output reg  tile_half;
-    
-    // Constant declarations
-    localparam  kconst = 16'h4;
+    input wire  [15:0] k;
     
     // Stub signals
     reg  [5:0] vtag__d;
@@ -5339,7 +5563,7 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
                 pbase__d = 16'h0;
             end
             else begin
-                pbase__d = pbase__q + kconst;
+                pbase__d = pbase__q + k;
             end
         end
         addr_now = pbase__q + ({12'd0, sub});
@@ -7566,7 +7790,7 @@ module default_accel_top_dff_w64(d,q,clock);
           
 endmodule // default_accel_top_dff_w64
 
-module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
@@ -7579,6 +7803,7 @@ module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
     output reg  [5:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
+    input wire  [15:0] sum_at;
     input wire  w_we;
     input wire  [15:0] w_sel;
     input wire  [7:0] w_data;
@@ -7640,6 +7865,7 @@ module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
     reg  [7:0] wnx;
     reg  swap;
     reg  [31:0] prod32;
+    reg  [31:0] sum;
     
     // Sub module instances
     default_accel_top_dff_w8 x(
@@ -7804,10 +8030,17 @@ module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         else begin
             prod32 = ({16'd0, mul__p});
         end
-        psum__0__d = psum_in + prod32;
+        sum = psum_in + prod32;
+        psum__0__d = sum;
         psum__1__d = psum__0__q;
         psum__2__d = psum__1__q;
         psum__3__d = psum__2__q;
+        if (sum_at[1]) begin
+            psum__1__d = sum;
+        end
+        if (sum_at[2]) begin
+            psum__2__d = sum;
+        end
         psum_out = psum__3__q;
         if (w_we & w_sel[0]) begin
             ws__0__d = w_data;
@@ -7865,12 +8098,12 @@ module default_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // default_accel_top_mul
 
-module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
     input wire  start;
-    input wire  [306:0] geom;
+    input wire  [322:0] geom;
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
@@ -7884,6 +8117,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     output reg  [15:0] ksel;
     output reg  [15:0] ksel_nx;
     output reg  [3:0] sub;
+    output reg  [15:0] sum_at;
     output reg  slot_valid;
     output reg  slot_pad;
     output reg  [5:0] slot_tag;
@@ -7901,7 +8135,8 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     output reg  [15:0] o_idx;
     
     // Constant declarations
-    localparam  last_k = 16'h8;
+    localparam  kmax = 16'h4;
+    localparam  rows_c = 16'h8;
     
     // Stub signals
     reg  passes__clock;
@@ -7926,6 +8161,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  [15:0] passes__bbase;
     wire  [15:0] passes__obase;
     wire  passes__all_issued;
+    reg  [15:0] passes__p_k;
     reg  issuer__clock;
     reg  issuer__strobe;
     reg  issuer__start;
@@ -7970,6 +8206,8 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  loader__we;
     wire  [63:0] loader__row;
     wire  [15:0] loader__k;
+    reg  [15:0] loader__p_klast;
+    reg  [15:0] loader__p_per_pass;
     reg  drain__clock;
     reg  drain__start;
     reg  drain__claim;
@@ -7988,6 +8226,13 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  [15:0] drain__baddr;
     wire  drain__out_valid;
     wire  [15:0] drain__out_idx;
+    reg  [15:0] drain__p_k;
+    reg  [15:0] klast__d;
+    wire  [15:0] klast__q;
+    reg  klast__clock;
+    reg  [15:0] sum_at_r__d;
+    wire  [15:0] sum_at_r__q;
+    reg  sum_at_r__clock;
     reg  run__d;
     wire  run__q;
     reg  run__clock;
@@ -8005,6 +8250,9 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     reg  sub_r__clock;
     
     // Local signals
+    reg  [15:0] km1;
+    reg  [15:0] kgap;
+    reg  [31:0] mx_rk;
     reg  go;
     reg  can_start;
     reg  issue_new;
@@ -8032,7 +8280,8 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .tile_last(passes__tile_last),
         .bbase(passes__bbase),
         .obase(passes__obase),
-        .all_issued(passes__all_issued)
+        .all_issued(passes__all_issued),
+        .p_k(passes__p_k)
     );
     default_accel_top_issuer issuer(
         .clock(issuer__clock),
@@ -8080,7 +8329,9 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .rd_addr(loader__rd_addr),
         .we(loader__we),
         .row(loader__row),
-        .k(loader__k)
+        .k(loader__k),
+        .p_klast(loader__p_klast),
+        .p_per_pass(loader__p_per_pass)
     );
     default_accel_top_drain drain(
         .clock(drain__clock),
@@ -8100,7 +8351,18 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .addr(drain__addr),
         .baddr(drain__baddr),
         .out_valid(drain__out_valid),
-        .out_idx(drain__out_idx)
+        .out_idx(drain__out_idx),
+        .p_k(drain__p_k)
+    );
+    default_accel_top_dff_w16 klast(
+        .d(klast__d),
+        .q(klast__q),
+        .clock(klast__clock)
+    );
+    default_accel_top_dff_w16 sum_at_r(
+        .d(sum_at_r__d),
+        .q(sum_at_r__q),
+        .clock(sum_at_r__clock)
     );
     default_accel_top_dff_w1 run(
         .d(run__d),
@@ -8135,11 +8397,15 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         tail__clock = clock;
         ksel_r__clock = clock;
         sub_r__clock = clock;
+        klast__clock = clock;
+        sum_at_r__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
         tail__d = tail__q;
         ksel_r__d = ksel_r__q;
         sub_r__d = sub_r__q;
+        klast__d = klast__q;
+        sum_at_r__d = sum_at_r__q;
         passes__clock = clock;
         issuer__clock = clock;
         loader__clock = clock;
@@ -8147,7 +8413,13 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         busy = run__q;
         done = fin__q;
         go = start & ~run__q;
-        strobe = |(ksel_r__q & last_k);
+        km1 = geom[(32'h133)+:(16)] - 16'h1;
+        kgap = kmax - geom[(32'h133)+:(16)];
+        klast__d = 16'h1 << km1[(32'h0)+:(4)];
+        sum_at_r__d = 16'h1 << kgap[(32'h0)+:(4)];
+        sum_at = sum_at_r__q;
+        mx_rk = geom[(32'h133)+:(16)] * rows_c;
+        strobe = |(ksel_r__q & klast__q);
         if (strobe | ~|ksel_r__q) begin
             ksel_nx = 16'h1;
             sub_r__d = 4'h0;
@@ -8211,6 +8483,10 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         issuer__half = passes__half;
         loader__start = go;
         loader__p_passes = geom[(32'hf0)+:(16)];
+        loader__p_klast = klast__q;
+        loader__p_per_pass = mx_rk[(32'h0)+:(16)];
+        passes__p_k = geom[(32'h133)+:(16)];
+        drain__p_k = geom[(32'h133)+:(16)];
         loader__take = strobe & issue_new;
         loader__swapped = last_swap;
         loader__avail = wb_avail;
@@ -8254,7 +8530,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     
 endmodule // default_accel_top_seq
 
-module default_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx);
+module default_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx,p_k);
     
     // Module arguments
     input wire  clock;
@@ -8275,9 +8551,7 @@ module default_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,ti
     output reg  [15:0] baddr;
     output reg  out_valid;
     output reg  [15:0] out_idx;
-    
-    // Constant declarations
-    localparam  kernels = 16'h4;
+    input wire  [15:0] p_k;
     
     // Stub signals
     reg  busy0_r__d;
@@ -8567,14 +8841,14 @@ module default_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,ti
             oaddr__d = oaddr__q + 16'h1;
             if (|pleft__q) begin
                 pleft__d = pleft__q - 16'h1;
-                addr_r__d = addr_r__q + kernels;
+                addr_r__d = addr_r__q + p_k;
             end
             else begin
                 pleft__d = p_pixels - 16'h1;
                 baddr_r__d = baddr_r__q + 16'h1;
                 j__d = j__q + 16'h1;
                 addr_r__d = j__q + 16'h1;
-                if (j__q + 16'h1 == kernels) begin
+                if (j__q + 16'h1 == p_k) begin
                     act__d = 1'b0;
                     if (half_r__q) begin
                         busy1_r__d = 1'b0;
@@ -9003,7 +9277,7 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     
 endmodule // default_accel_top_issuer
 
-module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k);
+module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
     
     // Module arguments
     input wire  clock;
@@ -9021,12 +9295,11 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,a
     output reg  we;
     output reg  [63:0] row;
     output reg  [15:0] k;
+    input wire  [15:0] p_klast;
+    input wire  [15:0] p_per_pass;
     
     // Constant declarations
     localparam  last_r = 64'h80;
-    localparam  last_k = 16'h8;
-    localparam  per_pass = 16'h20;
-    localparam  per_pass_m1 = 16'h1f;
     
     // Stub signals
     reg  loading__d;
@@ -9204,7 +9477,7 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,a
         if (rd) begin
             ptr__d = ptr__q + 16'h1;
             k_r__d = k_r__q << 32'h1;
-            if (|(k_r__q & last_k)) begin
+            if (|(k_r__q & p_klast)) begin
                 k_r__d = 16'h1;
                 row_r__d = row_r__q << 32'h1;
                 if (|(row_r__q & last_r)) begin
@@ -9226,8 +9499,8 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,a
             taken__d = 1'b0;
             swapd__d = 1'b0;
             loading__d = |left__q;
-            pend__d = pend__q + per_pass;
-            pend_m1__d = pend_m1__q + per_pass;
+            pend__d = pend__q + p_per_pass;
+            pend_m1__d = pend_m1__q + p_per_pass;
         end
         if (start) begin
             loading__d = |p_passes;
@@ -9235,8 +9508,8 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,a
             taken__d = 1'b0;
             swapd__d = 1'b0;
             ptr__d = 16'h0;
-            pend__d = per_pass;
-            pend_m1__d = per_pass_m1;
+            pend__d = p_per_pass;
+            pend_m1__d = p_per_pass - 16'h1;
             row_r__d = 64'h1;
             k_r__d = 16'h1;
             left__d = p_passes;
@@ -9259,7 +9532,7 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,a
     
 endmodule // default_accel_top_loader
 
-module default_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued);
+module default_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued,p_k);
     
     // Module arguments
     input wire  clock;
@@ -9284,9 +9557,7 @@ module default_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_ti
     output reg  [15:0] bbase;
     output reg  [15:0] obase;
     output reg  all_issued;
-    
-    // Constant declarations
-    localparam  kernels = 16'h4;
+    input wire  [15:0] p_k;
     
     // Stub signals
     reg  [15:0] ks_r__d;
@@ -9491,7 +9762,7 @@ module default_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_ti
                         if (~oct_l__q) begin
                             oct__d = oct__q + 16'h1;
                             oct_l__d = oct__q + 16'h2 == p_oc_tiles;
-                            bbase_r__d = bbase_r__q + kernels;
+                            bbase_r__d = bbase_r__q + p_k;
                             obase_r__d = obase_r__q + p_kp;
                         end
                         else begin
@@ -10315,7 +10586,7 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     input wire  [4:0] op;
     input wire  [63:0] payload;
     input wire  clear;
-    output reg  [306:0] geom;
+    output reg  [322:0] geom;
     output reg  p_rq_en;
     output reg  [15:0] p_mult;
     output reg  [7:0] p_shift;
@@ -10450,12 +10721,18 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     reg  [15:0] kp__d;
     wire  [15:0] kp__q;
     reg  kp__clock;
+    reg  [15:0] kk__d;
+    wire  [15:0] kk__q;
+    reg  kk__clock;
     reg  bad_r__d;
     wire  bad_r__q;
     reg  bad_r__clock;
     
     // Local signals
     reg  [63:0] pl;
+    reg  [15:0] keff;
+    reg  [15:0] kf;
+    reg  kf_ok;
     reg  [31:0] mx_plane;
     reg  [31:0] mx_pixels;
     reg  [31:0] mx_shw;
@@ -10651,6 +10928,11 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         .q(kp__q),
         .clock(kp__clock)
     );
+    default_accel_top_dff_w16 kk(
+        .d(kk__d),
+        .q(kk__q),
+        .clock(kk__clock)
+    );
     default_accel_top_dff_w1 bad_r(
         .d(bad_r__d),
         .q(bad_r__q),
@@ -10697,6 +10979,7 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         passes__clock = clock;
         kp__clock = clock;
         bad_r__clock = clock;
+        kk__clock = clock;
         h__d = h__q;
         w__d = w__q;
         ho__d = ho__q;
@@ -10735,6 +11018,7 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         passes__d = passes__q;
         kp__d = kp__q;
         bad_r__d = bad_r__q;
+        kk__d = kk__q;
         pl = payload;
         if (clear) begin
             pl = 64'h0;
@@ -10746,14 +11030,17 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
             wo__d = ({6'd0, pl[(32'h23)+:(10)]});
             ok_shape__d = |pl[(32'h5)+:(10)] & |pl[(32'hf)+:(10)] & |pl[(32'h19)+:(10)] & |pl[(32'h23)+:(10)];
         end
+        kf = ({13'd0, pl[(32'h19)+:(3)]});
+        kf_ok = ~|kf | (|kf[(32'h1)+:(2)] & (kf <= kernels));
         if ((we & (op == op_pe_kernel)) | clear) begin
+            kk__d = kf;
             kh__d = ({12'd0, pl[(32'h5)+:(4)]});
             kw__d = ({12'd0, pl[(32'h9)+:(4)]});
             sh__d = ({13'd0, pl[(32'hd)+:(3)]});
             sw__d = ({13'd0, pl[(32'h10)+:(3)]});
             ph__d = ({13'd0, pl[(32'h13)+:(3)]});
             pw__d = ({13'd0, pl[(32'h16)+:(3)]});
-            ok_kernel__d = |pl[(32'h5)+:(4)] & |pl[(32'h9)+:(4)] & |pl[(32'hd)+:(3)] & |pl[(32'h10)+:(3)];
+            ok_kernel__d = |pl[(32'h5)+:(4)] & |pl[(32'h9)+:(4)] & |pl[(32'hd)+:(3)] & |pl[(32'h10)+:(3)] & kf_ok;
         end
         if ((we & (op == op_acc_tiles)) | clear) begin
             ic__d = ({8'd0, pl[(32'h5)+:(8)]});
@@ -10794,7 +11081,11 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         taps__d = mx_taps[(32'h0)+:(16)];
         mx_passes = tiles__q * taps__q;
         passes__d = mx_passes[(32'h0)+:(16)];
-        mx_kp = pixels__q * kernels;
+        keff = kk__q;
+        if (~|kk__q) begin
+            keff = kernels;
+        end
+        mx_kp = pixels__q * keff;
         kp__d = mx_kp[(32'h0)+:(16)];
         bad_r__d = ~(ok_shape__q & ok_kernel__q & ok_tiles__q);
         geom[(32'h0)+:(16)] = h__q;
@@ -10814,6 +11105,7 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         geom[(32'he0)+:(16)] = phw__q;
         geom[(32'hf0)+:(16)] = passes__q;
         geom[(32'h100)+:(16)] = kp__q;
+        geom[(32'h133)+:(16)] = keff;
         geom[(32'h110)+:(1)] = keep__q;
         geom[(32'h111)+:(1)] = ~drain__q;
         geom[(32'h112)+:(16)] = 16'h0;
@@ -14181,7 +14473,7 @@ module default_accel_top_dff_w12(d,q,clock);
           
 endmodule // default_accel_top_dff_w12
 
-module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
+module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -14203,6 +14495,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     input wire  g_half;
     input wire  g_copy;
     input wire  g_raw;
+    input wire  [15:0] g_k;
     output reg  busy;
     output reg  err;
     output reg  m_req_valid;
@@ -14284,6 +14577,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     wire  [15:0] cur__rd_addr;
     reg  cur__rd_issue;
     wire  cur__rd_fault;
+    reg  [15:0] cur__s_k;
     reg  fm__clock;
     reg  fm__start;
     reg  [15:0] fm__s_fw;
@@ -14441,7 +14735,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .depth(cur__depth),
         .rd_addr(cur__rd_addr),
         .rd_issue(cur__rd_issue),
-        .rd_fault(cur__rd_fault)
+        .rd_fault(cur__rd_fault),
+        .s_k(cur__s_k)
     );
     default_accel_top_fm fm(
         .clock(fm__clock),
@@ -14678,6 +14973,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         cur__s_copy = g_copy;
         cur__s_sel = g_sel;
         cur__s_half = g_half;
+        cur__s_k = g_k;
         cur__s_len = s_len;
         cur__s_word = s_word;
         cur__fm_addr = fm__addr;
@@ -14858,7 +15154,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     
 endmodule // default_accel_top_mover
 
-module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault);
+module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault,s_k);
     
     // Module arguments
     input wire  clock;
@@ -14880,11 +15176,11 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     output reg  [15:0] rd_addr;
     input wire  rd_issue;
     output reg  rd_fault;
+    input wire  [15:0] s_k;
     
     // Constant declarations
     localparam  last_r = 64'h80;
     localparam  last_c = 64'h80;
-    localparam  last_j = 16'h3;
     localparam  d_fc = 20'h2000;
     localparam  d_wb = 20'h2000;
     localparam  d_bias = 20'h100;
@@ -14895,6 +15191,9 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     localparam  out_half = 16'h2000;
     
     // Stub signals
+    reg  [15:0] last_j__d;
+    wire  [15:0] last_j__q;
+    reg  last_j__clock;
     reg  st__d;
     wire  st__q;
     reg  st__clock;
@@ -14953,6 +15252,11 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     reg  [19:0] a_out;
     
     // Sub module instances
+    default_accel_top_dff_w16 last_j(
+        .d(last_j__d),
+        .q(last_j__q),
+        .clock(last_j__clock)
+    );
     default_accel_top_dff_w1 st(
         .d(st__d),
         .q(st__q),
@@ -15052,6 +15356,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         rd_chk__clock = clock;
         rd_a__clock = clock;
         rd_d__clock = clock;
+        last_j__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
         wrd__d = wrd__q;
@@ -15068,6 +15373,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         rd_chk__d = rd_chk__q;
         rd_a__d = rd_a__q;
         rd_d__d = rd_d__q;
+        last_j__d = last_j__q;
         chunk_end = cend__q;
         chunk_end_d = cend_d__q;
         bank = bank_r__q;
@@ -15150,7 +15456,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
             else if (st__q & ~sel__q[32'h0]) begin
                 if (cend__q) begin
                     base__d = next_base;
-                    if (kern__q == last_j) begin
+                    if (kern__q == last_j__q) begin
                         kern__d = 16'h0;
                         if (wrap_c) begin
                             bank_r__d = 64'h1;
@@ -15176,6 +15482,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
             end
             len__d = s_len;
             len1__d = s_len == 20'h1;
+            last_j__d = s_k - 16'h1;
             cend__d = s_len == 20'h1;
             off__d = 20'h0;
             idx__d = 20'h0;

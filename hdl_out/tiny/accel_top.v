@@ -66,6 +66,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] conv__p_phw;
     reg  [15:0] conv__p_passes;
     reg  [15:0] conv__p_kp;
+    reg  [15:0] conv__p_k;
     reg  conv__p_rq_en;
     reg  [15:0] conv__p_mult;
     reg  [7:0] conv__p_shift;
@@ -130,6 +131,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  mover__g_half;
     reg  mover__g_copy;
     reg  mover__g_raw;
+    reg  [15:0] mover__g_k;
     wire  mover__busy;
     wire  mover__err;
     wire  mover__w_en;
@@ -150,7 +152,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [4:0] cregs__op;
     reg  [63:0] cregs__payload;
     reg  cregs__clear;
-    wire  [306:0] cregs__geom;
+    wire  [322:0] cregs__geom;
     wire  cregs__p_rq_en;
     wire  [15:0] cregs__p_mult;
     wire  [7:0] cregs__p_shift;
@@ -306,6 +308,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_phw(conv__p_phw),
         .p_passes(conv__p_passes),
         .p_kp(conv__p_kp),
+        .p_k(conv__p_k),
         .p_rq_en(conv__p_rq_en),
         .p_mult(conv__p_mult),
         .p_shift(conv__p_shift),
@@ -374,6 +377,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_half(mover__g_half),
         .g_copy(mover__g_copy),
         .g_raw(mover__g_raw),
+        .g_k(mover__g_k),
         .busy(mover__busy),
         .err(mover__err),
         .m_req_valid(m_req_valid),
@@ -601,6 +605,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_runs = disp__g_runs;
         mover__g_multi = disp__g_multi;
         mover__g_half = disp__g_half;
+        mover__g_k = cregs__geom[(32'h133)+:(16)];
         mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
         mover__g_fph = pool__fph;
@@ -631,6 +636,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_phw = cregs__geom[(32'he0)+:(16)];
         conv__p_passes = cregs__geom[(32'hf0)+:(16)];
         conv__p_kp = cregs__geom[(32'h100)+:(16)];
+        conv__p_k = cregs__geom[(32'h133)+:(16)];
         conv__p_rq_en = cregs__p_rq_en;
         conv__p_mult = cregs__p_mult;
         conv__p_shift = cregs__p_shift;
@@ -689,7 +695,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -718,6 +724,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     input wire  [15:0] p_phw;
     input wire  [15:0] p_passes;
     input wire  [15:0] p_kp;
+    input wire  [15:0] p_k;
     input wire  p_rq_en;
     input wire  [15:0] p_mult;
     input wire  [7:0] p_shift;
@@ -754,6 +761,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [5:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
+    reg  [15:0] pes__0__sum_at;
     reg  pes__0__w_we;
     reg  [15:0] pes__0__w_sel;
     reg  [7:0] pes__0__w_data;
@@ -769,6 +777,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [5:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
+    reg  [15:0] pes__1__sum_at;
     reg  pes__1__w_we;
     reg  [15:0] pes__1__w_sel;
     reg  [7:0] pes__1__w_data;
@@ -784,6 +793,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [5:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
+    reg  [15:0] pes__2__sum_at;
     reg  pes__2__w_we;
     reg  [15:0] pes__2__w_sel;
     reg  [7:0] pes__2__w_data;
@@ -799,6 +809,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [5:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
+    reg  [15:0] pes__3__sum_at;
     reg  pes__3__w_we;
     reg  [15:0] pes__3__w_sel;
     reg  [7:0] pes__3__w_data;
@@ -835,6 +846,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [31:0] accs__0__d_data;
     wire  accs__0__tile_done;
     wire  accs__0__tile_half;
+    reg  [15:0] accs__0__k;
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
@@ -846,6 +858,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [31:0] accs__1__d_data;
     wire  accs__1__tile_done;
     wire  accs__1__tile_half;
+    reg  [15:0] accs__1__k;
     reg  wbanks__0__clock;
     reg  wbanks__0__r_en;
     reg  [15:0] wbanks__0__r_addr;
@@ -906,7 +919,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [31:0] cols__1__rd_data;
     reg  seq__clock;
     reg  seq__start;
-    reg  [306:0] seq__geom;
+    reg  [322:0] seq__geom;
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
@@ -920,6 +933,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [15:0] seq__ksel;
     wire  [15:0] seq__ksel_nx;
     wire  [3:0] seq__sub;
+    wire  [15:0] seq__sum_at;
     wire  seq__slot_valid;
     wire  seq__slot_pad;
     wire  [5:0] seq__slot_tag;
@@ -965,6 +979,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .tag_out(pes__0__tag_out),
         .psum_in(pes__0__psum_in),
         .psum_out(pes__0__psum_out),
+        .sum_at(pes__0__sum_at),
         .w_we(pes__0__w_we),
         .w_sel(pes__0__w_sel),
         .w_data(pes__0__w_data),
@@ -982,6 +997,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .tag_out(pes__1__tag_out),
         .psum_in(pes__1__psum_in),
         .psum_out(pes__1__psum_out),
+        .sum_at(pes__1__sum_at),
         .w_we(pes__1__w_we),
         .w_sel(pes__1__w_sel),
         .w_data(pes__1__w_data),
@@ -999,6 +1015,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .tag_out(pes__2__tag_out),
         .psum_in(pes__2__psum_in),
         .psum_out(pes__2__psum_out),
+        .sum_at(pes__2__sum_at),
         .w_we(pes__2__w_we),
         .w_sel(pes__2__w_sel),
         .w_data(pes__2__w_data),
@@ -1016,6 +1033,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .tag_out(pes__3__tag_out),
         .psum_in(pes__3__psum_in),
         .psum_out(pes__3__psum_out),
+        .sum_at(pes__3__sum_at),
         .w_we(pes__3__w_we),
         .w_sel(pes__3__w_sel),
         .w_data(pes__3__w_data),
@@ -1059,7 +1077,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .d_addr(accs__0__d_addr),
         .d_data(accs__0__d_data),
         .tile_done(accs__0__tile_done),
-        .tile_half(accs__0__tile_half)
+        .tile_half(accs__0__tile_half),
+        .k(accs__0__k)
     );
     tiny_accel_top_acc_column accs__1(
         .clock(accs__1__clock),
@@ -1072,7 +1091,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .d_addr(accs__1__d_addr),
         .d_data(accs__1__d_data),
         .tile_done(accs__1__tile_done),
-        .tile_half(accs__1__tile_half)
+        .tile_half(accs__1__tile_half),
+        .k(accs__1__k)
     );
     tiny_accel_top_wbanks wbanks__0(
         .clock(wbanks__0__clock),
@@ -1157,6 +1177,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .ksel(seq__ksel),
         .ksel_nx(seq__ksel_nx),
         .sub(seq__sub),
+        .sum_at(seq__sum_at),
         .slot_valid(seq__slot_valid),
         .slot_pad(seq__slot_pad),
         .slot_tag(seq__slot_tag),
@@ -1209,6 +1230,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         seq__geom[(32'he0)+:(16)] = p_phw;
         seq__geom[(32'hf0)+:(16)] = p_passes;
         seq__geom[(32'h100)+:(16)] = p_kp;
+        seq__geom[(32'h133)+:(16)] = p_k;
         seq__geom[(32'h110)+:(1)] = p_keep;
         seq__geom[(32'h111)+:(1)] = p_nodrain;
         seq__geom[(32'h112)+:(16)] = p_fbase;
@@ -1293,6 +1315,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__0__strobe = strobe;
         pes__0__ksel = seq__ksel;
         pes__0__ksel_nx = seq__ksel_nx;
+        pes__0__sum_at = seq__sum_at;
         pes__0__w_we = seq__wl_we & seq__wl_row[0];
         pes__0__w_sel = seq__wl_k;
         pes__0__w_data = wbanks__0__r_data;
@@ -1301,6 +1324,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__1__strobe = strobe;
         pes__1__ksel = seq__ksel;
         pes__1__ksel_nx = seq__ksel_nx;
+        pes__1__sum_at = seq__sum_at;
         pes__1__w_we = seq__wl_we & seq__wl_row[0];
         pes__1__w_sel = seq__wl_k;
         pes__1__w_data = wbanks__1__r_data;
@@ -1311,6 +1335,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__2__strobe = strobe;
         pes__2__ksel = seq__ksel;
         pes__2__ksel_nx = seq__ksel_nx;
+        pes__2__sum_at = seq__sum_at;
         pes__2__w_we = seq__wl_we & seq__wl_row[1];
         pes__2__w_sel = seq__wl_k;
         pes__2__w_data = wbanks__0__r_data;
@@ -1319,6 +1344,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__3__strobe = strobe;
         pes__3__ksel = seq__ksel;
         pes__3__ksel_nx = seq__ksel_nx;
+        pes__3__sum_at = seq__sum_at;
         pes__3__w_we = seq__wl_we & seq__wl_row[1];
         pes__3__w_sel = seq__wl_k;
         pes__3__w_data = wbanks__1__r_data;
@@ -1327,6 +1353,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         accs__0__clock = clock;
         accs__0__strobe = strobe;
         accs__0__sub = seq__sub;
+        accs__0__k = p_k;
         accs__0__tag_in = pes__2__tag_out;
         accs__0__psum_in = pes__2__psum_out;
         accs__0__d_en = seq__d_en;
@@ -1335,6 +1362,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         accs__1__clock = clock;
         accs__1__strobe = strobe;
         accs__1__sub = seq__sub;
+        accs__1__k = p_k;
         accs__1__tag_in = pes__3__tag_out;
         accs__1__psum_in = pes__3__psum_out;
         accs__1__d_en = seq__d_en;
@@ -1398,7 +1426,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     
 endmodule // tiny_accel_top_conv
 
-module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half);
+module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k);
     
     // Module arguments
     input wire  clock;
@@ -1412,9 +1440,7 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
     output reg  [31:0] d_data;
     output reg  tile_done;
     output reg  tile_half;
-    
-    // Constant declarations
-    localparam  kconst = 16'h2;
+    input wire  [15:0] k;
     
     // Stub signals
     reg  [5:0] vtag__d;
@@ -1697,7 +1723,7 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
                 pbase__d = 16'h0;
             end
             else begin
-                pbase__d = pbase__q + kconst;
+                pbase__d = pbase__q + k;
             end
         end
         addr_now = pbase__q + ({12'd0, sub});
@@ -3924,7 +3950,7 @@ module tiny_accel_top_dff_w64(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w64
 
-module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,w_we,w_sel,w_data,w_used,mac);
+module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
@@ -3937,6 +3963,7 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     output reg  [5:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
+    input wire  [15:0] sum_at;
     input wire  w_we;
     input wire  [15:0] w_sel;
     input wire  [7:0] w_data;
@@ -3980,6 +4007,7 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     reg  [7:0] wnx;
     reg  swap;
     reg  [31:0] prod32;
+    reg  [31:0] sum;
     
     // Sub module instances
     tiny_accel_top_dff_w8 x(
@@ -4088,7 +4116,8 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         else begin
             prod32 = ({16'd0, mul__p});
         end
-        psum__0__d = psum_in + prod32;
+        sum = psum_in + prod32;
+        psum__0__d = sum;
         psum__1__d = psum__0__q;
         psum_out = psum__1__q;
         if (w_we & w_sel[0]) begin
@@ -4135,12 +4164,12 @@ module tiny_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // tiny_accel_top_mul
 
-module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
     input wire  start;
-    input wire  [306:0] geom;
+    input wire  [322:0] geom;
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
@@ -4154,6 +4183,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  [15:0] ksel;
     output reg  [15:0] ksel_nx;
     output reg  [3:0] sub;
+    output reg  [15:0] sum_at;
     output reg  slot_valid;
     output reg  slot_pad;
     output reg  [5:0] slot_tag;
@@ -4171,7 +4201,8 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  [15:0] o_idx;
     
     // Constant declarations
-    localparam  last_k = 16'h2;
+    localparam  kmax = 16'h2;
+    localparam  rows_c = 16'h2;
     
     // Stub signals
     reg  passes__clock;
@@ -4196,6 +4227,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  [15:0] passes__bbase;
     wire  [15:0] passes__obase;
     wire  passes__all_issued;
+    reg  [15:0] passes__p_k;
     reg  issuer__clock;
     reg  issuer__strobe;
     reg  issuer__start;
@@ -4240,6 +4272,8 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  loader__we;
     wire  [63:0] loader__row;
     wire  [15:0] loader__k;
+    reg  [15:0] loader__p_klast;
+    reg  [15:0] loader__p_per_pass;
     reg  drain__clock;
     reg  drain__start;
     reg  drain__claim;
@@ -4258,6 +4292,13 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  [15:0] drain__baddr;
     wire  drain__out_valid;
     wire  [15:0] drain__out_idx;
+    reg  [15:0] drain__p_k;
+    reg  [15:0] klast__d;
+    wire  [15:0] klast__q;
+    reg  klast__clock;
+    reg  [15:0] sum_at_r__d;
+    wire  [15:0] sum_at_r__q;
+    reg  sum_at_r__clock;
     reg  run__d;
     wire  run__q;
     reg  run__clock;
@@ -4275,6 +4316,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     reg  sub_r__clock;
     
     // Local signals
+    reg  [15:0] km1;
+    reg  [15:0] kgap;
+    reg  [31:0] mx_rk;
     reg  go;
     reg  can_start;
     reg  issue_new;
@@ -4302,7 +4346,8 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .tile_last(passes__tile_last),
         .bbase(passes__bbase),
         .obase(passes__obase),
-        .all_issued(passes__all_issued)
+        .all_issued(passes__all_issued),
+        .p_k(passes__p_k)
     );
     tiny_accel_top_issuer issuer(
         .clock(issuer__clock),
@@ -4350,7 +4395,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .rd_addr(loader__rd_addr),
         .we(loader__we),
         .row(loader__row),
-        .k(loader__k)
+        .k(loader__k),
+        .p_klast(loader__p_klast),
+        .p_per_pass(loader__p_per_pass)
     );
     tiny_accel_top_drain drain(
         .clock(drain__clock),
@@ -4370,7 +4417,18 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .addr(drain__addr),
         .baddr(drain__baddr),
         .out_valid(drain__out_valid),
-        .out_idx(drain__out_idx)
+        .out_idx(drain__out_idx),
+        .p_k(drain__p_k)
+    );
+    tiny_accel_top_dff_w16 klast(
+        .d(klast__d),
+        .q(klast__q),
+        .clock(klast__clock)
+    );
+    tiny_accel_top_dff_w16 sum_at_r(
+        .d(sum_at_r__d),
+        .q(sum_at_r__q),
+        .clock(sum_at_r__clock)
     );
     tiny_accel_top_dff_w1 run(
         .d(run__d),
@@ -4405,11 +4463,15 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         tail__clock = clock;
         ksel_r__clock = clock;
         sub_r__clock = clock;
+        klast__clock = clock;
+        sum_at_r__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
         tail__d = tail__q;
         ksel_r__d = ksel_r__q;
         sub_r__d = sub_r__q;
+        klast__d = klast__q;
+        sum_at_r__d = sum_at_r__q;
         passes__clock = clock;
         issuer__clock = clock;
         loader__clock = clock;
@@ -4417,7 +4479,13 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         busy = run__q;
         done = fin__q;
         go = start & ~run__q;
-        strobe = |(ksel_r__q & last_k);
+        km1 = geom[(32'h133)+:(16)] - 16'h1;
+        kgap = kmax - geom[(32'h133)+:(16)];
+        klast__d = 16'h1 << km1[(32'h0)+:(4)];
+        sum_at_r__d = 16'h1 << kgap[(32'h0)+:(4)];
+        sum_at = sum_at_r__q;
+        mx_rk = geom[(32'h133)+:(16)] * rows_c;
+        strobe = |(ksel_r__q & klast__q);
         if (strobe | ~|ksel_r__q) begin
             ksel_nx = 16'h1;
             sub_r__d = 4'h0;
@@ -4481,6 +4549,10 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         issuer__half = passes__half;
         loader__start = go;
         loader__p_passes = geom[(32'hf0)+:(16)];
+        loader__p_klast = klast__q;
+        loader__p_per_pass = mx_rk[(32'h0)+:(16)];
+        passes__p_k = geom[(32'h133)+:(16)];
+        drain__p_k = geom[(32'h133)+:(16)];
         loader__take = strobe & issue_new;
         loader__swapped = last_swap;
         loader__avail = wb_avail;
@@ -4524,7 +4596,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     
 endmodule // tiny_accel_top_seq
 
-module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx);
+module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx,p_k);
     
     // Module arguments
     input wire  clock;
@@ -4545,9 +4617,7 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
     output reg  [15:0] baddr;
     output reg  out_valid;
     output reg  [15:0] out_idx;
-    
-    // Constant declarations
-    localparam  kernels = 16'h2;
+    input wire  [15:0] p_k;
     
     // Stub signals
     reg  busy0_r__d;
@@ -4837,14 +4907,14 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
             oaddr__d = oaddr__q + 16'h1;
             if (|pleft__q) begin
                 pleft__d = pleft__q - 16'h1;
-                addr_r__d = addr_r__q + kernels;
+                addr_r__d = addr_r__q + p_k;
             end
             else begin
                 pleft__d = p_pixels - 16'h1;
                 baddr_r__d = baddr_r__q + 16'h1;
                 j__d = j__q + 16'h1;
                 addr_r__d = j__q + 16'h1;
-                if (j__q + 16'h1 == kernels) begin
+                if (j__q + 16'h1 == p_k) begin
                     act__d = 1'b0;
                     if (half_r__q) begin
                         busy1_r__d = 1'b0;
@@ -5273,7 +5343,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     
 endmodule // tiny_accel_top_issuer
 
-module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k);
+module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
     
     // Module arguments
     input wire  clock;
@@ -5291,12 +5361,11 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
     output reg  we;
     output reg  [63:0] row;
     output reg  [15:0] k;
+    input wire  [15:0] p_klast;
+    input wire  [15:0] p_per_pass;
     
     // Constant declarations
     localparam  last_r = 64'h2;
-    localparam  last_k = 16'h2;
-    localparam  per_pass = 16'h4;
-    localparam  per_pass_m1 = 16'h3;
     
     // Stub signals
     reg  loading__d;
@@ -5474,7 +5543,7 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         if (rd) begin
             ptr__d = ptr__q + 16'h1;
             k_r__d = k_r__q << 32'h1;
-            if (|(k_r__q & last_k)) begin
+            if (|(k_r__q & p_klast)) begin
                 k_r__d = 16'h1;
                 row_r__d = row_r__q << 32'h1;
                 if (|(row_r__q & last_r)) begin
@@ -5496,8 +5565,8 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
             taken__d = 1'b0;
             swapd__d = 1'b0;
             loading__d = |left__q;
-            pend__d = pend__q + per_pass;
-            pend_m1__d = pend_m1__q + per_pass;
+            pend__d = pend__q + p_per_pass;
+            pend_m1__d = pend_m1__q + p_per_pass;
         end
         if (start) begin
             loading__d = |p_passes;
@@ -5505,8 +5574,8 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
             taken__d = 1'b0;
             swapd__d = 1'b0;
             ptr__d = 16'h0;
-            pend__d = per_pass;
-            pend_m1__d = per_pass_m1;
+            pend__d = p_per_pass;
+            pend_m1__d = p_per_pass - 16'h1;
             row_r__d = 64'h1;
             k_r__d = 16'h1;
             left__d = p_passes;
@@ -5529,7 +5598,7 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
     
 endmodule // tiny_accel_top_loader
 
-module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued);
+module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued,p_k);
     
     // Module arguments
     input wire  clock;
@@ -5554,9 +5623,7 @@ module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles
     output reg  [15:0] bbase;
     output reg  [15:0] obase;
     output reg  all_issued;
-    
-    // Constant declarations
-    localparam  kernels = 16'h2;
+    input wire  [15:0] p_k;
     
     // Stub signals
     reg  [15:0] ks_r__d;
@@ -5761,7 +5828,7 @@ module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles
                         if (~oct_l__q) begin
                             oct__d = oct__q + 16'h1;
                             oct_l__d = oct__q + 16'h2 == p_oc_tiles;
-                            bbase_r__d = bbase_r__q + kernels;
+                            bbase_r__d = bbase_r__q + p_k;
                             obase_r__d = obase_r__q + p_kp;
                         end
                         else begin
@@ -5893,7 +5960,7 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
     input wire  [4:0] op;
     input wire  [63:0] payload;
     input wire  clear;
-    output reg  [306:0] geom;
+    output reg  [322:0] geom;
     output reg  p_rq_en;
     output reg  [15:0] p_mult;
     output reg  [7:0] p_shift;
@@ -6028,12 +6095,18 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
     reg  [15:0] kp__d;
     wire  [15:0] kp__q;
     reg  kp__clock;
+    reg  [15:0] kk__d;
+    wire  [15:0] kk__q;
+    reg  kk__clock;
     reg  bad_r__d;
     wire  bad_r__q;
     reg  bad_r__clock;
     
     // Local signals
     reg  [63:0] pl;
+    reg  [15:0] keff;
+    reg  [15:0] kf;
+    reg  kf_ok;
     reg  [31:0] mx_plane;
     reg  [31:0] mx_pixels;
     reg  [31:0] mx_shw;
@@ -6229,6 +6302,11 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         .q(kp__q),
         .clock(kp__clock)
     );
+    tiny_accel_top_dff_w16 kk(
+        .d(kk__d),
+        .q(kk__q),
+        .clock(kk__clock)
+    );
     tiny_accel_top_dff_w1 bad_r(
         .d(bad_r__d),
         .q(bad_r__q),
@@ -6275,6 +6353,7 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         passes__clock = clock;
         kp__clock = clock;
         bad_r__clock = clock;
+        kk__clock = clock;
         h__d = h__q;
         w__d = w__q;
         ho__d = ho__q;
@@ -6313,6 +6392,7 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         passes__d = passes__q;
         kp__d = kp__q;
         bad_r__d = bad_r__q;
+        kk__d = kk__q;
         pl = payload;
         if (clear) begin
             pl = 64'h0;
@@ -6324,14 +6404,17 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
             wo__d = ({6'd0, pl[(32'h23)+:(10)]});
             ok_shape__d = |pl[(32'h5)+:(10)] & |pl[(32'hf)+:(10)] & |pl[(32'h19)+:(10)] & |pl[(32'h23)+:(10)];
         end
+        kf = ({13'd0, pl[(32'h19)+:(3)]});
+        kf_ok = ~|kf | (|kf[(32'h1)+:(2)] & (kf <= kernels));
         if ((we & (op == op_pe_kernel)) | clear) begin
+            kk__d = kf;
             kh__d = ({12'd0, pl[(32'h5)+:(4)]});
             kw__d = ({12'd0, pl[(32'h9)+:(4)]});
             sh__d = ({13'd0, pl[(32'hd)+:(3)]});
             sw__d = ({13'd0, pl[(32'h10)+:(3)]});
             ph__d = ({13'd0, pl[(32'h13)+:(3)]});
             pw__d = ({13'd0, pl[(32'h16)+:(3)]});
-            ok_kernel__d = |pl[(32'h5)+:(4)] & |pl[(32'h9)+:(4)] & |pl[(32'hd)+:(3)] & |pl[(32'h10)+:(3)];
+            ok_kernel__d = |pl[(32'h5)+:(4)] & |pl[(32'h9)+:(4)] & |pl[(32'hd)+:(3)] & |pl[(32'h10)+:(3)] & kf_ok;
         end
         if ((we & (op == op_acc_tiles)) | clear) begin
             ic__d = ({8'd0, pl[(32'h5)+:(8)]});
@@ -6372,7 +6455,11 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         taps__d = mx_taps[(32'h0)+:(16)];
         mx_passes = tiles__q * taps__q;
         passes__d = mx_passes[(32'h0)+:(16)];
-        mx_kp = pixels__q * kernels;
+        keff = kk__q;
+        if (~|kk__q) begin
+            keff = kernels;
+        end
+        mx_kp = pixels__q * keff;
         kp__d = mx_kp[(32'h0)+:(16)];
         bad_r__d = ~(ok_shape__q & ok_kernel__q & ok_tiles__q);
         geom[(32'h0)+:(16)] = h__q;
@@ -6392,6 +6479,7 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         geom[(32'he0)+:(16)] = phw__q;
         geom[(32'hf0)+:(16)] = passes__q;
         geom[(32'h100)+:(16)] = kp__q;
+        geom[(32'h133)+:(16)] = keff;
         geom[(32'h110)+:(1)] = keep__q;
         geom[(32'h111)+:(1)] = ~drain__q;
         geom[(32'h112)+:(16)] = 16'h0;
@@ -9759,7 +9847,7 @@ module tiny_accel_top_dff_w12(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w12
 
-module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
+module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -9781,6 +9869,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     input wire  g_half;
     input wire  g_copy;
     input wire  g_raw;
+    input wire  [15:0] g_k;
     output reg  busy;
     output reg  err;
     output reg  m_req_valid;
@@ -9862,6 +9951,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     wire  [15:0] cur__rd_addr;
     reg  cur__rd_issue;
     wire  cur__rd_fault;
+    reg  [15:0] cur__s_k;
     reg  fm__clock;
     reg  fm__start;
     reg  [15:0] fm__s_fw;
@@ -10019,7 +10109,8 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .depth(cur__depth),
         .rd_addr(cur__rd_addr),
         .rd_issue(cur__rd_issue),
-        .rd_fault(cur__rd_fault)
+        .rd_fault(cur__rd_fault),
+        .s_k(cur__s_k)
     );
     tiny_accel_top_fm fm(
         .clock(fm__clock),
@@ -10256,6 +10347,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         cur__s_copy = g_copy;
         cur__s_sel = g_sel;
         cur__s_half = g_half;
+        cur__s_k = g_k;
         cur__s_len = s_len;
         cur__s_word = s_word;
         cur__fm_addr = fm__addr;
@@ -10436,7 +10528,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     
 endmodule // tiny_accel_top_mover
 
-module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault);
+module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault,s_k);
     
     // Module arguments
     input wire  clock;
@@ -10458,11 +10550,11 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     output reg  [15:0] rd_addr;
     input wire  rd_issue;
     output reg  rd_fault;
+    input wire  [15:0] s_k;
     
     // Constant declarations
     localparam  last_r = 64'h2;
     localparam  last_c = 64'h2;
-    localparam  last_j = 16'h1;
     localparam  d_fc = 20'h100;
     localparam  d_wb = 20'h200;
     localparam  d_bias = 20'h40;
@@ -10473,6 +10565,9 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     localparam  out_half = 16'h100;
     
     // Stub signals
+    reg  [15:0] last_j__d;
+    wire  [15:0] last_j__q;
+    reg  last_j__clock;
     reg  st__d;
     wire  st__q;
     reg  st__clock;
@@ -10531,6 +10626,11 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     reg  [19:0] a_out;
     
     // Sub module instances
+    tiny_accel_top_dff_w16 last_j(
+        .d(last_j__d),
+        .q(last_j__q),
+        .clock(last_j__clock)
+    );
     tiny_accel_top_dff_w1 st(
         .d(st__d),
         .q(st__q),
@@ -10630,6 +10730,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_chk__clock = clock;
         rd_a__clock = clock;
         rd_d__clock = clock;
+        last_j__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
         wrd__d = wrd__q;
@@ -10646,6 +10747,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_chk__d = rd_chk__q;
         rd_a__d = rd_a__q;
         rd_d__d = rd_d__q;
+        last_j__d = last_j__q;
         chunk_end = cend__q;
         chunk_end_d = cend_d__q;
         bank = bank_r__q;
@@ -10728,7 +10830,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             else if (st__q & ~sel__q[32'h0]) begin
                 if (cend__q) begin
                     base__d = next_base;
-                    if (kern__q == last_j) begin
+                    if (kern__q == last_j__q) begin
                         kern__d = 16'h0;
                         if (wrap_c) begin
                             bank_r__d = 64'h1;
@@ -10754,6 +10856,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             end
             len__d = s_len;
             len1__d = s_len == 20'h1;
+            last_j__d = s_k - 16'h1;
             cend__d = s_len == 20'h1;
             off__d = 20'h0;
             idx__d = 20'h0;

@@ -48,6 +48,11 @@ pub struct ConvPlan {
     /// elements) apart in memory; the kernel is `1 × kw`, input channel r of it the layer's
     /// kernel row r.
     pub row_view: bool,
+    /// Kernels each PE uses, k (2..=K): a slow cycle of k fast cycles, output tiles of C·k
+    /// channels (`PE_KERNEL.k`). [`ConvPlan::geometry`] plans with the array's `kernels`;
+    /// [`ConvPlan::for_layer`] picks k. Every layout of the run (weights, biases, output
+    /// buffer) is the one of an array with K = k: [`ConvPlan::array`].
+    pub kernels: usize,
 }
 
 fn unsupported(what: &str, need: usize, field: &str, have: usize) -> String {
@@ -73,6 +78,7 @@ impl ConvPlan {
         let macs = (cout * ho * wo * cin * kh * kw) as u64;
         Ok(ConvPlan {
             cin, h, w, cout, ho, wo, kh, kw, stride, padding, pad_end, ic_tiles, oc_tiles, passes, macs, ort: false, row_view: false,
+            kernels: e.kernels,
         })
     }
 
@@ -82,7 +88,65 @@ impl ConvPlan {
     /// starting one row further down (overlapping slices of the same memory, `Ho` rows each),
     /// makes it a `kh`-channel convolution with a `1 × kw` kernel: `kw` passes instead of
     /// `kh·kw`, for the same pixels (docs/conv-array.md). Otherwise [`ConvPlan::geometry`].
+    ///
+    /// The kernels each PE uses, k, are the ones of [`ConvPlan::kernel_choices`] whose run the
+    /// cycle model's closed form ([`ConvPlan::run_cost`]) finds shortest (the largest k among
+    /// equals): a layer of few output channels runs its pixels in slow cycles of k < K fast
+    /// cycles instead of leaving kernel slots idle (6 output channels on 8 columns: k = 2, each
+    /// pixel 2 cycles instead of 4).
     pub fn for_layer(e: &ConvArray, input: &[usize], cl: &accelgen_formats::ConvLayer) -> Result<ConvPlan, String> {
+        ConvPlan::choose_kernels(e, |ek| ConvPlan::mapped(ek, input, cl))
+    }
+
+    /// The plan `plan_for` makes on an array of k kernels, for the k of
+    /// [`ConvPlan::kernel_choices`] with the shortest [`ConvPlan::run_cost`] (the largest k among
+    /// equals); k that `plan_for` refuses are skipped, and K's error is returned when all are.
+    pub fn choose_kernels(e: &ConvArray, plan_for: impl Fn(&ConvArray) -> Result<ConvPlan, String>) -> Result<ConvPlan, String> {
+        let mut best: Option<(u64, ConvPlan)> = None;
+        let mut err = None;
+        for k in ConvPlan::kernel_choices(e) {
+            match plan_for(&ConvArray { kernels: k, ..*e }) {
+                Ok(plan) => {
+                    let cost = plan.run_cost(e);
+                    if best.as_ref().is_none_or(|(b, _)| cost <= *b) {
+                        best = Some((cost, plan));
+                    }
+                }
+                Err(m) => err = Some(m),
+            }
+        }
+        match (best, err) {
+            (Some((_, plan)), _) => Ok(plan),
+            (None, Some(m)) => Err(m),
+            (None, None) => Err("no kernel count to plan with".into()),
+        }
+    }
+
+    /// The kernel counts a run may use on `e`: 2..=K as far as `PE_KERNEL.k` (3 bits) reaches,
+    /// and K itself (`k` = 0).
+    pub fn kernel_choices(e: &ConvArray) -> impl Iterator<Item = usize> {
+        let top = e.kernels;
+        (2..top.min(8)).chain(std::iter::once(top))
+    }
+
+    /// The cycle model's closed form of one run of this plan (a model, used to pick k): every
+    /// pass streams its pixels and the pipeline fill at k cycles a pixel, loads R·k weight
+    /// entries, and the last tile drains k·Ho·Wo entries.
+    pub fn run_cost(&self, e: &ConvArray) -> u64 {
+        let u = |v: usize| v as u64;
+        let k = u(self.kernels);
+        let per_pass = (u(self.pixels()) + u(e.rows + e.cols)) * k + u(e.rows) * k;
+        u(self.passes) * per_pass + k * u(self.pixels())
+    }
+
+    /// The array as this plan uses it: K = the plan's k (weight, bias and output layouts,
+    /// buffer limits in entries).
+    pub fn array(&self, e: &ConvArray) -> ConvArray {
+        ConvArray { kernels: self.kernels, ..*e }
+    }
+
+    /// The mapping of [`ConvPlan::for_layer`] on an array of `e.kernels` kernels.
+    fn mapped(e: &ConvArray, input: &[usize], cl: &accelgen_formats::ConvLayer) -> Result<ConvPlan, String> {
         let plain = ConvPlan::geometry(e, input, &cl.weight.shape, &cl.params)?.with_requant(cl.requant.as_ref());
         let p = &cl.params;
         let kh = plain.kh;
@@ -124,6 +188,7 @@ impl ConvPlan {
     /// This tiling, if it fits the engine's buffers and register widths.
     pub fn fits(self, e: &ConvArray) -> Result<ConvPlan, String> {
         let plan = self;
+        let e = &plan.array(e);
         let padding = plan.padding;
         let ConvPlan { cin: _, h, w, cout: _, ho, wo, ic_tiles, oc_tiles, passes, .. } = plan;
         let per_pass = e.rows * e.cols * e.kernels;
@@ -201,6 +266,7 @@ impl ConvPlan {
     /// ([`ConvArray::weight_slot`]); PE (r, c) kernel j holds output channel oct·C·K + c·K + j,
     /// input channel ict·R + r (zero outside).
     pub fn weight_image(&self, e: &ConvArray, weight: &TensorI8) -> Vec<i8> {
+        let e = &self.array(e);
         let mut v = Vec::with_capacity(self.passes * e.weights_per_pass());
         for oct in 0..self.oc_tiles {
             for ict in 0..self.ic_tiles {

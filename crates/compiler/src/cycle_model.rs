@@ -104,6 +104,7 @@ impl TagLine {
 
 /// The engine's cycle count for a layer.
 pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
+    let e = &p.array(e);
     let (r, c, k) = (e.rows as u64, e.cols as u64, e.kernels as u64);
     let g = Geo {
         k,
@@ -277,6 +278,7 @@ fn drain(g: &Geo, cur: &Regs, n: &mut Regs) {
 /// A closed-form upper estimate of a layer's run cycles (no stepping, no allocation; saturating):
 /// every pass streams its pixels plus the pipeline fill and a weight load, then every tile drains.
 pub fn cycle_estimate(e: &ConvArray, p: &ConvPlan) -> u64 {
+    let e = &p.array(e);
     let u = |v: usize| v as u64;
     let per_pass = (u(p.pixels()) + u(e.rows + e.cols + 4)).saturating_mul(u(e.kernels)) + u(e.rows * e.kernels);
     let drain = u(p.oc_tiles).saturating_mul(u(e.cols * e.kernels).saturating_mul(u(p.pixels())) + 16);

@@ -96,6 +96,16 @@ impl Machine {
         self.regs.get(&info.code).cloned().unwrap_or_else(|| vec![0; info.fields.len()])
     }
 
+    /// The kernels each PE uses in a conv run, k: `PE_KERNEL.k`, or K where it is 0; 1 and
+    /// values above K are refused, as the hardware's `bad` flag refuses them.
+    fn run_kernels(&self) -> Result<usize, String> {
+        match self.reg("PE_KERNEL")[6] as usize {
+            0 => Ok(self.e.kernels),
+            k if (2..=self.e.kernels).contains(&k) => Ok(k),
+            k => Err(format!("PE_KERNEL.k = {k}: allowed 0 (all {} kernels) or 2..={}", self.e.kernels, self.e.kernels)),
+        }
+    }
+
     /// Runs `prog` (decompressed: no `MEM_ADD` or `REPEAT`) to its `END`.
     pub fn run(&mut self, prog: &[Instr]) -> Result<(), String> {
         let _ = get;
@@ -226,7 +236,7 @@ impl Machine {
     fn store(&mut self, source: u64, addr: u64, words: u64) -> Result<(), String> {
         let (len, _) = self.chunks(words);
         let g = self.ext_geometry(words);
-        let (c, k) = (self.e.cols as u64, self.e.kernels as u64);
+        let (c, k) = (self.e.cols as u64, self.run_kernels()? as u64);
         let out_base = if self.half() { (self.e.output_buffer_depth / 2) as u64 } else { 0 };
         let raw = source == 0 && self.reg("ACT_REQUANT")[0] == 0;
         let mut last_word = None;
@@ -253,7 +263,7 @@ impl Machine {
     /// (load layout of target 3), on chip.
     fn copy(&mut self, words: u64) -> Result<(), String> {
         let (len, _) = self.chunks(words);
-        let (c, k) = (self.e.cols as u64, self.e.kernels as u64);
+        let (c, k) = (self.e.cols as u64, self.run_kernels()? as u64);
         let out_base = if self.half() { (self.e.output_buffer_depth / 2) as u64 } else { 0 };
         let pool_w = self.reg("POOL_SHAPE")[2];
         let ph = self.reg("POOL_WINDOW")[5];
@@ -291,7 +301,8 @@ impl Machine {
         if [h, w, ho, wo, kh, kw, sh, sw, ic_tiles, oc_tiles].contains(&0) {
             return Err("a conv run with a zero size, stride or tile count".into());
         }
-        let (r, c, k) = (self.e.rows, self.e.cols, self.e.kernels);
+        let (r, c, k) = (self.e.rows, self.e.cols, self.run_kernels()?);
+        let ek = accelgen_config::ConvArray { kernels: k, ..self.e };
         let (plane, p_n) = (h * w, ho * wo);
         if fbase + ic_tiles * plane > self.e.first_cache_depth
             || oc_tiles * ic_tiles * kh * kw * r * c * k > self.e.weight_buffer_depth
@@ -323,7 +334,7 @@ impl Machine {
                                     if iyp < ph || iyp >= h + ph || ixp < pw || ixp >= w + pw {
                                         if pad != 0 {
                                             for rr in 0..r {
-                                                let wv = self.wbuf[pass * r * c * k + self.e.weight_slot(rr, cc, j)];
+                                                let wv = self.wbuf[pass * r * c * k + ek.weight_slot(rr, cc, j)];
                                                 sum = sum.wrapping_add(pad * i32::from(wv));
                                             }
                                         }
@@ -331,7 +342,7 @@ impl Machine {
                                     }
                                     let a = fbase + ict * plane + (iyp - ph) * w + ixp - pw;
                                     for rr in 0..r {
-                                        let wv = self.wbuf[pass * r * c * k + self.e.weight_slot(rr, cc, j)];
+                                        let wv = self.wbuf[pass * r * c * k + ek.weight_slot(rr, cc, j)];
                                         sum = sum.wrapping_add(i32::from(self.fc[rr][a]) * i32::from(wv));
                                     }
                                     self.trace.macs += 1;

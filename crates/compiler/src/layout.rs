@@ -147,6 +147,8 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                     return Err(format!("{at}: W and Wo must be at most 1023 and the channel tiles at most 255 (the PE_SHAPE and ACC_TILES fields)"));
                 }
                 let mut t = conv_layer_tiling(cfg, net, i, plan, &at)?;
+                // Weight and bias blocks in the layout of the run's kernels k.
+                let e = t.plan.array(&e);
                 let per_pass = (e.rows * e.cols * e.kernels) as u64;
                 for g in 0..t.oc_groups() {
                     let tiles = t.tiles.min(t.plan.oc_tiles - g * t.tiles) as u64;
@@ -255,8 +257,7 @@ pub fn memory_image_bytes(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result
 /// The external-memory image before a run (packed bytes, see the module header): the input,
 /// every weight and bias block; zero elsewhere. Needs every tensor's data.
 pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u8>, String> {
-    let e = cfg.conv_array();
-    let (r, c, k) = (e.rows, e.cols, e.kernels);
+    let e0 = cfg.conv_array();
     let mut mem = vec![0u8; lay.bytes as usize];
     let input = net.input.require("input")?;
     for (i, &v) in input.data.iter().enumerate() {
@@ -270,6 +271,8 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
             None => None,
         };
         let p = &t.plan;
+        let e = p.array(&e0);
+        let (r, c, k) = (e.rows, e.cols, e.kernels);
         for g in 0..t.oc_groups() {
             let tiles = t.tiles.min(p.oc_tiles - g * t.tiles);
             for ig in 0..t.ic_groups() {
@@ -348,7 +351,7 @@ mod tests {
                     if let LayerTiling::Conv(t) = t {
                         spans.extend(t.weight_blocks.iter().flatten().copied());
                         spans.extend(t.bias_blocks.iter().map(|&(a, n)| (a, n * BIAS_BYTES)));
-                        let tap = t.plan.kh * t.plan.kw * e.rows * e.cols * e.kernels;
+                        let tap = t.plan.kh * t.plan.kw * e.rows * e.cols * t.plan.kernels;
                         assert!(t.tiles * t.icg * tap <= e.weight_buffer_depth, "{name}");
                         assert!(t.ic_groups() == 1 || t.tiles <= 2, "{name}: kept sums need at most 2 tiles");
                     }

@@ -389,6 +389,10 @@ fn lower_conv(
     mut pool_q: Option<&mut PoolQueue>,
     on_chip: bool,
 ) -> Result<(), String> {
+    // PE_KERNEL.k: the run's kernels, 0 for all K (the encoding of every run before k existed).
+    let kfield = if t.plan.kernels == e.kernels { 0 } else { t.plan.kernels as u64 };
+    // Layouts in the run's kernels k.
+    let e = &t.plan.array(e);
     let (c, k) = (e.cols, e.kernels);
     let p = &t.plan;
     let (w, ho, wo) = (p.w as u64, p.ho as u64, p.wo as u64);
@@ -473,7 +477,7 @@ fn lower_conv(
             let tile = t.col_geo(ct);
             let gt = t.icg.min(p.ic_tiles - ig * t.icg);
             m.push("PE_SHAPE", &[hin as u64, tile.w as u64, rows as u64, tile.wo as u64])?;
-            m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, tile.pw as u64])?;
+            m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, tile.pw as u64, kfield])?;
             let keep = u64::from(ig > 0);
             let drain = u64::from(ig + 1 == t.ic_groups());
             m.push("ACC_TILES", &[gt as u64, tiles as u64, keep, drain, half, half])?;

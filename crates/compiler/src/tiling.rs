@@ -226,6 +226,8 @@ pub(crate) fn fit_err(at: &str, what: &str, need: usize, field: &str, have: usiz
 /// passes ([`split_bands`]). `col_multiple`: column tiles are allowed, of a multiple of this many
 /// output columns (`None`: the layer runs at full width).
 pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, stored: bool, col_rule: Option<ColRule>) -> Result<ConvTiling, String> {
+    // Layouts and limits in entries are those of the plan's kernels k.
+    let e = &plan.array(e);
     let (r, c, k) = (e.rows, e.cols, e.kernels);
     let tap_words = plan.kh * plan.kw * r * c * k;
     if tap_words > e.weight_buffer_depth {
@@ -291,6 +293,7 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, sto
 /// moves the fewest, double-buffered; else the full-width tiling as it is. Rule and figures in
 /// docs/accelerator.md.
 fn column_tiles(e: &ConvArray, full: ConvTiling, multiple: usize, r: &ColRule) -> ConvTiling {
+    let e = &full.plan.array(e);
     let m = r.multiple;
     let p = &full.plan;
     let k = e.kernels;

@@ -13,7 +13,7 @@ use accelgen_hw::sim::Harness;
 use accelgen_hw::top::{DataMover, DataMoverParams};
 use std::collections::VecDeque;
 
-const P: DataMoverParams = DataMoverParams { rows: 3, cols: 2, kernels: 2, fm_banks: 3, depths: [512, 1024, 64, 1024, 512, 256] };
+const P: DataMoverParams = DataMoverParams { rows: 3, cols: 2, fm_banks: 3, depths: [512, 1024, 64, 1024, 512, 256] };
 /// Eight weight banks: a 64-bit word fills a weight-buffer entry.
 const P8: DataMoverParams = DataMoverParams { cols: 8, ..P };
 
@@ -197,8 +197,10 @@ fn on_chip(src: usize, bank: usize, entry: usize) -> u32 {
 fn stores_read_every_word_from_where_the_address_table_says() {
     let mut rng = Rng::from_env("data-mover-stores", 12);
     let mut h = Harness::new(DataMover::<64, 8>::new(&P)).unwrap();
-    let (c, k) = (P.cols, P.kernels);
+    let c = P.cols;
     for case in 0..30 {
+        // The conv run's kernels, k: its output channel t·C·k + c·k + j.
+        let k = 2 + rng.below(3) as usize;
         let source = case % 2;
         let len = [0, 1, 4, 6][rng.below(4) as usize];
         let words = if len == 0 { rng.range(1, 24) as usize } else { len * rng.range(1, 5) as usize };
@@ -232,6 +234,7 @@ fn stores_read_every_word_from_where_the_address_table_says() {
         u.g_stride.next = (stride as u64).into();
         u.g_half.next = half;
         u.g_raw.next = raw;
+        u.g_k.next = (k as u64).into();
         u.m.rsp_valid.next = false;
         u.go.next = true;
         h.step().unwrap();

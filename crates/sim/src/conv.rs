@@ -5,6 +5,7 @@
 use crate::{HwRun, RunError, RunOptions};
 use accelgen_compiler::cycle_model::{conv_cycles, cycle_estimate};
 use accelgen_compiler::ConvPlan;
+use accelgen_config::ConvArray;
 use accelgen_formats::{ConvLayer, Output};
 use accelgen_golden::{Tensor, TensorI8};
 use accelgen_hw::pe::{ConvEngine, ConvEngineParams};
@@ -81,6 +82,13 @@ impl ConvSigs {
     }
 }
 
+/// The plan of a layer run on the engine alone: the whole layer in one run, with the kernels
+/// each PE uses, k, picked as the compiler picks them ([`ConvPlan::choose_kernels`]).
+pub fn plan_conv(e: &ConvArray, input: &[usize], layer: &ConvLayer) -> Result<ConvPlan, String> {
+    let plan = ConvPlan::choose_kernels(e, |ek| ConvPlan::geometry(ek, input, &layer.weight.shape, &layer.params).and_then(|p| p.fits(ek)))?;
+    Ok(plan.with_requant(layer.requant.as_ref()))
+}
+
 /// Runs a conv2d case on the engine.
 pub fn run_conv(
     e: &ConvEngineParams,
@@ -93,13 +101,14 @@ pub fn run_conv(
         Some(b) => Some(b.require("bias").map_err(RunError::Unsupported)?),
         None => None,
     };
-    let plan =
-        ConvPlan::geometry(e, &input.shape, &weight.shape, &layer.params)
-            .and_then(|p| p.fits(e)).map_err(RunError::Unsupported)?
-            .with_requant(layer.requant.as_ref());
-    check_work(e, &plan, opts.engine)?;
+    let plan = plan_conv(e, &input.shape, layer).map_err(RunError::Unsupported)?;
+    // The array as the run uses it: K = k (layouts, parameters, the monitor); the engine is
+    // built with the configuration's K.
+    let ev = ConvEngineParams { array: plan.array(e), fault: e.fault };
+    check_work(&ev, &plan, opts.engine)?;
     let sim = RunError::Sim;
     let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;
+    let e = &ev;
     let sg = ConvSigs::new(&tb, e).map_err(sim)?;
 
     let load_cycles = load_buffers(&mut tb, &sg, e, &plan, input, &weight, bias.as_ref(), layer.channel_scales.as_deref()).map_err(sim)?;
@@ -243,7 +252,7 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         ort: None,
     });
     let ort = rq.ort.unwrap_or(accelgen_golden::OrtScale { sig: 0, exp: 0 });
-    let params: [(&str, u64); 27] = [
+    let params: [(&str, u64); 28] = [
         ("p_h", plan.h as u64),
         ("p_w", plan.w as u64),
         ("p_wo", plan.wo as u64),
@@ -261,6 +270,7 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         ("p_phw", ((plan.padding[0] * plan.w) & 0xFFFF) as u64),
         ("p_passes", plan.passes as u64),
         ("p_kp", (e.kernels * plan.pixels()) as u64),
+        ("p_k", plan.kernels as u64),
         ("p_rq_en", u64::from(layer.requant.is_some())),
         ("p_mult", rq.multiplier as u64),
         ("p_shift", u64::from(rq.shift)),

@@ -83,15 +83,15 @@ fn lenet5_with_numpy_data_runs_bit_exact_on_the_tiny_preset_with_every_tiling() 
 
 #[test]
 fn a_network_larger_than_the_default_buffers_runs_bit_exact() {
-    // 256 input channels: input-channel groups, row bands and two output groups on the default
-    // preset, then a stride-2 conv and an average pool.
+    // 480 input channels: input-channel groups, row bands and output groups on the default
+    // preset (40 output channels: k = 2 kernels per PE), then a stride-2 conv and an average pool.
     let net = net_of(
-        [256, 20, 20],
-        vec![conv(256, 40, 3, 1, 1, false), conv(40, 24, 3, 2, 0, false), json!({"op": "avgpool2d", "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1]})],
+        [480, 16, 16],
+        vec![conv(480, 40, 3, 1, 1, false), conv(40, 24, 3, 2, 0, false), json!({"op": "avgpool2d", "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1]})],
         10,
     );
     let cfg = Preset::Default.config();
-    let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "256-channel network on default");
+    let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "480-channel network on default");
     check_stats(&r, &net, &cfg);
     let lay = &r.compiled.layout.layers[0];
     let accelgen_compiler::LayerTiling::Conv(t) = lay else { panic!() };

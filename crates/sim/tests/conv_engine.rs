@@ -5,7 +5,6 @@ use accelgen_formats::{Case, ConvLayer, Layer, TensorField};
 use accelgen_golden::{ConvParams, OrtScale, Requant, Tensor, TensorI8};
 use accelgen_hw::pe::ConvEngineParams;
 use accelgen_golden::testutil::Rng;
-use accelgen_compiler::ConvPlan;
 use accelgen_sim::conv::run_conv;
 use accelgen_compiler::cycle_model::conv_cycles;
 use accelgen_sim::RunOptions;
@@ -100,9 +99,8 @@ fn check(e: &ConvEngineParams, l: &Layer2, what: &str) -> serde_json::Map<String
     for key in ["cache_writes_outside_col0", "shift_chain_breaks", "kernel_use_violations"] {
         assert_eq!(run.stats[key], 0, "{what}: {key}");
     }
-    let plan = ConvPlan::geometry(e, &l.input.shape, &l.layer.weight.shape, &l.layer.params)
-        .and_then(|p| p.fits(e)).unwrap()
-        .with_requant(l.layer.requant.as_ref());
+    // The plan the driver ran: the kernels each PE uses, k, picked by the cycle model.
+    let plan = accelgen_sim::conv::plan_conv(e, &l.input.shape, &l.layer).unwrap();
     let model = conv_cycles(e, &plan);
     assert_eq!(run.stats["cycles"], model.cycles, "{what}: cycle model vs simulation");
     run.stats
@@ -111,7 +109,7 @@ fn check(e: &ConvEngineParams, l: &Layer2, what: &str) -> serde_json::Map<String
 #[test]
 fn pe_array_matches_golden_on_every_small_array_shape() {
     let mut rng = Rng::from_env("conv_shapes", 2026);
-    let (mut per_channel, mut asymmetric) = (0, 0);
+    let (mut per_channel, mut asymmetric, mut fewer_kernels) = (0, 0, 0);
     for rows in 1..=4 {
         for cols in 2..=4 {
             for k in 2..=3 {
@@ -135,9 +133,13 @@ fn pe_array_matches_golden_on_every_small_array_shape() {
                     asymmetric += usize::from(end != padding);
                 }
                 check(&e, &l, &format!("array {rows}x{cols} K={k}"));
+                let plan = accelgen_sim::conv::plan_conv(&e, &l.input.shape, &l.layer).unwrap();
+                fewer_kernels += usize::from(plan.kernels < k);
             }
         }
     }
+    // Layers of few output channels run with k < K kernels per PE (PE_KERNEL.k).
+    assert!(fewer_kernels >= 2, "{fewer_kernels} layers with fewer kernels than K");
     // The seed's layers include per-channel scales (the scale bank) on several shapes.
     assert!(per_channel >= 2, "{per_channel} layers with per-channel scales");
     assert!(asymmetric >= 2, "{asymmetric} layers with asymmetric padding");

@@ -85,6 +85,7 @@ instr_fields! {
     pe_sw = "PE_KERNEL"."sw",
     pe_ph = "PE_KERNEL"."ph",
     pe_pw = "PE_KERNEL"."pw",
+    pe_k = "PE_KERNEL"."k",
     acc_ic_tiles = "ACC_TILES"."ic_tiles",
     acc_oc_tiles = "ACC_TILES"."oc_tiles",
     acc_keep = "ACC_TILES"."keep",

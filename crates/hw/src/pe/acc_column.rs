@@ -8,7 +8,7 @@
 //! strobe like a PE input register, so during slow cycle t it holds the tag of the datum the bottom
 //! PE used in slow cycle t−1, and one cycle after sub-cycle j (the PEs register their products)
 //! `psum_in` is that datum's complete column sum for kernel j. The entry is `pixel·K + j`; the
-//! pixel counter restarts at each pass's first datum. Read-modify-write over three cycles
+//! pixel counter restarts at each pass's first datum (K is the run's k, `k`: docs/conv-array.md). Read-modify-write over three cycles
 //! (timing: the RAM's read data is registered before the adder): read in sub-cycle j (cycle
 //! f), register both halves' read data and the arriving sum in f+1, write `(first ? 0 : old) + psum` in
 //! f+2. An entry read in the cycle an older write to it lands takes that write's value instead
@@ -19,7 +19,7 @@
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
-//! | `strobe`, `sub` | in | 1, 4 | slow-cycle strobe, sub-cycle index j |
+//! | `strobe`, `sub`, `k` | in | 1, 4, 16 | slow-cycle strobe, sub-cycle index j, kernels the run uses |
 //! | `tag_in`, `psum_in` | in | 5, 32 | from the bottom PE (`psum_in` one cycle after its sub-cycle) |
 //! | `d_en`, `d_half`, `d_addr` | in | 1, 1, 16 | drain read of one entry of one half |
 //! | `d_data` | out | 32 | drain read data, one cycle after `d_en` |
@@ -32,8 +32,6 @@ use rust_hdl::prelude::*;
 /// Parameters of an accumulation column.
 #[derive(Clone, Copy, Debug)]
 pub struct AccColumnParams {
-    /// Kernels per PE, K.
-    pub kernels: usize,
     /// Entries per half.
     pub depth: usize,
 }
@@ -63,8 +61,8 @@ pub struct AccColumn {
     pub tile_done: Signal<Out, Bit>,
     /// Half of that tile.
     pub tile_half: Signal<Out, Bit>,
-    /// K as a constant.
-    kconst: Constant<Bits<16>>,
+    /// Kernels the run uses, k (entries per pixel).
+    pub k: Signal<In, Bits<16>>,
     /// Tag of the datum whose sums arrive this slow cycle.
     vtag: DFF<Tag>,
     /// pixel·K of that datum.
@@ -123,7 +121,7 @@ impl AccColumn {
             d_data: Default::default(),
             tile_done: Default::default(),
             tile_half: Default::default(),
-            kconst: Constant::new((p.kernels as u64).into()),
+            k: Default::default(),
             vtag: Default::default(),
             pbase: Default::default(),
             s1_valid: Default::default(),
@@ -181,7 +179,7 @@ impl Logic for AccColumn {
             if self.tag_in.val().get_bit(1) {
                 self.pbase.d.next = 0.into();
             } else {
-                self.pbase.d.next = self.pbase.q.val() + self.kconst.val();
+                self.pbase.d.next = self.pbase.q.val() + self.k.val();
             }
         }
         self.addr_now.next = self.pbase.q.val() + bit_cast::<16, 4>(self.sub.val());
@@ -276,7 +274,7 @@ mod tests {
     #[test]
     fn back_to_back_one_pixel_passes_accumulate_exactly() {
         let k = 2usize;
-        let mut h = Harness::new(AccColumn::new(&AccColumnParams { kernels: k, depth: 16 })).unwrap();
+        let mut h = Harness::new(AccColumn::new(&AccColumnParams { depth: 16 })).unwrap();
         let passes = 6usize;
         let psum = |p: usize, j: usize| (p as u64 * 1000 + j as u64 * 7 + 3) * if j == 0 { 1 } else { 5 };
         let mut want = [0u64; 2];
@@ -288,6 +286,7 @@ mod tests {
             for j in 0..k {
                 let u = &mut h.uut;
                 u.sub.next = (j as u64).into();
+                u.k.next = (k as u64).into();
                 u.strobe.next = j == k - 1;
                 let mut tag = 0u64;
                 if p < passes {

@@ -15,7 +15,7 @@
 //! | `start` | in | 1 | a run starts: both halves free, no drain |
 //! | `claim`, `claim_half`, `claim_bb`, `claim_ob` | in | 1, 1, 16, 16 | a tile takes a half, with its bias and output bases |
 //! | `tile_done`, `tile_half` | in | 1, 1 | the accumulation column finished the tile of a half |
-//! | `p_nodrain`, `p_pixels` | in | 1, 16 | keep the sums; Ho·Wo |
+//! | `p_nodrain`, `p_pixels`, `p_k` | in | 1, 16, 16 | keep the sums; Ho·Wo; the kernels the run uses, k (K below) |
 //! | `busy0`, `busy1` | out | 1 | a half is in use (claimed and not yet drained or released) |
 //! | `active`, `half`, `addr` | out | 1, 1, 16 | the accumulator read: enable, half, entry |
 //! | `baddr` | out | 16 | the bias read entry |
@@ -23,7 +23,7 @@
 
 use rust_hdl::prelude::*;
 
-/// The drain control of an engine with K kernels per PE.
+/// The drain control of the conv engine.
 #[derive(LogicBlock)]
 pub struct DrainControl {
     /// Clock.
@@ -62,8 +62,8 @@ pub struct DrainControl {
     pub out_valid: Signal<Out, Bit>,
     /// Its output entry.
     pub out_idx: Signal<Out, Bits<16>>,
-    /// K.
-    kernels: Constant<Bits<16>>,
+    /// Kernels the run uses, k.
+    pub p_k: Signal<In, Bits<16>>,
     /// Per half: in use, waiting to drain, bias and output bases of its tile.
     busy0_r: DFF<Bit>,
     busy1_r: DFF<Bit>,
@@ -92,12 +92,11 @@ pub struct DrainControl {
 }
 
 impl DrainControl {
-    /// The drain control of an engine with `kernels` kernels per PE.
-    pub fn new(kernels: usize) -> Self {
+    /// The drain control (the kernels a run uses are its `p_k`).
+    pub fn new() -> Self {
         block_with_defaults!(DrainControl {
-            kernels: Constant::new((kernels as u64).into()),
         } defaults {
-            clock, start, claim, claim_half, claim_bb, claim_ob, tile_done, tile_half, p_nodrain,
+            clock, p_k, start, claim, claim_half, claim_bb, claim_ob, tile_done, tile_half, p_nodrain,
             p_pixels, busy0, busy1, active, half, addr, baddr, out_valid, out_idx, busy0_r, busy1_r,
             pend0, pend1, bb0, bb1, ob0, ob1, act, half_r, j, addr_r, pleft, baddr_r, oaddr, v1, o1,
             v2, o2, v3, o3,
@@ -180,13 +179,13 @@ impl Logic for DrainControl {
             self.oaddr.d.next = self.oaddr.q.val() + 1;
             if self.pleft.q.val().any() {
                 self.pleft.d.next = self.pleft.q.val() - 1;
-                self.addr_r.d.next = self.addr_r.q.val() + self.kernels.val();
+                self.addr_r.d.next = self.addr_r.q.val() + self.p_k.val();
             } else {
                 self.pleft.d.next = self.p_pixels.val() - 1;
                 self.baddr_r.d.next = self.baddr_r.q.val() + 1;
                 self.j.d.next = self.j.q.val() + 1;
                 self.addr_r.d.next = self.j.q.val() + 1;
-                if self.j.q.val() + 1 == self.kernels.val() {
+                if self.j.q.val() + 1 == self.p_k.val() {
                     self.act.d.next = false;
                     if self.half_r.q.val() {
                         self.busy1_r.d.next = false;
@@ -213,9 +212,9 @@ mod tests {
     #[test]
     fn drains_read_j_major_and_free_their_half() {
         let mut rng = Rng::from_env("drain-control", 19);
-        let k = 3usize;
-        for nodrain in [false, true] {
-            let mut h = crate::sim::Harness::new(DrainControl::new(k)).unwrap();
+        for (nodrain, k) in [(false, 3usize), (true, 3), (false, 2)] {
+            let mut h = crate::sim::Harness::new(DrainControl::new()).unwrap();
+            h.uut.p_k.next = (k as u64).into();
             let pixels = 1 + rng.below(5) as usize;
             h.uut.start.next = true;
             h.uut.p_pixels.next = (pixels as u64).into();

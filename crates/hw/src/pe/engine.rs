@@ -33,6 +33,7 @@
 //! | `ld_wide`, `ld_word` | in | 1, 64 | a weight-buffer write of a whole bus word: byte c into bank c of the banks `ld_rowsel` sets (c < 8) |
 //! | `wb_clear` | in | 1 | a weight transfer starts: no weight-buffer entry is written yet (a run may stream its weights: the loader reads an entry only once the last bank's word of it is written) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
+//! | `p_k` | in | 16 | kernels each PE uses in the run, k (2..=K): below, K stands for k (docs/conv-array.md) |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
 //! | `p_fbase`, `p_obase` | in | 16, 16 | first-cache and output-buffer entry of the run's start (double buffering) |
 //! | `start` | in | 1 | begin the layer (ignored while busy) |
@@ -114,8 +115,11 @@ pub struct ConvEngine {
     pub p_phw: Signal<In, Bits<16>>,
     /// Passes of the layer, oc_tiles·ic_tiles·kh·kw.
     pub p_passes: Signal<In, Bits<16>>,
-    /// K·Ho·Wo (output entries per bank per tile).
+    /// k·Ho·Wo (output entries per bank per tile).
     pub p_kp: Signal<In, Bits<16>>,
+    /// Kernels each PE uses in this run, k (2..=K): a slow cycle is k fast cycles and an output
+    /// tile C·k channels (docs/conv-array.md).
+    pub p_k: Signal<In, Bits<16>>,
     /// Requantize outputs.
     pub p_rq_en: Signal<In, Bit>,
     /// Requantization multiplier.
@@ -214,7 +218,7 @@ impl ConvEngine {
             ConvFault::KernelRotated => PeFault::KernelRotated,
             _ => PeFault::None,
         };
-        let acc = AccColumnParams { kernels: p.kernels, depth: p.acc_buffer_depth };
+        let acc = AccColumnParams { depth: p.acc_buffer_depth };
         block_with_defaults!(ConvEngine {
             pes: (0..p.rows * p.cols)
                 .map(|i| Pe::new(&PeParams { fault: if i == 1 { pe_fault } else { PeFault::None }, ..pe }))
@@ -233,7 +237,7 @@ impl ConvEngine {
         } defaults {
             clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
-            p_kp, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
+            p_kp, p_k, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x, slot_padv, slot_read,
             last_swap,
         })
@@ -299,6 +303,7 @@ impl Logic for ConvEngine {
         self.seq.geom.next.phw = self.p_phw.val();
         self.seq.geom.next.passes = self.p_passes.val();
         self.seq.geom.next.kp = self.p_kp.val();
+        self.seq.geom.next.k = self.p_k.val();
         self.seq.geom.next.keep = self.p_keep.val();
         self.seq.geom.next.nodrain = self.p_nodrain.val();
         self.seq.geom.next.fbase = self.p_fbase.val();
@@ -393,6 +398,7 @@ impl Logic for ConvEngine {
                     self.pes[r * cols + c].strobe.next = self.strobe.val();
                     self.pes[r * cols + c].ksel.next = self.seq.ksel.val();
                     self.pes[r * cols + c].ksel_nx.next = self.seq.ksel_nx.val();
+                    self.pes[r * cols + c].sum_at.next = self.seq.sum_at.val();
                     self.pes[r * cols + c].w_we.next = self.seq.wl_we.val() & self.seq.wl_row.val().get_bit(r);
                     self.pes[r * cols + c].w_sel.next = self.seq.wl_k.val();
                     self.pes[r * cols + c].w_data.next = self.wbanks[c].r_data.val();
@@ -410,6 +416,7 @@ impl Logic for ConvEngine {
                     self.accs[c].clock.next = self.clock.val();
                     self.accs[c].strobe.next = self.strobe.val();
                     self.accs[c].sub.next = self.seq.sub.val();
+                    self.accs[c].k.next = self.p_k.val();
                     self.accs[c].tag_in.next = self.pes[rows * cols - cols + c].tag_out.val();
                     self.accs[c].psum_in.next = self.pes[rows * cols - cols + c].psum_out.val();
                     self.accs[c].d_en.next = self.seq.d_en.val();
@@ -464,7 +471,7 @@ crate::top_io!(
     ConvEngine,
     inputs: [
         wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
-        p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_rq_en,
+        p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_k, p_rq_en,
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
         rd_en, rd_bank, rd_addr,
     ],

@@ -4,8 +4,8 @@
 //! tile ict, output-channel tile oct (slowest); `docs/conv-array.md`. The counter holds the pass
 //! being issued, steps to the next at `advance`, and derives what the issuer and the drain need:
 //! the first-cache offsets of the pass (kr·W and ict·H·W), whether the pass is the first or the
-//! last of its output-channel tile, the tile's bias and output-buffer bases (oct·K and
-//! `p_obase` + oct·K·Ho·Wo), and whether every pass has been issued.
+//! last of its output-channel tile, the tile's bias and output-buffer bases (oct·k and
+//! `p_obase` + oct·k·Ho·Wo, k the kernels the run uses), and whether every pass has been issued.
 //!
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
@@ -13,7 +13,7 @@
 //! | `start` | in | 1 | a run starts: pass 0 (with `p_passes` = 0, nothing to issue) |
 //! | `advance` | in | 1 | the pass ended: step to the next |
 //! | `p_kw`, `p_kh`, `p_ic_tiles`, `p_oc_tiles` | in | 16 | the four counts |
-//! | `p_w`, `p_plane`, `p_kp`, `p_obase`, `p_passes` | in | 16 | W, H·W, K·Ho·Wo, output base, passes |
+//! | `p_w`, `p_plane`, `p_kp`, `p_obase`, `p_passes`, `p_k` | in | 16 | W, H·W, k·Ho·Wo, output base, passes, kernels the run uses |
 //! | `ks`, `kr` | out | 16 | kernel tap of the pass |
 //! | `krw`, `planebase` | out | 16 | kr·W, ict·H·W |
 //! | `half` | out | 1 | accumulation half of the tile (oct mod 2) |
@@ -26,7 +26,7 @@
 
 use rust_hdl::prelude::*;
 
-/// The pass odometer of an engine with K kernels per PE.
+/// The pass odometer of the conv engine.
 #[derive(LogicBlock)]
 pub struct PassCounter {
     /// Clock.
@@ -73,8 +73,8 @@ pub struct PassCounter {
     pub obase: Signal<Out, Bits<16>>,
     /// Every pass has been issued.
     pub all_issued: Signal<Out, Bit>,
-    /// K.
-    kernels: Constant<Bits<16>>,
+    /// Kernels the run uses, k (a tile's bias entries).
+    pub p_k: Signal<In, Bits<16>>,
     ks_r: DFF<Bits<16>>,
     kr_r: DFF<Bits<16>>,
     krw_r: DFF<Bits<16>>,
@@ -94,12 +94,11 @@ pub struct PassCounter {
 }
 
 impl PassCounter {
-    /// The counter of an engine with `kernels` kernels per PE.
-    pub fn new(kernels: usize) -> Self {
+    /// The counter (the kernels a run uses are its `p_k`).
+    pub fn new() -> Self {
         block_with_defaults!(PassCounter {
-            kernels: Constant::new((kernels as u64).into()),
         } defaults {
-            clock, start, advance, p_kw, p_kh, p_ic_tiles, p_oc_tiles, p_w, p_plane, p_kp, p_obase,
+            clock, p_k, start, advance, p_kw, p_kh, p_ic_tiles, p_oc_tiles, p_w, p_plane, p_kp, p_obase,
             p_passes, ks, kr, krw, planebase, half, tile_first, tile_last, bbase, obase, all_issued,
             ks_r, kr_r, krw_r, ict, plane_r, oct, ks_l, kr_l, ict_l, oct_l, first, bbase_r, obase_r,
             done,
@@ -168,7 +167,7 @@ impl Logic for PassCounter {
                         if !self.oct_l.q.val() {
                             self.oct.d.next = self.oct.q.val() + 1;
                             self.oct_l.d.next = self.oct.q.val() + 2 == self.p_oc_tiles.val();
-                            self.bbase_r.d.next = self.bbase_r.q.val() + self.kernels.val();
+                            self.bbase_r.d.next = self.bbase_r.q.val() + self.p_k.val();
                             self.obase_r.d.next = self.obase_r.q.val() + self.p_kp.val();
                         } else {
                             self.done.d.next = true;
@@ -193,9 +192,9 @@ mod tests {
     #[test]
     fn passes_follow_the_nested_loop_order() {
         let mut rng = Rng::from_env("pass-counter", 13);
-        let k = 3u64;
-        let mut h = crate::sim::Harness::new(PassCounter::new(k as usize)).unwrap();
+        let mut h = crate::sim::Harness::new(PassCounter::new()).unwrap();
         for _ in 0..12 {
+            let k = 2 + rng.below(3);
             let (kw, kh, ict_n, oct_n) = (1 + rng.below(3), 1 + rng.below(3), 1 + rng.below(3), 1 + rng.below(3));
             let (w, plane, kp, obase) = (1 + rng.below(20), 1 + rng.below(400), 1 + rng.below(100), rng.below(50));
             let mut passes = vec![];
@@ -214,7 +213,7 @@ mod tests {
             for (s, v) in [
                 (&mut u.p_kw, kw), (&mut u.p_kh, kh), (&mut u.p_ic_tiles, ict_n), (&mut u.p_oc_tiles, oct_n),
                 (&mut u.p_w, w), (&mut u.p_plane, plane), (&mut u.p_kp, kp), (&mut u.p_obase, obase),
-                (&mut u.p_passes, passes.len() as u64),
+                (&mut u.p_passes, passes.len() as u64), (&mut u.p_k, k),
             ] {
                 s.next = v.into();
             }

@@ -14,7 +14,8 @@
 //!
 //! Partial sums flow down the column: `psum_out` is a K-stage shift register, so the PE below,
 //! which sees the same datum one slow cycle (K fast cycles) later, adds to the sum of the same
-//! kernel j. Products are exact: the signed int8 × int8 product (|a·b| ≤ 2^14, 16 bits) is
+//! kernel j. A run that uses k < K kernels (a slow cycle of k fast cycles, docs/conv-array.md)
+//! enters the new sum at stage K − k (`sum_at`, one-hot), so it still leaves k cycles later. Products are exact: the signed int8 × int8 product (|a·b| ≤ 2^14, 16 bits) is
 //! registered in the multiplier block ([`RegMul`], which on ECP5 is a DSP block with its output
 //! register), and added
 //! (sign-extended to 32 bits) one fast cycle after the multiply; every PE of a column has the
@@ -34,7 +35,8 @@
 //! | `x_in`, `tag_in` | in | 8, 6 | datum and its tag from the left neighbour or the row port |
 //! | `x_out`, `tag_out` | out | 8, 6 | the input register and its tag (to the right neighbour) |
 //! | `psum_in` | in | 32 | partial sum from the PE above (0 in row 0) |
-//! | `psum_out` | out | 32 | partial sum K fast cycles old (to the PE below) |
+//! | `psum_out` | out | 32 | partial sum k fast cycles old (to the PE below) |
+//! | `sum_at` | in | 16 | one-hot delay-line stage the new partial sum enters: bit K − k (bit 0 for all K kernels) |
 //! | `w_we`, `w_sel`, `w_data` | in | 1, 16, 8 | shadow-weight write port |
 //! | `w_used` | out | 8 | the weight multiplied this cycle (observation: what the PE really multiplies) |
 //! | `mac` | out | 1 | this cycle's product is a MAC on a datum read from the first cache (valid, not padding) |
@@ -88,8 +90,10 @@ pub struct Pe {
     pub tag_out: Signal<Out, Tag>,
     /// Partial sum from the PE above.
     pub psum_in: Signal<In, Bits<32>>,
-    /// Partial sum to the PE below, K fast cycles after it was formed.
+    /// Partial sum to the PE below, k fast cycles after it was formed.
     pub psum_out: Signal<Out, Bits<32>>,
+    /// One-hot stage of the delay line the new partial sum enters (K − k for k kernels).
+    pub sum_at: Signal<In, Bits<16>>,
     /// Shadow weight write enable.
     pub w_we: Signal<In, Bit>,
     /// One-hot shadow weight to write.
@@ -122,6 +126,8 @@ pub struct Pe {
     mul: RegMul<8, 8, 16>,
     /// Signed product sign-extended to 32 bits.
     prod32: Signal<Local, Bits<32>>,
+    /// The new partial sum, `psum_in` + the product.
+    sum: Signal<Local, Bits<32>>,
     /// Built-in faults (tests only): one element when the fault is present, none otherwise, so
     /// a product PE's Verilog has no trace of them.
     fault_hold: Vec<Constant<Bit>>,
@@ -143,6 +149,7 @@ impl Pe {
             tag_out: Default::default(),
             psum_in: Default::default(),
             psum_out: Default::default(),
+            sum_at: Default::default(),
             w_we: Default::default(),
             w_sel: Default::default(),
             w_data: Default::default(),
@@ -158,6 +165,7 @@ impl Pe {
             swap: Default::default(),
             mul: RegMul::signed(),
             prod32: Default::default(),
+            sum: Default::default(),
             fault_hold: (p.fault == PeFault::HoldRegister).then(|| Constant::new(true)).into_iter().collect(),
             fault_rotate: (p.fault == PeFault::KernelRotated).then(|| Constant::new(true)).into_iter().collect(),
         }
@@ -247,10 +255,17 @@ impl Logic for Pe {
         } else {
             self.prod32.next = bit_cast::<32, 16>(self.mul.p.val());
         }
-        // Partial sums: K-stage delay line down the column.
-        self.psum[0].d.next = self.psum_in.val() + self.prod32.val();
+        // Partial sums: a K-stage delay line down the column, entered at stage K − k (stage
+        // K − 1 would be k = 1, which no run uses: no select for it).
+        self.sum.next = self.psum_in.val() + self.prod32.val();
+        self.psum[0].d.next = self.sum.val();
         for j in 1..self.w.len() {
             self.psum[j].d.next = self.psum[j - 1].q.val();
+        }
+        for j in 1..(self.w.len() - 1) {
+            if self.sum_at.val().get_bit(j) {
+                self.psum[j].d.next = self.sum.val();
+            }
         }
         // `last` is a one-value loop so the index is a loop variable, which rust-hdl's Verilog
         // generator can evaluate (it cannot evaluate `self.w.len() - 1` inside brackets).
@@ -293,8 +308,10 @@ mod tests {
 
     #[test]
     fn pe_matches_its_cycle_model_on_random_stimulus() {
-        for k in [2usize, 3, 5] {
-            let mut rng = Rng::from_env("pe", 11 + k as u64);
+        for (k, ka) in [(2usize, 2usize), (3, 3), (3, 2), (5, 5), (5, 3), (5, 2)] {
+            // `ka` kernels in use: the new sum enters the delay line at stage k − ka.
+            let at = k - ka;
+            let mut rng = Rng::from_env("pe", 11 + (k * 7 + ka) as u64);
             let mut h = Harness::new(Pe::new(&PeParams { kernels: k, fault: PeFault::None })).unwrap();
             let mut m = Model { x: 0, tag: 0, w: vec![0; k], ws: vec![0; k], psum: vec![0; k], prod: 0 };
             // The select of each cycle is known one cycle ahead (`ksel_nx`), as in the engine.
@@ -315,6 +332,7 @@ mod tests {
                 u.x_in.next = (x_in as u64).into();
                 u.tag_in.next = (tag_in as u64).into();
                 u.psum_in.next = (psum_in as u64).into();
+                u.sum_at.next = (1u64 << at).into();
                 u.w_we.next = w_we;
                 u.w_sel.next = w_sel.into();
                 u.w_data.next = (w_data as u64).into();
@@ -335,6 +353,7 @@ mod tests {
                     m.psum[j] = m.psum[j - 1];
                 }
                 m.psum[0] = psum_in.wrapping_add(m.prod as u32);
+                m.psum[at] = m.psum[0];
                 m.prod = prod;
                 let old_ws = m.ws.clone();
                 for j in 0..k {

@@ -17,6 +17,7 @@
 //! | `wb_set`, `wb_at`, `wb_clr` | in | 1, 16, 1 | at the next clock edge `wb_avail` becomes `wb_at` + 1, or 0 (`wb_clr`, over `wb_set`) |
 //! | `busy`, `done` | out | 1 | running; finished (held until the next start) |
 //! | `strobe`, `ksel`, `ksel_nx`, `sub` | out | 1, 16, 16, 4 | phase: strobe, one-hot kernel select (this and next cycle), its index |
+//! | `sum_at` | out | 16 | one-hot stage of the PEs' partial-sum delay line a new sum enters: K − k |
 //! | `slot_*` | out | | the slot of this slow cycle ([`SlotIssuer`]) |
 //! | `wl_*` | out | | the weight-buffer read and the shadow write ([`WeightLoader`]) |
 //! | `d_en`, `d_half`, `d_addr`, `d_baddr`, `o_valid`, `o_idx` | out | | the drain ([`DrainControl`]) |
@@ -76,6 +77,9 @@ pub struct ConvGeometry {
     pub obase: Bits<16>,
     /// The requantizer runs ONNX Runtime's pipeline (its results come later: a longer tail).
     pub ort: Bit,
+    /// Kernels each PE uses, k (2..=K): a slow cycle of k fast cycles, output tiles of C·k
+    /// channels (docs/conv-array.md).
+    pub k: Bits<16>,
 }
 
 /// The control of an R×C engine of K-kernel PEs.
@@ -113,6 +117,8 @@ pub struct ConvSequencer {
     pub ksel_nx: Signal<Out, Bits<16>>,
     /// Kernel index of the sub-cycle.
     pub sub: Signal<Out, Bits<4>>,
+    /// One-hot delay-line stage of the PEs a new partial sum enters (K − k).
+    pub sum_at: Signal<Out, Bits<16>>,
     /// The slot reads a pixel.
     pub slot_valid: Signal<Out, Bit>,
     /// The pixel is padding.
@@ -147,8 +153,18 @@ pub struct ConvSequencer {
     issuer: SlotIssuer,
     loader: WeightLoader,
     drain: DrainControl,
-    /// One-hot kernel K − 1.
-    last_k: Constant<Bits<16>>,
+    /// K, the kernels a PE stores, and R.
+    kmax: Constant<Bits<16>>,
+    rows_c: Constant<Bits<16>>,
+    /// One-hot kernel k − 1 (the strobe's sub-cycle) and the PEs' delay-line stage, registered
+    /// from `geom.k` every cycle (a run starts at least a cycle after its parameters).
+    klast: DFF<Bits<16>>,
+    sum_at_r: DFF<Bits<16>>,
+    /// k − 1 and K − k.
+    km1: Signal<Local, Bits<16>>,
+    kgap: Signal<Local, Bits<16>>,
+    /// R·k, the weight entries of a pass.
+    mx_rk: Signal<Local, Bits<32>>,
     /// Running, finished, end-of-run countdown.
     run: DFF<Bit>,
     fin: DFF<Bit>,
@@ -168,11 +184,13 @@ impl ConvSequencer {
     /// The control of an engine of `rows` PE rows of `kernels`-kernel PEs.
     pub fn new(rows: usize, kernels: usize) -> Self {
         block_with_defaults!(ConvSequencer {
-            passes: PassCounter::new(kernels),
-            loader: WeightLoader::new(rows, kernels),
-            drain: DrainControl::new(kernels),
-            last_k: Constant::new((1u64 << (kernels - 1)).into()),
+            passes: PassCounter::new(),
+            loader: WeightLoader::new(rows),
+            drain: DrainControl::new(),
+            kmax: Constant::new((kernels as u64).into()),
+            rows_c: Constant::new((rows as u64).into()),
         } defaults {
+            klast, sum_at_r, km1, kgap, mx_rk, sum_at,
             clock, start, geom,
             tile_done, tile_half, last_swap, wb_avail, wb_set, wb_at, wb_clr, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
             slot_pad, slot_tag, slot_addr, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, d_en,
@@ -185,14 +203,20 @@ impl ConvSequencer {
 impl Logic for ConvSequencer {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, run, fin, tail, ksel_r, sub_r);
+        dff_setup!(self, clock, run, fin, tail, ksel_r, sub_r, klast, sum_at_r);
         clock!(self, clock, passes, issuer, loader, drain);
         self.busy.next = self.run.q.val();
         self.done.next = self.fin.q.val();
         self.go.next = self.start.val() & !self.run.q.val();
 
-        // ---- Fast-cycle phase: kernel j in sub-cycle j; the strobe marks sub-cycle K−1.
-        self.strobe.next = (self.ksel_r.q.val() & self.last_k.val()).any();
+        // ---- Fast-cycle phase: kernel j in sub-cycle j; the strobe marks sub-cycle k−1.
+        self.km1.next = self.geom.val().k - 1;
+        self.kgap.next = self.kmax.val() - self.geom.val().k;
+        self.klast.d.next = bits::<16>(1) << self.km1.val().get_bits::<4>(0);
+        self.sum_at_r.d.next = bits::<16>(1) << self.kgap.val().get_bits::<4>(0);
+        self.sum_at.next = self.sum_at_r.q.val();
+        self.mx_rk.next = self.geom.val().k * self.rows_c.val();
+        self.strobe.next = (self.ksel_r.q.val() & self.klast.q.val()).any();
         if self.strobe.val() | !self.ksel_r.q.val().any() {
             self.ksel_nx.next = 1.into();
             self.sub_r.d.next = 0.into();
@@ -260,6 +284,10 @@ impl Logic for ConvSequencer {
         self.issuer.half.next = self.passes.half.val();
         self.loader.start.next = self.go.val();
         self.loader.p_passes.next = self.geom.val().passes;
+        self.loader.p_klast.next = self.klast.q.val();
+        self.loader.p_per_pass.next = self.mx_rk.val().get_bits::<16>(0);
+        self.passes.p_k.next = self.geom.val().k;
+        self.drain.p_k.next = self.geom.val().k;
         self.loader.take.next = self.strobe.val() & self.issue_new.val();
         self.loader.swapped.next = self.last_swap.val();
         self.loader.avail.next = self.wb_avail.val();

@@ -24,6 +24,7 @@
 //! | `clock` | in | 1 | clock |
 //! | `start` | in | 1 | a run starts: load pass 0 (nothing with `p_passes` = 0) |
 //! | `p_passes` | in | 16 | passes of the run |
+//! | `p_klast`, `p_per_pass` | in | 16, 16 | one-hot last kernel of the run (k − 1, k the kernels it uses: K below is k), entries per pass R·k |
 //! | `take` | in | 1 | the issuer starts the pass being loaded or loaded |
 //! | `swapped` | in | 1 | the last PE of row 0 swapped a pass's shadow weights in |
 //! | `avail` | in | 16 | weight-buffer entries written so far |
@@ -67,12 +68,12 @@ pub struct WeightLoader {
     pub row: Signal<Out, Bits<64>>,
     /// One-hot kernel.
     pub k: Signal<Out, Bits<16>>,
-    /// One-hot last row, kernel; entries per pass R·K.
+    /// One-hot last kernel of the run (kernel k − 1, k the kernels it uses).
+    pub p_klast: Signal<In, Bits<16>>,
+    /// Entries per pass, R·k.
+    pub p_per_pass: Signal<In, Bits<16>>,
+    /// One-hot last row.
     last_r: Constant<Bits<64>>,
-    last_k: Constant<Bits<16>>,
-    per_pass: Constant<Bits<16>>,
-    /// R·K − 1.
-    per_pass_m1: Constant<Bits<16>>,
     /// The current pass: being loaded, loaded, taken, its first datum past row 0's last PE.
     loading: DFF<Bit>,
     fin: DFF<Bit>,
@@ -109,15 +110,12 @@ pub struct WeightLoader {
 impl WeightLoader {
     /// The loader of an array of `rows` PE rows of `kernels`-kernel PEs (any number of columns:
     /// an entry holds one weight per column).
-    pub fn new(rows: usize, kernels: usize) -> Self {
-        assert!((1..=64).contains(&rows) && (1..=16).contains(&kernels), "weight loader for {rows} rows, {kernels} kernels: allowed 1..=64, 1..=16");
+    pub fn new(rows: usize) -> Self {
+        assert!((1..=64).contains(&rows), "weight loader for {rows} rows: allowed 1..=64");
         block_with_defaults!(WeightLoader {
             last_r: Constant::new((1u64 << (rows - 1)).into()),
-            last_k: Constant::new((1u64 << (kernels - 1)).into()),
-            per_pass: Constant::new(((rows * kernels) as u64).into()),
-            per_pass_m1: Constant::new(((rows * kernels - 1) as u64).into()),
         } defaults {
-            clock, start, p_passes, take, swapped, avail, av_set, av_at, av_clr, ready, rd_en, rd_addr, we, row, k, loading,
+            clock, p_klast, p_per_pass, start, p_passes, take, swapped, avail, av_set, av_at, av_clr, ready, rd_en, rd_addr, we, row, k, loading,
             fin, taken, swapd, ptr, pend, pend_m1, e_ok, row_r, k_r, left, room, we_d, row_d, k_d, rd, early, next,
         })
     }
@@ -142,7 +140,7 @@ impl Logic for WeightLoader {
         if self.rd.val() {
             self.ptr.d.next = self.ptr.q.val() + 1;
             self.k_r.d.next = self.k_r.q.val() << 1;
-            if (self.k_r.q.val() & self.last_k.val()).any() {
+            if (self.k_r.q.val() & self.p_klast.val()).any() {
                 self.k_r.d.next = 1.into();
                 self.row_r.d.next = self.row_r.q.val() << 1;
                 if (self.row_r.q.val() & self.last_r.val()).any() {
@@ -164,8 +162,8 @@ impl Logic for WeightLoader {
             self.taken.d.next = false;
             self.swapd.d.next = false;
             self.loading.d.next = self.left.q.val().any();
-            self.pend.d.next = self.pend.q.val() + self.per_pass.val();
-            self.pend_m1.d.next = self.pend_m1.q.val() + self.per_pass.val();
+            self.pend.d.next = self.pend.q.val() + self.p_per_pass.val();
+            self.pend_m1.d.next = self.pend_m1.q.val() + self.p_per_pass.val();
         }
         if self.start.val() {
             self.loading.d.next = self.p_passes.val().any();
@@ -173,8 +171,8 @@ impl Logic for WeightLoader {
             self.taken.d.next = false;
             self.swapd.d.next = false;
             self.ptr.d.next = 0.into();
-            self.pend.d.next = self.per_pass.val();
-            self.pend_m1.d.next = self.per_pass_m1.val();
+            self.pend.d.next = self.p_per_pass.val();
+            self.pend_m1.d.next = self.p_per_pass.val() - 1;
             self.row_r.d.next = 1.into();
             self.k_r.d.next = 1.into();
             self.left.d.next = self.p_passes.val();
@@ -217,10 +215,13 @@ mod tests {
     fn weights_load_in_pass_row_kernel_order_in_time_for_the_datum() {
         let mut rng = Rng::from_env("weight-loader", 17);
         let mut early_takes = 0;
-        for (rows, kernels) in [(1, 2), (2, 2), (3, 4), (4, 3), (8, 4), (8, 4)] {
-            let mut h = crate::sim::Harness::new(WeightLoader::new(rows, kernels)).unwrap();
+        // `kernels` is the run's k (the loader has no K of its own).
+        for (rows, kernels) in [(1, 2), (2, 2), (3, 4), (4, 3), (8, 4), (8, 2)] {
+            let mut h = crate::sim::Harness::new(WeightLoader::new(rows)).unwrap();
             let passes = 1 + rng.below(6) as usize;
             let per_pass = rows * kernels;
+            h.uut.p_klast.next = (1u64 << (kernels - 1)).into();
+            h.uut.p_per_pass.next = (per_pass as u64).into();
             h.uut.start.next = true;
             h.uut.p_passes.next = (passes as u64).into();
             // The entries arrive over time (a weight transfer streaming in), or were all there.

@@ -4,8 +4,9 @@
 //! `ACC_TILES`, `ACT_REQUANT`, `ACT_SCALE` and `PE_PAD` write the conv engine's fields, which this block holds and
 //! drives into the engine's parameter ports, together with the derived parameters (products of
 //! fields, in two registered stages: H·W, Ho·Wo, sh·W, ph·W, the passes
-//! ic_tiles·oc_tiles·kh·kw and K·Ho·Wo) and the double-buffering bases. `bad` flags a zero size,
-//! stride or tile count (a `RUN` of the engine with them is refused): each size instruction's
+//! ic_tiles·oc_tiles·kh·kw and k·Ho·Wo, k the kernels the run uses: `PE_KERNEL.k`, or K where
+//! it is 0) and the double-buffering bases. `bad` flags a zero size, stride or tile count, or a
+//! `PE_KERNEL.k` of 1 or above K (a `RUN` of the engine with them is refused): each size instruction's
 //! fields are checked as it is written, and the flag is registered.
 //!
 //! | port | dir | bits | meaning |
@@ -16,7 +17,7 @@
 //! | `geom` | out | [`ConvGeometry`] | the engine's layer parameters |
 //! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu`, `p_sig`, `p_exp`, `p_pc` | out | 1, 16, 8, 8, 1, 24, 8, 1 | the engine's requantizer parameters (ONNX Runtime's mode is `geom.ort`; `p_pc`: per-channel scales) |
 //! | `p_pad` | out | 8 | the value padding pixels stream as |
-//! | `bad` | out | 1 | a zero size, stride or tile count |
+//! | `bad` | out | 1 | a zero size, stride or tile count, or a `k` of 1 or above K |
 //!
 //! The dispatcher lets nothing read the parameters until three cycles after the last write
 //! (the write's cycle and the two product stages).
@@ -117,6 +118,13 @@ pub struct ConvRegs {
     taps: DFF<Bits<16>>,
     passes: DFF<Bits<16>>,
     kp: DFF<Bits<16>>,
+    /// `PE_KERNEL.k` as written (0 after reset and `clear`).
+    kk: DFF<Bits<16>>,
+    /// Kernels each PE uses, k: `kk`, or K where that is 0.
+    keff: Signal<Local, Bits<16>>,
+    /// `PE_KERNEL.k` of the payload, widened; it is 0 or 2..=K.
+    kf: Signal<Local, Bits<16>>,
+    kf_ok: Signal<Local, Bit>,
     bad_r: DFF<Bit>,
     /// Products before their registers (the compiler keeps each below 2^16).
     mx_plane: Signal<Local, Bits<32>>,
@@ -149,7 +157,7 @@ impl ConvRegs {
             kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf, ok_shape, ok_kernel, ok_tiles,
             ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw,
             phw, tiles, taps, passes, kp, bad_r, mx_plane, mx_pixels, mx_shw, mx_phw, mx_tiles,
-            mx_taps, mx_passes, mx_kp,
+            mx_taps, mx_passes, mx_kp, kk, keff, kf, kf_ok,
         })
     }
 }
@@ -159,7 +167,7 @@ impl Logic for ConvRegs {
     fn update(&mut self) {
         dff_setup!(
             self, clock, h, w, ho, wo, kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf,
-            ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r
+            ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r, kk
         );
         self.pl.next = self.payload.val();
         if self.clear.val() {
@@ -175,7 +183,10 @@ impl Logic for ConvRegs {
                 & self.pl.val().get_value_pe_ho().any()
                 & self.pl.val().get_value_pe_wo().any();
         }
+        self.kf.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_k());
+        self.kf_ok.next = !self.kf.val().any() | (self.kf.val().get_bits::<2>(1).any() & (self.kf.val() <= self.kernels.val()));
         if (self.we.val() & (self.op.val() == self.op_pe_kernel.val())) | self.clear.val() {
+            self.kk.d.next = self.kf.val();
             self.kh.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pe_kh());
             self.kw.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pe_kw());
             self.sh.d.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_sh());
@@ -185,7 +196,8 @@ impl Logic for ConvRegs {
             self.ok_kernel.d.next = self.pl.val().get_value_pe_kh().any()
                 & self.pl.val().get_value_pe_kw().any()
                 & self.pl.val().get_value_pe_sh().any()
-                & self.pl.val().get_value_pe_sw().any();
+                & self.pl.val().get_value_pe_sw().any()
+                & self.kf_ok.val();
         }
         if (self.we.val() & (self.op.val() == self.op_acc_tiles.val())) | self.clear.val() {
             self.ic.d.next = bit_cast::<16, 8>(self.pl.val().get_value_acc_ic_tiles());
@@ -229,7 +241,11 @@ impl Logic for ConvRegs {
         self.taps.d.next = self.mx_taps.val().get_bits::<16>(0);
         self.mx_passes.next = self.tiles.q.val() * self.taps.q.val();
         self.passes.d.next = self.mx_passes.val().get_bits::<16>(0);
-        self.mx_kp.next = self.pixels.q.val() * self.kernels.val();
+        self.keff.next = self.kk.q.val();
+        if !self.kk.q.val().any() {
+            self.keff.next = self.kernels.val();
+        }
+        self.mx_kp.next = self.pixels.q.val() * self.keff.val();
         self.kp.d.next = self.mx_kp.val().get_bits::<16>(0);
         self.bad_r.d.next = !(self.ok_shape.q.val() & self.ok_kernel.q.val() & self.ok_tiles.q.val());
 
@@ -251,6 +267,7 @@ impl Logic for ConvRegs {
         self.geom.next.phw = self.phw.q.val();
         self.geom.next.passes = self.passes.q.val();
         self.geom.next.kp = self.kp.q.val();
+        self.geom.next.k = self.keff.val();
         self.geom.next.keep = self.keep.q.val();
         self.geom.next.nodrain = !self.drain.q.val();
         self.geom.next.fbase = bits::<16>(0);
@@ -285,7 +302,8 @@ mod tests {
 
     /// Random field values written through the six conv instructions (and a pooling
     /// instruction that must change nothing): three cycles later every engine parameter equals
-    /// its field, the derived ones equal the products, and `bad` flags a zero size.
+    /// its field, the derived ones equal the products, and `bad` flags a zero size or a kernel
+    /// count `k` of 1 or above K.
     #[test]
     fn every_parameter_is_its_field_or_the_product_of_its_fields() {
         let mut rng = Rng::from_env("conv-regs", 37);
@@ -298,9 +316,12 @@ mod tests {
             let (ic, oc, keep, drain, fh, oh) = (r(&mut rng, 3), r(&mut rng, 3), r(&mut rng, 1), r(&mut rng, 1), r(&mut rng, 1), r(&mut rng, 1));
             let (en, mult, shift, zp, relu) = (r(&mut rng, 1), r(&mut rng, 15), r(&mut rng, 6), r(&mut rng, 8), r(&mut rng, 1));
             let (ort, sig, exp, pad, pc) = (r(&mut rng, 1), r(&mut rng, 24), r(&mut rng, 8), r(&mut rng, 8), r(&mut rng, 1));
+            // Kernels used: 0 (all K = 3), 2 or 3 are allowed; 1 and 4..=7 are refused.
+            let kf = [0, 0, 2, 3, 1, 4, 7][rng.below(7) as usize];
+            let keff = if kf == 0 { k } else { kf };
             let words = [
                 ("PE_SHAPE", payload("PE_SHAPE", &[("h", hh), ("w", w), ("ho", ho), ("wo", wo)])),
-                ("PE_KERNEL", payload("PE_KERNEL", &[("kh", kh), ("kw", kw), ("sh", sh), ("sw", sw), ("ph", ph), ("pw", pw)])),
+                ("PE_KERNEL", payload("PE_KERNEL", &[("kh", kh), ("kw", kw), ("sh", sh), ("sw", sw), ("ph", ph), ("pw", pw), ("k", kf)])),
                 ("ACC_TILES", payload("ACC_TILES", &[("ic_tiles", ic), ("oc_tiles", oc), ("keep", keep), ("drain", drain), ("fhalf", fh), ("ohalf", oh)])),
                 ("ACT_REQUANT", payload("ACT_REQUANT", &[("en", en), ("multiplier", mult), ("shift", shift), ("zero_point", zp), ("relu", relu)])),
                 ("ACT_SCALE", payload("ACT_SCALE", &[("ort", ort), ("sig", sig), ("exp", exp), ("per_channel", pc)])),
@@ -318,11 +339,11 @@ mod tests {
             let got = [
                 v(g.h), v(g.w), v(g.wo), v(g.kh), v(g.kw), v(g.sh), v(g.sw), v(g.ph), v(g.pw),
                 v(g.ic_tiles), v(g.oc_tiles), v(g.plane), v(g.pixels), v(g.shw), v(g.phw),
-                v(g.passes), v(g.kp), v(u.p_mult.val()), v(g.fbase), v(g.obase),
+                v(g.passes), v(g.kp), v(u.p_mult.val()), v(g.fbase), v(g.obase), v(g.k),
             ];
             let want = [
-                hh, w, wo, kh, kw, sh, sw, ph, pw, ic, oc, hh * w, ho * wo, sh * w, ph * w, ic * oc * kh * kw, k * ho * wo,
-                mult, fh * fc / 2, oh * od / 2,
+                hh, w, wo, kh, kw, sh, sw, ph, pw, ic, oc, hh * w, ho * wo, sh * w, ph * w, ic * oc * kh * kw, keff * ho * wo,
+                mult, fh * fc / 2, oh * od / 2, keff,
             ];
             assert_eq!(got, want);
             assert_eq!(
@@ -335,7 +356,7 @@ mod tests {
                 (ort == 1 && en == 1, sig, exp, pad)
             );
             assert_eq!(u.p_pc.val(), pc == 1);
-            assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0));
+            assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0) || kf == 1 || kf > k, "k field {kf}");
         }
     }
 

@@ -13,6 +13,7 @@
 //! | `start` | in | 1 | a transfer starts: the cursor at word 0 of the place `s_*` name |
 //! | `s_store`, `s_copy`, `s_sel`, `s_half` | in | 1, 1, 2, 1 | the transfer (`DataMover`'s `g_*`) |
 //! | `s_len` | in | 20 | its chunk length (`len`, or `words` for one chunk) |
+//! | `s_k` | in | 16 | kernels of the conv run whose output a store reads, k (channel t·C·k + c·k + j) |
 //! | `s_word` | in | 1 | a weight load in word steps: each step is a whole entry of the C banks (`bank` is not used) |
 //! | `adv` | in | 1 | step to the next word |
 //! | `fm_addr`, `fm_bank` | in | 20, 64 | the feature-memory cursor's entry and bank (the place of load target 3) |
@@ -75,8 +76,11 @@ pub struct ChunkCursor {
     /// One-hot last bank of R and of C banks.
     last_r: Constant<Bits<64>>,
     last_c: Constant<Bits<64>>,
-    /// K − 1.
-    last_j: Constant<Bits<16>>,
+    /// The kernels of the conv run whose output a store reads, k (its channels are
+    /// t·C·k + c·k + j); latched at `start`.
+    pub s_k: Signal<In, Bits<16>>,
+    /// k − 1 of the running transfer.
+    last_j: DFF<Bits<16>>,
     /// Depths (up to 65,536): first cache, weight bank, bias, feature memory, conv output,
     /// pooling output.
     d_fc: Constant<Bits<20>>,
@@ -130,7 +134,6 @@ impl ChunkCursor {
         block_with_defaults!(ChunkCursor {
             last_r: onehot_last(p.rows),
             last_c: onehot_last(p.cols),
-            last_j: Constant::new(((p.kernels - 1) as u64).into()),
             d_fc: d(0),
             d_wb: d(1),
             d_bias: d(2),
@@ -140,7 +143,7 @@ impl ChunkCursor {
             fc_half: Constant::new(((p.depths[0] / 2) as u64).into()),
             out_half: Constant::new(((p.depths[4] / 2) as u64).into()),
         } defaults {
-            clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, st, sel, wrd, len, adv, fm_addr, fm_bank,
+            clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, st, sel, wrd, len, adv, fm_addr, fm_bank,
             chunk_end, chunk_end_d, bank, a_cur, depth, rd_addr, a_rd, depth_rd, rd_issue, rd_fault, rd_chk, rd_a, rd_d, off, idx, bank_r, base,
             col_base, kern, cend, cend_d, len1, wrap_r, wrap_c, next_base, a_out,
         })
@@ -150,7 +153,7 @@ impl ChunkCursor {
 impl Logic for ChunkCursor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d);
+        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d, last_j);
         self.chunk_end.next = self.cend.q.val();
         self.chunk_end_d.next = self.cend_d.q.val();
         self.bank.next = self.bank_r.q.val();
@@ -232,7 +235,7 @@ impl Logic for ChunkCursor {
                 // Conv output: channel t·C·K + c·K + j at bank c, entry (t·K + j)·len.
                 if self.cend.q.val() {
                     self.base.d.next = self.next_base.val();
-                    if self.kern.q.val() == self.last_j.val() {
+                    if self.kern.q.val() == self.last_j.q.val() {
                         self.kern.d.next = 0.into();
                         if self.wrap_c.val() {
                             self.bank_r.d.next = 1.into();
@@ -258,6 +261,7 @@ impl Logic for ChunkCursor {
             }
             self.len.d.next = self.s_len.val();
             self.len1.d.next = self.s_len.val() == 1;
+            self.last_j.d.next = self.s_k.val() - 1;
             self.cend.d.next = self.s_len.val() == 1;
             self.off.d.next = 0.into();
             self.idx.d.next = 0.into();
@@ -286,15 +290,15 @@ mod tests {
 
     /// The place (bank, entry) of word i of a transfer, from the table of docs/isa.md; B is the
     /// half base.
-    fn place(store: bool, sel: usize, i: usize, len: usize, p: &DataMoverParams, half: bool) -> (usize, usize) {
+    fn place(store: bool, sel: usize, i: usize, len: usize, p: &DataMoverParams, k: usize, half: bool) -> (usize, usize) {
         let (n, o) = (i / len, i % len);
         let b = |d: usize| if half { d / 2 } else { 0 };
         match (store, sel) {
             (false, 0) => (n % p.rows, b(p.depths[0]) + (n / p.rows) * len + o),
             (false, 1) | (false, 2) => (i % p.cols, i / p.cols),
             (true, 0) => {
-                let (t, c, j) = (n / (p.cols * p.kernels), n / p.kernels % p.cols, n % p.kernels);
-                (c, b(p.depths[4]) + (t * p.kernels + j) * len + o)
+                let (t, c, j) = (n / (p.cols * k), n / k % p.cols, n % k);
+                (c, b(p.depths[4]) + (t * k + j) * len + o)
             }
             _ => (0, i),
         }
@@ -311,15 +315,15 @@ mod tests {
             let p = DataMoverParams {
                 rows: 1 + rng.below(4) as usize,
                 cols: 2 + rng.below(3) as usize,
-                kernels: 2 + rng.below(2) as usize,
                 fm_banks: 1,
                 depths: [0; 6].map(|_: usize| 8 + rng.below(56) as usize),
             };
+            let k = 2 + rng.below(2) as usize;
             let mut h = crate::sim::Harness::new(ChunkCursor::new(&p)).unwrap();
             for (store, sel, word) in [(false, 0, false), (false, 1, false), (false, 1, true), (false, 2, false), (false, 3, false), (true, 0, false), (true, 1, false)] {
                 let half = rng.below(2) == 0;
                 let len = 1 + rng.below(5) as usize;
-                let words = len * (1 + rng.below(2 * p.cols as u64 * p.kernels as u64) as usize);
+                let words = len * (1 + rng.below(2 * p.cols as u64 * k as u64) as usize);
                 let u = &mut h.uut;
                 u.start.next = true;
                 u.s_store.next = store;
@@ -328,6 +332,7 @@ mod tests {
                 u.s_half.next = half;
                 u.s_len.next = (len as u64).into();
                 u.s_word.next = word;
+                u.s_k.next = (k as u64).into();
                 u.adv.next = false;
                 u.rd_issue.next = false;
                 h.step().unwrap();
@@ -346,7 +351,7 @@ mod tests {
                     h.uut.fm_addr.next = fm.into();
                     h.uut.fm_bank.next = Bits::<64>::from(1u64 << fm_bank);
                     h.settle().unwrap();
-                    let (mut bank, mut entry) = place(store, sel, i, len, &p, half);
+                    let (mut bank, mut entry) = place(store, sel, i, len, &p, k, half);
                     if (store, sel) == (false, 3) {
                         bank = fm_bank;
                     }

@@ -13,7 +13,7 @@
 //! | load 1, weight buffer | bank i mod C, entry i div C |
 //! | load 2, bias buffer (scale bank with `g_half`: `w_scale`) | bank i mod C, entry i div C |
 //! | load 3, feature memory | row ρ = o div W + ph: bank ρ mod k, entry n·hb·W + (ρ div k)·W + o mod W |
-//! | store 0, conv output buffer | channel n = t·C·K + c·K + j: bank c, entry B + (t·K + j)·len + o |
+//! | store 0, conv output buffer | channel n = t·C·k + c·k + j: bank c, entry B + (t·k + j)·len + o (k: `g_k`, the run's kernels) |
 //! | store 1, pooling output | entry i |
 //! | copy (`g_copy`) | read as store 0, written as load 3: the conv output into the feature memory, on chip |
 //!
@@ -68,8 +68,6 @@ pub struct DataMoverParams {
     pub rows: usize,
     /// PE columns C (bias and output banks).
     pub cols: usize,
-    /// Kernels per PE K.
-    pub kernels: usize,
     /// Feature-memory banks k.
     pub fm_banks: usize,
     /// Depths: first-cache bank, weight bank, bias bank, feature-memory bank, output bank,
@@ -120,6 +118,9 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// A store of the conv output buffer (source 0) writes int32 elements, four bytes each
     /// (`ACT_REQUANT.en` = 0: the sums are not requantized).
     pub g_raw: Signal<In, Bit>,
+    /// The kernels of the conv run whose output a store or copy of source 0 reads, k (channel
+    /// t·C·k + c·k + j).
+    pub g_k: Signal<In, Bits<16>>,
     /// A transfer is in progress.
     pub busy: Signal<Out, Bit>,
     /// Sticky until the next `go`: an on-chip entry was out of range.
@@ -242,7 +243,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             p.cols,
             p.fm_banks
         );
-        assert!(p.kernels >= 2 && p.depths.iter().all(|&d| (1..=1 << 16).contains(&d)), "data mover: K >= 2 and buffer depths 1..=65536");
+        assert!(p.depths.iter().all(|&d| (1..=1 << 16).contains(&d)), "data mover: buffer depths 1..=65536");
         block_with_defaults!(DataMover {
             ext: ExtCursor::default(),
             cur: ChunkCursor::new(p),
@@ -255,7 +256,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             step_l: Constant::new((L as u64).into()),
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
-            g_copy, g_raw, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
+            g_copy, g_raw, g_k, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
@@ -329,6 +330,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.cur.s_copy.next = self.g_copy.val();
         self.cur.s_sel.next = self.g_sel.val();
         self.cur.s_half.next = self.g_half.val();
+        self.cur.s_k.next = self.g_k.val();
         self.cur.s_len.next = self.s_len.val();
         self.cur.s_word.next = self.s_word.val();
         self.cur.fm_addr.next = self.fm.addr.val();
