@@ -102,8 +102,26 @@ impl TagLine {
     }
 }
 
+/// What a run inside `accel_top` sees besides its plan: whether it keeps its sums (no drain:
+/// `ACC_TILES.drain` 0), and when its weights arrive when they stream in while it runs (the
+/// entry the data mover writes at run cycle `first + i·per`, i = 0, 1, …; `None`: all written).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunEnv {
+    /// The run keeps its sums: a finished tile frees its half without a drain.
+    pub nodrain: bool,
+    /// Streamed weights: (cycle the first entry is written, cycles per entry).
+    pub weights: Option<(u64, u64)>,
+}
+
 /// The engine's cycle count for a layer.
 pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
+    conv_cycles_in(e, p, &RunEnv::default())
+}
+
+/// The engine's cycle count for a run in the environment `env` (a model: [`conv_cycles`] is
+/// exact for a run whose weights are all written; the streamed case models the loader's wait
+/// for each entry from the mover's rate).
+pub fn conv_cycles_in(e: &ConvArray, p: &ConvPlan, env: &RunEnv) -> ConvCycles {
     let e = &p.array(e);
     let (r, c, k) = (e.rows as u64, e.cols as u64, e.kernels as u64);
     let g = Geo {
@@ -137,12 +155,25 @@ pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
         n.sub = if strobe { 0 } else { cur.sub + 1 };
         pend_at.retain(|&(at, h)| {
             if at == t {
-                n.pend[h] = true;
+                if env.nodrain {
+                    // The sums stay for the next run: the half is free at once.
+                    n.busy[h] = false;
+                } else {
+                    n.pend[h] = true;
+                }
             }
             at > t
         });
-        let last_swap = strobe && issue(&g, &cur, &mut n, &mut line, &mut slots, |at, half| pend_at.push((t + at, half)));
-        weight_loader(&g, &cur, &mut n, last_swap);
+        // Entries written by this cycle (all, unless streamed).
+        let avail = match env.weights {
+            None => u64::MAX,
+            Some((first, per)) => if t >= first { (t - first) / per.max(1) + 1 } else { 0 },
+        };
+        let loaded = passes - cur.wl_left; // passes whose entries precede the loading one
+        let pass_written = avail >= (loaded + 1).saturating_mul(g.rk);
+        let entry_written = avail > loaded * g.rk + cur.wl_n;
+        let last_swap = strobe && issue(&g, &cur, &mut n, &mut line, &mut slots, pass_written, |at, half| pend_at.push((t + at, half)));
+        weight_loader(&g, &cur, &mut n, last_swap, entry_written);
         drain(&g, &cur, &mut n);
         let drained = cur.all_issued && !cur.busy[0] && !cur.busy[1] && !cur.d_active;
         let fin = drained && cur.tail == 0;
@@ -161,12 +192,12 @@ pub fn conv_cycles(e: &ConvArray, p: &ConvPlan) -> ConvCycles {
 /// ready, its accumulation half free at a tile's first pass), or is a bubble; the cursor steps at
 /// a pass's end. Counts the slot in `slots` (issued, bubble), reports a tile's last entry to
 /// `pend` (cycles from now, half), and returns whether the last PE loads a swap tag.
-fn issue(g: &Geo, cur: &Regs, n: &mut Regs, line: &mut TagLine, slots: &mut (u64, u64), mut pend: impl FnMut(u64, usize)) -> bool {
+fn issue(g: &Geo, cur: &Regs, n: &mut Regs, line: &mut TagLine, slots: &mut (u64, u64), pass_written: bool, mut pend: impl FnMut(u64, usize)) -> bool {
     let tile_first = cur.ks == 0 && cur.kr == 0 && cur.ict == 0;
     let tile_last = cur.ks + 1 == g.kw && cur.kr + 1 == g.kh && cur.ict + 1 == g.ict_n;
     let half = (cur.oct & 1) as usize;
-    // The loader's `ready`: the pass loaded, or its row 0 (the model has every entry written).
-    let wl_ready = !cur.wl_taken && (cur.wl_fin || (cur.wl_loading && cur.wl_n >= g.k));
+    // The loader's `ready`: the pass loaded, or its row 0 and every entry of the pass written.
+    let wl_ready = !cur.wl_taken && (cur.wl_fin || (cur.wl_loading && cur.wl_n >= g.k && pass_written));
     let can_start = wl_ready && !(tile_first && cur.busy[half]);
     let issue_next = cur.in_pass && cur.pix_left > 0;
     let issue_new = !cur.in_pass && !cur.all_issued && can_start;
@@ -231,8 +262,8 @@ fn step_cursor(g: &Geo, cur: &Regs, n: &mut Regs) {
 
 /// The weight loader: R·K entries per pass (kernel j of a PE row each), one per cycle; the next
 /// pass loads once this one is loaded, taken and swapped in at row 0's last PE.
-fn weight_loader(g: &Geo, cur: &Regs, n: &mut Regs, last_swap: bool) {
-    if cur.wl_loading {
+fn weight_loader(g: &Geo, cur: &Regs, n: &mut Regs, last_swap: bool, entry_written: bool) {
+    if cur.wl_loading && entry_written {
         if cur.wl_n + 1 == g.rk {
             n.wl_n = 0;
             n.wl_loading = false;

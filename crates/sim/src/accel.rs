@@ -67,6 +67,9 @@ pub struct AccelRun {
     /// The further inputs of [`run_accel_batch`], each run by writing it into memory and starting
     /// the loaded program again.
     pub more: Vec<BatchRun>,
+    /// Per dispatched instruction (the program's kept instructions, in order), the clock period,
+    /// counted from the start, in which the INSTRUCTIONS counter showed it dispatched.
+    pub dispatched: Vec<u64>,
 }
 
 /// One further inference of a batch on the program loaded once.
@@ -509,10 +512,13 @@ pub fn run_accel_batch(
     tb.expect_periods(|| bound / 4, "network on accel_top");
 
     let (mut cur_layer, mut mem_layer, mut pool_layer, mut last_n) = (0usize, 0usize, 0usize, 0u64);
+    let (mut dispatched, mut period) = (vec![], 0u64);
     serve_until_done(&mut tb, &mut memory, &port, mem, bound, (st_done, st_error), |tb, _, access| {
         let n = tb.peek(n_instr);
+        period += 1;
         if n != last_n {
             last_n = n;
+            dispatched.resize(n as usize, period);
             let idx = (n as usize).saturating_sub(1);
             if let Some(&l) = layer_of.get(idx) {
                 cur_layer = l;
@@ -569,5 +575,5 @@ pub fn run_accel_batch(
     }
     tb.report(&mut stats, opts.timing);
     tb.finish().map_err(RunError::Unsupported)?;
-    Ok(AccelRun { output, stats, error_code, compiled, more: runs })
+    Ok(AccelRun { output, stats, error_code, compiled, more: runs, dispatched })
 }

@@ -28,6 +28,21 @@ fn run(net: &Network, cfg: &HwConfig, engine: Engine, mem: MemTiming, what: &str
 }
 
 
+/// The program's cycle model (`accelgen_compiler::net_model`) predicts every layer's cycles, and
+/// the run's, within 2% of what the hardware took (issue #25).
+fn check_program_model(r: &AccelRun, cfg: &HwConfig, mem: MemTiming, what: &str) {
+    let m = accelgen_compiler::net_model::program_cycles(&r.compiled, cfg, mem.latency).unwrap();
+    let within = |model: u64, measured: u64| model.abs_diff(measured) * 50 <= measured.max(50);
+    let cycles = u(r, "cycles");
+    assert!(within(m.cycles, cycles), "{what}: model {} cycles, measured {cycles}", m.cycles);
+    for (l, &mc) in m.layer_cycles.iter().enumerate() {
+        let measured = r.stats["layers"][l]["cycles"].as_u64().unwrap();
+        assert!(within(mc, measured), "{what}: layer {l}: model {mc} cycles, measured {measured}");
+    }
+    // Every instruction but `END`, whose count the run ends before it shows.
+    assert_eq!(m.dispatched.len(), r.dispatched.len() + 1, "{what}: instructions dispatched");
+}
+
 fn u(r: &AccelRun, k: &str) -> u64 {
     r.stats[k].as_u64().unwrap_or_else(|| panic!("stats.{k}"))
 }
@@ -71,6 +86,7 @@ fn lenet5_with_numpy_data_runs_bit_exact_on_the_tiny_preset_with_every_tiling() 
     let net = Network::load(&path).unwrap();
     let cfg = Preset::Tiny.config();
     let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "LeNet-5 on tiny");
+    check_program_model(&r, &cfg, MemTiming::default(), "LeNet-5 on tiny");
     // The independently produced expected output (numpy) agrees too.
     assert_eq!(r.output.to_i64(), *net.expected.as_ref().unwrap());
     check_stats(&r, &net, &cfg);
@@ -93,6 +109,7 @@ fn a_network_larger_than_the_default_buffers_runs_bit_exact() {
     let cfg = Preset::Default.config();
     let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "480-channel network on default");
     check_stats(&r, &net, &cfg);
+    check_program_model(&r, &cfg, MemTiming::default(), "480-channel network on default");
     let lay = &r.compiled.layout.layers[0];
     let accelgen_compiler::LayerTiling::Conv(t) = lay else { panic!() };
     assert!(t.ic_groups() > 1 && t.oc_groups() > 1 && t.band < t.plan.ho, "{t:?}");
@@ -167,6 +184,7 @@ fn asymmetric_pooling_padding_runs_bit_exact() {
     assert_eq!(net.shapes[5], [4, 3, 2]);
     for (cfg, what) in [(Preset::Tiny.config(), "tiny"), (Preset::Default.config(), "default"), (tiny_small_pool(), "tiny, pooling in row bands")] {
         let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), what);
+        check_program_model(&r, &cfg, MemTiming::default(), what);
         if what.contains("bands") {
             let accelgen_compiler::LayerTiling::Pool(t) = &r.compiled.layout.layers[1] else { panic!() };
             assert!(t.band < net.shapes[2][1], "{t:?}");
@@ -199,6 +217,7 @@ fn a_layer_that_fits_one_band_runs_in_bands_when_the_overlap_pays() {
     let net = net_of([3, 32, 32], vec![conv(3, 16, 3, 1, 1, false)], 12);
     let cfg = Preset::Default.config();
     let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "the stem in bands");
+    check_program_model(&r, &cfg, MemTiming::default(), "the stem in bands");
     let accelgen_compiler::LayerTiling::Conv(t) = &r.compiled.layout.layers[0] else { panic!() };
     assert!(t.double && t.band < t.plan.ho, "{t:?}");
     assert!(u(&r, "cycles") < u(&r, "conv_busy_cycles") + u(&r, "mem_busy_cycles"), "{:?}", r.stats);

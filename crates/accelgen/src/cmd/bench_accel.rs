@@ -113,6 +113,11 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
                 eprintln!("bench accel: wrote {}", f.display());
             }
         }
+        // The program's cycle model (accelgen_compiler::net_model) beside the measurement, per layer.
+        let pm = accelgen_compiler::net_model::program_cycles(&run.compiled, &cfg, mem.latency).map_err(fail)?;
+        let measured: Vec<u64> = (0..net.layers.len()).map(|i| s["layers"][i]["cycles"].as_u64().unwrap_or(0)).collect();
+        let layer_err: Vec<f64> = pm.layer_cycles.iter().zip(&measured).map(|(&m, &x)| (m as f64 - x as f64) / (x.max(1) as f64)).collect();
+        let worst = layer_err.iter().fold(0f64, |a, &b| a.max(b.abs()));
         let net_util = macs as f64 / (pes * u("cycles") as f64);
         let model_util = macs as f64 / (pes * model_cycles as f64);
         let moved = u("mem_read_bytes") + u("mem_write_bytes");
@@ -137,6 +142,10 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
             "memory_bound_cycles": u("memory_bound_cycles"),
             "roofline_ratio": s["roofline_ratio"].clone(),
             "layer_roofline_ratios": s["layers"].as_array().map(|l| l.iter().map(|x| x["roofline_ratio"].clone()).collect::<Vec<_>>()),
+            "program_model_cycles": pm.cycles,
+            "layer_model_cycles": pm.layer_cycles,
+            "layer_model_errors": layer_err.iter().map(|e| (e * 10000.0).round() / 10000.0).collect::<Vec<_>>(),
+            "layer_model_worst_error": (worst * 10000.0).round() / 10000.0,
         }));
     }
     if as_json {
@@ -164,8 +173,16 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
         );
         let per: Vec<String> = r["layer_roofline_ratios"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
         println!("      per layer, cycles / roofline: {}", per.join(", "));
+        let errs: Vec<String> = r["layer_model_errors"].as_array().into_iter().flatten().map(|x| format!("{:+.2}%", x.as_f64().unwrap_or(0.0) * 100.0)).collect();
+        println!(
+            "      program model: {} cycles; per layer, model vs measured: {} (worst {:.2}%)",
+            r["program_model_cycles"],
+            errs.join(", "),
+            r["layer_model_worst_error"].as_f64().unwrap_or(0.0) * 100.0
+        );
     }
     println!("  model: the conv engine's cycle model on each conv layer as one run (no tiling, no data movement, no pooling)");
+    println!("  program model: the cycle model of the compiled program on accel_top (accelgen_compiler::net_model: dispatch rules, the conv engine's model per run, the pooling unit's, the mover's rate)");
     println!("  x bound: cycles / the sum of the layers' rooflines (docs/accelerator.md; memory bounds at the packed memory port, memory.word_bits / 8 bytes per cycle)");
     Ok(())
 }

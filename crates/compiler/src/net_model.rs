@@ -1,0 +1,212 @@
+//! Cycle model of a whole program on `accel_top` (a model, not a simulation): the dispatch rules
+//! of docs/accelerator.md applied to the compiled program, with each module's busy time from its
+//! own model — the conv engine's cycle model for a run ([`conv_cycles_in`], with the weights a run
+//! streams arriving at the data mover's rate), the pooling unit's enabled-cycle model times its
+//! divider, and the data mover's transfer time (one element per cycle, a weight entry per cycle
+//! for bus-word weight loads, plus a fixed start and finish). It predicts when each instruction
+//! is dispatched, hence the cycles the run statistics attribute to each layer (cycles while the
+//! layer's instructions were the last dispatched) and the whole run.
+
+use crate::conv_plan::ConvPlan;
+use crate::cycle_model::{conv_cycles_in, RunEnv};
+use crate::lower::Compiled;
+use accelgen_config::HwConfig;
+use accelgen_isa::{Instr, M_ACC, M_ACT, M_MEM, M_PE, M_POOL};
+use std::collections::HashMap;
+
+/// The model's prediction for a program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramCycles {
+    /// Clock periods from the start to `done` (the CYCLES register).
+    pub cycles: u64,
+    /// Per layer, the periods while its instructions were the last dispatched.
+    pub layer_cycles: Vec<u64>,
+    /// Per dispatched (kept) instruction, the period it is seen dispatched, counted from the start
+    /// as the run's per-layer figures count.
+    pub dispatched: Vec<u64>,
+}
+
+/// Fixed parts of the model, in clock periods, fitted to the simulation's dispatch times on LeNet-5
+/// (docs/accelerator.md).
+mod cost {
+    /// From the start to the first instruction's dispatch (decompressor fetch, queue).
+    pub const FIRST: u64 = 10;
+    /// A load's cycles beyond one per element (start, first word's latency, last write).
+    pub const LOAD: u64 = 4;
+    /// A store's or copy's cycles beyond one per element.
+    pub const STORE: u64 = 3;
+    /// A bus-word weight load's cycles beyond one per entry.
+    pub const WIDE: u64 = 4;
+    /// Run cycles after the mover's start before its first weight entry is written.
+    pub const FIRST_ENTRY: u64 = 3;
+    /// A pooling run's cycles beyond its enabled cycles times the divider.
+    pub const POOL: u64 = 2;
+    /// From `END`'s dispatch to `done`.
+    pub const END: u64 = 1;
+    /// RUN and transfers wait this many periods after a module-register write (the write lands a
+    /// cycle after its acceptance, then two product stages); `MEM_SHAPE` and `MEM_ROWS` are the
+    /// dispatcher's own registers and need none.
+    pub const SETTLE: u64 = 4;
+}
+
+/// Idle-from periods of the mover, the conv engine and the pooling unit.
+#[derive(Default)]
+struct Busy {
+    mem: u64,
+    conv: u64,
+    pool: u64,
+}
+
+impl Busy {
+    /// The period from which every module of `mask` is idle (pe, acc, act: the conv engine).
+    fn idle(&self, mask: u64) -> u64 {
+        let mut t = 0;
+        if mask & M_MEM != 0 {
+            t = t.max(self.mem);
+        }
+        if mask & (M_PE | M_ACC | M_ACT) != 0 {
+            t = t.max(self.conv);
+        }
+        if mask & M_POOL != 0 {
+            t = t.max(self.pool);
+        }
+        t
+    }
+}
+
+/// The program's cycles on `cfg` with a memory of read latency `latency` (no stalls), per layer
+/// and per instruction. Fitted at latency 1; a longer latency adds to each load once.
+pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<ProgramCycles, String> {
+    let extra = u64::from(latency.max(1)) - 1;
+    let e = cfg.conv_array();
+    let u = cfg.pool_array();
+    let word_bytes = (cfg.memory.word_bits / 8) as u64;
+    let wide = e.cols as u64 == word_bytes && word_bytes <= 8;
+    let kept = accelgen_isa::compress::kept_indices(&c.prog);
+    let mut regs: HashMap<&'static str, Vec<u64>> = HashMap::new();
+    let reg = |regs: &HashMap<&'static str, Vec<u64>>, name: &str, n: usize| -> Vec<u64> {
+        regs.get(name).cloned().unwrap_or_else(|| vec![0; n])
+    };
+    let mut busy = Busy::default();
+    let (mut settle, mut prev) = (0u64, None::<u64>);
+    // The last weight load: (its start period, entries), for the run that streams it.
+    let mut wload: Option<(u64, u64)> = None;
+    let mut div = 1u64;
+    let mut dispatched = Vec::with_capacity(kept.len());
+    let mut end = 0u64;
+    for &idx in &kept {
+        let i: &Instr = &c.prog[idx];
+        let info = i.info();
+        let name = info.name;
+        let v = &i.values;
+        let mut at = prev.map_or(cost::FIRST, |p| p + 1);
+        match name {
+            "END" => {
+                at = at.max(busy.idle(M_MEM | M_PE | M_POOL));
+                end = at + cost::END;
+            }
+            "NOP" => {}
+            "SYNC" => at = at.max(busy.idle(v[0])),
+            "RUN" => {
+                at = at.max(busy.idle(v[0])).max(settle);
+                let start = at + 1;
+                if v[0] & (M_PE | M_ACC | M_ACT) != 0 {
+                    let s = reg(&regs, "PE_SHAPE", 4);
+                    let kn = reg(&regs, "PE_KERNEL", 7);
+                    let t = reg(&regs, "ACC_TILES", 6);
+                    let sc = reg(&regs, "ACT_SCALE", 4);
+                    let rq = reg(&regs, "ACT_REQUANT", 5);
+                    let k = if kn[6] == 0 { e.kernels } else { kn[6] as usize };
+                    let z = |x: u64| x as usize;
+                    let (ic_tiles, oc_tiles) = (z(t[0]), z(t[1]));
+                    let plan = ConvPlan {
+                        cin: ic_tiles * e.rows,
+                        h: z(s[0]),
+                        w: z(s[1]),
+                        cout: oc_tiles * e.cols * k,
+                        ho: z(s[2]),
+                        wo: z(s[3]),
+                        kh: z(kn[0]),
+                        kw: z(kn[1]),
+                        stride: [z(kn[2]), z(kn[3])],
+                        padding: [z(kn[4]), z(kn[5])],
+                        pad_end: [0, 0],
+                        ic_tiles,
+                        oc_tiles,
+                        passes: ic_tiles * oc_tiles * z(kn[0]) * z(kn[1]),
+                        macs: 0,
+                        ort: sc[0] != 0 && rq[0] != 0,
+                        row_view: false,
+                        kernels: k,
+                    };
+                    if plan.passes == 0 || plan.ho * plan.wo == 0 {
+                        return Err(format!("instruction {idx}: a conv run with a zero size or tile count"));
+                    }
+                    // Weights still streaming in from the last weight load.
+                    let weights = wload.filter(|&(ws, n)| ws + n + cost::FIRST_ENTRY > start).map(|(ws, _)| {
+                        let first = (ws + cost::FIRST_ENTRY).saturating_sub(start);
+                        (first, 1)
+                    });
+                    let env = RunEnv { nodrain: t[3] == 0, weights };
+                    busy.conv = start + conv_cycles_in(&e, &plan, &env).cycles;
+                }
+                if v[0] & M_POOL != 0 {
+                    let s = reg(&regs, "POOL_SHAPE", 5);
+                    let g = reg(&regs, "POOL_GEOM", 2);
+                    let (ch, ho, xcols) = (s[0], s[3], g[1]);
+                    let bands = ch * ho;
+                    let reads = if xcols == 1 { (2 * bands).saturating_sub(1) } else { bands * xcols };
+                    let enabled = reads + u.cols_per_update as u64 + 16;
+                    busy.pool = start + enabled * div + cost::POOL;
+                }
+            }
+            "MEM_LOAD" | "MEM_STORE" | "MEM_COPY" => {
+                at = at.max(busy.mem).max(settle);
+                let start = at + 1;
+                let words = if name == "MEM_COPY" { v[0] } else { v[2] };
+                let dur = if name == "MEM_LOAD" && v[0] == 1 && wide {
+                    let entries = words.div_ceil(e.cols as u64);
+                    wload = Some((start, entries));
+                    entries + cost::WIDE + extra
+                } else {
+                    if name == "MEM_LOAD" && v[0] == 1 {
+                        wload = Some((start, words.div_ceil(e.cols as u64) * e.cols as u64));
+                    }
+                    words + if name == "MEM_LOAD" { cost::LOAD + extra } else { cost::STORE }
+                };
+                busy.mem = start + dur;
+            }
+            _ => {
+                // A register write: waits for its module to be idle.
+                at = at.max(busy.idle(info.module.mask()));
+                if name == "POOL_CLOCK" {
+                    // The hardware applies it when the running convolution is done (at once when
+                    // the engine is idle); the compiler writes it before the pooling runs it is
+                    // for can start, so the model applies it at once.
+                    div = v[0].max(1);
+                }
+                regs.insert(name, v.clone());
+                if info.module != accelgen_isa::Module::Mem {
+                    settle = at + cost::SETTLE;
+                }
+            }
+        }
+        dispatched.push(at);
+        prev = Some(at);
+    }
+    if end == 0 {
+        return Err("the program has no END".into());
+    }
+    let nl = c.layout.layers.len();
+    let mut layer_cycles = vec![0u64; nl];
+    for (n, &idx) in kept.iter().enumerate() {
+        let next = dispatched.get(n + 1).copied().unwrap_or(end);
+        let l = c.layer_of[idx].min(nl.saturating_sub(1));
+        layer_cycles[l] += next - dispatched[n];
+    }
+    // Periods before the first dispatch count for the first layer.
+    if let (Some(first), Some(l0)) = (dispatched.first(), layer_cycles.first_mut()) {
+        *l0 += first;
+    }
+    Ok(ProgramCycles { cycles: end, layer_cycles, dispatched })
+}
