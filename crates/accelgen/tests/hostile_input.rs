@@ -281,3 +281,25 @@ fn a_case_too_large_for_the_engine_is_refused_before_simulating() {
     assert!(err.contains(&format!("{}:", case.display())) && err.contains("(configuration default-custom)"), "{err}");
     assert!(t.elapsed() < Duration::from_secs(10));
 }
+
+/// A closed standard output (`accelgen golden CASE | head -1`, the reader gone before the first
+/// line): the command ends without a panic message, with 141 (128 + SIGPIPE) as other tools end,
+/// or 0 if it finished writing first.
+#[test]
+fn a_closed_standard_output_ends_the_command_quietly() {
+    let case = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/vectors/conv_bias_4ch_6k_3x3.json");
+    for _ in 0..3 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_accelgen"))
+            .arg("golden")
+            .arg(&case)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "stderr: {err}");
+        assert!(matches!(out.status.code(), Some(0) | Some(141)), "{:?}, stderr: {err}", out.status);
+    }
+}
