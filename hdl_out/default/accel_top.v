@@ -67,6 +67,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] conv__p_passes;
     reg  [15:0] conv__p_kp;
     reg  [15:0] conv__p_k;
+    reg  [15:0] conv__p_kg;
     reg  conv__p_rq_en;
     reg  [15:0] conv__p_mult;
     reg  [7:0] conv__p_shift;
@@ -132,6 +133,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  mover__g_copy;
     reg  mover__g_raw;
     reg  [15:0] mover__g_k;
+    reg  mover__g_bcast;
     wire  mover__busy;
     wire  mover__err;
     wire  mover__w_en;
@@ -162,6 +164,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [7:0] cregs__p_exp;
     wire  cregs__p_pc;
     wire  [7:0] cregs__p_pad;
+    wire  [15:0] cregs__p_kg;
     wire  cregs__bad;
     reg  queue__clock;
     reg  queue__flush;
@@ -210,6 +213,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [25:0] disp__g_step;
     wire  disp__g_runs;
     wire  disp__g_multi;
+    wire  disp__g_bcast;
     wire  disp__pw_v;
     wire  [4:0] disp__pw_op;
     wire  [63:0] disp__pw_pl;
@@ -309,6 +313,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_passes(conv__p_passes),
         .p_kp(conv__p_kp),
         .p_k(conv__p_k),
+        .p_kg(conv__p_kg),
         .p_rq_en(conv__p_rq_en),
         .p_mult(conv__p_mult),
         .p_shift(conv__p_shift),
@@ -378,6 +383,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_copy(mover__g_copy),
         .g_raw(mover__g_raw),
         .g_k(mover__g_k),
+        .g_bcast(mover__g_bcast),
         .busy(mover__busy),
         .err(mover__err),
         .m_req_valid(m_req_valid),
@@ -422,6 +428,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_exp(cregs__p_exp),
         .p_pc(cregs__p_pc),
         .p_pad(cregs__p_pad),
+        .p_kg(cregs__p_kg),
         .bad(cregs__bad)
     );
     default_accel_top_queue queue(
@@ -474,6 +481,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_step(disp__g_step),
         .g_runs(disp__g_runs),
         .g_multi(disp__g_multi),
+        .g_bcast(disp__g_bcast),
         .pw_v(disp__pw_v),
         .pw_op(disp__pw_op),
         .pw_pl(disp__pw_pl),
@@ -606,6 +614,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_multi = disp__g_multi;
         mover__g_half = disp__g_half;
         mover__g_k = cregs__geom[(32'h133)+:(16)];
+        mover__g_bcast = disp__g_bcast;
         mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
         mover__g_fph = pool__fph;
@@ -637,6 +646,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_passes = cregs__geom[(32'hf0)+:(16)];
         conv__p_kp = cregs__geom[(32'h100)+:(16)];
         conv__p_k = cregs__geom[(32'h133)+:(16)];
+        conv__p_kg = cregs__p_kg;
         conv__p_rq_en = cregs__p_rq_en;
         conv__p_mult = cregs__p_mult;
         conv__p_shift = cregs__p_shift;
@@ -695,7 +705,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -725,6 +735,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     input wire  [15:0] p_passes;
     input wire  [15:0] p_kp;
     input wire  [15:0] p_k;
+    input wire  [15:0] p_kg;
     input wire  p_rq_en;
     input wire  [15:0] p_mult;
     input wire  [7:0] p_shift;
@@ -749,6 +760,14 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     
     // Constant declarations
     localparam  wb_last = 64'h80;
+    localparam  kg_tab__0 = 32'h0;
+    localparam  kg_tab__1 = 32'h11111100;
+    localparam  kg_tab__2 = 32'h22222000;
+    localparam  kg_tab__3 = 32'h33330100;
+    localparam  kg_tab__4 = 32'h44401000;
+    localparam  kg_tab__5 = 32'h55012100;
+    localparam  kg_tab__6 = 32'h60120000;
+    localparam  kg_tab__7 = 32'h1231100;
     
     // Stub signals
     reg  pes__0__clock;
@@ -2239,6 +2258,30 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] wb_avail__d;
     wire  [15:0] wb_avail__q;
     reg  wb_avail__clock;
+    reg  [15:0] roff__0__d;
+    wire  [15:0] roff__0__q;
+    reg  roff__0__clock;
+    reg  [15:0] roff__1__d;
+    wire  [15:0] roff__1__q;
+    reg  roff__1__clock;
+    reg  [15:0] roff__2__d;
+    wire  [15:0] roff__2__q;
+    reg  roff__2__clock;
+    reg  [15:0] roff__3__d;
+    wire  [15:0] roff__3__q;
+    reg  roff__3__clock;
+    reg  [15:0] roff__4__d;
+    wire  [15:0] roff__4__q;
+    reg  roff__4__clock;
+    reg  [15:0] roff__5__d;
+    wire  [15:0] roff__5__q;
+    reg  roff__5__clock;
+    reg  [15:0] roff__6__d;
+    wire  [15:0] roff__6__q;
+    reg  roff__6__clock;
+    reg  [15:0] roff__7__d;
+    wire  [15:0] roff__7__q;
+    reg  roff__7__clock;
     
     // Local signals
     reg  [7:0] wlane__0;
@@ -2262,6 +2305,47 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  slot_padv;
     reg  slot_read;
     reg  last_swap;
+    reg  [15:0] kg4;
+    reg  [31:0] ksh__0;
+    reg  [31:0] ksh__1;
+    reg  [31:0] ksh__2;
+    reg  [31:0] ksh__3;
+    reg  [31:0] ksh__4;
+    reg  [31:0] ksh__5;
+    reg  [31:0] ksh__6;
+    reg  [31:0] ksh__7;
+    reg  [2:0] krow__0;
+    reg  [2:0] krow__1;
+    reg  [2:0] krow__2;
+    reg  [2:0] krow__3;
+    reg  [2:0] krow__4;
+    reg  [2:0] krow__5;
+    reg  [2:0] krow__6;
+    reg  [2:0] krow__7;
+    reg  [15:0] rw1__0;
+    reg  [15:0] rw1__1;
+    reg  [15:0] rw1__2;
+    reg  [15:0] rw1__3;
+    reg  [15:0] rw1__4;
+    reg  [15:0] rw1__5;
+    reg  [15:0] rw1__6;
+    reg  [15:0] rw1__7;
+    reg  [15:0] rw2__0;
+    reg  [15:0] rw2__1;
+    reg  [15:0] rw2__2;
+    reg  [15:0] rw2__3;
+    reg  [15:0] rw2__4;
+    reg  [15:0] rw2__5;
+    reg  [15:0] rw2__6;
+    reg  [15:0] rw2__7;
+    reg  [15:0] rw4__0;
+    reg  [15:0] rw4__1;
+    reg  [15:0] rw4__2;
+    reg  [15:0] rw4__3;
+    reg  [15:0] rw4__4;
+    reg  [15:0] rw4__5;
+    reg  [15:0] rw4__6;
+    reg  [15:0] rw4__7;
     
     // Sub module instances
     default_accel_top_pe pes__0(
@@ -3964,6 +4048,46 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .q(wb_avail__q),
         .clock(wb_avail__clock)
     );
+    default_accel_top_dff_w16 roff__0(
+        .d(roff__0__d),
+        .q(roff__0__q),
+        .clock(roff__0__clock)
+    );
+    default_accel_top_dff_w16 roff__1(
+        .d(roff__1__d),
+        .q(roff__1__q),
+        .clock(roff__1__clock)
+    );
+    default_accel_top_dff_w16 roff__2(
+        .d(roff__2__d),
+        .q(roff__2__q),
+        .clock(roff__2__clock)
+    );
+    default_accel_top_dff_w16 roff__3(
+        .d(roff__3__d),
+        .q(roff__3__q),
+        .clock(roff__3__clock)
+    );
+    default_accel_top_dff_w16 roff__4(
+        .d(roff__4__d),
+        .q(roff__4__q),
+        .clock(roff__4__clock)
+    );
+    default_accel_top_dff_w16 roff__5(
+        .d(roff__5__d),
+        .q(roff__5__q),
+        .clock(roff__5__clock)
+    );
+    default_accel_top_dff_w16 roff__6(
+        .d(roff__6__d),
+        .q(roff__6__q),
+        .clock(roff__6__clock)
+    );
+    default_accel_top_dff_w16 roff__7(
+        .d(roff__7__d),
+        .q(roff__7__q),
+        .clock(roff__7__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -4097,6 +4221,135 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
             wlane__7 = ld_word[(32'h8 * 7)+:(8)];
         end
         wbanks__7__w_data = wlane__7;
+        kg4 = p_kg << 32'h2;
+        ksh__0 = kg_tab__0 >> kg4;
+        krow__0 = ksh__0[(32'h0)+:(3)];
+        roff__0__clock = clock;
+        rw1__0 = 16'h0;
+        rw2__0 = 16'h0;
+        rw4__0 = 16'h0;
+        if (krow__0[32'h0]) begin
+            rw1__0 = p_w;
+        end
+        if (krow__0[32'h1]) begin
+            rw2__0 = p_w << 32'h1;
+        end
+        if (krow__0[32'h2]) begin
+            rw4__0 = p_w << 32'h2;
+        end
+        roff__0__d = rw1__0 + rw2__0 + rw4__0;
+        ksh__1 = kg_tab__1 >> kg4;
+        krow__1 = ksh__1[(32'h0)+:(3)];
+        roff__1__clock = clock;
+        rw1__1 = 16'h0;
+        rw2__1 = 16'h0;
+        rw4__1 = 16'h0;
+        if (krow__1[32'h0]) begin
+            rw1__1 = p_w;
+        end
+        if (krow__1[32'h1]) begin
+            rw2__1 = p_w << 32'h1;
+        end
+        if (krow__1[32'h2]) begin
+            rw4__1 = p_w << 32'h2;
+        end
+        roff__1__d = rw1__1 + rw2__1 + rw4__1;
+        ksh__2 = kg_tab__2 >> kg4;
+        krow__2 = ksh__2[(32'h0)+:(3)];
+        roff__2__clock = clock;
+        rw1__2 = 16'h0;
+        rw2__2 = 16'h0;
+        rw4__2 = 16'h0;
+        if (krow__2[32'h0]) begin
+            rw1__2 = p_w;
+        end
+        if (krow__2[32'h1]) begin
+            rw2__2 = p_w << 32'h1;
+        end
+        if (krow__2[32'h2]) begin
+            rw4__2 = p_w << 32'h2;
+        end
+        roff__2__d = rw1__2 + rw2__2 + rw4__2;
+        ksh__3 = kg_tab__3 >> kg4;
+        krow__3 = ksh__3[(32'h0)+:(3)];
+        roff__3__clock = clock;
+        rw1__3 = 16'h0;
+        rw2__3 = 16'h0;
+        rw4__3 = 16'h0;
+        if (krow__3[32'h0]) begin
+            rw1__3 = p_w;
+        end
+        if (krow__3[32'h1]) begin
+            rw2__3 = p_w << 32'h1;
+        end
+        if (krow__3[32'h2]) begin
+            rw4__3 = p_w << 32'h2;
+        end
+        roff__3__d = rw1__3 + rw2__3 + rw4__3;
+        ksh__4 = kg_tab__4 >> kg4;
+        krow__4 = ksh__4[(32'h0)+:(3)];
+        roff__4__clock = clock;
+        rw1__4 = 16'h0;
+        rw2__4 = 16'h0;
+        rw4__4 = 16'h0;
+        if (krow__4[32'h0]) begin
+            rw1__4 = p_w;
+        end
+        if (krow__4[32'h1]) begin
+            rw2__4 = p_w << 32'h1;
+        end
+        if (krow__4[32'h2]) begin
+            rw4__4 = p_w << 32'h2;
+        end
+        roff__4__d = rw1__4 + rw2__4 + rw4__4;
+        ksh__5 = kg_tab__5 >> kg4;
+        krow__5 = ksh__5[(32'h0)+:(3)];
+        roff__5__clock = clock;
+        rw1__5 = 16'h0;
+        rw2__5 = 16'h0;
+        rw4__5 = 16'h0;
+        if (krow__5[32'h0]) begin
+            rw1__5 = p_w;
+        end
+        if (krow__5[32'h1]) begin
+            rw2__5 = p_w << 32'h1;
+        end
+        if (krow__5[32'h2]) begin
+            rw4__5 = p_w << 32'h2;
+        end
+        roff__5__d = rw1__5 + rw2__5 + rw4__5;
+        ksh__6 = kg_tab__6 >> kg4;
+        krow__6 = ksh__6[(32'h0)+:(3)];
+        roff__6__clock = clock;
+        rw1__6 = 16'h0;
+        rw2__6 = 16'h0;
+        rw4__6 = 16'h0;
+        if (krow__6[32'h0]) begin
+            rw1__6 = p_w;
+        end
+        if (krow__6[32'h1]) begin
+            rw2__6 = p_w << 32'h1;
+        end
+        if (krow__6[32'h2]) begin
+            rw4__6 = p_w << 32'h2;
+        end
+        roff__6__d = rw1__6 + rw2__6 + rw4__6;
+        ksh__7 = kg_tab__7 >> kg4;
+        krow__7 = ksh__7[(32'h0)+:(3)];
+        roff__7__clock = clock;
+        rw1__7 = 16'h0;
+        rw2__7 = 16'h0;
+        rw4__7 = 16'h0;
+        if (krow__7[32'h0]) begin
+            rw1__7 = p_w;
+        end
+        if (krow__7[32'h1]) begin
+            rw2__7 = p_w << 32'h1;
+        end
+        if (krow__7[32'h2]) begin
+            rw4__7 = p_w << 32'h2;
+        end
+        roff__7__d = rw1__7 + rw2__7 + rw4__7;
         slot_read = seq__slot_valid & ~seq__slot_pad;
         slot_padv = seq__slot_valid & seq__slot_pad;
         banks__0__clock = clock;
@@ -4104,7 +4357,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
         banks__0__r_en = slot_read & seq__ksel[32'h0];
-        banks__0__r_addr = seq__slot_addr;
+        banks__0__r_addr = seq__slot_addr + roff__0__q;
         row_x__0 = 8'h0;
         if (slot_read) begin
             row_x__0 = banks__0__r_data;
@@ -4117,7 +4370,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
         banks__1__r_en = slot_read & seq__ksel[32'h0];
-        banks__1__r_addr = seq__slot_addr;
+        banks__1__r_addr = seq__slot_addr + roff__1__q;
         row_x__1 = 8'h0;
         if (slot_read) begin
             row_x__1 = banks__1__r_data;
@@ -4130,7 +4383,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__2__w_addr = ld_addr;
         banks__2__w_data = ld_data[(32'h0)+:(8)];
         banks__2__r_en = slot_read & seq__ksel[32'h0];
-        banks__2__r_addr = seq__slot_addr;
+        banks__2__r_addr = seq__slot_addr + roff__2__q;
         row_x__2 = 8'h0;
         if (slot_read) begin
             row_x__2 = banks__2__r_data;
@@ -4143,7 +4396,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__3__w_addr = ld_addr;
         banks__3__w_data = ld_data[(32'h0)+:(8)];
         banks__3__r_en = slot_read & seq__ksel[32'h0];
-        banks__3__r_addr = seq__slot_addr;
+        banks__3__r_addr = seq__slot_addr + roff__3__q;
         row_x__3 = 8'h0;
         if (slot_read) begin
             row_x__3 = banks__3__r_data;
@@ -4156,7 +4409,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__4__w_addr = ld_addr;
         banks__4__w_data = ld_data[(32'h0)+:(8)];
         banks__4__r_en = slot_read & seq__ksel[32'h0];
-        banks__4__r_addr = seq__slot_addr;
+        banks__4__r_addr = seq__slot_addr + roff__4__q;
         row_x__4 = 8'h0;
         if (slot_read) begin
             row_x__4 = banks__4__r_data;
@@ -4169,7 +4422,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__5__w_addr = ld_addr;
         banks__5__w_data = ld_data[(32'h0)+:(8)];
         banks__5__r_en = slot_read & seq__ksel[32'h0];
-        banks__5__r_addr = seq__slot_addr;
+        banks__5__r_addr = seq__slot_addr + roff__5__q;
         row_x__5 = 8'h0;
         if (slot_read) begin
             row_x__5 = banks__5__r_data;
@@ -4182,7 +4435,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__6__w_addr = ld_addr;
         banks__6__w_data = ld_data[(32'h0)+:(8)];
         banks__6__r_en = slot_read & seq__ksel[32'h0];
-        banks__6__r_addr = seq__slot_addr;
+        banks__6__r_addr = seq__slot_addr + roff__6__q;
         row_x__6 = 8'h0;
         if (slot_read) begin
             row_x__6 = banks__6__r_data;
@@ -4195,7 +4448,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__7__w_addr = ld_addr;
         banks__7__w_data = ld_data[(32'h0)+:(8)];
         banks__7__r_en = slot_read & seq__ksel[32'h0];
-        banks__7__r_addr = seq__slot_addr;
+        banks__7__r_addr = seq__slot_addr + roff__7__q;
         row_x__7 = 8'h0;
         if (slot_read) begin
             row_x__7 = banks__7__r_data;
@@ -10578,7 +10831,7 @@ module default_accel_top_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     
 endmodule // default_accel_top_skew_line_7
 
-module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,bad);
+module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,p_kg,bad);
     
     // Module arguments
     input wire  clock;
@@ -10596,6 +10849,7 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     output reg  [7:0] p_exp;
     output reg  p_pc;
     output reg  [7:0] p_pad;
+    output reg  [15:0] p_kg;
     output reg  bad;
     
     // Constant declarations
@@ -10724,6 +10978,9 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     reg  [15:0] kk__d;
     wire  [15:0] kk__q;
     reg  kk__clock;
+    reg  [15:0] kg__d;
+    wire  [15:0] kg__q;
+    reg  kg__clock;
     reg  bad_r__d;
     wire  bad_r__q;
     reg  bad_r__clock;
@@ -10933,6 +11190,11 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         .q(kk__q),
         .clock(kk__clock)
     );
+    default_accel_top_dff_w16 kg(
+        .d(kg__d),
+        .q(kg__q),
+        .clock(kg__clock)
+    );
     default_accel_top_dff_w1 bad_r(
         .d(bad_r__d),
         .q(bad_r__q),
@@ -10980,6 +11242,7 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         kp__clock = clock;
         bad_r__clock = clock;
         kk__clock = clock;
+        kg__clock = clock;
         h__d = h__q;
         w__d = w__q;
         ho__d = ho__q;
@@ -11019,6 +11282,7 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         kp__d = kp__q;
         bad_r__d = bad_r__q;
         kk__d = kk__q;
+        kg__d = kg__q;
         pl = payload;
         if (clear) begin
             pl = 64'h0;
@@ -11028,6 +11292,7 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
             w__d = ({6'd0, pl[(32'hf)+:(10)]});
             ho__d = ({6'd0, pl[(32'h19)+:(10)]});
             wo__d = ({6'd0, pl[(32'h23)+:(10)]});
+            kg__d = ({13'd0, pl[(32'h2d)+:(3)]});
             ok_shape__d = |pl[(32'h5)+:(10)] & |pl[(32'hf)+:(10)] & |pl[(32'h19)+:(10)] & |pl[(32'h23)+:(10)];
         end
         kf = ({13'd0, pl[(32'h19)+:(3)]});
@@ -11126,6 +11391,7 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         p_exp = exp__q;
         p_pc = pc__q;
         p_pad = pad__q;
+        p_kg = kg__q;
         bad = bad_r__q;
     end
     
@@ -13908,7 +14174,7 @@ module default_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     end
 endmodule // default_accel_top_instr_buffer
 
-module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,g_run,g_rows,g_step,g_runs,g_multi,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
+module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,g_run,g_rows,g_step,g_runs,g_multi,g_bcast,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
     
     // Module arguments
     input wire  clock;
@@ -13947,6 +14213,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     output reg  [25:0] g_step;
     output reg  g_runs;
     output reg  g_multi;
+    output reg  g_bcast;
     output reg  pw_v;
     output reg  [4:0] pw_op;
     output reg  [63:0] pw_pl;
@@ -14029,6 +14296,9 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     reg  m_multi__d;
     wire  m_multi__q;
     reg  m_multi__clock;
+    reg  m_bcast__d;
+    wire  m_bcast__q;
+    reg  m_bcast__clock;
     reg  pw_v_r__d;
     wire  pw_v_r__q;
     reg  pw_v_r__clock;
@@ -14174,6 +14444,11 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         .q(m_multi__q),
         .clock(m_multi__clock)
     );
+    default_accel_top_dff_w1 m_bcast(
+        .d(m_bcast__d),
+        .q(m_bcast__q),
+        .clock(m_bcast__clock)
+    );
     default_accel_top_dff_w1 pw_v_r(
         .d(pw_v_r__d),
         .q(pw_v_r__q),
@@ -14241,6 +14516,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         m_step__clock = clock;
         m_runs__clock = clock;
         m_multi__clock = clock;
+        m_bcast__clock = clock;
         pw_v_r__clock = clock;
         pw_op_r__clock = clock;
         pw_shape_r__clock = clock;
@@ -14269,6 +14545,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         m_step__d = m_step__q;
         m_runs__d = m_runs__q;
         m_multi__d = m_multi__q;
+        m_bcast__d = m_bcast__q;
         pw_v_r__d = pw_v_r__q;
         pw_op_r__d = pw_op_r__q;
         pw_shape_r__d = pw_shape_r__q;
@@ -14344,6 +14621,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
             m_step__d = pw_pl_r__q[(32'h1d)+:(26)];
             m_runs__d = |pw_pl_r__q[(32'h5)+:(12)];
             m_multi__d = |pw_pl_r__q[(32'h5)+:(12)] & (pw_pl_r__q[(32'h11)+:(12)] != 12'h1);
+            m_bcast__d = |pw_pl_r__q[(32'h37)+:(1)];
         end
         if (clear) begin
             m_len__d = 20'h0;
@@ -14354,6 +14632,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
             m_step__d = 26'h0;
             m_runs__d = 1'b0;
             m_multi__d = 1'b0;
+            m_bcast__d = 1'b0;
             div__d = 8'h0;
             clk_now_r__d = 1'b1;
         end
@@ -14380,6 +14659,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         g_step = m_step__q;
         g_runs = m_runs__q;
         g_multi = m_multi__q;
+        g_bcast = m_bcast__q;
         pw_v = pw_v_r__q;
         pw_op = pw_op_r__q;
         pw_pl = pw_pl_r__q;
@@ -14473,7 +14753,7 @@ module default_accel_top_dff_w12(d,q,clock);
           
 endmodule // default_accel_top_dff_w12
 
-module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
+module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -14496,6 +14776,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     input wire  g_copy;
     input wire  g_raw;
     input wire  [15:0] g_k;
+    input wire  g_bcast;
     output reg  busy;
     output reg  err;
     output reg  m_req_valid;
@@ -14578,6 +14859,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  cur__rd_issue;
     wire  cur__rd_fault;
     reg  [15:0] cur__s_k;
+    reg  cur__s_bcast;
     reg  fm__clock;
     reg  fm__start;
     reg  [15:0] fm__s_fw;
@@ -14736,7 +15018,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .rd_addr(cur__rd_addr),
         .rd_issue(cur__rd_issue),
         .rd_fault(cur__rd_fault),
-        .s_k(cur__s_k)
+        .s_k(cur__s_k),
+        .s_bcast(cur__s_bcast)
     );
     default_accel_top_fm fm(
         .clock(fm__clock),
@@ -14974,6 +15257,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         cur__s_sel = g_sel;
         cur__s_half = g_half;
         cur__s_k = g_k;
+        cur__s_bcast = g_bcast;
         cur__s_len = s_len;
         cur__s_word = s_word;
         cur__fm_addr = fm__addr;
@@ -15154,7 +15438,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     
 endmodule // default_accel_top_mover
 
-module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault,s_k);
+module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault,s_k,s_bcast);
     
     // Module arguments
     input wire  clock;
@@ -15177,10 +15461,12 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     input wire  rd_issue;
     output reg  rd_fault;
     input wire  [15:0] s_k;
+    input wire  s_bcast;
     
     // Constant declarations
     localparam  last_r = 64'h80;
     localparam  last_c = 64'h80;
+    localparam  all_r = 64'hff;
     localparam  d_fc = 20'h2000;
     localparam  d_wb = 20'h2000;
     localparam  d_bias = 20'h100;
@@ -15194,6 +15480,9 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     reg  [15:0] last_j__d;
     wire  [15:0] last_j__q;
     reg  last_j__clock;
+    reg  bc__d;
+    wire  bc__q;
+    reg  bc__clock;
     reg  st__d;
     wire  st__q;
     reg  st__clock;
@@ -15256,6 +15545,11 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         .d(last_j__d),
         .q(last_j__q),
         .clock(last_j__clock)
+    );
+    default_accel_top_dff_w1 bc(
+        .d(bc__d),
+        .q(bc__q),
+        .clock(bc__clock)
     );
     default_accel_top_dff_w1 st(
         .d(st__d),
@@ -15357,6 +15651,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         rd_a__clock = clock;
         rd_d__clock = clock;
         last_j__clock = clock;
+        bc__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
         wrd__d = wrd__q;
@@ -15374,6 +15669,7 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         rd_a__d = rd_a__q;
         rd_d__d = rd_d__q;
         last_j__d = last_j__q;
+        bc__d = bc__q;
         chunk_end = cend__q;
         chunk_end_d = cend_d__q;
         bank = bank_r__q;
@@ -15432,7 +15728,10 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
             idx__d = idx__q + 20'h1;
             if (~st__q & (sel__q == 2'h0)) begin
                 if (cend__q) begin
-                    if (wrap_r) begin
+                    if (bc__q) begin
+                        base__d = next_base;
+                    end
+                    else if (wrap_r) begin
                         bank_r__d = 64'h1;
                         base__d = next_base;
                     end
@@ -15489,6 +15788,10 @@ module default_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
             base__d = 16'h0;
             kern__d = 16'h0;
             bank_r__d = 64'h1;
+            bc__d = s_bcast & ~s_store & ~s_copy & (s_sel == 2'h0);
+            if (bc__d) begin
+                bank_r__d = all_r;
+            end
             col_base__d = 16'h0;
             if (s_half & ((s_sel == 2'h0) | s_copy)) begin
                 if (s_store | s_copy) begin

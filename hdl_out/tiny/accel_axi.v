@@ -359,6 +359,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  [15:0] conv__p_passes;
     reg  [15:0] conv__p_kp;
     reg  [15:0] conv__p_k;
+    reg  [15:0] conv__p_kg;
     reg  conv__p_rq_en;
     reg  [15:0] conv__p_mult;
     reg  [7:0] conv__p_shift;
@@ -424,6 +425,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  mover__g_copy;
     reg  mover__g_raw;
     reg  [15:0] mover__g_k;
+    reg  mover__g_bcast;
     wire  mover__busy;
     wire  mover__err;
     wire  mover__w_en;
@@ -454,6 +456,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     wire  [7:0] cregs__p_exp;
     wire  cregs__p_pc;
     wire  [7:0] cregs__p_pad;
+    wire  [15:0] cregs__p_kg;
     wire  cregs__bad;
     reg  queue__clock;
     reg  queue__flush;
@@ -502,6 +505,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     wire  [25:0] disp__g_step;
     wire  disp__g_runs;
     wire  disp__g_multi;
+    wire  disp__g_bcast;
     wire  disp__pw_v;
     wire  [4:0] disp__pw_op;
     wire  [63:0] disp__pw_pl;
@@ -601,6 +605,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .p_passes(conv__p_passes),
         .p_kp(conv__p_kp),
         .p_k(conv__p_k),
+        .p_kg(conv__p_kg),
         .p_rq_en(conv__p_rq_en),
         .p_mult(conv__p_mult),
         .p_shift(conv__p_shift),
@@ -670,6 +675,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .g_copy(mover__g_copy),
         .g_raw(mover__g_raw),
         .g_k(mover__g_k),
+        .g_bcast(mover__g_bcast),
         .busy(mover__busy),
         .err(mover__err),
         .m_req_valid(m_req_valid),
@@ -714,6 +720,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .p_exp(cregs__p_exp),
         .p_pc(cregs__p_pc),
         .p_pad(cregs__p_pad),
+        .p_kg(cregs__p_kg),
         .bad(cregs__bad)
     );
     tiny_accel_axi_queue queue(
@@ -766,6 +773,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .g_step(disp__g_step),
         .g_runs(disp__g_runs),
         .g_multi(disp__g_multi),
+        .g_bcast(disp__g_bcast),
         .pw_v(disp__pw_v),
         .pw_op(disp__pw_op),
         .pw_pl(disp__pw_pl),
@@ -898,6 +906,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         mover__g_multi = disp__g_multi;
         mover__g_half = disp__g_half;
         mover__g_k = cregs__geom[(32'h133)+:(16)];
+        mover__g_bcast = disp__g_bcast;
         mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
         mover__g_fph = pool__fph;
@@ -929,6 +938,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         conv__p_passes = cregs__geom[(32'hf0)+:(16)];
         conv__p_kp = cregs__geom[(32'h100)+:(16)];
         conv__p_k = cregs__geom[(32'h133)+:(16)];
+        conv__p_kg = cregs__p_kg;
         conv__p_rq_en = cregs__p_rq_en;
         conv__p_mult = cregs__p_mult;
         conv__p_shift = cregs__p_shift;
@@ -987,7 +997,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     
 endmodule // tiny_accel_axi_core
 
-module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -1017,6 +1027,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     input wire  [15:0] p_passes;
     input wire  [15:0] p_kp;
     input wire  [15:0] p_k;
+    input wire  [15:0] p_kg;
     input wire  p_rq_en;
     input wire  [15:0] p_mult;
     input wire  [7:0] p_shift;
@@ -1041,6 +1052,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     
     // Constant declarations
     localparam  wb_last = 64'h2;
+    localparam  kg_tab__0 = 32'h0;
+    localparam  kg_tab__1 = 32'h11111100;
     
     // Stub signals
     reg  pes__0__clock;
@@ -1247,6 +1260,12 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] wb_avail__d;
     wire  [15:0] wb_avail__q;
     reg  wb_avail__clock;
+    reg  [15:0] roff__0__d;
+    wire  [15:0] roff__0__q;
+    reg  roff__0__clock;
+    reg  [15:0] roff__1__d;
+    wire  [15:0] roff__1__q;
+    reg  roff__1__clock;
     
     // Local signals
     reg  [7:0] wlane__0;
@@ -1258,6 +1277,17 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  slot_padv;
     reg  slot_read;
     reg  last_swap;
+    reg  [15:0] kg4;
+    reg  [31:0] ksh__0;
+    reg  [31:0] ksh__1;
+    reg  [2:0] krow__0;
+    reg  [2:0] krow__1;
+    reg  [15:0] rw1__0;
+    reg  [15:0] rw1__1;
+    reg  [15:0] rw2__0;
+    reg  [15:0] rw2__1;
+    reg  [15:0] rw4__0;
+    reg  [15:0] rw4__1;
     
     // Sub module instances
     tiny_accel_axi_pe pes__0(
@@ -1496,6 +1526,16 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .q(wb_avail__q),
         .clock(wb_avail__clock)
     );
+    tiny_accel_axi_dff_w16 roff__0(
+        .d(roff__0__d),
+        .q(roff__0__q),
+        .clock(roff__0__clock)
+    );
+    tiny_accel_axi_dff_w16 roff__1(
+        .d(roff__1__d),
+        .q(roff__1__q),
+        .clock(roff__1__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -1563,6 +1603,39 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
             wlane__1 = ld_word[(32'h8 * 1)+:(8)];
         end
         wbanks__1__w_data = wlane__1;
+        kg4 = p_kg << 32'h2;
+        ksh__0 = kg_tab__0 >> kg4;
+        krow__0 = ksh__0[(32'h0)+:(3)];
+        roff__0__clock = clock;
+        rw1__0 = 16'h0;
+        rw2__0 = 16'h0;
+        rw4__0 = 16'h0;
+        if (krow__0[32'h0]) begin
+            rw1__0 = p_w;
+        end
+        if (krow__0[32'h1]) begin
+            rw2__0 = p_w << 32'h1;
+        end
+        if (krow__0[32'h2]) begin
+            rw4__0 = p_w << 32'h2;
+        end
+        roff__0__d = rw1__0 + rw2__0 + rw4__0;
+        ksh__1 = kg_tab__1 >> kg4;
+        krow__1 = ksh__1[(32'h0)+:(3)];
+        roff__1__clock = clock;
+        rw1__1 = 16'h0;
+        rw2__1 = 16'h0;
+        rw4__1 = 16'h0;
+        if (krow__1[32'h0]) begin
+            rw1__1 = p_w;
+        end
+        if (krow__1[32'h1]) begin
+            rw2__1 = p_w << 32'h1;
+        end
+        if (krow__1[32'h2]) begin
+            rw4__1 = p_w << 32'h2;
+        end
+        roff__1__d = rw1__1 + rw2__1 + rw4__1;
         slot_read = seq__slot_valid & ~seq__slot_pad;
         slot_padv = seq__slot_valid & seq__slot_pad;
         banks__0__clock = clock;
@@ -1570,7 +1643,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
         banks__0__r_en = slot_read & seq__ksel[32'h0];
-        banks__0__r_addr = seq__slot_addr;
+        banks__0__r_addr = seq__slot_addr + roff__0__q;
         row_x__0 = 8'h0;
         if (slot_read) begin
             row_x__0 = banks__0__r_data;
@@ -1583,7 +1656,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
         banks__1__r_en = slot_read & seq__ksel[32'h0];
-        banks__1__r_addr = seq__slot_addr;
+        banks__1__r_addr = seq__slot_addr + roff__1__q;
         row_x__1 = 8'h0;
         if (slot_read) begin
             row_x__1 = banks__1__r_data;
@@ -6226,7 +6299,7 @@ module tiny_accel_axi_wbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_axi_wbanks
 
-module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,bad);
+module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,p_kg,bad);
     
     // Module arguments
     input wire  clock;
@@ -6244,6 +6317,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
     output reg  [7:0] p_exp;
     output reg  p_pc;
     output reg  [7:0] p_pad;
+    output reg  [15:0] p_kg;
     output reg  bad;
     
     // Constant declarations
@@ -6372,6 +6446,9 @@ module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
     reg  [15:0] kk__d;
     wire  [15:0] kk__q;
     reg  kk__clock;
+    reg  [15:0] kg__d;
+    wire  [15:0] kg__q;
+    reg  kg__clock;
     reg  bad_r__d;
     wire  bad_r__q;
     reg  bad_r__clock;
@@ -6581,6 +6658,11 @@ module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         .q(kk__q),
         .clock(kk__clock)
     );
+    tiny_accel_axi_dff_w16 kg(
+        .d(kg__d),
+        .q(kg__q),
+        .clock(kg__clock)
+    );
     tiny_accel_axi_dff_w1 bad_r(
         .d(bad_r__d),
         .q(bad_r__q),
@@ -6628,6 +6710,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         kp__clock = clock;
         bad_r__clock = clock;
         kk__clock = clock;
+        kg__clock = clock;
         h__d = h__q;
         w__d = w__q;
         ho__d = ho__q;
@@ -6667,6 +6750,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         kp__d = kp__q;
         bad_r__d = bad_r__q;
         kk__d = kk__q;
+        kg__d = kg__q;
         pl = payload;
         if (clear) begin
             pl = 64'h0;
@@ -6676,6 +6760,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
             w__d = ({6'd0, pl[(32'hf)+:(10)]});
             ho__d = ({6'd0, pl[(32'h19)+:(10)]});
             wo__d = ({6'd0, pl[(32'h23)+:(10)]});
+            kg__d = ({13'd0, pl[(32'h2d)+:(3)]});
             ok_shape__d = |pl[(32'h5)+:(10)] & |pl[(32'hf)+:(10)] & |pl[(32'h19)+:(10)] & |pl[(32'h23)+:(10)];
         end
         kf = ({13'd0, pl[(32'h19)+:(3)]});
@@ -6774,6 +6859,7 @@ module tiny_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         p_exp = exp__q;
         p_pc = pc__q;
         p_pad = pad__q;
+        p_kg = kg__q;
         bad = bad_r__q;
     end
     
@@ -9556,7 +9642,7 @@ module tiny_accel_axi_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_axi_instr_buffer
 
-module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,g_run,g_rows,g_step,g_runs,g_multi,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
+module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,g_run,g_rows,g_step,g_runs,g_multi,g_bcast,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
     
     // Module arguments
     input wire  clock;
@@ -9595,6 +9681,7 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
     output reg  [25:0] g_step;
     output reg  g_runs;
     output reg  g_multi;
+    output reg  g_bcast;
     output reg  pw_v;
     output reg  [4:0] pw_op;
     output reg  [63:0] pw_pl;
@@ -9677,6 +9764,9 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
     reg  m_multi__d;
     wire  m_multi__q;
     reg  m_multi__clock;
+    reg  m_bcast__d;
+    wire  m_bcast__q;
+    reg  m_bcast__clock;
     reg  pw_v_r__d;
     wire  pw_v_r__q;
     reg  pw_v_r__clock;
@@ -9822,6 +9912,11 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
         .q(m_multi__q),
         .clock(m_multi__clock)
     );
+    tiny_accel_axi_dff_w1 m_bcast(
+        .d(m_bcast__d),
+        .q(m_bcast__q),
+        .clock(m_bcast__clock)
+    );
     tiny_accel_axi_dff_w1 pw_v_r(
         .d(pw_v_r__d),
         .q(pw_v_r__q),
@@ -9889,6 +9984,7 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
         m_step__clock = clock;
         m_runs__clock = clock;
         m_multi__clock = clock;
+        m_bcast__clock = clock;
         pw_v_r__clock = clock;
         pw_op_r__clock = clock;
         pw_shape_r__clock = clock;
@@ -9917,6 +10013,7 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
         m_step__d = m_step__q;
         m_runs__d = m_runs__q;
         m_multi__d = m_multi__q;
+        m_bcast__d = m_bcast__q;
         pw_v_r__d = pw_v_r__q;
         pw_op_r__d = pw_op_r__q;
         pw_shape_r__d = pw_shape_r__q;
@@ -9992,6 +10089,7 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
             m_step__d = pw_pl_r__q[(32'h1d)+:(26)];
             m_runs__d = |pw_pl_r__q[(32'h5)+:(12)];
             m_multi__d = |pw_pl_r__q[(32'h5)+:(12)] & (pw_pl_r__q[(32'h11)+:(12)] != 12'h1);
+            m_bcast__d = |pw_pl_r__q[(32'h37)+:(1)];
         end
         if (clear) begin
             m_len__d = 20'h0;
@@ -10002,6 +10100,7 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
             m_step__d = 26'h0;
             m_runs__d = 1'b0;
             m_multi__d = 1'b0;
+            m_bcast__d = 1'b0;
             div__d = 8'h0;
             clk_now_r__d = 1'b1;
         end
@@ -10028,6 +10127,7 @@ module tiny_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,p
         g_step = m_step__q;
         g_runs = m_runs__q;
         g_multi = m_multi__q;
+        g_bcast = m_bcast__q;
         pw_v = pw_v_r__q;
         pw_op = pw_op_r__q;
         pw_pl = pw_pl_r__q;
@@ -10121,7 +10221,7 @@ module tiny_accel_axi_dff_w12(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w12
 
-module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
+module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
     
     // Module arguments
     input wire  clock;
@@ -10144,6 +10244,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     input wire  g_copy;
     input wire  g_raw;
     input wire  [15:0] g_k;
+    input wire  g_bcast;
     output reg  busy;
     output reg  err;
     output reg  m_req_valid;
@@ -10226,6 +10327,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  cur__rd_issue;
     wire  cur__rd_fault;
     reg  [15:0] cur__s_k;
+    reg  cur__s_bcast;
     reg  fm__clock;
     reg  fm__start;
     reg  [15:0] fm__s_fw;
@@ -10384,7 +10486,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .rd_addr(cur__rd_addr),
         .rd_issue(cur__rd_issue),
         .rd_fault(cur__rd_fault),
-        .s_k(cur__s_k)
+        .s_k(cur__s_k),
+        .s_bcast(cur__s_bcast)
     );
     tiny_accel_axi_fm fm(
         .clock(fm__clock),
@@ -10622,6 +10725,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         cur__s_sel = g_sel;
         cur__s_half = g_half;
         cur__s_k = g_k;
+        cur__s_bcast = g_bcast;
         cur__s_len = s_len;
         cur__s_word = s_word;
         cur__fm_addr = fm__addr;
@@ -10802,7 +10906,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     
 endmodule // tiny_accel_axi_mover
 
-module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault,s_k);
+module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault,s_k,s_bcast);
     
     // Module arguments
     input wire  clock;
@@ -10825,10 +10929,12 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     input wire  rd_issue;
     output reg  rd_fault;
     input wire  [15:0] s_k;
+    input wire  s_bcast;
     
     // Constant declarations
     localparam  last_r = 64'h2;
     localparam  last_c = 64'h2;
+    localparam  all_r = 64'h3;
     localparam  d_fc = 20'h100;
     localparam  d_wb = 20'h200;
     localparam  d_bias = 20'h40;
@@ -10842,6 +10948,9 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     reg  [15:0] last_j__d;
     wire  [15:0] last_j__q;
     reg  last_j__clock;
+    reg  bc__d;
+    wire  bc__q;
+    reg  bc__clock;
     reg  st__d;
     wire  st__q;
     reg  st__clock;
@@ -10904,6 +11013,11 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         .d(last_j__d),
         .q(last_j__q),
         .clock(last_j__clock)
+    );
+    tiny_accel_axi_dff_w1 bc(
+        .d(bc__d),
+        .q(bc__q),
+        .clock(bc__clock)
     );
     tiny_accel_axi_dff_w1 st(
         .d(st__d),
@@ -11005,6 +11119,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_a__clock = clock;
         rd_d__clock = clock;
         last_j__clock = clock;
+        bc__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
         wrd__d = wrd__q;
@@ -11022,6 +11137,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_a__d = rd_a__q;
         rd_d__d = rd_d__q;
         last_j__d = last_j__q;
+        bc__d = bc__q;
         chunk_end = cend__q;
         chunk_end_d = cend_d__q;
         bank = bank_r__q;
@@ -11080,7 +11196,10 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             idx__d = idx__q + 20'h1;
             if (~st__q & (sel__q == 2'h0)) begin
                 if (cend__q) begin
-                    if (wrap_r) begin
+                    if (bc__q) begin
+                        base__d = next_base;
+                    end
+                    else if (wrap_r) begin
                         bank_r__d = 64'h1;
                         base__d = next_base;
                     end
@@ -11137,6 +11256,10 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             base__d = 16'h0;
             kern__d = 16'h0;
             bank_r__d = 64'h1;
+            bc__d = s_bcast & ~s_store & ~s_copy & (s_sel == 2'h0);
+            if (bc__d) begin
+                bank_r__d = all_r;
+            end
             col_base__d = 16'h0;
             if (s_half & ((s_sel == 2'h0) | s_copy)) begin
                 if (s_store | s_copy) begin

@@ -150,7 +150,8 @@ impl ConvPlan {
         let plain = ConvPlan::geometry(e, input, &cl.weight.shape, &cl.params)?.with_requant(cl.requant.as_ref());
         let p = &cl.params;
         let kh = plain.kh;
-        if plain.cin != 1 || p.stride[0] != 1 || p.padding[0] != 0 || p.end()[0] != 0 || kh < 2 || kh > e.rows {
+        // PE_SHAPE.kg (3 bits) names the row groups: at most 7 kernel rows.
+        if plain.cin != 1 || p.stride[0] != 1 || p.padding[0] != 0 || p.end()[0] != 0 || kh < 2 || kh > e.rows.min(7) {
             return Ok(plain);
         }
         let view = accelgen_golden::ConvParams { stride: p.stride, padding: [0, p.padding[1]], padding_end: Some([0, p.end()[1]]), pad_value: p.pad_value };
@@ -169,6 +170,23 @@ impl ConvPlan {
         } else {
             weight.at(&[oc, ic, kr, ks])
         }
+    }
+
+    /// `PE_SHAPE.kg`: with [`ConvPlan::row_view`] the layer's kernel rows (PE row r reads its
+    /// bank r input rows further: every bank holds the same input rows, loaded once by a
+    /// broadcast load), else 0.
+    pub fn row_groups(&self) -> usize {
+        if self.row_view {
+            self.cin
+        } else {
+            0
+        }
+    }
+
+    /// First-cache rows per bank beyond a band's `hin` rows: the kernel rows less one with
+    /// [`ConvPlan::row_view`] (the rows the last PE row reads past the band's), else 0.
+    pub fn bank_extra_rows(&self) -> usize {
+        self.row_groups().saturating_sub(1)
     }
 
     /// Elements between input channels in memory: one row with [`ConvPlan::row_view`], else H·W.

@@ -192,6 +192,7 @@ impl Machine {
         let hbw = self.reg("POOL_GEOM")[0] * pool_w;
         let fc_base = if self.half() { (self.e.first_cache_depth / 2) as u64 } else { 0 };
         let size = if target == 2 { crate::layout::BIAS_BYTES } else { 1 };
+        let bcast = target == 0 && self.reg("MEM_ROWS")[3] != 0;
         let mut last_word = None;
         for i in 0..words {
             let at = self.ext(addr, i, g, size)?;
@@ -203,6 +204,8 @@ impl Machine {
             };
             let (chunk, within) = (i / len, i % len);
             let (bank, a, depth) = match target {
+                // Broadcast (`MEM_ROWS.bcast`): chunk n in every bank, a plane per chunk.
+                0 if bcast => (0, fc_base + chunk * len + within, self.e.first_cache_depth),
                 0 => (chunk % r, fc_base + (chunk / r) * len + within, self.e.first_cache_depth),
                 1 => (i % c, i / c, self.e.weight_bank_depth()),
                 2 => (i % c, i / c, self.e.bias_buffer_depth),
@@ -222,6 +225,7 @@ impl Machine {
             }
             let (b, a) = (bank as usize, a as usize);
             match target {
+                0 if bcast => self.fc.iter_mut().for_each(|bank| bank[a] = v as i8),
                 0 => self.fc[b][a] = v as i8,
                 1 => self.wbuf[a * self.e.cols + b] = v as i8,
                 2 if self.half() => self.scale[b][a] = v,
@@ -294,6 +298,9 @@ impl Machine {
         let t = self.reg("ACC_TILES");
         let q = self.reg("ACT_REQUANT");
         let [h, w, ho, wo] = [s[0], s[1], s[2], s[3]].map(|v| v as usize);
+        // Row groups (`PE_SHAPE.kg` ≥ 2): PE row rr reads (rr mod kg) rows further.
+        let kg = s[4] as usize;
+        let row_off = |rr: usize| if kg >= 2 { (rr % kg) * w } else { 0 };
         let [kh, kw, sh, sw, ph, pw] = [kn[0], kn[1], kn[2], kn[3], kn[4], kn[5]].map(|v| v as usize);
         let (ic_tiles, oc_tiles, keep, drain) = (t[0] as usize, t[1] as usize, t[2] != 0, t[3] != 0);
         let fbase = if t[4] != 0 { self.e.first_cache_depth / 2 } else { 0 };
@@ -343,7 +350,8 @@ impl Machine {
                                     let a = fbase + ict * plane + (iyp - ph) * w + ixp - pw;
                                     for rr in 0..r {
                                         let wv = self.wbuf[pass * r * c * k + ek.weight_slot(rr, cc, j)];
-                                        sum = sum.wrapping_add(i32::from(self.fc[rr][a]) * i32::from(wv));
+                                        let v = *self.fc[rr].get(a + row_off(rr)).ok_or_else(|| format!("row {rr} reads past the first cache"))?;
+                                        sum = sum.wrapping_add(i32::from(v) * i32::from(wv));
                                     }
                                     self.trace.macs += 1;
                                 }

@@ -73,7 +73,7 @@ struct Emitter {
     act_scale: [u64; 4],
     pe_pad: u64,
     /// The value `MEM_ROWS` last wrote (reset: zero).
-    mem_rows: [u64; 3],
+    mem_rows: [u64; 4],
 }
 
 impl Emitter {
@@ -98,12 +98,15 @@ impl Emitter {
     }
 
     fn transfer(&mut self, name: &str, which: u64, addr: u64, words: u64, len: u64, stride: u64, half: u64) -> Result<(), String> {
-        self.transfer_runs(name, which, addr, words, [len, stride, half], [0, 0, 0])
+        // Only a first-cache load needs `bcast` clear; other transfers keep whatever it is.
+        let bcast = if name == "MEM_LOAD" && which == 0 { 0 } else { self.mem_rows[3] };
+        self.transfer_runs(name, which, addr, words, [len, stride, half], [0, 0, 0, bcast])
     }
 
-    /// A transfer whose chunks are `runs` = `[run, rows, step]` on the external side
-    /// (`MEM_ROWS`; `[0, 0, 0]`: contiguous chunks), written only where it changes.
-    fn transfer_runs(&mut self, name: &str, which: u64, addr: u64, words: u64, [len, stride, half]: [u64; 3], runs: [u64; 3]) -> Result<(), String> {
+    /// A transfer whose chunks are `runs` = `[run, rows, step, bcast]` on the external side
+    /// (`MEM_ROWS`; `[0, 0, 0, 0]`: contiguous chunks, one bank each), written only where it
+    /// changes.
+    fn transfer_runs(&mut self, name: &str, which: u64, addr: u64, words: u64, [len, stride, half]: [u64; 3], runs: [u64; 4]) -> Result<(), String> {
         if words == 0 {
             return Ok(());
         }
@@ -263,7 +266,8 @@ impl PoolQueue {
             m.push("SYNC", &[M_POOL])?;
             let a = self.dst + r.c0 * self.ho * self.wo + r.oy0 * self.wo + r.ox0;
             // A column tile's rows are runs of its columns, a row of the output apart.
-            let runs = if r.pwo < self.wo { [r.pwo, r.rows, self.wo] } else { [0, 0, 0] };
+            // (`bcast` is for first-cache loads only: a store keeps whatever it is.)
+            let runs = if r.pwo < self.wo { [r.pwo, r.rows, self.wo, m.mem_rows[3]] } else { [0, 0, 0, m.mem_rows[3]] };
             m.transfer_runs("MEM_STORE", 1, a, r.cg * r.rows * r.pwo, [r.rows * r.pwo, self.ho * self.wo, 0], runs)?;
         }
         Ok(())
@@ -314,7 +318,7 @@ pub fn compile(net: &Network, cfg: &HwConfig) -> Result<Vec<Instr>, String> {
 pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     let e = cfg.conv_array();
     let lay = layout(net, cfg)?;
-    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new(), act_scale: [0; 4], pe_pad: 0, mem_rows: [0; 3] };
+    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new(), act_scale: [0; 4], pe_pad: 0, mem_rows: [0; 4] };
     // Pooling layers that run during their convolution layer (fused).
     let mut fused = vec![];
     for (i, layer) in net.layers.iter().enumerate() {
@@ -436,13 +440,20 @@ fn lower_conv(
             let tile = t.col_geo(ct);
             let gt = t.icg.min(p.ic_tiles - ig * t.icg);
             let cin_g = (p.cin - ig * t.icg * e.rows).min(gt * e.rows) as u64;
-            // Channels `channel_stride` apart: H·W, or one row when the PE rows carry kernel rows
-            // (the channels are the input's row slices, ConvPlan::row_view).
+            let (hin, tw) = (hin as u64, tile.w as u64);
+            if p.row_view {
+                // Row groups (the PE rows carry kernel rows): the band's input rows once, into
+                // every bank (`MEM_ROWS.bcast`); PE row r reads r rows further (`PE_SHAPE.kg`).
+                let a = src + (r0 * p.w + tile.x0) as u64;
+                let rows = hin + p.bank_extra_rows() as u64;
+                let runs = if tile.w < p.w { [tw, rows, w, 1] } else { [0, 0, 0, 1] };
+                return m.transfer_runs("MEM_LOAD", 0, a, rows * tw, [rows * tw, 0, half], runs);
+            }
+            // Channels H·W apart.
             let cs = p.channel_stride();
             let a = src + ((ig * t.icg * e.rows) * cs + r0 * p.w + tile.x0) as u64;
-            let (hin, tw) = (hin as u64, tile.w as u64);
             // A column tile's rows are runs of its columns, a row of the input apart.
-            let runs = if tile.w < p.w { [tw, hin, w] } else { [0, 0, 0] };
+            let runs = if tile.w < p.w { [tw, hin, w, 0] } else { [0, 0, 0, 0] };
             m.transfer_runs("MEM_LOAD", 0, a, cin_g * hin * tw, [hin * tw, cs as u64, half], runs)
         };
         // Bytes per output element: 4 for int32 sums (no requantization), else 1.
@@ -453,7 +464,7 @@ fn lower_conv(
             let tile = t.col_geo(ct);
             let a = dst + ob * ((g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo + tile.ox0 as u64);
             let (rows, two) = (rows as u64, tile.wo as u64);
-            let runs = if two < wo { [two, rows, ob * wo] } else { [0, 0, 0] };
+            let runs = if two < wo { [two, rows, ob * wo, m.mem_rows[3]] } else { [0, 0, 0, m.mem_rows[3]] };
             m.transfer_runs("MEM_STORE", 0, a, cout_g * rows * two, [rows * two, ob * ho * wo, half], runs)
         };
         // Unit u's output: stored, or pooled on chip by a fused pooling layer; a fused pooling
@@ -476,7 +487,7 @@ fn lower_conv(
             let (_, rows, _, hin, ph_band) = band_geo(b);
             let tile = t.col_geo(ct);
             let gt = t.icg.min(p.ic_tiles - ig * t.icg);
-            m.push("PE_SHAPE", &[hin as u64, tile.w as u64, rows as u64, tile.wo as u64])?;
+            m.push("PE_SHAPE", &[hin as u64, tile.w as u64, rows as u64, tile.wo as u64, p.row_groups() as u64])?;
             m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, tile.pw as u64, kfield])?;
             let keep = u64::from(ig > 0);
             let drain = u64::from(ig + 1 == t.ic_groups());

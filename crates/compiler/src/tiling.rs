@@ -154,7 +154,8 @@ pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize, multiple: usize)
         return None;
     }
     let rows_in = |rows: usize| ((rows - 1) * plan.stride[0] + plan.kh).min(plan.h) as u64;
-    let load = |rows: usize| (plan.cin as u64) * rows_in(rows) * plan.w as u64;
+    // Row groups load the band's rows once into every bank (ConvPlan::row_groups).
+    let load = |rows: usize| if plan.row_view { (rows_in(rows) + plan.bank_extra_rows() as u64) * plan.w as u64 } else { (plan.cin as u64) * rows_in(rows) * plan.w as u64 };
     let store = |rows: usize| (plan.cout * rows * plan.wo) as u64;
     let run = |rows: usize| {
         let mut p = plan.clone();
@@ -247,7 +248,7 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, sto
     }
     // `div` = 2: the band must fit half the first cache and half the output buffer.
     let fits = |rows: usize, div: usize| {
-        let hin = ((rows - 1) * plan.stride[0] + plan.kh).min(plan.h);
+        let hin = ((rows - 1) * plan.stride[0] + plan.kh).min(plan.h) + plan.bank_extra_rows();
         icg * hin * plan.w <= e.first_cache_depth / div
             && k * rows * plan.wo <= e.acc_buffer_depth
             && tiles * k * rows * plan.wo <= e.output_buffer_depth / div
@@ -298,7 +299,7 @@ fn column_tiles(e: &ConvArray, full: ConvTiling, multiple: usize, r: &ColRule) -
     let p = &full.plan;
     let k = e.kernels;
     let fits = |rows: usize, cols: usize| {
-        let hin = ((rows - 1) * p.stride[0] + p.kh).min(p.h);
+        let hin = ((rows - 1) * p.stride[0] + p.kh).min(p.h) + p.bank_extra_rows();
         let win = ((cols - 1) * p.stride[1] + p.kw).min(p.w);
         full.icg * hin * win <= e.first_cache_depth / 2
             && k * rows * cols <= e.acc_buffer_depth

@@ -579,7 +579,7 @@ mod tests {
                     });
                 }
                 if rng.next() % 3 == 0 {
-                    p.push(Instr::new("PE_SHAPE", &[1 + rng.next() % 3, 8, 8, 8]).unwrap());
+                    p.push(Instr::new("PE_SHAPE", &[1 + rng.next() % 3, 8, 8, 8, 0]).unwrap());
                 }
                 p.push(Instr::new("RUN", &[14]).unwrap());
                 p.push(Instr::new("SYNC", &[14]).unwrap());
@@ -687,7 +687,7 @@ mod tests {
         // A 48-bit PE_SHAPE fills 48 of 64 bits; the 28-bit POOL_WINDOW after it takes the last 16
         // and the first 12 of the next word: 48+28+16+48+8 = 148 bits, three words, and nothing
         // but END's tail is left unused.
-        let shape = Instr::new("PE_SHAPE", &[3, 5, 7, 2]).unwrap();
+        let shape = Instr::new("PE_SHAPE", &[3, 5, 7, 2, 0]).unwrap();
         let window = Instr::new("POOL_WINDOW", &[1, 2, 2, 2, 2, 0, 0]).unwrap();
         let clock = Instr::new("POOL_CLOCK", &[2]).unwrap();
         let end = Instr::new("END", &[]).unwrap();

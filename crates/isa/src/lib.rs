@@ -257,8 +257,8 @@ pub const TABLE: &[OpInfo] = &[
         name: "PE_SHAPE",
         code: 3,
         module: Module::Pe,
-        fields: &[f("h", 10), f("w", 10), f("ho", 10), f("wo", 10)],
-        doc: "geometry of a conv run: input rows loaded and width, output rows and width of the band",
+        fields: &[f("h", 10), f("w", 10), f("ho", 10), f("wo", 10), f("kg", 3)],
+        doc: "geometry of a conv run: input rows loaded and width, output rows and width of the band; `kg` ≥ 2: PE row r reads its first-cache bank (r mod `kg`) input rows further down, so consecutive rows carry consecutive kernel rows of one input (docs/conv-array.md; 0 after reset: every row at the same address)",
     },
     OpInfo {
         name: "PE_KERNEL",
@@ -341,8 +341,8 @@ pub const TABLE: &[OpInfo] = &[
         name: "MEM_ROWS",
         code: 19,
         module: Module::Mem,
-        fields: &[f("run", 12), f("rows", 12), f("step", 26)],
-        doc: "row level of the following transfers' external side: with `run` ≠ 0, each chunk is `rows` runs of `run` elements, `step` bytes apart (element j of a chunk at its start + (j / `run`)·`step` + (j mod `run`)·size, j < `run`·`rows`; `rows` 0 counts as 4,096), so a tile of a wider tensor moves as one transfer, a chunk per channel; `MEM_SHAPE.len` still places the chunks on chip (the compiler sets it to `run`·`rows`); `run` 0 (reset): each chunk is contiguous",
+        fields: &[f("run", 12), f("rows", 12), f("step", 26), f("bcast", 1)],
+        doc: "row level of the following transfers' external side: with `run` ≠ 0, each chunk is `rows` runs of `run` elements, `step` bytes apart (element j of a chunk at its start + (j / `run`)·`step` + (j mod `run`)·size, j < `run`·`rows`; `rows` 0 counts as 4,096), so a tile of a wider tensor moves as one transfer, a chunk per channel; `MEM_SHAPE.len` still places the chunks on chip (the compiler sets it to `run`·`rows`); `run` 0 (reset): each chunk is contiguous; `bcast`: a first-cache load writes each chunk into every bank (the PE rows read it at their own row offsets, `PE_SHAPE.kg`), 0 after reset",
     },
     OpInfo {
         name: "POOL_GEOM",

@@ -252,7 +252,7 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         ort: None,
     });
     let ort = rq.ort.unwrap_or(accelgen_golden::OrtScale { sig: 0, exp: 0 });
-    let params: [(&str, u64); 28] = [
+    let params: [(&str, u64); 29] = [
         ("p_h", plan.h as u64),
         ("p_w", plan.w as u64),
         ("p_wo", plan.wo as u64),
@@ -271,6 +271,8 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         ("p_passes", plan.passes as u64),
         ("p_kp", (e.kernels * plan.pixels()) as u64),
         ("p_k", plan.kernels as u64),
+        // Row groups: the standalone driver runs layers as planned by ConvPlan::geometry (none).
+        ("p_kg", 0),
         ("p_rq_en", u64::from(layer.requant.is_some())),
         ("p_mult", rq.multiplier as u64),
         ("p_shift", u64::from(rq.shift)),

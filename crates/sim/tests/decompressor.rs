@@ -163,7 +163,7 @@ fn loop_program(rng: &mut Rng) -> Vec<Instr> {
                 });
             }
             if rng.below(4) == 0 {
-                p.push(Instr::new("PE_SHAPE", &[1 + rng.below(3), 8, 8, 8]).unwrap());
+                p.push(Instr::new("PE_SHAPE", &[1 + rng.below(3), 8, 8, 8, 0]).unwrap());
             }
             p.push(Instr::new("RUN", &[14]).unwrap());
             p.push(Instr::new("SYNC", &[14]).unwrap());

@@ -139,7 +139,7 @@ fn the_decompressor_runs_identically_on_every_engine() {
     use accelgen_isa::Instr;
     let work = work();
     let mut prog: Vec<Instr> = [
-        Instr::new("PE_SHAPE", &[3, 8, 8, 8]).unwrap(),
+        Instr::new("PE_SHAPE", &[3, 8, 8, 8, 0]).unwrap(),
         Instr::new("MEM_LOAD", &[1, 4096, 300]).unwrap(),
         Instr::new("POOL_CLOCK", &[4]).unwrap(),
         Instr::new("POOL_CLOCK", &[4]).unwrap(),

@@ -225,7 +225,7 @@ fn waveform_snapshot_of_a_pooling_update() {
 fn waveform_snapshot_of_the_decompressor() {
     use accelgen_isa::Instr;
     let prog = vec![
-        Instr::new("PE_SHAPE", &[3, 8, 8, 8]).unwrap(),
+        Instr::new("PE_SHAPE", &[3, 8, 8, 8, 0]).unwrap(),
         Instr::new("MEM_LOAD", &[1, 4096, 300]).unwrap(),
         Instr::new("POOL_CLOCK", &[4]).unwrap(),
         Instr::new("RUN", &[2]).unwrap(),

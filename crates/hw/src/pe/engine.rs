@@ -33,6 +33,7 @@
 //! | `ld_wide`, `ld_word` | in | 1, 64 | a weight-buffer write of a whole bus word: byte c into bank c of the banks `ld_rowsel` sets (c < 8) |
 //! | `wb_clear` | in | 1 | a weight transfer starts: no weight-buffer entry is written yet (a run may stream its weights: the loader reads an entry only once the last bank's word of it is written) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
+//! | `p_kg` | in | 16 | row groups: PE row r reads its bank (r mod `p_kg`)·W entries further (`p_kg` ≥ 2; 0: every row at the slot's address) |
 //! | `p_k` | in | 16 | kernels each PE uses in the run, k (2..=K): below, K stands for k (docs/conv-array.md) |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
 //! | `p_fbase`, `p_obase` | in | 16, 16 | first-cache and output-buffer entry of the run's start (double buffering) |
@@ -120,6 +121,9 @@ pub struct ConvEngine {
     /// Kernels each PE uses in this run, k (2..=K): a slow cycle is k fast cycles and an output
     /// tile C·k channels (docs/conv-array.md).
     pub p_k: Signal<In, Bits<16>>,
+    /// Row groups (`PE_SHAPE.kg`): with `kg` ≥ 2, PE row r reads its bank (r mod `kg`)·W entries
+    /// further (consecutive rows carry consecutive kernel rows of one input); 0: no offset.
+    pub p_kg: Signal<In, Bits<16>>,
     /// Requantize outputs.
     pub p_rq_en: Signal<In, Bit>,
     /// Requantization multiplier.
@@ -201,6 +205,17 @@ pub struct ConvEngine {
     /// The last PE of row 0 loads a pass's first datum (row r's shadow weights are free again r
     /// slow cycles later).
     last_swap: Signal<Local, Bit>,
+    /// Per row: its kernel row for each `kg` (4 bits per kg = 0..7: r mod kg, 0 for kg < 2).
+    kg_tab: Vec<Constant<Bits<32>>>,
+    /// 4·kg; per row the table shifted by it, the row's kernel row, and its read offset
+    /// (kernel row · W, registered).
+    kg4: Signal<Local, Bits<16>>,
+    ksh: Vec<Signal<Local, Bits<32>>>,
+    krow: Vec<Signal<Local, Bits<3>>>,
+    rw1: Vec<Signal<Local, Bits<16>>>,
+    rw2: Vec<Signal<Local, Bits<16>>>,
+    rw4: Vec<Signal<Local, Bits<16>>>,
+    roff: Vec<DFF<Bits<16>>>,
     /// Built-in fault (tests only): row inputs also wired into column 1. Empty in a product.
     fault_cache: Vec<Constant<Bit>>,
     /// Built-in fault (tests only): every weight entry counts as written. Empty in a product.
@@ -232,12 +247,21 @@ impl ConvEngine {
             fault_cache: (p.fault == ConvFault::CacheIntoCol1).then(|| Constant::new(true)).into_iter().collect(),
             fault_uncounted: (p.fault == ConvFault::WeightsUncounted).then(|| Constant::new(true)).into_iter().collect(),
             row_x: crate::vec_of(p.rows),
+            kg_tab: (0..p.rows)
+                .map(|r| Constant::new(Bits::<32>::from((2..8u64).map(|n| (r as u64 % n) << (4 * n)).sum::<u64>())))
+                .collect(),
+            ksh: crate::vec_of(p.rows),
+            krow: crate::vec_of(p.rows),
+            rw1: crate::vec_of(p.rows),
+            rw2: crate::vec_of(p.rows),
+            rw4: crate::vec_of(p.rows),
+            roff: crate::vec_of(p.rows),
             wb_last: Constant::new((1u64 << (p.cols - 1)).into()),
             wlane: crate::vec_of(p.cols.min(8)),
         } defaults {
             clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
-            p_kp, p_k, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
+            p_kp, p_k, p_kg, kg4, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x, slot_padv, slot_read,
             last_swap,
         })
@@ -348,7 +372,30 @@ impl Logic for ConvEngine {
             }
             self.wbanks[c].w_data.next = self.wlane[c].val();
         }
-        // One first-cache read per pixel, at sub-cycle 0 of the slow cycle, the same address in every bank.
+        // Row groups: row r's kernel row (r mod kg) and its read offset, registered (the
+        // parameters settle before a run starts).
+        self.kg4.next = self.p_kg.val() << 2;
+        for r in 0..self.banks.len() {
+            self.ksh[r].next = self.kg_tab[r].val() >> self.kg4.val();
+            self.krow[r].next = self.ksh[r].val().get_bits::<3>(0);
+            self.roff[r].clock.next = self.clock.val();
+            // (kernel row)·W as W, 2W and 4W selected by its bits (kernel rows are below 8).
+            self.rw1[r].next = 0.into();
+            self.rw2[r].next = 0.into();
+            self.rw4[r].next = 0.into();
+            if self.krow[r].val().get_bit(0) {
+                self.rw1[r].next = self.p_w.val();
+            }
+            if self.krow[r].val().get_bit(1) {
+                self.rw2[r].next = self.p_w.val() << 1;
+            }
+            if self.krow[r].val().get_bit(2) {
+                self.rw4[r].next = self.p_w.val() << 2;
+            }
+            self.roff[r].d.next = self.rw1[r].val() + self.rw2[r].val() + self.rw4[r].val();
+        }
+        // One first-cache read per pixel, at sub-cycle 0 of the slow cycle, the same address in
+        // every bank (plus the row's offset with row groups).
         self.slot_read.next = self.seq.slot_valid.val() & !self.seq.slot_pad.val();
         self.slot_padv.next = self.seq.slot_valid.val() & self.seq.slot_pad.val();
         for r in 0..self.banks.len() {
@@ -357,7 +404,7 @@ impl Logic for ConvEngine {
             self.banks[r].w_addr.next = self.ld_addr.val();
             self.banks[r].w_data.next = self.ld_data.val().get_bits::<8>(0);
             self.banks[r].r_en.next = self.slot_read.val() & self.seq.ksel.val().get_bit(0);
-            self.banks[r].r_addr.next = self.seq.slot_addr.val();
+            self.banks[r].r_addr.next = self.seq.slot_addr.val() + self.roff[r].q.val();
             // The row's datum: the bank's read, the padding value, or zero.
             self.row_x[r].next = 0.into();
             if self.slot_read.val() {
@@ -471,7 +518,7 @@ crate::top_io!(
     ConvEngine,
     inputs: [
         wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
-        p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_k, p_rq_en,
+        p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_k, p_kg, p_rq_en,
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
         rd_en, rd_bank, rd_addr,
     ],

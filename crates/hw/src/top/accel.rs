@@ -211,6 +211,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         // The store layout of the conv output: the run's kernels (a store or copy is dispatched
         // before the next layer's PE_KERNEL, in program order).
         self.mover.g_k.next = self.cregs.geom.val().k;
+        self.mover.g_bcast.next = self.disp.g_bcast.val();
         self.mover.g_raw.next = !self.cregs.p_rq_en.val(); // no requantization: int32 sums, four bytes each
         self.mover.g_fw.next = self.pool.fw.val();
         self.mover.g_fph.next = self.pool.fph.val();
@@ -244,6 +245,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.p_passes.next = self.cregs.geom.val().passes;
         self.conv.p_kp.next = self.cregs.geom.val().kp;
         self.conv.p_k.next = self.cregs.geom.val().k;
+        self.conv.p_kg.next = self.cregs.p_kg.val();
         self.conv.p_rq_en.next = self.cregs.p_rq_en.val();
         self.conv.p_mult.next = self.cregs.p_mult.val();
         self.conv.p_shift.next = self.cregs.p_shift.val();

@@ -17,6 +17,7 @@
 //! | `geom` | out | [`ConvGeometry`] | the engine's layer parameters |
 //! | `p_rq_en`, `p_mult`, `p_shift`, `p_zp`, `p_relu`, `p_sig`, `p_exp`, `p_pc` | out | 1, 16, 8, 8, 1, 24, 8, 1 | the engine's requantizer parameters (ONNX Runtime's mode is `geom.ort`; `p_pc`: per-channel scales) |
 //! | `p_pad` | out | 8 | the value padding pixels stream as |
+//! | `p_kg` | out | 16 | row groups, `PE_SHAPE.kg` (PE row r reads (r mod kg) input rows further) |
 //! | `bad` | out | 1 | a zero size, stride or tile count, or a `k` of 1 or above K |
 //!
 //! The dispatcher lets nothing read the parameters until three cycles after the last write
@@ -61,6 +62,8 @@ pub struct ConvRegs {
     pub p_pc: Signal<Out, Bit>,
     /// The padding value.
     pub p_pad: Signal<Out, Bits<8>>,
+    /// Row groups (`PE_SHAPE.kg`).
+    pub p_kg: Signal<Out, Bits<16>>,
     /// A zero size, stride or tile count.
     pub bad: Signal<Out, Bit>,
     /// The payload written: the instruction's, or zeros on `clear`.
@@ -120,6 +123,8 @@ pub struct ConvRegs {
     kp: DFF<Bits<16>>,
     /// `PE_KERNEL.k` as written (0 after reset and `clear`).
     kk: DFF<Bits<16>>,
+    /// `PE_SHAPE.kg`.
+    kg: DFF<Bits<16>>,
     /// Kernels each PE uses, k: `kk`, or K where that is 0.
     keff: Signal<Local, Bits<16>>,
     /// `PE_KERNEL.k` of the payload, widened; it is 0 or 2..=K.
@@ -157,7 +162,7 @@ impl ConvRegs {
             kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf, ok_shape, ok_kernel, ok_tiles,
             ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw,
             phw, tiles, taps, passes, kp, bad_r, mx_plane, mx_pixels, mx_shw, mx_phw, mx_tiles,
-            mx_taps, mx_passes, mx_kp, kk, keff, kf, kf_ok,
+            mx_taps, mx_passes, mx_kp, kk, keff, kf, kf_ok, kg, p_kg,
         })
     }
 }
@@ -167,7 +172,7 @@ impl Logic for ConvRegs {
     fn update(&mut self) {
         dff_setup!(
             self, clock, h, w, ho, wo, kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf,
-            ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r, kk
+            ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r, kk, kg
         );
         self.pl.next = self.payload.val();
         if self.clear.val() {
@@ -178,6 +183,7 @@ impl Logic for ConvRegs {
             self.w.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pe_w());
             self.ho.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pe_ho());
             self.wo.d.next = bit_cast::<16, 10>(self.pl.val().get_value_pe_wo());
+            self.kg.d.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_kg());
             self.ok_shape.d.next = self.pl.val().get_value_pe_h().any()
                 & self.pl.val().get_value_pe_w().any()
                 & self.pl.val().get_value_pe_ho().any()
@@ -288,6 +294,7 @@ impl Logic for ConvRegs {
         self.p_exp.next = self.exp.q.val();
         self.p_pc.next = self.pc.q.val();
         self.p_pad.next = self.pad.q.val();
+        self.p_kg.next = self.kg.q.val();
         self.bad.next = self.bad_r.q.val();
     }
 }
@@ -318,9 +325,10 @@ mod tests {
             let (ort, sig, exp, pad, pc) = (r(&mut rng, 1), r(&mut rng, 24), r(&mut rng, 8), r(&mut rng, 8), r(&mut rng, 1));
             // Kernels used: 0 (all K = 3), 2 or 3 are allowed; 1 and 4..=7 are refused.
             let kf = [0, 0, 2, 3, 1, 4, 7][rng.below(7) as usize];
+            let kg = r(&mut rng, 3);
             let keff = if kf == 0 { k } else { kf };
             let words = [
-                ("PE_SHAPE", payload("PE_SHAPE", &[("h", hh), ("w", w), ("ho", ho), ("wo", wo)])),
+                ("PE_SHAPE", payload("PE_SHAPE", &[("h", hh), ("w", w), ("ho", ho), ("wo", wo), ("kg", kg)])),
                 ("PE_KERNEL", payload("PE_KERNEL", &[("kh", kh), ("kw", kw), ("sh", sh), ("sw", sw), ("ph", ph), ("pw", pw), ("k", kf)])),
                 ("ACC_TILES", payload("ACC_TILES", &[("ic_tiles", ic), ("oc_tiles", oc), ("keep", keep), ("drain", drain), ("fhalf", fh), ("ohalf", oh)])),
                 ("ACT_REQUANT", payload("ACT_REQUANT", &[("en", en), ("multiplier", mult), ("shift", shift), ("zero_point", zp), ("relu", relu)])),
@@ -356,6 +364,7 @@ mod tests {
                 (ort == 1 && en == 1, sig, exp, pad)
             );
             assert_eq!(u.p_pc.val(), pc == 1);
+            assert_eq!(v(u.p_kg.val()), kg);
             assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0) || kf == 1 || kf > k, "k field {kf}");
         }
     }
@@ -366,7 +375,7 @@ mod tests {
     fn clear_returns_every_register_to_its_reset_value() {
         let outputs = |u: &ConvRegs| {
             let v = |b: Bits<16>| b.index() as u64;
-            (u.geom.val(), [v(u.p_mult.val()), u.p_shift.val().index() as u64, u.p_zp.val().index() as u64, u.p_sig.val().index() as u64, u.p_exp.val().index() as u64, u.p_pad.val().index() as u64], [u.p_rq_en.val(), u.p_relu.val(), u.p_pc.val(), u.bad.val()])
+            (u.geom.val(), [v(u.p_mult.val()), u.p_shift.val().index() as u64, u.p_zp.val().index() as u64, u.p_sig.val().index() as u64, u.p_exp.val().index() as u64, u.p_pad.val().index() as u64], [u.p_rq_en.val(), u.p_relu.val(), u.p_pc.val(), u.bad.val()], u.p_kg.val())
         };
         let mut fresh = crate::sim::Harness::new(ConvRegs::new(3, 512, 1024)).unwrap();
         write_all(&mut fresh, &[], 3, |u, we, op, pl| {

@@ -107,6 +107,8 @@ pub struct Dispatcher {
     /// from a flip-flop): runs are on (`run` ≠ 0); a chunk is several runs (`rows` ≠ 1 too).
     pub g_runs: Signal<Out, Bit>,
     pub g_multi: Signal<Out, Bit>,
+    /// `MEM_ROWS.bcast`: first-cache loads write each chunk into every bank.
+    pub g_bcast: Signal<Out, Bit>,
     /// A parameter write.
     pub pw_v: Signal<Out, Bit>,
     /// Its opcode.
@@ -150,6 +152,7 @@ pub struct Dispatcher {
     m_step: DFF<Bits<26>>,
     m_runs: DFF<Bit>,
     m_multi: DFF<Bit>,
+    m_bcast: DFF<Bit>,
     /// The instruction accepted last cycle, for the parameter writes (timing: the acceptance
     /// does not fan out to every parameter register; a parameter write sets `settle` in its
     /// acceptance cycle, and everything that reads parameters waits for it).
@@ -183,9 +186,9 @@ impl Default for Dispatcher {
         } defaults {
             clock, running, enabled, iv, op, pl, wait_class, conv_busy, pool_busy, mover_busy, conv_bad,
             pool_bad, clear, accept, ok, bad_op, run_bad, ended, conv_start, pool_start, clk_now, pool_div,
-            go, g_store, g_copy, g_sel, g_addr, g_words, g_len, g_stride, g_half, g_run, g_rows, g_step, g_runs, g_multi, pw_v, pw_op, pw_pl,
+            go, g_store, g_copy, g_sel, g_addr, g_words, g_len, g_stride, g_half, g_run, g_rows, g_step, g_runs, g_multi, g_bcast, pw_v, pw_op, pw_pl,
             w_any, w_mem, w_conv, w_pool, groups, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r,
-            g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, m_runs, m_multi, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r,
+            g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, m_runs, m_multi, m_bcast, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r,
             pw_pl_r, w_any_r, w_mem_r, w_conv_r, w_pool_r, conv_idle, pool_idle, mem_idle, waits,
             mask,
         })
@@ -197,7 +200,7 @@ impl Logic for Dispatcher {
     fn update(&mut self) {
         dff_setup!(
             self, clock, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r, g_copy_r,
-            g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, m_runs, m_multi, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r, pw_pl_r,
+            g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, m_runs, m_multi, m_bcast, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r, pw_pl_r,
             w_any_r, w_mem_r, w_conv_r, w_pool_r
         );
         // ---- The decision: the head's wait class (decoded on arrival) against the idle flags
@@ -281,6 +284,7 @@ impl Logic for Dispatcher {
             self.m_runs.d.next = self.pw_pl_r.q.val().get_value_rows_run().any();
             self.m_multi.d.next =
                 self.pw_pl_r.q.val().get_value_rows_run().any() & (self.pw_pl_r.q.val().get_value_rows_rows() != bits::<12>(1));
+            self.m_bcast.d.next = self.pw_pl_r.q.val().get_value_rows_bcast().any();
         }
         if self.clear.val() {
             self.m_len.d.next = 0.into();
@@ -291,6 +295,7 @@ impl Logic for Dispatcher {
             self.m_step.d.next = 0.into();
             self.m_runs.d.next = false;
             self.m_multi.d.next = false;
+            self.m_bcast.d.next = false;
             self.div.d.next = 0.into();
             self.clk_now_r.d.next = true;
         }
@@ -320,6 +325,7 @@ impl Logic for Dispatcher {
         self.g_step.next = self.m_step.q.val();
         self.g_runs.next = self.m_runs.q.val();
         self.g_multi.next = self.m_multi.q.val();
+        self.g_bcast.next = self.m_bcast.q.val();
         self.pw_v.next = self.pw_v_r.q.val();
         self.pw_op.next = self.pw_op_r.q.val();
         self.pw_pl.next = self.pw_pl_r.q.val();

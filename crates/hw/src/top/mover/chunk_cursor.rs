@@ -13,6 +13,7 @@
 //! | `start` | in | 1 | a transfer starts: the cursor at word 0 of the place `s_*` name |
 //! | `s_store`, `s_copy`, `s_sel`, `s_half` | in | 1, 1, 2, 1 | the transfer (`DataMover`'s `g_*`) |
 //! | `s_len` | in | 20 | its chunk length (`len`, or `words` for one chunk) |
+//! | `s_bcast` | in | 1 | a first-cache load writes each chunk into every bank (`MEM_ROWS.bcast`; `bank` all R banks, a plane per chunk) |
 //! | `s_k` | in | 16 | kernels of the conv run whose output a store reads, k (channel t·C·k + c·k + j) |
 //! | `s_word` | in | 1 | a weight load in word steps: each step is a whole entry of the C banks (`bank` is not used) |
 //! | `adv` | in | 1 | step to the next word |
@@ -81,6 +82,12 @@ pub struct ChunkCursor {
     pub s_k: Signal<In, Bits<16>>,
     /// k − 1 of the running transfer.
     last_j: DFF<Bits<16>>,
+    /// A first-cache load writes each chunk into every bank (`MEM_ROWS.bcast`); latched at
+    /// `start`.
+    pub s_bcast: Signal<In, Bit>,
+    bc: DFF<Bit>,
+    /// Every first-cache bank (R ones).
+    all_r: Constant<Bits<64>>,
     /// Depths (up to 65,536): first cache, weight bank, bias, feature memory, conv output,
     /// pooling output.
     d_fc: Constant<Bits<20>>,
@@ -133,6 +140,7 @@ impl ChunkCursor {
         let d = |i: usize| Constant::new(Bits::<20>::from(p.depths[i] as u64));
         block_with_defaults!(ChunkCursor {
             last_r: onehot_last(p.rows),
+            all_r: Constant::new(Bits::<64>::from(u64::MAX >> (64 - p.rows))),
             last_c: onehot_last(p.cols),
             d_fc: d(0),
             d_wb: d(1),
@@ -143,7 +151,7 @@ impl ChunkCursor {
             fc_half: Constant::new(((p.depths[0] / 2) as u64).into()),
             out_half: Constant::new(((p.depths[4] / 2) as u64).into()),
         } defaults {
-            clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, st, sel, wrd, len, adv, fm_addr, fm_bank,
+            clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, s_bcast, bc, st, sel, wrd, len, adv, fm_addr, fm_bank,
             chunk_end, chunk_end_d, bank, a_cur, depth, rd_addr, a_rd, depth_rd, rd_issue, rd_fault, rd_chk, rd_a, rd_d, off, idx, bank_r, base,
             col_base, kern, cend, cend_d, len1, wrap_r, wrap_c, next_base, a_out,
         })
@@ -153,7 +161,7 @@ impl ChunkCursor {
 impl Logic for ChunkCursor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d, last_j);
+        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d, last_j, bc);
         self.chunk_end.next = self.cend.q.val();
         self.chunk_end_d.next = self.cend_d.q.val();
         self.bank.next = self.bank_r.q.val();
@@ -211,9 +219,12 @@ impl Logic for ChunkCursor {
             }
             self.idx.d.next = self.idx.q.val() + 1;
             if !self.st.q.val() & (self.sel.q.val() == 0) {
-                // First cache: a chunk per bank, R chunks per plane.
+                // First cache: a chunk per bank, R chunks per plane; broadcast: each chunk in
+                // every bank, a plane per chunk.
                 if self.cend.q.val() {
-                    if self.wrap_r.val() {
+                    if self.bc.q.val() {
+                        self.base.d.next = self.next_base.val();
+                    } else if self.wrap_r.val() {
                         self.bank_r.d.next = 1.into();
                         self.base.d.next = self.next_base.val();
                     } else {
@@ -268,6 +279,10 @@ impl Logic for ChunkCursor {
             self.base.d.next = 0.into();
             self.kern.d.next = 0.into();
             self.bank_r.d.next = 1.into();
+            self.bc.d.next = self.s_bcast.val() & !self.s_store.val() & !self.s_copy.val() & (self.s_sel.val() == 0);
+            if self.bc.d.val() {
+                self.bank_r.d.next = self.all_r.val();
+            }
             self.col_base.d.next = 0.into();
             if self.s_half.val() & ((self.s_sel.val() == 0) | self.s_copy.val()) {
                 if self.s_store.val() | self.s_copy.val() {

@@ -9,7 +9,7 @@
 //!
 //! | transfer | on-chip place of word i (chunk n, offset o) |
 //! |---|---|
-//! | load 0, first cache | bank n mod R, entry B + (n div R)·len + o |
+//! | load 0, first cache (every bank with `g_bcast`: chunk n at entry B + n·len + o) | bank n mod R, entry B + (n div R)·len + o |
 //! | load 1, weight buffer | bank i mod C, entry i div C |
 //! | load 2, bias buffer (scale bank with `g_half`: `w_scale`) | bank i mod C, entry i div C |
 //! | load 3, feature memory | row ρ = o div W + ph: bank ρ mod k, entry n·hb·W + (ρ div k)·W + o mod W |
@@ -121,6 +121,8 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// The kernels of the conv run whose output a store or copy of source 0 reads, k (channel
     /// t·C·k + c·k + j).
     pub g_k: Signal<In, Bits<16>>,
+    /// `MEM_ROWS.bcast`: a first-cache load writes each chunk into every bank.
+    pub g_bcast: Signal<In, Bit>,
     /// A transfer is in progress.
     pub busy: Signal<Out, Bit>,
     /// Sticky until the next `go`: an on-chip entry was out of range.
@@ -256,7 +258,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             step_l: Constant::new((L as u64).into()),
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
-            g_copy, g_raw, g_k, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
+            g_copy, g_raw, g_k, g_bcast, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
@@ -331,6 +333,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.cur.s_sel.next = self.g_sel.val();
         self.cur.s_half.next = self.g_half.val();
         self.cur.s_k.next = self.g_k.val();
+        self.cur.s_bcast.next = self.g_bcast.val();
         self.cur.s_len.next = self.s_len.val();
         self.cur.s_word.next = self.s_word.val();
         self.cur.fm_addr.next = self.fm.addr.val();
