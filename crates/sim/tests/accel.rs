@@ -493,3 +493,31 @@ fn a_loaded_program_runs_again_on_each_input_of_a_batch() {
     }
     assert_ne!(r.more[0].output, r.output, "different inputs, different outputs");
 }
+
+/// Row groups (docs/conv-array.md): a one-channel 5×5 layer on `default` whose PE rows carry its
+/// kernel rows, in double-buffered bands: each band's input rows are loaded once into every
+/// first-cache bank (`MEM_ROWS.bcast`) and PE row r reads r rows further (`PE_SHAPE.kg`); the
+/// output equals the golden network's, the layer reads its input about once (not five times), and
+/// the program model predicts its cycles.
+#[test]
+fn row_groups_load_the_input_once_into_every_bank() {
+    let net = net_of([1, 40, 300], vec![conv(1, 6, 5, 1, 0, false)], 3);
+    let cfg = Preset::Default.config();
+    let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "row groups");
+    let accelgen_compiler::LayerTiling::Conv(t) = &r.compiled.layout.layers[0] else { panic!() };
+    assert!(t.plan.row_view && t.plan.row_groups() == 5 && t.double && t.band < t.plan.ho, "{t:?}");
+    let bcast = r.compiled.prog.iter().any(|i| i.info().name == "MEM_ROWS" && i.values[3] == 1);
+    assert!(bcast, "a broadcast first-cache load");
+    // 12,000 input bytes; the bands' 4-row halos are read again, the 5-row slices are not.
+    let read = r.stats["layers"][0]["mem_read_bytes"].as_u64().unwrap();
+    assert!(read < 2 * 12_000, "{read} bytes read");
+    check_program_model(&r, &cfg, MemTiming::default(), "row groups");
+    // The same hardware on rust-hdl and Verilator (tiny: 2 PE rows carry a 2×2 kernel's rows).
+    let small = net_of([1, 7, 9], vec![conv(1, 3, 2, 1, 0, false)], 4);
+    let cfg = Preset::Tiny.config();
+    let v = run(&small, &cfg, Engine::Verilator, MemTiming::default(), "row groups on tiny, Verilator");
+    let accelgen_compiler::LayerTiling::Conv(t) = &v.compiled.layout.layers[0] else { panic!() };
+    assert_eq!(t.plan.row_groups(), 2, "{t:?}");
+    let rust = run(&small, &cfg, Engine::Rust, MemTiming::default(), "row groups on tiny, rust-hdl");
+    assert_eq!(rust.stats["cycles"], v.stats["cycles"]);
+}
