@@ -4646,6 +4646,9 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     reg  [15:0] sum_at_r__d;
     wire  [15:0] sum_at_r__q;
     reg  sum_at_r__clock;
+    reg  strobe_r__d;
+    wire  strobe_r__q;
+    reg  strobe_r__clock;
     reg  run__d;
     wire  run__q;
     reg  run__clock;
@@ -4777,6 +4780,11 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .q(sum_at_r__q),
         .clock(sum_at_r__clock)
     );
+    tiny_accel_axi_dff_w1 strobe_r(
+        .d(strobe_r__d),
+        .q(strobe_r__q),
+        .clock(strobe_r__clock)
+    );
     tiny_accel_axi_dff_w1 run(
         .d(run__d),
         .q(run__q),
@@ -4812,6 +4820,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         sub_r__clock = clock;
         klast__clock = clock;
         sum_at_r__clock = clock;
+        strobe_r__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
         tail__d = tail__q;
@@ -4819,6 +4828,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         sub_r__d = sub_r__q;
         klast__d = klast__q;
         sum_at_r__d = sum_at_r__q;
+        strobe_r__d = strobe_r__q;
         passes__clock = clock;
         issuer__clock = clock;
         loader__clock = clock;
@@ -4832,7 +4842,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         sum_at_r__d = 16'h1 << kgap[(32'h0)+:(4)];
         sum_at = sum_at_r__q;
         mx_rk = geom[(32'h133)+:(16)] * rows_c;
-        strobe = |(ksel_r__q & klast__q);
+        strobe = strobe_r__q;
         if (strobe | ~|ksel_r__q) begin
             ksel_nx = 16'h1;
             sub_r__d = 4'h0;
@@ -4852,6 +4862,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
             end
         end
         ksel_r__d = ksel_nx;
+        strobe_r__d = |(ksel_nx & klast__q);
         ksel = ksel_r__q;
         sub = sub_r__q;
         passes__start = go;
@@ -5000,6 +5011,9 @@ module tiny_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
     reg  [15:0] j__d;
     wire  [15:0] j__q;
     reg  j__clock;
+    reg  jl__d;
+    wire  jl__q;
+    reg  jl__clock;
     reg  [15:0] addr_r__d;
     wire  [15:0] addr_r__q;
     reg  addr_r__clock;
@@ -5087,6 +5101,11 @@ module tiny_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
         .q(j__q),
         .clock(j__clock)
     );
+    tiny_accel_axi_dff_w1 jl(
+        .d(jl__d),
+        .q(jl__q),
+        .clock(jl__clock)
+    );
     tiny_accel_axi_dff_w16 addr_r(
         .d(addr_r__d),
         .q(addr_r__q),
@@ -5151,6 +5170,7 @@ module tiny_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
         act__clock = clock;
         half_r__clock = clock;
         j__clock = clock;
+        jl__clock = clock;
         addr_r__clock = clock;
         pleft__clock = clock;
         baddr_r__clock = clock;
@@ -5172,6 +5192,7 @@ module tiny_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
         act__d = act__q;
         half_r__d = half_r__q;
         j__d = j__q;
+        jl__d = jl__q;
         addr_r__d = addr_r__q;
         pleft__d = pleft__q;
         baddr_r__d = baddr_r__q;
@@ -5247,6 +5268,7 @@ module tiny_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
                 oaddr__d = ob1__q;
             end
             j__d = 16'h0;
+            jl__d = p_k == 16'h1;
             addr_r__d = 16'h0;
             pleft__d = p_pixels - 16'h1;
         end
@@ -5260,8 +5282,9 @@ module tiny_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
                 pleft__d = p_pixels - 16'h1;
                 baddr_r__d = baddr_r__q + 16'h1;
                 j__d = j__q + 16'h1;
+                jl__d = j__q + 16'h2 == p_k;
                 addr_r__d = j__q + 16'h1;
-                if (j__q + 16'h1 == p_k) begin
+                if (jl__q) begin
                     act__d = 1'b0;
                     if (half_r__q) begin
                         busy1_r__d = 1'b0;
@@ -10981,6 +11004,9 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     reg  [15:0] kern__d;
     wire  [15:0] kern__q;
     reg  kern__clock;
+    reg  kern_l__d;
+    wire  kern_l__q;
+    reg  kern_l__clock;
     reg  cend__d;
     wire  cend__q;
     reg  cend__clock;
@@ -11069,6 +11095,11 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         .q(kern__q),
         .clock(kern__clock)
     );
+    tiny_accel_axi_dff_w1 kern_l(
+        .d(kern_l__d),
+        .q(kern_l__q),
+        .clock(kern_l__clock)
+    );
     tiny_accel_axi_dff_w1 cend(
         .d(cend__d),
         .q(cend__q),
@@ -11120,6 +11151,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_d__clock = clock;
         last_j__clock = clock;
         bc__clock = clock;
+        kern_l__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
         wrd__d = wrd__q;
@@ -11138,6 +11170,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_d__d = rd_d__q;
         last_j__d = last_j__q;
         bc__d = bc__q;
+        kern_l__d = kern_l__q;
         chunk_end = cend__q;
         chunk_end_d = cend_d__q;
         bank = bank_r__q;
@@ -11223,8 +11256,9 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             else if (st__q & ~sel__q[32'h0]) begin
                 if (cend__q) begin
                     base__d = next_base;
-                    if (kern__q == last_j__q) begin
+                    if (kern_l__q) begin
                         kern__d = 16'h0;
+                        kern_l__d = 1'b0;
                         if (wrap_c) begin
                             bank_r__d = 64'h1;
                             col_base__d = next_base;
@@ -11236,6 +11270,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
                     end
                     else begin
                         kern__d = kern__q + 16'h1;
+                        kern_l__d = kern__q + 16'h1 == last_j__q;
                     end
                 end
             end
@@ -11255,6 +11290,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             idx__d = 20'h0;
             base__d = 16'h0;
             kern__d = 16'h0;
+            kern_l__d = 1'b0;
             bank_r__d = 64'h1;
             bc__d = s_bcast & ~s_store & ~s_copy & (s_sel == 2'h0);
             if (bc__d) begin

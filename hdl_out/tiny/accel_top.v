@@ -4372,6 +4372,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     reg  [15:0] sum_at_r__d;
     wire  [15:0] sum_at_r__q;
     reg  sum_at_r__clock;
+    reg  strobe_r__d;
+    wire  strobe_r__q;
+    reg  strobe_r__clock;
     reg  run__d;
     wire  run__q;
     reg  run__clock;
@@ -4503,6 +4506,11 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .q(sum_at_r__q),
         .clock(sum_at_r__clock)
     );
+    tiny_accel_top_dff_w1 strobe_r(
+        .d(strobe_r__d),
+        .q(strobe_r__q),
+        .clock(strobe_r__clock)
+    );
     tiny_accel_top_dff_w1 run(
         .d(run__d),
         .q(run__q),
@@ -4538,6 +4546,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         sub_r__clock = clock;
         klast__clock = clock;
         sum_at_r__clock = clock;
+        strobe_r__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
         tail__d = tail__q;
@@ -4545,6 +4554,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         sub_r__d = sub_r__q;
         klast__d = klast__q;
         sum_at_r__d = sum_at_r__q;
+        strobe_r__d = strobe_r__q;
         passes__clock = clock;
         issuer__clock = clock;
         loader__clock = clock;
@@ -4558,7 +4568,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         sum_at_r__d = 16'h1 << kgap[(32'h0)+:(4)];
         sum_at = sum_at_r__q;
         mx_rk = geom[(32'h133)+:(16)] * rows_c;
-        strobe = |(ksel_r__q & klast__q);
+        strobe = strobe_r__q;
         if (strobe | ~|ksel_r__q) begin
             ksel_nx = 16'h1;
             sub_r__d = 4'h0;
@@ -4578,6 +4588,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
             end
         end
         ksel_r__d = ksel_nx;
+        strobe_r__d = |(ksel_nx & klast__q);
         ksel = ksel_r__q;
         sub = sub_r__q;
         passes__start = go;
@@ -4726,6 +4737,9 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
     reg  [15:0] j__d;
     wire  [15:0] j__q;
     reg  j__clock;
+    reg  jl__d;
+    wire  jl__q;
+    reg  jl__clock;
     reg  [15:0] addr_r__d;
     wire  [15:0] addr_r__q;
     reg  addr_r__clock;
@@ -4813,6 +4827,11 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
         .q(j__q),
         .clock(j__clock)
     );
+    tiny_accel_top_dff_w1 jl(
+        .d(jl__d),
+        .q(jl__q),
+        .clock(jl__clock)
+    );
     tiny_accel_top_dff_w16 addr_r(
         .d(addr_r__d),
         .q(addr_r__q),
@@ -4877,6 +4896,7 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
         act__clock = clock;
         half_r__clock = clock;
         j__clock = clock;
+        jl__clock = clock;
         addr_r__clock = clock;
         pleft__clock = clock;
         baddr_r__clock = clock;
@@ -4898,6 +4918,7 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
         act__d = act__q;
         half_r__d = half_r__q;
         j__d = j__q;
+        jl__d = jl__q;
         addr_r__d = addr_r__q;
         pleft__d = pleft__q;
         baddr_r__d = baddr_r__q;
@@ -4973,6 +4994,7 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
                 oaddr__d = ob1__q;
             end
             j__d = 16'h0;
+            jl__d = p_k == 16'h1;
             addr_r__d = 16'h0;
             pleft__d = p_pixels - 16'h1;
         end
@@ -4986,8 +5008,9 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
                 pleft__d = p_pixels - 16'h1;
                 baddr_r__d = baddr_r__q + 16'h1;
                 j__d = j__q + 16'h1;
+                jl__d = j__q + 16'h2 == p_k;
                 addr_r__d = j__q + 16'h1;
-                if (j__q + 16'h1 == p_k) begin
+                if (jl__q) begin
                     act__d = 1'b0;
                     if (half_r__q) begin
                         busy1_r__d = 1'b0;
@@ -10707,6 +10730,9 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     reg  [15:0] kern__d;
     wire  [15:0] kern__q;
     reg  kern__clock;
+    reg  kern_l__d;
+    wire  kern_l__q;
+    reg  kern_l__clock;
     reg  cend__d;
     wire  cend__q;
     reg  cend__clock;
@@ -10795,6 +10821,11 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         .q(kern__q),
         .clock(kern__clock)
     );
+    tiny_accel_top_dff_w1 kern_l(
+        .d(kern_l__d),
+        .q(kern_l__q),
+        .clock(kern_l__clock)
+    );
     tiny_accel_top_dff_w1 cend(
         .d(cend__d),
         .q(cend__q),
@@ -10846,6 +10877,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_d__clock = clock;
         last_j__clock = clock;
         bc__clock = clock;
+        kern_l__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
         wrd__d = wrd__q;
@@ -10864,6 +10896,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_d__d = rd_d__q;
         last_j__d = last_j__q;
         bc__d = bc__q;
+        kern_l__d = kern_l__q;
         chunk_end = cend__q;
         chunk_end_d = cend_d__q;
         bank = bank_r__q;
@@ -10949,8 +10982,9 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             else if (st__q & ~sel__q[32'h0]) begin
                 if (cend__q) begin
                     base__d = next_base;
-                    if (kern__q == last_j__q) begin
+                    if (kern_l__q) begin
                         kern__d = 16'h0;
+                        kern_l__d = 1'b0;
                         if (wrap_c) begin
                             bank_r__d = 64'h1;
                             col_base__d = next_base;
@@ -10962,6 +10996,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
                     end
                     else begin
                         kern__d = kern__q + 16'h1;
+                        kern_l__d = kern__q + 16'h1 == last_j__q;
                     end
                 end
             end
@@ -10981,6 +11016,7 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             idx__d = 20'h0;
             base__d = 16'h0;
             kern__d = 16'h0;
+            kern_l__d = 1'b0;
             bank_r__d = 64'h1;
             bc__d = s_bcast & ~s_store & ~s_copy & (s_sel == 2'h0);
             if (bc__d) begin

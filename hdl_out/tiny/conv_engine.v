@@ -3668,6 +3668,9 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
     reg  [15:0] sum_at_r__d;
     wire  [15:0] sum_at_r__q;
     reg  sum_at_r__clock;
+    reg  strobe_r__d;
+    wire  strobe_r__q;
+    reg  strobe_r__clock;
     reg  run__d;
     wire  run__q;
     reg  run__clock;
@@ -3799,6 +3802,11 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
         .q(sum_at_r__q),
         .clock(sum_at_r__clock)
     );
+    tiny_conv_engine_dff_w1 strobe_r(
+        .d(strobe_r__d),
+        .q(strobe_r__q),
+        .clock(strobe_r__clock)
+    );
     tiny_conv_engine_dff_w1 run(
         .d(run__d),
         .q(run__q),
@@ -3834,6 +3842,7 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
         sub_r__clock = clock;
         klast__clock = clock;
         sum_at_r__clock = clock;
+        strobe_r__clock = clock;
         run__d = run__q;
         fin__d = fin__q;
         tail__d = tail__q;
@@ -3841,6 +3850,7 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
         sub_r__d = sub_r__q;
         klast__d = klast__q;
         sum_at_r__d = sum_at_r__q;
+        strobe_r__d = strobe_r__q;
         passes__clock = clock;
         issuer__clock = clock;
         loader__clock = clock;
@@ -3854,7 +3864,7 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
         sum_at_r__d = 16'h1 << kgap[(32'h0)+:(4)];
         sum_at = sum_at_r__q;
         mx_rk = geom[(32'h133)+:(16)] * rows_c;
-        strobe = |(ksel_r__q & klast__q);
+        strobe = strobe_r__q;
         if (strobe | ~|ksel_r__q) begin
             ksel_nx = 16'h1;
             sub_r__d = 4'h0;
@@ -3874,6 +3884,7 @@ module tiny_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_av
             end
         end
         ksel_r__d = ksel_nx;
+        strobe_r__d = |(ksel_nx & klast__q);
         ksel = ksel_r__q;
         sub = sub_r__q;
         passes__start = go;
@@ -4022,6 +4033,9 @@ module tiny_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,til
     reg  [15:0] j__d;
     wire  [15:0] j__q;
     reg  j__clock;
+    reg  jl__d;
+    wire  jl__q;
+    reg  jl__clock;
     reg  [15:0] addr_r__d;
     wire  [15:0] addr_r__q;
     reg  addr_r__clock;
@@ -4109,6 +4123,11 @@ module tiny_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,til
         .q(j__q),
         .clock(j__clock)
     );
+    tiny_conv_engine_dff_w1 jl(
+        .d(jl__d),
+        .q(jl__q),
+        .clock(jl__clock)
+    );
     tiny_conv_engine_dff_w16 addr_r(
         .d(addr_r__d),
         .q(addr_r__q),
@@ -4173,6 +4192,7 @@ module tiny_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,til
         act__clock = clock;
         half_r__clock = clock;
         j__clock = clock;
+        jl__clock = clock;
         addr_r__clock = clock;
         pleft__clock = clock;
         baddr_r__clock = clock;
@@ -4194,6 +4214,7 @@ module tiny_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,til
         act__d = act__q;
         half_r__d = half_r__q;
         j__d = j__q;
+        jl__d = jl__q;
         addr_r__d = addr_r__q;
         pleft__d = pleft__q;
         baddr_r__d = baddr_r__q;
@@ -4269,6 +4290,7 @@ module tiny_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,til
                 oaddr__d = ob1__q;
             end
             j__d = 16'h0;
+            jl__d = p_k == 16'h1;
             addr_r__d = 16'h0;
             pleft__d = p_pixels - 16'h1;
         end
@@ -4282,8 +4304,9 @@ module tiny_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,til
                 pleft__d = p_pixels - 16'h1;
                 baddr_r__d = baddr_r__q + 16'h1;
                 j__d = j__q + 16'h1;
+                jl__d = j__q + 16'h2 == p_k;
                 addr_r__d = j__q + 16'h1;
-                if (j__q + 16'h1 == p_k) begin
+                if (jl__q) begin
                     act__d = 1'b0;
                     if (half_r__q) begin
                         busy1_r__d = 1'b0;

@@ -78,6 +78,8 @@ pub struct DrainControl {
     act: DFF<Bit>,
     half_r: DFF<Bit>,
     j: DFF<Bits<16>>,
+    /// `j` is the run's last kernel, k − 1 (registered with `j`: timing).
+    jl: DFF<Bit>,
     addr_r: DFF<Bits<16>>,
     pleft: DFF<Bits<16>>,
     baddr_r: DFF<Bits<16>>,
@@ -98,7 +100,7 @@ impl DrainControl {
         } defaults {
             clock, p_k, start, claim, claim_half, claim_bb, claim_ob, tile_done, tile_half, p_nodrain,
             p_pixels, busy0, busy1, active, half, addr, baddr, out_valid, out_idx, busy0_r, busy1_r,
-            pend0, pend1, bb0, bb1, ob0, ob1, act, half_r, j, addr_r, pleft, baddr_r, oaddr, v1, o1,
+            pend0, pend1, bb0, bb1, ob0, ob1, act, half_r, j, jl, addr_r, pleft, baddr_r, oaddr, v1, o1,
             v2, o2, v3, o3,
         })
     }
@@ -108,7 +110,7 @@ impl Logic for DrainControl {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, busy0_r, busy1_r, pend0, pend1, bb0, bb1, ob0, ob1, act, half_r, j, addr_r,
+            self, clock, busy0_r, busy1_r, pend0, pend1, bb0, bb1, ob0, ob1, act, half_r, j, jl, addr_r,
             pleft, baddr_r, oaddr, v1, o1, v2, o2, v3, o3
         );
         self.busy0.next = self.busy0_r.q.val();
@@ -172,6 +174,7 @@ impl Logic for DrainControl {
                 self.oaddr.d.next = self.ob1.q.val();
             }
             self.j.d.next = 0.into();
+            self.jl.d.next = self.p_k.val() == 1;
             self.addr_r.d.next = 0.into();
             self.pleft.d.next = self.p_pixels.val() - 1;
         } else {
@@ -184,8 +187,9 @@ impl Logic for DrainControl {
                 self.pleft.d.next = self.p_pixels.val() - 1;
                 self.baddr_r.d.next = self.baddr_r.q.val() + 1;
                 self.j.d.next = self.j.q.val() + 1;
+                self.jl.d.next = self.j.q.val() + 2 == self.p_k.val();
                 self.addr_r.d.next = self.j.q.val() + 1;
-                if self.j.q.val() + 1 == self.p_k.val() {
+                if self.jl.q.val() {
                     self.act.d.next = false;
                     if self.half_r.q.val() {
                         self.busy1_r.d.next = false;

@@ -160,6 +160,8 @@ pub struct ConvSequencer {
     /// from `geom.k` every cycle (a run starts at least a cycle after its parameters).
     klast: DFF<Bits<16>>,
     sum_at_r: DFF<Bits<16>>,
+    /// The strobe: the phase register is at kernel k − 1.
+    strobe_r: DFF<Bit>,
     /// k − 1 and K − k.
     km1: Signal<Local, Bits<16>>,
     kgap: Signal<Local, Bits<16>>,
@@ -190,7 +192,7 @@ impl ConvSequencer {
             kmax: Constant::new((kernels as u64).into()),
             rows_c: Constant::new((rows as u64).into()),
         } defaults {
-            klast, sum_at_r, km1, kgap, mx_rk, sum_at,
+            klast, sum_at_r, strobe_r, km1, kgap, mx_rk, sum_at,
             clock, start, geom,
             tile_done, tile_half, last_swap, wb_avail, wb_set, wb_at, wb_clr, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
             slot_pad, slot_tag, slot_addr, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, d_en,
@@ -203,7 +205,7 @@ impl ConvSequencer {
 impl Logic for ConvSequencer {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, run, fin, tail, ksel_r, sub_r, klast, sum_at_r);
+        dff_setup!(self, clock, run, fin, tail, ksel_r, sub_r, klast, sum_at_r, strobe_r);
         clock!(self, clock, passes, issuer, loader, drain);
         self.busy.next = self.run.q.val();
         self.done.next = self.fin.q.val();
@@ -216,7 +218,10 @@ impl Logic for ConvSequencer {
         self.sum_at_r.d.next = bits::<16>(1) << self.kgap.val().get_bits::<4>(0);
         self.sum_at.next = self.sum_at_r.q.val();
         self.mx_rk.next = self.geom.val().k * self.rows_c.val();
-        self.strobe.next = (self.ksel_r.q.val() & self.klast.q.val()).any();
+        // The strobe, registered from the next phase (timing: no AND-reduce of the phase with
+        // the run's kernel count in front of everything the strobe drives); `klast` only
+        // changes with the parameters, which are stable while a run goes.
+        self.strobe.next = self.strobe_r.q.val();
         if self.strobe.val() | !self.ksel_r.q.val().any() {
             self.ksel_nx.next = 1.into();
             self.sub_r.d.next = 0.into();
@@ -238,6 +243,7 @@ impl Logic for ConvSequencer {
             }
         }
         self.ksel_r.d.next = self.ksel_nx.val();
+        self.strobe_r.d.next = (self.ksel_nx.val() & self.klast.q.val()).any();
         self.ksel.next = self.ksel_r.q.val();
         self.sub.next = self.sub_r.q.val();
 

@@ -113,6 +113,8 @@ pub struct ChunkCursor {
     base: DFF<Bits<16>>,
     col_base: DFF<Bits<16>>,
     kern: DFF<Bits<16>>,
+    /// `kern` is the run's last kernel, k − 1 (registered with `kern`: timing).
+    kern_l: DFF<Bit>,
     /// The current word ends its chunk; the word stepped past last did; chunks are one word.
     cend: DFF<Bit>,
     cend_d: DFF<Bit>,
@@ -151,7 +153,7 @@ impl ChunkCursor {
             fc_half: Constant::new(((p.depths[0] / 2) as u64).into()),
             out_half: Constant::new(((p.depths[4] / 2) as u64).into()),
         } defaults {
-            clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, s_bcast, bc, st, sel, wrd, len, adv, fm_addr, fm_bank,
+            clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, s_bcast, bc, kern_l, st, sel, wrd, len, adv, fm_addr, fm_bank,
             chunk_end, chunk_end_d, bank, a_cur, depth, rd_addr, a_rd, depth_rd, rd_issue, rd_fault, rd_chk, rd_a, rd_d, off, idx, bank_r, base,
             col_base, kern, cend, cend_d, len1, wrap_r, wrap_c, next_base, a_out,
         })
@@ -161,7 +163,7 @@ impl ChunkCursor {
 impl Logic for ChunkCursor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d, last_j, bc);
+        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d, last_j, bc, kern_l);
         self.chunk_end.next = self.cend.q.val();
         self.chunk_end_d.next = self.cend_d.q.val();
         self.bank.next = self.bank_r.q.val();
@@ -246,8 +248,9 @@ impl Logic for ChunkCursor {
                 // Conv output: channel t·C·K + c·K + j at bank c, entry (t·K + j)·len.
                 if self.cend.q.val() {
                     self.base.d.next = self.next_base.val();
-                    if self.kern.q.val() == self.last_j.q.val() {
+                    if self.kern_l.q.val() {
                         self.kern.d.next = 0.into();
+                        self.kern_l.d.next = false;
                         if self.wrap_c.val() {
                             self.bank_r.d.next = 1.into();
                             self.col_base.d.next = self.next_base.val();
@@ -257,6 +260,7 @@ impl Logic for ChunkCursor {
                         }
                     } else {
                         self.kern.d.next = self.kern.q.val() + 1;
+                        self.kern_l.d.next = self.kern.q.val() + 1 == self.last_j.q.val();
                     }
                 }
             }
@@ -278,6 +282,8 @@ impl Logic for ChunkCursor {
             self.idx.d.next = 0.into();
             self.base.d.next = 0.into();
             self.kern.d.next = 0.into();
+            // k ≥ 2 (the registers refuse less): kernel 0 is never the last.
+            self.kern_l.d.next = false;
             self.bank_r.d.next = 1.into();
             self.bc.d.next = self.s_bcast.val() & !self.s_store.val() & !self.s_copy.val() & (self.s_sel.val() == 0);
             if self.bc.d.val() {
