@@ -153,10 +153,8 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                 if v[0] & M_POOL != 0 {
                     let s = reg(&regs, "POOL_SHAPE", 5);
                     let g = reg(&regs, "POOL_GEOM", 2);
-                    let (ch, ho, xcols) = (s[0], s[3], g[1]);
-                    let bands = ch * ho;
-                    let reads = if xcols == 1 { (2 * bands).saturating_sub(1) } else { bands * xcols };
-                    let enabled = reads + u.cols_per_update as u64 + 16;
+                    // The unit's enabled-cycle model (PoolPlan::enabled_cycles) from its registers.
+                    let enabled = crate::pool_plan::enabled_cycles(&u, s[0], s[3], g[1]);
                     busy.pool = start + enabled * div + cost::POOL;
                 }
             }

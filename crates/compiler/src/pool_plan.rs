@@ -89,10 +89,16 @@ impl PoolPlan {
     /// (`xcols` = 1) costs two enabled cycles, its read and a cycle in which the next band's row
     /// masks register (the last band's is not waited for).
     pub fn enabled_cycles(&self, u: &PoolArray) -> u64 {
-        let bands = self.c * self.ho;
-        let reads = if self.xcols == 1 { 2 * bands - 1 } else { bands * self.xcols };
-        (reads + u.cols_per_update + 16) as u64
+        enabled_cycles(u, self.c as u64, self.ho as u64, self.xcols as u64)
     }
+}
+
+/// [`PoolPlan::enabled_cycles`] of a run of `c` channels, `ho` output rows and `xcols` columns
+/// per row band (also what the program's cycle model reads from the pooling registers).
+pub fn enabled_cycles(u: &PoolArray, c: u64, ho: u64, xcols: u64) -> u64 {
+    let bands = c * ho;
+    let reads = if xcols == 1 { (2 * bands).saturating_sub(1) } else { bands * xcols };
+    reads + u.cols_per_update as u64 + 16
 }
 
 /// Padded columns the unit reads per row band for `wo` output columns of window width `kw` and
