@@ -1097,6 +1097,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__0__w_en;
     reg  [15:0] banks__0__w_addr;
     reg  [7:0] banks__0__w_data;
+    reg  banks__0__w_wide;
+    reg  [63:0] banks__0__w_word;
     reg  banks__1__clock;
     reg  banks__1__r_en;
     reg  [15:0] banks__1__r_addr;
@@ -1104,6 +1106,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__1__w_en;
     reg  [15:0] banks__1__w_addr;
     reg  [7:0] banks__1__w_data;
+    reg  banks__1__w_wide;
+    reg  [63:0] banks__1__w_word;
     reg  banks__2__clock;
     reg  banks__2__r_en;
     reg  [15:0] banks__2__r_addr;
@@ -1111,6 +1115,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__2__w_en;
     reg  [15:0] banks__2__w_addr;
     reg  [7:0] banks__2__w_data;
+    reg  banks__2__w_wide;
+    reg  [63:0] banks__2__w_word;
     reg  banks__3__clock;
     reg  banks__3__r_en;
     reg  [15:0] banks__3__r_addr;
@@ -1118,6 +1124,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__3__w_en;
     reg  [15:0] banks__3__w_addr;
     reg  [7:0] banks__3__w_data;
+    reg  banks__3__w_wide;
+    reg  [63:0] banks__3__w_word;
     reg  banks__4__clock;
     reg  banks__4__r_en;
     reg  [15:0] banks__4__r_addr;
@@ -1125,6 +1133,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__4__w_en;
     reg  [15:0] banks__4__w_addr;
     reg  [7:0] banks__4__w_data;
+    reg  banks__4__w_wide;
+    reg  [63:0] banks__4__w_word;
     reg  banks__5__clock;
     reg  banks__5__r_en;
     reg  [15:0] banks__5__r_addr;
@@ -1132,6 +1142,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__5__w_en;
     reg  [15:0] banks__5__w_addr;
     reg  [7:0] banks__5__w_data;
+    reg  banks__5__w_wide;
+    reg  [63:0] banks__5__w_word;
     reg  banks__6__clock;
     reg  banks__6__r_en;
     reg  [15:0] banks__6__r_addr;
@@ -1139,6 +1151,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__6__w_en;
     reg  [15:0] banks__6__w_addr;
     reg  [7:0] banks__6__w_data;
+    reg  banks__6__w_wide;
+    reg  [63:0] banks__6__w_word;
     reg  banks__7__clock;
     reg  banks__7__r_en;
     reg  [15:0] banks__7__r_addr;
@@ -1146,6 +1160,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__7__w_en;
     reg  [15:0] banks__7__w_addr;
     reg  [7:0] banks__7__w_data;
+    reg  banks__7__w_wide;
+    reg  [63:0] banks__7__w_word;
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
@@ -2803,7 +2819,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__0__r_data),
         .w_en(banks__0__w_en),
         .w_addr(banks__0__w_addr),
-        .w_data(banks__0__w_data)
+        .w_data(banks__0__w_data),
+        .w_wide(banks__0__w_wide),
+        .w_word(banks__0__w_word)
     );
     default_conv_engine_first_cache_bank banks__1(
         .clock(banks__1__clock),
@@ -2812,7 +2830,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__1__r_data),
         .w_en(banks__1__w_en),
         .w_addr(banks__1__w_addr),
-        .w_data(banks__1__w_data)
+        .w_data(banks__1__w_data),
+        .w_wide(banks__1__w_wide),
+        .w_word(banks__1__w_word)
     );
     default_conv_engine_first_cache_bank banks__2(
         .clock(banks__2__clock),
@@ -2821,7 +2841,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__2__r_data),
         .w_en(banks__2__w_en),
         .w_addr(banks__2__w_addr),
-        .w_data(banks__2__w_data)
+        .w_data(banks__2__w_data),
+        .w_wide(banks__2__w_wide),
+        .w_word(banks__2__w_word)
     );
     default_conv_engine_first_cache_bank banks__3(
         .clock(banks__3__clock),
@@ -2830,7 +2852,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__3__r_data),
         .w_en(banks__3__w_en),
         .w_addr(banks__3__w_addr),
-        .w_data(banks__3__w_data)
+        .w_data(banks__3__w_data),
+        .w_wide(banks__3__w_wide),
+        .w_word(banks__3__w_word)
     );
     default_conv_engine_first_cache_bank banks__4(
         .clock(banks__4__clock),
@@ -2839,7 +2863,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__4__r_data),
         .w_en(banks__4__w_en),
         .w_addr(banks__4__w_addr),
-        .w_data(banks__4__w_data)
+        .w_data(banks__4__w_data),
+        .w_wide(banks__4__w_wide),
+        .w_word(banks__4__w_word)
     );
     default_conv_engine_first_cache_bank banks__5(
         .clock(banks__5__clock),
@@ -2848,7 +2874,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__5__r_data),
         .w_en(banks__5__w_en),
         .w_addr(banks__5__w_addr),
-        .w_data(banks__5__w_data)
+        .w_data(banks__5__w_data),
+        .w_wide(banks__5__w_wide),
+        .w_word(banks__5__w_word)
     );
     default_conv_engine_first_cache_bank banks__6(
         .clock(banks__6__clock),
@@ -2857,7 +2885,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__6__r_data),
         .w_en(banks__6__w_en),
         .w_addr(banks__6__w_addr),
-        .w_data(banks__6__w_data)
+        .w_data(banks__6__w_data),
+        .w_wide(banks__6__w_wide),
+        .w_word(banks__6__w_word)
     );
     default_conv_engine_first_cache_bank banks__7(
         .clock(banks__7__clock),
@@ -2866,7 +2896,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__7__r_data),
         .w_en(banks__7__w_en),
         .w_addr(banks__7__w_addr),
-        .w_data(banks__7__w_data)
+        .w_data(banks__7__w_data),
+        .w_wide(banks__7__w_wide),
+        .w_word(banks__7__w_word)
     );
     default_conv_engine_skew_line skew__0(
         .clock(skew__0__clock),
@@ -3036,7 +3068,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .tile_half(accs__7__tile_half),
         .k(accs__7__k)
     );
-    default_conv_engine_first_cache_bank wbanks__0(
+    default_conv_engine_lanes wbanks__0(
         .clock(wbanks__0__clock),
         .r_en(wbanks__0__r_en),
         .r_addr(wbanks__0__r_addr),
@@ -3045,7 +3077,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .w_addr(wbanks__0__w_addr),
         .w_data(wbanks__0__w_data)
     );
-    default_conv_engine_first_cache_bank wbanks__1(
+    default_conv_engine_lanes wbanks__1(
         .clock(wbanks__1__clock),
         .r_en(wbanks__1__r_en),
         .r_addr(wbanks__1__r_addr),
@@ -3054,7 +3086,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .w_addr(wbanks__1__w_addr),
         .w_data(wbanks__1__w_data)
     );
-    default_conv_engine_first_cache_bank wbanks__2(
+    default_conv_engine_lanes wbanks__2(
         .clock(wbanks__2__clock),
         .r_en(wbanks__2__r_en),
         .r_addr(wbanks__2__r_addr),
@@ -3063,7 +3095,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .w_addr(wbanks__2__w_addr),
         .w_data(wbanks__2__w_data)
     );
-    default_conv_engine_first_cache_bank wbanks__3(
+    default_conv_engine_lanes wbanks__3(
         .clock(wbanks__3__clock),
         .r_en(wbanks__3__r_en),
         .r_addr(wbanks__3__r_addr),
@@ -3072,7 +3104,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .w_addr(wbanks__3__w_addr),
         .w_data(wbanks__3__w_data)
     );
-    default_conv_engine_first_cache_bank wbanks__4(
+    default_conv_engine_lanes wbanks__4(
         .clock(wbanks__4__clock),
         .r_en(wbanks__4__r_en),
         .r_addr(wbanks__4__r_addr),
@@ -3081,7 +3113,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .w_addr(wbanks__4__w_addr),
         .w_data(wbanks__4__w_data)
     );
-    default_conv_engine_first_cache_bank wbanks__5(
+    default_conv_engine_lanes wbanks__5(
         .clock(wbanks__5__clock),
         .r_en(wbanks__5__r_en),
         .r_addr(wbanks__5__r_addr),
@@ -3090,7 +3122,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .w_addr(wbanks__5__w_addr),
         .w_data(wbanks__5__w_data)
     );
-    default_conv_engine_first_cache_bank wbanks__6(
+    default_conv_engine_lanes wbanks__6(
         .clock(wbanks__6__clock),
         .r_en(wbanks__6__r_en),
         .r_addr(wbanks__6__r_addr),
@@ -3099,7 +3131,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .w_addr(wbanks__6__w_addr),
         .w_data(wbanks__6__w_data)
     );
-    default_conv_engine_first_cache_bank wbanks__7(
+    default_conv_engine_lanes wbanks__7(
         .clock(wbanks__7__clock),
         .r_en(wbanks__7__r_en),
         .r_addr(wbanks__7__r_addr),
@@ -3652,6 +3684,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
+        banks__0__w_wide = ld_wide;
+        banks__0__w_word = ld_word;
         banks__0__r_en = slot_read & seq__ksel[32'h0];
         banks__0__r_addr = seq__slot_addr + roff__0__q;
         row_x__0 = 8'h0;
@@ -3665,6 +3699,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
+        banks__1__w_wide = ld_wide;
+        banks__1__w_word = ld_word;
         banks__1__r_en = slot_read & seq__ksel[32'h0];
         banks__1__r_addr = seq__slot_addr + roff__1__q;
         row_x__1 = 8'h0;
@@ -3678,6 +3714,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__2__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[2];
         banks__2__w_addr = ld_addr;
         banks__2__w_data = ld_data[(32'h0)+:(8)];
+        banks__2__w_wide = ld_wide;
+        banks__2__w_word = ld_word;
         banks__2__r_en = slot_read & seq__ksel[32'h0];
         banks__2__r_addr = seq__slot_addr + roff__2__q;
         row_x__2 = 8'h0;
@@ -3691,6 +3729,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__3__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[3];
         banks__3__w_addr = ld_addr;
         banks__3__w_data = ld_data[(32'h0)+:(8)];
+        banks__3__w_wide = ld_wide;
+        banks__3__w_word = ld_word;
         banks__3__r_en = slot_read & seq__ksel[32'h0];
         banks__3__r_addr = seq__slot_addr + roff__3__q;
         row_x__3 = 8'h0;
@@ -3704,6 +3744,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__4__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[4];
         banks__4__w_addr = ld_addr;
         banks__4__w_data = ld_data[(32'h0)+:(8)];
+        banks__4__w_wide = ld_wide;
+        banks__4__w_word = ld_word;
         banks__4__r_en = slot_read & seq__ksel[32'h0];
         banks__4__r_addr = seq__slot_addr + roff__4__q;
         row_x__4 = 8'h0;
@@ -3717,6 +3759,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__5__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[5];
         banks__5__w_addr = ld_addr;
         banks__5__w_data = ld_data[(32'h0)+:(8)];
+        banks__5__w_wide = ld_wide;
+        banks__5__w_word = ld_word;
         banks__5__r_en = slot_read & seq__ksel[32'h0];
         banks__5__r_addr = seq__slot_addr + roff__5__q;
         row_x__5 = 8'h0;
@@ -3730,6 +3774,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__6__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[6];
         banks__6__w_addr = ld_addr;
         banks__6__w_data = ld_data[(32'h0)+:(8)];
+        banks__6__w_wide = ld_wide;
+        banks__6__w_word = ld_word;
         banks__6__r_en = slot_read & seq__ksel[32'h0];
         banks__6__r_addr = seq__slot_addr + roff__6__q;
         row_x__6 = 8'h0;
@@ -3743,6 +3789,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__7__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[7];
         banks__7__w_addr = ld_addr;
         banks__7__w_data = ld_data[(32'h0)+:(8)];
+        banks__7__w_wide = ld_wide;
+        banks__7__w_word = ld_word;
         banks__7__r_en = slot_read & seq__ksel[32'h0];
         banks__7__r_addr = seq__slot_addr + roff__7__q;
         row_x__7 = 8'h0;
@@ -5306,7 +5354,79 @@ module default_conv_engine_dff_w6(d,q,clock);
           
 endmodule // default_conv_engine_dff_w6
 
-module default_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module default_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data,w_wide,w_word);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [7:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [7:0] w_data;
+    input wire  w_wide;
+    input wire  [63:0] w_word;
+    
+    // Constant declarations
+    localparam  lane_id__0 = 16'h0;
+    localparam  lmask = 16'h0;
+    localparam  lshift = 16'h0;
+    
+    // Stub signals
+    reg  lanes__0__clock;
+    reg  lanes__0__r_en;
+    reg  [15:0] lanes__0__r_addr;
+    wire  [7:0] lanes__0__r_data;
+    reg  lanes__0__w_en;
+    reg  [15:0] lanes__0__w_addr;
+    reg  [7:0] lanes__0__w_data;
+    reg  [15:0] rl__d;
+    wire  [15:0] rl__q;
+    reg  rl__clock;
+    
+    // Local signals
+    reg  [15:0] w_lane;
+    
+    // Sub module instances
+    default_conv_engine_lanes lanes__0(
+        .clock(lanes__0__clock),
+        .r_en(lanes__0__r_en),
+        .r_addr(lanes__0__r_addr),
+        .r_data(lanes__0__r_data),
+        .w_en(lanes__0__w_en),
+        .w_addr(lanes__0__w_addr),
+        .w_data(lanes__0__w_data)
+    );
+    default_conv_engine_dff_w16 rl(
+        .d(rl__d),
+        .q(rl__q),
+        .clock(rl__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        rl__clock = clock;
+        rl__d = rl__q;
+        w_lane = w_addr & lmask;
+        lanes__0__clock = clock;
+        lanes__0__r_en = r_en;
+        lanes__0__r_addr = r_addr >> lshift;
+        lanes__0__w_en = w_en & (w_wide | (w_lane == lane_id__0));
+        lanes__0__w_addr = w_addr >> lshift;
+        lanes__0__w_data = w_data;
+        if (w_wide) begin
+            lanes__0__w_addr = w_addr;
+            lanes__0__w_data = w_word[(32'h8 * 0)+:(8)];
+        end
+        if (r_en) begin
+            rl__d = r_addr & lmask;
+        end
+        r_data = lanes__0__r_data;
+    end
+    
+endmodule // default_conv_engine_first_cache_bank
+
+module default_conv_engine_lanes(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -5350,7 +5470,7 @@ module default_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr
     `endif
        if (w_en) mem[w_addr[12:0]] <= w_data;
     end
-endmodule // default_conv_engine_first_cache_bank
+endmodule // default_conv_engine_lanes
 
 module default_conv_engine_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,pc,rd_en,rd_addr,rd_data);
     

@@ -835,6 +835,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  banks__0__w_en;
     reg  [15:0] banks__0__w_addr;
     reg  [7:0] banks__0__w_data;
+    reg  banks__0__w_wide;
+    reg  [63:0] banks__0__w_word;
     reg  banks__1__clock;
     reg  banks__1__r_en;
     reg  [15:0] banks__1__r_addr;
@@ -842,6 +844,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  banks__1__w_en;
     reg  [15:0] banks__1__w_addr;
     reg  [7:0] banks__1__w_data;
+    reg  banks__1__w_wide;
+    reg  [63:0] banks__1__w_word;
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
@@ -1077,7 +1081,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .r_data(banks__0__r_data),
         .w_en(banks__0__w_en),
         .w_addr(banks__0__w_addr),
-        .w_data(banks__0__w_data)
+        .w_data(banks__0__w_data),
+        .w_wide(banks__0__w_wide),
+        .w_word(banks__0__w_word)
     );
     tiny_accel_top_first_cache_bank banks__1(
         .clock(banks__1__clock),
@@ -1086,7 +1092,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .r_data(banks__1__r_data),
         .w_en(banks__1__w_en),
         .w_addr(banks__1__w_addr),
-        .w_data(banks__1__w_data)
+        .w_data(banks__1__w_data),
+        .w_wide(banks__1__w_wide),
+        .w_word(banks__1__w_word)
     );
     tiny_accel_top_skew_line skew__0(
         .clock(skew__0__clock),
@@ -1350,6 +1358,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
+        banks__0__w_wide = ld_wide;
+        banks__0__w_word = ld_word;
         banks__0__r_en = slot_read & seq__ksel[32'h0];
         banks__0__r_addr = seq__slot_addr + roff__0__q;
         row_x__0 = 8'h0;
@@ -1363,6 +1373,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
+        banks__1__w_wide = ld_wide;
+        banks__1__w_word = ld_word;
         banks__1__r_en = slot_read & seq__ksel[32'h0];
         banks__1__r_addr = seq__slot_addr + roff__1__q;
         row_x__1 = 8'h0;
@@ -1990,7 +2002,169 @@ module tiny_accel_top_dff_w6(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w6
 
-module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data,w_wide,w_word);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [7:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [7:0] w_data;
+    input wire  w_wide;
+    input wire  [63:0] w_word;
+    
+    // Constant declarations
+    localparam  lane_id__0 = 16'h0;
+    localparam  lane_id__1 = 16'h1;
+    localparam  lane_id__2 = 16'h2;
+    localparam  lane_id__3 = 16'h3;
+    localparam  lmask = 16'h3;
+    localparam  lshift = 16'h2;
+    
+    // Stub signals
+    reg  lanes__0__clock;
+    reg  lanes__0__r_en;
+    reg  [15:0] lanes__0__r_addr;
+    wire  [7:0] lanes__0__r_data;
+    reg  lanes__0__w_en;
+    reg  [15:0] lanes__0__w_addr;
+    reg  [7:0] lanes__0__w_data;
+    reg  lanes__1__clock;
+    reg  lanes__1__r_en;
+    reg  [15:0] lanes__1__r_addr;
+    wire  [7:0] lanes__1__r_data;
+    reg  lanes__1__w_en;
+    reg  [15:0] lanes__1__w_addr;
+    reg  [7:0] lanes__1__w_data;
+    reg  lanes__2__clock;
+    reg  lanes__2__r_en;
+    reg  [15:0] lanes__2__r_addr;
+    wire  [7:0] lanes__2__r_data;
+    reg  lanes__2__w_en;
+    reg  [15:0] lanes__2__w_addr;
+    reg  [7:0] lanes__2__w_data;
+    reg  lanes__3__clock;
+    reg  lanes__3__r_en;
+    reg  [15:0] lanes__3__r_addr;
+    wire  [7:0] lanes__3__r_data;
+    reg  lanes__3__w_en;
+    reg  [15:0] lanes__3__w_addr;
+    reg  [7:0] lanes__3__w_data;
+    reg  [15:0] rl__d;
+    wire  [15:0] rl__q;
+    reg  rl__clock;
+    
+    // Local signals
+    reg  [15:0] w_lane;
+    
+    // Sub module instances
+    tiny_accel_top_lanes lanes__0(
+        .clock(lanes__0__clock),
+        .r_en(lanes__0__r_en),
+        .r_addr(lanes__0__r_addr),
+        .r_data(lanes__0__r_data),
+        .w_en(lanes__0__w_en),
+        .w_addr(lanes__0__w_addr),
+        .w_data(lanes__0__w_data)
+    );
+    tiny_accel_top_lanes lanes__1(
+        .clock(lanes__1__clock),
+        .r_en(lanes__1__r_en),
+        .r_addr(lanes__1__r_addr),
+        .r_data(lanes__1__r_data),
+        .w_en(lanes__1__w_en),
+        .w_addr(lanes__1__w_addr),
+        .w_data(lanes__1__w_data)
+    );
+    tiny_accel_top_lanes lanes__2(
+        .clock(lanes__2__clock),
+        .r_en(lanes__2__r_en),
+        .r_addr(lanes__2__r_addr),
+        .r_data(lanes__2__r_data),
+        .w_en(lanes__2__w_en),
+        .w_addr(lanes__2__w_addr),
+        .w_data(lanes__2__w_data)
+    );
+    tiny_accel_top_lanes lanes__3(
+        .clock(lanes__3__clock),
+        .r_en(lanes__3__r_en),
+        .r_addr(lanes__3__r_addr),
+        .r_data(lanes__3__r_data),
+        .w_en(lanes__3__w_en),
+        .w_addr(lanes__3__w_addr),
+        .w_data(lanes__3__w_data)
+    );
+    tiny_accel_top_dff_w16 rl(
+        .d(rl__d),
+        .q(rl__q),
+        .clock(rl__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        rl__clock = clock;
+        rl__d = rl__q;
+        w_lane = w_addr & lmask;
+        lanes__0__clock = clock;
+        lanes__0__r_en = r_en;
+        lanes__0__r_addr = r_addr >> lshift;
+        lanes__0__w_en = w_en & (w_wide | (w_lane == lane_id__0));
+        lanes__0__w_addr = w_addr >> lshift;
+        lanes__0__w_data = w_data;
+        if (w_wide) begin
+            lanes__0__w_addr = w_addr;
+            lanes__0__w_data = w_word[(32'h8 * 0)+:(8)];
+        end
+        lanes__1__clock = clock;
+        lanes__1__r_en = r_en;
+        lanes__1__r_addr = r_addr >> lshift;
+        lanes__1__w_en = w_en & (w_wide | (w_lane == lane_id__1));
+        lanes__1__w_addr = w_addr >> lshift;
+        lanes__1__w_data = w_data;
+        if (w_wide) begin
+            lanes__1__w_addr = w_addr;
+            lanes__1__w_data = w_word[(32'h8 * 1)+:(8)];
+        end
+        lanes__2__clock = clock;
+        lanes__2__r_en = r_en;
+        lanes__2__r_addr = r_addr >> lshift;
+        lanes__2__w_en = w_en & (w_wide | (w_lane == lane_id__2));
+        lanes__2__w_addr = w_addr >> lshift;
+        lanes__2__w_data = w_data;
+        if (w_wide) begin
+            lanes__2__w_addr = w_addr;
+            lanes__2__w_data = w_word[(32'h8 * 2)+:(8)];
+        end
+        lanes__3__clock = clock;
+        lanes__3__r_en = r_en;
+        lanes__3__r_addr = r_addr >> lshift;
+        lanes__3__w_en = w_en & (w_wide | (w_lane == lane_id__3));
+        lanes__3__w_addr = w_addr >> lshift;
+        lanes__3__w_data = w_data;
+        if (w_wide) begin
+            lanes__3__w_addr = w_addr;
+            lanes__3__w_data = w_word[(32'h8 * 3)+:(8)];
+        end
+        if (r_en) begin
+            rl__d = r_addr & lmask;
+        end
+        r_data = lanes__0__r_data;
+        if (rl__q == lane_id__1) begin
+            r_data = lanes__1__r_data;
+        end
+        if (rl__q == lane_id__2) begin
+            r_data = lanes__2__r_data;
+        end
+        if (rl__q == lane_id__3) begin
+            r_data = lanes__3__r_data;
+        end
+    end
+    
+endmodule // tiny_accel_top_first_cache_bank
+
+module tiny_accel_top_lanes(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -2005,7 +2179,7 @@ module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     // A read of the word written in the same cycle is never used: undefined in hardware (no
     // collision logic), the old word inverted in simulation so that a use would show.
     (* no_rw_check *)
-    reg [7:0] mem [0:255];
+    reg [7:0] mem [0:63];
     // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
     // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
     // pseudo-random instead (a check that no output depends on a word the run never wrote).
@@ -2016,25 +2190,25 @@ module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_da
     reg [31:0] init_w;
     initial begin
        init_r = 64'h9E3779B97F4A7C15;
-       for (init_i = 0; init_i <= 255; init_i = init_i + 1) begin
+       for (init_i = 0; init_i <= 63; init_i = init_i + 1) begin
           init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
           init_w = {1{init_r[63:32]}};
           mem[init_i] = init_w[7:0];
        end
     end
     `else
-    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    initial for (init_i = 0; init_i <= 63; init_i = init_i + 1) mem[init_i] = 0;
     `endif
     `endif
     always @(posedge clock) begin
     `ifdef SYNTHESIS
-       if (r_en) r_data <= mem[r_addr[7:0]];
+       if (r_en) r_data <= mem[r_addr[5:0]];
     `else
-       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+       if (r_en) r_data <= (w_en && w_addr[5:0] == r_addr[5:0]) ? ~mem[r_addr[5:0]] : mem[r_addr[5:0]];
     `endif
-       if (w_en) mem[w_addr[7:0]] <= w_data;
+       if (w_en) mem[w_addr[5:0]] <= w_data;
     end
-endmodule // tiny_accel_top_first_cache_bank
+endmodule // tiny_accel_top_lanes
 
 module tiny_accel_top_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,pc,rd_en,rd_addr,rd_data);
     
@@ -10024,6 +10198,9 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     
     // Constant declarations
     localparam  word_ok = 1'b0;
+    localparam  fc_ok = 1'b1;
+    localparam  lsh20 = 20'h2;
+    localparam  lane20 = 20'h3;
     localparam  sext = 32'hffffff00;
     localparam  lane_mask = 26'h3;
     localparam  all_banks = 64'h3;
@@ -10179,6 +10356,13 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  start;
     reg  [19:0] s_len;
     reg  s_word;
+    reg  s_wfc;
+    reg  [19:0] s_words_w;
+    reg  [19:0] s_len_w;
+    reg  [19:0] s_run_w;
+    reg  [19:0] x_words;
+    reg  [19:0] x_len;
+    reg  [19:0] c_len;
     reg  [63:0] wmask;
     reg  sfire;
     reg  req_go;
@@ -10430,22 +10614,43 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         else begin
             s_len = g_words;
         end
-        s_word = word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask);
+        s_wfc = fc_ok & ~g_store & ~g_copy & (g_sel == 2'h0) & ~|((g_addr | g_stride) & lane_mask) & ~|((s_len | g_words) & lane20) & (~g_runs | ~(|(g_step & lane_mask) | |(({8'd0, g_run}) & lane20)));
+        s_word = (word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask)) | s_wfc;
+        s_words_w = g_words >> lsh20;
+        if (|(g_words & lane20)) begin
+            s_words_w = (g_words >> lsh20) + 20'h1;
+        end
+        s_len_w = s_len >> lsh20;
+        if (|(s_len & lane20)) begin
+            s_len_w = (s_len >> lsh20) + 20'h1;
+        end
+        s_run_w = ({8'd0, g_run}) >> lsh20;
         ext__start = start;
         ext__s_addr = g_addr;
-        ext__s_words = g_words;
+        x_words = g_words;
+        if (s_word) begin
+            x_words = s_words_w;
+        end
+        ext__s_words = x_words;
         ext__s_stride = g_stride;
         ext__s_copy = g_copy;
         ext__s_store = g_store;
         ext__s_wide = ~g_copy & ((~g_store & (g_sel == 2'h2)) | (g_store & (g_sel == 2'h0) & g_raw));
         if (g_runs) begin
-            ext__s_len = ({8'd0, g_run});
+            x_len = ({8'd0, g_run});
+            if (s_word) begin
+                x_len = s_run_w;
+            end
             ext__s_rows = g_rows;
         end
         else begin
-            ext__s_len = s_len;
+            x_len = s_len;
+            if (s_word) begin
+                x_len = s_len_w;
+            end
             ext__s_rows = 12'h1;
         end
+        ext__s_len = x_len;
         ext__s_step = g_step;
         ext__s_multi = g_multi;
         ext__s_word = s_word;
@@ -10475,7 +10680,11 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         cur__s_half = g_half;
         cur__s_k = g_k;
         cur__s_bcast = g_bcast;
-        cur__s_len = s_len;
+        c_len = s_len;
+        if (s_word) begin
+            c_len = s_len_w;
+        end
+        cur__s_len = c_len;
         cur__s_word = s_word;
         cur__fm_addr = fm__addr;
         cur__fm_bank = fm__bank;
@@ -10518,7 +10727,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         if (o_left__q < step_l) begin
             wmask = (((64'h1) & 64'hffffffffffffffff) << ({44'd0, o_left__q})) - 64'h1;
         end
-        if (wm__q) begin
+        if (wm__q & (sel__q == 2'h1)) begin
             ws__l_bank = wmask;
         end
         ws__c_bank = fm__bank;
@@ -10691,6 +10900,8 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     localparam  d_out = 20'h200;
     localparam  d_pout = 20'h400;
     localparam  fc_half = 16'h80;
+    localparam  fc_half_w = 16'h20;
+    localparam  d_fc_w = 20'h40;
     localparam  out_half = 16'h100;
     
     // Stub signals
@@ -10910,6 +11121,9 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             if (sel__q == 2'h0) begin
                 a_cur = a_out;
                 depth = d_fc;
+                if (wrd__q) begin
+                    depth = d_fc_w;
+                end
             end
             else if (sel__q == 2'h1) begin
                 a_cur = ({4'd0, base__q});
@@ -11028,6 +11242,9 @@ module tiny_accel_top_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
                     base__d = out_half;
                     col_base__d = out_half;
                 end
+                else if (s_word) begin
+                    base__d = fc_half_w;
+                end
                 else begin
                     base__d = fc_half;
                 end
@@ -11068,7 +11285,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     output reg  [31:0] rsp_word;
     
     // Constant declarations
-    localparam  step_l = 20'h4;
+    localparam  lshift = 26'h2;
     
     // Stub signals
     reg  comb__wide;
@@ -11234,7 +11451,6 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     // Local signals
     reg  [25:0] i_len;
     reg  [25:0] i_all;
-    reg  [19:0] e_step;
     
     // Sub module instances
     tiny_accel_top_comb comb(
@@ -11579,16 +11795,9 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         rsp_need = comb__rsp_need;
         rsp_elem = comb__rsp_elem;
         rsp_word = comb__r_src;
-        e_step = 20'h1;
-        if (word__q) begin
-            e_step = step_l;
-        end
         if (req_fire) begin
-            e_left__d = e_left__q - e_step;
-            e_pend__d = e_left__q > e_step;
-            if (e_left__q < e_step) begin
-                e_left__d = 20'h0;
-            end
+            e_left__d = e_left__q - 20'h1;
+            e_pend__d = e_left__q > 20'h1;
             left_m2__d = left_m2__q - 20'h1;
             e_need__d = comb__n_need;
             s_need__d = comb__ns_need;
@@ -11604,7 +11813,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
             e_addr__d = comb__ea_next;
             if (comb__e_end) begin
                 e_rem__d = len__q;
-                e_last__d = (len__q == 20'h1) & ~word__q;
+                e_last__d = len__q == 20'h1;
                 e_nb__d = comb__nb2;
                 e_cnb__d = comb__cnb2;
                 e_nbs__d = comb__nb2 + step__q;
@@ -11614,7 +11823,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
             end
             else begin
                 e_rem__d = e_rem__q - 20'h1;
-                e_last__d = (e_rem__q == 20'h2) & ~word__q;
+                e_last__d = e_rem__q == 20'h2;
             end
         end
         if (rsp_take) begin
@@ -11632,7 +11841,11 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
                 r_rem__d = r_rem__q - 20'h1;
             end
         end
-        if (wide__q) begin
+        if (word__q) begin
+            i_len = e_addr__q + (({6'd0, len_m1__q}) << lshift);
+            i_all = e_addr__q + (({6'd0, words_m1__q}) << lshift);
+        end
+        else if (wide__q) begin
             i_len = e_addr__q + (({6'd0, len_m1__q}) << 32'h2);
             i_all = e_addr__q + (({6'd0, words_m1__q}) << 32'h2);
         end
@@ -11675,7 +11888,7 @@ module tiny_accel_top_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
                 r_nb__d = s_addr + s_stride;
             end
             e_rem__d = s_len;
-            e_last__d = (s_len == 20'h1) & ~s_word;
+            e_last__d = s_len == 20'h1;
             len_m1__d = s_len - 20'h1;
             left_m2__d = s_words - 20'h2;
             words_m1__d = s_words - 20'h1;
@@ -11854,7 +12067,11 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
         nb_word = e_nb >> lshift;
         cl_word = e_clast >> lshift;
         span = cl_word - e_word;
-        if (wide) begin
+        if (word) begin
+            n_part = e_nb + (({6'd0, left_m2}) << lshift);
+            n_full = e_nb + (({6'd0, len_m1}) << lshift);
+        end
+        else if (wide) begin
             n_part = e_nb + (({6'd0, left_m2}) << 32'h2);
             n_full = e_nb + (({6'd0, len_m1}) << 32'h2);
         end
@@ -11930,7 +12147,11 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
         end
         nb_last = (e_nb & lane_mask) == lane_last;
         nx_last = e_lane == lane_last2;
-        if (wide) begin
+        if (word) begin
+            nb_last = 1'b1;
+            nx_last = 1'b1;
+        end
+        else if (wide) begin
             nb_last = (e_nb & lane_mask) == quad_last;
             nx_last = quad_one | (e_lane == quad_last2);
         end
@@ -11977,7 +12198,7 @@ module tiny_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
             r_src = hold;
         end
         r_lane = r_addr & lane_mask;
-        r_end = (r_rem == 20'h1) & ~word;
+        r_end = r_rem == 20'h1;
         if (word) begin
             r_step_addr = r_addr + step_l;
             rn_need = 1'b1;

@@ -131,6 +131,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__0__w_en;
     reg  [15:0] banks__0__w_addr;
     reg  [7:0] banks__0__w_data;
+    reg  banks__0__w_wide;
+    reg  [63:0] banks__0__w_word;
     reg  banks__1__clock;
     reg  banks__1__r_en;
     reg  [15:0] banks__1__r_addr;
@@ -138,6 +140,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  banks__1__w_en;
     reg  [15:0] banks__1__w_addr;
     reg  [7:0] banks__1__w_data;
+    reg  banks__1__w_wide;
+    reg  [63:0] banks__1__w_word;
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
@@ -373,7 +377,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__0__r_data),
         .w_en(banks__0__w_en),
         .w_addr(banks__0__w_addr),
-        .w_data(banks__0__w_data)
+        .w_data(banks__0__w_data),
+        .w_wide(banks__0__w_wide),
+        .w_word(banks__0__w_word)
     );
     tiny_conv_engine_first_cache_bank banks__1(
         .clock(banks__1__clock),
@@ -382,7 +388,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .r_data(banks__1__r_data),
         .w_en(banks__1__w_en),
         .w_addr(banks__1__w_addr),
-        .w_data(banks__1__w_data)
+        .w_data(banks__1__w_data),
+        .w_wide(banks__1__w_wide),
+        .w_word(banks__1__w_word)
     );
     tiny_conv_engine_skew_line skew__0(
         .clock(skew__0__clock),
@@ -646,6 +654,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
+        banks__0__w_wide = ld_wide;
+        banks__0__w_word = ld_word;
         banks__0__r_en = slot_read & seq__ksel[32'h0];
         banks__0__r_addr = seq__slot_addr + roff__0__q;
         row_x__0 = 8'h0;
@@ -659,6 +669,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
         banks__1__w_data = ld_data[(32'h0)+:(8)];
+        banks__1__w_wide = ld_wide;
+        banks__1__w_word = ld_word;
         banks__1__r_en = slot_read & seq__ksel[32'h0];
         banks__1__r_addr = seq__slot_addr + roff__1__q;
         row_x__1 = 8'h0;
@@ -1286,7 +1298,79 @@ module tiny_conv_engine_dff_w6(d,q,clock);
           
 endmodule // tiny_conv_engine_dff_w6
 
-module tiny_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+module tiny_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data,w_wide,w_word);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [7:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [7:0] w_data;
+    input wire  w_wide;
+    input wire  [63:0] w_word;
+    
+    // Constant declarations
+    localparam  lane_id__0 = 16'h0;
+    localparam  lmask = 16'h0;
+    localparam  lshift = 16'h0;
+    
+    // Stub signals
+    reg  lanes__0__clock;
+    reg  lanes__0__r_en;
+    reg  [15:0] lanes__0__r_addr;
+    wire  [7:0] lanes__0__r_data;
+    reg  lanes__0__w_en;
+    reg  [15:0] lanes__0__w_addr;
+    reg  [7:0] lanes__0__w_data;
+    reg  [15:0] rl__d;
+    wire  [15:0] rl__q;
+    reg  rl__clock;
+    
+    // Local signals
+    reg  [15:0] w_lane;
+    
+    // Sub module instances
+    tiny_conv_engine_lanes lanes__0(
+        .clock(lanes__0__clock),
+        .r_en(lanes__0__r_en),
+        .r_addr(lanes__0__r_addr),
+        .r_data(lanes__0__r_data),
+        .w_en(lanes__0__w_en),
+        .w_addr(lanes__0__w_addr),
+        .w_data(lanes__0__w_data)
+    );
+    tiny_conv_engine_dff_w16 rl(
+        .d(rl__d),
+        .q(rl__q),
+        .clock(rl__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        rl__clock = clock;
+        rl__d = rl__q;
+        w_lane = w_addr & lmask;
+        lanes__0__clock = clock;
+        lanes__0__r_en = r_en;
+        lanes__0__r_addr = r_addr >> lshift;
+        lanes__0__w_en = w_en & (w_wide | (w_lane == lane_id__0));
+        lanes__0__w_addr = w_addr >> lshift;
+        lanes__0__w_data = w_data;
+        if (w_wide) begin
+            lanes__0__w_addr = w_addr;
+            lanes__0__w_data = w_word[(32'h8 * 0)+:(8)];
+        end
+        if (r_en) begin
+            rl__d = r_addr & lmask;
+        end
+        r_data = lanes__0__r_data;
+    end
+    
+endmodule // tiny_conv_engine_first_cache_bank
+
+module tiny_conv_engine_lanes(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
     input wire  clock;
@@ -1330,7 +1414,7 @@ module tiny_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_
     `endif
        if (w_en) mem[w_addr[7:0]] <= w_data;
     end
-endmodule // tiny_conv_engine_first_cache_bank
+endmodule // tiny_conv_engine_lanes
 
 module tiny_conv_engine_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,pc,rd_en,rd_addr,rd_data);
     

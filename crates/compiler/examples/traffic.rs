@@ -1,7 +1,7 @@
 //! Bus traffic of a network's program on a preset, from the interpreter (whose count of bus
 //! words equals the hardware's: crates/sim/tests/accel.rs), against the packed minimum.
 //!
-//!     cargo run --release -p accelgen-compiler --example traffic [lenet5|vgg16-block1] [PRESET]
+//!     cargo run --release -p accelgen-compiler --example traffic [lenet5|vgg16-block1|resnet8-chain] [PRESET]
 
 use accelgen_compiler::interp::run_compiled;
 use accelgen_compiler::testnets::{conv, net_of, with_data};
@@ -17,6 +17,11 @@ fn main() {
     };
     let net = match which {
         "lenet5" => with_data("lenet5", 5),
+        // The bench's ResNet-8 chain (crates/accelgen/src/cmd/bench_accel.rs).
+        "resnet8-chain" => {
+            let c3 = |i, o, s| conv(i, o, 3, s, 1, false);
+            net_of([3, 32, 32], vec![c3(3, 16, 1), c3(16, 16, 1), c3(16, 16, 1), c3(16, 32, 2), c3(32, 32, 1), c3(32, 64, 2), c3(64, 64, 1), conv(64, 10, 8, 1, 0, false)], 1)
+        }
         _ => {
             let pool = serde_json::json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]});
             net_of([3, 224, 224], vec![conv(3, 64, 3, 1, 1, false), conv(64, 64, 3, 1, 1, false), pool], 1)

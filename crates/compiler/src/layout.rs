@@ -100,9 +100,10 @@ pub(crate) fn conv_layer_tiling(cfg: &HwConfig, net: &Network, i: usize, plan: c
     let (e, u) = (cfg.conv_array(), cfg.pool_array());
     let (e, u) = (&e, &u);
     let (multiple, stored) = (on_chip_multiple(net, i), output_stored(net, i));
-    let t = conv_tiling(e, plan.clone(), at, multiple, stored, col_rule(net, i, (cfg.memory.word_bits / 8) as usize))?;
+    let lanes = cfg.first_cache_lanes();
+    let t = conv_tiling(e, plan.clone(), at, multiple, stored, col_rule(net, i, (cfg.memory.word_bits / 8) as usize), lanes)?;
     if t.cols < t.plan.wo && t.oc_groups() == 1 && !stored && !pool_on_chip(u, net, i + 1, &t) {
-        return conv_tiling(e, plan, at, multiple, stored, None);
+        return conv_tiling(e, plan, at, multiple, stored, None, lanes);
     }
     Ok(t)
 }

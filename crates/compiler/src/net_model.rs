@@ -2,8 +2,8 @@
 //! of docs/accelerator.md applied to the compiled program, with each module's busy time from its
 //! own model — the conv engine's cycle model for a run ([`conv_cycles_in`], with the weights a run
 //! streams arriving at the data mover's rate), the pooling unit's enabled-cycle model times its
-//! divider, and the data mover's transfer time (one element per cycle, a weight entry per cycle
-//! for bus-word weight loads, plus a fixed start and finish). It predicts when each instruction
+//! divider, and the data mover's transfer time (one element per cycle, a weight entry or a
+//! first-cache word per cycle for loads in word steps, plus a fixed start and finish). It predicts when each instruction
 //! is dispatched, hence the cycles the run statistics attribute to each layer (cycles while the
 //! layer's instructions were the last dispatched) and the whole run.
 
@@ -47,6 +47,18 @@ mod cost {
     /// cycle after its acceptance, then two product stages); `MEM_SHAPE` and `MEM_ROWS` are the
     /// dispatcher's own registers and need none.
     pub const SETTLE: u64 = 4;
+}
+
+/// Whether a first-cache load (`MEM_LOAD` target 0 of `words` elements at `addr`, `MEM_SHAPE`
+/// `len` and `stride`, `MEM_ROWS` `run` and `step`) moves a bus word per cycle: the data mover's
+/// rule (crates/hw/src/top/mover/mod.rs, docs/accelerator.md). The first cache's banks have L
+/// byte lanes (`HwConfig::first_cache_lanes` > 1) and every chunk and run is whole words: the
+/// address, the stride, the chunk length (`len`, or `words` for one chunk), the element count and,
+/// with runs, the run length and step are multiples of L.
+pub fn fc_word_steps(cfg: &HwConfig, addr: u64, words: u64, len: u64, stride: u64, run: u64, step: u64) -> bool {
+    let l = cfg.first_cache_lanes() as u64;
+    let chunk = if len == 0 { words } else { len };
+    l > 1 && [addr, stride, chunk, words].iter().all(|v| v % l == 0) && (run == 0 || (run % l == 0 && step % l == 0))
 }
 
 /// Idle-from periods of the mover, the conv engine and the pooling unit.
@@ -162,7 +174,11 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                 at = at.max(busy.mem).max(settle);
                 let start = at + 1;
                 let words = if name == "MEM_COPY" { v[0] } else { v[2] };
-                let dur = if name == "MEM_LOAD" && v[0] == 1 && wide {
+                let sh = reg(&regs, "MEM_SHAPE", 3);
+                let rows = reg(&regs, "MEM_ROWS", 4);
+                let dur = if name == "MEM_LOAD" && v[0] == 0 && fc_word_steps(cfg, v[1], words, sh[0], sh[1], rows[0], rows[2]) {
+                    words / cfg.first_cache_lanes() as u64 + cost::WIDE + extra
+                } else if name == "MEM_LOAD" && v[0] == 1 && wide {
                     let entries = words.div_ceil(e.cols as u64);
                     wload = Some((start, entries));
                     entries + cost::WIDE + extra

@@ -143,19 +143,25 @@ const SPLIT_MODEL_LIMIT: u64 = 300_000;
 /// beat the single band by at least 3% in the model below, else `None`.
 ///
 /// Model (documented in docs/accelerator.md): the data mover moves one element per cycle for
-/// a first-cache load (channels × input rows × W) and for an output store or on-chip copy (Cout ×
+/// a first-cache load (channels × input rows × W; `lanes` elements, a bus word, per cycle where
+/// the first cache has `lanes` > 1 byte lanes and W is a multiple of it, so that every band is
+/// whole words: `net_model::fc_word_steps`) and for an output store or on-chip copy (Cout ×
 /// rows × Wo; the pooling of a copied band runs beside the next band's run); a
 /// run takes the conv engine's exact cycle model (`cycle_model::conv_cycles`) on the band. One
 /// band: load + run + store. Bands (docs/accelerator.md's double-buffered schedule): the first
 /// band's load, then per band b the longer of its run and the mover's store of band b − 1 plus
 /// load of band b + 1, then the last band's store. Candidates: 2, 3, 4, 6 and 8 bands.
-pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize, multiple: usize) -> Option<usize> {
+pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize, multiple: usize, lanes: usize) -> Option<usize> {
     if plan.ho < 2 || crate::cycle_model::cycle_estimate(e, plan) > SPLIT_MODEL_LIMIT {
         return None;
     }
     let rows_in = |rows: usize| ((rows - 1) * plan.stride[0] + plan.kh).min(plan.h) as u64;
+    let rate = if lanes > 1 && plan.w % lanes == 0 { lanes as u64 } else { 1 };
     // Row groups load the band's rows once into every bank (ConvPlan::row_groups).
-    let load = |rows: usize| if plan.row_view { (rows_in(rows) + plan.bank_extra_rows() as u64) * plan.w as u64 } else { (plan.cin as u64) * rows_in(rows) * plan.w as u64 };
+    let load = |rows: usize| {
+        let elems = if plan.row_view { (rows_in(rows) + plan.bank_extra_rows() as u64) * plan.w as u64 } else { (plan.cin as u64) * rows_in(rows) * plan.w as u64 };
+        elems.div_ceil(rate)
+    };
     let store = |rows: usize| (plan.cout * rows * plan.wo) as u64;
     let run = |rows: usize| {
         let mut p = plan.clone();
@@ -225,8 +231,9 @@ pub(crate) fn fit_err(at: &str, what: &str, need: usize, field: &str, have: usiz
 /// chip (`multiple` > 1), a layer that fits one band may still be split into double-buffered
 /// bands when the cycle model says the overlap of its transfers with the runs pays for the extra
 /// passes ([`split_bands`]). `col_multiple`: column tiles are allowed, of a multiple of this many
-/// output columns (`None`: the layer runs at full width).
-pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, stored: bool, col_rule: Option<ColRule>) -> Result<ConvTiling, String> {
+/// output columns (`None`: the layer runs at full width). `lanes`: the first cache's byte lanes
+/// (`HwConfig::first_cache_lanes`), for the data mover's load rate in [`split_bands`].
+pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, stored: bool, col_rule: Option<ColRule>, lanes: usize) -> Result<ConvTiling, String> {
     // Layouts and limits in entries are those of the plan's kernels k.
     let e = &plan.array(e);
     let (r, c, k) = (e.rows, e.cols, e.kernels);
@@ -270,7 +277,7 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, sto
     // the engine computes.
     let (band, double) = match (1..=plan.ho).rev().find(|&b| fits(b, 2)) {
         Some(b) if band < plan.ho && icg == plan.ic_tiles => (b, true),
-        Some(b) if (stored || multiple > 1) && tiles == plan.oc_tiles && icg == plan.ic_tiles => match split_bands(e, &plan, b, multiple) {
+        Some(b) if (stored || multiple > 1) && tiles == plan.oc_tiles && icg == plan.ic_tiles => match split_bands(e, &plan, b, multiple, lanes) {
             Some(rows) => (rows, true),
             None => (band, false),
         },
@@ -385,15 +392,15 @@ mod tests {
     fn bands_split_only_where_the_model_says_the_overlap_pays() {
         let e = Preset::Default.config().conv_array();
         let stem = plan(&e, [3, 32, 32], 16, 3);
-        let rows = split_bands(&e, &stem, stem.ho, 1).expect("the stem splits");
+        let rows = split_bands(&e, &stem, stem.ho, 1, 1).expect("the stem splits");
         assert!(rows < stem.ho);
-        assert!(split_bands(&e, &stem, 3, 1).is_none_or(|r| r <= 3));
-        assert!(split_bands(&e, &stem, stem.ho, 4).is_none_or(|r| r % 4 == 0), "bands of whole pooling windows");
+        assert!(split_bands(&e, &stem, 3, 1, 1).is_none_or(|r| r <= 3));
+        assert!(split_bands(&e, &stem, stem.ho, 4, 1).is_none_or(|r| r % 4 == 0), "bands of whole pooling windows");
         let one_row = plan(&e, [16, 1, 40], 16, 1);
-        assert_eq!(split_bands(&e, &one_row, 1, 1), None);
+        assert_eq!(split_bands(&e, &one_row, 1, 1, 1), None);
         for (input, cout, k) in [([16, 16, 16], 32, 3), ([64, 8, 8], 64, 3), ([8, 40, 40], 8, 1)] {
             let p = plan(&e, input, cout, k);
-            if let Some(rows) = split_bands(&e, &p, p.ho / 2, 1) {
+            if let Some(rows) = split_bands(&e, &p, p.ho / 2, 1, 1) {
                 assert!(rows <= p.ho / 2 && rows >= 1, "{input:?}: {rows}");
             }
         }

@@ -116,6 +116,19 @@ impl HwConfig {
     pub fn pool_array(&self) -> PoolArray {
         PoolArray::from_config(&self.pooling)
     }
+
+    /// Byte lanes of each first-cache bank in `accel_top`: L = `memory.word_bits` / 8 where L ≤ 8
+    /// and the bank's depth is a multiple of 2·L (each half whole words), else 1. With L lanes the
+    /// data mover loads a bus word of one channel into the first cache per cycle (a load whose
+    /// chunks and runs are whole words: docs/accelerator.md).
+    pub fn first_cache_lanes(&self) -> usize {
+        let l = (self.memory.word_bits / 8) as usize;
+        if l <= 8 && (self.pe_array.first_cache_depth as usize) % (2 * l) == 0 {
+            l
+        } else {
+            1
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,9 +13,12 @@ use accelgen_hw::sim::Harness;
 use accelgen_hw::top::{DataMover, DataMoverParams};
 use std::collections::VecDeque;
 
-const P: DataMoverParams = DataMoverParams { rows: 3, cols: 2, fm_banks: 3, depths: [512, 1024, 64, 1024, 512, 256] };
+const P: DataMoverParams = DataMoverParams { rows: 3, cols: 2, fm_banks: 3, depths: [512, 1024, 64, 1024, 512, 256], fc_lanes: 1 };
 /// Eight weight banks: a 64-bit word fills a weight-buffer entry.
 const P8: DataMoverParams = DataMoverParams { cols: 8, ..P };
+/// First-cache banks of eight byte lanes (the engine's `lanes`): first-cache loads of whole words
+/// move a word per cycle.
+const P8F: DataMoverParams = DataMoverParams { fc_lanes: 8, ..P8 };
 
 /// A load as `MEM_LOAD` and `MEM_SHAPE` describe it, with the pooling geometry for target 3.
 #[derive(Debug)]
@@ -71,12 +74,22 @@ fn loads_place_every_word_where_the_address_table_says() {
     let mut rng = Rng::from_env("data-mover", 11);
     loads(&P, &mut rng);
     loads(&P8, &mut rng);
+    loads(&P8F, &mut rng);
+}
+
+/// A first-cache load moves a word per step where its banks have L byte lanes and every chunk
+/// is whole words: address, stride, chunk length (`len`, or `words` for one chunk) and the
+/// element count multiples of L (docs/accelerator.md).
+fn fc_word_steps(p: &DataMoverParams, l: &Load) -> bool {
+    let chunk = if l.len == 0 { l.words } else { l.len };
+    p.fc_lanes == WB && l.target == 0 && [l.addr, l.stride, chunk, l.words].iter().all(|v| v % WB == 0)
 }
 
 /// 40 random loads on a mover with these buffers.
 fn loads(p: &DataMoverParams, rng: &mut Rng) {
     let word_steps = p.cols == WB;
     let mut wide_loads = 0;
+    let mut fc_wide_loads = 0;
     let mut h = Harness::new(DataMover::<64, 8>::new(p)).unwrap();
     let mem: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     // The element at byte address a of a load into `target`, as the buffer receives it.
@@ -97,20 +110,28 @@ fn loads(p: &DataMoverParams, rng: &mut Rng) {
         let aligned = target == 1 && rng.below(2) == 0;
         let len = if aligned { 0 } else { len };
         let words = if aligned { rng.range(1, 300) as usize } else { words };
+        // First-cache loads of whole words, often, where the banks have byte lanes.
+        let whole = target == 0 && p.fc_lanes == WB && rng.below(3) != 0;
+        let len = if whole { WB * rng.range(0, 4) as usize } else { len };
+        let words = if whole { WB * rng.range(1, 5) as usize * (len / WB).max(1) } else { words };
         let l = Load {
             target,
-            addr: if aligned { WB * rng.range(0, 100) as usize } else { size * rng.range(0, 100) as usize },
+            addr: if aligned || whole { WB * rng.range(0, 100) as usize } else { size * rng.range(0, 100) as usize },
             words,
             len,
-            stride: size * rng.range(len.max(1) as i64, 40) as usize,
+            stride: if whole { WB * rng.range((len / WB).max(1) as i64, 10) as usize } else { size * rng.range(len.max(1) as i64, 40) as usize },
             half: target == 0 && rng.below(2) == 0,
             fw,
             fph: rng.range(0, 2) as usize,
             hbw: fw * rng.range(3, 6) as usize,
         };
         let want = model(p, &l);
-        let wide = word_steps && aligned;
+        let fc_wide = fc_word_steps(p, &l);
+        // (By the rule, not by the draw: an unaligned draw may still land on a word.)
+        let weight_wide = word_steps && l.target == 1 && l.len == 0 && l.addr % WB == 0;
+        let wide = weight_wide || fc_wide;
         wide_loads += usize::from(wide);
+        fc_wide_loads += usize::from(fc_wide);
         let u = &mut h.uut;
         u.g_store.next = false;
         u.g_copy.next = false;
@@ -156,7 +177,14 @@ fn loads(p: &DataMoverParams, rng: &mut Rng) {
                 }
             }
             assert_eq!(u.w_en.val() && u.w_wide.val(), u.w_en.val() && wide, "case {case} {l:?}: whole-word writes exactly in word steps");
-            if u.w_en.val() && u.w_wide.val() {
+            if u.w_en.val() && u.w_wide.val() && fc_wide {
+                // Byte l into entry a·L + l of the one bank, as the first cache's lanes take it.
+                wide_writes += 1;
+                let (sel, bank, a, word) = (u.w_sel.val().index(), one_hot_index(u.w_bank.val()), u.w_addr.val().index(), u.w_word.val());
+                for b in 0..WB {
+                    writes.push(((sel, bank, a * WB + b), word.get_bits::<8>(8 * b).index() as u8 as i8 as i32 as u32));
+                }
+            } else if u.w_en.val() && u.w_wide.val() {
                 // Byte c into bank c of the banks set, as the weight banks take it.
                 wide_writes += 1;
                 let (sel, a, word) = (u.w_sel.val().index(), u.w_addr.val().index(), u.w_word.val());
@@ -185,7 +213,8 @@ fn loads(p: &DataMoverParams, rng: &mut Rng) {
             assert_eq!(wide_writes, l.words.div_ceil(WB), "case {case} {l:?}: an entry per write");
         }
     }
-    assert_eq!(wide_loads > 0, word_steps, "{p:?}: weight loads in word steps exercised where built in");
+    assert_eq!(wide_loads - fc_wide_loads > 0, word_steps, "{p:?}: weight loads in word steps exercised where built in");
+    assert_eq!(fc_wide_loads > 2, p.fc_lanes == WB, "{p:?}: first-cache loads in word steps exercised where built in");
 }
 
 /// The on-chip word a store reads at (source, bank, entry): distinct for every place.

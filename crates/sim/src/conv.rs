@@ -104,7 +104,7 @@ pub fn run_conv(
     let plan = plan_conv(e, &input.shape, layer).map_err(RunError::Unsupported)?;
     // The array as the run uses it: K = k (layouts, parameters, the monitor); the engine is
     // built with the configuration's K.
-    let ev = ConvEngineParams { array: plan.array(e), fault: e.fault };
+    let ev = ConvEngineParams { array: plan.array(e), ..*e };
     check_work(&ev, &plan, opts.engine)?;
     let sim = RunError::Sim;
     let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;

@@ -22,6 +22,9 @@ fn engine(rows: usize, cols: usize, kernels: usize) -> ConvEngineParams {
             output_buffer_depth: 2048,
         },
         fault: accelgen_hw::pe::ConvFault::None,
+        // First-cache banks of four byte lanes: the engine's reads take each entry's byte from
+        // its lane (the loads here write elements).
+        lanes: 4,
     }
 }
 

@@ -32,6 +32,7 @@ fn engine(fault: ConvFault) -> ConvEngineParams {
             output_buffer_depth: 2048,
         },
         fault,
+        lanes: 1,
     }
 }
 

@@ -54,7 +54,7 @@ fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
     // pools after the convolution, may take T/16 at the divider (planner::TAIL_SHARE); one band
     // leaves no budget and full rate.
     let plan = accelgen_compiler::ConvPlan::for_layer(&cfg.conv_array(), &[1, 8, 8], &conv).unwrap();
-    let ct = accelgen_compiler::tiling::conv_tiling(&cfg.conv_array(), plan, "conv", 2, false, None).unwrap();
+    let ct = accelgen_compiler::tiling::conv_tiling(&cfg.conv_array(), plan, "conv", 2, false, None, cfg.first_cache_lanes()).unwrap();
     let n = 8u64.div_ceil(ct.band as u64);
     let budget = if n > 1 { (t * (n - 1) / n).min(t * n / accelgen_compiler::planner::TAIL_SHARE) } else { 0 };
     assert_eq!(r.budget, Some(budget), "{n} bands");

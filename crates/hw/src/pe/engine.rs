@@ -6,6 +6,8 @@
 //!   tile t at offset t·H·W). Every bank is read at the same address once per pixel; row r's datum
 //!   waits r slow cycles in its [`SkewLine`] and is then written **only into PE (r, 0)**, from where
 //!   it shifts one PE to the right per slow cycle.
+//!   Each bank is a [`LaneRam`] of `lanes` byte lanes, so that a load can write a bus word of
+//!   one channel (`lanes` consecutive entries) per cycle; a read names one entry as before.
 //! - **A pass** fixes one output-channel tile (C·K channels), one input-channel tile (R channels)
 //!   and one kernel tap (kr, ks); it streams every output pixel once. PE (r, c) holds, for kernel
 //!   j, the weight of output channel tile·C·K + c·K + j and input channel tile·R + r at that tap.
@@ -30,7 +32,7 @@
 //! | `ld_we`, `ld_target` | in | 1, 2 | load strobe; 0 first cache, 1 weight buffer, 2 bias buffer, 3 scale bank (per-channel scale words, placed as the biases) |
 //! | `ld_rowsel` | in | 64 | one-hot bank: first-cache row (target 0) or weight/bias/scale column (targets 1, 2, 3) |
 //! | `ld_addr`, `ld_data` | in | 16, 32 | address and word (int8 in the low byte for 0 and 1) |
-//! | `ld_wide`, `ld_word` | in | 1, 64 | a weight-buffer write of a whole bus word: byte c into bank c of the banks `ld_rowsel` sets (c < 8) |
+//! | `ld_wide`, `ld_word` | in | 1, 64 | a write of a whole bus word: weight buffer (target 1), byte c into bank c of the banks `ld_rowsel` sets (c < 8); first cache (target 0), byte l into entry `ld_addr`·L + l of the banks `ld_rowsel` sets (L byte lanes: `lanes`) |
 //! | `wb_clear` | in | 1 | a weight transfer starts: no weight-buffer entry is written yet (a run may stream its weights: the loader reads an entry only once the last bank's word of it is written) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
 //! | `p_kg` | in | 16 | row groups: PE row r reads its bank (r mod `p_kg`)·W entries further (`p_kg` ≥ 2; 0: every row at the slot's address) |
@@ -42,7 +44,7 @@
 //! | `rd_en`, `rd_bank`, `rd_addr` | in | 1, 64, 16 | host read of the output buffer (one-hot bank) |
 //! | `rd_data` | out | 32 | the word read, one cycle after `rd_en` (int8 sign-extended, or int32) |
 
-use crate::mem::SyncRam;
+use crate::mem::{LaneRam, SyncRam};
 use crate::window::WindowPorts;
 use crate::pe::{AccColumn, AccColumnParams, ColumnOut, ConvFault, ConvSequencer, Pe, PeFault, PeParams, SkewLine, Tag};
 use accelgen_config::ConvArray;
@@ -57,12 +59,16 @@ pub struct ConvEngineParams {
     pub array: ConvArray,
     /// A fault built in on purpose (tests of the invariant counters); `None` otherwise.
     pub fault: ConvFault,
+    /// Byte lanes of each first-cache bank ([`LaneRam`]): a bus-word write (`ld_wide` with
+    /// `ld_target` 0) fills that many entries at once. 1 in the standalone engine;
+    /// `accelgen_config::HwConfig::first_cache_lanes` in `accel_top`.
+    pub lanes: usize,
 }
 
 impl ConvEngineParams {
     /// The engine parameters of a validated configuration.
     pub fn from_config(c: &accelgen_config::PeArrayConfig) -> Self {
-        ConvEngineParams { array: ConvArray::from_config(c), fault: ConvFault::None }
+        ConvEngineParams { array: ConvArray::from_config(c), fault: ConvFault::None, lanes: 1 }
     }
 }
 
@@ -173,7 +179,7 @@ pub struct ConvEngine {
     /// The PEs, row-major: PE (r, c) is `pes[r·C + c]`.
     pes: Vec<Pe>,
     /// First-cache banks, one per row.
-    banks: Vec<SyncRam<Bits<8>>>,
+    banks: Vec<LaneRam>,
     /// Row skew lines for rows 1..R (`skew[r−1]` has r stages).
     skew: Vec<SkewLine>,
     /// Accumulation buffer columns.
@@ -238,7 +244,7 @@ impl ConvEngine {
             pes: (0..p.rows * p.cols)
                 .map(|i| Pe::new(&PeParams { fault: if i == 1 { pe_fault } else { PeFault::None }, ..pe }))
                 .collect(),
-            banks: (0..p.rows).map(|_| SyncRam::collision_free(p.first_cache_depth)).collect(),
+            banks: (0..p.rows).map(|_| LaneRam::new(p.first_cache_depth, p.lanes)).collect(),
             skew: (1..p.rows).map(SkewLine::new).collect(),
             accs: (0..p.cols).map(|_| AccColumn::new(&acc)).collect(),
             wbanks: (0..p.cols).map(|_| SyncRam::collision_free(p.weight_bank_depth())).collect(),
@@ -283,7 +289,7 @@ impl ConvEngine {
     }
 
     /// First-cache bank of row r, for testbench observation.
-    pub fn bank(&self, r: usize) -> &SyncRam<Bits<8>> {
+    pub fn bank(&self, r: usize) -> &LaneRam {
         &self.banks[r]
     }
 
@@ -403,6 +409,8 @@ impl Logic for ConvEngine {
             self.banks[r].w_en.next = self.ld_we.val() & (self.ld_target.val() == 0) & self.ld_rowsel.val().get_bit(r);
             self.banks[r].w_addr.next = self.ld_addr.val();
             self.banks[r].w_data.next = self.ld_data.val().get_bits::<8>(0);
+            self.banks[r].w_wide.next = self.ld_wide.val();
+            self.banks[r].w_word.next = self.ld_word.val();
             self.banks[r].r_en.next = self.slot_read.val() & self.seq.ksel.val().get_bit(0);
             self.banks[r].r_addr.next = self.seq.slot_addr.val() + self.roff[r].q.val();
             // The row's datum: the bank's read, the padding value, or zero.

@@ -111,6 +111,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
     /// The accelerator with the given block parameters (faults included, for tests).
     pub fn with_blocks(cfg: &HwConfig, e: &ConvEngineParams, u: &PoolUnitParams) -> Self {
         assert_eq!(cfg.memory.word_bits as usize, W, "the configuration's memory word");
+        let e = &ConvEngineParams { lanes: cfg.first_cache_lanes(), ..*e };
         let mp = DataMoverParams {
             rows: e.rows,
             cols: e.cols,
@@ -123,6 +124,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
                 e.output_buffer_depth,
                 u.feature_memory_depth,
             ],
+            fc_lanes: e.lanes,
         };
         block_with_defaults!(AccelTop {
             dec: InstrDecompressor::new(cfg.isa.buffer_depth as usize),

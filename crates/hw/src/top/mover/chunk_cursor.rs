@@ -15,7 +15,7 @@
 //! | `s_len` | in | 20 | its chunk length (`len`, or `words` for one chunk) |
 //! | `s_bcast` | in | 1 | a first-cache load writes each chunk into every bank (`MEM_ROWS.bcast`; `bank` all R banks, a plane per chunk) |
 //! | `s_k` | in | 16 | kernels of the conv run whose output a store reads, k (channel t·C·k + c·k + j) |
-//! | `s_word` | in | 1 | a weight load in word steps: each step is a whole entry of the C banks (`bank` is not used) |
+//! | `s_word` | in | 1 | word steps: a weight load's step is a whole entry of the C banks (`bank` is not used); a first-cache load's is L entries of its bank, and `s_len`, `a_cur` and `depth` count words of L entries |
 //! | `adv` | in | 1 | step to the next word |
 //! | `fm_addr`, `fm_bank` | in | 20, 64 | the feature-memory cursor's entry and bank (the place of load target 3) |
 //! | `chunk_end`, `chunk_end_d` | out | 1 | the current word, the word stepped past last, ends its chunk |
@@ -96,8 +96,11 @@ pub struct ChunkCursor {
     d_fm: Constant<Bits<20>>,
     d_out: Constant<Bits<20>>,
     d_pout: Constant<Bits<20>>,
-    /// Upper halves of the first cache and the output buffer.
+    /// Upper halves of the first cache and the output buffer; the first cache's depth and upper
+    /// half in words of its byte lanes (a first-cache load in word steps counts words).
     fc_half: Constant<Bits<16>>,
+    fc_half_w: Constant<Bits<16>>,
+    d_fc_w: Constant<Bits<20>>,
     out_half: Constant<Bits<16>>,
     /// The running transfer: a store (or copy), its place (0 for a copy), its chunk length.
     st: DFF<Bit>,
@@ -151,6 +154,8 @@ impl ChunkCursor {
             d_out: d(4),
             d_pout: d(5),
             fc_half: Constant::new(((p.depths[0] / 2) as u64).into()),
+            fc_half_w: Constant::new(((p.depths[0] / 2 / p.fc_lanes.max(1)) as u64).into()),
+            d_fc_w: Constant::new(((p.depths[0] / p.fc_lanes.max(1)) as u64).into()),
             out_half: Constant::new(((p.depths[4] / 2) as u64).into()),
         } defaults {
             clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, s_bcast, bc, kern_l, st, sel, wrd, len, adv, fm_addr, fm_bank,
@@ -179,6 +184,9 @@ impl Logic for ChunkCursor {
             if self.sel.q.val() == 0 {
                 self.a_cur.next = self.a_out.val();
                 self.depth.next = self.d_fc.val();
+                if self.wrd.q.val() {
+                    self.depth.next = self.d_fc_w.val();
+                }
             } else if self.sel.q.val() == 1 {
                 self.a_cur.next = bit_cast::<20, 16>(self.base.q.val());
                 self.depth.next = self.d_wb.val();
@@ -294,6 +302,8 @@ impl Logic for ChunkCursor {
                 if self.s_store.val() | self.s_copy.val() {
                     self.base.d.next = self.out_half.val();
                     self.col_base.d.next = self.out_half.val();
+                } else if self.s_word.val() {
+                    self.base.d.next = self.fc_half_w.val();
                 } else {
                     self.base.d.next = self.fc_half.val();
                 }
@@ -333,15 +343,21 @@ mod tests {
         let mut rng = Rng::from_env("chunk-cursor", 3);
         let mut faults = 0;
         for _ in 0..8 {
-            let p = DataMoverParams {
+            let lanes = [1, 2, 4][rng.below(3) as usize];
+            let mut p = DataMoverParams {
                 rows: 1 + rng.below(4) as usize,
                 cols: 2 + rng.below(3) as usize,
                 fm_banks: 1,
                 depths: [0; 6].map(|_: usize| 8 + rng.below(56) as usize),
+                fc_lanes: lanes,
             };
+            p.depths[0] = 2 * lanes * (2 + rng.below(16) as usize);
             let k = 2 + rng.below(2) as usize;
             let mut h = crate::sim::Harness::new(ChunkCursor::new(&p)).unwrap();
-            for (store, sel, word) in [(false, 0, false), (false, 1, false), (false, 1, true), (false, 2, false), (false, 3, false), (true, 0, false), (true, 1, false)] {
+            for (store, sel, word) in [(false, 0, false), (false, 0, true), (false, 1, false), (false, 1, true), (false, 2, false), (false, 3, false), (true, 0, false), (true, 1, false)] {
+                // A first-cache load in word steps counts words of L entries: the table's places
+                // in a first cache of depth / L words.
+                let p = if (sel, word) == (0, true) { DataMoverParams { depths: [p.depths[0] / lanes, p.depths[1], p.depths[2], p.depths[3], p.depths[4], p.depths[5]], ..p } } else { p };
                 let half = rng.below(2) == 0;
                 let len = 1 + rng.below(5) as usize;
                 let words = len * (1 + rng.below(2 * p.cols as u64 * k as u64) as usize);
@@ -376,13 +392,13 @@ mod tests {
                     if (store, sel) == (false, 3) {
                         bank = fm_bank;
                     }
-                    if word {
+                    if word && sel == 1 {
                         // A whole entry per step.
                         entry = i;
                     }
                     let ctx = format!("{p:?}, store {store}, sel {sel}, word steps {word}, len {len}, word {i}");
                     let u = &h.uut;
-                    if !word {
+                    if !word || sel == 0 {
                         assert_eq!(u.bank.val(), Bits::<64>::from(1u64 << bank), "{ctx}");
                     }
                     assert_eq!(u.chunk_end.val(), i % len == len - 1, "{ctx}");

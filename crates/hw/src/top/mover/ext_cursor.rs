@@ -36,24 +36,27 @@
 //! is the word's last (or, at a chunk's end, where the next chunk's first word differs). A store's
 //! "next element in another word" is the same lane test, not a compare of the next address.
 //!
-//! **Word steps** (`s_word`, a one-chunk load of one-byte elements from a word-aligned address):
-//! both cursors step a whole word, L elements, at a time; each response word is taken whole
-//! (`rsp_word`) and the last one may hold fewer than L of the transfer's elements. The data mover
-//! uses it to write a weight-buffer entry of L = C banks per cycle.
+//! **Word steps** (`s_word`, a load of one-byte elements whose first address, chunk stride, run
+//! step and run length are multiples of L): the cursors count words, not elements (`s_words`
+//! and `s_len` are words), and each "element" is a whole word, L bytes: both cursors step a word
+//! at a time, each response word is taken whole (`rsp_word`), and chunks, runs and bursts follow
+//! the element rules with an element of L bytes. The data mover uses it to write a weight-buffer
+//! entry of L = C banks (the last word may hold fewer than L of the transfer's weights), or L
+//! first-cache entries of one bank, per cycle.
 //!
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `clock` | in | 1 | clock |
 //! | `start` | in | 1 | a transfer starts: both cursors at `s_addr`, `s_words` requests left (0 with `s_copy`) |
 //! | `s_addr`, `s_stride` | in | 26 | first element's byte address, chunk stride in bytes |
-//! | `s_words` | in | 20 | elements |
+//! | `s_words` | in | 20 | elements (words with `s_word`) |
 //! | `s_copy` | in | 1 | an on-chip copy: no request |
 //! | `s_store` | in | 1 | a store: merge elements into words |
 //! | `s_wide` | in | 1 | four-byte elements |
-//! | `s_len` | in | 20 | run length (elements; the chunk length without runs) |
+//! | `s_len` | in | 20 | run length (elements, words with `s_word`; the chunk length without runs) |
 //! | `s_rows`, `s_step` | in | 12, 26 | runs per chunk (1 without runs; 0: 4,096), bytes from one run's start to the next's |
 //! | `s_multi` | in | 1 | `s_rows` ≠ 1 |
-//! | `s_word` | in | 1 | word steps (one chunk, one-byte elements, `s_addr` a multiple of L) |
+//! | `s_word` | in | 1 | word steps (one-byte elements; `s_addr`, `s_stride`, `s_step` and the run multiples of L) |
 //! | `w_elem` | in | 32 | the element a store's current request carries |
 //! | `req_fire` | in | 1 | the request cursor's element moved: step it (a bus request went with it if `req_need`) |
 //! | `rsp_take` | in | 1 | the response cursor's element was taken: step it (with a response if `rsp_need`) |
@@ -124,10 +127,10 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub r_src: Signal<Out, Bits<W>>,
     pub rsp_elem: Signal<Out, Bits<32>>,
     /// The next element's byte address; the last element's of the chunk after this one (read
-    /// when this element ends its chunk); the element ends its chunk (never with word steps).
+    /// when this element ends its chunk); the element ends its chunk.
     pub ea_next: Signal<Out, Bits<26>>,
     pub n_clast: Signal<Out, Bits<26>>,
-    /// Response side: the element ends its chunk (never with word steps); the next element's
+    /// Response side: the element ends its chunk; the next element's
     /// address within the chunk; whether the next element needs a new word (the value `r_need`
     /// takes when this one is taken).
     pub r_end: Signal<Out, Bit>,
@@ -324,7 +327,10 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // The next chunk's last element: min(len, elements left after this one) elements on,
         // both candidates from registers (the next chunk's first element, len − 1, the elements
         // left − 2) beside the compare that picks one.
-        if self.wide.val() {
+        if self.word.val() {
+            self.n_part.next = self.e_nb.val() + (bit_cast::<26, 20>(self.left_m2.val()) << self.lshift.val());
+            self.n_full.next = self.e_nb.val() + (bit_cast::<26, 20>(self.len_m1.val()) << self.lshift.val());
+        } else if self.wide.val() {
             self.n_part.next = self.e_nb.val() + (bit_cast::<26, 20>(self.left_m2.val()) << 2);
             self.n_full.next = self.e_nb.val() + (bit_cast::<26, 20>(self.len_m1.val()) << 2);
         } else {
@@ -413,7 +419,10 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         }
         self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.lane_last.val();
         self.nx_last.next = self.e_lane.val() == self.lane_last2.val();
-        if self.wide.val() {
+        if self.word.val() {
+            self.nb_last.next = true;
+            self.nx_last.next = true;
+        } else if self.wide.val() {
             self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.quad_last.val();
             self.nx_last.next = self.quad_one.val() | (self.e_lane.val() == self.quad_last2.val());
         }
@@ -470,7 +479,7 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         // The next element: at a chunk's end the next chunk's first (it may share this word);
         // else one element on, in a new word where this lane is the word's last (one byte) or
         // last four (four bytes, four-byte aligned), and every step with word steps.
-        self.r_end.next = (self.r_rem.val() == 1) & !self.word.val();
+        self.r_end.next = self.r_rem.val() == 1;
         if self.word.val() {
             self.r_step_addr.next = self.r_addr.val() + self.step_l.val();
             self.rn_need.next = true;
@@ -602,7 +611,7 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// end).
     e_nbs: DFF<Bits<26>>,
     e_cnbs: DFF<Bits<26>>,
-    /// The element ends its chunk (never with word steps); a store: it needs a write (formed
+    /// The element ends its chunk; a store: it needs a write (formed
     /// when the previous element moved, and in the cycle after a start).
     e_last: DFF<Bit>,
     s_need: DFF<Bit>,
@@ -639,21 +648,20 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// The first chunk's last element for a first chunk of `len` elements, and of all of them.
     i_len: Signal<Local, Bits<26>>,
     i_all: Signal<Local, Bits<26>>,
-    /// Elements per step (1, or L with word steps); L.
-    e_step: Signal<Local, Bits<20>>,
-    step_l: Constant<Bits<20>>,
+    /// The word-address shift, log2 L.
+    lshift: Constant<Bits<26>>,
 }
 
 impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
     fn default() -> Self {
         block_with_defaults!(ExtCursor {
             comb: ExtComb::default(),
-            step_l: Constant::new((L as u64).into()),
+            lshift: Constant::new(u64::from(L.trailing_zeros()).into()),
         } defaults {
             clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_rows, s_step, s_multi, s_word, w_elem, req_fire, rsp_take,
             rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, rsp_word, len, stride, step, rows_m1, wide, store, word,
             e_nb, e_rem, e_cnb, e_rl, e_nbs, e_cnbs, r_cnb, r_rl, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
-            i_len, i_all, e_step,
+            i_len, i_all,
         })
     }
 }
@@ -704,16 +712,9 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.rsp_need.next = self.comb.rsp_need.val();
         self.rsp_elem.next = self.comb.rsp_elem.val();
         self.rsp_word.next = self.comb.r_src.val();
-        self.e_step.next = 1.into();
-        if self.word.q.val() {
-            self.e_step.next = self.step_l.val();
-        }
         if self.req_fire.val() {
-            self.e_left.d.next = self.e_left.q.val() - self.e_step.val();
-            self.e_pend.d.next = self.e_left.q.val() > self.e_step.val();
-            if self.e_left.q.val() < self.e_step.val() {
-                self.e_left.d.next = 0.into();
-            }
+            self.e_left.d.next = self.e_left.q.val() - 1;
+            self.e_pend.d.next = self.e_left.q.val() > 1;
             self.left_m2.d.next = self.left_m2.q.val() - 1;
             self.e_need.d.next = self.comb.n_need.val();
             self.s_need.d.next = self.comb.ns_need.val();
@@ -728,7 +729,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             self.e_addr.d.next = self.comb.ea_next.val();
             if self.comb.e_end.val() {
                 self.e_rem.d.next = self.len.q.val();
-                self.e_last.d.next = (self.len.q.val() == 1) & !self.word.q.val();
+                self.e_last.d.next = self.len.q.val() == 1;
                 self.e_nb.d.next = self.comb.nb2.val();
                 self.e_cnb.d.next = self.comb.cnb2.val();
                 self.e_nbs.d.next = self.comb.nb2.val() + self.step.q.val();
@@ -737,7 +738,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
                 self.e_clast.d.next = self.comb.n_clast.val();
             } else {
                 self.e_rem.d.next = self.e_rem.q.val() - 1;
-                self.e_last.d.next = (self.e_rem.q.val() == 2) & !self.word.q.val();
+                self.e_last.d.next = self.e_rem.q.val() == 2;
             }
         }
         if self.rsp_take.val() {
@@ -755,7 +756,10 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
             }
         }
         // The cycle after a start: the first chunk's last element, min(len, words) elements on.
-        if self.wide.q.val() {
+        if self.word.q.val() {
+            self.i_len.next = self.e_addr.q.val() + (bit_cast::<26, 20>(self.len_m1.q.val()) << self.lshift.val());
+            self.i_all.next = self.e_addr.q.val() + (bit_cast::<26, 20>(self.words_m1.q.val()) << self.lshift.val());
+        } else if self.wide.q.val() {
             self.i_len.next = self.e_addr.q.val() + (bit_cast::<26, 20>(self.len_m1.q.val()) << 2);
             self.i_all.next = self.e_addr.q.val() + (bit_cast::<26, 20>(self.words_m1.q.val()) << 2);
         } else {
@@ -796,7 +800,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
                 self.r_nb.d.next = self.s_addr.val() + self.s_stride.val();
             }
             self.e_rem.d.next = self.s_len.val();
-            self.e_last.d.next = (self.s_len.val() == 1) & !self.s_word.val();
+            self.e_last.d.next = self.s_len.val() == 1;
             self.len_m1.d.next = self.s_len.val() - 1;
             self.left_m2.d.next = self.s_words.val() - 2;
             self.words_m1.d.next = self.s_words.val() - 1;
@@ -991,26 +995,32 @@ mod tests {
         limits
     }
 
-    /// One random load in word steps (one chunk of bytes from a word-aligned address) with
-    /// random request and response timing: a burst request at the first word and past each
-    /// burst's cover (to the last word, the page end, 256 beats), every response word taken
-    /// whole.
+    /// One random load in word steps with random request and response timing: chunks of runs
+    /// (`MEM_ROWS`) or one run per chunk, every address, stride, step and run a multiple of L and
+    /// the counts in words. A burst request at the first word and at each run's first word (to
+    /// the run's last word, the page end, 256 beats) and past each burst's cover; every response
+    /// word taken whole.
     fn word_transfer<const W: usize, const L: usize>(h: &mut crate::sim::Harness<ExtCursor<W, L>>, rng: &mut Rng) {
-        let most = if rng.below(2) == 0 { 40 } else { 5000 };
-        let words = 1 + rng.below(most);
-        let addr = L as u64 * rng.below(8192 / L as u64);
-        let mem: Vec<u8> = (0..16384).map(|_| rng.below(256) as u8).collect();
-        start(h, [addr, words, 0, words, 1, 0], [false, false, true]);
+        let lb = L as u64;
+        let long = rng.below(2) == 0;
+        let run = if long { 1 + rng.below(5000 / lb) } else { 1 + rng.below(9) };
+        let rows = if long || rng.below(3) == 0 { 1 } else { 1 + rng.below(4) };
+        let step = lb * (run + rng.below(3));
+        let span = if rows == 1 { run * lb } else { (rows - 1) * step + run * lb };
+        let stride = span + lb * rng.below(3);
+        let full = run * rows * (1 + rng.below(if long { 1 } else { 4 }));
+        let words = if rng.below(2) == 0 { full } else { full - rng.below(run * rows) };
+        let addr = lb * rng.below(8192 / lb);
+        let mem: Vec<u8> = (0..24576).map(|_| rng.below(256) as u8).collect();
+        start(h, [addr, words, stride, run, rows, if rows == 1 { lb * rng.below(1 << 16) } else { step }], [false, false, true]);
+        let word_of = |i: u64| element(addr, i, [run, rows, step, stride], lb) / lb;
         let mut init_cycle = true;
-        // Word steps: the bus words the transfer's elements are in.
-        let (first, last) = (addr / L as u64, (addr + words - 1) / L as u64);
-        let steps = last - first + 1;
         let (mut req, mut rsp) = (0u64, 0u64);
         let mut queue: VecDeque<u128> = VecDeque::new();
         let mut cover = 0u64;
-        while req < steps || rsp < steps {
+        while req < words || rsp < words {
             let init = std::mem::take(&mut init_cycle);
-            let fire = !init && req < steps && rng.below(2) == 0;
+            let fire = !init && req < words && rng.below(2) == 0;
             let u = &mut h.uut;
             u.req_fire.next = fire;
             let mut v = Bits::<W>::default();
@@ -1022,16 +1032,18 @@ mod tests {
             u.rsp_data.next = v;
             h.settle().unwrap();
             let u = &h.uut;
-            assert_eq!(u.pending.val(), !init && req < steps, "word step {req} of {steps}");
-            if !init && req < steps {
-                let w = first + req;
-                let need = req == 0 || w > cover;
-                assert_eq!(u.req_need.val(), need, "word step {req}: need");
-                assert_eq!(u.req_addr.val().index() as u64, w, "word step {req}: word");
-                let page = 4096 / L as u64;
-                let blen = (last - w).min(page - 1 - w % page).min(255);
+            let ctx = format!("word step {req} of {words} (run {run}, rows {rows}, step {step}, stride {stride}, addr {addr})");
+            assert_eq!(u.pending.val(), !init && req < words, "{ctx}");
+            if !init && req < words {
+                let w = word_of(req);
+                let need = req == 0 || (w != word_of(req - 1) && (req % run == 0 || w > cover));
+                assert_eq!(u.req_need.val(), need, "{ctx}: need");
+                assert_eq!(u.req_addr.val().index() as u64, w, "{ctx}: word");
+                let page = 4096 / lb;
+                let rem = (run - req % run).min(words - req);
+                let blen = (word_of(req + rem - 1) - w).min(page - 1 - w % page).min(255);
                 if need {
-                    assert_eq!(u.req_len.val().index() as u64, blen, "word step {req}: burst length");
+                    assert_eq!(u.req_len.val().index() as u64, blen, "{ctx}: burst length");
                     if fire {
                         queue.extend((w..=w + blen).map(|x| word::<L>(&mem, x)));
                         cover = w + blen;
@@ -1039,10 +1051,11 @@ mod tests {
                 }
             }
             let take = rsp < req && !queue.is_empty() && rng.below(2) == 0;
-            if rsp < steps {
+            if rsp < words {
                 assert!(u.rsp_need.val(), "word step {rsp}: every step takes a response word");
             }
             if take {
+                assert_eq!(queue.front().copied(), Some(word::<L>(&mem, word_of(rsp))), "word step {rsp}: the word of its place");
                 assert_eq!(u.rsp_word.val(), v, "word step {rsp}: the whole response word");
                 queue.pop_front();
             }

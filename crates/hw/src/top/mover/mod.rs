@@ -36,14 +36,20 @@
 //! from the write handshake of the same cycle), still one element per cycle; a stalled write
 //! request holds its element. Copies read one word ahead and write it into the feature memory a cycle later.
 //!
-//! **Weights at the bus width.** When the weight buffer has one bank per byte of a word (C = L,
-//! 4 or 8: the engine's bus-word write port is 64 bits),
-//! a weight load (load 1) of one chunk from a word-aligned address moves a whole word per cycle:
-//! the cursors step L elements at a time (`ExtCursor`'s word steps) and the write puts byte c of
-//! the word into bank c of one entry (`w_wide`, `w_word`, `w_bank` the banks written: all C, or
-//! the first `words mod C` for a last partial word). The places are those of the table (word i
-//! at bank i mod C, entry i div C); only the rate differs: L weights per cycle instead of one.
-//! Other weight loads, and every load on other geometries, move an element per cycle.
+//! **Word steps: loads at the bus width.** The cursors step a whole word at a time
+//! (`ExtCursor`'s word steps, counting words) in two cases; the places are those of the table,
+//! only the rate differs: L elements per cycle instead of one.
+//! - Weights, when the weight buffer has one bank per byte of a word (C = L, 4 or 8: the
+//!   engine's bus-word write port is 64 bits): a weight load (load 1) of one chunk from a
+//!   word-aligned address. The write puts byte c of the word into bank c of one entry (`w_wide`,
+//!   `w_word`, `w_bank` the banks written: all C, or the first `words mod C` for a last partial
+//!   word).
+//! - The first cache, when its banks have L byte lanes (`fc_lanes` = L ≤ 8, the engine's
+//!   `LaneRam`): a first-cache load (load 0) whose chunks and runs are whole words (address,
+//!   stride, chunk length, element count and, with `MEM_ROWS`, run length and step multiples of
+//!   L). The write puts the word into L consecutive entries of one bank (or every bank with
+//!   `g_bcast`): `w_wide`, `w_bank` the bank, `w_addr` the word (entry / L).
+//! Other loads move an element per cycle.
 //!
 //! An on-chip entry beyond the buffer's depth is not written and sets `err`; a store's read of
 //! one reads some entry (its word is stored as the transfer goes on) and sets `err` a cycle later.
@@ -73,6 +79,9 @@ pub struct DataMoverParams {
     /// Depths: first-cache bank, weight bank, bias bank, feature-memory bank, output bank,
     /// pooling output buffer.
     pub depths: [usize; 6],
+    /// Byte lanes of a first-cache bank's bus-word write port (the engine's
+    /// `ConvEngineParams::lanes`): L, where first-cache loads may move a word per cycle, or 1.
+    pub fc_lanes: usize,
 }
 
 /// The data mover for memory words of W bits, L = W/8 bytes (W = 32, 64 or 128), on packed
@@ -211,12 +220,27 @@ pub struct DataMover<const W: usize, const L: usize> {
     rb: DFF<Bits<64>>,
     /// The registered on-chip write.
     ws: WriteStage<W>,
-    /// The running transfer moves a word per step; one starting would (`s_word`). Word steps are
-    /// built in (C = L ≤ 8); a word address's byte-lane bits; the banks of a whole entry (C ones);
-    /// L.
+    /// The running transfer moves a word per step; one starting would (`s_word`: a weight load,
+    /// `s_wfc`: a first-cache load). Word steps are built in for weights (C = L ≤ 8) and for the
+    /// first cache (its banks have L byte lanes); a word address's byte-lane bits; the banks of a
+    /// whole entry (C ones); L.
     wm: DFF<Bit>,
     s_word: Signal<Local, Bit>,
+    s_wfc: Signal<Local, Bit>,
     word_ok: Constant<Bit>,
+    fc_ok: Constant<Bit>,
+    /// The starting transfer's counts in words (word steps: ⌈elements / L⌉), the shift log2 L,
+    /// L − 1.
+    s_words_w: Signal<Local, Bits<20>>,
+    s_len_w: Signal<Local, Bits<20>>,
+    s_run_w: Signal<Local, Bits<20>>,
+    /// What the cursors take as their element count and run length (external side), and chunk
+    /// length (on-chip side).
+    x_words: Signal<Local, Bits<20>>,
+    x_len: Signal<Local, Bits<20>>,
+    c_len: Signal<Local, Bits<20>>,
+    lsh20: Constant<Bits<20>>,
+    lane20: Constant<Bits<20>>,
     /// Bits 31..8 (the sign extension of a pooling output byte).
     sext: Constant<Bits<32>>,
     lane_mask: Constant<Bits<26>>,
@@ -252,6 +276,9 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             fm: FmCursor::new(p.fm_banks),
             ws: WriteStage::new(p.depths[3]),
             word_ok: Constant::new(p.cols == L && L <= 8),
+            fc_ok: Constant::new(p.fc_lanes == L && L <= 8),
+            lsh20: Constant::new(u64::from(L.trailing_zeros()).into()),
+            lane20: Constant::new(((L - 1) as u64).into()),
             sext: Constant::new(0xffff_ff00u64.into()),
             lane_mask: Constant::new(((L - 1) as u64).into()),
             all_banks: Constant::new((u64::MAX >> (64 - p.cols)).into()),
@@ -259,6 +286,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
             g_copy, g_raw, g_k, g_bcast, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
+            s_wfc, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
@@ -279,19 +307,47 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.s_len.next = self.g_words.val();
         }
 
-        // A weight load of one chunk from a word-aligned address moves a word per step.
-        self.s_word.next = self.word_ok.val()
+        // A weight load of one chunk from a word-aligned address moves a word per step; so does
+        // a first-cache load whose every chunk and run is whole words (address, stride, step,
+        // chunk and run lengths and the element count multiples of L).
+        self.s_wfc.next = self.fc_ok.val()
+            & !self.g_store.val()
+            & !self.g_copy.val()
+            & (self.g_sel.val() == 0)
+            & !((self.g_addr.val() | self.g_stride.val()) & self.lane_mask.val()).any()
+            & !((self.s_len.val() | self.g_words.val()) & self.lane20.val()).any()
+            & (!self.g_runs.val()
+                | !((self.g_step.val() & self.lane_mask.val()).any() | (bit_cast::<20, 12>(self.g_run.val()) & self.lane20.val()).any()));
+        self.s_word.next = (self.word_ok.val()
             & !self.g_store.val()
             & !self.g_copy.val()
             & (self.g_sel.val() == 1)
             & !self.g_len.val().any()
             & !self.g_runs.val()
-            & !(self.g_addr.val() & self.lane_mask.val()).any();
+            & !(self.g_addr.val() & self.lane_mask.val()).any())
+            | self.s_wfc.val();
+        // Word steps count words: ⌈elements / L⌉ (a weight load's last word may be partial).
+        self.s_words_w.next = self.g_words.val() >> self.lsh20.val();
+        if (self.g_words.val() & self.lane20.val()).any() {
+            self.s_words_w.next = (self.g_words.val() >> self.lsh20.val()) + 1;
+        }
+        self.s_len_w.next = self.s_len.val() >> self.lsh20.val();
+        if (self.s_len.val() & self.lane20.val()).any() {
+            self.s_len_w.next = (self.s_len.val() >> self.lsh20.val()) + 1;
+        }
+        self.s_run_w.next = bit_cast::<20, 12>(self.g_run.val()) >> self.lsh20.val();
 
         // ---- The cursors: external, on-chip, feature memory.
         self.ext.start.next = self.start.val();
         self.ext.s_addr.next = self.g_addr.val();
-        self.ext.s_words.next = self.g_words.val();
+        // (The cursors' inputs are assigned once, from locals: a default overridden in this block
+        // would glitch them in an event-driven simulator, and the cursors' outputs, which this
+        // block reads, would glitch back: Icarus loops.)
+        self.x_words.next = self.g_words.val();
+        if self.s_word.val() {
+            self.x_words.next = self.s_words_w.val();
+        }
+        self.ext.s_words.next = self.x_words.val();
         self.ext.s_stride.next = self.g_stride.val();
         self.ext.s_copy.next = self.g_copy.val();
         self.ext.s_store.next = self.g_store.val();
@@ -300,12 +356,19 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         // The external side's runs: `g_run` elements, `g_rows` per chunk (without runs, one run
         // of the chunk length).
         if self.g_runs.val() {
-            self.ext.s_len.next = bit_cast::<20, 12>(self.g_run.val());
+            self.x_len.next = bit_cast::<20, 12>(self.g_run.val());
+            if self.s_word.val() {
+                self.x_len.next = self.s_run_w.val();
+            }
             self.ext.s_rows.next = self.g_rows.val();
         } else {
-            self.ext.s_len.next = self.s_len.val();
+            self.x_len.next = self.s_len.val();
+            if self.s_word.val() {
+                self.x_len.next = self.s_len_w.val();
+            }
             self.ext.s_rows.next = 1.into();
         }
+        self.ext.s_len.next = self.x_len.val();
         self.ext.s_step.next = self.g_step.val();
         self.ext.s_multi.next = self.g_multi.val();
         self.ext.s_word.next = self.s_word.val();
@@ -334,7 +397,11 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.cur.s_half.next = self.g_half.val();
         self.cur.s_k.next = self.g_k.val();
         self.cur.s_bcast.next = self.g_bcast.val();
-        self.cur.s_len.next = self.s_len.val();
+        self.c_len.next = self.s_len.val();
+        if self.s_word.val() {
+            self.c_len.next = self.s_len_w.val();
+        }
+        self.cur.s_len.next = self.c_len.val();
         self.cur.s_word.next = self.s_word.val();
         self.cur.fm_addr.next = self.fm.addr.val();
         self.cur.fm_bank.next = self.fm.bank.val();
@@ -385,7 +452,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         if self.o_left.q.val() < self.step_l.val() {
             self.wmask.next = (Bits::<64>::from(1u64) << bit_cast::<64, 20>(self.o_left.q.val())) - 1;
         }
-        if self.wm.q.val() {
+        if self.wm.q.val() & (self.sel.q.val() == 1) {
             self.ws.l_bank.next = self.wmask.val();
         }
         self.ws.c_bank.next = self.fm.bank.val();
