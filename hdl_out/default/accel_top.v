@@ -15299,6 +15299,9 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  [19:0] r_left__d;
     wire  [19:0] r_left__q;
     reg  r_left__clock;
+    reg  r_more__d;
+    wire  r_more__q;
+    reg  r_more__clock;
     reg  rd_v__d;
     wire  rd_v__q;
     reg  rd_v__clock;
@@ -15487,6 +15490,11 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .q(r_left__q),
         .clock(r_left__clock)
     );
+    default_accel_top_dff_w1 r_more(
+        .d(r_more__d),
+        .q(r_more__q),
+        .clock(r_more__clock)
+    );
     default_accel_top_dff_w1 rd_v(
         .d(rd_v__d),
         .q(rd_v__q),
@@ -15578,6 +15586,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         o_left__clock = clock;
         primed__clock = clock;
         r_left__clock = clock;
+        r_more__clock = clock;
         rd_v__clock = clock;
         ld0__clock = clock;
         ld1__clock = clock;
@@ -15598,6 +15607,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         o_left__d = o_left__q;
         primed__d = primed__q;
         r_left__d = r_left__q;
+        r_more__d = r_more__q;
         rd_v__d = rd_v__q;
         ld0__d = ld0__q;
         ld1__d = ld1__q;
@@ -15794,12 +15804,13 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         s_room = (l_n__q < 3'h2) | ((l_n__q == 3'h2) & ~rd_v__q);
         l_n_next = l_n__q;
         if (act__q & st__q & ~cp__q) begin
-            if (s_room & |r_left__q) begin
+            if (s_room & r_more__q) begin
                 r_en = 1'b1;
                 adv = 1'b1;
                 r_bank = cur__bank;
                 rb__d = cur__bank;
                 r_left__d = r_left__q - 20'h1;
+                r_more__d = r_left__q != 20'h1;
                 rd_v__d = 1'b1;
             end
             if (s_pop) begin
@@ -15857,6 +15868,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             o_left__d = g_words;
             primed__d = 1'b0;
             r_left__d = g_words;
+            r_more__d = |g_words;
             rd_v__d = 1'b0;
             l_wp__d = 2'h0;
             l_rp__d = 2'h0;
@@ -17162,11 +17174,7 @@ module default_accel_top_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1
         end
         nb_last = (e_nb & lane_mask) == lane_last;
         nx_last = e_lane == lane_last2;
-        if (word) begin
-            nb_last = 1'b1;
-            nx_last = 1'b1;
-        end
-        else if (wide) begin
+        if (wide) begin
             nb_last = (e_nb & lane_mask) == quad_last;
             nx_last = quad_one | (e_lane == quad_last2);
         end

@@ -419,10 +419,8 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         }
         self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.lane_last.val();
         self.nx_last.next = self.e_lane.val() == self.lane_last2.val();
-        if self.word.val() {
-            self.nb_last.next = true;
-            self.nx_last.next = true;
-        } else if self.wide.val() {
+        // (Stores only: never in word steps.)
+        if self.wide.val() {
             self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.quad_last.val();
             self.nx_last.next = self.quad_one.val() | (self.e_lane.val() == self.quad_last2.val());
         }

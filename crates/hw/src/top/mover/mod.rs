@@ -196,6 +196,9 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// a register: timing), the request side's element at `l_rp` (`l_elem`), `l_n` held (at
     /// most three), `l_hv` one at least.
     r_left: DFF<Bits<20>>,
+    /// Reads are left (`r_left` ≠ 0), a flag kept beside the count (timing: the read decision
+    /// drives the on-chip cursor's step; a 20-bit OR in front of it was the critical path).
+    r_more: DFF<Bit>,
     rd_v: DFF<Bit>,
     ld0: DFF<Bits<32>>,
     ld1: DFF<Bits<32>>,
@@ -287,7 +290,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
             g_copy, g_raw, g_k, g_bcast, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
             s_wfc, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
-            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
+            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
     }
@@ -296,7 +299,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
 impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, r_left, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm);
+        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm);
         clock!(self, clock, ext, cur, fm, ws);
         self.busy.next = self.act.q.val() | self.ws.busy.val();
         self.err.next = self.errf.q.val();
@@ -520,13 +523,14 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.s_room.next = (self.l_n.q.val() < 2) | ((self.l_n.q.val() == 2) & !self.rd_v.q.val());
         self.l_n_next.next = self.l_n.q.val();
         if self.act.q.val() & self.st.q.val() & !self.cp.q.val() {
-            if self.s_room.val() & self.r_left.q.val().any() {
+            if self.s_room.val() & self.r_more.q.val() {
                 // (Not gated by the bounds check, timing: a read past its place is harmless; `err` stops the run.)
                 self.r_en.next = true;
                 self.adv.next = true;
                 self.r_bank.next = self.cur.bank.val();
                 self.rb.d.next = self.cur.bank.val();
                 self.r_left.d.next = self.r_left.q.val() - 1;
+                self.r_more.d.next = self.r_left.q.val() != 1;
                 self.rd_v.d.next = true;
             }
             if self.s_pop.val() {
@@ -585,6 +589,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.o_left.d.next = self.g_words.val();
             self.primed.d.next = false;
             self.r_left.d.next = self.g_words.val();
+            self.r_more.d.next = self.g_words.val().any();
             self.rd_v.d.next = false;
             self.l_wp.d.next = 0.into();
             self.l_rp.d.next = 0.into();
