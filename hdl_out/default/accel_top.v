@@ -68,6 +68,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] conv__p_kp;
     reg  [15:0] conv__p_k;
     reg  [15:0] conv__p_kg;
+    reg  conv__rt_we;
+    reg  conv__rt_clr;
+    reg  [2:0] conv__rt_grp;
+    reg  [5:0] conv__rt_row;
+    reg  [47:0] conv__rt_data;
     reg  conv__p_rq_en;
     reg  [15:0] conv__p_mult;
     reg  [7:0] conv__p_shift;
@@ -166,6 +171,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [7:0] cregs__p_pad;
     wire  [15:0] cregs__p_kg;
     wire  cregs__bad;
+    wire  cregs__rt_we;
+    wire  cregs__rt_clr;
+    wire  [2:0] cregs__rt_grp;
+    wire  [5:0] cregs__rt_row;
+    wire  [47:0] cregs__rt_data;
     reg  queue__clock;
     reg  queue__flush;
     reg  queue__in_valid;
@@ -314,6 +324,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_kp(conv__p_kp),
         .p_k(conv__p_k),
         .p_kg(conv__p_kg),
+        .rt_we(conv__rt_we),
+        .rt_clr(conv__rt_clr),
+        .rt_grp(conv__rt_grp),
+        .rt_row(conv__rt_row),
+        .rt_data(conv__rt_data),
         .p_rq_en(conv__p_rq_en),
         .p_mult(conv__p_mult),
         .p_shift(conv__p_shift),
@@ -429,7 +444,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_pc(cregs__p_pc),
         .p_pad(cregs__p_pad),
         .p_kg(cregs__p_kg),
-        .bad(cregs__bad)
+        .bad(cregs__bad),
+        .rt_we(cregs__rt_we),
+        .rt_clr(cregs__rt_clr),
+        .rt_grp(cregs__rt_grp),
+        .rt_row(cregs__rt_row),
+        .rt_data(cregs__rt_data)
     );
     default_accel_top_queue queue(
         .clock(queue__clock),
@@ -647,6 +667,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_kp = cregs__geom[(32'h100)+:(16)];
         conv__p_k = cregs__geom[(32'h133)+:(16)];
         conv__p_kg = cregs__p_kg;
+        conv__rt_we = cregs__rt_we;
+        conv__rt_clr = cregs__rt_clr;
+        conv__rt_grp = cregs__rt_grp;
+        conv__rt_row = cregs__rt_row;
+        conv__rt_data = cregs__rt_data;
         conv__p_rq_en = cregs__p_rq_en;
         conv__p_mult = cregs__p_mult;
         conv__p_shift = cregs__p_shift;
@@ -705,7 +730,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -736,6 +761,11 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     input wire  [15:0] p_kp;
     input wire  [15:0] p_k;
     input wire  [15:0] p_kg;
+    input wire  rt_we;
+    input wire  rt_clr;
+    input wire  [2:0] rt_grp;
+    input wire  [5:0] rt_row;
+    input wire  [47:0] rt_data;
     input wire  p_rq_en;
     input wire  [15:0] p_mult;
     input wire  [7:0] p_shift;
@@ -768,6 +798,15 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     localparam  kg_tab__5 = 32'h55012100;
     localparam  kg_tab__6 = 32'h60120000;
     localparam  kg_tab__7 = 32'h1231100;
+    localparam  row_id__0 = 6'b0;
+    localparam  row_id__1 = 6'b1;
+    localparam  row_id__2 = 6'b10;
+    localparam  row_id__3 = 6'b11;
+    localparam  row_id__4 = 6'b100;
+    localparam  row_id__5 = 6'b101;
+    localparam  row_id__6 = 6'b110;
+    localparam  row_id__7 = 6'b111;
+    localparam  tag_pad = 6'b100000;
     
     // Stub signals
     reg  pes__0__clock;
@@ -2257,6 +2296,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  seq__slot_pad;
     wire  [5:0] seq__slot_tag;
     wire  [15:0] seq__slot_addr;
+    wire  [15:0] seq__slot_iyp;
+    wire  [15:0] seq__slot_ixp;
+    wire  [2:0] seq__slot_grp;
     wire  seq__wl_rd_en;
     wire  [15:0] seq__wl_rd_addr;
     wire  seq__wl_we;
@@ -2298,6 +2340,207 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] roff__7__d;
     wire  [15:0] roff__7__q;
     reg  roff__7__clock;
+    reg  [47:0] rtab__0__d;
+    wire  [47:0] rtab__0__q;
+    reg  rtab__0__clock;
+    reg  [47:0] rtab__1__d;
+    wire  [47:0] rtab__1__q;
+    reg  rtab__1__clock;
+    reg  [47:0] rtab__2__d;
+    wire  [47:0] rtab__2__q;
+    reg  rtab__2__clock;
+    reg  [47:0] rtab__3__d;
+    wire  [47:0] rtab__3__q;
+    reg  rtab__3__clock;
+    reg  [47:0] rtab__4__d;
+    wire  [47:0] rtab__4__q;
+    reg  rtab__4__clock;
+    reg  [47:0] rtab__5__d;
+    wire  [47:0] rtab__5__q;
+    reg  rtab__5__clock;
+    reg  [47:0] rtab__6__d;
+    wire  [47:0] rtab__6__q;
+    reg  rtab__6__clock;
+    reg  [47:0] rtab__7__d;
+    wire  [47:0] rtab__7__q;
+    reg  rtab__7__clock;
+    reg  [47:0] rtab__8__d;
+    wire  [47:0] rtab__8__q;
+    reg  rtab__8__clock;
+    reg  [47:0] rtab__9__d;
+    wire  [47:0] rtab__9__q;
+    reg  rtab__9__clock;
+    reg  [47:0] rtab__10__d;
+    wire  [47:0] rtab__10__q;
+    reg  rtab__10__clock;
+    reg  [47:0] rtab__11__d;
+    wire  [47:0] rtab__11__q;
+    reg  rtab__11__clock;
+    reg  [47:0] rtab__12__d;
+    wire  [47:0] rtab__12__q;
+    reg  rtab__12__clock;
+    reg  [47:0] rtab__13__d;
+    wire  [47:0] rtab__13__q;
+    reg  rtab__13__clock;
+    reg  [47:0] rtab__14__d;
+    wire  [47:0] rtab__14__q;
+    reg  rtab__14__clock;
+    reg  [47:0] rtab__15__d;
+    wire  [47:0] rtab__15__q;
+    reg  rtab__15__clock;
+    reg  [47:0] rtab__16__d;
+    wire  [47:0] rtab__16__q;
+    reg  rtab__16__clock;
+    reg  [47:0] rtab__17__d;
+    wire  [47:0] rtab__17__q;
+    reg  rtab__17__clock;
+    reg  [47:0] rtab__18__d;
+    wire  [47:0] rtab__18__q;
+    reg  rtab__18__clock;
+    reg  [47:0] rtab__19__d;
+    wire  [47:0] rtab__19__q;
+    reg  rtab__19__clock;
+    reg  [47:0] rtab__20__d;
+    wire  [47:0] rtab__20__q;
+    reg  rtab__20__clock;
+    reg  [47:0] rtab__21__d;
+    wire  [47:0] rtab__21__q;
+    reg  rtab__21__clock;
+    reg  [47:0] rtab__22__d;
+    wire  [47:0] rtab__22__q;
+    reg  rtab__22__clock;
+    reg  [47:0] rtab__23__d;
+    wire  [47:0] rtab__23__q;
+    reg  rtab__23__clock;
+    reg  [47:0] rtab__24__d;
+    wire  [47:0] rtab__24__q;
+    reg  rtab__24__clock;
+    reg  [47:0] rtab__25__d;
+    wire  [47:0] rtab__25__q;
+    reg  rtab__25__clock;
+    reg  [47:0] rtab__26__d;
+    wire  [47:0] rtab__26__q;
+    reg  rtab__26__clock;
+    reg  [47:0] rtab__27__d;
+    wire  [47:0] rtab__27__q;
+    reg  rtab__27__clock;
+    reg  [47:0] rtab__28__d;
+    wire  [47:0] rtab__28__q;
+    reg  rtab__28__clock;
+    reg  [47:0] rtab__29__d;
+    wire  [47:0] rtab__29__q;
+    reg  rtab__29__clock;
+    reg  [47:0] rtab__30__d;
+    wire  [47:0] rtab__30__q;
+    reg  rtab__30__clock;
+    reg  [47:0] rtab__31__d;
+    wire  [47:0] rtab__31__q;
+    reg  rtab__31__clock;
+    reg  [47:0] rtab__32__d;
+    wire  [47:0] rtab__32__q;
+    reg  rtab__32__clock;
+    reg  [47:0] rtab__33__d;
+    wire  [47:0] rtab__33__q;
+    reg  rtab__33__clock;
+    reg  [47:0] rtab__34__d;
+    wire  [47:0] rtab__34__q;
+    reg  rtab__34__clock;
+    reg  [47:0] rtab__35__d;
+    wire  [47:0] rtab__35__q;
+    reg  rtab__35__clock;
+    reg  [47:0] rtab__36__d;
+    wire  [47:0] rtab__36__q;
+    reg  rtab__36__clock;
+    reg  [47:0] rtab__37__d;
+    wire  [47:0] rtab__37__q;
+    reg  rtab__37__clock;
+    reg  [47:0] rtab__38__d;
+    wire  [47:0] rtab__38__q;
+    reg  rtab__38__clock;
+    reg  [47:0] rtab__39__d;
+    wire  [47:0] rtab__39__q;
+    reg  rtab__39__clock;
+    reg  [47:0] rtab__40__d;
+    wire  [47:0] rtab__40__q;
+    reg  rtab__40__clock;
+    reg  [47:0] rtab__41__d;
+    wire  [47:0] rtab__41__q;
+    reg  rtab__41__clock;
+    reg  [47:0] rtab__42__d;
+    wire  [47:0] rtab__42__q;
+    reg  rtab__42__clock;
+    reg  [47:0] rtab__43__d;
+    wire  [47:0] rtab__43__q;
+    reg  rtab__43__clock;
+    reg  [47:0] rtab__44__d;
+    wire  [47:0] rtab__44__q;
+    reg  rtab__44__clock;
+    reg  [47:0] rtab__45__d;
+    wire  [47:0] rtab__45__q;
+    reg  rtab__45__clock;
+    reg  [47:0] rtab__46__d;
+    wire  [47:0] rtab__46__q;
+    reg  rtab__46__clock;
+    reg  [47:0] rtab__47__d;
+    wire  [47:0] rtab__47__q;
+    reg  rtab__47__clock;
+    reg  [47:0] rtab__48__d;
+    wire  [47:0] rtab__48__q;
+    reg  rtab__48__clock;
+    reg  [47:0] rtab__49__d;
+    wire  [47:0] rtab__49__q;
+    reg  rtab__49__clock;
+    reg  [47:0] rtab__50__d;
+    wire  [47:0] rtab__50__q;
+    reg  rtab__50__clock;
+    reg  [47:0] rtab__51__d;
+    wire  [47:0] rtab__51__q;
+    reg  rtab__51__clock;
+    reg  [47:0] rtab__52__d;
+    wire  [47:0] rtab__52__q;
+    reg  rtab__52__clock;
+    reg  [47:0] rtab__53__d;
+    wire  [47:0] rtab__53__q;
+    reg  rtab__53__clock;
+    reg  [47:0] rtab__54__d;
+    wire  [47:0] rtab__54__q;
+    reg  rtab__54__clock;
+    reg  [47:0] rtab__55__d;
+    wire  [47:0] rtab__55__q;
+    reg  rtab__55__clock;
+    reg  [47:0] rtab__56__d;
+    wire  [47:0] rtab__56__q;
+    reg  rtab__56__clock;
+    reg  [47:0] rtab__57__d;
+    wire  [47:0] rtab__57__q;
+    reg  rtab__57__clock;
+    reg  [47:0] rtab__58__d;
+    wire  [47:0] rtab__58__q;
+    reg  rtab__58__clock;
+    reg  [47:0] rtab__59__d;
+    wire  [47:0] rtab__59__q;
+    reg  rtab__59__clock;
+    reg  [47:0] rtab__60__d;
+    wire  [47:0] rtab__60__q;
+    reg  rtab__60__clock;
+    reg  [47:0] rtab__61__d;
+    wire  [47:0] rtab__61__q;
+    reg  rtab__61__clock;
+    reg  [47:0] rtab__62__d;
+    wire  [47:0] rtab__62__q;
+    reg  rtab__62__clock;
+    reg  [47:0] rtab__63__d;
+    wire  [47:0] rtab__63__q;
+    reg  rtab__63__clock;
+    reg  tapm__d;
+    wire  tapm__q;
+    reg  tapm__clock;
+    reg  [15:0] hph__d;
+    wire  [15:0] hph__q;
+    reg  hph__clock;
+    reg  [15:0] wpw__d;
+    wire  [15:0] wpw__q;
+    reg  wpw__clock;
     
     // Local signals
     reg  [7:0] wlane__0;
@@ -2318,8 +2561,6 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] row_x__5;
     reg  [7:0] row_x__6;
     reg  [7:0] row_x__7;
-    reg  slot_padv;
-    reg  slot_read;
     reg  last_swap;
     reg  [15:0] kg4;
     reg  [31:0] ksh__0;
@@ -2362,6 +2603,64 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] rw4__5;
     reg  [15:0] rw4__6;
     reg  [15:0] rw4__7;
+    reg  [47:0] tsel__0;
+    reg  [47:0] tsel__1;
+    reg  [47:0] tsel__2;
+    reg  [47:0] tsel__3;
+    reg  [47:0] tsel__4;
+    reg  [47:0] tsel__5;
+    reg  [47:0] tsel__6;
+    reg  [47:0] tsel__7;
+    reg  [15:0] ty__0;
+    reg  [15:0] ty__1;
+    reg  [15:0] ty__2;
+    reg  [15:0] ty__3;
+    reg  [15:0] ty__4;
+    reg  [15:0] ty__5;
+    reg  [15:0] ty__6;
+    reg  [15:0] ty__7;
+    reg  [15:0] tx__0;
+    reg  [15:0] tx__1;
+    reg  [15:0] tx__2;
+    reg  [15:0] tx__3;
+    reg  [15:0] tx__4;
+    reg  [15:0] tx__5;
+    reg  [15:0] tx__6;
+    reg  [15:0] tx__7;
+    reg  rpad__0;
+    reg  rpad__1;
+    reg  rpad__2;
+    reg  rpad__3;
+    reg  rpad__4;
+    reg  rpad__5;
+    reg  rpad__6;
+    reg  rpad__7;
+    reg  rread__0;
+    reg  rread__1;
+    reg  rread__2;
+    reg  rread__3;
+    reg  rread__4;
+    reg  rread__5;
+    reg  rread__6;
+    reg  rread__7;
+    reg  [15:0] roffs__0;
+    reg  [15:0] roffs__1;
+    reg  [15:0] roffs__2;
+    reg  [15:0] roffs__3;
+    reg  [15:0] roffs__4;
+    reg  [15:0] roffs__5;
+    reg  [15:0] roffs__6;
+    reg  [15:0] roffs__7;
+    reg  [5:0] rtag__0;
+    reg  [5:0] rtag__1;
+    reg  [5:0] rtag__2;
+    reg  [5:0] rtag__3;
+    reg  [5:0] rtag__4;
+    reg  [5:0] rtag__5;
+    reg  [5:0] rtag__6;
+    reg  [5:0] rtag__7;
+    reg  [7:0] rt_ghot;
+    reg  [7:0] sg_hot;
     
     // Sub module instances
     default_accel_top_pe pes__0(
@@ -4058,6 +4357,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .slot_pad(seq__slot_pad),
         .slot_tag(seq__slot_tag),
         .slot_addr(seq__slot_addr),
+        .slot_iyp(seq__slot_iyp),
+        .slot_ixp(seq__slot_ixp),
+        .slot_grp(seq__slot_grp),
         .wl_rd_en(seq__wl_rd_en),
         .wl_rd_addr(seq__wl_rd_addr),
         .wl_we(seq__wl_we),
@@ -4120,13 +4422,354 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .q(roff__7__q),
         .clock(roff__7__clock)
     );
+    default_accel_top_dff_w48 rtab__0(
+        .d(rtab__0__d),
+        .q(rtab__0__q),
+        .clock(rtab__0__clock)
+    );
+    default_accel_top_dff_w48 rtab__1(
+        .d(rtab__1__d),
+        .q(rtab__1__q),
+        .clock(rtab__1__clock)
+    );
+    default_accel_top_dff_w48 rtab__2(
+        .d(rtab__2__d),
+        .q(rtab__2__q),
+        .clock(rtab__2__clock)
+    );
+    default_accel_top_dff_w48 rtab__3(
+        .d(rtab__3__d),
+        .q(rtab__3__q),
+        .clock(rtab__3__clock)
+    );
+    default_accel_top_dff_w48 rtab__4(
+        .d(rtab__4__d),
+        .q(rtab__4__q),
+        .clock(rtab__4__clock)
+    );
+    default_accel_top_dff_w48 rtab__5(
+        .d(rtab__5__d),
+        .q(rtab__5__q),
+        .clock(rtab__5__clock)
+    );
+    default_accel_top_dff_w48 rtab__6(
+        .d(rtab__6__d),
+        .q(rtab__6__q),
+        .clock(rtab__6__clock)
+    );
+    default_accel_top_dff_w48 rtab__7(
+        .d(rtab__7__d),
+        .q(rtab__7__q),
+        .clock(rtab__7__clock)
+    );
+    default_accel_top_dff_w48 rtab__8(
+        .d(rtab__8__d),
+        .q(rtab__8__q),
+        .clock(rtab__8__clock)
+    );
+    default_accel_top_dff_w48 rtab__9(
+        .d(rtab__9__d),
+        .q(rtab__9__q),
+        .clock(rtab__9__clock)
+    );
+    default_accel_top_dff_w48 rtab__10(
+        .d(rtab__10__d),
+        .q(rtab__10__q),
+        .clock(rtab__10__clock)
+    );
+    default_accel_top_dff_w48 rtab__11(
+        .d(rtab__11__d),
+        .q(rtab__11__q),
+        .clock(rtab__11__clock)
+    );
+    default_accel_top_dff_w48 rtab__12(
+        .d(rtab__12__d),
+        .q(rtab__12__q),
+        .clock(rtab__12__clock)
+    );
+    default_accel_top_dff_w48 rtab__13(
+        .d(rtab__13__d),
+        .q(rtab__13__q),
+        .clock(rtab__13__clock)
+    );
+    default_accel_top_dff_w48 rtab__14(
+        .d(rtab__14__d),
+        .q(rtab__14__q),
+        .clock(rtab__14__clock)
+    );
+    default_accel_top_dff_w48 rtab__15(
+        .d(rtab__15__d),
+        .q(rtab__15__q),
+        .clock(rtab__15__clock)
+    );
+    default_accel_top_dff_w48 rtab__16(
+        .d(rtab__16__d),
+        .q(rtab__16__q),
+        .clock(rtab__16__clock)
+    );
+    default_accel_top_dff_w48 rtab__17(
+        .d(rtab__17__d),
+        .q(rtab__17__q),
+        .clock(rtab__17__clock)
+    );
+    default_accel_top_dff_w48 rtab__18(
+        .d(rtab__18__d),
+        .q(rtab__18__q),
+        .clock(rtab__18__clock)
+    );
+    default_accel_top_dff_w48 rtab__19(
+        .d(rtab__19__d),
+        .q(rtab__19__q),
+        .clock(rtab__19__clock)
+    );
+    default_accel_top_dff_w48 rtab__20(
+        .d(rtab__20__d),
+        .q(rtab__20__q),
+        .clock(rtab__20__clock)
+    );
+    default_accel_top_dff_w48 rtab__21(
+        .d(rtab__21__d),
+        .q(rtab__21__q),
+        .clock(rtab__21__clock)
+    );
+    default_accel_top_dff_w48 rtab__22(
+        .d(rtab__22__d),
+        .q(rtab__22__q),
+        .clock(rtab__22__clock)
+    );
+    default_accel_top_dff_w48 rtab__23(
+        .d(rtab__23__d),
+        .q(rtab__23__q),
+        .clock(rtab__23__clock)
+    );
+    default_accel_top_dff_w48 rtab__24(
+        .d(rtab__24__d),
+        .q(rtab__24__q),
+        .clock(rtab__24__clock)
+    );
+    default_accel_top_dff_w48 rtab__25(
+        .d(rtab__25__d),
+        .q(rtab__25__q),
+        .clock(rtab__25__clock)
+    );
+    default_accel_top_dff_w48 rtab__26(
+        .d(rtab__26__d),
+        .q(rtab__26__q),
+        .clock(rtab__26__clock)
+    );
+    default_accel_top_dff_w48 rtab__27(
+        .d(rtab__27__d),
+        .q(rtab__27__q),
+        .clock(rtab__27__clock)
+    );
+    default_accel_top_dff_w48 rtab__28(
+        .d(rtab__28__d),
+        .q(rtab__28__q),
+        .clock(rtab__28__clock)
+    );
+    default_accel_top_dff_w48 rtab__29(
+        .d(rtab__29__d),
+        .q(rtab__29__q),
+        .clock(rtab__29__clock)
+    );
+    default_accel_top_dff_w48 rtab__30(
+        .d(rtab__30__d),
+        .q(rtab__30__q),
+        .clock(rtab__30__clock)
+    );
+    default_accel_top_dff_w48 rtab__31(
+        .d(rtab__31__d),
+        .q(rtab__31__q),
+        .clock(rtab__31__clock)
+    );
+    default_accel_top_dff_w48 rtab__32(
+        .d(rtab__32__d),
+        .q(rtab__32__q),
+        .clock(rtab__32__clock)
+    );
+    default_accel_top_dff_w48 rtab__33(
+        .d(rtab__33__d),
+        .q(rtab__33__q),
+        .clock(rtab__33__clock)
+    );
+    default_accel_top_dff_w48 rtab__34(
+        .d(rtab__34__d),
+        .q(rtab__34__q),
+        .clock(rtab__34__clock)
+    );
+    default_accel_top_dff_w48 rtab__35(
+        .d(rtab__35__d),
+        .q(rtab__35__q),
+        .clock(rtab__35__clock)
+    );
+    default_accel_top_dff_w48 rtab__36(
+        .d(rtab__36__d),
+        .q(rtab__36__q),
+        .clock(rtab__36__clock)
+    );
+    default_accel_top_dff_w48 rtab__37(
+        .d(rtab__37__d),
+        .q(rtab__37__q),
+        .clock(rtab__37__clock)
+    );
+    default_accel_top_dff_w48 rtab__38(
+        .d(rtab__38__d),
+        .q(rtab__38__q),
+        .clock(rtab__38__clock)
+    );
+    default_accel_top_dff_w48 rtab__39(
+        .d(rtab__39__d),
+        .q(rtab__39__q),
+        .clock(rtab__39__clock)
+    );
+    default_accel_top_dff_w48 rtab__40(
+        .d(rtab__40__d),
+        .q(rtab__40__q),
+        .clock(rtab__40__clock)
+    );
+    default_accel_top_dff_w48 rtab__41(
+        .d(rtab__41__d),
+        .q(rtab__41__q),
+        .clock(rtab__41__clock)
+    );
+    default_accel_top_dff_w48 rtab__42(
+        .d(rtab__42__d),
+        .q(rtab__42__q),
+        .clock(rtab__42__clock)
+    );
+    default_accel_top_dff_w48 rtab__43(
+        .d(rtab__43__d),
+        .q(rtab__43__q),
+        .clock(rtab__43__clock)
+    );
+    default_accel_top_dff_w48 rtab__44(
+        .d(rtab__44__d),
+        .q(rtab__44__q),
+        .clock(rtab__44__clock)
+    );
+    default_accel_top_dff_w48 rtab__45(
+        .d(rtab__45__d),
+        .q(rtab__45__q),
+        .clock(rtab__45__clock)
+    );
+    default_accel_top_dff_w48 rtab__46(
+        .d(rtab__46__d),
+        .q(rtab__46__q),
+        .clock(rtab__46__clock)
+    );
+    default_accel_top_dff_w48 rtab__47(
+        .d(rtab__47__d),
+        .q(rtab__47__q),
+        .clock(rtab__47__clock)
+    );
+    default_accel_top_dff_w48 rtab__48(
+        .d(rtab__48__d),
+        .q(rtab__48__q),
+        .clock(rtab__48__clock)
+    );
+    default_accel_top_dff_w48 rtab__49(
+        .d(rtab__49__d),
+        .q(rtab__49__q),
+        .clock(rtab__49__clock)
+    );
+    default_accel_top_dff_w48 rtab__50(
+        .d(rtab__50__d),
+        .q(rtab__50__q),
+        .clock(rtab__50__clock)
+    );
+    default_accel_top_dff_w48 rtab__51(
+        .d(rtab__51__d),
+        .q(rtab__51__q),
+        .clock(rtab__51__clock)
+    );
+    default_accel_top_dff_w48 rtab__52(
+        .d(rtab__52__d),
+        .q(rtab__52__q),
+        .clock(rtab__52__clock)
+    );
+    default_accel_top_dff_w48 rtab__53(
+        .d(rtab__53__d),
+        .q(rtab__53__q),
+        .clock(rtab__53__clock)
+    );
+    default_accel_top_dff_w48 rtab__54(
+        .d(rtab__54__d),
+        .q(rtab__54__q),
+        .clock(rtab__54__clock)
+    );
+    default_accel_top_dff_w48 rtab__55(
+        .d(rtab__55__d),
+        .q(rtab__55__q),
+        .clock(rtab__55__clock)
+    );
+    default_accel_top_dff_w48 rtab__56(
+        .d(rtab__56__d),
+        .q(rtab__56__q),
+        .clock(rtab__56__clock)
+    );
+    default_accel_top_dff_w48 rtab__57(
+        .d(rtab__57__d),
+        .q(rtab__57__q),
+        .clock(rtab__57__clock)
+    );
+    default_accel_top_dff_w48 rtab__58(
+        .d(rtab__58__d),
+        .q(rtab__58__q),
+        .clock(rtab__58__clock)
+    );
+    default_accel_top_dff_w48 rtab__59(
+        .d(rtab__59__d),
+        .q(rtab__59__q),
+        .clock(rtab__59__clock)
+    );
+    default_accel_top_dff_w48 rtab__60(
+        .d(rtab__60__d),
+        .q(rtab__60__q),
+        .clock(rtab__60__clock)
+    );
+    default_accel_top_dff_w48 rtab__61(
+        .d(rtab__61__d),
+        .q(rtab__61__q),
+        .clock(rtab__61__clock)
+    );
+    default_accel_top_dff_w48 rtab__62(
+        .d(rtab__62__d),
+        .q(rtab__62__q),
+        .clock(rtab__62__clock)
+    );
+    default_accel_top_dff_w48 rtab__63(
+        .d(rtab__63__d),
+        .q(rtab__63__q),
+        .clock(rtab__63__clock)
+    );
+    default_accel_top_dff_w1 tapm(
+        .d(tapm__d),
+        .q(tapm__q),
+        .clock(tapm__clock)
+    );
+    default_accel_top_dff_w16 hph(
+        .d(hph__d),
+        .q(hph__q),
+        .clock(hph__clock)
+    );
+    default_accel_top_dff_w16 wpw(
+        .d(wpw__d),
+        .q(wpw__q),
+        .clock(wpw__clock)
+    );
     
     // Update code
     always @(*) begin
         rd_sel__clock = clock;
         wb_avail__clock = clock;
+        tapm__clock = clock;
+        hph__clock = clock;
+        wpw__clock = clock;
         rd_sel__d = rd_sel__q;
         wb_avail__d = wb_avail__q;
+        tapm__d = tapm__q;
+        hph__d = hph__q;
+        wpw__d = wpw__q;
         seq__clock = clock;
         seq__start = start;
         seq__geom[(32'h0)+:(16)] = p_h;
@@ -4382,21 +5025,848 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
             rw4__7 = p_w << 32'h2;
         end
         roff__7__d = rw1__7 + rw2__7 + rw4__7;
-        slot_read = seq__slot_valid & ~seq__slot_pad;
-        slot_padv = seq__slot_valid & seq__slot_pad;
+        rtab__0__clock = clock;
+        rtab__0__d = rtab__0__q;
+        if (rt_clr) begin
+            rtab__0__d = 48'h0;
+        end
+        rtab__1__clock = clock;
+        rtab__1__d = rtab__1__q;
+        if (rt_clr) begin
+            rtab__1__d = 48'h0;
+        end
+        rtab__2__clock = clock;
+        rtab__2__d = rtab__2__q;
+        if (rt_clr) begin
+            rtab__2__d = 48'h0;
+        end
+        rtab__3__clock = clock;
+        rtab__3__d = rtab__3__q;
+        if (rt_clr) begin
+            rtab__3__d = 48'h0;
+        end
+        rtab__4__clock = clock;
+        rtab__4__d = rtab__4__q;
+        if (rt_clr) begin
+            rtab__4__d = 48'h0;
+        end
+        rtab__5__clock = clock;
+        rtab__5__d = rtab__5__q;
+        if (rt_clr) begin
+            rtab__5__d = 48'h0;
+        end
+        rtab__6__clock = clock;
+        rtab__6__d = rtab__6__q;
+        if (rt_clr) begin
+            rtab__6__d = 48'h0;
+        end
+        rtab__7__clock = clock;
+        rtab__7__d = rtab__7__q;
+        if (rt_clr) begin
+            rtab__7__d = 48'h0;
+        end
+        rtab__8__clock = clock;
+        rtab__8__d = rtab__8__q;
+        if (rt_clr) begin
+            rtab__8__d = 48'h0;
+        end
+        rtab__9__clock = clock;
+        rtab__9__d = rtab__9__q;
+        if (rt_clr) begin
+            rtab__9__d = 48'h0;
+        end
+        rtab__10__clock = clock;
+        rtab__10__d = rtab__10__q;
+        if (rt_clr) begin
+            rtab__10__d = 48'h0;
+        end
+        rtab__11__clock = clock;
+        rtab__11__d = rtab__11__q;
+        if (rt_clr) begin
+            rtab__11__d = 48'h0;
+        end
+        rtab__12__clock = clock;
+        rtab__12__d = rtab__12__q;
+        if (rt_clr) begin
+            rtab__12__d = 48'h0;
+        end
+        rtab__13__clock = clock;
+        rtab__13__d = rtab__13__q;
+        if (rt_clr) begin
+            rtab__13__d = 48'h0;
+        end
+        rtab__14__clock = clock;
+        rtab__14__d = rtab__14__q;
+        if (rt_clr) begin
+            rtab__14__d = 48'h0;
+        end
+        rtab__15__clock = clock;
+        rtab__15__d = rtab__15__q;
+        if (rt_clr) begin
+            rtab__15__d = 48'h0;
+        end
+        rtab__16__clock = clock;
+        rtab__16__d = rtab__16__q;
+        if (rt_clr) begin
+            rtab__16__d = 48'h0;
+        end
+        rtab__17__clock = clock;
+        rtab__17__d = rtab__17__q;
+        if (rt_clr) begin
+            rtab__17__d = 48'h0;
+        end
+        rtab__18__clock = clock;
+        rtab__18__d = rtab__18__q;
+        if (rt_clr) begin
+            rtab__18__d = 48'h0;
+        end
+        rtab__19__clock = clock;
+        rtab__19__d = rtab__19__q;
+        if (rt_clr) begin
+            rtab__19__d = 48'h0;
+        end
+        rtab__20__clock = clock;
+        rtab__20__d = rtab__20__q;
+        if (rt_clr) begin
+            rtab__20__d = 48'h0;
+        end
+        rtab__21__clock = clock;
+        rtab__21__d = rtab__21__q;
+        if (rt_clr) begin
+            rtab__21__d = 48'h0;
+        end
+        rtab__22__clock = clock;
+        rtab__22__d = rtab__22__q;
+        if (rt_clr) begin
+            rtab__22__d = 48'h0;
+        end
+        rtab__23__clock = clock;
+        rtab__23__d = rtab__23__q;
+        if (rt_clr) begin
+            rtab__23__d = 48'h0;
+        end
+        rtab__24__clock = clock;
+        rtab__24__d = rtab__24__q;
+        if (rt_clr) begin
+            rtab__24__d = 48'h0;
+        end
+        rtab__25__clock = clock;
+        rtab__25__d = rtab__25__q;
+        if (rt_clr) begin
+            rtab__25__d = 48'h0;
+        end
+        rtab__26__clock = clock;
+        rtab__26__d = rtab__26__q;
+        if (rt_clr) begin
+            rtab__26__d = 48'h0;
+        end
+        rtab__27__clock = clock;
+        rtab__27__d = rtab__27__q;
+        if (rt_clr) begin
+            rtab__27__d = 48'h0;
+        end
+        rtab__28__clock = clock;
+        rtab__28__d = rtab__28__q;
+        if (rt_clr) begin
+            rtab__28__d = 48'h0;
+        end
+        rtab__29__clock = clock;
+        rtab__29__d = rtab__29__q;
+        if (rt_clr) begin
+            rtab__29__d = 48'h0;
+        end
+        rtab__30__clock = clock;
+        rtab__30__d = rtab__30__q;
+        if (rt_clr) begin
+            rtab__30__d = 48'h0;
+        end
+        rtab__31__clock = clock;
+        rtab__31__d = rtab__31__q;
+        if (rt_clr) begin
+            rtab__31__d = 48'h0;
+        end
+        rtab__32__clock = clock;
+        rtab__32__d = rtab__32__q;
+        if (rt_clr) begin
+            rtab__32__d = 48'h0;
+        end
+        rtab__33__clock = clock;
+        rtab__33__d = rtab__33__q;
+        if (rt_clr) begin
+            rtab__33__d = 48'h0;
+        end
+        rtab__34__clock = clock;
+        rtab__34__d = rtab__34__q;
+        if (rt_clr) begin
+            rtab__34__d = 48'h0;
+        end
+        rtab__35__clock = clock;
+        rtab__35__d = rtab__35__q;
+        if (rt_clr) begin
+            rtab__35__d = 48'h0;
+        end
+        rtab__36__clock = clock;
+        rtab__36__d = rtab__36__q;
+        if (rt_clr) begin
+            rtab__36__d = 48'h0;
+        end
+        rtab__37__clock = clock;
+        rtab__37__d = rtab__37__q;
+        if (rt_clr) begin
+            rtab__37__d = 48'h0;
+        end
+        rtab__38__clock = clock;
+        rtab__38__d = rtab__38__q;
+        if (rt_clr) begin
+            rtab__38__d = 48'h0;
+        end
+        rtab__39__clock = clock;
+        rtab__39__d = rtab__39__q;
+        if (rt_clr) begin
+            rtab__39__d = 48'h0;
+        end
+        rtab__40__clock = clock;
+        rtab__40__d = rtab__40__q;
+        if (rt_clr) begin
+            rtab__40__d = 48'h0;
+        end
+        rtab__41__clock = clock;
+        rtab__41__d = rtab__41__q;
+        if (rt_clr) begin
+            rtab__41__d = 48'h0;
+        end
+        rtab__42__clock = clock;
+        rtab__42__d = rtab__42__q;
+        if (rt_clr) begin
+            rtab__42__d = 48'h0;
+        end
+        rtab__43__clock = clock;
+        rtab__43__d = rtab__43__q;
+        if (rt_clr) begin
+            rtab__43__d = 48'h0;
+        end
+        rtab__44__clock = clock;
+        rtab__44__d = rtab__44__q;
+        if (rt_clr) begin
+            rtab__44__d = 48'h0;
+        end
+        rtab__45__clock = clock;
+        rtab__45__d = rtab__45__q;
+        if (rt_clr) begin
+            rtab__45__d = 48'h0;
+        end
+        rtab__46__clock = clock;
+        rtab__46__d = rtab__46__q;
+        if (rt_clr) begin
+            rtab__46__d = 48'h0;
+        end
+        rtab__47__clock = clock;
+        rtab__47__d = rtab__47__q;
+        if (rt_clr) begin
+            rtab__47__d = 48'h0;
+        end
+        rtab__48__clock = clock;
+        rtab__48__d = rtab__48__q;
+        if (rt_clr) begin
+            rtab__48__d = 48'h0;
+        end
+        rtab__49__clock = clock;
+        rtab__49__d = rtab__49__q;
+        if (rt_clr) begin
+            rtab__49__d = 48'h0;
+        end
+        rtab__50__clock = clock;
+        rtab__50__d = rtab__50__q;
+        if (rt_clr) begin
+            rtab__50__d = 48'h0;
+        end
+        rtab__51__clock = clock;
+        rtab__51__d = rtab__51__q;
+        if (rt_clr) begin
+            rtab__51__d = 48'h0;
+        end
+        rtab__52__clock = clock;
+        rtab__52__d = rtab__52__q;
+        if (rt_clr) begin
+            rtab__52__d = 48'h0;
+        end
+        rtab__53__clock = clock;
+        rtab__53__d = rtab__53__q;
+        if (rt_clr) begin
+            rtab__53__d = 48'h0;
+        end
+        rtab__54__clock = clock;
+        rtab__54__d = rtab__54__q;
+        if (rt_clr) begin
+            rtab__54__d = 48'h0;
+        end
+        rtab__55__clock = clock;
+        rtab__55__d = rtab__55__q;
+        if (rt_clr) begin
+            rtab__55__d = 48'h0;
+        end
+        rtab__56__clock = clock;
+        rtab__56__d = rtab__56__q;
+        if (rt_clr) begin
+            rtab__56__d = 48'h0;
+        end
+        rtab__57__clock = clock;
+        rtab__57__d = rtab__57__q;
+        if (rt_clr) begin
+            rtab__57__d = 48'h0;
+        end
+        rtab__58__clock = clock;
+        rtab__58__d = rtab__58__q;
+        if (rt_clr) begin
+            rtab__58__d = 48'h0;
+        end
+        rtab__59__clock = clock;
+        rtab__59__d = rtab__59__q;
+        if (rt_clr) begin
+            rtab__59__d = 48'h0;
+        end
+        rtab__60__clock = clock;
+        rtab__60__d = rtab__60__q;
+        if (rt_clr) begin
+            rtab__60__d = 48'h0;
+        end
+        rtab__61__clock = clock;
+        rtab__61__d = rtab__61__q;
+        if (rt_clr) begin
+            rtab__61__d = 48'h0;
+        end
+        rtab__62__clock = clock;
+        rtab__62__d = rtab__62__q;
+        if (rt_clr) begin
+            rtab__62__d = 48'h0;
+        end
+        rtab__63__clock = clock;
+        rtab__63__d = rtab__63__q;
+        if (rt_clr) begin
+            rtab__63__d = 48'h0;
+        end
+        rt_ghot = 8'h1 << rt_grp;
+        sg_hot = 8'h1 << seq__slot_grp;
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__0)) begin
+            rtab__0__d = rt_data;
+        end
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__1)) begin
+            rtab__1__d = rt_data;
+        end
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__2)) begin
+            rtab__2__d = rt_data;
+        end
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__3)) begin
+            rtab__3__d = rt_data;
+        end
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__4)) begin
+            rtab__4__d = rt_data;
+        end
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__5)) begin
+            rtab__5__d = rt_data;
+        end
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__6)) begin
+            rtab__6__d = rt_data;
+        end
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__7)) begin
+            rtab__7__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__0)) begin
+            rtab__8__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__1)) begin
+            rtab__9__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__2)) begin
+            rtab__10__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__3)) begin
+            rtab__11__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__4)) begin
+            rtab__12__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__5)) begin
+            rtab__13__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__6)) begin
+            rtab__14__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__7)) begin
+            rtab__15__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__0)) begin
+            rtab__16__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__1)) begin
+            rtab__17__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__2)) begin
+            rtab__18__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__3)) begin
+            rtab__19__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__4)) begin
+            rtab__20__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__5)) begin
+            rtab__21__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__6)) begin
+            rtab__22__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__7)) begin
+            rtab__23__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__0)) begin
+            rtab__24__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__1)) begin
+            rtab__25__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__2)) begin
+            rtab__26__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__3)) begin
+            rtab__27__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__4)) begin
+            rtab__28__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__5)) begin
+            rtab__29__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__6)) begin
+            rtab__30__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__7)) begin
+            rtab__31__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__0)) begin
+            rtab__32__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__1)) begin
+            rtab__33__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__2)) begin
+            rtab__34__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__3)) begin
+            rtab__35__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__4)) begin
+            rtab__36__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__5)) begin
+            rtab__37__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__6)) begin
+            rtab__38__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__7)) begin
+            rtab__39__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__0)) begin
+            rtab__40__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__1)) begin
+            rtab__41__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__2)) begin
+            rtab__42__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__3)) begin
+            rtab__43__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__4)) begin
+            rtab__44__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__5)) begin
+            rtab__45__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__6)) begin
+            rtab__46__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__7)) begin
+            rtab__47__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__0)) begin
+            rtab__48__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__1)) begin
+            rtab__49__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__2)) begin
+            rtab__50__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__3)) begin
+            rtab__51__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__4)) begin
+            rtab__52__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__5)) begin
+            rtab__53__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__6)) begin
+            rtab__54__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__7)) begin
+            rtab__55__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__0)) begin
+            rtab__56__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__1)) begin
+            rtab__57__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__2)) begin
+            rtab__58__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__3)) begin
+            rtab__59__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__4)) begin
+            rtab__60__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__5)) begin
+            rtab__61__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__6)) begin
+            rtab__62__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__7)) begin
+            rtab__63__d = rt_data;
+        end
+        tsel__0 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__0 = rtab__0__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__0 = rtab__8__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__0 = rtab__16__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__0 = rtab__24__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__0 = rtab__32__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__0 = rtab__40__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__0 = rtab__48__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__0 = rtab__56__q;
+        end
+        tsel__1 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__1 = rtab__1__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__1 = rtab__9__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__1 = rtab__17__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__1 = rtab__25__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__1 = rtab__33__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__1 = rtab__41__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__1 = rtab__49__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__1 = rtab__57__q;
+        end
+        tsel__2 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__2 = rtab__2__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__2 = rtab__10__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__2 = rtab__18__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__2 = rtab__26__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__2 = rtab__34__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__2 = rtab__42__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__2 = rtab__50__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__2 = rtab__58__q;
+        end
+        tsel__3 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__3 = rtab__3__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__3 = rtab__11__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__3 = rtab__19__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__3 = rtab__27__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__3 = rtab__35__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__3 = rtab__43__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__3 = rtab__51__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__3 = rtab__59__q;
+        end
+        tsel__4 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__4 = rtab__4__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__4 = rtab__12__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__4 = rtab__20__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__4 = rtab__28__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__4 = rtab__36__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__4 = rtab__44__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__4 = rtab__52__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__4 = rtab__60__q;
+        end
+        tsel__5 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__5 = rtab__5__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__5 = rtab__13__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__5 = rtab__21__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__5 = rtab__29__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__5 = rtab__37__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__5 = rtab__45__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__5 = rtab__53__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__5 = rtab__61__q;
+        end
+        tsel__6 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__6 = rtab__6__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__6 = rtab__14__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__6 = rtab__22__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__6 = rtab__30__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__6 = rtab__38__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__6 = rtab__46__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__6 = rtab__54__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__6 = rtab__62__q;
+        end
+        tsel__7 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__7 = rtab__7__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__7 = rtab__15__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__7 = rtab__23__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__7 = rtab__31__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__7 = rtab__39__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__7 = rtab__47__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__7 = rtab__55__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__7 = rtab__63__q;
+        end
+        tapm__d = p_kg == 16'h1;
+        hph__d = p_h + p_ph;
+        wpw__d = p_w + p_pw;
+        ty__0 = seq__slot_iyp + tsel__0[(32'h10)+:(16)];
+        tx__0 = seq__slot_ixp + tsel__0[(32'h20)+:(16)];
+        rpad__0 = seq__slot_pad;
+        roffs__0 = roff__0__q;
+        rtag__0 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__0 = (ty__0 < p_ph) | (ty__0 >= hph__q) | (tx__0 < p_pw) | (tx__0 >= wpw__q);
+            roffs__0 = tsel__0[(32'h0)+:(16)];
+            rtag__0 = seq__slot_tag & ~tag_pad;
+            if (rpad__0 & seq__slot_valid) begin
+                rtag__0 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__0 = seq__slot_valid & ~rpad__0;
+        ty__1 = seq__slot_iyp + tsel__1[(32'h10)+:(16)];
+        tx__1 = seq__slot_ixp + tsel__1[(32'h20)+:(16)];
+        rpad__1 = seq__slot_pad;
+        roffs__1 = roff__1__q;
+        rtag__1 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__1 = (ty__1 < p_ph) | (ty__1 >= hph__q) | (tx__1 < p_pw) | (tx__1 >= wpw__q);
+            roffs__1 = tsel__1[(32'h0)+:(16)];
+            rtag__1 = seq__slot_tag & ~tag_pad;
+            if (rpad__1 & seq__slot_valid) begin
+                rtag__1 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__1 = seq__slot_valid & ~rpad__1;
+        ty__2 = seq__slot_iyp + tsel__2[(32'h10)+:(16)];
+        tx__2 = seq__slot_ixp + tsel__2[(32'h20)+:(16)];
+        rpad__2 = seq__slot_pad;
+        roffs__2 = roff__2__q;
+        rtag__2 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__2 = (ty__2 < p_ph) | (ty__2 >= hph__q) | (tx__2 < p_pw) | (tx__2 >= wpw__q);
+            roffs__2 = tsel__2[(32'h0)+:(16)];
+            rtag__2 = seq__slot_tag & ~tag_pad;
+            if (rpad__2 & seq__slot_valid) begin
+                rtag__2 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__2 = seq__slot_valid & ~rpad__2;
+        ty__3 = seq__slot_iyp + tsel__3[(32'h10)+:(16)];
+        tx__3 = seq__slot_ixp + tsel__3[(32'h20)+:(16)];
+        rpad__3 = seq__slot_pad;
+        roffs__3 = roff__3__q;
+        rtag__3 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__3 = (ty__3 < p_ph) | (ty__3 >= hph__q) | (tx__3 < p_pw) | (tx__3 >= wpw__q);
+            roffs__3 = tsel__3[(32'h0)+:(16)];
+            rtag__3 = seq__slot_tag & ~tag_pad;
+            if (rpad__3 & seq__slot_valid) begin
+                rtag__3 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__3 = seq__slot_valid & ~rpad__3;
+        ty__4 = seq__slot_iyp + tsel__4[(32'h10)+:(16)];
+        tx__4 = seq__slot_ixp + tsel__4[(32'h20)+:(16)];
+        rpad__4 = seq__slot_pad;
+        roffs__4 = roff__4__q;
+        rtag__4 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__4 = (ty__4 < p_ph) | (ty__4 >= hph__q) | (tx__4 < p_pw) | (tx__4 >= wpw__q);
+            roffs__4 = tsel__4[(32'h0)+:(16)];
+            rtag__4 = seq__slot_tag & ~tag_pad;
+            if (rpad__4 & seq__slot_valid) begin
+                rtag__4 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__4 = seq__slot_valid & ~rpad__4;
+        ty__5 = seq__slot_iyp + tsel__5[(32'h10)+:(16)];
+        tx__5 = seq__slot_ixp + tsel__5[(32'h20)+:(16)];
+        rpad__5 = seq__slot_pad;
+        roffs__5 = roff__5__q;
+        rtag__5 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__5 = (ty__5 < p_ph) | (ty__5 >= hph__q) | (tx__5 < p_pw) | (tx__5 >= wpw__q);
+            roffs__5 = tsel__5[(32'h0)+:(16)];
+            rtag__5 = seq__slot_tag & ~tag_pad;
+            if (rpad__5 & seq__slot_valid) begin
+                rtag__5 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__5 = seq__slot_valid & ~rpad__5;
+        ty__6 = seq__slot_iyp + tsel__6[(32'h10)+:(16)];
+        tx__6 = seq__slot_ixp + tsel__6[(32'h20)+:(16)];
+        rpad__6 = seq__slot_pad;
+        roffs__6 = roff__6__q;
+        rtag__6 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__6 = (ty__6 < p_ph) | (ty__6 >= hph__q) | (tx__6 < p_pw) | (tx__6 >= wpw__q);
+            roffs__6 = tsel__6[(32'h0)+:(16)];
+            rtag__6 = seq__slot_tag & ~tag_pad;
+            if (rpad__6 & seq__slot_valid) begin
+                rtag__6 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__6 = seq__slot_valid & ~rpad__6;
+        ty__7 = seq__slot_iyp + tsel__7[(32'h10)+:(16)];
+        tx__7 = seq__slot_ixp + tsel__7[(32'h20)+:(16)];
+        rpad__7 = seq__slot_pad;
+        roffs__7 = roff__7__q;
+        rtag__7 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__7 = (ty__7 < p_ph) | (ty__7 >= hph__q) | (tx__7 < p_pw) | (tx__7 >= wpw__q);
+            roffs__7 = tsel__7[(32'h0)+:(16)];
+            rtag__7 = seq__slot_tag & ~tag_pad;
+            if (rpad__7 & seq__slot_valid) begin
+                rtag__7 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__7 = seq__slot_valid & ~rpad__7;
         banks__0__clock = clock;
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
         banks__0__w_wide = ld_wide;
         banks__0__w_word = ld_word;
-        banks__0__r_en = slot_read & seq__ksel[32'h0];
-        banks__0__r_addr = seq__slot_addr + roff__0__q;
+        banks__0__r_en = rread__0 & seq__ksel[32'h0];
+        banks__0__r_addr = seq__slot_addr + roffs__0;
         row_x__0 = 8'h0;
-        if (slot_read) begin
+        if (rread__0) begin
             row_x__0 = banks__0__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__0 = p_pad;
         end
         banks__1__clock = clock;
@@ -4405,13 +5875,13 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__1__w_data = ld_data[(32'h0)+:(8)];
         banks__1__w_wide = ld_wide;
         banks__1__w_word = ld_word;
-        banks__1__r_en = slot_read & seq__ksel[32'h0];
-        banks__1__r_addr = seq__slot_addr + roff__1__q;
+        banks__1__r_en = rread__1 & seq__ksel[32'h0];
+        banks__1__r_addr = seq__slot_addr + roffs__1;
         row_x__1 = 8'h0;
-        if (slot_read) begin
+        if (rread__1) begin
             row_x__1 = banks__1__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__1 = p_pad;
         end
         banks__2__clock = clock;
@@ -4420,13 +5890,13 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__2__w_data = ld_data[(32'h0)+:(8)];
         banks__2__w_wide = ld_wide;
         banks__2__w_word = ld_word;
-        banks__2__r_en = slot_read & seq__ksel[32'h0];
-        banks__2__r_addr = seq__slot_addr + roff__2__q;
+        banks__2__r_en = rread__2 & seq__ksel[32'h0];
+        banks__2__r_addr = seq__slot_addr + roffs__2;
         row_x__2 = 8'h0;
-        if (slot_read) begin
+        if (rread__2) begin
             row_x__2 = banks__2__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__2 = p_pad;
         end
         banks__3__clock = clock;
@@ -4435,13 +5905,13 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__3__w_data = ld_data[(32'h0)+:(8)];
         banks__3__w_wide = ld_wide;
         banks__3__w_word = ld_word;
-        banks__3__r_en = slot_read & seq__ksel[32'h0];
-        banks__3__r_addr = seq__slot_addr + roff__3__q;
+        banks__3__r_en = rread__3 & seq__ksel[32'h0];
+        banks__3__r_addr = seq__slot_addr + roffs__3;
         row_x__3 = 8'h0;
-        if (slot_read) begin
+        if (rread__3) begin
             row_x__3 = banks__3__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__3 = p_pad;
         end
         banks__4__clock = clock;
@@ -4450,13 +5920,13 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__4__w_data = ld_data[(32'h0)+:(8)];
         banks__4__w_wide = ld_wide;
         banks__4__w_word = ld_word;
-        banks__4__r_en = slot_read & seq__ksel[32'h0];
-        banks__4__r_addr = seq__slot_addr + roff__4__q;
+        banks__4__r_en = rread__4 & seq__ksel[32'h0];
+        banks__4__r_addr = seq__slot_addr + roffs__4;
         row_x__4 = 8'h0;
-        if (slot_read) begin
+        if (rread__4) begin
             row_x__4 = banks__4__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__4 = p_pad;
         end
         banks__5__clock = clock;
@@ -4465,13 +5935,13 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__5__w_data = ld_data[(32'h0)+:(8)];
         banks__5__w_wide = ld_wide;
         banks__5__w_word = ld_word;
-        banks__5__r_en = slot_read & seq__ksel[32'h0];
-        banks__5__r_addr = seq__slot_addr + roff__5__q;
+        banks__5__r_en = rread__5 & seq__ksel[32'h0];
+        banks__5__r_addr = seq__slot_addr + roffs__5;
         row_x__5 = 8'h0;
-        if (slot_read) begin
+        if (rread__5) begin
             row_x__5 = banks__5__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__5 = p_pad;
         end
         banks__6__clock = clock;
@@ -4480,13 +5950,13 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__6__w_data = ld_data[(32'h0)+:(8)];
         banks__6__w_wide = ld_wide;
         banks__6__w_word = ld_word;
-        banks__6__r_en = slot_read & seq__ksel[32'h0];
-        banks__6__r_addr = seq__slot_addr + roff__6__q;
+        banks__6__r_en = rread__6 & seq__ksel[32'h0];
+        banks__6__r_addr = seq__slot_addr + roffs__6;
         row_x__6 = 8'h0;
-        if (slot_read) begin
+        if (rread__6) begin
             row_x__6 = banks__6__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__6 = p_pad;
         end
         banks__7__clock = clock;
@@ -4495,58 +5965,58 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         banks__7__w_data = ld_data[(32'h0)+:(8)];
         banks__7__w_wide = ld_wide;
         banks__7__w_word = ld_word;
-        banks__7__r_en = slot_read & seq__ksel[32'h0];
-        banks__7__r_addr = seq__slot_addr + roff__7__q;
+        banks__7__r_en = rread__7 & seq__ksel[32'h0];
+        banks__7__r_addr = seq__slot_addr + roffs__7;
         row_x__7 = 8'h0;
-        if (slot_read) begin
+        if (rread__7) begin
             row_x__7 = banks__7__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__7 = p_pad;
         end
         row0_x = row_x__0;
         pes__0__x_in = row0_x;
-        pes__0__tag_in = seq__slot_tag;
+        pes__0__tag_in = rtag__0;
         skew__0__clock = clock;
         skew__0__strobe = strobe;
         skew__0__x_in = row_x__1;
-        skew__0__tag_in = seq__slot_tag;
+        skew__0__tag_in = rtag__1;
         pes__8__x_in = skew__0__x_out;
         pes__8__tag_in = skew__0__tag_out;
         skew__1__clock = clock;
         skew__1__strobe = strobe;
         skew__1__x_in = row_x__2;
-        skew__1__tag_in = seq__slot_tag;
+        skew__1__tag_in = rtag__2;
         pes__16__x_in = skew__1__x_out;
         pes__16__tag_in = skew__1__tag_out;
         skew__2__clock = clock;
         skew__2__strobe = strobe;
         skew__2__x_in = row_x__3;
-        skew__2__tag_in = seq__slot_tag;
+        skew__2__tag_in = rtag__3;
         pes__24__x_in = skew__2__x_out;
         pes__24__tag_in = skew__2__tag_out;
         skew__3__clock = clock;
         skew__3__strobe = strobe;
         skew__3__x_in = row_x__4;
-        skew__3__tag_in = seq__slot_tag;
+        skew__3__tag_in = rtag__4;
         pes__32__x_in = skew__3__x_out;
         pes__32__tag_in = skew__3__tag_out;
         skew__4__clock = clock;
         skew__4__strobe = strobe;
         skew__4__x_in = row_x__5;
-        skew__4__tag_in = seq__slot_tag;
+        skew__4__tag_in = rtag__5;
         pes__40__x_in = skew__4__x_out;
         pes__40__tag_in = skew__4__tag_out;
         skew__5__clock = clock;
         skew__5__strobe = strobe;
         skew__5__x_in = row_x__6;
-        skew__5__tag_in = seq__slot_tag;
+        skew__5__tag_in = rtag__6;
         pes__48__x_in = skew__5__x_out;
         pes__48__tag_in = skew__5__tag_out;
         skew__6__clock = clock;
         skew__6__strobe = strobe;
         skew__6__x_in = row_x__7;
-        skew__6__tag_in = seq__slot_tag;
+        skew__6__tag_in = rtag__7;
         pes__56__x_in = skew__6__x_out;
         pes__56__tag_in = skew__6__tag_out;
         pes__1__x_in = pes__0__x_out;
@@ -8681,7 +10151,7 @@ module default_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // default_accel_top_mul
 
-module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,slot_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
@@ -8705,6 +10175,9 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     output reg  slot_pad;
     output reg  [5:0] slot_tag;
     output reg  [15:0] slot_addr;
+    output reg  [15:0] slot_iyp;
+    output reg  [15:0] slot_ixp;
+    output reg  [2:0] slot_grp;
     output reg  wl_rd_en;
     output reg  [15:0] wl_rd_addr;
     output reg  wl_we;
@@ -8738,6 +10211,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  [15:0] passes__kr;
     wire  [15:0] passes__krw;
     wire  [15:0] passes__planebase;
+    wire  [2:0] passes__ict_o;
     wire  passes__half;
     wire  passes__tile_first;
     wire  passes__tile_last;
@@ -8765,6 +10239,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     reg  [15:0] issuer__kr;
     reg  [15:0] issuer__krw;
     reg  [15:0] issuer__planebase;
+    reg  [2:0] issuer__grp;
     reg  issuer__tile_first;
     reg  issuer__tile_last;
     reg  issuer__half;
@@ -8774,6 +10249,9 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  issuer__slot_pad;
     wire  [5:0] issuer__slot_tag;
     wire  [15:0] issuer__slot_addr;
+    wire  [15:0] issuer__slot_iyp;
+    wire  [15:0] issuer__slot_ixp;
+    wire  [2:0] issuer__slot_grp;
     reg  loader__clock;
     reg  loader__start;
     reg  [15:0] loader__p_passes;
@@ -8861,6 +10339,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .kr(passes__kr),
         .krw(passes__krw),
         .planebase(passes__planebase),
+        .ict_o(passes__ict_o),
         .half(passes__half),
         .tile_first(passes__tile_first),
         .tile_last(passes__tile_last),
@@ -8890,6 +10369,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .kr(issuer__kr),
         .krw(issuer__krw),
         .planebase(issuer__planebase),
+        .grp(issuer__grp),
         .tile_first(issuer__tile_first),
         .tile_last(issuer__tile_last),
         .half(issuer__half),
@@ -8898,7 +10378,10 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .slot_valid(issuer__slot_valid),
         .slot_pad(issuer__slot_pad),
         .slot_tag(issuer__slot_tag),
-        .slot_addr(issuer__slot_addr)
+        .slot_addr(issuer__slot_addr),
+        .slot_iyp(issuer__slot_iyp),
+        .slot_ixp(issuer__slot_ixp),
+        .slot_grp(issuer__slot_grp)
     );
     default_accel_top_loader loader(
         .clock(loader__clock),
@@ -9072,6 +10555,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         issuer__kr = passes__kr;
         issuer__krw = passes__krw;
         issuer__planebase = passes__planebase;
+        issuer__grp = passes__ict_o;
         issuer__tile_first = passes__tile_first;
         issuer__tile_last = passes__tile_last;
         issuer__half = passes__half;
@@ -9100,6 +10584,9 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         slot_pad = issuer__slot_pad;
         slot_tag = issuer__slot_tag;
         slot_addr = issuer__slot_addr;
+        slot_iyp = issuer__slot_iyp;
+        slot_ixp = issuer__slot_ixp;
+        slot_grp = issuer__slot_grp;
         wl_rd_en = loader__rd_en;
         wl_rd_addr = loader__rd_addr;
         wl_we = loader__we;
@@ -9469,7 +10956,7 @@ module default_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,ti
     
 endmodule // default_accel_top_drain
 
-module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr);
+module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,grp,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,slot_grp);
     
     // Module arguments
     input wire  clock;
@@ -9492,6 +10979,7 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     input wire  [15:0] kr;
     input wire  [15:0] krw;
     input wire  [15:0] planebase;
+    input wire  [2:0] grp;
     input wire  tile_first;
     input wire  tile_last;
     input wire  half;
@@ -9501,6 +10989,9 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     output reg  slot_pad;
     output reg  [5:0] slot_tag;
     output reg  [15:0] slot_addr;
+    output reg  [15:0] slot_iyp;
+    output reg  [15:0] slot_ixp;
+    output reg  [2:0] slot_grp;
     
     // Constant declarations
     localparam  tag_valid = 6'b1;
@@ -9511,6 +11002,9 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     localparam  tag_pad = 6'b100000;
     
     // Stub signals
+    reg  [2:0] grp_r__d;
+    wire  [2:0] grp_r__q;
+    reg  grp_r__clock;
     reg  valid_r__d;
     wire  valid_r__q;
     reg  valid_r__clock;
@@ -9604,6 +11098,11 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     reg  [5:0] tag;
     
     // Sub module instances
+    default_accel_top_dff_w3 grp_r(
+        .d(grp_r__d),
+        .q(grp_r__q),
+        .clock(grp_r__clock)
+    );
     default_accel_top_dff_w1 valid_r(
         .d(valid_r__d),
         .q(valid_r__q),
@@ -9732,6 +11231,7 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     
     // Update code
     always @(*) begin
+        grp_r__clock = clock;
         valid_r__clock = clock;
         pad_r__clock = clock;
         tag_r__clock = clock;
@@ -9757,6 +11257,7 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
         cb_addr__clock = clock;
         cb_pad__clock = clock;
         cb_last__clock = clock;
+        grp_r__d = grp_r__q;
         valid_r__d = valid_r__q;
         pad_r__d = pad_r__q;
         tag_r__d = tag_r__q;
@@ -9786,6 +11287,9 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
         slot_pad = pad_r__q;
         slot_tag = tag_r__q;
         slot_addr = addr_r__q;
+        slot_iyp = iyp__q;
+        slot_ixp = ixp__q;
+        slot_grp = grp_r__q;
         issue_next = pass_r__q & |left_r__q;
         in_pass = pass_r__q;
         pix_left = left_r__q;
@@ -9864,6 +11368,7 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
             end
             if (issue_new) begin
                 pass_r__d = 1'b1;
+                grp_r__d = grp;
                 if (~issue_next) begin
                     rowaddr__d = cb_addr__q;
                     px__d = 16'h0;
@@ -9882,6 +11387,24 @@ module default_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     end
     
 endmodule // default_accel_top_issuer
+
+module default_accel_top_dff_w3(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w3
 
 module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
     
@@ -10138,7 +11661,7 @@ module default_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,a
     
 endmodule // default_accel_top_loader
 
-module default_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued,p_k);
+module default_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,ict_o,half,tile_first,tile_last,bbase,obase,all_issued,p_k);
     
     // Module arguments
     input wire  clock;
@@ -10157,6 +11680,7 @@ module default_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_ti
     output reg  [15:0] kr;
     output reg  [15:0] krw;
     output reg  [15:0] planebase;
+    output reg  [2:0] ict_o;
     output reg  half;
     output reg  tile_first;
     output reg  tile_last;
@@ -10315,6 +11839,7 @@ module default_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_ti
         kr = kr_r__q;
         krw = krw_r__q;
         planebase = plane_r__q;
+        ict_o = ict__q[(32'h0)+:(3)];
         half = oct__q[32'h0];
         tile_first = first__q;
         tile_last = ks_l__q & kr_l__q & ict_l__q;
@@ -11230,7 +12755,7 @@ module default_accel_top_wbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // default_accel_top_wbanks
 
-module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,p_kg,bad);
+module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,p_kg,bad,rt_we,rt_clr,rt_grp,rt_row,rt_data);
     
     // Module arguments
     input wire  clock;
@@ -11250,11 +12775,17 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     output reg  [7:0] p_pad;
     output reg  [15:0] p_kg;
     output reg  bad;
+    output reg  rt_we;
+    output reg  rt_clr;
+    output reg  [2:0] rt_grp;
+    output reg  [5:0] rt_row;
+    output reg  [47:0] rt_data;
     
     // Constant declarations
     localparam  op_pe_shape = 5'b11;
     localparam  op_pe_kernel = 5'b100;
     localparam  op_pe_pad = 5'b10001;
+    localparam  op_pe_rowtap = 5'b10100;
     localparam  op_acc_tiles = 5'b101;
     localparam  op_act_requant = 5'b110;
     localparam  op_act_scale = 5'b10010;
@@ -11731,6 +13262,11 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         if ((we & (op == op_pe_pad)) | clear) begin
             pad__d = pl[(32'h5)+:(8)];
         end
+        rt_we = we & (op == op_pe_rowtap);
+        rt_clr = clear;
+        rt_grp = payload[(32'h5)+:(3)];
+        rt_row = payload[(32'h8)+:(6)];
+        rt_data = ({32'd0, payload[(32'he)+:(16)]}) | (({44'd0, payload[(32'h1e)+:(4)]}) << 32'h10) | (({44'd0, payload[(32'h22)+:(4)]}) << 32'h20);
         mx_plane = h__q * w__q;
         plane__d = mx_plane[(32'h0)+:(16)];
         mx_pixels = ho__q * wo__q;
@@ -11816,7 +13352,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     // Constant declarations
     localparam  dec_legal = 90'h10000000000000000000000;
     localparam  dec_count0 = 90'h20000000000000000000000;
-    localparam  mods = 256'h2000000000000000000000000108020110012001202010101008040202010120;
+    localparam  mods = 256'h2000000000000000000000020108020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
     // Stub signals
@@ -13391,7 +14927,7 @@ module default_accel_top_ents(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2200000000000000000000002e2a2427272d27272323242f272927272c2d2e22;
+    localparam  tab = 256'h22000000000000000000002a2e2a2427272d27272323242f272927272c2d2e22;
     localparam  at = 8'h0;
     
     // Local signals
@@ -13412,7 +14948,7 @@ module default_accel_top_ents_2(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2300000000000000000000002f2b2528282e282824242510282a28282d2e2f23;
+    localparam  tab = 256'h23000000000000000000002b2f2b2528282e282824242510282a28282d2e2f23;
     localparam  at = 8'h8;
     
     // Local signals
@@ -13433,7 +14969,7 @@ module default_accel_top_ents_3(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2c000000000000000000000018142e11111711112d2d2e19111311111617182c;
+    localparam  tab = 256'h2c000000000000000000001418142e11111711112d2d2e19111311111617182c;
     localparam  at = 8'h50;
     
     // Local signals
@@ -13454,7 +14990,7 @@ module default_accel_top_ents_4(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2d000000000000000000000019152f12121812122e2e2f1a121412121718192d;
+    localparam  tab = 256'h2d000000000000000000001519152f12121812122e2e2f1a121412121718192d;
     localparam  at = 8'h58;
     
     // Local signals
@@ -13475,7 +15011,7 @@ module default_accel_top_ents_5(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2e00000000000000000000001a161013131913132f2f101b1315131318191a2e;
+    localparam  tab = 256'h2e00000000000000000000161a161013131913132f2f101b1315131318191a2e;
     localparam  at = 8'h60;
     
     // Local signals
@@ -13496,7 +15032,7 @@ module default_accel_top_ents_6(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2f00000000000000000000001b171114141a14141010111c14161414191a1b2f;
+    localparam  tab = 256'h2f00000000000000000000171b171114141a14141010111c14161414191a1b2f;
     localparam  at = 8'h68;
     
     // Local signals
@@ -13517,7 +15053,7 @@ module default_accel_top_ents_7(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1000000000000000000000001c181215151b15151111121d151715151a1b1c10;
+    localparam  tab = 256'h1000000000000000000000181c181215151b15151111121d151715151a1b1c10;
     localparam  at = 8'h70;
     
     // Local signals
@@ -13538,7 +15074,7 @@ module default_accel_top_ents_8(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1100000000000000000000001d191316161c16161212131e161816161b1c1d11;
+    localparam  tab = 256'h1100000000000000000000191d191316161c16161212131e161816161b1c1d11;
     localparam  at = 8'h78;
     
     // Local signals
@@ -13559,7 +15095,7 @@ module default_accel_top_ents_9(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h240000000000000000000000102c2629292f292925252611292b29292e2f1024;
+    localparam  tab = 256'h24000000000000000000002c102c2629292f292925252611292b29292e2f1024;
     localparam  at = 8'h10;
     
     // Local signals
@@ -13580,7 +15116,7 @@ module default_accel_top_ents_10(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h250000000000000000000000112d272a2a102a2a262627122a2c2a2a2f101125;
+    localparam  tab = 256'h25000000000000000000002d112d272a2a102a2a262627122a2c2a2a2f101125;
     localparam  at = 8'h18;
     
     // Local signals
@@ -13601,7 +15137,7 @@ module default_accel_top_ents_11(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h260000000000000000000000122e282b2b112b2b272728132b2d2b2b10111226;
+    localparam  tab = 256'h26000000000000000000002e122e282b2b112b2b272728132b2d2b2b10111226;
     localparam  at = 8'h20;
     
     // Local signals
@@ -13622,7 +15158,7 @@ module default_accel_top_ents_12(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h270000000000000000000000132f292c2c122c2c282829142c2e2c2c11121327;
+    localparam  tab = 256'h27000000000000000000002f132f292c2c122c2c282829142c2e2c2c11121327;
     localparam  at = 8'h28;
     
     // Local signals
@@ -13643,7 +15179,7 @@ module default_accel_top_ents_13(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h28000000000000000000000014102a2d2d132d2d29292a152d2f2d2d12131428;
+    localparam  tab = 256'h28000000000000000000001014102a2d2d132d2d29292a152d2f2d2d12131428;
     localparam  at = 8'h30;
     
     // Local signals
@@ -13664,7 +15200,7 @@ module default_accel_top_ents_14(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h29000000000000000000000015112b2e2e142e2e2a2a2b162e102e2e13141529;
+    localparam  tab = 256'h29000000000000000000001115112b2e2e142e2e2a2a2b162e102e2e13141529;
     localparam  at = 8'h38;
     
     // Local signals
@@ -13685,7 +15221,7 @@ module default_accel_top_ents_15(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2a000000000000000000000016122c2f2f152f2f2b2b2c172f112f2f1415162a;
+    localparam  tab = 256'h2a000000000000000000001216122c2f2f152f2f2b2b2c172f112f2f1415162a;
     localparam  at = 8'h40;
     
     // Local signals
@@ -13706,7 +15242,7 @@ module default_accel_top_ents_16(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2b000000000000000000000017132d10101610102c2c2d18101210101516172b;
+    localparam  tab = 256'h2b000000000000000000001317132d10101610102c2c2d18101210101516172b;
     localparam  at = 8'h48;
     
     // Local signals
@@ -14183,7 +15719,7 @@ module default_accel_top_unpack(w0,pq,head,head_ok,ent,src_ok,op,payload,len,src
     output reg  take;
     
     // Constant declarations
-    localparam  lens = 256'h800000000000000000000003828101c1c341c1c0c0c103c1c241c1c30343808;
+    localparam  lens = 256'h800000000000000000000283828101c1c341c1c0c0c103c1c241c1c30343808;
     
     // Local signals
     reg  [123:0] win;
@@ -15113,7 +16649,7 @@ module default_accel_top_groups(op,xfer,store,copy,mem_shape,mem_rows,conv_reg,p
     localparam  op_pool_clock = 5'b1001;
     localparam  op_run = 5'b1010;
     localparam  op_sync = 5'b1011;
-    localparam  conv_ops = 32'h60078;
+    localparam  conv_ops = 32'h160078;
     localparam  pool_ops = 32'h8380;
     localparam  op_end = 5'b11111;
     
@@ -17483,24 +19019,6 @@ module default_accel_top_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,add
     end
     
 endmodule // default_accel_top_fm
-
-module default_accel_top_dff_w3(d,q,clock);
-    
-    // Module arguments
-    input wire  [2:0] d;
-    output reg  [2:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 3'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w3
 
 module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
     

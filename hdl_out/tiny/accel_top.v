@@ -68,6 +68,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] conv__p_kp;
     reg  [15:0] conv__p_k;
     reg  [15:0] conv__p_kg;
+    reg  conv__rt_we;
+    reg  conv__rt_clr;
+    reg  [2:0] conv__rt_grp;
+    reg  [5:0] conv__rt_row;
+    reg  [47:0] conv__rt_data;
     reg  conv__p_rq_en;
     reg  [15:0] conv__p_mult;
     reg  [7:0] conv__p_shift;
@@ -166,6 +171,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [7:0] cregs__p_pad;
     wire  [15:0] cregs__p_kg;
     wire  cregs__bad;
+    wire  cregs__rt_we;
+    wire  cregs__rt_clr;
+    wire  [2:0] cregs__rt_grp;
+    wire  [5:0] cregs__rt_row;
+    wire  [47:0] cregs__rt_data;
     reg  queue__clock;
     reg  queue__flush;
     reg  queue__in_valid;
@@ -314,6 +324,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_kp(conv__p_kp),
         .p_k(conv__p_k),
         .p_kg(conv__p_kg),
+        .rt_we(conv__rt_we),
+        .rt_clr(conv__rt_clr),
+        .rt_grp(conv__rt_grp),
+        .rt_row(conv__rt_row),
+        .rt_data(conv__rt_data),
         .p_rq_en(conv__p_rq_en),
         .p_mult(conv__p_mult),
         .p_shift(conv__p_shift),
@@ -429,7 +444,12 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_pc(cregs__p_pc),
         .p_pad(cregs__p_pad),
         .p_kg(cregs__p_kg),
-        .bad(cregs__bad)
+        .bad(cregs__bad),
+        .rt_we(cregs__rt_we),
+        .rt_clr(cregs__rt_clr),
+        .rt_grp(cregs__rt_grp),
+        .rt_row(cregs__rt_row),
+        .rt_data(cregs__rt_data)
     );
     tiny_accel_top_queue queue(
         .clock(queue__clock),
@@ -647,6 +667,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_kp = cregs__geom[(32'h100)+:(16)];
         conv__p_k = cregs__geom[(32'h133)+:(16)];
         conv__p_kg = cregs__p_kg;
+        conv__rt_we = cregs__rt_we;
+        conv__rt_clr = cregs__rt_clr;
+        conv__rt_grp = cregs__rt_grp;
+        conv__rt_row = cregs__rt_row;
+        conv__rt_data = cregs__rt_data;
         conv__p_rq_en = cregs__p_rq_en;
         conv__p_mult = cregs__p_mult;
         conv__p_shift = cregs__p_shift;
@@ -705,7 +730,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
     
     // Module arguments
     input wire  clock;
@@ -736,6 +761,11 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     input wire  [15:0] p_kp;
     input wire  [15:0] p_k;
     input wire  [15:0] p_kg;
+    input wire  rt_we;
+    input wire  rt_clr;
+    input wire  [2:0] rt_grp;
+    input wire  [5:0] rt_row;
+    input wire  [47:0] rt_data;
     input wire  p_rq_en;
     input wire  [15:0] p_mult;
     input wire  [7:0] p_shift;
@@ -762,6 +792,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     localparam  wb_last = 64'h2;
     localparam  kg_tab__0 = 32'h0;
     localparam  kg_tab__1 = 32'h11111100;
+    localparam  row_id__0 = 6'b0;
+    localparam  row_id__1 = 6'b1;
+    localparam  tag_pad = 6'b100000;
     
     // Stub signals
     reg  pes__0__clock;
@@ -955,6 +988,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  seq__slot_pad;
     wire  [5:0] seq__slot_tag;
     wire  [15:0] seq__slot_addr;
+    wire  [15:0] seq__slot_iyp;
+    wire  [15:0] seq__slot_ixp;
+    wire  [2:0] seq__slot_grp;
     wire  seq__wl_rd_en;
     wire  [15:0] seq__wl_rd_addr;
     wire  seq__wl_we;
@@ -978,6 +1014,63 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] roff__1__d;
     wire  [15:0] roff__1__q;
     reg  roff__1__clock;
+    reg  [47:0] rtab__0__d;
+    wire  [47:0] rtab__0__q;
+    reg  rtab__0__clock;
+    reg  [47:0] rtab__1__d;
+    wire  [47:0] rtab__1__q;
+    reg  rtab__1__clock;
+    reg  [47:0] rtab__2__d;
+    wire  [47:0] rtab__2__q;
+    reg  rtab__2__clock;
+    reg  [47:0] rtab__3__d;
+    wire  [47:0] rtab__3__q;
+    reg  rtab__3__clock;
+    reg  [47:0] rtab__4__d;
+    wire  [47:0] rtab__4__q;
+    reg  rtab__4__clock;
+    reg  [47:0] rtab__5__d;
+    wire  [47:0] rtab__5__q;
+    reg  rtab__5__clock;
+    reg  [47:0] rtab__6__d;
+    wire  [47:0] rtab__6__q;
+    reg  rtab__6__clock;
+    reg  [47:0] rtab__7__d;
+    wire  [47:0] rtab__7__q;
+    reg  rtab__7__clock;
+    reg  [47:0] rtab__8__d;
+    wire  [47:0] rtab__8__q;
+    reg  rtab__8__clock;
+    reg  [47:0] rtab__9__d;
+    wire  [47:0] rtab__9__q;
+    reg  rtab__9__clock;
+    reg  [47:0] rtab__10__d;
+    wire  [47:0] rtab__10__q;
+    reg  rtab__10__clock;
+    reg  [47:0] rtab__11__d;
+    wire  [47:0] rtab__11__q;
+    reg  rtab__11__clock;
+    reg  [47:0] rtab__12__d;
+    wire  [47:0] rtab__12__q;
+    reg  rtab__12__clock;
+    reg  [47:0] rtab__13__d;
+    wire  [47:0] rtab__13__q;
+    reg  rtab__13__clock;
+    reg  [47:0] rtab__14__d;
+    wire  [47:0] rtab__14__q;
+    reg  rtab__14__clock;
+    reg  [47:0] rtab__15__d;
+    wire  [47:0] rtab__15__q;
+    reg  rtab__15__clock;
+    reg  tapm__d;
+    wire  tapm__q;
+    reg  tapm__clock;
+    reg  [15:0] hph__d;
+    wire  [15:0] hph__q;
+    reg  hph__clock;
+    reg  [15:0] wpw__d;
+    wire  [15:0] wpw__q;
+    reg  wpw__clock;
     
     // Local signals
     reg  [7:0] wlane__0;
@@ -986,8 +1079,6 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [7:0] row0_x;
     reg  [7:0] row_x__0;
     reg  [7:0] row_x__1;
-    reg  slot_padv;
-    reg  slot_read;
     reg  last_swap;
     reg  [15:0] kg4;
     reg  [31:0] ksh__0;
@@ -1000,6 +1091,22 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] rw2__1;
     reg  [15:0] rw4__0;
     reg  [15:0] rw4__1;
+    reg  [47:0] tsel__0;
+    reg  [47:0] tsel__1;
+    reg  [15:0] ty__0;
+    reg  [15:0] ty__1;
+    reg  [15:0] tx__0;
+    reg  [15:0] tx__1;
+    reg  rpad__0;
+    reg  rpad__1;
+    reg  rread__0;
+    reg  rread__1;
+    reg  [15:0] roffs__0;
+    reg  [15:0] roffs__1;
+    reg  [5:0] rtag__0;
+    reg  [5:0] rtag__1;
+    reg  [7:0] rt_ghot;
+    reg  [7:0] sg_hot;
     
     // Sub module instances
     tiny_accel_top_pe pes__0(
@@ -1220,6 +1327,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .slot_pad(seq__slot_pad),
         .slot_tag(seq__slot_tag),
         .slot_addr(seq__slot_addr),
+        .slot_iyp(seq__slot_iyp),
+        .slot_ixp(seq__slot_ixp),
+        .slot_grp(seq__slot_grp),
         .wl_rd_en(seq__wl_rd_en),
         .wl_rd_addr(seq__wl_rd_addr),
         .wl_we(seq__wl_we),
@@ -1252,13 +1362,114 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .q(roff__1__q),
         .clock(roff__1__clock)
     );
+    tiny_accel_top_dff_w48 rtab__0(
+        .d(rtab__0__d),
+        .q(rtab__0__q),
+        .clock(rtab__0__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__1(
+        .d(rtab__1__d),
+        .q(rtab__1__q),
+        .clock(rtab__1__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__2(
+        .d(rtab__2__d),
+        .q(rtab__2__q),
+        .clock(rtab__2__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__3(
+        .d(rtab__3__d),
+        .q(rtab__3__q),
+        .clock(rtab__3__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__4(
+        .d(rtab__4__d),
+        .q(rtab__4__q),
+        .clock(rtab__4__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__5(
+        .d(rtab__5__d),
+        .q(rtab__5__q),
+        .clock(rtab__5__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__6(
+        .d(rtab__6__d),
+        .q(rtab__6__q),
+        .clock(rtab__6__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__7(
+        .d(rtab__7__d),
+        .q(rtab__7__q),
+        .clock(rtab__7__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__8(
+        .d(rtab__8__d),
+        .q(rtab__8__q),
+        .clock(rtab__8__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__9(
+        .d(rtab__9__d),
+        .q(rtab__9__q),
+        .clock(rtab__9__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__10(
+        .d(rtab__10__d),
+        .q(rtab__10__q),
+        .clock(rtab__10__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__11(
+        .d(rtab__11__d),
+        .q(rtab__11__q),
+        .clock(rtab__11__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__12(
+        .d(rtab__12__d),
+        .q(rtab__12__q),
+        .clock(rtab__12__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__13(
+        .d(rtab__13__d),
+        .q(rtab__13__q),
+        .clock(rtab__13__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__14(
+        .d(rtab__14__d),
+        .q(rtab__14__q),
+        .clock(rtab__14__clock)
+    );
+    tiny_accel_top_dff_w48 rtab__15(
+        .d(rtab__15__d),
+        .q(rtab__15__q),
+        .clock(rtab__15__clock)
+    );
+    tiny_accel_top_dff_w1 tapm(
+        .d(tapm__d),
+        .q(tapm__q),
+        .clock(tapm__clock)
+    );
+    tiny_accel_top_dff_w16 hph(
+        .d(hph__d),
+        .q(hph__q),
+        .clock(hph__clock)
+    );
+    tiny_accel_top_dff_w16 wpw(
+        .d(wpw__d),
+        .q(wpw__q),
+        .clock(wpw__clock)
+    );
     
     // Update code
     always @(*) begin
         rd_sel__clock = clock;
         wb_avail__clock = clock;
+        tapm__clock = clock;
+        hph__clock = clock;
+        wpw__clock = clock;
         rd_sel__d = rd_sel__q;
         wb_avail__d = wb_avail__q;
+        tapm__d = tapm__q;
+        hph__d = hph__q;
+        wpw__d = wpw__q;
         seq__clock = clock;
         seq__start = start;
         seq__geom[(32'h0)+:(16)] = p_h;
@@ -1352,21 +1563,230 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
             rw4__1 = p_w << 32'h2;
         end
         roff__1__d = rw1__1 + rw2__1 + rw4__1;
-        slot_read = seq__slot_valid & ~seq__slot_pad;
-        slot_padv = seq__slot_valid & seq__slot_pad;
+        rtab__0__clock = clock;
+        rtab__0__d = rtab__0__q;
+        if (rt_clr) begin
+            rtab__0__d = 48'h0;
+        end
+        rtab__1__clock = clock;
+        rtab__1__d = rtab__1__q;
+        if (rt_clr) begin
+            rtab__1__d = 48'h0;
+        end
+        rtab__2__clock = clock;
+        rtab__2__d = rtab__2__q;
+        if (rt_clr) begin
+            rtab__2__d = 48'h0;
+        end
+        rtab__3__clock = clock;
+        rtab__3__d = rtab__3__q;
+        if (rt_clr) begin
+            rtab__3__d = 48'h0;
+        end
+        rtab__4__clock = clock;
+        rtab__4__d = rtab__4__q;
+        if (rt_clr) begin
+            rtab__4__d = 48'h0;
+        end
+        rtab__5__clock = clock;
+        rtab__5__d = rtab__5__q;
+        if (rt_clr) begin
+            rtab__5__d = 48'h0;
+        end
+        rtab__6__clock = clock;
+        rtab__6__d = rtab__6__q;
+        if (rt_clr) begin
+            rtab__6__d = 48'h0;
+        end
+        rtab__7__clock = clock;
+        rtab__7__d = rtab__7__q;
+        if (rt_clr) begin
+            rtab__7__d = 48'h0;
+        end
+        rtab__8__clock = clock;
+        rtab__8__d = rtab__8__q;
+        if (rt_clr) begin
+            rtab__8__d = 48'h0;
+        end
+        rtab__9__clock = clock;
+        rtab__9__d = rtab__9__q;
+        if (rt_clr) begin
+            rtab__9__d = 48'h0;
+        end
+        rtab__10__clock = clock;
+        rtab__10__d = rtab__10__q;
+        if (rt_clr) begin
+            rtab__10__d = 48'h0;
+        end
+        rtab__11__clock = clock;
+        rtab__11__d = rtab__11__q;
+        if (rt_clr) begin
+            rtab__11__d = 48'h0;
+        end
+        rtab__12__clock = clock;
+        rtab__12__d = rtab__12__q;
+        if (rt_clr) begin
+            rtab__12__d = 48'h0;
+        end
+        rtab__13__clock = clock;
+        rtab__13__d = rtab__13__q;
+        if (rt_clr) begin
+            rtab__13__d = 48'h0;
+        end
+        rtab__14__clock = clock;
+        rtab__14__d = rtab__14__q;
+        if (rt_clr) begin
+            rtab__14__d = 48'h0;
+        end
+        rtab__15__clock = clock;
+        rtab__15__d = rtab__15__q;
+        if (rt_clr) begin
+            rtab__15__d = 48'h0;
+        end
+        rt_ghot = 8'h1 << rt_grp;
+        sg_hot = 8'h1 << seq__slot_grp;
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__0)) begin
+            rtab__0__d = rt_data;
+        end
+        if (rt_we & rt_ghot[0] & (rt_row == row_id__1)) begin
+            rtab__1__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__0)) begin
+            rtab__2__d = rt_data;
+        end
+        if (rt_we & rt_ghot[1] & (rt_row == row_id__1)) begin
+            rtab__3__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__0)) begin
+            rtab__4__d = rt_data;
+        end
+        if (rt_we & rt_ghot[2] & (rt_row == row_id__1)) begin
+            rtab__5__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__0)) begin
+            rtab__6__d = rt_data;
+        end
+        if (rt_we & rt_ghot[3] & (rt_row == row_id__1)) begin
+            rtab__7__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__0)) begin
+            rtab__8__d = rt_data;
+        end
+        if (rt_we & rt_ghot[4] & (rt_row == row_id__1)) begin
+            rtab__9__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__0)) begin
+            rtab__10__d = rt_data;
+        end
+        if (rt_we & rt_ghot[5] & (rt_row == row_id__1)) begin
+            rtab__11__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__0)) begin
+            rtab__12__d = rt_data;
+        end
+        if (rt_we & rt_ghot[6] & (rt_row == row_id__1)) begin
+            rtab__13__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__0)) begin
+            rtab__14__d = rt_data;
+        end
+        if (rt_we & rt_ghot[7] & (rt_row == row_id__1)) begin
+            rtab__15__d = rt_data;
+        end
+        tsel__0 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__0 = rtab__0__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__0 = rtab__2__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__0 = rtab__4__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__0 = rtab__6__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__0 = rtab__8__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__0 = rtab__10__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__0 = rtab__12__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__0 = rtab__14__q;
+        end
+        tsel__1 = 48'h0;
+        if (sg_hot[0]) begin
+            tsel__1 = rtab__1__q;
+        end
+        if (sg_hot[1]) begin
+            tsel__1 = rtab__3__q;
+        end
+        if (sg_hot[2]) begin
+            tsel__1 = rtab__5__q;
+        end
+        if (sg_hot[3]) begin
+            tsel__1 = rtab__7__q;
+        end
+        if (sg_hot[4]) begin
+            tsel__1 = rtab__9__q;
+        end
+        if (sg_hot[5]) begin
+            tsel__1 = rtab__11__q;
+        end
+        if (sg_hot[6]) begin
+            tsel__1 = rtab__13__q;
+        end
+        if (sg_hot[7]) begin
+            tsel__1 = rtab__15__q;
+        end
+        tapm__d = p_kg == 16'h1;
+        hph__d = p_h + p_ph;
+        wpw__d = p_w + p_pw;
+        ty__0 = seq__slot_iyp + tsel__0[(32'h10)+:(16)];
+        tx__0 = seq__slot_ixp + tsel__0[(32'h20)+:(16)];
+        rpad__0 = seq__slot_pad;
+        roffs__0 = roff__0__q;
+        rtag__0 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__0 = (ty__0 < p_ph) | (ty__0 >= hph__q) | (tx__0 < p_pw) | (tx__0 >= wpw__q);
+            roffs__0 = tsel__0[(32'h0)+:(16)];
+            rtag__0 = seq__slot_tag & ~tag_pad;
+            if (rpad__0 & seq__slot_valid) begin
+                rtag__0 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__0 = seq__slot_valid & ~rpad__0;
+        ty__1 = seq__slot_iyp + tsel__1[(32'h10)+:(16)];
+        tx__1 = seq__slot_ixp + tsel__1[(32'h20)+:(16)];
+        rpad__1 = seq__slot_pad;
+        roffs__1 = roff__1__q;
+        rtag__1 = seq__slot_tag;
+        if (tapm__q) begin
+            rpad__1 = (ty__1 < p_ph) | (ty__1 >= hph__q) | (tx__1 < p_pw) | (tx__1 >= wpw__q);
+            roffs__1 = tsel__1[(32'h0)+:(16)];
+            rtag__1 = seq__slot_tag & ~tag_pad;
+            if (rpad__1 & seq__slot_valid) begin
+                rtag__1 = seq__slot_tag | tag_pad;
+            end
+        end
+        rread__1 = seq__slot_valid & ~rpad__1;
         banks__0__clock = clock;
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
         banks__0__w_data = ld_data[(32'h0)+:(8)];
         banks__0__w_wide = ld_wide;
         banks__0__w_word = ld_word;
-        banks__0__r_en = slot_read & seq__ksel[32'h0];
-        banks__0__r_addr = seq__slot_addr + roff__0__q;
+        banks__0__r_en = rread__0 & seq__ksel[32'h0];
+        banks__0__r_addr = seq__slot_addr + roffs__0;
         row_x__0 = 8'h0;
-        if (slot_read) begin
+        if (rread__0) begin
             row_x__0 = banks__0__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__0 = p_pad;
         end
         banks__1__clock = clock;
@@ -1375,22 +1795,22 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         banks__1__w_data = ld_data[(32'h0)+:(8)];
         banks__1__w_wide = ld_wide;
         banks__1__w_word = ld_word;
-        banks__1__r_en = slot_read & seq__ksel[32'h0];
-        banks__1__r_addr = seq__slot_addr + roff__1__q;
+        banks__1__r_en = rread__1 & seq__ksel[32'h0];
+        banks__1__r_addr = seq__slot_addr + roffs__1;
         row_x__1 = 8'h0;
-        if (slot_read) begin
+        if (rread__1) begin
             row_x__1 = banks__1__r_data;
         end
-        else if (slot_padv) begin
+        else if (seq__slot_valid) begin
             row_x__1 = p_pad;
         end
         row0_x = row_x__0;
         pes__0__x_in = row0_x;
-        pes__0__tag_in = seq__slot_tag;
+        pes__0__tag_in = rtag__0;
         skew__0__clock = clock;
         skew__0__strobe = strobe;
         skew__0__x_in = row_x__1;
-        skew__0__tag_in = seq__slot_tag;
+        skew__0__tag_in = rtag__1;
         pes__2__x_in = skew__0__x_out;
         pes__2__tag_in = skew__0__tag_out;
         pes__1__x_in = pes__0__x_out;
@@ -4411,7 +4831,7 @@ module tiny_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // tiny_accel_top_mul
 
-module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,slot_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
@@ -4435,6 +4855,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  slot_pad;
     output reg  [5:0] slot_tag;
     output reg  [15:0] slot_addr;
+    output reg  [15:0] slot_iyp;
+    output reg  [15:0] slot_ixp;
+    output reg  [2:0] slot_grp;
     output reg  wl_rd_en;
     output reg  [15:0] wl_rd_addr;
     output reg  wl_we;
@@ -4468,6 +4891,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  [15:0] passes__kr;
     wire  [15:0] passes__krw;
     wire  [15:0] passes__planebase;
+    wire  [2:0] passes__ict_o;
     wire  passes__half;
     wire  passes__tile_first;
     wire  passes__tile_last;
@@ -4495,6 +4919,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     reg  [15:0] issuer__kr;
     reg  [15:0] issuer__krw;
     reg  [15:0] issuer__planebase;
+    reg  [2:0] issuer__grp;
     reg  issuer__tile_first;
     reg  issuer__tile_last;
     reg  issuer__half;
@@ -4504,6 +4929,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  issuer__slot_pad;
     wire  [5:0] issuer__slot_tag;
     wire  [15:0] issuer__slot_addr;
+    wire  [15:0] issuer__slot_iyp;
+    wire  [15:0] issuer__slot_ixp;
+    wire  [2:0] issuer__slot_grp;
     reg  loader__clock;
     reg  loader__start;
     reg  [15:0] loader__p_passes;
@@ -4591,6 +5019,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .kr(passes__kr),
         .krw(passes__krw),
         .planebase(passes__planebase),
+        .ict_o(passes__ict_o),
         .half(passes__half),
         .tile_first(passes__tile_first),
         .tile_last(passes__tile_last),
@@ -4620,6 +5049,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .kr(issuer__kr),
         .krw(issuer__krw),
         .planebase(issuer__planebase),
+        .grp(issuer__grp),
         .tile_first(issuer__tile_first),
         .tile_last(issuer__tile_last),
         .half(issuer__half),
@@ -4628,7 +5058,10 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .slot_valid(issuer__slot_valid),
         .slot_pad(issuer__slot_pad),
         .slot_tag(issuer__slot_tag),
-        .slot_addr(issuer__slot_addr)
+        .slot_addr(issuer__slot_addr),
+        .slot_iyp(issuer__slot_iyp),
+        .slot_ixp(issuer__slot_ixp),
+        .slot_grp(issuer__slot_grp)
     );
     tiny_accel_top_loader loader(
         .clock(loader__clock),
@@ -4802,6 +5235,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         issuer__kr = passes__kr;
         issuer__krw = passes__krw;
         issuer__planebase = passes__planebase;
+        issuer__grp = passes__ict_o;
         issuer__tile_first = passes__tile_first;
         issuer__tile_last = passes__tile_last;
         issuer__half = passes__half;
@@ -4830,6 +5264,9 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         slot_pad = issuer__slot_pad;
         slot_tag = issuer__slot_tag;
         slot_addr = issuer__slot_addr;
+        slot_iyp = issuer__slot_iyp;
+        slot_ixp = issuer__slot_ixp;
+        slot_grp = issuer__slot_grp;
         wl_rd_en = loader__rd_en;
         wl_rd_addr = loader__rd_addr;
         wl_we = loader__we;
@@ -5199,7 +5636,7 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
     
 endmodule // tiny_accel_top_drain
 
-module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr);
+module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,grp,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,slot_grp);
     
     // Module arguments
     input wire  clock;
@@ -5222,6 +5659,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     input wire  [15:0] kr;
     input wire  [15:0] krw;
     input wire  [15:0] planebase;
+    input wire  [2:0] grp;
     input wire  tile_first;
     input wire  tile_last;
     input wire  half;
@@ -5231,6 +5669,9 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     output reg  slot_pad;
     output reg  [5:0] slot_tag;
     output reg  [15:0] slot_addr;
+    output reg  [15:0] slot_iyp;
+    output reg  [15:0] slot_ixp;
+    output reg  [2:0] slot_grp;
     
     // Constant declarations
     localparam  tag_valid = 6'b1;
@@ -5241,6 +5682,9 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     localparam  tag_pad = 6'b100000;
     
     // Stub signals
+    reg  [2:0] grp_r__d;
+    wire  [2:0] grp_r__q;
+    reg  grp_r__clock;
     reg  valid_r__d;
     wire  valid_r__q;
     reg  valid_r__clock;
@@ -5334,6 +5778,11 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     reg  [5:0] tag;
     
     // Sub module instances
+    tiny_accel_top_dff_w3 grp_r(
+        .d(grp_r__d),
+        .q(grp_r__q),
+        .clock(grp_r__clock)
+    );
     tiny_accel_top_dff_w1 valid_r(
         .d(valid_r__d),
         .q(valid_r__q),
@@ -5462,6 +5911,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     
     // Update code
     always @(*) begin
+        grp_r__clock = clock;
         valid_r__clock = clock;
         pad_r__clock = clock;
         tag_r__clock = clock;
@@ -5487,6 +5937,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         cb_addr__clock = clock;
         cb_pad__clock = clock;
         cb_last__clock = clock;
+        grp_r__d = grp_r__q;
         valid_r__d = valid_r__q;
         pad_r__d = pad_r__q;
         tag_r__d = tag_r__q;
@@ -5516,6 +5967,9 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         slot_pad = pad_r__q;
         slot_tag = tag_r__q;
         slot_addr = addr_r__q;
+        slot_iyp = iyp__q;
+        slot_ixp = ixp__q;
+        slot_grp = grp_r__q;
         issue_next = pass_r__q & |left_r__q;
         in_pass = pass_r__q;
         pix_left = left_r__q;
@@ -5594,6 +6048,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
             end
             if (issue_new) begin
                 pass_r__d = 1'b1;
+                grp_r__d = grp;
                 if (~issue_next) begin
                     rowaddr__d = cb_addr__q;
                     px__d = 16'h0;
@@ -5612,6 +6067,24 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     end
     
 endmodule // tiny_accel_top_issuer
+
+module tiny_accel_top_dff_w3(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w3
 
 module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
     
@@ -5868,7 +6341,7 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
     
 endmodule // tiny_accel_top_loader
 
-module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,half,tile_first,tile_last,bbase,obase,all_issued,p_k);
+module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles,p_w,p_plane,p_kp,p_obase,p_passes,ks,kr,krw,planebase,ict_o,half,tile_first,tile_last,bbase,obase,all_issued,p_k);
     
     // Module arguments
     input wire  clock;
@@ -5887,6 +6360,7 @@ module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles
     output reg  [15:0] kr;
     output reg  [15:0] krw;
     output reg  [15:0] planebase;
+    output reg  [2:0] ict_o;
     output reg  half;
     output reg  tile_first;
     output reg  tile_last;
@@ -6045,6 +6519,7 @@ module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles
         kr = kr_r__q;
         krw = krw_r__q;
         planebase = plane_r__q;
+        ict_o = ict__q[(32'h0)+:(3)];
         half = oct__q[32'h0];
         tile_first = first__q;
         tile_last = ks_l__q & kr_l__q & ict_l__q;
@@ -6222,7 +6697,7 @@ module tiny_accel_top_wbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_top_wbanks
 
-module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,p_kg,bad);
+module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,p_kg,bad,rt_we,rt_clr,rt_grp,rt_row,rt_data);
     
     // Module arguments
     input wire  clock;
@@ -6242,11 +6717,17 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
     output reg  [7:0] p_pad;
     output reg  [15:0] p_kg;
     output reg  bad;
+    output reg  rt_we;
+    output reg  rt_clr;
+    output reg  [2:0] rt_grp;
+    output reg  [5:0] rt_row;
+    output reg  [47:0] rt_data;
     
     // Constant declarations
     localparam  op_pe_shape = 5'b11;
     localparam  op_pe_kernel = 5'b100;
     localparam  op_pe_pad = 5'b10001;
+    localparam  op_pe_rowtap = 5'b10100;
     localparam  op_acc_tiles = 5'b101;
     localparam  op_act_requant = 5'b110;
     localparam  op_act_scale = 5'b10010;
@@ -6723,6 +7204,11 @@ module tiny_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shif
         if ((we & (op == op_pe_pad)) | clear) begin
             pad__d = pl[(32'h5)+:(8)];
         end
+        rt_we = we & (op == op_pe_rowtap);
+        rt_clr = clear;
+        rt_grp = payload[(32'h5)+:(3)];
+        rt_row = payload[(32'h8)+:(6)];
+        rt_data = ({32'd0, payload[(32'he)+:(16)]}) | (({44'd0, payload[(32'h1e)+:(4)]}) << 32'h10) | (({44'd0, payload[(32'h22)+:(4)]}) << 32'h20);
         mx_plane = h__q * w__q;
         plane__d = mx_plane[(32'h0)+:(16)];
         mx_pixels = ho__q * wo__q;
@@ -6808,7 +7294,7 @@ module tiny_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     // Constant declarations
     localparam  dec_legal = 90'h10000000000000000000000;
     localparam  dec_count0 = 90'h20000000000000000000000;
-    localparam  mods = 256'h2000000000000000000000000108020110012001202010101008040202010120;
+    localparam  mods = 256'h2000000000000000000000020108020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
     // Stub signals
@@ -8383,7 +8869,7 @@ module tiny_accel_top_ents(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2200000000000000000000002e2a2427272d27272323242f272927272c2d2e22;
+    localparam  tab = 256'h22000000000000000000002a2e2a2427272d27272323242f272927272c2d2e22;
     localparam  at = 8'h0;
     
     // Local signals
@@ -8404,7 +8890,7 @@ module tiny_accel_top_ents_2(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2300000000000000000000002f2b2528282e282824242510282a28282d2e2f23;
+    localparam  tab = 256'h23000000000000000000002b2f2b2528282e282824242510282a28282d2e2f23;
     localparam  at = 8'h8;
     
     // Local signals
@@ -8425,7 +8911,7 @@ module tiny_accel_top_ents_3(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2c000000000000000000000018142e11111711112d2d2e19111311111617182c;
+    localparam  tab = 256'h2c000000000000000000001418142e11111711112d2d2e19111311111617182c;
     localparam  at = 8'h50;
     
     // Local signals
@@ -8446,7 +8932,7 @@ module tiny_accel_top_ents_4(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2d000000000000000000000019152f12121812122e2e2f1a121412121718192d;
+    localparam  tab = 256'h2d000000000000000000001519152f12121812122e2e2f1a121412121718192d;
     localparam  at = 8'h58;
     
     // Local signals
@@ -8467,7 +8953,7 @@ module tiny_accel_top_ents_5(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2e00000000000000000000001a161013131913132f2f101b1315131318191a2e;
+    localparam  tab = 256'h2e00000000000000000000161a161013131913132f2f101b1315131318191a2e;
     localparam  at = 8'h60;
     
     // Local signals
@@ -8488,7 +8974,7 @@ module tiny_accel_top_ents_6(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2f00000000000000000000001b171114141a14141010111c14161414191a1b2f;
+    localparam  tab = 256'h2f00000000000000000000171b171114141a14141010111c14161414191a1b2f;
     localparam  at = 8'h68;
     
     // Local signals
@@ -8509,7 +8995,7 @@ module tiny_accel_top_ents_7(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1000000000000000000000001c181215151b15151111121d151715151a1b1c10;
+    localparam  tab = 256'h1000000000000000000000181c181215151b15151111121d151715151a1b1c10;
     localparam  at = 8'h70;
     
     // Local signals
@@ -8530,7 +9016,7 @@ module tiny_accel_top_ents_8(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1100000000000000000000001d191316161c16161212131e161816161b1c1d11;
+    localparam  tab = 256'h1100000000000000000000191d191316161c16161212131e161816161b1c1d11;
     localparam  at = 8'h78;
     
     // Local signals
@@ -8551,7 +9037,7 @@ module tiny_accel_top_ents_9(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h240000000000000000000000102c2629292f292925252611292b29292e2f1024;
+    localparam  tab = 256'h24000000000000000000002c102c2629292f292925252611292b29292e2f1024;
     localparam  at = 8'h10;
     
     // Local signals
@@ -8572,7 +9058,7 @@ module tiny_accel_top_ents_10(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h250000000000000000000000112d272a2a102a2a262627122a2c2a2a2f101125;
+    localparam  tab = 256'h25000000000000000000002d112d272a2a102a2a262627122a2c2a2a2f101125;
     localparam  at = 8'h18;
     
     // Local signals
@@ -8593,7 +9079,7 @@ module tiny_accel_top_ents_11(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h260000000000000000000000122e282b2b112b2b272728132b2d2b2b10111226;
+    localparam  tab = 256'h26000000000000000000002e122e282b2b112b2b272728132b2d2b2b10111226;
     localparam  at = 8'h20;
     
     // Local signals
@@ -8614,7 +9100,7 @@ module tiny_accel_top_ents_12(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h270000000000000000000000132f292c2c122c2c282829142c2e2c2c11121327;
+    localparam  tab = 256'h27000000000000000000002f132f292c2c122c2c282829142c2e2c2c11121327;
     localparam  at = 8'h28;
     
     // Local signals
@@ -8635,7 +9121,7 @@ module tiny_accel_top_ents_13(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h28000000000000000000000014102a2d2d132d2d29292a152d2f2d2d12131428;
+    localparam  tab = 256'h28000000000000000000001014102a2d2d132d2d29292a152d2f2d2d12131428;
     localparam  at = 8'h30;
     
     // Local signals
@@ -8656,7 +9142,7 @@ module tiny_accel_top_ents_14(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h29000000000000000000000015112b2e2e142e2e2a2a2b162e102e2e13141529;
+    localparam  tab = 256'h29000000000000000000001115112b2e2e142e2e2a2a2b162e102e2e13141529;
     localparam  at = 8'h38;
     
     // Local signals
@@ -8677,7 +9163,7 @@ module tiny_accel_top_ents_15(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2a000000000000000000000016122c2f2f152f2f2b2b2c172f112f2f1415162a;
+    localparam  tab = 256'h2a000000000000000000001216122c2f2f152f2f2b2b2c172f112f2f1415162a;
     localparam  at = 8'h40;
     
     // Local signals
@@ -8698,7 +9184,7 @@ module tiny_accel_top_ents_16(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2b000000000000000000000017132d10101610102c2c2d18101210101516172b;
+    localparam  tab = 256'h2b000000000000000000001317132d10101610102c2c2d18101210101516172b;
     localparam  at = 8'h48;
     
     // Local signals
@@ -9175,7 +9661,7 @@ module tiny_accel_top_unpack(w0,pq,head,head_ok,ent,src_ok,op,payload,len,src_di
     output reg  take;
     
     // Constant declarations
-    localparam  lens = 256'h800000000000000000000003828101c1c341c1c0c0c103c1c241c1c30343808;
+    localparam  lens = 256'h800000000000000000000283828101c1c341c1c0c0c103c1c241c1c30343808;
     
     // Local signals
     reg  [123:0] win;
@@ -10105,7 +10591,7 @@ module tiny_accel_top_groups(op,xfer,store,copy,mem_shape,mem_rows,conv_reg,pool
     localparam  op_pool_clock = 5'b1001;
     localparam  op_run = 5'b1010;
     localparam  op_sync = 5'b1011;
-    localparam  conv_ops = 32'h60078;
+    localparam  conv_ops = 32'h160078;
     localparam  pool_ops = 32'h8380;
     localparam  op_end = 5'b11111;
     
@@ -12453,24 +12939,6 @@ module tiny_accel_top_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
     end
     
 endmodule // tiny_accel_top_fm
-
-module tiny_accel_top_dff_w3(d,q,clock);
-    
-    // Module arguments
-    input wire  [2:0] d;
-    output reg  [2:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 3'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w3
 
 module tiny_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
     

@@ -48,6 +48,12 @@ pub struct ConvPlan {
     /// elements) apart in memory; the kernel is `1 × kw`, input channel r of it the layer's
     /// kernel row r.
     pub row_view: bool,
+    /// Tap rows ([`ConvPlan::for_layer`]): the PE rows carry (input channel, kernel tap) pairs,
+    /// pair q = (ci·kh + dy)·kw + dx on row q mod R of input tile q div R; `cin`, `kh`, `kw` stay
+    /// the layer's, `ic_tiles` counts tap groups (ceil(cin·kh·kw / R), at most 8) and a run is a
+    /// 1 × 1 convolution of `ic_tiles·oc_tiles` passes ([`ConvPlan::run_kernel`]). Every bank holds
+    /// every input channel (a broadcast load); row r reads it at its `PE_ROWTAP` offset.
+    pub taps: bool,
     /// Kernels each PE uses, k (2..=K): a slow cycle of k fast cycles, output tiles of C·k
     /// channels (`PE_KERNEL.k`). [`ConvPlan::geometry`] plans with the array's `kernels`;
     /// [`ConvPlan::for_layer`] picks k. Every layout of the run (weights, biases, output
@@ -77,7 +83,7 @@ impl ConvPlan {
         let passes = oc_tiles * ic_tiles * kh * kw;
         let macs = (cout * ho * wo * cin * kh * kw) as u64;
         Ok(ConvPlan {
-            cin, h, w, cout, ho, wo, kh, kw, stride, padding, pad_end, ic_tiles, oc_tiles, passes, macs, ort: false, row_view: false,
+            cin, h, w, cout, ho, wo, kh, kw, stride, padding, pad_end, ic_tiles, oc_tiles, passes, macs, ort: false, row_view: false, taps: false,
             kernels: e.kernels,
         })
     }
@@ -145,8 +151,76 @@ impl ConvPlan {
         ConvArray { kernels: self.kernels, ..*e }
     }
 
-    /// The mapping of [`ConvPlan::for_layer`] on an array of `e.kernels` kernels.
+    /// The mapping of [`ConvPlan::for_layer`] on an array of `e.kernels` kernels: tap rows where
+    /// they take fewer passes than the plain plan and the row groups, else the cheaper of those.
     fn mapped(e: &ConvArray, input: &[usize], cl: &accelgen_formats::ConvLayer) -> Result<ConvPlan, String> {
+        let other = ConvPlan::mapped_rows(e, input, cl)?;
+        match ConvPlan::tap_rows(e, &ConvPlan::geometry(e, input, &cl.weight.shape, &cl.params)?.with_requant(cl.requant.as_ref())) {
+            Some(t) if t.passes < other.passes => Ok(t),
+            _ => Ok(other),
+        }
+    }
+
+    /// The tap-row plan of `plain` (a plan of [`ConvPlan::geometry`]): the layer's cin·kh·kw
+    /// (input channel, tap) pairs over the R PE rows, when that is 2 to 8 tap groups and fewer
+    /// passes than `plain` (the table has 8 groups; `PE_ROWTAP.dy`, `dx` are 4 bits).
+    pub fn tap_rows(e: &ConvArray, plain: &ConvPlan) -> Option<ConvPlan> {
+        let pairs = plain.cin * plain.kh * plain.kw;
+        let groups = pairs.div_ceil(e.rows);
+        if plain.kh * plain.kw < 2 || groups > 8 || plain.kh > 15 || plain.kw > 15 || groups >= plain.ic_tiles * plain.kh * plain.kw {
+            return None;
+        }
+        Some(ConvPlan { ic_tiles: groups, passes: plain.oc_tiles * groups, taps: true, ..plain.clone() })
+    }
+
+    /// The kernel a run is programmed with (`PE_KERNEL.kh`, `kw`): 1 × 1 with tap rows, else
+    /// the layer's.
+    pub fn run_kernel(&self) -> (usize, usize) {
+        if self.taps {
+            (1, 1)
+        } else {
+            (self.kh, self.kw)
+        }
+    }
+
+    /// The channels the PE rows carry over the input tiles: the (input channel, tap) pairs with
+    /// tap rows, else the input channels.
+    pub fn row_channels(&self) -> usize {
+        if self.taps {
+            self.cin * self.kh * self.kw
+        } else {
+            self.cin
+        }
+    }
+
+    /// Input planes each first-cache bank holds for a run of `icg` input tiles: every input
+    /// channel with tap rows (broadcast), else `icg`.
+    pub fn bank_planes(&self, icg: usize) -> usize {
+        if self.taps {
+            self.cin
+        } else {
+            icg
+        }
+    }
+
+    /// The `PE_ROWTAP` table of a tap-row run whose input is `h` rows of `w` elements per channel
+    /// (channel c at c·h·w in every bank): (group, row, offset, dy, dx) for every pair. The
+    /// issuer adds the pass's tile times h·w to the slot's entry; the offsets take it back (16-bit
+    /// wrap, as the engine adds).
+    pub fn rowtap_table(&self, e: &ConvArray, h: usize, w: usize) -> Vec<[u64; 5]> {
+        let plane = (h * w) as i64;
+        (0..self.cin * self.kh * self.kw)
+            .map(|q| {
+                let (ci, dy, dx) = (q / (self.kh * self.kw), q / self.kw % self.kh, q % self.kw);
+                let g = q / e.rows;
+                let off = (ci as i64 * plane + (dy * w + dx) as i64 - g as i64 * plane).rem_euclid(1 << 16);
+                [g as u64, (q % e.rows) as u64, off as u64, dy as u64, dx as u64]
+            })
+            .collect()
+    }
+
+    /// The row-group mapping (or the plain plan) of [`ConvPlan::for_layer`].
+    fn mapped_rows(e: &ConvArray, input: &[usize], cl: &accelgen_formats::ConvLayer) -> Result<ConvPlan, String> {
         let plain = ConvPlan::geometry(e, input, &cl.weight.shape, &cl.params)?.with_requant(cl.requant.as_ref());
         let p = &cl.params;
         let kh = plain.kh;
@@ -167,6 +241,8 @@ impl ConvPlan {
     pub fn weight_at(&self, weight: &TensorI8, oc: usize, ic: usize, kr: usize, ks: usize) -> i8 {
         if self.row_view {
             weight.at(&[oc, 0, ic + kr, ks])
+        } else if self.taps {
+            weight.at(&[oc, ic / (self.kh * self.kw), ic / self.kw % self.kh, ic % self.kw])
         } else {
             weight.at(&[oc, ic, kr, ks])
         }
@@ -178,6 +254,8 @@ impl ConvPlan {
     pub fn row_groups(&self) -> usize {
         if self.row_view {
             self.cin
+        } else if self.taps {
+            1
         } else {
             0
         }
@@ -210,10 +288,10 @@ impl ConvPlan {
         let padding = plan.padding;
         let ConvPlan { cin: _, h, w, cout: _, ho, wo, ic_tiles, oc_tiles, passes, .. } = plan;
         let per_pass = e.rows * e.cols * e.kernels;
-        if ic_tiles * h * w > e.first_cache_depth {
+        if plan.bank_planes(ic_tiles) * h * w > e.first_cache_depth {
             return Err(unsupported(
                 "ceil(Cin/rows)·H·W",
-                ic_tiles * h * w,
+                plan.bank_planes(ic_tiles) * h * w,
                 "pe_array.first_cache_depth",
                 e.first_cache_depth,
             ));
@@ -288,14 +366,14 @@ impl ConvPlan {
         let mut v = Vec::with_capacity(self.passes * e.weights_per_pass());
         for oct in 0..self.oc_tiles {
             for ict in 0..self.ic_tiles {
-                for kr in 0..self.kh {
-                    for ks in 0..self.kw {
+                for kr in 0..self.run_kernel().0 {
+                    for ks in 0..self.run_kernel().1 {
                         for r in 0..e.rows {
                             for j in 0..e.kernels {
                                 for c in 0..e.cols {
                                     let oc = oct * e.cols * e.kernels + c * e.kernels + j;
                                     let ic = ict * e.rows + r;
-                                    v.push(if oc < self.cout && ic < self.cin {
+                                    v.push(if oc < self.cout && ic < self.row_channels() {
                                         self.weight_at(weight, oc, ic, kr, ks)
                                     } else {
                                         0
@@ -328,22 +406,23 @@ mod tests {
         }
     }
 
-    /// The compiler lets the PE rows carry kernel rows exactly where the mapping holds (one input
-    /// channel, vertical stride 1, no vertical padding, 2..=R kernel rows): LeNet-5's first layer
-    /// runs 5 passes instead of 25 with the same pixels and MACs, its weights read back from the
-    /// layer's kernel rows.
+    /// The row-group mapping holds exactly where it may (one input channel, vertical stride 1,
+    /// no vertical padding, 2..=R kernel rows): LeNet-5's first layer as 5 passes instead of 25
+    /// with the same pixels and MACs, its weights read back from the layer's kernel rows.
     #[test]
     fn one_channel_layers_put_kernel_rows_on_the_pe_rows_where_the_mapping_holds() {
         let e = accelgen_config::Preset::Default.config().conv_array();
         let l = layer([6, 1, 5, 5], [1, 1], [0, 0, 0, 0]);
-        let p = ConvPlan::for_layer(&e, &[1, 32, 32], &l).unwrap();
-        assert!(p.row_view);
+        let p = ConvPlan::mapped_rows(&e, &[1, 32, 32], &l).unwrap();
+        assert!(p.row_view && !p.taps);
         assert_eq!((p.cin, p.h, p.w, p.kh, p.kw, p.passes, p.ho, p.wo, p.macs), (5, 28, 32, 1, 5, 5, 28, 28, 117_600));
         assert_eq!(p.channel_stride(), 32);
         let w = l.weight.require("w").unwrap();
         assert_eq!(p.weight_at(&w, 4, 3, 0, 2), w.at(&[4, 0, 3, 2]));
         // Horizontal stride and padding stay.
-        assert!(ConvPlan::for_layer(&e, &[1, 32, 32], &layer([6, 1, 3, 3], [1, 2], [0, 1, 0, 1])).unwrap().row_view);
+        assert!(ConvPlan::mapped_rows(&e, &[1, 32, 32], &layer([6, 1, 3, 3], [1, 2], [0, 1, 0, 1])).unwrap().row_view);
+        // A 7×7 kernel: 7 passes either way, and the compiler keeps the row groups.
+        assert!(ConvPlan::for_layer(&e, &[1, 32, 32], &layer([6, 1, 7, 7], [1, 1], [0, 0, 0, 0])).unwrap().row_view);
         // Not: vertical padding or stride, several channels, one kernel row, more rows than R.
         for (input, l) in [
             ([1, 32, 32], layer([6, 1, 3, 3], [1, 1], [1, 1, 1, 1])),
@@ -353,9 +432,51 @@ mod tests {
             ([1, 32, 32], layer([6, 1, 1, 3], [1, 1], [0, 0, 0, 0])),
             ([1, 32, 32], layer([6, 1, 9, 3], [1, 1], [0, 0, 0, 0])),
         ] {
-            let p = ConvPlan::for_layer(&e, &input, &l).unwrap();
+            let p = ConvPlan::mapped_rows(&e, &input, &l).unwrap();
             assert!(!p.row_view, "{:?} {:?}", l.weight.shape, l.params);
             assert_eq!(p.channel_stride(), p.h * p.w);
+        }
+    }
+
+    /// Tap rows where they take fewer passes: the 3-channel stem (27 pairs, 4 tap groups instead
+    /// of 9 passes) and LeNet-5's first layer (25 pairs, 4 groups instead of 5 kernel columns),
+    /// with padding and stride; each pair's weight and table entry name the layer's channel and
+    /// tap. Not where the rows are full already (16 channels), for a 1×1 kernel, or past 8 groups.
+    #[test]
+    fn few_channel_layers_put_channel_tap_pairs_on_the_pe_rows() {
+        let e = accelgen_config::Preset::Default.config().conv_array();
+        for (input, l, groups) in [
+            ([3, 32, 32], layer([16, 3, 3, 3], [1, 1], [1, 1, 1, 1]), 4),
+            ([1, 32, 32], layer([6, 1, 5, 5], [1, 1], [0, 0, 0, 0]), 4),
+            ([3, 33, 33], layer([16, 3, 3, 3], [2, 2], [1, 1, 0, 0]), 4),
+            ([2, 16, 16], layer([8, 2, 5, 5], [1, 1], [2, 2, 2, 2]), 7),
+        ] {
+            let plain = ConvPlan::geometry(&e, &input, &l.weight.shape, &l.params).unwrap();
+            let p = ConvPlan::for_layer(&e, &input, &l).unwrap();
+            assert!(p.taps && !p.row_view, "{:?}", l.weight.shape);
+            assert_eq!((p.cin, p.h, p.w, p.kh, p.kw, p.ho, p.wo, p.macs), (plain.cin, plain.h, plain.w, plain.kh, plain.kw, plain.ho, plain.wo, plain.macs));
+            assert_eq!((p.ic_tiles, p.passes, p.run_kernel(), p.row_groups(), p.bank_planes(1)), (groups, groups * p.oc_tiles, (1, 1), 1, input[0]));
+            let w = l.weight.require("w").unwrap();
+            let (hb, wb) = (7, input[2]);
+            let table = p.rowtap_table(&e, hb, wb);
+            assert_eq!(table.len(), p.row_channels());
+            for (q, &[g, r, off, dy, dx]) in table.iter().enumerate() {
+                let ci_want = q / (p.kh * p.kw);
+                let (ky, kx) = ((q % (p.kh * p.kw)) / p.kw, q % p.kw);
+                assert_eq!((g as usize, r as usize, dy as usize, dx as usize), (q / e.rows, q % e.rows, ky, kx));
+                // The issuer adds the tile's plane; the entry then lands on the pair's pixel.
+                assert_eq!((g as usize * hb * wb + off as usize) % (1 << 16), ci_want * hb * wb + ky * wb + kx);
+                for oc in [0, p.cout - 1] {
+                    assert_eq!(p.weight_at(&w, oc, q, 0, 0), w.at(&[oc, ci_want, ky, kx]));
+                }
+            }
+        }
+        for (input, l) in [
+            ([16, 32, 32], layer([16, 16, 3, 3], [1, 1], [1, 1, 1, 1])),
+            ([3, 32, 32], layer([16, 3, 1, 1], [1, 1], [0, 0, 0, 0])),
+            ([8, 32, 32], layer([16, 8, 3, 3], [1, 1], [1, 1, 1, 1])),
+        ] {
+            assert!(!ConvPlan::for_layer(&e, &input, &l).unwrap().taps, "{:?}", l.weight.shape);
         }
     }
 }

@@ -131,8 +131,8 @@ pub fn conv_cycles_in(e: &ConvArray, p: &ConvPlan, env: &RunEnv) -> ConvCycles {
         to_swap_pe: c,
         pixels: p.pixels() as u64,
         wo: p.wo as u64,
-        kw: p.kw as u64,
-        kh: p.kh as u64,
+        kw: p.run_kernel().1 as u64,
+        kh: p.run_kernel().0 as u64,
         ict_n: p.ic_tiles as u64,
         oct_n: p.oc_tiles as u64,
     };

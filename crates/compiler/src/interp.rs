@@ -42,6 +42,8 @@ pub struct Machine {
     e: ConvArray,
     u: PoolArray,
     regs: HashMap<u8, Vec<u64>>,
+    /// The tap-row table (`PE_ROWTAP`): (input-channel tile, PE row) → offset, dy, dx.
+    rowtap: HashMap<(usize, usize), [usize; 3]>,
     fc: Vec<Vec<i8>>,
     wbuf: Vec<i8>,
     bias: Vec<Vec<i32>>,
@@ -73,6 +75,7 @@ impl Machine {
         let u = cfg.pool_array();
         Machine {
             regs: HashMap::new(),
+            rowtap: HashMap::new(),
             fc: vec![vec![0; e.first_cache_depth]; e.rows],
             wbuf: vec![0; e.weight_bank_depth() * e.cols],
             bias: vec![vec![0; e.bias_buffer_depth]; e.cols],
@@ -127,6 +130,13 @@ impl Machine {
                     }
                 }
                 "MEM_ADD" | "REPEAT" => return Err(at("a compressed form in a decompressed program".into())),
+                "PE_ROWTAP" => {
+                    let v = &i.values;
+                    if v[1] as usize >= self.e.rows {
+                        return Err(at(format!("PE_ROWTAP.row = {}: allowed 0..{} (the PE rows)", v[1], self.e.rows)));
+                    }
+                    self.rowtap.insert((v[0] as usize, v[1] as usize), [v[2] as usize, v[3] as usize, v[4] as usize]);
+                }
                 _ => {
                     self.regs.insert(i.code, i.values.clone());
                     if i.info().name == "POOL_CLOCK" {
@@ -338,22 +348,27 @@ impl Machine {
                                 for ks in 0..kw {
                                     let ixp = ox * sw + ks;
                                     let pass = ((tt * ic_tiles + ict) * kh + kr) * kw + ks;
-                                    if iyp < ph || iyp >= h + ph || ixp < pw || ixp >= w + pw {
-                                        if pad != 0 {
-                                            for rr in 0..r {
-                                                let wv = self.wbuf[pass * r * c * k + ek.weight_slot(rr, cc, j)];
-                                                sum = sum.wrapping_add(pad * i32::from(wv));
-                                            }
-                                        }
-                                        continue;
-                                    }
-                                    let a = fbase + ict * plane + (iyp - ph) * w + ixp - pw;
+                                    // The slot's entry (16-bit, as the issuer forms it), and per row
+                                    // its padded pixel and offset: the slot's, or with tap rows
+                                    // (kg = 1) moved by the row's table entry for this tile.
+                                    let a = ((fbase + ict * plane + iyp * w + ixp) as i64 - (ph * w + pw) as i64).rem_euclid(1 << 16) as usize;
+                                    let mut real = false;
                                     for rr in 0..r {
+                                        let [off, dy, dx] = if kg == 1 { self.rowtap.get(&(ict % 8, rr)).copied().unwrap_or([0; 3]) } else { [row_off(rr), 0, 0] };
+                                        let (y, x) = (iyp + dy, ixp + dx);
                                         let wv = self.wbuf[pass * r * c * k + ek.weight_slot(rr, cc, j)];
-                                        let v = *self.fc[rr].get(a + row_off(rr)).ok_or_else(|| format!("row {rr} reads past the first cache"))?;
+                                        if y < ph || y >= h + ph || x < pw || x >= w + pw {
+                                            sum = sum.wrapping_add(pad * i32::from(wv));
+                                            continue;
+                                        }
+                                        real = true;
+                                        let at = (a + off) & 0xFFFF;
+                                        let v = *self.fc[rr].get(at).ok_or_else(|| format!("row {rr} reads past the first cache (entry {at})"))?;
                                         sum = sum.wrapping_add(i32::from(v) * i32::from(wv));
                                     }
-                                    self.trace.macs += 1;
+                                    if real {
+                                        self.trace.macs += 1;
+                                    }
                                 }
                             }
                         }

@@ -156,7 +156,8 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                     let mut row = vec![];
                     for ig in 0..t.ic_groups() {
                         let gt = t.icg.min(t.plan.ic_tiles - ig * t.icg) as u64;
-                        let words = tiles * gt * (t.plan.kh * t.plan.kw) as u64 * per_pass;
+                        let (rkh, rkw) = t.plan.run_kernel();
+                        let words = tiles * gt * (rkh * rkw) as u64 * per_pass;
                         row.push((next, words));
                         next = align(next + words);
                     }
@@ -281,8 +282,8 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
                 let mut a = t.weight_blocks[g][ig].0 as usize;
                 for oct in 0..tiles {
                     for ict in 0..gt {
-                        for kr in 0..p.kh {
-                            for ks in 0..p.kw {
+                        for kr in 0..p.run_kernel().0 {
+                            for ks in 0..p.run_kernel().1 {
                                 // Row, kernel, column (ConvArray::weight_slot): an entry of the
                                 // C weight banks is kernel j of a whole PE row.
                                 for rr in 0..r {
@@ -290,7 +291,7 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
                                         for cc in 0..c {
                                             let oc = (g * t.tiles + oct) * c * k + cc * k + j;
                                             let ic = (ig * t.icg + ict) * r + rr;
-                                            let v = if oc < p.cout && ic < p.cin { p.weight_at(&weight, oc, ic, kr, ks) } else { 0 };
+                                            let v = if oc < p.cout && ic < p.row_channels() { p.weight_at(&weight, oc, ic, kr, ks) } else { 0 };
                                             mem[a] = v as u8;
                                             a += 1;
                                         }
@@ -352,7 +353,7 @@ mod tests {
                     if let LayerTiling::Conv(t) = t {
                         spans.extend(t.weight_blocks.iter().flatten().copied());
                         spans.extend(t.bias_blocks.iter().map(|&(a, n)| (a, n * BIAS_BYTES)));
-                        let tap = t.plan.kh * t.plan.kw * e.rows * e.cols * t.plan.kernels;
+                        let tap = t.plan.run_kernel().0 * t.plan.run_kernel().1 * e.rows * e.cols * t.plan.kernels;
                         assert!(t.tiles * t.icg * tap <= e.weight_buffer_depth, "{name}");
                         assert!(t.ic_groups() == 1 || t.tiles <= 2, "{name}: kept sums need at most 2 tiles");
                     }

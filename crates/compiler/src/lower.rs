@@ -74,6 +74,8 @@ struct Emitter {
     pe_pad: u64,
     /// The value `MEM_ROWS` last wrote (reset: zero).
     mem_rows: [u64; 4],
+    /// The tap-row table entries `PE_ROWTAP` last wrote, by (group, row) (reset: zero).
+    rowtap: std::collections::HashMap<(u64, u64), [u64; 3]>,
 }
 
 impl Emitter {
@@ -93,6 +95,18 @@ impl Emitter {
         if pad != self.pe_pad {
             self.push("PE_PAD", &[pad])?;
             self.pe_pad = pad;
+        }
+        Ok(())
+    }
+
+    /// `PE_ROWTAP` for each entry of `table` that differs from what the engine's table holds.
+    fn rowtaps(&mut self, table: &[[u64; 5]]) -> Result<(), String> {
+        for &[g, r, off, dy, dx] in table {
+            let now = self.rowtap.get(&(g, r)).copied().unwrap_or([0; 3]);
+            if now != [off, dy, dx] {
+                self.push("PE_ROWTAP", &[g, r, off, dy, dx])?;
+                self.rowtap.insert((g, r), [off, dy, dx]);
+            }
         }
         Ok(())
     }
@@ -318,7 +332,7 @@ pub fn compile(net: &Network, cfg: &HwConfig) -> Result<Vec<Instr>, String> {
 pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     let e = cfg.conv_array();
     let lay = layout(net, cfg)?;
-    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new(), act_scale: [0; 4], pe_pad: 0, mem_rows: [0; 4] };
+    let mut m = Emitter { prog: vec![], layer_of: vec![], layer: 0, at: String::new(), act_scale: [0; 4], pe_pad: 0, mem_rows: [0; 4], rowtap: Default::default() };
     // Pooling layers that run during their convolution layer (fused).
     let mut fused = vec![];
     for (i, layer) in net.layers.iter().enumerate() {
@@ -441,6 +455,14 @@ fn lower_conv(
             let gt = t.icg.min(p.ic_tiles - ig * t.icg);
             let cin_g = (p.cin - ig * t.icg * e.rows).min(gt * e.rows) as u64;
             let (hin, tw) = (hin as u64, tile.w as u64);
+            if p.taps {
+                // Tap rows: every input channel of the band once, into every bank
+                // (`MEM_ROWS.bcast`); PE row r reads at its `PE_ROWTAP` offset.
+                let cs = p.channel_stride();
+                let a = src + (r0 * p.w + tile.x0) as u64;
+                let runs = if tile.w < p.w { [tw, hin, w, 1] } else { [0, 0, 0, 1] };
+                return m.transfer_runs("MEM_LOAD", 0, a, p.cin as u64 * hin * tw, [hin * tw, cs as u64, half], runs);
+            }
             if p.row_view {
                 // Row groups (the PE rows carry kernel rows): the band's input rows once, into
                 // every bank (`MEM_ROWS.bcast`); PE row r reads r rows further (`PE_SHAPE.kg`).
@@ -488,7 +510,11 @@ fn lower_conv(
             let tile = t.col_geo(ct);
             let gt = t.icg.min(p.ic_tiles - ig * t.icg);
             m.push("PE_SHAPE", &[hin as u64, tile.w as u64, rows as u64, tile.wo as u64, p.row_groups() as u64])?;
-            m.push("PE_KERNEL", &[p.kh as u64, p.kw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, tile.pw as u64, kfield])?;
+            if p.taps {
+                m.rowtaps(&p.rowtap_table(e, hin, tile.w))?;
+            }
+            let (rkh, rkw) = p.run_kernel();
+            m.push("PE_KERNEL", &[rkh as u64, rkw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, tile.pw as u64, kfield])?;
             let keep = u64::from(ig > 0);
             let drain = u64::from(ig + 1 == t.ic_groups());
             m.push("ACC_TILES", &[gt as u64, tiles as u64, keep, drain, half, half])?;

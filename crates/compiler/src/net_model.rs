@@ -149,6 +149,7 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                         macs: 0,
                         ort: sc[0] != 0 && rq[0] != 0,
                         row_view: false,
+                        taps: false,
                         kernels: k,
                     };
                     if plan.passes == 0 || plan.ho * plan.wo == 0 {

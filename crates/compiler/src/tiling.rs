@@ -237,13 +237,15 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, sto
     // Layouts and limits in entries are those of the plan's kernels k.
     let e = &plan.array(e);
     let (r, c, k) = (e.rows, e.cols, e.kernels);
-    let tap_words = plan.kh * plan.kw * r * c * k;
+    let tap_words = plan.run_kernel().0 * plan.run_kernel().1 * r * c * k;
     if tap_words > e.weight_buffer_depth {
         return Err(fit_err(at, "one input tile of one output tile (kh·kw·rows·cols·K weights)", tap_words, "pe_array.weight_buffer_depth", e.weight_buffer_depth));
     }
     // Input tiles one run can take: the weight buffer, and the first cache for a one-row band.
     let row_in = plan.kh.min(plan.h) * plan.w;
-    let icg = (e.weight_buffer_depth / tap_words).min(e.first_cache_depth / row_in.max(1)).min(plan.ic_tiles);
+    let icg = (e.weight_buffer_depth / tap_words).min(e.first_cache_depth / (row_in * plan.bank_planes(1)).max(1)).min(plan.ic_tiles);
+    // Tap rows: every tap group in one run (the table names 8; each bank holds every channel).
+    let icg = if plan.taps { if icg < plan.ic_tiles { return Err(fit_err(at, "every tap group's weights and every input channel (tap rows)", plan.ic_tiles, "input tiles that fit", icg)); } plan.ic_tiles } else { icg };
     if icg == 0 {
         return Err(fit_err(at, "one output row's input (kernel rows·W of one input tile)", row_in, "pe_array.first_cache_depth", e.first_cache_depth));
     }
@@ -256,7 +258,7 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, sto
     // `div` = 2: the band must fit half the first cache and half the output buffer.
     let fits = |rows: usize, div: usize| {
         let hin = ((rows - 1) * plan.stride[0] + plan.kh).min(plan.h) + plan.bank_extra_rows();
-        icg * hin * plan.w <= e.first_cache_depth / div
+        plan.bank_planes(icg) * hin * plan.w <= e.first_cache_depth / div
             && k * rows * plan.wo <= e.acc_buffer_depth
             && tiles * k * rows * plan.wo <= e.output_buffer_depth / div
             && rows * plan.wo < 1 << 16
@@ -264,8 +266,8 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, sto
     };
     let band = (1..=plan.ho).rev().find(|&b| fits(b, 1)).ok_or_else(|| {
         let hin = plan.kh.min(plan.h);
-        if icg * hin * plan.w > e.first_cache_depth {
-            fit_err(at, "one output row's input (input tiles·kernel rows·W)", icg * hin * plan.w, "pe_array.first_cache_depth", e.first_cache_depth)
+        if plan.bank_planes(icg) * hin * plan.w > e.first_cache_depth {
+            fit_err(at, "one output row's input (input tiles·kernel rows·W)", plan.bank_planes(icg) * hin * plan.w, "pe_array.first_cache_depth", e.first_cache_depth)
         } else if k * plan.wo > e.acc_buffer_depth {
             fit_err(at, "one output row's sums (K·Wo)", k * plan.wo, "pe_array.acc_buffer_depth", e.acc_buffer_depth)
         } else {
@@ -308,7 +310,7 @@ fn column_tiles(e: &ConvArray, full: ConvTiling, multiple: usize, r: &ColRule) -
     let fits = |rows: usize, cols: usize| {
         let hin = ((rows - 1) * p.stride[0] + p.kh).min(p.h) + p.bank_extra_rows();
         let win = ((cols - 1) * p.stride[1] + p.kw).min(p.w);
-        full.icg * hin * win <= e.first_cache_depth / 2
+        p.bank_planes(full.icg) * hin * win <= e.first_cache_depth / 2
             && k * rows * cols <= e.acc_buffer_depth
             && full.tiles * k * rows * cols <= e.output_buffer_depth / 2
             && rows * cols < 1 << 16

@@ -258,7 +258,7 @@ pub const TABLE: &[OpInfo] = &[
         code: 3,
         module: Module::Pe,
         fields: &[f("h", 10), f("w", 10), f("ho", 10), f("wo", 10), f("kg", 3)],
-        doc: "geometry of a conv run: input rows loaded and width, output rows and width of the band; `kg` ≥ 2: PE row r reads its first-cache bank (r mod `kg`) input rows further down, so consecutive rows carry consecutive kernel rows of one input (docs/conv-array.md; 0 after reset: every row at the same address)",
+        doc: "geometry of a conv run: input rows loaded and width, output rows and width of the band; `kg` ≥ 2: PE row r reads its first-cache bank (r mod `kg`) input rows further down, so consecutive rows carry consecutive kernel rows of one input; 1: tap rows, each PE row reads at the offset and pads by the tap of its `PE_ROWTAP` entry (docs/conv-array.md; 0 after reset: every row at the same address)",
     },
     OpInfo {
         name: "PE_KERNEL",
@@ -371,6 +371,13 @@ pub const TABLE: &[OpInfo] = &[
         module: Module::Act,
         fields: &[f("ort", 1), f("sig", 24), f("exp", 8), f("per_channel", 1)],
         doc: "ONNX Runtime's requantization: with `ort`, y = round_half_even(float32(acc) · float32(sig · 2^exp)) + zero point, the product rounded to float32 first, computed exactly in integers (docs/onnx.md); ACT_REQUANT's `zero_point`, `relu` and `en` apply, its `multiplier` and `shift` do not; `exp` two's complement; with `per_channel`, each output channel's scale comes from the scale bank (one 32-bit word per channel, `sig` in bits 23:0 and `exp` in 31:24, loaded by `MEM_LOAD` target 2 with `MEM_SHAPE.half`, placed as the biases) and `sig`, `exp` are unused; `ort`, `per_channel` 0 after reset",
+    },
+    OpInfo {
+        name: "PE_ROWTAP",
+        code: 20,
+        module: Module::Pe,
+        fields: &[f("group", 3), f("row", 6), f("off", 16), f("dy", 4), f("dx", 4)],
+        doc: "tap rows (`PE_SHAPE.kg` = 1): in the passes of input-channel tile `group` (0-7), PE row `row` reads its first-cache bank `off` entries past the slot's address (16-bit wrap) and streams the padding value where the slot's padded input pixel moved by (`dy`, `dx`) is padding, so each row carries its own (input channel, kernel tap) pair (docs/conv-array.md); every entry 0 after reset",
     },
     OpInfo { name: "END", code: END, module: Module::Ctrl, fields: &[], doc: "end of program" },
 ];
@@ -623,7 +630,7 @@ mod tests {
             Instr::new("POOL_CLOCK", &[256]).unwrap_err(),
             "POOL_CLOCK.divider = 256 is out of range: allowed 0..=255"
         );
-        assert_eq!(Instr::decode(20).unwrap_err(), "illegal opcode 20");
+        assert_eq!(Instr::decode(21).unwrap_err(), "illegal opcode 21");
         assert_eq!(
             Instr::new("POOL_CLOCK", &[4]).unwrap().disassemble(),
             "POOL_CLOCK divider=4"

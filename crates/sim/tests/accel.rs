@@ -494,21 +494,22 @@ fn a_loaded_program_runs_again_on_each_input_of_a_batch() {
     assert_ne!(r.more[0].output, r.output, "different inputs, different outputs");
 }
 
-/// Row groups (docs/conv-array.md): a one-channel 5×5 layer on `default` whose PE rows carry its
-/// kernel rows, in double-buffered bands: each band's input rows are loaded once into every
+/// Row groups (docs/conv-array.md): a one-channel 7×7 layer on `default` whose PE rows carry its
+/// kernel rows (7 passes, as many as its tap rows would take, so the compiler keeps the row
+/// groups), in double-buffered bands: each band's input rows are loaded once into every
 /// first-cache bank (`MEM_ROWS.bcast`) and PE row r reads r rows further (`PE_SHAPE.kg`); the
-/// output equals the golden network's, the layer reads its input about once (not five times), and
-/// the program model predicts its cycles.
+/// output equals the golden network's, the layer reads its input about once (not seven times),
+/// and the program model predicts its cycles.
 #[test]
 fn row_groups_load_the_input_once_into_every_bank() {
-    let net = net_of([1, 40, 300], vec![conv(1, 6, 5, 1, 0, false)], 3);
+    let net = net_of([1, 40, 300], vec![conv(1, 6, 7, 1, 0, false)], 3);
     let cfg = Preset::Default.config();
     let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "row groups");
     let accelgen_compiler::LayerTiling::Conv(t) = &r.compiled.layout.layers[0] else { panic!() };
-    assert!(t.plan.row_view && t.plan.row_groups() == 5 && t.double && t.band < t.plan.ho, "{t:?}");
+    assert!(t.plan.row_view && t.plan.row_groups() == 7 && t.double && t.band < t.plan.ho, "{t:?}");
     let bcast = r.compiled.prog.iter().any(|i| i.info().name == "MEM_ROWS" && i.values[3] == 1);
     assert!(bcast, "a broadcast first-cache load");
-    // 12,000 input bytes; the bands' 4-row halos are read again, the 5-row slices are not.
+    // 12,000 input bytes; the bands' 6-row halos are read again, the 7-row slices are not.
     let read = r.stats["layers"][0]["mem_read_bytes"].as_u64().unwrap();
     assert!(read < 2 * 12_000, "{read} bytes read");
     check_program_model(&r, &cfg, MemTiming::default(), "row groups");
@@ -520,4 +521,38 @@ fn row_groups_load_the_input_once_into_every_bank() {
     assert_eq!(t.plan.row_groups(), 2, "{t:?}");
     let rust = run(&small, &cfg, Engine::Rust, MemTiming::default(), "row groups on tiny, rust-hdl");
     assert_eq!(rust.stats["cycles"], v.stats["cycles"]);
+}
+
+/// Tap rows (docs/conv-array.md): the 3-channel stem on `default` carries its 27 (input channel,
+/// tap) pairs on the 8 PE rows in 4 tap groups (`PE_ROWTAP`, `PE_SHAPE.kg` = 1), each row reading
+/// every channel of the band (one broadcast load) at its own offset and streaming padding where
+/// its own pixel is padding; bit-exact, its input read about once, 4 passes a band instead of 9,
+/// and the program model within 2%. On `tiny` (2 rows: a padded, strided 3×3 layer of one channel
+/// in 5 groups, and a padded 2×2 one in 2), rust-hdl and Verilator agree on every count.
+#[test]
+fn tap_rows_carry_channel_tap_pairs_with_their_own_padding() {
+    let net = net_of([3, 32, 32], vec![conv(3, 16, 3, 1, 1, false)], 12);
+    let cfg = Preset::Default.config();
+    let r = run(&net, &cfg, Engine::Verilator, MemTiming::default(), "tap rows");
+    let accelgen_compiler::LayerTiling::Conv(t) = &r.compiled.layout.layers[0] else { panic!() };
+    assert!(t.plan.taps && t.plan.ic_tiles == 4 && t.plan.passes == 4, "{t:?}");
+    let rowtaps = r.compiled.prog.iter().filter(|i| i.info().name == "PE_ROWTAP").count();
+    assert!(rowtaps >= 27, "{rowtaps} PE_ROWTAP");
+    let read = r.stats["layers"][0]["mem_read_bytes"].as_u64().unwrap();
+    assert!(read < 3 * 32 * 32 * 3 / 2 + 432 + 64, "{read} bytes read");
+    check_program_model(&r, &cfg, MemTiming::default(), "tap rows");
+    let cfg = Preset::Tiny.config();
+    for (small, what) in [
+        (net_of([1, 9, 11], vec![conv(1, 3, 3, 2, 1, false)], 6), "one channel, stride 2, padding 1"),
+        (net_of([1, 8, 7], vec![conv(1, 3, 2, 1, 1, false)], 7), "one channel, 2×2, padding 1"),
+    ] {
+        let v = run(&small, &cfg, Engine::Verilator, MemTiming::default(), &format!("tap rows on tiny, {what}, Verilator"));
+        let accelgen_compiler::LayerTiling::Conv(t) = &v.compiled.layout.layers[0] else { panic!() };
+        assert!(t.plan.taps, "{what}: {t:?}");
+        let rust = run(&small, &cfg, Engine::Rust, MemTiming::default(), &format!("tap rows on tiny, {what}, rust-hdl"));
+        for k in ["cycles", "macs", "mem_read_bytes", "instructions"] {
+            assert_eq!(rust.stats[k], v.stats[k], "{what}: {k}");
+        }
+        check_program_model(&v, &cfg, MemTiming::default(), what);
+    }
 }

@@ -12,6 +12,10 @@
 //!   and one kernel tap (kr, ks); it streams every output pixel once. PE (r, c) holds, for kernel
 //!   j, the weight of output channel tile·C·K + c·K + j and input channel tile·R + r at that tap.
 //!   Padding is streamed as zeros. Passes follow each other with one bubble slow cycle.
+//! - **Tap rows** (`p_kg` = 1): each PE row reads at its own offset from the slot's entry and
+//!   decides its own padding, from the tap-row table entry of the pass's input tile (`rt_*`
+//!   writes it; `PE_ROWTAP`), so the rows carry (input channel, kernel tap) pairs of a layer
+//!   with few input channels (docs/conv-array.md).
 //! - **Weights** are read from the weight buffer (one bank per column, filled by the host in pass
 //!   order: pass, row, kernel, column) one entry per cycle, kernel j of a whole PE row at once,
 //!   into the PEs' shadow registers while the previous pass runs,
@@ -35,7 +39,8 @@
 //! | `ld_wide`, `ld_word` | in | 1, 64 | a write of a whole bus word: weight buffer (target 1), byte c into bank c of the banks `ld_rowsel` sets (c < 8); first cache (target 0), byte l into entry `ld_addr`·L + l of the banks `ld_rowsel` sets (L byte lanes: `lanes`) |
 //! | `wb_clear` | in | 1 | a weight transfer starts: no weight-buffer entry is written yet (a run may stream its weights: the loader reads an entry only once the last bank's word of it is written) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
-//! | `p_kg` | in | 16 | row groups: PE row r reads its bank (r mod `p_kg`)·W entries further (`p_kg` ≥ 2; 0: every row at the slot's address) |
+//! | `p_kg` | in | 16 | row groups: PE row r reads its bank (r mod `p_kg`)·W entries further (`p_kg` ≥ 2; 0: every row at the slot's address); 1: tap rows, each row's offset and padding from the tap-row table entry of the pass's input-channel tile |
+//! | `rt_we`, `rt_clr`, `rt_grp`, `rt_row`, `rt_data` | in | 1, 1, 3, 6, 48 | tap rows (`PE_ROWTAP`): write the table entry of input-channel tile `rt_grp`, PE row `rt_row` (offset in bits 15..0, dy in 31..16, dx in 47..32); `rt_clr` clears the table |
 //! | `p_k` | in | 16 | kernels each PE uses in the run, k (2..=K): below, K stands for k (docs/conv-array.md) |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
 //! | `p_fbase`, `p_obase` | in | 16, 16 | first-cache and output-buffer entry of the run's start (double buffering) |
@@ -130,6 +135,13 @@ pub struct ConvEngine {
     /// Row groups (`PE_SHAPE.kg`): with `kg` ≥ 2, PE row r reads its bank (r mod `kg`)·W entries
     /// further (consecutive rows carry consecutive kernel rows of one input); 0: no offset.
     pub p_kg: Signal<In, Bits<16>>,
+    /// Tap-row table write (`PE_ROWTAP`): entry (`rt_grp`, `rt_row`) ← `rt_data`; `rt_clr`
+    /// clears every entry.
+    pub rt_we: Signal<In, Bit>,
+    pub rt_clr: Signal<In, Bit>,
+    pub rt_grp: Signal<In, Bits<3>>,
+    pub rt_row: Signal<In, Bits<6>>,
+    pub rt_data: Signal<In, Bits<48>>,
     /// Requantize outputs.
     pub p_rq_en: Signal<In, Bit>,
     /// Requantization multiplier.
@@ -204,10 +216,6 @@ pub struct ConvEngine {
     row0_x: Signal<Local, Bits<8>>,
     /// Each row's datum for PE (r, 0): its first-cache bank's read, the padding value, or zero.
     row_x: Vec<Signal<Local, Bits<8>>>,
-    /// The slot is a padding pixel: every row streams `p_pad`.
-    slot_padv: Signal<Local, Bit>,
-    /// The slot reads the first cache (a pixel that is not padding).
-    slot_read: Signal<Local, Bit>,
     /// The last PE of row 0 loads a pass's first datum (row r's shadow weights are free again r
     /// slow cycles later).
     last_swap: Signal<Local, Bit>,
@@ -222,6 +230,29 @@ pub struct ConvEngine {
     rw2: Vec<Signal<Local, Bits<16>>>,
     rw4: Vec<Signal<Local, Bits<16>>>,
     roff: Vec<DFF<Bits<16>>>,
+    /// Tap rows (`p_kg` = 1): the table, entry g·R + r for input-channel tile g (0..8) and PE
+    /// row r (offset, dy, dx); the mode, H + ph and W + pw, registered.
+    rtab: Vec<DFF<Bits<48>>>,
+    tapm: DFF<Bit>,
+    hph: DFF<Bits<16>>,
+    wpw: DFF<Bits<16>>,
+    /// Per row: the slot's table entry, its offset, the row's padded input pixel, whether it is
+    /// padding, the row's read offset, and the tag its datum carries (the slot's, with the row's
+    /// padding in tap-row mode).
+    tsel: Vec<Signal<Local, Bits<48>>>,
+    ty: Vec<Signal<Local, Bits<16>>>,
+    tx: Vec<Signal<Local, Bits<16>>>,
+    rpad: Vec<Signal<Local, Bit>>,
+    rread: Vec<Signal<Local, Bit>>,
+    roffs: Vec<Signal<Local, Bits<16>>>,
+    rtag: Vec<Signal<Local, Tag>>,
+    /// One-hot: the written entry's tile, the slot's tile.
+    rt_ghot: Signal<Local, Bits<8>>,
+    /// Each PE row's number, for the table write.
+    row_id: Vec<Constant<Bits<6>>>,
+    sg_hot: Signal<Local, Bits<8>>,
+    /// The tag's padding bit.
+    tag_pad: Constant<Tag>,
     /// Built-in fault (tests only): row inputs also wired into column 1. Empty in a product.
     fault_cache: Vec<Constant<Bit>>,
     /// Built-in fault (tests only): every weight entry counts as written. Empty in a product.
@@ -262,13 +293,23 @@ impl ConvEngine {
             rw2: crate::vec_of(p.rows),
             rw4: crate::vec_of(p.rows),
             roff: crate::vec_of(p.rows),
+            rtab: crate::vec_of(8 * p.rows),
+            row_id: (0..p.rows).map(|r| Constant::new((r as u64).into())).collect(),
+            tsel: crate::vec_of(p.rows),
+            ty: crate::vec_of(p.rows),
+            tx: crate::vec_of(p.rows),
+            rpad: crate::vec_of(p.rows),
+            rread: crate::vec_of(p.rows),
+            roffs: crate::vec_of(p.rows),
+            rtag: crate::vec_of(p.rows),
+            tag_pad: Constant::new(Tag::from(1u64 << crate::pe::TAG_PAD)),
             wb_last: Constant::new((1u64 << (p.cols - 1)).into()),
             wlane: crate::vec_of(p.cols.min(8)),
         } defaults {
             clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
-            p_kp, p_k, p_kg, kg4, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
-            start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x, slot_padv, slot_read,
+            p_kp, p_k, p_kg, kg4, rt_we, rt_clr, rt_grp, rt_row, rt_data, tapm, hph, wpw, rt_ghot, sg_hot, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
+            start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x,
             last_swap,
         })
     }
@@ -311,7 +352,7 @@ impl ConvEngine {
 impl Logic for ConvEngine {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rd_sel, wb_avail);
+        dff_setup!(self, clock, rd_sel, wb_avail, tapm, hph, wpw);
         clock!(self, clock, seq);
 
         // ---- Control.
@@ -400,10 +441,59 @@ impl Logic for ConvEngine {
             }
             self.roff[r].d.next = self.rw1[r].val() + self.rw2[r].val() + self.rw4[r].val();
         }
+        // Tap rows: the table (written while the engine is idle), the mode and the padding
+        // bounds, registered (the parameters settle before a run starts).
+        for i in 0..self.rtab.len() {
+            self.rtab[i].clock.next = self.clock.val();
+            self.rtab[i].d.next = self.rtab[i].q.val();
+            if self.rt_clr.val() {
+                self.rtab[i].d.next = 0.into();
+            }
+        }
+        self.rt_ghot.next = bits::<8>(1) << self.rt_grp.val();
+        self.sg_hot.next = bits::<8>(1) << self.seq.slot_grp.val();
+        for rows in self.banks.len()..(self.banks.len() + 1) {
+            for g in 0..8 {
+                for r in 0..self.banks.len() {
+                    if self.rt_we.val() & self.rt_ghot.val().get_bit(g) & (self.rt_row.val() == self.row_id[r].val()) {
+                        self.rtab[g * rows + r].d.next = self.rt_data.val();
+                    }
+                }
+            }
+            for r in 0..self.banks.len() {
+                self.tsel[r].next = 0.into();
+                for g in 0..8 {
+                    if self.sg_hot.val().get_bit(g) {
+                        self.tsel[r].next = self.rtab[g * rows + r].q.val();
+                    }
+                }
+            }
+        }
+        self.tapm.d.next = self.p_kg.val() == 1;
+        self.hph.d.next = self.p_h.val() + self.p.ph.val();
+        self.wpw.d.next = self.p_w.val() + self.p.pw.val();
         // One first-cache read per pixel, at sub-cycle 0 of the slow cycle, the same address in
-        // every bank (plus the row's offset with row groups).
-        self.slot_read.next = self.seq.slot_valid.val() & !self.seq.slot_pad.val();
-        self.slot_padv.next = self.seq.slot_valid.val() & self.seq.slot_pad.val();
+        // every bank (plus the row's offset with row groups, or its table entry's with tap rows,
+        // where each row also decides its own padding).
+        for r in 0..self.banks.len() {
+            self.ty[r].next = self.seq.slot_iyp.val() + self.tsel[r].val().get_bits::<16>(16);
+            self.tx[r].next = self.seq.slot_ixp.val() + self.tsel[r].val().get_bits::<16>(32);
+            self.rpad[r].next = self.seq.slot_pad.val();
+            self.roffs[r].next = self.roff[r].q.val();
+            self.rtag[r].next = self.seq.slot_tag.val();
+            if self.tapm.q.val() {
+                self.rpad[r].next = (self.ty[r].val() < self.p.ph.val())
+                    | (self.ty[r].val() >= self.hph.q.val())
+                    | (self.tx[r].val() < self.p.pw.val())
+                    | (self.tx[r].val() >= self.wpw.q.val());
+                self.roffs[r].next = self.tsel[r].val().get_bits::<16>(0);
+                self.rtag[r].next = self.seq.slot_tag.val() & !self.tag_pad.val();
+                if self.rpad[r].val() & self.seq.slot_valid.val() {
+                    self.rtag[r].next = self.seq.slot_tag.val() | self.tag_pad.val();
+                }
+            }
+            self.rread[r].next = self.seq.slot_valid.val() & !self.rpad[r].val();
+        }
         for r in 0..self.banks.len() {
             self.banks[r].clock.next = self.clock.val();
             self.banks[r].w_en.next = self.ld_we.val() & (self.ld_target.val() == 0) & self.ld_rowsel.val().get_bit(r);
@@ -411,13 +501,13 @@ impl Logic for ConvEngine {
             self.banks[r].w_data.next = self.ld_data.val().get_bits::<8>(0);
             self.banks[r].w_wide.next = self.ld_wide.val();
             self.banks[r].w_word.next = self.ld_word.val();
-            self.banks[r].r_en.next = self.slot_read.val() & self.seq.ksel.val().get_bit(0);
-            self.banks[r].r_addr.next = self.seq.slot_addr.val() + self.roff[r].q.val();
+            self.banks[r].r_en.next = self.rread[r].val() & self.seq.ksel.val().get_bit(0);
+            self.banks[r].r_addr.next = self.seq.slot_addr.val() + self.roffs[r].val();
             // The row's datum: the bank's read, the padding value, or zero.
             self.row_x[r].next = 0.into();
-            if self.slot_read.val() {
+            if self.rread[r].val() {
                 self.row_x[r].next = self.banks[r].r_data.val();
-            } else if self.slot_padv.val() {
+            } else if self.seq.slot_valid.val() {
                 self.row_x[r].next = self.p_pad.val();
             }
         }
@@ -426,13 +516,13 @@ impl Logic for ConvEngine {
         // (`cols` and `rows` are bound by one-iteration loops: rust-hdl has no `let`, and PE (r, c) is `pes[r·C + c]`.)
         self.row0_x.next = self.row_x[0].val();
         self.pes[0].x_in.next = self.row0_x.val();
-        self.pes[0].tag_in.next = self.seq.slot_tag.val();
+        self.pes[0].tag_in.next = self.rtag[0].val();
         for cols in self.accs.len()..(self.accs.len() + 1) {
             for r in 1..self.banks.len() {
                 self.skew[r - 1].clock.next = self.clock.val();
                 self.skew[r - 1].strobe.next = self.strobe.val();
                 self.skew[r - 1].x_in.next = self.row_x[r].val();
-                self.skew[r - 1].tag_in.next = self.seq.slot_tag.val();
+                self.skew[r - 1].tag_in.next = self.rtag[r].val();
                 self.pes[r * cols].x_in.next = self.skew[r - 1].x_out.val();
                 self.pes[r * cols].tag_in.next = self.skew[r - 1].tag_out.val();
             }
@@ -525,7 +615,7 @@ crate::clocked!(ConvEngine);
 crate::top_io!(
     ConvEngine,
     inputs: [
-        wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
+        wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, rt_we, rt_clr, rt_grp, rt_row, rt_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
         p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_k, p_kg, p_rq_en,
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
         rd_en, rd_bank, rd_addr,

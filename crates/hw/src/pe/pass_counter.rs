@@ -16,6 +16,7 @@
 //! | `p_w`, `p_plane`, `p_kp`, `p_obase`, `p_passes`, `p_k` | in | 16 | W, H·W, k·Ho·Wo, output base, passes, kernels the run uses |
 //! | `ks`, `kr` | out | 16 | kernel tap of the pass |
 //! | `krw`, `planebase` | out | 16 | kr·W, ict·H·W |
+//! | `ict_o` | out | 3 | input-channel tile of the pass, ict, low bits (tap rows: the tap group) |
 //! | `half` | out | 1 | accumulation half of the tile (oct mod 2) |
 //! | `tile_first`, `tile_last` | out | 1 | first / last pass of its output-channel tile |
 //! | `bbase`, `obase` | out | 16 | the tile's bias entry and output-buffer entry |
@@ -61,6 +62,8 @@ pub struct PassCounter {
     pub krw: Signal<Out, Bits<16>>,
     /// ict·H·W.
     pub planebase: Signal<Out, Bits<16>>,
+    /// ict, low bits.
+    pub ict_o: Signal<Out, Bits<3>>,
     /// Accumulation half of the tile.
     pub half: Signal<Out, Bit>,
     /// First pass of its tile.
@@ -99,7 +102,7 @@ impl PassCounter {
         block_with_defaults!(PassCounter {
         } defaults {
             clock, p_k, start, advance, p_kw, p_kh, p_ic_tiles, p_oc_tiles, p_w, p_plane, p_kp, p_obase,
-            p_passes, ks, kr, krw, planebase, half, tile_first, tile_last, bbase, obase, all_issued,
+            p_passes, ks, kr, krw, planebase, ict_o, half, tile_first, tile_last, bbase, obase, all_issued,
             ks_r, kr_r, krw_r, ict, plane_r, oct, ks_l, kr_l, ict_l, oct_l, first, bbase_r, obase_r,
             done,
         })
@@ -117,6 +120,7 @@ impl Logic for PassCounter {
         self.kr.next = self.kr_r.q.val();
         self.krw.next = self.krw_r.q.val();
         self.planebase.next = self.plane_r.q.val();
+        self.ict_o.next = self.ict.q.val().get_bits::<3>(0);
         self.half.next = self.oct.q.val().get_bit(0);
         self.tile_first.next = self.first.q.val();
         self.tile_last.next = self.ks_l.q.val() & self.kr_l.q.val() & self.ict_l.q.val();

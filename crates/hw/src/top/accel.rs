@@ -248,6 +248,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.p_kp.next = self.cregs.geom.val().kp;
         self.conv.p_k.next = self.cregs.geom.val().k;
         self.conv.p_kg.next = self.cregs.p_kg.val();
+        self.conv.rt_we.next = self.cregs.rt_we.val();
+        self.conv.rt_clr.next = self.cregs.rt_clr.val();
+        self.conv.rt_grp.next = self.cregs.rt_grp.val();
+        self.conv.rt_row.next = self.cregs.rt_row.val();
+        self.conv.rt_data.next = self.cregs.rt_data.val();
         self.conv.p_rq_en.next = self.cregs.p_rq_en.val();
         self.conv.p_mult.next = self.cregs.p_mult.val();
         self.conv.p_shift.next = self.cregs.p_shift.val();

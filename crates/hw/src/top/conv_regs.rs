@@ -66,12 +66,20 @@ pub struct ConvRegs {
     pub p_kg: Signal<Out, Bits<16>>,
     /// A zero size, stride or tile count.
     pub bad: Signal<Out, Bit>,
+    /// `PE_ROWTAP` (the engine keeps the tap-row table): write entry (`rt_grp`, `rt_row`) with
+    /// `rt_data` (off in bits 15..0, dy in 31..16, dx in 47..32); `rt_clr` clears every entry.
+    pub rt_we: Signal<Out, Bit>,
+    pub rt_clr: Signal<Out, Bit>,
+    pub rt_grp: Signal<Out, Bits<3>>,
+    pub rt_row: Signal<Out, Bits<6>>,
+    pub rt_data: Signal<Out, Bits<48>>,
     /// The payload written: the instruction's, or zeros on `clear`.
     pl: Signal<Local, Bits<64>>,
     /// Opcodes, by module: the PE array's, accumulation's, activation's.
     op_pe_shape: Constant<Bits<5>>,
     op_pe_kernel: Constant<Bits<5>>,
     op_pe_pad: Constant<Bits<5>>,
+    op_pe_rowtap: Constant<Bits<5>>,
     op_acc_tiles: Constant<Bits<5>>,
     op_act_requant: Constant<Bits<5>>,
     op_act_scale: Constant<Bits<5>>,
@@ -154,6 +162,7 @@ impl ConvRegs {
             op_act_requant: op("ACT_REQUANT"),
             op_act_scale: op("ACT_SCALE"),
             op_pe_pad: op("PE_PAD"),
+            op_pe_rowtap: op("PE_ROWTAP"),
             kernels: Constant::new((kernels as u64).into()),
             fc_half: Constant::new(((first_cache_depth / 2) as u64).into()),
             out_half: Constant::new(((output_depth / 2) as u64).into()),
@@ -162,7 +171,7 @@ impl ConvRegs {
             kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf, ok_shape, ok_kernel, ok_tiles,
             ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw,
             phw, tiles, taps, passes, kp, bad_r, mx_plane, mx_pixels, mx_shw, mx_phw, mx_tiles,
-            mx_taps, mx_passes, mx_kp, kk, keff, kf, kf_ok, kg, p_kg,
+            mx_taps, mx_passes, mx_kp, kk, keff, kf, kf_ok, kg, p_kg, rt_we, rt_clr, rt_grp, rt_row, rt_data,
         })
     }
 }
@@ -231,6 +240,15 @@ impl Logic for ConvRegs {
         if (self.we.val() & (self.op.val() == self.op_pe_pad.val())) | self.clear.val() {
             self.pad.d.next = self.pl.val().get_value_pe_pad();
         }
+
+        // The tap-row table lives in the engine: its write port.
+        self.rt_we.next = self.we.val() & (self.op.val() == self.op_pe_rowtap.val());
+        self.rt_clr.next = self.clear.val();
+        self.rt_grp.next = self.payload.val().get_value_rt_group();
+        self.rt_row.next = self.payload.val().get_value_rt_row();
+        self.rt_data.next = bit_cast::<48, 16>(self.payload.val().get_value_rt_off())
+            | (bit_cast::<48, 4>(self.payload.val().get_value_rt_dy()) << 16)
+            | (bit_cast::<48, 4>(self.payload.val().get_value_rt_dx()) << 32);
 
         // ---- Derived parameters: two registered stages of products.
         self.mx_plane.next = self.h.q.val() * self.w.q.val();
