@@ -104,6 +104,12 @@ impl ConvPlan {
         ConvPlan::choose_kernels(e, |ek| ConvPlan::mapped(ek, input, cl))
     }
 
+    /// [`ConvPlan::for_layer`] without tap rows: the row groups or the plain plan (a layer whose
+    /// tap rows fit no band of the first cache).
+    pub fn for_layer_rows(e: &ConvArray, input: &[usize], cl: &accelgen_formats::ConvLayer) -> Result<ConvPlan, String> {
+        ConvPlan::choose_kernels(e, |ek| ConvPlan::mapped_rows(ek, input, cl))
+    }
+
     /// The plan `plan_for` makes on an array of k kernels, for the k of
     /// [`ConvPlan::kernel_choices`] with the shortest [`ConvPlan::run_cost`] (the largest k among
     /// equals); k that `plan_for` refuses are skipped, and K's error is returned when all are.

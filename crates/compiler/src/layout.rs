@@ -147,7 +147,14 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 if plan.w > 1023 || plan.wo > 1023 || plan.ic_tiles > 255 || plan.oc_tiles > 255 {
                     return Err(format!("{at}: W and Wo must be at most 1023 and the channel tiles at most 255 (the PE_SHAPE and ACC_TILES fields)"));
                 }
-                let mut t = conv_layer_tiling(cfg, net, i, plan, &at)?;
+                // Tap rows hold every input channel in every first-cache bank: where no band of
+                // them fits, the layer runs with the row groups or the plain plan.
+                let mut t = match conv_layer_tiling(cfg, net, i, plan.clone(), &at) {
+                    Err(_) if plan.taps => {
+                        conv_layer_tiling(cfg, net, i, ConvPlan::for_layer_rows(&e, input, cl).map_err(|err| format!("{at}: {err}"))?, &at)?
+                    }
+                    t => t?,
+                };
                 // Weight and bias blocks in the layout of the run's kernels k.
                 let e = t.plan.array(&e);
                 let per_pass = (e.rows * e.cols * e.kernels) as u64;
