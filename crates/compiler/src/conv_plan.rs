@@ -210,13 +210,20 @@ impl ConvPlan {
     }
 
     /// The `PE_ROWTAP` table of a tap-row run whose input is `h` rows of `w` elements per channel
-    /// (channel c at c·h·w in every bank): (group, row, offset, dy, dx) for every pair. The
-    /// issuer adds the pass's tile times h·w to the slot's entry; the offsets take it back (16-bit
-    /// wrap, as the engine adds).
+    /// (channel c at c·h·w in every bank): (group, row, offset, dy, dx) for every row of every tap
+    /// group. The issuer adds the pass's tile times h·w to the slot's entry; the offsets take it
+    /// back (16-bit wrap, as the engine adds). A row past the last pair (zero weights) reads the
+    /// slot's own entry (offset −g·h·w, no move): never past the band, whatever an earlier run
+    /// left in the table.
     pub fn rowtap_table(&self, e: &ConvArray, h: usize, w: usize) -> Vec<[u64; 5]> {
         let plane = (h * w) as i64;
-        (0..self.cin * self.kh * self.kw)
+        let pairs = self.cin * self.kh * self.kw;
+        (0..self.ic_tiles * e.rows)
             .map(|q| {
+                if q >= pairs {
+                    let off = (-((q / e.rows) as i64) * plane).rem_euclid(1 << 16);
+                    return [(q / e.rows) as u64, (q % e.rows) as u64, off as u64, 0, 0];
+                }
                 let (ci, dy, dx) = (q / (self.kh * self.kw), q / self.kw % self.kh, q % self.kw);
                 let g = q / e.rows;
                 let off = (ci as i64 * plane + (dy * w + dx) as i64 - g as i64 * plane).rem_euclid(1 << 16);
@@ -465,8 +472,14 @@ mod tests {
             let w = l.weight.require("w").unwrap();
             let (hb, wb) = (7, input[2]);
             let table = p.rowtap_table(&e, hb, wb);
-            assert_eq!(table.len(), p.row_channels());
+            assert_eq!(table.len(), groups * e.rows);
             for (q, &[g, r, off, dy, dx]) in table.iter().enumerate() {
+                if q >= p.row_channels() {
+                    // Rows past the last pair read the slot's own entry.
+                    assert_eq!((g as usize, r as usize, dy, dx), (q / e.rows, q % e.rows, 0, 0));
+                    assert_eq!((g as usize * hb * wb + off as usize) % (1 << 16), 0);
+                    continue;
+                }
                 let ci_want = q / (p.kh * p.kw);
                 let (ky, kx) = ((q % (p.kh * p.kw)) / p.kw, q % p.kw);
                 assert_eq!((g as usize, r as usize, dy as usize, dx as usize), (q / e.rows, q % e.rows, ky, kx));

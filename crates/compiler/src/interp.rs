@@ -321,7 +321,8 @@ impl Machine {
         let (r, c, k) = (self.e.rows, self.e.cols, self.run_kernels()?);
         let ek = accelgen_config::ConvArray { kernels: k, ..self.e };
         let (plane, p_n) = (h * w, ho * wo);
-        if fbase + ic_tiles * plane > self.e.first_cache_depth
+        // (Tap rows read every tile's rows at their table offsets, each read checked below.)
+        if (kg != 1 && fbase + ic_tiles * plane > self.e.first_cache_depth)
             || oc_tiles * ic_tiles * kh * kw * r * c * k > self.e.weight_buffer_depth
             || p_n * k > self.e.acc_buffer_depth
             || obase + oc_tiles * k * p_n > self.e.output_buffer_depth
