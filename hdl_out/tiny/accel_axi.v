@@ -386,6 +386,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  [63:0] conv__rd_bank;
     reg  [15:0] conv__rd_addr;
     wire  [31:0] conv__rd_data;
+    wire  [63:0] conv__rd_word;
     reg  pool__clock;
     reg  pool__we;
     reg  [4:0] pool__op;
@@ -446,6 +447,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     wire  [63:0] mover__r_bank;
     wire  [15:0] mover__r_addr;
     reg  [31:0] mover__r_data;
+    reg  [31:0] mover__r_word;
     reg  cregs__clock;
     reg  cregs__we;
     reg  [4:0] cregs__op;
@@ -641,7 +643,8 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .rd_en(conv__rd_en),
         .rd_bank(conv__rd_bank),
         .rd_addr(conv__rd_addr),
-        .rd_data(conv__rd_data)
+        .rd_data(conv__rd_data),
+        .rd_word(conv__rd_word)
     );
     tiny_accel_axi_pool pool(
         .clock(pool__clock),
@@ -717,7 +720,8 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .r_sel(mover__r_sel),
         .r_bank(mover__r_bank),
         .r_addr(mover__r_addr),
-        .r_data(mover__r_data)
+        .r_data(mover__r_data),
+        .r_word(mover__r_word)
     );
     tiny_accel_axi_cregs cregs(
         .clock(cregs__clock),
@@ -1003,6 +1007,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         pool__ld_data = mover__w_data[(32'h0)+:(8)];
         pool__rd_en = mover__r_en & mover__r_sel;
         pool__rd_addr = mover__r_addr;
+        mover__r_word = conv__rd_word[(32'h0)+:(32)];
         mover__r_data = conv__rd_data;
         if (mover__r_sel) begin
             mover__r_data = pool__rd_data;
@@ -1022,7 +1027,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     
 endmodule // tiny_accel_axi_core
 
-module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data);
+module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word);
     
     // Module arguments
     input wire  clock;
@@ -1079,6 +1084,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     input wire  [63:0] rd_bank;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
+    output reg  [63:0] rd_word;
     
     // Constant declarations
     localparam  wb_last = 64'h2;
@@ -1237,6 +1243,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  cols__0__rd_en;
     reg  [15:0] cols__0__rd_addr;
     wire  [31:0] cols__0__rd_data;
+    wire  [63:0] cols__0__rd_word;
     reg  cols__1__clock;
     reg  cols__1__ld_we;
     reg  cols__1__ld_swe;
@@ -1259,6 +1266,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  cols__1__rd_en;
     reg  [15:0] cols__1__rd_addr;
     wire  [31:0] cols__1__rd_data;
+    wire  [63:0] cols__1__rd_word;
     reg  seq__clock;
     reg  seq__start;
     reg  [322:0] seq__geom;
@@ -1571,7 +1579,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .pc(cols__0__pc),
         .rd_en(cols__0__rd_en),
         .rd_addr(cols__0__rd_addr),
-        .rd_data(cols__0__rd_data)
+        .rd_data(cols__0__rd_data),
+        .rd_word(cols__0__rd_word)
     );
     tiny_accel_axi_cols cols__1(
         .clock(cols__1__clock),
@@ -1595,7 +1604,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .pc(cols__1__pc),
         .rd_en(cols__1__rd_en),
         .rd_addr(cols__1__rd_addr),
-        .rd_data(cols__1__rd_data)
+        .rd_data(cols__1__rd_data),
+        .rd_word(cols__1__rd_word)
     );
     tiny_accel_axi_seq seq(
         .clock(seq__clock),
@@ -2171,6 +2181,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         seq__last_swap = last_swap;
         rd_sel__d = rd_bank;
         rd_data = 32'h0;
+        rd_word = 64'h0;
         cols__0__clock = clock;
         cols__0__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[0];
         cols__0__ld_swe = ld_we & (ld_target == 2'h3) & ld_rowsel[0];
@@ -2194,6 +2205,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         cols__0__rd_addr = rd_addr;
         if (rd_sel__q[0]) begin
             rd_data = cols__0__rd_data;
+            rd_word = cols__0__rd_word;
         end
         cols__1__clock = clock;
         cols__1__ld_we = ld_we & (ld_target == 2'h2) & ld_rowsel[1];
@@ -2218,6 +2230,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         cols__1__rd_addr = rd_addr;
         if (rd_sel__q[1]) begin
             rd_data = cols__1__rd_data;
+            rd_word = cols__1__rd_word;
         end
     end
     
@@ -2904,7 +2917,7 @@ module tiny_accel_axi_lanes(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_axi_lanes
 
-module tiny_accel_axi_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,pc,rd_en,rd_addr,rd_data);
+module tiny_accel_axi_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,pc,rd_en,rd_addr,rd_data,rd_word);
     
     // Module arguments
     input wire  clock;
@@ -2929,8 +2942,37 @@ module tiny_accel_axi_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,va
     input wire  rd_en;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
+    output reg  [63:0] rd_word;
     
     // Stub signals
+    reg  olane__0__clock;
+    reg  olane__0__w_en;
+    reg  [15:0] olane__0__w_idx;
+    reg  [7:0] olane__0__w_data;
+    reg  olane__0__r_en;
+    reg  [15:0] olane__0__r_idx;
+    wire  [63:0] olane__0__r_word;
+    reg  olane__1__clock;
+    reg  olane__1__w_en;
+    reg  [15:0] olane__1__w_idx;
+    reg  [7:0] olane__1__w_data;
+    reg  olane__1__r_en;
+    reg  [15:0] olane__1__r_idx;
+    wire  [63:0] olane__1__r_word;
+    reg  olane__2__clock;
+    reg  olane__2__w_en;
+    reg  [15:0] olane__2__w_idx;
+    reg  [7:0] olane__2__w_data;
+    reg  olane__2__r_en;
+    reg  [15:0] olane__2__r_idx;
+    wire  [63:0] olane__2__r_word;
+    reg  olane__3__clock;
+    reg  olane__3__w_en;
+    reg  [15:0] olane__3__w_idx;
+    reg  [7:0] olane__3__w_data;
+    reg  olane__3__r_en;
+    reg  [15:0] olane__3__r_idx;
+    wire  [63:0] olane__3__r_word;
     reg  bias__clock;
     reg  bias__r_en;
     reg  [15:0] bias__r_addr;
@@ -2984,6 +3026,42 @@ module tiny_accel_axi_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,va
     reg  scale_s__clock;
     
     // Sub module instances
+    tiny_accel_axi_olane olane__0(
+        .clock(olane__0__clock),
+        .w_en(olane__0__w_en),
+        .w_idx(olane__0__w_idx),
+        .w_data(olane__0__w_data),
+        .r_en(olane__0__r_en),
+        .r_idx(olane__0__r_idx),
+        .r_word(olane__0__r_word)
+    );
+    tiny_accel_axi_olane_2 olane__1(
+        .clock(olane__1__clock),
+        .w_en(olane__1__w_en),
+        .w_idx(olane__1__w_idx),
+        .w_data(olane__1__w_data),
+        .r_en(olane__1__r_en),
+        .r_idx(olane__1__r_idx),
+        .r_word(olane__1__r_word)
+    );
+    tiny_accel_axi_olane_3 olane__2(
+        .clock(olane__2__clock),
+        .w_en(olane__2__w_en),
+        .w_idx(olane__2__w_idx),
+        .w_data(olane__2__w_data),
+        .r_en(olane__2__r_en),
+        .r_idx(olane__2__r_idx),
+        .r_word(olane__2__r_word)
+    );
+    tiny_accel_axi_olane_4 olane__3(
+        .clock(olane__3__clock),
+        .w_en(olane__3__w_en),
+        .w_idx(olane__3__w_idx),
+        .w_data(olane__3__w_data),
+        .r_en(olane__3__r_en),
+        .r_idx(olane__3__r_idx),
+        .r_word(olane__3__r_word)
+    );
     tiny_accel_axi_bias bias(
         .clock(bias__clock),
         .r_en(bias__r_en),
@@ -3106,6 +3184,35 @@ module tiny_accel_axi_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,va
         obank__r_en = rd_en;
         obank__r_addr = rd_addr;
         rd_data = obank__r_data;
+        rd_word = 64'h0;
+        olane__0__clock = clock;
+        olane__0__w_en = rq__out_valid;
+        olane__0__w_idx = rq__out_idx;
+        olane__0__w_data = rq__out_data[(32'h0)+:(8)];
+        olane__0__r_en = rd_en;
+        olane__0__r_idx = rd_addr;
+        rd_word = rd_word | olane__0__r_word;
+        olane__1__clock = clock;
+        olane__1__w_en = rq__out_valid;
+        olane__1__w_idx = rq__out_idx;
+        olane__1__w_data = rq__out_data[(32'h0)+:(8)];
+        olane__1__r_en = rd_en;
+        olane__1__r_idx = rd_addr;
+        rd_word = rd_word | olane__1__r_word;
+        olane__2__clock = clock;
+        olane__2__w_en = rq__out_valid;
+        olane__2__w_idx = rq__out_idx;
+        olane__2__w_data = rq__out_data[(32'h0)+:(8)];
+        olane__2__r_en = rd_en;
+        olane__2__r_idx = rd_addr;
+        rd_word = rd_word | olane__2__r_word;
+        olane__3__clock = clock;
+        olane__3__w_en = rq__out_valid;
+        olane__3__w_idx = rq__out_idx;
+        olane__3__w_data = rq__out_data[(32'h0)+:(8)];
+        olane__3__r_en = rd_en;
+        olane__3__r_idx = rd_addr;
+        rd_word = rd_word | olane__3__r_word;
     end
     
 endmodule // tiny_accel_axi_cols
@@ -3201,6 +3308,252 @@ module tiny_accel_axi_obank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
        if (w_en) mem[w_addr[8:0]] <= w_data;
     end
 endmodule // tiny_accel_axi_obank
+
+module tiny_accel_axi_olane(clock,w_en,w_idx,w_data,r_en,r_idx,r_word);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  w_en;
+    input wire  [15:0] w_idx;
+    input wire  [7:0] w_data;
+    input wire  r_en;
+    input wire  [15:0] r_idx;
+    output reg  [63:0] r_word;
+    
+    // Constant declarations
+    localparam  sh = 64'h0;
+    localparam  lane = 16'h0;
+    localparam  lmask = 16'h3;
+    localparam  lshift = 16'h2;
+    
+    // Stub signals
+    reg  ram__clock;
+    reg  ram__r_en;
+    reg  [15:0] ram__r_addr;
+    wire  [7:0] ram__r_data;
+    reg  ram__w_en;
+    reg  [15:0] ram__w_addr;
+    reg  [7:0] ram__w_data;
+    
+    // Sub module instances
+    tiny_accel_axi_ram ram(
+        .clock(ram__clock),
+        .r_en(ram__r_en),
+        .r_addr(ram__r_addr),
+        .r_data(ram__r_data),
+        .w_en(ram__w_en),
+        .w_addr(ram__w_addr),
+        .w_data(ram__w_data)
+    );
+    
+    // Update code
+    always @(*) begin
+        ram__clock = clock;
+        ram__w_en = w_en & ((w_idx & lmask) == lane);
+        ram__w_addr = w_idx >> lshift;
+        ram__w_data = w_data;
+        ram__r_en = r_en;
+        ram__r_addr = r_idx >> lshift;
+        r_word = ({56'd0, ram__r_data}) << sh;
+    end
+    
+endmodule // tiny_accel_axi_olane
+
+module tiny_accel_axi_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [7:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [7:0] w_data;
+    
+    // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
+    reg [7:0] mem [0:127];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
+    `ifndef SYNTHESIS
+    integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 127; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[7:0];
+       end
+    end
+    `else
+    initial for (init_i = 0; init_i <= 127; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
+    `endif
+    always @(posedge clock) begin
+    `ifdef SYNTHESIS
+       if (r_en) r_data <= mem[r_addr[6:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[6:0] == r_addr[6:0]) ? ~mem[r_addr[6:0]] : mem[r_addr[6:0]];
+    `endif
+       if (w_en) mem[w_addr[6:0]] <= w_data;
+    end
+endmodule // tiny_accel_axi_ram
+
+module tiny_accel_axi_olane_2(clock,w_en,w_idx,w_data,r_en,r_idx,r_word);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  w_en;
+    input wire  [15:0] w_idx;
+    input wire  [7:0] w_data;
+    input wire  r_en;
+    input wire  [15:0] r_idx;
+    output reg  [63:0] r_word;
+    
+    // Constant declarations
+    localparam  sh = 64'h8;
+    localparam  lane = 16'h1;
+    localparam  lmask = 16'h3;
+    localparam  lshift = 16'h2;
+    
+    // Stub signals
+    reg  ram__clock;
+    reg  ram__r_en;
+    reg  [15:0] ram__r_addr;
+    wire  [7:0] ram__r_data;
+    reg  ram__w_en;
+    reg  [15:0] ram__w_addr;
+    reg  [7:0] ram__w_data;
+    
+    // Sub module instances
+    tiny_accel_axi_ram ram(
+        .clock(ram__clock),
+        .r_en(ram__r_en),
+        .r_addr(ram__r_addr),
+        .r_data(ram__r_data),
+        .w_en(ram__w_en),
+        .w_addr(ram__w_addr),
+        .w_data(ram__w_data)
+    );
+    
+    // Update code
+    always @(*) begin
+        ram__clock = clock;
+        ram__w_en = w_en & ((w_idx & lmask) == lane);
+        ram__w_addr = w_idx >> lshift;
+        ram__w_data = w_data;
+        ram__r_en = r_en;
+        ram__r_addr = r_idx >> lshift;
+        r_word = ({56'd0, ram__r_data}) << sh;
+    end
+    
+endmodule // tiny_accel_axi_olane_2
+
+module tiny_accel_axi_olane_3(clock,w_en,w_idx,w_data,r_en,r_idx,r_word);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  w_en;
+    input wire  [15:0] w_idx;
+    input wire  [7:0] w_data;
+    input wire  r_en;
+    input wire  [15:0] r_idx;
+    output reg  [63:0] r_word;
+    
+    // Constant declarations
+    localparam  sh = 64'h10;
+    localparam  lane = 16'h2;
+    localparam  lmask = 16'h3;
+    localparam  lshift = 16'h2;
+    
+    // Stub signals
+    reg  ram__clock;
+    reg  ram__r_en;
+    reg  [15:0] ram__r_addr;
+    wire  [7:0] ram__r_data;
+    reg  ram__w_en;
+    reg  [15:0] ram__w_addr;
+    reg  [7:0] ram__w_data;
+    
+    // Sub module instances
+    tiny_accel_axi_ram ram(
+        .clock(ram__clock),
+        .r_en(ram__r_en),
+        .r_addr(ram__r_addr),
+        .r_data(ram__r_data),
+        .w_en(ram__w_en),
+        .w_addr(ram__w_addr),
+        .w_data(ram__w_data)
+    );
+    
+    // Update code
+    always @(*) begin
+        ram__clock = clock;
+        ram__w_en = w_en & ((w_idx & lmask) == lane);
+        ram__w_addr = w_idx >> lshift;
+        ram__w_data = w_data;
+        ram__r_en = r_en;
+        ram__r_addr = r_idx >> lshift;
+        r_word = ({56'd0, ram__r_data}) << sh;
+    end
+    
+endmodule // tiny_accel_axi_olane_3
+
+module tiny_accel_axi_olane_4(clock,w_en,w_idx,w_data,r_en,r_idx,r_word);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  w_en;
+    input wire  [15:0] w_idx;
+    input wire  [7:0] w_data;
+    input wire  r_en;
+    input wire  [15:0] r_idx;
+    output reg  [63:0] r_word;
+    
+    // Constant declarations
+    localparam  sh = 64'h18;
+    localparam  lane = 16'h3;
+    localparam  lmask = 16'h3;
+    localparam  lshift = 16'h2;
+    
+    // Stub signals
+    reg  ram__clock;
+    reg  ram__r_en;
+    reg  [15:0] ram__r_addr;
+    wire  [7:0] ram__r_data;
+    reg  ram__w_en;
+    reg  [15:0] ram__w_addr;
+    reg  [7:0] ram__w_data;
+    
+    // Sub module instances
+    tiny_accel_axi_ram ram(
+        .clock(ram__clock),
+        .r_en(ram__r_en),
+        .r_addr(ram__r_addr),
+        .r_data(ram__r_data),
+        .w_en(ram__w_en),
+        .w_addr(ram__w_addr),
+        .w_data(ram__w_data)
+    );
+    
+    // Update code
+    always @(*) begin
+        ram__clock = clock;
+        ram__w_en = w_en & ((w_idx & lmask) == lane);
+        ram__w_addr = w_idx >> lshift;
+        ram__w_data = w_data;
+        ram__r_en = r_en;
+        ram__r_addr = r_idx >> lshift;
+        r_word = ({56'd0, ram__r_data}) << sh;
+    end
+    
+endmodule // tiny_accel_axi_olane_4
 
 module tiny_accel_axi_requant(clock,in_valid,in_idx,in_acc,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,out_valid,out_idx,out_data);
     
@@ -10904,7 +11257,7 @@ module tiny_accel_axi_dff_w12(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w12
 
-module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data);
+module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data,r_word);
     
     // Module arguments
     input wire  clock;
@@ -10955,10 +11308,12 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     output reg  [63:0] r_bank;
     output reg  [15:0] r_addr;
     input wire  [31:0] r_data;
+    input wire  [31:0] r_word;
     
     // Constant declarations
     localparam  word_ok = 1'b0;
     localparam  fc_ok = 1'b1;
+    localparam  out_ok = 1'b1;
     localparam  lsh20 = 20'h2;
     localparam  lane20 = 20'h3;
     localparam  sext = 32'hffffff00;
@@ -10980,6 +11335,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [25:0] ext__s_step;
     reg  ext__s_multi;
     reg  ext__s_word;
+    reg  [31:0] ext__w_word;
     reg  [31:0] ext__w_elem;
     reg  ext__req_fire;
     reg  ext__rsp_take;
@@ -11112,6 +11468,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     
     // Local signals
     reg  [31:0] l_raw;
+    reg  [31:0] l_in;
     reg  [31:0] l_elem;
     reg  [2:0] l_n_next;
     reg  s_pop;
@@ -11120,6 +11477,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [19:0] s_len;
     reg  s_word;
     reg  s_wfc;
+    reg  s_wst;
     reg  [19:0] s_words_w;
     reg  [19:0] s_len_w;
     reg  [19:0] s_run_w;
@@ -11148,6 +11506,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .s_step(ext__s_step),
         .s_multi(ext__s_multi),
         .s_word(ext__s_word),
+        .w_word(ext__w_word),
         .w_elem(ext__w_elem),
         .req_fire(ext__req_fire),
         .rsp_take(ext__rsp_take),
@@ -11385,7 +11744,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             s_len = g_words;
         end
         s_wfc = fc_ok & ~g_store & ~g_copy & (g_sel == 2'h0) & ~|((g_addr | g_stride) & lane_mask) & ~|((s_len | g_words) & lane20) & (~g_runs | ~(|(g_step & lane_mask) | |(({8'd0, g_run}) & lane20)));
-        s_word = (word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask)) | s_wfc;
+        s_wst = out_ok & g_store & ~g_copy & (g_sel == 2'h0) & ~g_raw & ~|((g_addr | g_stride) & lane_mask) & ~|((s_len | g_words) & lane20) & (~g_runs | ~(|(g_step & lane_mask) | |(({8'd0, g_run}) & lane20)));
+        s_word = (word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask)) | s_wfc | s_wst;
         s_words_w = g_words >> lsh20;
         if (|(g_words & lane20)) begin
             s_words_w = (g_words >> lsh20) + 20'h1;
@@ -11434,14 +11794,15 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         else if (l_rp__q == 2'h3) begin
             l_raw = ld3__q;
         end
-        l_elem = l_raw;
+        l_elem = l_raw[(32'h0)+:(32)];
         if (sel__q[32'h0]) begin
-            l_elem = l_raw & 32'hff;
+            l_elem = l_raw[(32'h0)+:(32)] & 32'hff;
             if (l_raw[32'h7]) begin
-                l_elem = (l_raw & 32'hff) | sext;
+                l_elem = (l_raw[(32'h0)+:(32)] & 32'hff) | sext;
             end
         end
         ext__w_elem = l_elem;
+        ext__w_word = l_raw;
         ext__rsp_data = m_rsp_data;
         cur__start = start;
         cur__s_store = g_store;
@@ -11553,6 +11914,10 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             end
         end
         s_pop = st__q & ~cp__q & req_fire;
+        l_in = ((r_data) & 32'hffffffff);
+        if (wm__q) begin
+            l_in = r_word;
+        end
         s_room = (l_n__q < 3'h2) | ((l_n__q == 3'h2) & ~rd_v__q);
         l_n_next = l_n__q;
         if (act__q & st__q & ~cp__q) begin
@@ -11575,16 +11940,16 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             if (rd_v__q) begin
                 l_wp__d = l_wp__q + 2'h1;
                 if (l_wp__q == 2'h0) begin
-                    ld0__d = r_data;
+                    ld0__d = l_in;
                 end
                 if (l_wp__q == 2'h1) begin
-                    ld1__d = r_data;
+                    ld1__d = l_in;
                 end
                 if (l_wp__q == 2'h2) begin
-                    ld2__d = r_data;
+                    ld2__d = l_in;
                 end
                 if (l_wp__q == 2'h3) begin
-                    ld3__d = r_data;
+                    ld3__d = l_in;
                 end
             end
             if (rd_v__q & ~s_pop) begin
@@ -11619,8 +11984,11 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             end
             o_left__d = g_words;
             primed__d = 1'b0;
-            r_left__d = g_words;
+            r_left__d = x_words;
             r_more__d = |g_words;
+            if (s_wst) begin
+                o_left__d = s_words_w;
+            end
             rd_v__d = 1'b0;
             l_wp__d = 2'h0;
             l_rp__d = 2'h0;
@@ -11675,6 +12043,9 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     localparam  fc_half_w = 16'h20;
     localparam  d_fc_w = 20'h40;
     localparam  out_half = 16'h100;
+    localparam  out_half_w = 16'h40;
+    localparam  d_out_w = 20'h80;
+    localparam  out_sh = 16'h2;
     
     // Stub signals
     reg  [15:0] last_j__d;
@@ -11922,8 +12293,14 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         else begin
             a_rd = a_out;
             depth_rd = d_out;
+            if (wrd__q) begin
+                depth_rd = d_out_w;
+            end
         end
         rd_addr = a_rd[(32'h0)+:(16)];
+        if (wrd__q) begin
+            rd_addr = a_rd[(32'h0)+:(16)] << out_sh;
+        end
         rd_chk__d = rd_issue;
         rd_a__d = a_rd;
         rd_d__d = depth_rd;
@@ -12010,7 +12387,11 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             end
             col_base__d = 16'h0;
             if (s_half & ((s_sel == 2'h0) | s_copy)) begin
-                if (s_store | s_copy) begin
+                if ((s_store | s_copy) & s_word) begin
+                    base__d = out_half_w;
+                    col_base__d = out_half_w;
+                end
+                else if (s_store | s_copy) begin
                     base__d = out_half;
                     col_base__d = out_half;
                 end
@@ -12026,7 +12407,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     
 endmodule // tiny_accel_axi_cur
 
-module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,s_rows,s_step,s_multi,s_word,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem,rsp_word);
+module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_wide,s_len,s_rows,s_step,s_multi,s_word,w_word,w_elem,req_fire,rsp_take,rsp_data,pending,req_need,req_len,req_addr,req_be,req_wdata,rsp_need,rsp_elem,rsp_word);
     
     // Module arguments
     input wire  clock;
@@ -12042,6 +12423,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     input wire  [25:0] s_step;
     input wire  s_multi;
     input wire  s_word;
+    input wire  [31:0] w_word;
     input wire  [31:0] w_elem;
     input wire  req_fire;
     input wire  rsp_take;
@@ -12092,6 +12474,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     reg  [11:0] comb__r_rl;
     reg  [31:0] comb__hold;
     reg  [31:0] comb__w_elem;
+    reg  [31:0] comb__w_word;
     reg  [31:0] comb__rsp_data;
     wire  comb__req_need;
     wire  [7:0] comb__req_len;
@@ -12258,6 +12641,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         .r_rl(comb__r_rl),
         .hold(comb__hold),
         .w_elem(comb__w_elem),
+        .w_word(comb__w_word),
         .rsp_data(comb__rsp_data),
         .req_need(comb__req_need),
         .req_len(comb__req_len),
@@ -12557,6 +12941,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
         comb__r_rem = r_rem__q;
         comb__hold = hold__q;
         comb__w_elem = w_elem;
+        comb__w_word = w_word;
         comb__rsp_data = rsp_data;
         pending = e_pend__q;
         req_need = comb__req_need;
@@ -12681,7 +13066,7 @@ module tiny_accel_axi_ext(clock,start,s_addr,s_words,s_stride,s_copy,s_store,s_w
     
 endmodule // tiny_accel_axi_ext
 
-module tiny_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_cnb,e_nbs,e_cnbs,e_rl,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,r_nb,r_rem,r_cnb,r_rl,hold,w_elem,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,r_end,r_step_addr,rn_need,cnb2,rl2,rnb2,rcnb2,rrl2,cov_w,e_end,n_need,ns_need,cs_need,nb2);
+module tiny_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_cnb,e_nbs,e_cnbs,e_rl,e_last,s_need,len_m1,left_m2,e_left,e_addr,e_clast,e_need,e_cover,wbuf,wbe,r_addr,r_need,r_nb,r_rem,r_cnb,r_rl,hold,w_elem,w_word,rsp_data,req_need,req_len,e_word,req_be,req_wdata,rsp_need,r_src,rsp_elem,ea_next,n_clast,r_end,r_step_addr,rn_need,cnb2,rl2,rnb2,rcnb2,rrl2,cov_w,e_end,n_need,ns_need,cs_need,nb2);
     
     // Module arguments
     input wire  wide;
@@ -12716,6 +13101,7 @@ module tiny_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
     input wire  [11:0] r_rl;
     input wire  [31:0] hold;
     input wire  [31:0] w_elem;
+    input wire  [31:0] w_word;
     input wire  [31:0] rsp_data;
     output reg  req_need;
     output reg  [7:0] req_len;
@@ -12749,6 +13135,7 @@ module tiny_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
     localparam  quad_last = 26'h0;
     localparam  be_byte = 4'h1;
     localparam  be_wide = 4'hf;
+    localparam  be_all = 4'hf;
     localparam  bm_byte = 32'hff;
     localparam  bm_wide = 32'hffffffff;
     localparam  sext = 32'hffffff00;
@@ -12836,6 +13223,10 @@ module tiny_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
         e_data = x32w;
         req_be = wbe | e_be;
         req_wdata = wbuf | (e_data & e_bm);
+        if (word) begin
+            req_be = be_all;
+            req_wdata = w_word;
+        end
         nb_word = e_nb >> lshift;
         cl_word = e_clast >> lshift;
         span = cl_word - e_word;
@@ -12937,7 +13328,7 @@ module tiny_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
         else begin
             ns_need = nx_last;
         end
-        if (e_left == 20'h2) begin
+        if ((e_left == 20'h2) | word) begin
             ns_need = 1'b1;
         end
         if (store) begin

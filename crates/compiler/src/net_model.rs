@@ -61,6 +61,18 @@ pub fn fc_word_steps(cfg: &HwConfig, addr: u64, words: u64, len: u64, stride: u6
     l > 1 && [addr, stride, chunk, words].iter().all(|v| v % l == 0) && (run == 0 || (run % l == 0 && step % l == 0))
 }
 
+/// Whether a store of the conv output (`MEM_STORE` source 0 of `words` int8 elements at `addr`,
+/// `MEM_SHAPE` `len` and `stride`, `MEM_ROWS` `run` and `step`) moves a bus word per cycle: the
+/// output banks have L byte lanes (`HwConfig::output_lanes` > 1), the run requantizes (`raw`
+/// false: one byte per element) and every chunk and run is whole words (the data mover's rule,
+/// as for first-cache loads: [`fc_word_steps`]).
+#[allow(clippy::too_many_arguments)]
+pub fn store_word_steps(cfg: &HwConfig, raw: bool, addr: u64, words: u64, len: u64, stride: u64, run: u64, step: u64) -> bool {
+    let l = cfg.output_lanes() as u64;
+    let chunk = if len == 0 { words } else { len };
+    !raw && l > 1 && [addr, stride, chunk, words].iter().all(|v| v % l == 0) && (run == 0 || (run % l == 0 && step % l == 0))
+}
+
 /// Idle-from periods of the mover, the conv engine and the pooling unit.
 #[derive(Default)]
 struct Busy {
@@ -179,6 +191,8 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                 let rows = reg(&regs, "MEM_ROWS", 4);
                 let dur = if name == "MEM_LOAD" && v[0] == 0 && fc_word_steps(cfg, v[1], words, sh[0], sh[1], rows[0], rows[2]) {
                     words / cfg.first_cache_lanes() as u64 + cost::WIDE + extra
+                } else if name == "MEM_STORE" && v[0] == 0 && store_word_steps(cfg, reg(&regs, "ACT_REQUANT", 5)[0] == 0, v[1], words, sh[0], sh[1], rows[0], rows[2]) {
+                    words / cfg.output_lanes() as u64 + cost::STORE
                 } else if name == "MEM_LOAD" && v[0] == 1 && wide {
                     let entries = words.div_ceil(e.cols as u64);
                     wload = Some((start, entries));

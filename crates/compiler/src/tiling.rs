@@ -146,7 +146,8 @@ const SPLIT_MODEL_LIMIT: u64 = 300_000;
 /// a first-cache load (channels × input rows × W; `lanes` elements, a bus word, per cycle where
 /// the first cache has `lanes` > 1 byte lanes and W is a multiple of it, so that every band is
 /// whole words: `net_model::fc_word_steps`) and for an output store or on-chip copy (Cout ×
-/// rows × Wo; the pooling of a copied band runs beside the next band's run); a
+/// rows × Wo; a store of whole words a bus word per cycle where the conv output banks have
+/// `lanes` byte lanes; the pooling of a copied band runs beside the next band's run); a
 /// run takes the conv engine's exact cycle model (`cycle_model::conv_cycles`) on the band. One
 /// band: load + run + store. Bands (docs/accelerator.md's double-buffered schedule): the first
 /// band's load, then per band b the longer of its run and the mover's store of band b − 1 plus
@@ -162,7 +163,11 @@ pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize, multiple: usize,
         let elems = if plan.row_view { (rows_in(rows) + plan.bank_extra_rows() as u64) * plan.w as u64 } else { (plan.cin as u64) * rows_in(rows) * plan.w as u64 };
         elems.div_ceil(rate)
     };
-    let store = |rows: usize| (plan.cout * rows * plan.wo) as u64;
+    // A store of whole words reads a bus word of the output banks per cycle (the output lanes,
+    // `net_model::store_word_steps`: every band's chunk and plane whole words); an on-chip copy for
+    // a pooling layer (`multiple` > 1) moves an element per cycle.
+    let store_rate = |rows: usize| if lanes > 1 && multiple == 1 && (rows * plan.wo) % lanes == 0 && (plan.ho * plan.wo) % lanes == 0 { lanes as u64 } else { 1 };
+    let store = |rows: usize| ((plan.cout * rows * plan.wo) as u64).div_ceil(store_rate(rows));
     let run = |rows: usize| {
         let mut p = plan.clone();
         p.ho = rows;

@@ -129,6 +129,19 @@ impl HwConfig {
             1
         }
     }
+
+    /// Byte lanes of each conv output bank's word read port: L = `memory.word_bits` / 8 where L ≤ 8
+    /// and the output buffer's depth is a multiple of 2·L (so that both halves start on a word),
+    /// else 1 (no word reads). A store of the conv output whose chunks and runs are whole words
+    /// then reads a bus word of one channel per cycle (docs/accelerator.md).
+    pub fn output_lanes(&self) -> usize {
+        let l = (self.memory.word_bits / 8) as usize;
+        if l <= 8 && (self.pe_array.output_buffer_depth as usize) % (2 * l) == 0 {
+            l
+        } else {
+            1
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,12 +13,15 @@ use accelgen_hw::sim::Harness;
 use accelgen_hw::top::{DataMover, DataMoverParams};
 use std::collections::VecDeque;
 
-const P: DataMoverParams = DataMoverParams { rows: 3, cols: 2, fm_banks: 3, depths: [512, 1024, 64, 1024, 512, 256], fc_lanes: 1 };
+const P: DataMoverParams = DataMoverParams { rows: 3, cols: 2, fm_banks: 3, depths: [512, 1024, 64, 1024, 512, 256], fc_lanes: 1, out_lanes: 1 };
 /// Eight weight banks: a 64-bit word fills a weight-buffer entry.
 const P8: DataMoverParams = DataMoverParams { cols: 8, ..P };
 /// First-cache banks of eight byte lanes (the engine's `lanes`): first-cache loads of whole words
 /// move a word per cycle.
 const P8F: DataMoverParams = DataMoverParams { fc_lanes: 8, ..P8 };
+/// Conv output banks of eight output lanes (the engine's `out_lanes`): stores of whole words move
+/// a word per cycle.
+const P8O: DataMoverParams = DataMoverParams { out_lanes: 8, ..P };
 
 /// A load as `MEM_LOAD` and `MEM_SHAPE` describe it, with the pooling geometry for target 3.
 #[derive(Debug)]
@@ -225,8 +228,18 @@ fn on_chip(src: usize, bank: usize, entry: usize) -> u32 {
 #[test]
 fn stores_read_every_word_from_where_the_address_table_says() {
     let mut rng = Rng::from_env("data-mover-stores", 12);
-    let mut h = Harness::new(DataMover::<64, 8>::new(&P)).unwrap();
-    let c = P.cols;
+    stores(&P, &mut rng);
+    stores(&P8O, &mut rng);
+}
+
+/// 30 random stores on a mover with these buffers. Where the output banks have L = 8 lanes, a
+/// store of the requantized conv output whose every chunk is whole words (address, stride, chunk
+/// length, element count multiples of L) moves a word per step (docs/accelerator.md): drawn often,
+/// decided by the rule, and done in fewer cycles than elements.
+fn stores(p: &DataMoverParams, rng: &mut Rng) {
+    let mut h = Harness::new(DataMover::<64, 8>::new(p)).unwrap();
+    let c = p.cols;
+    let mut word_stores = 0;
     for case in 0..30 {
         // The conv run's kernels, k: its output channel t·C·k + c·k + j.
         let k = 2 + rng.below(3) as usize;
@@ -237,6 +250,14 @@ fn stores_read_every_word_from_where_the_address_table_says() {
         let raw = source == 0 && rng.below(3) == 0;
         let size = if raw { 4 } else { 1 };
         let (addr, stride) = (size * rng.range(0, 100) as usize, size * rng.range(len.max(1) as i64, 30) as usize);
+        // Whole words, often, where the output banks have lanes.
+        let whole = p.out_lanes == WB && source == 0 && !raw && rng.below(3) != 0;
+        let len = if whole { WB * rng.range(0, 3) as usize } else { len };
+        let words = if whole { WB * rng.range(1, 5) as usize * (len / WB).max(1) } else { words };
+        let (addr, stride) = if whole { (WB * rng.range(0, 100) as usize, WB * rng.range((len / WB).max(1) as i64, 8) as usize) } else { (addr, stride) };
+        let chunk = if len == 0 { words } else { len };
+        let word_steps = p.out_lanes == WB && source == 0 && !raw && [addr, stride, chunk, words].iter().all(|v| v % WB == 0);
+        word_stores += usize::from(word_steps);
         let half = source == 0 && rng.below(2) == 0;
         // The model: element i of chunk n, offset o, goes to byte addr + n·stride + o·size (its
         // low byte, or its four bytes if raw).
@@ -245,7 +266,7 @@ fn stores_read_every_word_from_where_the_address_table_says() {
                 let (n, o) = if len == 0 { (0, i) } else { (i / len, i % len) };
                 let word = if source == 0 {
                     let (t, cc, j) = (n / (c * k), n / k % c, n % k);
-                    let b = if half { P.depths[4] / 2 } else { 0 };
+                    let b = if half { p.depths[4] / 2 } else { 0 };
                     on_chip(0, cc, b + (t * k + j) * len.max(1) + o)
                 } else {
                     on_chip(1, 0, i)
@@ -273,14 +294,15 @@ fn stores_read_every_word_from_where_the_address_table_says() {
             want[a..a + size].copy_from_slice(&v.to_le_bytes()[..size]);
         }
         let mut mem = vec![0xA5u8; 8192];
-        let mut read: Option<u32> = None;
+        let mut read: Option<(u32, u64)> = None;
         let mut write_words = vec![];
         for t in 0..2000u64 {
             let ready = rng.below(3) != 0;
             let u = &mut h.uut;
             u.m.req_ready.next = ready;
-            if let Some(d) = read {
+            if let Some((d, w)) = read {
                 u.r_data.next = u64::from(d).into();
+                u.r_word.next = w.into();
             }
             h.settle().unwrap();
             let u = &h.uut;
@@ -295,11 +317,17 @@ fn stores_read_every_word_from_where_the_address_table_says() {
                 }
             }
             // The buffer answers a read on the next cycle and holds the word until the next read.
+            // With output lanes, the word of the eight entries from the read's (their low bytes).
             let next_read = u.r_en.val().then(|| {
                 let bank = if u.r_sel.val() { 0 } else { (0..64).find(|&b| u.r_bank.val().get_bit(b)).expect("a bank") };
-                on_chip(usize::from(u.r_sel.val()), bank, u.r_addr.val().index())
+                let (src, a) = (usize::from(u.r_sel.val()), u.r_addr.val().index());
+                let word = (0..WB).fold(0u64, |w, b| w | u64::from(on_chip(src, bank, a + b) as u8) << (8 * b));
+                (on_chip(src, bank, a), if p.out_lanes == WB && src == 0 { word } else { 0 })
             });
             let done = !u.busy.val() && t > 0;
+            if done && word_steps {
+                assert!(t < words as u64, "case {case}: {words} elements in whole words took {t} cycles");
+            }
             assert!(!u.err.val(), "case {case}: err");
             h.step().unwrap();
             read = next_read.or(read);
@@ -311,6 +339,7 @@ fn stores_read_every_word_from_where_the_address_table_says() {
         // (A raw element never straddles words: four bytes at a multiple of four.)
         runs.dedup();
         assert_eq!(write_words, runs, "case {case}: one write per run of elements in a word");
-        assert_eq!(mem, want, "case {case}: source {source}, len {len}, stride {stride}, half {half}: memory after the store");
+        assert_eq!(mem, want, "case {case}: source {source}, len {len}, stride {stride}, half {half}, word steps {word_steps}: memory after the store");
     }
+    assert_eq!(word_stores > 2, p.out_lanes == WB, "{p:?}: stores in word steps exercised where built in");
 }

@@ -25,6 +25,7 @@ fn engine(rows: usize, cols: usize, kernels: usize) -> ConvEngineParams {
         // First-cache banks of four byte lanes: the engine's reads take each entry's byte from
         // its lane (the loads here write elements).
         lanes: 4,
+        out_lanes: 1,
     }
 }
 

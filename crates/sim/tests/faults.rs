@@ -33,6 +33,7 @@ fn engine(fault: ConvFault) -> ConvEngineParams {
         },
         fault,
         lanes: 1,
+        out_lanes: 1,
     }
 }
 

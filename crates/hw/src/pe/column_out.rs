@@ -22,6 +22,14 @@
 //! | `pc` | in | 1 | per-channel scales: the scale bank's word replaces `set_s_sig`/`set_s_exp` |
 //! | `rd_en`, `rd_addr` | in | 1, 16 | host read of the output bank |
 //! | `rd_data` | out | 32 | the word read, a cycle after `rd_en` |
+//! | `rd_word` | out | 64 | with L > 1 output lanes: the low bytes of entries `rd_addr` … `rd_addr` + L − 1 (`rd_addr` a multiple of L), byte l from entry `rd_addr` + l, a cycle after `rd_en` (0 with L = 1) |
+//!
+//! **Output lanes** (L > 1, `accel_top` where the memory word holds L ≤ 8 bytes): beside the
+//! 32-bit output bank, the low byte of every output entry is also written into L byte RAMs
+//! (entry e in lane e mod L at e div L), so that the data mover can read a bus word of one
+//! channel's requantized outputs in one cycle (a store in word steps, docs/accelerator.md). The
+//! int32 sums of a run without requantization are stored an element at a time from the 32-bit
+//! bank.
 
 use crate::mem::SyncRam;
 use crate::pe::{Requant, RequantPorts};
@@ -60,6 +68,11 @@ pub struct ColumnOut {
     pub rd_addr: Signal<In, Bits<16>>,
     /// The word read.
     pub rd_data: Signal<Out, Bits<32>>,
+    /// The low bytes of L entries from `rd_addr`.
+    pub rd_word: Signal<Out, Bits<64>>,
+    /// Output lanes: the low byte of each output entry (empty with L = 1).
+    olane: Vec<ByteLane>,
+
     /// Bias bank.
     bias: SyncRam<Bits<32>>,
     /// Scale bank: each output channel's scale word, read with its bias.
@@ -78,15 +91,18 @@ pub struct ColumnOut {
 }
 
 impl ColumnOut {
-    /// A column with bias and output banks of the given depths.
-    pub fn new(bias_depth: usize, out_depth: usize) -> Self {
+    /// A column with bias and output banks of the given depths, and `lanes` output lanes (1: none).
+    pub fn new(bias_depth: usize, out_depth: usize, lanes: usize) -> Self {
+        assert!(matches!(lanes, 1 | 2 | 4 | 8) && out_depth % lanes == 0, "output lanes: {lanes} of a {out_depth}-entry bank");
+        let n = if lanes > 1 { lanes } else { 0 };
         block_with_defaults!(ColumnOut {
             bias: SyncRam::collision_free(bias_depth),
             scale: SyncRam::collision_free(bias_depth),
             obank: SyncRam::collision_free(out_depth),
+            olane: (0..n).map(|l| ByteLane::new(out_depth, lanes, l)).collect(),
         } defaults {
             clock, ld_we, ld_swe, ld_addr, ld_data, b_en, b_addr, acc, valid, idx, set, pc,
-            rd_en, rd_addr, rd_data, rq, acc_r, bias_r, sum, scale_r, scale_s,
+            rd_en, rd_addr, rd_data, rd_word, rq, acc_r, bias_r, sum, scale_r, scale_s,
         })
     }
 }
@@ -134,10 +150,72 @@ impl Logic for ColumnOut {
         self.obank.r_en.next = self.rd_en.val();
         self.obank.r_addr.next = self.rd_addr.val();
         self.rd_data.next = self.obank.r_data.val();
+        self.rd_word.next = 0.into();
+        for l in 0..self.olane.len() {
+            self.olane[l].clock.next = self.clock.val();
+            self.olane[l].w_en.next = self.rq.out_valid.val();
+            self.olane[l].w_idx.next = self.rq.out_idx.val();
+            self.olane[l].w_data.next = self.rq.out_data.val().get_bits::<8>(0);
+            self.olane[l].r_en.next = self.rd_en.val();
+            self.olane[l].r_idx.next = self.rd_addr.val();
+            self.rd_word.next = self.rd_word.val() | self.olane[l].r_word.val();
+        }
     }
 }
 
 crate::clocked!(ColumnOut);
+
+/// Output lane l of L: entry e of the output bank, where e mod L = l, at byte e div L of a RAM;
+/// a read of entry e returns the byte of entry e + l, in byte l of a 64-bit word (zero elsewhere),
+/// so that the column ORs its lanes into a word.
+#[derive(LogicBlock)]
+pub struct ByteLane {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Write output entry `w_idx` (this lane keeps it if it is one of its entries).
+    pub w_en: Signal<In, Bit>,
+    pub w_idx: Signal<In, Bits<16>>,
+    pub w_data: Signal<In, Bits<8>>,
+    /// Read the word whose first entry is `r_idx`.
+    pub r_en: Signal<In, Bit>,
+    pub r_idx: Signal<In, Bits<16>>,
+    /// The byte read, in its lane of the word (a cycle after `r_en`).
+    pub r_word: Signal<Out, Bits<64>>,
+    ram: SyncRam<Bits<8>>,
+    /// 8 · l; l; L − 1; log2 L.
+    sh: Constant<Bits<64>>,
+    lane: Constant<Bits<16>>,
+    lmask: Constant<Bits<16>>,
+    lshift: Constant<Bits<16>>,
+}
+
+impl ByteLane {
+    /// Lane `lane` of `lanes` of an output bank of `depth` entries.
+    pub fn new(depth: usize, lanes: usize, lane: usize) -> Self {
+        block_with_defaults!(ByteLane {
+            ram: SyncRam::collision_free(depth / lanes),
+            sh: Constant::new(((8 * lane) as u64).into()),
+            lane: Constant::new((lane as u64).into()),
+            lmask: Constant::new(((lanes - 1) as u64).into()),
+            lshift: Constant::new(u64::from(lanes.trailing_zeros()).into()),
+        } defaults {
+            clock, w_en, w_idx, w_data, r_en, r_idx, r_word,
+        })
+    }
+}
+
+impl Logic for ByteLane {
+    #[hdl_gen]
+    fn update(&mut self) {
+        clock!(self, clock, ram);
+        self.ram.w_en.next = self.w_en.val() & ((self.w_idx.val() & self.lmask.val()) == self.lane.val());
+        self.ram.w_addr.next = self.w_idx.val() >> self.lshift.val();
+        self.ram.w_data.next = self.w_data.val();
+        self.ram.r_en.next = self.r_en.val();
+        self.ram.r_addr.next = self.r_idx.val() >> self.lshift.val();
+        self.r_word.next = bit_cast::<64, 8>(self.ram.r_data.val()) << self.sh.val();
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -149,12 +227,13 @@ mod tests {
     /// Random biases and scale words loaded by the host; then a drain of random accumulators with
     /// the engine's timing: fixed-point requantization, none, and ONNX Runtime's with per-channel
     /// scales (a bogus `set_s_sig`/`set_s_exp` beside, which `pc` must override); every output
-    /// entry read back equals `requantize(acc + bias)` with the entry's own scale (or the sum).
+    /// entry read back equals `requantize(acc + bias)` with the entry's own scale (or the sum),
+    /// and a word read of four output lanes at every fourth entry gives the low bytes of four.
     #[test]
     fn outputs_are_the_requantized_sum_of_accumulator_and_bias() {
         let mut rng = Rng::from_env("column-out", 23);
         let depth = 64;
-        let mut h = crate::sim::Harness::new(ColumnOut::new(depth, depth)).unwrap();
+        let mut h = crate::sim::Harness::new(ColumnOut::new(depth, depth, 4)).unwrap();
         let bias: Vec<i32> = (0..depth).map(|_| rng.range(-1 << 20, 1 << 20) as i32).collect();
         // Scales from 2^-20 to 2^-4 (an accumulator of 2^24 maps to at most ±2^20).
         let scales: Vec<OrtScale> =
@@ -200,17 +279,27 @@ mod tests {
             for _ in 0..ORT_REQUANT_STAGES + 1 {
                 h.step().unwrap();
             }
-            for (p, &acc) in accs.iter().enumerate() {
+            let wants: Vec<i32> = accs
+                .iter()
+                .enumerate()
+                .map(|(p, &acc)| {
+                    let e = (p * 7) % depth;
+                    let sum = acc.wrapping_add(bias[e]);
+                    let q = Q { ort: pc.then_some(scales[e]), ..q };
+                    if en { requantize(sum, &q) as i32 } else { sum }
+                })
+                .collect();
+            for (p, &want) in wants.iter().enumerate() {
                 h.uut.rd_en.next = true;
                 h.uut.rd_addr.next = (p as u64).into();
                 h.step().unwrap();
                 h.uut.rd_en.next = false;
                 h.settle().unwrap();
-                let e = (p * 7) % depth;
-                let sum = acc.wrapping_add(bias[e]);
-                let q = Q { ort: pc.then_some(scales[e]), ..q };
-                let want = if en { requantize(sum, &q) as i32 } else { sum };
                 assert_eq!(h.uut.rd_data.val().index() as u32 as i32, want, "entry {p}, {mode}");
+                if p % 4 == 0 {
+                    let word = (0..4).fold(0u64, |w, b| w | u64::from(wants[p + b] as u8) << (8 * b));
+                    assert_eq!(h.uut.rd_word.val().to_u64(), word, "word at entry {p}, {mode}");
+                }
             }
         }
     }

@@ -48,6 +48,7 @@
 //! | `busy`, `done` | out | 1, 1 | running; finished (held until the next start) |
 //! | `rd_en`, `rd_bank`, `rd_addr` | in | 1, 64, 16 | host read of the output buffer (one-hot bank) |
 //! | `rd_data` | out | 32 | the word read, one cycle after `rd_en` (int8 sign-extended, or int32) |
+//! | `rd_word` | out | 64 | with output lanes (`out_lanes` = L > 1): the low bytes of entries `rd_addr` … `rd_addr` + L − 1, with `rd_data` (a store of the conv output in word steps) |
 
 use crate::mem::{LaneRam, SyncRam};
 use crate::window::WindowPorts;
@@ -68,12 +69,16 @@ pub struct ConvEngineParams {
     /// `ld_target` 0) fills that many entries at once. 1 in the standalone engine;
     /// `accelgen_config::HwConfig::first_cache_lanes` in `accel_top`.
     pub lanes: usize,
+    /// Output lanes of each output bank ([`ColumnOut`]): a word read (`rd_word`) gives the low
+    /// bytes of that many entries. 1 (none) in the standalone engine;
+    /// `accelgen_config::HwConfig::output_lanes` in `accel_top`.
+    pub out_lanes: usize,
 }
 
 impl ConvEngineParams {
     /// The engine parameters of a validated configuration.
     pub fn from_config(c: &accelgen_config::PeArrayConfig) -> Self {
-        ConvEngineParams { array: ConvArray::from_config(c), fault: ConvFault::None, lanes: 1 }
+        ConvEngineParams { array: ConvArray::from_config(c), fault: ConvFault::None, lanes: 1, out_lanes: 1 }
     }
 }
 
@@ -187,6 +192,9 @@ pub struct ConvEngine {
     pub rd_addr: Signal<In, Bits<16>>,
     /// Word read (int8 sign-extended when requantized, else int32).
     pub rd_data: Signal<Out, Bits<32>>,
+    /// With output lanes: the low bytes of the L entries from `rd_addr` (a multiple of L), with
+    /// `rd_data`.
+    pub rd_word: Signal<Out, Bits<64>>,
 
     /// The PEs, row-major: PE (r, c) is `pes[r·C + c]`.
     pes: Vec<Pe>,
@@ -279,7 +287,7 @@ impl ConvEngine {
             skew: (1..p.rows).map(SkewLine::new).collect(),
             accs: (0..p.cols).map(|_| AccColumn::new(&acc)).collect(),
             wbanks: (0..p.cols).map(|_| SyncRam::collision_free(p.weight_bank_depth())).collect(),
-            cols: (0..p.cols).map(|_| ColumnOut::new(p.bias_buffer_depth, p.output_buffer_depth)).collect(),
+            cols: (0..p.cols).map(|_| ColumnOut::new(p.bias_buffer_depth, p.output_buffer_depth, p.out_lanes)).collect(),
             seq: ConvSequencer::new(p.rows, p.kernels),
             fault_cache: (p.fault == ConvFault::CacheIntoCol1).then(|| Constant::new(true)).into_iter().collect(),
             fault_uncounted: (p.fault == ConvFault::WeightsUncounted).then(|| Constant::new(true)).into_iter().collect(),
@@ -309,7 +317,7 @@ impl ConvEngine {
             clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
             p_kp, p_k, p_kg, kg4, rt_we, rt_clr, rt_grp, rt_row, rt_data, tapm, hph, wpw, rt_ghot, sg_hot, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
-            start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_sel, strobe, row0_x,
+            start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_word, rd_sel, strobe, row0_x,
             last_swap,
         })
     }
@@ -580,6 +588,7 @@ impl Logic for ConvEngine {
         // ---- Drain into the output side; host reads of the output banks.
         self.rd_sel.d.next = self.rd_bank.val();
         self.rd_data.next = 0.into();
+        self.rd_word.next = 0.into();
         for c in 0..self.accs.len() {
             self.cols[c].clock.next = self.clock.val();
             self.cols[c].ld_we.next = self.ld_we.val() & (self.ld_target.val() == 2) & self.ld_rowsel.val().get_bit(c);
@@ -604,6 +613,7 @@ impl Logic for ConvEngine {
             self.cols[c].rd_addr.next = self.rd_addr.val();
             if self.rd_sel.q.val().get_bit(c) {
                 self.rd_data.next = self.cols[c].rd_data.val();
+                self.rd_word.next = self.cols[c].rd_word.val();
             }
         }
     }
@@ -620,7 +630,7 @@ crate::top_io!(
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
         rd_en, rd_bank, rd_addr,
     ],
-    outputs: [busy, done, rd_data],
+    outputs: [busy, done, rd_data, rd_word],
     /// Observed: the slow-cycle strobe; per row, the first-cache bank's read enable and the datum
     /// written into PE (r, 0); per PE, its data input, its input register and tag, the weight it
     /// multiplies this cycle and whether that product is a MAC on a real datum.

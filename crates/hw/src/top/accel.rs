@@ -111,7 +111,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
     /// The accelerator with the given block parameters (faults included, for tests).
     pub fn with_blocks(cfg: &HwConfig, e: &ConvEngineParams, u: &PoolUnitParams) -> Self {
         assert_eq!(cfg.memory.word_bits as usize, W, "the configuration's memory word");
-        let e = &ConvEngineParams { lanes: cfg.first_cache_lanes(), ..*e };
+        let e = &ConvEngineParams { lanes: cfg.first_cache_lanes(), out_lanes: cfg.output_lanes(), ..*e };
         let mp = DataMoverParams {
             rows: e.rows,
             cols: e.cols,
@@ -125,6 +125,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
                 u.feature_memory_depth,
             ],
             fc_lanes: e.lanes,
+            out_lanes: e.out_lanes,
         };
         block_with_defaults!(AccelTop {
             dec: InstrDecompressor::new(cfg.isa.buffer_depth as usize),
@@ -295,6 +296,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.pool.ld_data.next = self.mover.w_data.val().get_bits::<8>(0);
         self.pool.rd_en.next = self.mover.r_en.val() & self.mover.r_sel.val();
         self.pool.rd_addr.next = self.mover.r_addr.val();
+        self.mover.r_word.next = self.conv.rd_word.val().get_bits::<W>(0);
         self.mover.r_data.next = self.conv.rd_data.val();
         if self.mover.r_sel.val() {
             self.mover.r_data.next = self.pool.rd_data.val();

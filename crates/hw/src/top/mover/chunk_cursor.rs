@@ -15,7 +15,7 @@
 //! | `s_len` | in | 20 | its chunk length (`len`, or `words` for one chunk) |
 //! | `s_bcast` | in | 1 | a first-cache load writes each chunk into every bank (`MEM_ROWS.bcast`; `bank` all R banks, a plane per chunk) |
 //! | `s_k` | in | 16 | kernels of the conv run whose output a store reads, k (channel t·C·k + c·k + j) |
-//! | `s_word` | in | 1 | word steps: a weight load's step is a whole entry of the C banks (`bank` is not used); a first-cache load's is L entries of its bank, and `s_len`, `a_cur` and `depth` count words of L entries |
+//! | `s_word` | in | 1 | word steps: a weight load's step is a whole entry of the C banks (`bank` is not used); a first-cache load's is L entries of its bank, and `s_len`, `a_cur` and `depth` count words of L entries; a store of the conv output's is L entries of its output bank (`s_len` in words, `rd_addr` the word's first entry) |
 //! | `adv` | in | 1 | step to the next word |
 //! | `fm_addr`, `fm_bank` | in | 20, 64 | the feature-memory cursor's entry and bank (the place of load target 3) |
 //! | `chunk_end`, `chunk_end_d` | out | 1 | the current word, the word stepped past last, ends its chunk |
@@ -102,6 +102,11 @@ pub struct ChunkCursor {
     fc_half_w: Constant<Bits<16>>,
     d_fc_w: Constant<Bits<20>>,
     out_half: Constant<Bits<16>>,
+    /// The output buffer's upper half and depth in words of its lanes, log2 of its lanes (a store
+    /// of the conv output in word steps counts words and reads at word · L).
+    out_half_w: Constant<Bits<16>>,
+    d_out_w: Constant<Bits<20>>,
+    out_sh: Constant<Bits<16>>,
     /// The running transfer: a store (or copy), its place (0 for a copy), its chunk length.
     st: DFF<Bit>,
     sel: DFF<Bits<2>>,
@@ -157,6 +162,9 @@ impl ChunkCursor {
             fc_half_w: Constant::new(((p.depths[0] / 2 / p.fc_lanes.max(1)) as u64).into()),
             d_fc_w: Constant::new(((p.depths[0] / p.fc_lanes.max(1)) as u64).into()),
             out_half: Constant::new(((p.depths[4] / 2) as u64).into()),
+            out_half_w: Constant::new(((p.depths[4] / 2 / p.out_lanes.max(1)) as u64).into()),
+            d_out_w: Constant::new(((p.depths[4] / p.out_lanes.max(1)) as u64).into()),
+            out_sh: Constant::new(u64::from(p.out_lanes.max(1).trailing_zeros()).into()),
         } defaults {
             clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, s_bcast, bc, kern_l, st, sel, wrd, len, adv, fm_addr, fm_bank,
             chunk_end, chunk_end_d, bank, a_cur, depth, rd_addr, a_rd, depth_rd, rd_issue, rd_fault, rd_chk, rd_a, rd_d, off, idx, bank_r, base,
@@ -208,8 +216,15 @@ impl Logic for ChunkCursor {
         } else {
             self.a_rd.next = self.a_out.val();
             self.depth_rd.next = self.d_out.val();
+            if self.wrd.q.val() {
+                self.depth_rd.next = self.d_out_w.val();
+            }
         }
         self.rd_addr.next = self.a_rd.val().get_bits::<16>(0);
+        if self.wrd.q.val() {
+            // Word steps read the word's first entry (the output lanes give the rest).
+            self.rd_addr.next = self.a_rd.val().get_bits::<16>(0) << self.out_sh.val();
+        }
         self.rd_chk.d.next = self.rd_issue.val();
         self.rd_a.d.next = self.a_rd.val();
         self.rd_d.d.next = self.depth_rd.val();
@@ -299,7 +314,10 @@ impl Logic for ChunkCursor {
             }
             self.col_base.d.next = 0.into();
             if self.s_half.val() & ((self.s_sel.val() == 0) | self.s_copy.val()) {
-                if self.s_store.val() | self.s_copy.val() {
+                if (self.s_store.val() | self.s_copy.val()) & self.s_word.val() {
+                    self.base.d.next = self.out_half_w.val();
+                    self.col_base.d.next = self.out_half_w.val();
+                } else if self.s_store.val() | self.s_copy.val() {
                     self.base.d.next = self.out_half.val();
                     self.col_base.d.next = self.out_half.val();
                 } else if self.s_word.val() {
@@ -350,14 +368,20 @@ mod tests {
                 fm_banks: 1,
                 depths: [0; 6].map(|_: usize| 8 + rng.below(56) as usize),
                 fc_lanes: lanes,
+                out_lanes: lanes,
             };
             p.depths[0] = 2 * lanes * (2 + rng.below(16) as usize);
+            p.depths[4] = 2 * lanes * (2 + rng.below(16) as usize);
             let k = 2 + rng.below(2) as usize;
             let mut h = crate::sim::Harness::new(ChunkCursor::new(&p)).unwrap();
-            for (store, sel, word) in [(false, 0, false), (false, 0, true), (false, 1, false), (false, 1, true), (false, 2, false), (false, 3, false), (true, 0, false), (true, 1, false)] {
+            for (store, sel, word) in [(false, 0, false), (false, 0, true), (false, 1, false), (false, 1, true), (false, 2, false), (false, 3, false), (true, 0, false), (true, 0, true), (true, 1, false)] {
                 // A first-cache load in word steps counts words of L entries: the table's places
                 // in a first cache of depth / L words.
-                let p = if (sel, word) == (0, true) { DataMoverParams { depths: [p.depths[0] / lanes, p.depths[1], p.depths[2], p.depths[3], p.depths[4], p.depths[5]], ..p } } else { p };
+                let p = if (store, sel, word) == (false, 0, true) { DataMoverParams { depths: [p.depths[0] / lanes, p.depths[1], p.depths[2], p.depths[3], p.depths[4], p.depths[5]], ..p } } else { p };
+                // So does a store of the conv output, in an output buffer of depth / L words; it
+                // reads at a word's first entry.
+                let p = if (store, sel, word) == (true, 0, true) { DataMoverParams { depths: [p.depths[0], p.depths[1], p.depths[2], p.depths[3], p.depths[4] / lanes, p.depths[5]], ..p } } else { p };
+                let rd_scale = if store && word { lanes } else { 1 };
                 let half = rng.below(2) == 0;
                 let len = 1 + rng.below(5) as usize;
                 let words = len * (1 + rng.below(2 * p.cols as u64 * k as u64) as usize);
@@ -409,7 +433,7 @@ mod tests {
                         assert_eq!(u.chunk_end_d.val(), last_end, "{ctx}");
                     }
                     if store {
-                        assert_eq!(u.rd_addr.val().index(), entry % (1 << 16), "{ctx}");
+                        assert_eq!(u.rd_addr.val().index(), (entry * rd_scale) % (1 << 16), "{ctx}");
                     } else {
                         let want = if sel == 3 { fm as usize } else { entry };
                         assert_eq!(u.a_cur.val().index(), want, "{ctx}");

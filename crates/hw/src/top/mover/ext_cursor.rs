@@ -58,6 +58,7 @@
 //! | `s_multi` | in | 1 | `s_rows` ≠ 1 |
 //! | `s_word` | in | 1 | word steps (one-byte elements; `s_addr`, `s_stride`, `s_step` and the run multiples of L) |
 //! | `w_elem` | in | 32 | the element a store's current request carries |
+//! | `w_word` | in | W | a store in word steps: the word its current request carries (every byte enabled) |
 //! | `req_fire` | in | 1 | the request cursor's element moved: step it (a bus request went with it if `req_need`) |
 //! | `rsp_take` | in | 1 | the response cursor's element was taken: step it (with a response if `rsp_need`) |
 //! | `rsp_data` | in | W | the response's word |
@@ -115,6 +116,7 @@ pub struct ExtComb<const W: usize, const L: usize> {
     pub hold: Signal<In, Bits<W>>,
     /// The data inputs.
     pub w_elem: Signal<In, Bits<32>>,
+    pub w_word: Signal<In, Bits<W>>,
     pub rsp_data: Signal<In, Bits<W>>,
     /// The outputs (see [`ExtCursor`]); `e_word`, `r_word`: the current elements' words;
     /// `r_src`: the word the response cursor's element is in.
@@ -165,6 +167,8 @@ pub struct ExtComb<const W: usize, const L: usize> {
     quad_last: Constant<Bits<26>>,
     be_byte: Constant<Bits<L>>,
     be_wide: Constant<Bits<L>>,
+    /// Every byte of a word.
+    be_all: Constant<Bits<L>>,
     /// The data bits of one byte lane and of four (a store's element mask at lane 0).
     bm_byte: Constant<Bits<W>>,
     bm_wide: Constant<Bits<W>>,
@@ -262,6 +266,7 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             step_l: Constant::new((L as u64).into()),
             be_byte: Constant::new(1u64.into()),
             be_wide: Constant::new(0xFu64.into()),
+            be_all: Constant::new(((1u64 << L) - 1).into()),
             bm_byte: Constant::new(0xFFu64.into()),
             bm_wide: Constant::new(0xFFFF_FFFFu64.into()),
             quad_sh: (1..L as u64 / 4).map(|q| Constant::new((32 * q).into())).collect(),
@@ -273,7 +278,7 @@ impl<const W: usize, const L: usize> Default for ExtComb<W, L> {
             quad_id: (1..L as u64 / 4).map(|l| Constant::new((4 * l).into())).collect(),
         } defaults {
             wide, word, store, len, e_nb, e_rem, stride, step, rows_m1, e_cnb, e_nbs, e_cnbs, e_rl, r_cnb, r_rl, cnb2, rl2, rnb2, rcnb2, rrl2, nb_step, nb_chk, rnb_step, rnb_chk, e_last, s_need, len_m1, left_m2, e_left, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
-            w_elem, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end, n_need, ns_need, cs_need, r_end, r_step_addr, rn_need,
+            w_elem, w_word, rsp_data, req_need, req_len, e_word, req_be, req_wdata, rsp_need, r_src, rsp_elem, ea_next, n_clast, e_end, n_need, ns_need, cs_need, r_end, r_step_addr, rn_need,
             ea, e_lane, in_last, st_next, nb_diff, nb_last, nb2, d_step, d_chk, d_cnb, d_nb2, nb_word, cl_word, nx_last, cov_end, span, page_left, blen, sp_small, pl_small, w255, cov_w, n_part, n_full, e_sh, x8, x32, x32w, e_bm, e_be, e_data, r_lane, r_b8, r_b32, r_byte,
         })
     }
@@ -318,6 +323,11 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         }
         self.req_be.next = self.wbe.val() | self.e_be.val();
         self.req_wdata.next = self.wbuf.val() | (self.e_data.val() & self.e_bm.val());
+        if self.word.val() {
+            // A store in word steps: each element is a whole word.
+            self.req_be.next = self.be_all.val();
+            self.req_wdata.next = self.w_word.val();
+        }
         // A read burst from this element's word to the chunk's last word (the last element the
         // transfer requests in this chunk: a register set at the chunk's start), within the
         // 4 KiB page and at most 256 beats.
@@ -419,7 +429,6 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         }
         self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.lane_last.val();
         self.nx_last.next = self.e_lane.val() == self.lane_last2.val();
-        // (Stores only: never in word steps.)
         if self.wide.val() {
             self.nb_last.next = (self.e_nb.val() & self.lane_mask.val()) == self.quad_last.val();
             self.nx_last.next = self.quad_one.val() | (self.e_lane.val() == self.quad_last2.val());
@@ -435,7 +444,8 @@ impl<const W: usize, const L: usize> Logic for ExtComb<W, L> {
         } else {
             self.ns_need.next = self.nx_last.val();
         }
-        if self.e_left.val() == 2 {
+        if (self.e_left.val() == 2) | self.word.val() {
+            // The last element; or word steps, where every element is a word of its own.
             self.ns_need.next = true;
         }
         if self.store.val() {
@@ -561,6 +571,7 @@ pub struct ExtCursor<const W: usize, const L: usize> {
     /// Word steps.
     pub s_word: Signal<In, Bit>,
     /// The element a write request carries.
+    pub w_word: Signal<In, Bits<W>>,
     pub w_elem: Signal<In, Bits<32>>,
     /// The request cursor's element moved.
     pub req_fire: Signal<In, Bit>,
@@ -656,7 +667,7 @@ impl<const W: usize, const L: usize> Default for ExtCursor<W, L> {
             comb: ExtComb::default(),
             lshift: Constant::new(u64::from(L.trailing_zeros()).into()),
         } defaults {
-            clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_rows, s_step, s_multi, s_word, w_elem, req_fire, rsp_take,
+            clock, start, s_addr, s_words, s_stride, s_copy, s_store, s_wide, s_len, s_rows, s_step, s_multi, s_word, w_elem, w_word, req_fire, rsp_take,
             rsp_data, pending, req_need, req_len, req_addr, req_be, req_wdata, rsp_need, rsp_elem, rsp_word, len, stride, step, rows_m1, wide, store, word,
             e_nb, e_rem, e_cnb, e_rl, e_nbs, e_cnbs, r_cnb, r_rl, e_last, s_need, e_pend, e_left, len_m1, left_m2, words_m1, e_init, e_addr, e_clast, e_need, e_cover, wbuf, wbe, r_addr, r_need, r_nb, r_rem, hold,
             i_len, i_all,
@@ -700,6 +711,7 @@ impl<const W: usize, const L: usize> Logic for ExtCursor<W, L> {
         self.comb.r_rem.next = self.r_rem.q.val();
         self.comb.hold.next = self.hold.q.val();
         self.comb.w_elem.next = self.w_elem.val();
+        self.comb.w_word.next = self.w_word.val();
         self.comb.rsp_data.next = self.rsp_data.val();
         self.pending.next = self.e_pend.q.val();
         self.req_need.next = self.comb.req_need.val();

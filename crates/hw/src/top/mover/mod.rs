@@ -36,8 +36,8 @@
 //! from the write handshake of the same cycle), still one element per cycle; a stalled write
 //! request holds its element. Copies read one word ahead and write it into the feature memory a cycle later.
 //!
-//! **Word steps: loads at the bus width.** The cursors step a whole word at a time
-//! (`ExtCursor`'s word steps, counting words) in two cases; the places are those of the table,
+//! **Word steps: transfers at the bus width.** The cursors step a whole word at a time
+//! (`ExtCursor`'s word steps, counting words) in three cases; the places are those of the table,
 //! only the rate differs: L elements per cycle instead of one.
 //! - Weights, when the weight buffer has one bank per byte of a word (C = L, 4 or 8: the
 //!   engine's bus-word write port is 64 bits): a weight load (load 1) of one chunk from a
@@ -49,7 +49,12 @@
 //!   stride, chunk length, element count and, with `MEM_ROWS`, run length and step multiples of
 //!   L). The write puts the word into L consecutive entries of one bank (or every bank with
 //!   `g_bcast`): `w_wide`, `w_bank` the bank, `w_addr` the word (entry / L).
-//! Other loads move an element per cycle.
+//! - The conv output, when its banks have L output lanes (`out_lanes` = L ≤ 8, the engine's
+//!   `ColumnOut` lanes): a store of source 0 of requantized bytes (`g_raw` low) whose chunks and
+//!   runs are whole words (the same rule). The on-chip cursor counts words of the output buffer,
+//!   each read (`r_addr` the word's first entry) returns the word on `r_word`, the landing ring
+//!   holds words, and the external side writes each whole (`s_wst`).
+//! Other transfers move an element per cycle.
 //!
 //! An on-chip entry beyond the buffer's depth is not written and sets `err`; a store's read of
 //! one reads some entry (its word is stored as the transfer goes on) and sets `err` a cycle later.
@@ -82,6 +87,10 @@ pub struct DataMoverParams {
     /// Byte lanes of a first-cache bank's bus-word write port (the engine's
     /// `ConvEngineParams::lanes`): L, where first-cache loads may move a word per cycle, or 1.
     pub fc_lanes: usize,
+    /// Byte lanes of the conv output banks' word read (the engine's output lanes,
+    /// `accelgen_config::HwConfig::output_lanes`): L, where stores of the conv output may move a
+    /// word per cycle, or 1.
+    pub out_lanes: usize,
 }
 
 /// The data mover for memory words of W bits, L = W/8 bytes (W = 32, 64 or 128), on packed
@@ -169,6 +178,9 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// landing registers (timing: the RAM's sign bit then drives a bit of each landing register,
     /// not 25).
     pub r_data: Signal<In, Bits<32>>,
+    /// The word read (source 0 with output lanes: the low bytes of L entries from `r_addr`), with
+    /// `r_data`.
+    pub r_word: Signal<In, Bits<W>>,
 
     /// External-side cursors: request and response addresses, lanes.
     ext: ExtCursor<W, L>,
@@ -200,15 +212,17 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// drives the on-chip cursor's step; a 20-bit OR in front of it was the critical path).
     r_more: DFF<Bit>,
     rd_v: DFF<Bit>,
-    ld0: DFF<Bits<32>>,
-    ld1: DFF<Bits<32>>,
-    ld2: DFF<Bits<32>>,
-    ld3: DFF<Bits<32>>,
+    ld0: DFF<Bits<W>>,
+    ld1: DFF<Bits<W>>,
+    ld2: DFF<Bits<W>>,
+    ld3: DFF<Bits<W>>,
     l_wp: DFF<Bits<2>>,
     l_rp: DFF<Bits<2>>,
     l_n: DFF<Bits<3>>,
     l_hv: DFF<Bit>,
-    l_raw: Signal<Local, Bits<32>>,
+    l_raw: Signal<Local, Bits<W>>,
+    /// The word a read returns: `r_data` (an element), or `r_word` (word steps).
+    l_in: Signal<Local, Bits<W>>,
     l_elem: Signal<Local, Bits<32>>,
     l_n_next: Signal<Local, Bits<3>>,
     /// A store's element moves (the first landed word is taken); a read may be issued (the
@@ -230,8 +244,11 @@ pub struct DataMover<const W: usize, const L: usize> {
     wm: DFF<Bit>,
     s_word: Signal<Local, Bit>,
     s_wfc: Signal<Local, Bit>,
+    /// A store of the conv output in word steps (its chunks and runs whole words, requantized).
+    s_wst: Signal<Local, Bit>,
     word_ok: Constant<Bit>,
     fc_ok: Constant<Bit>,
+    out_ok: Constant<Bit>,
     /// The starting transfer's counts in words (word steps: ⌈elements / L⌉), the shift log2 L,
     /// L − 1.
     s_words_w: Signal<Local, Bits<20>>,
@@ -280,6 +297,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             ws: WriteStage::new(p.depths[3]),
             word_ok: Constant::new(p.cols == L && L <= 8),
             fc_ok: Constant::new(p.fc_lanes == L && L <= 8),
+            out_ok: Constant::new(p.out_lanes == L && L <= 8),
             lsh20: Constant::new(u64::from(L.trailing_zeros()).into()),
             lane20: Constant::new(((L - 1) as u64).into()),
             sext: Constant::new(0xffff_ff00u64.into()),
@@ -289,7 +307,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
             g_copy, g_raw, g_k, g_bcast, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
-            s_wfc, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
+            s_wfc, s_wst, l_in, r_word, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
@@ -321,6 +339,17 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             & !((self.s_len.val() | self.g_words.val()) & self.lane20.val()).any()
             & (!self.g_runs.val()
                 | !((self.g_step.val() & self.lane_mask.val()).any() | (bit_cast::<20, 12>(self.g_run.val()) & self.lane20.val()).any()));
+        // A store of the conv output (requantized bytes) whose every chunk and run is whole words
+        // reads a word of L entries of one output bank per step.
+        self.s_wst.next = self.out_ok.val()
+            & self.g_store.val()
+            & !self.g_copy.val()
+            & (self.g_sel.val() == 0)
+            & !self.g_raw.val()
+            & !((self.g_addr.val() | self.g_stride.val()) & self.lane_mask.val()).any()
+            & !((self.s_len.val() | self.g_words.val()) & self.lane20.val()).any()
+            & (!self.g_runs.val()
+                | !((self.g_step.val() & self.lane_mask.val()).any() | (bit_cast::<20, 12>(self.g_run.val()) & self.lane20.val()).any()));
         self.s_word.next = (self.word_ok.val()
             & !self.g_store.val()
             & !self.g_copy.val()
@@ -328,7 +357,8 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             & !self.g_len.val().any()
             & !self.g_runs.val()
             & !(self.g_addr.val() & self.lane_mask.val()).any())
-            | self.s_wfc.val();
+            | self.s_wfc.val()
+            | self.s_wst.val();
         // Word steps count words: ⌈elements / L⌉ (a weight load's last word may be partial).
         self.s_words_w.next = self.g_words.val() >> self.lsh20.val();
         if (self.g_words.val() & self.lane20.val()).any() {
@@ -383,15 +413,16 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         } else if self.l_rp.q.val() == 3 {
             self.l_raw.next = self.ld3.q.val();
         }
-        self.l_elem.next = self.l_raw.val();
+        self.l_elem.next = self.l_raw.val().get_bits::<32>(0);
         if self.sel.q.val().get_bit(0) {
             // A pooling output byte (`r_data`).
-            self.l_elem.next = self.l_raw.val() & bits::<32>(0xFF);
+            self.l_elem.next = self.l_raw.val().get_bits::<32>(0) & bits::<32>(0xFF);
             if self.l_raw.val().get_bit(7) {
-                self.l_elem.next = (self.l_raw.val() & bits::<32>(0xFF)) | self.sext.val();
+                self.l_elem.next = (self.l_raw.val().get_bits::<32>(0) & bits::<32>(0xFF)) | self.sext.val();
             }
         }
         self.ext.w_elem.next = self.l_elem.val();
+        self.ext.w_word.next = self.l_raw.val();
         self.ext.rsp_data.next = self.m.rsp_data.val();
         self.cur.start.next = self.start.val();
         self.cur.s_store.next = self.g_store.val();
@@ -520,6 +551,10 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         // (timing: the take is the request handshake). Each read's word lands a cycle later,
         // behind the held ones. The cursor steps with each read.
         self.s_pop.next = self.st.q.val() & !self.cp.q.val() & self.req_fire.val();
+        self.l_in.next = bit_cast::<W, 32>(self.r_data.val());
+        if self.wm.q.val() {
+            self.l_in.next = self.r_word.val();
+        }
         self.s_room.next = (self.l_n.q.val() < 2) | ((self.l_n.q.val() == 2) & !self.rd_v.q.val());
         self.l_n_next.next = self.l_n.q.val();
         if self.act.q.val() & self.st.q.val() & !self.cp.q.val() {
@@ -543,16 +578,16 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             if self.rd_v.q.val() {
                 self.l_wp.d.next = self.l_wp.q.val() + 1;
                 if self.l_wp.q.val() == 0 {
-                    self.ld0.d.next = self.r_data.val();
+                    self.ld0.d.next = self.l_in.val();
                 }
                 if self.l_wp.q.val() == 1 {
-                    self.ld1.d.next = self.r_data.val();
+                    self.ld1.d.next = self.l_in.val();
                 }
                 if self.l_wp.q.val() == 2 {
-                    self.ld2.d.next = self.r_data.val();
+                    self.ld2.d.next = self.l_in.val();
                 }
                 if self.l_wp.q.val() == 3 {
-                    self.ld3.d.next = self.r_data.val();
+                    self.ld3.d.next = self.l_in.val();
                 }
             }
             if self.rd_v.q.val() & !self.s_pop.val() {
@@ -588,8 +623,12 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             }
             self.o_left.d.next = self.g_words.val();
             self.primed.d.next = false;
-            self.r_left.d.next = self.g_words.val();
+            self.r_left.d.next = self.x_words.val();
             self.r_more.d.next = self.g_words.val().any();
+            if self.s_wst.val() {
+                // Word steps count words.
+                self.o_left.d.next = self.s_words_w.val();
+            }
             self.rd_v.d.next = false;
             self.l_wp.d.next = 0.into();
             self.l_rp.d.next = 0.into();
