@@ -2604,7 +2604,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [15:0] seq__slot_addr;
     wire  [15:0] seq__slot_iyp;
     wire  [15:0] seq__slot_ixp;
-    wire  [2:0] seq__slot_grp;
+    wire  seq__new_pass;
+    wire  [2:0] seq__pass_grp;
     wire  seq__wl_rd_en;
     wire  [15:0] seq__wl_rd_addr;
     wire  seq__wl_we;
@@ -2847,6 +2848,30 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] wpw__d;
     wire  [15:0] wpw__q;
     reg  wpw__clock;
+    reg  [47:0] tcur__0__d;
+    wire  [47:0] tcur__0__q;
+    reg  tcur__0__clock;
+    reg  [47:0] tcur__1__d;
+    wire  [47:0] tcur__1__q;
+    reg  tcur__1__clock;
+    reg  [47:0] tcur__2__d;
+    wire  [47:0] tcur__2__q;
+    reg  tcur__2__clock;
+    reg  [47:0] tcur__3__d;
+    wire  [47:0] tcur__3__q;
+    reg  tcur__3__clock;
+    reg  [47:0] tcur__4__d;
+    wire  [47:0] tcur__4__q;
+    reg  tcur__4__clock;
+    reg  [47:0] tcur__5__d;
+    wire  [47:0] tcur__5__q;
+    reg  tcur__5__clock;
+    reg  [47:0] tcur__6__d;
+    wire  [47:0] tcur__6__q;
+    reg  tcur__6__clock;
+    reg  [47:0] tcur__7__d;
+    wire  [47:0] tcur__7__q;
+    reg  tcur__7__clock;
     
     // Local signals
     reg  [7:0] wlane__0;
@@ -4673,7 +4698,8 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .slot_addr(seq__slot_addr),
         .slot_iyp(seq__slot_iyp),
         .slot_ixp(seq__slot_ixp),
-        .slot_grp(seq__slot_grp),
+        .new_pass(seq__new_pass),
+        .pass_grp(seq__pass_grp),
         .wl_rd_en(seq__wl_rd_en),
         .wl_rd_addr(seq__wl_rd_addr),
         .wl_we(seq__wl_we),
@@ -5070,6 +5096,46 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d(wpw__d),
         .q(wpw__q),
         .clock(wpw__clock)
+    );
+    default_accel_axi_dff_w48 tcur__0(
+        .d(tcur__0__d),
+        .q(tcur__0__q),
+        .clock(tcur__0__clock)
+    );
+    default_accel_axi_dff_w48 tcur__1(
+        .d(tcur__1__d),
+        .q(tcur__1__q),
+        .clock(tcur__1__clock)
+    );
+    default_accel_axi_dff_w48 tcur__2(
+        .d(tcur__2__d),
+        .q(tcur__2__q),
+        .clock(tcur__2__clock)
+    );
+    default_accel_axi_dff_w48 tcur__3(
+        .d(tcur__3__d),
+        .q(tcur__3__q),
+        .clock(tcur__3__clock)
+    );
+    default_accel_axi_dff_w48 tcur__4(
+        .d(tcur__4__d),
+        .q(tcur__4__q),
+        .clock(tcur__4__clock)
+    );
+    default_accel_axi_dff_w48 tcur__5(
+        .d(tcur__5__d),
+        .q(tcur__5__q),
+        .clock(tcur__5__clock)
+    );
+    default_accel_axi_dff_w48 tcur__6(
+        .d(tcur__6__d),
+        .q(tcur__6__q),
+        .clock(tcur__6__clock)
+    );
+    default_accel_axi_dff_w48 tcur__7(
+        .d(tcur__7__d),
+        .q(tcur__7__q),
+        .clock(tcur__7__clock)
     );
     
     // Update code
@@ -5660,7 +5726,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
             rtab__63__d = 48'h0;
         end
         rt_ghot = 8'h1 << rt_grp;
-        sg_hot = 8'h1 << seq__slot_grp;
+        sg_hot = 8'h1 << seq__pass_grp;
         if (rt_we & rt_ghot[0] & (rt_row == row_id__0)) begin
             rtab__0__d = rt_data;
         end
@@ -5878,6 +5944,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         if (sg_hot[7]) begin
             tsel__0 = rtab__56__q;
         end
+        tcur__0__clock = clock;
+        tcur__0__d = tcur__0__q;
+        if (seq__new_pass) begin
+            tcur__0__d = tsel__0;
+        end
         tsel__1 = 48'h0;
         if (sg_hot[0]) begin
             tsel__1 = rtab__1__q;
@@ -5902,6 +5973,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         if (sg_hot[7]) begin
             tsel__1 = rtab__57__q;
+        end
+        tcur__1__clock = clock;
+        tcur__1__d = tcur__1__q;
+        if (seq__new_pass) begin
+            tcur__1__d = tsel__1;
         end
         tsel__2 = 48'h0;
         if (sg_hot[0]) begin
@@ -5928,6 +6004,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         if (sg_hot[7]) begin
             tsel__2 = rtab__58__q;
         end
+        tcur__2__clock = clock;
+        tcur__2__d = tcur__2__q;
+        if (seq__new_pass) begin
+            tcur__2__d = tsel__2;
+        end
         tsel__3 = 48'h0;
         if (sg_hot[0]) begin
             tsel__3 = rtab__3__q;
@@ -5952,6 +6033,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         if (sg_hot[7]) begin
             tsel__3 = rtab__59__q;
+        end
+        tcur__3__clock = clock;
+        tcur__3__d = tcur__3__q;
+        if (seq__new_pass) begin
+            tcur__3__d = tsel__3;
         end
         tsel__4 = 48'h0;
         if (sg_hot[0]) begin
@@ -5978,6 +6064,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         if (sg_hot[7]) begin
             tsel__4 = rtab__60__q;
         end
+        tcur__4__clock = clock;
+        tcur__4__d = tcur__4__q;
+        if (seq__new_pass) begin
+            tcur__4__d = tsel__4;
+        end
         tsel__5 = 48'h0;
         if (sg_hot[0]) begin
             tsel__5 = rtab__5__q;
@@ -6002,6 +6093,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         if (sg_hot[7]) begin
             tsel__5 = rtab__61__q;
+        end
+        tcur__5__clock = clock;
+        tcur__5__d = tcur__5__q;
+        if (seq__new_pass) begin
+            tcur__5__d = tsel__5;
         end
         tsel__6 = 48'h0;
         if (sg_hot[0]) begin
@@ -6028,6 +6124,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         if (sg_hot[7]) begin
             tsel__6 = rtab__62__q;
         end
+        tcur__6__clock = clock;
+        tcur__6__d = tcur__6__q;
+        if (seq__new_pass) begin
+            tcur__6__d = tsel__6;
+        end
         tsel__7 = 48'h0;
         if (sg_hot[0]) begin
             tsel__7 = rtab__7__q;
@@ -6053,115 +6154,120 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         if (sg_hot[7]) begin
             tsel__7 = rtab__63__q;
         end
+        tcur__7__clock = clock;
+        tcur__7__d = tcur__7__q;
+        if (seq__new_pass) begin
+            tcur__7__d = tsel__7;
+        end
         tapm__d = p_kg == 16'h1;
         hph__d = p_h + p_ph;
         wpw__d = p_w + p_pw;
-        ty__0 = seq__slot_iyp + tsel__0[(32'h10)+:(16)];
-        tx__0 = seq__slot_ixp + tsel__0[(32'h20)+:(16)];
+        ty__0 = seq__slot_iyp + tcur__0__q[(32'h10)+:(16)];
+        tx__0 = seq__slot_ixp + tcur__0__q[(32'h20)+:(16)];
         rpad__0 = seq__slot_pad;
         roffs__0 = roff__0__q;
         rtag__0 = seq__slot_tag;
         if (tapm__q) begin
             rpad__0 = (ty__0 < p_ph) | (ty__0 >= hph__q) | (tx__0 < p_pw) | (tx__0 >= wpw__q);
-            roffs__0 = tsel__0[(32'h0)+:(16)];
+            roffs__0 = tcur__0__q[(32'h0)+:(16)];
             rtag__0 = seq__slot_tag & ~tag_pad;
             if (rpad__0 & seq__slot_valid) begin
                 rtag__0 = seq__slot_tag | tag_pad;
             end
         end
         rread__0 = seq__slot_valid & ~rpad__0;
-        ty__1 = seq__slot_iyp + tsel__1[(32'h10)+:(16)];
-        tx__1 = seq__slot_ixp + tsel__1[(32'h20)+:(16)];
+        ty__1 = seq__slot_iyp + tcur__1__q[(32'h10)+:(16)];
+        tx__1 = seq__slot_ixp + tcur__1__q[(32'h20)+:(16)];
         rpad__1 = seq__slot_pad;
         roffs__1 = roff__1__q;
         rtag__1 = seq__slot_tag;
         if (tapm__q) begin
             rpad__1 = (ty__1 < p_ph) | (ty__1 >= hph__q) | (tx__1 < p_pw) | (tx__1 >= wpw__q);
-            roffs__1 = tsel__1[(32'h0)+:(16)];
+            roffs__1 = tcur__1__q[(32'h0)+:(16)];
             rtag__1 = seq__slot_tag & ~tag_pad;
             if (rpad__1 & seq__slot_valid) begin
                 rtag__1 = seq__slot_tag | tag_pad;
             end
         end
         rread__1 = seq__slot_valid & ~rpad__1;
-        ty__2 = seq__slot_iyp + tsel__2[(32'h10)+:(16)];
-        tx__2 = seq__slot_ixp + tsel__2[(32'h20)+:(16)];
+        ty__2 = seq__slot_iyp + tcur__2__q[(32'h10)+:(16)];
+        tx__2 = seq__slot_ixp + tcur__2__q[(32'h20)+:(16)];
         rpad__2 = seq__slot_pad;
         roffs__2 = roff__2__q;
         rtag__2 = seq__slot_tag;
         if (tapm__q) begin
             rpad__2 = (ty__2 < p_ph) | (ty__2 >= hph__q) | (tx__2 < p_pw) | (tx__2 >= wpw__q);
-            roffs__2 = tsel__2[(32'h0)+:(16)];
+            roffs__2 = tcur__2__q[(32'h0)+:(16)];
             rtag__2 = seq__slot_tag & ~tag_pad;
             if (rpad__2 & seq__slot_valid) begin
                 rtag__2 = seq__slot_tag | tag_pad;
             end
         end
         rread__2 = seq__slot_valid & ~rpad__2;
-        ty__3 = seq__slot_iyp + tsel__3[(32'h10)+:(16)];
-        tx__3 = seq__slot_ixp + tsel__3[(32'h20)+:(16)];
+        ty__3 = seq__slot_iyp + tcur__3__q[(32'h10)+:(16)];
+        tx__3 = seq__slot_ixp + tcur__3__q[(32'h20)+:(16)];
         rpad__3 = seq__slot_pad;
         roffs__3 = roff__3__q;
         rtag__3 = seq__slot_tag;
         if (tapm__q) begin
             rpad__3 = (ty__3 < p_ph) | (ty__3 >= hph__q) | (tx__3 < p_pw) | (tx__3 >= wpw__q);
-            roffs__3 = tsel__3[(32'h0)+:(16)];
+            roffs__3 = tcur__3__q[(32'h0)+:(16)];
             rtag__3 = seq__slot_tag & ~tag_pad;
             if (rpad__3 & seq__slot_valid) begin
                 rtag__3 = seq__slot_tag | tag_pad;
             end
         end
         rread__3 = seq__slot_valid & ~rpad__3;
-        ty__4 = seq__slot_iyp + tsel__4[(32'h10)+:(16)];
-        tx__4 = seq__slot_ixp + tsel__4[(32'h20)+:(16)];
+        ty__4 = seq__slot_iyp + tcur__4__q[(32'h10)+:(16)];
+        tx__4 = seq__slot_ixp + tcur__4__q[(32'h20)+:(16)];
         rpad__4 = seq__slot_pad;
         roffs__4 = roff__4__q;
         rtag__4 = seq__slot_tag;
         if (tapm__q) begin
             rpad__4 = (ty__4 < p_ph) | (ty__4 >= hph__q) | (tx__4 < p_pw) | (tx__4 >= wpw__q);
-            roffs__4 = tsel__4[(32'h0)+:(16)];
+            roffs__4 = tcur__4__q[(32'h0)+:(16)];
             rtag__4 = seq__slot_tag & ~tag_pad;
             if (rpad__4 & seq__slot_valid) begin
                 rtag__4 = seq__slot_tag | tag_pad;
             end
         end
         rread__4 = seq__slot_valid & ~rpad__4;
-        ty__5 = seq__slot_iyp + tsel__5[(32'h10)+:(16)];
-        tx__5 = seq__slot_ixp + tsel__5[(32'h20)+:(16)];
+        ty__5 = seq__slot_iyp + tcur__5__q[(32'h10)+:(16)];
+        tx__5 = seq__slot_ixp + tcur__5__q[(32'h20)+:(16)];
         rpad__5 = seq__slot_pad;
         roffs__5 = roff__5__q;
         rtag__5 = seq__slot_tag;
         if (tapm__q) begin
             rpad__5 = (ty__5 < p_ph) | (ty__5 >= hph__q) | (tx__5 < p_pw) | (tx__5 >= wpw__q);
-            roffs__5 = tsel__5[(32'h0)+:(16)];
+            roffs__5 = tcur__5__q[(32'h0)+:(16)];
             rtag__5 = seq__slot_tag & ~tag_pad;
             if (rpad__5 & seq__slot_valid) begin
                 rtag__5 = seq__slot_tag | tag_pad;
             end
         end
         rread__5 = seq__slot_valid & ~rpad__5;
-        ty__6 = seq__slot_iyp + tsel__6[(32'h10)+:(16)];
-        tx__6 = seq__slot_ixp + tsel__6[(32'h20)+:(16)];
+        ty__6 = seq__slot_iyp + tcur__6__q[(32'h10)+:(16)];
+        tx__6 = seq__slot_ixp + tcur__6__q[(32'h20)+:(16)];
         rpad__6 = seq__slot_pad;
         roffs__6 = roff__6__q;
         rtag__6 = seq__slot_tag;
         if (tapm__q) begin
             rpad__6 = (ty__6 < p_ph) | (ty__6 >= hph__q) | (tx__6 < p_pw) | (tx__6 >= wpw__q);
-            roffs__6 = tsel__6[(32'h0)+:(16)];
+            roffs__6 = tcur__6__q[(32'h0)+:(16)];
             rtag__6 = seq__slot_tag & ~tag_pad;
             if (rpad__6 & seq__slot_valid) begin
                 rtag__6 = seq__slot_tag | tag_pad;
             end
         end
         rread__6 = seq__slot_valid & ~rpad__6;
-        ty__7 = seq__slot_iyp + tsel__7[(32'h10)+:(16)];
-        tx__7 = seq__slot_ixp + tsel__7[(32'h20)+:(16)];
+        ty__7 = seq__slot_iyp + tcur__7__q[(32'h10)+:(16)];
+        tx__7 = seq__slot_ixp + tcur__7__q[(32'h20)+:(16)];
         rpad__7 = seq__slot_pad;
         roffs__7 = roff__7__q;
         rtag__7 = seq__slot_tag;
         if (tapm__q) begin
             rpad__7 = (ty__7 < p_ph) | (ty__7 >= hph__q) | (tx__7 < p_pw) | (tx__7 >= wpw__q);
-            roffs__7 = tsel__7[(32'h0)+:(16)];
+            roffs__7 = tcur__7__q[(32'h0)+:(16)];
             rtag__7 = seq__slot_tag & ~tag_pad;
             if (rpad__7 & seq__slot_valid) begin
                 rtag__7 = seq__slot_tag | tag_pad;
@@ -11088,7 +11194,7 @@ module default_accel_axi_mul(clock,a,b,p);
     `endif
 endmodule // default_accel_axi_mul
 
-module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,slot_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
@@ -11114,7 +11220,8 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
-    output reg  [2:0] slot_grp;
+    output reg  new_pass;
+    output reg  [2:0] pass_grp;
     output reg  wl_rd_en;
     output reg  [15:0] wl_rd_addr;
     output reg  wl_we;
@@ -11176,7 +11283,6 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     reg  [15:0] issuer__kr;
     reg  [15:0] issuer__krw;
     reg  [15:0] issuer__planebase;
-    reg  [2:0] issuer__grp;
     reg  issuer__tile_first;
     reg  issuer__tile_last;
     reg  issuer__half;
@@ -11188,7 +11294,6 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  [15:0] issuer__slot_addr;
     wire  [15:0] issuer__slot_iyp;
     wire  [15:0] issuer__slot_ixp;
-    wire  [2:0] issuer__slot_grp;
     reg  loader__clock;
     reg  loader__start;
     reg  [15:0] loader__p_passes;
@@ -11306,7 +11411,6 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .kr(issuer__kr),
         .krw(issuer__krw),
         .planebase(issuer__planebase),
-        .grp(issuer__grp),
         .tile_first(issuer__tile_first),
         .tile_last(issuer__tile_last),
         .half(issuer__half),
@@ -11317,8 +11421,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .slot_tag(issuer__slot_tag),
         .slot_addr(issuer__slot_addr),
         .slot_iyp(issuer__slot_iyp),
-        .slot_ixp(issuer__slot_ixp),
-        .slot_grp(issuer__slot_grp)
+        .slot_ixp(issuer__slot_ixp)
     );
     default_accel_axi_loader loader(
         .clock(loader__clock),
@@ -11492,7 +11595,6 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         issuer__kr = passes__kr;
         issuer__krw = passes__krw;
         issuer__planebase = passes__planebase;
-        issuer__grp = passes__ict_o;
         issuer__tile_first = passes__tile_first;
         issuer__tile_last = passes__tile_last;
         issuer__half = passes__half;
@@ -11523,7 +11625,8 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         slot_addr = issuer__slot_addr;
         slot_iyp = issuer__slot_iyp;
         slot_ixp = issuer__slot_ixp;
-        slot_grp = issuer__slot_grp;
+        new_pass = strobe & issue_new;
+        pass_grp = passes__ict_o;
         wl_rd_en = loader__rd_en;
         wl_rd_addr = loader__rd_addr;
         wl_we = loader__we;
@@ -11893,7 +11996,7 @@ module default_accel_axi_drain(clock,start,claim,claim_half,claim_bb,claim_ob,ti
     
 endmodule // default_accel_axi_drain
 
-module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,grp,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,slot_grp);
+module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp);
     
     // Module arguments
     input wire  clock;
@@ -11916,7 +12019,6 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     input wire  [15:0] kr;
     input wire  [15:0] krw;
     input wire  [15:0] planebase;
-    input wire  [2:0] grp;
     input wire  tile_first;
     input wire  tile_last;
     input wire  half;
@@ -11928,7 +12030,6 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
-    output reg  [2:0] slot_grp;
     
     // Constant declarations
     localparam  tag_valid = 6'b1;
@@ -11939,9 +12040,6 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     localparam  tag_pad = 6'b100000;
     
     // Stub signals
-    reg  [2:0] grp_r__d;
-    wire  [2:0] grp_r__q;
-    reg  grp_r__clock;
     reg  valid_r__d;
     wire  valid_r__q;
     reg  valid_r__clock;
@@ -12035,11 +12133,6 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     reg  [5:0] tag;
     
     // Sub module instances
-    default_accel_axi_dff_w3 grp_r(
-        .d(grp_r__d),
-        .q(grp_r__q),
-        .clock(grp_r__clock)
-    );
     default_accel_axi_dff_w1 valid_r(
         .d(valid_r__d),
         .q(valid_r__q),
@@ -12168,7 +12261,6 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     
     // Update code
     always @(*) begin
-        grp_r__clock = clock;
         valid_r__clock = clock;
         pad_r__clock = clock;
         tag_r__clock = clock;
@@ -12194,7 +12286,6 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
         cb_addr__clock = clock;
         cb_pad__clock = clock;
         cb_last__clock = clock;
-        grp_r__d = grp_r__q;
         valid_r__d = valid_r__q;
         pad_r__d = pad_r__q;
         tag_r__d = tag_r__q;
@@ -12226,7 +12317,6 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
         slot_addr = addr_r__q;
         slot_iyp = iyp__q;
         slot_ixp = ixp__q;
-        slot_grp = grp_r__q;
         issue_next = pass_r__q & |left_r__q;
         in_pass = pass_r__q;
         pix_left = left_r__q;
@@ -12305,7 +12395,6 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
             end
             if (issue_new) begin
                 pass_r__d = 1'b1;
-                grp_r__d = grp;
                 if (~issue_next) begin
                     rowaddr__d = cb_addr__q;
                     px__d = 16'h0;
@@ -12324,24 +12413,6 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     end
     
 endmodule // default_accel_axi_issuer
-
-module default_accel_axi_dff_w3(d,q,clock);
-    
-    // Module arguments
-    input wire  [2:0] d;
-    output reg  [2:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 3'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_axi_dff_w3
 
 module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
     
@@ -19994,6 +20065,24 @@ module default_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,add
     end
     
 endmodule // default_accel_axi_fm
+
+module default_accel_axi_dff_w3(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_axi_dff_w3
 
 module default_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
     

@@ -998,7 +998,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [15:0] seq__slot_addr;
     wire  [15:0] seq__slot_iyp;
     wire  [15:0] seq__slot_ixp;
-    wire  [2:0] seq__slot_grp;
+    wire  seq__new_pass;
+    wire  [2:0] seq__pass_grp;
     wire  seq__wl_rd_en;
     wire  [15:0] seq__wl_rd_addr;
     wire  seq__wl_we;
@@ -1079,6 +1080,12 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] wpw__d;
     wire  [15:0] wpw__q;
     reg  wpw__clock;
+    reg  [47:0] tcur__0__d;
+    wire  [47:0] tcur__0__q;
+    reg  tcur__0__clock;
+    reg  [47:0] tcur__1__d;
+    wire  [47:0] tcur__1__q;
+    reg  tcur__1__clock;
     
     // Local signals
     reg  [7:0] wlane__0;
@@ -1339,7 +1346,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .slot_addr(seq__slot_addr),
         .slot_iyp(seq__slot_iyp),
         .slot_ixp(seq__slot_ixp),
-        .slot_grp(seq__slot_grp),
+        .new_pass(seq__new_pass),
+        .pass_grp(seq__pass_grp),
         .wl_rd_en(seq__wl_rd_en),
         .wl_rd_addr(seq__wl_rd_addr),
         .wl_we(seq__wl_we),
@@ -1466,6 +1474,16 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .d(wpw__d),
         .q(wpw__q),
         .clock(wpw__clock)
+    );
+    tiny_accel_top_dff_w48 tcur__0(
+        .d(tcur__0__d),
+        .q(tcur__0__q),
+        .clock(tcur__0__clock)
+    );
+    tiny_accel_top_dff_w48 tcur__1(
+        .d(tcur__1__d),
+        .q(tcur__1__q),
+        .clock(tcur__1__clock)
     );
     
     // Update code
@@ -1654,7 +1672,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
             rtab__15__d = 48'h0;
         end
         rt_ghot = 8'h1 << rt_grp;
-        sg_hot = 8'h1 << seq__slot_grp;
+        sg_hot = 8'h1 << seq__pass_grp;
         if (rt_we & rt_ghot[0] & (rt_row == row_id__0)) begin
             rtab__0__d = rt_data;
         end
@@ -1728,6 +1746,11 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         if (sg_hot[7]) begin
             tsel__0 = rtab__14__q;
         end
+        tcur__0__clock = clock;
+        tcur__0__d = tcur__0__q;
+        if (seq__new_pass) begin
+            tcur__0__d = tsel__0;
+        end
         tsel__1 = 48'h0;
         if (sg_hot[0]) begin
             tsel__1 = rtab__1__q;
@@ -1753,31 +1776,36 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         if (sg_hot[7]) begin
             tsel__1 = rtab__15__q;
         end
+        tcur__1__clock = clock;
+        tcur__1__d = tcur__1__q;
+        if (seq__new_pass) begin
+            tcur__1__d = tsel__1;
+        end
         tapm__d = p_kg == 16'h1;
         hph__d = p_h + p_ph;
         wpw__d = p_w + p_pw;
-        ty__0 = seq__slot_iyp + tsel__0[(32'h10)+:(16)];
-        tx__0 = seq__slot_ixp + tsel__0[(32'h20)+:(16)];
+        ty__0 = seq__slot_iyp + tcur__0__q[(32'h10)+:(16)];
+        tx__0 = seq__slot_ixp + tcur__0__q[(32'h20)+:(16)];
         rpad__0 = seq__slot_pad;
         roffs__0 = roff__0__q;
         rtag__0 = seq__slot_tag;
         if (tapm__q) begin
             rpad__0 = (ty__0 < p_ph) | (ty__0 >= hph__q) | (tx__0 < p_pw) | (tx__0 >= wpw__q);
-            roffs__0 = tsel__0[(32'h0)+:(16)];
+            roffs__0 = tcur__0__q[(32'h0)+:(16)];
             rtag__0 = seq__slot_tag & ~tag_pad;
             if (rpad__0 & seq__slot_valid) begin
                 rtag__0 = seq__slot_tag | tag_pad;
             end
         end
         rread__0 = seq__slot_valid & ~rpad__0;
-        ty__1 = seq__slot_iyp + tsel__1[(32'h10)+:(16)];
-        tx__1 = seq__slot_ixp + tsel__1[(32'h20)+:(16)];
+        ty__1 = seq__slot_iyp + tcur__1__q[(32'h10)+:(16)];
+        tx__1 = seq__slot_ixp + tcur__1__q[(32'h20)+:(16)];
         rpad__1 = seq__slot_pad;
         roffs__1 = roff__1__q;
         rtag__1 = seq__slot_tag;
         if (tapm__q) begin
             rpad__1 = (ty__1 < p_ph) | (ty__1 >= hph__q) | (tx__1 < p_pw) | (tx__1 >= wpw__q);
-            roffs__1 = tsel__1[(32'h0)+:(16)];
+            roffs__1 = tcur__1__q[(32'h0)+:(16)];
             rtag__1 = seq__slot_tag & ~tag_pad;
             if (rpad__1 & seq__slot_valid) begin
                 rtag__1 = seq__slot_tag | tag_pad;
@@ -5184,7 +5212,7 @@ module tiny_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // tiny_accel_top_mul
 
-module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,slot_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
     
     // Module arguments
     input wire  clock;
@@ -5210,7 +5238,8 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
-    output reg  [2:0] slot_grp;
+    output reg  new_pass;
+    output reg  [2:0] pass_grp;
     output reg  wl_rd_en;
     output reg  [15:0] wl_rd_addr;
     output reg  wl_we;
@@ -5272,7 +5301,6 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     reg  [15:0] issuer__kr;
     reg  [15:0] issuer__krw;
     reg  [15:0] issuer__planebase;
-    reg  [2:0] issuer__grp;
     reg  issuer__tile_first;
     reg  issuer__tile_last;
     reg  issuer__half;
@@ -5284,7 +5312,6 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  [15:0] issuer__slot_addr;
     wire  [15:0] issuer__slot_iyp;
     wire  [15:0] issuer__slot_ixp;
-    wire  [2:0] issuer__slot_grp;
     reg  loader__clock;
     reg  loader__start;
     reg  [15:0] loader__p_passes;
@@ -5402,7 +5429,6 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .kr(issuer__kr),
         .krw(issuer__krw),
         .planebase(issuer__planebase),
-        .grp(issuer__grp),
         .tile_first(issuer__tile_first),
         .tile_last(issuer__tile_last),
         .half(issuer__half),
@@ -5413,8 +5439,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .slot_tag(issuer__slot_tag),
         .slot_addr(issuer__slot_addr),
         .slot_iyp(issuer__slot_iyp),
-        .slot_ixp(issuer__slot_ixp),
-        .slot_grp(issuer__slot_grp)
+        .slot_ixp(issuer__slot_ixp)
     );
     tiny_accel_top_loader loader(
         .clock(loader__clock),
@@ -5588,7 +5613,6 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         issuer__kr = passes__kr;
         issuer__krw = passes__krw;
         issuer__planebase = passes__planebase;
-        issuer__grp = passes__ict_o;
         issuer__tile_first = passes__tile_first;
         issuer__tile_last = passes__tile_last;
         issuer__half = passes__half;
@@ -5619,7 +5643,8 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         slot_addr = issuer__slot_addr;
         slot_iyp = issuer__slot_iyp;
         slot_ixp = issuer__slot_ixp;
-        slot_grp = issuer__slot_grp;
+        new_pass = strobe & issue_new;
+        pass_grp = passes__ict_o;
         wl_rd_en = loader__rd_en;
         wl_rd_addr = loader__rd_addr;
         wl_we = loader__we;
@@ -5989,7 +6014,7 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
     
 endmodule // tiny_accel_top_drain
 
-module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,grp,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,slot_grp);
+module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw,p_sh,p_sw,p_shw,p_phw,p_pixels,p_fbase,p_keep,ks,kr,krw,planebase,tile_first,tile_last,half,in_pass,pix_left,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp);
     
     // Module arguments
     input wire  clock;
@@ -6012,7 +6037,6 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     input wire  [15:0] kr;
     input wire  [15:0] krw;
     input wire  [15:0] planebase;
-    input wire  [2:0] grp;
     input wire  tile_first;
     input wire  tile_last;
     input wire  half;
@@ -6024,7 +6048,6 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
-    output reg  [2:0] slot_grp;
     
     // Constant declarations
     localparam  tag_valid = 6'b1;
@@ -6035,9 +6058,6 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     localparam  tag_pad = 6'b100000;
     
     // Stub signals
-    reg  [2:0] grp_r__d;
-    wire  [2:0] grp_r__q;
-    reg  grp_r__clock;
     reg  valid_r__d;
     wire  valid_r__q;
     reg  valid_r__clock;
@@ -6131,11 +6151,6 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     reg  [5:0] tag;
     
     // Sub module instances
-    tiny_accel_top_dff_w3 grp_r(
-        .d(grp_r__d),
-        .q(grp_r__q),
-        .clock(grp_r__clock)
-    );
     tiny_accel_top_dff_w1 valid_r(
         .d(valid_r__d),
         .q(valid_r__q),
@@ -6264,7 +6279,6 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     
     // Update code
     always @(*) begin
-        grp_r__clock = clock;
         valid_r__clock = clock;
         pad_r__clock = clock;
         tag_r__clock = clock;
@@ -6290,7 +6304,6 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         cb_addr__clock = clock;
         cb_pad__clock = clock;
         cb_last__clock = clock;
-        grp_r__d = grp_r__q;
         valid_r__d = valid_r__q;
         pad_r__d = pad_r__q;
         tag_r__d = tag_r__q;
@@ -6322,7 +6335,6 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         slot_addr = addr_r__q;
         slot_iyp = iyp__q;
         slot_ixp = ixp__q;
-        slot_grp = grp_r__q;
         issue_next = pass_r__q & |left_r__q;
         in_pass = pass_r__q;
         pix_left = left_r__q;
@@ -6401,7 +6413,6 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
             end
             if (issue_new) begin
                 pass_r__d = 1'b1;
-                grp_r__d = grp;
                 if (~issue_next) begin
                     rowaddr__d = cb_addr__q;
                     px__d = 16'h0;
@@ -6420,24 +6431,6 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     end
     
 endmodule // tiny_accel_top_issuer
-
-module tiny_accel_top_dff_w3(d,q,clock);
-    
-    // Module arguments
-    input wire  [2:0] d;
-    output reg  [2:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 3'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w3
 
 module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
     
@@ -13330,6 +13323,24 @@ module tiny_accel_top_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
     end
     
 endmodule // tiny_accel_top_fm
+
+module tiny_accel_top_dff_w3(d,q,clock);
+    
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w3
 
 module tiny_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
     

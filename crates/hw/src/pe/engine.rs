@@ -244,17 +244,20 @@ pub struct ConvEngine {
     tapm: DFF<Bit>,
     hph: DFF<Bits<16>>,
     wpw: DFF<Bits<16>>,
-    /// Per row: the slot's table entry, its offset, the row's padded input pixel, whether it is
+    /// Per row: the starting pass's table entry, the row's offset, the row's padded input pixel, whether it is
     /// padding, the row's read offset, and the tag its datum carries (the slot's, with the row's
     /// padding in tap-row mode).
     tsel: Vec<Signal<Local, Bits<48>>>,
+    /// Per row: the entry of the pass being issued, registered when its first slot is issued
+    /// (timing: the table's select is not in front of the read address).
+    tcur: Vec<DFF<Bits<48>>>,
     ty: Vec<Signal<Local, Bits<16>>>,
     tx: Vec<Signal<Local, Bits<16>>>,
     rpad: Vec<Signal<Local, Bit>>,
     rread: Vec<Signal<Local, Bit>>,
     roffs: Vec<Signal<Local, Bits<16>>>,
     rtag: Vec<Signal<Local, Tag>>,
-    /// One-hot: the written entry's tile, the slot's tile.
+    /// One-hot: the written entry's tile, the starting pass's tile.
     rt_ghot: Signal<Local, Bits<8>>,
     /// Each PE row's number, for the table write.
     row_id: Vec<Constant<Bits<6>>>,
@@ -304,6 +307,7 @@ impl ConvEngine {
             rtab: crate::vec_of(8 * p.rows),
             row_id: (0..p.rows).map(|r| Constant::new((r as u64).into())).collect(),
             tsel: crate::vec_of(p.rows),
+            tcur: crate::vec_of(p.rows),
             ty: crate::vec_of(p.rows),
             tx: crate::vec_of(p.rows),
             rpad: crate::vec_of(p.rows),
@@ -459,7 +463,7 @@ impl Logic for ConvEngine {
             }
         }
         self.rt_ghot.next = bits::<8>(1) << self.rt_grp.val();
-        self.sg_hot.next = bits::<8>(1) << self.seq.slot_grp.val();
+        self.sg_hot.next = bits::<8>(1) << self.seq.pass_grp.val();
         for rows in self.banks.len()..(self.banks.len() + 1) {
             for g in 0..8 {
                 for r in 0..self.banks.len() {
@@ -475,6 +479,11 @@ impl Logic for ConvEngine {
                         self.tsel[r].next = self.rtab[g * rows + r].q.val();
                     }
                 }
+                self.tcur[r].clock.next = self.clock.val();
+                self.tcur[r].d.next = self.tcur[r].q.val();
+                if self.seq.new_pass.val() {
+                    self.tcur[r].d.next = self.tsel[r].val();
+                }
             }
         }
         self.tapm.d.next = self.p_kg.val() == 1;
@@ -484,8 +493,8 @@ impl Logic for ConvEngine {
         // every bank (plus the row's offset with row groups, or its table entry's with tap rows,
         // where each row also decides its own padding).
         for r in 0..self.banks.len() {
-            self.ty[r].next = self.seq.slot_iyp.val() + self.tsel[r].val().get_bits::<16>(16);
-            self.tx[r].next = self.seq.slot_ixp.val() + self.tsel[r].val().get_bits::<16>(32);
+            self.ty[r].next = self.seq.slot_iyp.val() + self.tcur[r].q.val().get_bits::<16>(16);
+            self.tx[r].next = self.seq.slot_ixp.val() + self.tcur[r].q.val().get_bits::<16>(32);
             self.rpad[r].next = self.seq.slot_pad.val();
             self.roffs[r].next = self.roff[r].q.val();
             self.rtag[r].next = self.seq.slot_tag.val();
@@ -494,7 +503,7 @@ impl Logic for ConvEngine {
                     | (self.ty[r].val() >= self.hph.q.val())
                     | (self.tx[r].val() < self.p.pw.val())
                     | (self.tx[r].val() >= self.wpw.q.val());
-                self.roffs[r].next = self.tsel[r].val().get_bits::<16>(0);
+                self.roffs[r].next = self.tcur[r].q.val().get_bits::<16>(0);
                 self.rtag[r].next = self.seq.slot_tag.val() & !self.tag_pad.val();
                 if self.rpad[r].val() & self.seq.slot_valid.val() {
                     self.rtag[r].next = self.seq.slot_tag.val() | self.tag_pad.val();

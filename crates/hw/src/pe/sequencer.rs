@@ -127,10 +127,13 @@ pub struct ConvSequencer {
     pub slot_tag: Signal<Out, Tag>,
     /// Its first-cache entry.
     pub slot_addr: Signal<Out, Bits<16>>,
-    /// The slot's padded input row and column, its pass's input-channel tile ([`SlotIssuer`]).
+    /// The slot's padded input row and column ([`SlotIssuer`]).
     pub slot_iyp: Signal<Out, Bits<16>>,
     pub slot_ixp: Signal<Out, Bits<16>>,
-    pub slot_grp: Signal<Out, Bits<3>>,
+    /// A new pass's first slot is issued at this strobe; the input-channel tile (low bits) of the
+    /// pass it starts (the tap rows' table entry is taken then, a register ahead of the reads).
+    pub new_pass: Signal<Out, Bit>,
+    pub pass_grp: Signal<Out, Bits<3>>,
     /// Weight-buffer read enable.
     pub wl_rd_en: Signal<Out, Bit>,
     /// Weight-buffer read address.
@@ -199,7 +202,7 @@ impl ConvSequencer {
             klast, sum_at_r, strobe_r, km1, kgap, mx_rk, sum_at,
             clock, start, geom,
             tile_done, tile_half, last_swap, wb_avail, wb_set, wb_at, wb_clr, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
-            slot_pad, slot_tag, slot_addr, slot_iyp, slot_ixp, slot_grp, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, d_en,
+            slot_pad, slot_tag, slot_addr, slot_iyp, slot_ixp, new_pass, pass_grp, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, d_en,
             d_half, d_addr, d_baddr, o_valid, o_idx, issuer, run, fin, tail, ksel_r, sub_r, go,
             can_start, issue_new,
         })
@@ -289,7 +292,6 @@ impl Logic for ConvSequencer {
         self.issuer.kr.next = self.passes.kr.val();
         self.issuer.krw.next = self.passes.krw.val();
         self.issuer.planebase.next = self.passes.planebase.val();
-        self.issuer.grp.next = self.passes.ict_o.val();
         self.issuer.tile_first.next = self.passes.tile_first.val();
         self.issuer.tile_last.next = self.passes.tile_last.val();
         self.issuer.half.next = self.passes.half.val();
@@ -322,7 +324,8 @@ impl Logic for ConvSequencer {
         self.slot_addr.next = self.issuer.slot_addr.val();
         self.slot_iyp.next = self.issuer.slot_iyp.val();
         self.slot_ixp.next = self.issuer.slot_ixp.val();
-        self.slot_grp.next = self.issuer.slot_grp.val();
+        self.new_pass.next = self.strobe.val() & self.issue_new.val();
+        self.pass_grp.next = self.passes.ict_o.val();
         self.wl_rd_en.next = self.loader.rd_en.val();
         self.wl_rd_addr.next = self.loader.rd_addr.val();
         self.wl_we.next = self.loader.we.val();

@@ -27,7 +27,7 @@
 //! `in_pass` and `pix_left` are registers: the sequencer decides `issue_new` and the pass end from them
 //! (a decision formed from the issuer's own input would be a combinational loop between blocks).
 //! | `slot_valid`, `slot_pad`, `slot_tag`, `slot_addr` | out | 1, 1, 6, 16 | the slot of this slow cycle |
-//! | `slot_iyp`, `slot_ixp`, `slot_grp` | out | 16, 16, 3 | its padded input row and column at tap (kr, ks), and its pass's input-channel tile (`grp`, taken when the pass starts): the conv engine's tap rows move the pixel per row |
+//! | `slot_iyp`, `slot_ixp` | out | 16, 16 | its padded input row and column at tap (kr, ks): the conv engine's tap rows move the pixel per row |
 
 use crate::pe::{Tag, TAG_FIRST, TAG_HALF, TAG_LAST, TAG_PAD, TAG_SWAP, TAG_VALID};
 use rust_hdl::prelude::*;
@@ -75,8 +75,6 @@ pub struct SlotIssuer {
     pub krw: Signal<In, Bits<16>>,
     /// ict·H·W.
     pub planebase: Signal<In, Bits<16>>,
-    /// ict.
-    pub grp: Signal<In, Bits<3>>,
     /// First pass of its tile.
     pub tile_first: Signal<In, Bit>,
     /// Last pass of its tile.
@@ -98,10 +96,6 @@ pub struct SlotIssuer {
     /// Its padded input row and column (at the pass's tap).
     pub slot_iyp: Signal<Out, Bits<16>>,
     pub slot_ixp: Signal<Out, Bits<16>>,
-    /// Its pass's input-channel tile (low bits).
-    pub slot_grp: Signal<Out, Bits<3>>,
-    /// The pass's input-channel tile, taken at its first slot.
-    grp_r: DFF<Bits<3>>,
     /// Tag bits, from the `TAG_*` positions.
     tag_valid: Constant<Tag>,
     tag_swap: Constant<Tag>,
@@ -176,7 +170,7 @@ impl Default for SlotIssuer {
             tag_pad: bit(TAG_PAD),
         } defaults {
             clock, strobe, start, issue_new, p_wo, p_h, p_w, p_ph, p_pw, p_sh, p_sw, p_shw, p_phw,
-            p_pixels, p_fbase, p_keep, ks, kr, krw, planebase, grp, slot_iyp, slot_ixp, slot_grp, grp_r, tile_first, tile_last, half,
+            p_pixels, p_fbase, p_keep, ks, kr, krw, planebase, slot_iyp, slot_ixp, tile_first, tile_last, half,
             in_pass, pix_left, slot_valid, slot_pad, slot_tag, slot_addr, valid_r, pad_r, tag_r,
             addr_r, pass_r, left_r, px, ixp, iyp, rowaddr, wo_last, h_ph, w_pw, ca_px, ca_ixp,
             ca_iyp, ca_pixl, ca_addr, ca_pad, ca_last, ca_eol, cb_pixl, cb_addr, cb_pad, cb_last,
@@ -190,7 +184,7 @@ impl Logic for SlotIssuer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, grp_r, valid_r, pad_r, tag_r, addr_r, pass_r, left_r, px, ixp, iyp, rowaddr,
+            self, clock, valid_r, pad_r, tag_r, addr_r, pass_r, left_r, px, ixp, iyp, rowaddr,
             wo_last, h_ph, w_pw, ca_px, ca_ixp, ca_iyp, ca_pixl, ca_addr, ca_pad, ca_last, ca_eol,
             cb_pixl, cb_addr, cb_pad, cb_last
         );
@@ -200,7 +194,6 @@ impl Logic for SlotIssuer {
         self.slot_addr.next = self.addr_r.q.val();
         self.slot_iyp.next = self.iyp.q.val();
         self.slot_ixp.next = self.ixp.q.val();
-        self.slot_grp.next = self.grp_r.q.val();
         self.issue_next.next = self.pass_r.q.val() & self.left_r.q.val().any();
         self.in_pass.next = self.pass_r.q.val();
         self.pix_left.next = self.left_r.q.val();
@@ -295,7 +288,6 @@ impl Logic for SlotIssuer {
             }
             if self.issue_new.val() {
                 self.pass_r.d.next = true;
-                self.grp_r.d.next = self.grp.val();
                 if !self.issue_next.val() {
                     self.rowaddr.d.next = self.cb_addr.q.val();
                     self.px.d.next = 0.into();
