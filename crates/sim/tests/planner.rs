@@ -16,10 +16,12 @@ use accelgen_sim::{conv::run_conv, pool::run_pool, RunOptions};
 fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
     let cfg = Preset::Tiny.config();
     let mut rng = Rng::from_env("planner", 12);
-    let input_data: Vec<i8> = (0..64).map(|_| rng.range(-128, 127) as i8).collect();
-    let weight: Vec<i8> = (0..36).map(|_| rng.range(-128, 127) as i8).collect();
+    // Two input channels: 18 (channel, tap) pairs would take 9 tap groups on tiny's 2 PE rows, as
+    // many passes as the plain plan, so the layer runs as the standalone engine runs it.
+    let input_data: Vec<i8> = (0..128).map(|_| rng.range(-128, 127) as i8).collect();
+    let weight: Vec<i8> = (0..72).map(|_| rng.range(-128, 127) as i8).collect();
     let conv = ConvLayer {
-        weight: TensorField { shape: vec![4, 1, 3, 3], data: Some(weight) },
+        weight: TensorField { shape: vec![4, 2, 3, 3], data: Some(weight) },
         bias: None,
         params: ConvParams { stride: [1, 1], padding: [1, 1], padding_end: None, pad_value: 0 },
         requant: Some(Requant { multiplier: 900, shift: 12, zero_point: 0, relu: true, ort: None }),
@@ -30,9 +32,9 @@ fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
         params: PoolParams::new([2, 2], [2, 2], [0, 0]),
     };
     let net = Network {
-        input: TensorField { shape: vec![1, 8, 8], data: Some(input_data.clone()) },
+        input: TensorField { shape: vec![2, 8, 8], data: Some(input_data.clone()) },
         layers: vec![Layer::Conv(conv.clone()), Layer::Pool(pool.clone()), Layer::Pool(pool.clone())],
-        shapes: vec![vec![1, 8, 8], vec![4, 8, 8], vec![4, 4, 4], vec![4, 2, 2]],
+        shapes: vec![vec![2, 8, 8], vec![4, 8, 8], vec![4, 4, 4], vec![4, 2, 2]],
         expected: None,
     };
     let rows = plan_clock(&net, &cfg).unwrap();
@@ -45,7 +47,7 @@ fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
     assert_eq!(r.pool_cycles_full, 4 * 4 * 8 + 2 + 16);
     // The budget is the conv engine's simulated cycle count.
     let e = ConvEngineParams::from_config(&cfg.pe_array);
-    let input = accelgen_golden::Tensor::from_vec(&[1, 8, 8], input_data).unwrap();
+    let input = accelgen_golden::Tensor::from_vec(&[2, 8, 8], input_data).unwrap();
     let conv_run = run_conv(&e, &input, &conv, &RunOptions::default()).unwrap();
     let t = conv_run.stats["cycles"].as_u64().unwrap();
     assert_eq!(r.conv_cycles, Some(t));
@@ -53,7 +55,7 @@ fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
     // it (n bands, one output group): it can start after the first band, and its last band, which
     // pools after the convolution, may take T/16 at the divider (planner::TAIL_SHARE); one band
     // leaves no budget and full rate.
-    let plan = accelgen_compiler::ConvPlan::for_layer(&cfg.conv_array(), &[1, 8, 8], &conv).unwrap();
+    let plan = accelgen_compiler::ConvPlan::for_layer(&cfg.conv_array(), &[2, 8, 8], &conv).unwrap();
     let ct = accelgen_compiler::tiling::conv_tiling(&cfg.conv_array(), plan, "conv", 2, false, None, cfg.first_cache_lanes()).unwrap();
     let n = 8u64.div_ceil(ct.band as u64);
     let budget = if n > 1 { (t * (n - 1) / n).min(t * n / accelgen_compiler::planner::TAIL_SHARE) } else { 0 };
