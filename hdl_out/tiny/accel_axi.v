@@ -400,6 +400,11 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  [15:0] pool__ld_bank;
     reg  [15:0] pool__ld_addr;
     reg  [7:0] pool__ld_data;
+    reg  pool__ld_wide;
+    reg  [3:0] pool__ld_n;
+    reg  [15:0] pool__ld_bank_b;
+    reg  [15:0] pool__ld_addr_b;
+    reg  [63:0] pool__ld_word;
     reg  pool__rd_en;
     reg  [15:0] pool__rd_addr;
     wire  [31:0] pool__rd_data;
@@ -448,6 +453,9 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     wire  [15:0] mover__r_addr;
     reg  [31:0] mover__r_data;
     reg  [31:0] mover__r_word;
+    wire  [3:0] mover__w_n;
+    wire  [15:0] mover__w_bank_b;
+    wire  [15:0] mover__w_addr_b;
     reg  cregs__clock;
     reg  cregs__we;
     reg  [4:0] cregs__op;
@@ -660,6 +668,11 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .ld_bank(pool__ld_bank),
         .ld_addr(pool__ld_addr),
         .ld_data(pool__ld_data),
+        .ld_wide(pool__ld_wide),
+        .ld_n(pool__ld_n),
+        .ld_bank_b(pool__ld_bank_b),
+        .ld_addr_b(pool__ld_addr_b),
+        .ld_word(pool__ld_word),
         .rd_en(pool__rd_en),
         .rd_addr(pool__rd_addr),
         .rd_data(pool__rd_data),
@@ -721,7 +734,10 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .r_bank(mover__r_bank),
         .r_addr(mover__r_addr),
         .r_data(mover__r_data),
-        .r_word(mover__r_word)
+        .r_word(mover__r_word),
+        .w_n(mover__w_n),
+        .w_bank_b(mover__w_bank_b),
+        .w_addr_b(mover__w_addr_b)
     );
     tiny_accel_axi_cregs cregs(
         .clock(cregs__clock),
@@ -1005,6 +1021,11 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         pool__ld_bank = mover__w_bank[(32'h0)+:(16)];
         pool__ld_addr = mover__w_addr;
         pool__ld_data = mover__w_data[(32'h0)+:(8)];
+        pool__ld_wide = mover__w_wide;
+        pool__ld_n = mover__w_n;
+        pool__ld_bank_b = mover__w_bank_b;
+        pool__ld_addr_b = mover__w_addr_b;
+        pool__ld_word = ({32'd0, mover__w_word});
         pool__rd_en = mover__r_en & mover__r_sel;
         pool__rd_addr = mover__r_addr;
         mover__r_word = conv__rd_word[(32'h0)+:(32)];
@@ -11250,7 +11271,7 @@ module tiny_accel_axi_dff_w12(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w12
 
-module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data,r_word);
+module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data,r_word,w_n,w_bank_b,w_addr_b);
     
     // Module arguments
     input wire  clock;
@@ -11302,8 +11323,13 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     output reg  [15:0] r_addr;
     input wire  [31:0] r_data;
     input wire  [31:0] r_word;
+    output reg  [3:0] w_n;
+    output reg  [15:0] w_bank_b;
+    output reg  [15:0] w_addr_b;
     
     // Constant declarations
+    localparam  cp_ok = 1'b1;
+    localparam  lane16 = 16'h4;
     localparam  word_ok = 1'b0;
     localparam  fc_ok = 1'b1;
     localparam  out_ok = 1'b1;
@@ -11373,6 +11399,10 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  fm__chunk_end;
     wire  [19:0] fm__addr;
     wire  [63:0] fm__bank;
+    reg  fm__s_wd;
+    wire  [3:0] fm__n_a;
+    wire  [15:0] fm__bank_b;
+    wire  [19:0] fm__addr_b;
     reg  act__d;
     wire  act__q;
     reg  act__clock;
@@ -11446,6 +11476,14 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [63:0] ws__c_bank;
     reg  [19:0] ws__c_addr;
     reg  [31:0] ws__r_data;
+    reg  ws__c_wide;
+    reg  [3:0] ws__c_n;
+    reg  [15:0] ws__c_bank_b;
+    reg  [19:0] ws__c_addr_b;
+    reg  [31:0] ws__r_word;
+    wire  [3:0] ws__w_n;
+    wire  [15:0] ws__w_bank_b;
+    wire  [15:0] ws__w_addr_b;
     wire  ws__busy;
     wire  ws__fault;
     wire  ws__w_en;
@@ -11471,6 +11509,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  s_word;
     reg  s_wfc;
     reg  s_wst;
+    reg  whole;
+    reg  s_wcp;
     reg  [19:0] s_words_w;
     reg  [19:0] s_len_w;
     reg  [19:0] s_run_w;
@@ -11547,7 +11587,11 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .step(fm__step),
         .chunk_end(fm__chunk_end),
         .addr(fm__addr),
-        .bank(fm__bank)
+        .bank(fm__bank),
+        .s_wd(fm__s_wd),
+        .n_a(fm__n_a),
+        .bank_b(fm__bank_b),
+        .addr_b(fm__addr_b)
     );
     tiny_accel_axi_dff_w1 act(
         .d(act__d),
@@ -11663,6 +11707,14 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .c_bank(ws__c_bank),
         .c_addr(ws__c_addr),
         .r_data(ws__r_data),
+        .c_wide(ws__c_wide),
+        .c_n(ws__c_n),
+        .c_bank_b(ws__c_bank_b),
+        .c_addr_b(ws__c_addr_b),
+        .r_word(ws__r_word),
+        .w_n(ws__w_n),
+        .w_bank_b(ws__w_bank_b),
+        .w_addr_b(ws__w_addr_b),
         .busy(ws__busy),
         .fault(ws__fault),
         .w_en(ws__w_en),
@@ -11736,9 +11788,11 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         else begin
             s_len = g_words;
         end
-        s_wfc = fc_ok & ~g_store & ~g_copy & (g_sel == 2'h0) & ~|((g_addr | g_stride) & lane_mask) & ~|((s_len | g_words) & lane20) & (~g_runs | ~(|(g_step & lane_mask) | |(({8'd0, g_run}) & lane20)));
-        s_wst = out_ok & g_store & ~g_copy & (g_sel == 2'h0) & ~g_raw & ~|((g_addr | g_stride) & lane_mask) & ~|((s_len | g_words) & lane20) & (~g_runs | ~(|(g_step & lane_mask) | |(({8'd0, g_run}) & lane20)));
-        s_word = (word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask)) | s_wfc | s_wst;
+        whole = ~|((g_addr | g_stride) & lane_mask) & ~|((s_len | g_words) & lane20) & (~g_runs | ~(|(g_step & lane_mask) | |(({8'd0, g_run}) & lane20)));
+        s_wfc = fc_ok & ~g_store & ~g_copy & (g_sel == 2'h0) & whole;
+        s_wst = out_ok & g_store & ~g_copy & (g_sel == 2'h0) & ~g_raw & whole;
+        s_wcp = cp_ok & g_copy & ~|((s_len | g_words) & lane20) & (g_fw >= lane16);
+        s_word = (word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask)) | s_wfc | s_wst | s_wcp;
         s_words_w = g_words >> lsh20;
         if (|(g_words & lane20)) begin
             s_words_w = (g_words >> lsh20) + 20'h1;
@@ -11817,6 +11871,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         fm__s_hbw = g_hbw;
         fm__s_fph = g_fph;
         fm__s_fm = g_copy | (~g_store & (g_sel == 2'h3));
+        fm__s_wd = s_wcp;
         fm__step = 1'b0;
         if (cp__q) begin
             fm__chunk_end = cur__chunk_end_d;
@@ -11856,7 +11911,12 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         end
         ws__c_bank = fm__bank;
         ws__c_addr = fm__addr;
+        ws__c_wide = wm__q;
+        ws__c_n = fm__n_a;
+        ws__c_bank_b = fm__bank_b;
+        ws__c_addr_b = fm__addr_b;
         ws__r_data = r_data;
+        ws__r_word = r_word;
         r_en = 1'b0;
         r_sel = sel__q[32'h0];
         r_bank = rb__q;
@@ -11965,6 +12025,9 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         w_data = ws__w_data;
         w_wide = ws__w_wide;
         w_word = ws__w_word;
+        w_n = ws__w_n;
+        w_bank_b = ws__w_bank_b;
+        w_addr_b = ws__w_addr_b;
         if (start) begin
             act__d = |g_words;
             errf__d = 1'b0;
@@ -11979,7 +12042,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             primed__d = 1'b0;
             r_left__d = x_words;
             r_more__d = |g_words;
-            if (s_wst) begin
+            if (s_wst | s_wcp) begin
                 o_left__d = s_words_w;
             end
             rd_v__d = 1'b0;
@@ -13411,7 +13474,7 @@ module tiny_accel_axi_comb(wide,word,store,len,e_nb,e_rem,stride,step,rows_m1,e_
     
 endmodule // tiny_accel_axi_comb
 
-module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,bank);
+module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,bank,s_wd,n_a,bank_b,addr_b);
     
     // Module arguments
     input wire  clock;
@@ -13424,13 +13487,31 @@ module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
     input wire  chunk_end;
     output reg  [19:0] addr;
     output reg  [63:0] bank;
+    input wire  s_wd;
+    output reg  [3:0] n_a;
+    output reg  [15:0] bank_b;
+    output reg  [19:0] addr_b;
     
     // Constant declarations
+    localparam  lw = 16'h4;
+    localparam  lw4 = 4'h4;
     localparam  last_k = 64'h4;
     localparam  ph_bank = 64'h1000400020001;
     localparam  ph_rows = 8'h40;
     
     // Stub signals
+    reg  wd__d;
+    wire  wd__q;
+    reg  wd__clock;
+    reg  [15:0] rem__d;
+    wire  [15:0] rem__q;
+    reg  rem__clock;
+    reg  rem_gt__d;
+    wire  rem_gt__q;
+    reg  rem_gt__clock;
+    reg  rem_eq__d;
+    wire  rem_eq__q;
+    reg  rem_eq__clock;
     reg  [15:0] fw__d;
     wire  [15:0] fw__q;
     reg  fw__clock;
@@ -13460,11 +13541,34 @@ module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
     reg  ch_row__clock;
     
     // Local signals
+    reg  [15:0] rem_n;
+    reg  [63:0] nb_bank;
+    reg  [15:0] nb_row;
     reg  [15:0] ph_bank_sel;
     reg  [1:0] ph_rows_sel;
     reg  [15:0] row0;
     
     // Sub module instances
+    tiny_accel_axi_dff_w1 wd(
+        .d(wd__d),
+        .q(wd__q),
+        .clock(wd__clock)
+    );
+    tiny_accel_axi_dff_w16 rem(
+        .d(rem__d),
+        .q(rem__q),
+        .clock(rem__clock)
+    );
+    tiny_accel_axi_dff_w1 rem_gt(
+        .d(rem_gt__d),
+        .q(rem_gt__q),
+        .clock(rem_gt__clock)
+    );
+    tiny_accel_axi_dff_w1 rem_eq(
+        .d(rem_eq__d),
+        .q(rem_eq__q),
+        .clock(rem_eq__clock)
+    );
     tiny_accel_axi_dff_w16 fw(
         .d(fw__d),
         .q(fw__q),
@@ -13522,6 +13626,10 @@ module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
         row__clock = clock;
         ch_bank__clock = clock;
         ch_row__clock = clock;
+        wd__clock = clock;
+        rem__clock = clock;
+        rem_gt__clock = clock;
+        rem_eq__clock = clock;
         fw__d = fw__q;
         hbw__d = hbw__q;
         x__d = x__q;
@@ -13531,9 +13639,48 @@ module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
         row__d = row__q;
         ch_bank__d = ch_bank__q;
         ch_row__d = ch_row__q;
+        wd__d = wd__q;
+        rem__d = rem__q;
+        rem_gt__d = rem_gt__q;
+        rem_eq__d = rem_eq__q;
         bank = bank_r__q;
         addr = ({4'd0, base__q}) + ({4'd0, row__q}) + ({4'd0, x__q});
-        if (step) begin
+        nb_bank = bank_r__q << 32'h1;
+        nb_row = row__q;
+        if (|(bank_r__q & last_k)) begin
+            nb_bank = 64'h1;
+            nb_row = row__q + fw__q;
+        end
+        bank_b = nb_bank[(32'h0)+:(16)];
+        addr_b = ({4'd0, base__q}) + ({4'd0, nb_row});
+        n_a = 4'h1;
+        if (wd__q) begin
+            n_a = lw4;
+            if (~rem_gt__q & ~rem_eq__q) begin
+                n_a = rem__q[(32'h0)+:(4)];
+            end
+        end
+        rem_n = rem__q;
+        if (step & wd__q) begin
+            if (chunk_end) begin
+                x__d = 16'h0;
+                rem_n = fw__q;
+                bank_r__d = ch_bank__q;
+                row__d = ch_row__q;
+                base__d = base__q + hbw__q;
+            end
+            else if (rem_gt__q) begin
+                x__d = x__q + lw;
+                rem_n = rem__q - lw;
+            end
+            else begin
+                bank_r__d = nb_bank;
+                row__d = nb_row;
+                x__d = lw - rem__q;
+                rem_n = fw__q + rem__q - lw;
+            end
+        end
+        else if (step) begin
             if (chunk_end) begin
                 x__d = 16'h0;
                 x_last__d = fw__q == 16'h1;
@@ -13544,13 +13691,8 @@ module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
             else if (x_last__q) begin
                 x__d = 16'h0;
                 x_last__d = fw__q == 16'h1;
-                if (|(bank_r__q & last_k)) begin
-                    bank_r__d = 64'h1;
-                    row__d = row__q + fw__q;
-                end
-                else begin
-                    bank_r__d = bank_r__q << 32'h1;
-                end
+                bank_r__d = nb_bank;
+                row__d = nb_row;
             end
             else begin
                 x__d = x__q + 16'h1;
@@ -13582,6 +13724,8 @@ module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
             row0 = (s_fw << 32'h1) + s_fw;
         end
         if (start) begin
+            wd__d = s_wd;
+            rem_n = s_fw;
             fw__d = s_fw;
             hbw__d = s_hbw;
             x__d = 16'h0;
@@ -13594,6 +13738,9 @@ module tiny_accel_axi_fm(clock,start,s_fw,s_hbw,s_fph,s_fm,step,chunk_end,addr,b
                 ch_row__d = row0;
             end
         end
+        rem__d = rem_n;
+        rem_gt__d = rem_n > lw;
+        rem_eq__d = rem_n == lw;
     end
     
 endmodule // tiny_accel_axi_fm
@@ -13616,7 +13763,7 @@ module tiny_accel_axi_dff_w3(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w3
 
-module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
+module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,c_wide,c_n,c_bank_b,c_addr_b,r_word,w_n,w_bank_b,w_addr_b,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
     
     // Module arguments
     input wire  clock;
@@ -13632,6 +13779,14 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_
     input wire  [63:0] c_bank;
     input wire  [19:0] c_addr;
     input wire  [31:0] r_data;
+    input wire  c_wide;
+    input wire  [3:0] c_n;
+    input wire  [15:0] c_bank_b;
+    input wire  [19:0] c_addr_b;
+    input wire  [31:0] r_word;
+    output reg  [3:0] w_n;
+    output reg  [15:0] w_bank_b;
+    output reg  [15:0] w_addr_b;
     output reg  busy;
     output reg  fault;
     output reg  w_en;
@@ -13644,8 +13799,29 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_
     
     // Constant declarations
     localparam  d_fm = 20'h400;
+    localparam  lw = 20'h4;
+    localparam  one4 = 4'h1;
+    localparam  lm1 = 4'h3;
     
     // Stub signals
+    reg  [3:0] n__d;
+    wire  [3:0] n__q;
+    reg  n__clock;
+    reg  [15:0] bank_b__d;
+    wire  [15:0] bank_b__q;
+    reg  bank_b__clock;
+    reg  [19:0] addr_b__d;
+    wire  [19:0] addr_b__q;
+    reg  addr_b__clock;
+    reg  [19:0] last_a__d;
+    wire  [19:0] last_a__q;
+    reg  last_a__clock;
+    reg  [19:0] last_b__d;
+    wire  [19:0] last_b__q;
+    reg  last_b__clock;
+    reg  [31:0] word_cp__d;
+    wire  [31:0] word_cp__q;
+    reg  word_cp__clock;
     reg  valid__d;
     wire  valid__q;
     reg  valid__clock;
@@ -13678,9 +13854,41 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_
     reg  is_cp__clock;
     
     // Local signals
+    reg  [3:0] na_m1;
+    reg  [3:0] nb_m1;
     reg  in_place;
     
     // Sub module instances
+    tiny_accel_axi_dff_w4 n(
+        .d(n__d),
+        .q(n__q),
+        .clock(n__clock)
+    );
+    tiny_accel_axi_dff_w16 bank_b(
+        .d(bank_b__d),
+        .q(bank_b__q),
+        .clock(bank_b__clock)
+    );
+    tiny_accel_axi_dff_w20 addr_b(
+        .d(addr_b__d),
+        .q(addr_b__q),
+        .clock(addr_b__clock)
+    );
+    tiny_accel_axi_dff_w20 last_a(
+        .d(last_a__d),
+        .q(last_a__q),
+        .clock(last_a__clock)
+    );
+    tiny_accel_axi_dff_w20 last_b(
+        .d(last_b__d),
+        .q(last_b__q),
+        .clock(last_b__clock)
+    );
+    tiny_accel_axi_dff_w32 word_cp(
+        .d(word_cp__d),
+        .q(word_cp__q),
+        .clock(word_cp__clock)
+    );
     tiny_accel_axi_dff_w1 valid(
         .d(valid__d),
         .q(valid__q),
@@ -13744,6 +13952,12 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_
         word__clock = clock;
         data_cp__clock = clock;
         is_cp__clock = clock;
+        n__clock = clock;
+        bank_b__clock = clock;
+        addr_b__clock = clock;
+        last_a__clock = clock;
+        last_b__clock = clock;
+        word_cp__clock = clock;
         valid__d = valid__q;
         sel__d = sel__q;
         bank__d = bank__q;
@@ -13754,10 +13968,21 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_
         word__d = word__q;
         data_cp__d = data_cp__q;
         is_cp__d = is_cp__q;
+        n__d = n__q;
+        bank_b__d = bank_b__q;
+        addr_b__d = addr_b__q;
+        last_a__d = last_a__q;
+        last_b__d = last_b__q;
+        word_cp__d = word_cp__q;
         valid__d = load | copy;
         is_cp__d = copy;
-        wide__d = load & l_wide;
+        wide__d = (load & l_wide) | (copy & c_wide);
         data_cp__d = r_data;
+        na_m1 = c_n - one4;
+        nb_m1 = lm1 - c_n;
+        word_cp__d = r_word;
+        last_a__d = l_addr;
+        last_b__d = 20'h0;
         if (load) begin
             sel__d = l_sel;
             bank__d = l_bank;
@@ -13771,9 +13996,20 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_
             bank__d = c_bank;
             full__d = c_addr;
             depth__d = d_fm;
+            last_a__d = c_addr;
+            n__d = 4'h1;
+            if (c_wide) begin
+                n__d = c_n;
+                bank_b__d = c_bank_b;
+                addr_b__d = c_addr_b;
+                last_a__d = c_addr + ({16'd0, na_m1});
+                if (({16'd0, c_n}) != lw) begin
+                    last_b__d = c_addr_b + ({16'd0, nb_m1});
+                end
+            end
         end
         busy = valid__q;
-        in_place = full__q < depth__q;
+        in_place = (last_a__q < depth__q) & (last_b__q < depth__q);
         w_en = valid__q & in_place;
         fault = valid__q & ~in_place;
         w_sel = sel__q;
@@ -13781,7 +14017,11 @@ module tiny_accel_axi_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_
         w_addr = full__q[(32'h0)+:(16)];
         w_wide = wide__q;
         w_word = word__q;
+        w_n = n__q;
+        w_bank_b = bank_b__q;
+        w_addr_b = addr_b__q[(32'h0)+:(16)];
         if (is_cp__q) begin
+            w_word = word_cp__q;
             w_data = data_cp__q;
         end
         else begin
@@ -14116,7 +14356,7 @@ module tiny_accel_axi_perf(clock,clear,cycles,instructions,dispatch_stalls,conv_
     
 endmodule // tiny_accel_axi_perf
 
-module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,start,ld_we,ld_bank,ld_addr,ld_data,rd_en,rd_addr,rd_data,busy,done,enable,div_now,bad,fw,fph,hbw);
+module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,start,ld_we,ld_bank,ld_addr,ld_data,ld_wide,ld_n,ld_bank_b,ld_addr_b,ld_word,rd_en,rd_addr,rd_data,busy,done,enable,div_now,bad,fw,fph,hbw);
     
     // Module arguments
     input wire  clock;
@@ -14132,6 +14372,11 @@ module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
     input wire  [15:0] ld_bank;
     input wire  [15:0] ld_addr;
     input wire  [7:0] ld_data;
+    input wire  ld_wide;
+    input wire  [3:0] ld_n;
+    input wire  [15:0] ld_bank_b;
+    input wire  [15:0] ld_addr_b;
+    input wire  [63:0] ld_word;
     input wire  rd_en;
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
@@ -14171,6 +14416,11 @@ module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
     reg  [15:0] unit__ld_bank;
     reg  [15:0] unit__ld_addr;
     reg  [7:0] unit__ld_data;
+    reg  unit__ld_wide;
+    reg  [3:0] unit__ld_n;
+    reg  [15:0] unit__ld_bank_b;
+    reg  [15:0] unit__ld_addr_b;
+    reg  [63:0] unit__ld_word;
     reg  [15:0] unit__p_c;
     reg  [15:0] unit__p_h;
     reg  [15:0] unit__p_w;
@@ -14238,6 +14488,11 @@ module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
         .ld_bank(unit__ld_bank),
         .ld_addr(unit__ld_addr),
         .ld_data(unit__ld_data),
+        .ld_wide(unit__ld_wide),
+        .ld_n(unit__ld_n),
+        .ld_bank_b(unit__ld_bank_b),
+        .ld_addr_b(unit__ld_addr_b),
+        .ld_word(unit__ld_word),
         .p_c(unit__p_c),
         .p_h(unit__p_h),
         .p_w(unit__p_w),
@@ -14315,6 +14570,11 @@ module tiny_accel_axi_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,sta
         unit__ld_bank = ld_bank;
         unit__ld_addr = ld_addr;
         unit__ld_data = ld_data;
+        unit__ld_wide = ld_wide;
+        unit__ld_n = ld_n;
+        unit__ld_bank_b = ld_bank_b;
+        unit__ld_addr_b = ld_addr_b;
+        unit__ld_word = ld_word;
         pout__w_en = unit__out_valid;
         pout__w_addr = unit__out_idx[(32'h0)+:(16)];
         pout__w_data = unit__out_data;
@@ -14639,7 +14899,7 @@ module tiny_accel_axi_regs(clock,we,op,payload,clear,p_c,p_h,p_w,p_ho,p_wo,p_kh,
     
 endmodule // tiny_accel_axi_regs
 
-module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,clear,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
+module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,ld_wide,ld_n,ld_bank_b,ld_addr_b,ld_word,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,clear,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -14647,6 +14907,11 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     input wire  [15:0] ld_bank;
     input wire  [15:0] ld_addr;
     input wire  [7:0] ld_data;
+    input wire  ld_wide;
+    input wire  [3:0] ld_n;
+    input wire  [15:0] ld_bank_b;
+    input wire  [15:0] ld_addr_b;
+    input wire  [63:0] ld_word;
     input wire  [15:0] p_c;
     input wire  [15:0] p_h;
     input wire  [15:0] p_w;
@@ -14674,6 +14939,9 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     output reg  [31:0] out_idx;
     output reg  [7:0] out_data;
     
+    // Constant declarations
+    localparam  lanes4 = 4'h4;
+    
     // Enums
     localparam [1:0] RunState__Running = 2'd1;
     localparam [1:0] RunState__Done = 2'd2;
@@ -14685,21 +14953,27 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     wire  [7:0] banks__0__r_data;
     reg  banks__0__w_en;
     reg  [15:0] banks__0__w_addr;
-    reg  [7:0] banks__0__w_data;
+    reg  [3:0] banks__0__w_j0;
+    reg  [3:0] banks__0__w_n;
+    reg  [63:0] banks__0__w_word;
     reg  banks__1__clock;
     reg  banks__1__r_en;
     reg  [15:0] banks__1__r_addr;
     wire  [7:0] banks__1__r_data;
     reg  banks__1__w_en;
     reg  [15:0] banks__1__w_addr;
-    reg  [7:0] banks__1__w_data;
+    reg  [3:0] banks__1__w_j0;
+    reg  [3:0] banks__1__w_n;
+    reg  [63:0] banks__1__w_word;
     reg  banks__2__clock;
     reg  banks__2__r_en;
     reg  [15:0] banks__2__r_addr;
     wire  [7:0] banks__2__r_data;
     reg  banks__2__w_en;
     reg  [15:0] banks__2__w_addr;
-    reg  [7:0] banks__2__w_data;
+    reg  [3:0] banks__2__w_j0;
+    reg  [3:0] banks__2__w_n;
+    reg  [63:0] banks__2__w_word;
     reg  rate__clock;
     reg  [7:0] rate__p_div;
     reg  rate__conv_done;
@@ -14855,32 +15129,38 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     reg  go;
     
     // Sub module instances
-    tiny_accel_axi_pout banks__0(
+    tiny_accel_axi_first_cache_bank_2 banks__0(
         .clock(banks__0__clock),
         .r_en(banks__0__r_en),
         .r_addr(banks__0__r_addr),
         .r_data(banks__0__r_data),
         .w_en(banks__0__w_en),
         .w_addr(banks__0__w_addr),
-        .w_data(banks__0__w_data)
+        .w_j0(banks__0__w_j0),
+        .w_n(banks__0__w_n),
+        .w_word(banks__0__w_word)
     );
-    tiny_accel_axi_pout banks__1(
+    tiny_accel_axi_first_cache_bank_2 banks__1(
         .clock(banks__1__clock),
         .r_en(banks__1__r_en),
         .r_addr(banks__1__r_addr),
         .r_data(banks__1__r_data),
         .w_en(banks__1__w_en),
         .w_addr(banks__1__w_addr),
-        .w_data(banks__1__w_data)
+        .w_j0(banks__1__w_j0),
+        .w_n(banks__1__w_n),
+        .w_word(banks__1__w_word)
     );
-    tiny_accel_axi_pout banks__2(
+    tiny_accel_axi_first_cache_bank_2 banks__2(
         .clock(banks__2__clock),
         .r_en(banks__2__r_en),
         .r_addr(banks__2__r_addr),
         .r_data(banks__2__r_data),
         .w_en(banks__2__w_en),
         .w_addr(banks__2__w_addr),
-        .w_data(banks__2__w_data)
+        .w_j0(banks__2__w_j0),
+        .w_n(banks__2__w_n),
+        .w_word(banks__2__w_word)
     );
     tiny_accel_axi_rate rate(
         .clock(rate__clock),
@@ -15087,7 +15367,19 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         banks__0__clock = clock;
         banks__0__w_en = ld_we & ld_bank[0];
         banks__0__w_addr = ld_addr;
-        banks__0__w_data = ld_data;
+        banks__0__w_j0 = 4'h0;
+        banks__0__w_n = 4'h1;
+        banks__0__w_word = ({56'd0, ld_data});
+        if (ld_wide) begin
+            banks__0__w_word = ld_word;
+            banks__0__w_n = ld_n;
+            if (~ld_bank[0]) begin
+                banks__0__w_en = ld_we & ld_bank_b[0];
+                banks__0__w_addr = ld_addr_b;
+                banks__0__w_j0 = ld_n;
+                banks__0__w_n = lanes4 - ld_n;
+            end
+        end
         banks__0__r_en = reader__bank_en[0];
         if (reader__thermo[0]) begin
             banks__0__r_addr = reader__addr_hi;
@@ -15099,7 +15391,19 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         banks__1__clock = clock;
         banks__1__w_en = ld_we & ld_bank[1];
         banks__1__w_addr = ld_addr;
-        banks__1__w_data = ld_data;
+        banks__1__w_j0 = 4'h0;
+        banks__1__w_n = 4'h1;
+        banks__1__w_word = ({56'd0, ld_data});
+        if (ld_wide) begin
+            banks__1__w_word = ld_word;
+            banks__1__w_n = ld_n;
+            if (~ld_bank[1]) begin
+                banks__1__w_en = ld_we & ld_bank_b[1];
+                banks__1__w_addr = ld_addr_b;
+                banks__1__w_j0 = ld_n;
+                banks__1__w_n = lanes4 - ld_n;
+            end
+        end
         banks__1__r_en = reader__bank_en[1];
         if (reader__thermo[1]) begin
             banks__1__r_addr = reader__addr_hi;
@@ -15111,7 +15415,19 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
         banks__2__clock = clock;
         banks__2__w_en = ld_we & ld_bank[2];
         banks__2__w_addr = ld_addr;
-        banks__2__w_data = ld_data;
+        banks__2__w_j0 = 4'h0;
+        banks__2__w_n = 4'h1;
+        banks__2__w_word = ({56'd0, ld_data});
+        if (ld_wide) begin
+            banks__2__w_word = ld_word;
+            banks__2__w_n = ld_n;
+            if (~ld_bank[2]) begin
+                banks__2__w_en = ld_we & ld_bank_b[2];
+                banks__2__w_addr = ld_addr_b;
+                banks__2__w_j0 = ld_n;
+                banks__2__w_n = lanes4 - ld_n;
+            end
+        end
         banks__2__r_en = reader__bank_en[2];
         if (reader__thermo[2]) begin
             banks__2__r_addr = reader__addr_hi;
@@ -15196,6 +15512,233 @@ module tiny_accel_axi_unit(clock,ld_we,ld_bank,ld_addr,ld_data,p_c,p_h,p_w,p_ho,
     end
     
 endmodule // tiny_accel_axi_unit
+
+module tiny_accel_axi_first_cache_bank_2(clock,r_en,r_addr,r_data,w_en,w_addr,w_j0,w_n,w_word);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [7:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [3:0] w_j0;
+    input wire  [3:0] w_n;
+    input wire  [63:0] w_word;
+    
+    // Constant declarations
+    localparam  lane_id4__0 = 4'h0;
+    localparam  lane_id4__1 = 4'h1;
+    localparam  lane_id4__2 = 4'h2;
+    localparam  lane_id4__3 = 4'h3;
+    localparam  lmask4 = 4'h3;
+    localparam  lshift = 16'h2;
+    localparam  lbits = 64'h20;
+    localparam  wbytes = 64'hffffffff;
+    
+    // Stub signals
+    reg  lanes__0__clock;
+    reg  lanes__0__r_en;
+    reg  [15:0] lanes__0__r_addr;
+    wire  [7:0] lanes__0__r_data;
+    reg  lanes__0__w_en;
+    reg  [15:0] lanes__0__w_addr;
+    reg  [7:0] lanes__0__w_data;
+    reg  lanes__1__clock;
+    reg  lanes__1__r_en;
+    reg  [15:0] lanes__1__r_addr;
+    wire  [7:0] lanes__1__r_data;
+    reg  lanes__1__w_en;
+    reg  [15:0] lanes__1__w_addr;
+    reg  [7:0] lanes__1__w_data;
+    reg  lanes__2__clock;
+    reg  lanes__2__r_en;
+    reg  [15:0] lanes__2__r_addr;
+    wire  [7:0] lanes__2__r_data;
+    reg  lanes__2__w_en;
+    reg  [15:0] lanes__2__w_addr;
+    reg  [7:0] lanes__2__w_data;
+    reg  lanes__3__clock;
+    reg  lanes__3__r_en;
+    reg  [15:0] lanes__3__r_addr;
+    wire  [7:0] lanes__3__r_data;
+    reg  lanes__3__w_en;
+    reg  [15:0] lanes__3__w_addr;
+    reg  [7:0] lanes__3__w_data;
+    reg  [3:0] rl__d;
+    wire  [3:0] rl__q;
+    reg  rl__clock;
+    
+    // Local signals
+    reg  [63:0] word;
+    reg  [3:0] a0;
+    reg  [3:0] rot;
+    reg  [63:0] rot_bits;
+    reg  [15:0] base;
+    reg  [63:0] rotated;
+    reg  [3:0] d__0;
+    reg  [3:0] d__1;
+    reg  [3:0] d__2;
+    reg  [3:0] d__3;
+    
+    // Sub module instances
+    tiny_accel_axi_lanes_2 lanes__0(
+        .clock(lanes__0__clock),
+        .r_en(lanes__0__r_en),
+        .r_addr(lanes__0__r_addr),
+        .r_data(lanes__0__r_data),
+        .w_en(lanes__0__w_en),
+        .w_addr(lanes__0__w_addr),
+        .w_data(lanes__0__w_data)
+    );
+    tiny_accel_axi_lanes_2 lanes__1(
+        .clock(lanes__1__clock),
+        .r_en(lanes__1__r_en),
+        .r_addr(lanes__1__r_addr),
+        .r_data(lanes__1__r_data),
+        .w_en(lanes__1__w_en),
+        .w_addr(lanes__1__w_addr),
+        .w_data(lanes__1__w_data)
+    );
+    tiny_accel_axi_lanes_2 lanes__2(
+        .clock(lanes__2__clock),
+        .r_en(lanes__2__r_en),
+        .r_addr(lanes__2__r_addr),
+        .r_data(lanes__2__r_data),
+        .w_en(lanes__2__w_en),
+        .w_addr(lanes__2__w_addr),
+        .w_data(lanes__2__w_data)
+    );
+    tiny_accel_axi_lanes_2 lanes__3(
+        .clock(lanes__3__clock),
+        .r_en(lanes__3__r_en),
+        .r_addr(lanes__3__r_addr),
+        .r_data(lanes__3__r_data),
+        .w_en(lanes__3__w_en),
+        .w_addr(lanes__3__w_addr),
+        .w_data(lanes__3__w_data)
+    );
+    tiny_accel_axi_dff_w4 rl(
+        .d(rl__d),
+        .q(rl__q),
+        .clock(rl__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        rl__clock = clock;
+        rl__d = rl__q;
+        a0 = w_addr[(32'h0)+:(4)] & lmask4;
+        rot = (a0 - w_j0) & lmask4;
+        rot_bits = ({60'd0, rot}) << 32'h3;
+        base = w_addr >> lshift;
+        word = w_word & wbytes;
+        rotated = word;
+        if (|rot) begin
+            rotated = (word << rot_bits) | (word >> (lbits - rot_bits));
+        end
+        d__0 = (lane_id4__0 - a0) & lmask4;
+        lanes__0__clock = clock;
+        lanes__0__r_en = r_en;
+        lanes__0__r_addr = r_addr >> lshift;
+        lanes__0__w_en = w_en & (d__0 < w_n);
+        lanes__0__w_addr = base;
+        if (lane_id4__0 < a0) begin
+            lanes__0__w_addr = base + 16'h1;
+        end
+        lanes__0__w_data = rotated[(32'h8 * 0)+:(8)];
+        d__1 = (lane_id4__1 - a0) & lmask4;
+        lanes__1__clock = clock;
+        lanes__1__r_en = r_en;
+        lanes__1__r_addr = r_addr >> lshift;
+        lanes__1__w_en = w_en & (d__1 < w_n);
+        lanes__1__w_addr = base;
+        if (lane_id4__1 < a0) begin
+            lanes__1__w_addr = base + 16'h1;
+        end
+        lanes__1__w_data = rotated[(32'h8 * 1)+:(8)];
+        d__2 = (lane_id4__2 - a0) & lmask4;
+        lanes__2__clock = clock;
+        lanes__2__r_en = r_en;
+        lanes__2__r_addr = r_addr >> lshift;
+        lanes__2__w_en = w_en & (d__2 < w_n);
+        lanes__2__w_addr = base;
+        if (lane_id4__2 < a0) begin
+            lanes__2__w_addr = base + 16'h1;
+        end
+        lanes__2__w_data = rotated[(32'h8 * 2)+:(8)];
+        d__3 = (lane_id4__3 - a0) & lmask4;
+        lanes__3__clock = clock;
+        lanes__3__r_en = r_en;
+        lanes__3__r_addr = r_addr >> lshift;
+        lanes__3__w_en = w_en & (d__3 < w_n);
+        lanes__3__w_addr = base;
+        if (lane_id4__3 < a0) begin
+            lanes__3__w_addr = base + 16'h1;
+        end
+        lanes__3__w_data = rotated[(32'h8 * 3)+:(8)];
+        if (r_en) begin
+            rl__d = r_addr[(32'h0)+:(4)] & lmask4;
+        end
+        r_data = lanes__0__r_data;
+        if (rl__q == lane_id4__1) begin
+            r_data = lanes__1__r_data;
+        end
+        if (rl__q == lane_id4__2) begin
+            r_data = lanes__2__r_data;
+        end
+        if (rl__q == lane_id4__3) begin
+            r_data = lanes__3__r_data;
+        end
+    end
+    
+endmodule // tiny_accel_axi_first_cache_bank_2
+
+module tiny_accel_axi_lanes_2(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [7:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [7:0] w_data;
+    
+    // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
+    reg [7:0] mem [0:255];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
+    `ifndef SYNTHESIS
+    integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 255; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[7:0];
+       end
+    end
+    `else
+    initial for (init_i = 0; init_i <= 255; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
+    `endif
+    always @(posedge clock) begin
+    `ifdef SYNTHESIS
+       if (r_en) r_data <= mem[r_addr[7:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[7:0] == r_addr[7:0]) ? ~mem[r_addr[7:0]] : mem[r_addr[7:0]];
+    `endif
+       if (w_en) mem[w_addr[7:0]] <= w_data;
+    end
+endmodule // tiny_accel_axi_lanes_2
 
 module tiny_accel_axi_first(clock,ce,load,values__0,values__1,values__2,values__3,values__4,values__5,values__6,values__7,values__8,values__9,values__10,values__11,mask__0,mask__1,mask__2,mask__3,max__0,max__1,max__2,max__3,sum__0,sum__1,sum__2,sum__3,any__0,any__1,any__2,any__3);
     

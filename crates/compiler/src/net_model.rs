@@ -3,7 +3,8 @@
 //! own model — the conv engine's cycle model for a run ([`conv_cycles_in`], with the weights a run
 //! streams arriving at the data mover's rate), the pooling unit's enabled-cycle model times its
 //! divider, and the data mover's transfer time (one element per cycle, a weight entry or a
-//! first-cache word per cycle for loads in word steps, plus a fixed start and finish). It predicts when each instruction
+//! first-cache word per cycle for loads in word steps, a bus word per cycle for stores and copies
+//! of the conv output in word steps, plus a fixed start and finish). It predicts when each instruction
 //! is dispatched, hence the cycles the run statistics attribute to each layer (cycles while the
 //! layer's instructions were the last dispatched) and the whole run.
 
@@ -56,7 +57,13 @@ mod cost {
 /// address, the stride, the chunk length (`len`, or `words` for one chunk), the element count and,
 /// with runs, the run length and step are multiples of L.
 pub fn fc_word_steps(cfg: &HwConfig, addr: u64, words: u64, len: u64, stride: u64, run: u64, step: u64) -> bool {
-    let l = cfg.first_cache_lanes() as u64;
+    whole_words(cfg.first_cache_lanes() as u64, addr, words, len, stride, run, step)
+}
+
+/// The data mover's "whole words" rule for a transfer on L > 1 lanes: the address, the stride,
+/// the chunk length (`len`, or `words` for one chunk), the element count and, with runs, the run
+/// length and step are multiples of L.
+fn whole_words(l: u64, addr: u64, words: u64, len: u64, stride: u64, run: u64, step: u64) -> bool {
     let chunk = if len == 0 { words } else { len };
     l > 1 && [addr, stride, chunk, words].iter().all(|v| v % l == 0) && (run == 0 || (run % l == 0 && step % l == 0))
 }
@@ -68,9 +75,19 @@ pub fn fc_word_steps(cfg: &HwConfig, addr: u64, words: u64, len: u64, stride: u6
 /// as for first-cache loads: [`fc_word_steps`]).
 #[allow(clippy::too_many_arguments)]
 pub fn store_word_steps(cfg: &HwConfig, raw: bool, addr: u64, words: u64, len: u64, stride: u64, run: u64, step: u64) -> bool {
-    let l = cfg.output_lanes() as u64;
+    !raw && whole_words(cfg.output_lanes() as u64, addr, words, len, stride, run, step)
+}
+
+/// Whether a copy of the conv output into the feature memory (`MEM_COPY` of `words` elements,
+/// `MEM_SHAPE` `len`, onto a map `fw` wide: `POOL_SHAPE`'s width) moves a bus word per cycle: the
+/// output banks and the feature-memory banks have L byte lanes
+/// (`HwConfig::feature_memory_lanes` > 1), every chunk is whole words (the chunk length and the
+/// element count multiples of L) and the map is at least L wide, so that a word touches at most
+/// two padded rows (the data mover's rule).
+pub fn copy_word_steps(cfg: &HwConfig, words: u64, len: u64, fw: u64) -> bool {
+    let l = cfg.feature_memory_lanes() as u64;
     let chunk = if len == 0 { words } else { len };
-    !raw && l > 1 && [addr, stride, chunk, words].iter().all(|v| v % l == 0) && (run == 0 || (run % l == 0 && step % l == 0))
+    l > 1 && chunk % l == 0 && words % l == 0 && fw >= l
 }
 
 /// Idle-from periods of the mover, the conv engine and the pooling unit.
@@ -193,6 +210,8 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                     words / cfg.first_cache_lanes() as u64 + cost::WIDE + extra
                 } else if name == "MEM_STORE" && v[0] == 0 && store_word_steps(cfg, reg(&regs, "ACT_REQUANT", 5)[0] == 0, v[1], words, sh[0], sh[1], rows[0], rows[2]) {
                     words / cfg.output_lanes() as u64 + cost::STORE
+                } else if name == "MEM_COPY" && copy_word_steps(cfg, words, sh[0], reg(&regs, "POOL_SHAPE", 5)[2]) {
+                    words / cfg.feature_memory_lanes() as u64 + cost::STORE
                 } else if name == "MEM_LOAD" && v[0] == 1 && wide {
                     let entries = words.div_ceil(e.cols as u64);
                     wload = Some((start, entries));

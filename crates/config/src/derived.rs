@@ -142,6 +142,19 @@ impl HwConfig {
             1
         }
     }
+
+    /// Byte lanes of each feature-memory bank: L (the conv output's lanes, `output_lanes`) where
+    /// the bank's depth is a multiple of L, else 1. A copy of the conv output into the feature
+    /// memory (`MEM_COPY`) whose chunks are whole words, on a map at least L wide, then moves a bus
+    /// word per cycle (docs/accelerator.md).
+    pub fn feature_memory_lanes(&self) -> usize {
+        let l = self.output_lanes();
+        if l > 1 && (self.pooling.feature_memory_depth as usize) % l == 0 {
+            l
+        } else {
+            1
+        }
+    }
 }
 
 #[cfg(test)]

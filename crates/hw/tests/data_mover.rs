@@ -13,7 +13,7 @@ use accelgen_hw::sim::Harness;
 use accelgen_hw::top::{DataMover, DataMoverParams};
 use std::collections::VecDeque;
 
-const P: DataMoverParams = DataMoverParams { rows: 3, cols: 2, fm_banks: 3, depths: [512, 1024, 64, 1024, 512, 256], fc_lanes: 1, out_lanes: 1 };
+const P: DataMoverParams = DataMoverParams { rows: 3, cols: 2, fm_banks: 3, depths: [512, 1024, 64, 1024, 512, 256], fc_lanes: 1, out_lanes: 1, fm_lanes: 1 };
 /// Eight weight banks: a 64-bit word fills a weight-buffer entry.
 const P8: DataMoverParams = DataMoverParams { cols: 8, ..P };
 /// First-cache banks of eight byte lanes (the engine's `lanes`): first-cache loads of whole words
@@ -342,4 +342,121 @@ fn stores(p: &DataMoverParams, rng: &mut Rng) {
         assert_eq!(mem, want, "case {case}: source {source}, len {len}, stride {stride}, half {half}, word steps {word_steps}: memory after the store");
     }
     assert_eq!(word_stores > 2, p.out_lanes == WB, "{p:?}: stores in word steps exercised where built in");
+}
+
+/// Conv output banks and feature-memory banks of eight lanes: copies of whole words move a word
+/// per cycle.
+const P8C: DataMoverParams = DataMoverParams { out_lanes: 8, fm_lanes: 8, ..P };
+
+#[test]
+fn copies_put_every_element_where_both_address_tables_say() {
+    let mut rng = Rng::from_env("data-mover-copies", 13);
+    copies(&P, &mut rng);
+    copies(&P8C, &mut rng);
+}
+
+/// 30 random copies of the conv output into the feature memory (`g_copy`): element i (chunk n,
+/// offset o) is read where a store of source 0 reads it and written where a load of target 3
+/// writes it (the two rows of the address table). Where both sides have L = 8 lanes, a copy whose
+/// chunks are whole words on a map at least a word wide moves a word per step, a word crossing a
+/// padded row's end written into two banks at once (docs/accelerator.md): drawn often, decided by
+/// the rule, and done in fewer cycles than elements. No other feature-memory entry is written.
+fn copies(p: &DataMoverParams, rng: &mut Rng) {
+    let mut h = Harness::new(DataMover::<64, 8>::new(p)).unwrap();
+    let (c, kfm) = (p.cols, p.fm_banks);
+    let (mut word_copies, mut split_words) = (0, 0);
+    for case in 0..30 {
+        let k = 2 + rng.below(3) as usize;
+        let whole = p.fm_lanes == WB && rng.below(4) != 0;
+        let (fw, rows) = if whole {
+            let fw = [8usize, 10, 12, 16, 20, 24][rng.below(6) as usize];
+            (fw, (1..=WB).find(|r| (r * fw) % WB == 0).unwrap())
+        } else {
+            (1 + rng.below(12) as usize, 1 + rng.below(4) as usize)
+        };
+        let len = rows * fw;
+        let nch = 1 + rng.below(3) as usize;
+        let words = len * nch;
+        let fph = rng.below(3) as usize;
+        let hbw = ((rows + fph).div_ceil(kfm) + rng.below(2) as usize) * fw;
+        let half = rng.below(2) == 0;
+        let word_steps = p.fm_lanes == WB && p.out_lanes == WB && len % WB == 0 && words % WB == 0 && fw >= WB;
+        word_copies += usize::from(word_steps);
+        // The model: (bank, entry) of the feature memory -> the low byte read for it.
+        let mut want = std::collections::BTreeMap::new();
+        for i in 0..words {
+            let (n, o) = (i / len, i % len);
+            let (t, cc, j) = (n / (c * k), n / k % c, n % k);
+            let b = if half { p.depths[4] / 2 } else { 0 };
+            let v = on_chip(0, cc, b + (t * k + j) * len + o) as u8;
+            let rho = o / fw + fph;
+            want.insert((rho % kfm, n * hbw + (rho / kfm) * fw + o % fw), v);
+        }
+        let u = &mut h.uut;
+        u.g_store.next = false;
+        u.g_copy.next = true;
+        u.g_sel.next = 0.into();
+        u.g_words.next = (words as u64).into();
+        u.g_len.next = (len as u64).into();
+        u.g_half.next = half;
+        u.g_raw.next = false;
+        u.g_k.next = (k as u64).into();
+        u.g_fw.next = (fw as u64).into();
+        u.g_fph.next = (fph as u64).into();
+        u.g_hbw.next = (hbw as u64).into();
+        u.go.next = true;
+        h.step().unwrap();
+        h.uut.go.next = false;
+        let mut got = std::collections::BTreeMap::new();
+        let mut read: Option<(u32, u64)> = None;
+        let mut t = 0u64;
+        loop {
+            let u = &mut h.uut;
+            if let Some((d, w)) = read {
+                u.r_data.next = u64::from(d).into();
+                u.r_word.next = w.into();
+            }
+            h.settle().unwrap();
+            let u = &h.uut;
+            assert!(!u.m.req_valid.val(), "case {case}: a copy made a bus request");
+            assert!(!u.err.val(), "case {case}: err");
+            if u.w_en.val() {
+                assert_eq!(u.w_sel.val().index(), 3, "case {case}: a copy wrote outside the feature memory");
+                let mut put = |bank: usize, entry: usize, v: u8| assert!(got.insert((bank, entry), v).is_none(), "case {case}: ({bank}, {entry}) written twice");
+                if u.w_wide.val() {
+                    let (n_a, word) = (u.w_n.val().index(), u.w_word.val().to_u64());
+                    assert!((1..=WB).contains(&n_a), "case {case}: a word of {n_a} elements on its row");
+                    split_words += usize::from(n_a < WB);
+                    for j in 0..WB {
+                        let (bank, entry) = if j < n_a { (one_hot_index(u.w_bank.val()), u.w_addr.val().index() + j) } else { (one_hot_index(bit_cast::<64, 16>(u.w_bank_b.val())), u.w_addr_b.val().index() + j - n_a) };
+                        put(bank, entry, (word >> (8 * j)) as u8);
+                    }
+                } else {
+                    put(one_hot_index(u.w_bank.val()), u.w_addr.val().index(), u.w_data.val().index() as u8);
+                }
+            }
+            // The output banks answer a read on the next cycle and hold the word until the next
+            // read; with output lanes, the word of the eight entries from the read's.
+            let next_read = u.r_en.val().then(|| {
+                assert!(!u.r_sel.val(), "case {case}: a copy read the pooling output");
+                let (bank, a) = (one_hot_index(u.r_bank.val()), u.r_addr.val().index());
+                let word = (0..WB).fold(0u64, |w, b| w | u64::from(on_chip(0, bank, a + b) as u8) << (8 * b));
+                (on_chip(0, bank, a), if p.out_lanes == WB { word } else { 0 })
+            });
+            let done = !u.busy.val() && t > 0;
+            h.step().unwrap();
+            read = next_read.or(read);
+            t += 1;
+            if done {
+                break;
+            }
+            assert!(t < 4 * words as u64 + 20, "case {case}: the copy does not finish");
+        }
+        if word_steps {
+            assert!(t <= (words / WB) as u64 + 4, "case {case}: {} words took {t} cycles", words / WB);
+        }
+        assert_eq!(got, want, "case {case}: W {fw}, rows {rows}, chunks {nch}, ph {fph}, half {half}, word steps {word_steps}: feature memory after the copy");
+    }
+    assert_eq!(word_copies > 5, p.fm_lanes == WB, "{p:?}: copies in word steps exercised where built in");
+    assert_eq!(split_words > 5, p.fm_lanes == WB, "{p:?}: words across a row's end exercised where built in");
 }

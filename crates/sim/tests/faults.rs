@@ -109,6 +109,7 @@ fn unit(fault: PoolFault) -> PoolUnitParams {
             feature_memory_depth: 1024,
         },
         fault,
+        fm_lanes: 1,
     }
 }
 

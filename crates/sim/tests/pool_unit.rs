@@ -20,6 +20,7 @@ fn unit(k: usize, n: usize, m: usize, w: usize) -> PoolUnitParams {
             feature_memory_depth: 4096,
         },
         fault: accelgen_hw::pool::PoolFault::None,
+        fm_lanes: 1,
     }
 }
 

@@ -29,6 +29,7 @@
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `ld_we`, `ld_bank`, `ld_addr`, `ld_data` | in | 1, 16, 16, 8 | feature-memory load (one-hot bank) |
+//! | `ld_wide`, `ld_n`, `ld_bank_b`, `ld_addr_b`, `ld_word` | in | 1, 4, 16, 16, 64 | the load is a bus word (banks of L lanes, [`FmBank`](crate::pool::FmBank)): its first `ld_n` bytes at `ld_addr` of `ld_bank`, the rest at `ld_addr_b` of `ld_bank_b` |
 //! | `p_*` | in | 16 | window, stride, padding, mode and derived sizes (host driver) |
 //! | `p_div`, `conv_done` | in | 8, 1 | requested clock divider, and the event that may apply it |
 //! | `clear` | in | 1 | a program starts: the divider in force back to its reset value (0), the enable phase restarted |
@@ -36,9 +37,8 @@
 //! | `enable`, `div_now` | out | 1, 8 | the clock enable and the divider in force (observation) |
 //! | `out_valid`, `out_idx`, `out_data` | out | 1, 32, 8 | one pooled value, flat index (c·Ho + y)·Wo + x |
 
-use crate::mem::SyncRam;
 use crate::window::WindowPorts;
-use crate::pool::{BandReader, ClockEnable, FirstLevel, OutputStage, RegionFile, WindowScan};
+use crate::pool::{BandReader, ClockEnable, FirstLevel, FmBank, OutputStage, RegionFile, WindowScan};
 use accelgen_config::PoolArray;
 use rust_hdl::prelude::*;
 
@@ -51,6 +51,9 @@ pub struct PoolUnitParams {
     pub array: PoolArray,
     /// A fault built in on purpose (tests of the invariant counters); `None` otherwise.
     pub fault: PoolFault,
+    /// Byte lanes of each feature-memory bank (1, or L of the data mover's bus words: its copies
+    /// of the conv output write a word per cycle, `accelgen_config::HwConfig::feature_memory_lanes`).
+    pub fm_lanes: usize,
 }
 
 impl std::ops::Deref for PoolUnitParams {
@@ -80,7 +83,7 @@ pub enum PoolFault {
 impl PoolUnitParams {
     /// The unit's parameters of a validated configuration.
     pub fn from_config(c: &accelgen_config::PoolingConfig) -> Self {
-        PoolUnitParams { array: PoolArray::from_config(c), fault: PoolFault::None }
+        PoolUnitParams { array: PoolArray::from_config(c), fault: PoolFault::None, fm_lanes: 1 }
     }
 }
 
@@ -108,6 +111,13 @@ pub struct PoolUnit {
     pub ld_addr: Signal<In, Bits<16>>,
     /// Value.
     pub ld_data: Signal<In, Bits<8>>,
+    /// The load is a bus word: bytes 0 … `ld_n` − 1 at `ld_addr` of `ld_bank`, the rest at
+    /// `ld_addr_b` of `ld_bank_b` (the next padded row's bank).
+    pub ld_wide: Signal<In, Bit>,
+    pub ld_n: Signal<In, Bits<4>>,
+    pub ld_bank_b: Signal<In, Bits<16>>,
+    pub ld_addr_b: Signal<In, Bits<16>>,
+    pub ld_word: Signal<In, Bits<64>>,
     /// Channels.
     pub p_c: Signal<In, Bits<16>>,
     /// Input height.
@@ -152,8 +162,9 @@ pub struct PoolUnit {
     /// Output value.
     pub out_data: Signal<Out, Bits<8>>,
 
-    /// Feature-memory banks.
-    banks: Vec<SyncRam<Bits<8>>>,
+    /// Feature-memory banks; L (4 bits).
+    banks: Vec<FmBank>,
+    lanes4: Constant<Bits<4>>,
     rate: ClockEnable,
     reader: BandReader,
     region: RegionFile,
@@ -182,14 +193,15 @@ impl PoolUnit {
         );
         let f = p.fault;
         block_with_defaults!(PoolUnit {
-            banks: (0..k).map(|_| SyncRam::collision_free(p.feature_memory_depth)).collect(),
+            banks: (0..k).map(|_| FmBank::new(p.feature_memory_depth, p.fm_lanes)).collect(),
+            lanes4: Constant::new((p.fm_lanes as u64).into()),
             rate: ClockEnable::new(f == PoolFault::DividerWhileRunning),
             reader: BandReader::new(k, n, f == PoolFault::RereadColumn, f == PoolFault::ShortUpdate),
             region: RegionFile::new(k, mn, f == PoolFault::StaleRetained),
             first: FirstLevel::new(k, mn),
             scan: WindowScan::new(mn, n, w),
         } defaults {
-            clock, ld_we, ld_bank, ld_addr, ld_data, p_c, p_h, p_w, p_ho, p_wo, p,
+            clock, ld_we, ld_bank, ld_addr, ld_data, ld_wide, ld_n, ld_bank_b, ld_addr_b, ld_word, p_c, p_h, p_w, p_ho, p_wo, p,
             p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, clear, start, busy, done,
             enable, div_now, out_valid, out_idx, out_data, result, state, tail, ce, running, go,
         })
@@ -230,9 +242,23 @@ impl Logic for PoolUnit {
         self.reader.geom.next.xcols = self.p_xcols.val();
         for b in 0..self.banks.len() {
             self.banks[b].clock.next = self.clock.val();
+            // An element write is the run of one byte; a word's run in this bank is its first
+            // `ld_n` bytes (the row the word starts on) or the rest (the next row).
             self.banks[b].w_en.next = self.ld_we.val() & self.ld_bank.val().get_bit(b);
             self.banks[b].w_addr.next = self.ld_addr.val();
-            self.banks[b].w_data.next = self.ld_data.val();
+            self.banks[b].w_j0.next = 0.into();
+            self.banks[b].w_n.next = 1.into();
+            self.banks[b].w_word.next = bit_cast::<64, 8>(self.ld_data.val());
+            if self.ld_wide.val() {
+                self.banks[b].w_word.next = self.ld_word.val();
+                self.banks[b].w_n.next = self.ld_n.val();
+                if !self.ld_bank.val().get_bit(b) {
+                    self.banks[b].w_en.next = self.ld_we.val() & self.ld_bank_b.val().get_bit(b);
+                    self.banks[b].w_addr.next = self.ld_addr_b.val();
+                    self.banks[b].w_j0.next = self.ld_n.val();
+                    self.banks[b].w_n.next = self.lanes4.val() - self.ld_n.val();
+                }
+            }
             self.banks[b].r_en.next = self.reader.bank_en.val().get_bit(b);
             if self.reader.thermo.val().get_bit(b) {
                 self.banks[b].r_addr.next = self.reader.addr_hi.val();
@@ -338,6 +364,7 @@ mod tests {
                 feature_memory_depth: 64,
             },
             fault: PoolFault::None,
+            fm_lanes: 1,
         };
         let mut h = Harness::new(PoolUnit::new(&p)).unwrap();
         // A 1×4×8 max pool 2×2/2: enough cycles to poke at while running.

@@ -112,6 +112,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
     pub fn with_blocks(cfg: &HwConfig, e: &ConvEngineParams, u: &PoolUnitParams) -> Self {
         assert_eq!(cfg.memory.word_bits as usize, W, "the configuration's memory word");
         let e = &ConvEngineParams { lanes: cfg.first_cache_lanes(), out_lanes: cfg.output_lanes(), ..*e };
+        let u = &PoolUnitParams { fm_lanes: cfg.feature_memory_lanes(), ..*u };
         let mp = DataMoverParams {
             rows: e.rows,
             cols: e.cols,
@@ -126,6 +127,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             ],
             fc_lanes: e.lanes,
             out_lanes: e.out_lanes,
+            fm_lanes: u.fm_lanes,
         };
         block_with_defaults!(AccelTop {
             dec: InstrDecompressor::new(cfg.isa.buffer_depth as usize),
@@ -294,6 +296,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.pool.ld_bank.next = self.mover.w_bank.val().get_bits::<16>(0);
         self.pool.ld_addr.next = self.mover.w_addr.val();
         self.pool.ld_data.next = self.mover.w_data.val().get_bits::<8>(0);
+        self.pool.ld_wide.next = self.mover.w_wide.val();
+        self.pool.ld_n.next = self.mover.w_n.val();
+        self.pool.ld_bank_b.next = self.mover.w_bank_b.val();
+        self.pool.ld_addr_b.next = self.mover.w_addr_b.val();
+        self.pool.ld_word.next = bit_cast::<64, W>(self.mover.w_word.val());
         self.pool.rd_en.next = self.mover.r_en.val() & self.mover.r_sel.val();
         self.pool.rd_addr.next = self.mover.r_addr.val();
         self.mover.r_word.next = self.conv.rd_word.val().get_bits::<W>(0);

@@ -14,6 +14,7 @@
 //! | `conv_done`, `clk_now` | in | 1 | the conv engine's done flag; apply the divider now |
 //! | `start` | in | 1 | run the unit |
 //! | `ld_we`, `ld_bank`, `ld_addr`, `ld_data` | in | 1, 16, 16, 8 | feature-memory write |
+//! | `ld_wide`, `ld_n`, `ld_bank_b`, `ld_addr_b`, `ld_word` | in | 1, 4, 16, 16, 64 | the write is a bus word (the unit's ports of the same names) |
 //! | `rd_en`, `rd_addr` | in | 1, 16 | output-buffer read |
 //! | `rd_data` | out | 32 | the value read (bits 7..0, the rest zero: the data mover sign-extends it), a cycle after `rd_en` |
 //! | `busy`, `done`, `enable`, `div_now` | out | 1, 1, 1, 8 | the unit's state and its divider in force |
@@ -55,6 +56,13 @@ pub struct PoolSide {
     pub ld_addr: Signal<In, Bits<16>>,
     /// Its value.
     pub ld_data: Signal<In, Bits<8>>,
+    /// The write is a bus word: its first `ld_n` bytes at `ld_addr` of `ld_bank`, the rest at
+    /// `ld_addr_b` of `ld_bank_b`.
+    pub ld_wide: Signal<In, Bit>,
+    pub ld_n: Signal<In, Bits<4>>,
+    pub ld_bank_b: Signal<In, Bits<16>>,
+    pub ld_addr_b: Signal<In, Bits<16>>,
+    pub ld_word: Signal<In, Bits<64>>,
     /// Output-buffer read.
     pub rd_en: Signal<In, Bit>,
     /// Its entry.
@@ -94,7 +102,7 @@ impl PoolSide {
             pout: SyncRam::collision_free(u.feature_memory_depth),
         } defaults {
             clock, we, op, payload, clear, p_div, conv_done, clk_now, start, ld_we, ld_bank, ld_addr,
-            ld_data, rd_en, rd_addr, rd_data, busy, done, enable, div_now, bad, fw, fph, hbw,
+            ld_data, ld_wide, ld_n, ld_bank_b, ld_addr_b, ld_word, rd_en, rd_addr, rd_data, busy, done, enable, div_now, bad, fw, fph, hbw,
             conv_done_q,
         })
     }
@@ -133,6 +141,11 @@ impl Logic for PoolSide {
         self.unit.ld_bank.next = self.ld_bank.val();
         self.unit.ld_addr.next = self.ld_addr.val();
         self.unit.ld_data.next = self.ld_data.val();
+        self.unit.ld_wide.next = self.ld_wide.val();
+        self.unit.ld_n.next = self.ld_n.val();
+        self.unit.ld_bank_b.next = self.ld_bank_b.val();
+        self.unit.ld_addr_b.next = self.ld_addr_b.val();
+        self.unit.ld_word.next = self.ld_word.val();
         self.pout.w_en.next = self.unit.out_valid.val();
         self.pout.w_addr.next = self.unit.out_idx.val().get_bits::<16>(0);
         self.pout.w_data.next = self.unit.out_data.val();

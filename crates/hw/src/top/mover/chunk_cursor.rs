@@ -369,6 +369,7 @@ mod tests {
                 depths: [0; 6].map(|_: usize| 8 + rng.below(56) as usize),
                 fc_lanes: lanes,
                 out_lanes: lanes,
+                fm_lanes: 1,
             };
             p.depths[0] = 2 * lanes * (2 + rng.below(16) as usize);
             p.depths[4] = 2 * lanes * (2 + rng.below(16) as usize);

@@ -14,8 +14,15 @@
 //! | `s_fm` | in | 1 | the transfer writes the feature memory (latch the channel start) |
 //! | `step` | in | 1 | the word at the cursor was written: step to the next |
 //! | `chunk_end` | in | 1 | that word ended its chunk: step to the next channel's start |
+//! | `s_wd` | in | 1 | word steps: each step is a bus word of L elements (a copy at the bus width, W ≥ L) |
 //! | `addr` | out | 20 | entry of the word at the cursor (channel base + row + x) |
 //! | `bank` | out | 64 | one-hot bank of the word at the cursor |
+//! | `n_a` | out | 4 | elements of the word on the cursor's row: min(W − x, L) in word steps, else 1 |
+//! | `bank_b`, `addr_b` | out | 16, 20 | the next padded row's bank and first entry (x = 0): where the word's other L − `n_a` elements go |
+//!
+//! In word steps the cursor moves L elements along the row; a word that crosses the row's end
+//! puts its first W − x elements on this row and the rest at the start of the next (W ≥ L, so a
+//! word touches at most two rows), and the cursor continues there at x = L − (W − x).
 //!
 //! Registers only; `addr` and `bank` are combinational from them. `start` and `step` are never
 //! high together (the mover steps only while busy and starts only while idle).
@@ -45,6 +52,25 @@ pub struct FmCursor {
     pub addr: Signal<Out, Bits<20>>,
     /// One-hot bank of the word at the cursor.
     pub bank: Signal<Out, Bits<64>>,
+    /// Word steps (latched at `start`).
+    pub s_wd: Signal<In, Bit>,
+    /// Elements of the word on the cursor's row.
+    pub n_a: Signal<Out, Bits<4>>,
+    /// The next padded row's bank and first entry.
+    pub bank_b: Signal<Out, Bits<16>>,
+    pub addr_b: Signal<Out, Bits<20>>,
+    /// L (16 and 4 bits).
+    lw: Constant<Bits<16>>,
+    lw4: Constant<Bits<4>>,
+    /// Word steps; W − x, and whether it is more than L, exactly L (registered with it).
+    wd: DFF<Bit>,
+    rem: DFF<Bits<16>>,
+    rem_gt: DFF<Bit>,
+    rem_eq: DFF<Bit>,
+    rem_n: Signal<Local, Bits<16>>,
+    /// The next padded row: bank and entry row.
+    nb_bank: Signal<Local, Bits<64>>,
+    nb_row: Signal<Local, Bits<16>>,
     /// One-hot last bank.
     last_k: Constant<Bits<64>>,
     /// For ph = 0..=3: the one-hot bank of row ph (16 bits each) and ph div k (2 bits each).
@@ -70,8 +96,8 @@ pub struct FmCursor {
 }
 
 impl FmCursor {
-    /// A cursor over `banks` feature-memory banks (1..=16).
-    pub fn new(banks: usize) -> Self {
+    /// A cursor over `banks` feature-memory banks (1..=16) for words of `lanes` elements (L).
+    pub fn new(banks: usize, lanes: usize) -> Self {
         assert!((1..=16).contains(&banks), "feature-memory cursor for {banks} banks: allowed 1..=16");
         let mut bank0 = 0u64;
         let mut rows0 = 0u64;
@@ -83,8 +109,11 @@ impl FmCursor {
             last_k: Constant::new((1u64 << (banks - 1)).into()),
             ph_bank: Constant::new(bank0.into()),
             ph_rows: Constant::new(rows0.into()),
+            lw: Constant::new((lanes as u64).into()),
+            lw4: Constant::new((lanes as u64).into()),
         } defaults {
             clock, start, s_fw, s_hbw, s_fph, s_fm, step, chunk_end, addr, bank, fw, hbw, x, x_last,
+            s_wd, n_a, bank_b, addr_b, wd, rem, rem_gt, rem_eq, rem_n, nb_bank, nb_row,
             bank_r, base, row, ch_bank, ch_row, ph_bank_sel, ph_rows_sel, row0,
         })
     }
@@ -93,12 +122,47 @@ impl FmCursor {
 impl Logic for FmCursor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, fw, hbw, x, x_last, bank_r, base, row, ch_bank, ch_row);
+        dff_setup!(self, clock, fw, hbw, x, x_last, bank_r, base, row, ch_bank, ch_row, wd, rem, rem_gt, rem_eq);
         self.bank.next = self.bank_r.q.val();
         self.addr.next = bit_cast::<20, 16>(self.base.q.val())
             + bit_cast::<20, 16>(self.row.q.val())
             + bit_cast::<20, 16>(self.x.q.val());
-        if self.step.val() {
+        // The next padded row (the bank after this one; after the last bank, bank 0 one entry
+        // row further).
+        self.nb_bank.next = self.bank_r.q.val() << 1;
+        self.nb_row.next = self.row.q.val();
+        if (self.bank_r.q.val() & self.last_k.val()).any() {
+            self.nb_bank.next = 1.into();
+            self.nb_row.next = self.row.q.val() + self.fw.q.val();
+        }
+        self.bank_b.next = self.nb_bank.val().get_bits::<16>(0);
+        self.addr_b.next = bit_cast::<20, 16>(self.base.q.val()) + bit_cast::<20, 16>(self.nb_row.val());
+        self.n_a.next = 1.into();
+        if self.wd.q.val() {
+            self.n_a.next = self.lw4.val();
+            if !self.rem_gt.q.val() & !self.rem_eq.q.val() {
+                self.n_a.next = self.rem.q.val().get_bits::<4>(0);
+            }
+        }
+        self.rem_n.next = self.rem.q.val();
+        if self.step.val() & self.wd.q.val() {
+            if self.chunk_end.val() {
+                self.x.d.next = 0.into();
+                self.rem_n.next = self.fw.q.val();
+                self.bank_r.d.next = self.ch_bank.q.val();
+                self.row.d.next = self.ch_row.q.val();
+                self.base.d.next = self.base.q.val() + self.hbw.q.val();
+            } else if self.rem_gt.q.val() {
+                self.x.d.next = self.x.q.val() + self.lw.val();
+                self.rem_n.next = self.rem.q.val() - self.lw.val();
+            } else {
+                // The word ends this row (rem = L) or crosses into the next (rem < L).
+                self.bank_r.d.next = self.nb_bank.val();
+                self.row.d.next = self.nb_row.val();
+                self.x.d.next = self.lw.val() - self.rem.q.val();
+                self.rem_n.next = self.fw.q.val() + self.rem.q.val() - self.lw.val();
+            }
+        } else if self.step.val() {
             if self.chunk_end.val() {
                 self.x.d.next = 0.into();
                 self.x_last.d.next = self.fw.q.val() == 1;
@@ -108,12 +172,8 @@ impl Logic for FmCursor {
             } else if self.x_last.q.val() {
                 self.x.d.next = 0.into();
                 self.x_last.d.next = self.fw.q.val() == 1;
-                if (self.bank_r.q.val() & self.last_k.val()).any() {
-                    self.bank_r.d.next = 1.into();
-                    self.row.d.next = self.row.q.val() + self.fw.q.val();
-                } else {
-                    self.bank_r.d.next = self.bank_r.q.val() << 1;
-                }
+                self.bank_r.d.next = self.nb_bank.val();
+                self.row.d.next = self.nb_row.val();
             } else {
                 self.x.d.next = self.x.q.val() + 1;
                 self.x_last.d.next = self.x.q.val() + 2 == self.fw.q.val();
@@ -142,6 +202,8 @@ impl Logic for FmCursor {
             self.row0.next = (self.s_fw.val() << 1) + self.s_fw.val();
         }
         if self.start.val() {
+            self.wd.d.next = self.s_wd.val();
+            self.rem_n.next = self.s_fw.val();
             self.fw.d.next = self.s_fw.val();
             self.hbw.d.next = self.s_hbw.val();
             self.x.d.next = 0.into();
@@ -154,6 +216,9 @@ impl Logic for FmCursor {
                 self.ch_row.d.next = self.row0.val();
             }
         }
+        self.rem.d.next = self.rem_n.val();
+        self.rem_gt.d.next = self.rem_n.val() > self.lw.val();
+        self.rem_eq.d.next = self.rem_n.val() == self.lw.val();
     }
 }
 
@@ -178,7 +243,7 @@ mod tests {
     fn every_word_lands_where_the_layout_formula_puts_it() {
         let mut rng = Rng::from_env("fm-cursor", 11);
         for k in [1usize, 2, 3, 4, 5] {
-            let mut h = crate::sim::Harness::new(FmCursor::new(k)).unwrap();
+            let mut h = crate::sim::Harness::new(FmCursor::new(k, 4)).unwrap();
             for _ in 0..6 {
                 let w = 1 + rng.below(7) as usize;
                 let ph = rng.below(4) as usize;
@@ -210,5 +275,58 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Word steps: random geometries (W ≥ L, chunks of whole words), stepped with random idle
+    /// cycles. Each element of word i lands where the layout formula puts element L·i + j: the
+    /// first `n_a` at `addr` + j of `bank`, the rest at `addr_b` + j − `n_a` of `bank_b`.
+    #[test]
+    fn word_steps_split_each_word_at_its_row_end() {
+        let mut rng = Rng::from_env("fm-cursor-words", 12);
+        let mut crossing = 0;
+        for (k, l) in [(1usize, 4usize), (2, 8), (3, 8), (3, 4), (4, 2), (5, 8)] {
+            let mut h = crate::sim::Harness::new(FmCursor::new(k, l)).unwrap();
+            for _ in 0..8 {
+                let w = l + rng.below(2 * l as u64) as usize;
+                let ph = rng.below(4) as usize;
+                // Chunks of whole rows and whole words.
+                let r0 = (1..=l).find(|r| (r * w) % l == 0).unwrap();
+                let rows = r0 * (1 + rng.below(2) as usize);
+                let hb = (rows + ph).div_ceil(k) + rng.below(2) as usize;
+                let len = rows * w;
+                assert_eq!(len % l, 0);
+                let chunks = 1 + rng.below(3) as usize;
+                let u = &mut h.uut;
+                u.start.next = true;
+                u.s_wd.next = true;
+                u.s_fw.next = (w as u64).into();
+                u.s_hbw.next = ((hb * w) as u64).into();
+                u.s_fph.next = (ph as u64).into();
+                u.s_fm.next = true;
+                u.step.next = false;
+                h.step().unwrap();
+                h.uut.start.next = false;
+                let mut i = 0;
+                while i < len * chunks / l {
+                    let step = rng.below(3) != 0;
+                    h.uut.step.next = step;
+                    h.uut.chunk_end.next = ((i + 1) * l) % len == 0;
+                    h.settle().unwrap();
+                    let u = &h.uut;
+                    let n_a = u.n_a.val().index();
+                    let ctx = format!("k {k}, L {l}, W {w}, ph {ph}, hb {hb}, word {i}, n_a {n_a}");
+                    assert!((1..=l).contains(&n_a), "{ctx}");
+                    crossing += usize::from(n_a < l);
+                    for j in 0..l {
+                        let (bank, entry) = place(i * l + j, len, w, hb, ph, k);
+                        let (b, a) = if j < n_a { (u.bank.val(), u.addr.val().index() + j) } else { (bit_cast::<64, 16>(u.bank_b.val()), u.addr_b.val().index() + j - n_a) };
+                        assert_eq!((b, a), (Bits::<64>::from(1u64 << bank), entry), "{ctx}, element {j}");
+                    }
+                    h.step().unwrap();
+                    i += usize::from(step);
+                }
+            }
+        }
+        assert!(crossing > 50, "words across a row end: {crossing}");
     }
 }

@@ -91,6 +91,10 @@ pub struct DataMoverParams {
     /// `accelgen_config::HwConfig::output_lanes`): L, where stores of the conv output may move a
     /// word per cycle, or 1.
     pub out_lanes: usize,
+    /// Byte lanes of each feature-memory bank (the pooling unit's `fm_lanes`): L, where copies of
+    /// the conv output into the feature memory may move a word per cycle (with `out_lanes` = L),
+    /// or 1.
+    pub fm_lanes: usize,
 }
 
 /// The data mover for memory words of W bits, L = W/8 bytes (W = 32, 64 or 128), on packed
@@ -181,6 +185,11 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// The word read (source 0 with output lanes: the low bytes of L entries from `r_addr`), with
     /// `r_data`.
     pub r_word: Signal<In, Bits<W>>,
+    /// A feature-memory write of a copy's bus word (`w_wide` with `w_sel` = 3): its first `w_n`
+    /// elements at `w_addr` of `w_bank`, the rest at `w_addr_b` of `w_bank_b`.
+    pub w_n: Signal<Out, Bits<4>>,
+    pub w_bank_b: Signal<Out, Bits<16>>,
+    pub w_addr_b: Signal<Out, Bits<16>>,
 
     /// External-side cursors: request and response addresses, lanes.
     ext: ExtCursor<W, L>,
@@ -246,6 +255,14 @@ pub struct DataMover<const W: usize, const L: usize> {
     s_wfc: Signal<Local, Bit>,
     /// A store of the conv output in word steps (its chunks and runs whole words, requantized).
     s_wst: Signal<Local, Bit>,
+    /// Every chunk and run of the starting transfer is whole words: address, stride, chunk length,
+    /// element count and, with runs, run length and step multiples of L (the rule of first-cache
+    /// loads and stores in word steps).
+    whole: Signal<Local, Bit>,
+    /// A copy in word steps (its chunks whole words, the map at least a word wide).
+    s_wcp: Signal<Local, Bit>,
+    cp_ok: Constant<Bit>,
+    lane16: Constant<Bits<16>>,
     word_ok: Constant<Bit>,
     fc_ok: Constant<Bit>,
     out_ok: Constant<Bit>,
@@ -293,11 +310,13 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
         block_with_defaults!(DataMover {
             ext: ExtCursor::default(),
             cur: ChunkCursor::new(p),
-            fm: FmCursor::new(p.fm_banks),
+            fm: FmCursor::new(p.fm_banks, L),
             ws: WriteStage::new(p.depths[3]),
             word_ok: Constant::new(p.cols == L && L <= 8),
             fc_ok: Constant::new(p.fc_lanes == L && L <= 8),
             out_ok: Constant::new(p.out_lanes == L && L <= 8),
+            cp_ok: Constant::new(p.out_lanes == L && p.fm_lanes == L && L <= 8),
+            lane16: Constant::new((L as u64).into()),
             lsh20: Constant::new(u64::from(L.trailing_zeros()).into()),
             lane20: Constant::new(((L - 1) as u64).into()),
             sext: Constant::new(0xffff_ff00u64.into()),
@@ -307,7 +326,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
             g_copy, g_raw, g_k, g_bcast, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
-            s_wfc, s_wst, l_in, r_word, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
+            s_wfc, s_wst, whole, s_wcp, w_n, w_bank_b, w_addr_b, l_in, r_word, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
@@ -331,25 +350,21 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         // A weight load of one chunk from a word-aligned address moves a word per step; so does
         // a first-cache load whose every chunk and run is whole words (address, stride, step,
         // chunk and run lengths and the element count multiples of L).
-        self.s_wfc.next = self.fc_ok.val()
-            & !self.g_store.val()
-            & !self.g_copy.val()
-            & (self.g_sel.val() == 0)
-            & !((self.g_addr.val() | self.g_stride.val()) & self.lane_mask.val()).any()
+        self.whole.next = !((self.g_addr.val() | self.g_stride.val()) & self.lane_mask.val()).any()
             & !((self.s_len.val() | self.g_words.val()) & self.lane20.val()).any()
             & (!self.g_runs.val()
                 | !((self.g_step.val() & self.lane_mask.val()).any() | (bit_cast::<20, 12>(self.g_run.val()) & self.lane20.val()).any()));
+        self.s_wfc.next = self.fc_ok.val() & !self.g_store.val() & !self.g_copy.val() & (self.g_sel.val() == 0) & self.whole.val();
         // A store of the conv output (requantized bytes) whose every chunk and run is whole words
         // reads a word of L entries of one output bank per step.
-        self.s_wst.next = self.out_ok.val()
-            & self.g_store.val()
-            & !self.g_copy.val()
-            & (self.g_sel.val() == 0)
-            & !self.g_raw.val()
-            & !((self.g_addr.val() | self.g_stride.val()) & self.lane_mask.val()).any()
+        self.s_wst.next = self.out_ok.val() & self.g_store.val() & !self.g_copy.val() & (self.g_sel.val() == 0) & !self.g_raw.val() & self.whole.val();
+        // A copy whose every chunk is whole words, on a map at least a word wide (so a word
+        // touches at most two padded rows), reads a word of the output lanes per step and writes
+        // it into the feature memory's lanes.
+        self.s_wcp.next = self.cp_ok.val()
+            & self.g_copy.val()
             & !((self.s_len.val() | self.g_words.val()) & self.lane20.val()).any()
-            & (!self.g_runs.val()
-                | !((self.g_step.val() & self.lane_mask.val()).any() | (bit_cast::<20, 12>(self.g_run.val()) & self.lane20.val()).any()));
+            & (self.g_fw.val() >= self.lane16.val());
         self.s_word.next = (self.word_ok.val()
             & !self.g_store.val()
             & !self.g_copy.val()
@@ -358,7 +373,8 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             & !self.g_runs.val()
             & !(self.g_addr.val() & self.lane_mask.val()).any())
             | self.s_wfc.val()
-            | self.s_wst.val();
+            | self.s_wst.val()
+            | self.s_wcp.val();
         // Word steps count words: ⌈elements / L⌉ (a weight load's last word may be partial).
         self.s_words_w.next = self.g_words.val() >> self.lsh20.val();
         if (self.g_words.val() & self.lane20.val()).any() {
@@ -444,6 +460,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.fm.s_hbw.next = self.g_hbw.val();
         self.fm.s_fph.next = self.g_fph.val();
         self.fm.s_fm.next = self.g_copy.val() | (!self.g_store.val() & (self.g_sel.val() == 3));
+        self.fm.s_wd.next = self.s_wcp.val();
         self.fm.step.next = false;
         // A copy writes a word a cycle after its read, the on-chip cursor already at the next.
         if self.cp.q.val() {
@@ -491,7 +508,12 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         }
         self.ws.c_bank.next = self.fm.bank.val();
         self.ws.c_addr.next = self.fm.addr.val();
+        self.ws.c_wide.next = self.wm.q.val();
+        self.ws.c_n.next = self.fm.n_a.val();
+        self.ws.c_bank_b.next = self.fm.bank_b.val();
+        self.ws.c_addr_b.next = self.fm.addr_b.val();
         self.ws.r_data.next = self.r_data.val();
+        self.ws.r_word.next = self.r_word.val();
         self.r_en.next = false;
         self.r_sel.next = self.sel.q.val().get_bit(0);
         // The read data's bank (the output buffer muxes by last cycle's `r_bank`) unless one is read below.
@@ -609,6 +631,9 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.w_data.next = self.ws.w_data.val();
         self.w_wide.next = self.ws.w_wide.val();
         self.w_word.next = self.ws.w_word.val();
+        self.w_n.next = self.ws.w_n.val();
+        self.w_bank_b.next = self.ws.w_bank_b.val();
+        self.w_addr_b.next = self.ws.w_addr_b.val();
 
         // ---- Start.
         if self.start.val() {
@@ -625,7 +650,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.primed.d.next = false;
             self.r_left.d.next = self.x_words.val();
             self.r_more.d.next = self.g_words.val().any();
-            if self.s_wst.val() {
+            if self.s_wst.val() | self.s_wcp.val() {
                 // Word steps count words.
                 self.o_left.d.next = self.s_words_w.val();
             }

@@ -11,11 +11,15 @@
 //! | `load` | in | 1 | register a load's word: `l_data` at `l_addr` (full entry) of target `l_sel`, bank `l_bank`, in a place `l_depth` deep |
 //! | `l_wide`, `l_word` | in | 1, W | the load writes a whole bus word, byte c into bank c of the banks `l_bank` sets (a weight load in word steps) |
 //! | `copy` | in | 1 | register a copy's word: this cycle's `r_data` (read the cycle before) at feature-memory entry `c_addr`, bank `c_bank` |
-//! | `r_data` | in | 32 | the on-chip read data |
+//! | `c_wide`, `c_n`, `c_bank_b`, `c_addr_b` | in | 1, 4, 16, 20 | the copy's word is a bus word (`r_word`): its first `c_n` elements at `c_addr` of `c_bank`, the other L − `c_n` at `c_addr_b` of `c_bank_b` (the next padded row) |
+//! | `r_data`, `r_word` | in | 32, W | the on-chip read data (an element, a bus word) |
 //! | `busy` | out | 1 | a write is registered |
 //! | `fault` | out | 1 | the registered write is past its place (and is dropped) |
 //! | `w_en`, `w_sel`, `w_bank`, `w_addr`, `w_data` | out | 1, 2, 64, 16, 32 | the on-chip write (`w_bank` one-hot, or a set of banks with `w_wide`) |
 //! | `w_wide`, `w_word` | out | 1, W | the write is a whole bus word |
+//! | `w_n`, `w_bank_b`, `w_addr_b` | out | 4, 16, 16 | a copy's bus word: elements on `w_bank`, the next row's bank and entry |
+//!
+//! A copy's bus word is checked at the last entry of each of its two runs.
 //!
 //! `load` and `copy` are never high together.
 
@@ -51,6 +55,17 @@ pub struct WriteStage<const W: usize> {
     pub c_addr: Signal<In, Bits<20>>,
     /// The on-chip read data (a copy's word, with `copy`).
     pub r_data: Signal<In, Bits<32>>,
+    /// The copy's word is a bus word: elements on `c_bank`, the next row's bank and entry.
+    pub c_wide: Signal<In, Bit>,
+    pub c_n: Signal<In, Bits<4>>,
+    pub c_bank_b: Signal<In, Bits<16>>,
+    pub c_addr_b: Signal<In, Bits<20>>,
+    /// The on-chip read data as a bus word.
+    pub r_word: Signal<In, Bits<W>>,
+    /// A copy's bus word: elements on `w_bank`, the next row's bank and entry.
+    pub w_n: Signal<Out, Bits<4>>,
+    pub w_bank_b: Signal<Out, Bits<16>>,
+    pub w_addr_b: Signal<Out, Bits<16>>,
     /// A write is registered.
     pub busy: Signal<Out, Bit>,
     /// The registered write is past its place.
@@ -69,8 +84,24 @@ pub struct WriteStage<const W: usize> {
     pub w_wide: Signal<Out, Bit>,
     /// The bus word.
     pub w_word: Signal<Out, Bits<W>>,
-    /// Feature-memory depth.
+    /// Feature-memory depth; L.
     d_fm: Constant<Bits<20>>,
+    lw: Constant<Bits<20>>,
+    /// 1 and L − 1 (4 bits).
+    one4: Constant<Bits<4>>,
+    lm1: Constant<Bits<4>>,
+    /// n − 1 and L − 1 − n of the copy's word.
+    na_m1: Signal<Local, Bits<4>>,
+    nb_m1: Signal<Local, Bits<4>>,
+    /// A copy's bus word: the elements on its first row, the second row's bank and entry, the
+    /// last entry of each run (0 for a run that is not written), and the word (registered from
+    /// the read data every cycle, as `data_cp`).
+    n: DFF<Bits<4>>,
+    bank_b: DFF<Bits<16>>,
+    addr_b: DFF<Bits<20>>,
+    last_a: DFF<Bits<20>>,
+    last_b: DFF<Bits<20>>,
+    word_cp: DFF<Bits<W>>,
     /// The registered write: valid, target, bank, full entry, depth of its place, load word.
     valid: DFF<Bit>,
     sel: DFF<Bits<2>>,
@@ -94,8 +125,12 @@ impl<const W: usize> WriteStage<W> {
     pub fn new(fm_depth: usize) -> Self {
         block_with_defaults!(WriteStage {
             d_fm: Constant::new((fm_depth as u64).into()),
+            lw: Constant::new(((W / 8) as u64).into()),
+            one4: Constant::new(1u64.into()),
+            lm1: Constant::new(((W / 8 - 1) as u64).into()),
         } defaults {
             clock, load, l_sel, l_bank, l_addr, l_depth, l_data, l_wide, l_word, copy, c_bank, c_addr, r_data,
+            c_wide, c_n, c_bank_b, c_addr_b, r_word, na_m1, nb_m1, w_n, w_bank_b, w_addr_b, n, bank_b, addr_b, last_a, last_b, word_cp,
             busy, fault, w_en, w_sel, w_bank, w_addr, w_data, w_wide, w_word, valid, sel, bank, full, depth, data, wide, word,
             data_cp, is_cp, in_place,
         })
@@ -105,11 +140,16 @@ impl<const W: usize> WriteStage<W> {
 impl<const W: usize> Logic for WriteStage<W> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, valid, sel, bank, full, depth, data, wide, word, data_cp, is_cp);
+        dff_setup!(self, clock, valid, sel, bank, full, depth, data, wide, word, data_cp, is_cp, n, bank_b, addr_b, last_a, last_b, word_cp);
         self.valid.d.next = self.load.val() | self.copy.val();
         self.is_cp.d.next = self.copy.val();
-        self.wide.d.next = self.load.val() & self.l_wide.val();
+        self.wide.d.next = (self.load.val() & self.l_wide.val()) | (self.copy.val() & self.c_wide.val());
         self.data_cp.d.next = self.r_data.val();
+        self.na_m1.next = self.c_n.val() - self.one4.val();
+        self.nb_m1.next = self.lm1.val() - self.c_n.val();
+        self.word_cp.d.next = self.r_word.val();
+        self.last_a.d.next = self.l_addr.val();
+        self.last_b.d.next = 0.into();
         if self.load.val() {
             self.sel.d.next = self.l_sel.val();
             self.bank.d.next = self.l_bank.val();
@@ -123,9 +163,20 @@ impl<const W: usize> Logic for WriteStage<W> {
             self.bank.d.next = self.c_bank.val();
             self.full.d.next = self.c_addr.val();
             self.depth.d.next = self.d_fm.val();
+            self.last_a.d.next = self.c_addr.val();
+            self.n.d.next = 1.into();
+            if self.c_wide.val() {
+                self.n.d.next = self.c_n.val();
+                self.bank_b.d.next = self.c_bank_b.val();
+                self.addr_b.d.next = self.c_addr_b.val();
+                self.last_a.d.next = self.c_addr.val() + bit_cast::<20, 4>(self.na_m1.val());
+                if bit_cast::<20, 4>(self.c_n.val()) != self.lw.val() {
+                    self.last_b.d.next = self.c_addr_b.val() + bit_cast::<20, 4>(self.nb_m1.val());
+                }
+            }
         }
         self.busy.next = self.valid.q.val();
-        self.in_place.next = self.full.q.val() < self.depth.q.val();
+        self.in_place.next = (self.last_a.q.val() < self.depth.q.val()) & (self.last_b.q.val() < self.depth.q.val());
         self.w_en.next = self.valid.q.val() & self.in_place.val();
         self.fault.next = self.valid.q.val() & !self.in_place.val();
         self.w_sel.next = self.sel.q.val();
@@ -133,7 +184,11 @@ impl<const W: usize> Logic for WriteStage<W> {
         self.w_addr.next = self.full.q.val().get_bits::<16>(0);
         self.w_wide.next = self.wide.q.val();
         self.w_word.next = self.word.q.val();
+        self.w_n.next = self.n.q.val();
+        self.w_bank_b.next = self.bank_b.q.val();
+        self.w_addr_b.next = self.addr_b.q.val().get_bits::<16>(0);
         if self.is_cp.q.val() {
+            self.w_word.next = self.word_cp.q.val();
             self.w_data.next = self.data_cp.q.val();
         } else {
             self.w_data.next = self.data.q.val();
