@@ -18598,9 +18598,6 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     reg  len1__d;
     wire  len1__q;
     reg  len1__clock;
-    reg  [15:0] rda__d;
-    wire  [15:0] rda__q;
-    reg  rda__clock;
     reg  rd_chk__d;
     wire  rd_chk__q;
     reg  rd_chk__clock;
@@ -18613,7 +18610,6 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
     
     // Local signals
     reg  [19:0] a_rd;
-    reg  [15:0] a_rd_n;
     reg  [19:0] depth_rd;
     reg  wrap_r;
     reg  wrap_c;
@@ -18701,11 +18697,6 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         .q(len1__q),
         .clock(len1__clock)
     );
-    default_accel_axi_dff_w16 rda(
-        .d(rda__d),
-        .q(rda__q),
-        .clock(rda__clock)
-    );
     default_accel_axi_dff_w1 rd_chk(
         .d(rd_chk__d),
         .q(rd_chk__q),
@@ -18743,7 +18734,6 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         last_j__clock = clock;
         bc__clock = clock;
         kern_l__clock = clock;
-        rda__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
         wrd__d = wrd__q;
@@ -18763,7 +18753,6 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
         last_j__d = last_j__q;
         bc__d = bc__q;
         kern_l__d = kern_l__q;
-        rda__d = rda__q;
         chunk_end = cend__q;
         chunk_end_d = cend_d__q;
         bank = bank_r__q;
@@ -18810,7 +18799,10 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
                 depth_rd = d_out_w;
             end
         end
-        rd_addr = rda__q;
+        rd_addr = a_rd[(32'h0)+:(16)];
+        if (wrd__q) begin
+            rd_addr = a_rd[(32'h0)+:(16)] << out_sh;
+        end
         rd_chk__d = rd_issue;
         rd_a__d = a_rd;
         rd_d__d = depth_rd;
@@ -18912,16 +18904,6 @@ module default_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_wor
                     base__d = fc_half;
                 end
             end
-        end
-        if (sel__d[32'h0]) begin
-            a_rd_n = idx__d[(32'h0)+:(16)];
-        end
-        else begin
-            a_rd_n = base__d + off__d[(32'h0)+:(16)];
-        end
-        rda__d = a_rd_n;
-        if (wrd__d) begin
-            rda__d = a_rd_n << out_sh;
         end
     end
     

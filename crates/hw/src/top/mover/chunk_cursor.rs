@@ -129,11 +129,6 @@ pub struct ChunkCursor {
     len1: DFF<Bit>,
     /// The store source's entry (full width) and depth.
     a_rd: Signal<Local, Bits<20>>,
-    /// `rd_addr`, registered from the cursor's next state (timing: the read address leaves a
-    /// register, not the adder of the entry; it is the same value in every cycle), and the entry
-    /// it is formed from.
-    rda: DFF<Bits<16>>,
-    a_rd_n: Signal<Local, Bits<16>>,
     depth_rd: Signal<Local, Bits<20>>,
     /// The read issued last cycle: issued, its entry and its place's depth.
     rd_chk: DFF<Bit>,
@@ -172,7 +167,7 @@ impl ChunkCursor {
             out_sh: Constant::new(u64::from(p.out_lanes.max(1).trailing_zeros()).into()),
         } defaults {
             clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, s_bcast, bc, kern_l, st, sel, wrd, len, adv, fm_addr, fm_bank,
-            chunk_end, chunk_end_d, bank, a_cur, depth, rd_addr, a_rd, rda, a_rd_n, depth_rd, rd_issue, rd_fault, rd_chk, rd_a, rd_d, off, idx, bank_r, base,
+            chunk_end, chunk_end_d, bank, a_cur, depth, rd_addr, a_rd, depth_rd, rd_issue, rd_fault, rd_chk, rd_a, rd_d, off, idx, bank_r, base,
             col_base, kern, cend, cend_d, len1, wrap_r, wrap_c, next_base, a_out,
         })
     }
@@ -181,7 +176,7 @@ impl ChunkCursor {
 impl Logic for ChunkCursor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d, last_j, bc, kern_l, rda);
+        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d, last_j, bc, kern_l);
         self.chunk_end.next = self.cend.q.val();
         self.chunk_end_d.next = self.cend_d.q.val();
         self.bank.next = self.bank_r.q.val();
@@ -225,7 +220,11 @@ impl Logic for ChunkCursor {
                 self.depth_rd.next = self.d_out_w.val();
             }
         }
-        self.rd_addr.next = self.rda.q.val();
+        self.rd_addr.next = self.a_rd.val().get_bits::<16>(0);
+        if self.wrd.q.val() {
+            // Word steps read the word's first entry (the output lanes give the rest).
+            self.rd_addr.next = self.a_rd.val().get_bits::<16>(0) << self.out_sh.val();
+        }
         self.rd_chk.d.next = self.rd_issue.val();
         self.rd_a.d.next = self.a_rd.val();
         self.rd_d.d.next = self.depth_rd.val();
@@ -327,18 +326,6 @@ impl Logic for ChunkCursor {
                     self.base.d.next = self.fc_half.val();
                 }
             }
-        }
-
-        // ---- The read address of the next cycle, from the registers' next values (word steps
-        // read the word's first entry; the output lanes give the rest).
-        if self.sel.d.val().get_bit(0) {
-            self.a_rd_n.next = self.idx.d.val().get_bits::<16>(0);
-        } else {
-            self.a_rd_n.next = self.base.d.val() + self.off.d.val().get_bits::<16>(0);
-        }
-        self.rda.d.next = self.a_rd_n.val();
-        if self.wrd.d.val() {
-            self.rda.d.next = self.a_rd_n.val() << self.out_sh.val();
         }
     }
 }
