@@ -407,7 +407,7 @@ mod tests {
 crate::top_io!(
     PoolUnit,
     inputs: [
-        ld_we, ld_bank, ld_addr, ld_data, p_c, p_h, p_w, p_ho, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
+        ld_we, ld_bank, ld_addr, ld_data, ld_wide, ld_n, ld_bank_b, ld_addr_b, ld_word, p_c, p_h, p_w, p_ho, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
         p.pw, p_hbw, p_xcols, p_count, p_avg, p_div, conv_done, clear, start,
     ],
     outputs: [busy, done, enable, div_now, out_valid, out_idx, out_data],
