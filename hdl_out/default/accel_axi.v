@@ -17873,6 +17873,9 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  primed__d;
     wire  primed__q;
     reg  primed__clock;
+    reg  o_one__d;
+    wire  o_one__q;
+    reg  o_one__clock;
     reg  [19:0] r_left__d;
     wire  [19:0] r_left__q;
     reg  r_left__clock;
@@ -18079,6 +18082,11 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .q(primed__q),
         .clock(primed__clock)
     );
+    default_accel_axi_dff_w1 o_one(
+        .d(o_one__d),
+        .q(o_one__q),
+        .clock(o_one__clock)
+    );
     default_accel_axi_dff_w20 r_left(
         .d(r_left__d),
         .q(r_left__q),
@@ -18186,6 +18194,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         scl__clock = clock;
         errf__clock = clock;
         o_left__clock = clock;
+        o_one__clock = clock;
         primed__clock = clock;
         r_left__clock = clock;
         r_more__clock = clock;
@@ -18207,6 +18216,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         scl__d = scl__q;
         errf__d = errf__q;
         o_left__d = o_left__q;
+        o_one__d = o_one__q;
         primed__d = primed__q;
         r_left__d = r_left__q;
         r_more__d = r_more__q;
@@ -18402,7 +18412,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             else if (sfire) begin
                 adv = 1'b1;
                 o_left__d = o_left__q - 20'h1;
-                if (o_left__q == 20'h1) begin
+                if (o_one__q) begin
                     act__d = 1'b0;
                 end
                 else begin
@@ -18498,6 +18508,7 @@ module default_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             l_hv__d = 1'b0;
             wm__d = s_word;
         end
+        o_one__d = o_left__d == 20'h1;
         ext__req_fire = req_fire;
         ext__rsp_take = rsp_take;
         cur__adv = adv;

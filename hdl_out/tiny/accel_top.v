@@ -11153,6 +11153,9 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  primed__d;
     wire  primed__q;
     reg  primed__clock;
+    reg  o_one__d;
+    wire  o_one__q;
+    reg  o_one__clock;
     reg  [19:0] r_left__d;
     wire  [19:0] r_left__q;
     reg  r_left__clock;
@@ -11359,6 +11362,11 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(primed__q),
         .clock(primed__clock)
     );
+    tiny_accel_top_dff_w1 o_one(
+        .d(o_one__d),
+        .q(o_one__q),
+        .clock(o_one__clock)
+    );
     tiny_accel_top_dff_w20 r_left(
         .d(r_left__d),
         .q(r_left__q),
@@ -11466,6 +11474,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         scl__clock = clock;
         errf__clock = clock;
         o_left__clock = clock;
+        o_one__clock = clock;
         primed__clock = clock;
         r_left__clock = clock;
         r_more__clock = clock;
@@ -11487,6 +11496,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         scl__d = scl__q;
         errf__d = errf__q;
         o_left__d = o_left__q;
+        o_one__d = o_one__q;
         primed__d = primed__q;
         r_left__d = r_left__q;
         r_more__d = r_more__q;
@@ -11682,7 +11692,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             else if (sfire) begin
                 adv = 1'b1;
                 o_left__d = o_left__q - 20'h1;
-                if (o_left__q == 20'h1) begin
+                if (o_one__q) begin
                     act__d = 1'b0;
                 end
                 else begin
@@ -11778,6 +11788,7 @@ module tiny_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             l_hv__d = 1'b0;
             wm__d = s_word;
         end
+        o_one__d = o_left__d == 20'h1;
         ext__req_fire = req_fire;
         ext__rsp_take = rsp_take;
         cur__adv = adv;

@@ -237,6 +237,21 @@ mod tests {
         (rho % k, n * hb * w + (rho / k) * w + o % w)
     }
 
+    /// Starts a feature-memory transfer on a map `w` wide, `hb` entry rows a channel, top padding
+    /// `ph`, in word steps or not.
+    fn begin(h: &mut crate::sim::Harness<FmCursor>, w: usize, hb: usize, ph: usize, words: bool) {
+        let u = &mut h.uut;
+        u.start.next = true;
+        u.s_wd.next = words;
+        u.s_fw.next = (w as u64).into();
+        u.s_hbw.next = ((hb * w) as u64).into();
+        u.s_fph.next = (ph as u64).into();
+        u.s_fm.next = true;
+        u.step.next = false;
+        h.step().unwrap();
+        h.uut.start.next = false;
+    }
+
     /// Random geometries, stepped with random idle cycles: every word's bank and entry equal the
     /// layout formula.
     #[test]
@@ -251,15 +266,7 @@ mod tests {
                 let hb = (rows + ph).div_ceil(k) + rng.below(2) as usize;
                 let len = rows * w;
                 let words = len * (1 + rng.below(3) as usize);
-                let u = &mut h.uut;
-                u.start.next = true;
-                u.s_fw.next = (w as u64).into();
-                u.s_hbw.next = ((hb * w) as u64).into();
-                u.s_fph.next = (ph as u64).into();
-                u.s_fm.next = true;
-                u.step.next = false;
-                h.step().unwrap();
-                h.uut.start.next = false;
+                begin(&mut h, w, hb, ph, false);
                 let mut i = 0;
                 while i < words {
                     let step = rng.below(3) != 0;
@@ -296,16 +303,7 @@ mod tests {
                 let len = rows * w;
                 assert_eq!(len % l, 0);
                 let chunks = 1 + rng.below(3) as usize;
-                let u = &mut h.uut;
-                u.start.next = true;
-                u.s_wd.next = true;
-                u.s_fw.next = (w as u64).into();
-                u.s_hbw.next = ((hb * w) as u64).into();
-                u.s_fph.next = (ph as u64).into();
-                u.s_fm.next = true;
-                u.step.next = false;
-                h.step().unwrap();
-                h.uut.start.next = false;
+                begin(&mut h, w, hb, ph, true);
                 let mut i = 0;
                 while i < len * chunks / l {
                     let step = rng.below(3) != 0;

@@ -210,6 +210,10 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// was issued.
     o_left: DFF<Bits<20>>,
     primed: DFF<Bit>,
+    /// `o_left` is 1, a flag registered beside the count (timing: a copy's next read is decided
+    /// by it, and a 20-bit compare in front of the output lanes' read enable was the critical
+    /// path of tiny accel_axi).
+    o_one: DFF<Bit>,
     /// Stores: the buffer's words land in registers before the external side takes them
     /// (timing: the RAM's clock-to-output does not meet the write merge): reads left to issue, a
     /// read issued last cycle (its word is on `r_data` now), and the landed words: a ring of
@@ -327,7 +331,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
             g_copy, g_raw, g_k, g_bcast, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
             s_wfc, s_wst, whole, s_wcp, w_n, w_bank_b, w_addr_b, l_in, r_word, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
-            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
+            r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
     }
@@ -336,7 +340,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
 impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm);
+        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm);
         clock!(self, clock, ext, cur, fm, ws);
         self.busy.next = self.act.q.val() | self.ws.busy.val();
         self.err.next = self.errf.q.val();
@@ -557,7 +561,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             } else if self.sfire.val() {
                 self.adv.next = true;
                 self.o_left.d.next = self.o_left.q.val() - 1;
-                if self.o_left.q.val() == 1 {
+                if self.o_one.q.val() {
                     self.act.d.next = false;
                 } else {
                     // The cursor already names the next word to read.
@@ -661,6 +665,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.l_hv.d.next = false;
             self.wm.d.next = self.s_word.val();
         }
+        self.o_one.d.next = self.o_left.d.val() == 1;
         // The cursors step with this cycle's handshakes (rust-hdl reads a local only after it is assigned).
         self.ext.req_fire.next = self.req_fire.val();
         self.ext.rsp_take.next = self.rsp_take.val();
