@@ -164,18 +164,12 @@ pub fn split_bands(e: &ConvArray, plan: &ConvPlan, most: usize, multiple: usize,
         elems.div_ceil(rate)
     };
     // A store of whole words reads a bus word of the output banks per cycle (the output lanes,
-    // `net_model::store_word_steps`: every band's chunk and plane whole words); so does an on-chip
-    // copy for a pooling layer (`multiple` > 1) whose band chunks are whole words on a map at least
-    // a word wide (`net_model::copy_word_steps`; the first cache's, the output banks' and the
-    // feature memory's lanes are the same L where built).
-    let store_rate = |rows: usize| {
-        let whole = lanes > 1 && (rows * plan.wo) % lanes == 0;
-        if whole && ((multiple == 1 && (plan.ho * plan.wo) % lanes == 0) || (multiple > 1 && plan.wo >= lanes)) {
-            lanes as u64
-        } else {
-            1
-        }
-    };
+    // `net_model::store_word_steps`: every band's chunk and plane whole words). An on-chip copy for
+    // a pooling layer (`multiple` > 1) is weighed at an element per cycle although whole-word
+    // copies move a word (`net_model::copy_word_steps`): the weight stands in for the pooling of
+    // the last band, which runs after the conv layer and which this model does not count, so that
+    // such a layer keeps bands short enough for the pooling clock planner's budget.
+    let store_rate = |rows: usize| if lanes > 1 && multiple == 1 && (rows * plan.wo) % lanes == 0 && (plan.ho * plan.wo) % lanes == 0 { lanes as u64 } else { 1 };
     let store = |rows: usize| ((plan.cout * rows * plan.wo) as u64).div_ceil(store_rate(rows));
     let run = |rows: usize| {
         let mut p = plan.clone();
