@@ -354,6 +354,10 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     reg  [15:0] conv__p_oc_tiles;
     reg  [15:0] conv__p_plane;
     reg  [15:0] conv__p_pixels;
+    reg  [15:0] conv__p_wos;
+    reg  [15:0] conv__p_slots;
+    reg  [1:0] conv__p_cg;
+    reg  [15:0] conv__p_gs;
     reg  [15:0] conv__p_shw;
     reg  [15:0] conv__p_phw;
     reg  [15:0] conv__p_passes;
@@ -461,7 +465,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     reg  [4:0] cregs__op;
     reg  [63:0] cregs__payload;
     reg  cregs__clear;
-    wire  [322:0] cregs__geom;
+    wire  [338:0] cregs__geom;
     wire  cregs__p_rq_en;
     wire  [15:0] cregs__p_mult;
     wire  [7:0] cregs__p_shift;
@@ -473,6 +477,9 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     wire  [7:0] cregs__p_pad;
     wire  [15:0] cregs__p_kg;
     wire  cregs__bad;
+    wire  [15:0] cregs__p_wos;
+    wire  [1:0] cregs__p_cg;
+    wire  [15:0] cregs__p_gs;
     wire  cregs__rt_we;
     wire  cregs__rt_clr;
     wire  [2:0] cregs__rt_grp;
@@ -620,6 +627,10 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         .p_oc_tiles(conv__p_oc_tiles),
         .p_plane(conv__p_plane),
         .p_pixels(conv__p_pixels),
+        .p_wos(conv__p_wos),
+        .p_slots(conv__p_slots),
+        .p_cg(conv__p_cg),
+        .p_gs(conv__p_gs),
         .p_shw(conv__p_shw),
         .p_phw(conv__p_phw),
         .p_passes(conv__p_passes),
@@ -757,6 +768,9 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         .p_pad(cregs__p_pad),
         .p_kg(cregs__p_kg),
         .bad(cregs__bad),
+        .p_wos(cregs__p_wos),
+        .p_cg(cregs__p_cg),
+        .p_gs(cregs__p_gs),
         .rt_we(cregs__rt_we),
         .rt_clr(cregs__rt_clr),
         .rt_grp(cregs__rt_grp),
@@ -945,7 +959,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         mover__g_runs = disp__g_runs;
         mover__g_multi = disp__g_multi;
         mover__g_half = disp__g_half;
-        mover__g_k = cregs__geom[(32'h133)+:(16)];
+        mover__g_k = cregs__geom[(32'h143)+:(16)];
         mover__g_bcast = disp__g_bcast;
         mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
@@ -973,11 +987,15 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         conv__p_oc_tiles = cregs__geom[(32'ha0)+:(16)];
         conv__p_plane = cregs__geom[(32'hb0)+:(16)];
         conv__p_pixels = cregs__geom[(32'hc0)+:(16)];
-        conv__p_shw = cregs__geom[(32'hd0)+:(16)];
-        conv__p_phw = cregs__geom[(32'he0)+:(16)];
-        conv__p_passes = cregs__geom[(32'hf0)+:(16)];
-        conv__p_kp = cregs__geom[(32'h100)+:(16)];
-        conv__p_k = cregs__geom[(32'h133)+:(16)];
+        conv__p_wos = cregs__p_wos;
+        conv__p_slots = cregs__geom[(32'hd0)+:(16)];
+        conv__p_cg = cregs__p_cg;
+        conv__p_gs = cregs__p_gs;
+        conv__p_shw = cregs__geom[(32'he0)+:(16)];
+        conv__p_phw = cregs__geom[(32'hf0)+:(16)];
+        conv__p_passes = cregs__geom[(32'h100)+:(16)];
+        conv__p_kp = cregs__geom[(32'h110)+:(16)];
+        conv__p_k = cregs__geom[(32'h143)+:(16)];
         conv__p_kg = cregs__p_kg;
         conv__rt_we = cregs__rt_we;
         conv__rt_clr = cregs__rt_clr;
@@ -989,15 +1007,15 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
         conv__p_shift = cregs__p_shift;
         conv__p_zp = cregs__p_zp;
         conv__p_relu = cregs__p_relu;
-        conv__p_rq_ort = cregs__geom[(32'h132)+:(1)];
+        conv__p_rq_ort = cregs__geom[(32'h142)+:(1)];
         conv__p_sig = cregs__p_sig;
         conv__p_exp = cregs__p_exp;
         conv__p_rq_pc = cregs__p_pc;
         conv__p_pad = cregs__p_pad;
-        conv__p_keep = cregs__geom[(32'h110)+:(1)];
-        conv__p_nodrain = cregs__geom[(32'h111)+:(1)];
-        conv__p_fbase = cregs__geom[(32'h112)+:(16)];
-        conv__p_obase = cregs__geom[(32'h122)+:(16)];
+        conv__p_keep = cregs__geom[(32'h120)+:(1)];
+        conv__p_nodrain = cregs__geom[(32'h121)+:(1)];
+        conv__p_fbase = cregs__geom[(32'h122)+:(16)];
+        conv__p_obase = cregs__geom[(32'h132)+:(16)];
         conv__start = disp__conv_start;
         conv__wb_clear = disp__go & ~disp__g_store & ~disp__g_copy & (disp__g_sel == 2'h1);
         conv__ld_we = mover__w_en & (mover__w_sel != 2'h3);
@@ -1048,7 +1066,7 @@ module default_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdat
     
 endmodule // default_accel_axi_core
 
-module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word);
+module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_wos,p_slots,p_cg,p_gs,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word);
     
     // Module arguments
     input wire  clock;
@@ -1073,6 +1091,10 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     input wire  [15:0] p_oc_tiles;
     input wire  [15:0] p_plane;
     input wire  [15:0] p_pixels;
+    input wire  [15:0] p_wos;
+    input wire  [15:0] p_slots;
+    input wire  [1:0] p_cg;
+    input wire  [15:0] p_gs;
     input wire  [15:0] p_shw;
     input wire  [15:0] p_phw;
     input wire  [15:0] p_passes;
@@ -1126,6 +1148,14 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     localparam  row_id__6 = 6'b110;
     localparam  row_id__7 = 6'b111;
     localparam  tag_pad = 6'b100000;
+    localparam  cgrp__0 = 4'h0;
+    localparam  cgrp__1 = 4'h0;
+    localparam  cgrp__2 = 4'h1;
+    localparam  cgrp__3 = 4'h1;
+    localparam  cgrp__4 = 4'h6;
+    localparam  cgrp__5 = 4'h6;
+    localparam  cgrp__6 = 4'h7;
+    localparam  cgrp__7 = 4'h7;
     
     // Stub signals
     reg  pes__0__clock;
@@ -2278,6 +2308,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  accs__0__tile_done;
     wire  accs__0__tile_half;
     reg  [15:0] accs__0__k;
+    reg  [15:0] accs__0__g_lo;
+    reg  [15:0] accs__0__g_hi;
+    reg  [15:0] accs__0__g_wos;
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
@@ -2290,6 +2323,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  accs__1__tile_done;
     wire  accs__1__tile_half;
     reg  [15:0] accs__1__k;
+    reg  [15:0] accs__1__g_lo;
+    reg  [15:0] accs__1__g_hi;
+    reg  [15:0] accs__1__g_wos;
     reg  accs__2__clock;
     reg  accs__2__strobe;
     reg  [3:0] accs__2__sub;
@@ -2302,6 +2338,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  accs__2__tile_done;
     wire  accs__2__tile_half;
     reg  [15:0] accs__2__k;
+    reg  [15:0] accs__2__g_lo;
+    reg  [15:0] accs__2__g_hi;
+    reg  [15:0] accs__2__g_wos;
     reg  accs__3__clock;
     reg  accs__3__strobe;
     reg  [3:0] accs__3__sub;
@@ -2314,6 +2353,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  accs__3__tile_done;
     wire  accs__3__tile_half;
     reg  [15:0] accs__3__k;
+    reg  [15:0] accs__3__g_lo;
+    reg  [15:0] accs__3__g_hi;
+    reg  [15:0] accs__3__g_wos;
     reg  accs__4__clock;
     reg  accs__4__strobe;
     reg  [3:0] accs__4__sub;
@@ -2326,6 +2368,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  accs__4__tile_done;
     wire  accs__4__tile_half;
     reg  [15:0] accs__4__k;
+    reg  [15:0] accs__4__g_lo;
+    reg  [15:0] accs__4__g_hi;
+    reg  [15:0] accs__4__g_wos;
     reg  accs__5__clock;
     reg  accs__5__strobe;
     reg  [3:0] accs__5__sub;
@@ -2338,6 +2383,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  accs__5__tile_done;
     wire  accs__5__tile_half;
     reg  [15:0] accs__5__k;
+    reg  [15:0] accs__5__g_lo;
+    reg  [15:0] accs__5__g_hi;
+    reg  [15:0] accs__5__g_wos;
     reg  accs__6__clock;
     reg  accs__6__strobe;
     reg  [3:0] accs__6__sub;
@@ -2350,6 +2398,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  accs__6__tile_done;
     wire  accs__6__tile_half;
     reg  [15:0] accs__6__k;
+    reg  [15:0] accs__6__g_lo;
+    reg  [15:0] accs__6__g_hi;
+    reg  [15:0] accs__6__g_wos;
     reg  accs__7__clock;
     reg  accs__7__strobe;
     reg  [3:0] accs__7__sub;
@@ -2362,6 +2413,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  accs__7__tile_done;
     wire  accs__7__tile_half;
     reg  [15:0] accs__7__k;
+    reg  [15:0] accs__7__g_lo;
+    reg  [15:0] accs__7__g_hi;
+    reg  [15:0] accs__7__g_wos;
     reg  wbanks__0__clock;
     reg  wbanks__0__r_en;
     reg  [15:0] wbanks__0__r_addr;
@@ -2604,7 +2658,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [63:0] cols__7__rd_word;
     reg  seq__clock;
     reg  seq__start;
-    reg  [322:0] seq__geom;
+    reg  [338:0] seq__geom;
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
@@ -2893,6 +2947,126 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [47:0] tcur__7__d;
     wire  [47:0] tcur__7__q;
     reg  tcur__7__clock;
+    reg  [15:0] g_lo__0__d;
+    wire  [15:0] g_lo__0__q;
+    reg  g_lo__0__clock;
+    reg  [15:0] g_lo__1__d;
+    wire  [15:0] g_lo__1__q;
+    reg  g_lo__1__clock;
+    reg  [15:0] g_lo__2__d;
+    wire  [15:0] g_lo__2__q;
+    reg  g_lo__2__clock;
+    reg  [15:0] g_lo__3__d;
+    wire  [15:0] g_lo__3__q;
+    reg  g_lo__3__clock;
+    reg  [15:0] g_lo__4__d;
+    wire  [15:0] g_lo__4__q;
+    reg  g_lo__4__clock;
+    reg  [15:0] g_lo__5__d;
+    wire  [15:0] g_lo__5__q;
+    reg  g_lo__5__clock;
+    reg  [15:0] g_lo__6__d;
+    wire  [15:0] g_lo__6__q;
+    reg  g_lo__6__clock;
+    reg  [15:0] g_lo__7__d;
+    wire  [15:0] g_lo__7__q;
+    reg  g_lo__7__clock;
+    reg  [15:0] g_hi__0__d;
+    wire  [15:0] g_hi__0__q;
+    reg  g_hi__0__clock;
+    reg  [15:0] g_hi__1__d;
+    wire  [15:0] g_hi__1__q;
+    reg  g_hi__1__clock;
+    reg  [15:0] g_hi__2__d;
+    wire  [15:0] g_hi__2__q;
+    reg  g_hi__2__clock;
+    reg  [15:0] g_hi__3__d;
+    wire  [15:0] g_hi__3__q;
+    reg  g_hi__3__clock;
+    reg  [15:0] g_hi__4__d;
+    wire  [15:0] g_hi__4__q;
+    reg  g_hi__4__clock;
+    reg  [15:0] g_hi__5__d;
+    wire  [15:0] g_hi__5__q;
+    reg  g_hi__5__clock;
+    reg  [15:0] g_hi__6__d;
+    wire  [15:0] g_hi__6__q;
+    reg  g_hi__6__clock;
+    reg  [15:0] g_hi__7__d;
+    wire  [15:0] g_hi__7__q;
+    reg  g_hi__7__clock;
+    reg  [31:0] f1__0__d;
+    wire  [31:0] f1__0__q;
+    reg  f1__0__clock;
+    reg  [31:0] f1__1__d;
+    wire  [31:0] f1__1__q;
+    reg  f1__1__clock;
+    reg  [31:0] f1__2__d;
+    wire  [31:0] f1__2__q;
+    reg  f1__2__clock;
+    reg  [31:0] f1__3__d;
+    wire  [31:0] f1__3__q;
+    reg  f1__3__clock;
+    reg  [31:0] f1__4__d;
+    wire  [31:0] f1__4__q;
+    reg  f1__4__clock;
+    reg  [31:0] f1__5__d;
+    wire  [31:0] f1__5__q;
+    reg  f1__5__clock;
+    reg  [31:0] f1__6__d;
+    wire  [31:0] f1__6__q;
+    reg  f1__6__clock;
+    reg  [31:0] f1__7__d;
+    wire  [31:0] f1__7__q;
+    reg  f1__7__clock;
+    reg  [31:0] f2__0__d;
+    wire  [31:0] f2__0__q;
+    reg  f2__0__clock;
+    reg  [31:0] f2__1__d;
+    wire  [31:0] f2__1__q;
+    reg  f2__1__clock;
+    reg  [31:0] f2__2__d;
+    wire  [31:0] f2__2__q;
+    reg  f2__2__clock;
+    reg  [31:0] f2__3__d;
+    wire  [31:0] f2__3__q;
+    reg  f2__3__clock;
+    reg  [31:0] f2__4__d;
+    wire  [31:0] f2__4__q;
+    reg  f2__4__clock;
+    reg  [31:0] f2__5__d;
+    wire  [31:0] f2__5__q;
+    reg  f2__5__clock;
+    reg  [31:0] f2__6__d;
+    wire  [31:0] f2__6__q;
+    reg  f2__6__clock;
+    reg  [31:0] f2__7__d;
+    wire  [31:0] f2__7__q;
+    reg  f2__7__clock;
+    reg  be1__d;
+    wire  be1__q;
+    reg  be1__clock;
+    reg  be2__d;
+    wire  be2__q;
+    reg  be2__clock;
+    reg  [15:0] ba1__d;
+    wire  [15:0] ba1__q;
+    reg  ba1__clock;
+    reg  [15:0] ba2__d;
+    wire  [15:0] ba2__q;
+    reg  ba2__clock;
+    reg  ov1__d;
+    wire  ov1__q;
+    reg  ov1__clock;
+    reg  ov2__d;
+    wire  ov2__q;
+    reg  ov2__clock;
+    reg  [15:0] oi1__d;
+    wire  [15:0] oi1__q;
+    reg  oi1__clock;
+    reg  [15:0] oi2__d;
+    wire  [15:0] oi2__q;
+    reg  oi2__clock;
     
     // Local signals
     reg  [7:0] wlane__0;
@@ -3013,6 +3187,30 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [5:0] rtag__7;
     reg  [7:0] rt_ghot;
     reg  [7:0] sg_hot;
+    reg  [1:0] gsel__0;
+    reg  [1:0] gsel__1;
+    reg  [1:0] gsel__2;
+    reg  [1:0] gsel__3;
+    reg  [1:0] gsel__4;
+    reg  [1:0] gsel__5;
+    reg  [1:0] gsel__6;
+    reg  [1:0] gsel__7;
+    reg  [15:0] g_lo_nx__0;
+    reg  [15:0] g_lo_nx__1;
+    reg  [15:0] g_lo_nx__2;
+    reg  [15:0] g_lo_nx__3;
+    reg  [15:0] g_lo_nx__4;
+    reg  [15:0] g_lo_nx__5;
+    reg  [15:0] g_lo_nx__6;
+    reg  [15:0] g_lo_nx__7;
+    reg  [15:0] gs2;
+    reg  [15:0] gs3;
+    reg  [31:0] fold_a__0;
+    reg  [31:0] fold_a__1;
+    reg  [31:0] fold_a__2;
+    reg  [31:0] fold_a__3;
+    reg  [31:0] fold_b__0;
+    reg  [31:0] fold_b__1;
     
     // Sub module instances
     default_accel_axi_pe pes__0(
@@ -4323,7 +4521,10 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_data(accs__0__d_data),
         .tile_done(accs__0__tile_done),
         .tile_half(accs__0__tile_half),
-        .k(accs__0__k)
+        .k(accs__0__k),
+        .g_lo(accs__0__g_lo),
+        .g_hi(accs__0__g_hi),
+        .g_wos(accs__0__g_wos)
     );
     default_accel_axi_acc_column accs__1(
         .clock(accs__1__clock),
@@ -4337,7 +4538,10 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_data(accs__1__d_data),
         .tile_done(accs__1__tile_done),
         .tile_half(accs__1__tile_half),
-        .k(accs__1__k)
+        .k(accs__1__k),
+        .g_lo(accs__1__g_lo),
+        .g_hi(accs__1__g_hi),
+        .g_wos(accs__1__g_wos)
     );
     default_accel_axi_acc_column accs__2(
         .clock(accs__2__clock),
@@ -4351,7 +4555,10 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_data(accs__2__d_data),
         .tile_done(accs__2__tile_done),
         .tile_half(accs__2__tile_half),
-        .k(accs__2__k)
+        .k(accs__2__k),
+        .g_lo(accs__2__g_lo),
+        .g_hi(accs__2__g_hi),
+        .g_wos(accs__2__g_wos)
     );
     default_accel_axi_acc_column accs__3(
         .clock(accs__3__clock),
@@ -4365,7 +4572,10 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_data(accs__3__d_data),
         .tile_done(accs__3__tile_done),
         .tile_half(accs__3__tile_half),
-        .k(accs__3__k)
+        .k(accs__3__k),
+        .g_lo(accs__3__g_lo),
+        .g_hi(accs__3__g_hi),
+        .g_wos(accs__3__g_wos)
     );
     default_accel_axi_acc_column accs__4(
         .clock(accs__4__clock),
@@ -4379,7 +4589,10 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_data(accs__4__d_data),
         .tile_done(accs__4__tile_done),
         .tile_half(accs__4__tile_half),
-        .k(accs__4__k)
+        .k(accs__4__k),
+        .g_lo(accs__4__g_lo),
+        .g_hi(accs__4__g_hi),
+        .g_wos(accs__4__g_wos)
     );
     default_accel_axi_acc_column accs__5(
         .clock(accs__5__clock),
@@ -4393,7 +4606,10 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_data(accs__5__d_data),
         .tile_done(accs__5__tile_done),
         .tile_half(accs__5__tile_half),
-        .k(accs__5__k)
+        .k(accs__5__k),
+        .g_lo(accs__5__g_lo),
+        .g_hi(accs__5__g_hi),
+        .g_wos(accs__5__g_wos)
     );
     default_accel_axi_acc_column accs__6(
         .clock(accs__6__clock),
@@ -4407,7 +4623,10 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_data(accs__6__d_data),
         .tile_done(accs__6__tile_done),
         .tile_half(accs__6__tile_half),
-        .k(accs__6__k)
+        .k(accs__6__k),
+        .g_lo(accs__6__g_lo),
+        .g_hi(accs__6__g_hi),
+        .g_wos(accs__6__g_wos)
     );
     default_accel_axi_acc_column accs__7(
         .clock(accs__7__clock),
@@ -4421,7 +4640,10 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .d_data(accs__7__d_data),
         .tile_done(accs__7__tile_done),
         .tile_half(accs__7__tile_half),
-        .k(accs__7__k)
+        .k(accs__7__k),
+        .g_lo(accs__7__g_lo),
+        .g_hi(accs__7__g_hi),
+        .g_wos(accs__7__g_wos)
     );
     default_accel_axi_wbanks wbanks__0(
         .clock(wbanks__0__clock),
@@ -5158,6 +5380,206 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .q(tcur__7__q),
         .clock(tcur__7__clock)
     );
+    default_accel_axi_dff_w16 g_lo__0(
+        .d(g_lo__0__d),
+        .q(g_lo__0__q),
+        .clock(g_lo__0__clock)
+    );
+    default_accel_axi_dff_w16 g_lo__1(
+        .d(g_lo__1__d),
+        .q(g_lo__1__q),
+        .clock(g_lo__1__clock)
+    );
+    default_accel_axi_dff_w16 g_lo__2(
+        .d(g_lo__2__d),
+        .q(g_lo__2__q),
+        .clock(g_lo__2__clock)
+    );
+    default_accel_axi_dff_w16 g_lo__3(
+        .d(g_lo__3__d),
+        .q(g_lo__3__q),
+        .clock(g_lo__3__clock)
+    );
+    default_accel_axi_dff_w16 g_lo__4(
+        .d(g_lo__4__d),
+        .q(g_lo__4__q),
+        .clock(g_lo__4__clock)
+    );
+    default_accel_axi_dff_w16 g_lo__5(
+        .d(g_lo__5__d),
+        .q(g_lo__5__q),
+        .clock(g_lo__5__clock)
+    );
+    default_accel_axi_dff_w16 g_lo__6(
+        .d(g_lo__6__d),
+        .q(g_lo__6__q),
+        .clock(g_lo__6__clock)
+    );
+    default_accel_axi_dff_w16 g_lo__7(
+        .d(g_lo__7__d),
+        .q(g_lo__7__q),
+        .clock(g_lo__7__clock)
+    );
+    default_accel_axi_dff_w16 g_hi__0(
+        .d(g_hi__0__d),
+        .q(g_hi__0__q),
+        .clock(g_hi__0__clock)
+    );
+    default_accel_axi_dff_w16 g_hi__1(
+        .d(g_hi__1__d),
+        .q(g_hi__1__q),
+        .clock(g_hi__1__clock)
+    );
+    default_accel_axi_dff_w16 g_hi__2(
+        .d(g_hi__2__d),
+        .q(g_hi__2__q),
+        .clock(g_hi__2__clock)
+    );
+    default_accel_axi_dff_w16 g_hi__3(
+        .d(g_hi__3__d),
+        .q(g_hi__3__q),
+        .clock(g_hi__3__clock)
+    );
+    default_accel_axi_dff_w16 g_hi__4(
+        .d(g_hi__4__d),
+        .q(g_hi__4__q),
+        .clock(g_hi__4__clock)
+    );
+    default_accel_axi_dff_w16 g_hi__5(
+        .d(g_hi__5__d),
+        .q(g_hi__5__q),
+        .clock(g_hi__5__clock)
+    );
+    default_accel_axi_dff_w16 g_hi__6(
+        .d(g_hi__6__d),
+        .q(g_hi__6__q),
+        .clock(g_hi__6__clock)
+    );
+    default_accel_axi_dff_w16 g_hi__7(
+        .d(g_hi__7__d),
+        .q(g_hi__7__q),
+        .clock(g_hi__7__clock)
+    );
+    default_accel_axi_dff_w32 f1__0(
+        .d(f1__0__d),
+        .q(f1__0__q),
+        .clock(f1__0__clock)
+    );
+    default_accel_axi_dff_w32 f1__1(
+        .d(f1__1__d),
+        .q(f1__1__q),
+        .clock(f1__1__clock)
+    );
+    default_accel_axi_dff_w32 f1__2(
+        .d(f1__2__d),
+        .q(f1__2__q),
+        .clock(f1__2__clock)
+    );
+    default_accel_axi_dff_w32 f1__3(
+        .d(f1__3__d),
+        .q(f1__3__q),
+        .clock(f1__3__clock)
+    );
+    default_accel_axi_dff_w32 f1__4(
+        .d(f1__4__d),
+        .q(f1__4__q),
+        .clock(f1__4__clock)
+    );
+    default_accel_axi_dff_w32 f1__5(
+        .d(f1__5__d),
+        .q(f1__5__q),
+        .clock(f1__5__clock)
+    );
+    default_accel_axi_dff_w32 f1__6(
+        .d(f1__6__d),
+        .q(f1__6__q),
+        .clock(f1__6__clock)
+    );
+    default_accel_axi_dff_w32 f1__7(
+        .d(f1__7__d),
+        .q(f1__7__q),
+        .clock(f1__7__clock)
+    );
+    default_accel_axi_dff_w32 f2__0(
+        .d(f2__0__d),
+        .q(f2__0__q),
+        .clock(f2__0__clock)
+    );
+    default_accel_axi_dff_w32 f2__1(
+        .d(f2__1__d),
+        .q(f2__1__q),
+        .clock(f2__1__clock)
+    );
+    default_accel_axi_dff_w32 f2__2(
+        .d(f2__2__d),
+        .q(f2__2__q),
+        .clock(f2__2__clock)
+    );
+    default_accel_axi_dff_w32 f2__3(
+        .d(f2__3__d),
+        .q(f2__3__q),
+        .clock(f2__3__clock)
+    );
+    default_accel_axi_dff_w32 f2__4(
+        .d(f2__4__d),
+        .q(f2__4__q),
+        .clock(f2__4__clock)
+    );
+    default_accel_axi_dff_w32 f2__5(
+        .d(f2__5__d),
+        .q(f2__5__q),
+        .clock(f2__5__clock)
+    );
+    default_accel_axi_dff_w32 f2__6(
+        .d(f2__6__d),
+        .q(f2__6__q),
+        .clock(f2__6__clock)
+    );
+    default_accel_axi_dff_w32 f2__7(
+        .d(f2__7__d),
+        .q(f2__7__q),
+        .clock(f2__7__clock)
+    );
+    default_accel_axi_dff_w1 be1(
+        .d(be1__d),
+        .q(be1__q),
+        .clock(be1__clock)
+    );
+    default_accel_axi_dff_w1 be2(
+        .d(be2__d),
+        .q(be2__q),
+        .clock(be2__clock)
+    );
+    default_accel_axi_dff_w16 ba1(
+        .d(ba1__d),
+        .q(ba1__q),
+        .clock(ba1__clock)
+    );
+    default_accel_axi_dff_w16 ba2(
+        .d(ba2__d),
+        .q(ba2__q),
+        .clock(ba2__clock)
+    );
+    default_accel_axi_dff_w1 ov1(
+        .d(ov1__d),
+        .q(ov1__q),
+        .clock(ov1__clock)
+    );
+    default_accel_axi_dff_w1 ov2(
+        .d(ov2__d),
+        .q(ov2__q),
+        .clock(ov2__clock)
+    );
+    default_accel_axi_dff_w16 oi1(
+        .d(oi1__d),
+        .q(oi1__q),
+        .clock(oi1__clock)
+    );
+    default_accel_axi_dff_w16 oi2(
+        .d(oi2__d),
+        .q(oi2__q),
+        .clock(oi2__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -5166,16 +5588,32 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         tapm__clock = clock;
         hph__clock = clock;
         wpw__clock = clock;
+        be1__clock = clock;
+        be2__clock = clock;
+        ba1__clock = clock;
+        ba2__clock = clock;
+        ov1__clock = clock;
+        ov2__clock = clock;
+        oi1__clock = clock;
+        oi2__clock = clock;
         rd_sel__d = rd_sel__q;
         wb_avail__d = wb_avail__q;
         tapm__d = tapm__q;
         hph__d = hph__q;
         wpw__d = wpw__q;
+        be1__d = be1__q;
+        be2__d = be2__q;
+        ba1__d = ba1__q;
+        ba2__d = ba2__q;
+        ov1__d = ov1__q;
+        ov2__d = ov2__q;
+        oi1__d = oi1__q;
+        oi2__d = oi2__q;
         seq__clock = clock;
         seq__start = start;
         seq__geom[(32'h0)+:(16)] = p_h;
         seq__geom[(32'h10)+:(16)] = p_w;
-        seq__geom[(32'h20)+:(16)] = p_wo;
+        seq__geom[(32'h20)+:(16)] = p_wos;
         seq__geom[(32'h30)+:(16)] = p_kh;
         seq__geom[(32'h40)+:(16)] = p_kw;
         seq__geom[(32'h50)+:(16)] = p_sh;
@@ -5186,16 +5624,17 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         seq__geom[(32'ha0)+:(16)] = p_oc_tiles;
         seq__geom[(32'hb0)+:(16)] = p_plane;
         seq__geom[(32'hc0)+:(16)] = p_pixels;
-        seq__geom[(32'hd0)+:(16)] = p_shw;
-        seq__geom[(32'he0)+:(16)] = p_phw;
-        seq__geom[(32'hf0)+:(16)] = p_passes;
-        seq__geom[(32'h100)+:(16)] = p_kp;
-        seq__geom[(32'h133)+:(16)] = p_k;
-        seq__geom[(32'h110)+:(1)] = p_keep;
-        seq__geom[(32'h111)+:(1)] = p_nodrain;
-        seq__geom[(32'h112)+:(16)] = p_fbase;
-        seq__geom[(32'h122)+:(16)] = p_obase;
-        seq__geom[(32'h132)+:(1)] = p_rq_ort & p_rq_en;
+        seq__geom[(32'hd0)+:(16)] = p_slots;
+        seq__geom[(32'he0)+:(16)] = p_shw;
+        seq__geom[(32'hf0)+:(16)] = p_phw;
+        seq__geom[(32'h100)+:(16)] = p_passes;
+        seq__geom[(32'h110)+:(16)] = p_kp;
+        seq__geom[(32'h143)+:(16)] = p_k;
+        seq__geom[(32'h120)+:(1)] = p_keep;
+        seq__geom[(32'h121)+:(1)] = p_nodrain;
+        seq__geom[(32'h122)+:(16)] = p_fbase;
+        seq__geom[(32'h132)+:(16)] = p_obase;
+        seq__geom[(32'h142)+:(1)] = p_rq_ort & p_rq_en;
         busy = seq__busy;
         done = seq__done;
         strobe = seq__strobe;
@@ -7213,6 +7652,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__0__d_en = seq__d_en;
         accs__0__d_half = seq__d_half;
         accs__0__d_addr = seq__d_addr;
+        accs__0__g_lo = g_lo__0__q;
+        accs__0__g_hi = g_hi__0__q;
+        accs__0__g_wos = p_wos;
         accs__1__clock = clock;
         accs__1__strobe = strobe;
         accs__1__sub = seq__sub;
@@ -7222,6 +7664,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__1__d_en = seq__d_en;
         accs__1__d_half = seq__d_half;
         accs__1__d_addr = seq__d_addr;
+        accs__1__g_lo = g_lo__1__q;
+        accs__1__g_hi = g_hi__1__q;
+        accs__1__g_wos = p_wos;
         accs__2__clock = clock;
         accs__2__strobe = strobe;
         accs__2__sub = seq__sub;
@@ -7231,6 +7676,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__2__d_en = seq__d_en;
         accs__2__d_half = seq__d_half;
         accs__2__d_addr = seq__d_addr;
+        accs__2__g_lo = g_lo__2__q;
+        accs__2__g_hi = g_hi__2__q;
+        accs__2__g_wos = p_wos;
         accs__3__clock = clock;
         accs__3__strobe = strobe;
         accs__3__sub = seq__sub;
@@ -7240,6 +7688,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__3__d_en = seq__d_en;
         accs__3__d_half = seq__d_half;
         accs__3__d_addr = seq__d_addr;
+        accs__3__g_lo = g_lo__3__q;
+        accs__3__g_hi = g_hi__3__q;
+        accs__3__g_wos = p_wos;
         accs__4__clock = clock;
         accs__4__strobe = strobe;
         accs__4__sub = seq__sub;
@@ -7249,6 +7700,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__4__d_en = seq__d_en;
         accs__4__d_half = seq__d_half;
         accs__4__d_addr = seq__d_addr;
+        accs__4__g_lo = g_lo__4__q;
+        accs__4__g_hi = g_hi__4__q;
+        accs__4__g_wos = p_wos;
         accs__5__clock = clock;
         accs__5__strobe = strobe;
         accs__5__sub = seq__sub;
@@ -7258,6 +7712,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__5__d_en = seq__d_en;
         accs__5__d_half = seq__d_half;
         accs__5__d_addr = seq__d_addr;
+        accs__5__g_lo = g_lo__5__q;
+        accs__5__g_hi = g_hi__5__q;
+        accs__5__g_wos = p_wos;
         accs__6__clock = clock;
         accs__6__strobe = strobe;
         accs__6__sub = seq__sub;
@@ -7267,6 +7724,9 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__6__d_en = seq__d_en;
         accs__6__d_half = seq__d_half;
         accs__6__d_addr = seq__d_addr;
+        accs__6__g_lo = g_lo__6__q;
+        accs__6__g_hi = g_hi__6__q;
+        accs__6__g_wos = p_wos;
         accs__7__clock = clock;
         accs__7__strobe = strobe;
         accs__7__sub = seq__sub;
@@ -7276,10 +7736,247 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         accs__7__d_en = seq__d_en;
         accs__7__d_half = seq__d_half;
         accs__7__d_addr = seq__d_addr;
+        accs__7__g_lo = g_lo__7__q;
+        accs__7__g_hi = g_hi__7__q;
+        accs__7__g_wos = p_wos;
         last_swap = strobe & pes__7__tag_in[32'h1];
         seq__tile_done = accs__7__tile_done;
         seq__tile_half = accs__7__tile_half;
         seq__last_swap = last_swap;
+        gs2 = p_gs << 32'h1;
+        gs3 = p_gs + gs2;
+        gsel__0 = 2'h0;
+        if (p_cg == 2'h1) begin
+            gsel__0 = cgrp__0[(32'h2)+:(2)];
+        end
+        else if (p_cg == 2'h2) begin
+            gsel__0 = cgrp__0[(32'h0)+:(2)];
+        end
+        g_lo_nx__0 = 16'h0;
+        if (gsel__0 == 2'h1) begin
+            g_lo_nx__0 = p_gs;
+        end
+        else if (gsel__0 == 2'h2) begin
+            g_lo_nx__0 = gs2;
+        end
+        else if (gsel__0 == 2'h3) begin
+            g_lo_nx__0 = gs3;
+        end
+        g_lo__0__clock = clock;
+        g_hi__0__clock = clock;
+        g_lo__0__d = g_lo_nx__0;
+        g_hi__0__d = g_lo_nx__0 + p_wo;
+        gsel__1 = 2'h0;
+        if (p_cg == 2'h1) begin
+            gsel__1 = cgrp__1[(32'h2)+:(2)];
+        end
+        else if (p_cg == 2'h2) begin
+            gsel__1 = cgrp__1[(32'h0)+:(2)];
+        end
+        g_lo_nx__1 = 16'h0;
+        if (gsel__1 == 2'h1) begin
+            g_lo_nx__1 = p_gs;
+        end
+        else if (gsel__1 == 2'h2) begin
+            g_lo_nx__1 = gs2;
+        end
+        else if (gsel__1 == 2'h3) begin
+            g_lo_nx__1 = gs3;
+        end
+        g_lo__1__clock = clock;
+        g_hi__1__clock = clock;
+        g_lo__1__d = g_lo_nx__1;
+        g_hi__1__d = g_lo_nx__1 + p_wo;
+        gsel__2 = 2'h0;
+        if (p_cg == 2'h1) begin
+            gsel__2 = cgrp__2[(32'h2)+:(2)];
+        end
+        else if (p_cg == 2'h2) begin
+            gsel__2 = cgrp__2[(32'h0)+:(2)];
+        end
+        g_lo_nx__2 = 16'h0;
+        if (gsel__2 == 2'h1) begin
+            g_lo_nx__2 = p_gs;
+        end
+        else if (gsel__2 == 2'h2) begin
+            g_lo_nx__2 = gs2;
+        end
+        else if (gsel__2 == 2'h3) begin
+            g_lo_nx__2 = gs3;
+        end
+        g_lo__2__clock = clock;
+        g_hi__2__clock = clock;
+        g_lo__2__d = g_lo_nx__2;
+        g_hi__2__d = g_lo_nx__2 + p_wo;
+        gsel__3 = 2'h0;
+        if (p_cg == 2'h1) begin
+            gsel__3 = cgrp__3[(32'h2)+:(2)];
+        end
+        else if (p_cg == 2'h2) begin
+            gsel__3 = cgrp__3[(32'h0)+:(2)];
+        end
+        g_lo_nx__3 = 16'h0;
+        if (gsel__3 == 2'h1) begin
+            g_lo_nx__3 = p_gs;
+        end
+        else if (gsel__3 == 2'h2) begin
+            g_lo_nx__3 = gs2;
+        end
+        else if (gsel__3 == 2'h3) begin
+            g_lo_nx__3 = gs3;
+        end
+        g_lo__3__clock = clock;
+        g_hi__3__clock = clock;
+        g_lo__3__d = g_lo_nx__3;
+        g_hi__3__d = g_lo_nx__3 + p_wo;
+        gsel__4 = 2'h0;
+        if (p_cg == 2'h1) begin
+            gsel__4 = cgrp__4[(32'h2)+:(2)];
+        end
+        else if (p_cg == 2'h2) begin
+            gsel__4 = cgrp__4[(32'h0)+:(2)];
+        end
+        g_lo_nx__4 = 16'h0;
+        if (gsel__4 == 2'h1) begin
+            g_lo_nx__4 = p_gs;
+        end
+        else if (gsel__4 == 2'h2) begin
+            g_lo_nx__4 = gs2;
+        end
+        else if (gsel__4 == 2'h3) begin
+            g_lo_nx__4 = gs3;
+        end
+        g_lo__4__clock = clock;
+        g_hi__4__clock = clock;
+        g_lo__4__d = g_lo_nx__4;
+        g_hi__4__d = g_lo_nx__4 + p_wo;
+        gsel__5 = 2'h0;
+        if (p_cg == 2'h1) begin
+            gsel__5 = cgrp__5[(32'h2)+:(2)];
+        end
+        else if (p_cg == 2'h2) begin
+            gsel__5 = cgrp__5[(32'h0)+:(2)];
+        end
+        g_lo_nx__5 = 16'h0;
+        if (gsel__5 == 2'h1) begin
+            g_lo_nx__5 = p_gs;
+        end
+        else if (gsel__5 == 2'h2) begin
+            g_lo_nx__5 = gs2;
+        end
+        else if (gsel__5 == 2'h3) begin
+            g_lo_nx__5 = gs3;
+        end
+        g_lo__5__clock = clock;
+        g_hi__5__clock = clock;
+        g_lo__5__d = g_lo_nx__5;
+        g_hi__5__d = g_lo_nx__5 + p_wo;
+        gsel__6 = 2'h0;
+        if (p_cg == 2'h1) begin
+            gsel__6 = cgrp__6[(32'h2)+:(2)];
+        end
+        else if (p_cg == 2'h2) begin
+            gsel__6 = cgrp__6[(32'h0)+:(2)];
+        end
+        g_lo_nx__6 = 16'h0;
+        if (gsel__6 == 2'h1) begin
+            g_lo_nx__6 = p_gs;
+        end
+        else if (gsel__6 == 2'h2) begin
+            g_lo_nx__6 = gs2;
+        end
+        else if (gsel__6 == 2'h3) begin
+            g_lo_nx__6 = gs3;
+        end
+        g_lo__6__clock = clock;
+        g_hi__6__clock = clock;
+        g_lo__6__d = g_lo_nx__6;
+        g_hi__6__d = g_lo_nx__6 + p_wo;
+        gsel__7 = 2'h0;
+        if (p_cg == 2'h1) begin
+            gsel__7 = cgrp__7[(32'h2)+:(2)];
+        end
+        else if (p_cg == 2'h2) begin
+            gsel__7 = cgrp__7[(32'h0)+:(2)];
+        end
+        g_lo_nx__7 = 16'h0;
+        if (gsel__7 == 2'h1) begin
+            g_lo_nx__7 = p_gs;
+        end
+        else if (gsel__7 == 2'h2) begin
+            g_lo_nx__7 = gs2;
+        end
+        else if (gsel__7 == 2'h3) begin
+            g_lo_nx__7 = gs3;
+        end
+        g_lo__7__clock = clock;
+        g_hi__7__clock = clock;
+        g_lo__7__d = g_lo_nx__7;
+        g_hi__7__d = g_lo_nx__7 + p_wo;
+        f1__0__clock = clock;
+        f2__0__clock = clock;
+        f1__0__d = accs__0__d_data;
+        f2__0__d = f1__0__q;
+        f1__1__clock = clock;
+        f2__1__clock = clock;
+        f1__1__d = accs__1__d_data;
+        f2__1__d = f1__1__q;
+        f1__2__clock = clock;
+        f2__2__clock = clock;
+        f1__2__d = accs__2__d_data;
+        f2__2__d = f1__2__q;
+        f1__3__clock = clock;
+        f2__3__clock = clock;
+        f1__3__d = accs__3__d_data;
+        f2__3__d = f1__3__q;
+        f1__4__clock = clock;
+        f2__4__clock = clock;
+        f1__4__d = accs__4__d_data;
+        f2__4__d = f1__4__q;
+        f1__5__clock = clock;
+        f2__5__clock = clock;
+        f1__5__d = accs__5__d_data;
+        f2__5__d = f1__5__q;
+        f1__6__clock = clock;
+        f2__6__clock = clock;
+        f1__6__d = accs__6__d_data;
+        f2__6__d = f1__6__q;
+        f1__7__clock = clock;
+        f2__7__clock = clock;
+        f1__7__d = accs__7__d_data;
+        f2__7__d = f1__7__q;
+        fold_a__0 = accs__0__d_data + accs__4__d_data;
+        if (|p_cg) begin
+            f1__0__d = fold_a__0;
+        end
+        fold_a__1 = accs__1__d_data + accs__5__d_data;
+        if (|p_cg) begin
+            f1__1__d = fold_a__1;
+        end
+        fold_a__2 = accs__2__d_data + accs__6__d_data;
+        if (|p_cg) begin
+            f1__2__d = fold_a__2;
+        end
+        fold_a__3 = accs__3__d_data + accs__7__d_data;
+        if (|p_cg) begin
+            f1__3__d = fold_a__3;
+        end
+        fold_b__0 = f1__0__q + f1__2__q;
+        if (p_cg == 2'h2) begin
+            f2__0__d = fold_b__0;
+        end
+        fold_b__1 = f1__1__q + f1__3__q;
+        if (p_cg == 2'h2) begin
+            f2__1__d = fold_b__1;
+        end
+        be1__d = seq__d_en;
+        be2__d = be1__q;
+        ba1__d = seq__d_baddr;
+        ba2__d = ba1__q;
+        ov1__d = seq__o_valid;
+        ov2__d = ov1__q;
+        oi1__d = seq__o_idx;
+        oi2__d = oi1__q;
         rd_sel__d = rd_bank;
         rd_data = 32'h0;
         rd_word = 64'h0;
@@ -7289,11 +7986,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__0__pc = p_rq_pc;
         cols__0__ld_addr = ld_addr;
         cols__0__ld_data = ld_data;
-        cols__0__b_en = seq__d_en;
-        cols__0__b_addr = seq__d_baddr;
-        cols__0__acc = accs__0__d_data;
-        cols__0__valid = seq__o_valid;
-        cols__0__idx = seq__o_idx;
+        cols__0__b_en = be2__q;
+        cols__0__b_addr = ba2__q;
+        cols__0__acc = f2__0__q;
+        cols__0__valid = ov2__q;
+        cols__0__idx = oi2__q;
         cols__0__set__en = p_rq_en;
         cols__0__set__mult = p_mult;
         cols__0__set__shift = p_shift;
@@ -7314,11 +8011,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__1__pc = p_rq_pc;
         cols__1__ld_addr = ld_addr;
         cols__1__ld_data = ld_data;
-        cols__1__b_en = seq__d_en;
-        cols__1__b_addr = seq__d_baddr;
-        cols__1__acc = accs__1__d_data;
-        cols__1__valid = seq__o_valid;
-        cols__1__idx = seq__o_idx;
+        cols__1__b_en = be2__q;
+        cols__1__b_addr = ba2__q;
+        cols__1__acc = f2__1__q;
+        cols__1__valid = ov2__q;
+        cols__1__idx = oi2__q;
         cols__1__set__en = p_rq_en;
         cols__1__set__mult = p_mult;
         cols__1__set__shift = p_shift;
@@ -7339,11 +8036,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__2__pc = p_rq_pc;
         cols__2__ld_addr = ld_addr;
         cols__2__ld_data = ld_data;
-        cols__2__b_en = seq__d_en;
-        cols__2__b_addr = seq__d_baddr;
-        cols__2__acc = accs__2__d_data;
-        cols__2__valid = seq__o_valid;
-        cols__2__idx = seq__o_idx;
+        cols__2__b_en = be2__q;
+        cols__2__b_addr = ba2__q;
+        cols__2__acc = f2__2__q;
+        cols__2__valid = ov2__q;
+        cols__2__idx = oi2__q;
         cols__2__set__en = p_rq_en;
         cols__2__set__mult = p_mult;
         cols__2__set__shift = p_shift;
@@ -7364,11 +8061,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__3__pc = p_rq_pc;
         cols__3__ld_addr = ld_addr;
         cols__3__ld_data = ld_data;
-        cols__3__b_en = seq__d_en;
-        cols__3__b_addr = seq__d_baddr;
-        cols__3__acc = accs__3__d_data;
-        cols__3__valid = seq__o_valid;
-        cols__3__idx = seq__o_idx;
+        cols__3__b_en = be2__q;
+        cols__3__b_addr = ba2__q;
+        cols__3__acc = f2__3__q;
+        cols__3__valid = ov2__q;
+        cols__3__idx = oi2__q;
         cols__3__set__en = p_rq_en;
         cols__3__set__mult = p_mult;
         cols__3__set__shift = p_shift;
@@ -7389,11 +8086,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__4__pc = p_rq_pc;
         cols__4__ld_addr = ld_addr;
         cols__4__ld_data = ld_data;
-        cols__4__b_en = seq__d_en;
-        cols__4__b_addr = seq__d_baddr;
-        cols__4__acc = accs__4__d_data;
-        cols__4__valid = seq__o_valid;
-        cols__4__idx = seq__o_idx;
+        cols__4__b_en = be2__q;
+        cols__4__b_addr = ba2__q;
+        cols__4__acc = f2__4__q;
+        cols__4__valid = ov2__q;
+        cols__4__idx = oi2__q;
         cols__4__set__en = p_rq_en;
         cols__4__set__mult = p_mult;
         cols__4__set__shift = p_shift;
@@ -7414,11 +8111,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__5__pc = p_rq_pc;
         cols__5__ld_addr = ld_addr;
         cols__5__ld_data = ld_data;
-        cols__5__b_en = seq__d_en;
-        cols__5__b_addr = seq__d_baddr;
-        cols__5__acc = accs__5__d_data;
-        cols__5__valid = seq__o_valid;
-        cols__5__idx = seq__o_idx;
+        cols__5__b_en = be2__q;
+        cols__5__b_addr = ba2__q;
+        cols__5__acc = f2__5__q;
+        cols__5__valid = ov2__q;
+        cols__5__idx = oi2__q;
         cols__5__set__en = p_rq_en;
         cols__5__set__mult = p_mult;
         cols__5__set__shift = p_shift;
@@ -7439,11 +8136,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__6__pc = p_rq_pc;
         cols__6__ld_addr = ld_addr;
         cols__6__ld_data = ld_data;
-        cols__6__b_en = seq__d_en;
-        cols__6__b_addr = seq__d_baddr;
-        cols__6__acc = accs__6__d_data;
-        cols__6__valid = seq__o_valid;
-        cols__6__idx = seq__o_idx;
+        cols__6__b_en = be2__q;
+        cols__6__b_addr = ba2__q;
+        cols__6__acc = f2__6__q;
+        cols__6__valid = ov2__q;
+        cols__6__idx = oi2__q;
         cols__6__set__en = p_rq_en;
         cols__6__set__mult = p_mult;
         cols__6__set__shift = p_shift;
@@ -7464,11 +8161,11 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__7__pc = p_rq_pc;
         cols__7__ld_addr = ld_addr;
         cols__7__ld_data = ld_data;
-        cols__7__b_en = seq__d_en;
-        cols__7__b_addr = seq__d_baddr;
-        cols__7__acc = accs__7__d_data;
-        cols__7__valid = seq__o_valid;
-        cols__7__idx = seq__o_idx;
+        cols__7__b_en = be2__q;
+        cols__7__b_addr = ba2__q;
+        cols__7__acc = f2__7__q;
+        cols__7__valid = ov2__q;
+        cols__7__idx = oi2__q;
         cols__7__set__en = p_rq_en;
         cols__7__set__mult = p_mult;
         cols__7__set__shift = p_shift;
@@ -7487,7 +8184,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     
 endmodule // default_accel_axi_conv
 
-module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k);
+module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k,g_lo,g_hi,g_wos);
     
     // Module arguments
     input wire  clock;
@@ -7502,8 +8199,20 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     output reg  tile_done;
     output reg  tile_half;
     input wire  [15:0] k;
+    input wire  [15:0] g_lo;
+    input wire  [15:0] g_hi;
+    input wire  [15:0] g_wos;
     
     // Stub signals
+    reg  [15:0] xs__d;
+    wire  [15:0] xs__q;
+    reg  xs__clock;
+    reg  gv__d;
+    wire  gv__q;
+    reg  gv__clock;
+    reg  s1_tv__d;
+    wire  s1_tv__q;
+    reg  s1_tv__clock;
     reg  [5:0] vtag__d;
     wire  [5:0] vtag__q;
     reg  vtag__clock;
@@ -7589,11 +8298,27 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     reg  [31:0] ram1__w_data;
     
     // Local signals
+    reg  [15:0] xs_nx;
     reg  [31:0] old;
     reg  [31:0] wsum;
     reg  [15:0] addr_now;
     
     // Sub module instances
+    default_accel_axi_dff_w16 xs(
+        .d(xs__d),
+        .q(xs__q),
+        .clock(xs__clock)
+    );
+    default_accel_axi_dff_w1 gv(
+        .d(gv__d),
+        .q(gv__q),
+        .clock(gv__clock)
+    );
+    default_accel_axi_dff_w1 s1_tv(
+        .d(s1_tv__d),
+        .q(s1_tv__q),
+        .clock(s1_tv__clock)
+    );
     default_accel_axi_dff_w6 vtag(
         .d(vtag__d),
         .q(vtag__q),
@@ -7753,6 +8478,9 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         done__clock = clock;
         done_half__clock = clock;
         d_half_r__clock = clock;
+        xs__clock = clock;
+        gv__clock = clock;
+        s1_tv__clock = clock;
         vtag__d = vtag__q;
         pbase__d = pbase__q;
         s1_valid__d = s1_valid__q;
@@ -7776,19 +8504,32 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         done__d = done__q;
         done_half__d = done_half__q;
         d_half_r__d = d_half_r__q;
+        xs__d = xs__q;
+        gv__d = gv__q;
+        s1_tv__d = s1_tv__q;
         ram0__clock = clock;
         ram1__clock = clock;
+        xs_nx = xs__q + 16'h1;
+        if (xs_nx == g_wos) begin
+            xs_nx = 16'h0;
+        end
+        if (tag_in[32'h1]) begin
+            xs_nx = 16'h0;
+        end
         if (strobe) begin
             vtag__d = tag_in;
+            xs__d = xs_nx;
+            gv__d = (xs_nx >= g_lo) & (xs_nx < g_hi);
             if (tag_in[32'h1]) begin
                 pbase__d = 16'h0;
             end
-            else begin
+            else if (gv__q) begin
                 pbase__d = pbase__q + k;
             end
         end
         addr_now = pbase__q + ({12'd0, sub});
-        s1_valid__d = vtag__q[32'h0];
+        s1_valid__d = vtag__q[32'h0] & gv__q;
+        s1_tv__d = vtag__q[32'h0];
         s1_addr__d = addr_now;
         s1_first__d = vtag__q[32'h2];
         s1_last__d = vtag__q[32'h3] & strobe;
@@ -7797,14 +8538,14 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         ram0__r_addr = d_addr;
         ram1__r_en = 1'b0;
         ram1__r_addr = d_addr;
-        if (vtag__q[32'h0] & ~vtag__q[32'h4]) begin
+        if (vtag__q[32'h0] & gv__q & ~vtag__q[32'h4]) begin
             ram0__r_en = 1'b1;
             ram0__r_addr = addr_now;
         end
         else if (d_en & ~d_half) begin
             ram0__r_en = 1'b1;
         end
-        if (vtag__q[32'h0] & vtag__q[32'h4]) begin
+        if (vtag__q[32'h0] & gv__q & vtag__q[32'h4]) begin
             ram1__r_en = 1'b1;
             ram1__r_addr = addr_now;
         end
@@ -7845,7 +8586,7 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         s2_old1__d = ram1__r_data;
         s2_fwd__d = lw_valid__q & (lw_addr__q == s1_addr__q) & (lw_half__q == s1_half__q);
         s2_lw__d = lw_data__q;
-        done__d = s1_valid__q & s1_last__q;
+        done__d = s1_tv__q & s1_last__q;
         done_half__d = s1_half__q;
         tile_done = done__q;
         tile_half = done_half__q;
@@ -11220,7 +11961,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     // Module arguments
     input wire  clock;
     input wire  start;
-    input wire  [322:0] geom;
+    input wire  [338:0] geom;
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
@@ -11550,12 +12291,12 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         busy = run__q;
         done = fin__q;
         go = start & ~run__q;
-        km1 = geom[(32'h133)+:(16)] - 16'h1;
-        kgap = kmax - geom[(32'h133)+:(16)];
+        km1 = geom[(32'h143)+:(16)] - 16'h1;
+        kgap = kmax - geom[(32'h143)+:(16)];
         klast__d = 16'h1 << km1[(32'h0)+:(4)];
         sum_at_r__d = 16'h1 << kgap[(32'h0)+:(4)];
         sum_at = sum_at_r__q;
-        mx_rk = geom[(32'h133)+:(16)] * rows_c;
+        mx_rk = geom[(32'h143)+:(16)] * rows_c;
         strobe = strobe_r__q;
         if (strobe | ~|ksel_r__q) begin
             ksel_nx = 16'h1;
@@ -11570,9 +12311,9 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
             sub_r__d = 4'h0;
             run__d = 1'b1;
             fin__d = 1'b0;
-            tail__d = 4'h9;
-            if (geom[(32'h132)+:(1)]) begin
-                tail__d = 4'hd;
+            tail__d = 4'hb;
+            if (geom[(32'h142)+:(1)]) begin
+                tail__d = 4'hf;
             end
         end
         ksel_r__d = ksel_nx;
@@ -11586,9 +12327,9 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         passes__p_oc_tiles = geom[(32'ha0)+:(16)];
         passes__p_w = geom[(32'h10)+:(16)];
         passes__p_plane = geom[(32'hb0)+:(16)];
-        passes__p_kp = geom[(32'h100)+:(16)];
-        passes__p_obase = geom[(32'h122)+:(16)];
-        passes__p_passes = geom[(32'hf0)+:(16)];
+        passes__p_kp = geom[(32'h110)+:(16)];
+        passes__p_obase = geom[(32'h132)+:(16)];
+        passes__p_passes = geom[(32'h100)+:(16)];
         passes__advance = strobe & issuer__in_pass & ~|issuer__pix_left;
         if (passes__half) begin
             can_start = loader__ready & ~(passes__tile_first & drain__busy1);
@@ -11607,11 +12348,11 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         issuer__p_pw = geom[(32'h80)+:(16)];
         issuer__p_sh = geom[(32'h50)+:(16)];
         issuer__p_sw = geom[(32'h60)+:(16)];
-        issuer__p_shw = geom[(32'hd0)+:(16)];
-        issuer__p_phw = geom[(32'he0)+:(16)];
-        issuer__p_pixels = geom[(32'hc0)+:(16)];
-        issuer__p_fbase = geom[(32'h112)+:(16)];
-        issuer__p_keep = geom[(32'h110)+:(1)];
+        issuer__p_shw = geom[(32'he0)+:(16)];
+        issuer__p_phw = geom[(32'hf0)+:(16)];
+        issuer__p_pixels = geom[(32'hd0)+:(16)];
+        issuer__p_fbase = geom[(32'h122)+:(16)];
+        issuer__p_keep = geom[(32'h120)+:(1)];
         issuer__ks = passes__ks;
         issuer__kr = passes__kr;
         issuer__krw = passes__krw;
@@ -11620,11 +12361,11 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         issuer__tile_last = passes__tile_last;
         issuer__half = passes__half;
         loader__start = go;
-        loader__p_passes = geom[(32'hf0)+:(16)];
+        loader__p_passes = geom[(32'h100)+:(16)];
         loader__p_klast = klast__q;
         loader__p_per_pass = mx_rk[(32'h0)+:(16)];
-        passes__p_k = geom[(32'h133)+:(16)];
-        drain__p_k = geom[(32'h133)+:(16)];
+        passes__p_k = geom[(32'h143)+:(16)];
+        drain__p_k = geom[(32'h143)+:(16)];
         loader__take = strobe & issue_new;
         loader__swapped = last_swap;
         loader__avail = wb_avail;
@@ -11638,7 +12379,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         drain__claim_ob = passes__obase;
         drain__tile_done = tile_done;
         drain__tile_half = tile_half;
-        drain__p_nodrain = geom[(32'h111)+:(1)];
+        drain__p_nodrain = geom[(32'h121)+:(1)];
         drain__p_pixels = geom[(32'hc0)+:(16)];
         slot_valid = issuer__slot_valid;
         slot_pad = issuer__slot_pad;
@@ -13784,7 +14525,7 @@ module default_accel_axi_wbanks(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // default_accel_axi_wbanks
 
-module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,p_kg,bad,rt_we,rt_clr,rt_grp,rt_row,rt_data);
+module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_sig,p_exp,p_pc,p_pad,p_kg,bad,p_wos,p_cg,p_gs,rt_we,rt_clr,rt_grp,rt_row,rt_data);
     
     // Module arguments
     input wire  clock;
@@ -13792,7 +14533,7 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     input wire  [4:0] op;
     input wire  [63:0] payload;
     input wire  clear;
-    output reg  [322:0] geom;
+    output reg  [338:0] geom;
     output reg  p_rq_en;
     output reg  [15:0] p_mult;
     output reg  [7:0] p_shift;
@@ -13804,6 +14545,9 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     output reg  [7:0] p_pad;
     output reg  [15:0] p_kg;
     output reg  bad;
+    output reg  [15:0] p_wos;
+    output reg  [1:0] p_cg;
+    output reg  [15:0] p_gs;
     output reg  rt_we;
     output reg  rt_clr;
     output reg  [2:0] rt_grp;
@@ -13815,6 +14559,8 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     localparam  op_pe_kernel = 5'b100;
     localparam  op_pe_pad = 5'b10001;
     localparam  op_pe_rowtap = 5'b10100;
+    localparam  op_pe_cols = 5'b10101;
+    localparam  cg_allowed = 4'h7;
     localparam  op_acc_tiles = 5'b101;
     localparam  op_act_requant = 5'b110;
     localparam  op_act_scale = 5'b10010;
@@ -13823,6 +14569,21 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     localparam  out_half = 16'h2000;
     
     // Stub signals
+    reg  [1:0] cg__d;
+    wire  [1:0] cg__q;
+    reg  cg__clock;
+    reg  [15:0] gs__d;
+    wire  [15:0] gs__q;
+    reg  gs__clock;
+    reg  bad_cols__d;
+    wire  bad_cols__q;
+    reg  bad_cols__clock;
+    reg  [15:0] wos__d;
+    wire  [15:0] wos__q;
+    reg  wos__clock;
+    reg  [15:0] slots__d;
+    wire  [15:0] slots__q;
+    reg  slots__clock;
     reg  [15:0] h__d;
     wire  [15:0] h__q;
     reg  h__clock;
@@ -13946,6 +14707,8 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     
     // Local signals
     reg  [63:0] pl;
+    reg  [31:0] mx_slots;
+    reg  [15:0] gext;
     reg  [15:0] keff;
     reg  [15:0] kf;
     reg  kf_ok;
@@ -13959,6 +14722,31 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     reg  [31:0] mx_kp;
     
     // Sub module instances
+    default_accel_axi_dff_w2 cg(
+        .d(cg__d),
+        .q(cg__q),
+        .clock(cg__clock)
+    );
+    default_accel_axi_dff_w16 gs(
+        .d(gs__d),
+        .q(gs__q),
+        .clock(gs__clock)
+    );
+    default_accel_axi_dff_w1 bad_cols(
+        .d(bad_cols__d),
+        .q(bad_cols__q),
+        .clock(bad_cols__clock)
+    );
+    default_accel_axi_dff_w16 wos(
+        .d(wos__d),
+        .q(wos__q),
+        .clock(wos__clock)
+    );
+    default_accel_axi_dff_w16 slots(
+        .d(slots__d),
+        .q(slots__q),
+        .clock(slots__clock)
+    );
     default_accel_axi_dff_w16 h(
         .d(h__d),
         .q(h__q),
@@ -14202,6 +14990,11 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         bad_r__clock = clock;
         kk__clock = clock;
         kg__clock = clock;
+        cg__clock = clock;
+        gs__clock = clock;
+        bad_cols__clock = clock;
+        wos__clock = clock;
+        slots__clock = clock;
         h__d = h__q;
         w__d = w__q;
         ho__d = ho__q;
@@ -14242,6 +15035,11 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         bad_r__d = bad_r__q;
         kk__d = kk__q;
         kg__d = kg__q;
+        cg__d = cg__q;
+        gs__d = gs__q;
+        bad_cols__d = bad_cols__q;
+        wos__d = wos__q;
+        slots__d = slots__q;
         pl = payload;
         if (clear) begin
             pl = 64'h0;
@@ -14291,6 +15089,11 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         if ((we & (op == op_pe_pad)) | clear) begin
             pad__d = pl[(32'h5)+:(8)];
         end
+        if ((we & (op == op_pe_cols)) | clear) begin
+            cg__d = pl[(32'h5)+:(2)];
+            gs__d = ({12'd0, pl[(32'h7)+:(4)]});
+            bad_cols__d = ~cg_allowed[pl[(32'h5)+:(2)]];
+        end
         rt_we = we & (op == op_pe_rowtap);
         rt_clr = clear;
         rt_grp = payload[(32'h5)+:(3)];
@@ -14314,9 +15117,19 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         if (~|kk__q) begin
             keff = kernels;
         end
+        gext = 16'h0;
+        if (cg__q == 2'h1) begin
+            gext = gs__q;
+        end
+        else if (cg__q == 2'h2) begin
+            gext = gs__q + (gs__q << 32'h1);
+        end
+        wos__d = wo__q + gext;
+        mx_slots = ho__q * wos__q;
+        slots__d = mx_slots[(32'h0)+:(16)];
         mx_kp = pixels__q * keff;
         kp__d = mx_kp[(32'h0)+:(16)];
-        bad_r__d = ~(ok_shape__q & ok_kernel__q & ok_tiles__q);
+        bad_r__d = ~(ok_shape__q & ok_kernel__q & ok_tiles__q & ~bad_cols__q);
         geom[(32'h0)+:(16)] = h__q;
         geom[(32'h10)+:(16)] = w__q;
         geom[(32'h20)+:(16)] = wo__q;
@@ -14330,22 +15143,26 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
         geom[(32'ha0)+:(16)] = oc__q;
         geom[(32'hb0)+:(16)] = plane__q;
         geom[(32'hc0)+:(16)] = pixels__q;
-        geom[(32'hd0)+:(16)] = shw__q;
-        geom[(32'he0)+:(16)] = phw__q;
-        geom[(32'hf0)+:(16)] = passes__q;
-        geom[(32'h100)+:(16)] = kp__q;
-        geom[(32'h133)+:(16)] = keff;
-        geom[(32'h110)+:(1)] = keep__q;
-        geom[(32'h111)+:(1)] = ~drain__q;
-        geom[(32'h112)+:(16)] = 16'h0;
-        if (fhalf__q) begin
-            geom[(32'h112)+:(16)] = fc_half;
-        end
+        geom[(32'hd0)+:(16)] = slots__q;
+        p_wos = wos__q;
+        p_cg = cg__q;
+        p_gs = gs__q;
+        geom[(32'he0)+:(16)] = shw__q;
+        geom[(32'hf0)+:(16)] = phw__q;
+        geom[(32'h100)+:(16)] = passes__q;
+        geom[(32'h110)+:(16)] = kp__q;
+        geom[(32'h143)+:(16)] = keff;
+        geom[(32'h120)+:(1)] = keep__q;
+        geom[(32'h121)+:(1)] = ~drain__q;
         geom[(32'h122)+:(16)] = 16'h0;
-        if (ohalf__q) begin
-            geom[(32'h122)+:(16)] = out_half;
+        if (fhalf__q) begin
+            geom[(32'h122)+:(16)] = fc_half;
         end
-        geom[(32'h132)+:(1)] = ort__q & rq_en__q;
+        geom[(32'h132)+:(16)] = 16'h0;
+        if (ohalf__q) begin
+            geom[(32'h132)+:(16)] = out_half;
+        end
+        geom[(32'h142)+:(1)] = ort__q & rq_en__q;
         p_rq_en = rq_en__q;
         p_mult = mult__q;
         p_shift = shift__q;
@@ -14360,6 +15177,24 @@ module default_accel_axi_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
     end
     
 endmodule // default_accel_axi_cregs
+
+module default_accel_axi_dff_w2(d,q,clock);
+    
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_axi_dff_w2
 
 module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_error,st_overflow,wr_valid,wr_module,wr_op,wr_payload);
     
@@ -14381,7 +15216,7 @@ module default_accel_axi_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     // Constant declarations
     localparam  dec_legal = 90'h10000000000000000000000;
     localparam  dec_count0 = 90'h20000000000000000000000;
-    localparam  mods = 256'h2000000000000000000000020108020110012001202010101008040202010120;
+    localparam  mods = 256'h2000000000000000000002020108020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
     // Stub signals
@@ -15956,7 +16791,7 @@ module default_accel_axi_ents(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h22000000000000000000002a2e2a2427272d27272323242f272927272c2d2e22;
+    localparam  tab = 256'h22000000000000000000232a2e2a2427272d27272323242f272927272c2d2e22;
     localparam  at = 8'h0;
     
     // Local signals
@@ -15977,7 +16812,7 @@ module default_accel_axi_ents_2(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h23000000000000000000002b2f2b2528282e282824242510282a28282d2e2f23;
+    localparam  tab = 256'h23000000000000000000242b2f2b2528282e282824242510282a28282d2e2f23;
     localparam  at = 8'h8;
     
     // Local signals
@@ -15998,7 +16833,7 @@ module default_accel_axi_ents_3(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2c000000000000000000001418142e11111711112d2d2e19111311111617182c;
+    localparam  tab = 256'h2c0000000000000000002d1418142e11111711112d2d2e19111311111617182c;
     localparam  at = 8'h50;
     
     // Local signals
@@ -16019,7 +16854,7 @@ module default_accel_axi_ents_4(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2d000000000000000000001519152f12121812122e2e2f1a121412121718192d;
+    localparam  tab = 256'h2d0000000000000000002e1519152f12121812122e2e2f1a121412121718192d;
     localparam  at = 8'h58;
     
     // Local signals
@@ -16040,7 +16875,7 @@ module default_accel_axi_ents_5(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2e00000000000000000000161a161013131913132f2f101b1315131318191a2e;
+    localparam  tab = 256'h2e0000000000000000002f161a161013131913132f2f101b1315131318191a2e;
     localparam  at = 8'h60;
     
     // Local signals
@@ -16061,7 +16896,7 @@ module default_accel_axi_ents_6(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2f00000000000000000000171b171114141a14141010111c14161414191a1b2f;
+    localparam  tab = 256'h2f00000000000000000010171b171114141a14141010111c14161414191a1b2f;
     localparam  at = 8'h68;
     
     // Local signals
@@ -16082,7 +16917,7 @@ module default_accel_axi_ents_7(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1000000000000000000000181c181215151b15151111121d151715151a1b1c10;
+    localparam  tab = 256'h1000000000000000000011181c181215151b15151111121d151715151a1b1c10;
     localparam  at = 8'h70;
     
     // Local signals
@@ -16103,7 +16938,7 @@ module default_accel_axi_ents_8(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1100000000000000000000191d191316161c16161212131e161816161b1c1d11;
+    localparam  tab = 256'h1100000000000000000012191d191316161c16161212131e161816161b1c1d11;
     localparam  at = 8'h78;
     
     // Local signals
@@ -16124,7 +16959,7 @@ module default_accel_axi_ents_9(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h24000000000000000000002c102c2629292f292925252611292b29292e2f1024;
+    localparam  tab = 256'h24000000000000000000252c102c2629292f292925252611292b29292e2f1024;
     localparam  at = 8'h10;
     
     // Local signals
@@ -16145,7 +16980,7 @@ module default_accel_axi_ents_10(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h25000000000000000000002d112d272a2a102a2a262627122a2c2a2a2f101125;
+    localparam  tab = 256'h25000000000000000000262d112d272a2a102a2a262627122a2c2a2a2f101125;
     localparam  at = 8'h18;
     
     // Local signals
@@ -16166,7 +17001,7 @@ module default_accel_axi_ents_11(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h26000000000000000000002e122e282b2b112b2b272728132b2d2b2b10111226;
+    localparam  tab = 256'h26000000000000000000272e122e282b2b112b2b272728132b2d2b2b10111226;
     localparam  at = 8'h20;
     
     // Local signals
@@ -16187,7 +17022,7 @@ module default_accel_axi_ents_12(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h27000000000000000000002f132f292c2c122c2c282829142c2e2c2c11121327;
+    localparam  tab = 256'h27000000000000000000282f132f292c2c122c2c282829142c2e2c2c11121327;
     localparam  at = 8'h28;
     
     // Local signals
@@ -16208,7 +17043,7 @@ module default_accel_axi_ents_13(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h28000000000000000000001014102a2d2d132d2d29292a152d2f2d2d12131428;
+    localparam  tab = 256'h28000000000000000000291014102a2d2d132d2d29292a152d2f2d2d12131428;
     localparam  at = 8'h30;
     
     // Local signals
@@ -16229,7 +17064,7 @@ module default_accel_axi_ents_14(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h29000000000000000000001115112b2e2e142e2e2a2a2b162e102e2e13141529;
+    localparam  tab = 256'h290000000000000000002a1115112b2e2e142e2e2a2a2b162e102e2e13141529;
     localparam  at = 8'h38;
     
     // Local signals
@@ -16250,7 +17085,7 @@ module default_accel_axi_ents_15(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2a000000000000000000001216122c2f2f152f2f2b2b2c172f112f2f1415162a;
+    localparam  tab = 256'h2a0000000000000000002b1216122c2f2f152f2f2b2b2c172f112f2f1415162a;
     localparam  at = 8'h40;
     
     // Local signals
@@ -16271,7 +17106,7 @@ module default_accel_axi_ents_16(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2b000000000000000000001317132d10101610102c2c2d18101210101516172b;
+    localparam  tab = 256'h2b0000000000000000002c1317132d10101610102c2c2d18101210101516172b;
     localparam  at = 8'h48;
     
     // Local signals
@@ -16748,7 +17583,7 @@ module default_accel_axi_unpack(w0,pq,head,head_ok,ent,src_ok,op,payload,len,src
     output reg  take;
     
     // Constant declarations
-    localparam  lens = 256'h800000000000000000000283828101c1c341c1c0c0c103c1c241c1c30343808;
+    localparam  lens = 256'h80000000000000000000c283828101c1c341c1c0c0c103c1c241c1c30343808;
     
     // Local signals
     reg  [123:0] win;
@@ -17635,24 +18470,6 @@ module default_accel_axi_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     
 endmodule // default_accel_axi_disp
 
-module default_accel_axi_dff_w2(d,q,clock);
-    
-    // Module arguments
-    input wire  [1:0] d;
-    output reg  [1:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 2'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_axi_dff_w2
-
 module default_accel_axi_groups(op,xfer,store,copy,mem_shape,mem_rows,conv_reg,pool_reg,pool_clock,run,sync,is_end);
     
     // Module arguments
@@ -17678,7 +18495,7 @@ module default_accel_axi_groups(op,xfer,store,copy,mem_shape,mem_rows,conv_reg,p
     localparam  op_pool_clock = 5'b1001;
     localparam  op_run = 5'b1010;
     localparam  op_sync = 5'b1011;
-    localparam  conv_ops = 32'h160078;
+    localparam  conv_ops = 32'h360078;
     localparam  pool_ops = 32'h8380;
     localparam  op_end = 5'b11111;
     

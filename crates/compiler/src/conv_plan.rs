@@ -59,6 +59,15 @@ pub struct ConvPlan {
     /// [`ConvPlan::for_layer`] picks k. Every layout of the run (weights, biases, output
     /// buffer) is the one of an array with K = k: [`ConvPlan::array`].
     pub kernels: usize,
+    /// Column groups (`PE_COLS`, [`ConvPlan::with_groups`]): the C columns in `groups` groups
+    /// (1, 2 or 4) of C / `groups` columns; group g takes the taps `gshift`·g kernel columns
+    /// right of the pass's, for the slots `gshift`·g columns right of its output pixels, and the
+    /// drain adds the groups' sums. 1 (and `gshift` 0): no groups.
+    pub groups: usize,
+    /// The shift between groups, in kernel columns and slot columns.
+    pub gshift: usize,
+    /// Kernel columns the passes cover: `kw`, or `gshift` with groups (group g adds g·`gshift`).
+    pub kwb: usize,
 }
 
 fn unsupported(what: &str, need: usize, field: &str, have: usize) -> String {
@@ -85,6 +94,9 @@ impl ConvPlan {
         Ok(ConvPlan {
             cin, h, w, cout, ho, wo, kh, kw, stride, padding, pad_end, ic_tiles, oc_tiles, passes, macs, ort: false, row_view: false, taps: false,
             kernels: e.kernels,
+            groups: 1,
+            gshift: 0,
+            kwb: kw,
         })
     }
 
@@ -147,7 +159,7 @@ impl ConvPlan {
     pub fn run_cost(&self, e: &ConvArray) -> u64 {
         let u = |v: usize| v as u64;
         let k = u(self.kernels);
-        let per_pass = (u(self.pixels()) + u(e.rows + e.cols)) * k + u(e.rows) * k;
+        let per_pass = (u(self.slots()) + u(e.rows + e.cols)) * k + u(e.rows) * k;
         u(self.passes) * per_pass + k * u(self.pixels())
     }
 
@@ -161,9 +173,95 @@ impl ConvPlan {
     /// they take fewer passes than the plain plan and the row groups, else the cheaper of those.
     fn mapped(e: &ConvArray, input: &[usize], cl: &accelgen_formats::ConvLayer) -> Result<ConvPlan, String> {
         let other = ConvPlan::mapped_rows(e, input, cl)?;
-        match ConvPlan::tap_rows(e, &ConvPlan::geometry(e, input, &cl.weight.shape, &cl.params)?.with_requant(cl.requant.as_ref())) {
-            Some(t) if t.passes < other.passes => Ok(t),
-            _ => Ok(other),
+        let plain = ConvPlan::geometry(e, input, &cl.weight.shape, &cl.params)?.with_requant(cl.requant.as_ref());
+        let base = match ConvPlan::tap_rows(e, &plain) {
+            Some(t) if t.passes < other.passes => t,
+            _ => other.clone(),
+        };
+        Ok(ConvPlan::grouped(e, base, [&plain, &other]))
+    }
+
+    /// `base`, or a plan with column groups ([`ConvPlan::with_groups`]) of `base` or of one of
+    /// `others` (or of their tap rows) whose run the closed form finds shorter.
+    fn grouped(e: &ConvArray, base: ConvPlan, others: [&ConvPlan; 2]) -> ConvPlan {
+        let mut best = (base.run_cost(e), base.clone());
+        let mut cands = vec![base];
+        cands.extend(others.iter().map(|&p| p.clone()));
+        for p in cands {
+            for g in [2, 4] {
+                if let Some(gp) = ConvPlan::with_groups(e, &p, g) {
+                    if gp.run_cost(e) < best.0 {
+                        best = (gp.run_cost(e), gp);
+                    }
+                }
+            }
+        }
+        best.1
+    }
+
+    /// `p` (a plan with one group: plain, row groups or tap rows) with its C columns in `groups`
+    /// groups of w = C / `groups` columns (docs/conv-array.md, column groups): group g of a pass
+    /// takes its taps g·s kernel columns right of the pass's (s = ceil(kw / groups), so the
+    /// passes cover kernel columns 0..s and the groups every column once; columns past kw have
+    /// zero weights), for the slot g·s columns right of each output pixel. Each pass streams
+    /// rows of Wo + (groups − 1)·s slots. Only where the output channels fit one tile of w·k
+    /// (the output layout is then the one-group layout), the horizontal stride is 1 (a slot
+    /// step is then a kernel-column step), C divides into the groups and s fits `PE_COLS.shift`;
+    /// with tap rows, where the pairs still fit 8 tap groups.
+    pub fn with_groups(e: &ConvArray, p: &ConvPlan, groups: usize) -> Option<ConvPlan> {
+        let w = e.cols / groups;
+        let s = p.kw.div_ceil(groups);
+        if p.groups != 1 || e.cols % groups != 0 || p.cout > w * e.kernels || p.stride[1] != 1 || p.kw < groups || s > 15 {
+            return None;
+        }
+        let slots = p.ho * (p.wo + (groups - 1) * s);
+        if slots >= 1 << 16 {
+            return None;
+        }
+        let mut g = ConvPlan { groups, gshift: s, kwb: s, oc_tiles: 1, ..p.clone() };
+        if p.taps {
+            g.ic_tiles = (p.cin * p.kh * s).div_ceil(e.rows);
+            if g.ic_tiles > 8 {
+                return None;
+            }
+            g.passes = g.ic_tiles;
+        } else {
+            g.passes = p.ic_tiles * p.kh * s;
+        }
+        Some(g)
+    }
+
+    /// Columns of a column group, C / `groups`.
+    pub fn group_cols(&self, e: &ConvArray) -> usize {
+        e.cols / self.groups
+    }
+
+    /// `PE_COLS.groups`: log2 of the column groups.
+    pub fn groups_field(&self) -> u64 {
+        self.groups.trailing_zeros() as u64
+    }
+
+    /// Slots per row of a pass: Wo + (groups − 1)·`gshift` (the engine's issuer streams them).
+    pub fn slot_width(&self) -> usize {
+        self.wo + (self.groups - 1) * self.gshift
+    }
+
+    /// Slots per pass, Ho · [`ConvPlan::slot_width`].
+    pub fn slots(&self) -> usize {
+        self.ho * self.slot_width()
+    }
+
+    /// The weight PE (r, `cc`) holds for kernel `j` in the pass of output tile `oct`, row channel
+    /// `ic` (input channel, or pair with tap rows) and run tap (`kr`, `ks`): output channel
+    /// oct·w·k + (cc mod w)·k + j of group cc div w (w = C / groups, k = the plan's kernels), its
+    /// tap `gshift`·(cc div w) kernel columns right; zero outside the layer.
+    pub fn pe_weight(&self, e: &ConvArray, weight: &TensorI8, oct: usize, ic: usize, kr: usize, ks: usize, cc: usize, j: usize) -> i8 {
+        let w = self.group_cols(e);
+        let oc = oct * w * self.kernels + cc % w * self.kernels + j;
+        if oc < self.cout && ic < self.row_channels() {
+            self.weight_at(weight, oc, ic, kr, ks, cc / w * self.gshift)
+        } else {
+            0
         }
     }
 
@@ -171,6 +269,7 @@ impl ConvPlan {
     /// (input channel, tap) pairs over the R PE rows, when that is 2 to 8 tap groups and fewer
     /// passes than `plain` (the table has 8 groups; `PE_ROWTAP.dy`, `dx` are 4 bits).
     pub fn tap_rows(e: &ConvArray, plain: &ConvPlan) -> Option<ConvPlan> {
+        debug_assert_eq!(plain.groups, 1);
         let pairs = plain.cin * plain.kh * plain.kw;
         let groups = pairs.div_ceil(e.rows);
         if plain.kh * plain.kw < 2 || groups > 8 || plain.kh > 15 || plain.kw > 15 || groups >= plain.ic_tiles * plain.kh * plain.kw {
@@ -185,7 +284,7 @@ impl ConvPlan {
         if self.taps {
             (1, 1)
         } else {
-            (self.kh, self.kw)
+            (self.kh, self.kwb)
         }
     }
 
@@ -193,7 +292,7 @@ impl ConvPlan {
     /// tap rows, else the input channels.
     pub fn row_channels(&self) -> usize {
         if self.taps {
-            self.cin * self.kh * self.kw
+            self.cin * self.kh * self.kwb
         } else {
             self.cin
         }
@@ -217,14 +316,14 @@ impl ConvPlan {
     /// left in the table.
     pub fn rowtap_table(&self, e: &ConvArray, h: usize, w: usize) -> Vec<[u64; 5]> {
         let plane = (h * w) as i64;
-        let pairs = self.cin * self.kh * self.kw;
+        let pairs = self.row_channels();
         (0..self.ic_tiles * e.rows)
             .map(|q| {
                 if q >= pairs {
                     let off = (-((q / e.rows) as i64) * plane).rem_euclid(1 << 16);
                     return [(q / e.rows) as u64, (q % e.rows) as u64, off as u64, 0, 0];
                 }
-                let (ci, dy, dx) = (q / (self.kh * self.kw), q / self.kw % self.kh, q % self.kw);
+                let (ci, dy, dx) = (q / (self.kh * self.kwb), q / self.kwb % self.kh, q % self.kwb);
                 let g = q / e.rows;
                 let off = (ci as i64 * plane + (dy * w + dx) as i64 - g as i64 * plane).rem_euclid(1 << 16);
                 [g as u64, (q % e.rows) as u64, off as u64, dy as u64, dx as u64]
@@ -249,15 +348,21 @@ impl ConvPlan {
         Ok(plan)
     }
 
-    /// Input channel `ic`, kernel tap (`kr`, `ks`) of this plan's weights, from the layer's
-    /// weight tensor (`[oc, 0, ic, ks]` with [`ConvPlan::row_view`]).
-    pub fn weight_at(&self, weight: &TensorI8, oc: usize, ic: usize, kr: usize, ks: usize) -> i8 {
-        if self.row_view {
-            weight.at(&[oc, 0, ic + kr, ks])
+    /// Input channel `ic`, kernel tap (`kr`, `ks`) of this plan's weights, `shift` kernel
+    /// columns further right (a column group's), from the layer's weight tensor (`[oc, 0, ic,
+    /// ks]` with [`ConvPlan::row_view`]); zero past the kernel's last column.
+    pub fn weight_at(&self, weight: &TensorI8, oc: usize, ic: usize, kr: usize, ks: usize, shift: usize) -> i8 {
+        let (ci, ky, kx) = if self.row_view {
+            (0, ic + kr, ks)
         } else if self.taps {
-            weight.at(&[oc, ic / (self.kh * self.kw), ic / self.kw % self.kh, ic % self.kw])
+            (ic / (self.kh * self.kwb), ic / self.kwb % self.kh, ic % self.kwb)
         } else {
-            weight.at(&[oc, ic, kr, ks])
+            (ic, kr, ks)
+        };
+        if kx + shift < self.kw {
+            weight.at(&[oc, ci, ky, kx + shift])
+        } else {
+            0
         }
     }
 
@@ -384,13 +489,7 @@ impl ConvPlan {
                         for r in 0..e.rows {
                             for j in 0..e.kernels {
                                 for c in 0..e.cols {
-                                    let oc = oct * e.cols * e.kernels + c * e.kernels + j;
-                                    let ic = ict * e.rows + r;
-                                    v.push(if oc < self.cout && ic < self.row_channels() {
-                                        self.weight_at(weight, oc, ic, kr, ks)
-                                    } else {
-                                        0
-                                    });
+                                    v.push(self.pe_weight(e, weight, oct, ict * e.rows + r, kr, ks, c, j));
                                 }
                             }
                         }
@@ -431,7 +530,7 @@ mod tests {
         assert_eq!((p.cin, p.h, p.w, p.kh, p.kw, p.passes, p.ho, p.wo, p.macs), (5, 28, 32, 1, 5, 5, 28, 28, 117_600));
         assert_eq!(p.channel_stride(), 32);
         let w = l.weight.require("w").unwrap();
-        assert_eq!(p.weight_at(&w, 4, 3, 0, 2), w.at(&[4, 0, 3, 2]));
+        assert_eq!(p.weight_at(&w, 4, 3, 0, 2, 0), w.at(&[4, 0, 3, 2]));
         // Horizontal stride and padding stay.
         assert!(ConvPlan::mapped_rows(&e, &[1, 32, 32], &layer([6, 1, 3, 3], [1, 2], [0, 1, 0, 1])).unwrap().row_view);
         // A 7×7 kernel: 7 passes either way, and the compiler keeps the row groups.
@@ -467,6 +566,8 @@ mod tests {
             let plain = ConvPlan::geometry(&e, &input, &l.weight.shape, &l.params).unwrap();
             let p = ConvPlan::for_layer(&e, &input, &l).unwrap();
             assert!(p.taps && !p.row_view, "{:?}", l.weight.shape);
+            // (The compiler may add column groups to them: tested below; here the pairs alone.)
+            let p = ConvPlan::tap_rows(&e, &plain).unwrap();
             assert_eq!((p.cin, p.h, p.w, p.kh, p.kw, p.ho, p.wo, p.macs), (plain.cin, plain.h, plain.w, plain.kh, plain.kw, plain.ho, plain.wo, plain.macs));
             assert_eq!((p.ic_tiles, p.passes, p.run_kernel(), p.row_groups(), p.bank_planes(1)), (groups, groups * p.oc_tiles, (1, 1), 1, input[0]));
             let w = l.weight.require("w").unwrap();
@@ -486,7 +587,7 @@ mod tests {
                 // The issuer adds the tile's plane; the entry then lands on the pair's pixel.
                 assert_eq!((g as usize * hb * wb + off as usize) % (1 << 16), ci_want * hb * wb + ky * wb + kx);
                 for oc in [0, p.cout - 1] {
-                    assert_eq!(p.weight_at(&w, oc, q, 0, 0), w.at(&[oc, ci_want, ky, kx]));
+                    assert_eq!(p.weight_at(&w, oc, q, 0, 0, 0), w.at(&[oc, ci_want, ky, kx]));
                 }
             }
         }

@@ -36,7 +36,9 @@ struct Geo {
     to_last_pe: u64,
     to_swap_pe: u64,
     pixels: u64,
-    wo: u64,
+    /// Slots per pass and per row (the pixels and Wo with one column group).
+    slots: u64,
+    wos: u64,
     kw: u64,
     kh: u64,
     ict_n: u64,
@@ -130,7 +132,8 @@ pub fn conv_cycles_in(e: &ConvArray, p: &ConvPlan, env: &RunEnv) -> ConvCycles {
         to_last_pe: r + c - 1,
         to_swap_pe: c,
         pixels: p.pixels() as u64,
-        wo: p.wo as u64,
+        slots: p.slots() as u64,
+        wos: p.slot_width() as u64,
         kw: p.run_kernel().1 as u64,
         kh: p.run_kernel().0 as u64,
         ict_n: p.ic_tiles as u64,
@@ -139,8 +142,8 @@ pub fn conv_cycles_in(e: &ConvArray, p: &ConvPlan, env: &RunEnv) -> ConvCycles {
     let passes = p.passes as u64;
     let mut line = TagLine { tags: Default::default(), strobes: 0, keep: (r + c + 2) as usize };
     // The registers after the start edge.
-    // The sequencer's tail: 9 cycles, 13 with ONNX Runtime's longer requantizer.
-    let tail = if p.ort { 13 } else { 9 };
+    // The sequencer's tail: 11 cycles, 15 with ONNX Runtime's longer requantizer.
+    let tail = if p.ort { 15 } else { 11 };
     let mut regs = Regs { all_issued: passes == 0, wl_loading: passes > 0, wl_left: passes, tail, ..Regs::default() };
     // Tile-done pulses on their way to the pending flags: (cycle, half).
     let mut pend_at: Vec<(u64, usize)> = vec![];
@@ -202,7 +205,7 @@ fn issue(g: &Geo, cur: &Regs, n: &mut Regs, line: &mut TagLine, slots: &mut (u64
     let issue_next = cur.in_pass && cur.pix_left > 0;
     let issue_new = !cur.in_pass && !cur.all_issued && can_start;
     let m = line.strobes; // index of this strobe
-    let n_pix_left = if issue_next { cur.pix_left - 1 } else { g.pixels - 1 };
+    let n_pix_left = if issue_next { cur.pix_left - 1 } else { g.slots - 1 };
     let tag = Tag {
         valid: issue_next || issue_new,
         swap: issue_new,
@@ -212,7 +215,7 @@ fn issue(g: &Geo, cur: &Regs, n: &mut Regs, line: &mut TagLine, slots: &mut (u64
     if tag.valid {
         slots.0 += 1;
         n.pix_left = n_pix_left;
-        n.px = if issue_next && cur.px + 1 != g.wo { cur.px + 1 } else { 0 };
+        n.px = if issue_next && cur.px + 1 != g.wos { cur.px + 1 } else { 0 };
     } else {
         slots.1 += 1;
     }
@@ -311,7 +314,7 @@ fn drain(g: &Geo, cur: &Regs, n: &mut Regs) {
 pub fn cycle_estimate(e: &ConvArray, p: &ConvPlan) -> u64 {
     let e = &p.array(e);
     let u = |v: usize| v as u64;
-    let per_pass = (u(p.pixels()) + u(e.rows + e.cols + 4)).saturating_mul(u(e.kernels)) + u(e.rows * e.kernels);
+    let per_pass = (u(p.slots()) + u(e.rows + e.cols + 4)).saturating_mul(u(e.kernels)) + u(e.rows * e.kernels);
     let drain = u(p.oc_tiles).saturating_mul(u(e.cols * e.kernels).saturating_mul(u(p.pixels())) + 16);
     u(p.passes).saturating_mul(per_pass).saturating_add(drain).saturating_add(1000)
 }

@@ -319,6 +319,14 @@ impl Machine {
             return Err("a conv run with a zero size, stride or tile count".into());
         }
         let (r, c, k) = (self.e.rows, self.e.cols, self.run_kernels()?);
+        // Column groups (`PE_COLS`): column cc is in group cc div (C / groups) and takes the slot
+        // gs·group columns right of each output pixel; the drain folds the groups' sums.
+        let cols = self.reg("PE_COLS");
+        let (cg, gs) = (cols[0] as usize, cols[1] as usize);
+        if cg > 2 || c % (1 << cg) != 0 {
+            return Err(format!("PE_COLS.groups = {cg}: allowed 0..=2 with C = {c} divisible by 2^groups"));
+        }
+        let gw = c >> cg;
         let ek = accelgen_config::ConvArray { kernels: k, ..self.e };
         let (plane, p_n) = (h * w, ho * wo);
         // (Tap rows read every tile's rows at their table offsets, each read checked below.)
@@ -341,7 +349,7 @@ impl Machine {
             for cc in 0..c {
                 for j in 0..k {
                     for p in 0..p_n {
-                        let (oy, ox) = (p / wo, p % wo);
+                        let (oy, ox) = (p / wo, p % wo + cc / gw * gs);
                         let mut sum = 0i32;
                         for ict in 0..ic_tiles {
                             for kr in 0..kh {
@@ -376,7 +384,34 @@ impl Machine {
                         let e = p * k + j;
                         let acc = if keep { self.acc[cc][half][e].wrapping_add(sum) } else { sum };
                         self.acc[cc][half][e] = acc;
-                        if drain {
+                    }
+                }
+            }
+            if !drain {
+                continue;
+            }
+            // The drain's fold (ConvEngine): columns c and c + C/2 (2 or 4 groups), then c and
+            // c + C/4 (4 groups); the other columns pass their own sums on.
+            let acc = &self.acc;
+            let fold1 = |cc: usize, e: usize| {
+                let v = acc[cc][half][e];
+                if cg >= 1 && cc < c / 2 { v.wrapping_add(acc[cc + c / 2][half][e]) } else { v }
+            };
+            let fold = |cc: usize, e: usize| {
+                let v = fold1(cc, e);
+                if cg == 2 && c % 4 == 0 && cc < c / 4 { v.wrapping_add(fold1(cc + c / 4, e)) } else { v }
+            };
+            let mut drained = vec![vec![0i32; p_n * k]; c];
+            for (cc, d) in drained.iter_mut().enumerate() {
+                for (e, v) in d.iter_mut().enumerate() {
+                    *v = fold(cc, e);
+                }
+            }
+            for (cc, d) in drained.iter().enumerate() {
+                for j in 0..k {
+                    for p in 0..p_n {
+                        let acc = d[p * k + j];
+                        {
                             let v = acc.wrapping_add(self.bias[cc][tt * k + j]);
                             // Per-channel scales: the scale bank's word beside the bias.
                             let w = self.scale[cc][tt * k + j] as u32;

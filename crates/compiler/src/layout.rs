@@ -296,9 +296,7 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
                                 for rr in 0..r {
                                     for j in 0..k {
                                         for cc in 0..c {
-                                            let oc = (g * t.tiles + oct) * c * k + cc * k + j;
-                                            let ic = (ig * t.icg + ict) * r + rr;
-                                            let v = if oc < p.cout && ic < p.row_channels() { p.weight_at(&weight, oc, ic, kr, ks) } else { 0 };
+                                            let v = p.pe_weight(&e, &weight, g * t.tiles + oct, (ig * t.icg + ict) * r + rr, kr, ks, cc, j);
                                             mem[a] = v as u8;
                                             a += 1;
                                         }

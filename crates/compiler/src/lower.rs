@@ -514,6 +514,7 @@ fn lower_conv(
                 m.rowtaps(&p.rowtap_table(e, hin, tile.w))?;
             }
             let (rkh, rkw) = p.run_kernel();
+            m.push("PE_COLS", &[p.groups_field(), p.gshift as u64])?;
             m.push("PE_KERNEL", &[rkh as u64, rkw as u64, p.stride[0] as u64, p.stride[1] as u64, ph_band, tile.pw as u64, kfield])?;
             let keep = u64::from(ig > 0);
             let drain = u64::from(ig + 1 == t.ic_groups());

@@ -157,6 +157,7 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                     let t = reg(&regs, "ACC_TILES", 6);
                     let sc = reg(&regs, "ACT_SCALE", 4);
                     let rq = reg(&regs, "ACT_REQUANT", 5);
+                    let cols = reg(&regs, "PE_COLS", 2);
                     let k = if kn[6] == 0 { e.kernels } else { kn[6] as usize };
                     let z = |x: u64| x as usize;
                     let (ic_tiles, oc_tiles) = (z(t[0]), z(t[1]));
@@ -180,6 +181,9 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                         row_view: false,
                         taps: false,
                         kernels: k,
+                        groups: 1 << cols[0],
+                        gshift: z(cols[1]),
+                        kwb: z(kn[1]),
                     };
                     if plan.passes == 0 || plan.ho * plan.wo == 0 {
                         return Err(format!("instruction {idx}: a conv run with a zero size or tile count"));

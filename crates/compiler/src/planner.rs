@@ -67,8 +67,20 @@ pub fn choose_divider(full: u64, budget: u64, dividers: &[u32]) -> (u32, bool) {
 }
 
 /// The share of its convolution layer's time T that a fused pooling layer's last band, which
-/// pools after the convolution, may take at the chosen divider: E·d/n ≤ T/16 (docs/pooling.md).
+/// pools after the convolution, may take at a divider d > 1: E·d/n ≤ T/16 (docs/pooling.md).
 pub const TAIL_SHARE: u64 = 16;
+
+/// The budget of a pooling layer fused with its convolution layer of T cycles in `n` bands, for
+/// E·d at full-rate enabled cycles E (`full`): the time beside the bands after the first,
+/// T·(n − 1)/n, and a last band of at most T/[`TAIL_SHARE`] at a slower rate (at full rate it
+/// may take longer: a slower rate would only add to it); 0 for one band or a layer that is not
+/// fused (`n` = 0).
+pub fn fused_budget(t: u64, n: u64, full: u64) -> u64 {
+    if n < 2 {
+        return 0;
+    }
+    (t * (n - 1) / n).min(full.max(t * n / TAIL_SHARE))
+}
 
 /// Most clock periods the cycle model is asked to step through for one network, all its conv
 /// layers together (about 25 s of stepping at 200 million modelled cycles per second; a VGG-16
@@ -105,7 +117,8 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
     let u = cfg.pool_array();
     let dividers = &cfg.pool_clock.dividers;
     let mut rows = vec![];
-    // The last conv layer: index, cycles, and the budget of a pooling layer right after it.
+    // The last conv layer: index, cycles, and the bands a pooling layer right after it is fused
+    // with (0: not fused).
     let mut last_conv: Option<(usize, u64, u64)> = None;
     let mut in_force = 1u32;
     for (i, layer) in net.layers.iter().enumerate() {
@@ -115,35 +128,31 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
             Layer::Conv(c) => {
                 let plan = ConvPlan::for_layer(&e, input, c).map_err(|err| format!("{path}: {err}"))?;
                 let t = conv_cycles(&e, &plan).cycles;
-                // Fused pooling (one output group, n bands): the first band's time is lost; not
-                // fused, pooling waits for the whole output.
-                let budget = match crate::layout::conv_layer_tiling(cfg, net, i, plan.clone(), &path) {
-                    Ok(ct) if ct.oc_groups() == 1 => {
-                        // Bands and their column tiles.
-                        let n = (plan.ho.div_ceil(ct.band.max(1)) * ct.col_tiles()) as u64;
-                        // The last band pools after the convolution, at the divider: E·d/n at
-                        // most T/TAIL_SHARE, so that the pooling unit does not become the bound.
-                        (t * (n - 1) / n).min(t * n / TAIL_SHARE)
-                    }
+                // Fused pooling (one output group, n bands and their column tiles): the first
+                // band's time is lost; not fused, pooling waits for the whole output.
+                let bands = match crate::layout::conv_layer_tiling(cfg, net, i, plan.clone(), &path) {
+                    Ok(ct) if ct.oc_groups() == 1 => (plan.ho.div_ceil(ct.band.max(1)) * ct.col_tiles()) as u64,
                     _ => 0,
                 };
-                last_conv = Some((i, t, budget));
+                last_conv = Some((i, t, bands));
             }
             Layer::Pool(p) => {
                 let plan = PoolPlan::geometry(&u, input, p).map_err(|err| format!("{path}: {err}"))?;
                 let full = plan.enabled_cycles(&u);
-                let (divider, meets) = match last_conv {
+                // The budget beside the conv layer's bands.
+                let conv = last_conv.map(|(j, t, n)| (j, t, fused_budget(t, n, full)));
+                let (divider, meets) = match conv {
                     Some((_, _, budget)) => choose_divider(full, budget, dividers),
                     None => (1, true),
                 };
-                let saved = last_conv.map_or(0, |(_, t, _)| t - t.div_ceil(divider as u64));
+                let saved = conv.map_or(0, |(_, t, _)| t - t.div_ceil(divider as u64));
                 rows.push(PoolClockRow {
                     layer: i,
                     op: layer.op(),
-                    conv_layer: last_conv.map(|(j, _, _)| j),
-                    conv_cycles: last_conv.map(|(_, t, _)| t),
-                    budget: last_conv.map(|(_, _, b)| b),
-                    overlaps: last_conv.is_some_and(|(_, _, b)| b > 0),
+                    conv_layer: conv.map(|(j, _, _)| j),
+                    conv_cycles: conv.map(|(_, t, _)| t),
+                    budget: conv.map(|(_, _, b)| b),
+                    overlaps: conv.is_some_and(|(_, _, b)| b > 0),
                     pool_cycles_full: full,
                     divider,
                     pool_cycles: full * divider as u64,

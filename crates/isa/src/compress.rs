@@ -754,7 +754,7 @@ mod tests {
             }
         }
         assert!(errors > 1000, "most corruptions must be detected, got {errors}");
-        assert_eq!(unpack(&[0x15, 0, 0, 0, 0, 0, 0, 0], 64).unwrap_err(), "word 0, bit 0: illegal opcode 21");
+        assert_eq!(unpack(&[0x16, 0, 0, 0, 0, 0, 0, 0], 64).unwrap_err(), "word 0, bit 0: illegal opcode 22");
         assert_eq!(unpack(&[1, 0, 0], 64).unwrap_err(), "3 bytes are not a whole number of 64-bit words (truncated stream)");
         assert_eq!(unpack(&[], 64).unwrap_err(), "the stream ends without END (truncated stream)");
     }

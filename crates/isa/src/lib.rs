@@ -379,6 +379,13 @@ pub const TABLE: &[OpInfo] = &[
         fields: &[f("group", 3), f("row", 6), f("off", 16), f("dy", 4), f("dx", 4)],
         doc: "tap rows (`PE_SHAPE.kg` = 1): in the passes of input-channel tile `group` (0-7), PE row `row` reads its first-cache bank `off` entries past the slot's address (16-bit wrap) and streams the padding value where the slot's padded input pixel moved by (`dy`, `dx`) is padding, so each row carries its own (input channel, kernel tap) pair (docs/conv-array.md); every entry 0 after reset",
     },
+    OpInfo {
+        name: "PE_COLS",
+        code: 21,
+        module: Module::Pe,
+        fields: &[f("groups", 2), f("shift", 4)],
+        doc: "column groups of a conv run: the C PE columns split into 2^`groups` groups (1, 2 or 4; C divisible by it) of w = C / 2^`groups` columns; group g accumulates the slot of output column x + g·`shift` into output column x, the run's slots are ho × (wo + (2^`groups` − 1)·`shift`) a pass, and at the drain column c < w takes the sum of columns c, c + w, … (output tiles of w·k channels; docs/conv-array.md); 0 after reset: one group",
+    },
     OpInfo { name: "END", code: END, module: Module::Ctrl, fields: &[], doc: "end of program" },
 ];
 
@@ -630,7 +637,7 @@ mod tests {
             Instr::new("POOL_CLOCK", &[256]).unwrap_err(),
             "POOL_CLOCK.divider = 256 is out of range: allowed 0..=255"
         );
-        assert_eq!(Instr::decode(21).unwrap_err(), "illegal opcode 21");
+        assert_eq!(Instr::decode(22).unwrap_err(), "illegal opcode 22");
         assert_eq!(
             Instr::new("POOL_CLOCK", &[4]).unwrap().disassemble(),
             "POOL_CLOCK divider=4"

@@ -96,12 +96,27 @@ pub fn run_conv(
     layer: &ConvLayer,
     opts: &RunOptions,
 ) -> Result<HwRun, RunError> {
+    let plan = plan_conv(e, &input.shape, layer).map_err(RunError::Unsupported)?;
+    run_conv_plan(e, input, layer, opts, plan)
+}
+
+/// Runs a conv2d case on the engine with the given plan (plain, with one or more column groups:
+/// [`ConvPlan::with_groups`]; the standalone driver has no row groups or tap rows).
+pub fn run_conv_plan(
+    e: &ConvEngineParams,
+    input: &TensorI8,
+    layer: &ConvLayer,
+    opts: &RunOptions,
+    plan: ConvPlan,
+) -> Result<HwRun, RunError> {
+    if plan.row_view || plan.taps {
+        return Err(RunError::Unsupported("the conv engine's own testbench runs plain plans (no row groups, no tap rows)".into()));
+    }
     let weight = layer.weight.require("weight").map_err(RunError::Unsupported)?;
     let bias = match &layer.bias {
         Some(b) => Some(b.require("bias").map_err(RunError::Unsupported)?),
         None => None,
     };
-    let plan = plan_conv(e, &input.shape, layer).map_err(RunError::Unsupported)?;
     // The array as the run uses it: K = k (layouts, parameters, the monitor); the engine is
     // built with the configuration's K.
     let ev = ConvEngineParams { array: plan.array(e), ..*e };
@@ -144,8 +159,10 @@ pub fn run_conv(
     let p_n = plan.pixels();
     let mut data = vec![0i64; plan.cout * p_n];
     let mut unload_cycles = 0u64;
+    // Output channel oc of tile t in column c < w (the first column group's; w = C without groups).
+    let w = plan.group_cols(e);
     for oc in 0..plan.cout {
-        let (t, c, j) = (oc / (e.cols * k), oc / k % e.cols, oc % k);
+        let (t, c, j) = (oc / (w * k), oc / k % w, oc % k);
         for p in 0..p_n {
             tb.poke(sg.rd_en, 1);
             tb.poke(sg.rd_bank, 1u64 << c);
@@ -252,12 +269,12 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         ort: None,
     });
     let ort = rq.ort.unwrap_or(accelgen_golden::OrtScale { sig: 0, exp: 0 });
-    let params: [(&str, u64); 29] = [
+    let params: [(&str, u64); 33] = [
         ("p_h", plan.h as u64),
         ("p_w", plan.w as u64),
         ("p_wo", plan.wo as u64),
-        ("p_kh", plan.kh as u64),
-        ("p_kw", plan.kw as u64),
+        ("p_kh", plan.run_kernel().0 as u64),
+        ("p_kw", plan.run_kernel().1 as u64),
         ("p_sh", plan.stride[0] as u64),
         ("p_sw", plan.stride[1] as u64),
         ("p_ph", plan.padding[0] as u64),
@@ -266,6 +283,11 @@ fn set_parameters(tb: &mut Tb, e: &ConvEngineParams, plan: &ConvPlan, layer: &Co
         ("p_oc_tiles", plan.oc_tiles as u64),
         ("p_plane", (plan.h * plan.w) as u64),
         ("p_pixels", plan.pixels() as u64),
+        // Column groups (one: Wo slots a row, every pixel).
+        ("p_wos", plan.slot_width() as u64),
+        ("p_slots", plan.slots() as u64),
+        ("p_cg", plan.groups_field()),
+        ("p_gs", plan.gshift as u64),
         ("p_shw", ((plan.stride[0] * plan.w) & 0xFFFF) as u64),
         ("p_phw", ((plan.padding[0] * plan.w) & 0xFFFF) as u64),
         ("p_passes", plan.passes as u64),

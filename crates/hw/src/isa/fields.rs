@@ -109,6 +109,8 @@ instr_fields! {
     rt_off = "PE_ROWTAP"."off",
     rt_dy = "PE_ROWTAP"."dy",
     rt_dx = "PE_ROWTAP"."dx",
+    cols_groups = "PE_COLS"."groups",
+    cols_shift = "PE_COLS"."shift",
     pool_avg = "POOL_WINDOW"."avg",
     pool_kh = "POOL_WINDOW"."kh",
     pool_kw = "POOL_WINDOW"."kw",

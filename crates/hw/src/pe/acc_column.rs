@@ -17,6 +17,12 @@
 //! keeps its timing (registered from the read stage): it rises in the cycle of the tile's last
 //! write, and the drain reads at least three cycles later.
 //!
+//! **Column groups** (`PE_COLS`, docs/conv-array.md): a pass streams rows of `g_wos` slots; the
+//! column takes the sums of slot columns `g_lo` ≤ x < `g_hi` only (its group's output columns,
+//! shifted by the group's `g_lo`), and its pixel counter steps only on those, so slot x of a row
+//! lands in output column x − `g_lo`. With one group, `g_lo` = 0 and `g_hi` = `g_wos` = Wo: every
+//! slot. The tile-done pulse follows the slot tagged last whether or not the column takes it.
+//!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
 //! | `strobe`, `sub`, `k` | in | 1, 4, 16 | slow-cycle strobe, sub-cycle index j, kernels the run uses |
@@ -24,6 +30,7 @@
 //! | `d_en`, `d_half`, `d_addr` | in | 1, 1, 16 | drain read of one entry of one half |
 //! | `d_data` | out | 32 | drain read data, one cycle after `d_en` |
 //! | `tile_done`, `tile_half` | out | 1, 1 | pulse: the entry tagged last of its tile was written |
+//! | `g_lo`, `g_hi`, `g_wos` | in | 16, 16, 16 | column groups: the slot columns the column takes, [`g_lo`, `g_hi`), of rows of `g_wos` slots |
 
 use crate::mem::SyncRam;
 use crate::pe::Tag;
@@ -63,6 +70,19 @@ pub struct AccColumn {
     pub tile_half: Signal<Out, Bit>,
     /// Kernels the run uses, k (entries per pixel).
     pub k: Signal<In, Bits<16>>,
+    /// Column groups: the first slot column the column takes.
+    pub g_lo: Signal<In, Bits<16>>,
+    /// The slot column after the last it takes.
+    pub g_hi: Signal<In, Bits<16>>,
+    /// Slots per row.
+    pub g_wos: Signal<In, Bits<16>>,
+    /// Slot column of the datum in `vtag`, and whether the column takes it.
+    xs: DFF<Bits<16>>,
+    gv: DFF<Bit>,
+    /// The next slot column (at a strobe).
+    xs_nx: Signal<Local, Bits<16>>,
+    /// The read stage's slot is a real datum (taken or not): the tile-done pulse follows it.
+    s1_tv: DFF<Bit>,
     /// Tag of the datum whose sums arrive this slow cycle.
     vtag: DFF<Tag>,
     /// pixel·K of that datum.
@@ -122,6 +142,13 @@ impl AccColumn {
             tile_done: Default::default(),
             tile_half: Default::default(),
             k: Default::default(),
+            g_lo: Default::default(),
+            g_hi: Default::default(),
+            g_wos: Default::default(),
+            xs: Default::default(),
+            gv: Default::default(),
+            xs_nx: Default::default(),
+            s1_tv: Default::default(),
             vtag: Default::default(),
             pbase: Default::default(),
             s1_valid: Default::default(),
@@ -169,22 +196,34 @@ impl Logic for AccColumn {
         dff_setup!(
             self, clock, vtag, pbase, s1_valid, s1_addr, s1_first, s1_last, s1_half, s2_valid,
             s2_addr, s2_psum, s2_first, s2_half, s2_old0, s2_old1, s2_fwd, s2_lw, lw_valid, lw_addr, lw_half, lw_data, done,
-            done_half, d_half_r
+            done_half, d_half_r, xs, gv, s1_tv
         );
         self.ram0.clock.next = self.clock.val();
         self.ram1.clock.next = self.clock.val();
         // Virtual row-R register and the pixel counter.
+        // The slot column steps along rows of `g_wos` slots; the pixel counter steps past the
+        // slots the column takes.
+        self.xs_nx.next = self.xs.q.val() + 1;
+        if self.xs_nx.val() == self.g_wos.val() {
+            self.xs_nx.next = 0.into();
+        }
+        if self.tag_in.val().get_bit(1) {
+            self.xs_nx.next = 0.into();
+        }
         if self.strobe.val() {
             self.vtag.d.next = self.tag_in.val();
+            self.xs.d.next = self.xs_nx.val();
+            self.gv.d.next = (self.xs_nx.val() >= self.g_lo.val()) & (self.xs_nx.val() < self.g_hi.val());
             if self.tag_in.val().get_bit(1) {
                 self.pbase.d.next = 0.into();
-            } else {
+            } else if self.gv.q.val() {
                 self.pbase.d.next = self.pbase.q.val() + self.k.val();
             }
         }
         self.addr_now.next = self.pbase.q.val() + bit_cast::<16, 4>(self.sub.val());
         // Read stage.
-        self.s1_valid.d.next = self.vtag.q.val().get_bit(0);
+        self.s1_valid.d.next = self.vtag.q.val().get_bit(0) & self.gv.q.val();
+        self.s1_tv.d.next = self.vtag.q.val().get_bit(0);
         self.s1_addr.d.next = self.addr_now.val();
         self.s1_first.d.next = self.vtag.q.val().get_bit(2);
         self.s1_last.d.next = self.vtag.q.val().get_bit(3) & self.strobe.val();
@@ -194,13 +233,13 @@ impl Logic for AccColumn {
         self.ram0.r_addr.next = self.d_addr.val();
         self.ram1.r_en.next = false;
         self.ram1.r_addr.next = self.d_addr.val();
-        if self.vtag.q.val().get_bit(0) & !self.vtag.q.val().get_bit(4) {
+        if self.vtag.q.val().get_bit(0) & self.gv.q.val() & !self.vtag.q.val().get_bit(4) {
             self.ram0.r_en.next = true;
             self.ram0.r_addr.next = self.addr_now.val();
         } else if self.d_en.val() & !self.d_half.val() {
             self.ram0.r_en.next = true;
         }
-        if self.vtag.q.val().get_bit(0) & self.vtag.q.val().get_bit(4) {
+        if self.vtag.q.val().get_bit(0) & self.gv.q.val() & self.vtag.q.val().get_bit(4) {
             self.ram1.r_en.next = true;
             self.ram1.r_addr.next = self.addr_now.val();
         } else if self.d_en.val() & self.d_half.val() {
@@ -247,7 +286,7 @@ impl Logic for AccColumn {
             & (self.lw_addr.q.val() == self.s1_addr.q.val())
             & (self.lw_half.q.val() == self.s1_half.q.val());
         self.s2_lw.d.next = self.lw_data.q.val();
-        self.done.d.next = self.s1_valid.q.val() & self.s1_last.q.val();
+        self.done.d.next = self.s1_tv.q.val() & self.s1_last.q.val();
         self.done_half.d.next = self.s1_half.q.val();
         self.tile_done.next = self.done.q.val();
         self.tile_half.next = self.done_half.q.val();
@@ -287,6 +326,8 @@ mod tests {
                 let u = &mut h.uut;
                 u.sub.next = (j as u64).into();
                 u.k.next = (k as u64).into();
+                u.g_hi.next = 16u64.into();
+                u.g_wos.next = 16u64.into();
                 u.strobe.next = j == k - 1;
                 let mut tag = 0u64;
                 if p < passes {

@@ -42,6 +42,7 @@
 //! | `p_kg` | in | 16 | row groups: PE row r reads its bank (r mod `p_kg`)·W entries further (`p_kg` ≥ 2; 0: every row at the slot's address); 1: tap rows, each row's offset and padding from the tap-row table entry of the pass's input-channel tile |
 //! | `rt_we`, `rt_clr`, `rt_grp`, `rt_row`, `rt_data` | in | 1, 1, 3, 6, 48 | tap rows (`PE_ROWTAP`): write the table entry of input-channel tile `rt_grp`, PE row `rt_row` (offset in bits 15..0, dy in 31..16, dx in 47..32); `rt_clr` clears the table |
 //! | `p_k` | in | 16 | kernels each PE uses in the run, k (2..=K): below, K stands for k (docs/conv-array.md) |
+//! | `p_wos`, `p_slots`, `p_cg`, `p_gs` | in | 16, 16, 2, 16 | column groups (`PE_COLS`): slots per row Wo + (G − 1)·shift and per pass Ho·that, log2 G, the shift; column c of group g = c div (C / G) takes slot columns g·shift + [0, `p_wo`) of each row, and the drain folds the groups' sums into the first group's columns (two register stages in every run: docs/conv-array.md) |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
 //! | `p_fbase`, `p_obase` | in | 16, 16 | first-cache and output-buffer entry of the run's start (double buffering) |
 //! | `start` | in | 1 | begin the layer (ignored while busy) |
@@ -124,8 +125,16 @@ pub struct ConvEngine {
     pub p_oc_tiles: Signal<In, Bits<16>>,
     /// H·W (first-cache words per channel tile).
     pub p_plane: Signal<In, Bits<16>>,
-    /// Ho·Wo (pixels per pass).
+    /// Ho·Wo (output pixels of a tile).
     pub p_pixels: Signal<In, Bits<16>>,
+    /// Column groups (`PE_COLS`): slots per row, Wo + (groups − 1)·shift (Wo with one group).
+    pub p_wos: Signal<In, Bits<16>>,
+    /// Slots per pass, Ho·`p_wos`.
+    pub p_slots: Signal<In, Bits<16>>,
+    /// log2 of the column groups (0: one group).
+    pub p_cg: Signal<In, Bits<2>>,
+    /// The shift between groups, in slot columns.
+    pub p_gs: Signal<In, Bits<16>>,
     /// sh·W.
     pub p_shw: Signal<In, Bits<16>>,
     /// ph·W.
@@ -264,6 +273,33 @@ pub struct ConvEngine {
     sg_hot: Signal<Local, Bits<8>>,
     /// The tag's padding bit.
     tag_pad: Constant<Tag>,
+    /// Column groups: per column, its group's index with 2 groups (bits 3..2) and with 4 (bits 1..0).
+    cgrp: Vec<Constant<Bits<4>>>,
+    /// Per column: its group's index in this run, the slot columns it takes, [lo, hi) (registered:
+    /// the parameters settle before a run starts).
+    gsel: Vec<Signal<Local, Bits<2>>>,
+    g_lo: Vec<DFF<Bits<16>>>,
+    g_hi: Vec<DFF<Bits<16>>>,
+    g_lo_nx: Vec<Signal<Local, Bits<16>>>,
+    /// 2·shift, 3·shift.
+    gs2: Signal<Local, Bits<16>>,
+    gs3: Signal<Local, Bits<16>>,
+    /// The fold of the groups' sums at the drain, two register stages: columns c and c + C/2
+    /// (2 or 4 groups), then c and c + C/4 (4 groups). `fold_a` has C/2 entries, `fold_b` C/4
+    /// (none when 4 does not divide C): their lengths name the distances.
+    f1: Vec<DFF<Bits<32>>>,
+    f2: Vec<DFF<Bits<32>>>,
+    fold_a: Vec<Signal<Local, Bits<32>>>,
+    fold_b: Vec<Signal<Local, Bits<32>>>,
+    /// The drain's bias read and output entry, delayed by the fold's two stages.
+    be1: DFF<Bit>,
+    be2: DFF<Bit>,
+    ba1: DFF<Bits<16>>,
+    ba2: DFF<Bits<16>>,
+    ov1: DFF<Bit>,
+    ov2: DFF<Bit>,
+    oi1: DFF<Bits<16>>,
+    oi2: DFF<Bits<16>>,
     /// Built-in fault (tests only): row inputs also wired into column 1. Empty in a product.
     fault_cache: Vec<Constant<Bit>>,
     /// Built-in fault (tests only): every weight entry counts as written. Empty in a product.
@@ -317,9 +353,18 @@ impl ConvEngine {
             tag_pad: Constant::new(Tag::from(1u64 << crate::pe::TAG_PAD)),
             wb_last: Constant::new((1u64 << (p.cols - 1)).into()),
             wlane: crate::vec_of(p.cols.min(8)),
+            cgrp: (0..p.cols).map(|c| Constant::new(((((2 * c / p.cols) << 2) | (4 * c / p.cols)) as u64).into())).collect(),
+            gsel: crate::vec_of(p.cols),
+            g_lo: crate::vec_of(p.cols),
+            g_hi: crate::vec_of(p.cols),
+            g_lo_nx: crate::vec_of(p.cols),
+            f1: crate::vec_of(p.cols),
+            f2: crate::vec_of(p.cols),
+            fold_a: crate::vec_of(p.cols / 2),
+            fold_b: crate::vec_of(if p.cols % 4 == 0 { p.cols / 4 } else { 0 }),
         } defaults {
             clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p,
-            p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes,
+            p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, gs2, gs3, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2, p_shw, p_phw, p_passes,
             p_kp, p_k, p_kg, kg4, rt_we, rt_clr, rt_grp, rt_row, rt_data, tapm, hph, wpw, rt_ghot, sg_hot, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_word, rd_sel, strobe, row0_x,
             last_swap,
@@ -364,14 +409,14 @@ impl ConvEngine {
 impl Logic for ConvEngine {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rd_sel, wb_avail, tapm, hph, wpw);
+        dff_setup!(self, clock, rd_sel, wb_avail, tapm, hph, wpw, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2);
         clock!(self, clock, seq);
 
         // ---- Control.
         self.seq.start.next = self.start.val();
         self.seq.geom.next.h = self.p_h.val();
         self.seq.geom.next.w = self.p_w.val();
-        self.seq.geom.next.wo = self.p_wo.val();
+        self.seq.geom.next.wo = self.p_wos.val();
         self.seq.geom.next.kh = self.p.kh.val();
         self.seq.geom.next.kw = self.p.kw.val();
         self.seq.geom.next.sh = self.p.sh.val();
@@ -382,6 +427,7 @@ impl Logic for ConvEngine {
         self.seq.geom.next.oc_tiles = self.p_oc_tiles.val();
         self.seq.geom.next.plane = self.p_plane.val();
         self.seq.geom.next.pixels = self.p_pixels.val();
+        self.seq.geom.next.slots = self.p_slots.val();
         self.seq.geom.next.shw = self.p_shw.val();
         self.seq.geom.next.phw = self.p_phw.val();
         self.seq.geom.next.passes = self.p_passes.val();
@@ -584,6 +630,9 @@ impl Logic for ConvEngine {
                     self.accs[c].d_en.next = self.seq.d_en.val();
                     self.accs[c].d_half.next = self.seq.d_half.val();
                     self.accs[c].d_addr.next = self.seq.d_addr.val();
+                    self.accs[c].g_lo.next = self.g_lo[c].q.val();
+                    self.accs[c].g_hi.next = self.g_hi[c].q.val();
+                    self.accs[c].g_wos.next = self.p_wos.val();
                 }
                 // The last PE of row 0 loading a pass's first datum: the datum leaves every row
                 // r r slow cycles later, before the loader writes row r (WeightLoader).
@@ -593,6 +642,62 @@ impl Logic for ConvEngine {
             self.seq.tile_half.next = self.accs[cols - 1].tile_half.val();
         }
         self.seq.last_swap.next = self.last_swap.val();
+
+        // ---- Column groups: each column's slot columns [lo, hi) = group·shift + [0, Wo).
+        self.gs2.next = self.p_gs.val() << 1;
+        self.gs3.next = self.p_gs.val() + self.gs2.val();
+        for c in 0..self.accs.len() {
+            self.gsel[c].next = 0.into();
+            if self.p_cg.val() == 1 {
+                self.gsel[c].next = self.cgrp[c].val().get_bits::<2>(2);
+            } else if self.p_cg.val() == 2 {
+                self.gsel[c].next = self.cgrp[c].val().get_bits::<2>(0);
+            }
+            self.g_lo_nx[c].next = 0.into();
+            if self.gsel[c].val() == 1 {
+                self.g_lo_nx[c].next = self.p_gs.val();
+            } else if self.gsel[c].val() == 2 {
+                self.g_lo_nx[c].next = self.gs2.val();
+            } else if self.gsel[c].val() == 3 {
+                self.g_lo_nx[c].next = self.gs3.val();
+            }
+            self.g_lo[c].clock.next = self.clock.val();
+            self.g_hi[c].clock.next = self.clock.val();
+            self.g_lo[c].d.next = self.g_lo_nx[c].val();
+            self.g_hi[c].d.next = self.g_lo_nx[c].val() + self.p_wo.val();
+        }
+        // The fold: two register stages between the accumulators' drain reads and the output
+        // side (in every run; with one group they pass the sums on).
+        for c in 0..self.accs.len() {
+            self.f1[c].clock.next = self.clock.val();
+            self.f2[c].clock.next = self.clock.val();
+            self.f1[c].d.next = self.accs[c].d_data.val();
+            self.f2[c].d.next = self.f1[c].q.val();
+        }
+        for h in self.fold_a.len()..(self.fold_a.len() + 1) {
+            for c in 0..self.fold_a.len() {
+                self.fold_a[c].next = self.accs[c].d_data.val() + self.accs[c + h].d_data.val();
+                if self.p_cg.val().any() {
+                    self.f1[c].d.next = self.fold_a[c].val();
+                }
+            }
+        }
+        for h in self.fold_b.len()..(self.fold_b.len() + 1) {
+            for c in 0..self.fold_b.len() {
+                self.fold_b[c].next = self.f1[c].q.val() + self.f1[c + h].q.val();
+                if self.p_cg.val() == 2 {
+                    self.f2[c].d.next = self.fold_b[c].val();
+                }
+            }
+        }
+        self.be1.d.next = self.seq.d_en.val();
+        self.be2.d.next = self.be1.q.val();
+        self.ba1.d.next = self.seq.d_baddr.val();
+        self.ba2.d.next = self.ba1.q.val();
+        self.ov1.d.next = self.seq.o_valid.val();
+        self.ov2.d.next = self.ov1.q.val();
+        self.oi1.d.next = self.seq.o_idx.val();
+        self.oi2.d.next = self.oi1.q.val();
 
         // ---- Drain into the output side; host reads of the output banks.
         self.rd_sel.d.next = self.rd_bank.val();
@@ -605,11 +710,11 @@ impl Logic for ConvEngine {
             self.cols[c].pc.next = self.p_rq_pc.val();
             self.cols[c].ld_addr.next = self.ld_addr.val();
             self.cols[c].ld_data.next = self.ld_data.val();
-            self.cols[c].b_en.next = self.seq.d_en.val();
-            self.cols[c].b_addr.next = self.seq.d_baddr.val();
-            self.cols[c].acc.next = self.accs[c].d_data.val();
-            self.cols[c].valid.next = self.seq.o_valid.val();
-            self.cols[c].idx.next = self.seq.o_idx.val();
+            self.cols[c].b_en.next = self.be2.q.val();
+            self.cols[c].b_addr.next = self.ba2.q.val();
+            self.cols[c].acc.next = self.f2[c].q.val();
+            self.cols[c].valid.next = self.ov2.q.val();
+            self.cols[c].idx.next = self.oi2.q.val();
             self.cols[c].set.en.next = self.p_rq_en.val();
             self.cols[c].set.mult.next = self.p_mult.val();
             self.cols[c].set.shift.next = self.p_shift.val();
@@ -635,7 +740,7 @@ crate::top_io!(
     ConvEngine,
     inputs: [
         wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, rt_we, rt_clr, rt_grp, rt_row, rt_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
-        p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_shw, p_phw, p_passes, p_kp, p_k, p_kg, p_rq_en,
+        p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, p_shw, p_phw, p_passes, p_kp, p_k, p_kg, p_rq_en,
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
         rd_en, rd_bank, rd_addr,
     ],

@@ -52,6 +52,10 @@ pub const TAG_HALF: usize = 4;
 /// Tag bit: the datum is spatial padding (streamed as zero, not read from the first cache).
 pub const TAG_PAD: usize = 5;
 
+/// Register stages between the accumulation columns' drain reads and the output side: the
+/// column groups' fold (`PE_COLS`, docs/conv-array.md), present in every run.
+pub const FOLD_STAGES: usize = 2;
+
 /// The tag travelling with each datum.
 pub type Tag = Bits<6>;
 

@@ -4,8 +4,8 @@
 //! slow cycle, `strobe` in the last), the [`PassCounter`], the [`SlotIssuer`] (what the first
 //! cache is read for), the [`WeightLoader`] and the [`DrainControl`]. A new pass may start when
 //! its weights are loaded and, for a tile's first pass, the tile's accumulation half is free.
-//! The run ends when every pass is issued, both halves are drained and 9 more cycles have passed
-//! (the output pipeline is empty).
+//! The run ends when every pass is issued, both halves are drained and 11 more cycles have passed
+//! (the output pipeline, with the column groups' fold stages, is empty).
 //!
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
@@ -25,9 +25,10 @@
 use crate::pe::{DrainControl, PassCounter, SlotIssuer, Tag, WeightLoader};
 use rust_hdl::prelude::*;
 
-// The drain's tail with ONNX Runtime's requantizer (13 below) is longer by its extra stages.
+// The drain's tail with ONNX Runtime's requantizer (15 below) is longer by its extra stages;
+// both include the column groups' two fold stages (FOLD_STAGES).
 const _: () = assert!(crate::pe::ORT_REQUANT_STAGES - crate::pe::REQUANT_STAGES == 4);
-const _: () = assert!(crate::pe::REQUANT_STAGES + 3 == 9);
+const _: () = assert!(crate::pe::REQUANT_STAGES + 3 + crate::pe::FOLD_STAGES == 11);
 
 /// The engine's layer parameters as one port: a rust-hdl `LogicStruct` is one bus in the Verilog
 /// with each field a slice, so the engine's parameter ports are not declared again here.
@@ -37,7 +38,8 @@ pub struct ConvGeometry {
     pub h: Bits<16>,
     /// Input width W.
     pub w: Bits<16>,
-    /// Output width Wo.
+    /// Slots per row the issuer streams: the output width Wo, or with column groups
+    /// Wo + (groups − 1)·shift (`PE_COLS`).
     pub wo: Bits<16>,
     /// Kernel height.
     pub kh: Bits<16>,
@@ -59,6 +61,8 @@ pub struct ConvGeometry {
     pub plane: Bits<16>,
     /// Ho·Wo.
     pub pixels: Bits<16>,
+    /// Slots per pass, Ho·`wo` (the pixels with one column group).
+    pub slots: Bits<16>,
     /// sh·W.
     pub shw: Bits<16>,
     /// ph·W.
@@ -244,9 +248,9 @@ impl Logic for ConvSequencer {
             self.fin.d.next = false;
             // The output pipeline after the last drained entry: bias read and sum, the
             // requantizer, the output-buffer write (ONNX Runtime's requantizer is longer).
-            self.tail.d.next = 9.into();
+            self.tail.d.next = 11.into();
             if self.geom.val().ort {
-                self.tail.d.next = 13.into();
+                self.tail.d.next = 15.into();
             }
         }
         self.ksel_r.d.next = self.ksel_nx.val();
@@ -285,7 +289,7 @@ impl Logic for ConvSequencer {
         self.issuer.p_sw.next = self.geom.val().sw;
         self.issuer.p_shw.next = self.geom.val().shw;
         self.issuer.p_phw.next = self.geom.val().phw;
-        self.issuer.p_pixels.next = self.geom.val().pixels;
+        self.issuer.p_pixels.next = self.geom.val().slots;
         self.issuer.p_fbase.next = self.geom.val().fbase;
         self.issuer.p_keep.next = self.geom.val().keep;
         self.issuer.ks.next = self.passes.ks.val();

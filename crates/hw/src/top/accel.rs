@@ -134,7 +134,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             conv: ConvEngine::new(e),
             pool: PoolSide::new(u),
             mover: DataMover::new(&mp),
-            cregs: ConvRegs::new(e.kernels, e.first_cache_depth, e.output_buffer_depth),
+            cregs: ConvRegs::new(e.kernels, e.cols, e.first_cache_depth, e.output_buffer_depth),
             queue: InstrQueue::default(),
             disp: Dispatcher::default(),
             rc: RunControl::default(),
@@ -245,6 +245,10 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.p_oc_tiles.next = self.cregs.geom.val().oc_tiles;
         self.conv.p_plane.next = self.cregs.geom.val().plane;
         self.conv.p_pixels.next = self.cregs.geom.val().pixels;
+        self.conv.p_wos.next = self.cregs.p_wos.val();
+        self.conv.p_slots.next = self.cregs.geom.val().slots;
+        self.conv.p_cg.next = self.cregs.p_cg.val();
+        self.conv.p_gs.next = self.cregs.p_gs.val();
         self.conv.p_shw.next = self.cregs.geom.val().shw;
         self.conv.p_phw.next = self.cregs.geom.val().phw;
         self.conv.p_passes.next = self.cregs.geom.val().passes;

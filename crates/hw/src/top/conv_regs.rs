@@ -66,6 +66,12 @@ pub struct ConvRegs {
     pub p_kg: Signal<Out, Bits<16>>,
     /// A zero size, stride or tile count.
     pub bad: Signal<Out, Bit>,
+    /// Column groups (`PE_COLS`): slots per row, Wo + (groups − 1)·shift (`geom.wo` is Wo).
+    pub p_wos: Signal<Out, Bits<16>>,
+    /// log2 of the column groups.
+    pub p_cg: Signal<Out, Bits<2>>,
+    /// The shift between groups.
+    pub p_gs: Signal<Out, Bits<16>>,
     /// `PE_ROWTAP` (the engine keeps the tap-row table): write entry (`rt_grp`, `rt_row`) with
     /// `rt_data` (off in bits 15..0, dy in 31..16, dx in 47..32); `rt_clr` clears every entry.
     pub rt_we: Signal<Out, Bit>,
@@ -80,6 +86,21 @@ pub struct ConvRegs {
     op_pe_kernel: Constant<Bits<5>>,
     op_pe_pad: Constant<Bits<5>>,
     op_pe_rowtap: Constant<Bits<5>>,
+    op_pe_cols: Constant<Bits<5>>,
+    /// The `PE_COLS.groups` values the array's C columns allow (bit g: 2^g groups divide C).
+    cg_allowed: Constant<Bits<4>>,
+    /// `PE_COLS`: log2 of the column groups, the shift between groups, and a group count the
+    /// columns do not allow (0 after reset and `clear`).
+    cg: DFF<Bits<2>>,
+    gs: DFF<Bits<16>>,
+    bad_cols: DFF<Bit>,
+    /// Derived: the slot row width wo + (groups − 1)·shift (first stage), the slots Ho·that
+    /// (second stage).
+    wos: DFF<Bits<16>>,
+    slots: DFF<Bits<16>>,
+    mx_slots: Signal<Local, Bits<32>>,
+    /// (groups − 1)·shift.
+    gext: Signal<Local, Bits<16>>,
     op_acc_tiles: Constant<Bits<5>>,
     op_act_requant: Constant<Bits<5>>,
     op_act_scale: Constant<Bits<5>>,
@@ -151,9 +172,10 @@ pub struct ConvRegs {
 }
 
 impl ConvRegs {
-    /// The registers of an engine with `kernels` kernels per PE and the given first-cache and
-    /// output-buffer depths.
-    pub fn new(kernels: usize, first_cache_depth: usize, output_depth: usize) -> Self {
+    /// The registers of an engine with `kernels` kernels per PE, `cols` PE columns and the given
+    /// first-cache and output-buffer depths.
+    pub fn new(kernels: usize, cols: usize, first_cache_depth: usize, output_depth: usize) -> Self {
+        let allowed = (0..3u64).filter(|g| cols % (1 << g) == 0).fold(0u64, |m, g| m | 1 << g);
         let op = opcode_const;
         block_with_defaults!(ConvRegs {
             op_pe_shape: op("PE_SHAPE"),
@@ -163,6 +185,8 @@ impl ConvRegs {
             op_act_scale: op("ACT_SCALE"),
             op_pe_pad: op("PE_PAD"),
             op_pe_rowtap: op("PE_ROWTAP"),
+            op_pe_cols: op("PE_COLS"),
+            cg_allowed: Constant::new(allowed.into()),
             kernels: Constant::new((kernels as u64).into()),
             fc_half: Constant::new(((first_cache_depth / 2) as u64).into()),
             out_half: Constant::new(((output_depth / 2) as u64).into()),
@@ -172,6 +196,7 @@ impl ConvRegs {
             ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw,
             phw, tiles, taps, passes, kp, bad_r, mx_plane, mx_pixels, mx_shw, mx_phw, mx_tiles,
             mx_taps, mx_passes, mx_kp, kk, keff, kf, kf_ok, kg, p_kg, rt_we, rt_clr, rt_grp, rt_row, rt_data,
+            cg, gs, bad_cols, wos, slots, mx_slots, gext, p_wos, p_cg, p_gs,
         })
     }
 }
@@ -181,7 +206,8 @@ impl Logic for ConvRegs {
     fn update(&mut self) {
         dff_setup!(
             self, clock, h, w, ho, wo, kh, kw, sh, sw, ph, pw, ic, oc, keep, drain, fhalf, ohalf,
-            ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r, kk, kg
+            ok_shape, ok_kernel, ok_tiles, ort, sig, exp, pc, pad, rq_en, mult, shift, zp, relu, plane, pixels, shw, phw, tiles, taps, passes, kp, bad_r, kk, kg,
+            cg, gs, bad_cols, wos, slots
         );
         self.pl.next = self.payload.val();
         if self.clear.val() {
@@ -241,6 +267,12 @@ impl Logic for ConvRegs {
             self.pad.d.next = self.pl.val().get_value_pe_pad();
         }
 
+        if (self.we.val() & (self.op.val() == self.op_pe_cols.val())) | self.clear.val() {
+            self.cg.d.next = self.pl.val().get_value_cols_groups();
+            self.gs.d.next = bit_cast::<16, 4>(self.pl.val().get_value_cols_shift());
+            self.bad_cols.d.next = !self.cg_allowed.val().get_bit(self.pl.val().get_value_cols_groups().index());
+        }
+
         // The tap-row table lives in the engine: its write port.
         self.rt_we.next = self.we.val() & (self.op.val() == self.op_pe_rowtap.val());
         self.rt_clr.next = self.clear.val();
@@ -269,9 +301,18 @@ impl Logic for ConvRegs {
         if !self.kk.q.val().any() {
             self.keff.next = self.kernels.val();
         }
+        self.gext.next = bits::<16>(0);
+        if self.cg.q.val() == 1 {
+            self.gext.next = self.gs.q.val();
+        } else if self.cg.q.val() == 2 {
+            self.gext.next = self.gs.q.val() + (self.gs.q.val() << 1);
+        }
+        self.wos.d.next = self.wo.q.val() + self.gext.val();
+        self.mx_slots.next = self.ho.q.val() * self.wos.q.val();
+        self.slots.d.next = self.mx_slots.val().get_bits::<16>(0);
         self.mx_kp.next = self.pixels.q.val() * self.keff.val();
         self.kp.d.next = self.mx_kp.val().get_bits::<16>(0);
-        self.bad_r.d.next = !(self.ok_shape.q.val() & self.ok_kernel.q.val() & self.ok_tiles.q.val());
+        self.bad_r.d.next = !(self.ok_shape.q.val() & self.ok_kernel.q.val() & self.ok_tiles.q.val() & !self.bad_cols.q.val());
 
         // ---- The engine's ports.
         self.geom.next.h = self.h.q.val();
@@ -287,6 +328,10 @@ impl Logic for ConvRegs {
         self.geom.next.oc_tiles = self.oc.q.val();
         self.geom.next.plane = self.plane.q.val();
         self.geom.next.pixels = self.pixels.q.val();
+        self.geom.next.slots = self.slots.q.val();
+        self.p_wos.next = self.wos.q.val();
+        self.p_cg.next = self.cg.q.val();
+        self.p_gs.next = self.gs.q.val();
         self.geom.next.shw = self.shw.q.val();
         self.geom.next.phw = self.phw.q.val();
         self.geom.next.passes = self.passes.q.val();
@@ -333,7 +378,7 @@ mod tests {
     fn every_parameter_is_its_field_or_the_product_of_its_fields() {
         let mut rng = Rng::from_env("conv-regs", 37);
         let (k, fc, od) = (3u64, 512u64, 1024u64);
-        let mut h = crate::sim::Harness::new(ConvRegs::new(k as usize, fc as usize, od as usize)).unwrap();
+        let mut h = crate::sim::Harness::new(ConvRegs::new(k as usize, 8, fc as usize, od as usize)).unwrap();
         for _ in 0..40 {
             let r = |rng: &mut Rng, bits: u32| rng.below(1 << bits);
             let (hh, w, ho, wo) = (r(&mut rng, 6), r(&mut rng, 6), r(&mut rng, 6), r(&mut rng, 6));
@@ -345,6 +390,8 @@ mod tests {
             let kf = [0, 0, 2, 3, 1, 4, 7][rng.below(7) as usize];
             let kg = r(&mut rng, 3);
             let keff = if kf == 0 { k } else { kf };
+            // Column groups: 2^groups groups of the 8 columns (3 is refused), `shift` apart.
+            let (cg, gs) = (r(&mut rng, 2), r(&mut rng, 4));
             let words = [
                 ("PE_SHAPE", payload("PE_SHAPE", &[("h", hh), ("w", w), ("ho", ho), ("wo", wo), ("kg", kg)])),
                 ("PE_KERNEL", payload("PE_KERNEL", &[("kh", kh), ("kw", kw), ("sh", sh), ("sw", sw), ("ph", ph), ("pw", pw), ("k", kf)])),
@@ -352,6 +399,7 @@ mod tests {
                 ("ACT_REQUANT", payload("ACT_REQUANT", &[("en", en), ("multiplier", mult), ("shift", shift), ("zero_point", zp), ("relu", relu)])),
                 ("ACT_SCALE", payload("ACT_SCALE", &[("ort", ort), ("sig", sig), ("exp", exp), ("per_channel", pc)])),
                 ("PE_PAD", payload("PE_PAD", &[("value", pad)])),
+                ("PE_COLS", payload("PE_COLS", &[("groups", cg), ("shift", gs)])),
                 ("POOL_SHAPE", payload("POOL_SHAPE", &[("c", 7), ("h", 9), ("w", 9), ("ho", 3), ("wo", 3)])),
             ];
             write_all(&mut h, &words, 3, |u, we, op, pl| {
@@ -383,7 +431,9 @@ mod tests {
             );
             assert_eq!(u.p_pc.val(), pc == 1);
             assert_eq!(v(u.p_kg.val()), kg);
-            assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0) || kf == 1 || kf > k, "k field {kf}");
+            let wos = wo + [0, 1, 3, 0][cg as usize] * gs;
+            assert_eq!((v(u.p_wos.val()), v(g.slots), u.p_cg.val().index() as u64, v(u.p_gs.val())), (wos, ho * wos, cg, gs), "groups {cg}, shift {gs}");
+            assert_eq!(u.bad.val(), [hh, w, ho, wo, kh, kw, sh, sw, ic, oc].contains(&0) || kf == 1 || kf > k || cg == 3, "k field {kf}, groups {cg}");
         }
     }
 
@@ -395,14 +445,14 @@ mod tests {
             let v = |b: Bits<16>| b.index() as u64;
             (u.geom.val(), [v(u.p_mult.val()), u.p_shift.val().index() as u64, u.p_zp.val().index() as u64, u.p_sig.val().index() as u64, u.p_exp.val().index() as u64, u.p_pad.val().index() as u64], [u.p_rq_en.val(), u.p_relu.val(), u.p_pc.val(), u.bad.val()], u.p_kg.val())
         };
-        let mut fresh = crate::sim::Harness::new(ConvRegs::new(3, 512, 1024)).unwrap();
+        let mut fresh = crate::sim::Harness::new(ConvRegs::new(3, 8, 512, 1024)).unwrap();
         write_all(&mut fresh, &[], 3, |u, we, op, pl| {
             u.we.next = we;
             u.op.next = op.into();
             u.payload.next = pl.into();
         });
         let reset = outputs(&fresh.uut);
-        let mut h = crate::sim::Harness::new(ConvRegs::new(3, 512, 1024)).unwrap();
+        let mut h = crate::sim::Harness::new(ConvRegs::new(3, 8, 512, 1024)).unwrap();
         let ones = |op: &str| payload(op, &accelgen_isa::op_named(op).unwrap().fields.iter().map(|f| (f.name, 1u64)).collect::<Vec<_>>());
         let words: Vec<(&str, u64)> = ["PE_SHAPE", "PE_KERNEL", "ACC_TILES", "ACT_REQUANT", "ACT_SCALE", "PE_PAD"].iter().map(|&op| (op, ones(op))).collect();
         write_all(&mut h, &words, 3, |u, we, op, pl| {

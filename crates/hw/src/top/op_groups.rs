@@ -12,7 +12,7 @@
 //! | `op` | in | 5 | an opcode |
 //! | `xfer`, `store`, `copy` | out | 1 | `MEM_LOAD`/`MEM_STORE`/`MEM_COPY`; `MEM_STORE`; `MEM_COPY` |
 //! | `mem_shape`, `mem_rows` | out | 1 | `MEM_SHAPE`; `MEM_ROWS` |
-//! | `conv_reg` | out | 1 | a conv engine register write (`PE_SHAPE`, `PE_KERNEL`, `PE_PAD`, `PE_ROWTAP`, `ACC_TILES`, `ACT_REQUANT`, `ACT_SCALE`) |
+//! | `conv_reg` | out | 1 | a conv engine register write (`PE_SHAPE`, `PE_KERNEL`, `PE_PAD`, `PE_ROWTAP`, `PE_COLS`, `ACC_TILES`, `ACT_REQUANT`, `ACT_SCALE`) |
 //! | `pool_reg` | out | 1 | a pooling unit register write (`POOL_WINDOW`, `POOL_SHAPE`, `POOL_CLOCK`, `POOL_GEOM`) |
 //! | `pool_clock`, `run`, `sync`, `is_end` | out | 1 | `POOL_CLOCK`; `RUN`; `SYNC`; `END` (`end` is a Verilog keyword) |
 
@@ -129,7 +129,7 @@ mod tests {
                 name == "MEM_COPY",
                 name == "MEM_SHAPE",
                 name == "MEM_ROWS",
-                ["PE_SHAPE", "PE_KERNEL", "ACC_TILES", "ACT_REQUANT", "ACT_SCALE", "PE_PAD", "PE_ROWTAP"].contains(&name),
+                ["PE_SHAPE", "PE_KERNEL", "ACC_TILES", "ACT_REQUANT", "ACT_SCALE", "PE_PAD", "PE_ROWTAP", "PE_COLS"].contains(&name),
                 ["POOL_WINDOW", "POOL_SHAPE", "POOL_CLOCK", "POOL_GEOM"].contains(&name),
                 name == "POOL_CLOCK",
                 name == "RUN",
