@@ -82,7 +82,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     localparam  row_id__5 = 6'b101;
     localparam  row_id__6 = 6'b110;
     localparam  row_id__7 = 6'b111;
-    localparam  tag_pad = 6'b100000;
+    localparam  tag_pad = 7'b100000;
     localparam  cgrp__0 = 4'h0;
     localparam  cgrp__1 = 4'h0;
     localparam  cgrp__2 = 4'h1;
@@ -98,9 +98,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__0__ksel;
     reg  [15:0] pes__0__ksel_nx;
     reg  [7:0] pes__0__x_in;
-    reg  [5:0] pes__0__tag_in;
+    reg  [6:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
-    wire  [5:0] pes__0__tag_out;
+    wire  [6:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
     reg  [15:0] pes__0__sum_at;
@@ -114,9 +114,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__1__ksel;
     reg  [15:0] pes__1__ksel_nx;
     reg  [7:0] pes__1__x_in;
-    reg  [5:0] pes__1__tag_in;
+    reg  [6:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
-    wire  [5:0] pes__1__tag_out;
+    wire  [6:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
     reg  [15:0] pes__1__sum_at;
@@ -130,9 +130,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__2__ksel;
     reg  [15:0] pes__2__ksel_nx;
     reg  [7:0] pes__2__x_in;
-    reg  [5:0] pes__2__tag_in;
+    reg  [6:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
-    wire  [5:0] pes__2__tag_out;
+    wire  [6:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
     reg  [15:0] pes__2__sum_at;
@@ -146,9 +146,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__3__ksel;
     reg  [15:0] pes__3__ksel_nx;
     reg  [7:0] pes__3__x_in;
-    reg  [5:0] pes__3__tag_in;
+    reg  [6:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
-    wire  [5:0] pes__3__tag_out;
+    wire  [6:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
     reg  [15:0] pes__3__sum_at;
@@ -162,9 +162,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__4__ksel;
     reg  [15:0] pes__4__ksel_nx;
     reg  [7:0] pes__4__x_in;
-    reg  [5:0] pes__4__tag_in;
+    reg  [6:0] pes__4__tag_in;
     wire  [7:0] pes__4__x_out;
-    wire  [5:0] pes__4__tag_out;
+    wire  [6:0] pes__4__tag_out;
     reg  [31:0] pes__4__psum_in;
     wire  [31:0] pes__4__psum_out;
     reg  [15:0] pes__4__sum_at;
@@ -178,9 +178,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__5__ksel;
     reg  [15:0] pes__5__ksel_nx;
     reg  [7:0] pes__5__x_in;
-    reg  [5:0] pes__5__tag_in;
+    reg  [6:0] pes__5__tag_in;
     wire  [7:0] pes__5__x_out;
-    wire  [5:0] pes__5__tag_out;
+    wire  [6:0] pes__5__tag_out;
     reg  [31:0] pes__5__psum_in;
     wire  [31:0] pes__5__psum_out;
     reg  [15:0] pes__5__sum_at;
@@ -194,9 +194,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__6__ksel;
     reg  [15:0] pes__6__ksel_nx;
     reg  [7:0] pes__6__x_in;
-    reg  [5:0] pes__6__tag_in;
+    reg  [6:0] pes__6__tag_in;
     wire  [7:0] pes__6__x_out;
-    wire  [5:0] pes__6__tag_out;
+    wire  [6:0] pes__6__tag_out;
     reg  [31:0] pes__6__psum_in;
     wire  [31:0] pes__6__psum_out;
     reg  [15:0] pes__6__sum_at;
@@ -210,9 +210,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__7__ksel;
     reg  [15:0] pes__7__ksel_nx;
     reg  [7:0] pes__7__x_in;
-    reg  [5:0] pes__7__tag_in;
+    reg  [6:0] pes__7__tag_in;
     wire  [7:0] pes__7__x_out;
-    wire  [5:0] pes__7__tag_out;
+    wire  [6:0] pes__7__tag_out;
     reg  [31:0] pes__7__psum_in;
     wire  [31:0] pes__7__psum_out;
     reg  [15:0] pes__7__sum_at;
@@ -226,9 +226,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__8__ksel;
     reg  [15:0] pes__8__ksel_nx;
     reg  [7:0] pes__8__x_in;
-    reg  [5:0] pes__8__tag_in;
+    reg  [6:0] pes__8__tag_in;
     wire  [7:0] pes__8__x_out;
-    wire  [5:0] pes__8__tag_out;
+    wire  [6:0] pes__8__tag_out;
     reg  [31:0] pes__8__psum_in;
     wire  [31:0] pes__8__psum_out;
     reg  [15:0] pes__8__sum_at;
@@ -242,9 +242,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__9__ksel;
     reg  [15:0] pes__9__ksel_nx;
     reg  [7:0] pes__9__x_in;
-    reg  [5:0] pes__9__tag_in;
+    reg  [6:0] pes__9__tag_in;
     wire  [7:0] pes__9__x_out;
-    wire  [5:0] pes__9__tag_out;
+    wire  [6:0] pes__9__tag_out;
     reg  [31:0] pes__9__psum_in;
     wire  [31:0] pes__9__psum_out;
     reg  [15:0] pes__9__sum_at;
@@ -258,9 +258,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__10__ksel;
     reg  [15:0] pes__10__ksel_nx;
     reg  [7:0] pes__10__x_in;
-    reg  [5:0] pes__10__tag_in;
+    reg  [6:0] pes__10__tag_in;
     wire  [7:0] pes__10__x_out;
-    wire  [5:0] pes__10__tag_out;
+    wire  [6:0] pes__10__tag_out;
     reg  [31:0] pes__10__psum_in;
     wire  [31:0] pes__10__psum_out;
     reg  [15:0] pes__10__sum_at;
@@ -274,9 +274,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__11__ksel;
     reg  [15:0] pes__11__ksel_nx;
     reg  [7:0] pes__11__x_in;
-    reg  [5:0] pes__11__tag_in;
+    reg  [6:0] pes__11__tag_in;
     wire  [7:0] pes__11__x_out;
-    wire  [5:0] pes__11__tag_out;
+    wire  [6:0] pes__11__tag_out;
     reg  [31:0] pes__11__psum_in;
     wire  [31:0] pes__11__psum_out;
     reg  [15:0] pes__11__sum_at;
@@ -290,9 +290,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__12__ksel;
     reg  [15:0] pes__12__ksel_nx;
     reg  [7:0] pes__12__x_in;
-    reg  [5:0] pes__12__tag_in;
+    reg  [6:0] pes__12__tag_in;
     wire  [7:0] pes__12__x_out;
-    wire  [5:0] pes__12__tag_out;
+    wire  [6:0] pes__12__tag_out;
     reg  [31:0] pes__12__psum_in;
     wire  [31:0] pes__12__psum_out;
     reg  [15:0] pes__12__sum_at;
@@ -306,9 +306,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__13__ksel;
     reg  [15:0] pes__13__ksel_nx;
     reg  [7:0] pes__13__x_in;
-    reg  [5:0] pes__13__tag_in;
+    reg  [6:0] pes__13__tag_in;
     wire  [7:0] pes__13__x_out;
-    wire  [5:0] pes__13__tag_out;
+    wire  [6:0] pes__13__tag_out;
     reg  [31:0] pes__13__psum_in;
     wire  [31:0] pes__13__psum_out;
     reg  [15:0] pes__13__sum_at;
@@ -322,9 +322,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__14__ksel;
     reg  [15:0] pes__14__ksel_nx;
     reg  [7:0] pes__14__x_in;
-    reg  [5:0] pes__14__tag_in;
+    reg  [6:0] pes__14__tag_in;
     wire  [7:0] pes__14__x_out;
-    wire  [5:0] pes__14__tag_out;
+    wire  [6:0] pes__14__tag_out;
     reg  [31:0] pes__14__psum_in;
     wire  [31:0] pes__14__psum_out;
     reg  [15:0] pes__14__sum_at;
@@ -338,9 +338,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__15__ksel;
     reg  [15:0] pes__15__ksel_nx;
     reg  [7:0] pes__15__x_in;
-    reg  [5:0] pes__15__tag_in;
+    reg  [6:0] pes__15__tag_in;
     wire  [7:0] pes__15__x_out;
-    wire  [5:0] pes__15__tag_out;
+    wire  [6:0] pes__15__tag_out;
     reg  [31:0] pes__15__psum_in;
     wire  [31:0] pes__15__psum_out;
     reg  [15:0] pes__15__sum_at;
@@ -354,9 +354,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__16__ksel;
     reg  [15:0] pes__16__ksel_nx;
     reg  [7:0] pes__16__x_in;
-    reg  [5:0] pes__16__tag_in;
+    reg  [6:0] pes__16__tag_in;
     wire  [7:0] pes__16__x_out;
-    wire  [5:0] pes__16__tag_out;
+    wire  [6:0] pes__16__tag_out;
     reg  [31:0] pes__16__psum_in;
     wire  [31:0] pes__16__psum_out;
     reg  [15:0] pes__16__sum_at;
@@ -370,9 +370,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__17__ksel;
     reg  [15:0] pes__17__ksel_nx;
     reg  [7:0] pes__17__x_in;
-    reg  [5:0] pes__17__tag_in;
+    reg  [6:0] pes__17__tag_in;
     wire  [7:0] pes__17__x_out;
-    wire  [5:0] pes__17__tag_out;
+    wire  [6:0] pes__17__tag_out;
     reg  [31:0] pes__17__psum_in;
     wire  [31:0] pes__17__psum_out;
     reg  [15:0] pes__17__sum_at;
@@ -386,9 +386,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__18__ksel;
     reg  [15:0] pes__18__ksel_nx;
     reg  [7:0] pes__18__x_in;
-    reg  [5:0] pes__18__tag_in;
+    reg  [6:0] pes__18__tag_in;
     wire  [7:0] pes__18__x_out;
-    wire  [5:0] pes__18__tag_out;
+    wire  [6:0] pes__18__tag_out;
     reg  [31:0] pes__18__psum_in;
     wire  [31:0] pes__18__psum_out;
     reg  [15:0] pes__18__sum_at;
@@ -402,9 +402,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__19__ksel;
     reg  [15:0] pes__19__ksel_nx;
     reg  [7:0] pes__19__x_in;
-    reg  [5:0] pes__19__tag_in;
+    reg  [6:0] pes__19__tag_in;
     wire  [7:0] pes__19__x_out;
-    wire  [5:0] pes__19__tag_out;
+    wire  [6:0] pes__19__tag_out;
     reg  [31:0] pes__19__psum_in;
     wire  [31:0] pes__19__psum_out;
     reg  [15:0] pes__19__sum_at;
@@ -418,9 +418,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__20__ksel;
     reg  [15:0] pes__20__ksel_nx;
     reg  [7:0] pes__20__x_in;
-    reg  [5:0] pes__20__tag_in;
+    reg  [6:0] pes__20__tag_in;
     wire  [7:0] pes__20__x_out;
-    wire  [5:0] pes__20__tag_out;
+    wire  [6:0] pes__20__tag_out;
     reg  [31:0] pes__20__psum_in;
     wire  [31:0] pes__20__psum_out;
     reg  [15:0] pes__20__sum_at;
@@ -434,9 +434,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__21__ksel;
     reg  [15:0] pes__21__ksel_nx;
     reg  [7:0] pes__21__x_in;
-    reg  [5:0] pes__21__tag_in;
+    reg  [6:0] pes__21__tag_in;
     wire  [7:0] pes__21__x_out;
-    wire  [5:0] pes__21__tag_out;
+    wire  [6:0] pes__21__tag_out;
     reg  [31:0] pes__21__psum_in;
     wire  [31:0] pes__21__psum_out;
     reg  [15:0] pes__21__sum_at;
@@ -450,9 +450,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__22__ksel;
     reg  [15:0] pes__22__ksel_nx;
     reg  [7:0] pes__22__x_in;
-    reg  [5:0] pes__22__tag_in;
+    reg  [6:0] pes__22__tag_in;
     wire  [7:0] pes__22__x_out;
-    wire  [5:0] pes__22__tag_out;
+    wire  [6:0] pes__22__tag_out;
     reg  [31:0] pes__22__psum_in;
     wire  [31:0] pes__22__psum_out;
     reg  [15:0] pes__22__sum_at;
@@ -466,9 +466,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__23__ksel;
     reg  [15:0] pes__23__ksel_nx;
     reg  [7:0] pes__23__x_in;
-    reg  [5:0] pes__23__tag_in;
+    reg  [6:0] pes__23__tag_in;
     wire  [7:0] pes__23__x_out;
-    wire  [5:0] pes__23__tag_out;
+    wire  [6:0] pes__23__tag_out;
     reg  [31:0] pes__23__psum_in;
     wire  [31:0] pes__23__psum_out;
     reg  [15:0] pes__23__sum_at;
@@ -482,9 +482,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__24__ksel;
     reg  [15:0] pes__24__ksel_nx;
     reg  [7:0] pes__24__x_in;
-    reg  [5:0] pes__24__tag_in;
+    reg  [6:0] pes__24__tag_in;
     wire  [7:0] pes__24__x_out;
-    wire  [5:0] pes__24__tag_out;
+    wire  [6:0] pes__24__tag_out;
     reg  [31:0] pes__24__psum_in;
     wire  [31:0] pes__24__psum_out;
     reg  [15:0] pes__24__sum_at;
@@ -498,9 +498,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__25__ksel;
     reg  [15:0] pes__25__ksel_nx;
     reg  [7:0] pes__25__x_in;
-    reg  [5:0] pes__25__tag_in;
+    reg  [6:0] pes__25__tag_in;
     wire  [7:0] pes__25__x_out;
-    wire  [5:0] pes__25__tag_out;
+    wire  [6:0] pes__25__tag_out;
     reg  [31:0] pes__25__psum_in;
     wire  [31:0] pes__25__psum_out;
     reg  [15:0] pes__25__sum_at;
@@ -514,9 +514,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__26__ksel;
     reg  [15:0] pes__26__ksel_nx;
     reg  [7:0] pes__26__x_in;
-    reg  [5:0] pes__26__tag_in;
+    reg  [6:0] pes__26__tag_in;
     wire  [7:0] pes__26__x_out;
-    wire  [5:0] pes__26__tag_out;
+    wire  [6:0] pes__26__tag_out;
     reg  [31:0] pes__26__psum_in;
     wire  [31:0] pes__26__psum_out;
     reg  [15:0] pes__26__sum_at;
@@ -530,9 +530,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__27__ksel;
     reg  [15:0] pes__27__ksel_nx;
     reg  [7:0] pes__27__x_in;
-    reg  [5:0] pes__27__tag_in;
+    reg  [6:0] pes__27__tag_in;
     wire  [7:0] pes__27__x_out;
-    wire  [5:0] pes__27__tag_out;
+    wire  [6:0] pes__27__tag_out;
     reg  [31:0] pes__27__psum_in;
     wire  [31:0] pes__27__psum_out;
     reg  [15:0] pes__27__sum_at;
@@ -546,9 +546,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__28__ksel;
     reg  [15:0] pes__28__ksel_nx;
     reg  [7:0] pes__28__x_in;
-    reg  [5:0] pes__28__tag_in;
+    reg  [6:0] pes__28__tag_in;
     wire  [7:0] pes__28__x_out;
-    wire  [5:0] pes__28__tag_out;
+    wire  [6:0] pes__28__tag_out;
     reg  [31:0] pes__28__psum_in;
     wire  [31:0] pes__28__psum_out;
     reg  [15:0] pes__28__sum_at;
@@ -562,9 +562,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__29__ksel;
     reg  [15:0] pes__29__ksel_nx;
     reg  [7:0] pes__29__x_in;
-    reg  [5:0] pes__29__tag_in;
+    reg  [6:0] pes__29__tag_in;
     wire  [7:0] pes__29__x_out;
-    wire  [5:0] pes__29__tag_out;
+    wire  [6:0] pes__29__tag_out;
     reg  [31:0] pes__29__psum_in;
     wire  [31:0] pes__29__psum_out;
     reg  [15:0] pes__29__sum_at;
@@ -578,9 +578,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__30__ksel;
     reg  [15:0] pes__30__ksel_nx;
     reg  [7:0] pes__30__x_in;
-    reg  [5:0] pes__30__tag_in;
+    reg  [6:0] pes__30__tag_in;
     wire  [7:0] pes__30__x_out;
-    wire  [5:0] pes__30__tag_out;
+    wire  [6:0] pes__30__tag_out;
     reg  [31:0] pes__30__psum_in;
     wire  [31:0] pes__30__psum_out;
     reg  [15:0] pes__30__sum_at;
@@ -594,9 +594,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__31__ksel;
     reg  [15:0] pes__31__ksel_nx;
     reg  [7:0] pes__31__x_in;
-    reg  [5:0] pes__31__tag_in;
+    reg  [6:0] pes__31__tag_in;
     wire  [7:0] pes__31__x_out;
-    wire  [5:0] pes__31__tag_out;
+    wire  [6:0] pes__31__tag_out;
     reg  [31:0] pes__31__psum_in;
     wire  [31:0] pes__31__psum_out;
     reg  [15:0] pes__31__sum_at;
@@ -610,9 +610,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__32__ksel;
     reg  [15:0] pes__32__ksel_nx;
     reg  [7:0] pes__32__x_in;
-    reg  [5:0] pes__32__tag_in;
+    reg  [6:0] pes__32__tag_in;
     wire  [7:0] pes__32__x_out;
-    wire  [5:0] pes__32__tag_out;
+    wire  [6:0] pes__32__tag_out;
     reg  [31:0] pes__32__psum_in;
     wire  [31:0] pes__32__psum_out;
     reg  [15:0] pes__32__sum_at;
@@ -626,9 +626,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__33__ksel;
     reg  [15:0] pes__33__ksel_nx;
     reg  [7:0] pes__33__x_in;
-    reg  [5:0] pes__33__tag_in;
+    reg  [6:0] pes__33__tag_in;
     wire  [7:0] pes__33__x_out;
-    wire  [5:0] pes__33__tag_out;
+    wire  [6:0] pes__33__tag_out;
     reg  [31:0] pes__33__psum_in;
     wire  [31:0] pes__33__psum_out;
     reg  [15:0] pes__33__sum_at;
@@ -642,9 +642,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__34__ksel;
     reg  [15:0] pes__34__ksel_nx;
     reg  [7:0] pes__34__x_in;
-    reg  [5:0] pes__34__tag_in;
+    reg  [6:0] pes__34__tag_in;
     wire  [7:0] pes__34__x_out;
-    wire  [5:0] pes__34__tag_out;
+    wire  [6:0] pes__34__tag_out;
     reg  [31:0] pes__34__psum_in;
     wire  [31:0] pes__34__psum_out;
     reg  [15:0] pes__34__sum_at;
@@ -658,9 +658,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__35__ksel;
     reg  [15:0] pes__35__ksel_nx;
     reg  [7:0] pes__35__x_in;
-    reg  [5:0] pes__35__tag_in;
+    reg  [6:0] pes__35__tag_in;
     wire  [7:0] pes__35__x_out;
-    wire  [5:0] pes__35__tag_out;
+    wire  [6:0] pes__35__tag_out;
     reg  [31:0] pes__35__psum_in;
     wire  [31:0] pes__35__psum_out;
     reg  [15:0] pes__35__sum_at;
@@ -674,9 +674,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__36__ksel;
     reg  [15:0] pes__36__ksel_nx;
     reg  [7:0] pes__36__x_in;
-    reg  [5:0] pes__36__tag_in;
+    reg  [6:0] pes__36__tag_in;
     wire  [7:0] pes__36__x_out;
-    wire  [5:0] pes__36__tag_out;
+    wire  [6:0] pes__36__tag_out;
     reg  [31:0] pes__36__psum_in;
     wire  [31:0] pes__36__psum_out;
     reg  [15:0] pes__36__sum_at;
@@ -690,9 +690,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__37__ksel;
     reg  [15:0] pes__37__ksel_nx;
     reg  [7:0] pes__37__x_in;
-    reg  [5:0] pes__37__tag_in;
+    reg  [6:0] pes__37__tag_in;
     wire  [7:0] pes__37__x_out;
-    wire  [5:0] pes__37__tag_out;
+    wire  [6:0] pes__37__tag_out;
     reg  [31:0] pes__37__psum_in;
     wire  [31:0] pes__37__psum_out;
     reg  [15:0] pes__37__sum_at;
@@ -706,9 +706,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__38__ksel;
     reg  [15:0] pes__38__ksel_nx;
     reg  [7:0] pes__38__x_in;
-    reg  [5:0] pes__38__tag_in;
+    reg  [6:0] pes__38__tag_in;
     wire  [7:0] pes__38__x_out;
-    wire  [5:0] pes__38__tag_out;
+    wire  [6:0] pes__38__tag_out;
     reg  [31:0] pes__38__psum_in;
     wire  [31:0] pes__38__psum_out;
     reg  [15:0] pes__38__sum_at;
@@ -722,9 +722,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__39__ksel;
     reg  [15:0] pes__39__ksel_nx;
     reg  [7:0] pes__39__x_in;
-    reg  [5:0] pes__39__tag_in;
+    reg  [6:0] pes__39__tag_in;
     wire  [7:0] pes__39__x_out;
-    wire  [5:0] pes__39__tag_out;
+    wire  [6:0] pes__39__tag_out;
     reg  [31:0] pes__39__psum_in;
     wire  [31:0] pes__39__psum_out;
     reg  [15:0] pes__39__sum_at;
@@ -738,9 +738,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__40__ksel;
     reg  [15:0] pes__40__ksel_nx;
     reg  [7:0] pes__40__x_in;
-    reg  [5:0] pes__40__tag_in;
+    reg  [6:0] pes__40__tag_in;
     wire  [7:0] pes__40__x_out;
-    wire  [5:0] pes__40__tag_out;
+    wire  [6:0] pes__40__tag_out;
     reg  [31:0] pes__40__psum_in;
     wire  [31:0] pes__40__psum_out;
     reg  [15:0] pes__40__sum_at;
@@ -754,9 +754,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__41__ksel;
     reg  [15:0] pes__41__ksel_nx;
     reg  [7:0] pes__41__x_in;
-    reg  [5:0] pes__41__tag_in;
+    reg  [6:0] pes__41__tag_in;
     wire  [7:0] pes__41__x_out;
-    wire  [5:0] pes__41__tag_out;
+    wire  [6:0] pes__41__tag_out;
     reg  [31:0] pes__41__psum_in;
     wire  [31:0] pes__41__psum_out;
     reg  [15:0] pes__41__sum_at;
@@ -770,9 +770,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__42__ksel;
     reg  [15:0] pes__42__ksel_nx;
     reg  [7:0] pes__42__x_in;
-    reg  [5:0] pes__42__tag_in;
+    reg  [6:0] pes__42__tag_in;
     wire  [7:0] pes__42__x_out;
-    wire  [5:0] pes__42__tag_out;
+    wire  [6:0] pes__42__tag_out;
     reg  [31:0] pes__42__psum_in;
     wire  [31:0] pes__42__psum_out;
     reg  [15:0] pes__42__sum_at;
@@ -786,9 +786,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__43__ksel;
     reg  [15:0] pes__43__ksel_nx;
     reg  [7:0] pes__43__x_in;
-    reg  [5:0] pes__43__tag_in;
+    reg  [6:0] pes__43__tag_in;
     wire  [7:0] pes__43__x_out;
-    wire  [5:0] pes__43__tag_out;
+    wire  [6:0] pes__43__tag_out;
     reg  [31:0] pes__43__psum_in;
     wire  [31:0] pes__43__psum_out;
     reg  [15:0] pes__43__sum_at;
@@ -802,9 +802,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__44__ksel;
     reg  [15:0] pes__44__ksel_nx;
     reg  [7:0] pes__44__x_in;
-    reg  [5:0] pes__44__tag_in;
+    reg  [6:0] pes__44__tag_in;
     wire  [7:0] pes__44__x_out;
-    wire  [5:0] pes__44__tag_out;
+    wire  [6:0] pes__44__tag_out;
     reg  [31:0] pes__44__psum_in;
     wire  [31:0] pes__44__psum_out;
     reg  [15:0] pes__44__sum_at;
@@ -818,9 +818,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__45__ksel;
     reg  [15:0] pes__45__ksel_nx;
     reg  [7:0] pes__45__x_in;
-    reg  [5:0] pes__45__tag_in;
+    reg  [6:0] pes__45__tag_in;
     wire  [7:0] pes__45__x_out;
-    wire  [5:0] pes__45__tag_out;
+    wire  [6:0] pes__45__tag_out;
     reg  [31:0] pes__45__psum_in;
     wire  [31:0] pes__45__psum_out;
     reg  [15:0] pes__45__sum_at;
@@ -834,9 +834,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__46__ksel;
     reg  [15:0] pes__46__ksel_nx;
     reg  [7:0] pes__46__x_in;
-    reg  [5:0] pes__46__tag_in;
+    reg  [6:0] pes__46__tag_in;
     wire  [7:0] pes__46__x_out;
-    wire  [5:0] pes__46__tag_out;
+    wire  [6:0] pes__46__tag_out;
     reg  [31:0] pes__46__psum_in;
     wire  [31:0] pes__46__psum_out;
     reg  [15:0] pes__46__sum_at;
@@ -850,9 +850,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__47__ksel;
     reg  [15:0] pes__47__ksel_nx;
     reg  [7:0] pes__47__x_in;
-    reg  [5:0] pes__47__tag_in;
+    reg  [6:0] pes__47__tag_in;
     wire  [7:0] pes__47__x_out;
-    wire  [5:0] pes__47__tag_out;
+    wire  [6:0] pes__47__tag_out;
     reg  [31:0] pes__47__psum_in;
     wire  [31:0] pes__47__psum_out;
     reg  [15:0] pes__47__sum_at;
@@ -866,9 +866,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__48__ksel;
     reg  [15:0] pes__48__ksel_nx;
     reg  [7:0] pes__48__x_in;
-    reg  [5:0] pes__48__tag_in;
+    reg  [6:0] pes__48__tag_in;
     wire  [7:0] pes__48__x_out;
-    wire  [5:0] pes__48__tag_out;
+    wire  [6:0] pes__48__tag_out;
     reg  [31:0] pes__48__psum_in;
     wire  [31:0] pes__48__psum_out;
     reg  [15:0] pes__48__sum_at;
@@ -882,9 +882,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__49__ksel;
     reg  [15:0] pes__49__ksel_nx;
     reg  [7:0] pes__49__x_in;
-    reg  [5:0] pes__49__tag_in;
+    reg  [6:0] pes__49__tag_in;
     wire  [7:0] pes__49__x_out;
-    wire  [5:0] pes__49__tag_out;
+    wire  [6:0] pes__49__tag_out;
     reg  [31:0] pes__49__psum_in;
     wire  [31:0] pes__49__psum_out;
     reg  [15:0] pes__49__sum_at;
@@ -898,9 +898,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__50__ksel;
     reg  [15:0] pes__50__ksel_nx;
     reg  [7:0] pes__50__x_in;
-    reg  [5:0] pes__50__tag_in;
+    reg  [6:0] pes__50__tag_in;
     wire  [7:0] pes__50__x_out;
-    wire  [5:0] pes__50__tag_out;
+    wire  [6:0] pes__50__tag_out;
     reg  [31:0] pes__50__psum_in;
     wire  [31:0] pes__50__psum_out;
     reg  [15:0] pes__50__sum_at;
@@ -914,9 +914,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__51__ksel;
     reg  [15:0] pes__51__ksel_nx;
     reg  [7:0] pes__51__x_in;
-    reg  [5:0] pes__51__tag_in;
+    reg  [6:0] pes__51__tag_in;
     wire  [7:0] pes__51__x_out;
-    wire  [5:0] pes__51__tag_out;
+    wire  [6:0] pes__51__tag_out;
     reg  [31:0] pes__51__psum_in;
     wire  [31:0] pes__51__psum_out;
     reg  [15:0] pes__51__sum_at;
@@ -930,9 +930,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__52__ksel;
     reg  [15:0] pes__52__ksel_nx;
     reg  [7:0] pes__52__x_in;
-    reg  [5:0] pes__52__tag_in;
+    reg  [6:0] pes__52__tag_in;
     wire  [7:0] pes__52__x_out;
-    wire  [5:0] pes__52__tag_out;
+    wire  [6:0] pes__52__tag_out;
     reg  [31:0] pes__52__psum_in;
     wire  [31:0] pes__52__psum_out;
     reg  [15:0] pes__52__sum_at;
@@ -946,9 +946,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__53__ksel;
     reg  [15:0] pes__53__ksel_nx;
     reg  [7:0] pes__53__x_in;
-    reg  [5:0] pes__53__tag_in;
+    reg  [6:0] pes__53__tag_in;
     wire  [7:0] pes__53__x_out;
-    wire  [5:0] pes__53__tag_out;
+    wire  [6:0] pes__53__tag_out;
     reg  [31:0] pes__53__psum_in;
     wire  [31:0] pes__53__psum_out;
     reg  [15:0] pes__53__sum_at;
@@ -962,9 +962,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__54__ksel;
     reg  [15:0] pes__54__ksel_nx;
     reg  [7:0] pes__54__x_in;
-    reg  [5:0] pes__54__tag_in;
+    reg  [6:0] pes__54__tag_in;
     wire  [7:0] pes__54__x_out;
-    wire  [5:0] pes__54__tag_out;
+    wire  [6:0] pes__54__tag_out;
     reg  [31:0] pes__54__psum_in;
     wire  [31:0] pes__54__psum_out;
     reg  [15:0] pes__54__sum_at;
@@ -978,9 +978,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__55__ksel;
     reg  [15:0] pes__55__ksel_nx;
     reg  [7:0] pes__55__x_in;
-    reg  [5:0] pes__55__tag_in;
+    reg  [6:0] pes__55__tag_in;
     wire  [7:0] pes__55__x_out;
-    wire  [5:0] pes__55__tag_out;
+    wire  [6:0] pes__55__tag_out;
     reg  [31:0] pes__55__psum_in;
     wire  [31:0] pes__55__psum_out;
     reg  [15:0] pes__55__sum_at;
@@ -994,9 +994,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__56__ksel;
     reg  [15:0] pes__56__ksel_nx;
     reg  [7:0] pes__56__x_in;
-    reg  [5:0] pes__56__tag_in;
+    reg  [6:0] pes__56__tag_in;
     wire  [7:0] pes__56__x_out;
-    wire  [5:0] pes__56__tag_out;
+    wire  [6:0] pes__56__tag_out;
     reg  [31:0] pes__56__psum_in;
     wire  [31:0] pes__56__psum_out;
     reg  [15:0] pes__56__sum_at;
@@ -1010,9 +1010,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__57__ksel;
     reg  [15:0] pes__57__ksel_nx;
     reg  [7:0] pes__57__x_in;
-    reg  [5:0] pes__57__tag_in;
+    reg  [6:0] pes__57__tag_in;
     wire  [7:0] pes__57__x_out;
-    wire  [5:0] pes__57__tag_out;
+    wire  [6:0] pes__57__tag_out;
     reg  [31:0] pes__57__psum_in;
     wire  [31:0] pes__57__psum_out;
     reg  [15:0] pes__57__sum_at;
@@ -1026,9 +1026,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__58__ksel;
     reg  [15:0] pes__58__ksel_nx;
     reg  [7:0] pes__58__x_in;
-    reg  [5:0] pes__58__tag_in;
+    reg  [6:0] pes__58__tag_in;
     wire  [7:0] pes__58__x_out;
-    wire  [5:0] pes__58__tag_out;
+    wire  [6:0] pes__58__tag_out;
     reg  [31:0] pes__58__psum_in;
     wire  [31:0] pes__58__psum_out;
     reg  [15:0] pes__58__sum_at;
@@ -1042,9 +1042,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__59__ksel;
     reg  [15:0] pes__59__ksel_nx;
     reg  [7:0] pes__59__x_in;
-    reg  [5:0] pes__59__tag_in;
+    reg  [6:0] pes__59__tag_in;
     wire  [7:0] pes__59__x_out;
-    wire  [5:0] pes__59__tag_out;
+    wire  [6:0] pes__59__tag_out;
     reg  [31:0] pes__59__psum_in;
     wire  [31:0] pes__59__psum_out;
     reg  [15:0] pes__59__sum_at;
@@ -1058,9 +1058,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__60__ksel;
     reg  [15:0] pes__60__ksel_nx;
     reg  [7:0] pes__60__x_in;
-    reg  [5:0] pes__60__tag_in;
+    reg  [6:0] pes__60__tag_in;
     wire  [7:0] pes__60__x_out;
-    wire  [5:0] pes__60__tag_out;
+    wire  [6:0] pes__60__tag_out;
     reg  [31:0] pes__60__psum_in;
     wire  [31:0] pes__60__psum_out;
     reg  [15:0] pes__60__sum_at;
@@ -1074,9 +1074,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__61__ksel;
     reg  [15:0] pes__61__ksel_nx;
     reg  [7:0] pes__61__x_in;
-    reg  [5:0] pes__61__tag_in;
+    reg  [6:0] pes__61__tag_in;
     wire  [7:0] pes__61__x_out;
-    wire  [5:0] pes__61__tag_out;
+    wire  [6:0] pes__61__tag_out;
     reg  [31:0] pes__61__psum_in;
     wire  [31:0] pes__61__psum_out;
     reg  [15:0] pes__61__sum_at;
@@ -1090,9 +1090,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__62__ksel;
     reg  [15:0] pes__62__ksel_nx;
     reg  [7:0] pes__62__x_in;
-    reg  [5:0] pes__62__tag_in;
+    reg  [6:0] pes__62__tag_in;
     wire  [7:0] pes__62__x_out;
-    wire  [5:0] pes__62__tag_out;
+    wire  [6:0] pes__62__tag_out;
     reg  [31:0] pes__62__psum_in;
     wire  [31:0] pes__62__psum_out;
     reg  [15:0] pes__62__sum_at;
@@ -1106,9 +1106,9 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] pes__63__ksel;
     reg  [15:0] pes__63__ksel_nx;
     reg  [7:0] pes__63__x_in;
-    reg  [5:0] pes__63__tag_in;
+    reg  [6:0] pes__63__tag_in;
     wire  [7:0] pes__63__x_out;
-    wire  [5:0] pes__63__tag_out;
+    wire  [6:0] pes__63__tag_out;
     reg  [31:0] pes__63__psum_in;
     wire  [31:0] pes__63__psum_out;
     reg  [15:0] pes__63__sum_at;
@@ -1192,49 +1192,49 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
-    reg  [5:0] skew__0__tag_in;
+    reg  [6:0] skew__0__tag_in;
     wire  [7:0] skew__0__x_out;
-    wire  [5:0] skew__0__tag_out;
+    wire  [6:0] skew__0__tag_out;
     reg  skew__1__clock;
     reg  skew__1__strobe;
     reg  [7:0] skew__1__x_in;
-    reg  [5:0] skew__1__tag_in;
+    reg  [6:0] skew__1__tag_in;
     wire  [7:0] skew__1__x_out;
-    wire  [5:0] skew__1__tag_out;
+    wire  [6:0] skew__1__tag_out;
     reg  skew__2__clock;
     reg  skew__2__strobe;
     reg  [7:0] skew__2__x_in;
-    reg  [5:0] skew__2__tag_in;
+    reg  [6:0] skew__2__tag_in;
     wire  [7:0] skew__2__x_out;
-    wire  [5:0] skew__2__tag_out;
+    wire  [6:0] skew__2__tag_out;
     reg  skew__3__clock;
     reg  skew__3__strobe;
     reg  [7:0] skew__3__x_in;
-    reg  [5:0] skew__3__tag_in;
+    reg  [6:0] skew__3__tag_in;
     wire  [7:0] skew__3__x_out;
-    wire  [5:0] skew__3__tag_out;
+    wire  [6:0] skew__3__tag_out;
     reg  skew__4__clock;
     reg  skew__4__strobe;
     reg  [7:0] skew__4__x_in;
-    reg  [5:0] skew__4__tag_in;
+    reg  [6:0] skew__4__tag_in;
     wire  [7:0] skew__4__x_out;
-    wire  [5:0] skew__4__tag_out;
+    wire  [6:0] skew__4__tag_out;
     reg  skew__5__clock;
     reg  skew__5__strobe;
     reg  [7:0] skew__5__x_in;
-    reg  [5:0] skew__5__tag_in;
+    reg  [6:0] skew__5__tag_in;
     wire  [7:0] skew__5__x_out;
-    wire  [5:0] skew__5__tag_out;
+    wire  [6:0] skew__5__tag_out;
     reg  skew__6__clock;
     reg  skew__6__strobe;
     reg  [7:0] skew__6__x_in;
-    reg  [5:0] skew__6__tag_in;
+    reg  [6:0] skew__6__tag_in;
     wire  [7:0] skew__6__x_out;
-    wire  [5:0] skew__6__tag_out;
+    wire  [6:0] skew__6__tag_out;
     reg  accs__0__clock;
     reg  accs__0__strobe;
     reg  [3:0] accs__0__sub;
-    reg  [5:0] accs__0__tag_in;
+    reg  [6:0] accs__0__tag_in;
     reg  [31:0] accs__0__psum_in;
     reg  accs__0__d_en;
     reg  accs__0__d_half;
@@ -1246,10 +1246,20 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] accs__0__g_lo;
     reg  [15:0] accs__0__g_hi;
     reg  [15:0] accs__0__g_wos;
+    reg  accs__0__stream;
+    reg  [15:0] accs__0__pixels;
+    reg  [15:0] accs__0__ob0;
+    reg  [15:0] accs__0__ob1;
+    reg  [15:0] accs__0__bb0;
+    reg  [15:0] accs__0__bb1;
+    wire  accs__0__st_valid;
+    wire  [31:0] accs__0__st_sum;
+    wire  [15:0] accs__0__st_idx;
+    wire  [15:0] accs__0__st_baddr;
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
-    reg  [5:0] accs__1__tag_in;
+    reg  [6:0] accs__1__tag_in;
     reg  [31:0] accs__1__psum_in;
     reg  accs__1__d_en;
     reg  accs__1__d_half;
@@ -1261,10 +1271,20 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] accs__1__g_lo;
     reg  [15:0] accs__1__g_hi;
     reg  [15:0] accs__1__g_wos;
+    reg  accs__1__stream;
+    reg  [15:0] accs__1__pixels;
+    reg  [15:0] accs__1__ob0;
+    reg  [15:0] accs__1__ob1;
+    reg  [15:0] accs__1__bb0;
+    reg  [15:0] accs__1__bb1;
+    wire  accs__1__st_valid;
+    wire  [31:0] accs__1__st_sum;
+    wire  [15:0] accs__1__st_idx;
+    wire  [15:0] accs__1__st_baddr;
     reg  accs__2__clock;
     reg  accs__2__strobe;
     reg  [3:0] accs__2__sub;
-    reg  [5:0] accs__2__tag_in;
+    reg  [6:0] accs__2__tag_in;
     reg  [31:0] accs__2__psum_in;
     reg  accs__2__d_en;
     reg  accs__2__d_half;
@@ -1276,10 +1296,20 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] accs__2__g_lo;
     reg  [15:0] accs__2__g_hi;
     reg  [15:0] accs__2__g_wos;
+    reg  accs__2__stream;
+    reg  [15:0] accs__2__pixels;
+    reg  [15:0] accs__2__ob0;
+    reg  [15:0] accs__2__ob1;
+    reg  [15:0] accs__2__bb0;
+    reg  [15:0] accs__2__bb1;
+    wire  accs__2__st_valid;
+    wire  [31:0] accs__2__st_sum;
+    wire  [15:0] accs__2__st_idx;
+    wire  [15:0] accs__2__st_baddr;
     reg  accs__3__clock;
     reg  accs__3__strobe;
     reg  [3:0] accs__3__sub;
-    reg  [5:0] accs__3__tag_in;
+    reg  [6:0] accs__3__tag_in;
     reg  [31:0] accs__3__psum_in;
     reg  accs__3__d_en;
     reg  accs__3__d_half;
@@ -1291,10 +1321,20 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] accs__3__g_lo;
     reg  [15:0] accs__3__g_hi;
     reg  [15:0] accs__3__g_wos;
+    reg  accs__3__stream;
+    reg  [15:0] accs__3__pixels;
+    reg  [15:0] accs__3__ob0;
+    reg  [15:0] accs__3__ob1;
+    reg  [15:0] accs__3__bb0;
+    reg  [15:0] accs__3__bb1;
+    wire  accs__3__st_valid;
+    wire  [31:0] accs__3__st_sum;
+    wire  [15:0] accs__3__st_idx;
+    wire  [15:0] accs__3__st_baddr;
     reg  accs__4__clock;
     reg  accs__4__strobe;
     reg  [3:0] accs__4__sub;
-    reg  [5:0] accs__4__tag_in;
+    reg  [6:0] accs__4__tag_in;
     reg  [31:0] accs__4__psum_in;
     reg  accs__4__d_en;
     reg  accs__4__d_half;
@@ -1306,10 +1346,20 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] accs__4__g_lo;
     reg  [15:0] accs__4__g_hi;
     reg  [15:0] accs__4__g_wos;
+    reg  accs__4__stream;
+    reg  [15:0] accs__4__pixels;
+    reg  [15:0] accs__4__ob0;
+    reg  [15:0] accs__4__ob1;
+    reg  [15:0] accs__4__bb0;
+    reg  [15:0] accs__4__bb1;
+    wire  accs__4__st_valid;
+    wire  [31:0] accs__4__st_sum;
+    wire  [15:0] accs__4__st_idx;
+    wire  [15:0] accs__4__st_baddr;
     reg  accs__5__clock;
     reg  accs__5__strobe;
     reg  [3:0] accs__5__sub;
-    reg  [5:0] accs__5__tag_in;
+    reg  [6:0] accs__5__tag_in;
     reg  [31:0] accs__5__psum_in;
     reg  accs__5__d_en;
     reg  accs__5__d_half;
@@ -1321,10 +1371,20 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] accs__5__g_lo;
     reg  [15:0] accs__5__g_hi;
     reg  [15:0] accs__5__g_wos;
+    reg  accs__5__stream;
+    reg  [15:0] accs__5__pixels;
+    reg  [15:0] accs__5__ob0;
+    reg  [15:0] accs__5__ob1;
+    reg  [15:0] accs__5__bb0;
+    reg  [15:0] accs__5__bb1;
+    wire  accs__5__st_valid;
+    wire  [31:0] accs__5__st_sum;
+    wire  [15:0] accs__5__st_idx;
+    wire  [15:0] accs__5__st_baddr;
     reg  accs__6__clock;
     reg  accs__6__strobe;
     reg  [3:0] accs__6__sub;
-    reg  [5:0] accs__6__tag_in;
+    reg  [6:0] accs__6__tag_in;
     reg  [31:0] accs__6__psum_in;
     reg  accs__6__d_en;
     reg  accs__6__d_half;
@@ -1336,10 +1396,20 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] accs__6__g_lo;
     reg  [15:0] accs__6__g_hi;
     reg  [15:0] accs__6__g_wos;
+    reg  accs__6__stream;
+    reg  [15:0] accs__6__pixels;
+    reg  [15:0] accs__6__ob0;
+    reg  [15:0] accs__6__ob1;
+    reg  [15:0] accs__6__bb0;
+    reg  [15:0] accs__6__bb1;
+    wire  accs__6__st_valid;
+    wire  [31:0] accs__6__st_sum;
+    wire  [15:0] accs__6__st_idx;
+    wire  [15:0] accs__6__st_baddr;
     reg  accs__7__clock;
     reg  accs__7__strobe;
     reg  [3:0] accs__7__sub;
-    reg  [5:0] accs__7__tag_in;
+    reg  [6:0] accs__7__tag_in;
     reg  [31:0] accs__7__psum_in;
     reg  accs__7__d_en;
     reg  accs__7__d_half;
@@ -1351,6 +1421,16 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] accs__7__g_lo;
     reg  [15:0] accs__7__g_hi;
     reg  [15:0] accs__7__g_wos;
+    reg  accs__7__stream;
+    reg  [15:0] accs__7__pixels;
+    reg  [15:0] accs__7__ob0;
+    reg  [15:0] accs__7__ob1;
+    reg  [15:0] accs__7__bb0;
+    reg  [15:0] accs__7__bb1;
+    wire  accs__7__st_valid;
+    wire  [31:0] accs__7__st_sum;
+    wire  [15:0] accs__7__st_idx;
+    wire  [15:0] accs__7__st_baddr;
     reg  wbanks__0__clock;
     reg  wbanks__0__r_en;
     reg  [15:0] wbanks__0__r_addr;
@@ -1610,7 +1690,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     wire  [15:0] seq__sum_at;
     wire  seq__slot_valid;
     wire  seq__slot_pad;
-    wire  [5:0] seq__slot_tag;
+    wire  [6:0] seq__slot_tag;
     wire  [15:0] seq__slot_addr;
     wire  [15:0] seq__slot_iyp;
     wire  [15:0] seq__slot_ixp;
@@ -1627,6 +1707,11 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     wire  [15:0] seq__d_baddr;
     wire  seq__o_valid;
     wire  [15:0] seq__o_idx;
+    reg  seq__p_stream;
+    wire  [15:0] seq__ob0;
+    wire  [15:0] seq__ob1;
+    wire  [15:0] seq__bb0;
+    wire  [15:0] seq__bb1;
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
@@ -1978,6 +2063,249 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [31:0] f2__7__d;
     wire  [31:0] f2__7__q;
     reg  f2__7__clock;
+    reg  strm__d;
+    wire  strm__q;
+    reg  strm__clock;
+    reg  sbe__0__d;
+    wire  sbe__0__q;
+    reg  sbe__0__clock;
+    reg  sbe__1__d;
+    wire  sbe__1__q;
+    reg  sbe__1__clock;
+    reg  sbe__2__d;
+    wire  sbe__2__q;
+    reg  sbe__2__clock;
+    reg  sbe__3__d;
+    wire  sbe__3__q;
+    reg  sbe__3__clock;
+    reg  sbe__4__d;
+    wire  sbe__4__q;
+    reg  sbe__4__clock;
+    reg  sbe__5__d;
+    wire  sbe__5__q;
+    reg  sbe__5__clock;
+    reg  sbe__6__d;
+    wire  sbe__6__q;
+    reg  sbe__6__clock;
+    reg  sbe__7__d;
+    wire  sbe__7__q;
+    reg  sbe__7__clock;
+    reg  [15:0] sba__0__d;
+    wire  [15:0] sba__0__q;
+    reg  sba__0__clock;
+    reg  [15:0] sba__1__d;
+    wire  [15:0] sba__1__q;
+    reg  sba__1__clock;
+    reg  [15:0] sba__2__d;
+    wire  [15:0] sba__2__q;
+    reg  sba__2__clock;
+    reg  [15:0] sba__3__d;
+    wire  [15:0] sba__3__q;
+    reg  sba__3__clock;
+    reg  [15:0] sba__4__d;
+    wire  [15:0] sba__4__q;
+    reg  sba__4__clock;
+    reg  [15:0] sba__5__d;
+    wire  [15:0] sba__5__q;
+    reg  sba__5__clock;
+    reg  [15:0] sba__6__d;
+    wire  [15:0] sba__6__q;
+    reg  sba__6__clock;
+    reg  [15:0] sba__7__d;
+    wire  [15:0] sba__7__q;
+    reg  sba__7__clock;
+    reg  sv__0__d;
+    wire  sv__0__q;
+    reg  sv__0__clock;
+    reg  sv__1__d;
+    wire  sv__1__q;
+    reg  sv__1__clock;
+    reg  sv__2__d;
+    wire  sv__2__q;
+    reg  sv__2__clock;
+    reg  sv__3__d;
+    wire  sv__3__q;
+    reg  sv__3__clock;
+    reg  sv__4__d;
+    wire  sv__4__q;
+    reg  sv__4__clock;
+    reg  sv__5__d;
+    wire  sv__5__q;
+    reg  sv__5__clock;
+    reg  sv__6__d;
+    wire  sv__6__q;
+    reg  sv__6__clock;
+    reg  sv__7__d;
+    wire  sv__7__q;
+    reg  sv__7__clock;
+    reg  sv__8__d;
+    wire  sv__8__q;
+    reg  sv__8__clock;
+    reg  sv__9__d;
+    wire  sv__9__q;
+    reg  sv__9__clock;
+    reg  sv__10__d;
+    wire  sv__10__q;
+    reg  sv__10__clock;
+    reg  sv__11__d;
+    wire  sv__11__q;
+    reg  sv__11__clock;
+    reg  sv__12__d;
+    wire  sv__12__q;
+    reg  sv__12__clock;
+    reg  sv__13__d;
+    wire  sv__13__q;
+    reg  sv__13__clock;
+    reg  sv__14__d;
+    wire  sv__14__q;
+    reg  sv__14__clock;
+    reg  sv__15__d;
+    wire  sv__15__q;
+    reg  sv__15__clock;
+    reg  sv__16__d;
+    wire  sv__16__q;
+    reg  sv__16__clock;
+    reg  sv__17__d;
+    wire  sv__17__q;
+    reg  sv__17__clock;
+    reg  sv__18__d;
+    wire  sv__18__q;
+    reg  sv__18__clock;
+    reg  sv__19__d;
+    wire  sv__19__q;
+    reg  sv__19__clock;
+    reg  sv__20__d;
+    wire  sv__20__q;
+    reg  sv__20__clock;
+    reg  sv__21__d;
+    wire  sv__21__q;
+    reg  sv__21__clock;
+    reg  sv__22__d;
+    wire  sv__22__q;
+    reg  sv__22__clock;
+    reg  sv__23__d;
+    wire  sv__23__q;
+    reg  sv__23__clock;
+    reg  sv__24__d;
+    wire  sv__24__q;
+    reg  sv__24__clock;
+    reg  sv__25__d;
+    wire  sv__25__q;
+    reg  sv__25__clock;
+    reg  sv__26__d;
+    wire  sv__26__q;
+    reg  sv__26__clock;
+    reg  sv__27__d;
+    wire  sv__27__q;
+    reg  sv__27__clock;
+    reg  sv__28__d;
+    wire  sv__28__q;
+    reg  sv__28__clock;
+    reg  sv__29__d;
+    wire  sv__29__q;
+    reg  sv__29__clock;
+    reg  sv__30__d;
+    wire  sv__30__q;
+    reg  sv__30__clock;
+    reg  sv__31__d;
+    wire  sv__31__q;
+    reg  sv__31__clock;
+    reg  [15:0] si__0__d;
+    wire  [15:0] si__0__q;
+    reg  si__0__clock;
+    reg  [15:0] si__1__d;
+    wire  [15:0] si__1__q;
+    reg  si__1__clock;
+    reg  [15:0] si__2__d;
+    wire  [15:0] si__2__q;
+    reg  si__2__clock;
+    reg  [15:0] si__3__d;
+    wire  [15:0] si__3__q;
+    reg  si__3__clock;
+    reg  [15:0] si__4__d;
+    wire  [15:0] si__4__q;
+    reg  si__4__clock;
+    reg  [15:0] si__5__d;
+    wire  [15:0] si__5__q;
+    reg  si__5__clock;
+    reg  [15:0] si__6__d;
+    wire  [15:0] si__6__q;
+    reg  si__6__clock;
+    reg  [15:0] si__7__d;
+    wire  [15:0] si__7__q;
+    reg  si__7__clock;
+    reg  [15:0] si__8__d;
+    wire  [15:0] si__8__q;
+    reg  si__8__clock;
+    reg  [15:0] si__9__d;
+    wire  [15:0] si__9__q;
+    reg  si__9__clock;
+    reg  [15:0] si__10__d;
+    wire  [15:0] si__10__q;
+    reg  si__10__clock;
+    reg  [15:0] si__11__d;
+    wire  [15:0] si__11__q;
+    reg  si__11__clock;
+    reg  [15:0] si__12__d;
+    wire  [15:0] si__12__q;
+    reg  si__12__clock;
+    reg  [15:0] si__13__d;
+    wire  [15:0] si__13__q;
+    reg  si__13__clock;
+    reg  [15:0] si__14__d;
+    wire  [15:0] si__14__q;
+    reg  si__14__clock;
+    reg  [15:0] si__15__d;
+    wire  [15:0] si__15__q;
+    reg  si__15__clock;
+    reg  [15:0] si__16__d;
+    wire  [15:0] si__16__q;
+    reg  si__16__clock;
+    reg  [15:0] si__17__d;
+    wire  [15:0] si__17__q;
+    reg  si__17__clock;
+    reg  [15:0] si__18__d;
+    wire  [15:0] si__18__q;
+    reg  si__18__clock;
+    reg  [15:0] si__19__d;
+    wire  [15:0] si__19__q;
+    reg  si__19__clock;
+    reg  [15:0] si__20__d;
+    wire  [15:0] si__20__q;
+    reg  si__20__clock;
+    reg  [15:0] si__21__d;
+    wire  [15:0] si__21__q;
+    reg  si__21__clock;
+    reg  [15:0] si__22__d;
+    wire  [15:0] si__22__q;
+    reg  si__22__clock;
+    reg  [15:0] si__23__d;
+    wire  [15:0] si__23__q;
+    reg  si__23__clock;
+    reg  [15:0] si__24__d;
+    wire  [15:0] si__24__q;
+    reg  si__24__clock;
+    reg  [15:0] si__25__d;
+    wire  [15:0] si__25__q;
+    reg  si__25__clock;
+    reg  [15:0] si__26__d;
+    wire  [15:0] si__26__q;
+    reg  si__26__clock;
+    reg  [15:0] si__27__d;
+    wire  [15:0] si__27__q;
+    reg  si__27__clock;
+    reg  [15:0] si__28__d;
+    wire  [15:0] si__28__q;
+    reg  si__28__clock;
+    reg  [15:0] si__29__d;
+    wire  [15:0] si__29__q;
+    reg  si__29__clock;
+    reg  [15:0] si__30__d;
+    wire  [15:0] si__30__q;
+    reg  si__30__clock;
+    reg  [15:0] si__31__d;
+    wire  [15:0] si__31__q;
+    reg  si__31__clock;
     reg  be1__d;
     wire  be1__q;
     reg  be1__clock;
@@ -2112,14 +2440,14 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  [15:0] roffs__5;
     reg  [15:0] roffs__6;
     reg  [15:0] roffs__7;
-    reg  [5:0] rtag__0;
-    reg  [5:0] rtag__1;
-    reg  [5:0] rtag__2;
-    reg  [5:0] rtag__3;
-    reg  [5:0] rtag__4;
-    reg  [5:0] rtag__5;
-    reg  [5:0] rtag__6;
-    reg  [5:0] rtag__7;
+    reg  [6:0] rtag__0;
+    reg  [6:0] rtag__1;
+    reg  [6:0] rtag__2;
+    reg  [6:0] rtag__3;
+    reg  [6:0] rtag__4;
+    reg  [6:0] rtag__5;
+    reg  [6:0] rtag__6;
+    reg  [6:0] rtag__7;
     reg  [7:0] rt_ghot;
     reg  [7:0] sg_hot;
     reg  [1:0] gsel__0;
@@ -3459,7 +3787,17 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .k(accs__0__k),
         .g_lo(accs__0__g_lo),
         .g_hi(accs__0__g_hi),
-        .g_wos(accs__0__g_wos)
+        .g_wos(accs__0__g_wos),
+        .stream(accs__0__stream),
+        .pixels(accs__0__pixels),
+        .ob0(accs__0__ob0),
+        .ob1(accs__0__ob1),
+        .bb0(accs__0__bb0),
+        .bb1(accs__0__bb1),
+        .st_valid(accs__0__st_valid),
+        .st_sum(accs__0__st_sum),
+        .st_idx(accs__0__st_idx),
+        .st_baddr(accs__0__st_baddr)
     );
     default_conv_engine_acc_column accs__1(
         .clock(accs__1__clock),
@@ -3476,7 +3814,17 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .k(accs__1__k),
         .g_lo(accs__1__g_lo),
         .g_hi(accs__1__g_hi),
-        .g_wos(accs__1__g_wos)
+        .g_wos(accs__1__g_wos),
+        .stream(accs__1__stream),
+        .pixels(accs__1__pixels),
+        .ob0(accs__1__ob0),
+        .ob1(accs__1__ob1),
+        .bb0(accs__1__bb0),
+        .bb1(accs__1__bb1),
+        .st_valid(accs__1__st_valid),
+        .st_sum(accs__1__st_sum),
+        .st_idx(accs__1__st_idx),
+        .st_baddr(accs__1__st_baddr)
     );
     default_conv_engine_acc_column accs__2(
         .clock(accs__2__clock),
@@ -3493,7 +3841,17 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .k(accs__2__k),
         .g_lo(accs__2__g_lo),
         .g_hi(accs__2__g_hi),
-        .g_wos(accs__2__g_wos)
+        .g_wos(accs__2__g_wos),
+        .stream(accs__2__stream),
+        .pixels(accs__2__pixels),
+        .ob0(accs__2__ob0),
+        .ob1(accs__2__ob1),
+        .bb0(accs__2__bb0),
+        .bb1(accs__2__bb1),
+        .st_valid(accs__2__st_valid),
+        .st_sum(accs__2__st_sum),
+        .st_idx(accs__2__st_idx),
+        .st_baddr(accs__2__st_baddr)
     );
     default_conv_engine_acc_column accs__3(
         .clock(accs__3__clock),
@@ -3510,7 +3868,17 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .k(accs__3__k),
         .g_lo(accs__3__g_lo),
         .g_hi(accs__3__g_hi),
-        .g_wos(accs__3__g_wos)
+        .g_wos(accs__3__g_wos),
+        .stream(accs__3__stream),
+        .pixels(accs__3__pixels),
+        .ob0(accs__3__ob0),
+        .ob1(accs__3__ob1),
+        .bb0(accs__3__bb0),
+        .bb1(accs__3__bb1),
+        .st_valid(accs__3__st_valid),
+        .st_sum(accs__3__st_sum),
+        .st_idx(accs__3__st_idx),
+        .st_baddr(accs__3__st_baddr)
     );
     default_conv_engine_acc_column accs__4(
         .clock(accs__4__clock),
@@ -3527,7 +3895,17 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .k(accs__4__k),
         .g_lo(accs__4__g_lo),
         .g_hi(accs__4__g_hi),
-        .g_wos(accs__4__g_wos)
+        .g_wos(accs__4__g_wos),
+        .stream(accs__4__stream),
+        .pixels(accs__4__pixels),
+        .ob0(accs__4__ob0),
+        .ob1(accs__4__ob1),
+        .bb0(accs__4__bb0),
+        .bb1(accs__4__bb1),
+        .st_valid(accs__4__st_valid),
+        .st_sum(accs__4__st_sum),
+        .st_idx(accs__4__st_idx),
+        .st_baddr(accs__4__st_baddr)
     );
     default_conv_engine_acc_column accs__5(
         .clock(accs__5__clock),
@@ -3544,7 +3922,17 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .k(accs__5__k),
         .g_lo(accs__5__g_lo),
         .g_hi(accs__5__g_hi),
-        .g_wos(accs__5__g_wos)
+        .g_wos(accs__5__g_wos),
+        .stream(accs__5__stream),
+        .pixels(accs__5__pixels),
+        .ob0(accs__5__ob0),
+        .ob1(accs__5__ob1),
+        .bb0(accs__5__bb0),
+        .bb1(accs__5__bb1),
+        .st_valid(accs__5__st_valid),
+        .st_sum(accs__5__st_sum),
+        .st_idx(accs__5__st_idx),
+        .st_baddr(accs__5__st_baddr)
     );
     default_conv_engine_acc_column accs__6(
         .clock(accs__6__clock),
@@ -3561,7 +3949,17 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .k(accs__6__k),
         .g_lo(accs__6__g_lo),
         .g_hi(accs__6__g_hi),
-        .g_wos(accs__6__g_wos)
+        .g_wos(accs__6__g_wos),
+        .stream(accs__6__stream),
+        .pixels(accs__6__pixels),
+        .ob0(accs__6__ob0),
+        .ob1(accs__6__ob1),
+        .bb0(accs__6__bb0),
+        .bb1(accs__6__bb1),
+        .st_valid(accs__6__st_valid),
+        .st_sum(accs__6__st_sum),
+        .st_idx(accs__6__st_idx),
+        .st_baddr(accs__6__st_baddr)
     );
     default_conv_engine_acc_column accs__7(
         .clock(accs__7__clock),
@@ -3578,7 +3976,17 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .k(accs__7__k),
         .g_lo(accs__7__g_lo),
         .g_hi(accs__7__g_hi),
-        .g_wos(accs__7__g_wos)
+        .g_wos(accs__7__g_wos),
+        .stream(accs__7__stream),
+        .pixels(accs__7__pixels),
+        .ob0(accs__7__ob0),
+        .ob1(accs__7__ob1),
+        .bb0(accs__7__bb0),
+        .bb1(accs__7__bb1),
+        .st_valid(accs__7__st_valid),
+        .st_sum(accs__7__st_sum),
+        .st_idx(accs__7__st_idx),
+        .st_baddr(accs__7__st_baddr)
     );
     default_conv_engine_lanes wbanks__0(
         .clock(wbanks__0__clock),
@@ -3888,7 +4296,12 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .d_addr(seq__d_addr),
         .d_baddr(seq__d_baddr),
         .o_valid(seq__o_valid),
-        .o_idx(seq__o_idx)
+        .o_idx(seq__o_idx),
+        .p_stream(seq__p_stream),
+        .ob0(seq__ob0),
+        .ob1(seq__ob1),
+        .bb0(seq__bb0),
+        .bb1(seq__bb1)
     );
     default_conv_engine_dff_w64 rd_sel(
         .d(rd_sel__d),
@@ -4475,6 +4888,411 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .q(f2__7__q),
         .clock(f2__7__clock)
     );
+    default_conv_engine_dff_w1 strm(
+        .d(strm__d),
+        .q(strm__q),
+        .clock(strm__clock)
+    );
+    default_conv_engine_dff_w1 sbe__0(
+        .d(sbe__0__d),
+        .q(sbe__0__q),
+        .clock(sbe__0__clock)
+    );
+    default_conv_engine_dff_w1 sbe__1(
+        .d(sbe__1__d),
+        .q(sbe__1__q),
+        .clock(sbe__1__clock)
+    );
+    default_conv_engine_dff_w1 sbe__2(
+        .d(sbe__2__d),
+        .q(sbe__2__q),
+        .clock(sbe__2__clock)
+    );
+    default_conv_engine_dff_w1 sbe__3(
+        .d(sbe__3__d),
+        .q(sbe__3__q),
+        .clock(sbe__3__clock)
+    );
+    default_conv_engine_dff_w1 sbe__4(
+        .d(sbe__4__d),
+        .q(sbe__4__q),
+        .clock(sbe__4__clock)
+    );
+    default_conv_engine_dff_w1 sbe__5(
+        .d(sbe__5__d),
+        .q(sbe__5__q),
+        .clock(sbe__5__clock)
+    );
+    default_conv_engine_dff_w1 sbe__6(
+        .d(sbe__6__d),
+        .q(sbe__6__q),
+        .clock(sbe__6__clock)
+    );
+    default_conv_engine_dff_w1 sbe__7(
+        .d(sbe__7__d),
+        .q(sbe__7__q),
+        .clock(sbe__7__clock)
+    );
+    default_conv_engine_dff_w16 sba__0(
+        .d(sba__0__d),
+        .q(sba__0__q),
+        .clock(sba__0__clock)
+    );
+    default_conv_engine_dff_w16 sba__1(
+        .d(sba__1__d),
+        .q(sba__1__q),
+        .clock(sba__1__clock)
+    );
+    default_conv_engine_dff_w16 sba__2(
+        .d(sba__2__d),
+        .q(sba__2__q),
+        .clock(sba__2__clock)
+    );
+    default_conv_engine_dff_w16 sba__3(
+        .d(sba__3__d),
+        .q(sba__3__q),
+        .clock(sba__3__clock)
+    );
+    default_conv_engine_dff_w16 sba__4(
+        .d(sba__4__d),
+        .q(sba__4__q),
+        .clock(sba__4__clock)
+    );
+    default_conv_engine_dff_w16 sba__5(
+        .d(sba__5__d),
+        .q(sba__5__q),
+        .clock(sba__5__clock)
+    );
+    default_conv_engine_dff_w16 sba__6(
+        .d(sba__6__d),
+        .q(sba__6__q),
+        .clock(sba__6__clock)
+    );
+    default_conv_engine_dff_w16 sba__7(
+        .d(sba__7__d),
+        .q(sba__7__q),
+        .clock(sba__7__clock)
+    );
+    default_conv_engine_dff_w1 sv__0(
+        .d(sv__0__d),
+        .q(sv__0__q),
+        .clock(sv__0__clock)
+    );
+    default_conv_engine_dff_w1 sv__1(
+        .d(sv__1__d),
+        .q(sv__1__q),
+        .clock(sv__1__clock)
+    );
+    default_conv_engine_dff_w1 sv__2(
+        .d(sv__2__d),
+        .q(sv__2__q),
+        .clock(sv__2__clock)
+    );
+    default_conv_engine_dff_w1 sv__3(
+        .d(sv__3__d),
+        .q(sv__3__q),
+        .clock(sv__3__clock)
+    );
+    default_conv_engine_dff_w1 sv__4(
+        .d(sv__4__d),
+        .q(sv__4__q),
+        .clock(sv__4__clock)
+    );
+    default_conv_engine_dff_w1 sv__5(
+        .d(sv__5__d),
+        .q(sv__5__q),
+        .clock(sv__5__clock)
+    );
+    default_conv_engine_dff_w1 sv__6(
+        .d(sv__6__d),
+        .q(sv__6__q),
+        .clock(sv__6__clock)
+    );
+    default_conv_engine_dff_w1 sv__7(
+        .d(sv__7__d),
+        .q(sv__7__q),
+        .clock(sv__7__clock)
+    );
+    default_conv_engine_dff_w1 sv__8(
+        .d(sv__8__d),
+        .q(sv__8__q),
+        .clock(sv__8__clock)
+    );
+    default_conv_engine_dff_w1 sv__9(
+        .d(sv__9__d),
+        .q(sv__9__q),
+        .clock(sv__9__clock)
+    );
+    default_conv_engine_dff_w1 sv__10(
+        .d(sv__10__d),
+        .q(sv__10__q),
+        .clock(sv__10__clock)
+    );
+    default_conv_engine_dff_w1 sv__11(
+        .d(sv__11__d),
+        .q(sv__11__q),
+        .clock(sv__11__clock)
+    );
+    default_conv_engine_dff_w1 sv__12(
+        .d(sv__12__d),
+        .q(sv__12__q),
+        .clock(sv__12__clock)
+    );
+    default_conv_engine_dff_w1 sv__13(
+        .d(sv__13__d),
+        .q(sv__13__q),
+        .clock(sv__13__clock)
+    );
+    default_conv_engine_dff_w1 sv__14(
+        .d(sv__14__d),
+        .q(sv__14__q),
+        .clock(sv__14__clock)
+    );
+    default_conv_engine_dff_w1 sv__15(
+        .d(sv__15__d),
+        .q(sv__15__q),
+        .clock(sv__15__clock)
+    );
+    default_conv_engine_dff_w1 sv__16(
+        .d(sv__16__d),
+        .q(sv__16__q),
+        .clock(sv__16__clock)
+    );
+    default_conv_engine_dff_w1 sv__17(
+        .d(sv__17__d),
+        .q(sv__17__q),
+        .clock(sv__17__clock)
+    );
+    default_conv_engine_dff_w1 sv__18(
+        .d(sv__18__d),
+        .q(sv__18__q),
+        .clock(sv__18__clock)
+    );
+    default_conv_engine_dff_w1 sv__19(
+        .d(sv__19__d),
+        .q(sv__19__q),
+        .clock(sv__19__clock)
+    );
+    default_conv_engine_dff_w1 sv__20(
+        .d(sv__20__d),
+        .q(sv__20__q),
+        .clock(sv__20__clock)
+    );
+    default_conv_engine_dff_w1 sv__21(
+        .d(sv__21__d),
+        .q(sv__21__q),
+        .clock(sv__21__clock)
+    );
+    default_conv_engine_dff_w1 sv__22(
+        .d(sv__22__d),
+        .q(sv__22__q),
+        .clock(sv__22__clock)
+    );
+    default_conv_engine_dff_w1 sv__23(
+        .d(sv__23__d),
+        .q(sv__23__q),
+        .clock(sv__23__clock)
+    );
+    default_conv_engine_dff_w1 sv__24(
+        .d(sv__24__d),
+        .q(sv__24__q),
+        .clock(sv__24__clock)
+    );
+    default_conv_engine_dff_w1 sv__25(
+        .d(sv__25__d),
+        .q(sv__25__q),
+        .clock(sv__25__clock)
+    );
+    default_conv_engine_dff_w1 sv__26(
+        .d(sv__26__d),
+        .q(sv__26__q),
+        .clock(sv__26__clock)
+    );
+    default_conv_engine_dff_w1 sv__27(
+        .d(sv__27__d),
+        .q(sv__27__q),
+        .clock(sv__27__clock)
+    );
+    default_conv_engine_dff_w1 sv__28(
+        .d(sv__28__d),
+        .q(sv__28__q),
+        .clock(sv__28__clock)
+    );
+    default_conv_engine_dff_w1 sv__29(
+        .d(sv__29__d),
+        .q(sv__29__q),
+        .clock(sv__29__clock)
+    );
+    default_conv_engine_dff_w1 sv__30(
+        .d(sv__30__d),
+        .q(sv__30__q),
+        .clock(sv__30__clock)
+    );
+    default_conv_engine_dff_w1 sv__31(
+        .d(sv__31__d),
+        .q(sv__31__q),
+        .clock(sv__31__clock)
+    );
+    default_conv_engine_dff_w16 si__0(
+        .d(si__0__d),
+        .q(si__0__q),
+        .clock(si__0__clock)
+    );
+    default_conv_engine_dff_w16 si__1(
+        .d(si__1__d),
+        .q(si__1__q),
+        .clock(si__1__clock)
+    );
+    default_conv_engine_dff_w16 si__2(
+        .d(si__2__d),
+        .q(si__2__q),
+        .clock(si__2__clock)
+    );
+    default_conv_engine_dff_w16 si__3(
+        .d(si__3__d),
+        .q(si__3__q),
+        .clock(si__3__clock)
+    );
+    default_conv_engine_dff_w16 si__4(
+        .d(si__4__d),
+        .q(si__4__q),
+        .clock(si__4__clock)
+    );
+    default_conv_engine_dff_w16 si__5(
+        .d(si__5__d),
+        .q(si__5__q),
+        .clock(si__5__clock)
+    );
+    default_conv_engine_dff_w16 si__6(
+        .d(si__6__d),
+        .q(si__6__q),
+        .clock(si__6__clock)
+    );
+    default_conv_engine_dff_w16 si__7(
+        .d(si__7__d),
+        .q(si__7__q),
+        .clock(si__7__clock)
+    );
+    default_conv_engine_dff_w16 si__8(
+        .d(si__8__d),
+        .q(si__8__q),
+        .clock(si__8__clock)
+    );
+    default_conv_engine_dff_w16 si__9(
+        .d(si__9__d),
+        .q(si__9__q),
+        .clock(si__9__clock)
+    );
+    default_conv_engine_dff_w16 si__10(
+        .d(si__10__d),
+        .q(si__10__q),
+        .clock(si__10__clock)
+    );
+    default_conv_engine_dff_w16 si__11(
+        .d(si__11__d),
+        .q(si__11__q),
+        .clock(si__11__clock)
+    );
+    default_conv_engine_dff_w16 si__12(
+        .d(si__12__d),
+        .q(si__12__q),
+        .clock(si__12__clock)
+    );
+    default_conv_engine_dff_w16 si__13(
+        .d(si__13__d),
+        .q(si__13__q),
+        .clock(si__13__clock)
+    );
+    default_conv_engine_dff_w16 si__14(
+        .d(si__14__d),
+        .q(si__14__q),
+        .clock(si__14__clock)
+    );
+    default_conv_engine_dff_w16 si__15(
+        .d(si__15__d),
+        .q(si__15__q),
+        .clock(si__15__clock)
+    );
+    default_conv_engine_dff_w16 si__16(
+        .d(si__16__d),
+        .q(si__16__q),
+        .clock(si__16__clock)
+    );
+    default_conv_engine_dff_w16 si__17(
+        .d(si__17__d),
+        .q(si__17__q),
+        .clock(si__17__clock)
+    );
+    default_conv_engine_dff_w16 si__18(
+        .d(si__18__d),
+        .q(si__18__q),
+        .clock(si__18__clock)
+    );
+    default_conv_engine_dff_w16 si__19(
+        .d(si__19__d),
+        .q(si__19__q),
+        .clock(si__19__clock)
+    );
+    default_conv_engine_dff_w16 si__20(
+        .d(si__20__d),
+        .q(si__20__q),
+        .clock(si__20__clock)
+    );
+    default_conv_engine_dff_w16 si__21(
+        .d(si__21__d),
+        .q(si__21__q),
+        .clock(si__21__clock)
+    );
+    default_conv_engine_dff_w16 si__22(
+        .d(si__22__d),
+        .q(si__22__q),
+        .clock(si__22__clock)
+    );
+    default_conv_engine_dff_w16 si__23(
+        .d(si__23__d),
+        .q(si__23__q),
+        .clock(si__23__clock)
+    );
+    default_conv_engine_dff_w16 si__24(
+        .d(si__24__d),
+        .q(si__24__q),
+        .clock(si__24__clock)
+    );
+    default_conv_engine_dff_w16 si__25(
+        .d(si__25__d),
+        .q(si__25__q),
+        .clock(si__25__clock)
+    );
+    default_conv_engine_dff_w16 si__26(
+        .d(si__26__d),
+        .q(si__26__q),
+        .clock(si__26__clock)
+    );
+    default_conv_engine_dff_w16 si__27(
+        .d(si__27__d),
+        .q(si__27__q),
+        .clock(si__27__clock)
+    );
+    default_conv_engine_dff_w16 si__28(
+        .d(si__28__d),
+        .q(si__28__q),
+        .clock(si__28__clock)
+    );
+    default_conv_engine_dff_w16 si__29(
+        .d(si__29__d),
+        .q(si__29__q),
+        .clock(si__29__clock)
+    );
+    default_conv_engine_dff_w16 si__30(
+        .d(si__30__d),
+        .q(si__30__q),
+        .clock(si__30__clock)
+    );
+    default_conv_engine_dff_w16 si__31(
+        .d(si__31__d),
+        .q(si__31__q),
+        .clock(si__31__clock)
+    );
     default_conv_engine_dff_w1 be1(
         .d(be1__d),
         .q(be1__q),
@@ -4523,6 +5341,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         tapm__clock = clock;
         hph__clock = clock;
         wpw__clock = clock;
+        strm__clock = clock;
         be1__clock = clock;
         be2__clock = clock;
         ba1__clock = clock;
@@ -4536,6 +5355,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         tapm__d = tapm__q;
         hph__d = hph__q;
         wpw__d = wpw__q;
+        strm__d = strm__q;
         be1__d = be1__q;
         be2__d = be2__q;
         ba1__d = ba1__q;
@@ -6590,6 +7410,12 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         accs__0__g_lo = g_lo__0__q;
         accs__0__g_hi = g_hi__0__q;
         accs__0__g_wos = p_wos;
+        accs__0__stream = strm__q;
+        accs__0__pixels = p_pixels;
+        accs__0__ob0 = seq__ob0;
+        accs__0__ob1 = seq__ob1;
+        accs__0__bb0 = seq__bb0;
+        accs__0__bb1 = seq__bb1;
         accs__1__clock = clock;
         accs__1__strobe = strobe;
         accs__1__sub = seq__sub;
@@ -6602,6 +7428,12 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         accs__1__g_lo = g_lo__1__q;
         accs__1__g_hi = g_hi__1__q;
         accs__1__g_wos = p_wos;
+        accs__1__stream = strm__q;
+        accs__1__pixels = p_pixels;
+        accs__1__ob0 = seq__ob0;
+        accs__1__ob1 = seq__ob1;
+        accs__1__bb0 = seq__bb0;
+        accs__1__bb1 = seq__bb1;
         accs__2__clock = clock;
         accs__2__strobe = strobe;
         accs__2__sub = seq__sub;
@@ -6614,6 +7446,12 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         accs__2__g_lo = g_lo__2__q;
         accs__2__g_hi = g_hi__2__q;
         accs__2__g_wos = p_wos;
+        accs__2__stream = strm__q;
+        accs__2__pixels = p_pixels;
+        accs__2__ob0 = seq__ob0;
+        accs__2__ob1 = seq__ob1;
+        accs__2__bb0 = seq__bb0;
+        accs__2__bb1 = seq__bb1;
         accs__3__clock = clock;
         accs__3__strobe = strobe;
         accs__3__sub = seq__sub;
@@ -6626,6 +7464,12 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         accs__3__g_lo = g_lo__3__q;
         accs__3__g_hi = g_hi__3__q;
         accs__3__g_wos = p_wos;
+        accs__3__stream = strm__q;
+        accs__3__pixels = p_pixels;
+        accs__3__ob0 = seq__ob0;
+        accs__3__ob1 = seq__ob1;
+        accs__3__bb0 = seq__bb0;
+        accs__3__bb1 = seq__bb1;
         accs__4__clock = clock;
         accs__4__strobe = strobe;
         accs__4__sub = seq__sub;
@@ -6638,6 +7482,12 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         accs__4__g_lo = g_lo__4__q;
         accs__4__g_hi = g_hi__4__q;
         accs__4__g_wos = p_wos;
+        accs__4__stream = strm__q;
+        accs__4__pixels = p_pixels;
+        accs__4__ob0 = seq__ob0;
+        accs__4__ob1 = seq__ob1;
+        accs__4__bb0 = seq__bb0;
+        accs__4__bb1 = seq__bb1;
         accs__5__clock = clock;
         accs__5__strobe = strobe;
         accs__5__sub = seq__sub;
@@ -6650,6 +7500,12 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         accs__5__g_lo = g_lo__5__q;
         accs__5__g_hi = g_hi__5__q;
         accs__5__g_wos = p_wos;
+        accs__5__stream = strm__q;
+        accs__5__pixels = p_pixels;
+        accs__5__ob0 = seq__ob0;
+        accs__5__ob1 = seq__ob1;
+        accs__5__bb0 = seq__bb0;
+        accs__5__bb1 = seq__bb1;
         accs__6__clock = clock;
         accs__6__strobe = strobe;
         accs__6__sub = seq__sub;
@@ -6662,6 +7518,12 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         accs__6__g_lo = g_lo__6__q;
         accs__6__g_hi = g_hi__6__q;
         accs__6__g_wos = p_wos;
+        accs__6__stream = strm__q;
+        accs__6__pixels = p_pixels;
+        accs__6__ob0 = seq__ob0;
+        accs__6__ob1 = seq__ob1;
+        accs__6__bb0 = seq__bb0;
+        accs__6__bb1 = seq__bb1;
         accs__7__clock = clock;
         accs__7__strobe = strobe;
         accs__7__sub = seq__sub;
@@ -6674,6 +7536,12 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         accs__7__g_lo = g_lo__7__q;
         accs__7__g_hi = g_hi__7__q;
         accs__7__g_wos = p_wos;
+        accs__7__stream = strm__q;
+        accs__7__pixels = p_pixels;
+        accs__7__ob0 = seq__ob0;
+        accs__7__ob1 = seq__ob1;
+        accs__7__bb0 = seq__bb0;
+        accs__7__bb1 = seq__bb1;
         last_swap = strobe & pes__7__tag_in[32'h1];
         seq__tile_done = accs__7__tile_done;
         seq__tile_half = accs__7__tile_half;
@@ -6904,6 +7772,192 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         if (p_cg == 2'h2) begin
             f2__1__d = fold_b__1;
         end
+        strm__d = ~p_nodrain & ~|p_cg;
+        seq__p_stream = strm__q;
+        if (strm__q) begin
+            f1__0__d = accs__0__st_sum;
+        end
+        sbe__0__clock = clock;
+        sba__0__clock = clock;
+        sbe__0__d = accs__0__st_valid;
+        sba__0__d = accs__0__st_baddr;
+        sv__0__clock = clock;
+        si__0__clock = clock;
+        sv__0__d = accs__0__st_valid;
+        si__0__d = accs__0__st_idx;
+        sv__8__clock = clock;
+        si__8__clock = clock;
+        sv__8__d = sv__0__q;
+        si__8__d = si__0__q;
+        sv__16__clock = clock;
+        si__16__clock = clock;
+        sv__16__d = sv__8__q;
+        si__16__d = si__8__q;
+        sv__24__clock = clock;
+        si__24__clock = clock;
+        sv__24__d = sv__16__q;
+        si__24__d = si__16__q;
+        if (strm__q) begin
+            f1__1__d = accs__1__st_sum;
+        end
+        sbe__1__clock = clock;
+        sba__1__clock = clock;
+        sbe__1__d = accs__1__st_valid;
+        sba__1__d = accs__1__st_baddr;
+        sv__1__clock = clock;
+        si__1__clock = clock;
+        sv__1__d = accs__1__st_valid;
+        si__1__d = accs__1__st_idx;
+        sv__9__clock = clock;
+        si__9__clock = clock;
+        sv__9__d = sv__1__q;
+        si__9__d = si__1__q;
+        sv__17__clock = clock;
+        si__17__clock = clock;
+        sv__17__d = sv__9__q;
+        si__17__d = si__9__q;
+        sv__25__clock = clock;
+        si__25__clock = clock;
+        sv__25__d = sv__17__q;
+        si__25__d = si__17__q;
+        if (strm__q) begin
+            f1__2__d = accs__2__st_sum;
+        end
+        sbe__2__clock = clock;
+        sba__2__clock = clock;
+        sbe__2__d = accs__2__st_valid;
+        sba__2__d = accs__2__st_baddr;
+        sv__2__clock = clock;
+        si__2__clock = clock;
+        sv__2__d = accs__2__st_valid;
+        si__2__d = accs__2__st_idx;
+        sv__10__clock = clock;
+        si__10__clock = clock;
+        sv__10__d = sv__2__q;
+        si__10__d = si__2__q;
+        sv__18__clock = clock;
+        si__18__clock = clock;
+        sv__18__d = sv__10__q;
+        si__18__d = si__10__q;
+        sv__26__clock = clock;
+        si__26__clock = clock;
+        sv__26__d = sv__18__q;
+        si__26__d = si__18__q;
+        if (strm__q) begin
+            f1__3__d = accs__3__st_sum;
+        end
+        sbe__3__clock = clock;
+        sba__3__clock = clock;
+        sbe__3__d = accs__3__st_valid;
+        sba__3__d = accs__3__st_baddr;
+        sv__3__clock = clock;
+        si__3__clock = clock;
+        sv__3__d = accs__3__st_valid;
+        si__3__d = accs__3__st_idx;
+        sv__11__clock = clock;
+        si__11__clock = clock;
+        sv__11__d = sv__3__q;
+        si__11__d = si__3__q;
+        sv__19__clock = clock;
+        si__19__clock = clock;
+        sv__19__d = sv__11__q;
+        si__19__d = si__11__q;
+        sv__27__clock = clock;
+        si__27__clock = clock;
+        sv__27__d = sv__19__q;
+        si__27__d = si__19__q;
+        if (strm__q) begin
+            f1__4__d = accs__4__st_sum;
+        end
+        sbe__4__clock = clock;
+        sba__4__clock = clock;
+        sbe__4__d = accs__4__st_valid;
+        sba__4__d = accs__4__st_baddr;
+        sv__4__clock = clock;
+        si__4__clock = clock;
+        sv__4__d = accs__4__st_valid;
+        si__4__d = accs__4__st_idx;
+        sv__12__clock = clock;
+        si__12__clock = clock;
+        sv__12__d = sv__4__q;
+        si__12__d = si__4__q;
+        sv__20__clock = clock;
+        si__20__clock = clock;
+        sv__20__d = sv__12__q;
+        si__20__d = si__12__q;
+        sv__28__clock = clock;
+        si__28__clock = clock;
+        sv__28__d = sv__20__q;
+        si__28__d = si__20__q;
+        if (strm__q) begin
+            f1__5__d = accs__5__st_sum;
+        end
+        sbe__5__clock = clock;
+        sba__5__clock = clock;
+        sbe__5__d = accs__5__st_valid;
+        sba__5__d = accs__5__st_baddr;
+        sv__5__clock = clock;
+        si__5__clock = clock;
+        sv__5__d = accs__5__st_valid;
+        si__5__d = accs__5__st_idx;
+        sv__13__clock = clock;
+        si__13__clock = clock;
+        sv__13__d = sv__5__q;
+        si__13__d = si__5__q;
+        sv__21__clock = clock;
+        si__21__clock = clock;
+        sv__21__d = sv__13__q;
+        si__21__d = si__13__q;
+        sv__29__clock = clock;
+        si__29__clock = clock;
+        sv__29__d = sv__21__q;
+        si__29__d = si__21__q;
+        if (strm__q) begin
+            f1__6__d = accs__6__st_sum;
+        end
+        sbe__6__clock = clock;
+        sba__6__clock = clock;
+        sbe__6__d = accs__6__st_valid;
+        sba__6__d = accs__6__st_baddr;
+        sv__6__clock = clock;
+        si__6__clock = clock;
+        sv__6__d = accs__6__st_valid;
+        si__6__d = accs__6__st_idx;
+        sv__14__clock = clock;
+        si__14__clock = clock;
+        sv__14__d = sv__6__q;
+        si__14__d = si__6__q;
+        sv__22__clock = clock;
+        si__22__clock = clock;
+        sv__22__d = sv__14__q;
+        si__22__d = si__14__q;
+        sv__30__clock = clock;
+        si__30__clock = clock;
+        sv__30__d = sv__22__q;
+        si__30__d = si__22__q;
+        if (strm__q) begin
+            f1__7__d = accs__7__st_sum;
+        end
+        sbe__7__clock = clock;
+        sba__7__clock = clock;
+        sbe__7__d = accs__7__st_valid;
+        sba__7__d = accs__7__st_baddr;
+        sv__7__clock = clock;
+        si__7__clock = clock;
+        sv__7__d = accs__7__st_valid;
+        si__7__d = accs__7__st_idx;
+        sv__15__clock = clock;
+        si__15__clock = clock;
+        sv__15__d = sv__7__q;
+        si__15__d = si__7__q;
+        sv__23__clock = clock;
+        si__23__clock = clock;
+        sv__23__d = sv__15__q;
+        si__23__d = si__15__q;
+        sv__31__clock = clock;
+        si__31__clock = clock;
+        sv__31__d = sv__23__q;
+        si__31__d = si__23__q;
         be1__d = seq__d_en;
         be2__d = be1__q;
         ba1__d = seq__d_baddr;
@@ -6926,6 +7980,10 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         cols__0__acc = f2__0__q;
         cols__0__valid = ov2__q;
         cols__0__idx = oi2__q;
+        if (strm__q) begin
+            cols__0__b_en = sbe__0__q;
+            cols__0__b_addr = sba__0__q;
+        end
         cols__0__set__en = p_rq_en;
         cols__0__set__mult = p_mult;
         cols__0__set__shift = p_shift;
@@ -6951,6 +8009,10 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         cols__1__acc = f2__1__q;
         cols__1__valid = ov2__q;
         cols__1__idx = oi2__q;
+        if (strm__q) begin
+            cols__1__b_en = sbe__1__q;
+            cols__1__b_addr = sba__1__q;
+        end
         cols__1__set__en = p_rq_en;
         cols__1__set__mult = p_mult;
         cols__1__set__shift = p_shift;
@@ -6976,6 +8038,10 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         cols__2__acc = f2__2__q;
         cols__2__valid = ov2__q;
         cols__2__idx = oi2__q;
+        if (strm__q) begin
+            cols__2__b_en = sbe__2__q;
+            cols__2__b_addr = sba__2__q;
+        end
         cols__2__set__en = p_rq_en;
         cols__2__set__mult = p_mult;
         cols__2__set__shift = p_shift;
@@ -7001,6 +8067,10 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         cols__3__acc = f2__3__q;
         cols__3__valid = ov2__q;
         cols__3__idx = oi2__q;
+        if (strm__q) begin
+            cols__3__b_en = sbe__3__q;
+            cols__3__b_addr = sba__3__q;
+        end
         cols__3__set__en = p_rq_en;
         cols__3__set__mult = p_mult;
         cols__3__set__shift = p_shift;
@@ -7026,6 +8096,10 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         cols__4__acc = f2__4__q;
         cols__4__valid = ov2__q;
         cols__4__idx = oi2__q;
+        if (strm__q) begin
+            cols__4__b_en = sbe__4__q;
+            cols__4__b_addr = sba__4__q;
+        end
         cols__4__set__en = p_rq_en;
         cols__4__set__mult = p_mult;
         cols__4__set__shift = p_shift;
@@ -7051,6 +8125,10 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         cols__5__acc = f2__5__q;
         cols__5__valid = ov2__q;
         cols__5__idx = oi2__q;
+        if (strm__q) begin
+            cols__5__b_en = sbe__5__q;
+            cols__5__b_addr = sba__5__q;
+        end
         cols__5__set__en = p_rq_en;
         cols__5__set__mult = p_mult;
         cols__5__set__shift = p_shift;
@@ -7076,6 +8154,10 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         cols__6__acc = f2__6__q;
         cols__6__valid = ov2__q;
         cols__6__idx = oi2__q;
+        if (strm__q) begin
+            cols__6__b_en = sbe__6__q;
+            cols__6__b_addr = sba__6__q;
+        end
         cols__6__set__en = p_rq_en;
         cols__6__set__mult = p_mult;
         cols__6__set__shift = p_shift;
@@ -7101,6 +8183,10 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         cols__7__acc = f2__7__q;
         cols__7__valid = ov2__q;
         cols__7__idx = oi2__q;
+        if (strm__q) begin
+            cols__7__b_en = sbe__7__q;
+            cols__7__b_addr = sba__7__q;
+        end
         cols__7__set__en = p_rq_en;
         cols__7__set__mult = p_mult;
         cols__7__set__shift = p_shift;
@@ -7115,17 +8201,49 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
             rd_data = cols__7__rd_data;
             rd_word = cols__7__rd_word;
         end
+        if (strm__q) begin
+            cols__0__valid = sv__24__q;
+            cols__0__idx = si__24__q;
+        end
+        if (strm__q) begin
+            cols__1__valid = sv__25__q;
+            cols__1__idx = si__25__q;
+        end
+        if (strm__q) begin
+            cols__2__valid = sv__26__q;
+            cols__2__idx = si__26__q;
+        end
+        if (strm__q) begin
+            cols__3__valid = sv__27__q;
+            cols__3__idx = si__27__q;
+        end
+        if (strm__q) begin
+            cols__4__valid = sv__28__q;
+            cols__4__idx = si__28__q;
+        end
+        if (strm__q) begin
+            cols__5__valid = sv__29__q;
+            cols__5__idx = si__29__q;
+        end
+        if (strm__q) begin
+            cols__6__valid = sv__30__q;
+            cols__6__idx = si__30__q;
+        end
+        if (strm__q) begin
+            cols__7__valid = sv__31__q;
+            cols__7__idx = si__31__q;
+        end
     end
     
 endmodule // conv_engine
 
-module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k,g_lo,g_hi,g_wos);
+module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k,g_lo,g_hi,g_wos,stream,pixels,ob0,ob1,bb0,bb1,st_valid,st_sum,st_idx,st_baddr);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [3:0] sub;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     input wire  [31:0] psum_in;
     input wire  d_en;
     input wire  d_half;
@@ -7137,8 +8255,51 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
     input wire  [15:0] g_lo;
     input wire  [15:0] g_hi;
     input wire  [15:0] g_wos;
+    input wire  stream;
+    input wire  [15:0] pixels;
+    input wire  [15:0] ob0;
+    input wire  [15:0] ob1;
+    input wire  [15:0] bb0;
+    input wire  [15:0] bb1;
+    output reg  st_valid;
+    output reg  [31:0] st_sum;
+    output reg  [15:0] st_idx;
+    output reg  [15:0] st_baddr;
     
     // Stub signals
+    reg  [15:0] pcount__d;
+    wire  [15:0] pcount__q;
+    reg  pcount__clock;
+    reg  [15:0] s1_pix__d;
+    wire  [15:0] s1_pix__q;
+    reg  s1_pix__clock;
+    reg  [3:0] s1_j__d;
+    wire  [3:0] s1_j__q;
+    reg  s1_j__clock;
+    reg  s1_lastp__d;
+    wire  s1_lastp__q;
+    reg  s1_lastp__clock;
+    reg  [15:0] s2_pix__d;
+    wire  [15:0] s2_pix__q;
+    reg  s2_pix__clock;
+    reg  [3:0] s2_j__d;
+    wire  [3:0] s2_j__q;
+    reg  s2_j__clock;
+    reg  s2_lastp__d;
+    wire  s2_lastp__q;
+    reg  s2_lastp__clock;
+    reg  st_v_r__d;
+    wire  st_v_r__q;
+    reg  st_v_r__clock;
+    reg  [31:0] st_sum_r__d;
+    wire  [31:0] st_sum_r__q;
+    reg  st_sum_r__clock;
+    reg  [15:0] st_idx_r__d;
+    wire  [15:0] st_idx_r__q;
+    reg  st_idx_r__clock;
+    reg  [15:0] st_b_r__d;
+    wire  [15:0] st_b_r__q;
+    reg  st_b_r__clock;
     reg  [15:0] xs__d;
     wire  [15:0] xs__q;
     reg  xs__clock;
@@ -7148,8 +8309,8 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
     reg  s1_tv__d;
     wire  s1_tv__q;
     reg  s1_tv__clock;
-    reg  [5:0] vtag__d;
-    wire  [5:0] vtag__q;
+    reg  [6:0] vtag__d;
+    wire  [6:0] vtag__q;
     reg  vtag__clock;
     reg  [15:0] pbase__d;
     wire  [15:0] pbase__q;
@@ -7233,12 +8394,70 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
     reg  [31:0] ram1__w_data;
     
     // Local signals
+    reg  [15:0] jp;
+    reg  [15:0] obh;
+    reg  [15:0] bbh;
     reg  [15:0] xs_nx;
     reg  [31:0] old;
     reg  [31:0] wsum;
     reg  [15:0] addr_now;
     
     // Sub module instances
+    default_conv_engine_dff_w16 pcount(
+        .d(pcount__d),
+        .q(pcount__q),
+        .clock(pcount__clock)
+    );
+    default_conv_engine_dff_w16 s1_pix(
+        .d(s1_pix__d),
+        .q(s1_pix__q),
+        .clock(s1_pix__clock)
+    );
+    default_conv_engine_dff_w4 s1_j(
+        .d(s1_j__d),
+        .q(s1_j__q),
+        .clock(s1_j__clock)
+    );
+    default_conv_engine_dff_w1 s1_lastp(
+        .d(s1_lastp__d),
+        .q(s1_lastp__q),
+        .clock(s1_lastp__clock)
+    );
+    default_conv_engine_dff_w16 s2_pix(
+        .d(s2_pix__d),
+        .q(s2_pix__q),
+        .clock(s2_pix__clock)
+    );
+    default_conv_engine_dff_w4 s2_j(
+        .d(s2_j__d),
+        .q(s2_j__q),
+        .clock(s2_j__clock)
+    );
+    default_conv_engine_dff_w1 s2_lastp(
+        .d(s2_lastp__d),
+        .q(s2_lastp__q),
+        .clock(s2_lastp__clock)
+    );
+    default_conv_engine_dff_w1 st_v_r(
+        .d(st_v_r__d),
+        .q(st_v_r__q),
+        .clock(st_v_r__clock)
+    );
+    default_conv_engine_dff_w32 st_sum_r(
+        .d(st_sum_r__d),
+        .q(st_sum_r__q),
+        .clock(st_sum_r__clock)
+    );
+    default_conv_engine_dff_w16 st_idx_r(
+        .d(st_idx_r__d),
+        .q(st_idx_r__q),
+        .clock(st_idx_r__clock)
+    );
+    default_conv_engine_dff_w16 st_b_r(
+        .d(st_b_r__d),
+        .q(st_b_r__q),
+        .clock(st_b_r__clock)
+    );
     default_conv_engine_dff_w16 xs(
         .d(xs__d),
         .q(xs__q),
@@ -7254,7 +8473,7 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         .q(s1_tv__q),
         .clock(s1_tv__clock)
     );
-    default_conv_engine_dff_w6 vtag(
+    default_conv_engine_dff_w7 vtag(
         .d(vtag__d),
         .q(vtag__q),
         .clock(vtag__clock)
@@ -7416,6 +8635,17 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         xs__clock = clock;
         gv__clock = clock;
         s1_tv__clock = clock;
+        pcount__clock = clock;
+        s1_pix__clock = clock;
+        s1_j__clock = clock;
+        s1_lastp__clock = clock;
+        s2_pix__clock = clock;
+        s2_j__clock = clock;
+        s2_lastp__clock = clock;
+        st_v_r__clock = clock;
+        st_sum_r__clock = clock;
+        st_idx_r__clock = clock;
+        st_b_r__clock = clock;
         vtag__d = vtag__q;
         pbase__d = pbase__q;
         s1_valid__d = s1_valid__q;
@@ -7442,6 +8672,17 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         xs__d = xs__q;
         gv__d = gv__q;
         s1_tv__d = s1_tv__q;
+        pcount__d = pcount__q;
+        s1_pix__d = s1_pix__q;
+        s1_j__d = s1_j__q;
+        s1_lastp__d = s1_lastp__q;
+        s2_pix__d = s2_pix__q;
+        s2_j__d = s2_j__q;
+        s2_lastp__d = s2_lastp__q;
+        st_v_r__d = st_v_r__q;
+        st_sum_r__d = st_sum_r__q;
+        st_idx_r__d = st_idx_r__q;
+        st_b_r__d = st_b_r__q;
         ram0__clock = clock;
         ram1__clock = clock;
         xs_nx = xs__q + 16'h1;
@@ -7457,14 +8698,19 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
             gv__d = (xs_nx >= g_lo) & (xs_nx < g_hi);
             if (tag_in[32'h1]) begin
                 pbase__d = 16'h0;
+                pcount__d = 16'h0;
             end
             else if (gv__q) begin
                 pbase__d = pbase__q + k;
+                pcount__d = pcount__q + 16'h1;
             end
         end
         addr_now = pbase__q + ({12'd0, sub});
         s1_valid__d = vtag__q[32'h0] & gv__q;
         s1_tv__d = vtag__q[32'h0];
+        s1_pix__d = pcount__q;
+        s1_j__d = sub;
+        s1_lastp__d = vtag__q[32'h6];
         s1_addr__d = addr_now;
         s1_first__d = vtag__q[32'h2];
         s1_last__d = vtag__q[32'h3] & strobe;
@@ -7517,6 +8763,9 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         s2_psum__d = psum_in;
         s2_first__d = s1_first__q;
         s2_half__d = s1_half__q;
+        s2_pix__d = s1_pix__q;
+        s2_j__d = s1_j__q;
+        s2_lastp__d = s1_lastp__q;
         s2_old0__d = ram0__r_data;
         s2_old1__d = ram1__r_data;
         s2_fwd__d = lw_valid__q & (lw_addr__q == s1_addr__q) & (lw_half__q == s1_half__q);
@@ -7525,6 +8774,30 @@ module default_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_hal
         done_half__d = s1_half__q;
         tile_done = done__q;
         tile_half = done_half__q;
+        jp = 16'h0;
+        if (s2_j__q[32'h0]) begin
+            jp = pixels;
+        end
+        if (s2_j__q[32'h1]) begin
+            jp = jp + (pixels << 32'h1);
+        end
+        if (s2_j__q[32'h2]) begin
+            jp = jp + (pixels << 32'h2);
+        end
+        obh = ob0;
+        bbh = bb0;
+        if (s2_half__q) begin
+            obh = ob1;
+            bbh = bb1;
+        end
+        st_v_r__d = s2_valid__q & s2_lastp__q & stream;
+        st_sum_r__d = wsum;
+        st_idx_r__d = obh + jp + s2_pix__q;
+        st_b_r__d = bbh + ({12'd0, s2_j__q});
+        st_valid = st_v_r__q;
+        st_sum = st_sum_r__q;
+        st_idx = st_idx_r__q;
+        st_baddr = st_b_r__q;
         d_half_r__d = d_half;
         if (d_half_r__q) begin
             d_data = ram1__r_data;
@@ -7636,23 +8909,41 @@ module default_conv_engine_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // default_conv_engine_acc_ram
 
-module default_conv_engine_dff_w6(d,q,clock);
+module default_conv_engine_dff_w4(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [3:0] d;
+    output reg  [3:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 4'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // default_conv_engine_dff_w6
+endmodule // default_conv_engine_dff_w4
+
+module default_conv_engine_dff_w7(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_conv_engine_dff_w7
 
 module default_conv_engine_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data,w_wide,w_word);
     
@@ -9769,9 +11060,9 @@ module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_ou
     input wire  [15:0] ksel;
     input wire  [15:0] ksel_nx;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
     input wire  [15:0] sum_at;
@@ -9785,8 +11076,8 @@ module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_ou
     reg  [7:0] x__d;
     wire  [7:0] x__q;
     reg  x__clock;
-    reg  [5:0] tag__d;
-    wire  [5:0] tag__q;
+    reg  [6:0] tag__d;
+    wire  [6:0] tag__q;
     reg  tag__clock;
     reg  [7:0] w__0__d;
     wire  [7:0] w__0__q;
@@ -9844,7 +11135,7 @@ module default_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_ou
         .q(x__q),
         .clock(x__clock)
     );
-    default_conv_engine_dff_w6 tag(
+    default_conv_engine_dff_w7 tag(
         .d(tag__d),
         .q(tag__q),
         .clock(tag__clock)
@@ -10069,7 +11360,7 @@ module default_conv_engine_mul(clock,a,b,p);
     `endif
 endmodule // default_conv_engine_mul
 
-module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
     
     // Module arguments
     input wire  clock;
@@ -10091,7 +11382,7 @@ module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb
     output reg  [15:0] sum_at;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [5:0] slot_tag;
+    output reg  [6:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
@@ -10108,6 +11399,11 @@ module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb
     output reg  [15:0] d_baddr;
     output reg  o_valid;
     output reg  [15:0] o_idx;
+    input wire  p_stream;
+    output reg  [15:0] ob0;
+    output reg  [15:0] ob1;
+    output reg  [15:0] bb0;
+    output reg  [15:0] bb1;
     
     // Constant declarations
     localparam  kmax = 16'h4;
@@ -10165,7 +11461,7 @@ module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb
     wire  [15:0] issuer__pix_left;
     wire  issuer__slot_valid;
     wire  issuer__slot_pad;
-    wire  [5:0] issuer__slot_tag;
+    wire  [6:0] issuer__slot_tag;
     wire  [15:0] issuer__slot_addr;
     wire  [15:0] issuer__slot_iyp;
     wire  [15:0] issuer__slot_ixp;
@@ -10205,6 +11501,11 @@ module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb
     wire  drain__out_valid;
     wire  [15:0] drain__out_idx;
     reg  [15:0] drain__p_k;
+    reg  drain__p_stream;
+    wire  [15:0] drain__ob0_o;
+    wire  [15:0] drain__ob1_o;
+    wire  [15:0] drain__bb0_o;
+    wire  [15:0] drain__bb1_o;
     reg  [15:0] klast__d;
     wire  [15:0] klast__q;
     reg  klast__clock;
@@ -10336,7 +11637,12 @@ module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb
         .baddr(drain__baddr),
         .out_valid(drain__out_valid),
         .out_idx(drain__out_idx),
-        .p_k(drain__p_k)
+        .p_k(drain__p_k),
+        .p_stream(drain__p_stream),
+        .ob0_o(drain__ob0_o),
+        .ob1_o(drain__ob1_o),
+        .bb0_o(drain__bb0_o),
+        .bb1_o(drain__bb1_o)
     );
     default_conv_engine_dff_w16 klast(
         .d(klast__d),
@@ -10493,6 +11799,11 @@ module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb
         drain__tile_done = tile_done;
         drain__tile_half = tile_half;
         drain__p_nodrain = geom[(32'h121)+:(1)];
+        drain__p_stream = p_stream;
+        ob0 = drain__ob0_o;
+        ob1 = drain__ob1_o;
+        bb0 = drain__bb0_o;
+        bb1 = drain__bb1_o;
         drain__p_pixels = geom[(32'hc0)+:(16)];
         slot_valid = issuer__slot_valid;
         slot_pad = issuer__slot_pad;
@@ -10526,7 +11837,7 @@ module default_conv_engine_seq(clock,start,geom,tile_done,tile_half,last_swap,wb
     
 endmodule // default_conv_engine_seq
 
-module default_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx,p_k);
+module default_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx,p_k,p_stream,ob0_o,ob1_o,bb0_o,bb1_o);
     
     // Module arguments
     input wire  clock;
@@ -10548,6 +11859,11 @@ module default_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,
     output reg  out_valid;
     output reg  [15:0] out_idx;
     input wire  [15:0] p_k;
+    input wire  p_stream;
+    output reg  [15:0] ob0_o;
+    output reg  [15:0] ob1_o;
+    output reg  [15:0] bb0_o;
+    output reg  [15:0] bb1_o;
     
     // Stub signals
     reg  busy0_r__d;
@@ -10783,6 +12099,10 @@ module default_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,
         baddr = baddr_r__q;
         out_valid = v3__q;
         out_idx = o3__q;
+        ob0_o = ob0__q;
+        ob1_o = ob1__q;
+        bb0_o = bb0__q;
+        bb1_o = bb1__q;
         if (start) begin
             busy0_r__d = 1'b0;
             busy1_r__d = 1'b0;
@@ -10803,7 +12123,7 @@ module default_conv_engine_drain(clock,start,claim,claim_half,claim_bb,claim_ob,
             end
         end
         if (tile_done) begin
-            if (p_nodrain) begin
+            if (p_nodrain | p_stream) begin
                 if (tile_half) begin
                     busy1_r__d = 1'b0;
                 end
@@ -10901,18 +12221,19 @@ module default_conv_engine_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph
     output reg  [15:0] pix_left;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [5:0] slot_tag;
+    output reg  [6:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
     
     // Constant declarations
-    localparam  tag_valid = 6'b1;
-    localparam  tag_swap = 6'b10;
-    localparam  tag_first = 6'b100;
-    localparam  tag_last = 6'b1000;
-    localparam  tag_half = 6'b10000;
-    localparam  tag_pad = 6'b100000;
+    localparam  tag_valid = 7'b1;
+    localparam  tag_swap = 7'b10;
+    localparam  tag_first = 7'b100;
+    localparam  tag_last = 7'b1000;
+    localparam  tag_half = 7'b10000;
+    localparam  tag_pad = 7'b100000;
+    localparam  tag_lastp = 7'b1000000;
     
     // Stub signals
     reg  valid_r__d;
@@ -10921,8 +12242,8 @@ module default_conv_engine_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph
     reg  pad_r__d;
     wire  pad_r__q;
     reg  pad_r__clock;
-    reg  [5:0] tag_r__d;
-    wire  [5:0] tag_r__q;
+    reg  [6:0] tag_r__d;
+    wire  [6:0] tag_r__q;
     reg  tag_r__clock;
     reg  [15:0] addr_r__d;
     wire  [15:0] addr_r__q;
@@ -11005,7 +12326,7 @@ module default_conv_engine_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph
     reg  [15:0] b_pixl;
     reg  pass_end;
     reg  issue_next;
-    reg  [5:0] tag;
+    reg  [6:0] tag;
     
     // Sub module instances
     default_conv_engine_dff_w1 valid_r(
@@ -11018,7 +12339,7 @@ module default_conv_engine_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph
         .q(pad_r__q),
         .clock(pad_r__clock)
     );
-    default_conv_engine_dff_w6 tag_r(
+    default_conv_engine_dff_w7 tag_r(
         .d(tag_r__d),
         .q(tag_r__q),
         .clock(tag_r__clock)
@@ -11238,6 +12559,9 @@ module default_conv_engine_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph
         if (tile_first & ~p_keep) begin
             tag = tag | tag_first;
         end
+        if (tile_last) begin
+            tag = tag | tag_lastp;
+        end
         if ((issue_next & ca_last__q) | (~issue_next & cb_last__q)) begin
             tag = tag | tag_last;
         end
@@ -11249,7 +12573,7 @@ module default_conv_engine_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph
         end
         if (strobe) begin
             valid_r__d = issue_next | issue_new;
-            tag_r__d = 6'h0;
+            tag_r__d = 7'h0;
             if (issue_next | issue_new) begin
                 tag_r__d = tag;
             end
@@ -11790,40 +13114,22 @@ module default_conv_engine_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_
     
 endmodule // default_conv_engine_passes
 
-module default_conv_engine_dff_w4(d,q,clock);
-    
-    // Module arguments
-    input wire  [3:0] d;
-    output reg  [3:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 4'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_conv_engine_dff_w4
-
 module default_conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
     wire  [7:0] x__0__q;
     reg  x__0__clock;
-    reg  [5:0] tag__0__d;
-    wire  [5:0] tag__0__q;
+    reg  [6:0] tag__0__d;
+    wire  [6:0] tag__0__q;
     reg  tag__0__clock;
     
     // Sub module instances
@@ -11832,7 +13138,7 @@ module default_conv_engine_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    default_conv_engine_dff_w6 tag__0(
+    default_conv_engine_dff_w7 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
@@ -11860,9 +13166,9 @@ module default_conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -11871,11 +13177,11 @@ module default_conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__1__d;
     wire  [7:0] x__1__q;
     reg  x__1__clock;
-    reg  [5:0] tag__0__d;
-    wire  [5:0] tag__0__q;
+    reg  [6:0] tag__0__d;
+    wire  [6:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [5:0] tag__1__d;
-    wire  [5:0] tag__1__q;
+    reg  [6:0] tag__1__d;
+    wire  [6:0] tag__1__q;
     reg  tag__1__clock;
     
     // Sub module instances
@@ -11889,12 +13195,12 @@ module default_conv_engine_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__1__q),
         .clock(x__1__clock)
     );
-    default_conv_engine_dff_w6 tag__0(
+    default_conv_engine_dff_w7 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_conv_engine_dff_w6 tag__1(
+    default_conv_engine_dff_w7 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
@@ -11928,9 +13234,9 @@ module default_conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -11942,14 +13248,14 @@ module default_conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__2__d;
     wire  [7:0] x__2__q;
     reg  x__2__clock;
-    reg  [5:0] tag__0__d;
-    wire  [5:0] tag__0__q;
+    reg  [6:0] tag__0__d;
+    wire  [6:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [5:0] tag__1__d;
-    wire  [5:0] tag__1__q;
+    reg  [6:0] tag__1__d;
+    wire  [6:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [5:0] tag__2__d;
-    wire  [5:0] tag__2__q;
+    reg  [6:0] tag__2__d;
+    wire  [6:0] tag__2__q;
     reg  tag__2__clock;
     
     // Sub module instances
@@ -11968,17 +13274,17 @@ module default_conv_engine_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__2__q),
         .clock(x__2__clock)
     );
-    default_conv_engine_dff_w6 tag__0(
+    default_conv_engine_dff_w7 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_conv_engine_dff_w6 tag__1(
+    default_conv_engine_dff_w7 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_conv_engine_dff_w6 tag__2(
+    default_conv_engine_dff_w7 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
@@ -12018,9 +13324,9 @@ module default_conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -12035,17 +13341,17 @@ module default_conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__3__d;
     wire  [7:0] x__3__q;
     reg  x__3__clock;
-    reg  [5:0] tag__0__d;
-    wire  [5:0] tag__0__q;
+    reg  [6:0] tag__0__d;
+    wire  [6:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [5:0] tag__1__d;
-    wire  [5:0] tag__1__q;
+    reg  [6:0] tag__1__d;
+    wire  [6:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [5:0] tag__2__d;
-    wire  [5:0] tag__2__q;
+    reg  [6:0] tag__2__d;
+    wire  [6:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [5:0] tag__3__d;
-    wire  [5:0] tag__3__q;
+    reg  [6:0] tag__3__d;
+    wire  [6:0] tag__3__q;
     reg  tag__3__clock;
     
     // Sub module instances
@@ -12069,22 +13375,22 @@ module default_conv_engine_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__3__q),
         .clock(x__3__clock)
     );
-    default_conv_engine_dff_w6 tag__0(
+    default_conv_engine_dff_w7 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_conv_engine_dff_w6 tag__1(
+    default_conv_engine_dff_w7 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_conv_engine_dff_w6 tag__2(
+    default_conv_engine_dff_w7 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    default_conv_engine_dff_w6 tag__3(
+    default_conv_engine_dff_w7 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
@@ -12130,9 +13436,9 @@ module default_conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -12150,20 +13456,20 @@ module default_conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__4__d;
     wire  [7:0] x__4__q;
     reg  x__4__clock;
-    reg  [5:0] tag__0__d;
-    wire  [5:0] tag__0__q;
+    reg  [6:0] tag__0__d;
+    wire  [6:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [5:0] tag__1__d;
-    wire  [5:0] tag__1__q;
+    reg  [6:0] tag__1__d;
+    wire  [6:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [5:0] tag__2__d;
-    wire  [5:0] tag__2__q;
+    reg  [6:0] tag__2__d;
+    wire  [6:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [5:0] tag__3__d;
-    wire  [5:0] tag__3__q;
+    reg  [6:0] tag__3__d;
+    wire  [6:0] tag__3__q;
     reg  tag__3__clock;
-    reg  [5:0] tag__4__d;
-    wire  [5:0] tag__4__q;
+    reg  [6:0] tag__4__d;
+    wire  [6:0] tag__4__q;
     reg  tag__4__clock;
     
     // Sub module instances
@@ -12192,27 +13498,27 @@ module default_conv_engine_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__4__q),
         .clock(x__4__clock)
     );
-    default_conv_engine_dff_w6 tag__0(
+    default_conv_engine_dff_w7 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_conv_engine_dff_w6 tag__1(
+    default_conv_engine_dff_w7 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_conv_engine_dff_w6 tag__2(
+    default_conv_engine_dff_w7 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    default_conv_engine_dff_w6 tag__3(
+    default_conv_engine_dff_w7 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    default_conv_engine_dff_w6 tag__4(
+    default_conv_engine_dff_w7 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
@@ -12264,9 +13570,9 @@ module default_conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -12287,23 +13593,23 @@ module default_conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__5__d;
     wire  [7:0] x__5__q;
     reg  x__5__clock;
-    reg  [5:0] tag__0__d;
-    wire  [5:0] tag__0__q;
+    reg  [6:0] tag__0__d;
+    wire  [6:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [5:0] tag__1__d;
-    wire  [5:0] tag__1__q;
+    reg  [6:0] tag__1__d;
+    wire  [6:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [5:0] tag__2__d;
-    wire  [5:0] tag__2__q;
+    reg  [6:0] tag__2__d;
+    wire  [6:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [5:0] tag__3__d;
-    wire  [5:0] tag__3__q;
+    reg  [6:0] tag__3__d;
+    wire  [6:0] tag__3__q;
     reg  tag__3__clock;
-    reg  [5:0] tag__4__d;
-    wire  [5:0] tag__4__q;
+    reg  [6:0] tag__4__d;
+    wire  [6:0] tag__4__q;
     reg  tag__4__clock;
-    reg  [5:0] tag__5__d;
-    wire  [5:0] tag__5__q;
+    reg  [6:0] tag__5__d;
+    wire  [6:0] tag__5__q;
     reg  tag__5__clock;
     
     // Sub module instances
@@ -12337,32 +13643,32 @@ module default_conv_engine_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__5__q),
         .clock(x__5__clock)
     );
-    default_conv_engine_dff_w6 tag__0(
+    default_conv_engine_dff_w7 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_conv_engine_dff_w6 tag__1(
+    default_conv_engine_dff_w7 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_conv_engine_dff_w6 tag__2(
+    default_conv_engine_dff_w7 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    default_conv_engine_dff_w6 tag__3(
+    default_conv_engine_dff_w7 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    default_conv_engine_dff_w6 tag__4(
+    default_conv_engine_dff_w7 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
     );
-    default_conv_engine_dff_w6 tag__5(
+    default_conv_engine_dff_w7 tag__5(
         .d(tag__5__d),
         .q(tag__5__q),
         .clock(tag__5__clock)
@@ -12420,9 +13726,9 @@ module default_conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -12446,26 +13752,26 @@ module default_conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__6__d;
     wire  [7:0] x__6__q;
     reg  x__6__clock;
-    reg  [5:0] tag__0__d;
-    wire  [5:0] tag__0__q;
+    reg  [6:0] tag__0__d;
+    wire  [6:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [5:0] tag__1__d;
-    wire  [5:0] tag__1__q;
+    reg  [6:0] tag__1__d;
+    wire  [6:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [5:0] tag__2__d;
-    wire  [5:0] tag__2__q;
+    reg  [6:0] tag__2__d;
+    wire  [6:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [5:0] tag__3__d;
-    wire  [5:0] tag__3__q;
+    reg  [6:0] tag__3__d;
+    wire  [6:0] tag__3__q;
     reg  tag__3__clock;
-    reg  [5:0] tag__4__d;
-    wire  [5:0] tag__4__q;
+    reg  [6:0] tag__4__d;
+    wire  [6:0] tag__4__q;
     reg  tag__4__clock;
-    reg  [5:0] tag__5__d;
-    wire  [5:0] tag__5__q;
+    reg  [6:0] tag__5__d;
+    wire  [6:0] tag__5__q;
     reg  tag__5__clock;
-    reg  [5:0] tag__6__d;
-    wire  [5:0] tag__6__q;
+    reg  [6:0] tag__6__d;
+    wire  [6:0] tag__6__q;
     reg  tag__6__clock;
     
     // Sub module instances
@@ -12504,37 +13810,37 @@ module default_conv_engine_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__6__q),
         .clock(x__6__clock)
     );
-    default_conv_engine_dff_w6 tag__0(
+    default_conv_engine_dff_w7 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_conv_engine_dff_w6 tag__1(
+    default_conv_engine_dff_w7 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_conv_engine_dff_w6 tag__2(
+    default_conv_engine_dff_w7 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    default_conv_engine_dff_w6 tag__3(
+    default_conv_engine_dff_w7 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    default_conv_engine_dff_w6 tag__4(
+    default_conv_engine_dff_w7 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
     );
-    default_conv_engine_dff_w6 tag__5(
+    default_conv_engine_dff_w7 tag__5(
         .d(tag__5__d),
         .q(tag__5__q),
         .clock(tag__5__clock)
     );
-    default_conv_engine_dff_w6 tag__6(
+    default_conv_engine_dff_w7 tag__6(
         .d(tag__6__d),
         .q(tag__6__q),
         .clock(tag__6__clock)

@@ -843,7 +843,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     localparam  kg_tab__1 = 32'h11111100;
     localparam  row_id__0 = 6'b0;
     localparam  row_id__1 = 6'b1;
-    localparam  tag_pad = 6'b100000;
+    localparam  tag_pad = 7'b100000;
     localparam  cgrp__0 = 4'h0;
     localparam  cgrp__1 = 4'h6;
     
@@ -853,9 +853,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__0__ksel;
     reg  [15:0] pes__0__ksel_nx;
     reg  [7:0] pes__0__x_in;
-    reg  [5:0] pes__0__tag_in;
+    reg  [6:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
-    wire  [5:0] pes__0__tag_out;
+    wire  [6:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
     reg  [15:0] pes__0__sum_at;
@@ -869,9 +869,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__1__ksel;
     reg  [15:0] pes__1__ksel_nx;
     reg  [7:0] pes__1__x_in;
-    reg  [5:0] pes__1__tag_in;
+    reg  [6:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
-    wire  [5:0] pes__1__tag_out;
+    wire  [6:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
     reg  [15:0] pes__1__sum_at;
@@ -885,9 +885,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__2__ksel;
     reg  [15:0] pes__2__ksel_nx;
     reg  [7:0] pes__2__x_in;
-    reg  [5:0] pes__2__tag_in;
+    reg  [6:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
-    wire  [5:0] pes__2__tag_out;
+    wire  [6:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
     reg  [15:0] pes__2__sum_at;
@@ -901,9 +901,9 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__3__ksel;
     reg  [15:0] pes__3__ksel_nx;
     reg  [7:0] pes__3__x_in;
-    reg  [5:0] pes__3__tag_in;
+    reg  [6:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
-    wire  [5:0] pes__3__tag_out;
+    wire  [6:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
     reg  [15:0] pes__3__sum_at;
@@ -933,13 +933,13 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
-    reg  [5:0] skew__0__tag_in;
+    reg  [6:0] skew__0__tag_in;
     wire  [7:0] skew__0__x_out;
-    wire  [5:0] skew__0__tag_out;
+    wire  [6:0] skew__0__tag_out;
     reg  accs__0__clock;
     reg  accs__0__strobe;
     reg  [3:0] accs__0__sub;
-    reg  [5:0] accs__0__tag_in;
+    reg  [6:0] accs__0__tag_in;
     reg  [31:0] accs__0__psum_in;
     reg  accs__0__d_en;
     reg  accs__0__d_half;
@@ -951,10 +951,20 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] accs__0__g_lo;
     reg  [15:0] accs__0__g_hi;
     reg  [15:0] accs__0__g_wos;
+    reg  accs__0__stream;
+    reg  [15:0] accs__0__pixels;
+    reg  [15:0] accs__0__ob0;
+    reg  [15:0] accs__0__ob1;
+    reg  [15:0] accs__0__bb0;
+    reg  [15:0] accs__0__bb1;
+    wire  accs__0__st_valid;
+    wire  [31:0] accs__0__st_sum;
+    wire  [15:0] accs__0__st_idx;
+    wire  [15:0] accs__0__st_baddr;
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
-    reg  [5:0] accs__1__tag_in;
+    reg  [6:0] accs__1__tag_in;
     reg  [31:0] accs__1__psum_in;
     reg  accs__1__d_en;
     reg  accs__1__d_half;
@@ -966,6 +976,16 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] accs__1__g_lo;
     reg  [15:0] accs__1__g_hi;
     reg  [15:0] accs__1__g_wos;
+    reg  accs__1__stream;
+    reg  [15:0] accs__1__pixels;
+    reg  [15:0] accs__1__ob0;
+    reg  [15:0] accs__1__ob1;
+    reg  [15:0] accs__1__bb0;
+    reg  [15:0] accs__1__bb1;
+    wire  accs__1__st_valid;
+    wire  [31:0] accs__1__st_sum;
+    wire  [15:0] accs__1__st_idx;
+    wire  [15:0] accs__1__st_baddr;
     reg  wbanks__0__clock;
     reg  wbanks__0__r_en;
     reg  [15:0] wbanks__0__r_addr;
@@ -1045,7 +1065,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [15:0] seq__sum_at;
     wire  seq__slot_valid;
     wire  seq__slot_pad;
-    wire  [5:0] seq__slot_tag;
+    wire  [6:0] seq__slot_tag;
     wire  [15:0] seq__slot_addr;
     wire  [15:0] seq__slot_iyp;
     wire  [15:0] seq__slot_ixp;
@@ -1062,6 +1082,11 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [15:0] seq__d_baddr;
     wire  seq__o_valid;
     wire  [15:0] seq__o_idx;
+    reg  seq__p_stream;
+    wire  [15:0] seq__ob0;
+    wire  [15:0] seq__ob1;
+    wire  [15:0] seq__bb0;
+    wire  [15:0] seq__bb1;
     reg  [63:0] rd_sel__d;
     wire  [63:0] rd_sel__q;
     reg  rd_sel__clock;
@@ -1161,6 +1186,69 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [31:0] f2__1__d;
     wire  [31:0] f2__1__q;
     reg  f2__1__clock;
+    reg  strm__d;
+    wire  strm__q;
+    reg  strm__clock;
+    reg  sbe__0__d;
+    wire  sbe__0__q;
+    reg  sbe__0__clock;
+    reg  sbe__1__d;
+    wire  sbe__1__q;
+    reg  sbe__1__clock;
+    reg  [15:0] sba__0__d;
+    wire  [15:0] sba__0__q;
+    reg  sba__0__clock;
+    reg  [15:0] sba__1__d;
+    wire  [15:0] sba__1__q;
+    reg  sba__1__clock;
+    reg  sv__0__d;
+    wire  sv__0__q;
+    reg  sv__0__clock;
+    reg  sv__1__d;
+    wire  sv__1__q;
+    reg  sv__1__clock;
+    reg  sv__2__d;
+    wire  sv__2__q;
+    reg  sv__2__clock;
+    reg  sv__3__d;
+    wire  sv__3__q;
+    reg  sv__3__clock;
+    reg  sv__4__d;
+    wire  sv__4__q;
+    reg  sv__4__clock;
+    reg  sv__5__d;
+    wire  sv__5__q;
+    reg  sv__5__clock;
+    reg  sv__6__d;
+    wire  sv__6__q;
+    reg  sv__6__clock;
+    reg  sv__7__d;
+    wire  sv__7__q;
+    reg  sv__7__clock;
+    reg  [15:0] si__0__d;
+    wire  [15:0] si__0__q;
+    reg  si__0__clock;
+    reg  [15:0] si__1__d;
+    wire  [15:0] si__1__q;
+    reg  si__1__clock;
+    reg  [15:0] si__2__d;
+    wire  [15:0] si__2__q;
+    reg  si__2__clock;
+    reg  [15:0] si__3__d;
+    wire  [15:0] si__3__q;
+    reg  si__3__clock;
+    reg  [15:0] si__4__d;
+    wire  [15:0] si__4__q;
+    reg  si__4__clock;
+    reg  [15:0] si__5__d;
+    wire  [15:0] si__5__q;
+    reg  si__5__clock;
+    reg  [15:0] si__6__d;
+    wire  [15:0] si__6__q;
+    reg  si__6__clock;
+    reg  [15:0] si__7__d;
+    wire  [15:0] si__7__q;
+    reg  si__7__clock;
     reg  be1__d;
     wire  be1__q;
     reg  be1__clock;
@@ -1217,8 +1305,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  rread__1;
     reg  [15:0] roffs__0;
     reg  [15:0] roffs__1;
-    reg  [5:0] rtag__0;
-    reg  [5:0] rtag__1;
+    reg  [6:0] rtag__0;
+    reg  [6:0] rtag__1;
     reg  [7:0] rt_ghot;
     reg  [7:0] sg_hot;
     reg  [1:0] gsel__0;
@@ -1347,7 +1435,17 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .k(accs__0__k),
         .g_lo(accs__0__g_lo),
         .g_hi(accs__0__g_hi),
-        .g_wos(accs__0__g_wos)
+        .g_wos(accs__0__g_wos),
+        .stream(accs__0__stream),
+        .pixels(accs__0__pixels),
+        .ob0(accs__0__ob0),
+        .ob1(accs__0__ob1),
+        .bb0(accs__0__bb0),
+        .bb1(accs__0__bb1),
+        .st_valid(accs__0__st_valid),
+        .st_sum(accs__0__st_sum),
+        .st_idx(accs__0__st_idx),
+        .st_baddr(accs__0__st_baddr)
     );
     tiny_accel_top_acc_column accs__1(
         .clock(accs__1__clock),
@@ -1364,7 +1462,17 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .k(accs__1__k),
         .g_lo(accs__1__g_lo),
         .g_hi(accs__1__g_hi),
-        .g_wos(accs__1__g_wos)
+        .g_wos(accs__1__g_wos),
+        .stream(accs__1__stream),
+        .pixels(accs__1__pixels),
+        .ob0(accs__1__ob0),
+        .ob1(accs__1__ob1),
+        .bb0(accs__1__bb0),
+        .bb1(accs__1__bb1),
+        .st_valid(accs__1__st_valid),
+        .st_sum(accs__1__st_sum),
+        .st_idx(accs__1__st_idx),
+        .st_baddr(accs__1__st_baddr)
     );
     tiny_accel_top_wbanks wbanks__0(
         .clock(wbanks__0__clock),
@@ -1470,7 +1578,12 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .d_addr(seq__d_addr),
         .d_baddr(seq__d_baddr),
         .o_valid(seq__o_valid),
-        .o_idx(seq__o_idx)
+        .o_idx(seq__o_idx),
+        .p_stream(seq__p_stream),
+        .ob0(seq__ob0),
+        .ob1(seq__ob1),
+        .bb0(seq__bb0),
+        .bb1(seq__bb1)
     );
     tiny_accel_top_dff_w64 rd_sel(
         .d(rd_sel__d),
@@ -1637,6 +1750,111 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .q(f2__1__q),
         .clock(f2__1__clock)
     );
+    tiny_accel_top_dff_w1 strm(
+        .d(strm__d),
+        .q(strm__q),
+        .clock(strm__clock)
+    );
+    tiny_accel_top_dff_w1 sbe__0(
+        .d(sbe__0__d),
+        .q(sbe__0__q),
+        .clock(sbe__0__clock)
+    );
+    tiny_accel_top_dff_w1 sbe__1(
+        .d(sbe__1__d),
+        .q(sbe__1__q),
+        .clock(sbe__1__clock)
+    );
+    tiny_accel_top_dff_w16 sba__0(
+        .d(sba__0__d),
+        .q(sba__0__q),
+        .clock(sba__0__clock)
+    );
+    tiny_accel_top_dff_w16 sba__1(
+        .d(sba__1__d),
+        .q(sba__1__q),
+        .clock(sba__1__clock)
+    );
+    tiny_accel_top_dff_w1 sv__0(
+        .d(sv__0__d),
+        .q(sv__0__q),
+        .clock(sv__0__clock)
+    );
+    tiny_accel_top_dff_w1 sv__1(
+        .d(sv__1__d),
+        .q(sv__1__q),
+        .clock(sv__1__clock)
+    );
+    tiny_accel_top_dff_w1 sv__2(
+        .d(sv__2__d),
+        .q(sv__2__q),
+        .clock(sv__2__clock)
+    );
+    tiny_accel_top_dff_w1 sv__3(
+        .d(sv__3__d),
+        .q(sv__3__q),
+        .clock(sv__3__clock)
+    );
+    tiny_accel_top_dff_w1 sv__4(
+        .d(sv__4__d),
+        .q(sv__4__q),
+        .clock(sv__4__clock)
+    );
+    tiny_accel_top_dff_w1 sv__5(
+        .d(sv__5__d),
+        .q(sv__5__q),
+        .clock(sv__5__clock)
+    );
+    tiny_accel_top_dff_w1 sv__6(
+        .d(sv__6__d),
+        .q(sv__6__q),
+        .clock(sv__6__clock)
+    );
+    tiny_accel_top_dff_w1 sv__7(
+        .d(sv__7__d),
+        .q(sv__7__q),
+        .clock(sv__7__clock)
+    );
+    tiny_accel_top_dff_w16 si__0(
+        .d(si__0__d),
+        .q(si__0__q),
+        .clock(si__0__clock)
+    );
+    tiny_accel_top_dff_w16 si__1(
+        .d(si__1__d),
+        .q(si__1__q),
+        .clock(si__1__clock)
+    );
+    tiny_accel_top_dff_w16 si__2(
+        .d(si__2__d),
+        .q(si__2__q),
+        .clock(si__2__clock)
+    );
+    tiny_accel_top_dff_w16 si__3(
+        .d(si__3__d),
+        .q(si__3__q),
+        .clock(si__3__clock)
+    );
+    tiny_accel_top_dff_w16 si__4(
+        .d(si__4__d),
+        .q(si__4__q),
+        .clock(si__4__clock)
+    );
+    tiny_accel_top_dff_w16 si__5(
+        .d(si__5__d),
+        .q(si__5__q),
+        .clock(si__5__clock)
+    );
+    tiny_accel_top_dff_w16 si__6(
+        .d(si__6__d),
+        .q(si__6__q),
+        .clock(si__6__clock)
+    );
+    tiny_accel_top_dff_w16 si__7(
+        .d(si__7__d),
+        .q(si__7__q),
+        .clock(si__7__clock)
+    );
     tiny_accel_top_dff_w1 be1(
         .d(be1__d),
         .q(be1__q),
@@ -1685,6 +1903,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         tapm__clock = clock;
         hph__clock = clock;
         wpw__clock = clock;
+        strm__clock = clock;
         be1__clock = clock;
         be2__clock = clock;
         ba1__clock = clock;
@@ -1698,6 +1917,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         tapm__d = tapm__q;
         hph__d = hph__q;
         wpw__d = wpw__q;
+        strm__d = strm__q;
         be1__d = be1__q;
         be2__d = be2__q;
         ba1__d = ba1__q;
@@ -2114,6 +2334,12 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         accs__0__g_lo = g_lo__0__q;
         accs__0__g_hi = g_hi__0__q;
         accs__0__g_wos = p_wos;
+        accs__0__stream = strm__q;
+        accs__0__pixels = p_pixels;
+        accs__0__ob0 = seq__ob0;
+        accs__0__ob1 = seq__ob1;
+        accs__0__bb0 = seq__bb0;
+        accs__0__bb1 = seq__bb1;
         accs__1__clock = clock;
         accs__1__strobe = strobe;
         accs__1__sub = seq__sub;
@@ -2126,6 +2352,12 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         accs__1__g_lo = g_lo__1__q;
         accs__1__g_hi = g_hi__1__q;
         accs__1__g_wos = p_wos;
+        accs__1__stream = strm__q;
+        accs__1__pixels = p_pixels;
+        accs__1__ob0 = seq__ob0;
+        accs__1__ob1 = seq__ob1;
+        accs__1__bb0 = seq__bb0;
+        accs__1__bb1 = seq__bb1;
         last_swap = strobe & pes__1__tag_in[32'h1];
         seq__tile_done = accs__1__tile_done;
         seq__tile_half = accs__1__tile_half;
@@ -2186,6 +2418,54 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         if (|p_cg) begin
             f1__0__d = fold_a__0;
         end
+        strm__d = ~p_nodrain & ~|p_cg;
+        seq__p_stream = strm__q;
+        if (strm__q) begin
+            f1__0__d = accs__0__st_sum;
+        end
+        sbe__0__clock = clock;
+        sba__0__clock = clock;
+        sbe__0__d = accs__0__st_valid;
+        sba__0__d = accs__0__st_baddr;
+        sv__0__clock = clock;
+        si__0__clock = clock;
+        sv__0__d = accs__0__st_valid;
+        si__0__d = accs__0__st_idx;
+        sv__2__clock = clock;
+        si__2__clock = clock;
+        sv__2__d = sv__0__q;
+        si__2__d = si__0__q;
+        sv__4__clock = clock;
+        si__4__clock = clock;
+        sv__4__d = sv__2__q;
+        si__4__d = si__2__q;
+        sv__6__clock = clock;
+        si__6__clock = clock;
+        sv__6__d = sv__4__q;
+        si__6__d = si__4__q;
+        if (strm__q) begin
+            f1__1__d = accs__1__st_sum;
+        end
+        sbe__1__clock = clock;
+        sba__1__clock = clock;
+        sbe__1__d = accs__1__st_valid;
+        sba__1__d = accs__1__st_baddr;
+        sv__1__clock = clock;
+        si__1__clock = clock;
+        sv__1__d = accs__1__st_valid;
+        si__1__d = accs__1__st_idx;
+        sv__3__clock = clock;
+        si__3__clock = clock;
+        sv__3__d = sv__1__q;
+        si__3__d = si__1__q;
+        sv__5__clock = clock;
+        si__5__clock = clock;
+        sv__5__d = sv__3__q;
+        si__5__d = si__3__q;
+        sv__7__clock = clock;
+        si__7__clock = clock;
+        sv__7__d = sv__5__q;
+        si__7__d = si__5__q;
         be1__d = seq__d_en;
         be2__d = be1__q;
         ba1__d = seq__d_baddr;
@@ -2208,6 +2488,10 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         cols__0__acc = f2__0__q;
         cols__0__valid = ov2__q;
         cols__0__idx = oi2__q;
+        if (strm__q) begin
+            cols__0__b_en = sbe__0__q;
+            cols__0__b_addr = sba__0__q;
+        end
         cols__0__set__en = p_rq_en;
         cols__0__set__mult = p_mult;
         cols__0__set__shift = p_shift;
@@ -2233,6 +2517,10 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         cols__1__acc = f2__1__q;
         cols__1__valid = ov2__q;
         cols__1__idx = oi2__q;
+        if (strm__q) begin
+            cols__1__b_en = sbe__1__q;
+            cols__1__b_addr = sba__1__q;
+        end
         cols__1__set__en = p_rq_en;
         cols__1__set__mult = p_mult;
         cols__1__set__shift = p_shift;
@@ -2247,17 +2535,25 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
             rd_data = cols__1__rd_data;
             rd_word = cols__1__rd_word;
         end
+        if (strm__q) begin
+            cols__0__valid = sv__6__q;
+            cols__0__idx = si__6__q;
+        end
+        if (strm__q) begin
+            cols__1__valid = sv__7__q;
+            cols__1__idx = si__7__q;
+        end
     end
     
 endmodule // tiny_accel_top_conv
 
-module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k,g_lo,g_hi,g_wos);
+module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k,g_lo,g_hi,g_wos,stream,pixels,ob0,ob1,bb0,bb1,st_valid,st_sum,st_idx,st_baddr);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [3:0] sub;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     input wire  [31:0] psum_in;
     input wire  d_en;
     input wire  d_half;
@@ -2269,8 +2565,51 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
     input wire  [15:0] g_lo;
     input wire  [15:0] g_hi;
     input wire  [15:0] g_wos;
+    input wire  stream;
+    input wire  [15:0] pixels;
+    input wire  [15:0] ob0;
+    input wire  [15:0] ob1;
+    input wire  [15:0] bb0;
+    input wire  [15:0] bb1;
+    output reg  st_valid;
+    output reg  [31:0] st_sum;
+    output reg  [15:0] st_idx;
+    output reg  [15:0] st_baddr;
     
     // Stub signals
+    reg  [15:0] pcount__d;
+    wire  [15:0] pcount__q;
+    reg  pcount__clock;
+    reg  [15:0] s1_pix__d;
+    wire  [15:0] s1_pix__q;
+    reg  s1_pix__clock;
+    reg  [3:0] s1_j__d;
+    wire  [3:0] s1_j__q;
+    reg  s1_j__clock;
+    reg  s1_lastp__d;
+    wire  s1_lastp__q;
+    reg  s1_lastp__clock;
+    reg  [15:0] s2_pix__d;
+    wire  [15:0] s2_pix__q;
+    reg  s2_pix__clock;
+    reg  [3:0] s2_j__d;
+    wire  [3:0] s2_j__q;
+    reg  s2_j__clock;
+    reg  s2_lastp__d;
+    wire  s2_lastp__q;
+    reg  s2_lastp__clock;
+    reg  st_v_r__d;
+    wire  st_v_r__q;
+    reg  st_v_r__clock;
+    reg  [31:0] st_sum_r__d;
+    wire  [31:0] st_sum_r__q;
+    reg  st_sum_r__clock;
+    reg  [15:0] st_idx_r__d;
+    wire  [15:0] st_idx_r__q;
+    reg  st_idx_r__clock;
+    reg  [15:0] st_b_r__d;
+    wire  [15:0] st_b_r__q;
+    reg  st_b_r__clock;
     reg  [15:0] xs__d;
     wire  [15:0] xs__q;
     reg  xs__clock;
@@ -2280,8 +2619,8 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
     reg  s1_tv__d;
     wire  s1_tv__q;
     reg  s1_tv__clock;
-    reg  [5:0] vtag__d;
-    wire  [5:0] vtag__q;
+    reg  [6:0] vtag__d;
+    wire  [6:0] vtag__q;
     reg  vtag__clock;
     reg  [15:0] pbase__d;
     wire  [15:0] pbase__q;
@@ -2365,12 +2704,70 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
     reg  [31:0] ram1__w_data;
     
     // Local signals
+    reg  [15:0] jp;
+    reg  [15:0] obh;
+    reg  [15:0] bbh;
     reg  [15:0] xs_nx;
     reg  [31:0] old;
     reg  [31:0] wsum;
     reg  [15:0] addr_now;
     
     // Sub module instances
+    tiny_accel_top_dff_w16 pcount(
+        .d(pcount__d),
+        .q(pcount__q),
+        .clock(pcount__clock)
+    );
+    tiny_accel_top_dff_w16 s1_pix(
+        .d(s1_pix__d),
+        .q(s1_pix__q),
+        .clock(s1_pix__clock)
+    );
+    tiny_accel_top_dff_w4 s1_j(
+        .d(s1_j__d),
+        .q(s1_j__q),
+        .clock(s1_j__clock)
+    );
+    tiny_accel_top_dff_w1 s1_lastp(
+        .d(s1_lastp__d),
+        .q(s1_lastp__q),
+        .clock(s1_lastp__clock)
+    );
+    tiny_accel_top_dff_w16 s2_pix(
+        .d(s2_pix__d),
+        .q(s2_pix__q),
+        .clock(s2_pix__clock)
+    );
+    tiny_accel_top_dff_w4 s2_j(
+        .d(s2_j__d),
+        .q(s2_j__q),
+        .clock(s2_j__clock)
+    );
+    tiny_accel_top_dff_w1 s2_lastp(
+        .d(s2_lastp__d),
+        .q(s2_lastp__q),
+        .clock(s2_lastp__clock)
+    );
+    tiny_accel_top_dff_w1 st_v_r(
+        .d(st_v_r__d),
+        .q(st_v_r__q),
+        .clock(st_v_r__clock)
+    );
+    tiny_accel_top_dff_w32 st_sum_r(
+        .d(st_sum_r__d),
+        .q(st_sum_r__q),
+        .clock(st_sum_r__clock)
+    );
+    tiny_accel_top_dff_w16 st_idx_r(
+        .d(st_idx_r__d),
+        .q(st_idx_r__q),
+        .clock(st_idx_r__clock)
+    );
+    tiny_accel_top_dff_w16 st_b_r(
+        .d(st_b_r__d),
+        .q(st_b_r__q),
+        .clock(st_b_r__clock)
+    );
     tiny_accel_top_dff_w16 xs(
         .d(xs__d),
         .q(xs__q),
@@ -2386,7 +2783,7 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
         .q(s1_tv__q),
         .clock(s1_tv__clock)
     );
-    tiny_accel_top_dff_w6 vtag(
+    tiny_accel_top_dff_w7 vtag(
         .d(vtag__d),
         .q(vtag__q),
         .clock(vtag__clock)
@@ -2548,6 +2945,17 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
         xs__clock = clock;
         gv__clock = clock;
         s1_tv__clock = clock;
+        pcount__clock = clock;
+        s1_pix__clock = clock;
+        s1_j__clock = clock;
+        s1_lastp__clock = clock;
+        s2_pix__clock = clock;
+        s2_j__clock = clock;
+        s2_lastp__clock = clock;
+        st_v_r__clock = clock;
+        st_sum_r__clock = clock;
+        st_idx_r__clock = clock;
+        st_b_r__clock = clock;
         vtag__d = vtag__q;
         pbase__d = pbase__q;
         s1_valid__d = s1_valid__q;
@@ -2574,6 +2982,17 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
         xs__d = xs__q;
         gv__d = gv__q;
         s1_tv__d = s1_tv__q;
+        pcount__d = pcount__q;
+        s1_pix__d = s1_pix__q;
+        s1_j__d = s1_j__q;
+        s1_lastp__d = s1_lastp__q;
+        s2_pix__d = s2_pix__q;
+        s2_j__d = s2_j__q;
+        s2_lastp__d = s2_lastp__q;
+        st_v_r__d = st_v_r__q;
+        st_sum_r__d = st_sum_r__q;
+        st_idx_r__d = st_idx_r__q;
+        st_b_r__d = st_b_r__q;
         ram0__clock = clock;
         ram1__clock = clock;
         xs_nx = xs__q + 16'h1;
@@ -2589,14 +3008,19 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
             gv__d = (xs_nx >= g_lo) & (xs_nx < g_hi);
             if (tag_in[32'h1]) begin
                 pbase__d = 16'h0;
+                pcount__d = 16'h0;
             end
             else if (gv__q) begin
                 pbase__d = pbase__q + k;
+                pcount__d = pcount__q + 16'h1;
             end
         end
         addr_now = pbase__q + ({12'd0, sub});
         s1_valid__d = vtag__q[32'h0] & gv__q;
         s1_tv__d = vtag__q[32'h0];
+        s1_pix__d = pcount__q;
+        s1_j__d = sub;
+        s1_lastp__d = vtag__q[32'h6];
         s1_addr__d = addr_now;
         s1_first__d = vtag__q[32'h2];
         s1_last__d = vtag__q[32'h3] & strobe;
@@ -2649,6 +3073,9 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
         s2_psum__d = psum_in;
         s2_first__d = s1_first__q;
         s2_half__d = s1_half__q;
+        s2_pix__d = s1_pix__q;
+        s2_j__d = s1_j__q;
+        s2_lastp__d = s1_lastp__q;
         s2_old0__d = ram0__r_data;
         s2_old1__d = ram1__r_data;
         s2_fwd__d = lw_valid__q & (lw_addr__q == s1_addr__q) & (lw_half__q == s1_half__q);
@@ -2657,6 +3084,30 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
         done_half__d = s1_half__q;
         tile_done = done__q;
         tile_half = done_half__q;
+        jp = 16'h0;
+        if (s2_j__q[32'h0]) begin
+            jp = pixels;
+        end
+        if (s2_j__q[32'h1]) begin
+            jp = jp + (pixels << 32'h1);
+        end
+        if (s2_j__q[32'h2]) begin
+            jp = jp + (pixels << 32'h2);
+        end
+        obh = ob0;
+        bbh = bb0;
+        if (s2_half__q) begin
+            obh = ob1;
+            bbh = bb1;
+        end
+        st_v_r__d = s2_valid__q & s2_lastp__q & stream;
+        st_sum_r__d = wsum;
+        st_idx_r__d = obh + jp + s2_pix__q;
+        st_b_r__d = bbh + ({12'd0, s2_j__q});
+        st_valid = st_v_r__q;
+        st_sum = st_sum_r__q;
+        st_idx = st_idx_r__q;
+        st_baddr = st_b_r__q;
         d_half_r__d = d_half;
         if (d_half_r__q) begin
             d_data = ram1__r_data;
@@ -2768,23 +3219,41 @@ module tiny_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_top_acc_ram
 
-module tiny_accel_top_dff_w6(d,q,clock);
+module tiny_accel_top_dff_w4(d,q,clock);
     
     // Module arguments
-    input wire  [5:0] d;
-    output reg  [5:0] q;
+    input wire  [3:0] d;
+    output reg  [3:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 6'h0;
+       q = 4'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // tiny_accel_top_dff_w6
+endmodule // tiny_accel_top_dff_w4
+
+module tiny_accel_top_dff_w7(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w7
 
 module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data,w_wide,w_word);
     
@@ -5329,9 +5798,9 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     input wire  [15:0] ksel;
     input wire  [15:0] ksel_nx;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
     input wire  [15:0] sum_at;
@@ -5345,8 +5814,8 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     reg  [7:0] x__d;
     wire  [7:0] x__q;
     reg  x__clock;
-    reg  [5:0] tag__d;
-    wire  [5:0] tag__q;
+    reg  [6:0] tag__d;
+    wire  [6:0] tag__q;
     reg  tag__clock;
     reg  [7:0] w__0__d;
     wire  [7:0] w__0__q;
@@ -5386,7 +5855,7 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         .q(x__q),
         .clock(x__clock)
     );
-    tiny_accel_top_dff_w6 tag(
+    tiny_accel_top_dff_w7 tag(
         .d(tag__d),
         .q(tag__q),
         .clock(tag__clock)
@@ -5535,7 +6004,7 @@ module tiny_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // tiny_accel_top_mul
 
-module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx);
+module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
     
     // Module arguments
     input wire  clock;
@@ -5557,7 +6026,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  [15:0] sum_at;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [5:0] slot_tag;
+    output reg  [6:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
@@ -5574,6 +6043,11 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  [15:0] d_baddr;
     output reg  o_valid;
     output reg  [15:0] o_idx;
+    input wire  p_stream;
+    output reg  [15:0] ob0;
+    output reg  [15:0] ob1;
+    output reg  [15:0] bb0;
+    output reg  [15:0] bb1;
     
     // Constant declarations
     localparam  kmax = 16'h2;
@@ -5631,7 +6105,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  [15:0] issuer__pix_left;
     wire  issuer__slot_valid;
     wire  issuer__slot_pad;
-    wire  [5:0] issuer__slot_tag;
+    wire  [6:0] issuer__slot_tag;
     wire  [15:0] issuer__slot_addr;
     wire  [15:0] issuer__slot_iyp;
     wire  [15:0] issuer__slot_ixp;
@@ -5671,6 +6145,11 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  drain__out_valid;
     wire  [15:0] drain__out_idx;
     reg  [15:0] drain__p_k;
+    reg  drain__p_stream;
+    wire  [15:0] drain__ob0_o;
+    wire  [15:0] drain__ob1_o;
+    wire  [15:0] drain__bb0_o;
+    wire  [15:0] drain__bb1_o;
     reg  [15:0] klast__d;
     wire  [15:0] klast__q;
     reg  klast__clock;
@@ -5802,7 +6281,12 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .baddr(drain__baddr),
         .out_valid(drain__out_valid),
         .out_idx(drain__out_idx),
-        .p_k(drain__p_k)
+        .p_k(drain__p_k),
+        .p_stream(drain__p_stream),
+        .ob0_o(drain__ob0_o),
+        .ob1_o(drain__ob1_o),
+        .bb0_o(drain__bb0_o),
+        .bb1_o(drain__bb1_o)
     );
     tiny_accel_top_dff_w16 klast(
         .d(klast__d),
@@ -5959,6 +6443,11 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         drain__tile_done = tile_done;
         drain__tile_half = tile_half;
         drain__p_nodrain = geom[(32'h121)+:(1)];
+        drain__p_stream = p_stream;
+        ob0 = drain__ob0_o;
+        ob1 = drain__ob1_o;
+        bb0 = drain__bb0_o;
+        bb1 = drain__bb1_o;
         drain__p_pixels = geom[(32'hc0)+:(16)];
         slot_valid = issuer__slot_valid;
         slot_pad = issuer__slot_pad;
@@ -5992,7 +6481,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     
 endmodule // tiny_accel_top_seq
 
-module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx,p_k);
+module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_done,tile_half,p_nodrain,p_pixels,busy0,busy1,active,half,addr,baddr,out_valid,out_idx,p_k,p_stream,ob0_o,ob1_o,bb0_o,bb1_o);
     
     // Module arguments
     input wire  clock;
@@ -6014,6 +6503,11 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
     output reg  out_valid;
     output reg  [15:0] out_idx;
     input wire  [15:0] p_k;
+    input wire  p_stream;
+    output reg  [15:0] ob0_o;
+    output reg  [15:0] ob1_o;
+    output reg  [15:0] bb0_o;
+    output reg  [15:0] bb1_o;
     
     // Stub signals
     reg  busy0_r__d;
@@ -6249,6 +6743,10 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
         baddr = baddr_r__q;
         out_valid = v3__q;
         out_idx = o3__q;
+        ob0_o = ob0__q;
+        ob1_o = ob1__q;
+        bb0_o = bb0__q;
+        bb1_o = bb1__q;
         if (start) begin
             busy0_r__d = 1'b0;
             busy1_r__d = 1'b0;
@@ -6269,7 +6767,7 @@ module tiny_accel_top_drain(clock,start,claim,claim_half,claim_bb,claim_ob,tile_
             end
         end
         if (tile_done) begin
-            if (p_nodrain) begin
+            if (p_nodrain | p_stream) begin
                 if (tile_half) begin
                     busy1_r__d = 1'b0;
                 end
@@ -6367,18 +6865,19 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     output reg  [15:0] pix_left;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [5:0] slot_tag;
+    output reg  [6:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
     
     // Constant declarations
-    localparam  tag_valid = 6'b1;
-    localparam  tag_swap = 6'b10;
-    localparam  tag_first = 6'b100;
-    localparam  tag_last = 6'b1000;
-    localparam  tag_half = 6'b10000;
-    localparam  tag_pad = 6'b100000;
+    localparam  tag_valid = 7'b1;
+    localparam  tag_swap = 7'b10;
+    localparam  tag_first = 7'b100;
+    localparam  tag_last = 7'b1000;
+    localparam  tag_half = 7'b10000;
+    localparam  tag_pad = 7'b100000;
+    localparam  tag_lastp = 7'b1000000;
     
     // Stub signals
     reg  valid_r__d;
@@ -6387,8 +6886,8 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     reg  pad_r__d;
     wire  pad_r__q;
     reg  pad_r__clock;
-    reg  [5:0] tag_r__d;
-    wire  [5:0] tag_r__q;
+    reg  [6:0] tag_r__d;
+    wire  [6:0] tag_r__q;
     reg  tag_r__clock;
     reg  [15:0] addr_r__d;
     wire  [15:0] addr_r__q;
@@ -6471,7 +6970,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     reg  [15:0] b_pixl;
     reg  pass_end;
     reg  issue_next;
-    reg  [5:0] tag;
+    reg  [6:0] tag;
     
     // Sub module instances
     tiny_accel_top_dff_w1 valid_r(
@@ -6484,7 +6983,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         .q(pad_r__q),
         .clock(pad_r__clock)
     );
-    tiny_accel_top_dff_w6 tag_r(
+    tiny_accel_top_dff_w7 tag_r(
         .d(tag_r__d),
         .q(tag_r__q),
         .clock(tag_r__clock)
@@ -6704,6 +7203,9 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         if (tile_first & ~p_keep) begin
             tag = tag | tag_first;
         end
+        if (tile_last) begin
+            tag = tag | tag_lastp;
+        end
         if ((issue_next & ca_last__q) | (~issue_next & cb_last__q)) begin
             tag = tag | tag_last;
         end
@@ -6715,7 +7217,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         end
         if (strobe) begin
             valid_r__d = issue_next | issue_new;
-            tag_r__d = 6'h0;
+            tag_r__d = 7'h0;
             if (issue_next | issue_new) begin
                 tag_r__d = tag;
             end
@@ -7256,40 +7758,22 @@ module tiny_accel_top_passes(clock,start,advance,p_kw,p_kh,p_ic_tiles,p_oc_tiles
     
 endmodule // tiny_accel_top_passes
 
-module tiny_accel_top_dff_w4(d,q,clock);
-    
-    // Module arguments
-    input wire  [3:0] d;
-    output reg  [3:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 4'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w4
-
 module tiny_accel_top_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     
     // Module arguments
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [5:0] tag_in;
+    input wire  [6:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [5:0] tag_out;
+    output reg  [6:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
     wire  [7:0] x__0__q;
     reg  x__0__clock;
-    reg  [5:0] tag__0__d;
-    wire  [5:0] tag__0__q;
+    reg  [6:0] tag__0__d;
+    wire  [6:0] tag__0__q;
     reg  tag__0__clock;
     
     // Sub module instances
@@ -7298,7 +7782,7 @@ module tiny_accel_top_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    tiny_accel_top_dff_w6 tag__0(
+    tiny_accel_top_dff_w7 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
@@ -8745,6 +9229,24 @@ module tiny_accel_top_copy(cc,pp,cont_ok,x,is_tr,slot,addr,words);
     end
     
 endmodule // tiny_accel_top_copy
+
+module tiny_accel_top_dff_w6(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // tiny_accel_top_dff_w6
 
 module tiny_accel_top_hist(clock,start,hold,issue,x,d1,d2,d3,f_tk,f_new,rep_wait,prime,tk_valid,cc,pp,fill);
     

@@ -1,7 +1,7 @@
 //! The program model's dispatch schedule of a network's compiled program: per kept instruction,
 //! its layer, the period it is dispatched and its fields (a model: crate::net_model).
 //!
-//!     cargo run --release -p accelgen-compiler --example schedule [lenet5|stem|resnet8-chain|NETWORK.json] [FIRST_LAYER] [LAST_LAYER]
+//!     cargo run --release -p accelgen-compiler --example schedule [lenet5|stem|resnet8-chain|fc-stack|NETWORK.json] [FIRST_LAYER] [LAST_LAYER]
 
 use accelgen_compiler::net_model::program_cycles;
 use accelgen_compiler::testnets::{conv, net_of, with_data};
@@ -19,6 +19,7 @@ fn main() {
             let c3 = |i, o, s| conv(i, o, 3, s, 1, false);
             net_of([3, 32, 32], vec![c3(3, 16, 1), c3(16, 16, 1), c3(16, 16, 1), c3(16, 32, 2), c3(32, 32, 1), c3(32, 64, 2), c3(64, 64, 1), conv(64, 10, 8, 1, 0, false)], 1)
         }
+        "fc-stack" => net_of([640, 1, 1], vec![conv(640, 128, 1, 1, 0, false), conv(128, 128, 1, 1, 0, false), conv(128, 128, 1, 1, 0, false), conv(128, 8, 1, 1, 0, false)], 1),
         "lenet5" => with_data("lenet5", 5),
         path => accelgen_formats::Network::load(std::path::Path::new(path)).unwrap(),
     };

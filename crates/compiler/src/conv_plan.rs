@@ -160,7 +160,9 @@ impl ConvPlan {
         let u = |v: usize| v as u64;
         let k = u(self.kernels);
         let per_pass = (u(self.slots()) + u(e.rows + e.cols)) * k + u(e.rows) * k;
-        u(self.passes) * per_pass + k * u(self.pixels())
+        // The last tile's drain; a run of one column group streams its sums instead.
+        let drain = if self.groups > 1 { k * u(self.pixels()) } else { 0 };
+        u(self.passes) * per_pass + drain
     }
 
     /// The array as this plan uses it: K = the plan's k (weight, bias and output layouts,

@@ -140,6 +140,9 @@ pub fn conv_cycles_in(e: &ConvArray, p: &ConvPlan, env: &RunEnv) -> ConvCycles {
         oct_n: p.oc_tiles as u64,
     };
     let passes = p.passes as u64;
+    // A streaming run (one column group, sums drained) sends each tile's sums out in its last
+    // pass: a finished tile frees its half at once, as a run that keeps its sums does.
+    let no_drain = env.nodrain || p.groups == 1;
     let mut line = TagLine { tags: Default::default(), strobes: 0, keep: (r + c + 2) as usize };
     // The registers after the start edge.
     // The sequencer's tail: 11 cycles, 15 with ONNX Runtime's longer requantizer.
@@ -158,8 +161,8 @@ pub fn conv_cycles_in(e: &ConvArray, p: &ConvPlan, env: &RunEnv) -> ConvCycles {
         n.sub = if strobe { 0 } else { cur.sub + 1 };
         pend_at.retain(|&(at, h)| {
             if at == t {
-                if env.nodrain {
-                    // The sums stay for the next run: the half is free at once.
+                if no_drain {
+                    // The sums stay for the next run, or left in the last pass: the half is free at once.
                     n.busy[h] = false;
                 } else {
                     n.pend[h] = true;

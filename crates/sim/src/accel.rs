@@ -219,6 +219,8 @@ struct RunCounts<'a> {
     regs: [u64; 14],
     memory: &'a Memory,
     register_writes: u64,
+    /// The WATCHDOG register's value the host wrote (half the program's period bound).
+    watchdog: u64,
     compressed_bytes: usize,
     program_instructions: usize,
     error_code: Option<u64>,
@@ -249,6 +251,7 @@ fn accel_stats(stats: &mut Map<String, Value>, net: &Network, cfg: &HwConfig, op
     stats.insert("mem_write_bytes".into(), json!(c.memory.writes * word_bytes));
     stats.insert("mem_word_bits".into(), json!(cfg.memory.word_bits));
     stats.insert("register_writes".into(), json!(c.register_writes));
+    stats.insert("watchdog_cycles".into(), json!(c.watchdog));
     stats.insert("compressed_bytes".into(), json!(c.compressed_bytes));
     stats.insert("instructions".into(), json!(c.regs[2]));
     stats.insert("program_instructions".into(), json!(c.program_instructions));
@@ -326,13 +329,13 @@ fn load_and_start(tb: &mut Tb, bytes: &[u8], bound: u64) -> Result<u64, String> 
 
 /// A generous bound on the run's clock periods, from the program (conv passes, pooling columns,
 /// transferred words): a run past it is a hang.
-fn period_bound(c: &Compiled, cfg: &HwConfig, mem: MemTiming) -> u64 {
+fn period_bound(prog: &[accelgen_isa::Instr], cfg: &HwConfig, mem: MemTiming) -> u64 {
     let e = cfg.conv_array();
     let k = e.kernels as u64;
     let mut regs: std::collections::HashMap<&str, Vec<u64>> = Default::default();
     let mut total = 10_000u64;
     let slow = u64::from(mem.latency) + 2 + u64::from(mem.stall_every > 0);
-    for i in &c.prog {
+    for i in prog {
         let name = i.info().name;
         total += 4;
         match name {
@@ -474,7 +477,10 @@ pub fn run_accel_batch(
         .iter()
         .map(|&i| compiled.prog[i].info().name == "RUN" && compiled.prog[i].values[0] & accelgen_isa::M_POOL != 0)
         .collect();
-    let bound = period_bound(&compiled, cfg, mem) + words as u64;
+    // A faulty program (a test's) may do more work than the compiled one, e.g. a corrupted
+    // REPEAT count: its bound is the larger of the two where it decompresses.
+    let loaded = faults.program.as_ref().and_then(|b| compress::decompress(b, word_bits).ok());
+    let bound = period_bound(&compiled.prog, cfg, mem).max(loaded.map_or(0, |p| period_bound(&p, cfg, mem))) + words as u64;
     let e = ConvEngineParams { fault: faults.conv, ..ConvEngineParams::from_config(&cfg.pe_array) };
     let pes = (e.rows * e.cols) as u64;
     let limit = if opts.engine == crate::engines::Engine::Verilator {
@@ -547,7 +553,7 @@ pub fn run_accel_batch(
     let lay = &compiled.layout;
     let output = output_of(net, lay, &memory.image)?;
     let mut stats = Map::new();
-    let counts = RunCounts { regs, memory: &memory, register_writes, compressed_bytes: bytes.len(), program_instructions: cstats.instructions, error_code };
+    let counts = RunCounts { regs, memory: &memory, register_writes, watchdog: bound / 2, compressed_bytes: bytes.len(), program_instructions: cstats.instructions, error_code };
     let layer_counts = LayerCounts { cycles: l_cycles, reads: l_reads, writes: l_writes, dividers: l_div };
     accel_stats(&mut stats, net, cfg, opts, mem, lay, &counts, &layer_counts);
     progress(1);

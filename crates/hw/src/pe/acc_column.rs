@@ -31,6 +31,13 @@
 //! | `d_data` | out | 32 | drain read data, one cycle after `d_en` |
 //! | `tile_done`, `tile_half` | out | 1, 1 | pulse: the entry tagged last of its tile was written |
 //! | `g_lo`, `g_hi`, `g_wos` | in | 16, 16, 16 | column groups: the slot columns the column takes, [`g_lo`, `g_hi`), of rows of `g_wos` slots |
+//! | `stream`, `pixels`, `ob0`, `ob1`, `bb0`, `bb1` | in | 1, 16, 16 × 4 | streaming run: Ho·Wo, and each half's output and bias bases |
+//! | `st_valid`, `st_sum`, `st_idx`, `st_baddr` | out | 1, 32, 16, 16 | a streamed sum (registered, a cycle after its write), its output entry and its bias entry |
+//!
+//! **Streaming** (`stream`, docs/conv-array.md): in the last pass of a tile (tag `TAG_LASTP`) the
+//! sum the write stage forms is final; it also leaves on `st_*` a cycle later with its output
+//! entry ob + j·Ho·Wo + p and bias entry bb + j (ob, bb of the tile's half), so the tile needs no
+//! drain.
 
 use crate::mem::SyncRam;
 use crate::pe::Tag;
@@ -76,6 +83,37 @@ pub struct AccColumn {
     pub g_hi: Signal<In, Bits<16>>,
     /// Slots per row.
     pub g_wos: Signal<In, Bits<16>>,
+    /// A streaming run: the last pass's sums go to the output side as they are written.
+    pub stream: Signal<In, Bit>,
+    /// Ho·Wo.
+    pub pixels: Signal<In, Bits<16>>,
+    /// Each half's output and bias bases.
+    pub ob0: Signal<In, Bits<16>>,
+    pub ob1: Signal<In, Bits<16>>,
+    pub bb0: Signal<In, Bits<16>>,
+    pub bb1: Signal<In, Bits<16>>,
+    /// A streamed sum, its output entry and its bias entry (registered).
+    pub st_valid: Signal<Out, Bit>,
+    pub st_sum: Signal<Out, Bits<32>>,
+    pub st_idx: Signal<Out, Bits<16>>,
+    pub st_baddr: Signal<Out, Bits<16>>,
+    /// The pixel (slot taken) count of the datum in `vtag`; per stage its pixel, kernel and
+    /// last-pass flag.
+    pcount: DFF<Bits<16>>,
+    s1_pix: DFF<Bits<16>>,
+    s1_j: DFF<Bits<4>>,
+    s1_lastp: DFF<Bit>,
+    s2_pix: DFF<Bits<16>>,
+    s2_j: DFF<Bits<4>>,
+    s2_lastp: DFF<Bit>,
+    /// j·Ho·Wo of the write stage's kernel (j < 8), and the stage's bases.
+    jp: Signal<Local, Bits<16>>,
+    obh: Signal<Local, Bits<16>>,
+    bbh: Signal<Local, Bits<16>>,
+    st_v_r: DFF<Bit>,
+    st_sum_r: DFF<Bits<32>>,
+    st_idx_r: DFF<Bits<16>>,
+    st_b_r: DFF<Bits<16>>,
     /// Slot column of the datum in `vtag`, and whether the column takes it.
     xs: DFF<Bits<16>>,
     gv: DFF<Bit>,
@@ -145,6 +183,30 @@ impl AccColumn {
             g_lo: Default::default(),
             g_hi: Default::default(),
             g_wos: Default::default(),
+            stream: Default::default(),
+            pixels: Default::default(),
+            ob0: Default::default(),
+            ob1: Default::default(),
+            bb0: Default::default(),
+            bb1: Default::default(),
+            st_valid: Default::default(),
+            st_sum: Default::default(),
+            st_idx: Default::default(),
+            st_baddr: Default::default(),
+            pcount: Default::default(),
+            s1_pix: Default::default(),
+            s1_j: Default::default(),
+            s1_lastp: Default::default(),
+            s2_pix: Default::default(),
+            s2_j: Default::default(),
+            s2_lastp: Default::default(),
+            jp: Default::default(),
+            obh: Default::default(),
+            bbh: Default::default(),
+            st_v_r: Default::default(),
+            st_sum_r: Default::default(),
+            st_idx_r: Default::default(),
+            st_b_r: Default::default(),
             xs: Default::default(),
             gv: Default::default(),
             xs_nx: Default::default(),
@@ -196,7 +258,8 @@ impl Logic for AccColumn {
         dff_setup!(
             self, clock, vtag, pbase, s1_valid, s1_addr, s1_first, s1_last, s1_half, s2_valid,
             s2_addr, s2_psum, s2_first, s2_half, s2_old0, s2_old1, s2_fwd, s2_lw, lw_valid, lw_addr, lw_half, lw_data, done,
-            done_half, d_half_r, xs, gv, s1_tv
+            done_half, d_half_r, xs, gv, s1_tv, pcount, s1_pix, s1_j, s1_lastp, s2_pix, s2_j, s2_lastp,
+            st_v_r, st_sum_r, st_idx_r, st_b_r
         );
         self.ram0.clock.next = self.clock.val();
         self.ram1.clock.next = self.clock.val();
@@ -216,14 +279,19 @@ impl Logic for AccColumn {
             self.gv.d.next = (self.xs_nx.val() >= self.g_lo.val()) & (self.xs_nx.val() < self.g_hi.val());
             if self.tag_in.val().get_bit(1) {
                 self.pbase.d.next = 0.into();
+                self.pcount.d.next = 0.into();
             } else if self.gv.q.val() {
                 self.pbase.d.next = self.pbase.q.val() + self.k.val();
+                self.pcount.d.next = self.pcount.q.val() + 1;
             }
         }
         self.addr_now.next = self.pbase.q.val() + bit_cast::<16, 4>(self.sub.val());
         // Read stage.
         self.s1_valid.d.next = self.vtag.q.val().get_bit(0) & self.gv.q.val();
         self.s1_tv.d.next = self.vtag.q.val().get_bit(0);
+        self.s1_pix.d.next = self.pcount.q.val();
+        self.s1_j.d.next = self.sub.val();
+        self.s1_lastp.d.next = self.vtag.q.val().get_bit(6);
         self.s1_addr.d.next = self.addr_now.val();
         self.s1_first.d.next = self.vtag.q.val().get_bit(2);
         self.s1_last.d.next = self.vtag.q.val().get_bit(3) & self.strobe.val();
@@ -278,6 +346,9 @@ impl Logic for AccColumn {
         self.s2_psum.d.next = self.psum_in.val();
         self.s2_first.d.next = self.s1_first.q.val();
         self.s2_half.d.next = self.s1_half.q.val();
+        self.s2_pix.d.next = self.s1_pix.q.val();
+        self.s2_j.d.next = self.s1_j.q.val();
+        self.s2_lastp.d.next = self.s1_lastp.q.val();
         // (Timing: the RAMs' read data goes straight into registers; the selection waits for
         // the write stage.)
         self.s2_old0.d.next = self.ram0.r_data.val();
@@ -290,6 +361,31 @@ impl Logic for AccColumn {
         self.done_half.d.next = self.s1_half.q.val();
         self.tile_done.next = self.done.q.val();
         self.tile_half.next = self.done_half.q.val();
+        // Streaming: the last pass's sums, with their output and bias entries.
+        self.jp.next = 0.into();
+        if self.s2_j.q.val().get_bit(0) {
+            self.jp.next = self.pixels.val();
+        }
+        if self.s2_j.q.val().get_bit(1) {
+            self.jp.next = self.jp.val() + (self.pixels.val() << 1);
+        }
+        if self.s2_j.q.val().get_bit(2) {
+            self.jp.next = self.jp.val() + (self.pixels.val() << 2);
+        }
+        self.obh.next = self.ob0.val();
+        self.bbh.next = self.bb0.val();
+        if self.s2_half.q.val() {
+            self.obh.next = self.ob1.val();
+            self.bbh.next = self.bb1.val();
+        }
+        self.st_v_r.d.next = self.s2_valid.q.val() & self.s2_lastp.q.val() & self.stream.val();
+        self.st_sum_r.d.next = self.wsum.val();
+        self.st_idx_r.d.next = self.obh.val() + self.jp.val() + self.s2_pix.q.val();
+        self.st_b_r.d.next = self.bbh.val() + bit_cast::<16, 4>(self.s2_j.q.val());
+        self.st_valid.next = self.st_v_r.q.val();
+        self.st_sum.next = self.st_sum_r.q.val();
+        self.st_idx.next = self.st_idx_r.q.val();
+        self.st_baddr.next = self.st_b_r.q.val();
         // Drain data.
         self.d_half_r.d.next = self.d_half.val();
         if self.d_half_r.q.val() {

@@ -20,6 +20,8 @@
 //! | `active`, `half`, `addr` | out | 1, 1, 16 | the accumulator read: enable, half, entry |
 //! | `baddr` | out | 16 | the bias read entry |
 //! | `out_valid`, `out_idx` | out | 1, 16 | the drained word three cycles later and its output entry |
+//! | `p_stream` | in | 1 | a streaming run: the accumulation columns send each tile's sums out in its last pass, and a finished tile frees its half without a drain |
+//! | `ob0_o`, `ob1_o`, `bb0_o`, `bb1_o` | out | 16 | each half's output and bias bases (for the streamed sums) |
 
 use rust_hdl::prelude::*;
 
@@ -64,6 +66,13 @@ pub struct DrainControl {
     pub out_idx: Signal<Out, Bits<16>>,
     /// Kernels the run uses, k.
     pub p_k: Signal<In, Bits<16>>,
+    /// A streaming run: a finished tile frees its half without a drain.
+    pub p_stream: Signal<In, Bit>,
+    /// Each half's output and bias bases.
+    pub ob0_o: Signal<Out, Bits<16>>,
+    pub ob1_o: Signal<Out, Bits<16>>,
+    pub bb0_o: Signal<Out, Bits<16>>,
+    pub bb1_o: Signal<Out, Bits<16>>,
     /// Per half: in use, waiting to drain, bias and output bases of its tile.
     busy0_r: DFF<Bit>,
     busy1_r: DFF<Bit>,
@@ -98,7 +107,7 @@ impl DrainControl {
     pub fn new() -> Self {
         block_with_defaults!(DrainControl {
         } defaults {
-            clock, p_k, start, claim, claim_half, claim_bb, claim_ob, tile_done, tile_half, p_nodrain,
+            clock, p_k, p_stream, ob0_o, ob1_o, bb0_o, bb1_o, start, claim, claim_half, claim_bb, claim_ob, tile_done, tile_half, p_nodrain,
             p_pixels, busy0, busy1, active, half, addr, baddr, out_valid, out_idx, busy0_r, busy1_r,
             pend0, pend1, bb0, bb1, ob0, ob1, act, half_r, j, jl, addr_r, pleft, baddr_r, oaddr, v1, o1,
             v2, o2, v3, o3,
@@ -121,6 +130,10 @@ impl Logic for DrainControl {
         self.baddr.next = self.baddr_r.q.val();
         self.out_valid.next = self.v3.q.val();
         self.out_idx.next = self.o3.q.val();
+        self.ob0_o.next = self.ob0.q.val();
+        self.ob1_o.next = self.ob1.q.val();
+        self.bb0_o.next = self.bb0.q.val();
+        self.bb1_o.next = self.bb1.q.val();
         if self.start.val() {
             self.busy0_r.d.next = false;
             self.busy1_r.d.next = false;
@@ -140,8 +153,9 @@ impl Logic for DrainControl {
             }
         }
         if self.tile_done.val() {
-            if self.p_nodrain.val() {
-                // The sums stay for the next run; the half is free for it.
+            if self.p_nodrain.val() | self.p_stream.val() {
+                // The sums stay for the next run, or left in the tile's last pass (streaming):
+                // the half is free.
                 if self.tile_half.val() {
                     self.busy1_r.d.next = false;
                 } else {

@@ -291,6 +291,15 @@ pub struct ConvEngine {
     f2: Vec<DFF<Bits<32>>>,
     fold_a: Vec<Signal<Local, Bits<32>>>,
     fold_b: Vec<Signal<Local, Bits<32>>>,
+    /// A streaming run (one column group, sums drained: the tiles' last passes send their sums
+    /// out, no drain), registered.
+    strm: DFF<Bit>,
+    /// Per column, the streamed sum's bias read (a cycle after the column's `st_valid`) and its
+    /// output write (four cycles after): stage s of column c at s·C + c.
+    sbe: Vec<DFF<Bit>>,
+    sba: Vec<DFF<Bits<16>>>,
+    sv: Vec<DFF<Bit>>,
+    si: Vec<DFF<Bits<16>>>,
     /// The drain's bias read and output entry, delayed by the fold's two stages.
     be1: DFF<Bit>,
     be2: DFF<Bit>,
@@ -362,9 +371,13 @@ impl ConvEngine {
             f2: crate::vec_of(p.cols),
             fold_a: crate::vec_of(p.cols / 2),
             fold_b: crate::vec_of(if p.cols % 4 == 0 { p.cols / 4 } else { 0 }),
+            sbe: crate::vec_of(p.cols),
+            sba: crate::vec_of(p.cols),
+            sv: crate::vec_of(4 * p.cols),
+            si: crate::vec_of(4 * p.cols),
         } defaults {
             clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p,
-            p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, gs2, gs3, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2, p_shw, p_phw, p_passes,
+            p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, gs2, gs3, strm, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2, p_shw, p_phw, p_passes,
             p_kp, p_k, p_kg, kg4, rt_we, rt_clr, rt_grp, rt_row, rt_data, tapm, hph, wpw, rt_ghot, sg_hot, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_word, rd_sel, strobe, row0_x,
             last_swap,
@@ -409,7 +422,7 @@ impl ConvEngine {
 impl Logic for ConvEngine {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rd_sel, wb_avail, tapm, hph, wpw, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2);
+        dff_setup!(self, clock, rd_sel, wb_avail, tapm, hph, wpw, strm, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2);
         clock!(self, clock, seq);
 
         // ---- Control.
@@ -633,6 +646,12 @@ impl Logic for ConvEngine {
                     self.accs[c].g_lo.next = self.g_lo[c].q.val();
                     self.accs[c].g_hi.next = self.g_hi[c].q.val();
                     self.accs[c].g_wos.next = self.p_wos.val();
+                    self.accs[c].stream.next = self.strm.q.val();
+                    self.accs[c].pixels.next = self.p_pixels.val();
+                    self.accs[c].ob0.next = self.seq.ob0.val();
+                    self.accs[c].ob1.next = self.seq.ob1.val();
+                    self.accs[c].bb0.next = self.seq.bb0.val();
+                    self.accs[c].bb1.next = self.seq.bb1.val();
                 }
                 // The last PE of row 0 loading a pass's first datum: the datum leaves every row
                 // r r slow cycles later, before the loader writes row r (WeightLoader).
@@ -690,6 +709,30 @@ impl Logic for ConvEngine {
                 }
             }
         }
+        // Streaming: each column's sums of a tile's last pass, as they are written.
+        self.strm.d.next = !self.p_nodrain.val() & !self.p_cg.val().any();
+        self.seq.p_stream.next = self.strm.q.val();
+        for cols in self.accs.len()..(self.accs.len() + 1) {
+            for c in 0..self.accs.len() {
+                if self.strm.q.val() {
+                    self.f1[c].d.next = self.accs[c].st_sum.val();
+                }
+                self.sbe[c].clock.next = self.clock.val();
+                self.sba[c].clock.next = self.clock.val();
+                self.sbe[c].d.next = self.accs[c].st_valid.val();
+                self.sba[c].d.next = self.accs[c].st_baddr.val();
+                self.sv[c].clock.next = self.clock.val();
+                self.si[c].clock.next = self.clock.val();
+                self.sv[c].d.next = self.accs[c].st_valid.val();
+                self.si[c].d.next = self.accs[c].st_idx.val();
+                for st in 1..4 {
+                    self.sv[st * cols + c].clock.next = self.clock.val();
+                    self.si[st * cols + c].clock.next = self.clock.val();
+                    self.sv[st * cols + c].d.next = self.sv[st * cols - cols + c].q.val();
+                    self.si[st * cols + c].d.next = self.si[st * cols - cols + c].q.val();
+                }
+            }
+        }
         self.be1.d.next = self.seq.d_en.val();
         self.be2.d.next = self.be1.q.val();
         self.ba1.d.next = self.seq.d_baddr.val();
@@ -715,6 +758,10 @@ impl Logic for ConvEngine {
             self.cols[c].acc.next = self.f2[c].q.val();
             self.cols[c].valid.next = self.ov2.q.val();
             self.cols[c].idx.next = self.oi2.q.val();
+            if self.strm.q.val() {
+                self.cols[c].b_en.next = self.sbe[c].q.val();
+                self.cols[c].b_addr.next = self.sba[c].q.val();
+            }
             self.cols[c].set.en.next = self.p_rq_en.val();
             self.cols[c].set.mult.next = self.p_mult.val();
             self.cols[c].set.shift.next = self.p_shift.val();
@@ -728,6 +775,14 @@ impl Logic for ConvEngine {
             if self.rd_sel.q.val().get_bit(c) {
                 self.rd_data.next = self.cols[c].rd_data.val();
                 self.rd_word.next = self.cols[c].rd_word.val();
+            }
+        }
+        for cols in self.accs.len()..(self.accs.len() + 1) {
+            for c in 0..self.accs.len() {
+                if self.strm.q.val() {
+                    self.cols[c].valid.next = self.sv[3 * cols + c].q.val();
+                    self.cols[c].idx.next = self.si[3 * cols + c].q.val();
+                }
             }
         }
     }
@@ -762,7 +817,7 @@ crate::top_io!(
         for i in 0..self.pes.len() {
             s.add(&|| format!("pes__{i}__x_in"), 8, self.pes[i].x_in.val().get_u64());
             s.add(&|| format!("pes__{i}__x_out"), 8, self.pes[i].x_out.val().get_u64());
-            s.add(&|| format!("pes__{i}__tag_out"), 6, self.pes[i].tag_out.val().get_u64());
+            s.add(&|| format!("pes__{i}__tag_out"), 7, self.pes[i].tag_out.val().get_u64());
             s.add(&|| format!("pes__{i}__w_used"), 8, self.pes[i].w_used.val().get_u64());
             s.add(&|| format!("pes__{i}__mac"), 1, self.pes[i].mac.val().get_u64());
         }

@@ -56,8 +56,12 @@ pub const TAG_PAD: usize = 5;
 /// column groups' fold (`PE_COLS`, docs/conv-array.md), present in every run.
 pub const FOLD_STAGES: usize = 2;
 
+/// Tag bit: the pass is the last of its output-channel tile (a streaming run sends the sums
+/// to the output side as it writes them: docs/conv-array.md).
+pub const TAG_LASTP: usize = 6;
+
 /// The tag travelling with each datum.
-pub type Tag = Bits<6>;
+pub type Tag = Bits<7>;
 
 /// A fault a test builds into the hardware on purpose, to show that the invariant counter
 /// watching for it rises. `None` in every product; a faulty block emits different Verilog.

@@ -33,7 +33,7 @@
 //! | `ksel` | in | 16 | one-hot sub-cycle: kernel j is used when bit j is set |
 //! | `ksel_nx` | in | 16 | `ksel` of the next fast cycle |
 //! | `x_in`, `tag_in` | in | 8, 6 | datum and its tag from the left neighbour or the row port |
-//! | `x_out`, `tag_out` | out | 8, 6 | the input register and its tag (to the right neighbour) |
+//! | `x_out`, `tag_out` | out | 8, 7 | the input register and its tag (to the right neighbour) |
 //! | `psum_in` | in | 32 | partial sum from the PE above (0 in row 0) |
 //! | `psum_out` | out | 32 | partial sum k fast cycles old (to the PE below) |
 //! | `sum_at` | in | 16 | one-hot delay-line stage the new partial sum enters: bit K − k (bit 0 for all K kernels) |

@@ -21,6 +21,8 @@
 //! | `slot_*` | out | | the slot of this slow cycle ([`SlotIssuer`]) |
 //! | `wl_*` | out | | the weight-buffer read and the shadow write ([`WeightLoader`]) |
 //! | `d_en`, `d_half`, `d_addr`, `d_baddr`, `o_valid`, `o_idx` | out | | the drain ([`DrainControl`]) |
+//! | `p_stream` | in | 1 | a streaming run: no drain, the tiles' last passes send their sums out ([`DrainControl`]) |
+//! | `ob0`, `ob1`, `bb0`, `bb1` | out | 16 | each half's output and bias bases |
 
 use crate::pe::{DrainControl, PassCounter, SlotIssuer, Tag, WeightLoader};
 use rust_hdl::prelude::*;
@@ -160,6 +162,14 @@ pub struct ConvSequencer {
     pub o_valid: Signal<Out, Bit>,
     /// Its output entry.
     pub o_idx: Signal<Out, Bits<16>>,
+    /// A streaming run (the accumulation columns send each tile's sums out in its last pass; no
+    /// drain).
+    pub p_stream: Signal<In, Bit>,
+    /// Each half's output and bias bases (for the streamed sums).
+    pub ob0: Signal<Out, Bits<16>>,
+    pub ob1: Signal<Out, Bits<16>>,
+    pub bb0: Signal<Out, Bits<16>>,
+    pub bb1: Signal<Out, Bits<16>>,
     passes: PassCounter,
     issuer: SlotIssuer,
     loader: WeightLoader,
@@ -207,7 +217,7 @@ impl ConvSequencer {
             clock, start, geom,
             tile_done, tile_half, last_swap, wb_avail, wb_set, wb_at, wb_clr, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
             slot_pad, slot_tag, slot_addr, slot_iyp, slot_ixp, new_pass, pass_grp, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, d_en,
-            d_half, d_addr, d_baddr, o_valid, o_idx, issuer, run, fin, tail, ksel_r, sub_r, go,
+            d_half, d_addr, d_baddr, o_valid, o_idx, p_stream, ob0, ob1, bb0, bb1, issuer, run, fin, tail, ksel_r, sub_r, go,
             can_start, issue_new,
         })
     }
@@ -319,6 +329,11 @@ impl Logic for ConvSequencer {
         self.drain.tile_done.next = self.tile_done.val();
         self.drain.tile_half.next = self.tile_half.val();
         self.drain.p_nodrain.next = self.geom.val().nodrain;
+        self.drain.p_stream.next = self.p_stream.val();
+        self.ob0.next = self.drain.ob0_o.val();
+        self.ob1.next = self.drain.ob1_o.val();
+        self.bb0.next = self.drain.bb0_o.val();
+        self.bb1.next = self.drain.bb1_o.val();
         self.drain.p_pixels.next = self.geom.val().pixels;
 
         // ---- Outputs of the parts.

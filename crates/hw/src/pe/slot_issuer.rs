@@ -26,10 +26,10 @@
 //!
 //! `in_pass` and `pix_left` are registers: the sequencer decides `issue_new` and the pass end from them
 //! (a decision formed from the issuer's own input would be a combinational loop between blocks).
-//! | `slot_valid`, `slot_pad`, `slot_tag`, `slot_addr` | out | 1, 1, 6, 16 | the slot of this slow cycle |
+//! | `slot_valid`, `slot_pad`, `slot_tag`, `slot_addr` | out | 1, 1, 7, 16 | the slot of this slow cycle |
 //! | `slot_iyp`, `slot_ixp` | out | 16, 16 | its padded input row and column at tap (kr, ks): the conv engine's tap rows move the pixel per row |
 
-use crate::pe::{Tag, TAG_FIRST, TAG_HALF, TAG_LAST, TAG_PAD, TAG_SWAP, TAG_VALID};
+use crate::pe::{Tag, TAG_FIRST, TAG_HALF, TAG_LAST, TAG_LASTP, TAG_PAD, TAG_SWAP, TAG_VALID};
 use rust_hdl::prelude::*;
 
 /// The slot issuer.
@@ -103,6 +103,7 @@ pub struct SlotIssuer {
     tag_last: Constant<Tag>,
     tag_half: Constant<Tag>,
     tag_pad: Constant<Tag>,
+    tag_lastp: Constant<Tag>,
     /// The slot.
     valid_r: DFF<Bit>,
     pad_r: DFF<Bit>,
@@ -168,6 +169,7 @@ impl Default for SlotIssuer {
             tag_last: bit(TAG_LAST),
             tag_half: bit(TAG_HALF),
             tag_pad: bit(TAG_PAD),
+            tag_lastp: bit(TAG_LASTP),
         } defaults {
             clock, strobe, start, issue_new, p_wo, p_h, p_w, p_ph, p_pw, p_sh, p_sw, p_shw, p_phw,
             p_pixels, p_fbase, p_keep, ks, kr, krw, planebase, slot_iyp, slot_ixp, tile_first, tile_last, half,
@@ -254,6 +256,9 @@ impl Logic for SlotIssuer {
         }
         if self.tile_first.val() & !self.p_keep.val() {
             self.tag.next = self.tag.val() | self.tag_first.val();
+        }
+        if self.tile_last.val() {
+            self.tag.next = self.tag.val() | self.tag_lastp.val();
         }
         if (self.issue_next.val() & self.ca_last.q.val()) | (!self.issue_next.val() & self.cb_last.q.val()) {
             self.tag.next = self.tag.val() | self.tag_last.val();
@@ -385,7 +390,8 @@ mod tests {
                     | bit(TAG_FIRST, first && !keep)
                     | bit(TAG_LAST, last && p as u64 == ho * wo - 1)
                     | bit(TAG_HALF, half)
-                    | bit(TAG_PAD, want_pad);
+                    | bit(TAG_PAD, want_pad)
+                    | bit(TAG_LASTP, last);
                 assert_eq!(tag, want_tag, "{ctx}, pixel {p}");
             }
         }
