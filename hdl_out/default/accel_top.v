@@ -8748,15 +8748,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__0__pc = p_rq_pc;
         cols__0__ld_addr = ld_addr;
         cols__0__ld_data = ld_data;
-        cols__0__b_en = be2__q;
-        cols__0__b_addr = ba2__q;
         cols__0__acc = f2__0__q;
-        cols__0__valid = ov2__q;
-        cols__0__idx = oi2__q;
-        if (strm__q) begin
-            cols__0__b_en = sbe__0__q;
-            cols__0__b_addr = sba__0__q;
-        end
         cols__0__set__en = p_rq_en;
         cols__0__set__mult = p_mult;
         cols__0__set__shift = p_shift;
@@ -8777,15 +8769,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__1__pc = p_rq_pc;
         cols__1__ld_addr = ld_addr;
         cols__1__ld_data = ld_data;
-        cols__1__b_en = be2__q;
-        cols__1__b_addr = ba2__q;
         cols__1__acc = f2__1__q;
-        cols__1__valid = ov2__q;
-        cols__1__idx = oi2__q;
-        if (strm__q) begin
-            cols__1__b_en = sbe__1__q;
-            cols__1__b_addr = sba__1__q;
-        end
         cols__1__set__en = p_rq_en;
         cols__1__set__mult = p_mult;
         cols__1__set__shift = p_shift;
@@ -8806,15 +8790,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__2__pc = p_rq_pc;
         cols__2__ld_addr = ld_addr;
         cols__2__ld_data = ld_data;
-        cols__2__b_en = be2__q;
-        cols__2__b_addr = ba2__q;
         cols__2__acc = f2__2__q;
-        cols__2__valid = ov2__q;
-        cols__2__idx = oi2__q;
-        if (strm__q) begin
-            cols__2__b_en = sbe__2__q;
-            cols__2__b_addr = sba__2__q;
-        end
         cols__2__set__en = p_rq_en;
         cols__2__set__mult = p_mult;
         cols__2__set__shift = p_shift;
@@ -8835,15 +8811,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__3__pc = p_rq_pc;
         cols__3__ld_addr = ld_addr;
         cols__3__ld_data = ld_data;
-        cols__3__b_en = be2__q;
-        cols__3__b_addr = ba2__q;
         cols__3__acc = f2__3__q;
-        cols__3__valid = ov2__q;
-        cols__3__idx = oi2__q;
-        if (strm__q) begin
-            cols__3__b_en = sbe__3__q;
-            cols__3__b_addr = sba__3__q;
-        end
         cols__3__set__en = p_rq_en;
         cols__3__set__mult = p_mult;
         cols__3__set__shift = p_shift;
@@ -8864,15 +8832,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__4__pc = p_rq_pc;
         cols__4__ld_addr = ld_addr;
         cols__4__ld_data = ld_data;
-        cols__4__b_en = be2__q;
-        cols__4__b_addr = ba2__q;
         cols__4__acc = f2__4__q;
-        cols__4__valid = ov2__q;
-        cols__4__idx = oi2__q;
-        if (strm__q) begin
-            cols__4__b_en = sbe__4__q;
-            cols__4__b_addr = sba__4__q;
-        end
         cols__4__set__en = p_rq_en;
         cols__4__set__mult = p_mult;
         cols__4__set__shift = p_shift;
@@ -8893,15 +8853,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__5__pc = p_rq_pc;
         cols__5__ld_addr = ld_addr;
         cols__5__ld_data = ld_data;
-        cols__5__b_en = be2__q;
-        cols__5__b_addr = ba2__q;
         cols__5__acc = f2__5__q;
-        cols__5__valid = ov2__q;
-        cols__5__idx = oi2__q;
-        if (strm__q) begin
-            cols__5__b_en = sbe__5__q;
-            cols__5__b_addr = sba__5__q;
-        end
         cols__5__set__en = p_rq_en;
         cols__5__set__mult = p_mult;
         cols__5__set__shift = p_shift;
@@ -8922,15 +8874,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__6__pc = p_rq_pc;
         cols__6__ld_addr = ld_addr;
         cols__6__ld_data = ld_data;
-        cols__6__b_en = be2__q;
-        cols__6__b_addr = ba2__q;
         cols__6__acc = f2__6__q;
-        cols__6__valid = ov2__q;
-        cols__6__idx = oi2__q;
-        if (strm__q) begin
-            cols__6__b_en = sbe__6__q;
-            cols__6__b_addr = sba__6__q;
-        end
         cols__6__set__en = p_rq_en;
         cols__6__set__mult = p_mult;
         cols__6__set__shift = p_shift;
@@ -8951,15 +8895,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__7__pc = p_rq_pc;
         cols__7__ld_addr = ld_addr;
         cols__7__ld_data = ld_data;
-        cols__7__b_en = be2__q;
-        cols__7__b_addr = ba2__q;
         cols__7__acc = f2__7__q;
-        cols__7__valid = ov2__q;
-        cols__7__idx = oi2__q;
-        if (strm__q) begin
-            cols__7__b_en = sbe__7__q;
-            cols__7__b_addr = sba__7__q;
-        end
         cols__7__set__en = p_rq_en;
         cols__7__set__mult = p_mult;
         cols__7__set__shift = p_shift;
@@ -8975,36 +8911,100 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
             rd_word = cols__7__rd_word;
         end
         if (strm__q) begin
+            cols__0__b_en = sbe__0__q;
+            cols__0__b_addr = sba__0__q;
             cols__0__valid = sv__24__q;
             cols__0__idx = si__24__q;
         end
+        else begin
+            cols__0__b_en = be2__q;
+            cols__0__b_addr = ba2__q;
+            cols__0__valid = ov2__q;
+            cols__0__idx = oi2__q;
+        end
         if (strm__q) begin
+            cols__1__b_en = sbe__1__q;
+            cols__1__b_addr = sba__1__q;
             cols__1__valid = sv__25__q;
             cols__1__idx = si__25__q;
         end
+        else begin
+            cols__1__b_en = be2__q;
+            cols__1__b_addr = ba2__q;
+            cols__1__valid = ov2__q;
+            cols__1__idx = oi2__q;
+        end
         if (strm__q) begin
+            cols__2__b_en = sbe__2__q;
+            cols__2__b_addr = sba__2__q;
             cols__2__valid = sv__26__q;
             cols__2__idx = si__26__q;
         end
+        else begin
+            cols__2__b_en = be2__q;
+            cols__2__b_addr = ba2__q;
+            cols__2__valid = ov2__q;
+            cols__2__idx = oi2__q;
+        end
         if (strm__q) begin
+            cols__3__b_en = sbe__3__q;
+            cols__3__b_addr = sba__3__q;
             cols__3__valid = sv__27__q;
             cols__3__idx = si__27__q;
         end
+        else begin
+            cols__3__b_en = be2__q;
+            cols__3__b_addr = ba2__q;
+            cols__3__valid = ov2__q;
+            cols__3__idx = oi2__q;
+        end
         if (strm__q) begin
+            cols__4__b_en = sbe__4__q;
+            cols__4__b_addr = sba__4__q;
             cols__4__valid = sv__28__q;
             cols__4__idx = si__28__q;
         end
+        else begin
+            cols__4__b_en = be2__q;
+            cols__4__b_addr = ba2__q;
+            cols__4__valid = ov2__q;
+            cols__4__idx = oi2__q;
+        end
         if (strm__q) begin
+            cols__5__b_en = sbe__5__q;
+            cols__5__b_addr = sba__5__q;
             cols__5__valid = sv__29__q;
             cols__5__idx = si__29__q;
         end
+        else begin
+            cols__5__b_en = be2__q;
+            cols__5__b_addr = ba2__q;
+            cols__5__valid = ov2__q;
+            cols__5__idx = oi2__q;
+        end
         if (strm__q) begin
+            cols__6__b_en = sbe__6__q;
+            cols__6__b_addr = sba__6__q;
             cols__6__valid = sv__30__q;
             cols__6__idx = si__30__q;
         end
+        else begin
+            cols__6__b_en = be2__q;
+            cols__6__b_addr = ba2__q;
+            cols__6__valid = ov2__q;
+            cols__6__idx = oi2__q;
+        end
         if (strm__q) begin
+            cols__7__b_en = sbe__7__q;
+            cols__7__b_addr = sba__7__q;
             cols__7__valid = sv__31__q;
             cols__7__idx = si__31__q;
+        end
+        else begin
+            cols__7__b_en = be2__q;
+            cols__7__b_addr = ba2__q;
+            cols__7__valid = ov2__q;
+            cols__7__idx = oi2__q;
         end
     end
     

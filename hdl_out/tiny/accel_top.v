@@ -2483,15 +2483,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         cols__0__pc = p_rq_pc;
         cols__0__ld_addr = ld_addr;
         cols__0__ld_data = ld_data;
-        cols__0__b_en = be2__q;
-        cols__0__b_addr = ba2__q;
         cols__0__acc = f2__0__q;
-        cols__0__valid = ov2__q;
-        cols__0__idx = oi2__q;
-        if (strm__q) begin
-            cols__0__b_en = sbe__0__q;
-            cols__0__b_addr = sba__0__q;
-        end
         cols__0__set__en = p_rq_en;
         cols__0__set__mult = p_mult;
         cols__0__set__shift = p_shift;
@@ -2512,15 +2504,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         cols__1__pc = p_rq_pc;
         cols__1__ld_addr = ld_addr;
         cols__1__ld_data = ld_data;
-        cols__1__b_en = be2__q;
-        cols__1__b_addr = ba2__q;
         cols__1__acc = f2__1__q;
-        cols__1__valid = ov2__q;
-        cols__1__idx = oi2__q;
-        if (strm__q) begin
-            cols__1__b_en = sbe__1__q;
-            cols__1__b_addr = sba__1__q;
-        end
         cols__1__set__en = p_rq_en;
         cols__1__set__mult = p_mult;
         cols__1__set__shift = p_shift;
@@ -2536,12 +2520,28 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
             rd_word = cols__1__rd_word;
         end
         if (strm__q) begin
+            cols__0__b_en = sbe__0__q;
+            cols__0__b_addr = sba__0__q;
             cols__0__valid = sv__6__q;
             cols__0__idx = si__6__q;
         end
+        else begin
+            cols__0__b_en = be2__q;
+            cols__0__b_addr = ba2__q;
+            cols__0__valid = ov2__q;
+            cols__0__idx = oi2__q;
+        end
         if (strm__q) begin
+            cols__1__b_en = sbe__1__q;
+            cols__1__b_addr = sba__1__q;
             cols__1__valid = sv__7__q;
             cols__1__idx = si__7__q;
+        end
+        else begin
+            cols__1__b_en = be2__q;
+            cols__1__b_addr = ba2__q;
+            cols__1__valid = ov2__q;
+            cols__1__idx = oi2__q;
         end
     end
     

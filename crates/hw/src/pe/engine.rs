@@ -753,15 +753,7 @@ impl Logic for ConvEngine {
             self.cols[c].pc.next = self.p_rq_pc.val();
             self.cols[c].ld_addr.next = self.ld_addr.val();
             self.cols[c].ld_data.next = self.ld_data.val();
-            self.cols[c].b_en.next = self.be2.q.val();
-            self.cols[c].b_addr.next = self.ba2.q.val();
             self.cols[c].acc.next = self.f2[c].q.val();
-            self.cols[c].valid.next = self.ov2.q.val();
-            self.cols[c].idx.next = self.oi2.q.val();
-            if self.strm.q.val() {
-                self.cols[c].b_en.next = self.sbe[c].q.val();
-                self.cols[c].b_addr.next = self.sba[c].q.val();
-            }
             self.cols[c].set.en.next = self.p_rq_en.val();
             self.cols[c].set.mult.next = self.p_mult.val();
             self.cols[c].set.shift.next = self.p_shift.val();
@@ -777,11 +769,22 @@ impl Logic for ConvEngine {
                 self.rd_word.next = self.cols[c].rd_word.val();
             }
         }
+        // Each output column's controls are assigned once per evaluation (if / else, no default
+        // overwritten): the column's block feeds `rd_word` back into this one, and a simulator
+        // that wakes on every intermediate write (Icarus) would otherwise bounce between the two
+        // blocks forever.
         for cols in self.accs.len()..(self.accs.len() + 1) {
             for c in 0..self.accs.len() {
                 if self.strm.q.val() {
+                    self.cols[c].b_en.next = self.sbe[c].q.val();
+                    self.cols[c].b_addr.next = self.sba[c].q.val();
                     self.cols[c].valid.next = self.sv[3 * cols + c].q.val();
                     self.cols[c].idx.next = self.si[3 * cols + c].q.val();
+                } else {
+                    self.cols[c].b_en.next = self.be2.q.val();
+                    self.cols[c].b_addr.next = self.ba2.q.val();
+                    self.cols[c].valid.next = self.ov2.q.val();
+                    self.cols[c].idx.next = self.oi2.q.val();
                 }
             }
         }
