@@ -53,7 +53,14 @@ pub struct ConvPlan {
     /// the layer's, `ic_tiles` counts tap groups (ceil(cin·kh·kw / R), at most 8) and a run is a
     /// 1 × 1 convolution of `ic_tiles·oc_tiles` passes ([`ConvPlan::run_kernel`]). Every bank holds
     /// every input channel (a broadcast load); row r reads it at its `PE_ROWTAP` offset.
+    /// With [`ConvPlan::pass_cols`] the pairs are (input channel, kernel row) instead.
     pub taps: bool,
+    /// Tap rows of (input channel, kernel row) pairs: pair q = ci·kh + dy on row q mod R of
+    /// tap group q div R (ceil(cin·kh / R) groups, at most 8), and the passes sweep the kernel
+    /// columns: a run is a 1 × `kwb` convolution of `ic_tiles·kwb·oc_tiles` passes. For layers
+    /// whose (channel, tap) pairs take more than 8 groups (LeNet-5's 6 → 16 5×5: 150 pairs; 30
+    /// (channel, row) pairs in 4 groups, 20 passes instead of 25).
+    pub pass_cols: bool,
     /// Kernels each PE uses, k (2..=K): a slow cycle of k fast cycles, output tiles of C·k
     /// channels (`PE_KERNEL.k`). [`ConvPlan::geometry`] plans with the array's `kernels`;
     /// [`ConvPlan::for_layer`] picks k. Every layout of the run (weights, biases, output
@@ -92,7 +99,7 @@ impl ConvPlan {
         let passes = oc_tiles * ic_tiles * kh * kw;
         let macs = (cout * ho * wo * cin * kh * kw) as u64;
         Ok(ConvPlan {
-            cin, h, w, cout, ho, wo, kh, kw, stride, padding, pad_end, ic_tiles, oc_tiles, passes, macs, ort: false, row_view: false, taps: false,
+            cin, h, w, cout, ho, wo, kh, kw, stride, padding, pad_end, ic_tiles, oc_tiles, passes, macs, ort: false, row_view: false, taps: false, pass_cols: false,
             kernels: e.kernels,
             groups: 1,
             gshift: 0,
@@ -221,7 +228,9 @@ impl ConvPlan {
             return None;
         }
         let mut g = ConvPlan { groups, gshift: s, kwb: s, oc_tiles: 1, ..p.clone() };
-        if p.taps {
+        if p.taps && p.pass_cols {
+            g.passes = p.ic_tiles * s;
+        } else if p.taps {
             g.ic_tiles = (p.cin * p.kh * s).div_ceil(e.rows);
             if g.ic_tiles > 8 {
                 return None;
@@ -267,34 +276,50 @@ impl ConvPlan {
         }
     }
 
-    /// The tap-row plan of `plain` (a plan of [`ConvPlan::geometry`]): the layer's cin·kh·kw
-    /// (input channel, tap) pairs over the R PE rows, when that is 2 to 8 tap groups and fewer
-    /// passes than `plain` (the table has 8 groups; `PE_ROWTAP.dy`, `dx` are 4 bits).
+    /// The tap-row plan of `plain` (a plan of [`ConvPlan::geometry`]) with the fewest passes,
+    /// when it has fewer than `plain` (the table has 8 groups; `PE_ROWTAP.dy`, `dx` are 4 bits):
+    /// the layer's cin·kh·kw (input channel, tap) pairs over the R PE rows in 2 to 8 tap groups
+    /// (one pass each), or its cin·kh (input channel, kernel row) pairs in at most 8 groups with
+    /// the passes sweeping the kw kernel columns ([`ConvPlan::pass_cols`]).
     pub fn tap_rows(e: &ConvArray, plain: &ConvPlan) -> Option<ConvPlan> {
         debug_assert_eq!(plain.groups, 1);
-        let pairs = plain.cin * plain.kh * plain.kw;
-        let groups = pairs.div_ceil(e.rows);
-        if plain.kh * plain.kw < 2 || groups > 8 || plain.kh > 15 || plain.kw > 15 || groups >= plain.ic_tiles * plain.kh * plain.kw {
+        if plain.kh * plain.kw < 2 || plain.kh > 15 || plain.kw > 15 {
             return None;
         }
-        Some(ConvPlan { ic_tiles: groups, passes: plain.oc_tiles * groups, taps: true, ..plain.clone() })
+        let taps = (plain.cin * plain.kh * plain.kw).div_ceil(e.rows);
+        let rows = (plain.cin * plain.kh).div_ceil(e.rows);
+        let cands = [
+            (taps <= 8).then(|| ConvPlan { ic_tiles: taps, passes: plain.oc_tiles * taps, taps: true, ..plain.clone() }),
+            (rows <= 8 && plain.kh > 1)
+                .then(|| ConvPlan { ic_tiles: rows, passes: plain.oc_tiles * rows * plain.kw, taps: true, pass_cols: true, ..plain.clone() }),
+        ];
+        cands.into_iter().flatten().filter(|t| t.passes < plain.passes).min_by_key(|t| t.passes)
     }
 
-    /// The kernel a run is programmed with (`PE_KERNEL.kh`, `kw`): 1 × 1 with tap rows, else
-    /// the layer's.
+    /// The kernel a run is programmed with (`PE_KERNEL.kh`, `kw`): 1 × 1 with tap rows (1 ×
+    /// `kwb` with [`ConvPlan::pass_cols`]), else the layer's.
     pub fn run_kernel(&self) -> (usize, usize) {
-        if self.taps {
-            (1, 1)
-        } else {
-            (self.kh, self.kwb)
+        match (self.taps, self.pass_cols) {
+            (true, true) => (1, self.kwb),
+            (true, false) => (1, 1),
+            _ => (self.kh, self.kwb),
         }
     }
 
-    /// The channels the PE rows carry over the input tiles: the (input channel, tap) pairs with
-    /// tap rows, else the input channels.
+    /// Kernel columns each tap-row pair carries: 1 with [`ConvPlan::pass_cols`], else `kwb`.
+    fn pair_cols(&self) -> usize {
+        if self.pass_cols {
+            1
+        } else {
+            self.kwb
+        }
+    }
+
+    /// The channels the PE rows carry over the input tiles: the (input channel, tap) or (input
+    /// channel, kernel row) pairs with tap rows, else the input channels.
     pub fn row_channels(&self) -> usize {
         if self.taps {
-            self.cin * self.kh * self.kwb
+            self.cin * self.kh * self.pair_cols()
         } else {
             self.cin
         }
@@ -325,7 +350,8 @@ impl ConvPlan {
                     let off = (-((q / e.rows) as i64) * plane).rem_euclid(1 << 16);
                     return [(q / e.rows) as u64, (q % e.rows) as u64, off as u64, 0, 0];
                 }
-                let (ci, dy, dx) = (q / (self.kh * self.kwb), q / self.kwb % self.kh, q % self.kwb);
+                let pc = self.pair_cols();
+                let (ci, dy, dx) = (q / (self.kh * pc), q / pc % self.kh, q % pc);
                 let g = q / e.rows;
                 let off = (ci as i64 * plane + (dy * w + dx) as i64 - g as i64 * plane).rem_euclid(1 << 16);
                 [g as u64, (q % e.rows) as u64, off as u64, dy as u64, dx as u64]
@@ -357,7 +383,9 @@ impl ConvPlan {
         let (ci, ky, kx) = if self.row_view {
             (0, ic + kr, ks)
         } else if self.taps {
-            (ic / (self.kh * self.kwb), ic / self.kwb % self.kh, ic % self.kwb)
+            // The pair's tap; with `pass_cols` the pass's kernel column `ks` (0 otherwise).
+            let pc = self.pair_cols();
+            (ic / (self.kh * pc), ic / pc % self.kh, ic % pc + ks)
         } else {
             (ic, kr, ks)
         };
@@ -590,6 +618,29 @@ mod tests {
                 assert_eq!((g as usize * hb * wb + off as usize) % (1 << 16), ci_want * hb * wb + ky * wb + kx);
                 for oc in [0, p.cout - 1] {
                     assert_eq!(p.weight_at(&w, oc, q, 0, 0, 0), w.at(&[oc, ci_want, ky, kx]));
+                }
+            }
+        }
+        // (Input channel, kernel row) pairs where the (channel, tap) pairs take more than 8
+        // groups: LeNet-5's second layer (30 pairs in 4 groups, 5 kernel-column passes each: 20
+        // passes instead of 25), and a padded 5×5 layer of 4 channels (3 groups, 15 passes).
+        for (input, l, groups) in [
+            ([6, 14, 14], layer([16, 6, 5, 5], [1, 1], [0, 0, 0, 0]), 4),
+            ([4, 12, 12], layer([8, 4, 5, 5], [1, 1], [2, 2, 2, 2]), 3),
+        ] {
+            let plain = ConvPlan::geometry(&e, &input, &l.weight.shape, &l.params).unwrap();
+            let p = ConvPlan::tap_rows(&e, &plain).unwrap();
+            assert!(p.taps && p.pass_cols, "{:?}", l.weight.shape);
+            assert_eq!((p.ic_tiles, p.passes, p.run_kernel(), p.row_channels()), (groups, groups * p.kw, (1, p.kw), p.cin * p.kh));
+            assert!(p.passes < plain.passes);
+            let w = l.weight.require("w").unwrap();
+            let (hb, wb) = (9, input[2]);
+            for (q, &[g, r, off, dy, dx]) in p.rowtap_table(&e, hb, wb).iter().enumerate().take(p.row_channels()) {
+                let (ci, ky) = (q / p.kh, q % p.kh);
+                assert_eq!((g as usize, r as usize, dy as usize, dx), (q / e.rows, q % e.rows, ky, 0));
+                assert_eq!((g as usize * hb * wb + off as usize) % (1 << 16), ci * hb * wb + ky * wb);
+                for (oc, ks) in [(0, 0), (p.cout - 1, p.kw - 1), (3, 1)] {
+                    assert_eq!(p.weight_at(&w, oc, q, 0, ks, 0), w.at(&[oc, ci, ky, ks]));
                 }
             }
         }

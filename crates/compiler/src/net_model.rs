@@ -180,6 +180,7 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                         ort: sc[0] != 0 && rq[0] != 0,
                         row_view: false,
                         taps: false,
+                        pass_cols: false,
                         kernels: k,
                         groups: 1 << cols[0],
                         gshift: z(cols[1]),

@@ -251,7 +251,9 @@ pub fn conv_tiling(e: &ConvArray, plan: ConvPlan, at: &str, multiple: usize, sto
     }
     // Input tiles one run can take: the weight buffer, and the first cache for a one-row band.
     let row_in = plan.kh.min(plan.h) * plan.w;
-    let icg = (e.weight_buffer_depth / tap_words).min(e.first_cache_depth / (row_in * plan.bank_planes(1)).max(1)).min(plan.ic_tiles);
+    // (With tap rows every bank holds every channel whatever the tiles: the band's fit below.)
+    let fc_tiles = if plan.taps { plan.ic_tiles } else { e.first_cache_depth / (row_in * plan.bank_planes(1)).max(1) };
+    let icg = (e.weight_buffer_depth / tap_words).min(fc_tiles).min(plan.ic_tiles);
     // Tap rows: every tap group in one run (the table names 8; each bank holds every channel).
     let icg = if plan.taps { if icg < plan.ic_tiles { return Err(fit_err(at, "every tap group's weights and every input channel (tap rows)", plan.ic_tiles, "input tiles that fit", icg)); } plan.ic_tiles } else { icg };
     if icg == 0 {
