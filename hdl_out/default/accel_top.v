@@ -864,6 +864,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     localparam  cgrp__5 = 4'h6;
     localparam  cgrp__6 = 4'h7;
     localparam  cgrp__7 = 4'h7;
+    localparam  pair_mask = 16'h7f;
     
     // Stub signals
     reg  pes__0__clock;
@@ -2029,6 +2030,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__0__st_sum;
     wire  [15:0] accs__0__st_idx;
     wire  [15:0] accs__0__st_baddr;
+    wire  [15:0] accs__0__w_entry;
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
@@ -2054,6 +2056,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__1__st_sum;
     wire  [15:0] accs__1__st_idx;
     wire  [15:0] accs__1__st_baddr;
+    wire  [15:0] accs__1__w_entry;
     reg  accs__2__clock;
     reg  accs__2__strobe;
     reg  [3:0] accs__2__sub;
@@ -2079,6 +2082,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__2__st_sum;
     wire  [15:0] accs__2__st_idx;
     wire  [15:0] accs__2__st_baddr;
+    wire  [15:0] accs__2__w_entry;
     reg  accs__3__clock;
     reg  accs__3__strobe;
     reg  [3:0] accs__3__sub;
@@ -2104,6 +2108,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__3__st_sum;
     wire  [15:0] accs__3__st_idx;
     wire  [15:0] accs__3__st_baddr;
+    wire  [15:0] accs__3__w_entry;
     reg  accs__4__clock;
     reg  accs__4__strobe;
     reg  [3:0] accs__4__sub;
@@ -2129,6 +2134,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__4__st_sum;
     wire  [15:0] accs__4__st_idx;
     wire  [15:0] accs__4__st_baddr;
+    wire  [15:0] accs__4__w_entry;
     reg  accs__5__clock;
     reg  accs__5__strobe;
     reg  [3:0] accs__5__sub;
@@ -2154,6 +2160,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__5__st_sum;
     wire  [15:0] accs__5__st_idx;
     wire  [15:0] accs__5__st_baddr;
+    wire  [15:0] accs__5__w_entry;
     reg  accs__6__clock;
     reg  accs__6__strobe;
     reg  [3:0] accs__6__sub;
@@ -2179,6 +2186,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__6__st_sum;
     wire  [15:0] accs__6__st_idx;
     wire  [15:0] accs__6__st_baddr;
+    wire  [15:0] accs__6__w_entry;
     reg  accs__7__clock;
     reg  accs__7__strobe;
     reg  [3:0] accs__7__sub;
@@ -2204,6 +2212,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [31:0] accs__7__st_sum;
     wire  [15:0] accs__7__st_idx;
     wire  [15:0] accs__7__st_baddr;
+    wire  [15:0] accs__7__w_entry;
     reg  wbanks__0__clock;
     reg  wbanks__0__r_en;
     reg  [15:0] wbanks__0__r_addr;
@@ -2839,6 +2848,49 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  strm__d;
     wire  strm__q;
     reg  strm__clock;
+    reg  sgrp__d;
+    wire  sgrp__q;
+    reg  sgrp__clock;
+    reg  pair__0__clock;
+    reg  pair__0__r_en;
+    reg  [15:0] pair__0__r_addr;
+    wire  [31:0] pair__0__r_data;
+    reg  pair__0__w_en;
+    reg  [15:0] pair__0__w_addr;
+    reg  [31:0] pair__0__w_data;
+    reg  pair__1__clock;
+    reg  pair__1__r_en;
+    reg  [15:0] pair__1__r_addr;
+    wire  [31:0] pair__1__r_data;
+    reg  pair__1__w_en;
+    reg  [15:0] pair__1__w_addr;
+    reg  [31:0] pair__1__w_data;
+    reg  pair__2__clock;
+    reg  pair__2__r_en;
+    reg  [15:0] pair__2__r_addr;
+    wire  [31:0] pair__2__r_data;
+    reg  pair__2__w_en;
+    reg  [15:0] pair__2__w_addr;
+    reg  [31:0] pair__2__w_data;
+    reg  pair__3__clock;
+    reg  pair__3__r_en;
+    reg  [15:0] pair__3__r_addr;
+    wire  [31:0] pair__3__r_data;
+    reg  pair__3__w_en;
+    reg  [15:0] pair__3__w_addr;
+    reg  [31:0] pair__3__w_data;
+    reg  [15:0] went__0__d;
+    wire  [15:0] went__0__q;
+    reg  went__0__clock;
+    reg  [15:0] went__1__d;
+    wire  [15:0] went__1__q;
+    reg  went__1__clock;
+    reg  [15:0] went__2__d;
+    wire  [15:0] went__2__q;
+    reg  went__2__clock;
+    reg  [15:0] went__3__d;
+    wire  [15:0] went__3__q;
+    reg  went__3__clock;
     reg  sbe__0__d;
     wire  sbe__0__q;
     reg  sbe__0__clock;
@@ -4570,7 +4622,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .st_valid(accs__0__st_valid),
         .st_sum(accs__0__st_sum),
         .st_idx(accs__0__st_idx),
-        .st_baddr(accs__0__st_baddr)
+        .st_baddr(accs__0__st_baddr),
+        .w_entry(accs__0__w_entry)
     );
     default_accel_top_acc_column accs__1(
         .clock(accs__1__clock),
@@ -4597,7 +4650,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .st_valid(accs__1__st_valid),
         .st_sum(accs__1__st_sum),
         .st_idx(accs__1__st_idx),
-        .st_baddr(accs__1__st_baddr)
+        .st_baddr(accs__1__st_baddr),
+        .w_entry(accs__1__w_entry)
     );
     default_accel_top_acc_column accs__2(
         .clock(accs__2__clock),
@@ -4624,7 +4678,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .st_valid(accs__2__st_valid),
         .st_sum(accs__2__st_sum),
         .st_idx(accs__2__st_idx),
-        .st_baddr(accs__2__st_baddr)
+        .st_baddr(accs__2__st_baddr),
+        .w_entry(accs__2__w_entry)
     );
     default_accel_top_acc_column accs__3(
         .clock(accs__3__clock),
@@ -4651,7 +4706,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .st_valid(accs__3__st_valid),
         .st_sum(accs__3__st_sum),
         .st_idx(accs__3__st_idx),
-        .st_baddr(accs__3__st_baddr)
+        .st_baddr(accs__3__st_baddr),
+        .w_entry(accs__3__w_entry)
     );
     default_accel_top_acc_column accs__4(
         .clock(accs__4__clock),
@@ -4678,7 +4734,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .st_valid(accs__4__st_valid),
         .st_sum(accs__4__st_sum),
         .st_idx(accs__4__st_idx),
-        .st_baddr(accs__4__st_baddr)
+        .st_baddr(accs__4__st_baddr),
+        .w_entry(accs__4__w_entry)
     );
     default_accel_top_acc_column accs__5(
         .clock(accs__5__clock),
@@ -4705,7 +4762,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .st_valid(accs__5__st_valid),
         .st_sum(accs__5__st_sum),
         .st_idx(accs__5__st_idx),
-        .st_baddr(accs__5__st_baddr)
+        .st_baddr(accs__5__st_baddr),
+        .w_entry(accs__5__w_entry)
     );
     default_accel_top_acc_column accs__6(
         .clock(accs__6__clock),
@@ -4732,7 +4790,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .st_valid(accs__6__st_valid),
         .st_sum(accs__6__st_sum),
         .st_idx(accs__6__st_idx),
-        .st_baddr(accs__6__st_baddr)
+        .st_baddr(accs__6__st_baddr),
+        .w_entry(accs__6__w_entry)
     );
     default_accel_top_acc_column accs__7(
         .clock(accs__7__clock),
@@ -4759,7 +4818,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .st_valid(accs__7__st_valid),
         .st_sum(accs__7__st_sum),
         .st_idx(accs__7__st_idx),
-        .st_baddr(accs__7__st_baddr)
+        .st_baddr(accs__7__st_baddr),
+        .w_entry(accs__7__w_entry)
     );
     default_accel_top_wbanks wbanks__0(
         .clock(wbanks__0__clock),
@@ -5666,6 +5726,67 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .q(strm__q),
         .clock(strm__clock)
     );
+    default_accel_top_dff_w1 sgrp(
+        .d(sgrp__d),
+        .q(sgrp__q),
+        .clock(sgrp__clock)
+    );
+    default_accel_top_pair pair__0(
+        .clock(pair__0__clock),
+        .r_en(pair__0__r_en),
+        .r_addr(pair__0__r_addr),
+        .r_data(pair__0__r_data),
+        .w_en(pair__0__w_en),
+        .w_addr(pair__0__w_addr),
+        .w_data(pair__0__w_data)
+    );
+    default_accel_top_pair pair__1(
+        .clock(pair__1__clock),
+        .r_en(pair__1__r_en),
+        .r_addr(pair__1__r_addr),
+        .r_data(pair__1__r_data),
+        .w_en(pair__1__w_en),
+        .w_addr(pair__1__w_addr),
+        .w_data(pair__1__w_data)
+    );
+    default_accel_top_pair pair__2(
+        .clock(pair__2__clock),
+        .r_en(pair__2__r_en),
+        .r_addr(pair__2__r_addr),
+        .r_data(pair__2__r_data),
+        .w_en(pair__2__w_en),
+        .w_addr(pair__2__w_addr),
+        .w_data(pair__2__w_data)
+    );
+    default_accel_top_pair pair__3(
+        .clock(pair__3__clock),
+        .r_en(pair__3__r_en),
+        .r_addr(pair__3__r_addr),
+        .r_data(pair__3__r_data),
+        .w_en(pair__3__w_en),
+        .w_addr(pair__3__w_addr),
+        .w_data(pair__3__w_data)
+    );
+    default_accel_top_dff_w16 went__0(
+        .d(went__0__d),
+        .q(went__0__q),
+        .clock(went__0__clock)
+    );
+    default_accel_top_dff_w16 went__1(
+        .d(went__1__d),
+        .q(went__1__q),
+        .clock(went__1__clock)
+    );
+    default_accel_top_dff_w16 went__2(
+        .d(went__2__d),
+        .q(went__2__q),
+        .clock(went__2__clock)
+    );
+    default_accel_top_dff_w16 went__3(
+        .d(went__3__d),
+        .q(went__3__q),
+        .clock(went__3__clock)
+    );
     default_accel_top_dff_w1 sbe__0(
         .d(sbe__0__d),
         .q(sbe__0__q),
@@ -6115,6 +6236,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         hph__clock = clock;
         wpw__clock = clock;
         strm__clock = clock;
+        sgrp__clock = clock;
         be1__clock = clock;
         be2__clock = clock;
         ba1__clock = clock;
@@ -6129,6 +6251,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         hph__d = hph__q;
         wpw__d = wpw__q;
         strm__d = strm__q;
+        sgrp__d = sgrp__q;
         be1__d = be1__q;
         be2__d = be2__q;
         ba1__d = ba1__q;
@@ -8545,19 +8668,16 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         if (p_cg == 2'h2) begin
             f2__1__d = fold_b__1;
         end
-        strm__d = ~p_nodrain & ~|p_cg;
+        strm__d = ~p_nodrain & ~p_cg[32'h1];
+        sgrp__d = ~p_nodrain & (p_cg == 2'h1);
         seq__p_stream = strm__q;
         if (strm__q) begin
             f1__0__d = accs__0__st_sum;
         end
         sbe__0__clock = clock;
         sba__0__clock = clock;
-        sbe__0__d = accs__0__st_valid;
-        sba__0__d = accs__0__st_baddr;
         sv__0__clock = clock;
         si__0__clock = clock;
-        sv__0__d = accs__0__st_valid;
-        si__0__d = accs__0__st_idx;
         sv__8__clock = clock;
         si__8__clock = clock;
         sv__8__d = sv__0__q;
@@ -8575,12 +8695,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         sbe__1__clock = clock;
         sba__1__clock = clock;
-        sbe__1__d = accs__1__st_valid;
-        sba__1__d = accs__1__st_baddr;
         sv__1__clock = clock;
         si__1__clock = clock;
-        sv__1__d = accs__1__st_valid;
-        si__1__d = accs__1__st_idx;
         sv__9__clock = clock;
         si__9__clock = clock;
         sv__9__d = sv__1__q;
@@ -8598,12 +8714,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         sbe__2__clock = clock;
         sba__2__clock = clock;
-        sbe__2__d = accs__2__st_valid;
-        sba__2__d = accs__2__st_baddr;
         sv__2__clock = clock;
         si__2__clock = clock;
-        sv__2__d = accs__2__st_valid;
-        si__2__d = accs__2__st_idx;
         sv__10__clock = clock;
         si__10__clock = clock;
         sv__10__d = sv__2__q;
@@ -8621,12 +8733,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         sbe__3__clock = clock;
         sba__3__clock = clock;
-        sbe__3__d = accs__3__st_valid;
-        sba__3__d = accs__3__st_baddr;
         sv__3__clock = clock;
         si__3__clock = clock;
-        sv__3__d = accs__3__st_valid;
-        si__3__d = accs__3__st_idx;
         sv__11__clock = clock;
         si__11__clock = clock;
         sv__11__d = sv__3__q;
@@ -8644,12 +8752,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         sbe__4__clock = clock;
         sba__4__clock = clock;
-        sbe__4__d = accs__4__st_valid;
-        sba__4__d = accs__4__st_baddr;
         sv__4__clock = clock;
         si__4__clock = clock;
-        sv__4__d = accs__4__st_valid;
-        si__4__d = accs__4__st_idx;
         sv__12__clock = clock;
         si__12__clock = clock;
         sv__12__d = sv__4__q;
@@ -8667,12 +8771,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         sbe__5__clock = clock;
         sba__5__clock = clock;
-        sbe__5__d = accs__5__st_valid;
-        sba__5__d = accs__5__st_baddr;
         sv__5__clock = clock;
         si__5__clock = clock;
-        sv__5__d = accs__5__st_valid;
-        si__5__d = accs__5__st_idx;
         sv__13__clock = clock;
         si__13__clock = clock;
         sv__13__d = sv__5__q;
@@ -8690,12 +8790,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         sbe__6__clock = clock;
         sba__6__clock = clock;
-        sbe__6__d = accs__6__st_valid;
-        sba__6__d = accs__6__st_baddr;
         sv__6__clock = clock;
         si__6__clock = clock;
-        sv__6__d = accs__6__st_valid;
-        si__6__d = accs__6__st_idx;
         sv__14__clock = clock;
         si__14__clock = clock;
         sv__14__d = sv__6__q;
@@ -8713,12 +8809,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         end
         sbe__7__clock = clock;
         sba__7__clock = clock;
-        sbe__7__d = accs__7__st_valid;
-        sba__7__d = accs__7__st_baddr;
         sv__7__clock = clock;
         si__7__clock = clock;
-        sv__7__d = accs__7__st_valid;
-        si__7__d = accs__7__st_idx;
         sv__15__clock = clock;
         si__15__clock = clock;
         sv__15__d = sv__7__q;
@@ -8731,6 +8823,106 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         si__31__clock = clock;
         sv__31__d = sv__23__q;
         si__31__d = si__23__q;
+        sbe__4__d = accs__4__st_valid;
+        sba__4__d = accs__4__st_baddr;
+        sv__4__d = accs__4__st_valid;
+        si__4__d = accs__4__st_idx;
+        sbe__5__d = accs__5__st_valid;
+        sba__5__d = accs__5__st_baddr;
+        sv__5__d = accs__5__st_valid;
+        si__5__d = accs__5__st_idx;
+        sbe__6__d = accs__6__st_valid;
+        sba__6__d = accs__6__st_baddr;
+        sv__6__d = accs__6__st_valid;
+        si__6__d = accs__6__st_idx;
+        sbe__7__d = accs__7__st_valid;
+        sba__7__d = accs__7__st_baddr;
+        sv__7__d = accs__7__st_valid;
+        si__7__d = accs__7__st_idx;
+        pair__0__clock = clock;
+        pair__0__w_en = sgrp__q & accs__0__st_valid;
+        went__0__clock = clock;
+        went__0__d = accs__0__w_entry;
+        pair__0__w_addr = went__0__q & pair_mask;
+        pair__0__w_data = accs__0__st_sum;
+        pair__0__r_en = sgrp__q;
+        pair__0__r_addr = accs__4__w_entry & pair_mask;
+        if (sgrp__q) begin
+            f1__0__d = pair__0__r_data + accs__4__st_sum;
+            sbe__0__d = accs__4__st_valid;
+            sba__0__d = accs__4__st_baddr;
+            sv__0__d = accs__4__st_valid;
+            si__0__d = accs__4__st_idx;
+        end
+        else begin
+            sbe__0__d = accs__0__st_valid;
+            sba__0__d = accs__0__st_baddr;
+            sv__0__d = accs__0__st_valid;
+            si__0__d = accs__0__st_idx;
+        end
+        pair__1__clock = clock;
+        pair__1__w_en = sgrp__q & accs__1__st_valid;
+        went__1__clock = clock;
+        went__1__d = accs__1__w_entry;
+        pair__1__w_addr = went__1__q & pair_mask;
+        pair__1__w_data = accs__1__st_sum;
+        pair__1__r_en = sgrp__q;
+        pair__1__r_addr = accs__5__w_entry & pair_mask;
+        if (sgrp__q) begin
+            f1__1__d = pair__1__r_data + accs__5__st_sum;
+            sbe__1__d = accs__5__st_valid;
+            sba__1__d = accs__5__st_baddr;
+            sv__1__d = accs__5__st_valid;
+            si__1__d = accs__5__st_idx;
+        end
+        else begin
+            sbe__1__d = accs__1__st_valid;
+            sba__1__d = accs__1__st_baddr;
+            sv__1__d = accs__1__st_valid;
+            si__1__d = accs__1__st_idx;
+        end
+        pair__2__clock = clock;
+        pair__2__w_en = sgrp__q & accs__2__st_valid;
+        went__2__clock = clock;
+        went__2__d = accs__2__w_entry;
+        pair__2__w_addr = went__2__q & pair_mask;
+        pair__2__w_data = accs__2__st_sum;
+        pair__2__r_en = sgrp__q;
+        pair__2__r_addr = accs__6__w_entry & pair_mask;
+        if (sgrp__q) begin
+            f1__2__d = pair__2__r_data + accs__6__st_sum;
+            sbe__2__d = accs__6__st_valid;
+            sba__2__d = accs__6__st_baddr;
+            sv__2__d = accs__6__st_valid;
+            si__2__d = accs__6__st_idx;
+        end
+        else begin
+            sbe__2__d = accs__2__st_valid;
+            sba__2__d = accs__2__st_baddr;
+            sv__2__d = accs__2__st_valid;
+            si__2__d = accs__2__st_idx;
+        end
+        pair__3__clock = clock;
+        pair__3__w_en = sgrp__q & accs__3__st_valid;
+        went__3__clock = clock;
+        went__3__d = accs__3__w_entry;
+        pair__3__w_addr = went__3__q & pair_mask;
+        pair__3__w_data = accs__3__st_sum;
+        pair__3__r_en = sgrp__q;
+        pair__3__r_addr = accs__7__w_entry & pair_mask;
+        if (sgrp__q) begin
+            f1__3__d = pair__3__r_data + accs__7__st_sum;
+            sbe__3__d = accs__7__st_valid;
+            sba__3__d = accs__7__st_baddr;
+            sv__3__d = accs__7__st_valid;
+            si__3__d = accs__7__st_idx;
+        end
+        else begin
+            sbe__3__d = accs__3__st_valid;
+            sba__3__d = accs__3__st_baddr;
+            sv__3__d = accs__3__st_valid;
+            si__3__d = accs__3__st_idx;
+        end
         be1__d = seq__d_en;
         be2__d = be1__q;
         ba1__d = seq__d_baddr;
@@ -9010,7 +9202,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     
 endmodule // default_accel_top_conv
 
-module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k,g_lo,g_hi,g_wos,stream,pixels,ob0,ob1,bb0,bb1,st_valid,st_sum,st_idx,st_baddr);
+module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k,g_lo,g_hi,g_wos,stream,pixels,ob0,ob1,bb0,bb1,st_valid,st_sum,st_idx,st_baddr,w_entry);
     
     // Module arguments
     input wire  clock;
@@ -9038,6 +9230,7 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     output reg  [31:0] st_sum;
     output reg  [15:0] st_idx;
     output reg  [15:0] st_baddr;
+    output reg  [15:0] w_entry;
     
     // Stub signals
     reg  [15:0] pcount__d;
@@ -9571,6 +9764,7 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         st_sum = st_sum_r__q;
         st_idx = st_idx_r__q;
         st_baddr = st_b_r__q;
+        w_entry = s2_addr__q;
         d_half_r__d = d_half;
         if (d_half_r__q) begin
             d_data = ram1__r_data;
@@ -12664,6 +12858,45 @@ module default_accel_top_dff_w64(d,q,clock);
     end
           
 endmodule // default_accel_top_dff_w64
+
+module default_accel_top_pair(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [31:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [31:0] w_data;
+    
+    // Update code (custom)
+    reg [31:0] mem [0:127];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
+    `ifndef SYNTHESIS
+    integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 127; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
+    initial for (init_i = 0; init_i <= 127; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
+    `endif
+    always @(posedge clock) begin
+       if (r_en) r_data <= mem[r_addr[6:0]];
+       if (w_en) mem[w_addr[6:0]] <= w_data;
+    end
+endmodule // default_accel_top_pair
 
 module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_data,w_used,mac);
     

@@ -73,6 +73,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     localparam  tag_pad = 7'b100000;
     localparam  cgrp__0 = 4'h0;
     localparam  cgrp__1 = 4'h6;
+    localparam  pair_mask = 16'h3f;
     
     // Stub signals
     reg  pes__0__clock;
@@ -188,6 +189,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     wire  [31:0] accs__0__st_sum;
     wire  [15:0] accs__0__st_idx;
     wire  [15:0] accs__0__st_baddr;
+    wire  [15:0] accs__0__w_entry;
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
@@ -213,6 +215,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     wire  [31:0] accs__1__st_sum;
     wire  [15:0] accs__1__st_idx;
     wire  [15:0] accs__1__st_baddr;
+    wire  [15:0] accs__1__w_entry;
     reg  wbanks__0__clock;
     reg  wbanks__0__r_en;
     reg  [15:0] wbanks__0__r_addr;
@@ -416,6 +419,19 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     reg  strm__d;
     wire  strm__q;
     reg  strm__clock;
+    reg  sgrp__d;
+    wire  sgrp__q;
+    reg  sgrp__clock;
+    reg  pair__0__clock;
+    reg  pair__0__r_en;
+    reg  [15:0] pair__0__r_addr;
+    wire  [31:0] pair__0__r_data;
+    reg  pair__0__w_en;
+    reg  [15:0] pair__0__w_addr;
+    reg  [31:0] pair__0__w_data;
+    reg  [15:0] went__0__d;
+    wire  [15:0] went__0__q;
+    reg  went__0__clock;
     reg  sbe__0__d;
     wire  sbe__0__q;
     reg  sbe__0__clock;
@@ -672,7 +688,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .st_valid(accs__0__st_valid),
         .st_sum(accs__0__st_sum),
         .st_idx(accs__0__st_idx),
-        .st_baddr(accs__0__st_baddr)
+        .st_baddr(accs__0__st_baddr),
+        .w_entry(accs__0__w_entry)
     );
     tiny_conv_engine_acc_column accs__1(
         .clock(accs__1__clock),
@@ -699,7 +716,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .st_valid(accs__1__st_valid),
         .st_sum(accs__1__st_sum),
         .st_idx(accs__1__st_idx),
-        .st_baddr(accs__1__st_baddr)
+        .st_baddr(accs__1__st_baddr),
+        .w_entry(accs__1__w_entry)
     );
     tiny_conv_engine_wbanks wbanks__0(
         .clock(wbanks__0__clock),
@@ -982,6 +1000,25 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         .q(strm__q),
         .clock(strm__clock)
     );
+    tiny_conv_engine_dff_w1 sgrp(
+        .d(sgrp__d),
+        .q(sgrp__q),
+        .clock(sgrp__clock)
+    );
+    tiny_conv_engine_pair pair__0(
+        .clock(pair__0__clock),
+        .r_en(pair__0__r_en),
+        .r_addr(pair__0__r_addr),
+        .r_data(pair__0__r_data),
+        .w_en(pair__0__w_en),
+        .w_addr(pair__0__w_addr),
+        .w_data(pair__0__w_data)
+    );
+    tiny_conv_engine_dff_w16 went__0(
+        .d(went__0__d),
+        .q(went__0__q),
+        .clock(went__0__clock)
+    );
     tiny_conv_engine_dff_w1 sbe__0(
         .d(sbe__0__d),
         .q(sbe__0__q),
@@ -1131,6 +1168,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         hph__clock = clock;
         wpw__clock = clock;
         strm__clock = clock;
+        sgrp__clock = clock;
         be1__clock = clock;
         be2__clock = clock;
         ba1__clock = clock;
@@ -1145,6 +1183,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         hph__d = hph__q;
         wpw__d = wpw__q;
         strm__d = strm__q;
+        sgrp__d = sgrp__q;
         be1__d = be1__q;
         be2__d = be2__q;
         ba1__d = ba1__q;
@@ -1645,19 +1684,16 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         if (|p_cg) begin
             f1__0__d = fold_a__0;
         end
-        strm__d = ~p_nodrain & ~|p_cg;
+        strm__d = ~p_nodrain & ~p_cg[32'h1];
+        sgrp__d = ~p_nodrain & (p_cg == 2'h1);
         seq__p_stream = strm__q;
         if (strm__q) begin
             f1__0__d = accs__0__st_sum;
         end
         sbe__0__clock = clock;
         sba__0__clock = clock;
-        sbe__0__d = accs__0__st_valid;
-        sba__0__d = accs__0__st_baddr;
         sv__0__clock = clock;
         si__0__clock = clock;
-        sv__0__d = accs__0__st_valid;
-        si__0__d = accs__0__st_idx;
         sv__2__clock = clock;
         si__2__clock = clock;
         sv__2__d = sv__0__q;
@@ -1675,12 +1711,8 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         end
         sbe__1__clock = clock;
         sba__1__clock = clock;
-        sbe__1__d = accs__1__st_valid;
-        sba__1__d = accs__1__st_baddr;
         sv__1__clock = clock;
         si__1__clock = clock;
-        sv__1__d = accs__1__st_valid;
-        si__1__d = accs__1__st_idx;
         sv__3__clock = clock;
         si__3__clock = clock;
         sv__3__d = sv__1__q;
@@ -1693,6 +1725,31 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
         si__7__clock = clock;
         sv__7__d = sv__5__q;
         si__7__d = si__5__q;
+        sbe__1__d = accs__1__st_valid;
+        sba__1__d = accs__1__st_baddr;
+        sv__1__d = accs__1__st_valid;
+        si__1__d = accs__1__st_idx;
+        pair__0__clock = clock;
+        pair__0__w_en = sgrp__q & accs__0__st_valid;
+        went__0__clock = clock;
+        went__0__d = accs__0__w_entry;
+        pair__0__w_addr = went__0__q & pair_mask;
+        pair__0__w_data = accs__0__st_sum;
+        pair__0__r_en = sgrp__q;
+        pair__0__r_addr = accs__1__w_entry & pair_mask;
+        if (sgrp__q) begin
+            f1__0__d = pair__0__r_data + accs__1__st_sum;
+            sbe__0__d = accs__1__st_valid;
+            sba__0__d = accs__1__st_baddr;
+            sv__0__d = accs__1__st_valid;
+            si__0__d = accs__1__st_idx;
+        end
+        else begin
+            sbe__0__d = accs__0__st_valid;
+            sba__0__d = accs__0__st_baddr;
+            sv__0__d = accs__0__st_valid;
+            si__0__d = accs__0__st_idx;
+        end
         be1__d = seq__d_en;
         be2__d = be1__q;
         ba1__d = seq__d_baddr;
@@ -1774,7 +1831,7 @@ module conv_engine(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_w
     
 endmodule // conv_engine
 
-module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k,g_lo,g_hi,g_wos,stream,pixels,ob0,ob1,bb0,bb1,st_valid,st_sum,st_idx,st_baddr);
+module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_addr,d_data,tile_done,tile_half,k,g_lo,g_hi,g_wos,stream,pixels,ob0,ob1,bb0,bb1,st_valid,st_sum,st_idx,st_baddr,w_entry);
     
     // Module arguments
     input wire  clock;
@@ -1802,6 +1859,7 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
     output reg  [31:0] st_sum;
     output reg  [15:0] st_idx;
     output reg  [15:0] st_baddr;
+    output reg  [15:0] w_entry;
     
     // Stub signals
     reg  [15:0] pcount__d;
@@ -2335,6 +2393,7 @@ module tiny_conv_engine_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d
         st_sum = st_sum_r__q;
         st_idx = st_idx_r__q;
         st_baddr = st_b_r__q;
+        w_entry = s2_addr__q;
         d_half_r__d = d_half;
         if (d_half_r__q) begin
             d_data = ram1__r_data;
@@ -4588,6 +4647,45 @@ module tiny_conv_engine_dff_w64(d,q,clock);
     end
           
 endmodule // tiny_conv_engine_dff_w64
+
+module tiny_conv_engine_pair(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [31:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [31:0] w_data;
+    
+    // Update code (custom)
+    reg [31:0] mem [0:63];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
+    `ifndef SYNTHESIS
+    integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 63; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
+    initial for (init_i = 0; init_i <= 63; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
+    `endif
+    always @(posedge clock) begin
+       if (r_en) r_data <= mem[r_addr[5:0]];
+       if (w_en) mem[w_addr[5:0]] <= w_data;
+    end
+endmodule // tiny_conv_engine_pair
 
 module tiny_conv_engine_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_data,w_used,mac);
     

@@ -167,8 +167,8 @@ impl ConvPlan {
         let u = |v: usize| v as u64;
         let k = u(self.kernels);
         let per_pass = (u(self.slots()) + u(e.rows + e.cols)) * k + u(e.rows) * k;
-        // The last tile's drain; a run of one column group streams its sums instead.
-        let drain = if self.groups > 1 { k * u(self.pixels()) } else { 0 };
+        // The last tile's drain; a run of one or two column groups streams its sums instead.
+        let drain = if self.groups > 2 { k * u(self.pixels()) } else { 0 };
         u(self.passes) * per_pass + drain
     }
 

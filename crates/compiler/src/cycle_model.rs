@@ -140,9 +140,9 @@ pub fn conv_cycles_in(e: &ConvArray, p: &ConvPlan, env: &RunEnv) -> ConvCycles {
         oct_n: p.oc_tiles as u64,
     };
     let passes = p.passes as u64;
-    // A streaming run (one column group, sums drained) sends each tile's sums out in its last
-    // pass: a finished tile frees its half at once, as a run that keeps its sums does.
-    let no_drain = env.nodrain || p.groups == 1;
+    // A streaming run (one or two column groups, sums drained) sends each tile's sums out in
+    // its last pass: a finished tile frees its half at once, as a run that keeps its sums does.
+    let no_drain = env.nodrain || p.groups <= 2;
     let mut line = TagLine { tags: Default::default(), strobes: 0, keep: (r + c + 2) as usize };
     // The registers after the start edge.
     // The sequencer's tail: 11 cycles, 15 with ONNX Runtime's longer requantizer.

@@ -33,6 +33,7 @@
 //! | `g_lo`, `g_hi`, `g_wos` | in | 16, 16, 16 | column groups: the slot columns the column takes, [`g_lo`, `g_hi`), of rows of `g_wos` slots |
 //! | `stream`, `pixels`, `ob0`, `ob1`, `bb0`, `bb1` | in | 1, 16, 16 × 4 | streaming run: Ho·Wo, and each half's output and bias bases |
 //! | `st_valid`, `st_sum`, `st_idx`, `st_baddr` | out | 1, 32, 16, 16 | a streamed sum (registered, a cycle after its write), its output entry and its bias entry |
+//! | `w_entry` | out | 16 | the write stage's accumulation entry (pixel·k + j), streamed a cycle later |
 //!
 //! **Streaming** (`stream`, docs/conv-array.md): in the last pass of a tile (tag `TAG_LASTP`) the
 //! sum the write stage forms is final; it also leaves on `st_*` a cycle later with its output
@@ -97,6 +98,9 @@ pub struct AccColumn {
     pub st_sum: Signal<Out, Bits<32>>,
     pub st_idx: Signal<Out, Bits<16>>,
     pub st_baddr: Signal<Out, Bits<16>>,
+    /// The accumulation entry (pixel·k + j) whose sum the write stage forms this cycle (and
+    /// streams in the next): the engine pairs column groups by entry.
+    pub w_entry: Signal<Out, Bits<16>>,
     /// The pixel (slot taken) count of the datum in `vtag`; per stage its pixel, kernel and
     /// last-pass flag.
     pcount: DFF<Bits<16>>,
@@ -193,6 +197,7 @@ impl AccColumn {
             st_sum: Default::default(),
             st_idx: Default::default(),
             st_baddr: Default::default(),
+            w_entry: Default::default(),
             pcount: Default::default(),
             s1_pix: Default::default(),
             s1_j: Default::default(),
@@ -386,6 +391,7 @@ impl Logic for AccColumn {
         self.st_sum.next = self.st_sum_r.q.val();
         self.st_idx.next = self.st_idx_r.q.val();
         self.st_baddr.next = self.st_b_r.q.val();
+        self.w_entry.next = self.s2_addr.q.val();
         // Drain data.
         self.d_half_r.d.next = self.d_half.val();
         if self.d_half_r.q.val() {

@@ -42,7 +42,7 @@
 //! | `p_kg` | in | 16 | row groups: PE row r reads its bank (r mod `p_kg`)·W entries further (`p_kg` ≥ 2; 0: every row at the slot's address); 1: tap rows, each row's offset and padding from the tap-row table entry of the pass's input-channel tile |
 //! | `rt_we`, `rt_clr`, `rt_grp`, `rt_row`, `rt_data` | in | 1, 1, 3, 6, 48 | tap rows (`PE_ROWTAP`): write the table entry of input-channel tile `rt_grp`, PE row `rt_row` (offset in bits 15..0, dy in 31..16, dx in 47..32); `rt_clr` clears the table |
 //! | `p_k` | in | 16 | kernels each PE uses in the run, k (2..=K): below, K stands for k (docs/conv-array.md) |
-//! | `p_wos`, `p_slots`, `p_cg`, `p_gs` | in | 16, 16, 2, 16 | column groups (`PE_COLS`): slots per row Wo + (G − 1)·shift and per pass Ho·that, log2 G, the shift; column c of group g = c div (C / G) takes slot columns g·shift + [0, `p_wo`) of each row, and the drain folds the groups' sums into the first group's columns (two register stages in every run: docs/conv-array.md) |
+//! | `p_wos`, `p_slots`, `p_cg`, `p_gs` | in | 16, 16, 2, 16 | column groups (`PE_COLS`): slots per row Wo + (G − 1)·shift and per pass Ho·that, log2 G, the shift; column c of group g = c div (C / G) takes slot columns g·shift + [0, `p_wo`) of each row, and the drain folds the groups' sums into the first group's columns (two register stages in every run: docs/conv-array.md); a streaming run of two groups adds them as column c + C/2 streams, column c's sums kept by entry in a pair buffer |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
 //! | `p_fbase`, `p_obase` | in | 16, 16 | first-cache and output-buffer entry of the run's start (double buffering) |
 //! | `start` | in | 1 | begin the layer (ignored while busy) |
@@ -291,9 +291,18 @@ pub struct ConvEngine {
     f2: Vec<DFF<Bits<32>>>,
     fold_a: Vec<Signal<Local, Bits<32>>>,
     fold_b: Vec<Signal<Local, Bits<32>>>,
-    /// A streaming run (one column group, sums drained: the tiles' last passes send their sums
-    /// out, no drain), registered.
+    /// A streaming run (one or two column groups, sums drained: the tiles' last passes send
+    /// their sums out, no drain), registered; `sgrp`: with two groups.
     strm: DFF<Bit>,
+    sgrp: DFF<Bit>,
+    /// Two groups streaming: column c (c < C/2) keeps its streamed sums by accumulation entry,
+    /// and column c + C/2 adds the entry's sum to its own (docs/conv-array.md, streaming column
+    /// groups). Depth: a power of two above (15 + C/2 + 2)·K entries, the most column c runs
+    /// ahead (the shift, the columns between, the pipeline); `pair_mask` = depth − 1.
+    pair: Vec<SyncRam<Bits<32>>>,
+    pair_mask: Constant<Bits<16>>,
+    /// Column c's write-stage entry, registered: the entry of its streamed sum.
+    went: Vec<DFF<Bits<16>>>,
     /// Per column, the streamed sum's bias read (a cycle after the column's `st_valid`) and its
     /// output write (four cycles after): stage s of column c at s·C + c.
     sbe: Vec<DFF<Bit>>,
@@ -371,13 +380,16 @@ impl ConvEngine {
             f2: crate::vec_of(p.cols),
             fold_a: crate::vec_of(p.cols / 2),
             fold_b: crate::vec_of(if p.cols % 4 == 0 { p.cols / 4 } else { 0 }),
+            pair: (0..p.cols / 2).map(|_| SyncRam::new(pair_depth(p.cols, p.kernels))).collect(),
+            pair_mask: Constant::new(((pair_depth(p.cols, p.kernels) - 1) as u64).into()),
+            went: crate::vec_of(p.cols / 2),
             sbe: crate::vec_of(p.cols),
             sba: crate::vec_of(p.cols),
             sv: crate::vec_of(4 * p.cols),
             si: crate::vec_of(4 * p.cols),
         } defaults {
             clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p,
-            p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, gs2, gs3, strm, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2, p_shw, p_phw, p_passes,
+            p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, gs2, gs3, strm, sgrp, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2, p_shw, p_phw, p_passes,
             p_kp, p_k, p_kg, kg4, rt_we, rt_clr, rt_grp, rt_row, rt_data, tapm, hph, wpw, rt_ghot, sg_hot, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_word, rd_sel, strobe, row0_x,
             last_swap,
@@ -422,7 +434,7 @@ impl ConvEngine {
 impl Logic for ConvEngine {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rd_sel, wb_avail, tapm, hph, wpw, strm, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2);
+        dff_setup!(self, clock, rd_sel, wb_avail, tapm, hph, wpw, strm, sgrp, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2);
         clock!(self, clock, seq);
 
         // ---- Control.
@@ -709,8 +721,11 @@ impl Logic for ConvEngine {
                 }
             }
         }
-        // Streaming: each column's sums of a tile's last pass, as they are written.
-        self.strm.d.next = !self.p_nodrain.val() & !self.p_cg.val().any();
+        // Streaming: each column's sums of a tile's last pass, as they are written. With two
+        // column groups, column c < C/2 sends on the sums of column c + C/2 (its group-1 twin,
+        // which forms each entry's sum later) plus its own of the same entry, kept in `pair`.
+        self.strm.d.next = !self.p_nodrain.val() & !self.p_cg.val().get_bit(1);
+        self.sgrp.d.next = !self.p_nodrain.val() & (self.p_cg.val() == 1);
         self.seq.p_stream.next = self.strm.q.val();
         for cols in self.accs.len()..(self.accs.len() + 1) {
             for c in 0..self.accs.len() {
@@ -719,17 +734,44 @@ impl Logic for ConvEngine {
                 }
                 self.sbe[c].clock.next = self.clock.val();
                 self.sba[c].clock.next = self.clock.val();
-                self.sbe[c].d.next = self.accs[c].st_valid.val();
-                self.sba[c].d.next = self.accs[c].st_baddr.val();
                 self.sv[c].clock.next = self.clock.val();
                 self.si[c].clock.next = self.clock.val();
-                self.sv[c].d.next = self.accs[c].st_valid.val();
-                self.si[c].d.next = self.accs[c].st_idx.val();
                 for st in 1..4 {
                     self.sv[st * cols + c].clock.next = self.clock.val();
                     self.si[st * cols + c].clock.next = self.clock.val();
                     self.sv[st * cols + c].d.next = self.sv[st * cols - cols + c].q.val();
                     self.si[st * cols + c].d.next = self.si[st * cols - cols + c].q.val();
+                }
+            }
+            // Columns c + C/2 and up, and every column without two groups: their own stream.
+            for c in self.pair.len()..self.accs.len() {
+                self.sbe[c].d.next = self.accs[c].st_valid.val();
+                self.sba[c].d.next = self.accs[c].st_baddr.val();
+                self.sv[c].d.next = self.accs[c].st_valid.val();
+                self.si[c].d.next = self.accs[c].st_idx.val();
+            }
+        }
+        for h in self.pair.len()..(self.pair.len() + 1) {
+            for c in 0..self.pair.len() {
+                self.pair[c].clock.next = self.clock.val();
+                self.pair[c].w_en.next = self.sgrp.q.val() & self.accs[c].st_valid.val();
+                self.went[c].clock.next = self.clock.val();
+                self.went[c].d.next = self.accs[c].w_entry.val();
+                self.pair[c].w_addr.next = self.went[c].q.val() & self.pair_mask.val();
+                self.pair[c].w_data.next = self.accs[c].st_sum.val();
+                self.pair[c].r_en.next = self.sgrp.q.val();
+                self.pair[c].r_addr.next = self.accs[c + h].w_entry.val() & self.pair_mask.val();
+                if self.sgrp.q.val() {
+                    self.f1[c].d.next = self.pair[c].r_data.val() + self.accs[c + h].st_sum.val();
+                    self.sbe[c].d.next = self.accs[c + h].st_valid.val();
+                    self.sba[c].d.next = self.accs[c + h].st_baddr.val();
+                    self.sv[c].d.next = self.accs[c + h].st_valid.val();
+                    self.si[c].d.next = self.accs[c + h].st_idx.val();
+                } else {
+                    self.sbe[c].d.next = self.accs[c].st_valid.val();
+                    self.sba[c].d.next = self.accs[c].st_baddr.val();
+                    self.sv[c].d.next = self.accs[c].st_valid.val();
+                    self.si[c].d.next = self.accs[c].st_idx.val();
                 }
             }
         }
@@ -792,6 +834,13 @@ impl Logic for ConvEngine {
 }
 
 crate::clocked!(ConvEngine);
+
+/// Entries of each pair buffer (two column groups streaming): a power of two above
+/// (15 + C/2 + 2)·K, the most entries column c's stream runs ahead of column c + C/2's (a shift
+/// of at most 15 slot columns, C/2 columns between them, two of pipeline; K entries a slot).
+pub fn pair_depth(cols: usize, kernels: usize) -> usize {
+    ((15 + cols / 2 + 2) * kernels + 1).next_power_of_two()
+}
 
 
 crate::top_io!(
