@@ -401,23 +401,14 @@ impl Machine {
                 let v = fold1(cc, e);
                 if cg == 2 && c % 4 == 0 && cc < c / 4 { v.wrapping_add(fold1(cc + c / 4, e)) } else { v }
             };
-            let mut drained = vec![vec![0i32; p_n * k]; c];
-            for (cc, d) in drained.iter_mut().enumerate() {
-                for (e, v) in d.iter_mut().enumerate() {
-                    *v = fold(cc, e);
-                }
-            }
-            for (cc, d) in drained.iter().enumerate() {
+            for cc in 0..c {
                 for j in 0..k {
                     for p in 0..p_n {
-                        let acc = d[p * k + j];
-                        {
-                            let v = acc.wrapping_add(self.bias[cc][tt * k + j]);
-                            // Per-channel scales: the scale bank's word beside the bias.
-                            let w = self.scale[cc][tt * k + j] as u32;
-                            let rq = if sc[0] != 0 && sc[3] != 0 { Requant { ort: Some(OrtScale { sig: w & 0xFF_FFFF, exp: (w >> 24) as u8 as i8 as i32 }), ..rq } } else { rq };
-                            self.out[cc][obase + (tt * k + j) * p_n + p] = if q[0] != 0 { i32::from(requantize(v, &rq)) } else { v };
-                        }
+                        let v = fold(cc, p * k + j).wrapping_add(self.bias[cc][tt * k + j]);
+                        // Per-channel scales: the scale bank's word beside the bias.
+                        let w = self.scale[cc][tt * k + j] as u32;
+                        let rq = if sc[0] != 0 && sc[3] != 0 { Requant { ort: Some(OrtScale { sig: w & 0xFF_FFFF, exp: (w >> 24) as u8 as i8 as i32 }), ..rq } } else { rq };
+                        self.out[cc][obase + (tt * k + j) * p_n + p] = if q[0] != 0 { i32::from(requantize(v, &rq)) } else { v };
                     }
                 }
             }
