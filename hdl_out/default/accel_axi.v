@@ -1147,7 +1147,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     localparam  row_id__5 = 6'b101;
     localparam  row_id__6 = 6'b110;
     localparam  row_id__7 = 6'b111;
-    localparam  tag_pad = 7'b100000;
+    localparam  tag_pad = 8'h20;
     localparam  cgrp__0 = 4'h0;
     localparam  cgrp__1 = 4'h0;
     localparam  cgrp__2 = 4'h1;
@@ -1164,14 +1164,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__0__ksel;
     reg  [15:0] pes__0__ksel_nx;
     reg  [7:0] pes__0__x_in;
-    reg  [6:0] pes__0__tag_in;
+    reg  [7:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
-    wire  [6:0] pes__0__tag_out;
+    wire  [7:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
     reg  [15:0] pes__0__sum_at;
     reg  pes__0__w_we;
     reg  [15:0] pes__0__w_sel;
+    reg  pes__0__w_bank;
     reg  [7:0] pes__0__w_data;
     wire  [7:0] pes__0__w_used;
     wire  pes__0__mac;
@@ -1180,14 +1181,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__1__ksel;
     reg  [15:0] pes__1__ksel_nx;
     reg  [7:0] pes__1__x_in;
-    reg  [6:0] pes__1__tag_in;
+    reg  [7:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
-    wire  [6:0] pes__1__tag_out;
+    wire  [7:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
     reg  [15:0] pes__1__sum_at;
     reg  pes__1__w_we;
     reg  [15:0] pes__1__w_sel;
+    reg  pes__1__w_bank;
     reg  [7:0] pes__1__w_data;
     wire  [7:0] pes__1__w_used;
     wire  pes__1__mac;
@@ -1196,14 +1198,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__2__ksel;
     reg  [15:0] pes__2__ksel_nx;
     reg  [7:0] pes__2__x_in;
-    reg  [6:0] pes__2__tag_in;
+    reg  [7:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
-    wire  [6:0] pes__2__tag_out;
+    wire  [7:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
     reg  [15:0] pes__2__sum_at;
     reg  pes__2__w_we;
     reg  [15:0] pes__2__w_sel;
+    reg  pes__2__w_bank;
     reg  [7:0] pes__2__w_data;
     wire  [7:0] pes__2__w_used;
     wire  pes__2__mac;
@@ -1212,14 +1215,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__3__ksel;
     reg  [15:0] pes__3__ksel_nx;
     reg  [7:0] pes__3__x_in;
-    reg  [6:0] pes__3__tag_in;
+    reg  [7:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
-    wire  [6:0] pes__3__tag_out;
+    wire  [7:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
     reg  [15:0] pes__3__sum_at;
     reg  pes__3__w_we;
     reg  [15:0] pes__3__w_sel;
+    reg  pes__3__w_bank;
     reg  [7:0] pes__3__w_data;
     wire  [7:0] pes__3__w_used;
     wire  pes__3__mac;
@@ -1228,14 +1232,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__4__ksel;
     reg  [15:0] pes__4__ksel_nx;
     reg  [7:0] pes__4__x_in;
-    reg  [6:0] pes__4__tag_in;
+    reg  [7:0] pes__4__tag_in;
     wire  [7:0] pes__4__x_out;
-    wire  [6:0] pes__4__tag_out;
+    wire  [7:0] pes__4__tag_out;
     reg  [31:0] pes__4__psum_in;
     wire  [31:0] pes__4__psum_out;
     reg  [15:0] pes__4__sum_at;
     reg  pes__4__w_we;
     reg  [15:0] pes__4__w_sel;
+    reg  pes__4__w_bank;
     reg  [7:0] pes__4__w_data;
     wire  [7:0] pes__4__w_used;
     wire  pes__4__mac;
@@ -1244,14 +1249,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__5__ksel;
     reg  [15:0] pes__5__ksel_nx;
     reg  [7:0] pes__5__x_in;
-    reg  [6:0] pes__5__tag_in;
+    reg  [7:0] pes__5__tag_in;
     wire  [7:0] pes__5__x_out;
-    wire  [6:0] pes__5__tag_out;
+    wire  [7:0] pes__5__tag_out;
     reg  [31:0] pes__5__psum_in;
     wire  [31:0] pes__5__psum_out;
     reg  [15:0] pes__5__sum_at;
     reg  pes__5__w_we;
     reg  [15:0] pes__5__w_sel;
+    reg  pes__5__w_bank;
     reg  [7:0] pes__5__w_data;
     wire  [7:0] pes__5__w_used;
     wire  pes__5__mac;
@@ -1260,14 +1266,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__6__ksel;
     reg  [15:0] pes__6__ksel_nx;
     reg  [7:0] pes__6__x_in;
-    reg  [6:0] pes__6__tag_in;
+    reg  [7:0] pes__6__tag_in;
     wire  [7:0] pes__6__x_out;
-    wire  [6:0] pes__6__tag_out;
+    wire  [7:0] pes__6__tag_out;
     reg  [31:0] pes__6__psum_in;
     wire  [31:0] pes__6__psum_out;
     reg  [15:0] pes__6__sum_at;
     reg  pes__6__w_we;
     reg  [15:0] pes__6__w_sel;
+    reg  pes__6__w_bank;
     reg  [7:0] pes__6__w_data;
     wire  [7:0] pes__6__w_used;
     wire  pes__6__mac;
@@ -1276,14 +1283,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__7__ksel;
     reg  [15:0] pes__7__ksel_nx;
     reg  [7:0] pes__7__x_in;
-    reg  [6:0] pes__7__tag_in;
+    reg  [7:0] pes__7__tag_in;
     wire  [7:0] pes__7__x_out;
-    wire  [6:0] pes__7__tag_out;
+    wire  [7:0] pes__7__tag_out;
     reg  [31:0] pes__7__psum_in;
     wire  [31:0] pes__7__psum_out;
     reg  [15:0] pes__7__sum_at;
     reg  pes__7__w_we;
     reg  [15:0] pes__7__w_sel;
+    reg  pes__7__w_bank;
     reg  [7:0] pes__7__w_data;
     wire  [7:0] pes__7__w_used;
     wire  pes__7__mac;
@@ -1292,14 +1300,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__8__ksel;
     reg  [15:0] pes__8__ksel_nx;
     reg  [7:0] pes__8__x_in;
-    reg  [6:0] pes__8__tag_in;
+    reg  [7:0] pes__8__tag_in;
     wire  [7:0] pes__8__x_out;
-    wire  [6:0] pes__8__tag_out;
+    wire  [7:0] pes__8__tag_out;
     reg  [31:0] pes__8__psum_in;
     wire  [31:0] pes__8__psum_out;
     reg  [15:0] pes__8__sum_at;
     reg  pes__8__w_we;
     reg  [15:0] pes__8__w_sel;
+    reg  pes__8__w_bank;
     reg  [7:0] pes__8__w_data;
     wire  [7:0] pes__8__w_used;
     wire  pes__8__mac;
@@ -1308,14 +1317,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__9__ksel;
     reg  [15:0] pes__9__ksel_nx;
     reg  [7:0] pes__9__x_in;
-    reg  [6:0] pes__9__tag_in;
+    reg  [7:0] pes__9__tag_in;
     wire  [7:0] pes__9__x_out;
-    wire  [6:0] pes__9__tag_out;
+    wire  [7:0] pes__9__tag_out;
     reg  [31:0] pes__9__psum_in;
     wire  [31:0] pes__9__psum_out;
     reg  [15:0] pes__9__sum_at;
     reg  pes__9__w_we;
     reg  [15:0] pes__9__w_sel;
+    reg  pes__9__w_bank;
     reg  [7:0] pes__9__w_data;
     wire  [7:0] pes__9__w_used;
     wire  pes__9__mac;
@@ -1324,14 +1334,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__10__ksel;
     reg  [15:0] pes__10__ksel_nx;
     reg  [7:0] pes__10__x_in;
-    reg  [6:0] pes__10__tag_in;
+    reg  [7:0] pes__10__tag_in;
     wire  [7:0] pes__10__x_out;
-    wire  [6:0] pes__10__tag_out;
+    wire  [7:0] pes__10__tag_out;
     reg  [31:0] pes__10__psum_in;
     wire  [31:0] pes__10__psum_out;
     reg  [15:0] pes__10__sum_at;
     reg  pes__10__w_we;
     reg  [15:0] pes__10__w_sel;
+    reg  pes__10__w_bank;
     reg  [7:0] pes__10__w_data;
     wire  [7:0] pes__10__w_used;
     wire  pes__10__mac;
@@ -1340,14 +1351,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__11__ksel;
     reg  [15:0] pes__11__ksel_nx;
     reg  [7:0] pes__11__x_in;
-    reg  [6:0] pes__11__tag_in;
+    reg  [7:0] pes__11__tag_in;
     wire  [7:0] pes__11__x_out;
-    wire  [6:0] pes__11__tag_out;
+    wire  [7:0] pes__11__tag_out;
     reg  [31:0] pes__11__psum_in;
     wire  [31:0] pes__11__psum_out;
     reg  [15:0] pes__11__sum_at;
     reg  pes__11__w_we;
     reg  [15:0] pes__11__w_sel;
+    reg  pes__11__w_bank;
     reg  [7:0] pes__11__w_data;
     wire  [7:0] pes__11__w_used;
     wire  pes__11__mac;
@@ -1356,14 +1368,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__12__ksel;
     reg  [15:0] pes__12__ksel_nx;
     reg  [7:0] pes__12__x_in;
-    reg  [6:0] pes__12__tag_in;
+    reg  [7:0] pes__12__tag_in;
     wire  [7:0] pes__12__x_out;
-    wire  [6:0] pes__12__tag_out;
+    wire  [7:0] pes__12__tag_out;
     reg  [31:0] pes__12__psum_in;
     wire  [31:0] pes__12__psum_out;
     reg  [15:0] pes__12__sum_at;
     reg  pes__12__w_we;
     reg  [15:0] pes__12__w_sel;
+    reg  pes__12__w_bank;
     reg  [7:0] pes__12__w_data;
     wire  [7:0] pes__12__w_used;
     wire  pes__12__mac;
@@ -1372,14 +1385,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__13__ksel;
     reg  [15:0] pes__13__ksel_nx;
     reg  [7:0] pes__13__x_in;
-    reg  [6:0] pes__13__tag_in;
+    reg  [7:0] pes__13__tag_in;
     wire  [7:0] pes__13__x_out;
-    wire  [6:0] pes__13__tag_out;
+    wire  [7:0] pes__13__tag_out;
     reg  [31:0] pes__13__psum_in;
     wire  [31:0] pes__13__psum_out;
     reg  [15:0] pes__13__sum_at;
     reg  pes__13__w_we;
     reg  [15:0] pes__13__w_sel;
+    reg  pes__13__w_bank;
     reg  [7:0] pes__13__w_data;
     wire  [7:0] pes__13__w_used;
     wire  pes__13__mac;
@@ -1388,14 +1402,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__14__ksel;
     reg  [15:0] pes__14__ksel_nx;
     reg  [7:0] pes__14__x_in;
-    reg  [6:0] pes__14__tag_in;
+    reg  [7:0] pes__14__tag_in;
     wire  [7:0] pes__14__x_out;
-    wire  [6:0] pes__14__tag_out;
+    wire  [7:0] pes__14__tag_out;
     reg  [31:0] pes__14__psum_in;
     wire  [31:0] pes__14__psum_out;
     reg  [15:0] pes__14__sum_at;
     reg  pes__14__w_we;
     reg  [15:0] pes__14__w_sel;
+    reg  pes__14__w_bank;
     reg  [7:0] pes__14__w_data;
     wire  [7:0] pes__14__w_used;
     wire  pes__14__mac;
@@ -1404,14 +1419,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__15__ksel;
     reg  [15:0] pes__15__ksel_nx;
     reg  [7:0] pes__15__x_in;
-    reg  [6:0] pes__15__tag_in;
+    reg  [7:0] pes__15__tag_in;
     wire  [7:0] pes__15__x_out;
-    wire  [6:0] pes__15__tag_out;
+    wire  [7:0] pes__15__tag_out;
     reg  [31:0] pes__15__psum_in;
     wire  [31:0] pes__15__psum_out;
     reg  [15:0] pes__15__sum_at;
     reg  pes__15__w_we;
     reg  [15:0] pes__15__w_sel;
+    reg  pes__15__w_bank;
     reg  [7:0] pes__15__w_data;
     wire  [7:0] pes__15__w_used;
     wire  pes__15__mac;
@@ -1420,14 +1436,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__16__ksel;
     reg  [15:0] pes__16__ksel_nx;
     reg  [7:0] pes__16__x_in;
-    reg  [6:0] pes__16__tag_in;
+    reg  [7:0] pes__16__tag_in;
     wire  [7:0] pes__16__x_out;
-    wire  [6:0] pes__16__tag_out;
+    wire  [7:0] pes__16__tag_out;
     reg  [31:0] pes__16__psum_in;
     wire  [31:0] pes__16__psum_out;
     reg  [15:0] pes__16__sum_at;
     reg  pes__16__w_we;
     reg  [15:0] pes__16__w_sel;
+    reg  pes__16__w_bank;
     reg  [7:0] pes__16__w_data;
     wire  [7:0] pes__16__w_used;
     wire  pes__16__mac;
@@ -1436,14 +1453,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__17__ksel;
     reg  [15:0] pes__17__ksel_nx;
     reg  [7:0] pes__17__x_in;
-    reg  [6:0] pes__17__tag_in;
+    reg  [7:0] pes__17__tag_in;
     wire  [7:0] pes__17__x_out;
-    wire  [6:0] pes__17__tag_out;
+    wire  [7:0] pes__17__tag_out;
     reg  [31:0] pes__17__psum_in;
     wire  [31:0] pes__17__psum_out;
     reg  [15:0] pes__17__sum_at;
     reg  pes__17__w_we;
     reg  [15:0] pes__17__w_sel;
+    reg  pes__17__w_bank;
     reg  [7:0] pes__17__w_data;
     wire  [7:0] pes__17__w_used;
     wire  pes__17__mac;
@@ -1452,14 +1470,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__18__ksel;
     reg  [15:0] pes__18__ksel_nx;
     reg  [7:0] pes__18__x_in;
-    reg  [6:0] pes__18__tag_in;
+    reg  [7:0] pes__18__tag_in;
     wire  [7:0] pes__18__x_out;
-    wire  [6:0] pes__18__tag_out;
+    wire  [7:0] pes__18__tag_out;
     reg  [31:0] pes__18__psum_in;
     wire  [31:0] pes__18__psum_out;
     reg  [15:0] pes__18__sum_at;
     reg  pes__18__w_we;
     reg  [15:0] pes__18__w_sel;
+    reg  pes__18__w_bank;
     reg  [7:0] pes__18__w_data;
     wire  [7:0] pes__18__w_used;
     wire  pes__18__mac;
@@ -1468,14 +1487,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__19__ksel;
     reg  [15:0] pes__19__ksel_nx;
     reg  [7:0] pes__19__x_in;
-    reg  [6:0] pes__19__tag_in;
+    reg  [7:0] pes__19__tag_in;
     wire  [7:0] pes__19__x_out;
-    wire  [6:0] pes__19__tag_out;
+    wire  [7:0] pes__19__tag_out;
     reg  [31:0] pes__19__psum_in;
     wire  [31:0] pes__19__psum_out;
     reg  [15:0] pes__19__sum_at;
     reg  pes__19__w_we;
     reg  [15:0] pes__19__w_sel;
+    reg  pes__19__w_bank;
     reg  [7:0] pes__19__w_data;
     wire  [7:0] pes__19__w_used;
     wire  pes__19__mac;
@@ -1484,14 +1504,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__20__ksel;
     reg  [15:0] pes__20__ksel_nx;
     reg  [7:0] pes__20__x_in;
-    reg  [6:0] pes__20__tag_in;
+    reg  [7:0] pes__20__tag_in;
     wire  [7:0] pes__20__x_out;
-    wire  [6:0] pes__20__tag_out;
+    wire  [7:0] pes__20__tag_out;
     reg  [31:0] pes__20__psum_in;
     wire  [31:0] pes__20__psum_out;
     reg  [15:0] pes__20__sum_at;
     reg  pes__20__w_we;
     reg  [15:0] pes__20__w_sel;
+    reg  pes__20__w_bank;
     reg  [7:0] pes__20__w_data;
     wire  [7:0] pes__20__w_used;
     wire  pes__20__mac;
@@ -1500,14 +1521,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__21__ksel;
     reg  [15:0] pes__21__ksel_nx;
     reg  [7:0] pes__21__x_in;
-    reg  [6:0] pes__21__tag_in;
+    reg  [7:0] pes__21__tag_in;
     wire  [7:0] pes__21__x_out;
-    wire  [6:0] pes__21__tag_out;
+    wire  [7:0] pes__21__tag_out;
     reg  [31:0] pes__21__psum_in;
     wire  [31:0] pes__21__psum_out;
     reg  [15:0] pes__21__sum_at;
     reg  pes__21__w_we;
     reg  [15:0] pes__21__w_sel;
+    reg  pes__21__w_bank;
     reg  [7:0] pes__21__w_data;
     wire  [7:0] pes__21__w_used;
     wire  pes__21__mac;
@@ -1516,14 +1538,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__22__ksel;
     reg  [15:0] pes__22__ksel_nx;
     reg  [7:0] pes__22__x_in;
-    reg  [6:0] pes__22__tag_in;
+    reg  [7:0] pes__22__tag_in;
     wire  [7:0] pes__22__x_out;
-    wire  [6:0] pes__22__tag_out;
+    wire  [7:0] pes__22__tag_out;
     reg  [31:0] pes__22__psum_in;
     wire  [31:0] pes__22__psum_out;
     reg  [15:0] pes__22__sum_at;
     reg  pes__22__w_we;
     reg  [15:0] pes__22__w_sel;
+    reg  pes__22__w_bank;
     reg  [7:0] pes__22__w_data;
     wire  [7:0] pes__22__w_used;
     wire  pes__22__mac;
@@ -1532,14 +1555,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__23__ksel;
     reg  [15:0] pes__23__ksel_nx;
     reg  [7:0] pes__23__x_in;
-    reg  [6:0] pes__23__tag_in;
+    reg  [7:0] pes__23__tag_in;
     wire  [7:0] pes__23__x_out;
-    wire  [6:0] pes__23__tag_out;
+    wire  [7:0] pes__23__tag_out;
     reg  [31:0] pes__23__psum_in;
     wire  [31:0] pes__23__psum_out;
     reg  [15:0] pes__23__sum_at;
     reg  pes__23__w_we;
     reg  [15:0] pes__23__w_sel;
+    reg  pes__23__w_bank;
     reg  [7:0] pes__23__w_data;
     wire  [7:0] pes__23__w_used;
     wire  pes__23__mac;
@@ -1548,14 +1572,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__24__ksel;
     reg  [15:0] pes__24__ksel_nx;
     reg  [7:0] pes__24__x_in;
-    reg  [6:0] pes__24__tag_in;
+    reg  [7:0] pes__24__tag_in;
     wire  [7:0] pes__24__x_out;
-    wire  [6:0] pes__24__tag_out;
+    wire  [7:0] pes__24__tag_out;
     reg  [31:0] pes__24__psum_in;
     wire  [31:0] pes__24__psum_out;
     reg  [15:0] pes__24__sum_at;
     reg  pes__24__w_we;
     reg  [15:0] pes__24__w_sel;
+    reg  pes__24__w_bank;
     reg  [7:0] pes__24__w_data;
     wire  [7:0] pes__24__w_used;
     wire  pes__24__mac;
@@ -1564,14 +1589,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__25__ksel;
     reg  [15:0] pes__25__ksel_nx;
     reg  [7:0] pes__25__x_in;
-    reg  [6:0] pes__25__tag_in;
+    reg  [7:0] pes__25__tag_in;
     wire  [7:0] pes__25__x_out;
-    wire  [6:0] pes__25__tag_out;
+    wire  [7:0] pes__25__tag_out;
     reg  [31:0] pes__25__psum_in;
     wire  [31:0] pes__25__psum_out;
     reg  [15:0] pes__25__sum_at;
     reg  pes__25__w_we;
     reg  [15:0] pes__25__w_sel;
+    reg  pes__25__w_bank;
     reg  [7:0] pes__25__w_data;
     wire  [7:0] pes__25__w_used;
     wire  pes__25__mac;
@@ -1580,14 +1606,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__26__ksel;
     reg  [15:0] pes__26__ksel_nx;
     reg  [7:0] pes__26__x_in;
-    reg  [6:0] pes__26__tag_in;
+    reg  [7:0] pes__26__tag_in;
     wire  [7:0] pes__26__x_out;
-    wire  [6:0] pes__26__tag_out;
+    wire  [7:0] pes__26__tag_out;
     reg  [31:0] pes__26__psum_in;
     wire  [31:0] pes__26__psum_out;
     reg  [15:0] pes__26__sum_at;
     reg  pes__26__w_we;
     reg  [15:0] pes__26__w_sel;
+    reg  pes__26__w_bank;
     reg  [7:0] pes__26__w_data;
     wire  [7:0] pes__26__w_used;
     wire  pes__26__mac;
@@ -1596,14 +1623,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__27__ksel;
     reg  [15:0] pes__27__ksel_nx;
     reg  [7:0] pes__27__x_in;
-    reg  [6:0] pes__27__tag_in;
+    reg  [7:0] pes__27__tag_in;
     wire  [7:0] pes__27__x_out;
-    wire  [6:0] pes__27__tag_out;
+    wire  [7:0] pes__27__tag_out;
     reg  [31:0] pes__27__psum_in;
     wire  [31:0] pes__27__psum_out;
     reg  [15:0] pes__27__sum_at;
     reg  pes__27__w_we;
     reg  [15:0] pes__27__w_sel;
+    reg  pes__27__w_bank;
     reg  [7:0] pes__27__w_data;
     wire  [7:0] pes__27__w_used;
     wire  pes__27__mac;
@@ -1612,14 +1640,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__28__ksel;
     reg  [15:0] pes__28__ksel_nx;
     reg  [7:0] pes__28__x_in;
-    reg  [6:0] pes__28__tag_in;
+    reg  [7:0] pes__28__tag_in;
     wire  [7:0] pes__28__x_out;
-    wire  [6:0] pes__28__tag_out;
+    wire  [7:0] pes__28__tag_out;
     reg  [31:0] pes__28__psum_in;
     wire  [31:0] pes__28__psum_out;
     reg  [15:0] pes__28__sum_at;
     reg  pes__28__w_we;
     reg  [15:0] pes__28__w_sel;
+    reg  pes__28__w_bank;
     reg  [7:0] pes__28__w_data;
     wire  [7:0] pes__28__w_used;
     wire  pes__28__mac;
@@ -1628,14 +1657,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__29__ksel;
     reg  [15:0] pes__29__ksel_nx;
     reg  [7:0] pes__29__x_in;
-    reg  [6:0] pes__29__tag_in;
+    reg  [7:0] pes__29__tag_in;
     wire  [7:0] pes__29__x_out;
-    wire  [6:0] pes__29__tag_out;
+    wire  [7:0] pes__29__tag_out;
     reg  [31:0] pes__29__psum_in;
     wire  [31:0] pes__29__psum_out;
     reg  [15:0] pes__29__sum_at;
     reg  pes__29__w_we;
     reg  [15:0] pes__29__w_sel;
+    reg  pes__29__w_bank;
     reg  [7:0] pes__29__w_data;
     wire  [7:0] pes__29__w_used;
     wire  pes__29__mac;
@@ -1644,14 +1674,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__30__ksel;
     reg  [15:0] pes__30__ksel_nx;
     reg  [7:0] pes__30__x_in;
-    reg  [6:0] pes__30__tag_in;
+    reg  [7:0] pes__30__tag_in;
     wire  [7:0] pes__30__x_out;
-    wire  [6:0] pes__30__tag_out;
+    wire  [7:0] pes__30__tag_out;
     reg  [31:0] pes__30__psum_in;
     wire  [31:0] pes__30__psum_out;
     reg  [15:0] pes__30__sum_at;
     reg  pes__30__w_we;
     reg  [15:0] pes__30__w_sel;
+    reg  pes__30__w_bank;
     reg  [7:0] pes__30__w_data;
     wire  [7:0] pes__30__w_used;
     wire  pes__30__mac;
@@ -1660,14 +1691,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__31__ksel;
     reg  [15:0] pes__31__ksel_nx;
     reg  [7:0] pes__31__x_in;
-    reg  [6:0] pes__31__tag_in;
+    reg  [7:0] pes__31__tag_in;
     wire  [7:0] pes__31__x_out;
-    wire  [6:0] pes__31__tag_out;
+    wire  [7:0] pes__31__tag_out;
     reg  [31:0] pes__31__psum_in;
     wire  [31:0] pes__31__psum_out;
     reg  [15:0] pes__31__sum_at;
     reg  pes__31__w_we;
     reg  [15:0] pes__31__w_sel;
+    reg  pes__31__w_bank;
     reg  [7:0] pes__31__w_data;
     wire  [7:0] pes__31__w_used;
     wire  pes__31__mac;
@@ -1676,14 +1708,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__32__ksel;
     reg  [15:0] pes__32__ksel_nx;
     reg  [7:0] pes__32__x_in;
-    reg  [6:0] pes__32__tag_in;
+    reg  [7:0] pes__32__tag_in;
     wire  [7:0] pes__32__x_out;
-    wire  [6:0] pes__32__tag_out;
+    wire  [7:0] pes__32__tag_out;
     reg  [31:0] pes__32__psum_in;
     wire  [31:0] pes__32__psum_out;
     reg  [15:0] pes__32__sum_at;
     reg  pes__32__w_we;
     reg  [15:0] pes__32__w_sel;
+    reg  pes__32__w_bank;
     reg  [7:0] pes__32__w_data;
     wire  [7:0] pes__32__w_used;
     wire  pes__32__mac;
@@ -1692,14 +1725,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__33__ksel;
     reg  [15:0] pes__33__ksel_nx;
     reg  [7:0] pes__33__x_in;
-    reg  [6:0] pes__33__tag_in;
+    reg  [7:0] pes__33__tag_in;
     wire  [7:0] pes__33__x_out;
-    wire  [6:0] pes__33__tag_out;
+    wire  [7:0] pes__33__tag_out;
     reg  [31:0] pes__33__psum_in;
     wire  [31:0] pes__33__psum_out;
     reg  [15:0] pes__33__sum_at;
     reg  pes__33__w_we;
     reg  [15:0] pes__33__w_sel;
+    reg  pes__33__w_bank;
     reg  [7:0] pes__33__w_data;
     wire  [7:0] pes__33__w_used;
     wire  pes__33__mac;
@@ -1708,14 +1742,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__34__ksel;
     reg  [15:0] pes__34__ksel_nx;
     reg  [7:0] pes__34__x_in;
-    reg  [6:0] pes__34__tag_in;
+    reg  [7:0] pes__34__tag_in;
     wire  [7:0] pes__34__x_out;
-    wire  [6:0] pes__34__tag_out;
+    wire  [7:0] pes__34__tag_out;
     reg  [31:0] pes__34__psum_in;
     wire  [31:0] pes__34__psum_out;
     reg  [15:0] pes__34__sum_at;
     reg  pes__34__w_we;
     reg  [15:0] pes__34__w_sel;
+    reg  pes__34__w_bank;
     reg  [7:0] pes__34__w_data;
     wire  [7:0] pes__34__w_used;
     wire  pes__34__mac;
@@ -1724,14 +1759,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__35__ksel;
     reg  [15:0] pes__35__ksel_nx;
     reg  [7:0] pes__35__x_in;
-    reg  [6:0] pes__35__tag_in;
+    reg  [7:0] pes__35__tag_in;
     wire  [7:0] pes__35__x_out;
-    wire  [6:0] pes__35__tag_out;
+    wire  [7:0] pes__35__tag_out;
     reg  [31:0] pes__35__psum_in;
     wire  [31:0] pes__35__psum_out;
     reg  [15:0] pes__35__sum_at;
     reg  pes__35__w_we;
     reg  [15:0] pes__35__w_sel;
+    reg  pes__35__w_bank;
     reg  [7:0] pes__35__w_data;
     wire  [7:0] pes__35__w_used;
     wire  pes__35__mac;
@@ -1740,14 +1776,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__36__ksel;
     reg  [15:0] pes__36__ksel_nx;
     reg  [7:0] pes__36__x_in;
-    reg  [6:0] pes__36__tag_in;
+    reg  [7:0] pes__36__tag_in;
     wire  [7:0] pes__36__x_out;
-    wire  [6:0] pes__36__tag_out;
+    wire  [7:0] pes__36__tag_out;
     reg  [31:0] pes__36__psum_in;
     wire  [31:0] pes__36__psum_out;
     reg  [15:0] pes__36__sum_at;
     reg  pes__36__w_we;
     reg  [15:0] pes__36__w_sel;
+    reg  pes__36__w_bank;
     reg  [7:0] pes__36__w_data;
     wire  [7:0] pes__36__w_used;
     wire  pes__36__mac;
@@ -1756,14 +1793,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__37__ksel;
     reg  [15:0] pes__37__ksel_nx;
     reg  [7:0] pes__37__x_in;
-    reg  [6:0] pes__37__tag_in;
+    reg  [7:0] pes__37__tag_in;
     wire  [7:0] pes__37__x_out;
-    wire  [6:0] pes__37__tag_out;
+    wire  [7:0] pes__37__tag_out;
     reg  [31:0] pes__37__psum_in;
     wire  [31:0] pes__37__psum_out;
     reg  [15:0] pes__37__sum_at;
     reg  pes__37__w_we;
     reg  [15:0] pes__37__w_sel;
+    reg  pes__37__w_bank;
     reg  [7:0] pes__37__w_data;
     wire  [7:0] pes__37__w_used;
     wire  pes__37__mac;
@@ -1772,14 +1810,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__38__ksel;
     reg  [15:0] pes__38__ksel_nx;
     reg  [7:0] pes__38__x_in;
-    reg  [6:0] pes__38__tag_in;
+    reg  [7:0] pes__38__tag_in;
     wire  [7:0] pes__38__x_out;
-    wire  [6:0] pes__38__tag_out;
+    wire  [7:0] pes__38__tag_out;
     reg  [31:0] pes__38__psum_in;
     wire  [31:0] pes__38__psum_out;
     reg  [15:0] pes__38__sum_at;
     reg  pes__38__w_we;
     reg  [15:0] pes__38__w_sel;
+    reg  pes__38__w_bank;
     reg  [7:0] pes__38__w_data;
     wire  [7:0] pes__38__w_used;
     wire  pes__38__mac;
@@ -1788,14 +1827,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__39__ksel;
     reg  [15:0] pes__39__ksel_nx;
     reg  [7:0] pes__39__x_in;
-    reg  [6:0] pes__39__tag_in;
+    reg  [7:0] pes__39__tag_in;
     wire  [7:0] pes__39__x_out;
-    wire  [6:0] pes__39__tag_out;
+    wire  [7:0] pes__39__tag_out;
     reg  [31:0] pes__39__psum_in;
     wire  [31:0] pes__39__psum_out;
     reg  [15:0] pes__39__sum_at;
     reg  pes__39__w_we;
     reg  [15:0] pes__39__w_sel;
+    reg  pes__39__w_bank;
     reg  [7:0] pes__39__w_data;
     wire  [7:0] pes__39__w_used;
     wire  pes__39__mac;
@@ -1804,14 +1844,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__40__ksel;
     reg  [15:0] pes__40__ksel_nx;
     reg  [7:0] pes__40__x_in;
-    reg  [6:0] pes__40__tag_in;
+    reg  [7:0] pes__40__tag_in;
     wire  [7:0] pes__40__x_out;
-    wire  [6:0] pes__40__tag_out;
+    wire  [7:0] pes__40__tag_out;
     reg  [31:0] pes__40__psum_in;
     wire  [31:0] pes__40__psum_out;
     reg  [15:0] pes__40__sum_at;
     reg  pes__40__w_we;
     reg  [15:0] pes__40__w_sel;
+    reg  pes__40__w_bank;
     reg  [7:0] pes__40__w_data;
     wire  [7:0] pes__40__w_used;
     wire  pes__40__mac;
@@ -1820,14 +1861,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__41__ksel;
     reg  [15:0] pes__41__ksel_nx;
     reg  [7:0] pes__41__x_in;
-    reg  [6:0] pes__41__tag_in;
+    reg  [7:0] pes__41__tag_in;
     wire  [7:0] pes__41__x_out;
-    wire  [6:0] pes__41__tag_out;
+    wire  [7:0] pes__41__tag_out;
     reg  [31:0] pes__41__psum_in;
     wire  [31:0] pes__41__psum_out;
     reg  [15:0] pes__41__sum_at;
     reg  pes__41__w_we;
     reg  [15:0] pes__41__w_sel;
+    reg  pes__41__w_bank;
     reg  [7:0] pes__41__w_data;
     wire  [7:0] pes__41__w_used;
     wire  pes__41__mac;
@@ -1836,14 +1878,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__42__ksel;
     reg  [15:0] pes__42__ksel_nx;
     reg  [7:0] pes__42__x_in;
-    reg  [6:0] pes__42__tag_in;
+    reg  [7:0] pes__42__tag_in;
     wire  [7:0] pes__42__x_out;
-    wire  [6:0] pes__42__tag_out;
+    wire  [7:0] pes__42__tag_out;
     reg  [31:0] pes__42__psum_in;
     wire  [31:0] pes__42__psum_out;
     reg  [15:0] pes__42__sum_at;
     reg  pes__42__w_we;
     reg  [15:0] pes__42__w_sel;
+    reg  pes__42__w_bank;
     reg  [7:0] pes__42__w_data;
     wire  [7:0] pes__42__w_used;
     wire  pes__42__mac;
@@ -1852,14 +1895,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__43__ksel;
     reg  [15:0] pes__43__ksel_nx;
     reg  [7:0] pes__43__x_in;
-    reg  [6:0] pes__43__tag_in;
+    reg  [7:0] pes__43__tag_in;
     wire  [7:0] pes__43__x_out;
-    wire  [6:0] pes__43__tag_out;
+    wire  [7:0] pes__43__tag_out;
     reg  [31:0] pes__43__psum_in;
     wire  [31:0] pes__43__psum_out;
     reg  [15:0] pes__43__sum_at;
     reg  pes__43__w_we;
     reg  [15:0] pes__43__w_sel;
+    reg  pes__43__w_bank;
     reg  [7:0] pes__43__w_data;
     wire  [7:0] pes__43__w_used;
     wire  pes__43__mac;
@@ -1868,14 +1912,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__44__ksel;
     reg  [15:0] pes__44__ksel_nx;
     reg  [7:0] pes__44__x_in;
-    reg  [6:0] pes__44__tag_in;
+    reg  [7:0] pes__44__tag_in;
     wire  [7:0] pes__44__x_out;
-    wire  [6:0] pes__44__tag_out;
+    wire  [7:0] pes__44__tag_out;
     reg  [31:0] pes__44__psum_in;
     wire  [31:0] pes__44__psum_out;
     reg  [15:0] pes__44__sum_at;
     reg  pes__44__w_we;
     reg  [15:0] pes__44__w_sel;
+    reg  pes__44__w_bank;
     reg  [7:0] pes__44__w_data;
     wire  [7:0] pes__44__w_used;
     wire  pes__44__mac;
@@ -1884,14 +1929,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__45__ksel;
     reg  [15:0] pes__45__ksel_nx;
     reg  [7:0] pes__45__x_in;
-    reg  [6:0] pes__45__tag_in;
+    reg  [7:0] pes__45__tag_in;
     wire  [7:0] pes__45__x_out;
-    wire  [6:0] pes__45__tag_out;
+    wire  [7:0] pes__45__tag_out;
     reg  [31:0] pes__45__psum_in;
     wire  [31:0] pes__45__psum_out;
     reg  [15:0] pes__45__sum_at;
     reg  pes__45__w_we;
     reg  [15:0] pes__45__w_sel;
+    reg  pes__45__w_bank;
     reg  [7:0] pes__45__w_data;
     wire  [7:0] pes__45__w_used;
     wire  pes__45__mac;
@@ -1900,14 +1946,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__46__ksel;
     reg  [15:0] pes__46__ksel_nx;
     reg  [7:0] pes__46__x_in;
-    reg  [6:0] pes__46__tag_in;
+    reg  [7:0] pes__46__tag_in;
     wire  [7:0] pes__46__x_out;
-    wire  [6:0] pes__46__tag_out;
+    wire  [7:0] pes__46__tag_out;
     reg  [31:0] pes__46__psum_in;
     wire  [31:0] pes__46__psum_out;
     reg  [15:0] pes__46__sum_at;
     reg  pes__46__w_we;
     reg  [15:0] pes__46__w_sel;
+    reg  pes__46__w_bank;
     reg  [7:0] pes__46__w_data;
     wire  [7:0] pes__46__w_used;
     wire  pes__46__mac;
@@ -1916,14 +1963,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__47__ksel;
     reg  [15:0] pes__47__ksel_nx;
     reg  [7:0] pes__47__x_in;
-    reg  [6:0] pes__47__tag_in;
+    reg  [7:0] pes__47__tag_in;
     wire  [7:0] pes__47__x_out;
-    wire  [6:0] pes__47__tag_out;
+    wire  [7:0] pes__47__tag_out;
     reg  [31:0] pes__47__psum_in;
     wire  [31:0] pes__47__psum_out;
     reg  [15:0] pes__47__sum_at;
     reg  pes__47__w_we;
     reg  [15:0] pes__47__w_sel;
+    reg  pes__47__w_bank;
     reg  [7:0] pes__47__w_data;
     wire  [7:0] pes__47__w_used;
     wire  pes__47__mac;
@@ -1932,14 +1980,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__48__ksel;
     reg  [15:0] pes__48__ksel_nx;
     reg  [7:0] pes__48__x_in;
-    reg  [6:0] pes__48__tag_in;
+    reg  [7:0] pes__48__tag_in;
     wire  [7:0] pes__48__x_out;
-    wire  [6:0] pes__48__tag_out;
+    wire  [7:0] pes__48__tag_out;
     reg  [31:0] pes__48__psum_in;
     wire  [31:0] pes__48__psum_out;
     reg  [15:0] pes__48__sum_at;
     reg  pes__48__w_we;
     reg  [15:0] pes__48__w_sel;
+    reg  pes__48__w_bank;
     reg  [7:0] pes__48__w_data;
     wire  [7:0] pes__48__w_used;
     wire  pes__48__mac;
@@ -1948,14 +1997,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__49__ksel;
     reg  [15:0] pes__49__ksel_nx;
     reg  [7:0] pes__49__x_in;
-    reg  [6:0] pes__49__tag_in;
+    reg  [7:0] pes__49__tag_in;
     wire  [7:0] pes__49__x_out;
-    wire  [6:0] pes__49__tag_out;
+    wire  [7:0] pes__49__tag_out;
     reg  [31:0] pes__49__psum_in;
     wire  [31:0] pes__49__psum_out;
     reg  [15:0] pes__49__sum_at;
     reg  pes__49__w_we;
     reg  [15:0] pes__49__w_sel;
+    reg  pes__49__w_bank;
     reg  [7:0] pes__49__w_data;
     wire  [7:0] pes__49__w_used;
     wire  pes__49__mac;
@@ -1964,14 +2014,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__50__ksel;
     reg  [15:0] pes__50__ksel_nx;
     reg  [7:0] pes__50__x_in;
-    reg  [6:0] pes__50__tag_in;
+    reg  [7:0] pes__50__tag_in;
     wire  [7:0] pes__50__x_out;
-    wire  [6:0] pes__50__tag_out;
+    wire  [7:0] pes__50__tag_out;
     reg  [31:0] pes__50__psum_in;
     wire  [31:0] pes__50__psum_out;
     reg  [15:0] pes__50__sum_at;
     reg  pes__50__w_we;
     reg  [15:0] pes__50__w_sel;
+    reg  pes__50__w_bank;
     reg  [7:0] pes__50__w_data;
     wire  [7:0] pes__50__w_used;
     wire  pes__50__mac;
@@ -1980,14 +2031,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__51__ksel;
     reg  [15:0] pes__51__ksel_nx;
     reg  [7:0] pes__51__x_in;
-    reg  [6:0] pes__51__tag_in;
+    reg  [7:0] pes__51__tag_in;
     wire  [7:0] pes__51__x_out;
-    wire  [6:0] pes__51__tag_out;
+    wire  [7:0] pes__51__tag_out;
     reg  [31:0] pes__51__psum_in;
     wire  [31:0] pes__51__psum_out;
     reg  [15:0] pes__51__sum_at;
     reg  pes__51__w_we;
     reg  [15:0] pes__51__w_sel;
+    reg  pes__51__w_bank;
     reg  [7:0] pes__51__w_data;
     wire  [7:0] pes__51__w_used;
     wire  pes__51__mac;
@@ -1996,14 +2048,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__52__ksel;
     reg  [15:0] pes__52__ksel_nx;
     reg  [7:0] pes__52__x_in;
-    reg  [6:0] pes__52__tag_in;
+    reg  [7:0] pes__52__tag_in;
     wire  [7:0] pes__52__x_out;
-    wire  [6:0] pes__52__tag_out;
+    wire  [7:0] pes__52__tag_out;
     reg  [31:0] pes__52__psum_in;
     wire  [31:0] pes__52__psum_out;
     reg  [15:0] pes__52__sum_at;
     reg  pes__52__w_we;
     reg  [15:0] pes__52__w_sel;
+    reg  pes__52__w_bank;
     reg  [7:0] pes__52__w_data;
     wire  [7:0] pes__52__w_used;
     wire  pes__52__mac;
@@ -2012,14 +2065,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__53__ksel;
     reg  [15:0] pes__53__ksel_nx;
     reg  [7:0] pes__53__x_in;
-    reg  [6:0] pes__53__tag_in;
+    reg  [7:0] pes__53__tag_in;
     wire  [7:0] pes__53__x_out;
-    wire  [6:0] pes__53__tag_out;
+    wire  [7:0] pes__53__tag_out;
     reg  [31:0] pes__53__psum_in;
     wire  [31:0] pes__53__psum_out;
     reg  [15:0] pes__53__sum_at;
     reg  pes__53__w_we;
     reg  [15:0] pes__53__w_sel;
+    reg  pes__53__w_bank;
     reg  [7:0] pes__53__w_data;
     wire  [7:0] pes__53__w_used;
     wire  pes__53__mac;
@@ -2028,14 +2082,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__54__ksel;
     reg  [15:0] pes__54__ksel_nx;
     reg  [7:0] pes__54__x_in;
-    reg  [6:0] pes__54__tag_in;
+    reg  [7:0] pes__54__tag_in;
     wire  [7:0] pes__54__x_out;
-    wire  [6:0] pes__54__tag_out;
+    wire  [7:0] pes__54__tag_out;
     reg  [31:0] pes__54__psum_in;
     wire  [31:0] pes__54__psum_out;
     reg  [15:0] pes__54__sum_at;
     reg  pes__54__w_we;
     reg  [15:0] pes__54__w_sel;
+    reg  pes__54__w_bank;
     reg  [7:0] pes__54__w_data;
     wire  [7:0] pes__54__w_used;
     wire  pes__54__mac;
@@ -2044,14 +2099,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__55__ksel;
     reg  [15:0] pes__55__ksel_nx;
     reg  [7:0] pes__55__x_in;
-    reg  [6:0] pes__55__tag_in;
+    reg  [7:0] pes__55__tag_in;
     wire  [7:0] pes__55__x_out;
-    wire  [6:0] pes__55__tag_out;
+    wire  [7:0] pes__55__tag_out;
     reg  [31:0] pes__55__psum_in;
     wire  [31:0] pes__55__psum_out;
     reg  [15:0] pes__55__sum_at;
     reg  pes__55__w_we;
     reg  [15:0] pes__55__w_sel;
+    reg  pes__55__w_bank;
     reg  [7:0] pes__55__w_data;
     wire  [7:0] pes__55__w_used;
     wire  pes__55__mac;
@@ -2060,14 +2116,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__56__ksel;
     reg  [15:0] pes__56__ksel_nx;
     reg  [7:0] pes__56__x_in;
-    reg  [6:0] pes__56__tag_in;
+    reg  [7:0] pes__56__tag_in;
     wire  [7:0] pes__56__x_out;
-    wire  [6:0] pes__56__tag_out;
+    wire  [7:0] pes__56__tag_out;
     reg  [31:0] pes__56__psum_in;
     wire  [31:0] pes__56__psum_out;
     reg  [15:0] pes__56__sum_at;
     reg  pes__56__w_we;
     reg  [15:0] pes__56__w_sel;
+    reg  pes__56__w_bank;
     reg  [7:0] pes__56__w_data;
     wire  [7:0] pes__56__w_used;
     wire  pes__56__mac;
@@ -2076,14 +2133,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__57__ksel;
     reg  [15:0] pes__57__ksel_nx;
     reg  [7:0] pes__57__x_in;
-    reg  [6:0] pes__57__tag_in;
+    reg  [7:0] pes__57__tag_in;
     wire  [7:0] pes__57__x_out;
-    wire  [6:0] pes__57__tag_out;
+    wire  [7:0] pes__57__tag_out;
     reg  [31:0] pes__57__psum_in;
     wire  [31:0] pes__57__psum_out;
     reg  [15:0] pes__57__sum_at;
     reg  pes__57__w_we;
     reg  [15:0] pes__57__w_sel;
+    reg  pes__57__w_bank;
     reg  [7:0] pes__57__w_data;
     wire  [7:0] pes__57__w_used;
     wire  pes__57__mac;
@@ -2092,14 +2150,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__58__ksel;
     reg  [15:0] pes__58__ksel_nx;
     reg  [7:0] pes__58__x_in;
-    reg  [6:0] pes__58__tag_in;
+    reg  [7:0] pes__58__tag_in;
     wire  [7:0] pes__58__x_out;
-    wire  [6:0] pes__58__tag_out;
+    wire  [7:0] pes__58__tag_out;
     reg  [31:0] pes__58__psum_in;
     wire  [31:0] pes__58__psum_out;
     reg  [15:0] pes__58__sum_at;
     reg  pes__58__w_we;
     reg  [15:0] pes__58__w_sel;
+    reg  pes__58__w_bank;
     reg  [7:0] pes__58__w_data;
     wire  [7:0] pes__58__w_used;
     wire  pes__58__mac;
@@ -2108,14 +2167,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__59__ksel;
     reg  [15:0] pes__59__ksel_nx;
     reg  [7:0] pes__59__x_in;
-    reg  [6:0] pes__59__tag_in;
+    reg  [7:0] pes__59__tag_in;
     wire  [7:0] pes__59__x_out;
-    wire  [6:0] pes__59__tag_out;
+    wire  [7:0] pes__59__tag_out;
     reg  [31:0] pes__59__psum_in;
     wire  [31:0] pes__59__psum_out;
     reg  [15:0] pes__59__sum_at;
     reg  pes__59__w_we;
     reg  [15:0] pes__59__w_sel;
+    reg  pes__59__w_bank;
     reg  [7:0] pes__59__w_data;
     wire  [7:0] pes__59__w_used;
     wire  pes__59__mac;
@@ -2124,14 +2184,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__60__ksel;
     reg  [15:0] pes__60__ksel_nx;
     reg  [7:0] pes__60__x_in;
-    reg  [6:0] pes__60__tag_in;
+    reg  [7:0] pes__60__tag_in;
     wire  [7:0] pes__60__x_out;
-    wire  [6:0] pes__60__tag_out;
+    wire  [7:0] pes__60__tag_out;
     reg  [31:0] pes__60__psum_in;
     wire  [31:0] pes__60__psum_out;
     reg  [15:0] pes__60__sum_at;
     reg  pes__60__w_we;
     reg  [15:0] pes__60__w_sel;
+    reg  pes__60__w_bank;
     reg  [7:0] pes__60__w_data;
     wire  [7:0] pes__60__w_used;
     wire  pes__60__mac;
@@ -2140,14 +2201,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__61__ksel;
     reg  [15:0] pes__61__ksel_nx;
     reg  [7:0] pes__61__x_in;
-    reg  [6:0] pes__61__tag_in;
+    reg  [7:0] pes__61__tag_in;
     wire  [7:0] pes__61__x_out;
-    wire  [6:0] pes__61__tag_out;
+    wire  [7:0] pes__61__tag_out;
     reg  [31:0] pes__61__psum_in;
     wire  [31:0] pes__61__psum_out;
     reg  [15:0] pes__61__sum_at;
     reg  pes__61__w_we;
     reg  [15:0] pes__61__w_sel;
+    reg  pes__61__w_bank;
     reg  [7:0] pes__61__w_data;
     wire  [7:0] pes__61__w_used;
     wire  pes__61__mac;
@@ -2156,14 +2218,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__62__ksel;
     reg  [15:0] pes__62__ksel_nx;
     reg  [7:0] pes__62__x_in;
-    reg  [6:0] pes__62__tag_in;
+    reg  [7:0] pes__62__tag_in;
     wire  [7:0] pes__62__x_out;
-    wire  [6:0] pes__62__tag_out;
+    wire  [7:0] pes__62__tag_out;
     reg  [31:0] pes__62__psum_in;
     wire  [31:0] pes__62__psum_out;
     reg  [15:0] pes__62__sum_at;
     reg  pes__62__w_we;
     reg  [15:0] pes__62__w_sel;
+    reg  pes__62__w_bank;
     reg  [7:0] pes__62__w_data;
     wire  [7:0] pes__62__w_used;
     wire  pes__62__mac;
@@ -2172,14 +2235,15 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] pes__63__ksel;
     reg  [15:0] pes__63__ksel_nx;
     reg  [7:0] pes__63__x_in;
-    reg  [6:0] pes__63__tag_in;
+    reg  [7:0] pes__63__tag_in;
     wire  [7:0] pes__63__x_out;
-    wire  [6:0] pes__63__tag_out;
+    wire  [7:0] pes__63__tag_out;
     reg  [31:0] pes__63__psum_in;
     wire  [31:0] pes__63__psum_out;
     reg  [15:0] pes__63__sum_at;
     reg  pes__63__w_we;
     reg  [15:0] pes__63__w_sel;
+    reg  pes__63__w_bank;
     reg  [7:0] pes__63__w_data;
     wire  [7:0] pes__63__w_used;
     wire  pes__63__mac;
@@ -2258,49 +2322,49 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
-    reg  [6:0] skew__0__tag_in;
+    reg  [7:0] skew__0__tag_in;
     wire  [7:0] skew__0__x_out;
-    wire  [6:0] skew__0__tag_out;
+    wire  [7:0] skew__0__tag_out;
     reg  skew__1__clock;
     reg  skew__1__strobe;
     reg  [7:0] skew__1__x_in;
-    reg  [6:0] skew__1__tag_in;
+    reg  [7:0] skew__1__tag_in;
     wire  [7:0] skew__1__x_out;
-    wire  [6:0] skew__1__tag_out;
+    wire  [7:0] skew__1__tag_out;
     reg  skew__2__clock;
     reg  skew__2__strobe;
     reg  [7:0] skew__2__x_in;
-    reg  [6:0] skew__2__tag_in;
+    reg  [7:0] skew__2__tag_in;
     wire  [7:0] skew__2__x_out;
-    wire  [6:0] skew__2__tag_out;
+    wire  [7:0] skew__2__tag_out;
     reg  skew__3__clock;
     reg  skew__3__strobe;
     reg  [7:0] skew__3__x_in;
-    reg  [6:0] skew__3__tag_in;
+    reg  [7:0] skew__3__tag_in;
     wire  [7:0] skew__3__x_out;
-    wire  [6:0] skew__3__tag_out;
+    wire  [7:0] skew__3__tag_out;
     reg  skew__4__clock;
     reg  skew__4__strobe;
     reg  [7:0] skew__4__x_in;
-    reg  [6:0] skew__4__tag_in;
+    reg  [7:0] skew__4__tag_in;
     wire  [7:0] skew__4__x_out;
-    wire  [6:0] skew__4__tag_out;
+    wire  [7:0] skew__4__tag_out;
     reg  skew__5__clock;
     reg  skew__5__strobe;
     reg  [7:0] skew__5__x_in;
-    reg  [6:0] skew__5__tag_in;
+    reg  [7:0] skew__5__tag_in;
     wire  [7:0] skew__5__x_out;
-    wire  [6:0] skew__5__tag_out;
+    wire  [7:0] skew__5__tag_out;
     reg  skew__6__clock;
     reg  skew__6__strobe;
     reg  [7:0] skew__6__x_in;
-    reg  [6:0] skew__6__tag_in;
+    reg  [7:0] skew__6__tag_in;
     wire  [7:0] skew__6__x_out;
-    wire  [6:0] skew__6__tag_out;
+    wire  [7:0] skew__6__tag_out;
     reg  accs__0__clock;
     reg  accs__0__strobe;
     reg  [3:0] accs__0__sub;
-    reg  [6:0] accs__0__tag_in;
+    reg  [7:0] accs__0__tag_in;
     reg  [31:0] accs__0__psum_in;
     reg  accs__0__d_en;
     reg  accs__0__d_half;
@@ -2326,7 +2390,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
-    reg  [6:0] accs__1__tag_in;
+    reg  [7:0] accs__1__tag_in;
     reg  [31:0] accs__1__psum_in;
     reg  accs__1__d_en;
     reg  accs__1__d_half;
@@ -2352,7 +2416,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  accs__2__clock;
     reg  accs__2__strobe;
     reg  [3:0] accs__2__sub;
-    reg  [6:0] accs__2__tag_in;
+    reg  [7:0] accs__2__tag_in;
     reg  [31:0] accs__2__psum_in;
     reg  accs__2__d_en;
     reg  accs__2__d_half;
@@ -2378,7 +2442,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  accs__3__clock;
     reg  accs__3__strobe;
     reg  [3:0] accs__3__sub;
-    reg  [6:0] accs__3__tag_in;
+    reg  [7:0] accs__3__tag_in;
     reg  [31:0] accs__3__psum_in;
     reg  accs__3__d_en;
     reg  accs__3__d_half;
@@ -2404,7 +2468,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  accs__4__clock;
     reg  accs__4__strobe;
     reg  [3:0] accs__4__sub;
-    reg  [6:0] accs__4__tag_in;
+    reg  [7:0] accs__4__tag_in;
     reg  [31:0] accs__4__psum_in;
     reg  accs__4__d_en;
     reg  accs__4__d_half;
@@ -2430,7 +2494,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  accs__5__clock;
     reg  accs__5__strobe;
     reg  [3:0] accs__5__sub;
-    reg  [6:0] accs__5__tag_in;
+    reg  [7:0] accs__5__tag_in;
     reg  [31:0] accs__5__psum_in;
     reg  accs__5__d_en;
     reg  accs__5__d_half;
@@ -2456,7 +2520,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  accs__6__clock;
     reg  accs__6__strobe;
     reg  [3:0] accs__6__sub;
-    reg  [6:0] accs__6__tag_in;
+    reg  [7:0] accs__6__tag_in;
     reg  [31:0] accs__6__psum_in;
     reg  accs__6__d_en;
     reg  accs__6__d_half;
@@ -2482,7 +2546,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  accs__7__clock;
     reg  accs__7__strobe;
     reg  [3:0] accs__7__sub;
-    reg  [6:0] accs__7__tag_in;
+    reg  [7:0] accs__7__tag_in;
     reg  [31:0] accs__7__psum_in;
     reg  accs__7__d_en;
     reg  accs__7__d_half;
@@ -2764,7 +2828,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  [15:0] seq__sum_at;
     wire  seq__slot_valid;
     wire  seq__slot_pad;
-    wire  [6:0] seq__slot_tag;
+    wire  [7:0] seq__slot_tag;
     wire  [15:0] seq__slot_addr;
     wire  [15:0] seq__slot_iyp;
     wire  [15:0] seq__slot_ixp;
@@ -2775,6 +2839,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     wire  seq__wl_we;
     wire  [63:0] seq__wl_row;
     wire  [15:0] seq__wl_k;
+    wire  seq__wl_bank;
     wire  seq__d_en;
     wire  seq__d_half;
     wire  [15:0] seq__d_addr;
@@ -3557,14 +3622,14 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] roffs__5;
     reg  [15:0] roffs__6;
     reg  [15:0] roffs__7;
-    reg  [6:0] rtag__0;
-    reg  [6:0] rtag__1;
-    reg  [6:0] rtag__2;
-    reg  [6:0] rtag__3;
-    reg  [6:0] rtag__4;
-    reg  [6:0] rtag__5;
-    reg  [6:0] rtag__6;
-    reg  [6:0] rtag__7;
+    reg  [7:0] rtag__0;
+    reg  [7:0] rtag__1;
+    reg  [7:0] rtag__2;
+    reg  [7:0] rtag__3;
+    reg  [7:0] rtag__4;
+    reg  [7:0] rtag__5;
+    reg  [7:0] rtag__6;
+    reg  [7:0] rtag__7;
     reg  [7:0] rt_ghot;
     reg  [7:0] sg_hot;
     reg  [1:0] gsel__0;
@@ -3607,6 +3672,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__0__sum_at),
         .w_we(pes__0__w_we),
         .w_sel(pes__0__w_sel),
+        .w_bank(pes__0__w_bank),
         .w_data(pes__0__w_data),
         .w_used(pes__0__w_used),
         .mac(pes__0__mac)
@@ -3625,6 +3691,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__1__sum_at),
         .w_we(pes__1__w_we),
         .w_sel(pes__1__w_sel),
+        .w_bank(pes__1__w_bank),
         .w_data(pes__1__w_data),
         .w_used(pes__1__w_used),
         .mac(pes__1__mac)
@@ -3643,6 +3710,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__2__sum_at),
         .w_we(pes__2__w_we),
         .w_sel(pes__2__w_sel),
+        .w_bank(pes__2__w_bank),
         .w_data(pes__2__w_data),
         .w_used(pes__2__w_used),
         .mac(pes__2__mac)
@@ -3661,6 +3729,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__3__sum_at),
         .w_we(pes__3__w_we),
         .w_sel(pes__3__w_sel),
+        .w_bank(pes__3__w_bank),
         .w_data(pes__3__w_data),
         .w_used(pes__3__w_used),
         .mac(pes__3__mac)
@@ -3679,6 +3748,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__4__sum_at),
         .w_we(pes__4__w_we),
         .w_sel(pes__4__w_sel),
+        .w_bank(pes__4__w_bank),
         .w_data(pes__4__w_data),
         .w_used(pes__4__w_used),
         .mac(pes__4__mac)
@@ -3697,6 +3767,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__5__sum_at),
         .w_we(pes__5__w_we),
         .w_sel(pes__5__w_sel),
+        .w_bank(pes__5__w_bank),
         .w_data(pes__5__w_data),
         .w_used(pes__5__w_used),
         .mac(pes__5__mac)
@@ -3715,6 +3786,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__6__sum_at),
         .w_we(pes__6__w_we),
         .w_sel(pes__6__w_sel),
+        .w_bank(pes__6__w_bank),
         .w_data(pes__6__w_data),
         .w_used(pes__6__w_used),
         .mac(pes__6__mac)
@@ -3733,6 +3805,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__7__sum_at),
         .w_we(pes__7__w_we),
         .w_sel(pes__7__w_sel),
+        .w_bank(pes__7__w_bank),
         .w_data(pes__7__w_data),
         .w_used(pes__7__w_used),
         .mac(pes__7__mac)
@@ -3751,6 +3824,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__8__sum_at),
         .w_we(pes__8__w_we),
         .w_sel(pes__8__w_sel),
+        .w_bank(pes__8__w_bank),
         .w_data(pes__8__w_data),
         .w_used(pes__8__w_used),
         .mac(pes__8__mac)
@@ -3769,6 +3843,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__9__sum_at),
         .w_we(pes__9__w_we),
         .w_sel(pes__9__w_sel),
+        .w_bank(pes__9__w_bank),
         .w_data(pes__9__w_data),
         .w_used(pes__9__w_used),
         .mac(pes__9__mac)
@@ -3787,6 +3862,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__10__sum_at),
         .w_we(pes__10__w_we),
         .w_sel(pes__10__w_sel),
+        .w_bank(pes__10__w_bank),
         .w_data(pes__10__w_data),
         .w_used(pes__10__w_used),
         .mac(pes__10__mac)
@@ -3805,6 +3881,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__11__sum_at),
         .w_we(pes__11__w_we),
         .w_sel(pes__11__w_sel),
+        .w_bank(pes__11__w_bank),
         .w_data(pes__11__w_data),
         .w_used(pes__11__w_used),
         .mac(pes__11__mac)
@@ -3823,6 +3900,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__12__sum_at),
         .w_we(pes__12__w_we),
         .w_sel(pes__12__w_sel),
+        .w_bank(pes__12__w_bank),
         .w_data(pes__12__w_data),
         .w_used(pes__12__w_used),
         .mac(pes__12__mac)
@@ -3841,6 +3919,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__13__sum_at),
         .w_we(pes__13__w_we),
         .w_sel(pes__13__w_sel),
+        .w_bank(pes__13__w_bank),
         .w_data(pes__13__w_data),
         .w_used(pes__13__w_used),
         .mac(pes__13__mac)
@@ -3859,6 +3938,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__14__sum_at),
         .w_we(pes__14__w_we),
         .w_sel(pes__14__w_sel),
+        .w_bank(pes__14__w_bank),
         .w_data(pes__14__w_data),
         .w_used(pes__14__w_used),
         .mac(pes__14__mac)
@@ -3877,6 +3957,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__15__sum_at),
         .w_we(pes__15__w_we),
         .w_sel(pes__15__w_sel),
+        .w_bank(pes__15__w_bank),
         .w_data(pes__15__w_data),
         .w_used(pes__15__w_used),
         .mac(pes__15__mac)
@@ -3895,6 +3976,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__16__sum_at),
         .w_we(pes__16__w_we),
         .w_sel(pes__16__w_sel),
+        .w_bank(pes__16__w_bank),
         .w_data(pes__16__w_data),
         .w_used(pes__16__w_used),
         .mac(pes__16__mac)
@@ -3913,6 +3995,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__17__sum_at),
         .w_we(pes__17__w_we),
         .w_sel(pes__17__w_sel),
+        .w_bank(pes__17__w_bank),
         .w_data(pes__17__w_data),
         .w_used(pes__17__w_used),
         .mac(pes__17__mac)
@@ -3931,6 +4014,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__18__sum_at),
         .w_we(pes__18__w_we),
         .w_sel(pes__18__w_sel),
+        .w_bank(pes__18__w_bank),
         .w_data(pes__18__w_data),
         .w_used(pes__18__w_used),
         .mac(pes__18__mac)
@@ -3949,6 +4033,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__19__sum_at),
         .w_we(pes__19__w_we),
         .w_sel(pes__19__w_sel),
+        .w_bank(pes__19__w_bank),
         .w_data(pes__19__w_data),
         .w_used(pes__19__w_used),
         .mac(pes__19__mac)
@@ -3967,6 +4052,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__20__sum_at),
         .w_we(pes__20__w_we),
         .w_sel(pes__20__w_sel),
+        .w_bank(pes__20__w_bank),
         .w_data(pes__20__w_data),
         .w_used(pes__20__w_used),
         .mac(pes__20__mac)
@@ -3985,6 +4071,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__21__sum_at),
         .w_we(pes__21__w_we),
         .w_sel(pes__21__w_sel),
+        .w_bank(pes__21__w_bank),
         .w_data(pes__21__w_data),
         .w_used(pes__21__w_used),
         .mac(pes__21__mac)
@@ -4003,6 +4090,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__22__sum_at),
         .w_we(pes__22__w_we),
         .w_sel(pes__22__w_sel),
+        .w_bank(pes__22__w_bank),
         .w_data(pes__22__w_data),
         .w_used(pes__22__w_used),
         .mac(pes__22__mac)
@@ -4021,6 +4109,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__23__sum_at),
         .w_we(pes__23__w_we),
         .w_sel(pes__23__w_sel),
+        .w_bank(pes__23__w_bank),
         .w_data(pes__23__w_data),
         .w_used(pes__23__w_used),
         .mac(pes__23__mac)
@@ -4039,6 +4128,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__24__sum_at),
         .w_we(pes__24__w_we),
         .w_sel(pes__24__w_sel),
+        .w_bank(pes__24__w_bank),
         .w_data(pes__24__w_data),
         .w_used(pes__24__w_used),
         .mac(pes__24__mac)
@@ -4057,6 +4147,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__25__sum_at),
         .w_we(pes__25__w_we),
         .w_sel(pes__25__w_sel),
+        .w_bank(pes__25__w_bank),
         .w_data(pes__25__w_data),
         .w_used(pes__25__w_used),
         .mac(pes__25__mac)
@@ -4075,6 +4166,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__26__sum_at),
         .w_we(pes__26__w_we),
         .w_sel(pes__26__w_sel),
+        .w_bank(pes__26__w_bank),
         .w_data(pes__26__w_data),
         .w_used(pes__26__w_used),
         .mac(pes__26__mac)
@@ -4093,6 +4185,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__27__sum_at),
         .w_we(pes__27__w_we),
         .w_sel(pes__27__w_sel),
+        .w_bank(pes__27__w_bank),
         .w_data(pes__27__w_data),
         .w_used(pes__27__w_used),
         .mac(pes__27__mac)
@@ -4111,6 +4204,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__28__sum_at),
         .w_we(pes__28__w_we),
         .w_sel(pes__28__w_sel),
+        .w_bank(pes__28__w_bank),
         .w_data(pes__28__w_data),
         .w_used(pes__28__w_used),
         .mac(pes__28__mac)
@@ -4129,6 +4223,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__29__sum_at),
         .w_we(pes__29__w_we),
         .w_sel(pes__29__w_sel),
+        .w_bank(pes__29__w_bank),
         .w_data(pes__29__w_data),
         .w_used(pes__29__w_used),
         .mac(pes__29__mac)
@@ -4147,6 +4242,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__30__sum_at),
         .w_we(pes__30__w_we),
         .w_sel(pes__30__w_sel),
+        .w_bank(pes__30__w_bank),
         .w_data(pes__30__w_data),
         .w_used(pes__30__w_used),
         .mac(pes__30__mac)
@@ -4165,6 +4261,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__31__sum_at),
         .w_we(pes__31__w_we),
         .w_sel(pes__31__w_sel),
+        .w_bank(pes__31__w_bank),
         .w_data(pes__31__w_data),
         .w_used(pes__31__w_used),
         .mac(pes__31__mac)
@@ -4183,6 +4280,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__32__sum_at),
         .w_we(pes__32__w_we),
         .w_sel(pes__32__w_sel),
+        .w_bank(pes__32__w_bank),
         .w_data(pes__32__w_data),
         .w_used(pes__32__w_used),
         .mac(pes__32__mac)
@@ -4201,6 +4299,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__33__sum_at),
         .w_we(pes__33__w_we),
         .w_sel(pes__33__w_sel),
+        .w_bank(pes__33__w_bank),
         .w_data(pes__33__w_data),
         .w_used(pes__33__w_used),
         .mac(pes__33__mac)
@@ -4219,6 +4318,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__34__sum_at),
         .w_we(pes__34__w_we),
         .w_sel(pes__34__w_sel),
+        .w_bank(pes__34__w_bank),
         .w_data(pes__34__w_data),
         .w_used(pes__34__w_used),
         .mac(pes__34__mac)
@@ -4237,6 +4337,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__35__sum_at),
         .w_we(pes__35__w_we),
         .w_sel(pes__35__w_sel),
+        .w_bank(pes__35__w_bank),
         .w_data(pes__35__w_data),
         .w_used(pes__35__w_used),
         .mac(pes__35__mac)
@@ -4255,6 +4356,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__36__sum_at),
         .w_we(pes__36__w_we),
         .w_sel(pes__36__w_sel),
+        .w_bank(pes__36__w_bank),
         .w_data(pes__36__w_data),
         .w_used(pes__36__w_used),
         .mac(pes__36__mac)
@@ -4273,6 +4375,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__37__sum_at),
         .w_we(pes__37__w_we),
         .w_sel(pes__37__w_sel),
+        .w_bank(pes__37__w_bank),
         .w_data(pes__37__w_data),
         .w_used(pes__37__w_used),
         .mac(pes__37__mac)
@@ -4291,6 +4394,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__38__sum_at),
         .w_we(pes__38__w_we),
         .w_sel(pes__38__w_sel),
+        .w_bank(pes__38__w_bank),
         .w_data(pes__38__w_data),
         .w_used(pes__38__w_used),
         .mac(pes__38__mac)
@@ -4309,6 +4413,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__39__sum_at),
         .w_we(pes__39__w_we),
         .w_sel(pes__39__w_sel),
+        .w_bank(pes__39__w_bank),
         .w_data(pes__39__w_data),
         .w_used(pes__39__w_used),
         .mac(pes__39__mac)
@@ -4327,6 +4432,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__40__sum_at),
         .w_we(pes__40__w_we),
         .w_sel(pes__40__w_sel),
+        .w_bank(pes__40__w_bank),
         .w_data(pes__40__w_data),
         .w_used(pes__40__w_used),
         .mac(pes__40__mac)
@@ -4345,6 +4451,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__41__sum_at),
         .w_we(pes__41__w_we),
         .w_sel(pes__41__w_sel),
+        .w_bank(pes__41__w_bank),
         .w_data(pes__41__w_data),
         .w_used(pes__41__w_used),
         .mac(pes__41__mac)
@@ -4363,6 +4470,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__42__sum_at),
         .w_we(pes__42__w_we),
         .w_sel(pes__42__w_sel),
+        .w_bank(pes__42__w_bank),
         .w_data(pes__42__w_data),
         .w_used(pes__42__w_used),
         .mac(pes__42__mac)
@@ -4381,6 +4489,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__43__sum_at),
         .w_we(pes__43__w_we),
         .w_sel(pes__43__w_sel),
+        .w_bank(pes__43__w_bank),
         .w_data(pes__43__w_data),
         .w_used(pes__43__w_used),
         .mac(pes__43__mac)
@@ -4399,6 +4508,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__44__sum_at),
         .w_we(pes__44__w_we),
         .w_sel(pes__44__w_sel),
+        .w_bank(pes__44__w_bank),
         .w_data(pes__44__w_data),
         .w_used(pes__44__w_used),
         .mac(pes__44__mac)
@@ -4417,6 +4527,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__45__sum_at),
         .w_we(pes__45__w_we),
         .w_sel(pes__45__w_sel),
+        .w_bank(pes__45__w_bank),
         .w_data(pes__45__w_data),
         .w_used(pes__45__w_used),
         .mac(pes__45__mac)
@@ -4435,6 +4546,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__46__sum_at),
         .w_we(pes__46__w_we),
         .w_sel(pes__46__w_sel),
+        .w_bank(pes__46__w_bank),
         .w_data(pes__46__w_data),
         .w_used(pes__46__w_used),
         .mac(pes__46__mac)
@@ -4453,6 +4565,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__47__sum_at),
         .w_we(pes__47__w_we),
         .w_sel(pes__47__w_sel),
+        .w_bank(pes__47__w_bank),
         .w_data(pes__47__w_data),
         .w_used(pes__47__w_used),
         .mac(pes__47__mac)
@@ -4471,6 +4584,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__48__sum_at),
         .w_we(pes__48__w_we),
         .w_sel(pes__48__w_sel),
+        .w_bank(pes__48__w_bank),
         .w_data(pes__48__w_data),
         .w_used(pes__48__w_used),
         .mac(pes__48__mac)
@@ -4489,6 +4603,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__49__sum_at),
         .w_we(pes__49__w_we),
         .w_sel(pes__49__w_sel),
+        .w_bank(pes__49__w_bank),
         .w_data(pes__49__w_data),
         .w_used(pes__49__w_used),
         .mac(pes__49__mac)
@@ -4507,6 +4622,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__50__sum_at),
         .w_we(pes__50__w_we),
         .w_sel(pes__50__w_sel),
+        .w_bank(pes__50__w_bank),
         .w_data(pes__50__w_data),
         .w_used(pes__50__w_used),
         .mac(pes__50__mac)
@@ -4525,6 +4641,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__51__sum_at),
         .w_we(pes__51__w_we),
         .w_sel(pes__51__w_sel),
+        .w_bank(pes__51__w_bank),
         .w_data(pes__51__w_data),
         .w_used(pes__51__w_used),
         .mac(pes__51__mac)
@@ -4543,6 +4660,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__52__sum_at),
         .w_we(pes__52__w_we),
         .w_sel(pes__52__w_sel),
+        .w_bank(pes__52__w_bank),
         .w_data(pes__52__w_data),
         .w_used(pes__52__w_used),
         .mac(pes__52__mac)
@@ -4561,6 +4679,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__53__sum_at),
         .w_we(pes__53__w_we),
         .w_sel(pes__53__w_sel),
+        .w_bank(pes__53__w_bank),
         .w_data(pes__53__w_data),
         .w_used(pes__53__w_used),
         .mac(pes__53__mac)
@@ -4579,6 +4698,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__54__sum_at),
         .w_we(pes__54__w_we),
         .w_sel(pes__54__w_sel),
+        .w_bank(pes__54__w_bank),
         .w_data(pes__54__w_data),
         .w_used(pes__54__w_used),
         .mac(pes__54__mac)
@@ -4597,6 +4717,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__55__sum_at),
         .w_we(pes__55__w_we),
         .w_sel(pes__55__w_sel),
+        .w_bank(pes__55__w_bank),
         .w_data(pes__55__w_data),
         .w_used(pes__55__w_used),
         .mac(pes__55__mac)
@@ -4615,6 +4736,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__56__sum_at),
         .w_we(pes__56__w_we),
         .w_sel(pes__56__w_sel),
+        .w_bank(pes__56__w_bank),
         .w_data(pes__56__w_data),
         .w_used(pes__56__w_used),
         .mac(pes__56__mac)
@@ -4633,6 +4755,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__57__sum_at),
         .w_we(pes__57__w_we),
         .w_sel(pes__57__w_sel),
+        .w_bank(pes__57__w_bank),
         .w_data(pes__57__w_data),
         .w_used(pes__57__w_used),
         .mac(pes__57__mac)
@@ -4651,6 +4774,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__58__sum_at),
         .w_we(pes__58__w_we),
         .w_sel(pes__58__w_sel),
+        .w_bank(pes__58__w_bank),
         .w_data(pes__58__w_data),
         .w_used(pes__58__w_used),
         .mac(pes__58__mac)
@@ -4669,6 +4793,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__59__sum_at),
         .w_we(pes__59__w_we),
         .w_sel(pes__59__w_sel),
+        .w_bank(pes__59__w_bank),
         .w_data(pes__59__w_data),
         .w_used(pes__59__w_used),
         .mac(pes__59__mac)
@@ -4687,6 +4812,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__60__sum_at),
         .w_we(pes__60__w_we),
         .w_sel(pes__60__w_sel),
+        .w_bank(pes__60__w_bank),
         .w_data(pes__60__w_data),
         .w_used(pes__60__w_used),
         .mac(pes__60__mac)
@@ -4705,6 +4831,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__61__sum_at),
         .w_we(pes__61__w_we),
         .w_sel(pes__61__w_sel),
+        .w_bank(pes__61__w_bank),
         .w_data(pes__61__w_data),
         .w_used(pes__61__w_used),
         .mac(pes__61__mac)
@@ -4723,6 +4850,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__62__sum_at),
         .w_we(pes__62__w_we),
         .w_sel(pes__62__w_sel),
+        .w_bank(pes__62__w_bank),
         .w_data(pes__62__w_data),
         .w_used(pes__62__w_used),
         .mac(pes__62__mac)
@@ -4741,6 +4869,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .sum_at(pes__63__sum_at),
         .w_we(pes__63__w_we),
         .w_sel(pes__63__w_sel),
+        .w_bank(pes__63__w_bank),
         .w_data(pes__63__w_data),
         .w_used(pes__63__w_used),
         .mac(pes__63__mac)
@@ -5416,6 +5545,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .wl_we(seq__wl_we),
         .wl_row(seq__wl_row),
         .wl_k(seq__wl_k),
+        .wl_bank(seq__wl_bank),
         .d_en(seq__d_en),
         .d_half(seq__d_half),
         .d_addr(seq__d_addr),
@@ -7864,6 +7994,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__0__sum_at = seq__sum_at;
         pes__0__w_we = seq__wl_we & seq__wl_row[0];
         pes__0__w_sel = seq__wl_k;
+        pes__0__w_bank = seq__wl_bank;
         pes__0__w_data = wbanks__0__r_data;
         pes__1__clock = clock;
         pes__1__psum_in = 32'h0;
@@ -7873,6 +8004,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__1__sum_at = seq__sum_at;
         pes__1__w_we = seq__wl_we & seq__wl_row[0];
         pes__1__w_sel = seq__wl_k;
+        pes__1__w_bank = seq__wl_bank;
         pes__1__w_data = wbanks__1__r_data;
         pes__2__clock = clock;
         pes__2__psum_in = 32'h0;
@@ -7882,6 +8014,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__2__sum_at = seq__sum_at;
         pes__2__w_we = seq__wl_we & seq__wl_row[0];
         pes__2__w_sel = seq__wl_k;
+        pes__2__w_bank = seq__wl_bank;
         pes__2__w_data = wbanks__2__r_data;
         pes__3__clock = clock;
         pes__3__psum_in = 32'h0;
@@ -7891,6 +8024,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__3__sum_at = seq__sum_at;
         pes__3__w_we = seq__wl_we & seq__wl_row[0];
         pes__3__w_sel = seq__wl_k;
+        pes__3__w_bank = seq__wl_bank;
         pes__3__w_data = wbanks__3__r_data;
         pes__4__clock = clock;
         pes__4__psum_in = 32'h0;
@@ -7900,6 +8034,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__4__sum_at = seq__sum_at;
         pes__4__w_we = seq__wl_we & seq__wl_row[0];
         pes__4__w_sel = seq__wl_k;
+        pes__4__w_bank = seq__wl_bank;
         pes__4__w_data = wbanks__4__r_data;
         pes__5__clock = clock;
         pes__5__psum_in = 32'h0;
@@ -7909,6 +8044,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__5__sum_at = seq__sum_at;
         pes__5__w_we = seq__wl_we & seq__wl_row[0];
         pes__5__w_sel = seq__wl_k;
+        pes__5__w_bank = seq__wl_bank;
         pes__5__w_data = wbanks__5__r_data;
         pes__6__clock = clock;
         pes__6__psum_in = 32'h0;
@@ -7918,6 +8054,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__6__sum_at = seq__sum_at;
         pes__6__w_we = seq__wl_we & seq__wl_row[0];
         pes__6__w_sel = seq__wl_k;
+        pes__6__w_bank = seq__wl_bank;
         pes__6__w_data = wbanks__6__r_data;
         pes__7__clock = clock;
         pes__7__psum_in = 32'h0;
@@ -7927,6 +8064,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__7__sum_at = seq__sum_at;
         pes__7__w_we = seq__wl_we & seq__wl_row[0];
         pes__7__w_sel = seq__wl_k;
+        pes__7__w_bank = seq__wl_bank;
         pes__7__w_data = wbanks__7__r_data;
         pes__9__x_in = pes__8__x_out;
         pes__9__tag_in = pes__8__tag_out;
@@ -7950,6 +8088,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__8__sum_at = seq__sum_at;
         pes__8__w_we = seq__wl_we & seq__wl_row[1];
         pes__8__w_sel = seq__wl_k;
+        pes__8__w_bank = seq__wl_bank;
         pes__8__w_data = wbanks__0__r_data;
         pes__9__clock = clock;
         pes__9__psum_in = 32'h0;
@@ -7959,6 +8098,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__9__sum_at = seq__sum_at;
         pes__9__w_we = seq__wl_we & seq__wl_row[1];
         pes__9__w_sel = seq__wl_k;
+        pes__9__w_bank = seq__wl_bank;
         pes__9__w_data = wbanks__1__r_data;
         pes__10__clock = clock;
         pes__10__psum_in = 32'h0;
@@ -7968,6 +8108,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__10__sum_at = seq__sum_at;
         pes__10__w_we = seq__wl_we & seq__wl_row[1];
         pes__10__w_sel = seq__wl_k;
+        pes__10__w_bank = seq__wl_bank;
         pes__10__w_data = wbanks__2__r_data;
         pes__11__clock = clock;
         pes__11__psum_in = 32'h0;
@@ -7977,6 +8118,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__11__sum_at = seq__sum_at;
         pes__11__w_we = seq__wl_we & seq__wl_row[1];
         pes__11__w_sel = seq__wl_k;
+        pes__11__w_bank = seq__wl_bank;
         pes__11__w_data = wbanks__3__r_data;
         pes__12__clock = clock;
         pes__12__psum_in = 32'h0;
@@ -7986,6 +8128,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__12__sum_at = seq__sum_at;
         pes__12__w_we = seq__wl_we & seq__wl_row[1];
         pes__12__w_sel = seq__wl_k;
+        pes__12__w_bank = seq__wl_bank;
         pes__12__w_data = wbanks__4__r_data;
         pes__13__clock = clock;
         pes__13__psum_in = 32'h0;
@@ -7995,6 +8138,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__13__sum_at = seq__sum_at;
         pes__13__w_we = seq__wl_we & seq__wl_row[1];
         pes__13__w_sel = seq__wl_k;
+        pes__13__w_bank = seq__wl_bank;
         pes__13__w_data = wbanks__5__r_data;
         pes__14__clock = clock;
         pes__14__psum_in = 32'h0;
@@ -8004,6 +8148,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__14__sum_at = seq__sum_at;
         pes__14__w_we = seq__wl_we & seq__wl_row[1];
         pes__14__w_sel = seq__wl_k;
+        pes__14__w_bank = seq__wl_bank;
         pes__14__w_data = wbanks__6__r_data;
         pes__15__clock = clock;
         pes__15__psum_in = 32'h0;
@@ -8013,6 +8158,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__15__sum_at = seq__sum_at;
         pes__15__w_we = seq__wl_we & seq__wl_row[1];
         pes__15__w_sel = seq__wl_k;
+        pes__15__w_bank = seq__wl_bank;
         pes__15__w_data = wbanks__7__r_data;
         pes__17__x_in = pes__16__x_out;
         pes__17__tag_in = pes__16__tag_out;
@@ -8036,6 +8182,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__16__sum_at = seq__sum_at;
         pes__16__w_we = seq__wl_we & seq__wl_row[2];
         pes__16__w_sel = seq__wl_k;
+        pes__16__w_bank = seq__wl_bank;
         pes__16__w_data = wbanks__0__r_data;
         pes__17__clock = clock;
         pes__17__psum_in = 32'h0;
@@ -8045,6 +8192,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__17__sum_at = seq__sum_at;
         pes__17__w_we = seq__wl_we & seq__wl_row[2];
         pes__17__w_sel = seq__wl_k;
+        pes__17__w_bank = seq__wl_bank;
         pes__17__w_data = wbanks__1__r_data;
         pes__18__clock = clock;
         pes__18__psum_in = 32'h0;
@@ -8054,6 +8202,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__18__sum_at = seq__sum_at;
         pes__18__w_we = seq__wl_we & seq__wl_row[2];
         pes__18__w_sel = seq__wl_k;
+        pes__18__w_bank = seq__wl_bank;
         pes__18__w_data = wbanks__2__r_data;
         pes__19__clock = clock;
         pes__19__psum_in = 32'h0;
@@ -8063,6 +8212,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__19__sum_at = seq__sum_at;
         pes__19__w_we = seq__wl_we & seq__wl_row[2];
         pes__19__w_sel = seq__wl_k;
+        pes__19__w_bank = seq__wl_bank;
         pes__19__w_data = wbanks__3__r_data;
         pes__20__clock = clock;
         pes__20__psum_in = 32'h0;
@@ -8072,6 +8222,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__20__sum_at = seq__sum_at;
         pes__20__w_we = seq__wl_we & seq__wl_row[2];
         pes__20__w_sel = seq__wl_k;
+        pes__20__w_bank = seq__wl_bank;
         pes__20__w_data = wbanks__4__r_data;
         pes__21__clock = clock;
         pes__21__psum_in = 32'h0;
@@ -8081,6 +8232,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__21__sum_at = seq__sum_at;
         pes__21__w_we = seq__wl_we & seq__wl_row[2];
         pes__21__w_sel = seq__wl_k;
+        pes__21__w_bank = seq__wl_bank;
         pes__21__w_data = wbanks__5__r_data;
         pes__22__clock = clock;
         pes__22__psum_in = 32'h0;
@@ -8090,6 +8242,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__22__sum_at = seq__sum_at;
         pes__22__w_we = seq__wl_we & seq__wl_row[2];
         pes__22__w_sel = seq__wl_k;
+        pes__22__w_bank = seq__wl_bank;
         pes__22__w_data = wbanks__6__r_data;
         pes__23__clock = clock;
         pes__23__psum_in = 32'h0;
@@ -8099,6 +8252,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__23__sum_at = seq__sum_at;
         pes__23__w_we = seq__wl_we & seq__wl_row[2];
         pes__23__w_sel = seq__wl_k;
+        pes__23__w_bank = seq__wl_bank;
         pes__23__w_data = wbanks__7__r_data;
         pes__25__x_in = pes__24__x_out;
         pes__25__tag_in = pes__24__tag_out;
@@ -8122,6 +8276,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__24__sum_at = seq__sum_at;
         pes__24__w_we = seq__wl_we & seq__wl_row[3];
         pes__24__w_sel = seq__wl_k;
+        pes__24__w_bank = seq__wl_bank;
         pes__24__w_data = wbanks__0__r_data;
         pes__25__clock = clock;
         pes__25__psum_in = 32'h0;
@@ -8131,6 +8286,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__25__sum_at = seq__sum_at;
         pes__25__w_we = seq__wl_we & seq__wl_row[3];
         pes__25__w_sel = seq__wl_k;
+        pes__25__w_bank = seq__wl_bank;
         pes__25__w_data = wbanks__1__r_data;
         pes__26__clock = clock;
         pes__26__psum_in = 32'h0;
@@ -8140,6 +8296,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__26__sum_at = seq__sum_at;
         pes__26__w_we = seq__wl_we & seq__wl_row[3];
         pes__26__w_sel = seq__wl_k;
+        pes__26__w_bank = seq__wl_bank;
         pes__26__w_data = wbanks__2__r_data;
         pes__27__clock = clock;
         pes__27__psum_in = 32'h0;
@@ -8149,6 +8306,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__27__sum_at = seq__sum_at;
         pes__27__w_we = seq__wl_we & seq__wl_row[3];
         pes__27__w_sel = seq__wl_k;
+        pes__27__w_bank = seq__wl_bank;
         pes__27__w_data = wbanks__3__r_data;
         pes__28__clock = clock;
         pes__28__psum_in = 32'h0;
@@ -8158,6 +8316,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__28__sum_at = seq__sum_at;
         pes__28__w_we = seq__wl_we & seq__wl_row[3];
         pes__28__w_sel = seq__wl_k;
+        pes__28__w_bank = seq__wl_bank;
         pes__28__w_data = wbanks__4__r_data;
         pes__29__clock = clock;
         pes__29__psum_in = 32'h0;
@@ -8167,6 +8326,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__29__sum_at = seq__sum_at;
         pes__29__w_we = seq__wl_we & seq__wl_row[3];
         pes__29__w_sel = seq__wl_k;
+        pes__29__w_bank = seq__wl_bank;
         pes__29__w_data = wbanks__5__r_data;
         pes__30__clock = clock;
         pes__30__psum_in = 32'h0;
@@ -8176,6 +8336,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__30__sum_at = seq__sum_at;
         pes__30__w_we = seq__wl_we & seq__wl_row[3];
         pes__30__w_sel = seq__wl_k;
+        pes__30__w_bank = seq__wl_bank;
         pes__30__w_data = wbanks__6__r_data;
         pes__31__clock = clock;
         pes__31__psum_in = 32'h0;
@@ -8185,6 +8346,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__31__sum_at = seq__sum_at;
         pes__31__w_we = seq__wl_we & seq__wl_row[3];
         pes__31__w_sel = seq__wl_k;
+        pes__31__w_bank = seq__wl_bank;
         pes__31__w_data = wbanks__7__r_data;
         pes__33__x_in = pes__32__x_out;
         pes__33__tag_in = pes__32__tag_out;
@@ -8208,6 +8370,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__32__sum_at = seq__sum_at;
         pes__32__w_we = seq__wl_we & seq__wl_row[4];
         pes__32__w_sel = seq__wl_k;
+        pes__32__w_bank = seq__wl_bank;
         pes__32__w_data = wbanks__0__r_data;
         pes__33__clock = clock;
         pes__33__psum_in = 32'h0;
@@ -8217,6 +8380,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__33__sum_at = seq__sum_at;
         pes__33__w_we = seq__wl_we & seq__wl_row[4];
         pes__33__w_sel = seq__wl_k;
+        pes__33__w_bank = seq__wl_bank;
         pes__33__w_data = wbanks__1__r_data;
         pes__34__clock = clock;
         pes__34__psum_in = 32'h0;
@@ -8226,6 +8390,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__34__sum_at = seq__sum_at;
         pes__34__w_we = seq__wl_we & seq__wl_row[4];
         pes__34__w_sel = seq__wl_k;
+        pes__34__w_bank = seq__wl_bank;
         pes__34__w_data = wbanks__2__r_data;
         pes__35__clock = clock;
         pes__35__psum_in = 32'h0;
@@ -8235,6 +8400,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__35__sum_at = seq__sum_at;
         pes__35__w_we = seq__wl_we & seq__wl_row[4];
         pes__35__w_sel = seq__wl_k;
+        pes__35__w_bank = seq__wl_bank;
         pes__35__w_data = wbanks__3__r_data;
         pes__36__clock = clock;
         pes__36__psum_in = 32'h0;
@@ -8244,6 +8410,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__36__sum_at = seq__sum_at;
         pes__36__w_we = seq__wl_we & seq__wl_row[4];
         pes__36__w_sel = seq__wl_k;
+        pes__36__w_bank = seq__wl_bank;
         pes__36__w_data = wbanks__4__r_data;
         pes__37__clock = clock;
         pes__37__psum_in = 32'h0;
@@ -8253,6 +8420,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__37__sum_at = seq__sum_at;
         pes__37__w_we = seq__wl_we & seq__wl_row[4];
         pes__37__w_sel = seq__wl_k;
+        pes__37__w_bank = seq__wl_bank;
         pes__37__w_data = wbanks__5__r_data;
         pes__38__clock = clock;
         pes__38__psum_in = 32'h0;
@@ -8262,6 +8430,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__38__sum_at = seq__sum_at;
         pes__38__w_we = seq__wl_we & seq__wl_row[4];
         pes__38__w_sel = seq__wl_k;
+        pes__38__w_bank = seq__wl_bank;
         pes__38__w_data = wbanks__6__r_data;
         pes__39__clock = clock;
         pes__39__psum_in = 32'h0;
@@ -8271,6 +8440,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__39__sum_at = seq__sum_at;
         pes__39__w_we = seq__wl_we & seq__wl_row[4];
         pes__39__w_sel = seq__wl_k;
+        pes__39__w_bank = seq__wl_bank;
         pes__39__w_data = wbanks__7__r_data;
         pes__41__x_in = pes__40__x_out;
         pes__41__tag_in = pes__40__tag_out;
@@ -8294,6 +8464,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__40__sum_at = seq__sum_at;
         pes__40__w_we = seq__wl_we & seq__wl_row[5];
         pes__40__w_sel = seq__wl_k;
+        pes__40__w_bank = seq__wl_bank;
         pes__40__w_data = wbanks__0__r_data;
         pes__41__clock = clock;
         pes__41__psum_in = 32'h0;
@@ -8303,6 +8474,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__41__sum_at = seq__sum_at;
         pes__41__w_we = seq__wl_we & seq__wl_row[5];
         pes__41__w_sel = seq__wl_k;
+        pes__41__w_bank = seq__wl_bank;
         pes__41__w_data = wbanks__1__r_data;
         pes__42__clock = clock;
         pes__42__psum_in = 32'h0;
@@ -8312,6 +8484,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__42__sum_at = seq__sum_at;
         pes__42__w_we = seq__wl_we & seq__wl_row[5];
         pes__42__w_sel = seq__wl_k;
+        pes__42__w_bank = seq__wl_bank;
         pes__42__w_data = wbanks__2__r_data;
         pes__43__clock = clock;
         pes__43__psum_in = 32'h0;
@@ -8321,6 +8494,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__43__sum_at = seq__sum_at;
         pes__43__w_we = seq__wl_we & seq__wl_row[5];
         pes__43__w_sel = seq__wl_k;
+        pes__43__w_bank = seq__wl_bank;
         pes__43__w_data = wbanks__3__r_data;
         pes__44__clock = clock;
         pes__44__psum_in = 32'h0;
@@ -8330,6 +8504,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__44__sum_at = seq__sum_at;
         pes__44__w_we = seq__wl_we & seq__wl_row[5];
         pes__44__w_sel = seq__wl_k;
+        pes__44__w_bank = seq__wl_bank;
         pes__44__w_data = wbanks__4__r_data;
         pes__45__clock = clock;
         pes__45__psum_in = 32'h0;
@@ -8339,6 +8514,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__45__sum_at = seq__sum_at;
         pes__45__w_we = seq__wl_we & seq__wl_row[5];
         pes__45__w_sel = seq__wl_k;
+        pes__45__w_bank = seq__wl_bank;
         pes__45__w_data = wbanks__5__r_data;
         pes__46__clock = clock;
         pes__46__psum_in = 32'h0;
@@ -8348,6 +8524,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__46__sum_at = seq__sum_at;
         pes__46__w_we = seq__wl_we & seq__wl_row[5];
         pes__46__w_sel = seq__wl_k;
+        pes__46__w_bank = seq__wl_bank;
         pes__46__w_data = wbanks__6__r_data;
         pes__47__clock = clock;
         pes__47__psum_in = 32'h0;
@@ -8357,6 +8534,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__47__sum_at = seq__sum_at;
         pes__47__w_we = seq__wl_we & seq__wl_row[5];
         pes__47__w_sel = seq__wl_k;
+        pes__47__w_bank = seq__wl_bank;
         pes__47__w_data = wbanks__7__r_data;
         pes__49__x_in = pes__48__x_out;
         pes__49__tag_in = pes__48__tag_out;
@@ -8380,6 +8558,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__48__sum_at = seq__sum_at;
         pes__48__w_we = seq__wl_we & seq__wl_row[6];
         pes__48__w_sel = seq__wl_k;
+        pes__48__w_bank = seq__wl_bank;
         pes__48__w_data = wbanks__0__r_data;
         pes__49__clock = clock;
         pes__49__psum_in = 32'h0;
@@ -8389,6 +8568,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__49__sum_at = seq__sum_at;
         pes__49__w_we = seq__wl_we & seq__wl_row[6];
         pes__49__w_sel = seq__wl_k;
+        pes__49__w_bank = seq__wl_bank;
         pes__49__w_data = wbanks__1__r_data;
         pes__50__clock = clock;
         pes__50__psum_in = 32'h0;
@@ -8398,6 +8578,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__50__sum_at = seq__sum_at;
         pes__50__w_we = seq__wl_we & seq__wl_row[6];
         pes__50__w_sel = seq__wl_k;
+        pes__50__w_bank = seq__wl_bank;
         pes__50__w_data = wbanks__2__r_data;
         pes__51__clock = clock;
         pes__51__psum_in = 32'h0;
@@ -8407,6 +8588,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__51__sum_at = seq__sum_at;
         pes__51__w_we = seq__wl_we & seq__wl_row[6];
         pes__51__w_sel = seq__wl_k;
+        pes__51__w_bank = seq__wl_bank;
         pes__51__w_data = wbanks__3__r_data;
         pes__52__clock = clock;
         pes__52__psum_in = 32'h0;
@@ -8416,6 +8598,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__52__sum_at = seq__sum_at;
         pes__52__w_we = seq__wl_we & seq__wl_row[6];
         pes__52__w_sel = seq__wl_k;
+        pes__52__w_bank = seq__wl_bank;
         pes__52__w_data = wbanks__4__r_data;
         pes__53__clock = clock;
         pes__53__psum_in = 32'h0;
@@ -8425,6 +8608,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__53__sum_at = seq__sum_at;
         pes__53__w_we = seq__wl_we & seq__wl_row[6];
         pes__53__w_sel = seq__wl_k;
+        pes__53__w_bank = seq__wl_bank;
         pes__53__w_data = wbanks__5__r_data;
         pes__54__clock = clock;
         pes__54__psum_in = 32'h0;
@@ -8434,6 +8618,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__54__sum_at = seq__sum_at;
         pes__54__w_we = seq__wl_we & seq__wl_row[6];
         pes__54__w_sel = seq__wl_k;
+        pes__54__w_bank = seq__wl_bank;
         pes__54__w_data = wbanks__6__r_data;
         pes__55__clock = clock;
         pes__55__psum_in = 32'h0;
@@ -8443,6 +8628,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__55__sum_at = seq__sum_at;
         pes__55__w_we = seq__wl_we & seq__wl_row[6];
         pes__55__w_sel = seq__wl_k;
+        pes__55__w_bank = seq__wl_bank;
         pes__55__w_data = wbanks__7__r_data;
         pes__57__x_in = pes__56__x_out;
         pes__57__tag_in = pes__56__tag_out;
@@ -8466,6 +8652,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__56__sum_at = seq__sum_at;
         pes__56__w_we = seq__wl_we & seq__wl_row[7];
         pes__56__w_sel = seq__wl_k;
+        pes__56__w_bank = seq__wl_bank;
         pes__56__w_data = wbanks__0__r_data;
         pes__57__clock = clock;
         pes__57__psum_in = 32'h0;
@@ -8475,6 +8662,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__57__sum_at = seq__sum_at;
         pes__57__w_we = seq__wl_we & seq__wl_row[7];
         pes__57__w_sel = seq__wl_k;
+        pes__57__w_bank = seq__wl_bank;
         pes__57__w_data = wbanks__1__r_data;
         pes__58__clock = clock;
         pes__58__psum_in = 32'h0;
@@ -8484,6 +8672,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__58__sum_at = seq__sum_at;
         pes__58__w_we = seq__wl_we & seq__wl_row[7];
         pes__58__w_sel = seq__wl_k;
+        pes__58__w_bank = seq__wl_bank;
         pes__58__w_data = wbanks__2__r_data;
         pes__59__clock = clock;
         pes__59__psum_in = 32'h0;
@@ -8493,6 +8682,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__59__sum_at = seq__sum_at;
         pes__59__w_we = seq__wl_we & seq__wl_row[7];
         pes__59__w_sel = seq__wl_k;
+        pes__59__w_bank = seq__wl_bank;
         pes__59__w_data = wbanks__3__r_data;
         pes__60__clock = clock;
         pes__60__psum_in = 32'h0;
@@ -8502,6 +8692,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__60__sum_at = seq__sum_at;
         pes__60__w_we = seq__wl_we & seq__wl_row[7];
         pes__60__w_sel = seq__wl_k;
+        pes__60__w_bank = seq__wl_bank;
         pes__60__w_data = wbanks__4__r_data;
         pes__61__clock = clock;
         pes__61__psum_in = 32'h0;
@@ -8511,6 +8702,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__61__sum_at = seq__sum_at;
         pes__61__w_we = seq__wl_we & seq__wl_row[7];
         pes__61__w_sel = seq__wl_k;
+        pes__61__w_bank = seq__wl_bank;
         pes__61__w_data = wbanks__5__r_data;
         pes__62__clock = clock;
         pes__62__psum_in = 32'h0;
@@ -8520,6 +8712,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__62__sum_at = seq__sum_at;
         pes__62__w_we = seq__wl_we & seq__wl_row[7];
         pes__62__w_sel = seq__wl_k;
+        pes__62__w_bank = seq__wl_bank;
         pes__62__w_data = wbanks__6__r_data;
         pes__63__clock = clock;
         pes__63__psum_in = 32'h0;
@@ -8529,6 +8722,7 @@ module default_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         pes__63__sum_at = seq__sum_at;
         pes__63__w_we = seq__wl_we & seq__wl_row[7];
         pes__63__w_sel = seq__wl_k;
+        pes__63__w_bank = seq__wl_bank;
         pes__63__w_data = wbanks__7__r_data;
         pes__8__psum_in = pes__0__psum_out;
         pes__9__psum_in = pes__1__psum_out;
@@ -9500,7 +9694,7 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     input wire  clock;
     input wire  strobe;
     input wire  [3:0] sub;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     input wire  [31:0] psum_in;
     input wire  d_en;
     input wire  d_half;
@@ -9567,8 +9761,8 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     reg  s1_tv__d;
     wire  s1_tv__q;
     reg  s1_tv__clock;
-    reg  [6:0] vtag__d;
-    wire  [6:0] vtag__q;
+    reg  [7:0] vtag__d;
+    wire  [7:0] vtag__q;
     reg  vtag__clock;
     reg  [15:0] pbase__d;
     wire  [15:0] pbase__q;
@@ -9731,7 +9925,7 @@ module default_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
         .q(s1_tv__q),
         .clock(s1_tv__clock)
     );
-    default_accel_axi_dff_w7 vtag(
+    default_accel_axi_dff_w8 vtag(
         .d(vtag__d),
         .q(vtag__q),
         .clock(vtag__clock)
@@ -10168,23 +10362,23 @@ module default_accel_axi_dff_w4(d,q,clock);
           
 endmodule // default_accel_axi_dff_w4
 
-module default_accel_axi_dff_w7(d,q,clock);
+module default_accel_axi_dff_w8(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // default_accel_axi_dff_w7
+endmodule // default_accel_axi_dff_w8
 
 module default_accel_axi_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data,w_wide,w_word);
     
@@ -12768,24 +12962,6 @@ module default_accel_axi_lz_b0(x,n,zero);
     
 endmodule // default_accel_axi_lz_b0
 
-module default_accel_axi_dff_w8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_axi_dff_w8
-
 module default_accel_axi_dff_w24(d,q,clock);
     
     // Module arguments
@@ -13172,7 +13348,7 @@ module default_accel_axi_pair(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // default_accel_axi_pair
 
-module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_data,w_used,mac);
+module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_bank,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
@@ -13180,14 +13356,15 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
     input wire  [15:0] ksel;
     input wire  [15:0] ksel_nx;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
     input wire  [15:0] sum_at;
     input wire  w_we;
     input wire  [15:0] w_sel;
+    input wire  w_bank;
     input wire  [7:0] w_data;
     output reg  [7:0] w_used;
     output reg  mac;
@@ -13196,8 +13373,8 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
     reg  [7:0] x__d;
     wire  [7:0] x__q;
     reg  x__clock;
-    reg  [6:0] tag__d;
-    wire  [6:0] tag__q;
+    reg  [7:0] tag__d;
+    wire  [7:0] tag__q;
     reg  tag__clock;
     reg  [7:0] w__0__d;
     wire  [7:0] w__0__q;
@@ -13223,6 +13400,18 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
     reg  [7:0] ws__3__d;
     wire  [7:0] ws__3__q;
     reg  ws__3__clock;
+    reg  [7:0] ws1__0__d;
+    wire  [7:0] ws1__0__q;
+    reg  ws1__0__clock;
+    reg  [7:0] ws1__1__d;
+    wire  [7:0] ws1__1__q;
+    reg  ws1__1__clock;
+    reg  [7:0] ws1__2__d;
+    wire  [7:0] ws1__2__q;
+    reg  ws1__2__clock;
+    reg  [7:0] ws1__3__d;
+    wire  [7:0] ws1__3__q;
+    reg  ws1__3__clock;
     reg  [31:0] psum__0__d;
     wire  [31:0] psum__0__q;
     reg  psum__0__clock;
@@ -13244,6 +13433,10 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
     wire  [15:0] mul__p;
     
     // Local signals
+    reg  [7:0] wsw__0;
+    reg  [7:0] wsw__1;
+    reg  [7:0] wsw__2;
+    reg  [7:0] wsw__3;
     reg  [7:0] wnx;
     reg  swap;
     reg  [31:0] prod32;
@@ -13255,7 +13448,7 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         .q(x__q),
         .clock(x__clock)
     );
-    default_accel_axi_dff_w7 tag(
+    default_accel_axi_dff_w8 tag(
         .d(tag__d),
         .q(tag__q),
         .clock(tag__clock)
@@ -13299,6 +13492,26 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         .d(ws__3__d),
         .q(ws__3__q),
         .clock(ws__3__clock)
+    );
+    default_accel_axi_dff_w8 ws1__0(
+        .d(ws1__0__d),
+        .q(ws1__0__q),
+        .clock(ws1__0__clock)
+    );
+    default_accel_axi_dff_w8 ws1__1(
+        .d(ws1__1__d),
+        .q(ws1__1__q),
+        .clock(ws1__1__clock)
+    );
+    default_accel_axi_dff_w8 ws1__2(
+        .d(ws1__2__d),
+        .q(ws1__2__q),
+        .clock(ws1__2__clock)
+    );
+    default_accel_axi_dff_w8 ws1__3(
+        .d(ws1__3__d),
+        .q(ws1__3__q),
+        .clock(ws1__3__clock)
     );
     default_accel_axi_dff_w32 psum__0(
         .d(psum__0__d),
@@ -13344,22 +13557,54 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         w__0__d = w__0__q;
         ws__0__clock = clock;
         ws__0__d = ws__0__q;
+        ws1__0__clock = clock;
+        ws1__0__d = ws1__0__q;
         psum__0__clock = clock;
+        if (tag_in[32'h7]) begin
+            wsw__0 = ws1__0__q;
+        end
+        else begin
+            wsw__0 = ws__0__q;
+        end
         w__1__clock = clock;
         w__1__d = w__1__q;
         ws__1__clock = clock;
         ws__1__d = ws__1__q;
+        ws1__1__clock = clock;
+        ws1__1__d = ws1__1__q;
         psum__1__clock = clock;
+        if (tag_in[32'h7]) begin
+            wsw__1 = ws1__1__q;
+        end
+        else begin
+            wsw__1 = ws__1__q;
+        end
         w__2__clock = clock;
         w__2__d = w__2__q;
         ws__2__clock = clock;
         ws__2__d = ws__2__q;
+        ws1__2__clock = clock;
+        ws1__2__d = ws1__2__q;
         psum__2__clock = clock;
+        if (tag_in[32'h7]) begin
+            wsw__2 = ws1__2__q;
+        end
+        else begin
+            wsw__2 = ws__2__q;
+        end
         w__3__clock = clock;
         w__3__d = w__3__q;
         ws__3__clock = clock;
         ws__3__d = ws__3__q;
+        ws1__3__clock = clock;
+        ws1__3__d = ws1__3__q;
         psum__3__clock = clock;
+        if (tag_in[32'h7]) begin
+            wsw__3 = ws1__3__q;
+        end
+        else begin
+            wsw__3 = ws__3__q;
+        end
         wnx = 8'h0;
         swap = strobe & tag_in[32'h1];
         if (strobe) begin
@@ -13370,7 +13615,7 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         tag_out = tag__q;
         if (ksel_nx[0]) begin
             if (swap) begin
-                wnx = ws__0__q;
+                wnx = wsw__0;
             end
             else begin
                 wnx = w__0__q;
@@ -13378,7 +13623,7 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         end
         if (ksel_nx[1]) begin
             if (swap) begin
-                wnx = ws__1__q;
+                wnx = wsw__1;
             end
             else begin
                 wnx = w__1__q;
@@ -13386,7 +13631,7 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         end
         if (ksel_nx[2]) begin
             if (swap) begin
-                wnx = ws__2__q;
+                wnx = wsw__2;
             end
             else begin
                 wnx = w__2__q;
@@ -13394,7 +13639,7 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         end
         if (ksel_nx[3]) begin
             if (swap) begin
-                wnx = ws__3__q;
+                wnx = wsw__3;
             end
             else begin
                 wnx = w__3__q;
@@ -13425,28 +13670,48 @@ module default_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         end
         psum_out = psum__3__q;
         if (w_we & w_sel[0]) begin
-            ws__0__d = w_data;
+            if (w_bank) begin
+                ws1__0__d = w_data;
+            end
+            else begin
+                ws__0__d = w_data;
+            end
         end
         if (swap) begin
-            w__0__d = ws__0__q;
+            w__0__d = wsw__0;
         end
         if (w_we & w_sel[1]) begin
-            ws__1__d = w_data;
+            if (w_bank) begin
+                ws1__1__d = w_data;
+            end
+            else begin
+                ws__1__d = w_data;
+            end
         end
         if (swap) begin
-            w__1__d = ws__1__q;
+            w__1__d = wsw__1;
         end
         if (w_we & w_sel[2]) begin
-            ws__2__d = w_data;
+            if (w_bank) begin
+                ws1__2__d = w_data;
+            end
+            else begin
+                ws__2__d = w_data;
+            end
         end
         if (swap) begin
-            w__2__d = ws__2__q;
+            w__2__d = wsw__2;
         end
         if (w_we & w_sel[3]) begin
-            ws__3__d = w_data;
+            if (w_bank) begin
+                ws1__3__d = w_data;
+            end
+            else begin
+                ws__3__d = w_data;
+            end
         end
         if (swap) begin
-            w__3__d = ws__3__q;
+            w__3__d = wsw__3;
         end
     end
     
@@ -13480,7 +13745,7 @@ module default_accel_axi_mul(clock,a,b,p);
     `endif
 endmodule // default_accel_axi_mul
 
-module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
+module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,wl_bank,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
     
     // Module arguments
     input wire  clock;
@@ -13502,7 +13767,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     output reg  [15:0] sum_at;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [6:0] slot_tag;
+    output reg  [7:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
@@ -13513,6 +13778,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     output reg  wl_we;
     output reg  [63:0] wl_row;
     output reg  [15:0] wl_k;
+    output reg  wl_bank;
     output reg  d_en;
     output reg  d_half;
     output reg  [15:0] d_addr;
@@ -13581,7 +13847,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  [15:0] issuer__pix_left;
     wire  issuer__slot_valid;
     wire  issuer__slot_pad;
-    wire  [6:0] issuer__slot_tag;
+    wire  [7:0] issuer__slot_tag;
     wire  [15:0] issuer__slot_addr;
     wire  [15:0] issuer__slot_iyp;
     wire  [15:0] issuer__slot_ixp;
@@ -13600,6 +13866,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     wire  loader__we;
     wire  [63:0] loader__row;
     wire  [15:0] loader__k;
+    wire  loader__bank;
     reg  [15:0] loader__p_klast;
     reg  [15:0] loader__p_per_pass;
     reg  drain__clock;
@@ -13735,6 +14002,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         .we(loader__we),
         .row(loader__row),
         .k(loader__k),
+        .bank(loader__bank),
         .p_klast(loader__p_klast),
         .p_per_pass(loader__p_per_pass)
     );
@@ -13938,6 +14206,7 @@ module default_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         wl_we = loader__we;
         wl_row = loader__row;
         wl_k = loader__k;
+        wl_bank = loader__bank;
         d_en = drain__active;
         d_half = drain__half;
         d_addr = drain__addr;
@@ -14341,29 +14610,33 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     output reg  [15:0] pix_left;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [6:0] slot_tag;
+    output reg  [7:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
     
     // Constant declarations
-    localparam  tag_valid = 7'b1;
-    localparam  tag_swap = 7'b10;
-    localparam  tag_first = 7'b100;
-    localparam  tag_last = 7'b1000;
-    localparam  tag_half = 7'b10000;
-    localparam  tag_pad = 7'b100000;
-    localparam  tag_lastp = 7'b1000000;
+    localparam  tag_valid = 8'h1;
+    localparam  tag_swap = 8'h2;
+    localparam  tag_first = 8'h4;
+    localparam  tag_last = 8'h8;
+    localparam  tag_half = 8'h10;
+    localparam  tag_pad = 8'h20;
+    localparam  tag_lastp = 8'h40;
+    localparam  tag_bank = 8'h80;
     
     // Stub signals
+    reg  bank__d;
+    wire  bank__q;
+    reg  bank__clock;
     reg  valid_r__d;
     wire  valid_r__q;
     reg  valid_r__clock;
     reg  pad_r__d;
     wire  pad_r__q;
     reg  pad_r__clock;
-    reg  [6:0] tag_r__d;
-    wire  [6:0] tag_r__q;
+    reg  [7:0] tag_r__d;
+    wire  [7:0] tag_r__q;
     reg  tag_r__clock;
     reg  [15:0] addr_r__d;
     wire  [15:0] addr_r__q;
@@ -14446,9 +14719,14 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     reg  [15:0] b_pixl;
     reg  pass_end;
     reg  issue_next;
-    reg  [6:0] tag;
+    reg  [7:0] tag;
     
     // Sub module instances
+    default_accel_axi_dff_w1 bank(
+        .d(bank__d),
+        .q(bank__q),
+        .clock(bank__clock)
+    );
     default_accel_axi_dff_w1 valid_r(
         .d(valid_r__d),
         .q(valid_r__q),
@@ -14459,7 +14737,7 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
         .q(pad_r__q),
         .clock(pad_r__clock)
     );
-    default_accel_axi_dff_w7 tag_r(
+    default_accel_axi_dff_w8 tag_r(
         .d(tag_r__d),
         .q(tag_r__q),
         .clock(tag_r__clock)
@@ -14577,6 +14855,7 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
     
     // Update code
     always @(*) begin
+        bank__clock = clock;
         valid_r__clock = clock;
         pad_r__clock = clock;
         tag_r__clock = clock;
@@ -14602,6 +14881,7 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
         cb_addr__clock = clock;
         cb_pad__clock = clock;
         cb_last__clock = clock;
+        bank__d = bank__q;
         valid_r__d = valid_r__q;
         pad_r__d = pad_r__q;
         tag_r__d = tag_r__q;
@@ -14675,6 +14955,9 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
         tag = tag_valid;
         if (issue_new) begin
             tag = tag | tag_swap;
+            if (bank__q) begin
+                tag = tag | tag_bank;
+            end
         end
         if (tile_first & ~p_keep) begin
             tag = tag | tag_first;
@@ -14693,7 +14976,7 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
         end
         if (strobe) begin
             valid_r__d = issue_next | issue_new;
-            tag_r__d = 7'h0;
+            tag_r__d = 8'h0;
             if (issue_next | issue_new) begin
                 tag_r__d = tag;
             end
@@ -14714,6 +14997,7 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
             end
             if (issue_new) begin
                 pass_r__d = 1'b1;
+                bank__d = ~bank__q;
                 if (~issue_next) begin
                     rowaddr__d = cb_addr__q;
                     px__d = 16'h0;
@@ -14728,12 +15012,13 @@ module default_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p
         end
         if (start) begin
             pass_r__d = 1'b0;
+            bank__d = 1'b0;
         end
     end
     
 endmodule // default_accel_axi_issuer
 
-module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
+module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,bank,p_klast,p_per_pass);
     
     // Module arguments
     input wire  clock;
@@ -14751,6 +15036,7 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
     output reg  we;
     output reg  [63:0] row;
     output reg  [15:0] k;
+    output reg  bank;
     input wire  [15:0] p_klast;
     input wire  [15:0] p_per_pass;
     
@@ -14770,6 +15056,12 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
     reg  swapd__d;
     wire  swapd__q;
     reg  swapd__clock;
+    reg  pswapd__d;
+    wire  pswapd__q;
+    reg  pswapd__clock;
+    reg  bank_r__d;
+    wire  bank_r__q;
+    reg  bank_r__clock;
     reg  [15:0] ptr__d;
     wire  [15:0] ptr__q;
     reg  ptr__clock;
@@ -14803,6 +15095,9 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
     reg  [15:0] k_d__d;
     wire  [15:0] k_d__q;
     reg  k_d__clock;
+    reg  bank_d__d;
+    wire  bank_d__q;
+    reg  bank_d__clock;
     
     // Local signals
     reg  rd;
@@ -14829,6 +15124,16 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
         .d(swapd__d),
         .q(swapd__q),
         .clock(swapd__clock)
+    );
+    default_accel_axi_dff_w1 pswapd(
+        .d(pswapd__d),
+        .q(pswapd__q),
+        .clock(pswapd__clock)
+    );
+    default_accel_axi_dff_w1 bank_r(
+        .d(bank_r__d),
+        .q(bank_r__q),
+        .clock(bank_r__clock)
     );
     default_accel_axi_dff_w16 ptr(
         .d(ptr__d),
@@ -14885,6 +15190,11 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
         .q(k_d__q),
         .clock(k_d__clock)
     );
+    default_accel_axi_dff_w1 bank_d(
+        .d(bank_d__d),
+        .q(bank_d__q),
+        .clock(bank_d__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -14892,6 +15202,9 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
         fin__clock = clock;
         taken__clock = clock;
         swapd__clock = clock;
+        pswapd__clock = clock;
+        bank_r__clock = clock;
+        bank_d__clock = clock;
         ptr__clock = clock;
         pend__clock = clock;
         pend_m1__clock = clock;
@@ -14907,6 +15220,9 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
         fin__d = fin__q;
         taken__d = taken__q;
         swapd__d = swapd__q;
+        pswapd__d = pswapd__q;
+        bank_r__d = bank_r__q;
+        bank_d__d = bank_d__q;
         ptr__d = ptr__q;
         pend__d = pend__q;
         pend_m1__d = pend_m1__q;
@@ -14921,12 +15237,14 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
         rd = loading__q & room__q;
         early = loading__q & ~row_r__q[32'h0] & e_ok__q;
         ready = ~taken__q & (fin__q | early);
-        next = fin__q & taken__q & (swapd__q | swapped);
+        next = fin__q & taken__q & (pswapd__q | swapped);
         rd_en = rd;
         rd_addr = ptr__q;
         we = we_d__q;
         row = row_d__q;
         k = k_d__q;
+        bank = bank_d__q;
+        bank_d__d = bank_r__q;
         we_d__d = rd;
         row_d__d = row_r__q;
         k_d__d = k_r__q;
@@ -14947,13 +15265,22 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
         if (take) begin
             taken__d = 1'b1;
         end
-        if (taken__q & swapped) begin
-            swapd__d = 1'b1;
+        if (swapped) begin
+            if (pswapd__q) begin
+                if (taken__q) begin
+                    swapd__d = 1'b1;
+                end
+            end
+            else begin
+                pswapd__d = 1'b1;
+            end
         end
         if (next) begin
             fin__d = 1'b0;
             taken__d = 1'b0;
             swapd__d = 1'b0;
+            pswapd__d = swapd__q | (swapped & pswapd__q);
+            bank_r__d = ~bank_r__q;
             loading__d = |left__q;
             pend__d = pend__q + p_per_pass;
             pend_m1__d = pend_m1__q + p_per_pass;
@@ -14963,6 +15290,8 @@ module default_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,a
             fin__d = 1'b0;
             taken__d = 1'b0;
             swapd__d = 1'b0;
+            pswapd__d = 1'b1;
+            bank_r__d = 1'b0;
             ptr__d = 16'h0;
             pend__d = p_per_pass;
             pend_m1__d = p_per_pass - 16'h1;
@@ -15240,16 +15569,16 @@ module default_accel_axi_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
     wire  [7:0] x__0__q;
     reg  x__0__clock;
-    reg  [6:0] tag__0__d;
-    wire  [6:0] tag__0__q;
+    reg  [7:0] tag__0__d;
+    wire  [7:0] tag__0__q;
     reg  tag__0__clock;
     
     // Sub module instances
@@ -15258,7 +15587,7 @@ module default_accel_axi_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    default_accel_axi_dff_w7 tag__0(
+    default_accel_axi_dff_w8 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
@@ -15286,9 +15615,9 @@ module default_accel_axi_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -15297,11 +15626,11 @@ module default_accel_axi_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__1__d;
     wire  [7:0] x__1__q;
     reg  x__1__clock;
-    reg  [6:0] tag__0__d;
-    wire  [6:0] tag__0__q;
+    reg  [7:0] tag__0__d;
+    wire  [7:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [6:0] tag__1__d;
-    wire  [6:0] tag__1__q;
+    reg  [7:0] tag__1__d;
+    wire  [7:0] tag__1__q;
     reg  tag__1__clock;
     
     // Sub module instances
@@ -15315,12 +15644,12 @@ module default_accel_axi_skew_line_2(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__1__q),
         .clock(x__1__clock)
     );
-    default_accel_axi_dff_w7 tag__0(
+    default_accel_axi_dff_w8 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_accel_axi_dff_w7 tag__1(
+    default_accel_axi_dff_w8 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
@@ -15354,9 +15683,9 @@ module default_accel_axi_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -15368,14 +15697,14 @@ module default_accel_axi_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__2__d;
     wire  [7:0] x__2__q;
     reg  x__2__clock;
-    reg  [6:0] tag__0__d;
-    wire  [6:0] tag__0__q;
+    reg  [7:0] tag__0__d;
+    wire  [7:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [6:0] tag__1__d;
-    wire  [6:0] tag__1__q;
+    reg  [7:0] tag__1__d;
+    wire  [7:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [6:0] tag__2__d;
-    wire  [6:0] tag__2__q;
+    reg  [7:0] tag__2__d;
+    wire  [7:0] tag__2__q;
     reg  tag__2__clock;
     
     // Sub module instances
@@ -15394,17 +15723,17 @@ module default_accel_axi_skew_line_3(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__2__q),
         .clock(x__2__clock)
     );
-    default_accel_axi_dff_w7 tag__0(
+    default_accel_axi_dff_w8 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_accel_axi_dff_w7 tag__1(
+    default_accel_axi_dff_w8 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_accel_axi_dff_w7 tag__2(
+    default_accel_axi_dff_w8 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
@@ -15444,9 +15773,9 @@ module default_accel_axi_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -15461,17 +15790,17 @@ module default_accel_axi_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__3__d;
     wire  [7:0] x__3__q;
     reg  x__3__clock;
-    reg  [6:0] tag__0__d;
-    wire  [6:0] tag__0__q;
+    reg  [7:0] tag__0__d;
+    wire  [7:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [6:0] tag__1__d;
-    wire  [6:0] tag__1__q;
+    reg  [7:0] tag__1__d;
+    wire  [7:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [6:0] tag__2__d;
-    wire  [6:0] tag__2__q;
+    reg  [7:0] tag__2__d;
+    wire  [7:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [6:0] tag__3__d;
-    wire  [6:0] tag__3__q;
+    reg  [7:0] tag__3__d;
+    wire  [7:0] tag__3__q;
     reg  tag__3__clock;
     
     // Sub module instances
@@ -15495,22 +15824,22 @@ module default_accel_axi_skew_line_4(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__3__q),
         .clock(x__3__clock)
     );
-    default_accel_axi_dff_w7 tag__0(
+    default_accel_axi_dff_w8 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_accel_axi_dff_w7 tag__1(
+    default_accel_axi_dff_w8 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_accel_axi_dff_w7 tag__2(
+    default_accel_axi_dff_w8 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    default_accel_axi_dff_w7 tag__3(
+    default_accel_axi_dff_w8 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
@@ -15556,9 +15885,9 @@ module default_accel_axi_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -15576,20 +15905,20 @@ module default_accel_axi_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__4__d;
     wire  [7:0] x__4__q;
     reg  x__4__clock;
-    reg  [6:0] tag__0__d;
-    wire  [6:0] tag__0__q;
+    reg  [7:0] tag__0__d;
+    wire  [7:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [6:0] tag__1__d;
-    wire  [6:0] tag__1__q;
+    reg  [7:0] tag__1__d;
+    wire  [7:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [6:0] tag__2__d;
-    wire  [6:0] tag__2__q;
+    reg  [7:0] tag__2__d;
+    wire  [7:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [6:0] tag__3__d;
-    wire  [6:0] tag__3__q;
+    reg  [7:0] tag__3__d;
+    wire  [7:0] tag__3__q;
     reg  tag__3__clock;
-    reg  [6:0] tag__4__d;
-    wire  [6:0] tag__4__q;
+    reg  [7:0] tag__4__d;
+    wire  [7:0] tag__4__q;
     reg  tag__4__clock;
     
     // Sub module instances
@@ -15618,27 +15947,27 @@ module default_accel_axi_skew_line_5(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__4__q),
         .clock(x__4__clock)
     );
-    default_accel_axi_dff_w7 tag__0(
+    default_accel_axi_dff_w8 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_accel_axi_dff_w7 tag__1(
+    default_accel_axi_dff_w8 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_accel_axi_dff_w7 tag__2(
+    default_accel_axi_dff_w8 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    default_accel_axi_dff_w7 tag__3(
+    default_accel_axi_dff_w8 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    default_accel_axi_dff_w7 tag__4(
+    default_accel_axi_dff_w8 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
@@ -15690,9 +16019,9 @@ module default_accel_axi_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -15713,23 +16042,23 @@ module default_accel_axi_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__5__d;
     wire  [7:0] x__5__q;
     reg  x__5__clock;
-    reg  [6:0] tag__0__d;
-    wire  [6:0] tag__0__q;
+    reg  [7:0] tag__0__d;
+    wire  [7:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [6:0] tag__1__d;
-    wire  [6:0] tag__1__q;
+    reg  [7:0] tag__1__d;
+    wire  [7:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [6:0] tag__2__d;
-    wire  [6:0] tag__2__q;
+    reg  [7:0] tag__2__d;
+    wire  [7:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [6:0] tag__3__d;
-    wire  [6:0] tag__3__q;
+    reg  [7:0] tag__3__d;
+    wire  [7:0] tag__3__q;
     reg  tag__3__clock;
-    reg  [6:0] tag__4__d;
-    wire  [6:0] tag__4__q;
+    reg  [7:0] tag__4__d;
+    wire  [7:0] tag__4__q;
     reg  tag__4__clock;
-    reg  [6:0] tag__5__d;
-    wire  [6:0] tag__5__q;
+    reg  [7:0] tag__5__d;
+    wire  [7:0] tag__5__q;
     reg  tag__5__clock;
     
     // Sub module instances
@@ -15763,32 +16092,32 @@ module default_accel_axi_skew_line_6(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__5__q),
         .clock(x__5__clock)
     );
-    default_accel_axi_dff_w7 tag__0(
+    default_accel_axi_dff_w8 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_accel_axi_dff_w7 tag__1(
+    default_accel_axi_dff_w8 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_accel_axi_dff_w7 tag__2(
+    default_accel_axi_dff_w8 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    default_accel_axi_dff_w7 tag__3(
+    default_accel_axi_dff_w8 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    default_accel_axi_dff_w7 tag__4(
+    default_accel_axi_dff_w8 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
     );
-    default_accel_axi_dff_w7 tag__5(
+    default_accel_axi_dff_w8 tag__5(
         .d(tag__5__d),
         .q(tag__5__q),
         .clock(tag__5__clock)
@@ -15846,9 +16175,9 @@ module default_accel_axi_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
@@ -15872,26 +16201,26 @@ module default_accel_axi_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
     reg  [7:0] x__6__d;
     wire  [7:0] x__6__q;
     reg  x__6__clock;
-    reg  [6:0] tag__0__d;
-    wire  [6:0] tag__0__q;
+    reg  [7:0] tag__0__d;
+    wire  [7:0] tag__0__q;
     reg  tag__0__clock;
-    reg  [6:0] tag__1__d;
-    wire  [6:0] tag__1__q;
+    reg  [7:0] tag__1__d;
+    wire  [7:0] tag__1__q;
     reg  tag__1__clock;
-    reg  [6:0] tag__2__d;
-    wire  [6:0] tag__2__q;
+    reg  [7:0] tag__2__d;
+    wire  [7:0] tag__2__q;
     reg  tag__2__clock;
-    reg  [6:0] tag__3__d;
-    wire  [6:0] tag__3__q;
+    reg  [7:0] tag__3__d;
+    wire  [7:0] tag__3__q;
     reg  tag__3__clock;
-    reg  [6:0] tag__4__d;
-    wire  [6:0] tag__4__q;
+    reg  [7:0] tag__4__d;
+    wire  [7:0] tag__4__q;
     reg  tag__4__clock;
-    reg  [6:0] tag__5__d;
-    wire  [6:0] tag__5__q;
+    reg  [7:0] tag__5__d;
+    wire  [7:0] tag__5__q;
     reg  tag__5__clock;
-    reg  [6:0] tag__6__d;
-    wire  [6:0] tag__6__q;
+    reg  [7:0] tag__6__d;
+    wire  [7:0] tag__6__q;
     reg  tag__6__clock;
     
     // Sub module instances
@@ -15930,37 +16259,37 @@ module default_accel_axi_skew_line_7(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__6__q),
         .clock(x__6__clock)
     );
-    default_accel_axi_dff_w7 tag__0(
+    default_accel_axi_dff_w8 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)
     );
-    default_accel_axi_dff_w7 tag__1(
+    default_accel_axi_dff_w8 tag__1(
         .d(tag__1__d),
         .q(tag__1__q),
         .clock(tag__1__clock)
     );
-    default_accel_axi_dff_w7 tag__2(
+    default_accel_axi_dff_w8 tag__2(
         .d(tag__2__d),
         .q(tag__2__q),
         .clock(tag__2__clock)
     );
-    default_accel_axi_dff_w7 tag__3(
+    default_accel_axi_dff_w8 tag__3(
         .d(tag__3__d),
         .q(tag__3__q),
         .clock(tag__3__clock)
     );
-    default_accel_axi_dff_w7 tag__4(
+    default_accel_axi_dff_w8 tag__4(
         .d(tag__4__d),
         .q(tag__4__q),
         .clock(tag__4__clock)
     );
-    default_accel_axi_dff_w7 tag__5(
+    default_accel_axi_dff_w8 tag__5(
         .d(tag__5__d),
         .q(tag__5__q),
         .clock(tag__5__clock)
     );
-    default_accel_axi_dff_w7 tag__6(
+    default_accel_axi_dff_w8 tag__6(
         .d(tag__6__d),
         .q(tag__6__q),
         .clock(tag__6__clock)

@@ -1135,7 +1135,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     localparam  kg_tab__1 = 32'h11111100;
     localparam  row_id__0 = 6'b0;
     localparam  row_id__1 = 6'b1;
-    localparam  tag_pad = 7'b100000;
+    localparam  tag_pad = 8'h20;
     localparam  cgrp__0 = 4'h0;
     localparam  cgrp__1 = 4'h6;
     localparam  pair_mask = 16'h3f;
@@ -1146,14 +1146,15 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__0__ksel;
     reg  [15:0] pes__0__ksel_nx;
     reg  [7:0] pes__0__x_in;
-    reg  [6:0] pes__0__tag_in;
+    reg  [7:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
-    wire  [6:0] pes__0__tag_out;
+    wire  [7:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
     reg  [15:0] pes__0__sum_at;
     reg  pes__0__w_we;
     reg  [15:0] pes__0__w_sel;
+    reg  pes__0__w_bank;
     reg  [7:0] pes__0__w_data;
     wire  [7:0] pes__0__w_used;
     wire  pes__0__mac;
@@ -1162,14 +1163,15 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__1__ksel;
     reg  [15:0] pes__1__ksel_nx;
     reg  [7:0] pes__1__x_in;
-    reg  [6:0] pes__1__tag_in;
+    reg  [7:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
-    wire  [6:0] pes__1__tag_out;
+    wire  [7:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
     reg  [15:0] pes__1__sum_at;
     reg  pes__1__w_we;
     reg  [15:0] pes__1__w_sel;
+    reg  pes__1__w_bank;
     reg  [7:0] pes__1__w_data;
     wire  [7:0] pes__1__w_used;
     wire  pes__1__mac;
@@ -1178,14 +1180,15 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__2__ksel;
     reg  [15:0] pes__2__ksel_nx;
     reg  [7:0] pes__2__x_in;
-    reg  [6:0] pes__2__tag_in;
+    reg  [7:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
-    wire  [6:0] pes__2__tag_out;
+    wire  [7:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
     reg  [15:0] pes__2__sum_at;
     reg  pes__2__w_we;
     reg  [15:0] pes__2__w_sel;
+    reg  pes__2__w_bank;
     reg  [7:0] pes__2__w_data;
     wire  [7:0] pes__2__w_used;
     wire  pes__2__mac;
@@ -1194,14 +1197,15 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__3__ksel;
     reg  [15:0] pes__3__ksel_nx;
     reg  [7:0] pes__3__x_in;
-    reg  [6:0] pes__3__tag_in;
+    reg  [7:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
-    wire  [6:0] pes__3__tag_out;
+    wire  [7:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
     reg  [15:0] pes__3__sum_at;
     reg  pes__3__w_we;
     reg  [15:0] pes__3__w_sel;
+    reg  pes__3__w_bank;
     reg  [7:0] pes__3__w_data;
     wire  [7:0] pes__3__w_used;
     wire  pes__3__mac;
@@ -1226,13 +1230,13 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
-    reg  [6:0] skew__0__tag_in;
+    reg  [7:0] skew__0__tag_in;
     wire  [7:0] skew__0__x_out;
-    wire  [6:0] skew__0__tag_out;
+    wire  [7:0] skew__0__tag_out;
     reg  accs__0__clock;
     reg  accs__0__strobe;
     reg  [3:0] accs__0__sub;
-    reg  [6:0] accs__0__tag_in;
+    reg  [7:0] accs__0__tag_in;
     reg  [31:0] accs__0__psum_in;
     reg  accs__0__d_en;
     reg  accs__0__d_half;
@@ -1258,7 +1262,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
-    reg  [6:0] accs__1__tag_in;
+    reg  [7:0] accs__1__tag_in;
     reg  [31:0] accs__1__psum_in;
     reg  accs__1__d_en;
     reg  accs__1__d_half;
@@ -1360,7 +1364,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [15:0] seq__sum_at;
     wire  seq__slot_valid;
     wire  seq__slot_pad;
-    wire  [6:0] seq__slot_tag;
+    wire  [7:0] seq__slot_tag;
     wire  [15:0] seq__slot_addr;
     wire  [15:0] seq__slot_iyp;
     wire  [15:0] seq__slot_ixp;
@@ -1371,6 +1375,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  seq__wl_we;
     wire  [63:0] seq__wl_row;
     wire  [15:0] seq__wl_k;
+    wire  seq__wl_bank;
     wire  seq__d_en;
     wire  seq__d_half;
     wire  [15:0] seq__d_addr;
@@ -1613,8 +1618,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  rread__1;
     reg  [15:0] roffs__0;
     reg  [15:0] roffs__1;
-    reg  [6:0] rtag__0;
-    reg  [6:0] rtag__1;
+    reg  [7:0] rtag__0;
+    reg  [7:0] rtag__1;
     reg  [7:0] rt_ghot;
     reg  [7:0] sg_hot;
     reg  [1:0] gsel__0;
@@ -1640,6 +1645,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .sum_at(pes__0__sum_at),
         .w_we(pes__0__w_we),
         .w_sel(pes__0__w_sel),
+        .w_bank(pes__0__w_bank),
         .w_data(pes__0__w_data),
         .w_used(pes__0__w_used),
         .mac(pes__0__mac)
@@ -1658,6 +1664,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .sum_at(pes__1__sum_at),
         .w_we(pes__1__w_we),
         .w_sel(pes__1__w_sel),
+        .w_bank(pes__1__w_bank),
         .w_data(pes__1__w_data),
         .w_used(pes__1__w_used),
         .mac(pes__1__mac)
@@ -1676,6 +1683,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .sum_at(pes__2__sum_at),
         .w_we(pes__2__w_we),
         .w_sel(pes__2__w_sel),
+        .w_bank(pes__2__w_bank),
         .w_data(pes__2__w_data),
         .w_used(pes__2__w_used),
         .mac(pes__2__mac)
@@ -1694,6 +1702,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .sum_at(pes__3__sum_at),
         .w_we(pes__3__w_we),
         .w_sel(pes__3__w_sel),
+        .w_bank(pes__3__w_bank),
         .w_data(pes__3__w_data),
         .w_used(pes__3__w_used),
         .mac(pes__3__mac)
@@ -1883,6 +1892,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .wl_we(seq__wl_we),
         .wl_row(seq__wl_row),
         .wl_k(seq__wl_k),
+        .wl_bank(seq__wl_bank),
         .d_en(seq__d_en),
         .d_half(seq__d_half),
         .d_addr(seq__d_addr),
@@ -2621,6 +2631,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__0__sum_at = seq__sum_at;
         pes__0__w_we = seq__wl_we & seq__wl_row[0];
         pes__0__w_sel = seq__wl_k;
+        pes__0__w_bank = seq__wl_bank;
         pes__0__w_data = wbanks__0__r_data;
         pes__1__clock = clock;
         pes__1__psum_in = 32'h0;
@@ -2630,6 +2641,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__1__sum_at = seq__sum_at;
         pes__1__w_we = seq__wl_we & seq__wl_row[0];
         pes__1__w_sel = seq__wl_k;
+        pes__1__w_bank = seq__wl_bank;
         pes__1__w_data = wbanks__1__r_data;
         pes__3__x_in = pes__2__x_out;
         pes__3__tag_in = pes__2__tag_out;
@@ -2641,6 +2653,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__2__sum_at = seq__sum_at;
         pes__2__w_we = seq__wl_we & seq__wl_row[1];
         pes__2__w_sel = seq__wl_k;
+        pes__2__w_bank = seq__wl_bank;
         pes__2__w_data = wbanks__0__r_data;
         pes__3__clock = clock;
         pes__3__psum_in = 32'h0;
@@ -2650,6 +2663,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__3__sum_at = seq__sum_at;
         pes__3__w_we = seq__wl_we & seq__wl_row[1];
         pes__3__w_sel = seq__wl_k;
+        pes__3__w_bank = seq__wl_bank;
         pes__3__w_data = wbanks__1__r_data;
         pes__2__psum_in = pes__0__psum_out;
         pes__3__psum_in = pes__1__psum_out;
@@ -2902,7 +2916,7 @@ module tiny_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
     input wire  clock;
     input wire  strobe;
     input wire  [3:0] sub;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     input wire  [31:0] psum_in;
     input wire  d_en;
     input wire  d_half;
@@ -2969,8 +2983,8 @@ module tiny_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
     reg  s1_tv__d;
     wire  s1_tv__q;
     reg  s1_tv__clock;
-    reg  [6:0] vtag__d;
-    wire  [6:0] vtag__q;
+    reg  [7:0] vtag__d;
+    wire  [7:0] vtag__q;
     reg  vtag__clock;
     reg  [15:0] pbase__d;
     wire  [15:0] pbase__q;
@@ -3133,7 +3147,7 @@ module tiny_accel_axi_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
         .q(s1_tv__q),
         .clock(s1_tv__clock)
     );
-    tiny_accel_axi_dff_w7 vtag(
+    tiny_accel_axi_dff_w8 vtag(
         .d(vtag__d),
         .q(vtag__q),
         .clock(vtag__clock)
@@ -3570,23 +3584,23 @@ module tiny_accel_axi_dff_w4(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w4
 
-module tiny_accel_axi_dff_w7(d,q,clock);
+module tiny_accel_axi_dff_w8(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // tiny_accel_axi_dff_w7
+endmodule // tiny_accel_axi_dff_w8
 
 module tiny_accel_axi_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data,w_wide,w_word);
     
@@ -5758,24 +5772,6 @@ module tiny_accel_axi_lz_b0(x,n,zero);
     
 endmodule // tiny_accel_axi_lz_b0
 
-module tiny_accel_axi_dff_w8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_axi_dff_w8
-
 module tiny_accel_axi_dff_w24(d,q,clock);
     
     // Module arguments
@@ -6162,7 +6158,7 @@ module tiny_accel_axi_pair(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_axi_pair
 
-module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_data,w_used,mac);
+module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_bank,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
@@ -6170,14 +6166,15 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     input wire  [15:0] ksel;
     input wire  [15:0] ksel_nx;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
     input wire  [15:0] sum_at;
     input wire  w_we;
     input wire  [15:0] w_sel;
+    input wire  w_bank;
     input wire  [7:0] w_data;
     output reg  [7:0] w_used;
     output reg  mac;
@@ -6186,8 +6183,8 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     reg  [7:0] x__d;
     wire  [7:0] x__q;
     reg  x__clock;
-    reg  [6:0] tag__d;
-    wire  [6:0] tag__q;
+    reg  [7:0] tag__d;
+    wire  [7:0] tag__q;
     reg  tag__clock;
     reg  [7:0] w__0__d;
     wire  [7:0] w__0__q;
@@ -6201,6 +6198,12 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     reg  [7:0] ws__1__d;
     wire  [7:0] ws__1__q;
     reg  ws__1__clock;
+    reg  [7:0] ws1__0__d;
+    wire  [7:0] ws1__0__q;
+    reg  ws1__0__clock;
+    reg  [7:0] ws1__1__d;
+    wire  [7:0] ws1__1__q;
+    reg  ws1__1__clock;
     reg  [31:0] psum__0__d;
     wire  [31:0] psum__0__q;
     reg  psum__0__clock;
@@ -6216,6 +6219,8 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     wire  [15:0] mul__p;
     
     // Local signals
+    reg  [7:0] wsw__0;
+    reg  [7:0] wsw__1;
     reg  [7:0] wnx;
     reg  swap;
     reg  [31:0] prod32;
@@ -6227,7 +6232,7 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         .q(x__q),
         .clock(x__clock)
     );
-    tiny_accel_axi_dff_w7 tag(
+    tiny_accel_axi_dff_w8 tag(
         .d(tag__d),
         .q(tag__q),
         .clock(tag__clock)
@@ -6251,6 +6256,16 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         .d(ws__1__d),
         .q(ws__1__q),
         .clock(ws__1__clock)
+    );
+    tiny_accel_axi_dff_w8 ws1__0(
+        .d(ws1__0__d),
+        .q(ws1__0__q),
+        .clock(ws1__0__clock)
+    );
+    tiny_accel_axi_dff_w8 ws1__1(
+        .d(ws1__1__d),
+        .q(ws1__1__q),
+        .clock(ws1__1__clock)
     );
     tiny_accel_axi_dff_w32 psum__0(
         .d(psum__0__d),
@@ -6286,12 +6301,28 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         w__0__d = w__0__q;
         ws__0__clock = clock;
         ws__0__d = ws__0__q;
+        ws1__0__clock = clock;
+        ws1__0__d = ws1__0__q;
         psum__0__clock = clock;
+        if (tag_in[32'h7]) begin
+            wsw__0 = ws1__0__q;
+        end
+        else begin
+            wsw__0 = ws__0__q;
+        end
         w__1__clock = clock;
         w__1__d = w__1__q;
         ws__1__clock = clock;
         ws__1__d = ws__1__q;
+        ws1__1__clock = clock;
+        ws1__1__d = ws1__1__q;
         psum__1__clock = clock;
+        if (tag_in[32'h7]) begin
+            wsw__1 = ws1__1__q;
+        end
+        else begin
+            wsw__1 = ws__1__q;
+        end
         wnx = 8'h0;
         swap = strobe & tag_in[32'h1];
         if (strobe) begin
@@ -6302,7 +6333,7 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         tag_out = tag__q;
         if (ksel_nx[0]) begin
             if (swap) begin
-                wnx = ws__0__q;
+                wnx = wsw__0;
             end
             else begin
                 wnx = w__0__q;
@@ -6310,7 +6341,7 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         end
         if (ksel_nx[1]) begin
             if (swap) begin
-                wnx = ws__1__q;
+                wnx = wsw__1;
             end
             else begin
                 wnx = w__1__q;
@@ -6333,16 +6364,26 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         psum__1__d = psum__0__q;
         psum_out = psum__1__q;
         if (w_we & w_sel[0]) begin
-            ws__0__d = w_data;
+            if (w_bank) begin
+                ws1__0__d = w_data;
+            end
+            else begin
+                ws__0__d = w_data;
+            end
         end
         if (swap) begin
-            w__0__d = ws__0__q;
+            w__0__d = wsw__0;
         end
         if (w_we & w_sel[1]) begin
-            ws__1__d = w_data;
+            if (w_bank) begin
+                ws1__1__d = w_data;
+            end
+            else begin
+                ws__1__d = w_data;
+            end
         end
         if (swap) begin
-            w__1__d = ws__1__q;
+            w__1__d = wsw__1;
         end
     end
     
@@ -6376,7 +6417,7 @@ module tiny_accel_axi_mul(clock,a,b,p);
     `endif
 endmodule // tiny_accel_axi_mul
 
-module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
+module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,wl_bank,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
     
     // Module arguments
     input wire  clock;
@@ -6398,7 +6439,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  [15:0] sum_at;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [6:0] slot_tag;
+    output reg  [7:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
@@ -6409,6 +6450,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  wl_we;
     output reg  [63:0] wl_row;
     output reg  [15:0] wl_k;
+    output reg  wl_bank;
     output reg  d_en;
     output reg  d_half;
     output reg  [15:0] d_addr;
@@ -6477,7 +6519,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  [15:0] issuer__pix_left;
     wire  issuer__slot_valid;
     wire  issuer__slot_pad;
-    wire  [6:0] issuer__slot_tag;
+    wire  [7:0] issuer__slot_tag;
     wire  [15:0] issuer__slot_addr;
     wire  [15:0] issuer__slot_iyp;
     wire  [15:0] issuer__slot_ixp;
@@ -6496,6 +6538,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  loader__we;
     wire  [63:0] loader__row;
     wire  [15:0] loader__k;
+    wire  loader__bank;
     reg  [15:0] loader__p_klast;
     reg  [15:0] loader__p_per_pass;
     reg  drain__clock;
@@ -6631,6 +6674,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .we(loader__we),
         .row(loader__row),
         .k(loader__k),
+        .bank(loader__bank),
         .p_klast(loader__p_klast),
         .p_per_pass(loader__p_per_pass)
     );
@@ -6834,6 +6878,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         wl_we = loader__we;
         wl_row = loader__row;
         wl_k = loader__k;
+        wl_bank = loader__bank;
         d_en = drain__active;
         d_half = drain__half;
         d_addr = drain__addr;
@@ -7237,29 +7282,33 @@ module tiny_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     output reg  [15:0] pix_left;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [6:0] slot_tag;
+    output reg  [7:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
     
     // Constant declarations
-    localparam  tag_valid = 7'b1;
-    localparam  tag_swap = 7'b10;
-    localparam  tag_first = 7'b100;
-    localparam  tag_last = 7'b1000;
-    localparam  tag_half = 7'b10000;
-    localparam  tag_pad = 7'b100000;
-    localparam  tag_lastp = 7'b1000000;
+    localparam  tag_valid = 8'h1;
+    localparam  tag_swap = 8'h2;
+    localparam  tag_first = 8'h4;
+    localparam  tag_last = 8'h8;
+    localparam  tag_half = 8'h10;
+    localparam  tag_pad = 8'h20;
+    localparam  tag_lastp = 8'h40;
+    localparam  tag_bank = 8'h80;
     
     // Stub signals
+    reg  bank__d;
+    wire  bank__q;
+    reg  bank__clock;
     reg  valid_r__d;
     wire  valid_r__q;
     reg  valid_r__clock;
     reg  pad_r__d;
     wire  pad_r__q;
     reg  pad_r__clock;
-    reg  [6:0] tag_r__d;
-    wire  [6:0] tag_r__q;
+    reg  [7:0] tag_r__d;
+    wire  [7:0] tag_r__q;
     reg  tag_r__clock;
     reg  [15:0] addr_r__d;
     wire  [15:0] addr_r__q;
@@ -7342,9 +7391,14 @@ module tiny_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     reg  [15:0] b_pixl;
     reg  pass_end;
     reg  issue_next;
-    reg  [6:0] tag;
+    reg  [7:0] tag;
     
     // Sub module instances
+    tiny_accel_axi_dff_w1 bank(
+        .d(bank__d),
+        .q(bank__q),
+        .clock(bank__clock)
+    );
     tiny_accel_axi_dff_w1 valid_r(
         .d(valid_r__d),
         .q(valid_r__q),
@@ -7355,7 +7409,7 @@ module tiny_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         .q(pad_r__q),
         .clock(pad_r__clock)
     );
-    tiny_accel_axi_dff_w7 tag_r(
+    tiny_accel_axi_dff_w8 tag_r(
         .d(tag_r__d),
         .q(tag_r__q),
         .clock(tag_r__clock)
@@ -7473,6 +7527,7 @@ module tiny_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     
     // Update code
     always @(*) begin
+        bank__clock = clock;
         valid_r__clock = clock;
         pad_r__clock = clock;
         tag_r__clock = clock;
@@ -7498,6 +7553,7 @@ module tiny_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         cb_addr__clock = clock;
         cb_pad__clock = clock;
         cb_last__clock = clock;
+        bank__d = bank__q;
         valid_r__d = valid_r__q;
         pad_r__d = pad_r__q;
         tag_r__d = tag_r__q;
@@ -7571,6 +7627,9 @@ module tiny_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         tag = tag_valid;
         if (issue_new) begin
             tag = tag | tag_swap;
+            if (bank__q) begin
+                tag = tag | tag_bank;
+            end
         end
         if (tile_first & ~p_keep) begin
             tag = tag | tag_first;
@@ -7589,7 +7648,7 @@ module tiny_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         end
         if (strobe) begin
             valid_r__d = issue_next | issue_new;
-            tag_r__d = 7'h0;
+            tag_r__d = 8'h0;
             if (issue_next | issue_new) begin
                 tag_r__d = tag;
             end
@@ -7610,6 +7669,7 @@ module tiny_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
             end
             if (issue_new) begin
                 pass_r__d = 1'b1;
+                bank__d = ~bank__q;
                 if (~issue_next) begin
                     rowaddr__d = cb_addr__q;
                     px__d = 16'h0;
@@ -7624,12 +7684,13 @@ module tiny_accel_axi_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         end
         if (start) begin
             pass_r__d = 1'b0;
+            bank__d = 1'b0;
         end
     end
     
 endmodule // tiny_accel_axi_issuer
 
-module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
+module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,bank,p_klast,p_per_pass);
     
     // Module arguments
     input wire  clock;
@@ -7647,6 +7708,7 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
     output reg  we;
     output reg  [63:0] row;
     output reg  [15:0] k;
+    output reg  bank;
     input wire  [15:0] p_klast;
     input wire  [15:0] p_per_pass;
     
@@ -7666,6 +7728,12 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
     reg  swapd__d;
     wire  swapd__q;
     reg  swapd__clock;
+    reg  pswapd__d;
+    wire  pswapd__q;
+    reg  pswapd__clock;
+    reg  bank_r__d;
+    wire  bank_r__q;
+    reg  bank_r__clock;
     reg  [15:0] ptr__d;
     wire  [15:0] ptr__q;
     reg  ptr__clock;
@@ -7699,6 +7767,9 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
     reg  [15:0] k_d__d;
     wire  [15:0] k_d__q;
     reg  k_d__clock;
+    reg  bank_d__d;
+    wire  bank_d__q;
+    reg  bank_d__clock;
     
     // Local signals
     reg  rd;
@@ -7725,6 +7796,16 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         .d(swapd__d),
         .q(swapd__q),
         .clock(swapd__clock)
+    );
+    tiny_accel_axi_dff_w1 pswapd(
+        .d(pswapd__d),
+        .q(pswapd__q),
+        .clock(pswapd__clock)
+    );
+    tiny_accel_axi_dff_w1 bank_r(
+        .d(bank_r__d),
+        .q(bank_r__q),
+        .clock(bank_r__clock)
     );
     tiny_accel_axi_dff_w16 ptr(
         .d(ptr__d),
@@ -7781,6 +7862,11 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         .q(k_d__q),
         .clock(k_d__clock)
     );
+    tiny_accel_axi_dff_w1 bank_d(
+        .d(bank_d__d),
+        .q(bank_d__q),
+        .clock(bank_d__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -7788,6 +7874,9 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         fin__clock = clock;
         taken__clock = clock;
         swapd__clock = clock;
+        pswapd__clock = clock;
+        bank_r__clock = clock;
+        bank_d__clock = clock;
         ptr__clock = clock;
         pend__clock = clock;
         pend_m1__clock = clock;
@@ -7803,6 +7892,9 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         fin__d = fin__q;
         taken__d = taken__q;
         swapd__d = swapd__q;
+        pswapd__d = pswapd__q;
+        bank_r__d = bank_r__q;
+        bank_d__d = bank_d__q;
         ptr__d = ptr__q;
         pend__d = pend__q;
         pend_m1__d = pend_m1__q;
@@ -7817,12 +7909,14 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         rd = loading__q & room__q;
         early = loading__q & ~row_r__q[32'h0] & e_ok__q;
         ready = ~taken__q & (fin__q | early);
-        next = fin__q & taken__q & (swapd__q | swapped);
+        next = fin__q & taken__q & (pswapd__q | swapped);
         rd_en = rd;
         rd_addr = ptr__q;
         we = we_d__q;
         row = row_d__q;
         k = k_d__q;
+        bank = bank_d__q;
+        bank_d__d = bank_r__q;
         we_d__d = rd;
         row_d__d = row_r__q;
         k_d__d = k_r__q;
@@ -7843,13 +7937,22 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         if (take) begin
             taken__d = 1'b1;
         end
-        if (taken__q & swapped) begin
-            swapd__d = 1'b1;
+        if (swapped) begin
+            if (pswapd__q) begin
+                if (taken__q) begin
+                    swapd__d = 1'b1;
+                end
+            end
+            else begin
+                pswapd__d = 1'b1;
+            end
         end
         if (next) begin
             fin__d = 1'b0;
             taken__d = 1'b0;
             swapd__d = 1'b0;
+            pswapd__d = swapd__q | (swapped & pswapd__q);
+            bank_r__d = ~bank_r__q;
             loading__d = |left__q;
             pend__d = pend__q + p_per_pass;
             pend_m1__d = pend_m1__q + p_per_pass;
@@ -7859,6 +7962,8 @@ module tiny_accel_axi_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
             fin__d = 1'b0;
             taken__d = 1'b0;
             swapd__d = 1'b0;
+            pswapd__d = 1'b1;
+            bank_r__d = 1'b0;
             ptr__d = 16'h0;
             pend__d = p_per_pass;
             pend_m1__d = p_per_pass - 16'h1;
@@ -8136,16 +8241,16 @@ module tiny_accel_axi_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
     wire  [7:0] x__0__q;
     reg  x__0__clock;
-    reg  [6:0] tag__0__d;
-    wire  [6:0] tag__0__q;
+    reg  [7:0] tag__0__d;
+    wire  [7:0] tag__0__q;
     reg  tag__0__clock;
     
     // Sub module instances
@@ -8154,7 +8259,7 @@ module tiny_accel_axi_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    tiny_accel_axi_dff_w7 tag__0(
+    tiny_accel_axi_dff_w8 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)

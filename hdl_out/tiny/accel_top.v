@@ -843,7 +843,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     localparam  kg_tab__1 = 32'h11111100;
     localparam  row_id__0 = 6'b0;
     localparam  row_id__1 = 6'b1;
-    localparam  tag_pad = 7'b100000;
+    localparam  tag_pad = 8'h20;
     localparam  cgrp__0 = 4'h0;
     localparam  cgrp__1 = 4'h6;
     localparam  pair_mask = 16'h3f;
@@ -854,14 +854,15 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__0__ksel;
     reg  [15:0] pes__0__ksel_nx;
     reg  [7:0] pes__0__x_in;
-    reg  [6:0] pes__0__tag_in;
+    reg  [7:0] pes__0__tag_in;
     wire  [7:0] pes__0__x_out;
-    wire  [6:0] pes__0__tag_out;
+    wire  [7:0] pes__0__tag_out;
     reg  [31:0] pes__0__psum_in;
     wire  [31:0] pes__0__psum_out;
     reg  [15:0] pes__0__sum_at;
     reg  pes__0__w_we;
     reg  [15:0] pes__0__w_sel;
+    reg  pes__0__w_bank;
     reg  [7:0] pes__0__w_data;
     wire  [7:0] pes__0__w_used;
     wire  pes__0__mac;
@@ -870,14 +871,15 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__1__ksel;
     reg  [15:0] pes__1__ksel_nx;
     reg  [7:0] pes__1__x_in;
-    reg  [6:0] pes__1__tag_in;
+    reg  [7:0] pes__1__tag_in;
     wire  [7:0] pes__1__x_out;
-    wire  [6:0] pes__1__tag_out;
+    wire  [7:0] pes__1__tag_out;
     reg  [31:0] pes__1__psum_in;
     wire  [31:0] pes__1__psum_out;
     reg  [15:0] pes__1__sum_at;
     reg  pes__1__w_we;
     reg  [15:0] pes__1__w_sel;
+    reg  pes__1__w_bank;
     reg  [7:0] pes__1__w_data;
     wire  [7:0] pes__1__w_used;
     wire  pes__1__mac;
@@ -886,14 +888,15 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__2__ksel;
     reg  [15:0] pes__2__ksel_nx;
     reg  [7:0] pes__2__x_in;
-    reg  [6:0] pes__2__tag_in;
+    reg  [7:0] pes__2__tag_in;
     wire  [7:0] pes__2__x_out;
-    wire  [6:0] pes__2__tag_out;
+    wire  [7:0] pes__2__tag_out;
     reg  [31:0] pes__2__psum_in;
     wire  [31:0] pes__2__psum_out;
     reg  [15:0] pes__2__sum_at;
     reg  pes__2__w_we;
     reg  [15:0] pes__2__w_sel;
+    reg  pes__2__w_bank;
     reg  [7:0] pes__2__w_data;
     wire  [7:0] pes__2__w_used;
     wire  pes__2__mac;
@@ -902,14 +905,15 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] pes__3__ksel;
     reg  [15:0] pes__3__ksel_nx;
     reg  [7:0] pes__3__x_in;
-    reg  [6:0] pes__3__tag_in;
+    reg  [7:0] pes__3__tag_in;
     wire  [7:0] pes__3__x_out;
-    wire  [6:0] pes__3__tag_out;
+    wire  [7:0] pes__3__tag_out;
     reg  [31:0] pes__3__psum_in;
     wire  [31:0] pes__3__psum_out;
     reg  [15:0] pes__3__sum_at;
     reg  pes__3__w_we;
     reg  [15:0] pes__3__w_sel;
+    reg  pes__3__w_bank;
     reg  [7:0] pes__3__w_data;
     wire  [7:0] pes__3__w_used;
     wire  pes__3__mac;
@@ -934,13 +938,13 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  skew__0__clock;
     reg  skew__0__strobe;
     reg  [7:0] skew__0__x_in;
-    reg  [6:0] skew__0__tag_in;
+    reg  [7:0] skew__0__tag_in;
     wire  [7:0] skew__0__x_out;
-    wire  [6:0] skew__0__tag_out;
+    wire  [7:0] skew__0__tag_out;
     reg  accs__0__clock;
     reg  accs__0__strobe;
     reg  [3:0] accs__0__sub;
-    reg  [6:0] accs__0__tag_in;
+    reg  [7:0] accs__0__tag_in;
     reg  [31:0] accs__0__psum_in;
     reg  accs__0__d_en;
     reg  accs__0__d_half;
@@ -966,7 +970,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  accs__1__clock;
     reg  accs__1__strobe;
     reg  [3:0] accs__1__sub;
-    reg  [6:0] accs__1__tag_in;
+    reg  [7:0] accs__1__tag_in;
     reg  [31:0] accs__1__psum_in;
     reg  accs__1__d_en;
     reg  accs__1__d_half;
@@ -1068,7 +1072,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  [15:0] seq__sum_at;
     wire  seq__slot_valid;
     wire  seq__slot_pad;
-    wire  [6:0] seq__slot_tag;
+    wire  [7:0] seq__slot_tag;
     wire  [15:0] seq__slot_addr;
     wire  [15:0] seq__slot_iyp;
     wire  [15:0] seq__slot_ixp;
@@ -1079,6 +1083,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     wire  seq__wl_we;
     wire  [63:0] seq__wl_row;
     wire  [15:0] seq__wl_k;
+    wire  seq__wl_bank;
     wire  seq__d_en;
     wire  seq__d_half;
     wire  [15:0] seq__d_addr;
@@ -1321,8 +1326,8 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  rread__1;
     reg  [15:0] roffs__0;
     reg  [15:0] roffs__1;
-    reg  [6:0] rtag__0;
-    reg  [6:0] rtag__1;
+    reg  [7:0] rtag__0;
+    reg  [7:0] rtag__1;
     reg  [7:0] rt_ghot;
     reg  [7:0] sg_hot;
     reg  [1:0] gsel__0;
@@ -1348,6 +1353,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .sum_at(pes__0__sum_at),
         .w_we(pes__0__w_we),
         .w_sel(pes__0__w_sel),
+        .w_bank(pes__0__w_bank),
         .w_data(pes__0__w_data),
         .w_used(pes__0__w_used),
         .mac(pes__0__mac)
@@ -1366,6 +1372,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .sum_at(pes__1__sum_at),
         .w_we(pes__1__w_we),
         .w_sel(pes__1__w_sel),
+        .w_bank(pes__1__w_bank),
         .w_data(pes__1__w_data),
         .w_used(pes__1__w_used),
         .mac(pes__1__mac)
@@ -1384,6 +1391,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .sum_at(pes__2__sum_at),
         .w_we(pes__2__w_we),
         .w_sel(pes__2__w_sel),
+        .w_bank(pes__2__w_bank),
         .w_data(pes__2__w_data),
         .w_used(pes__2__w_used),
         .mac(pes__2__mac)
@@ -1402,6 +1410,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .sum_at(pes__3__sum_at),
         .w_we(pes__3__w_we),
         .w_sel(pes__3__w_sel),
+        .w_bank(pes__3__w_bank),
         .w_data(pes__3__w_data),
         .w_used(pes__3__w_used),
         .mac(pes__3__mac)
@@ -1591,6 +1600,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .wl_we(seq__wl_we),
         .wl_row(seq__wl_row),
         .wl_k(seq__wl_k),
+        .wl_bank(seq__wl_bank),
         .d_en(seq__d_en),
         .d_half(seq__d_half),
         .d_addr(seq__d_addr),
@@ -2329,6 +2339,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__0__sum_at = seq__sum_at;
         pes__0__w_we = seq__wl_we & seq__wl_row[0];
         pes__0__w_sel = seq__wl_k;
+        pes__0__w_bank = seq__wl_bank;
         pes__0__w_data = wbanks__0__r_data;
         pes__1__clock = clock;
         pes__1__psum_in = 32'h0;
@@ -2338,6 +2349,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__1__sum_at = seq__sum_at;
         pes__1__w_we = seq__wl_we & seq__wl_row[0];
         pes__1__w_sel = seq__wl_k;
+        pes__1__w_bank = seq__wl_bank;
         pes__1__w_data = wbanks__1__r_data;
         pes__3__x_in = pes__2__x_out;
         pes__3__tag_in = pes__2__tag_out;
@@ -2349,6 +2361,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__2__sum_at = seq__sum_at;
         pes__2__w_we = seq__wl_we & seq__wl_row[1];
         pes__2__w_sel = seq__wl_k;
+        pes__2__w_bank = seq__wl_bank;
         pes__2__w_data = wbanks__0__r_data;
         pes__3__clock = clock;
         pes__3__psum_in = 32'h0;
@@ -2358,6 +2371,7 @@ module tiny_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         pes__3__sum_at = seq__sum_at;
         pes__3__w_we = seq__wl_we & seq__wl_row[1];
         pes__3__w_sel = seq__wl_k;
+        pes__3__w_bank = seq__wl_bank;
         pes__3__w_data = wbanks__1__r_data;
         pes__2__psum_in = pes__0__psum_out;
         pes__3__psum_in = pes__1__psum_out;
@@ -2610,7 +2624,7 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
     input wire  clock;
     input wire  strobe;
     input wire  [3:0] sub;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     input wire  [31:0] psum_in;
     input wire  d_en;
     input wire  d_half;
@@ -2677,8 +2691,8 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
     reg  s1_tv__d;
     wire  s1_tv__q;
     reg  s1_tv__clock;
-    reg  [6:0] vtag__d;
-    wire  [6:0] vtag__q;
+    reg  [7:0] vtag__d;
+    wire  [7:0] vtag__q;
     reg  vtag__clock;
     reg  [15:0] pbase__d;
     wire  [15:0] pbase__q;
@@ -2841,7 +2855,7 @@ module tiny_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,d_a
         .q(s1_tv__q),
         .clock(s1_tv__clock)
     );
-    tiny_accel_top_dff_w7 vtag(
+    tiny_accel_top_dff_w8 vtag(
         .d(vtag__d),
         .q(vtag__q),
         .clock(vtag__clock)
@@ -3296,23 +3310,23 @@ module tiny_accel_top_dff_w4(d,q,clock);
           
 endmodule // tiny_accel_top_dff_w4
 
-module tiny_accel_top_dff_w7(d,q,clock);
+module tiny_accel_top_dff_w8(d,q,clock);
     
     // Module arguments
-    input wire  [6:0] d;
-    output reg  [6:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 7'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // tiny_accel_top_dff_w7
+endmodule // tiny_accel_top_dff_w8
 
 module tiny_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data,w_wide,w_word);
     
@@ -5484,24 +5498,6 @@ module tiny_accel_top_lz_b0(x,n,zero);
     
 endmodule // tiny_accel_top_lz_b0
 
-module tiny_accel_top_dff_w8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // tiny_accel_top_dff_w8
-
 module tiny_accel_top_dff_w24(d,q,clock);
     
     // Module arguments
@@ -5888,7 +5884,7 @@ module tiny_accel_top_pair(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_top_pair
 
-module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_data,w_used,mac);
+module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_bank,w_data,w_used,mac);
     
     // Module arguments
     input wire  clock;
@@ -5896,14 +5892,15 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     input wire  [15:0] ksel;
     input wire  [15:0] ksel_nx;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     input wire  [31:0] psum_in;
     output reg  [31:0] psum_out;
     input wire  [15:0] sum_at;
     input wire  w_we;
     input wire  [15:0] w_sel;
+    input wire  w_bank;
     input wire  [7:0] w_data;
     output reg  [7:0] w_used;
     output reg  mac;
@@ -5912,8 +5909,8 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     reg  [7:0] x__d;
     wire  [7:0] x__q;
     reg  x__clock;
-    reg  [6:0] tag__d;
-    wire  [6:0] tag__q;
+    reg  [7:0] tag__d;
+    wire  [7:0] tag__q;
     reg  tag__clock;
     reg  [7:0] w__0__d;
     wire  [7:0] w__0__q;
@@ -5927,6 +5924,12 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     reg  [7:0] ws__1__d;
     wire  [7:0] ws__1__q;
     reg  ws__1__clock;
+    reg  [7:0] ws1__0__d;
+    wire  [7:0] ws1__0__q;
+    reg  ws1__0__clock;
+    reg  [7:0] ws1__1__d;
+    wire  [7:0] ws1__1__q;
+    reg  ws1__1__clock;
     reg  [31:0] psum__0__d;
     wire  [31:0] psum__0__q;
     reg  psum__0__clock;
@@ -5942,6 +5945,8 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     wire  [15:0] mul__p;
     
     // Local signals
+    reg  [7:0] wsw__0;
+    reg  [7:0] wsw__1;
     reg  [7:0] wnx;
     reg  swap;
     reg  [31:0] prod32;
@@ -5953,7 +5958,7 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         .q(x__q),
         .clock(x__clock)
     );
-    tiny_accel_top_dff_w7 tag(
+    tiny_accel_top_dff_w8 tag(
         .d(tag__d),
         .q(tag__q),
         .clock(tag__clock)
@@ -5977,6 +5982,16 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         .d(ws__1__d),
         .q(ws__1__q),
         .clock(ws__1__clock)
+    );
+    tiny_accel_top_dff_w8 ws1__0(
+        .d(ws1__0__d),
+        .q(ws1__0__q),
+        .clock(ws1__0__clock)
+    );
+    tiny_accel_top_dff_w8 ws1__1(
+        .d(ws1__1__d),
+        .q(ws1__1__q),
+        .clock(ws1__1__clock)
     );
     tiny_accel_top_dff_w32 psum__0(
         .d(psum__0__d),
@@ -6012,12 +6027,28 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         w__0__d = w__0__q;
         ws__0__clock = clock;
         ws__0__d = ws__0__q;
+        ws1__0__clock = clock;
+        ws1__0__d = ws1__0__q;
         psum__0__clock = clock;
+        if (tag_in[32'h7]) begin
+            wsw__0 = ws1__0__q;
+        end
+        else begin
+            wsw__0 = ws__0__q;
+        end
         w__1__clock = clock;
         w__1__d = w__1__q;
         ws__1__clock = clock;
         ws__1__d = ws__1__q;
+        ws1__1__clock = clock;
+        ws1__1__d = ws1__1__q;
         psum__1__clock = clock;
+        if (tag_in[32'h7]) begin
+            wsw__1 = ws1__1__q;
+        end
+        else begin
+            wsw__1 = ws__1__q;
+        end
         wnx = 8'h0;
         swap = strobe & tag_in[32'h1];
         if (strobe) begin
@@ -6028,7 +6059,7 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         tag_out = tag__q;
         if (ksel_nx[0]) begin
             if (swap) begin
-                wnx = ws__0__q;
+                wnx = wsw__0;
             end
             else begin
                 wnx = w__0__q;
@@ -6036,7 +6067,7 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         end
         if (ksel_nx[1]) begin
             if (swap) begin
-                wnx = ws__1__q;
+                wnx = wsw__1;
             end
             else begin
                 wnx = w__1__q;
@@ -6059,16 +6090,26 @@ module tiny_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         psum__1__d = psum__0__q;
         psum_out = psum__1__q;
         if (w_we & w_sel[0]) begin
-            ws__0__d = w_data;
+            if (w_bank) begin
+                ws1__0__d = w_data;
+            end
+            else begin
+                ws__0__d = w_data;
+            end
         end
         if (swap) begin
-            w__0__d = ws__0__q;
+            w__0__d = wsw__0;
         end
         if (w_we & w_sel[1]) begin
-            ws__1__d = w_data;
+            if (w_bank) begin
+                ws1__1__d = w_data;
+            end
+            else begin
+                ws__1__d = w_data;
+            end
         end
         if (swap) begin
-            w__1__d = ws__1__q;
+            w__1__d = wsw__1;
         end
     end
     
@@ -6102,7 +6143,7 @@ module tiny_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // tiny_accel_top_mul
 
-module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
+module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,wl_bank,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
     
     // Module arguments
     input wire  clock;
@@ -6124,7 +6165,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  [15:0] sum_at;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [6:0] slot_tag;
+    output reg  [7:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
@@ -6135,6 +6176,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     output reg  wl_we;
     output reg  [63:0] wl_row;
     output reg  [15:0] wl_k;
+    output reg  wl_bank;
     output reg  d_en;
     output reg  d_half;
     output reg  [15:0] d_addr;
@@ -6203,7 +6245,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  [15:0] issuer__pix_left;
     wire  issuer__slot_valid;
     wire  issuer__slot_pad;
-    wire  [6:0] issuer__slot_tag;
+    wire  [7:0] issuer__slot_tag;
     wire  [15:0] issuer__slot_addr;
     wire  [15:0] issuer__slot_iyp;
     wire  [15:0] issuer__slot_ixp;
@@ -6222,6 +6264,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     wire  loader__we;
     wire  [63:0] loader__row;
     wire  [15:0] loader__k;
+    wire  loader__bank;
     reg  [15:0] loader__p_klast;
     reg  [15:0] loader__p_per_pass;
     reg  drain__clock;
@@ -6357,6 +6400,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         .we(loader__we),
         .row(loader__row),
         .k(loader__k),
+        .bank(loader__bank),
         .p_klast(loader__p_klast),
         .p_per_pass(loader__p_per_pass)
     );
@@ -6560,6 +6604,7 @@ module tiny_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         wl_we = loader__we;
         wl_row = loader__row;
         wl_k = loader__k;
+        wl_bank = loader__bank;
         d_en = drain__active;
         d_half = drain__half;
         d_addr = drain__addr;
@@ -6963,29 +7008,33 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     output reg  [15:0] pix_left;
     output reg  slot_valid;
     output reg  slot_pad;
-    output reg  [6:0] slot_tag;
+    output reg  [7:0] slot_tag;
     output reg  [15:0] slot_addr;
     output reg  [15:0] slot_iyp;
     output reg  [15:0] slot_ixp;
     
     // Constant declarations
-    localparam  tag_valid = 7'b1;
-    localparam  tag_swap = 7'b10;
-    localparam  tag_first = 7'b100;
-    localparam  tag_last = 7'b1000;
-    localparam  tag_half = 7'b10000;
-    localparam  tag_pad = 7'b100000;
-    localparam  tag_lastp = 7'b1000000;
+    localparam  tag_valid = 8'h1;
+    localparam  tag_swap = 8'h2;
+    localparam  tag_first = 8'h4;
+    localparam  tag_last = 8'h8;
+    localparam  tag_half = 8'h10;
+    localparam  tag_pad = 8'h20;
+    localparam  tag_lastp = 8'h40;
+    localparam  tag_bank = 8'h80;
     
     // Stub signals
+    reg  bank__d;
+    wire  bank__q;
+    reg  bank__clock;
     reg  valid_r__d;
     wire  valid_r__q;
     reg  valid_r__clock;
     reg  pad_r__d;
     wire  pad_r__q;
     reg  pad_r__clock;
-    reg  [6:0] tag_r__d;
-    wire  [6:0] tag_r__q;
+    reg  [7:0] tag_r__d;
+    wire  [7:0] tag_r__q;
     reg  tag_r__clock;
     reg  [15:0] addr_r__d;
     wire  [15:0] addr_r__q;
@@ -7068,9 +7117,14 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     reg  [15:0] b_pixl;
     reg  pass_end;
     reg  issue_next;
-    reg  [6:0] tag;
+    reg  [7:0] tag;
     
     // Sub module instances
+    tiny_accel_top_dff_w1 bank(
+        .d(bank__d),
+        .q(bank__q),
+        .clock(bank__clock)
+    );
     tiny_accel_top_dff_w1 valid_r(
         .d(valid_r__d),
         .q(valid_r__q),
@@ -7081,7 +7135,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         .q(pad_r__q),
         .clock(pad_r__clock)
     );
-    tiny_accel_top_dff_w7 tag_r(
+    tiny_accel_top_dff_w8 tag_r(
         .d(tag_r__d),
         .q(tag_r__q),
         .clock(tag_r__clock)
@@ -7199,6 +7253,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
     
     // Update code
     always @(*) begin
+        bank__clock = clock;
         valid_r__clock = clock;
         pad_r__clock = clock;
         tag_r__clock = clock;
@@ -7224,6 +7279,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         cb_addr__clock = clock;
         cb_pad__clock = clock;
         cb_last__clock = clock;
+        bank__d = bank__q;
         valid_r__d = valid_r__q;
         pad_r__d = pad_r__q;
         tag_r__d = tag_r__q;
@@ -7297,6 +7353,9 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         tag = tag_valid;
         if (issue_new) begin
             tag = tag | tag_swap;
+            if (bank__q) begin
+                tag = tag | tag_bank;
+            end
         end
         if (tile_first & ~p_keep) begin
             tag = tag | tag_first;
@@ -7315,7 +7374,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         end
         if (strobe) begin
             valid_r__d = issue_next | issue_new;
-            tag_r__d = 7'h0;
+            tag_r__d = 8'h0;
             if (issue_next | issue_new) begin
                 tag_r__d = tag;
             end
@@ -7336,6 +7395,7 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
             end
             if (issue_new) begin
                 pass_r__d = 1'b1;
+                bank__d = ~bank__q;
                 if (~issue_next) begin
                     rowaddr__d = cb_addr__q;
                     px__d = 16'h0;
@@ -7350,12 +7410,13 @@ module tiny_accel_top_issuer(clock,strobe,start,issue_new,p_wo,p_h,p_w,p_ph,p_pw
         end
         if (start) begin
             pass_r__d = 1'b0;
+            bank__d = 1'b0;
         end
     end
     
 endmodule // tiny_accel_top_issuer
 
-module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,p_klast,p_per_pass);
+module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_at,av_clr,ready,rd_en,rd_addr,we,row,k,bank,p_klast,p_per_pass);
     
     // Module arguments
     input wire  clock;
@@ -7373,6 +7434,7 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
     output reg  we;
     output reg  [63:0] row;
     output reg  [15:0] k;
+    output reg  bank;
     input wire  [15:0] p_klast;
     input wire  [15:0] p_per_pass;
     
@@ -7392,6 +7454,12 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
     reg  swapd__d;
     wire  swapd__q;
     reg  swapd__clock;
+    reg  pswapd__d;
+    wire  pswapd__q;
+    reg  pswapd__clock;
+    reg  bank_r__d;
+    wire  bank_r__q;
+    reg  bank_r__clock;
     reg  [15:0] ptr__d;
     wire  [15:0] ptr__q;
     reg  ptr__clock;
@@ -7425,6 +7493,9 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
     reg  [15:0] k_d__d;
     wire  [15:0] k_d__q;
     reg  k_d__clock;
+    reg  bank_d__d;
+    wire  bank_d__q;
+    reg  bank_d__clock;
     
     // Local signals
     reg  rd;
@@ -7451,6 +7522,16 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         .d(swapd__d),
         .q(swapd__q),
         .clock(swapd__clock)
+    );
+    tiny_accel_top_dff_w1 pswapd(
+        .d(pswapd__d),
+        .q(pswapd__q),
+        .clock(pswapd__clock)
+    );
+    tiny_accel_top_dff_w1 bank_r(
+        .d(bank_r__d),
+        .q(bank_r__q),
+        .clock(bank_r__clock)
     );
     tiny_accel_top_dff_w16 ptr(
         .d(ptr__d),
@@ -7507,6 +7588,11 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         .q(k_d__q),
         .clock(k_d__clock)
     );
+    tiny_accel_top_dff_w1 bank_d(
+        .d(bank_d__d),
+        .q(bank_d__q),
+        .clock(bank_d__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -7514,6 +7600,9 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         fin__clock = clock;
         taken__clock = clock;
         swapd__clock = clock;
+        pswapd__clock = clock;
+        bank_r__clock = clock;
+        bank_d__clock = clock;
         ptr__clock = clock;
         pend__clock = clock;
         pend_m1__clock = clock;
@@ -7529,6 +7618,9 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         fin__d = fin__q;
         taken__d = taken__q;
         swapd__d = swapd__q;
+        pswapd__d = pswapd__q;
+        bank_r__d = bank_r__q;
+        bank_d__d = bank_d__q;
         ptr__d = ptr__q;
         pend__d = pend__q;
         pend_m1__d = pend_m1__q;
@@ -7543,12 +7635,14 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         rd = loading__q & room__q;
         early = loading__q & ~row_r__q[32'h0] & e_ok__q;
         ready = ~taken__q & (fin__q | early);
-        next = fin__q & taken__q & (swapd__q | swapped);
+        next = fin__q & taken__q & (pswapd__q | swapped);
         rd_en = rd;
         rd_addr = ptr__q;
         we = we_d__q;
         row = row_d__q;
         k = k_d__q;
+        bank = bank_d__q;
+        bank_d__d = bank_r__q;
         we_d__d = rd;
         row_d__d = row_r__q;
         k_d__d = k_r__q;
@@ -7569,13 +7663,22 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
         if (take) begin
             taken__d = 1'b1;
         end
-        if (taken__q & swapped) begin
-            swapd__d = 1'b1;
+        if (swapped) begin
+            if (pswapd__q) begin
+                if (taken__q) begin
+                    swapd__d = 1'b1;
+                end
+            end
+            else begin
+                pswapd__d = 1'b1;
+            end
         end
         if (next) begin
             fin__d = 1'b0;
             taken__d = 1'b0;
             swapd__d = 1'b0;
+            pswapd__d = swapd__q | (swapped & pswapd__q);
+            bank_r__d = ~bank_r__q;
             loading__d = |left__q;
             pend__d = pend__q + p_per_pass;
             pend_m1__d = pend_m1__q + p_per_pass;
@@ -7585,6 +7688,8 @@ module tiny_accel_top_loader(clock,start,p_passes,take,swapped,avail,av_set,av_a
             fin__d = 1'b0;
             taken__d = 1'b0;
             swapd__d = 1'b0;
+            pswapd__d = 1'b1;
+            bank_r__d = 1'b0;
             ptr__d = 16'h0;
             pend__d = p_per_pass;
             pend_m1__d = p_per_pass - 16'h1;
@@ -7862,16 +7967,16 @@ module tiny_accel_top_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
     input wire  clock;
     input wire  strobe;
     input wire  [7:0] x_in;
-    input wire  [6:0] tag_in;
+    input wire  [7:0] tag_in;
     output reg  [7:0] x_out;
-    output reg  [6:0] tag_out;
+    output reg  [7:0] tag_out;
     
     // Stub signals
     reg  [7:0] x__0__d;
     wire  [7:0] x__0__q;
     reg  x__0__clock;
-    reg  [6:0] tag__0__d;
-    wire  [6:0] tag__0__q;
+    reg  [7:0] tag__0__d;
+    wire  [7:0] tag__0__q;
     reg  tag__0__clock;
     
     // Sub module instances
@@ -7880,7 +7985,7 @@ module tiny_accel_top_skew_line(clock,strobe,x_in,tag_in,x_out,tag_out);
         .q(x__0__q),
         .clock(x__0__clock)
     );
-    tiny_accel_top_dff_w7 tag__0(
+    tiny_accel_top_dff_w8 tag__0(
         .d(tag__0__d),
         .q(tag__0__q),
         .clock(tag__0__clock)

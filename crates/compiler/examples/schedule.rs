@@ -1,7 +1,7 @@
 //! The program model's dispatch schedule of a network's compiled program: per kept instruction,
 //! its layer, the period it is dispatched and its fields (a model: crate::net_model).
 //!
-//!     cargo run --release -p accelgen-compiler --example schedule [lenet5|stem|resnet8-chain|fc-stack|NETWORK.json] [FIRST_LAYER] [LAST_LAYER]
+//!     cargo run --release -p accelgen-compiler --example schedule [lenet5|stem|resnet8-chain|fc-stack|NETWORK.json] [FIRST_LAYER] [LAST_LAYER] [PRESET]
 
 use accelgen_compiler::net_model::program_cycles;
 use accelgen_compiler::testnets::{conv, net_of, with_data};
@@ -23,7 +23,7 @@ fn main() {
         "lenet5" => with_data("lenet5", 5),
         path => accelgen_formats::Network::load(std::path::Path::new(path)).unwrap(),
     };
-    let cfg = Preset::Default.config();
+    let cfg = Preset::from_name(args.get(4).map_or("default", String::as_str)).unwrap().config();
     let c = compile_full(&net, &cfg).unwrap();
     let m = program_cycles(&c, &cfg, 1).unwrap();
     let kept = accelgen_isa::compress::kept_indices(&c.prog);

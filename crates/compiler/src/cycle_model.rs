@@ -60,12 +60,13 @@ struct Regs {
     kr: u64,
     ict: u64,
     oct: u64,
-    /// Weight loader: loading, the pass loaded, taken, swapped at row 0's last PE; word, passes
-    /// left.
+    /// Weight loader: loading, the pass loaded, taken, swapped at row 0's last PE, the previous
+    /// pass swapped; word, passes left.
     wl_loading: bool,
     wl_fin: bool,
     wl_taken: bool,
     wl_swapd: bool,
+    wl_pswapd: bool,
     wl_n: u64,
     wl_left: u64,
     /// Accumulation halves: a tile accumulating in it, a tile done waiting for the drain.
@@ -147,7 +148,7 @@ pub fn conv_cycles_in(e: &ConvArray, p: &ConvPlan, env: &RunEnv) -> ConvCycles {
     // The registers after the start edge.
     // The sequencer's tail: 11 cycles, 15 with ONNX Runtime's longer requantizer.
     let tail = if p.ort { 15 } else { 11 };
-    let mut regs = Regs { all_issued: passes == 0, wl_loading: passes > 0, wl_left: passes, tail, ..Regs::default() };
+    let mut regs = Regs { all_issued: passes == 0, wl_loading: passes > 0, wl_pswapd: true, wl_left: passes, tail, ..Regs::default() };
     // Tile-done pulses on their way to the pending flags: (cycle, half).
     let mut pend_at: Vec<(u64, usize)> = vec![];
     let mut slots = (0u64, 0u64);
@@ -267,7 +268,8 @@ fn step_cursor(g: &Geo, cur: &Regs, n: &mut Regs) {
 }
 
 /// The weight loader: R·K entries per pass (kernel j of a PE row each), one per cycle; the next
-/// pass loads once this one is loaded, taken and swapped in at row 0's last PE.
+/// pass loads (into the other shadow bank) once this one is loaded and taken and the previous
+/// one swapped in at row 0's last PE (the swaps come in pass order).
 fn weight_loader(g: &Geo, cur: &Regs, n: &mut Regs, last_swap: bool, entry_written: bool) {
     if cur.wl_loading && entry_written {
         if cur.wl_n + 1 == g.rk {
@@ -279,13 +281,18 @@ fn weight_loader(g: &Geo, cur: &Regs, n: &mut Regs, last_swap: bool, entry_writt
             n.wl_n = cur.wl_n + 1;
         }
     }
-    if cur.wl_taken && last_swap {
-        n.wl_swapd = true;
+    if last_swap {
+        if !cur.wl_pswapd {
+            n.wl_pswapd = true;
+        } else if cur.wl_taken {
+            n.wl_swapd = true;
+        }
     }
-    if cur.wl_fin && cur.wl_taken && (cur.wl_swapd || last_swap) {
+    if cur.wl_fin && cur.wl_taken && (cur.wl_pswapd || last_swap) {
         n.wl_fin = false;
         n.wl_taken = false;
         n.wl_swapd = false;
+        n.wl_pswapd = cur.wl_swapd || (last_swap && cur.wl_pswapd);
         n.wl_loading = cur.wl_left > 0;
     }
 }

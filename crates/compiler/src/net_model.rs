@@ -130,8 +130,9 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
     };
     let mut busy = Busy::default();
     let (mut settle, mut prev) = (0u64, None::<u64>);
-    // The last weight load: (its start period, entries), for the run that streams it.
-    let mut wload: Option<(u64, u64)> = None;
+    // The last weight load: (its start period, its periods, periods per weight-buffer entry:
+    // 1 in word steps, C at an element per cycle), for the run that streams it.
+    let mut wload: Option<(u64, u64, u64)> = None;
     let mut div = 1u64;
     let mut dispatched = Vec::with_capacity(kept.len());
     let mut end = 0u64;
@@ -190,9 +191,11 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                         return Err(format!("instruction {idx}: a conv run with a zero size or tile count"));
                     }
                     // Weights still streaming in from the last weight load.
-                    let weights = wload.filter(|&(ws, n)| ws + n + cost::FIRST_ENTRY > start).map(|(ws, _)| {
-                        let first = (ws + cost::FIRST_ENTRY).saturating_sub(start);
-                        (first, 1)
+                    // (An entry counts once its last bank's weight is written: per − 1 periods after
+                    // its first.)
+                    let weights = wload.filter(|&(ws, n, _)| ws + n + cost::FIRST_ENTRY > start).map(|(ws, _, per)| {
+                        let first = (ws + cost::FIRST_ENTRY + per - 1).saturating_sub(start);
+                        (first, per)
                     });
                     let env = RunEnv { nodrain: t[3] == 0, weights };
                     busy.conv = start + conv_cycles_in(&e, &plan, &env).cycles;
@@ -219,11 +222,11 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                     words / cfg.feature_memory_lanes() as u64 + cost::STORE
                 } else if name == "MEM_LOAD" && v[0] == 1 && wide {
                     let entries = words.div_ceil(e.cols as u64);
-                    wload = Some((start, entries));
+                    wload = Some((start, entries, 1));
                     entries + cost::WIDE + extra
                 } else {
                     if name == "MEM_LOAD" && v[0] == 1 {
-                        wload = Some((start, words.div_ceil(e.cols as u64) * e.cols as u64));
+                        wload = Some((start, words.div_ceil(e.cols as u64) * e.cols as u64, e.cols as u64));
                     }
                     words + if name == "MEM_LOAD" { cost::LOAD + extra } else { cost::STORE }
                 };

@@ -634,6 +634,7 @@ impl Logic for ConvEngine {
                     self.pes[r * cols + c].sum_at.next = self.seq.sum_at.val();
                     self.pes[r * cols + c].w_we.next = self.seq.wl_we.val() & self.seq.wl_row.val().get_bit(r);
                     self.pes[r * cols + c].w_sel.next = self.seq.wl_k.val();
+                    self.pes[r * cols + c].w_bank.next = self.seq.wl_bank.val();
                     self.pes[r * cols + c].w_data.next = self.wbanks[c].r_data.val();
                 }
             }
@@ -869,7 +870,7 @@ crate::top_io!(
         for i in 0..self.pes.len() {
             s.add(&|| format!("pes__{i}__x_in"), 8, self.pes[i].x_in.val().get_u64());
             s.add(&|| format!("pes__{i}__x_out"), 8, self.pes[i].x_out.val().get_u64());
-            s.add(&|| format!("pes__{i}__tag_out"), 7, self.pes[i].tag_out.val().get_u64());
+            s.add(&|| format!("pes__{i}__tag_out"), 8, self.pes[i].tag_out.val().get_u64());
             s.add(&|| format!("pes__{i}__w_used"), 8, self.pes[i].w_used.val().get_u64());
             s.add(&|| format!("pes__{i}__mac"), 1, self.pes[i].mac.val().get_u64());
         }

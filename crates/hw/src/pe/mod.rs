@@ -60,8 +60,12 @@ pub const FOLD_STAGES: usize = 2;
 /// to the output side as it writes them: docs/conv-array.md).
 pub const TAG_LASTP: usize = 6;
 
+/// Tag bit: which of the two shadow-weight banks the pass's weights were loaded into (the
+/// pass's parity within its run); a swap copies that bank (docs/conv-array.md).
+pub const TAG_BANK: usize = 7;
+
 /// The tag travelling with each datum.
-pub type Tag = Bits<7>;
+pub type Tag = Bits<8>;
 
 /// A fault a test builds into the hardware on purpose, to show that the invariant counter
 /// watching for it rises. `None` in every product; a faulty block emits different Verilog.

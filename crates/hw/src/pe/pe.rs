@@ -22,9 +22,12 @@
 //! same latency, so the chain still meets the same datum and kernel, and the bottom row's sums
 //! leave one fast cycle later than the multiply schedule alone would say.
 //!
-//! Weights are double-buffered: `w_we` with one-hot `w_sel` writes a shadow register; a datum whose
-//! tag has bit 1 (`TAG_SWAP`, see `pe/mod.rs`) set copies every shadow register into the active one as it is loaded, so
-//! a new pass's weights take effect with its first datum, PE by PE, as that datum shifts along.
+//! Weights are triple-buffered: K active weights and two banks of K shadow weights. `w_we` with
+//! one-hot `w_sel` writes a shadow register of bank `w_bank`; a datum whose tag has bit 1
+//! (`TAG_SWAP`, see `pe/mod.rs`) set copies every shadow register of the bank its tag's bit 7
+//! names (`TAG_BANK`, the pass's parity) into the active one as it is loaded, so a new pass's
+//! weights take effect with its first datum, PE by PE, as that datum shifts along, while the
+//! loader already fills the other bank with the pass after it (docs/conv-array.md).
 //!
 //! | port | dir | width | meaning |
 //! |---|---|---|---|
@@ -32,19 +35,24 @@
 //! | `strobe` | in | 1 | last fast cycle of a slow cycle: input register loads |
 //! | `ksel` | in | 16 | one-hot sub-cycle: kernel j is used when bit j is set |
 //! | `ksel_nx` | in | 16 | `ksel` of the next fast cycle |
-//! | `x_in`, `tag_in` | in | 8, 6 | datum and its tag from the left neighbour or the row port |
-//! | `x_out`, `tag_out` | out | 8, 7 | the input register and its tag (to the right neighbour) |
+//! | `x_in`, `tag_in` | in | 8, 8 | datum and its tag from the left neighbour or the row port |
+//! | `x_out`, `tag_out` | out | 8, 8 | the input register and its tag (to the right neighbour) |
 //! | `psum_in` | in | 32 | partial sum from the PE above (0 in row 0) |
 //! | `psum_out` | out | 32 | partial sum k fast cycles old (to the PE below) |
 //! | `sum_at` | in | 16 | one-hot delay-line stage the new partial sum enters: bit K − k (bit 0 for all K kernels) |
-//! | `w_we`, `w_sel`, `w_data` | in | 1, 16, 8 | shadow-weight write port |
+//! | `w_we`, `w_sel`, `w_bank`, `w_data` | in | 1, 16, 1, 8 | shadow-weight write port: one-hot kernel, bank |
 //! | `w_used` | out | 8 | the weight multiplied this cycle (observation: what the PE really multiplies) |
 //! | `mac` | out | 1 | this cycle's product is a MAC on a datum read from the first cache (valid, not padding) |
 
 use crate::pe::mul::RegMul;
 use crate::pe::{Tag, TAG_PAD, TAG_VALID};
 
-const _: () = assert!(TAG_VALID == 0 && TAG_PAD == 5, "update() uses the tag bits as literals");
+use crate::pe::{TAG_BANK, TAG_SWAP};
+
+const _: () = assert!(
+    TAG_VALID == 0 && TAG_SWAP == 1 && TAG_PAD == 5 && TAG_BANK == 7,
+    "update() uses the tag bits as literals"
+);
 use rust_hdl::prelude::*;
 
 /// Parameters of a PE.
@@ -98,6 +106,8 @@ pub struct Pe {
     pub w_we: Signal<In, Bit>,
     /// One-hot shadow weight to write.
     pub w_sel: Signal<In, Bits<16>>,
+    /// Shadow bank to write.
+    pub w_bank: Signal<In, Bit>,
     /// Weight to write.
     pub w_data: Signal<In, Bits<8>>,
     /// The weight multiplied this cycle.
@@ -110,8 +120,11 @@ pub struct Pe {
     tag: DFF<Tag>,
     /// Active weights, one per kernel.
     w: Vec<DFF<Bits<8>>>,
-    /// Shadow weights for the next pass.
+    /// Shadow weights, bank 0 and bank 1 (passes of even and odd parity).
     ws: Vec<DFF<Bits<8>>>,
+    ws1: Vec<DFF<Bits<8>>>,
+    /// Per kernel, the shadow weight a swap at this edge copies (of the bank the tag names).
+    wsw: Vec<Signal<Local, Bits<8>>>,
     /// Partial-sum delay line, K stages.
     psum: Vec<DFF<Bits<32>>>,
     /// Weight of the kernel `ksel_nx` selects, as the weights will be after this edge.
@@ -152,6 +165,7 @@ impl Pe {
             sum_at: Default::default(),
             w_we: Default::default(),
             w_sel: Default::default(),
+            w_bank: Default::default(),
             w_data: Default::default(),
             w_used: Default::default(),
             mac: Default::default(),
@@ -159,6 +173,8 @@ impl Pe {
             tag: Default::default(),
             w: (0..p.kernels).map(|_| Default::default()).collect(),
             ws: (0..p.kernels).map(|_| Default::default()).collect(),
+            ws1: (0..p.kernels).map(|_| Default::default()).collect(),
+            wsw: (0..p.kernels).map(|_| Default::default()).collect(),
             psum: (0..p.kernels).map(|_| Default::default()).collect(),
             wnx: Default::default(),
             wsel: Default::default(),
@@ -189,7 +205,14 @@ impl Logic for Pe {
             self.w[j].d.next = self.w[j].q.val();
             self.ws[j].clock.next = self.clock.val();
             self.ws[j].d.next = self.ws[j].q.val();
+            self.ws1[j].clock.next = self.clock.val();
+            self.ws1[j].d.next = self.ws1[j].q.val();
             self.psum[j].clock.next = self.clock.val();
+            if self.tag_in.val().get_bit(7) {
+                self.wsw[j].next = self.ws1[j].q.val();
+            } else {
+                self.wsw[j].next = self.ws[j].q.val();
+            }
         }
         self.wnx.next = 0.into();
         self.swap.next = self.strobe.val() & self.tag_in.val().get_bit(1);
@@ -211,7 +234,7 @@ impl Logic for Pe {
         for j in 0..self.w.len() {
             if self.ksel_nx.val().get_bit(j) {
                 if self.swap.val() {
-                    self.wnx.next = self.ws[j].q.val();
+                    self.wnx.next = self.wsw[j].val();
                 } else {
                     self.wnx.next = self.w[j].q.val();
                 }
@@ -222,7 +245,7 @@ impl Logic for Pe {
                 for j in 1..self.w.len() {
                     if self.ksel_nx.val().get_bit(j - 1) {
                         if self.swap.val() {
-                            self.wnx.next = self.ws[j].q.val();
+                            self.wnx.next = self.wsw[j].val();
                         } else {
                             self.wnx.next = self.w[j].q.val();
                         }
@@ -231,7 +254,7 @@ impl Logic for Pe {
                 for last in (self.w.len() - 1)..self.w.len() {
                     if self.ksel_nx.val().get_bit(last) {
                         if self.swap.val() {
-                            self.wnx.next = self.ws[0].q.val();
+                            self.wnx.next = self.wsw[0].val();
                         } else {
                             self.wnx.next = self.w[0].q.val();
                         }
@@ -275,10 +298,14 @@ impl Logic for Pe {
         // Weights: shadow writes, and the swap that travels with a pass's first datum.
         for j in 0..self.w.len() {
             if self.w_we.val() & self.w_sel.val().get_bit(j) {
-                self.ws[j].d.next = self.w_data.val();
+                if self.w_bank.val() {
+                    self.ws1[j].d.next = self.w_data.val();
+                } else {
+                    self.ws[j].d.next = self.w_data.val();
+                }
             }
             if self.swap.val() {
-                self.w[j].d.next = self.ws[j].q.val();
+                self.w[j].d.next = self.wsw[j].val();
             }
         }
     }
@@ -297,7 +324,7 @@ mod tests {
         x: u8,
         tag: u8,
         w: Vec<u8>,
-        ws: Vec<u8>,
+        ws: [Vec<u8>; 2],
         psum: Vec<u32>,
         prod: i32,
     }
@@ -313,17 +340,18 @@ mod tests {
             let at = k - ka;
             let mut rng = Rng::from_env("pe", 11 + (k * 7 + ka) as u64);
             let mut h = Harness::new(Pe::new(&PeParams { kernels: k, fault: PeFault::None })).unwrap();
-            let mut m = Model { x: 0, tag: 0, w: vec![0; k], ws: vec![0; k], psum: vec![0; k], prod: 0 };
+            let mut m = Model { x: 0, tag: 0, w: vec![0; k], ws: [vec![0; k], vec![0; k]], psum: vec![0; k], prod: 0 };
             // The select of each cycle is known one cycle ahead (`ksel_nx`), as in the engine.
             let mut ksel: u64 = 0;
             for cycle in 0..400 {
                 let strobe = rng.below(3) == 0;
                 let ksel_nx: u64 = if rng.below(8) == 0 { 0 } else { 1 << rng.below(k as u64) };
                 let x_in = rng.below(256) as u8;
-                let tag_in = rng.below(64) as u8;
+                let tag_in = rng.below(256) as u8;
                 let psum_in = rng.next() as u32;
                 let w_we = rng.below(2) == 1;
                 let w_sel: u64 = 1 << rng.below(k as u64);
+                let w_bank = rng.below(2) as usize;
                 let w_data = rng.below(256) as u8;
                 let u = &mut h.uut;
                 u.strobe.next = strobe;
@@ -335,6 +363,7 @@ mod tests {
                 u.sum_at.next = (1u64 << at).into();
                 u.w_we.next = w_we;
                 u.w_sel.next = w_sel.into();
+                u.w_bank.next = w_bank == 1;
                 u.w_data.next = (w_data as u64).into();
                 h.settle().unwrap();
                 // Outputs before the edge.
@@ -355,10 +384,11 @@ mod tests {
                 m.psum[0] = psum_in.wrapping_add(m.prod as u32);
                 m.psum[at] = m.psum[0];
                 m.prod = prod;
-                let old_ws = m.ws.clone();
+                // A swap copies the bank the tag names, as it was before any write at this edge.
+                let old_ws = m.ws[(tag_in >> 7) as usize].clone();
                 for j in 0..k {
                     if w_we && w_sel >> j & 1 == 1 {
-                        m.ws[j] = w_data;
+                        m.ws[w_bank][j] = w_data;
                     }
                     if strobe && tag_in >> 1 & 1 == 1 {
                         m.w[j] = old_ws[j];

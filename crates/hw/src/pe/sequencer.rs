@@ -150,6 +150,8 @@ pub struct ConvSequencer {
     pub wl_row: Signal<Out, Bits<64>>,
     /// Its one-hot kernel.
     pub wl_k: Signal<Out, Bits<16>>,
+    /// Its shadow bank.
+    pub wl_bank: Signal<Out, Bit>,
     /// Accumulator and bias read enable (drain).
     pub d_en: Signal<Out, Bit>,
     /// Half drained.
@@ -216,7 +218,7 @@ impl ConvSequencer {
             klast, sum_at_r, strobe_r, km1, kgap, mx_rk, sum_at,
             clock, start, geom,
             tile_done, tile_half, last_swap, wb_avail, wb_set, wb_at, wb_clr, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
-            slot_pad, slot_tag, slot_addr, slot_iyp, slot_ixp, new_pass, pass_grp, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, d_en,
+            slot_pad, slot_tag, slot_addr, slot_iyp, slot_ixp, new_pass, pass_grp, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, wl_bank, d_en,
             d_half, d_addr, d_baddr, o_valid, o_idx, p_stream, ob0, ob1, bb0, bb1, issuer, run, fin, tail, ksel_r, sub_r, go,
             can_start, issue_new,
         })
@@ -350,6 +352,7 @@ impl Logic for ConvSequencer {
         self.wl_we.next = self.loader.we.val();
         self.wl_row.next = self.loader.row.val();
         self.wl_k.next = self.loader.k.val();
+        self.wl_bank.next = self.loader.bank.val();
         self.d_en.next = self.drain.active.val();
         self.d_half.next = self.drain.half.val();
         self.d_addr.next = self.drain.addr.val();

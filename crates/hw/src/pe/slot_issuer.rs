@@ -26,10 +26,10 @@
 //!
 //! `in_pass` and `pix_left` are registers: the sequencer decides `issue_new` and the pass end from them
 //! (a decision formed from the issuer's own input would be a combinational loop between blocks).
-//! | `slot_valid`, `slot_pad`, `slot_tag`, `slot_addr` | out | 1, 1, 7, 16 | the slot of this slow cycle |
+//! | `slot_valid`, `slot_pad`, `slot_tag`, `slot_addr` | out | 1, 1, 8, 16 | the slot of this slow cycle (a pass's first slot's tag names its weights' shadow bank: the pass's parity in the run) |
 //! | `slot_iyp`, `slot_ixp` | out | 16, 16 | its padded input row and column at tap (kr, ks): the conv engine's tap rows move the pixel per row |
 
-use crate::pe::{Tag, TAG_FIRST, TAG_HALF, TAG_LAST, TAG_LASTP, TAG_PAD, TAG_SWAP, TAG_VALID};
+use crate::pe::{Tag, TAG_BANK, TAG_FIRST, TAG_HALF, TAG_LAST, TAG_LASTP, TAG_PAD, TAG_SWAP, TAG_VALID};
 use rust_hdl::prelude::*;
 
 /// The slot issuer.
@@ -104,6 +104,9 @@ pub struct SlotIssuer {
     tag_half: Constant<Tag>,
     tag_pad: Constant<Tag>,
     tag_lastp: Constant<Tag>,
+    tag_bank: Constant<Tag>,
+    /// The parity of the next pass within the run: the shadow bank its weights are in.
+    bank: DFF<Bit>,
     /// The slot.
     valid_r: DFF<Bit>,
     pad_r: DFF<Bit>,
@@ -170,6 +173,7 @@ impl Default for SlotIssuer {
             tag_half: bit(TAG_HALF),
             tag_pad: bit(TAG_PAD),
             tag_lastp: bit(TAG_LASTP),
+            tag_bank: bit(TAG_BANK),
         } defaults {
             clock, strobe, start, issue_new, p_wo, p_h, p_w, p_ph, p_pw, p_sh, p_sw, p_shw, p_phw,
             p_pixels, p_fbase, p_keep, ks, kr, krw, planebase, slot_iyp, slot_ixp, tile_first, tile_last, half,
@@ -177,7 +181,7 @@ impl Default for SlotIssuer {
             addr_r, pass_r, left_r, px, ixp, iyp, rowaddr, wo_last, h_ph, w_pw, ca_px, ca_ixp,
             ca_iyp, ca_pixl, ca_addr, ca_pad, ca_last, ca_eol, cb_pixl, cb_addr, cb_pad, cb_last,
             a_eol, a_px, a_ixp, a_iyp, a_pixl, a_yn, a_xn, pad_eol, pad_mid, b_rowbase, b_pixl,
-            pass_end, issue_next, tag,
+            pass_end, issue_next, tag, bank,
         })
     }
 }
@@ -186,7 +190,7 @@ impl Logic for SlotIssuer {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, valid_r, pad_r, tag_r, addr_r, pass_r, left_r, px, ixp, iyp, rowaddr,
+            self, clock, bank, valid_r, pad_r, tag_r, addr_r, pass_r, left_r, px, ixp, iyp, rowaddr,
             wo_last, h_ph, w_pw, ca_px, ca_ixp, ca_iyp, ca_pixl, ca_addr, ca_pad, ca_last, ca_eol,
             cb_pixl, cb_addr, cb_pad, cb_last
         );
@@ -253,6 +257,9 @@ impl Logic for SlotIssuer {
         self.tag.next = self.tag_valid.val();
         if self.issue_new.val() {
             self.tag.next = self.tag.val() | self.tag_swap.val();
+            if self.bank.q.val() {
+                self.tag.next = self.tag.val() | self.tag_bank.val();
+            }
         }
         if self.tile_first.val() & !self.p_keep.val() {
             self.tag.next = self.tag.val() | self.tag_first.val();
@@ -293,6 +300,7 @@ impl Logic for SlotIssuer {
             }
             if self.issue_new.val() {
                 self.pass_r.d.next = true;
+                self.bank.d.next = !self.bank.q.val();
                 if !self.issue_next.val() {
                     self.rowaddr.d.next = self.cb_addr.q.val();
                     self.px.d.next = 0.into();
@@ -307,6 +315,7 @@ impl Logic for SlotIssuer {
         }
         if self.start.val() {
             self.pass_r.d.next = false;
+            self.bank.d.next = false;
         }
     }
 }
@@ -318,10 +327,11 @@ mod tests {
     use super::*;
     use crate::testutil::Rng;
 
-    /// Random layer geometries and one pass each (a random tap, channel tile and tile flags),
-    /// strobed every other cycle (K = 2): the pass issues Ho·Wo slots in row-major order, each
-    /// with the padding and first-cache entry of its input pixel (y·sh + kr − ph,
-    /// x·sw + ks − pw) and the tag bits of docs/conv-array.md, then only bubbles.
+    /// Random layer geometries and one to three passes each (a random tap, channel tile and tile
+    /// flags), strobed every other cycle (K = 2): each pass issues Ho·Wo slots in row-major
+    /// order, each with the padding and first-cache entry of its input pixel (y·sh + kr − ph,
+    /// x·sw + ks − pw) and the tag bits of docs/conv-array.md (the first slot's bank bit the
+    /// pass's parity), then only bubbles.
     #[test]
     fn a_pass_issues_its_pixels_in_row_major_order() {
         let mut rng = Rng::from_env("slot-issuer", 29);
@@ -354,17 +364,20 @@ mod tests {
             u.start.next = true;
             h.step().unwrap();
             h.uut.start.next = false;
+            // Up to three passes of the same tap, back to back: their first slots name the
+            // shadow banks 0, 1, 0.
+            let passes = 1 + rng.below(3);
             let mut slots = vec![];
-            let mut issued = false;
-            for cycle in 0..2 * (ho * wo + 6) {
+            let mut issued = 0;
+            for cycle in 0..2 * (passes * (ho * wo + 1) + 6) {
                 let strobe = cycle % 2 == 1;
                 h.uut.strobe.next = strobe;
                 h.settle().unwrap();
-                let new = !issued && cycle > 4 && !h.uut.in_pass.val();
+                let new = issued < passes && cycle > 4 && !h.uut.in_pass.val();
                 h.uut.issue_new.next = new;
                 h.settle().unwrap();
                 if strobe {
-                    issued |= new;
+                    issued += u64::from(new);
                     let u = &h.uut;
                     if u.slot_valid.val() {
                         slots.push((u.slot_pad.val(), u.slot_addr.val().index() as u64, u.slot_tag.val().index()));
@@ -375,8 +388,9 @@ mod tests {
                 h.step().unwrap();
             }
             let ctx = format!("{h_}x{w_} k {kh}x{kw} s {sh},{sw} p {ph},{pw} tap ({kr},{ks})");
-            assert_eq!(slots.len() as u64, ho * wo, "{ctx}");
-            for (p, &(pad, addr, tag)) in slots.iter().enumerate() {
+            assert_eq!(slots.len() as u64, passes * ho * wo, "{ctx}");
+            for (i, &(pad, addr, tag)) in slots.iter().enumerate() {
+                let (pass, p) = (i as u64 / (ho * wo), i % (ho * wo) as usize);
                 let (y, x) = (p as u64 / wo, p as u64 % wo);
                 let (iy, ix) = (y * sh + kr, x * sw + ks);
                 let want_pad = iy < ph || iy >= h_ + ph || ix < pw || ix >= w_ + pw;
@@ -387,12 +401,13 @@ mod tests {
                 let bit = |b: usize, on: bool| usize::from(on) << b;
                 let want_tag = bit(TAG_VALID, true)
                     | bit(TAG_SWAP, p == 0)
+                    | bit(TAG_BANK, p == 0 && pass % 2 == 1)
                     | bit(TAG_FIRST, first && !keep)
                     | bit(TAG_LAST, last && p as u64 == ho * wo - 1)
                     | bit(TAG_HALF, half)
                     | bit(TAG_PAD, want_pad)
                     | bit(TAG_LASTP, last);
-                assert_eq!(tag, want_tag, "{ctx}, pixel {p}");
+                assert_eq!(tag, want_tag, "{ctx}, pass {pass}, pixel {p}");
             }
         }
     }

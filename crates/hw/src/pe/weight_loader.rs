@@ -8,10 +8,13 @@
 //!
 //! **Overlap with the passes.** A pass's weights take effect in a PE when the pass's first datum
 //! reaches it (the swap), row r's r slow cycles after row 0's (the row skew), since the datapath
-//! moves every slow cycle. So:
-//! - the next pass may be loaded once the taken pass's first datum has reached the **last PE of
-//!   row 0** (`swapped`): the loader writes row r no sooner than r·K cycles after its first write,
-//!   by when the datum has reached the last PE of row r too;
+//! moves every slow cycle. The PEs have two shadow banks, and pass p's weights go into bank
+//! p mod 2 (`bank`; the pass's first datum names the same bank in its tag). So:
+//! - the next pass p + 1 may be loaded once pass p is loaded and taken and pass p − 1, the last
+//!   one to use its bank, has reached the **last PE of row 0** (`swapped`; the swaps come in pass
+//!   order): the loader writes row r no sooner than r·K cycles after its first write, by when
+//!   that datum has reached the last PE of row r too. Pass p + 1 thus loads while pass p streams
+//!   and swaps in;
 //! - a pass may be taken (`ready`) once it is loaded, or **early**, once its row 0 is loaded and
 //!   every entry of the pass is written (`avail`): from then on the loader writes a row per slow
 //!   cycle, never slower than the datum moves down the rows, so row r is loaded before the
@@ -31,7 +34,7 @@
 //! | `av_set`, `av_at`, `av_clr` | in | 1, 16, 1 | at the next clock edge `avail` becomes `av_at` + 1 (an entry's last bank is written), or 0 (`av_clr`, over `av_set`); else it holds (timing: "the entry at the read pointer is written" is a register, formed from these without an adder) |
 //! | `ready` | out | 1 | a pass may be taken: loaded, or its row 0 loaded and its entries all written |
 //! | `rd_en`, `rd_addr` | out | 1, 16 | weight-buffer read (every bank at the same entry) |
-//! | `we`, `row`, `k` | out | 1, 64, 16 | shadow write: one-hot row and kernel of the entry read last cycle, every column |
+//! | `we`, `row`, `k`, `bank` | out | 1, 64, 16, 1 | shadow write: one-hot row and kernel of the entry read last cycle, every column, and the shadow bank (its pass's parity) |
 
 use rust_hdl::prelude::*;
 
@@ -68,6 +71,8 @@ pub struct WeightLoader {
     pub row: Signal<Out, Bits<64>>,
     /// One-hot kernel.
     pub k: Signal<Out, Bits<16>>,
+    /// Shadow bank.
+    pub bank: Signal<Out, Bit>,
     /// One-hot last kernel of the run (kernel k − 1, k the kernels it uses).
     pub p_klast: Signal<In, Bits<16>>,
     /// Entries per pass, R·k.
@@ -79,6 +84,10 @@ pub struct WeightLoader {
     fin: DFF<Bit>,
     taken: DFF<Bit>,
     swapd: DFF<Bit>,
+    /// The previous pass's first datum is past row 0's last PE (set at a run's start: none).
+    pswapd: DFF<Bit>,
+    /// The current pass's shadow bank: its parity in the run.
+    bank_r: DFF<Bit>,
     /// Read address, the current pass's end; one-hot row, kernel; passes left to load.
     ptr: DFF<Bits<16>>,
     pend: DFF<Bits<16>>,
@@ -99,11 +108,13 @@ pub struct WeightLoader {
     we_d: DFF<Bit>,
     row_d: DFF<Bits<64>>,
     k_d: DFF<Bits<16>>,
+    bank_d: DFF<Bit>,
     /// Reading this cycle: loading, and the entry is written.
     rd: Signal<Local, Bit>,
     /// The pass may be taken before its last row is loaded.
     early: Signal<Local, Bit>,
-    /// The next pass starts loading: the current one is loaded, taken and swapped.
+    /// The next pass starts loading: the current one is loaded and taken, the previous one
+    /// swapped.
     next: Signal<Local, Bit>,
 }
 
@@ -115,8 +126,8 @@ impl WeightLoader {
         block_with_defaults!(WeightLoader {
             last_r: Constant::new((1u64 << (rows - 1)).into()),
         } defaults {
-            clock, p_klast, p_per_pass, start, p_passes, take, swapped, avail, av_set, av_at, av_clr, ready, rd_en, rd_addr, we, row, k, loading,
-            fin, taken, swapd, ptr, pend, pend_m1, e_ok, row_r, k_r, left, room, we_d, row_d, k_d, rd, early, next,
+            clock, p_klast, p_per_pass, start, p_passes, take, swapped, avail, av_set, av_at, av_clr, ready, rd_en, rd_addr, we, row, k, bank, loading,
+            fin, taken, swapd, pswapd, bank_r, bank_d, ptr, pend, pend_m1, e_ok, row_r, k_r, left, room, we_d, row_d, k_d, rd, early, next,
         })
     }
 }
@@ -124,16 +135,18 @@ impl WeightLoader {
 impl Logic for WeightLoader {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, loading, fin, taken, swapd, ptr, pend, pend_m1, e_ok, row_r, k_r, left, room, we_d, row_d, k_d);
+        dff_setup!(self, clock, loading, fin, taken, swapd, pswapd, bank_r, bank_d, ptr, pend, pend_m1, e_ok, row_r, k_r, left, room, we_d, row_d, k_d);
         self.rd.next = self.loading.q.val() & self.room.q.val();
         self.early.next = self.loading.q.val() & !self.row_r.q.val().get_bit(0) & self.e_ok.q.val();
         self.ready.next = !self.taken.q.val() & (self.fin.q.val() | self.early.val());
-        self.next.next = self.fin.q.val() & self.taken.q.val() & (self.swapd.q.val() | self.swapped.val());
+        self.next.next = self.fin.q.val() & self.taken.q.val() & (self.pswapd.q.val() | self.swapped.val());
         self.rd_en.next = self.rd.val();
         self.rd_addr.next = self.ptr.q.val();
         self.we.next = self.we_d.q.val();
         self.row.next = self.row_d.q.val();
         self.k.next = self.k_d.q.val();
+        self.bank.next = self.bank_d.q.val();
+        self.bank_d.d.next = self.bank_r.q.val();
         self.we_d.d.next = self.rd.val();
         self.row_d.d.next = self.row_r.q.val();
         self.k_d.d.next = self.k_r.q.val();
@@ -154,13 +167,22 @@ impl Logic for WeightLoader {
         if self.take.val() {
             self.taken.d.next = true;
         }
-        if self.taken.q.val() & self.swapped.val() {
-            self.swapd.d.next = true;
+        // The swaps come in pass order: the previous pass's first, then the current one's.
+        if self.swapped.val() {
+            if self.pswapd.q.val() {
+                if self.taken.q.val() {
+                    self.swapd.d.next = true;
+                }
+            } else {
+                self.pswapd.d.next = true;
+            }
         }
         if self.next.val() {
             self.fin.d.next = false;
             self.taken.d.next = false;
             self.swapd.d.next = false;
+            self.pswapd.d.next = self.swapd.q.val() | (self.swapped.val() & self.pswapd.q.val());
+            self.bank_r.d.next = !self.bank_r.q.val();
             self.loading.d.next = self.left.q.val().any();
             self.pend.d.next = self.pend.q.val() + self.p_per_pass.val();
             self.pend_m1.d.next = self.pend_m1.q.val() + self.p_per_pass.val();
@@ -170,6 +192,8 @@ impl Logic for WeightLoader {
             self.fin.d.next = false;
             self.taken.d.next = false;
             self.swapd.d.next = false;
+            self.pswapd.d.next = true;
+            self.bank_r.d.next = false;
             self.ptr.d.next = 0.into();
             self.pend.d.next = self.p_per_pass.val();
             self.pend_m1.d.next = self.p_per_pass.val() - 1;
@@ -208,13 +232,15 @@ mod tests {
     /// pass when `ready` after a random delay and the swap at row 0's last PE coming a random time
     /// later: every entry is read once, in order, and written a cycle later into kernel j of PE
     /// row r with entry = (pass·R + r)·K + j; `ready` is exactly "loaded, or row 0 loaded and
-    /// the pass's entries all written"; and the two timing promises hold: a pass's row r is written
-    /// by r·K cycles after its take (before its first datum reaches the row), and no sooner than
-    /// r·K + 1 cycles after the previous pass's swap at row 0's last PE (after it left the row).
+    /// the pass's entries all written"; each pass goes to shadow bank pass mod 2; and the two
+    /// timing promises hold: a pass's row r is written by r·K cycles after its take (before its
+    /// first datum reaches the row), and no sooner than r·K + 1 cycles after the swap at row 0's
+    /// last PE of the pass before the previous one (the last to use the bank; after it left the
+    /// row). Some passes load before the previous one swapped (the banks overlap them).
     #[test]
     fn weights_load_in_pass_row_kernel_order_in_time_for_the_datum() {
         let mut rng = Rng::from_env("weight-loader", 17);
-        let mut early_takes = 0;
+        let (mut early_takes, mut overlapped) = (0, 0);
         // `kernels` is the run's k (the loader has no K of its own).
         for (rows, kernels) in [(1, 2), (2, 2), (3, 4), (4, 3), (8, 4), (8, 2)] {
             let mut h = crate::sim::Harness::new(WeightLoader::new(rows)).unwrap();
@@ -258,7 +284,7 @@ mod tests {
                 // `ready`: the untaken pass is loaded, or its row 0 is and its entries are written.
                 let loaded = taken < passes && reads >= (taken + 1) * per_pass;
                 let partial = taken < passes && reads / per_pass == taken && reads % per_pass >= kernels && avail >= (taken + 1) * per_pass;
-                let prev_swapped = taken == 0 || swap_at.len() >= taken;
+                let prev_swapped = taken < 2 || swap_at.len() + 1 >= taken;
                 assert_eq!(ready_now, prev_swapped && taken < passes && (loaded || partial), "reads {reads}, taken {taken}, avail {avail}");
                 let take = ready_now && rng.below(3) == 0;
                 h.uut.take.next = take;
@@ -269,11 +295,12 @@ mod tests {
                     let (pass, r, j) = (a / per_pass, a / kernels % rows, a % kernels);
                     assert_eq!(u.row.val(), Bits::<64>::from(1u64 << r), "entry {a}");
                     assert_eq!(u.k.val().index(), 1 << j, "entry {a}");
+                    assert_eq!(u.bank.val(), pass % 2 == 1, "entry {a}");
                     if let Some(&tk) = take_at.get(pass) {
                         assert!(t <= tk + (r * kernels) as u64, "pass {pass} row {r} written at {t}, taken at {tk}");
                     }
-                    if pass > 0 {
-                        assert!(t > swap_at[pass - 1] + (r * kernels) as u64, "pass {pass} row {r} written at {t}, the previous pass swapped at {}", swap_at[pass - 1]);
+                    if pass > 1 {
+                        assert!(t > swap_at[pass - 2] + (r * kernels) as u64, "pass {pass} row {r} written at {t}, pass {} swapped at {}", pass - 2, swap_at[pass - 2]);
                     }
                     writes += 1;
                 }
@@ -288,8 +315,12 @@ mod tests {
                     assert_eq!(u.rd_addr.val().index(), reads, "reads in buffer order");
                     assert!(reads < passes * per_pass, "no read past the last pass");
                     assert!(reads < avail, "no read of an entry not yet written");
+                    if done == 0 && pass > 1 {
+                        assert!(swap_at.len() + 1 >= pass, "pass {pass} loads after pass {} swapped", pass - 2);
+                    }
                     if done == 0 && pass > 0 {
-                        assert!(swap_at.len() >= pass, "pass {pass} loads after the previous one swapped");
+                        assert!(take_at.len() >= pass, "pass {pass} loads after the previous one was taken");
+                        overlapped += usize::from(swap_at.len() < pass);
                     }
                     last_read = Some(reads);
                     reads += 1;
@@ -307,5 +338,6 @@ mod tests {
             assert_eq!((reads, writes, take_at.len()), (passes * per_pass, passes * per_pass, passes), "{rows} rows, {kernels} kernels");
         }
         assert!(early_takes > 0, "no pass was taken before its last row was loaded");
+        assert!(overlapped > 0, "no pass loaded before the previous one swapped");
     }
 }
