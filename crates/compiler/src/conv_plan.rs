@@ -198,9 +198,12 @@ impl ConvPlan {
         cands.extend(others.iter().map(|&p| p.clone()));
         for p in cands {
             for g in [2, 4] {
-                if let Some(gp) = ConvPlan::with_groups(e, &p, g) {
-                    if gp.run_cost(e) < best.0 {
-                        best = (gp.run_cost(e), gp);
+                // Every shift from ceil(kw / g) down: fewer slots a row, perhaps more passes.
+                for s in (1..=p.kw.div_ceil(g)).rev() {
+                    if let Some(gp) = ConvPlan::with_groups_shift(e, &p, g, s) {
+                        if gp.run_cost(e) < best.0 {
+                            best = (gp.run_cost(e), gp);
+                        }
                     }
                 }
             }
@@ -218,26 +221,37 @@ impl ConvPlan {
     /// step is then a kernel-column step), C divides into the groups and s fits `PE_COLS.shift`;
     /// with tap rows, where the pairs still fit 8 tap groups.
     pub fn with_groups(e: &ConvArray, p: &ConvPlan, groups: usize) -> Option<ConvPlan> {
+        ConvPlan::with_groups_shift(e, p, groups, p.kw.div_ceil(groups))
+    }
+
+    /// [`ConvPlan::with_groups`] with the shift `s` ≤ ceil(kw / groups): the passes cover kernel
+    /// columns 0..kwb with kwb = max(s, kw − (groups − 1)·s), group g < groups − 1 keeps the columns
+    /// g·s + [0, s) (its weights past s are zero: the next group has them) and the last group
+    /// g·s + [0, kwb). A smaller shift streams fewer slots per row (Wo + (groups − 1)·s) for more
+    /// pairs or passes (LeNet-5's first layer: s = 2, kwb = 3, 30 slots a row instead of 31 with
+    /// the same 15 (row, column) pairs).
+    pub fn with_groups_shift(e: &ConvArray, p: &ConvPlan, groups: usize, s: usize) -> Option<ConvPlan> {
         let w = e.cols / groups;
-        let s = p.kw.div_ceil(groups);
-        if p.groups != 1 || e.cols % groups != 0 || p.cout > w * e.kernels || p.stride[1] != 1 || p.kw < groups || s > 15 {
+        if p.groups != 1 || e.cols % groups != 0 || p.cout > w * e.kernels || p.stride[1] != 1 || p.kw < groups || s > 15 || s == 0 {
             return None;
         }
+        // (With s = ceil(kw / groups) the last group's block reaches past kw: zero weights.)
+        let kwb = p.kw.saturating_sub((groups - 1) * s).max(s);
         let slots = p.ho * (p.wo + (groups - 1) * s);
         if slots >= 1 << 16 {
             return None;
         }
-        let mut g = ConvPlan { groups, gshift: s, kwb: s, oc_tiles: 1, ..p.clone() };
+        let mut g = ConvPlan { groups, gshift: s, kwb, oc_tiles: 1, ..p.clone() };
         if p.taps && p.pass_cols {
-            g.passes = p.ic_tiles * s;
+            g.passes = p.ic_tiles * kwb;
         } else if p.taps {
-            g.ic_tiles = (p.cin * p.kh * s).div_ceil(e.rows);
+            g.ic_tiles = (p.cin * p.kh * kwb).div_ceil(e.rows);
             if g.ic_tiles > 8 {
                 return None;
             }
             g.passes = g.ic_tiles;
         } else {
-            g.passes = p.ic_tiles * p.kh * s;
+            g.passes = p.ic_tiles * p.kh * kwb;
         }
         Some(g)
     }
@@ -268,9 +282,11 @@ impl ConvPlan {
     /// tap `gshift`·(cc div w) kernel columns right; zero outside the layer.
     pub fn pe_weight(&self, e: &ConvArray, weight: &TensorI8, oct: usize, ic: usize, kr: usize, ks: usize, cc: usize, j: usize) -> i8 {
         let w = self.group_cols(e);
-        let oc = oct * w * self.kernels + cc % w * self.kernels + j;
-        if oc < self.cout && ic < self.row_channels() {
-            self.weight_at(weight, oc, ic, kr, ks, cc / w * self.gshift)
+        let (g, oc) = (cc / w, oct * w * self.kernels + cc % w * self.kernels + j);
+        // A group before the last keeps its first `gshift` columns; the next group has the rest.
+        let theirs = g + 1 < self.groups && self.tap_of(ic, kr, ks).2 >= self.gshift;
+        if oc < self.cout && ic < self.row_channels() && !theirs {
+            self.weight_at(weight, oc, ic, kr, ks, g * self.gshift)
         } else {
             0
         }
@@ -376,11 +392,10 @@ impl ConvPlan {
         Ok(plan)
     }
 
-    /// Input channel `ic`, kernel tap (`kr`, `ks`) of this plan's weights, `shift` kernel
-    /// columns further right (a column group's), from the layer's weight tensor (`[oc, 0, ic,
-    /// ks]` with [`ConvPlan::row_view`]); zero past the kernel's last column.
-    pub fn weight_at(&self, weight: &TensorI8, oc: usize, ic: usize, kr: usize, ks: usize, shift: usize) -> i8 {
-        let (ci, ky, kx) = if self.row_view {
+    /// The (input channel, kernel row, kernel column) of row channel `ic` (input channel, or pair
+    /// with tap rows) at run tap (`kr`, `ks`), before a column group's shift.
+    fn tap_of(&self, ic: usize, kr: usize, ks: usize) -> (usize, usize, usize) {
+        if self.row_view {
             (0, ic + kr, ks)
         } else if self.taps {
             // The pair's tap; with `pass_cols` the pass's kernel column `ks` (0 otherwise).
@@ -388,7 +403,14 @@ impl ConvPlan {
             (ic / (self.kh * pc), ic / pc % self.kh, ic % pc + ks)
         } else {
             (ic, kr, ks)
-        };
+        }
+    }
+
+    /// Input channel `ic`, kernel tap (`kr`, `ks`) of this plan's weights, `shift` kernel
+    /// columns further right (a column group's), from the layer's weight tensor (`[oc, 0, ic,
+    /// ks]` with [`ConvPlan::row_view`]); zero past the kernel's last column.
+    pub fn weight_at(&self, weight: &TensorI8, oc: usize, ic: usize, kr: usize, ks: usize, shift: usize) -> i8 {
+        let (ci, ky, kx) = self.tap_of(ic, kr, ks);
         if kx + shift < self.kw {
             weight.at(&[oc, ci, ky, kx + shift])
         } else {

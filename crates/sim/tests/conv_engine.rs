@@ -234,12 +234,14 @@ fn pe_macs_counts_every_multiply_on_a_datum_inside_the_map() {
 /// Column groups (`PE_COLS`, docs/conv-array.md): on arrays of 4 and 8 columns, random layers
 /// of few output channels run with their columns in 2 and 4 groups, each group taking its taps
 /// `gshift`·g kernel columns right for the slots as far right, the drain folding the groups'
-/// sums. Bit-exact against the golden model, no invariant violations, and the cycle model equals
-/// the simulation (the passes stream the wider slot rows).
+/// sums; and with every smaller shift the layer allows (`with_groups_shift`: the groups' column
+/// blocks overlap, the earlier group's copy of a shared column zero). Bit-exact against the
+/// golden model, no invariant violations, and the cycle model equals the simulation (the passes
+/// stream the wider slot rows).
 #[test]
 fn column_groups_fold_shifted_taps_into_the_first_group() {
     let mut rng = Rng::from_env("conv_groups", 77);
-    let mut ran = [0usize; 3];
+    let (mut ran, mut narrow) = ([0usize; 3], 0);
     for (rows, cols, k) in [(2, 4, 2), (3, 4, 3), (2, 8, 2), (1, 8, 3), (3, 8, 4)] {
         let e = engine(rows, cols, k);
         for groups in [2, 4] {
@@ -260,16 +262,23 @@ fn column_groups_fold_shifted_taps_into_the_first_group() {
                 .with_requant(l.layer.requant.as_ref());
             let plan = accelgen_compiler::ConvPlan::with_groups(&e, &plain, groups).unwrap_or_else(|| panic!("{what}: no groups"));
             assert_eq!((plan.groups, plan.gshift, plan.oc_tiles), (groups, kw.div_ceil(groups), 1), "{what}");
-            let plan = plan.fits(&e).unwrap();
             let case = Case { input: l.input.clone(), layer: Layer::Conv(l.layer.clone()), expected: None };
             let golden = case.golden().unwrap().to_i64();
-            let run = accelgen_sim::conv::run_conv_plan(&e, &l.input, &l.layer, &RunOptions::default(), plan.clone()).unwrap_or_else(|err| panic!("{what}: {err}"));
-            let c = accelgen_formats::compare(&run.output.to_i64(), &golden, 5);
-            assert!(c.matches(), "{what}: {}", c.describe("engine vs golden"));
-            assert_eq!(run.violations, 0, "{what}: {:?}", run.stats);
-            assert_eq!(run.stats["cycles"], conv_cycles(&e, &plan).cycles, "{what}: cycle model vs simulation");
+            let shifts = (1..kw.div_ceil(groups)).filter_map(|s| accelgen_compiler::ConvPlan::with_groups_shift(&e, &plain, groups, s));
+            for plan in std::iter::once(plan).chain(shifts) {
+                let what = format!("{what}, shift {}, {} columns a pass", plan.gshift, plan.kwb);
+                assert!(plan.kwb >= plan.gshift && plan.kwb + (groups - 1) * plan.gshift >= kw, "{what}: the groups cover the kernel's columns");
+                let plan = plan.fits(&e).unwrap();
+                let run = accelgen_sim::conv::run_conv_plan(&e, &l.input, &l.layer, &RunOptions::default(), plan.clone()).unwrap_or_else(|err| panic!("{what}: {err}"));
+                let c = accelgen_formats::compare(&run.output.to_i64(), &golden, 5);
+                assert!(c.matches(), "{what}: {}", c.describe("engine vs golden"));
+                assert_eq!(run.violations, 0, "{what}: {:?}", run.stats);
+                assert_eq!(run.stats["cycles"], conv_cycles(&e, &plan).cycles, "{what}: cycle model vs simulation");
+                narrow += usize::from(plan.gshift < kw.div_ceil(groups));
+            }
             ran[groups.trailing_zeros() as usize] += 1;
         }
     }
     assert_eq!(ran, [0, 5, 5]);
+    assert!(narrow > 0, "no layer ran with a shift below ceil(kw / groups)");
 }
