@@ -341,6 +341,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  [31:0] conv__ld_data;
     reg  conv__ld_wide;
     reg  [63:0] conv__ld_word;
+    reg  conv__ld_spread;
     reg  [15:0] conv__p_h;
     reg  [15:0] conv__p_w;
     reg  [15:0] conv__p_wo;
@@ -450,6 +451,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     wire  [15:0] mover__w_addr;
     wire  [31:0] mover__w_data;
     wire  mover__w_wide;
+    wire  mover__w_spread;
     wire  [31:0] mover__w_word;
     wire  mover__r_en;
     wire  mover__r_sel;
@@ -614,6 +616,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .ld_data(conv__ld_data),
         .ld_wide(conv__ld_wide),
         .ld_word(conv__ld_word),
+        .ld_spread(conv__ld_spread),
         .p_h(conv__p_h),
         .p_w(conv__p_w),
         .p_wo(conv__p_wo),
@@ -739,6 +742,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .w_addr(mover__w_addr),
         .w_data(mover__w_data),
         .w_wide(mover__w_wide),
+        .w_spread(mover__w_spread),
         .w_word(mover__w_word),
         .r_en(mover__r_en),
         .r_sel(mover__r_sel),
@@ -1028,6 +1032,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         conv__ld_data = mover__w_data;
         conv__ld_wide = mover__w_wide;
         conv__ld_word = ({32'd0, mover__w_word});
+        conv__ld_spread = mover__w_spread;
         conv__rd_en = mover__r_en & ~mover__r_sel;
         conv__rd_bank = mover__r_bank;
         conv__rd_addr = mover__r_addr;
@@ -1066,7 +1071,7 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     
 endmodule // tiny_accel_axi_core
 
-module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_wos,p_slots,p_cg,p_gs,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word);
+module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,ld_spread,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_wos,p_slots,p_cg,p_gs,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word);
     
     // Module arguments
     input wire  clock;
@@ -1078,6 +1083,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     input wire  [31:0] ld_data;
     input wire  ld_wide;
     input wire  [63:0] ld_word;
+    input wire  ld_spread;
     input wire  [15:0] p_h;
     input wire  [15:0] p_w;
     input wire  [15:0] p_wo;
@@ -1590,6 +1596,10 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     // Local signals
     reg  [7:0] wlane__0;
     reg  [7:0] wlane__1;
+    reg  [7:0] flane__0;
+    reg  [7:0] flane__1;
+    reg  [7:0] fsp__0;
+    reg  [7:0] fsp__1;
     reg  strobe;
     reg  [7:0] row0_x;
     reg  [7:0] row_x__0;
@@ -2318,6 +2328,20 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         wbanks__1__w_data = ld_data[(32'h0)+:(8)];
         wbanks__1__r_en = seq__wl_rd_en;
         wbanks__1__r_addr = seq__wl_rd_addr;
+        fsp__0 = ld_word[(32'h8 * 0)+:(8)];
+        if (ld_spread) begin
+            flane__0 = fsp__0;
+        end
+        else begin
+            flane__0 = ld_data[(32'h0)+:(8)];
+        end
+        fsp__1 = ld_word[(32'h8 * 1)+:(8)];
+        if (ld_spread) begin
+            flane__1 = fsp__1;
+        end
+        else begin
+            flane__1 = ld_data[(32'h0)+:(8)];
+        end
         wlane__0 = ld_data[(32'h0)+:(8)];
         if (ld_wide) begin
             wlane__0 = ld_word[(32'h8 * 0)+:(8)];
@@ -2585,8 +2609,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         banks__0__clock = clock;
         banks__0__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[0];
         banks__0__w_addr = ld_addr;
-        banks__0__w_data = ld_data[(32'h0)+:(8)];
-        banks__0__w_wide = ld_wide;
+        banks__0__w_data = flane__0;
+        banks__0__w_wide = ld_wide & ~ld_spread;
         banks__0__w_word = ld_word;
         banks__0__r_en = rread__0 & seq__ksel[32'h0];
         banks__0__r_addr = seq__slot_addr + roffs__0;
@@ -2600,8 +2624,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         banks__1__clock = clock;
         banks__1__w_en = ld_we & (ld_target == 2'h0) & ld_rowsel[1];
         banks__1__w_addr = ld_addr;
-        banks__1__w_data = ld_data[(32'h0)+:(8)];
-        banks__1__w_wide = ld_wide;
+        banks__1__w_data = flane__1;
+        banks__1__w_wide = ld_wide & ~ld_spread;
         banks__1__w_word = ld_word;
         banks__1__r_en = rread__1 & seq__ksel[32'h0];
         banks__1__r_addr = seq__slot_addr + roffs__1;
@@ -12354,7 +12378,7 @@ module tiny_accel_axi_dff_w12(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w12
 
-module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_word,r_en,r_sel,r_bank,r_addr,r_data,r_word,w_n,w_bank_b,w_addr_b);
+module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_spread,w_word,r_en,r_sel,r_bank,r_addr,r_data,r_word,w_n,w_bank_b,w_addr_b);
     
     // Module arguments
     input wire  clock;
@@ -12399,6 +12423,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     output reg  [15:0] w_addr;
     output reg  [31:0] w_data;
     output reg  w_wide;
+    output reg  w_spread;
     output reg  [31:0] w_word;
     output reg  r_en;
     output reg  r_sel;
@@ -12411,6 +12436,10 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     output reg  [15:0] w_addr_b;
     
     // Constant declarations
+    localparam  sp_ok = 1'b0;
+    localparam  all_rows = 64'h3;
+    localparam  one20 = 20'h1;
+    localparam  one26 = 26'h1;
     localparam  cp_ok = 1'b1;
     localparam  lane16 = 16'h4;
     localparam  word_ok = 1'b0;
@@ -12472,6 +12501,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     wire  cur__rd_fault;
     reg  [15:0] cur__s_k;
     reg  cur__s_bcast;
+    reg  cur__s_spread;
     reg  fm__clock;
     reg  fm__start;
     reg  [15:0] fm__s_fw;
@@ -12582,6 +12612,9 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  wm__d;
     wire  wm__q;
     reg  wm__clock;
+    reg  spr__d;
+    wire  spr__q;
+    reg  spr__clock;
     
     // Local signals
     reg  [31:0] l_raw;
@@ -12594,6 +12627,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [19:0] s_len;
     reg  s_word;
     reg  s_wfc;
+    reg  s_wsp;
+    reg  [63:0] smask;
     reg  s_wst;
     reg  whole;
     reg  s_wcp;
@@ -12661,7 +12696,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .rd_issue(cur__rd_issue),
         .rd_fault(cur__rd_fault),
         .s_k(cur__s_k),
-        .s_bcast(cur__s_bcast)
+        .s_bcast(cur__s_bcast),
+        .s_spread(cur__s_spread)
     );
     tiny_accel_axi_fm fm(
         .clock(fm__clock),
@@ -12821,6 +12857,11 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(wm__q),
         .clock(wm__clock)
     );
+    tiny_accel_axi_dff_w1 spr(
+        .d(spr__d),
+        .q(spr__q),
+        .clock(spr__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -12846,6 +12887,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         l_hv__clock = clock;
         rb__clock = clock;
         wm__clock = clock;
+        spr__clock = clock;
         act__d = act__q;
         st__d = st__q;
         sel__d = sel__q;
@@ -12868,6 +12910,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         l_hv__d = l_hv__q;
         rb__d = rb__q;
         wm__d = wm__q;
+        spr__d = spr__q;
         ext__clock = clock;
         cur__clock = clock;
         fm__clock = clock;
@@ -12883,9 +12926,10 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         end
         whole = ~|((g_addr | g_stride) & lane_mask) & ~|((s_len | g_words) & lane20) & (~g_runs | ~(|(g_step & lane_mask) | |(({8'd0, g_run}) & lane20)));
         s_wfc = fc_ok & ~g_store & ~g_copy & (g_sel == 2'h0) & whole;
+        s_wsp = sp_ok & ~g_store & ~g_copy & (g_sel == 2'h0) & ~g_bcast & ~g_runs & (g_len == one20) & (g_stride == one26) & ~|(g_addr & lane_mask);
         s_wst = out_ok & g_store & ~g_copy & (g_sel == 2'h0) & ~g_raw & whole;
         s_wcp = cp_ok & g_copy & ~|((s_len | g_words) & lane20) & (g_fw >= lane16);
-        s_word = (word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask)) | s_wfc | s_wst | s_wcp;
+        s_word = (word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask)) | s_wfc | s_wsp | s_wst | s_wcp;
         s_words_w = g_words >> lsh20;
         if (|(g_words & lane20)) begin
             s_words_w = (g_words >> lsh20) + 20'h1;
@@ -12917,6 +12961,9 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             x_len = s_len;
             if (s_word) begin
                 x_len = s_len_w;
+            end
+            if (s_wsp) begin
+                x_len = s_words_w;
             end
             ext__s_rows = 12'h1;
         end
@@ -12951,6 +12998,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         cur__s_half = g_half;
         cur__s_k = g_k;
         cur__s_bcast = g_bcast;
+        cur__s_spread = s_wsp;
         c_len = s_len;
         if (s_word) begin
             c_len = s_len_w;
@@ -12989,18 +13037,27 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         ws__load = 1'b0;
         ws__copy = 1'b0;
         ws__l_sel = sel__q;
-        ws__l_bank = cur__bank;
         ws__l_addr = cur__a_cur;
         ws__l_depth = cur__depth;
         ws__l_data = ext__rsp_elem;
         ws__l_wide = wm__q;
         ws__l_word = ext__rsp_word;
-        wmask = all_banks;
         if (o_left__q < step_l) begin
             wmask = (((64'h1) & 64'hffffffffffffffff) << ({44'd0, o_left__q})) - 64'h1;
+            smask = (((64'h1) & 64'hffffffffffffffff) << ({44'd0, o_left__q})) - 64'h1;
         end
-        if (wm__q & (sel__q == 2'h1)) begin
+        else begin
+            wmask = all_banks;
+            smask = all_rows;
+        end
+        if (spr__q) begin
+            ws__l_bank = smask;
+        end
+        else if (wm__q & (sel__q == 2'h1)) begin
             ws__l_bank = wmask;
+        end
+        else begin
+            ws__l_bank = cur__bank;
         end
         ws__c_bank = fm__bank;
         ws__c_addr = fm__addr;
@@ -13117,6 +13174,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         w_addr = ws__w_addr;
         w_data = ws__w_data;
         w_wide = ws__w_wide;
+        w_spread = ws__w_wide & spr__q;
         w_word = ws__w_word;
         w_n = ws__w_n;
         w_bank_b = ws__w_bank_b;
@@ -13144,6 +13202,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             l_n__d = 3'h0;
             l_hv__d = 1'b0;
             wm__d = s_word;
+            spr__d = s_wsp;
         end
         o_one__d = o_left__d == 20'h1;
         ext__req_fire = req_fire;
@@ -13154,7 +13213,7 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     
 endmodule // tiny_accel_axi_mover
 
-module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault,s_k,s_bcast);
+module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,adv,fm_addr,fm_bank,chunk_end,chunk_end_d,bank,a_cur,depth,rd_addr,rd_issue,rd_fault,s_k,s_bcast,s_spread);
     
     // Module arguments
     input wire  clock;
@@ -13178,6 +13237,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     output reg  rd_fault;
     input wire  [15:0] s_k;
     input wire  s_bcast;
+    input wire  s_spread;
     
     // Constant declarations
     localparam  last_r = 64'h2;
@@ -13204,6 +13264,9 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
     reg  bc__d;
     wire  bc__q;
     reg  bc__clock;
+    reg  spr__d;
+    wire  spr__q;
+    reg  spr__clock;
     reg  st__d;
     wire  st__q;
     reg  st__clock;
@@ -13274,6 +13337,11 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         .d(bc__d),
         .q(bc__q),
         .clock(bc__clock)
+    );
+    tiny_accel_axi_dff_w1 spr(
+        .d(spr__d),
+        .q(spr__q),
+        .clock(spr__clock)
     );
     tiny_accel_axi_dff_w1 st(
         .d(st__d),
@@ -13381,6 +13449,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_d__clock = clock;
         last_j__clock = clock;
         bc__clock = clock;
+        spr__clock = clock;
         kern_l__clock = clock;
         st__d = st__q;
         sel__d = sel__q;
@@ -13400,6 +13469,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
         rd_d__d = rd_d__q;
         last_j__d = last_j__q;
         bc__d = bc__q;
+        spr__d = spr__q;
         kern_l__d = kern_l__q;
         chunk_end = cend__q;
         chunk_end_d = cend_d__q;
@@ -13414,7 +13484,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             if (sel__q == 2'h0) begin
                 a_cur = a_out;
                 depth = d_fc;
-                if (wrd__q) begin
+                if (wrd__q & ~spr__q) begin
                     depth = d_fc_w;
                 end
             end
@@ -13531,7 +13601,8 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
             kern__d = 16'h0;
             kern_l__d = 1'b0;
             bank_r__d = 64'h1;
-            bc__d = s_bcast & ~s_store & ~s_copy & (s_sel == 2'h0);
+            spr__d = s_spread;
+            bc__d = (s_bcast | s_spread) & ~s_store & ~s_copy & (s_sel == 2'h0);
             if (bc__d) begin
                 bank_r__d = all_r;
             end
@@ -13545,7 +13616,7 @@ module tiny_accel_axi_cur(clock,start,s_store,s_copy,s_sel,s_half,s_len,s_word,a
                     base__d = out_half;
                     col_base__d = out_half;
                 end
-                else if (s_word) begin
+                else if (s_word & ~s_spread) begin
                     base__d = fc_half_w;
                 end
                 else begin

@@ -60,6 +60,17 @@ pub fn fc_word_steps(cfg: &HwConfig, addr: u64, words: u64, len: u64, stride: u6
     whole_words(cfg.first_cache_lanes() as u64, addr, words, len, stride, run, step)
 }
 
+/// Whether a first-cache load (`MEM_LOAD` target 0 at `addr`, `MEM_SHAPE` `len` and `stride`,
+/// `MEM_ROWS` `run` and `bcast`) spreads a bus word per cycle, byte r into bank r: the data
+/// mover's rule (crates/hw/src/top/mover/mod.rs, docs/accelerator.md). The first cache has a bank
+/// per byte of a word (R = L, 2 ≤ L ≤ 8) and the chunks are single consecutive elements (`len`
+/// 1, `stride` 1) from a word-aligned address, without runs or broadcast: a fully connected
+/// layer's input vector.
+pub fn fc_spread_steps(cfg: &HwConfig, addr: u64, len: u64, stride: u64, run: u64, bcast: u64) -> bool {
+    let l = (cfg.memory.word_bits / 8) as u64;
+    cfg.pe_array.rows as u64 == l && (2..=8).contains(&l) && len == 1 && stride == 1 && run == 0 && bcast == 0 && addr % l == 0
+}
+
 /// The data mover's "whole words" rule for a transfer on L > 1 lanes: the address, the stride,
 /// the chunk length (`len`, or `words` for one chunk), the element count and, with runs, the run
 /// length and step are multiples of L.
@@ -216,6 +227,8 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                 let rows = reg(&regs, "MEM_ROWS", 4);
                 let dur = if name == "MEM_LOAD" && v[0] == 0 && fc_word_steps(cfg, v[1], words, sh[0], sh[1], rows[0], rows[2]) {
                     words / cfg.first_cache_lanes() as u64 + cost::WIDE + extra
+                } else if name == "MEM_LOAD" && v[0] == 0 && fc_spread_steps(cfg, v[1], sh[0], sh[1], rows[0], rows[3]) {
+                    words.div_ceil(cfg.pe_array.rows as u64) + cost::WIDE + extra
                 } else if name == "MEM_STORE" && v[0] == 0 && store_word_steps(cfg, reg(&regs, "ACT_REQUANT", 5)[0] == 0, v[1], words, sh[0], sh[1], rows[0], rows[2]) {
                     words / cfg.output_lanes() as u64 + cost::STORE
                 } else if name == "MEM_COPY" && copy_word_steps(cfg, words, sh[0], reg(&regs, "POOL_SHAPE", 5)[2]) {

@@ -19,6 +19,9 @@ const P8: DataMoverParams = DataMoverParams { cols: 8, ..P };
 /// First-cache banks of eight byte lanes (the engine's `lanes`): first-cache loads of whole words
 /// move a word per cycle.
 const P8F: DataMoverParams = DataMoverParams { fc_lanes: 8, ..P8 };
+/// Eight first-cache banks, one per byte of a word: loads of one-element chunks, stride 1, from
+/// an aligned address (a fully connected layer's input vector) spread a word per cycle.
+const P8R: DataMoverParams = DataMoverParams { rows: 8, ..P8F };
 /// Conv output banks of eight output lanes (the engine's `out_lanes`): stores of whole words move
 /// a word per cycle.
 const P8O: DataMoverParams = DataMoverParams { out_lanes: 8, ..P };
@@ -78,6 +81,14 @@ fn loads_place_every_word_where_the_address_table_says() {
     loads(&P, &mut rng);
     loads(&P8, &mut rng);
     loads(&P8F, &mut rng);
+    loads(&P8R, &mut rng);
+}
+
+/// A first-cache load spreads a word per step, byte r into bank r, where there is a bank per
+/// byte of a word (R = L) and its chunks are single consecutive elements from a word-aligned
+/// address: chunk length 1, stride 1, no runs, no broadcast (docs/accelerator.md).
+fn fc_spread(p: &DataMoverParams, l: &Load) -> bool {
+    p.rows == WB && l.target == 0 && l.len == 1 && l.stride == 1 && l.addr % WB == 0
 }
 
 /// A first-cache load moves a word per step where its banks have L byte lanes and every chunk
@@ -93,6 +104,7 @@ fn loads(p: &DataMoverParams, rng: &mut Rng) {
     let word_steps = p.cols == WB;
     let mut wide_loads = 0;
     let mut fc_wide_loads = 0;
+    let mut spread_loads = 0;
     let mut h = Harness::new(DataMover::<64, 8>::new(p)).unwrap();
     let mem: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     // The element at byte address a of a load into `target`, as the buffer receives it.
@@ -117,12 +129,22 @@ fn loads(p: &DataMoverParams, rng: &mut Rng) {
         let whole = target == 0 && p.fc_lanes == WB && rng.below(3) != 0;
         let len = if whole { WB * rng.range(0, 4) as usize } else { len };
         let words = if whole { WB * rng.range(1, 5) as usize * (len / WB).max(1) } else { words };
+        // Spread loads, often, where there is a bank per byte of a word (any element count: a
+        // last partial word writes the first banks).
+        let spread = target == 0 && p.rows == WB && !whole && rng.below(2) == 0;
+        let (len, words) = if spread { (1, rng.range(1, 40) as usize) } else { (len, words) };
         let l = Load {
             target,
-            addr: if aligned || whole { WB * rng.range(0, 100) as usize } else { size * rng.range(0, 100) as usize },
+            addr: if aligned || whole || spread { WB * rng.range(0, 100) as usize } else { size * rng.range(0, 100) as usize },
             words,
             len,
-            stride: if whole { WB * rng.range((len / WB).max(1) as i64, 10) as usize } else { size * rng.range(len.max(1) as i64, 40) as usize },
+            stride: if whole {
+                WB * rng.range((len / WB).max(1) as i64, 10) as usize
+            } else if spread {
+                1
+            } else {
+                size * rng.range(len.max(1) as i64, 40) as usize
+            },
             half: target == 0 && rng.below(2) == 0,
             fw,
             fph: rng.range(0, 2) as usize,
@@ -130,9 +152,11 @@ fn loads(p: &DataMoverParams, rng: &mut Rng) {
         };
         let want = model(p, &l);
         let fc_wide = fc_word_steps(p, &l);
+        let fc_spread = fc_spread(p, &l);
+        spread_loads += usize::from(fc_spread);
         // (By the rule, not by the draw: an unaligned draw may still land on a word.)
         let weight_wide = word_steps && l.target == 1 && l.len == 0 && l.addr % WB == 0;
-        let wide = weight_wide || fc_wide;
+        let wide = weight_wide || fc_wide || fc_spread;
         wide_loads += usize::from(wide);
         fc_wide_loads += usize::from(fc_wide);
         let u = &mut h.uut;
@@ -180,7 +204,18 @@ fn loads(p: &DataMoverParams, rng: &mut Rng) {
                 }
             }
             assert_eq!(u.w_en.val() && u.w_wide.val(), u.w_en.val() && wide, "case {case} {l:?}: whole-word writes exactly in word steps");
-            if u.w_en.val() && u.w_wide.val() && fc_wide {
+            assert_eq!(u.w_en.val() && u.w_spread.val(), u.w_en.val() && fc_spread, "case {case} {l:?}: spread writes exactly in spread loads");
+            if u.w_en.val() && u.w_wide.val() && fc_spread {
+                // Byte r into entry a of bank r, for the banks set (the first ones of a last
+                // partial word).
+                wide_writes += 1;
+                let (sel, a, word) = (u.w_sel.val().index(), u.w_addr.val().index(), u.w_word.val());
+                let banks: Vec<usize> = (0..64).filter(|&r| u.w_bank.val().get_bit(r)).collect();
+                assert!(!banks.is_empty() && banks.iter().enumerate().all(|(i, &r)| i == r && r < p.rows), "case {case}: spread banks {banks:?}");
+                for r in banks {
+                    writes.push(((sel, r, a), word.get_bits::<8>(8 * r).index() as u8 as i8 as i32 as u32));
+                }
+            } else if u.w_en.val() && u.w_wide.val() && fc_wide {
                 // Byte l into entry a·L + l of the one bank, as the first cache's lanes take it.
                 wide_writes += 1;
                 let (sel, bank, a, word) = (u.w_sel.val().index(), one_hot_index(u.w_bank.val()), u.w_addr.val().index(), u.w_word.val());
@@ -216,8 +251,9 @@ fn loads(p: &DataMoverParams, rng: &mut Rng) {
             assert_eq!(wide_writes, l.words.div_ceil(WB), "case {case} {l:?}: an entry per write");
         }
     }
-    assert_eq!(wide_loads - fc_wide_loads > 0, word_steps, "{p:?}: weight loads in word steps exercised where built in");
+    assert_eq!(wide_loads - fc_wide_loads - spread_loads > 0, word_steps, "{p:?}: weight loads in word steps exercised where built in");
     assert_eq!(fc_wide_loads > 2, p.fc_lanes == WB, "{p:?}: first-cache loads in word steps exercised where built in");
+    assert_eq!(spread_loads > 2, p.rows == WB, "{p:?}: spread first-cache loads exercised where built in");
 }
 
 /// The on-chip word a store reads at (source, bank, entry): distinct for every place.

@@ -37,6 +37,7 @@
 //! | `ld_rowsel` | in | 64 | one-hot bank: first-cache row (target 0) or weight/bias/scale column (targets 1, 2, 3) |
 //! | `ld_addr`, `ld_data` | in | 16, 32 | address and word (int8 in the low byte for 0 and 1) |
 //! | `ld_wide`, `ld_word` | in | 1, 64 | a write of a whole bus word: weight buffer (target 1), byte c into bank c of the banks `ld_rowsel` sets (c < 8); first cache (target 0), byte l into entry `ld_addr`·L + l of the banks `ld_rowsel` sets (L byte lanes: `lanes`) |
+//! | `ld_spread` | in | 1 | with `ld_wide`, first cache: byte r into entry `ld_addr` of bank r, for the banks `ld_rowsel` sets (r < 8; a fully connected layer's input vector at the bus rate) |
 //! | `wb_clear` | in | 1 | a weight transfer starts: no weight-buffer entry is written yet (a run may stream its weights: the loader reads an entry only once the last bank's word of it is written) |
 //! | `p_*` | in | 16 (see fields) | layer parameter registers, computed by the host driver |
 //! | `p_kg` | in | 16 | row groups: PE row r reads its bank (r mod `p_kg`)·W entries further (`p_kg` ≥ 2; 0: every row at the slot's address); 1: tap rows, each row's offset and padding from the tap-row table entry of the pass's input-channel tile |
@@ -111,6 +112,8 @@ pub struct ConvEngine {
     pub ld_wide: Signal<In, Bit>,
     /// The bus word: byte c for weight bank c.
     pub ld_word: Signal<In, Bits<64>>,
+    /// With `ld_wide` (first cache): byte r into entry `ld_addr` of bank r.
+    pub ld_spread: Signal<In, Bit>,
     /// Input height H.
     pub p_h: Signal<In, Bits<16>>,
     /// Input width W.
@@ -227,6 +230,10 @@ pub struct ConvEngine {
     wb_last: Constant<Bits<64>>,
     /// The word written into weight bank c (c < 8): byte c of a bus word, or the load word.
     wlane: Vec<Signal<Local, Bits<8>>>,
+    /// The byte each first-cache bank writes: the element, or byte r of a spread word.
+    flane: Vec<Signal<Local, Bits<8>>>,
+    /// Byte r of the bus word, for first-cache bank r < 8 (a spread write).
+    fsp: Vec<Signal<Local, Bits<8>>>,
     /// Last fast cycle of the slow cycle.
     strobe: Signal<Local, Bit>,
     /// Datum of row 0 this slow cycle (`p_pad` for padding, zero for bubbles).
@@ -371,6 +378,8 @@ impl ConvEngine {
             tag_pad: Constant::new(Tag::from(1u64 << crate::pe::TAG_PAD)),
             wb_last: Constant::new((1u64 << (p.cols - 1)).into()),
             wlane: crate::vec_of(p.cols.min(8)),
+            flane: crate::vec_of(p.rows),
+            fsp: crate::vec_of(p.rows.min(8)),
             cgrp: (0..p.cols).map(|c| Constant::new(((((2 * c / p.cols) << 2) | (4 * c / p.cols)) as u64).into())).collect(),
             gsel: crate::vec_of(p.cols),
             g_lo: crate::vec_of(p.cols),
@@ -388,7 +397,7 @@ impl ConvEngine {
             sv: crate::vec_of(4 * p.cols),
             si: crate::vec_of(4 * p.cols),
         } defaults {
-            clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, p_h, p_w, p_wo, p,
+            clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, ld_spread, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, gs2, gs3, strm, sgrp, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2, p_shw, p_phw, p_passes,
             p_kp, p_k, p_kg, kg4, rt_we, rt_clr, rt_grp, rt_row, rt_data, tapm, hph, wpw, rt_ghot, sg_hot, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_word, rd_sel, strobe, row0_x,
@@ -495,6 +504,19 @@ impl Logic for ConvEngine {
             self.wbanks[c].r_en.next = self.seq.wl_rd_en.val();
             self.wbanks[c].r_addr.next = self.seq.wl_rd_addr.val();
         }
+        // (Each assigned once: docs/engines.md. Banks past the eighth take no spread byte: the
+        // mover spreads only with R = L ≤ 8.)
+        for r in 0..self.fsp.len() {
+            self.fsp[r].next = self.ld_word.val().get_bits::<8>(8 * r);
+            if self.ld_spread.val() {
+                self.flane[r].next = self.fsp[r].val();
+            } else {
+                self.flane[r].next = self.ld_data.val().get_bits::<8>(0);
+            }
+        }
+        for r in self.fsp.len()..self.flane.len() {
+            self.flane[r].next = self.ld_data.val().get_bits::<8>(0);
+        }
         for c in 0..self.wlane.len() {
             self.wlane[c].next = self.ld_data.val().get_bits::<8>(0);
             if self.ld_wide.val() {
@@ -586,8 +608,8 @@ impl Logic for ConvEngine {
             self.banks[r].clock.next = self.clock.val();
             self.banks[r].w_en.next = self.ld_we.val() & (self.ld_target.val() == 0) & self.ld_rowsel.val().get_bit(r);
             self.banks[r].w_addr.next = self.ld_addr.val();
-            self.banks[r].w_data.next = self.ld_data.val().get_bits::<8>(0);
-            self.banks[r].w_wide.next = self.ld_wide.val();
+            self.banks[r].w_data.next = self.flane[r].val();
+            self.banks[r].w_wide.next = self.ld_wide.val() & !self.ld_spread.val();
             self.banks[r].w_word.next = self.ld_word.val();
             self.banks[r].r_en.next = self.rread[r].val() & self.seq.ksel.val().get_bit(0);
             self.banks[r].r_addr.next = self.seq.slot_addr.val() + self.roffs[r].val();
@@ -847,7 +869,7 @@ pub fn pair_depth(cols: usize, kernels: usize) -> usize {
 crate::top_io!(
     ConvEngine,
     inputs: [
-        wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, rt_we, rt_clr, rt_grp, rt_row, rt_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
+        wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, ld_spread, rt_we, rt_clr, rt_grp, rt_row, rt_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
         p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, p_shw, p_phw, p_passes, p_kp, p_k, p_kg, p_rq_en,
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
         rd_en, rd_bank, rd_addr,

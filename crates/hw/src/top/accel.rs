@@ -287,6 +287,7 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.ld_data.next = self.mover.w_data.val();
         self.conv.ld_wide.next = self.mover.w_wide.val();
         self.conv.ld_word.next = bit_cast::<64, W>(self.mover.w_word.val());
+        self.conv.ld_spread.next = self.mover.w_spread.val();
         self.conv.rd_en.next = self.mover.r_en.val() & !self.mover.r_sel.val();
         self.conv.rd_bank.next = self.mover.r_bank.val();
         self.conv.rd_addr.next = self.mover.r_addr.val();

@@ -14,6 +14,7 @@
 //! | `s_store`, `s_copy`, `s_sel`, `s_half` | in | 1, 1, 2, 1 | the transfer (`DataMover`'s `g_*`) |
 //! | `s_len` | in | 20 | its chunk length (`len`, or `words` for one chunk) |
 //! | `s_bcast` | in | 1 | a first-cache load writes each chunk into every bank (`MEM_ROWS.bcast`; `bank` all R banks, a plane per chunk) |
+//! | `s_spread` | in | 1 | a spread first-cache load (word steps of one-element chunks, R = L): each step is entry B + i of every bank (`bank` all R banks; `a_cur` and `depth` count entries) |
 //! | `s_k` | in | 16 | kernels of the conv run whose output a store reads, k (channel t·C·k + c·k + j) |
 //! | `s_word` | in | 1 | word steps: a weight load's step is a whole entry of the C banks (`bank` is not used); a first-cache load's is L entries of its bank, and `s_len`, `a_cur` and `depth` count words of L entries; a store of the conv output's is L entries of its output bank (`s_len` in words, `rd_addr` the word's first entry) |
 //! | `adv` | in | 1 | step to the next word |
@@ -86,6 +87,9 @@ pub struct ChunkCursor {
     /// `start`.
     pub s_bcast: Signal<In, Bit>,
     bc: DFF<Bit>,
+    /// A spread first-cache load; latched at `start`.
+    pub s_spread: Signal<In, Bit>,
+    spr: DFF<Bit>,
     /// Every first-cache bank (R ones).
     all_r: Constant<Bits<64>>,
     /// Depths (up to 65,536): first cache, weight bank, bias, feature memory, conv output,
@@ -166,7 +170,7 @@ impl ChunkCursor {
             d_out_w: Constant::new(((p.depths[4] / p.out_lanes.max(1)) as u64).into()),
             out_sh: Constant::new(u64::from(p.out_lanes.max(1).trailing_zeros()).into()),
         } defaults {
-            clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, s_bcast, bc, kern_l, st, sel, wrd, len, adv, fm_addr, fm_bank,
+            clock, start, s_store, s_copy, s_sel, s_half, s_len, s_word, s_k, last_j, s_bcast, bc, s_spread, spr, kern_l, st, sel, wrd, len, adv, fm_addr, fm_bank,
             chunk_end, chunk_end_d, bank, a_cur, depth, rd_addr, a_rd, depth_rd, rd_issue, rd_fault, rd_chk, rd_a, rd_d, off, idx, bank_r, base,
             col_base, kern, cend, cend_d, len1, wrap_r, wrap_c, next_base, a_out,
         })
@@ -176,7 +180,7 @@ impl ChunkCursor {
 impl Logic for ChunkCursor {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d, last_j, bc, kern_l);
+        dff_setup!(self, clock, st, sel, wrd, len, off, idx, bank_r, base, col_base, kern, cend, cend_d, len1, rd_chk, rd_a, rd_d, last_j, bc, spr, kern_l);
         self.chunk_end.next = self.cend.q.val();
         self.chunk_end_d.next = self.cend_d.q.val();
         self.bank.next = self.bank_r.q.val();
@@ -192,7 +196,7 @@ impl Logic for ChunkCursor {
             if self.sel.q.val() == 0 {
                 self.a_cur.next = self.a_out.val();
                 self.depth.next = self.d_fc.val();
-                if self.wrd.q.val() {
+                if self.wrd.q.val() & !self.spr.q.val() {
                     self.depth.next = self.d_fc_w.val();
                 }
             } else if self.sel.q.val() == 1 {
@@ -308,7 +312,9 @@ impl Logic for ChunkCursor {
             // k ≥ 2 (the registers refuse less): kernel 0 is never the last.
             self.kern_l.d.next = false;
             self.bank_r.d.next = 1.into();
-            self.bc.d.next = self.s_bcast.val() & !self.s_store.val() & !self.s_copy.val() & (self.s_sel.val() == 0);
+            // A spread load steps as a broadcast of one-element chunks: an entry of every bank.
+            self.spr.d.next = self.s_spread.val();
+            self.bc.d.next = (self.s_bcast.val() | self.s_spread.val()) & !self.s_store.val() & !self.s_copy.val() & (self.s_sel.val() == 0);
             if self.bc.d.val() {
                 self.bank_r.d.next = self.all_r.val();
             }
@@ -320,7 +326,7 @@ impl Logic for ChunkCursor {
                 } else if self.s_store.val() | self.s_copy.val() {
                     self.base.d.next = self.out_half.val();
                     self.col_base.d.next = self.out_half.val();
-                } else if self.s_word.val() {
+                } else if self.s_word.val() & !self.s_spread.val() {
                     self.base.d.next = self.fc_half_w.val();
                 } else {
                     self.base.d.next = self.fc_half.val();

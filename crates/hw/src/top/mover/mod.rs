@@ -49,6 +49,12 @@
 //!   stride, chunk length, element count and, with `MEM_ROWS`, run length and step multiples of
 //!   L). The write puts the word into L consecutive entries of one bank (or every bank with
 //!   `g_bcast`): `w_wide`, `w_bank` the bank, `w_addr` the word (entry / L).
+//! - The first cache *spread*, when it has one bank per byte of a word (R = L ≤ 8): a first-cache
+//!   load (load 0) of chunks of one element (`len` = 1), stride 1, from a word-aligned address,
+//!   without runs or broadcast (a fully connected layer's input vector: element n goes to bank
+//!   n mod R, entry B + n div R). The write puts byte r of the word into bank r of one entry
+//!   (`w_wide` with `w_spread`, `w_bank` the banks written: all R, or the first `words mod R` for
+//!   a last partial word).
 //! - The conv output, when its banks have L output lanes (`out_lanes` = L ≤ 8, the engine's
 //!   `ColumnOut` lanes): a store of source 0 of requantized bytes (`g_raw` low) whose chunks and
 //!   runs are whole words (the same rule). The on-chip cursor counts words of the output buffer,
@@ -167,6 +173,9 @@ pub struct DataMover<const W: usize, const L: usize> {
     /// The write is a whole bus word (a weight load in word steps): byte c into bank c of the
     /// banks `w_bank` sets.
     pub w_wide: Signal<Out, Bit>,
+    /// With `w_wide` (target 0): a spread write, byte r of the word into entry `w_addr` of
+    /// first-cache bank r, for the banks `w_bank` sets.
+    pub w_spread: Signal<Out, Bit>,
     /// The bus word.
     pub w_word: Signal<Out, Bits<W>>,
     /// On-chip read (stores).
@@ -257,6 +266,16 @@ pub struct DataMover<const W: usize, const L: usize> {
     wm: DFF<Bit>,
     s_word: Signal<Local, Bit>,
     s_wfc: Signal<Local, Bit>,
+    /// A spread first-cache load starts (`s_wsp`); the running transfer is one (`spr`).
+    s_wsp: Signal<Local, Bit>,
+    spr: DFF<Bit>,
+    sp_ok: Constant<Bit>,
+    /// Every first-cache bank (R ones), and the banks of a spread write (all R, or the
+    /// transfer's last elements).
+    all_rows: Constant<Bits<64>>,
+    smask: Signal<Local, Bits<64>>,
+    one20: Constant<Bits<20>>,
+    one26: Constant<Bits<26>>,
     /// A store of the conv output in word steps (its chunks and runs whole words, requantized).
     s_wst: Signal<Local, Bit>,
     /// Every chunk and run of the starting transfer is whole words: address, stride, chunk length,
@@ -318,6 +337,10 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             ws: WriteStage::new(p.depths[3]),
             word_ok: Constant::new(p.cols == L && L <= 8),
             fc_ok: Constant::new(p.fc_lanes == L && L <= 8),
+            sp_ok: Constant::new(p.rows == L && (2..=8).contains(&L)),
+            all_rows: Constant::new((u64::MAX >> (64 - p.rows)).into()),
+            one20: Constant::new(1u64.into()),
+            one26: Constant::new(1u64.into()),
             out_ok: Constant::new(p.out_lanes == L && L <= 8),
             cp_ok: Constant::new(p.out_lanes == L && p.fm_lanes == L && L <= 8),
             lane16: Constant::new((L as u64).into()),
@@ -329,8 +352,8 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             step_l: Constant::new((L as u64).into()),
         } defaults {
             clock, go, g_store, g_sel, g_addr, g_words, g_len, g_stride, g_run, g_rows, g_step, g_runs, g_multi, g_fw, g_fph, g_hbw, g_half,
-            g_copy, g_raw, g_k, g_bcast, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_word, wm, s_word, wmask,
-            s_wfc, s_wst, whole, s_wcp, w_n, w_bank_b, w_addr_b, l_in, r_word, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
+            g_copy, g_raw, g_k, g_bcast, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_spread, w_word, wm, s_word, wmask,
+            s_wfc, s_wsp, spr, smask, s_wst, whole, s_wcp, w_n, w_bank_b, w_addr_b, l_in, r_word, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv,
         })
@@ -340,7 +363,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
 impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm);
+        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm, spr);
         clock!(self, clock, ext, cur, fm, ws);
         self.busy.next = self.act.q.val() | self.ws.busy.val();
         self.err.next = self.errf.q.val();
@@ -359,6 +382,17 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             & (!self.g_runs.val()
                 | !((self.g_step.val() & self.lane_mask.val()).any() | (bit_cast::<20, 12>(self.g_run.val()) & self.lane20.val()).any()));
         self.s_wfc.next = self.fc_ok.val() & !self.g_store.val() & !self.g_copy.val() & (self.g_sel.val() == 0) & self.whole.val();
+        // A first-cache load of one-element chunks, stride 1, from a word-aligned address, with
+        // a bank per byte of a word: a word per step, byte r into bank r.
+        self.s_wsp.next = self.sp_ok.val()
+            & !self.g_store.val()
+            & !self.g_copy.val()
+            & (self.g_sel.val() == 0)
+            & !self.g_bcast.val()
+            & !self.g_runs.val()
+            & (self.g_len.val() == self.one20.val())
+            & (self.g_stride.val() == self.one26.val())
+            & !(self.g_addr.val() & self.lane_mask.val()).any();
         // A store of the conv output (requantized bytes) whose every chunk and run is whole words
         // reads a word of L entries of one output bank per step.
         self.s_wst.next = self.out_ok.val() & self.g_store.val() & !self.g_copy.val() & (self.g_sel.val() == 0) & !self.g_raw.val() & self.whole.val();
@@ -377,6 +411,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             & !self.g_runs.val()
             & !(self.g_addr.val() & self.lane_mask.val()).any())
             | self.s_wfc.val()
+            | self.s_wsp.val()
             | self.s_wst.val()
             | self.s_wcp.val();
         // Word steps count words: ⌈elements / L⌉ (a weight load's last word may be partial).
@@ -419,6 +454,10 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             if self.s_word.val() {
                 self.x_len.next = self.s_len_w.val();
             }
+            if self.s_wsp.val() {
+                // Spread: the chunks are consecutive bytes, one external chunk of words.
+                self.x_len.next = self.s_words_w.val();
+            }
             self.ext.s_rows.next = 1.into();
         }
         self.ext.s_len.next = self.x_len.val();
@@ -451,6 +490,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.cur.s_half.next = self.g_half.val();
         self.cur.s_k.next = self.g_k.val();
         self.cur.s_bcast.next = self.g_bcast.val();
+        self.cur.s_spread.next = self.s_wsp.val();
         self.c_len.next = self.s_len.val();
         if self.s_word.val() {
             self.c_len.next = self.s_len_w.val();
@@ -497,18 +537,27 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.ws.load.next = false;
         self.ws.copy.next = false;
         self.ws.l_sel.next = self.sel.q.val();
-        self.ws.l_bank.next = self.cur.bank.val();
         self.ws.l_addr.next = self.cur.a_cur.val();
         self.ws.l_depth.next = self.cur.depth.val();
         self.ws.l_data.next = self.ext.rsp_elem.val();
         self.ws.l_wide.next = self.wm.q.val();
         self.ws.l_word.next = self.ext.rsp_word.val();
-        self.wmask.next = self.all_banks.val();
+        // The banks of a word-step write: every weight bank (C) or first-cache bank (R, a spread
+        // load), or the first ones for the transfer's last elements. (Each assigned once:
+        // docs/engines.md.)
         if self.o_left.q.val() < self.step_l.val() {
             self.wmask.next = (Bits::<64>::from(1u64) << bit_cast::<64, 20>(self.o_left.q.val())) - 1;
+            self.smask.next = (Bits::<64>::from(1u64) << bit_cast::<64, 20>(self.o_left.q.val())) - 1;
+        } else {
+            self.wmask.next = self.all_banks.val();
+            self.smask.next = self.all_rows.val();
         }
-        if self.wm.q.val() & (self.sel.q.val() == 1) {
+        if self.spr.q.val() {
+            self.ws.l_bank.next = self.smask.val();
+        } else if self.wm.q.val() & (self.sel.q.val() == 1) {
             self.ws.l_bank.next = self.wmask.val();
+        } else {
+            self.ws.l_bank.next = self.cur.bank.val();
         }
         self.ws.c_bank.next = self.fm.bank.val();
         self.ws.c_addr.next = self.fm.addr.val();
@@ -634,6 +683,8 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.w_addr.next = self.ws.w_addr.val();
         self.w_data.next = self.ws.w_data.val();
         self.w_wide.next = self.ws.w_wide.val();
+        // (A transfer starts only once the write stage is empty: `spr` is the written word's.)
+        self.w_spread.next = self.ws.w_wide.val() & self.spr.q.val();
         self.w_word.next = self.ws.w_word.val();
         self.w_n.next = self.ws.w_n.val();
         self.w_bank_b.next = self.ws.w_bank_b.val();
@@ -664,6 +715,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.l_n.d.next = 0.into();
             self.l_hv.d.next = false;
             self.wm.d.next = self.s_word.val();
+            self.spr.d.next = self.s_wsp.val();
         }
         self.o_one.d.next = self.o_left.d.val() == 1;
         // The cursors step with this cycle's handshakes (rust-hdl reads a local only after it is assigned).
