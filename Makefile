@@ -126,4 +126,5 @@ vectors:
 	python3 testbenches/gen_networks.py
 	@$(VENV)/bin/python -c "import onnx, onnxruntime, sklearn" 2>/dev/null || { echo "make vectors needs onnx, onnxruntime, scikit-learn in $(VENV): run make setup"; exit 1; }
 	$(VENV)/bin/python testbenches/gen_onnx.py
+	$(VENV)/bin/python testbenches/ort_add.py --write testbenches/onnx
 	$(VENV)/bin/python -W ignore testbenches/gen_onnx_node.py

@@ -10,6 +10,7 @@
 
 mod conv;
 pub mod ort;
+pub mod ort_add;
 mod pool;
 mod requant;
 mod tensor;

@@ -1,0 +1,169 @@
+//! ONNX's quantized element-wise Add as ONNX Runtime's x86-64 CPU kernels compute it: the
+//! reference for imported residual adds (issue #30; docs/arithmetic.md, "Element-wise add").
+//!
+//! ONNX Runtime runs a quantized Add in one of two ways, and they differ on some elements
+//! (`testbenches/ort_add.py` measures both on this machine's ONNX Runtime):
+//! - **fused** ([`QAdd::fused`]): QLinearAdd (com.microsoft), which its QDQ transformer also makes
+//!   of DequantizeLinear → Add → QuantizeLinear. The AVX2 kernel folds the zero points into one
+//!   float32 constant and adds each operand with a fused multiply-add;
+//! - **unfused** ([`QAdd::unfused`]): DequantizeLinear of each operand, a float32 Add,
+//!   QuantizeLinear, where ONNX Runtime leaves the nodes as they are.
+//!
+//! Both are exact functions of the int8 operands and the float32 parameters: Rust's `f32`
+//! arithmetic is IEEE 754 binary32 rounded to nearest even and `f32::mul_add` rounds once, as
+//! the x86-64 instructions do.
+
+use crate::TensorI8;
+
+/// A quantized element-wise Add: each operand's and the output's scale and zero point (int8
+/// domain), and the lowest output (−128, or the output zero point for a fused ReLU).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QAdd {
+    /// Scale of the first operand.
+    pub a_scale: f32,
+    /// Zero point of the first operand.
+    pub a_zp: i32,
+    /// Scale of the second operand.
+    pub b_scale: f32,
+    /// Zero point of the second operand.
+    pub b_zp: i32,
+    /// Scale of the output.
+    pub y_scale: f32,
+    /// Zero point of the output.
+    pub y_zp: i32,
+    /// Smallest output: −128, or `y_zp` where a ReLU follows (`max(y, y_zp)` is the quantized
+    /// ReLU exactly, since rounding is monotone and 0 quantizes to `y_zp`).
+    pub qmin: i32,
+}
+
+/// `_mm256_cvtps_epi32`: round half to even; a value outside int32 (or NaN) gives int32's
+/// minimum, the "integer indefinite" value.
+pub fn cvtps_epi32(v: f32) -> i32 {
+    let r = v.round_ties_even();
+    if (-2_147_483_648.0..2_147_483_648.0).contains(&r) {
+        r as i32
+    } else {
+        i32::MIN
+    }
+}
+
+impl QAdd {
+    /// The float32 constants of the fused kernel: `(r_a, r_b, fixed)` with `r_a = sa / sy`,
+    /// `r_b = sb / sy` and `fixed = f32(y_zp) − fma(r_a, a_zp, r_b · b_zp)` (the compiler of
+    /// ONNX Runtime's kernel contracted `r_a·a_zp + r_b·b_zp` into one fused multiply-add:
+    /// measured, the other orders differ on some elements).
+    pub fn fused_constants(&self) -> (f32, f32, f32) {
+        let ra = self.a_scale / self.y_scale;
+        let rb = self.b_scale / self.y_scale;
+        let fixed = self.y_zp as f32 - ra.mul_add(self.a_zp as f32, rb * self.b_zp as f32);
+        (ra, rb, fixed)
+    }
+
+    /// One element as QLinearAdd's AVX2 kernel computes it:
+    /// `t = fma(a, r_a, fma(b, r_b, fixed))`, then [`cvtps_epi32`] (so a sum past int32 gives
+    /// −128, not 127) and the saturating packs to int8; then the ReLU's lower bound.
+    pub fn fused(&self, a: i8, b: i8) -> i8 {
+        let (ra, rb, fixed) = self.fused_constants();
+        let t = (a as f32).mul_add(ra, (b as f32).mul_add(rb, fixed));
+        let y = cvtps_epi32(t).clamp(-128, 127);
+        y.max(self.qmin) as i8
+    }
+
+    /// One element through DequantizeLinear, a float32 Add and QuantizeLinear:
+    /// `d = f32(x − zp) · scale` for each operand, `q = f32(d_a + d_b) / sy` clamped to
+    /// `[−128 − y_zp, 127 − y_zp]` (NaN to the lower bound, as MAXPS does), rounded half to
+    /// even, plus `y_zp`; then the ReLU's lower bound.
+    pub fn unfused(&self, a: i8, b: i8) -> i8 {
+        let da = (a as i32 - self.a_zp) as f32 * self.a_scale;
+        let db = (b as i32 - self.b_zp) as f32 * self.b_scale;
+        let q = (da + db) / self.y_scale;
+        let lo = (-128 - self.y_zp) as f32;
+        let hi = (127 - self.y_zp) as f32;
+        let q = if q.is_nan() { lo } else { q.clamp(lo, hi) };
+        let y = q.round_ties_even() as i32 + self.y_zp;
+        y.max(self.qmin) as i8
+    }
+}
+
+/// Which of ONNX Runtime's two ways an Add is computed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddWay {
+    /// QLinearAdd's kernel ([`QAdd::fused`]).
+    Fused,
+    /// DequantizeLinear → Add → QuantizeLinear ([`QAdd::unfused`]).
+    Unfused,
+}
+
+/// The element-wise Add of two tensors of the same shape.
+pub fn qadd(a: &TensorI8, b: &TensorI8, p: &QAdd, way: AddWay) -> Result<TensorI8, String> {
+    if a.shape != b.shape {
+        return Err(format!("an element-wise add needs operands of one shape, got {:?} and {:?}", a.shape, b.shape));
+    }
+    let f = match way {
+        AddWay::Fused => QAdd::fused,
+        AddWay::Unfused => QAdd::unfused,
+    };
+    let data = a.data.iter().zip(&b.data).map(|(&x, &y)| f(p, x, y)).collect();
+    Ok(TensorI8 { shape: a.shape.clone(), data })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(a_scale: f32, a_zp: i32, b_scale: f32, b_zp: i32, y_scale: f32, y_zp: i32) -> QAdd {
+        QAdd { a_scale, a_zp, b_scale, b_zp, y_scale, y_zp, qmin: -128 }
+    }
+
+    #[test]
+    fn add_worked_examples_from_the_arithmetic_doc() {
+        // equal scales: the sum of the integers, saturated
+        let one = p(1.0, 0, 1.0, 0, 1.0, 0);
+        assert_eq!((one.fused(100, 20), one.unfused(100, 20)), (120, 120));
+        assert_eq!((one.fused(100, 100), one.unfused(100, 100)), (127, 127));
+        // halves round to even: 3·0.5 = 1.5 → 2, 5·0.5 = 2.5 → 2
+        let half = p(0.5, 0, 1.0, 0, 1.0, 0);
+        assert_eq!((half.fused(3, 0), half.fused(5, 0)), (2, 2));
+        assert_eq!((half.unfused(3, 0), half.unfused(5, 0)), (2, 2));
+        // zero points: (10 − 4)·0.5 + (−3 − 1)·1 = −1, plus the output's 7
+        let zp = p(0.5, 4, 1.0, 1, 1.0, 7);
+        assert_eq!((zp.fused(10, -3), zp.unfused(10, -3)), (6, 6));
+        // a fused ReLU: (20 − 4)·0.5 − 4 = 4 stays (4 + 7 = 11); −1 is raised to 0 (7)
+        let relu = QAdd { qmin: 7, ..zp };
+        assert_eq!((relu.fused(20, -3), relu.fused(10, -3)), (11, 7));
+        assert_eq!((relu.unfused(20, -3), relu.unfused(10, -3)), (11, 7));
+    }
+
+    #[test]
+    fn the_fused_kernel_gives_minus_128_past_int32() {
+        // r_a = 2^25: 64 · 2^25 = 2^31 is outside int32, which the conversion makes int32's
+        // minimum: −128 where the float pipeline saturates to 127
+        let big = p(1.0, 0, 1.0, 0, 2f32.powi(-25), 0);
+        assert_eq!(big.fused(63, 0), 127);
+        assert_eq!(big.fused(64, 0), -128);
+        assert_eq!(big.unfused(64, 0), 127);
+        assert_eq!(cvtps_epi32(f32::NAN), i32::MIN);
+        assert_eq!(cvtps_epi32(-2_147_483_648.0), i32::MIN);
+        assert_eq!(cvtps_epi32(2_147_483_520.0), 2_147_483_520);
+    }
+
+    #[test]
+    fn the_zero_points_fold_with_one_fused_multiply_add() {
+        // an element of testbenches/onnx/add_vectors.npy where the order of the fixed part
+        // decides: ONNX Runtime gives 92; rounding r_a·a_zp before adding gives 91
+        let q = p(1.951_589_8, -104, 1.087_534_5, 120, 1.478_103_9, 85);
+        assert_eq!(q.fused(-1, -56), 92);
+        let (ra, rb, _) = q.fused_constants();
+        let plain = 85.0 - (ra * -104.0 + rb * 120.0);
+        let t = (-1f32).mul_add(ra, (-56f32).mul_add(rb, plain));
+        assert_eq!(cvtps_epi32(t), 91, "the example no longer separates the two orders");
+    }
+
+    #[test]
+    fn operands_of_different_shapes_are_refused() {
+        let a = TensorI8 { shape: vec![2, 2], data: vec![0; 4] };
+        let b = TensorI8 { shape: vec![4], data: vec![0; 4] };
+        let e = qadd(&a, &b, &p(1.0, 0, 1.0, 0, 1.0, 0), AddWay::Fused).unwrap_err();
+        assert!(e.contains("[2, 2]") && e.contains("[4]"), "{e}");
+    }
+}
