@@ -13,6 +13,8 @@ The models:
   Flatten, Gemm; random weights, calibrated on random data. qdq: ONNX Runtime's defaults (QDQ,
   int8 activations, per-tensor weights); qdq_pc: per_channel=True; qdq_u8: uint8 activations
   (with reduce_range=True); qop: QuantFormat.QOperator (QLinearConv, QGemm).
+- small_dw_{qop,qdq,qdq_pc}: depthwise (group = channels), pointwise and grouped (group 2)
+  convolutions, random weights (save_depthwise).
 - digits_qdq: a CNN trained here in numpy on scikit-learn's digits (a real data set), quantized
   with ONNX Runtime's defaults; its held-out images, labels and ONNX Runtime's outputs.
 """
@@ -244,6 +246,55 @@ def save_digits(rng):
               f"from the exact int8 kernels, top-1 {float(np.mean(yq.argmax(1) == yte)):.4f}")
 
 
+def float_dw(rng, hw=8, c=8, classes=10):
+    """Depthwise-separable layers (DS-CNN's and MobileNet's blocks, issue #30): Conv(1->c, 3x3,
+    pad 1) Relu, a depthwise Conv (group c, 3x3, pad 1) Relu, a pointwise Conv (1x1) Relu, a
+    grouped Conv (group 2, 3x3, pad 1) Relu, MaxPool 2, a stride-2 depthwise Conv Relu, Flatten,
+    Gemm."""
+    h2 = (hw // 2 + 1) // 2
+    shapes = [("stem", (c, 1, 3, 3)), ("dw1", (c, 1, 3, 3)), ("pw1", (c, c, 1, 1)), ("grp", (c, c // 2, 3, 3)),
+              ("dw2", (c, 1, 3, 3))]
+    inits = []
+    for name, shape in shapes:
+        fan = shape[1] * shape[2] * shape[3]
+        inits.append(numpy_helper.from_array((rng.standard_normal(shape) / np.sqrt(fan)).astype(np.float32), name + ".w"))
+        inits.append(numpy_helper.from_array((rng.standard_normal(shape[0]) * 0.1).astype(np.float32), name + ".b"))
+    inits.append(numpy_helper.from_array((rng.standard_normal((c * h2 * h2, classes)) * 0.3).astype(np.float32), "fc.w"))
+    inits.append(numpy_helper.from_array((rng.standard_normal(classes) * 0.1).astype(np.float32), "fc.b"))
+    conv = dict(stem=dict(pads=[1, 1, 1, 1]), dw1=dict(pads=[1, 1, 1, 1], group=c), pw1=dict(),
+                grp=dict(pads=[1, 1, 1, 1], group=2), dw2=dict(pads=[1, 1, 1, 1], strides=[2, 2], group=c))
+    nodes, x = [], "input"
+    for name, _ in shapes:
+        if name == "dw2":
+            nodes.append(helper.make_node("MaxPool", [x], ["pool"], name="pool", kernel_shape=[2, 2], strides=[2, 2]))
+            x = "pool"
+        nodes.append(helper.make_node("Conv", [x, name + ".w", name + ".b"], [name + ".c"], name=name, **conv[name]))
+        nodes.append(helper.make_node("Relu", [name + ".c"], [name + ".r"], name=name + ".relu"))
+        x = name + ".r"
+    nodes.append(helper.make_node("Flatten", [x], ["f"], name="flatten", axis=1))
+    nodes.append(helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc"))
+    graph = helper.make_graph(nodes, "small_dw",
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, hw, hw])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])],
+                              inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def save_depthwise(rng):
+    """small_dw_{qop,qdq,qdq_pc}: float_dw on 32 random images in each form; the reference is
+    ONNX Runtime's QOperator run of the same quantization (QLinearConv with `group`)."""
+    model = float_dw(rng)
+    calib = [rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32) for _ in range(16)]
+    x = rng.uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
+    for name, kw in {"small_dw_qop": dict(), "small_dw_qdq": dict(), "small_dw_qdq_pc": dict(per_channel=True)}.items():
+        qop = quantize(model, calib, **dict(kw, quant_format=QuantFormat.QOperator))
+        reference = np.concatenate([run(qop, x[i:i + 1]) for i in range(len(x))])
+        save(name, qop if name.endswith("qop") else quantize(model, calib, **kw), x, reference)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(2026)
@@ -293,6 +344,7 @@ def main():
     same_out = with_quantization_of(qop, qdq)
     save("small_avg_qdq", qdq, x, np.concatenate([run(same_out, x[i:i + 1]) for i in range(len(x))]))
     save_integer_matmul(np.random.default_rng(59))
+    save_depthwise(np.random.default_rng(61))
 
 
 def save_integer_matmul(rng):

@@ -208,3 +208,20 @@ fn global_average_pooling_equals_onnx_runtime_on_the_golden_model_and_accel_top(
     assert!(out.contains("64 of 64 images equal") && out.contains("all 640 elements equal"), "{out}");
     assert!(out.lines().any(|l| l.split_whitespace().nth(1) == Some("avg")), "the layer named by its node: {out}");
 }
+
+/// Depthwise, pointwise and grouped convolutions (32 random images, QOperator and per-channel
+/// QDQ) on accel_top (Verilator) equal ONNX Runtime's outputs: a grouped convolution runs as the
+/// dense one with zero weights between its groups, and the MAC count says so (the observation
+/// port counts the MACs the PEs performed, zeros included).
+#[test]
+fn depthwise_and_grouped_convolutions_run_on_accel_top_equal_to_onnx_runtime() {
+    for name in ["small_dw_qop", "small_dw_qdq_pc"] {
+        let f = |ext: &str| format!("testbenches/onnx/{name}.{ext}");
+        let (code, out, err) = accelgen(&["run", &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy"), "--engine", "verilator"]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(out.contains("32 of 32 images equal") && out.contains("all 320 elements equal"), "{name}: {out}");
+        // dw1: 8 channels × 64 pixels × 9 taps useful, × 8 input channels as a dense convolution
+        let dw1 = out.lines().find(|l| l.split_whitespace().nth(1).is_some_and(|n| n.starts_with("dw1"))).unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(dw1.split_whitespace().nth(5), Some("36864"), "{name}: {dw1}");
+    }
+}

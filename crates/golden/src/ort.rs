@@ -135,6 +135,14 @@ pub fn window_out(hw: [usize; 2], k: [usize; 2], g: &QConvGeometry) -> Result<[u
 /// The accumulators of a quantized convolution: input `[C, H, W]` (int8, zero point `x_zp`),
 /// weight `[K, C, kh, kw]` (zero point 0: ONNX Runtime's symmetric weights), bias `[K]`.
 pub fn qconv_acc(x: &TensorI8, x_zp: i32, w: &TensorI8, bias: &[i32], g: &QConvGeometry) -> Result<TensorI32, String> {
+    qconv_acc_groups(x, x_zp, w, bias, g, 1)
+}
+
+/// [`qconv_acc`] of a grouped convolution (ONNX's `group`): the C input and K output channels
+/// split into `groups` equal parts, output channel `o` reading only the input channels of its
+/// part, `(o / (K / groups))·C/groups ..`; the weight is `[K, C / groups, kh, kw]`. A depthwise
+/// convolution is `groups` = C.
+pub fn qconv_acc_groups(x: &TensorI8, x_zp: i32, w: &TensorI8, bias: &[i32], g: &QConvGeometry, groups: usize) -> Result<TensorI32, String> {
     let (c, h, wd) = match x.shape[..] {
         [c, h, w] => (c, h, w),
         _ => return Err(format!("input must be [C,H,W], got {:?}", x.shape)),
@@ -143,16 +151,18 @@ pub fn qconv_acc(x: &TensorI8, x_zp: i32, w: &TensorI8, bias: &[i32], g: &QConvG
         [k, kc, kh, kw] => (k, kc, kh, kw),
         _ => return Err(format!("weight must be [K,C,kh,kw], got {:?}", w.shape)),
     };
-    if kc != c || bias.len() != k {
-        return Err(format!("input {:?}, weight {:?} and bias [{}] do not chain", x.shape, w.shape, bias.len()));
+    if groups == 0 || !c.is_multiple_of(groups) || !k.is_multiple_of(groups) || kc * groups != c || bias.len() != k {
+        return Err(format!("input {:?}, weight {:?}, bias [{}] and {groups} groups do not chain", x.shape, w.shape, bias.len()));
     }
+    let k_per = k / groups;
     let [ho, wo] = window_out([h, wd], [kh, kw], g)?;
     let mut out = Tensor::zeros(&[k, ho, wo]);
     for o in 0..k {
         for oy in 0..ho {
             for ox in 0..wo {
                 let mut acc = bias[o] as i64;
-                for ci in 0..c {
+                let c0 = (o / k_per) * kc;
+                for ci in 0..kc {
                     for ky in 0..kh {
                         for kx in 0..kw {
                             let y = (oy * g.stride[0] + ky) as isize - g.pads[0] as isize;
@@ -160,7 +170,7 @@ pub fn qconv_acc(x: &TensorI8, x_zp: i32, w: &TensorI8, bias: &[i32], g: &QConvG
                             if y < 0 || xx < 0 || y >= h as isize || xx >= wd as isize {
                                 continue; // padded with the zero point: x − x_zp = 0
                             }
-                            let xv = x.at(&[ci, y as usize, xx as usize]) as i64 - x_zp as i64;
+                            let xv = x.at(&[c0 + ci, y as usize, xx as usize]) as i64 - x_zp as i64;
                             acc += xv * w.at(&[o, ci, ky, kx]) as i64;
                         }
                     }
@@ -264,6 +274,32 @@ mod tests {
         assert_eq!(acc.at(&[0, 0, 2]), 12);
         // Output (2,1): x[1][1..3], x[2][1..3] = 5, 6, 8, 9 -> 28 - 4 + 10 = 34.
         assert_eq!(acc.at(&[0, 2, 1]), 34);
+    }
+
+    /// A grouped convolution is its groups' plain convolutions side by side: each part of the
+    /// input channels with its part of the kernels (depthwise: 4 groups of one channel; and 2
+    /// groups of 2 channels with 3 kernels each).
+    #[test]
+    fn grouped_convolution_is_each_groups_convolution_side_by_side() {
+        let mut rng = crate::testutil::Rng::new(30);
+        let x = Tensor::from_vec(&[4, 5, 6], (0..120).map(|_| rng.range(-128, 127) as i8).collect()).unwrap();
+        let g = QConvGeometry { stride: [2, 1], pads: [1, 0, 1, 2] };
+        for (groups, k) in [(4, 4), (2, 6), (1, 3)] {
+            let (kc, kp) = (4 / groups, k / groups);
+            let w = Tensor::from_vec(&[k, kc, 3, 3], (0..k * kc * 9).map(|_| rng.range(-128, 127) as i8).collect()).unwrap();
+            let bias: Vec<i32> = (0..k).map(|_| rng.range(-1000, 1000) as i32).collect();
+            let got = qconv_acc_groups(&x, -5, &w, &bias, &g, groups).unwrap();
+            let mut want = vec![];
+            for gi in 0..groups {
+                let xs = Tensor::from_vec(&[kc, 5, 6], x.data[gi * kc * 30..(gi + 1) * kc * 30].to_vec()).unwrap();
+                let ws = Tensor::from_vec(&[kp, kc, 3, 3], w.data[gi * kp * kc * 9..(gi + 1) * kp * kc * 9].to_vec()).unwrap();
+                want.extend(qconv_acc(&xs, -5, &ws, &bias[gi * kp..(gi + 1) * kp], &g).unwrap().data);
+            }
+            assert_eq!(got.data, want, "{groups} groups");
+        }
+        let w = Tensor::from_vec(&[4, 2, 3, 3], vec![0; 72]).unwrap();
+        assert!(qconv_acc_groups(&x, 0, &w, &[0; 4], &g, 4).is_err(), "4 groups of a [4, 2, ..] weight");
+        assert!(qconv_acc_groups(&x, 0, &w, &[0; 4], &g, 3).is_err(), "3 groups of 4 channels");
     }
 
     fn both(acc: i32, scale: f32, zp: i32) -> (i8, i8) {

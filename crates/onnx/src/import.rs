@@ -46,7 +46,7 @@ struct Pending {
 }
 
 enum PendingKind {
-    Conv { weight: Tensor<i8>, bias: Vec<i32>, w_scales: Vec<f32>, geom: QConvGeometry },
+    Conv { weight: Tensor<i8>, bias: Vec<i32>, w_scales: Vec<f32>, geom: QConvGeometry, groups: usize },
     MaxPool { kernel: [usize; 2], geom: QConvGeometry },
     /// GlobalAveragePool of a `[C, H, W]` map.
     GlobalAvgPool,
@@ -224,13 +224,11 @@ impl Importer<'_> {
         let weight = conv_weight(w)?;
         let bias = self.bias(n, 2, weight.shape[0])?;
         let geom = conv_geometry(n, [weight.shape[2], weight.shape[3]], [self.shape[1], self.shape[2]])?;
-        if weight.shape[1] != self.shape[0] {
-            return Err(format!("weight {:?} does not take the {} input channels", weight.shape, self.shape[0]));
-        }
+        let groups = conv_groups(n, &weight.shape, self.shape[0])?;
         let [ho, wo] = window_out([self.shape[1], self.shape[2]], [weight.shape[2], weight.shape[3]], &geom)?;
         let out = [weight.shape[0], ho, wo];
         let w_scales = w.scales.clone();
-        self.pend(n, x, PendingKind::Conv { weight, bias, w_scales, geom }, out)
+        self.pend(n, x, PendingKind::Conv { weight, bias, w_scales, geom, groups }, out)
     }
 
     fn float_gemm(&mut self, n: &NodeProto) -> Result<(), String> {
@@ -240,7 +238,7 @@ impl Importer<'_> {
         let (weight, w_scales) = fc_weight(b, trans_b, self.flat_len()?)?;
         let bias = if n.op_type == "Gemm" { self.bias(n, 2, weight.shape[0])? } else { vec![0; weight.shape[0]] };
         let out = [weight.shape[0], 1, 1];
-        self.pend(n, x, PendingKind::Conv { weight, bias, w_scales, geom: unit_geometry() }, out)
+        self.pend(n, x, PendingKind::Conv { weight, bias, w_scales, geom: unit_geometry(), groups: 1 }, out)
     }
 
     fn pool_or_flatten(&mut self, n: &NodeProto) -> Result<(), String> {
@@ -344,9 +342,7 @@ impl Importer<'_> {
         if bias.len() != k {
             return Err(format!("bias of {} values for {k} outputs", bias.len()));
         }
-        if weight.shape[1] != self.shape[0] {
-            return Err(format!("weight {:?} does not take the {} input channels", weight.shape, self.shape[0]));
-        }
+        let groups = conv_groups(n, &weight.shape, self.shape[0])?;
         let geom = conv_geometry(n, [weight.shape[2], weight.shape[3]], [self.shape[1], self.shape[2]])?;
         let [ho, wo] = window_out([self.shape[1], self.shape[2]], [weight.shape[2], weight.shape[3]], &geom)?;
         // A float32 output is exact only below 2^24: bound |sum| by Σ|w|·max|x − x_zp| + |bias|.
@@ -357,7 +353,7 @@ impl Importer<'_> {
             return Err(format!("its sums may reach {bound}, above 2^24, where float32 is no longer exact (the hardware's int32 sums would differ from ONNX's float arithmetic)"));
         }
         let out = [k, ho, wo];
-        self.layers.push(Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias, x_zp, geom, requant: vec![] }, out });
+        self.layers.push(Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias, x_zp, geom, requant: vec![], groups }, out });
         self.shape = out;
         self.raw = true;
         let y = output(n)?;
@@ -388,7 +384,7 @@ impl Importer<'_> {
         let (weight, _) = fc_weight(&qb, false, self.flat_len()?)?;
         let k = weight.shape[0];
         let out = [k, 1, 1];
-        self.layers.push(Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias: vec![0; k], x_zp, geom: unit_geometry(), requant: vec![] }, out });
+        self.layers.push(Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias: vec![0; k], x_zp, geom: unit_geometry(), requant: vec![], groups: 1 }, out });
         self.shape = out;
         self.raw = true;
         self.chain_to(output(n)?, QAct { scale: 1.0, zp: 0, unsigned: false });
@@ -482,14 +478,12 @@ impl Importer<'_> {
         let weight = conv_weight(&w)?;
         let y = self.act_quant(n, 6, 7)?;
         let bias = if n.input.len() > 8 && !n.input[8].is_empty() { int32_bias(self.cst(n, 8)?, weight.shape[0])? } else { vec![0; weight.shape[0]] };
-        if weight.shape[1] != self.shape[0] {
-            return Err(format!("weight {:?} does not take the {} input channels", weight.shape, self.shape[0]));
-        }
+        let groups = conv_groups(n, &weight.shape, self.shape[0])?;
         let geom = conv_geometry(n, [weight.shape[2], weight.shape[3]], [self.shape[1], self.shape[2]])?;
         let [ho, wo] = window_out([self.shape[1], self.shape[2]], [weight.shape[2], weight.shape[3]], &geom)?;
         let w_scales = w.scales.clone();
         let out = [weight.shape[0], ho, wo];
-        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom }, out, relu: false };
+        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom, groups }, out, relu: false };
         let layer = self.complete(p, y)?;
         self.layers.push(layer);
         self.chain_to(output(n)?, y);
@@ -512,7 +506,7 @@ impl Importer<'_> {
             (vec![0; weight.shape[0]], self.act_quant(n, 6, 7)?)
         };
         let out = [weight.shape[0], 1, 1];
-        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom: unit_geometry() }, out, relu: false };
+        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom: unit_geometry(), groups: 1 }, out, relu: false };
         let layer = self.complete(p, y)?;
         self.layers.push(layer);
         self.chain_to(output(n)?, y);
@@ -548,10 +542,10 @@ impl Importer<'_> {
     /// A layer from its op and its output's quantization.
     fn complete(&mut self, p: Pending, y: QAct) -> Result<Layer, String> {
         let kind = match p.kind {
-            PendingKind::Conv { weight, bias, w_scales, geom } => {
+            PendingKind::Conv { weight, bias, w_scales, geom, groups } => {
                 let qmin = if p.relu { y.zp.max(-128) } else { -128 };
                 let requant = w_scales.iter().map(|&ws| OrtRequant { scale: ort_scale(p.input.scale, ws, y.scale), zero_point: y.zp, qmin, qmax: 127 }).collect();
-                LayerKind::Conv { weight, bias, x_zp: p.input.zp, geom, requant }
+                LayerKind::Conv { weight, bias, x_zp: p.input.zp, geom, requant, groups }
             }
             PendingKind::MaxPool { kernel, geom } => {
                 same_quant(&p, y)?;
@@ -706,7 +700,7 @@ fn global_avgpool(shape: [usize; 3], x: QAct, y: QAct) -> Result<LayerKind, Stri
         return Err(format!("scale x_scale / (y_scale · {taps}) = {scale} must be positive and finite"));
     }
     let requant = vec![OrtRequant { scale, zero_point: y.zp, qmin: -128, qmax: 127 }];
-    Ok(LayerKind::Conv { weight, bias: vec![0; c], x_zp: x.zp, geom: unit_geometry(), requant })
+    Ok(LayerKind::Conv { weight, bias: vec![0; c], x_zp: x.zp, geom: unit_geometry(), requant, groups: 1 })
 }
 
 fn same_quant(p: &Pending, y: QAct) -> Result<(), String> {
@@ -902,11 +896,25 @@ fn geometry(n: &NodeProto, k: [usize; 2], hw: [usize; 2]) -> Result<QConvGeometr
     Ok(QConvGeometry { stride, pads })
 }
 
+/// A convolution's `group` attribute, checked against its weight `[K, C / group, kh, kw]` and
+/// its `cin` input channels: it must divide both channel counts (depthwise: `group` = C).
+fn conv_groups(n: &NodeProto, wshape: &[usize], cin: usize) -> Result<usize, String> {
+    let g = int(n, "group", 1);
+    if g < 1 || g as usize > cin || !cin.is_multiple_of(g as usize) || !wshape[0].is_multiple_of(g as usize) {
+        return Err(format!(
+            "attribute 'group' = {g} (supported: a divisor of the {cin} input and the {} output channels)",
+            wshape[0]
+        ));
+    }
+    let g = g as usize;
+    if wshape[1] * g != cin {
+        return Err(format!("weight {wshape:?} does not take the {cin} input channels in {g} group(s) (its second dimension must be {})", cin / g));
+    }
+    Ok(g)
+}
+
 fn conv_geometry(n: &NodeProto, k: [usize; 2], hw: [usize; 2]) -> Result<QConvGeometry, String> {
     only_attrs(n, &["kernel_shape", "strides", "pads", "auto_pad", "dilations", "group"])?;
-    if int(n, "group", 1) != 1 {
-        return Err(format!("attribute 'group' = {} (supported: 1)", int(n, "group", 1)));
-    }
     if let Some(ks) = ints(n, "kernel_shape") {
         if ks.len() != 2 || ks[0] as usize != k[0] || ks[1] as usize != k[1] {
             return Err(format!("attribute 'kernel_shape' = {ks:?} does not match the weight's {k:?}"));

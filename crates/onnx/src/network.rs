@@ -52,7 +52,13 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
                 let (padding, end) = ([geom.pads[0], geom.pads[1]], [geom.pads[2], geom.pads[3]]);
                 NetLayer::Pool(PoolLayer { mode: PoolMode::Max, params: PoolParams { kernel: *kernel, stride: geom.stride, padding, padding_end: (end != padding).then_some(end) } })
             }
-            LayerKind::Conv { weight, bias, x_zp, geom, requant } => {
+            LayerKind::Conv { weight, bias, x_zp, geom, requant, groups } => {
+                // A grouped convolution runs as the dense one whose weights are zero between
+                // groups (exact: a zero weight adds nothing, to the sums or to the folded zero
+                // point), at C / groups times its MACs until the PE array has a grouped mapping
+                // (issue #30; docs/onnx.md).
+                let dense = if *groups > 1 { dense_of_grouped(weight, *groups) } else { weight.clone() };
+                let weight = &dense;
                 // ONNX's pads are [top, left, bottom, right]; asymmetric ones run as they are.
                 let (padding, end) = ([geom.pads[0], geom.pads[1]], [geom.pads[2], geom.pads[3]]);
                 let padding_end = (end != padding).then_some(end);
@@ -108,6 +114,23 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
     }
     let input = TensorField { shape: shapes[0].clone(), data: None };
     Ok(HwNet { net: Network { input, layers, shapes, expected: None }, nodes })
+}
+
+/// The `[K, C, kh, kw]` weight of a grouped convolution's `[K, C / groups, kh, kw]` one: output
+/// channel `o` keeps its kernels on the input channels of its group, zeros elsewhere.
+pub fn dense_of_grouped(w: &TensorI8, groups: usize) -> TensorI8 {
+    let [k, kc, kh, kw] = [w.shape[0], w.shape[1], w.shape[2], w.shape[3]];
+    let (c, taps, k_per) = (kc * groups, kh * kw, k / groups);
+    let mut data = vec![0i8; k * c * taps];
+    for o in 0..k {
+        let c0 = (o / k_per) * kc;
+        for ci in 0..kc {
+            let src = (o * kc + ci) * taps;
+            let dst = (o * c + c0 + ci) * taps;
+            data[dst..dst + taps].copy_from_slice(&w.data[src..src + taps]);
+        }
+    }
+    Tensor { shape: vec![k, c, kh, kw], data }
 }
 
 /// A node name as part of a file name: letters, digits, `-`, `_` and `.` kept, anything else `_`.

@@ -2,7 +2,7 @@
 //! quantization of the input and dequantization of the output, and its golden execution
 //! (ONNX Runtime's kernels: [`accelgen_golden::ort`]).
 
-use accelgen_golden::ort::{ort_requantize_channels, qconv_acc, qmaxpool, OrtRequant, QConvGeometry};
+use accelgen_golden::ort::{ort_requantize_channels, qconv_acc_groups, qmaxpool, OrtRequant, QConvGeometry};
 use accelgen_formats::Output;
 use accelgen_golden::{Tensor, TensorI8};
 
@@ -84,6 +84,8 @@ pub enum LayerKind {
         /// One setting, or one per output channel; none: the output is the int32 sums (an
         /// integer model's last layer: ConvInteger, or an integer-exact float Conv).
         requant: Vec<OrtRequant>,
+        /// ONNX's `group`: the weight is `[K, C / groups, kh, kw]` (depthwise: C groups).
+        groups: usize,
     },
     /// Max pooling.
     MaxPool {
@@ -134,8 +136,8 @@ impl QNet {
         let mut t = x.clone();
         for (i, l) in self.layers.iter().enumerate() {
             t = match &l.kind {
-                LayerKind::Conv { weight, bias, x_zp, geom, requant } => {
-                    let acc = qconv_acc(&t, *x_zp, weight, bias, geom).map_err(|e| format!("node '{}': {e}", l.node))?;
+                LayerKind::Conv { weight, bias, x_zp, geom, requant, groups } => {
+                    let acc = qconv_acc_groups(&t, *x_zp, weight, bias, geom, *groups).map_err(|e| format!("node '{}': {e}", l.node))?;
                     if requant.is_empty() {
                         if i + 1 != self.layers.len() {
                             return Err(format!("node '{}': int32 sums feed another layer", l.node));

@@ -112,3 +112,31 @@ fn digits(name: &str) {
     assert_eq!(differ, 0);
     assert_eq!(correct, ort_correct);
 }
+
+/// Depthwise (group = channels), pointwise and grouped (group 2) convolutions, 32 random images,
+/// in each form: the golden model equals ONNX Runtime on every output, and so does the hardware
+/// form, where a grouped convolution is the dense one with zero weights between groups.
+#[test]
+fn depthwise_and_grouped_convolutions_equal_onnx_runtime() {
+    for name in ["small_dw_qop", "small_dw_qdq", "small_dw_qdq_pc"] {
+        let net = accelgen_onnx::load(&dir().join(format!("{name}.onnx"))).unwrap();
+        let groups: Vec<usize> = net.layers.iter().filter_map(|l| match &l.kind {
+            accelgen_onnx::LayerKind::Conv { groups, .. } => Some(*groups),
+            _ => None,
+        }).collect();
+        assert_eq!(groups, [1, 8, 1, 2, 8, 1], "{name}: the groups of its convolutions");
+        let hw = accelgen_onnx::network::to_network(&net).unwrap();
+        let (xs, x) = npy_f32(&dir().join(format!("{name}.input.npy")));
+        let (_, want) = npy_f32(&dir().join(format!("{name}.expected.npy")));
+        let (n, per_in) = (xs[0] as usize, 64);
+        assert_eq!(n, 32);
+        for i in 0..n {
+            let q = net.quantize_input(&x[i * per_in..(i + 1) * per_in]).unwrap();
+            let y = net.run_int8(&q).unwrap();
+            let got: Vec<f32> = y.data.iter().map(|&v| net.output.quant.dequantize(v)).collect();
+            assert_eq!(got, want[i * 10..(i + 1) * 10], "{name}: image {i}");
+            let g = hw.with_input(&q).golden().unwrap().to_i64();
+            assert_eq!(g.data, y.data.iter().map(|&v| v as i64).collect::<Vec<_>>(), "{name}: image {i}, hardware network");
+        }
+    }
+}

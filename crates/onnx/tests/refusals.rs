@@ -72,7 +72,14 @@ fn attributes_the_hardware_does_not_do_are_refused_naming_the_attribute() {
     assert_eq!(refusal(&m), "m.onnx: node 'conv1_quant' (QLinearConv): attribute 'dilations' = [2, 2] (supported: 1)");
     let mut m = fixture("small_qop.onnx");
     node(&mut m, "conv1_quant").attribute.push(int("group", 2));
-    assert_eq!(refusal(&m), "m.onnx: node 'conv1_quant' (QLinearConv): attribute 'group' = 2 (supported: 1)");
+    assert_eq!(refusal(&m), "m.onnx: node 'conv1_quant' (QLinearConv): attribute 'group' = 2 (supported: a divisor of the 1 input and the 4 output channels)");
+    // conv2 reads 4 channels with a [8, 4, 3, 3] weight: 2 groups would need [8, 2, 3, 3]
+    let mut m = fixture("small_qop.onnx");
+    node(&mut m, "conv2_quant").attribute.push(int("group", 2));
+    assert_eq!(
+        refusal(&m),
+        "m.onnx: node 'conv2_quant' (QLinearConv): weight [8, 4, 3, 3] does not take the 4 input channels in 2 group(s) (its second dimension must be 2)"
+    );
     let mut m = fixture("small_qop.onnx");
     node(&mut m, "pool1").attribute.push(int("ceil_mode", 1));
     assert_eq!(refusal(&m), "m.onnx: node 'pool1' (MaxPool): attribute 'ceil_mode' = 1 (supported: 0)");
