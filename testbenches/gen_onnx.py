@@ -15,6 +15,9 @@ The models:
   (with reduce_range=True); qop: QuantFormat.QOperator (QLinearConv, QGemm).
 - small_dw_{qop,qdq,qdq_pc}: depthwise (group = channels), pointwise and grouped (group 2)
   convolutions, random weights (save_depthwise).
+- small_res_{qop,qdq,qdq_pc}: two residual blocks as ResNet-8's (an identity shortcut, and a
+  stride-2 one through a 1x1 conv), Add then Relu, global average pooling, random weights
+  (save_residual).
 - digits_qdq: a CNN trained here in numpy on scikit-learn's digits (a real data set), quantized
   with ONNX Runtime's defaults; its held-out images, labels and ONNX Runtime's outputs.
 """
@@ -295,6 +298,65 @@ def save_depthwise(rng):
         save(name, qop if name.endswith("qop") else quantize(model, calib, **kw), x, reference)
 
 
+def float_res(rng, hw=8, c=8, classes=10):
+    """Two residual blocks as ResNet-8 has them (issue #30), small: a stem Conv(1->c, 3x3) Relu;
+    block 1: Conv Relu Conv, Add with the stem's output, Relu; block 2: a stride-2 Conv(c->2c)
+    Relu, Conv, and a stride-2 1x1 Conv on the shortcut, Add, Relu; GlobalAveragePool, Flatten,
+    Gemm."""
+    convs = [("stem", 1, c, 3, 1), ("b1c1", c, c, 3, 1), ("b1c2", c, c, 3, 1), ("b2c1", c, 2 * c, 3, 2),
+             ("b2c2", 2 * c, 2 * c, 3, 1), ("b2sc", c, 2 * c, 1, 2)]
+    inits = []
+    for name, ci, co, k, _ in convs:
+        w = rng.standard_normal((co, ci, k, k)) / np.sqrt(ci * k * k)
+        inits.append(numpy_helper.from_array(w.astype(np.float32), name + ".w"))
+        inits.append(numpy_helper.from_array((rng.standard_normal(co) * 0.1).astype(np.float32), name + ".b"))
+    inits.append(numpy_helper.from_array((rng.standard_normal((2 * c, classes)) * 0.3).astype(np.float32), "fc.w"))
+    inits.append(numpy_helper.from_array((rng.standard_normal(classes) * 0.1).astype(np.float32), "fc.b"))
+
+    def conv(name, x, relu):
+        _, _, _, k, st = next(v for v in convs if v[0] == name)
+        out = [helper.make_node("Conv", [x, name + ".w", name + ".b"], [name + ".c"], name=name,
+                                strides=[st, st], pads=[k // 2] * 4)]
+        if relu:
+            out.append(helper.make_node("Relu", [name + ".c"], [name + ".r"], name=name + ".relu"))
+        return out, name + (".r" if relu else ".c")
+
+    nodes = []
+    for name, x, relu in [("stem", "input", True), ("b1c1", "stem.r", True), ("b1c2", "b1c1.r", False)]:
+        ns, _ = conv(name, x, relu)
+        nodes += ns
+    nodes += [helper.make_node("Add", ["b1c2.c", "stem.r"], ["b1.sum"], name="b1add"),
+              helper.make_node("Relu", ["b1.sum"], ["b1.r"], name="b1relu")]
+    for name, x, relu in [("b2c1", "b1.r", True), ("b2c2", "b2c1.r", False), ("b2sc", "b1.r", False)]:
+        ns, _ = conv(name, x, relu)
+        nodes += ns
+    nodes += [helper.make_node("Add", ["b2c2.c", "b2sc.c"], ["b2.sum"], name="b2add"),
+              helper.make_node("Relu", ["b2.sum"], ["b2.r"], name="b2relu"),
+              helper.make_node("GlobalAveragePool", ["b2.r"], ["gap"], name="gap"),
+              helper.make_node("Flatten", ["gap"], ["f"], name="flatten", axis=1),
+              helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc")]
+    graph = helper.make_graph(nodes, "small_res",
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, hw, hw])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])],
+                              inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def save_residual(rng):
+    """small_res_{qop,qdq,qdq_pc}: float_res on 32 random images in each form; the reference is
+    ONNX Runtime's QOperator run of the same quantization (QLinearAdd)."""
+    model = float_res(rng)
+    calib = [rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32) for _ in range(16)]
+    x = rng.uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
+    for name, kw in {"small_res_qop": dict(), "small_res_qdq": dict(), "small_res_qdq_pc": dict(per_channel=True)}.items():
+        qop = quantize(model, calib, **dict(kw, quant_format=QuantFormat.QOperator))
+        reference = np.concatenate([run(qop, x[i:i + 1]) for i in range(len(x))])
+        save(name, qop if name.endswith("qop") else quantize(model, calib, **kw), x, reference)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(2026)
@@ -345,6 +407,7 @@ def main():
     save("small_avg_qdq", qdq, x, np.concatenate([run(same_out, x[i:i + 1]) for i in range(len(x))]))
     save_integer_matmul(np.random.default_rng(59))
     save_depthwise(np.random.default_rng(61))
+    save_residual(np.random.default_rng(67))
 
 
 def save_integer_matmul(rng):

@@ -225,3 +225,21 @@ fn depthwise_and_grouped_convolutions_run_on_accel_top_equal_to_onnx_runtime() {
         assert_eq!(dw1.split_whitespace().nth(5), Some("36864"), "{name}: {dw1}");
     }
 }
+
+/// Residual blocks (QLinearAdd, and DequantizeLinear → Add → QuantizeLinear): the golden model
+/// runs the graph equal to ONNX Runtime and its table says which layers each Add reads;
+/// `accelgen run` refuses it (exit 2) naming the first node that branches.
+#[test]
+fn residual_blocks_run_on_the_golden_model_and_accel_top_refuses_them_by_name() {
+    for name in ["small_res_qop", "small_res_qdq_pc"] {
+        let f = |ext: &str| format!("testbenches/onnx/{name}.{ext}");
+        let (code, out, err) = accelgen(&["golden", &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy")]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(out.contains("all 320 elements equal"), "{name}: {out}");
+        let add = out.lines().find(|l| l.split_whitespace().nth(1).is_some_and(|n| n.starts_with("b1add"))).unwrap_or_else(|| panic!("{out}"));
+        assert!(add.trim_end().ends_with("#2, #0"), "{name}: the add reads conv b1c2 and the stem: {add}");
+    }
+    let (code, out, err) = accelgen(&["run", "testbenches/onnx/small_res_qop.onnx", "--input", "testbenches/onnx/small_res_qop.input.npy"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("node 'b1add_quant' (QLinearAdd)") && err.contains("the graph branches") && err.contains("accelgen golden"), "{err}");
+}

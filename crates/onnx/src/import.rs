@@ -12,10 +12,11 @@ use accelgen_golden::Tensor;
 use crate::model::{Const, ConstData, Model, MAX_TENSOR_ELEMENTS};
 use crate::proto::{dtype, AttributeProto, NodeProto};
 use crate::qnet::{chw, Edge, EdgeQuant, Layer, LayerKind, QNet};
+use accelgen_golden::ort_add::{AddWay, QAdd};
 
 /// The operators read, for messages.
-pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, GlobalAveragePool, AveragePool (the whole map), Relu, Flatten, Reshape (a flatten), \
-QLinearConv, QLinearMatMul, QGemm, QLinearGlobalAveragePool and QLinearAveragePool (the whole map) (com.microsoft); in a model without quantization (integers as float32, int8 or uint8): \
+pub const SUPPORTED: &str = "QuantizeLinear, DequantizeLinear, Conv, Gemm, MatMul, MaxPool, GlobalAveragePool, AveragePool (the whole map), Add, Relu, Flatten, Reshape (a flatten), \
+QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearGlobalAveragePool and QLinearAveragePool (the whole map) (com.microsoft); in a model without quantization (integers as float32, int8 or uint8): \
 Conv, ConvInteger, MatMulInteger, MaxPool, GlobalMaxPool";
 
 /// A quantized activation: its scale, int8-domain zero point and type.
@@ -39,6 +40,10 @@ struct QConst {
 struct Pending {
     node: String,
     op_type: String,
+    /// The quantized tensors it reads.
+    src: Vec<String>,
+    /// The shape it reads.
+    in_shape: [usize; 3],
     input: QAct,
     kind: PendingKind,
     out: [usize; 3],
@@ -51,6 +56,9 @@ enum PendingKind {
     /// GlobalAveragePool of a `[C, H, W]` map.
     GlobalAvgPool,
     Flatten,
+    /// An element-wise Add of the input and a second operand `b` of the same shape, in one of
+    /// ONNX Runtime's two ways.
+    Add { b: QAct, way: AddWay },
 }
 
 struct Importer<'a> {
@@ -63,8 +71,11 @@ struct Importer<'a> {
     /// Float tensors that are a DequantizeLinear of a constant.
     cdeq: HashMap<String, QConst>,
     pending: HashMap<String, Pending>,
-    /// The tensor the chain ends in, its shape.
-    cur: String,
+    /// The shape of each quantized tensor, by name.
+    shapes: HashMap<String, [usize; 3]>,
+    /// The int8 tensor the first layer reads (the graph input, or its QuantizeLinear's output).
+    first: String,
+    /// The input shape of the node being imported.
     shape: [usize; 3],
     layers: Vec<Layer>,
     /// The final DequantizeLinear: its output name and the quantized tensor it reads.
@@ -98,7 +109,8 @@ pub fn import(m: &Model) -> Result<QNet, String> {
         deq: HashMap::new(),
         cdeq: HashMap::new(),
         pending: HashMap::new(),
-        cur: String::new(),
+        shapes: HashMap::new(),
+        first: String::new(),
         shape: [0; 3],
         layers: vec![],
         out_deq: None,
@@ -122,10 +134,12 @@ pub fn import(m: &Model) -> Result<QNet, String> {
         let unsigned = gin.elem_type == dtype::UINT8;
         let q = QAct { scale: 1.0, zp: if unsigned { -128 } else { 0 }, unsigned };
         im.input = Some(Edge { name: gin.name.clone(), shape: im.in_shape(), quant: edge(q), float: gin.elem_type == dtype::FLOAT, exact: true });
+        im.first = gin.name.clone();
         im.chain_to(&gin.name.clone(), q);
     } else if gin.elem_type == dtype::INT8 || gin.elem_type == dtype::UINT8 {
         // An integer model: its first node (a QOperator one) gives the input's quantization.
-        im.cur = gin.name.clone();
+        im.first = gin.name.clone();
+        im.shapes.insert(gin.name.clone(), im.shape);
     } else if gin.elem_type != dtype::FLOAT {
         return Err(format!("{}: graph input '{}' is {} (supported: float32, int8, uint8)", m.file, gin.name, dtype::name(gin.elem_type)));
     }
@@ -144,9 +158,17 @@ pub fn import(m: &Model) -> Result<QNet, String> {
 
 impl Importer<'_> {
     fn node(&mut self, n: &NodeProto) -> Result<(), String> {
-        let domain_ok = n.domain.is_empty() || n.domain == "ai.onnx" || (n.domain == "com.microsoft" && ["QGemm", "QLinearGlobalAveragePool", "QLinearAveragePool"].contains(&n.op_type.as_str()));
+        let domain_ok = n.domain.is_empty() || n.domain == "ai.onnx" || (n.domain == "com.microsoft" && ["QGemm", "QLinearAdd", "QLinearGlobalAveragePool", "QLinearAveragePool"].contains(&n.op_type.as_str()));
         if !domain_ok {
             return Err(format!("domain '{}' is not supported (supported: {SUPPORTED})", n.domain));
+        }
+        // The shape this node reads: its first input's (a quantized tensor or a
+        // DequantizeLinear of one; a QDQ group's op keeps its own in its pending entry).
+        if let Some(x) = n.input.first() {
+            let q = self.deq.get(x).unwrap_or(x);
+            if let Some(s) = self.shapes.get(q) {
+                self.shape = *s;
+            }
         }
         match n.op_type.as_str() {
             "QuantizeLinear" => self.quantize_linear(n),
@@ -168,6 +190,8 @@ impl Importer<'_> {
                 self.pend(n, q, PendingKind::GlobalAvgPool, [self.shape[0], 1, 1])
             }
             "Relu" => self.relu(n),
+            "Add" => self.float_add(n),
+            "QLinearAdd" => self.qlinear_add(n),
             "QLinearConv" => self.qlinear_conv(n),
             "QLinearMatMul" | "QGemm" => self.qlinear_gemm(n),
             "QLinearGlobalAveragePool" | "QLinearAveragePool" => self.qlinear_global_avgpool(n),
@@ -180,13 +204,13 @@ impl Importer<'_> {
         let q = self.act_quant(n, 1, 2)?;
         if self.input.is_none() && x == self.m.inputs[0].name {
             self.input = Some(Edge { name: x.to_string(), shape: self.in_shape(), quant: edge(q), float: true, exact: false });
+            self.first = y.to_string();
             self.chain_to(y, q);
             return Ok(());
         }
         let p = self.pending.remove(x).ok_or_else(|| format!("quantizes '{x}', which is not the output of a supported operator in a QDQ group"))?;
         let layer = self.complete(p, q)?;
-        self.layers.push(layer);
-        self.chain_to(y, q);
+        self.emit(layer, y, q);
         Ok(())
     }
 
@@ -257,10 +281,9 @@ impl Importer<'_> {
             // An integer op of a QOperator model: same scale and zero point out as in.
             self.on_chain(x)?;
             let q = self.acts[x];
-            let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: q, kind, out, relu: false };
+            let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), src: vec![x.to_string()], in_shape: self.shape, input: q, kind, out, relu: false };
             let layer = self.complete(p, q)?;
-            self.layers.push(layer);
-            self.chain_to(output(n)?, q);
+            self.emit(layer, output(n)?, q);
             return Ok(());
         }
         let q = self.float_input(n)?;
@@ -353,11 +376,10 @@ impl Importer<'_> {
             return Err(format!("its sums may reach {bound}, above 2^24, where float32 is no longer exact (the hardware's int32 sums would differ from ONNX's float arithmetic)"));
         }
         let out = [k, ho, wo];
-        self.layers.push(Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias, x_zp, geom, requant: vec![], groups }, out });
+        let layer = Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias, x_zp, geom, requant: vec![], groups }, out, inputs: vec![x_name.to_string()], output: String::new() };
         self.shape = out;
         self.raw = true;
-        let y = output(n)?;
-        self.chain_to(y, QAct { scale: 1.0, zp: 0, unsigned: false });
+        self.emit(layer, output(n)?, QAct { scale: 1.0, zp: 0, unsigned: false });
         Ok(())
     }
 
@@ -384,10 +406,10 @@ impl Importer<'_> {
         let (weight, _) = fc_weight(&qb, false, self.flat_len()?)?;
         let k = weight.shape[0];
         let out = [k, 1, 1];
-        self.layers.push(Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias: vec![0; k], x_zp, geom: unit_geometry(), requant: vec![], groups: 1 }, out });
+        let layer = Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: LayerKind::Conv { weight, bias: vec![0; k], x_zp, geom: unit_geometry(), requant: vec![], groups: 1 }, out, inputs: vec![x_name.to_string()], output: String::new() };
         self.shape = out;
         self.raw = true;
-        self.chain_to(output(n)?, QAct { scale: 1.0, zp: 0, unsigned: false });
+        self.emit(layer, output(n)?, QAct { scale: 1.0, zp: 0, unsigned: false });
         Ok(())
     }
 
@@ -422,10 +444,9 @@ impl Importer<'_> {
         if kernel.iter().any(|&k| k > 16) {
             return Err(format!("the map is {}x{} (supported: a window of at most 16x16)", kernel[0], kernel[1]));
         }
-        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: q, kind: PendingKind::MaxPool { kernel, geom: unit_geometry() }, out: [self.shape[0], 1, 1], relu: false };
+        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), src: vec![x.to_string()], in_shape: self.shape, input: q, kind: PendingKind::MaxPool { kernel, geom: unit_geometry() }, out: [self.shape[0], 1, 1], relu: false };
         let layer = self.complete(p, q)?;
-        self.layers.push(layer);
-        self.chain_to(output(n)?, q);
+        self.emit(layer, output(n)?, q);
         Ok(())
     }
 
@@ -450,24 +471,60 @@ impl Importer<'_> {
         let x = self.qop_input(n, x_name, 1, 2)?;
         let y = self.act_quant(n, 3, 4)?;
         let c = self.shape[0];
-        let layer = Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: global_avgpool(self.shape, x, y)?, out: [c, 1, 1] };
+        let layer = Layer { node: n.name.clone(), op_type: n.op_type.clone(), kind: global_avgpool(self.shape, x, y)?, out: [c, 1, 1], inputs: vec![x_name.to_string()], output: String::new() };
         if x.unsigned != y.unsigned {
             return Err("input and output types differ (int8 and uint8)".into());
         }
-        self.layers.push(layer);
         self.shape = [c, 1, 1];
-        self.chain_to(output(n)?, y);
+        self.emit(layer, output(n)?, y);
         Ok(())
     }
 
     fn relu(&mut self, n: &NodeProto) -> Result<(), String> {
         let (x, y) = (input(n, 0)?, output(n)?);
         let mut p = self.pending.remove(x).ok_or_else(|| format!("input '{x}' is not the output of a Conv, Gemm or MatMul in a QDQ group (ReLU is fused into the requantizer)"))?;
-        if !matches!(p.kind, PendingKind::Conv { .. }) {
-            return Err("a ReLU after pooling or Flatten is not supported (only after Conv, Gemm, MatMul)".into());
+        if !matches!(p.kind, PendingKind::Conv { .. } | PendingKind::Add { .. }) {
+            return Err("a ReLU after pooling or Flatten is not supported (only after Conv, Gemm, MatMul, Add)".into());
         }
         p.relu = true;
         self.pending.insert(y.to_string(), p);
+        Ok(())
+    }
+
+    /// An element-wise Add of two dequantized tensors of one shape in a QDQ group: QLinearAdd's
+    /// arithmetic, what ONNX Runtime makes of the group in the QOperator form of the same
+    /// quantization (the reference, docs/onnx.md; its default session on the QDQ file may add
+    /// some in float32 instead, `accelgen_golden::ort_add`).
+    fn float_add(&mut self, n: &NodeProto) -> Result<(), String> {
+        only_attrs(n, &[])?;
+        let (a_in, b_in) = (input(n, 0)?, input(n, 1)?);
+        let deq_of = |x: &str| self.deq.get(x).cloned().ok_or_else(|| format!("input '{x}' is not a DequantizeLinear of a quantized tensor (a float Add outside a QDQ group)"));
+        let (a, b) = (deq_of(a_in)?, deq_of(b_in)?);
+        let (sa, sb) = (self.shapes[&a], self.shapes[&b]);
+        if sa != sb {
+            return Err(format!("adds '{a}' {sa:?} and '{b}' {sb:?} (supported: operands of one shape, no broadcasting)"));
+        }
+        let (qa, qb) = (self.acts[&a], self.acts[&b]);
+        self.shape = sa;
+        self.pend(n, qa, PendingKind::Add { b: qb, way: AddWay::Fused }, sa)
+    }
+
+    /// QLinearAdd (com.microsoft): A (inputs 0–2), B (3–5), the output's scale and zero point
+    /// (6, 7); ONNX Runtime's kernel ([`AddWay::Fused`]).
+    fn qlinear_add(&mut self, n: &NodeProto) -> Result<(), String> {
+        only_attrs(n, &[])?;
+        let (a, b) = (input(n, 0)?, input(n, 3)?);
+        let qa = self.qop_input(n, a, 1, 2)?;
+        let qb = self.qop_input(n, b, 4, 5)?;
+        let y = self.act_quant(n, 6, 7)?;
+        let (sa, sb) = (self.shapes[a], self.shapes[b]);
+        if sa != sb {
+            return Err(format!("adds '{a}' {sa:?} and '{b}' {sb:?} (supported: operands of one shape, no broadcasting)"));
+        }
+        self.shape = sa;
+        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), src: vec![a.to_string(), b.to_string()], in_shape: self.shape, input: qa, kind: PendingKind::Add { b: qb, way: AddWay::Fused }, out: sa, relu: false };
+        let layer = self.complete(p, y)?;
+        self.emit(layer, output(n)?, y);
         Ok(())
     }
 
@@ -483,10 +540,9 @@ impl Importer<'_> {
         let [ho, wo] = window_out([self.shape[1], self.shape[2]], [weight.shape[2], weight.shape[3]], &geom)?;
         let w_scales = w.scales.clone();
         let out = [weight.shape[0], ho, wo];
-        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom, groups }, out, relu: false };
+        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), src: vec![x_name.to_string()], in_shape: self.shape, input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom, groups }, out, relu: false };
         let layer = self.complete(p, y)?;
-        self.layers.push(layer);
-        self.chain_to(output(n)?, y);
+        self.emit(layer, output(n)?, y);
         Ok(())
     }
 
@@ -506,10 +562,9 @@ impl Importer<'_> {
             (vec![0; weight.shape[0]], self.act_quant(n, 6, 7)?)
         };
         let out = [weight.shape[0], 1, 1];
-        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom: unit_geometry(), groups: 1 }, out, relu: false };
+        let p = Pending { node: n.name.clone(), op_type: n.op_type.clone(), src: vec![x_name.to_string()], in_shape: self.shape, input: x, kind: PendingKind::Conv { weight, bias, w_scales, geom: unit_geometry(), groups: 1 }, out, relu: false };
         let layer = self.complete(p, y)?;
-        self.layers.push(layer);
-        self.chain_to(output(n)?, y);
+        self.emit(layer, output(n)?, y);
         Ok(())
     }
 
@@ -524,6 +579,7 @@ impl Importer<'_> {
             }
             self.input = Some(Edge { name: x.to_string(), shape: self.in_shape(), quant: edge(q), float: false, exact: false });
             self.acts.insert(x.to_string(), q);
+            self.shapes.insert(x.to_string(), self.shape);
             return Ok(q);
         }
         self.on_chain(x)?;
@@ -535,8 +591,17 @@ impl Importer<'_> {
     }
 
     fn pend(&mut self, n: &NodeProto, input: QAct, kind: PendingKind, out: [usize; 3]) -> Result<(), String> {
-        self.pending.insert(output(n)?.to_string(), Pending { node: n.name.clone(), op_type: n.op_type.clone(), input, kind, out, relu: false });
+        // The quantized tensors it reads: those its inputs dequantize (not the constants').
+        let src = n.input.iter().filter_map(|i| self.deq.get(i).cloned()).collect();
+        self.pending.insert(output(n)?.to_string(), Pending { node: n.name.clone(), op_type: n.op_type.clone(), src, in_shape: self.shape, input, kind, out, relu: false });
         Ok(())
+    }
+
+    /// A layer whose output is the quantized tensor `name`.
+    fn emit(&mut self, mut layer: Layer, name: &str, q: QAct) {
+        layer.output = name.to_string();
+        self.layers.push(layer);
+        self.chain_to(name, q);
     }
 
     /// A layer from its op and its output's quantization.
@@ -555,7 +620,15 @@ impl Importer<'_> {
                 same_quant(&p, y)?;
                 LayerKind::Flatten
             }
-            PendingKind::GlobalAvgPool => global_avgpool(self.shape, p.input, y)?,
+            PendingKind::GlobalAvgPool => global_avgpool(p.in_shape, p.input, y)?,
+            PendingKind::Add { b, way } => {
+                if b.unsigned != y.unsigned {
+                    return Err(format!("node '{}' ({}): its operands' types differ (int8 and uint8)", p.node, p.op_type));
+                }
+                let qmin = if p.relu { y.zp.max(-128) } else { -128 };
+                let q = QAdd { a_scale: p.input.scale, a_zp: p.input.zp, b_scale: b.scale, b_zp: b.zp, y_scale: y.scale, y_zp: y.zp, qmin };
+                LayerKind::Add { q, way }
+            }
         };
         let elements = p.out.iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64)).unwrap_or(u64::MAX);
         if elements > MAX_TENSOR_ELEMENTS {
@@ -565,17 +638,19 @@ impl Importer<'_> {
             return Err(format!("node '{}' ({}): input and output types differ (int8 and uint8)", p.node, p.op_type));
         }
         self.shape = p.out;
-        Ok(Layer { node: p.node, op_type: p.op_type, kind, out: p.out })
+        Ok(Layer { node: p.node, op_type: p.op_type, kind, out: p.out, inputs: p.src, output: String::new() })
     }
 
+    /// Records the quantized tensor `name`, of the shape the last layer made.
     fn chain_to(&mut self, name: &str, q: QAct) {
-        self.cur = name.to_string();
         self.acts.insert(name.to_string(), q);
+        self.shapes.insert(name.to_string(), self.shape);
     }
 
+    /// `x` must be a quantized tensor written before (nodes come in topological order).
     fn on_chain(&self, x: &str) -> Result<(), String> {
-        if x != self.cur {
-            return Err(format!("reads '{x}', not the chain's latest tensor '{}': branches are not supported", self.cur));
+        if !self.acts.contains_key(x) {
+            return Err(format!("reads '{x}', which no node before it writes as a quantized tensor"));
         }
         Ok(())
     }
@@ -664,19 +739,20 @@ impl Importer<'_> {
             Some((y, q)) => (y.clone(), q.clone(), true),
             None => (gout.name.clone(), gout.name.clone(), false),
         };
-        if q != self.cur {
-            return Err(format!("{}: graph output '{}' is not the end of the layer chain ('{}')", m.file, gout.name, self.cur));
-        }
         let qa = self.acts.get(&q).copied().ok_or_else(|| format!("{}: graph output '{}' is not a quantized tensor", m.file, gout.name))?;
+        if self.layers.last().is_none_or(|l| l.output != q) {
+            return Err(format!("{}: graph output '{}' is not the last layer's output", m.file, gout.name));
+        }
+        let out_shape = self.shapes[&q];
         let shape = match batch_dims(&gout.dims, self.rows) {
             Ok(d) if !d.is_empty() => d,
-            _ => self.shape.to_vec(),
+            _ => out_shape.to_vec(),
         };
-        if shape.iter().product::<usize>() != self.shape.iter().product::<usize>() {
-            return Err(format!("{}: graph output '{}' is declared {:?}, the layers make {:?}", m.file, gout.name, shape, self.shape));
+        if shape.iter().product::<usize>() != out_shape.iter().product::<usize>() {
+            return Err(format!("{}: graph output '{}' is declared {:?}, the layers make {:?}", m.file, gout.name, shape, out_shape));
         }
         let float = float || (self.integer && gout.elem_type == dtype::FLOAT);
-        Ok(QNet { file: m.file.clone(), input, layers: self.layers, output: Edge { name: out_name, shape, quant: edge(qa), float, exact: self.integer } })
+        Ok(QNet { file: m.file.clone(), input, first: self.first, layers: self.layers, output: Edge { name: out_name, shape, quant: edge(qa), float, exact: self.integer } })
     }
 }
 

@@ -43,9 +43,22 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
     // The map as the hardware holds it: Flatten does not change it.
     let mut shape = q.input_chw().to_vec();
     let mut shapes = vec![shape.clone()];
+    // accel_top's compiler takes chains: the first layer that reads anything but its
+    // predecessor's output (an Add's second operand, a shortcut's second reader) is refused.
+    let mut prev = q.first.as_str();
+    for l in &q.layers {
+        if l.inputs.len() != 1 || l.inputs[0] != prev {
+            return Err(format!(
+                "{}: node '{}' ({}): reads {:?}, not only the tensor the layer before it writes ('{prev}'): the graph branches (a residual add), and accel_top's compiler takes chains of layers; `accelgen golden` runs the model (issue #30)",
+                q.file, l.node, l.op_type, l.inputs
+            ));
+        }
+        prev = &l.output;
+    }
     for l in &q.layers {
         let here = |e: String| format!("{}: node '{}' ({}): {e}", q.file, l.node, l.op_type);
         let layer = match &l.kind {
+            LayerKind::Add { .. } => return Err(here("an element-wise add of one tensor with itself does not run on accel_top".into())),
             LayerKind::Flatten => continue,
             LayerKind::MaxPool { kernel, geom } => {
                 // ONNX's pads are [top, left, bottom, right]; asymmetric ones run as they are.

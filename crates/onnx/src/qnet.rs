@@ -3,6 +3,8 @@
 //! (ONNX Runtime's kernels: [`accelgen_golden::ort`]).
 
 use accelgen_golden::ort::{ort_requantize_channels, qconv_acc_groups, qmaxpool, OrtRequant, QConvGeometry};
+use accelgen_golden::ort_add::{qadd, AddWay, QAdd};
+use std::collections::HashMap;
 use accelgen_formats::Output;
 use accelgen_golden::{Tensor, TensorI8};
 
@@ -96,6 +98,14 @@ pub enum LayerKind {
     },
     /// `[C, H, W]` to `[C·H·W, 1, 1]`: no data moves.
     Flatten,
+    /// An element-wise Add of two int8 tensors of one shape, each with its own scale and zero
+    /// point, requantized to the output's (ONNX Runtime's arithmetic, in the way it would run it).
+    Add {
+        /// Scales, zero points and the lower clamp.
+        q: QAdd,
+        /// QLinearAdd's kernel, or DequantizeLinear → Add → QuantizeLinear.
+        way: AddWay,
+    },
 }
 
 /// One layer, named by its ONNX node.
@@ -109,6 +119,10 @@ pub struct Layer {
     pub kind: LayerKind,
     /// Its output `[C, H, W]`.
     pub out: [usize; 3],
+    /// The int8 tensors it reads, by name (one, or an Add's two).
+    pub inputs: Vec<String>,
+    /// The int8 tensor it writes.
+    pub output: String,
 }
 
 /// An imported network.
@@ -118,7 +132,10 @@ pub struct QNet {
     pub file: String,
     /// Input.
     pub input: Edge,
-    /// Layers, in order.
+    /// The int8 tensor the layers read as the input (the graph input, or its QuantizeLinear's
+    /// output).
+    pub first: String,
+    /// Layers, in a topological order; the last one's output is the network's.
     pub layers: Vec<Layer>,
     /// Output.
     pub output: Edge,
@@ -131,13 +148,22 @@ impl QNet {
     }
 
     /// Runs the layers on an int8-domain input `[C, H, W]` (golden: ONNX Runtime's kernels);
-    /// the output is int8, or the int32 sums of a last layer without requantization.
+    /// the output is int8, or the int32 sums of a last layer without requantization. Each layer
+    /// reads its inputs by name, so a graph whose tensors have several readers (a residual
+    /// block's shortcut) runs as well as a chain.
     pub fn run(&self, x: &TensorI8) -> Result<Output, String> {
-        let mut t = x.clone();
+        let mut env: HashMap<&str, TensorI8> = HashMap::new();
+        env.insert(&self.first, x.clone());
+        let mut last = x.clone();
         for (i, l) in self.layers.iter().enumerate() {
-            t = match &l.kind {
+            let arg = |k: usize| -> Result<&TensorI8, String> {
+                let name = l.inputs.get(k).ok_or_else(|| format!("node '{}': input {k} is missing", l.node))?;
+                env.get(name.as_str()).ok_or_else(|| format!("node '{}': reads '{name}' before any layer writes it", l.node))
+            };
+            let t = arg(0)?;
+            let y = match &l.kind {
                 LayerKind::Conv { weight, bias, x_zp, geom, requant, groups } => {
-                    let acc = qconv_acc_groups(&t, *x_zp, weight, bias, geom, *groups).map_err(|e| format!("node '{}': {e}", l.node))?;
+                    let acc = qconv_acc_groups(t, *x_zp, weight, bias, geom, *groups).map_err(|e| format!("node '{}': {e}", l.node))?;
                     if requant.is_empty() {
                         if i + 1 != self.layers.len() {
                             return Err(format!("node '{}': int32 sums feed another layer", l.node));
@@ -146,11 +172,25 @@ impl QNet {
                     }
                     ort_requantize_channels(&acc, requant)?
                 }
-                LayerKind::MaxPool { kernel, geom } => qmaxpool(&t, *kernel, geom).map_err(|e| format!("node '{}': {e}", l.node))?,
-                LayerKind::Flatten => Tensor { shape: vec![t.len(), 1, 1], data: t.data },
+                LayerKind::MaxPool { kernel, geom } => qmaxpool(t, *kernel, geom).map_err(|e| format!("node '{}': {e}", l.node))?,
+                LayerKind::Flatten => Tensor { shape: vec![t.len(), 1, 1], data: t.data.clone() },
+                LayerKind::Add { q, way } => qadd(t, arg(1)?, q, *way).map_err(|e| format!("node '{}': {e}", l.node))?,
             };
+            env.insert(&l.output, y.clone());
+            last = y;
         }
-        Ok(Output::I8(t))
+        Ok(Output::I8(last))
+    }
+
+    /// Whether the layers form a chain: each reads only the tensor the layer before it wrote
+    /// (the first the input), and no tensor is read twice.
+    pub fn is_chain(&self) -> bool {
+        let mut prev = self.first.as_str();
+        self.layers.iter().all(|l| {
+            let ok = l.inputs.len() == 1 && l.inputs[0] == prev;
+            prev = &l.output;
+            ok
+        })
     }
 
     /// [`QNet::run`] of a model whose output is int8.

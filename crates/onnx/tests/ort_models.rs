@@ -140,3 +140,31 @@ fn depthwise_and_grouped_convolutions_equal_onnx_runtime() {
         }
     }
 }
+
+/// Two residual blocks as ResNet-8's (an identity shortcut, and a stride-2 one through a 1×1
+/// conv), 32 random images, in each form: the golden model runs the graph (each layer reads its
+/// tensors by name) equal to ONNX Runtime on every output, its Adds with QLinearAdd's arithmetic.
+#[test]
+fn residual_blocks_equal_onnx_runtime() {
+    for name in ["small_res_qop", "small_res_qdq", "small_res_qdq_pc"] {
+        let net = accelgen_onnx::load(&dir().join(format!("{name}.onnx"))).unwrap();
+        let adds: Vec<(&str, usize)> = net.layers.iter().filter_map(|l| match &l.kind {
+            accelgen_onnx::LayerKind::Add { way, .. } => {
+                assert_eq!(*way, accelgen_golden::ort_add::AddWay::Fused, "{name}: {}", l.node);
+                Some((l.node.as_str(), l.inputs.len()))
+            }
+            _ => None,
+        }).collect();
+        assert_eq!(adds.len(), 2, "{name}: {adds:?}");
+        assert!(adds.iter().all(|a| a.1 == 2), "{name}: {adds:?}");
+        assert!(!net.is_chain(), "{name}");
+        let (xs, x) = npy_f32(&dir().join(format!("{name}.input.npy")));
+        let (_, want) = npy_f32(&dir().join(format!("{name}.expected.npy")));
+        assert_eq!(xs[0], 32);
+        for i in 0..32 {
+            let q = net.quantize_input(&x[i * 64..(i + 1) * 64]).unwrap();
+            let got: Vec<f32> = net.run_int8(&q).unwrap().data.iter().map(|&v| net.output.quant.dequantize(v)).collect();
+            assert_eq!(got, want[i * 10..(i + 1) * 10], "{name}: image {i}");
+        }
+    }
+}

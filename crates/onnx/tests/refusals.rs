@@ -7,8 +7,12 @@ use accelgen_onnx::proto::{AttributeProto, ModelProto};
 use prost::Message;
 use std::path::Path;
 
+fn dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/onnx")
+}
+
 fn fixture(name: &str) -> ModelProto {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/onnx").join(name);
+    let p = dir().join(name);
     ModelProto::decode(&std::fs::read(p).unwrap()[..]).unwrap()
 }
 
@@ -172,13 +176,23 @@ fn a_layer_output_too_large_to_hold_is_refused_before_any_work() {
 }
 
 #[test]
-fn a_branch_is_refused_naming_the_node() {
-    // The Gemm reads the pooled tensor instead of the flattened one.
+fn a_float_tensor_read_as_quantized_is_refused_naming_the_node() {
     let mut m = fixture("small_qop.onnx");
     let n = node(&mut m, "fc_quant");
-    n.input[0] = "p1_quantized".into();
+    n.input[0] = "input".into();
     let e = refusal(&m);
-    assert!(e.contains("node 'fc_quant' (QGemm): reads 'p1_quantized', not the chain's latest tensor 'f_quantized': branches are not supported"), "{e}");
+    assert_eq!(e, "m.onnx: node 'fc_quant' (QGemm): reads 'input', which no node before it writes as a quantized tensor");
+}
+
+/// A graph with residual adds imports (the golden model runs it: tests/ort_models.rs), and the
+/// hardware form refuses it naming the first node that reads more than its predecessor's output.
+#[test]
+fn a_branch_runs_on_the_golden_model_and_the_hardware_form_refuses_it() {
+    let net = accelgen_onnx::load(&dir().join("small_res_qop.onnx")).unwrap();
+    assert!(!net.is_chain());
+    let e = accelgen_onnx::network::to_network(&net).unwrap_err();
+    assert!(e.contains("node 'b1add_quant' (QLinearAdd): reads [\"b1c2.c_quantized\", \"stem.c_quantized\"]") && e.contains("the graph branches"), "{e}");
+    assert!(accelgen_onnx::load(&dir().join("small_qop.onnx")).unwrap().is_chain());
 }
 
 /// An integer model (no quantization in the graph) is read only where it is exact: weights that

@@ -39,13 +39,17 @@ pub(crate) fn load(file: &Path) -> Result<QNet, Failure> {
 
 /// The layers of an imported model, one line each, named by their ONNX nodes.
 pub(crate) fn print_layers(net: &QNet) {
-    println!("  {:<3} {:<22} {:<14} {:>12} {:>10}", "#", "node", "op", "output", "MACs");
+    // A graph that is not a chain (residual adds) shows which layers each one reads.
+    let graph = !net.is_chain();
+    println!("  {:<3} {:<22} {:<14} {:>12} {:>10}{}", "#", "node", "op", "output", "MACs", if graph { "  reads" } else { "" });
+    let producer = |t: &str| net.layers.iter().position(|l| l.output == t).map_or("input".to_string(), |j| format!("#{j}"));
     for (i, l) in net.layers.iter().enumerate() {
         let macs = match &l.kind {
             LayerKind::Conv { weight, .. } => (l.out.iter().product::<usize>() * weight.shape[1..].iter().product::<usize>()).to_string(),
             _ => "-".into(),
         };
-        println!("  {:<3} {:<22} {:<14} {:>12} {:>10}", i, l.node, l.op_type, shape_str(&l.out), macs);
+        let reads = if graph { format!("  {}", l.inputs.iter().map(|t| producer(t)).collect::<Vec<_>>().join(", ")) } else { String::new() };
+        println!("  {:<3} {:<22} {:<14} {:>12} {:>10}{reads}", i, l.node, l.op_type, shape_str(&l.out), macs);
     }
 }
 
