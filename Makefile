@@ -127,4 +127,5 @@ vectors:
 	@$(VENV)/bin/python -c "import onnx, onnxruntime, sklearn" 2>/dev/null || { echo "make vectors needs onnx, onnxruntime, scikit-learn in $(VENV): run make setup"; exit 1; }
 	$(VENV)/bin/python testbenches/gen_onnx.py
 	$(VENV)/bin/python testbenches/ort_add.py --write testbenches/onnx
+	$(VENV)/bin/python testbenches/gen_mlperf.py
 	$(VENV)/bin/python -W ignore testbenches/gen_onnx_node.py

@@ -243,3 +243,17 @@ fn residual_blocks_run_on_the_golden_model_and_accel_top_refuses_them_by_name() 
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("node 'b1add_quant' (QLinearAdd)") && err.contains("the graph branches") && err.contains("accelgen golden"), "{err}");
 }
+
+/// MLPerf Tiny's anomaly-detection autoencoder (640 → 128 ×4 → 8 → 128 ×4 → 640, seeded random
+/// weights, testbenches/gen_mlperf.py) on accel_top (Verilator): every output of 4 inputs equal
+/// to ONNX Runtime's, in the QOperator and per-channel QDQ forms.
+#[test]
+fn the_mlperf_tiny_autoencoder_runs_on_accel_top_equal_to_onnx_runtime() {
+    for form in ["qop", "qdq_pc"] {
+        let model = format!("testbenches/onnx/mlperf/autoencoder_{form}.onnx");
+        let expected = format!("testbenches/onnx/mlperf/autoencoder_{form}.expected.npy");
+        let (code, out, err) = accelgen(&["run", &model, "--input", "testbenches/onnx/mlperf/autoencoder.input.npy", "--expected", &expected, "--engine", "verilator"]);
+        assert_eq!(code, 0, "{form}: {out}{err}");
+        assert!(out.contains("4 of 4 images equal") && out.contains("all 2560 elements equal"), "{form}: {out}");
+    }
+}
