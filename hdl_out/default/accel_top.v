@@ -16724,17 +16724,17 @@ module default_accel_top_cregs(clock,we,op,payload,clear,geom,p_rq_en,p_mult,p_s
             kg__d = ({13'd0, pl[(32'h2d)+:(3)]});
             ok_shape__d = |pl[(32'h5)+:(10)] & |pl[(32'hf)+:(10)] & |pl[(32'h19)+:(10)] & |pl[(32'h23)+:(10)];
         end
-        kf = ({13'd0, pl[(32'h19)+:(3)]});
+        kf = ({13'd0, pl[(32'h1b)+:(3)]});
         kf_ok = ~|kf | (|kf[(32'h1)+:(2)] & (kf <= kernels));
         if ((we & (op == op_pe_kernel)) | clear) begin
             kk__d = kf;
-            kh__d = ({12'd0, pl[(32'h5)+:(4)]});
-            kw__d = ({12'd0, pl[(32'h9)+:(4)]});
-            sh__d = ({13'd0, pl[(32'hd)+:(3)]});
-            sw__d = ({13'd0, pl[(32'h10)+:(3)]});
-            ph__d = ({13'd0, pl[(32'h13)+:(3)]});
-            pw__d = ({13'd0, pl[(32'h16)+:(3)]});
-            ok_kernel__d = |pl[(32'h5)+:(4)] & |pl[(32'h9)+:(4)] & |pl[(32'hd)+:(3)] & |pl[(32'h10)+:(3)] & kf_ok;
+            kh__d = ({11'd0, pl[(32'h5)+:(5)]});
+            kw__d = ({11'd0, pl[(32'ha)+:(5)]});
+            sh__d = ({13'd0, pl[(32'hf)+:(3)]});
+            sw__d = ({13'd0, pl[(32'h12)+:(3)]});
+            ph__d = ({13'd0, pl[(32'h15)+:(3)]});
+            pw__d = ({13'd0, pl[(32'h18)+:(3)]});
+            ok_kernel__d = |pl[(32'h5)+:(5)] & |pl[(32'ha)+:(5)] & |pl[(32'hf)+:(3)] & |pl[(32'h12)+:(3)] & kf_ok;
         end
         if ((we & (op == op_acc_tiles)) | clear) begin
             ic__d = ({8'd0, pl[(32'h5)+:(8)]});
@@ -18481,7 +18481,7 @@ module default_accel_top_ents(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h22000000000000000000232a2e2a2427272d27272323242f272927272c2d2e22;
+    localparam  tab = 256'h22000000000000000000232a2e2a2427272d27272323242f272927282c2d2e22;
     localparam  at = 8'h0;
     
     // Local signals
@@ -18502,7 +18502,7 @@ module default_accel_top_ents_2(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h23000000000000000000242b2f2b2528282e282824242510282a28282d2e2f23;
+    localparam  tab = 256'h23000000000000000000242b2f2b2528282e282824242510282a28292d2e2f23;
     localparam  at = 8'h8;
     
     // Local signals
@@ -18523,7 +18523,7 @@ module default_accel_top_ents_3(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2c0000000000000000002d1418142e11111711112d2d2e19111311111617182c;
+    localparam  tab = 256'h2c0000000000000000002d1418142e11111711112d2d2e19111311121617182c;
     localparam  at = 8'h50;
     
     // Local signals
@@ -18544,7 +18544,7 @@ module default_accel_top_ents_4(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2d0000000000000000002e1519152f12121812122e2e2f1a121412121718192d;
+    localparam  tab = 256'h2d0000000000000000002e1519152f12121812122e2e2f1a121412131718192d;
     localparam  at = 8'h58;
     
     // Local signals
@@ -18565,7 +18565,7 @@ module default_accel_top_ents_5(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2e0000000000000000002f161a161013131913132f2f101b1315131318191a2e;
+    localparam  tab = 256'h2e0000000000000000002f161a161013131913132f2f101b1315131418191a2e;
     localparam  at = 8'h60;
     
     // Local signals
@@ -18586,7 +18586,7 @@ module default_accel_top_ents_6(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2f00000000000000000010171b171114141a14141010111c14161414191a1b2f;
+    localparam  tab = 256'h2f00000000000000000010171b171114141a14141010111c14161415191a1b2f;
     localparam  at = 8'h68;
     
     // Local signals
@@ -18607,7 +18607,7 @@ module default_accel_top_ents_7(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1000000000000000000011181c181215151b15151111121d151715151a1b1c10;
+    localparam  tab = 256'h1000000000000000000011181c181215151b15151111121d151715161a1b1c10;
     localparam  at = 8'h70;
     
     // Local signals
@@ -18628,7 +18628,7 @@ module default_accel_top_ents_8(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1100000000000000000012191d191316161c16161212131e161816161b1c1d11;
+    localparam  tab = 256'h1100000000000000000012191d191316161c16161212131e161816171b1c1d11;
     localparam  at = 8'h78;
     
     // Local signals
@@ -18649,7 +18649,7 @@ module default_accel_top_ents_9(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h24000000000000000000252c102c2629292f292925252611292b29292e2f1024;
+    localparam  tab = 256'h24000000000000000000252c102c2629292f292925252611292b292a2e2f1024;
     localparam  at = 8'h10;
     
     // Local signals
@@ -18670,7 +18670,7 @@ module default_accel_top_ents_10(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h25000000000000000000262d112d272a2a102a2a262627122a2c2a2a2f101125;
+    localparam  tab = 256'h25000000000000000000262d112d272a2a102a2a262627122a2c2a2b2f101125;
     localparam  at = 8'h18;
     
     // Local signals
@@ -18691,7 +18691,7 @@ module default_accel_top_ents_11(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h26000000000000000000272e122e282b2b112b2b272728132b2d2b2b10111226;
+    localparam  tab = 256'h26000000000000000000272e122e282b2b112b2b272728132b2d2b2c10111226;
     localparam  at = 8'h20;
     
     // Local signals
@@ -18712,7 +18712,7 @@ module default_accel_top_ents_12(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h27000000000000000000282f132f292c2c122c2c282829142c2e2c2c11121327;
+    localparam  tab = 256'h27000000000000000000282f132f292c2c122c2c282829142c2e2c2d11121327;
     localparam  at = 8'h28;
     
     // Local signals
@@ -18733,7 +18733,7 @@ module default_accel_top_ents_13(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h28000000000000000000291014102a2d2d132d2d29292a152d2f2d2d12131428;
+    localparam  tab = 256'h28000000000000000000291014102a2d2d132d2d29292a152d2f2d2e12131428;
     localparam  at = 8'h30;
     
     // Local signals
@@ -18754,7 +18754,7 @@ module default_accel_top_ents_14(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h290000000000000000002a1115112b2e2e142e2e2a2a2b162e102e2e13141529;
+    localparam  tab = 256'h290000000000000000002a1115112b2e2e142e2e2a2a2b162e102e2f13141529;
     localparam  at = 8'h38;
     
     // Local signals
@@ -18775,7 +18775,7 @@ module default_accel_top_ents_15(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2a0000000000000000002b1216122c2f2f152f2f2b2b2c172f112f2f1415162a;
+    localparam  tab = 256'h2a0000000000000000002b1216122c2f2f152f2f2b2b2c172f112f101415162a;
     localparam  at = 8'h40;
     
     // Local signals
@@ -18796,7 +18796,7 @@ module default_accel_top_ents_16(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2b0000000000000000002c1317132d10101610102c2c2d18101210101516172b;
+    localparam  tab = 256'h2b0000000000000000002c1317132d10101610102c2c2d18101210111516172b;
     localparam  at = 8'h48;
     
     // Local signals
@@ -19273,7 +19273,7 @@ module default_accel_top_unpack(w0,pq,head,head_ok,ent,src_ok,op,payload,len,src
     output reg  take;
     
     // Constant declarations
-    localparam  lens = 256'h80000000000000000000c283828101c1c341c1c0c0c103c1c241c1c30343808;
+    localparam  lens = 256'h80000000000000000000c283828101c1c341c1c0c0c103c1c241c2030343808;
     
     // Local signals
     reg  [123:0] win;

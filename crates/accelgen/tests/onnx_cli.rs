@@ -257,3 +257,23 @@ fn the_mlperf_tiny_autoencoder_runs_on_accel_top_equal_to_onnx_runtime() {
         assert!(out.contains("4 of 4 images equal") && out.contains("all 2560 elements equal"), "{form}: {out}");
     }
 }
+
+/// MLPerf Tiny's DS-CNN (49×10 features, a 10×4/2 conv, four depthwise-separable blocks, a 25×5
+/// average pooling, seeded random weights) on accel_top (Verilator): every output of 4 inputs
+/// equal to ONNX Runtime's. The pooling is a convolution with a 25×5 kernel (`PE_KERNEL` takes
+/// sides up to 31), the depthwise layers dense convolutions; the table prints each layer's
+/// roofline from the model's own MACs and bytes.
+#[test]
+fn the_mlperf_tiny_ds_cnn_runs_on_accel_top_equal_to_onnx_runtime() {
+    let (code, out, err) = accelgen(&[
+        "run", "testbenches/onnx/mlperf/dscnn_qdq_pc.onnx", "--input", "testbenches/onnx/mlperf/dscnn.input.npy",
+        "--expected", "testbenches/onnx/mlperf/dscnn_qdq_pc.expected.npy", "--engine", "verilator",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("4 of 4 images equal") && out.contains("all 48 elements equal"), "{out}");
+    // dw2: 64 channels × 125 pixels × 9 taps = 72,000 useful MACs, ⌈/64⌉ = 1,125 periods; it
+    // moves 8,000 + 8,000 bytes of maps, 576 weight bytes and 256 bias bytes: ⌈16,832 / 8⌉ = 2,104
+    let dw = out.lines().find(|l| l.split_whitespace().nth(1) == Some("dw2")).unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(dw.split_whitespace().nth(9), Some("2104"), "{dw}");
+    assert!(out.contains("roofline: ") && out.contains("x bound"), "{out}");
+}

@@ -141,8 +141,8 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
         match layer {
             Layer::Conv(cl) => {
                 let plan = ConvPlan::for_layer(&e, input, cl).map_err(|err| format!("{at}: {err}"))?;
-                if plan.kh > 15 || plan.kw > 15 || plan.stride[0] > 7 || plan.stride[1] > 7 || plan.padding[0] > 7 || plan.padding[1] > 7 {
-                    return Err(format!("{at}: kernel sides must be at most 15 and stride and padding at most 7 (the PE_KERNEL fields)"));
+                if plan.kh > 31 || plan.kw > 31 || plan.stride[0] > 7 || plan.stride[1] > 7 || plan.padding[0] > 7 || plan.padding[1] > 7 {
+                    return Err(format!("{at}: kernel sides must be at most 31 and stride and padding at most 7 (the PE_KERNEL fields)"));
                 }
                 if plan.w > 1023 || plan.wo > 1023 || plan.ic_tiles > 255 || plan.oc_tiles > 255 {
                     return Err(format!("{at}: W and Wo must be at most 1023 and the channel tiles at most 255 (the PE_SHAPE and ACC_TILES fields)"));
@@ -340,6 +340,22 @@ pub fn memory_image(net: &Network, cfg: &HwConfig, lay: &Layout) -> Result<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `PE_KERNEL`'s kernel sides are 5 bits: a whole-map kernel of 25 rows (DS-CNN's 25×5
+    /// average pooling as a convolution) lays out, one of 32 rows is refused naming the field.
+    #[test]
+    fn kernel_sides_up_to_31_lay_out_and_longer_ones_are_refused() {
+        let cfg = accelgen_config::Preset::Default.config();
+        let net = |kh: usize| {
+            let doc = serde_json::json!({"input": {"shape": [8, kh, 5]}, "layers": [
+                {"op": "conv2d", "weight": {"shape": [8, 8, kh, 5]}, "bias": {"shape": [8]}, "requant": {"multiplier": 1, "shift": 0, "zero_point": 0}}]});
+            Network::from_value(&doc, std::path::Path::new(".")).unwrap()
+        };
+        assert!(layout(&net(25), &cfg).is_ok());
+        assert!(layout(&net(31), &cfg).is_ok());
+        let e = layout(&net(32), &cfg).unwrap_err();
+        assert!(e.contains("kernel sides must be at most 31") && e.contains("PE_KERNEL"), "{e}");
+    }
 
     #[test]
     fn layout_regions_do_not_overlap_and_tiling_fits_the_buffers() {

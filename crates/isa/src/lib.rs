@@ -264,7 +264,7 @@ pub const TABLE: &[OpInfo] = &[
         name: "PE_KERNEL",
         code: 4,
         module: Module::Pe,
-        fields: &[f("kh", 4), f("kw", 4), f("sh", 3), f("sw", 3), f("ph", 3), f("pw", 3), f("k", 3)],
+        fields: &[f("kh", 5), f("kw", 5), f("sh", 3), f("sw", 3), f("ph", 3), f("pw", 3), f("k", 3)],
         doc: "kernel, stride and padding of a conv run (`ph`: padding rows above the first loaded row; rows past the loaded ones are padding too); `k`: kernels each PE uses per input period (0: all K of the configuration; 2..=7 and at most K: that many, a slow cycle of `k` fast cycles and output tiles of C·`k` channels, docs/conv-array.md; 1 or more than K is refused)",
     },
     OpInfo {

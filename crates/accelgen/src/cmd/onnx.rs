@@ -143,6 +143,36 @@ fn print_accuracy(io: &OnnxIo, got: &Array, want: Option<&Array>, what: &str) ->
     Ok(())
 }
 
+/// Each hardware layer's roofline from the model's own layer (a model, docs/accelerator.md): a
+/// grouped convolution runs as a dense one with zeros between its groups, so its bounds count
+/// the useful MACs (the dense ones over `groups`) and its real weights, not the zeros the PEs
+/// multiply; an average pooling, C·H·W additions and no weights.
+fn model_bounds(q: &QNet, hw: &accelgen_onnx::network::HwNet, cfg: &HwConfig) -> Vec<accelgen_compiler::roofline::LayerBound> {
+    let pes = cfg.conv_array().pes() as u64;
+    let bus = u64::from(cfg.memory.word_bits / 8).max(1);
+    let mut bounds = accelgen_compiler::roofline::layer_bounds(&hw.net, cfg);
+    for (b, node) in bounds.iter_mut().zip(&hw.nodes) {
+        let groups = q.layers.iter().find(|l| &l.node == node).map_or(1, |l| match &l.kind {
+            // An average pooling runs as a convolution with a one-hot [C, C, H, W] kernel: its
+            // own work is C·H·W additions of its input, no weights.
+            LayerKind::Conv { weight, .. } if l.op_type.contains("AveragePool") => {
+                b.bytes -= weight.len() as u64;
+                weight.shape[0] as u64
+            }
+            LayerKind::Conv { groups, weight, .. } => {
+                let dense = (weight.len() * groups) as u64;
+                b.bytes = b.bytes - dense + dense / *groups as u64;
+                *groups as u64
+            }
+            _ => 1,
+        });
+        b.macs /= groups;
+        b.compute = b.macs.div_ceil(pes);
+        b.memory = b.bytes.div_ceil(bus);
+    }
+    bounds
+}
+
 /// `accelgen run MODEL.onnx --input X.npy`: each image of the batch on `accel_top` (the model as
 /// an accelgen network: [`accelgen_onnx::network`]), against the golden model; the per-layer
 /// table of the first image, named by ONNX node; the batch against `--expected`.
@@ -191,14 +221,18 @@ pub(crate) fn run(file: &Path, io: &OnnxIo, cfg: &HwConfig, out: Option<&Path>, 
         return Err(Failure::Hardware(format!("{}: {} of {n} images ran", file.display(), ys.len())));
     }
     let stats = run.stats;
+    let bounds = model_bounds(&q, &hw, cfg);
     println!(
-        "  {:<3} {:<22} {:<10} {:>12} {:>10} {:>10} {:>7} {:>12} {:>12}",
-        "#", "node", "op", "output", "cycles", "macs", "util", "mem read B", "mem write B"
+        "  {:<3} {:<22} {:<10} {:>12} {:>10} {:>10} {:>7} {:>12} {:>12} {:>9} {:>8}",
+        "#", "node", "op", "output", "cycles", "macs", "util", "mem read B", "mem write B", "roofline", "x bound"
     );
+    let mut bound_sum = 0;
     for (i, node) in hw.nodes.iter().enumerate() {
         let per = &stats["layers"][i];
+        let b = bounds[i].cycles();
+        bound_sum += b;
         println!(
-            "  {:<3} {:<22} {:<10} {:>12} {:>10} {:>10} {:>7} {:>12} {:>12}",
+            "  {:<3} {:<22} {:<10} {:>12} {:>10} {:>10} {:>7} {:>12} {:>12} {:>9} {:>8}",
             i,
             node,
             hw.net.layers[i].op(),
@@ -207,9 +241,15 @@ pub(crate) fn run(file: &Path, io: &OnnxIo, cfg: &HwConfig, out: Option<&Path>, 
             per["macs"].to_string(),
             per["pe_utilization"].to_string(),
             per["mem_read_bytes"].to_string(),
-            per["mem_write_bytes"].to_string()
+            per["mem_write_bytes"].to_string(),
+            b,
+            accelgen_compiler::roofline::ratio(per["cycles"].as_u64().unwrap_or(0), b)
         );
     }
+    println!(
+        "  roofline: {bound_sum} cycles (the layers' larger bounds summed, the model's own MACs and bytes), x bound {}",
+        accelgen_compiler::roofline::ratio(stats["cycles"].as_u64().unwrap_or(0), bound_sum)
+    );
     println!(
         "  cycles per inference: {} (start to done: tensors and layers; the program was loaded once before, {} register writes)",
         stats["cycles"], stats["register_writes"]

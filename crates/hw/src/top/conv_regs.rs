@@ -228,8 +228,8 @@ impl Logic for ConvRegs {
         self.kf_ok.next = !self.kf.val().any() | (self.kf.val().get_bits::<2>(1).any() & (self.kf.val() <= self.kernels.val()));
         if (self.we.val() & (self.op.val() == self.op_pe_kernel.val())) | self.clear.val() {
             self.kk.d.next = self.kf.val();
-            self.kh.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pe_kh());
-            self.kw.d.next = bit_cast::<16, 4>(self.pl.val().get_value_pe_kw());
+            self.kh.d.next = bit_cast::<16, 5>(self.pl.val().get_value_pe_kh());
+            self.kw.d.next = bit_cast::<16, 5>(self.pl.val().get_value_pe_kw());
             self.sh.d.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_sh());
             self.sw.d.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_sw());
             self.ph.d.next = bit_cast::<16, 3>(self.pl.val().get_value_pe_ph());
