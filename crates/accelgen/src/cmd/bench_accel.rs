@@ -1,5 +1,6 @@
 //! `accelgen bench accel`: whole networks on `accel_top` (default preset, Verilator: LeNet-5, the
-//! 3-channel stem, ResNet-8's layer chain, a fully connected stack and a VGG-style block), their
+//! 3-channel stem, ResNet-8's layer chain, a fully connected stack, a VGG-style block, and MLPerf
+//! Tiny's FC autoencoder, DS-CNN and MobileNetV1 0.25 from their ONNX files), their
 //! network-wide PE utilization next to the conv engine's compute-only figure from its cycle model,
 //! and external-memory traffic next to the minimum (every input, weight, bias and output word moved
 //! once). All figures of a row come from the same run; the cycle model is the conv engine's exact
@@ -61,8 +62,26 @@ fn fc_stack() -> Value {
     json!({"input": {"shape": [640, 1, 1]}, "layers": layers})
 }
 
+/// An MLPerf Tiny network from its ONNX file (testbenches/gen_mlperf.py, the QOperator form):
+/// the imported model, its hardware network with the first input image.
+fn mlperf(net: &str) -> Result<(accelgen_onnx::QNet, accelgen_onnx::network::HwNet, Network), String> {
+    let dir = Path::new("testbenches/onnx/mlperf");
+    let q = accelgen_onnx::load(&dir.join(format!("{net}_qop.onnx")))?;
+    let hw = accelgen_onnx::network::to_network(&q)?;
+    let file = dir.join(format!("{net}.input.npy"));
+    let x = accelgen_onnx::io::read_npy(&file)?;
+    let images = q.batch_inputs(&x, &file.display().to_string())?;
+    let n = hw.with_input(&images[0]);
+    Ok((q, hw, n))
+}
+
 fn ratio(x: f64, y: f64) -> f64 {
     (x / y.max(1e-12) * 1000.0).round() / 1000.0
+}
+
+/// Each layer's measured cycles.
+fn measured_of(s: &serde_json::Map<String, Value>, n: usize) -> Vec<u64> {
+    (0..n).map(|i| s["layers"][i]["cycles"].as_u64().unwrap_or(0)).collect()
 }
 
 pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Result<(), Failure> {
@@ -75,15 +94,24 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
     let stem = Network::from_value(&with_data(stem()), Path::new(".")).map_err(fail)?;
     let resnet = Network::from_value(&with_data(resnet8_chain()), Path::new(".")).map_err(fail)?;
     let fc = Network::from_value(&with_data(fc_stack()), Path::new(".")).map_err(fail)?;
+    // MLPerf Tiny's networks that run on accel_top (issue #30; ResNet-8's residual adds do not
+    // yet): their rooflines from the model's own layers (a depthwise layer runs dense).
+    let (ae_q, ae_hw, ae) = mlperf("autoencoder").map_err(fail)?;
+    let (ds_q, ds_hw, ds) = mlperf("dscnn").map_err(fail)?;
+    let (mb_q, mb_hw, mb) = mlperf("mobilenet").map_err(fail)?;
     let opts = RunOptions { engine: Engine::Verilator, ..Default::default() };
     let mut rows = vec![];
-    for (name, net, mem) in [
-        ("LeNet-5", &lenet, MemTiming::default()),
-        ("3-channel stem", &stem, MemTiming::default()),
-        ("ResNet-8 chain", &resnet, MemTiming::default()),
-        ("FC stack", &fc, MemTiming::default()),
-        ("VGG-style block", &vgg, MemTiming::default()),
-        ("VGG-style block, latency 20", &vgg, MemTiming { latency: 20, stall_every: 0 }),
+    let m = MemTiming::default();
+    for (name, net, mem, model) in [
+        ("LeNet-5", &lenet, m, None),
+        ("3-channel stem", &stem, m, None),
+        ("ResNet-8 chain", &resnet, m, None),
+        ("FC stack", &fc, m, None),
+        ("VGG-style block", &vgg, m, None),
+        ("VGG-style block, latency 20", &vgg, MemTiming { latency: 20, stall_every: 0 }, None),
+        ("MLPerf Tiny FC autoencoder", &ae, m, Some((&ae_q, &ae_hw))),
+        ("MLPerf Tiny DS-CNN", &ds, m, Some((&ds_q, &ds_hw))),
+        ("MLPerf Tiny MobileNetV1 0.25", &mb, m, Some((&mb_q, &mb_hw))),
     ] {
         eprintln!("bench accel: {name} on accel_top (default preset, Verilator)");
         let run = run_accel(net, &cfg, &opts, mem, &AccelFaults::default()).map_err(|e| fail(e.to_string()))?;
@@ -102,8 +130,18 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
                 macs += plan.macs;
             }
         }
+        // The layers' rooflines: the network's, or for an imported model its own layers'
+        // (crate::cmd::onnx::model_bounds: a depthwise layer counts its useful MACs, not the
+        // zeros of the dense convolution it runs as), which also give its useful MACs.
+        let bounds = match model {
+            None => accelgen_compiler::roofline::layer_bounds(net, &cfg),
+            Some((q, hw)) => {
+                let b = crate::cmd::onnx::model_bounds(q, hw, &cfg);
+                macs = b.iter().map(|b| b.macs).sum();
+                b
+            }
+        };
         if let Some(dir) = plot {
-            let bounds = accelgen_compiler::roofline::layer_bounds(net, &cfg);
             let points: Vec<LayerPoint> = (0..net.layers.len())
                 .map(|i| LayerPoint { op: net.layers[i].op().to_string(), cycles: s["layers"][i]["cycles"].as_u64().unwrap_or(0), bound: bounds[i] })
                 .collect();
@@ -115,12 +153,25 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
         }
         // The program's cycle model (accelgen_compiler::net_model) beside the measurement, per layer.
         let pm = accelgen_compiler::net_model::program_cycles(&run.compiled, &cfg, mem.latency).map_err(fail)?;
-        let measured: Vec<u64> = (0..net.layers.len()).map(|i| s["layers"][i]["cycles"].as_u64().unwrap_or(0)).collect();
+        let measured = measured_of(s, net.layers.len());
         let layer_err: Vec<f64> = pm.layer_cycles.iter().zip(&measured).map(|(&m, &x)| (m as f64 - x as f64) / (x.max(1) as f64)).collect();
         let worst = layer_err.iter().fold(0f64, |a, &b| a.max(b.abs()));
         let net_util = macs as f64 / (pes * u("cycles") as f64);
         let model_util = macs as f64 / (pes * model_cycles as f64);
         let moved = u("mem_read_bytes") + u("mem_write_bytes");
+        // The roofline: the statistics' (the network's layers), or for an imported model the
+        // model's own layers' (crate::cmd::onnx::model_bounds).
+        let (net_ratio, layer_ratios) = match model {
+            None => (
+                s["roofline_ratio"].clone(),
+                s["layers"].as_array().map(|l| l.iter().map(|x| x["roofline_ratio"].clone()).collect::<Vec<_>>()).unwrap_or_default(),
+            ),
+            Some(_) => {
+                let sum: u64 = bounds.iter().map(|b| b.cycles()).sum();
+                let per = measured.iter().zip(&bounds).map(|(&c, b)| json!(accelgen_compiler::roofline::ratio(c, b.cycles()))).collect();
+                (json!(accelgen_compiler::roofline::ratio(u("cycles"), sum)), per)
+            }
+        };
         rows.push(json!({
             "network": name,
             "mem_latency": mem.latency,
@@ -140,8 +191,8 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
             "mem_bytes_ratio": ratio(moved as f64, u("mem_min_bytes") as f64),
             "compute_bound_cycles": u("compute_bound_cycles"),
             "memory_bound_cycles": u("memory_bound_cycles"),
-            "roofline_ratio": s["roofline_ratio"].clone(),
-            "layer_roofline_ratios": s["layers"].as_array().map(|l| l.iter().map(|x| x["roofline_ratio"].clone()).collect::<Vec<_>>()),
+            "roofline_ratio": net_ratio,
+            "layer_roofline_ratios": layer_ratios,
             "program_model_cycles": pm.cycles,
             "layer_model_cycles": pm.layer_cycles,
             "layer_model_errors": layer_err.iter().map(|e| (e * 10000.0).round() / 10000.0).collect::<Vec<_>>(),

@@ -147,7 +147,7 @@ fn print_accuracy(io: &OnnxIo, got: &Array, want: Option<&Array>, what: &str) ->
 /// grouped convolution runs as a dense one with zeros between its groups, so its bounds count
 /// the useful MACs (the dense ones over `groups`) and its real weights, not the zeros the PEs
 /// multiply; an average pooling, C·H·W additions and no weights.
-fn model_bounds(q: &QNet, hw: &accelgen_onnx::network::HwNet, cfg: &HwConfig) -> Vec<accelgen_compiler::roofline::LayerBound> {
+pub(crate) fn model_bounds(q: &QNet, hw: &accelgen_onnx::network::HwNet, cfg: &HwConfig) -> Vec<accelgen_compiler::roofline::LayerBound> {
     let pes = cfg.conv_array().pes() as u64;
     let bus = u64::from(cfg.memory.word_bits / 8).max(1);
     let mut bounds = accelgen_compiler::roofline::layer_bounds(&hw.net, cfg);
