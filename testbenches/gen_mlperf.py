@@ -45,7 +45,7 @@ class Net:
     """A float ONNX graph under construction: nodes, initializers, the current tensor."""
 
     def __init__(self, rng, name, shape):
-        self.rng, self.name, self.shape = rng, name, list(shape)
+        self.rng, self.name, self.shape, self.in_shape = rng, name, list(shape), list(shape)
         self.nodes, self.inits, self.n = [], [], 0
         self.x = "input"
 
@@ -110,6 +110,12 @@ class Net:
             y = name + ".r"
         self.x, self.shape = y, [n]
 
+    def head(self, classes):
+        """The classifier: average pooling over the whole map, Flatten, Gemm to `classes`."""
+        self.avgpool_flatten()
+        self.gemm(classes, relu=False, out="logits")
+        return self.model(self.in_shape, "logits", classes)
+
     def model(self, in_shape, out_name, out_len):
         graph = helper.make_graph(self.nodes, self.name,
                                   [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1] + in_shape)],
@@ -131,9 +137,7 @@ def resnet8(rng):
         sc = x if stride == 1 else net.conv(c, (1, 1), stride, relu=False, x=x, shape=xs)[0]
         net.shape = ys
         net.add_relu(y, sc)
-    net.avgpool_flatten()
-    net.gemm(10, relu=False, out="logits")
-    return net.model([3, 32, 32], "logits", 10)
+    return net.head(10)
 
 
 def dscnn(rng):
@@ -142,9 +146,7 @@ def dscnn(rng):
     for _ in range(4):
         net.step(net.conv(64, (3, 3), group=64))
         net.step(net.conv(64, (1, 1)))
-    net.avgpool_flatten()
-    net.gemm(12, relu=False, out="logits")
-    return net.model([1, 49, 10], "logits", 12)
+    return net.head(12)
 
 
 def mobilenet(rng):
@@ -153,9 +155,7 @@ def mobilenet(rng):
     for c, stride in [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)] + [(128, 1)] * 5 + [(256, 2), (256, 1)]:
         net.step(net.conv(net.shape[0], (3, 3), stride, group=net.shape[0]))
         net.step(net.conv(c, (1, 1)))
-    net.avgpool_flatten()
-    net.gemm(2, relu=False, out="logits")
-    return net.model([3, 96, 96], "logits", 2)
+    return net.head(2)
 
 
 def autoencoder(rng):

@@ -249,6 +249,29 @@ def save_digits(rng):
               f"from the exact int8 kernels, top-1 {float(np.mean(yq.argmax(1) == yte)):.4f}")
 
 
+def image_model(nodes, name, inits, hw, classes):
+    """A checked opset-13 model of `nodes` from a [1, 1, hw, hw] float input to `classes` logits."""
+    graph = helper.make_graph(nodes, name,
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, hw, hw])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])],
+                              inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def save_forms(rng, model, prefix):
+    """<prefix>_{qop,qdq,qdq_pc}: `model` on 32 random 8x8 images in each form, calibrated on 16
+    others; the reference is ONNX Runtime's QOperator run of the same quantization."""
+    calib = [rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32) for _ in range(16)]
+    x = rng.uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
+    for form, kw in {"qop": dict(), "qdq": dict(), "qdq_pc": dict(per_channel=True)}.items():
+        qop = quantize(model, calib, **dict(kw, quant_format=QuantFormat.QOperator))
+        reference = np.concatenate([run(qop, x[i:i + 1]) for i in range(len(x))])
+        save(f"{prefix}_{form}", qop if form == "qop" else quantize(model, calib, **kw), x, reference)
+
+
 def float_dw(rng, hw=8, c=8, classes=10):
     """Depthwise-separable layers (DS-CNN's and MobileNet's blocks, issue #30): Conv(1->c, 3x3,
     pad 1) Relu, a depthwise Conv (group c, 3x3, pad 1) Relu, a pointwise Conv (1x1) Relu, a
@@ -276,26 +299,13 @@ def float_dw(rng, hw=8, c=8, classes=10):
         x = name + ".r"
     nodes.append(helper.make_node("Flatten", [x], ["f"], name="flatten", axis=1))
     nodes.append(helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc"))
-    graph = helper.make_graph(nodes, "small_dw",
-                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, hw, hw])],
-                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])],
-                              inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return image_model(nodes, "small_dw", inits, hw, classes)
 
 
 def save_depthwise(rng):
     """small_dw_{qop,qdq,qdq_pc}: float_dw on 32 random images in each form; the reference is
     ONNX Runtime's QOperator run of the same quantization (QLinearConv with `group`)."""
-    model = float_dw(rng)
-    calib = [rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32) for _ in range(16)]
-    x = rng.uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
-    for name, kw in {"small_dw_qop": dict(), "small_dw_qdq": dict(), "small_dw_qdq_pc": dict(per_channel=True)}.items():
-        qop = quantize(model, calib, **dict(kw, quant_format=QuantFormat.QOperator))
-        reference = np.concatenate([run(qop, x[i:i + 1]) for i in range(len(x))])
-        save(name, qop if name.endswith("qop") else quantize(model, calib, **kw), x, reference)
+    save_forms(rng, float_dw(rng), "small_dw")
 
 
 def float_res(rng, hw=8, c=8, classes=10):
@@ -335,26 +345,13 @@ def float_res(rng, hw=8, c=8, classes=10):
               helper.make_node("GlobalAveragePool", ["b2.r"], ["gap"], name="gap"),
               helper.make_node("Flatten", ["gap"], ["f"], name="flatten", axis=1),
               helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc")]
-    graph = helper.make_graph(nodes, "small_res",
-                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, hw, hw])],
-                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])],
-                              inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return image_model(nodes, "small_res", inits, hw, classes)
 
 
 def save_residual(rng):
     """small_res_{qop,qdq,qdq_pc}: float_res on 32 random images in each form; the reference is
     ONNX Runtime's QOperator run of the same quantization (QLinearAdd)."""
-    model = float_res(rng)
-    calib = [rng.uniform(-1, 1, (1, 1, 8, 8)).astype(np.float32) for _ in range(16)]
-    x = rng.uniform(-1, 1, (32, 1, 8, 8)).astype(np.float32)
-    for name, kw in {"small_res_qop": dict(), "small_res_qdq": dict(), "small_res_qdq_pc": dict(per_channel=True)}.items():
-        qop = quantize(model, calib, **dict(kw, quant_format=QuantFormat.QOperator))
-        reference = np.concatenate([run(qop, x[i:i + 1]) for i in range(len(x))])
-        save(name, qop if name.endswith("qop") else quantize(model, calib, **kw), x, reference)
+    save_forms(rng, float_res(rng), "small_res")
 
 
 def main():
