@@ -500,7 +500,7 @@ impl Importer<'_> {
         let (a_in, b_in) = (input(n, 0)?, input(n, 1)?);
         let deq_of = |x: &str| self.deq.get(x).cloned().ok_or_else(|| format!("input '{x}' is not a DequantizeLinear of a quantized tensor (a float Add outside a QDQ group)"));
         let (a, b) = (deq_of(a_in)?, deq_of(b_in)?);
-        let (sa, sb) = (self.shapes[&a], self.shapes[&b]);
+        let (sa, sb) = (self.shape_of(&a)?, self.shape_of(&b)?);
         if sa != sb {
             return Err(format!("adds '{a}' {sa:?} and '{b}' {sb:?} (supported: operands of one shape, no broadcasting)"));
         }
@@ -517,7 +517,7 @@ impl Importer<'_> {
         let qa = self.qop_input(n, a, 1, 2)?;
         let qb = self.qop_input(n, b, 4, 5)?;
         let y = self.act_quant(n, 6, 7)?;
-        let (sa, sb) = (self.shapes[a], self.shapes[b]);
+        let (sa, sb) = (self.shape_of(a)?, self.shape_of(b)?);
         if sa != sb {
             return Err(format!("adds '{a}' {sa:?} and '{b}' {sb:?} (supported: operands of one shape, no broadcasting)"));
         }
@@ -647,6 +647,11 @@ impl Importer<'_> {
         self.shapes.insert(name.to_string(), self.shape);
     }
 
+    /// The shape of quantized tensor `x`.
+    fn shape_of(&self, x: &str) -> Result<[usize; 3], String> {
+        self.shapes.get(x).copied().ok_or_else(|| format!("reads '{x}', which no node before it writes as a quantized tensor"))
+    }
+
     /// `x` must be a quantized tensor written before (nodes come in topological order).
     fn on_chain(&self, x: &str) -> Result<(), String> {
         if !self.acts.contains_key(x) {
@@ -743,7 +748,7 @@ impl Importer<'_> {
         if self.layers.last().is_none_or(|l| l.output != q) {
             return Err(format!("{}: graph output '{}' is not the last layer's output", m.file, gout.name));
         }
-        let out_shape = self.shapes[&q];
+        let out_shape = self.shapes.get(&q).copied().unwrap_or(self.shape);
         let shape = match batch_dims(&gout.dims, self.rows) {
             Ok(d) if !d.is_empty() => d,
             _ => out_shape.to_vec(),

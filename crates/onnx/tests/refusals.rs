@@ -247,3 +247,26 @@ fn integer_models_are_refused_where_they_would_not_be_exact() {
     let e = refusal(&m);
     assert!(e.contains("(MatMulInteger): weight ") && e.contains("is not an 8-bit value"), "{e}");
 }
+
+/// An Add of two tensors of different shapes (broadcasting) is refused naming both, in both
+/// forms; so is a float Add outside a QDQ group and an attribute on QLinearAdd.
+#[test]
+fn adds_the_hardware_and_golden_model_do_not_take_are_refused_by_name() {
+    // b2add reads the 16×4×4 block output and, here, the 8×8×8 one of block 1.
+    let mut m = fixture("small_res_qop.onnx");
+    let n = node(&mut m, "b2add_quant");
+    n.input[3] = "b1.sum_quantized".into();
+    n.input[4] = "b1.sum_scale".into();
+    n.input[5] = "b1.sum_zero_point".into();
+    let e = refusal(&m);
+    assert_eq!(e, "m.onnx: node 'b2add_quant' (QLinearAdd): adds 'b2c2.c_quantized' [16, 4, 4] and 'b1.sum_quantized' [8, 8, 8] (supported: operands of one shape, no broadcasting)");
+    let mut m = fixture("small_res_qdq.onnx");
+    let n = node(&mut m, "b2add");
+    n.input[1] = "b1c2.c".into();
+    let e = refusal(&m);
+    assert_eq!(e, "m.onnx: node 'b2add' (Add): input 'b1c2.c' is not a DequantizeLinear of a quantized tensor (a float Add outside a QDQ group)");
+    let mut m = fixture("small_res_qop.onnx");
+    node(&mut m, "b1add_quant").attribute.push(int("axis", 1));
+    let e = refusal(&m);
+    assert!(e.starts_with("m.onnx: node 'b1add_quant' (QLinearAdd): attribute 'axis'"), "{e}");
+}
