@@ -85,6 +85,103 @@ impl QAdd {
     }
 }
 
+/// A finite float32 as `(sign · m) · 2^e` with `m` < 2^24 an integer (0 for ±0; subnormals
+/// keep their exponent −149).
+fn f32_parts(v: f32) -> (i64, i32) {
+    let b = v.to_bits();
+    let exp = ((b >> 23) & 0xFF) as i32;
+    let frac = (b & 0x7F_FFFF) as i64;
+    let (m, e) = if exp == 0 { (frac, -149) } else { (frac | 0x80_0000, exp - 150) };
+    (if b >> 31 == 1 { -m } else { m }, e)
+}
+
+/// `|v| · 2^-d` rounded to the nearest integer, ties to even, for `d` ≥ 0 (`v` ≥ 0).
+fn rne_shift128(v: u128, d: u32) -> u128 {
+    if d == 0 {
+        return v;
+    }
+    if d >= 128 {
+        return 0;
+    }
+    let q = v >> d;
+    let rem = v & ((1u128 << d) - 1);
+    let half = 1u128 << (d - 1);
+    if rem > half || (rem == half && q & 1 == 1) {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// The float32 of the exact value `s · 2^e` (round to nearest even, float32's subnormal
+/// range, infinities past its largest), in integers.
+fn round_to_f32(s: i128, e: i32) -> f32 {
+    if s == 0 {
+        return 0.0;
+    }
+    let (neg, a) = (s < 0, s.unsigned_abs());
+    let n = 128 - a.leading_zeros() as i32;
+    // Bits below the 24th significant one go, and none below 2^-149.
+    let drop = (n - 24).max(-149 - e).max(0);
+    let mut m = rne_shift128(a, drop as u32);
+    let mut ex = e + drop;
+    if m >> 24 != 0 {
+        m >>= 1; // a rounding carry: 2^24 is 2^23 · 2, exact
+        ex += 1;
+    }
+    let v = if m == 0 {
+        0.0
+    } else if ex + (128 - m.leading_zeros() as i32) > 128 {
+        f32::INFINITY
+    } else {
+        // m < 2^24 and ex ≥ −149: exactly representable; scale in two steps to stay normal.
+        let (h, l) = (ex / 2, ex - ex / 2);
+        m as f32 * 2f32.powi(h) * 2f32.powi(l)
+    };
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// `fma(x, r, c)` for an integer `x` (|x| < 2^9) and finite float32 `r`, `c`, in integers: the
+/// product `x · m_r · 2^e_r` is exact; the two terms are aligned at the smaller exponent (a term
+/// more than 62 binary places below the other's lowest bit only decides ties and direction, so
+/// it stands in as one unit there), summed, and rounded once to float32.
+fn fma_int(x: i32, r: f32, c: f32) -> f32 {
+    let (mr, er) = f32_parts(r);
+    let (mc, ec) = f32_parts(c);
+    let p = x as i64 * mr;
+    if p == 0 {
+        return round_to_f32(mc as i128, ec);
+    }
+    if mc == 0 {
+        return round_to_f32(p as i128, er);
+    }
+    const GAP: i32 = 62;
+    let (e0, s) = if (er - ec).abs() <= GAP {
+        let e0 = er.min(ec);
+        (e0, ((p as i128) << (er - e0)) + ((mc as i128) << (ec - e0)))
+    } else if er > ec {
+        (er - GAP, ((p as i128) << GAP) + mc.signum() as i128)
+    } else {
+        (ec - GAP, ((mc as i128) << GAP) + p.signum() as i128)
+    };
+    round_to_f32(s, e0)
+}
+
+impl QAdd {
+    /// [`QAdd::fused`] with the two fused multiply-adds computed in integers ([`fma_int`]): the
+    /// form a hardware add unit computes, equal to the float pipeline (tests below).
+    pub fn fused_int(&self, a: i8, b: i8) -> i8 {
+        let (ra, rb, fixed) = self.fused_constants();
+        let t = fma_int(a as i32, ra, fma_int(b as i32, rb, fixed));
+        let y = cvtps_epi32(t).clamp(-128, 127);
+        y.max(self.qmin) as i8
+    }
+}
+
 /// Which of ONNX Runtime's two ways an Add is computed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AddWay {
@@ -157,6 +254,49 @@ mod tests {
         let plain = 85.0 - (ra * -104.0 + rb * 120.0);
         let t = (-1f32).mul_add(ra, (-56f32).mul_add(rb, plain));
         assert_eq!(cvtps_epi32(t), 91, "the example no longer separates the two orders");
+    }
+
+    /// The integer fused multiply-add equals `f32::mul_add` on random operands of every
+    /// magnitude (exponent gaps past 62 places included, cancellations, subnormal addends), and
+    /// the integer add equals the float one on random parameters and every operand pair.
+    #[test]
+    fn the_integer_fused_multiply_add_equals_the_float_one() {
+        let mut rng = crate::testutil::Rng::from_env("fma_int", 32);
+        let f = |rng: &mut crate::testutil::Rng| {
+            let e = rng.range(-40, 40) as i32;
+            let m = 1.0 + rng.below(1 << 23) as f32 / (1u32 << 23) as f32;
+            let v = m * 2f32.powi(e);
+            if rng.below(2) == 0 { v } else { -v }
+        };
+        for i in 0..400_000 {
+            let x = rng.range(-256, 255) as i32;
+            let r = f(&mut rng).abs();
+            let c = match i % 7 {
+                0 => 0.0,
+                1 => -(x as f32) * r, // exact cancellation
+                2 => f32::from_bits(rng.below(1 << 23) as u32), // subnormal
+                _ => f(&mut rng),
+            };
+            let want = (x as f32).mul_add(r, c);
+            assert_eq!(fma_int(x, r, c).to_bits(), want.to_bits(), "fma({x}, {r:e}, {c:e})");
+        }
+        for _ in 0..200 {
+            let sc = 2f32.powi(rng.range(-12, 1) as i32) * (1.0 + rng.below(1000) as f32 / 1000.0);
+            let q = QAdd {
+                a_scale: sc * (0.2 + rng.below(1000) as f32 / 400.0),
+                a_zp: rng.range(-128, 127) as i32,
+                b_scale: sc * (0.2 + rng.below(1000) as f32 / 400.0),
+                b_zp: rng.range(-128, 127) as i32,
+                y_scale: sc * (0.5 + rng.below(1000) as f32 / 250.0),
+                y_zp: rng.range(-128, 127) as i32,
+                qmin: -128,
+            };
+            for a in -128..=127 {
+                for b in (-128..=127).step_by(3) {
+                    assert_eq!(q.fused_int(a, b), q.fused(a, b), "{q:?} {a} {b}");
+                }
+            }
+        }
     }
 
     #[test]

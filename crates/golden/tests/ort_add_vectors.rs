@@ -25,7 +25,7 @@ fn params(r: &[i32; 10]) -> QAdd {
 }
 
 #[test]
-fn golden_add_equals_onnx_runtime_both_ways() {
+fn golden_add_equals_onnx_runtime_both_ways_and_in_integers() {
     let rows = rows();
     assert!(rows.len() >= 5_000, "the vector set shrank to {} rows", rows.len());
     let mut bad = vec![];
@@ -33,9 +33,9 @@ fn golden_add_equals_onnx_runtime_both_ways() {
     for (i, r) in rows.iter().enumerate() {
         let p = params(r);
         let (a, b) = (r[0] as i8, r[1] as i8);
-        let (fused, unfused) = (p.fused(a, b), p.unfused(a, b));
-        if fused as i32 != r[8] || unfused as i32 != r[9] {
-            bad.push(format!("row {i} {r:?}: golden fused {fused}, unfused {unfused}"));
+        let (fused, unfused, int) = (p.fused(a, b), p.unfused(a, b), p.fused_int(a, b));
+        if fused as i32 != r[8] || unfused as i32 != r[9] || int as i32 != r[8] {
+            bad.push(format!("row {i} {r:?}: golden fused {fused} (in integers {int}), unfused {unfused}"));
         }
         ways_differ += usize::from(r[8] != r[9]);
         past_int32 += usize::from(r[8] == -128 && r[9] == 127);
