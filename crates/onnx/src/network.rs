@@ -45,15 +45,11 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
     let mut shapes = vec![shape.clone()];
     // accel_top's compiler takes chains: the first layer that reads anything but its
     // predecessor's output (an Add's second operand, a shortcut's second reader) is refused.
-    let mut prev = q.first.as_str();
-    for l in &q.layers {
-        if l.inputs.len() != 1 || l.inputs[0] != prev {
-            return Err(format!(
-                "{}: node '{}' ({}): reads {:?}, not only the tensor the layer before it writes ('{prev}'): the graph branches (a residual add), and accel_top's compiler takes chains of layers; `accelgen golden` runs the model (issue #30)",
-                q.file, l.node, l.op_type, l.inputs
-            ));
-        }
-        prev = &l.output;
+    if let Some((l, prev)) = q.first_branch() {
+        return Err(format!(
+            "{}: node '{}' ({}): reads {:?}, not only the tensor the layer before it writes ('{prev}'): the graph branches (a residual add), and accel_top's compiler takes chains of layers; `accelgen golden` runs the model (issue #30)",
+            q.file, l.node, l.op_type, l.inputs
+        ));
     }
     for l in &q.layers {
         let here = |e: String| format!("{}: node '{}' ({}): {e}", q.file, l.node, l.op_type);

@@ -185,12 +185,20 @@ impl QNet {
     /// Whether the layers form a chain: each reads only the tensor the layer before it wrote
     /// (the first the input), and no tensor is read twice.
     pub fn is_chain(&self) -> bool {
+        self.first_branch().is_none()
+    }
+
+    /// The first layer that reads anything but the tensor the layer before it wrote (an Add's
+    /// second operand, a shortcut's second reader), with that tensor's name.
+    pub fn first_branch(&self) -> Option<(&Layer, &str)> {
         let mut prev = self.first.as_str();
-        self.layers.iter().all(|l| {
-            let ok = l.inputs.len() == 1 && l.inputs[0] == prev;
+        for l in &self.layers {
+            if l.inputs.len() != 1 || l.inputs[0] != prev {
+                return Some((l, prev));
+            }
             prev = &l.output;
-            ok
-        })
+        }
+        None
     }
 
     /// [`QNet::run`] of a model whose output is int8.
