@@ -76,14 +76,7 @@ def float_cnn(rng, cin=1, hw=8, c1=4, c2=8, classes=10, same=False, gap=False, a
         else helper.make_node("Flatten", ["g2" if gap else "r2"], ["f"], name="flatten", axis=1),
         helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["logits"], name="fc"),
     ]
-    graph = helper.make_graph(nodes, "small_cnn",
-                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, cin, hw, hw])],
-                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])],
-                              inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return image_model(nodes, "small_cnn", inits, hw, classes, cin)
 
 
 class Reader(CalibrationDataReader):
@@ -249,10 +242,10 @@ def save_digits(rng):
               f"from the exact int8 kernels, top-1 {float(np.mean(yq.argmax(1) == yte)):.4f}")
 
 
-def image_model(nodes, name, inits, hw, classes):
-    """A checked opset-13 model of `nodes` from a [1, 1, hw, hw] float input to `classes` logits."""
+def image_model(nodes, name, inits, hw, classes, cin=1):
+    """A checked opset-13 model of `nodes` from a [1, cin, hw, hw] float input to `classes` logits."""
     graph = helper.make_graph(nodes, name,
-                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, hw, hw])],
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, cin, hw, hw])],
                               [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, classes])],
                               inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
