@@ -63,20 +63,10 @@ pub fn scale_parts(scale: f32) -> Option<(u32, i32)> {
 
 /// Rounds `v · 2^-d` (d ≥ 0) to the nearest integer, ties to even, in integers.
 fn rne_shift(v: u64, d: u32) -> u64 {
-    if d == 0 {
-        return v;
-    }
     if d >= 64 {
         return 0;
     }
-    let q = v >> d;
-    let rem = v & ((1u64 << d) - 1);
-    let half = 1u64 << (d - 1);
-    if rem > half || (rem == half && q & 1 == 1) {
-        q + 1
-    } else {
-        q
-    }
+    crate::ort_add::rne_shift128(u128::from(v), d) as u64
 }
 
 /// [`ort_requantize`] in integers only, as the hardware computes it: `|acc|` normalized to a

@@ -96,7 +96,7 @@ fn f32_parts(v: f32) -> (i64, i32) {
 }
 
 /// `|v| · 2^-d` rounded to the nearest integer, ties to even, for `d` ≥ 0 (`v` ≥ 0).
-fn rne_shift128(v: u128, d: u32) -> u128 {
+pub(crate) fn rne_shift128(v: u128, d: u32) -> u128 {
     if d == 0 {
         return v;
     }

@@ -154,7 +154,7 @@ impl QNet {
     pub fn run(&self, x: &TensorI8) -> Result<Output, String> {
         let mut env: HashMap<&str, TensorI8> = HashMap::new();
         env.insert(&self.first, x.clone());
-        let mut last = x.clone();
+        let mut last = self.first.as_str();
         for (i, l) in self.layers.iter().enumerate() {
             let arg = |k: usize| -> Result<&TensorI8, String> {
                 let name = l.inputs.get(k).ok_or_else(|| format!("node '{}': input {k} is missing", l.node))?;
@@ -176,10 +176,10 @@ impl QNet {
                 LayerKind::Flatten => Tensor { shape: vec![t.len(), 1, 1], data: t.data.clone() },
                 LayerKind::Add { q, way } => qadd(t, arg(1)?, q, *way).map_err(|e| format!("node '{}': {e}", l.node))?,
             };
-            env.insert(&l.output, y.clone());
-            last = y;
+            env.insert(&l.output, y);
+            last = &l.output;
         }
-        Ok(Output::I8(last))
+        env.remove(last).map(Output::I8).ok_or_else(|| format!("the output tensor '{last}' was never written"))
     }
 
     /// Whether the layers form a chain: each reads only the tensor the layer before it wrote
