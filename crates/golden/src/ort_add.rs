@@ -182,6 +182,48 @@ impl QAdd {
     }
 }
 
+/// The constants a hardware add unit takes (`crates/hw/src/add/`): `r_a`, `r_b` and `fixed` of
+/// [`QAdd::fused_constants`] as float32 bit patterns, and the lowest output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddUnitConstants {
+    /// `r_a = sa / sy`, float32 bits.
+    pub ra_bits: u32,
+    /// `r_b = sb / sy`, float32 bits.
+    pub rb_bits: u32,
+    /// `fixed = f32(y_zp) − fma(r_a, a_zp, r_b · b_zp)`, float32 bits.
+    pub fixed_bits: u32,
+    /// The lowest output (−128, or the output zero point under a fused ReLU).
+    pub qmin: i8,
+}
+
+/// The range of the scale ratios `sa / sy` and `sb / sy` the hardware add unit computes exactly:
+/// `[2^-RATIO_EXP_LIMIT, 2^RATIO_EXP_LIMIT]`.
+pub const RATIO_EXP_LIMIT: i32 = 32;
+
+impl QAdd {
+    /// The hardware add unit's constants, or why it cannot compute this Add exactly. The unit's
+    /// exponent fields are 10 bits wide and it takes normal float32 operands only: with both
+    /// ratios within `2^±32` every value of the two fused multiply-adds is zero or a normal
+    /// float32 of magnitude between 2^-78 and 2^48 (each is a float32 sum of terms whose lowest
+    /// bit is at least 2^-55), so those fields never overflow. Real quantized models have ratios
+    /// near 1 (2^±10 is already extreme).
+    pub fn unit_constants(&self) -> Result<AddUnitConstants, String> {
+        let (ra, rb, fixed) = self.fused_constants();
+        let lo = 2f32.powi(-RATIO_EXP_LIMIT);
+        let hi = 2f32.powi(RATIO_EXP_LIMIT);
+        for (name, v) in [("a_scale / y_scale", ra), ("b_scale / y_scale", rb)] {
+            if !(lo..=hi).contains(&v) {
+                return Err(format!("{name} is {v:e}; the hardware add unit takes scale ratios from 2^-{RATIO_EXP_LIMIT} to 2^{RATIO_EXP_LIMIT}"));
+            }
+        }
+        let qmin = self.qmin.clamp(-128, 127);
+        if !(-128..=127).contains(&self.a_zp) || !(-128..=127).contains(&self.b_zp) || !(-128..=127).contains(&self.y_zp) {
+            return Err(format!("zero points {}, {}, {} must be int8 (-128 to 127)", self.a_zp, self.b_zp, self.y_zp));
+        }
+        Ok(AddUnitConstants { ra_bits: ra.to_bits(), rb_bits: rb.to_bits(), fixed_bits: fixed.to_bits(), qmin: qmin as i8 })
+    }
+}
+
 /// Which of ONNX Runtime's two ways an Add is computed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AddWay {
@@ -297,6 +339,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_unit_constants_refuse_ratios_past_its_exponent_range() {
+        let ok = p(0.5, 3, 0.25, -2, 0.125, 1).unit_constants().unwrap();
+        assert_eq!((f32::from_bits(ok.ra_bits), f32::from_bits(ok.rb_bits)), (4.0, 2.0));
+        assert_eq!(f32::from_bits(ok.fixed_bits), 1.0 - (4.0 * 3.0 + 2.0 * -2.0));
+        let edge = p(2f32.powi(32), 0, 1.0, 0, 1.0, 0).unit_constants();
+        assert!(edge.is_ok(), "{edge:?}");
+        let e = p(2f32.powi(33), 0, 1.0, 0, 1.0, 0).unit_constants().unwrap_err();
+        assert!(e.contains("a_scale / y_scale") && e.contains("2^-32 to 2^32"), "{e}");
+        let e = p(1.0, 0, 2f32.powi(-40), 0, 1.0, 0).unit_constants().unwrap_err();
+        assert!(e.contains("b_scale / y_scale"), "{e}");
+        let e = p(1.0, 200, 1.0, 0, 1.0, 0).unit_constants().unwrap_err();
+        assert!(e.contains("int8"), "{e}");
     }
 
     #[test]

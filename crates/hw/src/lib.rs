@@ -21,6 +21,7 @@ pub(crate) fn vec_of<T: Default>(n: usize) -> Vec<T> {
     (0..n).map(|_| T::default()).collect()
 }
 
+pub mod add;
 pub mod emit;
 pub mod io;
 pub mod isa;

@@ -34,6 +34,7 @@ pub use mul::{mul_low, RegMul};
 pub use pe::{Pe, PeFault, PeParams};
 pub use skew::SkewLine;
 pub use ort_normalize::{OrtNormalize, ORT_NORMALIZE_REGS};
+pub(crate) use ort_normalize::Lz8;
 pub use ort_requant::{OrtRequant, ORT_REQUANT_REGS};
 pub use ort_round::{OrtRound, ORT_ROUND_REGS};
 pub use requant::{Requant, ORT_REQUANT_STAGES, REQUANT_STAGES};
