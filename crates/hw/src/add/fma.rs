@@ -232,7 +232,8 @@ impl Logic for IntFma {
         }
 
         // ---- s3: the small term shifted right; the bits it loses as one sticky bit at bit 0.
-        self.lost.next = self.s2_small.q.val() & ((bits::<64>(1) << self.s2_d.q.val()) - 1);
+        // (The mask of the lost bits without a carry chain: all ones shifted, inverted.)
+        self.lost.next = self.s2_small.q.val() & !((!bits::<64>(0)) << self.s2_d.q.val());
         self.s3_small.d.next = self.s2_small.q.val() >> self.s2_d.q.val();
         if self.lost.val().any() {
             self.s3_small.d.next = (self.s2_small.q.val() >> self.s2_d.q.val()) | bits::<64>(1);
