@@ -227,8 +227,8 @@ fn depthwise_and_grouped_convolutions_run_on_accel_top_equal_to_onnx_runtime() {
 }
 
 /// Residual blocks (QLinearAdd, and DequantizeLinear → Add → QuantizeLinear): the golden model
-/// runs the graph equal to ONNX Runtime and its table says which layers each Add reads;
-/// `accelgen run` refuses it (exit 2) naming the first node that branches.
+/// runs the graph equal to ONNX Runtime, its table says which layers each Add reads and its
+/// memory plan reuses dead tensors' regions; `accelgen run` refuses it (exit 2) naming the first node that branches.
 #[test]
 fn residual_blocks_run_on_the_golden_model_and_accel_top_refuses_them_by_name() {
     for name in ["small_res_qop", "small_res_qdq_pc"] {
@@ -238,6 +238,9 @@ fn residual_blocks_run_on_the_golden_model_and_accel_top_refuses_them_by_name() 
         assert!(out.contains("all 320 elements equal"), "{name}: {out}");
         let add = out.lines().find(|l| l.split_whitespace().nth(1).is_some_and(|n| n.starts_with("b1add"))).unwrap_or_else(|| panic!("{out}"));
         assert!(add.trim_end().ends_with("#2, #0"), "{name}: the add reads conv b1c2 and the stem: {add}");
+        // the memory plan: at the first add the stem's output, b1c2's and the sum (8×8×8 bytes
+        // each) are live together, and no layer needs more
+        assert!(out.contains("12 tensors in 1536 bytes; most live at one layer 1536"), "{name}: {out}");
     }
     let (code, out, err) = accelgen(&["run", "testbenches/onnx/small_res_qop.onnx", "--input", "testbenches/onnx/small_res_qop.input.npy"]);
     assert_eq!(code, 2, "{out}{err}");

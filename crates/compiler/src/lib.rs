@@ -19,6 +19,7 @@ pub mod cycle_model;
 pub mod interp;
 pub mod layout;
 pub mod lower;
+pub mod memplan;
 pub mod net_model;
 pub mod planner;
 pub mod pool_plan;

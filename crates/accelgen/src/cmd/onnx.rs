@@ -51,6 +51,32 @@ pub(crate) fn print_layers(net: &QNet) {
         let reads = if graph { format!("  {}", l.inputs.iter().map(|t| producer(t)).collect::<Vec<_>>().join(", ")) } else { String::new() };
         println!("  {:<3} {:<22} {:<14} {:>12} {:>10}{reads}", i, l.node, l.op_type, shape_str(&l.out), macs);
     }
+    if graph {
+        if let Ok(p) = memory_plan(net) {
+            let a = accelgen_compiler::layout::REGION_ALIGN;
+            println!(
+                "  memory plan (int8 tensors, {a}-byte aligned regions reused once dead): {} tensors in {} bytes; most live at one layer {}; each its own region {}",
+                p.regions.len(),
+                p.peak,
+                p.live_bound(a),
+                p.unshared(a)
+            );
+        }
+    }
+}
+
+/// The memory plan of a model's int8 tensors (`accelgen_compiler::memplan`): layer i is step i;
+/// the input is live from step 0 to its last reader, each layer's output from its layer to its
+/// last reader (the network output to the last step).
+pub(crate) fn memory_plan(net: &QNet) -> Result<accelgen_compiler::memplan::MemPlan, String> {
+    use accelgen_compiler::memplan::{plan, Live};
+    let last_reader = |t: &str, from: usize| net.layers.iter().enumerate().filter(|(_, l)| l.inputs.iter().any(|x| x == t)).map(|(j, _)| j).max().unwrap_or(from);
+    let mut lives = vec![Live { name: net.first.clone(), bytes: net.input_chw().iter().product::<usize>() as u64, first: 0, last: last_reader(&net.first, 0) }];
+    for (i, l) in net.layers.iter().enumerate() {
+        let last = if i + 1 == net.layers.len() { i } else { last_reader(&l.output, i) };
+        lives.push(Live { name: l.output.clone(), bytes: l.out.iter().product::<usize>() as u64, first: i, last });
+    }
+    plan(&lives, accelgen_compiler::layout::REGION_ALIGN)
 }
 
 /// Prints an agreement; true when every element is equal.
