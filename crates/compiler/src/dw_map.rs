@@ -66,6 +66,9 @@ pub struct RowSumMap {
     pub assign: Vec<Vec<Option<usize>>>,
 }
 
+/// A datum in a PE: its value, channel, padded row and padded column.
+type Held = (i8, usize, usize, usize);
+
 /// What a run of the model did: slots (data streamed per PE row), fast cycles (slots ×
 /// sub-cycles), the products that reached an output, and every product the array offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -122,7 +125,7 @@ impl RowSumMap {
         // stream does not stop between input rows or channel groups (a datum keeps its channel's
         // weights as it shifts, as swap-tagged data carry their pass's weights today); after the
         // last group the chain empties in `groups·kw − 1` more slots.
-        let mut chain: Vec<Vec<Option<(i8, usize, usize, usize)>>> = vec![vec![None; self.cols]; self.rows];
+        let mut chain: Vec<Vec<Option<Held>>> = vec![vec![None; self.cols]; self.rows];
         let span = self.assign.len() * l.kw;
         let feed: Vec<Option<(usize, usize, usize)>> = (0..l.c)
             .step_by(self.rows)
