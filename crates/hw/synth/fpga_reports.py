@@ -26,7 +26,7 @@ import sys
 
 ROOT = os.getcwd()
 VENV = os.path.join(ROOT, ".venv", "bin")
-TOPS = ["conv_engine", "pool_unit", "instr_decompressor", "accel_top", "accel_axi"]
+TOPS = ["conv_engine", "pool_unit", "instr_decompressor", "add_unit", "accel_top", "accel_axi"]
 
 ECP5 = {"name": "LFE5U-85F-6BG381", "flow": "ecp5", "limits": {"lut": 83640, "ff": 83640, "bram": 208, "dsp": 156}}
 XC7 = {"name": "XC7A200T", "flow": "xc7", "limits": {"lut": 133800, "ff": 267600, "bram": 365, "dsp": 740}}
