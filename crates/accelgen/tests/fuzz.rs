@@ -249,7 +249,7 @@ proptest! {
 
     #[test]
     fn onnx_models_never_panic(m in mutations(), g in graph_mutations()) {
-        for seed in ["onnx/small_qop.onnx", "onnx/digits_qdq.onnx"] {
+        for seed in ["onnx/small_qop.onnx", "onnx/digits_qdq.onnx", "onnx/small_res_qop.onnx"] {
             let bytes = std::fs::read(vectors().join(seed)).unwrap();
             parse_onnx(&mutate(&bytes, &m));
             parse_onnx(&mutate_graph(&bytes, &g));
@@ -282,7 +282,7 @@ fn the_seeds_are_accepted_and_round_trip() {
     config_round_trip(&cfg.to_json());
     let stream = unpack(compressed_seed(), 64).unwrap();
     assert!(stream.len() > 10 && decompress(compressed_seed(), 64).is_ok());
-    for seed in ["onnx/small_qop.onnx", "onnx/digits_qdq.onnx"] {
+    for seed in ["onnx/small_qop.onnx", "onnx/digits_qdq.onnx", "onnx/small_res_qop.onnx"] {
         let bytes = std::fs::read(vectors().join(seed)).unwrap();
         let q = accelgen_onnx::model::from_bytes(&bytes, seed).and_then(|m| accelgen_onnx::import(&m)).unwrap();
         accelgen_onnx::network::to_network(&q).unwrap();

@@ -245,6 +245,26 @@ fn residual_blocks_run_on_the_golden_model_and_accel_top_refuses_them_by_name() 
     let (code, out, err) = accelgen(&["run", "testbenches/onnx/small_res_qop.onnx", "--input", "testbenches/onnx/small_res_qop.input.npy"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("node 'b1add_quant' (QLinearAdd)") && err.contains("the graph branches") && err.contains("accelgen golden"), "{err}");
+    // Imported, the graph is a network file whose adds and shortcut readers name their inputs;
+    // the golden model runs the file equal to the model, and `accelgen run` refuses it by layer.
+    let dir = scratch("import-res");
+    let net = dir.join("res.json");
+    let ns = net.to_str().unwrap();
+    let (code, out, err) = accelgen(&["import", "testbenches/onnx/small_res_qop.onnx", "--out", ns, "--input", "testbenches/onnx/small_res_qop.input.npy"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = accelgen(&["golden", ns]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("network of 10 layers: input 1×8×8 → output 10×1×1"), "{out}");
+    let file = accelgen_formats::Network::load(&net).unwrap();
+    assert_eq!(file.first_branch(), Some(3));
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/onnx");
+    let q = accelgen_onnx::load(&repo.join("small_res_qop.onnx")).unwrap();
+    let x = accelgen_onnx::io::read_npy(&repo.join("small_res_qop.input.npy")).unwrap();
+    let first = q.batch_inputs(&x, "input").unwrap().remove(0);
+    assert_eq!(file.golden().unwrap().as_i8().unwrap(), &q.run_int8(&first).unwrap(), "the file computes what the model does");
+    let (code, out, err) = accelgen(&["run", ns]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("layers[3] (add): the hardware runs chains") && err.contains("accelgen golden"), "{err}");
 }
 
 /// MLPerf Tiny's anomaly-detection autoencoder (640 → 128 ×4 → 8 → 128 ×4 → 640, seeded random

@@ -184,6 +184,7 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 }
                 layers.push(LayerTiling::Conv(t));
             }
+            Layer::Add(_) => return Err(format!("{at}: an add does not run on the hardware (chains only)")),
             Layer::Pool(pl) => {
                 let [c, h, w] = [input[0], input[1], input[2]];
                 let out = &net.shapes[i + 1];

@@ -112,6 +112,7 @@ fn check_model_work(net: &Network, cfg: &HwConfig) -> Result<(), String> {
 
 /// Plans every pooling layer of `net` on the configured hardware.
 pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, String> {
+    net.require_chain()?;
     check_model_work(net, cfg)?;
     let e = cfg.conv_array();
     let u = cfg.pool_array();
@@ -164,6 +165,7 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                 // A pooling layer consumes its convolution layer's time budget.
                 last_conv = None;
             }
+            Layer::Add(_) => return Err(format!("{path}: an add does not run on the hardware (chains only)")),
         }
     }
     Ok(rows)

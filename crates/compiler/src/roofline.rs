@@ -45,13 +45,14 @@ pub fn layer_bounds(net: &Network, cfg: &HwConfig) -> Vec<LayerBound> {
         .iter()
         .enumerate()
         .map(|(i, layer)| {
-            let (input, output) = (elems(&net.shapes[i]), elems(&net.shapes[i + 1]));
+            // Every operand read once (an add reads two), the output written once.
+            let (input, output) = (net.sources[i].len() as u64 * elems(net.input_shape(i)), elems(&net.shapes[i + 1]));
             let (macs, params) = match layer {
                 Layer::Conv(c) => {
                     let w = &c.weight.shape;
                     (output * elems(&w[1..]), elems(w) + crate::layout::BIAS_BYTES * w[0] as u64)
                 }
-                Layer::Pool(_) => (0, 0),
+                Layer::Pool(_) | Layer::Add(_) => (0, 0),
             };
             let bytes = input + output * crate::layout::output_bytes(net, i) + params;
             LayerBound { compute: macs.div_ceil(pes), memory: bytes.div_ceil(bus_bytes), macs, bytes }

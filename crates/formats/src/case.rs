@@ -1,7 +1,8 @@
 //! Case and network files, and their evaluation by the golden model.
 
-use crate::json::{field_err, join, Obj};
+use crate::json::{field_err, join, kind, Obj};
 use crate::tensor::{parse_tensor, TensorField};
+use accelgen_golden::ort_add::{qadd, AddWay, QAdd};
 use accelgen_golden::{
     avgpool2d, conv2d, maxpool2d, requantize_tensor, requantize_tensor_channels, ConvParams, OrtScale,
     PoolMode, PoolParams, Requant, Tensor, TensorI32, TensorI8,
@@ -45,6 +46,15 @@ pub struct PoolLayer {
     pub params: PoolParams,
 }
 
+/// An element-wise add of two int8 tensors of one shape, each with its scale and zero point,
+/// requantized to the output's (`"op": "add"`, network files only): ONNX Runtime's QLinearAdd
+/// ([`QAdd::fused`], docs/arithmetic.md).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AddLayer {
+    /// The operands' and the output's quantization; `qmin` is the output zero point with `relu`.
+    pub q: QAdd,
+}
+
 /// One layer of a case or network.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Layer {
@@ -52,10 +62,21 @@ pub enum Layer {
     Conv(ConvLayer),
     /// `"op": "maxpool2d"` or `"avgpool2d"`.
     Pool(PoolLayer),
+    /// `"op": "add"` (network files only).
+    Add(AddLayer),
 }
 
 /// The known values of `op`.
-pub const OPS: [&str; 3] = ["conv2d", "maxpool2d", "avgpool2d"];
+pub const OPS: [&str; 4] = ["conv2d", "maxpool2d", "avgpool2d", "add"];
+
+/// Where a network layer's input comes from: the network input, or an earlier layer's output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The network input (`"input"`).
+    Input,
+    /// The output of `layers[i]`.
+    Layer(usize),
+}
 
 impl Layer {
     /// The `op` string of this layer.
@@ -64,6 +85,7 @@ impl Layer {
             Layer::Conv(_) => "conv2d",
             Layer::Pool(PoolLayer { mode: PoolMode::Max, .. }) => "maxpool2d",
             Layer::Pool(PoolLayer { mode: PoolMode::Avg, .. }) => "avgpool2d",
+            Layer::Add(_) => "add",
         }
     }
 
@@ -80,6 +102,10 @@ impl Layer {
             Layer::Pool(p) => {
                 let dims = p.params.check(input).map_err(|e| field_err(path, e))?;
                 (dims, p.params.pads(), true, 0)
+            }
+            Layer::Add(_) => {
+                let dims: [usize; 3] = input.try_into().map_err(|_| field_err(path, format!("an add takes [C, H, W] operands, got {input:?}")))?;
+                (dims, [0; 4], true, 0)
             }
         };
         check_layer_size(input, &dims, padding, taps, path)?;
@@ -175,6 +201,7 @@ pub fn golden_layer(input: &TensorI8, layer: &Layer, path: &str) -> Result<Outpu
             };
             Ok(Output::I8(f(input, &p.params).map_err(|e| field_err(path, e))?))
         }
+        Layer::Add(_) => Err(field_err(path, "an add reads two tensors: run it with its network (Network::golden)")),
     }
 }
 
@@ -194,7 +221,7 @@ impl Case {
     pub fn from_value(v: &Value, base: &Path) -> Result<Case, String> {
         let o = Obj::new(v, "")?;
         let input = parse_tensor::<i8>(o.req("input")?, "input", base, Some(3))?.require("input")?;
-        let layer = parse_layer(&o, base, &["input", "expected"])?;
+        let layer = parse_layer(&o, base, &["input", "expected"], false)?;
         let (out_shape, out_i8) = layer.output_shape(&input.shape, "")
             .map_err(|e| e.replacen("field \"\": ", "", 1))?;
         let layer = require_layer_data(layer, "")?;
@@ -230,14 +257,18 @@ fn parse_expected(o: &Obj, base: &Path, out_shape: &[usize], out_i8: bool) -> Re
     Ok(Some(t))
 }
 
-/// A network file: an input and a chain of layers.
+/// A network file: an input and layers in a topological order, each reading the previous
+/// layer's output (a chain) unless its `"inputs"` name other tensors (a graph: residual adds).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network {
     /// `[C, H, W]` int8, with or without data.
     pub input: TensorField<i8>,
     /// The layers in order.
     pub layers: Vec<Layer>,
-    /// Input shape of every layer, and the output shape last (`layers.len() + 1` entries).
+    /// What each layer reads (one source; an add's two).
+    pub sources: Vec<Vec<Source>>,
+    /// The network input's shape, then each layer's output shape (`layers.len() + 1` entries):
+    /// in a chain, `shapes[i]` is layer i's input ([`Network::input_shape`] in a graph).
     pub shapes: Vec<Vec<usize>>,
     /// The network's expected output, when given.
     pub expected: Option<Tensor<i64>>,
@@ -255,12 +286,23 @@ impl Network {
             .filter(|a| !a.is_empty())
             .ok_or_else(|| field_err("layers", "must be a non-empty array of layer objects"))?;
         let mut layers = Vec::with_capacity(arr.len());
+        let mut sources = Vec::with_capacity(arr.len());
         let mut shapes = vec![input.shape.clone()];
         for (i, lv) in arr.iter().enumerate() {
             let path = format!("layers[{i}]");
             let lo = Obj::new(lv, &path)?;
-            let layer = parse_layer(&lo, base, &[])?;
-            let (out, is_i8) = layer.output_shape(shapes.last().expect("non-empty"), &path)?;
+            let layer = parse_layer(&lo, base, &["inputs"], true)?;
+            let src = parse_sources(&lo, i, &layer)?;
+            let shape_of = |s: &Source| match s {
+                Source::Input => &shapes[0],
+                Source::Layer(j) => &shapes[j + 1],
+            };
+            if let [a, b] = src.as_slice() {
+                if shape_of(a) != shape_of(b) {
+                    return Err(field_err(&lo.path_of("inputs"), format!("an add needs operands of one shape, got {:?} and {:?}", shape_of(a), shape_of(b))));
+                }
+            }
+            let (out, is_i8) = layer.output_shape(shape_of(&src[0]), &path)?;
             if !is_i8 && i + 1 < arr.len() {
                 return Err(field_err(
                     &path,
@@ -269,6 +311,7 @@ impl Network {
                 ));
             }
             layers.push(layer);
+            sources.push(src);
             shapes.push(out);
         }
         let last = shapes.last().expect("non-empty").clone();
@@ -277,7 +320,7 @@ impl Network {
             _ => true,
         };
         let expected = parse_expected(&o, base, &last, out_i8)?;
-        Ok(Network { input, layers, shapes, expected })
+        Ok(Network { input, layers, sources, shapes, expected })
     }
 
     /// Reads and parses a network file; messages start with the file's path.
@@ -289,12 +332,54 @@ impl Network {
 
     /// Runs every layer through the golden model; needs every tensor's data.
     pub fn golden(&self) -> Result<Output, String> {
-        let mut x = Output::I8(self.input.require("input")?);
+        let input = Output::I8(self.input.require("input")?);
+        let mut outs: Vec<Output> = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
-            let input = x.as_i8().expect("chaining checked at parse time");
-            x = golden_layer(input, layer, &format!("layers[{i}]"))?;
+            let path = format!("layers[{i}]");
+            let read = |s: &Source| {
+                let o = match s {
+                    Source::Input => &input,
+                    Source::Layer(j) => &outs[*j],
+                };
+                o.as_i8().ok_or_else(|| field_err(&path, "reads int32 accumulators (checked at parse time)"))
+            };
+            let y = match (layer, self.sources[i].as_slice()) {
+                (Layer::Add(a), [x, y]) => Output::I8(qadd(read(x)?, read(y)?, &a.q, AddWay::Fused).map_err(|e| field_err(&path, e))?),
+                (_, [x]) => golden_layer(read(x)?, layer, &path)?,
+                _ => return Err(field_err(&path, "has the wrong number of inputs (checked at parse time)")),
+            };
+            outs.push(y);
         }
-        Ok(x)
+        Ok(outs.pop().unwrap_or(input))
+    }
+
+    /// Layer `i`'s (first) input shape.
+    pub fn input_shape(&self, i: usize) -> &[usize] {
+        match self.sources[i][0] {
+            Source::Input => &self.shapes[0],
+            Source::Layer(j) => &self.shapes[j + 1],
+        }
+    }
+
+    /// The first layer that makes this network not a chain (an add, or a layer that reads other
+    /// than the previous layer's output), if any.
+    pub fn first_branch(&self) -> Option<usize> {
+        (0..self.layers.len()).find(|&i| {
+            let prev = if i == 0 { Source::Input } else { Source::Layer(i - 1) };
+            matches!(self.layers[i], Layer::Add(_)) || self.sources[i] != [prev]
+        })
+    }
+
+    /// Refuses a network that is not a chain (what `accel_top` and the block engines run), naming
+    /// the first layer that branches.
+    pub fn require_chain(&self) -> Result<(), String> {
+        match self.first_branch() {
+            None => Ok(()),
+            Some(i) => Err(format!(
+                "layers[{i}] ({}): the hardware runs chains of conv2d and pooling layers; element-wise adds and layers that read an earlier tensor than their predecessor's output run on the golden model only (accelgen golden)",
+                self.layers[i].op()
+            )),
+        }
     }
 }
 
@@ -365,10 +450,75 @@ fn parse_requant(r: &Obj) -> Result<(Requant, Option<Vec<OrtScale>>), String> {
     Ok((q, None))
 }
 
-fn parse_layer(o: &Obj, base: &Path, extra: &[&str]) -> Result<Layer, String> {
+/// A network layer's `"inputs"`: each `"input"` or the index of an earlier layer; by default the
+/// previous layer's output (or the input). An add needs two.
+fn parse_sources(o: &Obj, i: usize, layer: &Layer) -> Result<Vec<Source>, String> {
+    let want = if matches!(layer, Layer::Add(_)) { 2 } else { 1 };
+    let Some(v) = o.get("inputs") else {
+        if want == 2 {
+            return Err(field_err(&o.path_of("inputs"), "an add needs \"inputs\": two sources, each \"input\" or the index of an earlier layer"));
+        }
+        return Ok(vec![if i == 0 { Source::Input } else { Source::Layer(i - 1) }]);
+    };
+    let path = o.path_of("inputs");
+    let arr = v.as_array().filter(|a| a.len() == want).ok_or_else(|| {
+        field_err(&path, format!("must be an array of {want} source(s) for {}, each \"input\" or the index of an earlier layer", layer.op()))
+    })?;
+    arr.iter()
+        .enumerate()
+        .map(|(j, e)| match e {
+            Value::String(s) if s == "input" => Ok(Source::Input),
+            _ => match e.as_u64() {
+                Some(n) if (n as usize) < i => Ok(Source::Layer(n as usize)),
+                _ if i == 0 => Err(field_err(&format!("{path}[{j}]"), format!("the first layer can read only \"input\", got {}", short(e)))),
+                _ => Err(field_err(&format!("{path}[{j}]"), format!("must be \"input\" or the index of an earlier layer (0 to {}), got {}", i - 1, short(e)))),
+            },
+        })
+        .collect()
+}
+
+/// A JSON value for a message: its text when short, else its kind.
+fn short(v: &Value) -> String {
+    let t = v.to_string();
+    if t.len() <= 24 { t } else { kind(v).to_string() }
+}
+
+/// A positive, finite float32 scale given exactly (`path` names it).
+fn parse_f32_scale(v: &Value, path: &str) -> Result<f32, String> {
+    let x = v.as_f64().ok_or_else(|| field_err(path, format!("must be a number, got {}", short(v))))?;
+    let f = x as f32;
+    if f as f64 != x {
+        return Err(field_err(path, format!("{x} is not a float32 value: write the model's float32 scale exactly")));
+    }
+    if !(f.is_normal() && f > 0.0) {
+        return Err(field_err(path, format!("{x} is out of range: allowed a positive normal float32")));
+    }
+    Ok(f)
+}
+
+/// `"a"` / `"b"`: `{"scale", "zero_point"}` of an add's operand.
+fn parse_operand(o: &Obj, field: &str) -> Result<(f32, i32), String> {
+    let q = Obj::new(o.req(field)?, &o.path_of(field))?;
+    q.only(&["scale", "zero_point"])?;
+    Ok((parse_f32_scale(q.req("scale")?, &q.path_of("scale"))?, q.int("zero_point", -128, 127)? as i32))
+}
+
+fn parse_layer(o: &Obj, base: &Path, extra: &[&str], network: bool) -> Result<Layer, String> {
     let op = o.str("op")?;
     let g = MAX_GEOMETRY;
     match op {
+        "add" if !network => Err(field_err(&o.path_of("op"), "\"add\" reads two tensors: it is a network layer (a case file has one input)")),
+        "add" => {
+            let mut allowed = vec!["op", "a", "b", "scale", "zero_point", "relu"];
+            allowed.extend_from_slice(extra);
+            o.only(&allowed)?;
+            let (a_scale, a_zp) = parse_operand(o, "a")?;
+            let (b_scale, b_zp) = parse_operand(o, "b")?;
+            let y_scale = parse_f32_scale(o.req("scale")?, &o.path_of("scale"))?;
+            let y_zp = o.int("zero_point", -128, 127)? as i32;
+            let qmin = if o.bool_or("relu", false)? { y_zp } else { -128 };
+            Ok(Layer::Add(AddLayer { q: QAdd { a_scale, a_zp, b_scale, b_zp, y_scale, y_zp, qmin } }))
+        }
         "conv2d" => {
             let mut allowed = vec!["op", "weight", "bias", "stride", "padding", "pad_value", "requant"];
             allowed.extend_from_slice(extra);
@@ -411,7 +561,8 @@ fn parse_layer(o: &Obj, base: &Path, extra: &[&str]) -> Result<Layer, String> {
         }
         other => Err(field_err(
             &o.path_of("op"),
-            format!("unknown op \"{other}\": known ops are {}", OPS.join(", ")),
+            // A case file's ops, and a network's (which adds "add").
+            format!("unknown op \"{other}\": known ops are {}", OPS[..if network { OPS.len() } else { 3 }].join(", ")),
         )),
     }
 }

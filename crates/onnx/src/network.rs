@@ -12,7 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
-use accelgen_formats::{ConvLayer, Layer as NetLayer, Network, PoolLayer, TensorField};
+use accelgen_formats::{AddLayer, ConvLayer, Layer as NetLayer, Network, PoolLayer, Source, TensorField};
+use accelgen_golden::ort_add::AddWay;
+use std::collections::HashMap;
 use serde_json::{json, Value};
 use accelgen_golden::{ConvParams, OrtScale, PoolMode, PoolParams, Requant, Tensor, TensorI8};
 
@@ -36,26 +38,55 @@ impl HwNet {
     }
 }
 
-/// The hardware network of `q`.
-pub fn to_network(q: &QNet) -> Result<HwNet, String> {
-    let mut layers = vec![];
-    let mut nodes = vec![];
-    // The map as the hardware holds it: Flatten does not change it.
-    let mut shape = q.input_chw().to_vec();
-    let mut shapes = vec![shape.clone()];
-    // accel_top's compiler takes chains: the first layer that reads anything but its
-    // predecessor's output (an Add's second operand, a shortcut's second reader) is refused.
-    if let Some((l, prev)) = q.first_branch() {
-        return Err(format!(
+/// accel_top's compiler takes chains: the first layer that reads anything but its predecessor's
+/// output (an Add's second operand, a shortcut's second reader) is refused, naming its node.
+pub fn check_chain(q: &QNet) -> Result<(), String> {
+    match q.first_branch() {
+        None => Ok(()),
+        Some((l, prev)) => Err(format!(
             "{}: node '{}' ({}): reads {:?}, not only the tensor the layer before it writes ('{prev}'): the graph branches (a residual add), and accel_top's compiler takes chains of layers; `accelgen golden` runs the model (issue #30)",
             q.file, l.node, l.op_type, l.inputs
-        ));
+        )),
     }
+}
+
+/// The network of `q`: a chain, or a graph whose layers name their inputs (residual adds; the
+/// golden model runs it, the hardware refuses it until it has an add: [`check_chain`]).
+pub fn to_network(q: &QNet) -> Result<HwNet, String> {
+    let mut layers = vec![];
+    let mut sources = vec![];
+    let mut nodes = vec![];
+    let mut shapes = vec![q.input_chw().to_vec()];
+    // Each int8 tensor: the layer whose output it is, and its map as the hardware holds it
+    // (Flatten does not change it).
+    let mut tensors: HashMap<&str, (Source, Vec<usize>)> = HashMap::new();
+    tensors.insert(q.first.as_str(), (Source::Input, shapes[0].clone()));
     for l in &q.layers {
         let here = |e: String| format!("{}: node '{}' ({}): {e}", q.file, l.node, l.op_type);
+        let read = |i: usize| {
+            l.inputs.get(i).and_then(|t| tensors.get(t.as_str())).cloned().ok_or_else(|| here(format!("reads {:?}, which no layer before it writes", l.inputs)))
+        };
+        let (src, shape) = read(0)?;
+        let mut src = vec![src];
         let layer = match &l.kind {
-            LayerKind::Add { .. } => return Err(here("an element-wise add of one tensor with itself does not run on accel_top".into())),
-            LayerKind::Flatten => continue,
+            LayerKind::Add { q: qa, way } => {
+                if *way != AddWay::Fused {
+                    return Err(here("DequantizeLinear → Add → QuantizeLinear computed unfused has no network-file form (the reference is QLinearAdd)".into()));
+                }
+                let (b, b_shape) = read(1)?;
+                if b_shape != shape {
+                    return Err(here(format!("adds a {shape:?} and a {b_shape:?} map: the operands must have one shape")));
+                }
+                if qa.qmin != -128 && qa.qmin != qa.y_zp {
+                    return Err(here(format!("clamps its output below at {} (a network file's add clamps at -128 or, with relu, its zero point {})", qa.qmin, qa.y_zp)));
+                }
+                src.push(b);
+                NetLayer::Add(AddLayer { q: *qa })
+            }
+            LayerKind::Flatten => {
+                tensors.insert(l.output.as_str(), (src[0], shape));
+                continue;
+            }
             LayerKind::MaxPool { kernel, geom } => {
                 // ONNX's pads are [top, left, bottom, right]; asymmetric ones run as they are.
                 let (padding, end) = ([geom.pads[0], geom.pads[1]], [geom.pads[2], geom.pads[3]]);
@@ -113,16 +144,17 @@ pub fn to_network(q: &QNet) -> Result<HwNet, String> {
         };
         let path = format!("layers[{}]", layers.len());
         let (out, _) = layer.output_shape(&shape, &path).map_err(&here)?;
-        shape = out;
-        shapes.push(shape.clone());
+        tensors.insert(l.output.as_str(), (Source::Layer(layers.len()), out.clone()));
+        shapes.push(out);
         layers.push(layer);
+        sources.push(src);
         nodes.push(l.node.clone());
     }
     if layers.is_empty() {
         return Err(format!("{}: the model has no layer that runs on accel_top", q.file));
     }
     let input = TensorField { shape: shapes[0].clone(), data: None };
-    Ok(HwNet { net: Network { input, layers, shapes, expected: None }, nodes })
+    Ok(HwNet { net: Network { input, layers, sources, shapes, expected: None }, nodes })
 }
 
 /// The `[K, C, kh, kw]` weight of a grouped convolution's `[K, C / groups, kh, kw]` one: output
@@ -200,7 +232,24 @@ pub fn write_network(hw: &HwNet, input: Option<&TensorI8>, file: &Path, force: b
                 "stride": p.params.stride,
                 "padding": if p.params.padding_end.is_some() { json!(p.params.pads()) } else { json!(p.params.padding) },
             }),
+            NetLayer::Add(a) => json!({
+                "op": "add",
+                "a": {"scale": a.q.a_scale as f64, "zero_point": a.q.a_zp},
+                "b": {"scale": a.q.b_scale as f64, "zero_point": a.q.b_zp},
+                "scale": a.q.y_scale as f64,
+                "zero_point": a.q.y_zp,
+                "relu": a.q.qmin > -128,
+            }),
         });
+        // A layer that reads other than its predecessor's output names its inputs.
+        let prev = if i == 0 { Source::Input } else { Source::Layer(i - 1) };
+        if matches!(layer, NetLayer::Add(_)) || hw.net.sources[i] != [prev] {
+            let refs: Vec<Value> = hw.net.sources[i].iter().map(|s| match s {
+                Source::Input => json!("input"),
+                Source::Layer(j) => json!(j),
+            }).collect();
+            layers.last_mut().expect("pushed")["inputs"] = json!(refs);
+        }
     }
     let input_field: Value = match input {
         Some(t) => {

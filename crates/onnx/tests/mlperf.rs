@@ -1,7 +1,8 @@
 //! MLPerf Tiny's four reference networks in their published shapes (testbenches/gen_mlperf.py:
 //! seeded random weights, quantized by ONNX Runtime's `quantize_static` as QDQ, QDQ per-channel
-//! and QOperator), imported and run on the golden model: every output element equals ONNX
-//! Runtime's (its QOperator run of the same quantization).
+//! and QOperator), imported and run on the golden model, as imported and as accelgen networks
+//! (graphs with residual adds): every output element equals ONNX Runtime's (its QOperator run of
+//! the same quantization).
 
 use accelgen_onnx::LayerKind;
 use std::path::{Path, PathBuf};
@@ -29,10 +30,16 @@ fn check(net: &str, shape: impl Fn(&accelgen_onnx::QNet)) {
         let (ys, want) = npy_f32(&dir().join(format!("{name}.expected.npy")));
         assert_eq!(ys[0] as usize, n, "{name}");
         let per_out = want.len() / n;
+        // The model as an accelgen network (a graph where it has residual adds), on the golden model.
+        let hw = accelgen_onnx::network::to_network(&q).unwrap();
         for i in 0..n {
             let t = q.quantize_input(&x[i * per_in..(i + 1) * per_in]).unwrap();
             let got: Vec<f32> = q.run_int8(&t).unwrap().data.iter().map(|&v| q.output.quant.dequantize(v)).collect();
             assert_eq!(got, want[i * per_out..(i + 1) * per_out], "{name}: image {i}");
+            let y = hw.with_input(&t).golden().unwrap();
+            let y = y.as_i8().unwrap_or_else(|| panic!("{name}: an int8 output"));
+            let got: Vec<f32> = y.data.iter().map(|&v| q.output.quant.dequantize(v)).collect();
+            assert_eq!(got, want[i * per_out..(i + 1) * per_out], "{name}: image {i} as an accelgen network");
         }
     }
 }

@@ -64,6 +64,7 @@ fn asymmetric_padding_equals_onnx_runtime() {
     let pads: Vec<[usize; 4]> = hw.net.layers.iter().map(|l| match l {
         accelgen_formats::Layer::Conv(c) => c.params.pads(),
         accelgen_formats::Layer::Pool(p) => p.params.pads(),
+        accelgen_formats::Layer::Add(_) => [0; 4],
     }).collect();
     assert_eq!(pads[..3], [[1, 0, 1, 2], [0, 0, 1, 1], [0, 0, 1, 1]]);
 }

@@ -184,15 +184,19 @@ fn a_float_tensor_read_as_quantized_is_refused_naming_the_node() {
     assert_eq!(e, "m.onnx: node 'fc_quant' (QGemm): reads 'input', which no node before it writes as a quantized tensor");
 }
 
-/// A graph with residual adds imports (the golden model runs it: tests/ort_models.rs), and the
-/// hardware form refuses it naming the first node that reads more than its predecessor's output.
+/// A graph with residual adds imports (the golden model runs it: tests/ort_models.rs) and
+/// becomes a network whose layers name their inputs; the hardware's check refuses it naming the
+/// first node that reads more than its predecessor's output.
 #[test]
 fn a_branch_runs_on_the_golden_model_and_the_hardware_form_refuses_it() {
     let net = accelgen_onnx::load(&dir().join("small_res_qop.onnx")).unwrap();
     assert!(!net.is_chain());
-    let e = accelgen_onnx::network::to_network(&net).unwrap_err();
+    let hw = accelgen_onnx::network::to_network(&net).unwrap();
+    assert_eq!(hw.net.first_branch(), Some(3), "the first add is the network's fourth layer");
+    let e = accelgen_onnx::network::check_chain(&net).unwrap_err();
     assert!(e.contains("node 'b1add_quant' (QLinearAdd): reads [\"b1c2.c_quantized\", \"stem.c_quantized\"]") && e.contains("the graph branches"), "{e}");
-    assert!(accelgen_onnx::load(&dir().join("small_qop.onnx")).unwrap().is_chain());
+    let chain = accelgen_onnx::load(&dir().join("small_qop.onnx")).unwrap();
+    assert!(chain.is_chain() && accelgen_onnx::network::check_chain(&chain).is_ok());
 }
 
 /// An integer model (no quantization in the graph) is read only where it is exact: weights that

@@ -61,6 +61,7 @@ pub fn layer_waveform(path: &std::path::Path, i: usize) -> std::path::PathBuf {
 /// `pe_utilization` = macs / (R·C·cycles); and `layers`, per layer `op`, `cycles`,
 /// `compute_cycles`, `macs`, `pe_utilization` (over the layer's cycles), `pool_divider`.
 pub fn run_network(net: &Network, cfg: &HwConfig, opts: &RunOptions) -> Result<NetRun, RunError> {
+    net.require_chain().map_err(RunError::Unsupported)?;
     let input = net.input.require("input").map_err(RunError::Unsupported)?;
     let plan = accelgen_compiler::planner::plan_clock(net, cfg).map_err(RunError::Unsupported)?;
     let pes = u64::from(cfg.pe_array.rows * cfg.pe_array.cols);
@@ -76,7 +77,7 @@ pub fn run_network(net: &Network, cfg: &HwConfig, opts: &RunOptions) -> Result<N
         let golden = case.golden().map_err(|e| RunError::Unsupported(format!("{at}: {e}")))?;
         let divider = match layer {
             Layer::Pool(_) => plan.iter().find(|r| r.layer == i).map(|r| r.divider),
-            Layer::Conv(_) => None,
+            Layer::Conv(_) | Layer::Add(_) => None,
         };
         let vcd = opts.vcd.as_deref().map(|p| layer_waveform(p, i));
         let o = RunOptions { divider, vcd, ..opts.clone() };

@@ -4,7 +4,7 @@
 //! rule's divider finishes within T, with results identical to full rate.
 
 use accelgen_config::Preset;
-use accelgen_formats::{ConvLayer, Layer, Network, PoolLayer, TensorField};
+use accelgen_formats::{ConvLayer, Layer, Network, PoolLayer, Source, TensorField};
 use accelgen_golden::{ConvParams, PoolMode, PoolParams, Requant};
 use accelgen_hw::pe::ConvEngineParams;
 use accelgen_hw::pool::PoolUnitParams;
@@ -34,6 +34,7 @@ fn planner_picks_the_slowest_divider_that_fits_the_simulated_conv_time() {
     let net = Network {
         input: TensorField { shape: vec![2, 8, 8], data: Some(input_data.clone()) },
         layers: vec![Layer::Conv(conv.clone()), Layer::Pool(pool.clone()), Layer::Pool(pool.clone())],
+        sources: vec![vec![Source::Input], vec![Source::Layer(0)], vec![Source::Layer(1)]],
         shapes: vec![vec![2, 8, 8], vec![4, 8, 8], vec![4, 4, 4], vec![4, 2, 2]],
         expected: None,
     };

@@ -207,6 +207,7 @@ pub(crate) fn run(file: &Path, io: &OnnxIo, cfg: &HwConfig, out: Option<&Path>, 
         check_writable(s, force)?;
     }
     let q = load(file)?;
+    accelgen_onnx::network::check_chain(&q).map_err(Failure::Input)?;
     let hw = accelgen_onnx::network::to_network(&q).map_err(Failure::Input)?;
     let input = io.input.as_deref().expect("Mode::of requires --input");
     let x = read_npy(input).map_err(Failure::Input)?;
