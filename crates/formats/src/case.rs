@@ -20,6 +20,10 @@ pub const MAX_GEOMETRY: i64 = 4096;
 pub const MAX_LAYER_ELEMENTS: u64 = 1 << 24;
 /// Most multiply-accumulates one conv layer may need (VGG-16's largest layer needs 1.85·10^9).
 pub const MAX_LAYER_MACS: u64 = 1 << 34;
+/// Most elements a network's tensors may hold at once, between the layer that writes each and
+/// the last that reads it (what the golden model keeps; a chain holds two tensors at a time, a
+/// residual block three or four).
+pub const MAX_LIVE_ELEMENTS: u64 = 1 << 26;
 
 /// A convolution layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -314,6 +318,7 @@ impl Network {
             sources.push(src);
             shapes.push(out);
         }
+        check_live(&shapes, &sources)?;
         let last = shapes.last().expect("non-empty").clone();
         let out_i8 = match layers.last() {
             Some(Layer::Conv(c)) => c.requant.is_some(),
@@ -330,27 +335,36 @@ impl Network {
         Network::from_value(&v, base).map_err(|e| format!("{}: {e}", file.display()))
     }
 
-    /// Runs every layer through the golden model; needs every tensor's data.
+    /// Runs every layer through the golden model; needs every tensor's data. A tensor is dropped
+    /// after its last reader (the live set is bounded at parse time: [`MAX_LIVE_ELEMENTS`]).
     pub fn golden(&self) -> Result<Output, String> {
-        let input = Output::I8(self.input.require("input")?);
-        let mut outs: Vec<Output> = Vec::with_capacity(self.layers.len());
+        let last = last_reads(self.layers.len(), &self.sources);
+        let mut input = Some(Output::I8(self.input.require("input")?));
+        let mut outs: Vec<Option<Output>> = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
             let path = format!("layers[{i}]");
             let read = |s: &Source| {
                 let o = match s {
-                    Source::Input => &input,
-                    Source::Layer(j) => &outs[*j],
+                    Source::Input => input.as_ref(),
+                    Source::Layer(j) => outs[*j].as_ref(),
                 };
-                o.as_i8().ok_or_else(|| field_err(&path, "reads int32 accumulators (checked at parse time)"))
+                o.and_then(Output::as_i8).ok_or_else(|| field_err(&path, "reads a tensor that is int32 or gone (checked at parse time)"))
             };
             let y = match (layer, self.sources[i].as_slice()) {
                 (Layer::Add(a), [x, y]) => Output::I8(qadd(read(x)?, read(y)?, &a.q, AddWay::Fused).map_err(|e| field_err(&path, e))?),
                 (_, [x]) => golden_layer(read(x)?, layer, &path)?,
                 _ => return Err(field_err(&path, "has the wrong number of inputs (checked at parse time)")),
             };
-            outs.push(y);
+            for s in &self.sources[i] {
+                match *s {
+                    Source::Input if last[0] == i => input = None,
+                    Source::Layer(j) if last[j + 1] == i => outs[j] = None,
+                    _ => {}
+                }
+            }
+            outs.push(Some(y));
         }
-        Ok(outs.pop().unwrap_or(input))
+        Ok(outs.pop().flatten().or(input).expect("the last layer's output"))
     }
 
     /// Layer `i`'s (first) input shape.
@@ -448,6 +462,47 @@ fn parse_requant(r: &Obj) -> Result<(Requant, Option<Vec<OrtScale>>), String> {
         ort: None,
     };
     Ok((q, None))
+}
+
+/// The last layer that reads each tensor (index 0: the input, j + 1: layer j's output; a
+/// tensor nobody reads: the layer that writes it, the network output: the last layer).
+fn last_reads(n: usize, sources: &[Vec<Source>]) -> Vec<usize> {
+    let mut last: Vec<usize> = (0..=n).map(|t| t.saturating_sub(1)).collect();
+    for (i, src) in sources.iter().enumerate() {
+        for s in src {
+            let t = match s {
+                Source::Input => 0,
+                Source::Layer(j) => j + 1,
+            };
+            last[t] = last[t].max(i);
+        }
+    }
+    if let Some(l) = last.last_mut() {
+        *l = n.saturating_sub(1);
+    }
+    last
+}
+
+/// Refuses a network whose tensors live at one layer hold more than [`MAX_LIVE_ELEMENTS`],
+/// naming the layer (a tensor is live from the layer that writes it to the last that reads it).
+fn check_live(shapes: &[Vec<usize>], sources: &[Vec<Source>]) -> Result<(), String> {
+    let n = sources.len();
+    let last = last_reads(n, sources);
+    // Elements live at each layer, as differences: +size where a tensor appears, −size after its last read.
+    let mut delta = vec![0i128; n + 1];
+    for (t, shape) in shapes.iter().enumerate() {
+        let size = shape.iter().map(|&d| d as i128).product::<i128>();
+        delta[t.saturating_sub(1)] += size;
+        delta[last[t] + 1] -= size;
+    }
+    let mut live = 0i128;
+    for (i, d) in delta.iter().take(n).enumerate() {
+        live += d;
+        if live > MAX_LIVE_ELEMENTS as i128 {
+            return Err(field_err(&format!("layers[{i}]"), format!("the tensors live at this layer hold {live} elements: allowed at most {MAX_LIVE_ELEMENTS} (a tensor lives from the layer that writes it to the last that reads it)")));
+        }
+    }
+    Ok(())
 }
 
 /// A network layer's `"inputs"`: each `"input"` or the index of an earlier layer; by default the

@@ -10,7 +10,7 @@ mod json;
 mod tensor;
 
 pub use case::{
-    golden_layer, read_json, AddLayer, Case, ConvLayer, Layer, Network, Output, PoolLayer, Source, MAX_GEOMETRY, MAX_LAYER_ELEMENTS, MAX_LAYER_MACS, OPS,
+    golden_layer, read_json, AddLayer, Case, ConvLayer, Layer, Network, Output, PoolLayer, Source, MAX_GEOMETRY, MAX_LAYER_ELEMENTS, MAX_LAYER_MACS, MAX_LIVE_ELEMENTS, OPS,
 };
 pub use compare::{compare, Mismatch, Comparison};
 pub use tensor::{parse_tensor, tensor_json, Elem, TensorField, MAX_ELEMENTS};

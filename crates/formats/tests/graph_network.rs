@@ -102,3 +102,16 @@ fn an_unknown_op_in_a_network_lists_the_network_ops() {
     let e = parse(json!({"input": {"shape": [1, 2, 2]}, "layers": [{"op": "mul"}]})).unwrap_err();
     assert!(e.contains("unknown op \"mul\": known ops are conv2d, maxpool2d, avgpool2d, add"), "{e}");
 }
+
+/// The tensors a graph keeps at once are bounded before any work: four 4096×4096 copies of the
+/// input all waiting for later adds (five such tensors, 80·2^20 elements) are refused at the layer
+/// where they pile up; three (the input read no more) pass.
+#[test]
+fn a_graph_that_keeps_too_much_alive_is_refused_naming_the_layer() {
+    let copy = json!({"op": "maxpool2d", "kernel": 1, "inputs": ["input"]});
+    let doc = json!({"input": {"shape": [1, 4096, 4096]}, "layers": [copy, copy, copy, copy, add(json!([0, 1])), add(json!([2, 3])), add(json!([4, 5]))]});
+    let e = parse(doc).unwrap_err();
+    assert!(e.contains("field \"layers[3]\": the tensors live at this layer hold 83886080 elements: allowed at most 67108864"), "{e}");
+    let doc = json!({"input": {"shape": [1, 4096, 4096]}, "layers": [copy, copy, add(json!([0, 1]))]});
+    assert!(parse(doc).is_ok(), "input and two copies: 48·2^20 elements");
+}
