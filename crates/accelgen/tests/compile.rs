@@ -105,6 +105,10 @@ fn a_network_with_data_gets_its_memory_image_and_map() {
         assert_eq!(r["bytes"].as_u64().unwrap(), size * elems, "{r}");
     }
     assert_eq!(regions.last().unwrap()["dtype"], "int32", "LeNet-5 ends in a conv layer without requantization");
+    // Live ranges [first, last] by layer: the input is read by layer 0, layer j's output by layer
+    // j + 1, and the network output lives to the last layer (6).
+    let live: Vec<(u64, u64)> = regions.iter().map(|r| (r["live"][0].as_u64().unwrap(), r["live"][1].as_u64().unwrap())).collect();
+    assert_eq!(live, [(0, 0), (0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 6)]);
     run("lenet5", &dir.join("shapes"));
     assert!(!dir.join("shapes/memory_init.bin").exists() && !dir.join("shapes/memory.json").exists());
 }
