@@ -106,3 +106,15 @@ pub(crate) fn conclude(e: Ending) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// The memory plan of a graph's int8 tensors, one line (`accelgen golden` of a graph).
+pub(crate) fn print_memory_plan(p: &accelgen_compiler::memplan::MemPlan) {
+    let a = accelgen_compiler::layout::REGION_ALIGN;
+    println!(
+        "  memory plan (int8 tensors, {a}-byte aligned regions reused once dead): {} tensors in {} bytes; most live at one layer {}; each its own region {}",
+        p.regions.len(),
+        p.peak,
+        p.live_bound(a),
+        p.unshared(a)
+    );
+}

@@ -255,6 +255,9 @@ fn residual_blocks_run_on_the_golden_model_and_accel_top_refuses_them_by_name() 
     let (code, out, err) = accelgen(&["golden", ns]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("network of 10 layers: input 1×8×8 → output 10×1×1"), "{out}");
+    // The file's memory plan: the same three 8×8×8 tensors live at the first add (the Flatten of
+    // the model is no layer of the file: 11 tensors, not 12).
+    assert!(out.contains("11 tensors in 1536 bytes; most live at one layer 1536"), "{out}");
     let file = accelgen_formats::Network::load(&net).unwrap();
     assert_eq!(file.first_branch(), Some(3));
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testbenches/onnx");

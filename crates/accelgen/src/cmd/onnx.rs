@@ -53,14 +53,7 @@ pub(crate) fn print_layers(net: &QNet) {
     }
     if graph {
         if let Ok(p) = memory_plan(net) {
-            let a = accelgen_compiler::layout::REGION_ALIGN;
-            println!(
-                "  memory plan (int8 tensors, {a}-byte aligned regions reused once dead): {} tensors in {} bytes; most live at one layer {}; each its own region {}",
-                p.regions.len(),
-                p.peak,
-                p.live_bound(a),
-                p.unshared(a)
-            );
+            crate::report::print_memory_plan(&p);
         }
     }
 }
