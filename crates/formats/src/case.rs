@@ -367,6 +367,12 @@ impl Network {
         Ok(outs.pop().flatten().or(input).expect("the last layer's output"))
     }
 
+    /// The last layer that reads each tensor: index 0 the input, j + 1 layer j's output (a tensor
+    /// nobody reads: the layer that writes it; the network output: the last layer).
+    pub fn last_reads(&self) -> Vec<usize> {
+        last_reads(self.layers.len(), &self.sources)
+    }
+
     /// Layer `i`'s (first) input shape.
     pub fn input_shape(&self, i: usize) -> &[usize] {
         match self.sources[i][0] {
@@ -415,13 +421,20 @@ fn require_layer_data(layer: Layer, path: &str) -> Result<Layer, String> {
     Ok(layer)
 }
 
-/// One float32 scale of ONNX Runtime's requantization, as the hardware takes it.
-fn parse_scale(v: &Value, path: &str) -> Result<OrtScale, String> {
-    let x = v.as_f64().ok_or_else(|| field_err(path, "must be a number"))?;
+/// A number that is a float32 value exactly (a model's scale, written out as JSON).
+fn exact_f32(v: &Value, path: &str) -> Result<f32, String> {
+    let x = v.as_f64().ok_or_else(|| field_err(path, format!("must be a number, got {}", short(v))))?;
     let f = x as f32;
     if f as f64 != x {
         return Err(field_err(path, format!("{x} is not a float32 value: write the model's float32 scale exactly")));
     }
+    Ok(f)
+}
+
+/// One float32 scale of ONNX Runtime's requantization, as the hardware takes it.
+fn parse_scale(v: &Value, path: &str) -> Result<OrtScale, String> {
+    let f = exact_f32(v, path)?;
+    let x = f as f64;
     OrtScale::of(f).ok_or_else(|| field_err(path, format!("{x} is out of range: allowed a normal float32 from 2^-105 to below 2^23 (ONNX Runtime's x_scale·w_scale/y_scale)")))
 }
 
@@ -540,11 +553,8 @@ fn short(v: &Value) -> String {
 
 /// A positive, finite float32 scale given exactly (`path` names it).
 fn parse_f32_scale(v: &Value, path: &str) -> Result<f32, String> {
-    let x = v.as_f64().ok_or_else(|| field_err(path, format!("must be a number, got {}", short(v))))?;
-    let f = x as f32;
-    if f as f64 != x {
-        return Err(field_err(path, format!("{x} is not a float32 value: write the model's float32 scale exactly")));
-    }
+    let f = exact_f32(v, path)?;
+    let x = f as f64;
     if !(f.is_normal() && f > 0.0) {
         return Err(field_err(path, format!("{x} is out of range: allowed a positive normal float32")));
     }

@@ -54,20 +54,8 @@ pub(crate) fn golden(file: &Path, out: Option<&Path>, force: bool) -> Result<(),
 /// network output to the last layer); int8 elements (an int32 output counts four bytes each).
 fn memory_plan(net: &Network) -> Result<accelgen_compiler::memplan::MemPlan, String> {
     use accelgen_compiler::memplan::{plan, Live};
-    use accelgen_formats::Source;
     let n = net.layers.len();
-    let tensor = |s: &Source| match s {
-        Source::Input => 0,
-        Source::Layer(j) => j + 1,
-    };
-    // Each tensor's last reader, in one pass over the sources.
-    let mut last: Vec<usize> = (0..=n).map(|t| t.saturating_sub(1)).collect();
-    for (i, src) in net.sources.iter().enumerate() {
-        for s in src {
-            last[tensor(s)] = last[tensor(s)].max(i);
-        }
-    }
-    last[n] = n - 1;
+    let last = net.last_reads();
     let lives: Vec<Live> = (0..=n)
         .map(|t| {
             let elem = if t == 0 { 1 } else { accelgen_compiler::layout::output_bytes(net, t - 1) };

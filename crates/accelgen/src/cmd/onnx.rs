@@ -63,7 +63,14 @@ pub(crate) fn print_layers(net: &QNet) {
 /// last reader (the network output to the last step).
 pub(crate) fn memory_plan(net: &QNet) -> Result<accelgen_compiler::memplan::MemPlan, String> {
     use accelgen_compiler::memplan::{plan, Live};
-    let last_reader = |t: &str, from: usize| net.layers.iter().enumerate().filter(|(_, l)| l.inputs.iter().any(|x| x == t)).map(|(j, _)| j).max().unwrap_or(from);
+    // Each tensor's last reader, in one pass over the layers.
+    let mut readers: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (j, l) in net.layers.iter().enumerate() {
+        for t in &l.inputs {
+            readers.insert(t.as_str(), j);
+        }
+    }
+    let last_reader = |t: &str, from: usize| readers.get(t).copied().unwrap_or(from).max(from);
     let mut lives = vec![Live { name: net.first.clone(), bytes: net.input_chw().iter().product::<usize>() as u64, first: 0, last: last_reader(&net.first, 0) }];
     for (i, l) in net.layers.iter().enumerate() {
         let last = if i + 1 == net.layers.len() { i } else { last_reader(&l.output, i) };
