@@ -51,6 +51,7 @@ demo: build
 	$(ACCELGEN) suite --preset default testbenches
 	$(ACCELGEN) run testbenches/networks/lenet5_data.json --preset default --engine verilator
 	$(ACCELGEN) run testbenches/onnx/digits_qdq.onnx --input testbenches/onnx/digits.input.npy --expected testbenches/onnx/digits_qdq.expected.npy --labels testbenches/onnx/digits.labels.npy --preset default --engine verilator
+	$(ACCELGEN) run testbenches/onnx/mlperf/resnet8_qop.onnx --input testbenches/onnx/mlperf/resnet8.input.npy --expected testbenches/onnx/mlperf/resnet8_qop.expected.npy --preset default --engine verilator
 
 test:
 	$(CARGO) test --workspace --release

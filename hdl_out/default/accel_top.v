@@ -100,6 +100,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [15:0] conv__rd_addr;
     wire  [31:0] conv__rd_data;
     wire  [63:0] conv__rd_word;
+    reg  conv__ad_we;
+    reg  [63:0] conv__ad_bank;
+    reg  [15:0] conv__ad_addr;
+    reg  [7:0] conv__ad_data;
     reg  pool__clock;
     reg  pool__we;
     reg  [4:0] pool__op;
@@ -150,6 +154,16 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  mover__g_raw;
     reg  [15:0] mover__g_k;
     reg  mover__g_bcast;
+    reg  mover__g_ladd;
+    reg  [31:0] mover__g_ra;
+    reg  [31:0] mover__g_rb;
+    reg  [31:0] mover__g_fixed;
+    reg  [7:0] mover__g_qmin;
+    reg  mover__g_swap;
+    wire  mover__o_we;
+    wire  [63:0] mover__o_bank;
+    wire  [15:0] mover__o_addr;
+    wire  [7:0] mover__o_data;
     wire  mover__busy;
     wire  mover__err;
     wire  mover__w_en;
@@ -195,6 +209,16 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  [2:0] cregs__rt_grp;
     wire  [5:0] cregs__rt_row;
     wire  [47:0] cregs__rt_data;
+    reg  aregs__clock;
+    reg  aregs__we;
+    reg  [4:0] aregs__op;
+    reg  [63:0] aregs__payload;
+    reg  aregs__clear;
+    wire  [31:0] aregs__ra;
+    wire  [31:0] aregs__rb;
+    wire  [31:0] aregs__fixed;
+    wire  [7:0] aregs__qmin;
+    wire  aregs__swap;
     reg  queue__clock;
     reg  queue__flush;
     reg  queue__in_valid;
@@ -231,6 +255,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     wire  disp__go;
     wire  disp__g_store;
     wire  disp__g_copy;
+    wire  disp__g_ladd;
     wire  [1:0] disp__g_sel;
     wire  [25:0] disp__g_addr;
     wire  [19:0] disp__g_words;
@@ -374,7 +399,11 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .rd_bank(conv__rd_bank),
         .rd_addr(conv__rd_addr),
         .rd_data(conv__rd_data),
-        .rd_word(conv__rd_word)
+        .rd_word(conv__rd_word),
+        .ad_we(conv__ad_we),
+        .ad_bank(conv__ad_bank),
+        .ad_addr(conv__ad_addr),
+        .ad_data(conv__ad_data)
     );
     default_accel_top_pool pool(
         .clock(pool__clock),
@@ -429,6 +458,16 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .g_raw(mover__g_raw),
         .g_k(mover__g_k),
         .g_bcast(mover__g_bcast),
+        .g_ladd(mover__g_ladd),
+        .g_ra(mover__g_ra),
+        .g_rb(mover__g_rb),
+        .g_fixed(mover__g_fixed),
+        .g_qmin(mover__g_qmin),
+        .g_swap(mover__g_swap),
+        .o_we(mover__o_we),
+        .o_bank(mover__o_bank),
+        .o_addr(mover__o_addr),
+        .o_data(mover__o_data),
         .busy(mover__busy),
         .err(mover__err),
         .m_req_valid(m_req_valid),
@@ -489,6 +528,18 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .rt_row(cregs__rt_row),
         .rt_data(cregs__rt_data)
     );
+    default_accel_top_aregs aregs(
+        .clock(aregs__clock),
+        .we(aregs__we),
+        .op(aregs__op),
+        .payload(aregs__payload),
+        .clear(aregs__clear),
+        .ra(aregs__ra),
+        .rb(aregs__rb),
+        .fixed(aregs__fixed),
+        .qmin(aregs__qmin),
+        .swap(aregs__swap)
+    );
     default_accel_top_queue queue(
         .clock(queue__clock),
         .flush(queue__flush),
@@ -528,6 +579,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .go(disp__go),
         .g_store(disp__g_store),
         .g_copy(disp__g_copy),
+        .g_ladd(disp__g_ladd),
         .g_sel(disp__g_sel),
         .g_addr(disp__g_addr),
         .g_words(disp__g_words),
@@ -608,6 +660,7 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__clock = clock;
         perf__clock = clock;
         cregs__clock = clock;
+        aregs__clock = clock;
         queue__clock = clock;
         disp__clock = clock;
         rc__clock = clock;
@@ -673,6 +726,16 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         mover__g_half = disp__g_half;
         mover__g_k = cregs__geom[(32'h143)+:(16)];
         mover__g_bcast = disp__g_bcast;
+        mover__g_ladd = disp__g_ladd;
+        mover__g_ra = aregs__ra;
+        mover__g_rb = aregs__rb;
+        mover__g_fixed = aregs__fixed;
+        mover__g_qmin = aregs__qmin;
+        mover__g_swap = aregs__swap;
+        aregs__we = disp__pw_v;
+        aregs__op = disp__pw_op;
+        aregs__payload = disp__pw_pl;
+        aregs__clear = rc__clear;
         mover__g_raw = ~cregs__p_rq_en;
         mover__g_fw = pool__fw;
         mover__g_fph = pool__fph;
@@ -744,6 +807,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__rd_en = mover__r_en & ~mover__r_sel;
         conv__rd_bank = mover__r_bank;
         conv__rd_addr = mover__r_addr;
+        conv__ad_we = mover__o_we;
+        conv__ad_bank = mover__o_bank;
+        conv__ad_addr = mover__o_addr;
+        conv__ad_data = mover__o_data;
         pool__p_div = disp__pool_div;
         pool__conv_done = conv__done;
         pool__clk_now = disp__clk_now;
@@ -779,7 +846,170 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     
 endmodule // accel_top
 
-module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,ld_spread,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_wos,p_slots,p_cg,p_gs,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word);
+module default_accel_top_aregs(clock,we,op,payload,clear,ra,rb,fixed,qmin,swap);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  we;
+    input wire  [4:0] op;
+    input wire  [63:0] payload;
+    input wire  clear;
+    output reg  [31:0] ra;
+    output reg  [31:0] rb;
+    output reg  [31:0] fixed;
+    output reg  [7:0] qmin;
+    output reg  swap;
+    
+    // Constant declarations
+    localparam  op_addk = 5'b10111;
+    localparam  op_add = 5'b11000;
+    
+    // Stub signals
+    reg  [31:0] ra_r__d;
+    wire  [31:0] ra_r__q;
+    reg  ra_r__clock;
+    reg  [31:0] rb_r__d;
+    wire  [31:0] rb_r__q;
+    reg  rb_r__clock;
+    reg  [31:0] fixed_r__d;
+    wire  [31:0] fixed_r__q;
+    reg  fixed_r__clock;
+    reg  [7:0] qmin_r__d;
+    wire  [7:0] qmin_r__q;
+    reg  qmin_r__clock;
+    reg  swap_r__d;
+    wire  swap_r__q;
+    reg  swap_r__clock;
+    
+    // Local signals
+    reg  k_we;
+    
+    // Sub module instances
+    default_accel_top_dff_w32 ra_r(
+        .d(ra_r__d),
+        .q(ra_r__q),
+        .clock(ra_r__clock)
+    );
+    default_accel_top_dff_w32 rb_r(
+        .d(rb_r__d),
+        .q(rb_r__q),
+        .clock(rb_r__clock)
+    );
+    default_accel_top_dff_w32 fixed_r(
+        .d(fixed_r__d),
+        .q(fixed_r__q),
+        .clock(fixed_r__clock)
+    );
+    default_accel_top_dff_w8 qmin_r(
+        .d(qmin_r__d),
+        .q(qmin_r__q),
+        .clock(qmin_r__clock)
+    );
+    default_accel_top_dff_w1 swap_r(
+        .d(swap_r__d),
+        .q(swap_r__q),
+        .clock(swap_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        ra_r__clock = clock;
+        rb_r__clock = clock;
+        fixed_r__clock = clock;
+        qmin_r__clock = clock;
+        swap_r__clock = clock;
+        ra_r__d = ra_r__q;
+        rb_r__d = rb_r__q;
+        fixed_r__d = fixed_r__q;
+        qmin_r__d = qmin_r__q;
+        swap_r__d = swap_r__q;
+        k_we = we & (op == op_addk);
+        if (clear) begin
+            ra_r__d = 32'h0;
+            rb_r__d = 32'h0;
+            fixed_r__d = 32'h0;
+            qmin_r__d = 8'h0;
+            swap_r__d = 1'b0;
+        end
+        else begin
+            if (k_we & (payload[(32'h5)+:(2)] == 2'h0)) begin
+                ra_r__d = payload[(32'h7)+:(32)];
+            end
+            if (k_we & (payload[(32'h5)+:(2)] == 2'h1)) begin
+                rb_r__d = payload[(32'h7)+:(32)];
+            end
+            if (k_we & (payload[(32'h5)+:(2)] == 2'h2)) begin
+                fixed_r__d = payload[(32'h7)+:(32)];
+            end
+            if (we & (op == op_add)) begin
+                qmin_r__d = payload[(32'h5)+:(8)];
+                swap_r__d = |payload[(32'hd)+:(1)];
+            end
+        end
+        ra = ra_r__q;
+        rb = rb_r__q;
+        fixed = fixed_r__q;
+        qmin = qmin_r__q;
+        swap = swap_r__q;
+    end
+    
+endmodule // default_accel_top_aregs
+
+module default_accel_top_dff_w32(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w32
+
+module default_accel_top_dff_w8(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w8
+
+module default_accel_top_dff_w1(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w1
+
+module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,ld_spread,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_wos,p_slots,p_cg,p_gs,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word,ad_we,ad_bank,ad_addr,ad_data);
     
     // Module arguments
     input wire  clock;
@@ -842,6 +1072,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
     output reg  [63:0] rd_word;
+    input wire  ad_we;
+    input wire  [63:0] ad_bank;
+    input wire  [15:0] ad_addr;
+    input wire  [7:0] ad_data;
     
     // Constant declarations
     localparam  wb_last = 64'h80;
@@ -2362,6 +2596,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] cols__0__rd_addr;
     wire  [31:0] cols__0__rd_data;
     wire  [63:0] cols__0__rd_word;
+    reg  cols__0__ad_we;
+    reg  [15:0] cols__0__ad_addr;
+    reg  [7:0] cols__0__ad_data;
     reg  cols__1__clock;
     reg  cols__1__ld_we;
     reg  cols__1__ld_swe;
@@ -2385,6 +2622,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] cols__1__rd_addr;
     wire  [31:0] cols__1__rd_data;
     wire  [63:0] cols__1__rd_word;
+    reg  cols__1__ad_we;
+    reg  [15:0] cols__1__ad_addr;
+    reg  [7:0] cols__1__ad_data;
     reg  cols__2__clock;
     reg  cols__2__ld_we;
     reg  cols__2__ld_swe;
@@ -2408,6 +2648,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] cols__2__rd_addr;
     wire  [31:0] cols__2__rd_data;
     wire  [63:0] cols__2__rd_word;
+    reg  cols__2__ad_we;
+    reg  [15:0] cols__2__ad_addr;
+    reg  [7:0] cols__2__ad_data;
     reg  cols__3__clock;
     reg  cols__3__ld_we;
     reg  cols__3__ld_swe;
@@ -2431,6 +2674,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] cols__3__rd_addr;
     wire  [31:0] cols__3__rd_data;
     wire  [63:0] cols__3__rd_word;
+    reg  cols__3__ad_we;
+    reg  [15:0] cols__3__ad_addr;
+    reg  [7:0] cols__3__ad_data;
     reg  cols__4__clock;
     reg  cols__4__ld_we;
     reg  cols__4__ld_swe;
@@ -2454,6 +2700,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] cols__4__rd_addr;
     wire  [31:0] cols__4__rd_data;
     wire  [63:0] cols__4__rd_word;
+    reg  cols__4__ad_we;
+    reg  [15:0] cols__4__ad_addr;
+    reg  [7:0] cols__4__ad_data;
     reg  cols__5__clock;
     reg  cols__5__ld_we;
     reg  cols__5__ld_swe;
@@ -2477,6 +2726,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] cols__5__rd_addr;
     wire  [31:0] cols__5__rd_data;
     wire  [63:0] cols__5__rd_word;
+    reg  cols__5__ad_we;
+    reg  [15:0] cols__5__ad_addr;
+    reg  [7:0] cols__5__ad_data;
     reg  cols__6__clock;
     reg  cols__6__ld_we;
     reg  cols__6__ld_swe;
@@ -2500,6 +2752,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] cols__6__rd_addr;
     wire  [31:0] cols__6__rd_data;
     wire  [63:0] cols__6__rd_word;
+    reg  cols__6__ad_we;
+    reg  [15:0] cols__6__ad_addr;
+    reg  [7:0] cols__6__ad_data;
     reg  cols__7__clock;
     reg  cols__7__ld_we;
     reg  cols__7__ld_swe;
@@ -2523,6 +2778,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] cols__7__rd_addr;
     wire  [31:0] cols__7__rd_data;
     wire  [63:0] cols__7__rd_word;
+    reg  cols__7__ad_we;
+    reg  [15:0] cols__7__ad_addr;
+    reg  [7:0] cols__7__ad_data;
     reg  seq__clock;
     reg  seq__start;
     reg  [338:0] seq__geom;
@@ -5067,7 +5325,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .rd_en(cols__0__rd_en),
         .rd_addr(cols__0__rd_addr),
         .rd_data(cols__0__rd_data),
-        .rd_word(cols__0__rd_word)
+        .rd_word(cols__0__rd_word),
+        .ad_we(cols__0__ad_we),
+        .ad_addr(cols__0__ad_addr),
+        .ad_data(cols__0__ad_data)
     );
     default_accel_top_cols cols__1(
         .clock(cols__1__clock),
@@ -5092,7 +5353,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .rd_en(cols__1__rd_en),
         .rd_addr(cols__1__rd_addr),
         .rd_data(cols__1__rd_data),
-        .rd_word(cols__1__rd_word)
+        .rd_word(cols__1__rd_word),
+        .ad_we(cols__1__ad_we),
+        .ad_addr(cols__1__ad_addr),
+        .ad_data(cols__1__ad_data)
     );
     default_accel_top_cols cols__2(
         .clock(cols__2__clock),
@@ -5117,7 +5381,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .rd_en(cols__2__rd_en),
         .rd_addr(cols__2__rd_addr),
         .rd_data(cols__2__rd_data),
-        .rd_word(cols__2__rd_word)
+        .rd_word(cols__2__rd_word),
+        .ad_we(cols__2__ad_we),
+        .ad_addr(cols__2__ad_addr),
+        .ad_data(cols__2__ad_data)
     );
     default_accel_top_cols cols__3(
         .clock(cols__3__clock),
@@ -5142,7 +5409,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .rd_en(cols__3__rd_en),
         .rd_addr(cols__3__rd_addr),
         .rd_data(cols__3__rd_data),
-        .rd_word(cols__3__rd_word)
+        .rd_word(cols__3__rd_word),
+        .ad_we(cols__3__ad_we),
+        .ad_addr(cols__3__ad_addr),
+        .ad_data(cols__3__ad_data)
     );
     default_accel_top_cols cols__4(
         .clock(cols__4__clock),
@@ -5167,7 +5437,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .rd_en(cols__4__rd_en),
         .rd_addr(cols__4__rd_addr),
         .rd_data(cols__4__rd_data),
-        .rd_word(cols__4__rd_word)
+        .rd_word(cols__4__rd_word),
+        .ad_we(cols__4__ad_we),
+        .ad_addr(cols__4__ad_addr),
+        .ad_data(cols__4__ad_data)
     );
     default_accel_top_cols cols__5(
         .clock(cols__5__clock),
@@ -5192,7 +5465,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .rd_en(cols__5__rd_en),
         .rd_addr(cols__5__rd_addr),
         .rd_data(cols__5__rd_data),
-        .rd_word(cols__5__rd_word)
+        .rd_word(cols__5__rd_word),
+        .ad_we(cols__5__ad_we),
+        .ad_addr(cols__5__ad_addr),
+        .ad_data(cols__5__ad_data)
     );
     default_accel_top_cols cols__6(
         .clock(cols__6__clock),
@@ -5217,7 +5493,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .rd_en(cols__6__rd_en),
         .rd_addr(cols__6__rd_addr),
         .rd_data(cols__6__rd_data),
-        .rd_word(cols__6__rd_word)
+        .rd_word(cols__6__rd_word),
+        .ad_we(cols__6__ad_we),
+        .ad_addr(cols__6__ad_addr),
+        .ad_data(cols__6__ad_data)
     );
     default_accel_top_cols cols__7(
         .clock(cols__7__clock),
@@ -5242,7 +5521,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .rd_en(cols__7__rd_en),
         .rd_addr(cols__7__rd_addr),
         .rd_data(cols__7__rd_data),
-        .rd_word(cols__7__rd_word)
+        .rd_word(cols__7__rd_word),
+        .ad_we(cols__7__ad_we),
+        .ad_addr(cols__7__ad_addr),
+        .ad_data(cols__7__ad_data)
     );
     default_accel_top_seq seq(
         .clock(seq__clock),
@@ -9223,6 +9505,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__0__set__s_exp = p_exp;
         cols__0__rd_en = rd_en & rd_bank[0];
         cols__0__rd_addr = rd_addr;
+        cols__0__ad_we = ad_we & ad_bank[0];
+        cols__0__ad_addr = ad_addr;
+        cols__0__ad_data = ad_data;
         if (rd_sel__q[0]) begin
             rd_data = cols__0__rd_data;
             rd_word = cols__0__rd_word;
@@ -9244,6 +9529,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__1__set__s_exp = p_exp;
         cols__1__rd_en = rd_en & rd_bank[1];
         cols__1__rd_addr = rd_addr;
+        cols__1__ad_we = ad_we & ad_bank[1];
+        cols__1__ad_addr = ad_addr;
+        cols__1__ad_data = ad_data;
         if (rd_sel__q[1]) begin
             rd_data = cols__1__rd_data;
             rd_word = cols__1__rd_word;
@@ -9265,6 +9553,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__2__set__s_exp = p_exp;
         cols__2__rd_en = rd_en & rd_bank[2];
         cols__2__rd_addr = rd_addr;
+        cols__2__ad_we = ad_we & ad_bank[2];
+        cols__2__ad_addr = ad_addr;
+        cols__2__ad_data = ad_data;
         if (rd_sel__q[2]) begin
             rd_data = cols__2__rd_data;
             rd_word = cols__2__rd_word;
@@ -9286,6 +9577,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__3__set__s_exp = p_exp;
         cols__3__rd_en = rd_en & rd_bank[3];
         cols__3__rd_addr = rd_addr;
+        cols__3__ad_we = ad_we & ad_bank[3];
+        cols__3__ad_addr = ad_addr;
+        cols__3__ad_data = ad_data;
         if (rd_sel__q[3]) begin
             rd_data = cols__3__rd_data;
             rd_word = cols__3__rd_word;
@@ -9307,6 +9601,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__4__set__s_exp = p_exp;
         cols__4__rd_en = rd_en & rd_bank[4];
         cols__4__rd_addr = rd_addr;
+        cols__4__ad_we = ad_we & ad_bank[4];
+        cols__4__ad_addr = ad_addr;
+        cols__4__ad_data = ad_data;
         if (rd_sel__q[4]) begin
             rd_data = cols__4__rd_data;
             rd_word = cols__4__rd_word;
@@ -9328,6 +9625,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__5__set__s_exp = p_exp;
         cols__5__rd_en = rd_en & rd_bank[5];
         cols__5__rd_addr = rd_addr;
+        cols__5__ad_we = ad_we & ad_bank[5];
+        cols__5__ad_addr = ad_addr;
+        cols__5__ad_data = ad_data;
         if (rd_sel__q[5]) begin
             rd_data = cols__5__rd_data;
             rd_word = cols__5__rd_word;
@@ -9349,6 +9649,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__6__set__s_exp = p_exp;
         cols__6__rd_en = rd_en & rd_bank[6];
         cols__6__rd_addr = rd_addr;
+        cols__6__ad_we = ad_we & ad_bank[6];
+        cols__6__ad_addr = ad_addr;
+        cols__6__ad_data = ad_data;
         if (rd_sel__q[6]) begin
             rd_data = cols__6__rd_data;
             rd_word = cols__6__rd_word;
@@ -9370,6 +9673,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         cols__7__set__s_exp = p_exp;
         cols__7__rd_en = rd_en & rd_bank[7];
         cols__7__rd_addr = rd_addr;
+        cols__7__ad_we = ad_we & ad_bank[7];
+        cols__7__ad_addr = ad_addr;
+        cols__7__ad_data = ad_data;
         if (rd_sel__q[7]) begin
             rd_data = cols__7__rd_data;
             rd_word = cols__7__rd_word;
@@ -10048,24 +10354,6 @@ module default_accel_top_acc_column(clock,strobe,sub,tag_in,psum_in,d_en,d_half,
     
 endmodule // default_accel_top_acc_column
 
-module default_accel_top_dff_w1(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w1
-
 module default_accel_top_dff_w16(d,q,clock);
     
     // Module arguments
@@ -10083,24 +10371,6 @@ module default_accel_top_dff_w16(d,q,clock);
     end
           
 endmodule // default_accel_top_dff_w16
-
-module default_accel_top_dff_w32(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w32
 
 module default_accel_top_acc_ram(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
@@ -10165,24 +10435,6 @@ module default_accel_top_dff_w4(d,q,clock);
     end
           
 endmodule // default_accel_top_dff_w4
-
-module default_accel_top_dff_w8(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // default_accel_top_dff_w8
 
 module default_accel_top_first_cache_bank(clock,r_en,r_addr,r_data,w_en,w_addr,w_data,w_wide,w_word);
     
@@ -10512,7 +10764,7 @@ module default_accel_top_lanes(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // default_accel_top_lanes
 
-module default_accel_top_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,pc,rd_en,rd_addr,rd_data,rd_word);
+module default_accel_top_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc,valid,idx,set_en,set_mult,set_shift,set_zp,set_relu,set_ort,set_s_sig,set_s_exp,pc,rd_en,rd_addr,rd_data,rd_word,ad_we,ad_addr,ad_data);
     
     // Module arguments
     input wire  clock;
@@ -10538,6 +10790,12 @@ module default_accel_top_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc
     input wire  [15:0] rd_addr;
     output reg  [31:0] rd_data;
     output reg  [63:0] rd_word;
+    input wire  ad_we;
+    input wire  [15:0] ad_addr;
+    input wire  [7:0] ad_data;
+    
+    // Constant declarations
+    localparam  sx = 32'hffffff00;
     
     // Stub signals
     reg  olane__0__clock;
@@ -10647,6 +10905,9 @@ module default_accel_top_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc
     reg  [31:0] scale_s__d;
     wire  [31:0] scale_s__q;
     reg  scale_s__clock;
+    
+    // Local signals
+    reg  [31:0] ad_w;
     
     // Sub module instances
     default_accel_top_olane olane__0(
@@ -10837,66 +11098,133 @@ module default_accel_top_cols(clock,ld_we,ld_swe,ld_addr,ld_data,b_en,b_addr,acc
             rq__set__s_sig = scale_s__q[(32'h0)+:(24)];
             rq__set__s_exp = scale_s__q[(32'h18)+:(8)];
         end
-        obank__w_en = rq__out_valid;
-        obank__w_addr = rq__out_idx;
-        obank__w_data = rq__out_data;
+        ad_w = ({24'd0, ad_data});
+        if (ad_data[32'h7]) begin
+            ad_w = ({24'd0, ad_data}) | sx;
+        end
+        if (rq__out_valid) begin
+            obank__w_en = 1'b1;
+            obank__w_addr = rq__out_idx;
+            obank__w_data = rq__out_data;
+        end
+        else begin
+            obank__w_en = ad_we;
+            obank__w_addr = ad_addr;
+            obank__w_data = ad_w;
+        end
         obank__r_en = rd_en;
         obank__r_addr = rd_addr;
         rd_data = obank__r_data;
         rd_word = 64'h0;
         olane__0__clock = clock;
-        olane__0__w_en = rq__out_valid;
-        olane__0__w_idx = rq__out_idx;
-        olane__0__w_data = rq__out_data[(32'h0)+:(8)];
+        if (rq__out_valid) begin
+            olane__0__w_en = 1'b1;
+            olane__0__w_idx = rq__out_idx;
+            olane__0__w_data = rq__out_data[(32'h0)+:(8)];
+        end
+        else begin
+            olane__0__w_en = ad_we;
+            olane__0__w_idx = ad_addr;
+            olane__0__w_data = ad_data;
+        end
         olane__0__r_en = rd_en;
         olane__0__r_idx = rd_addr;
         rd_word = rd_word | olane__0__r_word;
         olane__1__clock = clock;
-        olane__1__w_en = rq__out_valid;
-        olane__1__w_idx = rq__out_idx;
-        olane__1__w_data = rq__out_data[(32'h0)+:(8)];
+        if (rq__out_valid) begin
+            olane__1__w_en = 1'b1;
+            olane__1__w_idx = rq__out_idx;
+            olane__1__w_data = rq__out_data[(32'h0)+:(8)];
+        end
+        else begin
+            olane__1__w_en = ad_we;
+            olane__1__w_idx = ad_addr;
+            olane__1__w_data = ad_data;
+        end
         olane__1__r_en = rd_en;
         olane__1__r_idx = rd_addr;
         rd_word = rd_word | olane__1__r_word;
         olane__2__clock = clock;
-        olane__2__w_en = rq__out_valid;
-        olane__2__w_idx = rq__out_idx;
-        olane__2__w_data = rq__out_data[(32'h0)+:(8)];
+        if (rq__out_valid) begin
+            olane__2__w_en = 1'b1;
+            olane__2__w_idx = rq__out_idx;
+            olane__2__w_data = rq__out_data[(32'h0)+:(8)];
+        end
+        else begin
+            olane__2__w_en = ad_we;
+            olane__2__w_idx = ad_addr;
+            olane__2__w_data = ad_data;
+        end
         olane__2__r_en = rd_en;
         olane__2__r_idx = rd_addr;
         rd_word = rd_word | olane__2__r_word;
         olane__3__clock = clock;
-        olane__3__w_en = rq__out_valid;
-        olane__3__w_idx = rq__out_idx;
-        olane__3__w_data = rq__out_data[(32'h0)+:(8)];
+        if (rq__out_valid) begin
+            olane__3__w_en = 1'b1;
+            olane__3__w_idx = rq__out_idx;
+            olane__3__w_data = rq__out_data[(32'h0)+:(8)];
+        end
+        else begin
+            olane__3__w_en = ad_we;
+            olane__3__w_idx = ad_addr;
+            olane__3__w_data = ad_data;
+        end
         olane__3__r_en = rd_en;
         olane__3__r_idx = rd_addr;
         rd_word = rd_word | olane__3__r_word;
         olane__4__clock = clock;
-        olane__4__w_en = rq__out_valid;
-        olane__4__w_idx = rq__out_idx;
-        olane__4__w_data = rq__out_data[(32'h0)+:(8)];
+        if (rq__out_valid) begin
+            olane__4__w_en = 1'b1;
+            olane__4__w_idx = rq__out_idx;
+            olane__4__w_data = rq__out_data[(32'h0)+:(8)];
+        end
+        else begin
+            olane__4__w_en = ad_we;
+            olane__4__w_idx = ad_addr;
+            olane__4__w_data = ad_data;
+        end
         olane__4__r_en = rd_en;
         olane__4__r_idx = rd_addr;
         rd_word = rd_word | olane__4__r_word;
         olane__5__clock = clock;
-        olane__5__w_en = rq__out_valid;
-        olane__5__w_idx = rq__out_idx;
-        olane__5__w_data = rq__out_data[(32'h0)+:(8)];
+        if (rq__out_valid) begin
+            olane__5__w_en = 1'b1;
+            olane__5__w_idx = rq__out_idx;
+            olane__5__w_data = rq__out_data[(32'h0)+:(8)];
+        end
+        else begin
+            olane__5__w_en = ad_we;
+            olane__5__w_idx = ad_addr;
+            olane__5__w_data = ad_data;
+        end
         olane__5__r_en = rd_en;
         olane__5__r_idx = rd_addr;
         rd_word = rd_word | olane__5__r_word;
         olane__6__clock = clock;
-        olane__6__w_en = rq__out_valid;
-        olane__6__w_idx = rq__out_idx;
-        olane__6__w_data = rq__out_data[(32'h0)+:(8)];
+        if (rq__out_valid) begin
+            olane__6__w_en = 1'b1;
+            olane__6__w_idx = rq__out_idx;
+            olane__6__w_data = rq__out_data[(32'h0)+:(8)];
+        end
+        else begin
+            olane__6__w_en = ad_we;
+            olane__6__w_idx = ad_addr;
+            olane__6__w_data = ad_data;
+        end
         olane__6__r_en = rd_en;
         olane__6__r_idx = rd_addr;
         rd_word = rd_word | olane__6__r_word;
         olane__7__clock = clock;
-        olane__7__w_en = rq__out_valid;
-        olane__7__w_idx = rq__out_idx;
-        olane__7__w_data = rq__out_data[(32'h0)+:(8)];
+        if (rq__out_valid) begin
+            olane__7__w_en = 1'b1;
+            olane__7__w_idx = rq__out_idx;
+            olane__7__w_data = rq__out_data[(32'h0)+:(8)];
+        end
+        else begin
+            olane__7__w_en = ad_we;
+            olane__7__w_idx = ad_addr;
+            olane__7__w_data = ad_data;
+        end
         olane__7__r_en = rd_en;
         olane__7__r_idx = rd_addr;
         rd_word = rd_word | olane__7__r_word;
@@ -16888,7 +17216,7 @@ module default_accel_top_dec(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,
     // Constant declarations
     localparam  dec_legal = 90'h10000000000000000000000;
     localparam  dec_count0 = 90'h20000000000000000000000;
-    localparam  mods = 256'h2000000000000000000002020108020110012001202010101008040202010120;
+    localparam  mods = 256'h2000000000000008080102020108020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
     // Stub signals
@@ -18481,7 +18809,7 @@ module default_accel_top_ents(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h22000000000000000000232a2e2a2427272d27272323242f272927282c2d2e22;
+    localparam  tab = 256'h22000000000000242a2d232a2e2a2427272d27272323242f272927282c2d2e22;
     localparam  at = 8'h0;
     
     // Local signals
@@ -18502,7 +18830,7 @@ module default_accel_top_ents_2(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h23000000000000000000242b2f2b2528282e282824242510282a28292d2e2f23;
+    localparam  tab = 256'h23000000000000252b2e242b2f2b2528282e282824242510282a28292d2e2f23;
     localparam  at = 8'h8;
     
     // Local signals
@@ -18523,7 +18851,7 @@ module default_accel_top_ents_3(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2c0000000000000000002d1418142e11111711112d2d2e19111311121617182c;
+    localparam  tab = 256'h2c0000000000002e14172d1418142e11111711112d2d2e19111311121617182c;
     localparam  at = 8'h50;
     
     // Local signals
@@ -18544,7 +18872,7 @@ module default_accel_top_ents_4(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2d0000000000000000002e1519152f12121812122e2e2f1a121412131718192d;
+    localparam  tab = 256'h2d0000000000002f15182e1519152f12121812122e2e2f1a121412131718192d;
     localparam  at = 8'h58;
     
     // Local signals
@@ -18565,7 +18893,7 @@ module default_accel_top_ents_5(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2e0000000000000000002f161a161013131913132f2f101b1315131418191a2e;
+    localparam  tab = 256'h2e0000000000001016192f161a161013131913132f2f101b1315131418191a2e;
     localparam  at = 8'h60;
     
     // Local signals
@@ -18586,7 +18914,7 @@ module default_accel_top_ents_6(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2f00000000000000000010171b171114141a14141010111c14161415191a1b2f;
+    localparam  tab = 256'h2f00000000000011171a10171b171114141a14141010111c14161415191a1b2f;
     localparam  at = 8'h68;
     
     // Local signals
@@ -18607,7 +18935,7 @@ module default_accel_top_ents_7(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1000000000000000000011181c181215151b15151111121d151715161a1b1c10;
+    localparam  tab = 256'h1000000000000012181b11181c181215151b15151111121d151715161a1b1c10;
     localparam  at = 8'h70;
     
     // Local signals
@@ -18628,7 +18956,7 @@ module default_accel_top_ents_8(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1100000000000000000012191d191316161c16161212131e161816171b1c1d11;
+    localparam  tab = 256'h1100000000000013191c12191d191316161c16161212131e161816171b1c1d11;
     localparam  at = 8'h78;
     
     // Local signals
@@ -18649,7 +18977,7 @@ module default_accel_top_ents_9(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h24000000000000000000252c102c2629292f292925252611292b292a2e2f1024;
+    localparam  tab = 256'h24000000000000262c2f252c102c2629292f292925252611292b292a2e2f1024;
     localparam  at = 8'h10;
     
     // Local signals
@@ -18670,7 +18998,7 @@ module default_accel_top_ents_10(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h25000000000000000000262d112d272a2a102a2a262627122a2c2a2b2f101125;
+    localparam  tab = 256'h25000000000000272d10262d112d272a2a102a2a262627122a2c2a2b2f101125;
     localparam  at = 8'h18;
     
     // Local signals
@@ -18691,7 +19019,7 @@ module default_accel_top_ents_11(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h26000000000000000000272e122e282b2b112b2b272728132b2d2b2c10111226;
+    localparam  tab = 256'h26000000000000282e11272e122e282b2b112b2b272728132b2d2b2c10111226;
     localparam  at = 8'h20;
     
     // Local signals
@@ -18712,7 +19040,7 @@ module default_accel_top_ents_12(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h27000000000000000000282f132f292c2c122c2c282829142c2e2c2d11121327;
+    localparam  tab = 256'h27000000000000292f12282f132f292c2c122c2c282829142c2e2c2d11121327;
     localparam  at = 8'h28;
     
     // Local signals
@@ -18733,7 +19061,7 @@ module default_accel_top_ents_13(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h28000000000000000000291014102a2d2d132d2d29292a152d2f2d2e12131428;
+    localparam  tab = 256'h280000000000002a1013291014102a2d2d132d2d29292a152d2f2d2e12131428;
     localparam  at = 8'h30;
     
     // Local signals
@@ -18754,7 +19082,7 @@ module default_accel_top_ents_14(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h290000000000000000002a1115112b2e2e142e2e2a2a2b162e102e2f13141529;
+    localparam  tab = 256'h290000000000002b11142a1115112b2e2e142e2e2a2a2b162e102e2f13141529;
     localparam  at = 8'h38;
     
     // Local signals
@@ -18775,7 +19103,7 @@ module default_accel_top_ents_15(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2a0000000000000000002b1216122c2f2f152f2f2b2b2c172f112f101415162a;
+    localparam  tab = 256'h2a0000000000002c12152b1216122c2f2f152f2f2b2b2c172f112f101415162a;
     localparam  at = 8'h40;
     
     // Local signals
@@ -18796,7 +19124,7 @@ module default_accel_top_ents_16(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2b0000000000000000002c1317132d10101610102c2c2d18101210111516172b;
+    localparam  tab = 256'h2b0000000000002d13162c1317132d10101610102c2c2d18101210111516172b;
     localparam  at = 8'h48;
     
     // Local signals
@@ -19273,7 +19601,7 @@ module default_accel_top_unpack(w0,pq,head,head_ok,ent,src_ok,op,payload,len,src
     output reg  take;
     
     // Constant declarations
-    localparam  lens = 256'h80000000000000000000c283828101c1c341c1c0c0c103c1c241c2030343808;
+    localparam  lens = 256'h80000000000001028340c283828101c1c341c1c0c0c103c1c241c2030343808;
     
     // Local signals
     reg  [123:0] win;
@@ -19663,7 +19991,7 @@ module default_accel_top_instr_buffer(clock,r_en,r_addr,r_data,w_en,w_addr,w_dat
     end
 endmodule // default_accel_top_instr_buffer
 
-module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_sel,g_addr,g_words,g_len,g_stride,g_half,g_run,g_rows,g_step,g_runs,g_multi,g_bcast,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
+module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_busy,pool_busy,mover_busy,conv_bad,pool_bad,clear,accept,ok,bad_op,run_bad,ended,conv_start,pool_start,clk_now,pool_div,go,g_store,g_copy,g_ladd,g_sel,g_addr,g_words,g_len,g_stride,g_half,g_run,g_rows,g_step,g_runs,g_multi,g_bcast,pw_v,pw_op,pw_pl,w_any,w_mem,w_conv,w_pool);
     
     // Module arguments
     input wire  clock;
@@ -19691,6 +20019,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     output reg  go;
     output reg  g_store;
     output reg  g_copy;
+    output reg  g_ladd;
     output reg  [1:0] g_sel;
     output reg  [25:0] g_addr;
     output reg  [19:0] g_words;
@@ -19718,6 +20047,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     // Stub signals
     reg  [4:0] groups__op;
     wire  groups__xfer;
+    wire  groups__ladd;
     wire  groups__store;
     wire  groups__copy;
     wire  groups__mem_shape;
@@ -19752,6 +20082,9 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     reg  g_copy_r__d;
     wire  g_copy_r__q;
     reg  g_copy_r__clock;
+    reg  g_ladd_r__d;
+    wire  g_ladd_r__q;
+    reg  g_ladd_r__clock;
     reg  [1:0] g_sel_r__d;
     wire  [1:0] g_sel_r__q;
     reg  g_sel_r__clock;
@@ -19827,6 +20160,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     default_accel_top_groups groups(
         .op(groups__op),
         .xfer(groups__xfer),
+        .ladd(groups__ladd),
         .store(groups__store),
         .copy(groups__copy),
         .mem_shape(groups__mem_shape),
@@ -19877,6 +20211,11 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         .d(g_copy_r__d),
         .q(g_copy_r__q),
         .clock(g_copy_r__clock)
+    );
+    default_accel_top_dff_w1 g_ladd_r(
+        .d(g_ladd_r__d),
+        .q(g_ladd_r__q),
+        .clock(g_ladd_r__clock)
     );
     default_accel_top_dff_w2 g_sel_r(
         .d(g_sel_r__d),
@@ -19994,6 +20333,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         m_go__clock = clock;
         g_store_r__clock = clock;
         g_copy_r__clock = clock;
+        g_ladd_r__clock = clock;
         g_sel_r__clock = clock;
         g_addr_r__clock = clock;
         g_words_r__clock = clock;
@@ -20023,6 +20363,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         m_go__d = m_go__q;
         g_store_r__d = g_store_r__q;
         g_copy_r__d = g_copy_r__q;
+        g_ladd_r__d = g_ladd_r__q;
         g_sel_r__d = g_sel_r__q;
         g_addr_r__d = g_addr_r__q;
         g_words_r__d = g_words_r__q;
@@ -20063,7 +20404,13 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         end
         g_store_r__d = groups__store;
         g_copy_r__d = groups__copy;
-        if (groups__copy) begin
+        g_ladd_r__d = groups__ladd;
+        if (groups__ladd) begin
+            g_sel_r__d = 2'h0;
+            g_addr_r__d = pl[(32'h5)+:(26)];
+            g_words_r__d = pl[(32'h1f)+:(20)];
+        end
+        else if (groups__copy) begin
             g_sel_r__d = 2'h0;
             g_addr_r__d = 26'h0;
             g_words_r__d = pl[(32'h5)+:(20)];
@@ -20137,6 +20484,7 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
         go = m_go__q;
         g_store = g_store_r__q;
         g_copy = g_copy_r__q;
+        g_ladd = g_ladd_r__q;
         g_sel = g_sel_r__q;
         g_addr = g_addr_r__q;
         g_words = g_words_r__q;
@@ -20160,11 +20508,12 @@ module default_accel_top_disp(clock,running,enabled,iv,op,pl,wait_class,conv_bus
     
 endmodule // default_accel_top_disp
 
-module default_accel_top_groups(op,xfer,store,copy,mem_shape,mem_rows,conv_reg,pool_reg,pool_clock,run,sync,is_end);
+module default_accel_top_groups(op,xfer,ladd,store,copy,mem_shape,mem_rows,conv_reg,pool_reg,pool_clock,run,sync,is_end);
     
     // Module arguments
     input wire  [4:0] op;
     output reg  xfer;
+    output reg  ladd;
     output reg  store;
     output reg  copy;
     output reg  mem_shape;
@@ -20180,12 +20529,13 @@ module default_accel_top_groups(op,xfer,store,copy,mem_shape,mem_rows,conv_reg,p
     localparam  op_mem_load = 5'b1;
     localparam  op_mem_store = 5'b10;
     localparam  op_mem_copy = 5'b10000;
+    localparam  op_mem_ladd = 5'b10110;
     localparam  op_mem_shape = 5'b1110;
     localparam  op_mem_rows = 5'b10011;
     localparam  op_pool_clock = 5'b1001;
     localparam  op_run = 5'b1010;
     localparam  op_sync = 5'b1011;
-    localparam  conv_ops = 32'h360078;
+    localparam  conv_ops = 32'h1b60078;
     localparam  pool_ops = 32'h8380;
     localparam  op_end = 5'b11111;
     
@@ -20193,7 +20543,8 @@ module default_accel_top_groups(op,xfer,store,copy,mem_shape,mem_rows,conv_reg,p
     always @(*) begin
         store = op == op_mem_store;
         copy = op == op_mem_copy;
-        xfer = (op == op_mem_load) | (op == op_mem_store) | (op == op_mem_copy);
+        ladd = op == op_mem_ladd;
+        xfer = (op == op_mem_load) | (op == op_mem_store) | (op == op_mem_copy) | (op == op_mem_ladd);
         mem_shape = op == op_mem_shape;
         mem_rows = op == op_mem_rows;
         conv_reg = conv_ops[op];
@@ -20224,7 +20575,7 @@ module default_accel_top_dff_w12(d,q,clock);
           
 endmodule // default_accel_top_dff_w12
 
-module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_spread,w_word,r_en,r_sel,r_bank,r_addr,r_data,r_word,w_n,w_bank_b,w_addr_b);
+module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride,g_run,g_rows,g_step,g_runs,g_multi,g_fw,g_fph,g_hbw,g_half,g_copy,g_raw,g_k,g_bcast,g_ladd,g_ra,g_rb,g_fixed,g_qmin,g_swap,o_we,o_bank,o_addr,o_data,busy,err,m_req_valid,m_req_ready,m_req_we,m_req_addr,m_req_len,m_req_wdata,m_req_be,m_req_more,m_rsp_valid,m_rsp_ready,m_rsp_data,m_rsp_err,w_en,w_sel,w_scale,w_bank,w_addr,w_data,w_wide,w_spread,w_word,r_en,r_sel,r_bank,r_addr,r_data,r_word,w_n,w_bank_b,w_addr_b);
     
     // Module arguments
     input wire  clock;
@@ -20248,6 +20599,16 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     input wire  g_raw;
     input wire  [15:0] g_k;
     input wire  g_bcast;
+    input wire  g_ladd;
+    input wire  [31:0] g_ra;
+    input wire  [31:0] g_rb;
+    input wire  [31:0] g_fixed;
+    input wire  [7:0] g_qmin;
+    input wire  g_swap;
+    output reg  o_we;
+    output reg  [63:0] o_bank;
+    output reg  [15:0] o_addr;
+    output reg  [7:0] o_data;
     output reg  busy;
     output reg  err;
     output reg  m_req_valid;
@@ -20422,6 +20783,157 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  l_hv__d;
     wire  l_hv__q;
     reg  l_hv__clock;
+    reg  la__d;
+    wire  la__q;
+    reg  la__clock;
+    reg  [31:0] la_ra__d;
+    wire  [31:0] la_ra__q;
+    reg  la_ra__clock;
+    reg  [31:0] la_rb__d;
+    wire  [31:0] la_rb__q;
+    reg  la_rb__clock;
+    reg  [31:0] la_fixed__d;
+    wire  [31:0] la_fixed__q;
+    reg  la_fixed__clock;
+    reg  [7:0] la_qmin__d;
+    wire  [7:0] la_qmin__q;
+    reg  la_qmin__clock;
+    reg  la_swap__d;
+    wire  la_swap__q;
+    reg  la_swap__clock;
+    reg  la_v__d;
+    wire  la_v__q;
+    reg  la_v__clock;
+    reg  [7:0] la_b__d;
+    wire  [7:0] la_b__q;
+    reg  la_b__clock;
+    reg  [63:0] la_bank__d;
+    wire  [63:0] la_bank__q;
+    reg  la_bank__clock;
+    reg  [15:0] la_addr__d;
+    wire  [15:0] la_addr__q;
+    reg  la_addr__clock;
+    reg  unit__clock;
+    reg  [7:0] unit__a;
+    reg  [7:0] unit__b;
+    reg  unit__valid;
+    reg  [31:0] unit__ra;
+    reg  [31:0] unit__rb;
+    reg  [31:0] unit__fixed;
+    reg  [7:0] unit__qmin;
+    wire  [7:0] unit__y;
+    wire  unit__y_valid;
+    reg  [63:0] pb_dly__0__d;
+    wire  [63:0] pb_dly__0__q;
+    reg  pb_dly__0__clock;
+    reg  [63:0] pb_dly__1__d;
+    wire  [63:0] pb_dly__1__q;
+    reg  pb_dly__1__clock;
+    reg  [63:0] pb_dly__2__d;
+    wire  [63:0] pb_dly__2__q;
+    reg  pb_dly__2__clock;
+    reg  [63:0] pb_dly__3__d;
+    wire  [63:0] pb_dly__3__q;
+    reg  pb_dly__3__clock;
+    reg  [63:0] pb_dly__4__d;
+    wire  [63:0] pb_dly__4__q;
+    reg  pb_dly__4__clock;
+    reg  [63:0] pb_dly__5__d;
+    wire  [63:0] pb_dly__5__q;
+    reg  pb_dly__5__clock;
+    reg  [63:0] pb_dly__6__d;
+    wire  [63:0] pb_dly__6__q;
+    reg  pb_dly__6__clock;
+    reg  [63:0] pb_dly__7__d;
+    wire  [63:0] pb_dly__7__q;
+    reg  pb_dly__7__clock;
+    reg  [63:0] pb_dly__8__d;
+    wire  [63:0] pb_dly__8__q;
+    reg  pb_dly__8__clock;
+    reg  [63:0] pb_dly__9__d;
+    wire  [63:0] pb_dly__9__q;
+    reg  pb_dly__9__clock;
+    reg  [63:0] pb_dly__10__d;
+    wire  [63:0] pb_dly__10__q;
+    reg  pb_dly__10__clock;
+    reg  [63:0] pb_dly__11__d;
+    wire  [63:0] pb_dly__11__q;
+    reg  pb_dly__11__clock;
+    reg  [63:0] pb_dly__12__d;
+    wire  [63:0] pb_dly__12__q;
+    reg  pb_dly__12__clock;
+    reg  [63:0] pb_dly__13__d;
+    wire  [63:0] pb_dly__13__q;
+    reg  pb_dly__13__clock;
+    reg  [63:0] pb_dly__14__d;
+    wire  [63:0] pb_dly__14__q;
+    reg  pb_dly__14__clock;
+    reg  [63:0] pb_dly__15__d;
+    wire  [63:0] pb_dly__15__q;
+    reg  pb_dly__15__clock;
+    reg  [63:0] pb_dly__16__d;
+    wire  [63:0] pb_dly__16__q;
+    reg  pb_dly__16__clock;
+    reg  [63:0] pb_dly__17__d;
+    wire  [63:0] pb_dly__17__q;
+    reg  pb_dly__17__clock;
+    reg  [15:0] pa_dly__0__d;
+    wire  [15:0] pa_dly__0__q;
+    reg  pa_dly__0__clock;
+    reg  [15:0] pa_dly__1__d;
+    wire  [15:0] pa_dly__1__q;
+    reg  pa_dly__1__clock;
+    reg  [15:0] pa_dly__2__d;
+    wire  [15:0] pa_dly__2__q;
+    reg  pa_dly__2__clock;
+    reg  [15:0] pa_dly__3__d;
+    wire  [15:0] pa_dly__3__q;
+    reg  pa_dly__3__clock;
+    reg  [15:0] pa_dly__4__d;
+    wire  [15:0] pa_dly__4__q;
+    reg  pa_dly__4__clock;
+    reg  [15:0] pa_dly__5__d;
+    wire  [15:0] pa_dly__5__q;
+    reg  pa_dly__5__clock;
+    reg  [15:0] pa_dly__6__d;
+    wire  [15:0] pa_dly__6__q;
+    reg  pa_dly__6__clock;
+    reg  [15:0] pa_dly__7__d;
+    wire  [15:0] pa_dly__7__q;
+    reg  pa_dly__7__clock;
+    reg  [15:0] pa_dly__8__d;
+    wire  [15:0] pa_dly__8__q;
+    reg  pa_dly__8__clock;
+    reg  [15:0] pa_dly__9__d;
+    wire  [15:0] pa_dly__9__q;
+    reg  pa_dly__9__clock;
+    reg  [15:0] pa_dly__10__d;
+    wire  [15:0] pa_dly__10__q;
+    reg  pa_dly__10__clock;
+    reg  [15:0] pa_dly__11__d;
+    wire  [15:0] pa_dly__11__q;
+    reg  pa_dly__11__clock;
+    reg  [15:0] pa_dly__12__d;
+    wire  [15:0] pa_dly__12__q;
+    reg  pa_dly__12__clock;
+    reg  [15:0] pa_dly__13__d;
+    wire  [15:0] pa_dly__13__q;
+    reg  pa_dly__13__clock;
+    reg  [15:0] pa_dly__14__d;
+    wire  [15:0] pa_dly__14__q;
+    reg  pa_dly__14__clock;
+    reg  [15:0] pa_dly__15__d;
+    wire  [15:0] pa_dly__15__q;
+    reg  pa_dly__15__clock;
+    reg  [15:0] pa_dly__16__d;
+    wire  [15:0] pa_dly__16__q;
+    reg  pa_dly__16__clock;
+    reg  [15:0] pa_dly__17__d;
+    wire  [15:0] pa_dly__17__q;
+    reg  pa_dly__17__clock;
+    reg  [5:0] fl__d;
+    wire  [5:0] fl__q;
+    reg  fl__clock;
     reg  [63:0] rb__d;
     wire  [63:0] rb__q;
     reg  rb__clock;
@@ -20470,6 +20982,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
     reg  s_pop;
     reg  s_room;
     reg  start;
+    reg  la_take;
     reg  [19:0] s_len;
     reg  s_word;
     reg  s_wfc;
@@ -20661,6 +21174,253 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         .q(l_hv__q),
         .clock(l_hv__clock)
     );
+    default_accel_top_dff_w1 la(
+        .d(la__d),
+        .q(la__q),
+        .clock(la__clock)
+    );
+    default_accel_top_dff_w32 la_ra(
+        .d(la_ra__d),
+        .q(la_ra__q),
+        .clock(la_ra__clock)
+    );
+    default_accel_top_dff_w32 la_rb(
+        .d(la_rb__d),
+        .q(la_rb__q),
+        .clock(la_rb__clock)
+    );
+    default_accel_top_dff_w32 la_fixed(
+        .d(la_fixed__d),
+        .q(la_fixed__q),
+        .clock(la_fixed__clock)
+    );
+    default_accel_top_dff_w8 la_qmin(
+        .d(la_qmin__d),
+        .q(la_qmin__q),
+        .clock(la_qmin__clock)
+    );
+    default_accel_top_dff_w1 la_swap(
+        .d(la_swap__d),
+        .q(la_swap__q),
+        .clock(la_swap__clock)
+    );
+    default_accel_top_dff_w1 la_v(
+        .d(la_v__d),
+        .q(la_v__q),
+        .clock(la_v__clock)
+    );
+    default_accel_top_dff_w8 la_b(
+        .d(la_b__d),
+        .q(la_b__q),
+        .clock(la_b__clock)
+    );
+    default_accel_top_dff_w64 la_bank(
+        .d(la_bank__d),
+        .q(la_bank__q),
+        .clock(la_bank__clock)
+    );
+    default_accel_top_dff_w16 la_addr(
+        .d(la_addr__d),
+        .q(la_addr__q),
+        .clock(la_addr__clock)
+    );
+    default_accel_top_unit unit(
+        .clock(unit__clock),
+        .a(unit__a),
+        .b(unit__b),
+        .valid(unit__valid),
+        .ra(unit__ra),
+        .rb(unit__rb),
+        .fixed(unit__fixed),
+        .qmin(unit__qmin),
+        .y(unit__y),
+        .y_valid(unit__y_valid)
+    );
+    default_accel_top_dff_w64 pb_dly__0(
+        .d(pb_dly__0__d),
+        .q(pb_dly__0__q),
+        .clock(pb_dly__0__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__1(
+        .d(pb_dly__1__d),
+        .q(pb_dly__1__q),
+        .clock(pb_dly__1__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__2(
+        .d(pb_dly__2__d),
+        .q(pb_dly__2__q),
+        .clock(pb_dly__2__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__3(
+        .d(pb_dly__3__d),
+        .q(pb_dly__3__q),
+        .clock(pb_dly__3__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__4(
+        .d(pb_dly__4__d),
+        .q(pb_dly__4__q),
+        .clock(pb_dly__4__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__5(
+        .d(pb_dly__5__d),
+        .q(pb_dly__5__q),
+        .clock(pb_dly__5__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__6(
+        .d(pb_dly__6__d),
+        .q(pb_dly__6__q),
+        .clock(pb_dly__6__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__7(
+        .d(pb_dly__7__d),
+        .q(pb_dly__7__q),
+        .clock(pb_dly__7__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__8(
+        .d(pb_dly__8__d),
+        .q(pb_dly__8__q),
+        .clock(pb_dly__8__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__9(
+        .d(pb_dly__9__d),
+        .q(pb_dly__9__q),
+        .clock(pb_dly__9__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__10(
+        .d(pb_dly__10__d),
+        .q(pb_dly__10__q),
+        .clock(pb_dly__10__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__11(
+        .d(pb_dly__11__d),
+        .q(pb_dly__11__q),
+        .clock(pb_dly__11__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__12(
+        .d(pb_dly__12__d),
+        .q(pb_dly__12__q),
+        .clock(pb_dly__12__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__13(
+        .d(pb_dly__13__d),
+        .q(pb_dly__13__q),
+        .clock(pb_dly__13__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__14(
+        .d(pb_dly__14__d),
+        .q(pb_dly__14__q),
+        .clock(pb_dly__14__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__15(
+        .d(pb_dly__15__d),
+        .q(pb_dly__15__q),
+        .clock(pb_dly__15__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__16(
+        .d(pb_dly__16__d),
+        .q(pb_dly__16__q),
+        .clock(pb_dly__16__clock)
+    );
+    default_accel_top_dff_w64 pb_dly__17(
+        .d(pb_dly__17__d),
+        .q(pb_dly__17__q),
+        .clock(pb_dly__17__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__0(
+        .d(pa_dly__0__d),
+        .q(pa_dly__0__q),
+        .clock(pa_dly__0__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__1(
+        .d(pa_dly__1__d),
+        .q(pa_dly__1__q),
+        .clock(pa_dly__1__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__2(
+        .d(pa_dly__2__d),
+        .q(pa_dly__2__q),
+        .clock(pa_dly__2__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__3(
+        .d(pa_dly__3__d),
+        .q(pa_dly__3__q),
+        .clock(pa_dly__3__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__4(
+        .d(pa_dly__4__d),
+        .q(pa_dly__4__q),
+        .clock(pa_dly__4__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__5(
+        .d(pa_dly__5__d),
+        .q(pa_dly__5__q),
+        .clock(pa_dly__5__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__6(
+        .d(pa_dly__6__d),
+        .q(pa_dly__6__q),
+        .clock(pa_dly__6__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__7(
+        .d(pa_dly__7__d),
+        .q(pa_dly__7__q),
+        .clock(pa_dly__7__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__8(
+        .d(pa_dly__8__d),
+        .q(pa_dly__8__q),
+        .clock(pa_dly__8__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__9(
+        .d(pa_dly__9__d),
+        .q(pa_dly__9__q),
+        .clock(pa_dly__9__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__10(
+        .d(pa_dly__10__d),
+        .q(pa_dly__10__q),
+        .clock(pa_dly__10__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__11(
+        .d(pa_dly__11__d),
+        .q(pa_dly__11__q),
+        .clock(pa_dly__11__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__12(
+        .d(pa_dly__12__d),
+        .q(pa_dly__12__q),
+        .clock(pa_dly__12__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__13(
+        .d(pa_dly__13__d),
+        .q(pa_dly__13__q),
+        .clock(pa_dly__13__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__14(
+        .d(pa_dly__14__d),
+        .q(pa_dly__14__q),
+        .clock(pa_dly__14__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__15(
+        .d(pa_dly__15__d),
+        .q(pa_dly__15__q),
+        .clock(pa_dly__15__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__16(
+        .d(pa_dly__16__d),
+        .q(pa_dly__16__q),
+        .clock(pa_dly__16__clock)
+    );
+    default_accel_top_dff_w16 pa_dly__17(
+        .d(pa_dly__17__d),
+        .q(pa_dly__17__q),
+        .clock(pa_dly__17__clock)
+    );
+    default_accel_top_dff_w6 fl(
+        .d(fl__d),
+        .q(fl__q),
+        .clock(fl__clock)
+    );
     default_accel_top_dff_w64 rb(
         .d(rb__d),
         .q(rb__q),
@@ -20734,6 +21494,17 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         rb__clock = clock;
         wm__clock = clock;
         spr__clock = clock;
+        la__clock = clock;
+        la_ra__clock = clock;
+        la_rb__clock = clock;
+        la_fixed__clock = clock;
+        la_qmin__clock = clock;
+        la_swap__clock = clock;
+        la_v__clock = clock;
+        la_b__clock = clock;
+        la_bank__clock = clock;
+        la_addr__clock = clock;
+        fl__clock = clock;
         act__d = act__q;
         st__d = st__q;
         sel__d = sel__q;
@@ -20757,11 +21528,59 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         rb__d = rb__q;
         wm__d = wm__q;
         spr__d = spr__q;
+        la__d = la__q;
+        la_ra__d = la_ra__q;
+        la_rb__d = la_rb__q;
+        la_fixed__d = la_fixed__q;
+        la_qmin__d = la_qmin__q;
+        la_swap__d = la_swap__q;
+        la_v__d = la_v__q;
+        la_b__d = la_b__q;
+        la_bank__d = la_bank__q;
+        la_addr__d = la_addr__q;
+        fl__d = fl__q;
         ext__clock = clock;
         cur__clock = clock;
         fm__clock = clock;
         ws__clock = clock;
-        busy = act__q | ws__busy;
+        unit__clock = clock;
+        pb_dly__0__clock = clock;
+        pa_dly__0__clock = clock;
+        pb_dly__1__clock = clock;
+        pa_dly__1__clock = clock;
+        pb_dly__2__clock = clock;
+        pa_dly__2__clock = clock;
+        pb_dly__3__clock = clock;
+        pa_dly__3__clock = clock;
+        pb_dly__4__clock = clock;
+        pa_dly__4__clock = clock;
+        pb_dly__5__clock = clock;
+        pa_dly__5__clock = clock;
+        pb_dly__6__clock = clock;
+        pa_dly__6__clock = clock;
+        pb_dly__7__clock = clock;
+        pa_dly__7__clock = clock;
+        pb_dly__8__clock = clock;
+        pa_dly__8__clock = clock;
+        pb_dly__9__clock = clock;
+        pa_dly__9__clock = clock;
+        pb_dly__10__clock = clock;
+        pa_dly__10__clock = clock;
+        pb_dly__11__clock = clock;
+        pa_dly__11__clock = clock;
+        pb_dly__12__clock = clock;
+        pa_dly__12__clock = clock;
+        pb_dly__13__clock = clock;
+        pa_dly__13__clock = clock;
+        pb_dly__14__clock = clock;
+        pa_dly__14__clock = clock;
+        pb_dly__15__clock = clock;
+        pa_dly__15__clock = clock;
+        pb_dly__16__clock = clock;
+        pa_dly__16__clock = clock;
+        pb_dly__17__clock = clock;
+        pa_dly__17__clock = clock;
+        busy = act__q | ws__busy | |fl__q;
         err = errf__q;
         start = go & ~act__q;
         if (|g_len) begin
@@ -20771,8 +21590,8 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             s_len = g_words;
         end
         whole = ~|((g_addr | g_stride) & lane_mask) & ~|((s_len | g_words) & lane20) & (~g_runs | ~(|(g_step & lane_mask) | |(({8'd0, g_run}) & lane20)));
-        s_wfc = fc_ok & ~g_store & ~g_copy & (g_sel == 2'h0) & whole;
-        s_wsp = sp_ok & ~g_store & ~g_copy & (g_sel == 2'h0) & ~g_bcast & ~g_runs & (g_len == one20) & (g_stride == one26) & ~|(g_addr & lane_mask);
+        s_wfc = fc_ok & ~g_store & ~g_copy & ~g_ladd & (g_sel == 2'h0) & whole;
+        s_wsp = sp_ok & ~g_store & ~g_copy & ~g_ladd & (g_sel == 2'h0) & ~g_bcast & ~g_runs & (g_len == one20) & (g_stride == one26) & ~|(g_addr & lane_mask);
         s_wst = out_ok & g_store & ~g_copy & (g_sel == 2'h0) & ~g_raw & whole;
         s_wcp = cp_ok & g_copy & ~|((s_len | g_words) & lane20) & (g_fw >= lane16);
         s_word = (word_ok & ~g_store & ~g_copy & (g_sel == 2'h1) & ~|g_len & ~g_runs & ~|(g_addr & lane_mask)) | s_wfc | s_wsp | s_wst | s_wcp;
@@ -20838,7 +21657,7 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         ext__w_word = l_raw;
         ext__rsp_data = m_rsp_data;
         cur__start = start;
-        cur__s_store = g_store;
+        cur__s_store = g_store | g_ladd;
         cur__s_copy = g_copy;
         cur__s_sel = g_sel;
         cur__s_half = g_half;
@@ -20918,10 +21737,11 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
         r_bank = rb__q;
         r_addr = cur__rd_addr;
         adv = 1'b0;
+        la_take = act__q & ~st__q & la__q & rsp_take;
         if (act__q & ~st__q) begin
             adv = rsp_take;
             if (rsp_take) begin
-                ws__load = 1'b1;
+                ws__load = ~la__q;
                 fm__step = sel__q == 2'h3;
                 o_left__d = o_left__q - 20'h1;
                 if (o_left__q == 20'h1) begin
@@ -21049,6 +21869,114 @@ module default_accel_top_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_str
             l_hv__d = 1'b0;
             wm__d = s_word;
             spr__d = s_wsp;
+            la__d = g_ladd;
+            la_ra__d = g_ra;
+            la_rb__d = g_rb;
+            la_fixed__d = g_fixed;
+            la_qmin__d = g_qmin;
+            la_swap__d = g_swap;
+        end
+        la_v__d = la_take;
+        if (la_take) begin
+            r_en = 1'b1;
+            r_bank = cur__bank;
+            rb__d = cur__bank;
+            la_b__d = ext__rsp_elem[(32'h0)+:(8)];
+            la_bank__d = cur__bank;
+            la_addr__d = cur__rd_addr;
+        end
+        unit__valid = la_v__q;
+        if (la_swap__q) begin
+            unit__a = la_b__q;
+            unit__b = r_data[(32'h0)+:(8)];
+        end
+        else begin
+            unit__a = r_data[(32'h0)+:(8)];
+            unit__b = la_b__q;
+        end
+        unit__ra = la_ra__q;
+        unit__rb = la_rb__q;
+        unit__fixed = la_fixed__q;
+        unit__qmin = la_qmin__q;
+        pb_dly__0__d = la_bank__q;
+        pa_dly__0__d = la_addr__q;
+        pb_dly__1__d = pb_dly__0__q;
+        pa_dly__1__d = pa_dly__0__q;
+        pb_dly__2__d = pb_dly__1__q;
+        pa_dly__2__d = pa_dly__1__q;
+        pb_dly__3__d = pb_dly__2__q;
+        pa_dly__3__d = pa_dly__2__q;
+        pb_dly__4__d = pb_dly__3__q;
+        pa_dly__4__d = pa_dly__3__q;
+        pb_dly__5__d = pb_dly__4__q;
+        pa_dly__5__d = pa_dly__4__q;
+        pb_dly__6__d = pb_dly__5__q;
+        pa_dly__6__d = pa_dly__5__q;
+        pb_dly__7__d = pb_dly__6__q;
+        pa_dly__7__d = pa_dly__6__q;
+        pb_dly__8__d = pb_dly__7__q;
+        pa_dly__8__d = pa_dly__7__q;
+        pb_dly__9__d = pb_dly__8__q;
+        pa_dly__9__d = pa_dly__8__q;
+        pb_dly__10__d = pb_dly__9__q;
+        pa_dly__10__d = pa_dly__9__q;
+        pb_dly__11__d = pb_dly__10__q;
+        pa_dly__11__d = pa_dly__10__q;
+        pb_dly__12__d = pb_dly__11__q;
+        pa_dly__12__d = pa_dly__11__q;
+        pb_dly__13__d = pb_dly__12__q;
+        pa_dly__13__d = pa_dly__12__q;
+        pb_dly__14__d = pb_dly__13__q;
+        pa_dly__14__d = pa_dly__13__q;
+        pb_dly__15__d = pb_dly__14__q;
+        pa_dly__15__d = pa_dly__14__q;
+        pb_dly__16__d = pb_dly__15__q;
+        pa_dly__16__d = pa_dly__15__q;
+        pb_dly__17__d = pb_dly__16__q;
+        pa_dly__17__d = pa_dly__16__q;
+        o_bank = pb_dly__0__q;
+        o_addr = pa_dly__0__q;
+        o_bank = pb_dly__1__q;
+        o_addr = pa_dly__1__q;
+        o_bank = pb_dly__2__q;
+        o_addr = pa_dly__2__q;
+        o_bank = pb_dly__3__q;
+        o_addr = pa_dly__3__q;
+        o_bank = pb_dly__4__q;
+        o_addr = pa_dly__4__q;
+        o_bank = pb_dly__5__q;
+        o_addr = pa_dly__5__q;
+        o_bank = pb_dly__6__q;
+        o_addr = pa_dly__6__q;
+        o_bank = pb_dly__7__q;
+        o_addr = pa_dly__7__q;
+        o_bank = pb_dly__8__q;
+        o_addr = pa_dly__8__q;
+        o_bank = pb_dly__9__q;
+        o_addr = pa_dly__9__q;
+        o_bank = pb_dly__10__q;
+        o_addr = pa_dly__10__q;
+        o_bank = pb_dly__11__q;
+        o_addr = pa_dly__11__q;
+        o_bank = pb_dly__12__q;
+        o_addr = pa_dly__12__q;
+        o_bank = pb_dly__13__q;
+        o_addr = pa_dly__13__q;
+        o_bank = pb_dly__14__q;
+        o_addr = pa_dly__14__q;
+        o_bank = pb_dly__15__q;
+        o_addr = pa_dly__15__q;
+        o_bank = pb_dly__16__q;
+        o_addr = pa_dly__16__q;
+        o_bank = pb_dly__17__q;
+        o_addr = pa_dly__17__q;
+        o_we = unit__y_valid;
+        o_data = unit__y;
+        if (la_take & ~unit__y_valid) begin
+            fl__d = fl__q + 6'h1;
+        end
+        else if (~la_take & unit__y_valid) begin
+            fl__d = fl__q - 6'h1;
         end
         o_one__d = o_left__d == 20'h1;
         ext__req_fire = req_fire;
@@ -22796,6 +23724,1267 @@ module default_accel_top_dff_w3(d,q,clock);
           
 endmodule // default_accel_top_dff_w3
 
+module default_accel_top_unit(clock,a,b,valid,ra,rb,fixed,qmin,y,y_valid);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a;
+    input wire  [7:0] b;
+    input wire  valid;
+    input wire  [31:0] ra;
+    input wire  [31:0] rb;
+    input wire  [31:0] fixed;
+    input wire  [7:0] qmin;
+    output reg  [7:0] y;
+    output reg  y_valid;
+    
+    // Stub signals
+    reg  inner__clock;
+    reg  [7:0] inner__x;
+    reg  inner__r_neg;
+    reg  [23:0] inner__r_sig;
+    reg  [9:0] inner__r_exp;
+    reg  inner__c_neg;
+    reg  inner__c_zero;
+    reg  [23:0] inner__c_sig;
+    reg  [9:0] inner__c_exp;
+    wire  inner__neg;
+    wire  inner__zero;
+    wire  [23:0] inner__sig;
+    wire  [9:0] inner__exp;
+    reg  outer__clock;
+    reg  [7:0] outer__x;
+    reg  outer__r_neg;
+    reg  [23:0] outer__r_sig;
+    reg  [9:0] outer__r_exp;
+    reg  outer__c_neg;
+    reg  outer__c_zero;
+    reg  [23:0] outer__c_sig;
+    reg  [9:0] outer__c_exp;
+    wire  outer__neg;
+    wire  outer__zero;
+    wire  [23:0] outer__sig;
+    wire  [9:0] outer__exp;
+    reg  [7:0] a_dly__0__d;
+    wire  [7:0] a_dly__0__q;
+    reg  a_dly__0__clock;
+    reg  [7:0] a_dly__1__d;
+    wire  [7:0] a_dly__1__q;
+    reg  a_dly__1__clock;
+    reg  [7:0] a_dly__2__d;
+    wire  [7:0] a_dly__2__q;
+    reg  a_dly__2__clock;
+    reg  [7:0] a_dly__3__d;
+    wire  [7:0] a_dly__3__q;
+    reg  a_dly__3__clock;
+    reg  [7:0] a_dly__4__d;
+    wire  [7:0] a_dly__4__q;
+    reg  a_dly__4__clock;
+    reg  [7:0] a_dly__5__d;
+    wire  [7:0] a_dly__5__q;
+    reg  a_dly__5__clock;
+    reg  [7:0] a_dly__6__d;
+    wire  [7:0] a_dly__6__q;
+    reg  a_dly__6__clock;
+    reg  [7:0] a_dly__7__d;
+    wire  [7:0] a_dly__7__q;
+    reg  a_dly__7__clock;
+    reg  v_dly__0__d;
+    wire  v_dly__0__q;
+    reg  v_dly__0__clock;
+    reg  v_dly__1__d;
+    wire  v_dly__1__q;
+    reg  v_dly__1__clock;
+    reg  v_dly__2__d;
+    wire  v_dly__2__q;
+    reg  v_dly__2__clock;
+    reg  v_dly__3__d;
+    wire  v_dly__3__q;
+    reg  v_dly__3__clock;
+    reg  v_dly__4__d;
+    wire  v_dly__4__q;
+    reg  v_dly__4__clock;
+    reg  v_dly__5__d;
+    wire  v_dly__5__q;
+    reg  v_dly__5__clock;
+    reg  v_dly__6__d;
+    wire  v_dly__6__q;
+    reg  v_dly__6__clock;
+    reg  v_dly__7__d;
+    wire  v_dly__7__q;
+    reg  v_dly__7__clock;
+    reg  v_dly__8__d;
+    wire  v_dly__8__q;
+    reg  v_dly__8__clock;
+    reg  v_dly__9__d;
+    wire  v_dly__9__q;
+    reg  v_dly__9__clock;
+    reg  v_dly__10__d;
+    wire  v_dly__10__q;
+    reg  v_dly__10__clock;
+    reg  v_dly__11__d;
+    wire  v_dly__11__q;
+    reg  v_dly__11__clock;
+    reg  v_dly__12__d;
+    wire  v_dly__12__q;
+    reg  v_dly__12__clock;
+    reg  v_dly__13__d;
+    wire  v_dly__13__q;
+    reg  v_dly__13__clock;
+    reg  v_dly__14__d;
+    wire  v_dly__14__q;
+    reg  v_dly__14__clock;
+    reg  v_dly__15__d;
+    wire  v_dly__15__q;
+    reg  v_dly__15__clock;
+    reg  v_dly__16__d;
+    wire  v_dly__16__q;
+    reg  v_dly__16__clock;
+    reg  v_dly__17__d;
+    wire  v_dly__17__q;
+    reg  v_dly__17__clock;
+    reg  [7:0] o1_mag__d;
+    wire  [7:0] o1_mag__q;
+    reg  o1_mag__clock;
+    reg  o1_neg__d;
+    wire  o1_neg__q;
+    reg  o1_neg__clock;
+    reg  o1_zero__d;
+    wire  o1_zero__q;
+    reg  o1_zero__clock;
+    reg  o1_sat__d;
+    wire  o1_sat__q;
+    reg  o1_sat__clock;
+    reg  o1_min__d;
+    wire  o1_min__q;
+    reg  o1_min__clock;
+    reg  [7:0] o2_y__d;
+    wire  [7:0] o2_y__q;
+    reg  o2_y__clock;
+    
+    // Local signals
+    reg  [9:0] k;
+    reg  [9:0] eb;
+    reg  [9:0] sh;
+    reg  [23:0] t;
+    reg  [23:0] lost;
+    reg  [7:0] y8;
+    
+    // Sub module instances
+    default_accel_top_inner inner(
+        .clock(inner__clock),
+        .x(inner__x),
+        .r_neg(inner__r_neg),
+        .r_sig(inner__r_sig),
+        .r_exp(inner__r_exp),
+        .c_neg(inner__c_neg),
+        .c_zero(inner__c_zero),
+        .c_sig(inner__c_sig),
+        .c_exp(inner__c_exp),
+        .neg(inner__neg),
+        .zero(inner__zero),
+        .sig(inner__sig),
+        .exp(inner__exp)
+    );
+    default_accel_top_inner outer(
+        .clock(outer__clock),
+        .x(outer__x),
+        .r_neg(outer__r_neg),
+        .r_sig(outer__r_sig),
+        .r_exp(outer__r_exp),
+        .c_neg(outer__c_neg),
+        .c_zero(outer__c_zero),
+        .c_sig(outer__c_sig),
+        .c_exp(outer__c_exp),
+        .neg(outer__neg),
+        .zero(outer__zero),
+        .sig(outer__sig),
+        .exp(outer__exp)
+    );
+    default_accel_top_dff_w8 a_dly__0(
+        .d(a_dly__0__d),
+        .q(a_dly__0__q),
+        .clock(a_dly__0__clock)
+    );
+    default_accel_top_dff_w8 a_dly__1(
+        .d(a_dly__1__d),
+        .q(a_dly__1__q),
+        .clock(a_dly__1__clock)
+    );
+    default_accel_top_dff_w8 a_dly__2(
+        .d(a_dly__2__d),
+        .q(a_dly__2__q),
+        .clock(a_dly__2__clock)
+    );
+    default_accel_top_dff_w8 a_dly__3(
+        .d(a_dly__3__d),
+        .q(a_dly__3__q),
+        .clock(a_dly__3__clock)
+    );
+    default_accel_top_dff_w8 a_dly__4(
+        .d(a_dly__4__d),
+        .q(a_dly__4__q),
+        .clock(a_dly__4__clock)
+    );
+    default_accel_top_dff_w8 a_dly__5(
+        .d(a_dly__5__d),
+        .q(a_dly__5__q),
+        .clock(a_dly__5__clock)
+    );
+    default_accel_top_dff_w8 a_dly__6(
+        .d(a_dly__6__d),
+        .q(a_dly__6__q),
+        .clock(a_dly__6__clock)
+    );
+    default_accel_top_dff_w8 a_dly__7(
+        .d(a_dly__7__d),
+        .q(a_dly__7__q),
+        .clock(a_dly__7__clock)
+    );
+    default_accel_top_dff_w1 v_dly__0(
+        .d(v_dly__0__d),
+        .q(v_dly__0__q),
+        .clock(v_dly__0__clock)
+    );
+    default_accel_top_dff_w1 v_dly__1(
+        .d(v_dly__1__d),
+        .q(v_dly__1__q),
+        .clock(v_dly__1__clock)
+    );
+    default_accel_top_dff_w1 v_dly__2(
+        .d(v_dly__2__d),
+        .q(v_dly__2__q),
+        .clock(v_dly__2__clock)
+    );
+    default_accel_top_dff_w1 v_dly__3(
+        .d(v_dly__3__d),
+        .q(v_dly__3__q),
+        .clock(v_dly__3__clock)
+    );
+    default_accel_top_dff_w1 v_dly__4(
+        .d(v_dly__4__d),
+        .q(v_dly__4__q),
+        .clock(v_dly__4__clock)
+    );
+    default_accel_top_dff_w1 v_dly__5(
+        .d(v_dly__5__d),
+        .q(v_dly__5__q),
+        .clock(v_dly__5__clock)
+    );
+    default_accel_top_dff_w1 v_dly__6(
+        .d(v_dly__6__d),
+        .q(v_dly__6__q),
+        .clock(v_dly__6__clock)
+    );
+    default_accel_top_dff_w1 v_dly__7(
+        .d(v_dly__7__d),
+        .q(v_dly__7__q),
+        .clock(v_dly__7__clock)
+    );
+    default_accel_top_dff_w1 v_dly__8(
+        .d(v_dly__8__d),
+        .q(v_dly__8__q),
+        .clock(v_dly__8__clock)
+    );
+    default_accel_top_dff_w1 v_dly__9(
+        .d(v_dly__9__d),
+        .q(v_dly__9__q),
+        .clock(v_dly__9__clock)
+    );
+    default_accel_top_dff_w1 v_dly__10(
+        .d(v_dly__10__d),
+        .q(v_dly__10__q),
+        .clock(v_dly__10__clock)
+    );
+    default_accel_top_dff_w1 v_dly__11(
+        .d(v_dly__11__d),
+        .q(v_dly__11__q),
+        .clock(v_dly__11__clock)
+    );
+    default_accel_top_dff_w1 v_dly__12(
+        .d(v_dly__12__d),
+        .q(v_dly__12__q),
+        .clock(v_dly__12__clock)
+    );
+    default_accel_top_dff_w1 v_dly__13(
+        .d(v_dly__13__d),
+        .q(v_dly__13__q),
+        .clock(v_dly__13__clock)
+    );
+    default_accel_top_dff_w1 v_dly__14(
+        .d(v_dly__14__d),
+        .q(v_dly__14__q),
+        .clock(v_dly__14__clock)
+    );
+    default_accel_top_dff_w1 v_dly__15(
+        .d(v_dly__15__d),
+        .q(v_dly__15__q),
+        .clock(v_dly__15__clock)
+    );
+    default_accel_top_dff_w1 v_dly__16(
+        .d(v_dly__16__d),
+        .q(v_dly__16__q),
+        .clock(v_dly__16__clock)
+    );
+    default_accel_top_dff_w1 v_dly__17(
+        .d(v_dly__17__d),
+        .q(v_dly__17__q),
+        .clock(v_dly__17__clock)
+    );
+    default_accel_top_dff_w8 o1_mag(
+        .d(o1_mag__d),
+        .q(o1_mag__q),
+        .clock(o1_mag__clock)
+    );
+    default_accel_top_dff_w1 o1_neg(
+        .d(o1_neg__d),
+        .q(o1_neg__q),
+        .clock(o1_neg__clock)
+    );
+    default_accel_top_dff_w1 o1_zero(
+        .d(o1_zero__d),
+        .q(o1_zero__q),
+        .clock(o1_zero__clock)
+    );
+    default_accel_top_dff_w1 o1_sat(
+        .d(o1_sat__d),
+        .q(o1_sat__q),
+        .clock(o1_sat__clock)
+    );
+    default_accel_top_dff_w1 o1_min(
+        .d(o1_min__d),
+        .q(o1_min__q),
+        .clock(o1_min__clock)
+    );
+    default_accel_top_dff_w8 o2_y(
+        .d(o2_y__d),
+        .q(o2_y__q),
+        .clock(o2_y__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        o1_mag__clock = clock;
+        o1_neg__clock = clock;
+        o1_zero__clock = clock;
+        o1_sat__clock = clock;
+        o1_min__clock = clock;
+        o2_y__clock = clock;
+        o1_mag__d = o1_mag__q;
+        o1_neg__d = o1_neg__q;
+        o1_zero__d = o1_zero__q;
+        o1_sat__d = o1_sat__q;
+        o1_min__d = o1_min__q;
+        o2_y__d = o2_y__q;
+        a_dly__0__clock = clock;
+        a_dly__1__clock = clock;
+        a_dly__2__clock = clock;
+        a_dly__3__clock = clock;
+        a_dly__4__clock = clock;
+        a_dly__5__clock = clock;
+        a_dly__6__clock = clock;
+        a_dly__7__clock = clock;
+        v_dly__0__clock = clock;
+        v_dly__1__clock = clock;
+        v_dly__2__clock = clock;
+        v_dly__3__clock = clock;
+        v_dly__4__clock = clock;
+        v_dly__5__clock = clock;
+        v_dly__6__clock = clock;
+        v_dly__7__clock = clock;
+        v_dly__8__clock = clock;
+        v_dly__9__clock = clock;
+        v_dly__10__clock = clock;
+        v_dly__11__clock = clock;
+        v_dly__12__clock = clock;
+        v_dly__13__clock = clock;
+        v_dly__14__clock = clock;
+        v_dly__15__clock = clock;
+        v_dly__16__clock = clock;
+        v_dly__17__clock = clock;
+        a_dly__0__d = a;
+        v_dly__0__d = valid;
+        a_dly__1__d = a_dly__0__q;
+        a_dly__2__d = a_dly__1__q;
+        a_dly__3__d = a_dly__2__q;
+        a_dly__4__d = a_dly__3__q;
+        a_dly__5__d = a_dly__4__q;
+        a_dly__6__d = a_dly__5__q;
+        a_dly__7__d = a_dly__6__q;
+        outer__x = a_dly__0__q;
+        outer__x = a_dly__1__q;
+        outer__x = a_dly__2__q;
+        outer__x = a_dly__3__q;
+        outer__x = a_dly__4__q;
+        outer__x = a_dly__5__q;
+        outer__x = a_dly__6__q;
+        outer__x = a_dly__7__q;
+        v_dly__1__d = v_dly__0__q;
+        v_dly__2__d = v_dly__1__q;
+        v_dly__3__d = v_dly__2__q;
+        v_dly__4__d = v_dly__3__q;
+        v_dly__5__d = v_dly__4__q;
+        v_dly__6__d = v_dly__5__q;
+        v_dly__7__d = v_dly__6__q;
+        v_dly__8__d = v_dly__7__q;
+        v_dly__9__d = v_dly__8__q;
+        v_dly__10__d = v_dly__9__q;
+        v_dly__11__d = v_dly__10__q;
+        v_dly__12__d = v_dly__11__q;
+        v_dly__13__d = v_dly__12__q;
+        v_dly__14__d = v_dly__13__q;
+        v_dly__15__d = v_dly__14__q;
+        v_dly__16__d = v_dly__15__q;
+        v_dly__17__d = v_dly__16__q;
+        y_valid = v_dly__0__q;
+        y_valid = v_dly__1__q;
+        y_valid = v_dly__2__q;
+        y_valid = v_dly__3__q;
+        y_valid = v_dly__4__q;
+        y_valid = v_dly__5__q;
+        y_valid = v_dly__6__q;
+        y_valid = v_dly__7__q;
+        y_valid = v_dly__8__q;
+        y_valid = v_dly__9__q;
+        y_valid = v_dly__10__q;
+        y_valid = v_dly__11__q;
+        y_valid = v_dly__12__q;
+        y_valid = v_dly__13__q;
+        y_valid = v_dly__14__q;
+        y_valid = v_dly__15__q;
+        y_valid = v_dly__16__q;
+        y_valid = v_dly__17__q;
+        inner__clock = clock;
+        outer__clock = clock;
+        inner__x = b;
+        inner__r_sig = ({1'd0, rb[(32'h0)+:(23)]}) | 24'h800000;
+        inner__r_neg = rb[32'h1f];
+        inner__r_exp = ({2'd0, rb[(32'h17)+:(8)]}) - 10'h96;
+        inner__c_neg = fixed[32'h1f];
+        inner__c_zero = ~|fixed[(32'h17)+:(8)];
+        inner__c_sig = ({1'd0, fixed[(32'h0)+:(23)]}) | 24'h800000;
+        inner__c_exp = ({2'd0, fixed[(32'h17)+:(8)]}) - 10'h96;
+        outer__r_sig = ({1'd0, ra[(32'h0)+:(23)]}) | 24'h800000;
+        outer__r_neg = ra[32'h1f];
+        outer__r_exp = ({2'd0, ra[(32'h17)+:(8)]}) - 10'h96;
+        outer__c_neg = inner__neg;
+        outer__c_zero = inner__zero;
+        outer__c_sig = inner__sig;
+        outer__c_exp = inner__exp;
+        k = 10'h0 - outer__exp;
+        eb = outer__exp ^ 10'h200;
+        o1_min__d = ~outer__zero & (eb >= 10'h208);
+        o1_sat__d = ~outer__zero & (eb >= 10'h1f0);
+        o1_zero__d = outer__zero | (eb <= 10'h1e6);
+        o1_neg__d = outer__neg;
+        sh = (k - 10'h11) & 10'hf;
+        t = outer__sig >> sh;
+        lost = outer__sig & ((24'h1 << sh) - 24'h1);
+        o1_mag__d = ({1'd0, t[(32'h11)+:(7)]});
+        if (t[32'h10] & (|t[(32'h0)+:(16)] | |lost | t[32'h11])) begin
+            o1_mag__d = ({1'd0, t[(32'h11)+:(7)]}) + 8'h1;
+        end
+        if (o1_min__q) begin
+            y8 = 8'h80;
+        end
+        else if (o1_sat__q) begin
+            if (o1_neg__q) begin
+                y8 = 8'h80;
+            end
+            else begin
+                y8 = 8'h7f;
+            end
+        end
+        else if (o1_zero__q) begin
+            y8 = 8'h0;
+        end
+        else if (o1_neg__q) begin
+            y8 = 8'h0 - o1_mag__q;
+        end
+        else if (o1_mag__q[32'h7]) begin
+            y8 = 8'h7f;
+        end
+        else begin
+            y8 = o1_mag__q;
+        end
+        o2_y__d = y8;
+        if ((y8 ^ 8'h80) < (qmin ^ 8'h80)) begin
+            o2_y__d = qmin;
+        end
+        y = o2_y__q;
+    end
+    
+endmodule // default_accel_top_unit
+
+module default_accel_top_inner(clock,x,r_neg,r_sig,r_exp,c_neg,c_zero,c_sig,c_exp,neg,zero,sig,exp);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] x;
+    input wire  r_neg;
+    input wire  [23:0] r_sig;
+    input wire  [9:0] r_exp;
+    input wire  c_neg;
+    input wire  c_zero;
+    input wire  [23:0] c_sig;
+    input wire  [9:0] c_exp;
+    output reg  neg;
+    output reg  zero;
+    output reg  [23:0] sig;
+    output reg  [9:0] exp;
+    
+    // Constant declarations
+    localparam  byte_lz__0 = 7'b111000;
+    localparam  byte_lz__1 = 7'b110000;
+    localparam  byte_lz__2 = 7'b101000;
+    localparam  byte_lz__3 = 7'b100000;
+    localparam  byte_lz__4 = 7'b11000;
+    localparam  byte_lz__5 = 7'b10000;
+    localparam  byte_lz__6 = 7'b1000;
+    localparam  byte_lz__7 = 7'b0;
+    
+    // Stub signals
+    reg  m_lo__clock;
+    reg  [7:0] m_lo__a;
+    reg  [11:0] m_lo__b;
+    wire  [19:0] m_lo__p;
+    reg  m_hi__clock;
+    reg  [7:0] m_hi__a;
+    reg  [11:0] m_hi__b;
+    wire  [19:0] m_hi__p;
+    reg  [7:0] lz_x__x;
+    wire  [2:0] lz_x__n;
+    wire  lz_x__zero;
+    reg  s1_pneg__d;
+    wire  s1_pneg__q;
+    reg  s1_pneg__clock;
+    reg  s1_pzero__d;
+    wire  s1_pzero__q;
+    reg  s1_pzero__clock;
+    reg  [2:0] s1_lzx__d;
+    wire  [2:0] s1_lzx__q;
+    reg  s1_lzx__clock;
+    reg  [9:0] s1_up__d;
+    wire  [9:0] s1_up__q;
+    reg  s1_up__clock;
+    reg  [9:0] s1_uc__d;
+    wire  [9:0] s1_uc__q;
+    reg  s1_uc__clock;
+    reg  s1_cneg__d;
+    wire  s1_cneg__q;
+    reg  s1_cneg__clock;
+    reg  s1_czero__d;
+    wire  s1_czero__q;
+    reg  s1_czero__clock;
+    reg  [23:0] s1_csig__d;
+    wire  [23:0] s1_csig__q;
+    reg  s1_csig__clock;
+    reg  [63:0] s2_big__d;
+    wire  [63:0] s2_big__q;
+    reg  s2_big__clock;
+    reg  [63:0] s2_small__d;
+    wire  [63:0] s2_small__q;
+    reg  s2_small__clock;
+    reg  [5:0] s2_d__d;
+    wire  [5:0] s2_d__q;
+    reg  s2_d__clock;
+    reg  [9:0] s2_ubig__d;
+    wire  [9:0] s2_ubig__q;
+    reg  s2_ubig__clock;
+    reg  s2_bneg__d;
+    wire  s2_bneg__q;
+    reg  s2_bneg__clock;
+    reg  s2_sneg__d;
+    wire  s2_sneg__q;
+    reg  s2_sneg__clock;
+    reg  s2_zero__d;
+    wire  s2_zero__q;
+    reg  s2_zero__clock;
+    reg  [63:0] s3_big__d;
+    wire  [63:0] s3_big__q;
+    reg  s3_big__clock;
+    reg  [63:0] s3_small__d;
+    wire  [63:0] s3_small__q;
+    reg  s3_small__clock;
+    reg  s3_sub__d;
+    wire  s3_sub__q;
+    reg  s3_sub__clock;
+    reg  s3_bneg__d;
+    wire  s3_bneg__q;
+    reg  s3_bneg__clock;
+    reg  [9:0] s3_ubig__d;
+    wire  [9:0] s3_ubig__q;
+    reg  s3_ubig__clock;
+    reg  s3_zero__d;
+    wire  s3_zero__q;
+    reg  s3_zero__clock;
+    reg  [63:0] s4_sum__d;
+    wire  [63:0] s4_sum__q;
+    reg  s4_sum__clock;
+    reg  s4_bneg__d;
+    wire  s4_bneg__q;
+    reg  s4_bneg__clock;
+    reg  [9:0] s4_ubig__d;
+    wire  [9:0] s4_ubig__q;
+    reg  s4_ubig__clock;
+    reg  s4_zero__d;
+    wire  s4_zero__q;
+    reg  s4_zero__clock;
+    reg  [63:0] s5_abs__d;
+    wire  [63:0] s5_abs__q;
+    reg  s5_abs__clock;
+    reg  s5_neg__d;
+    wire  s5_neg__q;
+    reg  s5_neg__clock;
+    reg  [9:0] s5_ubig__d;
+    wire  [9:0] s5_ubig__q;
+    reg  s5_ubig__clock;
+    reg  s5_zero__d;
+    wire  s5_zero__q;
+    reg  s5_zero__clock;
+    reg  [7:0] lz__0__x;
+    wire  [2:0] lz__0__n;
+    wire  lz__0__zero;
+    reg  [7:0] lz__1__x;
+    wire  [2:0] lz__1__n;
+    wire  lz__1__zero;
+    reg  [7:0] lz__2__x;
+    wire  [2:0] lz__2__n;
+    wire  lz__2__zero;
+    reg  [7:0] lz__3__x;
+    wire  [2:0] lz__3__n;
+    wire  lz__3__zero;
+    reg  [7:0] lz__4__x;
+    wire  [2:0] lz__4__n;
+    wire  lz__4__zero;
+    reg  [7:0] lz__5__x;
+    wire  [2:0] lz__5__n;
+    wire  lz__5__zero;
+    reg  [7:0] lz__6__x;
+    wire  [2:0] lz__6__n;
+    wire  lz__6__zero;
+    reg  [7:0] lz__7__x;
+    wire  [2:0] lz__7__n;
+    wire  lz__7__zero;
+    reg  [63:0] s6_abs__d;
+    wire  [63:0] s6_abs__q;
+    reg  s6_abs__clock;
+    reg  [6:0] s6_lz__d;
+    wire  [6:0] s6_lz__q;
+    reg  s6_lz__clock;
+    reg  s6_neg__d;
+    wire  s6_neg__q;
+    reg  s6_neg__clock;
+    reg  [9:0] s6_ubig__d;
+    wire  [9:0] s6_ubig__q;
+    reg  s6_ubig__clock;
+    reg  s6_zero__d;
+    wire  s6_zero__q;
+    reg  s6_zero__clock;
+    reg  [63:0] s7_norm__d;
+    wire  [63:0] s7_norm__q;
+    reg  s7_norm__clock;
+    reg  [6:0] s7_lz__d;
+    wire  [6:0] s7_lz__q;
+    reg  s7_lz__clock;
+    reg  s7_neg__d;
+    wire  s7_neg__q;
+    reg  s7_neg__clock;
+    reg  [9:0] s7_ubig__d;
+    wire  [9:0] s7_ubig__q;
+    reg  s7_ubig__clock;
+    reg  s7_zero__d;
+    wire  s7_zero__q;
+    reg  s7_zero__clock;
+    reg  [23:0] s8_sig__d;
+    wire  [23:0] s8_sig__q;
+    reg  s8_sig__clock;
+    reg  [9:0] s8_exp__d;
+    wire  [9:0] s8_exp__q;
+    reg  s8_exp__clock;
+    reg  s8_neg__d;
+    wire  s8_neg__q;
+    reg  s8_neg__clock;
+    reg  s8_zero__d;
+    wire  s8_zero__q;
+    reg  s8_zero__clock;
+    
+    // Local signals
+    reg  [7:0] xabs;
+    reg  [31:0] prod;
+    reg  [63:0] pw;
+    reg  [63:0] cw;
+    reg  [9:0] diff;
+    reg  [9:0] ndiff;
+    reg  [63:0] lost;
+    reg  [6:0] hi_off;
+    reg  [2:0] hi_n;
+    reg  [6:0] lzn;
+    reg  [24:0] top;
+    reg  [24:0] rounded;
+    
+    // Sub module instances
+    default_accel_top_m_hi m_lo(
+        .clock(m_lo__clock),
+        .a(m_lo__a),
+        .b(m_lo__b),
+        .p(m_lo__p)
+    );
+    default_accel_top_m_hi m_hi(
+        .clock(m_hi__clock),
+        .a(m_hi__a),
+        .b(m_hi__b),
+        .p(m_hi__p)
+    );
+    default_accel_top_lz_b0 lz_x(
+        .x(lz_x__x),
+        .n(lz_x__n),
+        .zero(lz_x__zero)
+    );
+    default_accel_top_dff_w1 s1_pneg(
+        .d(s1_pneg__d),
+        .q(s1_pneg__q),
+        .clock(s1_pneg__clock)
+    );
+    default_accel_top_dff_w1 s1_pzero(
+        .d(s1_pzero__d),
+        .q(s1_pzero__q),
+        .clock(s1_pzero__clock)
+    );
+    default_accel_top_dff_w3 s1_lzx(
+        .d(s1_lzx__d),
+        .q(s1_lzx__q),
+        .clock(s1_lzx__clock)
+    );
+    default_accel_top_dff_w10 s1_up(
+        .d(s1_up__d),
+        .q(s1_up__q),
+        .clock(s1_up__clock)
+    );
+    default_accel_top_dff_w10 s1_uc(
+        .d(s1_uc__d),
+        .q(s1_uc__q),
+        .clock(s1_uc__clock)
+    );
+    default_accel_top_dff_w1 s1_cneg(
+        .d(s1_cneg__d),
+        .q(s1_cneg__q),
+        .clock(s1_cneg__clock)
+    );
+    default_accel_top_dff_w1 s1_czero(
+        .d(s1_czero__d),
+        .q(s1_czero__q),
+        .clock(s1_czero__clock)
+    );
+    default_accel_top_dff_w24 s1_csig(
+        .d(s1_csig__d),
+        .q(s1_csig__q),
+        .clock(s1_csig__clock)
+    );
+    default_accel_top_dff_w64 s2_big(
+        .d(s2_big__d),
+        .q(s2_big__q),
+        .clock(s2_big__clock)
+    );
+    default_accel_top_dff_w64 s2_small(
+        .d(s2_small__d),
+        .q(s2_small__q),
+        .clock(s2_small__clock)
+    );
+    default_accel_top_dff_w6 s2_d(
+        .d(s2_d__d),
+        .q(s2_d__q),
+        .clock(s2_d__clock)
+    );
+    default_accel_top_dff_w10 s2_ubig(
+        .d(s2_ubig__d),
+        .q(s2_ubig__q),
+        .clock(s2_ubig__clock)
+    );
+    default_accel_top_dff_w1 s2_bneg(
+        .d(s2_bneg__d),
+        .q(s2_bneg__q),
+        .clock(s2_bneg__clock)
+    );
+    default_accel_top_dff_w1 s2_sneg(
+        .d(s2_sneg__d),
+        .q(s2_sneg__q),
+        .clock(s2_sneg__clock)
+    );
+    default_accel_top_dff_w1 s2_zero(
+        .d(s2_zero__d),
+        .q(s2_zero__q),
+        .clock(s2_zero__clock)
+    );
+    default_accel_top_dff_w64 s3_big(
+        .d(s3_big__d),
+        .q(s3_big__q),
+        .clock(s3_big__clock)
+    );
+    default_accel_top_dff_w64 s3_small(
+        .d(s3_small__d),
+        .q(s3_small__q),
+        .clock(s3_small__clock)
+    );
+    default_accel_top_dff_w1 s3_sub(
+        .d(s3_sub__d),
+        .q(s3_sub__q),
+        .clock(s3_sub__clock)
+    );
+    default_accel_top_dff_w1 s3_bneg(
+        .d(s3_bneg__d),
+        .q(s3_bneg__q),
+        .clock(s3_bneg__clock)
+    );
+    default_accel_top_dff_w10 s3_ubig(
+        .d(s3_ubig__d),
+        .q(s3_ubig__q),
+        .clock(s3_ubig__clock)
+    );
+    default_accel_top_dff_w1 s3_zero(
+        .d(s3_zero__d),
+        .q(s3_zero__q),
+        .clock(s3_zero__clock)
+    );
+    default_accel_top_dff_w64 s4_sum(
+        .d(s4_sum__d),
+        .q(s4_sum__q),
+        .clock(s4_sum__clock)
+    );
+    default_accel_top_dff_w1 s4_bneg(
+        .d(s4_bneg__d),
+        .q(s4_bneg__q),
+        .clock(s4_bneg__clock)
+    );
+    default_accel_top_dff_w10 s4_ubig(
+        .d(s4_ubig__d),
+        .q(s4_ubig__q),
+        .clock(s4_ubig__clock)
+    );
+    default_accel_top_dff_w1 s4_zero(
+        .d(s4_zero__d),
+        .q(s4_zero__q),
+        .clock(s4_zero__clock)
+    );
+    default_accel_top_dff_w64 s5_abs(
+        .d(s5_abs__d),
+        .q(s5_abs__q),
+        .clock(s5_abs__clock)
+    );
+    default_accel_top_dff_w1 s5_neg(
+        .d(s5_neg__d),
+        .q(s5_neg__q),
+        .clock(s5_neg__clock)
+    );
+    default_accel_top_dff_w10 s5_ubig(
+        .d(s5_ubig__d),
+        .q(s5_ubig__q),
+        .clock(s5_ubig__clock)
+    );
+    default_accel_top_dff_w1 s5_zero(
+        .d(s5_zero__d),
+        .q(s5_zero__q),
+        .clock(s5_zero__clock)
+    );
+    default_accel_top_lz_b0 lz__0(
+        .x(lz__0__x),
+        .n(lz__0__n),
+        .zero(lz__0__zero)
+    );
+    default_accel_top_lz_b0 lz__1(
+        .x(lz__1__x),
+        .n(lz__1__n),
+        .zero(lz__1__zero)
+    );
+    default_accel_top_lz_b0 lz__2(
+        .x(lz__2__x),
+        .n(lz__2__n),
+        .zero(lz__2__zero)
+    );
+    default_accel_top_lz_b0 lz__3(
+        .x(lz__3__x),
+        .n(lz__3__n),
+        .zero(lz__3__zero)
+    );
+    default_accel_top_lz_b0 lz__4(
+        .x(lz__4__x),
+        .n(lz__4__n),
+        .zero(lz__4__zero)
+    );
+    default_accel_top_lz_b0 lz__5(
+        .x(lz__5__x),
+        .n(lz__5__n),
+        .zero(lz__5__zero)
+    );
+    default_accel_top_lz_b0 lz__6(
+        .x(lz__6__x),
+        .n(lz__6__n),
+        .zero(lz__6__zero)
+    );
+    default_accel_top_lz_b0 lz__7(
+        .x(lz__7__x),
+        .n(lz__7__n),
+        .zero(lz__7__zero)
+    );
+    default_accel_top_dff_w64 s6_abs(
+        .d(s6_abs__d),
+        .q(s6_abs__q),
+        .clock(s6_abs__clock)
+    );
+    default_accel_top_dff_w7 s6_lz(
+        .d(s6_lz__d),
+        .q(s6_lz__q),
+        .clock(s6_lz__clock)
+    );
+    default_accel_top_dff_w1 s6_neg(
+        .d(s6_neg__d),
+        .q(s6_neg__q),
+        .clock(s6_neg__clock)
+    );
+    default_accel_top_dff_w10 s6_ubig(
+        .d(s6_ubig__d),
+        .q(s6_ubig__q),
+        .clock(s6_ubig__clock)
+    );
+    default_accel_top_dff_w1 s6_zero(
+        .d(s6_zero__d),
+        .q(s6_zero__q),
+        .clock(s6_zero__clock)
+    );
+    default_accel_top_dff_w64 s7_norm(
+        .d(s7_norm__d),
+        .q(s7_norm__q),
+        .clock(s7_norm__clock)
+    );
+    default_accel_top_dff_w7 s7_lz(
+        .d(s7_lz__d),
+        .q(s7_lz__q),
+        .clock(s7_lz__clock)
+    );
+    default_accel_top_dff_w1 s7_neg(
+        .d(s7_neg__d),
+        .q(s7_neg__q),
+        .clock(s7_neg__clock)
+    );
+    default_accel_top_dff_w10 s7_ubig(
+        .d(s7_ubig__d),
+        .q(s7_ubig__q),
+        .clock(s7_ubig__clock)
+    );
+    default_accel_top_dff_w1 s7_zero(
+        .d(s7_zero__d),
+        .q(s7_zero__q),
+        .clock(s7_zero__clock)
+    );
+    default_accel_top_dff_w24 s8_sig(
+        .d(s8_sig__d),
+        .q(s8_sig__q),
+        .clock(s8_sig__clock)
+    );
+    default_accel_top_dff_w10 s8_exp(
+        .d(s8_exp__d),
+        .q(s8_exp__q),
+        .clock(s8_exp__clock)
+    );
+    default_accel_top_dff_w1 s8_neg(
+        .d(s8_neg__d),
+        .q(s8_neg__q),
+        .clock(s8_neg__clock)
+    );
+    default_accel_top_dff_w1 s8_zero(
+        .d(s8_zero__d),
+        .q(s8_zero__q),
+        .clock(s8_zero__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        s1_pneg__clock = clock;
+        s1_pzero__clock = clock;
+        s1_lzx__clock = clock;
+        s1_up__clock = clock;
+        s1_uc__clock = clock;
+        s1_cneg__clock = clock;
+        s1_czero__clock = clock;
+        s1_csig__clock = clock;
+        s2_big__clock = clock;
+        s2_small__clock = clock;
+        s2_d__clock = clock;
+        s2_ubig__clock = clock;
+        s2_bneg__clock = clock;
+        s2_sneg__clock = clock;
+        s2_zero__clock = clock;
+        s3_big__clock = clock;
+        s3_small__clock = clock;
+        s3_sub__clock = clock;
+        s3_bneg__clock = clock;
+        s3_ubig__clock = clock;
+        s3_zero__clock = clock;
+        s4_sum__clock = clock;
+        s4_bneg__clock = clock;
+        s4_ubig__clock = clock;
+        s4_zero__clock = clock;
+        s5_abs__clock = clock;
+        s5_neg__clock = clock;
+        s5_ubig__clock = clock;
+        s5_zero__clock = clock;
+        s6_abs__clock = clock;
+        s6_lz__clock = clock;
+        s6_neg__clock = clock;
+        s6_ubig__clock = clock;
+        s6_zero__clock = clock;
+        s7_norm__clock = clock;
+        s7_lz__clock = clock;
+        s7_neg__clock = clock;
+        s7_ubig__clock = clock;
+        s7_zero__clock = clock;
+        s8_sig__clock = clock;
+        s8_exp__clock = clock;
+        s8_neg__clock = clock;
+        s8_zero__clock = clock;
+        s1_pneg__d = s1_pneg__q;
+        s1_pzero__d = s1_pzero__q;
+        s1_lzx__d = s1_lzx__q;
+        s1_up__d = s1_up__q;
+        s1_uc__d = s1_uc__q;
+        s1_cneg__d = s1_cneg__q;
+        s1_czero__d = s1_czero__q;
+        s1_csig__d = s1_csig__q;
+        s2_big__d = s2_big__q;
+        s2_small__d = s2_small__q;
+        s2_d__d = s2_d__q;
+        s2_ubig__d = s2_ubig__q;
+        s2_bneg__d = s2_bneg__q;
+        s2_sneg__d = s2_sneg__q;
+        s2_zero__d = s2_zero__q;
+        s3_big__d = s3_big__q;
+        s3_small__d = s3_small__q;
+        s3_sub__d = s3_sub__q;
+        s3_bneg__d = s3_bneg__q;
+        s3_ubig__d = s3_ubig__q;
+        s3_zero__d = s3_zero__q;
+        s4_sum__d = s4_sum__q;
+        s4_bneg__d = s4_bneg__q;
+        s4_ubig__d = s4_ubig__q;
+        s4_zero__d = s4_zero__q;
+        s5_abs__d = s5_abs__q;
+        s5_neg__d = s5_neg__q;
+        s5_ubig__d = s5_ubig__q;
+        s5_zero__d = s5_zero__q;
+        s6_abs__d = s6_abs__q;
+        s6_lz__d = s6_lz__q;
+        s6_neg__d = s6_neg__q;
+        s6_ubig__d = s6_ubig__q;
+        s6_zero__d = s6_zero__q;
+        s7_norm__d = s7_norm__q;
+        s7_lz__d = s7_lz__q;
+        s7_neg__d = s7_neg__q;
+        s7_ubig__d = s7_ubig__q;
+        s7_zero__d = s7_zero__q;
+        s8_sig__d = s8_sig__q;
+        s8_exp__d = s8_exp__q;
+        s8_neg__d = s8_neg__q;
+        s8_zero__d = s8_zero__q;
+        m_lo__clock = clock;
+        m_hi__clock = clock;
+        xabs = x;
+        if (x[32'h7]) begin
+            xabs = 8'h0 - x;
+        end
+        lz_x__x = xabs;
+        m_lo__a = xabs;
+        m_lo__b = r_sig[(32'h0)+:(12)];
+        m_hi__a = xabs;
+        m_hi__b = r_sig[(32'hc)+:(12)];
+        s1_pneg__d = x[32'h7] ^ r_neg;
+        s1_pzero__d = lz_x__zero;
+        s1_lzx__d = lz_x__n;
+        s1_up__d = r_exp + 10'h1f - ({7'd0, lz_x__n});
+        s1_uc__d = c_exp + 10'h17;
+        s1_cneg__d = c_neg;
+        s1_czero__d = c_zero;
+        s1_csig__d = c_sig;
+        prod = (({12'd0, m_hi__p}) << 32'hc) + ({12'd0, m_lo__p});
+        pw = ({32'd0, prod}) << (({4'd0, s1_lzx__q}) + 7'h1e);
+        cw = ({40'd0, s1_csig__q}) << 32'h26;
+        diff = s1_up__q - s1_uc__q;
+        ndiff = s1_uc__q - s1_up__q;
+        s2_zero__d = s1_pzero__q & s1_czero__q;
+        if ((~diff[32'h9] & ~s1_pzero__q) | s1_czero__q) begin
+            s2_big__d = pw;
+            s2_small__d = cw;
+            if (s1_czero__q) begin
+                s2_small__d = 64'h0;
+            end
+            s2_bneg__d = s1_pneg__q;
+            s2_sneg__d = s1_cneg__q;
+            s2_ubig__d = s1_up__q;
+            s2_d__d = diff[(32'h0)+:(6)];
+            if (|diff[(32'h6)+:(4)]) begin
+                s2_d__d = 6'h3f;
+            end
+        end
+        else begin
+            s2_big__d = cw;
+            s2_small__d = pw;
+            if (s1_pzero__q) begin
+                s2_small__d = 64'h0;
+            end
+            s2_bneg__d = s1_cneg__q;
+            s2_sneg__d = s1_pneg__q;
+            s2_ubig__d = s1_uc__q;
+            s2_d__d = ndiff[(32'h0)+:(6)];
+            if (|ndiff[(32'h6)+:(4)]) begin
+                s2_d__d = 6'h3f;
+            end
+        end
+        lost = s2_small__q & ~((~64'h0) << s2_d__q);
+        s3_small__d = s2_small__q >> s2_d__q;
+        if (|lost) begin
+            s3_small__d = (s2_small__q >> s2_d__q) | 64'h1;
+        end
+        s3_big__d = s2_big__q;
+        s3_sub__d = s2_bneg__q ^ s2_sneg__q;
+        s3_bneg__d = s2_bneg__q;
+        s3_ubig__d = s2_ubig__q;
+        s3_zero__d = s2_zero__q;
+        if (s3_sub__q) begin
+            s4_sum__d = s3_big__q - s3_small__q;
+        end
+        else begin
+            s4_sum__d = s3_big__q + s3_small__q;
+        end
+        s4_bneg__d = s3_bneg__q;
+        s4_ubig__d = s3_ubig__q;
+        s4_zero__d = s3_zero__q;
+        s5_abs__d = s4_sum__q;
+        s5_neg__d = s4_bneg__q;
+        if (s4_sum__q[32'h3f]) begin
+            s5_abs__d = 64'h0 - s4_sum__q;
+            s5_neg__d = ~s4_bneg__q;
+        end
+        s5_ubig__d = s4_ubig__q;
+        s5_zero__d = s4_zero__q;
+        hi_off = 7'h40;
+        hi_n = 3'h0;
+        lz__0__x = s5_abs__q[(32'h8 * 0)+:(8)];
+        if (~lz__0__zero) begin
+            hi_off = byte_lz__0;
+            hi_n = lz__0__n;
+        end
+        lz__1__x = s5_abs__q[(32'h8 * 1)+:(8)];
+        if (~lz__1__zero) begin
+            hi_off = byte_lz__1;
+            hi_n = lz__1__n;
+        end
+        lz__2__x = s5_abs__q[(32'h8 * 2)+:(8)];
+        if (~lz__2__zero) begin
+            hi_off = byte_lz__2;
+            hi_n = lz__2__n;
+        end
+        lz__3__x = s5_abs__q[(32'h8 * 3)+:(8)];
+        if (~lz__3__zero) begin
+            hi_off = byte_lz__3;
+            hi_n = lz__3__n;
+        end
+        lz__4__x = s5_abs__q[(32'h8 * 4)+:(8)];
+        if (~lz__4__zero) begin
+            hi_off = byte_lz__4;
+            hi_n = lz__4__n;
+        end
+        lz__5__x = s5_abs__q[(32'h8 * 5)+:(8)];
+        if (~lz__5__zero) begin
+            hi_off = byte_lz__5;
+            hi_n = lz__5__n;
+        end
+        lz__6__x = s5_abs__q[(32'h8 * 6)+:(8)];
+        if (~lz__6__zero) begin
+            hi_off = byte_lz__6;
+            hi_n = lz__6__n;
+        end
+        lz__7__x = s5_abs__q[(32'h8 * 7)+:(8)];
+        if (~lz__7__zero) begin
+            hi_off = byte_lz__7;
+            hi_n = lz__7__n;
+        end
+        lzn = hi_off + ({4'd0, hi_n});
+        s6_abs__d = s5_abs__q;
+        s6_lz__d = lzn;
+        s6_neg__d = s5_neg__q;
+        s6_ubig__d = s5_ubig__q;
+        s6_zero__d = s5_zero__q | ~|s5_abs__q;
+        s7_norm__d = s6_abs__q << (s6_lz__q & 7'h3f);
+        s7_lz__d = s6_lz__q;
+        s7_neg__d = s6_neg__q;
+        s7_ubig__d = s6_ubig__q;
+        s7_zero__d = s6_zero__q;
+        top = ({1'd0, s7_norm__q[(32'h28)+:(24)]});
+        rounded = top;
+        if (s7_norm__q[32'h27] & (|s7_norm__q[(32'h0)+:(39)] | s7_norm__q[32'h28])) begin
+            rounded = top + 25'h1;
+        end
+        s8_sig__d = rounded[(32'h0)+:(24)];
+        s8_exp__d = s7_ubig__q - 10'h15 - ({3'd0, s7_lz__q});
+        if (rounded[32'h18]) begin
+            s8_sig__d = 24'h800000;
+            s8_exp__d = s7_ubig__q - 10'h14 - ({3'd0, s7_lz__q});
+        end
+        s8_neg__d = s7_neg__q;
+        s8_zero__d = s7_zero__q;
+        neg = s8_neg__q;
+        zero = s8_zero__q;
+        sig = s8_sig__q;
+        exp = s8_exp__q;
+    end
+    
+endmodule // default_accel_top_inner
+
+module default_accel_top_m_hi(clock,a,b,p);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  [7:0] a;
+    input wire  [11:0] b;
+    output reg  [19:0] p;
+    
+    // Update code (custom)
+    `ifdef ACCELGEN_ECP5_DSP
+    // Lattice ECP5: the product register is the MULT18X18D's output register.
+    wire [19:0] mp;
+    MULT18X18D #(.REG_INPUTA_CLK("NONE"), .REG_INPUTB_CLK("NONE"), .REG_PIPELINE_CLK("NONE"),
+                 .REG_OUTPUT_CLK("CLK0"), .REG_OUTPUT_CE("CE0"), .REG_OUTPUT_RST("RST0")) dsp (
+          .A0(a[0]), .A1(a[1]), .A2(a[2]), .A3(a[3]), .A4(a[4]), .A5(a[5]), .A6(a[6]), .A7(a[7]), .A8(1'b0), .A9(1'b0), .A10(1'b0), .A11(1'b0), .A12(1'b0), .A13(1'b0), .A14(1'b0), .A15(1'b0), .A16(1'b0), .A17(1'b0),
+          .B0(b[0]), .B1(b[1]), .B2(b[2]), .B3(b[3]), .B4(b[4]), .B5(b[5]), .B6(b[6]), .B7(b[7]), .B8(b[8]), .B9(b[9]), .B10(b[10]), .B11(b[11]), .B12(1'b0), .B13(1'b0), .B14(1'b0), .B15(1'b0), .B16(1'b0), .B17(1'b0),
+          .P0(mp[0]), .P1(mp[1]), .P2(mp[2]), .P3(mp[3]), .P4(mp[4]), .P5(mp[5]), .P6(mp[6]), .P7(mp[7]), .P8(mp[8]), .P9(mp[9]), .P10(mp[10]), .P11(mp[11]), .P12(mp[12]), .P13(mp[13]), .P14(mp[14]), .P15(mp[15]), .P16(mp[16]), .P17(mp[17]), .P18(mp[18]), .P19(mp[19]),
+          .SIGNEDA(1'b0), .SIGNEDB(1'b0), .SOURCEA(1'b0), .SOURCEB(1'b0),
+          .CLK0(clock), .CE0(1'b1), .RST0(1'b0));
+    always @(*) p = mp;
+    `else
+    wire [19:0] ax = {12'd0, a};
+    wire [19:0] bx = {8'd0, b};
+    initial p = 20'h0;
+    always @(posedge clock) p <= ax * bx;
+    `endif
+endmodule // default_accel_top_m_hi
+
+module default_accel_top_dff_w7(d,q,clock);
+    
+    // Module arguments
+    input wire  [6:0] d;
+    output reg  [6:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 7'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // default_accel_top_dff_w7
+
 module default_accel_top_ws(clock,load,l_sel,l_bank,l_addr,l_depth,l_data,l_wide,l_word,copy,c_bank,c_addr,r_data,c_wide,c_n,c_bank_b,c_addr_b,r_word,w_n,w_bank_b,w_addr_b,busy,fault,w_en,w_sel,w_bank,w_addr,w_data,w_wide,w_word);
     
     // Module arguments
@@ -23515,7 +25704,7 @@ module default_accel_top_pool(clock,we,op,payload,clear,p_div,conv_done,clk_now,
         .p_avg(regs__p_avg),
         .bad(regs__bad)
     );
-    default_accel_top_unit unit(
+    default_accel_top_unit_2 unit(
         .clock(unit__clock),
         .ld_we(unit__ld_we),
         .ld_bank(unit__ld_bank),
@@ -23932,7 +26121,7 @@ module default_accel_top_regs(clock,we,op,payload,clear,p_c,p_h,p_w,p_ho,p_wo,p_
     
 endmodule // default_accel_top_regs
 
-module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,ld_wide,ld_n,ld_bank_b,ld_addr_b,ld_word,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,clear,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
+module default_accel_top_unit_2(clock,ld_we,ld_bank,ld_addr,ld_data,ld_wide,ld_n,ld_bank_b,ld_addr_b,ld_word,p_c,p_h,p_w,p_ho,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_hbw,p_xcols,p_count,p_avg,p_div,conv_done,clear,start,busy,done,enable,div_now,out_valid,out_idx,out_data);
     
     // Module arguments
     input wire  clock;
@@ -24618,7 +26807,7 @@ module default_accel_top_unit(clock,ld_we,ld_bank,ld_addr,ld_data,ld_wide,ld_n,l
         end
     end
     
-endmodule // default_accel_top_unit
+endmodule // default_accel_top_unit_2
 
 module default_accel_top_first_cache_bank_2(clock,r_en,r_addr,r_data,w_en,w_addr,w_j0,w_n,w_word);
     
@@ -28734,6 +30923,7 @@ module default_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
     // Stub signals
     reg  [4:0] groups__op;
     wire  groups__xfer;
+    wire  groups__ladd;
     wire  groups__store;
     wire  groups__copy;
     wire  groups__mem_shape;
@@ -28786,6 +30976,7 @@ module default_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
     default_accel_top_groups groups(
         .op(groups__op),
         .xfer(groups__xfer),
+        .ladd(groups__ladd),
         .store(groups__store),
         .copy(groups__copy),
         .mem_shape(groups__mem_shape),
@@ -28894,7 +31085,10 @@ module default_accel_top_queue(clock,flush,in_valid,in_op,in_payload,accept,hold
         end
         groups__op = in_op;
         arr_class = k_illegal;
-        if (groups__xfer) begin
+        if (groups__ladd) begin
+            arr_class = k_mem | k_conv | k_settle;
+        end
+        else if (groups__xfer) begin
             arr_class = k_mem | k_settle;
         end
         else if (groups__mem_shape | groups__mem_rows) begin

@@ -21,7 +21,7 @@ module instr_decompressor(clock,reg_we,reg_addr,reg_wdata,hold,count,st_busy,st_
     // Constant declarations
     localparam  dec_legal = 90'h10000000000000000000000;
     localparam  dec_count0 = 90'h20000000000000000000000;
-    localparam  mods = 256'h2000000000000000000002020108020110012001202010101008040202010120;
+    localparam  mods = 256'h2000000000000008080102020108020110012001202010101008040202010120;
     localparam  op_mem_load = 5'b1;
     
     // Stub signals
@@ -1722,7 +1722,7 @@ module default_instr_decompressor_ents(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h22000000000000000000232a2e2a2427272d27272323242f272927282c2d2e22;
+    localparam  tab = 256'h22000000000000242a2d232a2e2a2427272d27272323242f272927282c2d2e22;
     localparam  at = 8'h0;
     
     // Local signals
@@ -1743,7 +1743,7 @@ module default_instr_decompressor_ents_2(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h23000000000000000000242b2f2b2528282e282824242510282a28292d2e2f23;
+    localparam  tab = 256'h23000000000000252b2e242b2f2b2528282e282824242510282a28292d2e2f23;
     localparam  at = 8'h8;
     
     // Local signals
@@ -1764,7 +1764,7 @@ module default_instr_decompressor_ents_3(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2c0000000000000000002d1418142e11111711112d2d2e19111311121617182c;
+    localparam  tab = 256'h2c0000000000002e14172d1418142e11111711112d2d2e19111311121617182c;
     localparam  at = 8'h50;
     
     // Local signals
@@ -1785,7 +1785,7 @@ module default_instr_decompressor_ents_4(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2d0000000000000000002e1519152f12121812122e2e2f1a121412131718192d;
+    localparam  tab = 256'h2d0000000000002f15182e1519152f12121812122e2e2f1a121412131718192d;
     localparam  at = 8'h58;
     
     // Local signals
@@ -1806,7 +1806,7 @@ module default_instr_decompressor_ents_5(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2e0000000000000000002f161a161013131913132f2f101b1315131418191a2e;
+    localparam  tab = 256'h2e0000000000001016192f161a161013131913132f2f101b1315131418191a2e;
     localparam  at = 8'h60;
     
     // Local signals
@@ -1827,7 +1827,7 @@ module default_instr_decompressor_ents_6(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2f00000000000000000010171b171114141a14141010111c14161415191a1b2f;
+    localparam  tab = 256'h2f00000000000011171a10171b171114141a14141010111c14161415191a1b2f;
     localparam  at = 8'h68;
     
     // Local signals
@@ -1848,7 +1848,7 @@ module default_instr_decompressor_ents_7(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1000000000000000000011181c181215151b15151111121d151715161a1b1c10;
+    localparam  tab = 256'h1000000000000012181b11181c181215151b15151111121d151715161a1b1c10;
     localparam  at = 8'h70;
     
     // Local signals
@@ -1869,7 +1869,7 @@ module default_instr_decompressor_ents_8(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h1100000000000000000012191d191316161c16161212131e161816171b1c1d11;
+    localparam  tab = 256'h1100000000000013191c12191d191316161c16161212131e161816171b1c1d11;
     localparam  at = 8'h78;
     
     // Local signals
@@ -1890,7 +1890,7 @@ module default_instr_decompressor_ents_9(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h24000000000000000000252c102c2629292f292925252611292b292a2e2f1024;
+    localparam  tab = 256'h24000000000000262c2f252c102c2629292f292925252611292b292a2e2f1024;
     localparam  at = 8'h10;
     
     // Local signals
@@ -1911,7 +1911,7 @@ module default_instr_decompressor_ents_10(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h25000000000000000000262d112d272a2a102a2a262627122a2c2a2b2f101125;
+    localparam  tab = 256'h25000000000000272d10262d112d272a2a102a2a262627122a2c2a2b2f101125;
     localparam  at = 8'h18;
     
     // Local signals
@@ -1932,7 +1932,7 @@ module default_instr_decompressor_ents_11(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h26000000000000000000272e122e282b2b112b2b272728132b2d2b2c10111226;
+    localparam  tab = 256'h26000000000000282e11272e122e282b2b112b2b272728132b2d2b2c10111226;
     localparam  at = 8'h20;
     
     // Local signals
@@ -1953,7 +1953,7 @@ module default_instr_decompressor_ents_12(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h27000000000000000000282f132f292c2c122c2c282829142c2e2c2d11121327;
+    localparam  tab = 256'h27000000000000292f12282f132f292c2c122c2c282829142c2e2c2d11121327;
     localparam  at = 8'h28;
     
     // Local signals
@@ -1974,7 +1974,7 @@ module default_instr_decompressor_ents_13(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h28000000000000000000291014102a2d2d132d2d29292a152d2f2d2e12131428;
+    localparam  tab = 256'h280000000000002a1013291014102a2d2d132d2d29292a152d2f2d2e12131428;
     localparam  at = 8'h30;
     
     // Local signals
@@ -1995,7 +1995,7 @@ module default_instr_decompressor_ents_14(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h290000000000000000002a1115112b2e2e142e2e2a2a2b162e102e2f13141529;
+    localparam  tab = 256'h290000000000002b11142a1115112b2e2e142e2e2a2a2b162e102e2f13141529;
     localparam  at = 8'h38;
     
     // Local signals
@@ -2016,7 +2016,7 @@ module default_instr_decompressor_ents_15(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2a0000000000000000002b1216122c2f2f152f2f2b2b2c172f112f101415162a;
+    localparam  tab = 256'h2a0000000000002c12152b1216122c2f2f152f2f2b2b2c172f112f101415162a;
     localparam  at = 8'h40;
     
     // Local signals
@@ -2037,7 +2037,7 @@ module default_instr_decompressor_ents_16(op,placed);
     output reg  [127:0] placed;
     
     // Constant declarations
-    localparam  tab = 256'h2b0000000000000000002c1317132d10101610102c2c2d18101210111516172b;
+    localparam  tab = 256'h2b0000000000002d13162c1317132d10101610102c2c2d18101210111516172b;
     localparam  at = 8'h48;
     
     // Local signals
@@ -2514,7 +2514,7 @@ module default_instr_decompressor_unpack(w0,pq,head,head_ok,ent,src_ok,op,payloa
     output reg  take;
     
     // Constant declarations
-    localparam  lens = 256'h80000000000000000000c283828101c1c341c1c0c0c103c1c241c2030343808;
+    localparam  lens = 256'h80000000000001028340c283828101c1c341c1c0c0c103c1c241c2030343808;
     
     // Local signals
     reg  [123:0] win;

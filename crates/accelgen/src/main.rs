@@ -25,7 +25,18 @@ fn main() -> ExitCode {
             default_hook(info);
         }
     }));
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd::dispatch(cli.cmd))) {
+    // The command runs on a thread with a large stack: rust-hdl simulates a design by nested
+    // calls of its blocks' updates, whose frames grow with the design (accel_axi on rust-hdl
+    // needs more than a spawned thread's default 2 MiB).
+    let run = std::thread::Builder::new()
+        .name("accelgen".into())
+        .stack_size(SIM_STACK)
+        .spawn(move || std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cmd::dispatch(cli.cmd))));
+    let outcome = match run {
+        Ok(handle) => handle.join().and_then(|r| r),
+        Err(e) => Ok(Err(failure::Failure::Hardware(format!("cannot start the command's thread: {e}")))),
+    };
+    match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(f)) => {
             if let Some(msg) = f.message() {
@@ -37,6 +48,9 @@ fn main() -> ExitCode {
         Err(p) => std::panic::resume_unwind(p),
     }
 }
+
+/// Stack of the thread a command runs on (bytes).
+const SIM_STACK: usize = 64 << 20;
 
 /// Whether a panic is `println!`'s on a closed standard output.
 fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {

@@ -105,10 +105,25 @@ fn a_network_with_data_gets_its_memory_image_and_map() {
         assert_eq!(r["bytes"].as_u64().unwrap(), size * elems, "{r}");
     }
     assert_eq!(regions.last().unwrap()["dtype"], "int32", "LeNet-5 ends in a conv layer without requantization");
-    // Live ranges [first, last] by layer: the input is read by layer 0, layer j's output by layer
-    // j + 1, and the network output lives to the last layer (6).
+    // Live ranges [first, last] in steps: the input is read in step 0; each max pool is fused with
+    // the conv layer before it, so it reads that layer's output and writes its own in the conv
+    // layer's step (0, 2), read by the next conv layer (2, 4); the network output lives to the last
+    // step (6).
     let live: Vec<(u64, u64)> = regions.iter().map(|r| (r["live"][0].as_u64().unwrap(), r["live"][1].as_u64().unwrap())).collect();
-    assert_eq!(live, [(0, 0), (0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 6)]);
+    assert_eq!(live, [(0, 0), (0, 0), (0, 2), (2, 2), (2, 4), (4, 5), (5, 6), (6, 6)]);
+    // Tensors live at one step share no byte; dead ones' regions are reused.
+    let span = |r: &serde_json::Value| (r["offset"].as_u64().unwrap(), r["offset"].as_u64().unwrap() + r["bytes"].as_u64().unwrap());
+    let mut shared = 0;
+    for (i, a) in regions.iter().enumerate() {
+        for (j, b) in regions.iter().enumerate().skip(i + 1) {
+            let ((a0, a1), (b0, b1)) = (span(a), span(b));
+            if a0 < b1 && b0 < a1 {
+                shared += 1;
+                assert!(live[i].1 < live[j].0 || live[j].1 < live[i].0, "{a} and {b} share bytes while both live");
+            }
+        }
+    }
+    assert!(shared > 0, "regions reused");
     run("lenet5", &dir.join("shapes"));
     assert!(!dir.join("shapes/memory_init.bin").exists() && !dir.join("shapes/memory.json").exists());
 }

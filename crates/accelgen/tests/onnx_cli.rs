@@ -228,9 +228,10 @@ fn depthwise_and_grouped_convolutions_run_on_accel_top_equal_to_onnx_runtime() {
 
 /// Residual blocks (QLinearAdd, and DequantizeLinear → Add → QuantizeLinear): the golden model
 /// runs the graph equal to ONNX Runtime, its table says which layers each Add reads and its
-/// memory plan reuses dead tensors' regions; `accelgen run` refuses it (exit 2) naming the first node that branches.
+/// memory plan reuses dead tensors' regions; `accelgen run` runs it on accel_top (Verilator), each
+/// add a load-add into the conv output before it is stored, every output equal to ONNX Runtime's.
 #[test]
-fn residual_blocks_run_on_the_golden_model_and_accel_top_refuses_them_by_name() {
+fn residual_blocks_run_on_the_golden_model_and_on_accel_top() {
     for name in ["small_res_qop", "small_res_qdq_pc"] {
         let f = |ext: &str| format!("testbenches/onnx/{name}.{ext}");
         let (code, out, err) = accelgen(&["golden", &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy")]);
@@ -242,11 +243,19 @@ fn residual_blocks_run_on_the_golden_model_and_accel_top_refuses_them_by_name() 
         // each) are live together, and no layer needs more
         assert!(out.contains("12 tensors in 1536 bytes; most live at one layer 1536"), "{name}: {out}");
     }
-    let (code, out, err) = accelgen(&["run", "testbenches/onnx/small_res_qop.onnx", "--input", "testbenches/onnx/small_res_qop.input.npy"]);
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("node 'b1add_quant' (QLinearAdd)") && err.contains("the graph branches") && err.contains("accelgen golden"), "{err}");
+    for name in ["small_res_qop", "small_res_qdq_pc"] {
+        let f = |ext: &str| format!("testbenches/onnx/{name}.{ext}");
+        let (code, out, err) = accelgen(&["run", &f("onnx"), "--input", &f("input.npy"), "--expected", &f("expected.npy"), "--engine", "verilator"]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert!(out.contains("32 of 32 images equal") && out.contains("all 320 elements equal"), "{name}: {out}");
+        let add = out.lines().find(|l| l.split_whitespace().nth(1).is_some_and(|n| n.starts_with("b1add"))).unwrap_or_else(|| panic!("{out}"));
+        // the add reads the shortcut (8×8×8 bytes) from memory and writes nothing of its own
+        let cols: Vec<&str> = add.split_whitespace().collect();
+        assert_eq!((cols[2], cols[7], cols[8]), ("add", "512", "0"), "{name}: {add}");
+    }
     // Imported, the graph is a network file whose adds and shortcut readers name their inputs;
-    // the golden model runs the file equal to the model, and `accelgen run` refuses it by layer.
+    // the golden model runs the file equal to the model, and so does accel_top.
+    // `accelgen compile` lowers it: each add a load-add before its conv layer's stores.
     let dir = scratch("import-res");
     let net = dir.join("res.json");
     let ns = net.to_str().unwrap();
@@ -265,9 +274,36 @@ fn residual_blocks_run_on_the_golden_model_and_accel_top_refuses_them_by_name() 
     let x = accelgen_onnx::io::read_npy(&repo.join("small_res_qop.input.npy")).unwrap();
     let first = q.batch_inputs(&x, "input").unwrap().remove(0);
     assert_eq!(file.golden().unwrap().as_i8().unwrap(), &q.run_int8(&first).unwrap(), "the file computes what the model does");
-    let (code, out, err) = accelgen(&["run", ns]);
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("layers[3] (add): the hardware runs chains") && err.contains("accelgen golden"), "{err}");
+    let prog = dir.join("prog");
+    let (code, out, err) = accelgen(&["compile", ns, "--out", prog.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(prog.join("program.txt")).unwrap();
+    assert!(text.contains("MEM_LOADADD") && text.contains("ACT_ADDK") && text.contains("ACT_ADD qmin="), "{text}");
+    // The conv layer joined to the add stores no output of its own; the sum lives from it on.
+    let map: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(prog.join("memory.json")).unwrap()).unwrap();
+    let names: Vec<&str> = map["regions"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert!(!names.contains(&"layers[2] (conv2d) output") && names.contains(&"layers[3] (add) output"), "{names:?}");
+    let sum = map["regions"].as_array().unwrap().iter().find(|r| r["name"] == "layers[3] (add) output").unwrap();
+    assert_eq!(sum["live"][0], 2, "{sum}");
+    let (code, out, err) = accelgen(&["run", ns, "--engine", "verilator"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("golden network: match"), "{out}");
+}
+
+/// MLPerf Tiny's ResNet-8 (CIFAR-10 shapes, three residual adds, stride-2 1×1 shortcut convs;
+/// seeded random weights, testbenches/gen_mlperf.py) on accel_top (Verilator): every output of 4
+/// inputs equal to ONNX Runtime's in each quantized form, each add a load-add.
+#[test]
+fn the_mlperf_tiny_resnet8_runs_on_accel_top_equal_to_onnx_runtime() {
+    for form in ["qop", "qdq", "qdq_pc"] {
+        let model = format!("testbenches/onnx/mlperf/resnet8_{form}.onnx");
+        let expected = format!("testbenches/onnx/mlperf/resnet8_{form}.expected.npy");
+        let (code, out, err) = accelgen(&["run", &model, "--input", "testbenches/onnx/mlperf/resnet8.input.npy", "--expected", &expected, "--engine", "verilator"]);
+        assert_eq!(code, 0, "{form}: {out}{err}");
+        assert!(out.contains("4 of 4 images equal") && out.contains("all 40 elements equal"), "{form}: {out}");
+        let adds = out.lines().filter(|l| l.split_whitespace().nth(2) == Some("add")).count();
+        assert_eq!(adds, 3, "{form}: {out}");
+    }
 }
 
 /// MLPerf Tiny's anomaly-detection autoencoder (640 → 128 ×4 → 8 → 128 ×4 → 640, seeded random

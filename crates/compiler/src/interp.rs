@@ -9,6 +9,7 @@
 //! opcode is an error naming the instruction.
 
 use accelgen_config::HwConfig;
+use accelgen_golden::ort_add::AddUnitConstants;
 use accelgen_golden::{requantize, OrtScale, Requant};
 use accelgen_config::{ConvArray, PoolArray};
 use accelgen_isa::Instr;
@@ -31,6 +32,8 @@ pub struct Trace {
     pub pool_runs: u64,
     /// Words copied on chip (`MEM_COPY`).
     pub copies: u64,
+    /// Elements summed by the add unit (`MEM_LOADADD`; their reads count in `mem_reads`).
+    pub adds: u64,
     /// Multiply-accumulates of the conv runs on real (non-padding) positions of loaded channels.
     pub macs: u64,
     /// The pooling divider in force at each pooling run.
@@ -53,6 +56,8 @@ pub struct Machine {
     out: Vec<Vec<i32>>,
     fm: Vec<Vec<i8>>,
     pout: Vec<i8>,
+    /// The add unit's float32 constants (`ACT_ADDK`: r_a, r_b, fixed).
+    add_k: [u32; 3],
     div: u32,
     div_req: u32,
     /// Bytes per bus word (`memory.word_bits` / 8).
@@ -62,6 +67,13 @@ pub struct Machine {
     pub mem: Vec<u8>,
     /// Counters.
     pub trace: Trace,
+}
+
+/// The conv output buffer's place of element `within` of chunk `chunk` (channel t·C·k + c·k + j:
+/// bank c, entry B + (t·k + j)·len + within): `(bank, entry)`.
+fn out_place(chunk: u64, within: u64, len: u64, base: u64, c: u64, k: u64) -> (usize, usize) {
+    let (t, cc, j) = (chunk / (c * k), (chunk / k) % c, chunk % k);
+    (cc as usize, (base + (t * k + j) * len + within) as usize)
 }
 
 fn get(b: &[u8], i: usize) -> u64 {
@@ -84,6 +96,7 @@ impl Machine {
             out: vec![vec![0; e.output_buffer_depth]; e.cols],
             fm: vec![vec![0; u.feature_memory_depth]; u.rows_per_read],
             pout: vec![0; u.feature_memory_depth],
+            add_k: [0; 3],
             div: 1,
             div_req: 0,
             word_bytes: (cfg.memory.word_bits / 8) as usize,
@@ -120,6 +133,11 @@ impl Machine {
                 "MEM_LOAD" => self.load(i.values[0], i.values[1], i.values[2]).map_err(at)?,
                 "MEM_STORE" => self.store(i.values[0], i.values[1], i.values[2]).map_err(at)?,
                 "MEM_COPY" => self.copy(i.values[0]).map_err(at)?,
+                "MEM_LOADADD" => self.load_add(i.values[0], i.values[1]).map_err(at)?,
+                "ACT_ADDK" => match self.add_k.get_mut(i.values[0] as usize) {
+                    Some(k) => *k = i.values[1] as u32,
+                    None => return Err(at(format!("ACT_ADDK.which = {}: allowed 0 (r_a), 1 (r_b), 2 (fixed)", i.values[0]))),
+                },
                 "RUN" => {
                     let m = i.values[0];
                     if m & (accelgen_isa::M_PE | accelgen_isa::M_ACC | accelgen_isa::M_ACT) != 0 {
@@ -257,9 +275,8 @@ impl Machine {
         for i in 0..words {
             let (chunk, within) = (i / len, i % len);
             let v = if source == 0 {
-                let (t, cc, j) = (chunk / (c * k), (chunk / k) % c, chunk % k);
-                let a = (out_base + (t * k + j) * len + within) as usize;
-                *self.out[cc as usize].get(a).ok_or_else(|| format!("word {i} reads entry {a} of the output buffer"))? as u32
+                let (cc, a) = out_place(chunk, within, len, out_base, c, k);
+                *self.out[cc].get(a).ok_or_else(|| format!("word {i} reads entry {a} of the output buffer"))? as u32
             } else {
                 *self.pout.get(i as usize).ok_or_else(|| format!("word {i} reads past the pooling output buffer"))? as i32 as u32
             };
@@ -288,9 +305,8 @@ impl Machine {
         }
         for i in 0..words {
             let (chunk, within) = (i / len, i % len);
-            let (t, cc, j) = (chunk / (c * k), (chunk / k) % c, chunk % k);
-            let a = (out_base + (t * k + j) * len + within) as usize;
-            let v = *self.out[cc as usize].get(a).ok_or_else(|| format!("word {i} reads entry {a} of the output buffer"))?;
+            let (cc, a) = out_place(chunk, within, len, out_base, c, k);
+            let v = *self.out[cc].get(a).ok_or_else(|| format!("word {i} reads entry {a} of the output buffer"))?;
             let rho = within / pool_w + ph;
             let d = (chunk * hbw + (rho / kb) * pool_w + within % pool_w) as usize;
             if d >= self.u.feature_memory_depth {
@@ -299,6 +315,35 @@ impl Machine {
             self.fm[(rho % kb) as usize][d] = v as i8;
         }
         self.trace.copies += words;
+        Ok(())
+    }
+
+    /// `MEM_LOADADD`: each int8 element read as a load reads it meets the output buffer element
+    /// a store of source 0 reads as the same element; the add unit's sum replaces the latter.
+    fn load_add(&mut self, addr: u64, words: u64) -> Result<(), String> {
+        if self.reg("ACT_REQUANT")[0] == 0 {
+            return Err("a load-add needs requantized conv output (ACT_REQUANT.en = 1)".into());
+        }
+        let (len, _) = self.chunks(words);
+        let g = self.ext_geometry(words);
+        let (c, k) = (self.e.cols as u64, self.run_kernels()? as u64);
+        let out_base = if self.half() { (self.e.output_buffer_depth / 2) as u64 } else { 0 };
+        let mode = self.reg("ACT_ADD");
+        let unit = AddUnitConstants { ra_bits: self.add_k[0], rb_bits: self.add_k[1], fixed_bits: self.add_k[2], qmin: mode[0] as u8 as i8 };
+        let swap = mode[1] != 0;
+        let mut last_word = None;
+        for i in 0..words {
+            let at = self.ext(addr, i, g, 1)?;
+            self.trace.mem_read_words += self.bus_access(&mut last_word, at);
+            let ext = self.mem[at] as i8;
+            let (cc, a) = out_place(i / len, i % len, len, out_base, c, k);
+            // The buffer's int8 element: the low byte of the entry, as a store takes it.
+            let here = *self.out[cc].get(a).ok_or_else(|| format!("word {i} reads entry {a} of the output buffer"))? as i8;
+            let y = if swap { unit.apply(ext, here) } else { unit.apply(here, ext) };
+            self.out[cc][a] = i32::from(y);
+        }
+        self.trace.mem_reads += words;
+        self.trace.adds += words;
         Ok(())
     }
 

@@ -4,14 +4,16 @@
 //!
 //! External memory is packed as numpy writes tensors (`x.tobytes()`): one byte per int8
 //! element (inputs, weights, every layer's output, CHW), four little-endian bytes per int32
-//! bias. Every region starts on a [`REGION_ALIGN`]-byte boundary.
+//! bias. Every region starts on a [`REGION_ALIGN`]-byte boundary. The tensors are placed from 0
+//! by the memory plan ([`crate::memplan`]) over the steps the layers' instructions run in
+//! ([`Layout::steps`]); the weight, bias and scale blocks lie above them.
 
 use crate::conv_plan::ConvPlan;
 use crate::planner::plan_clock;
 use crate::pool_plan::columns_per_band;
-use crate::tiling::{col_rule, conv_tiling, fit_err, on_chip_multiple, output_stored, ConvTiling, LayerTiling, PoolTiling};
+use crate::tiling::{col_rule, conv_tiling, fit_err, on_chip_multiple, output_stored, AddTiling, ConvTiling, LayerTiling, PoolTiling};
 use accelgen_config::HwConfig;
-use accelgen_formats::{Layer, Network};
+use accelgen_formats::{Layer, Network, Source};
 
 /// Largest external-memory byte address + 1 (the 26-bit `addr` fields).
 pub const ADDR_SPACE: u64 = 1 << 26;
@@ -47,7 +49,8 @@ impl Layout {
     /// The packed minimum of a run's memory traffic (a model figure): every tensor, weight and
     /// bias byte moved once.
     pub fn min_bytes(&self) -> u64 {
-        self.sizes.iter().zip(&self.elem_bytes).map(|(n, b)| n * b).sum::<u64>()
+        let stored = |t: usize| t == 0 || !self.fused[t - 1];
+        (0..self.sizes.len()).filter(|&t| stored(t)).map(|t| self.sizes[t] * self.elem_bytes[t]).sum::<u64>()
             + self
                 .layers
                 .iter()
@@ -56,9 +59,18 @@ impl Layout {
                         let scales = if t.scale_blocks.is_empty() { 0 } else { BIAS_BYTES * t.plan.cout as u64 };
                         (t.plan.cout * t.plan.cin * t.plan.kh * t.plan.kw) as u64 + BIAS_BYTES * t.plan.cout as u64 + scales
                     }
-                    LayerTiling::Pool(_) => 0,
+                    LayerTiling::Pool(_) | LayerTiling::Add(_) => 0,
                 })
                 .sum::<u64>()
+    }
+
+    /// The byte address of tensor `t` (0: the input, j + 1: layer j's output).
+    pub fn tensor(&self, t: usize) -> u64 {
+        if t == 0 {
+            self.input
+        } else {
+            self.outputs[t - 1]
+        }
     }
 
     /// The network output's byte address, element count and bytes per element.
@@ -89,6 +101,16 @@ pub struct Layout {
     /// Per layer, its tiling (weight blocks: byte address and int8 elements; bias blocks: byte
     /// address and int32 elements).
     pub layers: Vec<LayerTiling>,
+    /// Per layer, whether its output is never stored (a conv layer joined to the add right after
+    /// it: its region is the add's, written with the sums).
+    pub fused: Vec<bool>,
+    /// Per layer, the step its instructions are emitted in: its own index, or the conv layer's
+    /// before it for a pooling layer fused with it and an add joined to it.
+    pub steps: Vec<usize>,
+    /// Per tensor (0: the input, j + 1: layer j's output), the steps it is live over:
+    /// `[written, last read]` (the network output: to the last step). Tensors live at one step
+    /// never share a byte; a dead tensor's bytes are reused ([`crate::memplan`]).
+    pub live: Vec<[usize; 2]>,
     /// Bytes the layout uses.
     pub bytes: u64,
 }
@@ -115,7 +137,7 @@ pub(crate) fn conv_layer_tiling(cfg: &HwConfig, net: &Network, i: usize, plan: c
 fn pool_on_chip(u: &accelgen_config::PoolArray, net: &Network, i: usize, ct: &ConvTiling) -> bool {
     let Some(Layer::Pool(pl)) = net.layers.get(i) else { return false };
     let p = &pl.params;
-    let (c, wo) = (net.shapes[i][0], net.shapes[i + 1][2]);
+    let (c, wo) = (net.input_shape(i)[0], net.shapes[i + 1][2]);
     let rows = ct.band.min(ct.plan.ho);
     // A column tile's width in and out (its windows whole: `col_multiple`).
     let (w_t, wo_t) = if ct.cols < ct.plan.wo { (ct.cols, ct.cols / p.stride[1]) } else { (ct.plan.wo, wo) };
@@ -133,11 +155,12 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
     let e = cfg.conv_array();
     let u = cfg.pool_array();
     let dividers = plan_clock(net, cfg)?;
-    let mut next = align(net.shapes[0].iter().product::<usize>() as u64);
+    // Weight, bias and scale blocks from 0 here; moved above the tensors' regions at the end.
+    let mut next = 0;
     let mut layers = vec![];
     for (i, layer) in net.layers.iter().enumerate() {
         let at = format!("layers[{i}] ({})", layer.op());
-        let input = &net.shapes[i];
+        let input = net.input_shape(i);
         match layer {
             Layer::Conv(cl) => {
                 let plan = ConvPlan::for_layer(&e, input, cl).map_err(|err| format!("{at}: {err}"))?;
@@ -184,7 +207,15 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 }
                 layers.push(LayerTiling::Conv(t));
             }
-            Layer::Add(_) => return Err(format!("{at}: an add does not run on the hardware (chains only)")),
+            Layer::Add(al) => {
+                let t = add_tiling(net, i, &al.q).map_err(|e| format!("{at}: {e}"))?;
+                // The first version: the load-add writes the output buffer through the engine's
+                // port, so the conv layer's stores run with the engine idle (no double buffering).
+                if let Some(LayerTiling::Conv(ct)) = layers.get_mut(t.conv) {
+                    ct.double = false;
+                }
+                layers.push(LayerTiling::Add(t));
+            }
             Layer::Pool(pl) => {
                 let [c, h, w] = [input[0], input[1], input[2]];
                 let out = &net.shapes[i + 1];
@@ -215,8 +246,9 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 })?;
                 // Fused after a conv layer with one output group: pooling bands no taller than a
                 // conv band's output allows, so pooling starts while the conv layer still runs.
+                let fed = i > 0 && net.feeds_only_next(i - 1);
                 let band = match layers.last() {
-                    Some(LayerTiling::Conv(ct)) if ct.oc_groups() == 1 && ct.band < ct.plan.ho => {
+                    Some(LayerTiling::Conv(ct)) if fed && ct.oc_groups() == 1 && ct.band < ct.plan.ho => {
                         band.min((ct.band / p.stride[0]).max(1))
                     }
                     _ => band,
@@ -230,28 +262,93 @@ pub fn layout(net: &Network, cfg: &HwConfig) -> Result<Layout, String> {
                 // On chip: after a one-group conv layer whose bands hold whole windows, when a
                 // band of every channel fits the feature memory and its output the output buffer.
                 let on_chip = match layers.last() {
-                    Some(LayerTiling::Conv(ct)) => pool_on_chip(&u, net, i, ct),
+                    Some(LayerTiling::Conv(ct)) if fed => pool_on_chip(&u, net, i, ct),
                     _ => false,
                 };
                 layers.push(LayerTiling::Pool(PoolTiling { channels, band, hb, xcols, divider, on_chip }));
             }
         }
     }
-    let input = 0;
-    let mut outputs = vec![];
+    let n = net.layers.len();
+    // The step each layer's instructions are emitted in: a pooling layer fused with the conv
+    // layer before it and an add joined to it run in that conv layer's step.
+    let steps: Vec<usize> = (0..n)
+        .map(|i| match (&layers[i], i.checked_sub(1).map(|j| &layers[j])) {
+            (LayerTiling::Add(a), _) => a.conv,
+            (LayerTiling::Pool(_), Some(LayerTiling::Conv(t))) if t.oc_groups() == 1 && net.feeds_only_next(i - 1) => i - 1,
+            _ => i,
+        })
+        .collect();
+    // A conv layer joined to an add never stores its own output: it has no region.
+    let fused: Vec<bool> = (0..n).map(|j| matches!(layers.get(j + 1), Some(LayerTiling::Add(a)) if a.conv == j)).collect();
     let mut sizes = vec![net.shapes[0].iter().product::<usize>() as u64];
     let mut elem_bytes = vec![1];
     for (i, s) in net.shapes[1..].iter().enumerate() {
-        let n = s.iter().product::<usize>() as u64;
-        outputs.push(next);
-        sizes.push(n);
+        sizes.push(s.iter().product::<usize>() as u64);
         elem_bytes.push(output_bytes(net, i));
-        next = align(next + n * output_bytes(net, i));
     }
+    // Tensor t (0: the input, j + 1: layer j's output) is live from the step that writes it to
+    // the last step that reads it (the network output: to the last step).
+    let mut live: Vec<[usize; 2]> = (0..=n).map(|t| if t == 0 { [0, 0] } else { [steps[t - 1]; 2] }).collect();
+    for (i, src) in net.sources.iter().enumerate() {
+        for k in 0..src.len() {
+            let t = net.source_tensor(i, k);
+            live[t][1] = live[t][1].max(steps[i]);
+        }
+    }
+    live[n][1] = steps.iter().copied().max().unwrap_or(0);
+    let tensors: Vec<crate::memplan::Live> = (0..=n)
+        .map(|t| crate::memplan::Live {
+            name: format!("tensor {t}"),
+            bytes: if t > 0 && fused[t - 1] { 0 } else { sizes[t] * elem_bytes[t] },
+            first: live[t][0],
+            last: live[t][1],
+        })
+        .collect();
+    let plan = crate::memplan::plan(&tensors, REGION_ALIGN)?;
+    let mut at: Vec<u64> = plan.regions.iter().map(|r| r.offset).collect();
+    for j in (0..n).rev() {
+        if fused[j] {
+            // Its stores write the add's region (the sums).
+            at[j + 1] = at[j + 2];
+        }
+    }
+    let base = align(plan.peak);
+    for t in &mut layers {
+        if let LayerTiling::Conv(t) = t {
+            t.weight_blocks.iter_mut().flatten().for_each(|b| b.0 += base);
+            t.bias_blocks.iter_mut().for_each(|b| b.0 += base);
+            t.scale_blocks.iter_mut().for_each(|b| b.0 += base);
+        }
+    }
+    let (input, outputs) = (at[0], at[1..].to_vec());
+    let next = base + next;
     if next > ADDR_SPACE {
         return Err(format!("the network needs {next} bytes of external memory, more than the 26-bit address space ({ADDR_SPACE})"));
     }
-    Ok(Layout { input, outputs, sizes, elem_bytes, layers, bytes: next })
+    Ok(Layout { input, outputs, sizes, elem_bytes, layers, fused, steps, live, bytes: next })
+}
+
+/// How add layer `i` (parameters `q`) runs: a load-add into the output of conv layer i − 1,
+/// which must be one of its operands, requantized to int8 and read by no other layer.
+fn add_tiling(net: &Network, i: usize, q: &accelgen_golden::ort_add::QAdd) -> Result<AddTiling, String> {
+    let conv = i
+        .checked_sub(1)
+        .filter(|&j| matches!(&net.layers[j], Layer::Conv(c) if c.requant.is_some()) && net.readers(j) == [i])
+        .ok_or_else(|| {
+            "an add runs as a load-add into the output of the conv layer right before it, which must be one of its operands, \
+             requantized to int8 and read by no other layer (docs/accelerator.md, residual adds)"
+                .to_string()
+        })?;
+    let on_chip = Source::Layer(conv);
+    let swap = match (net.sources[i][0] == on_chip, net.sources[i][1] == on_chip) {
+        (true, false) => false,
+        (false, true) => true,
+        _ => return Err(format!("both operands are layers[{conv}]'s output; a load-add reads one operand from memory")),
+    };
+    let shortcut = net.source_tensor(i, usize::from(!swap));
+    let unit = q.unit_constants()?;
+    Ok(AddTiling { conv, shortcut, swap, unit })
 }
 
 
@@ -358,8 +455,12 @@ mod tests {
         assert!(e.contains("kernel sides must be at most 31") && e.contains("PE_KERNEL"), "{e}");
     }
 
+    /// Tensors live at one step never share a byte, weights and biases share none with anything,
+    /// every region is aligned and inside the layout; dead tensors' bytes are reused (LeNet-5,
+    /// AlexNet, VGG-16 on both presets where they fit).
     #[test]
     fn layout_regions_do_not_overlap_and_tiling_fits_the_buffers() {
+        let mut reused = 0;
         for preset in [accelgen_config::Preset::Tiny, accelgen_config::Preset::Default] {
             let cfg = preset.config();
             let e = cfg.conv_array();
@@ -367,26 +468,33 @@ mod tests {
                 let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../testbenches/networks/{name}.json"));
                 let net = Network::load(&path).unwrap();
                 let Ok(lay) = layout(&net, &cfg) else { continue };
-                let mut spans = vec![(lay.input, lay.sizes[0])];
-                for (o, s) in lay.outputs.iter().zip(&lay.sizes[1..]) {
-                    spans.push((*o, *s));
+                // (address, bytes, live steps); weights and biases live throughout.
+                let always = [0, usize::MAX];
+                let mut spans = vec![(lay.input, lay.sizes[0], lay.live[0])];
+                for (j, o) in lay.outputs.iter().enumerate() {
+                    spans.push((*o, lay.sizes[j + 1] * lay.elem_bytes[j + 1], lay.live[j + 1]));
                 }
                 for t in &lay.layers {
                     if let LayerTiling::Conv(t) = t {
-                        spans.extend(t.weight_blocks.iter().flatten().copied());
-                        spans.extend(t.bias_blocks.iter().map(|&(a, n)| (a, n * BIAS_BYTES)));
+                        spans.extend(t.weight_blocks.iter().flatten().map(|&(a, n)| (a, n, always)));
+                        spans.extend(t.bias_blocks.iter().map(|&(a, n)| (a, n * BIAS_BYTES, always)));
                         let tap = t.plan.run_kernel().0 * t.plan.run_kernel().1 * e.rows * e.cols * t.plan.kernels;
                         assert!(t.tiles * t.icg * tap <= e.weight_buffer_depth, "{name}");
                         assert!(t.ic_groups() == 1 || t.tiles <= 2, "{name}: kept sums need at most 2 tiles");
                     }
                 }
-                spans.sort();
-                for w in spans.windows(2) {
-                    assert!(w[0].0 + w[0].1 <= w[1].0, "{name} on {preset:?}: {w:?} overlap");
+                for (i, a) in spans.iter().enumerate() {
+                    for b in &spans[i + 1..] {
+                        let bytes = a.0 < b.0 + b.1 && b.0 < a.0 + a.1;
+                        let live = a.2[0] <= b.2[1] && b.2[0] <= a.2[1];
+                        assert!(!(bytes && live), "{name} on {preset:?}: {a:?} and {b:?} overlap while both are live");
+                        reused += usize::from(bytes);
+                    }
                 }
                 assert!(spans.iter().all(|s| s.0 % REGION_ALIGN == 0), "{name}: regions aligned");
-                assert!(spans.last().map_or(0, |s| s.0 + s.1) <= lay.bytes);
+                assert!(spans.iter().all(|s| s.0 + s.1 <= lay.bytes), "{name}: inside the layout");
             }
         }
+        assert!(reused > 10, "dead tensors' regions are reused: {reused} shared pairs");
     }
 }

@@ -32,4 +32,4 @@ pub use conv_plan::ConvPlan;
 pub use layout::{memory_image, memory_image_bytes, read_elements, Layout, ADDR_SPACE};
 pub use lower::{compile, compile_full, Compiled};
 pub use pool_plan::PoolPlan;
-pub use tiling::{ConvTiling, LayerTiling, PoolTiling};
+pub use tiling::{AddTiling, ConvTiling, LayerTiling, PoolTiling};

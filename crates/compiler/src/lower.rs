@@ -5,12 +5,19 @@
 //!
 //! **External memory** is byte-addressed and packed ([`crate::layout`]): one byte per int8
 //! element, four little-endian bytes per int32 bias; transfer addresses and strides are byte
-//! addresses, lengths count elements. Regions, each on a 64-byte boundary, in order: the network
-//! input (C·H·W, CHW order); per convolution
-//! layer its weight blocks (one per output-channel group and input-channel group, each in the
-//! conv engine's pass order, zero where a tile runs past the channels) and its bias blocks (one
-//! per output-channel group, in bias-bank order); then every layer's output in CHW order, each in
-//! its own region (no region is reused, so no transfer can overwrite a tensor still to be read).
+//! addresses, lengths count elements. Regions, each on a 64-byte boundary: from 0 the tensors,
+//! the network input (C·H·W) and every layer's output in CHW order, placed by the memory plan
+//! ([`crate::layout`]: tensors live at one step never share a byte, dead tensors' regions are
+//! reused); above them, per convolution layer, its weight blocks (one per output-channel group and
+//! input-channel group, each in the conv engine's pass order, zero where a tile runs past the
+//! channels) and its bias blocks (one per output-channel group, in bias-bank order). In a graph each layer reads its
+//! source's region; a conv layer joined to the add right after it has none (see below).
+//!
+//! **Adds** run on the output of the conv layer right before them, one of their operands and read
+//! by nothing else ([`crate::layout`] refuses any other): the unit's constants (`ACT_ADDK`,
+//! `ACT_ADD`) are written before the conv layer, and before each of its stores a `MEM_LOADADD` of
+//! the other operand's same elements sums them into the output buffer, so the store writes the
+//! add's output. Those instructions belong to the add layer.
 //!
 //! **Convolution layers** run as a sequence of *runs* of the conv engine. A run covers one
 //! output-channel group (T output tiles of C·K channels), one input-channel group (G input tiles
@@ -134,6 +141,9 @@ impl Emitter {
             return Err(format!("{}: a transfer at byte {addr} runs past the 26-bit address space", self.at));
         }
         self.push("MEM_SHAPE", &[len, stride, half])?;
+        if name == "MEM_LOADADD" {
+            return self.push(name, &[addr, words]);
+        }
         self.push(name, &[which, addr, words])
     }
 }
@@ -185,7 +195,7 @@ struct PoolQueue {
 impl PoolQueue {
     fn new(net: &Network, lay: &Layout, cfg: &HwConfig, i: usize) -> PoolQueue {
         let (Layer::Pool(pl), LayerTiling::Pool(t)) = (&net.layers[i], &lay.layers[i]) else { unreachable!("a pooling layer") };
-        let input = &net.shapes[i];
+        let input = net.input_shape(i);
         let out = &net.shapes[i + 1];
         let (cn, h, w) = (input[0], input[1], input[2]);
         let (ho, wo) = (out[1], out[2]);
@@ -218,7 +228,7 @@ impl PoolQueue {
             pending: None,
             layer: i,
             at: format!("layers[{i}] ({})", net.layers[i].op()),
-            src: if i == 0 { lay.input } else { lay.outputs[i - 1] },
+            src: lay.tensor(net.source_tensor(i, 0)),
             dst: lay.outputs[i],
             h: h as u64,
             w: w as u64,
@@ -338,16 +348,19 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
     for (i, layer) in net.layers.iter().enumerate() {
         m.layer = i;
         m.at = format!("layers[{i}] ({})", layer.op());
-        let src = if i == 0 { lay.input } else { lay.outputs[i - 1] };
+        let src = lay.tensor(net.source_tensor(i, 0));
         let dst = lay.outputs[i];
-        // A pooling layer right after this conv layer: fused when the conv layer has one
-        // output-channel group (every band holds every channel), else run after it.
-        let fuse = match (lay.layers.get(i), lay.layers.get(i + 1)) {
-            (Some(LayerTiling::Conv(t)), Some(LayerTiling::Pool(_))) => t.oc_groups() == 1,
-            _ => false,
-        };
+        // A pooling layer right after this conv layer, reading its output only: fused when the
+        // conv layer has one output-channel group (every band holds every channel), else run
+        // after it.
+        let fuse = matches!(lay.layers.get(i + 1), Some(LayerTiling::Pool(_))) && lay.steps[i + 1] == i;
         let next_div = match net.layers.get(i + 1).zip(lay.layers.get(i + 1)) {
-            Some((Layer::Pool(_), LayerTiling::Pool(p))) if !fuse => Some(p.divider),
+            Some((Layer::Pool(_), LayerTiling::Pool(p))) if !fuse && net.feeds_only_next(i) => Some(p.divider),
+            _ => None,
+        };
+        // An add right after this conv layer, summed into its output before each store.
+        let add = match lay.layers.get(i + 1) {
+            Some(LayerTiling::Add(a)) if a.conv == i => Some((i + 1, a, lay.tensor(a.shortcut))),
             _ => None,
         };
         let mut pool_q = None;
@@ -368,19 +381,21 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
         let on_chip = matches!(lay.layers.get(i + 1), Some(LayerTiling::Pool(pt)) if fuse && pt.on_chip);
         match (layer, &lay.layers[i]) {
             (Layer::Conv(cl), LayerTiling::Conv(t)) => {
-                lower_conv(&mut m, &e, cl, t, (src, dst), next_div, pool_q.as_mut(), on_chip)?;
+                lower_conv(&mut m, &e, cl, t, (src, dst), next_div, pool_q.as_mut(), on_chip, add)?;
             }
             (Layer::Pool(_), LayerTiling::Pool(t)) => {
                 if fused.contains(&i) {
                     continue;
                 }
-                let follows_conv = i > 0 && matches!(net.layers[i - 1], Layer::Conv(_));
+                let follows_conv = i > 0 && matches!(net.layers[i - 1], Layer::Conv(_)) && net.feeds_only_next(i - 1);
                 if !follows_conv {
                     m.push("POOL_CLOCK", &[u64::from(t.divider)])?;
                 }
                 let mut q = PoolQueue::new(net, &lay, cfg, i);
                 q.finish(&mut m)?;
             }
+            // Run inside its conv layer's stores.
+            (Layer::Add(_), LayerTiling::Add(_)) => {}
             _ => unreachable!("layout() follows the layers"),
         }
         if let Some(mut q) = pool_q {
@@ -395,7 +410,8 @@ pub fn compile_full(net: &Network, cfg: &HwConfig) -> Result<Compiled, String> {
 /// The transfers and runs of conv layer `cl` (its tiling `t`, input at `src`, output at `dst`):
 /// per output-channel group, its biases, then its bands, double-buffered or one input group at a
 /// time; `next_div` is the rate of a pooling layer that follows unfused, `pool_q` a fused one's
-/// runs (taking each band `on_chip` when set).
+/// runs (taking each band `on_chip` when set); `add` an add layer (index, tiling, the other
+/// operand's address) summed into each part of the output before it is stored.
 #[allow(clippy::too_many_arguments)]
 fn lower_conv(
     m: &mut Emitter,
@@ -406,7 +422,18 @@ fn lower_conv(
     next_div: Option<u32>,
     mut pool_q: Option<&mut PoolQueue>,
     on_chip: bool,
+    add: Option<(usize, &crate::tiling::AddTiling, u64)>,
 ) -> Result<(), String> {
+    if let Some((li, a, _)) = add {
+        // The add unit's constants, with the add layer's name on its instructions.
+        let layer = std::mem::replace(&mut m.layer, li);
+        let u = &a.unit;
+        for (which, bits) in [u.ra_bits, u.rb_bits, u.fixed_bits].into_iter().enumerate() {
+            m.push("ACT_ADDK", &[which as u64, u64::from(bits)])?;
+        }
+        m.push("ACT_ADD", &[u.qmin as u8 as u64, u64::from(a.swap)])?;
+        m.layer = layer;
+    }
     // PE_KERNEL.k: the run's kernels, 0 for all K (the encoding of every run before k existed).
     let kfield = if t.plan.kernels == e.kernels { 0 } else { t.plan.kernels as u64 };
     // Layouts in the run's kernels k.
@@ -487,6 +514,12 @@ fn lower_conv(
             let a = dst + ob * ((g * t.tiles * c * k) as u64 * ho * wo + oy0 as u64 * wo + tile.ox0 as u64);
             let (rows, two) = (rows as u64, tile.wo as u64);
             let runs = if two < wo { [two, rows, ob * wo, m.mem_rows[3]] } else { [0, 0, 0, m.mem_rows[3]] };
+            if let Some((li, _, shortcut)) = add {
+                // The other operand's same elements (same shape, CHW), summed in place first.
+                let layer = std::mem::replace(&mut m.layer, li);
+                m.transfer_runs("MEM_LOADADD", 0, shortcut + (a - dst), cout_g * rows * two, [rows * two, ob * ho * wo, half], runs)?;
+                m.layer = layer;
+            }
             m.transfer_runs("MEM_STORE", 0, a, cout_g * rows * two, [rows * two, ob * ho * wo, half], runs)
         };
         // Unit u's output: stored, or pooled on chip by a fused pooling layer; a fused pooling

@@ -44,6 +44,10 @@ mod cost {
     pub const POOL: u64 = 2;
     /// From `END`'s dispatch to `done`.
     pub const END: u64 = 1;
+    /// A load-add's cycles beyond a load's (an element per cycle): the output buffer read and the
+    /// add unit's 18-stage pipeline drained before the transfer is done. A planned figure (the
+    /// design of docs/accelerator.md, "Residual adds"): `accel_top` has no load-add yet.
+    pub const LOADADD: u64 = 20;
     /// RUN and transfers wait this many periods after a module-register write (the write lands a
     /// cycle after its acceptance, then two product stages); `MEM_SHAPE` and `MEM_ROWS` are the
     /// dispatcher's own registers and need none.
@@ -244,6 +248,10 @@ pub fn program_cycles(c: &Compiled, cfg: &HwConfig, latency: u32) -> Result<Prog
                     words + if name == "MEM_LOAD" { cost::LOAD + extra } else { cost::STORE }
                 };
                 busy.mem = start + dur;
+            }
+            "MEM_LOADADD" => {
+                at = at.max(busy.mem).max(settle);
+                busy.mem = at + 1 + v[1] + cost::LOAD + extra + cost::LOADADD;
             }
             _ => {
                 // A register write: waits for its module to be idle.

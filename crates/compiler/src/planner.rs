@@ -96,7 +96,7 @@ fn check_model_work(net: &Network, cfg: &HwConfig) -> Result<(), String> {
     for (i, layer) in net.layers.iter().enumerate() {
         if let Layer::Conv(c) = layer {
             let path = format!("layers[{i}]");
-            let plan = ConvPlan::for_layer(&e, &net.shapes[i], c).map_err(|err| format!("{path}: {err}"))?;
+            let plan = ConvPlan::for_layer(&e, net.input_shape(i), c).map_err(|err| format!("{path}: {err}"))?;
             let estimate = cycle_estimate(&e, &plan);
             total = total.saturating_add(estimate);
             if total > MAX_MODEL_CYCLES {
@@ -112,7 +112,6 @@ fn check_model_work(net: &Network, cfg: &HwConfig) -> Result<(), String> {
 
 /// Plans every pooling layer of `net` on the configured hardware.
 pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, String> {
-    net.require_chain()?;
     check_model_work(net, cfg)?;
     let e = cfg.conv_array();
     let u = cfg.pool_array();
@@ -123,7 +122,7 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
     let mut last_conv: Option<(usize, u64, u64)> = None;
     let mut in_force = 1u32;
     for (i, layer) in net.layers.iter().enumerate() {
-        let input = &net.shapes[i];
+        let input = net.input_shape(i);
         let path = format!("layers[{i}]");
         match layer {
             Layer::Conv(c) => {
@@ -140,8 +139,9 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
             Layer::Pool(p) => {
                 let plan = PoolPlan::geometry(&u, input, p).map_err(|err| format!("{path}: {err}"))?;
                 let full = plan.enabled_cycles(&u);
-                // The budget beside the conv layer's bands.
-                let conv = last_conv.map(|(j, t, n)| (j, t, fused_budget(t, n, full)));
+                // The budget beside the conv layer's bands: the conv layer right before, when
+                // this layer reads its output and nothing else does.
+                let conv = last_conv.filter(|&(j, ..)| j + 1 == i && net.feeds_only_next(j)).map(|(j, t, n)| (j, t, fused_budget(t, n, full)));
                 let (divider, meets) = match conv {
                     Some((_, _, budget)) => choose_divider(full, budget, dividers),
                     None => (1, true),
@@ -165,7 +165,8 @@ pub fn plan_clock(net: &Network, cfg: &HwConfig) -> Result<Vec<PoolClockRow>, St
                 // A pooling layer consumes its convolution layer's time budget.
                 last_conv = None;
             }
-            Layer::Add(_) => return Err(format!("{path}: an add does not run on the hardware (chains only)")),
+            // An add joins its conv layer's output stage (docs/accelerator.md): no pooling budget.
+            Layer::Add(_) => last_conv = None,
         }
     }
     Ok(rows)

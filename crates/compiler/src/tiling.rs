@@ -227,6 +227,24 @@ pub enum LayerTiling {
     Conv(ConvTiling),
     /// A pooling layer.
     Pool(PoolTiling),
+    /// An element-wise add, joined to the output stage of the conv layer right before it.
+    Add(AddTiling),
+}
+
+/// An element-wise add run as a load-add on its conv layer's output (docs/accelerator.md,
+/// "Residual adds"): before each store of conv layer `conv` (the layer right before the add, one
+/// of its operands, read by no other layer), `MEM_LOADADD` reads the other operand's elements of
+/// the stored part and sums them into the output buffer; the store writes the sums.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddTiling {
+    /// The conv layer whose output is summed on chip.
+    pub conv: usize,
+    /// The operand read from memory (tensor index: 0 the input, j + 1 layer j's output).
+    pub shortcut: usize,
+    /// The conv output is the add's second operand (`ACT_ADD.swap`).
+    pub swap: bool,
+    /// The add unit's constants.
+    pub unit: accelgen_golden::ort_add::AddUnitConstants,
 }
 
 
@@ -350,7 +368,16 @@ fn column_tiles(e: &ConvArray, full: ConvTiling, multiple: usize, r: &ColRule) -
 /// Whether layer `i`'s output goes to external memory as it is (the next layer is no pooling
 /// layer, which may take it on chip).
 pub fn output_stored(net: &Network, i: usize) -> bool {
-    !matches!(net.layers.get(i + 1), Some(Layer::Pool(_)))
+    next_pool(net, i).is_none()
+}
+
+/// The pooling layer right after layer `i` that reads its output and is its only reader (in a
+/// chain: the next layer, when it pools).
+pub fn next_pool(net: &Network, i: usize) -> Option<&accelgen_formats::PoolLayer> {
+    match net.layers.get(i + 1) {
+        Some(Layer::Pool(p)) if net.feeds_only_next(i) => Some(p),
+        _ => None,
+    }
 }
 
 /// Column tiles of conv layer `i` on a bus of `bus_bytes`-byte words ([`ColRule`]): allowed when
@@ -361,8 +388,8 @@ pub fn col_rule(net: &Network, i: usize, bus_bytes: usize) -> Option<ColRule> {
         Some(Layer::Conv(c)) if c.requant.is_none() => crate::layout::BIAS_BYTES as usize,
         _ => 1,
     };
-    match net.layers.get(i + 1) {
-        Some(Layer::Pool(p)) => (on_chip_multiple(net, i) > 1
+    match next_pool(net, i) {
+        Some(p) => (on_chip_multiple(net, i) > 1
             && p.params.kernel[1] == p.params.stride[1]
             && p.params.padding[1] == 0
             && p.params.end()[1] == 0)
@@ -375,8 +402,8 @@ pub fn col_rule(net: &Network, i: usize, bus_bytes: usize) -> Option<ColRule> {
 /// output on chip (its windows do not overlap vertically and it has no vertical padding, so each
 /// conv band holds whole windows when its rows are a multiple of the stride), else 1.
 pub fn on_chip_multiple(net: &Network, i: usize) -> usize {
-    match net.layers.get(i + 1) {
-        Some(Layer::Pool(p)) if p.params.kernel[0] == p.params.stride[0] && p.params.padding[0] == 0 && p.params.end()[0] == 0 => p.params.stride[0],
+    match next_pool(net, i) {
+        Some(p) if p.params.kernel[0] == p.params.stride[0] && p.params.padding[0] == 0 && p.params.end()[0] == 0 => p.params.stride[0],
         _ => 1,
     }
 }

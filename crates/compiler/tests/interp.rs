@@ -155,3 +155,89 @@ fn vgg16_first_block_moves_within_1_25x_of_the_packed_minimum() {
     let min = c.layout.min_bytes();
     assert!(moved * 4 <= min * 5, "moved {moved} bytes, packed minimum {min}");
 }
+
+/// An add document of operands `a`, `b` (layer indices, or -1 for the input) with random scales.
+fn add_of(rng: &mut Rng, a: i64, b: i64) -> serde_json::Value {
+    let src = |s: i64| if s < 0 { serde_json::json!("input") } else { serde_json::json!(s) };
+    // Scales are float32 values, written exactly.
+    let scale = |rng: &mut Rng, lo: f32| f64::from(lo + rng.below(400) as f32 / 10_000.0);
+    let q = |rng: &mut Rng| serde_json::json!({"scale": scale(rng, 0.01), "zero_point": rng.range(-20, 20)});
+    let (qa, qb) = (q(rng), q(rng));
+    serde_json::json!({"op": "add", "inputs": [src(a), src(b)], "a": qa, "b": qb,
+        "scale": scale(rng, 0.02), "zero_point": rng.range(-128, 0), "relu": rng.below(2) == 0})
+}
+
+/// Random residual graphs (a stem, blocks of two convs whose second is summed with the block's
+/// input, in either operand order, stride-2 blocks whose shortcut is a 1×1 stride-2 conv, a
+/// pooling layer after an add) compile to load-adds and leave the golden output on both presets,
+/// tiled into bands, column tiles and channel groups on `tiny`.
+#[test]
+fn random_residual_graphs_compute_the_golden_network() {
+    let mut rng = Rng::from_env("residual-graphs", 34);
+    let mut swapped = 0;
+    for n in 0..24 {
+        let c0 = rng.range(1, 4) as usize;
+        let (h, w) = (rng.range(6, 20) as usize, rng.range(6, 20) as usize);
+        let mut c = rng.range(2, 20) as usize;
+        let mut layers = vec![conv(c0, c, 3, 1, 1, false)];
+        let mut x = 0i64; // the block input: a layer index
+        for _ in 0..rng.range(1, 3) {
+            let down = rng.below(2) == 0;
+            let cout = if down { c + rng.range(1, 8) as usize } else { c };
+            let mut c1 = conv(c, cout, 3, if down { 2 } else { 1 }, 1, false);
+            c1["inputs"] = serde_json::json!([x]);
+            layers.push(c1);
+            let mut shortcut = x;
+            if down {
+                let mut sc = conv(c, cout, 1, 2, 0, false);
+                sc["inputs"] = serde_json::json!([x]);
+                layers.push(sc);
+                shortcut = layers.len() as i64 - 1;
+            }
+            let mut c2 = conv(cout, cout, 3, 1, 1, false);
+            c2["inputs"] = serde_json::json!([shortcut + if down { -1 } else { 1 }]);
+            layers.push(c2);
+            let conv2 = layers.len() as i64 - 1;
+            let swap = rng.below(2) == 0;
+            swapped += usize::from(swap);
+            let (a, b) = if swap { (shortcut, conv2) } else { (conv2, shortcut) };
+            layers.push(add_of(&mut rng, a, b));
+            x = layers.len() as i64 - 1;
+            c = cout;
+        }
+        if rng.below(2) == 0 {
+            layers.push(serde_json::json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]}));
+        }
+        let net = net_of([c0, h, w], layers, 100 + n);
+        assert!(net.first_branch().is_some());
+        for p in [Preset::Tiny, Preset::Default] {
+            let c = check(&net, &p.config(), &format!("residual graph {n} on {p:?}"));
+            let adds = c.prog.iter().filter(|i| i.info().name == "MEM_LOADADD").count();
+            assert!(adds > 0, "graph {n}: load-adds");
+        }
+    }
+    assert!(swapped > 4 && swapped < 20, "both operand orders: {swapped}");
+}
+
+/// An add that cannot run as a load-add is refused naming the layer and the rule: one whose
+/// operands are both the conv layer before it, one after a conv layer another layer reads too,
+/// one after a pooling layer.
+#[test]
+fn adds_that_are_not_a_load_add_are_refused_by_name() {
+    let mut rng = Rng::new(5);
+    let cfg = Preset::Default.config();
+    let cases = [
+        (vec![conv(2, 4, 3, 1, 1, false), conv(4, 4, 3, 1, 1, false), add_of(&mut rng, 1, 1)], "both operands are layers[1]"),
+        (vec![conv(2, 4, 3, 1, 1, false), conv(4, 4, 3, 1, 1, false), add_of(&mut rng, 1, 0), {
+            let mut l = conv(4, 4, 1, 1, 0, false);
+            l["inputs"] = serde_json::json!([1]);
+            l
+        }], "read by no other layer"),
+        (vec![conv(2, 4, 3, 1, 1, false), serde_json::json!({"op": "maxpool2d", "kernel": [1, 1]}), add_of(&mut rng, 1, 0)], "the conv layer right before it"),
+    ];
+    for (layers, want) in cases {
+        let net = net_of([2, 8, 8], layers, 3);
+        let e = compile_full(&net, &cfg).unwrap_err();
+        assert!(e.contains("layers[2] (add)") && e.contains(want), "{e}");
+    }
+}

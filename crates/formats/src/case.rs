@@ -373,6 +373,26 @@ impl Network {
         last_reads(self.layers.len(), &self.sources)
     }
 
+    /// The layers that read layer `i`'s output, in order (a layer reading it twice counted once).
+    pub fn readers(&self, i: usize) -> Vec<usize> {
+        (i + 1..self.layers.len()).filter(|&j| self.sources[j].contains(&Source::Layer(i))).collect()
+    }
+
+    /// Whether layer `i + 1` is the only reader of layer `i`'s output and reads nothing else: the
+    /// pair may be joined on chip as in a chain.
+    pub fn feeds_only_next(&self, i: usize) -> bool {
+        i + 1 < self.layers.len() && self.sources[i + 1] == [Source::Layer(i)] && self.readers(i) == [i + 1]
+    }
+
+    /// The tensor layer `i` reads as its source `k`: 0 for the network input, j + 1 for layer
+    /// j's output.
+    pub fn source_tensor(&self, i: usize, k: usize) -> usize {
+        match self.sources[i][k] {
+            Source::Input => 0,
+            Source::Layer(j) => j + 1,
+        }
+    }
+
     /// Layer `i`'s (first) input shape.
     pub fn input_shape(&self, i: usize) -> &[usize] {
         match self.sources[i][0] {

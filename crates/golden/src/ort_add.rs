@@ -196,6 +196,18 @@ pub struct AddUnitConstants {
     pub qmin: i8,
 }
 
+impl AddUnitConstants {
+    /// One element as the add unit computes it from its constants alone (what the program
+    /// carries: `ACT_ADDK`, `ACT_ADD`): `fma(a, r_a, fma(b, r_b, fixed))` rounded once each, then
+    /// [`cvtps_epi32`], the clamp to int8 and the lower bound; [`QAdd::fused`] for constants of
+    /// [`QAdd::unit_constants`].
+    pub fn apply(&self, a: i8, b: i8) -> i8 {
+        let (ra, rb, fixed) = (f32::from_bits(self.ra_bits), f32::from_bits(self.rb_bits), f32::from_bits(self.fixed_bits));
+        let t = (a as f32).mul_add(ra, (b as f32).mul_add(rb, fixed));
+        cvtps_epi32(t).clamp(-128, 127).max(i32::from(self.qmin)) as i8
+    }
+}
+
 /// The range of the scale ratios `sa / sy` and `sb / sy` the hardware add unit computes exactly:
 /// `[2^-RATIO_EXP_LIMIT, 2^RATIO_EXP_LIMIT]`.
 pub const RATIO_EXP_LIMIT: i32 = 32;
@@ -354,6 +366,34 @@ mod tests {
         assert!(e.contains("b_scale / y_scale"), "{e}");
         let e = p(1.0, 200, 1.0, 0, 1.0, 0).unit_constants().unwrap_err();
         assert!(e.contains("int8"), "{e}");
+    }
+
+    /// The unit's constants alone (what a program carries) give QLinearAdd's result on every
+    /// operand pair, ReLU bound included; a swapped operand order is another function.
+    #[test]
+    fn the_unit_constants_alone_compute_the_fused_add() {
+        let mut rng = crate::testutil::Rng::from_env("add_apply", 33);
+        let mut swapped_differs = false;
+        for n in 0..40 {
+            let q = QAdd {
+                a_scale: 0.01 + rng.below(1000) as f32 / 20_000.0,
+                a_zp: rng.range(-128, 127) as i32,
+                b_scale: 0.01 + rng.below(1000) as f32 / 20_000.0,
+                b_zp: rng.range(-128, 127) as i32,
+                y_scale: 0.01 + rng.below(1000) as f32 / 20_000.0,
+                y_zp: rng.range(-128, 127) as i32,
+                qmin: -128,
+            };
+            let q = if n % 2 == 1 { QAdd { qmin: q.y_zp, ..q } } else { q };
+            let k = q.unit_constants().unwrap();
+            for a in -128..=127i8 {
+                for b in (-128..=127i8).step_by(5) {
+                    assert_eq!(k.apply(a, b), q.fused(a, b), "{q:?} {a} {b}");
+                    swapped_differs |= k.apply(b, a) != q.fused(a, b);
+                }
+            }
+        }
+        assert!(swapped_differs, "the operand order matters on these parameters");
     }
 
     #[test]

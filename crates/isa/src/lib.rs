@@ -386,6 +386,27 @@ pub const TABLE: &[OpInfo] = &[
         fields: &[f("groups", 2), f("shift", 4)],
         doc: "column groups of a conv run: the C PE columns split into 2^`groups` groups (1, 2 or 4; C divisible by it) of w = C / 2^`groups` columns; group g accumulates the slot of output column x + g·`shift` into output column x, the run's slots are ho × (wo + (2^`groups` − 1)·`shift`) a pass, and at the drain column c < w takes the sum of columns c, c + w, … (output tiles of w·k channels; docs/conv-array.md); 0 after reset: one group",
     },
+    OpInfo {
+        name: "MEM_LOADADD",
+        code: 22,
+        module: Module::Mem,
+        fields: &[f("addr", 26), f("words", 20)],
+        doc: "load-add, a residual add on the conv output before it is stored: element i of `words` int8 elements at external byte address `addr` (read as `MEM_LOAD` reads them: `MEM_SHAPE` chunks, `MEM_ROWS` runs) meets the conv output buffer element that a `MEM_STORE` of source 0 with the same shape reads as its element i (`MEM_SHAPE.len` and `half`, the run's kernels); the add unit (`ACT_ADDK`, `ACT_ADD`) sums the two and writes the int8 result back to that place of the output buffer, so the next store stores the sums (docs/accelerator.md); needs requantized output (`ACT_REQUANT.en`)",
+    },
+    OpInfo {
+        name: "ACT_ADDK",
+        code: 23,
+        module: Module::Act,
+        fields: &[f("which", 2), f("bits", 32)],
+        doc: "a constant of the add unit, float32 bits (ONNX Runtime's QLinearAdd, docs/arithmetic.md): `which` 0 r_a = scale_a / scale_y, 1 r_b = scale_b / scale_y, 2 fixed = zp_y − fma(r_a, zp_a, r_b · zp_b); 3 is refused; each 0 after reset",
+    },
+    OpInfo {
+        name: "ACT_ADD",
+        code: 24,
+        module: Module::Act,
+        fields: &[f("qmin", 8), f("swap", 1)],
+        doc: "the add unit's lowest output `qmin` (two's complement: −128, or the output zero point under a fused ReLU) and its operand order: y = max(clamp(round_half_even(fma(a, r_a, fma(b, r_b, fixed))), −128, 127), qmin) with a the conv output element and b the `MEM_LOADADD` element, or the other way round with `swap`; 0 after reset",
+    },
     OpInfo { name: "END", code: END, module: Module::Ctrl, fields: &[], doc: "end of program" },
 ];
 
@@ -637,7 +658,7 @@ mod tests {
             Instr::new("POOL_CLOCK", &[256]).unwrap_err(),
             "POOL_CLOCK.divider = 256 is out of range: allowed 0..=255"
         );
-        assert_eq!(Instr::decode(22).unwrap_err(), "illegal opcode 22");
+        assert_eq!(Instr::decode(25).unwrap_err(), "illegal opcode 25");
         assert_eq!(
             Instr::new("POOL_CLOCK", &[4]).unwrap().disassemble(),
             "POOL_CLOCK divider=4"

@@ -30,6 +30,17 @@ pub struct HwNet {
 }
 
 impl HwNet {
+    /// `msg` (a message of the compiler or the hardware run) with the ONNX node of the first
+    /// layer it names (`layers[i]`) added.
+    pub fn name_layers(&self, msg: &str) -> String {
+        let at = msg.find("layers[").map(|p| p + "layers[".len());
+        let node = at.and_then(|p| msg[p..].split(']').next()).and_then(|i| i.parse::<usize>().ok()).and_then(|i| self.nodes.get(i).map(|n| (i, n)));
+        match node {
+            Some((i, n)) => format!("{msg} (layers[{i}] is node '{n}')"),
+            None => msg.to_string(),
+        }
+    }
+
     /// The network with `input` as its input data.
     pub fn with_input(&self, input: &TensorI8) -> Network {
         let mut n = self.net.clone();
@@ -38,20 +49,8 @@ impl HwNet {
     }
 }
 
-/// accel_top's compiler takes chains: the first layer that reads anything but its predecessor's
-/// output (an Add's second operand, a shortcut's second reader) is refused, naming its node.
-pub fn check_chain(q: &QNet) -> Result<(), String> {
-    match q.first_branch() {
-        None => Ok(()),
-        Some((l, prev)) => Err(format!(
-            "{}: node '{}' ({}): reads {:?}, not only the tensor the layer before it writes ('{prev}'): the graph branches (a residual add), and accel_top's compiler takes chains of layers; `accelgen golden` runs the model (issue #30)",
-            q.file, l.node, l.op_type, l.inputs
-        )),
-    }
-}
-
-/// The network of `q`: a chain, or a graph whose layers name their inputs (residual adds; the
-/// golden model runs it, the hardware refuses it until it has an add: [`check_chain`]).
+/// The network of `q`: a chain, or a graph whose layers name their inputs (residual adds: the
+/// compiler runs each as a load-add into the conv layer before it, docs/accelerator.md).
 pub fn to_network(q: &QNet) -> Result<HwNet, String> {
     let mut layers = vec![];
     let mut sources = vec![];

@@ -44,6 +44,36 @@ fn check(net: &str, shape: impl Fn(&accelgen_onnx::QNet)) {
     }
 }
 
+/// Compiles every form of `net` as an accelgen network for `presets` and runs the program on the
+/// instruction interpreter (docs/isa.md, "Program semantics") for every input image: the output
+/// left in memory equals ONNX Runtime's on every element. Returns the programs' load-add element
+/// count (each image's).
+fn check_program(net: &str, presets: &[(&str, accelgen_config::Preset)]) -> u64 {
+    let (xs, x) = npy_f32(&dir().join(format!("{net}.input.npy")));
+    let n = xs[0] as usize;
+    let per_in = x.len() / n;
+    let mut adds = 0;
+    for &(form, preset) in presets {
+        let name = format!("{net}_{form}");
+        let q = accelgen_onnx::load(&dir().join(format!("{name}.onnx"))).unwrap();
+        let (_, want) = npy_f32(&dir().join(format!("{name}.expected.npy")));
+        let per_out = want.len() / n;
+        let cfg = preset.config();
+        let hw = accelgen_onnx::network::to_network(&q).unwrap();
+        for i in 0..n {
+            let t = q.quantize_input(&x[i * per_in..(i + 1) * per_in]).unwrap();
+            let net = hw.with_input(&t);
+            let c = accelgen_compiler::compile_full(&net, &cfg).unwrap_or_else(|e| panic!("{name} on {preset:?}: {e}"));
+            let mem = accelgen_compiler::memory_image(&net, &cfg, &c.layout).unwrap();
+            let (out, trace) = accelgen_compiler::interp::run_compiled(&c, &cfg, mem).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let got: Vec<f32> = out.iter().map(|&v| q.output.quant.dequantize(v as i8)).collect();
+            assert_eq!(got, want[i * per_out..(i + 1) * per_out], "{name} on {preset:?}: image {i}, the program on the interpreter");
+            adds = trace.adds;
+        }
+    }
+    adds
+}
+
 fn count(q: &accelgen_onnx::QNet, f: impl Fn(&LayerKind) -> bool) -> usize {
     q.layers.iter().filter(|l| f(&l.kind)).count()
 }
@@ -56,6 +86,17 @@ fn resnet8_equals_onnx_runtime() {
         assert_eq!(count(q, |k| matches!(k, LayerKind::Conv { .. })), 11);
         assert!(!q.is_chain());
     });
+}
+
+/// ResNet-8's residual adds run as load-adds into the output stage of the conv layer before each
+/// (the other operand read from memory): every form, compiled, equals ONNX Runtime.
+#[test]
+fn resnet8_program_equals_onnx_runtime() {
+    use accelgen_config::Preset;
+    let presets = [("qop", Preset::Default), ("qdq", Preset::Default), ("qdq_pc", Preset::Default), ("qop", Preset::Tiny)];
+    let adds = check_program("resnet8", &presets);
+    // 16×32×32 + 32×16×16 + 64×8×8 elements summed, each once.
+    assert_eq!(adds, 16 * 32 * 32 + 32 * 16 * 16 + 64 * 8 * 8);
 }
 
 #[test]

@@ -95,7 +95,7 @@ fn ratio(x: u64, y: u64) -> f64 {
 fn layer_macs(t: &LayerTiling) -> u64 {
     match t {
         LayerTiling::Conv(t) => t.plan.macs,
-        LayerTiling::Pool(_) => 0,
+        LayerTiling::Pool(_) | LayerTiling::Add(_) => 0,
     }
 }
 
@@ -472,7 +472,7 @@ pub fn run_accel_batch(
     }
     let kept = compress::kept_indices(&compiled.prog);
     let layer_of: Vec<usize> = kept.iter().map(|&i| compiled.layer_of[i]).collect();
-    let is_transfer: Vec<bool> = kept.iter().map(|&i| matches!(compiled.prog[i].info().name, "MEM_LOAD" | "MEM_STORE")).collect();
+    let is_transfer: Vec<bool> = kept.iter().map(|&i| matches!(compiled.prog[i].info().name, "MEM_LOAD" | "MEM_STORE" | "MEM_LOADADD")).collect();
     let is_pool_run: Vec<bool> = kept
         .iter()
         .map(|&i| compiled.prog[i].info().name == "RUN" && compiled.prog[i].values[0] & accelgen_isa::M_POOL != 0)

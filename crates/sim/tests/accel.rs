@@ -618,3 +618,61 @@ fn column_groups_take_the_idle_columns_for_taps_further_right() {
     }
     check_program_model(&v, &cfg, MemTiming::default(), "column groups on tiny");
 }
+
+/// A residual graph: a stem, a block whose second conv is summed with the stem's output (the
+/// conv output as the add's first operand), a stride-2 block whose 1×1 stride-2 shortcut conv is
+/// the first operand (the conv output the second: `ACT_ADD.swap`), a max pool after the add.
+fn residual_graph(seed: u64) -> Network {
+    let mut rng = Rng::new(seed);
+    // Scales are float32 values, written exactly.
+    let q = |rng: &mut Rng| json!({"scale": f64::from(0.01 + rng.below(400) as f32 / 10_000.0), "zero_point": rng.range(-20, 20)});
+    let mut add = |a: usize, b: usize| {
+        let (qa, qb) = (q(&mut rng), q(&mut rng));
+        json!({"op": "add", "inputs": [a, b], "a": qa, "b": qb, "scale": f64::from(0.03f32), "zero_point": -60, "relu": true})
+    };
+    let with_inputs = |mut l: serde_json::Value, i: usize| {
+        l["inputs"] = json!([i]);
+        l
+    };
+    let layers = vec![
+        conv(3, 8, 3, 1, 1, false),
+        conv(8, 8, 3, 1, 1, false),
+        conv(8, 8, 3, 1, 1, false),
+        add(2, 0),
+        conv(8, 12, 3, 2, 1, false),
+        with_inputs(conv(8, 12, 1, 2, 0, false), 3),
+        with_inputs(conv(12, 12, 3, 1, 1, false), 4),
+        add(5, 6),
+        json!({"op": "maxpool2d", "kernel": [2, 2], "stride": [2, 2]}),
+    ];
+    net_of([3, 10, 12], layers, seed)
+}
+
+/// Residual adds on accel_top (rust-hdl): each add runs as load-adds into the output buffer of
+/// the conv layer before it (the add unit in the data mover, both operand orders), on `tiny`
+/// (bands, channel groups) with a slow memory and on `default`; the output equals the golden
+/// network, each add reads its other operand once and stores nothing of its own, and on
+/// `default` every layer's cycles are the program model's within 2%.
+#[test]
+fn residual_graphs_run_on_accel_top_with_load_adds() {
+    for (n, (preset, mem)) in [(Preset::Tiny, SLOW), (Preset::Default, MemTiming::default())].into_iter().enumerate() {
+        let net = residual_graph(40 + n as u64);
+        let cfg = preset.config();
+        let what = format!("residual graph on {preset:?}");
+        let r = run(&net, &cfg, Engine::Rust, mem, &what);
+        let adds = r.compiled.prog.iter().filter(|i| i.info().name == "MEM_LOADADD").count();
+        assert!(adds >= 2, "{what}: {adds} load-adds");
+        if mem == MemTiming::default() {
+            // (The program model is fitted to a memory that is always ready.)
+            check_program_model(&r, &cfg, mem, &what);
+        }
+        let layers = r.stats["layers"].as_array().unwrap();
+        for (i, elems) in [(3, 8 * 10 * 12), (7, 12 * 5 * 6)] {
+            assert_eq!(layers[i]["op"], "add", "{what}");
+            // Bytes of the bus words the load-adds read (the shortcut, once), nothing written.
+            let read = layers[i]["mem_read_bytes"].as_u64().unwrap();
+            assert!(read >= elems && read < elems * 3 / 2 + 64, "{what}: layer {i} read {read} bytes for {elems} elements");
+            assert_eq!(layers[i]["mem_write_bytes"], 0, "{what}: layer {i}");
+        }
+    }
+}

@@ -71,8 +71,8 @@ fn random_programs_round_trip_for_many_seeds() {
 fn malformed_streams_set_the_error_flag_and_stop() {
     let end = Instr::new("END", &[]).unwrap();
     let clock = Instr::new("POOL_CLOCK", &[3]).unwrap();
-    // Illegal opcode 22 after one good instruction.
-    let word = (clock.encode() as u64) | (22u64 << clock.len());
+    // Illegal opcode 25 after one good instruction.
+    let word = (clock.encode() as u64) | (25u64 << clock.len());
     let bytes_illegal = word.to_le_bytes().to_vec();
     let run = run_program(16, &bytes_illegal, &RunOptions::default()).unwrap();
     assert!(run.error);

@@ -1,6 +1,6 @@
 //! `accelgen bench accel`: whole networks on `accel_top` (default preset, Verilator: LeNet-5, the
 //! 3-channel stem, ResNet-8's layer chain, a fully connected stack, a VGG-style block, and MLPerf
-//! Tiny's FC autoencoder, DS-CNN and MobileNetV1 0.25 from their ONNX files), their
+//! Tiny's ResNet-8, FC autoencoder, DS-CNN and MobileNetV1 0.25 from their ONNX files), their
 //! network-wide PE utilization next to the conv engine's compute-only figure from its cycle model,
 //! and external-memory traffic next to the minimum (every input, weight, bias and output word moved
 //! once). All figures of a row come from the same run; the cycle model is the conv engine's exact
@@ -94,8 +94,9 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
     let stem = Network::from_value(&with_data(stem()), Path::new(".")).map_err(fail)?;
     let resnet = Network::from_value(&with_data(resnet8_chain()), Path::new(".")).map_err(fail)?;
     let fc = Network::from_value(&with_data(fc_stack()), Path::new(".")).map_err(fail)?;
-    // MLPerf Tiny's networks that run on accel_top (issue #30; ResNet-8's residual adds do not
-    // yet): their rooflines from the model's own layers (a depthwise layer runs dense).
+    // MLPerf Tiny's networks on accel_top (issue #30): their rooflines from the model's own
+    // layers (a depthwise layer runs dense; ResNet-8's adds as load-adds).
+    let (r8_q, r8_hw, r8) = mlperf("resnet8").map_err(fail)?;
     let (ae_q, ae_hw, ae) = mlperf("autoencoder").map_err(fail)?;
     let (ds_q, ds_hw, ds) = mlperf("dscnn").map_err(fail)?;
     let (mb_q, mb_hw, mb) = mlperf("mobilenet").map_err(fail)?;
@@ -109,6 +110,7 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
         ("FC stack", &fc, m, None),
         ("VGG-style block", &vgg, m, None),
         ("VGG-style block, latency 20", &vgg, MemTiming { latency: 20, stall_every: 0 }, None),
+        ("MLPerf Tiny ResNet-8", &r8, m, Some((&r8_q, &r8_hw))),
         ("MLPerf Tiny FC autoencoder", &ae, m, Some((&ae_q, &ae_hw))),
         ("MLPerf Tiny DS-CNN", &ds, m, Some((&ds_q, &ds_hw))),
         ("MLPerf Tiny MobileNetV1 0.25", &mb, m, Some((&mb_q, &mb_hw))),
@@ -125,7 +127,7 @@ pub(crate) fn bench_accel(as_json: bool, plot: Option<&Path>, force: bool) -> Re
         for (i, layer) in net.layers.iter().enumerate() {
             if let Layer::Conv(c) = layer {
                 // With the mapping the compiler picks (ConvPlan::for_layer).
-                let plan = ConvPlan::for_layer(&e, &net.shapes[i], c).map_err(|e| fail(e.to_string()))?;
+                let plan = ConvPlan::for_layer(&e, net.input_shape(i), c).map_err(|e| fail(e.to_string()))?;
                 model_cycles += accelgen_compiler::cycle_model::conv_cycles(&e, &plan).cycles;
                 macs += plan.macs;
             }

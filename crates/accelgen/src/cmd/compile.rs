@@ -99,17 +99,19 @@ fn memory_files(net: &Network, cfg: &HwConfig) -> Option<(Vec<u8>, String)> {
     let lay = &compiled.layout;
     let word_bytes = (cfg.memory.word_bits / 8) as usize;
     let last = net.layers.len();
-    // Tensor i (0: the input, j + 1: layer j's output) is live from the layer that writes it (the
-    // input: layer 0) to the last that reads it; the program runs chains, so layer j's output is
-    // read by layer j + 1 and the network output lives to the last layer.
+    // Tensor i (0: the input, j + 1: layer j's output) is live from the layer during whose run it
+    // is written (the input: layer 0; a fused pooling layer's output and an add's: the conv
+    // layer's) to the last layer during whose run it is read (the network output: the last).
     let region = |name: String, i: usize, at: u64, shape: &[usize]| {
         let dtype = if lay.elem_bytes[i] == 4 { "int32" } else { "int8" };
-        let live = [i.saturating_sub(1), i.min(last - 1)];
-        serde_json::json!({"name": name, "offset": at, "bytes": lay.sizes[i] * lay.elem_bytes[i], "dtype": dtype, "shape": shape, "live": live})
+        serde_json::json!({"name": name, "offset": at, "bytes": lay.sizes[i] * lay.elem_bytes[i], "dtype": dtype, "shape": shape, "live": lay.live[i]})
     };
     let mut regions = vec![region("input".into(), 0, lay.input, &net.shapes[0])];
     for (i, layer) in net.layers.iter().enumerate() {
-        regions.push(region(format!("layers[{i}] ({}) output", layer.op()), i + 1, lay.outputs[i], &net.shapes[i + 1]));
+        // A conv layer joined to the add after it stores no output of its own.
+        if !lay.fused[i] {
+            regions.push(region(format!("layers[{i}] ({}) output", layer.op()), i + 1, lay.outputs[i], &net.shapes[i + 1]));
+        }
     }
     let map = serde_json::json!({
         "word_bytes": word_bytes,
@@ -119,7 +121,7 @@ fn memory_files(net: &Network, cfg: &HwConfig) -> Option<(Vec<u8>, String)> {
         "input": "input",
         "output": format!("layers[{}] ({}) output", last - 1, net.layers[last - 1].op()),
         "weights": "every other byte of the image: weights and biases in the order the program loads them",
-        "live": "each region's tensor is live from the layer that writes it (the input: layer 0) to the last layer that reads it, [first, last]",
+        "live": "each region's tensor is live from the layer during whose run it is written (the input: layer 0) to the last during whose run it is read, [first, last]; regions of tensors live at one layer never share a byte, a dead tensor's bytes are reused",
     });
     Some((image, serde_json::to_string_pretty(&map).ok()? + "\n"))
 }

@@ -207,7 +207,6 @@ pub(crate) fn run(file: &Path, io: &OnnxIo, cfg: &HwConfig, out: Option<&Path>, 
         check_writable(s, force)?;
     }
     let q = load(file)?;
-    accelgen_onnx::network::check_chain(&q).map_err(Failure::Input)?;
     let hw = accelgen_onnx::network::to_network(&q).map_err(Failure::Input)?;
     let input = io.input.as_deref().expect("Mode::of requires --input");
     let x = read_npy(input).map_err(Failure::Input)?;
@@ -229,7 +228,13 @@ pub(crate) fn run(file: &Path, io: &OnnxIo, cfg: &HwConfig, out: Option<&Path>, 
             eprint!("\r  image {done}/{n}");
         }
     })
-    .map_err(|e| Failure::of_run(e, file, cfg))?;
+    .map_err(|e| {
+        let e = match e {
+            accelgen_sim::RunError::Unsupported(m) => accelgen_sim::RunError::Unsupported(hw.name_layers(&m)),
+            e => e,
+        };
+        Failure::of_run(e, file, cfg)
+    })?;
     if progress {
         eprintln!();
     }

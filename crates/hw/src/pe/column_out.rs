@@ -23,6 +23,7 @@
 //! | `rd_en`, `rd_addr` | in | 1, 16 | host read of the output bank |
 //! | `rd_data` | out | 32 | the word read, a cycle after `rd_en` |
 //! | `rd_word` | out | 64 | with L > 1 output lanes: the low bytes of entries `rd_addr` … `rd_addr` + L − 1 (`rd_addr` a multiple of L), byte l from entry `rd_addr` + l, a cycle after `rd_en` (0 with L = 1) |
+//! | `ad_we`, `ad_addr`, `ad_data` | in | 1, 16, 8 | write an int8 (sign-extended) into the output bank: a load-add's sum (the data mover, while the engine is idle; a drain write of the same cycle wins) |
 //!
 //! **Output lanes** (L > 1, `accel_top` where the memory word holds L ≤ 8 bytes): beside the
 //! 32-bit output bank, the low byte of every output entry is also written into L byte RAMs
@@ -70,6 +71,13 @@ pub struct ColumnOut {
     pub rd_data: Signal<Out, Bits<32>>,
     /// The low bytes of L entries from `rd_addr`.
     pub rd_word: Signal<Out, Bits<64>>,
+    /// Write a load-add's sum (int8) into the output bank at `ad_addr`.
+    pub ad_we: Signal<In, Bit>,
+    pub ad_addr: Signal<In, Bits<16>>,
+    pub ad_data: Signal<In, Bits<8>>,
+    /// `ad_data` sign-extended; bits 31..8.
+    ad_w: Signal<Local, Bits<32>>,
+    sx: Constant<Bits<32>>,
     /// Output lanes: the low byte of each output entry (empty with L = 1).
     olane: Vec<ByteLane>,
 
@@ -100,9 +108,10 @@ impl ColumnOut {
             scale: SyncRam::collision_free(bias_depth),
             obank: SyncRam::collision_free(out_depth),
             olane: (0..n).map(|l| ByteLane::new(out_depth, lanes, l)).collect(),
+            sx: Constant::new(0xFFFF_FF00u64.into()),
         } defaults {
             clock, ld_we, ld_swe, ld_addr, ld_data, b_en, b_addr, acc, valid, idx, set, pc,
-            rd_en, rd_addr, rd_data, rd_word, rq, acc_r, bias_r, sum, scale_r, scale_s,
+            rd_en, rd_addr, rd_data, rd_word, ad_we, ad_addr, ad_data, ad_w, rq, acc_r, bias_r, sum, scale_r, scale_s,
         })
     }
 }
@@ -144,18 +153,35 @@ impl Logic for ColumnOut {
             self.rq.set.s_sig.next = self.scale_s.q.val().get_bits::<24>(0);
             self.rq.set.s_exp.next = self.scale_s.q.val().get_bits::<8>(24);
         }
-        self.obank.w_en.next = self.rq.out_valid.val();
-        self.obank.w_addr.next = self.rq.out_idx.val();
-        self.obank.w_data.next = self.rq.out_data.val();
+        // The drain's word, or else a load-add's sum (each input assigned once: if / else).
+        self.ad_w.next = bit_cast::<32, 8>(self.ad_data.val());
+        if self.ad_data.val().get_bit(7) {
+            self.ad_w.next = bit_cast::<32, 8>(self.ad_data.val()) | self.sx.val();
+        }
+        if self.rq.out_valid.val() {
+            self.obank.w_en.next = true;
+            self.obank.w_addr.next = self.rq.out_idx.val();
+            self.obank.w_data.next = self.rq.out_data.val();
+        } else {
+            self.obank.w_en.next = self.ad_we.val();
+            self.obank.w_addr.next = self.ad_addr.val();
+            self.obank.w_data.next = self.ad_w.val();
+        }
         self.obank.r_en.next = self.rd_en.val();
         self.obank.r_addr.next = self.rd_addr.val();
         self.rd_data.next = self.obank.r_data.val();
         self.rd_word.next = 0.into();
         for l in 0..self.olane.len() {
             self.olane[l].clock.next = self.clock.val();
-            self.olane[l].w_en.next = self.rq.out_valid.val();
-            self.olane[l].w_idx.next = self.rq.out_idx.val();
-            self.olane[l].w_data.next = self.rq.out_data.val().get_bits::<8>(0);
+            if self.rq.out_valid.val() {
+                self.olane[l].w_en.next = true;
+                self.olane[l].w_idx.next = self.rq.out_idx.val();
+                self.olane[l].w_data.next = self.rq.out_data.val().get_bits::<8>(0);
+            } else {
+                self.olane[l].w_en.next = self.ad_we.val();
+                self.olane[l].w_idx.next = self.ad_addr.val();
+                self.olane[l].w_data.next = self.ad_data.val();
+            }
             self.olane[l].r_en.next = self.rd_en.val();
             self.olane[l].r_idx.next = self.rd_addr.val();
             self.rd_word.next = self.rd_word.val() | self.olane[l].r_word.val();

@@ -50,6 +50,7 @@
 //! | `busy`, `done` | out | 1, 1 | running; finished (held until the next start) |
 //! | `rd_en`, `rd_bank`, `rd_addr` | in | 1, 64, 16 | host read of the output buffer (one-hot bank) |
 //! | `rd_data` | out | 32 | the word read, one cycle after `rd_en` (int8 sign-extended, or int32) |
+//! | `ad_we`, `ad_bank`, `ad_addr`, `ad_data` | in | 1, 64, 16, 8 | write a load-add's sum (int8, sign-extended) into the output buffer (one-hot bank): the data mover's `MEM_LOADADD`, while the engine is idle (a drain write of the same cycle wins) |
 //! | `rd_word` | out | 64 | with output lanes (`out_lanes` = L > 1): the low bytes of entries `rd_addr` … `rd_addr` + L − 1, with `rd_data` (a store of the conv output in word steps) |
 
 use crate::mem::{LaneRam, SyncRam};
@@ -207,6 +208,12 @@ pub struct ConvEngine {
     /// With output lanes: the low bytes of the L entries from `rd_addr` (a multiple of L), with
     /// `rd_data`.
     pub rd_word: Signal<Out, Bits<64>>,
+    /// Write of a load-add's sum into the output buffer (the data mover, engine idle): one-hot
+    /// bank, entry, int8.
+    pub ad_we: Signal<In, Bit>,
+    pub ad_bank: Signal<In, Bits<64>>,
+    pub ad_addr: Signal<In, Bits<16>>,
+    pub ad_data: Signal<In, Bits<8>>,
 
     /// The PEs, row-major: PE (r, c) is `pes[r·C + c]`.
     pes: Vec<Pe>,
@@ -400,7 +407,7 @@ impl ConvEngine {
             clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, ld_spread, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, gs2, gs3, strm, sgrp, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2, p_shw, p_phw, p_passes,
             p_kp, p_k, p_kg, kg4, rt_we, rt_clr, rt_grp, rt_row, rt_data, tapm, hph, wpw, rt_ghot, sg_hot, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
-            start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_word, rd_sel, strobe, row0_x,
+            start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_word, ad_we, ad_bank, ad_addr, ad_data, rd_sel, strobe, row0_x,
             last_swap,
         })
     }
@@ -829,6 +836,9 @@ impl Logic for ConvEngine {
             self.cols[c].set.s_exp.next = self.p_exp.val();
             self.cols[c].rd_en.next = self.rd_en.val() & self.rd_bank.val().get_bit(c);
             self.cols[c].rd_addr.next = self.rd_addr.val();
+            self.cols[c].ad_we.next = self.ad_we.val() & self.ad_bank.val().get_bit(c);
+            self.cols[c].ad_addr.next = self.ad_addr.val();
+            self.cols[c].ad_data.next = self.ad_data.val();
             if self.rd_sel.q.val().get_bit(c) {
                 self.rd_data.next = self.cols[c].rd_data.val();
                 self.rd_word.next = self.cols[c].rd_word.val();
@@ -872,7 +882,7 @@ crate::top_io!(
         wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, ld_spread, rt_we, rt_clr, rt_grp, rt_row, rt_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
         p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, p_shw, p_phw, p_passes, p_kp, p_k, p_kg, p_rq_en,
         p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
-        rd_en, rd_bank, rd_addr,
+        rd_en, rd_bank, rd_addr, ad_we, ad_bank, ad_addr, ad_data,
     ],
     outputs: [busy, done, rd_data, rd_word],
     /// Observed: the slow-cycle strobe; per row, the first-cache bank's read enable and the datum

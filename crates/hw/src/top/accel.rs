@@ -13,7 +13,9 @@
 //! Dispatch rules (scoreboarding on module busy flags, plus the program's `SYNC` barriers):
 //! - a write to a module's register waits until that module is idle (it never changes the
 //!   parameters of a running module); `MEM_LOAD` / `MEM_STORE` / `MEM_COPY` wait until the mover
-//!   is idle and start it;
+//!   is idle and start it; `MEM_LOADADD` waits for the conv engine too (its sums go into the output
+//!   buffer); `ACT_ADDK` / `ACT_ADD` write the add unit's registers (`AddRegs`), which the mover
+//!   takes as a load-add starts;
 //! - `RUN` waits until the modules it starts are idle; `SYNC` until the modules in its mask are;
 //!   `END` until every module is, then sets `done`;
 //! - `RUN` and transfers also wait three cycles after the last register write (the derived
@@ -52,7 +54,7 @@
 use crate::isa::InstrDecompressor;
 use crate::pe::{ConvEngine, ConvEngineParams};
 use crate::pool::PoolUnitParams;
-use crate::top::{ConvRegs, MemPort, DataMover, DataMoverParams, Dispatcher, InstrQueue, PerfCounters, PoolSide, RunControl};
+use crate::top::{AddRegs, ConvRegs, MemPort, DataMover, DataMoverParams, Dispatcher, InstrQueue, PerfCounters, PoolSide, RunControl};
 use accelgen_config::HwConfig;
 use rust_hdl::prelude::*;
 
@@ -90,6 +92,8 @@ pub struct AccelTop<const W: usize, const L: usize> {
     pub mover: DataMover<W, L>,
     /// The conv engine's control registers.
     cregs: ConvRegs,
+    /// The add unit's registers (`ACT_ADDK`, `ACT_ADD`; the unit is the mover's).
+    aregs: AddRegs,
     /// Instruction queue between the decompressor and the dispatcher.
     queue: InstrQueue,
     /// The dispatcher: decision, starts, transfer fields, parameter writes.
@@ -136,6 +140,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
             mover: DataMover::new(&mp),
             cregs: ConvRegs::new(e.kernels, e.cols, e.first_cache_depth, e.output_buffer_depth),
             queue: InstrQueue::default(),
+            aregs: AddRegs::default(),
             disp: Dispatcher::default(),
             rc: RunControl::default(),
         } defaults {
@@ -148,7 +153,7 @@ impl<const W: usize, const L: usize> AccelTop<W, L> {
 impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        clock!(self, clock, dec, conv, pool, mover, perf, cregs, queue, disp, rc);
+        clock!(self, clock, dec, conv, pool, mover, perf, cregs, aregs, queue, disp, rc);
 
         // ---- Host registers, run state, errors.
         self.rc.reg_we.next = self.reg_we.val();
@@ -217,6 +222,16 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         // before the next layer's PE_KERNEL, in program order).
         self.mover.g_k.next = self.cregs.geom.val().k;
         self.mover.g_bcast.next = self.disp.g_bcast.val();
+        self.mover.g_ladd.next = self.disp.g_ladd.val();
+        self.mover.g_ra.next = self.aregs.ra.val();
+        self.mover.g_rb.next = self.aregs.rb.val();
+        self.mover.g_fixed.next = self.aregs.fixed.val();
+        self.mover.g_qmin.next = self.aregs.qmin.val();
+        self.mover.g_swap.next = self.aregs.swap.val();
+        self.aregs.we.next = self.disp.pw_v.val();
+        self.aregs.op.next = self.disp.pw_op.val();
+        self.aregs.payload.next = self.disp.pw_pl.val();
+        self.aregs.clear.next = self.rc.clear.val();
         self.mover.g_raw.next = !self.cregs.p_rq_en.val(); // no requantization: int32 sums, four bytes each
         self.mover.g_fw.next = self.pool.fw.val();
         self.mover.g_fph.next = self.pool.fph.val();
@@ -291,6 +306,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.rd_en.next = self.mover.r_en.val() & !self.mover.r_sel.val();
         self.conv.rd_bank.next = self.mover.r_bank.val();
         self.conv.rd_addr.next = self.mover.r_addr.val();
+        // A load-add's sums into the conv output buffer.
+        self.conv.ad_we.next = self.mover.o_we.val();
+        self.conv.ad_bank.next = self.mover.o_bank.val();
+        self.conv.ad_addr.next = self.mover.o_addr.val();
+        self.conv.ad_data.next = self.mover.o_data.val();
 
         // ---- Pooling side; the mover's store reads from the conv output or the pooling output.
         self.pool.p_div.next = self.disp.pool_div.val();

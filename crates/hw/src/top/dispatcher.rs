@@ -87,6 +87,9 @@ pub struct Dispatcher {
     pub g_store: Signal<Out, Bit>,
     /// On-chip copy.
     pub g_copy: Signal<Out, Bit>,
+    /// Load-add (`MEM_LOADADD`: a load of the store-0 layout's elements summed into the conv
+    /// output buffer; `g_sel` 0).
+    pub g_ladd: Signal<Out, Bit>,
     /// Load target or store source.
     pub g_sel: Signal<Out, Bits<2>>,
     /// External address.
@@ -139,6 +142,7 @@ pub struct Dispatcher {
     m_go: DFF<Bit>,
     g_store_r: DFF<Bit>,
     g_copy_r: DFF<Bit>,
+    g_ladd_r: DFF<Bit>,
     g_sel_r: DFF<Bits<2>>,
     g_addr_r: DFF<Bits<26>>,
     g_words_r: DFF<Bits<20>>,
@@ -186,9 +190,9 @@ impl Default for Dispatcher {
         } defaults {
             clock, running, enabled, iv, op, pl, wait_class, conv_busy, pool_busy, mover_busy, conv_bad,
             pool_bad, clear, accept, ok, bad_op, run_bad, ended, conv_start, pool_start, clk_now, pool_div,
-            go, g_store, g_copy, g_sel, g_addr, g_words, g_len, g_stride, g_half, g_run, g_rows, g_step, g_runs, g_multi, g_bcast, pw_v, pw_op, pw_pl,
+            go, g_store, g_copy, g_ladd, g_sel, g_addr, g_words, g_len, g_stride, g_half, g_run, g_rows, g_step, g_runs, g_multi, g_bcast, pw_v, pw_op, pw_pl,
             w_any, w_mem, w_conv, w_pool, groups, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r,
-            g_copy_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, m_runs, m_multi, m_bcast, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r,
+            g_copy_r, g_ladd_r, g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, m_runs, m_multi, m_bcast, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r,
             pw_pl_r, w_any_r, w_mem_r, w_conv_r, w_pool_r, conv_idle, pool_idle, mem_idle, waits,
             mask,
         })
@@ -199,7 +203,7 @@ impl Logic for Dispatcher {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r, g_copy_r,
+            self, clock, settle, c_start, p_start, clk_now_r, div, m_go, g_store_r, g_copy_r, g_ladd_r,
             g_sel_r, g_addr_r, g_words_r, m_len, m_stride, m_half, m_run, m_rows, m_step, m_runs, m_multi, m_bcast, pw_v_r, pw_op_r, pw_shape_r, pw_rows_r, pw_pl_r,
             w_any_r, w_mem_r, w_conv_r, w_pool_r
         );
@@ -236,7 +240,12 @@ impl Logic for Dispatcher {
         // cycle (timing: the decision does not reach the mover's registers in its cycle).
         self.g_store_r.d.next = self.groups.store.val();
         self.g_copy_r.d.next = self.groups.copy.val();
-        if self.groups.copy.val() {
+        self.g_ladd_r.d.next = self.groups.ladd.val();
+        if self.groups.ladd.val() {
+            self.g_sel_r.d.next = 0.into();
+            self.g_addr_r.d.next = self.pl.val().get_value_ladd_addr();
+            self.g_words_r.d.next = self.pl.val().get_value_ladd_words();
+        } else if self.groups.copy.val() {
             self.g_sel_r.d.next = 0.into();
             self.g_addr_r.d.next = 0.into();
             self.g_words_r.d.next = self.pl.val().get_value_copy_words();
@@ -314,6 +323,7 @@ impl Logic for Dispatcher {
         self.go.next = self.m_go.q.val();
         self.g_store.next = self.g_store_r.q.val();
         self.g_copy.next = self.g_copy_r.q.val();
+        self.g_ladd.next = self.g_ladd_r.q.val();
         self.g_sel.next = self.g_sel_r.q.val();
         self.g_addr.next = self.g_addr_r.q.val();
         self.g_words.next = self.g_words_r.q.val();
@@ -369,6 +379,7 @@ mod tests {
                 ("MEM_LOAD", payload("MEM_LOAD", &[("target", rng.below(4)), ("addr", addr), ("words", words)])),
                 ("MEM_STORE", payload("MEM_STORE", &[("source", rng.below(2)), ("addr", addr), ("words", words)])),
                 ("MEM_COPY", payload("MEM_COPY", &[("words", words)])),
+                ("MEM_LOADADD", payload("MEM_LOADADD", &[("addr", addr), ("words", words)])),
                 ("PE_SHAPE", payload("PE_SHAPE", &[("h", 5)])),
                 ("RUN", payload("RUN", &[("modules", mods)])),
                 ("POOL_CLOCK", payload("POOL_CLOCK", &[("divider", div)])),
@@ -416,11 +427,16 @@ mod tests {
                 assert_eq!(u.pw_pl.val(), Bits::<64>::from(pl), "step {step}");
                 if n.starts_with("MEM_") {
                     let f = |name: &str| (pl >> field(n, name).offset) & ((1 << field(n, name).bits) - 1);
-                    assert_eq!((u.g_store.val(), u.g_copy.val()), (n == "MEM_STORE", n == "MEM_COPY"), "step {step}");
+                    assert_eq!((u.g_store.val(), u.g_copy.val(), u.g_ladd.val()), (n == "MEM_STORE", n == "MEM_COPY", n == "MEM_LOADADD"), "step {step}");
                     assert_eq!(u.g_words.val().index() as u64, f("words"), "step {step}");
                     if n != "MEM_COPY" {
                         assert_eq!(u.g_addr.val().index() as u64, f("addr"), "step {step}");
-                        assert_eq!(u.g_sel.val().index() as u64, f(if n == "MEM_LOAD" { "target" } else { "source" }), "step {step}");
+                        let sel = match n {
+                            "MEM_LOAD" => f("target"),
+                            "MEM_STORE" => f("source"),
+                            _ => 0,
+                        };
+                        assert_eq!(u.g_sel.val().index() as u64, sel, "step {step}");
                     }
                 }
                 if n == "POOL_CLOCK" {

@@ -8,7 +8,8 @@
 //! Each entry carries its **wait class**, decoded as it arrives (timing: the dispatcher's decision
 //! is an AND of idle flags, no opcode decode): bit 0 needs the mover idle, 1 the conv engine, 2 the
 //! pooling unit, 3 the parameters settled, 4 the opcode is not dispatchable. Transfers
-//! (`MEM_LOAD`, `MEM_STORE`, `MEM_COPY`) need the mover and settled parameters; parameter writes
+//! (`MEM_LOAD`, `MEM_STORE`, `MEM_COPY`) need the mover and settled parameters, a load-add
+//! (`MEM_LOADADD`) the conv engine idle too (it writes the output buffer); parameter writes
 //! their module (`MEM_SHAPE` and `MEM_ROWS` the mover, `PE_*`/`ACC_*`/`ACT_*` the conv engine, `POOL_*` the
 //! pooling unit); `RUN` settled parameters and the modules in its mask; `SYNC` the modules in its
 //! mask; `END` all three; anything else is not dispatchable (docs/accelerator.md).
@@ -150,7 +151,10 @@ impl Logic for InstrQueue {
         }
         self.groups.op.next = self.in_op.val();
         self.arr_class.next = self.k_illegal.val();
-        if self.groups.xfer.val() {
+        if self.groups.ladd.val() {
+            // A load-add writes the conv output buffer: it waits for the engine too.
+            self.arr_class.next = self.k_mem.val() | self.k_conv.val() | self.k_settle.val();
+        } else if self.groups.xfer.val() {
             self.arr_class.next = self.k_mem.val() | self.k_settle.val();
         } else if self.groups.mem_shape.val() | self.groups.mem_rows.val() {
             self.arr_class.next = self.k_mem.val();
@@ -227,6 +231,8 @@ mod tests {
                 | u64::from(m & M_POOL != 0) * K_POOL
         };
         match name {
+            // A load-add writes the conv output buffer: the engine must be idle.
+            "MEM_LOADADD" => K_MEM | K_CONV | K_SETTLE,
             "MEM_LOAD" | "MEM_STORE" | "MEM_COPY" => K_MEM | K_SETTLE,
             "MEM_SHAPE" | "MEM_ROWS" => K_MEM,
             n if n.starts_with("PE_") || n.starts_with("ACC_") || n.starts_with("ACT_") => K_CONV,

@@ -1,6 +1,7 @@
 //! The integrated accelerator: the dispatcher top and its data mover.
 
 mod accel;
+mod add_regs;
 mod conv_regs;
 mod counters;
 mod dispatcher;
@@ -13,6 +14,7 @@ mod pool_side;
 mod run_control;
 
 pub use accel::AccelTop;
+pub use add_regs::AddRegs;
 pub use conv_regs::ConvRegs;
 pub use counters::PerfCounters;
 pub use dispatcher::Dispatcher;

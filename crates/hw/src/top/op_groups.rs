@@ -10,9 +10,9 @@
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `op` | in | 5 | an opcode |
-//! | `xfer`, `store`, `copy` | out | 1 | `MEM_LOAD`/`MEM_STORE`/`MEM_COPY`; `MEM_STORE`; `MEM_COPY` |
+//! | `xfer`, `store`, `copy`, `ladd` | out | 1 | `MEM_LOAD`/`MEM_STORE`/`MEM_COPY`/`MEM_LOADADD`; `MEM_STORE`; `MEM_COPY`; `MEM_LOADADD` |
 //! | `mem_shape`, `mem_rows` | out | 1 | `MEM_SHAPE`; `MEM_ROWS` |
-//! | `conv_reg` | out | 1 | a conv engine register write (`PE_SHAPE`, `PE_KERNEL`, `PE_PAD`, `PE_ROWTAP`, `PE_COLS`, `ACC_TILES`, `ACT_REQUANT`, `ACT_SCALE`) |
+//! | `conv_reg` | out | 1 | a conv engine register write (`PE_SHAPE`, `PE_KERNEL`, `PE_PAD`, `PE_ROWTAP`, `PE_COLS`, `ACC_TILES`, `ACT_REQUANT`, `ACT_SCALE`, `ACT_ADDK`, `ACT_ADD`) |
 //! | `pool_reg` | out | 1 | a pooling unit register write (`POOL_WINDOW`, `POOL_SHAPE`, `POOL_CLOCK`, `POOL_GEOM`) |
 //! | `pool_clock`, `run`, `sync`, `is_end` | out | 1 | `POOL_CLOCK`; `RUN`; `SYNC`; `END` (`end` is a Verilog keyword) |
 
@@ -26,8 +26,10 @@ use accelgen_isa::Module;
 pub struct OpGroups {
     /// An opcode.
     pub op: Signal<In, Bits<5>>,
-    /// A transfer (`MEM_LOAD`, `MEM_STORE`, `MEM_COPY`).
+    /// A transfer (`MEM_LOAD`, `MEM_STORE`, `MEM_COPY`, `MEM_LOADADD`).
     pub xfer: Signal<Out, Bit>,
+    /// `MEM_LOADADD`.
+    pub ladd: Signal<Out, Bit>,
     /// `MEM_STORE`.
     pub store: Signal<Out, Bit>,
     /// `MEM_COPY`.
@@ -51,6 +53,7 @@ pub struct OpGroups {
     op_mem_load: Constant<Bits<5>>,
     op_mem_store: Constant<Bits<5>>,
     op_mem_copy: Constant<Bits<5>>,
+    op_mem_ladd: Constant<Bits<5>>,
     op_mem_shape: Constant<Bits<5>>,
     op_mem_rows: Constant<Bits<5>>,
     op_pool_clock: Constant<Bits<5>>,
@@ -70,6 +73,7 @@ impl Default for OpGroups {
             op_mem_load: op("MEM_LOAD"),
             op_mem_store: op("MEM_STORE"),
             op_mem_copy: op("MEM_COPY"),
+            op_mem_ladd: op("MEM_LOADADD"),
             op_mem_shape: op("MEM_SHAPE"),
             op_mem_rows: op("MEM_ROWS"),
             op_pool_clock: op("POOL_CLOCK"),
@@ -79,7 +83,7 @@ impl Default for OpGroups {
             pool_ops: opcode_set(|o| o.module == Module::Pool),
             op_end: op("END"),
         } defaults {
-            op, xfer, store, copy, mem_shape, mem_rows, conv_reg, pool_reg, pool_clock, run, sync, is_end,
+            op, xfer, ladd, store, copy, mem_shape, mem_rows, conv_reg, pool_reg, pool_clock, run, sync, is_end,
         })
     }
 }
@@ -89,9 +93,11 @@ impl Logic for OpGroups {
     fn update(&mut self) {
         self.store.next = self.op.val() == self.op_mem_store.val();
         self.copy.next = self.op.val() == self.op_mem_copy.val();
+        self.ladd.next = self.op.val() == self.op_mem_ladd.val();
         self.xfer.next = (self.op.val() == self.op_mem_load.val())
             | (self.op.val() == self.op_mem_store.val())
-            | (self.op.val() == self.op_mem_copy.val());
+            | (self.op.val() == self.op_mem_copy.val())
+            | (self.op.val() == self.op_mem_ladd.val());
         self.mem_shape.next = self.op.val() == self.op_mem_shape.val();
         self.mem_rows.next = self.op.val() == self.op_mem_rows.val();
         self.conv_reg.next = self.conv_ops.val().get_bit(self.op.val().index());
@@ -120,16 +126,17 @@ mod tests {
             g.op.next = code.into();
             assert!(simulate(&mut g, 100), "settles");
             let got = [
-                g.xfer.val(), g.store.val(), g.copy.val(), g.mem_shape.val(), g.mem_rows.val(), g.conv_reg.val(), g.pool_reg.val(),
+                g.xfer.val(), g.ladd.val(), g.store.val(), g.copy.val(), g.mem_shape.val(), g.mem_rows.val(), g.conv_reg.val(), g.pool_reg.val(),
                 g.pool_clock.val(), g.run.val(), g.sync.val(), g.is_end.val(),
             ];
             let want = [
-                ["MEM_LOAD", "MEM_STORE", "MEM_COPY"].contains(&name),
+                ["MEM_LOAD", "MEM_STORE", "MEM_COPY", "MEM_LOADADD"].contains(&name),
+                name == "MEM_LOADADD",
                 name == "MEM_STORE",
                 name == "MEM_COPY",
                 name == "MEM_SHAPE",
                 name == "MEM_ROWS",
-                ["PE_SHAPE", "PE_KERNEL", "ACC_TILES", "ACT_REQUANT", "ACT_SCALE", "PE_PAD", "PE_ROWTAP", "PE_COLS"].contains(&name),
+                ["PE_SHAPE", "PE_KERNEL", "ACC_TILES", "ACT_REQUANT", "ACT_SCALE", "PE_PAD", "PE_ROWTAP", "PE_COLS", "ACT_ADDK", "ACT_ADD"].contains(&name),
                 ["POOL_WINDOW", "POOL_SHAPE", "POOL_CLOCK", "POOL_GEOM"].contains(&name),
                 name == "POOL_CLOCK",
                 name == "RUN",

@@ -16,6 +16,7 @@
 //! | store 0, conv output buffer | channel n = t·C·k + c·k + j: bank c, entry B + (t·k + j)·len + o (k: `g_k`, the run's kernels) |
 //! | store 1, pooling output | entry i |
 //! | copy (`g_copy`) | read as store 0, written as load 3: the conv output into the feature memory, on chip |
+//! | load-add (`g_ladd`) | read as load 0 reads its external elements, the place of store 0's element i: the sum written back there |
 //!
 //! B is 0, or half the buffer's depth with `g_half` (double buffering).
 //!
@@ -62,10 +63,23 @@
 //!   holds words, and the external side writes each whole (`s_wst`).
 //! Other transfers move an element per cycle.
 //!
+//! **Load-add** (`MEM_LOADADD`, `g_ladd`): the external side is a load's (an element per cycle,
+//! int8), the on-chip cursor runs as for a store of source 0, so each element taken names the
+//! output-buffer place a store of the same shape would read as its element i. That place is read
+//! (`r_en`) as the element is taken; a cycle later the buffer's element (`r_data`) and the loaded
+//! one enter the [`AddUnit`] (a the buffer's and b the loaded one, or the other way round with
+//! `g_swap`), whose constants (`g_ra`, `g_rb`, `g_fixed`, `g_qmin`) are taken when the transfer
+//! starts; [`ADD_UNIT_REGS`] cycles later its sum is written back to the same place (`o_we`,
+//! `o_bank`, `o_addr`, `o_data`: the engine's output-buffer write, which the drain would win; the
+//! dispatcher starts a load-add only with the engine idle). Each element's place is carried
+//! beside it through a delay line. The transfer is busy until the last sum is written. Load-adds
+//! move an element per cycle (no word steps).
+//!
 //! An on-chip entry beyond the buffer's depth is not written and sets `err`; a store's read of
 //! one reads some entry (its word is stored as the transfer goes on) and sets `err` a cycle later.
 
 use rust_hdl::prelude::*;
+use crate::add::{AddUnit, ADD_UNIT_REGS};
 use crate::top::MemPort;
 
 mod chunk_cursor;
@@ -151,6 +165,21 @@ pub struct DataMover<const W: usize, const L: usize> {
     pub g_k: Signal<In, Bits<16>>,
     /// `MEM_ROWS.bcast`: a first-cache load writes each chunk into every bank.
     pub g_bcast: Signal<In, Bit>,
+    /// A load-add (`MEM_LOADADD`, with `g_sel` 0): loaded elements summed into the conv output
+    /// buffer at store 0's places.
+    pub g_ladd: Signal<In, Bit>,
+    /// The add unit's constants (float32 bits), lowest output and operand order (`ACT_ADDK`,
+    /// `ACT_ADD`), taken when a load-add starts.
+    pub g_ra: Signal<In, Bits<32>>,
+    pub g_rb: Signal<In, Bits<32>>,
+    pub g_fixed: Signal<In, Bits<32>>,
+    pub g_qmin: Signal<In, Bits<8>>,
+    pub g_swap: Signal<In, Bit>,
+    /// A load-add's sum into the conv output buffer: one-hot bank, entry, int8.
+    pub o_we: Signal<Out, Bit>,
+    pub o_bank: Signal<Out, Bits<64>>,
+    pub o_addr: Signal<Out, Bits<16>>,
+    pub o_data: Signal<Out, Bits<8>>,
     /// A transfer is in progress.
     pub busy: Signal<Out, Bit>,
     /// Sticky until the next `go`: an on-chip entry was out of range.
@@ -253,6 +282,26 @@ pub struct DataMover<const W: usize, const L: usize> {
     s_room: Signal<Local, Bit>,
     /// A transfer starts (`go` while idle).
     start: Signal<Local, Bit>,
+    /// Load-add: the running transfer is one; its constants as taken at the start; the element
+    /// taken last cycle (its buffer element arrives now): valid, the loaded byte, its place.
+    la: DFF<Bit>,
+    la_ra: DFF<Bits<32>>,
+    la_rb: DFF<Bits<32>>,
+    la_fixed: DFF<Bits<32>>,
+    la_qmin: DFF<Bits<8>>,
+    la_swap: DFF<Bit>,
+    la_v: DFF<Bit>,
+    la_b: DFF<Bits<8>>,
+    la_bank: DFF<Bits<64>>,
+    la_addr: DFF<Bits<16>>,
+    /// A load-add element is taken this cycle.
+    la_take: Signal<Local, Bit>,
+    /// The add unit, and each element's place delayed to meet its sum.
+    unit: AddUnit,
+    pb_dly: Vec<DFF<Bits<64>>>,
+    pa_dly: Vec<DFF<Bits<16>>>,
+    /// Load-add elements taken whose sums are not written yet.
+    fl: DFF<Bits<6>>,
     /// The starting transfer's chunk length (`g_len`, or `g_words` for one chunk).
     s_len: Signal<Local, Bits<20>>,
     /// Bank of the word last read (the cursor is already past it).
@@ -335,6 +384,8 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             cur: ChunkCursor::new(p),
             fm: FmCursor::new(p.fm_banks, L),
             ws: WriteStage::new(p.depths[3]),
+            pb_dly: crate::vec_of(ADD_UNIT_REGS),
+            pa_dly: crate::vec_of(ADD_UNIT_REGS),
             word_ok: Constant::new(p.cols == L && L <= 8),
             fc_ok: Constant::new(p.fc_lanes == L && L <= 8),
             sp_ok: Constant::new(p.rows == L && (2..=8).contains(&L)),
@@ -355,7 +406,8 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             g_copy, g_raw, g_k, g_bcast, busy, err, m, w_en, w_sel, w_scale, w_bank, w_addr, w_data, w_wide, w_spread, w_word, wm, s_word, wmask,
             s_wfc, s_wsp, spr, smask, s_wst, whole, s_wcp, w_n, w_bank_b, w_addr_b, l_in, r_word, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
-            rb, sfire, req_go, req_fire, rsp_take, adv,
+            rb, sfire, req_go, req_fire, rsp_take, adv, g_ladd, g_ra, g_rb, g_fixed, g_qmin, g_swap, o_we, o_bank, o_addr, o_data,
+            la, la_ra, la_rb, la_fixed, la_qmin, la_swap, la_v, la_b, la_bank, la_addr, la_take, unit, fl,
         })
     }
 }
@@ -363,9 +415,16 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
 impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm, spr);
-        clock!(self, clock, ext, cur, fm, ws);
-        self.busy.next = self.act.q.val() | self.ws.busy.val();
+        dff_setup!(
+            self, clock, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm, spr,
+            la, la_ra, la_rb, la_fixed, la_qmin, la_swap, la_v, la_b, la_bank, la_addr, fl
+        );
+        clock!(self, clock, ext, cur, fm, ws, unit);
+        for i in 0..self.pb_dly.len() {
+            self.pb_dly[i].clock.next = self.clock.val();
+            self.pa_dly[i].clock.next = self.clock.val();
+        }
+        self.busy.next = self.act.q.val() | self.ws.busy.val() | self.fl.q.val().any();
         self.err.next = self.errf.q.val();
         self.start.next = self.go.val() & !self.act.q.val();
         if self.g_len.val().any() {
@@ -381,12 +440,13 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             & !((self.s_len.val() | self.g_words.val()) & self.lane20.val()).any()
             & (!self.g_runs.val()
                 | !((self.g_step.val() & self.lane_mask.val()).any() | (bit_cast::<20, 12>(self.g_run.val()) & self.lane20.val()).any()));
-        self.s_wfc.next = self.fc_ok.val() & !self.g_store.val() & !self.g_copy.val() & (self.g_sel.val() == 0) & self.whole.val();
+        self.s_wfc.next = self.fc_ok.val() & !self.g_store.val() & !self.g_copy.val() & !self.g_ladd.val() & (self.g_sel.val() == 0) & self.whole.val();
         // A first-cache load of one-element chunks, stride 1, from a word-aligned address, with
         // a bank per byte of a word: a word per step, byte r into bank r.
         self.s_wsp.next = self.sp_ok.val()
             & !self.g_store.val()
             & !self.g_copy.val()
+            & !self.g_ladd.val()
             & (self.g_sel.val() == 0)
             & !self.g_bcast.val()
             & !self.g_runs.val()
@@ -484,7 +544,8 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.ext.w_word.next = self.l_raw.val();
         self.ext.rsp_data.next = self.m.rsp_data.val();
         self.cur.start.next = self.start.val();
-        self.cur.s_store.next = self.g_store.val();
+        // A load-add names store 0's places.
+        self.cur.s_store.next = self.g_store.val() | self.g_ladd.val();
         self.cur.s_copy.next = self.g_copy.val();
         self.cur.s_sel.next = self.g_sel.val();
         self.cur.s_half.next = self.g_half.val();
@@ -573,10 +634,11 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
         self.r_bank.next = self.rb.q.val();
         self.r_addr.next = self.cur.rd_addr.val();
         self.adv.next = false;
+        self.la_take.next = self.act.q.val() & !self.st.q.val() & self.la.q.val() & self.rsp_take.val();
         if self.act.q.val() & !self.st.q.val() {
             self.adv.next = self.rsp_take.val();
             if self.rsp_take.val() {
-                self.ws.load.next = true;
+                self.ws.load.next = !self.la.q.val();
                 self.fm.step.next = self.sel.q.val() == 3;
                 self.o_left.d.next = self.o_left.q.val() - 1;
                 if self.o_left.q.val() == 1 {
@@ -716,6 +778,55 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.l_hv.d.next = false;
             self.wm.d.next = self.s_word.val();
             self.spr.d.next = self.s_wsp.val();
+            self.la.d.next = self.g_ladd.val();
+            self.la_ra.d.next = self.g_ra.val();
+            self.la_rb.d.next = self.g_rb.val();
+            self.la_fixed.d.next = self.g_fixed.val();
+            self.la_qmin.d.next = self.g_qmin.val();
+            self.la_swap.d.next = self.g_swap.val();
+        }
+        // ---- Load-add: read the taken element's place; a cycle later both operands enter the
+        // add unit; its sum goes back to the place, carried beside it.
+        self.la_v.d.next = self.la_take.val();
+        if self.la_take.val() {
+            // (Not gated by the bounds check: a read past its place is harmless; `err` stops the run.)
+            self.r_en.next = true;
+            self.r_bank.next = self.cur.bank.val();
+            self.rb.d.next = self.cur.bank.val();
+            self.la_b.d.next = self.ext.rsp_elem.val().get_bits::<8>(0);
+            self.la_bank.d.next = self.cur.bank.val();
+            self.la_addr.d.next = self.cur.rd_addr.val();
+        }
+        self.unit.valid.next = self.la_v.q.val();
+        if self.la_swap.q.val() {
+            self.unit.a.next = self.la_b.q.val();
+            self.unit.b.next = self.r_data.val().get_bits::<8>(0);
+        } else {
+            self.unit.a.next = self.r_data.val().get_bits::<8>(0);
+            self.unit.b.next = self.la_b.q.val();
+        }
+        self.unit.ra.next = self.la_ra.q.val();
+        self.unit.rb.next = self.la_rb.q.val();
+        self.unit.fixed.next = self.la_fixed.q.val();
+        self.unit.qmin.next = self.la_qmin.q.val();
+        // The delay lines; each loop's last pass drives the write (rust-hdl's Verilog takes an
+        // index computed from the vector's length, not a named constant).
+        self.pb_dly[0].d.next = self.la_bank.q.val();
+        self.pa_dly[0].d.next = self.la_addr.q.val();
+        for i in 1..self.pb_dly.len() {
+            self.pb_dly[i].d.next = self.pb_dly[i - 1].q.val();
+            self.pa_dly[i].d.next = self.pa_dly[i - 1].q.val();
+        }
+        for i in 0..self.pb_dly.len() {
+            self.o_bank.next = self.pb_dly[i].q.val();
+            self.o_addr.next = self.pa_dly[i].q.val();
+        }
+        self.o_we.next = self.unit.y_valid.val();
+        self.o_data.next = self.unit.y.val();
+        if self.la_take.val() & !self.unit.y_valid.val() {
+            self.fl.d.next = self.fl.q.val() + 1;
+        } else if !self.la_take.val() & self.unit.y_valid.val() {
+            self.fl.d.next = self.fl.q.val() - 1;
         }
         self.o_one.d.next = self.o_left.d.val() == 1;
         // The cursors step with this cycle's handshakes (rust-hdl reads a local only after it is assigned).
