@@ -12885,6 +12885,15 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [15:0] la_addr__d;
     wire  [15:0] la_addr__q;
     reg  la_addr__clock;
+    reg  [7:0] op_a__d;
+    wire  [7:0] op_a__q;
+    reg  op_a__clock;
+    reg  [7:0] op_b__d;
+    wire  [7:0] op_b__q;
+    reg  op_b__clock;
+    reg  op_v__d;
+    wire  op_v__q;
+    reg  op_v__clock;
     reg  unit__clock;
     reg  [7:0] unit__a;
     reg  [7:0] unit__b;
@@ -12949,6 +12958,9 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [63:0] pb_dly__17__d;
     wire  [63:0] pb_dly__17__q;
     reg  pb_dly__17__clock;
+    reg  [63:0] pb_dly__18__d;
+    wire  [63:0] pb_dly__18__q;
+    reg  pb_dly__18__clock;
     reg  [15:0] pa_dly__0__d;
     wire  [15:0] pa_dly__0__q;
     reg  pa_dly__0__clock;
@@ -13003,6 +13015,9 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
     reg  [15:0] pa_dly__17__d;
     wire  [15:0] pa_dly__17__q;
     reg  pa_dly__17__clock;
+    reg  [15:0] pa_dly__18__d;
+    wire  [15:0] pa_dly__18__q;
+    reg  pa_dly__18__clock;
     reg  [5:0] fl__d;
     wire  [5:0] fl__q;
     reg  fl__clock;
@@ -13296,6 +13311,21 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(la_addr__q),
         .clock(la_addr__clock)
     );
+    tiny_accel_axi_dff_w8 op_a(
+        .d(op_a__d),
+        .q(op_a__q),
+        .clock(op_a__clock)
+    );
+    tiny_accel_axi_dff_w8 op_b(
+        .d(op_b__d),
+        .q(op_b__q),
+        .clock(op_b__clock)
+    );
+    tiny_accel_axi_dff_w1 op_v(
+        .d(op_v__d),
+        .q(op_v__q),
+        .clock(op_v__clock)
+    );
     tiny_accel_axi_unit unit(
         .clock(unit__clock),
         .a(unit__a),
@@ -13398,6 +13428,11 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(pb_dly__17__q),
         .clock(pb_dly__17__clock)
     );
+    tiny_accel_axi_dff_w64 pb_dly__18(
+        .d(pb_dly__18__d),
+        .q(pb_dly__18__q),
+        .clock(pb_dly__18__clock)
+    );
     tiny_accel_axi_dff_w16 pa_dly__0(
         .d(pa_dly__0__d),
         .q(pa_dly__0__q),
@@ -13488,6 +13523,11 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         .q(pa_dly__17__q),
         .clock(pa_dly__17__clock)
     );
+    tiny_accel_axi_dff_w16 pa_dly__18(
+        .d(pa_dly__18__d),
+        .q(pa_dly__18__q),
+        .clock(pa_dly__18__clock)
+    );
     tiny_accel_axi_dff_w6 fl(
         .d(fl__d),
         .q(fl__q),
@@ -13576,6 +13616,9 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         la_b__clock = clock;
         la_bank__clock = clock;
         la_addr__clock = clock;
+        op_a__clock = clock;
+        op_b__clock = clock;
+        op_v__clock = clock;
         fl__clock = clock;
         act__d = act__q;
         st__d = st__q;
@@ -13610,6 +13653,9 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         la_b__d = la_b__q;
         la_bank__d = la_bank__q;
         la_addr__d = la_addr__q;
+        op_a__d = op_a__q;
+        op_b__d = op_b__q;
+        op_v__d = op_v__q;
         fl__d = fl__q;
         ext__clock = clock;
         cur__clock = clock;
@@ -13652,6 +13698,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         pa_dly__16__clock = clock;
         pb_dly__17__clock = clock;
         pa_dly__17__clock = clock;
+        pb_dly__18__clock = clock;
+        pa_dly__18__clock = clock;
         busy = act__q | ws__busy | |fl__q;
         err = errf__q;
         start = go & ~act__q;
@@ -13957,14 +14005,17 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
             la_bank__d = cur__bank;
             la_addr__d = cur__rd_addr;
         end
-        unit__valid = la_v__q;
+        op_a__d = r_data[(32'h0)+:(8)];
+        op_b__d = la_b__q;
+        op_v__d = la_v__q;
+        unit__valid = op_v__q;
         if (la_swap__q) begin
-            unit__a = la_b__q;
-            unit__b = r_data[(32'h0)+:(8)];
+            unit__a = op_b__q;
+            unit__b = op_a__q;
         end
         else begin
-            unit__a = r_data[(32'h0)+:(8)];
-            unit__b = la_b__q;
+            unit__a = op_a__q;
+            unit__b = op_b__q;
         end
         unit__ra = la_ra__q;
         unit__rb = la_rb__q;
@@ -14006,6 +14057,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         pa_dly__16__d = pa_dly__15__q;
         pb_dly__17__d = pb_dly__16__q;
         pa_dly__17__d = pa_dly__16__q;
+        pb_dly__18__d = pb_dly__17__q;
+        pa_dly__18__d = pa_dly__17__q;
         o_bank = pb_dly__0__q;
         o_addr = pa_dly__0__q;
         o_bank = pb_dly__1__q;
@@ -14042,6 +14095,8 @@ module tiny_accel_axi_mover(clock,go,g_store,g_sel,g_addr,g_words,g_len,g_stride
         o_addr = pa_dly__16__q;
         o_bank = pb_dly__17__q;
         o_addr = pa_dly__17__q;
+        o_bank = pb_dly__18__q;
+        o_addr = pa_dly__18__q;
         o_we = unit__y_valid;
         o_data = unit__y;
         if (la_take & ~unit__y_valid) begin

@@ -44,10 +44,10 @@ mod cost {
     pub const POOL: u64 = 2;
     /// From `END`'s dispatch to `done`.
     pub const END: u64 = 1;
-    /// A load-add's cycles beyond a load's (an element per cycle): the output buffer read and the
-    /// add unit's 18-stage pipeline drained before the transfer is done. A planned figure (the
-    /// design of docs/accelerator.md, "Residual adds"): `accel_top` has no load-add yet.
-    pub const LOADADD: u64 = 20;
+    /// A load-add's cycles beyond a load's (an element per cycle): the output buffer read, the
+    /// operands' register and the add unit's 18 stages drained before the transfer is done (the
+    /// data mover's load-add, docs/accelerator.md, "Residual adds").
+    pub const LOADADD: u64 = 21;
     /// RUN and transfers wait this many periods after a module-register write (the write lands a
     /// cycle after its acceptance, then two product stages); `MEM_SHAPE` and `MEM_ROWS` are the
     /// dispatcher's own registers and need none.

@@ -66,10 +66,11 @@
 //! **Load-add** (`MEM_LOADADD`, `g_ladd`): the external side is a load's (an element per cycle,
 //! int8), the on-chip cursor runs as for a store of source 0, so each element taken names the
 //! output-buffer place a store of the same shape would read as its element i. That place is read
-//! (`r_en`) as the element is taken; a cycle later the buffer's element (`r_data`) and the loaded
-//! one enter the [`AddUnit`] (a the buffer's and b the loaded one, or the other way round with
-//! `g_swap`), whose constants (`g_ra`, `g_rb`, `g_fixed`, `g_qmin`) are taken when the transfer
-//! starts; [`ADD_UNIT_REGS`] cycles later its sum is written back to the same place (`o_we`,
+//! (`r_en`) as the element is taken; a cycle later the buffer's element (`r_data`) lands in a
+//! register beside the loaded one, and the cycle after both enter the [`AddUnit`] (a the
+//! buffer's and b the loaded one, or the other way round with `g_swap`), whose constants (`g_ra`,
+//! `g_rb`, `g_fixed`, `g_qmin`) are taken when the transfer starts; [`ADD_UNIT_REGS`] cycles
+//! later its sum is written back to the same place (`o_we`,
 //! `o_bank`, `o_addr`, `o_data`: the engine's output-buffer write, which the drain would win; the
 //! dispatcher starts a load-add only with the engine idle). Each element's place is carried
 //! beside it through a delay line. The transfer is busy until the last sum is written. Load-adds
@@ -296,6 +297,12 @@ pub struct DataMover<const W: usize, const L: usize> {
     la_addr: DFF<Bits<16>>,
     /// A load-add element is taken this cycle.
     la_take: Signal<Local, Bit>,
+    /// The operands registered before the unit (timing: the output RAM's read data go straight
+    /// into a register, not through the operand swap into the unit's multiplier): the buffer's
+    /// element, the loaded one, valid.
+    op_a: DFF<Bits<8>>,
+    op_b: DFF<Bits<8>>,
+    op_v: DFF<Bit>,
     /// The add unit, and each element's place delayed to meet its sum.
     unit: AddUnit,
     pb_dly: Vec<DFF<Bits<64>>>,
@@ -384,8 +391,8 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             cur: ChunkCursor::new(p),
             fm: FmCursor::new(p.fm_banks, L),
             ws: WriteStage::new(p.depths[3]),
-            pb_dly: crate::vec_of(ADD_UNIT_REGS),
-            pa_dly: crate::vec_of(ADD_UNIT_REGS),
+            pb_dly: crate::vec_of(ADD_UNIT_REGS + 1),
+            pa_dly: crate::vec_of(ADD_UNIT_REGS + 1),
             word_ok: Constant::new(p.cols == L && L <= 8),
             fc_ok: Constant::new(p.fc_lanes == L && L <= 8),
             sp_ok: Constant::new(p.rows == L && (2..=8).contains(&L)),
@@ -407,7 +414,7 @@ impl<const W: usize, const L: usize> DataMover<W, L> {
             s_wfc, s_wsp, spr, smask, s_wst, whole, s_wcp, w_n, w_bank_b, w_addr_b, l_in, r_word, s_words_w, s_len_w, s_run_w, x_words, x_len, c_len,
             r_en, r_sel, r_bank, r_addr, r_data, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, l_raw, l_elem, l_n_next, s_pop, s_room, start, s_len,
             rb, sfire, req_go, req_fire, rsp_take, adv, g_ladd, g_ra, g_rb, g_fixed, g_qmin, g_swap, o_we, o_bank, o_addr, o_data,
-            la, la_ra, la_rb, la_fixed, la_qmin, la_swap, la_v, la_b, la_bank, la_addr, la_take, unit, fl,
+            la, la_ra, la_rb, la_fixed, la_qmin, la_swap, la_v, la_b, la_bank, la_addr, la_take, op_a, op_b, op_v, unit, fl,
         })
     }
 }
@@ -417,7 +424,7 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, act, st, sel, cp, scl, errf, o_left, o_one, primed, r_left, r_more, rd_v, ld0, ld1, ld2, ld3, l_wp, l_rp, l_n, l_hv, rb, wm, spr,
-            la, la_ra, la_rb, la_fixed, la_qmin, la_swap, la_v, la_b, la_bank, la_addr, fl
+            la, la_ra, la_rb, la_fixed, la_qmin, la_swap, la_v, la_b, la_bank, la_addr, op_a, op_b, op_v, fl
         );
         clock!(self, clock, ext, cur, fm, ws, unit);
         for i in 0..self.pb_dly.len() {
@@ -797,13 +804,16 @@ impl<const W: usize, const L: usize> Logic for DataMover<W, L> {
             self.la_bank.d.next = self.cur.bank.val();
             self.la_addr.d.next = self.cur.rd_addr.val();
         }
-        self.unit.valid.next = self.la_v.q.val();
+        self.op_a.d.next = self.r_data.val().get_bits::<8>(0);
+        self.op_b.d.next = self.la_b.q.val();
+        self.op_v.d.next = self.la_v.q.val();
+        self.unit.valid.next = self.op_v.q.val();
         if self.la_swap.q.val() {
-            self.unit.a.next = self.la_b.q.val();
-            self.unit.b.next = self.r_data.val().get_bits::<8>(0);
+            self.unit.a.next = self.op_b.q.val();
+            self.unit.b.next = self.op_a.q.val();
         } else {
-            self.unit.a.next = self.r_data.val().get_bits::<8>(0);
-            self.unit.b.next = self.la_b.q.val();
+            self.unit.a.next = self.op_a.q.val();
+            self.unit.b.next = self.op_b.q.val();
         }
         self.unit.ra.next = self.la_ra.q.val();
         self.unit.rb.next = self.la_rb.q.val();
