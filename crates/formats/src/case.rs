@@ -410,13 +410,13 @@ impl Network {
         })
     }
 
-    /// Refuses a network that is not a chain (what `accel_top` and the block engines run), naming
+    /// Refuses a network that is not a chain (what the block engines of `accelgen run --blocks` run; `accel_top` runs graphs), naming
     /// the first layer that branches.
     pub fn require_chain(&self) -> Result<(), String> {
         match self.first_branch() {
             None => Ok(()),
             Some(i) => Err(format!(
-                "layers[{i}] ({}): the hardware runs chains of conv2d and pooling layers; element-wise adds and layers that read an earlier tensor than their predecessor's output run on the golden model only (accelgen golden)",
+                "layers[{i}] ({}): the block engines (--blocks) run chains of conv2d and pooling layers; element-wise adds and layers that read an earlier tensor than their predecessor's output run on accel_top (accelgen run without --blocks) and the golden model (accelgen golden)",
                 self.layers[i].op()
             )),
         }

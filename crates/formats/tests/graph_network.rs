@@ -31,7 +31,7 @@ fn a_residual_graph_runs_on_the_golden_model() {
     assert_eq!(net.sources, [vec![Source::Input], vec![Source::Input], vec![Source::Layer(0), Source::Layer(1)], vec![Source::Layer(2)]]);
     assert_eq!(net.first_branch(), Some(1), "the second conv reads the input, not the first conv's output");
     let e = net.require_chain().unwrap_err();
-    assert!(e.starts_with("layers[1] (conv2d): the hardware runs chains") && e.contains("accelgen golden"), "{e}");
+    assert!(e.starts_with("layers[1] (conv2d): the block engines (--blocks) run chains") && e.contains("accelgen golden"), "{e}");
     let q = match &net.layers[2] {
         Layer::Add(a) => a.q,
         other => panic!("{other:?}"),
