@@ -90,6 +90,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
     reg  [7:0] conv__p_pad;
     reg  conv__p_keep;
     reg  conv__p_nodrain;
+    reg  [7:0] conv__p_dw;
+    reg  [15:0] conv__p_dxl;
+    reg  [15:0] conv__p_dyl;
+    reg  [15:0] conv__p_dpix;
     reg  [15:0] conv__p_fbase;
     reg  [15:0] conv__p_obase;
     reg  conv__start;
@@ -390,6 +394,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         .p_pad(conv__p_pad),
         .p_keep(conv__p_keep),
         .p_nodrain(conv__p_nodrain),
+        .p_dw(conv__p_dw),
+        .p_dxl(conv__p_dxl),
+        .p_dyl(conv__p_dyl),
+        .p_dpix(conv__p_dpix),
         .p_fbase(conv__p_fbase),
         .p_obase(conv__p_obase),
         .start(conv__start),
@@ -789,6 +797,10 @@ module accel_top(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,st_busy,st_
         conv__p_pad = cregs__p_pad;
         conv__p_keep = cregs__geom[(32'h120)+:(1)];
         conv__p_nodrain = cregs__geom[(32'h121)+:(1)];
+        conv__p_dw = 8'h0;
+        conv__p_dxl = 16'h0;
+        conv__p_dyl = 16'h0;
+        conv__p_dpix = 16'h0;
         conv__p_fbase = cregs__geom[(32'h122)+:(16)];
         conv__p_obase = cregs__geom[(32'h132)+:(16)];
         conv__start = disp__conv_start;
@@ -1009,7 +1021,7 @@ module default_accel_top_dff_w1(d,q,clock);
           
 endmodule // default_accel_top_dff_w1
 
-module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,ld_spread,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_wos,p_slots,p_cg,p_gs,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word,ad_we,ad_bank,ad_addr,ad_data);
+module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,ld_spread,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_wos,p_slots,p_cg,p_gs,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_dw,p_dxl,p_dyl,p_dpix,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word,ad_we,ad_bank,ad_addr,ad_data);
     
     // Module arguments
     input wire  clock;
@@ -1062,6 +1074,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     input wire  [7:0] p_pad;
     input wire  p_keep;
     input wire  p_nodrain;
+    input wire  [7:0] p_dw;
+    input wire  [15:0] p_dxl;
+    input wire  [15:0] p_dyl;
+    input wire  [15:0] p_dpix;
     input wire  [15:0] p_fbase;
     input wire  [15:0] p_obase;
     input wire  start;
@@ -1124,6 +1140,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__0__w_data;
     wire  [7:0] pes__0__w_used;
     wire  pes__0__mac;
+    wire  [31:0] pes__0__prod;
     reg  pes__1__clock;
     reg  pes__1__strobe;
     reg  [15:0] pes__1__ksel;
@@ -1141,6 +1158,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__1__w_data;
     wire  [7:0] pes__1__w_used;
     wire  pes__1__mac;
+    wire  [31:0] pes__1__prod;
     reg  pes__2__clock;
     reg  pes__2__strobe;
     reg  [15:0] pes__2__ksel;
@@ -1158,6 +1176,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__2__w_data;
     wire  [7:0] pes__2__w_used;
     wire  pes__2__mac;
+    wire  [31:0] pes__2__prod;
     reg  pes__3__clock;
     reg  pes__3__strobe;
     reg  [15:0] pes__3__ksel;
@@ -1175,6 +1194,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__3__w_data;
     wire  [7:0] pes__3__w_used;
     wire  pes__3__mac;
+    wire  [31:0] pes__3__prod;
     reg  pes__4__clock;
     reg  pes__4__strobe;
     reg  [15:0] pes__4__ksel;
@@ -1192,6 +1212,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__4__w_data;
     wire  [7:0] pes__4__w_used;
     wire  pes__4__mac;
+    wire  [31:0] pes__4__prod;
     reg  pes__5__clock;
     reg  pes__5__strobe;
     reg  [15:0] pes__5__ksel;
@@ -1209,6 +1230,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__5__w_data;
     wire  [7:0] pes__5__w_used;
     wire  pes__5__mac;
+    wire  [31:0] pes__5__prod;
     reg  pes__6__clock;
     reg  pes__6__strobe;
     reg  [15:0] pes__6__ksel;
@@ -1226,6 +1248,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__6__w_data;
     wire  [7:0] pes__6__w_used;
     wire  pes__6__mac;
+    wire  [31:0] pes__6__prod;
     reg  pes__7__clock;
     reg  pes__7__strobe;
     reg  [15:0] pes__7__ksel;
@@ -1243,6 +1266,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__7__w_data;
     wire  [7:0] pes__7__w_used;
     wire  pes__7__mac;
+    wire  [31:0] pes__7__prod;
     reg  pes__8__clock;
     reg  pes__8__strobe;
     reg  [15:0] pes__8__ksel;
@@ -1260,6 +1284,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__8__w_data;
     wire  [7:0] pes__8__w_used;
     wire  pes__8__mac;
+    wire  [31:0] pes__8__prod;
     reg  pes__9__clock;
     reg  pes__9__strobe;
     reg  [15:0] pes__9__ksel;
@@ -1277,6 +1302,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__9__w_data;
     wire  [7:0] pes__9__w_used;
     wire  pes__9__mac;
+    wire  [31:0] pes__9__prod;
     reg  pes__10__clock;
     reg  pes__10__strobe;
     reg  [15:0] pes__10__ksel;
@@ -1294,6 +1320,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__10__w_data;
     wire  [7:0] pes__10__w_used;
     wire  pes__10__mac;
+    wire  [31:0] pes__10__prod;
     reg  pes__11__clock;
     reg  pes__11__strobe;
     reg  [15:0] pes__11__ksel;
@@ -1311,6 +1338,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__11__w_data;
     wire  [7:0] pes__11__w_used;
     wire  pes__11__mac;
+    wire  [31:0] pes__11__prod;
     reg  pes__12__clock;
     reg  pes__12__strobe;
     reg  [15:0] pes__12__ksel;
@@ -1328,6 +1356,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__12__w_data;
     wire  [7:0] pes__12__w_used;
     wire  pes__12__mac;
+    wire  [31:0] pes__12__prod;
     reg  pes__13__clock;
     reg  pes__13__strobe;
     reg  [15:0] pes__13__ksel;
@@ -1345,6 +1374,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__13__w_data;
     wire  [7:0] pes__13__w_used;
     wire  pes__13__mac;
+    wire  [31:0] pes__13__prod;
     reg  pes__14__clock;
     reg  pes__14__strobe;
     reg  [15:0] pes__14__ksel;
@@ -1362,6 +1392,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__14__w_data;
     wire  [7:0] pes__14__w_used;
     wire  pes__14__mac;
+    wire  [31:0] pes__14__prod;
     reg  pes__15__clock;
     reg  pes__15__strobe;
     reg  [15:0] pes__15__ksel;
@@ -1379,6 +1410,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__15__w_data;
     wire  [7:0] pes__15__w_used;
     wire  pes__15__mac;
+    wire  [31:0] pes__15__prod;
     reg  pes__16__clock;
     reg  pes__16__strobe;
     reg  [15:0] pes__16__ksel;
@@ -1396,6 +1428,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__16__w_data;
     wire  [7:0] pes__16__w_used;
     wire  pes__16__mac;
+    wire  [31:0] pes__16__prod;
     reg  pes__17__clock;
     reg  pes__17__strobe;
     reg  [15:0] pes__17__ksel;
@@ -1413,6 +1446,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__17__w_data;
     wire  [7:0] pes__17__w_used;
     wire  pes__17__mac;
+    wire  [31:0] pes__17__prod;
     reg  pes__18__clock;
     reg  pes__18__strobe;
     reg  [15:0] pes__18__ksel;
@@ -1430,6 +1464,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__18__w_data;
     wire  [7:0] pes__18__w_used;
     wire  pes__18__mac;
+    wire  [31:0] pes__18__prod;
     reg  pes__19__clock;
     reg  pes__19__strobe;
     reg  [15:0] pes__19__ksel;
@@ -1447,6 +1482,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__19__w_data;
     wire  [7:0] pes__19__w_used;
     wire  pes__19__mac;
+    wire  [31:0] pes__19__prod;
     reg  pes__20__clock;
     reg  pes__20__strobe;
     reg  [15:0] pes__20__ksel;
@@ -1464,6 +1500,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__20__w_data;
     wire  [7:0] pes__20__w_used;
     wire  pes__20__mac;
+    wire  [31:0] pes__20__prod;
     reg  pes__21__clock;
     reg  pes__21__strobe;
     reg  [15:0] pes__21__ksel;
@@ -1481,6 +1518,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__21__w_data;
     wire  [7:0] pes__21__w_used;
     wire  pes__21__mac;
+    wire  [31:0] pes__21__prod;
     reg  pes__22__clock;
     reg  pes__22__strobe;
     reg  [15:0] pes__22__ksel;
@@ -1498,6 +1536,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__22__w_data;
     wire  [7:0] pes__22__w_used;
     wire  pes__22__mac;
+    wire  [31:0] pes__22__prod;
     reg  pes__23__clock;
     reg  pes__23__strobe;
     reg  [15:0] pes__23__ksel;
@@ -1515,6 +1554,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__23__w_data;
     wire  [7:0] pes__23__w_used;
     wire  pes__23__mac;
+    wire  [31:0] pes__23__prod;
     reg  pes__24__clock;
     reg  pes__24__strobe;
     reg  [15:0] pes__24__ksel;
@@ -1532,6 +1572,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__24__w_data;
     wire  [7:0] pes__24__w_used;
     wire  pes__24__mac;
+    wire  [31:0] pes__24__prod;
     reg  pes__25__clock;
     reg  pes__25__strobe;
     reg  [15:0] pes__25__ksel;
@@ -1549,6 +1590,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__25__w_data;
     wire  [7:0] pes__25__w_used;
     wire  pes__25__mac;
+    wire  [31:0] pes__25__prod;
     reg  pes__26__clock;
     reg  pes__26__strobe;
     reg  [15:0] pes__26__ksel;
@@ -1566,6 +1608,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__26__w_data;
     wire  [7:0] pes__26__w_used;
     wire  pes__26__mac;
+    wire  [31:0] pes__26__prod;
     reg  pes__27__clock;
     reg  pes__27__strobe;
     reg  [15:0] pes__27__ksel;
@@ -1583,6 +1626,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__27__w_data;
     wire  [7:0] pes__27__w_used;
     wire  pes__27__mac;
+    wire  [31:0] pes__27__prod;
     reg  pes__28__clock;
     reg  pes__28__strobe;
     reg  [15:0] pes__28__ksel;
@@ -1600,6 +1644,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__28__w_data;
     wire  [7:0] pes__28__w_used;
     wire  pes__28__mac;
+    wire  [31:0] pes__28__prod;
     reg  pes__29__clock;
     reg  pes__29__strobe;
     reg  [15:0] pes__29__ksel;
@@ -1617,6 +1662,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__29__w_data;
     wire  [7:0] pes__29__w_used;
     wire  pes__29__mac;
+    wire  [31:0] pes__29__prod;
     reg  pes__30__clock;
     reg  pes__30__strobe;
     reg  [15:0] pes__30__ksel;
@@ -1634,6 +1680,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__30__w_data;
     wire  [7:0] pes__30__w_used;
     wire  pes__30__mac;
+    wire  [31:0] pes__30__prod;
     reg  pes__31__clock;
     reg  pes__31__strobe;
     reg  [15:0] pes__31__ksel;
@@ -1651,6 +1698,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__31__w_data;
     wire  [7:0] pes__31__w_used;
     wire  pes__31__mac;
+    wire  [31:0] pes__31__prod;
     reg  pes__32__clock;
     reg  pes__32__strobe;
     reg  [15:0] pes__32__ksel;
@@ -1668,6 +1716,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__32__w_data;
     wire  [7:0] pes__32__w_used;
     wire  pes__32__mac;
+    wire  [31:0] pes__32__prod;
     reg  pes__33__clock;
     reg  pes__33__strobe;
     reg  [15:0] pes__33__ksel;
@@ -1685,6 +1734,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__33__w_data;
     wire  [7:0] pes__33__w_used;
     wire  pes__33__mac;
+    wire  [31:0] pes__33__prod;
     reg  pes__34__clock;
     reg  pes__34__strobe;
     reg  [15:0] pes__34__ksel;
@@ -1702,6 +1752,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__34__w_data;
     wire  [7:0] pes__34__w_used;
     wire  pes__34__mac;
+    wire  [31:0] pes__34__prod;
     reg  pes__35__clock;
     reg  pes__35__strobe;
     reg  [15:0] pes__35__ksel;
@@ -1719,6 +1770,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__35__w_data;
     wire  [7:0] pes__35__w_used;
     wire  pes__35__mac;
+    wire  [31:0] pes__35__prod;
     reg  pes__36__clock;
     reg  pes__36__strobe;
     reg  [15:0] pes__36__ksel;
@@ -1736,6 +1788,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__36__w_data;
     wire  [7:0] pes__36__w_used;
     wire  pes__36__mac;
+    wire  [31:0] pes__36__prod;
     reg  pes__37__clock;
     reg  pes__37__strobe;
     reg  [15:0] pes__37__ksel;
@@ -1753,6 +1806,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__37__w_data;
     wire  [7:0] pes__37__w_used;
     wire  pes__37__mac;
+    wire  [31:0] pes__37__prod;
     reg  pes__38__clock;
     reg  pes__38__strobe;
     reg  [15:0] pes__38__ksel;
@@ -1770,6 +1824,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__38__w_data;
     wire  [7:0] pes__38__w_used;
     wire  pes__38__mac;
+    wire  [31:0] pes__38__prod;
     reg  pes__39__clock;
     reg  pes__39__strobe;
     reg  [15:0] pes__39__ksel;
@@ -1787,6 +1842,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__39__w_data;
     wire  [7:0] pes__39__w_used;
     wire  pes__39__mac;
+    wire  [31:0] pes__39__prod;
     reg  pes__40__clock;
     reg  pes__40__strobe;
     reg  [15:0] pes__40__ksel;
@@ -1804,6 +1860,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__40__w_data;
     wire  [7:0] pes__40__w_used;
     wire  pes__40__mac;
+    wire  [31:0] pes__40__prod;
     reg  pes__41__clock;
     reg  pes__41__strobe;
     reg  [15:0] pes__41__ksel;
@@ -1821,6 +1878,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__41__w_data;
     wire  [7:0] pes__41__w_used;
     wire  pes__41__mac;
+    wire  [31:0] pes__41__prod;
     reg  pes__42__clock;
     reg  pes__42__strobe;
     reg  [15:0] pes__42__ksel;
@@ -1838,6 +1896,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__42__w_data;
     wire  [7:0] pes__42__w_used;
     wire  pes__42__mac;
+    wire  [31:0] pes__42__prod;
     reg  pes__43__clock;
     reg  pes__43__strobe;
     reg  [15:0] pes__43__ksel;
@@ -1855,6 +1914,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__43__w_data;
     wire  [7:0] pes__43__w_used;
     wire  pes__43__mac;
+    wire  [31:0] pes__43__prod;
     reg  pes__44__clock;
     reg  pes__44__strobe;
     reg  [15:0] pes__44__ksel;
@@ -1872,6 +1932,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__44__w_data;
     wire  [7:0] pes__44__w_used;
     wire  pes__44__mac;
+    wire  [31:0] pes__44__prod;
     reg  pes__45__clock;
     reg  pes__45__strobe;
     reg  [15:0] pes__45__ksel;
@@ -1889,6 +1950,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__45__w_data;
     wire  [7:0] pes__45__w_used;
     wire  pes__45__mac;
+    wire  [31:0] pes__45__prod;
     reg  pes__46__clock;
     reg  pes__46__strobe;
     reg  [15:0] pes__46__ksel;
@@ -1906,6 +1968,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__46__w_data;
     wire  [7:0] pes__46__w_used;
     wire  pes__46__mac;
+    wire  [31:0] pes__46__prod;
     reg  pes__47__clock;
     reg  pes__47__strobe;
     reg  [15:0] pes__47__ksel;
@@ -1923,6 +1986,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__47__w_data;
     wire  [7:0] pes__47__w_used;
     wire  pes__47__mac;
+    wire  [31:0] pes__47__prod;
     reg  pes__48__clock;
     reg  pes__48__strobe;
     reg  [15:0] pes__48__ksel;
@@ -1940,6 +2004,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__48__w_data;
     wire  [7:0] pes__48__w_used;
     wire  pes__48__mac;
+    wire  [31:0] pes__48__prod;
     reg  pes__49__clock;
     reg  pes__49__strobe;
     reg  [15:0] pes__49__ksel;
@@ -1957,6 +2022,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__49__w_data;
     wire  [7:0] pes__49__w_used;
     wire  pes__49__mac;
+    wire  [31:0] pes__49__prod;
     reg  pes__50__clock;
     reg  pes__50__strobe;
     reg  [15:0] pes__50__ksel;
@@ -1974,6 +2040,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__50__w_data;
     wire  [7:0] pes__50__w_used;
     wire  pes__50__mac;
+    wire  [31:0] pes__50__prod;
     reg  pes__51__clock;
     reg  pes__51__strobe;
     reg  [15:0] pes__51__ksel;
@@ -1991,6 +2058,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__51__w_data;
     wire  [7:0] pes__51__w_used;
     wire  pes__51__mac;
+    wire  [31:0] pes__51__prod;
     reg  pes__52__clock;
     reg  pes__52__strobe;
     reg  [15:0] pes__52__ksel;
@@ -2008,6 +2076,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__52__w_data;
     wire  [7:0] pes__52__w_used;
     wire  pes__52__mac;
+    wire  [31:0] pes__52__prod;
     reg  pes__53__clock;
     reg  pes__53__strobe;
     reg  [15:0] pes__53__ksel;
@@ -2025,6 +2094,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__53__w_data;
     wire  [7:0] pes__53__w_used;
     wire  pes__53__mac;
+    wire  [31:0] pes__53__prod;
     reg  pes__54__clock;
     reg  pes__54__strobe;
     reg  [15:0] pes__54__ksel;
@@ -2042,6 +2112,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__54__w_data;
     wire  [7:0] pes__54__w_used;
     wire  pes__54__mac;
+    wire  [31:0] pes__54__prod;
     reg  pes__55__clock;
     reg  pes__55__strobe;
     reg  [15:0] pes__55__ksel;
@@ -2059,6 +2130,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__55__w_data;
     wire  [7:0] pes__55__w_used;
     wire  pes__55__mac;
+    wire  [31:0] pes__55__prod;
     reg  pes__56__clock;
     reg  pes__56__strobe;
     reg  [15:0] pes__56__ksel;
@@ -2076,6 +2148,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__56__w_data;
     wire  [7:0] pes__56__w_used;
     wire  pes__56__mac;
+    wire  [31:0] pes__56__prod;
     reg  pes__57__clock;
     reg  pes__57__strobe;
     reg  [15:0] pes__57__ksel;
@@ -2093,6 +2166,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__57__w_data;
     wire  [7:0] pes__57__w_used;
     wire  pes__57__mac;
+    wire  [31:0] pes__57__prod;
     reg  pes__58__clock;
     reg  pes__58__strobe;
     reg  [15:0] pes__58__ksel;
@@ -2110,6 +2184,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__58__w_data;
     wire  [7:0] pes__58__w_used;
     wire  pes__58__mac;
+    wire  [31:0] pes__58__prod;
     reg  pes__59__clock;
     reg  pes__59__strobe;
     reg  [15:0] pes__59__ksel;
@@ -2127,6 +2202,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__59__w_data;
     wire  [7:0] pes__59__w_used;
     wire  pes__59__mac;
+    wire  [31:0] pes__59__prod;
     reg  pes__60__clock;
     reg  pes__60__strobe;
     reg  [15:0] pes__60__ksel;
@@ -2144,6 +2220,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__60__w_data;
     wire  [7:0] pes__60__w_used;
     wire  pes__60__mac;
+    wire  [31:0] pes__60__prod;
     reg  pes__61__clock;
     reg  pes__61__strobe;
     reg  [15:0] pes__61__ksel;
@@ -2161,6 +2238,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__61__w_data;
     wire  [7:0] pes__61__w_used;
     wire  pes__61__mac;
+    wire  [31:0] pes__61__prod;
     reg  pes__62__clock;
     reg  pes__62__strobe;
     reg  [15:0] pes__62__ksel;
@@ -2178,6 +2256,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__62__w_data;
     wire  [7:0] pes__62__w_used;
     wire  pes__62__mac;
+    wire  [31:0] pes__62__prod;
     reg  pes__63__clock;
     reg  pes__63__strobe;
     reg  [15:0] pes__63__ksel;
@@ -2195,6 +2274,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [7:0] pes__63__w_data;
     wire  [7:0] pes__63__w_used;
     wire  pes__63__mac;
+    wire  [31:0] pes__63__prod;
     reg  banks__0__clock;
     reg  banks__0__r_en;
     reg  [15:0] banks__0__r_addr;
@@ -2787,6 +2867,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
+    reg  seq__hold;
     reg  [15:0] seq__wb_avail;
     reg  seq__wb_set;
     reg  [15:0] seq__wb_at;
@@ -3484,6 +3565,139 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [15:0] oi2__d;
     wire  [15:0] oi2__q;
     reg  oi2__clock;
+    reg  dw__clock;
+    reg  dw__start;
+    reg  dw__strobe;
+    reg  [3:0] dw__sub;
+    reg  [31:0] dw__prod__0;
+    reg  [31:0] dw__prod__1;
+    reg  [31:0] dw__prod__2;
+    reg  [31:0] dw__prod__3;
+    reg  [31:0] dw__prod__4;
+    reg  [31:0] dw__prod__5;
+    reg  [31:0] dw__prod__6;
+    reg  [31:0] dw__prod__7;
+    reg  [31:0] dw__prod__8;
+    reg  [31:0] dw__prod__9;
+    reg  [31:0] dw__prod__10;
+    reg  [31:0] dw__prod__11;
+    reg  [31:0] dw__prod__12;
+    reg  [31:0] dw__prod__13;
+    reg  [31:0] dw__prod__14;
+    reg  [31:0] dw__prod__15;
+    reg  [31:0] dw__prod__16;
+    reg  [31:0] dw__prod__17;
+    reg  [31:0] dw__prod__18;
+    reg  [31:0] dw__prod__19;
+    reg  [31:0] dw__prod__20;
+    reg  [31:0] dw__prod__21;
+    reg  [31:0] dw__prod__22;
+    reg  [31:0] dw__prod__23;
+    reg  [31:0] dw__prod__24;
+    reg  [31:0] dw__prod__25;
+    reg  [31:0] dw__prod__26;
+    reg  [31:0] dw__prod__27;
+    reg  [31:0] dw__prod__28;
+    reg  [31:0] dw__prod__29;
+    reg  [31:0] dw__prod__30;
+    reg  [31:0] dw__prod__31;
+    reg  [31:0] dw__prod__32;
+    reg  [31:0] dw__prod__33;
+    reg  [31:0] dw__prod__34;
+    reg  [31:0] dw__prod__35;
+    reg  [31:0] dw__prod__36;
+    reg  [31:0] dw__prod__37;
+    reg  [31:0] dw__prod__38;
+    reg  [31:0] dw__prod__39;
+    reg  [31:0] dw__prod__40;
+    reg  [31:0] dw__prod__41;
+    reg  [31:0] dw__prod__42;
+    reg  [31:0] dw__prod__43;
+    reg  [31:0] dw__prod__44;
+    reg  [31:0] dw__prod__45;
+    reg  [31:0] dw__prod__46;
+    reg  [31:0] dw__prod__47;
+    reg  dw__tv__0;
+    reg  dw__tv__1;
+    reg  dw__tv__2;
+    reg  dw__tv__3;
+    reg  dw__tv__4;
+    reg  dw__tv__5;
+    reg  dw__tv__6;
+    reg  dw__tv__7;
+    reg  dw__tv__8;
+    reg  dw__tv__9;
+    reg  dw__tv__10;
+    reg  dw__tv__11;
+    reg  dw__tv__12;
+    reg  dw__tv__13;
+    reg  dw__tv__14;
+    reg  dw__tv__15;
+    reg  dw__tf__0;
+    reg  dw__tf__1;
+    reg  dw__tf__2;
+    reg  dw__tf__3;
+    reg  dw__tf__4;
+    reg  dw__tf__5;
+    reg  dw__tf__6;
+    reg  dw__tf__7;
+    reg  dw__tf__8;
+    reg  dw__tf__9;
+    reg  dw__tf__10;
+    reg  dw__tf__11;
+    reg  dw__tf__12;
+    reg  dw__tf__13;
+    reg  dw__tf__14;
+    reg  dw__tf__15;
+    reg  [15:0] dw__p_k;
+    reg  [15:0] dw__p_kh;
+    reg  [15:0] dw__p_wp;
+    reg  [15:0] dw__p_xlast;
+    reg  [15:0] dw__p_ylast;
+    reg  dw__p_sw2;
+    reg  dw__p_sh2;
+    reg  dw__p_global;
+    reg  dw__pop;
+    wire  [31:0] dw__o_sum__0;
+    wire  [31:0] dw__o_sum__1;
+    wire  [31:0] dw__o_sum__2;
+    wire  [31:0] dw__o_sum__3;
+    wire  [31:0] dw__o_sum__4;
+    wire  [31:0] dw__o_sum__5;
+    wire  [31:0] dw__o_sum__6;
+    wire  [31:0] dw__o_sum__7;
+    wire  dw__ready;
+    wire  dw__fault;
+    reg  dwm__d;
+    wire  dwm__q;
+    reg  dwm__clock;
+    reg  dv__0__d;
+    wire  dv__0__q;
+    reg  dv__0__clock;
+    reg  dv__1__d;
+    wire  dv__1__q;
+    reg  dv__1__clock;
+    reg  dv__2__d;
+    wire  dv__2__q;
+    reg  dv__2__clock;
+    reg  [15:0] di__0__d;
+    wire  [15:0] di__0__q;
+    reg  di__0__clock;
+    reg  [15:0] di__1__d;
+    wire  [15:0] di__1__q;
+    reg  di__1__clock;
+    reg  [15:0] di__2__d;
+    wire  [15:0] di__2__q;
+    reg  di__2__clock;
+    reg  [15:0] dw_o__d;
+    wire  [15:0] dw_o__q;
+    reg  dw_o__clock;
+    reg  [15:0] dw_g__d;
+    wire  [15:0] dw_g__q;
+    reg  dw_g__clock;
+    reg  [15:0] dw_p__d;
+    wire  [15:0] dw_p__q;
+    reg  dw_p__clock;
     
     // Local signals
     reg  [7:0] wlane__0;
@@ -3644,6 +3858,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
     reg  [31:0] fold_a__3;
     reg  [31:0] fold_b__0;
     reg  [31:0] fold_b__1;
+    reg  dw_pop;
     
     // Sub module instances
     default_accel_top_pe pes__0(
@@ -3663,7 +3878,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__0__w_bank),
         .w_data(pes__0__w_data),
         .w_used(pes__0__w_used),
-        .mac(pes__0__mac)
+        .mac(pes__0__mac),
+        .prod(pes__0__prod)
     );
     default_accel_top_pe pes__1(
         .clock(pes__1__clock),
@@ -3682,7 +3898,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__1__w_bank),
         .w_data(pes__1__w_data),
         .w_used(pes__1__w_used),
-        .mac(pes__1__mac)
+        .mac(pes__1__mac),
+        .prod(pes__1__prod)
     );
     default_accel_top_pe pes__2(
         .clock(pes__2__clock),
@@ -3701,7 +3918,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__2__w_bank),
         .w_data(pes__2__w_data),
         .w_used(pes__2__w_used),
-        .mac(pes__2__mac)
+        .mac(pes__2__mac),
+        .prod(pes__2__prod)
     );
     default_accel_top_pe pes__3(
         .clock(pes__3__clock),
@@ -3720,7 +3938,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__3__w_bank),
         .w_data(pes__3__w_data),
         .w_used(pes__3__w_used),
-        .mac(pes__3__mac)
+        .mac(pes__3__mac),
+        .prod(pes__3__prod)
     );
     default_accel_top_pe pes__4(
         .clock(pes__4__clock),
@@ -3739,7 +3958,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__4__w_bank),
         .w_data(pes__4__w_data),
         .w_used(pes__4__w_used),
-        .mac(pes__4__mac)
+        .mac(pes__4__mac),
+        .prod(pes__4__prod)
     );
     default_accel_top_pe pes__5(
         .clock(pes__5__clock),
@@ -3758,7 +3978,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__5__w_bank),
         .w_data(pes__5__w_data),
         .w_used(pes__5__w_used),
-        .mac(pes__5__mac)
+        .mac(pes__5__mac),
+        .prod(pes__5__prod)
     );
     default_accel_top_pe pes__6(
         .clock(pes__6__clock),
@@ -3777,7 +3998,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__6__w_bank),
         .w_data(pes__6__w_data),
         .w_used(pes__6__w_used),
-        .mac(pes__6__mac)
+        .mac(pes__6__mac),
+        .prod(pes__6__prod)
     );
     default_accel_top_pe pes__7(
         .clock(pes__7__clock),
@@ -3796,7 +4018,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__7__w_bank),
         .w_data(pes__7__w_data),
         .w_used(pes__7__w_used),
-        .mac(pes__7__mac)
+        .mac(pes__7__mac),
+        .prod(pes__7__prod)
     );
     default_accel_top_pe pes__8(
         .clock(pes__8__clock),
@@ -3815,7 +4038,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__8__w_bank),
         .w_data(pes__8__w_data),
         .w_used(pes__8__w_used),
-        .mac(pes__8__mac)
+        .mac(pes__8__mac),
+        .prod(pes__8__prod)
     );
     default_accel_top_pe pes__9(
         .clock(pes__9__clock),
@@ -3834,7 +4058,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__9__w_bank),
         .w_data(pes__9__w_data),
         .w_used(pes__9__w_used),
-        .mac(pes__9__mac)
+        .mac(pes__9__mac),
+        .prod(pes__9__prod)
     );
     default_accel_top_pe pes__10(
         .clock(pes__10__clock),
@@ -3853,7 +4078,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__10__w_bank),
         .w_data(pes__10__w_data),
         .w_used(pes__10__w_used),
-        .mac(pes__10__mac)
+        .mac(pes__10__mac),
+        .prod(pes__10__prod)
     );
     default_accel_top_pe pes__11(
         .clock(pes__11__clock),
@@ -3872,7 +4098,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__11__w_bank),
         .w_data(pes__11__w_data),
         .w_used(pes__11__w_used),
-        .mac(pes__11__mac)
+        .mac(pes__11__mac),
+        .prod(pes__11__prod)
     );
     default_accel_top_pe pes__12(
         .clock(pes__12__clock),
@@ -3891,7 +4118,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__12__w_bank),
         .w_data(pes__12__w_data),
         .w_used(pes__12__w_used),
-        .mac(pes__12__mac)
+        .mac(pes__12__mac),
+        .prod(pes__12__prod)
     );
     default_accel_top_pe pes__13(
         .clock(pes__13__clock),
@@ -3910,7 +4138,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__13__w_bank),
         .w_data(pes__13__w_data),
         .w_used(pes__13__w_used),
-        .mac(pes__13__mac)
+        .mac(pes__13__mac),
+        .prod(pes__13__prod)
     );
     default_accel_top_pe pes__14(
         .clock(pes__14__clock),
@@ -3929,7 +4158,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__14__w_bank),
         .w_data(pes__14__w_data),
         .w_used(pes__14__w_used),
-        .mac(pes__14__mac)
+        .mac(pes__14__mac),
+        .prod(pes__14__prod)
     );
     default_accel_top_pe pes__15(
         .clock(pes__15__clock),
@@ -3948,7 +4178,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__15__w_bank),
         .w_data(pes__15__w_data),
         .w_used(pes__15__w_used),
-        .mac(pes__15__mac)
+        .mac(pes__15__mac),
+        .prod(pes__15__prod)
     );
     default_accel_top_pe pes__16(
         .clock(pes__16__clock),
@@ -3967,7 +4198,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__16__w_bank),
         .w_data(pes__16__w_data),
         .w_used(pes__16__w_used),
-        .mac(pes__16__mac)
+        .mac(pes__16__mac),
+        .prod(pes__16__prod)
     );
     default_accel_top_pe pes__17(
         .clock(pes__17__clock),
@@ -3986,7 +4218,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__17__w_bank),
         .w_data(pes__17__w_data),
         .w_used(pes__17__w_used),
-        .mac(pes__17__mac)
+        .mac(pes__17__mac),
+        .prod(pes__17__prod)
     );
     default_accel_top_pe pes__18(
         .clock(pes__18__clock),
@@ -4005,7 +4238,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__18__w_bank),
         .w_data(pes__18__w_data),
         .w_used(pes__18__w_used),
-        .mac(pes__18__mac)
+        .mac(pes__18__mac),
+        .prod(pes__18__prod)
     );
     default_accel_top_pe pes__19(
         .clock(pes__19__clock),
@@ -4024,7 +4258,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__19__w_bank),
         .w_data(pes__19__w_data),
         .w_used(pes__19__w_used),
-        .mac(pes__19__mac)
+        .mac(pes__19__mac),
+        .prod(pes__19__prod)
     );
     default_accel_top_pe pes__20(
         .clock(pes__20__clock),
@@ -4043,7 +4278,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__20__w_bank),
         .w_data(pes__20__w_data),
         .w_used(pes__20__w_used),
-        .mac(pes__20__mac)
+        .mac(pes__20__mac),
+        .prod(pes__20__prod)
     );
     default_accel_top_pe pes__21(
         .clock(pes__21__clock),
@@ -4062,7 +4298,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__21__w_bank),
         .w_data(pes__21__w_data),
         .w_used(pes__21__w_used),
-        .mac(pes__21__mac)
+        .mac(pes__21__mac),
+        .prod(pes__21__prod)
     );
     default_accel_top_pe pes__22(
         .clock(pes__22__clock),
@@ -4081,7 +4318,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__22__w_bank),
         .w_data(pes__22__w_data),
         .w_used(pes__22__w_used),
-        .mac(pes__22__mac)
+        .mac(pes__22__mac),
+        .prod(pes__22__prod)
     );
     default_accel_top_pe pes__23(
         .clock(pes__23__clock),
@@ -4100,7 +4338,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__23__w_bank),
         .w_data(pes__23__w_data),
         .w_used(pes__23__w_used),
-        .mac(pes__23__mac)
+        .mac(pes__23__mac),
+        .prod(pes__23__prod)
     );
     default_accel_top_pe pes__24(
         .clock(pes__24__clock),
@@ -4119,7 +4358,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__24__w_bank),
         .w_data(pes__24__w_data),
         .w_used(pes__24__w_used),
-        .mac(pes__24__mac)
+        .mac(pes__24__mac),
+        .prod(pes__24__prod)
     );
     default_accel_top_pe pes__25(
         .clock(pes__25__clock),
@@ -4138,7 +4378,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__25__w_bank),
         .w_data(pes__25__w_data),
         .w_used(pes__25__w_used),
-        .mac(pes__25__mac)
+        .mac(pes__25__mac),
+        .prod(pes__25__prod)
     );
     default_accel_top_pe pes__26(
         .clock(pes__26__clock),
@@ -4157,7 +4398,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__26__w_bank),
         .w_data(pes__26__w_data),
         .w_used(pes__26__w_used),
-        .mac(pes__26__mac)
+        .mac(pes__26__mac),
+        .prod(pes__26__prod)
     );
     default_accel_top_pe pes__27(
         .clock(pes__27__clock),
@@ -4176,7 +4418,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__27__w_bank),
         .w_data(pes__27__w_data),
         .w_used(pes__27__w_used),
-        .mac(pes__27__mac)
+        .mac(pes__27__mac),
+        .prod(pes__27__prod)
     );
     default_accel_top_pe pes__28(
         .clock(pes__28__clock),
@@ -4195,7 +4438,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__28__w_bank),
         .w_data(pes__28__w_data),
         .w_used(pes__28__w_used),
-        .mac(pes__28__mac)
+        .mac(pes__28__mac),
+        .prod(pes__28__prod)
     );
     default_accel_top_pe pes__29(
         .clock(pes__29__clock),
@@ -4214,7 +4458,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__29__w_bank),
         .w_data(pes__29__w_data),
         .w_used(pes__29__w_used),
-        .mac(pes__29__mac)
+        .mac(pes__29__mac),
+        .prod(pes__29__prod)
     );
     default_accel_top_pe pes__30(
         .clock(pes__30__clock),
@@ -4233,7 +4478,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__30__w_bank),
         .w_data(pes__30__w_data),
         .w_used(pes__30__w_used),
-        .mac(pes__30__mac)
+        .mac(pes__30__mac),
+        .prod(pes__30__prod)
     );
     default_accel_top_pe pes__31(
         .clock(pes__31__clock),
@@ -4252,7 +4498,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__31__w_bank),
         .w_data(pes__31__w_data),
         .w_used(pes__31__w_used),
-        .mac(pes__31__mac)
+        .mac(pes__31__mac),
+        .prod(pes__31__prod)
     );
     default_accel_top_pe pes__32(
         .clock(pes__32__clock),
@@ -4271,7 +4518,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__32__w_bank),
         .w_data(pes__32__w_data),
         .w_used(pes__32__w_used),
-        .mac(pes__32__mac)
+        .mac(pes__32__mac),
+        .prod(pes__32__prod)
     );
     default_accel_top_pe pes__33(
         .clock(pes__33__clock),
@@ -4290,7 +4538,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__33__w_bank),
         .w_data(pes__33__w_data),
         .w_used(pes__33__w_used),
-        .mac(pes__33__mac)
+        .mac(pes__33__mac),
+        .prod(pes__33__prod)
     );
     default_accel_top_pe pes__34(
         .clock(pes__34__clock),
@@ -4309,7 +4558,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__34__w_bank),
         .w_data(pes__34__w_data),
         .w_used(pes__34__w_used),
-        .mac(pes__34__mac)
+        .mac(pes__34__mac),
+        .prod(pes__34__prod)
     );
     default_accel_top_pe pes__35(
         .clock(pes__35__clock),
@@ -4328,7 +4578,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__35__w_bank),
         .w_data(pes__35__w_data),
         .w_used(pes__35__w_used),
-        .mac(pes__35__mac)
+        .mac(pes__35__mac),
+        .prod(pes__35__prod)
     );
     default_accel_top_pe pes__36(
         .clock(pes__36__clock),
@@ -4347,7 +4598,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__36__w_bank),
         .w_data(pes__36__w_data),
         .w_used(pes__36__w_used),
-        .mac(pes__36__mac)
+        .mac(pes__36__mac),
+        .prod(pes__36__prod)
     );
     default_accel_top_pe pes__37(
         .clock(pes__37__clock),
@@ -4366,7 +4618,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__37__w_bank),
         .w_data(pes__37__w_data),
         .w_used(pes__37__w_used),
-        .mac(pes__37__mac)
+        .mac(pes__37__mac),
+        .prod(pes__37__prod)
     );
     default_accel_top_pe pes__38(
         .clock(pes__38__clock),
@@ -4385,7 +4638,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__38__w_bank),
         .w_data(pes__38__w_data),
         .w_used(pes__38__w_used),
-        .mac(pes__38__mac)
+        .mac(pes__38__mac),
+        .prod(pes__38__prod)
     );
     default_accel_top_pe pes__39(
         .clock(pes__39__clock),
@@ -4404,7 +4658,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__39__w_bank),
         .w_data(pes__39__w_data),
         .w_used(pes__39__w_used),
-        .mac(pes__39__mac)
+        .mac(pes__39__mac),
+        .prod(pes__39__prod)
     );
     default_accel_top_pe pes__40(
         .clock(pes__40__clock),
@@ -4423,7 +4678,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__40__w_bank),
         .w_data(pes__40__w_data),
         .w_used(pes__40__w_used),
-        .mac(pes__40__mac)
+        .mac(pes__40__mac),
+        .prod(pes__40__prod)
     );
     default_accel_top_pe pes__41(
         .clock(pes__41__clock),
@@ -4442,7 +4698,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__41__w_bank),
         .w_data(pes__41__w_data),
         .w_used(pes__41__w_used),
-        .mac(pes__41__mac)
+        .mac(pes__41__mac),
+        .prod(pes__41__prod)
     );
     default_accel_top_pe pes__42(
         .clock(pes__42__clock),
@@ -4461,7 +4718,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__42__w_bank),
         .w_data(pes__42__w_data),
         .w_used(pes__42__w_used),
-        .mac(pes__42__mac)
+        .mac(pes__42__mac),
+        .prod(pes__42__prod)
     );
     default_accel_top_pe pes__43(
         .clock(pes__43__clock),
@@ -4480,7 +4738,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__43__w_bank),
         .w_data(pes__43__w_data),
         .w_used(pes__43__w_used),
-        .mac(pes__43__mac)
+        .mac(pes__43__mac),
+        .prod(pes__43__prod)
     );
     default_accel_top_pe pes__44(
         .clock(pes__44__clock),
@@ -4499,7 +4758,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__44__w_bank),
         .w_data(pes__44__w_data),
         .w_used(pes__44__w_used),
-        .mac(pes__44__mac)
+        .mac(pes__44__mac),
+        .prod(pes__44__prod)
     );
     default_accel_top_pe pes__45(
         .clock(pes__45__clock),
@@ -4518,7 +4778,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__45__w_bank),
         .w_data(pes__45__w_data),
         .w_used(pes__45__w_used),
-        .mac(pes__45__mac)
+        .mac(pes__45__mac),
+        .prod(pes__45__prod)
     );
     default_accel_top_pe pes__46(
         .clock(pes__46__clock),
@@ -4537,7 +4798,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__46__w_bank),
         .w_data(pes__46__w_data),
         .w_used(pes__46__w_used),
-        .mac(pes__46__mac)
+        .mac(pes__46__mac),
+        .prod(pes__46__prod)
     );
     default_accel_top_pe pes__47(
         .clock(pes__47__clock),
@@ -4556,7 +4818,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__47__w_bank),
         .w_data(pes__47__w_data),
         .w_used(pes__47__w_used),
-        .mac(pes__47__mac)
+        .mac(pes__47__mac),
+        .prod(pes__47__prod)
     );
     default_accel_top_pe pes__48(
         .clock(pes__48__clock),
@@ -4575,7 +4838,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__48__w_bank),
         .w_data(pes__48__w_data),
         .w_used(pes__48__w_used),
-        .mac(pes__48__mac)
+        .mac(pes__48__mac),
+        .prod(pes__48__prod)
     );
     default_accel_top_pe pes__49(
         .clock(pes__49__clock),
@@ -4594,7 +4858,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__49__w_bank),
         .w_data(pes__49__w_data),
         .w_used(pes__49__w_used),
-        .mac(pes__49__mac)
+        .mac(pes__49__mac),
+        .prod(pes__49__prod)
     );
     default_accel_top_pe pes__50(
         .clock(pes__50__clock),
@@ -4613,7 +4878,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__50__w_bank),
         .w_data(pes__50__w_data),
         .w_used(pes__50__w_used),
-        .mac(pes__50__mac)
+        .mac(pes__50__mac),
+        .prod(pes__50__prod)
     );
     default_accel_top_pe pes__51(
         .clock(pes__51__clock),
@@ -4632,7 +4898,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__51__w_bank),
         .w_data(pes__51__w_data),
         .w_used(pes__51__w_used),
-        .mac(pes__51__mac)
+        .mac(pes__51__mac),
+        .prod(pes__51__prod)
     );
     default_accel_top_pe pes__52(
         .clock(pes__52__clock),
@@ -4651,7 +4918,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__52__w_bank),
         .w_data(pes__52__w_data),
         .w_used(pes__52__w_used),
-        .mac(pes__52__mac)
+        .mac(pes__52__mac),
+        .prod(pes__52__prod)
     );
     default_accel_top_pe pes__53(
         .clock(pes__53__clock),
@@ -4670,7 +4938,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__53__w_bank),
         .w_data(pes__53__w_data),
         .w_used(pes__53__w_used),
-        .mac(pes__53__mac)
+        .mac(pes__53__mac),
+        .prod(pes__53__prod)
     );
     default_accel_top_pe pes__54(
         .clock(pes__54__clock),
@@ -4689,7 +4958,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__54__w_bank),
         .w_data(pes__54__w_data),
         .w_used(pes__54__w_used),
-        .mac(pes__54__mac)
+        .mac(pes__54__mac),
+        .prod(pes__54__prod)
     );
     default_accel_top_pe pes__55(
         .clock(pes__55__clock),
@@ -4708,7 +4978,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__55__w_bank),
         .w_data(pes__55__w_data),
         .w_used(pes__55__w_used),
-        .mac(pes__55__mac)
+        .mac(pes__55__mac),
+        .prod(pes__55__prod)
     );
     default_accel_top_pe pes__56(
         .clock(pes__56__clock),
@@ -4727,7 +4998,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__56__w_bank),
         .w_data(pes__56__w_data),
         .w_used(pes__56__w_used),
-        .mac(pes__56__mac)
+        .mac(pes__56__mac),
+        .prod(pes__56__prod)
     );
     default_accel_top_pe pes__57(
         .clock(pes__57__clock),
@@ -4746,7 +5018,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__57__w_bank),
         .w_data(pes__57__w_data),
         .w_used(pes__57__w_used),
-        .mac(pes__57__mac)
+        .mac(pes__57__mac),
+        .prod(pes__57__prod)
     );
     default_accel_top_pe pes__58(
         .clock(pes__58__clock),
@@ -4765,7 +5038,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__58__w_bank),
         .w_data(pes__58__w_data),
         .w_used(pes__58__w_used),
-        .mac(pes__58__mac)
+        .mac(pes__58__mac),
+        .prod(pes__58__prod)
     );
     default_accel_top_pe pes__59(
         .clock(pes__59__clock),
@@ -4784,7 +5058,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__59__w_bank),
         .w_data(pes__59__w_data),
         .w_used(pes__59__w_used),
-        .mac(pes__59__mac)
+        .mac(pes__59__mac),
+        .prod(pes__59__prod)
     );
     default_accel_top_pe pes__60(
         .clock(pes__60__clock),
@@ -4803,7 +5078,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__60__w_bank),
         .w_data(pes__60__w_data),
         .w_used(pes__60__w_used),
-        .mac(pes__60__mac)
+        .mac(pes__60__mac),
+        .prod(pes__60__prod)
     );
     default_accel_top_pe pes__61(
         .clock(pes__61__clock),
@@ -4822,7 +5098,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__61__w_bank),
         .w_data(pes__61__w_data),
         .w_used(pes__61__w_used),
-        .mac(pes__61__mac)
+        .mac(pes__61__mac),
+        .prod(pes__61__prod)
     );
     default_accel_top_pe pes__62(
         .clock(pes__62__clock),
@@ -4841,7 +5118,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__62__w_bank),
         .w_data(pes__62__w_data),
         .w_used(pes__62__w_used),
-        .mac(pes__62__mac)
+        .mac(pes__62__mac),
+        .prod(pes__62__prod)
     );
     default_accel_top_pe pes__63(
         .clock(pes__63__clock),
@@ -4860,7 +5138,8 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .w_bank(pes__63__w_bank),
         .w_data(pes__63__w_data),
         .w_used(pes__63__w_used),
-        .mac(pes__63__mac)
+        .mac(pes__63__mac),
+        .prod(pes__63__prod)
     );
     default_accel_top_first_cache_bank banks__0(
         .clock(banks__0__clock),
@@ -5533,6 +5812,7 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .tile_done(seq__tile_done),
         .tile_half(seq__tile_half),
         .last_swap(seq__last_swap),
+        .hold(seq__hold),
         .wb_avail(seq__wb_avail),
         .wb_set(seq__wb_set),
         .wb_at(seq__wb_at),
@@ -6661,6 +6941,161 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         .q(oi2__q),
         .clock(oi2__clock)
     );
+    default_accel_top_dw dw(
+        .clock(dw__clock),
+        .start(dw__start),
+        .strobe(dw__strobe),
+        .sub(dw__sub),
+        .prod__0(dw__prod__0),
+        .prod__1(dw__prod__1),
+        .prod__2(dw__prod__2),
+        .prod__3(dw__prod__3),
+        .prod__4(dw__prod__4),
+        .prod__5(dw__prod__5),
+        .prod__6(dw__prod__6),
+        .prod__7(dw__prod__7),
+        .prod__8(dw__prod__8),
+        .prod__9(dw__prod__9),
+        .prod__10(dw__prod__10),
+        .prod__11(dw__prod__11),
+        .prod__12(dw__prod__12),
+        .prod__13(dw__prod__13),
+        .prod__14(dw__prod__14),
+        .prod__15(dw__prod__15),
+        .prod__16(dw__prod__16),
+        .prod__17(dw__prod__17),
+        .prod__18(dw__prod__18),
+        .prod__19(dw__prod__19),
+        .prod__20(dw__prod__20),
+        .prod__21(dw__prod__21),
+        .prod__22(dw__prod__22),
+        .prod__23(dw__prod__23),
+        .prod__24(dw__prod__24),
+        .prod__25(dw__prod__25),
+        .prod__26(dw__prod__26),
+        .prod__27(dw__prod__27),
+        .prod__28(dw__prod__28),
+        .prod__29(dw__prod__29),
+        .prod__30(dw__prod__30),
+        .prod__31(dw__prod__31),
+        .prod__32(dw__prod__32),
+        .prod__33(dw__prod__33),
+        .prod__34(dw__prod__34),
+        .prod__35(dw__prod__35),
+        .prod__36(dw__prod__36),
+        .prod__37(dw__prod__37),
+        .prod__38(dw__prod__38),
+        .prod__39(dw__prod__39),
+        .prod__40(dw__prod__40),
+        .prod__41(dw__prod__41),
+        .prod__42(dw__prod__42),
+        .prod__43(dw__prod__43),
+        .prod__44(dw__prod__44),
+        .prod__45(dw__prod__45),
+        .prod__46(dw__prod__46),
+        .prod__47(dw__prod__47),
+        .tv__0(dw__tv__0),
+        .tv__1(dw__tv__1),
+        .tv__2(dw__tv__2),
+        .tv__3(dw__tv__3),
+        .tv__4(dw__tv__4),
+        .tv__5(dw__tv__5),
+        .tv__6(dw__tv__6),
+        .tv__7(dw__tv__7),
+        .tv__8(dw__tv__8),
+        .tv__9(dw__tv__9),
+        .tv__10(dw__tv__10),
+        .tv__11(dw__tv__11),
+        .tv__12(dw__tv__12),
+        .tv__13(dw__tv__13),
+        .tv__14(dw__tv__14),
+        .tv__15(dw__tv__15),
+        .tf__0(dw__tf__0),
+        .tf__1(dw__tf__1),
+        .tf__2(dw__tf__2),
+        .tf__3(dw__tf__3),
+        .tf__4(dw__tf__4),
+        .tf__5(dw__tf__5),
+        .tf__6(dw__tf__6),
+        .tf__7(dw__tf__7),
+        .tf__8(dw__tf__8),
+        .tf__9(dw__tf__9),
+        .tf__10(dw__tf__10),
+        .tf__11(dw__tf__11),
+        .tf__12(dw__tf__12),
+        .tf__13(dw__tf__13),
+        .tf__14(dw__tf__14),
+        .tf__15(dw__tf__15),
+        .p_k(dw__p_k),
+        .p_kh(dw__p_kh),
+        .p_wp(dw__p_wp),
+        .p_xlast(dw__p_xlast),
+        .p_ylast(dw__p_ylast),
+        .p_sw2(dw__p_sw2),
+        .p_sh2(dw__p_sh2),
+        .p_global(dw__p_global),
+        .pop(dw__pop),
+        .o_sum__0(dw__o_sum__0),
+        .o_sum__1(dw__o_sum__1),
+        .o_sum__2(dw__o_sum__2),
+        .o_sum__3(dw__o_sum__3),
+        .o_sum__4(dw__o_sum__4),
+        .o_sum__5(dw__o_sum__5),
+        .o_sum__6(dw__o_sum__6),
+        .o_sum__7(dw__o_sum__7),
+        .ready(dw__ready),
+        .fault(dw__fault)
+    );
+    default_accel_top_dff_w1 dwm(
+        .d(dwm__d),
+        .q(dwm__q),
+        .clock(dwm__clock)
+    );
+    default_accel_top_dff_w1 dv__0(
+        .d(dv__0__d),
+        .q(dv__0__q),
+        .clock(dv__0__clock)
+    );
+    default_accel_top_dff_w1 dv__1(
+        .d(dv__1__d),
+        .q(dv__1__q),
+        .clock(dv__1__clock)
+    );
+    default_accel_top_dff_w1 dv__2(
+        .d(dv__2__d),
+        .q(dv__2__q),
+        .clock(dv__2__clock)
+    );
+    default_accel_top_dff_w16 di__0(
+        .d(di__0__d),
+        .q(di__0__q),
+        .clock(di__0__clock)
+    );
+    default_accel_top_dff_w16 di__1(
+        .d(di__1__d),
+        .q(di__1__q),
+        .clock(di__1__clock)
+    );
+    default_accel_top_dff_w16 di__2(
+        .d(di__2__d),
+        .q(di__2__q),
+        .clock(di__2__clock)
+    );
+    default_accel_top_dff_w16 dw_o(
+        .d(dw_o__d),
+        .q(dw_o__q),
+        .clock(dw_o__clock)
+    );
+    default_accel_top_dff_w16 dw_g(
+        .d(dw_g__d),
+        .q(dw_g__q),
+        .clock(dw_g__clock)
+    );
+    default_accel_top_dff_w16 dw_p(
+        .d(dw_p__d),
+        .q(dw_p__q),
+        .clock(dw_p__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -6679,6 +7114,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         ov2__clock = clock;
         oi1__clock = clock;
         oi2__clock = clock;
+        dwm__clock = clock;
+        dw_o__clock = clock;
+        dw_g__clock = clock;
+        dw_p__clock = clock;
         rd_sel__d = rd_sel__q;
         wb_avail__d = wb_avail__q;
         tapm__d = tapm__q;
@@ -6694,6 +7133,10 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         ov2__d = ov2__q;
         oi1__d = oi1__q;
         oi2__d = oi2__q;
+        dwm__d = dwm__q;
+        dw_o__d = dw_o__q;
+        dw_g__d = dw_g__q;
+        dw_p__d = dw_p__q;
         seq__clock = clock;
         seq__start = start;
         seq__geom[(32'h0)+:(16)] = p_h;
@@ -8996,6 +9439,129 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         seq__tile_done = accs__7__tile_done;
         seq__tile_half = accs__7__tile_half;
         seq__last_swap = last_swap;
+        dwm__d = p_dw[32'h0];
+        dw__clock = clock;
+        dw__start = start;
+        dw__strobe = strobe;
+        dw__sub = seq__sub;
+        dw__p_k = p_k;
+        dw__p_kh = ({12'd0, p_dw[(32'h4)+:(4)]});
+        dw__p_wp = p_wo;
+        dw__p_xlast = p_dxl;
+        dw__p_ylast = p_dyl;
+        dw__p_global = p_dw[32'h1];
+        dw__p_sw2 = p_dw[32'h2];
+        dw__p_sh2 = p_dw[32'h3];
+        dw__prod__0 = pes__0__prod;
+        dw__prod__1 = pes__1__prod;
+        dw__prod__2 = pes__2__prod;
+        dw__prod__3 = pes__3__prod;
+        dw__prod__4 = pes__4__prod;
+        dw__prod__5 = pes__5__prod;
+        dw__tv__0 = pes__2__tag_in[32'h0];
+        dw__tf__0 = pes__2__tag_in[32'h1];
+        dw__tv__1 = pes__5__tag_in[32'h0];
+        dw__tf__1 = pes__5__tag_in[32'h1];
+        dw__prod__6 = pes__8__prod;
+        dw__prod__7 = pes__9__prod;
+        dw__prod__8 = pes__10__prod;
+        dw__prod__9 = pes__11__prod;
+        dw__prod__10 = pes__12__prod;
+        dw__prod__11 = pes__13__prod;
+        dw__tv__2 = pes__10__tag_in[32'h0];
+        dw__tf__2 = pes__10__tag_in[32'h1];
+        dw__tv__3 = pes__13__tag_in[32'h0];
+        dw__tf__3 = pes__13__tag_in[32'h1];
+        dw__prod__12 = pes__16__prod;
+        dw__prod__13 = pes__17__prod;
+        dw__prod__14 = pes__18__prod;
+        dw__prod__15 = pes__19__prod;
+        dw__prod__16 = pes__20__prod;
+        dw__prod__17 = pes__21__prod;
+        dw__tv__4 = pes__18__tag_in[32'h0];
+        dw__tf__4 = pes__18__tag_in[32'h1];
+        dw__tv__5 = pes__21__tag_in[32'h0];
+        dw__tf__5 = pes__21__tag_in[32'h1];
+        dw__prod__18 = pes__24__prod;
+        dw__prod__19 = pes__25__prod;
+        dw__prod__20 = pes__26__prod;
+        dw__prod__21 = pes__27__prod;
+        dw__prod__22 = pes__28__prod;
+        dw__prod__23 = pes__29__prod;
+        dw__tv__6 = pes__26__tag_in[32'h0];
+        dw__tf__6 = pes__26__tag_in[32'h1];
+        dw__tv__7 = pes__29__tag_in[32'h0];
+        dw__tf__7 = pes__29__tag_in[32'h1];
+        dw__prod__24 = pes__32__prod;
+        dw__prod__25 = pes__33__prod;
+        dw__prod__26 = pes__34__prod;
+        dw__prod__27 = pes__35__prod;
+        dw__prod__28 = pes__36__prod;
+        dw__prod__29 = pes__37__prod;
+        dw__tv__8 = pes__34__tag_in[32'h0];
+        dw__tf__8 = pes__34__tag_in[32'h1];
+        dw__tv__9 = pes__37__tag_in[32'h0];
+        dw__tf__9 = pes__37__tag_in[32'h1];
+        dw__prod__30 = pes__40__prod;
+        dw__prod__31 = pes__41__prod;
+        dw__prod__32 = pes__42__prod;
+        dw__prod__33 = pes__43__prod;
+        dw__prod__34 = pes__44__prod;
+        dw__prod__35 = pes__45__prod;
+        dw__tv__10 = pes__42__tag_in[32'h0];
+        dw__tf__10 = pes__42__tag_in[32'h1];
+        dw__tv__11 = pes__45__tag_in[32'h0];
+        dw__tf__11 = pes__45__tag_in[32'h1];
+        dw__prod__36 = pes__48__prod;
+        dw__prod__37 = pes__49__prod;
+        dw__prod__38 = pes__50__prod;
+        dw__prod__39 = pes__51__prod;
+        dw__prod__40 = pes__52__prod;
+        dw__prod__41 = pes__53__prod;
+        dw__tv__12 = pes__50__tag_in[32'h0];
+        dw__tf__12 = pes__50__tag_in[32'h1];
+        dw__tv__13 = pes__53__tag_in[32'h0];
+        dw__tf__13 = pes__53__tag_in[32'h1];
+        dw__prod__42 = pes__56__prod;
+        dw__prod__43 = pes__57__prod;
+        dw__prod__44 = pes__58__prod;
+        dw__prod__45 = pes__59__prod;
+        dw__prod__46 = pes__60__prod;
+        dw__prod__47 = pes__61__prod;
+        dw__tv__14 = pes__58__tag_in[32'h0];
+        dw__tf__14 = pes__58__tag_in[32'h1];
+        dw__tv__15 = pes__61__tag_in[32'h0];
+        dw__tf__15 = pes__61__tag_in[32'h1];
+        dw_pop = dwm__q & dw__ready;
+        dw__pop = dw_pop;
+        if (dw_pop) begin
+            dw_o__d = dw_o__q + 16'h1;
+            if (dw_p__q + 16'h1 == p_dpix) begin
+                dw_p__d = 16'h0;
+                dw_g__d = dw_g__q + 16'h1;
+            end
+            else begin
+                dw_p__d = dw_p__q + 16'h1;
+            end
+        end
+        if (start) begin
+            dw_o__d = p_obase;
+            dw_g__d = 16'h0;
+            dw_p__d = 16'h0;
+        end
+        dv__0__clock = clock;
+        di__0__clock = clock;
+        dv__1__clock = clock;
+        di__1__clock = clock;
+        dv__2__clock = clock;
+        di__2__clock = clock;
+        dv__0__d = dw_pop;
+        di__0__d = dw_o__q;
+        dv__1__d = dv__0__q;
+        di__1__d = di__0__q;
+        dv__2__d = dv__1__q;
+        di__2__d = di__1__q;
+        seq__hold = dwm__q & (dw_g__q != p_ic_tiles);
         gs2 = p_gs << 32'h1;
         gs3 = p_gs + gs2;
         gsel__0 = 2'h0;
@@ -9019,6 +9585,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         g_hi__0__clock = clock;
         g_lo__0__d = g_lo_nx__0;
         g_hi__0__d = g_lo_nx__0 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__0__d = 16'h0;
+        end
         gsel__1 = 2'h0;
         if (p_cg == 2'h1) begin
             gsel__1 = cgrp__1[(32'h2)+:(2)];
@@ -9040,6 +9609,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         g_hi__1__clock = clock;
         g_lo__1__d = g_lo_nx__1;
         g_hi__1__d = g_lo_nx__1 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__1__d = 16'h0;
+        end
         gsel__2 = 2'h0;
         if (p_cg == 2'h1) begin
             gsel__2 = cgrp__2[(32'h2)+:(2)];
@@ -9061,6 +9633,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         g_hi__2__clock = clock;
         g_lo__2__d = g_lo_nx__2;
         g_hi__2__d = g_lo_nx__2 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__2__d = 16'h0;
+        end
         gsel__3 = 2'h0;
         if (p_cg == 2'h1) begin
             gsel__3 = cgrp__3[(32'h2)+:(2)];
@@ -9082,6 +9657,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         g_hi__3__clock = clock;
         g_lo__3__d = g_lo_nx__3;
         g_hi__3__d = g_lo_nx__3 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__3__d = 16'h0;
+        end
         gsel__4 = 2'h0;
         if (p_cg == 2'h1) begin
             gsel__4 = cgrp__4[(32'h2)+:(2)];
@@ -9103,6 +9681,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         g_hi__4__clock = clock;
         g_lo__4__d = g_lo_nx__4;
         g_hi__4__d = g_lo_nx__4 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__4__d = 16'h0;
+        end
         gsel__5 = 2'h0;
         if (p_cg == 2'h1) begin
             gsel__5 = cgrp__5[(32'h2)+:(2)];
@@ -9124,6 +9705,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         g_hi__5__clock = clock;
         g_lo__5__d = g_lo_nx__5;
         g_hi__5__d = g_lo_nx__5 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__5__d = 16'h0;
+        end
         gsel__6 = 2'h0;
         if (p_cg == 2'h1) begin
             gsel__6 = cgrp__6[(32'h2)+:(2)];
@@ -9145,6 +9729,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         g_hi__6__clock = clock;
         g_lo__6__d = g_lo_nx__6;
         g_hi__6__d = g_lo_nx__6 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__6__d = 16'h0;
+        end
         gsel__7 = 2'h0;
         if (p_cg == 2'h1) begin
             gsel__7 = cgrp__7[(32'h2)+:(2)];
@@ -9166,6 +9753,9 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         g_hi__7__clock = clock;
         g_lo__7__d = g_lo_nx__7;
         g_hi__7__d = g_lo_nx__7 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__7__d = 16'h0;
+        end
         f1__0__clock = clock;
         f2__0__clock = clock;
         f1__0__d = accs__0__d_data;
@@ -9485,6 +10075,28 @@ module default_accel_top_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,l
         ov2__d = ov1__q;
         oi1__d = seq__o_idx;
         oi2__d = oi1__q;
+        if (dwm__q) begin
+            be1__d = dw_pop;
+            ba1__d = dw_g__q;
+            ov1__d = dv__2__q;
+            oi1__d = di__2__q;
+            f1__0__d = 32'h0;
+            f1__1__d = 32'h0;
+            f1__2__d = 32'h0;
+            f1__3__d = 32'h0;
+            f1__4__d = 32'h0;
+            f1__5__d = 32'h0;
+            f1__6__d = 32'h0;
+            f1__7__d = 32'h0;
+            f1__0__d = dw__o_sum__0;
+            f1__1__d = dw__o_sum__1;
+            f1__2__d = dw__o_sum__2;
+            f1__3__d = dw__o_sum__3;
+            f1__4__d = dw__o_sum__4;
+            f1__5__d = dw__o_sum__5;
+            f1__6__d = dw__o_sum__6;
+            f1__7__d = dw__o_sum__7;
+        end
         rd_sel__d = rd_bank;
         rd_data = 32'h0;
         rd_word = 64'h0;
@@ -13441,6 +14053,5474 @@ module default_accel_top_dff_w64(d,q,clock);
           
 endmodule // default_accel_top_dff_w64
 
+module default_accel_top_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__3,prod__4,prod__5,prod__6,prod__7,prod__8,prod__9,prod__10,prod__11,prod__12,prod__13,prod__14,prod__15,prod__16,prod__17,prod__18,prod__19,prod__20,prod__21,prod__22,prod__23,prod__24,prod__25,prod__26,prod__27,prod__28,prod__29,prod__30,prod__31,prod__32,prod__33,prod__34,prod__35,prod__36,prod__37,prod__38,prod__39,prod__40,prod__41,prod__42,prod__43,prod__44,prod__45,prod__46,prod__47,tv__0,tv__1,tv__2,tv__3,tv__4,tv__5,tv__6,tv__7,tv__8,tv__9,tv__10,tv__11,tv__12,tv__13,tv__14,tv__15,tf__0,tf__1,tf__2,tf__3,tf__4,tf__5,tf__6,tf__7,tf__8,tf__9,tf__10,tf__11,tf__12,tf__13,tf__14,tf__15,p_k,p_kh,p_wp,p_xlast,p_ylast,p_sw2,p_sh2,p_global,pop,o_sum__0,o_sum__1,o_sum__2,o_sum__3,o_sum__4,o_sum__5,o_sum__6,o_sum__7,ready,fault);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  strobe;
+    input wire  [3:0] sub;
+    input wire  [31:0] prod__0;
+    input wire  [31:0] prod__1;
+    input wire  [31:0] prod__2;
+    input wire  [31:0] prod__3;
+    input wire  [31:0] prod__4;
+    input wire  [31:0] prod__5;
+    input wire  [31:0] prod__6;
+    input wire  [31:0] prod__7;
+    input wire  [31:0] prod__8;
+    input wire  [31:0] prod__9;
+    input wire  [31:0] prod__10;
+    input wire  [31:0] prod__11;
+    input wire  [31:0] prod__12;
+    input wire  [31:0] prod__13;
+    input wire  [31:0] prod__14;
+    input wire  [31:0] prod__15;
+    input wire  [31:0] prod__16;
+    input wire  [31:0] prod__17;
+    input wire  [31:0] prod__18;
+    input wire  [31:0] prod__19;
+    input wire  [31:0] prod__20;
+    input wire  [31:0] prod__21;
+    input wire  [31:0] prod__22;
+    input wire  [31:0] prod__23;
+    input wire  [31:0] prod__24;
+    input wire  [31:0] prod__25;
+    input wire  [31:0] prod__26;
+    input wire  [31:0] prod__27;
+    input wire  [31:0] prod__28;
+    input wire  [31:0] prod__29;
+    input wire  [31:0] prod__30;
+    input wire  [31:0] prod__31;
+    input wire  [31:0] prod__32;
+    input wire  [31:0] prod__33;
+    input wire  [31:0] prod__34;
+    input wire  [31:0] prod__35;
+    input wire  [31:0] prod__36;
+    input wire  [31:0] prod__37;
+    input wire  [31:0] prod__38;
+    input wire  [31:0] prod__39;
+    input wire  [31:0] prod__40;
+    input wire  [31:0] prod__41;
+    input wire  [31:0] prod__42;
+    input wire  [31:0] prod__43;
+    input wire  [31:0] prod__44;
+    input wire  [31:0] prod__45;
+    input wire  [31:0] prod__46;
+    input wire  [31:0] prod__47;
+    input wire  tv__0;
+    input wire  tv__1;
+    input wire  tv__2;
+    input wire  tv__3;
+    input wire  tv__4;
+    input wire  tv__5;
+    input wire  tv__6;
+    input wire  tv__7;
+    input wire  tv__8;
+    input wire  tv__9;
+    input wire  tv__10;
+    input wire  tv__11;
+    input wire  tv__12;
+    input wire  tv__13;
+    input wire  tv__14;
+    input wire  tv__15;
+    input wire  tf__0;
+    input wire  tf__1;
+    input wire  tf__2;
+    input wire  tf__3;
+    input wire  tf__4;
+    input wire  tf__5;
+    input wire  tf__6;
+    input wire  tf__7;
+    input wire  tf__8;
+    input wire  tf__9;
+    input wire  tf__10;
+    input wire  tf__11;
+    input wire  tf__12;
+    input wire  tf__13;
+    input wire  tf__14;
+    input wire  tf__15;
+    input wire  [15:0] p_k;
+    input wire  [15:0] p_kh;
+    input wire  [15:0] p_wp;
+    input wire  [15:0] p_xlast;
+    input wire  [15:0] p_ylast;
+    input wire  p_sw2;
+    input wire  p_sh2;
+    input wire  p_global;
+    input wire  pop;
+    output reg  [31:0] o_sum__0;
+    output reg  [31:0] o_sum__1;
+    output reg  [31:0] o_sum__2;
+    output reg  [31:0] o_sum__3;
+    output reg  [31:0] o_sum__4;
+    output reg  [31:0] o_sum__5;
+    output reg  [31:0] o_sum__6;
+    output reg  [31:0] o_sum__7;
+    output reg  ready;
+    output reg  fault;
+    
+    // Constant declarations
+    localparam  lmask = 16'h3f;
+    localparam  ldepth = 16'h40;
+    localparam  omask = 16'hf;
+    localparam  odepth = 16'h10;
+    localparam  lidx__0 = 16'h0;
+    localparam  lidx__1 = 16'h1;
+    localparam  lidx__2 = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] y__0__d;
+    wire  [15:0] y__0__q;
+    reg  y__0__clock;
+    reg  [15:0] y__1__d;
+    wire  [15:0] y__1__q;
+    reg  y__1__clock;
+    reg  [15:0] y__2__d;
+    wire  [15:0] y__2__q;
+    reg  y__2__clock;
+    reg  [15:0] y__3__d;
+    wire  [15:0] y__3__q;
+    reg  y__3__clock;
+    reg  [15:0] y__4__d;
+    wire  [15:0] y__4__q;
+    reg  y__4__clock;
+    reg  [15:0] y__5__d;
+    wire  [15:0] y__5__q;
+    reg  y__5__clock;
+    reg  [15:0] y__6__d;
+    wire  [15:0] y__6__q;
+    reg  y__6__clock;
+    reg  [15:0] y__7__d;
+    wire  [15:0] y__7__q;
+    reg  y__7__clock;
+    reg  [15:0] y__8__d;
+    wire  [15:0] y__8__q;
+    reg  y__8__clock;
+    reg  [15:0] y__9__d;
+    wire  [15:0] y__9__q;
+    reg  y__9__clock;
+    reg  [15:0] y__10__d;
+    wire  [15:0] y__10__q;
+    reg  y__10__clock;
+    reg  [15:0] y__11__d;
+    wire  [15:0] y__11__q;
+    reg  y__11__clock;
+    reg  [15:0] y__12__d;
+    wire  [15:0] y__12__q;
+    reg  y__12__clock;
+    reg  [15:0] y__13__d;
+    wire  [15:0] y__13__q;
+    reg  y__13__clock;
+    reg  [15:0] y__14__d;
+    wire  [15:0] y__14__q;
+    reg  y__14__clock;
+    reg  [15:0] y__15__d;
+    wire  [15:0] y__15__q;
+    reg  y__15__clock;
+    reg  [15:0] x__0__d;
+    wire  [15:0] x__0__q;
+    reg  x__0__clock;
+    reg  [15:0] x__1__d;
+    wire  [15:0] x__1__q;
+    reg  x__1__clock;
+    reg  [15:0] x__2__d;
+    wire  [15:0] x__2__q;
+    reg  x__2__clock;
+    reg  [15:0] x__3__d;
+    wire  [15:0] x__3__q;
+    reg  x__3__clock;
+    reg  [15:0] x__4__d;
+    wire  [15:0] x__4__q;
+    reg  x__4__clock;
+    reg  [15:0] x__5__d;
+    wire  [15:0] x__5__q;
+    reg  x__5__clock;
+    reg  [15:0] x__6__d;
+    wire  [15:0] x__6__q;
+    reg  x__6__clock;
+    reg  [15:0] x__7__d;
+    wire  [15:0] x__7__q;
+    reg  x__7__clock;
+    reg  [15:0] x__8__d;
+    wire  [15:0] x__8__q;
+    reg  x__8__clock;
+    reg  [15:0] x__9__d;
+    wire  [15:0] x__9__q;
+    reg  x__9__clock;
+    reg  [15:0] x__10__d;
+    wire  [15:0] x__10__q;
+    reg  x__10__clock;
+    reg  [15:0] x__11__d;
+    wire  [15:0] x__11__q;
+    reg  x__11__clock;
+    reg  [15:0] x__12__d;
+    wire  [15:0] x__12__q;
+    reg  x__12__clock;
+    reg  [15:0] x__13__d;
+    wire  [15:0] x__13__q;
+    reg  x__13__clock;
+    reg  [15:0] x__14__d;
+    wire  [15:0] x__14__q;
+    reg  x__14__clock;
+    reg  [15:0] x__15__d;
+    wire  [15:0] x__15__q;
+    reg  x__15__clock;
+    reg  v__0__d;
+    wire  v__0__q;
+    reg  v__0__clock;
+    reg  v__1__d;
+    wire  v__1__q;
+    reg  v__1__clock;
+    reg  v__2__d;
+    wire  v__2__q;
+    reg  v__2__clock;
+    reg  v__3__d;
+    wire  v__3__q;
+    reg  v__3__clock;
+    reg  v__4__d;
+    wire  v__4__q;
+    reg  v__4__clock;
+    reg  v__5__d;
+    wire  v__5__q;
+    reg  v__5__clock;
+    reg  v__6__d;
+    wire  v__6__q;
+    reg  v__6__clock;
+    reg  v__7__d;
+    wire  v__7__q;
+    reg  v__7__clock;
+    reg  v__8__d;
+    wire  v__8__q;
+    reg  v__8__clock;
+    reg  v__9__d;
+    wire  v__9__q;
+    reg  v__9__clock;
+    reg  v__10__d;
+    wire  v__10__q;
+    reg  v__10__clock;
+    reg  v__11__d;
+    wire  v__11__q;
+    reg  v__11__clock;
+    reg  v__12__d;
+    wire  v__12__q;
+    reg  v__12__clock;
+    reg  v__13__d;
+    wire  v__13__q;
+    reg  v__13__clock;
+    reg  v__14__d;
+    wire  v__14__q;
+    reg  v__14__clock;
+    reg  v__15__d;
+    wire  v__15__q;
+    reg  v__15__clock;
+    reg  [15:0] py__0__d;
+    wire  [15:0] py__0__q;
+    reg  py__0__clock;
+    reg  [15:0] py__1__d;
+    wire  [15:0] py__1__q;
+    reg  py__1__clock;
+    reg  [15:0] py__2__d;
+    wire  [15:0] py__2__q;
+    reg  py__2__clock;
+    reg  [15:0] py__3__d;
+    wire  [15:0] py__3__q;
+    reg  py__3__clock;
+    reg  [15:0] py__4__d;
+    wire  [15:0] py__4__q;
+    reg  py__4__clock;
+    reg  [15:0] py__5__d;
+    wire  [15:0] py__5__q;
+    reg  py__5__clock;
+    reg  [15:0] py__6__d;
+    wire  [15:0] py__6__q;
+    reg  py__6__clock;
+    reg  [15:0] py__7__d;
+    wire  [15:0] py__7__q;
+    reg  py__7__clock;
+    reg  [15:0] py__8__d;
+    wire  [15:0] py__8__q;
+    reg  py__8__clock;
+    reg  [15:0] py__9__d;
+    wire  [15:0] py__9__q;
+    reg  py__9__clock;
+    reg  [15:0] py__10__d;
+    wire  [15:0] py__10__q;
+    reg  py__10__clock;
+    reg  [15:0] py__11__d;
+    wire  [15:0] py__11__q;
+    reg  py__11__clock;
+    reg  [15:0] py__12__d;
+    wire  [15:0] py__12__q;
+    reg  py__12__clock;
+    reg  [15:0] py__13__d;
+    wire  [15:0] py__13__q;
+    reg  py__13__clock;
+    reg  [15:0] py__14__d;
+    wire  [15:0] py__14__q;
+    reg  py__14__clock;
+    reg  [15:0] py__15__d;
+    wire  [15:0] py__15__q;
+    reg  py__15__clock;
+    reg  [15:0] px__0__d;
+    wire  [15:0] px__0__q;
+    reg  px__0__clock;
+    reg  [15:0] px__1__d;
+    wire  [15:0] px__1__q;
+    reg  px__1__clock;
+    reg  [15:0] px__2__d;
+    wire  [15:0] px__2__q;
+    reg  px__2__clock;
+    reg  [15:0] px__3__d;
+    wire  [15:0] px__3__q;
+    reg  px__3__clock;
+    reg  [15:0] px__4__d;
+    wire  [15:0] px__4__q;
+    reg  px__4__clock;
+    reg  [15:0] px__5__d;
+    wire  [15:0] px__5__q;
+    reg  px__5__clock;
+    reg  [15:0] px__6__d;
+    wire  [15:0] px__6__q;
+    reg  px__6__clock;
+    reg  [15:0] px__7__d;
+    wire  [15:0] px__7__q;
+    reg  px__7__clock;
+    reg  [15:0] px__8__d;
+    wire  [15:0] px__8__q;
+    reg  px__8__clock;
+    reg  [15:0] px__9__d;
+    wire  [15:0] px__9__q;
+    reg  px__9__clock;
+    reg  [15:0] px__10__d;
+    wire  [15:0] px__10__q;
+    reg  px__10__clock;
+    reg  [15:0] px__11__d;
+    wire  [15:0] px__11__q;
+    reg  px__11__clock;
+    reg  [15:0] px__12__d;
+    wire  [15:0] px__12__q;
+    reg  px__12__clock;
+    reg  [15:0] px__13__d;
+    wire  [15:0] px__13__q;
+    reg  px__13__clock;
+    reg  [15:0] px__14__d;
+    wire  [15:0] px__14__q;
+    reg  px__14__clock;
+    reg  [15:0] px__15__d;
+    wire  [15:0] px__15__q;
+    reg  px__15__clock;
+    reg  pv__0__d;
+    wire  pv__0__q;
+    reg  pv__0__clock;
+    reg  pv__1__d;
+    wire  pv__1__q;
+    reg  pv__1__clock;
+    reg  pv__2__d;
+    wire  pv__2__q;
+    reg  pv__2__clock;
+    reg  pv__3__d;
+    wire  pv__3__q;
+    reg  pv__3__clock;
+    reg  pv__4__d;
+    wire  pv__4__q;
+    reg  pv__4__clock;
+    reg  pv__5__d;
+    wire  pv__5__q;
+    reg  pv__5__clock;
+    reg  pv__6__d;
+    wire  pv__6__q;
+    reg  pv__6__clock;
+    reg  pv__7__d;
+    wire  pv__7__q;
+    reg  pv__7__clock;
+    reg  pv__8__d;
+    wire  pv__8__q;
+    reg  pv__8__clock;
+    reg  pv__9__d;
+    wire  pv__9__q;
+    reg  pv__9__clock;
+    reg  pv__10__d;
+    wire  pv__10__q;
+    reg  pv__10__clock;
+    reg  pv__11__d;
+    wire  pv__11__q;
+    reg  pv__11__clock;
+    reg  pv__12__d;
+    wire  pv__12__q;
+    reg  pv__12__clock;
+    reg  pv__13__d;
+    wire  pv__13__q;
+    reg  pv__13__clock;
+    reg  pv__14__d;
+    wire  pv__14__q;
+    reg  pv__14__clock;
+    reg  pv__15__d;
+    wire  pv__15__q;
+    reg  pv__15__clock;
+    reg  [15:0] psub__d;
+    wire  [15:0] psub__q;
+    reg  psub__clock;
+    reg  qv__0__d;
+    wire  qv__0__q;
+    reg  qv__0__clock;
+    reg  qv__1__d;
+    wire  qv__1__q;
+    reg  qv__1__clock;
+    reg  qv__2__d;
+    wire  qv__2__q;
+    reg  qv__2__clock;
+    reg  qv__3__d;
+    wire  qv__3__q;
+    reg  qv__3__clock;
+    reg  qv__4__d;
+    wire  qv__4__q;
+    reg  qv__4__clock;
+    reg  qv__5__d;
+    wire  qv__5__q;
+    reg  qv__5__clock;
+    reg  qv__6__d;
+    wire  qv__6__q;
+    reg  qv__6__clock;
+    reg  qv__7__d;
+    wire  qv__7__q;
+    reg  qv__7__clock;
+    reg  qv__8__d;
+    wire  qv__8__q;
+    reg  qv__8__clock;
+    reg  qv__9__d;
+    wire  qv__9__q;
+    reg  qv__9__clock;
+    reg  qv__10__d;
+    wire  qv__10__q;
+    reg  qv__10__clock;
+    reg  qv__11__d;
+    wire  qv__11__q;
+    reg  qv__11__clock;
+    reg  qv__12__d;
+    wire  qv__12__q;
+    reg  qv__12__clock;
+    reg  qv__13__d;
+    wire  qv__13__q;
+    reg  qv__13__clock;
+    reg  qv__14__d;
+    wire  qv__14__q;
+    reg  qv__14__clock;
+    reg  qv__15__d;
+    wire  qv__15__q;
+    reg  qv__15__clock;
+    reg  [15:0] qdy__0__d;
+    wire  [15:0] qdy__0__q;
+    reg  qdy__0__clock;
+    reg  [15:0] qdy__1__d;
+    wire  [15:0] qdy__1__q;
+    reg  qdy__1__clock;
+    reg  [15:0] qdy__2__d;
+    wire  [15:0] qdy__2__q;
+    reg  qdy__2__clock;
+    reg  [15:0] qdy__3__d;
+    wire  [15:0] qdy__3__q;
+    reg  qdy__3__clock;
+    reg  [15:0] qdy__4__d;
+    wire  [15:0] qdy__4__q;
+    reg  qdy__4__clock;
+    reg  [15:0] qdy__5__d;
+    wire  [15:0] qdy__5__q;
+    reg  qdy__5__clock;
+    reg  [15:0] qdy__6__d;
+    wire  [15:0] qdy__6__q;
+    reg  qdy__6__clock;
+    reg  [15:0] qdy__7__d;
+    wire  [15:0] qdy__7__q;
+    reg  qdy__7__clock;
+    reg  [15:0] qdy__8__d;
+    wire  [15:0] qdy__8__q;
+    reg  qdy__8__clock;
+    reg  [15:0] qdy__9__d;
+    wire  [15:0] qdy__9__q;
+    reg  qdy__9__clock;
+    reg  [15:0] qdy__10__d;
+    wire  [15:0] qdy__10__q;
+    reg  qdy__10__clock;
+    reg  [15:0] qdy__11__d;
+    wire  [15:0] qdy__11__q;
+    reg  qdy__11__clock;
+    reg  [15:0] qdy__12__d;
+    wire  [15:0] qdy__12__q;
+    reg  qdy__12__clock;
+    reg  [15:0] qdy__13__d;
+    wire  [15:0] qdy__13__q;
+    reg  qdy__13__clock;
+    reg  [15:0] qdy__14__d;
+    wire  [15:0] qdy__14__q;
+    reg  qdy__14__clock;
+    reg  [15:0] qdy__15__d;
+    wire  [15:0] qdy__15__q;
+    reg  qdy__15__clock;
+    reg  [31:0] qsum__0__d;
+    wire  [31:0] qsum__0__q;
+    reg  qsum__0__clock;
+    reg  [31:0] qsum__1__d;
+    wire  [31:0] qsum__1__q;
+    reg  qsum__1__clock;
+    reg  [31:0] qsum__2__d;
+    wire  [31:0] qsum__2__q;
+    reg  qsum__2__clock;
+    reg  [31:0] qsum__3__d;
+    wire  [31:0] qsum__3__q;
+    reg  qsum__3__clock;
+    reg  [31:0] qsum__4__d;
+    wire  [31:0] qsum__4__q;
+    reg  qsum__4__clock;
+    reg  [31:0] qsum__5__d;
+    wire  [31:0] qsum__5__q;
+    reg  qsum__5__clock;
+    reg  [31:0] qsum__6__d;
+    wire  [31:0] qsum__6__q;
+    reg  qsum__6__clock;
+    reg  [31:0] qsum__7__d;
+    wire  [31:0] qsum__7__q;
+    reg  qsum__7__clock;
+    reg  [31:0] qsum__8__d;
+    wire  [31:0] qsum__8__q;
+    reg  qsum__8__clock;
+    reg  [31:0] qsum__9__d;
+    wire  [31:0] qsum__9__q;
+    reg  qsum__9__clock;
+    reg  [31:0] qsum__10__d;
+    wire  [31:0] qsum__10__q;
+    reg  qsum__10__clock;
+    reg  [31:0] qsum__11__d;
+    wire  [31:0] qsum__11__q;
+    reg  qsum__11__clock;
+    reg  [31:0] qsum__12__d;
+    wire  [31:0] qsum__12__q;
+    reg  qsum__12__clock;
+    reg  [31:0] qsum__13__d;
+    wire  [31:0] qsum__13__q;
+    reg  qsum__13__clock;
+    reg  [31:0] qsum__14__d;
+    wire  [31:0] qsum__14__q;
+    reg  qsum__14__clock;
+    reg  [31:0] qsum__15__d;
+    wire  [31:0] qsum__15__q;
+    reg  qsum__15__clock;
+    reg  qlast__0__d;
+    wire  qlast__0__q;
+    reg  qlast__0__clock;
+    reg  qlast__1__d;
+    wire  qlast__1__q;
+    reg  qlast__1__clock;
+    reg  qlast__2__d;
+    wire  qlast__2__q;
+    reg  qlast__2__clock;
+    reg  qlast__3__d;
+    wire  qlast__3__q;
+    reg  qlast__3__clock;
+    reg  qlast__4__d;
+    wire  qlast__4__q;
+    reg  qlast__4__clock;
+    reg  qlast__5__d;
+    wire  qlast__5__q;
+    reg  qlast__5__clock;
+    reg  qlast__6__d;
+    wire  qlast__6__q;
+    reg  qlast__6__clock;
+    reg  qlast__7__d;
+    wire  qlast__7__q;
+    reg  qlast__7__clock;
+    reg  rv__0__d;
+    wire  rv__0__q;
+    reg  rv__0__clock;
+    reg  rv__1__d;
+    wire  rv__1__q;
+    reg  rv__1__clock;
+    reg  rv__2__d;
+    wire  rv__2__q;
+    reg  rv__2__clock;
+    reg  rv__3__d;
+    wire  rv__3__q;
+    reg  rv__3__clock;
+    reg  rv__4__d;
+    wire  rv__4__q;
+    reg  rv__4__clock;
+    reg  rv__5__d;
+    wire  rv__5__q;
+    reg  rv__5__clock;
+    reg  rv__6__d;
+    wire  rv__6__q;
+    reg  rv__6__clock;
+    reg  rv__7__d;
+    wire  rv__7__q;
+    reg  rv__7__clock;
+    reg  rv__8__d;
+    wire  rv__8__q;
+    reg  rv__8__clock;
+    reg  rv__9__d;
+    wire  rv__9__q;
+    reg  rv__9__clock;
+    reg  rv__10__d;
+    wire  rv__10__q;
+    reg  rv__10__clock;
+    reg  rv__11__d;
+    wire  rv__11__q;
+    reg  rv__11__clock;
+    reg  rv__12__d;
+    wire  rv__12__q;
+    reg  rv__12__clock;
+    reg  rv__13__d;
+    wire  rv__13__q;
+    reg  rv__13__clock;
+    reg  rv__14__d;
+    wire  rv__14__q;
+    reg  rv__14__clock;
+    reg  rv__15__d;
+    wire  rv__15__q;
+    reg  rv__15__clock;
+    reg  [15:0] rdy__0__d;
+    wire  [15:0] rdy__0__q;
+    reg  rdy__0__clock;
+    reg  [15:0] rdy__1__d;
+    wire  [15:0] rdy__1__q;
+    reg  rdy__1__clock;
+    reg  [15:0] rdy__2__d;
+    wire  [15:0] rdy__2__q;
+    reg  rdy__2__clock;
+    reg  [15:0] rdy__3__d;
+    wire  [15:0] rdy__3__q;
+    reg  rdy__3__clock;
+    reg  [15:0] rdy__4__d;
+    wire  [15:0] rdy__4__q;
+    reg  rdy__4__clock;
+    reg  [15:0] rdy__5__d;
+    wire  [15:0] rdy__5__q;
+    reg  rdy__5__clock;
+    reg  [15:0] rdy__6__d;
+    wire  [15:0] rdy__6__q;
+    reg  rdy__6__clock;
+    reg  [15:0] rdy__7__d;
+    wire  [15:0] rdy__7__q;
+    reg  rdy__7__clock;
+    reg  [15:0] rdy__8__d;
+    wire  [15:0] rdy__8__q;
+    reg  rdy__8__clock;
+    reg  [15:0] rdy__9__d;
+    wire  [15:0] rdy__9__q;
+    reg  rdy__9__clock;
+    reg  [15:0] rdy__10__d;
+    wire  [15:0] rdy__10__q;
+    reg  rdy__10__clock;
+    reg  [15:0] rdy__11__d;
+    wire  [15:0] rdy__11__q;
+    reg  rdy__11__clock;
+    reg  [15:0] rdy__12__d;
+    wire  [15:0] rdy__12__q;
+    reg  rdy__12__clock;
+    reg  [15:0] rdy__13__d;
+    wire  [15:0] rdy__13__q;
+    reg  rdy__13__clock;
+    reg  [15:0] rdy__14__d;
+    wire  [15:0] rdy__14__q;
+    reg  rdy__14__clock;
+    reg  [15:0] rdy__15__d;
+    wire  [15:0] rdy__15__q;
+    reg  rdy__15__clock;
+    reg  [31:0] rsum__0__d;
+    wire  [31:0] rsum__0__q;
+    reg  rsum__0__clock;
+    reg  [31:0] rsum__1__d;
+    wire  [31:0] rsum__1__q;
+    reg  rsum__1__clock;
+    reg  [31:0] rsum__2__d;
+    wire  [31:0] rsum__2__q;
+    reg  rsum__2__clock;
+    reg  [31:0] rsum__3__d;
+    wire  [31:0] rsum__3__q;
+    reg  rsum__3__clock;
+    reg  [31:0] rsum__4__d;
+    wire  [31:0] rsum__4__q;
+    reg  rsum__4__clock;
+    reg  [31:0] rsum__5__d;
+    wire  [31:0] rsum__5__q;
+    reg  rsum__5__clock;
+    reg  [31:0] rsum__6__d;
+    wire  [31:0] rsum__6__q;
+    reg  rsum__6__clock;
+    reg  [31:0] rsum__7__d;
+    wire  [31:0] rsum__7__q;
+    reg  rsum__7__clock;
+    reg  [31:0] rsum__8__d;
+    wire  [31:0] rsum__8__q;
+    reg  rsum__8__clock;
+    reg  [31:0] rsum__9__d;
+    wire  [31:0] rsum__9__q;
+    reg  rsum__9__clock;
+    reg  [31:0] rsum__10__d;
+    wire  [31:0] rsum__10__q;
+    reg  rsum__10__clock;
+    reg  [31:0] rsum__11__d;
+    wire  [31:0] rsum__11__q;
+    reg  rsum__11__clock;
+    reg  [31:0] rsum__12__d;
+    wire  [31:0] rsum__12__q;
+    reg  rsum__12__clock;
+    reg  [31:0] rsum__13__d;
+    wire  [31:0] rsum__13__q;
+    reg  rsum__13__clock;
+    reg  [31:0] rsum__14__d;
+    wire  [31:0] rsum__14__q;
+    reg  rsum__14__clock;
+    reg  [31:0] rsum__15__d;
+    wire  [31:0] rsum__15__q;
+    reg  rsum__15__clock;
+    reg  rlast__0__d;
+    wire  rlast__0__q;
+    reg  rlast__0__clock;
+    reg  rlast__1__d;
+    wire  rlast__1__q;
+    reg  rlast__1__clock;
+    reg  rlast__2__d;
+    wire  rlast__2__q;
+    reg  rlast__2__clock;
+    reg  rlast__3__d;
+    wire  rlast__3__q;
+    reg  rlast__3__clock;
+    reg  rlast__4__d;
+    wire  rlast__4__q;
+    reg  rlast__4__clock;
+    reg  rlast__5__d;
+    wire  rlast__5__q;
+    reg  rlast__5__clock;
+    reg  rlast__6__d;
+    wire  rlast__6__q;
+    reg  rlast__6__clock;
+    reg  rlast__7__d;
+    wire  rlast__7__q;
+    reg  rlast__7__clock;
+    reg  line__0__clock;
+    reg  line__0__r_en;
+    reg  [15:0] line__0__r_addr;
+    wire  [31:0] line__0__r_data;
+    reg  line__0__w_en;
+    reg  [15:0] line__0__w_addr;
+    reg  [31:0] line__0__w_data;
+    reg  line__1__clock;
+    reg  line__1__r_en;
+    reg  [15:0] line__1__r_addr;
+    wire  [31:0] line__1__r_data;
+    reg  line__1__w_en;
+    reg  [15:0] line__1__w_addr;
+    reg  [31:0] line__1__w_data;
+    reg  line__2__clock;
+    reg  line__2__r_en;
+    reg  [15:0] line__2__r_addr;
+    wire  [31:0] line__2__r_data;
+    reg  line__2__w_en;
+    reg  [15:0] line__2__w_addr;
+    reg  [31:0] line__2__w_data;
+    reg  line__3__clock;
+    reg  line__3__r_en;
+    reg  [15:0] line__3__r_addr;
+    wire  [31:0] line__3__r_data;
+    reg  line__3__w_en;
+    reg  [15:0] line__3__w_addr;
+    reg  [31:0] line__3__w_data;
+    reg  line__4__clock;
+    reg  line__4__r_en;
+    reg  [15:0] line__4__r_addr;
+    wire  [31:0] line__4__r_data;
+    reg  line__4__w_en;
+    reg  [15:0] line__4__w_addr;
+    reg  [31:0] line__4__w_data;
+    reg  line__5__clock;
+    reg  line__5__r_en;
+    reg  [15:0] line__5__r_addr;
+    wire  [31:0] line__5__r_data;
+    reg  line__5__w_en;
+    reg  [15:0] line__5__w_addr;
+    reg  [31:0] line__5__w_data;
+    reg  line__6__clock;
+    reg  line__6__r_en;
+    reg  [15:0] line__6__r_addr;
+    wire  [31:0] line__6__r_data;
+    reg  line__6__w_en;
+    reg  [15:0] line__6__w_addr;
+    reg  [31:0] line__6__w_data;
+    reg  line__7__clock;
+    reg  line__7__r_en;
+    reg  [15:0] line__7__r_addr;
+    wire  [31:0] line__7__r_data;
+    reg  line__7__w_en;
+    reg  [15:0] line__7__w_addr;
+    reg  [31:0] line__7__w_data;
+    reg  line__8__clock;
+    reg  line__8__r_en;
+    reg  [15:0] line__8__r_addr;
+    wire  [31:0] line__8__r_data;
+    reg  line__8__w_en;
+    reg  [15:0] line__8__w_addr;
+    reg  [31:0] line__8__w_data;
+    reg  line__9__clock;
+    reg  line__9__r_en;
+    reg  [15:0] line__9__r_addr;
+    wire  [31:0] line__9__r_data;
+    reg  line__9__w_en;
+    reg  [15:0] line__9__w_addr;
+    reg  [31:0] line__9__w_data;
+    reg  line__10__clock;
+    reg  line__10__r_en;
+    reg  [15:0] line__10__r_addr;
+    wire  [31:0] line__10__r_data;
+    reg  line__10__w_en;
+    reg  [15:0] line__10__w_addr;
+    reg  [31:0] line__10__w_data;
+    reg  line__11__clock;
+    reg  line__11__r_en;
+    reg  [15:0] line__11__r_addr;
+    wire  [31:0] line__11__r_data;
+    reg  line__11__w_en;
+    reg  [15:0] line__11__w_addr;
+    reg  [31:0] line__11__w_data;
+    reg  line__12__clock;
+    reg  line__12__r_en;
+    reg  [15:0] line__12__r_addr;
+    wire  [31:0] line__12__r_data;
+    reg  line__12__w_en;
+    reg  [15:0] line__12__w_addr;
+    reg  [31:0] line__12__w_data;
+    reg  line__13__clock;
+    reg  line__13__r_en;
+    reg  [15:0] line__13__r_addr;
+    wire  [31:0] line__13__r_data;
+    reg  line__13__w_en;
+    reg  [15:0] line__13__w_addr;
+    reg  [31:0] line__13__w_data;
+    reg  line__14__clock;
+    reg  line__14__r_en;
+    reg  [15:0] line__14__r_addr;
+    wire  [31:0] line__14__r_data;
+    reg  line__14__w_en;
+    reg  [15:0] line__14__w_addr;
+    reg  [31:0] line__14__w_data;
+    reg  line__15__clock;
+    reg  line__15__r_en;
+    reg  [15:0] line__15__r_addr;
+    wire  [31:0] line__15__r_data;
+    reg  line__15__w_en;
+    reg  [15:0] line__15__w_addr;
+    reg  [31:0] line__15__w_data;
+    reg  [15:0] lwr__0__d;
+    wire  [15:0] lwr__0__q;
+    reg  lwr__0__clock;
+    reg  [15:0] lwr__1__d;
+    wire  [15:0] lwr__1__q;
+    reg  lwr__1__clock;
+    reg  [15:0] lwr__2__d;
+    wire  [15:0] lwr__2__q;
+    reg  lwr__2__clock;
+    reg  [15:0] lwr__3__d;
+    wire  [15:0] lwr__3__q;
+    reg  lwr__3__clock;
+    reg  [15:0] lwr__4__d;
+    wire  [15:0] lwr__4__q;
+    reg  lwr__4__clock;
+    reg  [15:0] lwr__5__d;
+    wire  [15:0] lwr__5__q;
+    reg  lwr__5__clock;
+    reg  [15:0] lwr__6__d;
+    wire  [15:0] lwr__6__q;
+    reg  lwr__6__clock;
+    reg  [15:0] lwr__7__d;
+    wire  [15:0] lwr__7__q;
+    reg  lwr__7__clock;
+    reg  [15:0] lwr__8__d;
+    wire  [15:0] lwr__8__q;
+    reg  lwr__8__clock;
+    reg  [15:0] lwr__9__d;
+    wire  [15:0] lwr__9__q;
+    reg  lwr__9__clock;
+    reg  [15:0] lwr__10__d;
+    wire  [15:0] lwr__10__q;
+    reg  lwr__10__clock;
+    reg  [15:0] lwr__11__d;
+    wire  [15:0] lwr__11__q;
+    reg  lwr__11__clock;
+    reg  [15:0] lwr__12__d;
+    wire  [15:0] lwr__12__q;
+    reg  lwr__12__clock;
+    reg  [15:0] lwr__13__d;
+    wire  [15:0] lwr__13__q;
+    reg  lwr__13__clock;
+    reg  [15:0] lwr__14__d;
+    wire  [15:0] lwr__14__q;
+    reg  lwr__14__clock;
+    reg  [15:0] lwr__15__d;
+    wire  [15:0] lwr__15__q;
+    reg  lwr__15__clock;
+    reg  [15:0] lrd__0__d;
+    wire  [15:0] lrd__0__q;
+    reg  lrd__0__clock;
+    reg  [15:0] lrd__1__d;
+    wire  [15:0] lrd__1__q;
+    reg  lrd__1__clock;
+    reg  [15:0] lrd__2__d;
+    wire  [15:0] lrd__2__q;
+    reg  lrd__2__clock;
+    reg  [15:0] lrd__3__d;
+    wire  [15:0] lrd__3__q;
+    reg  lrd__3__clock;
+    reg  [15:0] lrd__4__d;
+    wire  [15:0] lrd__4__q;
+    reg  lrd__4__clock;
+    reg  [15:0] lrd__5__d;
+    wire  [15:0] lrd__5__q;
+    reg  lrd__5__clock;
+    reg  [15:0] lrd__6__d;
+    wire  [15:0] lrd__6__q;
+    reg  lrd__6__clock;
+    reg  [15:0] lrd__7__d;
+    wire  [15:0] lrd__7__q;
+    reg  lrd__7__clock;
+    reg  [15:0] lrd__8__d;
+    wire  [15:0] lrd__8__q;
+    reg  lrd__8__clock;
+    reg  [15:0] lrd__9__d;
+    wire  [15:0] lrd__9__q;
+    reg  lrd__9__clock;
+    reg  [15:0] lrd__10__d;
+    wire  [15:0] lrd__10__q;
+    reg  lrd__10__clock;
+    reg  [15:0] lrd__11__d;
+    wire  [15:0] lrd__11__q;
+    reg  lrd__11__clock;
+    reg  [15:0] lrd__12__d;
+    wire  [15:0] lrd__12__q;
+    reg  lrd__12__clock;
+    reg  [15:0] lrd__13__d;
+    wire  [15:0] lrd__13__q;
+    reg  lrd__13__clock;
+    reg  [15:0] lrd__14__d;
+    wire  [15:0] lrd__14__q;
+    reg  lrd__14__clock;
+    reg  [15:0] lrd__15__d;
+    wire  [15:0] lrd__15__q;
+    reg  lrd__15__clock;
+    reg  [15:0] lcnt__0__d;
+    wire  [15:0] lcnt__0__q;
+    reg  lcnt__0__clock;
+    reg  [15:0] lcnt__1__d;
+    wire  [15:0] lcnt__1__q;
+    reg  lcnt__1__clock;
+    reg  [15:0] lcnt__2__d;
+    wire  [15:0] lcnt__2__q;
+    reg  lcnt__2__clock;
+    reg  [15:0] lcnt__3__d;
+    wire  [15:0] lcnt__3__q;
+    reg  lcnt__3__clock;
+    reg  [15:0] lcnt__4__d;
+    wire  [15:0] lcnt__4__q;
+    reg  lcnt__4__clock;
+    reg  [15:0] lcnt__5__d;
+    wire  [15:0] lcnt__5__q;
+    reg  lcnt__5__clock;
+    reg  [15:0] lcnt__6__d;
+    wire  [15:0] lcnt__6__q;
+    reg  lcnt__6__clock;
+    reg  [15:0] lcnt__7__d;
+    wire  [15:0] lcnt__7__q;
+    reg  lcnt__7__clock;
+    reg  [15:0] lcnt__8__d;
+    wire  [15:0] lcnt__8__q;
+    reg  lcnt__8__clock;
+    reg  [15:0] lcnt__9__d;
+    wire  [15:0] lcnt__9__q;
+    reg  lcnt__9__clock;
+    reg  [15:0] lcnt__10__d;
+    wire  [15:0] lcnt__10__q;
+    reg  lcnt__10__clock;
+    reg  [15:0] lcnt__11__d;
+    wire  [15:0] lcnt__11__q;
+    reg  lcnt__11__clock;
+    reg  [15:0] lcnt__12__d;
+    wire  [15:0] lcnt__12__q;
+    reg  lcnt__12__clock;
+    reg  [15:0] lcnt__13__d;
+    wire  [15:0] lcnt__13__q;
+    reg  lcnt__13__clock;
+    reg  [15:0] lcnt__14__d;
+    wire  [15:0] lcnt__14__q;
+    reg  lcnt__14__clock;
+    reg  [15:0] lcnt__15__d;
+    wire  [15:0] lcnt__15__q;
+    reg  lcnt__15__clock;
+    reg  [31:0] acc__0__d;
+    wire  [31:0] acc__0__q;
+    reg  acc__0__clock;
+    reg  [31:0] acc__1__d;
+    wire  [31:0] acc__1__q;
+    reg  acc__1__clock;
+    reg  [31:0] acc__2__d;
+    wire  [31:0] acc__2__q;
+    reg  acc__2__clock;
+    reg  [31:0] acc__3__d;
+    wire  [31:0] acc__3__q;
+    reg  acc__3__clock;
+    reg  [31:0] acc__4__d;
+    wire  [31:0] acc__4__q;
+    reg  acc__4__clock;
+    reg  [31:0] acc__5__d;
+    wire  [31:0] acc__5__q;
+    reg  acc__5__clock;
+    reg  [31:0] acc__6__d;
+    wire  [31:0] acc__6__q;
+    reg  acc__6__clock;
+    reg  [31:0] acc__7__d;
+    wire  [31:0] acc__7__q;
+    reg  acc__7__clock;
+    reg  outq__0__clock;
+    reg  outq__0__r_en;
+    reg  [15:0] outq__0__r_addr;
+    wire  [31:0] outq__0__r_data;
+    reg  outq__0__w_en;
+    reg  [15:0] outq__0__w_addr;
+    reg  [31:0] outq__0__w_data;
+    reg  outq__1__clock;
+    reg  outq__1__r_en;
+    reg  [15:0] outq__1__r_addr;
+    wire  [31:0] outq__1__r_data;
+    reg  outq__1__w_en;
+    reg  [15:0] outq__1__w_addr;
+    reg  [31:0] outq__1__w_data;
+    reg  outq__2__clock;
+    reg  outq__2__r_en;
+    reg  [15:0] outq__2__r_addr;
+    wire  [31:0] outq__2__r_data;
+    reg  outq__2__w_en;
+    reg  [15:0] outq__2__w_addr;
+    reg  [31:0] outq__2__w_data;
+    reg  outq__3__clock;
+    reg  outq__3__r_en;
+    reg  [15:0] outq__3__r_addr;
+    wire  [31:0] outq__3__r_data;
+    reg  outq__3__w_en;
+    reg  [15:0] outq__3__w_addr;
+    reg  [31:0] outq__3__w_data;
+    reg  outq__4__clock;
+    reg  outq__4__r_en;
+    reg  [15:0] outq__4__r_addr;
+    wire  [31:0] outq__4__r_data;
+    reg  outq__4__w_en;
+    reg  [15:0] outq__4__w_addr;
+    reg  [31:0] outq__4__w_data;
+    reg  outq__5__clock;
+    reg  outq__5__r_en;
+    reg  [15:0] outq__5__r_addr;
+    wire  [31:0] outq__5__r_data;
+    reg  outq__5__w_en;
+    reg  [15:0] outq__5__w_addr;
+    reg  [31:0] outq__5__w_data;
+    reg  outq__6__clock;
+    reg  outq__6__r_en;
+    reg  [15:0] outq__6__r_addr;
+    wire  [31:0] outq__6__r_data;
+    reg  outq__6__w_en;
+    reg  [15:0] outq__6__w_addr;
+    reg  [31:0] outq__6__w_data;
+    reg  outq__7__clock;
+    reg  outq__7__r_en;
+    reg  [15:0] outq__7__r_addr;
+    wire  [31:0] outq__7__r_data;
+    reg  outq__7__w_en;
+    reg  [15:0] outq__7__w_addr;
+    reg  [31:0] outq__7__w_data;
+    reg  [15:0] owr__0__d;
+    wire  [15:0] owr__0__q;
+    reg  owr__0__clock;
+    reg  [15:0] owr__1__d;
+    wire  [15:0] owr__1__q;
+    reg  owr__1__clock;
+    reg  [15:0] owr__2__d;
+    wire  [15:0] owr__2__q;
+    reg  owr__2__clock;
+    reg  [15:0] owr__3__d;
+    wire  [15:0] owr__3__q;
+    reg  owr__3__clock;
+    reg  [15:0] owr__4__d;
+    wire  [15:0] owr__4__q;
+    reg  owr__4__clock;
+    reg  [15:0] owr__5__d;
+    wire  [15:0] owr__5__q;
+    reg  owr__5__clock;
+    reg  [15:0] owr__6__d;
+    wire  [15:0] owr__6__q;
+    reg  owr__6__clock;
+    reg  [15:0] owr__7__d;
+    wire  [15:0] owr__7__q;
+    reg  owr__7__clock;
+    reg  [15:0] ord__0__d;
+    wire  [15:0] ord__0__q;
+    reg  ord__0__clock;
+    reg  [15:0] ord__1__d;
+    wire  [15:0] ord__1__q;
+    reg  ord__1__clock;
+    reg  [15:0] ord__2__d;
+    wire  [15:0] ord__2__q;
+    reg  ord__2__clock;
+    reg  [15:0] ord__3__d;
+    wire  [15:0] ord__3__q;
+    reg  ord__3__clock;
+    reg  [15:0] ord__4__d;
+    wire  [15:0] ord__4__q;
+    reg  ord__4__clock;
+    reg  [15:0] ord__5__d;
+    wire  [15:0] ord__5__q;
+    reg  ord__5__clock;
+    reg  [15:0] ord__6__d;
+    wire  [15:0] ord__6__q;
+    reg  ord__6__clock;
+    reg  [15:0] ord__7__d;
+    wire  [15:0] ord__7__q;
+    reg  ord__7__clock;
+    reg  [15:0] ocnt__0__d;
+    wire  [15:0] ocnt__0__q;
+    reg  ocnt__0__clock;
+    reg  [15:0] ocnt__1__d;
+    wire  [15:0] ocnt__1__q;
+    reg  ocnt__1__clock;
+    reg  [15:0] ocnt__2__d;
+    wire  [15:0] ocnt__2__q;
+    reg  ocnt__2__clock;
+    reg  [15:0] ocnt__3__d;
+    wire  [15:0] ocnt__3__q;
+    reg  ocnt__3__clock;
+    reg  [15:0] ocnt__4__d;
+    wire  [15:0] ocnt__4__q;
+    reg  ocnt__4__clock;
+    reg  [15:0] ocnt__5__d;
+    wire  [15:0] ocnt__5__q;
+    reg  ocnt__5__clock;
+    reg  [15:0] ocnt__6__d;
+    wire  [15:0] ocnt__6__q;
+    reg  ocnt__6__clock;
+    reg  [15:0] ocnt__7__d;
+    wire  [15:0] ocnt__7__q;
+    reg  ocnt__7__clock;
+    reg  fault_r__d;
+    wire  fault_r__q;
+    reg  fault_r__clock;
+    
+    // Local signals
+    reg  [15:0] gk__0;
+    reg  [15:0] gk__1;
+    reg  [15:0] dy__0;
+    reg  [15:0] dy__1;
+    reg  [15:0] ym__0;
+    reg  [15:0] ym__1;
+    reg  [15:0] ym__2;
+    reg  [15:0] ym__3;
+    reg  [15:0] ym__4;
+    reg  [15:0] ym__5;
+    reg  [15:0] ym__6;
+    reg  [15:0] ym__7;
+    reg  [15:0] ym__8;
+    reg  [15:0] ym__9;
+    reg  [15:0] ym__10;
+    reg  [15:0] ym__11;
+    reg  [15:0] ym__12;
+    reg  [15:0] ym__13;
+    reg  [15:0] ym__14;
+    reg  [15:0] ym__15;
+    reg  [31:0] part__0;
+    reg  [31:0] part__1;
+    reg  [31:0] part__2;
+    reg  [31:0] part__3;
+    reg  [31:0] part__4;
+    reg  [31:0] part__5;
+    reg  [31:0] part__6;
+    reg  [31:0] part__7;
+    reg  [31:0] part__8;
+    reg  [31:0] part__9;
+    reg  [31:0] part__10;
+    reg  [31:0] part__11;
+    reg  [31:0] part__12;
+    reg  [31:0] part__13;
+    reg  [31:0] part__14;
+    reg  [31:0] part__15;
+    reg  [31:0] part__16;
+    reg  [31:0] part__17;
+    reg  [31:0] part__18;
+    reg  [31:0] part__19;
+    reg  [31:0] part__20;
+    reg  [31:0] part__21;
+    reg  [31:0] part__22;
+    reg  [31:0] part__23;
+    reg  [31:0] part__24;
+    reg  [31:0] part__25;
+    reg  [31:0] part__26;
+    reg  [31:0] part__27;
+    reg  [31:0] part__28;
+    reg  [31:0] part__29;
+    reg  [31:0] part__30;
+    reg  [31:0] part__31;
+    reg  [31:0] part__32;
+    reg  [31:0] part__33;
+    reg  [31:0] part__34;
+    reg  [31:0] part__35;
+    reg  [31:0] part__36;
+    reg  [31:0] part__37;
+    reg  [31:0] part__38;
+    reg  [31:0] part__39;
+    reg  [31:0] part__40;
+    reg  [31:0] part__41;
+    reg  [31:0] part__42;
+    reg  [31:0] part__43;
+    reg  [31:0] part__44;
+    reg  [31:0] part__45;
+    reg  [31:0] part__46;
+    reg  [31:0] part__47;
+    reg  pval__0;
+    reg  pval__1;
+    reg  pval__2;
+    reg  pval__3;
+    reg  pval__4;
+    reg  pval__5;
+    reg  pval__6;
+    reg  pval__7;
+    reg  pval__8;
+    reg  pval__9;
+    reg  pval__10;
+    reg  pval__11;
+    reg  pval__12;
+    reg  pval__13;
+    reg  pval__14;
+    reg  pval__15;
+    reg  plast__0;
+    reg  plast__1;
+    reg  plast__2;
+    reg  plast__3;
+    reg  plast__4;
+    reg  plast__5;
+    reg  plast__6;
+    reg  plast__7;
+    reg  lpush__0;
+    reg  lpush__1;
+    reg  lpush__2;
+    reg  lpush__3;
+    reg  lpush__4;
+    reg  lpush__5;
+    reg  lpush__6;
+    reg  lpush__7;
+    reg  lpush__8;
+    reg  lpush__9;
+    reg  lpush__10;
+    reg  lpush__11;
+    reg  lpush__12;
+    reg  lpush__13;
+    reg  lpush__14;
+    reg  lpush__15;
+    reg  lpop__0;
+    reg  lpop__1;
+    reg  lpop__2;
+    reg  lpop__3;
+    reg  lpop__4;
+    reg  lpop__5;
+    reg  lpop__6;
+    reg  lpop__7;
+    reg  lpop__8;
+    reg  lpop__9;
+    reg  lpop__10;
+    reg  lpop__11;
+    reg  lpop__12;
+    reg  lpop__13;
+    reg  lpop__14;
+    reg  lpop__15;
+    reg  [31:0] lpdata__0;
+    reg  [31:0] lpdata__1;
+    reg  [31:0] lpdata__2;
+    reg  [31:0] lpdata__3;
+    reg  [31:0] lpdata__4;
+    reg  [31:0] lpdata__5;
+    reg  [31:0] lpdata__6;
+    reg  [31:0] lpdata__7;
+    reg  [31:0] lpdata__8;
+    reg  [31:0] lpdata__9;
+    reg  [31:0] lpdata__10;
+    reg  [31:0] lpdata__11;
+    reg  [31:0] lpdata__12;
+    reg  [31:0] lpdata__13;
+    reg  [31:0] lpdata__14;
+    reg  [31:0] lpdata__15;
+    reg  [31:0] add__0;
+    reg  [31:0] add__1;
+    reg  [31:0] add__2;
+    reg  [31:0] add__3;
+    reg  [31:0] add__4;
+    reg  [31:0] add__5;
+    reg  [31:0] add__6;
+    reg  [31:0] add__7;
+    reg  [31:0] add__8;
+    reg  [31:0] add__9;
+    reg  [31:0] add__10;
+    reg  [31:0] add__11;
+    reg  [31:0] add__12;
+    reg  [31:0] add__13;
+    reg  [31:0] add__14;
+    reg  [31:0] add__15;
+    reg  fin__0;
+    reg  fin__1;
+    reg  fin__2;
+    reg  fin__3;
+    reg  fin__4;
+    reg  fin__5;
+    reg  fin__6;
+    reg  fin__7;
+    reg  fin__8;
+    reg  fin__9;
+    reg  fin__10;
+    reg  fin__11;
+    reg  fin__12;
+    reg  fin__13;
+    reg  fin__14;
+    reg  fin__15;
+    reg  emit__0;
+    reg  emit__1;
+    reg  emit__2;
+    reg  emit__3;
+    reg  emit__4;
+    reg  emit__5;
+    reg  emit__6;
+    reg  emit__7;
+    reg  [31:0] edata__0;
+    reg  [31:0] edata__1;
+    reg  [31:0] edata__2;
+    reg  [31:0] edata__3;
+    reg  [31:0] edata__4;
+    reg  [31:0] edata__5;
+    reg  [31:0] edata__6;
+    reg  [31:0] edata__7;
+    
+    // Sub module instances
+    default_accel_top_dff_w16 y__0(
+        .d(y__0__d),
+        .q(y__0__q),
+        .clock(y__0__clock)
+    );
+    default_accel_top_dff_w16 y__1(
+        .d(y__1__d),
+        .q(y__1__q),
+        .clock(y__1__clock)
+    );
+    default_accel_top_dff_w16 y__2(
+        .d(y__2__d),
+        .q(y__2__q),
+        .clock(y__2__clock)
+    );
+    default_accel_top_dff_w16 y__3(
+        .d(y__3__d),
+        .q(y__3__q),
+        .clock(y__3__clock)
+    );
+    default_accel_top_dff_w16 y__4(
+        .d(y__4__d),
+        .q(y__4__q),
+        .clock(y__4__clock)
+    );
+    default_accel_top_dff_w16 y__5(
+        .d(y__5__d),
+        .q(y__5__q),
+        .clock(y__5__clock)
+    );
+    default_accel_top_dff_w16 y__6(
+        .d(y__6__d),
+        .q(y__6__q),
+        .clock(y__6__clock)
+    );
+    default_accel_top_dff_w16 y__7(
+        .d(y__7__d),
+        .q(y__7__q),
+        .clock(y__7__clock)
+    );
+    default_accel_top_dff_w16 y__8(
+        .d(y__8__d),
+        .q(y__8__q),
+        .clock(y__8__clock)
+    );
+    default_accel_top_dff_w16 y__9(
+        .d(y__9__d),
+        .q(y__9__q),
+        .clock(y__9__clock)
+    );
+    default_accel_top_dff_w16 y__10(
+        .d(y__10__d),
+        .q(y__10__q),
+        .clock(y__10__clock)
+    );
+    default_accel_top_dff_w16 y__11(
+        .d(y__11__d),
+        .q(y__11__q),
+        .clock(y__11__clock)
+    );
+    default_accel_top_dff_w16 y__12(
+        .d(y__12__d),
+        .q(y__12__q),
+        .clock(y__12__clock)
+    );
+    default_accel_top_dff_w16 y__13(
+        .d(y__13__d),
+        .q(y__13__q),
+        .clock(y__13__clock)
+    );
+    default_accel_top_dff_w16 y__14(
+        .d(y__14__d),
+        .q(y__14__q),
+        .clock(y__14__clock)
+    );
+    default_accel_top_dff_w16 y__15(
+        .d(y__15__d),
+        .q(y__15__q),
+        .clock(y__15__clock)
+    );
+    default_accel_top_dff_w16 x__0(
+        .d(x__0__d),
+        .q(x__0__q),
+        .clock(x__0__clock)
+    );
+    default_accel_top_dff_w16 x__1(
+        .d(x__1__d),
+        .q(x__1__q),
+        .clock(x__1__clock)
+    );
+    default_accel_top_dff_w16 x__2(
+        .d(x__2__d),
+        .q(x__2__q),
+        .clock(x__2__clock)
+    );
+    default_accel_top_dff_w16 x__3(
+        .d(x__3__d),
+        .q(x__3__q),
+        .clock(x__3__clock)
+    );
+    default_accel_top_dff_w16 x__4(
+        .d(x__4__d),
+        .q(x__4__q),
+        .clock(x__4__clock)
+    );
+    default_accel_top_dff_w16 x__5(
+        .d(x__5__d),
+        .q(x__5__q),
+        .clock(x__5__clock)
+    );
+    default_accel_top_dff_w16 x__6(
+        .d(x__6__d),
+        .q(x__6__q),
+        .clock(x__6__clock)
+    );
+    default_accel_top_dff_w16 x__7(
+        .d(x__7__d),
+        .q(x__7__q),
+        .clock(x__7__clock)
+    );
+    default_accel_top_dff_w16 x__8(
+        .d(x__8__d),
+        .q(x__8__q),
+        .clock(x__8__clock)
+    );
+    default_accel_top_dff_w16 x__9(
+        .d(x__9__d),
+        .q(x__9__q),
+        .clock(x__9__clock)
+    );
+    default_accel_top_dff_w16 x__10(
+        .d(x__10__d),
+        .q(x__10__q),
+        .clock(x__10__clock)
+    );
+    default_accel_top_dff_w16 x__11(
+        .d(x__11__d),
+        .q(x__11__q),
+        .clock(x__11__clock)
+    );
+    default_accel_top_dff_w16 x__12(
+        .d(x__12__d),
+        .q(x__12__q),
+        .clock(x__12__clock)
+    );
+    default_accel_top_dff_w16 x__13(
+        .d(x__13__d),
+        .q(x__13__q),
+        .clock(x__13__clock)
+    );
+    default_accel_top_dff_w16 x__14(
+        .d(x__14__d),
+        .q(x__14__q),
+        .clock(x__14__clock)
+    );
+    default_accel_top_dff_w16 x__15(
+        .d(x__15__d),
+        .q(x__15__q),
+        .clock(x__15__clock)
+    );
+    default_accel_top_dff_w1 v__0(
+        .d(v__0__d),
+        .q(v__0__q),
+        .clock(v__0__clock)
+    );
+    default_accel_top_dff_w1 v__1(
+        .d(v__1__d),
+        .q(v__1__q),
+        .clock(v__1__clock)
+    );
+    default_accel_top_dff_w1 v__2(
+        .d(v__2__d),
+        .q(v__2__q),
+        .clock(v__2__clock)
+    );
+    default_accel_top_dff_w1 v__3(
+        .d(v__3__d),
+        .q(v__3__q),
+        .clock(v__3__clock)
+    );
+    default_accel_top_dff_w1 v__4(
+        .d(v__4__d),
+        .q(v__4__q),
+        .clock(v__4__clock)
+    );
+    default_accel_top_dff_w1 v__5(
+        .d(v__5__d),
+        .q(v__5__q),
+        .clock(v__5__clock)
+    );
+    default_accel_top_dff_w1 v__6(
+        .d(v__6__d),
+        .q(v__6__q),
+        .clock(v__6__clock)
+    );
+    default_accel_top_dff_w1 v__7(
+        .d(v__7__d),
+        .q(v__7__q),
+        .clock(v__7__clock)
+    );
+    default_accel_top_dff_w1 v__8(
+        .d(v__8__d),
+        .q(v__8__q),
+        .clock(v__8__clock)
+    );
+    default_accel_top_dff_w1 v__9(
+        .d(v__9__d),
+        .q(v__9__q),
+        .clock(v__9__clock)
+    );
+    default_accel_top_dff_w1 v__10(
+        .d(v__10__d),
+        .q(v__10__q),
+        .clock(v__10__clock)
+    );
+    default_accel_top_dff_w1 v__11(
+        .d(v__11__d),
+        .q(v__11__q),
+        .clock(v__11__clock)
+    );
+    default_accel_top_dff_w1 v__12(
+        .d(v__12__d),
+        .q(v__12__q),
+        .clock(v__12__clock)
+    );
+    default_accel_top_dff_w1 v__13(
+        .d(v__13__d),
+        .q(v__13__q),
+        .clock(v__13__clock)
+    );
+    default_accel_top_dff_w1 v__14(
+        .d(v__14__d),
+        .q(v__14__q),
+        .clock(v__14__clock)
+    );
+    default_accel_top_dff_w1 v__15(
+        .d(v__15__d),
+        .q(v__15__q),
+        .clock(v__15__clock)
+    );
+    default_accel_top_dff_w16 py__0(
+        .d(py__0__d),
+        .q(py__0__q),
+        .clock(py__0__clock)
+    );
+    default_accel_top_dff_w16 py__1(
+        .d(py__1__d),
+        .q(py__1__q),
+        .clock(py__1__clock)
+    );
+    default_accel_top_dff_w16 py__2(
+        .d(py__2__d),
+        .q(py__2__q),
+        .clock(py__2__clock)
+    );
+    default_accel_top_dff_w16 py__3(
+        .d(py__3__d),
+        .q(py__3__q),
+        .clock(py__3__clock)
+    );
+    default_accel_top_dff_w16 py__4(
+        .d(py__4__d),
+        .q(py__4__q),
+        .clock(py__4__clock)
+    );
+    default_accel_top_dff_w16 py__5(
+        .d(py__5__d),
+        .q(py__5__q),
+        .clock(py__5__clock)
+    );
+    default_accel_top_dff_w16 py__6(
+        .d(py__6__d),
+        .q(py__6__q),
+        .clock(py__6__clock)
+    );
+    default_accel_top_dff_w16 py__7(
+        .d(py__7__d),
+        .q(py__7__q),
+        .clock(py__7__clock)
+    );
+    default_accel_top_dff_w16 py__8(
+        .d(py__8__d),
+        .q(py__8__q),
+        .clock(py__8__clock)
+    );
+    default_accel_top_dff_w16 py__9(
+        .d(py__9__d),
+        .q(py__9__q),
+        .clock(py__9__clock)
+    );
+    default_accel_top_dff_w16 py__10(
+        .d(py__10__d),
+        .q(py__10__q),
+        .clock(py__10__clock)
+    );
+    default_accel_top_dff_w16 py__11(
+        .d(py__11__d),
+        .q(py__11__q),
+        .clock(py__11__clock)
+    );
+    default_accel_top_dff_w16 py__12(
+        .d(py__12__d),
+        .q(py__12__q),
+        .clock(py__12__clock)
+    );
+    default_accel_top_dff_w16 py__13(
+        .d(py__13__d),
+        .q(py__13__q),
+        .clock(py__13__clock)
+    );
+    default_accel_top_dff_w16 py__14(
+        .d(py__14__d),
+        .q(py__14__q),
+        .clock(py__14__clock)
+    );
+    default_accel_top_dff_w16 py__15(
+        .d(py__15__d),
+        .q(py__15__q),
+        .clock(py__15__clock)
+    );
+    default_accel_top_dff_w16 px__0(
+        .d(px__0__d),
+        .q(px__0__q),
+        .clock(px__0__clock)
+    );
+    default_accel_top_dff_w16 px__1(
+        .d(px__1__d),
+        .q(px__1__q),
+        .clock(px__1__clock)
+    );
+    default_accel_top_dff_w16 px__2(
+        .d(px__2__d),
+        .q(px__2__q),
+        .clock(px__2__clock)
+    );
+    default_accel_top_dff_w16 px__3(
+        .d(px__3__d),
+        .q(px__3__q),
+        .clock(px__3__clock)
+    );
+    default_accel_top_dff_w16 px__4(
+        .d(px__4__d),
+        .q(px__4__q),
+        .clock(px__4__clock)
+    );
+    default_accel_top_dff_w16 px__5(
+        .d(px__5__d),
+        .q(px__5__q),
+        .clock(px__5__clock)
+    );
+    default_accel_top_dff_w16 px__6(
+        .d(px__6__d),
+        .q(px__6__q),
+        .clock(px__6__clock)
+    );
+    default_accel_top_dff_w16 px__7(
+        .d(px__7__d),
+        .q(px__7__q),
+        .clock(px__7__clock)
+    );
+    default_accel_top_dff_w16 px__8(
+        .d(px__8__d),
+        .q(px__8__q),
+        .clock(px__8__clock)
+    );
+    default_accel_top_dff_w16 px__9(
+        .d(px__9__d),
+        .q(px__9__q),
+        .clock(px__9__clock)
+    );
+    default_accel_top_dff_w16 px__10(
+        .d(px__10__d),
+        .q(px__10__q),
+        .clock(px__10__clock)
+    );
+    default_accel_top_dff_w16 px__11(
+        .d(px__11__d),
+        .q(px__11__q),
+        .clock(px__11__clock)
+    );
+    default_accel_top_dff_w16 px__12(
+        .d(px__12__d),
+        .q(px__12__q),
+        .clock(px__12__clock)
+    );
+    default_accel_top_dff_w16 px__13(
+        .d(px__13__d),
+        .q(px__13__q),
+        .clock(px__13__clock)
+    );
+    default_accel_top_dff_w16 px__14(
+        .d(px__14__d),
+        .q(px__14__q),
+        .clock(px__14__clock)
+    );
+    default_accel_top_dff_w16 px__15(
+        .d(px__15__d),
+        .q(px__15__q),
+        .clock(px__15__clock)
+    );
+    default_accel_top_dff_w1 pv__0(
+        .d(pv__0__d),
+        .q(pv__0__q),
+        .clock(pv__0__clock)
+    );
+    default_accel_top_dff_w1 pv__1(
+        .d(pv__1__d),
+        .q(pv__1__q),
+        .clock(pv__1__clock)
+    );
+    default_accel_top_dff_w1 pv__2(
+        .d(pv__2__d),
+        .q(pv__2__q),
+        .clock(pv__2__clock)
+    );
+    default_accel_top_dff_w1 pv__3(
+        .d(pv__3__d),
+        .q(pv__3__q),
+        .clock(pv__3__clock)
+    );
+    default_accel_top_dff_w1 pv__4(
+        .d(pv__4__d),
+        .q(pv__4__q),
+        .clock(pv__4__clock)
+    );
+    default_accel_top_dff_w1 pv__5(
+        .d(pv__5__d),
+        .q(pv__5__q),
+        .clock(pv__5__clock)
+    );
+    default_accel_top_dff_w1 pv__6(
+        .d(pv__6__d),
+        .q(pv__6__q),
+        .clock(pv__6__clock)
+    );
+    default_accel_top_dff_w1 pv__7(
+        .d(pv__7__d),
+        .q(pv__7__q),
+        .clock(pv__7__clock)
+    );
+    default_accel_top_dff_w1 pv__8(
+        .d(pv__8__d),
+        .q(pv__8__q),
+        .clock(pv__8__clock)
+    );
+    default_accel_top_dff_w1 pv__9(
+        .d(pv__9__d),
+        .q(pv__9__q),
+        .clock(pv__9__clock)
+    );
+    default_accel_top_dff_w1 pv__10(
+        .d(pv__10__d),
+        .q(pv__10__q),
+        .clock(pv__10__clock)
+    );
+    default_accel_top_dff_w1 pv__11(
+        .d(pv__11__d),
+        .q(pv__11__q),
+        .clock(pv__11__clock)
+    );
+    default_accel_top_dff_w1 pv__12(
+        .d(pv__12__d),
+        .q(pv__12__q),
+        .clock(pv__12__clock)
+    );
+    default_accel_top_dff_w1 pv__13(
+        .d(pv__13__d),
+        .q(pv__13__q),
+        .clock(pv__13__clock)
+    );
+    default_accel_top_dff_w1 pv__14(
+        .d(pv__14__d),
+        .q(pv__14__q),
+        .clock(pv__14__clock)
+    );
+    default_accel_top_dff_w1 pv__15(
+        .d(pv__15__d),
+        .q(pv__15__q),
+        .clock(pv__15__clock)
+    );
+    default_accel_top_dff_w16 psub(
+        .d(psub__d),
+        .q(psub__q),
+        .clock(psub__clock)
+    );
+    default_accel_top_dff_w1 qv__0(
+        .d(qv__0__d),
+        .q(qv__0__q),
+        .clock(qv__0__clock)
+    );
+    default_accel_top_dff_w1 qv__1(
+        .d(qv__1__d),
+        .q(qv__1__q),
+        .clock(qv__1__clock)
+    );
+    default_accel_top_dff_w1 qv__2(
+        .d(qv__2__d),
+        .q(qv__2__q),
+        .clock(qv__2__clock)
+    );
+    default_accel_top_dff_w1 qv__3(
+        .d(qv__3__d),
+        .q(qv__3__q),
+        .clock(qv__3__clock)
+    );
+    default_accel_top_dff_w1 qv__4(
+        .d(qv__4__d),
+        .q(qv__4__q),
+        .clock(qv__4__clock)
+    );
+    default_accel_top_dff_w1 qv__5(
+        .d(qv__5__d),
+        .q(qv__5__q),
+        .clock(qv__5__clock)
+    );
+    default_accel_top_dff_w1 qv__6(
+        .d(qv__6__d),
+        .q(qv__6__q),
+        .clock(qv__6__clock)
+    );
+    default_accel_top_dff_w1 qv__7(
+        .d(qv__7__d),
+        .q(qv__7__q),
+        .clock(qv__7__clock)
+    );
+    default_accel_top_dff_w1 qv__8(
+        .d(qv__8__d),
+        .q(qv__8__q),
+        .clock(qv__8__clock)
+    );
+    default_accel_top_dff_w1 qv__9(
+        .d(qv__9__d),
+        .q(qv__9__q),
+        .clock(qv__9__clock)
+    );
+    default_accel_top_dff_w1 qv__10(
+        .d(qv__10__d),
+        .q(qv__10__q),
+        .clock(qv__10__clock)
+    );
+    default_accel_top_dff_w1 qv__11(
+        .d(qv__11__d),
+        .q(qv__11__q),
+        .clock(qv__11__clock)
+    );
+    default_accel_top_dff_w1 qv__12(
+        .d(qv__12__d),
+        .q(qv__12__q),
+        .clock(qv__12__clock)
+    );
+    default_accel_top_dff_w1 qv__13(
+        .d(qv__13__d),
+        .q(qv__13__q),
+        .clock(qv__13__clock)
+    );
+    default_accel_top_dff_w1 qv__14(
+        .d(qv__14__d),
+        .q(qv__14__q),
+        .clock(qv__14__clock)
+    );
+    default_accel_top_dff_w1 qv__15(
+        .d(qv__15__d),
+        .q(qv__15__q),
+        .clock(qv__15__clock)
+    );
+    default_accel_top_dff_w16 qdy__0(
+        .d(qdy__0__d),
+        .q(qdy__0__q),
+        .clock(qdy__0__clock)
+    );
+    default_accel_top_dff_w16 qdy__1(
+        .d(qdy__1__d),
+        .q(qdy__1__q),
+        .clock(qdy__1__clock)
+    );
+    default_accel_top_dff_w16 qdy__2(
+        .d(qdy__2__d),
+        .q(qdy__2__q),
+        .clock(qdy__2__clock)
+    );
+    default_accel_top_dff_w16 qdy__3(
+        .d(qdy__3__d),
+        .q(qdy__3__q),
+        .clock(qdy__3__clock)
+    );
+    default_accel_top_dff_w16 qdy__4(
+        .d(qdy__4__d),
+        .q(qdy__4__q),
+        .clock(qdy__4__clock)
+    );
+    default_accel_top_dff_w16 qdy__5(
+        .d(qdy__5__d),
+        .q(qdy__5__q),
+        .clock(qdy__5__clock)
+    );
+    default_accel_top_dff_w16 qdy__6(
+        .d(qdy__6__d),
+        .q(qdy__6__q),
+        .clock(qdy__6__clock)
+    );
+    default_accel_top_dff_w16 qdy__7(
+        .d(qdy__7__d),
+        .q(qdy__7__q),
+        .clock(qdy__7__clock)
+    );
+    default_accel_top_dff_w16 qdy__8(
+        .d(qdy__8__d),
+        .q(qdy__8__q),
+        .clock(qdy__8__clock)
+    );
+    default_accel_top_dff_w16 qdy__9(
+        .d(qdy__9__d),
+        .q(qdy__9__q),
+        .clock(qdy__9__clock)
+    );
+    default_accel_top_dff_w16 qdy__10(
+        .d(qdy__10__d),
+        .q(qdy__10__q),
+        .clock(qdy__10__clock)
+    );
+    default_accel_top_dff_w16 qdy__11(
+        .d(qdy__11__d),
+        .q(qdy__11__q),
+        .clock(qdy__11__clock)
+    );
+    default_accel_top_dff_w16 qdy__12(
+        .d(qdy__12__d),
+        .q(qdy__12__q),
+        .clock(qdy__12__clock)
+    );
+    default_accel_top_dff_w16 qdy__13(
+        .d(qdy__13__d),
+        .q(qdy__13__q),
+        .clock(qdy__13__clock)
+    );
+    default_accel_top_dff_w16 qdy__14(
+        .d(qdy__14__d),
+        .q(qdy__14__q),
+        .clock(qdy__14__clock)
+    );
+    default_accel_top_dff_w16 qdy__15(
+        .d(qdy__15__d),
+        .q(qdy__15__q),
+        .clock(qdy__15__clock)
+    );
+    default_accel_top_dff_w32 qsum__0(
+        .d(qsum__0__d),
+        .q(qsum__0__q),
+        .clock(qsum__0__clock)
+    );
+    default_accel_top_dff_w32 qsum__1(
+        .d(qsum__1__d),
+        .q(qsum__1__q),
+        .clock(qsum__1__clock)
+    );
+    default_accel_top_dff_w32 qsum__2(
+        .d(qsum__2__d),
+        .q(qsum__2__q),
+        .clock(qsum__2__clock)
+    );
+    default_accel_top_dff_w32 qsum__3(
+        .d(qsum__3__d),
+        .q(qsum__3__q),
+        .clock(qsum__3__clock)
+    );
+    default_accel_top_dff_w32 qsum__4(
+        .d(qsum__4__d),
+        .q(qsum__4__q),
+        .clock(qsum__4__clock)
+    );
+    default_accel_top_dff_w32 qsum__5(
+        .d(qsum__5__d),
+        .q(qsum__5__q),
+        .clock(qsum__5__clock)
+    );
+    default_accel_top_dff_w32 qsum__6(
+        .d(qsum__6__d),
+        .q(qsum__6__q),
+        .clock(qsum__6__clock)
+    );
+    default_accel_top_dff_w32 qsum__7(
+        .d(qsum__7__d),
+        .q(qsum__7__q),
+        .clock(qsum__7__clock)
+    );
+    default_accel_top_dff_w32 qsum__8(
+        .d(qsum__8__d),
+        .q(qsum__8__q),
+        .clock(qsum__8__clock)
+    );
+    default_accel_top_dff_w32 qsum__9(
+        .d(qsum__9__d),
+        .q(qsum__9__q),
+        .clock(qsum__9__clock)
+    );
+    default_accel_top_dff_w32 qsum__10(
+        .d(qsum__10__d),
+        .q(qsum__10__q),
+        .clock(qsum__10__clock)
+    );
+    default_accel_top_dff_w32 qsum__11(
+        .d(qsum__11__d),
+        .q(qsum__11__q),
+        .clock(qsum__11__clock)
+    );
+    default_accel_top_dff_w32 qsum__12(
+        .d(qsum__12__d),
+        .q(qsum__12__q),
+        .clock(qsum__12__clock)
+    );
+    default_accel_top_dff_w32 qsum__13(
+        .d(qsum__13__d),
+        .q(qsum__13__q),
+        .clock(qsum__13__clock)
+    );
+    default_accel_top_dff_w32 qsum__14(
+        .d(qsum__14__d),
+        .q(qsum__14__q),
+        .clock(qsum__14__clock)
+    );
+    default_accel_top_dff_w32 qsum__15(
+        .d(qsum__15__d),
+        .q(qsum__15__q),
+        .clock(qsum__15__clock)
+    );
+    default_accel_top_dff_w1 qlast__0(
+        .d(qlast__0__d),
+        .q(qlast__0__q),
+        .clock(qlast__0__clock)
+    );
+    default_accel_top_dff_w1 qlast__1(
+        .d(qlast__1__d),
+        .q(qlast__1__q),
+        .clock(qlast__1__clock)
+    );
+    default_accel_top_dff_w1 qlast__2(
+        .d(qlast__2__d),
+        .q(qlast__2__q),
+        .clock(qlast__2__clock)
+    );
+    default_accel_top_dff_w1 qlast__3(
+        .d(qlast__3__d),
+        .q(qlast__3__q),
+        .clock(qlast__3__clock)
+    );
+    default_accel_top_dff_w1 qlast__4(
+        .d(qlast__4__d),
+        .q(qlast__4__q),
+        .clock(qlast__4__clock)
+    );
+    default_accel_top_dff_w1 qlast__5(
+        .d(qlast__5__d),
+        .q(qlast__5__q),
+        .clock(qlast__5__clock)
+    );
+    default_accel_top_dff_w1 qlast__6(
+        .d(qlast__6__d),
+        .q(qlast__6__q),
+        .clock(qlast__6__clock)
+    );
+    default_accel_top_dff_w1 qlast__7(
+        .d(qlast__7__d),
+        .q(qlast__7__q),
+        .clock(qlast__7__clock)
+    );
+    default_accel_top_dff_w1 rv__0(
+        .d(rv__0__d),
+        .q(rv__0__q),
+        .clock(rv__0__clock)
+    );
+    default_accel_top_dff_w1 rv__1(
+        .d(rv__1__d),
+        .q(rv__1__q),
+        .clock(rv__1__clock)
+    );
+    default_accel_top_dff_w1 rv__2(
+        .d(rv__2__d),
+        .q(rv__2__q),
+        .clock(rv__2__clock)
+    );
+    default_accel_top_dff_w1 rv__3(
+        .d(rv__3__d),
+        .q(rv__3__q),
+        .clock(rv__3__clock)
+    );
+    default_accel_top_dff_w1 rv__4(
+        .d(rv__4__d),
+        .q(rv__4__q),
+        .clock(rv__4__clock)
+    );
+    default_accel_top_dff_w1 rv__5(
+        .d(rv__5__d),
+        .q(rv__5__q),
+        .clock(rv__5__clock)
+    );
+    default_accel_top_dff_w1 rv__6(
+        .d(rv__6__d),
+        .q(rv__6__q),
+        .clock(rv__6__clock)
+    );
+    default_accel_top_dff_w1 rv__7(
+        .d(rv__7__d),
+        .q(rv__7__q),
+        .clock(rv__7__clock)
+    );
+    default_accel_top_dff_w1 rv__8(
+        .d(rv__8__d),
+        .q(rv__8__q),
+        .clock(rv__8__clock)
+    );
+    default_accel_top_dff_w1 rv__9(
+        .d(rv__9__d),
+        .q(rv__9__q),
+        .clock(rv__9__clock)
+    );
+    default_accel_top_dff_w1 rv__10(
+        .d(rv__10__d),
+        .q(rv__10__q),
+        .clock(rv__10__clock)
+    );
+    default_accel_top_dff_w1 rv__11(
+        .d(rv__11__d),
+        .q(rv__11__q),
+        .clock(rv__11__clock)
+    );
+    default_accel_top_dff_w1 rv__12(
+        .d(rv__12__d),
+        .q(rv__12__q),
+        .clock(rv__12__clock)
+    );
+    default_accel_top_dff_w1 rv__13(
+        .d(rv__13__d),
+        .q(rv__13__q),
+        .clock(rv__13__clock)
+    );
+    default_accel_top_dff_w1 rv__14(
+        .d(rv__14__d),
+        .q(rv__14__q),
+        .clock(rv__14__clock)
+    );
+    default_accel_top_dff_w1 rv__15(
+        .d(rv__15__d),
+        .q(rv__15__q),
+        .clock(rv__15__clock)
+    );
+    default_accel_top_dff_w16 rdy__0(
+        .d(rdy__0__d),
+        .q(rdy__0__q),
+        .clock(rdy__0__clock)
+    );
+    default_accel_top_dff_w16 rdy__1(
+        .d(rdy__1__d),
+        .q(rdy__1__q),
+        .clock(rdy__1__clock)
+    );
+    default_accel_top_dff_w16 rdy__2(
+        .d(rdy__2__d),
+        .q(rdy__2__q),
+        .clock(rdy__2__clock)
+    );
+    default_accel_top_dff_w16 rdy__3(
+        .d(rdy__3__d),
+        .q(rdy__3__q),
+        .clock(rdy__3__clock)
+    );
+    default_accel_top_dff_w16 rdy__4(
+        .d(rdy__4__d),
+        .q(rdy__4__q),
+        .clock(rdy__4__clock)
+    );
+    default_accel_top_dff_w16 rdy__5(
+        .d(rdy__5__d),
+        .q(rdy__5__q),
+        .clock(rdy__5__clock)
+    );
+    default_accel_top_dff_w16 rdy__6(
+        .d(rdy__6__d),
+        .q(rdy__6__q),
+        .clock(rdy__6__clock)
+    );
+    default_accel_top_dff_w16 rdy__7(
+        .d(rdy__7__d),
+        .q(rdy__7__q),
+        .clock(rdy__7__clock)
+    );
+    default_accel_top_dff_w16 rdy__8(
+        .d(rdy__8__d),
+        .q(rdy__8__q),
+        .clock(rdy__8__clock)
+    );
+    default_accel_top_dff_w16 rdy__9(
+        .d(rdy__9__d),
+        .q(rdy__9__q),
+        .clock(rdy__9__clock)
+    );
+    default_accel_top_dff_w16 rdy__10(
+        .d(rdy__10__d),
+        .q(rdy__10__q),
+        .clock(rdy__10__clock)
+    );
+    default_accel_top_dff_w16 rdy__11(
+        .d(rdy__11__d),
+        .q(rdy__11__q),
+        .clock(rdy__11__clock)
+    );
+    default_accel_top_dff_w16 rdy__12(
+        .d(rdy__12__d),
+        .q(rdy__12__q),
+        .clock(rdy__12__clock)
+    );
+    default_accel_top_dff_w16 rdy__13(
+        .d(rdy__13__d),
+        .q(rdy__13__q),
+        .clock(rdy__13__clock)
+    );
+    default_accel_top_dff_w16 rdy__14(
+        .d(rdy__14__d),
+        .q(rdy__14__q),
+        .clock(rdy__14__clock)
+    );
+    default_accel_top_dff_w16 rdy__15(
+        .d(rdy__15__d),
+        .q(rdy__15__q),
+        .clock(rdy__15__clock)
+    );
+    default_accel_top_dff_w32 rsum__0(
+        .d(rsum__0__d),
+        .q(rsum__0__q),
+        .clock(rsum__0__clock)
+    );
+    default_accel_top_dff_w32 rsum__1(
+        .d(rsum__1__d),
+        .q(rsum__1__q),
+        .clock(rsum__1__clock)
+    );
+    default_accel_top_dff_w32 rsum__2(
+        .d(rsum__2__d),
+        .q(rsum__2__q),
+        .clock(rsum__2__clock)
+    );
+    default_accel_top_dff_w32 rsum__3(
+        .d(rsum__3__d),
+        .q(rsum__3__q),
+        .clock(rsum__3__clock)
+    );
+    default_accel_top_dff_w32 rsum__4(
+        .d(rsum__4__d),
+        .q(rsum__4__q),
+        .clock(rsum__4__clock)
+    );
+    default_accel_top_dff_w32 rsum__5(
+        .d(rsum__5__d),
+        .q(rsum__5__q),
+        .clock(rsum__5__clock)
+    );
+    default_accel_top_dff_w32 rsum__6(
+        .d(rsum__6__d),
+        .q(rsum__6__q),
+        .clock(rsum__6__clock)
+    );
+    default_accel_top_dff_w32 rsum__7(
+        .d(rsum__7__d),
+        .q(rsum__7__q),
+        .clock(rsum__7__clock)
+    );
+    default_accel_top_dff_w32 rsum__8(
+        .d(rsum__8__d),
+        .q(rsum__8__q),
+        .clock(rsum__8__clock)
+    );
+    default_accel_top_dff_w32 rsum__9(
+        .d(rsum__9__d),
+        .q(rsum__9__q),
+        .clock(rsum__9__clock)
+    );
+    default_accel_top_dff_w32 rsum__10(
+        .d(rsum__10__d),
+        .q(rsum__10__q),
+        .clock(rsum__10__clock)
+    );
+    default_accel_top_dff_w32 rsum__11(
+        .d(rsum__11__d),
+        .q(rsum__11__q),
+        .clock(rsum__11__clock)
+    );
+    default_accel_top_dff_w32 rsum__12(
+        .d(rsum__12__d),
+        .q(rsum__12__q),
+        .clock(rsum__12__clock)
+    );
+    default_accel_top_dff_w32 rsum__13(
+        .d(rsum__13__d),
+        .q(rsum__13__q),
+        .clock(rsum__13__clock)
+    );
+    default_accel_top_dff_w32 rsum__14(
+        .d(rsum__14__d),
+        .q(rsum__14__q),
+        .clock(rsum__14__clock)
+    );
+    default_accel_top_dff_w32 rsum__15(
+        .d(rsum__15__d),
+        .q(rsum__15__q),
+        .clock(rsum__15__clock)
+    );
+    default_accel_top_dff_w1 rlast__0(
+        .d(rlast__0__d),
+        .q(rlast__0__q),
+        .clock(rlast__0__clock)
+    );
+    default_accel_top_dff_w1 rlast__1(
+        .d(rlast__1__d),
+        .q(rlast__1__q),
+        .clock(rlast__1__clock)
+    );
+    default_accel_top_dff_w1 rlast__2(
+        .d(rlast__2__d),
+        .q(rlast__2__q),
+        .clock(rlast__2__clock)
+    );
+    default_accel_top_dff_w1 rlast__3(
+        .d(rlast__3__d),
+        .q(rlast__3__q),
+        .clock(rlast__3__clock)
+    );
+    default_accel_top_dff_w1 rlast__4(
+        .d(rlast__4__d),
+        .q(rlast__4__q),
+        .clock(rlast__4__clock)
+    );
+    default_accel_top_dff_w1 rlast__5(
+        .d(rlast__5__d),
+        .q(rlast__5__q),
+        .clock(rlast__5__clock)
+    );
+    default_accel_top_dff_w1 rlast__6(
+        .d(rlast__6__d),
+        .q(rlast__6__q),
+        .clock(rlast__6__clock)
+    );
+    default_accel_top_dff_w1 rlast__7(
+        .d(rlast__7__d),
+        .q(rlast__7__q),
+        .clock(rlast__7__clock)
+    );
+    default_accel_top_line line__0(
+        .clock(line__0__clock),
+        .r_en(line__0__r_en),
+        .r_addr(line__0__r_addr),
+        .r_data(line__0__r_data),
+        .w_en(line__0__w_en),
+        .w_addr(line__0__w_addr),
+        .w_data(line__0__w_data)
+    );
+    default_accel_top_line line__1(
+        .clock(line__1__clock),
+        .r_en(line__1__r_en),
+        .r_addr(line__1__r_addr),
+        .r_data(line__1__r_data),
+        .w_en(line__1__w_en),
+        .w_addr(line__1__w_addr),
+        .w_data(line__1__w_data)
+    );
+    default_accel_top_line line__2(
+        .clock(line__2__clock),
+        .r_en(line__2__r_en),
+        .r_addr(line__2__r_addr),
+        .r_data(line__2__r_data),
+        .w_en(line__2__w_en),
+        .w_addr(line__2__w_addr),
+        .w_data(line__2__w_data)
+    );
+    default_accel_top_line line__3(
+        .clock(line__3__clock),
+        .r_en(line__3__r_en),
+        .r_addr(line__3__r_addr),
+        .r_data(line__3__r_data),
+        .w_en(line__3__w_en),
+        .w_addr(line__3__w_addr),
+        .w_data(line__3__w_data)
+    );
+    default_accel_top_line line__4(
+        .clock(line__4__clock),
+        .r_en(line__4__r_en),
+        .r_addr(line__4__r_addr),
+        .r_data(line__4__r_data),
+        .w_en(line__4__w_en),
+        .w_addr(line__4__w_addr),
+        .w_data(line__4__w_data)
+    );
+    default_accel_top_line line__5(
+        .clock(line__5__clock),
+        .r_en(line__5__r_en),
+        .r_addr(line__5__r_addr),
+        .r_data(line__5__r_data),
+        .w_en(line__5__w_en),
+        .w_addr(line__5__w_addr),
+        .w_data(line__5__w_data)
+    );
+    default_accel_top_line line__6(
+        .clock(line__6__clock),
+        .r_en(line__6__r_en),
+        .r_addr(line__6__r_addr),
+        .r_data(line__6__r_data),
+        .w_en(line__6__w_en),
+        .w_addr(line__6__w_addr),
+        .w_data(line__6__w_data)
+    );
+    default_accel_top_line line__7(
+        .clock(line__7__clock),
+        .r_en(line__7__r_en),
+        .r_addr(line__7__r_addr),
+        .r_data(line__7__r_data),
+        .w_en(line__7__w_en),
+        .w_addr(line__7__w_addr),
+        .w_data(line__7__w_data)
+    );
+    default_accel_top_line line__8(
+        .clock(line__8__clock),
+        .r_en(line__8__r_en),
+        .r_addr(line__8__r_addr),
+        .r_data(line__8__r_data),
+        .w_en(line__8__w_en),
+        .w_addr(line__8__w_addr),
+        .w_data(line__8__w_data)
+    );
+    default_accel_top_line line__9(
+        .clock(line__9__clock),
+        .r_en(line__9__r_en),
+        .r_addr(line__9__r_addr),
+        .r_data(line__9__r_data),
+        .w_en(line__9__w_en),
+        .w_addr(line__9__w_addr),
+        .w_data(line__9__w_data)
+    );
+    default_accel_top_line line__10(
+        .clock(line__10__clock),
+        .r_en(line__10__r_en),
+        .r_addr(line__10__r_addr),
+        .r_data(line__10__r_data),
+        .w_en(line__10__w_en),
+        .w_addr(line__10__w_addr),
+        .w_data(line__10__w_data)
+    );
+    default_accel_top_line line__11(
+        .clock(line__11__clock),
+        .r_en(line__11__r_en),
+        .r_addr(line__11__r_addr),
+        .r_data(line__11__r_data),
+        .w_en(line__11__w_en),
+        .w_addr(line__11__w_addr),
+        .w_data(line__11__w_data)
+    );
+    default_accel_top_line line__12(
+        .clock(line__12__clock),
+        .r_en(line__12__r_en),
+        .r_addr(line__12__r_addr),
+        .r_data(line__12__r_data),
+        .w_en(line__12__w_en),
+        .w_addr(line__12__w_addr),
+        .w_data(line__12__w_data)
+    );
+    default_accel_top_line line__13(
+        .clock(line__13__clock),
+        .r_en(line__13__r_en),
+        .r_addr(line__13__r_addr),
+        .r_data(line__13__r_data),
+        .w_en(line__13__w_en),
+        .w_addr(line__13__w_addr),
+        .w_data(line__13__w_data)
+    );
+    default_accel_top_line line__14(
+        .clock(line__14__clock),
+        .r_en(line__14__r_en),
+        .r_addr(line__14__r_addr),
+        .r_data(line__14__r_data),
+        .w_en(line__14__w_en),
+        .w_addr(line__14__w_addr),
+        .w_data(line__14__w_data)
+    );
+    default_accel_top_line line__15(
+        .clock(line__15__clock),
+        .r_en(line__15__r_en),
+        .r_addr(line__15__r_addr),
+        .r_data(line__15__r_data),
+        .w_en(line__15__w_en),
+        .w_addr(line__15__w_addr),
+        .w_data(line__15__w_data)
+    );
+    default_accel_top_dff_w16 lwr__0(
+        .d(lwr__0__d),
+        .q(lwr__0__q),
+        .clock(lwr__0__clock)
+    );
+    default_accel_top_dff_w16 lwr__1(
+        .d(lwr__1__d),
+        .q(lwr__1__q),
+        .clock(lwr__1__clock)
+    );
+    default_accel_top_dff_w16 lwr__2(
+        .d(lwr__2__d),
+        .q(lwr__2__q),
+        .clock(lwr__2__clock)
+    );
+    default_accel_top_dff_w16 lwr__3(
+        .d(lwr__3__d),
+        .q(lwr__3__q),
+        .clock(lwr__3__clock)
+    );
+    default_accel_top_dff_w16 lwr__4(
+        .d(lwr__4__d),
+        .q(lwr__4__q),
+        .clock(lwr__4__clock)
+    );
+    default_accel_top_dff_w16 lwr__5(
+        .d(lwr__5__d),
+        .q(lwr__5__q),
+        .clock(lwr__5__clock)
+    );
+    default_accel_top_dff_w16 lwr__6(
+        .d(lwr__6__d),
+        .q(lwr__6__q),
+        .clock(lwr__6__clock)
+    );
+    default_accel_top_dff_w16 lwr__7(
+        .d(lwr__7__d),
+        .q(lwr__7__q),
+        .clock(lwr__7__clock)
+    );
+    default_accel_top_dff_w16 lwr__8(
+        .d(lwr__8__d),
+        .q(lwr__8__q),
+        .clock(lwr__8__clock)
+    );
+    default_accel_top_dff_w16 lwr__9(
+        .d(lwr__9__d),
+        .q(lwr__9__q),
+        .clock(lwr__9__clock)
+    );
+    default_accel_top_dff_w16 lwr__10(
+        .d(lwr__10__d),
+        .q(lwr__10__q),
+        .clock(lwr__10__clock)
+    );
+    default_accel_top_dff_w16 lwr__11(
+        .d(lwr__11__d),
+        .q(lwr__11__q),
+        .clock(lwr__11__clock)
+    );
+    default_accel_top_dff_w16 lwr__12(
+        .d(lwr__12__d),
+        .q(lwr__12__q),
+        .clock(lwr__12__clock)
+    );
+    default_accel_top_dff_w16 lwr__13(
+        .d(lwr__13__d),
+        .q(lwr__13__q),
+        .clock(lwr__13__clock)
+    );
+    default_accel_top_dff_w16 lwr__14(
+        .d(lwr__14__d),
+        .q(lwr__14__q),
+        .clock(lwr__14__clock)
+    );
+    default_accel_top_dff_w16 lwr__15(
+        .d(lwr__15__d),
+        .q(lwr__15__q),
+        .clock(lwr__15__clock)
+    );
+    default_accel_top_dff_w16 lrd__0(
+        .d(lrd__0__d),
+        .q(lrd__0__q),
+        .clock(lrd__0__clock)
+    );
+    default_accel_top_dff_w16 lrd__1(
+        .d(lrd__1__d),
+        .q(lrd__1__q),
+        .clock(lrd__1__clock)
+    );
+    default_accel_top_dff_w16 lrd__2(
+        .d(lrd__2__d),
+        .q(lrd__2__q),
+        .clock(lrd__2__clock)
+    );
+    default_accel_top_dff_w16 lrd__3(
+        .d(lrd__3__d),
+        .q(lrd__3__q),
+        .clock(lrd__3__clock)
+    );
+    default_accel_top_dff_w16 lrd__4(
+        .d(lrd__4__d),
+        .q(lrd__4__q),
+        .clock(lrd__4__clock)
+    );
+    default_accel_top_dff_w16 lrd__5(
+        .d(lrd__5__d),
+        .q(lrd__5__q),
+        .clock(lrd__5__clock)
+    );
+    default_accel_top_dff_w16 lrd__6(
+        .d(lrd__6__d),
+        .q(lrd__6__q),
+        .clock(lrd__6__clock)
+    );
+    default_accel_top_dff_w16 lrd__7(
+        .d(lrd__7__d),
+        .q(lrd__7__q),
+        .clock(lrd__7__clock)
+    );
+    default_accel_top_dff_w16 lrd__8(
+        .d(lrd__8__d),
+        .q(lrd__8__q),
+        .clock(lrd__8__clock)
+    );
+    default_accel_top_dff_w16 lrd__9(
+        .d(lrd__9__d),
+        .q(lrd__9__q),
+        .clock(lrd__9__clock)
+    );
+    default_accel_top_dff_w16 lrd__10(
+        .d(lrd__10__d),
+        .q(lrd__10__q),
+        .clock(lrd__10__clock)
+    );
+    default_accel_top_dff_w16 lrd__11(
+        .d(lrd__11__d),
+        .q(lrd__11__q),
+        .clock(lrd__11__clock)
+    );
+    default_accel_top_dff_w16 lrd__12(
+        .d(lrd__12__d),
+        .q(lrd__12__q),
+        .clock(lrd__12__clock)
+    );
+    default_accel_top_dff_w16 lrd__13(
+        .d(lrd__13__d),
+        .q(lrd__13__q),
+        .clock(lrd__13__clock)
+    );
+    default_accel_top_dff_w16 lrd__14(
+        .d(lrd__14__d),
+        .q(lrd__14__q),
+        .clock(lrd__14__clock)
+    );
+    default_accel_top_dff_w16 lrd__15(
+        .d(lrd__15__d),
+        .q(lrd__15__q),
+        .clock(lrd__15__clock)
+    );
+    default_accel_top_dff_w16 lcnt__0(
+        .d(lcnt__0__d),
+        .q(lcnt__0__q),
+        .clock(lcnt__0__clock)
+    );
+    default_accel_top_dff_w16 lcnt__1(
+        .d(lcnt__1__d),
+        .q(lcnt__1__q),
+        .clock(lcnt__1__clock)
+    );
+    default_accel_top_dff_w16 lcnt__2(
+        .d(lcnt__2__d),
+        .q(lcnt__2__q),
+        .clock(lcnt__2__clock)
+    );
+    default_accel_top_dff_w16 lcnt__3(
+        .d(lcnt__3__d),
+        .q(lcnt__3__q),
+        .clock(lcnt__3__clock)
+    );
+    default_accel_top_dff_w16 lcnt__4(
+        .d(lcnt__4__d),
+        .q(lcnt__4__q),
+        .clock(lcnt__4__clock)
+    );
+    default_accel_top_dff_w16 lcnt__5(
+        .d(lcnt__5__d),
+        .q(lcnt__5__q),
+        .clock(lcnt__5__clock)
+    );
+    default_accel_top_dff_w16 lcnt__6(
+        .d(lcnt__6__d),
+        .q(lcnt__6__q),
+        .clock(lcnt__6__clock)
+    );
+    default_accel_top_dff_w16 lcnt__7(
+        .d(lcnt__7__d),
+        .q(lcnt__7__q),
+        .clock(lcnt__7__clock)
+    );
+    default_accel_top_dff_w16 lcnt__8(
+        .d(lcnt__8__d),
+        .q(lcnt__8__q),
+        .clock(lcnt__8__clock)
+    );
+    default_accel_top_dff_w16 lcnt__9(
+        .d(lcnt__9__d),
+        .q(lcnt__9__q),
+        .clock(lcnt__9__clock)
+    );
+    default_accel_top_dff_w16 lcnt__10(
+        .d(lcnt__10__d),
+        .q(lcnt__10__q),
+        .clock(lcnt__10__clock)
+    );
+    default_accel_top_dff_w16 lcnt__11(
+        .d(lcnt__11__d),
+        .q(lcnt__11__q),
+        .clock(lcnt__11__clock)
+    );
+    default_accel_top_dff_w16 lcnt__12(
+        .d(lcnt__12__d),
+        .q(lcnt__12__q),
+        .clock(lcnt__12__clock)
+    );
+    default_accel_top_dff_w16 lcnt__13(
+        .d(lcnt__13__d),
+        .q(lcnt__13__q),
+        .clock(lcnt__13__clock)
+    );
+    default_accel_top_dff_w16 lcnt__14(
+        .d(lcnt__14__d),
+        .q(lcnt__14__q),
+        .clock(lcnt__14__clock)
+    );
+    default_accel_top_dff_w16 lcnt__15(
+        .d(lcnt__15__d),
+        .q(lcnt__15__q),
+        .clock(lcnt__15__clock)
+    );
+    default_accel_top_dff_w32 acc__0(
+        .d(acc__0__d),
+        .q(acc__0__q),
+        .clock(acc__0__clock)
+    );
+    default_accel_top_dff_w32 acc__1(
+        .d(acc__1__d),
+        .q(acc__1__q),
+        .clock(acc__1__clock)
+    );
+    default_accel_top_dff_w32 acc__2(
+        .d(acc__2__d),
+        .q(acc__2__q),
+        .clock(acc__2__clock)
+    );
+    default_accel_top_dff_w32 acc__3(
+        .d(acc__3__d),
+        .q(acc__3__q),
+        .clock(acc__3__clock)
+    );
+    default_accel_top_dff_w32 acc__4(
+        .d(acc__4__d),
+        .q(acc__4__q),
+        .clock(acc__4__clock)
+    );
+    default_accel_top_dff_w32 acc__5(
+        .d(acc__5__d),
+        .q(acc__5__q),
+        .clock(acc__5__clock)
+    );
+    default_accel_top_dff_w32 acc__6(
+        .d(acc__6__d),
+        .q(acc__6__q),
+        .clock(acc__6__clock)
+    );
+    default_accel_top_dff_w32 acc__7(
+        .d(acc__7__d),
+        .q(acc__7__q),
+        .clock(acc__7__clock)
+    );
+    default_accel_top_outq outq__0(
+        .clock(outq__0__clock),
+        .r_en(outq__0__r_en),
+        .r_addr(outq__0__r_addr),
+        .r_data(outq__0__r_data),
+        .w_en(outq__0__w_en),
+        .w_addr(outq__0__w_addr),
+        .w_data(outq__0__w_data)
+    );
+    default_accel_top_outq outq__1(
+        .clock(outq__1__clock),
+        .r_en(outq__1__r_en),
+        .r_addr(outq__1__r_addr),
+        .r_data(outq__1__r_data),
+        .w_en(outq__1__w_en),
+        .w_addr(outq__1__w_addr),
+        .w_data(outq__1__w_data)
+    );
+    default_accel_top_outq outq__2(
+        .clock(outq__2__clock),
+        .r_en(outq__2__r_en),
+        .r_addr(outq__2__r_addr),
+        .r_data(outq__2__r_data),
+        .w_en(outq__2__w_en),
+        .w_addr(outq__2__w_addr),
+        .w_data(outq__2__w_data)
+    );
+    default_accel_top_outq outq__3(
+        .clock(outq__3__clock),
+        .r_en(outq__3__r_en),
+        .r_addr(outq__3__r_addr),
+        .r_data(outq__3__r_data),
+        .w_en(outq__3__w_en),
+        .w_addr(outq__3__w_addr),
+        .w_data(outq__3__w_data)
+    );
+    default_accel_top_outq outq__4(
+        .clock(outq__4__clock),
+        .r_en(outq__4__r_en),
+        .r_addr(outq__4__r_addr),
+        .r_data(outq__4__r_data),
+        .w_en(outq__4__w_en),
+        .w_addr(outq__4__w_addr),
+        .w_data(outq__4__w_data)
+    );
+    default_accel_top_outq outq__5(
+        .clock(outq__5__clock),
+        .r_en(outq__5__r_en),
+        .r_addr(outq__5__r_addr),
+        .r_data(outq__5__r_data),
+        .w_en(outq__5__w_en),
+        .w_addr(outq__5__w_addr),
+        .w_data(outq__5__w_data)
+    );
+    default_accel_top_outq outq__6(
+        .clock(outq__6__clock),
+        .r_en(outq__6__r_en),
+        .r_addr(outq__6__r_addr),
+        .r_data(outq__6__r_data),
+        .w_en(outq__6__w_en),
+        .w_addr(outq__6__w_addr),
+        .w_data(outq__6__w_data)
+    );
+    default_accel_top_outq outq__7(
+        .clock(outq__7__clock),
+        .r_en(outq__7__r_en),
+        .r_addr(outq__7__r_addr),
+        .r_data(outq__7__r_data),
+        .w_en(outq__7__w_en),
+        .w_addr(outq__7__w_addr),
+        .w_data(outq__7__w_data)
+    );
+    default_accel_top_dff_w16 owr__0(
+        .d(owr__0__d),
+        .q(owr__0__q),
+        .clock(owr__0__clock)
+    );
+    default_accel_top_dff_w16 owr__1(
+        .d(owr__1__d),
+        .q(owr__1__q),
+        .clock(owr__1__clock)
+    );
+    default_accel_top_dff_w16 owr__2(
+        .d(owr__2__d),
+        .q(owr__2__q),
+        .clock(owr__2__clock)
+    );
+    default_accel_top_dff_w16 owr__3(
+        .d(owr__3__d),
+        .q(owr__3__q),
+        .clock(owr__3__clock)
+    );
+    default_accel_top_dff_w16 owr__4(
+        .d(owr__4__d),
+        .q(owr__4__q),
+        .clock(owr__4__clock)
+    );
+    default_accel_top_dff_w16 owr__5(
+        .d(owr__5__d),
+        .q(owr__5__q),
+        .clock(owr__5__clock)
+    );
+    default_accel_top_dff_w16 owr__6(
+        .d(owr__6__d),
+        .q(owr__6__q),
+        .clock(owr__6__clock)
+    );
+    default_accel_top_dff_w16 owr__7(
+        .d(owr__7__d),
+        .q(owr__7__q),
+        .clock(owr__7__clock)
+    );
+    default_accel_top_dff_w16 ord__0(
+        .d(ord__0__d),
+        .q(ord__0__q),
+        .clock(ord__0__clock)
+    );
+    default_accel_top_dff_w16 ord__1(
+        .d(ord__1__d),
+        .q(ord__1__q),
+        .clock(ord__1__clock)
+    );
+    default_accel_top_dff_w16 ord__2(
+        .d(ord__2__d),
+        .q(ord__2__q),
+        .clock(ord__2__clock)
+    );
+    default_accel_top_dff_w16 ord__3(
+        .d(ord__3__d),
+        .q(ord__3__q),
+        .clock(ord__3__clock)
+    );
+    default_accel_top_dff_w16 ord__4(
+        .d(ord__4__d),
+        .q(ord__4__q),
+        .clock(ord__4__clock)
+    );
+    default_accel_top_dff_w16 ord__5(
+        .d(ord__5__d),
+        .q(ord__5__q),
+        .clock(ord__5__clock)
+    );
+    default_accel_top_dff_w16 ord__6(
+        .d(ord__6__d),
+        .q(ord__6__q),
+        .clock(ord__6__clock)
+    );
+    default_accel_top_dff_w16 ord__7(
+        .d(ord__7__d),
+        .q(ord__7__q),
+        .clock(ord__7__clock)
+    );
+    default_accel_top_dff_w16 ocnt__0(
+        .d(ocnt__0__d),
+        .q(ocnt__0__q),
+        .clock(ocnt__0__clock)
+    );
+    default_accel_top_dff_w16 ocnt__1(
+        .d(ocnt__1__d),
+        .q(ocnt__1__q),
+        .clock(ocnt__1__clock)
+    );
+    default_accel_top_dff_w16 ocnt__2(
+        .d(ocnt__2__d),
+        .q(ocnt__2__q),
+        .clock(ocnt__2__clock)
+    );
+    default_accel_top_dff_w16 ocnt__3(
+        .d(ocnt__3__d),
+        .q(ocnt__3__q),
+        .clock(ocnt__3__clock)
+    );
+    default_accel_top_dff_w16 ocnt__4(
+        .d(ocnt__4__d),
+        .q(ocnt__4__q),
+        .clock(ocnt__4__clock)
+    );
+    default_accel_top_dff_w16 ocnt__5(
+        .d(ocnt__5__d),
+        .q(ocnt__5__q),
+        .clock(ocnt__5__clock)
+    );
+    default_accel_top_dff_w16 ocnt__6(
+        .d(ocnt__6__d),
+        .q(ocnt__6__q),
+        .clock(ocnt__6__clock)
+    );
+    default_accel_top_dff_w16 ocnt__7(
+        .d(ocnt__7__d),
+        .q(ocnt__7__q),
+        .clock(ocnt__7__clock)
+    );
+    default_accel_top_dff_w1 fault_r(
+        .d(fault_r__d),
+        .q(fault_r__q),
+        .clock(fault_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        psub__clock = clock;
+        fault_r__clock = clock;
+        psub__d = psub__q;
+        fault_r__d = fault_r__q;
+        fault_r__d = 1'b0;
+        psub__d = ({12'd0, sub});
+        gk__0 = 16'h0;
+        gk__1 = gk__0 + p_k;
+        dy__0 = gk__0 + psub__q;
+        dy__1 = gk__1 + psub__q;
+        y__0__clock = clock;
+        x__0__clock = clock;
+        v__0__clock = clock;
+        py__0__clock = clock;
+        px__0__clock = clock;
+        pv__0__clock = clock;
+        y__0__d = y__0__q;
+        x__0__d = x__0__q;
+        v__0__d = v__0__q;
+        if (strobe) begin
+            v__0__d = tv__0;
+            if (tv__0) begin
+                if (tf__0) begin
+                    y__0__d = 16'h0;
+                    x__0__d = 16'h0;
+                end
+                else if (x__0__q + 16'h1 == p_wp) begin
+                    y__0__d = y__0__q + 16'h1;
+                    x__0__d = 16'h0;
+                end
+                else begin
+                    x__0__d = x__0__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__0__d = 1'b0;
+        end
+        py__0__d = y__0__q;
+        px__0__d = x__0__q;
+        pv__0__d = v__0__q;
+        y__1__clock = clock;
+        x__1__clock = clock;
+        v__1__clock = clock;
+        py__1__clock = clock;
+        px__1__clock = clock;
+        pv__1__clock = clock;
+        y__1__d = y__1__q;
+        x__1__d = x__1__q;
+        v__1__d = v__1__q;
+        if (strobe) begin
+            v__1__d = tv__1;
+            if (tv__1) begin
+                if (tf__1) begin
+                    y__1__d = 16'h0;
+                    x__1__d = 16'h0;
+                end
+                else if (x__1__q + 16'h1 == p_wp) begin
+                    y__1__d = y__1__q + 16'h1;
+                    x__1__d = 16'h0;
+                end
+                else begin
+                    x__1__d = x__1__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__1__d = 1'b0;
+        end
+        py__1__d = y__1__q;
+        px__1__d = x__1__q;
+        pv__1__d = v__1__q;
+        y__2__clock = clock;
+        x__2__clock = clock;
+        v__2__clock = clock;
+        py__2__clock = clock;
+        px__2__clock = clock;
+        pv__2__clock = clock;
+        y__2__d = y__2__q;
+        x__2__d = x__2__q;
+        v__2__d = v__2__q;
+        if (strobe) begin
+            v__2__d = tv__2;
+            if (tv__2) begin
+                if (tf__2) begin
+                    y__2__d = 16'h0;
+                    x__2__d = 16'h0;
+                end
+                else if (x__2__q + 16'h1 == p_wp) begin
+                    y__2__d = y__2__q + 16'h1;
+                    x__2__d = 16'h0;
+                end
+                else begin
+                    x__2__d = x__2__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__2__d = 1'b0;
+        end
+        py__2__d = y__2__q;
+        px__2__d = x__2__q;
+        pv__2__d = v__2__q;
+        y__3__clock = clock;
+        x__3__clock = clock;
+        v__3__clock = clock;
+        py__3__clock = clock;
+        px__3__clock = clock;
+        pv__3__clock = clock;
+        y__3__d = y__3__q;
+        x__3__d = x__3__q;
+        v__3__d = v__3__q;
+        if (strobe) begin
+            v__3__d = tv__3;
+            if (tv__3) begin
+                if (tf__3) begin
+                    y__3__d = 16'h0;
+                    x__3__d = 16'h0;
+                end
+                else if (x__3__q + 16'h1 == p_wp) begin
+                    y__3__d = y__3__q + 16'h1;
+                    x__3__d = 16'h0;
+                end
+                else begin
+                    x__3__d = x__3__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__3__d = 1'b0;
+        end
+        py__3__d = y__3__q;
+        px__3__d = x__3__q;
+        pv__3__d = v__3__q;
+        y__4__clock = clock;
+        x__4__clock = clock;
+        v__4__clock = clock;
+        py__4__clock = clock;
+        px__4__clock = clock;
+        pv__4__clock = clock;
+        y__4__d = y__4__q;
+        x__4__d = x__4__q;
+        v__4__d = v__4__q;
+        if (strobe) begin
+            v__4__d = tv__4;
+            if (tv__4) begin
+                if (tf__4) begin
+                    y__4__d = 16'h0;
+                    x__4__d = 16'h0;
+                end
+                else if (x__4__q + 16'h1 == p_wp) begin
+                    y__4__d = y__4__q + 16'h1;
+                    x__4__d = 16'h0;
+                end
+                else begin
+                    x__4__d = x__4__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__4__d = 1'b0;
+        end
+        py__4__d = y__4__q;
+        px__4__d = x__4__q;
+        pv__4__d = v__4__q;
+        y__5__clock = clock;
+        x__5__clock = clock;
+        v__5__clock = clock;
+        py__5__clock = clock;
+        px__5__clock = clock;
+        pv__5__clock = clock;
+        y__5__d = y__5__q;
+        x__5__d = x__5__q;
+        v__5__d = v__5__q;
+        if (strobe) begin
+            v__5__d = tv__5;
+            if (tv__5) begin
+                if (tf__5) begin
+                    y__5__d = 16'h0;
+                    x__5__d = 16'h0;
+                end
+                else if (x__5__q + 16'h1 == p_wp) begin
+                    y__5__d = y__5__q + 16'h1;
+                    x__5__d = 16'h0;
+                end
+                else begin
+                    x__5__d = x__5__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__5__d = 1'b0;
+        end
+        py__5__d = y__5__q;
+        px__5__d = x__5__q;
+        pv__5__d = v__5__q;
+        y__6__clock = clock;
+        x__6__clock = clock;
+        v__6__clock = clock;
+        py__6__clock = clock;
+        px__6__clock = clock;
+        pv__6__clock = clock;
+        y__6__d = y__6__q;
+        x__6__d = x__6__q;
+        v__6__d = v__6__q;
+        if (strobe) begin
+            v__6__d = tv__6;
+            if (tv__6) begin
+                if (tf__6) begin
+                    y__6__d = 16'h0;
+                    x__6__d = 16'h0;
+                end
+                else if (x__6__q + 16'h1 == p_wp) begin
+                    y__6__d = y__6__q + 16'h1;
+                    x__6__d = 16'h0;
+                end
+                else begin
+                    x__6__d = x__6__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__6__d = 1'b0;
+        end
+        py__6__d = y__6__q;
+        px__6__d = x__6__q;
+        pv__6__d = v__6__q;
+        y__7__clock = clock;
+        x__7__clock = clock;
+        v__7__clock = clock;
+        py__7__clock = clock;
+        px__7__clock = clock;
+        pv__7__clock = clock;
+        y__7__d = y__7__q;
+        x__7__d = x__7__q;
+        v__7__d = v__7__q;
+        if (strobe) begin
+            v__7__d = tv__7;
+            if (tv__7) begin
+                if (tf__7) begin
+                    y__7__d = 16'h0;
+                    x__7__d = 16'h0;
+                end
+                else if (x__7__q + 16'h1 == p_wp) begin
+                    y__7__d = y__7__q + 16'h1;
+                    x__7__d = 16'h0;
+                end
+                else begin
+                    x__7__d = x__7__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__7__d = 1'b0;
+        end
+        py__7__d = y__7__q;
+        px__7__d = x__7__q;
+        pv__7__d = v__7__q;
+        y__8__clock = clock;
+        x__8__clock = clock;
+        v__8__clock = clock;
+        py__8__clock = clock;
+        px__8__clock = clock;
+        pv__8__clock = clock;
+        y__8__d = y__8__q;
+        x__8__d = x__8__q;
+        v__8__d = v__8__q;
+        if (strobe) begin
+            v__8__d = tv__8;
+            if (tv__8) begin
+                if (tf__8) begin
+                    y__8__d = 16'h0;
+                    x__8__d = 16'h0;
+                end
+                else if (x__8__q + 16'h1 == p_wp) begin
+                    y__8__d = y__8__q + 16'h1;
+                    x__8__d = 16'h0;
+                end
+                else begin
+                    x__8__d = x__8__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__8__d = 1'b0;
+        end
+        py__8__d = y__8__q;
+        px__8__d = x__8__q;
+        pv__8__d = v__8__q;
+        y__9__clock = clock;
+        x__9__clock = clock;
+        v__9__clock = clock;
+        py__9__clock = clock;
+        px__9__clock = clock;
+        pv__9__clock = clock;
+        y__9__d = y__9__q;
+        x__9__d = x__9__q;
+        v__9__d = v__9__q;
+        if (strobe) begin
+            v__9__d = tv__9;
+            if (tv__9) begin
+                if (tf__9) begin
+                    y__9__d = 16'h0;
+                    x__9__d = 16'h0;
+                end
+                else if (x__9__q + 16'h1 == p_wp) begin
+                    y__9__d = y__9__q + 16'h1;
+                    x__9__d = 16'h0;
+                end
+                else begin
+                    x__9__d = x__9__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__9__d = 1'b0;
+        end
+        py__9__d = y__9__q;
+        px__9__d = x__9__q;
+        pv__9__d = v__9__q;
+        y__10__clock = clock;
+        x__10__clock = clock;
+        v__10__clock = clock;
+        py__10__clock = clock;
+        px__10__clock = clock;
+        pv__10__clock = clock;
+        y__10__d = y__10__q;
+        x__10__d = x__10__q;
+        v__10__d = v__10__q;
+        if (strobe) begin
+            v__10__d = tv__10;
+            if (tv__10) begin
+                if (tf__10) begin
+                    y__10__d = 16'h0;
+                    x__10__d = 16'h0;
+                end
+                else if (x__10__q + 16'h1 == p_wp) begin
+                    y__10__d = y__10__q + 16'h1;
+                    x__10__d = 16'h0;
+                end
+                else begin
+                    x__10__d = x__10__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__10__d = 1'b0;
+        end
+        py__10__d = y__10__q;
+        px__10__d = x__10__q;
+        pv__10__d = v__10__q;
+        y__11__clock = clock;
+        x__11__clock = clock;
+        v__11__clock = clock;
+        py__11__clock = clock;
+        px__11__clock = clock;
+        pv__11__clock = clock;
+        y__11__d = y__11__q;
+        x__11__d = x__11__q;
+        v__11__d = v__11__q;
+        if (strobe) begin
+            v__11__d = tv__11;
+            if (tv__11) begin
+                if (tf__11) begin
+                    y__11__d = 16'h0;
+                    x__11__d = 16'h0;
+                end
+                else if (x__11__q + 16'h1 == p_wp) begin
+                    y__11__d = y__11__q + 16'h1;
+                    x__11__d = 16'h0;
+                end
+                else begin
+                    x__11__d = x__11__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__11__d = 1'b0;
+        end
+        py__11__d = y__11__q;
+        px__11__d = x__11__q;
+        pv__11__d = v__11__q;
+        y__12__clock = clock;
+        x__12__clock = clock;
+        v__12__clock = clock;
+        py__12__clock = clock;
+        px__12__clock = clock;
+        pv__12__clock = clock;
+        y__12__d = y__12__q;
+        x__12__d = x__12__q;
+        v__12__d = v__12__q;
+        if (strobe) begin
+            v__12__d = tv__12;
+            if (tv__12) begin
+                if (tf__12) begin
+                    y__12__d = 16'h0;
+                    x__12__d = 16'h0;
+                end
+                else if (x__12__q + 16'h1 == p_wp) begin
+                    y__12__d = y__12__q + 16'h1;
+                    x__12__d = 16'h0;
+                end
+                else begin
+                    x__12__d = x__12__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__12__d = 1'b0;
+        end
+        py__12__d = y__12__q;
+        px__12__d = x__12__q;
+        pv__12__d = v__12__q;
+        y__13__clock = clock;
+        x__13__clock = clock;
+        v__13__clock = clock;
+        py__13__clock = clock;
+        px__13__clock = clock;
+        pv__13__clock = clock;
+        y__13__d = y__13__q;
+        x__13__d = x__13__q;
+        v__13__d = v__13__q;
+        if (strobe) begin
+            v__13__d = tv__13;
+            if (tv__13) begin
+                if (tf__13) begin
+                    y__13__d = 16'h0;
+                    x__13__d = 16'h0;
+                end
+                else if (x__13__q + 16'h1 == p_wp) begin
+                    y__13__d = y__13__q + 16'h1;
+                    x__13__d = 16'h0;
+                end
+                else begin
+                    x__13__d = x__13__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__13__d = 1'b0;
+        end
+        py__13__d = y__13__q;
+        px__13__d = x__13__q;
+        pv__13__d = v__13__q;
+        y__14__clock = clock;
+        x__14__clock = clock;
+        v__14__clock = clock;
+        py__14__clock = clock;
+        px__14__clock = clock;
+        pv__14__clock = clock;
+        y__14__d = y__14__q;
+        x__14__d = x__14__q;
+        v__14__d = v__14__q;
+        if (strobe) begin
+            v__14__d = tv__14;
+            if (tv__14) begin
+                if (tf__14) begin
+                    y__14__d = 16'h0;
+                    x__14__d = 16'h0;
+                end
+                else if (x__14__q + 16'h1 == p_wp) begin
+                    y__14__d = y__14__q + 16'h1;
+                    x__14__d = 16'h0;
+                end
+                else begin
+                    x__14__d = x__14__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__14__d = 1'b0;
+        end
+        py__14__d = y__14__q;
+        px__14__d = x__14__q;
+        pv__14__d = v__14__q;
+        y__15__clock = clock;
+        x__15__clock = clock;
+        v__15__clock = clock;
+        py__15__clock = clock;
+        px__15__clock = clock;
+        pv__15__clock = clock;
+        y__15__d = y__15__q;
+        x__15__d = x__15__q;
+        v__15__d = v__15__q;
+        if (strobe) begin
+            v__15__d = tv__15;
+            if (tv__15) begin
+                if (tf__15) begin
+                    y__15__d = 16'h0;
+                    x__15__d = 16'h0;
+                end
+                else if (x__15__q + 16'h1 == p_wp) begin
+                    y__15__d = y__15__q + 16'h1;
+                    x__15__d = 16'h0;
+                end
+                else begin
+                    x__15__d = x__15__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__15__d = 1'b0;
+        end
+        py__15__d = y__15__q;
+        px__15__d = x__15__q;
+        pv__15__d = v__15__q;
+        part__0 = prod__0;
+        part__1 = part__0 + prod__1;
+        part__2 = part__1 + prod__2;
+        ym__0 = py__0__q - dy__0;
+        pval__0 = pv__0__q & (dy__0 < p_kh) & (px__0__q <= p_xlast) & ~(p_sw2 & px__0__q[32'h0]) & (py__0__q >= dy__0) & (ym__0 <= p_ylast) & ~(p_sh2 & ym__0[32'h0]);
+        part__3 = prod__3;
+        part__4 = part__3 + prod__4;
+        part__5 = part__4 + prod__5;
+        ym__1 = py__1__q - dy__1;
+        pval__1 = pv__1__q & (dy__1 < p_kh) & (px__1__q <= p_xlast) & ~(p_sw2 & px__1__q[32'h0]) & (py__1__q >= dy__1) & (ym__1 <= p_ylast) & ~(p_sh2 & ym__1[32'h0]);
+        part__6 = prod__6;
+        part__7 = part__6 + prod__7;
+        part__8 = part__7 + prod__8;
+        ym__2 = py__2__q - dy__0;
+        pval__2 = pv__2__q & (dy__0 < p_kh) & (px__2__q <= p_xlast) & ~(p_sw2 & px__2__q[32'h0]) & (py__2__q >= dy__0) & (ym__2 <= p_ylast) & ~(p_sh2 & ym__2[32'h0]);
+        part__9 = prod__9;
+        part__10 = part__9 + prod__10;
+        part__11 = part__10 + prod__11;
+        ym__3 = py__3__q - dy__1;
+        pval__3 = pv__3__q & (dy__1 < p_kh) & (px__3__q <= p_xlast) & ~(p_sw2 & px__3__q[32'h0]) & (py__3__q >= dy__1) & (ym__3 <= p_ylast) & ~(p_sh2 & ym__3[32'h0]);
+        part__12 = prod__12;
+        part__13 = part__12 + prod__13;
+        part__14 = part__13 + prod__14;
+        ym__4 = py__4__q - dy__0;
+        pval__4 = pv__4__q & (dy__0 < p_kh) & (px__4__q <= p_xlast) & ~(p_sw2 & px__4__q[32'h0]) & (py__4__q >= dy__0) & (ym__4 <= p_ylast) & ~(p_sh2 & ym__4[32'h0]);
+        part__15 = prod__15;
+        part__16 = part__15 + prod__16;
+        part__17 = part__16 + prod__17;
+        ym__5 = py__5__q - dy__1;
+        pval__5 = pv__5__q & (dy__1 < p_kh) & (px__5__q <= p_xlast) & ~(p_sw2 & px__5__q[32'h0]) & (py__5__q >= dy__1) & (ym__5 <= p_ylast) & ~(p_sh2 & ym__5[32'h0]);
+        part__18 = prod__18;
+        part__19 = part__18 + prod__19;
+        part__20 = part__19 + prod__20;
+        ym__6 = py__6__q - dy__0;
+        pval__6 = pv__6__q & (dy__0 < p_kh) & (px__6__q <= p_xlast) & ~(p_sw2 & px__6__q[32'h0]) & (py__6__q >= dy__0) & (ym__6 <= p_ylast) & ~(p_sh2 & ym__6[32'h0]);
+        part__21 = prod__21;
+        part__22 = part__21 + prod__22;
+        part__23 = part__22 + prod__23;
+        ym__7 = py__7__q - dy__1;
+        pval__7 = pv__7__q & (dy__1 < p_kh) & (px__7__q <= p_xlast) & ~(p_sw2 & px__7__q[32'h0]) & (py__7__q >= dy__1) & (ym__7 <= p_ylast) & ~(p_sh2 & ym__7[32'h0]);
+        part__24 = prod__24;
+        part__25 = part__24 + prod__25;
+        part__26 = part__25 + prod__26;
+        ym__8 = py__8__q - dy__0;
+        pval__8 = pv__8__q & (dy__0 < p_kh) & (px__8__q <= p_xlast) & ~(p_sw2 & px__8__q[32'h0]) & (py__8__q >= dy__0) & (ym__8 <= p_ylast) & ~(p_sh2 & ym__8[32'h0]);
+        part__27 = prod__27;
+        part__28 = part__27 + prod__28;
+        part__29 = part__28 + prod__29;
+        ym__9 = py__9__q - dy__1;
+        pval__9 = pv__9__q & (dy__1 < p_kh) & (px__9__q <= p_xlast) & ~(p_sw2 & px__9__q[32'h0]) & (py__9__q >= dy__1) & (ym__9 <= p_ylast) & ~(p_sh2 & ym__9[32'h0]);
+        part__30 = prod__30;
+        part__31 = part__30 + prod__31;
+        part__32 = part__31 + prod__32;
+        ym__10 = py__10__q - dy__0;
+        pval__10 = pv__10__q & (dy__0 < p_kh) & (px__10__q <= p_xlast) & ~(p_sw2 & px__10__q[32'h0]) & (py__10__q >= dy__0) & (ym__10 <= p_ylast) & ~(p_sh2 & ym__10[32'h0]);
+        part__33 = prod__33;
+        part__34 = part__33 + prod__34;
+        part__35 = part__34 + prod__35;
+        ym__11 = py__11__q - dy__1;
+        pval__11 = pv__11__q & (dy__1 < p_kh) & (px__11__q <= p_xlast) & ~(p_sw2 & px__11__q[32'h0]) & (py__11__q >= dy__1) & (ym__11 <= p_ylast) & ~(p_sh2 & ym__11[32'h0]);
+        part__36 = prod__36;
+        part__37 = part__36 + prod__37;
+        part__38 = part__37 + prod__38;
+        ym__12 = py__12__q - dy__0;
+        pval__12 = pv__12__q & (dy__0 < p_kh) & (px__12__q <= p_xlast) & ~(p_sw2 & px__12__q[32'h0]) & (py__12__q >= dy__0) & (ym__12 <= p_ylast) & ~(p_sh2 & ym__12[32'h0]);
+        part__39 = prod__39;
+        part__40 = part__39 + prod__40;
+        part__41 = part__40 + prod__41;
+        ym__13 = py__13__q - dy__1;
+        pval__13 = pv__13__q & (dy__1 < p_kh) & (px__13__q <= p_xlast) & ~(p_sw2 & px__13__q[32'h0]) & (py__13__q >= dy__1) & (ym__13 <= p_ylast) & ~(p_sh2 & ym__13[32'h0]);
+        part__42 = prod__42;
+        part__43 = part__42 + prod__43;
+        part__44 = part__43 + prod__44;
+        ym__14 = py__14__q - dy__0;
+        pval__14 = pv__14__q & (dy__0 < p_kh) & (px__14__q <= p_xlast) & ~(p_sw2 & px__14__q[32'h0]) & (py__14__q >= dy__0) & (ym__14 <= p_ylast) & ~(p_sh2 & ym__14[32'h0]);
+        part__45 = prod__45;
+        part__46 = part__45 + prod__46;
+        part__47 = part__46 + prod__47;
+        ym__15 = py__15__q - dy__1;
+        pval__15 = pv__15__q & (dy__1 < p_kh) & (px__15__q <= p_xlast) & ~(p_sw2 & px__15__q[32'h0]) & (py__15__q >= dy__1) & (ym__15 <= p_ylast) & ~(p_sh2 & ym__15[32'h0]);
+        plast__0 = (px__0__q == p_xlast) & (ym__0 == p_ylast);
+        plast__1 = (px__2__q == p_xlast) & (ym__2 == p_ylast);
+        plast__2 = (px__4__q == p_xlast) & (ym__4 == p_ylast);
+        plast__3 = (px__6__q == p_xlast) & (ym__6 == p_ylast);
+        plast__4 = (px__8__q == p_xlast) & (ym__8 == p_ylast);
+        plast__5 = (px__10__q == p_xlast) & (ym__10 == p_ylast);
+        plast__6 = (px__12__q == p_xlast) & (ym__12 == p_ylast);
+        plast__7 = (px__14__q == p_xlast) & (ym__14 == p_ylast);
+        qv__0__clock = clock;
+        qdy__0__clock = clock;
+        qsum__0__clock = clock;
+        rv__0__clock = clock;
+        rdy__0__clock = clock;
+        rsum__0__clock = clock;
+        qv__0__d = pval__0 & ~start;
+        qsum__0__d = part__2;
+        rv__0__d = qv__0__q & ~start;
+        rdy__0__d = qdy__0__q;
+        rsum__0__d = qsum__0__q;
+        qv__1__clock = clock;
+        qdy__1__clock = clock;
+        qsum__1__clock = clock;
+        rv__1__clock = clock;
+        rdy__1__clock = clock;
+        rsum__1__clock = clock;
+        qv__1__d = pval__1 & ~start;
+        qsum__1__d = part__5;
+        rv__1__d = qv__1__q & ~start;
+        rdy__1__d = qdy__1__q;
+        rsum__1__d = qsum__1__q;
+        qv__2__clock = clock;
+        qdy__2__clock = clock;
+        qsum__2__clock = clock;
+        rv__2__clock = clock;
+        rdy__2__clock = clock;
+        rsum__2__clock = clock;
+        qv__2__d = pval__2 & ~start;
+        qsum__2__d = part__8;
+        rv__2__d = qv__2__q & ~start;
+        rdy__2__d = qdy__2__q;
+        rsum__2__d = qsum__2__q;
+        qv__3__clock = clock;
+        qdy__3__clock = clock;
+        qsum__3__clock = clock;
+        rv__3__clock = clock;
+        rdy__3__clock = clock;
+        rsum__3__clock = clock;
+        qv__3__d = pval__3 & ~start;
+        qsum__3__d = part__11;
+        rv__3__d = qv__3__q & ~start;
+        rdy__3__d = qdy__3__q;
+        rsum__3__d = qsum__3__q;
+        qv__4__clock = clock;
+        qdy__4__clock = clock;
+        qsum__4__clock = clock;
+        rv__4__clock = clock;
+        rdy__4__clock = clock;
+        rsum__4__clock = clock;
+        qv__4__d = pval__4 & ~start;
+        qsum__4__d = part__14;
+        rv__4__d = qv__4__q & ~start;
+        rdy__4__d = qdy__4__q;
+        rsum__4__d = qsum__4__q;
+        qv__5__clock = clock;
+        qdy__5__clock = clock;
+        qsum__5__clock = clock;
+        rv__5__clock = clock;
+        rdy__5__clock = clock;
+        rsum__5__clock = clock;
+        qv__5__d = pval__5 & ~start;
+        qsum__5__d = part__17;
+        rv__5__d = qv__5__q & ~start;
+        rdy__5__d = qdy__5__q;
+        rsum__5__d = qsum__5__q;
+        qv__6__clock = clock;
+        qdy__6__clock = clock;
+        qsum__6__clock = clock;
+        rv__6__clock = clock;
+        rdy__6__clock = clock;
+        rsum__6__clock = clock;
+        qv__6__d = pval__6 & ~start;
+        qsum__6__d = part__20;
+        rv__6__d = qv__6__q & ~start;
+        rdy__6__d = qdy__6__q;
+        rsum__6__d = qsum__6__q;
+        qv__7__clock = clock;
+        qdy__7__clock = clock;
+        qsum__7__clock = clock;
+        rv__7__clock = clock;
+        rdy__7__clock = clock;
+        rsum__7__clock = clock;
+        qv__7__d = pval__7 & ~start;
+        qsum__7__d = part__23;
+        rv__7__d = qv__7__q & ~start;
+        rdy__7__d = qdy__7__q;
+        rsum__7__d = qsum__7__q;
+        qv__8__clock = clock;
+        qdy__8__clock = clock;
+        qsum__8__clock = clock;
+        rv__8__clock = clock;
+        rdy__8__clock = clock;
+        rsum__8__clock = clock;
+        qv__8__d = pval__8 & ~start;
+        qsum__8__d = part__26;
+        rv__8__d = qv__8__q & ~start;
+        rdy__8__d = qdy__8__q;
+        rsum__8__d = qsum__8__q;
+        qv__9__clock = clock;
+        qdy__9__clock = clock;
+        qsum__9__clock = clock;
+        rv__9__clock = clock;
+        rdy__9__clock = clock;
+        rsum__9__clock = clock;
+        qv__9__d = pval__9 & ~start;
+        qsum__9__d = part__29;
+        rv__9__d = qv__9__q & ~start;
+        rdy__9__d = qdy__9__q;
+        rsum__9__d = qsum__9__q;
+        qv__10__clock = clock;
+        qdy__10__clock = clock;
+        qsum__10__clock = clock;
+        rv__10__clock = clock;
+        rdy__10__clock = clock;
+        rsum__10__clock = clock;
+        qv__10__d = pval__10 & ~start;
+        qsum__10__d = part__32;
+        rv__10__d = qv__10__q & ~start;
+        rdy__10__d = qdy__10__q;
+        rsum__10__d = qsum__10__q;
+        qv__11__clock = clock;
+        qdy__11__clock = clock;
+        qsum__11__clock = clock;
+        rv__11__clock = clock;
+        rdy__11__clock = clock;
+        rsum__11__clock = clock;
+        qv__11__d = pval__11 & ~start;
+        qsum__11__d = part__35;
+        rv__11__d = qv__11__q & ~start;
+        rdy__11__d = qdy__11__q;
+        rsum__11__d = qsum__11__q;
+        qv__12__clock = clock;
+        qdy__12__clock = clock;
+        qsum__12__clock = clock;
+        rv__12__clock = clock;
+        rdy__12__clock = clock;
+        rsum__12__clock = clock;
+        qv__12__d = pval__12 & ~start;
+        qsum__12__d = part__38;
+        rv__12__d = qv__12__q & ~start;
+        rdy__12__d = qdy__12__q;
+        rsum__12__d = qsum__12__q;
+        qv__13__clock = clock;
+        qdy__13__clock = clock;
+        qsum__13__clock = clock;
+        rv__13__clock = clock;
+        rdy__13__clock = clock;
+        rsum__13__clock = clock;
+        qv__13__d = pval__13 & ~start;
+        qsum__13__d = part__41;
+        rv__13__d = qv__13__q & ~start;
+        rdy__13__d = qdy__13__q;
+        rsum__13__d = qsum__13__q;
+        qv__14__clock = clock;
+        qdy__14__clock = clock;
+        qsum__14__clock = clock;
+        rv__14__clock = clock;
+        rdy__14__clock = clock;
+        rsum__14__clock = clock;
+        qv__14__d = pval__14 & ~start;
+        qsum__14__d = part__44;
+        rv__14__d = qv__14__q & ~start;
+        rdy__14__d = qdy__14__q;
+        rsum__14__d = qsum__14__q;
+        qv__15__clock = clock;
+        qdy__15__clock = clock;
+        qsum__15__clock = clock;
+        rv__15__clock = clock;
+        rdy__15__clock = clock;
+        rsum__15__clock = clock;
+        qv__15__d = pval__15 & ~start;
+        qsum__15__d = part__47;
+        rv__15__d = qv__15__q & ~start;
+        rdy__15__d = qdy__15__q;
+        rsum__15__d = qsum__15__q;
+        qdy__0__d = dy__0;
+        qdy__1__d = dy__1;
+        qlast__0__clock = clock;
+        rlast__0__clock = clock;
+        qlast__0__d = plast__0;
+        rlast__0__d = qlast__0__q;
+        qdy__2__d = dy__0;
+        qdy__3__d = dy__1;
+        qlast__1__clock = clock;
+        rlast__1__clock = clock;
+        qlast__1__d = plast__1;
+        rlast__1__d = qlast__1__q;
+        qdy__4__d = dy__0;
+        qdy__5__d = dy__1;
+        qlast__2__clock = clock;
+        rlast__2__clock = clock;
+        qlast__2__d = plast__2;
+        rlast__2__d = qlast__2__q;
+        qdy__6__d = dy__0;
+        qdy__7__d = dy__1;
+        qlast__3__clock = clock;
+        rlast__3__clock = clock;
+        qlast__3__d = plast__3;
+        rlast__3__d = qlast__3__q;
+        qdy__8__d = dy__0;
+        qdy__9__d = dy__1;
+        qlast__4__clock = clock;
+        rlast__4__clock = clock;
+        qlast__4__d = plast__4;
+        rlast__4__d = qlast__4__q;
+        qdy__10__d = dy__0;
+        qdy__11__d = dy__1;
+        qlast__5__clock = clock;
+        rlast__5__clock = clock;
+        qlast__5__d = plast__5;
+        rlast__5__d = qlast__5__q;
+        qdy__12__d = dy__0;
+        qdy__13__d = dy__1;
+        qlast__6__clock = clock;
+        rlast__6__clock = clock;
+        qlast__6__d = plast__6;
+        rlast__6__d = qlast__6__q;
+        qdy__14__d = dy__0;
+        qdy__15__d = dy__1;
+        qlast__7__clock = clock;
+        rlast__7__clock = clock;
+        qlast__7__d = plast__7;
+        rlast__7__d = qlast__7__q;
+        lpop__0 = 1'b0;
+        lpush__0 = 1'b0;
+        lpdata__0 = 32'h0;
+        if (qv__0__q & (qdy__0__q == lidx__1)) begin
+            lpop__0 = 1'b1;
+        end
+        if (qv__1__q & (qdy__1__q == lidx__1)) begin
+            lpop__0 = 1'b1;
+        end
+        lpop__1 = 1'b0;
+        lpush__1 = 1'b0;
+        lpdata__1 = 32'h0;
+        if (qv__0__q & (qdy__0__q == lidx__2)) begin
+            lpop__1 = 1'b1;
+        end
+        if (qv__1__q & (qdy__1__q == lidx__2)) begin
+            lpop__1 = 1'b1;
+        end
+        emit__0 = 1'b0;
+        edata__0 = 32'h0;
+        add__0 = rsum__0__q;
+        if (rdy__0__q == lidx__1) begin
+            add__0 = rsum__0__q + line__0__r_data;
+        end
+        if (rdy__0__q == lidx__2) begin
+            add__0 = rsum__0__q + line__1__r_data;
+        end
+        fin__0 = rdy__0__q + 16'h1 == p_kh;
+        if (rv__0__q & ~p_global) begin
+            if (fin__0) begin
+                emit__0 = 1'b1;
+                edata__0 = add__0;
+            end
+            else begin
+                if (rdy__0__q == lidx__0) begin
+                    lpush__0 = 1'b1;
+                    lpdata__0 = add__0;
+                end
+                if (rdy__0__q == lidx__1) begin
+                    lpush__1 = 1'b1;
+                    lpdata__1 = add__0;
+                end
+            end
+        end
+        add__1 = rsum__1__q;
+        if (rdy__1__q == lidx__1) begin
+            add__1 = rsum__1__q + line__0__r_data;
+        end
+        if (rdy__1__q == lidx__2) begin
+            add__1 = rsum__1__q + line__1__r_data;
+        end
+        fin__1 = rdy__1__q + 16'h1 == p_kh;
+        if (rv__1__q & ~p_global) begin
+            if (fin__1) begin
+                emit__0 = 1'b1;
+                edata__0 = add__1;
+            end
+            else begin
+                if (rdy__1__q == lidx__0) begin
+                    lpush__0 = 1'b1;
+                    lpdata__0 = add__1;
+                end
+                if (rdy__1__q == lidx__1) begin
+                    lpush__1 = 1'b1;
+                    lpdata__1 = add__1;
+                end
+            end
+        end
+        acc__0__clock = clock;
+        acc__0__d = acc__0__q;
+        if (rv__0__q & p_global) begin
+            if (rlast__0__q) begin
+                emit__0 = 1'b1;
+                edata__0 = acc__0__q + rsum__0__q;
+                acc__0__d = 32'h0;
+            end
+            else begin
+                acc__0__d = acc__0__q + rsum__0__q;
+            end
+        end
+        if (start) begin
+            acc__0__d = 32'h0;
+        end
+        line__0__clock = clock;
+        lwr__0__clock = clock;
+        lrd__0__clock = clock;
+        lcnt__0__clock = clock;
+        line__0__r_en = lpop__0;
+        line__0__r_addr = lrd__0__q & lmask;
+        line__0__w_en = lpush__0;
+        line__0__w_addr = lwr__0__q & lmask;
+        line__0__w_data = lpdata__0;
+        lwr__0__d = lwr__0__q;
+        lrd__0__d = lrd__0__q;
+        lcnt__0__d = lcnt__0__q;
+        if (lpush__0) begin
+            lwr__0__d = lwr__0__q + 16'h1;
+            if (lcnt__0__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__0) begin
+            lrd__0__d = lrd__0__q + 16'h1;
+            if (lcnt__0__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__0 & ~lpop__0) begin
+            lcnt__0__d = lcnt__0__q + 16'h1;
+        end
+        if (lpop__0 & ~lpush__0) begin
+            lcnt__0__d = lcnt__0__q - 16'h1;
+        end
+        if (start) begin
+            lwr__0__d = 16'h0;
+            lrd__0__d = 16'h0;
+            lcnt__0__d = 16'h0;
+        end
+        line__1__clock = clock;
+        lwr__1__clock = clock;
+        lrd__1__clock = clock;
+        lcnt__1__clock = clock;
+        line__1__r_en = lpop__1;
+        line__1__r_addr = lrd__1__q & lmask;
+        line__1__w_en = lpush__1;
+        line__1__w_addr = lwr__1__q & lmask;
+        line__1__w_data = lpdata__1;
+        lwr__1__d = lwr__1__q;
+        lrd__1__d = lrd__1__q;
+        lcnt__1__d = lcnt__1__q;
+        if (lpush__1) begin
+            lwr__1__d = lwr__1__q + 16'h1;
+            if (lcnt__1__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__1) begin
+            lrd__1__d = lrd__1__q + 16'h1;
+            if (lcnt__1__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__1 & ~lpop__1) begin
+            lcnt__1__d = lcnt__1__q + 16'h1;
+        end
+        if (lpop__1 & ~lpush__1) begin
+            lcnt__1__d = lcnt__1__q - 16'h1;
+        end
+        if (start) begin
+            lwr__1__d = 16'h0;
+            lrd__1__d = 16'h0;
+            lcnt__1__d = 16'h0;
+        end
+        lpop__2 = 1'b0;
+        lpush__2 = 1'b0;
+        lpdata__2 = 32'h0;
+        if (qv__2__q & (qdy__2__q == lidx__1)) begin
+            lpop__2 = 1'b1;
+        end
+        if (qv__3__q & (qdy__3__q == lidx__1)) begin
+            lpop__2 = 1'b1;
+        end
+        lpop__3 = 1'b0;
+        lpush__3 = 1'b0;
+        lpdata__3 = 32'h0;
+        if (qv__2__q & (qdy__2__q == lidx__2)) begin
+            lpop__3 = 1'b1;
+        end
+        if (qv__3__q & (qdy__3__q == lidx__2)) begin
+            lpop__3 = 1'b1;
+        end
+        emit__1 = 1'b0;
+        edata__1 = 32'h0;
+        add__2 = rsum__2__q;
+        if (rdy__2__q == lidx__1) begin
+            add__2 = rsum__2__q + line__2__r_data;
+        end
+        if (rdy__2__q == lidx__2) begin
+            add__2 = rsum__2__q + line__3__r_data;
+        end
+        fin__2 = rdy__2__q + 16'h1 == p_kh;
+        if (rv__2__q & ~p_global) begin
+            if (fin__2) begin
+                emit__1 = 1'b1;
+                edata__1 = add__2;
+            end
+            else begin
+                if (rdy__2__q == lidx__0) begin
+                    lpush__2 = 1'b1;
+                    lpdata__2 = add__2;
+                end
+                if (rdy__2__q == lidx__1) begin
+                    lpush__3 = 1'b1;
+                    lpdata__3 = add__2;
+                end
+            end
+        end
+        add__3 = rsum__3__q;
+        if (rdy__3__q == lidx__1) begin
+            add__3 = rsum__3__q + line__2__r_data;
+        end
+        if (rdy__3__q == lidx__2) begin
+            add__3 = rsum__3__q + line__3__r_data;
+        end
+        fin__3 = rdy__3__q + 16'h1 == p_kh;
+        if (rv__3__q & ~p_global) begin
+            if (fin__3) begin
+                emit__1 = 1'b1;
+                edata__1 = add__3;
+            end
+            else begin
+                if (rdy__3__q == lidx__0) begin
+                    lpush__2 = 1'b1;
+                    lpdata__2 = add__3;
+                end
+                if (rdy__3__q == lidx__1) begin
+                    lpush__3 = 1'b1;
+                    lpdata__3 = add__3;
+                end
+            end
+        end
+        acc__1__clock = clock;
+        acc__1__d = acc__1__q;
+        if (rv__2__q & p_global) begin
+            if (rlast__1__q) begin
+                emit__1 = 1'b1;
+                edata__1 = acc__1__q + rsum__2__q;
+                acc__1__d = 32'h0;
+            end
+            else begin
+                acc__1__d = acc__1__q + rsum__2__q;
+            end
+        end
+        if (start) begin
+            acc__1__d = 32'h0;
+        end
+        line__2__clock = clock;
+        lwr__2__clock = clock;
+        lrd__2__clock = clock;
+        lcnt__2__clock = clock;
+        line__2__r_en = lpop__2;
+        line__2__r_addr = lrd__2__q & lmask;
+        line__2__w_en = lpush__2;
+        line__2__w_addr = lwr__2__q & lmask;
+        line__2__w_data = lpdata__2;
+        lwr__2__d = lwr__2__q;
+        lrd__2__d = lrd__2__q;
+        lcnt__2__d = lcnt__2__q;
+        if (lpush__2) begin
+            lwr__2__d = lwr__2__q + 16'h1;
+            if (lcnt__2__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__2) begin
+            lrd__2__d = lrd__2__q + 16'h1;
+            if (lcnt__2__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__2 & ~lpop__2) begin
+            lcnt__2__d = lcnt__2__q + 16'h1;
+        end
+        if (lpop__2 & ~lpush__2) begin
+            lcnt__2__d = lcnt__2__q - 16'h1;
+        end
+        if (start) begin
+            lwr__2__d = 16'h0;
+            lrd__2__d = 16'h0;
+            lcnt__2__d = 16'h0;
+        end
+        line__3__clock = clock;
+        lwr__3__clock = clock;
+        lrd__3__clock = clock;
+        lcnt__3__clock = clock;
+        line__3__r_en = lpop__3;
+        line__3__r_addr = lrd__3__q & lmask;
+        line__3__w_en = lpush__3;
+        line__3__w_addr = lwr__3__q & lmask;
+        line__3__w_data = lpdata__3;
+        lwr__3__d = lwr__3__q;
+        lrd__3__d = lrd__3__q;
+        lcnt__3__d = lcnt__3__q;
+        if (lpush__3) begin
+            lwr__3__d = lwr__3__q + 16'h1;
+            if (lcnt__3__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__3) begin
+            lrd__3__d = lrd__3__q + 16'h1;
+            if (lcnt__3__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__3 & ~lpop__3) begin
+            lcnt__3__d = lcnt__3__q + 16'h1;
+        end
+        if (lpop__3 & ~lpush__3) begin
+            lcnt__3__d = lcnt__3__q - 16'h1;
+        end
+        if (start) begin
+            lwr__3__d = 16'h0;
+            lrd__3__d = 16'h0;
+            lcnt__3__d = 16'h0;
+        end
+        lpop__4 = 1'b0;
+        lpush__4 = 1'b0;
+        lpdata__4 = 32'h0;
+        if (qv__4__q & (qdy__4__q == lidx__1)) begin
+            lpop__4 = 1'b1;
+        end
+        if (qv__5__q & (qdy__5__q == lidx__1)) begin
+            lpop__4 = 1'b1;
+        end
+        lpop__5 = 1'b0;
+        lpush__5 = 1'b0;
+        lpdata__5 = 32'h0;
+        if (qv__4__q & (qdy__4__q == lidx__2)) begin
+            lpop__5 = 1'b1;
+        end
+        if (qv__5__q & (qdy__5__q == lidx__2)) begin
+            lpop__5 = 1'b1;
+        end
+        emit__2 = 1'b0;
+        edata__2 = 32'h0;
+        add__4 = rsum__4__q;
+        if (rdy__4__q == lidx__1) begin
+            add__4 = rsum__4__q + line__4__r_data;
+        end
+        if (rdy__4__q == lidx__2) begin
+            add__4 = rsum__4__q + line__5__r_data;
+        end
+        fin__4 = rdy__4__q + 16'h1 == p_kh;
+        if (rv__4__q & ~p_global) begin
+            if (fin__4) begin
+                emit__2 = 1'b1;
+                edata__2 = add__4;
+            end
+            else begin
+                if (rdy__4__q == lidx__0) begin
+                    lpush__4 = 1'b1;
+                    lpdata__4 = add__4;
+                end
+                if (rdy__4__q == lidx__1) begin
+                    lpush__5 = 1'b1;
+                    lpdata__5 = add__4;
+                end
+            end
+        end
+        add__5 = rsum__5__q;
+        if (rdy__5__q == lidx__1) begin
+            add__5 = rsum__5__q + line__4__r_data;
+        end
+        if (rdy__5__q == lidx__2) begin
+            add__5 = rsum__5__q + line__5__r_data;
+        end
+        fin__5 = rdy__5__q + 16'h1 == p_kh;
+        if (rv__5__q & ~p_global) begin
+            if (fin__5) begin
+                emit__2 = 1'b1;
+                edata__2 = add__5;
+            end
+            else begin
+                if (rdy__5__q == lidx__0) begin
+                    lpush__4 = 1'b1;
+                    lpdata__4 = add__5;
+                end
+                if (rdy__5__q == lidx__1) begin
+                    lpush__5 = 1'b1;
+                    lpdata__5 = add__5;
+                end
+            end
+        end
+        acc__2__clock = clock;
+        acc__2__d = acc__2__q;
+        if (rv__4__q & p_global) begin
+            if (rlast__2__q) begin
+                emit__2 = 1'b1;
+                edata__2 = acc__2__q + rsum__4__q;
+                acc__2__d = 32'h0;
+            end
+            else begin
+                acc__2__d = acc__2__q + rsum__4__q;
+            end
+        end
+        if (start) begin
+            acc__2__d = 32'h0;
+        end
+        line__4__clock = clock;
+        lwr__4__clock = clock;
+        lrd__4__clock = clock;
+        lcnt__4__clock = clock;
+        line__4__r_en = lpop__4;
+        line__4__r_addr = lrd__4__q & lmask;
+        line__4__w_en = lpush__4;
+        line__4__w_addr = lwr__4__q & lmask;
+        line__4__w_data = lpdata__4;
+        lwr__4__d = lwr__4__q;
+        lrd__4__d = lrd__4__q;
+        lcnt__4__d = lcnt__4__q;
+        if (lpush__4) begin
+            lwr__4__d = lwr__4__q + 16'h1;
+            if (lcnt__4__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__4) begin
+            lrd__4__d = lrd__4__q + 16'h1;
+            if (lcnt__4__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__4 & ~lpop__4) begin
+            lcnt__4__d = lcnt__4__q + 16'h1;
+        end
+        if (lpop__4 & ~lpush__4) begin
+            lcnt__4__d = lcnt__4__q - 16'h1;
+        end
+        if (start) begin
+            lwr__4__d = 16'h0;
+            lrd__4__d = 16'h0;
+            lcnt__4__d = 16'h0;
+        end
+        line__5__clock = clock;
+        lwr__5__clock = clock;
+        lrd__5__clock = clock;
+        lcnt__5__clock = clock;
+        line__5__r_en = lpop__5;
+        line__5__r_addr = lrd__5__q & lmask;
+        line__5__w_en = lpush__5;
+        line__5__w_addr = lwr__5__q & lmask;
+        line__5__w_data = lpdata__5;
+        lwr__5__d = lwr__5__q;
+        lrd__5__d = lrd__5__q;
+        lcnt__5__d = lcnt__5__q;
+        if (lpush__5) begin
+            lwr__5__d = lwr__5__q + 16'h1;
+            if (lcnt__5__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__5) begin
+            lrd__5__d = lrd__5__q + 16'h1;
+            if (lcnt__5__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__5 & ~lpop__5) begin
+            lcnt__5__d = lcnt__5__q + 16'h1;
+        end
+        if (lpop__5 & ~lpush__5) begin
+            lcnt__5__d = lcnt__5__q - 16'h1;
+        end
+        if (start) begin
+            lwr__5__d = 16'h0;
+            lrd__5__d = 16'h0;
+            lcnt__5__d = 16'h0;
+        end
+        lpop__6 = 1'b0;
+        lpush__6 = 1'b0;
+        lpdata__6 = 32'h0;
+        if (qv__6__q & (qdy__6__q == lidx__1)) begin
+            lpop__6 = 1'b1;
+        end
+        if (qv__7__q & (qdy__7__q == lidx__1)) begin
+            lpop__6 = 1'b1;
+        end
+        lpop__7 = 1'b0;
+        lpush__7 = 1'b0;
+        lpdata__7 = 32'h0;
+        if (qv__6__q & (qdy__6__q == lidx__2)) begin
+            lpop__7 = 1'b1;
+        end
+        if (qv__7__q & (qdy__7__q == lidx__2)) begin
+            lpop__7 = 1'b1;
+        end
+        emit__3 = 1'b0;
+        edata__3 = 32'h0;
+        add__6 = rsum__6__q;
+        if (rdy__6__q == lidx__1) begin
+            add__6 = rsum__6__q + line__6__r_data;
+        end
+        if (rdy__6__q == lidx__2) begin
+            add__6 = rsum__6__q + line__7__r_data;
+        end
+        fin__6 = rdy__6__q + 16'h1 == p_kh;
+        if (rv__6__q & ~p_global) begin
+            if (fin__6) begin
+                emit__3 = 1'b1;
+                edata__3 = add__6;
+            end
+            else begin
+                if (rdy__6__q == lidx__0) begin
+                    lpush__6 = 1'b1;
+                    lpdata__6 = add__6;
+                end
+                if (rdy__6__q == lidx__1) begin
+                    lpush__7 = 1'b1;
+                    lpdata__7 = add__6;
+                end
+            end
+        end
+        add__7 = rsum__7__q;
+        if (rdy__7__q == lidx__1) begin
+            add__7 = rsum__7__q + line__6__r_data;
+        end
+        if (rdy__7__q == lidx__2) begin
+            add__7 = rsum__7__q + line__7__r_data;
+        end
+        fin__7 = rdy__7__q + 16'h1 == p_kh;
+        if (rv__7__q & ~p_global) begin
+            if (fin__7) begin
+                emit__3 = 1'b1;
+                edata__3 = add__7;
+            end
+            else begin
+                if (rdy__7__q == lidx__0) begin
+                    lpush__6 = 1'b1;
+                    lpdata__6 = add__7;
+                end
+                if (rdy__7__q == lidx__1) begin
+                    lpush__7 = 1'b1;
+                    lpdata__7 = add__7;
+                end
+            end
+        end
+        acc__3__clock = clock;
+        acc__3__d = acc__3__q;
+        if (rv__6__q & p_global) begin
+            if (rlast__3__q) begin
+                emit__3 = 1'b1;
+                edata__3 = acc__3__q + rsum__6__q;
+                acc__3__d = 32'h0;
+            end
+            else begin
+                acc__3__d = acc__3__q + rsum__6__q;
+            end
+        end
+        if (start) begin
+            acc__3__d = 32'h0;
+        end
+        line__6__clock = clock;
+        lwr__6__clock = clock;
+        lrd__6__clock = clock;
+        lcnt__6__clock = clock;
+        line__6__r_en = lpop__6;
+        line__6__r_addr = lrd__6__q & lmask;
+        line__6__w_en = lpush__6;
+        line__6__w_addr = lwr__6__q & lmask;
+        line__6__w_data = lpdata__6;
+        lwr__6__d = lwr__6__q;
+        lrd__6__d = lrd__6__q;
+        lcnt__6__d = lcnt__6__q;
+        if (lpush__6) begin
+            lwr__6__d = lwr__6__q + 16'h1;
+            if (lcnt__6__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__6) begin
+            lrd__6__d = lrd__6__q + 16'h1;
+            if (lcnt__6__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__6 & ~lpop__6) begin
+            lcnt__6__d = lcnt__6__q + 16'h1;
+        end
+        if (lpop__6 & ~lpush__6) begin
+            lcnt__6__d = lcnt__6__q - 16'h1;
+        end
+        if (start) begin
+            lwr__6__d = 16'h0;
+            lrd__6__d = 16'h0;
+            lcnt__6__d = 16'h0;
+        end
+        line__7__clock = clock;
+        lwr__7__clock = clock;
+        lrd__7__clock = clock;
+        lcnt__7__clock = clock;
+        line__7__r_en = lpop__7;
+        line__7__r_addr = lrd__7__q & lmask;
+        line__7__w_en = lpush__7;
+        line__7__w_addr = lwr__7__q & lmask;
+        line__7__w_data = lpdata__7;
+        lwr__7__d = lwr__7__q;
+        lrd__7__d = lrd__7__q;
+        lcnt__7__d = lcnt__7__q;
+        if (lpush__7) begin
+            lwr__7__d = lwr__7__q + 16'h1;
+            if (lcnt__7__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__7) begin
+            lrd__7__d = lrd__7__q + 16'h1;
+            if (lcnt__7__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__7 & ~lpop__7) begin
+            lcnt__7__d = lcnt__7__q + 16'h1;
+        end
+        if (lpop__7 & ~lpush__7) begin
+            lcnt__7__d = lcnt__7__q - 16'h1;
+        end
+        if (start) begin
+            lwr__7__d = 16'h0;
+            lrd__7__d = 16'h0;
+            lcnt__7__d = 16'h0;
+        end
+        lpop__8 = 1'b0;
+        lpush__8 = 1'b0;
+        lpdata__8 = 32'h0;
+        if (qv__8__q & (qdy__8__q == lidx__1)) begin
+            lpop__8 = 1'b1;
+        end
+        if (qv__9__q & (qdy__9__q == lidx__1)) begin
+            lpop__8 = 1'b1;
+        end
+        lpop__9 = 1'b0;
+        lpush__9 = 1'b0;
+        lpdata__9 = 32'h0;
+        if (qv__8__q & (qdy__8__q == lidx__2)) begin
+            lpop__9 = 1'b1;
+        end
+        if (qv__9__q & (qdy__9__q == lidx__2)) begin
+            lpop__9 = 1'b1;
+        end
+        emit__4 = 1'b0;
+        edata__4 = 32'h0;
+        add__8 = rsum__8__q;
+        if (rdy__8__q == lidx__1) begin
+            add__8 = rsum__8__q + line__8__r_data;
+        end
+        if (rdy__8__q == lidx__2) begin
+            add__8 = rsum__8__q + line__9__r_data;
+        end
+        fin__8 = rdy__8__q + 16'h1 == p_kh;
+        if (rv__8__q & ~p_global) begin
+            if (fin__8) begin
+                emit__4 = 1'b1;
+                edata__4 = add__8;
+            end
+            else begin
+                if (rdy__8__q == lidx__0) begin
+                    lpush__8 = 1'b1;
+                    lpdata__8 = add__8;
+                end
+                if (rdy__8__q == lidx__1) begin
+                    lpush__9 = 1'b1;
+                    lpdata__9 = add__8;
+                end
+            end
+        end
+        add__9 = rsum__9__q;
+        if (rdy__9__q == lidx__1) begin
+            add__9 = rsum__9__q + line__8__r_data;
+        end
+        if (rdy__9__q == lidx__2) begin
+            add__9 = rsum__9__q + line__9__r_data;
+        end
+        fin__9 = rdy__9__q + 16'h1 == p_kh;
+        if (rv__9__q & ~p_global) begin
+            if (fin__9) begin
+                emit__4 = 1'b1;
+                edata__4 = add__9;
+            end
+            else begin
+                if (rdy__9__q == lidx__0) begin
+                    lpush__8 = 1'b1;
+                    lpdata__8 = add__9;
+                end
+                if (rdy__9__q == lidx__1) begin
+                    lpush__9 = 1'b1;
+                    lpdata__9 = add__9;
+                end
+            end
+        end
+        acc__4__clock = clock;
+        acc__4__d = acc__4__q;
+        if (rv__8__q & p_global) begin
+            if (rlast__4__q) begin
+                emit__4 = 1'b1;
+                edata__4 = acc__4__q + rsum__8__q;
+                acc__4__d = 32'h0;
+            end
+            else begin
+                acc__4__d = acc__4__q + rsum__8__q;
+            end
+        end
+        if (start) begin
+            acc__4__d = 32'h0;
+        end
+        line__8__clock = clock;
+        lwr__8__clock = clock;
+        lrd__8__clock = clock;
+        lcnt__8__clock = clock;
+        line__8__r_en = lpop__8;
+        line__8__r_addr = lrd__8__q & lmask;
+        line__8__w_en = lpush__8;
+        line__8__w_addr = lwr__8__q & lmask;
+        line__8__w_data = lpdata__8;
+        lwr__8__d = lwr__8__q;
+        lrd__8__d = lrd__8__q;
+        lcnt__8__d = lcnt__8__q;
+        if (lpush__8) begin
+            lwr__8__d = lwr__8__q + 16'h1;
+            if (lcnt__8__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__8) begin
+            lrd__8__d = lrd__8__q + 16'h1;
+            if (lcnt__8__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__8 & ~lpop__8) begin
+            lcnt__8__d = lcnt__8__q + 16'h1;
+        end
+        if (lpop__8 & ~lpush__8) begin
+            lcnt__8__d = lcnt__8__q - 16'h1;
+        end
+        if (start) begin
+            lwr__8__d = 16'h0;
+            lrd__8__d = 16'h0;
+            lcnt__8__d = 16'h0;
+        end
+        line__9__clock = clock;
+        lwr__9__clock = clock;
+        lrd__9__clock = clock;
+        lcnt__9__clock = clock;
+        line__9__r_en = lpop__9;
+        line__9__r_addr = lrd__9__q & lmask;
+        line__9__w_en = lpush__9;
+        line__9__w_addr = lwr__9__q & lmask;
+        line__9__w_data = lpdata__9;
+        lwr__9__d = lwr__9__q;
+        lrd__9__d = lrd__9__q;
+        lcnt__9__d = lcnt__9__q;
+        if (lpush__9) begin
+            lwr__9__d = lwr__9__q + 16'h1;
+            if (lcnt__9__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__9) begin
+            lrd__9__d = lrd__9__q + 16'h1;
+            if (lcnt__9__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__9 & ~lpop__9) begin
+            lcnt__9__d = lcnt__9__q + 16'h1;
+        end
+        if (lpop__9 & ~lpush__9) begin
+            lcnt__9__d = lcnt__9__q - 16'h1;
+        end
+        if (start) begin
+            lwr__9__d = 16'h0;
+            lrd__9__d = 16'h0;
+            lcnt__9__d = 16'h0;
+        end
+        lpop__10 = 1'b0;
+        lpush__10 = 1'b0;
+        lpdata__10 = 32'h0;
+        if (qv__10__q & (qdy__10__q == lidx__1)) begin
+            lpop__10 = 1'b1;
+        end
+        if (qv__11__q & (qdy__11__q == lidx__1)) begin
+            lpop__10 = 1'b1;
+        end
+        lpop__11 = 1'b0;
+        lpush__11 = 1'b0;
+        lpdata__11 = 32'h0;
+        if (qv__10__q & (qdy__10__q == lidx__2)) begin
+            lpop__11 = 1'b1;
+        end
+        if (qv__11__q & (qdy__11__q == lidx__2)) begin
+            lpop__11 = 1'b1;
+        end
+        emit__5 = 1'b0;
+        edata__5 = 32'h0;
+        add__10 = rsum__10__q;
+        if (rdy__10__q == lidx__1) begin
+            add__10 = rsum__10__q + line__10__r_data;
+        end
+        if (rdy__10__q == lidx__2) begin
+            add__10 = rsum__10__q + line__11__r_data;
+        end
+        fin__10 = rdy__10__q + 16'h1 == p_kh;
+        if (rv__10__q & ~p_global) begin
+            if (fin__10) begin
+                emit__5 = 1'b1;
+                edata__5 = add__10;
+            end
+            else begin
+                if (rdy__10__q == lidx__0) begin
+                    lpush__10 = 1'b1;
+                    lpdata__10 = add__10;
+                end
+                if (rdy__10__q == lidx__1) begin
+                    lpush__11 = 1'b1;
+                    lpdata__11 = add__10;
+                end
+            end
+        end
+        add__11 = rsum__11__q;
+        if (rdy__11__q == lidx__1) begin
+            add__11 = rsum__11__q + line__10__r_data;
+        end
+        if (rdy__11__q == lidx__2) begin
+            add__11 = rsum__11__q + line__11__r_data;
+        end
+        fin__11 = rdy__11__q + 16'h1 == p_kh;
+        if (rv__11__q & ~p_global) begin
+            if (fin__11) begin
+                emit__5 = 1'b1;
+                edata__5 = add__11;
+            end
+            else begin
+                if (rdy__11__q == lidx__0) begin
+                    lpush__10 = 1'b1;
+                    lpdata__10 = add__11;
+                end
+                if (rdy__11__q == lidx__1) begin
+                    lpush__11 = 1'b1;
+                    lpdata__11 = add__11;
+                end
+            end
+        end
+        acc__5__clock = clock;
+        acc__5__d = acc__5__q;
+        if (rv__10__q & p_global) begin
+            if (rlast__5__q) begin
+                emit__5 = 1'b1;
+                edata__5 = acc__5__q + rsum__10__q;
+                acc__5__d = 32'h0;
+            end
+            else begin
+                acc__5__d = acc__5__q + rsum__10__q;
+            end
+        end
+        if (start) begin
+            acc__5__d = 32'h0;
+        end
+        line__10__clock = clock;
+        lwr__10__clock = clock;
+        lrd__10__clock = clock;
+        lcnt__10__clock = clock;
+        line__10__r_en = lpop__10;
+        line__10__r_addr = lrd__10__q & lmask;
+        line__10__w_en = lpush__10;
+        line__10__w_addr = lwr__10__q & lmask;
+        line__10__w_data = lpdata__10;
+        lwr__10__d = lwr__10__q;
+        lrd__10__d = lrd__10__q;
+        lcnt__10__d = lcnt__10__q;
+        if (lpush__10) begin
+            lwr__10__d = lwr__10__q + 16'h1;
+            if (lcnt__10__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__10) begin
+            lrd__10__d = lrd__10__q + 16'h1;
+            if (lcnt__10__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__10 & ~lpop__10) begin
+            lcnt__10__d = lcnt__10__q + 16'h1;
+        end
+        if (lpop__10 & ~lpush__10) begin
+            lcnt__10__d = lcnt__10__q - 16'h1;
+        end
+        if (start) begin
+            lwr__10__d = 16'h0;
+            lrd__10__d = 16'h0;
+            lcnt__10__d = 16'h0;
+        end
+        line__11__clock = clock;
+        lwr__11__clock = clock;
+        lrd__11__clock = clock;
+        lcnt__11__clock = clock;
+        line__11__r_en = lpop__11;
+        line__11__r_addr = lrd__11__q & lmask;
+        line__11__w_en = lpush__11;
+        line__11__w_addr = lwr__11__q & lmask;
+        line__11__w_data = lpdata__11;
+        lwr__11__d = lwr__11__q;
+        lrd__11__d = lrd__11__q;
+        lcnt__11__d = lcnt__11__q;
+        if (lpush__11) begin
+            lwr__11__d = lwr__11__q + 16'h1;
+            if (lcnt__11__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__11) begin
+            lrd__11__d = lrd__11__q + 16'h1;
+            if (lcnt__11__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__11 & ~lpop__11) begin
+            lcnt__11__d = lcnt__11__q + 16'h1;
+        end
+        if (lpop__11 & ~lpush__11) begin
+            lcnt__11__d = lcnt__11__q - 16'h1;
+        end
+        if (start) begin
+            lwr__11__d = 16'h0;
+            lrd__11__d = 16'h0;
+            lcnt__11__d = 16'h0;
+        end
+        lpop__12 = 1'b0;
+        lpush__12 = 1'b0;
+        lpdata__12 = 32'h0;
+        if (qv__12__q & (qdy__12__q == lidx__1)) begin
+            lpop__12 = 1'b1;
+        end
+        if (qv__13__q & (qdy__13__q == lidx__1)) begin
+            lpop__12 = 1'b1;
+        end
+        lpop__13 = 1'b0;
+        lpush__13 = 1'b0;
+        lpdata__13 = 32'h0;
+        if (qv__12__q & (qdy__12__q == lidx__2)) begin
+            lpop__13 = 1'b1;
+        end
+        if (qv__13__q & (qdy__13__q == lidx__2)) begin
+            lpop__13 = 1'b1;
+        end
+        emit__6 = 1'b0;
+        edata__6 = 32'h0;
+        add__12 = rsum__12__q;
+        if (rdy__12__q == lidx__1) begin
+            add__12 = rsum__12__q + line__12__r_data;
+        end
+        if (rdy__12__q == lidx__2) begin
+            add__12 = rsum__12__q + line__13__r_data;
+        end
+        fin__12 = rdy__12__q + 16'h1 == p_kh;
+        if (rv__12__q & ~p_global) begin
+            if (fin__12) begin
+                emit__6 = 1'b1;
+                edata__6 = add__12;
+            end
+            else begin
+                if (rdy__12__q == lidx__0) begin
+                    lpush__12 = 1'b1;
+                    lpdata__12 = add__12;
+                end
+                if (rdy__12__q == lidx__1) begin
+                    lpush__13 = 1'b1;
+                    lpdata__13 = add__12;
+                end
+            end
+        end
+        add__13 = rsum__13__q;
+        if (rdy__13__q == lidx__1) begin
+            add__13 = rsum__13__q + line__12__r_data;
+        end
+        if (rdy__13__q == lidx__2) begin
+            add__13 = rsum__13__q + line__13__r_data;
+        end
+        fin__13 = rdy__13__q + 16'h1 == p_kh;
+        if (rv__13__q & ~p_global) begin
+            if (fin__13) begin
+                emit__6 = 1'b1;
+                edata__6 = add__13;
+            end
+            else begin
+                if (rdy__13__q == lidx__0) begin
+                    lpush__12 = 1'b1;
+                    lpdata__12 = add__13;
+                end
+                if (rdy__13__q == lidx__1) begin
+                    lpush__13 = 1'b1;
+                    lpdata__13 = add__13;
+                end
+            end
+        end
+        acc__6__clock = clock;
+        acc__6__d = acc__6__q;
+        if (rv__12__q & p_global) begin
+            if (rlast__6__q) begin
+                emit__6 = 1'b1;
+                edata__6 = acc__6__q + rsum__12__q;
+                acc__6__d = 32'h0;
+            end
+            else begin
+                acc__6__d = acc__6__q + rsum__12__q;
+            end
+        end
+        if (start) begin
+            acc__6__d = 32'h0;
+        end
+        line__12__clock = clock;
+        lwr__12__clock = clock;
+        lrd__12__clock = clock;
+        lcnt__12__clock = clock;
+        line__12__r_en = lpop__12;
+        line__12__r_addr = lrd__12__q & lmask;
+        line__12__w_en = lpush__12;
+        line__12__w_addr = lwr__12__q & lmask;
+        line__12__w_data = lpdata__12;
+        lwr__12__d = lwr__12__q;
+        lrd__12__d = lrd__12__q;
+        lcnt__12__d = lcnt__12__q;
+        if (lpush__12) begin
+            lwr__12__d = lwr__12__q + 16'h1;
+            if (lcnt__12__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__12) begin
+            lrd__12__d = lrd__12__q + 16'h1;
+            if (lcnt__12__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__12 & ~lpop__12) begin
+            lcnt__12__d = lcnt__12__q + 16'h1;
+        end
+        if (lpop__12 & ~lpush__12) begin
+            lcnt__12__d = lcnt__12__q - 16'h1;
+        end
+        if (start) begin
+            lwr__12__d = 16'h0;
+            lrd__12__d = 16'h0;
+            lcnt__12__d = 16'h0;
+        end
+        line__13__clock = clock;
+        lwr__13__clock = clock;
+        lrd__13__clock = clock;
+        lcnt__13__clock = clock;
+        line__13__r_en = lpop__13;
+        line__13__r_addr = lrd__13__q & lmask;
+        line__13__w_en = lpush__13;
+        line__13__w_addr = lwr__13__q & lmask;
+        line__13__w_data = lpdata__13;
+        lwr__13__d = lwr__13__q;
+        lrd__13__d = lrd__13__q;
+        lcnt__13__d = lcnt__13__q;
+        if (lpush__13) begin
+            lwr__13__d = lwr__13__q + 16'h1;
+            if (lcnt__13__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__13) begin
+            lrd__13__d = lrd__13__q + 16'h1;
+            if (lcnt__13__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__13 & ~lpop__13) begin
+            lcnt__13__d = lcnt__13__q + 16'h1;
+        end
+        if (lpop__13 & ~lpush__13) begin
+            lcnt__13__d = lcnt__13__q - 16'h1;
+        end
+        if (start) begin
+            lwr__13__d = 16'h0;
+            lrd__13__d = 16'h0;
+            lcnt__13__d = 16'h0;
+        end
+        lpop__14 = 1'b0;
+        lpush__14 = 1'b0;
+        lpdata__14 = 32'h0;
+        if (qv__14__q & (qdy__14__q == lidx__1)) begin
+            lpop__14 = 1'b1;
+        end
+        if (qv__15__q & (qdy__15__q == lidx__1)) begin
+            lpop__14 = 1'b1;
+        end
+        lpop__15 = 1'b0;
+        lpush__15 = 1'b0;
+        lpdata__15 = 32'h0;
+        if (qv__14__q & (qdy__14__q == lidx__2)) begin
+            lpop__15 = 1'b1;
+        end
+        if (qv__15__q & (qdy__15__q == lidx__2)) begin
+            lpop__15 = 1'b1;
+        end
+        emit__7 = 1'b0;
+        edata__7 = 32'h0;
+        add__14 = rsum__14__q;
+        if (rdy__14__q == lidx__1) begin
+            add__14 = rsum__14__q + line__14__r_data;
+        end
+        if (rdy__14__q == lidx__2) begin
+            add__14 = rsum__14__q + line__15__r_data;
+        end
+        fin__14 = rdy__14__q + 16'h1 == p_kh;
+        if (rv__14__q & ~p_global) begin
+            if (fin__14) begin
+                emit__7 = 1'b1;
+                edata__7 = add__14;
+            end
+            else begin
+                if (rdy__14__q == lidx__0) begin
+                    lpush__14 = 1'b1;
+                    lpdata__14 = add__14;
+                end
+                if (rdy__14__q == lidx__1) begin
+                    lpush__15 = 1'b1;
+                    lpdata__15 = add__14;
+                end
+            end
+        end
+        add__15 = rsum__15__q;
+        if (rdy__15__q == lidx__1) begin
+            add__15 = rsum__15__q + line__14__r_data;
+        end
+        if (rdy__15__q == lidx__2) begin
+            add__15 = rsum__15__q + line__15__r_data;
+        end
+        fin__15 = rdy__15__q + 16'h1 == p_kh;
+        if (rv__15__q & ~p_global) begin
+            if (fin__15) begin
+                emit__7 = 1'b1;
+                edata__7 = add__15;
+            end
+            else begin
+                if (rdy__15__q == lidx__0) begin
+                    lpush__14 = 1'b1;
+                    lpdata__14 = add__15;
+                end
+                if (rdy__15__q == lidx__1) begin
+                    lpush__15 = 1'b1;
+                    lpdata__15 = add__15;
+                end
+            end
+        end
+        acc__7__clock = clock;
+        acc__7__d = acc__7__q;
+        if (rv__14__q & p_global) begin
+            if (rlast__7__q) begin
+                emit__7 = 1'b1;
+                edata__7 = acc__7__q + rsum__14__q;
+                acc__7__d = 32'h0;
+            end
+            else begin
+                acc__7__d = acc__7__q + rsum__14__q;
+            end
+        end
+        if (start) begin
+            acc__7__d = 32'h0;
+        end
+        line__14__clock = clock;
+        lwr__14__clock = clock;
+        lrd__14__clock = clock;
+        lcnt__14__clock = clock;
+        line__14__r_en = lpop__14;
+        line__14__r_addr = lrd__14__q & lmask;
+        line__14__w_en = lpush__14;
+        line__14__w_addr = lwr__14__q & lmask;
+        line__14__w_data = lpdata__14;
+        lwr__14__d = lwr__14__q;
+        lrd__14__d = lrd__14__q;
+        lcnt__14__d = lcnt__14__q;
+        if (lpush__14) begin
+            lwr__14__d = lwr__14__q + 16'h1;
+            if (lcnt__14__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__14) begin
+            lrd__14__d = lrd__14__q + 16'h1;
+            if (lcnt__14__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__14 & ~lpop__14) begin
+            lcnt__14__d = lcnt__14__q + 16'h1;
+        end
+        if (lpop__14 & ~lpush__14) begin
+            lcnt__14__d = lcnt__14__q - 16'h1;
+        end
+        if (start) begin
+            lwr__14__d = 16'h0;
+            lrd__14__d = 16'h0;
+            lcnt__14__d = 16'h0;
+        end
+        line__15__clock = clock;
+        lwr__15__clock = clock;
+        lrd__15__clock = clock;
+        lcnt__15__clock = clock;
+        line__15__r_en = lpop__15;
+        line__15__r_addr = lrd__15__q & lmask;
+        line__15__w_en = lpush__15;
+        line__15__w_addr = lwr__15__q & lmask;
+        line__15__w_data = lpdata__15;
+        lwr__15__d = lwr__15__q;
+        lrd__15__d = lrd__15__q;
+        lcnt__15__d = lcnt__15__q;
+        if (lpush__15) begin
+            lwr__15__d = lwr__15__q + 16'h1;
+            if (lcnt__15__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__15) begin
+            lrd__15__d = lrd__15__q + 16'h1;
+            if (lcnt__15__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__15 & ~lpop__15) begin
+            lcnt__15__d = lcnt__15__q + 16'h1;
+        end
+        if (lpop__15 & ~lpush__15) begin
+            lcnt__15__d = lcnt__15__q - 16'h1;
+        end
+        if (start) begin
+            lwr__15__d = 16'h0;
+            lrd__15__d = 16'h0;
+            lcnt__15__d = 16'h0;
+        end
+        ready = 1'b1;
+        outq__0__clock = clock;
+        owr__0__clock = clock;
+        ord__0__clock = clock;
+        ocnt__0__clock = clock;
+        outq__0__w_en = emit__0;
+        outq__0__w_addr = owr__0__q & omask;
+        outq__0__w_data = edata__0;
+        outq__0__r_en = pop;
+        outq__0__r_addr = ord__0__q & omask;
+        o_sum__0 = outq__0__r_data;
+        owr__0__d = owr__0__q;
+        ord__0__d = ord__0__q;
+        ocnt__0__d = ocnt__0__q;
+        if (ocnt__0__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__0) begin
+            owr__0__d = owr__0__q + 16'h1;
+            if (ocnt__0__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__0__d = ord__0__q + 16'h1;
+            if (ocnt__0__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__0 & ~pop) begin
+            ocnt__0__d = ocnt__0__q + 16'h1;
+        end
+        if (pop & ~emit__0) begin
+            ocnt__0__d = ocnt__0__q - 16'h1;
+        end
+        if (start) begin
+            owr__0__d = 16'h0;
+            ord__0__d = 16'h0;
+            ocnt__0__d = 16'h0;
+        end
+        outq__1__clock = clock;
+        owr__1__clock = clock;
+        ord__1__clock = clock;
+        ocnt__1__clock = clock;
+        outq__1__w_en = emit__1;
+        outq__1__w_addr = owr__1__q & omask;
+        outq__1__w_data = edata__1;
+        outq__1__r_en = pop;
+        outq__1__r_addr = ord__1__q & omask;
+        o_sum__1 = outq__1__r_data;
+        owr__1__d = owr__1__q;
+        ord__1__d = ord__1__q;
+        ocnt__1__d = ocnt__1__q;
+        if (ocnt__1__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__1) begin
+            owr__1__d = owr__1__q + 16'h1;
+            if (ocnt__1__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__1__d = ord__1__q + 16'h1;
+            if (ocnt__1__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__1 & ~pop) begin
+            ocnt__1__d = ocnt__1__q + 16'h1;
+        end
+        if (pop & ~emit__1) begin
+            ocnt__1__d = ocnt__1__q - 16'h1;
+        end
+        if (start) begin
+            owr__1__d = 16'h0;
+            ord__1__d = 16'h0;
+            ocnt__1__d = 16'h0;
+        end
+        outq__2__clock = clock;
+        owr__2__clock = clock;
+        ord__2__clock = clock;
+        ocnt__2__clock = clock;
+        outq__2__w_en = emit__2;
+        outq__2__w_addr = owr__2__q & omask;
+        outq__2__w_data = edata__2;
+        outq__2__r_en = pop;
+        outq__2__r_addr = ord__2__q & omask;
+        o_sum__2 = outq__2__r_data;
+        owr__2__d = owr__2__q;
+        ord__2__d = ord__2__q;
+        ocnt__2__d = ocnt__2__q;
+        if (ocnt__2__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__2) begin
+            owr__2__d = owr__2__q + 16'h1;
+            if (ocnt__2__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__2__d = ord__2__q + 16'h1;
+            if (ocnt__2__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__2 & ~pop) begin
+            ocnt__2__d = ocnt__2__q + 16'h1;
+        end
+        if (pop & ~emit__2) begin
+            ocnt__2__d = ocnt__2__q - 16'h1;
+        end
+        if (start) begin
+            owr__2__d = 16'h0;
+            ord__2__d = 16'h0;
+            ocnt__2__d = 16'h0;
+        end
+        outq__3__clock = clock;
+        owr__3__clock = clock;
+        ord__3__clock = clock;
+        ocnt__3__clock = clock;
+        outq__3__w_en = emit__3;
+        outq__3__w_addr = owr__3__q & omask;
+        outq__3__w_data = edata__3;
+        outq__3__r_en = pop;
+        outq__3__r_addr = ord__3__q & omask;
+        o_sum__3 = outq__3__r_data;
+        owr__3__d = owr__3__q;
+        ord__3__d = ord__3__q;
+        ocnt__3__d = ocnt__3__q;
+        if (ocnt__3__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__3) begin
+            owr__3__d = owr__3__q + 16'h1;
+            if (ocnt__3__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__3__d = ord__3__q + 16'h1;
+            if (ocnt__3__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__3 & ~pop) begin
+            ocnt__3__d = ocnt__3__q + 16'h1;
+        end
+        if (pop & ~emit__3) begin
+            ocnt__3__d = ocnt__3__q - 16'h1;
+        end
+        if (start) begin
+            owr__3__d = 16'h0;
+            ord__3__d = 16'h0;
+            ocnt__3__d = 16'h0;
+        end
+        outq__4__clock = clock;
+        owr__4__clock = clock;
+        ord__4__clock = clock;
+        ocnt__4__clock = clock;
+        outq__4__w_en = emit__4;
+        outq__4__w_addr = owr__4__q & omask;
+        outq__4__w_data = edata__4;
+        outq__4__r_en = pop;
+        outq__4__r_addr = ord__4__q & omask;
+        o_sum__4 = outq__4__r_data;
+        owr__4__d = owr__4__q;
+        ord__4__d = ord__4__q;
+        ocnt__4__d = ocnt__4__q;
+        if (ocnt__4__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__4) begin
+            owr__4__d = owr__4__q + 16'h1;
+            if (ocnt__4__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__4__d = ord__4__q + 16'h1;
+            if (ocnt__4__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__4 & ~pop) begin
+            ocnt__4__d = ocnt__4__q + 16'h1;
+        end
+        if (pop & ~emit__4) begin
+            ocnt__4__d = ocnt__4__q - 16'h1;
+        end
+        if (start) begin
+            owr__4__d = 16'h0;
+            ord__4__d = 16'h0;
+            ocnt__4__d = 16'h0;
+        end
+        outq__5__clock = clock;
+        owr__5__clock = clock;
+        ord__5__clock = clock;
+        ocnt__5__clock = clock;
+        outq__5__w_en = emit__5;
+        outq__5__w_addr = owr__5__q & omask;
+        outq__5__w_data = edata__5;
+        outq__5__r_en = pop;
+        outq__5__r_addr = ord__5__q & omask;
+        o_sum__5 = outq__5__r_data;
+        owr__5__d = owr__5__q;
+        ord__5__d = ord__5__q;
+        ocnt__5__d = ocnt__5__q;
+        if (ocnt__5__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__5) begin
+            owr__5__d = owr__5__q + 16'h1;
+            if (ocnt__5__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__5__d = ord__5__q + 16'h1;
+            if (ocnt__5__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__5 & ~pop) begin
+            ocnt__5__d = ocnt__5__q + 16'h1;
+        end
+        if (pop & ~emit__5) begin
+            ocnt__5__d = ocnt__5__q - 16'h1;
+        end
+        if (start) begin
+            owr__5__d = 16'h0;
+            ord__5__d = 16'h0;
+            ocnt__5__d = 16'h0;
+        end
+        outq__6__clock = clock;
+        owr__6__clock = clock;
+        ord__6__clock = clock;
+        ocnt__6__clock = clock;
+        outq__6__w_en = emit__6;
+        outq__6__w_addr = owr__6__q & omask;
+        outq__6__w_data = edata__6;
+        outq__6__r_en = pop;
+        outq__6__r_addr = ord__6__q & omask;
+        o_sum__6 = outq__6__r_data;
+        owr__6__d = owr__6__q;
+        ord__6__d = ord__6__q;
+        ocnt__6__d = ocnt__6__q;
+        if (ocnt__6__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__6) begin
+            owr__6__d = owr__6__q + 16'h1;
+            if (ocnt__6__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__6__d = ord__6__q + 16'h1;
+            if (ocnt__6__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__6 & ~pop) begin
+            ocnt__6__d = ocnt__6__q + 16'h1;
+        end
+        if (pop & ~emit__6) begin
+            ocnt__6__d = ocnt__6__q - 16'h1;
+        end
+        if (start) begin
+            owr__6__d = 16'h0;
+            ord__6__d = 16'h0;
+            ocnt__6__d = 16'h0;
+        end
+        outq__7__clock = clock;
+        owr__7__clock = clock;
+        ord__7__clock = clock;
+        ocnt__7__clock = clock;
+        outq__7__w_en = emit__7;
+        outq__7__w_addr = owr__7__q & omask;
+        outq__7__w_data = edata__7;
+        outq__7__r_en = pop;
+        outq__7__r_addr = ord__7__q & omask;
+        o_sum__7 = outq__7__r_data;
+        owr__7__d = owr__7__q;
+        ord__7__d = ord__7__q;
+        ocnt__7__d = ocnt__7__q;
+        if (ocnt__7__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__7) begin
+            owr__7__d = owr__7__q + 16'h1;
+            if (ocnt__7__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__7__d = ord__7__q + 16'h1;
+            if (ocnt__7__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__7 & ~pop) begin
+            ocnt__7__d = ocnt__7__q + 16'h1;
+        end
+        if (pop & ~emit__7) begin
+            ocnt__7__d = ocnt__7__q - 16'h1;
+        end
+        if (start) begin
+            owr__7__d = 16'h0;
+            ord__7__d = 16'h0;
+            ocnt__7__d = 16'h0;
+        end
+        fault = fault_r__q;
+    end
+    
+endmodule // default_accel_top_dw
+
+module default_accel_top_line(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [31:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [31:0] w_data;
+    
+    // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
+    reg [31:0] mem [0:63];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
+    `ifndef SYNTHESIS
+    integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 63; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
+    initial for (init_i = 0; init_i <= 63; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
+    `endif
+    always @(posedge clock) begin
+    `ifdef SYNTHESIS
+       if (r_en) r_data <= mem[r_addr[5:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[5:0] == r_addr[5:0]) ? ~mem[r_addr[5:0]] : mem[r_addr[5:0]];
+    `endif
+       if (w_en) mem[w_addr[5:0]] <= w_data;
+    end
+endmodule // default_accel_top_line
+
+module default_accel_top_outq(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [31:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [31:0] w_data;
+    
+    // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
+    reg [31:0] mem [0:15];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
+    `ifndef SYNTHESIS
+    integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 15; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
+    initial for (init_i = 0; init_i <= 15; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
+    `endif
+    always @(posedge clock) begin
+    `ifdef SYNTHESIS
+       if (r_en) r_data <= mem[r_addr[3:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[3:0] == r_addr[3:0]) ? ~mem[r_addr[3:0]] : mem[r_addr[3:0]];
+    `endif
+       if (w_en) mem[w_addr[3:0]] <= w_data;
+    end
+endmodule // default_accel_top_outq
+
 module default_accel_top_pair(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
@@ -13480,7 +19560,7 @@ module default_accel_top_pair(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // default_accel_top_pair
 
-module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_bank,w_data,w_used,mac);
+module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_bank,w_data,w_used,mac,prod);
     
     // Module arguments
     input wire  clock;
@@ -13500,6 +19580,7 @@ module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
     input wire  [7:0] w_data;
     output reg  [7:0] w_used;
     output reg  mac;
+    output reg  [31:0] prod;
     
     // Stub signals
     reg  [7:0] x__d;
@@ -13789,6 +19870,7 @@ module default_accel_top_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,
         else begin
             prod32 = ({16'd0, mul__p});
         end
+        prod = prod32;
         sum = psum_in + prod32;
         psum__0__d = sum;
         psum__1__d = psum__0__q;
@@ -13877,7 +19959,7 @@ module default_accel_top_mul(clock,a,b,p);
     `endif
 endmodule // default_accel_top_mul
 
-module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,wl_bank,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
+module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,hold,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,wl_bank,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
     
     // Module arguments
     input wire  clock;
@@ -13886,6 +19968,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
+    input wire  hold;
     input wire  [15:0] wb_avail;
     input wire  wb_set;
     input wire  [15:0] wb_at;
@@ -14345,7 +20428,7 @@ module default_accel_top_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_a
         d_baddr = drain__baddr;
         o_valid = drain__out_valid;
         o_idx = drain__out_idx;
-        if (run__q & passes__all_issued & ~drain__busy0 & ~drain__busy1 & ~drain__active) begin
+        if (run__q & passes__all_issued & ~drain__busy0 & ~drain__busy1 & ~drain__active & ~hold) begin
             if (|tail__q) begin
                 tail__d = tail__q - 4'h1;
             end

@@ -382,6 +382,10 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
     reg  [7:0] conv__p_pad;
     reg  conv__p_keep;
     reg  conv__p_nodrain;
+    reg  [7:0] conv__p_dw;
+    reg  [15:0] conv__p_dxl;
+    reg  [15:0] conv__p_dyl;
+    reg  [15:0] conv__p_dpix;
     reg  [15:0] conv__p_fbase;
     reg  [15:0] conv__p_obase;
     reg  conv__start;
@@ -682,6 +686,10 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         .p_pad(conv__p_pad),
         .p_keep(conv__p_keep),
         .p_nodrain(conv__p_nodrain),
+        .p_dw(conv__p_dw),
+        .p_dxl(conv__p_dxl),
+        .p_dyl(conv__p_dyl),
+        .p_dpix(conv__p_dpix),
         .p_fbase(conv__p_fbase),
         .p_obase(conv__p_obase),
         .start(conv__start),
@@ -1081,6 +1089,10 @@ module tiny_accel_axi_core(clock,reg_we,reg_addr,reg_wdata,reg_raddr,reg_rdata,s
         conv__p_pad = cregs__p_pad;
         conv__p_keep = cregs__geom[(32'h120)+:(1)];
         conv__p_nodrain = cregs__geom[(32'h121)+:(1)];
+        conv__p_dw = 8'h0;
+        conv__p_dxl = 16'h0;
+        conv__p_dyl = 16'h0;
+        conv__p_dpix = 16'h0;
         conv__p_fbase = cregs__geom[(32'h122)+:(16)];
         conv__p_obase = cregs__geom[(32'h132)+:(16)];
         conv__start = disp__conv_start;
@@ -1283,7 +1295,7 @@ module tiny_accel_axi_dff_w8(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w8
 
-module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,ld_spread,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_wos,p_slots,p_cg,p_gs,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word,ad_we,ad_bank,ad_addr,ad_data);
+module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_data,ld_wide,ld_word,ld_spread,p_h,p_w,p_wo,p_kh,p_kw,p_sh,p_sw,p_ph,p_pw,p_ic_tiles,p_oc_tiles,p_plane,p_pixels,p_wos,p_slots,p_cg,p_gs,p_shw,p_phw,p_passes,p_kp,p_k,p_kg,rt_we,rt_clr,rt_grp,rt_row,rt_data,p_rq_en,p_mult,p_shift,p_zp,p_relu,p_rq_ort,p_sig,p_exp,p_rq_pc,p_pad,p_keep,p_nodrain,p_dw,p_dxl,p_dyl,p_dpix,p_fbase,p_obase,start,busy,done,rd_en,rd_bank,rd_addr,rd_data,rd_word,ad_we,ad_bank,ad_addr,ad_data);
     
     // Module arguments
     input wire  clock;
@@ -1336,6 +1348,10 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     input wire  [7:0] p_pad;
     input wire  p_keep;
     input wire  p_nodrain;
+    input wire  [7:0] p_dw;
+    input wire  [15:0] p_dxl;
+    input wire  [15:0] p_dyl;
+    input wire  [15:0] p_dpix;
     input wire  [15:0] p_fbase;
     input wire  [15:0] p_obase;
     input wire  start;
@@ -1380,6 +1396,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [7:0] pes__0__w_data;
     wire  [7:0] pes__0__w_used;
     wire  pes__0__mac;
+    wire  [31:0] pes__0__prod;
     reg  pes__1__clock;
     reg  pes__1__strobe;
     reg  [15:0] pes__1__ksel;
@@ -1397,6 +1414,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [7:0] pes__1__w_data;
     wire  [7:0] pes__1__w_used;
     wire  pes__1__mac;
+    wire  [31:0] pes__1__prod;
     reg  pes__2__clock;
     reg  pes__2__strobe;
     reg  [15:0] pes__2__ksel;
@@ -1414,6 +1432,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [7:0] pes__2__w_data;
     wire  [7:0] pes__2__w_used;
     wire  pes__2__mac;
+    wire  [31:0] pes__2__prod;
     reg  pes__3__clock;
     reg  pes__3__strobe;
     reg  [15:0] pes__3__ksel;
@@ -1431,6 +1450,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [7:0] pes__3__w_data;
     wire  [7:0] pes__3__w_used;
     wire  pes__3__mac;
+    wire  [31:0] pes__3__prod;
     reg  banks__0__clock;
     reg  banks__0__r_en;
     reg  [15:0] banks__0__r_addr;
@@ -1579,6 +1599,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  seq__tile_done;
     reg  seq__tile_half;
     reg  seq__last_swap;
+    reg  seq__hold;
     reg  [15:0] seq__wb_avail;
     reg  seq__wb_set;
     reg  [15:0] seq__wb_at;
@@ -1814,6 +1835,65 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] oi2__d;
     wire  [15:0] oi2__q;
     reg  oi2__clock;
+    reg  dw__clock;
+    reg  dw__start;
+    reg  dw__strobe;
+    reg  [3:0] dw__sub;
+    reg  [31:0] dw__prod__0;
+    reg  [31:0] dw__prod__1;
+    reg  [31:0] dw__prod__2;
+    reg  [31:0] dw__prod__3;
+    reg  dw__tv__0;
+    reg  dw__tv__1;
+    reg  dw__tv__2;
+    reg  dw__tv__3;
+    reg  dw__tf__0;
+    reg  dw__tf__1;
+    reg  dw__tf__2;
+    reg  dw__tf__3;
+    reg  [15:0] dw__p_k;
+    reg  [15:0] dw__p_kh;
+    reg  [15:0] dw__p_wp;
+    reg  [15:0] dw__p_xlast;
+    reg  [15:0] dw__p_ylast;
+    reg  dw__p_sw2;
+    reg  dw__p_sh2;
+    reg  dw__p_global;
+    reg  dw__pop;
+    wire  [31:0] dw__o_sum__0;
+    wire  [31:0] dw__o_sum__1;
+    wire  dw__ready;
+    wire  dw__fault;
+    reg  dwm__d;
+    wire  dwm__q;
+    reg  dwm__clock;
+    reg  dv__0__d;
+    wire  dv__0__q;
+    reg  dv__0__clock;
+    reg  dv__1__d;
+    wire  dv__1__q;
+    reg  dv__1__clock;
+    reg  dv__2__d;
+    wire  dv__2__q;
+    reg  dv__2__clock;
+    reg  [15:0] di__0__d;
+    wire  [15:0] di__0__q;
+    reg  di__0__clock;
+    reg  [15:0] di__1__d;
+    wire  [15:0] di__1__q;
+    reg  di__1__clock;
+    reg  [15:0] di__2__d;
+    wire  [15:0] di__2__q;
+    reg  di__2__clock;
+    reg  [15:0] dw_o__d;
+    wire  [15:0] dw_o__q;
+    reg  dw_o__clock;
+    reg  [15:0] dw_g__d;
+    wire  [15:0] dw_g__q;
+    reg  dw_g__clock;
+    reg  [15:0] dw_p__d;
+    wire  [15:0] dw_p__q;
+    reg  dw_p__clock;
     
     // Local signals
     reg  [7:0] wlane__0;
@@ -1861,6 +1941,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
     reg  [15:0] gs2;
     reg  [15:0] gs3;
     reg  [31:0] fold_a__0;
+    reg  dw_pop;
     
     // Sub module instances
     tiny_accel_axi_pe pes__0(
@@ -1880,7 +1961,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .w_bank(pes__0__w_bank),
         .w_data(pes__0__w_data),
         .w_used(pes__0__w_used),
-        .mac(pes__0__mac)
+        .mac(pes__0__mac),
+        .prod(pes__0__prod)
     );
     tiny_accel_axi_pe pes__1(
         .clock(pes__1__clock),
@@ -1899,7 +1981,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .w_bank(pes__1__w_bank),
         .w_data(pes__1__w_data),
         .w_used(pes__1__w_used),
-        .mac(pes__1__mac)
+        .mac(pes__1__mac),
+        .prod(pes__1__prod)
     );
     tiny_accel_axi_pe pes__2(
         .clock(pes__2__clock),
@@ -1918,7 +2001,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .w_bank(pes__2__w_bank),
         .w_data(pes__2__w_data),
         .w_used(pes__2__w_used),
-        .mac(pes__2__mac)
+        .mac(pes__2__mac),
+        .prod(pes__2__prod)
     );
     tiny_accel_axi_pe pes__3(
         .clock(pes__3__clock),
@@ -1937,7 +2021,8 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .w_bank(pes__3__w_bank),
         .w_data(pes__3__w_data),
         .w_used(pes__3__w_used),
-        .mac(pes__3__mac)
+        .mac(pes__3__mac),
+        .prod(pes__3__prod)
     );
     tiny_accel_axi_first_cache_bank banks__0(
         .clock(banks__0__clock),
@@ -2106,6 +2191,7 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .tile_done(seq__tile_done),
         .tile_half(seq__tile_half),
         .last_swap(seq__last_swap),
+        .hold(seq__hold),
         .wb_avail(seq__wb_avail),
         .wb_set(seq__wb_set),
         .wb_at(seq__wb_at),
@@ -2472,6 +2558,87 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         .q(oi2__q),
         .clock(oi2__clock)
     );
+    tiny_accel_axi_dw dw(
+        .clock(dw__clock),
+        .start(dw__start),
+        .strobe(dw__strobe),
+        .sub(dw__sub),
+        .prod__0(dw__prod__0),
+        .prod__1(dw__prod__1),
+        .prod__2(dw__prod__2),
+        .prod__3(dw__prod__3),
+        .tv__0(dw__tv__0),
+        .tv__1(dw__tv__1),
+        .tv__2(dw__tv__2),
+        .tv__3(dw__tv__3),
+        .tf__0(dw__tf__0),
+        .tf__1(dw__tf__1),
+        .tf__2(dw__tf__2),
+        .tf__3(dw__tf__3),
+        .p_k(dw__p_k),
+        .p_kh(dw__p_kh),
+        .p_wp(dw__p_wp),
+        .p_xlast(dw__p_xlast),
+        .p_ylast(dw__p_ylast),
+        .p_sw2(dw__p_sw2),
+        .p_sh2(dw__p_sh2),
+        .p_global(dw__p_global),
+        .pop(dw__pop),
+        .o_sum__0(dw__o_sum__0),
+        .o_sum__1(dw__o_sum__1),
+        .ready(dw__ready),
+        .fault(dw__fault)
+    );
+    tiny_accel_axi_dff_w1 dwm(
+        .d(dwm__d),
+        .q(dwm__q),
+        .clock(dwm__clock)
+    );
+    tiny_accel_axi_dff_w1 dv__0(
+        .d(dv__0__d),
+        .q(dv__0__q),
+        .clock(dv__0__clock)
+    );
+    tiny_accel_axi_dff_w1 dv__1(
+        .d(dv__1__d),
+        .q(dv__1__q),
+        .clock(dv__1__clock)
+    );
+    tiny_accel_axi_dff_w1 dv__2(
+        .d(dv__2__d),
+        .q(dv__2__q),
+        .clock(dv__2__clock)
+    );
+    tiny_accel_axi_dff_w16 di__0(
+        .d(di__0__d),
+        .q(di__0__q),
+        .clock(di__0__clock)
+    );
+    tiny_accel_axi_dff_w16 di__1(
+        .d(di__1__d),
+        .q(di__1__q),
+        .clock(di__1__clock)
+    );
+    tiny_accel_axi_dff_w16 di__2(
+        .d(di__2__d),
+        .q(di__2__q),
+        .clock(di__2__clock)
+    );
+    tiny_accel_axi_dff_w16 dw_o(
+        .d(dw_o__d),
+        .q(dw_o__q),
+        .clock(dw_o__clock)
+    );
+    tiny_accel_axi_dff_w16 dw_g(
+        .d(dw_g__d),
+        .q(dw_g__q),
+        .clock(dw_g__clock)
+    );
+    tiny_accel_axi_dff_w16 dw_p(
+        .d(dw_p__d),
+        .q(dw_p__q),
+        .clock(dw_p__clock)
+    );
     
     // Update code
     always @(*) begin
@@ -2490,6 +2657,10 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         ov2__clock = clock;
         oi1__clock = clock;
         oi2__clock = clock;
+        dwm__clock = clock;
+        dw_o__clock = clock;
+        dw_g__clock = clock;
+        dw_p__clock = clock;
         rd_sel__d = rd_sel__q;
         wb_avail__d = wb_avail__q;
         tapm__d = tapm__q;
@@ -2505,6 +2676,10 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         ov2__d = ov2__q;
         oi1__d = oi1__q;
         oi2__d = oi2__q;
+        dwm__d = dwm__q;
+        dw_o__d = dw_o__q;
+        dw_g__d = dw_g__q;
+        dw_p__d = dw_p__q;
         seq__clock = clock;
         seq__start = start;
         seq__geom[(32'h0)+:(16)] = p_h;
@@ -2959,6 +3134,61 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         seq__tile_done = accs__1__tile_done;
         seq__tile_half = accs__1__tile_half;
         seq__last_swap = last_swap;
+        dwm__d = p_dw[32'h0];
+        dw__clock = clock;
+        dw__start = start;
+        dw__strobe = strobe;
+        dw__sub = seq__sub;
+        dw__p_k = p_k;
+        dw__p_kh = ({12'd0, p_dw[(32'h4)+:(4)]});
+        dw__p_wp = p_wo;
+        dw__p_xlast = p_dxl;
+        dw__p_ylast = p_dyl;
+        dw__p_global = p_dw[32'h1];
+        dw__p_sw2 = p_dw[32'h2];
+        dw__p_sh2 = p_dw[32'h3];
+        dw__prod__0 = pes__0__prod;
+        dw__prod__1 = pes__1__prod;
+        dw__tv__0 = pes__0__tag_in[32'h0];
+        dw__tf__0 = pes__0__tag_in[32'h1];
+        dw__tv__1 = pes__1__tag_in[32'h0];
+        dw__tf__1 = pes__1__tag_in[32'h1];
+        dw__prod__2 = pes__2__prod;
+        dw__prod__3 = pes__3__prod;
+        dw__tv__2 = pes__2__tag_in[32'h0];
+        dw__tf__2 = pes__2__tag_in[32'h1];
+        dw__tv__3 = pes__3__tag_in[32'h0];
+        dw__tf__3 = pes__3__tag_in[32'h1];
+        dw_pop = dwm__q & dw__ready;
+        dw__pop = dw_pop;
+        if (dw_pop) begin
+            dw_o__d = dw_o__q + 16'h1;
+            if (dw_p__q + 16'h1 == p_dpix) begin
+                dw_p__d = 16'h0;
+                dw_g__d = dw_g__q + 16'h1;
+            end
+            else begin
+                dw_p__d = dw_p__q + 16'h1;
+            end
+        end
+        if (start) begin
+            dw_o__d = p_obase;
+            dw_g__d = 16'h0;
+            dw_p__d = 16'h0;
+        end
+        dv__0__clock = clock;
+        di__0__clock = clock;
+        dv__1__clock = clock;
+        di__1__clock = clock;
+        dv__2__clock = clock;
+        di__2__clock = clock;
+        dv__0__d = dw_pop;
+        di__0__d = dw_o__q;
+        dv__1__d = dv__0__q;
+        di__1__d = di__0__q;
+        dv__2__d = dv__1__q;
+        di__2__d = di__1__q;
+        seq__hold = dwm__q & (dw_g__q != p_ic_tiles);
         gs2 = p_gs << 32'h1;
         gs3 = p_gs + gs2;
         gsel__0 = 2'h0;
@@ -2982,6 +3212,9 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         g_hi__0__clock = clock;
         g_lo__0__d = g_lo_nx__0;
         g_hi__0__d = g_lo_nx__0 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__0__d = 16'h0;
+        end
         gsel__1 = 2'h0;
         if (p_cg == 2'h1) begin
             gsel__1 = cgrp__1[(32'h2)+:(2)];
@@ -3003,6 +3236,9 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         g_hi__1__clock = clock;
         g_lo__1__d = g_lo_nx__1;
         g_hi__1__d = g_lo_nx__1 + p_wo;
+        if (p_dw[32'h0]) begin
+            g_hi__1__d = 16'h0;
+        end
         f1__0__clock = clock;
         f2__0__clock = clock;
         f1__0__d = accs__0__d_data;
@@ -3089,6 +3325,16 @@ module tiny_accel_axi_conv(clock,ld_we,wb_clear,ld_target,ld_rowsel,ld_addr,ld_d
         ov2__d = ov1__q;
         oi1__d = seq__o_idx;
         oi2__d = oi1__q;
+        if (dwm__q) begin
+            be1__d = dw_pop;
+            ba1__d = dw_g__q;
+            ov1__d = dv__2__q;
+            oi1__d = di__2__q;
+            f1__0__d = 32'h0;
+            f1__1__d = 32'h0;
+            f1__0__d = dw__o_sum__0;
+            f1__1__d = dw__o_sum__1;
+        end
         rd_sel__d = rd_bank;
         rd_data = 32'h0;
         rd_word = 64'h0;
@@ -6389,6 +6635,1426 @@ module tiny_accel_axi_dff_w64(d,q,clock);
           
 endmodule // tiny_accel_axi_dff_w64
 
+module tiny_accel_axi_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__3,tv__0,tv__1,tv__2,tv__3,tf__0,tf__1,tf__2,tf__3,p_k,p_kh,p_wp,p_xlast,p_ylast,p_sw2,p_sh2,p_global,pop,o_sum__0,o_sum__1,ready,fault);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  strobe;
+    input wire  [3:0] sub;
+    input wire  [31:0] prod__0;
+    input wire  [31:0] prod__1;
+    input wire  [31:0] prod__2;
+    input wire  [31:0] prod__3;
+    input wire  tv__0;
+    input wire  tv__1;
+    input wire  tv__2;
+    input wire  tv__3;
+    input wire  tf__0;
+    input wire  tf__1;
+    input wire  tf__2;
+    input wire  tf__3;
+    input wire  [15:0] p_k;
+    input wire  [15:0] p_kh;
+    input wire  [15:0] p_wp;
+    input wire  [15:0] p_xlast;
+    input wire  [15:0] p_ylast;
+    input wire  p_sw2;
+    input wire  p_sh2;
+    input wire  p_global;
+    input wire  pop;
+    output reg  [31:0] o_sum__0;
+    output reg  [31:0] o_sum__1;
+    output reg  ready;
+    output reg  fault;
+    
+    // Constant declarations
+    localparam  lmask = 16'h3f;
+    localparam  ldepth = 16'h40;
+    localparam  omask = 16'h3;
+    localparam  odepth = 16'h4;
+    localparam  lidx__0 = 16'h0;
+    localparam  lidx__1 = 16'h1;
+    localparam  lidx__2 = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] y__0__d;
+    wire  [15:0] y__0__q;
+    reg  y__0__clock;
+    reg  [15:0] y__1__d;
+    wire  [15:0] y__1__q;
+    reg  y__1__clock;
+    reg  [15:0] y__2__d;
+    wire  [15:0] y__2__q;
+    reg  y__2__clock;
+    reg  [15:0] y__3__d;
+    wire  [15:0] y__3__q;
+    reg  y__3__clock;
+    reg  [15:0] x__0__d;
+    wire  [15:0] x__0__q;
+    reg  x__0__clock;
+    reg  [15:0] x__1__d;
+    wire  [15:0] x__1__q;
+    reg  x__1__clock;
+    reg  [15:0] x__2__d;
+    wire  [15:0] x__2__q;
+    reg  x__2__clock;
+    reg  [15:0] x__3__d;
+    wire  [15:0] x__3__q;
+    reg  x__3__clock;
+    reg  v__0__d;
+    wire  v__0__q;
+    reg  v__0__clock;
+    reg  v__1__d;
+    wire  v__1__q;
+    reg  v__1__clock;
+    reg  v__2__d;
+    wire  v__2__q;
+    reg  v__2__clock;
+    reg  v__3__d;
+    wire  v__3__q;
+    reg  v__3__clock;
+    reg  [15:0] py__0__d;
+    wire  [15:0] py__0__q;
+    reg  py__0__clock;
+    reg  [15:0] py__1__d;
+    wire  [15:0] py__1__q;
+    reg  py__1__clock;
+    reg  [15:0] py__2__d;
+    wire  [15:0] py__2__q;
+    reg  py__2__clock;
+    reg  [15:0] py__3__d;
+    wire  [15:0] py__3__q;
+    reg  py__3__clock;
+    reg  [15:0] px__0__d;
+    wire  [15:0] px__0__q;
+    reg  px__0__clock;
+    reg  [15:0] px__1__d;
+    wire  [15:0] px__1__q;
+    reg  px__1__clock;
+    reg  [15:0] px__2__d;
+    wire  [15:0] px__2__q;
+    reg  px__2__clock;
+    reg  [15:0] px__3__d;
+    wire  [15:0] px__3__q;
+    reg  px__3__clock;
+    reg  pv__0__d;
+    wire  pv__0__q;
+    reg  pv__0__clock;
+    reg  pv__1__d;
+    wire  pv__1__q;
+    reg  pv__1__clock;
+    reg  pv__2__d;
+    wire  pv__2__q;
+    reg  pv__2__clock;
+    reg  pv__3__d;
+    wire  pv__3__q;
+    reg  pv__3__clock;
+    reg  [15:0] psub__d;
+    wire  [15:0] psub__q;
+    reg  psub__clock;
+    reg  qv__0__d;
+    wire  qv__0__q;
+    reg  qv__0__clock;
+    reg  qv__1__d;
+    wire  qv__1__q;
+    reg  qv__1__clock;
+    reg  qv__2__d;
+    wire  qv__2__q;
+    reg  qv__2__clock;
+    reg  qv__3__d;
+    wire  qv__3__q;
+    reg  qv__3__clock;
+    reg  [15:0] qdy__0__d;
+    wire  [15:0] qdy__0__q;
+    reg  qdy__0__clock;
+    reg  [15:0] qdy__1__d;
+    wire  [15:0] qdy__1__q;
+    reg  qdy__1__clock;
+    reg  [15:0] qdy__2__d;
+    wire  [15:0] qdy__2__q;
+    reg  qdy__2__clock;
+    reg  [15:0] qdy__3__d;
+    wire  [15:0] qdy__3__q;
+    reg  qdy__3__clock;
+    reg  [31:0] qsum__0__d;
+    wire  [31:0] qsum__0__q;
+    reg  qsum__0__clock;
+    reg  [31:0] qsum__1__d;
+    wire  [31:0] qsum__1__q;
+    reg  qsum__1__clock;
+    reg  [31:0] qsum__2__d;
+    wire  [31:0] qsum__2__q;
+    reg  qsum__2__clock;
+    reg  [31:0] qsum__3__d;
+    wire  [31:0] qsum__3__q;
+    reg  qsum__3__clock;
+    reg  qlast__0__d;
+    wire  qlast__0__q;
+    reg  qlast__0__clock;
+    reg  qlast__1__d;
+    wire  qlast__1__q;
+    reg  qlast__1__clock;
+    reg  rv__0__d;
+    wire  rv__0__q;
+    reg  rv__0__clock;
+    reg  rv__1__d;
+    wire  rv__1__q;
+    reg  rv__1__clock;
+    reg  rv__2__d;
+    wire  rv__2__q;
+    reg  rv__2__clock;
+    reg  rv__3__d;
+    wire  rv__3__q;
+    reg  rv__3__clock;
+    reg  [15:0] rdy__0__d;
+    wire  [15:0] rdy__0__q;
+    reg  rdy__0__clock;
+    reg  [15:0] rdy__1__d;
+    wire  [15:0] rdy__1__q;
+    reg  rdy__1__clock;
+    reg  [15:0] rdy__2__d;
+    wire  [15:0] rdy__2__q;
+    reg  rdy__2__clock;
+    reg  [15:0] rdy__3__d;
+    wire  [15:0] rdy__3__q;
+    reg  rdy__3__clock;
+    reg  [31:0] rsum__0__d;
+    wire  [31:0] rsum__0__q;
+    reg  rsum__0__clock;
+    reg  [31:0] rsum__1__d;
+    wire  [31:0] rsum__1__q;
+    reg  rsum__1__clock;
+    reg  [31:0] rsum__2__d;
+    wire  [31:0] rsum__2__q;
+    reg  rsum__2__clock;
+    reg  [31:0] rsum__3__d;
+    wire  [31:0] rsum__3__q;
+    reg  rsum__3__clock;
+    reg  rlast__0__d;
+    wire  rlast__0__q;
+    reg  rlast__0__clock;
+    reg  rlast__1__d;
+    wire  rlast__1__q;
+    reg  rlast__1__clock;
+    reg  line__0__clock;
+    reg  line__0__r_en;
+    reg  [15:0] line__0__r_addr;
+    wire  [31:0] line__0__r_data;
+    reg  line__0__w_en;
+    reg  [15:0] line__0__w_addr;
+    reg  [31:0] line__0__w_data;
+    reg  line__1__clock;
+    reg  line__1__r_en;
+    reg  [15:0] line__1__r_addr;
+    wire  [31:0] line__1__r_data;
+    reg  line__1__w_en;
+    reg  [15:0] line__1__w_addr;
+    reg  [31:0] line__1__w_data;
+    reg  line__2__clock;
+    reg  line__2__r_en;
+    reg  [15:0] line__2__r_addr;
+    wire  [31:0] line__2__r_data;
+    reg  line__2__w_en;
+    reg  [15:0] line__2__w_addr;
+    reg  [31:0] line__2__w_data;
+    reg  line__3__clock;
+    reg  line__3__r_en;
+    reg  [15:0] line__3__r_addr;
+    wire  [31:0] line__3__r_data;
+    reg  line__3__w_en;
+    reg  [15:0] line__3__w_addr;
+    reg  [31:0] line__3__w_data;
+    reg  [15:0] lwr__0__d;
+    wire  [15:0] lwr__0__q;
+    reg  lwr__0__clock;
+    reg  [15:0] lwr__1__d;
+    wire  [15:0] lwr__1__q;
+    reg  lwr__1__clock;
+    reg  [15:0] lwr__2__d;
+    wire  [15:0] lwr__2__q;
+    reg  lwr__2__clock;
+    reg  [15:0] lwr__3__d;
+    wire  [15:0] lwr__3__q;
+    reg  lwr__3__clock;
+    reg  [15:0] lrd__0__d;
+    wire  [15:0] lrd__0__q;
+    reg  lrd__0__clock;
+    reg  [15:0] lrd__1__d;
+    wire  [15:0] lrd__1__q;
+    reg  lrd__1__clock;
+    reg  [15:0] lrd__2__d;
+    wire  [15:0] lrd__2__q;
+    reg  lrd__2__clock;
+    reg  [15:0] lrd__3__d;
+    wire  [15:0] lrd__3__q;
+    reg  lrd__3__clock;
+    reg  [15:0] lcnt__0__d;
+    wire  [15:0] lcnt__0__q;
+    reg  lcnt__0__clock;
+    reg  [15:0] lcnt__1__d;
+    wire  [15:0] lcnt__1__q;
+    reg  lcnt__1__clock;
+    reg  [15:0] lcnt__2__d;
+    wire  [15:0] lcnt__2__q;
+    reg  lcnt__2__clock;
+    reg  [15:0] lcnt__3__d;
+    wire  [15:0] lcnt__3__q;
+    reg  lcnt__3__clock;
+    reg  [31:0] acc__0__d;
+    wire  [31:0] acc__0__q;
+    reg  acc__0__clock;
+    reg  [31:0] acc__1__d;
+    wire  [31:0] acc__1__q;
+    reg  acc__1__clock;
+    reg  outq__0__clock;
+    reg  outq__0__r_en;
+    reg  [15:0] outq__0__r_addr;
+    wire  [31:0] outq__0__r_data;
+    reg  outq__0__w_en;
+    reg  [15:0] outq__0__w_addr;
+    reg  [31:0] outq__0__w_data;
+    reg  outq__1__clock;
+    reg  outq__1__r_en;
+    reg  [15:0] outq__1__r_addr;
+    wire  [31:0] outq__1__r_data;
+    reg  outq__1__w_en;
+    reg  [15:0] outq__1__w_addr;
+    reg  [31:0] outq__1__w_data;
+    reg  [15:0] owr__0__d;
+    wire  [15:0] owr__0__q;
+    reg  owr__0__clock;
+    reg  [15:0] owr__1__d;
+    wire  [15:0] owr__1__q;
+    reg  owr__1__clock;
+    reg  [15:0] ord__0__d;
+    wire  [15:0] ord__0__q;
+    reg  ord__0__clock;
+    reg  [15:0] ord__1__d;
+    wire  [15:0] ord__1__q;
+    reg  ord__1__clock;
+    reg  [15:0] ocnt__0__d;
+    wire  [15:0] ocnt__0__q;
+    reg  ocnt__0__clock;
+    reg  [15:0] ocnt__1__d;
+    wire  [15:0] ocnt__1__q;
+    reg  ocnt__1__clock;
+    reg  fault_r__d;
+    wire  fault_r__q;
+    reg  fault_r__clock;
+    
+    // Local signals
+    reg  [15:0] gk__0;
+    reg  [15:0] gk__1;
+    reg  [15:0] dy__0;
+    reg  [15:0] dy__1;
+    reg  [15:0] ym__0;
+    reg  [15:0] ym__1;
+    reg  [15:0] ym__2;
+    reg  [15:0] ym__3;
+    reg  [31:0] part__0;
+    reg  [31:0] part__1;
+    reg  [31:0] part__2;
+    reg  [31:0] part__3;
+    reg  pval__0;
+    reg  pval__1;
+    reg  pval__2;
+    reg  pval__3;
+    reg  plast__0;
+    reg  plast__1;
+    reg  lpush__0;
+    reg  lpush__1;
+    reg  lpush__2;
+    reg  lpush__3;
+    reg  lpop__0;
+    reg  lpop__1;
+    reg  lpop__2;
+    reg  lpop__3;
+    reg  [31:0] lpdata__0;
+    reg  [31:0] lpdata__1;
+    reg  [31:0] lpdata__2;
+    reg  [31:0] lpdata__3;
+    reg  [31:0] add__0;
+    reg  [31:0] add__1;
+    reg  [31:0] add__2;
+    reg  [31:0] add__3;
+    reg  fin__0;
+    reg  fin__1;
+    reg  fin__2;
+    reg  fin__3;
+    reg  emit__0;
+    reg  emit__1;
+    reg  [31:0] edata__0;
+    reg  [31:0] edata__1;
+    
+    // Sub module instances
+    tiny_accel_axi_dff_w16 y__0(
+        .d(y__0__d),
+        .q(y__0__q),
+        .clock(y__0__clock)
+    );
+    tiny_accel_axi_dff_w16 y__1(
+        .d(y__1__d),
+        .q(y__1__q),
+        .clock(y__1__clock)
+    );
+    tiny_accel_axi_dff_w16 y__2(
+        .d(y__2__d),
+        .q(y__2__q),
+        .clock(y__2__clock)
+    );
+    tiny_accel_axi_dff_w16 y__3(
+        .d(y__3__d),
+        .q(y__3__q),
+        .clock(y__3__clock)
+    );
+    tiny_accel_axi_dff_w16 x__0(
+        .d(x__0__d),
+        .q(x__0__q),
+        .clock(x__0__clock)
+    );
+    tiny_accel_axi_dff_w16 x__1(
+        .d(x__1__d),
+        .q(x__1__q),
+        .clock(x__1__clock)
+    );
+    tiny_accel_axi_dff_w16 x__2(
+        .d(x__2__d),
+        .q(x__2__q),
+        .clock(x__2__clock)
+    );
+    tiny_accel_axi_dff_w16 x__3(
+        .d(x__3__d),
+        .q(x__3__q),
+        .clock(x__3__clock)
+    );
+    tiny_accel_axi_dff_w1 v__0(
+        .d(v__0__d),
+        .q(v__0__q),
+        .clock(v__0__clock)
+    );
+    tiny_accel_axi_dff_w1 v__1(
+        .d(v__1__d),
+        .q(v__1__q),
+        .clock(v__1__clock)
+    );
+    tiny_accel_axi_dff_w1 v__2(
+        .d(v__2__d),
+        .q(v__2__q),
+        .clock(v__2__clock)
+    );
+    tiny_accel_axi_dff_w1 v__3(
+        .d(v__3__d),
+        .q(v__3__q),
+        .clock(v__3__clock)
+    );
+    tiny_accel_axi_dff_w16 py__0(
+        .d(py__0__d),
+        .q(py__0__q),
+        .clock(py__0__clock)
+    );
+    tiny_accel_axi_dff_w16 py__1(
+        .d(py__1__d),
+        .q(py__1__q),
+        .clock(py__1__clock)
+    );
+    tiny_accel_axi_dff_w16 py__2(
+        .d(py__2__d),
+        .q(py__2__q),
+        .clock(py__2__clock)
+    );
+    tiny_accel_axi_dff_w16 py__3(
+        .d(py__3__d),
+        .q(py__3__q),
+        .clock(py__3__clock)
+    );
+    tiny_accel_axi_dff_w16 px__0(
+        .d(px__0__d),
+        .q(px__0__q),
+        .clock(px__0__clock)
+    );
+    tiny_accel_axi_dff_w16 px__1(
+        .d(px__1__d),
+        .q(px__1__q),
+        .clock(px__1__clock)
+    );
+    tiny_accel_axi_dff_w16 px__2(
+        .d(px__2__d),
+        .q(px__2__q),
+        .clock(px__2__clock)
+    );
+    tiny_accel_axi_dff_w16 px__3(
+        .d(px__3__d),
+        .q(px__3__q),
+        .clock(px__3__clock)
+    );
+    tiny_accel_axi_dff_w1 pv__0(
+        .d(pv__0__d),
+        .q(pv__0__q),
+        .clock(pv__0__clock)
+    );
+    tiny_accel_axi_dff_w1 pv__1(
+        .d(pv__1__d),
+        .q(pv__1__q),
+        .clock(pv__1__clock)
+    );
+    tiny_accel_axi_dff_w1 pv__2(
+        .d(pv__2__d),
+        .q(pv__2__q),
+        .clock(pv__2__clock)
+    );
+    tiny_accel_axi_dff_w1 pv__3(
+        .d(pv__3__d),
+        .q(pv__3__q),
+        .clock(pv__3__clock)
+    );
+    tiny_accel_axi_dff_w16 psub(
+        .d(psub__d),
+        .q(psub__q),
+        .clock(psub__clock)
+    );
+    tiny_accel_axi_dff_w1 qv__0(
+        .d(qv__0__d),
+        .q(qv__0__q),
+        .clock(qv__0__clock)
+    );
+    tiny_accel_axi_dff_w1 qv__1(
+        .d(qv__1__d),
+        .q(qv__1__q),
+        .clock(qv__1__clock)
+    );
+    tiny_accel_axi_dff_w1 qv__2(
+        .d(qv__2__d),
+        .q(qv__2__q),
+        .clock(qv__2__clock)
+    );
+    tiny_accel_axi_dff_w1 qv__3(
+        .d(qv__3__d),
+        .q(qv__3__q),
+        .clock(qv__3__clock)
+    );
+    tiny_accel_axi_dff_w16 qdy__0(
+        .d(qdy__0__d),
+        .q(qdy__0__q),
+        .clock(qdy__0__clock)
+    );
+    tiny_accel_axi_dff_w16 qdy__1(
+        .d(qdy__1__d),
+        .q(qdy__1__q),
+        .clock(qdy__1__clock)
+    );
+    tiny_accel_axi_dff_w16 qdy__2(
+        .d(qdy__2__d),
+        .q(qdy__2__q),
+        .clock(qdy__2__clock)
+    );
+    tiny_accel_axi_dff_w16 qdy__3(
+        .d(qdy__3__d),
+        .q(qdy__3__q),
+        .clock(qdy__3__clock)
+    );
+    tiny_accel_axi_dff_w32 qsum__0(
+        .d(qsum__0__d),
+        .q(qsum__0__q),
+        .clock(qsum__0__clock)
+    );
+    tiny_accel_axi_dff_w32 qsum__1(
+        .d(qsum__1__d),
+        .q(qsum__1__q),
+        .clock(qsum__1__clock)
+    );
+    tiny_accel_axi_dff_w32 qsum__2(
+        .d(qsum__2__d),
+        .q(qsum__2__q),
+        .clock(qsum__2__clock)
+    );
+    tiny_accel_axi_dff_w32 qsum__3(
+        .d(qsum__3__d),
+        .q(qsum__3__q),
+        .clock(qsum__3__clock)
+    );
+    tiny_accel_axi_dff_w1 qlast__0(
+        .d(qlast__0__d),
+        .q(qlast__0__q),
+        .clock(qlast__0__clock)
+    );
+    tiny_accel_axi_dff_w1 qlast__1(
+        .d(qlast__1__d),
+        .q(qlast__1__q),
+        .clock(qlast__1__clock)
+    );
+    tiny_accel_axi_dff_w1 rv__0(
+        .d(rv__0__d),
+        .q(rv__0__q),
+        .clock(rv__0__clock)
+    );
+    tiny_accel_axi_dff_w1 rv__1(
+        .d(rv__1__d),
+        .q(rv__1__q),
+        .clock(rv__1__clock)
+    );
+    tiny_accel_axi_dff_w1 rv__2(
+        .d(rv__2__d),
+        .q(rv__2__q),
+        .clock(rv__2__clock)
+    );
+    tiny_accel_axi_dff_w1 rv__3(
+        .d(rv__3__d),
+        .q(rv__3__q),
+        .clock(rv__3__clock)
+    );
+    tiny_accel_axi_dff_w16 rdy__0(
+        .d(rdy__0__d),
+        .q(rdy__0__q),
+        .clock(rdy__0__clock)
+    );
+    tiny_accel_axi_dff_w16 rdy__1(
+        .d(rdy__1__d),
+        .q(rdy__1__q),
+        .clock(rdy__1__clock)
+    );
+    tiny_accel_axi_dff_w16 rdy__2(
+        .d(rdy__2__d),
+        .q(rdy__2__q),
+        .clock(rdy__2__clock)
+    );
+    tiny_accel_axi_dff_w16 rdy__3(
+        .d(rdy__3__d),
+        .q(rdy__3__q),
+        .clock(rdy__3__clock)
+    );
+    tiny_accel_axi_dff_w32 rsum__0(
+        .d(rsum__0__d),
+        .q(rsum__0__q),
+        .clock(rsum__0__clock)
+    );
+    tiny_accel_axi_dff_w32 rsum__1(
+        .d(rsum__1__d),
+        .q(rsum__1__q),
+        .clock(rsum__1__clock)
+    );
+    tiny_accel_axi_dff_w32 rsum__2(
+        .d(rsum__2__d),
+        .q(rsum__2__q),
+        .clock(rsum__2__clock)
+    );
+    tiny_accel_axi_dff_w32 rsum__3(
+        .d(rsum__3__d),
+        .q(rsum__3__q),
+        .clock(rsum__3__clock)
+    );
+    tiny_accel_axi_dff_w1 rlast__0(
+        .d(rlast__0__d),
+        .q(rlast__0__q),
+        .clock(rlast__0__clock)
+    );
+    tiny_accel_axi_dff_w1 rlast__1(
+        .d(rlast__1__d),
+        .q(rlast__1__q),
+        .clock(rlast__1__clock)
+    );
+    tiny_accel_axi_bias line__0(
+        .clock(line__0__clock),
+        .r_en(line__0__r_en),
+        .r_addr(line__0__r_addr),
+        .r_data(line__0__r_data),
+        .w_en(line__0__w_en),
+        .w_addr(line__0__w_addr),
+        .w_data(line__0__w_data)
+    );
+    tiny_accel_axi_bias line__1(
+        .clock(line__1__clock),
+        .r_en(line__1__r_en),
+        .r_addr(line__1__r_addr),
+        .r_data(line__1__r_data),
+        .w_en(line__1__w_en),
+        .w_addr(line__1__w_addr),
+        .w_data(line__1__w_data)
+    );
+    tiny_accel_axi_bias line__2(
+        .clock(line__2__clock),
+        .r_en(line__2__r_en),
+        .r_addr(line__2__r_addr),
+        .r_data(line__2__r_data),
+        .w_en(line__2__w_en),
+        .w_addr(line__2__w_addr),
+        .w_data(line__2__w_data)
+    );
+    tiny_accel_axi_bias line__3(
+        .clock(line__3__clock),
+        .r_en(line__3__r_en),
+        .r_addr(line__3__r_addr),
+        .r_data(line__3__r_data),
+        .w_en(line__3__w_en),
+        .w_addr(line__3__w_addr),
+        .w_data(line__3__w_data)
+    );
+    tiny_accel_axi_dff_w16 lwr__0(
+        .d(lwr__0__d),
+        .q(lwr__0__q),
+        .clock(lwr__0__clock)
+    );
+    tiny_accel_axi_dff_w16 lwr__1(
+        .d(lwr__1__d),
+        .q(lwr__1__q),
+        .clock(lwr__1__clock)
+    );
+    tiny_accel_axi_dff_w16 lwr__2(
+        .d(lwr__2__d),
+        .q(lwr__2__q),
+        .clock(lwr__2__clock)
+    );
+    tiny_accel_axi_dff_w16 lwr__3(
+        .d(lwr__3__d),
+        .q(lwr__3__q),
+        .clock(lwr__3__clock)
+    );
+    tiny_accel_axi_dff_w16 lrd__0(
+        .d(lrd__0__d),
+        .q(lrd__0__q),
+        .clock(lrd__0__clock)
+    );
+    tiny_accel_axi_dff_w16 lrd__1(
+        .d(lrd__1__d),
+        .q(lrd__1__q),
+        .clock(lrd__1__clock)
+    );
+    tiny_accel_axi_dff_w16 lrd__2(
+        .d(lrd__2__d),
+        .q(lrd__2__q),
+        .clock(lrd__2__clock)
+    );
+    tiny_accel_axi_dff_w16 lrd__3(
+        .d(lrd__3__d),
+        .q(lrd__3__q),
+        .clock(lrd__3__clock)
+    );
+    tiny_accel_axi_dff_w16 lcnt__0(
+        .d(lcnt__0__d),
+        .q(lcnt__0__q),
+        .clock(lcnt__0__clock)
+    );
+    tiny_accel_axi_dff_w16 lcnt__1(
+        .d(lcnt__1__d),
+        .q(lcnt__1__q),
+        .clock(lcnt__1__clock)
+    );
+    tiny_accel_axi_dff_w16 lcnt__2(
+        .d(lcnt__2__d),
+        .q(lcnt__2__q),
+        .clock(lcnt__2__clock)
+    );
+    tiny_accel_axi_dff_w16 lcnt__3(
+        .d(lcnt__3__d),
+        .q(lcnt__3__q),
+        .clock(lcnt__3__clock)
+    );
+    tiny_accel_axi_dff_w32 acc__0(
+        .d(acc__0__d),
+        .q(acc__0__q),
+        .clock(acc__0__clock)
+    );
+    tiny_accel_axi_dff_w32 acc__1(
+        .d(acc__1__d),
+        .q(acc__1__q),
+        .clock(acc__1__clock)
+    );
+    tiny_accel_axi_outq outq__0(
+        .clock(outq__0__clock),
+        .r_en(outq__0__r_en),
+        .r_addr(outq__0__r_addr),
+        .r_data(outq__0__r_data),
+        .w_en(outq__0__w_en),
+        .w_addr(outq__0__w_addr),
+        .w_data(outq__0__w_data)
+    );
+    tiny_accel_axi_outq outq__1(
+        .clock(outq__1__clock),
+        .r_en(outq__1__r_en),
+        .r_addr(outq__1__r_addr),
+        .r_data(outq__1__r_data),
+        .w_en(outq__1__w_en),
+        .w_addr(outq__1__w_addr),
+        .w_data(outq__1__w_data)
+    );
+    tiny_accel_axi_dff_w16 owr__0(
+        .d(owr__0__d),
+        .q(owr__0__q),
+        .clock(owr__0__clock)
+    );
+    tiny_accel_axi_dff_w16 owr__1(
+        .d(owr__1__d),
+        .q(owr__1__q),
+        .clock(owr__1__clock)
+    );
+    tiny_accel_axi_dff_w16 ord__0(
+        .d(ord__0__d),
+        .q(ord__0__q),
+        .clock(ord__0__clock)
+    );
+    tiny_accel_axi_dff_w16 ord__1(
+        .d(ord__1__d),
+        .q(ord__1__q),
+        .clock(ord__1__clock)
+    );
+    tiny_accel_axi_dff_w16 ocnt__0(
+        .d(ocnt__0__d),
+        .q(ocnt__0__q),
+        .clock(ocnt__0__clock)
+    );
+    tiny_accel_axi_dff_w16 ocnt__1(
+        .d(ocnt__1__d),
+        .q(ocnt__1__q),
+        .clock(ocnt__1__clock)
+    );
+    tiny_accel_axi_dff_w1 fault_r(
+        .d(fault_r__d),
+        .q(fault_r__q),
+        .clock(fault_r__clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        psub__clock = clock;
+        fault_r__clock = clock;
+        psub__d = psub__q;
+        fault_r__d = fault_r__q;
+        fault_r__d = 1'b0;
+        psub__d = ({12'd0, sub});
+        gk__0 = 16'h0;
+        gk__1 = gk__0 + p_k;
+        dy__0 = gk__0 + psub__q;
+        dy__1 = gk__1 + psub__q;
+        y__0__clock = clock;
+        x__0__clock = clock;
+        v__0__clock = clock;
+        py__0__clock = clock;
+        px__0__clock = clock;
+        pv__0__clock = clock;
+        y__0__d = y__0__q;
+        x__0__d = x__0__q;
+        v__0__d = v__0__q;
+        if (strobe) begin
+            v__0__d = tv__0;
+            if (tv__0) begin
+                if (tf__0) begin
+                    y__0__d = 16'h0;
+                    x__0__d = 16'h0;
+                end
+                else if (x__0__q + 16'h1 == p_wp) begin
+                    y__0__d = y__0__q + 16'h1;
+                    x__0__d = 16'h0;
+                end
+                else begin
+                    x__0__d = x__0__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__0__d = 1'b0;
+        end
+        py__0__d = y__0__q;
+        px__0__d = x__0__q;
+        pv__0__d = v__0__q;
+        y__1__clock = clock;
+        x__1__clock = clock;
+        v__1__clock = clock;
+        py__1__clock = clock;
+        px__1__clock = clock;
+        pv__1__clock = clock;
+        y__1__d = y__1__q;
+        x__1__d = x__1__q;
+        v__1__d = v__1__q;
+        if (strobe) begin
+            v__1__d = tv__1;
+            if (tv__1) begin
+                if (tf__1) begin
+                    y__1__d = 16'h0;
+                    x__1__d = 16'h0;
+                end
+                else if (x__1__q + 16'h1 == p_wp) begin
+                    y__1__d = y__1__q + 16'h1;
+                    x__1__d = 16'h0;
+                end
+                else begin
+                    x__1__d = x__1__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__1__d = 1'b0;
+        end
+        py__1__d = y__1__q;
+        px__1__d = x__1__q;
+        pv__1__d = v__1__q;
+        y__2__clock = clock;
+        x__2__clock = clock;
+        v__2__clock = clock;
+        py__2__clock = clock;
+        px__2__clock = clock;
+        pv__2__clock = clock;
+        y__2__d = y__2__q;
+        x__2__d = x__2__q;
+        v__2__d = v__2__q;
+        if (strobe) begin
+            v__2__d = tv__2;
+            if (tv__2) begin
+                if (tf__2) begin
+                    y__2__d = 16'h0;
+                    x__2__d = 16'h0;
+                end
+                else if (x__2__q + 16'h1 == p_wp) begin
+                    y__2__d = y__2__q + 16'h1;
+                    x__2__d = 16'h0;
+                end
+                else begin
+                    x__2__d = x__2__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__2__d = 1'b0;
+        end
+        py__2__d = y__2__q;
+        px__2__d = x__2__q;
+        pv__2__d = v__2__q;
+        y__3__clock = clock;
+        x__3__clock = clock;
+        v__3__clock = clock;
+        py__3__clock = clock;
+        px__3__clock = clock;
+        pv__3__clock = clock;
+        y__3__d = y__3__q;
+        x__3__d = x__3__q;
+        v__3__d = v__3__q;
+        if (strobe) begin
+            v__3__d = tv__3;
+            if (tv__3) begin
+                if (tf__3) begin
+                    y__3__d = 16'h0;
+                    x__3__d = 16'h0;
+                end
+                else if (x__3__q + 16'h1 == p_wp) begin
+                    y__3__d = y__3__q + 16'h1;
+                    x__3__d = 16'h0;
+                end
+                else begin
+                    x__3__d = x__3__q + 16'h1;
+                end
+            end
+        end
+        if (start) begin
+            v__3__d = 1'b0;
+        end
+        py__3__d = y__3__q;
+        px__3__d = x__3__q;
+        pv__3__d = v__3__q;
+        part__0 = prod__0;
+        ym__0 = py__0__q - dy__0;
+        pval__0 = pv__0__q & (dy__0 < p_kh) & (px__0__q <= p_xlast) & ~(p_sw2 & px__0__q[32'h0]) & (py__0__q >= dy__0) & (ym__0 <= p_ylast) & ~(p_sh2 & ym__0[32'h0]);
+        part__1 = prod__1;
+        ym__1 = py__1__q - dy__1;
+        pval__1 = pv__1__q & (dy__1 < p_kh) & (px__1__q <= p_xlast) & ~(p_sw2 & px__1__q[32'h0]) & (py__1__q >= dy__1) & (ym__1 <= p_ylast) & ~(p_sh2 & ym__1[32'h0]);
+        part__2 = prod__2;
+        ym__2 = py__2__q - dy__0;
+        pval__2 = pv__2__q & (dy__0 < p_kh) & (px__2__q <= p_xlast) & ~(p_sw2 & px__2__q[32'h0]) & (py__2__q >= dy__0) & (ym__2 <= p_ylast) & ~(p_sh2 & ym__2[32'h0]);
+        part__3 = prod__3;
+        ym__3 = py__3__q - dy__1;
+        pval__3 = pv__3__q & (dy__1 < p_kh) & (px__3__q <= p_xlast) & ~(p_sw2 & px__3__q[32'h0]) & (py__3__q >= dy__1) & (ym__3 <= p_ylast) & ~(p_sh2 & ym__3[32'h0]);
+        plast__0 = (px__0__q == p_xlast) & (ym__0 == p_ylast);
+        plast__1 = (px__2__q == p_xlast) & (ym__2 == p_ylast);
+        qv__0__clock = clock;
+        qdy__0__clock = clock;
+        qsum__0__clock = clock;
+        rv__0__clock = clock;
+        rdy__0__clock = clock;
+        rsum__0__clock = clock;
+        qv__0__d = pval__0 & ~start;
+        qsum__0__d = part__0;
+        rv__0__d = qv__0__q & ~start;
+        rdy__0__d = qdy__0__q;
+        rsum__0__d = qsum__0__q;
+        qv__1__clock = clock;
+        qdy__1__clock = clock;
+        qsum__1__clock = clock;
+        rv__1__clock = clock;
+        rdy__1__clock = clock;
+        rsum__1__clock = clock;
+        qv__1__d = pval__1 & ~start;
+        qsum__1__d = part__1;
+        rv__1__d = qv__1__q & ~start;
+        rdy__1__d = qdy__1__q;
+        rsum__1__d = qsum__1__q;
+        qv__2__clock = clock;
+        qdy__2__clock = clock;
+        qsum__2__clock = clock;
+        rv__2__clock = clock;
+        rdy__2__clock = clock;
+        rsum__2__clock = clock;
+        qv__2__d = pval__2 & ~start;
+        qsum__2__d = part__2;
+        rv__2__d = qv__2__q & ~start;
+        rdy__2__d = qdy__2__q;
+        rsum__2__d = qsum__2__q;
+        qv__3__clock = clock;
+        qdy__3__clock = clock;
+        qsum__3__clock = clock;
+        rv__3__clock = clock;
+        rdy__3__clock = clock;
+        rsum__3__clock = clock;
+        qv__3__d = pval__3 & ~start;
+        qsum__3__d = part__3;
+        rv__3__d = qv__3__q & ~start;
+        rdy__3__d = qdy__3__q;
+        rsum__3__d = qsum__3__q;
+        qdy__0__d = dy__0;
+        qdy__1__d = dy__1;
+        qlast__0__clock = clock;
+        rlast__0__clock = clock;
+        qlast__0__d = plast__0;
+        rlast__0__d = qlast__0__q;
+        qdy__2__d = dy__0;
+        qdy__3__d = dy__1;
+        qlast__1__clock = clock;
+        rlast__1__clock = clock;
+        qlast__1__d = plast__1;
+        rlast__1__d = qlast__1__q;
+        lpop__0 = 1'b0;
+        lpush__0 = 1'b0;
+        lpdata__0 = 32'h0;
+        if (qv__0__q & (qdy__0__q == lidx__1)) begin
+            lpop__0 = 1'b1;
+        end
+        if (qv__1__q & (qdy__1__q == lidx__1)) begin
+            lpop__0 = 1'b1;
+        end
+        lpop__1 = 1'b0;
+        lpush__1 = 1'b0;
+        lpdata__1 = 32'h0;
+        if (qv__0__q & (qdy__0__q == lidx__2)) begin
+            lpop__1 = 1'b1;
+        end
+        if (qv__1__q & (qdy__1__q == lidx__2)) begin
+            lpop__1 = 1'b1;
+        end
+        emit__0 = 1'b0;
+        edata__0 = 32'h0;
+        add__0 = rsum__0__q;
+        if (rdy__0__q == lidx__1) begin
+            add__0 = rsum__0__q + line__0__r_data;
+        end
+        if (rdy__0__q == lidx__2) begin
+            add__0 = rsum__0__q + line__1__r_data;
+        end
+        fin__0 = rdy__0__q + 16'h1 == p_kh;
+        if (rv__0__q & ~p_global) begin
+            if (fin__0) begin
+                emit__0 = 1'b1;
+                edata__0 = add__0;
+            end
+            else begin
+                if (rdy__0__q == lidx__0) begin
+                    lpush__0 = 1'b1;
+                    lpdata__0 = add__0;
+                end
+                if (rdy__0__q == lidx__1) begin
+                    lpush__1 = 1'b1;
+                    lpdata__1 = add__0;
+                end
+            end
+        end
+        add__1 = rsum__1__q;
+        if (rdy__1__q == lidx__1) begin
+            add__1 = rsum__1__q + line__0__r_data;
+        end
+        if (rdy__1__q == lidx__2) begin
+            add__1 = rsum__1__q + line__1__r_data;
+        end
+        fin__1 = rdy__1__q + 16'h1 == p_kh;
+        if (rv__1__q & ~p_global) begin
+            if (fin__1) begin
+                emit__0 = 1'b1;
+                edata__0 = add__1;
+            end
+            else begin
+                if (rdy__1__q == lidx__0) begin
+                    lpush__0 = 1'b1;
+                    lpdata__0 = add__1;
+                end
+                if (rdy__1__q == lidx__1) begin
+                    lpush__1 = 1'b1;
+                    lpdata__1 = add__1;
+                end
+            end
+        end
+        acc__0__clock = clock;
+        acc__0__d = acc__0__q;
+        if (rv__0__q & p_global) begin
+            if (rlast__0__q) begin
+                emit__0 = 1'b1;
+                edata__0 = acc__0__q + rsum__0__q;
+                acc__0__d = 32'h0;
+            end
+            else begin
+                acc__0__d = acc__0__q + rsum__0__q;
+            end
+        end
+        if (start) begin
+            acc__0__d = 32'h0;
+        end
+        line__0__clock = clock;
+        lwr__0__clock = clock;
+        lrd__0__clock = clock;
+        lcnt__0__clock = clock;
+        line__0__r_en = lpop__0;
+        line__0__r_addr = lrd__0__q & lmask;
+        line__0__w_en = lpush__0;
+        line__0__w_addr = lwr__0__q & lmask;
+        line__0__w_data = lpdata__0;
+        lwr__0__d = lwr__0__q;
+        lrd__0__d = lrd__0__q;
+        lcnt__0__d = lcnt__0__q;
+        if (lpush__0) begin
+            lwr__0__d = lwr__0__q + 16'h1;
+            if (lcnt__0__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__0) begin
+            lrd__0__d = lrd__0__q + 16'h1;
+            if (lcnt__0__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__0 & ~lpop__0) begin
+            lcnt__0__d = lcnt__0__q + 16'h1;
+        end
+        if (lpop__0 & ~lpush__0) begin
+            lcnt__0__d = lcnt__0__q - 16'h1;
+        end
+        if (start) begin
+            lwr__0__d = 16'h0;
+            lrd__0__d = 16'h0;
+            lcnt__0__d = 16'h0;
+        end
+        line__1__clock = clock;
+        lwr__1__clock = clock;
+        lrd__1__clock = clock;
+        lcnt__1__clock = clock;
+        line__1__r_en = lpop__1;
+        line__1__r_addr = lrd__1__q & lmask;
+        line__1__w_en = lpush__1;
+        line__1__w_addr = lwr__1__q & lmask;
+        line__1__w_data = lpdata__1;
+        lwr__1__d = lwr__1__q;
+        lrd__1__d = lrd__1__q;
+        lcnt__1__d = lcnt__1__q;
+        if (lpush__1) begin
+            lwr__1__d = lwr__1__q + 16'h1;
+            if (lcnt__1__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__1) begin
+            lrd__1__d = lrd__1__q + 16'h1;
+            if (lcnt__1__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__1 & ~lpop__1) begin
+            lcnt__1__d = lcnt__1__q + 16'h1;
+        end
+        if (lpop__1 & ~lpush__1) begin
+            lcnt__1__d = lcnt__1__q - 16'h1;
+        end
+        if (start) begin
+            lwr__1__d = 16'h0;
+            lrd__1__d = 16'h0;
+            lcnt__1__d = 16'h0;
+        end
+        lpop__2 = 1'b0;
+        lpush__2 = 1'b0;
+        lpdata__2 = 32'h0;
+        if (qv__2__q & (qdy__2__q == lidx__1)) begin
+            lpop__2 = 1'b1;
+        end
+        if (qv__3__q & (qdy__3__q == lidx__1)) begin
+            lpop__2 = 1'b1;
+        end
+        lpop__3 = 1'b0;
+        lpush__3 = 1'b0;
+        lpdata__3 = 32'h0;
+        if (qv__2__q & (qdy__2__q == lidx__2)) begin
+            lpop__3 = 1'b1;
+        end
+        if (qv__3__q & (qdy__3__q == lidx__2)) begin
+            lpop__3 = 1'b1;
+        end
+        emit__1 = 1'b0;
+        edata__1 = 32'h0;
+        add__2 = rsum__2__q;
+        if (rdy__2__q == lidx__1) begin
+            add__2 = rsum__2__q + line__2__r_data;
+        end
+        if (rdy__2__q == lidx__2) begin
+            add__2 = rsum__2__q + line__3__r_data;
+        end
+        fin__2 = rdy__2__q + 16'h1 == p_kh;
+        if (rv__2__q & ~p_global) begin
+            if (fin__2) begin
+                emit__1 = 1'b1;
+                edata__1 = add__2;
+            end
+            else begin
+                if (rdy__2__q == lidx__0) begin
+                    lpush__2 = 1'b1;
+                    lpdata__2 = add__2;
+                end
+                if (rdy__2__q == lidx__1) begin
+                    lpush__3 = 1'b1;
+                    lpdata__3 = add__2;
+                end
+            end
+        end
+        add__3 = rsum__3__q;
+        if (rdy__3__q == lidx__1) begin
+            add__3 = rsum__3__q + line__2__r_data;
+        end
+        if (rdy__3__q == lidx__2) begin
+            add__3 = rsum__3__q + line__3__r_data;
+        end
+        fin__3 = rdy__3__q + 16'h1 == p_kh;
+        if (rv__3__q & ~p_global) begin
+            if (fin__3) begin
+                emit__1 = 1'b1;
+                edata__1 = add__3;
+            end
+            else begin
+                if (rdy__3__q == lidx__0) begin
+                    lpush__2 = 1'b1;
+                    lpdata__2 = add__3;
+                end
+                if (rdy__3__q == lidx__1) begin
+                    lpush__3 = 1'b1;
+                    lpdata__3 = add__3;
+                end
+            end
+        end
+        acc__1__clock = clock;
+        acc__1__d = acc__1__q;
+        if (rv__2__q & p_global) begin
+            if (rlast__1__q) begin
+                emit__1 = 1'b1;
+                edata__1 = acc__1__q + rsum__2__q;
+                acc__1__d = 32'h0;
+            end
+            else begin
+                acc__1__d = acc__1__q + rsum__2__q;
+            end
+        end
+        if (start) begin
+            acc__1__d = 32'h0;
+        end
+        line__2__clock = clock;
+        lwr__2__clock = clock;
+        lrd__2__clock = clock;
+        lcnt__2__clock = clock;
+        line__2__r_en = lpop__2;
+        line__2__r_addr = lrd__2__q & lmask;
+        line__2__w_en = lpush__2;
+        line__2__w_addr = lwr__2__q & lmask;
+        line__2__w_data = lpdata__2;
+        lwr__2__d = lwr__2__q;
+        lrd__2__d = lrd__2__q;
+        lcnt__2__d = lcnt__2__q;
+        if (lpush__2) begin
+            lwr__2__d = lwr__2__q + 16'h1;
+            if (lcnt__2__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__2) begin
+            lrd__2__d = lrd__2__q + 16'h1;
+            if (lcnt__2__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__2 & ~lpop__2) begin
+            lcnt__2__d = lcnt__2__q + 16'h1;
+        end
+        if (lpop__2 & ~lpush__2) begin
+            lcnt__2__d = lcnt__2__q - 16'h1;
+        end
+        if (start) begin
+            lwr__2__d = 16'h0;
+            lrd__2__d = 16'h0;
+            lcnt__2__d = 16'h0;
+        end
+        line__3__clock = clock;
+        lwr__3__clock = clock;
+        lrd__3__clock = clock;
+        lcnt__3__clock = clock;
+        line__3__r_en = lpop__3;
+        line__3__r_addr = lrd__3__q & lmask;
+        line__3__w_en = lpush__3;
+        line__3__w_addr = lwr__3__q & lmask;
+        line__3__w_data = lpdata__3;
+        lwr__3__d = lwr__3__q;
+        lrd__3__d = lrd__3__q;
+        lcnt__3__d = lcnt__3__q;
+        if (lpush__3) begin
+            lwr__3__d = lwr__3__q + 16'h1;
+            if (lcnt__3__q == ldepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpop__3) begin
+            lrd__3__d = lrd__3__q + 16'h1;
+            if (lcnt__3__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (lpush__3 & ~lpop__3) begin
+            lcnt__3__d = lcnt__3__q + 16'h1;
+        end
+        if (lpop__3 & ~lpush__3) begin
+            lcnt__3__d = lcnt__3__q - 16'h1;
+        end
+        if (start) begin
+            lwr__3__d = 16'h0;
+            lrd__3__d = 16'h0;
+            lcnt__3__d = 16'h0;
+        end
+        ready = 1'b1;
+        outq__0__clock = clock;
+        owr__0__clock = clock;
+        ord__0__clock = clock;
+        ocnt__0__clock = clock;
+        outq__0__w_en = emit__0;
+        outq__0__w_addr = owr__0__q & omask;
+        outq__0__w_data = edata__0;
+        outq__0__r_en = pop;
+        outq__0__r_addr = ord__0__q & omask;
+        o_sum__0 = outq__0__r_data;
+        owr__0__d = owr__0__q;
+        ord__0__d = ord__0__q;
+        ocnt__0__d = ocnt__0__q;
+        if (ocnt__0__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__0) begin
+            owr__0__d = owr__0__q + 16'h1;
+            if (ocnt__0__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__0__d = ord__0__q + 16'h1;
+            if (ocnt__0__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__0 & ~pop) begin
+            ocnt__0__d = ocnt__0__q + 16'h1;
+        end
+        if (pop & ~emit__0) begin
+            ocnt__0__d = ocnt__0__q - 16'h1;
+        end
+        if (start) begin
+            owr__0__d = 16'h0;
+            ord__0__d = 16'h0;
+            ocnt__0__d = 16'h0;
+        end
+        outq__1__clock = clock;
+        owr__1__clock = clock;
+        ord__1__clock = clock;
+        ocnt__1__clock = clock;
+        outq__1__w_en = emit__1;
+        outq__1__w_addr = owr__1__q & omask;
+        outq__1__w_data = edata__1;
+        outq__1__r_en = pop;
+        outq__1__r_addr = ord__1__q & omask;
+        o_sum__1 = outq__1__r_data;
+        owr__1__d = owr__1__q;
+        ord__1__d = ord__1__q;
+        ocnt__1__d = ocnt__1__q;
+        if (ocnt__1__q == 16'h0) begin
+            ready = 1'b0;
+        end
+        if (emit__1) begin
+            owr__1__d = owr__1__q + 16'h1;
+            if (ocnt__1__q == odepth) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (pop) begin
+            ord__1__d = ord__1__q + 16'h1;
+            if (ocnt__1__q == 16'h0) begin
+                fault_r__d = 1'b1;
+            end
+        end
+        if (emit__1 & ~pop) begin
+            ocnt__1__d = ocnt__1__q + 16'h1;
+        end
+        if (pop & ~emit__1) begin
+            ocnt__1__d = ocnt__1__q - 16'h1;
+        end
+        if (start) begin
+            owr__1__d = 16'h0;
+            ord__1__d = 16'h0;
+            ocnt__1__d = 16'h0;
+        end
+        fault = fault_r__q;
+    end
+    
+endmodule // tiny_accel_axi_dw
+
+module tiny_accel_axi_outq(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  r_en;
+    input wire  [15:0] r_addr;
+    output reg  [31:0] r_data;
+    input wire  w_en;
+    input wire  [15:0] w_addr;
+    input wire  [31:0] w_data;
+    
+    // Update code (custom)
+    // A read of the word written in the same cycle is never used: undefined in hardware (no
+    // collision logic), the old word inverted in simulation so that a use would show.
+    (* no_rw_check *)
+    reg [31:0] mem [0:3];
+    // Every word starts at 0, as in the Rust model; synthesis leaves block RAM at its configured
+    // contents, 0 by default (and does not unroll the loop). ACCELGEN_RAM_RANDOM starts every word
+    // pseudo-random instead (a check that no output depends on a word the run never wrote).
+    `ifndef SYNTHESIS
+    integer init_i;
+    `ifdef ACCELGEN_RAM_RANDOM
+    reg [63:0] init_r;
+    reg [31:0] init_w;
+    initial begin
+       init_r = 64'h9E3779B97F4A7C15;
+       for (init_i = 0; init_i <= 3; init_i = init_i + 1) begin
+          init_r = init_r * 64'h5851F42D4C957F2D + 64'h14057B7EF767814F;
+          init_w = {1{init_r[63:32]}};
+          mem[init_i] = init_w[31:0];
+       end
+    end
+    `else
+    initial for (init_i = 0; init_i <= 3; init_i = init_i + 1) mem[init_i] = 0;
+    `endif
+    `endif
+    always @(posedge clock) begin
+    `ifdef SYNTHESIS
+       if (r_en) r_data <= mem[r_addr[1:0]];
+    `else
+       if (r_en) r_data <= (w_en && w_addr[1:0] == r_addr[1:0]) ? ~mem[r_addr[1:0]] : mem[r_addr[1:0]];
+    `endif
+       if (w_en) mem[w_addr[1:0]] <= w_data;
+    end
+endmodule // tiny_accel_axi_outq
+
 module tiny_accel_axi_pair(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     
     // Module arguments
@@ -6428,7 +8094,7 @@ module tiny_accel_axi_pair(clock,r_en,r_addr,r_data,w_en,w_addr,w_data);
     end
 endmodule // tiny_accel_axi_pair
 
-module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_bank,w_data,w_used,mac);
+module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psum_in,psum_out,sum_at,w_we,w_sel,w_bank,w_data,w_used,mac,prod);
     
     // Module arguments
     input wire  clock;
@@ -6448,6 +8114,7 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
     input wire  [7:0] w_data;
     output reg  [7:0] w_used;
     output reg  mac;
+    output reg  [31:0] prod;
     
     // Stub signals
     reg  [7:0] x__d;
@@ -6629,6 +8296,7 @@ module tiny_accel_axi_pe(clock,strobe,ksel,ksel_nx,x_in,tag_in,x_out,tag_out,psu
         else begin
             prod32 = ({16'd0, mul__p});
         end
+        prod = prod32;
         sum = psum_in + prod32;
         psum__0__d = sum;
         psum__1__d = psum__0__q;
@@ -6687,7 +8355,7 @@ module tiny_accel_axi_mul(clock,a,b,p);
     `endif
 endmodule // tiny_accel_axi_mul
 
-module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,wl_bank,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
+module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,hold,wb_avail,wb_set,wb_at,wb_clr,busy,done,strobe,ksel,ksel_nx,sub,sum_at,slot_valid,slot_pad,slot_tag,slot_addr,slot_iyp,slot_ixp,new_pass,pass_grp,wl_rd_en,wl_rd_addr,wl_we,wl_row,wl_k,wl_bank,d_en,d_half,d_addr,d_baddr,o_valid,o_idx,p_stream,ob0,ob1,bb0,bb1);
     
     // Module arguments
     input wire  clock;
@@ -6696,6 +8364,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
     input wire  tile_done;
     input wire  tile_half;
     input wire  last_swap;
+    input wire  hold;
     input wire  [15:0] wb_avail;
     input wire  wb_set;
     input wire  [15:0] wb_at;
@@ -7155,7 +8824,7 @@ module tiny_accel_axi_seq(clock,start,geom,tile_done,tile_half,last_swap,wb_avai
         d_baddr = drain__baddr;
         o_valid = drain__out_valid;
         o_idx = drain__out_idx;
-        if (run__q & passes__all_issued & ~drain__busy0 & ~drain__busy1 & ~drain__active) begin
+        if (run__q & passes__all_issued & ~drain__busy0 & ~drain__busy1 & ~drain__active & ~hold) begin
             if (|tail__q) begin
                 tail__d = tail__q - 4'h1;
             end

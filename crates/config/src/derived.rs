@@ -71,6 +71,30 @@ impl ConvArray {
     pub fn channels_per_tile(&self) -> usize {
         self.cols * self.kernels
     }
+
+    /// The depthwise mode's column groups (docs/conv-array.md): PEs per group, KW, the widest
+    /// kernel the mode runs. 3 (the depthwise kernels of MLPerf Tiny's networks) where the array
+    /// has 3 columns, else 1 (kernels one column wide, and global pooling).
+    pub fn dw_group_width(&self) -> usize {
+        if self.cols >= 3 { 3 } else { 1 }
+    }
+
+    /// The depthwise mode's tallest kernel: 3 (two line FIFOs per row).
+    pub fn dw_kernel_rows(&self) -> usize {
+        3
+    }
+
+    /// Entries of each depthwise line FIFO: the widest output row the mode runs, plus the
+    /// pipeline's few (docs/conv-array.md).
+    pub fn dw_line_depth(&self) -> usize {
+        64
+    }
+
+    /// Rows that take part in the depthwise mode: row r's outputs go to column r's output side,
+    /// so min(R, C).
+    pub fn dw_rows(&self) -> usize {
+        self.rows.min(self.cols)
+    }
 }
 
 /// The pooling unit's window register file and feature memory.

@@ -466,3 +466,247 @@ fn check_work(e: &ConvEngineParams, plan: &ConvPlan, engine: crate::engines::Eng
 fn cycle_bound(e: &ConvEngineParams, p: &ConvPlan) -> u64 {
     cycle_estimate(e, p).saturating_mul(2)
 }
+
+/// A depthwise layer on the engine's depthwise mode (docs/conv-array.md): its run parameters.
+/// The slots are those of a 1 × 1 convolution of the padded input ("the carrier": every padded
+/// pixel of a channel group streamed once, a pass per group of R channels), the sums are the
+/// row sums of `DwRows`.
+#[derive(Clone, Debug)]
+pub struct DwRun {
+    /// The carrier's plan (stride 1, the layer's padding, C·k output channels: one tile).
+    pub carrier: ConvPlan,
+    /// Channels, kernel height and width, strides, output height and width.
+    pub c: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// `[sh, sw]`.
+    pub stride: [usize; 2],
+    /// Output height.
+    pub ho: usize,
+    /// Output width.
+    pub wo: usize,
+    /// Sub-cycles per slot (the least k ≥ 2 whose column groups cover the kernel's rows).
+    pub k: usize,
+    /// Global mode (`kh × kw` is the whole map: one output per channel).
+    pub global: bool,
+}
+
+impl DwRun {
+    /// The run of a depthwise layer (`weight` `[C, 1, kh, kw]`) on `input` `[C, H, W]`, or why
+    /// the depthwise mode cannot run it.
+    pub fn plan(e: &ConvArray, input: &[usize], weight: &[usize], p: &accelgen_golden::ConvParams) -> Result<DwRun, String> {
+        let [c, h, w] = [input[0], input[1], input[2]];
+        let (kh, kw) = (weight[2], weight[3]);
+        if weight[0] != c || weight[1] != 1 {
+            return Err(format!("a depthwise weight is [C, 1, kh, kw] with C = {c}; got {weight:?}"));
+        }
+        if e.rows > e.cols {
+            return Err(format!("the depthwise mode needs rows <= cols (row r's outputs use column r); the array is {}x{}", e.rows, e.cols));
+        }
+        let (kwmax, khmax, groups) = (e.dw_group_width(), e.dw_kernel_rows(), e.cols / e.dw_group_width());
+        let [pt, pl, pb, pr] = p.pads();
+        let (hp, wp) = (h + pt + pb, w + pl + pr);
+        let global = kh == hp && kw == wp && kh * kw > 1 && pt + pl + pb + pr == 0;
+        if !global {
+            if kw > kwmax || kh > khmax {
+                return Err(format!("a {kh}x{kw} kernel; the depthwise mode runs kernels up to {khmax}x{kwmax} on this array"));
+            }
+            if p.stride.iter().any(|&s| !(1..=2).contains(&s)) {
+                return Err(format!("stride {:?}; the depthwise mode runs strides 1 and 2", p.stride));
+            }
+        }
+        let ho = if global { 1 } else { (hp - kh) / p.stride[0] + 1 };
+        let wo = if global { 1 } else { (wp - kw) / p.stride[1] + 1 };
+        let k = if global { 2 } else { (2..=e.kernels).find(|&k| groups * k >= kh).ok_or_else(|| format!("{kh} kernel rows need more than {} sub-cycles", e.kernels))? };
+        if wo + 8 > e.dw_line_depth() {
+            return Err(format!("output rows of {wo}; the depthwise line FIFOs hold {} entries (rows up to {})", e.dw_line_depth(), e.dw_line_depth() - 8));
+        }
+        let ek = ConvArray { kernels: k, ..*e };
+        let cp = accelgen_golden::ConvParams { stride: [1, 1], ..p.clone() };
+        let carrier = ConvPlan::geometry(&ek, input, &[e.cols * k, c, 1, 1], &cp)?;
+        Ok(DwRun { carrier, c, kh, kw, stride: p.stride, ho, wo, k, global })
+    }
+
+    /// Outputs per channel.
+    pub fn pixels(&self) -> usize {
+        self.ho * self.wo
+    }
+
+    /// The `p_dw` word: on, global, stride-2 bits, kernel height.
+    pub fn mode_word(&self) -> u64 {
+        let kh = if self.global { 1 } else { self.kh };
+        1 | u64::from(self.global) << 1 | u64::from(self.stride[1] == 2) << 2 | u64::from(self.stride[0] == 2) << 3 | (kh as u64) << 4
+    }
+
+    /// (Wo − 1)·sw and (Ho − 1)·sh: the last window's left column and top row (global: the
+    /// last padded pixel).
+    pub fn last_window(&self) -> (usize, usize) {
+        if self.global {
+            (self.carrier.wo - 1, self.carrier.ho - 1)
+        } else {
+            ((self.wo - 1) * self.stride[1], (self.ho - 1) * self.stride[0])
+        }
+    }
+
+    /// PE (r, c)'s kernel j in pass g (channel g·R + r): kernel row g'·k + j of column group
+    /// g' = c div KW, kernel column KW − 1 − (c mod KW) (zero outside the kernel; global mode: the
+    /// group's last PE, weight 1 ... the layer's one weight).
+    pub fn pe_weight(&self, e: &ConvArray, weight: &TensorI8, g: usize, r: usize, c: usize, j: usize) -> i8 {
+        let (kwg, groups) = (e.dw_group_width(), e.cols / e.dw_group_width());
+        let ch = g * e.rows + r;
+        let (cg, jj) = (c / kwg, c % kwg);
+        if ch >= self.c || cg >= groups {
+            return 0;
+        }
+        let (dy, dx) = (cg * self.k + j, kwg - 1 - jj);
+        if self.global {
+            // Every position's datum times the layer's one weight: a 1 × 1 kernel.
+            return if dy == 0 && dx == 0 { weight.data[ch * self.kh * self.kw] } else { 0 };
+        }
+        if dy < self.kh && dx < self.kw { weight.data[(ch * self.kh + dy) * self.kw + dx] } else { 0 }
+    }
+
+    /// The weight-buffer image: pass g, then row r, kernel j, column c (the loader's order).
+    pub fn weight_image(&self, e: &ConvArray, weight: &TensorI8) -> Vec<i8> {
+        let mut v = Vec::new();
+        for g in 0..self.carrier.ic_tiles {
+            for r in 0..e.rows {
+                for j in 0..self.k {
+                    for c in 0..e.cols {
+                        v.push(self.pe_weight(e, weight, g, r, c, j));
+                    }
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Runs a depthwise layer (`weight` `[C, 1, kh, kw]`, a bias and scale per channel) on the
+/// engine's depthwise mode: channel g·R + r's outputs come out of output bank r at entries
+/// g·Ho·Wo + p. Global mode's weight must be the same for every tap of a channel (global
+/// average pooling's).
+pub fn run_dw(e: &ConvEngineParams, input: &TensorI8, layer: &ConvLayer, opts: &RunOptions) -> Result<HwRun, RunError> {
+    let weight = layer.weight.require("weight").map_err(RunError::Unsupported)?;
+    let bias = match &layer.bias {
+        Some(b) => Some(b.require("bias").map_err(RunError::Unsupported)?),
+        None => None,
+    };
+    let dw = DwRun::plan(e, &input.shape, &weight.shape, &layer.params).map_err(RunError::Unsupported)?;
+    if dw.global && weight.data.chunks(dw.kh * dw.kw).any(|c| c.iter().any(|&v| v != c[0])) {
+        return Err(RunError::Unsupported("global mode takes one weight per channel (every tap the same)".into()));
+    }
+    let plan = dw.carrier.clone().with_requant(layer.requant.as_ref());
+    let ev = ConvEngineParams { array: plan.array(e), ..*e };
+    check_work(&ev, &plan, opts.engine)?;
+    let sim = RunError::Sim;
+    let mut tb = opts.testbench(|| ConvEngine::new(e), "conv_engine", &format!("{e:?}"))?;
+    let e = &ev;
+    let sg = ConvSigs::new(&tb, e).map_err(sim)?;
+    let mut load_cycles = 0u64;
+    {
+        let mut load = |tb: &mut Tb, target: u64, rowsel: u64, addr: usize, data: i64| {
+            tb.poke(sg.ld_we, 1);
+            tb.poke(sg.ld_target, target);
+            tb.poke(sg.ld_rowsel, rowsel);
+            tb.poke(sg.ld_addr, addr as u64);
+            tb.poke(sg.ld_data, data as u32 as u64);
+            load_cycles += 1;
+            tb.step()
+        };
+        for r in 0..e.rows {
+            for (a, &v) in plan.bank_image(e, input, r).iter().enumerate() {
+                load(&mut tb, 0, 1 << r, a, v as i64).map_err(sim)?;
+            }
+        }
+        for (a, &v) in dw.weight_image(e, &weight).iter().enumerate() {
+            load(&mut tb, 1, 1 << (a % e.cols), a / e.cols, v as i64).map_err(sim)?;
+        }
+        // Channel g·R + r's bias (and scale word) in bias bank r, entry g.
+        for g in 0..plan.ic_tiles {
+            for r in 0..e.rows {
+                let ch = g * e.rows + r;
+                if ch >= dw.c {
+                    continue;
+                }
+                load(&mut tb, 2, 1 << r, g, bias.as_ref().map_or(0, |b| b.data[ch] as i64)).map_err(sim)?;
+                if let Some(s) = layer.channel_scales.as_deref().and_then(|s| s.get(ch)) {
+                    load(&mut tb, 3, 1 << r, g, i64::from(s.sig | (s.exp as i8 as u8 as u32) << 24)).map_err(sim)?;
+                }
+            }
+        }
+        tb.poke(sg.ld_we, 0);
+    }
+    set_parameters(&mut tb, e, &plan, layer).map_err(sim)?;
+    let (xl, yl) = dw.last_window();
+    for (name, v) in [
+        ("p_nodrain", 1),
+        ("p_dw", dw.mode_word()),
+        ("p_dxl", xl as u64),
+        ("p_dyl", yl as u64),
+        ("p_dpix", dw.pixels() as u64),
+    ] {
+        let s = tb.sig(name).map_err(sim)?;
+        tb.poke(s, v);
+    }
+    tb.poke(sg.start, 1);
+    tb.step().map_err(sim)?;
+    tb.poke(sg.start, 0);
+    let t0 = tb.cycles();
+    let bound = 2 * (plan.ic_tiles * (plan.pixels() + e.rows + e.cols + 8) * dw.k) as u64 + 200;
+    let mut mon = Monitor::new(e, dw.weight_image(e, &weight));
+    let fault = tb.sig("dw__fault").map_err(sim)?;
+    let mut dw_fifo_faults = 0u64;
+    loop {
+        if tb.is_set(sg.done) {
+            break;
+        }
+        if tb.cycles() - t0 > bound {
+            return Err(RunError::Sim(format!("no done after {bound} cycles (the bound for this depthwise layer): the engine hung")));
+        }
+        let strobe = mon.before_edge(&mut tb, &sg);
+        dw_fifo_faults += u64::from(tb.is_set(fault));
+        tb.step().map_err(sim)?;
+        mon.after_edge(&mut tb, &sg, strobe);
+    }
+    let cycles = tb.cycles() - t0;
+    let p_n = dw.pixels();
+    let mut data = vec![0i64; dw.c * p_n];
+    for ch in 0..dw.c {
+        let (g, r) = (ch / e.rows, ch % e.rows);
+        for p in 0..p_n {
+            tb.poke(sg.rd_en, 1);
+            tb.poke(sg.rd_bank, 1u64 << r);
+            tb.poke(sg.rd_addr, (g * p_n + p) as u64);
+            tb.step().map_err(sim)?;
+            data[ch * p_n + p] = tb.peek(sg.rd_data) as u32 as i32 as i64;
+        }
+    }
+    tb.poke(sg.rd_en, 0);
+    let shape = [dw.c, dw.ho, dw.wo];
+    let output = if layer.requant.is_some() {
+        Output::I8(Tensor::from_vec(&shape, data.iter().map(|&v| v as i8).collect()).expect("shape"))
+    } else {
+        Output::I32(Tensor::from_vec(&shape, data.iter().map(|&v| v as i32).collect()).expect("shape"))
+    };
+    let inv = mon.inv;
+    let violations = inv.cache_writes_outside_col0 + inv.shift_chain_breaks + inv.kernel_use_violations + dw_fifo_faults;
+    let mut stats = Map::new();
+    stats.insert("cycles".into(), json!(cycles));
+    stats.insert("dw_fifo_faults".into(), json!(dw_fifo_faults));
+    stats.insert("macs".into(), json!((dw.c * p_n * dw.kh * dw.kw) as u64));
+    stats.insert("pe_macs".into(), json!(inv.pe_macs));
+    stats.insert("first_cache_reads".into(), json!(inv.first_cache_reads));
+    stats.insert("cache_writes_outside_col0".into(), json!(inv.cache_writes_outside_col0));
+    stats.insert("shift_chain_breaks".into(), json!(inv.shift_chain_breaks));
+    stats.insert("kernel_use_violations".into(), json!(inv.kernel_use_violations));
+    stats.insert("load_cycles".into(), json!(load_cycles));
+    stats.insert("passes".into(), json!(plan.ic_tiles));
+    stats.insert("kernels_per_slot".into(), json!(dw.k));
+    let trace = tb.take_trace();
+    tb.finish().map_err(RunError::Unsupported)?;
+    opts.check_engine(|| ConvEngine::new(e), "conv_engine", trace, &mut stats)?;
+    Ok(HwRun { output, stats, violations })
+}

@@ -282,3 +282,83 @@ fn column_groups_fold_shifted_taps_into_the_first_group() {
     assert_eq!(ran, [0, 5, 5]);
     assert!(narrow > 0, "no layer ran with a shift below ceil(kw / groups)");
 }
+
+/// The depthwise mode (docs/conv-array.md, `DwRows`): random depthwise layers (kernels up to
+/// the array's column-group width and 3 rows, strides 1 and 2, asymmetric padding with a
+/// padding value, requantization of every kind, channel counts that leave the last group
+/// partial) and global average pooling (a kernel the size of the map), on arrays whose column
+/// groups are 1 PE (2×2, the tiny preset's) or 3 PEs wide (3×3, 2×6, 4×8), each equal to the
+/// golden convolution of the same layer in dense form (each output channel's weights zero
+/// outside its own input channel); no invariant violations. One of them runs on Verilator.
+#[test]
+fn depthwise_mode_equals_the_golden_convolution() {
+    let mut rng = Rng::from_env("dw-engine", 35);
+    let arrays = [(2, 2, 2), (3, 3, 3), (2, 6, 2), (4, 8, 4)];
+    let mut seen_global = false;
+    for case in 0..24 {
+        let (rows, cols, kernels) = arrays[case % arrays.len()];
+        let e = engine(rows, cols, kernels);
+        let kwmax = e.dw_group_width();
+        let global = case % 6 == 5;
+        let c = rng.range(1, 3 * rows as i64) as usize;
+        let (kh, kw, stride, pads, h, w);
+        if global {
+            (h, w) = (rng.range(1, 6) as usize, rng.range(2, 6) as usize);
+            (kh, kw, stride, pads) = (h, w, [1, 1], [0; 4]);
+        } else {
+            kw = rng.range(1, kwmax as i64) as usize;
+            kh = rng.range(1, 3) as usize;
+            stride = [rng.range(1, 2) as usize, rng.range(1, 2) as usize];
+            pads = [rng.below(kh as u64) as usize, rng.below(kw as u64) as usize, rng.below(kh as u64) as usize, rng.below(kw as u64) as usize];
+            h = rng.range(kh as i64, 7) as usize;
+            w = rng.range(kw as i64, 9) as usize;
+        }
+        seen_global |= global;
+        let mut l = layer(&mut rng, c, h, w, c, 1, 1, stride, [pads[0], pads[1]]);
+        l.input = random_tensor(&mut rng, &[c, h, w]);
+        l.layer.params.padding_end = Some([pads[2], pads[3]]);
+        let dwt: Vec<i8> = if global {
+            (0..c).flat_map(|_| std::iter::repeat_n(rng.range(-128, 127) as i8, kh * kw)).collect()
+        } else {
+            (0..c * kh * kw).map(|_| rng.range(-128, 127) as i8).collect()
+        };
+        // The dense form: output channel o's weights are its own channel's, zero elsewhere.
+        let mut dense = vec![0i8; c * c * kh * kw];
+        for o in 0..c {
+            for t in 0..kh * kw {
+                dense[(o * c + o) * kh * kw + t] = dwt[o * kh * kw + t];
+            }
+        }
+        let mut dl = l.layer.clone();
+        dl.weight = TensorField { shape: vec![c, c, kh, kw], data: Some(dense) };
+        let golden = Case { input: l.input.clone(), layer: Layer::Conv(dl), expected: None }.golden().unwrap().to_i64();
+        l.layer.weight = TensorField { shape: vec![c, 1, kh, kw], data: Some(dwt) };
+        let what = format!("case {case}: {rows}x{cols} K={kernels}, {c} channels {h}x{w}, kernel {kh}x{kw}, stride {stride:?}, pads {pads:?}");
+        // One run on the emitted Verilog (Verilator), the others on rust-hdl.
+        let engine = if case == 3 { accelgen_sim::engines::Engine::Verilator } else { accelgen_sim::engines::Engine::Rust };
+        let opts = RunOptions { engine, ..RunOptions::default() };
+        let run = accelgen_sim::conv::run_dw(&e, &l.input, &l.layer, &opts).unwrap_or_else(|err| panic!("{what}: {err}"));
+        let cmp = accelgen_formats::compare(&run.output.to_i64(), &golden, 5);
+        assert!(cmp.matches(), "{what}: {}", cmp.describe("depthwise mode vs golden"));
+        assert_eq!(run.violations, 0, "{what}: {:?}", run.stats);
+    }
+    assert!(seen_global);
+}
+
+/// The invariant counter `dw_fifo_faults` (the depthwise mode's FIFO read empty or written
+/// full) rises when the engine is built with line FIFOs of 2 entries (`DwLinesShallow`) and a
+/// layer's output rows are longer; the same layer on the sound engine counts none.
+#[test]
+fn dw_fifo_faults_rise_when_the_line_fifos_are_too_shallow() {
+    let mut rng = Rng::from_env("dw-fault", 36);
+    let mut e = engine(2, 6, 2);
+    let mut l = layer(&mut rng, 2, 4, 7, 2, 1, 1, [1, 1], [1, 1]);
+    l.layer.weight = TensorField { shape: vec![2, 1, 3, 3], data: Some((0..18).map(|_| rng.range(-128, 127) as i8).collect()) };
+    let sound = accelgen_sim::conv::run_dw(&e, &l.input, &l.layer, &RunOptions::default()).unwrap();
+    assert_eq!(sound.stats["dw_fifo_faults"], 0);
+    e.fault = accelgen_hw::pe::ConvFault::DwLinesShallow;
+    let broken = accelgen_sim::conv::run_dw(&e, &l.input, &l.layer, &RunOptions::default()).unwrap();
+    assert!(broken.stats["dw_fifo_faults"].as_u64().unwrap() > 0, "{:?}", broken.stats);
+    assert!(broken.violations > 0);
+    assert_ne!(broken.output.to_i64(), sound.output.to_i64());
+}

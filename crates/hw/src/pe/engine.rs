@@ -25,6 +25,15 @@
 //!   drain runs all C columns in parallel (one bias bank and one [`Requant`] per column) into the
 //!   C banks of the **output buffer**, K·Ho·Wo cycles per tile.
 //!
+//! - **Depthwise mode** (`p_dw` bit 0; docs/conv-array.md): the slots are those of a 1 × 1
+//!   convolution of the padded input, one pass per group of R channels (row r streams channel
+//!   g·R + r, padding included), and [`DwRows`] sums each column group's products along the
+//!   row instead of down the column; the accumulation columns take no slot (`g_hi` = 0: their
+//!   tiles still finish, so the run ends as any other) and the run keeps no sums
+//!   (`p_nodrain`). The rows' outputs are taken in lockstep in the drain's place: row r's into
+//!   column r's output side (R ≤ C), bias entry g, output entry `p_obase` + g·`p_dpix` + p. The
+//!   run finishes once every channel group's outputs are taken (the sequencer's `hold`).
+//!
 //! One clock; the slow cycle is K fast cycles (`strobe` in the last). Host side: load ports write
 //! the first cache, weight and bias buffers; parameter registers are inputs; `start` (one cycle)
 //! runs the layer and `done` rises when the last output is in the output buffer, which the host
@@ -45,6 +54,7 @@
 //! | `p_k` | in | 16 | kernels each PE uses in the run, k (2..=K): below, K stands for k (docs/conv-array.md) |
 //! | `p_wos`, `p_slots`, `p_cg`, `p_gs` | in | 16, 16, 2, 16 | column groups (`PE_COLS`): slots per row Wo + (G − 1)·shift and per pass Ho·that, log2 G, the shift; column c of group g = c div (C / G) takes slot columns g·shift + [0, `p_wo`) of each row, and the drain folds the groups' sums into the first group's columns (two register stages in every run: docs/conv-array.md); a streaming run of two groups adds them as column c + C/2 streams, column c's sums kept by entry in a pair buffer |
 //! | `p_keep`, `p_nodrain` | in | 1, 1 | input-channel groups: add to kept sums; keep the sums (no drain) |
+//! | `p_dw`, `p_dxl`, `p_dyl`, `p_dpix` | in | 8, 16, 16, 16 | depthwise mode (below): bit 0 on, bit 1 global, bits 2 and 3 horizontal and vertical stride 2, bits 7..4 the kernel height; the last window's left column and top row in padded coordinates; the outputs of a channel group, Ho·Wo |
 //! | `p_fbase`, `p_obase` | in | 16, 16 | first-cache and output-buffer entry of the run's start (double buffering) |
 //! | `start` | in | 1 | begin the layer (ignored while busy) |
 //! | `busy`, `done` | out | 1, 1 | running; finished (held until the next start) |
@@ -55,7 +65,7 @@
 
 use crate::mem::{LaneRam, SyncRam};
 use crate::window::WindowPorts;
-use crate::pe::{AccColumn, AccColumnParams, ColumnOut, ConvFault, ConvSequencer, Pe, PeFault, PeParams, SkewLine, Tag};
+use crate::pe::{AccColumn, AccColumnParams, ColumnOut, ConvFault, ConvSequencer, DwRows, DwRowsParams, Pe, PeFault, PeParams, SkewLine, Tag};
 use accelgen_config::ConvArray;
 use rust_hdl::prelude::*;
 
@@ -186,6 +196,14 @@ pub struct ConvEngine {
     /// Keep this run's sums instead of draining them (not the last input-channel group); at most
     /// two output tiles, one per half.
     pub p_nodrain: Signal<In, Bit>,
+    /// Depthwise mode (`PE_DW`, docs/conv-array.md): bit 0 on, bit 1 global, bit 2 horizontal
+    /// stride 2, bit 3 vertical stride 2, bits 7..4 the kernel height.
+    pub p_dw: Signal<In, Bits<8>>,
+    /// Depthwise: the last window's left column and top row in padded coordinates,
+    /// (Wo − 1)·sw and (Ho − 1)·sh; the outputs of a channel group, Ho·Wo (1 in global mode).
+    pub p_dxl: Signal<In, Bits<16>>,
+    pub p_dyl: Signal<In, Bits<16>>,
+    pub p_dpix: Signal<In, Bits<16>>,
     /// First-cache entry where the run's input starts (double buffering: the other half loads
     /// while this one is read).
     pub p_fbase: Signal<In, Bits<16>>,
@@ -336,6 +354,24 @@ pub struct ConvEngine {
     fault_cache: Vec<Constant<Bit>>,
     /// Built-in fault (tests only): every weight entry counts as written. Empty in a product.
     fault_uncounted: Vec<Constant<Bit>>,
+    /// The depthwise mode's row sums (rows min(R, C)).
+    dw: DwRows,
+    /// Depthwise mode on, registered (the parameters settle before a run starts).
+    dwm: DFF<Bit>,
+    /// Take one output from every row: this cycle (the accumulators' drain read's place), and
+    /// its valid bit and output entry three cycles later (the drain's output side's).
+    dw_pop: Signal<Local, Bit>,
+    dv: Vec<DFF<Bit>>,
+    di: Vec<DFF<Bits<16>>>,
+    /// The output entry and channel group (bias entry) of the next output taken, and its pixel.
+    dw_o: DFF<Bits<16>>,
+    dw_g: DFF<Bits<16>>,
+    dw_p: DFF<Bits<16>>,
+    /// Generator constants bound as one-value loops (skipped by the derive): rows in the
+    /// depthwise mode, PEs per column group, column groups.
+    _dwrows: usize,
+    _dwkw: usize,
+    _dwg: usize,
 }
 
 impl ConvEngine {
@@ -403,10 +439,23 @@ impl ConvEngine {
             sba: crate::vec_of(p.cols),
             sv: crate::vec_of(4 * p.cols),
             si: crate::vec_of(4 * p.cols),
+            dw: DwRows::new(&DwRowsParams {
+                rows: p.dw_rows(),
+                cols: p.cols,
+                kw: p.dw_group_width(),
+                kh_max: p.dw_kernel_rows(),
+                line_depth: if p.fault == ConvFault::DwLinesShallow { 2 } else { p.dw_line_depth() },
+                out_depth: DwRowsParams::out_depth_for(p.dw_rows()),
+            }),
+            dv: crate::vec_of(3),
+            di: crate::vec_of(3),
+            _dwrows: p.dw_rows(),
+            _dwkw: p.dw_group_width(),
+            _dwg: p.cols / p.dw_group_width(),
         } defaults {
             clock, wb_clear, wb_avail, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, ld_spread, p_h, p_w, p_wo, p,
             p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, gs2, gs3, strm, sgrp, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2, p_shw, p_phw, p_passes,
-            p_kp, p_k, p_kg, kg4, rt_we, rt_clr, rt_grp, rt_row, rt_data, tapm, hph, wpw, rt_ghot, sg_hot, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase,
+            p_kp, p_k, p_kg, kg4, rt_we, rt_clr, rt_grp, rt_row, rt_data, tapm, hph, wpw, rt_ghot, sg_hot, p_rq_en, p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_dw, p_dxl, p_dyl, p_dpix, dwm, dw_pop, dw_o, dw_g, dw_p, p_fbase, p_obase,
             start, busy, done, rd_en, rd_bank, rd_addr, rd_data, rd_word, ad_we, ad_bank, ad_addr, ad_data, rd_sel, strobe, row0_x,
             last_swap,
         })
@@ -450,7 +499,7 @@ impl ConvEngine {
 impl Logic for ConvEngine {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, rd_sel, wb_avail, tapm, hph, wpw, strm, sgrp, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2);
+        dff_setup!(self, clock, rd_sel, wb_avail, tapm, hph, wpw, strm, sgrp, be1, be2, ba1, ba2, ov1, ov2, oi1, oi2, dwm, dw_o, dw_g, dw_p);
         clock!(self, clock, seq);
 
         // ---- Control.
@@ -704,6 +753,66 @@ impl Logic for ConvEngine {
         }
         self.seq.last_swap.next = self.last_swap.val();
 
+        // ---- Depthwise mode: each row's column groups sum their products along the row
+        // (DwRows); the rows' outputs are taken in lockstep, in the drain's place.
+        self.dwm.d.next = self.p_dw.val().get_bit(0);
+        clock!(self, clock, dw);
+        self.dw.start.next = self.start.val();
+        self.dw.strobe.next = self.strobe.val();
+        self.dw.sub.next = self.seq.sub.val();
+        self.dw.p_k.next = self.p_k.val();
+        self.dw.p_kh.next = bit_cast::<16, 4>(self.p_dw.val().get_bits::<4>(4));
+        self.dw.p_wp.next = self.p_wo.val();
+        self.dw.p_xlast.next = self.p_dxl.val();
+        self.dw.p_ylast.next = self.p_dyl.val();
+        self.dw.p_global.next = self.p_dw.val().get_bit(1);
+        self.dw.p_sw2.next = self.p_dw.val().get_bit(2);
+        self.dw.p_sh2.next = self.p_dw.val().get_bit(3);
+        for cols in self.accs.len()..(self.accs.len() + 1) {
+            for kw in self._dwkw..(self._dwkw + 1) {
+                for ng in self._dwg..(self._dwg + 1) {
+                    for r in 0..self._dwrows {
+                        for c in 0..(self._dwg * self._dwkw) {
+                            self.dw.prod[r * ng * kw + c].next = self.pes[r * cols + c].prod.val();
+                        }
+                        // The datum entering each group's last PE (its `tag_in`, this engine's).
+                        for g in 0..self._dwg {
+                            self.dw.tv[r * ng + g].next = self.pes[r * cols + g * kw + kw - 1].tag_in.val().get_bit(0);
+                            self.dw.tf[r * ng + g].next = self.pes[r * cols + g * kw + kw - 1].tag_in.val().get_bit(1);
+                        }
+                    }
+                }
+            }
+        }
+        self.dw_pop.next = self.dwm.q.val() & self.dw.ready.val();
+        self.dw.pop.next = self.dw_pop.val();
+        if self.dw_pop.val() {
+            self.dw_o.d.next = self.dw_o.q.val() + 1;
+            if self.dw_p.q.val() + 1 == self.p_dpix.val() {
+                self.dw_p.d.next = 0.into();
+                self.dw_g.d.next = self.dw_g.q.val() + 1;
+            } else {
+                self.dw_p.d.next = self.dw_p.q.val() + 1;
+            }
+        }
+        if self.start.val() {
+            self.dw_o.d.next = self.p_obase.val();
+            self.dw_g.d.next = 0.into();
+            self.dw_p.d.next = 0.into();
+        }
+        for i in 0..3 {
+            self.dv[i].clock.next = self.clock.val();
+            self.di[i].clock.next = self.clock.val();
+        }
+        self.dv[0].d.next = self.dw_pop.val();
+        self.di[0].d.next = self.dw_o.q.val();
+        for i in 1..3 {
+            self.dv[i].d.next = self.dv[i - 1].q.val();
+            self.di[i].d.next = self.di[i - 1].q.val();
+        }
+        // Every channel group's outputs taken: the run may finish.
+        self.seq.hold.next = self.dwm.q.val() & (self.dw_g.q.val() != self.p_ic_tiles.val());
+
         // ---- Column groups: each column's slot columns [lo, hi) = group·shift + [0, Wo).
         self.gs2.next = self.p_gs.val() << 1;
         self.gs3.next = self.p_gs.val() + self.gs2.val();
@@ -726,6 +835,10 @@ impl Logic for ConvEngine {
             self.g_hi[c].clock.next = self.clock.val();
             self.g_lo[c].d.next = self.g_lo_nx[c].val();
             self.g_hi[c].d.next = self.g_lo_nx[c].val() + self.p_wo.val();
+            // Depthwise: the accumulation columns take no slot (their tiles still finish).
+            if self.p_dw.val().get_bit(0) {
+                self.g_hi[c].d.next = 0.into();
+            }
         }
         // The fold: two register stages between the accumulators' drain reads and the output
         // side (in every run; with one group they pass the sums on).
@@ -813,6 +926,20 @@ impl Logic for ConvEngine {
         self.ov2.d.next = self.ov1.q.val();
         self.oi1.d.next = self.seq.o_idx.val();
         self.oi2.d.next = self.oi1.q.val();
+        // Depthwise: an output taken is read like an accumulator entry (its bias: the channel
+        // group's entry), column r taking row r's.
+        if self.dwm.q.val() {
+            self.be1.d.next = self.dw_pop.val();
+            self.ba1.d.next = self.dw_g.q.val();
+            self.ov1.d.next = self.dv[2].q.val();
+            self.oi1.d.next = self.di[2].q.val();
+            for c in 0..self.accs.len() {
+                self.f1[c].d.next = 0.into();
+            }
+            for r in 0..self._dwrows {
+                self.f1[r].d.next = self.dw.o_sum[r].val();
+            }
+        }
 
         // ---- Drain into the output side; host reads of the output banks.
         self.rd_sel.d.next = self.rd_bank.val();
@@ -881,7 +1008,7 @@ crate::top_io!(
     inputs: [
         wb_clear, ld_we, ld_target, ld_rowsel, ld_addr, ld_data, ld_wide, ld_word, ld_spread, rt_we, rt_clr, rt_grp, rt_row, rt_data, p_h, p_w, p_wo, p.kh, p.kw, p.sh, p.sw, p.ph,
         p.pw, p_ic_tiles, p_oc_tiles, p_plane, p_pixels, p_wos, p_slots, p_cg, p_gs, p_shw, p_phw, p_passes, p_kp, p_k, p_kg, p_rq_en,
-        p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_fbase, p_obase, start,
+        p_mult, p_shift, p_zp, p_relu, p_rq_ort, p_sig, p_exp, p_rq_pc, p_pad, p_keep, p_nodrain, p_dw, p_dxl, p_dyl, p_dpix, p_fbase, p_obase, start,
         rd_en, rd_bank, rd_addr, ad_we, ad_bank, ad_addr, ad_data,
     ],
     outputs: [busy, done, rd_data, rd_word],
@@ -906,5 +1033,6 @@ crate::top_io!(
             s.add(&|| format!("pes__{i}__w_used"), 8, self.pes[i].w_used.val().get_u64());
             s.add(&|| format!("pes__{i}__mac"), 1, self.pes[i].mac.val().get_u64());
         }
+        s.add(&|| "dw__fault".into(), 1, self.dw.fault.val().get_u64());
     }
 );

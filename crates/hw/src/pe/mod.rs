@@ -87,4 +87,7 @@ pub enum ConvFault {
     /// The weight loader ignores the count of written entries: a run reads weights a streaming
     /// transfer has not written yet (older ones, or zeros).
     WeightsUncounted,
+    /// The depthwise mode's line FIFOs hold 2 entries instead of `dw_line_depth`: an output row
+    /// longer than that overwrites sums before they are taken.
+    DwLinesShallow,
 }

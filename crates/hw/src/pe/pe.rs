@@ -43,6 +43,7 @@
 //! | `w_we`, `w_sel`, `w_bank`, `w_data` | in | 1, 16, 1, 8 | shadow-weight write port: one-hot kernel, bank |
 //! | `w_used` | out | 8 | the weight multiplied this cycle (observation: what the PE really multiplies) |
 //! | `mac` | out | 1 | this cycle's product is a MAC on a datum read from the first cache (valid, not padding) |
+//! | `prod` | out | 32 | the product of the sub-cycle before, sign-extended (the depthwise mode's row sums) |
 
 use crate::pe::mul::RegMul;
 use crate::pe::{Tag, TAG_PAD, TAG_VALID};
@@ -114,6 +115,8 @@ pub struct Pe {
     pub w_used: Signal<Out, Bits<8>>,
     /// This cycle's product is a MAC on a real datum (tag valid, not padding).
     pub mac: Signal<Out, Bit>,
+    /// The registered product, sign-extended (the depthwise mode's row sums, `DwRows`).
+    pub prod: Signal<Out, Bits<32>>,
     /// Input register (loads on strobe only).
     x: DFF<Bits<8>>,
     /// Tag register, loads with `x`.
@@ -169,6 +172,7 @@ impl Pe {
             w_data: Default::default(),
             w_used: Default::default(),
             mac: Default::default(),
+            prod: Default::default(),
             x: Default::default(),
             tag: Default::default(),
             w: (0..p.kernels).map(|_| Default::default()).collect(),
@@ -280,6 +284,7 @@ impl Logic for Pe {
         }
         // Partial sums: a K-stage delay line down the column, entered at stage K − k (stage
         // K − 1 would be k = 1, which no run uses: no select for it).
+        self.prod.next = self.prod32.val();
         self.sum.next = self.psum_in.val() + self.prod32.val();
         self.psum[0].d.next = self.sum.val();
         for j in 1..self.w.len() {

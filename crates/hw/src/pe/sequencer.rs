@@ -13,6 +13,7 @@
 //! | `geom` | in | [`ConvGeometry`] | the engine's layer parameters (16 bits each; `keep`, `nodrain`: 1) |
 //! | `tile_done`, `tile_half` | in | 1 | the last accumulation column finished a tile, its half |
 //! | `last_swap` | in | 1 | the last PE of row 0 loaded a pass's first datum (row r's shadow weights free r slow cycles later) |
+//! | `hold` | in | 1 | the run may not finish yet: the depthwise mode's outputs are still being taken (the tail counts from its fall) |
 //! | `wb_avail` | in | 16 | weight-buffer entries written so far (the loader reads no entry at or past it) |
 //! | `wb_set`, `wb_at`, `wb_clr` | in | 1, 16, 1 | at the next clock edge `wb_avail` becomes `wb_at` + 1, or 0 (`wb_clr`, over `wb_set`) |
 //! | `busy`, `done` | out | 1 | running; finished (held until the next start) |
@@ -103,6 +104,8 @@ pub struct ConvSequencer {
     pub tile_half: Signal<In, Bit>,
     /// The last PE of row 0 swapped a pass's weights in.
     pub last_swap: Signal<In, Bit>,
+    /// The run may not finish yet (the depthwise mode's outputs are still being taken).
+    pub hold: Signal<In, Bit>,
     /// Weight-buffer entries written so far.
     pub wb_avail: Signal<In, Bits<16>>,
     /// `wb_avail` becomes `wb_at` + 1 at the next clock edge.
@@ -217,7 +220,7 @@ impl ConvSequencer {
         } defaults {
             klast, sum_at_r, strobe_r, km1, kgap, mx_rk, sum_at,
             clock, start, geom,
-            tile_done, tile_half, last_swap, wb_avail, wb_set, wb_at, wb_clr, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
+            tile_done, tile_half, last_swap, hold, wb_avail, wb_set, wb_at, wb_clr, busy, done, strobe, ksel, ksel_nx, sub, slot_valid,
             slot_pad, slot_tag, slot_addr, slot_iyp, slot_ixp, new_pass, pass_grp, wl_rd_en, wl_rd_addr, wl_we, wl_row, wl_k, wl_bank, d_en,
             d_half, d_addr, d_baddr, o_valid, o_idx, p_stream, ob0, ob1, bb0, bb1, issuer, run, fin, tail, ksel_r, sub_r, go,
             can_start, issue_new,
@@ -366,6 +369,7 @@ impl Logic for ConvSequencer {
             & !self.drain.busy0.val()
             & !self.drain.busy1.val()
             & !self.drain.active.val()
+            & !self.hold.val()
         {
             if self.tail.q.val().any() {
                 self.tail.d.next = self.tail.q.val() - 1;

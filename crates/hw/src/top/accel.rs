@@ -287,6 +287,11 @@ impl<const W: usize, const L: usize> Logic for AccelTop<W, L> {
         self.conv.p_pad.next = self.cregs.p_pad.val();
         self.conv.p_keep.next = self.cregs.geom.val().keep;
         self.conv.p_nodrain.next = self.cregs.geom.val().nodrain;
+        // The depthwise mode is not programmable in accel_top yet (PE_DW: issue #30).
+        self.conv.p_dw.next = 0.into();
+        self.conv.p_dxl.next = 0.into();
+        self.conv.p_dyl.next = 0.into();
+        self.conv.p_dpix.next = 0.into();
         self.conv.p_fbase.next = self.cregs.geom.val().fbase;
         self.conv.p_obase.next = self.cregs.geom.val().obase;
         self.conv.start.next = self.disp.conv_start.val();
