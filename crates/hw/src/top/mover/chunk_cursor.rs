@@ -15,7 +15,7 @@
 //! | `s_len` | in | 20 | its chunk length (`len`, or `words` for one chunk) |
 //! | `s_bcast` | in | 1 | a first-cache load writes each chunk into every bank (`MEM_ROWS.bcast`; `bank` all R banks, a plane per chunk) |
 //! | `s_spread` | in | 1 | a spread first-cache load (word steps of one-element chunks, R = L): each step is entry B + i of every bank (`bank` all R banks; `a_cur` and `depth` count entries) |
-//! | `s_k` | in | 16 | kernels of the conv run whose output a store reads, k (channel t·C·k + c·k + j) |
+//! | `s_k` | in | 16 | kernels of the conv run whose output a store reads, k (channel t·C·k + c·k + j); 1 after a depthwise run (channel t·C + c) |
 //! | `s_word` | in | 1 | word steps: a weight load's step is a whole entry of the C banks (`bank` is not used); a first-cache load's is L entries of its bank, and `s_len`, `a_cur` and `depth` count words of L entries; a store of the conv output's is L entries of its output bank (`s_len` in words, `rd_addr` the word's first entry) |
 //! | `adv` | in | 1 | step to the next word |
 //! | `fm_addr`, `fm_bank` | in | 20, 64 | the feature-memory cursor's entry and bank (the place of load target 3) |
@@ -277,7 +277,7 @@ impl Logic for ChunkCursor {
                     self.base.d.next = self.next_base.val();
                     if self.kern_l.q.val() {
                         self.kern.d.next = 0.into();
-                        self.kern_l.d.next = false;
+                        self.kern_l.d.next = self.last_j.q.val() == 0;
                         if self.wrap_c.val() {
                             self.bank_r.d.next = 1.into();
                             self.col_base.d.next = self.next_base.val();
@@ -309,8 +309,8 @@ impl Logic for ChunkCursor {
             self.idx.d.next = 0.into();
             self.base.d.next = 0.into();
             self.kern.d.next = 0.into();
-            // k ≥ 2 (the registers refuse less): kernel 0 is never the last.
-            self.kern_l.d.next = false;
+            // Kernel 0 is the last with k = 1 (a depthwise run's layout, `PE_DW`).
+            self.kern_l.d.next = self.s_k.val() == 1;
             self.bank_r.d.next = 1.into();
             // A spread load steps as a broadcast of one-element chunks: an entry of every bank.
             self.spr.d.next = self.s_spread.val();
@@ -366,7 +366,7 @@ mod tests {
     fn every_word_is_at_its_place_in_the_layout_table() {
         let mut rng = Rng::from_env("chunk-cursor", 3);
         let mut faults = 0;
-        for _ in 0..8 {
+        for iter in 0..12 {
             let lanes = [1, 2, 4][rng.below(3) as usize];
             let mut p = DataMoverParams {
                 rows: 1 + rng.below(4) as usize,
@@ -379,7 +379,8 @@ mod tests {
             };
             p.depths[0] = 2 * lanes * (2 + rng.below(16) as usize);
             p.depths[4] = 2 * lanes * (2 + rng.below(16) as usize);
-            let k = 2 + rng.below(2) as usize;
+            // k = 1: a depthwise run's output (`PE_DW`: channel g·C + r in bank r).
+            let k = if iter == 0 { 1 } else { 1 + rng.below(3) as usize };
             let mut h = crate::sim::Harness::new(ChunkCursor::new(&p)).unwrap();
             for (store, sel, word) in [(false, 0, false), (false, 0, true), (false, 1, false), (false, 1, true), (false, 2, false), (false, 3, false), (true, 0, false), (true, 0, true), (true, 1, false)] {
                 // A first-cache load in word steps counts words of L entries: the table's places
