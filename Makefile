@@ -104,6 +104,7 @@ cocotb: build
 bench: build
 	$(CARGO) bench --workspace
 	$(ACCELGEN) bench sim
+	$(ACCELGEN) bench dw
 	$(ACCELGEN) bench accel --plot target/bench/plots --force
 
 # The three protocols of patents.md as pictures: the conv row shift chain with the K kernels taking

@@ -306,6 +306,14 @@ pub(crate) enum BenchCmd {
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
         repeat: u32,
     },
+    /// The conv engine's depthwise mode against the dense form on MLPerf Tiny's depthwise layers
+    /// and global poolings (default preset, engine alone, Verilator): cycles, each layer's
+    /// roofline, the speed-up.
+    Dw {
+        /// One line of JSON, a list of rows.
+        #[arg(long)]
+        json: bool,
+    },
     /// Whole networks on accel_top (default preset, Verilator): network-wide PE utilization next
     /// to the conv engine's compute-only figure, memory traffic next to the minimum.
     Accel {

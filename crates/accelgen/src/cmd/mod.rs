@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod bench_accel;
+pub(crate) mod bench_dw;
 pub(crate) mod compile;
 pub(crate) mod generate;
 pub(crate) mod golden;
@@ -43,6 +44,7 @@ pub(crate) fn dispatch(cmd: Cmd) -> Result<(), Failure> {
         Cmd::Suite { paths, config } => suite::suite(&paths, &config.load()?),
         Cmd::Compile { file, config, out, json, force } => compile::compile(&file, &config.load()?, &out, json, force),
         Cmd::Bench { cmd: BenchCmd::Sim { json, repeat } } => bench::bench_sim(json, repeat),
+        Cmd::Bench { cmd: BenchCmd::Dw { json } } => bench_dw::bench_dw(json),
         Cmd::Bench { cmd: BenchCmd::Accel { json, plot, force } } => bench_accel::bench_accel(json, plot.as_deref(), force),
         Cmd::Wave { file, signals, from, to, svg, png, force } => {
             wave::wave(&file, &signals, from, to, svg.as_deref(), png.as_deref(), force)
