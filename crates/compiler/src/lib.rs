@@ -17,6 +17,7 @@
 pub mod conv_plan;
 pub mod cycle_model;
 pub mod dw_map;
+pub mod dw_plan;
 pub mod interp;
 pub mod layout;
 pub mod lower;

@@ -4,6 +4,7 @@
 
 use crate::{HwRun, RunError, RunOptions};
 use accelgen_compiler::cycle_model::{conv_cycles, cycle_estimate};
+use accelgen_compiler::dw_plan::DwPlan;
 use accelgen_compiler::ConvPlan;
 use accelgen_config::ConvArray;
 use accelgen_formats::{ConvLayer, Output};
@@ -467,123 +468,6 @@ fn cycle_bound(e: &ConvEngineParams, p: &ConvPlan) -> u64 {
     cycle_estimate(e, p).saturating_mul(2)
 }
 
-/// A depthwise layer on the engine's depthwise mode (docs/conv-array.md): its run parameters.
-/// The slots are those of a 1 × 1 convolution of the padded input ("the carrier": every padded
-/// pixel of a channel group streamed once, a pass per group of R channels), the sums are the
-/// row sums of `DwRows`.
-#[derive(Clone, Debug)]
-pub struct DwRun {
-    /// The carrier's plan (stride 1, the layer's padding, C·k output channels: one tile).
-    pub carrier: ConvPlan,
-    /// Channels, kernel height and width, strides, output height and width.
-    pub c: usize,
-    /// Kernel height.
-    pub kh: usize,
-    /// Kernel width.
-    pub kw: usize,
-    /// `[sh, sw]`.
-    pub stride: [usize; 2],
-    /// Output height.
-    pub ho: usize,
-    /// Output width.
-    pub wo: usize,
-    /// Sub-cycles per slot (the least k ≥ 2 whose column groups cover the kernel's rows).
-    pub k: usize,
-    /// Global mode (`kh × kw` is the whole map: one output per channel).
-    pub global: bool,
-}
-
-impl DwRun {
-    /// The run of a depthwise layer (`weight` `[C, 1, kh, kw]`) on `input` `[C, H, W]`, or why
-    /// the depthwise mode cannot run it.
-    pub fn plan(e: &ConvArray, input: &[usize], weight: &[usize], p: &accelgen_golden::ConvParams) -> Result<DwRun, String> {
-        let [c, h, w] = [input[0], input[1], input[2]];
-        let (kh, kw) = (weight[2], weight[3]);
-        if weight[0] != c || weight[1] != 1 {
-            return Err(format!("a depthwise weight is [C, 1, kh, kw] with C = {c}; got {weight:?}"));
-        }
-        if e.rows > e.cols {
-            return Err(format!("the depthwise mode needs rows <= cols (row r's outputs use column r); the array is {}x{}", e.rows, e.cols));
-        }
-        let (kwmax, khmax, groups) = (e.dw_group_width(), e.dw_kernel_rows(), e.cols / e.dw_group_width());
-        let [pt, pl, pb, pr] = p.pads();
-        let (hp, wp) = (h + pt + pb, w + pl + pr);
-        let global = kh == hp && kw == wp && kh * kw > 1 && pt + pl + pb + pr == 0;
-        if !global {
-            if kw > kwmax || kh > khmax {
-                return Err(format!("a {kh}x{kw} kernel; the depthwise mode runs kernels up to {khmax}x{kwmax} on this array"));
-            }
-            if p.stride.iter().any(|&s| !(1..=2).contains(&s)) {
-                return Err(format!("stride {:?}; the depthwise mode runs strides 1 and 2", p.stride));
-            }
-        }
-        let ho = if global { 1 } else { (hp - kh) / p.stride[0] + 1 };
-        let wo = if global { 1 } else { (wp - kw) / p.stride[1] + 1 };
-        let k = if global { 2 } else { (2..=e.kernels).find(|&k| groups * k >= kh).ok_or_else(|| format!("{kh} kernel rows need more than {} sub-cycles", e.kernels))? };
-        if wo + 8 > e.dw_line_depth() {
-            return Err(format!("output rows of {wo}; the depthwise line FIFOs hold {} entries (rows up to {})", e.dw_line_depth(), e.dw_line_depth() - 8));
-        }
-        let ek = ConvArray { kernels: k, ..*e };
-        let cp = accelgen_golden::ConvParams { stride: [1, 1], ..p.clone() };
-        let carrier = ConvPlan::geometry(&ek, input, &[e.cols * k, c, 1, 1], &cp)?;
-        Ok(DwRun { carrier, c, kh, kw, stride: p.stride, ho, wo, k, global })
-    }
-
-    /// Outputs per channel.
-    pub fn pixels(&self) -> usize {
-        self.ho * self.wo
-    }
-
-    /// The `p_dw` word: on, global, stride-2 bits, kernel height.
-    pub fn mode_word(&self) -> u64 {
-        let kh = if self.global { 1 } else { self.kh };
-        1 | u64::from(self.global) << 1 | u64::from(self.stride[1] == 2) << 2 | u64::from(self.stride[0] == 2) << 3 | (kh as u64) << 4
-    }
-
-    /// (Wo − 1)·sw and (Ho − 1)·sh: the last window's left column and top row (global: the
-    /// last padded pixel).
-    pub fn last_window(&self) -> (usize, usize) {
-        if self.global {
-            (self.carrier.wo - 1, self.carrier.ho - 1)
-        } else {
-            ((self.wo - 1) * self.stride[1], (self.ho - 1) * self.stride[0])
-        }
-    }
-
-    /// PE (r, c)'s kernel j in pass g (channel g·R + r): kernel row g'·k + j of column group
-    /// g' = c div KW, kernel column KW − 1 − (c mod KW) (zero outside the kernel; global mode: the
-    /// group's last PE, weight 1 ... the layer's one weight).
-    pub fn pe_weight(&self, e: &ConvArray, weight: &TensorI8, g: usize, r: usize, c: usize, j: usize) -> i8 {
-        let (kwg, groups) = (e.dw_group_width(), e.cols / e.dw_group_width());
-        let ch = g * e.rows + r;
-        let (cg, jj) = (c / kwg, c % kwg);
-        if ch >= self.c || cg >= groups {
-            return 0;
-        }
-        let (dy, dx) = (cg * self.k + j, kwg - 1 - jj);
-        if self.global {
-            // Every position's datum times the layer's one weight: a 1 × 1 kernel.
-            return if dy == 0 && dx == 0 { weight.data[ch * self.kh * self.kw] } else { 0 };
-        }
-        if dy < self.kh && dx < self.kw { weight.data[(ch * self.kh + dy) * self.kw + dx] } else { 0 }
-    }
-
-    /// The weight-buffer image: pass g, then row r, kernel j, column c (the loader's order).
-    pub fn weight_image(&self, e: &ConvArray, weight: &TensorI8) -> Vec<i8> {
-        let mut v = Vec::new();
-        for g in 0..self.carrier.ic_tiles {
-            for r in 0..e.rows {
-                for j in 0..self.k {
-                    for c in 0..e.cols {
-                        v.push(self.pe_weight(e, weight, g, r, c, j));
-                    }
-                }
-            }
-        }
-        v
-    }
-}
-
 /// Runs a depthwise layer (`weight` `[C, 1, kh, kw]`, a bias and scale per channel) on the
 /// engine's depthwise mode: channel g·R + r's outputs come out of output bank r at entries
 /// g·Ho·Wo + p. Global mode's weight must be the same for every tap of a channel (global
@@ -594,7 +478,7 @@ pub fn run_dw(e: &ConvEngineParams, input: &TensorI8, layer: &ConvLayer, opts: &
         Some(b) => Some(b.require("bias").map_err(RunError::Unsupported)?),
         None => None,
     };
-    let dw = DwRun::plan(e, &input.shape, &weight.shape, &layer.params).map_err(RunError::Unsupported)?;
+    let dw = DwPlan::plan(e, &input.shape, &weight.shape, &layer.params).map_err(RunError::Unsupported)?;
     if dw.global && weight.data.chunks(dw.kh * dw.kw).any(|c| c.iter().any(|&v| v != c[0])) {
         return Err(RunError::Unsupported("global mode takes one weight per channel (every tap the same)".into()));
     }
