@@ -13191,6 +13191,150 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
     reg  [15:0] lcnt__15__d;
     wire  [15:0] lcnt__15__q;
     reg  lcnt__15__clock;
+    reg  spush__0__d;
+    wire  spush__0__q;
+    reg  spush__0__clock;
+    reg  spush__1__d;
+    wire  spush__1__q;
+    reg  spush__1__clock;
+    reg  spush__2__d;
+    wire  spush__2__q;
+    reg  spush__2__clock;
+    reg  spush__3__d;
+    wire  spush__3__q;
+    reg  spush__3__clock;
+    reg  spush__4__d;
+    wire  spush__4__q;
+    reg  spush__4__clock;
+    reg  spush__5__d;
+    wire  spush__5__q;
+    reg  spush__5__clock;
+    reg  spush__6__d;
+    wire  spush__6__q;
+    reg  spush__6__clock;
+    reg  spush__7__d;
+    wire  spush__7__q;
+    reg  spush__7__clock;
+    reg  spush__8__d;
+    wire  spush__8__q;
+    reg  spush__8__clock;
+    reg  spush__9__d;
+    wire  spush__9__q;
+    reg  spush__9__clock;
+    reg  spush__10__d;
+    wire  spush__10__q;
+    reg  spush__10__clock;
+    reg  spush__11__d;
+    wire  spush__11__q;
+    reg  spush__11__clock;
+    reg  spush__12__d;
+    wire  spush__12__q;
+    reg  spush__12__clock;
+    reg  spush__13__d;
+    wire  spush__13__q;
+    reg  spush__13__clock;
+    reg  spush__14__d;
+    wire  spush__14__q;
+    reg  spush__14__clock;
+    reg  spush__15__d;
+    wire  spush__15__q;
+    reg  spush__15__clock;
+    reg  [31:0] spdata__0__d;
+    wire  [31:0] spdata__0__q;
+    reg  spdata__0__clock;
+    reg  [31:0] spdata__1__d;
+    wire  [31:0] spdata__1__q;
+    reg  spdata__1__clock;
+    reg  [31:0] spdata__2__d;
+    wire  [31:0] spdata__2__q;
+    reg  spdata__2__clock;
+    reg  [31:0] spdata__3__d;
+    wire  [31:0] spdata__3__q;
+    reg  spdata__3__clock;
+    reg  [31:0] spdata__4__d;
+    wire  [31:0] spdata__4__q;
+    reg  spdata__4__clock;
+    reg  [31:0] spdata__5__d;
+    wire  [31:0] spdata__5__q;
+    reg  spdata__5__clock;
+    reg  [31:0] spdata__6__d;
+    wire  [31:0] spdata__6__q;
+    reg  spdata__6__clock;
+    reg  [31:0] spdata__7__d;
+    wire  [31:0] spdata__7__q;
+    reg  spdata__7__clock;
+    reg  [31:0] spdata__8__d;
+    wire  [31:0] spdata__8__q;
+    reg  spdata__8__clock;
+    reg  [31:0] spdata__9__d;
+    wire  [31:0] spdata__9__q;
+    reg  spdata__9__clock;
+    reg  [31:0] spdata__10__d;
+    wire  [31:0] spdata__10__q;
+    reg  spdata__10__clock;
+    reg  [31:0] spdata__11__d;
+    wire  [31:0] spdata__11__q;
+    reg  spdata__11__clock;
+    reg  [31:0] spdata__12__d;
+    wire  [31:0] spdata__12__q;
+    reg  spdata__12__clock;
+    reg  [31:0] spdata__13__d;
+    wire  [31:0] spdata__13__q;
+    reg  spdata__13__clock;
+    reg  [31:0] spdata__14__d;
+    wire  [31:0] spdata__14__q;
+    reg  spdata__14__clock;
+    reg  [31:0] spdata__15__d;
+    wire  [31:0] spdata__15__q;
+    reg  spdata__15__clock;
+    reg  semit__0__d;
+    wire  semit__0__q;
+    reg  semit__0__clock;
+    reg  semit__1__d;
+    wire  semit__1__q;
+    reg  semit__1__clock;
+    reg  semit__2__d;
+    wire  semit__2__q;
+    reg  semit__2__clock;
+    reg  semit__3__d;
+    wire  semit__3__q;
+    reg  semit__3__clock;
+    reg  semit__4__d;
+    wire  semit__4__q;
+    reg  semit__4__clock;
+    reg  semit__5__d;
+    wire  semit__5__q;
+    reg  semit__5__clock;
+    reg  semit__6__d;
+    wire  semit__6__q;
+    reg  semit__6__clock;
+    reg  semit__7__d;
+    wire  semit__7__q;
+    reg  semit__7__clock;
+    reg  [31:0] sedata__0__d;
+    wire  [31:0] sedata__0__q;
+    reg  sedata__0__clock;
+    reg  [31:0] sedata__1__d;
+    wire  [31:0] sedata__1__q;
+    reg  sedata__1__clock;
+    reg  [31:0] sedata__2__d;
+    wire  [31:0] sedata__2__q;
+    reg  sedata__2__clock;
+    reg  [31:0] sedata__3__d;
+    wire  [31:0] sedata__3__q;
+    reg  sedata__3__clock;
+    reg  [31:0] sedata__4__d;
+    wire  [31:0] sedata__4__q;
+    reg  sedata__4__clock;
+    reg  [31:0] sedata__5__d;
+    wire  [31:0] sedata__5__q;
+    reg  sedata__5__clock;
+    reg  [31:0] sedata__6__d;
+    wire  [31:0] sedata__6__q;
+    reg  sedata__6__clock;
+    reg  [31:0] sedata__7__d;
+    wire  [31:0] sedata__7__q;
+    reg  sedata__7__clock;
     reg  [31:0] acc__0__d;
     wire  [31:0] acc__0__q;
     reg  acc__0__clock;
@@ -14967,6 +15111,246 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         .q(lcnt__15__q),
         .clock(lcnt__15__clock)
     );
+    default_conv_engine_dff_w1 spush__0(
+        .d(spush__0__d),
+        .q(spush__0__q),
+        .clock(spush__0__clock)
+    );
+    default_conv_engine_dff_w1 spush__1(
+        .d(spush__1__d),
+        .q(spush__1__q),
+        .clock(spush__1__clock)
+    );
+    default_conv_engine_dff_w1 spush__2(
+        .d(spush__2__d),
+        .q(spush__2__q),
+        .clock(spush__2__clock)
+    );
+    default_conv_engine_dff_w1 spush__3(
+        .d(spush__3__d),
+        .q(spush__3__q),
+        .clock(spush__3__clock)
+    );
+    default_conv_engine_dff_w1 spush__4(
+        .d(spush__4__d),
+        .q(spush__4__q),
+        .clock(spush__4__clock)
+    );
+    default_conv_engine_dff_w1 spush__5(
+        .d(spush__5__d),
+        .q(spush__5__q),
+        .clock(spush__5__clock)
+    );
+    default_conv_engine_dff_w1 spush__6(
+        .d(spush__6__d),
+        .q(spush__6__q),
+        .clock(spush__6__clock)
+    );
+    default_conv_engine_dff_w1 spush__7(
+        .d(spush__7__d),
+        .q(spush__7__q),
+        .clock(spush__7__clock)
+    );
+    default_conv_engine_dff_w1 spush__8(
+        .d(spush__8__d),
+        .q(spush__8__q),
+        .clock(spush__8__clock)
+    );
+    default_conv_engine_dff_w1 spush__9(
+        .d(spush__9__d),
+        .q(spush__9__q),
+        .clock(spush__9__clock)
+    );
+    default_conv_engine_dff_w1 spush__10(
+        .d(spush__10__d),
+        .q(spush__10__q),
+        .clock(spush__10__clock)
+    );
+    default_conv_engine_dff_w1 spush__11(
+        .d(spush__11__d),
+        .q(spush__11__q),
+        .clock(spush__11__clock)
+    );
+    default_conv_engine_dff_w1 spush__12(
+        .d(spush__12__d),
+        .q(spush__12__q),
+        .clock(spush__12__clock)
+    );
+    default_conv_engine_dff_w1 spush__13(
+        .d(spush__13__d),
+        .q(spush__13__q),
+        .clock(spush__13__clock)
+    );
+    default_conv_engine_dff_w1 spush__14(
+        .d(spush__14__d),
+        .q(spush__14__q),
+        .clock(spush__14__clock)
+    );
+    default_conv_engine_dff_w1 spush__15(
+        .d(spush__15__d),
+        .q(spush__15__q),
+        .clock(spush__15__clock)
+    );
+    default_conv_engine_dff_w32 spdata__0(
+        .d(spdata__0__d),
+        .q(spdata__0__q),
+        .clock(spdata__0__clock)
+    );
+    default_conv_engine_dff_w32 spdata__1(
+        .d(spdata__1__d),
+        .q(spdata__1__q),
+        .clock(spdata__1__clock)
+    );
+    default_conv_engine_dff_w32 spdata__2(
+        .d(spdata__2__d),
+        .q(spdata__2__q),
+        .clock(spdata__2__clock)
+    );
+    default_conv_engine_dff_w32 spdata__3(
+        .d(spdata__3__d),
+        .q(spdata__3__q),
+        .clock(spdata__3__clock)
+    );
+    default_conv_engine_dff_w32 spdata__4(
+        .d(spdata__4__d),
+        .q(spdata__4__q),
+        .clock(spdata__4__clock)
+    );
+    default_conv_engine_dff_w32 spdata__5(
+        .d(spdata__5__d),
+        .q(spdata__5__q),
+        .clock(spdata__5__clock)
+    );
+    default_conv_engine_dff_w32 spdata__6(
+        .d(spdata__6__d),
+        .q(spdata__6__q),
+        .clock(spdata__6__clock)
+    );
+    default_conv_engine_dff_w32 spdata__7(
+        .d(spdata__7__d),
+        .q(spdata__7__q),
+        .clock(spdata__7__clock)
+    );
+    default_conv_engine_dff_w32 spdata__8(
+        .d(spdata__8__d),
+        .q(spdata__8__q),
+        .clock(spdata__8__clock)
+    );
+    default_conv_engine_dff_w32 spdata__9(
+        .d(spdata__9__d),
+        .q(spdata__9__q),
+        .clock(spdata__9__clock)
+    );
+    default_conv_engine_dff_w32 spdata__10(
+        .d(spdata__10__d),
+        .q(spdata__10__q),
+        .clock(spdata__10__clock)
+    );
+    default_conv_engine_dff_w32 spdata__11(
+        .d(spdata__11__d),
+        .q(spdata__11__q),
+        .clock(spdata__11__clock)
+    );
+    default_conv_engine_dff_w32 spdata__12(
+        .d(spdata__12__d),
+        .q(spdata__12__q),
+        .clock(spdata__12__clock)
+    );
+    default_conv_engine_dff_w32 spdata__13(
+        .d(spdata__13__d),
+        .q(spdata__13__q),
+        .clock(spdata__13__clock)
+    );
+    default_conv_engine_dff_w32 spdata__14(
+        .d(spdata__14__d),
+        .q(spdata__14__q),
+        .clock(spdata__14__clock)
+    );
+    default_conv_engine_dff_w32 spdata__15(
+        .d(spdata__15__d),
+        .q(spdata__15__q),
+        .clock(spdata__15__clock)
+    );
+    default_conv_engine_dff_w1 semit__0(
+        .d(semit__0__d),
+        .q(semit__0__q),
+        .clock(semit__0__clock)
+    );
+    default_conv_engine_dff_w1 semit__1(
+        .d(semit__1__d),
+        .q(semit__1__q),
+        .clock(semit__1__clock)
+    );
+    default_conv_engine_dff_w1 semit__2(
+        .d(semit__2__d),
+        .q(semit__2__q),
+        .clock(semit__2__clock)
+    );
+    default_conv_engine_dff_w1 semit__3(
+        .d(semit__3__d),
+        .q(semit__3__q),
+        .clock(semit__3__clock)
+    );
+    default_conv_engine_dff_w1 semit__4(
+        .d(semit__4__d),
+        .q(semit__4__q),
+        .clock(semit__4__clock)
+    );
+    default_conv_engine_dff_w1 semit__5(
+        .d(semit__5__d),
+        .q(semit__5__q),
+        .clock(semit__5__clock)
+    );
+    default_conv_engine_dff_w1 semit__6(
+        .d(semit__6__d),
+        .q(semit__6__q),
+        .clock(semit__6__clock)
+    );
+    default_conv_engine_dff_w1 semit__7(
+        .d(semit__7__d),
+        .q(semit__7__q),
+        .clock(semit__7__clock)
+    );
+    default_conv_engine_dff_w32 sedata__0(
+        .d(sedata__0__d),
+        .q(sedata__0__q),
+        .clock(sedata__0__clock)
+    );
+    default_conv_engine_dff_w32 sedata__1(
+        .d(sedata__1__d),
+        .q(sedata__1__q),
+        .clock(sedata__1__clock)
+    );
+    default_conv_engine_dff_w32 sedata__2(
+        .d(sedata__2__d),
+        .q(sedata__2__q),
+        .clock(sedata__2__clock)
+    );
+    default_conv_engine_dff_w32 sedata__3(
+        .d(sedata__3__d),
+        .q(sedata__3__q),
+        .clock(sedata__3__clock)
+    );
+    default_conv_engine_dff_w32 sedata__4(
+        .d(sedata__4__d),
+        .q(sedata__4__q),
+        .clock(sedata__4__clock)
+    );
+    default_conv_engine_dff_w32 sedata__5(
+        .d(sedata__5__d),
+        .q(sedata__5__q),
+        .clock(sedata__5__clock)
+    );
+    default_conv_engine_dff_w32 sedata__6(
+        .d(sedata__6__d),
+        .q(sedata__6__q),
+        .clock(sedata__6__clock)
+    );
+    default_conv_engine_dff_w32 sedata__7(
+        .d(sedata__7__d),
+        .q(sedata__7__q),
+        .clock(sedata__7__clock)
+    );
     default_conv_engine_dff_w32 acc__0(
         .d(acc__0__d),
         .q(acc__0__q),
@@ -16114,13 +16498,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__0__clock = clock;
         line__0__r_en = lpop__0;
         line__0__r_addr = lrd__0__q & lmask;
-        line__0__w_en = lpush__0;
+        spush__0__clock = clock;
+        spdata__0__clock = clock;
+        spush__0__d = lpush__0 & ~start;
+        spdata__0__d = lpdata__0;
+        line__0__w_en = spush__0__q;
         line__0__w_addr = lwr__0__q & lmask;
-        line__0__w_data = lpdata__0;
+        line__0__w_data = spdata__0__q;
         lwr__0__d = lwr__0__q;
         lrd__0__d = lrd__0__q;
         lcnt__0__d = lcnt__0__q;
-        if (lpush__0) begin
+        if (spush__0__q) begin
             lwr__0__d = lwr__0__q + 16'h1;
             if (lcnt__0__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16132,10 +16520,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__0 & ~lpop__0) begin
+        if (spush__0__q & ~lpop__0) begin
             lcnt__0__d = lcnt__0__q + 16'h1;
         end
-        if (lpop__0 & ~lpush__0) begin
+        if (lpop__0 & ~spush__0__q) begin
             lcnt__0__d = lcnt__0__q - 16'h1;
         end
         if (start) begin
@@ -16149,13 +16537,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__1__clock = clock;
         line__1__r_en = lpop__1;
         line__1__r_addr = lrd__1__q & lmask;
-        line__1__w_en = lpush__1;
+        spush__1__clock = clock;
+        spdata__1__clock = clock;
+        spush__1__d = lpush__1 & ~start;
+        spdata__1__d = lpdata__1;
+        line__1__w_en = spush__1__q;
         line__1__w_addr = lwr__1__q & lmask;
-        line__1__w_data = lpdata__1;
+        line__1__w_data = spdata__1__q;
         lwr__1__d = lwr__1__q;
         lrd__1__d = lrd__1__q;
         lcnt__1__d = lcnt__1__q;
-        if (lpush__1) begin
+        if (spush__1__q) begin
             lwr__1__d = lwr__1__q + 16'h1;
             if (lcnt__1__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16167,10 +16559,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__1 & ~lpop__1) begin
+        if (spush__1__q & ~lpop__1) begin
             lcnt__1__d = lcnt__1__q + 16'h1;
         end
-        if (lpop__1 & ~lpush__1) begin
+        if (lpop__1 & ~spush__1__q) begin
             lcnt__1__d = lcnt__1__q - 16'h1;
         end
         if (start) begin
@@ -16267,13 +16659,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__2__clock = clock;
         line__2__r_en = lpop__2;
         line__2__r_addr = lrd__2__q & lmask;
-        line__2__w_en = lpush__2;
+        spush__2__clock = clock;
+        spdata__2__clock = clock;
+        spush__2__d = lpush__2 & ~start;
+        spdata__2__d = lpdata__2;
+        line__2__w_en = spush__2__q;
         line__2__w_addr = lwr__2__q & lmask;
-        line__2__w_data = lpdata__2;
+        line__2__w_data = spdata__2__q;
         lwr__2__d = lwr__2__q;
         lrd__2__d = lrd__2__q;
         lcnt__2__d = lcnt__2__q;
-        if (lpush__2) begin
+        if (spush__2__q) begin
             lwr__2__d = lwr__2__q + 16'h1;
             if (lcnt__2__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16285,10 +16681,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__2 & ~lpop__2) begin
+        if (spush__2__q & ~lpop__2) begin
             lcnt__2__d = lcnt__2__q + 16'h1;
         end
-        if (lpop__2 & ~lpush__2) begin
+        if (lpop__2 & ~spush__2__q) begin
             lcnt__2__d = lcnt__2__q - 16'h1;
         end
         if (start) begin
@@ -16302,13 +16698,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__3__clock = clock;
         line__3__r_en = lpop__3;
         line__3__r_addr = lrd__3__q & lmask;
-        line__3__w_en = lpush__3;
+        spush__3__clock = clock;
+        spdata__3__clock = clock;
+        spush__3__d = lpush__3 & ~start;
+        spdata__3__d = lpdata__3;
+        line__3__w_en = spush__3__q;
         line__3__w_addr = lwr__3__q & lmask;
-        line__3__w_data = lpdata__3;
+        line__3__w_data = spdata__3__q;
         lwr__3__d = lwr__3__q;
         lrd__3__d = lrd__3__q;
         lcnt__3__d = lcnt__3__q;
-        if (lpush__3) begin
+        if (spush__3__q) begin
             lwr__3__d = lwr__3__q + 16'h1;
             if (lcnt__3__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16320,10 +16720,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__3 & ~lpop__3) begin
+        if (spush__3__q & ~lpop__3) begin
             lcnt__3__d = lcnt__3__q + 16'h1;
         end
-        if (lpop__3 & ~lpush__3) begin
+        if (lpop__3 & ~spush__3__q) begin
             lcnt__3__d = lcnt__3__q - 16'h1;
         end
         if (start) begin
@@ -16420,13 +16820,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__4__clock = clock;
         line__4__r_en = lpop__4;
         line__4__r_addr = lrd__4__q & lmask;
-        line__4__w_en = lpush__4;
+        spush__4__clock = clock;
+        spdata__4__clock = clock;
+        spush__4__d = lpush__4 & ~start;
+        spdata__4__d = lpdata__4;
+        line__4__w_en = spush__4__q;
         line__4__w_addr = lwr__4__q & lmask;
-        line__4__w_data = lpdata__4;
+        line__4__w_data = spdata__4__q;
         lwr__4__d = lwr__4__q;
         lrd__4__d = lrd__4__q;
         lcnt__4__d = lcnt__4__q;
-        if (lpush__4) begin
+        if (spush__4__q) begin
             lwr__4__d = lwr__4__q + 16'h1;
             if (lcnt__4__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16438,10 +16842,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__4 & ~lpop__4) begin
+        if (spush__4__q & ~lpop__4) begin
             lcnt__4__d = lcnt__4__q + 16'h1;
         end
-        if (lpop__4 & ~lpush__4) begin
+        if (lpop__4 & ~spush__4__q) begin
             lcnt__4__d = lcnt__4__q - 16'h1;
         end
         if (start) begin
@@ -16455,13 +16859,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__5__clock = clock;
         line__5__r_en = lpop__5;
         line__5__r_addr = lrd__5__q & lmask;
-        line__5__w_en = lpush__5;
+        spush__5__clock = clock;
+        spdata__5__clock = clock;
+        spush__5__d = lpush__5 & ~start;
+        spdata__5__d = lpdata__5;
+        line__5__w_en = spush__5__q;
         line__5__w_addr = lwr__5__q & lmask;
-        line__5__w_data = lpdata__5;
+        line__5__w_data = spdata__5__q;
         lwr__5__d = lwr__5__q;
         lrd__5__d = lrd__5__q;
         lcnt__5__d = lcnt__5__q;
-        if (lpush__5) begin
+        if (spush__5__q) begin
             lwr__5__d = lwr__5__q + 16'h1;
             if (lcnt__5__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16473,10 +16881,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__5 & ~lpop__5) begin
+        if (spush__5__q & ~lpop__5) begin
             lcnt__5__d = lcnt__5__q + 16'h1;
         end
-        if (lpop__5 & ~lpush__5) begin
+        if (lpop__5 & ~spush__5__q) begin
             lcnt__5__d = lcnt__5__q - 16'h1;
         end
         if (start) begin
@@ -16573,13 +16981,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__6__clock = clock;
         line__6__r_en = lpop__6;
         line__6__r_addr = lrd__6__q & lmask;
-        line__6__w_en = lpush__6;
+        spush__6__clock = clock;
+        spdata__6__clock = clock;
+        spush__6__d = lpush__6 & ~start;
+        spdata__6__d = lpdata__6;
+        line__6__w_en = spush__6__q;
         line__6__w_addr = lwr__6__q & lmask;
-        line__6__w_data = lpdata__6;
+        line__6__w_data = spdata__6__q;
         lwr__6__d = lwr__6__q;
         lrd__6__d = lrd__6__q;
         lcnt__6__d = lcnt__6__q;
-        if (lpush__6) begin
+        if (spush__6__q) begin
             lwr__6__d = lwr__6__q + 16'h1;
             if (lcnt__6__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16591,10 +17003,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__6 & ~lpop__6) begin
+        if (spush__6__q & ~lpop__6) begin
             lcnt__6__d = lcnt__6__q + 16'h1;
         end
-        if (lpop__6 & ~lpush__6) begin
+        if (lpop__6 & ~spush__6__q) begin
             lcnt__6__d = lcnt__6__q - 16'h1;
         end
         if (start) begin
@@ -16608,13 +17020,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__7__clock = clock;
         line__7__r_en = lpop__7;
         line__7__r_addr = lrd__7__q & lmask;
-        line__7__w_en = lpush__7;
+        spush__7__clock = clock;
+        spdata__7__clock = clock;
+        spush__7__d = lpush__7 & ~start;
+        spdata__7__d = lpdata__7;
+        line__7__w_en = spush__7__q;
         line__7__w_addr = lwr__7__q & lmask;
-        line__7__w_data = lpdata__7;
+        line__7__w_data = spdata__7__q;
         lwr__7__d = lwr__7__q;
         lrd__7__d = lrd__7__q;
         lcnt__7__d = lcnt__7__q;
-        if (lpush__7) begin
+        if (spush__7__q) begin
             lwr__7__d = lwr__7__q + 16'h1;
             if (lcnt__7__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16626,10 +17042,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__7 & ~lpop__7) begin
+        if (spush__7__q & ~lpop__7) begin
             lcnt__7__d = lcnt__7__q + 16'h1;
         end
-        if (lpop__7 & ~lpush__7) begin
+        if (lpop__7 & ~spush__7__q) begin
             lcnt__7__d = lcnt__7__q - 16'h1;
         end
         if (start) begin
@@ -16726,13 +17142,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__8__clock = clock;
         line__8__r_en = lpop__8;
         line__8__r_addr = lrd__8__q & lmask;
-        line__8__w_en = lpush__8;
+        spush__8__clock = clock;
+        spdata__8__clock = clock;
+        spush__8__d = lpush__8 & ~start;
+        spdata__8__d = lpdata__8;
+        line__8__w_en = spush__8__q;
         line__8__w_addr = lwr__8__q & lmask;
-        line__8__w_data = lpdata__8;
+        line__8__w_data = spdata__8__q;
         lwr__8__d = lwr__8__q;
         lrd__8__d = lrd__8__q;
         lcnt__8__d = lcnt__8__q;
-        if (lpush__8) begin
+        if (spush__8__q) begin
             lwr__8__d = lwr__8__q + 16'h1;
             if (lcnt__8__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16744,10 +17164,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__8 & ~lpop__8) begin
+        if (spush__8__q & ~lpop__8) begin
             lcnt__8__d = lcnt__8__q + 16'h1;
         end
-        if (lpop__8 & ~lpush__8) begin
+        if (lpop__8 & ~spush__8__q) begin
             lcnt__8__d = lcnt__8__q - 16'h1;
         end
         if (start) begin
@@ -16761,13 +17181,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__9__clock = clock;
         line__9__r_en = lpop__9;
         line__9__r_addr = lrd__9__q & lmask;
-        line__9__w_en = lpush__9;
+        spush__9__clock = clock;
+        spdata__9__clock = clock;
+        spush__9__d = lpush__9 & ~start;
+        spdata__9__d = lpdata__9;
+        line__9__w_en = spush__9__q;
         line__9__w_addr = lwr__9__q & lmask;
-        line__9__w_data = lpdata__9;
+        line__9__w_data = spdata__9__q;
         lwr__9__d = lwr__9__q;
         lrd__9__d = lrd__9__q;
         lcnt__9__d = lcnt__9__q;
-        if (lpush__9) begin
+        if (spush__9__q) begin
             lwr__9__d = lwr__9__q + 16'h1;
             if (lcnt__9__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16779,10 +17203,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__9 & ~lpop__9) begin
+        if (spush__9__q & ~lpop__9) begin
             lcnt__9__d = lcnt__9__q + 16'h1;
         end
-        if (lpop__9 & ~lpush__9) begin
+        if (lpop__9 & ~spush__9__q) begin
             lcnt__9__d = lcnt__9__q - 16'h1;
         end
         if (start) begin
@@ -16879,13 +17303,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__10__clock = clock;
         line__10__r_en = lpop__10;
         line__10__r_addr = lrd__10__q & lmask;
-        line__10__w_en = lpush__10;
+        spush__10__clock = clock;
+        spdata__10__clock = clock;
+        spush__10__d = lpush__10 & ~start;
+        spdata__10__d = lpdata__10;
+        line__10__w_en = spush__10__q;
         line__10__w_addr = lwr__10__q & lmask;
-        line__10__w_data = lpdata__10;
+        line__10__w_data = spdata__10__q;
         lwr__10__d = lwr__10__q;
         lrd__10__d = lrd__10__q;
         lcnt__10__d = lcnt__10__q;
-        if (lpush__10) begin
+        if (spush__10__q) begin
             lwr__10__d = lwr__10__q + 16'h1;
             if (lcnt__10__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16897,10 +17325,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__10 & ~lpop__10) begin
+        if (spush__10__q & ~lpop__10) begin
             lcnt__10__d = lcnt__10__q + 16'h1;
         end
-        if (lpop__10 & ~lpush__10) begin
+        if (lpop__10 & ~spush__10__q) begin
             lcnt__10__d = lcnt__10__q - 16'h1;
         end
         if (start) begin
@@ -16914,13 +17342,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__11__clock = clock;
         line__11__r_en = lpop__11;
         line__11__r_addr = lrd__11__q & lmask;
-        line__11__w_en = lpush__11;
+        spush__11__clock = clock;
+        spdata__11__clock = clock;
+        spush__11__d = lpush__11 & ~start;
+        spdata__11__d = lpdata__11;
+        line__11__w_en = spush__11__q;
         line__11__w_addr = lwr__11__q & lmask;
-        line__11__w_data = lpdata__11;
+        line__11__w_data = spdata__11__q;
         lwr__11__d = lwr__11__q;
         lrd__11__d = lrd__11__q;
         lcnt__11__d = lcnt__11__q;
-        if (lpush__11) begin
+        if (spush__11__q) begin
             lwr__11__d = lwr__11__q + 16'h1;
             if (lcnt__11__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -16932,10 +17364,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__11 & ~lpop__11) begin
+        if (spush__11__q & ~lpop__11) begin
             lcnt__11__d = lcnt__11__q + 16'h1;
         end
-        if (lpop__11 & ~lpush__11) begin
+        if (lpop__11 & ~spush__11__q) begin
             lcnt__11__d = lcnt__11__q - 16'h1;
         end
         if (start) begin
@@ -17032,13 +17464,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__12__clock = clock;
         line__12__r_en = lpop__12;
         line__12__r_addr = lrd__12__q & lmask;
-        line__12__w_en = lpush__12;
+        spush__12__clock = clock;
+        spdata__12__clock = clock;
+        spush__12__d = lpush__12 & ~start;
+        spdata__12__d = lpdata__12;
+        line__12__w_en = spush__12__q;
         line__12__w_addr = lwr__12__q & lmask;
-        line__12__w_data = lpdata__12;
+        line__12__w_data = spdata__12__q;
         lwr__12__d = lwr__12__q;
         lrd__12__d = lrd__12__q;
         lcnt__12__d = lcnt__12__q;
-        if (lpush__12) begin
+        if (spush__12__q) begin
             lwr__12__d = lwr__12__q + 16'h1;
             if (lcnt__12__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -17050,10 +17486,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__12 & ~lpop__12) begin
+        if (spush__12__q & ~lpop__12) begin
             lcnt__12__d = lcnt__12__q + 16'h1;
         end
-        if (lpop__12 & ~lpush__12) begin
+        if (lpop__12 & ~spush__12__q) begin
             lcnt__12__d = lcnt__12__q - 16'h1;
         end
         if (start) begin
@@ -17067,13 +17503,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__13__clock = clock;
         line__13__r_en = lpop__13;
         line__13__r_addr = lrd__13__q & lmask;
-        line__13__w_en = lpush__13;
+        spush__13__clock = clock;
+        spdata__13__clock = clock;
+        spush__13__d = lpush__13 & ~start;
+        spdata__13__d = lpdata__13;
+        line__13__w_en = spush__13__q;
         line__13__w_addr = lwr__13__q & lmask;
-        line__13__w_data = lpdata__13;
+        line__13__w_data = spdata__13__q;
         lwr__13__d = lwr__13__q;
         lrd__13__d = lrd__13__q;
         lcnt__13__d = lcnt__13__q;
-        if (lpush__13) begin
+        if (spush__13__q) begin
             lwr__13__d = lwr__13__q + 16'h1;
             if (lcnt__13__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -17085,10 +17525,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__13 & ~lpop__13) begin
+        if (spush__13__q & ~lpop__13) begin
             lcnt__13__d = lcnt__13__q + 16'h1;
         end
-        if (lpop__13 & ~lpush__13) begin
+        if (lpop__13 & ~spush__13__q) begin
             lcnt__13__d = lcnt__13__q - 16'h1;
         end
         if (start) begin
@@ -17185,13 +17625,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__14__clock = clock;
         line__14__r_en = lpop__14;
         line__14__r_addr = lrd__14__q & lmask;
-        line__14__w_en = lpush__14;
+        spush__14__clock = clock;
+        spdata__14__clock = clock;
+        spush__14__d = lpush__14 & ~start;
+        spdata__14__d = lpdata__14;
+        line__14__w_en = spush__14__q;
         line__14__w_addr = lwr__14__q & lmask;
-        line__14__w_data = lpdata__14;
+        line__14__w_data = spdata__14__q;
         lwr__14__d = lwr__14__q;
         lrd__14__d = lrd__14__q;
         lcnt__14__d = lcnt__14__q;
-        if (lpush__14) begin
+        if (spush__14__q) begin
             lwr__14__d = lwr__14__q + 16'h1;
             if (lcnt__14__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -17203,10 +17647,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__14 & ~lpop__14) begin
+        if (spush__14__q & ~lpop__14) begin
             lcnt__14__d = lcnt__14__q + 16'h1;
         end
-        if (lpop__14 & ~lpush__14) begin
+        if (lpop__14 & ~spush__14__q) begin
             lcnt__14__d = lcnt__14__q - 16'h1;
         end
         if (start) begin
@@ -17220,13 +17664,17 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         lcnt__15__clock = clock;
         line__15__r_en = lpop__15;
         line__15__r_addr = lrd__15__q & lmask;
-        line__15__w_en = lpush__15;
+        spush__15__clock = clock;
+        spdata__15__clock = clock;
+        spush__15__d = lpush__15 & ~start;
+        spdata__15__d = lpdata__15;
+        line__15__w_en = spush__15__q;
         line__15__w_addr = lwr__15__q & lmask;
-        line__15__w_data = lpdata__15;
+        line__15__w_data = spdata__15__q;
         lwr__15__d = lwr__15__q;
         lrd__15__d = lrd__15__q;
         lcnt__15__d = lcnt__15__q;
-        if (lpush__15) begin
+        if (spush__15__q) begin
             lwr__15__d = lwr__15__q + 16'h1;
             if (lcnt__15__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -17238,10 +17686,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__15 & ~lpop__15) begin
+        if (spush__15__q & ~lpop__15) begin
             lcnt__15__d = lcnt__15__q + 16'h1;
         end
-        if (lpop__15 & ~lpush__15) begin
+        if (lpop__15 & ~spush__15__q) begin
             lcnt__15__d = lcnt__15__q - 16'h1;
         end
         if (start) begin
@@ -17254,9 +17702,13 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         owr__0__clock = clock;
         ord__0__clock = clock;
         ocnt__0__clock = clock;
-        outq__0__w_en = emit__0;
+        semit__0__clock = clock;
+        sedata__0__clock = clock;
+        semit__0__d = emit__0 & ~start;
+        sedata__0__d = edata__0;
+        outq__0__w_en = semit__0__q;
         outq__0__w_addr = owr__0__q & omask;
-        outq__0__w_data = edata__0;
+        outq__0__w_data = sedata__0__q;
         outq__0__r_en = pop;
         outq__0__r_addr = ord__0__q & omask;
         o_sum__0 = outq__0__r_data;
@@ -17266,7 +17718,7 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         if (ocnt__0__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__0) begin
+        if (semit__0__q) begin
             owr__0__d = owr__0__q + 16'h1;
             if (ocnt__0__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -17278,10 +17730,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__0 & ~pop) begin
+        if (semit__0__q & ~pop) begin
             ocnt__0__d = ocnt__0__q + 16'h1;
         end
-        if (pop & ~emit__0) begin
+        if (pop & ~semit__0__q) begin
             ocnt__0__d = ocnt__0__q - 16'h1;
         end
         if (start) begin
@@ -17293,9 +17745,13 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         owr__1__clock = clock;
         ord__1__clock = clock;
         ocnt__1__clock = clock;
-        outq__1__w_en = emit__1;
+        semit__1__clock = clock;
+        sedata__1__clock = clock;
+        semit__1__d = emit__1 & ~start;
+        sedata__1__d = edata__1;
+        outq__1__w_en = semit__1__q;
         outq__1__w_addr = owr__1__q & omask;
-        outq__1__w_data = edata__1;
+        outq__1__w_data = sedata__1__q;
         outq__1__r_en = pop;
         outq__1__r_addr = ord__1__q & omask;
         o_sum__1 = outq__1__r_data;
@@ -17305,7 +17761,7 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         if (ocnt__1__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__1) begin
+        if (semit__1__q) begin
             owr__1__d = owr__1__q + 16'h1;
             if (ocnt__1__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -17317,10 +17773,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__1 & ~pop) begin
+        if (semit__1__q & ~pop) begin
             ocnt__1__d = ocnt__1__q + 16'h1;
         end
-        if (pop & ~emit__1) begin
+        if (pop & ~semit__1__q) begin
             ocnt__1__d = ocnt__1__q - 16'h1;
         end
         if (start) begin
@@ -17332,9 +17788,13 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         owr__2__clock = clock;
         ord__2__clock = clock;
         ocnt__2__clock = clock;
-        outq__2__w_en = emit__2;
+        semit__2__clock = clock;
+        sedata__2__clock = clock;
+        semit__2__d = emit__2 & ~start;
+        sedata__2__d = edata__2;
+        outq__2__w_en = semit__2__q;
         outq__2__w_addr = owr__2__q & omask;
-        outq__2__w_data = edata__2;
+        outq__2__w_data = sedata__2__q;
         outq__2__r_en = pop;
         outq__2__r_addr = ord__2__q & omask;
         o_sum__2 = outq__2__r_data;
@@ -17344,7 +17804,7 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         if (ocnt__2__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__2) begin
+        if (semit__2__q) begin
             owr__2__d = owr__2__q + 16'h1;
             if (ocnt__2__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -17356,10 +17816,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__2 & ~pop) begin
+        if (semit__2__q & ~pop) begin
             ocnt__2__d = ocnt__2__q + 16'h1;
         end
-        if (pop & ~emit__2) begin
+        if (pop & ~semit__2__q) begin
             ocnt__2__d = ocnt__2__q - 16'h1;
         end
         if (start) begin
@@ -17371,9 +17831,13 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         owr__3__clock = clock;
         ord__3__clock = clock;
         ocnt__3__clock = clock;
-        outq__3__w_en = emit__3;
+        semit__3__clock = clock;
+        sedata__3__clock = clock;
+        semit__3__d = emit__3 & ~start;
+        sedata__3__d = edata__3;
+        outq__3__w_en = semit__3__q;
         outq__3__w_addr = owr__3__q & omask;
-        outq__3__w_data = edata__3;
+        outq__3__w_data = sedata__3__q;
         outq__3__r_en = pop;
         outq__3__r_addr = ord__3__q & omask;
         o_sum__3 = outq__3__r_data;
@@ -17383,7 +17847,7 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         if (ocnt__3__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__3) begin
+        if (semit__3__q) begin
             owr__3__d = owr__3__q + 16'h1;
             if (ocnt__3__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -17395,10 +17859,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__3 & ~pop) begin
+        if (semit__3__q & ~pop) begin
             ocnt__3__d = ocnt__3__q + 16'h1;
         end
-        if (pop & ~emit__3) begin
+        if (pop & ~semit__3__q) begin
             ocnt__3__d = ocnt__3__q - 16'h1;
         end
         if (start) begin
@@ -17410,9 +17874,13 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         owr__4__clock = clock;
         ord__4__clock = clock;
         ocnt__4__clock = clock;
-        outq__4__w_en = emit__4;
+        semit__4__clock = clock;
+        sedata__4__clock = clock;
+        semit__4__d = emit__4 & ~start;
+        sedata__4__d = edata__4;
+        outq__4__w_en = semit__4__q;
         outq__4__w_addr = owr__4__q & omask;
-        outq__4__w_data = edata__4;
+        outq__4__w_data = sedata__4__q;
         outq__4__r_en = pop;
         outq__4__r_addr = ord__4__q & omask;
         o_sum__4 = outq__4__r_data;
@@ -17422,7 +17890,7 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         if (ocnt__4__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__4) begin
+        if (semit__4__q) begin
             owr__4__d = owr__4__q + 16'h1;
             if (ocnt__4__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -17434,10 +17902,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__4 & ~pop) begin
+        if (semit__4__q & ~pop) begin
             ocnt__4__d = ocnt__4__q + 16'h1;
         end
-        if (pop & ~emit__4) begin
+        if (pop & ~semit__4__q) begin
             ocnt__4__d = ocnt__4__q - 16'h1;
         end
         if (start) begin
@@ -17449,9 +17917,13 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         owr__5__clock = clock;
         ord__5__clock = clock;
         ocnt__5__clock = clock;
-        outq__5__w_en = emit__5;
+        semit__5__clock = clock;
+        sedata__5__clock = clock;
+        semit__5__d = emit__5 & ~start;
+        sedata__5__d = edata__5;
+        outq__5__w_en = semit__5__q;
         outq__5__w_addr = owr__5__q & omask;
-        outq__5__w_data = edata__5;
+        outq__5__w_data = sedata__5__q;
         outq__5__r_en = pop;
         outq__5__r_addr = ord__5__q & omask;
         o_sum__5 = outq__5__r_data;
@@ -17461,7 +17933,7 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         if (ocnt__5__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__5) begin
+        if (semit__5__q) begin
             owr__5__d = owr__5__q + 16'h1;
             if (ocnt__5__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -17473,10 +17945,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__5 & ~pop) begin
+        if (semit__5__q & ~pop) begin
             ocnt__5__d = ocnt__5__q + 16'h1;
         end
-        if (pop & ~emit__5) begin
+        if (pop & ~semit__5__q) begin
             ocnt__5__d = ocnt__5__q - 16'h1;
         end
         if (start) begin
@@ -17488,9 +17960,13 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         owr__6__clock = clock;
         ord__6__clock = clock;
         ocnt__6__clock = clock;
-        outq__6__w_en = emit__6;
+        semit__6__clock = clock;
+        sedata__6__clock = clock;
+        semit__6__d = emit__6 & ~start;
+        sedata__6__d = edata__6;
+        outq__6__w_en = semit__6__q;
         outq__6__w_addr = owr__6__q & omask;
-        outq__6__w_data = edata__6;
+        outq__6__w_data = sedata__6__q;
         outq__6__r_en = pop;
         outq__6__r_addr = ord__6__q & omask;
         o_sum__6 = outq__6__r_data;
@@ -17500,7 +17976,7 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         if (ocnt__6__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__6) begin
+        if (semit__6__q) begin
             owr__6__d = owr__6__q + 16'h1;
             if (ocnt__6__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -17512,10 +17988,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__6 & ~pop) begin
+        if (semit__6__q & ~pop) begin
             ocnt__6__d = ocnt__6__q + 16'h1;
         end
-        if (pop & ~emit__6) begin
+        if (pop & ~semit__6__q) begin
             ocnt__6__d = ocnt__6__q - 16'h1;
         end
         if (start) begin
@@ -17527,9 +18003,13 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         owr__7__clock = clock;
         ord__7__clock = clock;
         ocnt__7__clock = clock;
-        outq__7__w_en = emit__7;
+        semit__7__clock = clock;
+        sedata__7__clock = clock;
+        semit__7__d = emit__7 & ~start;
+        sedata__7__d = edata__7;
+        outq__7__w_en = semit__7__q;
         outq__7__w_addr = owr__7__q & omask;
-        outq__7__w_data = edata__7;
+        outq__7__w_data = sedata__7__q;
         outq__7__r_en = pop;
         outq__7__r_addr = ord__7__q & omask;
         o_sum__7 = outq__7__r_data;
@@ -17539,7 +18019,7 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
         if (ocnt__7__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__7) begin
+        if (semit__7__q) begin
             owr__7__d = owr__7__q + 16'h1;
             if (ocnt__7__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -17551,10 +18031,10 @@ module default_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,pro
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__7 & ~pop) begin
+        if (semit__7__q & ~pop) begin
             ocnt__7__d = ocnt__7__q + 16'h1;
         end
-        if (pop & ~emit__7) begin
+        if (pop & ~semit__7__q) begin
             ocnt__7__d = ocnt__7__q - 16'h1;
         end
         if (start) begin

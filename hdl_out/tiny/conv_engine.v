@@ -5205,6 +5205,42 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
     reg  [15:0] lcnt__3__d;
     wire  [15:0] lcnt__3__q;
     reg  lcnt__3__clock;
+    reg  spush__0__d;
+    wire  spush__0__q;
+    reg  spush__0__clock;
+    reg  spush__1__d;
+    wire  spush__1__q;
+    reg  spush__1__clock;
+    reg  spush__2__d;
+    wire  spush__2__q;
+    reg  spush__2__clock;
+    reg  spush__3__d;
+    wire  spush__3__q;
+    reg  spush__3__clock;
+    reg  [31:0] spdata__0__d;
+    wire  [31:0] spdata__0__q;
+    reg  spdata__0__clock;
+    reg  [31:0] spdata__1__d;
+    wire  [31:0] spdata__1__q;
+    reg  spdata__1__clock;
+    reg  [31:0] spdata__2__d;
+    wire  [31:0] spdata__2__q;
+    reg  spdata__2__clock;
+    reg  [31:0] spdata__3__d;
+    wire  [31:0] spdata__3__q;
+    reg  spdata__3__clock;
+    reg  semit__0__d;
+    wire  semit__0__q;
+    reg  semit__0__clock;
+    reg  semit__1__d;
+    wire  semit__1__q;
+    reg  semit__1__clock;
+    reg  [31:0] sedata__0__d;
+    wire  [31:0] sedata__0__q;
+    reg  sedata__0__clock;
+    reg  [31:0] sedata__1__d;
+    wire  [31:0] sedata__1__q;
+    reg  sedata__1__clock;
     reg  [31:0] acc__0__d;
     wire  [31:0] acc__0__q;
     reg  acc__0__clock;
@@ -5653,6 +5689,66 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
         .q(lcnt__3__q),
         .clock(lcnt__3__clock)
     );
+    tiny_conv_engine_dff_w1 spush__0(
+        .d(spush__0__d),
+        .q(spush__0__q),
+        .clock(spush__0__clock)
+    );
+    tiny_conv_engine_dff_w1 spush__1(
+        .d(spush__1__d),
+        .q(spush__1__q),
+        .clock(spush__1__clock)
+    );
+    tiny_conv_engine_dff_w1 spush__2(
+        .d(spush__2__d),
+        .q(spush__2__q),
+        .clock(spush__2__clock)
+    );
+    tiny_conv_engine_dff_w1 spush__3(
+        .d(spush__3__d),
+        .q(spush__3__q),
+        .clock(spush__3__clock)
+    );
+    tiny_conv_engine_dff_w32 spdata__0(
+        .d(spdata__0__d),
+        .q(spdata__0__q),
+        .clock(spdata__0__clock)
+    );
+    tiny_conv_engine_dff_w32 spdata__1(
+        .d(spdata__1__d),
+        .q(spdata__1__q),
+        .clock(spdata__1__clock)
+    );
+    tiny_conv_engine_dff_w32 spdata__2(
+        .d(spdata__2__d),
+        .q(spdata__2__q),
+        .clock(spdata__2__clock)
+    );
+    tiny_conv_engine_dff_w32 spdata__3(
+        .d(spdata__3__d),
+        .q(spdata__3__q),
+        .clock(spdata__3__clock)
+    );
+    tiny_conv_engine_dff_w1 semit__0(
+        .d(semit__0__d),
+        .q(semit__0__q),
+        .clock(semit__0__clock)
+    );
+    tiny_conv_engine_dff_w1 semit__1(
+        .d(semit__1__d),
+        .q(semit__1__q),
+        .clock(semit__1__clock)
+    );
+    tiny_conv_engine_dff_w32 sedata__0(
+        .d(sedata__0__d),
+        .q(sedata__0__q),
+        .clock(sedata__0__clock)
+    );
+    tiny_conv_engine_dff_w32 sedata__1(
+        .d(sedata__1__d),
+        .q(sedata__1__q),
+        .clock(sedata__1__clock)
+    );
     tiny_conv_engine_dff_w32 acc__0(
         .d(acc__0__d),
         .q(acc__0__q),
@@ -6012,13 +6108,17 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
         lcnt__0__clock = clock;
         line__0__r_en = lpop__0;
         line__0__r_addr = lrd__0__q & lmask;
-        line__0__w_en = lpush__0;
+        spush__0__clock = clock;
+        spdata__0__clock = clock;
+        spush__0__d = lpush__0 & ~start;
+        spdata__0__d = lpdata__0;
+        line__0__w_en = spush__0__q;
         line__0__w_addr = lwr__0__q & lmask;
-        line__0__w_data = lpdata__0;
+        line__0__w_data = spdata__0__q;
         lwr__0__d = lwr__0__q;
         lrd__0__d = lrd__0__q;
         lcnt__0__d = lcnt__0__q;
-        if (lpush__0) begin
+        if (spush__0__q) begin
             lwr__0__d = lwr__0__q + 16'h1;
             if (lcnt__0__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -6030,10 +6130,10 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__0 & ~lpop__0) begin
+        if (spush__0__q & ~lpop__0) begin
             lcnt__0__d = lcnt__0__q + 16'h1;
         end
-        if (lpop__0 & ~lpush__0) begin
+        if (lpop__0 & ~spush__0__q) begin
             lcnt__0__d = lcnt__0__q - 16'h1;
         end
         if (start) begin
@@ -6047,13 +6147,17 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
         lcnt__1__clock = clock;
         line__1__r_en = lpop__1;
         line__1__r_addr = lrd__1__q & lmask;
-        line__1__w_en = lpush__1;
+        spush__1__clock = clock;
+        spdata__1__clock = clock;
+        spush__1__d = lpush__1 & ~start;
+        spdata__1__d = lpdata__1;
+        line__1__w_en = spush__1__q;
         line__1__w_addr = lwr__1__q & lmask;
-        line__1__w_data = lpdata__1;
+        line__1__w_data = spdata__1__q;
         lwr__1__d = lwr__1__q;
         lrd__1__d = lrd__1__q;
         lcnt__1__d = lcnt__1__q;
-        if (lpush__1) begin
+        if (spush__1__q) begin
             lwr__1__d = lwr__1__q + 16'h1;
             if (lcnt__1__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -6065,10 +6169,10 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__1 & ~lpop__1) begin
+        if (spush__1__q & ~lpop__1) begin
             lcnt__1__d = lcnt__1__q + 16'h1;
         end
-        if (lpop__1 & ~lpush__1) begin
+        if (lpop__1 & ~spush__1__q) begin
             lcnt__1__d = lcnt__1__q - 16'h1;
         end
         if (start) begin
@@ -6165,13 +6269,17 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
         lcnt__2__clock = clock;
         line__2__r_en = lpop__2;
         line__2__r_addr = lrd__2__q & lmask;
-        line__2__w_en = lpush__2;
+        spush__2__clock = clock;
+        spdata__2__clock = clock;
+        spush__2__d = lpush__2 & ~start;
+        spdata__2__d = lpdata__2;
+        line__2__w_en = spush__2__q;
         line__2__w_addr = lwr__2__q & lmask;
-        line__2__w_data = lpdata__2;
+        line__2__w_data = spdata__2__q;
         lwr__2__d = lwr__2__q;
         lrd__2__d = lrd__2__q;
         lcnt__2__d = lcnt__2__q;
-        if (lpush__2) begin
+        if (spush__2__q) begin
             lwr__2__d = lwr__2__q + 16'h1;
             if (lcnt__2__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -6183,10 +6291,10 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__2 & ~lpop__2) begin
+        if (spush__2__q & ~lpop__2) begin
             lcnt__2__d = lcnt__2__q + 16'h1;
         end
-        if (lpop__2 & ~lpush__2) begin
+        if (lpop__2 & ~spush__2__q) begin
             lcnt__2__d = lcnt__2__q - 16'h1;
         end
         if (start) begin
@@ -6200,13 +6308,17 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
         lcnt__3__clock = clock;
         line__3__r_en = lpop__3;
         line__3__r_addr = lrd__3__q & lmask;
-        line__3__w_en = lpush__3;
+        spush__3__clock = clock;
+        spdata__3__clock = clock;
+        spush__3__d = lpush__3 & ~start;
+        spdata__3__d = lpdata__3;
+        line__3__w_en = spush__3__q;
         line__3__w_addr = lwr__3__q & lmask;
-        line__3__w_data = lpdata__3;
+        line__3__w_data = spdata__3__q;
         lwr__3__d = lwr__3__q;
         lrd__3__d = lrd__3__q;
         lcnt__3__d = lcnt__3__q;
-        if (lpush__3) begin
+        if (spush__3__q) begin
             lwr__3__d = lwr__3__q + 16'h1;
             if (lcnt__3__q == ldepth) begin
                 fault_r__d = 1'b1;
@@ -6218,10 +6330,10 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
                 fault_r__d = 1'b1;
             end
         end
-        if (lpush__3 & ~lpop__3) begin
+        if (spush__3__q & ~lpop__3) begin
             lcnt__3__d = lcnt__3__q + 16'h1;
         end
-        if (lpop__3 & ~lpush__3) begin
+        if (lpop__3 & ~spush__3__q) begin
             lcnt__3__d = lcnt__3__q - 16'h1;
         end
         if (start) begin
@@ -6234,9 +6346,13 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
         owr__0__clock = clock;
         ord__0__clock = clock;
         ocnt__0__clock = clock;
-        outq__0__w_en = emit__0;
+        semit__0__clock = clock;
+        sedata__0__clock = clock;
+        semit__0__d = emit__0 & ~start;
+        sedata__0__d = edata__0;
+        outq__0__w_en = semit__0__q;
         outq__0__w_addr = owr__0__q & omask;
-        outq__0__w_data = edata__0;
+        outq__0__w_data = sedata__0__q;
         outq__0__r_en = pop;
         outq__0__r_addr = ord__0__q & omask;
         o_sum__0 = outq__0__r_data;
@@ -6246,7 +6362,7 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
         if (ocnt__0__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__0) begin
+        if (semit__0__q) begin
             owr__0__d = owr__0__q + 16'h1;
             if (ocnt__0__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -6258,10 +6374,10 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__0 & ~pop) begin
+        if (semit__0__q & ~pop) begin
             ocnt__0__d = ocnt__0__q + 16'h1;
         end
-        if (pop & ~emit__0) begin
+        if (pop & ~semit__0__q) begin
             ocnt__0__d = ocnt__0__q - 16'h1;
         end
         if (start) begin
@@ -6273,9 +6389,13 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
         owr__1__clock = clock;
         ord__1__clock = clock;
         ocnt__1__clock = clock;
-        outq__1__w_en = emit__1;
+        semit__1__clock = clock;
+        sedata__1__clock = clock;
+        semit__1__d = emit__1 & ~start;
+        sedata__1__d = edata__1;
+        outq__1__w_en = semit__1__q;
         outq__1__w_addr = owr__1__q & omask;
-        outq__1__w_data = edata__1;
+        outq__1__w_data = sedata__1__q;
         outq__1__r_en = pop;
         outq__1__r_addr = ord__1__q & omask;
         o_sum__1 = outq__1__r_data;
@@ -6285,7 +6405,7 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
         if (ocnt__1__q == 16'h0) begin
             ready = 1'b0;
         end
-        if (emit__1) begin
+        if (semit__1__q) begin
             owr__1__d = owr__1__q + 16'h1;
             if (ocnt__1__q == odepth) begin
                 fault_r__d = 1'b1;
@@ -6297,10 +6417,10 @@ module tiny_conv_engine_dw(clock,start,strobe,sub,prod__0,prod__1,prod__2,prod__
                 fault_r__d = 1'b1;
             end
         end
-        if (emit__1 & ~pop) begin
+        if (semit__1__q & ~pop) begin
             ocnt__1__d = ocnt__1__q + 16'h1;
         end
-        if (pop & ~emit__1) begin
+        if (pop & ~semit__1__q) begin
             ocnt__1__d = ocnt__1__q - 16'h1;
         end
         if (start) begin

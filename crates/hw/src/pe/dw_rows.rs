@@ -35,7 +35,9 @@
 //!
 //! Pipeline: cycle f + 1 (the products of sub-cycle f) forms the group sums and the window
 //! test (stage P), registered; f + 2 reads the line FIFO the contribution needs (stage Q); f + 3
-//! adds and writes the next line FIFO or the output FIFO (stage R). `fault` pulses (a cycle
+//! adds and decides where the sum goes (stage R), registered; f + 4 writes the next line FIFO or
+//! the output FIFO (stage S). A FIFO entry is read a whole output row after it is written, so
+//! the later write changes no order. `fault` pulses (a cycle
 //! later) for each cycle in which a line FIFO was read while empty or written while full, or an
 //! output FIFO written while full or read while empty: a run the compiler should not have issued
 //! (the testbench's invariant counter `dw_fifo_faults` counts the pulses).
@@ -166,6 +168,12 @@ pub struct DwRows {
     lrd: Vec<DFF<Bits<16>>>,
     lcnt: Vec<DFF<Bits<16>>>,
     lpush: Vec<Signal<Local, Bit>>,
+    /// Stage S: the line-FIFO writes and the outputs stage R decided, registered (timing: the
+    /// RAM read, the add and the write's data select are not one path).
+    spush: Vec<DFF<Bit>>,
+    spdata: Vec<DFF<Bits<32>>>,
+    semit: Vec<DFF<Bit>>,
+    sedata: Vec<DFF<Bits<32>>>,
     lpop: Vec<Signal<Local, Bit>>,
     lpdata: Vec<Signal<Local, Bits<32>>>,
     /// Each group's contribution plus what it took from its line FIFO (stage R).
@@ -249,6 +257,10 @@ impl DwRows {
             lrd: vec_of(nl),
             lcnt: vec_of(nl),
             lpush: vec_of(nl),
+            spush: vec_of(nl),
+            spdata: vec_of(nl),
+            semit: vec_of(p.rows),
+            sedata: vec_of(p.rows),
             lpop: vec_of(nl),
             lpdata: vec_of(nl),
             add: vec_of(rg),
@@ -424,13 +436,17 @@ impl Logic for DwRows {
                                 self.lcnt[r * nl + i].clock.next = self.clock.val();
                                 self.line[r * nl + i].r_en.next = self.lpop[r * nl + i].val();
                                 self.line[r * nl + i].r_addr.next = self.lrd[r * nl + i].q.val() & self.lmask.val();
-                                self.line[r * nl + i].w_en.next = self.lpush[r * nl + i].val();
+                                self.spush[r * nl + i].clock.next = self.clock.val();
+                                self.spdata[r * nl + i].clock.next = self.clock.val();
+                                self.spush[r * nl + i].d.next = self.lpush[r * nl + i].val() & !self.start.val();
+                                self.spdata[r * nl + i].d.next = self.lpdata[r * nl + i].val();
+                                self.line[r * nl + i].w_en.next = self.spush[r * nl + i].q.val();
                                 self.line[r * nl + i].w_addr.next = self.lwr[r * nl + i].q.val() & self.lmask.val();
-                                self.line[r * nl + i].w_data.next = self.lpdata[r * nl + i].val();
+                                self.line[r * nl + i].w_data.next = self.spdata[r * nl + i].q.val();
                                 self.lwr[r * nl + i].d.next = self.lwr[r * nl + i].q.val();
                                 self.lrd[r * nl + i].d.next = self.lrd[r * nl + i].q.val();
                                 self.lcnt[r * nl + i].d.next = self.lcnt[r * nl + i].q.val();
-                                if self.lpush[r * nl + i].val() {
+                                if self.spush[r * nl + i].q.val() {
                                     self.lwr[r * nl + i].d.next = self.lwr[r * nl + i].q.val() + 1;
                                     if self.lcnt[r * nl + i].q.val() == self.ldepth.val() {
                                         self.fault_r.d.next = true;
@@ -442,10 +458,10 @@ impl Logic for DwRows {
                                         self.fault_r.d.next = true;
                                     }
                                 }
-                                if self.lpush[r * nl + i].val() & !self.lpop[r * nl + i].val() {
+                                if self.spush[r * nl + i].q.val() & !self.lpop[r * nl + i].val() {
                                     self.lcnt[r * nl + i].d.next = self.lcnt[r * nl + i].q.val() + 1;
                                 }
-                                if self.lpop[r * nl + i].val() & !self.lpush[r * nl + i].val() {
+                                if self.lpop[r * nl + i].val() & !self.spush[r * nl + i].q.val() {
                                     self.lcnt[r * nl + i].d.next = self.lcnt[r * nl + i].q.val() - 1;
                                 }
                                 if self.start.val() {
@@ -465,9 +481,13 @@ impl Logic for DwRows {
             self.owr[r].clock.next = self.clock.val();
             self.ord[r].clock.next = self.clock.val();
             self.ocnt[r].clock.next = self.clock.val();
-            self.outq[r].w_en.next = self.emit[r].val();
+            self.semit[r].clock.next = self.clock.val();
+            self.sedata[r].clock.next = self.clock.val();
+            self.semit[r].d.next = self.emit[r].val() & !self.start.val();
+            self.sedata[r].d.next = self.edata[r].val();
+            self.outq[r].w_en.next = self.semit[r].q.val();
             self.outq[r].w_addr.next = self.owr[r].q.val() & self.omask.val();
-            self.outq[r].w_data.next = self.edata[r].val();
+            self.outq[r].w_data.next = self.sedata[r].q.val();
             self.outq[r].r_en.next = self.pop.val();
             self.outq[r].r_addr.next = self.ord[r].q.val() & self.omask.val();
             self.o_sum[r].next = self.outq[r].r_data.val();
@@ -477,7 +497,7 @@ impl Logic for DwRows {
             if self.ocnt[r].q.val() == 0 {
                 self.ready.next = false;
             }
-            if self.emit[r].val() {
+            if self.semit[r].q.val() {
                 self.owr[r].d.next = self.owr[r].q.val() + 1;
                 if self.ocnt[r].q.val() == self.odepth.val() {
                     self.fault_r.d.next = true;
@@ -489,10 +509,10 @@ impl Logic for DwRows {
                     self.fault_r.d.next = true;
                 }
             }
-            if self.emit[r].val() & !self.pop.val() {
+            if self.semit[r].q.val() & !self.pop.val() {
                 self.ocnt[r].d.next = self.ocnt[r].q.val() + 1;
             }
-            if self.pop.val() & !self.emit[r].val() {
+            if self.pop.val() & !self.semit[r].q.val() {
                 self.ocnt[r].d.next = self.ocnt[r].q.val() - 1;
             }
             if self.start.val() {
