@@ -19,8 +19,11 @@ fn tool(name: &str) -> Command {
     Command::new(name)
 }
 
-fn write_preset(p: Preset) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilog").join(p.name());
+/// Writes a preset's emitted files into a directory of the calling test's own (`tag`): tests run
+/// in parallel, and one rewriting a file another test's tool is reading gave that tool an empty
+/// file (a clean-clone CI run: "pool_unit.v:1: syntax error, unexpected end of file").
+fn write_preset_for(p: Preset, tag: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("verilog").join(tag).join(p.name());
     std::fs::create_dir_all(&dir).unwrap();
     for f in emit_all(&p.config()).unwrap() {
         std::fs::write(dir.join(&f.name), &f.text).unwrap();
@@ -39,7 +42,7 @@ fn run_in(dir: &Path, cmd: &mut Command) -> (bool, String) {
 #[test]
 fn emitted_verilog_passes_verilator_lint_wall_for_every_preset() {
     for p in Preset::ALL {
-        let dir = write_preset(p);
+        let dir = write_preset_for(p, "lint");
         for top in TOPS {
             let (ok, text) = run_in(
                 &dir,
@@ -99,7 +102,7 @@ fn every_shipped_waiver_is_needed() {
     let waiver = regex::Regex::new(r#"^lint_off -rule (\S+) -file "([^"]*)" -match "([^"]*)"$"#).unwrap();
     let mut unused: Option<std::collections::BTreeSet<String>> = None;
     for p in Preset::ALL {
-        let dir = write_preset(p);
+        let dir = write_preset_for(p, "waivers");
         let mut warnings = Vec::new();
         for top in TOPS {
             // A full Verilator build (not --lint-only), so the scheduling warnings (UNOPTFLAT)
@@ -138,7 +141,7 @@ fn every_shipped_waiver_is_needed() {
 #[test]
 fn emitted_verilog_passes_yosys_checks_for_every_preset() {
     for p in Preset::ALL {
-        let dir = write_preset(p);
+        let dir = write_preset_for(p, "yosys");
         for top in TOPS {
             let (ok, text) = run_in(&dir, tool("yosys").args(["-q", "-s", &format!("{top}.ys")]));
             assert!(ok, "{} {top}: yosys:\n{text}", p.name());
@@ -159,7 +162,7 @@ fn emitted_verilog_passes_yosys_checks_for_every_preset() {
 #[test]
 fn all_files_of_a_preset_load_into_one_project() {
     for p in Preset::ALL {
-        let dir = write_preset(p);
+        let dir = write_preset_for(p, "project");
         let waivers = dir.join(accelgen_hw::emit::LINT_WAIVERS_FILE);
         let files: Vec<String> = TOPS.iter().map(|t| format!("{t}.v")).collect();
         let (ok, text) = run_in(&dir, tool("yosys").arg("-q").arg("-p").arg(format!(
